@@ -1,0 +1,126 @@
+/**
+ * The interfaces a replica plugs into and the surface it offers the layers above.
+ *
+ * Core knows nothing of sockets, files or timers: each environment (Node server, browser,
+ * simulator) supplies a `Transport`, a `Storage`, a clock, a random source and a
+ * `Scheduler`. Everything that waits or reads time goes through these, so the simulator
+ * can drive a replica deterministically.
+ */
+import type { CatalogChange, ColumnSpec, Json, PartitionSpec, PolicySpec, Resolver, Row, RowChange, TableInfo, TableSpec, Value } from './types.js'
+
+/** One durable record of a shard: an update, or a snapshot that replaces everything before it. */
+export interface StoredRecord {
+  /** Generation of the shard this record belongs to (DESIGN.md decision 12). */
+  generation: number
+  kind: 'update' | 'snapshot'
+  data: Uint8Array
+}
+
+/**
+ * Durable storage of shard documents. Implementations must make `append` durable before
+ * its returned promise settles (or before it returns, when it returns nothing): a replica
+ * only tells a client a write is done, and only gossips it to peers, once that holds.
+ */
+export interface Storage {
+  /** Appends updates to shards, atomically across the batch. */
+  append(batch: Array<{ shard: string; record: StoredRecord }>): void | Promise<void>
+  /** Every shard id this storage holds. */
+  shards(): string[] | Promise<string[]>
+  /** The records of one shard, oldest first, starting at its latest snapshot. */
+  load(shard: string): StoredRecord[] | Promise<StoredRecord[]>
+  /** Replaces all records of a shard by one snapshot. */
+  compact(shard: string, snapshot: StoredRecord): void | Promise<void>
+  /** Removes a shard (dropped table). */
+  remove(shard: string): void | Promise<void>
+  /** Small durable key-value area for replica metadata (client ids, counters). */
+  getMeta(key: string): Uint8Array | undefined | Promise<Uint8Array | undefined>
+  setMeta(key: string, value: Uint8Array): void | Promise<void>
+  close?(): void | Promise<void>
+}
+
+/** Receives what a transport hears. */
+export interface TransportHandler {
+  onMessage(from: string, data: Uint8Array): void
+  onPeerUp(peer: string): void
+  onPeerDown(peer: string): void
+}
+
+/**
+ * Best-effort message passing between replicas. Messages may be lost, delayed,
+ * duplicated or reordered; the replication protocol repairs all of that.
+ * Peers are named by their replica node id.
+ */
+export interface Transport {
+  start(handler: TransportHandler): void | Promise<void>
+  /** Sends to one peer (anti-entropy, hello). */
+  send(peer: string, data: Uint8Array): void
+  /** Sends to every peer subscribed to `topic` (fresh updates: gossip). */
+  publish(topic: string, data: Uint8Array): void
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  /** Peers currently connected. */
+  peers(): string[]
+  stop(): void | Promise<void>
+}
+
+/** Timers, injected so the simulator owns time. */
+export interface Scheduler {
+  setTimeout(ms: number, fn: () => void): () => void
+}
+
+export interface ReplicaOptions {
+  /** Unique and stable per node; must not contain '\u0000'. */
+  nodeId: string
+  /** Region this node serves; default 'default'. */
+  region?: string
+  storage?: Storage
+  transport?: Transport
+  /** Wall clock in milliseconds; default Date.now. */
+  clock?: () => number
+  /** Uniform random in [0, 1); default Math.random. */
+  random?: () => number
+  scheduler?: Scheduler
+  resolvers?: Record<string, Resolver>
+  /** Partition (shard) number of a row of a partitioned table; default 0 for all rows. */
+  partitionOf?: (table: TableInfo, row: Row) => number
+  /** Milliseconds between anti-entropy rounds; default 1000. 0 disables the timer. */
+  antiEntropyIntervalMs?: number
+  /** Milliseconds fresh updates may wait to be batched before gossip; default 0 (next tick). */
+  gossipDelayMs?: number
+  /** Upper bound on one encoded message; default 64 MiB. */
+  maxMessageBytes?: number
+}
+
+/** Work inside `Replica.transact`. Reads see the transaction's own writes. */
+export interface Transaction {
+  createTable(spec: TableSpec): TableInfo
+  dropTable(name: string): void
+  addColumn(table: string, column: ColumnSpec): void
+  dropColumn(table: string, column: string): void
+  alterTable(name: string, patch: { policy?: PolicySpec; regions?: string[] | null; options?: Record<string, string>; meta?: Json; partitioning?: PartitionSpec | null }): void
+  table(name: string): TableInfo | undefined
+
+  /** Generic replicated catalog objects (settings, functions, indexes ...), last writer wins. */
+  setCatalog(kind: string, name: string, value: Json | null): void
+  getCatalog(kind: string, name: string): Json | undefined
+  listCatalog(kind: string): Array<[string, Json]>
+
+  get(table: string, key: Value[]): Row | undefined
+  scan(table: string): Iterable<Row>
+  /** Inserts a row; throws 23505 if a live row has the key. Missing columns become null. */
+  insert(table: string, row: Row): void
+  /** Writes the given columns, creating the row if it is absent. */
+  upsert(table: string, row: Row): void
+  /** Writes the given columns of an existing row; false if there is none. */
+  update(table: string, key: Value[], changes: Row): boolean
+  /** Adds `delta` to a counter column of an existing row; false if there is none. */
+  increment(table: string, key: Value[], column: string, delta: number | bigint): boolean
+  delete(table: string, key: Value[]): boolean
+}
+
+export interface ReplicaEvents {
+  change: (changes: RowChange[]) => void
+  catalog: (changes: CatalogChange[]) => void
+}
+
+export type { CatalogChange, RowChange }

@@ -1,0 +1,108 @@
+/**
+ * Public value and schema types of the core engine.
+ *
+ * The core stores scalar values only; richer SQL types (DECIMAL, TIMESTAMP, INTERVAL,
+ * JSONB, UUID) are encoded by the SQL layer into one of these scalars and decoded on
+ * the way out. The core never interprets a column's `type` string.
+ */
+
+/** A stored scalar. `bigint` for 64-bit integers, `string` for exact decimals and text. */
+export type Value = null | boolean | number | bigint | string | Uint8Array
+
+/** A materialized row: column name to resolved value. Every column of the table is present. */
+export type Row = Record<string, Value>
+
+/** JSON-compatible metadata the upper layers attach to catalog objects. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+
+/**
+ * How the concurrent values of one register column resolve to one value.
+ * - `last_write_wins`: greatest HLC, node id breaks ties.
+ * - `first_write_wins`: smallest HLC, node id breaks ties.
+ * - `{ custom: name }`: the resolver registered under `name`, folded over the concurrent
+ *   values sorted by (HLC, node id) ascending: f(f(v1, v2), v3) ...
+ */
+export type PolicySpec = 'last_write_wins' | 'first_write_wins' | { custom: string }
+
+/**
+ * How a column merges.
+ * - `register` (default): a multi-value register resolved by the column's policy.
+ * - `counter`: each writer's increments add up; concurrent increments are all kept.
+ * - `text`: a Y.Text; concurrent edits to different parts of the text all survive.
+ */
+export type ColumnKind = 'register' | 'counter' | 'text'
+
+export interface ColumnSpec {
+  name: string
+  /** SQL type name as the SQL layer wants it back (opaque to the core). */
+  type: string
+  kind?: ColumnKind
+  /** Overrides the table policy for this column (registers only). */
+  policy?: PolicySpec
+  /** Anything the SQL layer needs (NOT NULL, DEFAULT, CHECK, GENERATED ...). */
+  meta?: Json
+}
+
+export interface PartitionSpec {
+  method: 'hash' | 'range' | 'list'
+  columns: string[]
+  meta?: Json
+}
+
+export interface TableSpec {
+  name: string
+  columns: ColumnSpec[]
+  /** Column names forming the primary key. A table without one gets a hidden `_rowid`. */
+  primaryKey: string[]
+  /** Null or absent: the cluster default policy (catalog object kind 'policy', name 'default'). */
+  policy?: PolicySpec | null
+  /** Regions that hold this table's rows; null or empty means every region. */
+  regions?: string[] | null
+  partitioning?: PartitionSpec | null
+  /** `WITH (..)` options as given. */
+  options?: Record<string, string>
+  meta?: Json
+}
+
+/** A table as the catalog currently resolves it. */
+export interface TableInfo {
+  name: string
+  /** Bumped by every DROP + CREATE of this name: rows of older incarnations are gone. */
+  incarnation: number
+  columns: ColumnInfo[]
+  primaryKey: string[]
+  /** Null: follows the cluster default policy. */
+  policy: PolicySpec | null
+  regions: string[] | null
+  partitioning: PartitionSpec | null
+  options: Record<string, string>
+  meta: Json
+}
+
+export interface ColumnInfo {
+  name: string
+  type: string
+  kind: ColumnKind
+  policy: PolicySpec | null
+  meta: Json
+}
+
+/** A change to one materialized row. `before`/`after` are null when the row did not / does not exist. */
+export interface RowChange {
+  table: string
+  key: string
+  before: Row | null
+  after: Row | null
+  origin: 'local' | 'remote'
+}
+
+/** A change to a catalog object (table, column, setting, function, ...). */
+export interface CatalogChange {
+  kind: string
+  name: string
+  value: Json | null
+  origin: 'local' | 'remote'
+}
+
+/** A conflict resolver for `{ custom: name }` policies. Must be pure and deterministic. */
+export type Resolver = (a: Value, b: Value) => Value
