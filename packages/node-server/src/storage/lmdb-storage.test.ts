@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { StoredRecord } from '@concord/core'
+import { LmdbStorage } from './lmdb-storage.js'
+import { CorruptRecordError, decodeRecord, encodeRecord } from './record-codec.js'
+
+const dirs: string[] = []
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'concord-lmdb-'))
+  dirs.push(dir)
+  return dir
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
+const text = (b: Uint8Array): string => new TextDecoder().decode(b)
+const update = (s: string, generation = 1): StoredRecord => ({ generation, kind: 'update', data: bytes(s) })
+
+describe('record codec', () => {
+  it('round trips updates and snapshots with large generations', () => {
+    for (const r of [update('x', 0), { generation: 2 ** 40 + 7, kind: 'snapshot' as const, data: new Uint8Array([0, 255]) }]) {
+      expect(decodeRecord(encodeRecord(r))).toEqual(r)
+    }
+  })
+  it('rejects short buffers, unknown versions and kinds', () => {
+    expect(() => decodeRecord(new Uint8Array(3))).toThrow(CorruptRecordError)
+    const good = encodeRecord(update('x'))
+    expect(() => decodeRecord(Uint8Array.of(9, ...good.subarray(1)))).toThrow(/version/)
+    expect(() => decodeRecord(Uint8Array.of(1, 7, ...good.subarray(2)))).toThrow(/kind/)
+  })
+})
+
+describe('LmdbStorage', () => {
+  it('loads appended records per shard in append order', async () => {
+    const s = new LmdbStorage({ path: tempDir() })
+    await s.append([{ shard: 'a', record: update('a1') }, { shard: 'b', record: update('b1') }])
+    await Promise.all([s.append([{ shard: 'a', record: update('a2') }]), s.append([{ shard: 'a', record: update('a3') }])])
+    expect(s.load('a').map((r) => text(r.data))).toEqual(['a1', 'a2', 'a3'])
+    expect(s.load('b').map((r) => text(r.data))).toEqual(['b1'])
+    expect(s.load('none')).toEqual([])
+    expect(s.shards().sort()).toEqual(['a', 'b'])
+    await s.close()
+  })
+
+  it('compact replaces earlier records by the snapshot and keeps later ones', async () => {
+    const s = new LmdbStorage({ path: tempDir() })
+    await s.append([{ shard: 'a', record: update('a1') }, { shard: 'a', record: update('a2') }])
+    const compacting = s.compact('a', { generation: 2, kind: 'snapshot', data: bytes('snap') })
+    const later = s.append([{ shard: 'a', record: update('a3', 2) }])
+    await Promise.all([compacting, later])
+    expect(s.load('a').map((r) => [r.kind, r.generation, text(r.data)])).toEqual([
+      ['snapshot', 2, 'snap'],
+      ['update', 2, 'a3'],
+    ])
+    await s.close()
+  })
+
+  it('remove drops a shard and its records', async () => {
+    const s = new LmdbStorage({ path: tempDir() })
+    await s.append([{ shard: 'a', record: update('a1') }, { shard: 'b', record: update('b1') }])
+    await s.remove('a')
+    expect(s.shards()).toEqual(['b'])
+    expect(s.load('a')).toEqual([])
+    await s.append([{ shard: 'a', record: update('again') }])
+    expect(s.load('a').map((r) => text(r.data))).toEqual(['again'])
+    await s.close()
+  })
+
+  it('stores metadata', async () => {
+    const s = new LmdbStorage({ path: tempDir() })
+    expect(s.getMeta('client-id')).toBeUndefined()
+    await s.setMeta('client-id', Uint8Array.of(1, 2, 3))
+    expect(s.getMeta('client-id')).toEqual(Uint8Array.of(1, 2, 3))
+    await s.close()
+  })
+
+  it('reopening after close restores exactly the same state', async () => {
+    const dir = tempDir()
+    const s = new LmdbStorage({ path: dir })
+    for (let i = 0; i < 50; i++) await s.append([{ shard: `t${i % 4}`, record: update(`v${i}`) }])
+    await s.compact('t1', { generation: 3, kind: 'snapshot', data: bytes('s1') })
+    await s.append([{ shard: 't1', record: update('after', 3) }])
+    await s.remove('t3')
+    await s.setMeta('m', bytes('meta'))
+    const before = { shards: s.shards().sort(), records: Object.fromEntries(s.shards().map((sh) => [sh, s.load(sh)])) }
+    await s.close()
+
+    const r = new LmdbStorage({ path: dir })
+    expect(r.shards().sort()).toEqual(before.shards)
+    for (const sh of before.shards) expect(r.load(sh)).toEqual(before.records[sh])
+    expect(text(r.getMeta('m')!)).toBe('meta')
+    // Sequence numbers continue after reopen: new records load after old ones.
+    await r.append([{ shard: 't0', record: update('new') }])
+    expect(text(r.load('t0').at(-1)!.data)).toBe('new')
+    expect(r.load('t0')).toHaveLength(before.records['t0']!.length + 1)
+    await r.close()
+  })
+
+  it('rejects use after close and oversized names', async () => {
+    const s = new LmdbStorage({ path: tempDir() })
+    await expect(s.append([{ shard: 'x'.repeat(2000), record: update('a') }])).rejects.toThrow(RangeError)
+    await s.close()
+    expect(() => s.load('a')).toThrow(/closed/)
+  })
+
+  it('kill -9 during a stream of appends loses no acknowledged record', async () => {
+    const dir = tempDir()
+    const fixture = fileURLToPath(new URL('./crash-writer.fixture.ts', import.meta.url))
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, dir, '1000000'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const acked: number[] = []
+    let buffered = ''
+    const killedAfter = 300
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('child acknowledged too few records in 30 s')), 30_000)
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString()
+        const lines = buffered.split('\n')
+        buffered = lines.pop()!
+        for (const line of lines) acked.push(Number(line))
+        if (acked.length >= killedAfter && child.exitCode === null && !child.killed) {
+          child.kill('SIGKILL')
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      child.on('exit', (code) => {
+        if (acked.length < killedAfter) reject(new Error(`child exited early with ${code}`))
+      })
+    })
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve)))
+
+    const s = new LmdbStorage({ path: dir })
+    const present = new Set<number>()
+    for (const shard of s.shards()) for (const r of s.load(shard)) present.add(Number(text(r.data).slice('record-'.length)))
+    const missing = acked.filter((seq) => !present.has(seq))
+    expect(missing).toEqual([])
+    expect(acked.length).toBeGreaterThanOrEqual(killedAfter)
+    await s.close()
+  })
+})

@@ -1,0 +1,158 @@
+/**
+ * The core `Storage` on LMDB (DESIGN.md decision 11).
+ *
+ * Keys (ordered-binary arrays):
+ *   ['r', shard, seq] -> encoded record (record-codec.ts), seq ascending per shard
+ *   ['s', shard]      -> marker: the shard exists (so `shards()` need not scan records)
+ *   ['m', key]        -> replica metadata bytes
+ *
+ * Invariants:
+ * - An `append` promise resolves only once its records are on disk (fsync'd): LMDB runs
+ *   with `overlappingSync: false`, so a commit returns after the flush. Appends that arrive
+ *   while a commit is in flight are grouped by lmdb-js into the next transaction (group
+ *   commit), so concurrent writers share one fsync.
+ * - Each `append` batch commits atomically (one `transaction` callback).
+ * - Sequence numbers are assigned at call time, so records load in call order, and a
+ *   `compact` removes exactly the records appended before it was called.
+ */
+import { open, type RootDatabase } from 'lmdb'
+import type { Storage, StoredRecord } from '@concord/core'
+import { decodeRecord, encodeRecord } from './record-codec.js'
+
+type Key = [string, string] | [string, string, number]
+
+/** LMDB keys are limited to 1978 bytes; leave room for the tag and sequence number. */
+const MAX_NAME_BYTES = 1024
+/** Upper bound on records in one append batch; the core batches far fewer. */
+const MAX_BATCH = 100_000
+
+export interface LmdbStorageOptions {
+  /** Directory of the LMDB environment; created if absent. */
+  path: string
+  /**
+   * `true` (default): a write is acknowledged after fsync. `false`: after commit only
+   * (survives a process crash, not a power loss); for tests and benchmarks.
+   */
+  durable?: boolean
+}
+
+export class LmdbStorage implements Storage {
+  private readonly db: RootDatabase<Uint8Array, Key>
+  /** Next sequence number per shard, loaded lazily from the last stored key. */
+  private readonly nextSeq = new Map<string, number>()
+  private closed = false
+
+  constructor(options: LmdbStorageOptions) {
+    const durable = options.durable ?? true
+    this.db = open<Uint8Array, Key>(options.path, {
+      encoding: 'binary',
+      overlappingSync: false,
+      noSync: !durable,
+    })
+  }
+
+  async append(batch: Array<{ shard: string; record: StoredRecord }>): Promise<void> {
+    this.assertOpen()
+    if (batch.length === 0) return
+    if (batch.length > MAX_BATCH) throw new RangeError(`append batch of ${batch.length} records exceeds ${MAX_BATCH}`)
+    const writes = batch.map(({ shard, record }) => {
+      checkName(shard, 'shard')
+      return { shard, seq: this.takeSeq(shard), value: encodeRecord(record) }
+    })
+    await this.db.transaction(() => {
+      for (const w of writes) {
+        this.db.put(['s', w.shard], EMPTY)
+        this.db.put(['r', w.shard, w.seq], w.value)
+      }
+    })
+  }
+
+  shards(): string[] {
+    this.assertOpen()
+    const out: string[] = []
+    for (const key of this.db.getKeys({ start: ['s', ''], end: ['t'] })) out.push(key[1])
+    return out
+  }
+
+  load(shard: string): StoredRecord[] {
+    this.assertOpen()
+    checkName(shard, 'shard')
+    const out: StoredRecord[] = []
+    for (const { value } of this.db.getRange(recordRange(shard))) {
+      const record = decodeRecord(value)
+      // Why: a snapshot replaces everything before it, even if a compact left older records.
+      if (record.kind === 'snapshot') out.length = 0
+      out.push(record)
+    }
+    return out
+  }
+
+  async compact(shard: string, snapshot: StoredRecord): Promise<void> {
+    this.assertOpen()
+    checkName(shard, 'shard')
+    if (snapshot.kind !== 'snapshot') throw new RangeError('compact takes a snapshot record')
+    const seq = this.takeSeq(shard)
+    const value = encodeRecord(snapshot)
+    await this.db.transaction(() => {
+      for (const key of this.db.getKeys({ start: ['r', shard, 0], end: ['r', shard, seq] })) this.db.remove(key)
+      this.db.put(['s', shard], EMPTY)
+      this.db.put(['r', shard, seq], value)
+    })
+  }
+
+  async remove(shard: string): Promise<void> {
+    this.assertOpen()
+    checkName(shard, 'shard')
+    await this.db.transaction(() => {
+      for (const key of this.db.getKeys(recordRange(shard))) this.db.remove(key)
+      this.db.remove(['s', shard])
+    })
+  }
+
+  getMeta(key: string): Uint8Array | undefined {
+    this.assertOpen()
+    checkName(key, 'meta key')
+    const value = this.db.get(['m', key])
+    return value === undefined ? undefined : Uint8Array.from(value)
+  }
+
+  async setMeta(key: string, value: Uint8Array): Promise<void> {
+    this.assertOpen()
+    checkName(key, 'meta key')
+    await this.db.put(['m', key], value)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.db.close()
+  }
+
+  private takeSeq(shard: string): number {
+    let seq = this.nextSeq.get(shard)
+    if (seq === undefined) {
+      seq = 0
+      // In reverse, lmdb-js walks from `start` (high) down to `end` (low, exclusive).
+      const last = { start: ['r', shard, Number.MAX_SAFE_INTEGER] as Key, end: ['r', shard] as Key, reverse: true, limit: 1 }
+      for (const key of this.db.getKeys(last)) seq = (key[2] as number) + 1
+    }
+    this.nextSeq.set(shard, seq + 1)
+    return seq
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('LmdbStorage is closed')
+  }
+}
+
+const EMPTY = new Uint8Array(0)
+
+function recordRange(shard: string): { start: Key; end: Key } {
+  // Sequence numbers are non-negative safe integers, so [0, MAX_SAFE] covers them all.
+  return { start: ['r', shard, 0], end: ['r', shard, Number.MAX_SAFE_INTEGER] }
+}
+
+function checkName(name: string, what: string): void {
+  if (typeof name !== 'string') throw new TypeError(`${what} must be a string`)
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new RangeError(`${what} longer than ${MAX_NAME_BYTES} bytes`)
+}
