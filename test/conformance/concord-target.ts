@@ -1,0 +1,107 @@
+/**
+ * Runs the corpus against Concord's SQL facade, loaded by dynamic import so this module
+ * type-checks and loads whether or not the facade exists yet.
+ *
+ * Each corpus file gets a fresh in-memory database (`openDatabase`). Results come back as
+ * `{ command, rowCount, fields: [{ name, type }], rows }`; rows may be arrays or objects
+ * keyed by column name, and values either PostgreSQL text or native JS values, which
+ * `pgText` turns into PostgreSQL's text output.
+ */
+import type { Session, Target } from './executor.js'
+import { pgText } from './pg-text.js'
+import type { TextResult } from './result-text.js'
+
+interface FacadeField {
+  name: string
+  type?: unknown
+}
+
+interface FacadeResult {
+  command?: string
+  rowCount?: number | null
+  fields?: FacadeField[]
+  rows?: unknown[]
+}
+
+interface FacadeDatabase {
+  query(sql: string, params?: unknown[]): Promise<FacadeResult>
+  close?(): Promise<void> | void
+}
+
+interface Facade {
+  openDatabase(options: { nodeId: string; region: string }): Promise<FacadeDatabase>
+}
+
+export const FACADE_MODULE = '@concord/sql-facade'
+
+/** A statement that takes longer than this has hung; the runner records it as failed. */
+const STATEMENT_TIMEOUT_MS = 20_000
+
+export class FacadeUnavailableError extends Error {
+  constructor(reason: string) {
+    super(`${FACADE_MODULE} is not available: ${reason}`)
+    this.name = 'FacadeUnavailableError'
+  }
+}
+
+/** Loads the facade, or throws `FacadeUnavailableError` saying why not. */
+export async function loadFacade(): Promise<Facade> {
+  let mod: unknown
+  try {
+    const specifier: string = FACADE_MODULE
+    mod = await import(specifier)
+  } catch (err) {
+    // Only the facade's own absence counts as "not available": an error inside a facade
+    // that exists must fail the suite, not skip it.
+    const message = (err as { message?: string }).message ?? String(err)
+    const aboutFacade = message.includes(FACADE_MODULE) || message.includes('sql-facade/src/index')
+    if (aboutFacade && /Cannot find|Failed to load|Failed to resolve|Does the file exist|not found/i.test(message)) {
+      throw new FacadeUnavailableError(message)
+    }
+    throw err
+  }
+  const openDatabase = (mod as { openDatabase?: unknown }).openDatabase
+  if (typeof openDatabase !== 'function') throw new FacadeUnavailableError('it does not export openDatabase()')
+  return mod as Facade
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
+  })
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
+}
+
+export function toTextResult(res: FacadeResult): TextResult {
+  const fields = res.fields ?? []
+  const rows = (res.rows ?? []).map((row) => {
+    if (Array.isArray(row)) return row.map((v, i) => pgText(v, fields[i]?.type))
+    const obj = (row ?? {}) as Record<string, unknown>
+    return fields.map((f) => pgText(obj[f.name], f.type))
+  })
+  return {
+    ...(res.command !== undefined ? { command: res.command } : {}),
+    rowCount: typeof res.rowCount === 'number' ? res.rowCount : null,
+    columns: fields.map((f) => f.name),
+    rows,
+  }
+}
+
+export function concordTarget(facade: Facade): Target {
+  return {
+    name: 'concord',
+    async openSession(): Promise<Session> {
+      const db = await facade.openDatabase({ nodeId: 'n1', region: 'us-west' })
+      return {
+        async execute(sql: string): Promise<TextResult> {
+          return toTextResult(await withTimeout(db.query(sql), STATEMENT_TIMEOUT_MS, sql.slice(0, 80)))
+        },
+        async close(): Promise<void> {
+          await db.close?.()
+        },
+      }
+    },
+    async dispose(): Promise<void> {},
+  }
+}
