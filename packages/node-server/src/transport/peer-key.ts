@@ -1,0 +1,28 @@
+/**
+ * The node's libp2p identity, kept in its data directory so its PeerId (and so the
+ * `/p2p/..` part of its multiaddrs) survives restarts. File: the key's protobuf bytes.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+
+export async function loadOrCreatePeerKey(file: string): Promise<PrivateKey> {
+  let bytes: Buffer | undefined
+  try {
+    bytes = readFileSync(file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  if (bytes) {
+    try {
+      return privateKeyFromProtobuf(bytes)
+    } catch (err) {
+      throw new Error(`peer key file ${file} is corrupt: ${(err as Error).message}`)
+    }
+  }
+  const key = await generateKeyPair('Ed25519')
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, privateKeyToProtobuf(key), { mode: 0o600 })
+  return key
+}
