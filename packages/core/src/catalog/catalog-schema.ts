@@ -1,0 +1,131 @@
+/**
+ * The catalog is itself replicated state: a system table `$catalog (kind, name, value)`
+ * in its own shard, written through the same row machinery as user tables, so DDL
+ * replicates, survives partitions and converges exactly like data.
+ *
+ * - `('table', T)`: table-level definition (JSON). Its causal length is the table's
+ *   incarnation: DROP deletes the row, CREATE after DROP re-inserts it with a new causal
+ *   length, so rows written to the old incarnation (kept in its own shards) never show up
+ *   in the new one. Concurrent CREATEs of one name land in the same incarnation; the
+ *   definition with the greater HLC wins, and both sides' rows stay.
+ * - `('column', T U+0000 incarnation U+0000 C)`: one row per column, so concurrent
+ *   ADD COLUMNs on two nodes both survive. Column order is (creation HLC, position).
+ * - Any other kind belongs to the layers above (settings, functions, indexes, regions).
+ *   `('policy', 'default')` holds the cluster's default conflict policy.
+ */
+import type { ColumnInfo, ColumnKind, Json, PartitionSpec, PolicySpec, TableInfo } from '../types.js'
+import { parsePolicy } from '../merge/policy.js'
+
+export const CATALOG_SHARD = 'catalog'
+export const CATALOG_TABLE: TableInfo = {
+  name: '$catalog',
+  incarnation: 1,
+  columns: [
+    { name: 'kind', type: 'text', kind: 'register', policy: null, meta: null },
+    { name: 'name', type: 'text', kind: 'register', policy: null, meta: null },
+    { name: 'value', type: 'text', kind: 'register', policy: null, meta: null },
+  ],
+  primaryKey: ['kind', 'name'],
+  policy: 'last_write_wins',
+  regions: null,
+  partitioning: null,
+  options: {},
+  meta: null,
+}
+
+export interface TableDefinition {
+  primaryKey: string[]
+  policy: PolicySpec | null
+  regions: string[] | null
+  partitioning: PartitionSpec | null
+  options: Record<string, string>
+  meta: Json
+}
+
+export interface ColumnDefinition {
+  type: string
+  kind: ColumnKind
+  policy: PolicySpec | null
+  meta: Json
+  /** Creation order: [hlc, position in its statement]. */
+  pos: [number, number]
+}
+
+export function columnCatalogName(table: string, incarnation: number, column: string): string {
+  return `${table}\u0000${incarnation}\u0000${column}`
+}
+
+export function splitColumnCatalogName(name: string): [table: string, incarnation: number, column: string] | null {
+  const a = name.indexOf('\u0000')
+  const b = name.indexOf('\u0000', a + 1)
+  if (a < 0 || b < 0) return null
+  const inc = Number(name.slice(a + 1, b))
+  if (!Number.isSafeInteger(inc)) return null
+  return [name.slice(0, a), inc, name.slice(b + 1)]
+}
+
+function asObject(v: unknown): Record<string, unknown> | null {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null
+}
+
+function stringArray(v: unknown): string[] | null {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null
+}
+
+/** Parses a stored table definition; null if malformed (a definition from a broken peer is ignored). */
+export function parseTableDefinition(text: unknown): TableDefinition | null {
+  if (typeof text !== 'string') return null
+  let o: Record<string, unknown> | null
+  try {
+    o = asObject(JSON.parse(text))
+  } catch {
+    return null
+  }
+  if (o === null) return null
+  const primaryKey = stringArray(o.primaryKey)
+  if (primaryKey === null) return null
+  const regions = o.regions === null || o.regions === undefined ? null : stringArray(o.regions)
+  const options = asObject(o.options) ?? {}
+  const part = asObject(o.partitioning)
+  return {
+    primaryKey,
+    policy: parsePolicy(o.policy),
+    regions: regions && regions.length > 0 ? regions : null,
+    partitioning:
+      part && (part.method === 'hash' || part.method === 'range' || part.method === 'list') && stringArray(part.columns)
+        ? { method: part.method, columns: stringArray(part.columns)!, meta: (part.meta ?? null) as Json }
+        : null,
+    options: Object.fromEntries(Object.entries(options).filter(([, v]) => typeof v === 'string')) as Record<string, string>,
+    meta: (o.meta ?? null) as Json,
+  }
+}
+
+export function parseColumnDefinition(text: unknown): ColumnDefinition | null {
+  if (typeof text !== 'string') return null
+  let o: Record<string, unknown> | null
+  try {
+    o = asObject(JSON.parse(text))
+  } catch {
+    return null
+  }
+  if (o === null || typeof o.type !== 'string') return null
+  const kind = o.kind === 'counter' || o.kind === 'text' ? o.kind : 'register'
+  const pos = Array.isArray(o.pos) && o.pos.length === 2 && o.pos.every((x) => typeof x === 'number') ? (o.pos as [number, number]) : [0, 0]
+  return { type: o.type, kind, policy: parsePolicy(o.policy), meta: (o.meta ?? null) as Json, pos: pos as [number, number] }
+}
+
+export function buildTableInfo(name: string, incarnation: number, def: TableDefinition, columns: Array<[string, ColumnDefinition]>): TableInfo {
+  const sorted = [...columns].sort((a, b) => a[1].pos[0] - b[1].pos[0] || a[1].pos[1] - b[1].pos[1] || (a[0] < b[0] ? -1 : 1))
+  const infos: ColumnInfo[] = sorted.map(([n, c]) => ({ name: n, type: c.type, kind: c.kind, policy: c.policy, meta: c.meta }))
+  return {
+    name,
+    incarnation,
+    columns: infos,
+    primaryKey: def.primaryKey,
+    policy: def.policy,
+    regions: def.regions,
+    partitioning: def.partitioning,
+    options: def.options,
+    meta: def.meta,
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * @concord/core: the engine. CRDT row store on Yjs shard documents, merge policies,
+ * replicated catalog, replication protocol over an abstract transport, and a
+ * deterministic peer simulator. No Node built-ins: runs unchanged in a browser.
+ */
+export type {
+  Value,
+  Row,
+  Json,
+  PolicySpec,
+  ColumnKind,
+  ColumnSpec,
+  ColumnInfo,
+  PartitionSpec,
+  TableSpec,
+  TableInfo,
+  RowChange,
+  CatalogChange,
+  Resolver,
+} from './types.js'
+export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, ReplicaEvents } from './api.js'
+export { Replica, parseShardId, shardId } from './replica.js'
+export { ConcordError, SqlState } from './errors/concord-error.js'
+export { HybridClock, compareStamp, hlcMillis, hlcCounter, LOGICAL_RANGE } from './clock/hlc.js'
+export { IdGenerator, nodeNumberOf, ID_EPOCH_MS } from './clock/id-generator.js'
+export { MemoryStorage } from './storage/memory-storage.js'
+export { resolve as resolvePolicy, parsePolicy } from './merge/policy.js'
+export { encodeRowKey, decodeRowKey } from './rows/row-key.js'
+export {
+  encodeMessage,
+  decodeMessage,
+  DecodeError,
+  MessageType,
+  PROTOCOL_VERSION,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type Message,
+} from './replication/messages.js'
+export { TOPIC_ALL, regionTopic, type ReplicatorStats } from './replication/replicator.js'
+export { Simulation, SIM_EPOCH_MS, NO_FAULTS, type NetworkFaults, type SimulationOptions, type SimNodeSpec } from './sim/simulation.js'
+export { SeededRandom } from './sim/seeded-random.js'
+export { fnv1a } from './codec/checksum.js'

@@ -1,0 +1,54 @@
+/**
+ * Merge policies: pure, deterministic functions from the set of concurrent values of one
+ * column to the value a reader sees (DESIGN.md decision 4). Every replica that holds the
+ * same set computes the same answer, whatever order the values arrived in, because the
+ * set is always sorted by (HLC, node id) before a policy looks at it.
+ */
+import { compareStamp } from '../clock/hlc.js'
+import type { PolicySpec, Resolver, Value } from '../types.js'
+
+/** One surviving value of a multi-value register. */
+export interface Candidate {
+  writer: string
+  value: Value
+  hlc: number
+}
+
+export function compareCandidates(a: Candidate, b: Candidate): number {
+  return compareStamp(a.hlc, a.writer, b.hlc, b.writer)
+}
+
+export type ResolverLookup = (name: string) => Resolver | undefined
+
+/**
+ * Resolves concurrent values (already free of superseded ones) to one value.
+ * A `custom` policy whose resolver is not (yet) known falls back to last-write-wins; the
+ * replica re-resolves affected rows when the resolver is registered, so replicas agree
+ * again as soon as the function's definition has replicated.
+ */
+export function resolve(policy: PolicySpec, candidates: Candidate[], resolvers: ResolverLookup): Value {
+  if (candidates.length === 0) return null
+  if (candidates.length === 1) return candidates[0]!.value
+  candidates.sort(compareCandidates)
+  if (policy === 'first_write_wins') return candidates[0]!.value
+  if (policy === 'last_write_wins') return candidates[candidates.length - 1]!.value
+  const fn = resolvers(policy.custom)
+  if (fn === undefined) return candidates[candidates.length - 1]!.value
+  let acc = candidates[0]!.value
+  for (let i = 1; i < candidates.length; i++) acc = fn(acc, candidates[i]!.value)
+  return acc
+}
+
+export function samePolicy(a: PolicySpec | null, b: PolicySpec | null): boolean {
+  if (a === b) return true
+  if (a === null || b === null || typeof a === 'string' || typeof b === 'string') return false
+  return a.custom === b.custom
+}
+
+export function parsePolicy(v: unknown): PolicySpec | null {
+  if (v === 'last_write_wins' || v === 'first_write_wins') return v
+  if (typeof v === 'object' && v !== null && typeof (v as { custom?: unknown }).custom === 'string') {
+    return { custom: (v as { custom: string }).custom }
+  }
+  return null
+}

@@ -1,0 +1,595 @@
+/**
+ * A replica: one node's copy of the database. It owns the shards it holds, the catalog,
+ * the hybrid clock, and the pipeline every change goes through:
+ *
+ *   local transaction -> shard Y.Docs -> storage append (durable) -> gossip to peers
+ *   remote update     -> shard Y.Docs -> storage append
+ *
+ * Invariants: a local update is published to peers only after storage has made it
+ * durable, so a node that crashes and restarts never lags behind what its peers have
+ * from it (it gets a fresh Yjs client id on every start anyway). Materialized rows and
+ * change events follow every Yjs transaction (see Shard).
+ */
+import * as Y from 'yjs'
+import type { ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
+import { CATALOG_SHARD, CATALOG_TABLE, buildTableInfo, parseColumnDefinition, parseTableDefinition, splitColumnCatalogName, type ColumnDefinition } from './catalog/catalog-schema.js'
+import { HybridClock } from './clock/hlc.js'
+import { IdGenerator, nodeNumberOf } from './clock/id-generator.js'
+import { ConcordError, SqlState } from './errors/concord-error.js'
+import { parsePolicy } from './merge/policy.js'
+import { Replicator, type ReplicatorStats } from './replication/replicator.js'
+import { LocalTransaction, type TransactionHost } from './rows/local-transaction.js'
+import { decodeRowKey, encodeRowKey } from './rows/row-key.js'
+import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, type ShardRowChange, type TableView } from './rows/shard.js'
+import { MemoryStorage } from './storage/memory-storage.js'
+import type { CatalogChange, Json, PolicySpec, Resolver, Row, RowChange, TableInfo, Value } from './types.js'
+
+const LOAD_ORIGIN = 'load'
+/** Update records per shard before its storage log is compacted into one snapshot. */
+const COMPACT_AFTER_RECORDS = 2000
+
+const realScheduler: Scheduler = {
+  setTimeout(ms, fn) {
+    const t = setTimeout(fn, ms)
+    return () => clearTimeout(t)
+  },
+}
+
+/** Parses a shard id `t:incarnation:partition:table`. */
+export function parseShardId(id: string): { table: string; incarnation: number; partition: number } | null {
+  if (!id.startsWith('t:')) return null
+  const a = id.indexOf(':', 2)
+  const b = a < 0 ? -1 : id.indexOf(':', a + 1)
+  if (a < 0 || b < 0) return null
+  const incarnation = Number(id.slice(2, a))
+  const partition = Number(id.slice(a + 1, b))
+  if (!Number.isSafeInteger(incarnation) || !Number.isSafeInteger(partition) || incarnation < 1 || partition < 0) return null
+  return { table: id.slice(b + 1), incarnation, partition }
+}
+
+export function shardId(table: string, incarnation: number, partition: number): string {
+  return `t:${incarnation}:${partition}:${table}`
+}
+
+type Listener<K extends keyof ReplicaEvents> = ReplicaEvents[K]
+
+export class Replica {
+  readonly nodeId: string
+  readonly region: string
+  readonly clock: HybridClock
+  readonly storage: Storage
+  readonly random: () => number
+  readonly scheduler: Scheduler
+  readonly options: ReplicaOptions
+  readonly shards = new Map<string, Shard>()
+  readonly catalogShard: Shard
+  private readonly clientID: number
+  private readonly ids: IdGenerator
+  private readonly wall: () => number
+  private readonly tableInfos = new Map<string, TableInfo>()
+  private readonly tableShards = new Map<string, Shard[]>()
+  private readonly resolvers = new Map<string, Resolver>()
+  private readonly listeners = { change: new Set<Listener<'change'>>(), catalog: new Set<Listener<'catalog'>>() }
+  private readonly recordCounts = new Map<string, number>()
+  private unpersisted: Array<{ shard: string; record: StoredRecord }> = []
+  private unpublished: Array<{ shard: Shard; update: Uint8Array }> = []
+  private pendingRowChanges: RowChange[] = []
+  private pendingCatalogChanges: CatalogChange[] = []
+  private readonly inflight = new Set<Promise<void>>()
+  private loading = true
+  private closed = false
+  private storageError: unknown = null
+  readonly replicator: Replicator
+  /** Entries or messages that failed validation. */
+  malformed = 0
+
+  private constructor(options: ReplicaOptions) {
+    if (typeof options.nodeId !== 'string' || options.nodeId.length === 0 || options.nodeId.includes('\u0000')) {
+      throw new ConcordError(SqlState.invalidParameterValue, 'node id must be a non-empty string without NUL')
+    }
+    this.options = options
+    this.nodeId = options.nodeId
+    this.region = options.region ?? 'default'
+    this.wall = options.clock ?? Date.now
+    this.clock = new HybridClock(this.wall)
+    this.random = options.random ?? Math.random
+    this.scheduler = options.scheduler ?? realScheduler
+    this.storage = options.storage ?? new MemoryStorage()
+    this.clientID = 1 + Math.floor(this.random() * 0xfffffffe)
+    this.ids = new IdGenerator(this.wall, nodeNumberOf(this.nodeId))
+    for (const [name, fn] of Object.entries(options.resolvers ?? {})) this.resolvers.set(name, fn)
+    this.catalogShard = this.createShard(CATALOG_SHARD)
+    this.catalogShard.setView(this.catalogView())
+    this.replicator = new Replicator(this, options.transport ?? null)
+  }
+
+  /** Opens a replica: loads everything its storage holds, then starts replicating. */
+  static async open(options: ReplicaOptions): Promise<Replica> {
+    const r = new Replica(options)
+    await r.load()
+    await r.replicator.start()
+    return r
+  }
+
+  private async load(): Promise<void> {
+    const ids = await this.storage.shards()
+    const order = [...ids].sort((a, b) => (a === CATALOG_SHARD ? -1 : b === CATALOG_SHARD ? 1 : a < b ? -1 : 1))
+    for (const id of order) {
+      const records = await this.storage.load(id)
+      if (records.length === 0) continue
+      const shard = this.shards.get(id) ?? this.createShard(id)
+      this.recordCounts.set(id, records.length)
+      try {
+        const merged = records.length === 1 ? records[0]!.data : Y.mergeUpdates(records.map((r) => r.data))
+        Y.applyUpdate(shard.doc, merged, LOAD_ORIGIN)
+        shard.generation = records[records.length - 1]!.generation
+      } catch (err) {
+        throw new ConcordError(SqlState.internalError, `storage of shard ${id} is corrupt: ${String(err)}`)
+      }
+    }
+    this.loading = false
+    this.pendingRowChanges = []
+    this.pendingCatalogChanges = []
+    for (const name of this.catalogTableNames()) this.rebuildTable(name)
+    this.pendingRowChanges = []
+    this.pendingCatalogChanges = []
+  }
+
+  // ---- shards -------------------------------------------------------------
+
+  private createShard(id: string): Shard {
+    const shard = new Shard(id, this.clientID, {
+      onRows: (s, changes, origin) => this.onShardRows(s, changes, origin),
+      onUpdate: (s, update, origin) => this.onShardUpdate(s, update, origin),
+      resolvers: (name) => this.resolvers.get(name),
+      onMalformed: () => this.malformed++,
+      observe: (hlc) => this.clock.observe(hlc),
+    })
+    this.shards.set(id, shard)
+    const parsed = parseShardId(id)
+    if (parsed !== null) {
+      const info = this.tableInfos.get(parsed.table)
+      if (info !== undefined && info.incarnation === parsed.incarnation) {
+        this.tableShardList(parsed.table).push(shard)
+        shard.setView(this.viewOf(info))
+      }
+    }
+    return shard
+  }
+
+  private tableShardList(table: string): Shard[] {
+    let list = this.tableShards.get(table)
+    if (list === undefined) {
+      list = []
+      this.tableShards.set(table, list)
+    }
+    return list
+  }
+
+  /** The shard for an id, created empty if absent. Null when the id belongs to a dropped incarnation. */
+  shardFor(id: string): Shard | null {
+    const existing = this.shards.get(id)
+    if (existing !== undefined) return existing
+    const parsed = parseShardId(id)
+    if (id !== CATALOG_SHARD && parsed === null) return null
+    if (parsed !== null) {
+      const info = this.tableInfos.get(parsed.table)
+      if (info !== undefined && parsed.incarnation < info.incarnation) return null
+    }
+    return this.createShard(id)
+  }
+
+  /** Whether a node of `region` holds the shard. Unknown tables count as held by everyone. */
+  holds(region: string, id: string): boolean {
+    if (id === CATALOG_SHARD) return true
+    const parsed = parseShardId(id)
+    if (parsed === null) return false
+    const info = this.tableInfos.get(parsed.table)
+    if (info === undefined) return true
+    if (parsed.incarnation < info.incarnation) return false
+    return info.regions === null || info.regions.includes(region)
+  }
+
+  /** Regions that hold a shard, null meaning all. */
+  scopeOf(id: string): string[] | null {
+    const parsed = parseShardId(id)
+    if (parsed === null) return null
+    return this.tableInfos.get(parsed.table)?.regions ?? null
+  }
+
+  private onShardUpdate(shard: Shard, update: Uint8Array, origin: unknown): void {
+    if (origin === LOAD_ORIGIN) return
+    this.unpersisted.push({ shard: shard.id, record: { generation: shard.generation, kind: 'update', data: update } })
+    if (origin === LOCAL_ORIGIN) this.unpublished.push({ shard, update })
+  }
+
+  private onShardRows(shard: Shard, changes: ShardRowChange[], origin: string): void {
+    const o = origin === LOCAL_ORIGIN ? 'local' : 'remote'
+    if (shard === this.catalogShard) {
+      this.onCatalogRows(changes, o)
+      return
+    }
+    const table = shard.table?.info.name
+    if (table === undefined) return
+    for (const c of changes) this.pendingRowChanges.push({ table, key: c.key, before: c.before, after: c.after, origin: o })
+  }
+
+  // ---- catalog --------------------------------------------------------------
+
+  private catalogView(): TableView {
+    return { info: CATALOG_TABLE, policies: new Map(), storageKeys: new Map() }
+  }
+
+  private *catalogTableNames(): Iterable<string> {
+    for (const row of this.catalogShard.rows.values()) if (row.kind === 'table' && typeof row.name === 'string') yield row.name
+    for (const name of [...this.tableInfos.keys()]) yield name
+  }
+
+  private onCatalogRows(changes: ShardRowChange[], origin: 'local' | 'remote'): void {
+    const affected = new Set<string>()
+    let all = false
+    for (const c of changes) {
+      let kind: Value
+      let name: Value
+      try {
+        ;[kind, name] = decodeRowKey(c.key, 2)
+      } catch {
+        this.malformed++
+        continue
+      }
+      if (typeof kind !== 'string' || typeof name !== 'string') continue
+      if (kind === 'table') affected.add(name)
+      else if (kind === 'column') {
+        const split = splitColumnCatalogName(name)
+        if (split !== null) affected.add(split[0])
+      } else if (kind === 'policy') all = true
+      let value: Json | null = null
+      const text = c.after?.value
+      if (typeof text === 'string') {
+        try {
+          value = JSON.parse(text) as Json
+        } catch {
+          this.malformed++
+        }
+      }
+      this.pendingCatalogChanges.push({ kind, name, value, origin })
+    }
+    if (this.loading) return
+    if (all) for (const n of this.catalogTableNames()) affected.add(n)
+    for (const name of affected) this.rebuildTable(name)
+  }
+
+  private clusterDefaultPolicy(): PolicySpec {
+    const row = this.catalogShard.rows.get(encodeRowKey(['policy', 'default']))
+    if (row === undefined || typeof row.value !== 'string') return 'last_write_wins'
+    try {
+      return parsePolicy(JSON.parse(row.value)) ?? 'last_write_wins'
+    } catch {
+      return 'last_write_wins'
+    }
+  }
+
+  private viewOf(info: TableInfo): TableView {
+    const fallback = info.policy ?? this.clusterDefaultPolicy()
+    const policies = new Map<string, PolicySpec>()
+    const storageKeys = new Map<string, string>()
+    for (const c of info.columns) {
+      policies.set(c.name, c.policy ?? fallback)
+      const cl = this.catalogShard.rowCl(encodeRowKey(['column', `${info.name}\u0000${info.incarnation}\u0000${c.name}`]))
+      storageKeys.set(c.name, cl <= 1 ? c.name : `${c.name}#${cl}`)
+    }
+    return { info, policies, storageKeys }
+  }
+
+  private rebuildTable(name: string): void {
+    const key = encodeRowKey(['table', name])
+    const row = this.catalogShard.rows.get(key)
+    const def = row === undefined ? null : parseTableDefinition(row.value)
+    const previous = this.tableInfos.get(name)
+    let info: TableInfo | undefined
+    if (def !== null) {
+      const incarnation = this.catalogShard.rowCl(key)
+      const prefix = `${name}\u0000${incarnation}\u0000`
+      const cols: Array<[string, ColumnDefinition]> = []
+      for (const r of this.catalogShard.rows.values()) {
+        if (r.kind !== 'column' || typeof r.name !== 'string' || !r.name.startsWith(prefix)) continue
+        const c = parseColumnDefinition(r.value)
+        if (c !== null) cols.push([r.name.slice(prefix.length), c])
+      }
+      info = buildTableInfo(name, incarnation, def, cols)
+    }
+    if (previous !== undefined && (info === undefined || info.incarnation !== previous.incarnation)) {
+      for (const shard of this.tableShards.get(name) ?? []) {
+        for (const [key, before] of shard.rows) this.pendingRowChanges.push({ table: name, key, before, after: null, origin: 'local' })
+        shard.rows.clear()
+        shard.setView(null)
+        this.shards.delete(shard.id)
+        void this.track(this.storage.remove(shard.id))
+      }
+      this.tableShards.delete(name)
+    }
+    if (info === undefined) {
+      this.tableInfos.delete(name)
+      return
+    }
+    this.tableInfos.set(name, info)
+    const view = this.viewOf(info)
+    const list: Shard[] = []
+    for (const shard of this.shards.values()) {
+      const parsed = parseShardId(shard.id)
+      if (parsed === null || parsed.table !== name || parsed.incarnation !== info.incarnation) continue
+      list.push(shard)
+      for (const c of shard.setView(view)) this.pendingRowChanges.push({ table: name, key: c.key, before: c.before, after: c.after, origin: 'remote' })
+    }
+    this.tableShards.set(name, list)
+  }
+
+  // ---- reads ------------------------------------------------------------------
+
+  tables(): TableInfo[] {
+    return [...this.tableInfos.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
+  }
+
+  table(name: string): TableInfo | undefined {
+    return this.tableInfos.get(name)
+  }
+
+  get(table: string, key: Value[]): Row | undefined {
+    const rowKey = encodeRowKey(key)
+    for (const s of this.tableShards.get(table) ?? []) {
+      const r = s.rows.get(rowKey)
+      if (r !== undefined) return r
+    }
+    return undefined
+  }
+
+  *scan(table: string): IterableIterator<Row> {
+    for (const s of this.tableShards.get(table) ?? []) yield* s.rows.values()
+  }
+
+  rowCount(table: string): number {
+    let n = 0
+    for (const s of this.tableShards.get(table) ?? []) n += s.rows.size
+    return n
+  }
+
+  getCatalog(kind: string, name: string): Json | undefined {
+    const row = this.catalogShard.rows.get(encodeRowKey([kind, name]))
+    if (row === undefined || typeof row.value !== 'string') return undefined
+    try {
+      return JSON.parse(row.value) as Json
+    } catch {
+      return undefined
+    }
+  }
+
+  listCatalog(kind: string): Array<[string, Json]> {
+    return this.transactRead((tx) => tx.listCatalog(kind))
+  }
+
+  private transactRead<T>(fn: (tx: Transaction) => T): T {
+    return fn(new LocalTransaction(this.host))
+  }
+
+  // ---- writes -------------------------------------------------------------------
+
+  private readonly host: TransactionHost = {
+    baseRow: (table, rowKey) => {
+      if (table === CATALOG_TABLE.name) return this.catalogShard.rows.get(rowKey) ?? null
+      for (const s of this.tableShards.get(table) ?? []) {
+        const r = s.rows.get(rowKey)
+        if (r !== undefined) return r
+      }
+      return null
+    },
+    baseRows: (table) => this.baseRows(table),
+    baseTable: (name) => this.tableInfos.get(name),
+    catalogRowCl: (rowKey) => this.catalogShard.rowCl(rowKey),
+    now: () => this.clock.now(),
+    nextId: () => this.ids.next(),
+  }
+
+  private *baseRows(table: string): Iterable<[string, Row]> {
+    if (table === CATALOG_TABLE.name) {
+      yield* this.catalogShard.rows
+      return
+    }
+    for (const s of this.tableShards.get(table) ?? []) yield* s.rows
+  }
+
+  /**
+   * Runs `fn` as one locally atomic transaction and returns its result. If `fn` throws,
+   * nothing is applied. The writes are visible when this returns; `durable()` tells
+   * when they are on disk.
+   */
+  transact<T>(fn: (tx: Transaction) => T): T {
+    if (this.closed) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'replica is closed')
+    const tx = new LocalTransaction(this.host)
+    const result = fn(tx)
+    this.commit(tx)
+    return result
+  }
+
+  private commit(tx: LocalTransaction): void {
+    if (tx.pending.size === 0) return
+    const hlc = this.clock.now()
+    const catalog = tx.pending.get(CATALOG_TABLE.name)
+    if (catalog !== undefined && catalog.size > 0) {
+      this.catalogShard.doc.transact(() => {
+        for (const [rowKey, w] of catalog) this.catalogShard.applyWrite(rowKey, w, this.nodeId, hlc)
+      }, LOCAL_ORIGIN)
+    }
+    const byShard = new Map<Shard, Array<[string, import('./rows/local-transaction.js').PendingRow]>>()
+    for (const [table, rows] of tx.pending) {
+      if (table === CATALOG_TABLE.name || rows.size === 0) continue
+      const info = this.tableInfos.get(table)
+      if (info === undefined) continue
+      for (const [rowKey, w] of rows) {
+        const shard = this.locate(info, rowKey, w)
+        let list = byShard.get(shard)
+        if (list === undefined) {
+          list = []
+          byShard.set(shard, list)
+        }
+        list.push([rowKey, w])
+      }
+    }
+    for (const [shard, rows] of byShard) {
+      shard.doc.transact(() => {
+        for (const [rowKey, w] of rows) shard.applyWrite(rowKey, w, this.nodeId, hlc)
+      }, LOCAL_ORIGIN)
+    }
+    this.afterChange()
+  }
+
+  /** The shard a row lives in, or the one its partition routes it to. */
+  private locate(info: TableInfo, rowKey: string, w: { keyValues: Value[]; cols: Map<string, Value> }): Shard {
+    const list = this.tableShardList(info.name)
+    for (const s of list) if (s.rowCl(rowKey) > 0) return s
+    let partition = 0
+    if (this.options.partitionOf !== undefined && info.partitioning !== null) {
+      const row: Row = {}
+      info.primaryKey.forEach((c, i) => (row[c] = w.keyValues[i]!))
+      for (const [c, v] of w.cols) row[c] = v
+      partition = this.options.partitionOf(info, row)
+    }
+    const id = shardId(info.name, info.incarnation, partition)
+    return this.shards.get(id) ?? this.createShard(id)
+  }
+
+  /** Persists, publishes and notifies whatever the last Yjs transactions produced. */
+  afterChange(): void {
+    this.flush()
+    const rows = this.pendingRowChanges
+    const cat = this.pendingCatalogChanges
+    this.pendingRowChanges = []
+    this.pendingCatalogChanges = []
+    if (cat.length > 0) for (const l of this.listeners.catalog) l(cat)
+    if (rows.length > 0) for (const l of this.listeners.change) l(rows)
+  }
+
+  private flush(): void {
+    if (this.unpersisted.length === 0) return
+    const batch = this.unpersisted
+    const publish = this.unpublished
+    this.unpersisted = []
+    this.unpublished = []
+    for (const { shard } of batch) this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
+    const after = () => {
+      if (publish.length > 0) this.replicator.gossip(publish)
+      this.maybeCompactStorage(batch)
+    }
+    let result: void | Promise<void>
+    try {
+      result = this.storage.append(batch)
+    } catch (err) {
+      this.storageError = err
+      throw new ConcordError('58030', `could not persist write: ${String(err)}`)
+    }
+    if (result instanceof Promise) {
+      void this.track(result.then(after))
+    } else {
+      after()
+    }
+  }
+
+  private maybeCompactStorage(batch: Array<{ shard: string }>): void {
+    for (const { shard } of batch) {
+      if ((this.recordCounts.get(shard) ?? 0) < COMPACT_AFTER_RECORDS) continue
+      const s = this.shards.get(shard)
+      if (s === undefined) continue
+      this.recordCounts.set(shard, 1)
+      const snapshot: StoredRecord = { generation: s.generation, kind: 'snapshot', data: Y.encodeStateAsUpdate(s.doc) }
+      void this.track(Promise.resolve().then(() => Promise.all(this.inflightExcept())).then(() => this.storage.compact(shard, snapshot)))
+    }
+  }
+
+  private inflightExcept(): Promise<void>[] {
+    return [...this.inflight]
+  }
+
+  private track(p: void | Promise<void>): Promise<void> {
+    if (!(p instanceof Promise)) return Promise.resolve()
+    const tracked = p.catch((err) => {
+      this.storageError = err
+    })
+    this.inflight.add(tracked)
+    void tracked.finally(() => this.inflight.delete(tracked))
+    return tracked
+  }
+
+  /** Resolves once every change made so far is durable; rejects if storage failed. */
+  async durable(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all([...this.inflight])
+    if (this.storageError !== null) {
+      const err = this.storageError
+      this.storageError = null
+      throw new ConcordError('58030', `could not persist write: ${String(err)}`)
+    }
+  }
+
+  /** Applies a remote Yjs update to a shard; false when it was rejected. */
+  applyRemote(shard: Shard, update: Uint8Array): boolean {
+    try {
+      Y.applyUpdate(shard.doc, update, REMOTE_ORIGIN)
+      return true
+    } catch {
+      this.malformed++
+      return false
+    }
+  }
+
+  // ---- misc ------------------------------------------------------------------------
+
+  on<K extends keyof ReplicaEvents>(event: K, fn: ReplicaEvents[K]): () => void {
+    const set = this.listeners[event] as Set<ReplicaEvents[K]>
+    set.add(fn)
+    return () => set.delete(fn)
+  }
+
+  registerResolver(name: string, fn: Resolver): void {
+    this.resolvers.set(name, fn)
+    for (const info of this.tableInfos.values()) {
+      const view = this.viewOf(info)
+      const uses = [...view.policies.values()].some((p) => typeof p === 'object' && p.custom === name)
+      if (uses) this.rebuildTable(info.name)
+    }
+    this.afterChange()
+  }
+
+  unregisterResolver(name: string): void {
+    this.resolvers.delete(name)
+  }
+
+  nextId(): bigint {
+    return this.ids.next()
+  }
+
+  /** Wall-clock milliseconds from the injected clock. */
+  now(): number {
+    return this.wall()
+  }
+
+  /** Per-shard digests of the shards this replica holds (for tests and the simulator). */
+  digests(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const [id, s] of this.shards) if (this.holds(this.region, id)) out.set(id, s.digest())
+    return out
+  }
+
+  stats(): ReplicatorStats & { shards: number; malformed: number } {
+    return { ...this.replicator.stats, shards: this.shards.size, malformed: this.malformed + this.replicator.stats.rejected }
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.replicator.stop()
+    await this.durable().catch(() => undefined)
+    for (const s of this.shards.values()) s.doc.destroy()
+  }
+}

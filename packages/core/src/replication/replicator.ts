@@ -1,0 +1,352 @@
+/**
+ * The replication protocol of one replica over a `Transport`.
+ *
+ * Two paths (DESIGN.md decision 10):
+ * - Gossip: each durable local update is published on the topics of the regions that
+ *   hold its shard (`concord/all` for shards every region holds). Best effort only.
+ * - Anti-entropy: every interval the replica sends one random peer a DIGEST (shard id,
+ *   generation, 32-bit hash of state vector + delete set) of the shards both should hold.
+ *   For each shard that differs the peer answers with SYNC_REQ carrying its state vector;
+ *   the replica answers SYNC_DIFF (exactly what the peer lacks, plus its own state
+ *   vector); the peer applies it and, if it still has something the replica lacks, sends
+ *   a final SYNC_DIFF back. So one round repairs both sides, and only differing shards
+ *   cost more than a hash. A peer that was away, or lost gossip, catches up this way.
+ *
+ * Every message is decoded defensively; anything malformed is counted in `rejected` and
+ * dropped whole. Replies are split to stay under the message size limit.
+ */
+import * as Y from 'yjs'
+import type { Transport } from '../api.js'
+import type { Replica } from '../replica.js'
+import type { Shard } from '../rows/shard.js'
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MessageType,
+  decodeMessage,
+  encodeMessage,
+  type Message,
+  type ShardDiff,
+  type ShardDigest,
+  type ShardStateVector,
+  type ShardUpdate,
+} from './messages.js'
+
+export const TOPIC_ALL = 'concord/all'
+export function regionTopic(region: string): string {
+  return `concord/region/${region}`
+}
+
+/** Updates larger than this are not gossiped; anti-entropy carries them instead. */
+const MAX_GOSSIP_BYTES = 1024 * 1024
+const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
+
+export interface ReplicatorStats {
+  messagesSent: number
+  messagesReceived: number
+  bytesSent: number
+  bytesReceived: number
+  /** Messages rejected by the decoder or whose content failed to apply. */
+  rejected: number
+  updatesApplied: number
+  digestsSent: number
+  diffsSent: number
+  /** Bytes of Yjs updates received through anti-entropy (repair traffic). */
+  repairBytes: number
+  oversize: number
+}
+
+interface PeerInfo {
+  region: string
+}
+
+export class Replicator {
+  readonly stats: ReplicatorStats = {
+    messagesSent: 0,
+    messagesReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    rejected: 0,
+    updatesApplied: 0,
+    digestsSent: 0,
+    diffsSent: 0,
+    repairBytes: 0,
+    oversize: 0,
+  }
+  private readonly replica: Replica
+  private readonly transport: Transport | null
+  private readonly peers = new Map<string, PeerInfo>()
+  private readonly maxBytes: number
+  private cancelTimer: (() => void) | null = null
+  private stopped = false
+
+  constructor(replica: Replica, transport: Transport | null) {
+    this.replica = replica
+    this.transport = transport
+    this.maxBytes = replica.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+  }
+
+  async start(): Promise<void> {
+    const t = this.transport
+    if (t === null) return
+    await t.start({
+      onMessage: (from, data) => this.receive(from, data),
+      onPeerUp: (peer) => this.send(peer, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region }),
+      onPeerDown: (peer) => this.peers.delete(peer),
+    })
+    t.subscribe(TOPIC_ALL)
+    t.subscribe(regionTopic(this.replica.region))
+    for (const peer of t.peers()) {
+      this.send(peer, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region })
+    }
+    this.schedule()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.cancelTimer?.()
+    this.cancelTimer = null
+    await this.transport?.stop()
+  }
+
+  /** Peers that have said hello, with their regions. */
+  knownPeers(): Array<[string, string]> {
+    return [...this.peers].map(([id, p]) => [id, p.region])
+  }
+
+  private schedule(): void {
+    const interval = this.replica.options.antiEntropyIntervalMs ?? 1000
+    if (interval <= 0 || this.stopped) return
+    this.cancelTimer = this.replica.scheduler.setTimeout(interval, () => {
+      this.cancelTimer = null
+      if (this.stopped) return
+      this.antiEntropyRound()
+      this.schedule()
+    })
+  }
+
+  /** Sends a digest to one random known peer. */
+  antiEntropyRound(): void {
+    const ids = [...this.peers.keys()].sort()
+    if (ids.length === 0) return
+    const peer = ids[Math.floor(this.replica.random() * ids.length) % ids.length]!
+    this.syncWith(peer)
+  }
+
+  /** Starts an anti-entropy exchange with one peer. */
+  syncWith(peer: string): void {
+    const info = this.peers.get(peer)
+    if (info === undefined) return
+    const digests: ShardDigest[] = []
+    for (const [id, shard] of this.replica.shards) {
+      if (!this.replica.holds(info.region, id)) continue
+      digests.push({ shard: id, generation: shard.generation, hash: shard.digest() })
+    }
+    this.stats.digestsSent++
+    this.sendChunked(peer, digests, (d) => d.shard.length + 12, (digests) => ({ type: MessageType.Digest, digests }))
+  }
+
+  /** Publishes durable local updates to the regions that hold their shards. */
+  gossip(updates: Array<{ shard: Shard; update: Uint8Array }>): void {
+    const t = this.transport
+    if (t === null || this.stopped) return
+    const byTopic = new Map<string, ShardUpdate[]>()
+    let oversize = false
+    for (const { shard, update } of updates) {
+      if (update.length > MAX_GOSSIP_BYTES) {
+        oversize = true
+        continue
+      }
+      const scope = this.replica.scopeOf(shard.id)
+      const topics = scope === null ? [TOPIC_ALL] : scope.map(regionTopic)
+      for (const topic of topics) {
+        let list = byTopic.get(topic)
+        if (list === undefined) {
+          list = []
+          byTopic.set(topic, list)
+        }
+        list.push({ shard: shard.id, generation: shard.generation, update })
+      }
+    }
+    for (const [topic, list] of byTopic) {
+      let batch: ShardUpdate[] = []
+      let size = 0
+      const flush = () => {
+        if (batch.length === 0) return
+        const bytes = encodeMessage({ type: MessageType.Updates, updates: batch })
+        this.stats.messagesSent++
+        this.stats.bytesSent += bytes.length
+        t.publish(topic, bytes)
+        batch = []
+        size = 0
+      }
+      for (const u of list) {
+        if (size + u.update.length > MAX_GOSSIP_BYTES) flush()
+        batch.push(u)
+        size += u.update.length + u.shard.length + 16
+      }
+      flush()
+    }
+    if (oversize) for (const peer of this.peers.keys()) this.syncWith(peer)
+  }
+
+  private send(peer: string, msg: Message): void {
+    const t = this.transport
+    if (t === null || this.stopped) return
+    const bytes = encodeMessage(msg)
+    if (bytes.length > this.maxBytes) {
+      this.stats.oversize++
+      return
+    }
+    this.stats.messagesSent++
+    this.stats.bytesSent += bytes.length
+    t.send(peer, bytes)
+  }
+
+  /** Sends items in as many messages as the size limit needs. */
+  private sendChunked<T>(peer: string, items: T[], sizeOf: (item: T) => number, make: (items: T[]) => Message): void {
+    if (items.length === 0) return
+    const budget = this.maxBytes - 64
+    let batch: T[] = []
+    let size = 0
+    for (const item of items) {
+      const s = sizeOf(item)
+      if (batch.length > 0 && size + s > budget) {
+        this.send(peer, make(batch))
+        batch = []
+        size = 0
+      }
+      batch.push(item)
+      size += s
+    }
+    this.send(peer, make(batch))
+  }
+
+  receive(from: string, data: Uint8Array): void {
+    if (this.stopped || this.replica.isClosed) return
+    this.stats.messagesReceived++
+    this.stats.bytesReceived += data.length
+    let msg: Message
+    try {
+      msg = decodeMessage(data, this.maxBytes)
+    } catch {
+      this.stats.rejected++
+      return
+    }
+    switch (msg.type) {
+      case MessageType.Hello:
+        this.onHello(from, msg.nodeId, msg.region)
+        break
+      case MessageType.Updates:
+        this.onUpdates(msg.updates)
+        break
+      case MessageType.Digest:
+        this.onDigest(from, msg.digests)
+        break
+      case MessageType.SyncRequest:
+        this.onSyncRequest(from, msg.requests)
+        break
+      case MessageType.SyncDiff:
+        this.onSyncDiff(from, msg.diffs)
+        break
+    }
+    this.replica.afterChange()
+  }
+
+  private onHello(from: string, nodeId: string, region: string): void {
+    if (nodeId !== from) {
+      this.stats.rejected++
+      return
+    }
+    const known = this.peers.has(from)
+    this.peers.set(from, { region })
+    if (!known) {
+      this.send(from, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region })
+      this.syncWith(from)
+    }
+  }
+
+  /** A shard this replica should hold, or null if the update is not for it. */
+  private target(id: string): Shard | null {
+    if (!this.replica.holds(this.replica.region, id)) return null
+    return this.replica.shardFor(id)
+  }
+
+  private onUpdates(updates: ShardUpdate[]): void {
+    for (const u of updates) {
+      const shard = this.target(u.shard)
+      if (shard === null) continue
+      if (this.replica.applyRemote(shard, u.update)) this.stats.updatesApplied++
+      else this.stats.rejected++
+    }
+  }
+
+  private onDigest(from: string, digests: ShardDigest[]): void {
+    const info = this.peers.get(from)
+    if (info === undefined) return
+    const requests: ShardStateVector[] = []
+    const listed = new Set<string>()
+    for (const d of digests) {
+      listed.add(d.shard)
+      if (!this.replica.holds(this.replica.region, d.shard)) continue
+      const shard = this.replica.shards.get(d.shard)
+      if (shard !== undefined && shard.digest() === d.hash) continue
+      requests.push({ shard: d.shard, generation: d.generation, stateVector: shard ? Y.encodeStateVector(shard.doc) : EMPTY_STATE_VECTOR })
+    }
+    this.sendChunked(from, requests, (r) => r.shard.length + r.stateVector.length + 16, (requests) => ({ type: MessageType.SyncRequest, requests }))
+    // Shards the peer should hold but did not list: it has nothing of them, send everything.
+    const missing: ShardDiff[] = []
+    for (const [id, shard] of this.replica.shards) {
+      if (listed.has(id) || !this.replica.holds(info.region, id)) continue
+      missing.push({ shard: id, generation: shard.generation, update: Y.encodeStateAsUpdate(shard.doc), hash: shard.digest(), final: true, stateVector: new Uint8Array(0) })
+    }
+    this.sendDiffs(from, missing)
+  }
+
+  private sendDiffs(peer: string, diffs: ShardDiff[]): void {
+    this.stats.diffsSent += diffs.length
+    this.sendChunked(peer, diffs, (d) => d.shard.length + d.update.length + d.stateVector.length + 24, (diffs) => ({ type: MessageType.SyncDiff, diffs }))
+  }
+
+  private onSyncRequest(from: string, requests: ShardStateVector[]): void {
+    const info = this.peers.get(from)
+    if (info === undefined) return
+    const diffs: ShardDiff[] = []
+    for (const r of requests) {
+      if (!this.replica.holds(info.region, r.shard)) continue
+      const shard = this.replica.shardFor(r.shard)
+      if (shard === null) continue
+      let update: Uint8Array
+      try {
+        update = Y.encodeStateAsUpdate(shard.doc, r.stateVector)
+      } catch {
+        this.stats.rejected++
+        continue
+      }
+      diffs.push({ shard: r.shard, generation: shard.generation, update, hash: shard.digest(), final: false, stateVector: Y.encodeStateVector(shard.doc) })
+    }
+    this.sendDiffs(from, diffs)
+  }
+
+  private onSyncDiff(from: string, diffs: ShardDiff[]): void {
+    const back: ShardDiff[] = []
+    for (const d of diffs) {
+      const shard = this.target(d.shard)
+      if (shard === null) continue
+      this.stats.repairBytes += d.update.length
+      if (!this.replica.applyRemote(shard, d.update)) {
+        this.stats.rejected++
+        continue
+      }
+      if (d.final || shard.digest() === d.hash) continue
+      let update: Uint8Array
+      try {
+        update = Y.encodeStateAsUpdate(shard.doc, d.stateVector)
+      } catch {
+        this.stats.rejected++
+        continue
+      }
+      back.push({ shard: d.shard, generation: shard.generation, update, hash: shard.digest(), final: true, stateVector: new Uint8Array(0) })
+    }
+    this.sendDiffs(from, back)
+  }
+}

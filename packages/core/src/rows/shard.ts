@@ -1,0 +1,393 @@
+/**
+ * A shard: the replication unit (DESIGN.md decision 2). One Y.Doc holding the rows of one
+ * table incarnation and partition, and the materialized rows resolved from it.
+ *
+ * Layout of the Y.Doc:
+ * - top-level map `rows`: flat writer entries `rowKey U+0000 nodeId` (see writer-entry.ts);
+ * - one top-level Y.Text per (row, text column, causal length), named
+ *   `U+0003 rowKey U+0000 columnKey U+0000 cl`: top-level types are identified by name, so
+ *   two nodes that create the same text concurrently share one, and no edit is lost.
+ *
+ * Invariant: after every Yjs transaction on the doc, `rows` holds exactly the resolution
+ * of the entries of every row that transaction touched, and a change event has been
+ * emitted for each row whose resolution differs. Local writes and remote updates take
+ * this same path (the doc's `afterTransaction`), so they cannot disagree.
+ */
+import * as Y from 'yjs'
+import { resolve, type Candidate, type ResolverLookup } from '../merge/policy.js'
+import type { ColumnInfo, PolicySpec, Row, TableInfo, Value } from '../types.js'
+import { encodeEntry, entryCl, parseEntry, type ColumnWrite, type WriterEntry } from './writer-entry.js'
+import { decodeRowKey, entryKey, splitEntryKey, WRITER_SEP } from './row-key.js'
+
+export const LOCAL_ORIGIN = 'local'
+export const REMOTE_ORIGIN = 'remote'
+const TEXT_PREFIX = '\u0003'
+
+/** What a committed transaction does to one row. */
+export interface RowWrite {
+  /** The row exists after the transaction. */
+  live: boolean
+  /** Every earlier column value is discarded (the row was deleted, then written again). */
+  reset: boolean
+  /** Register and text columns set, by column name. */
+  cols: Map<string, Value>
+  /** Counter deltas, by column name. */
+  incr: Map<string, number | bigint>
+}
+
+export interface ShardRowChange {
+  key: string
+  before: Row | null
+  after: Row | null
+}
+
+/** How a shard sees its table: set by the replica from the catalog. */
+export interface TableView {
+  info: TableInfo
+  /** Effective policy per register column (column, table, or cluster default). */
+  policies: Map<string, PolicySpec>
+  /** Entry key of each column (differs from the name after DROP + ADD of one name). */
+  storageKeys: Map<string, string>
+}
+
+export interface ShardHooks {
+  onRows(shard: Shard, changes: ShardRowChange[], origin: string): void
+  onUpdate(shard: Shard, update: Uint8Array, origin: unknown): void
+  resolvers: ResolverLookup
+  /** Counts entries that failed validation (a peer sent something malformed). */
+  onMalformed(): void
+  /** Feeds timestamps of remote writes to the hybrid clock. */
+  observe(hlc: number): void
+}
+
+export class Shard {
+  readonly id: string
+  readonly doc: Y.Doc
+  readonly map: Y.Map<unknown>
+  /** Every node that has an entry in this shard. */
+  readonly writers = new Set<string>()
+  /** Materialized rows by row key. Empty while the table is unknown. */
+  readonly rows = new Map<string, Row>()
+  generation = 0
+  private view: TableView | null = null
+  private readonly hooks: ShardHooks
+  private textNames = new Map<unknown, string>()
+  private digestCache: number | null = null
+
+  constructor(id: string, clientID: number, hooks: ShardHooks) {
+    this.id = id
+    this.hooks = hooks
+    this.doc = new Y.Doc({ gc: true })
+    this.doc.clientID = clientID
+    this.map = this.doc.getMap('rows')
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      this.digestCache = null
+      hooks.onUpdate(this, update, origin)
+    })
+    this.doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
+  }
+
+  get table(): TableView | null {
+    return this.view
+  }
+
+  /** Sets the table view and re-resolves every row; returns the rows that changed. */
+  setView(view: TableView | null): ShardRowChange[] {
+    this.view = view
+    const keys = new Set<string>(this.rows.keys())
+    for (const k of this.map.keys()) {
+      const split = splitEntryKey(k)
+      if (split !== null) keys.add(split[0])
+    }
+    return this.rematerialize(keys)
+  }
+
+  /** Hash of state vector and delete set: equal hashes mean equal content. Cached until the next update. */
+  digest(): number {
+    if (this.digestCache === null) {
+      const snap = Y.encodeSnapshot(Y.snapshot(this.doc))
+      let h = 0x811c9dc5
+      for (let i = 0; i < snap.length; i++) {
+        h ^= snap[i]!
+        h = Math.imul(h, 0x01000193)
+      }
+      this.digestCache = h >>> 0
+    }
+    return this.digestCache
+  }
+
+  /** The row's causal length: 0 absent, odd live, even deleted. */
+  rowCl(rowKey: string): number {
+    let cl = 0
+    for (const w of this.writers) {
+      const c = entryCl(this.map.get(entryKey(rowKey, w)))
+      if (c > cl) cl = c
+    }
+    return cl
+  }
+
+  private afterTransaction(tr: Y.Transaction): void {
+    const keys = new Set<string>()
+    const remote = tr.origin !== LOCAL_ORIGIN
+    for (const [type, subs] of tr.changed) {
+      if (type === (this.map as unknown)) {
+        for (const sub of subs) {
+          if (sub === null) continue
+          const split = splitEntryKey(sub)
+          if (split === null) {
+            this.hooks.onMalformed()
+            continue
+          }
+          this.writers.add(split[1])
+          keys.add(split[0])
+          if (remote) {
+            const raw = (this.map as Y.Map<unknown>).get(sub)
+            if (Array.isArray(raw) && typeof raw[1] === 'number') this.hooks.observe(raw[1])
+          }
+        }
+      } else {
+        const name = this.textNameOf(type)
+        if (name === undefined) continue
+        const end = name.indexOf(WRITER_SEP)
+        if (end > 1) keys.add(name.slice(1, end))
+      }
+    }
+    if (keys.size === 0) return
+    const changes = this.rematerialize(keys)
+    if (changes.length > 0) this.hooks.onRows(this, changes, tr.origin === LOCAL_ORIGIN ? LOCAL_ORIGIN : REMOTE_ORIGIN)
+  }
+
+  private textNameOf(type: unknown): string | undefined {
+    let name = this.textNames.get(type)
+    if (name === undefined) {
+      this.textNames = new Map()
+      for (const [n, t] of this.doc.share) if (n.startsWith(TEXT_PREFIX)) this.textNames.set(t, n)
+      name = this.textNames.get(type)
+    }
+    return name
+  }
+
+  private rematerialize(keys: Iterable<string>): ShardRowChange[] {
+    const changes: ShardRowChange[] = []
+    if (this.view === null) return changes
+    for (const key of keys) {
+      const before = this.rows.get(key) ?? null
+      let after: Row | null
+      try {
+        after = this.resolveRow(key)
+      } catch {
+        // A row key or entry a broken peer made up: the row stays unresolved, never a crash.
+        this.hooks.onMalformed()
+        continue
+      }
+      if (after === null) {
+        if (before === null) continue
+        this.rows.delete(key)
+      } else {
+        if (before !== null && sameRow(before, after)) continue
+        this.rows.set(key, after)
+      }
+      changes.push({ key, before, after })
+    }
+    return changes
+  }
+
+  /** Entries of one row by writer, only those carrying the row's causal length. */
+  private visibleEntries(rowKey: string): { cl: number; entries: Array<[string, WriterEntry]> } {
+    let cl = 0
+    const raws: Array<[string, unknown]> = []
+    for (const w of this.writers) {
+      const raw = this.map.get(entryKey(rowKey, w))
+      if (raw === undefined) continue
+      const c = entryCl(raw)
+      if (c < 0) {
+        this.hooks.onMalformed()
+        continue
+      }
+      if (c > cl) cl = c
+      raws.push([w, raw])
+    }
+    const entries: Array<[string, WriterEntry]> = []
+    if (cl % 2 === 0) return { cl, entries }
+    for (const [w, raw] of raws) {
+      if (entryCl(raw) !== cl) continue
+      const e = parseEntry(raw)
+      if (e === null) {
+        this.hooks.onMalformed()
+        continue
+      }
+      entries.push([w, e])
+    }
+    return { cl, entries }
+  }
+
+  private resolveRow(rowKey: string): Row | null {
+    const view = this.view!
+    const { cl, entries } = this.visibleEntries(rowKey)
+    if (cl % 2 === 0 || entries.length === 0) return null
+    const row: Row = {}
+    const info = view.info
+    const pk = info.primaryKey
+    const keyValues = decodeRowKey(rowKey, pk.length)
+    for (let i = 0; i < info.columns.length; i++) {
+      const col = info.columns[i]!
+      const pkAt = pk.indexOf(col.name)
+      if (pkAt >= 0) {
+        row[col.name] = keyValues[pkAt]!
+        continue
+      }
+      const skey = view.storageKeys.get(col.name) ?? col.name
+      row[col.name] = this.resolveColumn(rowKey, cl, col, skey, entries, view)
+    }
+    return row
+  }
+
+  private resolveColumn(rowKey: string, cl: number, col: ColumnInfo, skey: string, entries: Array<[string, WriterEntry]>, view: TableView): Value {
+    if (col.kind === 'counter') return sumCounter(entries, skey)
+    const candidates = concurrentValues(entries, skey)
+    const policy = col.kind === 'text' ? 'last_write_wins' : view.policies.get(col.name) ?? 'last_write_wins'
+    const v = resolve(policy, candidates, this.hooks.resolvers)
+    if (col.kind === 'text' && v !== null) return this.doc.getText(textName(rowKey, skey, cl)).toString()
+    return v
+  }
+
+  /**
+   * Applies one committed transaction's writes to rows of this shard, as this node.
+   * Must run inside `doc.transact(.., LOCAL_ORIGIN)`.
+   */
+  applyWrite(rowKey: string, write: RowWrite, writer: string, hlc: number): void {
+    const view = this.view
+    if (view === null) throw new Error(`shard ${this.id} has no table`)
+    const rowCl = this.rowCl(rowKey)
+    const baseLive = rowCl % 2 === 1
+    const key = entryKey(rowKey, writer)
+    if (!write.live) {
+      if (baseLive) this.map.set(key, [rowCl + 1, hlc])
+      return
+    }
+    const newCl = !baseLive ? rowCl + 1 : write.reset ? rowCl + 2 : rowCl
+    const ownRaw = this.map.get(key)
+    const own = ownRaw !== undefined && entryCl(ownRaw) === newCl ? parseEntry(ownRaw) : null
+    const cols = own !== null ? own.cols : new Map<string, ColumnWrite>()
+    const others = newCl === rowCl ? this.visibleEntries(rowKey).entries.filter(([w]) => w !== writer) : []
+    const byName = new Map(view.info.columns.map((c) => [c.name, c]))
+    for (const [name, value] of write.cols) {
+      const col = byName.get(name)
+      if (col === undefined) continue
+      const skey = view.storageKeys.get(name) ?? name
+      if (col.kind === 'counter') {
+        cols.set(skey, { value: subtractValue(value, sumCounter(others, skey)), hlc, deps: null })
+        continue
+      }
+      const seen = concurrentValues(others, skey)
+      const deps = seen.length === 0 ? null : seen.map((c) => [c.writer, c.hlc] as const)
+      if (col.kind === 'text') {
+        if (value !== null) setText(this.doc.getText(textName(rowKey, skey, newCl)), String(value))
+        cols.set(skey, { value: value === null ? null : 1, hlc, deps })
+      } else {
+        cols.set(skey, { value, hlc, deps })
+      }
+    }
+    for (const [name, delta] of write.incr) {
+      const skey = view.storageKeys.get(name) ?? name
+      const mine = cols.get(skey)?.value ?? 0
+      cols.set(skey, { value: addValue(mine, delta), hlc, deps: null })
+    }
+    this.map.set(key, encodeEntry({ cl: newCl, hlc, cols }))
+  }
+
+  /** Number of live rows. */
+  get size(): number {
+    return this.rows.size
+  }
+}
+
+export function textName(rowKey: string, columnKey: string, cl: number): string {
+  return TEXT_PREFIX + rowKey + WRITER_SEP + columnKey + WRITER_SEP + cl
+}
+
+/** Values of one column nobody has superseded: the multi-value register's current set. */
+function concurrentValues(entries: Array<[string, WriterEntry]>, skey: string): Candidate[] {
+  const all: Array<{ writer: string; w: ColumnWrite }> = []
+  for (const [writer, e] of entries) {
+    const w = e.cols.get(skey)
+    if (w !== undefined) all.push({ writer, w })
+  }
+  if (all.length <= 1) return all.map(({ writer, w }) => ({ writer, value: w.value, hlc: w.hlc }))
+  const out: Candidate[] = []
+  for (const a of all) {
+    let superseded = false
+    for (const b of all) {
+      if (b === a || b.w.deps === null) continue
+      for (const [dw, dt] of b.w.deps) {
+        if (dw === a.writer && dt >= a.w.hlc) {
+          superseded = true
+          break
+        }
+      }
+      if (superseded) break
+    }
+    if (!superseded) out.push({ writer: a.writer, value: a.w.value, hlc: a.w.hlc })
+  }
+  return out
+}
+
+function sumCounter(entries: Array<[string, WriterEntry]>, skey: string): Value {
+  let sum: number | bigint = 0
+  let any = false
+  for (const [, e] of entries) {
+    const w = e.cols.get(skey)
+    if (w === undefined || w.value === null) continue
+    any = true
+    sum = addValue(sum, w.value)
+  }
+  return any ? sum : null
+}
+
+function addValue(a: Value, b: Value): number | bigint {
+  if (typeof a === 'bigint' || typeof b === 'bigint') return toBig(a) + toBig(b)
+  return (typeof a === 'number' ? a : 0) + (typeof b === 'number' ? b : 0)
+}
+
+function subtractValue(a: Value, b: Value): number | bigint {
+  if (typeof a === 'bigint' || typeof b === 'bigint') return toBig(a) - toBig(b)
+  return (typeof a === 'number' ? a : 0) - (typeof b === 'number' ? b : 0)
+}
+
+function toBig(v: Value): bigint {
+  if (typeof v === 'bigint') return v
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
+  return 0n
+}
+
+/** Replaces a Y.Text's content by editing only the part that differs, so concurrent edits elsewhere survive. */
+function setText(text: Y.Text, next: string): void {
+  const prev = text.toString()
+  if (prev === next) return
+  let start = 0
+  const max = Math.min(prev.length, next.length)
+  while (start < max && prev.charCodeAt(start) === next.charCodeAt(start)) start++
+  let endPrev = prev.length
+  let endNext = next.length
+  while (endPrev > start && endNext > start && prev.charCodeAt(endPrev - 1) === next.charCodeAt(endNext - 1)) {
+    endPrev--
+    endNext--
+  }
+  if (endPrev > start) text.delete(start, endPrev - start)
+  if (endNext > start) text.insert(start, next.slice(start, endNext))
+}
+
+function sameRow(a: Row, b: Row): boolean {
+  for (const k in b) {
+    const x = a[k]
+    const y = b[k]
+    if (x === y) continue
+    if (x instanceof Uint8Array && y instanceof Uint8Array) {
+      if (x.length !== y.length || x.some((v, i) => v !== y[i])) return false
+      continue
+    }
+    return false
+  }
+  for (const k in a) if (!(k in b)) return false
+  return true
+}

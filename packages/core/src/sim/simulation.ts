@@ -1,0 +1,439 @@
+/**
+ * Deterministic peer simulator: many replicas in one process on a virtual clock, over a
+ * seeded network that delays, drops, duplicates, reorders and partitions messages, and
+ * crashes and restarts nodes with their storage.
+ *
+ * Everything a replica waits on (timers, message delivery) is an event in one queue
+ * ordered by (virtual time, sequence number); all randomness comes from one seed. So the
+ * same seed gives the same run, event for event: `trace()` hashes every delivery, and
+ * tests check two runs of one seed produce the same hash. Storage is in memory and
+ * survives `crash()`; anything not yet appended is lost, as on a real crash.
+ */
+import type { ReplicaOptions, Scheduler, Transport, TransportHandler } from '../api.js'
+import { fnv1a } from '../codec/checksum.js'
+import { Replica } from '../replica.js'
+import { MemoryStorage } from '../storage/memory-storage.js'
+import type { Row } from '../types.js'
+import { SeededRandom } from './seeded-random.js'
+
+/** Start of virtual time: 2026-01-01T00:00:00Z, so ids and timestamps look real. */
+export const SIM_EPOCH_MS = 1_767_225_600_000
+
+export interface NetworkFaults {
+  /** Probability a message is lost. */
+  drop: number
+  /** Probability a message is delivered twice. */
+  duplicate: number
+  /** Delivery delay range in ms; a wide range reorders messages. */
+  minDelayMs: number
+  maxDelayMs: number
+}
+
+export const NO_FAULTS: NetworkFaults = { drop: 0, duplicate: 0, minDelayMs: 1, maxDelayMs: 5 }
+
+export interface SimulationOptions {
+  seed: number
+  faults?: Partial<NetworkFaults>
+  /** Anti-entropy interval of every replica (virtual ms); default 500. */
+  antiEntropyIntervalMs?: number
+}
+
+export interface SimNodeSpec {
+  id: string
+  region?: string
+  /** This node's wall clock runs this many ms ahead (negative: behind). */
+  clockSkewMs?: number
+  options?: Partial<ReplicaOptions>
+}
+
+interface SimEvent {
+  at: number
+  seq: number
+  node: string | null
+  epoch: number
+  run: () => void
+}
+
+interface SimNode {
+  spec: SimNodeSpec
+  storage: MemoryStorage
+  replica: Replica | null
+  transport: SimTransport | null
+  /** Bumped on every crash: events scheduled by an earlier life are dropped. */
+  epoch: number
+  random: SeededRandom
+}
+
+class EventQueue {
+  private heap: SimEvent[] = []
+
+  get size(): number {
+    return this.heap.length
+  }
+
+  push(e: SimEvent): void {
+    const h = this.heap
+    h.push(e)
+    let i = h.length - 1
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      if (less(h[p]!, h[i]!)) break
+      ;[h[p], h[i]] = [h[i]!, h[p]!]
+      i = p
+    }
+  }
+
+  peek(): SimEvent | undefined {
+    return this.heap[0]
+  }
+
+  pop(): SimEvent | undefined {
+    const h = this.heap
+    if (h.length === 0) return undefined
+    const top = h[0]!
+    const last = h.pop()!
+    if (h.length > 0) {
+      h[0] = last
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let m = i
+        if (l < h.length && less(h[l]!, h[m]!)) m = l
+        if (r < h.length && less(h[r]!, h[m]!)) m = r
+        if (m === i) break
+        ;[h[m], h[i]] = [h[i]!, h[m]!]
+        i = m
+      }
+    }
+    return top
+  }
+}
+
+function less(a: SimEvent, b: SimEvent): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq)
+}
+
+class SimTransport implements Transport {
+  handler: TransportHandler | null = null
+  readonly topics = new Set<string>()
+  private readonly sim: Simulation
+  private readonly id: string
+
+  constructor(sim: Simulation, id: string) {
+    this.sim = sim
+    this.id = id
+  }
+
+  start(handler: TransportHandler): void {
+    this.handler = handler
+  }
+
+  send(peer: string, data: Uint8Array): void {
+    this.sim.deliver(this.id, peer, data)
+  }
+
+  publish(topic: string, data: Uint8Array): void {
+    for (const peer of this.sim.connectedPeers(this.id)) {
+      if (this.sim.subscribed(peer, topic)) this.sim.deliver(this.id, peer, data)
+    }
+  }
+
+  subscribe(topic: string): void {
+    this.topics.add(topic)
+  }
+
+  unsubscribe(topic: string): void {
+    this.topics.delete(topic)
+  }
+
+  peers(): string[] {
+    return this.sim.connectedPeers(this.id)
+  }
+
+  stop(): void {
+    this.handler = null
+  }
+}
+
+export class Simulation {
+  readonly seed: number
+  private readonly rng: SeededRandom
+  private readonly queue = new EventQueue()
+  private readonly nodes = new Map<string, SimNode>()
+  private seq = 0
+  private time = SIM_EPOCH_MS
+  private faults: NetworkFaults
+  private readonly antiEntropyIntervalMs: number
+  /** Groups of a partition: nodes in different groups cannot talk. Empty: fully connected. */
+  private groups: Array<Set<string>> = []
+  private traceHash = 0x811c9dc5
+  private readonly encoder = new TextEncoder()
+  /** Messages delivered, dropped and duplicated so far. */
+  readonly counters = { delivered: 0, dropped: 0, duplicated: 0, events: 0 }
+
+  constructor(options: SimulationOptions) {
+    this.seed = options.seed >>> 0
+    this.rng = new SeededRandom(this.seed)
+    this.faults = { ...NO_FAULTS, ...options.faults }
+    this.antiEntropyIntervalMs = options.antiEntropyIntervalMs ?? 500
+  }
+
+  /** Current virtual time (ms since the Unix epoch). */
+  get now(): number {
+    return this.time
+  }
+
+  setFaults(faults: Partial<NetworkFaults>): void {
+    this.faults = { ...this.faults, ...faults }
+  }
+
+  get currentFaults(): NetworkFaults {
+    return { ...this.faults }
+  }
+
+  async addNode(spec: SimNodeSpec): Promise<Replica> {
+    if (this.nodes.has(spec.id)) throw new Error(`node ${spec.id} already exists`)
+    const node: SimNode = { spec, storage: new MemoryStorage(), replica: null, transport: null, epoch: 0, random: this.rng.fork(spec.id) }
+    this.nodes.set(spec.id, node)
+    return this.boot(node)
+  }
+
+  private scheduler(node: SimNode): Scheduler {
+    return {
+      setTimeout: (ms, fn) => {
+        let cancelled = false
+        this.schedule(Math.max(0, ms), node.spec.id, node.epoch, () => {
+          if (!cancelled) fn()
+        })
+        return () => {
+          cancelled = true
+        }
+      },
+    }
+  }
+
+  private async boot(node: SimNode): Promise<Replica> {
+    const id = node.spec.id
+    const transport = new SimTransport(this, id)
+    node.transport = transport
+    const replica = await Replica.open({
+      nodeId: id,
+      region: node.spec.region ?? 'default',
+      storage: node.storage,
+      transport,
+      clock: () => this.time + (node.spec.clockSkewMs ?? 0),
+      random: () => node.random.next(),
+      scheduler: this.scheduler(node),
+      antiEntropyIntervalMs: this.antiEntropyIntervalMs,
+      ...node.spec.options,
+    })
+    node.replica = replica
+    for (const peer of this.connectedPeers(id)) {
+      this.nodes.get(peer)!.transport?.handler?.onPeerUp(id)
+    }
+    return replica
+  }
+
+  replica(id: string): Replica {
+    const r = this.nodes.get(id)?.replica
+    if (r === undefined || r === null) throw new Error(`node ${id} is not running`)
+    return r
+  }
+
+  /** Ids of all nodes, running or crashed, in creation order. */
+  nodeIds(): string[] {
+    return [...this.nodes.keys()]
+  }
+
+  isRunning(id: string): boolean {
+    return (this.nodes.get(id)?.replica ?? null) !== null
+  }
+
+  /** Ids of running nodes `id` can currently reach. */
+  connectedPeers(id: string): string[] {
+    const out: string[] = []
+    for (const [other, n] of this.nodes) {
+      if (other === id || n.replica === null || n.transport?.handler === null) continue
+      if (this.canReach(id, other)) out.push(other)
+    }
+    return out
+  }
+
+  subscribed(id: string, topic: string): boolean {
+    return this.nodes.get(id)?.transport?.topics.has(topic) ?? false
+  }
+
+  private canReach(a: string, b: string): boolean {
+    if (this.groups.length === 0) return true
+    const ga = this.groups.find((g) => g.has(a))
+    const gb = this.groups.find((g) => g.has(b))
+    return ga !== undefined && ga === gb
+  }
+
+  private schedule(delay: number, node: string | null, epoch: number, run: () => void): void {
+    this.queue.push({ at: this.time + delay, seq: this.seq++, node, epoch, run })
+  }
+
+  /** Queues a message; the network decides whether, when and how often it arrives. */
+  deliver(from: string, to: string, data: Uint8Array): void {
+    if (!this.canReach(from, to) || this.rng.chance(this.faults.drop)) {
+      this.counters.dropped++
+      return
+    }
+    const copies = this.rng.chance(this.faults.duplicate) ? 2 : 1
+    if (copies === 2) this.counters.duplicated++
+    const target = this.nodes.get(to)
+    if (target === undefined) return
+    for (let i = 0; i < copies; i++) {
+      const delay = this.rng.int(this.faults.minDelayMs, this.faults.maxDelayMs)
+      const epoch = target.epoch
+      this.schedule(delay, to, epoch, () => {
+        if (!this.canReach(from, to)) {
+          this.counters.dropped++
+          return
+        }
+        const h = target.transport?.handler
+        if (h === null || h === undefined || target.replica === null) return
+        this.counters.delivered++
+        this.traceHash = fnv1a(data, fnv1a(this.encoder.encode(`${this.time}:${from}>${to}:`), this.traceHash))
+        h.onMessage(from, data)
+      })
+    }
+  }
+
+  private notifyLinks(before: Map<string, Set<string>>): void {
+    for (const [id, n] of this.nodes) {
+      if (n.replica === null) continue
+      const now = new Set(this.connectedPeers(id))
+      const was = before.get(id) ?? new Set()
+      for (const p of was) if (!now.has(p)) n.transport?.handler?.onPeerDown(p)
+      for (const p of now) if (!was.has(p)) n.transport?.handler?.onPeerUp(p)
+    }
+  }
+
+  private links(): Map<string, Set<string>> {
+    const m = new Map<string, Set<string>>()
+    for (const id of this.nodes.keys()) m.set(id, new Set(this.connectedPeers(id)))
+    return m
+  }
+
+  /** Splits the network: nodes in different groups cannot reach each other. Unlisted nodes form their own group. */
+  partition(...groups: string[][]): void {
+    const before = this.links()
+    const listed = new Set(groups.flat())
+    this.groups = groups.map((g) => new Set(g))
+    const rest = [...this.nodes.keys()].filter((id) => !listed.has(id))
+    if (rest.length > 0) this.groups.push(new Set(rest))
+    this.notifyLinks(before)
+  }
+
+  heal(): void {
+    const before = this.links()
+    this.groups = []
+    this.notifyLinks(before)
+  }
+
+  /** Kills a node at once: in-flight work, timers and unpersisted state are lost; storage survives. */
+  crash(id: string): void {
+    const node = this.nodes.get(id)
+    if (node === undefined || node.replica === null) throw new Error(`node ${id} is not running`)
+    const before = this.links()
+    node.replica.replicator.stop().catch(() => undefined)
+    node.replica = null
+    node.transport = null
+    node.epoch++
+    this.notifyLinks(before)
+  }
+
+  /** Starts a crashed node again from its own storage. */
+  async restart(id: string): Promise<Replica> {
+    const node = this.nodes.get(id)
+    if (node === undefined) throw new Error(`unknown node ${id}`)
+    if (node.replica !== null) throw new Error(`node ${id} is running`)
+    return this.boot(node)
+  }
+
+  /** Runs events up to `time + ms`, then sets the clock there. */
+  async advance(ms: number): Promise<void> {
+    const until = this.time + ms
+    await this.runUntil(until, Number.POSITIVE_INFINITY)
+    this.time = until
+  }
+
+  private async runUntil(until: number, maxEvents: number): Promise<number> {
+    let n = 0
+    for (;;) {
+      const e = this.queue.peek()
+      if (e === undefined || e.at > until || n >= maxEvents) break
+      this.queue.pop()
+      this.time = Math.max(this.time, e.at)
+      if (e.node !== null) {
+        const node = this.nodes.get(e.node)
+        if (node === undefined || node.epoch !== e.epoch || node.replica === null) continue
+      }
+      n++
+      this.counters.events++
+      e.run()
+      if ((n & 63) === 0) await Promise.resolve()
+    }
+    await Promise.resolve()
+    return n
+  }
+
+  /** True when every running node holds identical content for every shard it shares with any other. */
+  converged(): boolean {
+    // Within each set of mutually reachable nodes, every shard must hash the same.
+    const groups = this.groups.length === 0 ? [new Set(this.nodes.keys())] : this.groups
+    for (const group of groups) {
+      const seen = new Map<string, number>()
+      for (const id of group) {
+        const r = this.nodes.get(id)?.replica
+        if (r === null || r === undefined) continue
+        for (const [shard, hash] of r.digests()) {
+          const prev = seen.get(shard)
+          if (prev === undefined) seen.set(shard, hash)
+          else if (prev !== hash) return false
+        }
+      }
+    }
+    return true
+  }
+
+  /**
+   * Runs until quiescent: all reachable replicas hold the same state and nothing is in
+   * flight. Anti-entropy keeps running meanwhile, so lost messages are repaired. Gives
+   * up (throws, naming the seed) after `maxVirtualMs`.
+   */
+  async settle(maxVirtualMs = 120_000): Promise<void> {
+    const deadline = this.time + maxVirtualMs
+    for (;;) {
+      await this.runUntil(this.time + this.antiEntropyIntervalMs, Number.POSITIVE_INFINITY)
+      if (this.onlyTimersPending() && this.converged()) return
+      if (this.time >= deadline) {
+        throw new Error(`simulation seed ${this.seed} did not converge within ${maxVirtualMs} virtual ms`)
+      }
+      this.time = Math.max(this.time, Math.min(deadline, this.queue.peek()?.at ?? this.time))
+    }
+  }
+
+  private onlyTimersPending(): boolean {
+    // Message deliveries are scheduled at most maxDelayMs ahead; timers further.
+    const e = this.queue.peek()
+    return e === undefined || e.at > this.time + this.faults.maxDelayMs
+  }
+
+  /** Hash of every delivery so far (time, sender, receiver, bytes): equal for equal runs. */
+  trace(): number {
+    return this.traceHash >>> 0
+  }
+
+  /** Every running node's rows of a table, sorted by key, for comparing replicas. */
+  snapshotRows(id: string, table: string): Row[] {
+    return [...this.replica(id).scan(table)].sort((a, b) => (keyString(a) < keyString(b) ? -1 : 1))
+  }
+}
+
+function keyString(row: Row): string {
+  return JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() + 'n' : v))
+}
