@@ -2,9 +2,10 @@
  * How a result set is written in the corpus: one line per row, cells joined by `|`.
  *
  * Cells hold PostgreSQL's text output of the value (what psql prints). NULL is written
- * `NULL` and the empty string `(empty)`. Backslash, `|`, newline, carriage return and tab
- * inside a value are escaped as `\\`, `\|`, `\n`, `\r`, `\t`, so a line is unambiguous
- * and a row never spans lines.
+ * `NULL` and the empty string `(empty)`; a value that is literally the text `NULL` or
+ * `(empty)` gets a backslash in front (`\NULL`). Backslash, `|`, newline, carriage return
+ * and tab inside a value are escaped as `\\`, `\|`, `\n`, `\r`, `\t`, so a line is
+ * unambiguous and a row never spans lines.
  */
 
 /** A result set as text, produced by every target adapter. */
@@ -23,6 +24,7 @@ export const EMPTY_CELL = '(empty)'
 export function encodeCell(value: string | null): string {
   if (value === null) return NULL_CELL
   if (value === '') return EMPTY_CELL
+  if (value === NULL_CELL || value === EMPTY_CELL) return `\\${value}`
   return value.replace(/[\\|\n\r\t]/g, (c) => {
     switch (c) {
       case '\\':
