@@ -1,0 +1,203 @@
+/**
+ * Encodes backend (server to client) messages of the PostgreSQL protocol v3 into one
+ * growing buffer, so a whole reply batch leaves in one socket write (DESIGN.md 13).
+ * Message layout: [type u8][length i32, counting itself][body].
+ */
+import { typeSize } from './pg-types.js'
+
+export type TransactionStatus = 'I' | 'T' | 'E'
+
+export interface FieldDescription {
+  name: string
+  oid: number
+  tableOid?: number
+  column?: number
+}
+
+export interface ErrorFields {
+  severity?: 'ERROR' | 'FATAL' | 'PANIC' | 'WARNING' | 'NOTICE'
+  code: string
+  message: string
+  detail?: string
+  hint?: string
+  position?: string
+}
+
+export class BackendWriter {
+  private buf = Buffer.allocUnsafe(4096)
+  private len = 0
+  private start = -1
+
+  get length(): number {
+    return this.len
+  }
+
+  /** Returns what was written and resets the writer. */
+  take(): Uint8Array {
+    const out = Uint8Array.prototype.slice.call(this.buf, 0, this.len)
+    this.len = 0
+    if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(4096) // do not pin a huge reply's buffer
+    return out
+  }
+
+  parseComplete(): void {
+    this.empty(0x31) // '1'
+  }
+  bindComplete(): void {
+    this.empty(0x32) // '2'
+  }
+  closeComplete(): void {
+    this.empty(0x33) // '3'
+  }
+  noData(): void {
+    this.empty(0x6e) // 'n'
+  }
+  emptyQuery(): void {
+    this.empty(0x49) // 'I'
+  }
+  portalSuspended(): void {
+    this.empty(0x73) // 's'
+  }
+
+  readyForQuery(status: TransactionStatus): void {
+    this.begin(0x5a) // 'Z'
+    this.byte(status.charCodeAt(0))
+    this.end()
+  }
+
+  commandComplete(tag: string): void {
+    this.begin(0x43) // 'C'
+    this.cstring(tag)
+    this.end()
+  }
+
+  parameterStatus(name: string, value: string): void {
+    this.begin(0x53) // 'S'
+    this.cstring(name)
+    this.cstring(value)
+    this.end()
+  }
+
+  backendKeyData(pid: number, secret: number): void {
+    this.begin(0x4b) // 'K'
+    this.int32(pid)
+    this.int32(secret)
+    this.end()
+  }
+
+  parameterDescription(oids: number[]): void {
+    this.begin(0x74) // 't'
+    this.int16(oids.length)
+    for (const oid of oids) this.int32(oid)
+    this.end()
+  }
+
+  rowDescription(fields: FieldDescription[]): void {
+    this.begin(0x54) // 'T'
+    this.int16(fields.length)
+    for (const f of fields) {
+      this.cstring(f.name)
+      this.int32(f.tableOid ?? 0)
+      this.int16(f.column ?? 0)
+      this.int32(f.oid)
+      this.int16(typeSize(f.oid))
+      this.int32(-1) // type modifier
+      this.int16(0) // text format
+    }
+    this.end()
+  }
+
+  /** One row in text format; null is SQL NULL. */
+  dataRow(values: Array<string | null>): void {
+    this.begin(0x44) // 'D'
+    this.int16(values.length)
+    for (const v of values) {
+      if (v === null) {
+        this.int32(-1)
+        continue
+      }
+      const n = Buffer.byteLength(v)
+      this.int32(n)
+      this.ensure(n)
+      this.buf.write(v, this.len, 'utf8')
+      this.len += n
+    }
+    this.end()
+  }
+
+  error(fields: ErrorFields): void {
+    this.begin(0x45) // 'E'
+    const severity = fields.severity ?? 'ERROR'
+    this.field('S', severity)
+    this.field('V', severity)
+    this.field('C', fields.code)
+    this.field('M', fields.message)
+    if (fields.detail) this.field('D', fields.detail)
+    if (fields.hint) this.field('H', fields.hint)
+    if (fields.position) this.field('P', fields.position)
+    this.byte(0)
+    this.end()
+  }
+
+  // --- primitives -------------------------------------------------------------------
+
+  private field(tag: string, value: string): void {
+    this.byte(tag.charCodeAt(0))
+    this.cstring(value)
+  }
+
+  private empty(type: number): void {
+    this.ensure(5)
+    this.buf[this.len] = type
+    this.buf.writeInt32BE(4, this.len + 1)
+    this.len += 5
+  }
+
+  private begin(type: number): void {
+    this.ensure(5)
+    this.buf[this.len] = type
+    this.start = this.len + 1
+    this.len += 5
+  }
+
+  private end(): void {
+    this.buf.writeInt32BE(this.len - this.start, this.start)
+    this.start = -1
+  }
+
+  private byte(b: number): void {
+    this.ensure(1)
+    this.buf[this.len++] = b
+  }
+
+  private int16(n: number): void {
+    this.ensure(2)
+    this.buf.writeInt16BE(n, this.len)
+    this.len += 2
+  }
+
+  private int32(n: number): void {
+    this.ensure(4)
+    this.buf.writeInt32BE(n, this.len)
+    this.len += 4
+  }
+
+  private cstring(s: string): void {
+    // Why: a NUL inside would end the string early and desynchronize the client.
+    const clean = s.includes('\u0000') ? s.replaceAll('\u0000', '') : s
+    const n = Buffer.byteLength(clean)
+    this.ensure(n + 1)
+    this.buf.write(clean, this.len, 'utf8')
+    this.len += n
+    this.buf[this.len++] = 0
+  }
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.len + n) size *= 2
+    const next = Buffer.allocUnsafe(size)
+    this.buf.copy(next, 0, 0, this.len)
+    this.buf = next
+  }
+}

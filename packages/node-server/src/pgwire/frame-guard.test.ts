@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import { FrameError, FrameGuard } from './frame-guard.js'
+
+function startup(): Uint8Array {
+  const body = Buffer.from('user\0concord\0\0')
+  const b = Buffer.alloc(8 + body.length)
+  b.writeInt32BE(b.length, 0)
+  b.writeInt32BE(3 << 16, 4)
+  body.copy(b, 8)
+  return b
+}
+
+describe('FrameGuard', () => {
+  it('follows SSLRequest, startup and typed messages split across chunks', () => {
+    const ssl = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
+    const query = Buffer.concat([Buffer.from([0x51, 0, 0, 0, 13]), Buffer.from('select 1\0')])
+    const all = Buffer.concat([ssl, startup(), query, query])
+    const g = new FrameGuard()
+    for (let i = 0; i < all.length; i += 3) g.feed(all.subarray(i, i + 3))
+  })
+  it('rejects an HTTP request, negative and oversized lengths', () => {
+    expect(() => new FrameGuard().feed(Buffer.from('GET / HTTP/1.1\r\n'))).toThrow(FrameError)
+    expect(() => new FrameGuard().feed(Buffer.alloc(16, 0xff))).toThrow(FrameError)
+    const g = new FrameGuard(1000)
+    g.feed(startup())
+    expect(() => g.feed(Buffer.from([0x51, 0, 0, 0x10, 0]))).toThrow(/length/)
+  })
+})

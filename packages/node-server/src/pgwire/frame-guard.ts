@@ -1,0 +1,60 @@
+/**
+ * Checks the framing of a client's byte stream before pg-gateway buffers it. pg-gateway
+ * waits for as many bytes as a message claims, so garbage such as an HTTP request (whose
+ * first four bytes read as a 1.2 GB length) would hold a connection open and grow memory.
+ * The guard follows message boundaries and throws on any length outside the protocol's.
+ *
+ * Initial messages (StartupMessage, SSLRequest, GSSENCRequest, CancelRequest) have no
+ * type byte: [length i32][code i32]...; every later message is [type u8][length i32]....
+ */
+export class FrameError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'FrameError'
+  }
+}
+
+const MAX_INITIAL_BYTES = 10_000
+const PROTOCOL_3 = 3 << 16
+
+export class FrameGuard {
+  private initial = true
+  private readonly header = new Uint8Array(8)
+  private have = 0
+  private skip = 0
+
+  constructor(private readonly maxMessageBytes = 256 * 1024 * 1024) {}
+
+  /** Throws `FrameError` when the stream cannot be PostgreSQL protocol 3. */
+  feed(chunk: Uint8Array): void {
+    let pos = 0
+    // Bounded: every iteration consumes at least one byte of the chunk.
+    while (pos < chunk.length) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - pos)
+        this.skip -= n
+        pos += n
+        continue
+      }
+      const need = this.initial ? 8 : 5
+      const n = Math.min(need - this.have, chunk.length - pos)
+      this.header.set(chunk.subarray(pos, pos + n), this.have)
+      this.have += n
+      pos += n
+      if (this.have < need) return
+      this.have = 0
+      const view = new DataView(this.header.buffer)
+      if (this.initial) {
+        const length = view.getInt32(0)
+        const code = view.getInt32(4)
+        if (length < 8 || length > MAX_INITIAL_BYTES) throw new FrameError(`initial message length ${length}`)
+        this.skip = length - 8
+        if (code >>> 16 === PROTOCOL_3 >>> 16) this.initial = false
+      } else {
+        const length = view.getInt32(1)
+        if (length < 4 || length > this.maxMessageBytes) throw new FrameError(`message length ${length}`)
+        this.skip = length - 4
+      }
+    }
+  }
+}

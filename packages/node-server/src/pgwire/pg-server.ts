@@ -1,0 +1,204 @@
+/**
+ * PostgreSQL wire-protocol server (DESIGN.md decision 13). pg-gateway 0.3 handles the
+ * startup, SSLRequest refusal and SCRAM-SHA-256; after authentication every message goes
+ * to a `WireSession` over the SQL session the factory opens for the connection.
+ *
+ * Invariants: a failing client, statement or session never affects other connections;
+ * the number of connections is bounded; every reply batch is one socket write.
+ */
+import { createServer, type Server, type Socket } from 'node:net'
+import { randomInt } from 'node:crypto'
+import { fromDuplexStream } from 'pg-gateway/node'
+import { createScramSha256Data, type PostgresConnectionOptions, type ScramSha256Data } from 'pg-gateway'
+import { BackendWriter } from './backend-writer.js'
+import { socketDuplex } from './socket-duplex.js'
+import { errorFields, WireSession } from './wire-session.js'
+import type { SessionFactory } from './sql-session.js'
+import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
+
+export interface PgServerOptions {
+  session: SessionFactory
+  host?: string
+  /** 0 picks a free port. */
+  port?: number
+  /** When set, clients authenticate with SCRAM-SHA-256 against it (any user name). */
+  password?: string
+  /** Reported as server_version; psql picks its catalog queries by it. */
+  serverVersion?: string
+  maxConnections?: number
+  logger?: Logger
+}
+
+export interface PgServerStats {
+  connections: number
+  connectionsTotal: number
+  messages: number
+}
+
+const CANCEL_REQUEST = 80877102
+const GSSENC_REQUEST = 80877104
+
+export class PgServer {
+  private server?: Server
+  private readonly sockets = new Set<Socket>()
+  private scram?: Promise<ScramSha256Data>
+  private readonly log: Logger
+  private readonly counters = { connectionsTotal: 0, messages: 0 }
+
+  constructor(private readonly options: PgServerOptions) {
+    this.log = options.logger ?? silentLogger
+    if (options.password !== undefined) this.scram = createScramSha256Data(options.password)
+  }
+
+  /** Starts listening; resolves to the bound port. Rejects with EADDRINUSE if taken. */
+  async listen(): Promise<number> {
+    const server = createServer((socket) => this.accept(socket))
+    this.server = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.options.port ?? 5432, this.options.host ?? '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    server.on('error', (err) => this.log.error(`PostgreSQL listener: ${errorMessage(err)}`))
+    return this.port()
+  }
+
+  port(): number {
+    const addr = this.server?.address()
+    if (!addr || typeof addr === 'string') throw new Error('PgServer is not listening')
+    return addr.port
+  }
+
+  stats(): PgServerStats {
+    return { connections: this.sockets.size, ...this.counters }
+  }
+
+  async close(): Promise<void> {
+    const server = this.server
+    if (!server) return
+    this.server = undefined
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    for (const s of this.sockets) s.destroy()
+    await closed
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true)
+    socket.on('error', (err) => this.log.info(`client ${socket.remoteAddress}:${socket.remotePort}: ${errorMessage(err)}`))
+    const max = this.options.maxConnections ?? 1000
+    if (this.sockets.size >= max) {
+      const w = new BackendWriter()
+      w.error({ severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' })
+      socket.end(w.take())
+      return
+    }
+    this.sockets.add(socket)
+    this.counters.connectionsTotal++
+    let wire: WireSession | undefined
+    let sessionError: unknown
+    socket.on('close', () => {
+      this.sockets.delete(socket)
+      wire?.close().catch((err: unknown) => this.log.warn(`closing a SQL session: ${errorMessage(err)}`))
+    })
+
+    const duplex = socketDuplex(socket, (err) => this.log.warn(`dropping client ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`))
+    const remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    const options: PostgresConnectionOptions = {
+      auth: this.scram ? { method: 'scram-sha-256', getScramSha256Data: () => this.scram! } : { method: 'trust' },
+      onAuthenticated: async (state) => {
+        const params = state.clientParams ?? { user: 'concord' }
+        try {
+          wire = new WireSession(
+            await this.options.session({
+              user: params.user,
+              database: params['database'] ?? params.user,
+              applicationName: params['application_name'] ?? '',
+              remoteAddress,
+            }),
+          )
+        } catch (err) {
+          sessionError = err
+        }
+        duplex.beforeNextWrite = this.startupParameters()
+      },
+      onMessage: async (data, state) => {
+        if (state.step === 'AwaitingInitialMessage') return this.initialMessage(data, socket)
+        if (state.step !== 'ReadyForQuery') return undefined
+        this.counters.messages++
+        if (!wire) {
+          const w = new BackendWriter()
+          w.error(errorFields(sessionError ?? new Error('no SQL session'), 'FATAL'))
+          return closing(w.take(), socket)
+        }
+        const reply = await wire.handle(data)
+        if (reply.close) return closing(reply.bytes, socket)
+        return reply.bytes ?? nothing()
+      },
+    }
+    fromDuplexStream(duplex, options).catch((err: unknown) => {
+      this.log.warn(`client ${remoteAddress}: ${errorMessage(err)}`)
+      socket.destroy()
+    })
+  }
+
+  /** Screens the first message: anything but a startup or SSL request drops the connection. */
+  private initialMessage(data: Uint8Array, socket: Socket): undefined | Iterable<Uint8Array> {
+    if (data.length < 8) return this.drop(socket, 'initial message too short')
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+    const length = view.getInt32(0)
+    const code = view.getInt32(4)
+    if (length !== data.length || length > 10_000) return this.drop(socket, `bad initial message length ${length}`)
+    if (code === GSSENC_REQUEST) return [Uint8Array.of(0x4e)] // 'N': no GSS encryption
+    if (code === CANCEL_REQUEST) {
+      socket.end() // Concord runs statements to completion; nothing to cancel.
+      return nothing()
+    }
+    const major = code >>> 16
+    if (major !== 3 && code !== 80877103 /* SSLRequest */) return this.drop(socket, `unsupported protocol ${major}.${code & 0xffff}`)
+    return undefined
+  }
+
+  private drop(socket: Socket, reason: string): Iterable<Uint8Array> {
+    this.log.warn(`dropping client ${socket.remoteAddress}:${socket.remotePort}: ${reason}`)
+    socket.destroy()
+    return nothing()
+  }
+
+  private startupParameters(): Uint8Array {
+    const w = new BackendWriter()
+    const params: Array<[string, string]> = [
+      ['server_version', this.options.serverVersion ?? '16.0 (Concord)'],
+      ['server_encoding', 'UTF8'],
+      ['client_encoding', 'UTF8'],
+      ['DateStyle', 'ISO, MDY'],
+      ['IntervalStyle', 'postgres'],
+      ['TimeZone', 'UTC'],
+      ['integer_datetimes', 'on'],
+      ['standard_conforming_strings', 'on'],
+      ['is_superuser', 'on'],
+      ['session_authorization', 'concord'],
+      ['application_name', ''],
+    ]
+    for (const [k, v] of params) w.parameterStatus(k, v)
+    w.backendKeyData(randomInt(1, 2 ** 31 - 1), randomInt(1, 2 ** 31 - 1))
+    return w.take()
+  }
+}
+
+/** Tells pg-gateway "handled, nothing to send" (an empty result would fall through to its default). */
+function nothing(): Iterable<Uint8Array> {
+  return (function* (): Generator<Uint8Array, null> {
+    return null
+  })()
+}
+
+/** Sends `bytes` (if any), then ends the connection once they are written. */
+function closing(bytes: Uint8Array | undefined, socket: Socket): AsyncIterable<Uint8Array> {
+  return (async function* (): AsyncGenerator<Uint8Array, null> {
+    if (bytes) yield bytes
+    socket.end()
+    return null
+  })()
+}
