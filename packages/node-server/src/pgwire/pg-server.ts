@@ -51,12 +51,12 @@ export class PgServer {
   }
 
   /** Starts listening; resolves to the bound port. Rejects with EADDRINUSE if taken. */
-  async listen(): Promise<number> {
+  async listen(port = this.options.port ?? 5432): Promise<number> {
     const server = createServer((socket) => this.accept(socket))
     this.server = server
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
-      server.listen(this.options.port ?? 5432, this.options.host ?? '127.0.0.1', () => {
+      server.listen(port, this.options.host ?? '127.0.0.1', () => {
         server.off('error', reject)
         resolve()
       })

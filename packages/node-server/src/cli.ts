@@ -1,0 +1,106 @@
+/**
+ * The `concord` command line: `concord start [flags]`, `concord gen-cluster-key <file>`,
+ * `concord --help`. Run through bin/concord.js, which loads TypeScript via tsx and gives
+ * Node 20 the global WebSocket libp2p dials with.
+ */
+import './polyfill.js'
+import { readFileSync } from 'node:fs'
+import { ConcordNode } from './node/concord-node.js'
+import { parseStartOptions, startHelp, toNodeOptions, UsageError } from './cli/start-options.js'
+import { writeClusterKey } from './transport/cluster-key.js'
+import { consoleLogger, errorMessage } from './log/logger.js'
+
+const VERSION = '0.1.0'
+
+export function usage(): string {
+  return `concord ${VERSION}: an eventually consistent, multi-master SQL database
+
+Usage:
+  concord start [options]            run a node
+  concord gen-cluster-key <file>     write a new cluster key (libp2p swarm key)
+  concord --help | --version
+
+Options of start (flags override CONCORD_* variables, which override --config):
+${startHelp()}
+
+Examples:
+  concord start --data-dir ./data --pg-port 5432
+  concord start --data-dir ./d2 --region eu-central --pg-port 5442 --join 127.0.0.1:5432
+  psql -h 127.0.0.1 -p 5432 -U concord concord
+`
+}
+
+/** Runs the CLI; resolves to the process exit code (start resolves only after shutdown). */
+export async function main(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usage())
+    return command === undefined ? 1 : 0
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${VERSION}\n`)
+    return 0
+  }
+  try {
+    switch (command) {
+      case 'start':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(usage())
+          return 0
+        }
+        return await start(rest, env)
+      case 'gen-cluster-key': {
+        if (rest.length !== 1) throw new UsageError('gen-cluster-key takes exactly one argument: the file to write')
+        writeClusterKey(rest[0]!)
+        process.stdout.write(`wrote cluster key to ${rest[0]}; give it to every node with --cluster-key ${rest[0]}\n`)
+        return 0
+      }
+      default:
+        throw new UsageError(`unknown command '${command}'`)
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`concord: ${err.message}\nRun 'concord --help' for the options.\n`)
+      return 2
+    }
+    process.stderr.write(`concord: ${errorMessage(err)}\n`)
+    return 1
+  }
+}
+
+async function start(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const settings = parseStartOptions(argv, env, (p) => readFileSync(p, 'utf8'))
+  const log = consoleLogger('concord', { quiet: settings.quiet })
+  const node = await ConcordNode.start({ ...toNodeOptions(settings), logger: log })
+  const addrs = node.p2pAddresses()
+  process.stdout.write(
+    [
+      `Concord node ${node.nodeId} (region ${node.region}) is running.`,
+      `  PostgreSQL: psql -h ${settings.host} -p ${node.pgPort} -U concord concord`,
+      `  join it:    concord start --data-dir <other-dir> --join ${settings.host}:${node.pgPort}`,
+      `  libp2p:     ${addrs.find((a) => a.includes('/127.0.0.1/') && !a.includes('/ws')) ?? addrs[0] ?? '(none)'}`,
+      ...(node.httpPort !== undefined ? [`  HTTP:       http://${settings.host}:${node.httpPort}/health  /metrics`] : []),
+      '',
+    ].join('\n'),
+  )
+  await new Promise<void>((resolve) => {
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) return
+      stopping = true
+      log.info(`${signal}: shutting down`)
+      node.stop().then(resolve, (err: unknown) => {
+        log.error(`shutdown: ${errorMessage(err)}`)
+        resolve()
+      })
+    }
+    process.once('SIGINT', () => stop('SIGINT'))
+    process.once('SIGTERM', () => stop('SIGTERM'))
+  })
+  return 0
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then((code) => process.exit(code))
+}

@@ -1,0 +1,156 @@
+/**
+ * Options of `concord start`, from (highest first) command-line flags, CONCORD_*
+ * environment variables, a JSON config file (`--config` / CONCORD_CONFIG), and defaults.
+ * Pure: takes argv, env and a file reader, so it is tested without a process.
+ */
+import { parseArgs } from 'node:util'
+import type { ConcordNodeOptions } from '../node/concord-node.js'
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+interface Setting {
+  key: keyof StartSettings
+  flag: string
+  env: string
+  kind: 'string' | 'port' | 'list'
+  help: string
+  default?: string
+}
+
+export interface StartSettings {
+  dataDir: string
+  nodeId?: string
+  region: string
+  host: string
+  pgPort: number
+  p2pHost: string
+  p2pPort: number
+  wsPort: number
+  join: string[]
+  clusterKey?: string
+  password?: string
+  httpPort?: number
+}
+
+export const SETTINGS: Setting[] = [
+  { key: 'dataDir', flag: 'data-dir', env: 'CONCORD_DATA_DIR', kind: 'string', default: './data', help: 'directory for this node’s data, key and identity' },
+  { key: 'nodeId', flag: 'node-id', env: 'CONCORD_NODE_ID', kind: 'string', help: 'node id (default: generated once, kept in the data directory)' },
+  { key: 'region', flag: 'region', env: 'CONCORD_REGION', kind: 'string', default: 'default', help: 'region this node serves' },
+  { key: 'host', flag: 'host', env: 'CONCORD_HOST', kind: 'string', default: '127.0.0.1', help: 'address of the PostgreSQL and HTTP listeners' },
+  { key: 'pgPort', flag: 'pg-port', env: 'CONCORD_PG_PORT', kind: 'port', default: '5432', help: 'PostgreSQL port (the next free one if taken)' },
+  { key: 'p2pHost', flag: 'p2p-host', env: 'CONCORD_P2P_HOST', kind: 'string', default: '0.0.0.0', help: 'address of the libp2p listeners' },
+  { key: 'p2pPort', flag: 'p2p-port', env: 'CONCORD_P2P_PORT', kind: 'port', default: '0', help: 'libp2p TCP port (0: any free port)' },
+  { key: 'wsPort', flag: 'ws-port', env: 'CONCORD_WS_PORT', kind: 'port', default: '0', help: 'libp2p WebSockets port (0: any free port)' },
+  { key: 'join', flag: 'join', env: 'CONCORD_JOIN', kind: 'list', help: 'peer to join: host:port of its PostgreSQL server, or a libp2p multiaddr (repeatable, or comma-separated)' },
+  { key: 'clusterKey', flag: 'cluster-key', env: 'CONCORD_CLUSTER_KEY', kind: 'string', help: 'swarm key file; only nodes holding it can connect (see `concord gen-cluster-key`)' },
+  { key: 'password', flag: 'password', env: 'CONCORD_PASSWORD', kind: 'string', help: 'require this password (SCRAM-SHA-256) from PostgreSQL clients' },
+  { key: 'httpPort', flag: 'http-port', env: 'CONCORD_HTTP_PORT', kind: 'port', help: 'serve /health and /metrics on this port (0: any free port)' },
+]
+
+export interface FileReader {
+  (path: string): string
+}
+
+/** Parses `concord start` arguments (after the word `start`). */
+export function parseStartOptions(argv: string[], env: Record<string, string | undefined>, readFile: FileReader): StartSettings & { quiet: boolean } {
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ...Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const, multiple: s.kind === 'list' }])),
+        config: { type: 'string' },
+        quiet: { type: 'boolean' },
+      },
+    })
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''))
+  }
+  const flags = parsed.values as Record<string, string | string[] | boolean | undefined>
+  const configPath = (flags['config'] as string | undefined) ?? env['CONCORD_CONFIG']
+  const file = configPath ? readConfig(configPath, readFile) : {}
+
+  const out: Record<string, unknown> = {}
+  for (const s of SETTINGS) {
+    const fromFlag = flags[s.flag]
+    let raw: unknown = fromFlag ?? env[s.env] ?? file[s.key] ?? s.default
+    let where = fromFlag !== undefined ? `--${s.flag}` : env[s.env] !== undefined ? s.env : file[s.key] !== undefined ? `${configPath}: ${s.key}` : 'default'
+    if (raw === undefined) continue
+    out[s.key] = convert(s, raw, where)
+    where = ''
+  }
+  return { ...(out as unknown as StartSettings), join: (out['join'] as string[] | undefined) ?? [], quiet: flags['quiet'] === true }
+}
+
+function readConfig(path: string, readFile: FileReader): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFile(path)
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`)
+  }
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`config file ${path} is not JSON: ${(err as Error).message}`)
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UsageError(`config file ${path} must hold a JSON object`)
+  const known = new Set<string>(SETTINGS.map((s) => s.key))
+  for (const k of Object.keys(body)) if (!known.has(k)) throw new UsageError(`config file ${path}: unknown setting '${k}' (known: ${[...known].join(', ')})`)
+  return body as Record<string, unknown>
+}
+
+function convert(s: Setting, raw: unknown, where: string): unknown {
+  switch (s.kind) {
+    case 'string':
+      if (typeof raw !== 'string' || raw === '') throw new UsageError(`${where}: expected a non-empty string`)
+      return raw
+    case 'port': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${where}: '${String(raw)}' is not a port number (0-65535)`)
+      return n
+    }
+    case 'list': {
+      const items = Array.isArray(raw) ? raw : [raw]
+      const out: string[] = []
+      for (const item of items) {
+        if (typeof item !== 'string') throw new UsageError(`${where}: expected strings`)
+        for (const part of item.split(',')) if (part.trim()) out.push(part.trim())
+      }
+      return out
+    }
+  }
+}
+
+export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
+  return {
+    dataDir: s.dataDir,
+    nodeId: s.nodeId,
+    region: s.region,
+    host: s.host,
+    pgPort: s.pgPort,
+    p2pHost: s.p2pHost,
+    p2pPort: s.p2pPort,
+    wsPort: s.wsPort,
+    join: s.join,
+    clusterKeyFile: s.clusterKey,
+    password: s.password,
+    httpPort: s.httpPort,
+  }
+}
+
+export function startHelp(): string {
+  const lines = SETTINGS.map((s) => {
+    const flag = `  --${s.flag} <${s.kind === 'port' ? 'port' : s.kind === 'list' ? 'addr' : 'value'}>`
+    return `${flag.padEnd(28)} ${s.help}${s.default !== undefined ? ` [${s.default}]` : ''}\n${''.padEnd(29)}env ${s.env}, config key "${s.key}"`
+  })
+  return [...lines, `${'  --config <file>'.padEnd(28)} JSON file with any of the config keys above (env CONCORD_CONFIG)`, `${'  --quiet'.padEnd(28)} log warnings and errors only`].join('\n')
+}

@@ -1,0 +1,24 @@
+/**
+ * @concord/node-server: the Node server peer. LMDB storage and a libp2p transport for the
+ * core replica, a PostgreSQL wire server, HTTP health and metrics, and the `concord` CLI.
+ */
+import './polyfill.js'
+
+export { LmdbStorage, type LmdbStorageOptions } from './storage/lmdb-storage.js'
+export { encodeRecord, decodeRecord, CorruptRecordError, RECORD_FORMAT_VERSION } from './storage/record-codec.js'
+export { Libp2pTransport, type Libp2pTransportOptions, type TransportStats } from './transport/libp2p-transport.js'
+export { SYNC_PROTOCOL, encodeSyncFrame, decodeSyncFrame, SyncFrameError, type SyncFrame } from './transport/sync-frame.js'
+export { encodeGossipEnvelope, decodeGossipEnvelope, GossipEnvelopeError } from './transport/gossip-envelope.js'
+export { generateClusterKey, readClusterKey, writeClusterKey, ClusterKeyError } from './transport/cluster-key.js'
+export { loadOrCreatePeerKey } from './transport/peer-key.js'
+export { backoffDelay, type BackoffOptions } from './transport/backoff.js'
+export { PgServer, type PgServerOptions, type PgServerStats } from './pgwire/pg-server.js'
+export { WireSession } from './pgwire/wire-session.js'
+export type { SqlSession, SessionFactory, SessionInfo, QueryResult, QueryField, SessionTransactionState } from './pgwire/sql-session.js'
+export { typeOid, textValue, OID } from './pgwire/pg-types.js'
+export { HttpServer, type HttpSources } from './http/http-server.js'
+export { prometheusText, type Metric } from './http/prometheus-text.js'
+export { ConcordNode, type ConcordNodeOptions } from './node/concord-node.js'
+export { parsePgAddress, fetchP2pAddresses, P2P_ADDRESSES_QUERY } from './node/pg-join.js'
+export { main as runCli, usage } from './cli.js'
+export { consoleLogger, silentLogger, type Logger } from './log/logger.js'

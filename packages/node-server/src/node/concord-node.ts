@@ -1,0 +1,215 @@
+/**
+ * A running Concord server peer: LMDB storage, libp2p transport, the replica and SQL
+ * layer over them, the PostgreSQL wire server and the HTTP endpoint, started in that
+ * order and stopped in reverse.
+ *
+ * Invariants: everything lives under `dataDir` (node id, libp2p key, LMDB files), so a
+ * restart from the same directory is the same node with the same data; `stop` releases
+ * every port and file handle, and no timer of the node outlives it.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { LmdbStorage } from '../storage/lmdb-storage.js'
+import { Libp2pTransport } from '../transport/libp2p-transport.js'
+import { loadOrCreatePeerKey } from '../transport/peer-key.js'
+import { readClusterKey } from '../transport/cluster-key.js'
+import { backoffDelay } from '../transport/backoff.js'
+import { PgServer } from '../pgwire/pg-server.js'
+import { HttpServer } from '../http/http-server.js'
+import type { Metric } from '../http/prometheus-text.js'
+import { loadOrCreateNodeId } from './node-id.js'
+import { nodeSession } from './node-session.js'
+import { fetchP2pAddresses, parsePgAddress, type PgAddress } from './pg-join.js'
+import { openSqlEngine, type SqlEngine } from './sql-engine.js'
+import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
+
+export interface ConcordNodeOptions {
+  dataDir: string
+  /** Default: kept in `<dataDir>/node-id`, generated on first start. */
+  nodeId?: string
+  region?: string
+  /** Address the PostgreSQL and HTTP servers listen on; default 127.0.0.1. */
+  host?: string
+  pgPort?: number
+  /** Try the following ports when `pgPort` is taken (default true). */
+  pgPortSearch?: boolean
+  /** Address libp2p listens on; default 0.0.0.0. */
+  p2pHost?: string
+  /** TCP port for libp2p (0: free port). WebSockets listens on a free port too. */
+  p2pPort?: number
+  wsPort?: number
+  /** Peers to join: PostgreSQL addresses (host:port) or libp2p multiaddrs. */
+  join?: string[]
+  clusterKeyFile?: string
+  password?: string
+  /** 0 or undefined: no HTTP server. */
+  httpPort?: number
+  logger?: Logger
+}
+
+const PG_PORT_SEARCH = 100
+
+export class ConcordNode {
+  private stopped = false
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  private readonly started = Date.now()
+
+  private constructor(
+    readonly nodeId: string,
+    readonly region: string,
+    readonly pgPort: number,
+    readonly httpPort: number | undefined,
+    private readonly storage: LmdbStorage,
+    readonly transport: Libp2pTransport,
+    private readonly engine: SqlEngine,
+    private readonly pg: PgServer,
+    private readonly http: HttpServer | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(options: ConcordNodeOptions): Promise<ConcordNode> {
+    const log = options.logger ?? silentLogger
+    const region = options.region ?? 'default'
+    mkdirSync(options.dataDir, { recursive: true })
+    const nodeId = loadOrCreateNodeId(options.dataDir, options.nodeId)
+    const clusterKey = options.clusterKeyFile ? readClusterKey(options.clusterKeyFile) : undefined
+    const privateKey = await loadOrCreatePeerKey(join(options.dataDir, 'peer.key'))
+    const storage = new LmdbStorage({ path: join(options.dataDir, 'lmdb') })
+    const p2pHost = options.p2pHost ?? '0.0.0.0'
+    const transport = new Libp2pTransport({
+      nodeId,
+      listen: [`/ip4/${p2pHost}/tcp/${options.p2pPort ?? 0}`, `/ip4/${p2pHost}/tcp/${options.wsPort ?? 0}/ws`],
+      privateKey,
+      clusterKey,
+      logger: log,
+    })
+    let engine: SqlEngine | undefined
+    let pg: PgServer | undefined
+    let http: HttpServer | undefined
+    try {
+      engine = await openSqlEngine({ nodeId, region, storage, transport }, log)
+      const eng = engine
+      const facts = { nodeId, region, p2pAddresses: () => transport.addresses() }
+      pg = new PgServer({ session: () => nodeSession(eng.session(), facts), host: options.host ?? '127.0.0.1', password: options.password, logger: log })
+      const pgPort = await listenWithSearch(pg, options.pgPort ?? 5432, options.pgPortSearch ?? true)
+      let httpPort: number | undefined
+      let self: ConcordNode | undefined
+      if (options.httpPort !== undefined && options.httpPort >= 0) {
+        // Requests before `self` exists get a 500 from HttpServer; it exists before we return.
+        http = new HttpServer({ health: () => self!.health(), metrics: () => self!.metrics() })
+        httpPort = await http.listen(options.httpPort, options.host ?? '127.0.0.1')
+      }
+      const ready = new ConcordNode(nodeId, region, pgPort, httpPort, storage, transport, eng, pg, http, log)
+      self = ready
+      for (const addr of options.join ?? []) ready.join(addr, options.password)
+      log.info(`node ${nodeId} (region ${region}) ready: PostgreSQL on ${options.host ?? '127.0.0.1'}:${pgPort}${httpPort !== undefined ? `, HTTP on ${httpPort}` : ''}`)
+      return ready
+    } catch (err) {
+      await http?.close().catch(() => {})
+      await pg?.close().catch(() => {})
+      await (engine ? engine.close() : transport.stop()).catch(() => {})
+      await storage.close().catch(() => {})
+      throw err
+    }
+  }
+
+  /** Joins a peer by PostgreSQL address (resolved to its libp2p addresses, retried with backoff) or multiaddr. */
+  join(addr: string, password?: string): void {
+    const pgAddr = parsePgAddress(addr)
+    if (!pgAddr) {
+      this.transport.join(addr)
+      return
+    }
+    void this.resolveAndJoin(pgAddr, password, 0)
+  }
+
+  private async resolveAndJoin(addr: PgAddress, password: string | undefined, attempt: number): Promise<void> {
+    if (this.stopped) return
+    try {
+      const addrs = await fetchP2pAddresses(addr, password)
+      if (addrs.length === 0) throw new Error('peer reported no libp2p addresses')
+      this.log.info(`joining ${addr.host}:${addr.port} via ${addrs[0]}`)
+      this.transport.join(addrs[0]!)
+    } catch (err) {
+      if (this.stopped) return
+      const delay = backoffDelay(attempt, { initialMs: 500, maxMs: 30_000 })
+      this.log.warn(`cannot reach ${addr.host}:${addr.port} to join (${errorMessage(err)}); retrying in ${delay} ms`)
+      const t = setTimeout(() => {
+        this.timers.delete(t)
+        void this.resolveAndJoin(addr, password, attempt + 1)
+      }, delay)
+      this.timers.add(t)
+    }
+  }
+
+  p2pAddresses(): string[] {
+    return this.transport.addresses()
+  }
+
+  health(): Record<string, unknown> {
+    return {
+      status: this.stopped ? 'stopping' : 'ok',
+      nodeId: this.nodeId,
+      region: this.region,
+      uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
+      peers: this.transport.peers(),
+      pgPort: this.pgPort,
+      p2pAddresses: this.transport.addresses(),
+      sql: this.engine.replica ? 'replica' : 'unknown',
+    }
+  }
+
+  metrics(): Metric[] {
+    const t = this.transport.stats()
+    const pg = this.pg.stats()
+    const out: Metric[] = [
+      { name: 'concord_peers', help: 'Peers connected over libp2p', type: 'gauge', value: t.peers },
+      { name: 'concord_sync_messages_sent_total', help: 'Direct messages sent to peers', type: 'counter', value: t.messagesSent },
+      { name: 'concord_sync_messages_received_total', help: 'Direct messages received from peers', type: 'counter', value: t.messagesReceived },
+      { name: 'concord_sync_bytes_sent_total', help: 'Bytes of direct messages sent', type: 'counter', value: t.bytesSent },
+      { name: 'concord_sync_bytes_received_total', help: 'Bytes of direct messages received', type: 'counter', value: t.bytesReceived },
+      { name: 'concord_messages_dropped_total', help: 'Messages dropped (no peer, queue full, too large)', type: 'counter', value: t.messagesDropped },
+      { name: 'concord_gossip_published_total', help: 'Gossip messages published', type: 'counter', value: t.gossipPublished },
+      { name: 'concord_gossip_received_total', help: 'Gossip messages received', type: 'counter', value: t.gossipReceived },
+      { name: 'concord_frames_rejected_total', help: 'Malformed frames from peers', type: 'counter', value: t.framesRejected },
+      { name: 'concord_pg_connections', help: 'Open PostgreSQL client connections', type: 'gauge', value: pg.connections },
+      { name: 'concord_pg_connections_total', help: 'PostgreSQL client connections accepted', type: 'counter', value: pg.connectionsTotal },
+      { name: 'concord_pg_messages_total', help: 'PostgreSQL protocol messages handled', type: 'counter', value: pg.messages },
+    ]
+    const replica = this.engine.replica
+    if (replica) {
+      const s = replica.stats()
+      out.push(
+        { name: 'concord_shards', help: 'Shards held by this node', type: 'gauge', value: s.shards },
+        { name: 'concord_updates_applied_total', help: 'Remote updates merged into local shards', type: 'counter', value: s.updatesApplied },
+        { name: 'concord_repair_bytes_total', help: 'Bytes received through anti-entropy repair', type: 'counter', value: s.repairBytes },
+        { name: 'concord_malformed_total', help: 'Updates or messages that failed validation', type: 'counter', value: s.malformed },
+      )
+    }
+    return out
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
+    this.log.info(`node ${this.nodeId} stopping`)
+    await this.http?.close().catch((err: unknown) => this.log.warn(`http close: ${errorMessage(err)}`))
+    await this.pg.close().catch((err: unknown) => this.log.warn(`pg close: ${errorMessage(err)}`))
+    await this.engine.close().catch((err: unknown) => this.log.warn(`replica close: ${errorMessage(err)}`))
+    await this.transport.stop().catch(() => {})
+    await this.storage.close()
+  }
+}
+
+async function listenWithSearch(pg: PgServer, port: number, search: boolean): Promise<number> {
+  const last = search && port !== 0 ? Math.min(65535, port + PG_PORT_SEARCH) : port
+  for (let p = port; ; p++) {
+    try {
+      return await pg.listen(p)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || p >= last) throw err
+    }
+  }
+}

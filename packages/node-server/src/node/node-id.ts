@@ -1,0 +1,30 @@
+/**
+ * The replica node id, chosen once per data directory and kept in `<data-dir>/node-id`,
+ * so a restarted node is the same member of the cluster.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const VALID = /^[A-Za-z0-9._-]{1,64}$/
+
+export function loadOrCreateNodeId(dataDir: string, wanted?: string): string {
+  const file = join(dataDir, 'node-id')
+  let stored: string | undefined
+  try {
+    stored = readFileSync(file, 'utf8').trim()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  if (stored !== undefined && !VALID.test(stored)) throw new Error(`${file} holds an invalid node id`)
+  if (wanted !== undefined) {
+    if (!VALID.test(wanted)) throw new Error(`node id '${wanted}' must be 1-64 of A-Z a-z 0-9 . _ -`)
+    if (stored !== undefined && stored !== wanted) throw new Error(`data directory ${dataDir} belongs to node '${stored}', not '${wanted}'`)
+  }
+  const id = stored ?? wanted ?? `node-${randomBytes(4).toString('hex')}`
+  if (stored === undefined) {
+    mkdirSync(dataDir, { recursive: true })
+    writeFileSync(file, id + '\n')
+  }
+  return id
+}
