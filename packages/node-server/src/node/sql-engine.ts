@@ -52,7 +52,9 @@ async function loadFacade(log: Logger): Promise<OpenDatabase | null> {
     log.warn(`${FACADE} does not export openDatabase(); serving without SQL`)
   } catch (err) {
     const message = (err as Error).message ?? String(err)
-    if (!/Cannot find|Failed to load|Does the file exist|not found|ERR_MODULE_NOT_FOUND/i.test(message)) throw err
+    // Only the facade's own absence counts; an error inside a facade that exists must surface.
+    const aboutFacade = message.includes(FACADE) || message.includes('sql-facade/src/index')
+    if (!aboutFacade || !/Cannot find|Failed to load|Failed to resolve|Does the file exist|not found/i.test(message)) throw err
     log.warn(`${FACADE} is not available (${message.split('\n')[0]}); serving without SQL`)
   }
   return null

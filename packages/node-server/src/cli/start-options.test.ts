@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest'
+import { parseStartOptions, UsageError } from './start-options.js'
+
+const noFile = (): string => {
+  throw new Error('ENOENT')
+}
+
+describe('concord start options', () => {
+  it('has defaults for a one-node start', () => {
+    const s = parseStartOptions([], {}, noFile)
+    expect(s).toMatchObject({ dataDir: './data', region: 'default', host: '127.0.0.1', pgPort: 5432, p2pPort: 0, join: [], quiet: false })
+    expect(s.httpPort).toBeUndefined()
+  })
+  it('flags override environment variables, which override the config file', () => {
+    const file = JSON.stringify({ region: 'from-file', pgPort: 7000, dataDir: '/file', join: ['a:1'] })
+    const s = parseStartOptions(['--config', 'c.json', '--pg-port', '6000', '--join', 'b:2,c:3', '--join', '/ip4/127.0.0.1/tcp/9'], { CONCORD_REGION: 'from-env', CONCORD_PG_PORT: '6500' }, () => file)
+    expect(s).toMatchObject({ region: 'from-env', pgPort: 6000, dataDir: '/file', join: ['b:2', 'c:3', '/ip4/127.0.0.1/tcp/9'] })
+  })
+  it('rejects unknown flags, bad ports, unknown config keys and unreadable files with clear messages', () => {
+    expect(() => parseStartOptions(['--nope'], {}, noFile)).toThrow(/Unknown option '--nope'/)
+    expect(() => parseStartOptions(['--pg-port', 'x'], {}, noFile)).toThrow(/--pg-port: 'x' is not a port/)
+    expect(() => parseStartOptions([], { CONCORD_HTTP_PORT: '70000' }, noFile)).toThrow(/CONCORD_HTTP_PORT/)
+    expect(() => parseStartOptions(['--config', 'c.json'], {}, () => '{"pgport": 1}')).toThrow(/unknown setting 'pgport'/)
+    expect(() => parseStartOptions(['--config', 'c.json'], {}, noFile)).toThrow(UsageError)
+    expect(() => parseStartOptions(['stray'], {}, noFile)).toThrow(UsageError)
+  })
+})

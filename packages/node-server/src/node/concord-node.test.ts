@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import { ConcordNode, type ConcordNodeOptions } from './concord-node.js'
+import { writeClusterKey } from '../transport/cluster-key.js'
+
+const nodes: ConcordNode[] = []
+const dirs: string[] = []
+afterEach(async () => {
+  for (const n of nodes.splice(0)) await n.stop()
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function dir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'concord-node-'))
+  dirs.push(d)
+  return d
+}
+
+async function start(options: Partial<ConcordNodeOptions>): Promise<ConcordNode> {
+  const n = await ConcordNode.start({ dataDir: dir(), pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', ...options })
+  nodes.push(n)
+  return n
+}
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+describe('ConcordNode', () => {
+  it('joins a peer by its PostgreSQL address and reports health and metrics over HTTP', async () => {
+    const a = await start({ nodeId: 'a', httpPort: 0 })
+    const b = await start({ nodeId: 'b', join: [`127.0.0.1:${a.pgPort}`] })
+    await until(() => a.transport.peers().includes('b') && b.transport.peers().includes('a'), 15_000, 'peers up')
+    const health = (await (await fetch(`http://127.0.0.1:${a.httpPort}/health`)).json()) as { status: string; peers: string[] }
+    expect(health).toMatchObject({ status: 'ok', peers: ['b'] })
+    const metrics = await (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text()
+    expect(metrics).toMatch(/^concord_peers 1$/m)
+    expect(metrics).toMatch(/# TYPE concord_sync_bytes_sent_total counter/)
+  })
+
+  it('answers its node id and libp2p addresses over PostgreSQL', async () => {
+    const a = await start({ nodeId: 'pg-a' })
+    const c = new pg.Client({ host: '127.0.0.1', port: a.pgPort, user: 'concord' })
+    await c.connect()
+    try {
+      expect((await c.query('SHOW concord.node_id')).rows).toEqual([{ node_id: 'pg-a' }])
+      const addrs = (await c.query('SHOW concord.p2p_addresses')).rows.map((r: { address: string }) => r.address)
+      expect(addrs).toEqual(a.p2pAddresses())
+    } finally {
+      await c.end()
+    }
+  })
+
+  it('keeps its node id and libp2p identity across restarts of one data directory', async () => {
+    const d = dir()
+    const first = await ConcordNode.start({ dataDir: d, pgPort: 0, p2pHost: '127.0.0.1' })
+    const id = first.nodeId
+    const peer = first.transport.peerId
+    await first.stop()
+    const second = await ConcordNode.start({ dataDir: d, pgPort: 0, p2pHost: '127.0.0.1' })
+    nodes.push(second)
+    expect(second.nodeId).toBe(id)
+    expect(second.transport.peerId).toBe(peer)
+    await expect(ConcordNode.start({ dataDir: d, nodeId: 'other', pgPort: 0 })).rejects.toThrow(/belongs to node/)
+  })
+
+  it('a node without the cluster key cannot join a keyed cluster', async () => {
+    const keyFile = join(dir(), 'cluster.key')
+    writeClusterKey(keyFile)
+    const a = await start({ nodeId: 'k1', clusterKeyFile: keyFile })
+    const b = await start({ nodeId: 'k2', clusterKeyFile: keyFile, join: [`127.0.0.1:${a.pgPort}`] })
+    const stranger = await start({ nodeId: 'k3', join: [`127.0.0.1:${a.pgPort}`] })
+    await until(() => a.transport.peers().includes('k2'), 15_000, 'keyed peer')
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(a.transport.peers()).toEqual(['k2'])
+    expect(stranger.transport.peers()).toEqual([])
+    void b
+  })
+})
