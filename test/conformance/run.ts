@@ -18,7 +18,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { parseCaseFile } from './case-file.js'
 import { runCases, type FileResult } from './case-runner.js'
-import { concordTarget, loadFacade } from './concord-target.js'
+import { concordTarget, FacadeUnavailableError, loadFacade } from './concord-target.js'
 import { corpusFiles, KNOWN_FAILURES_FILE, resolveCorpusFile } from './corpus-files.js'
 import type { Target } from './executor.js'
 import { rewriteExpectations } from './expectation-rewriter.js'
@@ -112,6 +112,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof FacadeUnavailableError) {
+    console.error(`${err.message}\n(use --target postgres to run the corpus against PostgreSQL)`)
+    process.exit(2)
+  }
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err))
   process.exit(2)
 })
