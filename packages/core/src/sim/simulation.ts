@@ -383,17 +383,18 @@ export class Simulation {
 
   /** True when every running node holds identical content for every shard it shares with any other. */
   converged(): boolean {
-    // Within each set of mutually reachable nodes, every shard must hash the same.
+    // Within each set of mutually reachable nodes, every node that should hold a shard
+    // holds it, with the same hash as every other.
     const groups = this.groups.length === 0 ? [new Set(this.nodes.keys())] : this.groups
     for (const group of groups) {
+      const running = [...group].map((id) => this.nodes.get(id)?.replica).filter((r): r is Replica => r !== null && r !== undefined)
+      const digests = running.map((r) => r.digests())
       const seen = new Map<string, number>()
-      for (const id of group) {
-        const r = this.nodes.get(id)?.replica
-        if (r === null || r === undefined) continue
-        for (const [shard, hash] of r.digests()) {
-          const prev = seen.get(shard)
-          if (prev === undefined) seen.set(shard, hash)
-          else if (prev !== hash) return false
+      for (const d of digests) for (const [shard, hash] of d) if (!seen.has(shard)) seen.set(shard, hash)
+      for (const [shard, hash] of seen) {
+        for (let i = 0; i < running.length; i++) {
+          if (!running[i]!.holds(running[i]!.region, shard)) continue
+          if (digests[i]!.get(shard) !== hash) return false
         }
       }
     }

@@ -1,0 +1,419 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { Replica } from './replica.js'
+import { Simulation } from './sim/simulation.js'
+import { MemoryStorage } from './storage/memory-storage.js'
+import { encodeMessage, MessageType } from './replication/messages.js'
+import type { RowChange, TableSpec, Value } from './types.js'
+
+const products: TableSpec = {
+  name: 'products',
+  columns: [
+    { name: 'id', type: 'int' },
+    { name: 'name', type: 'text' },
+    { name: 'price', type: 'numeric' },
+  ],
+  primaryKey: ['id'],
+}
+
+async function cluster(ids: string[], seed = 1, table: TableSpec = products, resolvers?: Record<string, (a: Value, b: Value) => Value>) {
+  const sim = new Simulation({ seed })
+  for (const id of ids) await sim.addNode({ id, options: resolvers ? { resolvers } : {} })
+  sim.replica(ids[0]!).transact((tx) => tx.createTable(table))
+  await sim.settle()
+  return sim
+}
+
+const rows = (r: Replica, t = 'products') => [...r.scan(t)].sort((a, b) => Number(a.id) - Number(b.id))
+
+describe('replica: rows and merge', () => {
+  it('concurrent inserts of one key merge per column', async () => {
+    const sim = await cluster(['a', 'b'])
+    sim.partition(['a'], ['b'])
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, name: 'Widget' }))
+    sim.replica('b').transact((tx) => tx.insert('products', { id: 1, price: '99.99' }))
+    sim.heal()
+    await sim.settle()
+    const expected = [{ id: 1, name: 'Widget', price: '99.99' }]
+    expect(rows(sim.replica('a'))).toEqual(expected)
+    expect(rows(sim.replica('b'))).toEqual(expected)
+  })
+
+  for (const firstToDeliver of ['earlier writer', 'later writer']) {
+    it(`the later wall-clock write wins after a partition, whichever side delivers first (${firstToDeliver} first)`, async () => {
+      const sim = await cluster(['a', 'b', 'c'])
+      sim.replica('a').transact((tx) => tx.insert('products', { id: 1, price: '1.00' }))
+      await sim.settle()
+      sim.partition(['a'], ['b'], ['c'])
+      sim.replica('a').transact((tx) => tx.update('products', [1], { price: '10.00' }))
+      await sim.advance(1000)
+      sim.replica('b').transact((tx) => tx.update('products', [1], { price: '20.00' }))
+      // c hears one side first, then everybody.
+      if (firstToDeliver === 'earlier writer') sim.partition(['a', 'c'], ['b'])
+      else sim.partition(['b', 'c'], ['a'])
+      await sim.settle()
+      sim.heal()
+      await sim.settle()
+      for (const id of ['a', 'b', 'c']) expect(sim.replica(id).get('products', [1])?.price).toBe('20.00')
+    })
+  }
+
+  it('first_write_wins keeps the earliest of concurrent writes', async () => {
+    const sim = await cluster(['a', 'b'], 2, { ...products, policy: 'first_write_wins' })
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, price: '1.00' }))
+    await sim.settle()
+    sim.partition(['a'], ['b'])
+    sim.replica('a').transact((tx) => tx.update('products', [1], { price: 'early' }))
+    await sim.advance(500)
+    sim.replica('b').transact((tx) => tx.update('products', [1], { price: 'late' }))
+    sim.heal()
+    await sim.settle()
+    expect(sim.replica('a').get('products', [1])?.price).toBe('early')
+    expect(sim.replica('b').get('products', [1])?.price).toBe('early')
+  })
+
+  it('a write that has seen the current value supersedes it under every policy', async () => {
+    const sim = await cluster(['a', 'b'], 3, { ...products, policy: 'first_write_wins' })
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, price: 'first' }))
+    await sim.settle()
+    await sim.advance(100)
+    sim.replica('b').transact((tx) => tx.update('products', [1], { price: 'second' }))
+    await sim.settle()
+    expect(sim.replica('a').get('products', [1])?.price).toBe('second')
+  })
+
+  it('custom resolvers see every concurrent value and all replicas agree', async () => {
+    const max = (a: Value, b: Value) => (Number(a) > Number(b) ? a : b)
+    const sim = await cluster(['a', 'b', 'c'], 4, { ...products, policy: { custom: 'max' } }, { max })
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, price: 5 }))
+    await sim.settle()
+    sim.partition(['a'], ['b'], ['c'])
+    sim.replica('a').transact((tx) => tx.update('products', [1], { price: 30 }))
+    await sim.advance(10)
+    sim.replica('b').transact((tx) => tx.update('products', [1], { price: 70 }))
+    await sim.advance(10)
+    sim.replica('c').transact((tx) => tx.update('products', [1], { price: 50 }))
+    sim.heal()
+    await sim.settle()
+    for (const id of ['a', 'b', 'c']) expect(sim.replica(id).get('products', [1])?.price).toBe(70)
+    // a later write supersedes the whole concurrent set, even with a smaller value
+    sim.replica('c').transact((tx) => tx.update('products', [1], { price: 1 }))
+    await sim.settle()
+    for (const id of ['a', 'b', 'c']) expect(sim.replica(id).get('products', [1])?.price).toBe(1)
+  })
+
+  it('counter columns add up concurrent increments', async () => {
+    const counters: TableSpec = { name: 'c', columns: [{ name: 'id', type: 'int' }, { name: 'n', type: 'bigint', kind: 'counter' }], primaryKey: ['id'] }
+    const sim = await cluster(['a', 'b', 'c'], 5, counters)
+    sim.replica('a').transact((tx) => tx.insert('c', { id: 1, n: 10n }))
+    await sim.settle()
+    sim.partition(['a'], ['b'], ['c'])
+    sim.replica('a').transact((tx) => tx.increment('c', [1], 'n', 5n))
+    sim.replica('b').transact((tx) => tx.increment('c', [1], 'n', 7n))
+    sim.replica('b').transact((tx) => tx.increment('c', [1], 'n', 1n))
+    sim.replica('c').transact((tx) => tx.increment('c', [1], 'n', -2n))
+    sim.heal()
+    await sim.settle()
+    for (const id of ['a', 'b', 'c']) expect(sim.replica(id).get('c', [1])?.n).toBe(21n)
+    // setting a counter sets the total
+    sim.replica('b').transact((tx) => tx.update('c', [1], { n: 100n }))
+    await sim.settle()
+    for (const id of ['a', 'b', 'c']) expect(sim.replica(id).get('c', [1])?.n).toBe(100n)
+  })
+
+  it('text columns merge concurrent edits to different parts', async () => {
+    const docs: TableSpec = { name: 'docs', columns: [{ name: 'id', type: 'int' }, { name: 'body', type: 'text', kind: 'text' }], primaryKey: ['id'] }
+    const sim = await cluster(['a', 'b'], 6, docs)
+    sim.replica('a').transact((tx) => tx.insert('docs', { id: 1, body: 'hello world' }))
+    await sim.settle()
+    sim.partition(['a'], ['b'])
+    sim.replica('a').transact((tx) => tx.update('docs', [1], { body: 'Hello world' }))
+    sim.replica('b').transact((tx) => tx.update('docs', [1], { body: 'hello world!' }))
+    sim.heal()
+    await sim.settle()
+    expect(sim.replica('a').get('docs', [1])?.body).toBe('Hello world!')
+    expect(sim.replica('b').get('docs', [1])?.body).toBe('Hello world!')
+  })
+})
+
+describe('replica: deletes', () => {
+  it('a delete wins over a concurrent update', async () => {
+    const sim = await cluster(['a', 'b'], 7)
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, name: 'x', price: '1' }))
+    await sim.settle()
+    sim.partition(['a'], ['b'])
+    sim.replica('a').transact((tx) => tx.delete('products', [1]))
+    await sim.advance(1000)
+    sim.replica('b').transact((tx) => tx.update('products', [1], { price: '2' }))
+    sim.heal()
+    await sim.settle()
+    expect(sim.replica('a').get('products', [1])).toBeUndefined()
+    expect(sim.replica('b').get('products', [1])).toBeUndefined()
+  })
+
+  it('an insert after a delete brings the row back with only the new values', async () => {
+    const sim = await cluster(['a', 'b'], 8)
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, name: 'old', price: '1' }))
+    await sim.settle()
+    sim.replica('b').transact((tx) => tx.delete('products', [1]))
+    await sim.settle()
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, name: 'new' }))
+    await sim.settle()
+    expect(sim.replica('b').get('products', [1])).toEqual({ id: 1, name: 'new', price: null })
+  })
+
+  it('concurrent deletes and a later re-insert converge', async () => {
+    const sim = await cluster(['a', 'b', 'c'], 9)
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, name: 'x' }))
+    await sim.settle()
+    sim.partition(['a'], ['b'], ['c'])
+    sim.replica('a').transact((tx) => tx.delete('products', [1]))
+    sim.replica('b').transact((tx) => tx.delete('products', [1]))
+    sim.heal()
+    await sim.settle()
+    sim.replica('c').transact((tx) => tx.insert('products', { id: 1, name: 'again' }))
+    await sim.settle()
+    for (const id of ['a', 'b', 'c']) expect(sim.replica(id).get('products', [1])?.name).toBe('again')
+  })
+})
+
+describe('replica: transactions', () => {
+  it('a transaction that throws leaves nothing behind', async () => {
+    const r = await Replica.open({ nodeId: 'a' })
+    r.transact((tx) => tx.createTable(products))
+    r.transact((tx) => tx.insert('products', { id: 1, name: 'keep' }))
+    expect(() =>
+      r.transact((tx) => {
+        tx.insert('products', { id: 2, name: 'gone' })
+        tx.update('products', [1], { name: 'changed' })
+        tx.insert('products', { id: 1, name: 'duplicate' })
+      }),
+    ).toThrow(expect.objectContaining({ code: '23505' }))
+    expect(rows(r)).toEqual([{ id: 1, name: 'keep', price: null }])
+    await r.close()
+  })
+
+  it('reads inside a transaction see its own writes, including DDL', async () => {
+    const r = await Replica.open({ nodeId: 'a' })
+    const seen = r.transact((tx) => {
+      tx.createTable(products)
+      tx.insert('products', { id: 1, name: 'a' })
+      tx.update('products', [1], { price: '3' })
+      tx.insert('products', { id: 2, name: 'b' })
+      tx.delete('products', [2])
+      return [...tx.scan('products')]
+    })
+    expect(seen).toEqual([{ id: 1, name: 'a', price: '3' }])
+    expect(rows(r)).toEqual(seen)
+    await r.close()
+  })
+
+  it('multi-table transactions apply together, locally and on peers', async () => {
+    const sim = await cluster(['a', 'b'], 10)
+    sim.replica('a').transact((tx) => tx.createTable({ ...products, name: 'audit' }))
+    await sim.settle()
+    const changes: RowChange[][] = []
+    sim.replica('b').on('change', (c) => changes.push(c))
+    sim.replica('a').transact((tx) => {
+      tx.insert('products', { id: 1, name: 'p' })
+      tx.insert('audit', { id: 1, name: 'inserted p' })
+    })
+    await sim.settle()
+    expect(changes).toHaveLength(1)
+    expect(changes[0]!.map((c) => c.table).sort()).toEqual(['audit', 'products'])
+    expect(changes[0]!.every((c) => c.origin === 'remote')).toBe(true)
+  })
+
+  it('reports errors with SQLSTATE codes', async () => {
+    const r = await Replica.open({ nodeId: 'a' })
+    expect(() => r.transact((tx) => tx.insert('nope', { id: 1 }))).toThrow(expect.objectContaining({ code: '42P01' }))
+    r.transact((tx) => tx.createTable(products))
+    expect(() => r.transact((tx) => tx.createTable(products))).toThrow(expect.objectContaining({ code: '42P07' }))
+    expect(() => r.transact((tx) => tx.insert('products', { id: 1, bogus: 1 }))).toThrow(expect.objectContaining({ code: '42703' }))
+    expect(() => r.transact((tx) => tx.insert('products', { name: 'no key' }))).toThrow(expect.objectContaining({ code: '23502' }))
+    await r.close()
+  })
+})
+
+describe('replica: catalog', () => {
+  it('a table created on one node appears on every node', async () => {
+    const sim = await cluster(['a', 'b', 'c'], 11)
+    for (const id of ['b', 'c']) expect(sim.replica(id).table('products')?.columns.map((c) => c.name)).toEqual(['id', 'name', 'price'])
+  })
+
+  it('concurrent CREATE TABLE of one name resolves to the same definition everywhere and keeps both sides rows', async () => {
+    const sim = new Simulation({ seed: 12 })
+    await sim.addNode({ id: 'a' })
+    await sim.addNode({ id: 'b' })
+    sim.partition(['a'], ['b'])
+    sim.replica('a').transact((tx) => {
+      tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }, { name: 'x', type: 'text' }], primaryKey: ['id'] })
+      tx.insert('t', { id: 1, x: 'from a' })
+    })
+    await sim.advance(5)
+    sim.replica('b').transact((tx) => {
+      tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }, { name: 'y', type: 'text' }], primaryKey: ['id'] })
+      tx.insert('t', { id: 2, y: 'from b' })
+    })
+    sim.heal()
+    await sim.settle()
+    const ta = sim.replica('a').table('t')
+    expect(ta).toEqual(sim.replica('b').table('t'))
+    expect(ta?.columns.map((c) => c.name).sort()).toEqual(['id', 'x', 'y'])
+    expect(rows(sim.replica('a'), 't')).toEqual(rows(sim.replica('b'), 't'))
+    expect(rows(sim.replica('a'), 't')).toHaveLength(2)
+  })
+
+  it('concurrent ADD COLUMN on two nodes keeps both columns', async () => {
+    const sim = await cluster(['a', 'b'], 13)
+    sim.partition(['a'], ['b'])
+    sim.replica('a').transact((tx) => tx.addColumn('products', { name: 'color', type: 'text' }))
+    sim.replica('b').transact((tx) => tx.addColumn('products', { name: 'weight', type: 'int' }))
+    sim.heal()
+    await sim.settle()
+    for (const id of ['a', 'b']) expect(sim.replica(id).table('products')?.columns.map((c) => c.name)).toEqual(['id', 'name', 'price', 'color', 'weight'])
+  })
+
+  it('DROP and CREATE of a name starts an empty table, and a re-added column starts empty', async () => {
+    const sim = await cluster(['a', 'b'], 14)
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, name: 'x', price: '9' }))
+    await sim.settle()
+    sim.replica('b').transact((tx) => {
+      tx.dropColumn('products', 'price')
+      tx.addColumn('products', { name: 'price', type: 'numeric' })
+    })
+    await sim.settle()
+    expect(sim.replica('a').get('products', [1])).toEqual({ id: 1, name: 'x', price: null })
+    sim.replica('b').transact((tx) => tx.dropTable('products'))
+    await sim.settle()
+    expect(sim.replica('a').table('products')).toBeUndefined()
+    sim.replica('a').transact((tx) => tx.createTable(products))
+    await sim.settle()
+    expect(rows(sim.replica('b'))).toEqual([])
+    expect(sim.replica('b').table('products')?.incarnation).toBe(3)
+  })
+
+  it('generic catalog objects replicate, and the cluster default policy applies to tables without one', async () => {
+    const sim = await cluster(['a', 'b'], 15)
+    sim.replica('a').transact((tx) => {
+      tx.setCatalog('setting', 'wal_level', 'replica')
+      tx.setCatalog('policy', 'default', 'first_write_wins')
+    })
+    await sim.settle()
+    expect(sim.replica('b').getCatalog('setting', 'wal_level')).toBe('replica')
+    expect(sim.replica('b').listCatalog('setting')).toEqual([['wal_level', 'replica']])
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, price: '1' }))
+    await sim.settle()
+    sim.partition(['a'], ['b'])
+    sim.replica('a').transact((tx) => tx.update('products', [1], { price: 'early' }))
+    await sim.advance(100)
+    sim.replica('b').transact((tx) => tx.update('products', [1], { price: 'late' }))
+    sim.heal()
+    await sim.settle()
+    expect(sim.replica('b').get('products', [1])?.price).toBe('early')
+  })
+})
+
+describe('replica: durability and replication', () => {
+  it('restart from storage restores exactly the state it had', async () => {
+    const storage = new MemoryStorage()
+    const r = await Replica.open({ nodeId: 'a', storage })
+    r.transact((tx) => tx.createTable(products))
+    for (let i = 0; i < 50; i++) r.transact((tx) => tx.insert('products', { id: i, name: `p${i}`, price: String(i) }))
+    r.transact((tx) => tx.delete('products', [3]))
+    r.transact((tx) => tx.update('products', [4], { name: 'renamed' }))
+    await r.durable()
+    const before = rows(r)
+    const catalog = r.tables()
+    await r.close()
+    const again = await Replica.open({ nodeId: 'a', storage })
+    expect(rows(again)).toEqual(before)
+    expect(again.tables()).toEqual(catalog)
+    again.transact((tx) => tx.insert('products', { id: 100, name: 'after restart' }))
+    expect(again.rowCount('products')).toBe(50)
+  })
+
+  it('change events carry before, after and origin', async () => {
+    const sim = await cluster(['a', 'b'], 16)
+    const local: RowChange[] = []
+    const remote: RowChange[] = []
+    sim.replica('a').on('change', (c) => local.push(...c))
+    sim.replica('b').on('change', (c) => remote.push(...c))
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, name: 'x' }))
+    sim.replica('a').transact((tx) => tx.update('products', [1], { name: 'y' }))
+    await sim.settle()
+    expect(local.map((c) => [c.origin, c.before?.name ?? null, c.after?.name ?? null])).toEqual([
+      ['local', null, 'x'],
+      ['local', 'x', 'y'],
+    ])
+    expect(remote.every((c) => c.origin === 'remote')).toBe(true)
+    expect(remote.at(-1)?.after?.name).toBe('y')
+  })
+
+  it('anti-entropy repairs everything gossip lost, sending diffs only for shards that differ', async () => {
+    const sim = await cluster(['a', 'b'], 17)
+    sim.replica('a').transact((tx) => tx.createTable({ ...products, name: 'quiet' }))
+    sim.replica('a').transact((tx) => tx.insert('quiet', { id: 1, name: 'same everywhere' }))
+    await sim.settle()
+    sim.setFaults({ drop: 1 })
+    for (let i = 0; i < 100; i++) sim.replica('a').transact((tx) => tx.insert('products', { id: i, name: `p${i}` }))
+    expect(sim.replica('b').rowCount('products')).toBe(0)
+    sim.setFaults({ drop: 0 })
+    const diffsBefore = sim.replica('a').stats().diffsSent + sim.replica('b').stats().diffsSent
+    await sim.settle()
+    expect(sim.replica('b').rowCount('products')).toBe(100)
+    const diffs = sim.replica('a').stats().diffsSent + sim.replica('b').stats().diffsSent - diffsBefore
+    // only the products shard needed a diff; catalog and `quiet` matched by hash
+    expect(diffs).toBeGreaterThanOrEqual(1)
+    expect(diffs).toBeLessThanOrEqual(2)
+  })
+
+  it('a node that was down catches up on what it missed', async () => {
+    const sim = await cluster(['a', 'b', 'c'], 18)
+    sim.crash('c')
+    for (let i = 0; i < 30; i++) sim.replica('a').transact((tx) => tx.insert('products', { id: i, name: `p${i}` }))
+    await sim.settle()
+    sim.replica('b').transact((tx) => tx.update('products', [5], { name: 'edited' }))
+    await sim.settle()
+    await sim.restart('c')
+    await sim.settle()
+    expect(rows(sim.replica('c'))).toEqual(rows(sim.replica('a')))
+    expect(sim.replica('c').get('products', [5])?.name).toBe('edited')
+  })
+
+  it('malformed messages are rejected and counted, never applied, and the node keeps working', async () => {
+    const sim = await cluster(['a', 'b'], 19)
+    const b = sim.replica('b')
+    const deliver = (data: Uint8Array) => b.replicator.receive('a', data)
+    deliver(new Uint8Array([1, 2, 3]))
+    deliver(new Uint8Array(100).fill(0xff))
+    const good = encodeMessage({ type: MessageType.Updates, updates: [{ shard: 't:1:0:products', generation: 0, update: new Uint8Array([0, 0]) }] })
+    deliver(good.subarray(0, good.length - 1))
+    // well-framed, but the Yjs update inside is garbage
+    deliver(encodeMessage({ type: MessageType.Updates, updates: [{ shard: 't:1:0:products', generation: 0, update: new Uint8Array([200, 1, 2, 3, 4]) }] }))
+    // well-framed Yjs update whose entry is not a writer entry
+    const doc = new Y.Doc()
+    doc.getMap('rows').set('n1\u0000a', 'not an entry')
+    deliver(encodeMessage({ type: MessageType.Updates, updates: [{ shard: 't:1:0:products', generation: 0, update: Y.encodeStateAsUpdate(doc) }] }))
+    expect(b.stats().malformed).toBeGreaterThanOrEqual(5)
+    expect(b.get('products', [1])).toBeUndefined()
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 2, name: 'still works' }))
+    await sim.settle()
+    expect(b.get('products', [2])?.name).toBe('still works')
+  })
+
+  it('a region-scoped table is held only by nodes of its regions', async () => {
+    const sim = new Simulation({ seed: 20 })
+    await sim.addNode({ id: 'us1', region: 'us-west' })
+    await sim.addNode({ id: 'us2', region: 'us-west' })
+    await sim.addNode({ id: 'eu1', region: 'eu-central' })
+    sim.replica('us1').transact((tx) => tx.createTable({ ...products, regions: ['us-west'] }))
+    await sim.settle()
+    sim.replica('us1').transact((tx) => tx.insert('products', { id: 1, name: 'local data' }))
+    await sim.settle()
+    expect(sim.replica('us2').get('products', [1])?.name).toBe('local data')
+    expect(sim.replica('eu1').table('products')).toBeDefined()
+    expect(sim.replica('eu1').rowCount('products')).toBe(0)
+    expect([...sim.replica('eu1').digests().keys()]).toEqual(['catalog'])
+  })
+})

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import { DecodeError, MessageType, decodeMessage, encodeMessage, type Message } from './messages.js'
+import { SeededRandom } from '../sim/seeded-random.js'
+
+const samples: Message[] = [
+  { type: MessageType.Hello, nodeId: 'node-1', region: 'eu-central' },
+  { type: MessageType.Updates, updates: [{ shard: 't:1:0:orders', generation: 0, update: new Uint8Array([1, 2, 3]) }, { shard: 'catalog', generation: 4, update: new Uint8Array(0) }] },
+  { type: MessageType.Digest, digests: [{ shard: 'catalog', generation: 0, hash: 0xdeadbeef }, { shard: 't:2:3:x', generation: 1, hash: 0 }] },
+  { type: MessageType.SyncRequest, requests: [{ shard: 'catalog', generation: 0, stateVector: new Uint8Array([0]) }] },
+  {
+    type: MessageType.SyncDiff,
+    diffs: [{ shard: 'catalog', generation: 2, update: new Uint8Array([9, 9]), hash: 12345, final: true, stateVector: new Uint8Array([1, 5, 6]) }],
+  },
+]
+
+describe('replication message codec', () => {
+  it('round-trips every message type', () => {
+    for (const m of samples) expect(decodeMessage(encodeMessage(m))).toEqual(m)
+  })
+
+  it('rejects every truncation of every message', () => {
+    for (const m of samples) {
+      const bytes = encodeMessage(m)
+      for (let len = 0; len < bytes.length; len++) {
+        expect(() => decodeMessage(bytes.subarray(0, len))).toThrow(DecodeError)
+      }
+    }
+  })
+
+  it('rejects garbled bytes: every single-byte change and random noise', () => {
+    for (const m of samples) {
+      const bytes = encodeMessage(m)
+      for (let i = 0; i < bytes.length; i++) {
+        const copy = bytes.slice()
+        copy[i] = copy[i]! ^ 0x5a
+        expect(() => decodeMessage(copy)).toThrow(DecodeError)
+      }
+    }
+    const rng = new SeededRandom(42)
+    for (let i = 0; i < 2000; i++) {
+      const noise = new Uint8Array(rng.int(0, 64)).map(() => rng.int(0, 255))
+      expect(() => decodeMessage(noise)).toThrow(DecodeError)
+    }
+  })
+
+  it('rejects unknown versions, unknown types, oversize messages and trailing bytes', () => {
+    const hello = encodeMessage(samples[0]!)
+    expect(() => decodeMessage(hello, 8)).toThrow(/exceeds limit/)
+    const reframe = (body: number[]) => {
+      const b = new Uint8Array(body)
+      const out = new Uint8Array(b.length + 4)
+      out.set(b)
+      let h = 0x811c9dc5
+      for (const x of b) h = Math.imul(h ^ x, 0x01000193)
+      new DataView(out.buffer).setUint32(b.length, h >>> 0)
+      return out
+    }
+    expect(() => decodeMessage(reframe([2, 1, 1, 97, 1, 98]))).toThrow(/version/)
+    expect(() => decodeMessage(reframe([1, 77]))).toThrow(/unknown message type/)
+    expect(() => decodeMessage(reframe([1, 1, 1, 97, 1, 98, 0]))).toThrow(/trailing/)
+    // a count claiming more entries than the message could hold
+    expect(() => decodeMessage(reframe([1, 2, 0xff, 0xff, 0x03]))).toThrow(DecodeError)
+  })
+})
