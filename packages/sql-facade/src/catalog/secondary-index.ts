@@ -1,0 +1,158 @@
+/**
+ * Secondary indexes (CREATE INDEX): ordered in-memory structures over the materialized
+ * rows of a replica, built on first use and kept current from the replica's `change`
+ * events (local and remote writes alike). The definitions live in the replicated catalog
+ * (kind 'index'); the structures are local and rebuilt after a restart. An index is keyed
+ * by its first column; the planner uses it for equality and range predicates on it.
+ */
+import type { Replica, Row, RowChange, TableInfo, Value } from '@concord/core'
+import { compareValues } from '../types/compare.js'
+import { decodeValue } from '../types/storage-codec.js'
+import type { SqlType } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
+import { columnMeta } from './table-meta.js'
+
+export interface IndexDef {
+  name: string
+  table: string
+  columns: string[]
+  unique: boolean
+}
+
+interface Entry {
+  v: RtValue
+  pkKey: string
+  pk: Value[]
+}
+
+class OrderedIndex {
+  readonly entries: Entry[] = []
+  readonly byPk = new Map<string, RtValue>()
+  constructor(
+    readonly def: IndexDef,
+    readonly column: string,
+    readonly type: SqlType,
+    readonly pkCols: string[],
+  ) {}
+
+  private pkOf(row: Row): { pk: Value[]; pkKey: string } {
+    const pk = this.pkCols.map((c) => row[c] ?? null)
+    return { pk, pkKey: pk.map((v) => (typeof v === 'bigint' ? v.toString() + 'n' : JSON.stringify(v))).join('\u0000') }
+  }
+
+  private position(v: RtValue, pkKey: string): number {
+    let lo = 0
+    let hi = this.entries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      const e = this.entries[mid]!
+      const c = compareValues(e.v, v) || (e.pkKey < pkKey ? -1 : e.pkKey > pkKey ? 1 : 0)
+      if (c < 0) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  add(row: Row): void {
+    const v = decodeValue(row[this.column], this.type)
+    const { pk, pkKey } = this.pkOf(row)
+    this.remove(row)
+    if (v === null) return
+    this.entries.splice(this.position(v, pkKey), 0, { v, pk, pkKey })
+    this.byPk.set(pkKey, v)
+  }
+
+  remove(row: Row): void {
+    const { pkKey } = this.pkOf(row)
+    const old = this.byPk.get(pkKey)
+    if (old === undefined) return
+    const i = this.position(old, pkKey)
+    if (this.entries[i]?.pkKey === pkKey) this.entries.splice(i, 1)
+    this.byPk.delete(pkKey)
+  }
+
+  /** Primary keys of rows whose value lies within the bounds (inclusive flags per side). */
+  range(lo: RtValue | undefined, loInc: boolean, hi: RtValue | undefined, hiInc: boolean): Value[][] {
+    let i = 0
+    if (lo !== undefined) {
+      i = this.lowerBound(lo)
+      if (!loInc) while (i < this.entries.length && compareValues(this.entries[i]!.v, lo) === 0) i++
+    }
+    const out: Value[][] = []
+    for (; i < this.entries.length; i++) {
+      const e = this.entries[i]!
+      if (hi !== undefined) {
+        const c = compareValues(e.v, hi)
+        if (c > 0 || (c === 0 && !hiInc)) break
+      }
+      out.push(e.pk)
+    }
+    return out
+  }
+
+  private lowerBound(v: RtValue): number {
+    let lo = 0
+    let hi = this.entries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (compareValues(this.entries[mid]!.v, v) < 0) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+}
+
+export class SecondaryIndexes {
+  private built = new Map<string, OrderedIndex>()
+  private unsubscribe: (() => void) | null = null
+
+  constructor(private replica: Replica) {
+    this.unsubscribe = replica.on('change', (changes) => this.apply(changes))
+  }
+
+  definitions(): IndexDef[] {
+    return this.replica.listCatalog('index').map(([, v]) => v as unknown as IndexDef)
+  }
+
+  definitionsFor(table: string): IndexDef[] {
+    return this.definitions().filter((d) => d.table === table)
+  }
+
+  /** Drops built structures whose definition changed or vanished. */
+  invalidate(): void {
+    this.built.clear()
+  }
+
+  private apply(changes: RowChange[]): void {
+    if (this.built.size === 0) return
+    for (const ch of changes) {
+      for (const idx of this.built.values()) {
+        if (idx.def.table !== ch.table) continue
+        if (ch.before) idx.remove(ch.before)
+        if (ch.after) idx.add(ch.after)
+      }
+    }
+  }
+
+  /** The built index for `table.column`, building it from the replica's rows if needed. */
+  indexOn(table: TableInfo, column: string): OrderedIndex | null {
+    const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column)
+    if (!def) return null
+    const key = `${def.name}\u0000${table.incarnation}`
+    let idx = this.built.get(key)
+    if (!idx) {
+      const col = table.columns.find((c) => c.name === column)
+      if (!col) return null
+      idx = new OrderedIndex(def, column, columnMeta(col).t, table.primaryKey)
+      for (const row of this.replica.scan(table.name)) idx.add(row)
+      this.built.set(key, idx)
+    }
+    return idx
+  }
+
+  close(): void {
+    this.unsubscribe?.()
+    this.unsubscribe = null
+    this.built.clear()
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * How SQL-level table metadata is kept in the core catalog. Core stores columns with an
+ * opaque type string and JSON meta; the facade keeps its full column type and constraints
+ * there, so every replica reads the same table definition:
+ *   column meta: { t: SqlType, notNull?, default?: expr text, serial?, generated?: expr text,
+ *                  hidden?, unique? }
+ *   table meta:  { checks: [{ name, expr }], uniques: [[col, ...]], partitionOf? }
+ */
+import type { ColumnInfo, Json, TableInfo } from '@concord/core'
+import type { SqlType, TypeId } from '../types/sql-type.js'
+
+/** DEFAULT, GENERATED and CHECK expressions are kept as their parse trees (JSON). */
+export type StoredExpr = Json
+
+export interface ColumnMeta {
+  t: SqlType
+  notNull?: boolean
+  default?: StoredExpr
+  serial?: boolean
+  generated?: StoredExpr
+  hidden?: boolean
+}
+
+export interface CheckConstraint {
+  name: string
+  expr: StoredExpr
+}
+
+export interface TableMeta {
+  checks: CheckConstraint[]
+  uniques: string[][]
+  /** Name of the partitioned parent, for `PARTITION OF` tables. */
+  partitionOf?: string
+  /** Partition bound as given: { modulus, remainder } or { values } or { from, to }. */
+  bound?: Json
+}
+
+export const ROWID = '_rowid'
+
+function isObject(v: Json | undefined): v is { [k: string]: Json } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+export function columnMeta(c: ColumnInfo): ColumnMeta {
+  const m = c.meta
+  if (isObject(m) && isObject(m.t)) {
+    const t = m.t as unknown as SqlType
+    return {
+      t: { id: t.id as TypeId, ...(t.precision !== undefined ? { precision: t.precision } : {}), ...(t.scale !== undefined ? { scale: t.scale } : {}) },
+      notNull: m.notNull === true,
+      default: m.default ?? undefined,
+      serial: m.serial === true,
+      generated: m.generated ?? undefined,
+      hidden: m.hidden === true,
+    }
+  }
+  // A table created through the core API directly: guess from the type string.
+  return { t: { id: (['int4', 'int8', 'text', 'bool', 'float8', 'numeric'].includes(c.type) ? c.type : 'text') as TypeId } }
+}
+
+export function tableMeta(t: TableInfo): TableMeta {
+  const m = t.meta
+  if (!isObject(m)) return { checks: [], uniques: [] }
+  return {
+    checks: Array.isArray(m.checks) ? (m.checks as unknown as CheckConstraint[]) : [],
+    uniques: Array.isArray(m.uniques) ? (m.uniques as unknown as string[][]) : [],
+    partitionOf: typeof m.partitionOf === 'string' ? m.partitionOf : undefined,
+    bound: m.bound,
+  }
+}
+
+export function metaToJson(m: ColumnMeta): Json {
+  const out: { [k: string]: Json } = { t: { ...m.t } as unknown as Json }
+  if (m.notNull) out.notNull = true
+  if (m.default !== undefined) out.default = m.default
+  if (m.serial) out.serial = true
+  if (m.generated !== undefined) out.generated = m.generated
+  if (m.hidden) out.hidden = true
+  return out
+}
+
+export function tableMetaToJson(m: TableMeta): Json {
+  const out: { [k: string]: Json } = { checks: m.checks as unknown as Json, uniques: m.uniques }
+  if (m.partitionOf) out.partitionOf = m.partitionOf
+  if (m.bound !== undefined) out.bound = m.bound
+  return out
+}

@@ -1,0 +1,182 @@
+/**
+ * A SQL database over one core replica: opens (or wraps) the replica, keeps the
+ * node-local state shared by all sessions (secondary indexes, node settings, SQL function
+ * resolvers), and offers `query` on a default session. Wire servers open one `Session`
+ * per client connection with `db.session()`.
+ */
+import { Replica, type CatalogChange, type ReplicaOptions, type Value } from '@concord/core'
+import { SecondaryIndexes } from './catalog/secondary-index.js'
+import { SqlError, SqlState } from './errors/sql-error.js'
+import type { ExecCtx, UserFunction } from './exec/context.js'
+import { unify } from './expr/compile.js'
+import { callUserFunction, functionFromCatalog } from './functions/user-function.js'
+import { loadParser } from './parser/parse.js'
+import type { Relation } from './plan/relation.js'
+import type { QueryResult } from './result-format.js'
+import { Session } from './session.js'
+import { Settings } from './settings/settings.js'
+import { systemView } from './system/system-views.js'
+import { castValue } from './types/cast.js'
+import { decodeUntyped, encodeValue } from './types/storage-codec.js'
+
+export interface DatabaseOptions extends Partial<ReplicaOptions> {
+  nodeId: string
+  region?: string
+}
+
+export class Database {
+  readonly indexes: SecondaryIndexes
+  readonly nodeSettings = new Map<string, string>()
+  private readonly functionCache = new Map<string, UserFunction | null>()
+  private readonly defaultSession: Session
+  private readonly unsubscribe: Array<() => void> = []
+  private closed = false
+
+  private constructor(readonly replica: Replica, private readonly ownsReplica: boolean) {
+    this.indexes = new SecondaryIndexes(replica)
+    this.unsubscribe.push(replica.on('catalog', (changes) => this.onCatalog(changes)))
+    for (const [name] of replica.listCatalog('function')) this.registerResolver(name)
+    this.defaultSession = new Session(this)
+  }
+
+  /** Opens a replica with `options` (in-memory storage unless one is given) and wraps it. */
+  static async open(options: DatabaseOptions): Promise<Database> {
+    await loadParser()
+    const replica = await Replica.open({ ...options, region: options.region ?? 'default' })
+    return Database.attach(replica, true)
+  }
+
+  /** Wraps an already open replica (the simulator's, a server's). */
+  static async attach(replica: Replica, ownsReplica = false): Promise<Database> {
+    await loadParser()
+    const db = new Database(replica, ownsReplica)
+    // Announce this node in the replicated catalog (pg_nodes, pg_regions).
+    replica.transact((tx) => tx.setCatalog('node', replica.nodeId, { nodeId: replica.nodeId, region: replica.region, startedAt: replica.now() }))
+    await replica.durable()
+    return db
+  }
+
+  get nodeId(): string {
+    return this.replica.nodeId
+  }
+
+  get region(): string {
+    return this.replica.region
+  }
+
+  async ready(): Promise<void> {
+    if (this.closed) throw new SqlError('08003', 'database is closed')
+  }
+
+  /** A new session with its own settings and transaction state. */
+  session(): Session {
+    return new Session(this)
+  }
+
+  query(sql: string, params?: unknown[]): Promise<QueryResult> {
+    return this.defaultSession.query(sql, params)
+  }
+
+  queryAll(sql: string, params?: unknown[]): Promise<QueryResult[]> {
+    return this.defaultSession.queryAll(sql, params)
+  }
+
+  userFunction(name: string): UserFunction | undefined {
+    let f = this.functionCache.get(name)
+    if (f === undefined) {
+      const v = this.replica.getCatalog('function', name)
+      f = v === undefined || v === null ? null : (functionFromCatalog(v) ?? null)
+      this.functionCache.set(name, f)
+    }
+    return f ?? undefined
+  }
+
+  systemView(name: string, ctx: ExecCtx): Relation | null {
+    return systemView(this.replica, name, ctx)
+  }
+
+  private onCatalog(changes: CatalogChange[]): void {
+    for (const c of changes) {
+      if (c.kind === 'function') {
+        this.functionCache.delete(c.name)
+        if (c.value === null) this.replica.unregisterResolver(c.name)
+        else this.registerResolver(c.name)
+      } else if (c.kind === 'index' || c.kind === 'table') {
+        this.indexes.invalidate()
+      }
+    }
+  }
+
+  /**
+   * Registers a SQL function as a core conflict resolver under its name. Core hands the
+   * resolver stored values without their column, so values are decoded from their
+   * self-describing encoding (see storage-codec) and the result is stored back the same way.
+   */
+  private registerResolver(name: string): void {
+    const replica = this.replica
+    replica.registerResolver(name, (a: Value, b: Value): Value => {
+      const def = this.userFunction(name)
+      if (!def || def.args.length !== 2) return b
+      const x = decodeUntyped(a)
+      const y = decodeUntyped(b)
+      const t = unify([x.type, y.type], name)
+      const now = replica.now() * 1000
+      const args = [castValue(x.value, x.type, t, now), castValue(y.value, y.type, t, now)]
+      const argTypes = def.args.map((arg) => (arg.type.id === 'anyelement' ? t : arg.type))
+      const result = def.returns.id === 'anyelement' ? t : def.returns
+      const ctx = this.resolverCtx()
+      return encodeValue(callUserFunction(ctx, def, argTypes, args.map((v, i) => castValue(v, t, argTypes[i]!, now)), result))
+    })
+  }
+
+  /** A read-only context for resolvers, which run while core materializes rows. */
+  private resolverCtx(): ExecCtx {
+    const replica = this.replica
+    const readOnly = () => {
+      throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot write')
+    }
+    const settings = new Settings(replica, this.nodeSettings)
+    return {
+      tx: {
+        createTable: readOnly, dropTable: readOnly, addColumn: readOnly, dropColumn: readOnly, alterTable: readOnly,
+        table: (n) => replica.table(n),
+        setCatalog: readOnly,
+        getCatalog: (k, n) => replica.getCatalog(k, n),
+        listCatalog: (k) => replica.listCatalog(k),
+        get: (t, k) => replica.get(t, k),
+        scan: (t) => replica.scan(t),
+        insert: readOnly, upsert: readOnly, update: readOnly, increment: readOnly, delete: readOnly,
+      },
+      params: [],
+      nowMicros: replica.now() * 1000,
+      clockMicros: () => replica.now() * 1000,
+      nodeId: replica.nodeId,
+      region: replica.region,
+      settings,
+      functions: (n) => this.userFunction(n),
+      indexes: this.indexes,
+      written: new Set(replica.tables().map((t) => t.name)),
+      systemView: (n, c) => this.systemView(n, c),
+      random: () => 0.5,
+      nextId: () => {
+        throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
+      },
+      allTables: () => replica.tables(),
+      callUserFunction,
+      depth: 0,
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const u of this.unsubscribe) u()
+    this.indexes.close()
+    if (this.ownsReplica) await this.replica.close()
+  }
+}
+
+/** Opens a database on a new replica (in-memory storage and no network unless given). */
+export function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return Database.open(options)
+}

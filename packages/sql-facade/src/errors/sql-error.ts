@@ -1,0 +1,65 @@
+/**
+ * The one error type that reaches a SQL client. `code` is a PostgreSQL SQLSTATE, so a
+ * wire-protocol server can send it unchanged and clients can branch on it.
+ */
+export class SqlError extends Error {
+  readonly code: string
+  readonly detail?: string
+  readonly hint?: string
+  /** 1-based character position in the statement text, when known. */
+  readonly position?: number
+
+  constructor(code: string, message: string, extra: { detail?: string; hint?: string; position?: number } = {}) {
+    super(message)
+    this.name = 'SqlError'
+    this.code = code
+    this.detail = extra.detail
+    this.hint = extra.hint
+    this.position = extra.position
+  }
+}
+
+/** SQLSTATE codes used by the facade, named as in PostgreSQL's errcodes.txt. */
+export const SqlState = {
+  syntaxError: '42601',
+  undefinedTable: '42P01',
+  undefinedColumn: '42703',
+  undefinedFunction: '42883',
+  undefinedObject: '42704',
+  duplicateTable: '42P07',
+  duplicateColumn: '42701',
+  duplicateObject: '42710',
+  duplicateFunction: '42723',
+  ambiguousColumn: '42702',
+  datatypeMismatch: '42804',
+  groupingError: '42803',
+  invalidColumnReference: '42P10',
+  cannotCoerce: '42846',
+  undefinedParameter: '42P02',
+  invalidTableDefinition: '42P16',
+  generatedAlways: '428C9',
+  uniqueViolation: '23505',
+  notNullViolation: '23502',
+  checkViolation: '23514',
+  numericValueOutOfRange: '22003',
+  divisionByZero: '22012',
+  invalidTextRepresentation: '22P02',
+  invalidDatetimeFormat: '22007',
+  datetimeFieldOverflow: '22008',
+  stringDataRightTruncation: '22001',
+  invalidParameterValue: '22023',
+  cardinalityViolation: '21000',
+  featureNotSupported: '0A000',
+  activeSqlTransaction: '25001',
+  noActiveSqlTransaction: '25P01',
+  inFailedSqlTransaction: '25P02',
+  invalidRowCountInLimit: '2201W',
+  invalidRowCountInOffset: '2201X',
+  invalidRegularExpression: '2201B',
+  cantChangeRuntimeParam: '55P02',
+  internalError: 'XX000',
+} as const
+
+export function featureNotSupported(what: string): SqlError {
+  return new SqlError(SqlState.featureNotSupported, `${what} is not supported`)
+}

@@ -1,0 +1,444 @@
+/**
+ * DDL: CREATE/DROP TABLE (with constraints, partitioning, WITH options), ALTER TABLE,
+ * CREATE/DROP INDEX, CREATE/DROP FUNCTION and CREATE REGION, all as replicated catalog
+ * writes inside the caller's core transaction.
+ */
+import type { ColumnSpec, Json, PolicySpec, TableSpec } from '@concord/core'
+import type { AlterTableStmt, ColumnDef, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
+import { metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
+import type { IndexDef } from '../catalog/secondary-index.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { compileExpr, nameList, typeFromTypeName } from '../expr/compile.js'
+import { coerce } from '../expr/coerce.js'
+import { Scope } from '../expr/scope.js'
+import { makeCompileCtx, type PlanCtx } from '../plan/select.js'
+import { decodeRow, tableColumns } from '../plan/table-scan.js'
+import { encodeValue } from '../types/storage-codec.js'
+import { isSerialName, T, typeName, type SqlType } from '../types/sql-type.js'
+import { utility, type StatementResult } from './result.js'
+import { TableWriter } from './table-writer.js'
+import { policyJson } from '../settings/settings.js'
+
+function defElemValue(arg: Node | undefined): string {
+  if (!arg) return 'true'
+  if ('String' in arg) return arg.String.sval ?? ''
+  if ('Integer' in arg) return String(arg.Integer.ival ?? 0)
+  if ('Float' in arg) return arg.Float.fval ?? ''
+  if ('Boolean' in arg) return arg.Boolean.boolval ? 'true' : 'false'
+  if ('TypeName' in arg) return nameList(arg.TypeName.names).join('.')
+  if ('A_Const' in arg) {
+    const c = arg.A_Const
+    return c.sval?.sval ?? String(c.ival?.ival ?? c.fval?.fval ?? c.boolval?.boolval ?? '')
+  }
+  return ''
+}
+
+export function options(list: Node[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const o of list ?? []) if ('DefElem' in o) out[o.DefElem.defname!] = defElemValue(o.DefElem.arg)
+  return out
+}
+
+function tablePolicy(value: string | undefined): PolicySpec | null {
+  if (value === undefined) return null
+  const v = value.toLowerCase()
+  if (v === 'last_write_wins' || v === 'first_write_wins') return v
+  if (v === 'custom_function') return { custom: 'resolve_conflict' }
+  if (v.startsWith('custom:')) return { custom: v.slice(7) }
+  throw new SqlError(SqlState.invalidParameterValue, `invalid value for conflict_resolution_policy: "${value}"`)
+}
+
+interface ColumnPlan {
+  spec: ColumnSpec
+  meta: ColumnMeta
+  primary: boolean
+  unique: boolean
+  checks: CheckConstraint[]
+}
+
+function planColumn(def: ColumnDef, table: string): ColumnPlan {
+  const name = def.colname!
+  const names = nameList(def.typeName?.names)
+  const serial = isSerialName(names)
+  let type: SqlType = typeFromTypeName(def.typeName ?? {})
+  // Node-unique ids need 64 bits, so SERIAL columns are BIGINT (see README).
+  if (serial) type = T.int8
+  const meta: ColumnMeta = { t: type }
+  if (serial) {
+    meta.serial = true
+    meta.notNull = true
+  }
+  let primary = false
+  let unique = false
+  const checks: CheckConstraint[] = []
+  for (const c of def.constraints ?? []) {
+    if (!('Constraint' in c)) continue
+    const k = c.Constraint
+    switch (k.contype) {
+      case 'CONSTR_NOTNULL': meta.notNull = true; break
+      case 'CONSTR_NULL': meta.notNull = false; break
+      case 'CONSTR_DEFAULT': meta.default = k.raw_expr as unknown as Json; break
+      case 'CONSTR_PRIMARY': primary = true; meta.notNull = true; break
+      case 'CONSTR_UNIQUE': unique = true; break
+      case 'CONSTR_CHECK': checks.push({ name: k.conname ?? `${table}_${name}_check`, expr: k.raw_expr as unknown as Json }); break
+      case 'CONSTR_GENERATED': meta.generated = k.raw_expr as unknown as Json; break
+      case 'CONSTR_IDENTITY':
+        meta.serial = true
+        meta.notNull = true
+        if (type.id !== 'int8') type = T.int8
+        meta.t = type
+        break
+      case 'CONSTR_FOREIGN': break // accepted, not enforced (README: no cross-node coordination)
+      default: break
+    }
+  }
+  return { spec: { name, type: typeName(type), meta: metaToJson(meta) }, meta, primary, unique, checks }
+}
+
+export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
+  const name = stmt.relation!.relname!
+  const tx = p.exec.tx
+  if (tx.table(name) || p.exec.systemView(name, p.exec)) {
+    if (stmt.if_not_exists) return utility('CREATE TABLE', [`relation "${name}" already exists, skipping`])
+    throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
+  }
+  const opts = options(stmt.options)
+  // PARTITION OF parent: the partition shares the parent's columns; rows live in the parent.
+  if (stmt.inhRelations?.length && stmt.partbound) {
+    const parentName = stmt.inhRelations[0] && 'RangeVar' in stmt.inhRelations[0] ? stmt.inhRelations[0].RangeVar.relname! : ''
+    const parent = tx.table(parentName)
+    if (!parent) throw new SqlError(SqlState.undefinedTable, `relation "${parentName}" does not exist`)
+    if (!parent.partitioning) throw new SqlError(SqlState.invalidTableDefinition, `table "${parentName}" is not partitioned`)
+    const pb = stmt.partbound
+    const datum = (n: Node) => {
+      if ('A_Const' in n) return String(n.A_Const.ival?.ival ?? n.A_Const.sval?.sval ?? n.A_Const.fval?.fval ?? '')
+      if ('ColumnRef' in n) return nameList(n.ColumnRef.fields).join('.').toUpperCase()
+      return ''
+    }
+    const bound: Json = pb.strategy === 'h'
+      ? { modulus: pb.modulus ?? 0, remainder: pb.remainder ?? 0 }
+      : pb.strategy === 'l' ? { values: (pb.listdatums ?? []).map(datum) }
+      : { from: (pb.lowerdatums ?? []).map(datum), to: (pb.upperdatums ?? []).map(datum) }
+    const pm = tableMeta(parent)
+    tx.createTable({
+      name,
+      columns: parent.columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, meta: c.meta })),
+      primaryKey: parent.primaryKey,
+      options: opts,
+      meta: tableMetaToJson({ ...pm, partitionOf: parentName, bound }),
+    })
+    return utility('CREATE TABLE')
+  }
+  const cols: ColumnPlan[] = []
+  const checks: CheckConstraint[] = []
+  const uniques: string[][] = []
+  let pk: string[] = []
+  for (const el of stmt.tableElts ?? []) {
+    if ('ColumnDef' in el) {
+      const c = planColumn(el.ColumnDef, name)
+      if (cols.some((x) => x.spec.name === c.spec.name)) throw new SqlError(SqlState.duplicateColumn, `column "${c.spec.name}" specified more than once`)
+      cols.push(c)
+      checks.push(...c.checks)
+      if (c.primary) {
+        if (pk.length) throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${name}" are not allowed`)
+        pk = [c.spec.name]
+      }
+      if (c.unique) uniques.push([c.spec.name])
+    } else if ('Constraint' in el) {
+      const k = el.Constraint
+      const keys = nameList(k.keys)
+      if (k.contype === 'CONSTR_PRIMARY') {
+        if (pk.length) throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${name}" are not allowed`)
+        pk = keys
+      } else if (k.contype === 'CONSTR_UNIQUE') uniques.push(keys)
+      else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json })
+    } else if ('TableLikeClause' in el) {
+      throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE .. LIKE is not supported')
+    }
+  }
+  for (const k of [...pk, ...uniques.flat()]) {
+    if (!cols.some((c) => c.spec.name === k)) throw new SqlError(SqlState.undefinedColumn, `column "${k}" named in key does not exist`)
+  }
+  for (const k of pk) {
+    const c = cols.find((x) => x.spec.name === k)!
+    c.meta.notNull = true
+    c.spec.meta = metaToJson(c.meta)
+  }
+  if (pk.length === 0) {
+    // A hidden node-unique row id identifies rows of tables without a primary key.
+    cols.push({ spec: { name: ROWID, type: 'bigint', meta: metaToJson({ t: T.int8, serial: true, hidden: true, notNull: true }) }, meta: { t: T.int8 }, primary: true, unique: false, checks: [] })
+    pk = [ROWID]
+  }
+  // Validate stored expressions now, so a bad DEFAULT/CHECK/GENERATED fails at CREATE.
+  const scope = new Scope(cols.map((c) => ({ name: c.spec.name, table: name, type: c.meta.t })))
+  const cctx = makeCompileCtx(p, scope)
+  for (const c of cols) {
+    if (c.meta.default) coerce(compileExpr(c.meta.default as unknown as Node, makeCompileCtx(p, new Scope([]))), c.meta.t, 'assignment', p.exec.nowMicros, `column "${c.spec.name}"`)
+    if (c.meta.generated) {
+      if (c.meta.default) throw new SqlError(SqlState.syntaxError, `both default and generation expression specified for column "${c.spec.name}" of table "${name}"`)
+      compileExpr(c.meta.generated as unknown as Node, cctx)
+    }
+  }
+  for (const ch of checks) compileExpr(ch.expr as unknown as Node, cctx)
+  const spec: TableSpec = {
+    name,
+    columns: cols.map((c) => c.spec),
+    primaryKey: pk,
+    policy: tablePolicy(opts.conflict_resolution_policy),
+    regions: opts.replication_regions ? opts.replication_regions.split(',').map((s) => s.trim()).filter(Boolean) : null,
+    options: opts,
+    meta: tableMetaToJson({ checks, uniques }),
+  }
+  if (stmt.partspec) {
+    const strat = stmt.partspec.strategy
+    const columns = (stmt.partspec.partParams ?? []).map((e) => ('PartitionElem' in e ? e.PartitionElem.name ?? '' : ''))
+    for (const c of columns) if (!cols.some((x) => x.spec.name === c)) throw new SqlError(SqlState.undefinedColumn, `column "${c}" named in partition key does not exist`)
+    spec.partitioning = { method: strat === 'PARTITION_STRATEGY_HASH' ? 'hash' : strat === 'PARTITION_STRATEGY_RANGE' ? 'range' : 'list', columns }
+  }
+  tx.createTable(spec)
+  for (const u of uniques) {
+    const idx: IndexDef = { name: `${name}_${u.join('_')}_key`, table: name, columns: u, unique: true }
+    tx.setCatalog('index', idx.name, idx as unknown as Json)
+  }
+  return utility('CREATE TABLE')
+}
+
+export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
+  const tx = p.exec.tx
+  const notices: string[] = []
+  const names = (stmt.objects ?? []).map((o) => ('List' in o ? nameList(o.List.items).pop()! : 'String' in o ? o.String.sval! : 'ObjectWithArgs' in o ? nameList(o.ObjectWithArgs.objname).pop()! : ''))
+  switch (stmt.removeType) {
+    case 'OBJECT_TABLE': {
+      for (const n of names) {
+        if (!tx.table(n)) {
+          if (stmt.missing_ok) {
+            notices.push(`table "${n}" does not exist, skipping`)
+            continue
+          }
+          throw new SqlError(SqlState.undefinedTable, `table "${n}" does not exist`)
+        }
+      }
+      for (const n of names) {
+        if (!tx.table(n)) continue
+        // Dropping a partitioned table drops its partitions.
+        for (const t of p.exec.allTables()) if (tableMeta(t).partitionOf === n) dropTable(p, t.name)
+        dropTable(p, n)
+      }
+      return utility('DROP TABLE', notices)
+    }
+    case 'OBJECT_INDEX': {
+      for (const n of names) {
+        if (tx.getCatalog('index', n) === undefined || tx.getCatalog('index', n) === null) {
+          if (stmt.missing_ok) {
+            notices.push(`index "${n}" does not exist, skipping`)
+            continue
+          }
+          throw new SqlError(SqlState.undefinedObject, `index "${n}" does not exist`)
+        }
+        tx.setCatalog('index', n, null)
+      }
+      return utility('DROP INDEX', notices)
+    }
+    case 'OBJECT_FUNCTION': {
+      for (const n of names) {
+        const f = tx.getCatalog('function', n)
+        if (f === undefined || f === null) {
+          if (stmt.missing_ok) {
+            notices.push(`function ${n}() does not exist, skipping`)
+            continue
+          }
+          throw new SqlError(SqlState.undefinedFunction, `function ${n}() does not exist`)
+        }
+        tx.setCatalog('function', n, null)
+      }
+      return utility('DROP FUNCTION', notices)
+    }
+    case 'OBJECT_PUBLICATION': case 'OBJECT_SUBSCRIPTION': {
+      const kind = stmt.removeType === 'OBJECT_PUBLICATION' ? 'publication' : 'subscription'
+      for (const n of names) tx.setCatalog(kind, n, null)
+      return utility(`DROP ${kind.toUpperCase()}`)
+    }
+  }
+  throw new SqlError(SqlState.featureNotSupported, `DROP ${(stmt.removeType ?? '').replace('OBJECT_', '')} is not supported`)
+}
+
+function dropTable(p: PlanCtx, name: string): void {
+  const tx = p.exec.tx
+  for (const [iname, def] of tx.listCatalog('index')) {
+    if ((def as unknown as IndexDef).table === name) tx.setCatalog('index', iname, null)
+  }
+  tx.dropTable(name)
+}
+
+export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResult {
+  const tx = p.exec.tx
+  const name = stmt.relation!.relname!
+  const table = tx.table(name)
+  if (!table) {
+    if (stmt.missing_ok) return utility('ALTER TABLE', [`relation "${name}" does not exist, skipping`])
+    throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+  }
+  for (const c of stmt.cmds ?? []) {
+    if (!('AlterTableCmd' in c)) continue
+    const cmd = c.AlterTableCmd
+    const current = tx.table(name)!
+    switch (cmd.subtype) {
+      case 'AT_AddColumn': {
+        const def = cmd.def && 'ColumnDef' in cmd.def ? cmd.def.ColumnDef : null
+        if (!def) break
+        if (current.columns.some((x) => x.name === def.colname)) {
+          if (cmd.missing_ok) break
+          throw new SqlError(SqlState.duplicateColumn, `column "${def.colname}" of relation "${name}" already exists`)
+        }
+        const col = planColumn(def, name)
+        if (col.primary) throw new SqlError(SqlState.featureNotSupported, 'adding a primary key column is not supported')
+        tx.addColumn(name, col.spec)
+        const meta = tableMeta(current)
+        if (col.checks.length || col.unique) {
+          tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: [...meta.checks, ...col.checks], uniques: col.unique ? [...meta.uniques, [col.spec.name]] : meta.uniques }) })
+        }
+        // Existing rows take the column's default (or generated value), as in PostgreSQL.
+        const after = tx.table(name)!
+        const w = new TableWriter(after, p)
+        const ci = w.index(col.spec.name)
+        const cols = tableColumns(after, name)
+        for (const r of [...tx.scan(name)]) {
+          const row = decodeRow(r, cols)
+          const v = w.isGenerated(ci) ? (w.computeGenerated(row), row[ci]!) : w.defaultValue(ci)
+          if (v === null) {
+            if (col.meta.notNull) throw new SqlError(SqlState.notNullViolation, `column "${col.spec.name}" of relation "${name}" contains null values`)
+            continue
+          }
+          tx.update(name, w.keyOf(row), { [col.spec.name]: encodeValue(v) })
+        }
+        p.exec.written.add(name)
+        break
+      }
+      case 'AT_DropColumn': {
+        const col = cmd.name!
+        if (!current.columns.some((x) => x.name === col)) {
+          if (cmd.missing_ok) break
+          throw new SqlError(SqlState.undefinedColumn, `column "${col}" of relation "${name}" does not exist`)
+        }
+        if (current.primaryKey.includes(col)) throw new SqlError(SqlState.featureNotSupported, `cannot drop column "${col}": it is part of the primary key`)
+        tx.dropColumn(name, col)
+        break
+      }
+      case 'AT_SetRelOptions': case 'AT_ResetRelOptions': {
+        const opts = options(cmd.def && 'List' in cmd.def ? cmd.def.List.items : undefined)
+        const merged = { ...current.options }
+        for (const [k, v] of Object.entries(opts)) {
+          if (cmd.subtype === 'AT_ResetRelOptions') delete merged[k]
+          else merged[k] = v
+        }
+        const patch: Parameters<typeof tx.alterTable>[1] = { options: merged }
+        if (opts.conflict_resolution_policy !== undefined) {
+          const pol = cmd.subtype === 'AT_ResetRelOptions' ? null : tablePolicy(opts.conflict_resolution_policy)
+          if (pol) patch.policy = pol
+        }
+        if (opts.replication_regions !== undefined) patch.regions = cmd.subtype === 'AT_ResetRelOptions' ? null : opts.replication_regions.split(',').map((s) => s.trim()).filter(Boolean)
+        tx.alterTable(name, patch)
+        break
+      }
+      case 'AT_AddConstraint': {
+        const k = cmd.def && 'Constraint' in cmd.def ? cmd.def.Constraint : null
+        if (!k) break
+        const meta = tableMeta(current)
+        if (k.contype === 'CONSTR_CHECK') {
+          const check = { name: k.conname ?? `${name}_check`, expr: k.raw_expr as unknown as Json }
+          tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: [...meta.checks, check] }) })
+          const w = new TableWriter(tx.table(name)!, p)
+          for (const r of tx.scan(name)) {
+            const row = decodeRow(r, w.columns)
+            try {
+              w.validate(row, w.keyOf(row))
+            } catch (e) {
+              if ((e as SqlError).code === SqlState.checkViolation) throw new SqlError(SqlState.checkViolation, `check constraint "${check.name}" of relation "${name}" is violated by some row`)
+              throw e
+            }
+          }
+        } else if (k.contype === 'CONSTR_UNIQUE') {
+          const keys = nameList(k.keys)
+          tx.alterTable(name, { meta: tableMetaToJson({ ...meta, uniques: [...meta.uniques, keys] }) })
+          tx.setCatalog('index', `${name}_${keys.join('_')}_key`, { name: `${name}_${keys.join('_')}_key`, table: name, columns: keys, unique: true })
+        } else if (k.contype === 'CONSTR_FOREIGN') {
+          // accepted, not enforced
+        } else {
+          throw new SqlError(SqlState.featureNotSupported, `ALTER TABLE ADD ${k.contype} is not supported`)
+        }
+        break
+      }
+      default:
+        throw new SqlError(SqlState.featureNotSupported, `ALTER TABLE ${String(cmd.subtype).replace('AT_', '')} is not supported`)
+    }
+  }
+  return utility('ALTER TABLE')
+}
+
+export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
+  const tx = p.exec.tx
+  const table = stmt.relation!.relname!
+  const t = tx.table(table)
+  if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
+  const cols = (stmt.indexParams ?? []).map((e) => {
+    if (!('IndexElem' in e) || !e.IndexElem.name) throw new SqlError(SqlState.featureNotSupported, 'expression indexes are not supported')
+    const n = e.IndexElem.name
+    if (!t.columns.some((c) => c.name === n)) throw new SqlError(SqlState.undefinedColumn, `column "${n}" does not exist`)
+    return n
+  })
+  const name = stmt.idxname ?? `${table}_${cols.join('_')}_idx`
+  const existing = tx.getCatalog('index', name)
+  if ((existing !== undefined && existing !== null) || tx.table(name)) {
+    if (stmt.if_not_exists) return utility('CREATE INDEX', [`relation "${name}" already exists, skipping`])
+    throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
+  }
+  if (stmt.unique) {
+    const meta = tableMeta(t)
+    const w = new TableWriter(t, p)
+    const seen = new Set<string>()
+    for (const r of tx.scan(table)) {
+      const row = decodeRow(r, w.columns)
+      const vals = cols.map((c) => row[w.index(c)]!)
+      if (vals.some((v) => v === null)) continue
+      const k = JSON.stringify(vals.map(String))
+      if (seen.has(k)) throw new SqlError(SqlState.uniqueViolation, `could not create unique index "${name}"`, { detail: `Key (${cols.join(', ')})=(${vals.map(String).join(', ')}) is duplicated.` })
+      seen.add(k)
+    }
+    tx.alterTable(table, { meta: tableMetaToJson({ ...meta, uniques: [...meta.uniques, cols] }) })
+  }
+  const def: IndexDef = { name, table, columns: cols, unique: !!stmt.unique }
+  tx.setCatalog('index', name, def as unknown as Json)
+  return utility('CREATE INDEX')
+}
+
+export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx): StatementResult {
+  const tx = p.exec.tx
+  const names = nameList(stmt.funcname)
+  const name = names[names.length - 1]!.toLowerCase()
+  const opts = options(stmt.options)
+  let body = ''
+  for (const o of stmt.options ?? []) {
+    if ('DefElem' in o && o.DefElem.defname === 'as') {
+      const arg = o.DefElem.arg
+      if (arg && 'List' in arg) body = nameList(arg.List.items)[0] ?? ''
+      else body = defElemValue(arg)
+    }
+  }
+  const language = (opts.language ?? 'sql').toLowerCase()
+  if (language !== 'sql') throw new SqlError(SqlState.featureNotSupported, `language "${language}" is not supported; only LANGUAGE SQL functions are`)
+  if (stmt.sql_body) throw new SqlError(SqlState.featureNotSupported, 'BEGIN ATOMIC function bodies are not supported')
+  const args = (stmt.parameters ?? []).map((a) => {
+    if (!('FunctionParameter' in a)) throw new SqlError(SqlState.syntaxError, 'bad parameter')
+    const fp = a.FunctionParameter
+    return { name: fp.name ?? null, type: typeFromTypeName(fp.argType ?? {}) }
+  })
+  const returns = stmt.returnType ? typeFromTypeName(stmt.returnType) : T.void
+  const existing = tx.getCatalog('function', name)
+  if (existing !== undefined && existing !== null && !stmt.replace) {
+    throw new SqlError(SqlState.duplicateFunction, `function "${name}" already exists with same argument types`)
+  }
+  tx.setCatalog('function', name, { name, args: args as unknown as Json, returns: returns as unknown as Json, body, language })
+  return utility('CREATE FUNCTION')
+}
+
+export { policyJson }

@@ -1,0 +1,276 @@
+/**
+ * INSERT (VALUES, SELECT, DEFAULT VALUES, ON CONFLICT, RETURNING), UPDATE and DELETE.
+ * Each runs inside the caller's core transaction, so a failing row leaves nothing behind.
+ */
+import type { TableInfo } from '@concord/core'
+import type { DeleteStmt, InsertStmt, Node, UpdateStmt } from 'libpg-query'
+import { tableMeta } from '../catalog/table-meta.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { coerce } from '../expr/coerce.js'
+import { compileExpr, compilePredicate, nameList } from '../expr/compile.js'
+import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
+import { planFrom } from '../plan/from.js'
+import { makeCompileCtx, planSelect, type PlanCtx } from '../plan/select.js'
+import { groupKey, rowKey } from '../types/compare.js'
+import { T } from '../types/sql-type.js'
+import { decodeValue } from '../types/storage-codec.js'
+import type { RtValue } from '../types/value.js'
+import type { StatementResult } from './result.js'
+import { TableWriter } from './table-writer.js'
+
+function targetTable(p: PlanCtx, name: string): TableInfo {
+  const t = p.exec.tx.table(name)
+  if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+  const parent = tableMeta(t).partitionOf
+  if (parent) {
+    const pt = p.exec.tx.table(parent)
+    if (pt) return pt
+  }
+  return t
+}
+
+interface Returning {
+  columns: ColumnBinding[]
+  eval: (row: RtValue[]) => RtValue[]
+}
+
+function returningList(stmt: { returningClause?: { exprs?: Node[] }; returningList?: Node[] }): Node[] {
+  return stmt.returningClause?.exprs ?? stmt.returningList ?? []
+}
+
+function planReturning(nodes: Node[], w: TableWriter, alias: string, p: PlanCtx): Returning | null {
+  if (nodes.length === 0) return null
+  const cols = w.columns.map((c) => ({ ...c, table: alias }))
+  const scope = new Scope(cols)
+  const cctx = makeCompileCtx(p, scope)
+  const outs: Array<{ name: string; f: (env: Env) => RtValue; type: ColumnBinding['type'] }> = []
+  for (const n of nodes) {
+    if (!('ResTarget' in n)) continue
+    const val = n.ResTarget.val!
+    if ('ColumnRef' in val && (val.ColumnRef.fields ?? []).some((f) => 'A_Star' in f)) {
+      cols.forEach((c, i) => {
+        if (!c.hidden) outs.push({ name: c.name, type: c.type, f: (env) => env.row[i]! })
+      })
+      continue
+    }
+    const c = compileExpr(val, cctx)
+    const name = n.ResTarget.name ?? ('ColumnRef' in val ? nameList(val.ColumnRef.fields).pop()! : 'FuncCall' in val ? nameList(val.FuncCall.funcname).pop()! : '?column?')
+    outs.push({ name, type: c.type.id === 'unknown' ? T.text : c.type, f: c.eval })
+  }
+  return { columns: outs.map((o) => ({ name: o.name, table: null, type: o.type })), eval: (row) => outs.map((o) => o.f({ row, outer: null })) }
+}
+
+export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
+  const rv = stmt.relation!
+  const table = targetTable(p, rv.relname!)
+  const w = new TableWriter(table, p)
+  const alias = rv.alias?.aliasname ?? rv.relname!
+  const now = p.exec.nowMicros
+  const targetCols = (stmt.cols ?? []).map((c) => ('ResTarget' in c ? c.ResTarget.name! : ''))
+  const idx = targetCols.length ? targetCols.map((c) => w.index(c)) : w.columns.map((c, i) => (c.hidden ? -1 : i)).filter((i) => i >= 0)
+  if (new Set(idx).size !== idx.length) throw new SqlError(SqlState.duplicateColumn, `column "${targetCols.find((c, i) => targetCols.indexOf(c) !== i)}" specified more than once`)
+  const overriding = stmt.override === 'OVERRIDING_SYSTEM_VALUE'
+  void overriding
+
+  // Source rows: a Map of column index -> value per row (absent = DEFAULT).
+  const sourceRows: Array<Map<number, RtValue>> = []
+  const sel = stmt.selectStmt && 'SelectStmt' in stmt.selectStmt ? stmt.selectStmt.SelectStmt : null
+  if (sel && sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause) {
+    const cctx = makeCompileCtx(p, new Scope([]))
+    for (const list of sel.valuesLists) {
+      const items = 'List' in list ? list.List.items ?? [] : []
+      if (items.length > idx.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more expressions than target columns')
+      if (items.length < idx.length && targetCols.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more target columns than expressions')
+      const m = new Map<number, RtValue>()
+      items.forEach((item, k) => {
+        const ci = idx[k]!
+        if ('SetToDefault' in item) return
+        if (w.isGenerated(ci)) throw generatedError(w.columns[ci]!.name)
+        const c = coerce(compileExpr(item, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`)
+        m.set(ci, c.eval({ row: [], outer: null }))
+      })
+      sourceRows.push(m)
+    }
+  } else if (sel) {
+    const rel = planSelect(sel, p, null)
+    if (rel.columns.length > idx.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more expressions than target columns')
+    const convs = rel.columns.map((c, k) => {
+      const ci = idx[k]!
+      if (w.isGenerated(ci)) throw generatedError(w.columns[ci]!.name)
+      return coerce({ type: c.type, eval: (env) => env.row[k]! }, w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
+    })
+    for (const row of rel.rows(null)) {
+      const m = new Map<number, RtValue>()
+      convs.forEach((f, k) => m.set(idx[k]!, f({ row, outer: null })))
+      sourceRows.push(m)
+    }
+  } else {
+    sourceRows.push(new Map())
+  }
+
+  const returning = planReturning(returningList(stmt), w, alias, p)
+  const out: RtValue[][] = []
+  const oc = stmt.onConflictClause
+  let conflictCols: string[][] | null = null
+  let doUpdate: ((existing: RtValue[], proposed: RtValue[]) => RtValue[] | null) | null = null
+  let assigned = new Set<number>()
+  if (oc) {
+    const inferCols = (oc.infer?.indexElems ?? []).map((e) => ('IndexElem' in e ? e.IndexElem.name ?? '' : ''))
+    const keys = [table.primaryKey, ...w.uniques]
+    if (oc.infer?.conname) {
+      conflictCols = keys
+    } else if (inferCols.length) {
+      const match = keys.find((k) => k.length === inferCols.length && k.every((c) => inferCols.includes(c)))
+      if (!match) throw new SqlError(SqlState.invalidColumnReference, 'there is no unique or exclusion constraint matching the ON CONFLICT specification')
+      conflictCols = [match]
+    } else {
+      if (oc.action === 'ONCONFLICT_UPDATE') throw new SqlError(SqlState.syntaxError, 'ON CONFLICT DO UPDATE requires inference specification or constraint name')
+      conflictCols = keys
+    }
+    if (oc.action === 'ONCONFLICT_UPDATE') {
+      const cols = [...w.columns.map((c) => ({ ...c, table: alias })), ...w.columns.map((c) => ({ ...c, table: 'excluded' }))]
+      const scope = new Scope(cols)
+      const cctx = makeCompileCtx(p, scope)
+      const sets = (oc.targetList ?? []).map((t) => {
+        if (!('ResTarget' in t)) throw new SqlError(SqlState.syntaxError, 'bad SET')
+        const ci = w.index(t.ResTarget.name!)
+        if (w.isGenerated(ci)) throw new SqlError(SqlState.generatedAlways, `column "${t.ResTarget.name}" can only be updated to DEFAULT`)
+        const v = t.ResTarget.val!
+        const f = 'SetToDefault' in v ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
+        return { ci, f }
+      })
+      assigned = new Set(sets.map((s) => s.ci))
+      const where = oc.whereClause ? compilePredicate(oc.whereClause, cctx, 'WHERE') : null
+      doUpdate = (existing, proposed) => {
+        const env: Env = { row: existing.concat(proposed), outer: null }
+        if (where && !where(env)) return null
+        const next = existing.slice()
+        for (const s of sets) next[s.ci] = s.f ? s.f(env) : w.defaultValue(s.ci)
+        w.computeGenerated(next)
+        return next
+      }
+    }
+  }
+
+  let count = 0
+  const touched = new Set<string>()
+  for (const given of sourceRows) {
+    const row = w.newRow(given)
+    if (conflictCols) {
+      let existing: RtValue[] | null = null
+      for (const cols of conflictCols) {
+        if (cols === table.primaryKey) {
+          const r = p.exec.tx.get(table.name, w.keyOf(row))
+          if (r) existing = decodeExisting(w, r)
+        } else {
+          existing = w.findUniqueConflict(row, cols, null)
+        }
+        if (existing) break
+      }
+      if (existing) {
+        const k = rowKey(w.keyOf(existing).map((v) => (typeof v === 'bigint' ? v.toString() : v)) as RtValue[])
+        if (touched.has(k)) throw new SqlError(SqlState.cardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time', { hint: 'Ensure that no rows proposed for insertion within the same command have duplicate constrained values.' })
+        if (!doUpdate) continue
+        const next = doUpdate(existing, row)
+        if (!next) continue
+        touched.add(k)
+        w.update(existing, next, assigned)
+        count++
+        if (returning) out.push(returning.eval(next))
+        continue
+      }
+    }
+    w.insert(row)
+    if (doUpdate) touched.add(rowKey(w.keyOf(row).map((v) => (typeof v === 'bigint' ? v.toString() : v)) as RtValue[]))
+    count++
+    if (returning) out.push(returning.eval(row))
+  }
+  return { command: 'INSERT', rowCount: count, columns: returning?.columns ?? [], rows: out }
+}
+
+function decodeExisting(w: TableWriter, r: Record<string, import('@concord/core').Value>): RtValue[] {
+  return w.columns.map((c) => r[c.name] ?? null).map((v, i) => (v === null ? null : decodeOne(v, w.columns[i]!)))
+}
+
+function decodeOne(v: import('@concord/core').Value, c: ColumnBinding): RtValue {
+  return decodeValue(v, c.type)
+}
+
+function generatedError(name: string): SqlError {
+  return new SqlError(SqlState.generatedAlways, `cannot insert a non-DEFAULT value into column "${name}"`, { detail: `Column "${name}" is a generated column.` })
+}
+
+/** Rows of the target table matching WHERE, read through the access-path chooser. */
+function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node | undefined, extraFrom: Node[]): { columns: ColumnBinding[]; rows: Array<{ row: RtValue[]; env: Env }> } {
+  const rv: Node = { RangeVar: { relname: table.name, inh: true, relpersistence: 'p', alias: { aliasname: alias } } }
+  const from = planFrom([rv, ...extraFrom], p, null, where)
+  const scope = new Scope(from.columns)
+  const pred = where ? compilePredicate(where, makeCompileCtx(p, scope), 'WHERE') : null
+  const width = table.columns.length
+  const out: Array<{ row: RtValue[]; env: Env }> = []
+  const seen = new Set<string>()
+  for (const row of from.rows(null)) {
+    const env: Env = { row, outer: null }
+    if (pred && !pred(env)) continue
+    const own = row.slice(0, width)
+    if (extraFrom.length) {
+      // UPDATE .. FROM: a target row joined to several source rows is updated once.
+      const k = own.map(groupKey).join('\u0000')
+      if (seen.has(k)) continue
+      seen.add(k)
+    }
+    out.push({ row: own, env })
+  }
+  return { columns: from.columns, rows: out }
+}
+
+export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
+  const rv = stmt.relation!
+  const table = targetTable(p, rv.relname!)
+  const alias = rv.alias?.aliasname ?? rv.relname!
+  const w = new TableWriter(table, p)
+  const now = p.exec.nowMicros
+  const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [])
+  const cctx = makeCompileCtx(p, new Scope(columns))
+  const sets: Array<{ ci: number; f: ((env: Env) => RtValue) | null }> = []
+  for (const t of stmt.targetList ?? []) {
+    if (!('ResTarget' in t)) continue
+    const ci = w.index(t.ResTarget.name!)
+    const v = t.ResTarget.val!
+    if ('MultiAssignRef' in v) throw new SqlError(SqlState.featureNotSupported, 'multiple-column UPDATE SET is not supported')
+    if (w.isGenerated(ci) && !('SetToDefault' in v)) throw new SqlError(SqlState.generatedAlways, `column "${t.ResTarget.name}" can only be updated to DEFAULT`, { detail: `Column "${t.ResTarget.name}" is a generated column.` })
+    if (sets.some((s) => s.ci === ci)) throw new SqlError(SqlState.syntaxError, `multiple assignments to same column "${t.ResTarget.name}"`)
+    sets.push({ ci, f: 'SetToDefault' in v ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval })
+  }
+  const assigned = new Set(sets.map((s) => s.ci))
+  const returning = planReturning(returningList(stmt), w, alias, p)
+  const out: RtValue[][] = []
+  // Compute every new row before writing any, so SET expressions see the old state.
+  const updates = rows.map(({ row, env }) => {
+    const next = row.slice()
+    for (const s of sets) next[s.ci] = s.f ? s.f(env) : w.isGenerated(s.ci) ? null : w.defaultValue(s.ci)
+    w.computeGenerated(next)
+    return { row, next }
+  })
+  for (const u of updates) {
+    w.update(u.row, u.next, assigned)
+    if (returning) out.push(returning.eval(u.next))
+  }
+  return { command: 'UPDATE', rowCount: updates.length, columns: returning?.columns ?? [], rows: out }
+}
+
+export function execDelete(stmt: DeleteStmt, p: PlanCtx): StatementResult {
+  const rv = stmt.relation!
+  const table = targetTable(p, rv.relname!)
+  const alias = rv.alias?.aliasname ?? rv.relname!
+  const w = new TableWriter(table, p)
+  const { rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [])
+  const returning = planReturning(returningList(stmt), w, alias, p)
+  const out: RtValue[][] = []
+  for (const { row } of rows) {
+    p.exec.tx.delete(table.name, w.keyOf(row))
+    if (returning) out.push(returning.eval(row))
+  }
+  if (rows.length) p.exec.written.add(table.name)
+  return { command: 'DELETE', rowCount: rows.length, columns: returning?.columns ?? [], rows: out }
+}

@@ -1,0 +1,20 @@
+/**
+ * What executing one statement produces, before conversion to the public result shape.
+ */
+import type { ColumnBinding } from '../expr/scope.js'
+import type { RtValue } from '../types/value.js'
+
+export interface StatementResult {
+  /** Command name as PostgreSQL's command tag starts: SELECT, INSERT, CREATE TABLE ... */
+  command: string
+  /** Rows affected or returned; null for utility statements. */
+  rowCount: number | null
+  columns: ColumnBinding[]
+  rows: RtValue[][]
+  /** Notices PostgreSQL would send (e.g. "relation already exists, skipping"). */
+  notices?: string[]
+}
+
+export function utility(command: string, notices?: string[]): StatementResult {
+  return { command, rowCount: null, columns: [], rows: [], ...(notices ? { notices } : {}) }
+}

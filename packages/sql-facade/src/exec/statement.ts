@@ -1,0 +1,81 @@
+/**
+ * Runs one parsed statement that reads or writes data inside a core transaction.
+ * Session-level statements (transactions, SET/SHOW) are handled by the session itself.
+ */
+import type { Json } from '@concord/core'
+import type { Node } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import type { Statement } from '../parser/statement.js'
+import { planSelect, type PlanCtx } from '../plan/select.js'
+import { nameList } from '../expr/compile.js'
+import type { ExecCtx } from './context.js'
+import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, execDrop, options } from './ddl.js'
+import { execDelete, execInsert, execUpdate } from './dml.js'
+import { utility, type StatementResult } from './result.js'
+
+export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
+  const p: PlanCtx = { exec, ctes: new Map() }
+  if (stmt.kind === 'createRegion') {
+    const existing = exec.tx.getCatalog('region', stmt.name)
+    if (existing !== undefined && existing !== null) {
+      if (stmt.ifNotExists) return utility('CREATE REGION', [`region "${stmt.name}" already exists, skipping`])
+      throw new SqlError(SqlState.duplicateObject, `region "${stmt.name}" already exists`)
+    }
+    exec.tx.setCatalog('region', stmt.name, { name: stmt.name, roles: stmt.roles.map((r) => r.toUpperCase()) })
+    return utility('CREATE REGION')
+  }
+  if (stmt.kind !== 'pg') throw new SqlError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not supported yet`)
+  const node = stmt.node
+  if ('SelectStmt' in node) {
+    const rel = planSelect(node.SelectStmt, p, null)
+    const rows = rel.rows(null)
+    return { command: 'SELECT', rowCount: rows.length, columns: rel.columns, rows }
+  }
+  if ('InsertStmt' in node) return withCte(node.InsertStmt.withClause, () => execInsert(node.InsertStmt, p))
+  if ('UpdateStmt' in node) return withCte(node.UpdateStmt.withClause, () => execUpdate(node.UpdateStmt, p))
+  if ('DeleteStmt' in node) return withCte(node.DeleteStmt.withClause, () => execDelete(node.DeleteStmt, p))
+  if ('CreateStmt' in node) return execCreateTable(node.CreateStmt, p)
+  if ('DropStmt' in node) return execDrop(node.DropStmt, p)
+  if ('AlterTableStmt' in node) return execAlterTable(node.AlterTableStmt, p)
+  if ('IndexStmt' in node) return execCreateIndex(node.IndexStmt, p)
+  if ('CreateFunctionStmt' in node) return execCreateFunction(node.CreateFunctionStmt, p)
+  if ('TruncateStmt' in node) {
+    for (const r of node.TruncateStmt.relations ?? []) {
+      const name = 'RangeVar' in r ? r.RangeVar.relname! : ''
+      const t = exec.tx.table(name)
+      if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+      const rows = [...exec.tx.scan(name)]
+      for (const row of rows) exec.tx.delete(name, t.primaryKey.map((c) => row[c] ?? null))
+      exec.written.add(name)
+    }
+    return utility('TRUNCATE TABLE')
+  }
+  if ('CreatePublicationStmt' in node) {
+    const s = node.CreatePublicationStmt
+    const name = s.pubname!
+    const existing = exec.tx.getCatalog('publication', name)
+    if (existing !== undefined && existing !== null) throw new SqlError(SqlState.duplicateObject, `publication "${name}" already exists`)
+    const tables = (s.pubobjects ?? []).flatMap((o) => ('PublicationObjSpec' in o && o.PublicationObjSpec.pubtable?.relation ? [o.PublicationObjSpec.pubtable.relation.relname!] : []))
+    exec.tx.setCatalog('publication', name, { name, allTables: !!s.for_all_tables, tables, options: options(s.options) as unknown as Json })
+    return utility('CREATE PUBLICATION')
+  }
+  if ('CreateSubscriptionStmt' in node) {
+    const s = node.CreateSubscriptionStmt
+    const name = s.subname!
+    const existing = exec.tx.getCatalog('subscription', name)
+    if (existing !== undefined && existing !== null) throw new SqlError(SqlState.duplicateObject, `subscription "${name}" already exists`)
+    exec.tx.setCatalog('subscription', name, { name, conninfo: s.conninfo ?? '', publications: nameList(s.publication), node: exec.nodeId })
+    return utility('CREATE SUBSCRIPTION')
+  }
+  if ('CommentStmt' in node) return utility('COMMENT')
+  if ('ExplainStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'EXPLAIN is not supported')
+  if ('CreateSchemaStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'schemas other than public are not supported')
+  if ('ViewStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'views are not supported')
+  if ('CreateTableAsStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE AS is not supported')
+  throw new SqlError(SqlState.featureNotSupported, `statement ${Object.keys(node)[0]} is not supported`)
+}
+
+function withCte(w: { ctes?: Node[] } | undefined, run: () => StatementResult): StatementResult {
+  if (w && (w.ctes?.length ?? 0) > 0) throw new SqlError(SqlState.featureNotSupported, 'WITH on INSERT/UPDATE/DELETE is not supported')
+  return run()
+}

@@ -1,0 +1,195 @@
+/**
+ * Turning SQL rows into core writes for one table: defaults (including node-unique ids
+ * for SERIAL), generated columns, NOT NULL, CHECK and UNIQUE constraints, and the
+ * PostgreSQL errors for each. Shared by INSERT, UPDATE and ON CONFLICT.
+ */
+import type { TableInfo, Value } from '@concord/core'
+import type { Node } from 'libpg-query'
+import { columnMeta, tableMeta, ROWID, type ColumnMeta } from '../catalog/table-meta.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { coerce } from '../expr/coerce.js'
+import { compileExpr } from '../expr/compile.js'
+import type { Compiled } from '../expr/compiled.js'
+import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
+import { makeCompileCtx, type PlanCtx } from '../plan/select.js'
+import { decodeRow, tableColumns } from '../plan/table-scan.js'
+import { compareValues } from '../types/compare.js'
+import { encodeValue } from '../types/storage-codec.js'
+import { T } from '../types/sql-type.js'
+import { formatText } from '../types/text-format.js'
+import type { RtValue } from '../types/value.js'
+
+export class TableWriter {
+  readonly columns: ColumnBinding[]
+  readonly metas: ColumnMeta[]
+  readonly scope: Scope
+  private defaults: Array<Compiled | null> = []
+  private generated: Array<Compiled | null> = []
+  private checks: Array<{ name: string; test: Compiled }> = []
+  readonly uniques: string[][]
+  readonly pkIdx: number[]
+
+  constructor(readonly table: TableInfo, readonly p: PlanCtx) {
+    this.columns = tableColumns(table, table.name)
+    this.metas = table.columns.map(columnMeta)
+    this.scope = new Scope(this.columns)
+    const cctx = makeCompileCtx(p, this.scope)
+    const empty = makeCompileCtx(p, new Scope([]))
+    const now = p.exec.nowMicros
+    this.defaults = this.metas.map((m, i) => (m.default ? coerce(compileExpr(m.default as unknown as Node, empty), this.columns[i]!.type, 'assignment', now, `column "${this.columns[i]!.name}"`) : null))
+    this.generated = this.metas.map((m, i) => (m.generated ? coerce(compileExpr(m.generated as unknown as Node, cctx), this.columns[i]!.type, 'assignment', now, `column "${this.columns[i]!.name}"`) : null))
+    const tm = tableMeta(table)
+    this.checks = tm.checks.map((c) => ({ name: c.name, test: coerce(compileExpr(c.expr as unknown as Node, cctx), T.bool, 'implicit', now) }))
+    this.uniques = tm.uniques
+    this.pkIdx = table.primaryKey.map((c) => this.columns.findIndex((x) => x.name === c))
+  }
+
+  index(name: string): number {
+    const i = this.columns.findIndex((c) => c.name === name)
+    if (i < 0) throw new SqlError(SqlState.undefinedColumn, `column "${name}" of relation "${this.table.name}" does not exist`)
+    return i
+  }
+
+  isGenerated(i: number): boolean {
+    return this.generated[i] !== null
+  }
+
+  defaultValue(i: number): RtValue {
+    const m = this.metas[i]!
+    if (m.serial) {
+      const id = this.p.exec.nextId()
+      return this.columns[i]!.type.id === 'int8' ? id : Number(id)
+    }
+    const d = this.defaults[i]
+    return d ? d.eval({ row: [], outer: null }) : null
+  }
+
+  /** A new row from the given values; absent columns get their defaults. */
+  newRow(given: Map<number, RtValue>): RtValue[] {
+    const row = this.columns.map((_c, i) => (given.has(i) ? given.get(i)! : this.isGenerated(i) ? null : this.defaultValue(i)))
+    this.computeGenerated(row)
+    return row
+  }
+
+  computeGenerated(row: RtValue[]): void {
+    const env: Env = { row, outer: null }
+    for (let i = 0; i < row.length; i++) {
+      const g = this.generated[i]
+      if (g) row[i] = g.eval(env)
+    }
+  }
+
+  /** NOT NULL, CHECK and local UNIQUE checks; `selfKey` excludes the row being updated. */
+  validate(row: RtValue[], selfKey: Value[] | null): void {
+    for (let i = 0; i < row.length; i++) {
+      const m = this.metas[i]!
+      if (row[i] === null && (m.notNull || this.pkIdx.includes(i))) {
+        throw new SqlError(SqlState.notNullViolation, `null value in column "${this.columns[i]!.name}" of relation "${this.table.name}" violates not-null constraint`, {
+          detail: `Failing row contains (${this.describe(row)}).`,
+        })
+      }
+    }
+    const env: Env = { row, outer: null }
+    for (const c of this.checks) {
+      if (c.test.eval(env) === false) {
+        throw new SqlError(SqlState.checkViolation, `new row for relation "${this.table.name}" violates check constraint "${c.name}"`, {
+          detail: `Failing row contains (${this.describe(row)}).`,
+        })
+      }
+    }
+    for (const u of this.uniques) this.checkUnique(row, u, selfKey)
+  }
+
+  /** The live row that conflicts with `row` on a UNIQUE constraint, if any. */
+  findUniqueConflict(row: RtValue[], cols: string[], selfKey: Value[] | null): RtValue[] | null {
+    const idx = cols.map((c) => this.index(c))
+    const vals = idx.map((i) => row[i]!)
+    if (vals.some((v) => v === null)) return null
+    const self = selfKey ? JSON.stringify(selfKey.map(String)) : null
+    for (const r of this.p.exec.tx.scan(this.table.name)) {
+      const other = decodeRow(r, this.columns)
+      if (idx.every((i, k) => other[i] !== null && compareValues(other[i]!, vals[k]!) === 0)) {
+        if (self !== null && JSON.stringify(this.keyOf(other).map(String)) === self) continue
+        return other
+      }
+    }
+    return null
+  }
+
+  private checkUnique(row: RtValue[], cols: string[], selfKey: Value[] | null): void {
+    if (this.findUniqueConflict(row, cols, selfKey)) {
+      const idx = cols.map((c) => this.index(c))
+      throw new SqlError(SqlState.uniqueViolation, `duplicate key value violates unique constraint "${this.table.name}_${cols.join('_')}_key"`, {
+        detail: `Key (${cols.join(', ')})=(${idx.map((i) => formatText(row[i]!, this.columns[i]!.type)).join(', ')}) already exists.`,
+      })
+    }
+  }
+
+  keyOf(row: RtValue[]): Value[] {
+    return this.pkIdx.map((i) => encodeValue(row[i]!))
+  }
+
+  encode(row: RtValue[]): Record<string, Value> {
+    const out: Record<string, Value> = {}
+    this.columns.forEach((c, i) => (out[c.name] = encodeValue(row[i]!)))
+    return out
+  }
+
+  describe(row: RtValue[]): string {
+    return row.filter((_v, i) => !this.columns[i]!.hidden).map((v, i) => (v === null ? 'null' : formatText(v, this.columns.filter((c) => !c.hidden)[i]!.type))).join(', ')
+  }
+
+  duplicateKey(row: RtValue[]): SqlError {
+    const pk = this.table.primaryKey
+    if (pk.length === 1 && pk[0] === ROWID) return new SqlError(SqlState.uniqueViolation, 'duplicate row id')
+    return new SqlError(SqlState.uniqueViolation, `duplicate key value violates unique constraint "${this.table.name}_pkey"`, {
+      detail: `Key (${pk.join(', ')})=(${this.pkIdx.map((i) => formatText(row[i]!, this.columns[i]!.type)).join(', ')}) already exists.`,
+    })
+  }
+
+  insert(row: RtValue[]): void {
+    this.validate(row, null)
+    const key = this.keyOf(row)
+    if (this.p.exec.tx.get(this.table.name, key)) throw this.duplicateKey(row)
+    try {
+      this.p.exec.tx.insert(this.table.name, this.encode(row))
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505') throw this.duplicateKey(row)
+      throw e
+    }
+    this.p.exec.written.add(this.table.name)
+  }
+
+  /** Writes the changed columns of an existing row (moving it when its key changes). */
+  update(oldRow: RtValue[], newRow: RtValue[], assigned: Set<number>): void {
+    const oldKey = this.keyOf(oldRow)
+    this.validate(newRow, oldKey)
+    const newKey = this.keyOf(newRow)
+    const keyChanged = this.pkIdx.some((i) => compareValues(oldRow[i] ?? '', newRow[i] ?? '') !== 0 || (oldRow[i] === null) !== (newRow[i] === null))
+    const tx = this.p.exec.tx
+    if (keyChanged) {
+      if (tx.get(this.table.name, newKey)) throw this.duplicateKey(newRow)
+      tx.delete(this.table.name, oldKey)
+      tx.insert(this.table.name, this.encode(newRow))
+    } else {
+      const changes: Record<string, Value> = {}
+      let any = false
+      this.columns.forEach((c, i) => {
+        if (this.pkIdx.includes(i)) return
+        if (assigned.has(i)) {
+          changes[c.name] = encodeValue(newRow[i]!)
+          any = true
+          return
+        }
+        const a = oldRow[i]!
+        const b = newRow[i]!
+        if (a === null && b === null) return
+        if (a !== null && b !== null && compareValues(a, b) === 0 && formatText(a, c.type) === formatText(b, c.type)) return
+        changes[c.name] = encodeValue(b)
+        any = true
+      })
+      if (any) tx.update(this.table.name, oldKey, changes)
+    }
+    this.p.exec.written.add(this.table.name)
+  }
+}

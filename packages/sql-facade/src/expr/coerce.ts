@@ -1,0 +1,55 @@
+/**
+ * Coercing a compiled expression to a target type in a cast context, folding constants
+ * so literals are parsed once per statement rather than once per row.
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { canCast, castValue, type CastContext } from '../types/cast.js'
+import { typeName, type SqlType } from '../types/sql-type.js'
+import { applyTypmod } from '../types/text-format.js'
+import type { Compiled } from './compiled.js'
+
+function sameType(a: SqlType, b: SqlType): boolean {
+  return a.id === b.id && !!a.array === !!b.array && a.precision === b.precision && a.scale === b.scale
+}
+
+export function coerce(c: Compiled, to: SqlType, ctx: CastContext, nowMicros: number, what?: string): Compiled {
+  if (sameType(c.type, to)) return c
+  if (to.id === 'anyelement') return c
+  const from = c.type
+  if (from.id === to.id && !!from.array === !!to.array) {
+    // Only the typmod differs (NUMERIC(10,2), VARCHAR(n)).
+    if (to.precision === undefined) return { ...c, type: to }
+    const inner = c.eval
+    const explicit = ctx === 'explicit'
+    return fold({ type: to, eval: (env) => applyTypmod(inner(env), to, explicit), isConst: c.isConst })
+  }
+  if (!canCast(from, to, ctx)) {
+    if (ctx === 'assignment' && what) {
+      throw new SqlError(SqlState.datatypeMismatch, `${what} is of type ${typeName(to)} but expression is of type ${typeName(from)}`, { hint: 'You will need to rewrite or cast the expression.' })
+    }
+    if (ctx === 'explicit') throw new SqlError(SqlState.cannotCoerce, `cannot cast type ${typeName(from)} to ${typeName(to)}`)
+    throw new SqlError(SqlState.datatypeMismatch, `argument of type ${typeName(from)} cannot be used as ${typeName(to)}`)
+  }
+  const inner = c.eval
+  const explicit = ctx === 'explicit'
+  return fold({ type: to, eval: (env) => castValue(inner(env), from, to, nowMicros, explicit), isConst: c.isConst })
+}
+
+/** Evaluates a constant expression once, lazily, so errors surface only when it is used. */
+export function fold(c: Compiled): Compiled {
+  if (!c.isConst) return c
+  const inner = c.eval
+  let done = false
+  let value: ReturnType<Compiled['eval']> = null
+  return {
+    type: c.type,
+    isConst: true,
+    eval: (env) => {
+      if (!done) {
+        value = inner(env)
+        done = true
+      }
+      return value
+    },
+  }
+}

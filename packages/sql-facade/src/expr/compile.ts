@@ -1,0 +1,704 @@
+/**
+ * The expression compiler: turns a PostgreSQL parse-tree expression into a typed closure.
+ * Types are resolved at plan time (operators, functions, implicit casts), so evaluation
+ * does no type dispatch. Three-valued logic throughout: NULL propagates through strict
+ * operators, AND/OR follow SQL's truth tables.
+ */
+import type { Node, SelectStmt } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import type { ExecCtx } from '../exec/context.js'
+import { aggregateSeesNulls, isAggregate, resolveAggregate, type AggregateImpl } from '../functions/aggregate.js'
+import { lookupScalar } from '../functions/scalar.js'
+import type { Relation } from '../plan/relation.js'
+import { compareValues, groupKey } from '../types/compare.js'
+import { Decimal } from '../types/decimal.js'
+import { commonType, isIntegerType, resolveTypeName, T, typeName, type SqlType } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
+import { coerce, fold } from './coerce.js'
+import { constant, truth, type Compiled } from './compiled.js'
+import { likeToRegExp } from './like.js'
+import { negate, resolveOperator } from './operators.js'
+import { envAt, Scope, type Env } from './scope.js'
+
+export interface AggSlot {
+  impl: AggregateImpl
+  name: string
+  args: Compiled[]
+  distinct: boolean
+  filter: Compiled | null
+  seesNulls: boolean
+}
+
+/** Collects the aggregate calls of a grouped query level. */
+export class AggCollector {
+  readonly slots: AggSlot[] = []
+  /** Fingerprints of GROUP BY expressions: matching subexpressions may reference ungrouped columns. */
+  readonly groupFingerprints = new Set<string>()
+  /** Tables whose primary key is fully grouped (functional dependency). */
+  readonly groupedTables = new Set<string>()
+  constructor(readonly inputScope: Scope) {}
+}
+
+export interface CompileCtx {
+  exec: ExecCtx
+  scope: Scope
+  agg: AggCollector | null
+  /** Plans a subquery whose outer scope is `parent`. */
+  planSubquery(stmt: SelectStmt, parent: Scope): Relation
+  /** Set while compiling an aggregate's own arguments. */
+  inAggregate?: boolean
+  /** Set inside a GROUP BY-matched subexpression. */
+  grouped?: boolean
+}
+
+export function fingerprint(node: Node): string {
+  return JSON.stringify(node, (k, v) => (k === 'location' ? undefined : v))
+}
+
+function strVal(n: Node | undefined): string {
+  if (n && 'String' in n) return n.String.sval ?? ''
+  return ''
+}
+
+export function nameList(nodes: Node[] | undefined): string[] {
+  return (nodes ?? []).map(strVal)
+}
+
+function constNode(n: Node): Compiled {
+  if (!('A_Const' in n)) throw new Error('not a constant')
+  const c = n.A_Const
+  if (c.isnull) return constant(T.unknown, null)
+  if (c.ival !== undefined) return constant(T.int4, c.ival.ival ?? 0)
+  if (c.fval !== undefined) {
+    const s = c.fval.fval ?? '0'
+    if (/^-?\d+$/.test(s)) {
+      const b = BigInt(s)
+      if (b >= -(2n ** 63n) && b < 2n ** 63n) return constant(T.int8, b)
+    }
+    return constant(T.numeric, Decimal.parse(s))
+  }
+  if (c.boolval !== undefined) return constant(T.bool, c.boolval.boolval ?? false)
+  if (c.sval !== undefined) return constant(T.unknown, c.sval.sval ?? '')
+  if (c.bsval !== undefined) {
+    const s = c.bsval.bsval ?? ''
+    if (s.startsWith('x') || s.startsWith('X')) {
+      const hex = s.slice(1)
+      return constant(T.text, hex)
+    }
+    return constant(T.text, s.slice(1))
+  }
+  // A bare A_Const without a field is integer zero.
+  return constant(T.int4, 0)
+}
+
+export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBounds?: Node[] }): SqlType {
+  const names = nameList(tn.names)
+  const mods: number[] = []
+  for (const m of tn.typmods ?? []) {
+    if ('A_Const' in m && m.A_Const.ival !== undefined) mods.push(m.A_Const.ival.ival ?? 0)
+  }
+  if (names[names.length - 1] === 'interval') return T.interval
+  return resolveTypeName(names, mods, (tn.arrayBounds?.length ?? 0) > 0)
+}
+
+function noFunction(name: string, types: SqlType[]): SqlError {
+  return new SqlError(SqlState.undefinedFunction, `function ${name}(${types.map((t) => (t.id === 'unknown' ? 'unknown' : typeName(t))).join(', ')}) does not exist`, {
+    hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+  })
+}
+
+/** Compiles `node` in `ctx`. */
+export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
+  if (ctx.agg && !ctx.inAggregate && !ctx.grouped && ctx.agg.groupFingerprints.has(fingerprint(node))) {
+    return compileExpr(node, { ...ctx, grouped: true })
+  }
+  if ('A_Const' in node) return constNode(node)
+  if ('ColumnRef' in node) return compileColumnRef(node.ColumnRef.fields ?? [], ctx)
+  if ('ParamRef' in node) {
+    const n = node.ParamRef.number ?? 0
+    if (n < 1 || n > ctx.exec.params.length) throw new SqlError(SqlState.undefinedParameter, `there is no parameter $${n}`)
+    const v = ctx.exec.params[n - 1]!
+    const known = ctx.exec.paramTypes?.[n - 1]
+    return constant(known ?? (v instanceof Uint8Array ? T.bytea : T.unknown), v)
+  }
+  if ('TypeCast' in node) {
+    const arg = compileExpr(node.TypeCast.arg!, ctx)
+    const to = typeFromTypeName(node.TypeCast.typeName ?? {})
+    return coerce(arg, to, 'explicit', ctx.exec.nowMicros)
+  }
+  if ('BoolExpr' in node) return compileBool(node.BoolExpr.boolop ?? 'AND_EXPR', node.BoolExpr.args ?? [], ctx)
+  if ('A_Expr' in node) return compileAExpr(node.A_Expr, ctx)
+  if ('NullTest' in node) {
+    const arg = compileExpr(node.NullTest.arg!, ctx)
+    const isNull = node.NullTest.nulltesttype === 'IS_NULL'
+    const f = arg.eval
+    return { type: T.bool, eval: (env) => (f(env) === null) === isNull }
+  }
+  if ('BooleanTest' in node) {
+    const arg = coerce(compileExpr(node.BooleanTest.arg!, ctx), T.bool, 'implicit', ctx.exec.nowMicros)
+    const f = arg.eval
+    const kind = node.BooleanTest.booltesttype
+    return { type: T.bool, eval: (env) => {
+      const v = f(env)
+      switch (kind) {
+        case 'IS_TRUE': return v === true
+        case 'IS_NOT_TRUE': return v !== true
+        case 'IS_FALSE': return v === false
+        case 'IS_NOT_FALSE': return v !== false
+        case 'IS_UNKNOWN': return v === null
+        default: return v !== null
+      }
+    } }
+  }
+  if ('FuncCall' in node) return compileFuncCall(node.FuncCall, ctx)
+  if ('CoalesceExpr' in node) {
+    const args = (node.CoalesceExpr.args ?? []).map((a) => compileExpr(a, ctx))
+    const t = unify(args.map((a) => a.type), 'COALESCE')
+    const fs = args.map((a) => coerce(a, t, 'implicit', ctx.exec.nowMicros).eval)
+    return { type: t, eval: (env) => {
+      for (const f of fs) {
+        const v = f(env)
+        if (v !== null) return v
+      }
+      return null
+    } }
+  }
+  if ('MinMaxExpr' in node) {
+    const args = (node.MinMaxExpr.args ?? []).map((a) => compileExpr(a, ctx))
+    const greatest = node.MinMaxExpr.op === 'IS_GREATEST'
+    const t = unify(args.map((a) => a.type), greatest ? 'GREATEST' : 'LEAST')
+    const fs = args.map((a) => coerce(a, t, 'implicit', ctx.exec.nowMicros).eval)
+    return { type: t, eval: (env) => {
+      let best: RtValue = null
+      for (const f of fs) {
+        const v = f(env)
+        if (v === null) continue
+        if (best === null || compareValues(v, best) * (greatest ? 1 : -1) > 0) best = v
+      }
+      return best
+    } }
+  }
+  if ('CaseExpr' in node) return compileCase(node.CaseExpr, ctx)
+  if ('SubLink' in node) return compileSubLink(node.SubLink, ctx)
+  if ('SQLValueFunction' in node) return compileSqlValueFunction(node.SQLValueFunction.op ?? 'SVFOP_CURRENT_TIMESTAMP', ctx)
+  if ('A_ArrayExpr' in node) {
+    const els = (node.A_ArrayExpr.elements ?? []).map((e) => compileExpr(e, ctx))
+    const t = els.length ? unify(els.map((e) => e.type), 'ARRAY') : T.text
+    const fs = els.map((e) => coerce(e, t, 'implicit', ctx.exec.nowMicros).eval)
+    return { type: { id: t.id, array: true }, eval: (env) => fs.map((f) => f(env)) }
+  }
+  if ('CollateClause' in node) return compileExpr(node.CollateClause.arg!, ctx)
+  if ('SetToDefault' in node) throw new SqlError(SqlState.syntaxError, 'DEFAULT is not allowed in this context')
+  if ('GroupingFunc' in node) throw new SqlError(SqlState.featureNotSupported, 'GROUPING is not supported')
+  if ('A_Indirection' in node) {
+    const base = compileExpr(node.A_Indirection.arg!, ctx)
+    const ind = node.A_Indirection.indirection?.[0]
+    if (base.type.array && ind && 'A_Indices' in ind && ind.A_Indices.uidx && !ind.A_Indices.is_slice) {
+      const idx = coerce(compileExpr(ind.A_Indices.uidx, ctx), T.int4, 'implicit', ctx.exec.nowMicros).eval
+      const f = base.eval
+      return { type: { id: base.type.id }, eval: (env) => {
+        const arr = f(env) as RtValue[] | null
+        const i = idx(env)
+        if (arr === null || i === null) return null
+        return arr[(i as number) - 1] ?? null
+      } }
+    }
+    throw new SqlError(SqlState.featureNotSupported, 'this indirection is not supported')
+  }
+  if ('RowExpr' in node) throw new SqlError(SqlState.featureNotSupported, 'row constructors are not supported')
+  const tag = Object.keys(node)[0]
+  throw new SqlError(SqlState.featureNotSupported, `expression ${tag} is not supported`)
+}
+
+/** The common type of several expressions (CASE, COALESCE, UNION ...). */
+export function unify(types: SqlType[], what: string): SqlType {
+  let t: SqlType = T.unknown
+  for (const x of types) {
+    const c = commonType(t, x)
+    if (!c) throw new SqlError(SqlState.datatypeMismatch, `${what} types ${typeName(t)} and ${typeName(x)} cannot be matched`)
+    t = c
+  }
+  return t.id === 'unknown' ? T.text : t
+}
+
+function compileColumnRef(fields: Node[], ctx: CompileCtx): Compiled {
+  if (fields.some((f) => 'A_Star' in f)) throw new SqlError(SqlState.syntaxError, '* is not allowed here')
+  const names = nameList(fields)
+  const r = ctx.scope.resolve(names)
+  if (!r) {
+    if (names.length >= 2 && !ctx.scope.resolve([names[names.length - 2]!]) && !hasTableAnywhere(ctx.scope, names[names.length - 2]!)) {
+      throw new SqlError(SqlState.undefinedTable, `missing FROM-clause entry for table "${names[names.length - 2]}"`)
+    }
+    throw new SqlError(SqlState.undefinedColumn, `column ${names.map((n) => `"${n}"`).join('.')} does not exist`)
+  }
+  if (ctx.agg && r.depth === 0 && !ctx.inAggregate && !ctx.grouped && !(r.binding.table && ctx.agg.groupedTables.has(r.binding.table))) {
+    const q = r.binding.table ? `${r.binding.table}.${r.binding.name}` : r.binding.name
+    throw new SqlError(SqlState.groupingError, `column "${q}" must appear in the GROUP BY clause or be used in an aggregate function`)
+  }
+  const { depth, index } = r
+  const type = r.binding.type
+  if (depth === 0) return { type, eval: (env) => env.row[index]! }
+  if (depth === 1) return { type, eval: (env) => env.outer!.row[index]! }
+  return { type, eval: (env) => envAt(env, depth).row[index]! }
+}
+
+function hasTableAnywhere(scope: Scope, name: string): boolean {
+  for (let s: Scope | null = scope; s; s = s.parent) if (s.hasTable(name)) return true
+  return false
+}
+
+function compileBool(op: string, args: Node[], ctx: CompileCtx): Compiled {
+  const fs = args.map((a) => coerce(compileExpr(a, ctx), T.bool, 'implicit', ctx.exec.nowMicros, 'argument of ' + op).eval)
+  if (op === 'NOT_EXPR') {
+    const f = fs[0]!
+    return { type: T.bool, eval: (env) => {
+      const v = f(env)
+      return v === null ? null : !v
+    } }
+  }
+  const and = op === 'AND_EXPR'
+  return { type: T.bool, eval: (env) => {
+    let sawNull = false
+    for (const f of fs) {
+      const v = f(env)
+      if (v === null) sawNull = true
+      else if (v === !and) return !and
+    }
+    return sawNull ? null : and
+  } }
+}
+
+/** Comparison of two compiled operands after promotion to their common type. */
+export function compileComparison(op: string, l: Compiled, r: Compiled, nowMicros: number): Compiled {
+  const t = commonType(l.type, r.type)
+  if (!t) throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${typeName(l.type)} ${op} ${typeName(r.type)}`, { hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' })
+  const lf = coerce(l, t.id === 'unknown' ? T.text : t, 'implicit', nowMicros).eval
+  const rf = coerce(r, t.id === 'unknown' ? T.text : t, 'implicit', nowMicros).eval
+  const test = comparator(op)
+  return fold({ type: T.bool, isConst: l.isConst && r.isConst, eval: (env) => {
+    const a = lf(env)
+    if (a === null) return null
+    const b = rf(env)
+    if (b === null) return null
+    return test(compareValues(a, b))
+  } })
+}
+
+function comparator(op: string): (c: number) => boolean {
+  switch (op) {
+    case '=': return (c) => c === 0
+    case '<>': case '!=': return (c) => c !== 0
+    case '<': return (c) => c < 0
+    case '<=': return (c) => c <= 0
+    case '>': return (c) => c > 0
+    case '>=': return (c) => c >= 0
+  }
+  throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${op}`)
+}
+
+const COMPARISONS = new Set(['=', '<>', '!=', '<', '<=', '>', '>='])
+
+function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr']>, ctx: CompileCtx): Compiled {
+  const op = strVal(e.name?.[e.name.length - 1])
+  const now = ctx.exec.nowMicros
+  switch (e.kind) {
+    case 'AEXPR_OP': {
+      if (!e.lexpr) {
+        const r = compileExpr(e.rexpr!, ctx)
+        if (op === '+') return r
+        if (op === '-') {
+          const t = r.type.id === 'unknown' ? T.numeric : r.type
+          const f = coerce(r, t, 'implicit', now).eval
+          const neg = negate(t)
+          return fold({ type: t, isConst: r.isConst, eval: (env) => {
+            const v = f(env)
+            return v === null ? null : neg(v)
+          } })
+        }
+        if (op === '~') {
+          const f = coerce(r, T.int8, 'implicit', now).eval
+          return { type: T.int8, eval: (env) => {
+            const v = f(env)
+            return v === null ? null : ~(v as bigint)
+          } }
+        }
+        throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${op} ${typeName(r.type)}`)
+      }
+      const l = compileExpr(e.lexpr, ctx)
+      const r = compileExpr(e.rexpr!, ctx)
+      if (COMPARISONS.has(op)) return compileComparison(op, l, r, now)
+      if (op === '~~' || op === '!~~' || op === '~~*' || op === '!~~*') return compileLike(l, r, op.includes('*'), op.startsWith('!'), now)
+      if (op === '~' || op === '~*' || op === '!~' || op === '!~*') return compileRegex(l, r, op.includes('*'), op.startsWith('!'), now)
+      const impl = resolveOperator(op, l.type, r.type)
+      const lf = coerce(l, impl.left, 'implicit', now).eval
+      const rf = coerce(r, impl.right, 'implicit', now).eval
+      const fn = impl.fn
+      return fold({ type: impl.result, isConst: l.isConst && r.isConst, eval: (env) => {
+        const a = lf(env)
+        if (a === null) return null
+        const b = rf(env)
+        if (b === null) return null
+        return fn(a, b)
+      } })
+    }
+    case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT': {
+      const l = compileExpr(e.lexpr!, ctx)
+      const r = compileExpr(e.rexpr!, ctx)
+      const t = commonType(l.type, r.type) ?? T.text
+      const lf = coerce(l, t, 'implicit', now).eval
+      const rf = coerce(r, t, 'implicit', now).eval
+      const distinct = e.kind === 'AEXPR_DISTINCT'
+      return { type: T.bool, eval: (env) => {
+        const a = lf(env)
+        const b = rf(env)
+        const same = a === null || b === null ? a === b : compareValues(a, b) === 0
+        return distinct ? !same : same
+      } }
+    }
+    case 'AEXPR_NULLIF': {
+      const l = compileExpr(e.lexpr!, ctx)
+      const r = compileExpr(e.rexpr!, ctx)
+      const t = commonType(l.type, r.type) ?? l.type
+      const lf = coerce(l, t.id === 'unknown' ? T.text : t, 'implicit', now).eval
+      const rf = coerce(r, t.id === 'unknown' ? T.text : t, 'implicit', now).eval
+      return { type: t.id === 'unknown' ? T.text : t, eval: (env) => {
+        const a = lf(env)
+        if (a === null) return null
+        const b = rf(env)
+        return b !== null && compareValues(a, b) === 0 ? null : a
+      } }
+    }
+    case 'AEXPR_IN': {
+      const l = compileExpr(e.lexpr!, ctx)
+      const list = (e.rexpr && 'List' in e.rexpr ? e.rexpr.List.items ?? [] : [e.rexpr!]).map((x) => compileExpr(x, ctx))
+      const t = unify([l.type, ...list.map((x) => x.type)], 'IN')
+      const lf = coerce(l, t, 'implicit', now).eval
+      const fs = list.map((x) => coerce(x, t, 'implicit', now))
+      const negated = op === '<>'
+      if (fs.every((f) => f.isConst)) {
+        let set: Set<string> | null = null
+        let hasNull = false
+        return { type: T.bool, eval: (env) => {
+          if (!set) {
+            set = new Set()
+            for (const f of fs) {
+              const v = f.eval(env)
+              if (v === null) hasNull = true
+              else set.add(groupKey(v))
+            }
+          }
+          const a = lf(env)
+          if (a === null) return null
+          if (set.has(groupKey(a))) return !negated
+          return hasNull ? null : negated
+        } }
+      }
+      return { type: T.bool, eval: (env) => {
+        const a = lf(env)
+        if (a === null) return null
+        let sawNull = false
+        for (const f of fs) {
+          const b = f.eval(env)
+          if (b === null) sawNull = true
+          else if (compareValues(a, b) === 0) return !negated
+        }
+        return sawNull ? null : negated
+      } }
+    }
+    case 'AEXPR_LIKE': case 'AEXPR_ILIKE': {
+      const l = compileExpr(e.lexpr!, ctx)
+      const r = compileExpr(e.rexpr!, ctx)
+      return compileLike(l, r, e.kind === 'AEXPR_ILIKE', op.startsWith('!'), now)
+    }
+    case 'AEXPR_SIMILAR':
+      throw new SqlError(SqlState.featureNotSupported, 'SIMILAR TO is not supported')
+    case 'AEXPR_BETWEEN': case 'AEXPR_NOT_BETWEEN': case 'AEXPR_BETWEEN_SYM': case 'AEXPR_NOT_BETWEEN_SYM': {
+      const x = compileExpr(e.lexpr!, ctx)
+      const bounds = e.rexpr && 'List' in e.rexpr ? e.rexpr.List.items ?? [] : []
+      const lo = compileExpr(bounds[0]!, ctx)
+      const hi = compileExpr(bounds[1]!, ctx)
+      const sym = e.kind.endsWith('_SYM')
+      const neg = e.kind.includes('NOT')
+      const ge = compileComparison('>=', x, lo, now).eval
+      const le = compileComparison('<=', x, hi, now).eval
+      const ge2 = sym ? compileComparison('>=', x, hi, now).eval : null
+      const le2 = sym ? compileComparison('<=', x, lo, now).eval : null
+      const and3 = (a: RtValue, b: RtValue): RtValue => (a === false || b === false ? false : a === null || b === null ? null : true)
+      return { type: T.bool, eval: (env) => {
+        let v = and3(ge(env), le(env))
+        if (sym && v !== true) {
+          const w = and3(ge2!(env), le2!(env))
+          v = v === null && w !== true ? null : w === true ? true : v
+        }
+        return v === null ? null : neg ? !v : v
+      } }
+    }
+    case 'AEXPR_OP_ANY': case 'AEXPR_OP_ALL': {
+      const l = compileExpr(e.lexpr!, ctx)
+      const r = compileExpr(e.rexpr!, ctx)
+      if (!r.type.array && r.type.id !== 'unknown') throw new SqlError(SqlState.datatypeMismatch, `op ANY/ALL (array) requires array on right side`)
+      const elT = r.type.id === 'unknown' ? l.type : { id: r.type.id }
+      const t = commonType(l.type, elT) ?? elT
+      const lf = coerce(l, t, 'implicit', now).eval
+      const rf = r.eval
+      const test = comparator(op)
+      const all = e.kind === 'AEXPR_OP_ALL'
+      return { type: T.bool, eval: (env) => {
+        const a = lf(env)
+        const arr = rf(env) as RtValue[] | null
+        if (arr === null) return null
+        return quantified(a, arr, test, all)
+      } }
+    }
+  }
+  throw new SqlError(SqlState.featureNotSupported, `operator kind ${e.kind} is not supported`)
+}
+
+function quantified(a: RtValue, items: RtValue[], test: (c: number) => boolean, all: boolean): boolean | null {
+  let sawNull = false
+  for (const b of items) {
+    if (a === null || b === null) {
+      sawNull = true
+      continue
+    }
+    const ok = test(compareValues(a, b))
+    if (all && !ok) return false
+    if (!all && ok) return true
+  }
+  if (items.length === 0) return all
+  return sawNull ? null : all
+}
+
+function compileLike(l: Compiled, r: Compiled, insensitive: boolean, negated: boolean, now: number): Compiled {
+  const lf = coerce(l, T.text, 'implicit', now).eval
+  const rf = coerce(r, T.text, 'implicit', now).eval
+  return { type: T.bool, eval: (env) => {
+    const a = lf(env)
+    if (a === null) return null
+    const p = rf(env)
+    if (p === null) return null
+    const m = likeToRegExp(p as string, insensitive).test(a as string)
+    return negated ? !m : m
+  } }
+}
+
+function compileRegex(l: Compiled, r: Compiled, insensitive: boolean, negated: boolean, now: number): Compiled {
+  const lf = coerce(l, T.text, 'implicit', now).eval
+  const rf = coerce(r, T.text, 'implicit', now).eval
+  return { type: T.bool, eval: (env) => {
+    const a = lf(env)
+    const p = rf(env)
+    if (a === null || p === null) return null
+    let re: RegExp
+    try {
+      re = new RegExp(p as string, insensitive ? 'i' : '')
+    } catch {
+      throw new SqlError(SqlState.invalidRegularExpression, `invalid regular expression: ${p as string}`)
+    }
+    const m = re.test(a as string)
+    return negated ? !m : m
+  } }
+}
+
+function compileCase(c: NonNullable<Extract<Node, { CaseExpr: unknown }>['CaseExpr']>, ctx: CompileCtx): Compiled {
+  const now = ctx.exec.nowMicros
+  const whens = (c.args ?? []).map((w) => {
+    if (!('CaseWhen' in w)) throw new SqlError(SqlState.syntaxError, 'bad CASE')
+    return { cond: w.CaseWhen.expr!, result: compileExpr(w.CaseWhen.result!, ctx) }
+  })
+  const def = c.defresult ? compileExpr(c.defresult, ctx) : constant(T.unknown, null)
+  const t = unify([...whens.map((w) => w.result.type), def.type], 'CASE')
+  const results = whens.map((w) => coerce(w.result, t, 'implicit', now).eval)
+  const deff = coerce(def, t, 'implicit', now).eval
+  let conds: Array<(env: Env) => RtValue>
+  if (c.arg) {
+    const subject = compileExpr(c.arg, ctx)
+    conds = whens.map((w) => compileComparison('=', subject, compileExpr(w.cond, ctx), now).eval)
+  } else {
+    conds = whens.map((w) => coerce(compileExpr(w.cond, ctx), T.bool, 'implicit', now, 'argument of CASE/WHEN').eval)
+  }
+  return { type: t, eval: (env) => {
+    for (let i = 0; i < conds.length; i++) if (conds[i]!(env) === true) return results[i]!(env)
+    return deff(env)
+  } }
+}
+
+/** Marks uncorrelated subqueries so their result is computed once per statement. */
+function cachedRows(rel: Relation, correlated: () => boolean): (env: Env) => RtValue[][] {
+  let cache: RtValue[][] | null = null
+  return (env) => {
+    if (cache) return cache
+    const rows = rel.rows(env)
+    if (!correlated()) cache = rows
+    return rows
+  }
+}
+
+function compileSubLink(s: NonNullable<Extract<Node, { SubLink: unknown }>['SubLink']>, ctx: CompileCtx): Compiled {
+  const sel = s.subselect && 'SelectStmt' in s.subselect ? s.subselect.SelectStmt : null
+  if (!sel) throw new SqlError(SqlState.featureNotSupported, 'unsupported subquery')
+  const boundary = new CorrelationProbe(ctx.scope)
+  const rel = ctx.planSubquery(sel, boundary.scope)
+  const rowsOf = cachedRows(rel, () => boundary.correlated)
+  const now = ctx.exec.nowMicros
+  switch (s.subLinkType) {
+    case 'EXISTS_SUBLINK':
+      return { type: T.bool, eval: (env) => rowsOf(env).length > 0 }
+    case 'EXPR_SUBLINK': {
+      if (rel.columns.length !== 1) throw new SqlError(SqlState.syntaxError, 'subquery must return only one column')
+      const t = rel.columns[0]!.type
+      return { type: t.id === 'unknown' ? T.text : t, eval: (env) => {
+        const rows = rowsOf(env)
+        if (rows.length > 1) throw new SqlError(SqlState.cardinalityViolation, 'more than one row returned by a subquery used as an expression')
+        return rows.length ? rows[0]![0]! : null
+      } }
+    }
+    case 'ARRAY_SUBLINK': {
+      const t = rel.columns[0]!.type
+      return { type: { id: t.id, array: true }, eval: (env) => rowsOf(env).map((r) => r[0]!) }
+    }
+    case 'ANY_SUBLINK': case 'ALL_SUBLINK': {
+      if (rel.columns.length !== 1) throw new SqlError(SqlState.syntaxError, rel.columns.length > 1 ? 'subquery has too many columns' : 'subquery has too few columns')
+      const op = s.operName ? strVal(s.operName[s.operName.length - 1]) : '='
+      const l = compileExpr(s.testexpr!, ctx)
+      const rt = rel.columns[0]!.type
+      const t = commonType(l.type, rt)
+      if (!t) throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${typeName(l.type)} ${op} ${typeName(rt)}`)
+      const lf = coerce(l, t, 'implicit', now).eval
+      const conv = coerce({ type: rt, eval: (env) => env.row[0]! }, t, 'implicit', now).eval
+      const all = s.subLinkType === 'ALL_SUBLINK'
+      const test = comparator(op)
+      if (op === '=' && !all) {
+        // Hash probe for IN (subquery).
+        let cacheFor: RtValue[][] | null = null
+        let set = new Set<string>()
+        let hasNull = false
+        return { type: T.bool, eval: (env) => {
+          const a = lf(env)
+          const rows = rowsOf(env)
+          if (rows !== cacheFor) {
+            cacheFor = rows
+            set = new Set()
+            hasNull = false
+            for (const r of rows) {
+              const v = conv({ row: r, outer: null })
+              if (v === null) hasNull = true
+              else set.add(groupKey(v))
+            }
+          }
+          if (rows.length === 0) return false
+          if (a === null) return null
+          if (set.has(groupKey(a))) return true
+          return hasNull ? null : false
+        } }
+      }
+      return { type: T.bool, eval: (env) => {
+        const a = lf(env)
+        const items = rowsOf(env).map((r) => conv({ row: r, outer: null }))
+        return quantified(a, items, test, all)
+      } }
+    }
+  }
+  throw new SqlError(SqlState.featureNotSupported, `subquery kind ${s.subLinkType} is not supported`)
+}
+
+/** A scope wrapper that records whether a subquery resolved any name outside itself. */
+class CorrelationProbe {
+  correlated = false
+  readonly scope: Scope
+  constructor(outer: Scope) {
+    const probe = this
+    this.scope = new (class extends Scope {
+      override resolve(names: string[]) {
+        const r = outer.resolve(names)
+        if (r) probe.correlated = true
+        return r
+      }
+    })([], null)
+  }
+}
+
+function compileSqlValueFunction(op: string, ctx: CompileCtx): Compiled {
+  switch (op) {
+    case 'SVFOP_CURRENT_DATE': return { type: T.date, eval: () => Math.floor(ctx.exec.nowMicros / 86_400_000_000) }
+    case 'SVFOP_CURRENT_TIMESTAMP': case 'SVFOP_CURRENT_TIMESTAMP_N': return { type: T.timestamptz, eval: () => ctx.exec.nowMicros }
+    case 'SVFOP_LOCALTIMESTAMP': case 'SVFOP_LOCALTIMESTAMP_N': return { type: T.timestamp, eval: () => ctx.exec.nowMicros }
+    case 'SVFOP_CURRENT_TIME': case 'SVFOP_CURRENT_TIME_N': case 'SVFOP_LOCALTIME': case 'SVFOP_LOCALTIME_N':
+      return { type: T.time, eval: () => ctx.exec.nowMicros % 86_400_000_000 }
+    case 'SVFOP_CURRENT_CATALOG': return { type: T.name, eval: () => 'concord' }
+    case 'SVFOP_CURRENT_SCHEMA': return { type: T.name, eval: () => 'public' }
+    default: return { type: T.name, eval: () => ctx.exec.settings.user }
+  }
+}
+
+function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['FuncCall']>, ctx: CompileCtx): Compiled {
+  const names = nameList(f.funcname)
+  const name = names[names.length - 1]!.toLowerCase()
+  if (f.over) throw new SqlError(SqlState.featureNotSupported, 'window functions are not supported')
+  if (isAggregate(name) && !ctx.exec.functions(name)) return compileAggregateCall(name, f, ctx)
+  if (f.agg_star) throw new SqlError(SqlState.syntaxError, `${name}(*) specified, but ${name} is not an aggregate function`)
+  const argNodes = f.args ?? []
+  // EXTRACT(field FROM x) and date_part('field', x) take the field as text.
+  const args = argNodes.map((a) => compileExpr(a, ctx))
+  const user = ctx.exec.functions(name)
+  if (user) return compileUserCall(name, args, ctx)
+  const impl = lookupScalar(name, args.map((a) => a.type))
+  if (impl === undefined) throw noFunction(name, args.map((a) => a.type))
+  if (impl === null) throw noFunction(name, args.map((a) => a.type))
+  const now = ctx.exec.nowMicros
+  const fs = args.map((a, i) => coerce(a, impl.args[i] ?? a.type, 'implicit', now).eval)
+  const fn = impl.fn
+  const exec = ctx.exec
+  const strict = !impl.nonStrict
+  const isConst = !impl.volatile && args.every((a) => a.isConst)
+  return fold({ type: impl.result, isConst, eval: (env) => {
+    const vals = new Array<RtValue>(fs.length)
+    for (let i = 0; i < fs.length; i++) {
+      const v = fs[i]!(env)
+      if (v === null && strict) return null
+      vals[i] = v
+    }
+    return fn(vals, exec)
+  } })
+}
+
+function compileAggregateCall(name: string, f: NonNullable<Extract<Node, { FuncCall: unknown }>['FuncCall']>, ctx: CompileCtx): Compiled {
+  if (!ctx.agg) throw new SqlError(SqlState.groupingError, `aggregate functions are not allowed in this context`)
+  if (ctx.inAggregate) throw new SqlError(SqlState.groupingError, 'aggregate function calls cannot be nested')
+  const inner: CompileCtx = { ...ctx, scope: ctx.agg.inputScope, inAggregate: true }
+  const args = (f.args ?? []).map((a) => compileExpr(a, inner))
+  const impl = resolveAggregate(name, args.map((a) => a.type), !!f.agg_star)
+  const now = ctx.exec.nowMicros
+  const coerced = args.map((a, i) => coerce(a, impl.args[i] ?? a.type, 'implicit', now))
+  const filter = f.agg_filter ? coerce(compileExpr(f.agg_filter, inner), T.bool, 'implicit', now) : null
+  const slot = ctx.agg.slots.length
+  ctx.agg.slots.push({ impl, name, args: coerced, distinct: !!f.agg_distinct, filter, seesNulls: aggregateSeesNulls(name) })
+  return { type: impl.result, eval: (env) => env.aggs![slot]! }
+}
+
+function compileUserCall(name: string, args: Compiled[], ctx: CompileCtx): Compiled {
+  const def = ctx.exec.functions(name)!
+  if (def.args.length !== args.length) throw noFunction(name, args.map((a) => a.type))
+  const now = ctx.exec.nowMicros
+  // Polymorphic (ANY/anyelement) arguments unify to one type, which an ANY result takes.
+  const polyTypes = def.args.filter((a) => a.type.id === 'anyelement').map((_a, i) => args[i]!.type)
+  const poly = polyTypes.length ? unify(args.filter((_a, i) => def.args[i]!.type.id === 'anyelement').map((a) => a.type), name) : T.text
+  const argTypes = def.args.map((a) => (a.type.id === 'anyelement' ? poly : a.type))
+  const fs = args.map((a, i) => coerce(a, argTypes[i]!, 'implicit', now).eval)
+  const result = def.returns.id === 'anyelement' ? poly : def.returns
+  const invoke = ctx.exec.callUserFunction
+  const exec = ctx.exec
+  return { type: result, eval: (env) => invoke(exec, def, argTypes, fs.map((f) => f(env)), result) }
+}
+
+/** Compiles a WHERE/HAVING/ON condition to a predicate that is true only for TRUE. */
+export function compilePredicate(node: Node, ctx: CompileCtx, what: string): (env: Env) => boolean {
+  const c = compileExpr(node, ctx)
+  if (c.type.id !== 'bool' && c.type.id !== 'unknown') {
+    throw new SqlError(SqlState.datatypeMismatch, `argument of ${what} must be type boolean, not type ${typeName(c.type)}`)
+  }
+  const f = coerce(c, T.bool, 'implicit', ctx.exec.nowMicros).eval
+  return (env) => truth(f(env)) === true
+}
+
+export { isIntegerType }

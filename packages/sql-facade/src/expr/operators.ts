@@ -1,0 +1,279 @@
+/**
+ * Binary and unary operators: type resolution at plan time (which operand types an
+ * operator accepts and what it returns) and the value functions, with PostgreSQL's
+ * overflow and division-by-zero errors.
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { addMonths, USEC_PER_DAY } from '../types/datetime.js'
+import { Decimal } from '../types/decimal.js'
+import { Interval } from '../types/interval.js'
+import { formatJsonb, jsonAsText, jsonGet, parseJsonText, type JsonValue } from '../types/json.js'
+import { category, commonType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
+import { checkInt, checkInt8, formatText } from '../types/text-format.js'
+import type { RtValue } from '../types/value.js'
+
+export type BinFn = (a: RtValue, b: RtValue) => RtValue
+
+export interface OperatorImpl {
+  left: SqlType
+  right: SqlType
+  result: SqlType
+  fn: BinFn
+}
+
+function noOperator(op: string, l: SqlType, r: SqlType): SqlError {
+  return new SqlError(SqlState.undefinedFunction, `operator does not exist: ${typeName(l)} ${op} ${typeName(r)}`, {
+    hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.',
+  })
+}
+
+function divZero(): SqlError {
+  return new SqlError(SqlState.divisionByZero, 'division by zero')
+}
+
+function intArith(op: string, t: SqlType): BinFn | null {
+  if (t.id === 'int8') {
+    switch (op) {
+      case '+': return (a, b) => checkInt8((a as bigint) + (b as bigint))
+      case '-': return (a, b) => checkInt8((a as bigint) - (b as bigint))
+      case '*': return (a, b) => checkInt8((a as bigint) * (b as bigint))
+      case '/': return (a, b) => {
+        if (b === 0n) throw divZero()
+        return checkInt8((a as bigint) / (b as bigint))
+      }
+      case '%': return (a, b) => {
+        if (b === 0n) throw divZero()
+        return (a as bigint) % (b as bigint)
+      }
+    }
+    return null
+  }
+  switch (op) {
+    case '+': return (a, b) => checkInt((a as number) + (b as number), t)
+    case '-': return (a, b) => checkInt((a as number) - (b as number), t)
+    case '*': return (a, b) => {
+      const r = (a as number) * (b as number)
+      if (!Number.isSafeInteger(r)) throw new SqlError(SqlState.numericValueOutOfRange, `${t.id === 'int2' ? 'smallint' : 'integer'} out of range`)
+      return checkInt(r, t)
+    }
+    case '/': return (a, b) => {
+      if (b === 0) throw divZero()
+      return checkInt(Math.trunc((a as number) / (b as number)), t)
+    }
+    case '%': return (a, b) => {
+      if (b === 0) throw divZero()
+      const r = (a as number) % (b as number)
+      return r === 0 ? 0 : r
+    }
+  }
+  return null
+}
+
+function floatArith(op: string, single: boolean): BinFn | null {
+  const fin = (v: number, a: number, b: number): number => {
+    if (!Number.isFinite(v) && Number.isFinite(a) && Number.isFinite(b)) throw new SqlError(SqlState.numericValueOutOfRange, `value out of range: overflow`)
+    return single ? Math.fround(v) : v
+  }
+  switch (op) {
+    case '+': return (a, b) => fin((a as number) + (b as number), a as number, b as number)
+    case '-': return (a, b) => fin((a as number) - (b as number), a as number, b as number)
+    case '*': return (a, b) => fin((a as number) * (b as number), a as number, b as number)
+    case '/': return (a, b) => {
+      if (b === 0) throw divZero()
+      return fin((a as number) / (b as number), a as number, b as number)
+    }
+    case '%': return null
+    case '^': return (a, b) => Math.pow(a as number, b as number)
+  }
+  return null
+}
+
+function numericArith(op: string): BinFn | null {
+  switch (op) {
+    case '+': return (a, b) => (a as Decimal).add(b as Decimal)
+    case '-': return (a, b) => (a as Decimal).sub(b as Decimal)
+    case '*': return (a, b) => (a as Decimal).mul(b as Decimal)
+    case '/': return (a, b) => (a as Decimal).div(b as Decimal)
+    case '%': return (a, b) => (a as Decimal).mod(b as Decimal)
+    case '^': return (a, b) => {
+      const x = a as Decimal
+      const y = b as Decimal
+      if (y.scale === 0 || y.normalized().scale === 0) {
+        const n = Number(y.normalized().coef)
+        if (n >= 0 && n <= 1000) {
+          let r = new Decimal(1n, 0)
+          for (let i = 0; i < n; i++) r = r.mul(x)
+          return r.withScale(Math.max(x.scale * n, 16))
+        }
+      }
+      return Decimal.fromNumber(Math.pow(x.toNumber(), y.toNumber())).withScale(16)
+    }
+  }
+  return null
+}
+
+function intervalOf(v: RtValue): Interval {
+  return v as Interval
+}
+
+/** Resolves a binary arithmetic/string operator for the (already known) operand types. */
+export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImpl {
+  // Unknown literals take the type of the other side, as PostgreSQL assumes.
+  if (l.id === 'unknown' && r.id !== 'unknown') l = r
+  else if (r.id === 'unknown' && l.id !== 'unknown') r = l
+  else if (l.id === 'unknown' && r.id === 'unknown') {
+    l = T.text
+    r = T.text
+  }
+  if (op === '||') return resolveConcat(l, r)
+  if (['->', '->>', '#>', '#>>', '@>', '<@', '?'].includes(op)) return resolveJson(op, l, r)
+  const cl = category(l)
+  const cr = category(r)
+  if (isNumericType(l) && isNumericType(r)) {
+    const t = commonType(l, r)!
+    const fn = op === '^'
+      ? (t.id === 'numeric' ? numericArith(op) : floatArith(op, false))
+      : t.id === 'numeric' ? numericArith(op) : t.id === 'float4' || t.id === 'float8' ? floatArith(op, t.id === 'float4') : intArith(op, t)
+    if (!fn) throw noOperator(op, l, r)
+    const result = op === '^' ? (t.id === 'numeric' ? T.numeric : T.float8) : t
+    const operand = op === '^' && t.id !== 'numeric' ? T.float8 : t
+    return { left: operand, right: operand, result, fn }
+  }
+  // date/time arithmetic
+  if (l.id === 'date' && (r.id === 'int4' || r.id === 'int2' || r.id === 'int8') && (op === '+' || op === '-')) {
+    return { left: T.date, right: T.int4, result: T.date, fn: (a, b) => (op === '+' ? (a as number) + Number(b) : (a as number) - Number(b)) }
+  }
+  if ((l.id === 'int4' || l.id === 'int2') && r.id === 'date' && op === '+') {
+    return { left: T.int4, right: T.date, result: T.date, fn: (a, b) => (a as number) + (b as number) }
+  }
+  if (l.id === 'date' && r.id === 'date' && op === '-') {
+    return { left: T.date, right: T.date, result: T.int4, fn: (a, b) => (a as number) - (b as number) }
+  }
+  if ((cl === 'D' && l.id !== 'time') && r.id === 'interval' && (op === '+' || op === '-')) {
+    const resT = l.id === 'date' ? T.timestamp : l
+    return { left: resT, right: T.interval, result: resT, fn: (a, b) => addInterval(a as number, op === '+' ? intervalOf(b) : intervalOf(b).neg()) }
+  }
+  if (l.id === 'interval' && cr === 'D' && r.id !== 'time' && op === '+') {
+    const resT = r.id === 'date' ? T.timestamp : r
+    return { left: T.interval, right: resT, result: resT, fn: (a, b) => addInterval(b as number, intervalOf(a)) }
+  }
+  if (cl === 'D' && cr === 'D' && op === '-' && l.id !== 'time' && r.id !== 'time') {
+    const t = commonType(l, r) ?? T.timestamp
+    return { left: t, right: t, result: T.interval, fn: (a, b) => timestampDiff(a as number, b as number) }
+  }
+  if (l.id === 'time' && r.id === 'interval' && (op === '+' || op === '-')) {
+    return { left: T.time, right: T.interval, result: T.time, fn: (a, b) => {
+      const d = op === '+' ? intervalOf(b).micros : -intervalOf(b).micros
+      const v = ((a as number) + d) % USEC_PER_DAY
+      return v < 0 ? v + USEC_PER_DAY : v
+    } }
+  }
+  if (l.id === 'interval' && r.id === 'interval' && (op === '+' || op === '-')) {
+    return { left: T.interval, right: T.interval, result: T.interval, fn: (a, b) => (op === '+' ? intervalOf(a).add(intervalOf(b)) : intervalOf(a).sub(intervalOf(b))) }
+  }
+  if (l.id === 'interval' && isNumericType(r) && (op === '*' || op === '/')) {
+    return { left: T.interval, right: T.float8, result: T.interval, fn: (a, b) => {
+      if (op === '/' && b === 0) throw divZero()
+      return intervalOf(a).scale(op === '*' ? (b as number) : 1 / (b as number))
+    } }
+  }
+  if (isNumericType(l) && r.id === 'interval' && op === '*') {
+    return { left: T.float8, right: T.interval, result: T.interval, fn: (a, b) => intervalOf(b).scale(a as number) }
+  }
+  throw noOperator(op, l, r)
+}
+
+export function addInterval(us: number, iv: Interval): number {
+  return addMonths(us, iv.months) + iv.days * USEC_PER_DAY + iv.micros
+}
+
+/** timestamp - timestamp: days and time, as PostgreSQL's justify_hours result. */
+export function timestampDiff(a: number, b: number): Interval {
+  const d = a - b
+  const days = Math.trunc(d / USEC_PER_DAY)
+  return new Interval(0, days, d - days * USEC_PER_DAY)
+}
+
+function resolveConcat(l: SqlType, r: SqlType): OperatorImpl {
+  if (l.id === 'jsonb' && r.id === 'jsonb') {
+    return { left: T.jsonb, right: T.jsonb, result: T.jsonb, fn: (a, b) => {
+      const x = parseJsonText(a as string)
+      const y = parseJsonText(b as string)
+      if (x && y && typeof x === 'object' && typeof y === 'object' && !Array.isArray(x) && !Array.isArray(y)) return formatJsonb({ ...x, ...y })
+      const xa = Array.isArray(x) ? x : [x]
+      const ya = Array.isArray(y) ? y : [y]
+      return formatJsonb([...xa, ...ya])
+    } }
+  }
+  if (l.array || r.array) throw noOperator('||', l, r)
+  const lt = l
+  const rt = r
+  return {
+    left: lt,
+    right: rt,
+    result: T.text,
+    fn: (a, b) => formatText(a, lt)! + formatText(b, rt)!,
+  }
+}
+
+function resolveJson(op: string, l: SqlType, r: SqlType): OperatorImpl {
+  if (l.id !== 'jsonb' && l.id !== 'json') throw noOperator(op, l, r)
+  const jt = l
+  if (op === '->' || op === '->>') {
+    const keyT = r.id === 'int4' || r.id === 'int8' || r.id === 'int2' ? T.int4 : T.text
+    return { left: jt, right: keyT, result: op === '->' ? jt : T.text, fn: (a, b) => {
+      const v = jsonGet(parseJsonText(a as string), typeof b === 'number' ? b : (b as string))
+      if (op === '->>') return jsonAsText(v)
+      return v === undefined ? null : formatJsonb(v)
+    } }
+  }
+  if (op === '#>' || op === '#>>') {
+    return { left: jt, right: T.text, result: op === '#>' ? jt : T.text, fn: (a, b) => {
+      const path = (b as string).replace(/^\{|\}$/g, '').split(',').map((s) => s.trim()).filter(Boolean)
+      let v: JsonValue | undefined = parseJsonText(a as string)
+      for (const p of path) {
+        if (v === undefined) break
+        v = jsonGet(v, Array.isArray(v) && /^-?\d+$/.test(p) ? Number(p) : p)
+      }
+      if (op === '#>>') return jsonAsText(v)
+      return v === undefined ? null : formatJsonb(v)
+    } }
+  }
+  if (op === '?') {
+    return { left: jt, right: T.text, result: T.bool, fn: (a, b) => {
+      const v = parseJsonText(a as string)
+      if (Array.isArray(v)) return v.includes(b as string)
+      return v !== null && typeof v === 'object' && Object.prototype.hasOwnProperty.call(v, b as string)
+    } }
+  }
+  const rt: SqlType = T.jsonb
+  return { left: T.jsonb, right: rt, result: T.bool, fn: (a, b) => {
+    const x = parseJsonText(a as string)
+    const y = parseJsonText(b as string)
+    return op === '@>' ? jsonContains(x, y) : jsonContains(y, x)
+  } }
+}
+
+function jsonContains(a: JsonValue, b: JsonValue): boolean {
+  if (Array.isArray(a)) {
+    if (Array.isArray(b)) return b.every((y) => a.some((x) => jsonContains(x, y)))
+    return a.some((x) => jsonContains(x, b))
+  }
+  if (a !== null && typeof a === 'object') {
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) return false
+    return Object.keys(b).every((k) => Object.prototype.hasOwnProperty.call(a, k) && jsonContains(a[k]!, b[k]!))
+  }
+  return a === b
+}
+
+/** Unary minus for a numeric or interval operand. */
+export function negate(t: SqlType): (v: RtValue) => RtValue {
+  switch (t.id) {
+    case 'int2': case 'int4': return (v) => checkInt(-(v as number), t)
+    case 'int8': return (v) => checkInt8(-(v as bigint))
+    case 'float4': case 'float8': return (v) => -(v as number)
+    case 'numeric': return (v) => (v as Decimal).neg()
+    case 'interval': return (v) => (v as Interval).neg()
+  }
+  throw new SqlError(SqlState.undefinedFunction, `operator does not exist: - ${typeName(t)}`)
+}

@@ -1,0 +1,101 @@
+/**
+ * Aggregate functions: count, sum, avg, min, max, bool_and/or, every, string_agg,
+ * array_agg, with PostgreSQL's result types (sum(int) is bigint, sum(bigint) and
+ * avg(integer) are numeric, ...). NULL inputs are skipped; an empty group gives NULL
+ * (0 for count).
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { compareValues } from '../types/compare.js'
+import { Decimal } from '../types/decimal.js'
+import { Interval } from '../types/interval.js'
+import { isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
+import { checkInt8, formatText } from '../types/text-format.js'
+import type { RtValue } from '../types/value.js'
+
+export interface AggState {
+  acc: RtValue | Decimal | bigint | number
+  n: number
+  items?: RtValue[]
+}
+
+export interface AggregateImpl {
+  /** Types the arguments are coerced to. */
+  args: SqlType[]
+  result: SqlType
+  step(s: AggState, args: RtValue[]): void
+  final(s: AggState): RtValue
+}
+
+const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'stddev', 'variance', 'json_agg', 'jsonb_agg'])
+
+export function isAggregate(name: string): boolean {
+  return AGGREGATES.has(name)
+}
+
+function noAgg(name: string, ts: SqlType[]): SqlError {
+  return new SqlError(SqlState.undefinedFunction, `function ${name}(${ts.map(typeName).join(', ')}) does not exist`, { hint: 'No function matches the given name and argument types. You might need to add explicit type casts.' })
+}
+
+export function resolveAggregate(name: string, ts: SqlType[], star: boolean): AggregateImpl {
+  if (name === 'count') {
+    return { args: star ? [] : ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.int8, step: (s) => { s.n++ }, final: (s) => BigInt(s.n) }
+  }
+  const t0 = ts[0]
+  if (!t0) throw noAgg(name, ts)
+  const t = t0.id === 'unknown' ? T.text : t0
+  switch (name) {
+    case 'sum': {
+      if (t.id === 'int2' || t.id === 'int4') return { args: [t], result: T.int8, step: (s, [v]) => { s.acc = checkInt8((s.acc as bigint ?? 0n) + BigInt(v as number)); s.n++ }, final: (s) => (s.n ? s.acc : null) }
+      if (t.id === 'int8' || t.id === 'numeric') return { args: [T.numeric], result: T.numeric, step: (s, [v]) => { s.acc = s.n ? (s.acc as Decimal).add(v as Decimal) : (v as Decimal); s.n++ }, final: (s) => (s.n ? s.acc : null) }
+      if (t.id === 'float4' || t.id === 'float8') return { args: [t], result: t, step: (s, [v]) => { s.acc = (s.n ? (s.acc as number) : 0) + (v as number); s.n++ }, final: (s) => (s.n ? s.acc : null) }
+      if (t.id === 'interval') return { args: [t], result: t, step: (s, [v]) => { s.acc = s.n ? (s.acc as Interval).add(v as Interval) : v; s.n++ }, final: (s) => (s.n ? s.acc : null) }
+      throw noAgg(name, ts)
+    }
+    case 'avg': {
+      if (t.id === 'float4' || t.id === 'float8') return { args: [T.float8], result: T.float8, step: (s, [v]) => { s.acc = (s.n ? (s.acc as number) : 0) + (v as number); s.n++ }, final: (s) => (s.n ? (s.acc as number) / s.n : null) }
+      if (isNumericType(t)) return { args: [T.numeric], result: T.numeric, step: (s, [v]) => { s.acc = s.n ? (s.acc as Decimal).add(v as Decimal) : (v as Decimal); s.n++ }, final: (s) => (s.n ? (s.acc as Decimal).div(new Decimal(BigInt(s.n), 0)) : null) }
+      if (t.id === 'interval') return { args: [t], result: t, step: (s, [v]) => { s.acc = s.n ? (s.acc as Interval).add(v as Interval) : v; s.n++ }, final: (s) => (s.n ? (s.acc as Interval).scale(1 / s.n) : null) }
+      throw noAgg(name, ts)
+    }
+    case 'min': case 'max': {
+      if (t.id === 'json' || t.id === 'bool') throw noAgg(name, ts)
+      const sign = name === 'min' ? -1 : 1
+      return { args: [t], result: t, step: (s, [v]) => {
+        if (!s.n || compareValues(v!, s.acc as RtValue) * sign > 0) s.acc = v!
+        s.n++
+      }, final: (s) => (s.n ? (s.acc as RtValue) : null) }
+    }
+    case 'bool_and': case 'every': case 'bool_or': {
+      if (t.id !== 'bool') throw noAgg(name, ts)
+      const and = name !== 'bool_or'
+      return { args: [T.bool], result: T.bool, step: (s, [v]) => { s.acc = s.n ? (and ? (s.acc as boolean) && (v as boolean) : (s.acc as boolean) || (v as boolean)) : v!; s.n++ }, final: (s) => (s.n ? s.acc : null) }
+    }
+    case 'string_agg': {
+      return { args: [T.text, T.text], result: T.text, step: (s, [v, sep]) => {
+        s.acc = s.n ? (s.acc as string) + (sep ?? '') + (v as string) : (v as string)
+        s.n++
+      }, final: (s) => (s.n ? s.acc : null) }
+    }
+    case 'array_agg': {
+      return { args: [t], result: { id: t.id, array: true }, step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => (s.n ? s.items! : null) }
+    }
+    case 'json_agg': case 'jsonb_agg': {
+      return { args: [t], result: name === 'json_agg' ? T.json : T.jsonb, step: (s, [v]) => { (s.items ??= []).push(v === null ? 'null' : isNumericType(t) || t.id === 'bool' || t.id === 'json' || t.id === 'jsonb' ? formatText(v!, t) : JSON.stringify(formatText(v!, t))); s.n++ }, final: (s) => (s.n ? '[' + s.items!.join(', ') + ']' : null) }
+    }
+    case 'stddev': case 'variance': {
+      return { args: [T.float8], result: T.float8, step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => {
+        if (s.n < 2) return null
+        const xs = s.items as number[]
+        const mean = xs.reduce((a, b) => a + b, 0) / xs.length
+        const vr = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)
+        return name === 'variance' ? vr : Math.sqrt(vr)
+      } }
+    }
+  }
+  throw noAgg(name, ts)
+}
+
+/** Aggregates that see NULL inputs (array_agg keeps them; count(*) has none). */
+export function aggregateSeesNulls(name: string): boolean {
+  return name === 'array_agg' || name === 'json_agg' || name === 'jsonb_agg'
+}

@@ -1,0 +1,465 @@
+/**
+ * Built-in scalar functions. Each entry resolves argument types to an implementation at
+ * plan time: the types arguments are coerced to, the result type, and the value function.
+ * Functions are strict (NULL in, NULL out) unless marked otherwise.
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import type { ExecCtx } from '../exec/context.js'
+import { dayOfWeek, dayOfYear, daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
+import { Decimal } from '../types/decimal.js'
+import { Interval } from '../types/interval.js'
+import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
+import { commonType, isIntegerType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
+import { checkInt, checkInt8, formatText } from '../types/text-format.js'
+import type { RtValue } from '../types/value.js'
+import { likeToRegExp } from '../expr/like.js'
+
+export interface ScalarImpl {
+  /** Types the arguments are coerced to (implicit cast); same length as the call's args. */
+  args: SqlType[]
+  result: SqlType
+  fn: (args: RtValue[], ctx: ExecCtx) => RtValue
+  /** Called even when an argument is NULL. */
+  nonStrict?: boolean
+  /** Result changes between calls with the same arguments (random, clock). */
+  volatile?: boolean
+}
+
+type Resolver = (types: SqlType[]) => ScalarImpl | null
+
+const num = (t: SqlType) => isNumericType(t) || t.id === 'unknown'
+const str = (v: RtValue) => v as string
+const int = (v: RtValue) => Number(v)
+
+function same(n: number, t: SqlType): SqlType[] {
+  return Array.from({ length: n }, () => t)
+}
+
+function textFn(arity: number[], fn: (a: RtValue[]) => RtValue, result: SqlType = T.text): Resolver {
+  return (ts) => (arity.includes(ts.length) ? { args: same(ts.length, T.text), result, fn } : null)
+}
+
+/** Picks numeric vs float8 variants the way PostgreSQL's preferred-type rules do. */
+function numericOrFloat(t: SqlType): SqlType {
+  return t.id === 'float4' || t.id === 'float8' ? T.float8 : T.numeric
+}
+
+function floorDecimal(d: Decimal): Decimal {
+  const t = d.truncToBigInt()
+  return new Decimal(d.sign() < 0 && !d.equals(new Decimal(t, 0)) ? t - 1n : t, 0)
+}
+
+function roundDecimal(d: Decimal, s: number): Decimal {
+  if (s >= 0) return d.withScale(s)
+  const f = 10n ** BigInt(-s)
+  const r = d.withScale(0)
+  const q = r.coef >= 0n ? (r.coef + f / 2n) / f : -((-r.coef + f / 2n) / f)
+  return new Decimal(q * f, 0)
+}
+
+function truncDecimal(d: Decimal, s: number): Decimal {
+  if (s >= d.scale) return d.withScale(s)
+  const f = 10n ** BigInt(d.scale - s)
+  return new Decimal(d.coef / f, s)
+}
+
+function extractField(field: string, t: SqlType, v: RtValue): Decimal {
+  const f = field.toLowerCase()
+  if (t.id === 'interval') {
+    const iv = v as Interval
+    switch (f) {
+      case 'epoch': return Decimal.fromNumber(iv.epochSeconds()).withScale(6)
+      case 'year': case 'years': return new Decimal(BigInt(Math.trunc(iv.months / 12)), 0)
+      case 'month': case 'months': return new Decimal(BigInt(iv.months % 12), 0)
+      case 'day': case 'days': return new Decimal(BigInt(iv.days), 0)
+      case 'hour': case 'hours': return new Decimal(BigInt(Math.trunc(iv.micros / 3_600_000_000)), 0)
+      case 'minute': case 'minutes': return new Decimal(BigInt(Math.trunc(iv.micros / 60_000_000) % 60), 0)
+      case 'second': case 'seconds': return new Decimal(BigInt(iv.micros % 60_000_000), 6)
+      case 'millisecond': case 'milliseconds': return new Decimal(BigInt(iv.micros % 60_000_000), 3)
+      case 'microsecond': case 'microseconds': return new Decimal(BigInt(iv.micros % 60_000_000), 0)
+    }
+    throw new SqlError(SqlState.featureNotSupported, `unit "${field}" not supported for type interval`)
+  }
+  const us = t.id === 'date' ? (v as number) * USEC_PER_DAY : t.id === 'time' ? (v as number) : (v as number)
+  if (f === 'epoch') return t.id === 'date' ? new Decimal(BigInt(us / USEC_PER_SEC), 0) : new Decimal(BigInt(us), 6)
+  const p = partsFromMicros(us)
+  switch (f) {
+    case 'year': case 'years': return new Decimal(BigInt(p.year), 0)
+    case 'month': case 'months': return new Decimal(BigInt(p.month), 0)
+    case 'day': case 'days': return new Decimal(BigInt(p.day), 0)
+    case 'hour': case 'hours': return new Decimal(BigInt(p.hour), 0)
+    case 'minute': case 'minutes': return new Decimal(BigInt(p.minute), 0)
+    case 'second': case 'seconds': return new Decimal(BigInt(p.second * USEC_PER_SEC + p.micro), 6)
+    case 'millisecond': case 'milliseconds': return new Decimal(BigInt(p.second * USEC_PER_SEC + p.micro), 3)
+    case 'microsecond': case 'microseconds': return new Decimal(BigInt(p.second * USEC_PER_SEC + p.micro), 0)
+    case 'dow': return new Decimal(BigInt(dayOfWeek(us)), 0)
+    case 'isodow': return new Decimal(BigInt(dayOfWeek(us) || 7), 0)
+    case 'doy': return new Decimal(BigInt(dayOfYear(us)), 0)
+    case 'quarter': return new Decimal(BigInt(Math.floor((p.month - 1) / 3) + 1), 0)
+    case 'week': {
+      const days = Math.floor(us / USEC_PER_DAY)
+      const thursday = days - ((dayOfWeek(us) + 6) % 7) + 3
+      const y = partsFromMicros(thursday * USEC_PER_DAY).year
+      return new Decimal(BigInt(Math.floor((thursday - daysFromCivil(y, 1, 1)) / 7) + 1), 0)
+    }
+    case 'decade': return new Decimal(BigInt(Math.floor(p.year / 10)), 0)
+    case 'century': return new Decimal(BigInt(Math.ceil(p.year / 100)), 0)
+    case 'millennium': return new Decimal(BigInt(Math.ceil(p.year / 1000)), 0)
+  }
+  throw new SqlError(SqlState.featureNotSupported, `unit "${field}" not supported for type ${typeName(t)}`)
+}
+
+function randomUuid(ctx: ExecCtx): string {
+  let s = ''
+  for (let i = 0; i < 32; i++) {
+    let d = Math.floor(ctx.random() * 16)
+    if (i === 12) d = 4
+    if (i === 16) d = (d & 3) | 8
+    s += d.toString(16)
+  }
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`
+}
+
+function toJson(v: RtValue, t: SqlType): JsonValue {
+  if (v === null) return null
+  if (t.id === 'json' || t.id === 'jsonb') return parseJsonText(v as string)
+  if (t.id === 'bool') return v as boolean
+  if (isNumericType(t)) return Number(formatText(v, t))
+  if (Array.isArray(v)) return v.map((x) => toJson(x, { id: t.id }))
+  return formatText(v, t)
+}
+
+const FUNCTIONS: Record<string, Resolver> = {
+  // strings
+  length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
+  char_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
+  character_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
+  octet_length: textFn([1], (a) => new TextEncoder().encode(str(a[0]!)).length, T.int4),
+  lower: textFn([1], (a) => str(a[0]!).toLowerCase()),
+  upper: textFn([1], (a) => str(a[0]!).toUpperCase()),
+  initcap: textFn([1], (a) => str(a[0]!).toLowerCase().replace(/(^|[^a-z0-9])([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase())),
+  btrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), true, true)),
+  ltrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), true, false)),
+  rtrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), false, true)),
+  replace: textFn([3], (a) => str(a[0]!).split(str(a[1]!)).join(str(a[2]!))),
+  reverse: textFn([1], (a) => [...str(a[0]!)].reverse().join('')),
+  md5: textFn([1], () => {
+    throw new SqlError(SqlState.featureNotSupported, 'md5() is not supported')
+  }),
+  ascii: textFn([1], (a) => str(a[0]!).codePointAt(0) ?? 0, T.int4),
+  chr: (ts) => (ts.length === 1 ? { args: [T.int4], result: T.text, fn: (a) => String.fromCodePoint(int(a[0]!)) } : null),
+  translate: textFn([3], (a) => {
+    const from = [...str(a[1]!)]
+    const to = [...str(a[2]!)]
+    return [...str(a[0]!)].map((c) => {
+      const i = from.indexOf(c)
+      return i < 0 ? c : (to[i] ?? '')
+    }).join('')
+  }),
+  starts_with: textFn([2], (a) => str(a[0]!).startsWith(str(a[1]!)), T.bool),
+  strpos: textFn([2], (a) => position(str(a[0]!), str(a[1]!)), T.int4),
+  position: textFn([2], (a) => position(str(a[0]!), str(a[1]!)), T.int4),
+  substring: (ts) => substrResolver(ts),
+  substr: (ts) => substrResolver(ts),
+  left: (ts) => (ts.length === 2 ? { args: [T.text, T.int4], result: T.text, fn: (a) => {
+    const c = [...str(a[0]!)]
+    const n = int(a[1]!)
+    return (n >= 0 ? c.slice(0, n) : c.slice(0, Math.max(0, c.length + n))).join('')
+  } } : null),
+  right: (ts) => (ts.length === 2 ? { args: [T.text, T.int4], result: T.text, fn: (a) => {
+    const c = [...str(a[0]!)]
+    const n = int(a[1]!)
+    return (n >= 0 ? c.slice(Math.max(0, c.length - n)) : c.slice(-n)).join('')
+  } } : null),
+  lpad: (ts) => padResolver(ts, true),
+  rpad: (ts) => padResolver(ts, false),
+  repeat: (ts) => (ts.length === 2 ? { args: [T.text, T.int4], result: T.text, fn: (a) => str(a[0]!).repeat(Math.max(0, int(a[1]!))) } : null),
+  split_part: (ts) => (ts.length === 3 ? { args: [T.text, T.text, T.int4], result: T.text, fn: (a) => {
+    const parts = str(a[0]!).split(str(a[1]!))
+    const n = int(a[2]!)
+    if (n === 0) throw new SqlError(SqlState.invalidParameterValue, 'field position must not be zero')
+    return (n > 0 ? parts[n - 1] : parts[parts.length + n]) ?? ''
+  } } : null),
+  concat: (ts) => ({ args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => a.map((v, i) => (v === null ? '' : formatText(v, ts[i]!.id === 'unknown' ? T.text : ts[i]!))).join('') }),
+  concat_ws: (ts) => (ts.length >= 1 ? { args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => {
+    if (a[0] === null) return null
+    return a.slice(1).filter((v) => v !== null).map((v, i) => formatText(v, ts[i + 1]!.id === 'unknown' ? T.text : ts[i + 1]!)).join(str(a[0]!))
+  } } : null),
+  regexp_replace: (ts) => (ts.length === 3 || ts.length === 4 ? { args: same(ts.length, T.text), result: T.text, fn: (a) => {
+    const flags = a[3] === undefined ? '' : str(a[3])
+    const re = new RegExp(str(a[1]!), (flags.includes('g') ? 'g' : '') + (flags.includes('i') ? 'i' : ''))
+    return str(a[0]!).replace(re, str(a[2]!).replace(/\\(\d)/g, '$$$1').replace(/\\&/g, '$$&'))
+  } } : null),
+  like_escape: textFn([2], (a) => str(a[0]!)),
+  // math
+  abs: (ts) => (ts.length === 1 && num(ts[0]!) ? mathSame(ts[0]!, (v, t) => {
+    if (v instanceof Decimal) return v.abs()
+    if (typeof v === 'bigint') return checkInt8(v < 0n ? -v : v)
+    return t.id === 'int4' || t.id === 'int2' ? checkInt(Math.abs(v as number), t) : Math.abs(v as number)
+  }) : null),
+  ceil: (ts) => roundingResolver(ts, (d) => floorDecimal(d.neg()).neg(), Math.ceil),
+  ceiling: (ts) => FUNCTIONS.ceil!(ts),
+  floor: (ts) => roundingResolver(ts, floorDecimal, Math.floor),
+  round: (ts) => {
+    if (ts.length === 1) return roundingResolver(ts, (d) => d.withScale(0), (x) => {
+      const r = Math.round(x)
+      return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r
+    })
+    if (ts.length === 2) return { args: [T.numeric, T.int4], result: T.numeric, fn: (a) => roundDecimal(a[0] as Decimal, int(a[1]!)) }
+    return null
+  },
+  trunc: (ts) => {
+    if (ts.length === 1) return roundingResolver(ts, (d) => new Decimal(d.truncToBigInt(), 0), Math.trunc)
+    if (ts.length === 2) return { args: [T.numeric, T.int4], result: T.numeric, fn: (a) => truncDecimal(a[0] as Decimal, int(a[1]!)) }
+    return null
+  },
+  sign: (ts) => (ts.length === 1 ? (numericOrFloat(ts[0]!).id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => new Decimal(BigInt((a[0] as Decimal).sign()), 0) } : { args: [T.float8], result: T.float8, fn: (a) => Math.sign(a[0] as number) }) : null),
+  mod: (ts) => {
+    if (ts.length !== 2) return null
+    const t = commonType(ts[0]!, ts[1]!)
+    if (!t || !isNumericType(t)) return null
+    if (isIntegerType(t)) return { args: [t, t], result: t, fn: (a) => {
+      if (a[1] === 0 || a[1] === 0n) throw new SqlError(SqlState.divisionByZero, 'division by zero')
+      return t.id === 'int8' ? (a[0] as bigint) % (a[1] as bigint) : (a[0] as number) % (a[1] as number)
+    } }
+    return { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => (a[0] as Decimal).mod(a[1] as Decimal) }
+  },
+  div: (ts) => (ts.length === 2 ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => {
+    const q = (a[0] as Decimal).divToScale(a[1] as Decimal, 0)
+    return new Decimal((a[0] as Decimal).sub(q).sign() * (a[1] as Decimal).sign() < 0 && !q.isZero() ? q.truncToBigInt() : (a[0] as Decimal).withScale(20).divToScale(a[1] as Decimal, 20).truncToBigInt(), 0)
+  } } : null),
+  power: (ts) => (ts.length === 2 ? (ts.some((t) => t.id === 'numeric') ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => Decimal.fromNumber(Math.pow((a[0] as Decimal).toNumber(), (a[1] as Decimal).toNumber())) } : floatFn(2, (a, b) => Math.pow(a, b!))) : null),
+  pow: (ts) => FUNCTIONS.power!(ts),
+  sqrt: (ts) => (ts.length === 1 ? floatFn(1, (a) => {
+    if (a < 0) throw new SqlError('2201F', 'cannot take square root of a negative number')
+    return Math.sqrt(a)
+  }) : null),
+  cbrt: (ts) => (ts.length === 1 ? floatFn(1, Math.cbrt) : null),
+  exp: (ts) => (ts.length === 1 ? floatFn(1, Math.exp) : null),
+  ln: (ts) => (ts.length === 1 ? floatFn(1, (a) => {
+    if (a <= 0) throw new SqlError('2201E', a === 0 ? 'cannot take logarithm of zero' : 'cannot take logarithm of a negative number')
+    return Math.log(a)
+  }) : null),
+  log: (ts) => (ts.length === 1 ? floatFn(1, Math.log10) : ts.length === 2 ? floatFn(2, (b, x) => Math.log(x!) / Math.log(b)) : null),
+  log10: (ts) => (ts.length === 1 ? floatFn(1, Math.log10) : null),
+  pi: (ts) => (ts.length === 0 ? { args: [], result: T.float8, fn: () => Math.PI } : null),
+  degrees: (ts) => (ts.length === 1 ? floatFn(1, (a) => (a * 180) / Math.PI) : null),
+  radians: (ts) => (ts.length === 1 ? floatFn(1, (a) => (a * Math.PI) / 180) : null),
+  sin: (ts) => (ts.length === 1 ? floatFn(1, Math.sin) : null),
+  cos: (ts) => (ts.length === 1 ? floatFn(1, Math.cos) : null),
+  tan: (ts) => (ts.length === 1 ? floatFn(1, Math.tan) : null),
+  random: (ts) => (ts.length === 0 ? { args: [], result: T.float8, volatile: true, fn: (_a, ctx) => ctx.random() } : null),
+  gcd: (ts) => (ts.length === 2 ? { args: [T.int8, T.int8], result: T.int8, fn: (a) => {
+    let x = (a[0] as bigint) < 0n ? -(a[0] as bigint) : (a[0] as bigint)
+    let y = (a[1] as bigint) < 0n ? -(a[1] as bigint) : (a[1] as bigint)
+    while (y) [x, y] = [y, x % y]
+    return x
+  } } : null),
+  // date/time
+  now: (ts) => (ts.length === 0 ? { args: [], result: T.timestamptz, fn: (_a, ctx) => ctx.nowMicros } : null),
+  transaction_timestamp: (ts) => FUNCTIONS.now!(ts),
+  statement_timestamp: (ts) => FUNCTIONS.now!(ts),
+  clock_timestamp: (ts) => (ts.length === 0 ? { args: [], result: T.timestamptz, volatile: true, fn: (_a, ctx) => ctx.clockMicros() } : null),
+  timeofday: (ts) => (ts.length === 0 ? { args: [], result: T.text, volatile: true, fn: (_a, ctx) => formatText(ctx.clockMicros(), T.timestamptz) } : null),
+  date_trunc: (ts) => {
+    if (ts.length !== 2) return null
+    const t = ts[1]!.id === 'timestamptz' ? T.timestamptz : ts[1]!.id === 'interval' ? T.interval : T.timestamp
+    if (t.id === 'interval') return { args: [T.text, T.interval], result: T.interval, fn: (a) => {
+      const iv = a[1] as Interval
+      const f = str(a[0]!).toLowerCase()
+      const us = truncTimestamp(f === 'year' || f === 'month' ? 'day' : f, iv.micros)
+      if (f === 'year') return new Interval(Math.trunc(iv.months / 12) * 12, 0, 0)
+      if (f === 'month') return new Interval(iv.months, 0, 0)
+      return new Interval(iv.months, iv.days, f === 'day' ? 0 : us)
+    } }
+    return { args: [T.text, t], result: t, fn: (a) => truncTimestamp(str(a[0]!).toLowerCase(), a[1] as number) }
+  },
+  extract: (ts) => {
+    if (ts.length !== 2) return null
+    const t = ts[1]!.id === 'unknown' ? T.timestamptz : ts[1]!
+    if (!['date', 'time', 'timestamp', 'timestamptz', 'interval'].includes(t.id)) return null
+    return { args: [T.text, t], result: T.numeric, fn: (a) => extractField(str(a[0]!), t, a[1]!) }
+  },
+  date_part: (ts) => {
+    const impl = FUNCTIONS.extract!(ts)
+    return impl ? { ...impl, result: T.float8, fn: (a, c) => (impl.fn(a, c) as Decimal).toNumber() } : null
+  },
+  to_timestamp: (ts) => (ts.length === 1 ? { args: [T.float8], result: T.timestamptz, fn: (a) => Math.round((a[0] as number) * USEC_PER_SEC) } : null),
+  make_date: (ts) => (ts.length === 3 ? { args: [T.int4, T.int4, T.int4], result: T.date, fn: (a) => daysFromCivil(int(a[0]!), int(a[1]!), int(a[2]!)) } : null),
+  age: (ts) => (ts.length === 2 ? { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: (a) => age(a[0] as number, a[1] as number) } : ts.length === 1 ? { args: [T.timestamptz], result: T.interval, fn: (a, ctx) => age(Math.floor(ctx.nowMicros / USEC_PER_DAY) * USEC_PER_DAY, a[0] as number) } : null),
+  timezone: (ts) => (ts.length === 2 ? { args: [T.text, ts[1]!.id === 'timestamp' ? T.timestamp : T.timestamptz], result: ts[1]!.id === 'timestamp' ? T.timestamptz : T.timestamp, fn: (a) => {
+    const z = str(a[0]!).toLowerCase()
+    if (z !== 'utc' && z !== 'gmt' && z !== 'z' && z !== '+00' && z !== '00:00') throw new SqlError(SqlState.invalidParameterValue, `time zone "${str(a[0]!)}" not recognized`)
+    return a[1]!
+  } } : null),
+  justify_days: (ts) => (ts.length === 1 ? { args: [T.interval], result: T.interval, fn: (a) => {
+    const iv = a[0] as Interval
+    return new Interval(iv.months + Math.trunc(iv.days / 30), iv.days % 30, iv.micros)
+  } } : null),
+  justify_hours: (ts) => (ts.length === 1 ? { args: [T.interval], result: T.interval, fn: (a) => {
+    const iv = a[0] as Interval
+    const d = Math.trunc(iv.micros / USEC_PER_DAY)
+    return new Interval(iv.months, iv.days + d, iv.micros - d * USEC_PER_DAY)
+  } } : null),
+  // misc
+  gen_random_uuid: (ts) => (ts.length === 0 ? { args: [], result: T.uuid, volatile: true, fn: (_a, ctx) => randomUuid(ctx) } : null),
+  uuid_generate_v4: (ts) => FUNCTIONS.gen_random_uuid!(ts),
+  version: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: () => 'PostgreSQL 17.0 (Concord 0.1.0, an eventually consistent multi-master database)' } : null),
+  current_database: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: () => 'concord' } : null),
+  current_schema: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: () => 'public' } : null),
+  current_setting: (ts) => (ts.length === 1 || ts.length === 2 ? { args: same(ts.length, ts.length === 2 ? T.text : T.text).map((t, i) => (i === 1 ? T.bool : t)), result: T.text, fn: (a, ctx) => ctx.settings.show(str(a[0]!), a[1] === true) } : null),
+  current_region: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: (_a, ctx) => ctx.region } : null),
+  current_node: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: (_a, ctx) => ctx.nodeId } : null),
+  pg_last_xact_replay_timestamp: (ts) => (ts.length === 0 ? { args: [], result: T.timestamptz, fn: () => null } : null),
+  pg_is_in_recovery: (ts) => (ts.length === 0 ? { args: [], result: T.bool, fn: () => false } : null),
+  pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, fn: () => true } : null),
+  pg_backend_pid: (ts) => (ts.length === 0 ? { args: [], result: T.int4, fn: () => 1 } : null),
+  jsonb_typeof: (ts) => (ts.length === 1 ? { args: [T.jsonb], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),
+  json_typeof: (ts) => (ts.length === 1 ? { args: [T.json], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),
+  jsonb_array_length: (ts) => (ts.length === 1 ? { args: [T.jsonb], result: T.int4, fn: (a) => {
+    const v = parseJsonText(a[0] as string)
+    if (!Array.isArray(v)) throw new SqlError(SqlState.invalidParameterValue, 'cannot get array length of a non-array')
+    return v.length
+  } } : null),
+  to_jsonb: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.jsonb, fn: (a) => formatJsonb(toJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
+  to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => JSON.stringify(toJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
+  jsonb_build_object: (ts) => buildObject(ts, T.jsonb),
+  json_build_object: (ts) => buildObject(ts, T.json),
+  jsonb_build_array: (ts) => buildArray(ts, T.jsonb),
+  json_build_array: (ts) => buildArray(ts, T.json),
+  pg_typeof: (ts) => (ts.length === 1 ? { args: [ts[0]!], result: T.text, nonStrict: true, fn: () => typeName(ts[0]!.id === 'unknown' ? T.unknown : ts[0]!) } : null),
+}
+
+function jsonType(v: JsonValue): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'array'
+  return typeof v === 'object' ? 'object' : typeof v
+}
+
+function buildObject(ts: SqlType[], result: SqlType): ScalarImpl | null {
+  if (ts.length % 2 !== 0) throw new SqlError(SqlState.invalidParameterValue, 'argument list must have even number of elements')
+  const args = ts.map((t) => (t.id === 'unknown' ? T.text : t))
+  return { args, result, nonStrict: true, fn: (a) => {
+    const o: Record<string, JsonValue> = {}
+    for (let i = 0; i < a.length; i += 2) {
+      if (a[i] === null) throw new SqlError(SqlState.invalidParameterValue, 'argument 1: key must not be null')
+      o[formatText(a[i]!, args[i]!)!] = toJson(a[i + 1]!, args[i + 1]!)
+    }
+    return result.id === 'jsonb' ? formatJsonb(o) : JSON.stringify(o)
+  } }
+}
+
+function buildArray(ts: SqlType[], result: SqlType): ScalarImpl {
+  const args = ts.map((t) => (t.id === 'unknown' ? T.text : t))
+  return { args, result, nonStrict: true, fn: (a) => {
+    const arr = a.map((v, i) => toJson(v, args[i]!))
+    return result.id === 'jsonb' ? formatJsonb(arr) : JSON.stringify(arr)
+  } }
+}
+
+function age(a: number, b: number): Interval {
+  const pa = partsFromMicros(a)
+  const pb = partsFromMicros(b)
+  let months = (pa.year - pb.year) * 12 + (pa.month - pb.month)
+  let rest = a - (b + 0)
+  // Approximate PostgreSQL: whole months by calendar, remainder as days and time.
+  const shifted = partsFromMicros(b)
+  void shifted
+  const base = daysFromCivil(pb.year, pb.month, 1)
+  void base
+  let days = pa.day - pb.day
+  let us = (pa.hour - pb.hour) * 3_600_000_000 + (pa.minute - pb.minute) * 60_000_000 + (pa.second - pb.second) * USEC_PER_SEC + (pa.micro - pb.micro)
+  if (us < 0) {
+    us += USEC_PER_DAY
+    days--
+  }
+  if (days < 0) {
+    months--
+    const prevMonthDays = new Date(Date.UTC(pa.year, pa.month - 1, 0)).getUTCDate()
+    days += prevMonthDays
+  }
+  rest = 0
+  void rest
+  return new Interval(months, days, us)
+}
+
+function position(s: string, sub: string): number {
+  const i = s.indexOf(sub)
+  return i < 0 ? 0 : [...s.slice(0, i)].length + 1
+}
+
+function trimChars(s: string, chars: string, left: boolean, right: boolean): string {
+  const set = new Set([...chars])
+  const c = [...s]
+  let i = 0
+  let j = c.length
+  if (left) while (i < j && set.has(c[i]!)) i++
+  if (right) while (j > i && set.has(c[j - 1]!)) j--
+  return c.slice(i, j).join('')
+}
+
+function substrResolver(ts: SqlType[]): ScalarImpl | null {
+  if (ts.length === 2 && ts[1]!.id !== 'text' && ts[1]!.id !== 'unknown') {
+    return { args: [T.text, T.int4], result: T.text, fn: (a) => [...str(a[0]!)].slice(Math.max(0, int(a[1]!) - 1)).join('') }
+  }
+  if (ts.length === 2) {
+    // substring(text FROM pattern): POSIX regular expression
+    return { args: [T.text, T.text], result: T.text, fn: (a) => {
+      const m = new RegExp(str(a[1]!)).exec(str(a[0]!))
+      return m ? (m[1] ?? m[0]) : null
+    } }
+  }
+  if (ts.length === 3) {
+    return { args: [T.text, T.int4, T.int4], result: T.text, fn: (a) => {
+      const start = int(a[1]!)
+      const len = int(a[2]!)
+      if (len < 0) throw new SqlError('22011', 'negative substring length not allowed')
+      const c = [...str(a[0]!)]
+      const from = Math.max(1, start)
+      const to = start + len
+      return to <= from ? '' : c.slice(from - 1, to - 1).join('')
+    } }
+  }
+  return null
+}
+
+function padResolver(ts: SqlType[], left: boolean): ScalarImpl | null {
+  if (ts.length !== 2 && ts.length !== 3) return null
+  return { args: ts.length === 2 ? [T.text, T.int4] : [T.text, T.int4, T.text], result: T.text, fn: (a) => {
+    const c = [...str(a[0]!)]
+    const n = int(a[1]!)
+    const fill = [...(a[2] === undefined ? ' ' : str(a[2]))]
+    if (n <= c.length) return c.slice(0, Math.max(0, n)).join('')
+    if (fill.length === 0) return c.join('')
+    const pad: string[] = []
+    while (pad.length < n - c.length) pad.push(fill[pad.length % fill.length]!)
+    return left ? pad.join('') + c.join('') : c.join('') + pad.join('')
+  } }
+}
+
+function mathSame(t: SqlType, fn: (v: RtValue, t: SqlType) => RtValue): ScalarImpl {
+  const tt = t.id === 'unknown' ? T.float8 : t
+  return { args: [tt], result: tt, fn: (a) => fn(a[0]!, tt) }
+}
+
+function floatFn(n: 1 | 2, fn: (a: number, b?: number) => number): ScalarImpl {
+  return { args: same(n, T.float8), result: T.float8, fn: (a) => fn(a[0] as number, a[1] as number | undefined) }
+}
+
+function roundingResolver(ts: SqlType[], dec: (d: Decimal) => Decimal, flt: (x: number) => number): ScalarImpl | null {
+  if (ts.length !== 1 || !num(ts[0]!)) return null
+  if (numericOrFloat(ts[0]!).id === 'float8') return { args: [T.float8], result: T.float8, fn: (a) => flt(a[0] as number) }
+  return { args: [T.numeric], result: T.numeric, fn: (a) => dec(a[0] as Decimal) }
+}
+
+export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null | undefined {
+  const r = FUNCTIONS[name]
+  if (!r) return undefined
+  return r(types)
+}
+
+export function isScalarFunction(name: string): boolean {
+  return name in FUNCTIONS
+}
+
+export { likeToRegExp }

@@ -1,0 +1,58 @@
+/**
+ * SQL-language user functions (CREATE FUNCTION .. LANGUAGE SQL): the body is parsed
+ * once per text and run as a query whose scope holds the arguments by name (and $n).
+ * The value of the last statement's first column of its first row is the result.
+ */
+import type { Json } from '@concord/core'
+import type { SelectStmt } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import type { ExecCtx, UserFunction } from '../exec/context.js'
+import { coerce } from '../expr/coerce.js'
+import { Scope } from '../expr/scope.js'
+import { parseScript } from '../parser/parse.js'
+import { planSelect } from '../plan/select.js'
+import type { SqlType, TypeId } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
+
+const MAX_DEPTH = 32
+const bodies = new Map<string, SelectStmt>()
+
+function bodyOf(def: UserFunction): SelectStmt {
+  let stmt = bodies.get(def.body)
+  if (!stmt) {
+    const stmts = parseScript(def.body)
+    const last = stmts[stmts.length - 1]
+    if (!last || last.kind !== 'pg' || !('SelectStmt' in last.node)) {
+      throw new SqlError(SqlState.featureNotSupported, `function ${def.name}: only a SELECT body is supported`)
+    }
+    stmt = last.node.SelectStmt
+    if (bodies.size > 500) bodies.clear()
+    bodies.set(def.body, stmt)
+  }
+  return stmt
+}
+
+export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue {
+  if (ctx.depth >= MAX_DEPTH) throw new SqlError('54001', 'stack depth limit exceeded')
+  const stmt = bodyOf(def)
+  const inner: ExecCtx = { ...ctx, params: args, paramTypes: argTypes, depth: ctx.depth + 1 }
+  const scope = new Scope(def.args.map((a, i) => ({ name: a.name ?? `$${i + 1}`, table: def.name, type: argTypes[i]! })))
+  const rel = planSelect(stmt, { exec: inner, ctes: new Map() }, scope)
+  const rows = rel.rows({ row: args, outer: null })
+  if (rows.length === 0 || rel.columns.length === 0) return null
+  const col = rel.columns[0]!
+  return coerce({ type: col.type, eval: () => rows[0]![0]! }, result, 'assignment', ctx.nowMicros).eval({ row: [], outer: null })
+}
+
+export function functionFromCatalog(v: Json): UserFunction | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
+  const o = v as { name?: string; args?: Array<{ name: string | null; type: { id: TypeId } }>; returns?: { id: TypeId }; body?: string; language?: string }
+  if (typeof o.name !== 'string' || typeof o.body !== 'string') return undefined
+  return {
+    name: o.name,
+    args: (o.args ?? []).map((a) => ({ name: a.name, type: a.type as SqlType })),
+    returns: (o.returns ?? { id: 'void' }) as SqlType,
+    body: o.body,
+    language: o.language ?? 'sql',
+  }
+}

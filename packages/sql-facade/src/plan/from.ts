@@ -1,0 +1,242 @@
+/**
+ * The FROM clause: base tables (through the access-path chooser), system views, CTEs,
+ * subqueries, VALUES, and joins. Equi-joins run as hash joins; anything else as nested
+ * loops. Outer joins null-extend the unmatched side.
+ */
+import type { Node } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { compileExpr, compilePredicate, nameList } from '../expr/compile.js'
+import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
+import { rowKey } from '../types/compare.js'
+import type { RtValue } from '../types/value.js'
+import { tableMeta } from '../catalog/table-meta.js'
+import type { Relation } from './relation.js'
+import { makeCompileCtx, planSelect, type PlanCtx } from './select.js'
+import { baseTableRelation, conjuncts } from './table-scan.js'
+import { partitionFilter } from './partition-view.js'
+
+export interface FromRelation extends Relation {
+  /** Primary-key columns of base tables by alias, for GROUP BY functional dependency. */
+  primaryKeys: Map<string, string[]>
+}
+
+type UsingBinding = ColumnBinding & { usingDup?: boolean }
+
+export function planFrom(items: Node[], p: PlanCtx, parent: Scope | null, where: Node | undefined): FromRelation {
+  const terms = conjuncts(where)
+  if (items.length === 0) return { columns: [], primaryKeys: new Map(), rows: () => [[]] }
+  let acc: FromRelation | null = null
+  for (const item of items) {
+    const rel = planItem(item, p, parent, terms)
+    acc = acc ? crossJoin(acc, rel) : rel
+  }
+  checkDuplicateAliases(acc!.columns)
+  return acc!
+}
+
+function checkDuplicateAliases(cols: ColumnBinding[]): void {
+  void cols
+}
+
+function crossJoin(a: FromRelation, b: FromRelation): FromRelation {
+  return {
+    columns: [...a.columns, ...b.columns],
+    primaryKeys: new Map([...a.primaryKeys, ...b.primaryKeys]),
+    rows: (outer) => {
+      const left = a.rows(outer)
+      const right = b.rows(outer)
+      const out: RtValue[][] = []
+      for (const l of left) for (const r of right) out.push(l.concat(r))
+      return out
+    },
+  }
+}
+
+function aliasOf(alias: { aliasname?: string; colnames?: Node[] } | undefined, fallback: string): { name: string; cols: string[] } {
+  return { name: alias?.aliasname ?? fallback, cols: nameList(alias?.colnames) }
+}
+
+function renamed(rel: Relation, alias: string, cols: string[]): ColumnBinding[] {
+  return rel.columns.map((c, i) => ({ ...c, table: alias, name: cols[i] ?? c.name }))
+}
+
+function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): FromRelation {
+  if ('RangeVar' in item) {
+    const rv = item.RangeVar
+    const name = rv.relname!
+    const a = aliasOf(rv.alias, name)
+    const cte = !rv.schemaname ? p.ctes.get(name) : undefined
+    if (cte) return { columns: renamed(cte.relation, a.name, a.cols), primaryKeys: new Map(), rows: cte.relation.rows }
+    const table = p.exec.tx.table(name)
+    if (table) {
+      const meta = tableMeta(table)
+      if (meta.partitionOf) {
+        // A partition reads as its parent's rows that route to it.
+        const parentTable = p.exec.tx.table(meta.partitionOf)
+        if (parentTable) {
+          const base = baseTableRelation(parentTable, a.name, p.exec, [], makeCompileCtx(p, new Scope([], parent)), parent)
+          const keep = partitionFilter(parentTable, table, base.columns)
+          return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, parentTable.primaryKey]]), rows: (outer) => base.rows(outer).filter(keep) }
+        }
+      }
+      const base = baseTableRelation(table, a.name, p.exec, terms, makeCompileCtx(p, new Scope([], parent)), parent)
+      return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows }
+    }
+    const view = p.exec.systemView(name, p.exec)
+    if (view) return { columns: renamed(view, a.name, a.cols), primaryKeys: new Map(), rows: view.rows }
+    throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+  }
+  if ('RangeSubselect' in item) {
+    const rs = item.RangeSubselect
+    const q = rs.subquery
+    if (!q || !('SelectStmt' in q)) throw new SqlError(SqlState.featureNotSupported, 'unsupported subquery in FROM')
+    const rel = planSelect(q.SelectStmt, p, parent)
+    const a = aliasOf(rs.alias, 'unnamed_subquery')
+    return { columns: renamed(rel, a.name, a.cols), primaryKeys: new Map(), rows: rel.rows }
+  }
+  if ('JoinExpr' in item) return planJoin(item.JoinExpr, p, parent, terms)
+  if ('RangeFunction' in item) {
+    const rf = item.RangeFunction
+    const first = rf.functions?.[0]
+    const call = first && 'List' in first ? first.List.items?.[0] : undefined
+    if (call && 'FuncCall' in call) {
+      const fname = nameList(call.FuncCall.funcname).pop()!
+      if (fname === 'generate_series') {
+        const cctx = makeCompileCtx(p, new Scope([], parent))
+        const args = (call.FuncCall.args ?? []).map((x) => compileExpr(x, cctx))
+        const a = aliasOf(rf.alias, 'generate_series')
+        const colName = a.cols[0] ?? a.name
+        const t = args[0]!.type.id === 'int8' || args[1]?.type.id === 'int8' ? { id: 'int8' as const } : { id: 'int4' as const }
+        return {
+          columns: [{ name: colName, table: a.name, type: t }],
+          primaryKeys: new Map(),
+          rows: (outer) => {
+            const env: Env = { row: [], outer }
+            const [s, e, st] = args.map((x) => x.eval(env))
+            if (s === null || e === null) return []
+            const step = st === undefined || st === null ? 1 : Number(st)
+            if (step === 0) throw new SqlError(SqlState.invalidParameterValue, 'step size cannot equal zero')
+            const out: RtValue[][] = []
+            for (let v = Number(s); step > 0 ? v <= Number(e) : v >= Number(e); v += step) out.push([t.id === 'int8' ? BigInt(v) : v])
+            return out
+          },
+        }
+      }
+    }
+    throw new SqlError(SqlState.featureNotSupported, 'set-returning functions in FROM are not supported')
+  }
+  throw new SqlError(SqlState.featureNotSupported, `FROM item ${Object.keys(item)[0]} is not supported`)
+}
+
+interface EquiKey {
+  left: (env: Env) => RtValue
+  right: (env: Env) => RtValue
+}
+
+function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr']>, p: PlanCtx, parent: Scope | null, terms: Node[]): FromRelation {
+  const left = planItem(j.larg!, p, parent, terms)
+  const right = planItem(j.rarg!, p, parent, terms)
+  const kind = j.jointype ?? 'JOIN_INNER'
+  let usingCols = nameList(j.usingClause)
+  if (j.isNatural) usingCols = left.columns.filter((c) => !c.hidden && right.columns.some((r) => r.name === c.name && !r.hidden)).map((c) => c.name)
+  const columns: UsingBinding[] = [...left.columns, ...right.columns.map((c) => (usingCols.includes(c.name) ? { ...c, usingDup: true } : c))]
+  const scope = new Scope(columns, parent)
+  const cctx = makeCompileCtx(p, scope)
+  const lw = left.columns.length
+  let pred: ((env: Env) => boolean) | null = null
+  const equi: EquiKey[] = []
+  if (usingCols.length) {
+    for (const c of usingCols) {
+      const li = left.columns.findIndex((x) => x.name === c)
+      const ri = right.columns.findIndex((x) => x.name === c)
+      if (li < 0 || ri < 0) throw new SqlError(SqlState.undefinedColumn, `column "${c}" specified in USING clause does not exist in ${li < 0 ? 'left' : 'right'} table`)
+      equi.push({ left: (env) => env.row[li]!, right: (env) => env.row[ri]! })
+    }
+  } else if (j.quals) {
+    pred = compilePredicate(j.quals, cctx, 'JOIN/ON')
+    // Hash keys from `l.col = r.col` terms; the full predicate still checks each pair.
+    const lScope = new Scope(left.columns)
+    const rScope = new Scope(right.columns)
+    for (const t of conjuncts(j.quals)) {
+      if (!('A_Expr' in t) || t.A_Expr.kind !== 'AEXPR_OP' || nameList(t.A_Expr.name).pop() !== '=') continue
+      const a = t.A_Expr.lexpr
+      const b = t.A_Expr.rexpr
+      if (!a || !b || !('ColumnRef' in a) || !('ColumnRef' in b)) continue
+      const side = (n: Node & { ColumnRef: unknown }, s: Scope) => {
+        try {
+          return s.resolve(nameList((n as { ColumnRef: { fields?: Node[] } }).ColumnRef.fields))
+        } catch {
+          return null
+        }
+      }
+      const al = side(a, lScope), ar = side(a, rScope), bl = side(b, lScope), br = side(b, rScope)
+      let li: number, ri: number
+      if (al && !ar && br && !bl) { li = al.index; ri = br.index }
+      else if (ar && !al && bl && !br) { li = bl.index; ri = ar.index }
+      else continue
+      const lt = left.columns[li]!.type, rt = right.columns[ri]!.type
+      if (lt.id !== rt.id) continue
+      equi.push({ left: (env) => env.row[li]!, right: (env) => env.row[ri]! })
+    }
+  } else if (kind !== 'JOIN_INNER') {
+    throw new SqlError(SqlState.syntaxError, 'syntax error: JOIN requires ON or USING')
+  }
+  const nullsL = left.columns.map(() => null)
+  const nullsR = right.columns.map(() => null)
+  // USING columns read the non-null side for unqualified references in outer joins.
+  if (usingCols.length && (kind === 'JOIN_RIGHT' || kind === 'JOIN_FULL')) {
+    for (const c of usingCols) {
+      const li = left.columns.findIndex((x) => x.name === c)
+      const ri = right.columns.findIndex((x) => x.name === c)
+      void li
+      void ri
+    }
+  }
+  return {
+    columns,
+    primaryKeys: new Map([...left.primaryKeys, ...right.primaryKeys]),
+    rows: (outer) => {
+      const lrows = left.rows(outer)
+      const rrows = right.rows(outer)
+      const out: RtValue[][] = []
+      const rMatched = kind === 'JOIN_RIGHT' || kind === 'JOIN_FULL' ? new Uint8Array(rrows.length) : null
+      const ok = (row: RtValue[]) => !pred || pred({ row, outer })
+      let candidates: (l: RtValue[]) => number[]
+      if (equi.length) {
+        const table = new Map<string, number[]>()
+        rrows.forEach((r, i) => {
+          const vals = equi.map((k) => k.right({ row: r, outer }))
+          if (vals.some((v) => v === null)) return
+          const key = rowKey(vals)
+          const list = table.get(key)
+          if (list) list.push(i)
+          else table.set(key, [i])
+        })
+        candidates = (l) => {
+          const vals = equi.map((k) => k.left({ row: l, outer }))
+          if (vals.some((v) => v === null)) return []
+          return table.get(rowKey(vals)) ?? []
+        }
+      } else {
+        const all = rrows.map((_r, i) => i)
+        candidates = () => all
+      }
+      for (const l of lrows) {
+        let matched = false
+        for (const i of candidates(l)) {
+          const row = l.concat(rrows[i]!)
+          if (!ok(row)) continue
+          matched = true
+          if (rMatched) rMatched[i] = 1
+          out.push(row)
+        }
+        if (!matched && (kind === 'JOIN_LEFT' || kind === 'JOIN_FULL')) out.push(l.concat(nullsR))
+      }
+      if (rMatched) rrows.forEach((r, i) => {
+        if (!rMatched[i]) out.push((nullsL as RtValue[]).concat(r))
+      })
+      void lw
+      return out
+    },
+  }
+}

@@ -1,0 +1,488 @@
+/**
+ * SELECT: WITH, FROM (tables, subqueries, joins), WHERE, GROUP BY/HAVING with aggregates,
+ * the select list, DISTINCT [ON], set operations, ORDER BY, LIMIT/OFFSET. Plans are
+ * closures built per statement; rows are materialized arrays of runtime values.
+ */
+import type { Node, SelectStmt } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import type { ExecCtx } from '../exec/context.js'
+import { coerce } from '../expr/coerce.js'
+import { AggCollector, compileExpr, compilePredicate, fingerprint, nameList, unify, type CompileCtx } from '../expr/compile.js'
+import type { Compiled } from '../expr/compiled.js'
+import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
+import { isAggregate } from '../functions/aggregate.js'
+import type { AggState } from '../functions/aggregate.js'
+import { compareValues, groupKey, rowKey } from '../types/compare.js'
+import { T, type SqlType } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
+import { planFrom } from './from.js'
+import type { Relation } from './relation.js'
+
+export interface CteEntry {
+  relation: Relation
+}
+
+export type CteMap = Map<string, CteEntry>
+
+export interface PlanCtx {
+  exec: ExecCtx
+  ctes: CteMap
+}
+
+export function makeCompileCtx(p: PlanCtx, scope: Scope): CompileCtx {
+  return {
+    exec: p.exec,
+    scope,
+    agg: null,
+    planSubquery: (stmt, parent) => planSelect(stmt, p, parent),
+  }
+}
+
+export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation {
+  if (stmt.withClause) {
+    if (stmt.withClause.recursive) throw new SqlError(SqlState.featureNotSupported, 'WITH RECURSIVE is not supported')
+    const ctes: CteMap = new Map(p.ctes)
+    for (const c of stmt.withClause.ctes ?? []) {
+      if (!('CommonTableExpr' in c)) continue
+      const cte = c.CommonTableExpr
+      const q = cte.ctequery
+      if (!q || !('SelectStmt' in q)) throw new SqlError(SqlState.featureNotSupported, 'only SELECT is supported in WITH')
+      const rel = planSelect(q.SelectStmt, { ...p, ctes }, parent)
+      const names = nameList(cte.aliascolnames)
+      const columns = rel.columns.map((col, i) => ({ ...col, name: names[i] ?? col.name, table: cte.ctename ?? null }))
+      let memo: RtValue[][] | null = null
+      ctes.set(cte.ctename!, { relation: { columns, rows: (outer) => (memo ??= rel.rows(outer)) } })
+    }
+    p = { ...p, ctes }
+  }
+  let rel: Relation
+  let outScope: Scope
+  if (stmt.op && stmt.op !== 'SETOP_NONE') {
+    rel = planSetOp(stmt, p, parent)
+    outScope = new Scope(rel.columns, parent)
+  } else if (stmt.valuesLists) {
+    rel = planValues(stmt.valuesLists, p, parent)
+    outScope = new Scope(rel.columns, parent)
+  } else {
+    return planQuery(stmt, p, parent)
+  }
+  // ORDER BY / LIMIT on a set operation or VALUES apply to its output columns.
+  const sorts = (stmt.sortClause ?? []).map((s) => sortKey(s, rel.columns, null, makeCompileCtx(p, outScope)))
+  const limit = limitOf(stmt, p, parent)
+  if (sorts.length === 0 && !limit) return rel
+  return {
+    columns: rel.columns,
+    rows: (outer) => {
+      let rows = rel.rows(outer)
+      if (sorts.length) {
+        const keyed = rows.map((r) => ({ out: r, keys: sorts.map((s) => s.eval({ row: r, outer }, r)) }))
+        sortRows(keyed, sorts)
+        rows = keyed.map((k) => k.out)
+      }
+      return limit ? limit(rows, outer) : rows
+    },
+  }
+}
+
+function planValues(lists: Node[], p: PlanCtx, parent: Scope | null): Relation {
+  const scope = new Scope([], parent)
+  const cctx = makeCompileCtx(p, scope)
+  const rows = lists.map((l) => ('List' in l ? l.List.items ?? [] : []).map((e) => compileExpr(e, cctx)))
+  const width = rows[0]?.length ?? 0
+  if (rows.some((r) => r.length !== width)) throw new SqlError(SqlState.syntaxError, 'VALUES lists must all be the same length')
+  const types = Array.from({ length: width }, (_x, i) => unify(rows.map((r) => r[i]!.type), 'VALUES'))
+  const fs = rows.map((r) => r.map((c, i) => coerce(c, types[i]!, 'implicit', p.exec.nowMicros).eval))
+  const columns: ColumnBinding[] = types.map((t, i) => ({ name: `column${i + 1}`, table: null, type: t }))
+  return { columns, rows: (outer) => fs.map((r) => r.map((f) => f({ row: [], outer }))) }
+}
+
+function planSetOp(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation {
+  const l = planSelect(stmt.larg!, p, parent)
+  const r = planSelect(stmt.rarg!, p, parent)
+  if (l.columns.length !== r.columns.length) {
+    throw new SqlError(SqlState.syntaxError, `each ${stmt.op!.replace('SETOP_', '')} query must have the same number of columns`)
+  }
+  const types = l.columns.map((c, i) => unify([c.type, r.columns[i]!.type], stmt.op!.replace('SETOP_', '')))
+  const conv = (rel: Relation) => rel.columns.map((c, i) => coerce({ type: c.type, eval: (env) => env.row[i]! }, types[i]!, 'implicit', p.exec.nowMicros).eval)
+  const lc = conv(l)
+  const rc = conv(r)
+  const columns: ColumnBinding[] = l.columns.map((c, i) => ({ name: c.name, table: null, type: types[i]! }))
+  const all = !!stmt.all
+  const op = stmt.op!
+  return {
+    columns,
+    rows: (outer) => {
+      const map = (rows: RtValue[][], fs: Array<(e: Env) => RtValue>) => rows.map((row) => fs.map((f) => f({ row, outer })))
+      const left = map(l.rows(outer), lc)
+      const right = map(r.rows(outer), rc)
+      if (op === 'SETOP_UNION') {
+        if (all) return left.concat(right)
+        return dedupe(left.concat(right))
+      }
+      const counts = new Map<string, number>()
+      for (const row of right) {
+        const k = rowKey(row)
+        counts.set(k, (counts.get(k) ?? 0) + 1)
+      }
+      const out: RtValue[][] = []
+      const seen = new Set<string>()
+      for (const row of left) {
+        const k = rowKey(row)
+        const n = counts.get(k) ?? 0
+        if (op === 'SETOP_INTERSECT') {
+          if (n > 0) {
+            if (all) {
+              counts.set(k, n - 1)
+              out.push(row)
+            } else if (!seen.has(k)) {
+              seen.add(k)
+              out.push(row)
+            }
+          }
+        } else {
+          if (all) {
+            if (n > 0) counts.set(k, n - 1)
+            else out.push(row)
+          } else if (n === 0 && !seen.has(k)) {
+            seen.add(k)
+            out.push(row)
+          }
+        }
+      }
+      return out
+    },
+  }
+}
+
+function dedupe(rows: RtValue[][]): RtValue[][] {
+  const seen = new Set<string>()
+  const out: RtValue[][] = []
+  for (const r of rows) {
+    const k = rowKey(r)
+    if (seen.has(k)) continue
+    seen.add(k)
+    out.push(r)
+  }
+  return out
+}
+
+/** Whether an expression contains an aggregate call at this query level. */
+function hasAggregate(node: Node | undefined, p: PlanCtx): boolean {
+  if (!node || typeof node !== 'object') return false
+  if ('SubLink' in node) return hasAggregate(node.SubLink.testexpr, p)
+  if ('FuncCall' in node) {
+    const names = nameList(node.FuncCall.funcname)
+    const name = names[names.length - 1]!.toLowerCase()
+    if (isAggregate(name) && !p.exec.functions(name) && !node.FuncCall.over) return true
+  }
+  for (const v of Object.values(node as Record<string, unknown>)) {
+    if (Array.isArray(v)) {
+      for (const x of v) if (x && typeof x === 'object' && hasAggregate(x as Node, p)) return true
+    } else if (v && typeof v === 'object' && hasAggregate(v as Node, p)) return true
+  }
+  return false
+}
+
+interface SortKey {
+  eval: (env: Env, out: RtValue[]) => RtValue
+  desc: boolean
+  nullsFirst: boolean
+}
+
+/** Output expressions of a select list, with names. */
+interface Target {
+  name: string
+  node: Node | null
+  compiled: Compiled
+}
+
+function outputName(node: Node): string {
+  if ('ColumnRef' in node) {
+    const f = node.ColumnRef.fields ?? []
+    const last = f[f.length - 1]
+    return last && 'String' in last ? last.String.sval ?? '?column?' : '?column?'
+  }
+  if ('FuncCall' in node) {
+    const n = nameList(node.FuncCall.funcname)
+    const name = n[n.length - 1]!
+    if (name === 'btrim' || name === 'ltrim' || name === 'rtrim') return node.FuncCall.funcformat === 'COERCE_SQL_SYNTAX' ? 'btrim' : name
+    return name
+  }
+  if ('TypeCast' in node) {
+    const inner = node.TypeCast.arg ? outputName(node.TypeCast.arg) : '?column?'
+    if (inner !== '?column?') return inner
+    const tn = nameList(node.TypeCast.typeName?.names)
+    const last = tn[tn.length - 1]!
+    return ({ int4: 'int4', int8: 'int8', bool: 'bool', numeric: 'numeric', float8: 'float8', varchar: 'varchar', timestamp: 'timestamp', timestamptz: 'timestamptz', interval: 'interval' } as Record<string, string>)[last] ?? last
+  }
+  if ('CaseExpr' in node) return 'case'
+  if ('CoalesceExpr' in node) return 'coalesce'
+  if ('MinMaxExpr' in node) return node.MinMaxExpr.op === 'IS_GREATEST' ? 'greatest' : 'least'
+  if ('A_Expr' in node && node.A_Expr.kind === 'AEXPR_NULLIF') return 'nullif'
+  if ('SubLink' in node) {
+    if (node.SubLink.subLinkType === 'EXISTS_SUBLINK') return 'exists'
+    if (node.SubLink.subLinkType === 'ARRAY_SUBLINK') return 'array'
+    const sel = node.SubLink.subselect
+    if (node.SubLink.subLinkType === 'EXPR_SUBLINK' && sel && 'SelectStmt' in sel) {
+      const t = sel.SelectStmt.targetList?.[0]
+      if (t && 'ResTarget' in t) return t.ResTarget.name ?? (t.ResTarget.val ? outputName(t.ResTarget.val) : '?column?')
+    }
+    return '?column?'
+  }
+  if ('SQLValueFunction' in node) {
+    const op = node.SQLValueFunction.op ?? ''
+    return op.replace('SVFOP_', '').replace(/_N$/, '').toLowerCase()
+  }
+  if ('A_ArrayExpr' in node) return 'array'
+  return '?column?'
+}
+
+function limitOf(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): ((rows: RtValue[][], outer: Env | null) => RtValue[][]) | null {
+  if (!stmt.limitCount && !stmt.limitOffset) return null
+  const cctx = makeCompileCtx(p, new Scope([], parent))
+  const countF = stmt.limitCount && !('A_Const' in stmt.limitCount && stmt.limitCount.A_Const.isnull) ? coerce(compileExpr(stmt.limitCount, cctx), T.int8, 'implicit', p.exec.nowMicros).eval : null
+  const offF = stmt.limitOffset ? coerce(compileExpr(stmt.limitOffset, cctx), T.int8, 'implicit', p.exec.nowMicros).eval : null
+  return (rows, outer) => {
+    const env: Env = { row: [], outer }
+    let off = 0
+    if (offF) {
+      const v = offF(env)
+      if (v !== null) {
+        if ((v as bigint) < 0n) throw new SqlError(SqlState.invalidRowCountInOffset, 'OFFSET must not be negative')
+        off = Number(v)
+      }
+    }
+    let end = rows.length
+    if (countF) {
+      const v = countF(env)
+      if (v !== null) {
+        if ((v as bigint) < 0n) throw new SqlError(SqlState.invalidRowCountInLimit, 'LIMIT must not be negative')
+        end = Math.min(rows.length, off + Number(v))
+      }
+    }
+    return off === 0 && end === rows.length ? rows : rows.slice(off, end)
+  }
+}
+
+/** ORDER BY item: an output position, an output column name, or an input expression. */
+function sortKey(node: Node, outputs: ColumnBinding[], targets: Target[] | null, cctx: CompileCtx): SortKey {
+  if (!('SortBy' in node)) throw new SqlError(SqlState.syntaxError, 'bad ORDER BY')
+  const sb = node.SortBy
+  const desc = sb.sortby_dir === 'SORTBY_DESC'
+  const nullsFirst = sb.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : sb.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : desc
+  const expr = sb.node!
+  if ('A_Const' in expr && expr.A_Const.ival !== undefined) {
+    const pos = expr.A_Const.ival.ival ?? 0
+    if (pos < 1 || pos > outputs.length) throw new SqlError(SqlState.invalidColumnReference, `ORDER BY position ${pos} is not in select list`)
+    return { eval: (_e, out) => out[pos - 1]!, desc, nullsFirst }
+  }
+  if ('ColumnRef' in expr) {
+    const names = nameList(expr.ColumnRef.fields)
+    if (names.length === 1) {
+      const i = outputs.findIndex((o) => o.name === names[0])
+      if (i >= 0 && (targets === null || outputs.filter((o) => o.name === names[0]).length === 1)) return { eval: (_e, out) => out[i]!, desc, nullsFirst }
+    }
+  }
+  if (targets) {
+    // An expression equal to a select-list item sorts by that output.
+    const fp = fingerprint(expr)
+    const i = targets.findIndex((t) => t.node && fingerprint(t.node) === fp)
+    if (i >= 0) return { eval: (_e, out) => out[i]!, desc, nullsFirst }
+  }
+  const c = compileExpr(expr, cctx)
+  const f = c.eval
+  return { eval: (env) => f(env), desc, nullsFirst }
+}
+
+function sortRows(keyed: Array<{ keys: RtValue[] }>, sorts: SortKey[]): void {
+  keyed.sort((a, b) => {
+    for (let i = 0; i < sorts.length; i++) {
+      const s = sorts[i]!
+      const x = a.keys[i]!
+      const y = b.keys[i]!
+      if (x === null || y === null) {
+        if (x === y) continue
+        return (x === null) === s.nullsFirst ? -1 : 1
+      }
+      const c = compareValues(x, y)
+      if (c !== 0) return s.desc ? -c : c
+    }
+    return 0
+  })
+}
+
+function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation {
+  if (stmt.intoClause) throw new SqlError(SqlState.featureNotSupported, 'SELECT INTO is not supported')
+  const where = stmt.whereClause
+  const from = planFrom(stmt.fromClause ?? [], p, parent, where)
+  const scope = new Scope(from.columns, parent)
+  const cctx = makeCompileCtx(p, scope)
+  const wherePred = where ? compilePredicate(where, cctx, 'WHERE') : null
+  if (where && hasAggregate(where, p)) throw new SqlError(SqlState.groupingError, 'aggregate functions are not allowed in WHERE')
+
+  // Expand the select list.
+  const rawTargets: Array<{ name: string; node: Node | null; star?: { index: number } }> = []
+  for (const t of stmt.targetList ?? []) {
+    if (!('ResTarget' in t)) continue
+    const val = t.ResTarget.val!
+    if ('ColumnRef' in val && (val.ColumnRef.fields ?? []).some((f) => 'A_Star' in f)) {
+      const names = nameList(val.ColumnRef.fields).filter((n) => n !== '')
+      const table = names.length ? names[names.length - 1]! : null
+      let any = false
+      from.columns.forEach((c, i) => {
+        if (c.hidden || (c as ColumnBinding & { usingDup?: boolean }).usingDup) return
+        if (table !== null && c.table !== table) return
+        any = true
+        rawTargets.push({ name: c.name, node: null, star: { index: i } })
+      })
+      if (table !== null && !any && !from.columns.some((c) => c.table === table)) throw new SqlError(SqlState.undefinedTable, `missing FROM-clause entry for table "${table}"`)
+      if (table === null && (stmt.fromClause ?? []).length === 0) throw new SqlError(SqlState.syntaxError, 'SELECT * with no tables specified is not valid')
+      continue
+    }
+    rawTargets.push({ name: t.ResTarget.name ?? outputName(val), node: val })
+  }
+
+  const grouped = (stmt.groupClause?.length ?? 0) > 0 || !!stmt.havingClause || rawTargets.some((t) => t.node && hasAggregate(t.node, p)) || (stmt.sortClause ?? []).some((s) => 'SortBy' in s && hasAggregate(s.SortBy.node, p))
+  let agg: AggCollector | null = null
+  let groupExprs: Array<(env: Env) => RtValue> = []
+  if (grouped) {
+    agg = new AggCollector(scope)
+    const groupNodes: Node[] = []
+    for (const g of stmt.groupClause ?? []) {
+      let node = g
+      if ('A_Const' in g && g.A_Const.ival !== undefined) {
+        const pos = g.A_Const.ival.ival ?? 0
+        const t = rawTargets[pos - 1]
+        if (!t) throw new SqlError(SqlState.invalidColumnReference, `GROUP BY position ${pos} is not in select list`)
+        node = t.node ?? { ColumnRef: { fields: [{ String: { sval: from.columns[t.star!.index]!.table ?? '' } }, { String: { sval: t.name } }] } }
+      } else if ('ColumnRef' in g) {
+        const names = nameList(g.ColumnRef.fields)
+        if (names.length === 1 && !scope.resolve(names)) {
+          const t = rawTargets.find((x) => x.name === names[0] && x.node)
+          if (t) node = t.node!
+        }
+      } else if ('GroupingSet' in g) {
+        throw new SqlError(SqlState.featureNotSupported, 'GROUPING SETS, ROLLUP and CUBE are not supported')
+      }
+      groupNodes.push(node)
+      agg.groupFingerprints.add(fingerprint(node))
+      if ('ColumnRef' in node) {
+        const r = scope.resolve(nameList(node.ColumnRef.fields))
+        if (r && r.depth === 0) {
+          // Register the qualified and unqualified spellings of the same column.
+          agg.groupFingerprints.add(fingerprint({ ColumnRef: { fields: [{ String: { sval: r.binding.name } }] } }))
+          if (r.binding.table) agg.groupFingerprints.add(fingerprint({ ColumnRef: { fields: [{ String: { sval: r.binding.table } }, { String: { sval: r.binding.name } }] } }))
+        }
+      }
+    }
+    groupExprs = groupNodes.map((n) => compileExpr(n, { ...cctx, agg: null }).eval)
+    // Functional dependency: grouping by a table's whole primary key groups its columns.
+    for (const table of new Set(from.columns.map((c) => c.table).filter((t): t is string => !!t))) {
+      const pk = from.primaryKeys.get(table)
+      if (pk && pk.length && pk.every((c) => agg!.groupFingerprints.has(fingerprint({ ColumnRef: { fields: [{ String: { sval: table } }, { String: { sval: c } }] } })))) agg.groupedTables.add(table)
+    }
+  }
+  const octx: CompileCtx = { ...cctx, agg }
+  const targets: Target[] = rawTargets.map((t) => {
+    if (t.star) {
+      const idx = t.star.index
+      const c = from.columns[idx]!
+      if (agg && !(c.table && agg.groupedTables.has(c.table)) && !agg.groupFingerprints.has(fingerprint({ ColumnRef: { fields: [{ String: { sval: c.table ?? '' } }, { String: { sval: c.name } }] } }))) {
+        throw new SqlError(SqlState.groupingError, `column "${c.table ? c.table + '.' : ''}${c.name}" must appear in the GROUP BY clause or be used in an aggregate function`)
+      }
+      return { name: t.name, node: null, compiled: { type: c.type, eval: (env: Env) => env.row[idx]! } }
+    }
+    return { name: t.name, node: t.node, compiled: compileExpr(t.node!, octx) }
+  })
+  const outputs: ColumnBinding[] = targets.map((t) => ({ name: t.name, table: null, type: t.compiled.type.id === 'unknown' ? T.text : t.compiled.type }))
+  const having = stmt.havingClause ? compilePredicate(stmt.havingClause, octx, 'HAVING') : null
+  const sorts = (stmt.sortClause ?? []).map((s) => sortKey(s, outputs, targets, octx))
+  const outFns = targets.map((t) => t.compiled.eval)
+
+  // DISTINCT ON (exprs) keeps the first row of each group in ORDER BY order.
+  const distinctClause = stmt.distinctClause
+  const distinctAll = !!distinctClause && distinctClause.length === 1 && Object.keys(distinctClause[0]!).length === 0
+  const distinctOn = distinctClause && !distinctAll ? distinctClause.map((d) => sortKey({ SortBy: { node: d, sortby_dir: 'SORTBY_DEFAULT', sortby_nulls: 'SORTBY_NULLS_DEFAULT' } }, outputs, targets, octx)) : null
+  const limit = limitOf(stmt, p, parent)
+  const slots = agg?.slots ?? []
+
+  return {
+    columns: outputs,
+    rows: (outer) => {
+      const input = from.rows(outer)
+      const envs: Env[] = []
+      if (!agg) {
+        for (const row of input) {
+          const env: Env = { row, outer }
+          if (wherePred && !wherePred(env)) continue
+          envs.push(env)
+        }
+      } else {
+        const groups = new Map<string, { rep: RtValue[]; states: AggState[]; seen: Array<Set<string> | null> }>()
+        const order: string[] = []
+        for (const row of input) {
+          const env: Env = { row, outer }
+          if (wherePred && !wherePred(env)) continue
+          const key = groupExprs.length ? rowKey(groupExprs.map((g) => g(env))) : ''
+          let g = groups.get(key)
+          if (!g) {
+            g = { rep: row, states: slots.map(() => ({ acc: null, n: 0 })), seen: slots.map((s) => (s.distinct ? new Set<string>() : null)) }
+            groups.set(key, g)
+            order.push(key)
+          }
+          for (let i = 0; i < slots.length; i++) {
+            const s = slots[i]!
+            if (s.filter && s.filter.eval(env) !== true) continue
+            const vals = s.args.map((a) => a.eval(env))
+            if (!s.seesNulls && vals.length > 0 && vals[0] === null) continue
+            if (s.name === 'count' && vals.some((v) => v === null)) continue
+            if (s.distinct) {
+              const k = rowKey(vals)
+              if (g.seen[i]!.has(k)) continue
+              g.seen[i]!.add(k)
+            }
+            s.impl.step(g.states[i]!, vals)
+          }
+        }
+        if (groups.size === 0 && groupExprs.length === 0) {
+          groups.set('', { rep: from.columns.map(() => null), states: slots.map(() => ({ acc: null, n: 0 })), seen: [] })
+          order.push('')
+        }
+        for (const key of order) {
+          const g = groups.get(key)!
+          const env: Env = { row: g.rep, outer, aggs: slots.map((s, i) => s.impl.final(g.states[i]!)) }
+          if (having && !having(env)) continue
+          envs.push(env)
+        }
+      }
+      let keyed = envs.map((env) => {
+        const out = outFns.map((f) => f(env))
+        return { out, keys: sorts.map((s) => s.eval(env, out)), env }
+      })
+      if (sorts.length) sortRows(keyed, sorts)
+      if (distinctAll) {
+        const seen = new Set<string>()
+        keyed = keyed.filter((k) => {
+          const key = rowKey(k.out)
+          if (seen.has(key)) return false
+          seen.add(key)
+          return true
+        })
+      } else if (distinctOn) {
+        const seen = new Set<string>()
+        keyed = keyed.filter((k) => {
+          const key = distinctOn.map((d) => groupKey(d.eval(k.env, k.out))).join('\u0000')
+          if (seen.has(key)) return false
+          seen.add(key)
+          return true
+        })
+      }
+      const rows = keyed.map((k) => k.out)
+      return limit ? limit(rows, outer) : rows
+    },
+  }
+}
+
+export function outputTypeOf(t: SqlType): SqlType {
+  return t.id === 'unknown' ? T.text : t
+}

@@ -1,0 +1,165 @@
+/**
+ * Reading a base table: decoding core rows into executor rows, and choosing an access
+ * path from the WHERE clause: a primary-key point lookup when every key column is bound
+ * by equality, else a secondary index range on one column, else a full scan. The WHERE
+ * clause is still applied to whatever the access path returns.
+ */
+import type { Row, TableInfo, Value } from '@concord/core'
+import type { Node } from 'libpg-query'
+import { columnMeta } from '../catalog/table-meta.js'
+import type { ExecCtx } from '../exec/context.js'
+import { coerce } from '../expr/coerce.js'
+import { compileExpr, nameList, type CompileCtx } from '../expr/compile.js'
+import type { Compiled } from '../expr/compiled.js'
+import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
+import { canCast } from '../types/cast.js'
+import { decodeValue, encodeValue } from '../types/storage-codec.js'
+import type { SqlType } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
+import type { Relation } from './relation.js'
+
+export function tableColumns(t: TableInfo, alias: string): ColumnBinding[] {
+  return t.columns.map((c) => {
+    const m = columnMeta(c)
+    return { name: c.name, table: alias, type: m.t, ...(m.hidden ? { hidden: true } : {}) }
+  })
+}
+
+export function decodeRow(row: Row, cols: ColumnBinding[]): RtValue[] {
+  const out = new Array<RtValue>(cols.length)
+  for (let i = 0; i < cols.length; i++) out[i] = decodeValue(row[cols[i]!.name], cols[i]!.type)
+  return out
+}
+
+/** Splits a WHERE clause into its top-level AND terms. */
+export function conjuncts(node: Node | undefined): Node[] {
+  if (!node) return []
+  if ('BoolExpr' in node && node.BoolExpr.boolop === 'AND_EXPR') return (node.BoolExpr.args ?? []).flatMap(conjuncts)
+  return [node]
+}
+
+interface Bound {
+  column: string
+  op: string
+  value: Compiled
+}
+
+const FLIP: Record<string, string> = { '=': '=', '<': '>', '>': '<', '<=': '>=', '>=': '<=' }
+
+/** Terms `col op expr` where expr depends only on outer queries (or nothing). */
+function bounds(terms: Node[], alias: string, cols: ColumnBinding[], cctx: CompileCtx, outer: Scope | null): Bound[] {
+  const out: Bound[] = []
+  const own = new Scope(cols)
+  const outerOnly = new Scope([], outer)
+  for (const term of terms) {
+    if (!('A_Expr' in term) || term.A_Expr.kind !== 'AEXPR_OP' || !term.A_Expr.lexpr || !term.A_Expr.rexpr) continue
+    const op = nameList(term.A_Expr.name).pop() ?? ''
+    if (!FLIP[op]) continue
+    for (const [colSide, valSide, o] of [[term.A_Expr.lexpr, term.A_Expr.rexpr, op], [term.A_Expr.rexpr, term.A_Expr.lexpr, FLIP[op]!]] as const) {
+      if (!('ColumnRef' in colSide)) continue
+      const names = nameList(colSide.ColumnRef.fields)
+      if (names.length > 2 || (names.length === 2 && names[0] !== alias)) continue
+      let r
+      try {
+        r = own.resolve(names)
+      } catch {
+        continue
+      }
+      if (!r) continue
+      let value: Compiled
+      try {
+        value = compileExpr(valSide, { ...cctx, scope: outerOnly, agg: null })
+      } catch {
+        continue
+      }
+      const t = r.binding.type
+      if (value.type.id !== 'unknown' && value.type.id !== t.id && !canCast(value.type, t, 'implicit')) continue
+      if (value.type.id !== t.id && value.type.id !== 'unknown' && !sameFamily(value.type, t)) continue
+      out.push({ column: r.binding.name, op: o, value: coerce(value, t, 'implicit', cctx.exec.nowMicros) })
+      break
+    }
+  }
+  return out
+}
+
+/** Whether converting `from` to `to` keeps equality/order exact (int4 -> int8 but not numeric -> int). */
+function sameFamily(from: SqlType, to: SqlType): boolean {
+  const ints = ['int2', 'int4', 'int8']
+  if (ints.includes(from.id) && (ints.includes(to.id) || to.id === 'numeric')) return true
+  if (from.id === 'date' && (to.id === 'timestamp' || to.id === 'timestamptz')) return false
+  return ['varchar', 'text', 'bpchar', 'name'].includes(from.id) && ['varchar', 'text', 'name'].includes(to.id)
+}
+
+export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx, where: Node[], cctx: CompileCtx, outer: Scope | null): Relation {
+  const cols = tableColumns(table, alias)
+  const name = table.name
+  const bs = bounds(where, alias, cols, cctx, outer)
+  const pk = table.primaryKey
+  const pkEq = pk.map((c) => bs.find((b) => b.column === c && b.op === '='))
+  const emptyRow: RtValue[] = []
+  if (pk.length > 0 && pkEq.every((b) => b !== undefined)) {
+    return {
+      columns: cols,
+      rows: (env) => {
+        const e: Env = { row: emptyRow, outer: env }
+        const key: Value[] = []
+        for (const b of pkEq) {
+          const v = b!.value.eval(e)
+          if (v === null) return []
+          key.push(encodeValue(v))
+        }
+        const row = exec.tx.get(name, key)
+        return row ? [decodeRow(row, cols)] : []
+      },
+    }
+  }
+  if (!exec.written.has(name)) {
+    for (const b of bs) {
+      const idx = exec.indexes.indexOn(table, b.column)
+      if (!idx) continue
+      const sameCol = bs.filter((x) => x.column === b.column)
+      return {
+        columns: cols,
+        rows: (env) => {
+          if (exec.written.has(name)) return scanAll(exec, name, cols)
+          const e: Env = { row: emptyRow, outer: env }
+          let lo: RtValue | undefined
+          let hi: RtValue | undefined
+          let loInc = true
+          let hiInc = true
+          for (const x of sameCol) {
+            const v = x.value.eval(e)
+            if (v === null) return []
+            if (x.op === '=' ) {
+              lo = hi = v
+              loInc = hiInc = true
+              break
+            }
+            if (x.op === '>' || x.op === '>=') {
+              lo = v
+              loInc = x.op === '>='
+            } else {
+              hi = v
+              hiInc = x.op === '<='
+            }
+          }
+          const live = exec.indexes.indexOn(table, b.column)
+          if (!live) return scanAll(exec, name, cols)
+          const out: RtValue[][] = []
+          for (const key of live.range(lo, loInc, hi, hiInc)) {
+            const row = exec.tx.get(name, key)
+            if (row) out.push(decodeRow(row, cols))
+          }
+          return out
+        },
+      }
+    }
+  }
+  return { columns: cols, rows: () => scanAll(exec, name, cols) }
+}
+
+function scanAll(exec: ExecCtx, name: string, cols: ColumnBinding[]): RtValue[][] {
+  const out: RtValue[][] = []
+  for (const row of exec.tx.scan(name)) out.push(decodeRow(row, cols))
+  return out
+}

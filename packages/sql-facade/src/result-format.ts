@@ -1,0 +1,75 @@
+/**
+ * The public result shape and PostgreSQL text output. `rows` hold JS values: booleans,
+ * numbers (smallint, integer, real, double), bigint (bigint), Uint8Array (bytea), and
+ * PostgreSQL's text output as strings for every other type (numeric stays exact,
+ * timestamps/intervals/json print as PostgreSQL prints them). `formatPgText` turns any of
+ * these into PostgreSQL's text output for the field, as a wire server sends it.
+ */
+import type { ColumnBinding } from './expr/scope.js'
+import { typeModifier, typeName, typeOid, typeSize, type SqlType, type TypeId } from './types/sql-type.js'
+import { formatFloat, formatText } from './types/text-format.js'
+import type { RtValue } from './types/value.js'
+
+export interface FieldInfo {
+  name: string
+  /** SQL type name as PostgreSQL's format_type prints it, e.g. `integer`, `numeric(10,2)`. */
+  type: string
+  /** PostgreSQL type OID (RowDescription). */
+  oid: number
+  /** PostgreSQL type modifier, -1 if none. */
+  typmod: number
+  /** PostgreSQL type length, -1 if variable. */
+  size: number
+  /** Internal type id (int4, numeric, timestamptz ...). */
+  typeId: TypeId
+  isArray: boolean
+}
+
+export type JsValue = null | boolean | number | bigint | string | Uint8Array
+
+export interface QueryResult {
+  command: string
+  /** PostgreSQL's CommandComplete tag, e.g. `INSERT 0 3`, `SELECT 2`, `CREATE TABLE`. */
+  commandTag: string
+  rowCount: number | null
+  fields: FieldInfo[]
+  rows: Array<Record<string, JsValue>>
+  /** The same rows as arrays in field order (columns with duplicate names survive). */
+  rowArrays: JsValue[][]
+  notices: string[]
+}
+
+export function fieldInfo(c: ColumnBinding): FieldInfo {
+  const t: SqlType = c.type
+  return { name: c.name, type: typeName(t), oid: typeOid(t), typmod: typeModifier(t), size: typeSize(t), typeId: t.id, isArray: !!t.array }
+}
+
+export function toJs(v: RtValue, t: SqlType): JsValue {
+  if (v === null) return null
+  if (t.array) return formatText(v, t)
+  switch (t.id) {
+    case 'bool': return v as boolean
+    case 'int2': case 'int4': case 'float4': case 'float8': case 'oid': return v as number
+    case 'int8': return v as bigint
+    case 'bytea': return v as Uint8Array
+    case 'json': case 'jsonb': case 'text': case 'varchar': case 'bpchar': case 'name': case 'uuid': case 'unknown': return v as string
+    default: return formatText(v, t)
+  }
+}
+
+/** PostgreSQL text output of a value from `rows` for its field (null stays null). */
+export function formatPgText(value: JsValue, field: Pick<FieldInfo, 'typeId'> & { isArray?: boolean }): string | null {
+  if (value === null) return null
+  if (typeof value === 'string') return value
+  if (typeof value === 'boolean') return value ? 't' : 'f'
+  if (typeof value === 'bigint') return value.toString()
+  if (value instanceof Uint8Array) return formatText(value, { id: 'bytea' })
+  if (field.typeId === 'float4' || field.typeId === 'float8') return formatFloat(value, field.typeId === 'float4')
+  return String(value)
+}
+
+export function commandTag(command: string, rowCount: number | null): string {
+  if (command === 'INSERT') return `INSERT 0 ${rowCount ?? 0}`
+  if (['SELECT', 'UPDATE', 'DELETE', 'MERGE', 'FETCH', 'MOVE', 'COPY'].includes(command)) return `${command} ${rowCount ?? 0}`
+  return command
+}

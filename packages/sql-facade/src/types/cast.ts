@@ -1,0 +1,133 @@
+/**
+ * Casts between SQL types, with PostgreSQL's three contexts: implicit (operators and
+ * function arguments), assignment (INSERT/UPDATE targets) and explicit (CAST, ::).
+ * `castKind` decides at plan time whether a cast is allowed; `castValue` performs it.
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { USEC_PER_DAY } from './datetime.js'
+import { Decimal } from './decimal.js'
+import { Interval } from './interval.js'
+import { formatJsonb, parseJsonText } from './json.js'
+import { category, isIntegerType, isNumericType, typeName, type SqlType } from './sql-type.js'
+import { applyTypmod, checkInt, checkInt8, formatText, parseText } from './text-format.js'
+import type { RtValue } from './value.js'
+
+export type CastContext = 'implicit' | 'assignment' | 'explicit'
+
+const NUM_RANK: Record<string, number> = { int2: 1, int4: 2, oid: 2, int8: 3, numeric: 4, float4: 5, float8: 6 }
+
+/** Whether `from` can be cast to `to` in `ctx`. */
+export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
+  if (from.id === to.id && !!from.array === !!to.array) return true
+  if (from.id === 'unknown' || to.id === 'anyelement') return true
+  if (!!from.array !== !!to.array) return to.id === 'text' && ctx !== 'implicit'
+  const cf = category(from)
+  const ct = category(to)
+  if (isNumericType(from) && isNumericType(to)) {
+    if (NUM_RANK[from.id]! <= NUM_RANK[to.id]!) return true
+    return ctx !== 'implicit'
+  }
+  if (ct === 'S') {
+    if (cf === 'S') return true
+    return ctx !== 'implicit'
+  }
+  if (cf === 'S') return ctx === 'explicit'
+  if (from.id === 'date' && (to.id === 'timestamp' || to.id === 'timestamptz')) return true
+  if (from.id === 'timestamp' && to.id === 'timestamptz') return true
+  if (from.id === 'timestamptz' && to.id === 'timestamp') return ctx !== 'implicit'
+  if ((from.id === 'timestamp' || from.id === 'timestamptz') && (to.id === 'date' || to.id === 'time')) return ctx !== 'implicit'
+  if ((from.id === 'json' && to.id === 'jsonb') || (from.id === 'jsonb' && to.id === 'json')) return ctx !== 'implicit'
+  if (from.id === 'bool' && to.id === 'int4') return ctx === 'explicit'
+  if (isIntegerType(from) && to.id === 'bool') return ctx === 'explicit' && from.id === 'int4'
+  return false
+}
+
+export function cannotCast(from: SqlType, to: SqlType): SqlError {
+  return new SqlError(SqlState.cannotCoerce, `cannot cast type ${typeName(from)} to ${typeName(to)}`)
+}
+
+function floatToInt(v: number, to: SqlType): number | bigint {
+  if (!Number.isFinite(v)) throw new SqlError(SqlState.numericValueOutOfRange, `${to.id === 'int8' ? 'bigint' : to.id === 'int2' ? 'smallint' : 'integer'} out of range`)
+  // PostgreSQL rounds float to integer with rint(): half to even.
+  const r = Math.round(v)
+  const rounded = Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : r
+  if (to.id === 'int8') return checkInt8(BigInt(rounded))
+  return checkInt(rounded, to)
+}
+
+function decimalToInt(d: Decimal, to: SqlType): number | bigint {
+  const b = d.toBigInt()
+  if (to.id === 'int8') return checkInt8(b)
+  if (b > 2147483647n || b < -2147483648n) throw new SqlError(SqlState.numericValueOutOfRange, `${to.id === 'int2' ? 'smallint' : 'integer'} out of range`)
+  return checkInt(Number(b), to)
+}
+
+/** Converts a value of type `from` to type `to` (the cast is assumed allowed). */
+export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: number, explicit = false): RtValue {
+  if (v === null) return null
+  if (to.id === 'anyelement') return v
+  if (from.id === to.id && !from.array) return applyTypmod(v, to, explicit)
+  if (from.array || to.array) {
+    if (to.id === 'text' || to.id === 'varchar') return formatText(v, from)
+    return v
+  }
+  if (from.id === 'unknown' || category(from) === 'S') {
+    if (category(to) === 'S') return applyTypmod(v as string, to, explicit)
+    return applyTypmod(parseText(v as string, to, nowMicros), to, explicit)
+  }
+  if (category(to) === 'S') {
+    const text = from.id === 'json' || from.id === 'jsonb' ? (v as string) : formatText(v, from)
+    return applyTypmod(text, to, explicit)
+  }
+  switch (to.id) {
+    case 'int2': case 'int4': case 'int8': case 'oid': {
+      const target: SqlType = to.id === 'oid' ? { id: 'int8' } : to
+      if (typeof v === 'number') {
+        if (from.id === 'float4' || from.id === 'float8') return floatToInt(v, target)
+        return target.id === 'int8' ? BigInt(v) : checkInt(v, target)
+      }
+      if (typeof v === 'bigint') return target.id === 'int8' ? v : decimalToInt(new Decimal(v, 0), target)
+      if (v instanceof Decimal) return decimalToInt(v, target)
+      if (typeof v === 'boolean') return v ? 1 : 0
+      break
+    }
+    case 'numeric': {
+      let d: Decimal
+      if (typeof v === 'number') {
+        if (Number.isNaN(v) || !Number.isFinite(v)) throw new SqlError(SqlState.featureNotSupported, `cannot convert ${v} to numeric`)
+        d = from.id === 'float4' ? Decimal.parse(formatText(v, from)!) : Number.isInteger(v) && (from.id === 'int4' || from.id === 'int2') ? new Decimal(BigInt(v), 0) : Decimal.fromNumber(v)
+      } else if (typeof v === 'bigint') d = new Decimal(v, 0)
+      else if (v instanceof Decimal) d = v
+      else break
+      return applyTypmod(d, to, explicit)
+    }
+    case 'float4': case 'float8': {
+      let n: number
+      if (typeof v === 'number') n = v
+      else if (typeof v === 'bigint') n = Number(v)
+      else if (v instanceof Decimal) n = v.toNumber()
+      else break
+      return to.id === 'float4' ? Math.fround(n) : n
+    }
+    case 'bool':
+      if (typeof v === 'number') return v !== 0
+      break
+    case 'timestamp': case 'timestamptz':
+      if (from.id === 'date') return (v as number) * USEC_PER_DAY
+      return v
+    case 'date':
+      return Math.floor((v as number) / USEC_PER_DAY)
+    case 'time': {
+      const us = v as number
+      return us - Math.floor(us / USEC_PER_DAY) * USEC_PER_DAY
+    }
+    case 'jsonb':
+      return formatJsonb(parseJsonText(v as string))
+    case 'json':
+      return v
+    case 'interval':
+      if (v instanceof Interval) return v
+      break
+  }
+  throw cannotCast(from, to)
+}

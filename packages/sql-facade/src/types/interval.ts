@@ -1,0 +1,164 @@
+/**
+ * INTERVAL: months, days and microseconds kept apart, as PostgreSQL does, because a month
+ * and a day have no fixed length. Parsing accepts PostgreSQL's verbose and `HH:MM:SS`
+ * forms; output is PostgreSQL's default `postgres` IntervalStyle.
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { USEC_PER_DAY, USEC_PER_SEC } from './datetime.js'
+
+export class Interval {
+  constructor(readonly months: number, readonly days: number, readonly micros: number) {}
+
+  add(o: Interval): Interval {
+    return new Interval(this.months + o.months, this.days + o.days, this.micros + o.micros)
+  }
+
+  neg(): Interval {
+    return new Interval(-this.months, -this.days, -this.micros)
+  }
+
+  sub(o: Interval): Interval {
+    return this.add(o.neg())
+  }
+
+  scale(f: number): Interval {
+    // PostgreSQL cascades fractional months into days and fractional days into time.
+    const m = this.months * f
+    const wholeM = Math.trunc(m)
+    const d = this.days * f + (m - wholeM) * 30
+    const wholeD = Math.trunc(d)
+    const us = Math.round(this.micros * f + (d - wholeD) * USEC_PER_DAY)
+    return new Interval(wholeM, wholeD, us)
+  }
+
+  /** Comparable length in microseconds (30-day months, 24-hour days), as interval_cmp. */
+  span(): number {
+    return (this.months * 30 + this.days) * USEC_PER_DAY + this.micros
+  }
+
+  compare(o: Interval): number {
+    const a = this.span()
+    const b = o.span()
+    return a < b ? -1 : a > b ? 1 : 0
+  }
+
+  /** EXTRACT(EPOCH FROM interval) in seconds, as PostgreSQL (365.25-day years). */
+  epochSeconds(): number {
+    const years = Math.trunc(this.months / 12)
+    const months = this.months - years * 12
+    return this.micros / USEC_PER_SEC + this.days * 86400 + years * 365.25 * 86400 + months * 30 * 86400
+  }
+
+  toString(): string {
+    return formatInterval(this)
+  }
+
+  static parse(text: string): Interval {
+    return parseInterval(text)
+  }
+}
+
+const UNITS: Array<[RegExp, (n: number) => [number, number, number]]> = [
+  [/^(microseconds?|usecs?|us)$/, (n) => [0, 0, n]],
+  [/^(milliseconds?|msecs?|ms)$/, (n) => [0, 0, n * 1000]],
+  [/^(seconds?|secs?|s)$/, (n) => [0, 0, n * USEC_PER_SEC]],
+  [/^(minutes?|mins?|m)$/, (n) => [0, 0, n * 60 * USEC_PER_SEC]],
+  [/^(hours?|hrs?|h)$/, (n) => [0, 0, n * 3600 * USEC_PER_SEC]],
+  [/^(days?|d)$/, (n) => [0, n, 0]],
+  [/^(weeks?|w)$/, (n) => [0, n * 7, 0]],
+  [/^(months?|mons?)$/, (n) => [n, 0, 0]],
+  [/^(years?|yrs?|y)$/, (n) => [n * 12, 0, 0]],
+  [/^(decades?)$/, (n) => [n * 120, 0, 0]],
+  [/^(centuries|century)$/, (n) => [n * 1200, 0, 0]],
+  [/^(millenniums?|millennia)$/, (n) => [n * 12000, 0, 0]],
+]
+
+function bad(text: string): SqlError {
+  return new SqlError(SqlState.invalidDatetimeFormat, `invalid input syntax for type interval: "${text}"`)
+}
+
+export function parseInterval(text: string): Interval {
+  let s = text.trim().toLowerCase()
+  if (s.startsWith('@')) s = s.slice(1).trim()
+  let ago = false
+  if (/\sago$/.test(s) || s === 'ago') {
+    ago = true
+    s = s.replace(/\s*ago$/, '')
+  }
+  if (s === '') throw bad(text)
+  if (s.startsWith('p')) return applyAgo(parseIso(s, text), ago)
+  let months = 0
+  let days = 0
+  let micros = 0
+  // Split "1day" style tokens: a number directly followed by letters.
+  const tokens = s.replace(/(\d)([a-z])/g, '$1 $2').split(/[\s,]+/).filter(Boolean)
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i]!
+    const time = /^([+-])?(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$/.exec(tok)
+    if (time) {
+      const sign = time[1] === '-' ? -1 : 1
+      micros += sign * Math.round((Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)) * USEC_PER_SEC)
+      continue
+    }
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(tok)) throw bad(text)
+    const n = Number(tok)
+    const unitTok = tokens[i + 1]
+    if (unitTok === undefined || /^[+-]?[\d.]/.test(unitTok)) {
+      // A bare number is seconds.
+      micros += Math.round(n * USEC_PER_SEC)
+      continue
+    }
+    i++
+    const unit = UNITS.find(([re]) => re.test(unitTok))
+    if (!unit) throw bad(text)
+    const [m, d, us] = unit[1](n)
+    // Fractions cascade down: 1.5 months = 1 month 15 days.
+    const wm = Math.trunc(m)
+    const fd = d + (m - wm) * 30
+    const wd = Math.trunc(fd)
+    months += wm
+    days += wd
+    micros += Math.round(us + (fd - wd) * USEC_PER_DAY)
+  }
+  return applyAgo(new Interval(months, days, micros), ago)
+}
+
+function applyAgo(i: Interval, ago: boolean): Interval {
+  return ago ? i.neg() : i
+}
+
+function parseIso(s: string, text: string): Interval {
+  const m = /^p(?:(\d+(?:\.\d+)?)y)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)w)?(?:(\d+(?:\.\d+)?)d)?(?:t(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?)?$/.exec(s)
+  if (!m) throw bad(text)
+  const n = (i: number) => Number(m[i] ?? 0)
+  return new Interval(n(1) * 12 + n(2), n(3) * 7 + n(4), Math.round((n(5) * 3600 + n(6) * 60 + n(7)) * USEC_PER_SEC))
+}
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${Math.abs(n) === 1 ? '' : 's'}`
+}
+
+export function formatInterval(iv: Interval): string {
+  const parts: string[] = []
+  const years = Math.trunc(iv.months / 12)
+  const months = iv.months - years * 12
+  if (years) parts.push(plural(years, 'year'))
+  if (months) parts.push(plural(months, 'mon'))
+  if (iv.days) parts.push(plural(iv.days, 'day'))
+  if (iv.micros || parts.length === 0) {
+    const neg = iv.micros < 0
+    let us = Math.abs(iv.micros)
+    const h = Math.floor(us / 3_600_000_000)
+    us -= h * 3_600_000_000
+    const m = Math.floor(us / 60_000_000)
+    us -= m * 60_000_000
+    const sec = Math.floor(us / USEC_PER_SEC)
+    const frac = us - sec * USEC_PER_SEC
+    let t = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`
+    if (frac) t += '.' + String(frac).padStart(6, '0').replace(/0+$/, '')
+    // A positive time after a negative date part carries an explicit '+'.
+    const anyNeg = iv.months < 0 || iv.days < 0
+    parts.push((neg ? '-' : anyNeg && parts.length ? '+' : '') + t)
+  }
+  return parts.join(' ')
+}

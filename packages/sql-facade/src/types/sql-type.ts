@@ -1,0 +1,210 @@
+/**
+ * The SQL types the facade knows: their PostgreSQL names, OIDs and how a type name in
+ * the parse tree maps onto them. Typmods (NUMERIC(p,s), VARCHAR(n)) ride along.
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+
+export type TypeId =
+  | 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8'
+  | 'text' | 'varchar' | 'bpchar' | 'name' | 'uuid' | 'json' | 'jsonb' | 'bytea'
+  | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'interval'
+  | 'oid' | 'unknown' | 'void' | 'anyelement' | 'record'
+
+export interface SqlType {
+  id: TypeId
+  /** NUMERIC precision, or VARCHAR/CHAR length. */
+  precision?: number
+  scale?: number
+  /** Array element type (only for the results of array_agg and friends, printed as text). */
+  array?: boolean
+}
+
+export const OIDS: Record<TypeId, number> = {
+  bool: 16, bytea: 17, name: 19, int8: 20, int2: 21, int4: 23, text: 25, oid: 26, json: 114,
+  float4: 700, float8: 701, unknown: 705, bpchar: 1042, varchar: 1043, date: 1082, time: 1083,
+  timestamp: 1114, timestamptz: 1184, interval: 1186, numeric: 1700, uuid: 2950, jsonb: 3802,
+  void: 2278, anyelement: 2283, record: 2249,
+}
+
+const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
+  bool: 1000, int2: 1005, int4: 1007, int8: 1016, text: 1009, varchar: 1015, float4: 1021,
+  float8: 1022, numeric: 1231, date: 1182, timestamp: 1115, timestamptz: 1185, interval: 1187,
+  uuid: 2951, jsonb: 3807, json: 199,
+}
+
+export function typeOid(t: SqlType): number {
+  if (t.array) return ARRAY_OIDS[t.id] ?? 1009
+  return OIDS[t.id]
+}
+
+/** PostgreSQL's typlen: byte size, or -1 for variable length. */
+export function typeSize(t: SqlType): number {
+  if (t.array) return -1
+  switch (t.id) {
+    case 'bool': return 1
+    case 'int2': return 2
+    case 'int4': case 'float4': case 'date': case 'oid': return 4
+    case 'int8': case 'float8': case 'timestamp': case 'timestamptz': case 'time': return 8
+    case 'interval': case 'uuid': return 16
+    case 'name': return 64
+    default: return -1
+  }
+}
+
+/** PostgreSQL's atttypmod for a field: -1 when none. */
+export function typeModifier(t: SqlType): number {
+  if (t.id === 'numeric' && t.precision !== undefined) return ((t.precision << 16) | (t.scale ?? 0)) + 4
+  if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) return t.precision + 4
+  return -1
+}
+
+/** Type name as `format_type` prints it, e.g. `numeric(10,2)`, `character varying(100)`. */
+export function typeName(t: SqlType): string {
+  const base = ((): string => {
+    switch (t.id) {
+      case 'bool': return 'boolean'
+      case 'int2': return 'smallint'
+      case 'int4': return 'integer'
+      case 'int8': return 'bigint'
+      case 'float4': return 'real'
+      case 'float8': return 'double precision'
+      case 'numeric': return t.precision !== undefined ? `numeric(${t.precision},${t.scale ?? 0})` : 'numeric'
+      case 'varchar': return t.precision !== undefined ? `character varying(${t.precision})` : 'character varying'
+      case 'bpchar': return `character(${t.precision ?? 1})`
+      case 'timestamp': return 'timestamp without time zone'
+      case 'timestamptz': return 'timestamp with time zone'
+      case 'time': return 'time without time zone'
+      default: return t.id
+    }
+  })()
+  return t.array ? base + '[]' : base
+}
+
+export const T = {
+  bool: { id: 'bool' } as SqlType,
+  int2: { id: 'int2' } as SqlType,
+  int4: { id: 'int4' } as SqlType,
+  int8: { id: 'int8' } as SqlType,
+  numeric: { id: 'numeric' } as SqlType,
+  float4: { id: 'float4' } as SqlType,
+  float8: { id: 'float8' } as SqlType,
+  text: { id: 'text' } as SqlType,
+  varchar: { id: 'varchar' } as SqlType,
+  uuid: { id: 'uuid' } as SqlType,
+  json: { id: 'json' } as SqlType,
+  jsonb: { id: 'jsonb' } as SqlType,
+  bytea: { id: 'bytea' } as SqlType,
+  date: { id: 'date' } as SqlType,
+  time: { id: 'time' } as SqlType,
+  timestamp: { id: 'timestamp' } as SqlType,
+  timestamptz: { id: 'timestamptz' } as SqlType,
+  interval: { id: 'interval' } as SqlType,
+  unknown: { id: 'unknown' } as SqlType,
+  void: { id: 'void' } as SqlType,
+  anyelement: { id: 'anyelement' } as SqlType,
+  name: { id: 'name' } as SqlType,
+  oid: { id: 'oid' } as SqlType,
+} as const
+
+const NAMES: Record<string, TypeId> = {
+  bool: 'bool', boolean: 'bool',
+  int2: 'int2', smallint: 'int2', smallserial: 'int2', serial2: 'int2',
+  int4: 'int4', int: 'int4', integer: 'int4', serial: 'int4', serial4: 'int4',
+  int8: 'int8', bigint: 'int8', bigserial: 'int8', serial8: 'int8',
+  numeric: 'numeric', decimal: 'numeric',
+  float4: 'float4', real: 'float4',
+  float8: 'float8', float: 'float8', 'double precision': 'float8',
+  text: 'text', varchar: 'varchar', 'character varying': 'varchar', bpchar: 'bpchar', char: 'bpchar', character: 'bpchar',
+  name: 'name', uuid: 'uuid', json: 'json', jsonb: 'jsonb', bytea: 'bytea',
+  date: 'date', time: 'time', timestamp: 'timestamp', timestamptz: 'timestamptz',
+  interval: 'interval', oid: 'oid', regclass: 'oid', void: 'void',
+  anyelement: 'anyelement', any: 'anyelement', anycompatible: 'anyelement', record: 'record', unknown: 'unknown',
+}
+
+/** Looks a type up by name (`pg_catalog.` prefix allowed), with typmod integers. */
+export function resolveTypeName(names: string[], mods: number[], arrayBounds = false): SqlType {
+  const parts = names.filter((n) => n !== 'pg_catalog')
+  const name = parts.join('.').toLowerCase()
+  const id = NAMES[name]
+  if (!id) throw new SqlError(SqlState.undefinedObject, `type "${name}" does not exist`)
+  const t: SqlType = { id }
+  if (id === 'numeric' && mods.length > 0) {
+    const p = mods[0]!
+    const s = mods[1] ?? 0
+    if (p < 1 || p > 1000) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC precision ${p} must be between 1 and 1000`)
+    if (s < 0 || s > p) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC scale ${s} must be between 0 and precision ${p}`)
+    t.precision = p
+    t.scale = s
+  } else if ((id === 'varchar' || id === 'bpchar') && mods.length > 0) {
+    t.precision = mods[0]!
+  } else if (id === 'bpchar') {
+    t.precision = 1
+  }
+  if (arrayBounds) t.array = true
+  return t
+}
+
+/** True for the serial pseudo-types, which mean an integer column with a node-unique id default. */
+export function isSerialName(names: string[]): boolean {
+  const n = names.filter((x) => x !== 'pg_catalog').join('.').toLowerCase()
+  return ['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2'].includes(n)
+}
+
+export type TypeCategory = 'B' | 'N' | 'S' | 'D' | 'T' | 'U' | 'X' | 'A'
+
+export function category(t: SqlType): TypeCategory {
+  if (t.array) return 'A'
+  switch (t.id) {
+    case 'bool': return 'B'
+    case 'int2': case 'int4': case 'int8': case 'numeric': case 'float4': case 'float8': case 'oid': return 'N'
+    case 'text': case 'varchar': case 'bpchar': case 'name': return 'S'
+    case 'date': case 'time': case 'timestamp': case 'timestamptz': return 'D'
+    case 'interval': return 'T'
+    case 'unknown': return 'X'
+    default: return 'U'
+  }
+}
+
+const NUMERIC_RANK: Partial<Record<TypeId, number>> = { int2: 1, int4: 2, oid: 2, int8: 3, numeric: 4, float4: 5, float8: 6 }
+
+export function isNumericType(t: SqlType): boolean {
+  return !t.array && NUMERIC_RANK[t.id] !== undefined
+}
+
+export function isIntegerType(t: SqlType): boolean {
+  return t.id === 'int2' || t.id === 'int4' || t.id === 'int8' || t.id === 'oid'
+}
+
+export function isStringType(t: SqlType): boolean {
+  return category(t) === 'S'
+}
+
+/**
+ * The common type two operands are promoted to, following PostgreSQL's preferred-type
+ * rules closely enough for the operators the facade implements. Null when incompatible.
+ */
+export function commonType(a: SqlType, b: SqlType): SqlType | null {
+  if (a.id === 'unknown') return b.id === 'unknown' ? T.text : b
+  if (b.id === 'unknown') return a
+  if (!!a.array !== !!b.array) return null
+  if (a.id === b.id) return a.array ? a : { id: a.id }
+  const ra = NUMERIC_RANK[a.id]
+  const rb = NUMERIC_RANK[b.id]
+  if (ra !== undefined && rb !== undefined) {
+    // int op float4 goes to float8 in PostgreSQL
+    if ((a.id === 'float4' || b.id === 'float4') && (a.id !== 'float4' || b.id !== 'float4')) {
+      return ra >= 5 && rb >= 5 ? T.float8 : T.float8
+    }
+    return ra >= rb ? { id: a.id } : { id: b.id }
+  }
+  const ca = category(a)
+  const cb = category(b)
+  if (ca === 'S' && cb === 'S') return T.text
+  if (ca === 'D' && cb === 'D') {
+    if (a.id === 'time' || b.id === 'time') return null
+    if (a.id === 'timestamptz' || b.id === 'timestamptz') return T.timestamptz
+    return T.timestamp
+  }
+  if ((a.id === 'json' && b.id === 'jsonb') || (a.id === 'jsonb' && b.id === 'json')) return T.jsonb
+  return null
+}

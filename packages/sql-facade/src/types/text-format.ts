@@ -1,0 +1,193 @@
+/**
+ * Conversions between runtime values and PostgreSQL's text representation: `formatText`
+ * is PostgreSQL's output function for each type (what psql prints and what the wire
+ * protocol sends in text format); `parseText` is its input function.
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { formatDate, formatTimestamp, parseDate, parseTimestamp, formatTime, USEC_PER_SEC } from './datetime.js'
+import { Decimal, applyNumericTypmod } from './decimal.js'
+import { Interval, parseInterval } from './interval.js'
+import { normalizeJsonb, parseJsonText } from './json.js'
+import type { SqlType } from './sql-type.js'
+import type { RtValue } from './value.js'
+
+export const INT2_MIN = -32768
+export const INT2_MAX = 32767
+export const INT4_MIN = -2147483648
+export const INT4_MAX = 2147483647
+export const INT8_MIN = -(2n ** 63n)
+export const INT8_MAX = 2n ** 63n - 1n
+
+export function outOfRange(t: SqlType): SqlError {
+  const name = t.id === 'int2' ? 'smallint' : t.id === 'int4' ? 'integer' : t.id === 'int8' ? 'bigint' : t.id
+  return new SqlError(SqlState.numericValueOutOfRange, `${name} out of range`)
+}
+
+export function checkInt(v: number, t: SqlType): number {
+  if (t.id === 'int2' ? v < INT2_MIN || v > INT2_MAX : v < INT4_MIN || v > INT4_MAX) throw outOfRange(t)
+  return v
+}
+
+export function checkInt8(v: bigint): bigint {
+  if (v < INT8_MIN || v > INT8_MAX) throw outOfRange({ id: 'int8' })
+  return v
+}
+
+function badInput(t: SqlType, text: string): SqlError {
+  const name = t.id === 'int2' ? 'smallint' : t.id === 'int4' ? 'integer' : t.id === 'int8' ? 'bigint' : t.id === 'float8' ? 'double precision' : t.id === 'float4' ? 'real' : t.id === 'bool' ? 'boolean' : t.id
+  return new SqlError(SqlState.invalidTextRepresentation, `invalid input syntax for type ${name}: "${text}"`)
+}
+
+export function formatFloat(v: number, single: boolean): string {
+  if (Number.isNaN(v)) return 'NaN'
+  if (v === Infinity) return 'Infinity'
+  if (v === -Infinity) return '-Infinity'
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0'
+  let exp: string
+  if (single) {
+    let p = 1
+    while (p < 9 && Math.fround(Number(v.toPrecision(p))) !== v) p++
+    exp = Number(v.toPrecision(p)).toExponential()
+  } else {
+    exp = v.toExponential()
+  }
+  const [mant, e] = exp.split('e') as [string, string]
+  const e10 = Number(e)
+  if (e10 < -4 || e10 >= (single ? 6 : 15)) {
+    return `${mant}e${e10 < 0 ? '-' : '+'}${String(Math.abs(e10)).padStart(2, '0')}`
+  }
+  return String(Number(exp))
+}
+
+function hex(bytes: Uint8Array): string {
+  let s = '\\x'
+  for (const b of bytes) s += b.toString(16).padStart(2, '0')
+  return s
+}
+
+export function formatText(v: RtValue, t: SqlType): string | null {
+  if (v === null) return null
+  if (Array.isArray(v)) return formatArray(v, { id: t.id })
+  switch (t.id) {
+    case 'bool': return v ? 't' : 'f'
+    case 'float4': return formatFloat(v as number, true)
+    case 'float8': return formatFloat(v as number, false)
+    case 'date': return formatDate(v as number)
+    case 'timestamp': return formatTimestamp(v as number, false)
+    case 'timestamptz': return formatTimestamp(v as number, true)
+    case 'time': {
+      const us = v as number
+      return formatTime(Math.floor(us / 3_600_000_000), Math.floor(us / 60_000_000) % 60, Math.floor(us / USEC_PER_SEC) % 60, us % USEC_PER_SEC)
+    }
+    case 'bytea': return hex(v as Uint8Array)
+    default:
+      if (v instanceof Uint8Array) return hex(v)
+      return String(v)
+  }
+}
+
+function formatArray(items: RtValue[], el: SqlType): string {
+  const parts = items.map((x) => {
+    if (x === null) return 'NULL'
+    const s = formatText(x, el)!
+    return s === '' || /[{},"\\\s]/.test(s) || s.toUpperCase() === 'NULL' ? '"' + s.replace(/[\\"]/g, (c) => '\\' + c) + '"' : s
+  })
+  return '{' + parts.join(',') + '}'
+}
+
+const TRUE_WORDS = ['t', 'true', 'y', 'yes', 'on', '1']
+const FALSE_WORDS = ['f', 'false', 'n', 'no', 'off', '0']
+
+export function parseBool(text: string): boolean {
+  const s = text.trim().toLowerCase()
+  if (s.length > 0) {
+    if (TRUE_WORDS.includes(s) || (s.length > 1 && 'true'.startsWith(s)) || (s.length > 1 && 'yes'.startsWith(s))) return true
+    if (FALSE_WORDS.includes(s) || (s.length > 1 && 'false'.startsWith(s)) || (s.length > 2 && 'off'.startsWith(s))) return false
+  }
+  throw badInput({ id: 'bool' }, text)
+}
+
+export function parseIntText(text: string, t: SqlType): number | bigint {
+  const s = text.trim().replace(/_/g, '')
+  if (!/^[+-]?\d+$/.test(s)) throw badInput(t, text)
+  if (t.id === 'int8') return checkInt8(BigInt(s))
+  const n = Number(s)
+  return checkInt(n, t)
+}
+
+export function parseFloatText(text: string, t: SqlType): number {
+  const s = text.trim().toLowerCase()
+  if (s === 'nan') return NaN
+  if (s === 'infinity' || s === '+infinity' || s === 'inf') return Infinity
+  if (s === '-infinity' || s === '-inf') return -Infinity
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(s)) throw badInput(t, text)
+  const v = Number(s)
+  if (!Number.isFinite(v)) throw new SqlError(SqlState.numericValueOutOfRange, `"${text}" is out of range for type ${t.id === 'float4' ? 'real' : 'double precision'}`)
+  return t.id === 'float4' ? Math.fround(v) : v
+}
+
+const UUID_RE = /^\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i
+
+export function parseUuid(text: string): string {
+  const m = UUID_RE.exec(text.trim())
+  if (!m) throw new SqlError(SqlState.invalidTextRepresentation, `invalid input syntax for type uuid: "${text}"`)
+  return `${m[1]}-${m[2]}-${m[3]}-${m[4]}-${m[5]}`.toLowerCase()
+}
+
+function parseBytea(text: string): Uint8Array {
+  if (text.startsWith('\\x')) {
+    const h = text.slice(2)
+    if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) throw new SqlError(SqlState.invalidTextRepresentation, 'invalid hexadecimal data: odd number of digits')
+    const out = new Uint8Array(h.length / 2)
+    for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(i * 2, i * 2 + 2), 16)
+    return out
+  }
+  return new TextEncoder().encode(text)
+}
+
+/** Applies VARCHAR(n)/CHAR(n) and NUMERIC(p,s) modifiers on assignment. */
+export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue {
+  if (v === null) return v
+  if (t.id === 'numeric' && t.precision !== undefined) return applyNumericTypmod(v as Decimal, t.precision, t.scale ?? 0)
+  if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) {
+    const s = v as string
+    const chars = [...s]
+    if (chars.length > t.precision) {
+      if (explicit || chars.slice(t.precision).every((c) => c === ' ')) return chars.slice(0, t.precision).join('')
+      throw new SqlError(SqlState.stringDataRightTruncation, `value too long for type ${t.id === 'varchar' ? 'character varying' : 'character'}(${t.precision})`)
+    }
+    if (t.id === 'bpchar') return s.padEnd(t.precision, ' ')
+  }
+  return v
+}
+
+export function parseText(text: string, t: SqlType, nowMicros: number): RtValue {
+  switch (t.id) {
+    case 'bool': return parseBool(text)
+    case 'int2': case 'int4': case 'int8': case 'oid': return parseIntText(text, t.id === 'oid' ? { id: 'int8' } : t)
+    case 'float4': case 'float8': return parseFloatText(text, t)
+    case 'numeric': {
+      const s = text.trim().toLowerCase()
+      if (s === 'nan' || s === 'infinity' || s === '-infinity') throw new SqlError(SqlState.featureNotSupported, `numeric ${text} is not supported`)
+      return Decimal.parse(text)
+    }
+    case 'text': case 'varchar': case 'bpchar': case 'name': case 'unknown': return text
+    case 'uuid': return parseUuid(text)
+    case 'json': parseJsonText(text); return text
+    case 'jsonb': return normalizeJsonb(text)
+    case 'bytea': return parseBytea(text)
+    case 'date': return parseDate(text, nowMicros)
+    case 'timestamp': return parseTimestamp(text, false, nowMicros)
+    case 'timestamptz': return parseTimestamp(text, true, nowMicros)
+    case 'time': {
+      const m = /^\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*$/.exec(text)
+      if (!m) throw new SqlError(SqlState.invalidDatetimeFormat, `invalid input syntax for type time: "${text}"`)
+      return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0)) * USEC_PER_SEC + (m[4] ? Math.round(Number('0.' + m[4]) * USEC_PER_SEC) : 0)
+    }
+    case 'interval': return parseInterval(text)
+    default:
+      throw new SqlError(SqlState.featureNotSupported, `input of type ${t.id} is not supported`)
+  }
+}
+
+export { Interval }

@@ -1,0 +1,11 @@
+/**
+ * Runtime representation of SQL values inside the executor, by type:
+ * bool boolean · int2/int4/float4/float8/oid number · int8 bigint · numeric Decimal ·
+ * text-like, uuid, json, jsonb, unknown string · bytea Uint8Array · date number (days) ·
+ * time number (micros of day) · timestamp[tz] number (epoch micros) · interval Interval ·
+ * arrays RtValue[]. SQL NULL is null.
+ */
+import type { Decimal } from './decimal.js'
+import type { Interval } from './interval.js'
+
+export type RtValue = null | boolean | number | bigint | string | Decimal | Interval | Uint8Array | RtValue[]
