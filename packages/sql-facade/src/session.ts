@@ -36,7 +36,7 @@ class Rollback {
 
 export class Session {
   readonly settings: Settings
-  private block: { statements: Recorded[]; startMicros: number; failed: boolean } | null = null
+  private block: { statements: Recorded[]; startMicros: number; failed: boolean; savepoints: Array<{ name: string; index: number }> } | null = null
 
   constructor(readonly db: Database) {
     this.settings = new Settings(db.replica, db.nodeSettings)
@@ -73,7 +73,7 @@ export class Session {
 
   private runOne(stmt: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
     const node = stmt.kind === 'pg' ? stmt.node : null
-    if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN'), durable: true }
+    if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN', node.TransactionStmt.savepoint_name ?? ''), durable: true }
     if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
     try {
       if (node && ('VariableSetStmt' in node || 'VariableShowStmt' in node || 'AlterSystemStmt' in node || 'DiscardStmt' in node)) {
@@ -93,11 +93,11 @@ export class Session {
     }
   }
 
-  private transactionStatement(kind: string): StatementResult {
+  private transactionStatement(kind: string, savepoint: string): StatementResult {
     switch (kind) {
       case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START':
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
-        this.block = { statements: [], startMicros: this.db.replica.now() * 1000, failed: false }
+        this.block = { statements: [], startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [] }
         return utility('BEGIN')
       case 'TRANS_STMT_COMMIT': {
         const block = this.block
@@ -115,8 +115,32 @@ export class Session {
         if (!this.block) return utility('ROLLBACK', ['there is no transaction in progress'])
         this.block = null
         return utility('ROLLBACK')
-      case 'TRANS_STMT_SAVEPOINT': case 'TRANS_STMT_RELEASE': case 'TRANS_STMT_ROLLBACK_TO':
-        throw new SqlError(SqlState.featureNotSupported, 'savepoints are not supported')
+      case 'TRANS_STMT_SAVEPOINT': case 'TRANS_STMT_RELEASE': case 'TRANS_STMT_ROLLBACK_TO': {
+        // Savepoints mark a position in the recorded block; rolling back truncates it.
+        const block = this.block
+        const what = kind === 'TRANS_STMT_SAVEPOINT' ? 'SAVEPOINT' : kind === 'TRANS_STMT_RELEASE' ? 'RELEASE SAVEPOINT' : 'ROLLBACK TO SAVEPOINT'
+        if (!block) throw new SqlError(SqlState.noActiveSqlTransaction, `${what} can only be used in transaction blocks`)
+        if (kind === 'TRANS_STMT_SAVEPOINT') {
+          if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
+          block.savepoints.push({ name: savepoint, index: block.statements.length })
+          return utility('SAVEPOINT')
+        }
+        let i = block.savepoints.length - 1
+        while (i >= 0 && block.savepoints[i]!.name !== savepoint) i--
+        if (i < 0) {
+          block.failed = true
+          throw new SqlError('3B001', `savepoint "${savepoint}" does not exist`)
+        }
+        if (kind === 'TRANS_STMT_RELEASE') {
+          if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
+          block.savepoints.length = i
+          return utility('RELEASE')
+        }
+        block.statements.length = block.savepoints[i]!.index
+        block.savepoints.length = i + 1
+        block.failed = false
+        return utility('ROLLBACK')
+      }
       default:
         throw new SqlError(SqlState.featureNotSupported, 'prepared transactions are not supported')
     }

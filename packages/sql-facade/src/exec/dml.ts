@@ -236,8 +236,15 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
   for (const t of stmt.targetList ?? []) {
     if (!('ResTarget' in t)) continue
     const ci = w.index(t.ResTarget.name!)
-    const v = t.ResTarget.val!
-    if ('MultiAssignRef' in v) throw new SqlError(SqlState.featureNotSupported, 'multiple-column UPDATE SET is not supported')
+    let v = t.ResTarget.val!
+    if ('MultiAssignRef' in v) {
+      // SET (a, b) = (x, y): each target takes its element of the row expression.
+      const src = v.MultiAssignRef.source
+      const items = src && 'RowExpr' in src ? src.RowExpr.args ?? [] : null
+      if (!items) throw new SqlError(SqlState.featureNotSupported, 'SET (..) = (subquery) is not supported')
+      if (items.length !== (v.MultiAssignRef.ncolumns ?? 0)) throw new SqlError(SqlState.syntaxError, 'number of columns does not match number of values')
+      v = items[(v.MultiAssignRef.colno ?? 1) - 1]!
+    }
     if (w.isGenerated(ci) && !('SetToDefault' in v)) throw new SqlError(SqlState.generatedAlways, `column "${t.ResTarget.name}" can only be updated to DEFAULT`, { detail: `Column "${t.ResTarget.name}" is a generated column.` })
     if (sets.some((s) => s.ci === ci)) throw new SqlError(SqlState.syntaxError, `multiple assignments to same column "${t.ResTarget.name}"`)
     sets.push({ ci, f: 'SetToDefault' in v ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval })

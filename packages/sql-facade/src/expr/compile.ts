@@ -12,6 +12,7 @@ import { lookupScalar } from '../functions/scalar.js'
 import type { Relation } from '../plan/relation.js'
 import { compareValues, groupKey } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
+import { canCast } from '../types/cast.js'
 import { commonType, isIntegerType, resolveTypeName, T, typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { coerce, fold } from './coerce.js'
@@ -27,6 +28,8 @@ export interface AggSlot {
   distinct: boolean
   filter: Compiled | null
   seesNulls: boolean
+  /** ORDER BY inside the call (string_agg(x, ',' ORDER BY y)): inputs are sorted first. */
+  order: Array<{ key: Compiled; desc: boolean; nullsFirst: boolean }>
 }
 
 /** Collects the aggregate calls of a grouped query level. */
@@ -214,6 +217,7 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
 export function unify(types: SqlType[], what: string): SqlType {
   let t: SqlType = T.unknown
   for (const x of types) {
+    if (x.id === 'unknown') continue
     const c = commonType(t, x)
     if (!c) throw new SqlError(SqlState.datatypeMismatch, `${what} types ${typeName(t)} and ${typeName(x)} cannot be matched`)
     t = c
@@ -315,11 +319,21 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
             return v === null ? null : neg(v)
           } })
         }
-        if (op === '~') {
-          const f = coerce(r, T.int8, 'implicit', now).eval
-          return { type: T.int8, eval: (env) => {
+        if (op === '|/' || op === '@' || op === '||/') {
+          const t = op === '@' ? (r.type.id === 'unknown' ? T.numeric : r.type) : T.float8
+          const f = coerce(r, t, 'implicit', now).eval
+          const impl = lookupScalar(op === '@' ? 'abs' : op === '|/' ? 'sqrt' : 'cbrt', [t])!
+          return { type: impl.result, eval: (env) => {
             const v = f(env)
-            return v === null ? null : ~(v as bigint)
+            return v === null ? null : impl.fn([v], ctx.exec)
+          } }
+        }
+        if (op === '~') {
+          const t = r.type.id === 'int8' ? T.int8 : r.type.id === 'int2' ? T.int2 : T.int4
+          const f = coerce(r, t, 'implicit', now).eval
+          return { type: t, eval: (env) => {
+            const v = f(env)
+            return v === null ? null : t.id === 'int8' ? ~(v as bigint) : ~(v as number)
           } }
         }
         throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${op} ${typeName(r.type)}`)
@@ -371,7 +385,13 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
     case 'AEXPR_IN': {
       const l = compileExpr(e.lexpr!, ctx)
       const list = (e.rexpr && 'List' in e.rexpr ? e.rexpr.List.items ?? [] : [e.rexpr!]).map((x) => compileExpr(x, ctx))
-      const t = unify([l.type, ...list.map((x) => x.type)], 'IN')
+      let t: SqlType
+      try {
+        t = unify([l.type, ...list.map((x) => x.type)], 'IN')
+      } catch {
+        const bad = list.find((x) => !commonType(l.type, x.type))
+        throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${typeName(l.type)} = ${typeName(bad?.type ?? T.text)}`)
+      }
       const lf = coerce(l, t, 'implicit', now).eval
       const fs = list.map((x) => coerce(x, t, 'implicit', now))
       const negated = op === '<>'
@@ -646,6 +666,9 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
   if (impl === undefined) throw noFunction(name, args.map((a) => a.type))
   if (impl === null) throw noFunction(name, args.map((a) => a.type))
   const now = ctx.exec.nowMicros
+  args.forEach((a, i) => {
+    if (impl.args[i] && !canCast(a.type, impl.args[i]!, 'implicit')) throw noFunction(name, args.map((x) => x.type))
+  })
   const fs = args.map((a, i) => coerce(a, impl.args[i] ?? a.type, 'implicit', now).eval)
   const fn = impl.fn
   const exec = ctx.exec
@@ -672,7 +695,13 @@ function compileAggregateCall(name: string, f: NonNullable<Extract<Node, { FuncC
   const coerced = args.map((a, i) => coerce(a, impl.args[i] ?? a.type, 'implicit', now))
   const filter = f.agg_filter ? coerce(compileExpr(f.agg_filter, inner), T.bool, 'implicit', now) : null
   const slot = ctx.agg.slots.length
-  ctx.agg.slots.push({ impl, name, args: coerced, distinct: !!f.agg_distinct, filter, seesNulls: aggregateSeesNulls(name) })
+  const order = (f.agg_order ?? []).map((o) => {
+    if (!('SortBy' in o)) throw new SqlError(SqlState.syntaxError, 'bad ORDER BY in aggregate')
+    const desc = o.SortBy.sortby_dir === 'SORTBY_DESC'
+    const nulls = o.SortBy.sortby_nulls
+    return { key: compileExpr(o.SortBy.node!, inner), desc, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' ? true : nulls === 'SORTBY_NULLS_LAST' ? false : desc }
+  })
+  ctx.agg.slots.push({ impl, name, args: coerced, distinct: !!f.agg_distinct, filter, seesNulls: aggregateSeesNulls(name), order })
   return { type: impl.result, eval: (env) => env.aggs![slot]! }
 }
 

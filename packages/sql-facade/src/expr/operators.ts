@@ -118,6 +118,14 @@ function intervalOf(v: RtValue): Interval {
 
 /** Resolves a binary arithmetic/string operator for the (already known) operand types. */
 export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImpl {
+  if (op === '||' && !(l.id === 'jsonb' && r.id === 'jsonb')) {
+    // textcat / anynonarray || text: an unknown side is text, and one side must be text.
+    const lt = l.id === 'unknown' ? T.text : l
+    const rt = r.id === 'unknown' ? T.text : r
+    if (category(lt) !== 'S' && category(rt) !== 'S') throw noOperator(op, l, r)
+    return resolveConcat(lt, rt)
+  }
+  if (['&', '|', '#', '<<', '>>'].includes(op)) return resolveBitwise(op, l, r)
   // Unknown literals take the type of the other side, as PostgreSQL assumes.
   if (l.id === 'unknown' && r.id !== 'unknown') l = r
   else if (r.id === 'unknown' && l.id !== 'unknown') r = l
@@ -192,6 +200,31 @@ export function timestampDiff(a: number, b: number): Interval {
   const d = a - b
   const days = Math.trunc(d / USEC_PER_DAY)
   return new Interval(0, days, d - days * USEC_PER_DAY)
+}
+
+function resolveBitwise(op: string, l: SqlType, r: SqlType): OperatorImpl {
+  if (l.id === 'unknown') l = r.id === 'unknown' ? T.int4 : r
+  if (r.id === 'unknown') r = l
+  const shift = op === '<<' || op === '>>'
+  const ints = ['int2', 'int4', 'int8']
+  if (!ints.includes(l.id) || !ints.includes(r.id)) throw noOperator(op, l, r)
+  const t = shift ? l : commonType(l, r)!
+  if (t.id === 'int8') {
+    const fn: BinFn = (a, b) => {
+      const x = a as bigint
+      const y = shift ? BigInt(b as number | bigint) : (b as bigint)
+      const v = op === '&' ? x & y : op === '|' ? x | y : op === '#' ? x ^ y : op === '<<' ? BigInt.asIntN(64, x << y) : x >> y
+      return v
+    }
+    return { left: t, right: shift ? T.int4 : t, result: t, fn }
+  }
+  const fn: BinFn = (a, b) => {
+    const x = a as number
+    const y = b as number
+    const v = op === '&' ? x & y : op === '|' ? x | y : op === '#' ? x ^ y : op === '<<' ? x << y : x >> y
+    return t.id === 'int2' ? (v << 16) >> 16 : v
+  }
+  return { left: t, right: shift ? T.int4 : t, result: t, fn }
 }
 
 function resolveConcat(l: SqlType, r: SqlType): OperatorImpl {

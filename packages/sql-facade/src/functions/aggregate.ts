@@ -26,7 +26,7 @@ export interface AggregateImpl {
   final(s: AggState): RtValue
 }
 
-const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'stddev', 'variance', 'json_agg', 'jsonb_agg'])
+const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'stddev', 'variance', 'stddev_samp', 'var_samp', 'stddev_pop', 'var_pop', 'json_agg', 'jsonb_agg'])
 
 export function isAggregate(name: string): boolean {
   return AGGREGATES.has(name)
@@ -82,13 +82,15 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
     case 'json_agg': case 'jsonb_agg': {
       return { args: [t], result: name === 'json_agg' ? T.json : T.jsonb, step: (s, [v]) => { (s.items ??= []).push(v === null ? 'null' : isNumericType(t) || t.id === 'bool' || t.id === 'json' || t.id === 'jsonb' ? formatText(v!, t) : JSON.stringify(formatText(v!, t))); s.n++ }, final: (s) => (s.n ? '[' + s.items!.join(', ') + ']' : null) }
     }
-    case 'stddev': case 'variance': {
+    case 'stddev': case 'variance': case 'stddev_samp': case 'var_samp': case 'stddev_pop': case 'var_pop': {
+      const pop = name.endsWith('_pop')
+      const isVar = name === 'variance' || name.startsWith('var_')
       return { args: [T.float8], result: T.float8, step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => {
-        if (s.n < 2) return null
+        if (s.n < (pop ? 1 : 2)) return null
         const xs = s.items as number[]
         const mean = xs.reduce((a, b) => a + b, 0) / xs.length
-        const vr = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)
-        return name === 'variance' ? vr : Math.sqrt(vr)
+        const vr = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - (pop ? 0 : 1))
+        return isVar ? vr : Math.sqrt(vr)
       } }
     }
   }

@@ -191,6 +191,34 @@ const FUNCTIONS: Record<string, Resolver> = {
     return str(a[0]!).replace(re, str(a[2]!).replace(/\\(\d)/g, '$$$1').replace(/\\&/g, '$$&'))
   } } : null),
   like_escape: textFn([2], (a) => str(a[0]!)),
+  to_hex: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'int8' ? T.int8 : T.int4], result: T.text, fn: (a) => {
+    const v = BigInt(a[0] as number | bigint)
+    return (v < 0n ? BigInt.asUintN(ts[0]!.id === 'int8' ? 64 : 32, v) : v).toString(16)
+  } } : null),
+  quote_literal: textFn([1], (a) => {
+    const s = str(a[0]!)
+    return (s.includes('\\') ? 'E' : '') + "'" + s.replace(/'/g, "''").replace(/\\/g, '\\\\') + "'"
+  }),
+  quote_ident: textFn([1], (a) => {
+    const s = str(a[0]!)
+    return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : '"' + s.replace(/"/g, '""') + '"'
+  }),
+  lcm: (ts) => (ts.length === 2 ? { args: [T.int8, T.int8], result: ts.some((t) => t.id === 'int8') ? T.int8 : T.int4, fn: (a) => {
+    let x = (a[0] as bigint) < 0n ? -(a[0] as bigint) : (a[0] as bigint)
+    let y = (a[1] as bigint) < 0n ? -(a[1] as bigint) : (a[1] as bigint)
+    if (x === 0n || y === 0n) return ts.some((t) => t.id === 'int8') ? 0n : 0
+    const p = x * y
+    while (y) [x, y] = [y, x % y]
+    const r = p / x
+    return ts.some((t) => t.id === 'int8') ? checkInt8(r) : checkInt(Number(r), T.int4)
+  } } : null),
+  factorial: (ts) => (ts.length === 1 ? { args: [T.int8], result: T.numeric, fn: (a) => {
+    const n = a[0] as bigint
+    if (n < 0n) throw new SqlError(SqlState.invalidParameterValue, 'factorial of a negative number is undefined')
+    let r = 1n
+    for (let i = 2n; i <= n; i++) r *= i
+    return new Decimal(r, 0)
+  } } : null),
   // math
   abs: (ts) => (ts.length === 1 && num(ts[0]!) ? mathSame(ts[0]!, (v, t) => {
     if (v instanceof Decimal) return v.abs()
@@ -312,7 +340,9 @@ const FUNCTIONS: Record<string, Resolver> = {
   current_node: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: (_a, ctx) => ctx.nodeId } : null),
   pg_last_xact_replay_timestamp: (ts) => (ts.length === 0 ? { args: [], result: T.timestamptz, fn: () => null } : null),
   pg_is_in_recovery: (ts) => (ts.length === 0 ? { args: [], result: T.bool, fn: () => false } : null),
-  pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, fn: () => true } : null),
+  pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, fn: () => {
+    throw new SqlError('55000', 'recovery is not in progress', { hint: 'pg_promote() promotes a standby; every Concord node already accepts writes (multi-master).' })
+  } } : null),
   pg_backend_pid: (ts) => (ts.length === 0 ? { args: [], result: T.int4, fn: () => 1 } : null),
   jsonb_typeof: (ts) => (ts.length === 1 ? { args: [T.jsonb], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),
   json_typeof: (ts) => (ts.length === 1 ? { args: [T.json], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),

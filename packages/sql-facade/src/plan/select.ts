@@ -45,6 +45,9 @@ export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): 
     for (const c of stmt.withClause.ctes ?? []) {
       if (!('CommonTableExpr' in c)) continue
       const cte = c.CommonTableExpr
+      if ((stmt.withClause.ctes ?? []).filter((x) => 'CommonTableExpr' in x && x.CommonTableExpr.ctename === cte.ctename).length > 1) {
+        throw new SqlError('42712', `WITH query name "${cte.ctename}" specified more than once`)
+      }
       const q = cte.ctequery
       if (!q || !('SelectStmt' in q)) throw new SqlError(SqlState.featureNotSupported, 'only SELECT is supported in WITH')
       const rel = planSelect(q.SelectStmt, { ...p, ctes }, parent)
@@ -361,6 +364,8 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
           const t = rawTargets.find((x) => x.name === names[0] && x.node)
           if (t) node = t.node!
         }
+      } else if ('GroupingSet' in g && g.GroupingSet.kind === 'GROUPING_SET_EMPTY') {
+        continue
       } else if ('GroupingSet' in g) {
         throw new SqlError(SqlState.featureNotSupported, 'GROUPING SETS, ROLLUP and CUBE are not supported')
       }
@@ -418,7 +423,8 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
           envs.push(env)
         }
       } else {
-        const groups = new Map<string, { rep: RtValue[]; states: AggState[]; seen: Array<Set<string> | null> }>()
+        type Buffered = Array<{ vals: RtValue[]; keys: RtValue[] }>
+        const groups = new Map<string, { rep: RtValue[]; states: AggState[]; seen: Array<Set<string> | null>; buffers: Array<Buffered | null> }>()
         const order: string[] = []
         for (const row of input) {
           const env: Env = { row, outer }
@@ -426,7 +432,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
           const key = groupExprs.length ? rowKey(groupExprs.map((g) => g(env))) : ''
           let g = groups.get(key)
           if (!g) {
-            g = { rep: row, states: slots.map(() => ({ acc: null, n: 0 })), seen: slots.map((s) => (s.distinct ? new Set<string>() : null)) }
+            g = { rep: row, states: slots.map(() => ({ acc: null, n: 0 })), seen: slots.map((s) => (s.distinct ? new Set<string>() : null)), buffers: slots.map((s) => (s.order.length ? [] : null)) }
             groups.set(key, g)
             order.push(key)
           }
@@ -441,11 +447,21 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
               if (g.seen[i]!.has(k)) continue
               g.seen[i]!.add(k)
             }
-            s.impl.step(g.states[i]!, vals)
+            const buf = g.buffers[i]
+            if (buf) buf.push({ vals, keys: s.order.map((o) => o.key.eval(env)) })
+            else s.impl.step(g.states[i]!, vals)
           }
         }
+        for (const g of groups.values()) {
+          g.buffers.forEach((buf, i) => {
+            if (!buf) return
+            const s = slots[i]!
+            sortRows(buf, s.order.map((o) => ({ eval: () => null, desc: o.desc, nullsFirst: o.nullsFirst })))
+            for (const b of buf) s.impl.step(g.states[i]!, b.vals)
+          })
+        }
         if (groups.size === 0 && groupExprs.length === 0) {
-          groups.set('', { rep: from.columns.map(() => null), states: slots.map(() => ({ acc: null, n: 0 })), seen: [] })
+          groups.set('', { rep: from.columns.map(() => null), states: slots.map(() => ({ acc: null, n: 0 })), seen: [], buffers: [] })
           order.push('')
         }
         for (const key of order) {

@@ -107,7 +107,9 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
       else if (typeof v === 'bigint') n = Number(v)
       else if (v instanceof Decimal) n = v.toNumber()
       else break
-      return to.id === 'float4' ? Math.fround(n) : n
+      const f = to.id === 'float4' ? Math.fround(n) : n
+      if (!Number.isFinite(f) && typeof v !== 'number') throw new SqlError(SqlState.numericValueOutOfRange, `value out of range: overflow`)
+      return f
     }
     case 'bool':
       if (typeof v === 'number') return v !== 0

@@ -129,7 +129,10 @@ export function parseFloatText(text: string, t: SqlType): number {
 const UUID_RE = /^\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i
 
 export function parseUuid(text: string): string {
-  const m = UUID_RE.exec(text.trim())
+  const t = text.trim()
+  const inner = t.startsWith('{') && t.endsWith('}') ? t.slice(1, -1) : t
+  const groupsOk = inner.split('-').every((g) => g.length % 4 === 0 && g.length > 0)
+  const m = groupsOk ? UUID_RE.exec(inner.replace(/-/g, '')) : null
   if (!m) throw new SqlError(SqlState.invalidTextRepresentation, `invalid input syntax for type uuid: "${text}"`)
   return `${m[1]}-${m[2]}-${m[3]}-${m[4]}-${m[5]}`.toLowerCase()
 }
