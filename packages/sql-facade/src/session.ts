@@ -17,7 +17,7 @@ import { nameList } from './expr/compile.js'
 import { parseScript } from './parser/parse.js'
 import type { Statement } from './parser/statement.js'
 import { commandTag, fieldInfo, toJs, type QueryResult } from './result-format.js'
-import { Settings } from './settings/settings.js'
+import { DISPLAY_NAMES, Settings } from './settings/settings.js'
 import { T } from './types/sql-type.js'
 import type { RtValue } from './types/value.js'
 import type { Node } from 'libpg-query'
@@ -98,11 +98,13 @@ export class Session {
       case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START':
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
         this.block = { statements: [], startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [] }
+        this.settings.beginTransaction()
         return utility('BEGIN')
       case 'TRANS_STMT_COMMIT': {
         const block = this.block
         this.block = null
         if (!block) return utility('COMMIT', ['there is no transaction in progress'])
+        this.settings.endTransaction(!block.failed)
         if (block.failed) return utility('ROLLBACK')
         if (block.statements.length) {
           this.db.replica.transact((tx) => {
@@ -114,6 +116,7 @@ export class Session {
       case 'TRANS_STMT_ROLLBACK':
         if (!this.block) return utility('ROLLBACK', ['there is no transaction in progress'])
         this.block = null
+        this.settings.endTransaction(false)
         return utility('ROLLBACK')
       case 'TRANS_STMT_SAVEPOINT': case 'TRANS_STMT_RELEASE': case 'TRANS_STMT_ROLLBACK_TO': {
         // Savepoints mark a position in the recorded block; rolling back truncates it.
@@ -209,7 +212,7 @@ export class Session {
         return { command: 'SHOW', rowCount: null, columns: [{ name: 'name', table: null, type: T.text }, { name: 'setting', table: null, type: T.text }], rows: this.settings.all() }
       }
       const v = this.settings.show(name)
-      const label = name.toLowerCase() === 'timezone' ? 'TimeZone' : name.toLowerCase()
+      const label = DISPLAY_NAMES[name.toLowerCase()] ?? name.toLowerCase()
       return { command: 'SHOW', rowCount: null, columns: [{ name: label, table: null, type: T.text }], rows: [[v]] }
     }
     if ('DiscardStmt' in node) {
@@ -229,7 +232,7 @@ export class Session {
     if (kind === 'VAR_SET_VALUE') {
       value = (s.args ?? []).map(argText).join(', ')
     }
-    const writes = this.settings.set(name, value, system)
+    const writes = this.settings.set(name, value, system, !!s.is_local)
     if (writes.length) {
       this.db.replica.transact((tx) => {
         for (const w of writes) tx.setCatalog(w.kind, w.name, w.value)

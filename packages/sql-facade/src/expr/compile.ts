@@ -622,19 +622,19 @@ function compileSubLink(s: NonNullable<Extract<Node, { SubLink: unknown }>['SubL
   throw new SqlError(SqlState.featureNotSupported, `subquery kind ${s.subLinkType} is not supported`)
 }
 
-/** A scope wrapper that records whether a subquery resolved any name outside itself. */
+/**
+ * Stands in for the enclosing scope of a subquery (same columns, same chain) and records
+ * whether the subquery resolved any name there or above, i.e. whether it is correlated.
+ */
 class CorrelationProbe {
-  correlated = false
+  private readonly flag = { correlated: false }
   readonly scope: Scope
   constructor(outer: Scope) {
-    const probe = this
-    this.scope = new (class extends Scope {
-      override resolve(names: string[]) {
-        const r = outer.resolve(names)
-        if (r) probe.correlated = true
-        return r
-      }
-    })([], null)
+    this.scope = new Scope(outer.columns, outer.parent, this.flag)
+  }
+
+  get correlated(): boolean {
+    return this.flag.correlated
   }
 }
 

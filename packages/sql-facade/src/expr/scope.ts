@@ -35,15 +35,22 @@ export class Scope {
   constructor(
     readonly columns: ColumnBinding[],
     readonly parent: Scope | null = null,
+    /** Set on the enclosing scope of a subquery: records that the subquery looked outside itself. */
+    readonly probe: { correlated: boolean } | null = null,
   ) {}
 
   /** Finds `[table.]column` here or in an enclosing scope; null when absent everywhere. */
   resolve(names: string[]): Resolved | null {
     let scope: Scope | null = this
     let depth = 0
+    const probes: Array<{ correlated: boolean }> = []
     while (scope) {
+      if (scope.probe) probes.push(scope.probe)
       const found = scope.find(names)
-      if (found !== null) return { depth, index: found, binding: scope.columns[found]! }
+      if (found !== null) {
+        for (const p of probes) p.correlated = true
+        return { depth, index: found, binding: scope.columns[found]! }
+      }
       scope = scope.parent
       depth++
     }

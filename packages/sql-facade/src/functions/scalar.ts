@@ -336,6 +336,10 @@ const FUNCTIONS: Record<string, Resolver> = {
   current_database: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: () => 'concord' } : null),
   current_schema: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: () => 'public' } : null),
   current_setting: (ts) => (ts.length === 1 || ts.length === 2 ? { args: same(ts.length, ts.length === 2 ? T.text : T.text).map((t, i) => (i === 1 ? T.bool : t)), result: T.text, fn: (a, ctx) => ctx.settings.show(str(a[0]!), a[1] === true) } : null),
+  set_config: (ts) => (ts.length === 3 ? { args: [T.text, T.text, T.bool], result: T.text, volatile: true, fn: (a, ctx) => {
+    ctx.settings.set(str(a[0]!), str(a[1]!), false, a[2] === true)
+    return ctx.settings.show(str(a[0]!))
+  } } : null),
   current_region: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: (_a, ctx) => ctx.region } : null),
   current_node: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: (_a, ctx) => ctx.nodeId } : null),
   pg_last_xact_replay_timestamp: (ts) => (ts.length === 0 ? { args: [], result: T.timestamptz, fn: () => null } : null),

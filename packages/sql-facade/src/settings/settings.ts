@@ -57,7 +57,22 @@ const DEFS: Record<string, SettingDef> = {
   max_connections: { kind: 'int', scope: 'readonly', default: '100' },
   is_superuser: { kind: 'bool', scope: 'readonly', default: 'on' },
   session_authorization: { kind: 'string', scope: 'session', default: 'concord' },
+  work_mem: { kind: 'memory', scope: 'session', default: '4MB' },
+  maintenance_work_mem: { kind: 'memory', scope: 'session', default: '64MB' },
+  temp_buffers: { kind: 'memory', scope: 'session', default: '8MB' },
+  effective_cache_size: { kind: 'memory', scope: 'session', default: '4GB' },
+  random_page_cost: { kind: 'string', scope: 'session', default: '4' },
+  enable_seqscan: { kind: 'bool', scope: 'session', default: 'on' },
+  enable_indexscan: { kind: 'bool', scope: 'session', default: 'on' },
+  enable_bitmapscan: { kind: 'bool', scope: 'session', default: 'on' },
+  enable_hashjoin: { kind: 'bool', scope: 'session', default: 'on' },
+  enable_mergejoin: { kind: 'bool', scope: 'session', default: 'on' },
+  enable_nestloop: { kind: 'bool', scope: 'session', default: 'on' },
+  enable_sort: { kind: 'bool', scope: 'session', default: 'on' },
 }
+
+/** Names SHOW prints in PostgreSQL's own capitalization. */
+export const DISPLAY_NAMES: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' }
 
 export const CLUSTER_SETTING_KIND = 'setting'
 
@@ -83,15 +98,30 @@ function normalize(name: string, def: SettingDef, raw: string): string {
       if (!/^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/i.test(v)) throw bad()
       return v
     case 'memory':
-      if (!/^-?\d+\s*(B|kB|MB|GB|TB)?$/i.test(v)) throw bad()
+      if (!/^-?\d+\s*(B|kB|MB|GB|TB)?$/.test(v)) throw bad()
       return v
     default:
+      if (name === 'timezone') return validTimeZone(v, raw)
       return v
+  }
+}
+
+function validTimeZone(v: string, raw: string): string {
+  if (/^(utc|gmt|z|[+-]?\d{1,2}(:\d{2})?)$/i.test(v)) return v.toUpperCase() === 'Z' ? 'UTC' : v
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: v })
+    return v
+  } catch {
+    throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "TimeZone": "${raw}"`)
   }
 }
 
 export class Settings {
   private session = new Map<string, string>()
+  /** SET LOCAL values, dropped when the transaction ends. */
+  private local = new Map<string, string>()
+  /** Session values at BEGIN, restored by ROLLBACK (SET is transactional). */
+  private saved: Map<string, string> | null = null
 
   constructor(
     private readonly replica: Replica,
@@ -118,6 +148,7 @@ export class Settings {
       if (missingOk) return null
       throw this.unknown(name)
     }
+    if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
     if (d.scope === 'node') return this.node.get(key) ?? (key === 'node_id' ? this.replica.nodeId : d.default)
     const cluster = this.replica.getCatalog(CLUSTER_SETTING_KIND, key)
@@ -133,7 +164,7 @@ export class Settings {
    * Applies SET (value null means DEFAULT). Returns the catalog writes a cluster setting
    * needs, which the caller performs inside a core transaction.
    */
-  set(name: string, value: string | null, system: boolean): Array<{ kind: string; name: string; value: Json | null }> {
+  set(name: string, value: string | null, system: boolean, isLocal = false): Array<{ kind: string; name: string; value: Json | null }> {
     const key = name.toLowerCase()
     const d = this.def(key)
     if (!d) throw this.unknown(name)
@@ -154,13 +185,30 @@ export class Settings {
       else this.node.set(key, v)
       return []
     }
+    if (isLocal) {
+      if (this.saved === null) return []
+      this.local.set(key, v ?? d.default)
+      return []
+    }
+    this.local.delete(key)
     if (v === null) this.session.delete(key)
     else this.session.set(key, v)
     return []
   }
 
+  beginTransaction(): void {
+    this.saved = new Map(this.session)
+  }
+
+  endTransaction(commit: boolean): void {
+    if (!commit && this.saved) this.session = this.saved
+    this.saved = null
+    this.local.clear()
+  }
+
   resetAll(): void {
     this.session.clear()
+    this.local.clear()
   }
 
   /** Every known setting with its current value (SHOW ALL, pg_settings). */

@@ -20,6 +20,7 @@ const NUM_RANK: Record<string, number> = { int2: 1, int4: 2, oid: 2, int8: 3, nu
 export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
   if (from.id === to.id && !!from.array === !!to.array) return true
   if (from.id === 'unknown' || to.id === 'anyelement') return true
+  if (from.array && to.array) return canCast({ id: from.id }, { id: to.id }, ctx)
   if (!!from.array !== !!to.array) return to.id === 'text' && ctx !== 'implicit'
   const cf = category(from)
   const ct = category(to)
@@ -67,6 +68,7 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
   if (v === null) return null
   if (to.id === 'anyelement') return v
   if (from.id === to.id && !from.array) return applyTypmod(v, to, explicit)
+  if (from.array && to.array && Array.isArray(v)) return v.map((x) => castValue(x, { id: from.id }, { id: to.id }, nowMicros, explicit))
   if (from.array || to.array) {
     if (to.id === 'text' || to.id === 'varchar') return formatText(v, from)
     return v
