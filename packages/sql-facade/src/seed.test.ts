@@ -75,6 +75,8 @@ const EXPECTED_ERRORS: Record<string, string> = {
   "BACKUP DATABASE TO 's3://backups/prod'": '0A000',
   'SELECT shard_location, COUNT(*) as row_count FROM orders GROUP BY shard_location': '42703',
   'ALTER TABLE orders REBALANCE SHARDS': '0A000',
+  // "On standby": no node is a standby in multi-master mode, as PostgreSQL answers on a primary.
+  'SELECT pg_promote()': '55000',
 }
 
 describe('seed quick start on a three-node SimCluster', () => {

@@ -11,6 +11,7 @@ import { coerce } from '../expr/coerce.js'
 import { compileExpr } from '../expr/compile.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
+import { partitionFilter } from '../plan/partition-view.js'
 import { makeCompileCtx, type PlanCtx } from '../plan/select.js'
 import { decodeRow, tableColumns } from '../plan/table-scan.js'
 import { compareValues } from '../types/compare.js'
@@ -147,8 +148,24 @@ export class TableWriter {
     })
   }
 
+  /** A row of a partitioned table must route to one of its partitions, as in PostgreSQL. */
+  private checkPartition(row: RtValue[]): void {
+    if (!this.table.partitioning) return
+    if (this.partitions === null) {
+      this.partitions = this.p.exec.allTables().filter((t) => tableMeta(t).partitionOf === this.table.name).map((t) => partitionFilter(this.table, t, this.columns))
+    }
+    if (!this.partitions.some((keep) => keep(row))) {
+      throw new SqlError(SqlState.checkViolation, `no partition of relation "${this.table.name}" found for row`, {
+        detail: `Partition key of the failing row contains (${this.table.partitioning.columns.join(', ')}) = (${this.table.partitioning.columns.map((c) => formatText(row[this.index(c)]!, this.columns[this.index(c)]!.type) ?? 'null').join(', ')}).`,
+      })
+    }
+  }
+
+  private partitions: Array<(row: RtValue[]) => boolean> | null = null
+
   insert(row: RtValue[]): void {
     this.validate(row, null)
+    this.checkPartition(row)
     const key = this.keyOf(row)
     if (this.p.exec.tx.get(this.table.name, key)) throw this.duplicateKey(row)
     try {

@@ -7,7 +7,9 @@
 import type { TableInfo } from '@concord/core'
 import { tableMeta } from '../catalog/table-meta.js'
 import type { ColumnBinding } from '../expr/scope.js'
+import { castValue } from '../types/cast.js'
 import { compareValues, groupKey } from '../types/compare.js'
+import { T } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 
 export function hashPartition(values: RtValue[], modulus: number): number {
@@ -29,21 +31,26 @@ export function partitionFilter(parent: TableInfo, child: TableInfo, cols: Colum
   if (!bound) return () => false
   const key = (row: RtValue[]) => keyIdx.map((i) => row[i] ?? null)
   if (bound.modulus !== undefined) return (row) => hashPartition(key(row), bound.modulus!) === bound.remainder
+  const keyType = cols[keyIdx[0] ?? -1]?.type
+  // Bound datums are stored as text; read them as the key column's type.
+  const datum = (s: string): RtValue => (keyType ? castValue(s, T.unknown, keyType, 0) : s)
   if (bound.values) {
-    const set = new Set(bound.values)
+    const vals = bound.values.map((s) => (s === 'NULL' ? null : datum(s)))
     return (row) => {
       const v = key(row)[0]
-      return v !== null && v !== undefined && set.has(String(v))
+      if (v === null || v === undefined) return vals.includes(null)
+      return vals.some((x) => x !== null && compareValues(x, v) === 0)
     }
   }
   if (bound.from || bound.to) {
+    const lo = bound.from?.[0]
+    const hi = bound.to?.[0]
+    const loV = lo === undefined || lo === 'MINVALUE' ? undefined : datum(lo)
+    const hiV = hi === undefined || hi === 'MAXVALUE' ? undefined : datum(hi)
     return (row) => {
       const v = key(row)[0]
       if (v === null || v === undefined) return false
-      const cmp = (b: string) => (typeof v === 'number' ? v - Number(b) : typeof v === 'bigint' ? compareValues(v, BigInt(b)) : compareValues(String(v), b))
-      const lo = bound.from?.[0]
-      const hi = bound.to?.[0]
-      return (lo === undefined || lo === 'MINVALUE' || cmp(lo) >= 0) && (hi === undefined || hi === 'MAXVALUE' || cmp(hi) < 0)
+      return (loV === undefined || loV === null || compareValues(v, loV) >= 0) && (hiV === undefined || hiV === null || compareValues(v, hiV) < 0)
     }
   }
   return () => false
