@@ -22,6 +22,7 @@ import { LocalTransaction, type TransactionHost } from './rows/local-transaction
 import { decodeRowKey, encodeRowKey } from './rows/row-key.js'
 import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, type ShardRowChange, type TableView } from './rows/shard.js'
 import { MemoryStorage } from './storage/memory-storage.js'
+import { RESERVED_NAME_CHARS } from './rows/writer-entry.js'
 import type { CatalogChange, Json, PolicySpec, Resolver, Row, RowChange, TableInfo, Value } from './types.js'
 
 const LOAD_ORIGIN = 'load'
@@ -84,8 +85,8 @@ export class Replica {
   malformed = 0
 
   private constructor(options: ReplicaOptions) {
-    if (typeof options.nodeId !== 'string' || options.nodeId.length === 0 || options.nodeId.includes('\u0000')) {
-      throw new ConcordError(SqlState.invalidParameterValue, 'node id must be a non-empty string without NUL')
+    if (typeof options.nodeId !== 'string' || options.nodeId.length === 0 || RESERVED_NAME_CHARS.test(options.nodeId)) {
+      throw new ConcordError(SqlState.invalidParameterValue, 'node id must be a non-empty string without control characters U+0000, U+001C-U+001F')
     }
     this.options = options
     this.nodeId = options.nodeId
@@ -217,7 +218,7 @@ export class Replica {
   // ---- catalog --------------------------------------------------------------
 
   private catalogView(): TableView {
-    return { info: CATALOG_TABLE, policies: new Map(), storageKeys: new Map() }
+    return { info: CATALOG_TABLE, policies: new Map(), storageKeys: new Map(), columns: new Map(CATALOG_TABLE.columns.map((c) => [c.name, c])), special: false }
   }
 
   private *catalogTableNames(): Iterable<string> {
@@ -278,7 +279,7 @@ export class Replica {
       const cl = this.catalogShard.rowCl(encodeRowKey(['column', `${info.name}\u0000${info.incarnation}\u0000${c.name}`]))
       storageKeys.set(c.name, cl <= 1 ? c.name : `${c.name}#${cl}`)
     }
-    return { info, policies, storageKeys }
+    return { info, policies, storageKeys, columns: new Map(info.columns.map((c) => [c.name, c])), special: info.columns.some((c) => c.kind !== 'register') }
   }
 
   private rebuildTable(name: string): void {
@@ -416,7 +417,7 @@ export class Replica {
     const catalog = tx.pending.get(CATALOG_TABLE.name)
     if (catalog !== undefined && catalog.size > 0) {
       this.catalogShard.doc.transact(() => {
-        for (const [rowKey, w] of catalog) this.catalogShard.applyWrite(rowKey, w, this.nodeId, hlc)
+        for (const [rowKey, w] of catalog) this.catalogShard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)
       }, LOCAL_ORIGIN)
     }
     const byShard = new Map<Shard, Array<[string, import('./rows/local-transaction.js').PendingRow]>>()
@@ -436,7 +437,7 @@ export class Replica {
     }
     for (const [shard, rows] of byShard) {
       shard.doc.transact(() => {
-        for (const [rowKey, w] of rows) shard.applyWrite(rowKey, w, this.nodeId, hlc)
+        for (const [rowKey, w] of rows) shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)
       }, LOCAL_ORIGIN)
     }
     this.afterChange()
@@ -445,6 +446,7 @@ export class Replica {
   /** The shard a row lives in, or the one its partition routes it to. */
   private locate(info: TableInfo, rowKey: string, w: { keyValues: Value[]; cols: Map<string, Value> }): Shard {
     const list = this.tableShardList(info.name)
+    if (list.length === 1 && info.partitioning === null) return list[0]!
     for (const s of list) if (s.rowCl(rowKey) > 0) return s
     let partition = 0
     if (this.options.partitionOf !== undefined && info.partitioning !== null) {

@@ -22,6 +22,7 @@ import { parsePolicy } from '../merge/policy.js'
 import type { ColumnSpec, Json, PartitionSpec, PolicySpec, Row, TableInfo, TableSpec, Value } from '../types.js'
 import { encodeRowKey } from './row-key.js'
 import type { RowWrite } from './shard.js'
+import { RESERVED_NAME_CHARS } from './writer-entry.js'
 
 export interface PendingRow extends RowWrite {
   keyValues: Value[]
@@ -77,7 +78,7 @@ export class LocalTransaction implements Transaction {
   }
 
   private checkColumns(info: TableInfo, row: Row): void {
-    for (const name of Object.keys(row)) {
+    for (const name in row) {
       if (!info.columns.some((c) => c.name === name)) {
         throw new ConcordError(SqlState.undefinedColumn, `column "${name}" of relation "${info.name}" does not exist`)
       }
@@ -144,7 +145,7 @@ export class LocalTransaction implements Transaction {
     const rowKey = encodeRowKey(keyValues)
     const rows = this.rowsOf(info.name)
     const p = rows.get(rowKey)
-    if (this.view(info, rowKey, p) !== null) {
+    if (this.exists(info, rowKey, p)) {
       throw new ConcordError(
         SqlState.uniqueViolation,
         `duplicate key value violates unique constraint "${info.name}_pkey"`,
@@ -162,15 +163,20 @@ export class LocalTransaction implements Transaction {
     if (!this.update(table, key, filled)) this.insertInto(info, filled)
   }
 
+  private exists(info: TableInfo, rowKey: string, p: PendingRow | undefined): boolean {
+    if (p !== undefined) return p.live
+    return this.host.baseRow(info.name, rowKey) !== null
+  }
+
   update(table: string, key: Value[], changes: Row): boolean {
     const info = this.requireTable(table)
     this.checkColumns(info, changes)
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
-    const current = this.view(info, rowKey, rows.get(rowKey))
-    if (current === null) return false
-    const movesKey = info.primaryKey.some((c) => c in changes && !sameValue(changes[c] ?? null, current[c] ?? null))
+    if (!this.exists(info, rowKey, rows.get(rowKey))) return false
+    const movesKey = info.primaryKey.some((c, i) => c in changes && !sameValue(changes[c] ?? null, key[i] ?? null))
     if (movesKey) {
+      const current = this.view(info, rowKey, rows.get(rowKey))!
       this.delete(table, key)
       this.insertInto(info, { ...current, ...changes })
       return true
@@ -394,7 +400,7 @@ export class LocalTransaction implements Transaction {
 }
 
 function validateName(name: string, what: string): void {
-  if (typeof name !== 'string' || name.length === 0 || name.includes('\u0000')) {
+  if (typeof name !== 'string' || name.length === 0 || RESERVED_NAME_CHARS.test(name)) {
     throw new ConcordError('42602', `invalid ${what} name`)
   }
 }

@@ -16,7 +16,7 @@
 import * as Y from 'yjs'
 import { resolve, type Candidate, type ResolverLookup } from '../merge/policy.js'
 import type { ColumnInfo, PolicySpec, Row, TableInfo, Value } from '../types.js'
-import { encodeEntry, entryCl, parseEntry, type ColumnWrite, type WriterEntry } from './writer-entry.js'
+import { encodeEntry, entryCl, entryHlc, parseEntry, type ColumnWrite, type WriterEntry } from './writer-entry.js'
 import { decodeRowKey, entryKey, splitEntryKey, WRITER_SEP } from './row-key.js'
 
 export const LOCAL_ORIGIN = 'local'
@@ -48,6 +48,10 @@ export interface TableView {
   policies: Map<string, PolicySpec>
   /** Entry key of each column (differs from the name after DROP + ADD of one name). */
   storageKeys: Map<string, string>
+  /** Columns by name. */
+  columns: Map<string, ColumnInfo>
+  /** True when some column is a counter or text column (no single-writer fast path). */
+  special: boolean
 }
 
 export interface ShardHooks {
@@ -72,6 +76,10 @@ export class Shard {
   private view: TableView | null = null
   private readonly hooks: ShardHooks
   private textNames = new Map<unknown, string>()
+  /** Entries this node wrote in the current Yjs transaction, already parsed (saves re-parsing on materialize). */
+  private readonly written = new Map<string, { raw: string; entry: WriterEntry }>()
+  /** Rows this node wrote in the current Yjs transaction while it was their only writer: already resolved. */
+  private readonly resolvedLocally = new Map<string, Row | null>()
   private digestCache: number | null = null
 
   constructor(id: string, clientID: number, hooks: ShardHooks) {
@@ -141,8 +149,8 @@ export class Shard {
           this.writers.add(split[1])
           keys.add(split[0])
           if (remote) {
-            const raw = (this.map as Y.Map<unknown>).get(sub)
-            if (Array.isArray(raw) && typeof raw[1] === 'number') this.hooks.observe(raw[1])
+            const hlc = entryHlc((this.map as Y.Map<unknown>).get(sub))
+            if (hlc >= 0) this.hooks.observe(hlc)
           }
         }
       } else {
@@ -152,8 +160,14 @@ export class Shard {
         if (end > 1) keys.add(name.slice(1, end))
       }
     }
-    if (keys.size === 0) return
+    if (keys.size === 0) {
+      this.written.clear()
+      this.resolvedLocally.clear()
+      return
+    }
     const changes = this.rematerialize(keys)
+    this.written.clear()
+    this.resolvedLocally.clear()
     if (changes.length > 0) this.hooks.onRows(this, changes, tr.origin === LOCAL_ORIGIN ? LOCAL_ORIGIN : REMOTE_ORIGIN)
   }
 
@@ -174,7 +188,8 @@ export class Shard {
       const before = this.rows.get(key) ?? null
       let after: Row | null
       try {
-        after = this.resolveRow(key)
+        const known = this.resolvedLocally.get(key)
+        after = known !== undefined ? known : this.resolveRow(key)
       } catch {
         // A row key or entry a broken peer made up: the row stays unresolved, never a crash.
         this.hooks.onMalformed()
@@ -197,7 +212,15 @@ export class Shard {
     let cl = 0
     const raws: Array<[string, unknown]> = []
     for (const w of this.writers) {
-      const raw = this.map.get(entryKey(rowKey, w))
+      const ek = entryKey(rowKey, w)
+      // Written by this node in the current Yjs transaction: nothing else can have changed it.
+      const cached = this.written.get(ek)
+      if (cached !== undefined) {
+        if (cached.entry.cl > cl) cl = cached.entry.cl
+        raws.push([w, cached.entry])
+        continue
+      }
+      const raw = this.map.get(ek)
       if (raw === undefined) continue
       const c = entryCl(raw)
       if (c < 0) {
@@ -210,6 +233,11 @@ export class Shard {
     const entries: Array<[string, WriterEntry]> = []
     if (cl % 2 === 0) return { cl, entries }
     for (const [w, raw] of raws) {
+      if (typeof raw === 'object') {
+        const e = raw as WriterEntry
+        if (e.cl === cl) entries.push([w, e])
+        continue
+      }
       if (entryCl(raw) !== cl) continue
       const e = parseEntry(raw)
       if (e === null) {
@@ -229,6 +257,15 @@ export class Shard {
     const info = view.info
     const pk = info.primaryKey
     const keyValues = decodeRowKey(rowKey, pk.length)
+    if (entries.length === 1 && !view.special) {
+      // One writer: every value is its own, nothing to resolve.
+      const cols = entries[0]![1].cols
+      for (const col of info.columns) {
+        const pkAt = pk.length === 1 ? (pk[0] === col.name ? 0 : -1) : pk.indexOf(col.name)
+        row[col.name] = pkAt >= 0 ? keyValues[pkAt]! : cols.get(view.storageKeys.get(col.name) ?? col.name)?.value ?? null
+      }
+      return row
+    }
     for (let i = 0; i < info.columns.length; i++) {
       const col = info.columns[i]!
       const pkAt = pk.indexOf(col.name)
@@ -255,24 +292,34 @@ export class Shard {
    * Applies one committed transaction's writes to rows of this shard, as this node.
    * Must run inside `doc.transact(.., LOCAL_ORIGIN)`.
    */
-  applyWrite(rowKey: string, write: RowWrite, writer: string, hlc: number): void {
+  applyWrite(rowKey: string, write: RowWrite, writer: string, hlc: number, keyValues?: readonly Value[]): void {
     const view = this.view
     if (view === null) throw new Error(`shard ${this.id} has no table`)
-    const rowCl = this.rowCl(rowKey)
-    const baseLive = rowCl % 2 === 1
     const key = entryKey(rowKey, writer)
+    let rowCl = 0
+    let ownRaw: unknown
+    for (const w of this.writers) {
+      const raw = this.map.get(entryKey(rowKey, w))
+      if (raw === undefined) continue
+      if (w === writer) ownRaw = raw
+      const c = entryCl(raw)
+      if (c > rowCl) rowCl = c
+    }
+    const baseLive = rowCl % 2 === 1
+    const alone = this.writers.size === 0 || (this.writers.size === 1 && this.writers.has(writer))
     if (!write.live) {
-      if (baseLive) this.map.set(key, [rowCl + 1, hlc])
+      if (baseLive) {
+        this.map.set(key, encodeEntry({ cl: rowCl + 1, hlc, cols: new Map() }))
+        if (alone) this.resolvedLocally.set(rowKey, null)
+      }
       return
     }
     const newCl = !baseLive ? rowCl + 1 : write.reset ? rowCl + 2 : rowCl
-    const ownRaw = this.map.get(key)
     const own = ownRaw !== undefined && entryCl(ownRaw) === newCl ? parseEntry(ownRaw) : null
     const cols = own !== null ? own.cols : new Map<string, ColumnWrite>()
-    const others = newCl === rowCl ? this.visibleEntries(rowKey).entries.filter(([w]) => w !== writer) : []
-    const byName = new Map(view.info.columns.map((c) => [c.name, c]))
+    const others = newCl === rowCl && !alone ? this.visibleEntries(rowKey).entries.filter(([w]) => w !== writer) : []
     for (const [name, value] of write.cols) {
-      const col = byName.get(name)
+      const col = view.columns.get(name)
       if (col === undefined) continue
       const skey = view.storageKeys.get(name) ?? name
       if (col.kind === 'counter') {
@@ -293,7 +340,20 @@ export class Shard {
       const mine = cols.get(skey)?.value ?? 0
       cols.set(skey, { value: addValue(mine, delta), hlc, deps: null })
     }
-    this.map.set(key, encodeEntry({ cl: newCl, hlc, cols }))
+    const entry = { cl: newCl, hlc, cols }
+    const raw = encodeEntry(entry)
+    this.written.set(key, { raw, entry })
+    this.map.set(key, raw)
+    if (alone && !view.special && keyValues !== undefined) {
+      // Sole writer of a plain row: its values are the row, nothing to resolve.
+      const row: Row = {}
+      const pk = view.info.primaryKey
+      for (const col of view.info.columns) {
+        const at = pk.length === 1 ? (pk[0] === col.name ? 0 : -1) : pk.indexOf(col.name)
+        row[col.name] = at >= 0 ? keyValues[at]! : cols.get(view.storageKeys.get(col.name) ?? col.name)?.value ?? null
+      }
+      this.resolvedLocally.set(rowKey, row)
+    }
   }
 
   /** Number of live rows. */

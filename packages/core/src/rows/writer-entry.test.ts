@@ -1,34 +1,38 @@
 import { describe, expect, it } from 'vitest'
-import { encodeEntry, parseEntry } from './writer-entry.js'
+import { encodeEntry, entryCl, entryHlc, parseEntry } from './writer-entry.js'
 
 describe('writer entries', () => {
-  it('round-trip with ages and dependencies', () => {
+  it('round-trip every value type with ages and dependencies', () => {
     const e = {
       cl: 3,
-      hlc: 1000,
+      hlc: 1_812_345_678_901_234,
       cols: new Map([
-        ['a', { value: 'x', hlc: 1000, deps: null }],
-        ['b', { value: 5n, hlc: 990, deps: [['n2', 980] as const] }],
+        ['a', { value: 'x\u001e\u001f:y', hlc: 1_812_345_678_901_234, deps: null }],
+        ['b', { value: -5n, hlc: 1_812_345_678_901_200, deps: [['n2', 980] as const, ['n3', 12] as const] }],
+        ['c', { value: null, hlc: 1_812_345_678_901_234, deps: null }],
+        ['d', { value: 1.25, hlc: 1_812_345_678_901_234, deps: null }],
+        ['e', { value: true, hlc: 1_812_345_678_901_234, deps: null }],
+        ['f', { value: new Uint8Array([0, 15, 255]), hlc: 1_812_345_678_901_234, deps: null }],
+        ['g', { value: '', hlc: 1_812_345_678_901_234, deps: null }],
       ]),
     }
-    const back = parseEntry(encodeEntry(e))
-    expect(back).toEqual(e)
+    const raw = encodeEntry(e)
+    expect(parseEntry(raw)).toEqual(e)
+    expect(entryCl(raw)).toBe(3)
+    expect(entryHlc(raw)).toBe(e.hlc)
+    const tomb = encodeEntry({ cl: 2, hlc: 77, cols: new Map() })
+    expect(parseEntry(tomb)).toEqual({ cl: 2, hlc: 77, cols: new Map() })
   })
 
   it('reject malformed entries instead of trusting them', () => {
-    const bad: unknown[] = [
-      null,
-      'x',
-      [1],
-      [-1, 5],
-      [1, 5, 'a'],
-      [1, 5, 7, 'v', 0, null],
-      [1, 5, 'a', 'v', 9, null],
-      [1, 5, 'a', { o: 1 }, 0, null],
-      [1, 5, 'a', 'v', 0, ['w']],
-      [1, 5, 'a', 'v', 0, [3, 4]],
-      [1.5, 5],
-    ]
+    const good = encodeEntry({ cl: 1, hlc: 100, cols: new Map([['a', { value: 'hello', hlc: 90, deps: [['w', 5] as const] }]]) })
+    const bad: unknown[] = [null, 7, ['1', 2], '', '2' + good.slice(1), '1', '1,', '1z!,5', '11,' , good + 'x', good.slice(0, -1), good.replace('hello', 'hell')]
     for (const b of bad) expect(parseEntry(b)).toBe(null)
+    // every truncation is rejected or parses to a prefix that is itself well formed
+    for (let i = 1; i < good.length; i++) {
+      const p = parseEntry(good.slice(0, i))
+      if (p !== null) expect(p.cols.size).toBe(0)
+    }
+    expect(entryCl('garbage')).toBe(-1)
   })
 })
