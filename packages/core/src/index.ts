@@ -17,6 +17,7 @@ export type {
   RowChange,
   CatalogChange,
   Resolver,
+  ResolverContext,
 } from './types.js'
 export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, ReplicaEvents } from './api.js'
 export { Replica, parseShardId, shardId } from './replica.js'

@@ -104,5 +104,14 @@ export interface CatalogChange {
   origin: 'local' | 'remote'
 }
 
-/** A conflict resolver for `{ custom: name }` policies. Must be pure and deterministic. */
-export type Resolver = (a: Value, b: Value) => Value
+/** Where a resolver is being applied: the table and column whose concurrent values it folds. */
+export interface ResolverContext {
+  table: string
+  column: ColumnInfo
+}
+
+/**
+ * A conflict resolver for `{ custom: name }` policies. Must be pure and deterministic:
+ * every replica folds the same values in the same order and must get the same answer.
+ */
+export type Resolver = (a: Value, b: Value, context: ResolverContext) => Value

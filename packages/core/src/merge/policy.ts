@@ -5,7 +5,7 @@
  * set is always sorted by (HLC, node id) before a policy looks at it.
  */
 import { compareStamp } from '../clock/hlc.js'
-import type { PolicySpec, Resolver, Value } from '../types.js'
+import type { PolicySpec, Resolver, ResolverContext, Value } from '../types.js'
 
 /** One surviving value of a multi-value register. */
 export interface Candidate {
@@ -26,7 +26,7 @@ export type ResolverLookup = (name: string) => Resolver | undefined
  * replica re-resolves affected rows when the resolver is registered, so replicas agree
  * again as soon as the function's definition has replicated.
  */
-export function resolve(policy: PolicySpec, candidates: Candidate[], resolvers: ResolverLookup): Value {
+export function resolve(policy: PolicySpec, candidates: Candidate[], resolvers: ResolverLookup, context?: ResolverContext): Value {
   if (candidates.length === 0) return null
   if (candidates.length === 1) return candidates[0]!.value
   candidates.sort(compareCandidates)
@@ -34,8 +34,9 @@ export function resolve(policy: PolicySpec, candidates: Candidate[], resolvers: 
   if (policy === 'last_write_wins') return candidates[candidates.length - 1]!.value
   const fn = resolvers(policy.custom)
   if (fn === undefined) return candidates[candidates.length - 1]!.value
+  const ctx: ResolverContext = context ?? { table: '', column: { name: '', type: '', kind: 'register', policy, meta: null } }
   let acc = candidates[0]!.value
-  for (let i = 1; i < candidates.length; i++) acc = fn(acc, candidates[i]!.value)
+  for (let i = 1; i < candidates.length; i++) acc = fn(acc, candidates[i]!.value, ctx)
   return acc
 }
 

@@ -283,7 +283,7 @@ export class Shard {
     if (col.kind === 'counter') return sumCounter(entries, skey)
     const candidates = concurrentValues(entries, skey)
     const policy = col.kind === 'text' ? 'last_write_wins' : view.policies.get(col.name) ?? 'last_write_wins'
-    const v = resolve(policy, candidates, this.hooks.resolvers)
+    const v = resolve(policy, candidates, this.hooks.resolvers, { table: view.info.name, column: col })
     if (col.kind === 'text' && v !== null) return this.doc.getText(textName(rowKey, skey, cl)).toString()
     return v
   }
