@@ -97,6 +97,8 @@ export interface Transaction {
   dropTable(name: string): void
   addColumn(table: string, column: ColumnSpec): void
   dropColumn(table: string, column: string): void
+  /** Rewrites a column's type name, policy or meta in place (its data stays). */
+  alterColumn(table: string, column: string, patch: { type?: string; policy?: PolicySpec | null; meta?: Json }): void
   alterTable(name: string, patch: { policy?: PolicySpec; regions?: string[] | null; options?: Record<string, string>; meta?: Json; partitioning?: PartitionSpec | null }): void
   table(name: string): TableInfo | undefined
 

@@ -293,6 +293,17 @@ describe('replica: catalog', () => {
     expect(sim.replica('b').table('products')?.incarnation).toBe(3)
   })
 
+  it('ALTER COLUMN rewrites a column in place, keeping its data, on every node', async () => {
+    const sim = await cluster(['a', 'b'], 21)
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, price: '5' }))
+    sim.replica('a').transact((tx) => tx.alterColumn('products', 'price', { type: 'numeric(10,2)', meta: { notNull: true }, policy: 'first_write_wins' }))
+    await sim.settle()
+    const col = sim.replica('b').table('products')?.columns.find((c) => c.name === 'price')
+    expect(col).toEqual({ name: 'price', type: 'numeric(10,2)', kind: 'register', policy: 'first_write_wins', meta: { notNull: true } })
+    expect(sim.replica('b').get('products', [1])?.price).toBe('5')
+    expect(sim.replica('b').table('products')?.columns.map((c) => c.name)).toEqual(['id', 'name', 'price'])
+  })
+
   it('generic catalog objects replicate, and the cluster default policy applies to tables without one', async () => {
     const sim = await cluster(['a', 'b'], 15)
     sim.replica('a').transact((tx) => {

@@ -384,6 +384,17 @@ export class LocalTransaction implements Transaction {
     this.writeCatalog('column', columnCatalogName(table, info.incarnation, column), null)
   }
 
+  alterColumn(table: string, column: string, patch: { type?: string; policy?: PolicySpec | null; meta?: Json }): void {
+    const info = this.requireTable(table)
+    const name = columnCatalogName(table, info.incarnation, column)
+    const def = parseColumnDefinition(this.catalogValue('column', name))
+    if (def === null) throw new ConcordError(SqlState.undefinedColumn, `column "${column}" of relation "${table}" does not exist`)
+    if (patch.type !== undefined) def.type = patch.type
+    if (patch.policy !== undefined) def.policy = patch.policy === null ? null : parsePolicy(patch.policy)
+    if (patch.meta !== undefined) def.meta = patch.meta
+    this.writeCatalog('column', name, JSON.stringify(def))
+  }
+
   alterTable(
     name: string,
     patch: { policy?: PolicySpec | null; regions?: string[] | null; options?: Record<string, string>; meta?: Json; partitioning?: PartitionSpec | null },
