@@ -152,7 +152,8 @@ export class LocalTransaction implements Transaction {
       )
     }
     const cols = new Map<string, Value>()
-    for (const [c, v] of Object.entries(row)) if (!info.primaryKey.includes(c)) cols.set(c, v)
+    const pk = info.primaryKey
+    for (const c in row) if (pk.length === 1 ? pk[0] !== c : !pk.includes(c)) cols.set(c, row[c]!)
     rows.set(rowKey, { live: true, reset: p?.reset ?? false, cols, incr: new Map(), keyValues })
   }
 

@@ -326,8 +326,8 @@ export class Shard {
         cols.set(skey, { value: subtractValue(value, sumCounter(others, skey)), hlc, deps: null })
         continue
       }
-      const seen = concurrentValues(others, skey)
-      const deps = seen.length === 0 ? null : seen.map((c) => [c.writer, c.hlc] as const)
+      const seen = others.length === 0 ? null : concurrentValues(others, skey)
+      const deps = seen === null || seen.length === 0 ? null : seen.map((c) => [c.writer, c.hlc] as const)
       if (col.kind === 'text') {
         if (value !== null) setText(this.doc.getText(textName(rowKey, skey, newCl)), String(value))
         cols.set(skey, { value: value === null ? null : 1, hlc, deps })
