@@ -3,9 +3,9 @@
  * type-checks and loads whether or not the facade exists yet.
  *
  * Each corpus file gets a fresh in-memory database (`openDatabase`). Results come back as
- * `{ command, rowCount, fields: [{ name, type }], rows }`; rows may be arrays or objects
- * keyed by column name, and values either PostgreSQL text or native JS values, which
- * `pgText` turns into PostgreSQL's text output.
+ * `{ command, rowCount, fields: [{ name, type }], rows }` (and `rowArrays`, rows in field
+ * order, when the facade provides them); values are PostgreSQL text or native JS values,
+ * which the facade's `formatPgText` (or else `pgText`) turns into PostgreSQL's text.
  */
 import type { Session, Target } from './executor.js'
 import { pgText } from './pg-text.js'
@@ -21,6 +21,8 @@ interface FacadeResult {
   rowCount?: number | null
   fields?: FacadeField[]
   rows?: unknown[]
+  /** Rows as arrays in field order, if the facade provides them (duplicate names survive). */
+  rowArrays?: unknown[][]
 }
 
 interface FacadeDatabase {
@@ -28,8 +30,12 @@ interface FacadeDatabase {
   close?(): Promise<void> | void
 }
 
+/** The facade's own text output of a result value, if it exports one (what its wire server sends). */
+type FormatPgText = (value: never, field: never) => string | null
+
 interface Facade {
   openDatabase(options: { nodeId: string; region: string }): Promise<FacadeDatabase>
+  formatPgText?: FormatPgText
 }
 
 export const FACADE_MODULE = '@concord/sql-facade'
@@ -62,7 +68,11 @@ export async function loadFacade(): Promise<Facade> {
   }
   const openDatabase = (mod as { openDatabase?: unknown }).openDatabase
   if (typeof openDatabase !== 'function') throw new FacadeUnavailableError('it does not export openDatabase()')
-  return mod as Facade
+  const formatPgText = (mod as { formatPgText?: unknown }).formatPgText
+  return {
+    openDatabase: openDatabase as Facade['openDatabase'],
+    ...(typeof formatPgText === 'function' ? { formatPgText: formatPgText as FormatPgText } : {}),
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -73,12 +83,26 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
 }
 
-export function toTextResult(res: FacadeResult): TextResult {
+/**
+ * Converts a facade result to text. The facade's own `formatPgText` is preferred: it is
+ * what Concord's wire server sends, so psql would print exactly that. `pgText` covers
+ * facades without one.
+ */
+export function toTextResult(res: FacadeResult, format?: FormatPgText): TextResult {
   const fields = res.fields ?? []
-  const rows = (res.rows ?? []).map((row) => {
-    if (Array.isArray(row)) return row.map((v, i) => pgText(v, fields[i]?.type))
+  const text = (v: unknown, f: FacadeField | undefined): string | null => {
+    if (v === null || v === undefined) return null
+    if (format !== undefined && f !== undefined) {
+      const out = (format as (value: unknown, field: unknown) => unknown)(v, f)
+      if (typeof out === 'string' || out === null) return out
+    }
+    return pgText(v, f?.type)
+  }
+  const source: unknown[] = Array.isArray(res.rowArrays) ? res.rowArrays : (res.rows ?? [])
+  const rows = source.map((row) => {
+    if (Array.isArray(row)) return row.map((v, i) => text(v, fields[i]))
     const obj = (row ?? {}) as Record<string, unknown>
-    return fields.map((f) => pgText(obj[f.name], f.type))
+    return fields.map((f) => text(obj[f.name], f))
   })
   return {
     ...(res.command !== undefined ? { command: res.command } : {}),
@@ -95,7 +119,8 @@ export function concordTarget(facade: Facade): Target {
       const db = await facade.openDatabase({ nodeId: 'n1', region: 'us-west' })
       return {
         async execute(sql: string): Promise<TextResult> {
-          return toTextResult(await withTimeout(db.query(sql), STATEMENT_TIMEOUT_MS, sql.slice(0, 80)))
+          const res = await withTimeout(db.query(sql), STATEMENT_TIMEOUT_MS, sql.slice(0, 80))
+          return toTextResult(res, facade.formatPgText)
         },
         async close(): Promise<void> {
           await db.close?.()
