@@ -138,7 +138,7 @@ export class Database {
     const settings = new Settings(replica, this.nodeSettings)
     return {
       tx: {
-        createTable: readOnly, dropTable: readOnly, addColumn: readOnly, dropColumn: readOnly, alterTable: readOnly,
+        createTable: readOnly, dropTable: readOnly, addColumn: readOnly, dropColumn: readOnly, alterColumn: readOnly, alterTable: readOnly,
         table: (n) => replica.table(n),
         setCatalog: readOnly,
         getCatalog: (k, n) => replica.getCatalog(k, n),

@@ -76,6 +76,8 @@ function constNode(n: Node): Compiled {
     const s = c.fval.fval ?? '0'
     if (/^-?\d+$/.test(s)) {
       const b = BigInt(s)
+      // As PostgreSQL's make_const: an integer that fits int4 (only -2147483648 gets here) is int4.
+      if (b >= -2147483648n && b <= 2147483647n) return constant(T.int4, Number(b))
       if (b >= -(2n ** 63n) && b < 2n ** 63n) return constant(T.int8, b)
     }
     return constant(T.numeric, Decimal.parse(s))
@@ -657,7 +659,7 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
   if (f.over) throw new SqlError(SqlState.featureNotSupported, 'window functions are not supported')
   if (isAggregate(name) && !ctx.exec.functions(name)) return compileAggregateCall(name, f, ctx)
   if (f.agg_star) throw new SqlError(SqlState.syntaxError, `${name}(*) specified, but ${name} is not an aggregate function`)
-  const argNodes = f.args ?? []
+  const argNodes = namedArgs(name, f.args ?? [])
   // EXTRACT(field FROM x) and date_part('field', x) take the field as text.
   const args = argNodes.map((a) => compileExpr(a, ctx))
   const user = ctx.exec.functions(name)
@@ -683,6 +685,32 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
     }
     return fn(vals, exec)
   } })
+}
+
+/** Parameter names of built-ins that accept `name => value` notation. */
+const NAMED_PARAMS: Record<string, string[]> = {
+  make_interval: ['years', 'months', 'weeks', 'days', 'hours', 'mins', 'secs'],
+  make_timestamp: ['year', 'month', 'mday', 'hour', 'min', 'sec'],
+  make_timestamptz: ['year', 'month', 'mday', 'hour', 'min', 'sec'],
+  make_date: ['year', 'month', 'day'],
+}
+
+/** Reorders `name => value` arguments into positions; gaps take the parameter's default 0. */
+function namedArgs(fn: string, args: Node[]): Node[] {
+  if (!args.some((a) => 'NamedArgExpr' in a)) return args
+  const params = NAMED_PARAMS[fn]
+  if (!params) throw new SqlError(SqlState.undefinedFunction, `function ${fn} does not accept named arguments`)
+  const out: Array<Node | undefined> = []
+  args.forEach((a, i) => {
+    if ('NamedArgExpr' in a) {
+      const k = params.indexOf(a.NamedArgExpr.name ?? '')
+      if (k < 0) throw new SqlError(SqlState.undefinedFunction, `function ${fn} has no parameter named "${a.NamedArgExpr.name}"`)
+      out[k] = a.NamedArgExpr.arg
+    } else out[i] = a
+  })
+  const zero: Node = { A_Const: { ival: { ival: 0 } } }
+  for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = zero
+  return out as Node[]
 }
 
 function compileAggregateCall(name: string, f: NonNullable<Extract<Node, { FuncCall: unknown }>['FuncCall']>, ctx: CompileCtx): Compiled {

@@ -126,6 +126,7 @@ export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImp
     return resolveConcat(lt, rt)
   }
   if (['&', '|', '#', '<<', '>>'].includes(op)) return resolveBitwise(op, l, r)
+  if (op === '-' && l.id === 'jsonb' && r.id !== 'jsonb') return jsonbMinus(l, r)
   // Unknown literals take the type of the other side, as PostgreSQL assumes.
   if (l.id === 'unknown' && r.id !== 'unknown') l = r
   else if (r.id === 'unknown' && l.id !== 'unknown') r = l
@@ -227,6 +228,11 @@ function resolveBitwise(op: string, l: SqlType, r: SqlType): OperatorImpl {
   return { left: t, right: shift ? T.int4 : t, result: t, fn }
 }
 
+/** An operand of `||` as text: non-text operands are cast to text (bool reads 'true'). */
+function catText(v: RtValue, t: SqlType): string {
+  return t.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, t)!
+}
+
 function resolveConcat(l: SqlType, r: SqlType): OperatorImpl {
   if (l.id === 'jsonb' && r.id === 'jsonb') {
     return { left: T.jsonb, right: T.jsonb, result: T.jsonb, fn: (a, b) => {
@@ -245,8 +251,29 @@ function resolveConcat(l: SqlType, r: SqlType): OperatorImpl {
     left: lt,
     right: rt,
     result: T.text,
-    fn: (a, b) => formatText(a, lt)! + formatText(b, rt)!,
+    fn: (a, b) => catText(a, lt) + catText(b, rt),
   }
+}
+
+/** jsonb - text (drop a key, or string elements of an array) and jsonb - int (an index). */
+function jsonbMinus(l: SqlType, r: SqlType): OperatorImpl {
+  const byIndex = r.id === 'int2' || r.id === 'int4' || r.id === 'int8'
+  if (!byIndex && category(r) !== 'S' && r.id !== 'unknown') throw noOperator('-', l, r)
+  return { left: T.jsonb, right: byIndex ? T.int4 : T.text, result: T.jsonb, fn: (a, b) => {
+    const v = parseJsonText(a as string)
+    if (byIndex) {
+      if (!Array.isArray(v)) throw new SqlError(SqlState.invalidParameterValue, 'cannot delete from object using integer index')
+      const i = (b as number) < 0 ? v.length + (b as number) : (b as number)
+      return formatJsonb(v.filter((_x, k) => k !== i))
+    }
+    if (Array.isArray(v)) return formatJsonb(v.filter((x) => x !== b))
+    if (v !== null && typeof v === 'object') {
+      const o = { ...v }
+      delete o[b as string]
+      return formatJsonb(o)
+    }
+    throw new SqlError(SqlState.invalidParameterValue, 'cannot delete from scalar')
+  } }
 }
 
 function resolveJson(op: string, l: SqlType, r: SqlType): OperatorImpl {

@@ -13,6 +13,9 @@ import { commonType, isIntegerType, isNumericType, T, typeName, type SqlType } f
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 import { likeToRegExp } from '../expr/like.js'
+import { formatSql, toCharInterval, toCharNumber, toCharTimestamp } from './formatting.js'
+import { md5Hex } from './md5.js'
+import { numericLog, numericPower, numericSqrt } from './numeric-math.js'
 
 export interface ScalarImpl {
   /** Types the arguments are coerced to (implicit cast); same length as the call's args. */
@@ -131,7 +134,8 @@ function toJson(v: RtValue, t: SqlType): JsonValue {
 
 const FUNCTIONS: Record<string, Resolver> = {
   // strings
-  length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
+  // length(character) ignores the padding, as bpchar's semantics do.
+  length: (ts) => (ts.length === 1 ? { args: [T.text], result: T.int4, fn: (a) => [...(ts[0]!.id === 'bpchar' ? str(a[0]!).replace(/ +$/, '') : str(a[0]!))].length } : null),
   char_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
   character_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
   octet_length: textFn([1], (a) => new TextEncoder().encode(str(a[0]!)).length, T.int4),
@@ -143,9 +147,37 @@ const FUNCTIONS: Record<string, Resolver> = {
   rtrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), false, true)),
   replace: textFn([3], (a) => str(a[0]!).split(str(a[1]!)).join(str(a[2]!))),
   reverse: textFn([1], (a) => [...str(a[0]!)].reverse().join('')),
-  md5: textFn([1], () => {
-    throw new SqlError(SqlState.featureNotSupported, 'md5() is not supported')
-  }),
+  md5: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'bytea' ? T.bytea : T.text], result: T.text, fn: (a) => md5Hex(a[0] as string | Uint8Array) } : null),
+  format: (ts) => (ts.length >= 1 ? { args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => (a[0] === null ? null : formatSql(str(a[0]!), a.slice(1), ts.slice(1).map((t) => (t.id === 'unknown' ? T.text : t)))) } : null),
+  to_char: (ts) => {
+    if (ts.length !== 2) return null
+    const t = ts[0]!
+    if (t.id === 'timestamp' || t.id === 'timestamptz' || t.id === 'date') {
+      return { args: [t.id === 'date' ? T.timestamp : t, T.text], result: T.text, fn: (a) => toCharTimestamp(a[0] as number, str(a[1]!), t.id === 'timestamptz') }
+    }
+    if (t.id === 'interval') return { args: [T.interval, T.text], result: T.text, fn: (a) => toCharInterval(a[0] as Interval, str(a[1]!)) }
+    if (num(t)) return { args: [t.id === 'unknown' ? T.numeric : t, T.text], result: T.text, fn: (a) => toCharNumber(a[0] instanceof Decimal ? a[0] : typeof a[0] === 'number' ? (Number.isFinite(a[0]) ? Decimal.fromNumber(a[0]) : Decimal.ZERO) : new Decimal(BigInt(a[0] as bigint), 0), str(a[1]!)) }
+    return null
+  },
+  string_to_array: (ts) => (ts.length === 2 || ts.length === 3 ? { args: same(ts.length, T.text), result: { id: 'text', array: true }, nonStrict: true, fn: (a) => {
+    if (a[0] === null) return null
+    const s = str(a[0])
+    const parts = a[1] === null ? [...s] : s === '' ? [] : str(a[1]!) === '' ? [s] : s.split(str(a[1]!))
+    return parts.map((x) => (a[2] !== undefined && a[2] !== null && x === a[2] ? null : x))
+  } } : null),
+  array_to_string: (ts) => (ts.length === 2 || ts.length === 3 ? { args: [ts[0]!.array ? ts[0]! : { id: 'text', array: true }, T.text, ...(ts.length === 3 ? [T.text] : [])], result: T.text, nonStrict: true, fn: (a) => {
+    if (a[0] === null || a[1] === null) return null
+    const el: SqlType = { id: ts[0]!.id === 'unknown' ? 'text' : ts[0]!.id }
+    const items = (a[0] as RtValue[]).flatMap((x) => (x === null ? (a[2] === undefined || a[2] === null ? [] : [str(a[2])]) : [formatText(x, el)!]))
+    return items.join(str(a[1]))
+  } } : null),
+  width_bucket: (ts) => (ts.length === 4 ? (ts.slice(0, 3).some((t) => t.id === 'float4' || t.id === 'float8') ? { args: [T.float8, T.float8, T.float8, T.int4], result: T.int4, fn: (a) => widthBucket(a[0] as number, a[1] as number, a[2] as number, a[3] as number) } : { args: [T.numeric, T.numeric, T.numeric, T.int4], result: T.int4, fn: (a) => widthBucket((a[0] as Decimal).toNumber(), (a[1] as Decimal).toNumber(), (a[2] as Decimal).toNumber(), a[3] as number) }) : null),
+  make_timestamp: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamp, fn: (a) => makeTimestamp(a) } : null),
+  make_timestamptz: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamptz, fn: (a) => makeTimestamp(a) } : null),
+  make_interval: (ts) => (ts.length <= 7 ? { args: ts.map((_t, i) => (i === 6 ? T.float8 : T.int4)), result: T.interval, fn: (a) => {
+    const n = (i: number) => (a[i] === undefined ? 0 : Number(a[i]))
+    return new Interval(n(0) * 12 + n(1), n(2) * 7 + n(3), Math.round(((n(4) * 60 + n(5)) * 60 + n(6)) * USEC_PER_SEC))
+  } } : null),
   ascii: textFn([1], (a) => str(a[0]!).codePointAt(0) ?? 0, T.int4),
   chr: (ts) => (ts.length === 1 ? { args: [T.int4], result: T.text, fn: (a) => String.fromCodePoint(int(a[0]!)) } : null),
   translate: textFn([3], (a) => {
@@ -256,9 +288,9 @@ const FUNCTIONS: Record<string, Resolver> = {
     const q = (a[0] as Decimal).divToScale(a[1] as Decimal, 0)
     return new Decimal((a[0] as Decimal).sub(q).sign() * (a[1] as Decimal).sign() < 0 && !q.isZero() ? q.truncToBigInt() : (a[0] as Decimal).withScale(20).divToScale(a[1] as Decimal, 20).truncToBigInt(), 0)
   } } : null),
-  power: (ts) => (ts.length === 2 ? (ts.some((t) => t.id === 'numeric') ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => Decimal.fromNumber(Math.pow((a[0] as Decimal).toNumber(), (a[1] as Decimal).toNumber())) } : floatFn(2, (a, b) => Math.pow(a, b!))) : null),
+  power: (ts) => (ts.length === 2 ? (ts.some((t) => t.id === 'numeric') ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => numericPower(a[0] as Decimal, a[1] as Decimal) } : floatFn(2, (a, b) => Math.pow(a, b!))) : null),
   pow: (ts) => FUNCTIONS.power!(ts),
-  sqrt: (ts) => (ts.length === 1 ? floatFn(1, (a) => {
+  sqrt: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericSqrt(a[0] as Decimal) } : ts.length === 1 ? floatFn(1, (a) => {
     if (a < 0) throw new SqlError('2201F', 'cannot take square root of a negative number')
     return Math.sqrt(a)
   }) : null),
@@ -268,7 +300,10 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (a <= 0) throw new SqlError('2201E', a === 0 ? 'cannot take logarithm of zero' : 'cannot take logarithm of a negative number')
     return Math.log(a)
   }) : null),
-  log: (ts) => (ts.length === 1 ? floatFn(1, Math.log10) : ts.length === 2 ? floatFn(2, (b, x) => Math.log(x!) / Math.log(b)) : null),
+  log: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericLog(new Decimal(10n, 0), a[0] as Decimal) } : ts.length === 1 ? floatFn(1, (a) => {
+    if (a <= 0) throw new SqlError('2201E', a === 0 ? 'cannot take logarithm of zero' : 'cannot take logarithm of a negative number')
+    return Math.log10(a)
+  }) : ts.length === 2 ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => numericLog(a[0] as Decimal, a[1] as Decimal) } : null),
   log10: (ts) => (ts.length === 1 ? floatFn(1, Math.log10) : null),
   pi: (ts) => (ts.length === 0 ? { args: [], result: T.float8, fn: () => Math.PI } : null),
   degrees: (ts) => (ts.length === 1 ? floatFn(1, (a) => (a * 180) / Math.PI) : null),
@@ -415,6 +450,22 @@ function age(a: number, b: number): Interval {
   rest = 0
   void rest
   return new Interval(months, days, us)
+}
+
+function widthBucket(x: number, lo: number, hi: number, n: number): number {
+  if (n <= 0) throw new SqlError('2201G', 'count must be greater than zero')
+  if (lo === hi) throw new SqlError('2201G', 'lower bound cannot equal upper bound')
+  if (lo < hi) return x < lo ? 0 : x >= hi ? n + 1 : Math.floor(((x - lo) / (hi - lo)) * n) + 1
+  return x > lo ? 0 : x <= hi ? n + 1 : Math.floor(((lo - x) / (lo - hi)) * n) + 1
+}
+
+function makeTimestamp(a: RtValue[]): number {
+  const [y, mo, d, h, mi] = a.slice(0, 5).map(Number) as [number, number, number, number, number]
+  const sec = a[5] as number
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) {
+    throw new SqlError(SqlState.datetimeFieldOverflow, `date field value out of range: ${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`)
+  }
+  return daysFromCivil(y, mo, d) * USEC_PER_DAY + ((h * 60 + mi) * 60) * USEC_PER_SEC + Math.round(sec * USEC_PER_SEC)
 }
 
 function position(s: string, sub: string): number {

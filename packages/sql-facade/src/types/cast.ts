@@ -78,7 +78,8 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     return applyTypmod(parseText(v as string, to, nowMicros), to, explicit)
   }
   if (category(to) === 'S') {
-    const text = from.id === 'json' || from.id === 'jsonb' ? (v as string) : formatText(v, from)
+    // bool's text cast spells the word out (booltext), unlike its output function's 't'/'f'.
+    const text = from.id === 'json' || from.id === 'jsonb' ? (v as string) : from.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, from)
     return applyTypmod(text, to, explicit)
   }
   switch (to.id) {

@@ -64,7 +64,7 @@ function badDatetime(type: string, text: string): SqlError {
 export function parseTimestamp(text: string, withZone: boolean, nowMicros: number, type = withZone ? 'timestamp with time zone' : 'timestamp without time zone'): number {
   const special = specialValue(text, nowMicros)
   if (special !== null) return special
-  const m = DATE_TIME_RE.exec(text)
+  const m = DATE_TIME_RE.exec(text) ?? DATE_TIME_RE.exec(looseDateText(text))
   if (!m) throw badDatetime(type, text)
   const year = Number(m[1])
   const month = Number(m[2])
@@ -94,8 +94,40 @@ function zoneOffsetMinutes(z: string): number {
   return m[1] === '-' ? -v : v
 }
 
+const MONTH_NAMES = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']
+
+function monthNumber(word: string): number {
+  const w = word.toLowerCase().replace(/\.$/, '')
+  const i = MONTH_NAMES.indexOf(w.slice(0, 3))
+  return i >= 0 && (w.length === 3 || 'january february march april may june july august september october november december'.split(' ')[i]!.startsWith(w) || w === 'sept') ? i + 1 : 0
+}
+
+/**
+ * Rewrites the other date spellings PostgreSQL accepts (DateStyle MDY) as Y-M-D text:
+ * `20240105`, `2024/01/05`, `1/5/2024`, `January 5, 2024`, `5 January 2024`,
+ * `Jan-05-2024`, with the rest of the text (a time, a zone) kept. '' when none fits.
+ */
+function looseDateText(text: string): string {
+  const t = text.trim()
+  let m = /^(\d{4})(\d{2})(\d{2})(?:[Tt\s](\d{2}):?(\d{2}):?(\d{2}(?:\.\d+)?)?)?(.*)$/.exec(t)
+  if (m) return `${m[1]}-${m[2]}-${m[3]}${m[4] ? ` ${m[4]}:${m[5]}${m[6] ? ':' + m[6] : ''}` : ''}${m[7]}`
+  m = /^(\d{4})[/.](\d{1,2})[/.](\d{1,2})(.*)$/.exec(t)
+  if (m) return `${m[1]}-${m[2]}-${m[3]}${m[4]}`
+  m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(.*)$/.exec(t)
+  if (m) return `${m[3]}-${m[1]}-${m[2]}${m[4]}`
+  m = /^([A-Za-z]+\.?)[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+(\d{1,4})(.*)$/.exec(t)
+  if (m && monthNumber(m[1]!)) return `${m[3]}-${monthNumber(m[1]!)}-${m[2]}${m[4]}`
+  m = /^(\d{1,2})[\s-]+([A-Za-z]+\.?),?[\s-]+(\d{1,4})(.*)$/.exec(t)
+  if (m && monthNumber(m[2]!)) return `${m[3]}-${monthNumber(m[2]!)}-${m[1]}${m[4]}`
+  m = /^(\d{4})[\s-]+([A-Za-z]+\.?)[\s-]+(\d{1,2})(.*)$/.exec(t)
+  if (m && monthNumber(m[2]!)) return `${m[1]}-${monthNumber(m[2]!)}-${m[3]}${m[4]}`
+  return ''
+}
+
 function specialValue(text: string, nowMicros: number): number | null {
   const t = text.trim().toLowerCase()
+  if (t === 'infinity' || t === '+infinity') return Infinity
+  if (t === '-infinity') return -Infinity
   if (t === 'now') return nowMicros
   if (t === 'epoch') return 0
   if (t === 'today') return Math.floor(nowMicros / USEC_PER_DAY) * USEC_PER_DAY
@@ -106,8 +138,8 @@ function specialValue(text: string, nowMicros: number): number | null {
 
 export function parseDate(text: string, nowMicros: number): number {
   const special = specialValue(text, nowMicros)
-  if (special !== null) return Math.floor(special / USEC_PER_DAY)
-  const m = DATE_TIME_RE.exec(text)
+  if (special !== null) return Number.isFinite(special) ? Math.floor(special / USEC_PER_DAY) : special
+  const m = DATE_TIME_RE.exec(text) ?? DATE_TIME_RE.exec(looseDateText(text))
   if (!m) throw badDatetime('date', text)
   const year = Number(m[1])
   const month = Number(m[2])
@@ -125,6 +157,7 @@ function formatYear(year: number): [string, string] {
 }
 
 export function formatDate(days: number): string {
+  if (!Number.isFinite(days)) return days > 0 ? 'infinity' : '-infinity'
   const { year, month, day } = civilFromDays(days)
   const [y, bc] = formatYear(year)
   return `${y}-${pad(month)}-${pad(day)}${bc}`
@@ -137,6 +170,7 @@ export function formatTime(hour: number, minute: number, second: number, micro: 
 }
 
 export function formatTimestamp(us: number, withZone: boolean): string {
+  if (!Number.isFinite(us)) return us > 0 ? 'infinity' : '-infinity'
   const p = partsFromMicros(us)
   const [y, bc] = formatYear(p.year)
   return `${y}-${pad(p.month)}-${pad(p.day)} ${formatTime(p.hour, p.minute, p.second, p.micro)}${withZone ? '+00' : ''}${bc}`

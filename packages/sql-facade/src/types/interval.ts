@@ -135,7 +135,8 @@ function parseIso(s: string, text: string): Interval {
 }
 
 function plural(n: number, unit: string): string {
-  return `${n} ${unit}${Math.abs(n) === 1 ? '' : 's'}`
+  // PostgreSQL's output says "1 day" but "-1 days": only exactly 1 is singular.
+  return `${n} ${unit}${n === 1 ? '' : 's'}`
 }
 
 export function formatInterval(iv: Interval): string {
