@@ -21,6 +21,7 @@ import { loadOrCreateNodeId } from './node-id.js'
 import { nodeSession } from './node-session.js'
 import { fetchP2pAddresses, parsePgAddress, type PgAddress } from './pg-join.js'
 import { openSqlEngine, type SqlEngine } from './sql-engine.js'
+import { catalogSession } from '../pgcatalog/catalog-session.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
 export interface ConcordNodeOptions {
@@ -87,10 +88,16 @@ export class ConcordNode {
     let pg: PgServer | undefined
     let http: HttpServer | undefined
     try {
-      engine = await openSqlEngine({ nodeId, region, storage, transport }, log)
+      engine = await openSqlEngine({ nodeId, region, storage, transport })
       const eng = engine
       const facts = { nodeId, region, p2pAddresses: () => transport.addresses() }
-      pg = new PgServer({ session: () => nodeSession(eng.session(), facts), host: options.host ?? '127.0.0.1', password: options.password, logger: log })
+      pg = new PgServer({
+        session: (info) => catalogSession(nodeSession(eng.session(), facts), { source: eng.replica, user: info.user, database: info.database }),
+        host: options.host ?? '127.0.0.1',
+        password: options.password,
+        serverVersion: await eng.serverVersion(),
+        logger: log,
+      })
       const pgPort = await listenWithSearch(pg, options.pgPort ?? 5432, options.pgPortSearch ?? true)
       let httpPort: number | undefined
       let self: ConcordNode | undefined
@@ -155,7 +162,6 @@ export class ConcordNode {
       peers: this.transport.peers(),
       pgPort: this.pgPort,
       p2pAddresses: this.transport.addresses(),
-      sql: this.engine.replica ? 'replica' : 'unknown',
     }
   }
 
@@ -176,9 +182,8 @@ export class ConcordNode {
       { name: 'concord_pg_connections_total', help: 'PostgreSQL client connections accepted', type: 'counter', value: pg.connectionsTotal },
       { name: 'concord_pg_messages_total', help: 'PostgreSQL protocol messages handled', type: 'counter', value: pg.messages },
     ]
-    const replica = this.engine.replica
-    if (replica) {
-      const s = replica.stats()
+    {
+      const s = this.engine.replica.stats()
       out.push(
         { name: 'concord_shards', help: 'Shards held by this node', type: 'gauge', value: s.shards },
         { name: 'concord_updates_applied_total', help: 'Remote updates merged into local shards', type: 'counter', value: s.updatesApplied },

@@ -12,6 +12,10 @@ export interface FieldDescription {
   oid: number
   tableOid?: number
   column?: number
+  /** Type modifier (varchar length, numeric precision/scale); -1 if none. */
+  typmod?: number
+  /** Type length; by default derived from the OID. */
+  size?: number
 }
 
 export interface ErrorFields {
@@ -100,8 +104,8 @@ export class BackendWriter {
       this.int32(f.tableOid ?? 0)
       this.int16(f.column ?? 0)
       this.int32(f.oid)
-      this.int16(typeSize(f.oid))
-      this.int32(-1) // type modifier
+      this.int16(f.size ?? typeSize(f.oid))
+      this.int32(f.typmod ?? -1)
       this.int16(0) // text format
     }
     this.end()
@@ -127,7 +131,17 @@ export class BackendWriter {
 
   error(fields: ErrorFields): void {
     this.begin(0x45) // 'E'
-    const severity = fields.severity ?? 'ERROR'
+    this.fields(fields, 'ERROR')
+  }
+
+  /** NoticeResponse: a message the client shows without failing the statement. */
+  notice(message: string): void {
+    this.begin(0x4e) // 'N'
+    this.fields({ severity: 'NOTICE', code: '00000', message }, 'NOTICE')
+  }
+
+  private fields(fields: ErrorFields, fallback: NonNullable<ErrorFields['severity']>): void {
+    const severity = fields.severity ?? fallback
     this.field('S', severity)
     this.field('V', severity)
     this.field('C', fields.code)

@@ -8,15 +8,25 @@ export interface QueryField {
   name: string
   /** SQL type name ('integer', 'varchar(20)', 'int4[]') or a pg_type OID. */
   type: string | number
+  /** pg_type OID; when given it wins over `type`. */
+  oid?: number
+  /** Type modifier for RowDescription (varchar(20): 24); -1 or absent if none. */
+  typmod?: number
+  /** Type length for RowDescription; derived from the OID when absent. */
+  size?: number
 }
 
 export interface QueryResult {
   /** Statement tag: 'SELECT', 'INSERT', 'CREATE TABLE', ... or a full tag like 'INSERT 0 1'. */
   command: string
+  /** Full CommandComplete tag ('INSERT 0 3'); derived from command and rowCount when absent. */
+  commandTag?: string
   rowCount: number | null
   fields: QueryField[]
   /** Arrays in field order, or objects keyed by field name. */
   rows: Array<unknown[] | Record<string, unknown>>
+  /** NOTICE messages to send before the result (e.g. 'there is no transaction in progress'). */
+  notices?: string[]
 }
 
 /** Where a session stands, for ReadyForQuery: idle, in a transaction, in a failed one. */

@@ -109,10 +109,11 @@ export class WireSession {
     }
     for (const r of results) {
       this.noteCommand(r.command)
+      for (const n of r.notices ?? []) this.out.notice(n)
       const fields = describeFields(r)
       if (fields.length > 0 || r.command.toUpperCase().startsWith('SELECT')) this.out.rowDescription(fields)
       this.writeRows(r, fields, 0, r.rows.length)
-      this.out.commandComplete(commandTag(r.command, r.rowCount, r.rows.length))
+      this.out.commandComplete(r.commandTag ?? commandTag(r.command, r.rowCount, r.rows.length))
     }
   }
 
@@ -175,7 +176,7 @@ export class WireSession {
         this.writeRows(r, fields, portal.sent, end)
         portal.sent = end
         if (end < r.rows.length) this.out.portalSuspended()
-        else this.out.commandComplete(commandTag(r.command, r.rowCount, r.rows.length))
+        else this.out.commandComplete(r.commandTag ?? commandTag(r.command, r.rowCount, r.rows.length))
         return
       }
       case 'close':
@@ -195,6 +196,7 @@ export class WireSession {
         throw err
       }
       this.noteCommand(portal.result.command)
+      for (const n of portal.result.notices ?? []) this.out.notice(n)
     }
     return portal.result
   }
@@ -244,7 +246,12 @@ function single(r: QueryResult | QueryResult[]): QueryResult {
 }
 
 function describeFields(r: QueryResult): FieldDescription[] {
-  return (r.fields ?? []).map((f) => ({ name: f.name, oid: typeOid(f.type) }))
+  return (r.fields ?? []).map((f) => {
+    const d: FieldDescription = { name: f.name, oid: f.oid ?? typeOid(f.type) }
+    if (f.typmod !== undefined) d.typmod = f.typmod
+    if (f.size !== undefined) d.size = f.size
+    return d
+  })
 }
 
 function decodeParam(value: Uint8Array | null, format: number, oid: number): unknown {
