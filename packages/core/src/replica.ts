@@ -416,9 +416,9 @@ export class Replica {
     const hlc = this.clock.now()
     const catalog = tx.pending.get(CATALOG_TABLE.name)
     if (catalog !== undefined && catalog.size > 0) {
-      this.catalogShard.doc.transact(() => {
+      this.catalogShard.transactLocal(() => {
         for (const [rowKey, w] of catalog) this.catalogShard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)
-      }, LOCAL_ORIGIN)
+      })
     }
     const byShard = new Map<Shard, Array<[string, import('./rows/local-transaction.js').PendingRow]>>()
     for (const [table, rows] of tx.pending) {
@@ -436,9 +436,9 @@ export class Replica {
       }
     }
     for (const [shard, rows] of byShard) {
-      shard.doc.transact(() => {
+      shard.transactLocal(() => {
         for (const [rowKey, w] of rows) shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)
-      }, LOCAL_ORIGIN)
+      })
     }
     this.afterChange()
   }
@@ -533,7 +533,7 @@ export class Replica {
   /** Applies a remote Yjs update to a shard; false when it was rejected. */
   applyRemote(shard: Shard, update: Uint8Array): boolean {
     try {
-      Y.applyUpdate(shard.doc, update, REMOTE_ORIGIN)
+      if (shard.applyRemote(update, REMOTE_ORIGIN)) this.onShardUpdate(shard, update, REMOTE_ORIGIN)
       return true
     } catch {
       this.malformed++

@@ -81,6 +81,9 @@ export class Shard {
   /** Rows this node wrote in the current Yjs transaction while it was their only writer: already resolved. */
   private readonly resolvedLocally = new Map<string, Row | null>()
   private digestCache: number | null = null
+  private readonly onLocalUpdate: (update: Uint8Array) => void
+  /** Set by a transaction that integrated something new. */
+  private changedByLast = false
 
   constructor(id: string, clientID: number, hooks: ShardHooks) {
     this.id = id
@@ -88,11 +91,8 @@ export class Shard {
     this.doc = new Y.Doc({ gc: true })
     this.doc.clientID = clientID
     this.map = this.doc.getMap('rows')
-    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
-      this.digestCache = null
-      hooks.onUpdate(this, update, origin)
-    })
     this.doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
+    this.onLocalUpdate = (update: Uint8Array) => hooks.onUpdate(this, update, LOCAL_ORIGIN)
   }
 
   get table(): TableView | null {
@@ -134,7 +134,36 @@ export class Shard {
     return cl
   }
 
+  /**
+   * Runs local writes as one Yjs transaction and hands its encoded update to the replica.
+   * Yjs encodes an update only while someone listens, so the listener is attached for
+   * local transactions alone: remote updates are persisted as received, not re-encoded.
+   */
+  transactLocal(fn: () => void): void {
+    this.doc.on('update', this.onLocalUpdate)
+    try {
+      this.doc.transact(fn, LOCAL_ORIGIN)
+    } finally {
+      this.doc.off('update', this.onLocalUpdate)
+    }
+  }
+
+  /**
+   * Applies a remote update; true if it must be persisted: it brought something new, or
+   * part of it waits for missing dependencies (Yjs keeps that part pending, and the
+   * update that later completes it does not carry it). Throws on garbage.
+   */
+  applyRemote(update: Uint8Array, origin: string): boolean {
+    this.changedByLast = false
+    Y.applyUpdate(this.doc, update, origin)
+    return this.changedByLast || this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
+  }
+
   private afterTransaction(tr: Y.Transaction): void {
+    if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) {
+      this.digestCache = null
+      this.changedByLast = true
+    }
     const keys = new Set<string>()
     const remote = tr.origin !== LOCAL_ORIGIN
     for (const [type, subs] of tr.changed) {
