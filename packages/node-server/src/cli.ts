@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { ConcordNode } from './node/concord-node.js'
 import { parseStartOptions, startHelp, toNodeOptions, UsageError } from './cli/start-options.js'
 import { writeClusterKey } from './transport/cluster-key.js'
+import { clusterHelp, parseClusterOptions, runLocalCluster } from './cli/local-cluster.js'
 import { consoleLogger, errorMessage } from './log/logger.js'
 
 const VERSION = '0.1.0'
@@ -17,11 +18,15 @@ export function usage(): string {
 
 Usage:
   concord start [options]            run a node
+  concord cluster [options]          run several local nodes joined together (npm run cluster)
   concord gen-cluster-key <file>     write a new cluster key (libp2p swarm key)
   concord --help | --version
 
 Options of start (flags override CONCORD_* variables, which override --config):
 ${startHelp()}
+
+Options of cluster:
+${clusterHelp()}
 
 Examples:
   concord start --data-dir ./data --pg-port 5432
@@ -49,6 +54,12 @@ export async function main(argv: string[], env: Record<string, string | undefine
           return 0
         }
         return await start(rest, env)
+      case 'cluster':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(usage())
+          return 0
+        }
+        return await runLocalCluster(parseClusterOptions(rest))
       case 'gen-cluster-key': {
         if (rest.length !== 1) throw new UsageError('gen-cluster-key takes exactly one argument: the file to write')
         writeClusterKey(rest[0]!)
