@@ -10,6 +10,7 @@ import type { ExecCtx } from '../exec/context.js'
 import { aggregateSeesNulls, isAggregate, resolveAggregate, type AggregateImpl } from '../functions/aggregate.js'
 import { lookupScalar } from '../functions/scalar.js'
 import type { Relation } from '../plan/relation.js'
+import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature, type WindowCollector } from '../plan/window.js'
 import { compareValues, groupKey } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
@@ -48,6 +49,8 @@ export interface CompileCtx {
   agg: AggCollector | null
   /** Plans a subquery whose outer scope is `parent`. */
   planSubquery(stmt: SelectStmt, parent: Scope): Relation
+  /** Window-function calls of this query level; absent where they are not allowed (WHERE, ...). */
+  win?: WindowCollector | null
   /** Set while compiling an aggregate's own arguments. */
   inAggregate?: boolean
   /** Set inside a GROUP BY-matched subexpression. */
@@ -656,7 +659,7 @@ function compileSqlValueFunction(op: string, ctx: CompileCtx): Compiled {
 function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['FuncCall']>, ctx: CompileCtx): Compiled {
   const names = nameList(f.funcname)
   const name = names[names.length - 1]!.toLowerCase()
-  if (f.over) throw new SqlError(SqlState.featureNotSupported, 'window functions are not supported')
+  if (f.over) return compileWindowCall(name, f, ctx)
   if (isAggregate(name) && !ctx.exec.functions(name)) return compileAggregateCall(name, f, ctx)
   if (f.agg_star) throw new SqlError(SqlState.syntaxError, `${name}(*) specified, but ${name} is not an aggregate function`)
   const argNodes = namedArgs(name, f.args ?? [])
@@ -685,6 +688,36 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
     }
     return fn(vals, exec)
   } })
+}
+
+function compileWindowCall(name: string, f: NonNullable<Extract<Node, { FuncCall: unknown }>['FuncCall']>, ctx: CompileCtx): Compiled {
+  if (!ctx.win || ctx.inAggregate) throw new SqlError('42P20', ctx.inAggregate ? 'aggregate function calls cannot contain window function calls' : 'window functions are not allowed here')
+  if (!isWindowFunction(name) || ctx.exec.functions(name)) throw new SqlError(SqlState.undefinedFunction, `function ${name} is not a window function`)
+  if (f.agg_distinct) throw new SqlError(SqlState.featureNotSupported, 'DISTINCT is not implemented for window functions')
+  if (f.agg_order?.length) throw new SqlError(SqlState.featureNotSupported, 'aggregate ORDER BY is not implemented for window functions')
+  const win = ctx.win
+  const def = resolveWindowDef(f.over!, win.named)
+  checkFrame(def.frameOptions ?? 0)
+  // Arguments, partition and order keys see the row after grouping; nested windows are not allowed.
+  const inner: CompileCtx = { ...ctx, win: null }
+  const now = ctx.exec.nowMicros
+  const raw = (f.args ?? []).map((a) => compileExpr(a, inner))
+  const sig = windowFunctionSignature(name, raw, !!f.agg_star, now)
+  const order = (def.orderClause ?? []).map((o) => {
+    if (!('SortBy' in o)) throw new SqlError(SqlState.syntaxError, 'bad ORDER BY in window')
+    const desc = o.SortBy.sortby_dir === 'SORTBY_DESC'
+    const nulls = o.SortBy.sortby_nulls
+    return { key: compileExpr(o.SortBy.node!, inner), desc, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' ? true : nulls === 'SORTBY_NULLS_LAST' ? false : desc }
+  })
+  const offset = (n: Node | undefined) => (n ? coerce(compileExpr(n, inner), T.int8, 'implicit', now) : null)
+  const slot = win.slots.length
+  win.slots.push({
+    name, args: sig.args, agg: sig.agg, star: !!f.agg_star, order, frameOptions: def.frameOptions ?? 0,
+    partition: (def.partitionClause ?? []).map((p) => compileExpr(p, inner)),
+    startOffset: offset(def.startOffset), endOffset: offset(def.endOffset),
+    filter: f.agg_filter ? coerce(compileExpr(f.agg_filter, inner), T.bool, 'implicit', now) : null,
+  })
+  return { type: sig.result, eval: (env) => env.wins![slot]! }
 }
 
 /** Parameter names of built-ins that accept `name => value` notation. */

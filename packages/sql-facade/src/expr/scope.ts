@@ -23,6 +23,8 @@ export interface Env {
   outer: Env | null
   /** Aggregate results of the current group, when evaluating a grouped query's outputs. */
   aggs?: RtValue[]
+  /** Window-function results of the current row (see plan/window). */
+  wins?: RtValue[]
 }
 
 export interface Resolved {

@@ -3,7 +3,7 @@
  * the select list, DISTINCT [ON], set operations, ORDER BY, LIMIT/OFFSET. Plans are
  * closures built per statement; rows are materialized arrays of runtime values.
  */
-import type { Node, SelectStmt } from 'libpg-query'
+import type { Node, SelectStmt, WindowDef } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../exec/context.js'
 import { coerce } from '../expr/coerce.js'
@@ -17,6 +17,7 @@ import { T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { planFrom } from './from.js'
 import type { Relation } from './relation.js'
+import { computeWindows, WindowCollector } from './window.js'
 
 export interface CteEntry {
   relation: Relation
@@ -387,7 +388,10 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
       if (pk && pk.length && pk.every((c) => agg!.groupFingerprints.has(fingerprint({ ColumnRef: { fields: [{ String: { sval: table } }, { String: { sval: c } }] } })))) agg.groupedTables.add(table)
     }
   }
-  const octx: CompileCtx = { ...cctx, agg }
+  const named = new Map<string, WindowDef>()
+  for (const w of stmt.windowClause ?? []) if ('WindowDef' in w && w.WindowDef.name) named.set(w.WindowDef.name, w.WindowDef)
+  const win = new WindowCollector(named)
+  const octx: CompileCtx = { ...cctx, agg, win }
   const targets: Target[] = rawTargets.map((t) => {
     if (t.star) {
       const idx = t.star.index
@@ -400,7 +404,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
     return { name: t.name, node: t.node, compiled: compileExpr(t.node!, octx) }
   })
   const outputs: ColumnBinding[] = targets.map((t) => ({ name: t.name, table: null, type: t.compiled.type.id === 'unknown' ? T.text : t.compiled.type }))
-  const having = stmt.havingClause ? compilePredicate(stmt.havingClause, octx, 'HAVING') : null
+  const having = stmt.havingClause ? compilePredicate(stmt.havingClause, { ...octx, win: null }, 'HAVING') : null
   const sorts = (stmt.sortClause ?? []).map((s) => sortKey(s, outputs, targets, octx))
   const outFns = targets.map((t) => t.compiled.eval)
 
@@ -471,6 +475,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
           envs.push(env)
         }
       }
+      if (win.slots.length) computeWindows(envs, win.slots)
       let keyed = envs.map((env) => {
         const out = outFns.map((f) => f(env))
         return { out, keys: sorts.map((s) => s.eval(env, out)), env }
