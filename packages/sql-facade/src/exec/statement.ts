@@ -3,10 +3,11 @@
  * Session-level statements (transactions, SET/SHOW) are handled by the session itself.
  */
 import type { Json } from '@concord/core'
-import type { Node } from 'libpg-query'
+import type { WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
 import { planSelect, type PlanCtx } from '../plan/select.js'
+import { planWithClause } from '../plan/with-clause.js'
 import { nameList } from '../expr/compile.js'
 import type { ExecCtx } from './context.js'
 import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, execDrop, options } from './ddl.js'
@@ -31,9 +32,9 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
     const rows = rel.rows(null)
     return { command: 'SELECT', rowCount: rows.length, columns: rel.columns, rows }
   }
-  if ('InsertStmt' in node) return withCte(node.InsertStmt.withClause, () => execInsert(node.InsertStmt, p))
-  if ('UpdateStmt' in node) return withCte(node.UpdateStmt.withClause, () => execUpdate(node.UpdateStmt, p))
-  if ('DeleteStmt' in node) return withCte(node.DeleteStmt.withClause, () => execDelete(node.DeleteStmt, p))
+  if ('InsertStmt' in node) return execInsert(node.InsertStmt, withCte(node.InsertStmt.withClause, p))
+  if ('UpdateStmt' in node) return execUpdate(node.UpdateStmt, withCte(node.UpdateStmt.withClause, p))
+  if ('DeleteStmt' in node) return execDelete(node.DeleteStmt, withCte(node.DeleteStmt.withClause, p))
   if ('CreateStmt' in node) return execCreateTable(node.CreateStmt, p)
   if ('DropStmt' in node) return execDrop(node.DropStmt, p)
   if ('AlterTableStmt' in node) return execAlterTable(node.AlterTableStmt, p)
@@ -75,7 +76,6 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
   throw new SqlError(SqlState.featureNotSupported, `statement ${Object.keys(node)[0]} is not supported`)
 }
 
-function withCte(w: { ctes?: Node[] } | undefined, run: () => StatementResult): StatementResult {
-  if (w && (w.ctes?.length ?? 0) > 0) throw new SqlError(SqlState.featureNotSupported, 'WITH on INSERT/UPDATE/DELETE is not supported')
-  return run()
+function withCte(w: WithClause | undefined, p: PlanCtx): PlanCtx {
+  return w && (w.ctes?.length ?? 0) > 0 ? planWithClause(w, p, null) : p
 }

@@ -66,6 +66,7 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
     const name = rv.relname!
     const a = aliasOf(rv.alias, name)
     const cte = !rv.schemaname ? p.ctes.get(name) : undefined
+    if (cte?.noReturning) throw new SqlError(SqlState.featureNotSupported, `WITH query "${name}" does not have a RETURNING clause`)
     if (cte) return { columns: renamed(cte.relation, a.name, a.cols), primaryKeys: new Map(), rows: cte.relation.rows }
     const table = p.exec.tx.table(name)
     if (table) {

@@ -18,9 +18,12 @@ import type { RtValue } from '../types/value.js'
 import { planFrom } from './from.js'
 import type { Relation } from './relation.js'
 import { computeWindows, WindowCollector } from './window.js'
+import { planWithClause } from './with-clause.js'
 
 export interface CteEntry {
   relation: Relation
+  /** A data-modifying CTE without RETURNING: it cannot be read. */
+  noReturning?: boolean
 }
 
 export type CteMap = Map<string, CteEntry>
@@ -40,25 +43,7 @@ export function makeCompileCtx(p: PlanCtx, scope: Scope): CompileCtx {
 }
 
 export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation {
-  if (stmt.withClause) {
-    if (stmt.withClause.recursive) throw new SqlError(SqlState.featureNotSupported, 'WITH RECURSIVE is not supported')
-    const ctes: CteMap = new Map(p.ctes)
-    for (const c of stmt.withClause.ctes ?? []) {
-      if (!('CommonTableExpr' in c)) continue
-      const cte = c.CommonTableExpr
-      if ((stmt.withClause.ctes ?? []).filter((x) => 'CommonTableExpr' in x && x.CommonTableExpr.ctename === cte.ctename).length > 1) {
-        throw new SqlError('42712', `WITH query name "${cte.ctename}" specified more than once`)
-      }
-      const q = cte.ctequery
-      if (!q || !('SelectStmt' in q)) throw new SqlError(SqlState.featureNotSupported, 'only SELECT is supported in WITH')
-      const rel = planSelect(q.SelectStmt, { ...p, ctes }, parent)
-      const names = nameList(cte.aliascolnames)
-      const columns = rel.columns.map((col, i) => ({ ...col, name: names[i] ?? col.name, table: cte.ctename ?? null }))
-      let memo: RtValue[][] | null = null
-      ctes.set(cte.ctename!, { relation: { columns, rows: (outer) => (memo ??= rel.rows(outer)) } })
-    }
-    p = { ...p, ctes }
-  }
+  if (stmt.withClause) p = planWithClause(stmt.withClause, p, parent)
   let rel: Relation
   let outScope: Scope
   if (stmt.op && stmt.op !== 'SETOP_NONE') {
