@@ -261,7 +261,9 @@ export class Replicator {
     this.peers.set(from, { region })
     if (!known) {
       this.send(from, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region })
-      this.syncWith(from)
+      // One exchange repairs both sides, so only one of the two starts it: without this
+      // rule a cold peer would be sent everything twice on first contact.
+      if (this.replica.nodeId < from) this.syncWith(from)
     }
   }
 

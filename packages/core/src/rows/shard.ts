@@ -84,6 +84,8 @@ export class Shard {
   private readonly onLocalUpdate: (update: Uint8Array) => void
   /** Set by a transaction that integrated something new. */
   private changedByLast = false
+  /** Single-writer shards during setView: row key -> that writer's raw entry. */
+  private prefetched: Map<string, unknown> | null = null
 
   constructor(id: string, clientID: number, hooks: ShardHooks) {
     this.id = id
@@ -103,11 +105,21 @@ export class Shard {
   setView(view: TableView | null): ShardRowChange[] {
     this.view = view
     const keys = new Set<string>(this.rows.keys())
-    for (const k of this.map.keys()) {
+    // With one writer, each entry is a whole row: read them in one pass instead of
+    // looking every row up again (this is the cold catch-up path).
+    const single = this.writers.size === 1 ? new Map<string, unknown>() : null
+    for (const [k, raw] of this.map.entries()) {
       const split = splitEntryKey(k)
-      if (split !== null) keys.add(split[0])
+      if (split === null) continue
+      keys.add(split[0])
+      single?.set(split[0], raw)
     }
-    return this.rematerialize(keys)
+    this.prefetched = single
+    try {
+      return this.rematerialize(keys)
+    } finally {
+      this.prefetched = null
+    }
   }
 
   /** Hash of state vector and delete set: equal hashes mean equal content. Cached until the next update. */
@@ -166,6 +178,8 @@ export class Shard {
     }
     const keys = new Set<string>()
     const remote = tr.origin !== LOCAL_ORIGIN
+    const raws = remote ? new Map<string, unknown>() : null
+    let maxHlc = -1
     for (const [type, subs] of tr.changed) {
       if (type === (this.map as unknown)) {
         for (const sub of subs) {
@@ -177,9 +191,11 @@ export class Shard {
           }
           this.writers.add(split[1])
           keys.add(split[0])
-          if (remote) {
-            const hlc = entryHlc((this.map as Y.Map<unknown>).get(sub))
-            if (hlc >= 0) this.hooks.observe(hlc)
+          if (raws !== null) {
+            const raw = (this.map as Y.Map<unknown>).get(sub)
+            raws.set(split[0], raw)
+            const hlc = entryHlc(raw)
+            if (hlc > maxHlc) maxHlc = hlc
           }
         }
       } else {
@@ -189,12 +205,20 @@ export class Shard {
         if (end > 1) keys.add(name.slice(1, end))
       }
     }
+    if (maxHlc >= 0) this.hooks.observe(maxHlc)
     if (keys.size === 0) {
       this.written.clear()
       this.resolvedLocally.clear()
       return
     }
-    const changes = this.rematerialize(keys)
+    // A single-writer shard: the raw entries just read are the whole rows.
+    if (raws !== null && this.writers.size === 1 && raws.size === keys.size) this.prefetched = raws
+    let changes: ShardRowChange[]
+    try {
+      changes = this.rematerialize(keys)
+    } finally {
+      this.prefetched = null
+    }
     this.written.clear()
     this.resolvedLocally.clear()
     if (changes.length > 0) this.hooks.onRows(this, changes, tr.origin === LOCAL_ORIGIN ? LOCAL_ORIGIN : REMOTE_ORIGIN)
@@ -240,7 +264,16 @@ export class Shard {
   private visibleEntries(rowKey: string): { cl: number; entries: Array<[string, WriterEntry]> } {
     let cl = 0
     const raws: Array<[string, unknown]> = []
-    for (const w of this.writers) {
+    if (this.prefetched !== null) {
+      const raw = this.prefetched.get(rowKey)
+      const w = this.writers.values().next().value as string
+      const c = entryCl(raw)
+      if (raw !== undefined && c < 0) this.hooks.onMalformed()
+      if (c > 0) {
+        cl = c
+        raws.push([w, raw])
+      }
+    } else for (const w of this.writers) {
       const ek = entryKey(rowKey, w)
       // Written by this node in the current Yjs transaction: nothing else can have changed it.
       const cached = this.written.get(ek)
