@@ -344,6 +344,21 @@ describe('replica: durability and replication', () => {
     expect(again.rowCount('products')).toBe(50)
   })
 
+  it('a long storage log is compacted into a snapshot that restores the same state', async () => {
+    const storage = new MemoryStorage()
+    const r = await Replica.open({ nodeId: 'a', storage })
+    r.transact((tx) => tx.createTable(products))
+    for (let i = 0; i < 2500; i++) r.transact((tx) => tx.upsert('products', { id: i % 300, name: `v${i}` }))
+    await r.durable()
+    const shard = storage.shards().find((s) => s !== 'catalog')!
+    const records = storage.load(shard)
+    expect(records[0]!.kind).toBe('snapshot')
+    expect(records.length).toBeLessThan(600)
+    const before = rows(r)
+    await r.close()
+    expect(rows(await Replica.open({ nodeId: 'a', storage }))).toEqual(before)
+  })
+
   it('change events carry before, after and origin', async () => {
     const sim = await cluster(['a', 'b'], 16)
     const local: RowChange[] = []

@@ -495,6 +495,12 @@ export class Replica {
     }
   }
 
+  /**
+   * Rewrites a shard's storage log as one snapshot once it holds many records. The
+   * snapshot is taken in the same synchronous step as the `compact` call, so it contains
+   * every update appended before it (durable or still in flight); appends issued later
+   * come after it. Whatever order storage commits them in, nothing is lost.
+   */
   private maybeCompactStorage(batch: Array<{ shard: string }>): void {
     for (const { shard } of batch) {
       if ((this.recordCounts.get(shard) ?? 0) < COMPACT_AFTER_RECORDS) continue
@@ -502,12 +508,13 @@ export class Replica {
       if (s === undefined) continue
       this.recordCounts.set(shard, 1)
       const snapshot: StoredRecord = { generation: s.generation, kind: 'snapshot', data: Y.encodeStateAsUpdate(s.doc) }
-      void this.track(Promise.resolve().then(() => Promise.all(this.inflightExcept())).then(() => this.storage.compact(shard, snapshot)))
+      try {
+        void this.track(this.storage.compact(shard, snapshot))
+      } catch (err) {
+        // The log stays as it was: still complete, only longer.
+        this.storageError = err
+      }
     }
-  }
-
-  private inflightExcept(): Promise<void>[] {
-    return [...this.inflight]
   }
 
   private track(p: void | Promise<void>): Promise<void> {
