@@ -343,6 +343,9 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
         }
         throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${op} ${typeName(r.type)}`)
       }
+      if (COMPARISONS.has(op) && (isRow(e.lexpr) || isRow(e.rexpr))) {
+        return compileRowComparison(op, rowItems(e.lexpr, ctx), rowItems(e.rexpr!, ctx), now)
+      }
       const l = compileExpr(e.lexpr, ctx)
       const r = compileExpr(e.rexpr!, ctx)
       if (COMPARISONS.has(op)) return compileComparison(op, l, r, now)
@@ -388,6 +391,22 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
       } }
     }
     case 'AEXPR_IN': {
+      if (isRow(e.lexpr)) {
+        const left = rowItems(e.lexpr!, ctx)
+        const items = e.rexpr && 'List' in e.rexpr ? e.rexpr.List.items ?? [] : [e.rexpr!]
+        const tests = items.map((it) => compileRowComparison(op === '<>' ? '<>' : '=', left, rowItems(it, ctx), now).eval)
+        const negated = op === '<>'
+        // x IN (a, b) is x = a OR x = b; x NOT IN (a, b) is x <> a AND x <> b.
+        return { type: T.bool, eval: (env) => {
+          let sawNull = false
+          for (const t of tests) {
+            const v = t(env)
+            if (v === null) sawNull = true
+            else if (v === !negated) return !negated
+          }
+          return sawNull ? null : negated
+        } }
+      }
       const l = compileExpr(e.lexpr!, ctx)
       const list = (e.rexpr && 'List' in e.rexpr ? e.rexpr.List.items ?? [] : [e.rexpr!]).map((x) => compileExpr(x, ctx))
       let t: SqlType
@@ -583,6 +602,7 @@ function compileSubLink(s: NonNullable<Extract<Node, { SubLink: unknown }>['SubL
       return { type: { id: t.id, array: true }, eval: (env) => rowsOf(env).map((r) => r[0]!) }
     }
     case 'ANY_SUBLINK': case 'ALL_SUBLINK': {
+      if (isRow(s.testexpr)) return compileRowSubLink(s, rel, rowsOf, ctx)
       if (rel.columns.length !== 1) throw new SqlError(SqlState.syntaxError, rel.columns.length > 1 ? 'subquery has too many columns' : 'subquery has too few columns')
       const op = s.operName ? strVal(s.operName[s.operName.length - 1]) : '='
       const l = compileExpr(s.testexpr!, ctx)
@@ -625,6 +645,74 @@ function compileSubLink(s: NonNullable<Extract<Node, { SubLink: unknown }>['SubL
     }
   }
   throw new SqlError(SqlState.featureNotSupported, `subquery kind ${s.subLinkType} is not supported`)
+}
+
+function isRow(n: Node | undefined): boolean {
+  return !!n && 'RowExpr' in n
+}
+
+/** The fields of a row constructor, or a single expression as a one-field row. */
+function rowItems(n: Node, ctx: CompileCtx): Compiled[] {
+  if ('RowExpr' in n) return (n.RowExpr.args ?? []).map((a) => compileExpr(a, ctx))
+  return [compileExpr(n, ctx)]
+}
+
+/**
+ * Row-wise comparison as PostgreSQL's row_compare: `=` needs every pair equal, `<>` any
+ * pair unequal; `<`, `<=`, `>`, `>=` compare the pairs left to right and decide at the
+ * first unequal one. A NULL pair that decides makes the result NULL.
+ */
+export function compileRowComparison(op: string, ls: Compiled[], rs: Compiled[], now: number): Compiled {
+  if (ls.length !== rs.length) throw new SqlError(SqlState.syntaxError, 'unequal number of entries in row expressions')
+  if (ls.length === 0) throw new SqlError(SqlState.featureNotSupported, 'cannot compare rows of zero length')
+  const eqs = ls.map((l, i) => compileComparison('=', l, rs[i]!, now).eval)
+  if (op === '=' || op === '<>' || op === '!=') {
+    const ne = op !== '='
+    return { type: T.bool, eval: (env) => {
+      let sawNull = false
+      for (const f of eqs) {
+        const v = f(env)
+        if (v === null) sawNull = true
+        else if (v === false) return ne
+      }
+      return sawNull ? null : !ne
+    } }
+  }
+  const strict = op.replace('=', '')
+  const lts = ls.map((l, i) => compileComparison(strict, l, rs[i]!, now).eval)
+  const orEqual = op.endsWith('=')
+  return { type: T.bool, eval: (env) => {
+    for (let i = 0; i < eqs.length; i++) {
+      const v = eqs[i]!(env)
+      if (v === null) return null
+      if (v === false) return lts[i]!(env)
+    }
+    return orEqual
+  } }
+}
+
+/** (a, b) IN / op ANY / op ALL (SELECT x, y ..): the left row against each subquery row. */
+function compileRowSubLink(s: NonNullable<Extract<Node, { SubLink: unknown }>['SubLink']>, rel: Relation, rowsOf: (env: Env) => RtValue[][], ctx: CompileCtx): Compiled {
+  const left = rowItems(s.testexpr!, ctx)
+  const width = left.length
+  if (rel.columns.length !== width) throw new SqlError(SqlState.syntaxError, rel.columns.length > width ? 'subquery has too many columns' : 'subquery has too few columns')
+  const op = s.operName ? strVal(s.operName[s.operName.length - 1]) : '='
+  // Compare over a synthetic row: the left values, then the subquery row's values.
+  const ls = left.map((l, i): Compiled => ({ type: l.type, eval: (env) => env.row[i]! }))
+  const rs = rel.columns.map((c, i): Compiled => ({ type: c.type, eval: (env) => env.row[width + i]! }))
+  const test = compileRowComparison(op, ls, rs, ctx.exec.nowMicros).eval
+  const lfs = left.map((l) => l.eval)
+  const all = s.subLinkType === 'ALL_SUBLINK'
+  return { type: T.bool, eval: (env) => {
+    const lv = lfs.map((f) => f(env))
+    let sawNull = false
+    for (const r of rowsOf(env)) {
+      const v = test({ row: lv.concat(r), outer: null })
+      if (v === null) sawNull = true
+      else if (v !== all) return v
+    }
+    return sawNull ? null : all
+  } }
 }
 
 /**

@@ -18,6 +18,17 @@ import { partitionFilter } from './partition-view.js'
 export interface FromRelation extends Relation {
   /** Primary-key columns of base tables by alias, for GROUP BY functional dependency. */
   primaryKeys: Map<string, string[]>
+  /** Column positions in the order `*` lists them (JOIN .. USING puts the join columns first); all in order when absent. */
+  star?: number[]
+}
+
+function starOf(r: FromRelation): number[] {
+  return r.star ?? r.columns.map((_c, i) => i)
+}
+
+function concatStar(a: FromRelation, b: FromRelation): number[] | undefined {
+  if (!a.star && !b.star) return undefined
+  return [...starOf(a), ...starOf(b).map((i) => i + a.columns.length)]
 }
 
 type UsingBinding = ColumnBinding & { usingDup?: boolean }
@@ -27,6 +38,13 @@ export function planFrom(items: Node[], p: PlanCtx, parent: Scope | null, where:
   if (items.length === 0) return { columns: [], primaryKeys: new Map(), rows: () => [[]] }
   let acc: FromRelation | null = null
   for (const item of items) {
+    if (acc && isLateral(item)) {
+      // FROM a, LATERAL (..): the item is planned inside a scope that sees the items before it.
+      const left: FromRelation = acc
+      const rel = planItem(item, p, new Scope(left.columns, parent), [])
+      acc = lateralJoin(left, rel, 'JOIN_INNER', null)
+      continue
+    }
     const rel = planItem(item, p, parent, terms)
     acc = acc ? crossJoin(acc, rel) : rel
   }
@@ -38,8 +56,43 @@ function checkDuplicateAliases(cols: ColumnBinding[]): void {
   void cols
 }
 
-function crossJoin(a: FromRelation, b: FromRelation): FromRelation {
+function isLateral(item: Node): boolean {
+  return ('RangeSubselect' in item && !!item.RangeSubselect.lateral) || ('RangeFunction' in item && !!item.RangeFunction.lateral)
+}
+
+/**
+ * A join whose right side is LATERAL: it is re-evaluated for each left row, with the
+ * left row as its enclosing environment; then the ON predicate filters the pairs.
+ */
+function lateralJoin(left: FromRelation, right: FromRelation, kind: string, pred: ((env: Env) => boolean) | null): FromRelation {
+  if (kind === 'JOIN_RIGHT' || kind === 'JOIN_FULL') throw new SqlError(SqlState.invalidColumnReference, 'the combining JOIN type must be INNER or LEFT for a LATERAL reference')
+  const nullsR = right.columns.map(() => null as RtValue)
+  const star = concatStar(left, right)
   return {
+    columns: [...left.columns, ...right.columns],
+    primaryKeys: new Map([...left.primaryKeys, ...right.primaryKeys]),
+    ...(star ? { star } : {}),
+    rows: (outer) => {
+      const out: RtValue[][] = []
+      for (const l of left.rows(outer)) {
+        let matched = false
+        for (const r of right.rows({ row: l, outer })) {
+          const row = l.concat(r)
+          if (pred && !pred({ row, outer })) continue
+          matched = true
+          out.push(row)
+        }
+        if (!matched && kind === 'JOIN_LEFT') out.push(l.concat(nullsR))
+      }
+      return out
+    },
+  }
+}
+
+function crossJoin(a: FromRelation, b: FromRelation): FromRelation {
+  const star = concatStar(a, b)
+  return {
+    ...(star ? { star } : {}),
     columns: [...a.columns, ...b.columns],
     primaryKeys: new Map([...a.primaryKeys, ...b.primaryKeys]),
     rows: (outer) => {
@@ -136,11 +189,45 @@ interface EquiKey {
 
 function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr']>, p: PlanCtx, parent: Scope | null, terms: Node[]): FromRelation {
   const left = planItem(j.larg!, p, parent, terms)
-  const right = planItem(j.rarg!, p, parent, terms)
   const kind = j.jointype ?? 'JOIN_INNER'
+  if (isLateral(j.rarg!)) {
+    const lateral = planItem(j.rarg!, p, new Scope(left.columns, parent), [])
+    const scope = new Scope([...left.columns, ...lateral.columns], parent)
+    const pred = j.quals ? compilePredicate(j.quals, makeCompileCtx(p, scope), 'JOIN/ON') : null
+    if (nameList(j.usingClause).length || j.isNatural) throw new SqlError(SqlState.featureNotSupported, 'USING and NATURAL are not supported with LATERAL')
+    return lateralJoin(left, lateral, kind, pred)
+  }
+  const right = planItem(j.rarg!, p, parent, terms)
   let usingCols = nameList(j.usingClause)
   if (j.isNatural) usingCols = left.columns.filter((c) => !c.hidden && right.columns.some((r) => r.name === c.name && !r.hidden)).map((c) => c.name)
-  const columns: UsingBinding[] = [...left.columns, ...right.columns.map((c) => (usingCols.includes(c.name) ? { ...c, usingDup: true } : c))]
+  // RIGHT/FULL JOIN .. USING: the unqualified join column is COALESCE(left, right), kept
+  // as extra trailing columns; both sides' copies stay reachable when qualified.
+  const merged = usingCols.length > 0 && (kind === 'JOIN_RIGHT' || kind === 'JOIN_FULL')
+  const columns: UsingBinding[] = [
+    ...left.columns.map((c) => (merged && usingCols.includes(c.name) ? { ...c, usingDup: true } : c)),
+    ...right.columns.map((c) => (usingCols.includes(c.name) ? { ...c, usingDup: true } : c)),
+  ]
+  const mergedIdx: Array<[number, number]> = []
+  if (merged) {
+    for (const c of usingCols) {
+      const li = left.columns.findIndex((x) => x.name === c)
+      const ri = right.columns.findIndex((x) => x.name === c)
+      if (li < 0 || ri < 0) continue
+      mergedIdx.push([li, left.columns.length + ri])
+      columns.push({ name: c, table: null, type: left.columns[li]!.type })
+    }
+  }
+  // `*` lists the USING columns first, then the other columns of the left and right sides.
+  let star: number[] | undefined
+  if (usingCols.length) {
+    const lw0 = left.columns.length
+    const first = usingCols.map((c, k) => (merged ? lw0 + right.columns.length + k : left.columns.findIndex((x) => x.name === c))).filter((i) => i >= 0)
+    const ls = starOf(left).filter((i) => !usingCols.includes(left.columns[i]!.name))
+    const rs = starOf(right).filter((i) => !usingCols.includes(right.columns[i]!.name)).map((i) => i + lw0)
+    star = [...first, ...ls.filter((i) => !first.includes(i)), ...rs]
+  } else {
+    star = concatStar(left, right)
+  }
   const scope = new Scope(columns, parent)
   const cctx = makeCompileCtx(p, scope)
   const lw = left.columns.length
@@ -193,9 +280,14 @@ function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr'
       void ri
     }
   }
+  const withMerged = mergedIdx.length === 0 ? (row: RtValue[]) => row : (row: RtValue[]) => {
+    for (const [li, ri] of mergedIdx) row.push(row[li] ?? row[ri] ?? null)
+    return row
+  }
   return {
     columns,
     primaryKeys: new Map([...left.primaryKeys, ...right.primaryKeys]),
+    ...(star ? { star } : {}),
     rows: (outer) => {
       const lrows = left.rows(outer)
       const rrows = right.rows(outer)
@@ -229,12 +321,12 @@ function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr'
           if (!ok(row)) continue
           matched = true
           if (rMatched) rMatched[i] = 1
-          out.push(row)
+          out.push(withMerged(row))
         }
-        if (!matched && (kind === 'JOIN_LEFT' || kind === 'JOIN_FULL')) out.push(l.concat(nullsR))
+        if (!matched && (kind === 'JOIN_LEFT' || kind === 'JOIN_FULL')) out.push(withMerged(l.concat(nullsR)))
       }
       if (rMatched) rrows.forEach((r, i) => {
-        if (!rMatched[i]) out.push((nullsL as RtValue[]).concat(r))
+        if (!rMatched[i]) out.push(withMerged((nullsL as RtValue[]).concat(r)))
       })
       void lw
       return out

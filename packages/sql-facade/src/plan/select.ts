@@ -318,8 +318,11 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
       const names = nameList(val.ColumnRef.fields).filter((n) => n !== '')
       const table = names.length ? names[names.length - 1]! : null
       let any = false
-      from.columns.forEach((c, i) => {
-        if (c.hidden || (c as ColumnBinding & { usingDup?: boolean }).usingDup) return
+      // `t.*` lists t's columns in their own order (USING copies included); `*` follows the FROM's star order.
+      const order = table === null && from.star ? from.star : from.columns.map((_c, i) => i)
+      order.forEach((i) => {
+        const c = from.columns[i]!
+        if (c.hidden || (table === null && (c as ColumnBinding & { usingDup?: boolean }).usingDup)) return
         if (table !== null && c.table !== table) return
         any = true
         rawTargets.push({ name: c.name, node: null, star: { index: i } })
