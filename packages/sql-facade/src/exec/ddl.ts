@@ -36,7 +36,37 @@ function defElemValue(arg: Node | undefined): string {
 export function options(list: Node[] | undefined): Record<string, string> {
   const out: Record<string, string> = {}
   for (const o of list ?? []) if ('DefElem' in o) out[o.DefElem.defname!] = defElemValue(o.DefElem.arg)
+  checkStorageOptions(out)
   return out
+}
+
+/** Bounds of PostgreSQL's numeric storage parameters (reloptions.c) that a table may set. */
+const STORAGE_OPTION_BOUNDS: Record<string, [number, number]> = {
+  fillfactor: [10, 100],
+  toast_tuple_target: [128, 8160],
+  parallel_workers: [0, 1024],
+  autovacuum_vacuum_threshold: [0, 2147483647],
+  autovacuum_analyze_threshold: [0, 2147483647],
+}
+
+function checkStorageOptions(opts: Record<string, string>): void {
+  for (const [k, v] of Object.entries(opts)) {
+    const b = STORAGE_OPTION_BOUNDS[k]
+    if (!b) continue
+    const n = Number(v)
+    if (!/^\s*[+-]?\d+\s*$/.test(v)) throw new SqlError(SqlState.invalidParameterValue, `invalid value for integer option "${k}": ${v}`)
+    if (n < b[0] || n > b[1]) throw new SqlError(SqlState.invalidParameterValue, `value ${v} out of bounds for option "${k}"`, { detail: `Valid values are between "${b[0]}" and "${b[1]}".` })
+  }
+}
+
+/** Whether a stored expression tree references a column by (unqualified or qualified) name. */
+function referencesColumn(node: unknown, column: string): boolean {
+  if (!node || typeof node !== 'object') return false
+  if (Array.isArray(node)) return node.some((x) => referencesColumn(x, column))
+  const o = node as Record<string, unknown>
+  const ref = o.ColumnRef as { fields?: Node[] } | undefined
+  if (ref && nameList(ref.fields).pop() === column) return true
+  return Object.values(o).some((v) => referencesColumn(v, column))
 }
 
 function tablePolicy(value: string | undefined): PolicySpec | null {
@@ -176,7 +206,13 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     if (c.meta.default) coerce(compileExpr(c.meta.default as unknown as Node, makeCompileCtx(p, new Scope([]))), c.meta.t, 'assignment', p.exec.nowMicros, `column "${c.spec.name}"`)
     if (c.meta.generated) {
       if (c.meta.default) throw new SqlError(SqlState.syntaxError, `both default and generation expression specified for column "${c.spec.name}" of table "${name}"`)
-      compileExpr(c.meta.generated as unknown as Node, cctx)
+      const genScope = new Scope(cols.map((x) => ({ name: x.spec.name, table: name, type: x.meta.t })))
+      compileExpr(c.meta.generated as unknown as Node, makeCompileCtx(p, genScope))
+      for (const other of cols) {
+        if (other !== c && other.meta.generated && referencesColumn(c.meta.generated, other.spec.name)) {
+          throw new SqlError('42P17', `cannot use generated column "${other.spec.name}" in column generation expression`, { detail: 'A generated column cannot reference another generated column.' })
+        }
+      }
     }
   }
   for (const ch of checks) compileExpr(ch.expr as unknown as Node, cctx)

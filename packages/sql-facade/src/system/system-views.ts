@@ -70,7 +70,8 @@ export function systemView(replica: Replica, name: string, ctx: ExecCtx): Relati
         [...peers(replica)].sort().map((p, i) => [i + 1, 'concord', p, null, 'streaming', null, null, null, null, null, null, null, 'async']))
     case 'pg_replication_slots':
       return rel([['slot_name', T.name], ['plugin', T.name], ['slot_type', T.text], ['active', T.bool], ['restart_lsn', T.text], ['confirmed_flush_lsn', T.text]], () =>
-        replica.listCatalog('subscription').map(([n]) => [n, 'concord', 'logical', true, null, null]))
+        // A slot lives on the publishing side: this node serves the subscriptions other nodes made.
+        replica.listCatalog('subscription').filter(([, v]) => (v as { node?: string } | null)?.node !== replica.nodeId).map(([n]) => [n, 'concord', 'logical', true, null, null]))
     case 'pg_publication':
       return rel([['pubname', T.name], ['puballtables', T.bool]], () => replica.listCatalog('publication').map(([n, v]) => [n, (v as { allTables?: boolean }).allTables === true]))
     case 'pg_subscription':
