@@ -20,7 +20,7 @@ import { parsePolicy } from './merge/policy.js'
 import { Replicator, type ReplicatorStats } from './replication/replicator.js'
 import { LocalTransaction, type TransactionHost } from './rows/local-transaction.js'
 import { decodeRowKey, encodeRowKey } from './rows/row-key.js'
-import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, type ShardRowChange, type TableView } from './rows/shard.js'
+import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, tableLayout, type ShardRowChange, type TableView } from './rows/shard.js'
 import { MemoryStorage } from './storage/memory-storage.js'
 import { RESERVED_NAME_CHARS } from './rows/writer-entry.js'
 import type { CatalogChange, Json, PolicySpec, Resolver, Row, RowChange, TableInfo, Value } from './types.js'
@@ -218,7 +218,8 @@ export class Replica {
   // ---- catalog --------------------------------------------------------------
 
   private catalogView(): TableView {
-    return { info: CATALOG_TABLE, policies: new Map(), storageKeys: new Map(), columns: new Map(CATALOG_TABLE.columns.map((c) => [c.name, c])), special: false }
+    const storageKeys = new Map<string, string>()
+    return { info: CATALOG_TABLE, policies: new Map(), storageKeys, columns: new Map(CATALOG_TABLE.columns.map((c) => [c.name, c])), special: false, layout: tableLayout(CATALOG_TABLE, storageKeys) }
   }
 
   private *catalogTableNames(): Iterable<string> {
@@ -279,7 +280,14 @@ export class Replica {
       const cl = this.catalogShard.rowCl(encodeRowKey(['column', `${info.name}\u0000${info.incarnation}\u0000${c.name}`]))
       storageKeys.set(c.name, cl <= 1 ? c.name : `${c.name}#${cl}`)
     }
-    return { info, policies, storageKeys, columns: new Map(info.columns.map((c) => [c.name, c])), special: info.columns.some((c) => c.kind !== 'register') }
+    return {
+      info,
+      policies,
+      storageKeys,
+      columns: new Map(info.columns.map((c) => [c.name, c])),
+      special: info.columns.some((c) => c.kind !== 'register'),
+      layout: tableLayout(info, storageKeys),
+    }
   }
 
   private rebuildTable(name: string): void {

@@ -52,6 +52,12 @@ export interface TableView {
   columns: Map<string, ColumnInfo>
   /** True when some column is a counter or text column (no single-writer fast path). */
   special: boolean
+  /** Per column in table order: name, entry key, and position in the primary key (-1 if none). */
+  layout: Array<{ name: string; skey: string; pkAt: number }>
+}
+
+export function tableLayout(info: TableInfo, storageKeys: Map<string, string>): TableView['layout'] {
+  return info.columns.map((c) => ({ name: c.name, skey: storageKeys.get(c.name) ?? c.name, pkAt: info.primaryKey.indexOf(c.name) }))
 }
 
 export interface ShardHooks {
@@ -322,10 +328,7 @@ export class Shard {
     if (entries.length === 1 && !view.special) {
       // One writer: every value is its own, nothing to resolve.
       const cols = entries[0]![1].cols
-      for (const col of info.columns) {
-        const pkAt = pk.length === 1 ? (pk[0] === col.name ? 0 : -1) : pk.indexOf(col.name)
-        row[col.name] = pkAt >= 0 ? keyValues[pkAt]! : cols.get(view.storageKeys.get(col.name) ?? col.name)?.value ?? null
-      }
+      for (const c of view.layout) row[c.name] = c.pkAt >= 0 ? keyValues[c.pkAt]! : cols.get(c.skey)?.value ?? null
       return row
     }
     for (let i = 0; i < info.columns.length; i++) {
@@ -361,7 +364,7 @@ export class Shard {
     let rowCl = 0
     let ownRaw: unknown
     for (const w of this.writers) {
-      const raw = this.map.get(entryKey(rowKey, w))
+      const raw = this.map.get(w === writer ? key : entryKey(rowKey, w))
       if (raw === undefined) continue
       if (w === writer) ownRaw = raw
       const c = entryCl(raw)
@@ -409,11 +412,7 @@ export class Shard {
     if (alone && !view.special && keyValues !== undefined) {
       // Sole writer of a plain row: its values are the row, nothing to resolve.
       const row: Row = {}
-      const pk = view.info.primaryKey
-      for (const col of view.info.columns) {
-        const at = pk.length === 1 ? (pk[0] === col.name ? 0 : -1) : pk.indexOf(col.name)
-        row[col.name] = at >= 0 ? keyValues[at]! : cols.get(view.storageKeys.get(col.name) ?? col.name)?.value ?? null
-      }
+      for (const c of view.layout) row[c.name] = c.pkAt >= 0 ? keyValues[c.pkAt]! : cols.get(c.skey)?.value ?? null
       this.resolvedLocally.set(rowKey, row)
     }
   }
