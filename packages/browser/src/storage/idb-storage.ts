@@ -1,0 +1,143 @@
+/**
+ * The core `Storage` on IndexedDB, through idb-keyval (DESIGN.md decision 11).
+ *
+ * One database per replica name (`concord:<name>`), one object store, keys as described
+ * in idb-record.ts. Every write is one read-write IndexedDB transaction with strict
+ * durability, and its promise settles on the transaction's `complete` event: an
+ * acknowledged append is on disk, and a batch lands whole or not at all.
+ *
+ * Ordering invariant: IndexedDB runs read-write transactions over the same store in the
+ * order they were created. Every method creates its transaction after the same number
+ * of awaits (`ready`, then the store), so transactions follow call order: a `compact`
+ * called after an `append` deletes that append's record (the snapshot covers it), and an
+ * append called after a `compact` survives it. Sequence numbers are assigned at call
+ * time for the same reason.
+ */
+import { get, promisifyRequest, set } from 'idb-keyval'
+import type { Storage, StoredRecord } from '@concord/core'
+import { allRecordsRange, decodeIdbRecord, encodeIdbRecord, metaKey, parseRecordKey, recordKey, shardRange } from './idb-record.js'
+import { createStrictStore, type StrictStore } from './strict-store.js'
+
+export interface IdbStorageOptions {
+  /** Replica name; the IndexedDB database is `concord:<name>`. */
+  name: string
+  /** IndexedDB implementation; default the global `indexedDB` (tests pass fake-indexeddb's). */
+  indexedDB?: IDBFactory
+}
+
+const STORE_NAME = 'records'
+/** Largest meta value accepted; metadata is small (ids, counters). */
+const MAX_META_BYTES = 1024 * 1024
+
+export class IdbStorage implements Storage {
+  readonly dbName: string
+  private readonly store: StrictStore
+  private readonly ready: Promise<void>
+  private nextSeq = 0
+  private readonly held = new Set<string>()
+  private closed = false
+
+  constructor(options: IdbStorageOptions) {
+    if (!options.name) throw new Error('IdbStorage needs a name')
+    this.dbName = `concord:${options.name}`
+    this.store = createStrictStore(this.dbName, STORE_NAME, options.indexedDB ?? indexedDB)
+    this.ready = this.scan()
+  }
+
+  /** Reads every record key once: the shards held and the next sequence number. */
+  private async scan(): Promise<void> {
+    const keys = await this.store.use('readonly', (s) => promisifyRequest(s.getAllKeys(allRecordsRange())))
+    for (const key of keys) {
+      const parsed = parseRecordKey(key)
+      if (parsed === null) continue
+      this.held.add(parsed.shard)
+      if (parsed.seq >= this.nextSeq) this.nextSeq = parsed.seq + 1
+    }
+  }
+
+  async append(batch: Array<{ shard: string; record: StoredRecord }>): Promise<void> {
+    this.assertOpen()
+    if (batch.length === 0) return
+    await this.ready
+    const entries = batch.map(({ shard, record }) => {
+      this.held.add(shard)
+      return [recordKey(shard, this.nextSeq++), encodeIdbRecord(record)] as const
+    })
+    await this.store.use('readwrite', (s) => {
+      for (const [key, value] of entries) s.put(value, key)
+      return promisifyRequest(s.transaction)
+    })
+  }
+
+  async shards(): Promise<string[]> {
+    await this.ready
+    return [...this.held]
+  }
+
+  async load(shard: string): Promise<StoredRecord[]> {
+    await this.ready
+    const values = await this.store.use('readonly', (s) => promisifyRequest(s.getAll(shardRange(shard))))
+    const records = values.map((v, i) => decodeIdbRecord(v, `shard ${shard} record ${i}`))
+    let start = 0
+    for (let i = records.length - 1; i >= 0; i--) {
+      if (records[i]!.kind === 'snapshot') {
+        start = i
+        break
+      }
+    }
+    return start === 0 ? records : records.slice(start)
+  }
+
+  async compact(shard: string, snapshot: StoredRecord): Promise<void> {
+    this.assertOpen()
+    await this.ready
+    const seq = this.nextSeq++
+    this.held.add(shard)
+    await this.store.use('readwrite', (s) => {
+      s.delete(IDBKeyRange.bound(['r', shard], ['r', shard, seq], false, true))
+      s.put(encodeIdbRecord(snapshot), recordKey(shard, seq))
+      return promisifyRequest(s.transaction)
+    })
+  }
+
+  async remove(shard: string): Promise<void> {
+    this.assertOpen()
+    await this.ready
+    this.held.delete(shard)
+    await this.store.use('readwrite', (s) => {
+      s.delete(shardRange(shard))
+      return promisifyRequest(s.transaction)
+    })
+  }
+
+  async getMeta(key: string): Promise<Uint8Array | undefined> {
+    await this.ready
+    const value: unknown = await get(metaKey(key), this.store.use)
+    if (value === undefined) return undefined
+    if (!(value instanceof Uint8Array)) throw new Error(`meta ${key} in ${this.dbName} is not bytes`)
+    return value
+  }
+
+  async setMeta(key: string, value: Uint8Array): Promise<void> {
+    this.assertOpen()
+    if (value.length > MAX_META_BYTES) throw new RangeError(`meta value of ${value.length} bytes exceeds ${MAX_META_BYTES}`)
+    await this.ready
+    await set(metaKey(key), value, this.store.use)
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    // Transactions already created still complete; the connection closes after them.
+    this.store.close()
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`storage ${this.dbName} is closed`)
+  }
+}
+
+/** Deletes a replica's database (every shard and its metadata). */
+export async function deleteIdbStorage(name: string, factory: IDBFactory = indexedDB): Promise<void> {
+  await promisifyRequest(factory.deleteDatabase(`concord:${name}`))
+}
