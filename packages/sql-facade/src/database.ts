@@ -11,6 +11,7 @@ import type { ExecCtx, UserFunction } from './exec/context.js'
 import { unify } from './expr/compile.js'
 import { callUserFunction, functionFromCatalog } from './functions/user-function.js'
 import { loadParser } from './parser/parse.js'
+import { PartitionRouter } from './plan/partition-view.js'
 import type { Relation } from './plan/relation.js'
 import type { QueryResult } from './result-format.js'
 import { Session } from './session.js'
@@ -26,30 +27,42 @@ export interface DatabaseOptions extends Partial<ReplicaOptions> {
 
 export class Database {
   readonly indexes: SecondaryIndexes
+  readonly partitions: PartitionRouter
   readonly nodeSettings = new Map<string, string>()
   private readonly functionCache = new Map<string, UserFunction | null>()
   private readonly defaultSession: Session
   private readonly unsubscribe: Array<() => void> = []
   private closed = false
 
-  private constructor(readonly replica: Replica, private readonly ownsReplica: boolean) {
+  private constructor(readonly replica: Replica, private readonly ownsReplica: boolean, router: PartitionRouter) {
     this.indexes = new SecondaryIndexes(replica)
+    this.partitions = router
+    router.bind(replica)
     this.unsubscribe.push(replica.on('catalog', (changes) => this.onCatalog(changes)))
     for (const [name] of replica.listCatalog('function')) this.registerResolver(name)
     this.defaultSession = new Session(this)
   }
 
-  /** Opens a replica with `options` (in-memory storage unless one is given) and wraps it. */
+  /**
+   * Opens a replica with `options` (in-memory storage unless one is given) and wraps it.
+   * The replica places rows of partitioned tables in their partitions' shards.
+   */
   static async open(options: DatabaseOptions): Promise<Database> {
     await loadParser()
-    const replica = await Replica.open({ ...options, region: options.region ?? 'default' })
-    return Database.attach(replica, true)
+    const router = new PartitionRouter()
+    const replica = await Replica.open({ partitionOf: router.partitionOf, ...options, region: options.region ?? 'default' })
+    return Database.attach(replica, true, router)
   }
 
-  /** Wraps an already open replica (the simulator's, a server's). */
-  static async attach(replica: Replica, ownsReplica = false): Promise<Database> {
+  /**
+   * Wraps an already open replica (the simulator's, a server's). For partitions to be
+   * separate shards, open that replica with `partitionOf: router.partitionOf` of a
+   * `PartitionRouter` and pass the same router here (SimCluster does); every node of a
+   * cluster must route the same way. Without it, every partition stays in shard 0.
+   */
+  static async attach(replica: Replica, ownsReplica = false, router = new PartitionRouter()): Promise<Database> {
     await loadParser()
-    const db = new Database(replica, ownsReplica)
+    const db = new Database(replica, ownsReplica, router)
     // Announce this node in the replicated catalog (pg_nodes, pg_regions).
     replica.transact((tx) => tx.setCatalog('node', replica.nodeId, { nodeId: replica.nodeId, region: replica.region, startedAt: replica.now() }))
     await replica.durable()
@@ -103,6 +116,7 @@ export class Database {
         else this.registerResolver(c.name)
       } else if (c.kind === 'index' || c.kind === 'table') {
         this.indexes.invalidate()
+        this.partitions.invalidate()
       }
     }
   }
@@ -155,6 +169,7 @@ export class Database {
       settings,
       functions: (n) => this.userFunction(n),
       indexes: this.indexes,
+      partitions: this.partitions,
       written: new Set(replica.tables().map((t) => t.name)),
       systemView: (n, c) => this.systemView(n, c),
       random: () => 0.5,

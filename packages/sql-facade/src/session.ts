@@ -184,6 +184,7 @@ export class Session {
       settings: this.settings,
       functions: (name) => db.userFunction(name),
       indexes: db.indexes,
+      partitions: db.partitions,
       written,
       systemView: (name, c) => db.systemView(name, c),
       random: () => {

@@ -5,6 +5,7 @@
  */
 import { Simulation, type NetworkFaults, type ReplicaOptions } from '@concord/core'
 import { Database } from './database.js'
+import { PartitionRouter } from './plan/partition-view.js'
 
 export interface SimClusterOptions {
   seed: number
@@ -15,6 +16,8 @@ export interface SimClusterOptions {
 
 export class SimCluster {
   private readonly dbs = new Map<string, Database>()
+  /** One partition router per node, kept across restarts: the replica's `partitionOf`. */
+  private readonly routers = new Map<string, PartitionRouter>()
 
   private constructor(readonly sim: Simulation) {}
 
@@ -27,8 +30,10 @@ export class SimCluster {
   }
 
   async addNode(spec: { id: string; region?: string; clockSkewMs?: number; options?: Partial<ReplicaOptions> }): Promise<Database> {
-    const replica = await this.sim.addNode(spec)
-    const db = await Database.attach(replica)
+    const router = new PartitionRouter()
+    this.routers.set(spec.id, router)
+    const replica = await this.sim.addNode({ ...spec, options: { partitionOf: router.partitionOf, ...spec.options } })
+    const db = await Database.attach(replica, false, router)
     this.dbs.set(spec.id, db)
     return db
   }
@@ -72,7 +77,7 @@ export class SimCluster {
   /** Restarts a crashed node from its own storage, with a fresh Database around it. */
   async restart(id: string): Promise<Database> {
     const replica = await this.sim.restart(id)
-    const db = await Database.attach(replica)
+    const db = await Database.attach(replica, false, this.routers.get(id))
     this.dbs.set(id, db)
     return db
   }

@@ -9,6 +9,7 @@ import type { RtValue } from '../types/value.js'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { Relation } from '../plan/relation.js'
 import type { Settings } from '../settings/settings.js'
+import type { PartitionRouter } from '../plan/partition-view.js'
 
 export interface UserFunction {
   name: string
@@ -33,6 +34,8 @@ export interface ExecCtx {
   settings: Settings
   functions: (name: string) => UserFunction | undefined
   indexes: SecondaryIndexes
+  /** Which partition a row of a partitioned table routes to (shard_location). */
+  partitions: PartitionRouter
   /** Tables written earlier in this core transaction: their secondary indexes are stale. */
   written: Set<string>
   systemView: (name: string, ctx: ExecCtx) => Relation | null

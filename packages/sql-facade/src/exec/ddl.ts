@@ -5,6 +5,7 @@
  */
 import type { ColumnSpec, Json, PolicySpec, TableSpec } from '@concord/core'
 import type { AlterTableStmt, ColumnDef, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
+import { checkNewPartitionBound } from '../plan/partition-view.js'
 import { metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
 import type { IndexDef } from '../catalog/secondary-index.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -149,6 +150,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       ? { modulus: pb.modulus ?? 0, remainder: pb.remainder ?? 0 }
       : pb.strategy === 'l' ? { values: (pb.listdatums ?? []).map(datum) }
       : { from: (pb.lowerdatums ?? []).map(datum), to: (pb.upperdatums ?? []).map(datum) }
+    checkNewPartitionBound(name, bound as { modulus?: number; remainder?: number }, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
     const pm = tableMeta(parent)
     tx.createTable({
       name,

@@ -201,8 +201,9 @@ function generatedError(name: string): SqlError {
 }
 
 /** Rows of the target table matching WHERE, read through the access-path chooser. */
-function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node | undefined, extraFrom: Node[]): { columns: ColumnBinding[]; rows: Array<{ row: RtValue[]; env: Env }> } {
-  const rv: Node = { RangeVar: { relname: table.name, inh: true, relpersistence: 'p', alias: { aliasname: alias } } }
+function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node | undefined, extraFrom: Node[], relname = table.name): { columns: ColumnBinding[]; rows: Array<{ row: RtValue[]; env: Env }> } {
+  // Read through the named relation: UPDATE/DELETE on a partition touch only its rows.
+  const rv: Node = { RangeVar: { relname, inh: true, relpersistence: 'p', alias: { aliasname: alias } } }
   const from = planFrom([rv, ...extraFrom], p, null, where)
   const scope = new Scope(from.columns)
   const pred = where ? compilePredicate(where, makeCompileCtx(p, scope), 'WHERE') : null
@@ -230,7 +231,7 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
   const alias = rv.alias?.aliasname ?? rv.relname!
   const w = new TableWriter(table, p)
   const now = p.exec.nowMicros
-  const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [])
+  const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], rv.relname!)
   const cctx = makeCompileCtx(p, new Scope(columns))
   const sets: Array<{ ci: number; f: ((env: Env) => RtValue) | null }> = []
   for (const t of stmt.targetList ?? []) {
@@ -271,7 +272,7 @@ export function execDelete(stmt: DeleteStmt, p: PlanCtx): StatementResult {
   const table = targetTable(p, rv.relname!)
   const alias = rv.alias?.aliasname ?? rv.relname!
   const w = new TableWriter(table, p)
-  const { rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [])
+  const { rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [], rv.relname!)
   const returning = planReturning(returningList(stmt), w, alias, p)
   const out: RtValue[][] = []
   for (const { row } of rows) {

@@ -14,6 +14,8 @@ import type { Relation } from './relation.js'
 import { makeCompileCtx, planSelect, type PlanCtx } from './select.js'
 import { baseTableRelation, conjuncts } from './table-scan.js'
 import { partitionFilter } from './partition-view.js'
+import type { TableInfo } from '@concord/core'
+import { T } from '../types/sql-type.js'
 
 export interface FromRelation extends Relation {
   /** Primary-key columns of base tables by alias, for GROUP BY functional dependency. */
@@ -54,6 +56,33 @@ export function planFrom(items: Node[], p: PlanCtx, parent: Scope | null, where:
 
 function checkDuplicateAliases(cols: ColumnBinding[]): void {
   void cols
+}
+
+/**
+ * The `shard_location` pseudo-column (hidden from `*`): where the shard holding a row is
+ * placed, from `ALTER TABLE <partition> SET (shard_location = ..)`. A row of a
+ * partitioned table reports its partition's location; a partition, its own; an
+ * unpartitioned table, its own option. NULL when no location was set: the shard is then
+ * not pinned to a node and lives on every node of the table's regions. Added only to
+ * statements that name the column, and never over a real column of that name.
+ */
+function withShardLocation(p: PlanCtx, table: TableInfo, partition: TableInfo | null, rel: Relation, alias: string): Relation {
+  if (!p.shardLocation || rel.columns.some((c) => c.name === 'shard_location')) return rel
+  const columns: ColumnBinding[] = [...rel.columns, { name: 'shard_location', table: alias, type: T.text, hidden: true }]
+  const own = (t: TableInfo): RtValue => t.options.shard_location ?? null
+  if (partition || !table.partitioning) {
+    const loc = own(partition ?? table)
+    return { columns, rows: (outer) => rel.rows(outer).map((r) => r.concat([loc])) }
+  }
+  const keyIdx = table.partitioning.columns.map((c) => rel.columns.findIndex((x) => x.name === c))
+  const router = p.exec.partitions
+  return {
+    columns,
+    rows: (outer) => rel.rows(outer).map((r) => {
+      const child = router.childFor(table, keyIdx.map((i) => r[i] ?? null))
+      return r.concat([child ? own(child) : null])
+    }),
+  }
 }
 
 function isLateral(item: Node): boolean {
@@ -130,10 +159,11 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
         if (parentTable) {
           const base = baseTableRelation(parentTable, a.name, p.exec, [], makeCompileCtx(p, new Scope([], parent)), parent)
           const keep = partitionFilter(parentTable, table, base.columns)
-          return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, parentTable.primaryKey]]), rows: (outer) => base.rows(outer).filter(keep) }
+          const rel = withShardLocation(p, parentTable, table, { columns: base.columns, rows: (outer) => base.rows(outer).filter(keep) }, a.name)
+          return { columns: renamed(rel, a.name, a.cols), primaryKeys: new Map([[a.name, parentTable.primaryKey]]), rows: rel.rows }
         }
       }
-      const base = baseTableRelation(table, a.name, p.exec, terms, makeCompileCtx(p, new Scope([], parent)), parent)
+      const base = withShardLocation(p, table, null, baseTableRelation(table, a.name, p.exec, terms, makeCompileCtx(p, new Scope([], parent)), parent), a.name)
       return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows }
     }
     const view = p.exec.systemView(name, p.exec)

@@ -31,6 +31,8 @@ export type CteMap = Map<string, CteEntry>
 export interface PlanCtx {
   exec: ExecCtx
   ctes: CteMap
+  /** The statement names `shard_location`: base tables expose it as a hidden column. */
+  shardLocation?: boolean
 }
 
 export function makeCompileCtx(p: PlanCtx, scope: Scope): CompileCtx {
