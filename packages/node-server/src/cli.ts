@@ -97,7 +97,11 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
   await new Promise<void>((resolve) => {
     let stopping = false
     const stop = (signal: string): void => {
-      if (stopping) return
+      if (stopping) {
+        // A second Ctrl-C while shutting down: leave now (LMDB keeps every committed write).
+        log.warn(`${signal} again: exiting without waiting for shutdown`)
+        process.exit(130)
+      }
       stopping = true
       log.info(`${signal}: shutting down`)
       node.stop().then(resolve, (err: unknown) => {
@@ -105,8 +109,8 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
         resolve()
       })
     }
-    process.once('SIGINT', () => stop('SIGINT'))
-    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.on('SIGINT', () => stop('SIGINT'))
+    process.on('SIGTERM', () => stop('SIGTERM'))
   })
   return 0
 }

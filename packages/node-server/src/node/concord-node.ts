@@ -22,6 +22,7 @@ import { nodeSession } from './node-session.js'
 import { fetchP2pAddresses, parsePgAddress, type PgAddress } from './pg-join.js'
 import { openSqlEngine, type SqlEngine } from './sql-engine.js'
 import { catalogSession } from '../pgcatalog/catalog-session.js'
+import { CatchUpLog } from './catch-up-log.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
 export interface ConcordNodeOptions {
@@ -54,6 +55,7 @@ export class ConcordNode {
   private stopped = false
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private readonly started = Date.now()
+  private readonly catchUp: CatchUpLog
 
   private constructor(
     readonly nodeId: string,
@@ -66,7 +68,9 @@ export class ConcordNode {
     private readonly pg: PgServer,
     private readonly http: HttpServer | undefined,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.catchUp = new CatchUpLog(engine.replica, log)
+  }
 
   static async start(options: ConcordNodeOptions): Promise<ConcordNode> {
     const log = options.logger ?? silentLogger
@@ -200,11 +204,13 @@ export class ConcordNode {
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     this.log.info(`node ${this.nodeId} stopping`)
+    this.catchUp.stop()
     await this.http?.close().catch((err: unknown) => this.log.warn(`http close: ${errorMessage(err)}`))
     await this.pg.close().catch((err: unknown) => this.log.warn(`pg close: ${errorMessage(err)}`))
     await this.engine.close().catch((err: unknown) => this.log.warn(`replica close: ${errorMessage(err)}`))
     await this.transport.stop().catch(() => {})
     await this.storage.close()
+    this.log.info(`node ${this.nodeId} stopped; storage flushed and closed`)
   }
 }
 
