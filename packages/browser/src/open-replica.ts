@@ -1,0 +1,107 @@
+/**
+ * `openReplica`: a SQL database in the page, durable in IndexedDB and replicating with
+ * node peers over libp2p WebSockets. It returns the same `Database` as `openDatabase`
+ * on Node (query, queryAll, session, replica, close) with the browser's extras attached:
+ * the connection monitor and offline/online switches.
+ *
+ * The replica's node id is created once per replica name and kept in its storage, so a
+ * reload is the same node: its unsynced writes keep their author, and nothing is sent
+ * twice under two names.
+ */
+import { Database } from '@concord/sql-facade'
+import type { Scheduler } from '@concord/core'
+import { IdbStorage } from './storage/idb-storage.js'
+import { BrowserTransport, type BrowserTransportOptions } from './transport/browser-transport.js'
+import { ConnectionMonitor, type ConnectionState } from './status/connection-monitor.js'
+
+export interface OpenReplicaOptions {
+  /** Replica name: one IndexedDB database and one node id per name. */
+  name: string
+  /** WebSocket multiaddrs of node peers, with `/p2p/<peer id>`. */
+  join: string[]
+  /** Region this replica serves; it holds only the shards of tables replicated to it. Default 'default'. */
+  region?: string
+  /** Start without dialing (the user chose offline before a reload). */
+  offline?: boolean
+  /** Node id on first open; default `browser-<random>`. Ignored once one is stored. */
+  nodeId?: string
+  /** Milliseconds between anti-entropy rounds; default 1000. */
+  antiEntropyIntervalMs?: number
+  signGossip?: boolean
+  backoff?: BrowserTransportOptions['backoff']
+  indexedDB?: IDBFactory
+  scheduler?: Scheduler
+  log?: BrowserTransportOptions['log']
+}
+
+export interface BrowserExtras {
+  readonly connection: ConnectionMonitor
+  readonly network: BrowserTransport
+  /** Hangs up and stops dialing; writes keep working and stay pending. */
+  goOffline(): Promise<void>
+  /** Redials every known node peer now. */
+  goOnline(): Promise<void>
+  /** Convenience: the current connection state. */
+  status(): ConnectionState
+}
+
+export type BrowserDatabase = Database & BrowserExtras
+
+const NODE_ID_META_KEY = 'browser/node-id'
+
+export async function openReplica(options: OpenReplicaOptions): Promise<BrowserDatabase> {
+  const storage = new IdbStorage({ name: options.name, ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}) })
+  const nodeId = await loadOrCreateNodeId(storage, options.nodeId)
+  const transport = new BrowserTransport({
+    nodeId,
+    join: options.join,
+    offline: options.offline,
+    signGossip: options.signGossip,
+    backoff: options.backoff,
+    scheduler: options.scheduler,
+    log: options.log,
+  })
+  let db: Database
+  try {
+    db = await Database.open({
+      nodeId,
+      region: options.region ?? 'default',
+      storage,
+      transport,
+      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      ...(options.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: options.antiEntropyIntervalMs } : {}),
+    })
+  } catch (err) {
+    await transport.stop().catch(() => undefined)
+    storage.close()
+    throw err
+  }
+  const connection = await ConnectionMonitor.create(db.replica, transport)
+  const close = db.close.bind(db)
+  const extras: BrowserExtras = {
+    connection,
+    network: transport,
+    goOffline: () => transport.setOnline(false),
+    goOnline: () => transport.setOnline(true),
+    status: () => connection.state,
+  }
+  Object.defineProperties(db, Object.getOwnPropertyDescriptors(extras))
+  Object.defineProperty(db, 'close', {
+    value: async () => {
+      connection.close()
+      await close()
+      storage.close()
+    },
+  })
+  return db as BrowserDatabase
+}
+
+async function loadOrCreateNodeId(storage: IdbStorage, wanted: string | undefined): Promise<string> {
+  const stored = await storage.getMeta(NODE_ID_META_KEY)
+  if (stored) return new TextDecoder().decode(stored)
+  const bytes = new Uint8Array(6)
+  crypto.getRandomValues(bytes)
+  const id = wanted ?? `browser-${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+  await storage.setMeta(NODE_ID_META_KEY, new TextEncoder().encode(id))
+  return id
+}

@@ -1,0 +1,517 @@
+/**
+ * The core `Transport` of a browser replica: libp2p 3 over WebSockets to node peers,
+ * Noise, Yamux, identify, ping and gossipsub, speaking exactly what node-server's
+ * Libp2pTransport speaks (wire.ts): the '/concord/sync/1.0.0' protocol with a HELLO
+ * naming our replica node id, DATA and PEERS frames, and gossip in an envelope naming
+ * its origin.
+ *
+ * A page cannot listen, so every connection is one we dial: the `join` targets, plus the
+ * WebSocket addresses node peers tell us about in PEERS frames (kept as targets too, so
+ * the replica reconnects to every node it has met). A lost connection is redialed with
+ * exponential backoff and jitter. `setOnline(false)` hangs up and stops dialing until
+ * `setOnline(true)`, which redials at once.
+ *
+ * Invariants: peers are named by replica node id above this module; a frame that does
+ * not decode drops that peer's connection and nothing else; queues and messages are
+ * bounded; no timer or dial runs after `stop`.
+ */
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { webSockets } from '@libp2p/websockets'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { gossipsub, StrictNoSign, StrictSign, type GossipSub } from '@libp2p/gossipsub'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { Scheduler, Transport, TransportHandler } from '@concord/core'
+import { backoffDelay, decodeGossipEnvelope, decodeLengthPrefix, decodeSyncFrame, encodeGossipEnvelope, encodeSyncFrame, MAX_PREFIX_BYTES, SYNC_PROTOCOL, type SyncFrame } from './wire.js'
+import { denyDial, exchangeCandidates, peerIdOf } from './dial-policy.js'
+
+export interface BrowserTransportOptions {
+  nodeId: string
+  /** Multiaddrs of node peers' WebSocket listeners, with `/p2p/<peer id>`. */
+  join: string[]
+  /** Must match the node peers' gossip signing (node default: signed). */
+  signGossip?: boolean
+  /** Largest direct or gossip message; default 16 MiB. */
+  maxMessageBytes?: number
+  /** Timeout of dials, stream opens and the HELLO; default 10 s. */
+  handshakeTimeoutMs?: number
+  backoff?: { initialMs?: number; maxMs?: number }
+  /** Start disconnected (a page reloaded while the user had chosen offline). */
+  offline?: boolean
+  scheduler?: Scheduler
+  log?: (level: 'info' | 'warn', message: string) => void
+}
+
+/** A connected node peer, as the app shows it. */
+export interface PeerInfo {
+  nodeId: string
+  peerId: string
+  addr: string
+}
+
+export type DialState = 'idle' | 'dialing' | 'waiting'
+
+/** One row per dial target: what the reconnect loop is doing. */
+export interface TargetInfo {
+  addr: string
+  state: DialState
+  attempt: number
+  connected: boolean
+}
+
+/** Raw traffic, for observers (the connection monitor). Called after the replica handled it. */
+export type TrafficTap = (from: string, data: Uint8Array) => void
+
+interface PeerSession {
+  readonly peerId: string
+  nodeId?: string
+  addr?: string
+  out?: LengthPrefixedStream<Stream>
+  outStream?: Stream
+  inStream?: Stream
+  queue: Uint8Array[]
+  queuedBytes: number
+  writing: boolean
+  up: boolean
+  closed: boolean
+}
+
+interface JoinTarget {
+  readonly addr: Multiaddr
+  readonly text: string
+  readonly peerId: string | undefined
+  attempt: number
+  state: DialState
+  cancelTimer?: () => void
+}
+
+const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
+const MAX_FRAMES_PER_WRITE = 256
+/** Targets learned from peer exchange, at most (plus the join list). */
+const MAX_LEARNED_TARGETS = 16
+
+const realScheduler: Scheduler = {
+  setTimeout(ms, fn) {
+    const t = setTimeout(fn, ms)
+    return () => clearTimeout(t)
+  },
+}
+
+export class BrowserTransport implements Transport {
+  private node?: Libp2p<{ pubsub: GossipSub }>
+  private handler?: TransportHandler
+  private readonly sessions = new Map<string, PeerSession>()
+  private readonly peerOfNode = new Map<string, string>()
+  private readonly targets: JoinTarget[] = []
+  private readonly topics = new Set<string>()
+  private readonly listeners = new Set<() => void>()
+  private tap?: TrafficTap
+  private online: boolean
+  private stopped = false
+  private learned = 0
+  private readonly maxMessageBytes: number
+  private readonly handshakeTimeoutMs: number
+  private readonly scheduler: Scheduler
+
+  constructor(private readonly options: BrowserTransportOptions) {
+    encodeSyncFrame({ type: 'hello', nodeId: options.nodeId, addrs: [] }) // validates the node id
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
+    this.scheduler = options.scheduler ?? realScheduler
+    this.online = options.offline !== true
+    for (const addr of options.join) this.addTarget(addr)
+  }
+
+  async start(handler: TransportHandler): Promise<void> {
+    if (this.node) throw new Error('transport already started')
+    this.handler = handler
+    const node = await createLibp2p({
+      nodeInfo: { name: 'concord-browser', version: '0.1.0', userAgent: 'concord-browser/0.1.0' },
+      addresses: { listen: [] },
+      transports: [webSockets()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionGater: { denyDialMultiaddr: async (ma: Multiaddr) => denyDial(ma.toString()) },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        pubsub: gossipsub({
+          allowPublishToZeroTopicPeers: true,
+          emitSelf: false,
+          globalSignaturePolicy: this.options.signGossip === false ? StrictNoSign : StrictSign,
+          maxInboundDataLength: this.maxMessageBytes + 1024,
+          maxOutboundBufferSize: 2 * this.maxMessageBytes,
+        }),
+      },
+    })
+    this.node = node
+    await node.handle(SYNC_PROTOCOL, (stream, connection) => this.onInboundStream(stream, connection), { maxInboundStreams: 4, maxOutboundStreams: 4 })
+    node.addEventListener('peer:connect', (e) => this.onConnect(e.detail))
+    node.addEventListener('peer:disconnect', (e) => this.onDisconnect(e.detail))
+    node.services.pubsub.addEventListener('message', (e) => {
+      const msg = e.detail
+      if (!this.topics.has(msg.topic)) return
+      let envelope: { origin: string; data: Uint8Array }
+      try {
+        envelope = decodeGossipEnvelope(msg.data)
+      } catch (err) {
+        this.log('warn', `dropped gossip on ${msg.topic}: ${String(err)}`)
+        return
+      }
+      if (envelope.origin === this.options.nodeId) return
+      this.deliver(envelope.origin, envelope.data)
+    })
+    for (const topic of this.topics) node.services.pubsub.subscribe(topic)
+    if (this.online) for (const t of this.targets) void this.dialTarget(t)
+  }
+
+  // ---- core Transport ----------------------------------------------------------------
+
+  send(peer: string, data: Uint8Array): void {
+    const peerId = this.peerOfNode.get(peer)
+    const session = peerId === undefined ? undefined : this.sessions.get(peerId)
+    if (!session?.up || !session.out || data.length > this.maxMessageBytes) return
+    this.enqueue(session, encodeSyncFrame({ type: 'data', data }))
+  }
+
+  publish(topic: string, data: Uint8Array): void {
+    const node = this.node
+    if (!node || this.stopped || !this.online || data.length > this.maxMessageBytes) return
+    node.services.pubsub.publish(topic, encodeGossipEnvelope(this.options.nodeId, data)).catch((err: unknown) => {
+      this.log('warn', `gossip publish on ${topic} failed: ${String(err)}`)
+    })
+  }
+
+  subscribe(topic: string): void {
+    this.topics.add(topic)
+    this.node?.services.pubsub.subscribe(topic)
+  }
+
+  unsubscribe(topic: string): void {
+    this.topics.delete(topic)
+    this.node?.services.pubsub.unsubscribe(topic)
+  }
+
+  peers(): string[] {
+    const out: string[] = []
+    for (const s of this.sessions.values()) if (s.up && s.nodeId) out.push(s.nodeId)
+    return out
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    for (const t of this.targets) t.cancelTimer?.()
+    for (const s of [...this.sessions.values()]) this.closeSession(s, 'stopping', false)
+    await this.node?.stop()
+    this.emit()
+  }
+
+  // ---- what the app sees -----------------------------------------------------------
+
+  /** Connected node peers. */
+  peerInfos(): PeerInfo[] {
+    const out: PeerInfo[] = []
+    for (const s of this.sessions.values()) if (s.up && s.nodeId) out.push({ nodeId: s.nodeId, peerId: s.peerId, addr: s.addr ?? '' })
+    return out.sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1))
+  }
+
+  targetInfos(): TargetInfo[] {
+    return this.targets.map((t) => ({ addr: t.text, state: t.state, attempt: t.attempt, connected: t.peerId !== undefined && this.isUp(t.peerId) }))
+  }
+
+  get isOnline(): boolean {
+    return this.online
+  }
+
+  /** Goes offline (hangs up, stops dialing) or back online (redials every target now). */
+  async setOnline(online: boolean): Promise<void> {
+    if (this.stopped || online === this.online) return
+    this.online = online
+    if (!online) {
+      for (const t of this.targets) {
+        t.cancelTimer?.()
+        t.cancelTimer = undefined
+        t.state = 'idle'
+        t.attempt = 0
+      }
+      for (const s of [...this.sessions.values()]) this.closeSession(s, 'offline', true)
+      await Promise.all((this.node?.getConnections() ?? []).map((c) => c.close().catch(() => c.abort(new Error('offline')))))
+    } else {
+      for (const t of this.targets) void this.dialTarget(t)
+    }
+    this.emit()
+  }
+
+  /** Called with every message from a peer, after the replica handled it. */
+  setTap(tap: TrafficTap | undefined): void {
+    this.tap = tap
+  }
+
+  /** Listens for peer and dial changes; returns the unsubscribe function. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn)
+    return () => this.listeners.delete(fn)
+  }
+
+  // ---- sessions (same protocol as node-server's Libp2pTransport) ---------------------
+
+  private isUp(peerId: string): boolean {
+    return this.sessions.get(peerId)?.up === true
+  }
+
+  private onConnect(peerId: PeerId): void {
+    if (this.stopped) return
+    const session = this.session(peerId.toString())
+    if (!session.out && !session.outStream) void this.openOutbound(session)
+  }
+
+  private onDisconnect(peerId: PeerId): void {
+    const id = peerId.toString()
+    const session = this.sessions.get(id)
+    if (session) this.closeSession(session, 'disconnected', false)
+    for (const t of this.targets) if (t.peerId === id && t.state === 'idle') this.scheduleRedial(t)
+    this.emit()
+  }
+
+  private session(peerId: string): PeerSession {
+    let s = this.sessions.get(peerId)
+    if (!s) {
+      s = { peerId, queue: [], queuedBytes: 0, writing: false, up: false, closed: false }
+      this.sessions.set(peerId, s)
+    }
+    return s
+  }
+
+  private async openOutbound(session: PeerSession): Promise<void> {
+    const node = this.node
+    if (!node) return
+    try {
+      const conn = node.getConnections().find((c) => c.remotePeer.toString() === session.peerId)
+      if (!conn) return
+      session.addr = conn.remoteAddr.toString()
+      const stream = await node.dialProtocol(conn.remotePeer, SYNC_PROTOCOL, { signal: AbortSignal.timeout(this.handshakeTimeoutMs) })
+      if (session.closed || this.stopped) {
+        stream.abort(new Error('session closed'))
+        return
+      }
+      session.outStream = stream
+      const out = lpStream(stream, this.lpOptions())
+      // A page listens on nothing, so it advertises no addresses.
+      await out.write(encodeSyncFrame({ type: 'hello', nodeId: this.options.nodeId, addrs: [] }), { signal: AbortSignal.timeout(this.handshakeTimeoutMs) })
+      session.out = out
+      this.maybeUp(session)
+    } catch (err) {
+      if (this.stopped || session.closed) return
+      this.log('warn', `sync stream to ${session.peerId} failed: ${String(err)}`)
+      this.closeSession(session, 'sync stream failed', true)
+    }
+  }
+
+  private async onInboundStream(stream: Stream, connection: Connection): Promise<void> {
+    if (this.stopped || !this.online) {
+      stream.abort(new Error('not accepting'))
+      return
+    }
+    const session = this.session(connection.remotePeer.toString())
+    if (session.inStream) session.inStream.abort(new Error('replaced by a newer sync stream'))
+    session.inStream = stream
+    const input = lpStream(stream, this.lpOptions())
+    try {
+      const first = decodeSyncFrame((await input.read({ signal: AbortSignal.timeout(this.handshakeTimeoutMs) })).subarray())
+      if (first.type !== 'hello') throw new Error(`expected HELLO, got ${first.type.toUpperCase()}`)
+      this.onHello(session, first)
+      // Bounded by the stream: one frame per iteration; the loop ends when the stream does.
+      for (;;) {
+        if (session.closed || this.stopped) return
+        this.onFrame(session, decodeSyncFrame((await input.read()).subarray()))
+      }
+    } catch (err) {
+      if (this.stopped || session.closed || session.inStream !== stream) return
+      const name = err instanceof Error ? err.name : ''
+      const quiet = name === 'UnexpectedEOFError' || name === 'StreamResetError' || name === 'StreamClosedError'
+      if (!quiet) this.log('warn', `dropping peer ${session.nodeId ?? session.peerId}: ${String(err)}`)
+      this.closeSession(session, quiet ? 'sync stream closed' : 'bad frame', true)
+    }
+  }
+
+  private onHello(session: PeerSession, hello: Extract<SyncFrame, { type: 'hello' }>): void {
+    if (hello.nodeId === this.options.nodeId) throw new Error('peer claims our own node id')
+    const previous = this.peerOfNode.get(hello.nodeId)
+    if (previous !== undefined && previous !== session.peerId) {
+      const old = this.sessions.get(previous)
+      if (old) this.closeSession(old, 'replaced by a newer connection', true)
+    }
+    session.nodeId = hello.nodeId
+    this.peerOfNode.set(hello.nodeId, session.peerId)
+    this.learn(hello.addrs)
+    this.maybeUp(session)
+  }
+
+  private onFrame(session: PeerSession, frame: SyncFrame): void {
+    switch (frame.type) {
+      case 'data':
+        this.deliver(session.nodeId!, frame.data)
+        return
+      case 'peers':
+        this.learn(frame.addrs)
+        return
+      case 'hello':
+        throw new Error('second HELLO on a sync stream')
+    }
+  }
+
+  private maybeUp(session: PeerSession): void {
+    if (session.up || session.closed || !session.nodeId || !session.out) return
+    session.up = true
+    this.log('info', `peer ${session.nodeId} up (${session.addr ?? session.peerId})`)
+    this.handler?.onPeerUp(session.nodeId)
+    this.emit()
+  }
+
+  private closeSession(session: PeerSession, reason: string, hangUp: boolean): void {
+    if (session.closed) return
+    session.closed = true
+    this.sessions.delete(session.peerId)
+    if (session.nodeId && this.peerOfNode.get(session.nodeId) === session.peerId) this.peerOfNode.delete(session.nodeId)
+    session.queue.length = 0
+    session.queuedBytes = 0
+    session.outStream?.abort(new Error(reason))
+    session.inStream?.abort(new Error(reason))
+    const wasUp = session.up
+    session.up = false
+    if (wasUp && session.nodeId && !this.stopped) {
+      this.log('info', `peer ${session.nodeId} down (${reason})`)
+      this.handler?.onPeerDown(session.nodeId)
+    }
+    if (hangUp && this.node && !this.stopped) {
+      for (const c of this.node.getConnections()) if (c.remotePeer.toString() === session.peerId) c.abort(new Error(reason))
+    }
+    this.emit()
+  }
+
+  private deliver(from: string, data: Uint8Array): void {
+    try {
+      this.handler?.onMessage(from, data)
+    } catch (err) {
+      this.log('warn', `replica failed on a message from ${from}: ${String(err)}`)
+    }
+    try {
+      this.tap?.(from, data)
+    } catch {
+      // An observer must not break replication.
+    }
+  }
+
+  private enqueue(session: PeerSession, frame: Uint8Array): void {
+    if (session.queuedBytes + frame.length > 2 * this.maxMessageBytes) return
+    session.queue.push(frame)
+    session.queuedBytes += frame.length
+    if (!session.writing) void this.pump(session)
+  }
+
+  private async pump(session: PeerSession): Promise<void> {
+    const out = session.out
+    if (!out) return
+    session.writing = true
+    try {
+      // Bounded: each iteration removes at least one frame; enqueue refuses past the byte cap.
+      while (session.queue.length > 0 && !session.closed) {
+        const batch = session.queue.splice(0, MAX_FRAMES_PER_WRITE)
+        for (const f of batch) session.queuedBytes -= f.length
+        await out.writeV(batch)
+      }
+    } catch (err) {
+      if (!session.closed && !this.stopped) {
+        this.log('warn', `write to ${session.nodeId ?? session.peerId} failed: ${String(err)}`)
+        this.closeSession(session, 'write failed', true)
+      }
+    } finally {
+      session.writing = false
+    }
+  }
+
+  // ---- dialing -------------------------------------------------------------------------
+
+  private addTarget(addr: string): JoinTarget | undefined {
+    const text = addr.trim()
+    if (this.targets.some((t) => t.text === text)) return undefined
+    const peerId = peerIdOf(text)
+    if (peerId !== undefined && this.targets.some((t) => t.peerId === peerId)) return undefined
+    const target: JoinTarget = { addr: multiaddr(text), text, peerId, attempt: 0, state: 'idle' }
+    this.targets.push(target)
+    return target
+  }
+
+  /** Peer exchange: WebSocket addresses of nodes we have not met become targets. */
+  private learn(addrs: string[]): void {
+    for (const a of exchangeCandidates(addrs, 16)) {
+      if (this.learned >= MAX_LEARNED_TARGETS) return
+      let target: JoinTarget | undefined
+      try {
+        target = this.addTarget(a)
+      } catch {
+        continue
+      }
+      if (!target) continue
+      this.learned++
+      if (this.online && this.node) void this.dialTarget(target)
+    }
+  }
+
+  private async dialTarget(target: JoinTarget): Promise<void> {
+    const node = this.node
+    if (!node || this.stopped || !this.online || target.state === 'dialing') return
+    if (target.peerId !== undefined && this.isUp(target.peerId)) return
+    target.cancelTimer?.()
+    target.cancelTimer = undefined
+    target.state = 'dialing'
+    this.emit()
+    try {
+      const conn = await node.dial(target.addr, { signal: AbortSignal.timeout(this.handshakeTimeoutMs) })
+      target.attempt = 0
+      target.state = 'idle'
+      if (conn.status !== 'open') this.scheduleRedial(target)
+    } catch (err) {
+      target.state = 'idle'
+      if (this.stopped || !this.online) return
+      this.log('info', `dial ${target.text} failed (attempt ${target.attempt + 1}): ${String(err)}`)
+      this.scheduleRedial(target)
+    }
+    this.emit()
+  }
+
+  private scheduleRedial(target: JoinTarget): void {
+    if (this.stopped || !this.online) return
+    target.cancelTimer?.()
+    const delay = backoffDelay(target.attempt++, { initialMs: this.options.backoff?.initialMs ?? 250, maxMs: this.options.backoff?.maxMs ?? 10_000 })
+    target.state = 'waiting'
+    target.cancelTimer = this.scheduler.setTimeout(delay, () => {
+      target.cancelTimer = undefined
+      target.state = 'idle'
+      void this.dialTarget(target)
+    })
+  }
+
+  private emit(): void {
+    for (const fn of this.listeners) {
+      try {
+        fn()
+      } catch {
+        // Listeners are the app's; they cannot break the transport.
+      }
+    }
+  }
+
+  private log(level: 'info' | 'warn', message: string): void {
+    this.options.log?.(level, message)
+  }
+
+  private lpOptions(): { maxDataLength: number; maxLengthLength: number; maxBufferSize: number; lengthDecoder: typeof decodeLengthPrefix } {
+    return { maxDataLength: this.maxMessageBytes + 16, maxLengthLength: MAX_PREFIX_BYTES, maxBufferSize: this.maxMessageBytes + 1024, lengthDecoder: decodeLengthPrefix }
+  }
+}
