@@ -33,5 +33,9 @@ const stop = async (): Promise<void> => {
   await node.stop()
   process.exit(0)
 }
+// If this process dies some other way, do not leave the node running.
+process.once('exit', () => {
+  if (node.running) node.child.kill('SIGKILL')
+})
 process.once('SIGINT', () => void stop())
 process.once('SIGTERM', () => void stop())
