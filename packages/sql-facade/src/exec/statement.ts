@@ -15,7 +15,7 @@ import { execDelete, execInsert, execUpdate } from './dml.js'
 import { utility, type StatementResult } from './result.js'
 
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
-  const p: PlanCtx = { exec, ctes: new Map(), shardLocation: stmt.kind === 'pg' && mentionsShardLocation(stmt.node) }
+  const p: PlanCtx = { exec, ctes: new Map(), shardLocation: /shard_location/i.test(stmt.text) }
   if (stmt.kind === 'createRegion') {
     const existing = exec.tx.getCatalog('region', stmt.name)
     if (existing !== undefined && existing !== null) {
@@ -74,18 +74,6 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
   if ('ViewStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'views are not supported')
   if ('CreateTableAsStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE AS is not supported')
   throw new SqlError(SqlState.featureNotSupported, `statement ${Object.keys(node)[0]} is not supported`)
-}
-
-const shardLocationMemo = new WeakMap<object, boolean>()
-
-/** Whether a parse tree references a column named shard_location (memoized per tree). */
-function mentionsShardLocation(node: object): boolean {
-  let v = shardLocationMemo.get(node)
-  if (v === undefined) {
-    v = JSON.stringify(node).includes('"sval":"shard_location"')
-    shardLocationMemo.set(node, v)
-  }
-  return v
 }
 
 function withCte(w: WithClause | undefined, p: PlanCtx): PlanCtx {

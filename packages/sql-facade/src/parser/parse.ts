@@ -27,7 +27,45 @@ function toSqlError(e: unknown): SqlError {
   return new SqlError(SqlState.syntaxError, err.message ?? String(e), pos !== undefined ? { position: pos + 1 } : {})
 }
 
+/** Scripts up to this many characters are cached parsed; longer ones (bulk INSERTs) rarely repeat. */
+const CACHE_MAX_TEXT = 8192
+/** Cached scripts (least recently used evicted first). */
+const CACHE_MAX_ENTRIES = 512
+const cache = new Map<string, Statement[]>()
+
+/**
+ * Parses a script into statements. Parse trees are shared between calls with the same
+ * text (a small LRU cache), so callers must treat them as immutable.
+ */
 export function parseScript(script: string): Statement[] {
+  if (script.length > CACHE_MAX_TEXT) return parseUncached(script)
+  const hit = cache.get(script)
+  if (hit) {
+    cache.delete(script)
+    cache.set(script, hit)
+    return hit
+  }
+  const out = parseUncached(script)
+  cache.set(script, out)
+  if (cache.size > CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value!)
+  return out
+}
+
+/** A single DML/query statement: no `;` to split on and no extension syntax to recognize. */
+const PLAIN_STATEMENT = /^\s*(select|insert|update|delete|with|values)\b/i
+
+function parseUncached(script: string): Statement[] {
+  if (!script.includes(';') && PLAIN_STATEMENT.test(script)) {
+    // Fast path: the scanner pass that splits scripts is not needed for one plain statement.
+    let result
+    try {
+      result = parseSync(script)
+    } catch (e) {
+      throw toSqlError(e)
+    }
+    const text = script.trim()
+    return (result.stmts ?? []).flatMap((raw) => (raw.stmt ? [{ kind: 'pg' as const, node: raw.stmt, text }] : []))
+  }
   let sources
   try {
     sources = splitStatements(script)

@@ -157,9 +157,22 @@ function dedupe(rows: RtValue[][]): RtValue[][] {
   return out
 }
 
+/** hasAggregate results per (cached, immutable) parse-tree node, when no SQL function shadows an aggregate. */
+const aggregateMemo = new WeakMap<object, boolean>()
+
 /** Whether an expression contains an aggregate call at this query level. */
 function hasAggregate(node: Node | undefined, p: PlanCtx): boolean {
   if (!node || typeof node !== 'object') return false
+  const memo = aggregateMemo.get(node)
+  if (memo !== undefined) return memo
+  const v = hasAggregateWalk(node, p)
+  if (!AGGREGATE_NAMES.some((n) => p.exec.functions(n))) aggregateMemo.set(node, v)
+  return v
+}
+
+const AGGREGATE_NAMES = ['count', 'sum', 'avg', 'min', 'max']
+
+function hasAggregateWalk(node: Node, p: PlanCtx): boolean {
   if ('SubLink' in node) return hasAggregate(node.SubLink.testexpr, p)
   if ('FuncCall' in node) {
     const names = nameList(node.FuncCall.funcname)
