@@ -413,19 +413,66 @@ describe('replica: durability and replication', () => {
     const deliver = (data: Uint8Array) => b.replicator.receive('a', data)
     deliver(new Uint8Array([1, 2, 3]))
     deliver(new Uint8Array(100).fill(0xff))
-    const good = encodeMessage({ type: MessageType.Updates, updates: [{ shard: 't:1:0:products', generation: 0, update: new Uint8Array([0, 0]) }] })
+    const good = encodeMessage({ type: MessageType.Updates, prevLsn: 0, lsn: 0, updates: [{ shard: 't:1:0:products', generation: 0, update: new Uint8Array([0, 0]) }] })
     deliver(good.subarray(0, good.length - 1))
     // well-framed, but the Yjs update inside is garbage
-    deliver(encodeMessage({ type: MessageType.Updates, updates: [{ shard: 't:1:0:products', generation: 0, update: new Uint8Array([200, 1, 2, 3, 4]) }] }))
+    deliver(encodeMessage({ type: MessageType.Updates, prevLsn: 0, lsn: 0, updates: [{ shard: 't:1:0:products', generation: 0, update: new Uint8Array([200, 1, 2, 3, 4]) }] }))
     // well-framed Yjs update whose entry is not a writer entry
     const doc = new Y.Doc()
     doc.getMap('rows').set('n1\u0000a', 'not an entry')
-    deliver(encodeMessage({ type: MessageType.Updates, updates: [{ shard: 't:1:0:products', generation: 0, update: Y.encodeStateAsUpdate(doc) }] }))
+    deliver(encodeMessage({ type: MessageType.Updates, prevLsn: 0, lsn: 0, updates: [{ shard: 't:1:0:products', generation: 0, update: Y.encodeStateAsUpdate(doc) }] }))
     expect(b.stats().malformed).toBeGreaterThanOrEqual(5)
     expect(b.get('products', [1])).toBeUndefined()
     sim.replica('a').transact((tx) => tx.insert('products', { id: 2, name: 'still works' }))
     await sim.settle()
     expect(b.get('products', [2])?.name).toBe('still works')
+  })
+
+  it('peers acknowledge durable changes: LSN positions, commit-to-ack lag, replay timestamps', async () => {
+    const sim = await cluster(['a', 'b'], 22)
+    const a = sim.replica('a')
+    const b = sim.replica('b')
+    for (let i = 0; i < 5; i++) a.transact((tx) => tx.insert('products', { id: i, name: `p${i}` }))
+    await sim.settle()
+    await sim.advance(10)
+    const seen = a.replicator.peerStatus().find((p) => p.nodeId === 'b')!
+    expect(a.lsn).toBeGreaterThan(0)
+    expect(seen.ackedLsn).toBe(a.lsn)
+    expect(seen.connected).toBe(true)
+    expect(seen.lagMs).not.toBeNull()
+    expect(seen.lagMs!).toBeLessThan(100)
+    expect(b.replicator.peerStatus().find((p) => p.nodeId === 'a')!.receivedLsn).toBe(a.lsn)
+    const replayed = b.lastReplayedCommitMs!
+    expect(Math.abs(replayed - sim.now)).toBeLessThan(1000)
+
+    // cut off: acknowledgements stop, then catch up through anti-entropy after healing
+    sim.partition(['a'], ['b'])
+    await sim.advance(2000)
+    a.transact((tx) => tx.insert('products', { id: 100, name: 'while apart' }))
+    await sim.advance(2000)
+    const behind = a.replicator.peerStatus().find((p) => p.nodeId === 'b')!
+    expect(behind.connected).toBe(false)
+    expect(behind.ackedLsn).toBeLessThan(a.lsn)
+    sim.heal()
+    await sim.settle()
+    await sim.advance(2000)
+    const caught = a.replicator.peerStatus().find((p) => p.nodeId === "b")!
+
+    expect(caught.ackedLsn).toBe(a.lsn)
+    expect(caught.lagMs!).toBeGreaterThanOrEqual(2000)
+    expect(b.lastReplayedCommitMs!).toBeGreaterThan(replayed)
+  })
+
+  it('the change sequence only grows, also across restarts', async () => {
+    const storage = new MemoryStorage()
+    const r = await Replica.open({ nodeId: 'a', storage })
+    r.transact((tx) => tx.createTable(products))
+    for (let i = 0; i < 10; i++) r.transact((tx) => tx.insert('products', { id: i, name: 'x'.repeat(200_000) }))
+    await r.durable()
+    const before = r.lsn
+    await r.close()
+    const again = await Replica.open({ nodeId: 'a', storage })
+    expect(again.lsn).toBeGreaterThan(before)
   })
 
   it('a region-scoped table is held only by nodes of its regions', async () => {

@@ -13,7 +13,7 @@
 import * as Y from 'yjs'
 import type { ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
 import { CATALOG_SHARD, CATALOG_TABLE, buildTableInfo, parseColumnDefinition, parseTableDefinition, splitColumnCatalogName, type ColumnDefinition } from './catalog/catalog-schema.js'
-import { HybridClock } from './clock/hlc.js'
+import { HybridClock, hlcMillis } from './clock/hlc.js'
 import { IdGenerator, nodeNumberOf } from './clock/id-generator.js'
 import { ConcordError, SqlState } from './errors/concord-error.js'
 import { parsePolicy } from './merge/policy.js'
@@ -26,6 +26,9 @@ import { RESERVED_NAME_CHARS } from './rows/writer-entry.js'
 import type { CatalogChange, Json, PolicySpec, Resolver, Row, RowChange, TableInfo, Value } from './types.js'
 
 const LOAD_ORIGIN = 'load'
+const LSN_META_KEY = 'lsn'
+/** The LSN is persisted each time it passes a multiple of this; a restart skips twice as far. */
+const LSN_PERSIST_STEP = 1 << 20
 /** Update records per shard before its storage log is compacted into one snapshot. */
 const COMPACT_AFTER_RECORDS = 2000
 
@@ -74,6 +77,15 @@ export class Replica {
   private readonly recordCounts = new Map<string, number>()
   private unpersisted: Array<{ shard: string; record: StoredRecord }> = []
   private unpublished: Array<{ shard: Shard; update: Uint8Array }> = []
+  /**
+   * This replica's change sequence: bytes of local updates committed so far. Only grows,
+   * also across restarts (persisted in storage meta every LSN_PERSIST_STEP bytes and
+   * restarted above the persisted value, so a value is never reused).
+   */
+  lsn = 0
+  private lsnPersisted = 0
+  /** Commit time (HLC milliseconds) of the newest remote change applied; null if none yet. */
+  lastReplayedCommitMs: number | null = null
   private pendingRowChanges: RowChange[] = []
   private pendingCatalogChanges: CatalogChange[] = []
   private readonly inflight = new Set<Promise<void>>()
@@ -113,6 +125,12 @@ export class Replica {
   }
 
   private async load(): Promise<void> {
+    const savedLsn = await this.storage.getMeta(LSN_META_KEY)
+    if (savedLsn !== undefined && savedLsn.length === 8) {
+      const persisted = Number(new DataView(savedLsn.buffer, savedLsn.byteOffset, 8).getBigUint64(0))
+      if (Number.isSafeInteger(persisted)) this.lsn = persisted + 2 * LSN_PERSIST_STEP
+    }
+    this.lsnPersisted = this.lsn
     const ids = await this.storage.shards()
     const order = [...ids].sort((a, b) => (a === CATALOG_SHARD ? -1 : b === CATALOG_SHARD ? 1 : a < b ? -1 : 1))
     for (const id of order) {
@@ -144,7 +162,11 @@ export class Replica {
       onUpdate: (s, update, origin) => this.onShardUpdate(s, update, origin),
       resolvers: (name) => this.resolvers.get(name),
       onMalformed: () => this.malformed++,
-      observe: (hlc) => this.clock.observe(hlc),
+      observe: (hlc) => {
+        this.clock.observe(hlc)
+        const ms = hlcMillis(hlc)
+        if (this.lastReplayedCommitMs === null || ms > this.lastReplayedCommitMs) this.lastReplayedCommitMs = ms
+      },
     })
     this.shards.set(id, shard)
     const parsed = parseShardId(id)
@@ -481,12 +503,31 @@ export class Replica {
   private flush(): void {
     if (this.unpersisted.length === 0) return
     const batch = this.unpersisted
-    const publish = this.unpublished
+    const local = this.unpublished
     this.unpersisted = []
     this.unpublished = []
+    const publish = local.map(({ shard, update }) => {
+      const start = this.lsn
+      this.lsn += update.length
+      return { shard, update, start, end: this.lsn }
+    })
+    if (this.lsn - this.lsnPersisted >= LSN_PERSIST_STEP) {
+      this.lsnPersisted = this.lsn
+      const bytes = new Uint8Array(8)
+      new DataView(bytes.buffer).setBigUint64(0, BigInt(this.lsn))
+      try {
+        void this.track(this.storage.setMeta(LSN_META_KEY, bytes))
+      } catch (err) {
+        this.storageError = err
+      }
+    }
     for (const { shard } of batch) this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
+    const lsn = this.lsn
     const after = () => {
-      if (publish.length > 0) this.replicator.gossip(publish)
+      if (publish.length > 0) {
+        this.replicator.noteCommit(lsn, this.wall())
+        this.replicator.gossip(publish)
+      }
       this.maybeCompactStorage(batch)
     }
     let result: void | Promise<void>
@@ -533,6 +574,11 @@ export class Replica {
     this.inflight.add(tracked)
     void tracked.finally(() => this.inflight.delete(tracked))
     return tracked
+  }
+
+  /** True when nothing written so far still waits for storage. */
+  isDurable(): boolean {
+    return this.inflight.size === 0 && this.storageError === null
   }
 
   /** Resolves once every change made so far is durable; rejects if storage failed. */

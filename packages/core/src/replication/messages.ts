@@ -3,12 +3,16 @@
  *
  *   frame   = version:u8 type:u8 body checksum:u32(FNV-1a of version..body, big endian)
  *   HELLO   = nodeId:str region:str
- *   UPDATES = n:varuint (shard:str generation:varuint update:bytes){n}
- *   DIGEST  = n:varuint (shard:str generation:varuint hash:u32){n}
+ *   UPDATES = prevLsn:varuint lsn:varuint n:varuint (shard:str generation:varuint update:bytes){n}
+ *   DIGEST  = lsn:varuint n:varuint (shard:str generation:varuint hash:u32){n}
+ *   ACK     = lsn:varuint
  *   SYNC_REQ  = n:varuint (shard:str generation:varuint stateVector:bytes){n}
  *   SYNC_DIFF = n:varuint (shard:str generation:varuint update:bytes hash:u32 final:u8 stateVector:bytes){n}
  *
- * `str` and `bytes` are a varuint length and the bytes. The decoder trusts nothing: it
+ * `str` and `bytes` are a varuint length and the bytes. An LSN is a position in the
+ * sender's own change sequence (bytes of local updates it has committed, only growing):
+ * UPDATES says which range of it the message carries, DIGEST where the sender stands, and
+ * ACK tells the sender how far the receiver durably holds everything it wrote. The decoder trusts nothing: it
  * checks the version, the checksum, every length and count against what remains and
  * against the limits below, and rejects trailing bytes. A message that fails any check
  * is rejected whole (DecodeError) and nothing in it is applied.
@@ -29,7 +33,11 @@ export const enum MessageType {
   Digest = 3,
   SyncRequest = 4,
   SyncDiff = 5,
+  Ack = 6,
 }
+
+/** Largest LSN the codec carries (2^53 - 1: exact in a double). */
+export const MAX_LSN = Number.MAX_SAFE_INTEGER
 
 export interface ShardUpdate {
   shard: string
@@ -63,8 +71,9 @@ export interface ShardDiff {
 
 export type Message =
   | { type: MessageType.Hello; nodeId: string; region: string }
-  | { type: MessageType.Updates; updates: ShardUpdate[] }
-  | { type: MessageType.Digest; digests: ShardDigest[] }
+  | { type: MessageType.Updates; prevLsn: number; lsn: number; updates: ShardUpdate[] }
+  | { type: MessageType.Digest; lsn: number; digests: ShardDigest[] }
+  | { type: MessageType.Ack; lsn: number }
   | { type: MessageType.SyncRequest; requests: ShardStateVector[] }
   | { type: MessageType.SyncDiff; diffs: ShardDiff[] }
 
@@ -85,6 +94,8 @@ export function encodeMessage(msg: Message): Uint8Array {
       encoding.writeVarString(e, msg.region)
       break
     case MessageType.Updates:
+      encoding.writeVarUint(e, msg.prevLsn)
+      encoding.writeVarUint(e, msg.lsn)
       encoding.writeVarUint(e, msg.updates.length)
       for (const u of msg.updates) {
         encoding.writeVarString(e, u.shard)
@@ -92,7 +103,11 @@ export function encodeMessage(msg: Message): Uint8Array {
         encoding.writeVarUint8Array(e, u.update)
       }
       break
+    case MessageType.Ack:
+      encoding.writeVarUint(e, msg.lsn)
+      break
     case MessageType.Digest:
+      encoding.writeVarUint(e, msg.lsn)
       encoding.writeVarUint(e, msg.digests.length)
       for (const d of msg.digests) {
         encoding.writeVarString(e, d.shard)
@@ -211,22 +226,29 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
       msg = { type, nodeId: r.string(MAX_NODE_ID_BYTES), region: r.string(MAX_NODE_ID_BYTES) }
       if (msg.nodeId.length === 0 || msg.nodeId.includes('\u0000')) throw new DecodeError('invalid node id')
       break
+    case MessageType.Ack:
+      msg = { type, lsn: r.varuint(MAX_LSN) }
+      break
     case MessageType.Updates: {
+      const prevLsn = r.varuint(MAX_LSN)
+      const lsn = r.varuint(MAX_LSN)
+      if (lsn < prevLsn) throw new DecodeError('lsn range reversed')
       const n = r.count(3)
       const updates: ShardUpdate[] = []
       for (let i = 0; i < n; i++) {
         updates.push({ shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), update: r.bytes(maxBytes) })
       }
-      msg = { type, updates }
+      msg = { type, prevLsn, lsn, updates }
       break
     }
     case MessageType.Digest: {
+      const lsn = r.varuint(MAX_LSN)
       const n = r.count(6)
       const digests: ShardDigest[] = []
       for (let i = 0; i < n; i++) {
         digests.push({ shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), hash: r.u32() })
       }
-      msg = { type, digests }
+      msg = { type, lsn, digests }
       break
     }
     case MessageType.SyncRequest: {

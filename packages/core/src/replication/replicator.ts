@@ -59,6 +59,29 @@ interface PeerInfo {
   region: string
 }
 
+/** What this replica knows about one peer, for monitoring views (pg_stat_replication, pg_nodes). */
+export interface PeerStatus {
+  nodeId: string
+  region: string
+  /** Said hello and not reported down since. */
+  connected: boolean
+  /** Wall-clock ms of the last message from it; null if none. */
+  lastSeen: number | null
+  /** How far it durably holds this replica's own changes (LSN); 0 if it never said. */
+  ackedLsn: number
+  /** Wall-clock ms when that acknowledgement arrived. */
+  ackedAt: number | null
+  /** Commit-to-acknowledgement time of the change at `ackedLsn`, ms; null if unknown. */
+  lagMs: number | null
+  /** How far this replica durably holds the peer's changes (the peer's LSN). */
+  receivedLsn: number
+}
+
+/** LSN ranges remembered per peer while waiting for an earlier one. */
+const MAX_RANGES_AHEAD = 256
+/** Recent local commits remembered for lag measurement. */
+const COMMIT_LOG_LIMIT = 4096
+
 export class Replicator {
   readonly stats: ReplicatorStats = {
     messagesSent: 0,
@@ -75,6 +98,13 @@ export class Replicator {
   private readonly replica: Replica
   private readonly transport: Transport | null
   private readonly peers = new Map<string, PeerInfo>()
+  /** Per peer ever heard from: monitoring state, kept after it goes away. */
+  private readonly status = new Map<string, PeerStatus>()
+  /** (end LSN, wall ms) of recent local commits, oldest first. */
+  private readonly commits: Array<[number, number]> = []
+  private commitsDropped = false
+  /** Per peer: LSN ranges received ahead of a gap, start -> end. */
+  private readonly ahead = new Map<string, Map<number, number>>()
   private readonly maxBytes: number
   private cancelTimer: (() => void) | null = null
   private stopped = false
@@ -91,7 +121,11 @@ export class Replicator {
     await t.start({
       onMessage: (from, data) => this.receive(from, data),
       onPeerUp: (peer) => this.send(peer, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region }),
-      onPeerDown: (peer) => this.peers.delete(peer),
+      onPeerDown: (peer) => {
+        this.peers.delete(peer)
+        const st = this.status.get(peer)
+        if (st !== undefined) st.connected = false
+      },
     })
     t.subscribe(TOPIC_ALL)
     t.subscribe(regionTopic(this.replica.region))
@@ -111,6 +145,60 @@ export class Replicator {
   /** Peers that have said hello, with their regions. */
   knownPeers(): Array<[string, string]> {
     return [...this.peers].map(([id, p]) => [id, p.region])
+  }
+
+  /** Every peer heard from since start, sorted by node id. */
+  peerStatus(): PeerStatus[] {
+    return [...this.status.values()].map((s) => ({ ...s })).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1))
+  }
+
+  private statusOf(peer: string): PeerStatus {
+    let st = this.status.get(peer)
+    if (st === undefined) {
+      st = { nodeId: peer, region: '', connected: false, lastSeen: null, ackedLsn: 0, ackedAt: null, lagMs: null, receivedLsn: 0 }
+      this.status.set(peer, st)
+    }
+    return st
+  }
+
+  /** Records a durable local commit ending at `lsn`, for lag measurement. */
+  noteCommit(lsn: number, at: number): void {
+    this.commits.push([lsn, at])
+    if (this.commits.length > COMMIT_LOG_LIMIT) {
+      this.commits.splice(0, this.commits.length - COMMIT_LOG_LIMIT)
+      this.commitsDropped = true
+    }
+  }
+
+  /** Wall time of the commit whose range ends at or after `lsn`; null if forgotten or unknown. */
+  private commitTime(lsn: number): number | null {
+    const c = this.commits
+    let lo = 0
+    let hi = c.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (c[mid]![0] >= lsn) hi = mid
+      else lo = mid + 1
+    }
+    if (lo >= c.length) return null
+    // The first remembered commit may stand for older ones that were forgotten.
+    if (lo === 0 && this.commitsDropped && c[0]![0] !== lsn) return null
+    return c[lo]![1]
+  }
+
+  /** Acknowledges to `peer`, once durable, that this replica holds its changes up to `lsn`. */
+  private acknowledge(peer: string, lsn: number): void {
+    const st = this.statusOf(peer)
+    if (lsn <= st.receivedLsn) return
+    st.receivedLsn = lsn
+    if (this.replica.isDurable()) {
+      this.send(peer, { type: MessageType.Ack, lsn })
+      return
+    }
+    void this.replica.durable().then(
+      () => this.send(peer, { type: MessageType.Ack, lsn }),
+      () => undefined,
+    )
   }
 
   private schedule(): void {
@@ -142,16 +230,21 @@ export class Replicator {
       digests.push({ shard: id, generation: shard.generation, hash: shard.digest() })
     }
     this.stats.digestsSent++
-    this.sendChunked(peer, digests, (d) => d.shard.length + 12, (digests) => ({ type: MessageType.Digest, digests }))
+    const lsn = this.replica.lsn
+    this.sendChunked(peer, digests, (d) => d.shard.length + 12, (digests) => ({ type: MessageType.Digest, lsn, digests }))
   }
 
-  /** Publishes durable local updates to the regions that hold their shards. */
-  gossip(updates: Array<{ shard: Shard; update: Uint8Array }>): void {
+  /**
+   * Publishes durable local updates to the regions that hold their shards. Each update
+   * covers the LSN range [start, end) of this replica's change sequence; a message says
+   * which range it carries, so a receiver can tell whether it holds everything before.
+   */
+  gossip(updates: Array<{ shard: Shard; update: Uint8Array; start: number; end: number }>): void {
     const t = this.transport
     if (t === null || this.stopped) return
-    const byTopic = new Map<string, ShardUpdate[]>()
+    const byTopic = new Map<string, Array<ShardUpdate & { start: number; end: number }>>()
     let oversize = false
-    for (const { shard, update } of updates) {
+    for (const { shard, update, start, end } of updates) {
       if (update.length > MAX_GOSSIP_BYTES) {
         oversize = true
         continue
@@ -164,15 +257,16 @@ export class Replicator {
           list = []
           byTopic.set(topic, list)
         }
-        list.push({ shard: shard.id, generation: shard.generation, update })
+        list.push({ shard: shard.id, generation: shard.generation, update, start, end })
       }
     }
     for (const [topic, list] of byTopic) {
-      let batch: ShardUpdate[] = []
+      let batch: Array<ShardUpdate & { start: number; end: number }> = []
       let size = 0
       const flush = () => {
         if (batch.length === 0) return
-        const bytes = encodeMessage({ type: MessageType.Updates, updates: batch })
+        const updates = batch.map(({ shard, generation, update }) => ({ shard, generation, update }))
+        const bytes = encodeMessage({ type: MessageType.Updates, prevLsn: batch[0]!.start, lsn: batch[batch.length - 1]!.end, updates })
         this.stats.messagesSent++
         this.stats.bytesSent += bytes.length
         t.publish(topic, bytes)
@@ -232,15 +326,19 @@ export class Replicator {
       this.stats.rejected++
       return
     }
+    this.statusOf(from).lastSeen = this.replica.now()
     switch (msg.type) {
       case MessageType.Hello:
         this.onHello(from, msg.nodeId, msg.region)
         break
       case MessageType.Updates:
-        this.onUpdates(msg.updates)
+        this.onUpdates(from, msg.prevLsn, msg.lsn, msg.updates)
         break
       case MessageType.Digest:
-        this.onDigest(from, msg.digests)
+        this.onDigest(from, msg.lsn, msg.digests)
+        break
+      case MessageType.Ack:
+        this.onAck(from, msg.lsn)
         break
       case MessageType.SyncRequest:
         this.onSyncRequest(from, msg.requests)
@@ -259,6 +357,9 @@ export class Replicator {
     }
     const known = this.peers.has(from)
     this.peers.set(from, { region })
+    const st = this.statusOf(from)
+    st.region = region
+    st.connected = true
     if (!known) {
       this.send(from, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region })
       // One exchange repairs both sides, so only one of the two starts it: without this
@@ -273,16 +374,57 @@ export class Replicator {
     return this.replica.shardFor(id)
   }
 
-  private onUpdates(updates: ShardUpdate[]): void {
+  private onUpdates(from: string, prevLsn: number, lsn: number, updates: ShardUpdate[]): void {
+    let ok = true
     for (const u of updates) {
       const shard = this.target(u.shard)
       if (shard === null) continue
       if (this.replica.applyRemote(shard, u.update)) this.stats.updatesApplied++
-      else this.stats.rejected++
+      else {
+        this.stats.rejected++
+        ok = false
+      }
     }
+    if (!ok) return
+    const st = this.statusOf(from)
+    if (prevLsn > st.receivedLsn) {
+      // Arrived ahead of a range still missing (reordered or lost): remember it, bounded.
+      let ahead = this.ahead.get(from)
+      if (ahead === undefined) {
+        ahead = new Map()
+        this.ahead.set(from, ahead)
+      }
+      if (ahead.size < MAX_RANGES_AHEAD) ahead.set(prevLsn, Math.max(lsn, ahead.get(prevLsn) ?? 0))
+      return
+    }
+    // Contiguous with what we hold of the sender's changes, and so may be what came early.
+    let upTo = lsn
+    const ahead = this.ahead.get(from)
+    if (ahead !== undefined) {
+      for (let next = ahead.get(upTo); next !== undefined; next = ahead.get(upTo)) {
+        ahead.delete(upTo)
+        upTo = Math.max(upTo, next)
+      }
+      for (const k of ahead.keys()) if (k < upTo) ahead.delete(k)
+    }
+    this.acknowledge(from, upTo)
   }
 
-  private onDigest(from: string, digests: ShardDigest[]): void {
+  private onAck(from: string, lsn: number): void {
+    const st = this.statusOf(from)
+    if (lsn > this.replica.lsn) {
+      this.stats.rejected++
+      return
+    }
+    if (lsn < st.ackedLsn) return
+    const now = this.replica.now()
+    st.ackedLsn = lsn
+    st.ackedAt = now
+    const at = this.commitTime(lsn)
+    st.lagMs = at === null ? null : Math.max(0, now - at)
+  }
+
+  private onDigest(from: string, lsn: number, digests: ShardDigest[]): void {
     const info = this.peers.get(from)
     if (info === undefined) return
     const requests: ShardStateVector[] = []
@@ -302,6 +444,8 @@ export class Replicator {
       missing.push({ shard: id, generation: shard.generation, update: Y.encodeStateAsUpdate(shard.doc), hash: shard.digest(), final: true, stateVector: new Uint8Array(0) })
     }
     this.sendDiffs(from, missing)
+    // Every shard we should both hold matches: we hold everything the peer had when it sent this.
+    if (requests.length === 0) this.acknowledge(from, lsn)
   }
 
   private sendDiffs(peer: string, diffs: ShardDiff[]): void {
