@@ -16,7 +16,8 @@ import { buildDemo, formatReport } from '../../packages/browser/demo/build.js'
 import { NodePeer } from '../../packages/browser/demo/node-peer.js'
 import { serveStatic, type StaticServer } from '../../packages/browser/demo/static-server.js'
 
-const CHROMIUM = '/usr/bin/chromium'
+// CONCORD_CHROMIUM overrides the path (a wrong one shows the skip path).
+const CHROMIUM = process.env['CONCORD_CHROMIUM'] ?? '/usr/bin/chromium'
 const hasChromium = existsSync(CHROMIUM)
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url))
 const run = promisify(execFile)
@@ -74,7 +75,7 @@ describe.skipIf(!hasChromium)('browser replica in headless Chromium', () => {
     console.info(`browser bundle: ${formatReport(bundle)}`)
     a = nodeA
     aWsPort = Number(/\/tcp\/(\d+)\/ws/.exec(a.wsAddress)![1])
-    b = await NodePeer.start({ dataDir: join(dir, 'b'), nodeId: 'node-b', join: [a.pgAddress] })
+    b = await NodePeer.start({ dataDir: join(dir, 'b'), nodeId: 'node-b', region: 'eu-central', join: [a.pgAddress] })
     await a.query('CREATE TABLE inventory (sku TEXT PRIMARY KEY, name TEXT NOT NULL, qty INT NOT NULL DEFAULT 0)')
     await until(async () => (await nodeRows(b, "SELECT 1 FROM pg_tables WHERE tablename = 'inventory'")).length === 1 || (await b.query('SELECT count(*) FROM inventory').then(() => true)), 20_000, 'the table on node B')
     server = await serveStatic(join(dir, 'www'), () => ({ join: [a.wsAddress] }))
@@ -184,6 +185,21 @@ describe.skipIf(!hasChromium)('browser replica in headless Chromium', () => {
     const ids = async (rows: Promise<Array<Record<string, unknown>>>) => (await rows).map((r) => r['id'])
     expect(await ids(nodeRows(b, 'SELECT id::text AS id FROM notes ORDER BY id'))).toEqual(await ids(pageQuery('SELECT id::text AS id FROM notes ORDER BY id')))
   }, 100_000)
+
+  it('holds only the shards of its region: a table replicated to another region stays on its nodes', async () => {
+    await b.query("CREATE TABLE eu_orders (id INT PRIMARY KEY, total INT) WITH (replication_regions = 'eu-central')")
+    await b.query('INSERT INTO eu_orders VALUES (1, 100), (2, 200)')
+    await b.query("INSERT INTO inventory (sku, name, qty) VALUES ('g1', 'global marker', 1)")
+    // The marker was written after the regional rows: once it arrived, so would they have.
+    await until(async () => (await pageQuery("SELECT count(*)::int AS n FROM inventory WHERE sku = 'g1'"))[0]?.['n'] === 1, 20_000, 'marker in the page')
+    await until(async () => (await page.evaluate(() => (window as unknown as { concord: { db: { replica: { table(n: string): unknown } } } }).concord.db.replica.table('eu_orders') !== undefined)), 20_000, 'table known to the page')
+    const held = await page.evaluate(() => {
+      const r = (window as unknown as { concord: { db: { replica: { rowCount(t: string): number; shards: Map<string, unknown> } } } }).concord.db.replica
+      return { rows: r.rowCount('eu_orders'), shards: [...r.shards.keys()].filter((id) => id.endsWith(':eu_orders')) }
+    })
+    expect(held).toEqual({ rows: 0, shards: [] })
+    expect((await nodeRows(b, 'SELECT count(*)::int AS n FROM eu_orders'))[0]!['n']).toBe(2)
+  }, 45_000)
 
   it('reconnects with backoff after its node peer restarts', async () => {
     await a.stop()
