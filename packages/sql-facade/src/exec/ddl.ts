@@ -6,7 +6,7 @@
 import type { ColumnSpec, Json, PolicySpec, TableSpec } from '@concord/core'
 import type { AlterTableStmt, ColumnDef, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
 import { checkNewPartitionBound } from '../plan/partition-view.js'
-import { metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
+import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
 import type { IndexDef } from '../catalog/secondary-index.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { compileExpr, nameList, typeFromTypeName } from '../expr/compile.js'
@@ -403,6 +403,34 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           // accepted, not enforced
         } else {
           throw new SqlError(SqlState.featureNotSupported, `ALTER TABLE ADD ${k.contype} is not supported`)
+        }
+        break
+      }
+      case 'AT_ColumnDefault': case 'AT_SetNotNull': case 'AT_DropNotNull': {
+        const colName = cmd.name ?? ''
+        const col = current.columns.find((x) => x.name === colName)
+        if (!col || columnMeta(col).hidden) throw new SqlError(SqlState.undefinedColumn, `column "${colName}" of relation "${name}" does not exist`)
+        const meta: ColumnMeta = { ...columnMeta(col) }
+        if (cmd.subtype === 'AT_ColumnDefault') {
+          if (meta.generated !== undefined) throw new SqlError('42809', `column "${colName}" of relation "${name}" is a generated column`)
+          if (cmd.def) {
+            coerce(compileExpr(cmd.def, makeCompileCtx(p, new Scope([]))), meta.t, 'assignment', p.exec.nowMicros, `column "${colName}"`)
+            meta.default = cmd.def as unknown as Json
+          } else {
+            delete meta.default
+          }
+        } else if (cmd.subtype === 'AT_SetNotNull') {
+          for (const r of tx.scan(name)) {
+            if (r[colName] === null || r[colName] === undefined) throw new SqlError(SqlState.notNullViolation, `column "${colName}" of relation "${name}" contains null values`)
+          }
+          meta.notNull = true
+        } else {
+          if (current.primaryKey.includes(colName)) throw new SqlError(SqlState.invalidTableDefinition, `column "${colName}" is in a primary key`)
+          meta.notNull = false
+        }
+        // Partitions carry a copy of their parent's columns: keep them in step.
+        for (const t of [current, ...p.exec.allTables().filter((t) => tableMeta(t).partitionOf === name)]) {
+          tx.alterColumn(t.name, colName, { meta: metaToJson(meta) })
         }
         break
       }
