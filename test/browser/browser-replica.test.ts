@@ -211,6 +211,16 @@ describe.skipIf(!hasChromium)('browser replica in headless Chromium', () => {
     await until(async () => (await nodeRows(a, "SELECT count(*)::int AS n FROM inventory WHERE sku = 'r1'"))[0]?.['n'] === 1, 20_000, 'A caught up')
   }, 60_000)
 
+  it('refuses a second tab on the same replica name (one node id, one writer)', async () => {
+    const second = await context.newPage()
+    try {
+      await second.goto(`${server.url}?name=e2e`)
+      await until(async () => ((await second.locator('#error').textContent()) ?? '').includes('open in another tab'), 15_000, 'the second tab refused')
+    } finally {
+      await second.close()
+    }
+  }, 30_000)
+
   it('saves a screenshot of the demo page', async () => {
     await until(async () => (await page.locator('#rows tr').count()) >= 5, 10_000, 'rows rendered')
     const path = join(mkdirAndReturn(ARTIFACTS), 'browser-demo.png')

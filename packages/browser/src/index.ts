@@ -3,7 +3,7 @@
  * IndexedDB (idb-keyval), replicating with node peers over libp2p WebSockets, usable
  * offline, with an observable connection state.
  */
-export { openReplica, type OpenReplicaOptions, type BrowserDatabase, type BrowserExtras } from './open-replica.js'
+export { openReplica, ReplicaInUseError, type OpenReplicaOptions, type BrowserDatabase, type BrowserExtras } from './open-replica.js'
 export { IdbStorage, deleteIdbStorage, type IdbStorageOptions } from './storage/idb-storage.js'
 export { BrowserTransport, type BrowserTransportOptions, type PeerInfo, type TargetInfo, type DialState } from './transport/browser-transport.js'
 export { ConnectionMonitor, type ConnectionState, type ConnectionStatus } from './status/connection-monitor.js'

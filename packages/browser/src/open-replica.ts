@@ -50,6 +50,16 @@ export type BrowserDatabase = Database & BrowserExtras
 const NODE_ID_META_KEY = 'browser/node-id'
 
 export async function openReplica(options: OpenReplicaOptions): Promise<BrowserDatabase> {
+  const release = await holdNameLock(options.name)
+  try {
+    return await openLocked(options, release)
+  } catch (err) {
+    release()
+    throw err
+  }
+}
+
+async function openLocked(options: OpenReplicaOptions, release: () => void): Promise<BrowserDatabase> {
   const storage = new IdbStorage({ name: options.name, ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}) })
   const nodeId = await loadOrCreateNodeId(storage, options.nodeId)
   const transport = new BrowserTransport({
@@ -91,9 +101,37 @@ export async function openReplica(options: OpenReplicaOptions): Promise<BrowserD
       connection.close()
       await close()
       storage.close()
+      release()
     },
   })
   return db as BrowserDatabase
+}
+
+export class ReplicaInUseError extends Error {
+  constructor(name: string) {
+    super(`replica '${name}' is open in another tab or worker`)
+    this.name = 'ReplicaInUseError'
+  }
+}
+
+/**
+ * One open replica per name per origin: two tabs sharing a name would share a node id
+ * and each write that node's entries, and Yjs would keep only one of two concurrent
+ * writes to an entry. A Web Lock held while the replica is open prevents that.
+ */
+async function holdNameLock(name: string): Promise<() => void> {
+  const locks = typeof navigator !== 'undefined' ? (navigator as Navigator & { locks?: LockManager }).locks : undefined
+  if (!locks) return () => {}
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  const granted = await new Promise<boolean>((resolve) => {
+    void locks.request(`concord:${name}`, { ifAvailable: true }, (lock) => {
+      resolve(lock !== null)
+      return lock === null ? undefined : held
+    })
+  })
+  if (!granted) throw new ReplicaInUseError(name)
+  return release
 }
 
 async function loadOrCreateNodeId(storage: IdbStorage, wanted: string | undefined): Promise<string> {
