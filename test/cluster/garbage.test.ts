@@ -22,7 +22,7 @@ const procs: ConcordProcess[] = []
 let rogue: Libp2p | undefined
 
 afterAll(async () => {
-  await rogue?.stop().catch(() => {})
+  await Promise.resolve(rogue?.stop()).catch(() => {})
   await Promise.all(procs.map((p) => p.stop()))
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
