@@ -15,7 +15,16 @@
  * drops to zero when the state reaches `online`.
  */
 import { decodeMessage, MessageType, type Replica } from '@concord/core'
-import type { BrowserTransport, PeerInfo, TargetInfo } from '../transport/browser-transport.js'
+import type { PeerInfo, TargetInfo, TrafficTap } from '../transport/browser-transport.js'
+
+/** What the monitor reads from the network (BrowserTransport implements it). */
+export interface MonitoredNetwork {
+  peerInfos(): PeerInfo[]
+  targetInfos(): TargetInfo[]
+  readonly isOnline: boolean
+  setTap(tap: TrafficTap | undefined): void
+  onChange(fn: () => void): () => void
+}
 
 export type ConnectionStatus = 'online' | 'syncing' | 'offline'
 
@@ -48,12 +57,12 @@ export class ConnectionMonitor {
 
   private constructor(
     private readonly replica: Replica,
-    private readonly transport: BrowserTransport,
+    private readonly transport: MonitoredNetwork,
   ) {
     this.last = this.compute()
   }
 
-  static async create(replica: Replica, transport: BrowserTransport): Promise<ConnectionMonitor> {
+  static async create(replica: Replica, transport: MonitoredNetwork): Promise<ConnectionMonitor> {
     const m = new ConnectionMonitor(replica, transport)
     const saved = await replica.storage.getMeta(PENDING_META_KEY)
     if (saved && saved.length === 4) m.pending = m.persistedPending = new DataView(saved.buffer, saved.byteOffset, 4).getUint32(0)

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { encodeMessage, MessageType, Replica } from '@concord/core'
+import { ConnectionMonitor, type MonitoredNetwork } from './connection-monitor.js'
+import type { PeerInfo, TrafficTap } from '../transport/browser-transport.js'
+
+class FakeNetwork implements MonitoredNetwork {
+  peers: PeerInfo[] = []
+  tap?: TrafficTap
+  isOnline = true
+  private fns = new Set<() => void>()
+  peerInfos = () => this.peers
+  targetInfos = () => []
+  setTap(tap: TrafficTap | undefined) {
+    this.tap = tap
+  }
+  onChange(fn: () => void) {
+    this.fns.add(fn)
+    return () => this.fns.delete(fn)
+  }
+  connect(nodeId: string) {
+    this.peers = [{ nodeId, peerId: `p-${nodeId}`, addr: '/ip4/127.0.0.1/tcp/1/ws' }]
+    for (const f of this.fns) f()
+  }
+  /** A DIGEST from `peer` listing exactly the given replica's shards and hashes. */
+  digestFrom(peer: string, of: Replica) {
+    const digests = [...of.digests()].map(([shard, hash]) => ({ shard, generation: 0, hash }))
+    this.tap?.(peer, encodeMessage({ type: MessageType.Digest, lsn: 0, digests }))
+  }
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 80))
+
+describe('ConnectionMonitor', () => {
+  it('goes offline -> syncing -> online as peers confirm the shard hashes, and counts local changes until then', async () => {
+    const replica = await Replica.open({ nodeId: 'page', antiEntropyIntervalMs: 0 })
+    const net = new FakeNetwork()
+    const m = await ConnectionMonitor.create(replica, net)
+    expect(m.state.status).toBe('offline')
+
+    replica.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'k', type: 'text' }, { name: 'v', type: 'int' }], primaryKey: ['k'] }))
+    replica.transact((tx) => tx.insert('t', { k: 'a', v: 1 }))
+    await settle()
+    expect(m.state.status).toBe('offline')
+    expect(m.state.pendingChanges).toBeGreaterThanOrEqual(1)
+
+    net.connect('node-a')
+    await settle()
+    expect(m.state.status).toBe('syncing')
+    expect(m.state.progress).toBe(0)
+
+    // A peer that has everything we have: online, nothing pending.
+    const twin = await Replica.open({ nodeId: 'twin', antiEntropyIntervalMs: 0 })
+    for (const [id, shard] of replica.shards) twin.applyRemote(twin.shardFor(id)!, Y.encodeStateAsUpdate(shard.doc))
+    net.digestFrom('node-a', twin)
+    await settle()
+    expect(m.state).toMatchObject({ status: 'online', progress: 1, pendingChanges: 0 })
+
+    // A new local write is unconfirmed until the peer reports the new hash.
+    replica.transact((tx) => tx.update('t', ['a'], { v: 2 }))
+    await settle()
+    expect(m.state.status).toBe('syncing')
+    expect(m.state.pendingChanges).toBe(1)
+    expect(m.state.progress).toBeGreaterThan(0)
+    expect(m.state.progress).toBeLessThan(1)
+    m.close()
+    await replica.close()
+    await twin.close()
+  })
+})
