@@ -73,6 +73,7 @@ export class Replica {
   private readonly tableInfos = new Map<string, TableInfo>()
   private readonly tableShards = new Map<string, Shard[]>()
   private readonly resolvers = new Map<string, Resolver>()
+  private partitionOf: ReplicaOptions['partitionOf']
   private readonly listeners = { change: new Set<Listener<'change'>>(), catalog: new Set<Listener<'catalog'>>() }
   private readonly recordCounts = new Map<string, number>()
   private unpersisted: Array<{ shard: string; record: StoredRecord }> = []
@@ -111,6 +112,7 @@ export class Replica {
     this.clientID = 1 + Math.floor(this.random() * 0xfffffffe)
     this.ids = new IdGenerator(this.wall, nodeNumberOf(this.nodeId))
     for (const [name, fn] of Object.entries(options.resolvers ?? {})) this.resolvers.set(name, fn)
+    this.partitionOf = options.partitionOf
     this.catalogShard = this.createShard(CATALOG_SHARD)
     this.catalogShard.setView(this.catalogView())
     this.replicator = new Replicator(this, options.transport ?? null)
@@ -479,11 +481,11 @@ export class Replica {
     if (list.length === 1 && info.partitioning === null) return list[0]!
     for (const s of list) if (s.rowCl(rowKey) > 0) return s
     let partition = 0
-    if (this.options.partitionOf !== undefined && info.partitioning !== null) {
+    if (this.partitionOf !== undefined && info.partitioning !== null) {
       const row: Row = {}
       info.primaryKey.forEach((c, i) => (row[c] = w.keyValues[i]!))
       for (const [c, v] of w.cols) row[c] = v
-      partition = this.options.partitionOf(info, row)
+      partition = this.partitionOf(info, row)
     }
     const id = shardId(info.name, info.incarnation, partition)
     return this.shards.get(id) ?? this.createShard(id)
@@ -618,6 +620,15 @@ export class Replica {
       if (uses) this.rebuildTable(info.name)
     }
     this.afterChange()
+  }
+
+  /**
+   * Sets how rows of partitioned tables are routed to partitions (shards), for layers that
+   * wrap an already open replica. Every node must route the same way. Rows already stored
+   * stay where they are.
+   */
+  setPartitionOf(fn: ReplicaOptions['partitionOf']): void {
+    this.partitionOf = fn
   }
 
   unregisterResolver(name: string): void {
