@@ -68,19 +68,23 @@ function asObject(v: unknown): Record<string, unknown> | null {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null
 }
 
+/** A JSON object from stored text; null for anything else (never throws). */
+function parseJsonObject(text: unknown): Record<string, unknown> | null {
+  if (typeof text !== 'string') return null
+  try {
+    return asObject(JSON.parse(text))
+  } catch {
+    return null
+  }
+}
+
 function stringArray(v: unknown): string[] | null {
   return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null
 }
 
 /** Parses a stored table definition; null if malformed (a definition from a broken peer is ignored). */
 export function parseTableDefinition(text: unknown): TableDefinition | null {
-  if (typeof text !== 'string') return null
-  let o: Record<string, unknown> | null
-  try {
-    o = asObject(JSON.parse(text))
-  } catch {
-    return null
-  }
+  const o = parseJsonObject(text)
   if (o === null) return null
   const primaryKey = stringArray(o.primaryKey)
   if (primaryKey === null) return null
@@ -101,13 +105,7 @@ export function parseTableDefinition(text: unknown): TableDefinition | null {
 }
 
 export function parseColumnDefinition(text: unknown): ColumnDefinition | null {
-  if (typeof text !== 'string') return null
-  let o: Record<string, unknown> | null
-  try {
-    o = asObject(JSON.parse(text))
-  } catch {
-    return null
-  }
+  const o = parseJsonObject(text)
   if (o === null || typeof o.type !== 'string') return null
   const kind = o.kind === 'counter' || o.kind === 'text' ? o.kind : 'register'
   const pos = Array.isArray(o.pos) && o.pos.length === 2 && o.pos.every((x) => typeof x === 'number') ? (o.pos as [number, number]) : [0, 0]
