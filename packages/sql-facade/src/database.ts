@@ -19,6 +19,8 @@ import { Settings } from './settings/settings.js'
 import { systemView } from './system/system-views.js'
 import { castValue } from './types/cast.js'
 import { decodeUntyped, encodeValue } from './types/storage-codec.js'
+import { DirectionFilter } from './replication/direction-filter.js'
+import { parseMasterNodes, type PublisherConnector } from './replication/publisher-connector.js'
 
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
@@ -33,6 +35,10 @@ export class Database {
   private readonly defaultSession: Session
   private readonly unsubscribe: Array<() => void> = []
   private closed = false
+  /** Reaches other nodes by PostgreSQL address (node server); null in memory and in the simulator. */
+  connector: PublisherConnector | null = null
+  /** Applies subscriptions' direction to the transport; null when opened without one or attached. */
+  directionFilter: DirectionFilter | null = null
 
   private constructor(readonly replica: Replica, private readonly ownsReplica: boolean, router: PartitionRouter) {
     this.indexes = new SecondaryIndexes(replica)
@@ -50,8 +56,13 @@ export class Database {
   static async open(options: DatabaseOptions): Promise<Database> {
     await loadParser()
     const router = new PartitionRouter()
-    const replica = await Replica.open({ partitionOf: router.partitionOf, ...options, region: options.region ?? 'default' })
-    return Database.attach(replica, true, router)
+    // Subscriptions make replication directional: the filter applies them per message.
+    const filter = options.transport ? new DirectionFilter(options.transport, options.maxMessageBytes) : null
+    const replica = await Replica.open({ partitionOf: router.partitionOf, ...options, ...(filter ? { transport: filter } : {}), region: options.region ?? 'default' })
+    filter?.bind(replica)
+    const db = await Database.attach(replica, true, router)
+    db.directionFilter = filter
+    return db
   }
 
   /**
@@ -67,6 +78,28 @@ export class Database {
     replica.transact((tx) => tx.setCatalog('node', replica.nodeId, { nodeId: replica.nodeId, region: replica.region, startedAt: replica.now() }))
     await replica.durable()
     return db
+  }
+
+  /**
+   * Gives the database a way to reach other nodes, then acts on the persisted master list
+   * (ALTER SYSTEM SET master_nodes) as SET does.
+   */
+  setConnector(connector: PublisherConnector): void {
+    this.connector = connector
+    this.applyMasters(new Settings(this.replica, this.nodeSettings))
+  }
+
+  /** With multi_master_enabled on, joins every node of master_nodes (resolved by PostgreSQL address). */
+  applyMasters(settings: Settings): void {
+    if (this.connector === null || settings.show('multi_master_enabled') !== 'on') return
+    for (const conn of parseMasterNodes(settings.show('master_nodes') ?? '')) this.connector.follow(conn)
+  }
+
+  /** Records how to reach this node (pg_nodes.addresses, pg_stat_replication.client_addr on its peers). */
+  announceAddresses(addresses: string[]): void {
+    const prev = this.replica.getCatalog('node', this.replica.nodeId)
+    const base = typeof prev === 'object' && prev !== null && !Array.isArray(prev) ? prev : { nodeId: this.replica.nodeId, region: this.replica.region, startedAt: this.replica.now() }
+    this.replica.transact((tx) => tx.setCatalog('node', this.replica.nodeId, { ...base, addresses }))
   }
 
   get nodeId(): string {
@@ -114,6 +147,12 @@ export class Database {
         this.functionCache.delete(c.name)
         if (c.value === null) this.replica.unregisterResolver(c.name)
         else this.registerResolver(c.name)
+      } else if (c.kind === 'setting' && c.name === 'multi_master_enabled') {
+        try {
+          this.applyMasters(new Settings(this.replica, this.nodeSettings))
+        } catch {
+          // A malformed persisted master list was rejected when it was set; nothing to join.
+        }
       } else if (c.kind === 'index' || c.kind === 'table') {
         this.indexes.invalidate()
         this.partitions.invalidate()
@@ -177,6 +216,7 @@ export class Database {
         throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
       },
       allTables: () => replica.tables(),
+      replication: () => ({ lsn: replica.lsn, lastReplayedCommitMs: replica.lastReplayedCommitMs }),
       callUserFunction,
       depth: 0,
     }

@@ -22,6 +22,8 @@ import { T } from './types/sql-type.js'
 import type { RtValue } from './types/value.js'
 import type { Node } from 'libpg-query'
 import { callUserFunction } from './functions/user-function.js'
+import { SUBSCRIPTION_KIND } from './replication/replication-catalog.js'
+import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from './replication/replication-statements.js'
 
 interface Recorded {
   stmt: Statement
@@ -58,6 +60,10 @@ export class Session {
     const bound = params.map(bindParam)
     const out: QueryResult[] = []
     for (const stmt of stmts) {
+      if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) {
+        out.push(toQueryResult(await this.subscriptionStatement(stmt.node)))
+        continue
+      }
       const r = this.runOne(stmt, bound)
       if (r.durable) await this.db.replica.durable()
       out.push(toQueryResult(r.result))
@@ -91,6 +97,31 @@ export class Session {
       if (this.block) this.block.failed = true
       throw e
     }
+  }
+
+  /** CREATE / ALTER / DROP SUBSCRIPTION: they reach the publisher first, so they run outside core transactions. */
+  private async subscriptionStatement(node: Node): Promise<StatementResult> {
+    if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
+    const what = 'CreateSubscriptionStmt' in node ? 'CREATE' : 'DropSubscriptionStmt' in node ? 'DROP' : 'ALTER'
+    if (this.block) {
+      this.block.failed = true
+      throw new SqlError(SqlState.activeSqlTransaction, `${what} SUBSCRIPTION cannot run inside a transaction block`)
+    }
+    const db = this.db
+    const host: SubscriptionHost = {
+      nodeId: db.nodeId,
+      catalog: db.replica,
+      connector: db.connector,
+      now: () => db.replica.now(),
+      write: async (name, value) => {
+        db.replica.transact((tx) => tx.setCatalog(SUBSCRIPTION_KIND, name, value))
+        await db.replica.durable()
+      },
+    }
+    if ('CreateSubscriptionStmt' in node) return execCreateSubscription(node.CreateSubscriptionStmt, host)
+    if ('AlterSubscriptionStmt' in node) return execAlterSubscription(node.AlterSubscriptionStmt, host)
+    if ('DropSubscriptionStmt' in node) return execDropSubscription(node.DropSubscriptionStmt, host)
+    throw new SqlError(SqlState.internalError, 'not a subscription statement')
   }
 
   private transactionStatement(kind: string, savepoint: string): StatementResult {
@@ -200,6 +231,7 @@ export class Session {
         return id
       },
       allTables: () => db.replica.tables(),
+      replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs }),
       callUserFunction,
       depth: 0,
     }
@@ -239,8 +271,14 @@ export class Session {
         for (const w of writes) tx.setCatalog(w.kind, w.name, w.value)
       })
     }
+    const key = name.toLowerCase()
+    if (key === 'master_nodes' || key === 'multi_master_enabled') this.db.applyMasters(this.settings)
     return utility(system ? 'ALTER SYSTEM' : kind === 'VAR_RESET' ? 'RESET' : 'SET')
   }
+}
+
+function isSubscriptionStatement(n: Node): boolean {
+  return 'CreateSubscriptionStmt' in n || 'AlterSubscriptionStmt' in n || 'DropSubscriptionStmt' in n
 }
 
 function argText(n: Node): string {

@@ -42,6 +42,8 @@ export interface ExecCtx {
   random(): number
   nextId(): bigint
   allTables(): TableInfo[]
+  /** This node's change sequence and the origin commit time (wall ms) of the newest remote change applied. */
+  replication(): { lsn: number; lastReplayedCommitMs: number | null }
   /** Runs a SQL function body with typed arguments. */
   callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue
   /** Depth of nested SQL-function calls, to stop runaway recursion. */

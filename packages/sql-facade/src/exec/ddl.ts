@@ -19,6 +19,7 @@ import { isSerialName, T, typeName, type SqlType } from '../types/sql-type.js'
 import { utility, type StatementResult } from './result.js'
 import { TableWriter } from './table-writer.js'
 import { policyJson } from '../settings/settings.js'
+import { execDropPublications } from '../replication/replication-statements.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -291,11 +292,8 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
       }
       return utility('DROP FUNCTION', notices)
     }
-    case 'OBJECT_PUBLICATION': case 'OBJECT_SUBSCRIPTION': {
-      const kind = stmt.removeType === 'OBJECT_PUBLICATION' ? 'publication' : 'subscription'
-      for (const n of names) tx.setCatalog(kind, n, null)
-      return utility(`DROP ${kind.toUpperCase()}`)
-    }
+    case 'OBJECT_PUBLICATION':
+      return execDropPublications(names, !!stmt.missing_ok, tx, p.exec.nodeId)
   }
   throw new SqlError(SqlState.featureNotSupported, `DROP ${(stmt.removeType ?? '').replace('OBJECT_', '')} is not supported`)
 }

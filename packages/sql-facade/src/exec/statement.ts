@@ -2,15 +2,14 @@
  * Runs one parsed statement that reads or writes data inside a core transaction.
  * Session-level statements (transactions, SET/SHOW) are handled by the session itself.
  */
-import type { Json } from '@concord/core'
 import type { WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
 import { planSelect, type PlanCtx } from '../plan/select.js'
 import { planWithClause } from '../plan/with-clause.js'
-import { nameList } from '../expr/compile.js'
 import type { ExecCtx } from './context.js'
-import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, execDrop, options } from './ddl.js'
+import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, execDrop } from './ddl.js'
+import { execAlterPublication, execCreatePublication } from '../replication/replication-statements.js'
 import { execDelete, execInsert, execUpdate } from './dml.js'
 import { utility, type StatementResult } from './result.js'
 
@@ -51,23 +50,8 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
     }
     return utility('TRUNCATE TABLE')
   }
-  if ('CreatePublicationStmt' in node) {
-    const s = node.CreatePublicationStmt
-    const name = s.pubname!
-    const existing = exec.tx.getCatalog('publication', name)
-    if (existing !== undefined && existing !== null) throw new SqlError(SqlState.duplicateObject, `publication "${name}" already exists`)
-    const tables = (s.pubobjects ?? []).flatMap((o) => ('PublicationObjSpec' in o && o.PublicationObjSpec.pubtable?.relation ? [o.PublicationObjSpec.pubtable.relation.relname!] : []))
-    exec.tx.setCatalog('publication', name, { name, allTables: !!s.for_all_tables, tables, options: options(s.options) as unknown as Json })
-    return utility('CREATE PUBLICATION')
-  }
-  if ('CreateSubscriptionStmt' in node) {
-    const s = node.CreateSubscriptionStmt
-    const name = s.subname!
-    const existing = exec.tx.getCatalog('subscription', name)
-    if (existing !== undefined && existing !== null) throw new SqlError(SqlState.duplicateObject, `subscription "${name}" already exists`)
-    exec.tx.setCatalog('subscription', name, { name, conninfo: s.conninfo ?? '', publications: nameList(s.publication), node: exec.nodeId })
-    return utility('CREATE SUBSCRIPTION')
-  }
+  if ('CreatePublicationStmt' in node) return execCreatePublication(node.CreatePublicationStmt, exec.tx, exec.nodeId)
+  if ('AlterPublicationStmt' in node) return execAlterPublication(node.AlterPublicationStmt, exec.tx, exec.nodeId)
   if ('CommentStmt' in node) return utility('COMMENT')
   if ('ExplainStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'EXPLAIN is not supported')
   if ('CreateSchemaStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'schemas other than public are not supported')

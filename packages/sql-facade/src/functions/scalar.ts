@@ -16,6 +16,7 @@ import { likeToRegExp } from '../expr/like.js'
 import { formatSql, toCharInterval, toCharNumber, toCharTimestamp } from './formatting.js'
 import { md5Hex } from './md5.js'
 import { numericLog, numericPower, numericSqrt } from './numeric-math.js'
+import { formatLsn, parseLsn } from '../replication/lsn.js'
 
 export interface ScalarImpl {
   /** Types the arguments are coerced to (implicit cast); same length as the call's args. */
@@ -377,7 +378,19 @@ const FUNCTIONS: Record<string, Resolver> = {
   } } : null),
   current_region: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: (_a, ctx) => ctx.region } : null),
   current_node: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: (_a, ctx) => ctx.nodeId } : null),
-  pg_last_xact_replay_timestamp: (ts) => (ts.length === 0 ? { args: [], result: T.timestamptz, fn: () => null } : null),
+  pg_last_xact_replay_timestamp: (ts) => (ts.length === 0 ? { args: [], result: T.timestamptz, volatile: true, fn: (_a, ctx) => {
+    const ms = ctx.replication().lastReplayedCommitMs
+    return ms === null ? null : ms * 1000
+  } } : null),
+  pg_current_wal_lsn: (ts) => (ts.length === 0 ? { args: [], result: T.text, volatile: true, fn: (_a, ctx) => formatLsn(ctx.replication().lsn) } : null),
+  pg_current_wal_insert_lsn: (ts) => (ts.length === 0 ? { args: [], result: T.text, volatile: true, fn: (_a, ctx) => formatLsn(ctx.replication().lsn) } : null),
+  pg_current_wal_flush_lsn: (ts) => (ts.length === 0 ? { args: [], result: T.text, volatile: true, fn: (_a, ctx) => formatLsn(ctx.replication().lsn) } : null),
+  pg_wal_lsn_diff: (ts) => (ts.length === 2 ? { args: [T.text, T.text], result: T.numeric, fn: (a) => {
+    const x = parseLsn(str(a[0]!))
+    const y = parseLsn(str(a[1]!))
+    if (x === null || y === null) throw new SqlError(SqlState.invalidTextRepresentation, `invalid input syntax for type pg_lsn: "${x === null ? str(a[0]!) : str(a[1]!)}"`)
+    return new Decimal(BigInt(x - y), 0)
+  } } : null),
   pg_is_in_recovery: (ts) => (ts.length === 0 ? { args: [], result: T.bool, fn: () => false } : null),
   pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, fn: () => {
     throw new SqlError('55000', 'recovery is not in progress', { hint: 'pg_promote() promotes a standby; every Concord node already accepts writes (multi-master).' })

@@ -3,12 +3,14 @@
  * - cluster settings (the multi-master, failover, WAL and conflict settings the seed
  *   names) are replicated catalog objects (kind 'setting'), so every node shows the same
  *   value; both SET and ALTER SYSTEM SET write them.
- * - node settings (node_id) belong to one database instance and all its sessions.
+ * - node settings (node_id, master_nodes) belong to one database instance and all its
+ *   sessions; ALTER SYSTEM persists them in the catalog (kind 'node-setting').
  * - everything else is per session, as in PostgreSQL.
  * Unknown names raise 42704 like PostgreSQL; names with a dot are custom placeholders.
  */
 import type { Json, Replica } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { parseMasterNodes } from '../replication/publisher-connector.js'
 
 type Kind = 'bool' | 'int' | 'string' | 'enum' | 'duration' | 'memory'
 type Scope = 'cluster' | 'node' | 'session' | 'readonly'
@@ -22,7 +24,7 @@ interface SettingDef {
 
 const DEFS: Record<string, SettingDef> = {
   multi_master_enabled: { kind: 'bool', scope: 'cluster', default: 'off' },
-  master_nodes: { kind: 'string', scope: 'cluster', default: '' },
+  master_nodes: { kind: 'string', scope: 'node', default: '' },
   conflict_resolution_policy: { kind: 'enum', scope: 'cluster', default: 'last_write_wins', values: ['last_write_wins', 'first_write_wins', 'custom_function'] },
   conflict_resolution_function: { kind: 'string', scope: 'cluster', default: 'resolve_conflict' },
   high_availability_mode: { kind: 'enum', scope: 'cluster', default: 'active_active', values: ['active_active', 'active_passive'] },
@@ -75,6 +77,8 @@ const DEFS: Record<string, SettingDef> = {
 export const DISPLAY_NAMES: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' }
 
 export const CLUSTER_SETTING_KIND = 'setting'
+/** Node settings made with ALTER SYSTEM persist as catalog objects named `<node id>/<setting>`. */
+export const NODE_SETTING_KIND = 'node-setting'
 
 function normalize(name: string, def: SettingDef, raw: string): string {
   const v = raw.trim()
@@ -102,6 +106,8 @@ function normalize(name: string, def: SettingDef, raw: string): string {
       return v
     default:
       if (name === 'timezone') return validTimeZone(v, raw)
+      if (name === 'master_nodes') parseMasterNodes(v)
+      if (name === 'node_id' && (v === '' || v.length > 64 || /[\u0000-\u001f/]/.test(v))) throw bad()
       return v
   }
 }
@@ -150,7 +156,13 @@ export class Settings {
     }
     if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
-    if (d.scope === 'node') return this.node.get(key) ?? (key === 'node_id' ? this.replica.nodeId : d.default)
+    if (d.scope === 'node') {
+      const local = this.node.get(key)
+      if (local !== undefined) return local
+      const persisted = this.replica.getCatalog(NODE_SETTING_KIND, `${this.replica.nodeId}/${key}`)
+      if (typeof persisted === 'string') return persisted
+      return key === 'node_id' ? this.replica.nodeId : d.default
+    }
     const cluster = this.replica.getCatalog(CLUSTER_SETTING_KIND, key)
     if (typeof cluster === 'string') return cluster
     if (name.includes('.') && !this.session.has(key)) {
@@ -170,6 +182,12 @@ export class Settings {
     if (!d) throw this.unknown(name)
     if (d.scope === 'readonly') throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`)
     const v = value === null ? null : normalize(key, d, value)
+    if (d.scope === 'node') {
+      // Takes effect at once for every session of this node; ALTER SYSTEM also persists it.
+      if (v === null) this.node.delete(key)
+      else this.node.set(key, v)
+      return system ? [{ kind: NODE_SETTING_KIND, name: `${this.replica.nodeId}/${key}`, value: v }] : []
+    }
     if (d.scope === 'cluster' || system) {
       const writes: Array<{ kind: string; name: string; value: Json | null }> = [{ kind: CLUSTER_SETTING_KIND, name: key, value: v }]
       if (key === 'conflict_resolution_policy' || key === 'conflict_resolution_function') {
@@ -179,11 +197,6 @@ export class Settings {
       }
       this.session.delete(key)
       return writes
-    }
-    if (d.scope === 'node') {
-      if (v === null) this.node.delete(key)
-      else this.node.set(key, v)
-      return []
     }
     if (isLocal) {
       if (this.saved === null) return []

@@ -1,0 +1,203 @@
+/**
+ * The replication and cluster views, from real measurements:
+ * - positions are LSNs of this node's change sequence (`replica.lsn`); a peer's
+ *   write/flush/replay position is how far it acknowledged durably holding our changes
+ *   (core's ACK messages), so the three are equal: a Concord replica applies a change
+ *   when it stores it;
+ * - lags are commit-to-acknowledgement times of the acknowledged change;
+ * - `wal_keep_size` is the change window a peer may lag by and still be 'streaming'.
+ *   Concord keeps no WAL: a peer further behind is brought up to date by a state-vector
+ *   diff of each shard (anti-entropy), shown as state 'catchup' and slot wal_status
+ *   'unreserved' until it acknowledges again.
+ */
+import { fnv1a, type PeerStatus, type Replica } from '@concord/core'
+import type { ExecCtx } from '../exec/context.js'
+import type { ColumnBinding } from '../expr/scope.js'
+import type { Relation } from '../plan/relation.js'
+import { Interval } from '../types/interval.js'
+import { T, type SqlType } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
+import { NODE_SETTING_KIND } from '../settings/settings.js'
+import { formatLsn } from './lsn.js'
+import { covers, publicationsOf, subscriptions, type SubscriptionRecord } from './replication-catalog.js'
+
+/** Window used when wal_keep_size is 0 (PostgreSQL's default WAL segment, 16 MB). */
+export const DEFAULT_KEEP_BYTES = 16 * 1024 * 1024
+
+export interface NodeRecord {
+  nodeId: string
+  region: string
+  startedAt: number
+  addresses?: string[]
+}
+
+function rel(cols: Array<[string, SqlType]>, rows: () => RtValue[][]): Relation {
+  const columns: ColumnBinding[] = cols.map(([name, type]) => ({ name, table: null, type }))
+  return { columns, rows }
+}
+
+export function nodeRecords(replica: Replica): NodeRecord[] {
+  return replica.listCatalog('node').map(([, v]) => v as unknown as NodeRecord).filter((n) => typeof n?.nodeId === 'string').sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1))
+}
+
+/** Bytes of a memory setting ('1GB', '64kB', '512' = MB as for wal_keep_size). */
+export function memoryBytes(text: string): number {
+  const m = /^(-?\d+)\s*(B|kB|MB|GB|TB)?$/.exec(text.trim())
+  if (!m) return 0
+  const unit = { B: 1, kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[m[2] ?? 'MB']!
+  return Math.max(0, Number(m[1]) * unit)
+}
+
+function keepBytes(ctx: ExecCtx): number {
+  return memoryBytes(ctx.settings.show('wal_keep_size') ?? '0') || DEFAULT_KEEP_BYTES
+}
+
+function statusMap(replica: Replica): Map<string, PeerStatus> {
+  return new Map(replica.replicator.peerStatus().map((s) => [s.nodeId, s]))
+}
+
+function pidOf(nodeId: string): number {
+  return 10_000 + (fnv1a(new TextEncoder().encode(nodeId)) % 90_000)
+}
+
+function micros(ms: number | null): number | null {
+  return ms === null ? null : ms * 1000
+}
+
+function lagInterval(ms: number | null): Interval | null {
+  return ms === null ? null : new Interval(0, 0, Math.round(ms * 1000))
+}
+
+function pgHost(addresses: string[] | undefined): string | null {
+  for (const a of addresses ?? []) {
+    const m = /^postgresql:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(a)
+    if (m) return m[1]!.replace(/^\[|\]$/g, '')
+  }
+  return null
+}
+
+/** The node label: SET / ALTER SYSTEM SET node_id on that node, else its node id. */
+function nodeName(replica: Replica, ctx: ExecCtx, nodeId: string): string {
+  if (nodeId === replica.nodeId) return ctx.settings.show('node_id') ?? nodeId
+  const v = replica.getCatalog(NODE_SETTING_KIND, `${nodeId}/node_id`)
+  return typeof v === 'string' ? v : nodeId
+}
+
+function isSubscribedOneWay(subs: SubscriptionRecord[], nodeId: string): boolean {
+  return subs.some((s) => s.node === nodeId && s.enabled && s.publisher !== null && !subs.some((r) => r.node === s.publisher && r.publisher === nodeId && r.enabled))
+}
+
+export function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation | null {
+  switch (name) {
+    case 'pg_stat_replication':
+      return rel([
+        ['pid', T.int4], ['usesysid', T.oid], ['usename', T.name], ['application_name', T.text], ['client_addr', T.text], ['client_hostname', T.text],
+        ['client_port', T.int4], ['backend_start', T.timestamptz], ['backend_xmin', T.text], ['state', T.text], ['sent_lsn', T.text], ['write_lsn', T.text],
+        ['flush_lsn', T.text], ['replay_lsn', T.text], ['write_lag', T.interval], ['flush_lag', T.interval], ['replay_lag', T.interval],
+        ['sync_priority', T.int4], ['sync_state', T.text], ['reply_time', T.timestamptz],
+      ], () => {
+        const lsn = replica.lsn
+        const keep = keepBytes(ctx)
+        const nodes = new Map(nodeRecords(replica).map((n) => [n.nodeId, n]))
+        return replica.replicator.peerStatus().filter((p) => p.connected).map((p) => {
+          const pos = formatLsn(p.ackedLsn)
+          const lag = lagInterval(p.lagMs)
+          const node = nodes.get(p.nodeId)
+          return [pidOf(p.nodeId), 10, 'concord', p.nodeId, pgHost(node?.addresses), null, null, micros(node?.startedAt ?? null), null,
+            lsn - p.ackedLsn > keep ? 'catchup' : 'streaming', formatLsn(lsn), pos, pos, pos, lag, lag, lag, 0, 'async', micros(p.ackedAt)]
+        })
+      })
+    case 'pg_replication_slots':
+      // A slot lives on the publisher: one per live subscription other nodes made to this node.
+      return rel([
+        ['slot_name', T.name], ['plugin', T.name], ['slot_type', T.text], ['datoid', T.oid], ['database', T.name], ['temporary', T.bool],
+        ['active', T.bool], ['active_pid', T.int4], ['xmin', T.text], ['catalog_xmin', T.text], ['restart_lsn', T.text], ['confirmed_flush_lsn', T.text],
+        ['wal_status', T.text], ['safe_wal_size', T.int8], ['two_phase', T.bool], ['conflicting', T.bool], ['subscriber', T.text],
+      ], () => {
+        const st = statusMap(replica)
+        const lsn = replica.lsn
+        const keep = keepBytes(ctx)
+        return subscriptions(replica).filter((s) => s.publisher === replica.nodeId).map((s) => {
+          const p = st.get(s.node)
+          const acked = p?.ackedLsn ?? 0
+          const active = s.enabled && p?.connected === true
+          const behind = lsn - acked
+          return [s.name, 'pgoutput', 'logical', 1, 'concord', false, active, active ? pidOf(s.node) : null, null, null, formatLsn(acked), formatLsn(acked),
+            behind > keep ? 'unreserved' : 'reserved', BigInt(keep - behind), false, false, s.node]
+        })
+      })
+    case 'pg_subscription':
+      return rel([
+        ['oid', T.oid], ['subdbid', T.oid], ['subname', T.name], ['subowner', T.oid], ['subenabled', T.bool], ['subbinary', T.bool], ['substream', T.text],
+        ['subslotname', T.name], ['subsynccommit', T.text], ['subconninfo', T.text], ['subpublications', T.text], ['subpublisher', T.text],
+      ], () => subscriptions(replica, replica.nodeId).map((s) => [
+        pidOf(`sub/${s.name}`), 1, s.name, 10, s.enabled, false, 'f', s.name, 'off', s.conninfo, `{${s.publications.join(',')}}`, s.publisher,
+      ]))
+    case 'pg_stat_subscription':
+      return rel([
+        ['subid', T.oid], ['subname', T.name], ['pid', T.int4], ['received_lsn', T.text], ['last_msg_send_time', T.timestamptz],
+        ['last_msg_receipt_time', T.timestamptz], ['latest_end_lsn', T.text], ['latest_end_time', T.timestamptz], ['publisher', T.text], ['sync_state', T.text],
+      ], () => {
+        const st = statusMap(replica)
+        return subscriptions(replica, replica.nodeId).map((s) => {
+          const p = s.publisher === null ? undefined : st.get(s.publisher)
+          const running = s.enabled && p?.connected === true
+          const received = p?.receivedLsn ?? 0
+          const ready = s.publisher !== null && received > 0 && received >= s.startLsn
+          return [pidOf(`sub/${s.name}`), s.name, running ? pidOf(s.publisher!) : null, formatLsn(received), null, micros(p?.lastSeen ?? null),
+            formatLsn(received), micros(p?.lastSeen ?? null), s.publisher, s.publisher === null ? 'not connected' : ready ? 'ready' : 'copying']
+        })
+      })
+    case 'pg_subscription_rel':
+      // Per table of a subscription: 'd' while the initial copy runs (the publisher's LSN at
+      // CREATE SUBSCRIPTION not yet held), 'r' once it is.
+      return rel([['srsubid', T.oid], ['subname', T.name], ['srrelname', T.text], ['srsubstate', T.text], ['srsublsn', T.text]], () => {
+        const st = statusMap(replica)
+        const out: RtValue[][] = []
+        for (const s of subscriptions(replica, replica.nodeId)) {
+          if (s.publisher === null) continue
+          const pubs = publicationsOf(replica, s.publisher).filter((p) => s.publications.includes(p.name))
+          const received = st.get(s.publisher)?.receivedLsn ?? 0
+          const state = received > 0 && received >= s.startLsn ? 'r' : 'd'
+          for (const t of ctx.allTables()) if (pubs.some((p) => covers(p, t.name))) out.push([pidOf(`sub/${s.name}`), s.name, t.name, state, formatLsn(received)])
+        }
+        return out
+      })
+    case 'pg_publication':
+      return rel([
+        ['oid', T.oid], ['pubname', T.name], ['pubowner', T.oid], ['puballtables', T.bool], ['pubinsert', T.bool], ['pubupdate', T.bool],
+        ['pubdelete', T.bool], ['pubtruncate', T.bool], ['pubviaroot', T.bool],
+      ], () => publicationsOf(replica, replica.nodeId).map((p) => [pidOf(`pub/${p.name}`), p.name, 10, p.allTables, true, true, true, true, false]))
+    case 'pg_publication_tables':
+      return rel([['pubname', T.name], ['schemaname', T.name], ['tablename', T.name]], () =>
+        publicationsOf(replica, replica.nodeId).flatMap((p) => ctx.allTables().filter((t) => covers(p, t.name)).map((t) => [p.name, 'public', t.name])))
+    case 'pg_cluster_health':
+      return rel([['node_name', T.text], ['status', T.text], ['last_heartbeat', T.timestamptz], ['lag_bytes', T.int8], ['replication_lag', T.interval], ['node_id', T.text]], () => {
+        const st = statusMap(replica)
+        const lsn = replica.lsn
+        const keep = keepBytes(ctx)
+        return nodeRecords(replica).map((n) => {
+          if (n.nodeId === replica.nodeId) return [nodeName(replica, ctx, n.nodeId), 'healthy', ctx.nowMicros, 0n, new Interval(0, 0, 0), n.nodeId]
+          const p = st.get(n.nodeId)
+          const behind = lsn - (p?.ackedLsn ?? 0)
+          const status = p?.connected !== true ? 'unreachable' : behind > keep ? 'catching_up' : 'healthy'
+          return [nodeName(replica, ctx, n.nodeId), status, micros(p?.lastSeen ?? null), BigInt(behind), lagInterval(p?.lagMs ?? null), n.nodeId]
+        })
+      })
+    case 'pg_nodes':
+      return rel([['node_id', T.text], ['node_name', T.text], ['node_type', T.text], ['region', T.text], ['status', T.text], ['addresses', T.text], ['last_heartbeat', T.timestamptz]], () => {
+        const st = statusMap(replica)
+        const activePassive = ctx.settings.show('high_availability_mode') === 'active_passive'
+        const multiMaster = ctx.settings.show('multi_master_enabled') === 'on'
+        const subs = subscriptions(replica)
+        return nodeRecords(replica).map((n, i) => {
+          const self = n.nodeId === replica.nodeId
+          const p = st.get(n.nodeId)
+          const up = self || p?.connected === true
+          const type = activePassive ? (i > 0 ? 'standby' : 'primary') : isSubscribedOneWay(subs, n.nodeId) ? 'standby' : multiMaster ? 'master' : 'primary'
+          return [n.nodeId, nodeName(replica, ctx, n.nodeId), type, n.region, up ? 'online' : 'unreachable', (n.addresses ?? []).join(','), self ? ctx.nowMicros : micros(p?.lastSeen ?? null)]
+        })
+      })
+  }
+  return null
+}
