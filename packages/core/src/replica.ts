@@ -243,7 +243,16 @@ export class Replica {
 
   private catalogView(): TableView {
     const storageKeys = new Map<string, string>()
-    return { info: CATALOG_TABLE, policies: new Map(), storageKeys, columns: new Map(CATALOG_TABLE.columns.map((c) => [c.name, c])), special: false, layout: tableLayout(CATALOG_TABLE, storageKeys) }
+    const layout = tableLayout(CATALOG_TABLE, storageKeys)
+    return {
+      info: CATALOG_TABLE,
+      policies: new Map(),
+      storageKeys,
+      columns: new Map(CATALOG_TABLE.columns.map((c) => [c.name, c])),
+      special: false,
+      layout,
+      nameByStorageKey: new Map(layout.filter((c) => c.pkAt < 0).map((c) => [c.skey, c.name])),
+    }
   }
 
   private *catalogTableNames(): Iterable<string> {
@@ -297,6 +306,7 @@ export class Replica {
 
   private viewOf(info: TableInfo): TableView {
     const fallback = info.policy ?? this.clusterDefaultPolicy()
+    let layout: TableView['layout'] = []
     const policies = new Map<string, PolicySpec>()
     const storageKeys = new Map<string, string>()
     for (const c of info.columns) {
@@ -304,13 +314,15 @@ export class Replica {
       const cl = this.catalogShard.rowCl(encodeRowKey(['column', `${info.name}\u0000${info.incarnation}\u0000${c.name}`]))
       storageKeys.set(c.name, cl <= 1 ? c.name : `${c.name}#${cl}`)
     }
+    layout = tableLayout(info, storageKeys)
     return {
       info,
       policies,
       storageKeys,
       columns: new Map(info.columns.map((c) => [c.name, c])),
       special: info.columns.some((c) => c.kind !== 'register'),
-      layout: tableLayout(info, storageKeys),
+      layout,
+      nameByStorageKey: new Map(layout.filter((c) => c.pkAt < 0).map((c) => [c.skey, c.name])),
     }
   }
 

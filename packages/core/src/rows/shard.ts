@@ -16,7 +16,7 @@
 import * as Y from 'yjs'
 import { resolve, type Candidate, type ResolverLookup } from '../merge/policy.js'
 import type { ColumnInfo, PolicySpec, Row, TableInfo, Value } from '../types.js'
-import { encodeEntry, entryCl, entryHlc, parseEntry, type ColumnWrite, type WriterEntry } from './writer-entry.js'
+import { encodeEntry, entryCl, entryHlc, parseEntry, scanEntry, validDeps, type ColumnWrite, type WriterEntry } from './writer-entry.js'
 import { decodeRowKey, entryKey, splitEntryKey, WRITER_SEP } from './row-key.js'
 
 export const LOCAL_ORIGIN = 'local'
@@ -54,6 +54,8 @@ export interface TableView {
   special: boolean
   /** Per column in table order: name, entry key, and position in the primary key (-1 if none). */
   layout: Array<{ name: string; skey: string; pkAt: number }>
+  /** Non-key column names by entry key. */
+  nameByStorageKey: Map<string, string>
 }
 
 export function tableLayout(info: TableInfo, storageKeys: Map<string, string>): TableView['layout'] {
@@ -319,6 +321,7 @@ export class Shard {
 
   private resolveRow(rowKey: string): Row | null {
     const view = this.view!
+    if (this.prefetched !== null && !view.special) return this.readSingle(rowKey, view)
     const { cl, entries } = this.visibleEntries(rowKey)
     if (cl % 2 === 0 || entries.length === 0) return null
     const row: Row = {}
@@ -342,6 +345,26 @@ export class Shard {
       row[col.name] = this.resolveColumn(rowKey, cl, col, skey, entries, view)
     }
     return row
+  }
+
+  /** Row of a single-writer shard straight from its one entry, without intermediate objects. */
+  private readSingle(rowKey: string, view: TableView): Row | null {
+    const raw = this.prefetched!.get(rowKey)
+    if (raw === undefined) return null
+    const row: Row = {}
+    const keyValues = decodeRowKey(rowKey, view.info.primaryKey.length)
+    for (const c of view.layout) row[c.name] = c.pkAt >= 0 ? keyValues[c.pkAt]! : null
+    const head = scanEntry(raw, (skey, value, _hlc, depsStart, depsEnd) => {
+      if (depsEnd > depsStart && !validDeps(raw as string, depsStart, depsEnd)) return false
+      const name = view.nameByStorageKey.get(skey)
+      if (name !== undefined) row[name] = value
+      return true
+    })
+    if (head === null) {
+      this.hooks.onMalformed()
+      return null
+    }
+    return head.cl % 2 === 1 ? row : null
   }
 
   private resolveColumn(rowKey: string, cl: number, col: ColumnInfo, skey: string, entries: Array<[string, WriterEntry]>, view: TableView): Value {

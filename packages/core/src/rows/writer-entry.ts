@@ -171,7 +171,28 @@ export function entryHlc(raw: unknown): number {
   return n36at(raw, comma + 1, end < 0 ? raw.length : end)
 }
 
-export function parseEntry(raw: unknown): WriterEntry | null {
+function parseDeps(raw: string, start: number, end: number): Array<readonly [string, number]> | null | undefined {
+  if (end <= start) return null
+  const deps: Array<readonly [string, number]> = []
+  for (const item of raw.slice(start, end).split(GS)) {
+    const sep = item.indexOf(FS)
+    const t = sep < 0 ? -1 : n36(item.slice(sep + 1))
+    if (sep <= 0 || t < 0) return undefined
+    deps.push([item.slice(0, sep), t])
+  }
+  return deps
+}
+
+/**
+ * Walks an entry's columns in order, checking every field; `visit` gets each column's
+ * name, value, timestamp and the bounds of its deps field. Returns the entry's causal length
+ * and timestamp, or null when anything is malformed (then some columns may have been
+ * visited already: callers discard what they built).
+ */
+export function scanEntry(
+  raw: unknown,
+  visit: ((name: string, value: Value, hlc: number, depsStart: number, depsEnd: number) => boolean) | null,
+): { cl: number; hlc: number } | null {
   if (typeof raw !== 'string' || raw.charCodeAt(0) !== 49) return null
   const comma = raw.indexOf(',')
   if (comma < 0) return null
@@ -179,7 +200,6 @@ export function parseEntry(raw: unknown): WriterEntry | null {
   let at = raw.indexOf(RS, comma)
   const hlc = n36at(raw, comma + 1, at < 0 ? raw.length : at)
   if (cl < 0 || hlc < 0 || !Number.isSafeInteger(hlc)) return null
-  const cols = new Map<string, ColumnWrite>()
   while (at >= 0) {
     const nameEnd = raw.indexOf(US, at + 1)
     if (nameEnd < 0) return null
@@ -187,25 +207,30 @@ export function parseEntry(raw: unknown): WriterEntry | null {
     if (ageEnd < 0) return null
     const depsEnd = raw.indexOf(US, ageEnd + 1)
     if (depsEnd < 0) return null
-    const name = raw.slice(at + 1, nameEnd)
     const age = n36at(raw, nameEnd + 1, ageEnd)
-    if (name.length === 0 || age < 0 || age > hlc) return null
-    let deps: Array<readonly [string, number]> | null = null
-    if (depsEnd > ageEnd + 1) {
-      deps = []
-      for (const item of raw.slice(ageEnd + 1, depsEnd).split(GS)) {
-        const sep = item.indexOf(FS)
-        const t = sep < 0 ? -1 : n36(item.slice(sep + 1))
-        if (sep <= 0 || t < 0) return null
-        deps.push([item.slice(0, sep), t])
-      }
-    }
+    if (nameEnd === at + 1 || age < 0 || age > hlc) return null
     const v = decodeValue(raw, depsEnd + 1)
     if (v === null) return null
-    cols.set(name, { value: v[0], hlc: hlc - age, deps })
+    if (visit !== null && !visit(raw.slice(at + 1, nameEnd), v[0], hlc - age, ageEnd + 1, depsEnd)) return null
     at = v[1]
     if (at === raw.length) break
     if (raw.charCodeAt(at) !== 0x1e) return null
   }
-  return { cl, hlc, cols }
+  return { cl, hlc }
+}
+
+/** Checks a deps field without keeping it (the single-writer path has no use for it). */
+export function validDeps(raw: string, start: number, end: number): boolean {
+  return parseDeps(raw, start, end) !== undefined
+}
+
+export function parseEntry(raw: unknown): WriterEntry | null {
+  const cols = new Map<string, ColumnWrite>()
+  const head = scanEntry(raw, (name, value, hlc, depsStart, depsEnd) => {
+    const deps = parseDeps(raw as string, depsStart, depsEnd)
+    if (deps === undefined) return false
+    cols.set(name, { value, hlc, deps })
+    return true
+  })
+  return head === null ? null : { cl: head.cl, hlc: head.hlc, cols }
 }
