@@ -23,6 +23,7 @@ import { fetchP2pAddresses, parsePgAddress, type PgAddress } from './pg-join.js'
 import { openSqlEngine, type SqlEngine } from './sql-engine.js'
 import { catalogSession } from '../pgcatalog/catalog-session.js'
 import { CatchUpLog } from './catch-up-log.js'
+import { pgConnector } from './pg-connector.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
 export interface ConcordNodeOptions {
@@ -112,6 +113,11 @@ export class ConcordNode {
       }
       const ready = new ConcordNode(nodeId, region, pgPort, httpPort, storage, transport, eng, pg, http, log)
       self = ready
+      // How peers reach this node (pg_nodes.addresses, client_addr); subscriptions and
+      // master_nodes reach other nodes through their PostgreSQL addresses.
+      const pgHost = options.host ?? '127.0.0.1'
+      eng.database.announceAddresses([`postgresql://${pgHost.includes(':') ? `[${pgHost}]` : pgHost}:${pgPort}/concord`, ...transport.addresses()])
+      eng.database.setConnector(pgConnector({ password: options.password, join: (addr) => ready.join(addr, options.password) }))
       for (const addr of options.join ?? []) ready.join(addr, options.password)
       log.info(`node ${nodeId} (region ${region}) ready: PostgreSQL on ${options.host ?? '127.0.0.1'}:${pgPort}${httpPort !== undefined ? `, HTTP on ${httpPort}` : ''}`)
       return ready

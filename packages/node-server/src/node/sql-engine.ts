@@ -16,6 +16,7 @@ export interface SqlEngine {
   /** A session for one client connection. */
   session(): SqlSession
   readonly replica: Replica
+  readonly database: Database
   /** What `SHOW server_version` answers; sent to clients at startup too. */
   serverVersion(): Promise<string>
   close(): Promise<void>
@@ -26,6 +27,7 @@ export async function openSqlEngine(options: ReplicaOptions): Promise<SqlEngine>
   return {
     session: () => wireSession(db.session()),
     replica: db.replica,
+    database: db,
     serverVersion: async () => {
       const r = await db.query('SHOW server_version')
       const v = r.rowArrays[0]?.[0]

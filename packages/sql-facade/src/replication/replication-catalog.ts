@@ -129,19 +129,17 @@ export class LinkTable {
       this.linked.add(pairKey(s.node, s.publisher))
       if (s.dropped || !s.enabled) continue
       const key = `${s.node}\u0000${s.publisher}`
-      let set = this.covered.get(key)
-      if (set === null) continue
+      const prev = this.covered.get(key)
+      if (prev === null) continue
+      const set = prev ?? new Set<string>()
+      let all = false
       for (const name of s.publications) {
         const p = pubs.get(recordName(s.publisher, name))
         if (!p) continue
-        if (p.allTables) {
-          set = null
-          break
-        }
-        set ??= new Set()
+        if (p.allTables) all = true
         for (const t of p.tables) set.add(t)
       }
-      this.covered.set(key, set ?? new Set())
+      this.covered.set(key, all ? null : set)
     }
   }
 
