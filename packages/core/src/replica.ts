@@ -18,7 +18,7 @@ import { IdGenerator, nodeNumberOf } from './clock/id-generator.js'
 import { ConcordError, SqlState } from './errors/concord-error.js'
 import { parsePolicy } from './merge/policy.js'
 import { Replicator, type ReplicatorStats } from './replication/replicator.js'
-import { LocalTransaction, type TransactionHost } from './rows/local-transaction.js'
+import { LocalTransaction, type PendingRow, type TransactionHost } from './rows/local-transaction.js'
 import { decodeRowKey, encodeRowKey } from './rows/row-key.js'
 import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, tableLayout, type ShardRowChange, type TableView } from './rows/shard.js'
 import { MemoryStorage } from './storage/memory-storage.js'
@@ -234,9 +234,8 @@ export class Replica {
       this.onCatalogRows(changes, o)
       return
     }
-    const table = shard.table?.info.name
-    if (table === undefined) return
-    for (const c of changes) this.pendingRowChanges.push({ table, key: c.key, before: c.before, after: c.after, origin: o })
+    if (shard.table === null) return
+    for (const c of changes) this.pendingRowChanges.push(c)
   }
 
   // ---- catalog --------------------------------------------------------------
@@ -364,7 +363,7 @@ export class Replica {
       const parsed = parseShardId(shard.id)
       if (parsed === null || parsed.table !== name || parsed.incarnation !== info.incarnation) continue
       list.push(shard)
-      for (const c of shard.setView(view)) this.pendingRowChanges.push({ table: name, key: c.key, before: c.before, after: c.after, origin: 'remote' })
+      for (const c of shard.setView(view)) this.pendingRowChanges.push(c)
     }
     this.tableShards.set(name, list)
   }
@@ -464,11 +463,18 @@ export class Replica {
         for (const [rowKey, w] of catalog) this.catalogShard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)
       })
     }
-    const byShard = new Map<Shard, Array<[string, import('./rows/local-transaction.js').PendingRow]>>()
+    const byShard = new Map<Shard, Array<[string, PendingRow]>>()
     for (const [table, rows] of tx.pending) {
       if (table === CATALOG_TABLE.name || rows.size === 0) continue
       const info = this.tableInfos.get(table)
       if (info === undefined) continue
+      const shards = this.tableShardList(info.name)
+      if (shards.length === 1 && info.partitioning === null) {
+        // One shard holds the whole table: no routing, no grouping.
+        const shard = shards[0]!
+        shard.transactLocal(() => rows.forEach((w, rowKey) => shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)))
+        continue
+      }
       for (const [rowKey, w] of rows) {
         const shard = this.locate(info, rowKey, w)
         let list = byShard.get(shard)

@@ -21,7 +21,7 @@ import {
 import { parsePolicy } from '../merge/policy.js'
 import type { ColumnSpec, Json, PartitionSpec, PolicySpec, Row, TableInfo, TableSpec, Value } from '../types.js'
 import { encodeRowKey } from './row-key.js'
-import type { RowWrite } from './shard.js'
+import { NO_INCREMENTS, type RowWrite } from './shard.js'
 import { RESERVED_NAME_CHARS } from './writer-entry.js'
 
 export interface PendingRow extends RowWrite {
@@ -154,7 +154,7 @@ export class LocalTransaction implements Transaction {
     const cols = new Map<string, Value>()
     const pk = info.primaryKey
     for (const c in row) if (pk.length === 1 ? pk[0] !== c : !pk.includes(c)) cols.set(c, row[c]!)
-    rows.set(rowKey, { live: true, reset: p?.reset ?? false, cols, incr: new Map(), keyValues })
+    rows.set(rowKey, { live: true, reset: p?.reset ?? false, cols, incr: NO_INCREMENTS, keyValues })
   }
 
   upsert(table: string, row: Row): void {
@@ -184,13 +184,13 @@ export class LocalTransaction implements Transaction {
     }
     let p = rows.get(rowKey)
     if (p === undefined) {
-      p = { live: true, reset: false, cols: new Map(), incr: new Map(), keyValues: key.slice() }
+      p = { live: true, reset: false, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() }
       rows.set(rowKey, p)
     }
     for (const [c, v] of Object.entries(changes)) {
       if (info.primaryKey.includes(c)) continue
       p.cols.set(c, v)
-      p.incr.delete(c)
+      if (p.incr.has(c)) (p.incr as Map<string, number | bigint>).delete(c)
     }
     return true
   }
@@ -205,11 +205,14 @@ export class LocalTransaction implements Transaction {
     if (this.view(info, rowKey, rows.get(rowKey)) === null) return false
     let p = rows.get(rowKey)
     if (p === undefined) {
-      p = { live: true, reset: false, cols: new Map(), incr: new Map(), keyValues: key.slice() }
+      p = { live: true, reset: false, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() }
       rows.set(rowKey, p)
     }
     if (p.cols.has(column)) p.cols.set(column, addValues(p.cols.get(column) ?? null, delta))
-    else p.incr.set(column, addValues(p.incr.get(column) ?? 0, delta) as number | bigint)
+    else {
+      if (p.incr === NO_INCREMENTS) p.incr = new Map()
+      ;(p.incr as Map<string, number | bigint>).set(column, addValues(p.incr.get(column) ?? 0, delta) as number | bigint)
+    }
     return true
   }
 
@@ -218,7 +221,7 @@ export class LocalTransaction implements Transaction {
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
     if (this.view(info, rowKey, rows.get(rowKey)) === null) return false
-    rows.set(rowKey, { live: false, reset: true, cols: new Map(), incr: new Map(), keyValues: key.slice() })
+    rows.set(rowKey, { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() })
     return true
   }
 
@@ -247,11 +250,11 @@ export class LocalTransaction implements Transaction {
     const rows = this.rowsOf(CATALOG_TABLE.name)
     const exists = this.view(CATALOG_TABLE, k, rows.get(k)) !== null
     if (value === null) {
-      if (exists) rows.set(k, { live: false, reset: true, cols: new Map(), incr: new Map(), keyValues: [kind, name] })
+      if (exists) rows.set(k, { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: [kind, name] })
       return
     }
     const p = rows.get(k)
-    rows.set(k, { live: true, reset: p?.reset ?? false, cols: new Map([['value', value]]), incr: new Map(), keyValues: [kind, name] })
+    rows.set(k, { live: true, reset: p?.reset ?? false, cols: new Map([['value', value]]), incr: NO_INCREMENTS, keyValues: [kind, name] })
     this.tableCache.clear()
   }
 

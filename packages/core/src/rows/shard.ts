@@ -15,7 +15,7 @@
  */
 import * as Y from 'yjs'
 import { resolve, type Candidate, type ResolverLookup } from '../merge/policy.js'
-import type { ColumnInfo, PolicySpec, Row, TableInfo, Value } from '../types.js'
+import type { ColumnInfo, PolicySpec, Row, RowChange, TableInfo, Value } from '../types.js'
 import { encodeEntry, entryCl, entryHlc, parseEntry, scanEntry, validDeps, type ColumnWrite, type WriterEntry } from './writer-entry.js'
 import { decodeRowKey, entryKey, splitEntryKey, WRITER_SEP } from './row-key.js'
 
@@ -31,15 +31,15 @@ export interface RowWrite {
   reset: boolean
   /** Register and text columns set, by column name. */
   cols: Map<string, Value>
-  /** Counter deltas, by column name. */
-  incr: Map<string, number | bigint>
+  /** Counter deltas, by column name (`NO_INCREMENTS` when there are none). */
+  incr: ReadonlyMap<string, number | bigint>
 }
 
-export interface ShardRowChange {
-  key: string
-  before: Row | null
-  after: Row | null
-}
+/** Shared empty increments: most row writes have none, and a Map per row costs. */
+export const NO_INCREMENTS: ReadonlyMap<string, number | bigint> = new Map()
+
+/** A row change as the replica hands it on (the shard fills in table and origin). */
+export type ShardRowChange = RowChange
 
 /** How a shard sees its table: set by the replica from the catalog. */
 export interface TableView {
@@ -110,7 +110,7 @@ export class Shard {
   }
 
   /** Sets the table view and re-resolves every row; returns the rows that changed. */
-  setView(view: TableView | null): ShardRowChange[] {
+  setView(view: TableView | null, origin: 'local' | 'remote' = 'remote'): ShardRowChange[] {
     this.view = view
     const keys = new Set<string>(this.rows.keys())
     // With one writer, each entry is a whole row: read them in one pass instead of
@@ -124,7 +124,7 @@ export class Shard {
     }
     this.prefetched = single
     try {
-      return this.rematerialize(keys)
+      return this.rematerialize(keys, origin)
     } finally {
       this.prefetched = null
     }
@@ -223,7 +223,7 @@ export class Shard {
     if (raws !== null && this.writers.size === 1 && raws.size === keys.size) this.prefetched = raws
     let changes: ShardRowChange[]
     try {
-      changes = this.rematerialize(keys)
+      changes = this.rematerialize(keys, tr.origin === LOCAL_ORIGIN ? 'local' : 'remote')
     } finally {
       this.prefetched = null
     }
@@ -242,9 +242,10 @@ export class Shard {
     return name
   }
 
-  private rematerialize(keys: Iterable<string>): ShardRowChange[] {
+  private rematerialize(keys: Iterable<string>, origin: 'local' | 'remote'): ShardRowChange[] {
     const changes: ShardRowChange[] = []
     if (this.view === null) return changes
+    const table = this.view.info.name
     for (const key of keys) {
       const before = this.rows.get(key) ?? null
       let after: Row | null
@@ -263,7 +264,7 @@ export class Shard {
         if (before !== null && sameRow(before, after)) continue
         this.rows.set(key, after)
       }
-      changes.push({ key, before, after })
+      changes.push({ table, key, before, after, origin })
     }
     return changes
   }
@@ -384,17 +385,22 @@ export class Shard {
     const view = this.view
     if (view === null) throw new Error(`shard ${this.id} has no table`)
     const key = entryKey(rowKey, writer)
+    const alone = this.writers.size === 0 || (this.writers.size === 1 && this.writers.has(writer))
     let rowCl = 0
     let ownRaw: unknown
-    for (const w of this.writers) {
-      const raw = this.map.get(w === writer ? key : entryKey(rowKey, w))
-      if (raw === undefined) continue
-      if (w === writer) ownRaw = raw
-      const c = entryCl(raw)
-      if (c > rowCl) rowCl = c
+    if (alone) {
+      ownRaw = this.map.get(key)
+      if (ownRaw !== undefined) rowCl = Math.max(0, entryCl(ownRaw))
+    } else {
+      for (const w of this.writers) {
+        const raw = this.map.get(w === writer ? key : entryKey(rowKey, w))
+        if (raw === undefined) continue
+        if (w === writer) ownRaw = raw
+        const c = entryCl(raw)
+        if (c > rowCl) rowCl = c
+      }
     }
     const baseLive = rowCl % 2 === 1
-    const alone = this.writers.size === 0 || (this.writers.size === 1 && this.writers.has(writer))
     if (!write.live) {
       if (baseLive) {
         this.map.set(key, encodeEntry({ cl: rowCl + 1, hlc, cols: new Map() }))
@@ -406,13 +412,13 @@ export class Shard {
     const own = ownRaw !== undefined && entryCl(ownRaw) === newCl ? parseEntry(ownRaw) : null
     const cols = own !== null ? own.cols : new Map<string, ColumnWrite>()
     const others = newCl === rowCl && !alone ? this.visibleEntries(rowKey).entries.filter(([w]) => w !== writer) : []
-    for (const [name, value] of write.cols) {
+    write.cols.forEach((value, name) => {
       const col = view.columns.get(name)
-      if (col === undefined) continue
+      if (col === undefined) return
       const skey = view.storageKeys.get(name) ?? name
       if (col.kind === 'counter') {
         cols.set(skey, { value: subtractValue(value, sumCounter(others, skey)), hlc, deps: null })
-        continue
+        return
       }
       const seen = others.length === 0 ? null : concurrentValues(others, skey)
       const deps = seen === null || seen.length === 0 ? null : seen.map((c) => [c.writer, c.hlc] as const)
@@ -422,7 +428,7 @@ export class Shard {
       } else {
         cols.set(skey, { value, hlc, deps })
       }
-    }
+    })
     for (const [name, delta] of write.incr) {
       const skey = view.storageKeys.get(name) ?? name
       const mine = cols.get(skey)?.value ?? 0
@@ -430,7 +436,7 @@ export class Shard {
     }
     const entry = { cl: newCl, hlc, cols }
     const raw = encodeEntry(entry)
-    this.written.set(key, { raw, entry })
+    if (!alone || view.special) this.written.set(key, { raw, entry })
     this.map.set(key, raw)
     if (alone && !view.special && keyValues !== undefined) {
       // Sole writer of a plain row: its values are the row, nothing to resolve.
