@@ -20,7 +20,8 @@ import { systemView } from './system/system-views.js'
 import { castValue } from './types/cast.js'
 import { decodeUntyped, encodeValue } from './types/storage-codec.js'
 import { DirectionFilter } from './replication/direction-filter.js'
-import { parseMasterNodes, type PublisherConnector } from './replication/publisher-connector.js'
+import { parseConnInfo, parseMasterNodes, type PublisherConnector } from './replication/publisher-connector.js'
+import { subscriptions } from './replication/replication-catalog.js'
 
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
@@ -86,7 +87,20 @@ export class Database {
    */
   setConnector(connector: PublisherConnector): void {
     this.connector = connector
-    this.applyMasters(new Settings(this.replica, this.nodeSettings))
+    // After a restart: rejoin the publishers of this node's enabled subscriptions.
+    for (const s of subscriptions(this.replica, this.replica.nodeId)) {
+      if (!s.enabled || s.publisher === null) continue
+      try {
+        connector.follow(parseConnInfo(s.conninfo))
+      } catch {
+        // Checked at CREATE SUBSCRIPTION; a record that no longer parses is left alone.
+      }
+    }
+    try {
+      this.applyMasters(new Settings(this.replica, this.nodeSettings))
+    } catch {
+      // A malformed persisted master list was rejected when it was set.
+    }
   }
 
   /** With multi_master_enabled on, joins every node of master_nodes (resolved by PostgreSQL address). */
