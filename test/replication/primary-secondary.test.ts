@@ -68,6 +68,7 @@ PUBLICATION main_pub;`]
       return rep.some((r) => r.application_name === 'secondary' && r.replay_lag !== null && r.flush_lsn !== '0/0')
     }, 20_000, 'pg_stat_replication to show the secondary with lags')
     const row = rep.find((r) => r.application_name === 'secondary')!
+    console.log(`pg_stat_replication on the primary: state ${String(row.state)}, flush_lsn ${String(row.flush_lsn)}, replay_lag ${JSON.stringify(row.replay_lag)}`)
     expect(row.state).toBe('streaming')
     expect(row.client_addr).toBe('127.0.0.1')
     expect(String(row.sent_lsn)).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/)
