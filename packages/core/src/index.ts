@@ -36,7 +36,7 @@ export {
   DEFAULT_MAX_MESSAGE_BYTES,
   type Message,
 } from './replication/messages.js'
-export { TOPIC_ALL, regionTopic, type ReplicatorStats, type PeerStatus } from './replication/replicator.js'
+export { TOPIC_ALL, regionTopic, DEFAULT_COMMIT_LOG_LIMIT, type ReplicatorStats, type PeerStatus } from './replication/replicator.js'
 export { Simulation, SIM_EPOCH_MS, NO_FAULTS, type NetworkFaults, type SimulationOptions, type SimNodeSpec } from './sim/simulation.js'
 export { SeededRandom } from './sim/seeded-random.js'
 export { fnv1a } from './codec/checksum.js'

@@ -79,8 +79,8 @@ export interface PeerStatus {
 
 /** LSN ranges remembered per peer while waiting for an earlier one. */
 const MAX_RANGES_AHEAD = 256
-/** Recent local commits remembered for lag measurement. */
-const COMMIT_LOG_LIMIT = 4096
+/** Recent local commits remembered for lag measurement, by default. */
+export const DEFAULT_COMMIT_LOG_LIMIT = 4096
 
 export class Replicator {
   readonly stats: ReplicatorStats = {
@@ -103,6 +103,10 @@ export class Replicator {
   /** (end LSN, wall ms) of recent local commits, oldest first. */
   private readonly commits: Array<[number, number]> = []
   private commitsDropped = false
+  /** How many recent commits are remembered for lag measurement (see setCommitLogLimit). */
+  private commitLogLimit = DEFAULT_COMMIT_LOG_LIMIT
+  /** Per peer: the digest LSN a repair started from, and the shards still to arrive. */
+  private readonly repairs = new Map<string, { lsn: number; shards: Set<string> }>()
   /** Per peer: LSN ranges received ahead of a gap, start -> end. */
   private readonly ahead = new Map<string, Map<number, number>>()
   private readonly maxBytes: number
@@ -161,11 +165,19 @@ export class Replicator {
     return st
   }
 
+  /**
+   * How many recent commits to remember for lag measurement: a peer further behind shows
+   * its position but no lag time. Bounded to keep memory bounded.
+   */
+  setCommitLogLimit(n: number): void {
+    this.commitLogLimit = Math.max(16, Math.min(1_000_000, Math.floor(n)))
+  }
+
   /** Records a durable local commit ending at `lsn`, for lag measurement. */
   noteCommit(lsn: number, at: number): void {
     this.commits.push([lsn, at])
-    if (this.commits.length > COMMIT_LOG_LIMIT) {
-      this.commits.splice(0, this.commits.length - COMMIT_LOG_LIMIT)
+    if (this.commits.length > this.commitLogLimit) {
+      this.commits.splice(0, this.commits.length - this.commitLogLimit)
       this.commitsDropped = true
     }
   }
@@ -444,8 +456,14 @@ export class Replicator {
       missing.push({ shard: id, generation: shard.generation, update: Y.encodeStateAsUpdate(shard.doc), hash: shard.digest(), final: true, stateVector: new Uint8Array(0) })
     }
     this.sendDiffs(from, missing)
-    // Every shard we should both hold matches: we hold everything the peer had when it sent this.
-    if (requests.length === 0) this.acknowledge(from, lsn)
+    // Every shard we should both hold matches: we hold everything the peer had when it sent
+    // this. Otherwise we will once the diffs we asked for are applied.
+    if (requests.length === 0) {
+      this.repairs.delete(from)
+      this.acknowledge(from, lsn)
+    } else {
+      this.repairs.set(from, { lsn, shards: new Set(requests.map((r) => r.shard)) })
+    }
   }
 
   private sendDiffs(peer: string, diffs: ShardDiff[]): void {
@@ -482,6 +500,11 @@ export class Replicator {
       if (!this.replica.applyRemote(shard, d.update)) {
         this.stats.rejected++
         continue
+      }
+      const repair = this.repairs.get(from)
+      if (repair !== undefined && repair.shards.delete(d.shard) && repair.shards.size === 0) {
+        this.repairs.delete(from)
+        this.acknowledge(from, repair.lsn)
       }
       if (d.final || shard.digest() === d.hash) continue
       let update: Uint8Array
