@@ -89,6 +89,19 @@ export interface ReplicaOptions {
   gossipDelayMs?: number
   /** Upper bound on one encoded message; default 64 MiB. */
   maxMessageBytes?: number
+  /**
+   * Generation compaction (DESIGN.md decision 12): the oldest live member holding a shard
+   * rewrites it as a new generation of live values once its Yjs history outweighs its live
+   * entries. Default enabled.
+   */
+  compaction?: {
+    enabled?: boolean
+    /** Compact when overwritten structs exceed max(minGarbage, live entries x ratio). Defaults 1000 and 1. */
+    minGarbage?: number
+    ratio?: number
+    /** A member silent this long is declared departed; default 24 h. */
+    departAfterMs?: number
+  }
 }
 
 /** Work inside `Replica.transact`. Reads see the transaction's own writes. */

@@ -15,6 +15,7 @@ import type { ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, T
 import { CATALOG_SHARD, CATALOG_TABLE, buildTableInfo, parseColumnDefinition, parseTableDefinition, splitColumnCatalogName, type ColumnDefinition } from './catalog/catalog-schema.js'
 import { HybridClock, hlcMillis } from './clock/hlc.js'
 import { IdGenerator, nodeNumberOf } from './clock/id-generator.js'
+import { fnv1aString } from './codec/checksum.js'
 import { ConcordError, SqlState } from './errors/concord-error.js'
 import { parsePolicy } from './merge/policy.js'
 import { Replicator, type ReplicatorStats } from './replication/replicator.js'
@@ -26,6 +27,8 @@ import { RESERVED_NAME_CHARS } from './rows/writer-entry.js'
 import type { CatalogChange, Json, PolicySpec, Resolver, Row, RowChange, TableInfo, Value } from './types.js'
 
 const LOAD_ORIGIN = 'load'
+/** Generation numbers are counter x this + a builder number, so two builders never collide. */
+const GENERATION_BUILDERS = 4096
 const LSN_META_KEY = 'lsn'
 /** The LSN is persisted each time it passes a multiple of this; a restart skips twice as far. */
 const LSN_PERSIST_STEP = 1 << 20
@@ -37,6 +40,20 @@ const realScheduler: Scheduler = {
     const t = setTimeout(fn, ms)
     return () => clearTimeout(t)
   },
+}
+
+/** Storage id prefix of an older generation kept until drained: `prev:<generation>:<shard id>`. */
+const PREV_PREFIX = 'prev:'
+
+export function previousId(shard: string, generation: number): string {
+  return `${PREV_PREFIX}${generation}:${shard}`
+}
+
+function parsePreviousId(id: string): { shard: string; generation: number } | null {
+  const at = id.indexOf(':', PREV_PREFIX.length)
+  if (!id.startsWith(PREV_PREFIX) || at < 0) return null
+  const generation = Number(id.slice(PREV_PREFIX.length, at))
+  return Number.isSafeInteger(generation) ? { shard: id.slice(at + 1), generation } : null
 }
 
 /** Parses a shard id `t:incarnation:partition:table`. */
@@ -96,6 +113,9 @@ export class Replica {
   readonly replicator: Replicator
   /** Entries or messages that failed validation. */
   malformed = 0
+  /** Generations this replica switched to (built or received). */
+  generationsAdopted = 0
+  private checkMembership = false
 
   private constructor(options: ReplicaOptions) {
     if (typeof options.nodeId !== 'string' || options.nodeId.length === 0 || RESERVED_NAME_CHARS.test(options.nodeId)) {
@@ -122,8 +142,126 @@ export class Replica {
   static async open(options: ReplicaOptions): Promise<Replica> {
     const r = new Replica(options)
     await r.load()
+    r.registerMembership()
     await r.replicator.start()
     return r
+  }
+
+  // ---- membership and generations ---------------------------------------------------
+
+  /**
+   * Records this node as a member (catalog kind 'member'), or again after it was declared
+   * departed: then it rejoins as a new member, keeping its own writes.
+   */
+  private registerMembership(): void {
+    const me = this.getCatalog('member', this.nodeId) as { departed?: boolean; region?: string } | undefined
+    if (me !== undefined && me.departed !== true && me.region === this.region) return
+    this.transact((tx) => tx.setCatalog('member', this.nodeId, { region: this.region, since: this.clock.now() }))
+  }
+
+  /** Live members (not departed) as [nodeId, region, since], oldest first. */
+  members(): Array<{ nodeId: string; region: string; since: number; departed: boolean }> {
+    const out: Array<{ nodeId: string; region: string; since: number; departed: boolean }> = []
+    for (const [id, v] of this.listCatalog('member')) {
+      const o = v as { region?: unknown; since?: unknown; departed?: unknown }
+      out.push({ nodeId: id, region: typeof o.region === 'string' ? o.region : 'default', since: typeof o.since === 'number' ? o.since : 0, departed: o.departed === true })
+    }
+    return out.sort((a, b) => a.since - b.since || (a.nodeId < b.nodeId ? -1 : 1))
+  }
+
+  /** The member that builds new generations of a shard: the oldest live member holding it. */
+  builderOf(id: string): string | null {
+    for (const m of this.members()) if (!m.departed && this.holds(m.region, id)) return m.nodeId
+    return null
+  }
+
+  private compactionEnabled(): boolean {
+    return this.options.compaction?.enabled !== false
+  }
+
+  /**
+   * One round of generation housekeeping (run with each anti-entropy round): declare
+   * long-silent members departed, build a new generation of each shard this node builds
+   * whose history outweighs its live entries, and drop drained older generations.
+   */
+  compactionRound(): void {
+    if (!this.compactionEnabled() || this.closed) return
+    const members = this.members()
+    const departedSet = new Set(members.filter((m) => m.departed).map((m) => m.nodeId))
+    const live = members.filter((m) => !m.departed)
+    if (live.length > 0 && live[0]!.nodeId === this.nodeId) this.markDeparted(live)
+    for (const shard of this.shards.values()) {
+      if (shard === this.catalogShard) continue
+      if (shard.prevs.length > 0) {
+        const dropped = shard.dropDrained((w) => departedSet.has(w))
+        for (const g of dropped) void this.track(this.storage.remove(previousId(shard.id, g)))
+        if (dropped.length > 0) this.afterChange()
+        continue
+      }
+      if (!this.holds(this.region, shard.id) || shard.hasText) continue
+      const garbage = shard.garbage()
+      const minGarbage = this.options.compaction?.minGarbage ?? 1000
+      const ratio = this.options.compaction?.ratio ?? 1
+      if (garbage < Math.max(minGarbage, shard.map.size * ratio)) continue
+      if (this.builderOf(shard.id) !== this.nodeId) continue
+      this.compactShard(shard)
+    }
+  }
+
+  private markDeparted(live: Array<{ nodeId: string; region: string; since: number }>): void {
+    const horizon = this.options.compaction?.departAfterMs ?? 24 * 3600 * 1000
+    const now = this.wall()
+    const seen = new Map(this.replicator.peerStatus().map((p) => [p.nodeId, p.lastSeen]))
+    const gone = live.filter((m) => {
+      if (m.nodeId === this.nodeId) return false
+      const last = seen.get(m.nodeId) ?? null
+      const since = last ?? hlcMillis(m.since)
+      return now - since > horizon
+    })
+    if (gone.length === 0) return
+    this.transact((tx) => {
+      for (const m of gone) tx.setCatalog('member', m.nodeId, { region: m.region, since: m.since, departed: true })
+    })
+  }
+
+  /** Rewrites a shard as a new generation of its live entries and tells the peers holding it. */
+  compactShard(shard: Shard): void {
+    const counter = Math.floor(shard.generation / GENERATION_BUILDERS) + 1
+    const generation = counter * GENERATION_BUILDERS + (nodeNumberOf(this.nodeId) % GENERATION_BUILDERS)
+    const builderClient = 1 + (fnv1aString(`${shard.id}\u0000${generation}`) % 0xfffffffe)
+    const state = shard.buildGeneration(builderClient)
+    this.adoptGeneration(shard, generation, state)
+    this.replicator.announceGeneration(shard)
+  }
+
+  /**
+   * Switches a shard to a newer generation: re-applies this node's own newer entries,
+   * persists the new generation as one snapshot (replacing the old log), and re-resolves.
+   */
+  adoptGeneration(shard: Shard, generation: number, state: Uint8Array): void {
+    if (generation <= shard.generation) return
+    // The generation being replaced stays readable until drained, on disk too, so a
+    // restart in between shows the same rows.
+    const old: StoredRecord = { generation: shard.generation, kind: 'snapshot', data: Y.encodeStateAsUpdate(shard.doc) }
+    try {
+      void this.track(this.storage.compact(previousId(shard.id, shard.generation), old))
+    } catch (err) {
+      this.storageError = err
+    }
+    shard.adoptGeneration(generation, state, this.nodeId)
+    this.generationsAdopted++
+    this.recordCounts.set(shard.id, 1)
+    const snapshot: StoredRecord = { generation, kind: 'snapshot', data: Y.encodeStateAsUpdate(shard.doc) }
+    // Local re-applications are already queued for append with this generation; appended
+    // after the snapshot they are harmless duplicates.
+    this.unpersisted = this.unpersisted.filter((u) => u.shard !== shard.id || u.record.generation === generation)
+    try {
+      void this.track(this.storage.compact(shard.id, snapshot))
+    } catch (err) {
+      this.storageError = err
+    }
+    for (const c of shard.rematerializeAll('remote')) this.pendingRowChanges.push(c)
+    this.afterChange()
   }
 
   private async load(): Promise<void> {
@@ -134,10 +272,15 @@ export class Replica {
     }
     this.lsnPersisted = this.lsn
     const ids = await this.storage.shards()
-    const order = [...ids].sort((a, b) => (a === CATALOG_SHARD ? -1 : b === CATALOG_SHARD ? 1 : a < b ? -1 : 1))
+    const rank = (id: string) => (id === CATALOG_SHARD ? 0 : id.startsWith(PREV_PREFIX) ? 2 : 1)
+    const order = [...ids].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
     for (const id of order) {
       const records = await this.storage.load(id)
       if (records.length === 0) continue
+      if (id.startsWith(PREV_PREFIX)) {
+        this.loadPrevious(id, records)
+        continue
+      }
       const shard = this.shards.get(id) ?? this.createShard(id)
       this.recordCounts.set(id, records.length)
       try {
@@ -154,6 +297,21 @@ export class Replica {
     for (const name of this.catalogTableNames()) this.rebuildTable(name)
     this.pendingRowChanges = []
     this.pendingCatalogChanges = []
+  }
+
+  /** Restores an older generation kept as an overlay (see adoptGeneration). */
+  private loadPrevious(id: string, records: StoredRecord[]): void {
+    const parsed = parsePreviousId(id)
+    const shard = parsed === null ? undefined : this.shards.get(parsed.shard)
+    if (parsed === null || shard === undefined || parsed.generation >= shard.generation) {
+      void this.track(this.storage.remove(id))
+      return
+    }
+    try {
+      shard.restorePrevious(parsed.generation, records.length === 1 ? records[0]!.data : Y.mergeUpdates(records.map((r) => r.data)))
+    } catch (err) {
+      throw new ConcordError(SqlState.internalError, `storage of ${id} is corrupt: ${String(err)}`)
+    }
   }
 
   // ---- shards -------------------------------------------------------------
@@ -277,6 +435,7 @@ export class Replica {
         const split = splitColumnCatalogName(name)
         if (split !== null) affected.add(split[0])
       } else if (kind === 'policy') all = true
+      else if (kind === 'member' && name === this.nodeId && !this.loading) this.checkMembership = true
       let value: Json | null = null
       const text = c.after?.value
       if (typeof text === 'string') {
@@ -511,6 +670,11 @@ export class Replica {
 
   /** Persists, publishes and notifies whatever the last Yjs transactions produced. */
   afterChange(): void {
+    if (this.checkMembership) {
+      // Declared departed while away: rejoin as a new member (outside any Yjs transaction).
+      this.checkMembership = false
+      this.registerMembership()
+    }
     this.flush()
     const rows = this.pendingRowChanges
     const cat = this.pendingCatalogChanges
@@ -622,6 +786,25 @@ export class Replica {
     }
   }
 
+  /**
+   * Applies a remote update tagged with a generation: to the current one, or to an older
+   * one still held as an overlay. 'ahead' means the sender is on a newer generation than
+   * this replica (anti-entropy will bring it over); 'stale' that the update is for a
+   * generation already dropped (its writer re-applies it when it adopts the new one).
+   */
+  applyRemoteAt(shard: Shard, generation: number, update: Uint8Array): 'applied' | 'rejected' | 'ahead' | 'stale' {
+    if (generation === shard.generation) return this.applyRemote(shard, update) ? 'applied' : 'rejected'
+    if (generation > shard.generation) return 'ahead'
+    try {
+      if (!shard.applyToPrevious(generation, update, REMOTE_ORIGIN)) return 'stale'
+      this.unpersisted.push({ shard: previousId(shard.id, generation), record: { generation, kind: 'update', data: update } })
+      return 'applied'
+    } catch {
+      this.malformed++
+      return 'rejected'
+    }
+  }
+
   // ---- misc ------------------------------------------------------------------------
 
   on<K extends keyof ReplicaEvents>(event: K, fn: ReplicaEvents[K]): () => void {
@@ -662,10 +845,13 @@ export class Replica {
     return this.wall()
   }
 
-  /** Per-shard digests of the shards this replica holds (for tests and the simulator). */
+  /**
+   * Per-shard digests of the shards this replica holds, older generations still held
+   * included (for tests and the simulator's convergence check).
+   */
   digests(): Map<string, number> {
     const out = new Map<string, number>()
-    for (const [id, s] of this.shards) if (this.holds(this.region, id)) out.set(id, s.digest())
+    for (const [id, s] of this.shards) if (this.holds(this.region, id)) out.set(id, s.fullDigest())
     return out
   }
 

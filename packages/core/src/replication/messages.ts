@@ -6,6 +6,7 @@
  *   UPDATES = prevLsn:varuint lsn:varuint n:varuint (shard:str generation:varuint update:bytes){n}
  *   DIGEST  = lsn:varuint n:varuint (shard:str generation:varuint hash:u32){n}
  *   ACK     = lsn:varuint
+ *   GENERATION = shard:str generation:varuint state:bytes   (a shard's newer generation, whole)
  *   SYNC_REQ  = n:varuint (shard:str generation:varuint stateVector:bytes){n}
  *   SYNC_DIFF = n:varuint (shard:str generation:varuint update:bytes hash:u32 final:u8 stateVector:bytes){n}
  *
@@ -34,6 +35,7 @@ export const enum MessageType {
   SyncRequest = 4,
   SyncDiff = 5,
   Ack = 6,
+  Generation = 7,
 }
 
 /** Largest LSN the codec carries (2^53 - 1: exact in a double). */
@@ -74,6 +76,7 @@ export type Message =
   | { type: MessageType.Updates; prevLsn: number; lsn: number; updates: ShardUpdate[] }
   | { type: MessageType.Digest; lsn: number; digests: ShardDigest[] }
   | { type: MessageType.Ack; lsn: number }
+  | { type: MessageType.Generation; shard: string; generation: number; state: Uint8Array }
   | { type: MessageType.SyncRequest; requests: ShardStateVector[] }
   | { type: MessageType.SyncDiff; diffs: ShardDiff[] }
 
@@ -105,6 +108,11 @@ export function encodeMessage(msg: Message): Uint8Array {
       break
     case MessageType.Ack:
       encoding.writeVarUint(e, msg.lsn)
+      break
+    case MessageType.Generation:
+      encoding.writeVarString(e, msg.shard)
+      encoding.writeVarUint(e, msg.generation)
+      encoding.writeVarUint8Array(e, msg.state)
       break
     case MessageType.Digest:
       encoding.writeVarUint(e, msg.lsn)
@@ -228,6 +236,9 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
       break
     case MessageType.Ack:
       msg = { type, lsn: r.varuint(MAX_LSN) }
+      break
+    case MessageType.Generation:
+      msg = { type, shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), state: r.bytes(maxBytes) }
       break
     case MessageType.Updates: {
       const prevLsn = r.varuint(MAX_LSN)

@@ -121,7 +121,11 @@ export class Replicator {
 
   async start(): Promise<void> {
     const t = this.transport
-    if (t === null) return
+    if (t === null) {
+      // Alone: no peers to sync with, but generation housekeeping still runs on the timer.
+      this.schedule()
+      return
+    }
     await t.start({
       onMessage: (from, data) => this.receive(from, data),
       onPeerUp: (peer) => this.send(peer, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region }),
@@ -224,8 +228,9 @@ export class Replicator {
     })
   }
 
-  /** Sends a digest to one random known peer. */
+  /** Sends a digest to one random known peer (and runs generation housekeeping first). */
   antiEntropyRound(): void {
+    this.replica.compactionRound()
     const ids = [...this.peers.keys()].sort()
     if (ids.length === 0) return
     const peer = ids[Math.floor(this.replica.random() * ids.length) % ids.length]!
@@ -244,6 +249,39 @@ export class Replicator {
     this.stats.digestsSent++
     const lsn = this.replica.lsn
     this.sendChunked(peer, digests, (d) => d.shard.length + 12, (digests) => ({ type: MessageType.Digest, lsn, digests }))
+  }
+
+  /** Sends a shard's current generation, whole, to every known peer that holds it. */
+  announceGeneration(shard: Shard): void {
+    for (const [peer, info] of this.peers) if (this.replica.holds(info.region, shard.id)) this.sendGeneration(peer, shard)
+  }
+
+  private sendGeneration(peer: string, shard: Shard): void {
+    this.stats.diffsSent++
+    this.send(peer, { type: MessageType.Generation, shard: shard.id, generation: shard.generation, state: Y.encodeStateAsUpdate(shard.doc) })
+  }
+
+  private onGeneration(from: string, id: string, generation: number, state: Uint8Array): void {
+    // Also for a shard of another region this node wrote to: it must move to the new
+    // generation to re-apply its writes there.
+    const shard = this.target(id) ?? this.replica.shards.get(id) ?? null
+    if (shard === null) return
+    if (generation === shard.generation) {
+      if (!this.replica.applyRemote(shard, state)) this.stats.rejected++
+      return
+    }
+    if (generation < shard.generation) {
+      this.sendGeneration(from, shard)
+      return
+    }
+    try {
+      Y.decodeUpdate(state)
+    } catch {
+      this.stats.rejected++
+      return
+    }
+    this.stats.repairBytes += state.length
+    this.replica.adoptGeneration(shard, generation, state)
   }
 
   /**
@@ -352,6 +390,9 @@ export class Replicator {
       case MessageType.Ack:
         this.onAck(from, msg.lsn)
         break
+      case MessageType.Generation:
+        this.onGeneration(from, msg.shard, msg.generation, msg.state)
+        break
       case MessageType.SyncRequest:
         this.onSyncRequest(from, msg.requests)
         break
@@ -391,9 +432,19 @@ export class Replicator {
     for (const u of updates) {
       const shard = this.target(u.shard)
       if (shard === null) continue
-      if (this.replica.applyRemote(shard, u.update)) this.stats.updatesApplied++
-      else {
+      const result = this.replica.applyRemoteAt(shard, u.generation, u.update)
+      // The writer is behind by a generation: hand it the new one, so it re-applies there.
+      if (u.generation < shard.generation) this.sendGeneration(from, shard)
+      if (result === 'applied') this.stats.updatesApplied++
+      else if (result === 'rejected') {
         this.stats.rejected++
+        ok = false
+      } else if (result === 'ahead') {
+        // The sender is on a newer generation: fetch it now rather than at the next round.
+        ok = false
+        this.syncWith(from)
+      } else if (result === 'stale') {
+        // For a generation already dropped here: its writer re-applies it on moving over.
         ok = false
       }
     }
@@ -445,14 +496,24 @@ export class Replicator {
       listed.add(d.shard)
       if (!this.replica.holds(this.replica.region, d.shard)) continue
       const shard = this.replica.shards.get(d.shard)
-      if (shard !== undefined && shard.digest() === d.hash) continue
-      requests.push({ shard: d.shard, generation: d.generation, stateVector: shard ? Y.encodeStateVector(shard.doc) : EMPTY_STATE_VECTOR })
+      if (shard !== undefined && d.generation < shard.generation) {
+        // The peer is behind by a generation: it needs the new one whole.
+        this.sendGeneration(from, shard)
+        continue
+      }
+      if (shard !== undefined && d.generation === shard.generation && shard.digest() === d.hash) continue
+      // Asking with our (older) generation makes the peer answer with its generation whole.
+      requests.push({ shard: d.shard, generation: shard?.generation ?? 0, stateVector: shard ? Y.encodeStateVector(shard.doc) : EMPTY_STATE_VECTOR })
     }
     this.sendChunked(from, requests, (r) => r.shard.length + r.stateVector.length + 16, (requests) => ({ type: MessageType.SyncRequest, requests }))
     // Shards the peer should hold but did not list: it has nothing of them, send everything.
     const missing: ShardDiff[] = []
     for (const [id, shard] of this.replica.shards) {
       if (listed.has(id) || !this.replica.holds(info.region, id)) continue
+      if (shard.generation > 0) {
+        this.sendGeneration(from, shard)
+        continue
+      }
       missing.push({ shard: id, generation: shard.generation, update: Y.encodeStateAsUpdate(shard.doc), hash: shard.digest(), final: true, stateVector: new Uint8Array(0) })
     }
     this.sendDiffs(from, missing)
@@ -479,6 +540,11 @@ export class Replicator {
       if (!this.replica.holds(info.region, r.shard)) continue
       const shard = this.replica.shardFor(r.shard)
       if (shard === null) continue
+      if (r.generation < shard.generation) {
+        this.sendGeneration(from, shard)
+        continue
+      }
+      if (r.generation > shard.generation) continue
       let update: Uint8Array
       try {
         update = Y.encodeStateAsUpdate(shard.doc, r.stateVector)
@@ -496,6 +562,10 @@ export class Replicator {
     for (const d of diffs) {
       const shard = this.target(d.shard)
       if (shard === null) continue
+      if (d.generation !== shard.generation) {
+        if (d.generation > shard.generation) this.syncWith(from)
+        continue
+      }
       this.stats.repairBytes += d.update.length
       if (!this.replica.applyRemote(shard, d.update)) {
         this.stats.rejected++

@@ -74,8 +74,15 @@ export interface ShardHooks {
 
 export class Shard {
   readonly id: string
-  readonly doc: Y.Doc
-  readonly map: Y.Map<unknown>
+  /** The current generation's document; replaced when a new generation is adopted. */
+  doc: Y.Doc
+  map: Y.Map<unknown>
+  /**
+   * Older generations still holding entries the current one lacks (writes their owners
+   * have not re-applied yet), oldest first. Read-only overlays: each key resolves to its
+   * newest entry across all generations, so adopting a generation never hides a write.
+   */
+  readonly prevs: Array<{ generation: number; doc: Y.Doc; map: Y.Map<unknown> }> = []
   /** Every node that has an entry in this shard. */
   readonly writers = new Set<string>()
   /** Materialized rows by row key. Empty while the table is unknown. */
@@ -89,20 +96,188 @@ export class Shard {
   /** Rows this node wrote in the current Yjs transaction while it was their only writer: already resolved. */
   private readonly resolvedLocally = new Map<string, Row | null>()
   private digestCache: number | null = null
+  private deletedCache = 0
   private readonly onLocalUpdate: (update: Uint8Array) => void
   /** Set by a transaction that integrated something new. */
   private changedByLast = false
   /** Single-writer shards during setView: row key -> that writer's raw entry. */
   private prefetched: Map<string, unknown> | null = null
 
+  private readonly clientID: number
+
   constructor(id: string, clientID: number, hooks: ShardHooks) {
     this.id = id
     this.hooks = hooks
-    this.doc = new Y.Doc({ gc: true })
-    this.doc.clientID = clientID
+    this.clientID = clientID
+    this.doc = this.newDoc(clientID)
     this.map = this.doc.getMap('rows')
-    this.doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
     this.onLocalUpdate = (update: Uint8Array) => hooks.onUpdate(this, update, LOCAL_ORIGIN)
+  }
+
+  private newDoc(clientID: number): Y.Doc {
+    const doc = new Y.Doc({ gc: true })
+    doc.clientID = clientID
+    doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
+    return doc
+  }
+
+  /** A key's newest entry across the current and older generations (by entry timestamp). */
+  private raw(ek: string): unknown {
+    const cur = this.map.get(ek)
+    if (this.prevs.length === 0) return cur
+    let best = cur
+    let bestHlc = cur === undefined ? -2 : entryHlc(cur)
+    for (const p of this.prevs) {
+      const r = p.map.get(ek)
+      if (r === undefined) continue
+      const h = entryHlc(r)
+      if (h > bestHlc) {
+        best = r
+        bestHlc = h
+      }
+    }
+    return best
+  }
+
+  /** Every entry key held by any generation. */
+  private *allEntryKeys(): Iterable<string> {
+    yield* this.map.keys()
+    for (const p of this.prevs) yield* p.map.keys()
+  }
+
+  /** True when the shard holds text columns' Y.Texts (those are not rebuilt by generations). */
+  get hasText(): boolean {
+    for (const name of this.doc.share.keys()) if (name.startsWith(TEXT_PREFIX)) return true
+    return false
+  }
+
+  /**
+   * The content of a new generation: a fresh document (client id `builderClient`) holding,
+   * for every key, its newest entry across all generations, and nothing of the history
+   * that overwrote older values. Deterministic given the same entries.
+   */
+  buildGeneration(builderClient: number): Uint8Array {
+    const doc = new Y.Doc({ gc: true })
+    doc.clientID = builderClient
+    const map = doc.getMap<unknown>('rows')
+    const keys = [...new Set(this.allEntryKeys())].sort()
+    doc.transact(() => {
+      for (const k of keys) {
+        const r = this.raw(k)
+        if (r !== undefined) map.set(k, r)
+      }
+    })
+    const state = Y.encodeStateAsUpdate(doc)
+    doc.destroy()
+    return state
+  }
+
+  /**
+   * Switches to generation `generation` whose state is `state`. This node's own entries
+   * the new state lacks, or holds older versions of, are re-applied as its own writes
+   * (same values, same timestamps), so nothing it wrote is lost and policies resolve as
+   * before. The old document stays as an overlay until drained. Returns the re-applied
+   * row count.
+   */
+  adoptGeneration(generation: number, state: Uint8Array, writer: string): number {
+    const next = this.newDoc(this.clientID)
+    Y.applyUpdate(next, state, 'load')
+    const nextMap = next.getMap<unknown>('rows')
+    const mine: Array<[string, unknown]> = []
+    const suffix = WRITER_SEP + writer
+    for (const k of new Set(this.allEntryKeys())) {
+      if (!k.endsWith(suffix)) continue
+      const r = this.raw(k)
+      if (r === undefined) continue
+      const there = nextMap.get(k)
+      if (there === undefined || entryHlc(there) < entryHlc(r)) mine.push([k, r])
+    }
+    this.prevs.push({ generation: this.generation, doc: this.doc, map: this.map })
+    this.doc = next
+    this.map = nextMap
+    this.generation = generation
+    this.digestCache = null
+    for (const k of nextMap.keys()) {
+      const split = splitEntryKey(k)
+      if (split !== null) this.writers.add(split[1])
+    }
+    if (mine.length > 0) this.transactLocal(() => {
+      for (const [k, r] of mine) nextMap.set(k, r)
+    })
+    return mine.length
+  }
+
+  /**
+   * Drops older generations whose every entry is matched by a newer one, or belongs to a
+   * writer `departed` says is gone for good. Returns the generations dropped.
+   */
+  dropDrained(departed: (writer: string) => boolean): number[] {
+    const dropped: number[] = []
+    while (this.prevs.length > 0) {
+      const oldest = this.prevs[0]!
+      let drained = true
+      for (const [k, r] of oldest.map.entries()) {
+        const split = splitEntryKey(k)
+        if (split === null || departed(split[1])) continue
+        const h = entryHlc(r)
+        let covered = false
+        const cur = this.map.get(k)
+        if (cur !== undefined && entryHlc(cur) >= h) covered = true
+        for (let i = 1; !covered && i < this.prevs.length; i++) {
+          const o = this.prevs[i]!.map.get(k)
+          if (o !== undefined && entryHlc(o) >= h) covered = true
+        }
+        if (!covered) {
+          drained = false
+          break
+        }
+      }
+      if (!drained) break
+      this.prevs.shift()
+      oldest.doc.destroy()
+      dropped.push(oldest.generation)
+    }
+    return dropped
+  }
+
+  /** Brings back an older generation from storage (at load, before rows are resolved). */
+  restorePrevious(generation: number, state: Uint8Array): void {
+    const doc = this.newDoc(this.clientID)
+    Y.applyUpdate(doc, state, 'load')
+    const map = doc.getMap<unknown>('rows')
+    for (const k of map.keys()) {
+      const split = splitEntryKey(k)
+      if (split !== null) this.writers.add(split[1])
+    }
+    this.prevs.push({ generation, doc, map })
+    this.prevs.sort((a, b) => a.generation - b.generation)
+  }
+
+  /** Applies a remote update to an older generation still held; false if none matches. */
+  applyToPrevious(generation: number, update: Uint8Array, origin: string): boolean {
+    const p = this.prevs.find((x) => x.generation === generation)
+    if (p === undefined) return false
+    Y.applyUpdate(p.doc, update, origin)
+    return true
+  }
+
+  /** Re-resolves every row (after a generation switch), returning what changed. */
+  rematerializeAll(origin: 'local' | 'remote'): ShardRowChange[] {
+    const keys = new Set<string>(this.rows.keys())
+    for (const k of this.allEntryKeys()) {
+      const split = splitEntryKey(k)
+      if (split !== null) keys.add(split[0])
+    }
+    return this.rematerialize(keys, origin)
+  }
+
+  /**
+   * Items the current generation keeps only as history: overwritten entries (and deleted
+   * text). What a new generation would drop. Computed with the digest, cached likewise.
+   */
+  garbage(): number {
+    this.digest()
+    return this.deletedCache
   }
 
   get table(): TableView | null {
@@ -115,12 +290,18 @@ export class Shard {
     const keys = new Set<string>(this.rows.keys())
     // With one writer, each entry is a whole row: read them in one pass instead of
     // looking every row up again (this is the cold catch-up path).
-    const single = this.writers.size === 1 ? new Map<string, unknown>() : null
+    const single = this.writers.size === 1 && this.prevs.length === 0 ? new Map<string, unknown>() : null
     for (const [k, raw] of this.map.entries()) {
       const split = splitEntryKey(k)
       if (split === null) continue
       keys.add(split[0])
       single?.set(split[0], raw)
+    }
+    for (const p of this.prevs) {
+      for (const k of p.map.keys()) {
+        const split = splitEntryKey(k)
+        if (split !== null) keys.add(split[0])
+      }
     }
     this.prefetched = single
     try {
@@ -133,7 +314,11 @@ export class Shard {
   /** Hash of state vector and delete set: equal hashes mean equal content. Cached until the next update. */
   digest(): number {
     if (this.digestCache === null) {
-      const snap = Y.encodeSnapshot(Y.snapshot(this.doc))
+      const snapshot = Y.snapshot(this.doc)
+      let deleted = 0
+      for (const ranges of snapshot.ds.clients.values()) for (const r of ranges) deleted += r.len
+      this.deletedCache = deleted
+      const snap = Y.encodeSnapshot(snapshot)
       let h = 0x811c9dc5
       for (let i = 0; i < snap.length; i++) {
         h ^= snap[i]!
@@ -144,11 +329,26 @@ export class Shard {
     return this.digestCache
   }
 
+  /**
+   * Digest of everything that decides the rows: the current generation and any older
+   * ones still held. Equal between replicas only when they show the same rows for the
+   * same reasons (for convergence checks; anti-entropy compares current generations).
+   */
+  fullDigest(): number {
+    let h = this.digest()
+    for (const p of this.prevs) {
+      const sv = Y.encodeSnapshot(Y.snapshot(p.doc))
+      h = Math.imul(h ^ p.generation, 0x01000193) >>> 0
+      for (let i = 0; i < sv.length; i++) h = Math.imul(h ^ sv[i]!, 0x01000193) >>> 0
+    }
+    return h
+  }
+
   /** The row's causal length: 0 absent, odd live, even deleted. */
   rowCl(rowKey: string): number {
     let cl = 0
     for (const w of this.writers) {
-      const c = entryCl(this.map.get(entryKey(rowKey, w)))
+      const c = entryCl(this.raw(entryKey(rowKey, w)))
       if (c > cl) cl = c
     }
     return cl
@@ -189,7 +389,7 @@ export class Shard {
     const raws = remote ? new Map<string, unknown>() : null
     let maxHlc = -1
     for (const [type, subs] of tr.changed) {
-      if (type === (this.map as unknown)) {
+      if (type === (this.map as unknown) || this.prevs.some((p) => (p.map as unknown) === type)) {
         for (const sub of subs) {
           if (sub === null) continue
           const split = splitEntryKey(sub)
@@ -200,7 +400,7 @@ export class Shard {
           this.writers.add(split[1])
           keys.add(split[0])
           if (raws !== null) {
-            const raw = (this.map as Y.Map<unknown>).get(sub)
+            const raw = this.raw(sub)
             raws.set(split[0], raw)
             const hlc = entryHlc(raw)
             if (hlc > maxHlc) maxHlc = hlc
@@ -220,7 +420,7 @@ export class Shard {
       return
     }
     // A single-writer shard: the raw entries just read are the whole rows.
-    if (raws !== null && this.writers.size === 1 && raws.size === keys.size) this.prefetched = raws
+    if (raws !== null && this.writers.size === 1 && this.prevs.length === 0 && raws.size === keys.size) this.prefetched = raws
     let changes: ShardRowChange[]
     try {
       changes = this.rematerialize(keys, tr.origin === LOCAL_ORIGIN ? 'local' : 'remote')
@@ -291,7 +491,7 @@ export class Shard {
         raws.push([w, cached.entry])
         continue
       }
-      const raw = this.map.get(ek)
+      const raw = this.raw(ek)
       if (raw === undefined) continue
       const c = entryCl(raw)
       if (c < 0) {
@@ -385,7 +585,7 @@ export class Shard {
     const view = this.view
     if (view === null) throw new Error(`shard ${this.id} has no table`)
     const key = entryKey(rowKey, writer)
-    const alone = this.writers.size === 0 || (this.writers.size === 1 && this.writers.has(writer))
+    const alone = this.prevs.length === 0 && (this.writers.size === 0 || (this.writers.size === 1 && this.writers.has(writer)))
     let rowCl = 0
     let ownRaw: unknown
     if (alone) {
@@ -393,7 +593,7 @@ export class Shard {
       if (ownRaw !== undefined) rowCl = Math.max(0, entryCl(ownRaw))
     } else {
       for (const w of this.writers) {
-        const raw = this.map.get(w === writer ? key : entryKey(rowKey, w))
+        const raw = this.raw(w === writer ? key : entryKey(rowKey, w))
         if (raw === undefined) continue
         if (w === writer) ownRaw = raw
         const c = entryCl(raw)

@@ -18,6 +18,8 @@ export interface CampaignOptions {
   steps: number
   /** Highest message drop probability a seed may pick. */
   maxDrop?: number
+  /** Generation compaction settings of every replica (default: compact eagerly, to exercise it). */
+  compaction?: import('../api.js').ReplicaOptions['compaction']
 }
 
 export interface SeedResult {
@@ -29,6 +31,8 @@ export interface SeedResult {
   partitions: number
   /** Canonical dump of every table on the first node, for comparing runs. */
   fingerprint: string
+  /** Generation switches summed over all replicas (compaction at work). */
+  generations: number
 }
 
 const REGIONS = ['us-west', 'eu-central', 'ap-southeast']
@@ -119,7 +123,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
       id,
       region: REGIONS[i % REGIONS.length]!,
       clockSkewMs: rng.int(-40, 40),
-      options: { resolvers: { max: maxResolver } },
+      options: { resolvers: { max: maxResolver }, compaction: options.compaction ?? { minGarbage: 8, ratio: 0.1, departAfterMs: 3_600_000 } },
     })
   }
   sim.replica(ids[0]!).transact((tx) => {
@@ -183,7 +187,10 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   if (before.join('\u0000') !== after.join('\u0000')) throw new Error(`seed ${seed}: ${probe} restarted with different rows`)
 
   const first = sim.replica(ids[0]!)
+  let generations = 0
+  for (const id of ids) generations += sim.replica(id).generationsAdopted
   return {
+    generations,
     seed,
     trace: sim.trace(),
     events: sim.counters.events,

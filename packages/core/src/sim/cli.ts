@@ -21,6 +21,7 @@ const seeds = flag('seeds', 100)
 const peers = flag('peers', 20)
 const from = flag('from', 1)
 const steps = flag('steps', 150)
+let generations = 0
 let passed = 0
 let failed = 0
 const started = Date.now()
@@ -28,13 +29,15 @@ for (let seed = from; seed < from + seeds; seed++) {
   try {
     const r = await runSeed(seed, { peers, steps })
     passed++
-    if (seeds <= 10) console.log(`seed ${seed}: ok (${r.writes} writes, ${r.crashes} crashes, ${r.partitions} partitions, ${r.events} events)`)
+    generations += r.generations
+    if (seeds <= 10) console.log(`seed ${seed}: ok (${r.writes} writes, ${r.crashes} crashes, ${r.partitions} partitions, ${r.generations} generation switches, ${r.events} events)`)
   } catch (err) {
     failed++
     console.log(`seed ${seed}: FAILED — replay with: npm run sim -- --from ${seed} --seeds 1 --peers ${peers} --steps ${steps}`)
     console.log(String(err instanceof Error ? err.stack : err))
   }
 }
+console.log(`${generations} generation switches (compaction) across all seeds`)
 console.log(`${seeds} seeds x ${peers} peers in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed > 0 ? 1 : 0)

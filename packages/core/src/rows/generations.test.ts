@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { Replica } from '../replica.js'
+import { Simulation } from '../sim/simulation.js'
+import { MemoryStorage } from '../storage/memory-storage.js'
+import { canonicalRows, maxResolver } from '../sim/campaign.js'
+import type { RowChange, TableSpec } from '../types.js'
+
+const items: TableSpec = {
+  name: 'items',
+  columns: [
+    { name: 'id', type: 'int' },
+    { name: 'name', type: 'text' },
+    { name: 'price', type: 'numeric' },
+    { name: 'qty', type: 'int' },
+  ],
+  primaryKey: ['id'],
+}
+
+const dataShard = (r: Replica, table = 'items') => [...r.shards.values()].find((s) => s.id.endsWith(`:${table}`))!
+const encoded = (r: Replica) => Y.encodeStateAsUpdate(dataShard(r).doc).length
+const eager = { minGarbage: 8, ratio: 0.1, departAfterMs: 3_600_000 }
+
+describe('generations: storage follows live data', () => {
+  it('after many updates a new generation is as small as after one write, and restarts to the same rows', async () => {
+    const storage = new MemoryStorage()
+    const r = await Replica.open({ nodeId: 'solo', storage, antiEntropyIntervalMs: 0 })
+    r.transact((tx) => tx.createTable(items))
+    r.transact((tx) => {
+      for (let i = 0; i < 1000; i++) tx.insert('items', { id: i, name: `item ${i}`, price: `${i}.99`, qty: 0 })
+    })
+    const oneWrite = encoded(r)
+    for (let u = 1; u <= 100; u++) {
+      r.transact((tx) => {
+        for (let i = 0; i < 1000; i++) tx.update('items', [i], { qty: u })
+      })
+    }
+    const grown = encoded(r)
+    expect(grown).toBeGreaterThan(3 * oneWrite)
+    const before = canonicalRows(r.scan('items'))
+    r.compactionRound()
+    expect(dataShard(r).generation).toBeGreaterThan(0)
+    expect(encoded(r)).toBeLessThanOrEqual(2 * oneWrite)
+    expect(canonicalRows(r.scan('items'))).toBe(before)
+    await r.durable()
+    const shardId = dataShard(r).id
+    expect(storage.load(shardId)).toHaveLength(1)
+    expect(storage.load(shardId)[0]!.data.length).toBeLessThanOrEqual(2 * oneWrite)
+    await r.close()
+    const again = await Replica.open({ nodeId: 'solo', storage, antiEntropyIntervalMs: 0 })
+    expect(canonicalRows(again.scan('items'))).toBe(before)
+    again.transact((tx) => tx.update('items', [1], { qty: -1 }))
+    expect(again.get('items', [1])?.qty).toBe(-1)
+  })
+
+  it('every replica switches generation and readers never see a row disappear', async () => {
+    const sim = new Simulation({ seed: 31 })
+    for (const id of ['a', 'b', 'c']) await sim.addNode({ id, options: { compaction: eager } })
+    sim.replica('a').transact((tx) => tx.createTable(items))
+    await sim.settle()
+    for (let u = 0; u < 30; u++) {
+      const id = ['a', 'b', 'c'][u % 3]!
+      sim.replica(id).transact((tx) => {
+        for (let i = 0; i < 20; i++) tx.upsert('items', { id: i, qty: u })
+      })
+    }
+    const vanished: RowChange[] = []
+    for (const id of ['a', 'b', 'c']) sim.replica(id).on('change', (cs) => vanished.push(...cs.filter((c) => c.after === null)))
+    await sim.settle()
+    await sim.advance(3000)
+    await sim.settle()
+    const gens = ['a', 'b', 'c'].map((id) => dataShard(sim.replica(id)).generation)
+    expect(gens[0]).toBeGreaterThan(0)
+    expect(new Set(gens).size).toBe(1)
+    expect(vanished).toEqual([])
+    const rows = ['a', 'b', 'c'].map((id) => canonicalRows(sim.replica(id).scan('items')))
+    expect(rows[1]).toBe(rows[0])
+    expect(rows[2]).toBe(rows[0])
+    expect(sim.replica('a').get('items', [3])?.qty).toBe(29)
+  })
+})
+
+describe('generations: replicas that were away', () => {
+  /** The same scripted run with compaction on or off: same writes at the same virtual times. */
+  async function scripted(compact: boolean) {
+    const sim = new Simulation({ seed: 7, faults: { drop: 0, duplicate: 0, minDelayMs: 3, maxDelayMs: 3 } })
+    const compaction = compact ? eager : { enabled: false }
+    for (const id of ['a', 'b', 'c']) await sim.addNode({ id, options: { compaction, resolvers: { max: maxResolver } } })
+    sim.replica('a').transact((tx) => {
+      tx.createTable(items)
+      tx.createTable({ name: 'best', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'], policy: { custom: 'max' } })
+      tx.createTable({ name: 'first', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'], policy: 'first_write_wins' })
+    })
+    await sim.settle()
+    sim.partition(['a', 'b'], ['c'])
+    // c writes while away, at different moments than a and b
+    for (let round = 0; round < 6; round++) {
+      sim.replica('c').transact((tx) => {
+        for (let i = 0; i < 10; i++) tx.upsert('items', { id: i, name: `c${round}` })
+        tx.upsert('best', { id: round % 3, v: `${round + 3}` })
+        tx.upsert('first', { id: round % 3, v: `c${round}` })
+      })
+      await sim.advance(700)
+      for (const id of ['a', 'b']) {
+        sim.replica(id).transact((tx) => {
+          for (let i = 5; i < 15; i++) tx.upsert('items', { id: i, qty: round, name: `${id}${round}` })
+          tx.upsert('best', { id: (round + 1) % 3, v: `${round}` })
+          tx.upsert('first', { id: (round + 1) % 3, v: `${id}${round}` })
+        })
+      }
+      await sim.advance(700)
+    }
+    if (compact) expect(dataShard(sim.replica('a')).generation).toBeGreaterThan(0)
+    sim.crash('c')
+    await sim.advance(1000)
+    await sim.restart('c')
+    sim.heal()
+    await sim.settle()
+    await sim.advance(5000)
+    await sim.settle()
+    const out = ['a', 'b', 'c'].map((id) => ['items', 'best', 'first'].map((t) => canonicalRows(sim.replica(id).scan(t))).join('\n'))
+    return { sim, out }
+  }
+
+  it('a replica away across several generations keeps its writes and resolves as without compaction', async () => {
+    const plain = await scripted(false)
+    const compacted = await scripted(true)
+    expect(compacted.out[1]).toBe(compacted.out[0])
+    expect(compacted.out[2]).toBe(compacted.out[0])
+    expect(compacted.out[0]).toBe(plain.out[0])
+    expect(compacted.out[0]).toContain('c5')
+    const gens = ['a', 'b', 'c'].map((id) => dataShard(compacted.sim.replica(id)).generation)
+    expect(new Set(gens).size).toBe(1)
+  })
+
+  it('a replica gone past the horizon is declared departed, stops holding back draining, and rejoins with its writes', async () => {
+    const sim = new Simulation({ seed: 9 })
+    const opts = { compaction: { minGarbage: 8, ratio: 0.1, departAfterMs: 10_000 } }
+    for (const id of ['a', 'b', 'c']) await sim.addNode({ id, options: opts })
+    sim.replica('a').transact((tx) => tx.createTable(items))
+    await sim.settle()
+    sim.partition(['a', 'b'], ['c'])
+    sim.replica('c').transact((tx) => tx.upsert('items', { id: 99, name: 'written while away' }))
+    sim.crash('c')
+    for (let u = 0; u < 20; u++) {
+      sim.replica('a').transact((tx) => {
+        for (let i = 0; i < 10; i++) tx.upsert('items', { id: i, qty: u })
+      })
+      await sim.advance(1000)
+    }
+    await sim.advance(15_000)
+    const members = sim.replica('b').members()
+    expect(members.find((m) => m.nodeId === 'c')?.departed).toBe(true)
+    expect(dataShard(sim.replica('b')).prevs).toHaveLength(0)
+    sim.heal()
+    await sim.restart('c')
+    await sim.settle()
+    await sim.advance(3000)
+    await sim.settle()
+    expect(sim.replica('a').members().find((m) => m.nodeId === 'c')?.departed).toBe(false)
+    for (const id of ['a', 'b', 'c']) expect(sim.replica(id).get('items', [99])?.name).toBe('written while away')
+    expect(canonicalRows(sim.replica('c').scan('items'))).toBe(canonicalRows(sim.replica('a').scan('items')))
+  })
+})
