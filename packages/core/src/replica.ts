@@ -196,7 +196,7 @@ export class Replica {
         const dropped = shard.dropDrained((w) => departedSet.has(w))
         for (const g of dropped) void this.track(this.storage.remove(previousId(shard.id, g)))
         if (dropped.length > 0) this.afterChange()
-        continue
+        if (shard.prevs.length > 0) continue
       }
       if (!this.holds(this.region, shard.id) || shard.hasText) continue
       const garbage = shard.garbage()
@@ -229,9 +229,16 @@ export class Replica {
     const counter = Math.floor(shard.generation / GENERATION_BUILDERS) + 1
     const generation = counter * GENERATION_BUILDERS + (nodeNumberOf(this.nodeId) % GENERATION_BUILDERS)
     const builderClient = 1 + (fnv1aString(`${shard.id}\u0000${generation}`) % 0xfffffffe)
-    const state = shard.buildGeneration(builderClient)
-    this.adoptGeneration(shard, generation, state)
-    this.replicator.announceGeneration(shard)
+    const state = shard.rewriteAsGeneration(generation, builderClient)
+    this.generationsAdopted++
+    this.recordCounts.set(shard.id, 1)
+    this.unpersisted = this.unpersisted.filter((u) => u.shard !== shard.id)
+    try {
+      void this.track(this.storage.compact(shard.id, { generation, kind: 'snapshot', data: state }))
+    } catch (err) {
+      this.storageError = err
+    }
+    this.replicator.announceGeneration(shard, state)
   }
 
   /**

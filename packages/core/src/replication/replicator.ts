@@ -252,13 +252,14 @@ export class Replicator {
   }
 
   /** Sends a shard's current generation, whole, to every known peer that holds it. */
-  announceGeneration(shard: Shard): void {
-    for (const [peer, info] of this.peers) if (this.replica.holds(info.region, shard.id)) this.sendGeneration(peer, shard)
+  announceGeneration(shard: Shard, state?: Uint8Array): void {
+    const whole = state ?? Y.encodeStateAsUpdate(shard.doc)
+    for (const [peer, info] of this.peers) if (this.replica.holds(info.region, shard.id)) this.sendGeneration(peer, shard, whole)
   }
 
-  private sendGeneration(peer: string, shard: Shard): void {
+  private sendGeneration(peer: string, shard: Shard, state?: Uint8Array): void {
     this.stats.diffsSent++
-    this.send(peer, { type: MessageType.Generation, shard: shard.id, generation: shard.generation, state: Y.encodeStateAsUpdate(shard.doc) })
+    this.send(peer, { type: MessageType.Generation, shard: shard.id, generation: shard.generation, state: state ?? Y.encodeStateAsUpdate(shard.doc) })
   }
 
   private onGeneration(from: string, id: string, generation: number, state: Uint8Array): void {

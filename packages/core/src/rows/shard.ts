@@ -152,13 +152,14 @@ export class Shard {
   }
 
   /**
-   * The content of a new generation: a fresh document (client id `builderClient`) holding,
-   * for every key, its newest entry across all generations, and nothing of the history
-   * that overwrote older values. Deterministic given the same entries.
+   * Rewrites this shard, on the node that builds generations, as generation `generation`:
+   * a fresh document (its base written by client id `builderClient`) holding, for every
+   * key, its newest entry across all generations, and nothing of the history that
+   * overwrote older values. Everything this node held is in it, so no older generation
+   * needs to stay as an overlay, and no row changes. Returns the new state, whole.
    */
-  buildGeneration(builderClient: number): Uint8Array {
-    const doc = new Y.Doc({ gc: true })
-    doc.clientID = builderClient
+  rewriteAsGeneration(generation: number, builderClient: number): Uint8Array {
+    const doc = this.newDoc(builderClient)
     const map = doc.getMap<unknown>('rows')
     const keys = [...new Set(this.allEntryKeys())].sort()
     doc.transact(() => {
@@ -166,10 +167,17 @@ export class Shard {
         const r = this.raw(k)
         if (r !== undefined) map.set(k, r)
       }
-    })
-    const state = Y.encodeStateAsUpdate(doc)
-    doc.destroy()
-    return state
+    }, 'load')
+    // From here on this node writes into the new generation under its own client id.
+    doc.clientID = this.clientID
+    for (const p of this.prevs) p.doc.destroy()
+    this.prevs.length = 0
+    this.doc.destroy()
+    this.doc = doc
+    this.map = map
+    this.generation = generation
+    this.digestCache = null
+    return Y.encodeStateAsUpdate(doc)
   }
 
   /**
