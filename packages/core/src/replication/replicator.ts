@@ -231,6 +231,12 @@ export class Replicator {
   /** Sends a digest to one random known peer (and runs generation housekeeping first). */
   antiEntropyRound(): void {
     this.replica.compactionRound()
+    // A connected peer that never answered HELLO (the message was lost): say it again.
+    if (this.transport !== null) {
+      for (const peer of this.transport.peers()) {
+        if (!this.peers.has(peer)) this.send(peer, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region })
+      }
+    }
     const ids = [...this.peers.keys()].sort()
     if (ids.length === 0) return
     const peer = ids[Math.floor(this.replica.random() * ids.length) % ids.length]!
