@@ -388,7 +388,7 @@ export class Simulation {
     const groups = this.groups.length === 0 ? [new Set(this.nodes.keys())] : this.groups
     for (const group of groups) {
       const running = [...group].map((id) => this.nodes.get(id)?.replica).filter((r): r is Replica => r !== null && r !== undefined)
-      const digests = running.map((r) => r.digests())
+      const digests = running.map((r) => r.stateDigests())
       const seen = new Map<string, number>()
       for (const d of digests) for (const [shard, hash] of d) if (!seen.has(shard)) seen.set(shard, hash)
       for (const [shard, hash] of seen) {
