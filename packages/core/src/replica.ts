@@ -852,6 +852,20 @@ export class Replica {
     return this.wall()
   }
 
+  /**
+   * Timestamp of the newest write `writer` made to a row, as this replica holds it (null
+   * if none): lets tests check that no write is lost, whatever the merge policy showed.
+   */
+  entryTimestamp(table: string, key: Value[], writer: string): number | null {
+    const rowKey = encodeRowKey(key)
+    let best: number | null = null
+    for (const s of this.tableShards.get(table) ?? []) {
+      const t = s.entryTimestamp(rowKey, writer)
+      if (t !== null && (best === null || t > best)) best = t
+    }
+    return best
+  }
+
   /** Per-shard digests of the shards this replica holds, as anti-entropy compares them. */
   digests(): Map<string, number> {
     const out = new Map<string, number>()

@@ -139,6 +139,14 @@ export class Shard {
     return best
   }
 
+  /** Timestamp of a writer's newest entry for a row, across generations; null if none. */
+  entryTimestamp(rowKey: string, writer: string): number | null {
+    const r = this.raw(entryKey(rowKey, writer))
+    if (r === undefined) return null
+    const h = entryHlc(r)
+    return h < 0 ? null : h
+  }
+
   /** Every entry key held by any generation. */
   private *allEntryKeys(): Iterable<string> {
     yield* this.map.keys()

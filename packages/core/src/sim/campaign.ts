@@ -67,9 +67,13 @@ export function canonicalRows(rows: Iterable<Row>): string {
   return out.join('\n')
 }
 
-function randomWrite(r: Replica, rng: SeededRandom, step: number): void {
+/** Newest write timestamp per (writer, table, row id), as each write was acknowledged. */
+type WriteLog = Map<string, number>
+
+function randomWrite(r: Replica, rng: SeededRandom, step: number, log: WriteLog): void {
   const table = rng.pick(CAMPAIGN_TABLES)
   const id = rng.int(0, 7)
+  const before = r.clock.peek()
   const value = `${r.nodeId}.${step}`
   r.transact((tx) => {
     const existing = tx.get(table.name, [id])
@@ -105,6 +109,12 @@ function randomWrite(r: Replica, rng: SeededRandom, step: number): void {
     // Multi-table atomicity: sometimes touch a second table in the same transaction.
     if (roll > 0.9) tx.upsert('lww', { id: 100 + id, a: value })
   })
+  // The commit took one timestamp; record it for every row the transaction wrote.
+  const at = r.clock.peek()
+  if (at === before) return
+  const note = (t: string, row: number) => log.set(`${r.nodeId}\u0000${t}\u0000${row}`, at)
+  if (r.entryTimestamp(table.name, [id], r.nodeId) === at) note(table.name, id)
+  if (r.entryTimestamp('lww', [100 + id], r.nodeId) === at) note('lww', 100 + id)
 }
 
 export async function runSeed(seed: number, options: CampaignOptions): Promise<SeedResult> {
@@ -131,6 +141,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   })
   await sim.settle()
 
+  const writes_: WriteLog = new Map()
   let writes = 0
   let crashes = 0
   let partitions = 0
@@ -153,7 +164,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     } else if (roll < 0.2) {
       await sim.advance(rng.int(1, 400))
     } else if (running.length > 0) {
-      randomWrite(sim.replica(rng.pick(running)), rng, step)
+      randomWrite(sim.replica(rng.pick(running)), rng, step, writes_)
       writes++
       if (rng.chance(0.3)) await sim.advance(rng.int(0, 20))
     }
@@ -175,6 +186,21 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
         referenceNode = id
       } else if (dump !== reference) {
         throw new Error(`seed ${seed}: table ${t.name} differs between ${referenceNode} and ${id}\n${reference}\n---\n${dump}`)
+      }
+    }
+  }
+  // No acknowledged write is lost: every replica holding a table holds each writer's
+  // newest entry for each row it wrote, with that write's timestamp or a later one
+  // (whatever the merge policy shows), across every compaction.
+  for (const [k, at] of writes_) {
+    const [writer, table, row] = k.split('\u0000') as [string, string, string]
+    const spec = CAMPAIGN_TABLES.find((t) => t.name === table)!
+    for (const id of ids) {
+      const r = sim.replica(id)
+      if (spec.regions && !spec.regions.includes(r.region)) continue
+      const held = r.entryTimestamp(table, [Number(row)], writer)
+      if (held === null || held < at) {
+        throw new Error(`seed ${seed}: ${id} lost ${writer}'s write to ${table} row ${row} at ${at} (holds ${held})`)
       }
     }
   }
