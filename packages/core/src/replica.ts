@@ -116,6 +116,49 @@ export class Replica {
   /** Generations this replica switched to (built or received). */
   generationsAdopted = 0
   private checkMembership = false
+  /** Per shard: when this replica saw each row deleted (wall ms). */
+  private readonly deletedAt = new Map<string, Map<string, number>>()
+  /** Per shard: when each peer last reported exactly this replica's state (wall ms). */
+  private readonly equalAt = new Map<string, Map<string, number>>()
+
+  /** The replicator saw `peer` report a shard digest equal to ours: it held all we held. */
+  noteEqualState(shardId: string, peer: string): void {
+    let m = this.equalAt.get(shardId)
+    if (m === undefined) {
+      m = new Map()
+      this.equalAt.set(shardId, m)
+    }
+    m.set(peer, this.wall())
+  }
+
+  /**
+   * Deleted rows whose delete is stable: every other live member holding the shard has
+   * since reported holding exactly this replica's state. Then every member holds the
+   * delete, and every write concurrent with it is here too (a member's writes before that
+   * report are in the state it matched; its writes after it have seen the delete). Their
+   * entries can collapse into one marker.
+   */
+  stableDeletes(shard: Shard): Set<string> {
+    const out = new Set<string>()
+    const now = this.wall()
+    let deleted = this.deletedAt.get(shard.id)
+    if (deleted === undefined) {
+      deleted = new Map()
+      this.deletedAt.set(shard.id, deleted)
+    }
+    const others = this.members().filter((m) => !m.departed && m.nodeId !== this.nodeId && this.holds(m.region, shard.id))
+    const equal = this.equalAt.get(shard.id)
+    for (const row of shard.deletedRowKeys()) {
+      const at = deleted.get(row)
+      if (at === undefined) {
+        // deleted before this replica started: count from now
+        deleted.set(row, now)
+        continue
+      }
+      if (others.every((m) => (equal?.get(m.nodeId) ?? -1) > at)) out.add(row)
+    }
+    return out
+  }
 
   private constructor(options: ReplicaOptions) {
     if (typeof options.nodeId !== 'string' || options.nodeId.length === 0 || RESERVED_NAME_CHARS.test(options.nodeId)) {
@@ -199,12 +242,19 @@ export class Replica {
         if (shard.prevs.length > 0) continue
       }
       if (!this.holds(this.region, shard.id) || shard.hasText) continue
-      const garbage = shard.garbage()
+      if (this.builderOf(shard.id) !== this.nodeId) continue
       const minGarbage = this.options.compaction?.minGarbage ?? 1000
       const ratio = this.options.compaction?.ratio ?? 1
-      if (garbage < Math.max(minGarbage, shard.map.size * ratio)) continue
-      if (this.builderOf(shard.id) !== this.nodeId) continue
-      this.compactShard(shard)
+      const threshold = Math.max(minGarbage, shard.map.size * ratio)
+      let garbage = shard.garbage()
+      let stable: Set<string> | undefined
+      if (garbage < threshold) {
+        // Deleted rows cost their entries until collapsed: count them as garbage too.
+        stable = this.stableDeletes(shard)
+        garbage += stable.size
+        if (garbage < threshold) continue
+      }
+      this.compactShard(shard, stable ?? this.stableDeletes(shard))
     }
   }
 
@@ -225,11 +275,11 @@ export class Replica {
   }
 
   /** Rewrites a shard as a new generation of its live entries and tells the peers holding it. */
-  compactShard(shard: Shard): void {
+  compactShard(shard: Shard, stableDeleted: ReadonlySet<string> = this.stableDeletes(shard)): void {
     const counter = Math.floor(shard.generation / GENERATION_BUILDERS) + 1
     const generation = counter * GENERATION_BUILDERS + (nodeNumberOf(this.nodeId) % GENERATION_BUILDERS)
     const builderClient = 1 + (fnv1aString(`${shard.id}\u0000${generation}`) % 0xfffffffe)
-    const state = shard.rewriteAsGeneration(generation, builderClient)
+    const state = shard.rewriteAsGeneration(generation, builderClient, stableDeleted)
     this.generationsAdopted++
     this.recordCounts.set(shard.id, 1)
     this.unpersisted = this.unpersisted.filter((u) => u.shard !== shard.id)
@@ -400,7 +450,18 @@ export class Replica {
       return
     }
     if (shard.table === null) return
-    for (const c of changes) this.pendingRowChanges.push(c)
+    const now = this.wall()
+    let deleted = this.deletedAt.get(shard.id)
+    for (const c of changes) {
+      this.pendingRowChanges.push(c)
+      if (c.after === null) {
+        if (deleted === undefined) {
+          deleted = new Map()
+          this.deletedAt.set(shard.id, deleted)
+        }
+        deleted.set(c.key, now)
+      } else deleted?.delete(c.key)
+    }
   }
 
   // ---- catalog --------------------------------------------------------------

@@ -508,7 +508,10 @@ export class Replicator {
         this.sendGeneration(from, shard)
         continue
       }
-      if (shard !== undefined && d.generation === shard.generation && shard.digest() === d.hash) continue
+      if (shard !== undefined && d.generation === shard.generation && shard.digest() === d.hash) {
+        this.replica.noteEqualState(d.shard, from)
+        continue
+      }
       // Asking with our (older) generation makes the peer answer with its generation whole.
       requests.push({ shard: d.shard, generation: shard?.generation ?? 0, stateVector: shard ? Y.encodeStateVector(shard.doc) : EMPTY_STATE_VECTOR })
     }

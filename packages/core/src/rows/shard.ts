@@ -141,10 +141,19 @@ export class Shard {
 
   /** Timestamp of a writer's newest entry for a row, across generations; null if none. */
   entryTimestamp(rowKey: string, writer: string): number | null {
-    const r = this.raw(entryKey(rowKey, writer))
+    // A row collapsed into a delete marker answers with the marker's timestamp, the
+    // newest of the entries it replaced.
+    const r = this.raw(entryKey(rowKey, writer)) ?? this.raw(entryKey(rowKey, ''))
     if (r === undefined) return null
     const h = entryHlc(r)
     return h < 0 ? null : h
+  }
+
+  /** Rows collapsed into a delete marker in the current generation. */
+  markerCount(): number {
+    let n = 0
+    for (const k of this.map.keys()) if (k.endsWith(WRITER_SEP)) n++
+    return n
   }
 
   /** Every entry key held by any generation. */
@@ -166,16 +175,29 @@ export class Shard {
    * overwrote older values. Everything this node held is in it, so no older generation
    * needs to stay as an overlay, and no row changes. Returns the new state, whole.
    */
-  rewriteAsGeneration(generation: number, builderClient: number): Uint8Array {
+  rewriteAsGeneration(generation: number, builderClient: number, stableDeleted: ReadonlySet<string> = new Set()): Uint8Array {
     const doc = this.newDoc(builderClient)
     const map = doc.getMap<unknown>('rows')
     const keys = [...new Set(this.allEntryKeys())].sort()
+    // A deleted row whose delete is stable (see Replica.stableDeletes) keeps one marker
+    // entry, under the empty writer, instead of one entry per writer.
+    const markers = new Map<string, { cl: number; hlc: number }>()
     doc.transact(() => {
       for (const k of keys) {
         const r = this.raw(k)
-        if (r !== undefined) map.set(k, r)
+        if (r === undefined) continue
+        const split = splitEntryKey(k)
+        if (split === null) continue
+        if (stableDeleted.has(split[0])) {
+          const m = markers.get(split[0]) ?? { cl: 0, hlc: 0 }
+          markers.set(split[0], { cl: Math.max(m.cl, entryCl(r)), hlc: Math.max(m.hlc, entryHlc(r)) })
+          continue
+        }
+        map.set(k, r)
       }
+      for (const [rowKey, m] of markers) map.set(entryKey(rowKey, ''), encodeEntry({ cl: m.cl, hlc: m.hlc, cols: new Map() }))
     }, 'load')
+    if (markers.size > 0) this.writers.add('')
     // From here on this node writes into the new generation under its own client id.
     doc.clientID = this.clientID
     for (const p of this.prevs) p.doc.destroy()
@@ -206,7 +228,12 @@ export class Shard {
       const r = this.raw(k)
       if (r === undefined) continue
       const there = nextMap.get(k)
-      if (there === undefined || entryHlc(there) < entryHlc(r)) mine.push([k, r])
+      if (there !== undefined && entryHlc(there) >= entryHlc(r)) continue
+      // The row was deleted and collapsed into a marker: an entry written before that
+      // delete (its causal length no greater) stays deleted, as the delete rule says.
+      const marker = nextMap.get(k.slice(0, k.length - writer.length))
+      if (marker !== undefined && entryCl(r) <= entryCl(marker)) continue
+      mine.push([k, r])
     }
     this.prevs.push({ generation: this.generation, doc: this.doc, map: this.map })
     this.doc = next
@@ -239,6 +266,8 @@ export class Shard {
         let covered = false
         const cur = this.map.get(k)
         if (cur !== undefined && entryHlc(cur) >= h) covered = true
+        const marker = this.map.get(entryKey(split[0], ''))
+        if (!covered && marker !== undefined && entryCl(marker) >= entryCl(r)) covered = true
         for (let i = 1; !covered && i < this.prevs.length; i++) {
           const o = this.prevs[i]!.map.get(k)
           if (o !== undefined && entryHlc(o) >= h) covered = true
@@ -483,6 +512,16 @@ export class Shard {
       changes.push({ table, key, before, after, origin })
     }
     return changes
+  }
+
+  /** Rows resolved as deleted that still hold writers' entries (not yet collapsed to a marker). */
+  deletedRowKeys(): string[] {
+    const out = new Set<string>()
+    for (const k of this.allEntryKeys()) {
+      const split = splitEntryKey(k)
+      if (split !== null && split[1] !== '' && !this.rows.has(split[0])) out.add(split[0])
+    }
+    return [...out]
   }
 
   /** Entries of one row by writer, only those carrying the row's causal length. */

@@ -33,6 +33,8 @@ export interface SeedResult {
   fingerprint: string
   /** Generation switches summed over all replicas (compaction at work). */
   generations: number
+  /** Deleted rows collapsed into markers on the first node (stable deletes at work). */
+  markers: number
 }
 
 const REGIONS = ['us-west', 'eu-central', 'ap-southeast']
@@ -133,7 +135,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
       id,
       region: REGIONS[i % REGIONS.length]!,
       clockSkewMs: rng.int(-40, 40),
-      options: { resolvers: { max: maxResolver }, compaction: options.compaction ?? { minGarbage: 8, ratio: 0.1, departAfterMs: 3_600_000 } },
+      options: { resolvers: { max: maxResolver }, compaction: options.compaction ?? { minGarbage: 2, ratio: 0.05, departAfterMs: 3_600_000 } },
     })
   }
   sim.replica(ids[0]!).transact((tx) => {
@@ -171,6 +173,9 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   }
   for (const id of ids) if (!sim.isRunning(id)) await sim.restart(id)
   sim.heal()
+  await sim.settle(600_000)
+  // A quiet spell: deletes become stable and collapse, overlays drain; then settle again.
+  await sim.advance(30_000)
   await sim.settle(600_000)
 
   // Every replica of the same data materializes the same rows.
@@ -215,8 +220,11 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   const first = sim.replica(ids[0]!)
   let generations = 0
   for (const id of ids) generations += sim.replica(id).generationsAdopted
+  let markers = 0
+  for (const s of first.shards.values()) markers += s.markerCount()
   return {
     generations,
+    markers,
     seed,
     trace: sim.trace(),
     events: sim.counters.events,
