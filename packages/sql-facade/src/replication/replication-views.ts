@@ -190,12 +190,15 @@ export function replicationView(replica: Replica, name: string, ctx: ExecCtx): R
         const activePassive = ctx.settings.show('high_availability_mode') === 'active_passive'
         const multiMaster = ctx.settings.show('multi_master_enabled') === 'on'
         const subs = subscriptions(replica)
+        // Members the cluster declared departed (silent past the compaction horizon).
+        const departed = new Set(replica.members().filter((m) => m.departed).map((m) => m.nodeId))
         return nodeRecords(replica).map((n, i) => {
           const self = n.nodeId === replica.nodeId
           const p = st.get(n.nodeId)
           const up = self || p?.connected === true
           const type = activePassive ? (i > 0 ? 'standby' : 'primary') : isSubscribedOneWay(subs, n.nodeId) ? 'standby' : multiMaster ? 'master' : 'primary'
-          return [n.nodeId, nodeName(replica, ctx, n.nodeId), type, n.region, up ? 'online' : 'unreachable', (n.addresses ?? []).join(','), self ? ctx.nowMicros : micros(p?.lastSeen ?? null)]
+          const status = departed.has(n.nodeId) && !up ? 'departed' : up ? 'online' : 'unreachable'
+          return [n.nodeId, nodeName(replica, ctx, n.nodeId), type, n.region, status, (n.addresses ?? []).join(','), self ? ctx.nowMicros : micros(p?.lastSeen ?? null)]
         })
       })
   }
