@@ -5,33 +5,11 @@
  * rewritten. `node --expose-gc --import tsx test/bench/compaction-bench.ts`.
  */
 import * as Y from 'yjs'
-import { Replica, type TableSpec } from '@concord/core'
-import { median, printTable } from './harness.js'
+import { Replica } from '@concord/core'
+import { ITEMS, heapAfterGc, median, printTable } from './harness.js'
 
 const ROWS = 1000
-const table: TableSpec = {
-  name: 'items',
-  columns: [
-    { name: 'id', type: 'int' },
-    { name: 'name', type: 'text' },
-    { name: 'price', type: 'numeric' },
-    { name: 'qty', type: 'int' },
-  ],
-  primaryKey: ['id'],
-}
-
-function gc(): void {
-  const g = (globalThis as { gc?: () => void }).gc
-  if (g) {
-    g()
-    g()
-  }
-}
-
-function heap(): number {
-  gc()
-  return process.memoryUsage().heapUsed
-}
+const table = ITEMS
 
 function shardOf(r: Replica) {
   return [...r.shards.values()].find((s) => s.id.endsWith(':items'))!
@@ -39,7 +17,7 @@ function shardOf(r: Replica) {
 
 async function growth(updates: number): Promise<string[]> {
   // raw Yjs: one key per row, the row's values as an array, overwritten in place
-  const h0 = heap()
+  const h0 = heapAfterGc()
   const doc = new Y.Doc()
   const map = doc.getMap<unknown[]>('rows')
   doc.transact(() => {
@@ -51,10 +29,10 @@ async function growth(updates: number): Promise<string[]> {
     })
   }
   const rawEncoded = Y.encodeStateAsUpdate(doc).length / ROWS
-  const rawHeap = (heap() - h0) / ROWS
+  const rawHeap = (heapAfterGc() - h0) / ROWS
   doc.destroy()
 
-  const h1 = heap()
+  const h1 = heapAfterGc()
   const r = await Replica.open({ nodeId: 'bench', antiEntropyIntervalMs: 0 })
   r.transact((tx) => tx.createTable(table))
   r.transact((tx) => {
@@ -70,7 +48,7 @@ async function growth(updates: number): Promise<string[]> {
   r.compactionRound()
   await r.durable()
   const conEncoded = Y.encodeStateAsUpdate(shardOf(r).doc).length / ROWS
-  const conHeap = (heap() - h1) / ROWS
+  const conHeap = (heapAfterGc() - h1) / ROWS
   const gen = shardOf(r).generation > 0 ? 'yes' : 'no'
   await r.close()
   return [String(updates), rawEncoded.toFixed(0), conEncoded.toFixed(0), rawHeap.toFixed(0), conHeap.toFixed(0), gen]

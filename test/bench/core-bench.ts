@@ -8,31 +8,14 @@
  * key per row, the row's values as an array, 1,000 rows per Yjs transaction.
  */
 import * as Y from 'yjs'
-import { Replica, Simulation, type TableSpec } from '@concord/core'
-import { median, printTable, ratio } from './harness.js'
+import { Replica, Simulation } from '@concord/core'
+import { ITEMS, gc, heapAfterGc, median, printTable, ratio } from './harness.js'
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000)
 const BATCH = 1000
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5)
 
-const table: TableSpec = {
-  name: 'items',
-  columns: [
-    { name: 'id', type: 'int' },
-    { name: 'name', type: 'text' },
-    { name: 'price', type: 'numeric' },
-    { name: 'qty', type: 'int' },
-  ],
-  primaryKey: ['id'],
-}
-
-function gc(): void {
-  const g = (globalThis as { gc?: () => void }).gc
-  if (g) {
-    g()
-    g()
-  }
-}
+const table = ITEMS
 
 /** Raw Yjs; with `persist`, it also keeps each transaction's encoded update, as any persisted Yjs app must. */
 function rawInsert(n: number, persist = false): { doc: Y.Doc; ms: number } {
@@ -87,11 +70,6 @@ async function concordUpdate(replica: Replica, n: number): Promise<number> {
   }
   await replica.durable()
   return performance.now() - t0
-}
-
-function heapAfterGc(): number {
-  gc()
-  return process.memoryUsage().heapUsed
 }
 
 async function main(): Promise<void> {

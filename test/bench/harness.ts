@@ -1,4 +1,32 @@
-/** Small helpers shared by the benchmark scripts: medians, ratios, aligned tables. */
+/** Small helpers shared by the benchmark scripts: medians, ratios, aligned tables, the common table. */
+import type { TableSpec } from '@concord/core'
+
+/** The three-column table (plus an integer key) the engine benchmarks write. */
+export const ITEMS: TableSpec = {
+  name: 'items',
+  columns: [
+    { name: 'id', type: 'int' },
+    { name: 'name', type: 'text' },
+    { name: 'price', type: 'numeric' },
+    { name: 'qty', type: 'int' },
+  ],
+  primaryKey: ['id'],
+}
+
+/** Full garbage collection when node runs with --expose-gc (twice: weak refs, then what they held). */
+export function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc
+  if (g) {
+    g()
+    g()
+  }
+}
+
+/** Heap in use after a full collection. */
+export function heapAfterGc(): number {
+  gc()
+  return process.memoryUsage().heapUsed
+}
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   const m = s.length >> 1
