@@ -1,9 +1,9 @@
 /**
  * The core `Transport` of a browser replica: libp2p 3 over WebSockets to node peers,
  * Noise, Yamux, identify, ping and gossipsub, speaking exactly what node-server's
- * Libp2pTransport speaks (wire.ts): the '/concord/sync/1.0.0' protocol with a HELLO
- * naming our replica node id, DATA and PEERS frames, and gossip in an envelope naming
- * its origin.
+ * Libp2pTransport speaks, with the same code (wire.ts: the '/concord/sync/1.0.0'
+ * sessions with HELLO, DATA and PEERS frames, and gossip in an envelope naming its
+ * origin).
  *
  * A page cannot listen, so every connection is one we dial: the `join` targets, plus the
  * WebSocket addresses node peers tell us about in PEERS frames (kept as targets too, so
@@ -22,11 +22,10 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { gossipsub, StrictNoSign, StrictSign, type GossipSub } from '@libp2p/gossipsub'
-import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 import type { Scheduler, Transport, TransportHandler } from '@concord/core'
-import { backoffDelay, decodeGossipEnvelope, decodeLengthPrefix, decodeSyncFrame, encodeGossipEnvelope, encodeSyncFrame, MAX_PREFIX_BYTES, SYNC_PROTOCOL, type SyncFrame } from './wire.js'
+import { backoffDelay, decodeGossipEnvelope, encodeGossipEnvelope, encodeSyncFrame, SYNC_PROTOCOL, SyncSessions } from './wire.js'
 import { denyDial, exchangeCandidates, peerIdOf } from './dial-policy.js'
 
 export interface BrowserTransportOptions {
@@ -66,20 +65,6 @@ export interface TargetInfo {
 /** Raw traffic, for observers (the connection monitor). Called after the replica handled it. */
 export type TrafficTap = (from: string, data: Uint8Array) => void
 
-interface PeerSession {
-  readonly peerId: string
-  nodeId?: string
-  addr?: string
-  out?: LengthPrefixedStream<Stream>
-  outStream?: Stream
-  inStream?: Stream
-  queue: Uint8Array[]
-  queuedBytes: number
-  writing: boolean
-  up: boolean
-  closed: boolean
-}
-
 interface JoinTarget {
   readonly addr: Multiaddr
   readonly text: string
@@ -90,7 +75,6 @@ interface JoinTarget {
 }
 
 const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
-const MAX_FRAMES_PER_WRITE = 256
 /** Targets learned from peer exchange, at most (plus the join list). */
 const MAX_LEARNED_TARGETS = 16
 
@@ -104,8 +88,7 @@ const realScheduler: Scheduler = {
 export class BrowserTransport implements Transport {
   private node?: Libp2p<{ pubsub: GossipSub }>
   private handler?: TransportHandler
-  private readonly sessions = new Map<string, PeerSession>()
-  private readonly peerOfNode = new Map<string, string>()
+  private readonly sync: SyncSessions
   private readonly targets: JoinTarget[] = []
   private readonly topics = new Set<string>()
   private readonly listeners = new Set<() => void>()
@@ -122,6 +105,20 @@ export class BrowserTransport implements Transport {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
     this.scheduler = options.scheduler ?? realScheduler
+    this.sync = new SyncSessions(
+      { nodeId: options.nodeId, maxMessageBytes: this.maxMessageBytes, maxQueuedBytes: 2 * this.maxMessageBytes, handshakeTimeoutMs: this.handshakeTimeoutMs },
+      {
+        // A page listens on nothing, so it advertises no addresses.
+        helloAddrs: () => [],
+        accepting: () => !this.stopped && this.online,
+        learned: (addrs) => this.learn(addrs),
+        up: (session) => this.handler?.onPeerUp(session.nodeId!),
+        down: (session) => this.handler?.onPeerDown(session.nodeId!),
+        message: (from, data) => this.deliver(from, data),
+        changed: () => this.emit(),
+        log: (level, message) => this.log(level, message),
+      },
+    )
     this.online = options.offline !== true
     for (const addr of options.join) this.addTarget(addr)
   }
@@ -149,7 +146,8 @@ export class BrowserTransport implements Transport {
       },
     })
     this.node = node
-    await node.handle(SYNC_PROTOCOL, (stream, connection) => this.onInboundStream(stream, connection), { maxInboundStreams: 4, maxOutboundStreams: 4 })
+    this.sync.attach(node)
+    await node.handle(SYNC_PROTOCOL, (stream, connection) => this.sync.inbound(stream, connection), { maxInboundStreams: 4, maxOutboundStreams: 4 })
     node.addEventListener('peer:connect', (e) => this.onConnect(e.detail))
     node.addEventListener('peer:disconnect', (e) => this.onDisconnect(e.detail))
     node.services.pubsub.addEventListener('message', (e) => {
@@ -172,10 +170,7 @@ export class BrowserTransport implements Transport {
   // ---- core Transport ----------------------------------------------------------------
 
   send(peer: string, data: Uint8Array): void {
-    const peerId = this.peerOfNode.get(peer)
-    const session = peerId === undefined ? undefined : this.sessions.get(peerId)
-    if (!session?.up || !session.out || data.length > this.maxMessageBytes) return
-    this.enqueue(session, encodeSyncFrame({ type: 'data', data }))
+    this.sync.send(peer, data)
   }
 
   publish(topic: string, data: Uint8Array): void {
@@ -197,16 +192,14 @@ export class BrowserTransport implements Transport {
   }
 
   peers(): string[] {
-    const out: string[] = []
-    for (const s of this.sessions.values()) if (s.up && s.nodeId) out.push(s.nodeId)
-    return out
+    return this.sync.upNodeIds()
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
     for (const t of this.targets) t.cancelTimer?.()
-    for (const s of [...this.sessions.values()]) this.closeSession(s, 'stopping', false)
+    this.sync.stop()
     await this.node?.stop()
     this.emit()
   }
@@ -216,7 +209,7 @@ export class BrowserTransport implements Transport {
   /** Connected node peers. */
   peerInfos(): PeerInfo[] {
     const out: PeerInfo[] = []
-    for (const s of this.sessions.values()) if (s.up && s.nodeId) out.push({ nodeId: s.nodeId, peerId: s.peerId, addr: s.addr ?? '' })
+    for (const s of this.sync.all()) if (s.up && s.nodeId) out.push({ nodeId: s.nodeId, peerId: s.peerId, addr: s.remoteAddr ?? '' })
     return out.sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1))
   }
 
@@ -239,7 +232,7 @@ export class BrowserTransport implements Transport {
         t.state = 'idle'
         t.attempt = 0
       }
-      for (const s of [...this.sessions.values()]) this.closeSession(s, 'offline', true)
+      for (const s of [...this.sync.all()]) this.sync.close(s, 'offline', true)
       await Promise.all((this.node?.getConnections() ?? []).map((c) => c.close().catch(() => c.abort(new Error('offline')))))
     } else {
       for (const t of this.targets) void this.dialTarget(t)
@@ -261,136 +254,18 @@ export class BrowserTransport implements Transport {
   // ---- sessions (same protocol as node-server's Libp2pTransport) ---------------------
 
   private isUp(peerId: string): boolean {
-    return this.sessions.get(peerId)?.up === true
+    return this.sync.ofPeer(peerId)?.up === true
   }
 
   private onConnect(peerId: PeerId): void {
     if (this.stopped) return
-    const session = this.session(peerId.toString())
-    if (!session.out && !session.outStream) void this.openOutbound(session)
+    this.sync.connected(peerId.toString())
   }
 
   private onDisconnect(peerId: PeerId): void {
     const id = peerId.toString()
-    const session = this.sessions.get(id)
-    if (session) this.closeSession(session, 'disconnected', false)
+    this.sync.disconnected(id)
     for (const t of this.targets) if (t.peerId === id && t.state === 'idle') this.scheduleRedial(t)
-    this.emit()
-  }
-
-  private session(peerId: string): PeerSession {
-    let s = this.sessions.get(peerId)
-    if (!s) {
-      s = { peerId, queue: [], queuedBytes: 0, writing: false, up: false, closed: false }
-      this.sessions.set(peerId, s)
-    }
-    return s
-  }
-
-  private async openOutbound(session: PeerSession): Promise<void> {
-    const node = this.node
-    if (!node) return
-    try {
-      const conn = node.getConnections().find((c) => c.remotePeer.toString() === session.peerId)
-      if (!conn) return
-      session.addr = conn.remoteAddr.toString()
-      const stream = await node.dialProtocol(conn.remotePeer, SYNC_PROTOCOL, { signal: AbortSignal.timeout(this.handshakeTimeoutMs) })
-      if (session.closed || this.stopped) {
-        stream.abort(new Error('session closed'))
-        return
-      }
-      session.outStream = stream
-      const out = lpStream(stream, this.lpOptions())
-      // A page listens on nothing, so it advertises no addresses.
-      await out.write(encodeSyncFrame({ type: 'hello', nodeId: this.options.nodeId, addrs: [] }), { signal: AbortSignal.timeout(this.handshakeTimeoutMs) })
-      session.out = out
-      this.maybeUp(session)
-    } catch (err) {
-      if (this.stopped || session.closed) return
-      this.log('warn', `sync stream to ${session.peerId} failed: ${String(err)}`)
-      this.closeSession(session, 'sync stream failed', true)
-    }
-  }
-
-  private async onInboundStream(stream: Stream, connection: Connection): Promise<void> {
-    if (this.stopped || !this.online) {
-      stream.abort(new Error('not accepting'))
-      return
-    }
-    const session = this.session(connection.remotePeer.toString())
-    if (session.inStream) session.inStream.abort(new Error('replaced by a newer sync stream'))
-    session.inStream = stream
-    const input = lpStream(stream, this.lpOptions())
-    try {
-      const first = decodeSyncFrame((await input.read({ signal: AbortSignal.timeout(this.handshakeTimeoutMs) })).subarray())
-      if (first.type !== 'hello') throw new Error(`expected HELLO, got ${first.type.toUpperCase()}`)
-      this.onHello(session, first)
-      // Bounded by the stream: one frame per iteration; the loop ends when the stream does.
-      for (;;) {
-        if (session.closed || this.stopped) return
-        this.onFrame(session, decodeSyncFrame((await input.read()).subarray()))
-      }
-    } catch (err) {
-      if (this.stopped || session.closed || session.inStream !== stream) return
-      const name = err instanceof Error ? err.name : ''
-      const quiet = name === 'UnexpectedEOFError' || name === 'StreamResetError' || name === 'StreamClosedError'
-      if (!quiet) this.log('warn', `dropping peer ${session.nodeId ?? session.peerId}: ${String(err)}`)
-      this.closeSession(session, quiet ? 'sync stream closed' : 'bad frame', true)
-    }
-  }
-
-  private onHello(session: PeerSession, hello: Extract<SyncFrame, { type: 'hello' }>): void {
-    if (hello.nodeId === this.options.nodeId) throw new Error('peer claims our own node id')
-    const previous = this.peerOfNode.get(hello.nodeId)
-    if (previous !== undefined && previous !== session.peerId) {
-      const old = this.sessions.get(previous)
-      if (old) this.closeSession(old, 'replaced by a newer connection', true)
-    }
-    session.nodeId = hello.nodeId
-    this.peerOfNode.set(hello.nodeId, session.peerId)
-    this.learn(hello.addrs)
-    this.maybeUp(session)
-  }
-
-  private onFrame(session: PeerSession, frame: SyncFrame): void {
-    switch (frame.type) {
-      case 'data':
-        this.deliver(session.nodeId!, frame.data)
-        return
-      case 'peers':
-        this.learn(frame.addrs)
-        return
-      case 'hello':
-        throw new Error('second HELLO on a sync stream')
-    }
-  }
-
-  private maybeUp(session: PeerSession): void {
-    if (session.up || session.closed || !session.nodeId || !session.out) return
-    session.up = true
-    this.log('info', `peer ${session.nodeId} up (${session.addr ?? session.peerId})`)
-    this.handler?.onPeerUp(session.nodeId)
-    this.emit()
-  }
-
-  private closeSession(session: PeerSession, reason: string, hangUp: boolean): void {
-    if (session.closed) return
-    session.closed = true
-    this.sessions.delete(session.peerId)
-    if (session.nodeId && this.peerOfNode.get(session.nodeId) === session.peerId) this.peerOfNode.delete(session.nodeId)
-    session.queue.length = 0
-    session.queuedBytes = 0
-    session.outStream?.abort(new Error(reason))
-    session.inStream?.abort(new Error(reason))
-    const wasUp = session.up
-    session.up = false
-    if (wasUp && session.nodeId && !this.stopped) {
-      this.log('info', `peer ${session.nodeId} down (${reason})`)
-      this.handler?.onPeerDown(session.nodeId)
-    }
-    if (hangUp && this.node && !this.stopped) {
-      for (const c of this.node.getConnections()) if (c.remotePeer.toString() === session.peerId) c.abort(new Error(reason))
-    }
     this.emit()
   }
 
@@ -404,34 +279,6 @@ export class BrowserTransport implements Transport {
       this.tap?.(from, data)
     } catch {
       // An observer must not break replication.
-    }
-  }
-
-  private enqueue(session: PeerSession, frame: Uint8Array): void {
-    if (session.queuedBytes + frame.length > 2 * this.maxMessageBytes) return
-    session.queue.push(frame)
-    session.queuedBytes += frame.length
-    if (!session.writing) void this.pump(session)
-  }
-
-  private async pump(session: PeerSession): Promise<void> {
-    const out = session.out
-    if (!out) return
-    session.writing = true
-    try {
-      // Bounded: each iteration removes at least one frame; enqueue refuses past the byte cap.
-      while (session.queue.length > 0 && !session.closed) {
-        const batch = session.queue.splice(0, MAX_FRAMES_PER_WRITE)
-        for (const f of batch) session.queuedBytes -= f.length
-        await out.writeV(batch)
-      }
-    } catch (err) {
-      if (!session.closed && !this.stopped) {
-        this.log('warn', `write to ${session.nodeId ?? session.peerId} failed: ${String(err)}`)
-        this.closeSession(session, 'write failed', true)
-      }
-    } finally {
-      session.writing = false
     }
   }
 
@@ -511,7 +358,4 @@ export class BrowserTransport implements Transport {
     this.options.log?.(level, message)
   }
 
-  private lpOptions(): { maxDataLength: number; maxLengthLength: number; maxBufferSize: number; lengthDecoder: typeof decodeLengthPrefix } {
-    return { maxDataLength: this.maxMessageBytes + 16, maxLengthLength: MAX_PREFIX_BYTES, maxBufferSize: this.maxMessageBytes + 1024, lengthDecoder: decodeLengthPrefix }
-  }
 }

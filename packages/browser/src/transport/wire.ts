@@ -16,4 +16,6 @@ export {
   MAX_PREFIX_BYTES,
   backoffDelay,
   type BackoffOptions,
+  SyncSessions,
+  type SyncSession,
 } from '@concord/node-server/wire'

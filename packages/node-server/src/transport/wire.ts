@@ -9,3 +9,4 @@ export { SYNC_PROTOCOL, MAX_ADDRS, encodeSyncFrame, decodeSyncFrame, SyncFrameEr
 export { encodeGossipEnvelope, decodeGossipEnvelope, GossipEnvelopeError } from './gossip-envelope.js'
 export { decodeLengthPrefix, MAX_PREFIX_BYTES } from './length-prefix.js'
 export { backoffDelay, type BackoffOptions } from './backoff.js'
+export { SyncSessions, type SyncSession, type SyncSessionHooks, type SyncNode, type SyncCounters } from './sync-sessions.js'
