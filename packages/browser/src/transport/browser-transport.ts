@@ -25,7 +25,7 @@ import { gossipsub, StrictNoSign, StrictSign, type GossipSub } from '@libp2p/gos
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '@libp2p/interface'
 import type { Scheduler, Transport, TransportHandler } from '@concord/core'
-import { backoffDelay, decodeGossipEnvelope, encodeGossipEnvelope, encodeSyncFrame, SYNC_PROTOCOL, SyncSessions } from './wire.js'
+import { backoffDelay, encodeSyncFrame, GossipTopics, SYNC_PROTOCOL, SyncSessions } from './wire.js'
 import { denyDial, exchangeCandidates, peerIdOf } from './dial-policy.js'
 
 export interface BrowserTransportOptions {
@@ -90,7 +90,7 @@ export class BrowserTransport implements Transport {
   private handler?: TransportHandler
   private readonly sync: SyncSessions
   private readonly targets: JoinTarget[] = []
-  private readonly topics = new Set<string>()
+  private readonly gossip: GossipTopics
   private readonly listeners = new Set<() => void>()
   private tap?: TrafficTap
   private online: boolean
@@ -105,6 +105,10 @@ export class BrowserTransport implements Transport {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
     this.scheduler = options.scheduler ?? realScheduler
+    this.gossip = new GossipTopics(
+      { nodeId: options.nodeId, maxMessageBytes: this.maxMessageBytes },
+      { message: (from, data) => this.deliver(from, data), log: (level, message) => this.log(level, message) },
+    )
     this.sync = new SyncSessions(
       { nodeId: options.nodeId, maxMessageBytes: this.maxMessageBytes, maxQueuedBytes: 2 * this.maxMessageBytes, handshakeTimeoutMs: this.handshakeTimeoutMs },
       {
@@ -150,20 +154,7 @@ export class BrowserTransport implements Transport {
     await node.handle(SYNC_PROTOCOL, (stream, connection) => this.sync.inbound(stream, connection), { maxInboundStreams: 4, maxOutboundStreams: 4 })
     node.addEventListener('peer:connect', (e) => this.onConnect(e.detail))
     node.addEventListener('peer:disconnect', (e) => this.onDisconnect(e.detail))
-    node.services.pubsub.addEventListener('message', (e) => {
-      const msg = e.detail
-      if (!this.topics.has(msg.topic)) return
-      let envelope: { origin: string; data: Uint8Array }
-      try {
-        envelope = decodeGossipEnvelope(msg.data)
-      } catch (err) {
-        this.log('warn', `dropped gossip on ${msg.topic}: ${String(err)}`)
-        return
-      }
-      if (envelope.origin === this.options.nodeId) return
-      this.deliver(envelope.origin, envelope.data)
-    })
-    for (const topic of this.topics) node.services.pubsub.subscribe(topic)
+    this.gossip.attach(node.services.pubsub)
     if (this.online) for (const t of this.targets) void this.dialTarget(t)
   }
 
@@ -174,21 +165,15 @@ export class BrowserTransport implements Transport {
   }
 
   publish(topic: string, data: Uint8Array): void {
-    const node = this.node
-    if (!node || this.stopped || !this.online || data.length > this.maxMessageBytes) return
-    node.services.pubsub.publish(topic, encodeGossipEnvelope(this.options.nodeId, data)).catch((err: unknown) => {
-      this.log('warn', `gossip publish on ${topic} failed: ${String(err)}`)
-    })
+    if (!this.stopped && this.online) this.gossip.publish(topic, data)
   }
 
   subscribe(topic: string): void {
-    this.topics.add(topic)
-    this.node?.services.pubsub.subscribe(topic)
+    this.gossip.subscribe(topic)
   }
 
   unsubscribe(topic: string): void {
-    this.topics.delete(topic)
-    this.node?.services.pubsub.unsubscribe(topic)
+    this.gossip.unsubscribe(topic)
   }
 
   peers(): string[] {

@@ -18,4 +18,5 @@ export {
   type BackoffOptions,
   SyncSessions,
   type SyncSession,
+  GossipTopics,
 } from '@concord/node-server/wire'

@@ -29,7 +29,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Scheduler, Transport, TransportHandler } from '@concord/core'
 import { backoffDelay } from './backoff.js'
-import { decodeGossipEnvelope, encodeGossipEnvelope } from './gossip-envelope.js'
+import { GossipTopics } from './gossip-topics.js'
 import { encodeSyncFrame, SYNC_PROTOCOL } from './sync-frame.js'
 import { SyncSessions } from './sync-sessions.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
@@ -95,15 +95,13 @@ export class Libp2pTransport implements Transport {
   private readonly sync: SyncSessions
   private readonly targets: JoinTarget[] = []
   private readonly exchangeDials = new Set<string>()
-  private readonly topics = new Set<string>()
   private stopped = false
   private readonly maxMessageBytes: number
   private readonly maxQueuedBytes: number
   private readonly handshakeTimeoutMs: number
   private readonly scheduler: Scheduler
   private readonly log: Logger
-  /** Gossip-side counters; the sync protocol's are the sessions'. */
-  private readonly gossipCounters = { gossipPublished: 0, gossipReceived: 0, gossipDropped: 0, gossipRejected: 0 }
+  private readonly gossip: GossipTopics
 
   constructor(private readonly options: Libp2pTransportOptions) {
     encodeSyncFrame({ type: 'hello', nodeId: options.nodeId, addrs: [] }) // validates the node id
@@ -112,6 +110,10 @@ export class Libp2pTransport implements Transport {
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
     this.scheduler = options.scheduler ?? realScheduler
     this.log = options.logger ?? silentLogger
+    this.gossip = new GossipTopics(
+      { nodeId: options.nodeId, maxMessageBytes: this.maxMessageBytes },
+      { message: (from, data) => this.deliver(from, data), log: (level, message) => (level === 'info' ? this.log.info(message) : this.log.warn(message)) },
+    )
     this.sync = new SyncSessions(
       { nodeId: options.nodeId, maxMessageBytes: this.maxMessageBytes, maxQueuedBytes: this.maxQueuedBytes, handshakeTimeoutMs: this.handshakeTimeoutMs },
       {
@@ -181,22 +183,7 @@ export class Libp2pTransport implements Transport {
     })
     node.addEventListener('peer:connect', (e) => this.onConnect(e.detail))
     node.addEventListener('peer:disconnect', (e) => this.onDisconnect(e.detail))
-    node.services.pubsub.addEventListener('message', (e) => {
-      const msg = e.detail
-      if (!this.topics.has(msg.topic)) return
-      let envelope: { origin: string; data: Uint8Array }
-      try {
-        envelope = decodeGossipEnvelope(msg.data)
-      } catch (err) {
-        this.gossipCounters.gossipRejected++
-        this.log.warn(`dropped gossip on ${msg.topic}: ${errorMessage(err)}`)
-        return
-      }
-      if (envelope.origin === this.options.nodeId) return
-      this.gossipCounters.gossipReceived++
-      this.deliver(envelope.origin, envelope.data)
-    })
-    for (const topic of this.topics) node.services.pubsub.subscribe(topic)
+    this.gossip.attach(node.services.pubsub)
     this.log.info(`libp2p ${node.peerId.toString()} listening on ${this.addresses().join(' ')}`)
     for (const target of this.targets) void this.dialTarget(target)
   }
@@ -206,28 +193,15 @@ export class Libp2pTransport implements Transport {
   }
 
   publish(topic: string, data: Uint8Array): void {
-    const node = this.node
-    if (!node || this.stopped) return
-    if (data.length > this.maxMessageBytes) {
-      this.gossipCounters.gossipDropped++
-      this.log.warn(`dropped a ${data.length}-byte gossip message: larger than ${this.maxMessageBytes}`)
-      return
-    }
-    this.gossipCounters.gossipPublished++
-    node.services.pubsub.publish(topic, encodeGossipEnvelope(this.options.nodeId, data)).catch((err: unknown) => {
-      this.gossipCounters.gossipDropped++
-      this.log.warn(`gossip publish on ${topic} failed: ${errorMessage(err)}`)
-    })
+    if (!this.stopped) this.gossip.publish(topic, data)
   }
 
   subscribe(topic: string): void {
-    this.topics.add(topic)
-    this.node?.services.pubsub.subscribe(topic)
+    this.gossip.subscribe(topic)
   }
 
   unsubscribe(topic: string): void {
-    this.topics.delete(topic)
-    this.node?.services.pubsub.unsubscribe(topic)
+    this.gossip.unsubscribe(topic)
   }
 
   peers(): string[] {
@@ -236,17 +210,17 @@ export class Libp2pTransport implements Transport {
 
   stats(): TransportStats {
     const c = this.sync.counters
-    const g = this.gossipCounters
+    const g = this.gossip.counters
     return {
       peers: this.peers().length,
       messagesSent: c.messagesSent,
       messagesReceived: c.messagesReceived,
-      messagesDropped: c.messagesDropped + g.gossipDropped,
+      messagesDropped: c.messagesDropped + g.dropped,
       bytesSent: c.bytesSent,
       bytesReceived: c.bytesReceived,
-      gossipPublished: g.gossipPublished,
-      gossipReceived: g.gossipReceived,
-      framesRejected: c.framesRejected + g.gossipRejected,
+      gossipPublished: g.published,
+      gossipReceived: g.received,
+      framesRejected: c.framesRejected + g.rejected,
     }
   }
 

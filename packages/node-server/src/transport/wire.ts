@@ -10,3 +10,4 @@ export { encodeGossipEnvelope, decodeGossipEnvelope, GossipEnvelopeError } from 
 export { decodeLengthPrefix, MAX_PREFIX_BYTES } from './length-prefix.js'
 export { backoffDelay, type BackoffOptions } from './backoff.js'
 export { SyncSessions, type SyncSession, type SyncSessionHooks, type SyncNode, type SyncCounters } from './sync-sessions.js'
+export { GossipTopics, type GossipCounters } from './gossip-topics.js'
