@@ -162,8 +162,13 @@ export class Shard {
     for (const p of this.prevs) yield* p.map.keys()
   }
 
-  /** True when the shard holds text columns' Y.Texts (those are not rebuilt by generations). */
+  /**
+   * True when the table has text columns (or the shard holds Y.Texts anyway): generations
+   * do not rebuild Y.Texts, so such shards are never compacted. Decided from the schema,
+   * so every replica agrees even before any text was written.
+   */
   get hasText(): boolean {
+    if (this.view?.info.columns.some((c) => c.kind === 'text')) return true
     for (const name of this.doc.share.keys()) if (name.startsWith(TEXT_PREFIX)) return true
     return false
   }
