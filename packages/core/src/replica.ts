@@ -148,7 +148,11 @@ export class Replica {
     }
     const others = this.members().filter((m) => !m.departed && m.nodeId !== this.nodeId && this.holds(m.region, shard.id))
     const equal = this.equalAt.get(shard.id)
-    for (const row of shard.deletedRowKeys()) {
+    const pending = shard.deletedRowKeys()
+    // Rows already collapsed (or live again) need no more tracking.
+    const stillDeleted = new Set(pending)
+    for (const row of deleted.keys()) if (!stillDeleted.has(row)) deleted.delete(row)
+    for (const row of pending) {
       const at = deleted.get(row)
       if (at === undefined) {
         // deleted before this replica started: count from now
