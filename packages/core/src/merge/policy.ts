@@ -40,12 +40,6 @@ export function resolve(policy: PolicySpec, candidates: Candidate[], resolvers: 
   return acc
 }
 
-export function samePolicy(a: PolicySpec | null, b: PolicySpec | null): boolean {
-  if (a === b) return true
-  if (a === null || b === null || typeof a === 'string' || typeof b === 'string') return false
-  return a.custom === b.custom
-}
-
 export function parsePolicy(v: unknown): PolicySpec | null {
   if (v === 'last_write_wins' || v === 'first_write_wins') return v
   if (typeof v === 'object' && v !== null && typeof (v as { custom?: unknown }).custom === 'string') {

@@ -18,6 +18,7 @@ import {
   type ColumnDefinition,
   type TableDefinition,
 } from '../catalog/catalog-schema.js'
+import { addCounter } from '../merge/counter.js'
 import { parsePolicy } from '../merge/policy.js'
 import type { ColumnSpec, Json, PartitionSpec, PolicySpec, Row, TableInfo, TableSpec, Value } from '../types.js'
 import { encodeRowKey } from './row-key.js'
@@ -95,7 +96,7 @@ export class LocalTransaction implements Transaction {
   }
 
   private view(info: TableInfo, rowKey: string, p: PendingRow | undefined): Row | null {
-    const base = info === CATALOG_TABLE ? this.host.baseRow(CATALOG_TABLE.name, rowKey) : this.host.baseRow(info.name, rowKey)
+    const base = this.host.baseRow(info.name, rowKey)
     if (p === undefined) return base
     if (!p.live) return null
     const row: Row = {}
@@ -103,7 +104,7 @@ export class LocalTransaction implements Transaction {
     for (const c of info.columns) row[c.name] = fresh ? null : base![c.name] ?? null
     info.primaryKey.forEach((c, i) => (row[c] = p.keyValues[i]!))
     for (const [c, v] of p.cols) row[c] = v
-    for (const [c, d] of p.incr) row[c] = addValues(row[c] ?? null, d)
+    for (const [c, d] of p.incr) row[c] = addCounter(row[c] ?? null, d)
     return row
   }
 
@@ -208,10 +209,10 @@ export class LocalTransaction implements Transaction {
       p = { live: true, reset: false, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() }
       rows.set(rowKey, p)
     }
-    if (p.cols.has(column)) p.cols.set(column, addValues(p.cols.get(column) ?? null, delta))
+    if (p.cols.has(column)) p.cols.set(column, addCounter(p.cols.get(column) ?? null, delta))
     else {
       if (p.incr === NO_INCREMENTS) p.incr = new Map()
-      ;(p.incr as Map<string, number | bigint>).set(column, addValues(p.incr.get(column) ?? 0, delta) as number | bigint)
+      ;(p.incr as Map<string, number | bigint>).set(column, addCounter(p.incr.get(column) ?? 0, delta) as number | bigint)
     }
     return true
   }
@@ -418,15 +419,6 @@ function validateName(name: string, what: string): void {
   if (typeof name !== 'string' || name.length === 0 || RESERVED_NAME_CHARS.test(name)) {
     throw new ConcordError('42602', `invalid ${what} name`)
   }
-}
-
-function addValues(a: Value, b: Value): Value {
-  if (typeof a === 'bigint' || typeof b === 'bigint') {
-    const x = typeof a === 'bigint' ? a : BigInt(typeof a === 'number' ? Math.trunc(a) : 0)
-    const y = typeof b === 'bigint' ? b : BigInt(typeof b === 'number' ? Math.trunc(b) : 0)
-    return x + y
-  }
-  return (typeof a === 'number' ? a : 0) + (typeof b === 'number' ? b : 0)
 }
 
 function sameValue(a: Value, b: Value): boolean {

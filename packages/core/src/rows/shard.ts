@@ -14,6 +14,7 @@
  * this same path (the doc's `afterTransaction`), so they cannot disagree.
  */
 import * as Y from 'yjs'
+import { addCounter, subtractCounter } from '../merge/counter.js'
 import { resolve, type Candidate, type ResolverLookup } from '../merge/policy.js'
 import type { ColumnInfo, PolicySpec, Row, RowChange, TableInfo, Value } from '../types.js'
 import { encodeEntry, entryCl, entryHlc, parseEntry, scanEntry, validDeps, type ColumnWrite, type WriterEntry } from './writer-entry.js'
@@ -677,7 +678,7 @@ export class Shard {
       if (col === undefined) return
       const skey = view.storageKeys.get(name) ?? name
       if (col.kind === 'counter') {
-        cols.set(skey, { value: subtractValue(value, sumCounter(others, skey)), hlc, deps: null })
+        cols.set(skey, { value: subtractCounter(value, sumCounter(others, skey)), hlc, deps: null })
         return
       }
       const seen = others.length === 0 ? null : concurrentValues(others, skey)
@@ -692,7 +693,7 @@ export class Shard {
     for (const [name, delta] of write.incr) {
       const skey = view.storageKeys.get(name) ?? name
       const mine = cols.get(skey)?.value ?? 0
-      cols.set(skey, { value: addValue(mine, delta), hlc, deps: null })
+      cols.set(skey, { value: addCounter(mine, delta), hlc, deps: null })
     }
     const entry = { cl: newCl, hlc, cols }
     const raw = encodeEntry(entry)
@@ -749,25 +750,9 @@ function sumCounter(entries: Array<[string, WriterEntry]>, skey: string): Value 
     const w = e.cols.get(skey)
     if (w === undefined || w.value === null) continue
     any = true
-    sum = addValue(sum, w.value)
+    sum = addCounter(sum, w.value)
   }
   return any ? sum : null
-}
-
-function addValue(a: Value, b: Value): number | bigint {
-  if (typeof a === 'bigint' || typeof b === 'bigint') return toBig(a) + toBig(b)
-  return (typeof a === 'number' ? a : 0) + (typeof b === 'number' ? b : 0)
-}
-
-function subtractValue(a: Value, b: Value): number | bigint {
-  if (typeof a === 'bigint' || typeof b === 'bigint') return toBig(a) - toBig(b)
-  return (typeof a === 'number' ? a : 0) - (typeof b === 'number' ? b : 0)
-}
-
-function toBig(v: Value): bigint {
-  if (typeof v === 'bigint') return v
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
-  return 0n
 }
 
 /** Replaces a Y.Text's content by editing only the part that differs, so concurrent edits elsewhere survive. */
