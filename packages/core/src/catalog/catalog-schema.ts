@@ -13,7 +13,7 @@
  * - Any other kind belongs to the layers above (settings, functions, indexes, regions).
  *   `('policy', 'default')` holds the cluster's default conflict policy.
  */
-import type { ColumnInfo, ColumnKind, Json, PartitionSpec, PolicySpec, TableInfo } from '../types.js'
+import type { ColumnInfo, Json, TableInfo } from '../types.js'
 import { parsePolicy } from '../merge/policy.js'
 
 export const CATALOG_SHARD = 'catalog'
@@ -33,20 +33,11 @@ export const CATALOG_TABLE: TableInfo = {
   meta: null,
 }
 
-export interface TableDefinition {
-  primaryKey: string[]
-  policy: PolicySpec | null
-  regions: string[] | null
-  partitioning: PartitionSpec | null
-  options: Record<string, string>
-  meta: Json
-}
+/** What a `('table', T)` catalog row stores: a TableInfo without what the row's key and causal length give. */
+export type TableDefinition = Omit<TableInfo, 'name' | 'incarnation' | 'columns'>
 
-export interface ColumnDefinition {
-  type: string
-  kind: ColumnKind
-  policy: PolicySpec | null
-  meta: Json
+/** What a `('column', ..)` catalog row stores: a ColumnInfo without its name, plus its creation order. */
+export interface ColumnDefinition extends Omit<ColumnInfo, 'name'> {
   /** Creation order: [hlc, position in its statement]. */
   pos: [number, number]
 }
