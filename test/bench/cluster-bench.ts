@@ -36,11 +36,6 @@ interface Figures {
   note?: string
 }
 
-interface Target {
-  writer(): Promise<pg.Client>
-  readers(): Promise<pg.Client[]>
-}
-
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
