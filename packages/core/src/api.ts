@@ -102,6 +102,12 @@ export interface ReplicaOptions {
     /** A member silent this long is declared departed; default 24 h. */
     departAfterMs?: number
   }
+  /**
+   * Called with every writer entry this replica writes for a local transaction (shard id,
+   * entry key, entry). For verification: the simulation campaign resolves everything ever
+   * written without compaction and compares (see `Replica.resolveEntries`).
+   */
+  onLocalEntry?: (shardId: string, key: string, entry: string) => void
 }
 
 /** Work inside `Replica.transact`. Reads see the transaction's own writes. */

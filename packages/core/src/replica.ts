@@ -247,6 +247,7 @@ export class Replica {
       }
       if (!this.holds(this.region, shard.id) || shard.hasText) continue
       if (this.builderOf(shard.id) !== this.nodeId) continue
+      if (shard.hasHalfAppliedWrites((w) => departedSet.has(w))) continue
       const minGarbage = this.options.compaction?.minGarbage ?? 1000
       const ratio = this.options.compaction?.ratio ?? 1
       const threshold = Math.max(minGarbage, shard.map.size * ratio)
@@ -301,15 +302,19 @@ export class Replica {
    */
   adoptGeneration(shard: Shard, generation: number, state: Uint8Array): void {
     if (generation <= shard.generation) return
-    // The generation being replaced stays readable until drained, on disk too, so a
-    // restart in between shows the same rows.
-    const old: StoredRecord = { generation: shard.generation, kind: 'snapshot', data: Y.encodeStateAsUpdate(shard.doc) }
-    try {
-      void this.track(this.storage.compact(previousId(shard.id, shard.generation), old))
-    } catch (err) {
-      this.storageError = err
+    const was = shard.generation
+    shard.adoptGeneration(generation, state)
+    // The generation replaced stays readable until drained, on disk too, so a restart in
+    // between shows the same rows.
+    const prev = shard.prevs.find((p) => p.generation === was)
+    if (prev !== undefined) {
+      const old: StoredRecord = { generation: was, kind: 'snapshot', data: Y.encodeStateAsUpdate(prev.doc) }
+      try {
+        void this.track(this.storage.compact(previousId(shard.id, was), old))
+      } catch (err) {
+        this.storageError = err
+      }
     }
-    shard.adoptGeneration(generation, state, this.nodeId)
     this.generationsAdopted++
     this.recordCounts.set(shard.id, 1)
     const snapshot: StoredRecord = { generation, kind: 'snapshot', data: Y.encodeStateAsUpdate(shard.doc) }
@@ -378,11 +383,12 @@ export class Replica {
   // ---- shards -------------------------------------------------------------
 
   private createShard(id: string): Shard {
-    const shard = new Shard(id, this.clientID, {
+    const shard = new Shard(id, this.clientID, this.nodeId, {
       onRows: (s, changes, origin) => this.onShardRows(s, changes, origin),
       onUpdate: (s, update, origin) => this.onShardUpdate(s, update, origin),
       resolvers: (name) => this.resolvers.get(name),
       onMalformed: () => this.malformed++,
+      onLocalEntry: this.options.onLocalEntry === undefined ? undefined : (s, key, entry) => this.options.onLocalEntry!(s.id, key, entry),
       observe: (hlc) => {
         this.clock.observe(hlc)
         const ms = hlcMillis(hlc)
@@ -859,22 +865,41 @@ export class Replica {
   }
 
   /**
-   * Applies a remote update tagged with a generation: to the current one, or to an older
-   * one still held as an overlay. 'ahead' means the sender is on a newer generation than
-   * this replica (anti-entropy will bring it over); 'stale' that the update is for a
-   * generation already dropped (its writer re-applies it when it adopts the new one).
+   * Applies a remote update tagged with a generation. 'ahead' means the sender is on a
+   * newer generation than this replica (anti-entropy will bring it over); 'stale' that
+   * it is for an older one (its writer re-applies it when it adopts the current one).
    */
   applyRemoteAt(shard: Shard, generation: number, update: Uint8Array): 'applied' | 'rejected' | 'ahead' | 'stale' {
     if (generation === shard.generation) return this.applyRemote(shard, update) ? 'applied' : 'rejected'
     if (generation > shard.generation) return 'ahead'
-    try {
-      if (!shard.applyToPrevious(generation, update, REMOTE_ORIGIN)) return 'stale'
-      this.unpersisted.push({ shard: previousId(shard.id, generation), record: { generation, kind: 'update', data: update } })
-      return 'applied'
-    } catch {
-      this.malformed++
-      return 'rejected'
-    }
+    // An older generation takes no more writes: its writer re-applies them on moving to
+    // this one (held overlays hold only what was there at the switch).
+    return 'stale'
+  }
+
+  /**
+   * The rows that writer entries resolve to in shard `shardId` under this replica's view
+   * of its table, in a fresh document: no generations, no history dropped. With every
+   * entry ever written (`ReplicaOptions.onLocalEntry`), what the shard would hold had it
+   * never been compacted. For verification; text columns resolve to null.
+   */
+  resolveEntries(shardId: string, entries: Iterable<[string, string]>): Row[] {
+    const view = this.shards.get(shardId)?.table ?? null
+    if (view === null) return []
+    const shard = new Shard(shardId, 1, '', {
+      onRows: () => {},
+      onUpdate: () => {},
+      resolvers: (name) => this.resolvers.get(name),
+      onMalformed: () => {},
+      observe: () => {},
+    })
+    shard.doc.transact(() => {
+      for (const [k, v] of entries) shard.map.set(k, v)
+    }, LOAD_ORIGIN)
+    shard.setView(view)
+    const rows = [...shard.rows.values()]
+    shard.doc.destroy()
+    return rows
   }
 
   // ---- misc ------------------------------------------------------------------------

@@ -164,7 +164,7 @@ describe('generations: replicas that were away', () => {
 })
 
 describe('generations: deleted rows', () => {
-  it('stable deletes collapse into one marker per row, and a late concurrent write from a returning replica stays deleted', async () => {
+  it('stable deletes drop their tombstones, and late writes from a departed replica follow the delete rule', async () => {
     const sim = new Simulation({ seed: 11 })
     const opts = { compaction: { minGarbage: 4, ratio: 0.1, departAfterMs: 10_000 } }
     for (const id of ['a', 'b', 'c']) await sim.addNode({ id, options: opts })
@@ -175,35 +175,85 @@ describe('generations: deleted rows', () => {
         for (let i = 0; i < 20; i++) tx.upsert('items', { id: i, name: `${id}${i}` })
       })
     }
+    // rows 20..29 only a ever writes
+    sim.replica('a').transact((tx) => {
+      for (let i = 20; i < 30; i++) tx.insert('items', { id: i, name: `a${i}`, qty: 1 })
+    })
     await sim.settle()
-    // c goes away and, unaware, updates row 5 while a deletes rows 0..9
+    // c goes away and, unaware, updates rows while a deletes them: row 5 (c wrote it
+    // too), row 25 (only a wrote it: c's first write to it), row 7 (c overwrites every
+    // column); c also inserts a new row 50 and deletes row 15
     sim.partition(['a', 'b'], ['c'])
-    sim.replica('c').transact((tx) => tx.update('items', [5], { name: 'late concurrent update' }))
+    sim.replica('c').transact((tx) => {
+      tx.update('items', [5], { name: 'late concurrent update' })
+      tx.update('items', [25], { qty: 99 })
+      tx.update('items', [7], { name: 'all columns', price: '1', qty: 1 })
+      tx.insert('items', { id: 50, name: 'new while away' })
+      tx.delete('items', [15])
+    })
     sim.crash('c')
     sim.replica('a').transact((tx) => {
       for (let i = 0; i < 10; i++) tx.delete('items', [i])
+      for (let i = 20; i < 30; i++) tx.delete('items', [i])
     })
     for (let t = 0; t < 40; t++) await sim.advance(1000)
     const a = sim.replica('a')
     expect(a.members().find((m) => m.nodeId === 'c')?.departed).toBe(true)
     const shard = dataShard(a)
     expect(shard.generation).toBeGreaterThan(0)
-    expect(shard.markerCount()).toBe(10)
-    // 10 deleted rows x 3 writers collapsed into 10 markers; 10 live rows x 3 writers remain
-    expect(shard.map.size).toBe(10 + 30)
+    // 20 deleted rows dropped whole: only the 10 live rows x 3 writers remain
+    expect(shard.map.size).toBe(30)
+    expect(shard.tombstonesDropped + dataShard(sim.replica('b')).tombstonesDropped).toBeGreaterThanOrEqual(20)
     sim.heal()
     await sim.restart('c')
     await sim.settle()
     await sim.advance(5000)
     await sim.settle()
     for (const id of ['a', 'b', 'c']) {
-      expect(sim.replica(id).get('items', [5])).toBeUndefined()
-      expect(sim.replica(id).rowCount('items')).toBe(10)
+      const r = sim.replica(id)
+      expect(r.get('items', [5])).toBeUndefined()
+      expect(r.get('items', [25])).toBeUndefined()
+      expect(r.get('items', [7])).toBeUndefined()
+      expect(r.get('items', [15])).toBeUndefined()
+      expect(r.get('items', [50])?.name).toBe('new while away')
+      // rows 10..19 minus 15, plus 50
+      expect(r.rowCount('items')).toBe(10)
     }
     expect(canonicalRows(sim.replica('c').scan('items'))).toBe(canonicalRows(sim.replica('a').scan('items')))
-    // a row deleted and collapsed can be inserted again
+    // a row whose tombstone was dropped can be inserted again, from any replica
     sim.replica('b').transact((tx) => tx.insert('items', { id: 3, name: 'again' }))
+    sim.replica('c').transact((tx) => tx.insert('items', { id: 25, name: 'again too' }))
     await sim.settle()
-    for (const id of ['a', 'b', 'c']) expect(sim.replica(id).get('items', [3])?.name).toBe('again')
+    for (const id of ['a', 'b', 'c']) {
+      expect(sim.replica(id).get('items', [3])?.name).toBe('again')
+      expect(sim.replica(id).get('items', [25])).toMatchObject({ name: 'again too', qty: null })
+    }
+  })
+
+  it("a restarted node's writes reach peers only after its earlier session's writes", async () => {
+    const storage = new MemoryStorage()
+    const x = await Replica.open({ nodeId: 'x', storage, antiEntropyIntervalMs: 0, compaction: { enabled: false } })
+    x.transact((tx) => tx.createTable(items))
+    x.transact((tx) => tx.insert('items', { id: 1, name: 'first session' }))
+    await x.durable()
+    const shardId = dataShard(x).id
+    const firstSession = storage.load(shardId).map((r) => r.data)
+    await x.close()
+    const again = await Replica.open({ nodeId: 'x', storage, antiEntropyIntervalMs: 0, compaction: { enabled: false } })
+    const seen = storage.load(shardId).length
+    again.transact((tx) => tx.insert('items', { id: 2, name: 'second session' }))
+    await again.durable()
+    const secondSession = storage.load(shardId).slice(seen).map((r) => r.data)
+    expect(secondSession.length).toBeGreaterThan(0)
+
+    const peer = await Replica.open({ nodeId: 'y', antiEntropyIntervalMs: 0 })
+    peer.applyRemote(peer.shards.get('catalog')!, Y.encodeStateAsUpdate(again.shards.get('catalog')!.doc))
+    const target = peer.shardFor(shardId)!
+    // the second session's write alone waits: it depends on the first session's
+    for (const u of secondSession) peer.applyRemote(target, u)
+    expect(peer.get('items', [2])).toBeUndefined()
+    for (const u of firstSession) peer.applyRemote(target, u)
+    expect(peer.get('items', [1])?.name).toBe('first session')
+    expect(peer.get('items', [2])?.name).toBe('second session')
   })
 })

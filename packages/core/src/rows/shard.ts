@@ -6,7 +6,9 @@
  * - top-level map `rows`: flat writer entries `rowKey U+0000 nodeId` (see writer-entry.ts);
  * - one top-level Y.Text per (row, text column, causal length), named
  *   `U+0003 rowKey U+0000 columnKey U+0000 cl`: top-level types are identified by name, so
- *   two nodes that create the same text concurrently share one, and no edit is lost.
+ *   two nodes that create the same text concurrently share one, and no edit is lost;
+ * - top-level map `frontier`, written once by the builder of a generation: per writer,
+ *   the newest timestamp of its entries the builder held (see `isDropped`).
  *
  * Invariant: after every Yjs transaction on the doc, `rows` holds exactly the resolution
  * of the entries of every row that transaction touched, and a change event has been
@@ -17,7 +19,7 @@ import * as Y from 'yjs'
 import { addCounter, subtractCounter } from '../merge/counter.js'
 import { resolve, type Candidate, type ResolverLookup } from '../merge/policy.js'
 import type { ColumnInfo, PolicySpec, Row, RowChange, TableInfo, Value } from '../types.js'
-import { encodeEntry, entryCl, entryHlc, parseEntry, scanEntry, validDeps, type ColumnWrite, type WriterEntry } from './writer-entry.js'
+import { encodeEntry, entryBorn, entryCl, entryHlc, parseEntry, scanEntry, validDeps, type ColumnWrite, type WriterEntry } from './writer-entry.js'
 import { decodeRowKey, entryKey, splitEntryKey, WRITER_SEP } from './row-key.js'
 
 export const LOCAL_ORIGIN = 'local'
@@ -71,6 +73,8 @@ export interface ShardHooks {
   onMalformed(): void
   /** Feeds timestamps of remote writes to the hybrid clock. */
   observe(hlc: number): void
+  /** Sees every entry this node writes for a local transaction (ReplicaOptions.onLocalEntry). */
+  onLocalEntry?: (shard: Shard, key: string, entry: string) => void
 }
 
 export class Shard {
@@ -89,6 +93,8 @@ export class Shard {
   /** Materialized rows by row key. Empty while the table is unknown. */
   readonly rows = new Map<string, Row>()
   generation = 0
+  /** Deleted rows whose entries generations built here dropped (their delete was stable). */
+  tombstonesDropped = 0
   private view: TableView | null = null
   private readonly hooks: ShardHooks
   private textNames = new Map<unknown, string>()
@@ -105,11 +111,18 @@ export class Shard {
   private prefetched: Map<string, unknown> | null = null
 
   private readonly clientID: number
+  /** The node this replica writes as. */
+  private readonly writer: string
+  /** Set once this process's first local write has chained onto its earlier sessions' writes. */
+  private chained = false
+  /** Set while the shard edits an older generation's document for its own bookkeeping. */
+  private quiet = false
 
-  constructor(id: string, clientID: number, hooks: ShardHooks) {
+  constructor(id: string, clientID: number, writer: string, hooks: ShardHooks) {
     this.id = id
     this.hooks = hooks
     this.clientID = clientID
+    this.writer = writer
     this.doc = this.newDoc(clientID)
     this.map = this.doc.getMap('rows')
     this.onLocalUpdate = (update: Uint8Array) => hooks.onUpdate(this, update, LOCAL_ORIGIN)
@@ -122,7 +135,12 @@ export class Shard {
     return doc
   }
 
-  /** A key's newest entry across the current and older generations (by entry timestamp). */
+  /**
+   * A key's newest entry across the current and older generations (by entry timestamp).
+   * It may be one the current generation dropped (see `isDropped`): such an entry still
+   * counts for the row's causal length (a dropped delete still hides what it deleted),
+   * but contributes no value.
+   */
   private raw(ek: string): unknown {
     const cur = this.map.get(ek)
     if (this.prevs.length === 0) return cur
@@ -140,21 +158,39 @@ export class Shard {
     return best
   }
 
+  /** The newest timestamp of `writer`'s entries the builder of the generation of `map` held; -1 if none. */
+  private frontierOf(map: Y.Map<unknown>, writer: string): number {
+    const f = (map.doc?.getMap('frontier').get(writer) as number | undefined) ?? -1
+    return typeof f === 'number' ? f : -1
+  }
+
+  /**
+   * True when a generation (whose `rows` map is `map`, lacking the key `ek`) dropped this
+   * entry's row: its builder held this writer's entries up to a timestamp at or past the
+   * entry's `born`, so it held this writer's entry for the row at this causal length
+   * (a node's writes reach others in order: Yjs integrates one client's structs only
+   * contiguously, and `chainSessions` links a restarted node's writes to its earlier
+   * ones). Yet the generation has no entry under that key, and a generation leaves out
+   * a key only when the row's delete was stable. So the entry is a late write to a row
+   * whose tombstone was dropped: the delete wins, as it would have over the tombstone.
+   */
+  private droppedHere(ek: string, raw: unknown): boolean {
+    return this.prevs.length > 0 && this.map.get(ek) === undefined && this.isDropped(ek, raw, this.map)
+  }
+
+  private isDropped(ek: string, raw: unknown, map: Y.Map<unknown>): boolean {
+    const split = splitEntryKey(ek)
+    if (split === null) return false
+    const born = entryBorn(raw)
+    return born >= 0 && born <= this.frontierOf(map, split[1])
+  }
+
   /** Timestamp of a writer's newest entry for a row, across generations; null if none. */
   entryTimestamp(rowKey: string, writer: string): number | null {
-    // A row collapsed into a delete marker answers with the marker's timestamp, the
-    // newest of the entries it replaced.
-    const r = this.raw(entryKey(rowKey, writer)) ?? this.raw(entryKey(rowKey, ''))
+    const r = this.raw(entryKey(rowKey, writer))
     if (r === undefined) return null
     const h = entryHlc(r)
     return h < 0 ? null : h
-  }
-
-  /** Rows collapsed into a delete marker in the current generation. */
-  markerCount(): number {
-    let n = 0
-    for (const k of this.map.keys()) if (k.endsWith(WRITER_SEP)) n++
-    return n
   }
 
   /** Every entry key held by any generation. */
@@ -175,37 +211,69 @@ export class Shard {
   }
 
   /**
+   * True while some key of the current generation reads as absent because a remote
+   * update's delete of its old value arrived before the new value (Yjs applies a delete
+   * at once but holds back a struct whose predecessors are missing). Keys are never
+   * removed otherwise, so a generation built now would leave out an entry the builder
+   * held, and its frontier would make that entry look dropped: the builder waits.
+   * Writers `ignore` says are gone for good do not hold it back.
+   */
+  hasHalfAppliedWrites(ignore: (writer: string) => boolean): boolean {
+    for (const [key, item] of (this.map as unknown as { _map: Map<string, Y.Item> })._map) {
+      if (!item.deleted) continue
+      const split = splitEntryKey(key)
+      if (split === null || !ignore(split[1])) return true
+    }
+    return false
+  }
+
+  /**
    * Rewrites this shard, on the node that builds generations, as generation `generation`:
    * a fresh document (its base written by client id `builderClient`) holding, for every
    * key, its newest entry across all generations, and nothing of the history that
-   * overwrote older values. Everything this node held is in it, so no older generation
-   * needs to stay as an overlay, and no row changes. Returns the new state, whole.
+   * overwrote older values. Rows in `stableDeleted` (deleted, and the delete stable: see
+   * Replica.stableDeletes) are left out whole, tombstone included. Everything else this
+   * node held is in it, so no older generation needs to stay as an overlay, and no row
+   * changes. Returns the new state, whole.
    */
   rewriteAsGeneration(generation: number, builderClient: number, stableDeleted: ReadonlySet<string> = new Set()): Uint8Array {
     const doc = this.newDoc(builderClient)
     const map = doc.getMap<unknown>('rows')
     const keys = [...new Set(this.allEntryKeys())].sort()
-    // A deleted row whose delete is stable (see Replica.stableDeletes) keeps one marker
-    // entry, under the empty writer, instead of one entry per writer.
-    const markers = new Map<string, { cl: number; hlc: number }>()
+    // What this builder held of each writer, cumulative over generations: lets every
+    // replica tell a dropped row from one the builder never saw (see isDropped).
+    const frontier = new Map<string, number>()
+    const note = (writer: string, h: number) => {
+      if (h > (frontier.get(writer) ?? -1)) frontier.set(writer, h)
+    }
+    for (const m of [this.map, ...this.prevs.map((p) => p.map)]) {
+      for (const [w, h] of m.doc!.getMap('frontier').entries()) if (typeof h === 'number') note(w, h)
+      for (const [k, r] of m.entries()) {
+        const split = splitEntryKey(k)
+        if (split !== null) note(split[1], entryHlc(r))
+      }
+    }
+    const dropped = new Set<string>()
     doc.transact(() => {
       for (const k of keys) {
         const r = this.raw(k)
-        if (r === undefined) continue
+        if (r === undefined || this.droppedHere(k, r)) continue
         const split = splitEntryKey(k)
         if (split === null) continue
         if (stableDeleted.has(split[0])) {
-          const m = markers.get(split[0]) ?? { cl: 0, hlc: 0 }
-          markers.set(split[0], { cl: Math.max(m.cl, entryCl(r)), hlc: Math.max(m.hlc, entryHlc(r)) })
+          dropped.add(split[0])
           continue
         }
         map.set(k, r)
       }
-      for (const [rowKey, m] of markers) map.set(entryKey(rowKey, ''), encodeEntry({ cl: m.cl, hlc: m.hlc, cols: new Map() }))
+      const f = doc.getMap<number>('frontier')
+      for (const w of [...frontier.keys()].sort()) f.set(w, frontier.get(w)!)
     }, 'load')
-    if (markers.size > 0) this.writers.add('')
-    // From here on this node writes into the new generation under its own client id.
+    this.tombstonesDropped += dropped.size
+    // From here on this node writes into the new generation under its own client id,
+    // and has no earlier session of its own in it to chain onto.
     doc.clientID = this.clientID
+    this.chained = true
     for (const p of this.prevs) p.doc.destroy()
     this.prevs.length = 0
     this.doc.destroy()
@@ -223,37 +291,71 @@ export class Shard {
    * before. The old document stays as an overlay until drained. Returns the re-applied
    * row count.
    */
-  adoptGeneration(generation: number, state: Uint8Array, writer: string): number {
+  adoptGeneration(generation: number, state: Uint8Array): number {
     const next = this.newDoc(this.clientID)
     Y.applyUpdate(next, state, 'load')
     const nextMap = next.getMap<unknown>('rows')
     const mine: Array<[string, unknown]> = []
-    const suffix = WRITER_SEP + writer
+    const own: string[] = []
+    const suffix = WRITER_SEP + this.writer
     for (const k of new Set(this.allEntryKeys())) {
       if (!k.endsWith(suffix)) continue
+      own.push(k)
       const r = this.raw(k)
       if (r === undefined) continue
       const there = nextMap.get(k)
       if (there !== undefined && entryHlc(there) >= entryHlc(r)) continue
-      // The row was deleted and collapsed into a marker: an entry written before that
-      // delete (its causal length no greater) stays deleted, as the delete rule says.
-      const marker = nextMap.get(k.slice(0, k.length - writer.length))
-      if (marker !== undefined && entryCl(r) <= entryCl(marker)) continue
+      if (there === undefined && !this.keepsOnAdoption(k, r, nextMap)) continue
       mine.push([k, r])
     }
-    this.prevs.push({ generation: this.generation, doc: this.doc, map: this.map })
+    const old = { generation: this.generation, doc: this.doc, map: this.map }
+    this.prevs.push(old)
     this.doc = next
     this.map = nextMap
     this.generation = generation
     this.digestCache = null
+    this.chained = true
     for (const k of nextMap.keys()) {
       const split = splitEntryKey(k)
       if (split !== null) this.writers.add(split[1])
+    }
+    // This node's own entries are settled now (re-applied, or dead by the delete rule):
+    // the old generation keeps only other writers' entries, still to be re-applied.
+    this.quiet = true
+    try {
+      old.doc.transact(() => {
+        for (const k of own) old.map.delete(k)
+      }, 'load')
+    } finally {
+      this.quiet = false
     }
     if (mine.length > 0) this.transactLocal(() => {
       for (const [k, r] of mine) nextMap.set(k, r)
     })
     return mine.length
+  }
+
+  /**
+   * Whether this node's entry `r` under key `k`, which the new generation `nextMap` lacks,
+   * is re-applied there. Not when it is dead by the delete rule: superseded by a delete
+   * (or re-insert) this node already holds, or a write to a row the new generation dropped
+   * as stably deleted: the builder held this node's entry for that row (`isDropped`), or
+   * another writer's entry for it at the same causal length that is also gone. Otherwise
+   * it is a write the builder never saw (made offline, say), and kept.
+   */
+  private keepsOnAdoption(k: string, r: unknown, nextMap: Y.Map<unknown>): boolean {
+    const split = splitEntryKey(k)
+    if (split === null) return false
+    const cl = entryCl(r)
+    if (cl < this.rowCl(split[0])) return false
+    if (this.isDropped(k, r, nextMap)) return false
+    for (const w of this.writers) {
+      if (w === this.writer) continue
+      const ek = entryKey(split[0], w)
+      const x = this.raw(ek)
+      if (x !== undefined && entryCl(x) === cl && nextMap.get(ek) === undefined && this.isDropped(ek, x, nextMap)) return false
+    }
+    return true
   }
 
   /**
@@ -271,9 +373,9 @@ export class Shard {
         const h = entryHlc(r)
         let covered = false
         const cur = this.map.get(k)
-        if (cur !== undefined && entryHlc(cur) >= h) covered = true
-        const marker = this.map.get(entryKey(split[0], ''))
-        if (!covered && marker !== undefined && entryCl(marker) >= entryCl(r)) covered = true
+        if (cur !== undefined ? entryHlc(cur) >= h : this.isDropped(k, r, this.map)) covered = true
+        // A causal length below the row's can never show again (causal lengths only grow).
+        if (!covered && entryCl(r) < this.rowCl(split[0])) covered = true
         for (let i = 1; !covered && i < this.prevs.length; i++) {
           const o = this.prevs[i]!.map.get(k)
           if (o !== undefined && entryHlc(o) >= h) covered = true
@@ -302,14 +404,6 @@ export class Shard {
     }
     this.prevs.push({ generation, doc, map })
     this.prevs.sort((a, b) => a.generation - b.generation)
-  }
-
-  /** Applies a remote update to an older generation still held; false if none matches. */
-  applyToPrevious(generation: number, update: Uint8Array, origin: string): boolean {
-    const p = this.prevs.find((x) => x.generation === generation)
-    if (p === undefined) return false
-    Y.applyUpdate(p.doc, update, origin)
-    return true
   }
 
   /** Re-resolves every row (after a generation switch), returning what changed. */
@@ -413,10 +507,33 @@ export class Shard {
   transactLocal(fn: () => void): void {
     this.doc.on('update', this.onLocalUpdate)
     try {
-      this.doc.transact(fn, LOCAL_ORIGIN)
+      this.doc.transact(() => {
+        this.chainSessions()
+        fn()
+      }, LOCAL_ORIGIN)
     } finally {
       this.doc.off('update', this.onLocalUpdate)
     }
+  }
+
+  /**
+   * On this process's first local write to the current generation, writes again (same
+   * value) the last entry each earlier session of this node wrote there, so the new
+   * session's writes depend on them: Yjs integrates them only after everything the
+   * earlier sessions wrote, and a node's writes reach every peer in order, across
+   * restarts too (`isDropped` relies on it).
+   */
+  private chainSessions(): void {
+    if (this.chained) return
+    this.chained = true
+    const latest = new Map<number, { key: string; clock: number }>()
+    const suffix = WRITER_SEP + this.writer
+    for (const [key, item] of (this.map as unknown as { _map: Map<string, Y.Item> })._map) {
+      if (item.deleted || item.id.client === this.clientID || !key.endsWith(suffix)) continue
+      const l = latest.get(item.id.client)
+      if (l === undefined || item.id.clock > l.clock) latest.set(item.id.client, { key, clock: item.id.clock })
+    }
+    for (const { key } of latest.values()) this.map.set(key, this.map.get(key))
   }
 
   /**
@@ -431,6 +548,7 @@ export class Shard {
   }
 
   private afterTransaction(tr: Y.Transaction): void {
+    if (this.quiet) return
     if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) {
       this.digestCache = null
       this.changedByLast = true
@@ -520,12 +638,12 @@ export class Shard {
     return changes
   }
 
-  /** Rows resolved as deleted that still hold writers' entries (not yet collapsed to a marker). */
+  /** Rows resolved as deleted that still hold writers' entries (tombstones not yet dropped). */
   deletedRowKeys(): string[] {
     const out = new Set<string>()
     for (const k of this.allEntryKeys()) {
       const split = splitEntryKey(k)
-      if (split !== null && split[1] !== '' && !this.rows.has(split[0])) out.add(split[0])
+      if (split !== null && !this.rows.has(split[0])) out.add(split[0])
     }
     return [...out]
   }
@@ -560,7 +678,8 @@ export class Shard {
         continue
       }
       if (c > cl) cl = c
-      raws.push([w, raw])
+      // A dropped entry counts for the causal length only.
+      if (!this.droppedHere(ek, raw)) raws.push([w, raw])
     }
     const entries: Array<[string, WriterEntry]> = []
     if (cl % 2 === 0) return { cl, entries }
@@ -664,13 +783,17 @@ export class Shard {
     const baseLive = rowCl % 2 === 1
     if (!write.live) {
       if (baseLive) {
-        this.map.set(key, encodeEntry({ cl: rowCl + 1, hlc, cols: new Map() }))
+        const raw = encodeEntry({ cl: rowCl + 1, hlc, cols: new Map() })
+        this.map.set(key, raw)
+        this.hooks.onLocalEntry?.(this, key, raw)
         if (alone) this.resolvedLocally.set(rowKey, null)
       }
       return
     }
     const newCl = !baseLive ? rowCl + 1 : write.reset ? rowCl + 2 : rowCl
     const own = ownRaw !== undefined && entryCl(ownRaw) === newCl ? parseEntry(ownRaw) : null
+    // Still the same life of the row for this writer: it keeps its birth time.
+    const born = own === null ? hlc : own.born ?? own.hlc
     const cols = own !== null ? own.cols : new Map<string, ColumnWrite>()
     const others = newCl === rowCl && !alone ? this.visibleEntries(rowKey).entries.filter(([w]) => w !== writer) : []
     write.cols.forEach((value, name) => {
@@ -695,10 +818,11 @@ export class Shard {
       const mine = cols.get(skey)?.value ?? 0
       cols.set(skey, { value: addCounter(mine, delta), hlc, deps: null })
     }
-    const entry = { cl: newCl, hlc, cols }
+    const entry: WriterEntry = { cl: newCl, hlc, born, cols }
     const raw = encodeEntry(entry)
     if (!alone || view.special) this.written.set(key, { raw, entry })
     this.map.set(key, raw)
+    this.hooks.onLocalEntry?.(this, key, raw)
     if (alone && !view.special && keyValues !== undefined) {
       // Sole writer of a plain row: its values are the row, nothing to resolve.
       const row: Row = {}

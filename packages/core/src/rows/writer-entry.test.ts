@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeEntry, entryCl, entryHlc, parseEntry } from './writer-entry.js'
+import { encodeEntry, entryBorn, entryCl, entryHlc, parseEntry } from './writer-entry.js'
 
 describe('writer entries', () => {
   it('round-trip every value type with ages and dependencies', () => {
@@ -20,13 +20,20 @@ describe('writer entries', () => {
     expect(parseEntry(raw)).toEqual(e)
     expect(entryCl(raw)).toBe(3)
     expect(entryHlc(raw)).toBe(e.hlc)
+    const updated = encodeEntry({ ...e, born: e.hlc - 500 })
+    expect(parseEntry(updated)).toEqual({ ...e, born: e.hlc - 500 })
+    expect(entryHlc(updated)).toBe(e.hlc)
+    expect(entryBorn(updated)).toBe(e.hlc - 500)
+    expect(entryBorn(raw)).toBe(e.hlc)
+    // a born age of 0 is left out: an entry never updated costs nothing extra
+    expect(encodeEntry({ ...e, born: e.hlc })).toBe(raw)
     const tomb = encodeEntry({ cl: 2, hlc: 77, cols: new Map() })
     expect(parseEntry(tomb)).toEqual({ cl: 2, hlc: 77, cols: new Map() })
   })
 
   it('reject malformed entries instead of trusting them', () => {
     const good = encodeEntry({ cl: 1, hlc: 100, cols: new Map([['a', { value: 'hello', hlc: 90, deps: [['w', 5] as const] }]]) })
-    const bad: unknown[] = [null, 7, ['1', 2], '', '2' + good.slice(1), '1', '1,', '1z!,5', '11,' , good + 'x', good.slice(0, -1), good.replace('hello', 'hell')]
+    const bad: unknown[] = [null, 7, ['1', 2], '', '2' + good.slice(1), '1', '1,', '1z!,5', '11,' , '11,5,', '11,5,6', '11,5,z!', good + 'x', good.slice(0, -1), good.replace('hello', 'hell')]
     for (const b of bad) expect(parseEntry(b)).toBe(null)
     // every truncation is rejected or parses to a prefix that is itself well formed
     for (let i = 1; i < good.length; i++) {

@@ -13,6 +13,10 @@
  *   brings the row back with only the values written after it.
  * - `hlc` is the timestamp of this writer's latest write to the row; each column stores
  *   its age `hlc - columnHlc` (usually 0).
+ * - `born` is when this writer first wrote the row at this causal length (its insert,
+ *   or its first update of a row someone else inserted), stored as the age `hlc - born`
+ *   and left out when 0. Compaction uses it to tell a write to a row whose tombstone was
+ *   dropped from a write to a new row (see Shard.isDropped).
  * - `deps` lists the other writers' values of that column this writer had seen when it
  *   wrote: those values are superseded. Values nobody has superseded are concurrent and
  *   all survive until a later write (a multi-value register, DESIGN.md decision 4).
@@ -21,7 +25,7 @@
  * string far cheaper than an array of fields (measured: 2-3x faster `applyUpdate`, less
  * memory per row):
  *
- *   entry  = "1" cl36 "," hlc36 *( RS column )
+ *   entry  = "1" cl36 "," hlc36 [ "," bornAge36 ] *( RS column )
  *   column = name US age36 US deps US tag len36 ":" payload
  *   deps   = "" / writer FS hlc36 *( GS writer FS hlc36 )
  *
@@ -45,6 +49,8 @@ export interface ColumnWrite {
 export interface WriterEntry {
   cl: number
   hlc: number
+  /** When this writer first wrote the row at this causal length; absent means `hlc`. */
+  born?: number
   cols: Map<string, ColumnWrite>
 }
 
@@ -142,6 +148,7 @@ function decodeValue(s: string, at: number): [Value, number] | null {
 
 export function encodeEntry(entry: WriterEntry): string {
   let out = FORMAT + entry.cl.toString(36) + ',' + entry.hlc.toString(36)
+  if (entry.born !== undefined && entry.born < entry.hlc) out += ',' + (entry.hlc - entry.born).toString(36)
   for (const [name, w] of entry.cols) {
     let deps = ''
     if (w.deps !== null) {
@@ -162,13 +169,33 @@ export function entryCl(raw: unknown): number {
   return comma < 0 ? -1 : n36at(raw, 1, comma)
 }
 
+/** End of the header (`hlc` and the optional born age) that starts after the first comma. */
+function headerEnd(raw: string, comma: number): number {
+  const end = raw.indexOf(RS, comma)
+  return end < 0 ? raw.length : end
+}
+
 /** The entry's timestamp alone; -1 if malformed. */
 export function entryHlc(raw: unknown): number {
   if (typeof raw !== 'string' || raw.charCodeAt(0) !== 49) return -1
   const comma = raw.indexOf(',')
   if (comma < 0) return -1
-  const end = raw.indexOf(RS, comma)
-  return n36at(raw, comma + 1, end < 0 ? raw.length : end)
+  const end = headerEnd(raw, comma)
+  const second = raw.indexOf(',', comma + 1)
+  return n36at(raw, comma + 1, second >= 0 && second < end ? second : end)
+}
+
+/** When the writer first wrote the row at this causal length (see `born`); -1 if malformed. */
+export function entryBorn(raw: unknown): number {
+  if (typeof raw !== 'string' || raw.charCodeAt(0) !== 49) return -1
+  const comma = raw.indexOf(',')
+  if (comma < 0) return -1
+  const end = headerEnd(raw, comma)
+  const second = raw.indexOf(',', comma + 1)
+  if (second < 0 || second > end) return n36at(raw, comma + 1, end)
+  const hlc = n36at(raw, comma + 1, second)
+  const age = n36at(raw, second + 1, end)
+  return hlc < 0 || age < 0 || age > hlc ? -1 : hlc - age
 }
 
 function parseDeps(raw: string, start: number, end: number): Array<readonly [string, number]> | null | undefined {
@@ -192,14 +219,18 @@ function parseDeps(raw: string, start: number, end: number): Array<readonly [str
 export function scanEntry(
   raw: unknown,
   visit: ((name: string, value: Value, hlc: number, depsStart: number, depsEnd: number) => boolean) | null,
-): { cl: number; hlc: number } | null {
+): { cl: number; hlc: number; born: number } | null {
   if (typeof raw !== 'string' || raw.charCodeAt(0) !== 49) return null
   const comma = raw.indexOf(',')
   if (comma < 0) return null
   const cl = n36at(raw, 1, comma)
   let at = raw.indexOf(RS, comma)
-  const hlc = n36at(raw, comma + 1, at < 0 ? raw.length : at)
-  if (cl < 0 || hlc < 0 || !Number.isSafeInteger(hlc)) return null
+  const end = at < 0 ? raw.length : at
+  const second = raw.indexOf(',', comma + 1)
+  const hasAge = second >= 0 && second < end
+  const hlc = n36at(raw, comma + 1, hasAge ? second : end)
+  const age = hasAge ? n36at(raw, second + 1, end) : 0
+  if (cl < 0 || hlc < 0 || !Number.isSafeInteger(hlc) || age < 0 || age > hlc) return null
   while (at >= 0) {
     const nameEnd = raw.indexOf(US, at + 1)
     if (nameEnd < 0) return null
@@ -216,7 +247,7 @@ export function scanEntry(
     if (at === raw.length) break
     if (raw.charCodeAt(at) !== 0x1e) return null
   }
-  return { cl, hlc }
+  return { cl, hlc, born: hlc - age }
 }
 
 /** Checks a deps field without keeping it (the single-writer path has no use for it). */
@@ -232,5 +263,6 @@ export function parseEntry(raw: unknown): WriterEntry | null {
     cols.set(name, { value, hlc, deps })
     return true
   })
-  return head === null ? null : { cl: head.cl, hlc: head.hlc, cols }
+  if (head === null) return null
+  return head.born < head.hlc ? { cl: head.cl, hlc: head.hlc, born: head.born, cols } : { cl: head.cl, hlc: head.hlc, cols }
 }
