@@ -60,6 +60,12 @@ export interface Transport {
   unsubscribe(topic: string): void
   /** Peers currently connected. */
   peers(): string[]
+  /**
+   * Bytes queued for `peer` and not yet written, when the transport can tell. A message
+   * sent in fragments is paced by it, so a transport that drops past a queue limit is
+   * never handed more than about one message's worth at a time.
+   */
+  backlog?(peer: string): number
   stop(): void | Promise<void>
 }
 

@@ -164,6 +164,10 @@ export class BrowserTransport implements Transport {
     this.sync.send(peer, data)
   }
 
+  backlog(peer: string): number {
+    return this.sync.backlog(peer)
+  }
+
   publish(topic: string, data: Uint8Array): void {
     if (!this.stopped && this.online) this.gossip.publish(topic, data)
   }

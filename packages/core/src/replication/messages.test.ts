@@ -12,6 +12,7 @@ const samples: Message[] = [
     type: MessageType.SyncDiff,
     diffs: [{ shard: 'catalog', generation: 2, update: new Uint8Array([9, 9]), hash: 12345, final: true, stateVector: new Uint8Array([1, 5, 6]) }],
   },
+  { type: MessageType.Fragment, id: 7, index: 1, count: 3, total: 300, chunk: new Uint8Array([4, 5, 6]) },
 ]
 
 describe('replication message codec', () => {
@@ -61,5 +62,12 @@ describe('replication message codec', () => {
     expect(() => decodeMessage(reframe([1, 1, 1, 97, 1, 98, 0]))).toThrow(/trailing/)
     // a count claiming more entries than the message could hold
     expect(() => decodeMessage(reframe([1, 2, 0xff, 0xff, 0x03]))).toThrow(DecodeError)
+    // fragments: index past the count, a single fragment, an empty chunk, total below count
+    const fragment = (id: number, index: number, count: number, total: number, chunk: number[]) =>
+      encodeMessage({ type: MessageType.Fragment, id, index, count, total, chunk: new Uint8Array(chunk) })
+    expect(() => decodeMessage(fragment(1, 3, 3, 9, [1]))).toThrow(/invalid fragment/)
+    expect(() => decodeMessage(fragment(1, 0, 1, 9, [1]))).toThrow(/invalid fragment/)
+    expect(() => decodeMessage(fragment(1, 0, 2, 9, []))).toThrow(/invalid fragment/)
+    expect(() => decodeMessage(fragment(1, 0, 5, 2, [1]))).toThrow(/invalid fragment/)
   })
 })

@@ -9,6 +9,12 @@
  *   GENERATION = shard:str generation:varuint state:bytes   (a shard's newer generation, whole)
  *   SYNC_REQ  = n:varuint (shard:str generation:varuint stateVector:bytes){n}
  *   SYNC_DIFF = n:varuint (shard:str generation:varuint update:bytes hash:u32 final:u8 stateVector:bytes){n}
+ *   FRAGMENT  = id:varuint index:varuint count:varuint total:varuint chunk:bytes
+ *
+ * A message larger than the size limit (a big shard's diff or generation) travels as
+ * FRAGMENTs: consecutive slices of its encoded frame, `count` of them, `total` bytes in
+ * all, numbered from 0 under one sender-chosen `id`; the receiver reassembles them
+ * (bounded, see MAX_REASSEMBLED_BYTES) and decodes the result as one message.
  *
  * `str` and `bytes` are a varuint length and the bytes. An LSN is a position in the
  * sender's own change sequence (bytes of local updates it has committed, only growing):
@@ -27,6 +33,8 @@ export const MAX_SHARD_ID_BYTES = 1024
 export const MAX_NODE_ID_BYTES = 256
 export const MAX_ENTRIES_PER_MESSAGE = 100_000
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+/** Largest message reassembled from fragments (1 GiB). */
+export const MAX_REASSEMBLED_BYTES = 1024 * 1024 * 1024
 
 export const enum MessageType {
   Hello = 1,
@@ -36,6 +44,7 @@ export const enum MessageType {
   SyncDiff = 5,
   Ack = 6,
   Generation = 7,
+  Fragment = 8,
 }
 
 /** Largest LSN the codec carries (2^53 - 1: exact in a double). */
@@ -79,6 +88,7 @@ export type Message =
   | { type: MessageType.Generation; shard: string; generation: number; state: Uint8Array }
   | { type: MessageType.SyncRequest; requests: ShardStateVector[] }
   | { type: MessageType.SyncDiff; diffs: ShardDiff[] }
+  | { type: MessageType.Fragment; id: number; index: number; count: number; total: number; chunk: Uint8Array }
 
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -141,6 +151,13 @@ export function encodeMessage(msg: Message): Uint8Array {
         encoding.writeUint8(e, d.final ? 1 : 0)
         encoding.writeVarUint8Array(e, d.stateVector)
       }
+      break
+    case MessageType.Fragment:
+      encoding.writeVarUint(e, msg.id)
+      encoding.writeVarUint(e, msg.index)
+      encoding.writeVarUint(e, msg.count)
+      encoding.writeVarUint(e, msg.total)
+      encoding.writeVarUint8Array(e, msg.chunk)
       break
   }
   const body = encoding.toUint8Array(e)
@@ -285,6 +302,16 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
         diffs.push({ shard, generation, update, hash, final: final === 1, stateVector })
       }
       msg = { type, diffs }
+      break
+    }
+    case MessageType.Fragment: {
+      const id = r.varuint(MAX_LSN)
+      const index = r.varuint(MAX_REASSEMBLED_BYTES)
+      const count = r.varuint(MAX_REASSEMBLED_BYTES)
+      const total = r.varuint(MAX_REASSEMBLED_BYTES)
+      const chunk = r.bytes(maxBytes)
+      if (count < 2 || index >= count || chunk.length === 0 || total < count) throw new DecodeError('invalid fragment')
+      msg = { type, id, index, count, total, chunk }
       break
     }
     default:

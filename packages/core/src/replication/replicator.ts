@@ -21,6 +21,8 @@ import type { Replica } from '../replica.js'
 import type { Shard } from '../rows/shard.js'
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
+  DecodeError,
+  MAX_REASSEMBLED_BYTES,
   MessageType,
   decodeMessage,
   encodeMessage,
@@ -40,6 +42,10 @@ export function regionTopic(region: string): string {
 const MAX_GOSSIP_BYTES = 1024 * 1024
 const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
 
+/** How often a paced fragmented send checks the transport's backlog, and how long it keeps trying. */
+const FRAGMENT_PACING_MS = 5
+const FRAGMENT_PACING_LIMIT_MS = 10 * 60 * 1000
+
 export interface ReplicatorStats {
   messagesSent: number
   messagesReceived: number
@@ -52,7 +58,11 @@ export interface ReplicatorStats {
   diffsSent: number
   /** Bytes of Yjs updates received through anti-entropy (repair traffic). */
   repairBytes: number
+  /** Messages too large even to fragment (beyond MAX_REASSEMBLED_BYTES), not sent. */
   oversize: number
+  /** Messages sent, and received whole, as fragments. */
+  fragmentedSent: number
+  fragmentedReceived: number
 }
 
 interface PeerInfo {
@@ -94,6 +104,8 @@ export class Replicator {
     diffsSent: 0,
     repairBytes: 0,
     oversize: 0,
+    fragmentedSent: 0,
+    fragmentedReceived: 0,
   }
   private readonly replica: Replica
   private readonly transport: Transport | null
@@ -110,6 +122,9 @@ export class Replicator {
   /** Per peer: LSN ranges received ahead of a gap, start -> end. */
   private readonly ahead = new Map<string, Map<number, number>>()
   private readonly maxBytes: number
+  /** Per peer: the fragmented message being reassembled (one at a time; a newer id replaces it). */
+  private readonly reassembly = new Map<string, { id: number; total: number; chunks: Array<Uint8Array | undefined>; got: number; bytes: number }>()
+  private nextFragmentId = 1
   private cancelTimer: (() => void) | null = null
   private stopped = false
 
@@ -344,13 +359,77 @@ export class Replicator {
     const t = this.transport
     if (t === null || this.stopped) return
     const bytes = encodeMessage(msg)
-    if (bytes.length > this.maxBytes) {
+    if (bytes.length <= this.maxBytes) {
+      this.stats.messagesSent++
+      this.stats.bytesSent += bytes.length
+      t.send(peer, bytes)
+      return
+    }
+    if (bytes.length > MAX_REASSEMBLED_BYTES) {
       this.stats.oversize++
       return
     }
-    this.stats.messagesSent++
-    this.stats.bytesSent += bytes.length
-    t.send(peer, bytes)
+    // Too large for one message: send slices of the frame (each fragment adds at most
+    // 64 bytes of framing), reassembled by the receiver.
+    const slice = Math.max(1, this.maxBytes - 64)
+    const count = Math.ceil(bytes.length / slice)
+    const id = this.nextFragmentId++
+    this.stats.fragmentedSent++
+    let index = 0
+    const deadline = this.replica.now() + FRAGMENT_PACING_LIMIT_MS
+    // Paced by the transport's backlog: at most about one message's worth queued at a
+    // time. Bounded: each step sends at least one fragment or waits; it gives up at the
+    // deadline (a later anti-entropy round sends the message again).
+    const step = () => {
+      if (this.stopped) return
+      while (index < count && (t.backlog?.(peer) ?? 0) <= this.maxBytes) {
+        const frame = encodeMessage({ type: MessageType.Fragment, id, index, count, total: bytes.length, chunk: bytes.subarray(index * slice, (index + 1) * slice) })
+        index++
+        this.stats.messagesSent++
+        this.stats.bytesSent += frame.length
+        t.send(peer, frame)
+      }
+      if (index < count && this.replica.now() < deadline) this.replica.scheduler.setTimeout(FRAGMENT_PACING_MS, step)
+    }
+    step()
+  }
+
+  /**
+   * Takes one fragment; returns the whole message once its last fragment is in. A peer
+   * reassembles one message at a time: a fragment of a newer message discards an
+   * unfinished older one (lost fragments are repaired by a later anti-entropy round, which
+   * sends the message again). Fragments that disagree with their message's first are
+   * rejected.
+   */
+  private onFragment(from: string, f: { id: number; index: number; count: number; total: number; chunk: Uint8Array }): Uint8Array | null {
+    let r = this.reassembly.get(from)
+    if (r === undefined || r.id !== f.id) {
+      if (r !== undefined && f.id < r.id) return null
+      r = { id: f.id, total: f.total, chunks: new Array<Uint8Array | undefined>(f.count), got: 0, bytes: 0 }
+      this.reassembly.set(from, r)
+    }
+    if (r.chunks.length !== f.count || r.total !== f.total || r.bytes + f.chunk.length > r.total) {
+      this.stats.rejected++
+      this.reassembly.delete(from)
+      return null
+    }
+    if (r.chunks[f.index] !== undefined) return null
+    r.chunks[f.index] = f.chunk.slice()
+    r.got++
+    r.bytes += f.chunk.length
+    if (r.got < r.chunks.length) return null
+    this.reassembly.delete(from)
+    if (r.bytes !== r.total) {
+      this.stats.rejected++
+      return null
+    }
+    const whole = new Uint8Array(r.total)
+    let at = 0
+    for (const c of r.chunks) {
+      whole.set(c!, at)
+      at += c!.length
+    }
+    return whole
   }
 
   /** Sends items in as many messages as the size limit needs. */
@@ -379,6 +458,14 @@ export class Replicator {
     let msg: Message
     try {
       msg = decodeMessage(data, this.maxBytes)
+      if (msg.type === MessageType.Fragment) {
+        this.statusOf(from).lastSeen = this.replica.now()
+        const whole = this.onFragment(from, msg)
+        if (whole === null) return
+        msg = decodeMessage(whole, MAX_REASSEMBLED_BYTES)
+        if (msg.type === MessageType.Fragment) throw new DecodeError('nested fragment')
+        this.stats.fragmentedReceived++
+      }
     } catch {
       this.stats.rejected++
       return

@@ -38,6 +38,26 @@ describe('simulator', () => {
     expect(sim.replica('b').get('t', [1000])).toEqual({ id: 1000 })
   })
 
+  it('a shard larger than one message catches up in fragments, through loss and duplication', async () => {
+    const sim = new Simulation({ seed: 8, faults: { drop: 0.05, duplicate: 0.05, minDelayMs: 1, maxDelayMs: 30 } })
+    const small = { maxMessageBytes: 16 * 1024 }
+    const a = await sim.addNode({ id: 'a', options: small })
+    a.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'] }))
+    a.transact((tx) => {
+      for (let i = 0; i < 3000; i++) tx.insert('t', { id: i, v: `value ${i} `.repeat(4) })
+    })
+    const shard = [...a.shards.values()].find((s) => s.id.endsWith(':t'))!
+    await sim.settle()
+    const b = await sim.addNode({ id: 'b', options: small })
+    await sim.settle()
+    expect(b.rowCount('t')).toBe(3000)
+    expect(b.get('t', [2999])).toEqual(a.get('t', [2999]))
+    expect(a.replicator.stats.fragmentedSent).toBeGreaterThan(0)
+    expect(b.replicator.stats.fragmentedReceived).toBeGreaterThan(0)
+    // the shard's state alone needs several messages
+    expect((await import('yjs')).encodeStateAsUpdate(shard.doc).length).toBeGreaterThan(4 * small.maxMessageBytes)
+  })
+
   it('a crash loses in-flight messages but not storage', async () => {
     const sim = new Simulation({ seed: 5 })
     const a = await sim.addNode({ id: 'a' })

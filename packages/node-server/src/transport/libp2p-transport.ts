@@ -188,6 +188,10 @@ export class Libp2pTransport implements Transport {
     for (const target of this.targets) void this.dialTarget(target)
   }
 
+  backlog(peer: string): number {
+    return this.sync.backlog(peer)
+  }
+
   send(peer: string, data: Uint8Array): void {
     this.sync.send(peer, data)
   }

@@ -142,6 +142,11 @@ export class SyncSessions {
     return true
   }
 
+  /** Bytes queued for a peer and not yet written (0 if it has no session). */
+  backlog(nodeId: string): number {
+    return this.ofNode(nodeId)?.queuedBytes ?? 0
+  }
+
   /** Tells a peer about addresses (peer exchange). */
   sendPeers(session: SyncSession, addrs: string[]): void {
     if (addrs.length > 0) this.enqueue(session, encodeSyncFrame({ type: 'peers', addrs: addrs.slice(0, MAX_ADDRS) }))

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import type { Transport, TransportHandler } from '../api.js'
+import { Replica } from '../replica.js'
+
+/**
+ * Two transports joined by a link that behaves like the libp2p sync sessions: frames
+ * queue per direction, the queue refuses what would take it past `limit` bytes (those
+ * sends are lost), and the link writes at most `perTick` frames every millisecond.
+ */
+class QueuedLink {
+  readonly ends: QueuedEnd[] = []
+  dropped = 0
+  constructor(readonly limit: number, readonly perTick: number) {}
+}
+
+class QueuedEnd implements Transport {
+  handler: TransportHandler | null = null
+  queue: Uint8Array[] = []
+  queued = 0
+  private timer: ReturnType<typeof setInterval> | null = null
+
+  constructor(private readonly link: QueuedLink, private readonly id: string, private readonly peer: string) {
+    link.ends.push(this)
+  }
+
+  start(handler: TransportHandler): void {
+    this.handler = handler
+    this.timer = setInterval(() => this.pump(), 1)
+    queueMicrotask(() => {
+      const other = this.other()
+      if (other?.handler) {
+        other.handler.onPeerUp(this.id)
+        this.handler?.onPeerUp(this.peer)
+      }
+    })
+  }
+
+  private other(): QueuedEnd | undefined {
+    return this.link.ends.find((e) => e !== this)
+  }
+
+  private pump(): void {
+    for (let i = 0; i < this.link.perTick && this.queue.length > 0; i++) {
+      const frame = this.queue.shift()!
+      this.queued -= frame.length
+      this.other()?.handler?.onMessage(this.id, frame)
+    }
+  }
+
+  send(_peer: string, data: Uint8Array): void {
+    if (this.queued + data.length > this.link.limit) {
+      this.link.dropped++
+      return
+    }
+    this.queue.push(data.slice())
+    this.queued += data.length
+  }
+
+  backlog(): number {
+    return this.queued
+  }
+
+  publish(): void {}
+  subscribe(): void {}
+  unsubscribe(): void {}
+  peers(): string[] {
+    return [this.peer]
+  }
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer)
+  }
+}
+
+describe('messages larger than the size limit', () => {
+  it('travel as fragments paced by the transport backlog, so a bounded send queue drops none', async () => {
+    const max = 8 * 1024
+    // the queue holds two messages' worth, like the libp2p sessions (2 x maxMessageBytes)
+    const link = new QueuedLink(2 * max, 1)
+    const a = await Replica.open({ nodeId: 'a', transport: new QueuedEnd(link, 'a', 'b'), maxMessageBytes: max, antiEntropyIntervalMs: 50 })
+    a.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'] }))
+    a.transact((tx) => {
+      for (let i = 0; i < 2000; i++) tx.insert('t', { id: i, v: `row ${i} `.repeat(3) })
+    })
+    const b = await Replica.open({ nodeId: 'b', transport: new QueuedEnd(link, 'b', 'a'), maxMessageBytes: max, antiEntropyIntervalMs: 50 })
+    const deadline = Date.now() + 20_000
+    while (b.rowCount('t') < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    expect(b.rowCount('t')).toBe(2000)
+    expect(a.replicator.stats.fragmentedSent).toBeGreaterThan(0)
+    expect(b.replicator.stats.fragmentedReceived).toBeGreaterThan(0)
+    // the shard needed more fragments than the queue could ever hold at once
+    expect(a.replicator.stats.messagesSent).toBeGreaterThan(10)
+    expect(link.dropped).toBe(0)
+    await a.close()
+    await b.close()
+  })
+})
