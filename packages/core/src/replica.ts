@@ -94,6 +94,8 @@ export class Replica {
   private readonly listeners = { change: new Set<Listener<'change'>>(), catalog: new Set<Listener<'catalog'>>() }
   private readonly recordCounts = new Map<string, number>()
   private unpersisted: Array<{ shard: string; record: StoredRecord }> = []
+  /** Per shard: appends handed to storage and not yet complete. */
+  private readonly writing = new Map<string, number>()
   private unpublished: Array<{ shard: Shard; update: Uint8Array }> = []
   /**
    * This replica's change sequence: bytes of local updates committed so far. Only grows,
@@ -800,10 +802,31 @@ export class Replica {
       throw new ConcordError('58030', `could not persist write: ${String(err)}`)
     }
     if (result instanceof Promise) {
-      void this.track(result.then(after))
+      const shards = new Set(batch.map((b) => b.shard))
+      for (const id of shards) this.writing.set(id, (this.writing.get(id) ?? 0) + 1)
+      void this.track(result.then(after)).finally(() => {
+        for (const id of shards) {
+          const n = (this.writing.get(id) ?? 1) - 1
+          if (n > 0) this.writing.set(id, n)
+          else this.writing.delete(id)
+        }
+      })
     } else {
       after()
     }
+  }
+
+  /**
+   * The digest this replica reports for a shard in anti-entropy. A peer whose digest
+   * matches records that this replica holds its state, which can make a delete stable
+   * (see stableDeletes); so while some of the shard's changes are not yet durable here
+   * (a crash would lose them), the digest reported is deliberately not the state's,
+   * and the exchange goes on as for any difference.
+   */
+  reportedDigest(shard: Shard): number {
+    const d = shard.digest()
+    const durable = !this.writing.has(shard.id) && !this.unpersisted.some((u) => u.shard === shard.id)
+    return durable ? d : (d ^ 1) >>> 0
   }
 
   /**

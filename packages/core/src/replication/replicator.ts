@@ -265,7 +265,7 @@ export class Replicator {
     const digests: ShardDigest[] = []
     for (const [id, shard] of this.replica.shards) {
       if (!this.replica.holds(info.region, id)) continue
-      digests.push({ shard: id, generation: shard.generation, hash: shard.digest() })
+      digests.push({ shard: id, generation: shard.generation, hash: this.replica.reportedDigest(shard) })
     }
     this.stats.digestsSent++
     const lsn = this.replica.lsn

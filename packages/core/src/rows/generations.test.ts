@@ -5,6 +5,7 @@ import { Simulation } from '../sim/simulation.js'
 import { MemoryStorage } from '../storage/memory-storage.js'
 import { canonicalRows, maxResolver } from '../sim/campaign.js'
 import type { RowChange, TableSpec } from '../types.js'
+import type { Storage } from '../api.js'
 
 const items: TableSpec = {
   name: 'items',
@@ -228,6 +229,32 @@ describe('generations: deleted rows', () => {
       expect(sim.replica(id).get('items', [3])?.name).toBe('again')
       expect(sim.replica(id).get('items', [25])).toMatchObject({ name: 'again too', qty: null })
     }
+  })
+
+  it('a replica reports holding a state (what makes a delete stable) only once that state is durable', async () => {
+    const base = new MemoryStorage()
+    const held: Array<() => void> = []
+    const storage: Storage = {
+      append: (batch) => new Promise<void>((res) => held.push(() => res(base.append(batch)))),
+      shards: () => base.shards(),
+      load: (id) => base.load(id),
+      compact: (id, snap) => base.compact(id, snap),
+      remove: (id) => base.remove(id),
+      getMeta: (k) => base.getMeta(k),
+      setMeta: (k, v) => base.setMeta(k, v),
+    }
+    const r = await Replica.open({ nodeId: 'slow', storage, antiEntropyIntervalMs: 0 })
+    for (const release of held.splice(0)) release()
+    await r.durable()
+    r.transact((tx) => tx.createTable(items))
+    r.transact((tx) => tx.insert('items', { id: 1, name: 'x' }))
+    await new Promise((res) => setTimeout(res, 0))
+    const shard = dataShard(r)
+    expect(held.length).toBeGreaterThan(0)
+    expect(r.reportedDigest(shard)).not.toBe(shard.digest())
+    for (const release of held.splice(0)) release()
+    await r.durable()
+    expect(r.reportedDigest(shard)).toBe(shard.digest())
   })
 
   it("a restarted node's writes reach peers only after its earlier session's writes", async () => {
