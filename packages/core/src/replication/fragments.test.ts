@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Transport, TransportHandler } from '../api.js'
 import { Replica } from '../replica.js'
+import { MessageType, encodeMessage } from './messages.js'
 
 /**
  * Two transports joined by a link that behaves like the libp2p sync sessions: frames
@@ -92,5 +93,39 @@ describe('messages larger than the size limit', () => {
     expect(link.dropped).toBe(0)
     await a.close()
     await b.close()
+  })
+
+  it('from a lying peer: inconsistent, duplicated or garbage fragments are rejected, and nothing else is disturbed', async () => {
+    const r = await Replica.open({ nodeId: 'r', antiEntropyIntervalMs: 0 })
+    r.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'] }))
+    const whole = encodeMessage({ type: MessageType.Hello, nodeId: 'liar', region: 'default' })
+    const frag = (id: number, index: number, count: number, total: number, chunk: Uint8Array) =>
+      encodeMessage({ type: MessageType.Fragment, id, index, count, total, chunk })
+    const rejected = () => r.replicator.stats.rejected
+    // a fragment disagreeing with its message's first about the count or total
+    r.replicator.receive('liar', frag(1, 0, 3, 90, new Uint8Array(30)))
+    let before = rejected()
+    r.replicator.receive('liar', frag(1, 1, 4, 90, new Uint8Array(30)))
+    expect(rejected()).toBe(before + 1)
+    // more bytes than the total announced
+    r.replicator.receive('liar', frag(2, 0, 2, 10, new Uint8Array(8)))
+    before = rejected()
+    r.replicator.receive('liar', frag(2, 1, 2, 10, new Uint8Array(8)))
+    expect(rejected()).toBe(before + 1)
+    // all fragments in, but the reassembled bytes are not a message
+    r.replicator.receive('liar', frag(3, 0, 2, 8, new Uint8Array(4).fill(7)))
+    before = rejected()
+    r.replicator.receive('liar', frag(3, 1, 2, 8, new Uint8Array(4).fill(7)))
+    expect(rejected()).toBe(before + 1)
+    // a genuine message in fragments, one slice duplicated and the order reversed, still arrives
+    const half = Math.ceil(whole.length / 2)
+    r.replicator.receive('liar', frag(4, 1, 2, whole.length, whole.subarray(half)))
+    r.replicator.receive('liar', frag(4, 1, 2, whole.length, whole.subarray(half)))
+    r.replicator.receive('liar', frag(4, 0, 2, whole.length, whole.subarray(0, half)))
+    expect(r.replicator.stats.fragmentedReceived).toBe(1)
+    expect(r.replicator.peerStatus().some((p) => p.nodeId === 'liar')).toBe(true)
+    r.transact((tx) => tx.insert('t', { id: 1 }))
+    expect(r.get('t', [1])).toEqual({ id: 1 })
+    await r.close()
   })
 })

@@ -35,6 +35,8 @@ export const MAX_ENTRIES_PER_MESSAGE = 100_000
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 /** Largest message reassembled from fragments (1 GiB). */
 export const MAX_REASSEMBLED_BYTES = 1024 * 1024 * 1024
+/** Most fragments one message may be cut into. */
+export const MAX_FRAGMENTS = 65_536
 
 export const enum MessageType {
   Hello = 1,
@@ -310,7 +312,7 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
       const count = r.varuint(MAX_REASSEMBLED_BYTES)
       const total = r.varuint(MAX_REASSEMBLED_BYTES)
       const chunk = r.bytes(maxBytes)
-      if (count < 2 || index >= count || chunk.length === 0 || total < count) throw new DecodeError('invalid fragment')
+      if (count < 2 || count > MAX_FRAGMENTS || index >= count || chunk.length === 0 || total < count) throw new DecodeError('invalid fragment')
       msg = { type, id, index, count, total, chunk }
       break
     }

@@ -22,6 +22,7 @@ import type { Shard } from '../rows/shard.js'
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DecodeError,
+  MAX_FRAGMENTS,
   MAX_REASSEMBLED_BYTES,
   MessageType,
   decodeMessage,
@@ -123,7 +124,7 @@ export class Replicator {
   private readonly ahead = new Map<string, Map<number, number>>()
   private readonly maxBytes: number
   /** Per peer: the fragmented message being reassembled (one at a time; a newer id replaces it). */
-  private readonly reassembly = new Map<string, { id: number; total: number; chunks: Array<Uint8Array | undefined>; got: number; bytes: number }>()
+  private readonly reassembly = new Map<string, { id: number; total: number; count: number; chunks: Map<number, Uint8Array>; bytes: number }>()
   private nextFragmentId = 1
   private cancelTimer: (() => void) | null = null
   private stopped = false
@@ -373,6 +374,10 @@ export class Replicator {
     // 64 bytes of framing), reassembled by the receiver.
     const slice = Math.max(1, this.maxBytes - 64)
     const count = Math.ceil(bytes.length / slice)
+    if (count > MAX_FRAGMENTS) {
+      this.stats.oversize++
+      return
+    }
     const id = this.nextFragmentId++
     this.stats.fragmentedSent++
     let index = 0
@@ -405,19 +410,18 @@ export class Replicator {
     let r = this.reassembly.get(from)
     if (r === undefined || r.id !== f.id) {
       if (r !== undefined && f.id < r.id) return null
-      r = { id: f.id, total: f.total, chunks: new Array<Uint8Array | undefined>(f.count), got: 0, bytes: 0 }
+      r = { id: f.id, total: f.total, count: f.count, chunks: new Map(), bytes: 0 }
       this.reassembly.set(from, r)
     }
-    if (r.chunks.length !== f.count || r.total !== f.total || r.bytes + f.chunk.length > r.total) {
+    if (r.count !== f.count || r.total !== f.total || r.bytes + f.chunk.length > r.total) {
       this.stats.rejected++
       this.reassembly.delete(from)
       return null
     }
-    if (r.chunks[f.index] !== undefined) return null
-    r.chunks[f.index] = f.chunk.slice()
-    r.got++
+    if (r.chunks.has(f.index)) return null
+    r.chunks.set(f.index, f.chunk.slice())
     r.bytes += f.chunk.length
-    if (r.got < r.chunks.length) return null
+    if (r.chunks.size < r.count) return null
     this.reassembly.delete(from)
     if (r.bytes !== r.total) {
       this.stats.rejected++
@@ -425,9 +429,10 @@ export class Replicator {
     }
     const whole = new Uint8Array(r.total)
     let at = 0
-    for (const c of r.chunks) {
-      whole.set(c!, at)
-      at += c!.length
+    for (let i = 0; i < r.count; i++) {
+      const c = r.chunks.get(i)!
+      whole.set(c, at)
+      at += c.length
     }
     return whole
   }
