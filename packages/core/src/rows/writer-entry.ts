@@ -169,32 +169,34 @@ export function entryCl(raw: unknown): number {
   return comma < 0 ? -1 : n36at(raw, 1, comma)
 }
 
-/** End of the header (`hlc` and the optional born age) that starts after the first comma. */
-function headerEnd(raw: string, comma: number): number {
-  const end = raw.indexOf(RS, comma)
-  return end < 0 ? raw.length : end
+/**
+ * Where the header fields after the causal length lie: the first comma, the end of the
+ * hlc digits, and the end of the header (the optional born age lies between the two
+ * ends, after a second comma). Null unless the entry starts like format 1.
+ */
+function headerBounds(raw: unknown): { comma: number; hlcEnd: number; end: number } | null {
+  if (typeof raw !== 'string' || raw.charCodeAt(0) !== 49) return null
+  const comma = raw.indexOf(',')
+  if (comma < 0) return null
+  const rs = raw.indexOf(RS, comma)
+  const end = rs < 0 ? raw.length : rs
+  const second = raw.indexOf(',', comma + 1)
+  return { comma, hlcEnd: second >= 0 && second < end ? second : end, end }
 }
 
 /** The entry's timestamp alone; -1 if malformed. */
 export function entryHlc(raw: unknown): number {
-  if (typeof raw !== 'string' || raw.charCodeAt(0) !== 49) return -1
-  const comma = raw.indexOf(',')
-  if (comma < 0) return -1
-  const end = headerEnd(raw, comma)
-  const second = raw.indexOf(',', comma + 1)
-  return n36at(raw, comma + 1, second >= 0 && second < end ? second : end)
+  const h = headerBounds(raw)
+  return h === null ? -1 : n36at(raw as string, h.comma + 1, h.hlcEnd)
 }
 
 /** When the writer first wrote the row at this causal length (see `born`); -1 if malformed. */
 export function entryBorn(raw: unknown): number {
-  if (typeof raw !== 'string' || raw.charCodeAt(0) !== 49) return -1
-  const comma = raw.indexOf(',')
-  if (comma < 0) return -1
-  const end = headerEnd(raw, comma)
-  const second = raw.indexOf(',', comma + 1)
-  if (second < 0 || second > end) return n36at(raw, comma + 1, end)
-  const hlc = n36at(raw, comma + 1, second)
-  const age = n36at(raw, second + 1, end)
+  const h = headerBounds(raw)
+  if (h === null) return -1
+  const hlc = n36at(raw as string, h.comma + 1, h.hlcEnd)
+  if (h.hlcEnd === h.end) return hlc
+  const age = n36at(raw as string, h.hlcEnd + 1, h.end)
   return hlc < 0 || age < 0 || age > hlc ? -1 : hlc - age
 }
 
@@ -220,34 +222,31 @@ export function scanEntry(
   raw: unknown,
   visit: ((name: string, value: Value, hlc: number, depsStart: number, depsEnd: number) => boolean) | null,
 ): { cl: number; hlc: number; born: number } | null {
-  if (typeof raw !== 'string' || raw.charCodeAt(0) !== 49) return null
-  const comma = raw.indexOf(',')
-  if (comma < 0) return null
-  const cl = n36at(raw, 1, comma)
-  let at = raw.indexOf(RS, comma)
-  const end = at < 0 ? raw.length : at
-  const second = raw.indexOf(',', comma + 1)
-  const hasAge = second >= 0 && second < end
-  const hlc = n36at(raw, comma + 1, hasAge ? second : end)
-  const age = hasAge ? n36at(raw, second + 1, end) : 0
-  if (cl < 0 || hlc < 0 || !Number.isSafeInteger(hlc) || age < 0 || age > hlc) return null
+  const h = headerBounds(raw)
+  if (h === null) return null
+  const s = raw as string
+  const cl = n36at(s, 1, h.comma)
+  let at = h.end < s.length ? h.end : -1
+  const hlc = n36at(s, h.comma + 1, h.hlcEnd)
+  const bornAge = h.hlcEnd < h.end ? n36at(s, h.hlcEnd + 1, h.end) : 0
+  if (cl < 0 || hlc < 0 || !Number.isSafeInteger(hlc) || bornAge < 0 || bornAge > hlc) return null
   while (at >= 0) {
-    const nameEnd = raw.indexOf(US, at + 1)
+    const nameEnd = s.indexOf(US, at + 1)
     if (nameEnd < 0) return null
-    const ageEnd = raw.indexOf(US, nameEnd + 1)
+    const ageEnd = s.indexOf(US, nameEnd + 1)
     if (ageEnd < 0) return null
-    const depsEnd = raw.indexOf(US, ageEnd + 1)
+    const depsEnd = s.indexOf(US, ageEnd + 1)
     if (depsEnd < 0) return null
-    const age = n36at(raw, nameEnd + 1, ageEnd)
+    const age = n36at(s, nameEnd + 1, ageEnd)
     if (nameEnd === at + 1 || age < 0 || age > hlc) return null
-    const v = decodeValue(raw, depsEnd + 1)
+    const v = decodeValue(s, depsEnd + 1)
     if (v === null) return null
-    if (visit !== null && !visit(raw.slice(at + 1, nameEnd), v[0], hlc - age, ageEnd + 1, depsEnd)) return null
+    if (visit !== null && !visit(s.slice(at + 1, nameEnd), v[0], hlc - age, ageEnd + 1, depsEnd)) return null
     at = v[1]
-    if (at === raw.length) break
-    if (raw.charCodeAt(at) !== 0x1e) return null
+    if (at === s.length) break
+    if (s.charCodeAt(at) !== 0x1e) return null
   }
-  return { cl, hlc, born: hlc - age }
+  return { cl, hlc, born: hlc - bornAge }
 }
 
 /** Checks a deps field without keeping it (the single-writer path has no use for it). */
