@@ -10,6 +10,15 @@ describe('concord start options', () => {
     const s = parseStartOptions([], {}, noFile)
     expect(s).toMatchObject({ dataDir: './data', region: 'default', host: '127.0.0.1', pgPort: 5432, p2pPort: 0, join: [], quiet: false })
     expect(s.httpPort).toBeUndefined()
+    expect(s).toMatchObject({ compaction: true, departAfter: 24 * 3_600_000 })
+  })
+  it('takes the compaction switch and the departure horizon as a duration', () => {
+    const s = parseStartOptions(['--depart-after', '90m', '--compaction', 'off'], {}, noFile)
+    expect(s).toMatchObject({ compaction: false, departAfter: 90 * 60_000 })
+    expect(parseStartOptions([], { CONCORD_DEPART_AFTER: '7d' }, noFile).departAfter).toBe(7 * 86_400_000)
+    expect(() => parseStartOptions(['--depart-after', '10 years'], {}, noFile)).toThrow(/--depart-after: '10 years' is not a duration/)
+    expect(() => parseStartOptions(['--depart-after', '0s'], {}, noFile)).toThrow(/not a duration/)
+    expect(() => parseStartOptions(['--compaction', 'maybe'], {}, noFile)).toThrow(/not on or off/)
   })
   it('flags override environment variables, which override the config file', () => {
     const file = JSON.stringify({ region: 'from-file', pgPort: 7000, dataDir: '/file', join: ['a:1'] })

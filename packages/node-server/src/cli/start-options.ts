@@ -17,7 +17,7 @@ interface Setting {
   key: keyof StartSettings
   flag: string
   env: string
-  kind: 'string' | 'port' | 'list'
+  kind: 'string' | 'port' | 'list' | 'duration' | 'switch'
   help: string
   default?: string
 }
@@ -35,6 +35,9 @@ export interface StartSettings {
   clusterKey?: string
   password?: string
   httpPort?: number
+  /** Milliseconds of silence after which a member is declared departed. */
+  departAfter: number
+  compaction: boolean
 }
 
 export const SETTINGS: Setting[] = [
@@ -50,6 +53,8 @@ export const SETTINGS: Setting[] = [
   { key: 'clusterKey', flag: 'cluster-key', env: 'CONCORD_CLUSTER_KEY', kind: 'string', help: 'swarm key file; only nodes holding it can connect (see `concord gen-cluster-key`)' },
   { key: 'password', flag: 'password', env: 'CONCORD_PASSWORD', kind: 'string', help: 'require this password (SCRAM-SHA-256) from PostgreSQL clients' },
   { key: 'httpPort', flag: 'http-port', env: 'CONCORD_HTTP_PORT', kind: 'port', help: 'serve /health and /metrics on this port (0: any free port)' },
+  { key: 'compaction', flag: 'compaction', env: 'CONCORD_COMPACTION', kind: 'switch', default: 'on', help: 'rewrite shards as generations of their live data (on|off)' },
+  { key: 'departAfter', flag: 'depart-after', env: 'CONCORD_DEPART_AFTER', kind: 'duration', default: '24h', help: 'declare a member departed after this long without a word (e.g. 90m, 24h, 7d)' },
 ]
 
 export interface FileReader {
@@ -118,6 +123,17 @@ function convert(s: Setting, raw: unknown, where: string): unknown {
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${where}: '${String(raw)}' is not a port number (0-65535)`)
       return n
     }
+    case 'duration': {
+      const m = typeof raw === 'string' ? /^(\d+)(ms|s|m|h|d)$/.exec(raw.trim()) : null
+      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+      const n = m === null ? NaN : Number(m[1]) * unit[m[2] as keyof typeof unit]
+      if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${where}: '${String(raw)}' is not a duration (a positive number with ms, s, m, h or d)`)
+      return n
+    }
+    case 'switch':
+      if (raw === true || raw === 'on' || raw === 'true') return true
+      if (raw === false || raw === 'off' || raw === 'false') return false
+      throw new UsageError(`${where}: '${String(raw)}' is not on or off`)
     case 'list': {
       const items = Array.isArray(raw) ? raw : [raw]
       const out: string[] = []
@@ -144,12 +160,13 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     clusterKeyFile: s.clusterKey,
     password: s.password,
     httpPort: s.httpPort,
+    compaction: { enabled: s.compaction, departAfterMs: s.departAfter },
   }
 }
 
 export function startHelp(): string {
   const lines = SETTINGS.map((s) => {
-    const flag = `  --${s.flag} <${s.kind === 'port' ? 'port' : s.kind === 'list' ? 'addr' : 'value'}>`
+    const flag = `  --${s.flag} <${s.kind === 'port' ? 'port' : s.kind === 'list' ? 'addr' : s.kind === 'duration' ? 'time' : s.kind === 'switch' ? 'on|off' : 'value'}>`
     return `${flag.padEnd(28)} ${s.help}${s.default !== undefined ? ` [${s.default}]` : ''}\n${''.padEnd(29)}env ${s.env}, config key "${s.key}"`
   })
   return [...lines, `${'  --config <file>'.padEnd(28)} JSON file with any of the config keys above (env CONCORD_CONFIG)`, `${'  --quiet'.padEnd(28)} log warnings and errors only`].join('\n')

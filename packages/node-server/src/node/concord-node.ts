@@ -7,6 +7,7 @@
  * restart from the same directory is the same node with the same data; `stop` releases
  * every port and file handle, and no timer of the node outlives it.
  */
+import type { ReplicaOptions } from '@concord/core'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { LmdbStorage } from '../storage/lmdb-storage.js'
@@ -47,6 +48,8 @@ export interface ConcordNodeOptions {
   password?: string
   /** 0 or undefined: no HTTP server. */
   httpPort?: number
+  /** Generation compaction (see @concord/core ReplicaOptions.compaction); default on, departed after 24 h. */
+  compaction?: ReplicaOptions['compaction']
   logger?: Logger
 }
 
@@ -93,7 +96,7 @@ export class ConcordNode {
     let pg: PgServer | undefined
     let http: HttpServer | undefined
     try {
-      engine = await openSqlEngine({ nodeId, region, storage, transport })
+      engine = await openSqlEngine({ nodeId, region, storage, transport, ...(options.compaction !== undefined ? { compaction: options.compaction } : {}) })
       const eng = engine
       const facts = { nodeId, region, p2pAddresses: () => transport.addresses() }
       pg = new PgServer({
