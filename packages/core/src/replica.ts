@@ -997,8 +997,21 @@ export class Replica {
     return out
   }
 
-  stats(): ReplicatorStats & { shards: number; malformed: number } {
-    return { ...this.replicator.stats, shards: this.shards.size, malformed: this.malformed + this.replicator.stats.rejected }
+  stats(): ReplicatorStats & { shards: number; malformed: number; generationsAdopted: number; tombstonesDropped: number; overlays: number } {
+    let tombstonesDropped = 0
+    let overlays = 0
+    for (const s of this.shards.values()) {
+      tombstonesDropped += s.tombstonesDropped
+      overlays += s.prevs.length
+    }
+    return {
+      ...this.replicator.stats,
+      shards: this.shards.size,
+      malformed: this.malformed + this.replicator.stats.rejected,
+      generationsAdopted: this.generationsAdopted,
+      tombstonesDropped,
+      overlays,
+    }
   }
 
   get isClosed(): boolean {

@@ -202,6 +202,10 @@ export class ConcordNode {
         { name: 'concord_updates_applied_total', help: 'Remote updates merged into local shards', type: 'counter', value: s.updatesApplied },
         { name: 'concord_repair_bytes_total', help: 'Bytes received through anti-entropy repair', type: 'counter', value: s.repairBytes },
         { name: 'concord_malformed_total', help: 'Updates or messages that failed validation', type: 'counter', value: s.malformed },
+        { name: 'concord_generations_total', help: 'Shard generations built or adopted (storage compaction) since start', type: 'counter', value: s.generationsAdopted },
+        { name: 'concord_tombstones_dropped_total', help: 'Deleted rows whose tombstones generations built here dropped, since start', type: 'counter', value: s.tombstonesDropped },
+        { name: 'concord_generation_overlays', help: 'Older generations still held until their writers re-apply', type: 'gauge', value: s.overlays },
+        { name: 'concord_fragmented_messages_sent_total', help: 'Messages over the size limit sent as fragments', type: 'counter', value: s.fragmentedSent },
       )
     }
     return out
