@@ -44,6 +44,8 @@ const MAX_GOSSIP_BYTES = 1024 * 1024
 const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
 
 /** How often a paced fragmented send checks the transport's backlog, and how long it keeps trying. */
+const STALE_ANSWER_INTERVAL_MS = 1000
+const MAX_STALE_ANSWERS = 10_000
 const FRAGMENT_PACING_MS = 5
 const FRAGMENT_PACING_LIMIT_MS = 10 * 60 * 1000
 
@@ -126,6 +128,8 @@ export class Replicator {
   /** Per peer: the fragmented message being reassembled (one at a time; a newer id replaces it). */
   private readonly reassembly = new Map<string, { id: number; total: number; count: number; chunks: Map<number, Uint8Array>; bytes: number }>()
   private nextFragmentId = 1
+  /** Per (peer, shard): when a stale update from it was last answered with the generation. */
+  private readonly staleAnswered = new Map<string, { generation: number; at: number }>()
   private cancelTimer: (() => void) | null = null
   private stopped = false
 
@@ -532,8 +536,19 @@ export class Replicator {
       const shard = this.target(u.shard)
       if (shard === null) continue
       const result = this.replica.applyRemoteAt(shard, u.generation, u.update)
-      // The writer is behind by a generation: hand it the new one, so it re-applies there.
-      if (u.generation < shard.generation) this.sendGeneration(from, shard)
+      // The writer is behind by a generation: hand it the new one, so it re-applies there
+      // (once per second per peer and shard: every update it still has in flight would
+      // otherwise bring the whole generation again).
+      if (u.generation < shard.generation) {
+        const key = `${from}\u0000${shard.id}`
+        const last = this.staleAnswered.get(key)
+        const now = this.replica.now()
+        if (last === undefined || last.generation !== shard.generation || now - last.at >= STALE_ANSWER_INTERVAL_MS) {
+          if (this.staleAnswered.size >= MAX_STALE_ANSWERS) this.staleAnswered.clear()
+          this.staleAnswered.set(key, { generation: shard.generation, at: now })
+          this.sendGeneration(from, shard)
+        }
+      }
       if (result === 'applied') this.stats.updatesApplied++
       else if (result === 'rejected') {
         this.stats.rejected++
