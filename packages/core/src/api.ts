@@ -69,6 +69,16 @@ export interface Transport {
   stop(): void | Promise<void>
 }
 
+/**
+ * Which shards flow between which nodes (see Replica.setLinkPolicy). Every node must
+ * answer alike for any pair (derive it from the replicated catalog): it also decides
+ * who may build a shard's generations.
+ */
+export interface LinkPolicy {
+  /** Whether node `receiver` applies what node `sender` sends of shard `shardId`. */
+  accepts(receiver: string, sender: string, shardId: string): boolean
+}
+
 /** Timers, injected so the simulator owns time. */
 export interface Scheduler {
   setTimeout(ms: number, fn: () => void): () => void
@@ -114,6 +124,8 @@ export interface ReplicaOptions {
    * written without compaction and compares (see `Replica.resolveEntries`).
    */
   onLocalEntry?: (shardId: string, key: string, entry: string) => void
+  /** Called on the builder with the row keys whose tombstones a new generation dropped. */
+  onTombstonesDropped?: (shardId: string, rowKeys: string[]) => void
 }
 
 /** Work inside `Replica.transact`. Reads see the transaction's own writes. */

@@ -11,7 +11,7 @@
  * change events follow every Yjs transaction (see Shard).
  */
 import * as Y from 'yjs'
-import type { ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
+import type { LinkPolicy, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
 import { CATALOG_SHARD, CATALOG_TABLE, buildTableInfo, parseColumnDefinition, parseTableDefinition, splitColumnCatalogName, type ColumnDefinition } from './catalog/catalog-schema.js'
 import { HybridClock, hlcMillis } from './clock/hlc.js'
 import { IdGenerator, nodeNumberOf } from './clock/id-generator.js'
@@ -115,6 +115,8 @@ export class Replica {
   readonly replicator: Replicator
   /** Entries or messages that failed validation. */
   malformed = 0
+  /** Which peers' changes this replica applies, per shard (null: all of them). */
+  linkPolicy: LinkPolicy | null = null
   /** Generations this replica switched to (built or received). */
   generationsAdopted = 0
   private checkMembership = false
@@ -196,6 +198,19 @@ export class Replica {
     return r
   }
 
+  /**
+   * Makes replication directional (one-way subscriptions): from now on this replica
+   * applies a peer's updates, diffs and generations of a shard only if the policy says
+   * it accepts them from that peer, and sends a peer diffs and generations only if the
+   * peer accepts them. Checked where each shard's data is applied, after reassembly, so
+   * nothing slips past in a message type or a fragment. A shard's generations are built
+   * only by a member every other member accepts the shard from (see builderOf). Null:
+   * every node, every shard, both ways.
+   */
+  setLinkPolicy(policy: LinkPolicy | null): void {
+    this.linkPolicy = policy
+  }
+
   // ---- membership and generations ---------------------------------------------------
 
   /**
@@ -218,9 +233,18 @@ export class Replica {
     return out.sort((a, b) => a.since - b.since || (a.nodeId < b.nodeId ? -1 : 1))
   }
 
-  /** The member that builds new generations of a shard: the oldest live member holding it. */
+  /**
+   * The member that builds new generations of a shard: the oldest live member holding it
+   * that every other live member holding it accepts the shard from (a one-way
+   * subscriber's generations would carry its local writes to its publisher). Null if
+   * none qualifies: the shard is not compacted.
+   */
   builderOf(id: string): string | null {
-    for (const m of this.members()) if (!m.departed && this.holds(m.region, id)) return m.nodeId
+    const holders = this.members().filter((m) => !m.departed && this.holds(m.region, id))
+    const policy = this.linkPolicy
+    for (const m of holders) {
+      if (policy === null || holders.every((o) => o === m || policy.accepts(o.nodeId, m.nodeId, id))) return m.nodeId
+    }
     return null
   }
 
@@ -287,6 +311,7 @@ export class Replica {
     const generation = counter * GENERATION_BUILDERS + (nodeNumberOf(this.nodeId) % GENERATION_BUILDERS)
     const builderClient = 1 + (fnv1aString(`${shard.id}\u0000${generation}`) % 0xfffffffe)
     const state = shard.rewriteAsGeneration(generation, builderClient, stableDeleted)
+    if (stableDeleted.size > 0) this.options.onTombstonesDropped?.(shard.id, [...stableDeleted])
     this.generationsAdopted++
     this.recordCounts.set(shard.id, 1)
     this.unpersisted = this.unpersisted.filter((u) => u.shard !== shard.id)

@@ -58,7 +58,7 @@ export class Database {
     await loadParser()
     const router = new PartitionRouter()
     // Subscriptions make replication directional: the filter applies them per message.
-    const filter = options.transport ? new DirectionFilter(options.transport, options.maxMessageBytes) : null
+    const filter = options.transport ? new DirectionFilter(options.transport) : null
     const replica = await Replica.open({ partitionOf: router.partitionOf, ...options, ...(filter ? { transport: filter } : {}), region: options.region ?? 'default' })
     filter?.bind(replica)
     const db = await Database.attach(replica, true, router)

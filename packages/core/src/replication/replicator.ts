@@ -63,6 +63,10 @@ export interface ReplicatorStats {
   repairBytes: number
   /** Messages too large even to fragment (beyond MAX_REASSEMBLED_BYTES), not sent. */
   oversize: number
+  /** Anti-entropy rounds that threw (see lastRoundError); the next round runs anyway. */
+  roundsFailed: number
+  /** Shard entries of received messages not applied because the link does not carry them (setLinkPolicy). */
+  filtered: number
   /** Messages sent, and received whole, as fragments. */
   fragmentedSent: number
   fragmentedReceived: number
@@ -107,6 +111,8 @@ export class Replicator {
     diffsSent: 0,
     repairBytes: 0,
     oversize: 0,
+    filtered: 0,
+    roundsFailed: 0,
     fragmentedSent: 0,
     fragmentedReceived: 0,
   }
@@ -128,6 +134,8 @@ export class Replicator {
   /** Per peer: the fragmented message being reassembled (one at a time; a newer id replaces it). */
   private readonly reassembly = new Map<string, { id: number; total: number; count: number; chunks: Map<number, Uint8Array>; bytes: number }>()
   private nextFragmentId = 1
+  /** What the last failed anti-entropy round threw. */
+  lastRoundError: unknown = null
   /** Per (peer, shard): when a stale update from it was last answered with the generation. */
   private readonly staleAnswered = new Map<string, { generation: number; at: number }>()
   private cancelTimer: (() => void) | null = null
@@ -243,7 +251,13 @@ export class Replicator {
     this.cancelTimer = this.replica.scheduler.setTimeout(interval, () => {
       this.cancelTimer = null
       if (this.stopped) return
-      this.antiEntropyRound()
+      try {
+        this.antiEntropyRound()
+      } catch (err) {
+        // Housekeeping and repair go on whatever one round ran into.
+        this.stats.roundsFailed++
+        this.lastRoundError = err
+      }
       this.schedule()
     })
   }
@@ -283,7 +297,22 @@ export class Replicator {
     for (const [peer, info] of this.peers) if (this.replica.holds(info.region, shard.id)) this.sendGeneration(peer, shard, whole)
   }
 
+  /** Whether this replica applies what `peer` sends of `shard` (see Replica.setLinkPolicy). */
+  private acceptsFrom(peer: string, shard: string): boolean {
+    const p = this.replica.linkPolicy
+    if (p === null || p.accepts(this.replica.nodeId, peer, shard)) return true
+    this.stats.filtered++
+    return false
+  }
+
+  /** Whether `peer` applies what this replica sends of `shard`: if not, sending is wasted (or leaks). */
+  private deliversTo(peer: string, shard: string): boolean {
+    const p = this.replica.linkPolicy
+    return p === null || p.accepts(peer, this.replica.nodeId, shard)
+  }
+
   private sendGeneration(peer: string, shard: Shard, state?: Uint8Array): void {
+    if (!this.deliversTo(peer, shard.id)) return
     this.stats.diffsSent++
     this.send(peer, { type: MessageType.Generation, shard: shard.id, generation: shard.generation, state: state ?? Y.encodeStateAsUpdate(shard.doc) })
   }
@@ -292,7 +321,7 @@ export class Replicator {
     // Also for a shard of another region this node wrote to: it must move to the new
     // generation to re-apply its writes there.
     const shard = this.target(id) ?? this.replica.shards.get(id) ?? null
-    if (shard === null) return
+    if (shard === null || !this.acceptsFrom(from, id)) return
     if (generation === shard.generation) {
       if (!this.replica.applyRemote(shard, state)) this.stats.rejected++
       return
@@ -534,7 +563,8 @@ export class Replicator {
     let ok = true
     for (const u of updates) {
       const shard = this.target(u.shard)
-      if (shard === null) continue
+      // Not applied, but processed: the LSN range is still acknowledged.
+      if (shard === null || !this.acceptsFrom(from, u.shard)) continue
       const result = this.replica.applyRemoteAt(shard, u.generation, u.update)
       // The writer is behind by a generation: hand it the new one, so it re-applies there
       // (once per second per peer and shard: every update it still has in flight would
@@ -608,7 +638,7 @@ export class Replicator {
     const listed = new Set<string>()
     for (const d of digests) {
       listed.add(d.shard)
-      if (!this.replica.holds(this.replica.region, d.shard)) continue
+      if (!this.replica.holds(this.replica.region, d.shard) || !this.acceptsFrom(from, d.shard)) continue
       const shard = this.replica.shards.get(d.shard)
       if (shard !== undefined && d.generation < shard.generation) {
         // The peer is behind by a generation: it needs the new one whole.
@@ -626,7 +656,7 @@ export class Replicator {
     // Shards the peer should hold but did not list: it has nothing of them, send everything.
     const missing: ShardDiff[] = []
     for (const [id, shard] of this.replica.shards) {
-      if (listed.has(id) || !this.replica.holds(info.region, id)) continue
+      if (listed.has(id) || !this.replica.holds(info.region, id) || !this.deliversTo(from, id)) continue
       if (shard.generation > 0) {
         this.sendGeneration(from, shard)
         continue
@@ -654,7 +684,7 @@ export class Replicator {
     if (info === undefined) return
     const diffs: ShardDiff[] = []
     for (const r of requests) {
-      if (!this.replica.holds(info.region, r.shard)) continue
+      if (!this.replica.holds(info.region, r.shard) || !this.deliversTo(from, r.shard)) continue
       const shard = this.replica.shardFor(r.shard)
       if (shard === null) continue
       if (r.generation < shard.generation) {
@@ -678,7 +708,7 @@ export class Replicator {
     const back: ShardDiff[] = []
     for (const d of diffs) {
       const shard = this.target(d.shard)
-      if (shard === null) continue
+      if (shard === null || !this.acceptsFrom(from, d.shard)) continue
       if (d.generation !== shard.generation) {
         if (d.generation > shard.generation) this.syncWith(from)
         continue

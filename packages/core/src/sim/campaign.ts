@@ -15,7 +15,7 @@ import type { Replica } from '../replica.js'
 import { Simulation } from './simulation.js'
 import { SeededRandom } from './seeded-random.js'
 import { entryCl, entryHlc } from '../rows/writer-entry.js'
-import { encodeRowKey, entryKey } from '../rows/row-key.js'
+import { decodeRowKey, encodeRowKey, entryKey } from '../rows/row-key.js'
 
 export interface CampaignOptions {
   peers: number
@@ -40,6 +40,9 @@ export interface SeedResult {
   generations: number
   /** Deleted rows whose tombstones generations dropped, summed over replicas since their last restart. */
   tombstonesDropped: number
+  /** Rows compared with the compaction-off twin, and rows left out (their tombstones were dropped). */
+  twinCompared: number
+  twinExcluded: number
 }
 
 const REGIONS = ['us-west', 'eu-central', 'ap-southeast']
@@ -143,6 +146,20 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     const had = m.get(key)
     if (had === undefined || entryHlc(entry) > entryHlc(had)) m.set(key, entry)
   }
+  // Rows whose tombstones a generation dropped, per shard. A writer that later inserts
+  // such a row starts a new life at causal length 1, where without compaction it would
+  // have continued the old count: the twin, built from what was written, cannot tell
+  // those lives apart, so these rows are left out of the twin comparison (unit tests in
+  // generations.test.ts pin down what happens to them).
+  const droppedRows = new Map<string, Set<string>>()
+  const onTombstonesDropped = (shardId: string, rowKeys: string[]) => {
+    let set = droppedRows.get(shardId)
+    if (set === undefined) {
+      set = new Set()
+      droppedRows.set(shardId, set)
+    }
+    for (const k of rowKeys) set.add(k)
+  }
   const ids: string[] = []
   for (let i = 0; i < options.peers; i++) {
     const id = `n${i}`
@@ -151,7 +168,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
       id,
       region: REGIONS[i % REGIONS.length]!,
       clockSkewMs: rng.int(-40, 40),
-      options: { resolvers: { max: maxResolver }, compaction: options.compaction ?? { minGarbage: 2, ratio: 0.05, departAfterMs: 3_600_000 }, onLocalEntry },
+      options: { resolvers: { max: maxResolver }, compaction: options.compaction ?? { minGarbage: 2, ratio: 0.05, departAfterMs: 3_600_000 }, onLocalEntry, onTombstonesDropped },
     })
   }
   sim.replica(ids[0]!).transact((tx) => {
@@ -214,16 +231,27 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   // gives exactly the rows the replicas converged to (text columns aside: their content
   // lives in Y.Texts, and tables holding them are never compacted).
   const twinShards = new Map<string, string[]>()
+  const excludedRows = new Map<string, Set<number>>()
+  let twinCompared = 0
+  let twinExcluded = 0
   for (const t of CAMPAIGN_TABLES) {
     if (t.columns.some((c) => c.kind === 'text')) continue
     const holder = ids.map((id) => sim.replica(id)).find((r) => !t.regions || t.regions.includes(r.region))!
     const twin: Row[] = []
+    const excluded = new Set<number>()
     for (const [shardId, entries] of everWritten) {
-      if (holder.shardFor(shardId)?.table?.info.name === t.name) twin.push(...holder.resolveEntries(shardId, entries))
+      if (holder.shardFor(shardId)?.table?.info.name !== t.name) continue
+      const dropped = droppedRows.get(shardId) ?? new Set<string>()
+      for (const k of dropped) excluded.add(Number(decodeRowKey(k, 1)[0]))
+      twin.push(...holder.resolveEntries(shardId, entries))
     }
+    excludedRows.set(t.name, excluded)
+    const keep = (rows: Iterable<Row>) => [...rows].filter((row) => !excluded.has(Number(row.id)))
     twinShards.set(t.name, [...everWritten.keys()].filter((id) => holder.shardFor(id)?.table?.info.name === t.name))
-    const got = canonicalRows(holder.scan(t.name))
-    const want = canonicalRows(twin)
+    twinExcluded += excluded.size
+    twinCompared += new Set([...everWritten].flatMap(([id, entries]) => (holder.shardFor(id)?.table?.info.name === t.name ? [...entries.keys()].map((k) => k.split('\u0000')[0]!) : []))).size - excluded.size
+    const got = canonicalRows(keep(holder.scan(t.name)))
+    const want = canonicalRows(keep(twin))
     if (got !== want) throw new Error(`seed ${seed}: table ${t.name} on ${holder.nodeId} differs from the compaction-off twin\n${want}\n---\n${got}`)
   }
   // No acknowledged write is lost: every replica holding a table holds each writer's
@@ -250,11 +278,16 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
       const r = sim.replica(id)
       if (spec.regions && !spec.regions.includes(r.region)) continue
       const held = r.entryTimestamp(table, [Number(row)], writer)
-      if (held === null && superseded(table, Number(row), writer)) continue
+      if (held === null && (superseded(table, Number(row), writer) || excludedRows.get(table)?.has(Number(row)) === true)) continue
       if (held === null || held < at) {
         throw new Error(`seed ${seed}: ${id} lost ${writer}'s write to ${table} row ${row} at ${at} (holds ${held})`)
       }
     }
+  }
+  // No housekeeping round threw anywhere.
+  for (const id of ids) {
+    const rep = sim.replica(id).replicator
+    if (rep.stats.roundsFailed > 0) throw new Error(`seed ${seed}: ${id} had ${rep.stats.roundsFailed} failed anti-entropy rounds: ${String(rep.lastRoundError)}`)
   }
   // A replica restarted from its storage comes back with exactly the rows it had.
   const probe = ids[rng.int(0, ids.length - 1)]!
@@ -272,6 +305,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   return {
     generations,
     tombstonesDropped,
+    twinCompared,
+    twinExcluded,
     seed,
     trace: sim.trace(),
     events: sim.counters.events,

@@ -30,7 +30,7 @@ for (let seed = from; seed < from + seeds; seed++) {
     const r = await runSeed(seed, { peers, steps })
     passed++
     generations += r.generations
-    if (seeds <= 10) console.log(`seed ${seed}: ok (${r.writes} writes, ${r.crashes} crashes, ${r.partitions} partitions, ${r.generations} generation switches, ${r.tombstonesDropped} tombstones dropped, ${r.events} events)`)
+    if (seeds <= 10) console.log(`seed ${seed}: ok (${r.writes} writes, ${r.crashes} crashes, ${r.partitions} partitions, ${r.generations} generation switches, ${r.tombstonesDropped} tombstones dropped, twin compared ${r.twinCompared} rows and left out ${r.twinExcluded}, ${r.events} events)`)
   } catch (err) {
     failed++
     console.log(`seed ${seed}: FAILED — replay with: npm run sim -- --from ${seed} --seeds 1 --peers ${peers} --steps ${steps}`)

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Transport, TransportHandler } from '@concord/core'
-import { Database } from '../database.js'
+import { Database, type DatabaseOptions } from '../database.js'
 import type { ConnInfo, PublisherConnector, PublisherInfo } from './publisher-connector.js'
 import { SqlError } from '../errors/sql-error.js'
 import { formatLsn } from './lsn.js'
@@ -62,11 +62,11 @@ afterEach(async () => {
   for (const db of open.splice(0)) await db.close()
 })
 
-async function cluster(ids: string[]): Promise<{ hub: Hub; dbs: Map<string, Database> }> {
+async function cluster(ids: string[], options: Partial<DatabaseOptions> = {}): Promise<{ hub: Hub; dbs: Map<string, Database> }> {
   const hub = new Hub()
   const dbs = new Map<string, Database>()
   for (const id of ids) {
-    const db = await Database.open({ nodeId: id, transport: hub.transport(id), antiEntropyIntervalMs: 50 })
+    const db = await Database.open({ nodeId: id, transport: hub.transport(id), antiEntropyIntervalMs: 50, ...options })
     dbs.set(id, db)
     open.push(db)
     db.setConnector(connector(hub, dbs, id))
@@ -131,5 +131,32 @@ describe('subscriptions are directional', () => {
     await until(async () => (await dbs.get('b')!.query("SELECT 1 FROM pg_tables WHERE tablename = 'items'")).rows.length === 1, 'schema')
     await dbs.get('b')!.query("INSERT INTO items VALUES ('y')")
     await until(async () => (await names(dbs.get('a')!)).join() === 'x,y' && (await names(dbs.get('b')!)).join() === 'x,y', 'both ways')
+  })
+
+  it("generations are built where every linked node accepts them, and a subscriber's local writes survive them without leaking", async () => {
+    // sub opens first, so it is the oldest member, but its generations would carry its
+    // local writes to pub: pub builds them instead
+    const { dbs } = await cluster(['sub', 'pub'], { compaction: { minGarbage: 4, ratio: 0.05 }, maxMessageBytes: 4096 })
+    const pub = dbs.get('pub')!
+    const sub = dbs.get('sub')!
+    const big = 'x'.repeat(200)
+    await pub.query('CREATE TABLE items (name TEXT PRIMARY KEY, n INT)')
+    await pub.query(`INSERT INTO items SELECT 'pub ' || g || ' ${big}', 0 FROM generate_series(1, 40) g`)
+    await pub.query('CREATE PUBLICATION p FOR ALL TABLES')
+    await sub.query("CREATE SUBSCRIPTION s CONNECTION 'host=pub' PUBLICATION p")
+    await until(async () => (await sub.query("SELECT 1 FROM pg_tables WHERE tablename = 'items'")).rows.length === 1 && (await names(sub)).length === 40, 'initial copy')
+    const shardId = [...sub.replica.shards.keys()].find((id) => id.endsWith(':items'))!
+    expect(sub.replica.builderOf(shardId)).toBe('pub')
+    expect(pub.replica.builderOf(shardId)).toBe('pub')
+    await sub.query(`INSERT INTO items SELECT 'local ' || g, 0 FROM generate_series(1, 30) g`)
+    for (let u = 1; u <= 5; u++) await pub.query('UPDATE items SET n = $1', [u])
+    await until(async () => pub.replica.generationsAdopted > 0 && sub.replica.generationsAdopted > 0, 'a generation built on pub and adopted by sub')
+    await until(async () => (await sub.query('SELECT count(*) AS c FROM items WHERE n = 5')).rows[0]!.c === 40n, 'sub follows pub across the generation')
+    await new Promise((r) => setTimeout(r, 300))
+    expect((await sub.query("SELECT count(*) AS c FROM items WHERE name LIKE 'local%'")).rows[0]!.c).toBe(30n)
+    expect((await pub.query('SELECT count(*) AS c FROM items')).rows[0]!.c).toBe(40n)
+    // the generation, larger than one message, went in fragments; sub's local rows were refused
+    expect(pub.replica.replicator.stats.fragmentedSent).toBeGreaterThan(0)
+    expect(sub.replica.generationsAdopted).toBeGreaterThan(0)
   })
 })

@@ -1,50 +1,52 @@
 /**
- * A `Transport` wrapper that makes subscriptions directional.
+ * Makes subscriptions directional.
  *
- * Core replicates every shard a peer's region holds, in both directions. This filter sits
- * between the replica and its real transport and applies `LinkTable.acceptsFrom` to each
- * message, per shard:
- * - inbound UPDATES: entries for shards this node does not accept from the sender are
- *   removed (the message still reaches the replica, so its LSN range is acknowledged as
- *   processed); inbound SYNC_DIFF entries likewise;
- * - inbound DIGEST: an entry this node does not accept gets this node's own hash, so the
- *   replica neither asks for it nor takes it as missing, and can acknowledge the digest;
- * - inbound SYNC_REQ: requests for shards the sender would not accept from us are dropped;
- * - outbound SYNC_DIFF (direct sends): entries the peer would not accept are not sent.
- * Gossip is published to a topic, not a peer, so only its receivers filter it.
+ * Core replicates every shard a peer's region holds, in both directions. This wrapper of
+ * the node's transport installs, once it has the replica (`bind`), a core link policy
+ * (`Replica.setLinkPolicy`) answering from `LinkTable.acceptsFrom`: the replica then
+ * applies a peer's updates, diffs and generations of a shard only if this node accepts
+ * that shard from that peer, and sends diffs and generations only to peers that accept
+ * them. Core checks where each shard's data is applied, after a fragmented message is
+ * reassembled, so no message type or fragment slips past (an earlier version decoded and
+ * filtered messages here, twice per message, and missed both).
  *
- * With no subscription in the cluster every message passes through untouched (no decode).
- * Until `bind` gives it the replica, inbound messages wait in a bounded queue.
+ * With no subscription in the cluster every shard flows both ways. Until `bind`, inbound
+ * messages wait in a bounded queue, so nothing is applied before the policy is in place.
  */
-import { decodeMessage, encodeMessage, DEFAULT_MAX_MESSAGE_BYTES, MessageType, type Message, type Replica, type Transport, type TransportHandler } from '@concord/core'
+import { type LinkPolicy, type Replica, type Transport, type TransportHandler } from '@concord/core'
 import { LinkTable, PUBLICATION_KIND, SUBSCRIPTION_KIND } from './replication-catalog.js'
 
 const MAX_QUEUED = 1024
 
 export interface DirectionFilterStats {
-  /** Shard entries dropped or neutralised because the link does not carry them. */
+  /** Shard entries of received messages not applied because the link does not carry them. */
   filtered: number
 }
 
 export class DirectionFilter implements Transport {
-  readonly stats: DirectionFilterStats = { filtered: 0 }
   private replica: Replica | null = null
   private links: LinkTable | null = null
   private handler: TransportHandler | null = null
   private queue: Array<[string, Uint8Array]> = []
   private offCatalog: (() => void) | null = null
 
-  constructor(readonly inner: Transport, private readonly maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES) {}
+  constructor(readonly inner: Transport) {}
 
-  /** Starts filtering with the replica's catalog; delivers what arrived before. */
+  get stats(): DirectionFilterStats {
+    return { filtered: this.replica?.replicator.stats.filtered ?? 0 }
+  }
+
+  /** Starts applying subscriptions with the replica's catalog; delivers what arrived before. */
   bind(replica: Replica): void {
     this.replica = replica
     this.offCatalog = replica.on('catalog', (changes) => {
       if (changes.some((c) => c.kind === SUBSCRIPTION_KIND || c.kind === PUBLICATION_KIND)) this.links = null
     })
+    const policy: LinkPolicy = { accepts: (receiver, sender, shard) => this.linkTable().acceptsFrom(receiver, sender, shard) }
+    replica.setLinkPolicy(policy)
     const queued = this.queue
     this.queue = []
-    for (const [from, data] of queued) this.inbound(from, data)
+    for (const [from, data] of queued) this.handler?.onMessage(from, data)
   }
 
   private linkTable(): LinkTable {
@@ -55,102 +57,21 @@ export class DirectionFilter implements Transport {
   start(handler: TransportHandler): void | Promise<void> {
     this.handler = handler
     return this.inner.start({
-      onMessage: (from, data) => this.inbound(from, data),
+      onMessage: (from, data) => {
+        if (this.replica !== null) handler.onMessage(from, data)
+        else if (this.queue.length < MAX_QUEUED) this.queue.push([from, data])
+      },
       onPeerUp: (peer) => handler.onPeerUp(peer),
       onPeerDown: (peer) => handler.onPeerDown(peer),
     })
   }
 
-  private inbound(from: string, data: Uint8Array): void {
-    const handler = this.handler
-    if (handler === null) return
-    const replica = this.replica
-    if (replica === null) {
-      if (this.queue.length < MAX_QUEUED) this.queue.push([from, data])
-      return
-    }
-    const links = this.linkTable()
-    if (links.empty || !links.isLinked(replica.nodeId, from)) {
-      handler.onMessage(from, data)
-      return
-    }
-    let msg: Message
-    try {
-      msg = decodeMessage(data, this.maxMessageBytes)
-    } catch {
-      handler.onMessage(from, data) // the replica counts and drops it
-      return
-    }
-    const self = replica.nodeId
-    const accept = (shard: string) => links.acceptsFrom(self, from, shard)
-    let out: Message | null = msg
-    switch (msg.type) {
-      case MessageType.Updates: {
-        const updates = msg.updates.filter((u) => accept(u.shard))
-        if (updates.length !== msg.updates.length) out = { ...msg, updates }
-        break
-      }
-      case MessageType.SyncDiff: {
-        const diffs = msg.diffs.filter((d) => accept(d.shard))
-        if (diffs.length !== msg.diffs.length) out = diffs.length === 0 ? null : { ...msg, diffs }
-        break
-      }
-      case MessageType.Digest: {
-        let changed = false
-        const digests = msg.digests.flatMap((d) => {
-          if (accept(d.shard)) return [d]
-          changed = true
-          const own = replica.shards.get(d.shard)
-          return own === undefined ? [] : [{ ...d, hash: own.digest() }]
-        })
-        if (changed) out = { ...msg, digests }
-        break
-      }
-      case MessageType.SyncRequest: {
-        const requests = msg.requests.filter((r) => links.acceptsFrom(from, self, r.shard))
-        if (requests.length !== msg.requests.length) out = requests.length === 0 ? null : { ...msg, requests }
-        break
-      }
-      default:
-        break
-    }
-    if (out === msg) {
-      handler.onMessage(from, data)
-      return
-    }
-    this.stats.filtered++
-    if (out !== null) handler.onMessage(from, encodeMessage(out))
+  send(peer: string, data: Uint8Array): void {
+    this.inner.send(peer, data)
   }
 
-  send(peer: string, data: Uint8Array): void {
-    const replica = this.replica
-    if (replica === null) {
-      this.inner.send(peer, data)
-      return
-    }
-    const links = this.linkTable()
-    if (links.empty || !links.isLinked(replica.nodeId, peer)) {
-      this.inner.send(peer, data)
-      return
-    }
-    let msg: Message
-    try {
-      msg = decodeMessage(data, this.maxMessageBytes)
-    } catch {
-      this.inner.send(peer, data)
-      return
-    }
-    if (msg.type !== MessageType.SyncDiff) {
-      this.inner.send(peer, data)
-      return
-    }
-    const diffs = msg.diffs.filter((d) => links.acceptsFrom(peer, replica.nodeId, d.shard))
-    if (diffs.length === msg.diffs.length) {
-      this.inner.send(peer, data)
-      return
-    }
-    this.stats.filtered++
-    if (diffs.length > 0) this.inner.send(peer, encodeMessage({ ...msg, diffs }))
+  backlog(peer: string): number {
+    return this.inner.backlog?.(peer) ?? 0
   }
 
   publish(topic: string, data: Uint8Array): void {
