@@ -34,6 +34,19 @@ const LSN_META_KEY = 'lsn'
 const LSN_PERSIST_STEP = 1 << 20
 /** Update records per shard before its storage log is compacted into one snapshot. */
 const COMPACT_AFTER_RECORDS = 2000
+/** How often storage writes parked by a storage failure are retried. */
+const STORAGE_RETRY_MS = 1000
+
+/** A storage write (see Replica.store). */
+interface StorageOp {
+  seq: number
+  kind: 'append' | 'snapshot' | 'remove' | 'meta'
+  /** The shard (storage id) a snapshot or removal is of; null for appends and meta. */
+  shard: string | null
+  run: () => void | Promise<void>
+  /** Runs once the write is durable. */
+  done?: () => void
+}
 
 const realScheduler: Scheduler = {
   setTimeout(ms, fn) {
@@ -111,7 +124,12 @@ export class Replica {
   private readonly inflight = new Set<Promise<void>>()
   private loading = true
   private closed = false
-  private storageError: unknown = null
+  /** Set while storage fails: writes are refused, storage operations wait in `parked`. */
+  private storageFailure: unknown = null
+  /** Storage operations waiting for storage to recover, in issue order. */
+  private parked: StorageOp[] = []
+  private storageSeq = 0
+  private retryScheduled = false
   readonly replicator: Replicator
   /** Entries or messages that failed validation. */
   malformed = 0
@@ -267,7 +285,10 @@ export class Replica {
       if (shard === this.catalogShard) continue
       if (shard.prevs.length > 0) {
         const dropped = shard.dropDrained((w) => departedSet.has(w))
-        for (const g of dropped) void this.track(this.storage.remove(previousId(shard.id, g)))
+        for (const g of dropped) {
+          const id = previousId(shard.id, g)
+          this.store({ kind: 'remove', shard: id, run: () => this.storage.remove(id) })
+        }
         if (dropped.length > 0) this.afterChange()
         if (shard.prevs.length > 0) continue
       }
@@ -315,11 +336,7 @@ export class Replica {
     this.generationsAdopted++
     this.recordCounts.set(shard.id, 1)
     this.unpersisted = this.unpersisted.filter((u) => u.shard !== shard.id)
-    try {
-      void this.track(this.storage.compact(shard.id, { generation, kind: 'snapshot', data: state }))
-    } catch (err) {
-      this.storageError = err
-    }
+    this.store({ kind: 'snapshot', shard: shard.id, run: () => this.storage.compact(shard.id, { generation, kind: 'snapshot', data: state }) })
     this.replicator.announceGeneration(shard, state)
   }
 
@@ -336,11 +353,8 @@ export class Replica {
     const prev = shard.prevs.find((p) => p.generation === was)
     if (prev !== undefined) {
       const old: StoredRecord = { generation: was, kind: 'snapshot', data: Y.encodeStateAsUpdate(prev.doc) }
-      try {
-        void this.track(this.storage.compact(previousId(shard.id, was), old))
-      } catch (err) {
-        this.storageError = err
-      }
+      const id = previousId(shard.id, was)
+      this.store({ kind: 'snapshot', shard: id, run: () => this.storage.compact(id, old) })
     }
     this.generationsAdopted++
     this.recordCounts.set(shard.id, 1)
@@ -348,11 +362,7 @@ export class Replica {
     // Local re-applications are already queued for append with this generation; appended
     // after the snapshot they are harmless duplicates.
     this.unpersisted = this.unpersisted.filter((u) => u.shard !== shard.id || u.record.generation === generation)
-    try {
-      void this.track(this.storage.compact(shard.id, snapshot))
-    } catch (err) {
-      this.storageError = err
-    }
+    this.store({ kind: 'snapshot', shard: shard.id, run: () => this.storage.compact(shard.id, snapshot) })
     for (const c of shard.rematerializeAll('remote')) this.pendingRowChanges.push(c)
     this.afterChange()
   }
@@ -397,7 +407,7 @@ export class Replica {
     const parsed = parsePreviousId(id)
     const shard = parsed === null ? undefined : this.shards.get(parsed.shard)
     if (parsed === null || shard === undefined || parsed.generation >= shard.generation) {
-      void this.track(this.storage.remove(id))
+      this.store({ kind: 'remove', shard: id, run: () => this.storage.remove(id) })
       return
     }
     try {
@@ -612,7 +622,8 @@ export class Replica {
         shard.rows.clear()
         shard.setView(null)
         this.shards.delete(shard.id)
-        void this.track(this.storage.remove(shard.id))
+        const id = shard.id
+        this.store({ kind: 'remove', shard: id, run: () => this.storage.remove(id) })
       }
       this.tableShards.delete(name)
     }
@@ -720,6 +731,8 @@ export class Replica {
 
   private commit(tx: LocalTransaction): void {
     if (tx.pending.size === 0) return
+    // Storage refuses writes (disk full): nothing of this transaction is applied.
+    if (this.storageFailure !== null) throw this.storageFailureError(true)
     const hlc = this.clock.now()
     const catalog = tx.pending.get(CATALOG_TABLE.name)
     if (catalog !== undefined && catalog.size > 0) {
@@ -804,11 +817,7 @@ export class Replica {
       this.lsnPersisted = this.lsn
       const bytes = new Uint8Array(8)
       new DataView(bytes.buffer).setBigUint64(0, BigInt(this.lsn))
-      try {
-        void this.track(this.storage.setMeta(LSN_META_KEY, bytes))
-      } catch (err) {
-        this.storageError = err
-      }
+      this.store({ kind: 'meta', shard: null, run: () => this.storage.setMeta(LSN_META_KEY, bytes) })
     }
     for (const { shard } of batch) this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
     const lsn = this.lsn
@@ -819,26 +828,119 @@ export class Replica {
       }
       this.maybeCompactStorage(batch)
     }
-    let result: void | Promise<void>
-    try {
-      result = this.storage.append(batch)
-    } catch (err) {
-      this.storageError = err
-      throw new ConcordError('58030', `could not persist write: ${String(err)}`)
-    }
-    if (result instanceof Promise) {
-      const shards = new Set(batch.map((b) => b.shard))
-      for (const id of shards) this.writing.set(id, (this.writing.get(id) ?? 0) + 1)
-      void this.track(result.then(after)).finally(() => {
-        for (const id of shards) {
-          const n = (this.writing.get(id) ?? 1) - 1
-          if (n > 0) this.writing.set(id, n)
-          else this.writing.delete(id)
-        }
-      })
-    } else {
+    const shards = new Set(batch.map((b) => b.shard))
+    for (const id of shards) this.writing.set(id, (this.writing.get(id) ?? 0) + 1)
+    const written = () => {
+      for (const id of shards) {
+        const n = (this.writing.get(id) ?? 1) - 1
+        if (n > 0) this.writing.set(id, n)
+        else this.writing.delete(id)
+      }
       after()
     }
+    this.store({ kind: 'append', shard: null, run: () => this.storage.append(batch), done: written })
+  }
+
+  /**
+   * Issues a storage write. While storage is failing (disk full, I/O error), the write
+   * waits, with every later one, in issue order, and all are retried every second until
+   * storage takes them again; meanwhile `transact` refuses writes (SQLSTATE 53100 or
+   * 58030) and `durable()` rejects, but reads go on and nothing is dropped. `done` runs
+   * once the write is durable (gossip of local updates waits for it).
+   */
+  private store(op: Omit<StorageOp, 'seq'>): void {
+    const o: StorageOp = { ...op, seq: this.storageSeq++ }
+    if (this.storageFailure !== null) {
+      this.park(o)
+      return
+    }
+    this.runStorageOp(o)
+  }
+
+  private runStorageOp(o: StorageOp): void {
+    let result: void | Promise<void>
+    try {
+      result = o.run()
+    } catch (err) {
+      this.storageFailed(o, err)
+      return
+    }
+    if (!(result instanceof Promise)) {
+      o.done?.()
+      return
+    }
+    const tracked = result.then(
+      () => o.done?.(),
+      (err: unknown) => this.storageFailed(o, err),
+    )
+    this.inflight.add(tracked)
+    void tracked.finally(() => this.inflight.delete(tracked))
+  }
+
+  private storageFailed(o: StorageOp, err: unknown): void {
+    this.storageFailure = err
+    this.park(o)
+    this.scheduleStorageRetry()
+  }
+
+  /**
+   * Parks a storage write in issue order. A snapshot of a shard replaces every earlier
+   * write of that shard (it was taken from memory, which holds them all), and a removal
+   * every earlier write of what it removes; an append batch stays whole.
+   */
+  private park(o: StorageOp): void {
+    if ((o.kind === 'snapshot' || o.kind === 'remove') && o.shard !== null) {
+      this.parked = this.parked.filter((p) => p.seq > o.seq || !(p.shard === o.shard && (p.kind === 'snapshot' || p.kind === 'remove')))
+    }
+    this.parked.push(o)
+    this.parked.sort((a, b) => a.seq - b.seq)
+  }
+
+  private scheduleStorageRetry(): void {
+    if (this.retryScheduled || this.closed) return
+    this.retryScheduled = true
+    this.scheduler.setTimeout(STORAGE_RETRY_MS, () => {
+      this.retryScheduled = false
+      void this.retryStorage()
+    })
+  }
+
+  /** Retries parked storage writes in order; storage is healthy again once all went through. */
+  private async retryStorage(): Promise<void> {
+    // Bounded: each pass takes parked writes off the front or stops at the first failure.
+    for (let pass = 0; pass < 1000 && this.parked.length > 0; pass++) {
+      const o = this.parked[0]!
+      try {
+        await o.run()
+      } catch (err) {
+        this.storageFailure = err
+        this.scheduleStorageRetry()
+        return
+      }
+      this.parked.shift()
+      o.done?.()
+    }
+    if (this.parked.length > 0) {
+      this.scheduleStorageRetry()
+      return
+    }
+    this.storageFailure = null
+    this.afterChange()
+  }
+
+  /**
+   * The error while storage fails: disk full (53100) or another I/O error (58030). For a
+   * write already applied when storage failed (`durable()`), and for a write refused
+   * since (`transact`).
+   */
+  private storageFailureError(refused = false): ConcordError {
+    const err = this.storageFailure
+    const text = String((err as { message?: unknown } | null)?.message ?? err)
+    const full = (err as { code?: unknown } | null)?.code === 'ENOSPC' || /ENOSPC|MDB_MAP_FULL|QuotaExceeded|no space/i.test(text) || (err as { name?: unknown } | null)?.name === 'QuotaExceededError'
+    const what = refused
+      ? 'this write is refused: the node takes writes again once storage does (retried every second)'
+      : 'this write is kept in memory and persisted once storage has room (retried every second), unless the node stops first; until then the node refuses writes'
+    return new ConcordError(full ? SqlState.diskFull : SqlState.ioError, `could not write to storage (${text}): ${what}`)
   }
 
   /**
@@ -867,38 +969,19 @@ export class Replica {
       if (s === undefined) continue
       this.recordCounts.set(shard, 1)
       const snapshot: StoredRecord = { generation: s.generation, kind: 'snapshot', data: Y.encodeStateAsUpdate(s.doc) }
-      try {
-        void this.track(this.storage.compact(shard, snapshot))
-      } catch (err) {
-        // The log stays as it was: still complete, only longer.
-        this.storageError = err
-      }
+      this.store({ kind: 'snapshot', shard, run: () => this.storage.compact(shard, snapshot) })
     }
-  }
-
-  private track(p: void | Promise<void>): Promise<void> {
-    if (!(p instanceof Promise)) return Promise.resolve()
-    const tracked = p.catch((err) => {
-      this.storageError = err
-    })
-    this.inflight.add(tracked)
-    void tracked.finally(() => this.inflight.delete(tracked))
-    return tracked
   }
 
   /** True when nothing written so far still waits for storage. */
   isDurable(): boolean {
-    return this.inflight.size === 0 && this.storageError === null
+    return this.inflight.size === 0 && this.storageFailure === null
   }
 
   /** Resolves once every change made so far is durable; rejects if storage failed. */
   async durable(): Promise<void> {
     while (this.inflight.size > 0) await Promise.all([...this.inflight])
-    if (this.storageError !== null) {
-      const err = this.storageError
-      this.storageError = null
-      throw new ConcordError('58030', `could not persist write: ${String(err)}`)
-    }
+    if (this.storageFailure !== null) throw this.storageFailureError()
   }
 
   /** Applies a remote Yjs update to a shard; false when it was rejected. */

@@ -64,8 +64,11 @@ export class Session {
         out.push(toQueryResult(await this.subscriptionStatement(stmt.node)))
         continue
       }
+      const lsn = this.db.replica.lsn
       const r = this.runOne(stmt, bound)
-      if (r.durable) await this.db.replica.durable()
+      // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
+      // and keeps working while storage refuses writes).
+      if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
       out.push(toQueryResult(r.result))
     }
     if (out.length === 0) out.push(toQueryResult(utility('EMPTY')))

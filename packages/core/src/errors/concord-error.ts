@@ -24,4 +24,6 @@ export const SqlState = {
   featureNotSupported: '0A000',
   internalError: 'XX000',
   objectNotInPrerequisiteState: '55000',
+  diskFull: '53100',
+  ioError: '58030',
 } as const
