@@ -40,6 +40,7 @@ describe('generation compaction on real nodes', () => {
     procs.push(b)
     await a.query('CREATE TABLE hot (id INT PRIMARY KEY, n INT, note TEXT)')
     await a.query("INSERT INTO hot SELECT g, 0, 'row ' || g FROM generate_series(1, 300) g")
+    await until(async () => (await b.query('SELECT count(*)::int AS c FROM hot').catch(() => ({ rows: [{ c: 0 }] }))).rows[0]?.c === 300, 20_000, 'b has the table')
     for (let u = 1; u <= 12; u++) await (u % 2 === 0 ? a : b).query('UPDATE hot SET n = $1', [u])
     await a.query('DELETE FROM hot WHERE id > 200')
     await until(async () => (await b.query('SELECT count(*)::int AS c FROM hot WHERE n = 12')).rows[0]?.c === 200, 20_000, 'b has every update')

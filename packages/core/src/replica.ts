@@ -44,6 +44,12 @@ interface StorageOp {
   /** The shard (storage id) a snapshot or removal is of; null for appends and meta. */
   shard: string | null
   run: () => void | Promise<void>
+  /**
+   * For a snapshot: takes it again, from memory as it is then, when retried. The first
+   * snapshot held only what was written before it; appends that reached storage after it
+   * failed would be removed by a retry of it, and a fresh one contains them.
+   */
+  retry?: () => void | Promise<void>
   /** Runs once the write is durable. */
   done?: () => void
 }
@@ -336,7 +342,7 @@ export class Replica {
     this.generationsAdopted++
     this.recordCounts.set(shard.id, 1)
     this.unpersisted = this.unpersisted.filter((u) => u.shard !== shard.id)
-    this.store({ kind: 'snapshot', shard: shard.id, run: () => this.storage.compact(shard.id, { generation, kind: 'snapshot', data: state }) })
+    this.store({ kind: 'snapshot', shard: shard.id, run: () => this.storage.compact(shard.id, { generation, kind: 'snapshot', data: state }), retry: this.freshSnapshot(shard.id) })
     this.replicator.announceGeneration(shard, state)
   }
 
@@ -354,7 +360,15 @@ export class Replica {
     if (prev !== undefined) {
       const old: StoredRecord = { generation: was, kind: 'snapshot', data: Y.encodeStateAsUpdate(prev.doc) }
       const id = previousId(shard.id, was)
-      this.store({ kind: 'snapshot', shard: id, run: () => this.storage.compact(id, old) })
+      this.store({
+        kind: 'snapshot',
+        shard: id,
+        run: () => this.storage.compact(id, old),
+        retry: () => {
+          const p = shard.prevs.find((x) => x.generation === was)
+          if (p !== undefined) return this.storage.compact(id, { generation: was, kind: 'snapshot', data: Y.encodeStateAsUpdate(p.doc) })
+        },
+      })
     }
     this.generationsAdopted++
     this.recordCounts.set(shard.id, 1)
@@ -362,7 +376,7 @@ export class Replica {
     // Local re-applications are already queued for append with this generation; appended
     // after the snapshot they are harmless duplicates.
     this.unpersisted = this.unpersisted.filter((u) => u.shard !== shard.id || u.record.generation === generation)
-    this.store({ kind: 'snapshot', shard: shard.id, run: () => this.storage.compact(shard.id, snapshot) })
+    this.store({ kind: 'snapshot', shard: shard.id, run: () => this.storage.compact(shard.id, snapshot), retry: this.freshSnapshot(shard.id) })
     for (const c of shard.rematerializeAll('remote')) this.pendingRowChanges.push(c)
     this.afterChange()
   }
@@ -911,7 +925,7 @@ export class Replica {
     for (let pass = 0; pass < 1000 && this.parked.length > 0; pass++) {
       const o = this.parked[0]!
       try {
-        await o.run()
+        await (o.retry ?? o.run)()
       } catch (err) {
         this.storageFailure = err
         this.scheduleStorageRetry()
@@ -926,6 +940,14 @@ export class Replica {
     }
     this.storageFailure = null
     this.afterChange()
+  }
+
+  /** Retry of a shard's snapshot: the shard as it is in memory then (nothing if it is gone). */
+  private freshSnapshot(id: string): () => void | Promise<void> {
+    return () => {
+      const s = this.shards.get(id)
+      if (s !== undefined) return this.storage.compact(id, { generation: s.generation, kind: 'snapshot', data: Y.encodeStateAsUpdate(s.doc) })
+    }
   }
 
   /**
@@ -969,7 +991,7 @@ export class Replica {
       if (s === undefined) continue
       this.recordCounts.set(shard, 1)
       const snapshot: StoredRecord = { generation: s.generation, kind: 'snapshot', data: Y.encodeStateAsUpdate(s.doc) }
-      this.store({ kind: 'snapshot', shard, run: () => this.storage.compact(shard, snapshot) })
+      this.store({ kind: 'snapshot', shard, run: () => this.storage.compact(shard, snapshot), retry: this.freshSnapshot(shard) })
     }
   }
 

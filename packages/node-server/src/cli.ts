@@ -82,6 +82,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
 async function start(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   const settings = parseStartOptions(argv, env, (p) => readFileSync(p, 'utf8'))
   const log = consoleLogger('concord', { quiet: settings.quiet })
+  // A database server keeps serving: a promise some library left rejected and unhandled
+  // is logged, not allowed to end the process (Node's default).
+  process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${errorMessage(err)}`))
   const node = await ConcordNode.start({ ...toNodeOptions(settings), logger: log })
   const addrs = node.p2pAddresses()
   process.stdout.write(

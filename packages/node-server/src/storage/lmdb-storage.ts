@@ -15,6 +15,7 @@
  * - Sequence numbers are assigned at call time, so records load in call order, and a
  *   `compact` removes exactly the records appended before it was called.
  */
+import { statfsSync } from 'node:fs'
 import { open, type RootDatabase } from 'lmdb'
 import type { Storage, StoredRecord } from '@concord/core'
 import { decodeRecord, encodeRecord } from './record-codec.js'
@@ -38,12 +39,14 @@ export interface LmdbStorageOptions {
 
 export class LmdbStorage implements Storage {
   private readonly db: RootDatabase<Uint8Array, Key>
+  private readonly path: string
   /** Next sequence number per shard, loaded lazily from the last stored key. */
   private readonly nextSeq = new Map<string, number>()
   private closed = false
 
   constructor(options: LmdbStorageOptions) {
     const durable = options.durable ?? true
+    this.path = options.path
     this.db = open<Uint8Array, Key>(options.path, {
       encoding: 'binary',
       overlappingSync: false,
@@ -59,12 +62,12 @@ export class LmdbStorage implements Storage {
       checkName(shard, 'shard')
       return { shard, seq: this.takeSeq(shard), value: encodeRecord(record) }
     })
-    await this.db.transaction(() => {
+    await this.commit(this.db.transaction(() => {
       for (const w of writes) {
         this.db.put(['s', w.shard], EMPTY)
         this.db.put(['r', w.shard, w.seq], w.value)
       }
-    })
+    }))
   }
 
   shards(): string[] {
@@ -93,20 +96,20 @@ export class LmdbStorage implements Storage {
     if (snapshot.kind !== 'snapshot') throw new RangeError('compact takes a snapshot record')
     const seq = this.takeSeq(shard)
     const value = encodeRecord(snapshot)
-    await this.db.transaction(() => {
+    await this.commit(this.db.transaction(() => {
       for (const key of this.db.getKeys({ start: ['r', shard, 0], end: ['r', shard, seq] })) this.db.remove(key)
       this.db.put(['s', shard], EMPTY)
       this.db.put(['r', shard, seq], value)
-    })
+    }))
   }
 
   async remove(shard: string): Promise<void> {
     this.assertOpen()
     checkName(shard, 'shard')
-    await this.db.transaction(() => {
+    await this.commit(this.db.transaction(() => {
       for (const key of this.db.getKeys(recordRange(shard))) this.db.remove(key)
       this.db.remove(['s', shard])
-    })
+    }))
   }
 
   getMeta(key: string): Uint8Array | undefined {
@@ -119,7 +122,38 @@ export class LmdbStorage implements Storage {
   async setMeta(key: string, value: Uint8Array): Promise<void> {
     this.assertOpen()
     checkName(key, 'meta key')
-    await this.db.put(['m', key], value)
+    await this.commit(this.db.put(['m', key], value))
+  }
+
+  /**
+   * Awaits an LMDB commit. A failed one rejects with an error whose `code` says what
+   * happened: 'ENOSPC' when the file system has no room left (LMDB itself reports only
+   * an I/O error then). lmdb-js attaches a second, rejected promise to the error
+   * (`commitError`); it is handled here, or it would bring the process down.
+   */
+  private async commit(p: Promise<unknown>): Promise<void> {
+    try {
+      await p
+    } catch (err) {
+      const detail = (err as { commitError?: unknown }).commitError
+      let cause: unknown = err
+      if (detail instanceof Promise) {
+        cause = await detail.then(
+          () => err,
+          (e: unknown) => e,
+        )
+      }
+      let full = false
+      try {
+        const fs = statfsSync(this.path)
+        full = fs.bavail * fs.bsize < 64 * 1024
+      } catch {
+        // no answer: not known to be full
+      }
+      const code = full ? 'ENOSPC' : ((cause as { code?: unknown }).code ?? 'EIO')
+      const message = full ? `ENOSPC: no space left on device (${this.path})` : `storage write failed: ${String((cause as { message?: unknown }).message ?? cause)}`
+      throw Object.assign(new Error(message), { code: String(code) })
+    }
   }
 
   async close(): Promise<void> {
