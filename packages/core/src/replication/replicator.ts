@@ -159,6 +159,8 @@ export class Replicator {
       onPeerUp: (peer) => this.send(peer, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region }),
       onPeerDown: (peer) => {
         this.peers.delete(peer)
+        // A message half received from it will not be finished.
+        this.reassembly.delete(peer)
         const st = this.status.get(peer)
         if (st !== undefined) st.connected = false
       },
