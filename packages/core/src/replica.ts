@@ -295,7 +295,11 @@ export class Replica {
           const id = previousId(shard.id, g)
           this.store({ kind: 'remove', shard: id, run: () => this.storage.remove(id) })
         }
-        if (dropped.length > 0) this.afterChange()
+        if (dropped.length > 0) {
+          // Entries of the dropped generation no longer count: rows they held up may change.
+          for (const c of shard.rematerializeAll('remote')) this.pendingRowChanges.push(c)
+          this.afterChange()
+        }
         if (shard.prevs.length > 0) continue
       }
       if (!this.holds(this.region, shard.id) || shard.hasText) continue

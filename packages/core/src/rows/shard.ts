@@ -174,10 +174,6 @@ export class Shard {
    * a key only when the row's delete was stable. So the entry is a late write to a row
    * whose tombstone was dropped: the delete wins, as it would have over the tombstone.
    */
-  private droppedHere(ek: string, raw: unknown): boolean {
-    return this.prevs.length > 0 && this.map.get(ek) === undefined && this.isDropped(ek, raw, this.map)
-  }
-
   private isDropped(ek: string, raw: unknown, map: Y.Map<unknown>): boolean {
     const split = splitEntryKey(ek)
     if (split === null) return false
@@ -254,17 +250,19 @@ export class Shard {
       }
     }
     const dropped = new Set<string>()
+    const rowKeys = new Set<string>()
+    for (const k of keys) {
+      const split = splitEntryKey(k)
+      if (split !== null) rowKeys.add(split[0])
+    }
     doc.transact(() => {
-      for (const k of keys) {
-        const r = this.raw(k)
-        if (r === undefined || this.droppedHere(k, r)) continue
-        const split = splitEntryKey(k)
-        if (split === null) continue
-        if (stableDeleted.has(split[0])) {
-          dropped.add(split[0])
+      for (const rowKey of [...rowKeys].sort()) {
+        if (stableDeleted.has(rowKey)) {
+          dropped.add(rowKey)
           continue
         }
-        map.set(k, r)
+        // Every entry that still counts (not dropped with a tombstone, not hidden by one).
+        for (const [w, r] of this.rowEntries(rowKey, false).raws) map.set(entryKey(rowKey, w), r)
       }
       const f = doc.getMap<number>('frontier')
       for (const w of [...frontier.keys()].sort()) f.set(w, frontier.get(w)!)
@@ -373,9 +371,14 @@ export class Shard {
         const h = entryHlc(r)
         let covered = false
         const cur = this.map.get(k)
-        if (cur !== undefined ? entryHlc(cur) >= h : this.isDropped(k, r, this.map)) covered = true
-        // A causal length below the row's can never show again (causal lengths only grow).
-        if (!covered && entryCl(r) < this.rowCl(split[0])) covered = true
+        if (cur !== undefined && entryHlc(cur) >= h) covered = true
+        if (!covered) {
+          const state = this.rowEntries(split[0], false)
+          // Dropped with a tombstone or hidden by one: it never counts again.
+          if (cur === undefined && !state.raws.some(([w]) => w === split[1])) covered = true
+          // A causal length below the row's can never show again (causal lengths only grow).
+          else if (entryCl(r) < state.cl) covered = true
+        }
         for (let i = 1; !covered && i < this.prevs.length; i++) {
           const o = this.prevs[i]!.map.get(k)
           if (o !== undefined && entryHlc(o) >= h) covered = true
@@ -491,12 +494,69 @@ export class Shard {
 
   /** The row's causal length: 0 absent, odd live, even deleted. */
   rowCl(rowKey: string): number {
+    return this.rowEntries(rowKey, false).cl
+  }
+
+  /**
+   * Each writer's newest entry for a row, across generations, that counts for it, and
+   * the row's causal length from them. An older generation's entry under a key the
+   * current generation lacks does not count when that generation dropped it
+   * (`isDropped`), nor when its causal length is at most that of such a dropped entry of
+   * the row (it belongs to the life the dropped delete ended, or is that delete). An entry
+   * the current generation holds always counts: its row was not dropped, or it was
+   * written after the drop (a new life, which dropped entries must not hide).
+   */
+  private rowEntries(rowKey: string, cache = true): { cl: number; raws: Array<[string, unknown]> } {
+    const raws: Array<[string, unknown]> = []
     let cl = 0
-    for (const w of this.writers) {
-      const c = entryCl(this.raw(entryKey(rowKey, w)))
-      if (c > cl) cl = c
+    if (this.prevs.length === 0) {
+      for (const w of this.writers) {
+        const ek = entryKey(rowKey, w)
+        const cached = cache ? this.written.get(ek) : undefined
+        const raw = cached !== undefined ? cached.entry : this.map.get(ek)
+        if (raw === undefined) continue
+        const c = cached !== undefined ? cached.entry.cl : entryCl(raw)
+        if (c < 0) {
+          this.hooks.onMalformed()
+          continue
+        }
+        if (c > cl) cl = c
+        raws.push([w, raw])
+      }
+      return { cl, raws }
     }
-    return cl
+    let droppedCl = 0
+    const older: Array<[string, unknown, number]> = []
+    for (const w of this.writers) {
+      const ek = entryKey(rowKey, w)
+      const cached = cache ? this.written.get(ek) : undefined
+      if (cached !== undefined) {
+        if (cached.entry.cl > cl) cl = cached.entry.cl
+        raws.push([w, cached.entry])
+        continue
+      }
+      const raw = this.raw(ek)
+      if (raw === undefined) continue
+      const c = entryCl(raw)
+      if (c < 0) {
+        this.hooks.onMalformed()
+        continue
+      }
+      if (this.map.get(ek) !== undefined) {
+        if (c > cl) cl = c
+        raws.push([w, raw])
+      } else if (this.isDropped(ek, raw, this.map)) {
+        if (c > droppedCl) droppedCl = c
+      } else {
+        older.push([w, raw, c])
+      }
+    }
+    for (const [w, raw, c] of older) {
+      if (c <= droppedCl) continue
+      if (c > cl) cl = c
+      raws.push([w, raw])
+    }
+    return { cl, raws }
   }
 
   /**
@@ -661,25 +721,12 @@ export class Shard {
         cl = c
         raws.push([w, raw])
       }
-    } else for (const w of this.writers) {
-      const ek = entryKey(rowKey, w)
-      // Written by this node in the current Yjs transaction: nothing else can have changed it.
-      const cached = this.written.get(ek)
-      if (cached !== undefined) {
-        if (cached.entry.cl > cl) cl = cached.entry.cl
-        raws.push([w, cached.entry])
-        continue
-      }
-      const raw = this.raw(ek)
-      if (raw === undefined) continue
-      const c = entryCl(raw)
-      if (c < 0) {
-        this.hooks.onMalformed()
-        continue
-      }
-      if (c > cl) cl = c
-      // A dropped entry counts for the causal length only.
-      if (!this.droppedHere(ek, raw)) raws.push([w, raw])
+    } else {
+      // Entries written by this node in the current Yjs transaction come from `written`:
+      // nothing else can have changed them.
+      const state = this.rowEntries(rowKey)
+      cl = state.cl
+      raws.push(...state.raws)
     }
     const entries: Array<[string, WriterEntry]> = []
     if (cl % 2 === 0) return { cl, entries }
@@ -772,13 +819,9 @@ export class Shard {
       ownRaw = this.map.get(key)
       if (ownRaw !== undefined) rowCl = Math.max(0, entryCl(ownRaw))
     } else {
-      for (const w of this.writers) {
-        const raw = this.raw(w === writer ? key : entryKey(rowKey, w))
-        if (raw === undefined) continue
-        if (w === writer) ownRaw = raw
-        const c = entryCl(raw)
-        if (c > rowCl) rowCl = c
-      }
+      const state = this.rowEntries(rowKey, false)
+      rowCl = state.cl
+      ownRaw = state.raws.find(([w]) => w === writer)?.[1]
     }
     const baseLive = rowCl % 2 === 1
     if (!write.live) {

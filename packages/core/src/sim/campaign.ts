@@ -25,6 +25,11 @@ export interface CampaignOptions {
   maxDrop?: number
   /** Generation compaction settings of every replica (default: compact eagerly, to exercise it). */
   compaction?: import('../api.js').ReplicaOptions['compaction']
+  /**
+   * Long outages: now and then a node is down past the departure horizon (20 s here),
+   * so it is declared departed, and rejoins when restarted. Default off.
+   */
+  outages?: boolean
 }
 
 export interface SeedResult {
@@ -40,12 +45,16 @@ export interface SeedResult {
   generations: number
   /** Deleted rows whose tombstones generations dropped, summed over replicas since their last restart. */
   tombstonesDropped: number
+  /** Long outages (nodes down past the departure horizon), and how many a surviving node saw declared departed. */
+  outages: number
+  departures: number
   /** Rows compared with the compaction-off twin, and rows left out (their tombstones were dropped). */
   twinCompared: number
   twinExcluded: number
 }
 
 const REGIONS = ['us-west', 'eu-central', 'ap-southeast']
+const OUTAGE_HORIZON_MS = 20_000
 
 export const CAMPAIGN_TABLES: TableSpec[] = [
   { name: 'lww', columns: col('id', 'a', 'b'), primaryKey: ['id'], policy: 'last_write_wins' },
@@ -168,7 +177,12 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
       id,
       region: REGIONS[i % REGIONS.length]!,
       clockSkewMs: rng.int(-40, 40),
-      options: { resolvers: { max: maxResolver }, compaction: options.compaction ?? { minGarbage: 2, ratio: 0.05, departAfterMs: 3_600_000 }, onLocalEntry, onTombstonesDropped },
+      options: {
+        resolvers: { max: maxResolver },
+        compaction: options.compaction ?? { minGarbage: 2, ratio: 0.05, departAfterMs: options.outages === true ? OUTAGE_HORIZON_MS : 3_600_000 },
+        onLocalEntry,
+        onTombstonesDropped,
+      },
     })
   }
   sim.replica(ids[0]!).transact((tx) => {
@@ -179,6 +193,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   const writes_: WriteLog = new Map()
   let writes = 0
   let crashes = 0
+  let outages = 0
+  let departures = 0
   let partitions = 0
   for (let step = 0; step < options.steps; step++) {
     const roll = rng.next()
@@ -196,6 +212,16 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
       crashes++
     } else if (roll < 0.12 && down.length > 0) {
       await sim.restart(rng.pick(down))
+    } else if (roll < 0.125 && options.outages === true && running.length > 2) {
+      // A long outage: down past the departure horizon while the others go on.
+      const gone = rng.pick(running)
+      sim.crash(gone)
+      crashes++
+      outages++
+      await sim.advance(OUTAGE_HORIZON_MS + 5_000)
+      // Counted if some node that stayed up (and could hear the others) saw it declared departed.
+      const witness = ids.find((id) => id !== gone && sim.isRunning(id))
+      if (witness !== undefined && sim.replica(witness).members().some((m) => m.nodeId === gone && m.departed)) departures++
     } else if (roll < 0.2) {
       await sim.advance(rng.int(1, 400))
     } else if (running.length > 0) {
@@ -307,6 +333,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     tombstonesDropped,
     twinCompared,
     twinExcluded,
+    outages,
+    departures,
     seed,
     trace: sim.trace(),
     events: sim.counters.events,

@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --seeds N --peers P --from S [--steps K]`: runs a longer simulation
+ * `npm run sim -- --seeds N --peers P --from S [--steps K] [--outages]`: runs a longer simulation
  * campaign than CI does. Prints one line per failing seed (replay with --from SEED
  * --seeds 1) and a closing 'N passed, N failed' line. Node-only entry point; the rest of
  * the simulator has no Node dependency.
@@ -21,19 +21,20 @@ const seeds = flag('seeds', 100)
 const peers = flag('peers', 20)
 const from = flag('from', 1)
 const steps = flag('steps', 150)
+const outages = process.argv.includes('--outages')
 let generations = 0
 let passed = 0
 let failed = 0
 const started = Date.now()
 for (let seed = from; seed < from + seeds; seed++) {
   try {
-    const r = await runSeed(seed, { peers, steps })
+    const r = await runSeed(seed, { peers, steps, outages })
     passed++
     generations += r.generations
-    if (seeds <= 10) console.log(`seed ${seed}: ok (${r.writes} writes, ${r.crashes} crashes, ${r.partitions} partitions, ${r.generations} generation switches, ${r.tombstonesDropped} tombstones dropped, twin compared ${r.twinCompared} rows and left out ${r.twinExcluded}, ${r.events} events)`)
+    if (seeds <= 10) console.log(`seed ${seed}: ok (${r.writes} writes, ${r.crashes} crashes (${r.outages} past the departure horizon, ${r.departures} seen declared departed), ${r.partitions} partitions, ${r.generations} generation switches, ${r.tombstonesDropped} tombstones dropped, twin compared ${r.twinCompared} rows and left out ${r.twinExcluded}, ${r.events} events)`)
   } catch (err) {
     failed++
-    console.log(`seed ${seed}: FAILED — replay with: npm run sim -- --from ${seed} --seeds 1 --peers ${peers} --steps ${steps}`)
+    console.log(`seed ${seed}: FAILED — replay with: npm run sim -- --from ${seed} --seeds 1 --peers ${peers} --steps ${steps}${outages ? " --outages" : ""}`)
     console.log(String(err instanceof Error ? err.stack : err))
   }
 }

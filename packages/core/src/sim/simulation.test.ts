@@ -88,3 +88,24 @@ describe('simulation campaign (CI size: 20 peers, 200 seeds)', () => {
     expect(failures).toEqual([])
   }, 300_000)
 })
+
+describe('simulation campaign with long outages (CI size: 20 peers, 40 seeds)', () => {
+  const seeds = Number(process.env.CONCORD_SIM_OUTAGE_SEEDS ?? 40)
+  it(`nodes down past the departure horizon are declared departed and rejoin; all converge (seeds 1..${seeds})`, async () => {
+    const failures: string[] = []
+    let outages = 0
+    let departures = 0
+    for (let seed = 1; seed <= seeds; seed++) {
+      try {
+        const r = await runSeed(seed, { peers: 20, steps: 150, outages: true })
+        outages += r.outages
+        departures += r.departures
+      } catch (err) {
+        failures.push(`seed ${seed}: ${String(err).split('\n')[0]} (replay: npm run sim -- --from ${seed} --seeds 1 --steps 150 --outages)`)
+      }
+    }
+    expect(failures).toEqual([])
+    expect(outages).toBeGreaterThan(seeds)
+    expect(departures).toBeGreaterThan(seeds / 2)
+  }, 300_000)
+})
