@@ -148,6 +148,8 @@ export class Replica {
   private readonly deletedAt = new Map<string, Map<string, number>>()
   /** Per shard: when each peer last reported exactly this replica's state (wall ms). */
   private readonly equalAt = new Map<string, Map<string, number>>()
+  /** Per shard holding older generations: when this replica moved to the current one (wall ms; at load, the load). */
+  private readonly adoptedAt = new Map<string, number>()
 
   /** The replicator saw `peer` report a shard digest equal to ours: it held all we held. */
   noteEqualState(shardId: string, peer: string): void {
@@ -290,7 +292,9 @@ export class Replica {
     for (const shard of this.shards.values()) {
       if (shard === this.catalogShard) continue
       if (shard.prevs.length > 0) {
-        const dropped = shard.dropDrained((w) => departedSet.has(w))
+        const since = this.adoptedAt.get(shard.id) ?? Number.POSITIVE_INFINITY
+        const equal = this.equalAt.get(shard.id)
+        const dropped = shard.dropDrained((w) => departedSet.has(w) || (equal?.get(w) ?? -1) > since)
         for (const g of dropped) {
           const id = previousId(shard.id, g)
           this.store({ kind: 'remove', shard: id, run: () => this.storage.remove(id) })
@@ -358,6 +362,7 @@ export class Replica {
     if (generation <= shard.generation) return
     const was = shard.generation
     shard.adoptGeneration(generation, state)
+    this.adoptedAt.set(shard.id, this.wall())
     // The generation replaced stays readable until drained, on disk too, so a restart in
     // between shows the same rows.
     const prev = shard.prevs.find((p) => p.generation === was)
@@ -430,6 +435,8 @@ export class Replica {
     }
     try {
       shard.restorePrevious(parsed.generation, records.length === 1 ? records[0]!.data : Y.mergeUpdates(records.map((r) => r.data)))
+      // Equality reports from before a restart are gone; only new ones vouch for writers.
+      this.adoptedAt.set(shard.id, this.wall())
     } catch (err) {
       throw new ConcordError(SqlState.internalError, `storage of ${id} is corrupt: ${String(err)}`)
     }

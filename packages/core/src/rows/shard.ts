@@ -177,6 +177,9 @@ export class Shard {
   private isDropped(ek: string, raw: unknown, map: Y.Map<unknown>): boolean {
     const split = splitEntryKey(ek)
     if (split === null) return false
+    // A key the generation holds at all, even one that reads as absent for a moment (a
+    // remote overwrite whose delete arrived before its new value), was not dropped.
+    if ((map as unknown as { _map: Map<string, unknown> })._map.has(ek)) return false
     const born = entryBorn(raw)
     return born >= 0 && born <= this.frontierOf(map, split[1])
   }
@@ -357,17 +360,20 @@ export class Shard {
   }
 
   /**
-   * Drops older generations whose every entry is matched by a newer one, or belongs to a
-   * writer `departed` says is gone for good. Returns the generations dropped.
+   * Drops older generations whose every entry is matched by a newer one, is dead, or
+   * belongs to a writer `settled` vouches for: gone for good (departed), or known to have
+   * moved to the current generation and to hold exactly what this replica holds there,
+   * so it re-applied all it keeps and this replica has it (what it did not re-apply is
+   * dead by the delete rule, decided from its own view). Returns the generations dropped.
    */
-  dropDrained(departed: (writer: string) => boolean): number[] {
+  dropDrained(settled: (writer: string) => boolean): number[] {
     const dropped: number[] = []
     while (this.prevs.length > 0) {
       const oldest = this.prevs[0]!
       let drained = true
       for (const [k, r] of oldest.map.entries()) {
         const split = splitEntryKey(k)
-        if (split === null || departed(split[1])) continue
+        if (split === null || settled(split[1])) continue
         const h = entryHlc(r)
         let covered = false
         const cur = this.map.get(k)
