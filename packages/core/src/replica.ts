@@ -308,7 +308,6 @@ export class Replica {
       }
       if (!this.holds(this.region, shard.id) || shard.hasText) continue
       if (this.builderOf(shard.id) !== this.nodeId) continue
-      if (shard.hasHalfAppliedWrites((w) => departedSet.has(w))) continue
       const minGarbage = this.options.compaction?.minGarbage ?? 1000
       const ratio = this.options.compaction?.ratio ?? 1
       const threshold = Math.max(minGarbage, shard.map.size * ratio)
@@ -320,6 +319,8 @@ export class Replica {
         garbage += stable.size
         if (garbage < threshold) continue
       }
+      // Scans every key: only once the shard is due.
+      if (shard.hasHalfAppliedWrites((w) => departedSet.has(w))) continue
       this.compactShard(shard, stable ?? this.stableDeletes(shard))
     }
   }
