@@ -253,19 +253,29 @@ export class Shard {
       }
     }
     const dropped = new Set<string>()
-    const rowKeys = new Set<string>()
-    for (const k of keys) {
-      const split = splitEntryKey(k)
-      if (split !== null) rowKeys.add(split[0])
-    }
     doc.transact(() => {
-      for (const rowKey of [...rowKeys].sort()) {
-        if (stableDeleted.has(rowKey)) {
-          dropped.add(rowKey)
-          continue
+      if (this.prevs.length === 0) {
+        // One generation: every entry counts.
+        for (const k of keys) {
+          const split = splitEntryKey(k)
+          if (split === null) continue
+          if (stableDeleted.has(split[0])) dropped.add(split[0])
+          else map.set(k, this.map.get(k))
         }
-        // Every entry that still counts (not dropped with a tombstone, not hidden by one).
-        for (const [w, r] of this.rowEntries(rowKey, false).raws) map.set(entryKey(rowKey, w), r)
+      } else {
+        const rowKeys = new Set<string>()
+        for (const k of keys) {
+          const split = splitEntryKey(k)
+          if (split !== null) rowKeys.add(split[0])
+        }
+        for (const rowKey of rowKeys) {
+          if (stableDeleted.has(rowKey)) {
+            dropped.add(rowKey)
+            continue
+          }
+          // Every entry that still counts (not dropped with a tombstone, not hidden by one).
+          for (const [w, r] of this.rowEntries(rowKey, false).raws) map.set(entryKey(rowKey, w), r)
+        }
       }
       const f = doc.getMap<number>('frontier')
       for (const w of [...frontier.keys()].sort()) f.set(w, frontier.get(w)!)
