@@ -19,6 +19,8 @@ describe('concord start options', () => {
     expect(() => parseStartOptions(['--depart-after', '10 years'], {}, noFile)).toThrow(/--depart-after: '10 years' is not a duration/)
     expect(() => parseStartOptions(['--depart-after', '0s'], {}, noFile)).toThrow(/not a duration/)
     expect(() => parseStartOptions(['--compaction', 'maybe'], {}, noFile)).toThrow(/not on or off/)
+    const file = JSON.stringify({ departAfter: 60_000, compaction: false })
+    expect(parseStartOptions(['--config', 'c.json'], {}, () => file)).toMatchObject({ departAfter: 60_000, compaction: false })
   })
   it('flags override environment variables, which override the config file', () => {
     const file = JSON.stringify({ region: 'from-file', pgPort: 7000, dataDir: '/file', join: ['a:1'] })

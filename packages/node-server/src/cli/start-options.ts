@@ -124,9 +124,10 @@ function convert(s: Setting, raw: unknown, where: string): unknown {
       return n
     }
     case 'duration': {
+      // A number (config file) is milliseconds; a string carries its unit.
       const m = typeof raw === 'string' ? /^(\d+)(ms|s|m|h|d)$/.exec(raw.trim()) : null
       const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-      const n = m === null ? NaN : Number(m[1]) * unit[m[2] as keyof typeof unit]
+      const n = typeof raw === 'number' ? raw : m === null ? NaN : Number(m[1]) * unit[m[2] as keyof typeof unit]
       if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${where}: '${String(raw)}' is not a duration (a positive number with ms, s, m, h or d)`)
       return n
     }
