@@ -1,7 +1,8 @@
 /**
  * Generation compaction on real nodes: two `concord start` processes with a short
  * departure horizon. Updates and deletes make the shard's history outweigh its live rows,
- * so a generation is built and adopted on both (seen in /metrics); a node killed and kept
+ * so a generation is built and adopted on both, and the deleted rows' tombstones are
+ * dropped once stable (seen in /metrics); a node killed and kept
  * down past the horizon shows as departed in pg_nodes; restarted, it rejoins with the
  * rows it had plus what it missed.
  */
@@ -45,6 +46,11 @@ describe('generation compaction on real nodes', () => {
     await a.query('DELETE FROM hot WHERE id > 200')
     await until(async () => (await b.query('SELECT count(*)::int AS c FROM hot WHERE n = 12')).rows[0]?.c === 200, 20_000, 'b has every update')
     await until(async () => (await metric(a, 'concord_generations_total')) > 0 && (await metric(b, 'concord_generations_total')) > 0, 30_000, 'a generation on both nodes')
+    // More history after the deletes: the next generation drops their tombstones once
+    // both nodes have reported holding them.
+    for (let u = 13; u <= 20; u++) await (u % 2 === 0 ? a : b).query('UPDATE hot SET n = $1', [u])
+    await until(async () => (await metric(a, 'concord_tombstones_dropped_total')) + (await metric(b, 'concord_tombstones_dropped_total')) >= 100, 40_000, 'the 100 tombstones dropped')
+    await until(async () => (await b.query('SELECT count(*)::int AS c FROM hot WHERE n = 20')).rows[0]?.c === 200, 20_000, 'b has every update')
     const expected = (await a.query('SELECT id, n, note FROM hot ORDER BY id')).rows
     expect(expected).toHaveLength(200)
     expect((await b.query('SELECT id, n, note FROM hot ORDER BY id')).rows).toEqual(expected)
