@@ -10,7 +10,7 @@
  *   diff of each shard (anti-entropy), shown as state 'catchup' and slot wal_status
  *   'unreserved' until it acknowledges again.
  */
-import { fnv1a, type PeerStatus, type Replica } from '@concord/core'
+import { fnv1a, parseShardId, type PeerStatus, type Replica } from '@concord/core'
 import type { ExecCtx } from '../exec/context.js'
 import type { ColumnBinding } from '../expr/scope.js'
 import type { Relation } from '../plan/relation.js'
@@ -183,6 +183,22 @@ export function replicationView(replica: Replica, name: string, ctx: ExecCtx): R
           const status = p?.connected !== true ? 'unreachable' : behind > keep ? 'catching_up' : 'healthy'
           return [nodeName(replica, ctx, n.nodeId), status, micros(p?.lastSeen ?? null), BigInt(behind), lagInterval(p?.lagMs ?? null), n.nodeId]
         })
+      })
+    case 'pg_stat_concord_shards':
+      // Storage compaction at a glance, per shard this node holds: its generation, older
+      // generations still held, live rows against stored entries and history not yet
+      // rewritten away, tombstones dropped here, and which member builds its generations.
+      return rel([
+        ['table_name', T.text], ['partition', T.int4], ['generation', T.int8], ['overlays', T.int4], ['live_rows', T.int8],
+        ['entries', T.int8], ['history_items', T.int8], ['tombstones_dropped', T.int8], ['builder', T.text],
+      ], () => {
+        const out: RtValue[][] = []
+        for (const s of replica.shards.values()) {
+          const parsed = parseShardId(s.id)
+          if (parsed === null || s.table === null) continue
+          out.push([parsed.table, parsed.partition, BigInt(s.generation), s.prevs.length, BigInt(s.rows.size), BigInt(s.map.size), BigInt(s.garbage()), BigInt(s.tombstonesDropped), replica.builderOf(s.id)])
+        }
+        return out.sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : String(x[0]) > String(y[0]) ? 1 : Number(x[1]) - Number(y[1])))
       })
     case 'pg_nodes':
       return rel([['node_id', T.text], ['node_name', T.text], ['node_type', T.text], ['region', T.text], ['status', T.text], ['addresses', T.text], ['last_heartbeat', T.timestamptz]], () => {
