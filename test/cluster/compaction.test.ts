@@ -55,6 +55,11 @@ describe('generation compaction on real nodes', () => {
       await new Promise((r) => setTimeout(r, 400))
     }
     expect(await dropped()).toBeGreaterThanOrEqual(100)
+    // the same seen from SQL, on the node that builds
+    const shard = (await a.query<{ generation: string; overlays: number; builder: string; live_rows: string }>("SELECT generation, overlays, builder, live_rows FROM pg_stat_concord_shards WHERE table_name = 'hot'")).rows[0]!
+    expect(Number(shard.generation)).toBeGreaterThan(0)
+    expect(shard.builder).toBe('gen-a')
+    expect(Number(shard.live_rows)).toBe(200)
     const last = u - 1
     await a.query('UPDATE hot SET n = $1', [last])
     await until(async () => (await b.query('SELECT count(*)::int AS c FROM hot WHERE n = $1', [last])).rows[0]?.c === 200, 20_000, 'b has every update')
