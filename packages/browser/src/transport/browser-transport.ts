@@ -25,7 +25,7 @@ import { gossipsub, StrictNoSign, StrictSign, type GossipSub } from '@libp2p/gos
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '@libp2p/interface'
 import type { Scheduler, Transport, TransportHandler } from '@concord/core'
-import { backoffDelay, encodeSyncFrame, GossipTopics, SYNC_PROTOCOL, SyncSessions } from './wire.js'
+import { backoffDelay, encodeSyncFrame, GossipTopics, SessionTransport, SYNC_PROTOCOL, SyncSessions } from './wire.js'
 import { denyDial, exchangeCandidates, peerIdOf } from './dial-policy.js'
 
 export interface BrowserTransportOptions {
@@ -85,12 +85,12 @@ const realScheduler: Scheduler = {
   },
 }
 
-export class BrowserTransport implements Transport {
+export class BrowserTransport extends SessionTransport implements Transport {
   private node?: Libp2p<{ pubsub: GossipSub }>
   private handler?: TransportHandler
-  private readonly sync: SyncSessions
+  protected readonly sync: SyncSessions
   private readonly targets: JoinTarget[] = []
-  private readonly gossip: GossipTopics
+  protected readonly gossip: GossipTopics
   private readonly listeners = new Set<() => void>()
   private tap?: TrafficTap
   private online: boolean
@@ -101,6 +101,7 @@ export class BrowserTransport implements Transport {
   private readonly scheduler: Scheduler
 
   constructor(private readonly options: BrowserTransportOptions) {
+    super()
     encodeSyncFrame({ type: 'hello', nodeId: options.nodeId, addrs: [] }) // validates the node id
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
@@ -114,7 +115,7 @@ export class BrowserTransport implements Transport {
       {
         // A page listens on nothing, so it advertises no addresses.
         helloAddrs: () => [],
-        accepting: () => !this.stopped && this.online,
+        accepting: () => this.accepting(),
         learned: (addrs) => this.learn(addrs),
         up: (session) => this.handler?.onPeerUp(session.nodeId!),
         down: (session) => this.handler?.onPeerDown(session.nodeId!),
@@ -160,28 +161,8 @@ export class BrowserTransport implements Transport {
 
   // ---- core Transport ----------------------------------------------------------------
 
-  send(peer: string, data: Uint8Array): void {
-    this.sync.send(peer, data)
-  }
-
-  backlog(peer: string): number {
-    return this.sync.backlog(peer)
-  }
-
-  publish(topic: string, data: Uint8Array): void {
-    if (!this.stopped && this.online) this.gossip.publish(topic, data)
-  }
-
-  subscribe(topic: string): void {
-    this.gossip.subscribe(topic)
-  }
-
-  unsubscribe(topic: string): void {
-    this.gossip.unsubscribe(topic)
-  }
-
-  peers(): string[] {
-    return this.sync.upNodeIds()
+  protected accepting(): boolean {
+    return !this.stopped && this.online
   }
 
   async stop(): Promise<void> {

@@ -19,4 +19,5 @@ export {
   SyncSessions,
   type SyncSession,
   GossipTopics,
+  SessionTransport,
 } from '@concord/node-server/wire'

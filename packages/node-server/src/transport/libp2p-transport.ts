@@ -32,6 +32,7 @@ import { backoffDelay } from './backoff.js'
 import { GossipTopics } from './gossip-topics.js'
 import { encodeSyncFrame, SYNC_PROTOCOL } from './sync-frame.js'
 import { SyncSessions } from './sync-sessions.js'
+import { SessionTransport } from './session-transport.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
 export interface Libp2pTransportOptions {
@@ -89,10 +90,10 @@ const realScheduler: Scheduler = {
   },
 }
 
-export class Libp2pTransport implements Transport {
+export class Libp2pTransport extends SessionTransport implements Transport {
   private node?: Libp2p<{ pubsub: GossipSub }>
   private handler?: TransportHandler
-  private readonly sync: SyncSessions
+  protected readonly sync: SyncSessions
   private readonly targets: JoinTarget[] = []
   private readonly exchangeDials = new Set<string>()
   private stopped = false
@@ -101,9 +102,10 @@ export class Libp2pTransport implements Transport {
   private readonly handshakeTimeoutMs: number
   private readonly scheduler: Scheduler
   private readonly log: Logger
-  private readonly gossip: GossipTopics
+  protected readonly gossip: GossipTopics
 
   constructor(private readonly options: Libp2pTransportOptions) {
+    super()
     encodeSyncFrame({ type: 'hello', nodeId: options.nodeId, addrs: [] }) // validates the node id
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
     this.maxQueuedBytes = options.maxQueuedBytes ?? 2 * this.maxMessageBytes
@@ -118,7 +120,7 @@ export class Libp2pTransport implements Transport {
       { nodeId: options.nodeId, maxMessageBytes: this.maxMessageBytes, maxQueuedBytes: this.maxQueuedBytes, handshakeTimeoutMs: this.handshakeTimeoutMs },
       {
         helloAddrs: () => this.addresses(),
-        accepting: () => !this.stopped,
+        accepting: () => this.accepting(),
         // Peer exchange: dial what peers tell us about (PEERS frames); HELLO addresses are
         // passed on to the others when the peer comes up.
         learned: (addrs, _from, source) => {
@@ -188,28 +190,8 @@ export class Libp2pTransport implements Transport {
     for (const target of this.targets) void this.dialTarget(target)
   }
 
-  backlog(peer: string): number {
-    return this.sync.backlog(peer)
-  }
-
-  send(peer: string, data: Uint8Array): void {
-    this.sync.send(peer, data)
-  }
-
-  publish(topic: string, data: Uint8Array): void {
-    if (!this.stopped) this.gossip.publish(topic, data)
-  }
-
-  subscribe(topic: string): void {
-    this.gossip.subscribe(topic)
-  }
-
-  unsubscribe(topic: string): void {
-    this.gossip.unsubscribe(topic)
-  }
-
-  peers(): string[] {
-    return this.sync.upNodeIds()
+  protected accepting(): boolean {
+    return !this.stopped
   }
 
   stats(): TransportStats {
