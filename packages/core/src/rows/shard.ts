@@ -525,26 +525,11 @@ export class Shard {
   private rowEntries(rowKey: string, cache = true): { cl: number; raws: Array<[string, unknown]> } {
     const raws: Array<[string, unknown]> = []
     let cl = 0
-    if (this.prevs.length === 0) {
-      for (const w of this.writers) {
-        const ek = entryKey(rowKey, w)
-        const cached = cache ? this.written.get(ek) : undefined
-        const raw = cached !== undefined ? cached.entry : this.map.get(ek)
-        if (raw === undefined) continue
-        const c = cached !== undefined ? cached.entry.cl : entryCl(raw)
-        if (c < 0) {
-          this.hooks.onMalformed()
-          continue
-        }
-        if (c > cl) cl = c
-        raws.push([w, raw])
-      }
-      return { cl, raws }
-    }
     let droppedCl = 0
-    const older: Array<[string, unknown, number]> = []
+    let older: Array<[string, unknown, number]> | null = null
     for (const w of this.writers) {
       const ek = entryKey(rowKey, w)
+      // Written by this node in the current Yjs transaction: nothing else can have changed it.
       const cached = cache ? this.written.get(ek) : undefined
       if (cached !== undefined) {
         if (cached.entry.cl > cl) cl = cached.entry.cl
@@ -558,22 +543,24 @@ export class Shard {
         this.hooks.onMalformed()
         continue
       }
-      if (this.map.get(ek) !== undefined) {
+      if (this.prevs.length === 0 || this.map.get(ek) !== undefined) {
         if (c > cl) cl = c
         raws.push([w, raw])
       } else if (this.isDropped(ek, raw, this.map)) {
         if (c > droppedCl) droppedCl = c
       } else {
+        if (older === null) older = []
         older.push([w, raw, c])
       }
     }
-    for (const [w, raw, c] of older) {
+    for (const [w, raw, c] of older ?? []) {
       if (c <= droppedCl) continue
       if (c > cl) cl = c
       raws.push([w, raw])
     }
     return { cl, raws }
   }
+
 
   /**
    * Runs local writes as one Yjs transaction and hands its encoded update to the replica.
@@ -738,8 +725,6 @@ export class Shard {
         raws.push([w, raw])
       }
     } else {
-      // Entries written by this node in the current Yjs transaction come from `written`:
-      // nothing else can have changed them.
       const state = this.rowEntries(rowKey)
       cl = state.cl
       raws.push(...state.raws)

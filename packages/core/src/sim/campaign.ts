@@ -265,17 +265,20 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     const holder = ids.map((id) => sim.replica(id)).find((r) => !t.regions || t.regions.includes(r.region))!
     const twin: Row[] = []
     const excluded = new Set<number>()
+    const shards: string[] = []
+    const written = new Set<string>()
     for (const [shardId, entries] of everWritten) {
       if (holder.shardFor(shardId)?.table?.info.name !== t.name) continue
-      const dropped = droppedRows.get(shardId) ?? new Set<string>()
-      for (const k of dropped) excluded.add(Number(decodeRowKey(k, 1)[0]))
+      shards.push(shardId)
+      for (const k of droppedRows.get(shardId) ?? []) excluded.add(Number(decodeRowKey(k, 1)[0]))
+      for (const k of entries.keys()) written.add(k.slice(0, k.indexOf('\u0000')))
       twin.push(...holder.resolveEntries(shardId, entries))
     }
     excludedRows.set(t.name, excluded)
-    const keep = (rows: Iterable<Row>) => [...rows].filter((row) => !excluded.has(Number(row.id)))
-    twinShards.set(t.name, [...everWritten.keys()].filter((id) => holder.shardFor(id)?.table?.info.name === t.name))
+    twinShards.set(t.name, shards)
     twinExcluded += excluded.size
-    twinCompared += new Set([...everWritten].flatMap(([id, entries]) => (holder.shardFor(id)?.table?.info.name === t.name ? [...entries.keys()].map((k) => k.split('\u0000')[0]!) : []))).size - excluded.size
+    twinCompared += written.size - excluded.size
+    const keep = (rows: Iterable<Row>) => [...rows].filter((row) => !excluded.has(Number(row.id)))
     const got = canonicalRows(keep(holder.scan(t.name)))
     const want = canonicalRows(keep(twin))
     if (got !== want) throw new Error(`seed ${seed}: table ${t.name} on ${holder.nodeId} differs from the compaction-off twin\n${want}\n---\n${got}`)
