@@ -265,8 +265,8 @@ export class Replica {
    * subscriber's generations would carry its local writes to its publisher). Null if
    * none qualifies: the shard is not compacted.
    */
-  builderOf(id: string): string | null {
-    const holders = this.members().filter((m) => !m.departed && this.holds(m.region, id))
+  builderOf(id: string, members = this.members()): string | null {
+    const holders = members.filter((m) => !m.departed && this.holds(m.region, id))
     const policy = this.linkPolicy
     for (const m of holders) {
       if (policy === null || holders.every((o) => o === m || policy.accepts(o.nodeId, m.nodeId, id))) return m.nodeId
@@ -307,7 +307,7 @@ export class Replica {
         if (shard.prevs.length > 0) continue
       }
       if (!this.holds(this.region, shard.id) || shard.hasText) continue
-      if (this.builderOf(shard.id) !== this.nodeId) continue
+      if (this.builderOf(shard.id, members) !== this.nodeId) continue
       const minGarbage = this.options.compaction?.minGarbage ?? 1000
       const ratio = this.options.compaction?.ratio ?? 1
       const threshold = Math.max(minGarbage, shard.map.size * ratio)
