@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Transport, TransportHandler } from '../api.js'
 import { Replica } from '../replica.js'
-import { MessageType, encodeMessage } from './messages.js'
+import { MessageType, decodeMessage, encodeMessage } from './messages.js'
 
 /**
  * Two transports joined by a link that behaves like the libp2p sync sessions: frames
@@ -126,6 +126,63 @@ describe('messages larger than the size limit', () => {
     expect(r.replicator.peerStatus().some((p) => p.nodeId === 'liar')).toBe(true)
     r.transact((tx) => tx.insert('t', { id: 1 }))
     expect(r.get('t', [1])).toEqual({ id: 1 })
+    await r.close()
+  })
+})
+
+/** A transport that records what is sent, and delivers nothing. */
+class Recorder implements Transport {
+  sent: Array<[string, Uint8Array]> = []
+  start(): void {}
+  send(peer: string, data: Uint8Array): void {
+    this.sent.push([peer, data])
+  }
+  publish(): void {}
+  subscribe(): void {}
+  unsubscribe(): void {}
+  peers(): string[] {
+    return []
+  }
+  stop(): void {}
+}
+
+describe('a writer behind by a generation', () => {
+  it('is sent the new generation once a second, however many stale updates it has in flight', async () => {
+    const t = new Recorder()
+    const r = await Replica.open({ nodeId: 'r', transport: t, antiEntropyIntervalMs: 0 })
+    r.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'] }))
+    r.transact((tx) => tx.insert('t', { id: 1 }))
+    const shard = [...r.shards.values()].find((s) => s.id.endsWith(':t'))!
+    r.compactShard(shard)
+    expect(shard.generation).toBeGreaterThan(0)
+    t.sent = []
+    const stale = (lsn: number) =>
+      encodeMessage({ type: MessageType.Updates, prevLsn: lsn, lsn: lsn + 1, updates: [{ shard: shard.id, generation: 0, update: new Uint8Array([0, 0]) }] })
+    for (let i = 0; i < 5; i++) r.replicator.receive('w', stale(i))
+    const generations = () => t.sent.filter(([peer, data]) => peer === 'w' && decodeMessage(data).type === MessageType.Generation).length
+    expect(generations()).toBe(1)
+    await new Promise((res) => setTimeout(res, 1100))
+    r.replicator.receive('w', stale(5))
+    expect(generations()).toBe(2)
+    await r.close()
+  })
+})
+
+describe('anti-entropy rounds', () => {
+  it('go on after one throws, and count it', async () => {
+    const r = await Replica.open({ nodeId: 'r', antiEntropyIntervalMs: 20 })
+    let calls = 0
+    const real = r.compactionRound.bind(r)
+    r.compactionRound = () => {
+      calls++
+      if (calls === 1) throw new Error('boom')
+      real()
+    }
+    const deadline = Date.now() + 2000
+    while (calls < 3 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10))
+    expect(calls).toBeGreaterThanOrEqual(3)
+    expect(r.replicator.stats.roundsFailed).toBe(1)
+    expect(String(r.replicator.lastRoundError)).toContain('boom')
     await r.close()
   })
 })

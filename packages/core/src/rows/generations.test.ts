@@ -283,4 +283,42 @@ describe('generations: deleted rows', () => {
     expect(peer.get('items', [1])?.name).toBe('first session')
     expect(peer.get('items', [2])?.name).toBe('second session')
   })
+
+  it('no generation is built while a key reads as absent because its overwrite arrived before an earlier write', async () => {
+    // b joins first: the oldest member, so it builds
+    const b = await Replica.open({ nodeId: 'b', antiEntropyIntervalMs: 0, compaction: { minGarbage: 1, ratio: 0 } })
+    const wStorage = new MemoryStorage()
+    const w = await Replica.open({ nodeId: 'w', storage: wStorage, antiEntropyIntervalMs: 0, compaction: { enabled: false } })
+    w.transact((tx) => tx.createTable(items))
+    b.applyRemote(b.shards.get('catalog')!, Y.encodeStateAsUpdate(w.shards.get('catalog')!.doc))
+    w.applyRemote(w.shards.get('catalog')!, Y.encodeStateAsUpdate(b.shards.get('catalog')!.doc))
+    w.transact((tx) => tx.insert('items', { id: 1, name: 'first' }))
+    await w.durable()
+    const shardId = dataShard(w).id
+    const target = b.shardFor(shardId)!
+    const records = () => wStorage.load(shardId).map((r) => r.data)
+    for (const u of records()) b.applyRemote(target, u)
+    let seen = records().length
+    w.transact((tx) => tx.insert('items', { id: 2, name: 'lost on the way' }))
+    await w.durable()
+    const lost = records().slice(seen)
+    seen = records().length
+    w.transact((tx) => tx.update('items', [1], { name: 'overwritten' }))
+    await w.durable()
+    // the overwrite arrives without the write before it: its delete of row 1's old entry
+    // applies at once, its new entry waits
+    for (const u of records().slice(seen)) b.applyRemote(target, u)
+    expect(b.builderOf(shardId)).toBe('b')
+    expect(target.hasHalfAppliedWrites(() => false)).toBe(true)
+    expect(b.get('items', [1])).toBeUndefined()
+    b.compactionRound()
+    expect(target.generation).toBe(0)
+    for (const u of lost) b.applyRemote(target, u)
+    expect(b.get('items', [1])?.name).toBe('overwritten')
+    b.compactionRound()
+    expect(target.generation).toBeGreaterThan(0)
+    expect(b.get('items', [2])?.name).toBe('lost on the way')
+    await w.close()
+    await b.close()
+  })
 })
