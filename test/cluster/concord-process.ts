@@ -9,7 +9,8 @@ import pg from 'pg'
 
 const CLI = fileURLToPath(new URL('../../packages/node-server/src/cli.ts', import.meta.url))
 const NODE_FLAGS = [...(Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : []), '--no-warnings=ExperimentalWarning', '--import', 'tsx']
-const START_TIMEOUT_MS = 30_000
+// Generous: a loaded 2-core CI machine starts a node in seconds, but not always.
+const START_TIMEOUT_MS = Number(process.env.CONCORD_START_TIMEOUT_MS ?? 90_000)
 
 export interface ConcordProcessOptions {
   dataDir: string

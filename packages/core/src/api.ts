@@ -6,7 +6,7 @@
  * `Scheduler`. Everything that waits or reads time goes through these, so the simulator
  * can drive a replica deterministically.
  */
-import type { CatalogChange, ColumnSpec, Json, PartitionSpec, PolicySpec, Resolver, Row, RowChange, TableInfo, TableSpec, Value } from './types.js'
+import type { CatalogChange, ColumnSpec, ConflictRecord, Json, PartitionSpec, PolicySpec, Resolver, Row, RowChange, TableInfo, TableSpec, Value } from './types.js'
 
 /** One durable record of a shard: an update, or a snapshot that replaces everything before it. */
 export interface StoredRecord {
@@ -146,8 +146,12 @@ export interface Transaction {
 
   get(table: string, key: Value[]): Row | undefined
   scan(table: string): Iterable<Row>
-  /** Inserts a row; throws 23505 if a live row has the key. Missing columns become null. */
-  insert(table: string, row: Row): void
+  /**
+   * Inserts a row; throws 23505 if a live row has the key. Missing columns become null.
+   * Columns named in `defaulted` hold defaults the statement filled in (it did not name
+   * them): a value another node writes concurrently to such a column wins over it.
+   */
+  insert(table: string, row: Row, defaulted?: Iterable<string>): void
   /** Writes the given columns, creating the row if it is absent. */
   upsert(table: string, row: Row): void
   /** Writes the given columns of an existing row; false if there is none. */
@@ -160,6 +164,8 @@ export interface Transaction {
 export interface ReplicaEvents {
   change: (changes: RowChange[]) => void
   catalog: (changes: CatalogChange[]) => void
+  /** Concurrent writes this replica resolved (once per conflict; not at load). */
+  conflict: (conflicts: ConflictRecord[]) => void
 }
 
 export type { CatalogChange, RowChange }

@@ -18,6 +18,9 @@ export type {
   CatalogChange,
   Resolver,
   ResolverContext,
+  ConflictKind,
+  ConflictRecord,
+  ConflictValue,
 } from './types.js'
 export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, ReplicaEvents, LinkPolicy } from './api.js'
 export { Replica, parseShardId, shardId } from './replica.js'
@@ -36,7 +39,8 @@ export {
   DEFAULT_MAX_MESSAGE_BYTES,
   type Message,
 } from './replication/messages.js'
-export { TOPIC_ALL, regionTopic, DEFAULT_COMMIT_LOG_LIMIT, type ReplicatorStats, type PeerStatus } from './replication/replicator.js'
+export { TOPIC_ALL, regionTopic, DEFAULT_COMMIT_LOG_LIMIT, DIVERGENCE_CONFIRM_MS, type ReplicatorStats, type PeerStatus, type Divergence } from './replication/replicator.js'
 export { Simulation, SIM_EPOCH_MS, NO_FAULTS, type NetworkFaults, type SimulationOptions, type SimNodeSpec } from './sim/simulation.js'
+export type { StorageTiming } from './sim/sim-storage.js'
 export { SeededRandom } from './sim/seeded-random.js'
 export { fnv1a } from './codec/checksum.js'

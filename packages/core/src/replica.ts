@@ -23,8 +23,9 @@ import { LocalTransaction, type PendingRow, type TransactionHost } from './rows/
 import { decodeRowKey, encodeRowKey } from './rows/row-key.js'
 import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, tableLayout, type ShardRowChange, type TableView } from './rows/shard.js'
 import { MemoryStorage } from './storage/memory-storage.js'
+import { StorageQueue, type StorageOp } from './storage/storage-queue.js'
 import { RESERVED_NAME_CHARS } from './rows/writer-entry.js'
-import type { CatalogChange, Json, PolicySpec, Resolver, Row, RowChange, TableInfo, Value } from './types.js'
+import type { CatalogChange, ConflictRecord, Json, PolicySpec, Resolver, Row, RowChange, TableInfo, Value } from './types.js'
 
 const LOAD_ORIGIN = 'load'
 /** Generation numbers are counter x this + a builder number, so two builders never collide. */
@@ -32,27 +33,10 @@ const GENERATION_BUILDERS = 4096
 const LSN_META_KEY = 'lsn'
 /** The LSN is persisted each time it passes a multiple of this; a restart skips twice as far. */
 const LSN_PERSIST_STEP = 1 << 20
+/** Conflicts remembered so each is reported once. */
+const MAX_CONFLICTS_REMEMBERED = 100_000
 /** Update records per shard before its storage log is compacted into one snapshot. */
 const COMPACT_AFTER_RECORDS = 2000
-/** How often storage writes parked by a storage failure are retried. */
-const STORAGE_RETRY_MS = 1000
-
-/** A storage write (see Replica.store). */
-interface StorageOp {
-  seq: number
-  kind: 'append' | 'snapshot' | 'remove' | 'meta'
-  /** The shard (storage id) a snapshot or removal is of; null for appends and meta. */
-  shard: string | null
-  run: () => void | Promise<void>
-  /**
-   * For a snapshot: takes it again, from memory as it is then, when retried. The first
-   * snapshot held only what was written before it; appends that reached storage after it
-   * failed would be removed by a retry of it, and a fresh one contains them.
-   */
-  retry?: () => void | Promise<void>
-  /** Runs once the write is durable. */
-  done?: () => void
-}
 
 const realScheduler: Scheduler = {
   setTimeout(ms, fn) {
@@ -110,12 +94,17 @@ export class Replica {
   private readonly tableShards = new Map<string, Shard[]>()
   private readonly resolvers = new Map<string, Resolver>()
   private partitionOf: ReplicaOptions['partitionOf']
-  private readonly listeners = { change: new Set<Listener<'change'>>(), catalog: new Set<Listener<'catalog'>>() }
+  private readonly listeners = { change: new Set<Listener<'change'>>(), catalog: new Set<Listener<'catalog'>>(), conflict: new Set<Listener<'conflict'>>() }
+  /** Conflicts resolved since the last afterChange, to hand to listeners. */
+  private pendingConflicts: ConflictRecord[] = []
+  /** Conflicts already reported (a row is re-resolved on every change to it), bounded. */
+  private readonly conflictsSeen = new Set<string>()
   private readonly recordCounts = new Map<string, number>()
   private unpersisted: Array<{ shard: string; record: StoredRecord }> = []
-  /** Per shard: appends handed to storage and not yet complete. */
-  private readonly writing = new Map<string, number>()
-  private unpublished: Array<{ shard: Shard; update: Uint8Array }> = []
+  /** Local updates not yet handed to storage, with the generation they were made in. */
+  private unpublished: Array<{ shard: Shard; generation: number; update: Uint8Array }> = []
+  /** Storage writes in issue order; what is durable (see StorageQueue). */
+  private readonly queue: StorageQueue
   /**
    * This replica's change sequence: bytes of local updates committed so far. Only grows,
    * also across restarts (persisted in storage meta every LSN_PERSIST_STEP bytes and
@@ -127,15 +116,8 @@ export class Replica {
   lastReplayedCommitMs: number | null = null
   private pendingRowChanges: RowChange[] = []
   private pendingCatalogChanges: CatalogChange[] = []
-  private readonly inflight = new Set<Promise<void>>()
   private loading = true
   private closed = false
-  /** Set while storage fails: writes are refused, storage operations wait in `parked`. */
-  private storageFailure: unknown = null
-  /** Storage operations waiting for storage to recover, in issue order. */
-  private parked: StorageOp[] = []
-  private storageSeq = 0
-  private retryScheduled = false
   readonly replicator: Replicator
   /** Entries or messages that failed validation. */
   malformed = 0
@@ -206,6 +188,9 @@ export class Replica {
     this.random = options.random ?? Math.random
     this.scheduler = options.scheduler ?? realScheduler
     this.storage = options.storage ?? new MemoryStorage()
+    this.queue = new StorageQueue(this.scheduler)
+    // Writes refused while storage failed are accepted again; what waited is published.
+    this.queue.onRecovered = () => this.afterChange()
     this.clientID = 1 + Math.floor(this.random() * 0xfffffffe)
     this.ids = new IdGenerator(this.wall, nodeNumberOf(this.nodeId))
     for (const [name, fn] of Object.entries(options.resolvers ?? {})) this.resolvers.set(name, fn)
@@ -297,7 +282,7 @@ export class Replica {
         const dropped = shard.dropDrained((w) => departedSet.has(w) || (equal?.get(w) ?? -1) > since)
         for (const g of dropped) {
           const id = previousId(shard.id, g)
-          this.store({ kind: 'remove', shard: id, run: () => this.storage.remove(id) })
+          this.store({ kind: 'remove', shards: [id], run: () => this.storage.remove(id) })
         }
         if (dropped.length > 0) {
           // Entries of the dropped generation no longer count: rows they held up may change.
@@ -351,7 +336,7 @@ export class Replica {
     this.generationsAdopted++
     this.recordCounts.set(shard.id, 1)
     this.unpersisted = this.unpersisted.filter((u) => u.shard !== shard.id)
-    this.store({ kind: 'snapshot', shard: shard.id, run: () => this.storage.compact(shard.id, { generation, kind: 'snapshot', data: state }), retry: this.freshSnapshot(shard.id) })
+    this.store({ kind: 'snapshot', shards: [shard.id], run: () => this.storage.compact(shard.id, { generation, kind: 'snapshot', data: state }), retry: this.freshSnapshot(shard.id) })
     this.replicator.announceGeneration(shard, state)
   }
 
@@ -372,7 +357,7 @@ export class Replica {
       const id = previousId(shard.id, was)
       this.store({
         kind: 'snapshot',
-        shard: id,
+        shards: [id],
         run: () => this.storage.compact(id, old),
         retry: () => {
           const p = shard.prevs.find((x) => x.generation === was)
@@ -386,7 +371,7 @@ export class Replica {
     // Local re-applications are already queued for append with this generation; appended
     // after the snapshot they are harmless duplicates.
     this.unpersisted = this.unpersisted.filter((u) => u.shard !== shard.id || u.record.generation === generation)
-    this.store({ kind: 'snapshot', shard: shard.id, run: () => this.storage.compact(shard.id, snapshot), retry: this.freshSnapshot(shard.id) })
+    this.store({ kind: 'snapshot', shards: [shard.id], run: () => this.storage.compact(shard.id, snapshot), retry: this.freshSnapshot(shard.id) })
     for (const c of shard.rematerializeAll('remote')) this.pendingRowChanges.push(c)
     this.afterChange()
   }
@@ -431,7 +416,7 @@ export class Replica {
     const parsed = parsePreviousId(id)
     const shard = parsed === null ? undefined : this.shards.get(parsed.shard)
     if (parsed === null || shard === undefined || parsed.generation >= shard.generation) {
-      this.store({ kind: 'remove', shard: id, run: () => this.storage.remove(id) })
+      this.store({ kind: 'remove', shards: [id], run: () => this.storage.remove(id) })
       return
     }
     try {
@@ -452,6 +437,7 @@ export class Replica {
       resolvers: (name) => this.resolvers.get(name),
       onMalformed: () => this.malformed++,
       onLocalEntry: this.options.onLocalEntry === undefined ? undefined : (s, key, entry) => this.options.onLocalEntry!(s.id, key, entry),
+      onConflict: (c) => this.noteConflict(c),
       observe: (hlc) => {
         this.clock.observe(hlc)
         const ms = hlcMillis(hlc)
@@ -513,7 +499,7 @@ export class Replica {
   private onShardUpdate(shard: Shard, update: Uint8Array, origin: unknown): void {
     if (origin === LOAD_ORIGIN) return
     this.unpersisted.push({ shard: shard.id, record: { generation: shard.generation, kind: 'update', data: update } })
-    if (origin === LOCAL_ORIGIN) this.unpublished.push({ shard, update })
+    if (origin === LOCAL_ORIGIN) this.unpublished.push({ shard, generation: shard.generation, update })
   }
 
   private onShardRows(shard: Shard, changes: ShardRowChange[], origin: string): void {
@@ -535,6 +521,20 @@ export class Replica {
         deleted.set(c.key, now)
       } else deleted?.delete(c.key)
     }
+  }
+
+  /**
+   * Keeps a conflict for the listeners, once: a row is resolved again on every change to
+   * it, and at load, where what was resolved before the restart is not news.
+   */
+  private noteConflict(c: ConflictRecord): void {
+    if (this.loading || this.listeners.conflict.size === 0) return
+    const id = `${c.table}\u0000${encodeRowKey(c.key)}\u0000${c.column ?? ''}\u0000${[c.winner, ...c.losers].map((v) => (v === null ? '' : `${v.writer}@${v.hlc}`)).join(',')}`
+    if (this.conflictsSeen.has(id)) return
+    // Bounded: forgetting old ones only risks reporting one of them again.
+    if (this.conflictsSeen.size >= MAX_CONFLICTS_REMEMBERED) this.conflictsSeen.clear()
+    this.conflictsSeen.add(id)
+    this.pendingConflicts.push(c)
   }
 
   // ---- catalog --------------------------------------------------------------
@@ -649,7 +649,7 @@ export class Replica {
         shard.setView(null)
         this.shards.delete(shard.id)
         const id = shard.id
-        this.store({ kind: 'remove', shard: id, run: () => this.storage.remove(id) })
+        this.store({ kind: 'remove', shards: [id], run: () => this.storage.remove(id) })
       }
       this.tableShards.delete(name)
     }
@@ -758,7 +758,7 @@ export class Replica {
   private commit(tx: LocalTransaction): void {
     if (tx.pending.size === 0) return
     // Storage refuses writes (disk full): nothing of this transaction is applied.
-    if (this.storageFailure !== null) throw this.storageFailureError(true)
+    if (this.queue.failing) throw this.queue.failureError(true)
     const hlc = this.clock.now()
     const catalog = tx.pending.get(CATALOG_TABLE.name)
     if (catalog !== undefined && catalog.size > 0) {
@@ -822,10 +822,13 @@ export class Replica {
     this.flush()
     const rows = this.pendingRowChanges
     const cat = this.pendingCatalogChanges
+    const conflicts = this.pendingConflicts
     this.pendingRowChanges = []
     this.pendingCatalogChanges = []
+    this.pendingConflicts = []
     if (cat.length > 0) for (const l of this.listeners.catalog) l(cat)
     if (rows.length > 0) for (const l of this.listeners.change) l(rows)
+    if (conflicts.length > 0) for (const l of this.listeners.conflict) l(conflicts)
   }
 
   private flush(): void {
@@ -834,16 +837,16 @@ export class Replica {
     const local = this.unpublished
     this.unpersisted = []
     this.unpublished = []
-    const publish = local.map(({ shard, update }) => {
+    const publish = local.map(({ shard, generation, update }) => {
       const start = this.lsn
       this.lsn += update.length
-      return { shard, update, start, end: this.lsn }
+      return { shard, generation, update, start, end: this.lsn }
     })
     if (this.lsn - this.lsnPersisted >= LSN_PERSIST_STEP) {
       this.lsnPersisted = this.lsn
       const bytes = new Uint8Array(8)
       new DataView(bytes.buffer).setBigUint64(0, BigInt(this.lsn))
-      this.store({ kind: 'meta', shard: null, run: () => this.storage.setMeta(LSN_META_KEY, bytes) })
+      this.store({ kind: 'meta', shards: [], run: () => this.storage.setMeta(LSN_META_KEY, bytes) })
     }
     for (const { shard } of batch) this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
     const lsn = this.lsn
@@ -854,104 +857,13 @@ export class Replica {
       }
       this.maybeCompactStorage(batch)
     }
-    const shards = new Set(batch.map((b) => b.shard))
-    for (const id of shards) this.writing.set(id, (this.writing.get(id) ?? 0) + 1)
-    const written = () => {
-      for (const id of shards) {
-        const n = (this.writing.get(id) ?? 1) - 1
-        if (n > 0) this.writing.set(id, n)
-        else this.writing.delete(id)
-      }
-      after()
-    }
-    this.store({ kind: 'append', shard: null, run: () => this.storage.append(batch), done: written })
+    const shards = [...new Set(batch.map((b) => b.shard))]
+    this.store({ kind: 'append', shards, run: () => this.storage.append(batch), done: after })
   }
 
-  /**
-   * Issues a storage write. While storage is failing (disk full, I/O error), the write
-   * waits, with every later one, in issue order, and all are retried every second until
-   * storage takes them again; meanwhile `transact` refuses writes (SQLSTATE 53100 or
-   * 58030) and `durable()` rejects, but reads go on and nothing is dropped. `done` runs
-   * once the write is durable (gossip of local updates waits for it).
-   */
-  private store(op: Omit<StorageOp, 'seq'>): void {
-    const o: StorageOp = { ...op, seq: this.storageSeq++ }
-    if (this.storageFailure !== null) {
-      this.park(o)
-      return
-    }
-    this.runStorageOp(o)
-  }
-
-  private runStorageOp(o: StorageOp): void {
-    let result: void | Promise<void>
-    try {
-      result = o.run()
-    } catch (err) {
-      this.storageFailed(o, err)
-      return
-    }
-    if (!(result instanceof Promise)) {
-      o.done?.()
-      return
-    }
-    const tracked = result.then(
-      () => o.done?.(),
-      (err: unknown) => this.storageFailed(o, err),
-    )
-    this.inflight.add(tracked)
-    void tracked.finally(() => this.inflight.delete(tracked))
-  }
-
-  private storageFailed(o: StorageOp, err: unknown): void {
-    this.storageFailure = err
-    this.park(o)
-    this.scheduleStorageRetry()
-  }
-
-  /**
-   * Parks a storage write in issue order. A snapshot of a shard replaces every earlier
-   * write of that shard (it was taken from memory, which holds them all), and a removal
-   * every earlier write of what it removes; an append batch stays whole.
-   */
-  private park(o: StorageOp): void {
-    if ((o.kind === 'snapshot' || o.kind === 'remove') && o.shard !== null) {
-      this.parked = this.parked.filter((p) => p.seq > o.seq || !(p.shard === o.shard && (p.kind === 'snapshot' || p.kind === 'remove')))
-    }
-    this.parked.push(o)
-    this.parked.sort((a, b) => a.seq - b.seq)
-  }
-
-  private scheduleStorageRetry(): void {
-    if (this.retryScheduled || this.closed) return
-    this.retryScheduled = true
-    this.scheduler.setTimeout(STORAGE_RETRY_MS, () => {
-      this.retryScheduled = false
-      void this.retryStorage()
-    })
-  }
-
-  /** Retries parked storage writes in order; storage is healthy again once all went through. */
-  private async retryStorage(): Promise<void> {
-    // Bounded: each pass takes parked writes off the front or stops at the first failure.
-    for (let pass = 0; pass < 1000 && this.parked.length > 0; pass++) {
-      const o = this.parked[0]!
-      try {
-        await (o.retry ?? o.run)()
-      } catch (err) {
-        this.storageFailure = err
-        this.scheduleStorageRetry()
-        return
-      }
-      this.parked.shift()
-      o.done?.()
-    }
-    if (this.parked.length > 0) {
-      this.scheduleStorageRetry()
-      return
-    }
-    this.storageFailure = null
-    this.afterChange()
+  /** Issues a storage write, in order (see StorageQueue). */
+  private store(op: StorageOp): void {
+    this.queue.store(op)
   }
 
   /** Retry of a shard's snapshot: the shard as it is in memory then (nothing if it is gone). */
@@ -963,21 +875,6 @@ export class Replica {
   }
 
   /**
-   * The error while storage fails: disk full (53100) or another I/O error (58030). For a
-   * write already applied when storage failed (`durable()`), and for a write refused
-   * since (`transact`).
-   */
-  private storageFailureError(refused = false): ConcordError {
-    const err = this.storageFailure
-    const text = String((err as { message?: unknown } | null)?.message ?? err)
-    const full = (err as { code?: unknown } | null)?.code === 'ENOSPC' || /ENOSPC|MDB_MAP_FULL|QuotaExceeded|no space/i.test(text) || (err as { name?: unknown } | null)?.name === 'QuotaExceededError'
-    const what = refused
-      ? 'this write is refused: the node takes writes again once storage does (retried every second)'
-      : 'this write is kept in memory and persisted once storage has room (retried every second), unless the node stops first; until then the node refuses writes'
-    return new ConcordError(full ? SqlState.diskFull : SqlState.ioError, `could not write to storage (${text}): ${what}`)
-  }
-
-  /**
    * The digest this replica reports for a shard in anti-entropy. A peer whose digest
    * matches records that this replica holds its state, which can make a delete stable
    * (see stableDeletes); so while some of the shard's changes are not yet durable here
@@ -986,7 +883,7 @@ export class Replica {
    */
   reportedDigest(shard: Shard): number {
     const d = shard.digest()
-    const durable = !this.writing.has(shard.id) && !this.unpersisted.some((u) => u.shard === shard.id)
+    const durable = !this.queue.writing(shard.id) && !this.unpersisted.some((u) => u.shard === shard.id)
     return durable ? d : (d ^ 1) >>> 0
   }
 
@@ -1003,19 +900,39 @@ export class Replica {
       if (s === undefined) continue
       this.recordCounts.set(shard, 1)
       const snapshot: StoredRecord = { generation: s.generation, kind: 'snapshot', data: Y.encodeStateAsUpdate(s.doc) }
-      this.store({ kind: 'snapshot', shard, run: () => this.storage.compact(shard, snapshot), retry: this.freshSnapshot(shard) })
+      this.store({ kind: 'snapshot', shards: [shard], run: () => this.storage.compact(shard, snapshot), retry: this.freshSnapshot(shard) })
     }
   }
 
   /** True when nothing written so far still waits for storage. */
   isDurable(): boolean {
-    return this.inflight.size === 0 && this.storageFailure === null
+    return this.unpersisted.length === 0 && this.queue.isDurable()
   }
 
-  /** Resolves once every change made so far is durable; rejects if storage failed. */
-  async durable(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.all([...this.inflight])
-    if (this.storageFailure !== null) throw this.storageFailureError()
+  /**
+   * Resolves once every change made so far is durable (not waiting for later ones);
+   * rejects, with SQLSTATE 53100 or 58030, if storage failed on one of them.
+   */
+  durable(): Promise<void> {
+    this.flush()
+    return this.queue.durable()
+  }
+
+  /**
+   * Runs `fn` once every change made so far to `shards` (every shard, if not given) is
+   * durable; at once if it is. Whatever tells others about this replica's state goes
+   * through here: a crash must never take back what a peer or a client was told.
+   * `send`: a message to a peer, which may be dropped if too many wait (anti-entropy
+   * sends again).
+   */
+  whenDurable(fn: () => void, options: { shards?: Iterable<string>; send?: boolean } = {}): void {
+    this.flush()
+    this.queue.whenDurable(fn, options)
+  }
+
+  /** Sends dropped because too many waited for durability (see StorageQueue). */
+  get sendsDropped(): number {
+    return this.queue.sendsDropped
   }
 
   /** Applies a remote Yjs update to a shard; false when it was rejected. */
@@ -1121,6 +1038,14 @@ export class Replica {
     return best
   }
 
+  /** Nodes with a write in the current life of a row (its causal length), sorted. */
+  rowWriters(table: string, key: Value[]): string[] {
+    const rowKey = encodeRowKey(key)
+    const out = new Set<string>()
+    for (const s of this.tableShards.get(table) ?? []) for (const w of s.liveWriters(rowKey)) out.add(w)
+    return [...out].sort()
+  }
+
   /** Per-shard digests of the shards this replica holds, as anti-entropy compares them. */
   digests(): Map<string, number> {
     const out = new Map<string, number>()
@@ -1164,7 +1089,9 @@ export class Replica {
     if (this.closed) return
     this.closed = true
     await this.replicator.stop()
-    await this.durable().catch(() => undefined)
+    this.flush()
+    await this.queue.drain()
+    this.queue.close()
     for (const s of this.shards.values()) s.doc.destroy()
   }
 }

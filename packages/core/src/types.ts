@@ -104,6 +104,39 @@ export interface CatalogChange {
   origin: 'local' | 'remote'
 }
 
+/**
+ * How writes from different masters collided:
+ * - `update_update`: concurrent writes of one column of one row (the policy chose one);
+ * - `insert_insert`: concurrent inserts of one key (their columns merged, the policy
+ *   chose where both wrote);
+ * - `delete_update`: a row deleted concurrently with an update (the delete won);
+ * - `unique`, `foreign_key`: found by the SQL layer after a merge (a UNIQUE value held
+ *   by two rows; a child whose parent another node deleted).
+ */
+export type ConflictKind = 'update_update' | 'insert_insert' | 'delete_update' | 'unique' | 'foreign_key'
+
+/** One value in a conflict: who wrote it, and when. */
+export interface ConflictValue {
+  writer: string
+  value: Value
+  hlc: number
+}
+
+/** A conflict as one replica resolved it (see ConflictKind). */
+export interface ConflictRecord {
+  table: string
+  /** Primary key values of the row. */
+  key: Value[]
+  /** The column, for update_update and insert_insert; null for whole-row conflicts. */
+  column: string | null
+  kind: ConflictKind
+  /** The policy that decided, as named in SQL (or the rule, for deletes and constraints). */
+  policy: string
+  /** What a reader sees; null for a row the delete won. */
+  winner: ConflictValue | null
+  losers: ConflictValue[]
+}
+
 /** Where a resolver is being applied: the table and column whose concurrent values it folds. */
 export interface ResolverContext {
   table: string

@@ -22,16 +22,24 @@ import { decodeUntyped, encodeValue } from './types/storage-codec.js'
 import { DirectionFilter } from './replication/direction-filter.js'
 import { parseConnInfo, parseMasterNodes, type PublisherConnector } from './replication/publisher-connector.js'
 import { subscriptions } from './replication/replication-catalog.js'
+import { ConflictLog } from './conflicts/conflict-log.js'
+import { conflictsView } from './conflicts/conflicts-view.js'
+import { UniqueWatch } from './conflicts/unique-watch.js'
 
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
   region?: string
+  /** Conflicts `concord_conflicts` keeps (oldest dropped first); default 10,000. */
+  conflictHistoryLimit?: number
 }
 
 export class Database {
   readonly indexes: SecondaryIndexes
   readonly partitions: PartitionRouter
   readonly nodeSettings = new Map<string, string>()
+  /** Conflicts between masters this node resolved (view concord_conflicts). */
+  readonly conflicts = new ConflictLog()
+  private readonly uniqueWatch: UniqueWatch
   private readonly functionCache = new Map<string, UserFunction | null>()
   private readonly defaultSession: Session
   private readonly unsubscribe: Array<() => void> = []
@@ -46,6 +54,9 @@ export class Database {
     this.partitions = router
     router.bind(replica)
     this.unsubscribe.push(replica.on('catalog', (changes) => this.onCatalog(changes)))
+    this.uniqueWatch = new UniqueWatch(replica, (e) => this.conflicts.add(e))
+    this.unsubscribe.push(replica.on('conflict', (records) => this.conflicts.addRecords(replica, records)))
+    this.unsubscribe.push(replica.on('change', (changes) => this.uniqueWatch.onChanges(changes)))
     for (const [name] of replica.listCatalog('function')) this.registerResolver(name)
     this.defaultSession = new Session(this)
   }
@@ -63,6 +74,7 @@ export class Database {
     filter?.bind(replica)
     const db = await Database.attach(replica, true, router)
     db.directionFilter = filter
+    if (options.conflictHistoryLimit !== undefined) db.conflicts.setLimit(options.conflictHistoryLimit)
     return db
   }
 
@@ -152,6 +164,7 @@ export class Database {
   }
 
   systemView(name: string, ctx: ExecCtx): Relation | null {
+    if (name === 'concord_conflicts') return conflictsView(this.conflicts)
     return systemView(this.replica, name, ctx)
   }
 
@@ -170,6 +183,7 @@ export class Database {
       } else if (c.kind === 'index' || c.kind === 'table') {
         this.indexes.invalidate()
         this.partitions.invalidate()
+        this.uniqueWatch.invalidate()
       }
     }
   }

@@ -23,7 +23,7 @@ class FakeNetwork implements MonitoredNetwork {
   }
   /** A DIGEST from `peer` listing exactly the given replica's shards and hashes. */
   digestFrom(peer: string, of: Replica) {
-    const digests = [...of.digests()].map(([shard, hash]) => ({ shard, generation: 0, hash }))
+    const digests = [...of.digests()].map(([shard, hash]) => ({ shard, generation: 0, hash, rows: of.shards.get(shard)!.rowsHash }))
     this.tap?.(peer, encodeMessage({ type: MessageType.Digest, lsn: 0, digests }))
   }
 }

@@ -12,6 +12,8 @@ export interface Candidate {
   writer: string
   value: Value
   hlc: number
+  /** A default an INSERT filled in for a column it did not name. */
+  dflt?: boolean
 }
 
 export function compareCandidates(a: Candidate, b: Candidate): number {
@@ -29,6 +31,8 @@ export type ResolverLookup = (name: string) => Resolver | undefined
 export function resolve(policy: PolicySpec, candidates: Candidate[], resolvers: ResolverLookup, context?: ResolverContext): Value {
   if (candidates.length === 0) return null
   if (candidates.length === 1) return candidates[0]!.value
+  candidates = contenders(candidates)
+  if (candidates.length === 1) return candidates[0]!.value
   candidates.sort(compareCandidates)
   if (policy === 'first_write_wins') return candidates[0]!.value
   if (policy === 'last_write_wins') return candidates[candidates.length - 1]!.value
@@ -38,6 +42,21 @@ export function resolve(policy: PolicySpec, candidates: Candidate[], resolvers: 
   let acc = candidates[0]!.value
   for (let i = 1; i < candidates.length; i++) acc = fn(acc, candidates[i]!.value, ctx)
   return acc
+}
+
+/**
+ * The concurrent values a policy chooses between. A default (an INSERT did not name the
+ * column) never overrides a value some writer chose concurrently, whatever the policy:
+ * two nodes inserting one key with different columns keep both.
+ */
+export function contenders(candidates: Candidate[]): Candidate[] {
+  if (candidates.some((c) => c.dflt === true) && candidates.some((c) => c.dflt !== true)) return candidates.filter((c) => c.dflt !== true)
+  return candidates
+}
+
+/** A policy as SQL names it (conflict_resolution_policy). */
+export function policyName(policy: PolicySpec): string {
+  return typeof policy === 'string' ? policy : `custom_function:${policy.custom}`
 }
 
 export function parsePolicy(v: unknown): PolicySpec | null {

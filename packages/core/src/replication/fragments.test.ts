@@ -98,7 +98,7 @@ describe('messages larger than the size limit', () => {
   it('from a lying peer: inconsistent, duplicated or garbage fragments are rejected, and nothing else is disturbed', async () => {
     const r = await Replica.open({ nodeId: 'r', antiEntropyIntervalMs: 0 })
     r.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'] }))
-    const whole = encodeMessage({ type: MessageType.Hello, nodeId: 'liar', region: 'default' })
+    const whole = encodeMessage({ type: MessageType.Hello, nodeId: 'liar', region: 'default', reply: false })
     const frag = (id: number, index: number, count: number, total: number, chunk: Uint8Array) =>
       encodeMessage({ type: MessageType.Fragment, id, index, count, total, chunk })
     const rejected = () => r.replicator.stats.rejected

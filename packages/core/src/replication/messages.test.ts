@@ -3,9 +3,10 @@ import { DecodeError, MessageType, decodeMessage, encodeMessage, type Message } 
 import { SeededRandom } from '../sim/seeded-random.js'
 
 const samples: Message[] = [
-  { type: MessageType.Hello, nodeId: 'node-1', region: 'eu-central' },
+  { type: MessageType.Hello, nodeId: 'node-1', region: 'eu-central', reply: false },
+  { type: MessageType.Hello, nodeId: 'node-2', region: 'us-west', reply: true },
   { type: MessageType.Updates, prevLsn: 10, lsn: 2 ** 40, updates: [{ shard: 't:1:0:orders', generation: 0, update: new Uint8Array([1, 2, 3]) }, { shard: 'catalog', generation: 4, update: new Uint8Array(0) }] },
-  { type: MessageType.Digest, lsn: 77, digests: [{ shard: 'catalog', generation: 0, hash: 0xdeadbeef }, { shard: 't:2:3:x', generation: 1, hash: 0 }] },
+  { type: MessageType.Digest, lsn: 77, digests: [{ shard: 'catalog', generation: 0, hash: 0xdeadbeef, rows: 7 }, { shard: 't:2:3:x', generation: 1, hash: 0, rows: 0xffffffff }] },
   { type: MessageType.Ack, lsn: Number.MAX_SAFE_INTEGER },
   { type: MessageType.SyncRequest, requests: [{ shard: 'catalog', generation: 0, stateVector: new Uint8Array([0]) }] },
   {
@@ -59,7 +60,8 @@ describe('replication message codec', () => {
     }
     expect(() => decodeMessage(reframe([2, 1, 1, 97, 1, 98]))).toThrow(/version/)
     expect(() => decodeMessage(reframe([1, 77]))).toThrow(/unknown message type/)
-    expect(() => decodeMessage(reframe([1, 1, 1, 97, 1, 98, 0]))).toThrow(/trailing/)
+    expect(() => decodeMessage(reframe([1, 1, 1, 97, 1, 98, 0, 0]))).toThrow(/trailing/)
+    expect(() => decodeMessage(reframe([1, 1, 1, 97, 1, 98, 2]))).toThrow(/invalid flag/)
     // a count claiming more entries than the message could hold
     expect(() => decodeMessage(reframe([1, 2, 0xff, 0xff, 0x03]))).toThrow(DecodeError)
     // fragments: index past the count, a single fragment, an empty chunk, total below count

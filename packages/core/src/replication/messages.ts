@@ -2,9 +2,9 @@
  * Wire format of the replication protocol, version 1.
  *
  *   frame   = version:u8 type:u8 body checksum:u32(FNV-1a of version..body, big endian)
- *   HELLO   = nodeId:str region:str
+ *   HELLO   = nodeId:str region:str reply:u8   (reply 1: answers a HELLO, is not answered)
  *   UPDATES = prevLsn:varuint lsn:varuint n:varuint (shard:str generation:varuint update:bytes){n}
- *   DIGEST  = lsn:varuint n:varuint (shard:str generation:varuint hash:u32){n}
+ *   DIGEST  = lsn:varuint n:varuint (shard:str generation:varuint hash:u32 rows:u32){n}
  *   ACK     = lsn:varuint
  *   GENERATION = shard:str generation:varuint state:bytes   (a shard's newer generation, whole)
  *   SYNC_REQ  = n:varuint (shard:str generation:varuint stateVector:bytes){n}
@@ -61,7 +61,14 @@ export interface ShardUpdate {
 export interface ShardDigest {
   shard: string
   generation: number
+  /** Hash of the Yjs state (state vector and delete set): equal when both hold the same updates. */
   hash: number
+  /**
+   * Hash of the materialized rows. Two replicas with equal `hash` must have equal `rows`;
+   * if not, their documents hold different content under the same Yjs ids, which no
+   * exchange repairs (reported as a divergence, see Replicator.divergences).
+   */
+  rows: number
 }
 
 export interface ShardStateVector {
@@ -83,7 +90,7 @@ export interface ShardDiff {
 }
 
 export type Message =
-  | { type: MessageType.Hello; nodeId: string; region: string }
+  | { type: MessageType.Hello; nodeId: string; region: string; reply: boolean }
   | { type: MessageType.Updates; prevLsn: number; lsn: number; updates: ShardUpdate[] }
   | { type: MessageType.Digest; lsn: number; digests: ShardDigest[] }
   | { type: MessageType.Ack; lsn: number }
@@ -107,6 +114,7 @@ export function encodeMessage(msg: Message): Uint8Array {
     case MessageType.Hello:
       encoding.writeVarString(e, msg.nodeId)
       encoding.writeVarString(e, msg.region)
+      encoding.writeUint8(e, msg.reply ? 1 : 0)
       break
     case MessageType.Updates:
       encoding.writeVarUint(e, msg.prevLsn)
@@ -133,6 +141,7 @@ export function encodeMessage(msg: Message): Uint8Array {
         encoding.writeVarString(e, d.shard)
         encoding.writeVarUint(e, d.generation)
         encoding.writeUint32(e, d.hash)
+        encoding.writeUint32(e, d.rows)
       }
       break
     case MessageType.SyncRequest:
@@ -186,6 +195,13 @@ class Reader {
   u8(): number {
     if (this.remaining() < 1) throw new DecodeError('truncated')
     return decoding.readUint8(this.d)
+  }
+
+  /** A u8 that must be 0 or 1. */
+  flag(): boolean {
+    const b = this.u8()
+    if (b > 1) throw new DecodeError('invalid flag')
+    return b === 1
   }
 
   u32(): number {
@@ -250,7 +266,7 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
   let msg: Message
   switch (type) {
     case MessageType.Hello:
-      msg = { type, nodeId: r.string(MAX_NODE_ID_BYTES), region: r.string(MAX_NODE_ID_BYTES) }
+      msg = { type, nodeId: r.string(MAX_NODE_ID_BYTES), region: r.string(MAX_NODE_ID_BYTES), reply: r.flag() }
       if (msg.nodeId.length === 0 || msg.nodeId.includes('\u0000')) throw new DecodeError('invalid node id')
       break
     case MessageType.Ack:
@@ -273,10 +289,10 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
     }
     case MessageType.Digest: {
       const lsn = r.varuint(MAX_LSN)
-      const n = r.count(6)
+      const n = r.count(10)
       const digests: ShardDigest[] = []
       for (let i = 0; i < n; i++) {
-        digests.push({ shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), hash: r.u32() })
+        digests.push({ shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), hash: r.u32(), rows: r.u32() })
       }
       msg = { type, lsn, digests }
       break
@@ -298,10 +314,9 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
         const generation = r.varuint(2 ** 32)
         const update = r.bytes(maxBytes)
         const hash = r.u32()
-        const final = r.u8()
-        if (final > 1) throw new DecodeError('invalid flag')
+        const final = r.flag()
         const stateVector = r.bytes(maxBytes)
-        diffs.push({ shard, generation, update, hash, final: final === 1, stateVector })
+        diffs.push({ shard, generation, update, hash, final, stateVector })
       }
       msg = { type, diffs }
       break

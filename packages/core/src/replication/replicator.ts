@@ -14,6 +14,14 @@
  *
  * Every message is decoded defensively; anything malformed is counted in `rejected` and
  * dropped whole. Replies are split to stay under the message size limit.
+ *
+ * Invariant: shard state leaves this node only once it is durable here. Gossip carries
+ * local updates after storage has them; diffs and generations, encoded from the shard
+ * as it is in memory, wait until every storage write issued before the encoding is
+ * complete (`Replica.whenDurable`). Otherwise a node killed before its write was durable
+ * would restart without a write its peers hold: its next write to that row, under a new
+ * Yjs client id, would race the lost one, and Yjs breaks that tie by client id, so a
+ * write acknowledged after the restart could lose to one that never was.
  */
 import * as Y from 'yjs'
 import type { Transport } from '../api.js'
@@ -94,6 +102,26 @@ export interface PeerStatus {
   receivedLsn: number
 }
 
+/** A shard whose rows differ from a peer's under equal Yjs state this long is reported diverged. */
+export const DIVERGENCE_CONFIRM_MS = 10_000
+/** (peer, shard) pairs tracked for divergence, at most. */
+const MAX_DIVERGENCE_TRACKED = 100_000
+
+/** A shard whose content differs from a peer's although both hold the same Yjs state. */
+export interface Divergence {
+  peer: string
+  shard: string
+  /** Wall ms of the first comparison that found the difference (the latest ones still do). */
+  since: number
+  /** Seen often and long enough (DIVERGENCE_CONFIRM_MS) not to be a schema change still in flight. */
+  confirmed: boolean
+}
+
+/** Seen differing in at least three comparisons spanning DIVERGENCE_CONFIRM_MS, none equal in between. */
+function confirmed(m: { since: number; last: number; seen: number }): boolean {
+  return m.seen >= 3 && m.last - m.since >= DIVERGENCE_CONFIRM_MS
+}
+
 /** LSN ranges remembered per peer while waiting for an earlier one. */
 const MAX_RANGES_AHEAD = 256
 /** Recent local commits remembered for lag measurement, by default. */
@@ -138,6 +166,10 @@ export class Replicator {
   lastRoundError: unknown = null
   /** Per (peer, shard): when a stale update from it was last answered with the generation. */
   private readonly staleAnswered = new Map<string, { generation: number; at: number }>()
+  /** Per (peer U+0000 shard): rows seen differing under equal state (see noteRows). */
+  private readonly mismatched = new Map<string, { since: number; last: number; seen: number; reported: boolean }>()
+  /** Called once when a divergence is confirmed (for the log). */
+  onDivergence: (d: Divergence) => void = () => {}
   private cancelTimer: (() => void) | null = null
   private stopped = false
 
@@ -156,7 +188,7 @@ export class Replicator {
     }
     await t.start({
       onMessage: (from, data) => this.receive(from, data),
-      onPeerUp: (peer) => this.send(peer, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region }),
+      onPeerUp: (peer) => this.hello(peer, false),
       onPeerDown: (peer) => {
         this.peers.delete(peer)
         // A message half received from it will not be finished.
@@ -167,9 +199,7 @@ export class Replicator {
     })
     t.subscribe(TOPIC_ALL)
     t.subscribe(regionTopic(this.replica.region))
-    for (const peer of t.peers()) {
-      this.send(peer, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region })
-    }
+    for (const peer of t.peers()) this.hello(peer, false)
     this.schedule()
   }
 
@@ -237,14 +267,8 @@ export class Replicator {
     const st = this.statusOf(peer)
     if (lsn <= st.receivedLsn) return
     st.receivedLsn = lsn
-    if (this.replica.isDurable()) {
-      this.send(peer, { type: MessageType.Ack, lsn })
-      return
-    }
-    void this.replica.durable().then(
-      () => this.send(peer, { type: MessageType.Ack, lsn }),
-      () => undefined,
-    )
+    // Once what was received is on disk here (at once, with synchronous storage).
+    this.replica.whenDurable(() => this.send(peer, { type: MessageType.Ack, lsn }), { send: true })
   }
 
   private schedule(): void {
@@ -270,7 +294,7 @@ export class Replicator {
     // A connected peer that never answered HELLO (the message was lost): say it again.
     if (this.transport !== null) {
       for (const peer of this.transport.peers()) {
-        if (!this.peers.has(peer)) this.send(peer, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region })
+        if (!this.peers.has(peer)) this.hello(peer, false)
       }
     }
     const ids = [...this.peers.keys()].sort()
@@ -286,7 +310,7 @@ export class Replicator {
     const digests: ShardDigest[] = []
     for (const [id, shard] of this.replica.shards) {
       if (!this.replica.holds(info.region, id)) continue
-      digests.push({ shard: id, generation: shard.generation, hash: this.replica.reportedDigest(shard) })
+      digests.push({ shard: id, generation: shard.generation, hash: this.replica.reportedDigest(shard), rows: shard.rowsHash })
     }
     this.stats.digestsSent++
     const lsn = this.replica.lsn
@@ -316,7 +340,15 @@ export class Replicator {
   private sendGeneration(peer: string, shard: Shard, state?: Uint8Array): void {
     if (!this.deliversTo(peer, shard.id)) return
     this.stats.diffsSent++
-    this.send(peer, { type: MessageType.Generation, shard: shard.id, generation: shard.generation, state: state ?? Y.encodeStateAsUpdate(shard.doc) })
+    this.sendDurable(peer, [shard.id], { type: MessageType.Generation, shard: shard.id, generation: shard.generation, state: state ?? Y.encodeStateAsUpdate(shard.doc) })
+  }
+
+  /**
+   * Sends a message holding shard state encoded now, once that state is durable here
+   * (see the invariant in the module header). Usually at once.
+   */
+  private sendDurable(peer: string, shards: string[], msg: Message): void {
+    this.replica.whenDurable(() => this.send(peer, msg), { shards, send: true })
   }
 
   private onGeneration(from: string, id: string, generation: number, state: Uint8Array): void {
@@ -347,16 +379,21 @@ export class Replicator {
    * covers the LSN range [start, end) of this replica's change sequence; a message says
    * which range it carries, so a receiver can tell whether it holds everything before.
    */
-  gossip(updates: Array<{ shard: Shard; update: Uint8Array; start: number; end: number }>): void {
+  gossip(updates: Array<{ shard: Shard; generation: number; update: Uint8Array; start: number; end: number }>): void {
     const t = this.transport
     if (t === null || this.stopped) return
-    const byTopic = new Map<string, Array<ShardUpdate & { start: number; end: number }>>()
+    const byTopic = new Map<string, Array<ShardUpdate & { start: number; end: number; stale: boolean }>>()
     let oversize = false
-    for (const { shard, update, start, end } of updates) {
+    for (const { shard, generation, update, start, end } of updates) {
       if (update.length > MAX_GOSSIP_BYTES) {
         oversize = true
         continue
       }
+      // Made in a generation the shard has since left (its entries were carried into the
+      // new one, which travels whole): its structs belong to the old document, and applied
+      // to the new one they would reuse its ids. Only its LSN range still goes out, so
+      // receivers see no gap.
+      const stale = generation !== shard.generation
       const scope = this.replica.scopeOf(shard.id)
       const topics = scope === null ? [TOPIC_ALL] : scope.map(regionTopic)
       for (const topic of topics) {
@@ -365,15 +402,15 @@ export class Replicator {
           list = []
           byTopic.set(topic, list)
         }
-        list.push({ shard: shard.id, generation: shard.generation, update, start, end })
+        list.push({ shard: shard.id, generation, update, start, end, stale })
       }
     }
     for (const [topic, list] of byTopic) {
-      let batch: Array<ShardUpdate & { start: number; end: number }> = []
+      let batch: Array<ShardUpdate & { start: number; end: number; stale: boolean }> = []
       let size = 0
       const flush = () => {
         if (batch.length === 0) return
-        const updates = batch.map(({ shard, generation, update }) => ({ shard, generation, update }))
+        const updates = batch.filter((u) => !u.stale).map(({ shard, generation, update }) => ({ shard, generation, update }))
         const bytes = encodeMessage({ type: MessageType.Updates, prevLsn: batch[0]!.start, lsn: batch[batch.length - 1]!.end, updates })
         this.stats.messagesSent++
         this.stats.bytesSent += bytes.length
@@ -396,9 +433,7 @@ export class Replicator {
     if (t === null || this.stopped) return
     const bytes = encodeMessage(msg)
     if (bytes.length <= this.maxBytes) {
-      this.stats.messagesSent++
-      this.stats.bytesSent += bytes.length
-      t.send(peer, bytes)
+      this.sendWhole(t, peer, bytes, this.replica.now() + FRAGMENT_PACING_LIMIT_MS)
       return
     }
     if (bytes.length > MAX_REASSEMBLED_BYTES) {
@@ -432,6 +467,22 @@ export class Replicator {
       if (index < count && this.replica.now() < deadline) this.replica.scheduler.setTimeout(FRAGMENT_PACING_MS, step)
     }
     step()
+  }
+
+  /**
+   * Sends one whole message, waiting (bounded) while more than a message's worth is
+   * queued for the peer: fragments of a large message keep the transport's queue near
+   * its bound, and a message sent past it would be dropped.
+   */
+  private sendWhole(t: Transport, peer: string, bytes: Uint8Array, deadline: number): void {
+    if (this.stopped) return
+    if ((t.backlog?.(peer) ?? 0) > this.maxBytes && this.replica.now() < deadline) {
+      this.replica.scheduler.setTimeout(FRAGMENT_PACING_MS, () => this.sendWhole(t, peer, bytes, deadline))
+      return
+    }
+    this.stats.messagesSent++
+    this.stats.bytesSent += bytes.length
+    t.send(peer, bytes)
   }
 
   /**
@@ -513,7 +564,7 @@ export class Replicator {
     this.statusOf(from).lastSeen = this.replica.now()
     switch (msg.type) {
       case MessageType.Hello:
-        this.onHello(from, msg.nodeId, msg.region)
+        this.onHello(from, msg.nodeId, msg.region, msg.reply)
         break
       case MessageType.Updates:
         this.onUpdates(from, msg.prevLsn, msg.lsn, msg.updates)
@@ -537,7 +588,17 @@ export class Replicator {
     this.replica.afterChange()
   }
 
-  private onHello(from: string, nodeId: string, region: string): void {
+  private hello(peer: string, reply: boolean): void {
+    this.send(peer, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region, reply })
+  }
+
+  /**
+   * A HELLO that is not itself a reply is always answered: the peer says it again each
+   * round until it hears one, so a lost HELLO in either direction never leaves one side
+   * not knowing the other (it would never sync with it; found by the simulator with
+   * storage delays, a restarted node that missed the reply to its HELLO).
+   */
+  private onHello(from: string, nodeId: string, region: string, reply: boolean): void {
     if (nodeId !== from) {
       this.stats.rejected++
       return
@@ -547,12 +608,10 @@ export class Replicator {
     const st = this.statusOf(from)
     st.region = region
     st.connected = true
-    if (!known) {
-      this.send(from, { type: MessageType.Hello, nodeId: this.replica.nodeId, region: this.replica.region })
-      // One exchange repairs both sides, so only one of the two starts it: without this
-      // rule a cold peer would be sent everything twice on first contact.
-      if (this.replica.nodeId < from) this.syncWith(from)
-    }
+    if (!reply) this.hello(from, true)
+    // One exchange repairs both sides, so only one of the two starts it: without this
+    // rule a cold peer would be sent everything twice on first contact.
+    if (!known && this.replica.nodeId < from) this.syncWith(from)
   }
 
   /** A shard this replica should hold, or null if the update is not for it. */
@@ -648,6 +707,7 @@ export class Replicator {
         continue
       }
       if (shard !== undefined && d.generation === shard.generation && shard.digest() === d.hash) {
+        this.noteRows(from, d.shard, shard.rowsHash === d.rows)
         this.replica.noteEqualState(d.shard, from)
         continue
       }
@@ -676,9 +736,51 @@ export class Replicator {
     }
   }
 
+  /**
+   * Records whether a peer holding the same Yjs state of a shard shows the same rows.
+   * Rows follow from the state and the table's schema, so a difference seen repeatedly
+   * over DIVERGENCE_CONFIRM_MS (longer than a schema change takes to arrive) means
+   * content differing under equal Yjs ids: a divergence no exchange repairs, reported by
+   * `divergences()` (pg_cluster_health, /metrics) instead of passing for healthy.
+   */
+  private noteRows(peer: string, shard: string, same: boolean): void {
+    const key = `${peer}\u0000${shard}`
+    if (same) {
+      this.mismatched.delete(key)
+      return
+    }
+    const m = this.mismatched.get(key)
+    const now = this.replica.now()
+    if (m === undefined) {
+      if (this.mismatched.size < MAX_DIVERGENCE_TRACKED) this.mismatched.set(key, { since: now, last: now, seen: 1, reported: false })
+      return
+    }
+    m.last = now
+    m.seen++
+    if (!m.reported && confirmed(m)) {
+      m.reported = true
+      this.onDivergence({ peer, shard, since: m.since, confirmed: true })
+    }
+  }
+
+  /** Shards whose rows differ from a peer's under equal Yjs state (see noteRows). */
+  divergences(): Divergence[] {
+    const out: Divergence[] = []
+    for (const [key, m] of this.mismatched) {
+      const at = key.indexOf('\u0000')
+      out.push({ peer: key.slice(0, at), shard: key.slice(at + 1), since: m.since, confirmed: confirmed(m) })
+    }
+    return out.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : a.shard < b.shard ? -1 : 1))
+  }
+
   private sendDiffs(peer: string, diffs: ShardDiff[]): void {
+    if (diffs.length === 0) return
     this.stats.diffsSent += diffs.length
-    this.sendChunked(peer, diffs, (d) => d.shard.length + d.update.length + d.stateVector.length + 24, (diffs) => ({ type: MessageType.SyncDiff, diffs }))
+    const shards = [...new Set(diffs.map((d) => d.shard))]
+    this.replica.whenDurable(
+      () => this.sendChunked(peer, diffs, (d) => d.shard.length + d.update.length + d.stateVector.length + 24, (diffs) => ({ type: MessageType.SyncDiff, diffs })),
+      { shards, send: true },
+    )
   }
 
   private onSyncRequest(from: string, requests: ShardStateVector[]): void {

@@ -135,12 +135,12 @@ export class LocalTransaction implements Transaction {
     return row
   }
 
-  insert(table: string, row: Row): void {
+  insert(table: string, row: Row, defaulted?: Iterable<string>): void {
     const info = this.requireTable(table)
-    this.insertInto(info, this.fillRowId(info, row))
+    this.insertInto(info, this.fillRowId(info, row), defaulted)
   }
 
-  private insertInto(info: TableInfo, row: Row): void {
+  private insertInto(info: TableInfo, row: Row, defaulted?: Iterable<string>): void {
     this.checkColumns(info, row)
     const keyValues = this.keyOf(info, row)
     const rowKey = encodeRowKey(keyValues)
@@ -155,7 +155,13 @@ export class LocalTransaction implements Transaction {
     const cols = new Map<string, Value>()
     const pk = info.primaryKey
     for (const c in row) if (pk.length === 1 ? pk[0] !== c : !pk.includes(c)) cols.set(c, row[c]!)
-    rows.set(rowKey, { live: true, reset: p?.reset ?? false, cols, incr: NO_INCREMENTS, keyValues })
+    const pending: PendingRow = { live: true, reset: p?.reset ?? false, cols, incr: NO_INCREMENTS, keyValues }
+    if (defaulted !== undefined) {
+      const dflt = new Set<string>()
+      for (const c of defaulted) if (cols.has(c)) dflt.add(c)
+      if (dflt.size > 0) pending.dflt = dflt
+    }
+    rows.set(rowKey, pending)
   }
 
   upsert(table: string, row: Row): void {
@@ -191,6 +197,8 @@ export class LocalTransaction implements Transaction {
     for (const [c, v] of Object.entries(changes)) {
       if (info.primaryKey.includes(c)) continue
       p.cols.set(c, v)
+      // Written explicitly now: no longer a default.
+      if (p.dflt?.has(c) === true) (p.dflt as Set<string>).delete(c)
       if (p.incr.has(c)) (p.incr as Map<string, number | bigint>).delete(c)
     }
     return true

@@ -17,8 +17,8 @@
  */
 import * as Y from 'yjs'
 import { addCounter, subtractCounter } from '../merge/counter.js'
-import { resolve, type Candidate, type ResolverLookup } from '../merge/policy.js'
-import type { ColumnInfo, PolicySpec, Row, RowChange, TableInfo, Value } from '../types.js'
+import { contenders, policyName, resolve, type Candidate, type ResolverLookup } from '../merge/policy.js'
+import type { ColumnInfo, ConflictRecord, ConflictValue, PolicySpec, Row, RowChange, TableInfo, Value } from '../types.js'
 import { encodeEntry, entryBorn, entryCl, entryHlc, parseEntry, scanEntry, validDeps, type ColumnWrite, type WriterEntry } from './writer-entry.js'
 import { decodeRowKey, entryKey, splitEntryKey, WRITER_SEP } from './row-key.js'
 
@@ -36,6 +36,8 @@ export interface RowWrite {
   cols: Map<string, Value>
   /** Counter deltas, by column name (`NO_INCREMENTS` when there are none). */
   incr: ReadonlyMap<string, number | bigint>
+  /** Columns of `cols` holding defaults an INSERT filled in (they yield to explicit values). */
+  dflt?: ReadonlySet<string>
 }
 
 /** Shared empty increments: most row writes have none, and a Map per row costs. */
@@ -75,6 +77,8 @@ export interface ShardHooks {
   observe(hlc: number): void
   /** Sees every entry this node writes for a local transaction (ReplicaOptions.onLocalEntry). */
   onLocalEntry?: (shard: Shard, key: string, entry: string) => void
+  /** Sees each conflict a resolution decided (may repeat: the replica keeps one of each). */
+  onConflict?: (conflict: ConflictRecord) => void
 }
 
 export class Shard {
@@ -103,6 +107,8 @@ export class Shard {
   /** Rows this node wrote in the current Yjs transaction while it was their only writer: already resolved. */
   private readonly resolvedLocally = new Map<string, Row | null>()
   private digestCache: number | null = null
+  /** Order-independent hash of the materialized rows (see `rowsHash`), kept up to date by rematerialize. */
+  private rowsSum = 0
   private deletedCache = 0
   private readonly onLocalUpdate: (update: Uint8Array) => void
   /** Set by a transaction that integrated something new. */
@@ -110,7 +116,8 @@ export class Shard {
   /** Single-writer shards during setView: row key -> that writer's raw entry. */
   private prefetched: Map<string, unknown> | null = null
 
-  private readonly clientID: number
+  /** This session's Yjs client id (a new one every start). */
+  private clientID: number
   /** The node this replica writes as. */
   private readonly writer: string
   /** Set once this process's first local write has chained onto its earlier sessions' writes. */
@@ -508,6 +515,12 @@ export class Shard {
     return h
   }
 
+  /** Writers of entries carrying the row's causal length (its current life, or its delete). */
+  liveWriters(rowKey: string): string[] {
+    const { cl, raws } = this.rowEntries(rowKey, false)
+    return raws.filter(([, raw]) => entryCl(raw) === cl).map(([w]) => w)
+  }
+
   /** The row's causal length: 0 absent, odd live, even deleted. */
   rowCl(rowKey: string): number {
     return this.rowEntries(rowKey, false).cl
@@ -612,6 +625,13 @@ export class Shard {
 
   private afterTransaction(tr: Y.Transaction): void {
     if (this.quiet) return
+    if (tr.doc === this.doc && this.doc.clientID !== this.clientID) {
+      // Yjs saw structs under this session's client id arrive from elsewhere (only a bug
+      // or a lying peer can send them) and moved the document to a new id: follow it, so
+      // later documents of this shard never write under the contested id either.
+      this.clientID = this.doc.clientID
+      this.hooks.onMalformed()
+    }
     if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) {
       this.digestCache = null
       this.changedByLast = true
@@ -695,7 +715,9 @@ export class Shard {
       } else {
         if (before !== null && sameRow(before, after)) continue
         this.rows.set(key, after)
+        this.rowsSum = (this.rowsSum + rowHash(key, after)) >>> 0
       }
+      if (before !== null) this.rowsSum = (this.rowsSum - rowHash(key, before)) >>> 0
       changes.push({ table, key, before, after, origin })
     }
     return changes
@@ -752,6 +774,7 @@ export class Shard {
     const view = this.view!
     if (this.prefetched !== null && !view.special) return this.readSingle(rowKey, view)
     const { cl, entries } = this.visibleEntries(rowKey)
+    if (cl % 2 === 0 && cl > 0 && this.hooks.onConflict !== undefined) this.noteDeleteConflicts(rowKey, cl, view)
     if (cl % 2 === 0 || entries.length === 0) return null
     const row: Row = {}
     const info = view.info
@@ -771,9 +794,50 @@ export class Shard {
         continue
       }
       const skey = view.storageKeys.get(col.name) ?? col.name
-      row[col.name] = this.resolveColumn(rowKey, cl, col, skey, entries, view)
+      row[col.name] = this.resolveColumn(rowKey, cl, col, skey, entries, view, keyValues)
     }
     return row
+  }
+
+  /**
+   * A deleted row whose previous life holds a write made after the delete by a writer
+   * that had not seen it (it would carry the delete's causal length otherwise): the
+   * delete won over a concurrent update.
+   */
+  private noteDeleteConflicts(rowKey: string, cl: number, view: TableView): void {
+    let deletedAt = Number.POSITIVE_INFINITY
+    const deleters: string[] = []
+    const updates: Array<[string, WriterEntry]> = []
+    for (const [w, raw] of this.rowEntries(rowKey, false).raws) {
+      const c = entryCl(raw)
+      if (c === cl) {
+        deletedAt = Math.min(deletedAt, entryHlc(raw))
+        deleters.push(w)
+      } else if (c === cl - 1) {
+        const e = parseEntry(raw)
+        if (e !== null) updates.push([w, e])
+      }
+    }
+    const losers: ConflictValue[] = []
+    for (const [w, e] of updates) {
+      if (e.hlc <= deletedAt) continue
+      const values: Record<string, string | null> = {}
+      for (const [skey, cw] of e.cols) {
+        const v = cw.value
+        values[view.nameByStorageKey.get(skey) ?? skey] = v === null ? null : v instanceof Uint8Array ? `\\x${[...v].map((b) => b.toString(16).padStart(2, '0')).join('')}` : String(v)
+      }
+      losers.push({ writer: w, value: JSON.stringify(values), hlc: e.hlc })
+    }
+    if (losers.length === 0) return
+    this.hooks.onConflict!({
+      table: view.info.name,
+      key: decodeRowKey(rowKey, view.info.primaryKey.length),
+      column: null,
+      kind: 'delete_update',
+      policy: 'delete_wins',
+      winner: { writer: deleters.sort()[0]!, value: null, hlc: deletedAt },
+      losers,
+    })
   }
 
   /** Row of a single-writer shard straight from its one entry, without intermediate objects. */
@@ -796,13 +860,41 @@ export class Shard {
     return head.cl % 2 === 1 ? row : null
   }
 
-  private resolveColumn(rowKey: string, cl: number, col: ColumnInfo, skey: string, entries: Array<[string, WriterEntry]>, view: TableView): Value {
+  private resolveColumn(rowKey: string, cl: number, col: ColumnInfo, skey: string, entries: Array<[string, WriterEntry]>, view: TableView, keyValues: Value[]): Value {
     if (col.kind === 'counter') return sumCounter(entries, skey)
     const candidates = concurrentValues(entries, skey)
     const policy = col.kind === 'text' ? 'last_write_wins' : view.policies.get(col.name) ?? 'last_write_wins'
     const v = resolve(policy, candidates, this.hooks.resolvers, { table: view.info.name, column: col })
     if (col.kind === 'text' && v !== null) return this.doc.getText(textName(rowKey, skey, cl)).toString()
+    if (candidates.length > 1 && col.kind === 'register' && this.hooks.onConflict !== undefined) this.noteColumnConflict(col, skey, entries, candidates, policy, v, view, keyValues)
     return v
+  }
+
+  /**
+   * Concurrent values of one column a policy chose between: an insert_insert when every
+   * one of them was written by its writer's first write of this life of the row (its
+   * insert), else an update_update.
+   */
+  private noteColumnConflict(col: ColumnInfo, skey: string, entries: Array<[string, WriterEntry]>, candidates: Candidate[], policy: PolicySpec, v: Value, view: TableView, keyValues: Value[]): void {
+    const contending = contenders(candidates)
+    if (contending.length < 2) return
+    const inserts = contending.every((c) => {
+      const e = entries.find(([w]) => w === c.writer)?.[1]
+      return e !== undefined && (e.born ?? e.hlc) === e.cols.get(skey)?.hlc
+    })
+    let winnerAt = contending.findIndex((c) => sameValue(c.value, v))
+    if (policy === 'last_write_wins') winnerAt = contending.length - 1
+    else if (policy === 'first_write_wins') winnerAt = 0
+    const winner: ConflictValue = winnerAt >= 0 ? toConflictValue(contending[winnerAt]!) : { writer: policyName(policy), value: v, hlc: Math.max(...contending.map((c) => c.hlc)) }
+    this.hooks.onConflict!({
+      table: view.info.name,
+      key: keyValues,
+      column: col.name,
+      kind: inserts ? 'insert_insert' : 'update_update',
+      policy: policyName(policy),
+      winner,
+      losers: contending.filter((_c, i) => i !== winnerAt).map(toConflictValue),
+    })
   }
 
   /**
@@ -854,7 +946,7 @@ export class Shard {
         if (value !== null) setText(this.doc.getText(textName(rowKey, skey, newCl)), String(value))
         cols.set(skey, { value: value === null ? null : 1, hlc, deps })
       } else {
-        cols.set(skey, { value, hlc, deps })
+        cols.set(skey, write.dflt?.has(name) === true ? { value, hlc, deps, dflt: true } : { value, hlc, deps })
       }
     })
     for (const [name, delta] of write.incr) {
@@ -873,6 +965,15 @@ export class Shard {
       for (const c of view.layout) row[c.name] = c.pkAt >= 0 ? keyValues[c.pkAt]! : cols.get(c.skey)?.value ?? null
       this.resolvedLocally.set(rowKey, row)
     }
+  }
+
+  /**
+   * Hash of the materialized rows, independent of their order: replicas holding the same
+   * Yjs state must agree on it. Anti-entropy compares it to catch content that differs
+   * under equal state vectors (see ShardDigest.rows).
+   */
+  get rowsHash(): number {
+    return this.rowsSum
   }
 
   /** Number of live rows. */
@@ -906,7 +1007,7 @@ function concurrentValues(entries: Array<[string, WriterEntry]>, skey: string): 
       }
       if (superseded) break
     }
-    if (!superseded) out.push({ writer: a.writer, value: a.w.value, hlc: a.w.hlc })
+    if (!superseded) out.push(a.w.dflt === true ? { writer: a.writer, value: a.w.value, hlc: a.w.hlc, dflt: true } : { writer: a.writer, value: a.w.value, hlc: a.w.hlc })
   }
   return out
 }
@@ -938,6 +1039,36 @@ function setText(text: Y.Text, next: string): void {
   }
   if (endPrev > start) text.delete(start, endPrev - start)
   if (endNext > start) text.insert(start, next.slice(start, endNext))
+}
+
+/** FNV-1a over a row's key and its values, each tagged with its type. */
+function rowHash(key: string, row: Row): number {
+  let h = 0x811c9dc5
+  const str = (s: string) => {
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+    h = Math.imul(h ^ 0xff, 0x01000193)
+  }
+  str(key)
+  for (const name in row) {
+    str(name)
+    const v = row[name]!
+    if (v === null) str('\u0000n')
+    else if (v instanceof Uint8Array) {
+      h = Math.imul(h ^ 0x62, 0x01000193)
+      for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v[i]!, 0x01000193)
+    } else str(`${typeof v}:${String(v)}`)
+  }
+  return h >>> 0
+}
+
+function toConflictValue(c: Candidate): ConflictValue {
+  return { writer: c.writer, value: c.value, hlc: c.hlc }
+}
+
+function sameValue(x: Value, y: Value): boolean {
+  if (x === y) return true
+  if (x instanceof Uint8Array && y instanceof Uint8Array) return x.length === y.length && x.every((b, i) => b === y[i])
+  return false
 }
 
 function sameRow(a: Row, b: Row): boolean {

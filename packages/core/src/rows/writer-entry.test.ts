@@ -14,6 +14,13 @@ describe('writer entries', () => {
         ['e', { value: true, hlc: 1_812_345_678_901_234, deps: null }],
         ['f', { value: new Uint8Array([0, 15, 255]), hlc: 1_812_345_678_901_234, deps: null }],
         ['g', { value: '', hlc: 1_812_345_678_901_234, deps: null }],
+        // defaults (a column the INSERT did not name), of every tag
+        ['h', { value: 'dock', hlc: 1_812_345_678_901_234, deps: null, dflt: true }],
+        ['i', { value: null, hlc: 1_812_345_678_901_234, deps: null, dflt: true }],
+        ['j', { value: 100, hlc: 1_812_345_678_901_234, deps: null, dflt: true }],
+        ['k', { value: false, hlc: 1_812_345_678_901_234, deps: null, dflt: true }],
+        ['l', { value: 7n, hlc: 1_812_345_678_901_234, deps: null, dflt: true }],
+        ['m', { value: new Uint8Array([1]), hlc: 1_812_345_678_901_234, deps: null, dflt: true }],
       ]),
     }
     const raw = encodeEntry(e)

@@ -20,6 +20,10 @@
  * - `deps` lists the other writers' values of that column this writer had seen when it
  *   wrote: those values are superseded. Values nobody has superseded are concurrent and
  *   all survive until a later write (a multi-value register, DESIGN.md decision 4).
+ * - A column value may be a *default*: what an INSERT that did not name the column put
+ *   there. Among concurrent values a default gives way to any value written explicitly
+ *   (see merge/policy.ts), so two nodes inserting one key with different columns keep
+ *   both columns.
  *
  * Encoding (format 1) is one string, because Yjs stores, encodes and integrates one
  * string far cheaper than an array of fields (measured: 2-3x faster `applyUpdate`, less
@@ -30,7 +34,8 @@
  *   deps   = "" / writer FS hlc36 *( GS writer FS hlc36 )
  *
  * with RS = U+001E, US = U+001F, GS = U+001D, FS = U+001C, numbers in base 36, and tag
- * z null, t/f boolean, n number, i bigint, s string, x bytes (hex). The payload is
+ * z null, t/f boolean, n number, i bigint, s string, x bytes (hex); the same tag in
+ * upper case marks a default value. The payload is
  * length-prefixed, so values may contain any character; column names and node ids may
  * not contain U+0000 or U+001C..U+001F (checked where they are created).
  *
@@ -44,6 +49,8 @@ export interface ColumnWrite {
   hlc: number
   /** Other writers' values of this column this write supersedes: writer -> hlc. */
   deps: ReadonlyArray<readonly [string, number]> | null
+  /** A default filled in for a column the INSERT did not name (yields to explicit values). */
+  dflt?: boolean
 }
 
 export interface WriterEntry {
@@ -82,7 +89,12 @@ function n36(s: string): number {
   return n36at(s, 0, s.length)
 }
 
-function encodeValue(v: Value): string {
+function encodeValue(v: Value, dflt: boolean): string {
+  const text = encodePlainValue(v)
+  return dflt ? text.charAt(0).toUpperCase() + text.slice(1) : text
+}
+
+function encodePlainValue(v: Value): string {
   let tag: string
   let payload: string
   switch (typeof v) {
@@ -109,9 +121,16 @@ function encodeValue(v: Value): string {
   return tag + payload.length.toString(36) + ':' + payload
 }
 
-/** Parses a value at `at`; returns [value, end] or null. */
-function decodeValue(s: string, at: number): [Value, number] | null {
-  const tag = s.charCodeAt(at)
+/** Parses a value at `at`; returns [value, end, default] or null. */
+function decodeValue(s: string, at: number): [Value, number, boolean] | null {
+  const raw = s.charCodeAt(at)
+  // Upper-case tag: a default value (see the module header).
+  const dflt = raw >= 65 && raw <= 90
+  const v = decodeTagged(s, at, dflt ? raw + 32 : raw)
+  return v === null ? null : [v[0], v[1], dflt]
+}
+
+function decodeTagged(s: string, at: number, tag: number): [Value, number] | null {
   const colon = s.indexOf(':', at + 1)
   if (colon < 0) return null
   const len = n36at(s, at + 1, colon)
@@ -157,7 +176,7 @@ export function encodeEntry(entry: WriterEntry): string {
         deps += w.deps[i]![0] + FS + w.deps[i]![1].toString(36)
       }
     }
-    out += RS + name + US + (entry.hlc - w.hlc).toString(36) + US + deps + US + encodeValue(w.value)
+    out += RS + name + US + (entry.hlc - w.hlc).toString(36) + US + deps + US + encodeValue(w.value, w.dflt === true)
   }
   return out
 }
@@ -220,7 +239,7 @@ function parseDeps(raw: string, start: number, end: number): Array<readonly [str
  */
 export function scanEntry(
   raw: unknown,
-  visit: ((name: string, value: Value, hlc: number, depsStart: number, depsEnd: number) => boolean) | null,
+  visit: ((name: string, value: Value, hlc: number, depsStart: number, depsEnd: number, dflt: boolean) => boolean) | null,
 ): { cl: number; hlc: number; born: number } | null {
   const h = headerBounds(raw)
   if (h === null) return null
@@ -241,7 +260,7 @@ export function scanEntry(
     if (nameEnd === at + 1 || age < 0 || age > hlc) return null
     const v = decodeValue(s, depsEnd + 1)
     if (v === null) return null
-    if (visit !== null && !visit(s.slice(at + 1, nameEnd), v[0], hlc - age, ageEnd + 1, depsEnd)) return null
+    if (visit !== null && !visit(s.slice(at + 1, nameEnd), v[0], hlc - age, ageEnd + 1, depsEnd, v[2])) return null
     at = v[1]
     if (at === s.length) break
     if (s.charCodeAt(at) !== 0x1e) return null
@@ -256,10 +275,10 @@ export function validDeps(raw: string, start: number, end: number): boolean {
 
 export function parseEntry(raw: unknown): WriterEntry | null {
   const cols = new Map<string, ColumnWrite>()
-  const head = scanEntry(raw, (name, value, hlc, depsStart, depsEnd) => {
+  const head = scanEntry(raw, (name, value, hlc, depsStart, depsEnd, dflt) => {
     const deps = parseDeps(raw as string, depsStart, depsEnd)
     if (deps === undefined) return false
-    cols.set(name, { value, hlc, deps })
+    cols.set(name, dflt ? { value, hlc, deps, dflt } : { value, hlc, deps })
     return true
   })
   if (head === null) return null

@@ -30,6 +30,12 @@ export interface CampaignOptions {
    * so it is declared departed, and rejoins when restarted. Default off.
    */
   outages?: boolean
+  /**
+   * Storage takes virtual time to make writes durable, and a crash loses writes still in
+   * flight (SimStorage): a write counts as acknowledged only once durable, as over SQL.
+   * Default on; `false` gives synchronous storage.
+   */
+  storageDelay?: boolean
 }
 
 export interface SeedResult {
@@ -89,11 +95,23 @@ export function canonicalRows(rows: Iterable<Row>): string {
 /** Newest write timestamp per (writer, table, row id), as each write was acknowledged. */
 type WriteLog = Map<string, number>
 
-function randomWrite(r: Replica, rng: SeededRandom, step: number, log: WriteLog): void {
+/**
+ * Runs `fn` once everything `r` has written so far is durable: the moment a client would
+ * be told its write is done. Never, if the node crashes first (the write was not
+ * acknowledged, and may be lost).
+ */
+function onceDurable(r: Replica, fn: () => void): void {
+  void r.durable().then(fn, () => undefined)
+}
+
+function randomWrite(r: Replica, rng: SeededRandom, step: number, log: WriteLog, acknowledged: (fn: () => void) => void): void {
   const table = rng.pick(CAMPAIGN_TABLES)
   const id = rng.int(0, 7)
   const before = r.clock.peek()
   const value = `${r.nodeId}.${step}`
+  // A node restarted before the tables it had reached its storage does not know them
+  // until anti-entropy brings the catalog back: its client gets 42P01, nothing is written.
+  if (r.table(table.name) === undefined || r.table('lww') === undefined) return
   r.transact((tx) => {
     const existing = tx.get(table.name, [id])
     const roll = rng.next()
@@ -131,9 +149,15 @@ function randomWrite(r: Replica, rng: SeededRandom, step: number, log: WriteLog)
   // The commit took one timestamp; record it for every row the transaction wrote.
   const at = r.clock.peek()
   if (at === before) return
-  const note = (t: string, row: number) => log.set(`${r.nodeId}\u0000${t}\u0000${row}`, at)
-  if (r.entryTimestamp(table.name, [id], r.nodeId) === at) note(table.name, id)
-  if (r.entryTimestamp('lww', [100 + id], r.nodeId) === at) note('lww', 100 + id)
+  const wrote: Array<[string, number]> = []
+  if (r.entryTimestamp(table.name, [id], r.nodeId) === at) wrote.push([table.name, id])
+  if (r.entryTimestamp('lww', [100 + id], r.nodeId) === at) wrote.push(['lww', 100 + id])
+  acknowledged(() => {
+    for (const [t, row] of wrote) {
+      const k = `${r.nodeId}\u0000${t}\u0000${row}`
+      if ((log.get(k) ?? -1) < at) log.set(k, at)
+    }
+  })
 }
 
 export async function runSeed(seed: number, options: CampaignOptions): Promise<SeedResult> {
@@ -143,10 +167,13 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     seed,
     faults: { drop: rng.next() * maxDrop, duplicate: rng.next() * 0.1, minDelayMs: 1, maxDelayMs: rng.int(5, 80) },
     antiEntropyIntervalMs: 300,
+    ...(options.storageDelay === false ? {} : { storageTiming: { minMs: 0, maxMs: rng.int(1, 40) } }),
   })
-  // Every entry any replica ever wrote, newest per key (each key has a single writer).
+  // Every entry any replica ever wrote and made durable, newest per key (each key has a
+  // single writer). A write lost in a crash before it was durable was never
+  // acknowledged: it is not part of what the cluster must converge to.
   const everWritten = new Map<string, Map<string, string>>()
-  const onLocalEntry = (shardId: string, key: string, entry: string) => {
+  const keep = (shardId: string, key: string, entry: string) => {
     let m = everWritten.get(shardId)
     if (m === undefined) {
       m = new Map()
@@ -154,6 +181,24 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     }
     const had = m.get(key)
     if (had === undefined || entryHlc(entry) > entryHlc(had)) m.set(key, entry)
+  }
+  const unacknowledged = new Map<string, Array<[string, string, string]>>()
+  const onLocalEntry = (shardId: string, key: string, entry: string) => {
+    const writer = key.slice(key.lastIndexOf('\u0000') + 1)
+    let list = unacknowledged.get(writer)
+    if (list === undefined) {
+      list = []
+      unacknowledged.set(writer, list)
+    }
+    list.push([shardId, key, entry])
+  }
+  /** Acknowledges, once durable, everything `r` wrote since its last acknowledgement. */
+  const acknowledge = (r: Replica) => (fn: () => void) => {
+    const entries = unacknowledged.get(r.nodeId)?.splice(0) ?? []
+    onceDurable(r, () => {
+      for (const [s, k, e] of entries) keep(s, k, e)
+      fn()
+    })
   }
   // Rows whose tombstones a generation dropped, per shard. A writer that later inserts
   // such a row starts a new life at causal length 1, where without compaction it would
@@ -189,6 +234,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     for (const t of CAMPAIGN_TABLES) tx.createTable(t)
   })
   await sim.settle()
+  // Entries written before the first write (membership) are in the catalog: not compared.
+  unacknowledged.clear()
 
   const writes_: WriteLog = new Map()
   let writes = 0
@@ -208,7 +255,10 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     } else if (roll < 0.07) {
       sim.heal()
     } else if (roll < 0.09 && running.length > 2) {
-      sim.crash(rng.pick(running))
+      const victim = rng.pick(running)
+      sim.crash(victim)
+      // What it wrote and had not made durable is gone with it.
+      unacknowledged.delete(victim)
       crashes++
     } else if (roll < 0.12 && down.length > 0) {
       await sim.restart(rng.pick(down))
@@ -216,6 +266,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
       // A long outage: down past the departure horizon while the others go on.
       const gone = rng.pick(running)
       sim.crash(gone)
+      unacknowledged.delete(gone)
       crashes++
       outages++
       await sim.advance(OUTAGE_HORIZON_MS + 5_000)
@@ -225,7 +276,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     } else if (roll < 0.2) {
       await sim.advance(rng.int(1, 400))
     } else if (running.length > 0) {
-      randomWrite(sim.replica(rng.pick(running)), rng, step, writes_)
+      const r = sim.replica(rng.pick(running))
+      randomWrite(r, rng, step, writes_, acknowledge(r))
       writes++
       if (rng.chance(0.3)) await sim.advance(rng.int(0, 20))
     }
@@ -312,6 +364,11 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
         throw new Error(`seed ${seed}: ${id} lost ${writer}'s write to ${table} row ${row} at ${at} (holds ${held})`)
       }
     }
+  }
+  // No replica sees a shard holding other rows than a peer holding the same updates.
+  for (const id of ids) {
+    const apart = sim.replica(id).replicator.divergences().filter((d) => d.confirmed)
+    if (apart.length > 0) throw new Error(`seed ${seed}: ${id} holds other rows than peers with the same state: ${apart.map((d) => `${d.shard} vs ${d.peer}`).join(', ')}`)
   }
   // No housekeeping round threw anywhere.
   for (const id of ids) {

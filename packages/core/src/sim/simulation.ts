@@ -7,7 +7,9 @@
  * ordered by (virtual time, sequence number); all randomness comes from one seed. So the
  * same seed gives the same run, event for event: `trace()` hashes every delivery, and
  * tests check two runs of one seed produce the same hash. Storage is in memory and
- * survives `crash()`; anything not yet appended is lost, as on a real crash.
+ * survives `crash()`; anything not yet appended is lost, as on a real crash. With
+ * `storageTiming`, writes take virtual time to become durable (SimStorage) and a crash
+ * loses those still in flight, as kill -9 does to a real node.
  */
 import type { ReplicaOptions, Scheduler, Transport, TransportHandler } from '../api.js'
 import { fnv1a } from '../codec/checksum.js'
@@ -15,6 +17,7 @@ import { Replica } from '../replica.js'
 import { MemoryStorage } from '../storage/memory-storage.js'
 import type { Row } from '../types.js'
 import { SeededRandom } from './seeded-random.js'
+import { SimStorage, type StorageTiming } from './sim-storage.js'
 
 /** Start of virtual time: 2026-01-01T00:00:00Z, so ids and timestamps look real. */
 export const SIM_EPOCH_MS = 1_767_225_600_000
@@ -36,6 +39,11 @@ export interface SimulationOptions {
   faults?: Partial<NetworkFaults>
   /** Anti-entropy interval of every replica (virtual ms); default 500. */
   antiEntropyIntervalMs?: number
+  /**
+   * Durable writes take this long (virtual ms), one after another; a crash loses those in
+   * flight. Default: none, storage is synchronous (every write durable at once).
+   */
+  storageTiming?: StorageTiming
 }
 
 export interface SimNodeSpec {
@@ -62,6 +70,8 @@ interface SimNode {
   /** Bumped on every crash: events scheduled by an earlier life are dropped. */
   epoch: number
   random: SeededRandom
+  /** Draws the storage delays (kept apart from the replica's own stream). */
+  diskRandom: SeededRandom
 }
 
 class EventQueue {
@@ -165,9 +175,12 @@ export class Simulation {
   private time = SIM_EPOCH_MS
   private faults: NetworkFaults
   private readonly antiEntropyIntervalMs: number
+  private readonly storageTiming: StorageTiming | null
   /** Groups of a partition: nodes in different groups cannot talk. Empty: fully connected. */
   private groups: Array<Set<string>> = []
   private traceHash = 0x811c9dc5
+  /** Set when a storage write completed: its continuations run before the next event. */
+  private settleMicrotasks = false
   private readonly encoder = new TextEncoder()
   /** Messages delivered, dropped and duplicated so far. */
   readonly counters = { delivered: 0, dropped: 0, duplicated: 0, events: 0 }
@@ -177,6 +190,7 @@ export class Simulation {
     this.rng = new SeededRandom(this.seed)
     this.faults = { ...NO_FAULTS, ...options.faults }
     this.antiEntropyIntervalMs = options.antiEntropyIntervalMs ?? 500
+    this.storageTiming = options.storageTiming ?? null
   }
 
   /** Current virtual time (ms since the Unix epoch). */
@@ -194,7 +208,8 @@ export class Simulation {
 
   async addNode(spec: SimNodeSpec): Promise<Replica> {
     if (this.nodes.has(spec.id)) throw new Error(`node ${spec.id} already exists`)
-    const node: SimNode = { spec, storage: new MemoryStorage(), replica: null, transport: null, epoch: 0, random: this.rng.fork(spec.id) }
+    const random = this.rng.fork(spec.id)
+    const node: SimNode = { spec, storage: new MemoryStorage(), replica: null, transport: null, epoch: 0, random, diskRandom: random.fork('disk') }
     this.nodes.set(spec.id, node)
     return this.boot(node)
   }
@@ -217,10 +232,26 @@ export class Simulation {
     const id = node.spec.id
     const transport = new SimTransport(this, id)
     node.transport = transport
+    const epoch = node.epoch
+    const storage =
+      this.storageTiming === null
+        ? node.storage
+        : new SimStorage(
+            node.storage,
+            this.storageTiming,
+            (ms, fn) =>
+              this.schedule(ms, id, epoch, () => {
+                fn()
+                // What waits for durability (gossip, acknowledgements) runs before the next event.
+                this.settleMicrotasks = true
+              }),
+            () => this.time,
+            () => node.diskRandom.next(),
+          )
     const replica = await Replica.open({
       nodeId: id,
       region: node.spec.region ?? 'default',
-      storage: node.storage,
+      storage,
       transport,
       clock: () => this.time + (node.spec.clockSkewMs ?? 0),
       random: () => node.random.next(),
@@ -375,7 +406,11 @@ export class Simulation {
       n++
       this.counters.events++
       e.run()
-      if ((n & 63) === 0) await Promise.resolve()
+      if (this.settleMicrotasks) {
+        this.settleMicrotasks = false
+        // Bounded: promise chains behind a durable write are a few steps deep.
+        for (let i = 0; i < 8; i++) await Promise.resolve()
+      } else if ((n & 63) === 0) await Promise.resolve()
     }
     await Promise.resolve()
     return n

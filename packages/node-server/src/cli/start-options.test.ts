@@ -22,6 +22,13 @@ describe('concord start options', () => {
     const file = JSON.stringify({ departAfter: 60_000, compaction: false })
     expect(parseStartOptions(['--config', 'c.json'], {}, () => file)).toMatchObject({ departAfter: 60_000, compaction: false })
   })
+  it('takes the compaction threshold as a positive whole number', () => {
+    expect(parseStartOptions([], {}, noFile).compactionMinGarbage).toBe(1000)
+    expect(parseStartOptions(['--compaction-min-garbage', '50'], {}, noFile).compactionMinGarbage).toBe(50)
+    expect(parseStartOptions([], { CONCORD_COMPACTION_MIN_GARBAGE: '200' }, noFile).compactionMinGarbage).toBe(200)
+    expect(() => parseStartOptions(['--compaction-min-garbage', '0'], {}, noFile)).toThrow(/not a positive whole number/)
+    expect(() => parseStartOptions(['--compaction-min-garbage', '1e3'], {}, noFile)).toThrow(/not a positive whole number/)
+  })
   it('flags override environment variables, which override the config file', () => {
     const file = JSON.stringify({ region: 'from-file', pgPort: 7000, dataDir: '/file', join: ['a:1'] })
     const s = parseStartOptions(['--config', 'c.json', '--pg-port', '6000', '--join', 'b:2,c:3', '--join', '/ip4/127.0.0.1/tcp/9'], { CONCORD_REGION: 'from-env', CONCORD_PG_PORT: '6500' }, () => file)

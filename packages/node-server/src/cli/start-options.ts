@@ -17,7 +17,7 @@ interface Setting {
   key: keyof StartSettings
   flag: string
   env: string
-  kind: 'string' | 'port' | 'list' | 'duration' | 'switch'
+  kind: 'string' | 'port' | 'list' | 'duration' | 'switch' | 'count'
   help: string
   default?: string
 }
@@ -38,6 +38,8 @@ export interface StartSettings {
   /** Milliseconds of silence after which a member is declared departed. */
   departAfter: number
   compaction: boolean
+  /** Overwritten items a shard's history may hold before it is rewritten as a new generation. */
+  compactionMinGarbage: number
 }
 
 export const SETTINGS: Setting[] = [
@@ -54,6 +56,7 @@ export const SETTINGS: Setting[] = [
   { key: 'password', flag: 'password', env: 'CONCORD_PASSWORD', kind: 'string', help: 'require this password (SCRAM-SHA-256) from PostgreSQL clients' },
   { key: 'httpPort', flag: 'http-port', env: 'CONCORD_HTTP_PORT', kind: 'port', help: 'serve /health and /metrics on this port (0: any free port)' },
   { key: 'compaction', flag: 'compaction', env: 'CONCORD_COMPACTION', kind: 'switch', default: 'on', help: 'rewrite shards as generations of their live data (on|off)' },
+  { key: 'compactionMinGarbage', flag: 'compaction-min-garbage', env: 'CONCORD_COMPACTION_MIN_GARBAGE', kind: 'count', default: '1000', help: 'overwritten values a shard keeps before it is rewritten as a generation (and at least its live entries)' },
   { key: 'departAfter', flag: 'depart-after', env: 'CONCORD_DEPART_AFTER', kind: 'duration', default: '24h', help: 'declare a member departed after this long without a word (e.g. 90m, 24h, 7d)' },
 ]
 
@@ -131,6 +134,11 @@ function convert(s: Setting, raw: unknown, where: string): unknown {
       if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${where}: '${String(raw)}' is not a duration (a positive number with ms, s, m, h or d)`)
       return n
     }
+    case 'count': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN
+      if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${where}: '${String(raw)}' is not a positive whole number`)
+      return n
+    }
     case 'switch':
       if (raw === true || raw === 'on' || raw === 'true') return true
       if (raw === false || raw === 'off' || raw === 'false') return false
@@ -161,13 +169,13 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     clusterKeyFile: s.clusterKey,
     password: s.password,
     httpPort: s.httpPort,
-    compaction: { enabled: s.compaction, departAfterMs: s.departAfter },
+    compaction: { enabled: s.compaction, departAfterMs: s.departAfter, minGarbage: s.compactionMinGarbage },
   }
 }
 
 export function startHelp(): string {
   const lines = SETTINGS.map((s) => {
-    const flag = `  --${s.flag} <${s.kind === 'port' ? 'port' : s.kind === 'list' ? 'addr' : s.kind === 'duration' ? 'time' : s.kind === 'switch' ? 'on|off' : 'value'}>`
+    const flag = `  --${s.flag} <${s.kind === 'port' ? 'port' : s.kind === 'list' ? 'addr' : s.kind === 'duration' ? 'time' : s.kind === 'switch' ? 'on|off' : s.kind === 'count' ? 'n' : 'value'}>`
     return `${flag.padEnd(28)} ${s.help}${s.default !== undefined ? ` [${s.default}]` : ''}\n${''.padEnd(29)}env ${s.env}, config key "${s.key}"`
   })
   return [...lines, `${'  --config <file>'.padEnd(28)} JSON file with any of the config keys above (env CONCORD_CONFIG)`, `${'  --quiet'.padEnd(28)} log warnings and errors only`].join('\n')

@@ -43,6 +43,10 @@ describe('ConcordNode', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text()
     expect(metrics).toMatch(/^concord_peers 1$/m)
     expect(metrics).toMatch(/# TYPE concord_sync_bytes_sent_total counter/)
+    // conflicts by kind, and divergence (none between healthy nodes)
+    expect(metrics).toMatch(/^concord_conflicts_total\{kind="update_update"\} 0$/m)
+    expect(metrics).toMatch(/^concord_conflicts_total\{kind="unique"\} 0$/m)
+    expect(metrics).toMatch(/^concord_diverged_shards 0$/m)
   })
 
   it('answers its node id and libp2p addresses over PostgreSQL', async () => {

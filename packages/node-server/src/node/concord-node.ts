@@ -74,6 +74,8 @@ export class ConcordNode {
     private readonly log: Logger,
   ) {
     this.catchUp = new CatchUpLog(engine.replica, log)
+    engine.replica.replicator.onDivergence = (d) =>
+      log.error(`shard ${d.shard} holds other rows here than on ${d.peer} although both hold the same updates (since ${new Date(d.since).toISOString()}): reported in pg_cluster_health`)
   }
 
   static async start(options: ConcordNodeOptions): Promise<ConcordNode> {
@@ -206,6 +208,20 @@ export class ConcordNode {
         { name: 'concord_tombstones_dropped_total', help: 'Deleted rows whose tombstones generations built here dropped, since start', type: 'counter', value: s.tombstonesDropped },
         { name: 'concord_generation_overlays', help: 'Older generations still held until their writers re-apply', type: 'gauge', value: s.overlays },
         { name: 'concord_fragmented_messages_sent_total', help: 'Messages over the size limit sent as fragments', type: 'counter', value: s.fragmentedSent },
+        {
+          name: 'concord_diverged_shards',
+          help: 'Shards whose rows differ from a peer holding the same updates (never expected; see pg_cluster_health)',
+          type: 'gauge',
+          value: this.engine.replica.replicator.divergences().filter((d) => d.confirmed).length,
+        },
+        ...[...this.engine.database.conflicts.counts].map(([kind, n]): Metric => ({
+          name: 'concord_conflicts_total',
+          help: 'Conflicts between masters this node resolved, by kind (history in concord_conflicts)',
+          type: 'counter',
+          value: n,
+          labels: { kind },
+        })),
+        { name: 'concord_sends_deferred_dropped_total', help: 'Replies dropped while too many waited for local durability (resent by anti-entropy)', type: 'counter', value: this.engine.replica.sendsDropped },
       )
     }
     return out

@@ -180,7 +180,7 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
         continue
       }
     }
-    w.insert(row)
+    w.insert(row, given)
     if (doUpdate) touched.add(rowKey(w.keyOf(row).map((v) => (typeof v === 'bigint' ? v.toString() : v)) as RtValue[]))
     count++
     if (returning) out.push(returning.eval(row))

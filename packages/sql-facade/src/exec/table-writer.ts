@@ -163,13 +163,18 @@ export class TableWriter {
 
   private partitions: Array<(row: RtValue[]) => boolean> | null = null
 
-  insert(row: RtValue[]): void {
+  /**
+   * Inserts a new row. `given`: the columns the statement named; the others hold their
+   * defaults, which yield to values other nodes write concurrently (see core insert).
+   */
+  insert(row: RtValue[], given?: ReadonlyMap<number, unknown>): void {
     this.validate(row, null)
     this.checkPartition(row)
     const key = this.keyOf(row)
     if (this.p.exec.tx.get(this.table.name, key)) throw this.duplicateKey(row)
+    const defaulted = given === undefined ? undefined : this.columns.filter((_c, i) => !given.has(i) && !this.isGenerated(i)).map((c) => c.name)
     try {
-      this.p.exec.tx.insert(this.table.name, this.encode(row))
+      this.p.exec.tx.insert(this.table.name, this.encode(row), defaulted)
     } catch (e) {
       if ((e as { code?: string }).code === '23505') throw this.duplicateKey(row)
       throw e

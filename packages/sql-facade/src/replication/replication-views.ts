@@ -172,16 +172,28 @@ export function replicationView(replica: Replica, name: string, ctx: ExecCtx): R
       return rel([['pubname', T.name], ['schemaname', T.name], ['tablename', T.name]], () =>
         publicationsOf(replica, replica.nodeId).flatMap((p) => ctx.allTables().filter((t) => covers(p, t.name)).map((t) => [p.name, 'public', t.name])))
     case 'pg_cluster_health':
-      return rel([['node_name', T.text], ['status', T.text], ['last_heartbeat', T.timestamptz], ['lag_bytes', T.int8], ['replication_lag', T.interval], ['node_id', T.text]], () => {
+      // 'diverged': some shard shows other rows on that node than here although both hold
+      // the same Yjs state (anti-entropy compares row hashes too): replicas that differ are
+      // never reported healthy. diverged_shards names them (table/partition).
+      return rel([['node_name', T.text], ['status', T.text], ['last_heartbeat', T.timestamptz], ['lag_bytes', T.int8], ['replication_lag', T.interval], ['node_id', T.text], ['diverged_shards', T.text]], () => {
         const st = statusMap(replica)
         const lsn = replica.lsn
         const keep = keepBytes(ctx)
+        const diverged = new Map<string, string[]>()
+        for (const d of replica.replicator.divergences()) {
+          if (!d.confirmed) continue
+          const list = diverged.get(d.peer) ?? []
+          const parsed = parseShardId(d.shard)
+          list.push(parsed === null ? d.shard : `${parsed.table}/${parsed.partition}`)
+          diverged.set(d.peer, list)
+        }
         return nodeRecords(replica).map((n) => {
-          if (n.nodeId === replica.nodeId) return [nodeName(replica, ctx, n.nodeId), 'healthy', ctx.nowMicros, 0n, new Interval(0, 0, 0), n.nodeId]
+          if (n.nodeId === replica.nodeId) return [nodeName(replica, ctx, n.nodeId), 'healthy', ctx.nowMicros, 0n, new Interval(0, 0, 0), n.nodeId, null]
           const p = st.get(n.nodeId)
           const behind = lsn - (p?.ackedLsn ?? 0)
-          const status = p?.connected !== true ? 'unreachable' : behind > keep ? 'catching_up' : 'healthy'
-          return [nodeName(replica, ctx, n.nodeId), status, micros(p?.lastSeen ?? null), BigInt(behind), lagInterval(p?.lagMs ?? null), n.nodeId]
+          const apart = diverged.get(n.nodeId)
+          const status = p?.connected !== true ? 'unreachable' : apart !== undefined ? 'diverged' : behind > keep ? 'catching_up' : 'healthy'
+          return [nodeName(replica, ctx, n.nodeId), status, micros(p?.lastSeen ?? null), BigInt(behind), lagInterval(p?.lagMs ?? null), n.nodeId, apart === undefined ? null : apart.join(',')]
         })
       })
     case 'pg_stat_concord_shards':
