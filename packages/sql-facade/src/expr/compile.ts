@@ -110,8 +110,9 @@ export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBo
   for (const m of tn.typmods ?? []) {
     if ('A_Const' in m && m.A_Const.ival !== undefined) mods.push(m.A_Const.ival.ival ?? 0)
   }
-  if (names[names.length - 1] === 'interval') return T.interval
-  return resolveTypeName(names, mods, (tn.arrayBounds?.length ?? 0) > 0)
+  const isArray = (tn.arrayBounds?.length ?? 0) > 0
+  if (names[names.length - 1] === 'interval') return isArray ? arrayOf(T.interval) : T.interval
+  return resolveTypeName(names, mods, isArray)
 }
 
 function noFunction(name: string, types: SqlType[]): SqlError {

@@ -235,3 +235,21 @@ export function formatArrayText(a: SqlArray, formatElement: (v: RtValue) => stri
   parts.push('}'.repeat(nd))
   return parts.join('')
 }
+
+/** The structure of an array literal with its element texts untyped (wire codecs). */
+export interface ArrayLiteral {
+  dims: readonly number[]
+  lbounds: readonly number[]
+  items: ReadonlyArray<string | null>
+}
+
+/** Splits an array literal into its shape and element texts (no element type applied). */
+export function parseArrayLiteral(text: string): ArrayLiteral {
+  const a = parseArrayText(text, (s) => s)
+  return { dims: a.dims, lbounds: a.lbounds, items: a.items as ReadonlyArray<string | null> }
+}
+
+/** Writes element texts in a shape as an array literal (the inverse of parseArrayLiteral). */
+export function formatArrayLiteral(a: ArrayLiteral): string {
+  return formatArrayText(new SqlArray(a.dims, a.lbounds, a.items), (v) => v as string)
+}
