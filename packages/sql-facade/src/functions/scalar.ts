@@ -126,7 +126,8 @@ function randomUuid(ctx: ExecCtx): string {
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`
 }
 
-function toJson(v: RtValue, t: SqlType): JsonValue {
+/** A SQL value as JSON, as to_json renders it (arrays nest by dimension). */
+export function sqlToJson(v: RtValue, t: SqlType): JsonValue {
   if (v === null) return null
   if (t.id === 'json' || t.id === 'jsonb') return parseJsonText(v as string)
   if (t.id === 'bool') return v as boolean
@@ -141,7 +142,7 @@ function nestedJson(a: SqlArray, el: SqlType): JsonValue {
   let k = 0
   const build = (d: number): JsonValue[] => {
     const out: JsonValue[] = []
-    for (let i = 0; i < a.dims[d]!; i++) out.push(d === a.ndims - 1 ? toJson(a.items[k++]!, el) : build(d + 1))
+    for (let i = 0; i < a.dims[d]!; i++) out.push(d === a.ndims - 1 ? sqlToJson(a.items[k++]!, el) : build(d + 1))
     return out
   }
   return build(0)
@@ -405,8 +406,8 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (!Array.isArray(v)) throw new SqlError(SqlState.invalidParameterValue, 'cannot get array length of a non-array')
     return v.length
   } } : null),
-  to_jsonb: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.jsonb, fn: (a) => formatJsonb(toJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
-  to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => JSON.stringify(toJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
+  to_jsonb: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.jsonb, fn: (a) => formatJsonb(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
+  to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => JSON.stringify(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
   jsonb_build_object: (ts) => buildObject(ts, T.jsonb),
   json_build_object: (ts) => buildObject(ts, T.json),
   jsonb_build_array: (ts) => buildArray(ts, T.jsonb),
@@ -427,7 +428,7 @@ function buildObject(ts: SqlType[], result: SqlType): ScalarImpl | null {
     const o: Record<string, JsonValue> = {}
     for (let i = 0; i < a.length; i += 2) {
       if (a[i] === null) throw new SqlError(SqlState.invalidParameterValue, 'argument 1: key must not be null')
-      o[formatText(a[i]!, args[i]!)!] = toJson(a[i + 1]!, args[i + 1]!)
+      o[formatText(a[i]!, args[i]!)!] = sqlToJson(a[i + 1]!, args[i + 1]!)
     }
     return result.id === 'jsonb' ? formatJsonb(o) : JSON.stringify(o)
   } }
@@ -436,7 +437,7 @@ function buildObject(ts: SqlType[], result: SqlType): ScalarImpl | null {
 function buildArray(ts: SqlType[], result: SqlType): ScalarImpl {
   const args = ts.map((t) => (t.id === 'unknown' ? T.text : t))
   return { args, result, nonStrict: true, fn: (a) => {
-    const arr = a.map((v, i) => toJson(v, args[i]!))
+    const arr = a.map((v, i) => sqlToJson(v, args[i]!))
     return result.id === 'jsonb' ? formatJsonb(arr) : JSON.stringify(arr)
   } }
 }
