@@ -152,6 +152,8 @@ export function compileArrayQuantifier(op: string, all: boolean, l: Compiled, r:
   let arr = r
   if (!r.type.array) {
     if (r.type.id !== 'unknown') throw new SqlError(SqlState.wrongObjectType, 'op ANY/ALL (array) requires array on right side')
+    // There are no arrays of arrays: an untyped literal cannot be read as one.
+    if (l.type.array) throw new SqlError(SqlState.undefinedObject, `could not find array type for data type ${typeName(l.type)}`)
     arr = coerce(r, arrayOf(l.type.id === 'unknown' ? T.text : l.type), 'implicit', now)
   }
   let left: RtValue = null

@@ -34,7 +34,8 @@ export function resolveArrayOperator(op: string, l: SqlType, r: SqlType): Operat
     return { left: lt, right: rt, result, nonStrict: true, fn: (a, b) => arrayPrepend(a, b as SqlArray | null) }
   }
   if (op === '@>' || op === '<@' || op === '&&') {
-    if (!(l.array || unknownL) || !(r.array || unknownR)) throw noOperator(op, l, r)
+    // anyarray operands: one array type on both sides (no promotion, as in PostgreSQL).
+    if (!(l.array || unknownL) || !(r.array || unknownR) || (l.array && r.array && l.id !== r.id)) throw noOperator(op, l, r)
     const res = resolvePolymorphic([l, r], ['array', 'array'])
     if (!res) throw noOperator(op, l, r)
     const [lt, rt] = res.args as [SqlType, SqlType]

@@ -271,7 +271,15 @@ function compileBool(op: string, args: Node[], ctx: CompileCtx): Compiled {
 }
 
 /** Comparison of two compiled operands after promotion to their common type. */
+/** Array comparisons take two arrays of one type, as PostgreSQL's anyarray operators: int[] = int8[] does not exist. */
+function checkArrayOperands(op: string, a: SqlType, b: SqlType): void {
+  if (a.array && b.array && a.id !== b.id) {
+    throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${typeName(a)} ${op} ${typeName(b)}`, { hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' })
+  }
+}
+
 export function compileComparison(op: string, l: Compiled, r: Compiled, nowMicros: number): Compiled {
+  checkArrayOperands(op, l.type, r.type)
   const t = commonType(l.type, r.type)
   if (!t) throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${typeName(l.type)} ${op} ${typeName(r.type)}`, { hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' })
   const lf = coerce(l, t.id === 'unknown' ? T.text : t, 'implicit', nowMicros).eval
@@ -344,6 +352,7 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
     case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT': {
       const l = compileExpr(e.lexpr!, ctx)
       const r = compileExpr(e.rexpr!, ctx)
+      checkArrayOperands('=', l.type, r.type)
       const t = commonType(l.type, r.type) ?? T.text
       const lf = coerce(l, t, 'implicit', now).eval
       const rf = coerce(r, t, 'implicit', now).eval
@@ -387,6 +396,7 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
       }
       const l = compileExpr(e.lexpr!, ctx)
       const list = (e.rexpr && 'List' in e.rexpr ? e.rexpr.List.items ?? [] : [e.rexpr!]).map((x) => compileExpr(x, ctx))
+      for (const x of list) checkArrayOperands('=', l.type, x.type)
       let t: SqlType
       try {
         t = unify([l.type, ...list.map((x) => x.type)], 'IN')

@@ -2,8 +2,8 @@
  * Array functions and the value operations behind the array operators, with PostgreSQL's
  * polymorphic typing: `anycompatiblearray`/`anycompatible` arguments are promoted to one
  * common element type (`array_append(ARRAY[1.5], 2)` is numeric[]), `anyarray` arguments
- * must already be arrays, and an argument that is only an untyped literal takes its type
- * from the others (42804 when nothing determines it).
+ * must already be arrays (42804 for an untyped literal there), and an untyped literal
+ * among anycompatible arguments takes its type from the others (text when all are untyped).
  *
  * Shapes follow PostgreSQL: concatenation keeps the first array's lower bound, appends
  * and prepends work on one-dimensional arrays only, searches flatten nothing (0A000 on
@@ -53,8 +53,8 @@ export function resolvePolymorphic(ts: SqlType[], roles: Role[]): { args: SqlTyp
       element = c
     }
   }
-  if (element === null) throw new SqlError(SqlState.datatypeMismatch, 'could not determine polymorphic type because input has type unknown')
-  const el = element
+  // Only untyped literals: anycompatible resolves them as text, as PostgreSQL does.
+  const el = element ?? T.text
   return { element: el, args: roles.map((r) => (r === 'array' ? arrayOf(el) : r === 'element' ? el : r)) }
 }
 
