@@ -270,7 +270,6 @@ function compileBool(op: string, args: Node[], ctx: CompileCtx): Compiled {
   } }
 }
 
-/** Comparison of two compiled operands after promotion to their common type. */
 /** Array comparisons take two arrays of one type, as PostgreSQL's anyarray operators: int[] = int8[] does not exist. */
 function checkArrayOperands(op: string, a: SqlType, b: SqlType): void {
   if (a.array && b.array && a.id !== b.id) {
@@ -278,6 +277,7 @@ function checkArrayOperands(op: string, a: SqlType, b: SqlType): void {
   }
 }
 
+/** Comparison of two compiled operands after promotion to their common type. */
 export function compileComparison(op: string, l: Compiled, r: Compiled, nowMicros: number): Compiled {
   checkArrayOperands(op, l.type, r.type)
   const t = commonType(l.type, r.type)
