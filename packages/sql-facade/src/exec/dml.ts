@@ -72,7 +72,9 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
   // `INSERT INTO t (a[1:2])`: subscripts of each target column (empty for a plain column).
   const targetSubs = (stmt.cols ?? []).map((c) => ('ResTarget' in c ? c.ResTarget.indirection ?? [] : []))
   const idx = targetCols.length ? targetCols.map((c) => w.index(c)) : w.columns.map((c, i) => (c.hidden ? -1 : i)).filter((i) => i >= 0)
-  if (new Set(idx).size !== idx.length) throw new SqlError(SqlState.duplicateColumn, `column "${targetCols.find((c, i) => targetCols.indexOf(c) !== i)}" specified more than once`)
+  // A column may be named more than once only with subscripts each time (`(a[1], a[3])`): the assignments compose.
+  const repeated = idx.findIndex((ci, k) => idx.indexOf(ci) !== k && !(targetSubs[k]?.length && targetSubs[idx.indexOf(ci)]?.length))
+  if (repeated >= 0) throw new SqlError(SqlState.duplicateColumn, `column "${targetCols[repeated]}" specified more than once`)
   const overriding = stmt.override === 'OVERRIDING_SYSTEM_VALUE'
   void overriding
 
@@ -92,7 +94,7 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
         if (w.isGenerated(ci)) throw generatedError(w.columns[ci]!.name)
         const env: Env = { row: [], outer: null }
         if (targetSubs[k]?.length) {
-          m.set(ci, compileArrayAssignment(w.columns[ci]!, targetSubs[k]!, compileExpr(item, cctx), cctx, compileExpr)(env, null))
+          m.set(ci, compileArrayAssignment(w.columns[ci]!, targetSubs[k]!, compileExpr(item, cctx), cctx, compileExpr)(env, m.get(ci) ?? null))
           return
         }
         const c = coerce(compileExpr(item, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`)
@@ -103,19 +105,19 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
   } else if (sel) {
     const rel = planSelect(sel, p, null)
     if (rel.columns.length > idx.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more expressions than target columns')
-    const convs = rel.columns.map((c, k): ((env: Env) => RtValue) => {
+    const convs = rel.columns.map((c, k): ((env: Env, current: RtValue) => RtValue) => {
       const ci = idx[k]!
       if (w.isGenerated(ci)) throw generatedError(w.columns[ci]!.name)
       const src: Compiled = { type: c.type, eval: (env) => env.row[k]! }
       if (targetSubs[k]?.length) {
         const assign = compileArrayAssignment(w.columns[ci]!, targetSubs[k]!, src, makeCompileCtx(p, new Scope([])), compileExpr)
-        return (env) => assign(env, null)
+        return (env, current) => assign(env, current)
       }
       return coerce(src, w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
     })
     for (const row of rel.rows(null)) {
       const m = new Map<number, RtValue>()
-      convs.forEach((f, k) => m.set(idx[k]!, f({ row, outer: null })))
+      convs.forEach((f, k) => m.set(idx[k]!, f({ row, outer: null }, m.get(idx[k]!) ?? null)))
       sourceRows.push(m)
     }
   } else {
