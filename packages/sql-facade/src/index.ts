@@ -9,6 +9,7 @@ export { formatPgText, type QueryResult, type FieldInfo, type JsValue } from './
 export { loadParser, parseScript } from './parser/parse.js'
 export type { Statement } from './parser/statement.js'
 export { OIDS as TYPE_OIDS, typeName, type SqlType, type TypeId } from './types/sql-type.js'
+export { formatArrayLiteral, parseArrayLiteral, type ArrayLiteral } from './types/array-text.js'
 export { formatLsn, parseLsn } from './replication/lsn.js'
 export { parseConnInfo, parseMasterNodes, type ConnInfo, type PublisherConnector, type PublisherInfo } from './replication/publisher-connector.js'
 export { DirectionFilter } from './replication/direction-filter.js'

@@ -16,6 +16,8 @@ export interface FieldDescription {
   typmod?: number
   /** Type length; by default derived from the OID. */
   size?: number
+  /** 0 text (the default), 1 binary: how DataRow carries this column. */
+  format?: 0 | 1
 }
 
 export interface ErrorFields {
@@ -106,18 +108,25 @@ export class BackendWriter {
       this.int32(f.oid)
       this.int16(f.size ?? typeSize(f.oid))
       this.int32(f.typmod ?? -1)
-      this.int16(0) // text format
+      this.int16(f.format ?? 0)
     }
     this.end()
   }
 
-  /** One row in text format; null is SQL NULL. */
-  dataRow(values: Array<string | null>): void {
+  /** One row: text values as UTF-8, binary values as given; null is SQL NULL. */
+  dataRow(values: Array<string | Uint8Array | null>): void {
     this.begin(0x44) // 'D'
     this.int16(values.length)
     for (const v of values) {
       if (v === null) {
         this.int32(-1)
+        continue
+      }
+      if (v instanceof Uint8Array) {
+        this.int32(v.length)
+        this.ensure(v.length)
+        this.buf.set(v, this.len)
+        this.len += v.length
         continue
       }
       const n = Buffer.byteLength(v)

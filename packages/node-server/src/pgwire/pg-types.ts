@@ -2,7 +2,8 @@
  * PostgreSQL type OIDs and the text output format of values, as clients expect them in
  * RowDescription and DataRow. The SQL layer names column types as SQL does
  * ('integer', 'varchar(20)', 'timestamp with time zone', 'int4[]'); this module maps
- * those names to pg_type OIDs and renders JS values the way PostgreSQL prints them.
+ * those names to pg_type OIDs (arrays to their array type OIDs: int4[] is 1007) and
+ * renders JS values the way PostgreSQL prints them. The binary format is binary-format.ts.
  */
 
 export const OID = {
@@ -201,9 +202,15 @@ function dateText(d: Date, oid: number): string {
   return `${date} ${time}+00`
 }
 
+const ELEMENT_OID = new Map<number, number>(Object.entries(ARRAY_OID).map(([el, arr]) => [arr, Number(el)]))
+
+/** The element type OID of an array type OID (1007 int4[] -> 23), or null for a non-array OID. */
+export function arrayElementOid(oid: number): number | null {
+  return ELEMENT_OID.get(oid) ?? null
+}
+
 function elementOid(arrayOid: number): number {
-  for (const [el, arr] of Object.entries(ARRAY_OID)) if (arr === arrayOid) return Number(el)
-  return OID.text
+  return ELEMENT_OID.get(arrayOid) ?? OID.text
 }
 
 function arrayText(values: unknown[], oid: number): string {

@@ -14,6 +14,7 @@
 import { BackendWriter, type ErrorFields, type FieldDescription, type TransactionStatus } from './backend-writer.js'
 import { commandTag } from './command-tag.js'
 import { decodeFrontendMessage, ProtocolError, type FrontendMessage } from './frontend-message.js'
+import { decodeBinaryParam, encodeBinary, supportsBinary } from './binary-format.js'
 import { OID, textValue, typeOid } from './pg-types.js'
 import type { QueryResult, SessionTransactionState, SqlSession } from './sql-session.js'
 
@@ -29,6 +30,8 @@ interface Prepared {
 interface Portal {
   statement: Prepared
   params: unknown[]
+  /** Bind's result format codes: none (all text), one for every column, or one per column. */
+  resultFormats: number[]
   result?: QueryResult
   /** Rows already sent by Execute with a row limit. */
   sent: number
@@ -131,12 +134,12 @@ export class WireSession {
       case 'bind': {
         const statement = this.statements.get(msg.statement)
         if (!statement) throw sqlError('26000', `prepared statement "${msg.statement}" does not exist`)
-        if (msg.resultFormats.some((f) => f !== 0)) throw sqlError('0A000', 'binary result format is not supported')
+        if (msg.resultFormats.some((f) => f !== 0 && f !== 1)) throw new ProtocolError(`unsupported format code: ${msg.resultFormats.find((f) => f !== 0 && f !== 1)}`)
         if (msg.paramFormats.length > 1 && msg.paramFormats.length !== msg.params.length) throw new ProtocolError('parameter format count does not match parameter count')
         if (msg.portal !== '' && this.portals.has(msg.portal)) throw sqlError('42P03', `portal "${msg.portal}" already exists`)
         if (this.portals.size >= MAX_PORTALS && !this.portals.has(msg.portal)) throw sqlError('53400', `more than ${MAX_PORTALS} portals`)
         const params = msg.params.map((p, i) => decodeParam(p, msg.paramFormats.length === 1 ? msg.paramFormats[0]! : (msg.paramFormats[i] ?? 0), statement.paramTypes[i] ?? 0))
-        this.portals.set(msg.portal, { statement, params, sent: 0 })
+        this.portals.set(msg.portal, { statement, params, resultFormats: msg.resultFormats, sent: 0 })
         this.out.bindComplete()
         return
       }
@@ -158,7 +161,7 @@ export class WireSession {
         const portal = this.portals.get(msg.name)
         if (!portal) throw sqlError('34000', `portal "${msg.name}" does not exist`)
         const r = await this.run(portal)
-        const fields = describeFields(r)
+        const fields = describeFields(r, portal.resultFormats)
         if (fields.length > 0 || r.command.toUpperCase().startsWith('SELECT')) this.out.rowDescription(fields)
         else this.out.noData()
         return
@@ -171,7 +174,7 @@ export class WireSession {
           return
         }
         const r = await this.run(portal)
-        const fields = describeFields(r)
+        const fields = describeFields(r, portal.resultFormats)
         const end = msg.maxRows > 0 ? Math.min(r.rows.length, portal.sent + msg.maxRows) : r.rows.length
         this.writeRows(r, fields, portal.sent, end)
         portal.sent = end
@@ -208,11 +211,18 @@ export class WireSession {
 
   private writeRows(r: QueryResult, fields: FieldDescription[], from: number, to: number): void {
     const names = r.fields.map((f) => f.name)
+    const binary = fields.some((f) => f.format === 1)
     for (let i = from; i < to; i++) {
       const row = r.rows[i]!
-      const values: Array<string | null> = new Array(fields.length)
+      const values: Array<string | Uint8Array | null> = new Array(fields.length)
       if (Array.isArray(row)) for (let c = 0; c < fields.length; c++) values[c] = textValue(row[c], fields[c]!.oid)
       else for (let c = 0; c < fields.length; c++) values[c] = textValue((row as Record<string, unknown>)[names[c]!], fields[c]!.oid)
+      if (binary) {
+        for (let c = 0; c < fields.length; c++) {
+          const v = values[c]
+          if (fields[c]!.format === 1 && typeof v === 'string') values[c] = encodeBinary(v, fields[c]!.oid)
+        }
+      }
       this.out.dataRow(values)
     }
   }
@@ -245,11 +255,20 @@ function single(r: QueryResult | QueryResult[]): QueryResult {
   return all[0]!
 }
 
-function describeFields(r: QueryResult): FieldDescription[] {
-  return (r.fields ?? []).map((f) => {
+/** RowDescription of a result; `formats` are Bind's result format codes (empty: text). */
+function describeFields(r: QueryResult, formats: number[] = []): FieldDescription[] {
+  const fields = r.fields ?? []
+  if (formats.length > 1 && formats.length !== fields.length) {
+    throw new ProtocolError(`bind message has ${formats.length} result formats but query has ${fields.length} columns`)
+  }
+  return fields.map((f, i) => {
     const d: FieldDescription = { name: f.name, oid: f.oid ?? typeOid(f.type) }
     if (f.typmod !== undefined) d.typmod = f.typmod
     if (f.size !== undefined) d.size = f.size
+    if ((formats.length === 1 ? formats[0] : formats[i]) === 1) {
+      if (!supportsBinary(d.oid)) throw sqlError('0A000', `binary output of type OID ${d.oid} (column "${f.name}") is not supported; request text format`)
+      d.format = 1
+    }
     return d
   })
 }
@@ -258,38 +277,9 @@ function decodeParam(value: Uint8Array | null, format: number, oid: number): unk
   if (value === null) return null
   if (format === 0) return new TextDecoder().decode(value)
   if (format !== 1) throw new ProtocolError(`unknown parameter format ${format}`)
-  const view = new DataView(value.buffer, value.byteOffset, value.byteLength)
-  const need = (n: number): void => {
-    if (value.length !== n) throw sqlError('22P03', `binary parameter of ${value.length} bytes for a ${n}-byte type`)
-  }
-  switch (oid) {
-    case OID.bool:
-      need(1)
-      return value[0] !== 0 ? 't' : 'f'
-    case OID.int2:
-      need(2)
-      return String(view.getInt16(0))
-    case OID.int4:
-      need(4)
-      return String(view.getInt32(0))
-    case OID.int8:
-      need(8)
-      return view.getBigInt64(0).toString()
-    case OID.float4:
-      need(4)
-      return String(view.getFloat32(0))
-    case OID.float8:
-      need(8)
-      return String(view.getFloat64(0))
-    case OID.text:
-    case OID.varchar:
-    case OID.bpchar:
-    case OID.name:
-    case OID.json:
-      return new TextDecoder().decode(value)
-    default:
-      return value // bytea and anything else: raw bytes
-  }
+  // Binary values become the text PostgreSQL would print for them; bytea (and types
+  // without a binary form here) stay raw bytes.
+  return decodeBinaryParam(value, oid)
 }
 
 function maxParamIndex(sql: string): number {

@@ -46,7 +46,7 @@ export function columnMeta(c: ColumnInfo): ColumnMeta {
   if (isObject(m) && isObject(m.t)) {
     const t = m.t as unknown as SqlType
     return {
-      t: { id: t.id as TypeId, ...(t.precision !== undefined ? { precision: t.precision } : {}), ...(t.scale !== undefined ? { scale: t.scale } : {}) },
+      t: { id: t.id as TypeId, ...(t.precision !== undefined ? { precision: t.precision } : {}), ...(t.scale !== undefined ? { scale: t.scale } : {}), ...(t.array === true ? { array: true } : {}) },
       notNull: m.notNull === true,
       default: m.default ?? undefined,
       serial: m.serial === true,

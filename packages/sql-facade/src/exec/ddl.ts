@@ -496,6 +496,8 @@ export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx): Statem
     const fp = a.FunctionParameter
     return { name: fp.name ?? null, type: typeFromTypeName(fp.argType ?? {}) }
   })
+  // A SETOF function would have to yield rows wherever it is called; refuse it rather than return its first row.
+  if (stmt.returnType?.setof) throw new SqlError(SqlState.featureNotSupported, 'SQL functions returning SETOF are not supported')
   const returns = stmt.returnType ? typeFromTypeName(stmt.returnType) : T.void
   const existing = tx.getCatalog('function', name)
   if (existing !== undefined && existing !== null && !stmt.replace) {

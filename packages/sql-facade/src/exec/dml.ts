@@ -6,7 +6,9 @@ import type { TableInfo } from '@concord/core'
 import type { DeleteStmt, InsertStmt, Node, UpdateStmt } from 'libpg-query'
 import { tableMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { compileArrayAssignment, type ArrayAssign } from '../expr/array-assignment.js'
 import { coerce } from '../expr/coerce.js'
+import type { Compiled } from '../expr/compiled.js'
 import { compileExpr, compilePredicate, nameList } from '../expr/compile.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { planFrom } from '../plan/from.js'
@@ -67,8 +69,12 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
   const alias = rv.alias?.aliasname ?? rv.relname!
   const now = p.exec.nowMicros
   const targetCols = (stmt.cols ?? []).map((c) => ('ResTarget' in c ? c.ResTarget.name! : ''))
+  // `INSERT INTO t (a[1:2])`: subscripts of each target column (empty for a plain column).
+  const targetSubs = (stmt.cols ?? []).map((c) => ('ResTarget' in c ? c.ResTarget.indirection ?? [] : []))
   const idx = targetCols.length ? targetCols.map((c) => w.index(c)) : w.columns.map((c, i) => (c.hidden ? -1 : i)).filter((i) => i >= 0)
-  if (new Set(idx).size !== idx.length) throw new SqlError(SqlState.duplicateColumn, `column "${targetCols.find((c, i) => targetCols.indexOf(c) !== i)}" specified more than once`)
+  // A column may be named more than once only with subscripts each time (`(a[1], a[3])`): the assignments compose.
+  const repeated = idx.findIndex((ci, k) => idx.indexOf(ci) !== k && !(targetSubs[k]?.length && targetSubs[idx.indexOf(ci)]?.length))
+  if (repeated >= 0) throw new SqlError(SqlState.duplicateColumn, `column "${targetCols[repeated]}" specified more than once`)
   const overriding = stmt.override === 'OVERRIDING_SYSTEM_VALUE'
   void overriding
 
@@ -86,22 +92,32 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
         const ci = idx[k]!
         if ('SetToDefault' in item) return
         if (w.isGenerated(ci)) throw generatedError(w.columns[ci]!.name)
+        const env: Env = { row: [], outer: null }
+        if (targetSubs[k]?.length) {
+          m.set(ci, compileArrayAssignment(w.columns[ci]!, targetSubs[k]!, compileExpr(item, cctx), cctx, compileExpr)(env, m.get(ci) ?? null))
+          return
+        }
         const c = coerce(compileExpr(item, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`)
-        m.set(ci, c.eval({ row: [], outer: null }))
+        m.set(ci, c.eval(env))
       })
       sourceRows.push(m)
     }
   } else if (sel) {
     const rel = planSelect(sel, p, null)
     if (rel.columns.length > idx.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more expressions than target columns')
-    const convs = rel.columns.map((c, k) => {
+    const convs = rel.columns.map((c, k): ((env: Env, current: RtValue) => RtValue) => {
       const ci = idx[k]!
       if (w.isGenerated(ci)) throw generatedError(w.columns[ci]!.name)
-      return coerce({ type: c.type, eval: (env) => env.row[k]! }, w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
+      const src: Compiled = { type: c.type, eval: (env) => env.row[k]! }
+      if (targetSubs[k]?.length) {
+        const assign = compileArrayAssignment(w.columns[ci]!, targetSubs[k]!, src, makeCompileCtx(p, new Scope([])), compileExpr)
+        return (env, current) => assign(env, current)
+      }
+      return coerce(src, w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
     })
     for (const row of rel.rows(null)) {
       const m = new Map<number, RtValue>()
-      convs.forEach((f, k) => m.set(idx[k]!, f({ row, outer: null })))
+      convs.forEach((f, k) => m.set(idx[k]!, f({ row, outer: null }, m.get(idx[k]!) ?? null)))
       sourceRows.push(m)
     }
   } else {
@@ -136,8 +152,11 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
         const ci = w.index(t.ResTarget.name!)
         if (w.isGenerated(ci)) throw new SqlError(SqlState.generatedAlways, `column "${t.ResTarget.name}" can only be updated to DEFAULT`)
         const v = t.ResTarget.val!
-        const f = 'SetToDefault' in v ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
-        return { ci, f }
+        const subs = t.ResTarget.indirection ?? []
+        if (subs.length && 'SetToDefault' in v) throw new SqlError(SqlState.featureNotSupported, 'DEFAULT cannot be assigned to an array element')
+        const assign = subs.length ? compileArrayAssignment(w.columns[ci]!, subs, compileExpr(v, cctx), cctx, compileExpr) : null
+        const f = 'SetToDefault' in v || assign ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
+        return { ci, f, assign }
       })
       assigned = new Set(sets.map((s) => s.ci))
       const where = oc.whereClause ? compilePredicate(oc.whereClause, cctx, 'WHERE') : null
@@ -145,7 +164,7 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
         const env: Env = { row: existing.concat(proposed), outer: null }
         if (where && !where(env)) return null
         const next = existing.slice()
-        for (const s of sets) next[s.ci] = s.f ? s.f(env) : w.defaultValue(s.ci)
+        for (const s of sets) next[s.ci] = s.assign ? s.assign(env, next[s.ci]!) : s.f ? s.f(env) : w.defaultValue(s.ci)
         w.computeGenerated(next)
         return next
       }
@@ -233,7 +252,7 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
   const now = p.exec.nowMicros
   const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], rv.relname!)
   const cctx = makeCompileCtx(p, new Scope(columns))
-  const sets: Array<{ ci: number; f: ((env: Env) => RtValue) | null }> = []
+  const sets: Array<{ ci: number; f: ((env: Env) => RtValue) | null; assign?: ArrayAssign }> = []
   for (const t of stmt.targetList ?? []) {
     if (!('ResTarget' in t)) continue
     const ci = w.index(t.ResTarget.name!)
@@ -247,7 +266,14 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
       v = items[(v.MultiAssignRef.colno ?? 1) - 1]!
     }
     if (w.isGenerated(ci) && !('SetToDefault' in v)) throw new SqlError(SqlState.generatedAlways, `column "${t.ResTarget.name}" can only be updated to DEFAULT`, { detail: `Column "${t.ResTarget.name}" is a generated column.` })
-    if (sets.some((s) => s.ci === ci)) throw new SqlError(SqlState.syntaxError, `multiple assignments to same column "${t.ResTarget.name}"`)
+    const subs = t.ResTarget.indirection ?? []
+    // Several subscripted assignments to one column compose (SET a[1] = x, a[2] = y).
+    if (sets.some((s) => s.ci === ci && !(s.assign && subs.length))) throw new SqlError(SqlState.syntaxError, `multiple assignments to same column "${t.ResTarget.name}"`)
+    if (subs.length && 'SetToDefault' in v) throw new SqlError(SqlState.featureNotSupported, 'DEFAULT cannot be assigned to an array element')
+    if (subs.length) {
+      sets.push({ ci, f: null, assign: compileArrayAssignment(w.columns[ci]!, subs, compileExpr(v, cctx), cctx, compileExpr) })
+      continue
+    }
     sets.push({ ci, f: 'SetToDefault' in v ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval })
   }
   const assigned = new Set(sets.map((s) => s.ci))
@@ -256,7 +282,7 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
   // Compute every new row before writing any, so SET expressions see the old state.
   const updates = rows.map(({ row, env }) => {
     const next = row.slice()
-    for (const s of sets) next[s.ci] = s.f ? s.f(env) : w.isGenerated(s.ci) ? null : w.defaultValue(s.ci)
+    for (const s of sets) next[s.ci] = s.assign ? s.assign(env, next[s.ci]!) : s.f ? s.f(env) : w.isGenerated(s.ci) ? null : w.defaultValue(s.ci)
     w.computeGenerated(next)
     return { row, next }
   })

@@ -9,13 +9,16 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../exec/context.js'
 import { aggregateSeesNulls, isAggregate, resolveAggregate, type AggregateImpl } from '../functions/aggregate.js'
 import { lookupScalar } from '../functions/scalar.js'
+import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
+import type { SrfCollector } from '../plan/project-set.js'
 import type { Relation } from '../plan/relation.js'
 import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature, type WindowCollector } from '../plan/window.js'
 import { compareValues, groupKey } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
-import { commonType, isIntegerType, resolveTypeName, T, typeName, type SqlType } from '../types/sql-type.js'
+import { arrayOf, commonType, isIntegerType, resolveTypeName, T, typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
+import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compileSubscripts } from './array-expr.js'
 import { coerce, fold } from './coerce.js'
 import { constant, truth, type Compiled } from './compiled.js'
 import { likeToRegExp } from './like.js'
@@ -55,6 +58,8 @@ export interface CompileCtx {
   inAggregate?: boolean
   /** Set inside a GROUP BY-matched subexpression. */
   grouped?: boolean
+  /** Set-returning calls of a select list; absent where they are not allowed (WHERE, CASE, ...). */
+  srf?: SrfCollector | null
 }
 
 export function fingerprint(node: Node): string {
@@ -105,8 +110,9 @@ export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBo
   for (const m of tn.typmods ?? []) {
     if ('A_Const' in m && m.A_Const.ival !== undefined) mods.push(m.A_Const.ival.ival ?? 0)
   }
-  if (names[names.length - 1] === 'interval') return T.interval
-  return resolveTypeName(names, mods, (tn.arrayBounds?.length ?? 0) > 0)
+  const isArray = (tn.arrayBounds?.length ?? 0) > 0
+  if (names[names.length - 1] === 'interval') return isArray ? arrayOf(T.interval) : T.interval
+  return resolveTypeName(names, mods, isArray)
 }
 
 function noFunction(name: string, types: SqlType[]): SqlError {
@@ -130,8 +136,10 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
     return constant(known ?? (v instanceof Uint8Array ? T.bytea : T.unknown), v)
   }
   if ('TypeCast' in node) {
-    const arg = compileExpr(node.TypeCast.arg!, ctx)
     const to = typeFromTypeName(node.TypeCast.typeName ?? {})
+    const src = node.TypeCast.arg!
+    // ARRAY[..]::t[] types the elements directly (so ARRAY[]::int[] is valid), as PostgreSQL does.
+    const arg = to.array && 'A_ArrayExpr' in src ? compileArrayConstructor(src.A_ArrayExpr, ctx, compileExpr, to) : compileExpr(src, ctx)
     return coerce(arg, to, 'explicit', ctx.exec.nowMicros)
   }
   if ('BoolExpr' in node) return compileBool(node.BoolExpr.boolop ?? 'AND_EXPR', node.BoolExpr.args ?? [], ctx)
@@ -160,7 +168,7 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
   }
   if ('FuncCall' in node) return compileFuncCall(node.FuncCall, ctx)
   if ('CoalesceExpr' in node) {
-    const args = (node.CoalesceExpr.args ?? []).map((a) => compileExpr(a, ctx))
+    const args = (node.CoalesceExpr.args ?? []).map((a) => compileExpr(a, noSrf(ctx)))
     const t = unify(args.map((a) => a.type), 'COALESCE')
     const fs = args.map((a) => coerce(a, t, 'implicit', ctx.exec.nowMicros).eval)
     return { type: t, eval: (env) => {
@@ -189,29 +197,14 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
   if ('CaseExpr' in node) return compileCase(node.CaseExpr, ctx)
   if ('SubLink' in node) return compileSubLink(node.SubLink, ctx)
   if ('SQLValueFunction' in node) return compileSqlValueFunction(node.SQLValueFunction.op ?? 'SVFOP_CURRENT_TIMESTAMP', ctx)
-  if ('A_ArrayExpr' in node) {
-    const els = (node.A_ArrayExpr.elements ?? []).map((e) => compileExpr(e, ctx))
-    const t = els.length ? unify(els.map((e) => e.type), 'ARRAY') : T.text
-    const fs = els.map((e) => coerce(e, t, 'implicit', ctx.exec.nowMicros).eval)
-    return { type: { id: t.id, array: true }, eval: (env) => fs.map((f) => f(env)) }
-  }
+  if ('A_ArrayExpr' in node) return compileArrayConstructor(node.A_ArrayExpr, ctx, compileExpr, null)
   if ('CollateClause' in node) return compileExpr(node.CollateClause.arg!, ctx)
   if ('SetToDefault' in node) throw new SqlError(SqlState.syntaxError, 'DEFAULT is not allowed in this context')
   if ('GroupingFunc' in node) throw new SqlError(SqlState.featureNotSupported, 'GROUPING is not supported')
   if ('A_Indirection' in node) {
-    const base = compileExpr(node.A_Indirection.arg!, ctx)
-    const ind = node.A_Indirection.indirection?.[0]
-    if (base.type.array && ind && 'A_Indices' in ind && ind.A_Indices.uidx && !ind.A_Indices.is_slice) {
-      const idx = coerce(compileExpr(ind.A_Indices.uidx, ctx), T.int4, 'implicit', ctx.exec.nowMicros).eval
-      const f = base.eval
-      return { type: { id: base.type.id }, eval: (env) => {
-        const arr = f(env) as RtValue[] | null
-        const i = idx(env)
-        if (arr === null || i === null) return null
-        return arr[(i as number) - 1] ?? null
-      } }
-    }
-    throw new SqlError(SqlState.featureNotSupported, 'this indirection is not supported')
+    const ind = node.A_Indirection.indirection ?? []
+    if (ind.length === 0 || !ind.every((i) => 'A_Indices' in i)) throw new SqlError(SqlState.featureNotSupported, 'this indirection is not supported')
+    return compileSubscripts(compileExpr(node.A_Indirection.arg!, ctx), ind, ctx, compileExpr)
   }
   if ('RowExpr' in node) throw new SqlError(SqlState.featureNotSupported, 'row constructors are not supported')
   const tag = Object.keys(node)[0]
@@ -277,8 +270,16 @@ function compileBool(op: string, args: Node[], ctx: CompileCtx): Compiled {
   } }
 }
 
+/** Array comparisons take two arrays of one type, as PostgreSQL's anyarray operators: int[] = int8[] does not exist. */
+function checkArrayOperands(op: string, a: SqlType, b: SqlType): void {
+  if (a.array && b.array && a.id !== b.id) {
+    throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${typeName(a)} ${op} ${typeName(b)}`, { hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' })
+  }
+}
+
 /** Comparison of two compiled operands after promotion to their common type. */
 export function compileComparison(op: string, l: Compiled, r: Compiled, nowMicros: number): Compiled {
+  checkArrayOperands(op, l.type, r.type)
   const t = commonType(l.type, r.type)
   if (!t) throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${typeName(l.type)} ${op} ${typeName(r.type)}`, { hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' })
   const lf = coerce(l, t.id === 'unknown' ? T.text : t, 'implicit', nowMicros).eval
@@ -346,26 +347,12 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
       if (COMPARISONS.has(op) && (isRow(e.lexpr) || isRow(e.rexpr))) {
         return compileRowComparison(op, rowItems(e.lexpr, ctx), rowItems(e.rexpr!, ctx), now)
       }
-      const l = compileExpr(e.lexpr, ctx)
-      const r = compileExpr(e.rexpr!, ctx)
-      if (COMPARISONS.has(op)) return compileComparison(op, l, r, now)
-      if (op === '~~' || op === '!~~' || op === '~~*' || op === '!~~*') return compileLike(l, r, op.includes('*'), op.startsWith('!'), now)
-      if (op === '~' || op === '~*' || op === '!~' || op === '!~*') return compileRegex(l, r, op.includes('*'), op.startsWith('!'), now)
-      const impl = resolveOperator(op, l.type, r.type)
-      const lf = coerce(l, impl.left, 'implicit', now).eval
-      const rf = coerce(r, impl.right, 'implicit', now).eval
-      const fn = impl.fn
-      return fold({ type: impl.result, isConst: l.isConst && r.isConst, eval: (env) => {
-        const a = lf(env)
-        if (a === null) return null
-        const b = rf(env)
-        if (b === null) return null
-        return fn(a, b)
-      } })
+      return compileBinaryOperator(op, compileExpr(e.lexpr, ctx), compileExpr(e.rexpr!, ctx), now)
     }
     case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT': {
       const l = compileExpr(e.lexpr!, ctx)
       const r = compileExpr(e.rexpr!, ctx)
+      checkArrayOperands('=', l.type, r.type)
       const t = commonType(l.type, r.type) ?? T.text
       const lf = coerce(l, t, 'implicit', now).eval
       const rf = coerce(r, t, 'implicit', now).eval
@@ -409,6 +396,7 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
       }
       const l = compileExpr(e.lexpr!, ctx)
       const list = (e.rexpr && 'List' in e.rexpr ? e.rexpr.List.items ?? [] : [e.rexpr!]).map((x) => compileExpr(x, ctx))
+      for (const x of list) checkArrayOperands('=', l.type, x.type)
       let t: SqlType
       try {
         t = unify([l.type, ...list.map((x) => x.type)], 'IN')
@@ -480,22 +468,29 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
     case 'AEXPR_OP_ANY': case 'AEXPR_OP_ALL': {
       const l = compileExpr(e.lexpr!, ctx)
       const r = compileExpr(e.rexpr!, ctx)
-      if (!r.type.array && r.type.id !== 'unknown') throw new SqlError(SqlState.datatypeMismatch, `op ANY/ALL (array) requires array on right side`)
-      const elT = r.type.id === 'unknown' ? l.type : { id: r.type.id }
-      const t = commonType(l.type, elT) ?? elT
-      const lf = coerce(l, t, 'implicit', now).eval
-      const rf = r.eval
-      const test = comparator(op)
-      const all = e.kind === 'AEXPR_OP_ALL'
-      return { type: T.bool, eval: (env) => {
-        const a = lf(env)
-        const arr = rf(env) as RtValue[] | null
-        if (arr === null) return null
-        return quantified(a, arr, test, all)
-      } }
+      return compileArrayQuantifier(op, e.kind === 'AEXPR_OP_ALL', l, r, now, (o, a, b) => compileBinaryOperator(o, a, b, now))
     }
   }
   throw new SqlError(SqlState.featureNotSupported, `operator kind ${e.kind} is not supported`)
+}
+
+/** `l op r` for a binary operator: comparisons, LIKE, regular expressions, then the operator table. */
+export function compileBinaryOperator(op: string, l: Compiled, r: Compiled, now: number): Compiled {
+  if (COMPARISONS.has(op)) return compileComparison(op, l, r, now)
+  if (op === '~~' || op === '!~~' || op === '~~*' || op === '!~~*') return compileLike(l, r, op.includes('*'), op.startsWith('!'), now)
+  if (op === '~' || op === '~*' || op === '!~' || op === '!~*') return compileRegex(l, r, op.includes('*'), op.startsWith('!'), now)
+  const impl = resolveOperator(op, l.type, r.type)
+  const lf = coerce(l, impl.left, 'implicit', now).eval
+  const rf = coerce(r, impl.right, 'implicit', now).eval
+  const fn = impl.fn
+  const strict = !impl.nonStrict
+  return fold({ type: impl.result, isConst: l.isConst && r.isConst, eval: (env) => {
+    const a = lf(env)
+    if (a === null && strict) return null
+    const b = rf(env)
+    if (b === null && strict) return null
+    return fn(a, b)
+  } })
 }
 
 function quantified(a: RtValue, items: RtValue[], test: (c: number) => boolean, all: boolean): boolean | null {
@@ -544,7 +539,8 @@ function compileRegex(l: Compiled, r: Compiled, insensitive: boolean, negated: b
   } }
 }
 
-function compileCase(c: NonNullable<Extract<Node, { CaseExpr: unknown }>['CaseExpr']>, ctx: CompileCtx): Compiled {
+function compileCase(c: NonNullable<Extract<Node, { CaseExpr: unknown }>['CaseExpr']>, outer: CompileCtx): Compiled {
+  const ctx = noSrf(outer)
   const now = ctx.exec.nowMicros
   const whens = (c.args ?? []).map((w) => {
     if (!('CaseWhen' in w)) throw new SqlError(SqlState.syntaxError, 'bad CASE')
@@ -598,8 +594,9 @@ function compileSubLink(s: NonNullable<Extract<Node, { SubLink: unknown }>['SubL
       } }
     }
     case 'ARRAY_SUBLINK': {
+      if (rel.columns.length !== 1) throw new SqlError(SqlState.syntaxError, 'subquery must return only one column')
       const t = rel.columns[0]!.type
-      return { type: { id: t.id, array: true }, eval: (env) => rowsOf(env).map((r) => r[0]!) }
+      return { type: arrayOf(t), eval: (env) => arrayFromColumn(rowsOf(env).map((r) => r[0]!), t) }
     }
     case 'ANY_SUBLINK': case 'ALL_SUBLINK': {
       if (isRow(s.testexpr)) return compileRowSubLink(s, rel, rowsOf, ctx)
@@ -750,6 +747,7 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
   if (f.over) return compileWindowCall(name, f, ctx)
   if (isAggregate(name) && !ctx.exec.functions(name)) return compileAggregateCall(name, f, ctx)
   if (f.agg_star) throw new SqlError(SqlState.syntaxError, `${name}(*) specified, but ${name} is not an aggregate function`)
+  if (isSetFunction(name) && !ctx.exec.functions(name)) return compileSetReturningCall(name, f, ctx)
   const argNodes = namedArgs(name, f.args ?? [])
   // EXTRACT(field FROM x) and date_part('field', x) take the field as text.
   const args = argNodes.map((a) => compileExpr(a, ctx))
@@ -787,7 +785,7 @@ function compileWindowCall(name: string, f: NonNullable<Extract<Node, { FuncCall
   const def = resolveWindowDef(f.over!, win.named)
   checkFrame(def.frameOptions ?? 0)
   // Arguments, partition and order keys see the row after grouping; nested windows are not allowed.
-  const inner: CompileCtx = { ...ctx, win: null }
+  const inner: CompileCtx = { ...ctx, win: null, srf: null }
   const now = ctx.exec.nowMicros
   const raw = (f.args ?? []).map((a) => compileExpr(a, inner))
   const sig = windowFunctionSignature(name, raw, !!f.agg_star, now)
@@ -806,6 +804,24 @@ function compileWindowCall(name: string, f: NonNullable<Extract<Node, { FuncCall
     filter: f.agg_filter ? coerce(compileExpr(f.agg_filter, inner), T.bool, 'implicit', now) : null,
   })
   return { type: sig.result, eval: (env) => env.wins![slot]! }
+}
+
+function noSrf(ctx: CompileCtx): CompileCtx {
+  return ctx.srf ? { ...ctx, srf: null } : ctx
+}
+
+/** A set-returning call in a select list: registered with the query level's ProjectSet. */
+function compileSetReturningCall(name: string, f: NonNullable<Extract<Node, { FuncCall: unknown }>['FuncCall']>, ctx: CompileCtx): Compiled {
+  if (!ctx.srf) throw new SqlError(SqlState.featureNotSupported, `set-returning function ${name}() is not allowed here`)
+  if (f.agg_distinct || f.agg_filter || f.agg_order?.length) throw new SqlError(SqlState.wrongObjectType, `${name} is not an aggregate function`)
+  const args = (f.args ?? []).map((a) => compileExpr(a, noSrf(ctx)))
+  const impl = lookupSetFunction(name, args.map((a) => a.type))
+  if (!impl) throw noFunction(name, args.map((a) => a.type))
+  const now = ctx.exec.nowMicros
+  const fs = args.map((a, i) => coerce(a, impl.args[i]!, 'implicit', now).eval)
+  const exec = ctx.exec
+  const slot = ctx.srf.add((env) => impl.rows(fs.map((g) => g(env)), exec))
+  return { type: impl.result, eval: (env) => env.srfs![slot]! }
 }
 
 /** Parameter names of built-ins that accept `name => value` notation. */
@@ -837,7 +853,7 @@ function namedArgs(fn: string, args: Node[]): Node[] {
 function compileAggregateCall(name: string, f: NonNullable<Extract<Node, { FuncCall: unknown }>['FuncCall']>, ctx: CompileCtx): Compiled {
   if (!ctx.agg) throw new SqlError(SqlState.groupingError, `aggregate functions are not allowed in this context`)
   if (ctx.inAggregate) throw new SqlError(SqlState.groupingError, 'aggregate function calls cannot be nested')
-  const inner: CompileCtx = { ...ctx, scope: ctx.agg.inputScope, inAggregate: true }
+  const inner: CompileCtx = { ...ctx, scope: ctx.agg.inputScope, inAggregate: true, srf: null }
   const args = (f.args ?? []).map((a) => compileExpr(a, inner))
   const impl = resolveAggregate(name, args.map((a) => a.type), !!f.agg_star)
   const now = ctx.exec.nowMicros

@@ -11,6 +11,7 @@ import { formatJsonb, jsonAsText, jsonGet, parseJsonText, type JsonValue } from 
 import { category, commonType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
+import { resolveArrayOperator } from './array-operators.js'
 
 export type BinFn = (a: RtValue, b: RtValue) => RtValue
 
@@ -19,6 +20,8 @@ export interface OperatorImpl {
   right: SqlType
   result: SqlType
   fn: BinFn
+  /** Called with NULL operands too (array concatenation); otherwise NULL in gives NULL out. */
+  nonStrict?: boolean
 }
 
 function noOperator(op: string, l: SqlType, r: SqlType): SqlError {
@@ -118,6 +121,10 @@ function intervalOf(v: RtValue): Interval {
 
 /** Resolves a binary arithmetic/string operator for the (already known) operand types. */
 export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImpl {
+  if (l.array || r.array) {
+    const a = resolveArrayOperator(op, l, r)
+    if (a) return a
+  }
   if (op === '||' && !(l.id === 'jsonb' && r.id === 'jsonb')) {
     // textcat / anynonarray || text: an unknown side is text, and one side must be text.
     const lt = l.id === 'unknown' ? T.text : l

@@ -25,6 +25,8 @@ export interface Env {
   aggs?: RtValue[]
   /** Window-function results of the current row (see plan/window). */
   wins?: RtValue[]
+  /** Values of the select list's set-returning calls for this output row (see plan/project-set). */
+  srfs?: RtValue[]
 }
 
 export interface Resolved {

@@ -8,7 +8,10 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import { compareValues } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
-import { isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
+import { accumulateArrays, SqlArray } from '../types/array.js'
+import { formatJsonb } from '../types/json.js'
+import { sqlToJson } from './scalar.js'
+import { arrayOf, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 
@@ -77,10 +80,12 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
       }, final: (s) => (s.n ? s.acc : null) }
     }
     case 'array_agg': {
-      return { args: [t], result: { id: t.id, array: true }, step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => (s.n ? s.items! : null) }
+      // Of scalars: a one-dimensional array keeping NULLs; of arrays: one more dimension.
+      const build = t.array ? accumulateArrays : SqlArray.of
+      return { args: [t], result: arrayOf(t), step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => (s.n ? build(s.items!.slice()) : null) }
     }
     case 'json_agg': case 'jsonb_agg': {
-      return { args: [t], result: name === 'json_agg' ? T.json : T.jsonb, step: (s, [v]) => { (s.items ??= []).push(v === null ? 'null' : isNumericType(t) || t.id === 'bool' || t.id === 'json' || t.id === 'jsonb' ? formatText(v!, t) : JSON.stringify(formatText(v!, t))); s.n++ }, final: (s) => (s.n ? '[' + s.items!.join(', ') + ']' : null) }
+      return { args: [t], result: name === 'json_agg' ? T.json : T.jsonb, step: (s, [v]) => { (s.items ??= []).push(v === null ? 'null' : t.array ? (name === 'json_agg' ? JSON.stringify(sqlToJson(v!, t)) : formatJsonb(sqlToJson(v!, t))) : isNumericType(t) || t.id === 'bool' || t.id === 'json' || t.id === 'jsonb' ? formatText(v!, t) : JSON.stringify(formatText(v!, t))); s.n++ }, final: (s) => (s.n ? '[' + s.items!.join(', ') + ']' : null) }
     }
     case 'stddev': case 'variance': case 'stddev_samp': case 'var_samp': case 'stddev_pop': case 'var_pop': {
       const pop = name.endsWith('_pop')

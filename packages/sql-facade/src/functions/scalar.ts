@@ -9,11 +9,13 @@ import { dayOfWeek, dayOfYear, daysFromCivil, partsFromMicros, truncTimestamp, U
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
 import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
-import { commonType, isIntegerType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
+import { SqlArray } from '../types/array.js'
+import { commonType, elementType, isIntegerType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 import { likeToRegExp } from '../expr/like.js'
 import { formatSql, toCharInterval, toCharNumber, toCharTimestamp } from './formatting.js'
+import { ARRAY_FUNCTIONS } from './array-functions.js'
 import { md5Hex } from './md5.js'
 import { numericLog, numericPower, numericSqrt } from './numeric-math.js'
 import { formatLsn, parseLsn } from '../replication/lsn.js'
@@ -124,13 +126,26 @@ function randomUuid(ctx: ExecCtx): string {
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`
 }
 
-function toJson(v: RtValue, t: SqlType): JsonValue {
+/** A SQL value as JSON, as to_json renders it (arrays nest by dimension). */
+export function sqlToJson(v: RtValue, t: SqlType): JsonValue {
   if (v === null) return null
   if (t.id === 'json' || t.id === 'jsonb') return parseJsonText(v as string)
   if (t.id === 'bool') return v as boolean
   if (isNumericType(t)) return Number(formatText(v, t))
-  if (Array.isArray(v)) return v.map((x) => toJson(x, { id: t.id }))
+  if (v instanceof SqlArray) return nestedJson(v, elementType(t))
   return formatText(v, t)
+}
+
+/** A (multidimensional) array as nested JSON arrays, as to_json renders it. */
+function nestedJson(a: SqlArray, el: SqlType): JsonValue {
+  if (a.ndims === 0) return []
+  let k = 0
+  const build = (d: number): JsonValue[] => {
+    const out: JsonValue[] = []
+    for (let i = 0; i < a.dims[d]!; i++) out.push(d === a.ndims - 1 ? sqlToJson(a.items[k++]!, el) : build(d + 1))
+    return out
+  }
+  return build(0)
 }
 
 const FUNCTIONS: Record<string, Resolver> = {
@@ -160,18 +175,6 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (num(t)) return { args: [t.id === 'unknown' ? T.numeric : t, T.text], result: T.text, fn: (a) => toCharNumber(a[0] instanceof Decimal ? a[0] : typeof a[0] === 'number' ? (Number.isFinite(a[0]) ? Decimal.fromNumber(a[0]) : Decimal.ZERO) : new Decimal(BigInt(a[0] as bigint), 0), str(a[1]!)) }
     return null
   },
-  string_to_array: (ts) => (ts.length === 2 || ts.length === 3 ? { args: same(ts.length, T.text), result: { id: 'text', array: true }, nonStrict: true, fn: (a) => {
-    if (a[0] === null) return null
-    const s = str(a[0])
-    const parts = a[1] === null ? [...s] : s === '' ? [] : str(a[1]!) === '' ? [s] : s.split(str(a[1]!))
-    return parts.map((x) => (a[2] !== undefined && a[2] !== null && x === a[2] ? null : x))
-  } } : null),
-  array_to_string: (ts) => (ts.length === 2 || ts.length === 3 ? { args: [ts[0]!.array ? ts[0]! : { id: 'text', array: true }, T.text, ...(ts.length === 3 ? [T.text] : [])], result: T.text, nonStrict: true, fn: (a) => {
-    if (a[0] === null || a[1] === null) return null
-    const el: SqlType = { id: ts[0]!.id === 'unknown' ? 'text' : ts[0]!.id }
-    const items = (a[0] as RtValue[]).flatMap((x) => (x === null ? (a[2] === undefined || a[2] === null ? [] : [str(a[2])]) : [formatText(x, el)!]))
-    return items.join(str(a[1]))
-  } } : null),
   width_bucket: (ts) => (ts.length === 4 ? (ts.slice(0, 3).some((t) => t.id === 'float4' || t.id === 'float8') ? { args: [T.float8, T.float8, T.float8, T.int4], result: T.int4, fn: (a) => widthBucket(a[0] as number, a[1] as number, a[2] as number, a[3] as number) } : { args: [T.numeric, T.numeric, T.numeric, T.int4], result: T.int4, fn: (a) => widthBucket((a[0] as Decimal).toNumber(), (a[1] as Decimal).toNumber(), (a[2] as Decimal).toNumber(), a[3] as number) }) : null),
   make_timestamp: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamp, fn: (a) => makeTimestamp(a) } : null),
   make_timestamptz: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamptz, fn: (a) => makeTimestamp(a) } : null),
@@ -403,8 +406,8 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (!Array.isArray(v)) throw new SqlError(SqlState.invalidParameterValue, 'cannot get array length of a non-array')
     return v.length
   } } : null),
-  to_jsonb: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.jsonb, fn: (a) => formatJsonb(toJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
-  to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => JSON.stringify(toJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
+  to_jsonb: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.jsonb, fn: (a) => formatJsonb(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
+  to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => JSON.stringify(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
   jsonb_build_object: (ts) => buildObject(ts, T.jsonb),
   json_build_object: (ts) => buildObject(ts, T.json),
   jsonb_build_array: (ts) => buildArray(ts, T.jsonb),
@@ -425,7 +428,7 @@ function buildObject(ts: SqlType[], result: SqlType): ScalarImpl | null {
     const o: Record<string, JsonValue> = {}
     for (let i = 0; i < a.length; i += 2) {
       if (a[i] === null) throw new SqlError(SqlState.invalidParameterValue, 'argument 1: key must not be null')
-      o[formatText(a[i]!, args[i]!)!] = toJson(a[i + 1]!, args[i + 1]!)
+      o[formatText(a[i]!, args[i]!)!] = sqlToJson(a[i + 1]!, args[i + 1]!)
     }
     return result.id === 'jsonb' ? formatJsonb(o) : JSON.stringify(o)
   } }
@@ -434,7 +437,7 @@ function buildObject(ts: SqlType[], result: SqlType): ScalarImpl | null {
 function buildArray(ts: SqlType[], result: SqlType): ScalarImpl {
   const args = ts.map((t) => (t.id === 'unknown' ? T.text : t))
   return { args, result, nonStrict: true, fn: (a) => {
-    const arr = a.map((v, i) => toJson(v, args[i]!))
+    const arr = a.map((v, i) => sqlToJson(v, args[i]!))
     return result.id === 'jsonb' ? formatJsonb(arr) : JSON.stringify(arr)
   } }
 }
@@ -552,12 +555,14 @@ function roundingResolver(ts: SqlType[], dec: (d: Decimal) => Decimal, flt: (x: 
 
 export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null | undefined {
   const r = FUNCTIONS[name]
-  if (!r) return undefined
-  return r(types)
+  const impl = r ? r(types) : undefined
+  if (impl) return impl
+  const a = ARRAY_FUNCTIONS[name]
+  return a ? a(types) : impl
 }
 
 export function isScalarFunction(name: string): boolean {
-  return name in FUNCTIONS
+  return name in FUNCTIONS || name in ARRAY_FUNCTIONS
 }
 
 export { likeToRegExp }

@@ -5,7 +5,7 @@
  */
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { compileExpr, compilePredicate, nameList } from '../expr/compile.js'
+import { compilePredicate, nameList } from '../expr/compile.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { rowKey } from '../types/compare.js'
 import type { RtValue } from '../types/value.js'
@@ -16,6 +16,7 @@ import { baseTableRelation, conjuncts } from './table-scan.js'
 import { partitionFilter } from './partition-view.js'
 import type { TableInfo } from '@concord/core'
 import { T } from '../types/sql-type.js'
+import { planFunctionScan } from './function-scan.js'
 
 export interface FromRelation extends Relation {
   /** Primary-key columns of base tables by alias, for GROUP BY functional dependency. */
@@ -85,8 +86,9 @@ function withShardLocation(p: PlanCtx, table: TableInfo, partition: TableInfo | 
   }
 }
 
+/** LATERAL subqueries, and every function in FROM (PostgreSQL makes those lateral implicitly). */
 function isLateral(item: Node): boolean {
-  return ('RangeSubselect' in item && !!item.RangeSubselect.lateral) || ('RangeFunction' in item && !!item.RangeFunction.lateral)
+  return ('RangeSubselect' in item && !!item.RangeSubselect.lateral) || 'RangeFunction' in item
 }
 
 /**
@@ -179,36 +181,7 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
     return { columns: renamed(rel, a.name, a.cols), primaryKeys: new Map(), rows: rel.rows }
   }
   if ('JoinExpr' in item) return planJoin(item.JoinExpr, p, parent, terms)
-  if ('RangeFunction' in item) {
-    const rf = item.RangeFunction
-    const first = rf.functions?.[0]
-    const call = first && 'List' in first ? first.List.items?.[0] : undefined
-    if (call && 'FuncCall' in call) {
-      const fname = nameList(call.FuncCall.funcname).pop()!
-      if (fname === 'generate_series') {
-        const cctx = makeCompileCtx(p, new Scope([], parent))
-        const args = (call.FuncCall.args ?? []).map((x) => compileExpr(x, cctx))
-        const a = aliasOf(rf.alias, 'generate_series')
-        const colName = a.cols[0] ?? a.name
-        const t = args[0]!.type.id === 'int8' || args[1]?.type.id === 'int8' ? { id: 'int8' as const } : { id: 'int4' as const }
-        return {
-          columns: [{ name: colName, table: a.name, type: t }],
-          primaryKeys: new Map(),
-          rows: (outer) => {
-            const env: Env = { row: [], outer }
-            const [s, e, st] = args.map((x) => x.eval(env))
-            if (s === null || e === null) return []
-            const step = st === undefined || st === null ? 1 : Number(st)
-            if (step === 0) throw new SqlError(SqlState.invalidParameterValue, 'step size cannot equal zero')
-            const out: RtValue[][] = []
-            for (let v = Number(s); step > 0 ? v <= Number(e) : v >= Number(e); v += step) out.push([t.id === 'int8' ? BigInt(v) : v])
-            return out
-          },
-        }
-      }
-    }
-    throw new SqlError(SqlState.featureNotSupported, 'set-returning functions in FROM are not supported')
-  }
+  if ('RangeFunction' in item) return planFunctionScan(item.RangeFunction, p, parent)
   throw new SqlError(SqlState.featureNotSupported, `FROM item ${Object.keys(item)[0]} is not supported`)
 }
 
@@ -220,7 +193,9 @@ interface EquiKey {
 function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr']>, p: PlanCtx, parent: Scope | null, terms: Node[]): FromRelation {
   const left = planItem(j.larg!, p, parent, terms)
   const kind = j.jointype ?? 'JOIN_INNER'
-  if (isLateral(j.rarg!)) {
+  // An implicitly lateral function on the right of RIGHT/FULL JOIN is planned on its own (it cannot see the left side).
+  const explicitLateral = 'RangeSubselect' in j.rarg! || ('RangeFunction' in j.rarg! && !!j.rarg.RangeFunction.lateral)
+  if (isLateral(j.rarg!) && (explicitLateral || kind === 'JOIN_INNER' || kind === 'JOIN_LEFT')) {
     const lateral = planItem(j.rarg!, p, new Scope(left.columns, parent), [])
     const scope = new Scope([...left.columns, ...lateral.columns], parent)
     const pred = j.quals ? compilePredicate(j.quals, makeCompileCtx(p, scope), 'JOIN/ON') : null

@@ -16,6 +16,7 @@ import { compareValues, groupKey, rowKey } from '../types/compare.js'
 import { T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { planFrom } from './from.js'
+import { SrfCollector } from './project-set.js'
 import type { Relation } from './relation.js'
 import { computeWindows, WindowCollector } from './window.js'
 import { planWithClause } from './with-clause.js'
@@ -238,6 +239,7 @@ function outputName(node: Node): string {
     return op.replace('SVFOP_', '').replace(/_N$/, '').toLowerCase()
   }
   if ('A_ArrayExpr' in node) return 'array'
+  if ('A_Indirection' in node && node.A_Indirection.arg) return outputName(node.A_Indirection.arg)
   return '?column?'
 }
 
@@ -394,7 +396,9 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
   const named = new Map<string, WindowDef>()
   for (const w of stmt.windowClause ?? []) if ('WindowDef' in w && w.WindowDef.name) named.set(w.WindowDef.name, w.WindowDef)
   const win = new WindowCollector(named)
-  const octx: CompileCtx = { ...cctx, agg, win }
+  const srf = new SrfCollector()
+  const octx: CompileCtx = { ...cctx, agg, win, srf }
+  const sctx: CompileCtx = { ...octx, srf: null }
   const targets: Target[] = rawTargets.map((t) => {
     if (t.star) {
       const idx = t.star.index
@@ -407,14 +411,14 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
     return { name: t.name, node: t.node, compiled: compileExpr(t.node!, octx) }
   })
   const outputs: ColumnBinding[] = targets.map((t) => ({ name: t.name, table: null, type: t.compiled.type.id === 'unknown' ? T.text : t.compiled.type }))
-  const having = stmt.havingClause ? compilePredicate(stmt.havingClause, { ...octx, win: null }, 'HAVING') : null
-  const sorts = (stmt.sortClause ?? []).map((s) => sortKey(s, outputs, targets, octx))
+  const having = stmt.havingClause ? compilePredicate(stmt.havingClause, { ...sctx, win: null }, 'HAVING') : null
+  const sorts = (stmt.sortClause ?? []).map((s) => sortKey(s, outputs, targets, sctx))
   const outFns = targets.map((t) => t.compiled.eval)
 
   // DISTINCT ON (exprs) keeps the first row of each group in ORDER BY order.
   const distinctClause = stmt.distinctClause
   const distinctAll = !!distinctClause && distinctClause.length === 1 && Object.keys(distinctClause[0]!).length === 0
-  const distinctOn = distinctClause && !distinctAll ? distinctClause.map((d) => sortKey({ SortBy: { node: d, sortby_dir: 'SORTBY_DEFAULT', sortby_nulls: 'SORTBY_NULLS_DEFAULT' } }, outputs, targets, octx)) : null
+  const distinctOn = distinctClause && !distinctAll ? distinctClause.map((d) => sortKey({ SortBy: { node: d, sortby_dir: 'SORTBY_DEFAULT', sortby_nulls: 'SORTBY_NULLS_DEFAULT' } }, outputs, targets, sctx)) : null
   const limit = limitOf(stmt, p, parent)
   const slots = agg?.slots ?? []
 
@@ -479,7 +483,8 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
         }
       }
       if (win.slots.length) computeWindows(envs, win.slots)
-      let keyed = envs.map((env) => {
+      const projected = srf.empty ? envs : srf.expand(envs)
+      let keyed = projected.map((env) => {
         const out = outFns.map((f) => f(env))
         return { out, keys: sorts.map((s) => s.eval(env, out)), env }
       })

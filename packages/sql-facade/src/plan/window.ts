@@ -290,10 +290,7 @@ function computePartition(part: Env[], slot: WindowSlot, si: number): void {
     if (slot.name === 'count' && vals.some((v) => v === null)) return
     agg.step(st, vals)
   }
-  const final = (st: AggState): RtValue => {
-    const v = agg.final(st)
-    return Array.isArray(v) ? v.slice() : v
-  }
+  const final = (st: AggState): RtValue => agg.final(st)
   // Frames that start at the partition's first row grow monotonically: step incrementally.
   const opts = slot.frameOptions
   const fromStart = !(opts & NONDEFAULT) || !!(opts & START_UNBOUNDED_PRECEDING)

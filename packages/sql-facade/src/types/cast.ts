@@ -8,7 +8,8 @@ import { USEC_PER_DAY } from './datetime.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
 import { formatJsonb, parseJsonText } from './json.js'
-import { category, isIntegerType, isNumericType, typeName, type SqlType } from './sql-type.js'
+import { SqlArray } from './array.js'
+import { category, elementType, isIntegerType, isNumericType, typeName, type SqlType } from './sql-type.js'
 import { applyTypmod, checkInt, checkInt8, formatText, parseText } from './text-format.js'
 import type { RtValue } from './value.js'
 
@@ -20,8 +21,10 @@ const NUM_RANK: Record<string, number> = { int2: 1, int4: 2, oid: 2, int8: 3, nu
 export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
   if (from.id === to.id && !!from.array === !!to.array) return true
   if (from.id === 'unknown' || to.id === 'anyelement') return true
-  if (from.array && to.array) return canCast({ id: from.id }, { id: to.id }, ctx)
-  if (!!from.array !== !!to.array) return to.id === 'text' && ctx !== 'implicit'
+  if (from.array && to.array) return canCast(elementType(from), elementType(to), ctx)
+  // Arrays convert to and from strings through their text form, as PostgreSQL's I/O casts.
+  if (to.array) return category(from) === 'S' && ctx === 'explicit'
+  if (from.array) return category(to) === 'S' && ctx !== 'implicit'
   const cf = category(from)
   const ct = category(to)
   if (isNumericType(from) && isNumericType(to)) {
@@ -67,12 +70,13 @@ function decimalToInt(d: Decimal, to: SqlType): number | bigint {
 export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: number, explicit = false): RtValue {
   if (v === null) return null
   if (to.id === 'anyelement') return v
-  if (from.id === to.id && !from.array) return applyTypmod(v, to, explicit)
-  if (from.array && to.array && Array.isArray(v)) return v.map((x) => castValue(x, { id: from.id }, { id: to.id }, nowMicros, explicit))
-  if (from.array || to.array) {
-    if (to.id === 'text' || to.id === 'varchar') return formatText(v, from)
-    return v
+  if (from.id === to.id && !from.array && !to.array) return applyTypmod(v, to, explicit)
+  if (from.array && to.array && v instanceof SqlArray) {
+    const fe = elementType(from)
+    const te = elementType(to)
+    return v.map((x) => castValue(x, fe, te, nowMicros, explicit))
   }
+  if (from.array) return applyTypmod(formatText(v, from), to, explicit)
   if (from.id === 'unknown' || category(from) === 'S') {
     if (category(to) === 'S') return applyTypmod(v as string, to, explicit)
     return applyTypmod(parseText(v as string, to, nowMicros), to, explicit)

@@ -3,6 +3,7 @@
  * collation); floats order NaN above every other value and treat it as equal to itself,
  * as PostgreSQL does.
  */
+import { SqlArray } from './array.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
 import type { RtValue } from './value.js'
@@ -24,20 +25,7 @@ export function compareValues(a: RtValue, b: RtValue): number {
     for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
     return a.length - b.length
   }
-  if (Array.isArray(a) && Array.isArray(b)) {
-    const n = Math.min(a.length, b.length)
-    for (let i = 0; i < n; i++) {
-      const x = a[i]!
-      const y = b[i]!
-      if (x === null || y === null) {
-        if (x !== y) return x === null ? 1 : -1
-        continue
-      }
-      const c = compareValues(x, y)
-      if (c) return c
-    }
-    return a.length - b.length
-  }
+  if (a instanceof SqlArray && b instanceof SqlArray) return compareArrays(a, b)
   // Mixed representations of one SQL type (number vs bigint for integers).
   if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) {
     const x = BigInt(a)
@@ -57,7 +45,39 @@ export function groupKey(v: RtValue): string {
   if (v instanceof Decimal) return 'd' + v.normalized().toString()
   if (v instanceof Interval) return 'i' + v.span()
   if (v instanceof Uint8Array) return 'b' + Array.from(v).join(',')
-  return 'a[' + v.map(groupKey).join('\u0001') + ']'
+  // Length-prefixed elements: no element text can imitate an element boundary.
+  let k = 'a' + v.dimsText()
+  for (const x of v.items) {
+    const e = groupKey(x)
+    k += e.length + ':' + e
+  }
+  return k
+}
+
+/**
+ * PostgreSQL's array_cmp: elements in storage order (NULL above every value), then the
+ * element count, the number of dimensions, the lengths and the lower bounds, so arrays of
+ * different shape are never equal ('[0:1]={1,2}' <> '{1,2}').
+ */
+function compareArrays(a: SqlArray, b: SqlArray): number {
+  const x = a.items
+  const y = b.items
+  const n = Math.min(x.length, y.length)
+  for (let i = 0; i < n; i++) {
+    const u = x[i]!
+    const v = y[i]!
+    if (u === null || v === null) {
+      if (u !== v) return u === null ? 1 : -1
+      continue
+    }
+    const c = compareValues(u, v)
+    if (c) return c
+  }
+  if (x.length !== y.length) return x.length < y.length ? -1 : 1
+  if (a.ndims !== b.ndims) return a.ndims < b.ndims ? -1 : 1
+  for (let d = 0; d < a.ndims; d++) if (a.dims[d] !== b.dims[d]) return a.dims[d]! < b.dims[d]! ? -1 : 1
+  for (let d = 0; d < a.ndims; d++) if (a.lbounds[d] !== b.lbounds[d]) return a.lbounds[d]! < b.lbounds[d]! ? -1 : 1
+  return 0
 }
 
 export function rowKey(values: RtValue[]): string {

@@ -15,8 +15,26 @@ export interface SqlType {
   /** NUMERIC precision, or VARCHAR/CHAR length. */
   precision?: number
   scale?: number
-  /** Array element type (only for the results of array_agg and friends, printed as text). */
+  /** An array of this type (any number of dimensions): `id`, precision and scale describe the elements. */
   array?: boolean
+}
+
+/** The element type of an array type (the type itself for a scalar type). */
+export function elementType(t: SqlType): SqlType {
+  if (!t.array) return t
+  const el: SqlType = { id: t.id }
+  if (t.precision !== undefined) el.precision = t.precision
+  if (t.scale !== undefined) el.scale = t.scale
+  return el
+}
+
+/** The array type of an element type (arrays of arrays are the same array type, as in PostgreSQL). */
+export function arrayOf(t: SqlType): SqlType {
+  const id = t.id === 'unknown' ? 'text' : t.id
+  const a: SqlType = { id, array: true }
+  if (t.precision !== undefined) a.precision = t.precision
+  if (t.scale !== undefined) a.scale = t.scale
+  return a
 }
 
 export const OIDS: Record<TypeId, number> = {
@@ -27,9 +45,9 @@ export const OIDS: Record<TypeId, number> = {
 }
 
 const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
-  bool: 1000, int2: 1005, int4: 1007, int8: 1016, text: 1009, varchar: 1015, float4: 1021,
-  float8: 1022, numeric: 1231, date: 1182, timestamp: 1115, timestamptz: 1185, interval: 1187,
-  uuid: 2951, jsonb: 3807, json: 199,
+  bool: 1000, bytea: 1001, name: 1003, int2: 1005, int4: 1007, text: 1009, bpchar: 1014, varchar: 1015,
+  int8: 1016, float4: 1021, float8: 1022, oid: 1028, numeric: 1231, date: 1182, time: 1183,
+  timestamp: 1115, timestamptz: 1185, interval: 1187, uuid: 2951, jsonb: 3807, json: 199,
 }
 
 export function typeOid(t: SqlType): number {
@@ -124,9 +142,14 @@ const NAMES: Record<string, TypeId> = {
 /** Looks a type up by name (`pg_catalog.` prefix allowed), with typmod integers. */
 export function resolveTypeName(names: string[], mods: number[], arrayBounds = false): SqlType {
   const parts = names.filter((n) => n !== 'pg_catalog')
-  const name = parts.join('.').toLowerCase()
+  let name = parts.join('.').toLowerCase()
+  // `_int4` is PostgreSQL's internal name of int4[].
+  if (!NAMES[name] && name.startsWith('_') && NAMES[name.slice(1)]) {
+    name = name.slice(1)
+    arrayBounds = true
+  }
   const id = NAMES[name]
-  if (!id) throw new SqlError(SqlState.undefinedObject, `type "${name}" does not exist`)
+  if (!id) throw new SqlError(SqlState.undefinedObject, `type "${parts.join('.').toLowerCase()}" does not exist`)
   const t: SqlType = { id }
   if (id === 'numeric' && mods.length > 0) {
     const p = mods[0]!
@@ -184,9 +207,13 @@ export function isStringType(t: SqlType): boolean {
  * rules closely enough for the operators the facade implements. Null when incompatible.
  */
 export function commonType(a: SqlType, b: SqlType): SqlType | null {
-  if (a.id === 'unknown') return b.id === 'unknown' ? T.text : b
-  if (b.id === 'unknown') return a
+  if (a.id === 'unknown' && !a.array) return b.id === 'unknown' && !b.array ? T.text : b
+  if (b.id === 'unknown' && !b.array) return a
   if (!!a.array !== !!b.array) return null
+  if (a.array) {
+    const el = commonType(elementType(a), elementType(b))
+    return el ? arrayOf(el) : null
+  }
   if (a.id === b.id) return a.array ? a : { id: a.id }
   const ra = NUMERIC_RANK[a.id]
   const rb = NUMERIC_RANK[b.id]

@@ -3,31 +3,131 @@
  * them, so types whose natural scalar would be ambiguous or misordered carry a one-char
  * tag after a NUL (which no PostgreSQL text value can contain):
  *   numeric  "\0n" + decimal text      interval "\0i" + months,days,micros
+ *   array    "\0a" + version "1" + JSON [dims, lower bounds, elements], each element null
+ *            or a string whose first char says what follows: n number, b bigint, s string,
+ *            t/f boolean, x bytea hex, d numeric, i interval (months,days,micros). The
+ *            elements describe themselves, so any replica decodes them without the column.
  * Everything else stores as its runtime scalar: integers as number (int2/int4) or bigint
  * (int8), floats as number, text/uuid/json/jsonb as string, dates as days, timestamps as
  * epoch micros, bytea as Uint8Array. The tags let a custom conflict resolver, which sees
  * core values without their column, recover exact SQL values (`decodeUntyped`).
  */
 import type { Value } from '@concord/core'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { MAX_DIMS, SqlArray } from './array.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
-import { T, type SqlType } from './sql-type.js'
+import { arrayOf, elementType, T, type SqlType } from './sql-type.js'
+import { parseText } from './text-format.js'
 import type { RtValue } from './value.js'
 
 const NUMERIC_TAG = '\u0000n'
 const INTERVAL_TAG = '\u0000i'
+const ARRAY_TAG = '\u0000a'
+const ARRAY_VERSION = '1'
 
 export function encodeValue(v: RtValue): Value {
   if (v === null) return null
   if (v instanceof Decimal) return NUMERIC_TAG + v.toString()
   if (v instanceof Interval) return `${INTERVAL_TAG}${v.months},${v.days},${v.micros}`
-  if (Array.isArray(v)) return JSON.stringify(v.map((x) => (x === null ? null : String(x))))
+  if (v instanceof SqlArray) return ARRAY_TAG + ARRAY_VERSION + JSON.stringify([v.dims, v.lbounds, v.items.map(encodeElement)])
   return v
+}
+
+function encodeElement(v: RtValue): string | null {
+  if (v === null) return null
+  if (typeof v === 'number') return 'n' + (Object.is(v, -0) ? '-0' : String(v))
+  if (typeof v === 'bigint') return 'b' + v.toString()
+  if (typeof v === 'string') return 's' + v
+  if (typeof v === 'boolean') return v ? 't' : 'f'
+  if (v instanceof Uint8Array) {
+    let h = 'x'
+    for (const b of v) h += b.toString(16).padStart(2, '0')
+    return h
+  }
+  if (v instanceof Decimal) return 'd' + v.toString()
+  if (v instanceof Interval) return `i${v.months},${v.days},${v.micros}`
+  throw new Error('an array element cannot be an array')
+}
+
+function corrupt(what: string): SqlError {
+  return new SqlError(SqlState.dataCorrupted, `stored array value is corrupt: ${what}`)
+}
+
+function decodeElement(e: unknown): RtValue {
+  if (e === null) return null
+  if (typeof e !== 'string' || e.length === 0) throw corrupt('element is not a tagged string')
+  const body = e.slice(1)
+  switch (e[0]) {
+    case 'n': return Number(body)
+    case 'b':
+      if (!/^-?\d+$/.test(body)) throw corrupt('bad bigint element')
+      return BigInt(body)
+    case 's': return body
+    case 't': return true
+    case 'f': return false
+    case 'x': {
+      if (body.length % 2 !== 0 || !/^[0-9a-f]*$/.test(body)) throw corrupt('bad bytea element')
+      const out = new Uint8Array(body.length / 2)
+      for (let i = 0; i < out.length; i++) out[i] = parseInt(body.slice(i * 2, i * 2 + 2), 16)
+      return out
+    }
+    case 'd': return Decimal.parse(body)
+    case 'i': {
+      const parts = body.split(',').map(Number)
+      if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x))) throw corrupt('bad interval element')
+      return new Interval(parts[0]!, parts[1]!, parts[2]!)
+    }
+  }
+  throw corrupt(`unknown element tag ${JSON.stringify(e[0])}`)
+}
+
+/**
+ * Array columns written before the tagged encoding held either the value's PostgreSQL text
+ * (assigned from a literal) or a JSON list of element texts (ARRAY[..]).
+ */
+function decodeLegacyArray(v: string, t: SqlType): SqlArray {
+  const el = elementType(t)
+  if (v.startsWith('[') && !/^\[\s*[-+\d]/.test(v)) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(v)
+    } catch {
+      throw corrupt('legacy value is not JSON')
+    }
+    if (!Array.isArray(parsed) || !parsed.every((x) => x === null || typeof x === 'string')) throw corrupt('legacy value is not a list of texts')
+    return SqlArray.of((parsed as Array<string | null>).map((x) => (x === null ? null : parseText(x, el, 0))))
+  }
+  return parseText(v, t, 0) as SqlArray
+}
+
+function isIntList(v: unknown): v is number[] {
+  return Array.isArray(v) && v.every((x) => Number.isInteger(x))
+}
+
+function decodeArray(v: string): SqlArray {
+  if (v[2] !== ARRAY_VERSION) throw corrupt(`unknown version ${JSON.stringify(v[2] ?? '')}`)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(v.slice(3))
+  } catch {
+    throw corrupt('not JSON')
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) throw corrupt('not [dims, lower bounds, elements]')
+  const [dims, lbounds, items] = parsed as unknown[]
+  if (!isIntList(dims) || !isIntList(lbounds) || !Array.isArray(items)) throw corrupt('bad shape')
+  if (dims.length > MAX_DIMS || dims.length !== lbounds.length || dims.some((d) => d < 1)) throw corrupt('bad dimensions')
+  if (items.length !== (dims.length ? dims.reduce((a, b) => a * b, 1) : 0)) throw corrupt('element count does not match dimensions')
+  return new SqlArray(dims, lbounds, items.map(decodeElement))
 }
 
 export function decodeValue(v: Value | undefined, t: SqlType): RtValue {
   if (v === null || v === undefined) return null
   if (typeof v === 'string' && v.charCodeAt(0) === 0) return decodeTagged(v)
+  if (t.array) {
+    if (typeof v === 'string') return decodeLegacyArray(v, t)
+    throw corrupt('a stored array column holds a scalar')
+  }
   switch (t.id) {
     case 'int8': return typeof v === 'bigint' ? v : BigInt(v as number)
     case 'int2': case 'int4': return typeof v === 'bigint' ? Number(v) : (v as number)
@@ -42,6 +142,7 @@ function decodeTagged(v: string): RtValue {
     const [m, d, us] = v.slice(2).split(',').map(Number) as [number, number, number]
     return new Interval(m, d, us)
   }
+  if (v.startsWith(ARRAY_TAG)) return decodeArray(v)
   return v
 }
 
@@ -51,10 +152,26 @@ export function decodeUntyped(v: Value): { value: RtValue; type: SqlType } {
   if (typeof v === 'string') {
     if (v.startsWith(NUMERIC_TAG)) return { value: decodeTagged(v), type: T.numeric }
     if (v.startsWith(INTERVAL_TAG)) return { value: decodeTagged(v), type: T.interval }
+    if (v.startsWith(ARRAY_TAG)) {
+      const a = decodeArray(v)
+      const first = a.items.find((x) => x !== null)
+      return { value: a, type: arrayOf(first === undefined ? T.text : scalarType(first)) }
+    }
     return { value: v, type: T.text }
   }
   if (typeof v === 'bigint') return { value: v, type: T.int8 }
   if (typeof v === 'number') return { value: v, type: Number.isInteger(v) && Math.abs(v) <= 2147483647 ? T.int4 : T.float8 }
   if (typeof v === 'boolean') return { value: v, type: T.bool }
   return { value: v, type: T.bytea }
+}
+
+/** The SQL type a runtime element value most likely has (for values seen without a column). */
+function scalarType(v: RtValue): SqlType {
+  if (typeof v === 'bigint') return T.int8
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) <= 2147483647 ? T.int4 : T.float8
+  if (typeof v === 'boolean') return T.bool
+  if (v instanceof Decimal) return T.numeric
+  if (v instanceof Interval) return T.interval
+  if (v instanceof Uint8Array) return T.bytea
+  return T.text
 }

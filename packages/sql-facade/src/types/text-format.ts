@@ -8,7 +8,9 @@ import { formatDate, formatTimestamp, parseDate, parseTimestamp, formatTime, USE
 import { Decimal, applyNumericTypmod } from './decimal.js'
 import { Interval, parseInterval } from './interval.js'
 import { normalizeJsonb, parseJsonText } from './json.js'
-import type { SqlType } from './sql-type.js'
+import { SqlArray } from './array.js'
+import { formatArrayText, parseArrayText } from './array-text.js'
+import { elementType, type SqlType } from './sql-type.js'
 import type { RtValue } from './value.js'
 
 export const INT2_MIN = -32768
@@ -67,7 +69,10 @@ function hex(bytes: Uint8Array): string {
 
 export function formatText(v: RtValue, t: SqlType): string | null {
   if (v === null) return null
-  if (Array.isArray(v)) return formatArray(v, { id: t.id })
+  if (v instanceof SqlArray) {
+    const el = elementType(t)
+    return formatArrayText(v, (x) => formatText(x, el)!)
+  }
   switch (t.id) {
     case 'bool': return v ? 't' : 'f'
     case 'float4': return formatFloat(v as number, true)
@@ -84,15 +89,6 @@ export function formatText(v: RtValue, t: SqlType): string | null {
       if (v instanceof Uint8Array) return hex(v)
       return String(v)
   }
-}
-
-function formatArray(items: RtValue[], el: SqlType): string {
-  const parts = items.map((x) => {
-    if (x === null) return 'NULL'
-    const s = formatText(x, el)!
-    return s === '' || /[{},"\\\s]/.test(s) || s.toUpperCase() === 'NULL' ? '"' + s.replace(/[\\"]/g, (c) => '\\' + c) + '"' : s
-  })
-  return '{' + parts.join(',') + '}'
 }
 
 const TRUE_WORDS = ['t', 'true', 'y', 'yes', 'on', '1']
@@ -151,6 +147,10 @@ function parseBytea(text: string): Uint8Array {
 /** Applies VARCHAR(n)/CHAR(n) and NUMERIC(p,s) modifiers on assignment. */
 export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue {
   if (v === null) return v
+  if (v instanceof SqlArray) {
+    const el = elementType(t)
+    return v.map((x) => applyTypmod(x, el, explicit))
+  }
   if (t.id === 'numeric' && t.precision !== undefined) return applyNumericTypmod(v as Decimal, t.precision, t.scale ?? 0)
   if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) {
     const s = v as string
@@ -165,6 +165,10 @@ export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue 
 }
 
 export function parseText(text: string, t: SqlType, nowMicros: number): RtValue {
+  if (t.array) {
+    const el = elementType(t)
+    return parseArrayText(text, (s) => parseText(s, el, nowMicros))
+  }
   switch (t.id) {
     case 'bool': return parseBool(text)
     case 'int2': case 'int4': case 'int8': case 'oid': return parseIntText(text, t.id === 'oid' ? { id: 'int8' } : t)

@@ -3,9 +3,10 @@
  * bool boolean · int2/int4/float4/float8/oid number · int8 bigint · numeric Decimal ·
  * text-like, uuid, json, jsonb, unknown string · bytea Uint8Array · date number (days) ·
  * time number (micros of day) · timestamp[tz] number (epoch micros) · interval Interval ·
- * arrays RtValue[]. SQL NULL is null.
+ * arrays SqlArray (of any element type, any number of dimensions). SQL NULL is null.
  */
+import type { SqlArray } from './array.js'
 import type { Decimal } from './decimal.js'
 import type { Interval } from './interval.js'
 
-export type RtValue = null | boolean | number | bigint | string | Decimal | Interval | Uint8Array | RtValue[]
+export type RtValue = null | boolean | number | bigint | string | Decimal | Interval | Uint8Array | SqlArray

@@ -1,0 +1,108 @@
+/**
+ * Functions in FROM: `FROM f(..) [WITH ORDINALITY] [AS t(c, ..)]` and `ROWS FROM (f(..),
+ * g(..))`, as PostgreSQL plans them.
+ *
+ * - A set-returning function yields its rows; any other function (built-in or SQL) one row.
+ * - Several functions (ROWS FROM, or unnest with several arrays, which means one unnest
+ *   per array) run side by side: row i holds each function's i-th value, NULL where a
+ *   function has fewer; the scan has as many rows as the longest.
+ * - WITH ORDINALITY adds a bigint column counting rows from 1.
+ * - Column names: the alias's column list, else the function name, except that a lone
+ *   value column is named after the table alias (`unnest(..) AS t` has column t).
+ * - Arguments may refer to FROM items to the left (functions in FROM are always lateral):
+ *   the scan is re-evaluated for each row of the outer environment it is given.
+ */
+import type { FuncCall, Node, RangeFunction } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { coerce } from '../expr/coerce.js'
+import { compileExpr, nameList } from '../expr/compile.js'
+import type { Compiled } from '../expr/compiled.js'
+import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
+import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
+import { T, typeName, type SqlType } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
+import type { FromRelation } from './from.js'
+import { makeCompileCtx, type PlanCtx } from './select.js'
+
+/** One column-producing call: its output type and its values for an environment. */
+interface Producer {
+  name: string
+  type: SqlType
+  values: (env: Env) => RtValue[]
+}
+
+function noFunction(name: string, types: SqlType[]): SqlError {
+  return new SqlError(SqlState.undefinedFunction, `function ${name}(${types.map((t) => (t.id === 'unknown' && !t.array ? 'unknown' : typeName(t))).join(', ')}) does not exist`, {
+    hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+  })
+}
+
+function producers(call: FuncCall, node: Node, p: PlanCtx, scope: Scope): Producer[] {
+  const names = nameList(call.funcname)
+  const name = names[names.length - 1]!.toLowerCase()
+  const cctx = makeCompileCtx(p, scope)
+  if (!isSetFunction(name) || p.exec.functions(name)) {
+    // An ordinary function: one row holding its value.
+    const c = compileExpr(node, cctx)
+    return [{ name, type: c.type.id === 'unknown' && !c.type.array ? T.text : c.type, values: (env) => [c.eval(env)] }]
+  }
+  if (call.agg_star || call.agg_distinct || call.over || call.agg_filter || call.agg_order?.length) {
+    throw new SqlError(SqlState.wrongObjectType, `${name} is not an aggregate or window function`)
+  }
+  const args = (call.args ?? []).map((a) => compileExpr(a, cctx))
+  if (name === 'unnest' && args.length > 1) return args.flatMap((a) => one(name, [a], p))
+  return one(name, args, p)
+}
+
+function one(name: string, args: Compiled[], p: PlanCtx): Producer[] {
+  const impl = lookupSetFunction(name, args.map((a) => a.type))
+  if (!impl) throw noFunction(name, args.map((a) => a.type))
+  const fs = args.map((a, i) => coerce(a, impl.args[i]!, 'implicit', p.exec.nowMicros).eval)
+  const exec = p.exec
+  return [{ name, type: impl.result, values: (env) => impl.rows(fs.map((f) => f(env)), exec) }]
+}
+
+export function planFunctionScan(rf: RangeFunction, p: PlanCtx, parent: Scope | null): FromRelation {
+  if (rf.coldeflist?.length) throw new SqlError(SqlState.featureNotSupported, 'column definition lists for functions returning record are not supported')
+  const scope = new Scope([], parent)
+  const prods: Producer[] = []
+  for (const item of rf.functions ?? []) {
+    const list = 'List' in item ? item.List.items ?? [] : []
+    const node = list[0]
+    const defs = list[1]
+    if (defs && 'List' in defs && (defs.List.items?.length ?? 0) > 0) throw new SqlError(SqlState.featureNotSupported, 'column definition lists for functions returning record are not supported')
+    if (!node || !('FuncCall' in node)) throw new SqlError(SqlState.featureNotSupported, 'only function calls are supported in FROM function items')
+    prods.push(...producers(node.FuncCall, node, p, scope))
+  }
+  const alias = rf.alias?.aliasname ?? null
+  const colnames = nameList(rf.alias?.colnames)
+  const width = prods.length + (rf.ordinality ? 1 : 0)
+  if (colnames.length > width) {
+    throw new SqlError(SqlState.invalidColumnReference, `table "${alias ?? prods[0]!.name}" has ${width} columns available but ${colnames.length} columns specified`)
+  }
+  const table = alias ?? prods[0]!.name
+  const columns: ColumnBinding[] = prods.map((pr, i) => ({
+    name: colnames[i] ?? (prods.length === 1 && alias ? alias : pr.name),
+    table,
+    type: pr.type,
+  }))
+  if (rf.ordinality) columns.push({ name: colnames[prods.length] ?? 'ordinality', table, type: T.int8 })
+  const ordinality = !!rf.ordinality
+  return {
+    columns,
+    primaryKeys: new Map(),
+    rows: (outer) => {
+      const env: Env = { row: [], outer }
+      const lists = prods.map((pr) => pr.values(env))
+      let n = 0
+      for (const l of lists) n = Math.max(n, l.length)
+      const out: RtValue[][] = []
+      for (let i = 0; i < n; i++) {
+        const row: RtValue[] = lists.map((l) => (i < l.length ? l[i]! : null))
+        if (ordinality) row.push(BigInt(i + 1))
+        out.push(row)
+      }
+      return out
+    },
+  }
+}
