@@ -1,10 +1,11 @@
 /**
  * `concord_conflicts`: this node's conflict history (see conflict-log.ts), oldest first.
- * `losing_values` and `nodes` print as PostgreSQL arrays of text.
+ * `losing_values` and `nodes` are text[].
  */
 import type { ColumnBinding } from '../expr/scope.js'
 import type { Relation } from '../plan/relation.js'
-import { T, type SqlType } from '../types/sql-type.js'
+import { SqlArray } from '../types/array.js'
+import { arrayOf, T, type SqlType } from '../types/sql-type.js'
 import type { ConflictLog } from './conflict-log.js'
 
 const COLUMNS: Array<[string, SqlType]> = [
@@ -15,8 +16,8 @@ const COLUMNS: Array<[string, SqlType]> = [
   ['policy', T.text],
   ['winning_value', T.text],
   ['winning_node', T.text],
-  ['losing_values', T.text],
-  ['nodes', T.text],
+  ['losing_values', arrayOf(T.text)],
+  ['nodes', arrayOf(T.text)],
   ['resolved_at', T.timestamptz],
 ]
 
@@ -25,11 +26,6 @@ export function conflictsView(log: ConflictLog): Relation {
   return {
     columns,
     rows: () =>
-      log.list().map((e) => [e.table, e.key, e.column, e.kind, e.policy, e.winningValue, e.winningNode, arrayText(e.losingValues), arrayText(e.nodes), e.at * 1000]),
+      log.list().map((e) => [e.table, e.key, e.column, e.kind, e.policy, e.winningValue, e.winningNode, SqlArray.of(e.losingValues), SqlArray.of(e.nodes), e.at * 1000]),
   }
-}
-
-/** A text[] literal as PostgreSQL prints one: elements quoted when they need it, NULL bare. */
-export function arrayText(items: Array<string | null>): string {
-  return `{${items.map((s) => (s === null ? 'NULL' : s === '' || /[\s",{}\\]/.test(s) || s.toUpperCase() === 'NULL' ? `"${s.replace(/(["\\])/g, '\\$1')}"` : s)).join(',')}}`
 }
