@@ -11,7 +11,7 @@
  * change events follow every Yjs transaction (see Shard).
  */
 import * as Y from 'yjs'
-import type { LinkPolicy, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
+import type { LinkPolicy, OpenTransaction, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
 import { CATALOG_SHARD, CATALOG_TABLE, buildTableInfo, parseColumnDefinition, parseTableDefinition, splitColumnCatalogName, type ColumnDefinition } from './catalog/catalog-schema.js'
 import { HybridClock, hlcMillis } from './clock/hlc.js'
 import { IdGenerator, nodeNumberOf } from './clock/id-generator.js'
@@ -729,6 +729,7 @@ export class Replica {
     },
     baseRows: (table) => this.baseRows(table),
     baseTable: (name) => this.tableInfos.get(name),
+    baseTables: () => this.tables(),
     catalogRowCl: (rowKey) => this.catalogShard.rowCl(rowKey),
     now: () => this.clock.now(),
     nextId: () => this.ids.next(),
@@ -753,6 +754,24 @@ export class Replica {
     const result = fn(tx)
     this.commit(tx)
     return result
+  }
+
+  /**
+   * Opens a transaction that stays open across calls until `commit` (SQL BEGIN .. COMMIT).
+   * Dropping it without committing applies nothing.
+   */
+  begin(): OpenTransaction {
+    if (this.closed) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'replica is closed')
+    const tx = new LocalTransaction(this.host)
+    let done = false
+    return Object.assign(tx, {
+      commit: () => {
+        if (done) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'transaction already committed')
+        if (this.closed) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'replica is closed')
+        done = true
+        this.commit(tx)
+      },
+    })
   }
 
   private commit(tx: LocalTransaction): void {

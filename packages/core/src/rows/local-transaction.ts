@@ -7,7 +7,7 @@
  * DDL goes through the same buffer: it is a set of writes to the `$catalog` table.
  */
 import { ConcordError, SqlState } from '../errors/concord-error.js'
-import type { Transaction } from '../api.js'
+import type { Transaction, TransactionSavepoint } from '../api.js'
 import {
   CATALOG_TABLE,
   buildTableInfo,
@@ -34,6 +34,7 @@ export interface TransactionHost {
   baseRow(table: string, rowKey: string): Row | null
   baseRows(table: string): Iterable<[string, Row]>
   baseTable(name: string): TableInfo | undefined
+  baseTables(): TableInfo[]
   /** Causal length of a catalog row as stored (0 if absent). */
   catalogRowCl(rowKey: string): number
   now(): number
@@ -50,6 +51,15 @@ export function clAfter(baseCl: number, w: RowWrite): number {
   return w.reset ? baseCl + 2 : baseCl
 }
 
+/** A copy of a transaction's pending writes (SQL SAVEPOINT). */
+interface LocalSavepoint {
+  readonly pending: ReadonlyMap<string, ReadonlyMap<string, PendingRow>>
+}
+
+function copyPending(p: PendingRow): PendingRow {
+  return { live: p.live, reset: p.reset, cols: new Map(p.cols), incr: p.incr === NO_INCREMENTS ? NO_INCREMENTS : new Map(p.incr), keyValues: p.keyValues.slice() }
+}
+
 export class LocalTransaction implements Transaction {
   /** Pending row intents by table name, then row key. The catalog's are under `$catalog`. */
   readonly pending = new Map<string, Map<string, PendingRow>>()
@@ -60,7 +70,38 @@ export class LocalTransaction implements Transaction {
     this.host = host
   }
 
+  // ---- savepoints ---------------------------------------------------------
+
+  /** The pending writes as they are now (copied: intents are mutated in place). */
+  savepoint(): TransactionSavepoint {
+    const pending = new Map<string, Map<string, PendingRow>>()
+    for (const [table, rows] of this.pending) {
+      const copy = new Map<string, PendingRow>()
+      for (const [k, p] of rows) copy.set(k, copyPending(p))
+      pending.set(table, copy)
+    }
+    const mark: LocalSavepoint = { pending }
+    return mark as unknown as TransactionSavepoint
+  }
+
+  /** Discards every write made since `mark`; the mark stays usable (ROLLBACK TO twice). */
+  rollbackTo(mark: TransactionSavepoint): void {
+    this.pending.clear()
+    for (const [table, rows] of (mark as unknown as LocalSavepoint).pending) {
+      const copy = new Map<string, PendingRow>()
+      for (const [k, p] of rows) copy.set(k, copyPending(p))
+      this.pending.set(table, copy)
+    }
+    this.tableCache.clear()
+  }
+
   // ---- rows -------------------------------------------------------------
+
+  writtenKeys(table: string): Value[][] {
+    const rows = this.pending.get(table)
+    if (rows === undefined) return []
+    return [...rows.values()].map((p) => p.keyValues)
+  }
 
   private requireTable(name: string): TableInfo {
     const t = this.table(name)
@@ -95,8 +136,20 @@ export class LocalTransaction implements Transaction {
     return m
   }
 
+  /**
+   * Whether the replica's rows of `info.name` are this table's: not when this transaction
+   * dropped the table and created it again (a new incarnation starts empty).
+   */
+  private committed(info: TableInfo): boolean {
+    return info === CATALOG_TABLE || this.host.baseTable(info.name)?.incarnation === info.incarnation
+  }
+
+  private baseRow(info: TableInfo, rowKey: string): Row | null {
+    return this.committed(info) ? this.host.baseRow(info.name, rowKey) : null
+  }
+
   private view(info: TableInfo, rowKey: string, p: PendingRow | undefined): Row | null {
-    const base = this.host.baseRow(info.name, rowKey)
+    const base = this.baseRow(info, rowKey)
     if (p === undefined) return base
     if (!p.live) return null
     const row: Row = {}
@@ -117,7 +170,7 @@ export class LocalTransaction implements Transaction {
   *scan(table: string): Iterable<Row> {
     const info = this.requireTable(table)
     const pend = this.pending.get(info.name)
-    for (const [k, row] of this.host.baseRows(info.name)) {
+    for (const [k, row] of this.committed(info) ? this.host.baseRows(info.name) : []) {
       if (pend?.has(k)) continue
       yield row
     }
@@ -167,7 +220,7 @@ export class LocalTransaction implements Transaction {
 
   private exists(info: TableInfo, rowKey: string, p: PendingRow | undefined): boolean {
     if (p !== undefined) return p.live
-    return this.host.baseRow(info.name, rowKey) !== null
+    return this.baseRow(info, rowKey) !== null
   }
 
   update(table: string, key: Value[], changes: Row): boolean {
@@ -250,13 +303,13 @@ export class LocalTransaction implements Transaction {
     const k = this.catalogKey(kind, name)
     const rows = this.rowsOf(CATALOG_TABLE.name)
     const exists = this.view(CATALOG_TABLE, k, rows.get(k)) !== null
+    this.tableCache.clear()
     if (value === null) {
       if (exists) rows.set(k, { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: [kind, name] })
       return
     }
     const p = rows.get(k)
     rows.set(k, { live: true, reset: p?.reset ?? false, cols: new Map([['value', value]]), incr: NO_INCREMENTS, keyValues: [kind, name] })
-    this.tableCache.clear()
   }
 
   setCatalog(kind: string, name: string, value: Json | null): void {
@@ -297,6 +350,18 @@ export class LocalTransaction implements Transaction {
     const info = this.buildTable(name)
     this.tableCache.set(name, info)
     return info
+  }
+
+  tables(): TableInfo[] {
+    const touched = this.pending.get(CATALOG_TABLE.name)
+    if (touched === undefined || touched.size === 0) return this.host.baseTables()
+    const out: TableInfo[] = []
+    for (const row of this.scan(CATALOG_TABLE.name)) {
+      if (row.kind !== 'table' || typeof row.name !== 'string') continue
+      const t = this.table(row.name)
+      if (t !== undefined) out.push(t)
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
   private buildTable(name: string): TableInfo | undefined {
@@ -367,6 +432,8 @@ export class LocalTransaction implements Transaction {
     if (info === undefined) throw new ConcordError(SqlState.undefinedTable, `table "${name}" does not exist`)
     for (const c of info.columns) this.writeCatalog('column', columnCatalogName(name, info.incarnation, c.name), null)
     this.writeCatalog('table', name, null)
+    // Rows written to the dropped incarnation must not land in a later one.
+    this.pending.delete(name)
   }
 
   addColumn(table: string, column: ColumnSpec): void {

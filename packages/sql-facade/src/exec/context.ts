@@ -6,10 +6,10 @@
 import type { TableInfo, Transaction } from '@concord/core'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { Relation } from '../plan/relation.js'
 import type { Settings } from '../settings/settings.js'
 import type { PartitionRouter } from '../plan/partition-view.js'
+import type { TransactionRows } from './transaction-rows.js'
 
 export interface UserFunction {
   name: string
@@ -20,7 +20,10 @@ export interface UserFunction {
 }
 
 export interface ExecCtx {
+  /** Writes and catalog reads; read table rows through `rows`. */
   tx: Transaction
+  /** Table rows as this transaction sees them (by key, by index, or all). */
+  rows: TransactionRows
   /** Bound parameters: text (typed unknown until context decides) or bytea. */
   params: RtValue[]
   /** Types of the parameters when known (inside SQL functions); unknown otherwise. */
@@ -33,11 +36,8 @@ export interface ExecCtx {
   region: string
   settings: Settings
   functions: (name: string) => UserFunction | undefined
-  indexes: SecondaryIndexes
   /** Which partition a row of a partitioned table routes to (shard_location). */
   partitions: PartitionRouter
-  /** Tables written earlier in this core transaction: their secondary indexes are stale. */
-  written: Set<string>
   systemView: (name: string, ctx: ExecCtx) => Relation | null
   random(): number
   nextId(): bigint

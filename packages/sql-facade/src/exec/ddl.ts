@@ -338,7 +338,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         const w = new TableWriter(after, p)
         const ci = w.index(col.spec.name)
         const cols = tableColumns(after, name)
-        for (const r of [...tx.scan(name)]) {
+        for (const r of [...p.exec.rows.scan(name)]) {
           const row = decodeRow(r, cols)
           const v = w.isGenerated(ci) ? (w.computeGenerated(row), row[ci]!) : w.defaultValue(ci)
           if (v === null) {
@@ -347,7 +347,6 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           }
           tx.update(name, w.keyOf(row), { [col.spec.name]: encodeValue(v) })
         }
-        p.exec.written.add(name)
         break
       }
       case 'AT_DropColumn': {
@@ -384,7 +383,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           const check = { name: k.conname ?? `${name}_check`, expr: k.raw_expr as unknown as Json }
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: [...meta.checks, check] }) })
           const w = new TableWriter(tx.table(name)!, p)
-          for (const r of tx.scan(name)) {
+          for (const r of p.exec.rows.scan(name)) {
             const row = decodeRow(r, w.columns)
             try {
               w.validate(row, w.keyOf(row))
@@ -418,7 +417,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
             delete meta.default
           }
         } else if (cmd.subtype === 'AT_SetNotNull') {
-          for (const r of tx.scan(name)) {
+          for (const r of p.exec.rows.scan(name)) {
             if (r[colName] === null || r[colName] === undefined) throw new SqlError(SqlState.notNullViolation, `column "${colName}" of relation "${name}" contains null values`)
           }
           meta.notNull = true
@@ -460,7 +459,7 @@ export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
     const meta = tableMeta(t)
     const w = new TableWriter(t, p)
     const seen = new Set<string>()
-    for (const r of tx.scan(table)) {
+    for (const r of p.exec.rows.scan(table)) {
       const row = decodeRow(r, w.columns)
       const vals = cols.map((c) => row[w.index(c)]!)
       if (vals.some((v) => v === null)) continue

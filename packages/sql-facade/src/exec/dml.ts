@@ -160,7 +160,7 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
       let existing: RtValue[] | null = null
       for (const cols of conflictCols) {
         if (cols === table.primaryKey) {
-          const r = p.exec.tx.get(table.name, w.keyOf(row))
+          const r = p.exec.rows.get(table.name, w.keyOf(row))
           if (r) existing = decodeExisting(w, r)
         } else {
           existing = w.findUniqueConflict(row, cols, null)
@@ -279,6 +279,5 @@ export function execDelete(stmt: DeleteStmt, p: PlanCtx): StatementResult {
     p.exec.tx.delete(table.name, w.keyOf(row))
     if (returning) out.push(returning.eval(row))
   }
-  if (rows.length) p.exec.written.add(table.name)
   return { command: 'DELETE', rowCount: rows.length, columns: returning?.columns ?? [], rows: out }
 }

@@ -44,9 +44,8 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
       const name = 'RangeVar' in r ? r.RangeVar.relname! : ''
       const t = exec.tx.table(name)
       if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
-      const rows = [...exec.tx.scan(name)]
+      const rows = [...exec.rows.scan(name)]
       for (const row of rows) exec.tx.delete(name, t.primaryKey.map((c) => row[c] ?? null))
-      exec.written.add(name)
     }
     return utility('TRUNCATE TABLE')
   }

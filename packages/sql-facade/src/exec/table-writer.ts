@@ -3,7 +3,7 @@
  * for SERIAL), generated columns, NOT NULL, CHECK and UNIQUE constraints, and the
  * PostgreSQL errors for each. Shared by INSERT, UPDATE and ON CONFLICT.
  */
-import type { TableInfo, Value } from '@concord/core'
+import { encodeRowKey, type TableInfo, type Value } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { columnMeta, tableMeta, ROWID, type ColumnMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -106,13 +106,11 @@ export class TableWriter {
     const idx = cols.map((c) => this.index(c))
     const vals = idx.map((i) => row[i]!)
     if (vals.some((v) => v === null)) return null
-    const self = selfKey ? JSON.stringify(selfKey.map(String)) : null
-    for (const r of this.p.exec.tx.scan(this.table.name)) {
+    const self = selfKey ? encodeRowKey(selfKey) : null
+    for (const r of this.p.exec.rows.matching(this.table, cols, vals)) {
       const other = decodeRow(r, this.columns)
-      if (idx.every((i, k) => other[i] !== null && compareValues(other[i]!, vals[k]!) === 0)) {
-        if (self !== null && JSON.stringify(this.keyOf(other).map(String)) === self) continue
-        return other
-      }
+      if (self !== null && encodeRowKey(this.keyOf(other)) === self) continue
+      return other
     }
     return null
   }
@@ -167,14 +165,13 @@ export class TableWriter {
     this.validate(row, null)
     this.checkPartition(row)
     const key = this.keyOf(row)
-    if (this.p.exec.tx.get(this.table.name, key)) throw this.duplicateKey(row)
+    if (this.p.exec.rows.get(this.table.name, key)) throw this.duplicateKey(row)
     try {
       this.p.exec.tx.insert(this.table.name, this.encode(row))
     } catch (e) {
       if ((e as { code?: string }).code === '23505') throw this.duplicateKey(row)
       throw e
     }
-    this.p.exec.written.add(this.table.name)
   }
 
   /** Writes the changed columns of an existing row (moving it when its key changes). */
@@ -185,7 +182,7 @@ export class TableWriter {
     const keyChanged = this.pkIdx.some((i) => compareValues(oldRow[i] ?? '', newRow[i] ?? '') !== 0 || (oldRow[i] === null) !== (newRow[i] === null))
     const tx = this.p.exec.tx
     if (keyChanged) {
-      if (tx.get(this.table.name, newKey)) throw this.duplicateKey(newRow)
+      if (this.p.exec.rows.get(this.table.name, newKey)) throw this.duplicateKey(newRow)
       tx.delete(this.table.name, oldKey)
       tx.insert(this.table.name, this.encode(newRow))
     } else {
@@ -207,6 +204,5 @@ export class TableWriter {
       })
       if (any) tx.update(this.table.name, oldKey, changes)
     }
-    this.p.exec.written.add(this.table.name)
   }
 }
