@@ -18,15 +18,16 @@ import type { RtValue } from '../types/value.js'
 import type { StatementResult } from './result.js'
 import { TableWriter } from './table-writer.js'
 
-function targetTable(p: PlanCtx, name: string): TableInfo {
+/** The table a statement writes: a named partition is written through its parent. */
+function targetTable(p: PlanCtx, name: string): { table: TableInfo; partition: TableInfo | null } {
   const t = p.exec.tx.table(name)
   if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
   const parent = tableMeta(t).partitionOf
   if (parent) {
     const pt = p.exec.tx.table(parent)
-    if (pt) return pt
+    if (pt) return { table: pt, partition: t }
   }
-  return t
+  return { table: t, partition: null }
 }
 
 interface Returning {
@@ -62,8 +63,8 @@ function planReturning(nodes: Node[], w: TableWriter, alias: string, p: PlanCtx)
 
 export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
   const rv = stmt.relation!
-  const table = targetTable(p, rv.relname!)
-  const w = new TableWriter(table, p)
+  const { table, partition } = targetTable(p, rv.relname!)
+  const w = new TableWriter(table, p, partition)
   const alias = rv.alias?.aliasname ?? rv.relname!
   const now = p.exec.nowMicros
   const targetCols = (stmt.cols ?? []).map((c) => ('ResTarget' in c ? c.ResTarget.name! : ''))
@@ -227,9 +228,9 @@ function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node |
 
 export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
   const rv = stmt.relation!
-  const table = targetTable(p, rv.relname!)
+  const { table, partition } = targetTable(p, rv.relname!)
   const alias = rv.alias?.aliasname ?? rv.relname!
-  const w = new TableWriter(table, p)
+  const w = new TableWriter(table, p, partition)
   const now = p.exec.nowMicros
   const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], rv.relname!)
   const cctx = makeCompileCtx(p, new Scope(columns))
@@ -269,7 +270,7 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
 
 export function execDelete(stmt: DeleteStmt, p: PlanCtx): StatementResult {
   const rv = stmt.relation!
-  const table = targetTable(p, rv.relname!)
+  const { table } = targetTable(p, rv.relname!)
   const alias = rv.alias?.aliasname ?? rv.relname!
   const w = new TableWriter(table, p)
   const { rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [], rv.relname!)

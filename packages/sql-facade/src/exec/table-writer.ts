@@ -30,7 +30,14 @@ export class TableWriter {
   readonly uniques: string[][]
   readonly pkIdx: number[]
 
-  constructor(readonly table: TableInfo, readonly p: PlanCtx) {
+  /** Rows of the addressed partition must satisfy its bound (INSERT/UPDATE naming a partition). */
+  private readonly inPartition: ((row: RtValue[]) => boolean) | null
+
+  /**
+   * @param partition the partition the statement named, when it named one: its rows are
+   *   written through `table` (the parent) and must stay within the partition's bound.
+   */
+  constructor(readonly table: TableInfo, readonly p: PlanCtx, readonly partition: TableInfo | null = null) {
     this.columns = tableColumns(table, table.name)
     this.metas = table.columns.map(columnMeta)
     this.scope = new Scope(this.columns)
@@ -43,6 +50,7 @@ export class TableWriter {
     this.checks = tm.checks.map((c) => ({ name: c.name, test: coerce(compileExpr(c.expr as unknown as Node, cctx), T.bool, 'implicit', now) }))
     this.uniques = tm.uniques
     this.pkIdx = table.primaryKey.map((c) => this.columns.findIndex((x) => x.name === c))
+    this.inPartition = partition ? partitionFilter(table, partition, this.columns) : null
   }
 
   index(name: string): number {
@@ -161,8 +169,17 @@ export class TableWriter {
 
   private partitions: Array<(row: RtValue[]) => boolean> | null = null
 
+  /** PostgreSQL's partition constraint: a row written through a partition must belong to it. */
+  private checkPartitionConstraint(row: RtValue[]): void {
+    if (this.inPartition === null || this.inPartition(row)) return
+    throw new SqlError(SqlState.checkViolation, `new row for relation "${this.partition!.name}" violates partition constraint`, {
+      detail: `Failing row contains (${this.describe(row)}).`,
+    })
+  }
+
   insert(row: RtValue[]): void {
     this.validate(row, null)
+    this.checkPartitionConstraint(row)
     this.checkPartition(row)
     const key = this.keyOf(row)
     if (this.p.exec.rows.get(this.table.name, key)) throw this.duplicateKey(row)
@@ -178,6 +195,7 @@ export class TableWriter {
   update(oldRow: RtValue[], newRow: RtValue[], assigned: Set<number>): void {
     const oldKey = this.keyOf(oldRow)
     this.validate(newRow, oldKey)
+    this.checkPartitionConstraint(newRow)
     const newKey = this.keyOf(newRow)
     const keyChanged = this.pkIdx.some((i) => compareValues(oldRow[i] ?? '', newRow[i] ?? '') !== 0 || (oldRow[i] === null) !== (newRow[i] === null))
     const tx = this.p.exec.tx
