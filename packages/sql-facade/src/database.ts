@@ -9,6 +9,7 @@ import { SecondaryIndexes } from './catalog/secondary-index.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './exec/context.js'
 import { TransactionRows } from './exec/transaction-rows.js'
+import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
 import { unify } from './expr/compile.js'
 import { callUserFunction, functionFromCatalog } from './functions/user-function.js'
 import { loadParser } from './parser/parse.js'
@@ -216,9 +217,11 @@ export class Database {
       insert: readOnly, upsert: readOnly, update: readOnly, increment: readOnly, delete: readOnly,
       writtenKeys: () => [],
     }
+    const rows = new TransactionRows(tx, this.indexes, false)
     return {
       tx,
-      rows: new TransactionRows(tx, this.indexes, false),
+      rows,
+      foreignKeys: new ForeignKeyChecks({ rows, table: (n) => replica.table(n), tables: () => replica.tables(), writerFor: readOnly, nowMicros: replica.now() * 1000 }),
       params: [],
       nowMicros: replica.now() * 1000,
       clockMicros: () => replica.now() * 1000,

@@ -15,6 +15,10 @@ import type { StatementResult } from './exec/result.js'
 import { utility } from './exec/result.js'
 import { runInTransaction } from './exec/statement.js'
 import { TransactionRows } from './exec/transaction-rows.js'
+import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
+import { TableWriter } from './exec/table-writer.js'
+import { DeferredConstraints } from './exec/deferred-constraints.js'
+import { foreignKeysOf } from './catalog/foreign-key.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from './exec/transaction-mode.js'
 import { nameList } from './expr/compile.js'
 import { parseScript } from './parser/parse.js'
@@ -35,6 +39,7 @@ interface Block {
   failed: boolean
   savepoints: Array<{ name: string; mark: TransactionSavepoint }>
   mode: TransactionMode
+  deferred: DeferredConstraints
 }
 
 export class Session {
@@ -95,7 +100,12 @@ export class Session {
         throw new SqlError(SqlState.featureNotSupported, `${stmt.kind === 'rebalance' ? 'ALTER TABLE .. REBALANCE SHARDS' : stmt.kind === 'backup' ? 'BACKUP DATABASE' : 'RESTORE DATABASE'} is not supported yet`)
       }
       assertWritable(this.block?.mode ?? this.characteristics, stmt)
-      if (this.block) return { result: runInTransaction(stmt, this.execCtx(this.block.tx, params, this.block.startMicros)), durable: false }
+      if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
+      if (this.block) {
+        const ctx = this.execCtx(this.block.tx, params, this.block.startMicros)
+        ctx.deferred = this.block.deferred
+        return { result: runInTransaction(stmt, ctx), durable: false }
+      }
       const nowMicros = this.db.replica.now() * 1000
       const result = this.db.replica.transact((tx) => runInTransaction(stmt, this.execCtx(tx, params, nowMicros)))
       return { result, durable: true }
@@ -135,7 +145,7 @@ export class Session {
       case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START': {
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
         const mode = applyTransactionOptions(this.characteristics, options)
-        this.block = { tx: this.db.replica.begin(), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode }
+        this.block = { tx: this.db.replica.begin(), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
         this.settings.beginTransaction()
         return utility('BEGIN')
       }
@@ -143,9 +153,20 @@ export class Session {
         const block = this.block
         this.block = null
         if (!block) return utility('COMMIT', ['there is no transaction in progress'])
-        this.settings.endTransaction(!block.failed)
-        if (block.failed) return utility('ROLLBACK')
-        block.tx.commit()
+        if (block.failed) {
+          this.settings.endTransaction(false)
+          return utility('ROLLBACK')
+        }
+        try {
+          // Deferred constraints are checked last; a violation rolls the block back.
+          const due = block.deferred.due(true)
+          if (due.length) this.execCtx(block.tx, [], block.startMicros).foreignKeys.runDeferred(due)
+          block.tx.commit()
+        } catch (e) {
+          this.settings.endTransaction(false)
+          throw e
+        }
+        this.settings.endTransaction(true)
         return utility('COMMIT')
       }
       case 'TRANS_STMT_ROLLBACK':
@@ -186,9 +207,17 @@ export class Session {
 
   private execCtx(tx: Transaction, params: RtValue[], nowMicros: number): ExecCtx {
     const db = this.db
-    return {
+    const rows = new TransactionRows(tx, db.indexes)
+    const ctx: ExecCtx = {
       tx,
-      rows: new TransactionRows(tx, db.indexes),
+      rows,
+      foreignKeys: new ForeignKeyChecks({
+        rows,
+        table: (n) => tx.table(n),
+        tables: () => tx.tables(),
+        writerFor: (t) => new TableWriter(t, { exec: ctx, ctes: new Map() }),
+        nowMicros,
+      }),
       params,
       nowMicros,
       clockMicros: () => db.replica.now() * 1000,
@@ -205,6 +234,25 @@ export class Session {
       callUserFunction,
       depth: 0,
     }
+    return ctx
+  }
+
+  /** SET CONSTRAINTS {ALL | name, ..} {DEFERRED | IMMEDIATE}. */
+  private setConstraints(names: Node[] | undefined, deferred: boolean): StatementResult {
+    const list = (names ?? []).map((n) => ('RangeVar' in n ? n.RangeVar.relname ?? '' : ''))
+    const all = list.length === 0
+    const tables = (this.block?.tx ?? this.db.replica).tables()
+    for (const name of list) {
+      const fk = tables.flatMap((t) => foreignKeysOf(t)).find((k) => k.name === name)
+      if (!fk) throw new SqlError(SqlState.undefinedObject, `constraint "${name}" does not exist`)
+      if (!fk.deferrable) throw new SqlError(SqlState.wrongObjectType, `constraint "${name}" is not deferrable`)
+    }
+    if (!this.block) return utility('SET CONSTRAINTS', ['SET CONSTRAINTS can only be used in transaction blocks'])
+    this.block.deferred.set(all ? null : list, deferred)
+    // Constraints made IMMEDIATE are checked now, as in PostgreSQL.
+    const due = this.block.deferred.due(false)
+    if (due.length) this.execCtx(this.block.tx, [], this.block.startMicros).foreignKeys.runDeferred(due)
+    return utility('SET CONSTRAINTS')
   }
 
   /** SET TRANSACTION .. / SET SESSION CHARACTERISTICS AS TRANSACTION .. */

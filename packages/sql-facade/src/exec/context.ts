@@ -10,6 +10,8 @@ import type { Relation } from '../plan/relation.js'
 import type { Settings } from '../settings/settings.js'
 import type { PartitionRouter } from '../plan/partition-view.js'
 import type { TransactionRows } from './transaction-rows.js'
+import type { ForeignKeyChecks } from './foreign-key-checks.js'
+import type { DeferredConstraints } from './deferred-constraints.js'
 
 export interface UserFunction {
   name: string
@@ -24,6 +26,10 @@ export interface ExecCtx {
   tx: Transaction
   /** Table rows as this transaction sees them (by key, by index, or all). */
   rows: TransactionRows
+  /** Foreign key actions and checks of the running statement (see foreign-key-checks.ts). */
+  foreignKeys: ForeignKeyChecks
+  /** The block's deferred constraints; absent outside BEGIN .. COMMIT (nothing defers past a statement). */
+  deferred?: DeferredConstraints
   /** Bound parameters: text (typed unknown until context decides) or bytea. */
   params: RtValue[]
   /** Types of the parameters when known (inside SQL functions); unknown otherwise. */

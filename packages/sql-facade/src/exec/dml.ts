@@ -277,7 +277,7 @@ export function execDelete(stmt: DeleteStmt, p: PlanCtx): StatementResult {
   const returning = planReturning(returningList(stmt), w, alias, p)
   const out: RtValue[][] = []
   for (const { row } of rows) {
-    p.exec.tx.delete(table.name, w.keyOf(row))
+    w.delete(row)
     if (returning) out.push(returning.eval(row))
   }
   return { command: 'DELETE', rowCount: rows.length, columns: returning?.columns ?? [], rows: out }

@@ -189,6 +189,14 @@ export class TableWriter {
       if ((e as { code?: string }).code === '23505') throw this.duplicateKey(row)
       throw e
     }
+    this.p.exec.foreignKeys.rowWritten(this.table, row, key, null)
+  }
+
+  /** Deletes a row; false when it was already gone. */
+  delete(row: RtValue[]): boolean {
+    if (!this.p.exec.tx.delete(this.table.name, this.keyOf(row))) return false
+    this.p.exec.foreignKeys.rowDeleted(this.table, row)
+    return true
   }
 
   /** Writes the changed columns of an existing row (moving it when its key changes). */
@@ -222,5 +230,6 @@ export class TableWriter {
       })
       if (any) tx.update(this.table.name, oldKey, changes)
     }
+    this.p.exec.foreignKeys.rowWritten(this.table, newRow, newKey, oldRow)
   }
 }
