@@ -6,7 +6,7 @@
  * `Scheduler`. Everything that waits or reads time goes through these, so the simulator
  * can drive a replica deterministically.
  */
-import type { CatalogChange, ColumnSpec, Json, PartitionSpec, PolicySpec, Resolver, Row, RowChange, TableInfo, TableSpec, Value } from './types.js'
+import type { CatalogChange, ColumnKind, ColumnSpec, Json, PartitionSpec, PolicySpec, Resolver, Row, RowChange, TableInfo, TableSpec, Value } from './types.js'
 
 /** One durable record of a shard: an update, or a snapshot that replaces everything before it. */
 export interface StoredRecord {
@@ -134,8 +134,11 @@ export interface Transaction {
   dropTable(name: string): void
   addColumn(table: string, column: ColumnSpec): void
   dropColumn(table: string, column: string): void
-  /** Rewrites a column's type name, policy or meta in place (its data stays). */
-  alterColumn(table: string, column: string, patch: { type?: string; policy?: PolicySpec | null; meta?: Json }): void
+  /**
+   * Rewrites a column's type name, policy or meta in place (its data stays). A new `kind`
+   * (register <-> counter) starts a new epoch: every value stays (merge/column-epochs.ts).
+   */
+  alterColumn(table: string, column: string, patch: { type?: string; policy?: PolicySpec | null; meta?: Json; kind?: ColumnKind }): void
   alterTable(name: string, patch: { policy?: PolicySpec; regions?: string[] | null; options?: Record<string, string>; meta?: Json; partitioning?: PartitionSpec | null }): void
   table(name: string): TableInfo | undefined
   /** Every table as this transaction sees it (its own DDL included), by name. */

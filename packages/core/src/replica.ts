@@ -20,6 +20,7 @@ import { ConcordError, SqlState } from './errors/concord-error.js'
 import { parsePolicy } from './merge/policy.js'
 import { Replicator, type ReplicatorStats } from './replication/replicator.js'
 import { LocalTransaction, type PendingRow, type TransactionHost } from './rows/local-transaction.js'
+import { hasEpochs } from './merge/column-epochs.js'
 import { decodeRowKey, encodeRowKey } from './rows/row-key.js'
 import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, tableLayout, type ShardRowChange, type TableView } from './rows/shard.js'
 import { MemoryStorage } from './storage/memory-storage.js'
@@ -619,7 +620,7 @@ export class Replica {
       policies,
       storageKeys,
       columns: new Map(info.columns.map((c) => [c.name, c])),
-      special: info.columns.some((c) => c.kind !== 'register'),
+      special: info.columns.some((c) => c.kind !== 'register' || hasEpochs(c)),
       layout,
       nameByStorageKey: new Map(layout.filter((c) => c.pkAt < 0).map((c) => [c.skey, c.name])),
     }

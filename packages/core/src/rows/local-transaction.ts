@@ -19,8 +19,9 @@ import {
   type TableDefinition,
 } from '../catalog/catalog-schema.js'
 import { addCounter } from '../merge/counter.js'
+import { MAX_COLUMN_EPOCHS } from '../merge/column-epochs.js'
 import { parsePolicy } from '../merge/policy.js'
-import type { ColumnSpec, Json, PartitionSpec, PolicySpec, Row, TableInfo, TableSpec, Value } from '../types.js'
+import type { ColumnKind, ColumnSpec, Json, PartitionSpec, PolicySpec, Row, TableInfo, TableSpec, Value } from '../types.js'
 import { encodeRowKey } from './row-key.js'
 import { NO_INCREMENTS, type RowWrite } from './shard.js'
 import { RESERVED_NAME_CHARS } from './writer-entry.js'
@@ -456,11 +457,20 @@ export class LocalTransaction implements Transaction {
     this.writeCatalog('column', columnCatalogName(table, info.incarnation, column), null)
   }
 
-  alterColumn(table: string, column: string, patch: { type?: string; policy?: PolicySpec | null; meta?: Json }): void {
+  alterColumn(table: string, column: string, patch: { type?: string; policy?: PolicySpec | null; meta?: Json; kind?: ColumnKind }): void {
     const info = this.requireTable(table)
     const name = columnCatalogName(table, info.incarnation, column)
     const def = parseColumnDefinition(this.catalogValue('column', name))
     if (def === null) throw new ConcordError(SqlState.undefinedColumn, `column "${column}" of relation "${table}" does not exist`)
+    if (patch.kind !== undefined && patch.kind !== def.kind) {
+      // A new epoch: values written under the old kind still count (merge/column-epochs.ts).
+      if (patch.kind === 'text' || def.kind === 'text') throw new ConcordError(SqlState.featureNotSupported, `column "${column}" cannot change between text and ${patch.kind === 'text' ? def.kind : patch.kind}`)
+      if (info.primaryKey.includes(column)) throw new ConcordError(SqlState.invalidTableDefinition, `column "${column}" of kind ${patch.kind} cannot be part of a primary key`)
+      const epochs = [...(def.epochs ?? []), def.kind]
+      if (epochs.length > MAX_COLUMN_EPOCHS) throw new ConcordError(SqlState.featureNotSupported, `column "${column}" changed kind too often (at most ${MAX_COLUMN_EPOCHS} times)`)
+      def.epochs = epochs
+      def.kind = patch.kind
+    }
     if (patch.type !== undefined) def.type = patch.type
     if (patch.policy !== undefined) def.policy = patch.policy === null ? null : parsePolicy(patch.policy)
     if (patch.meta !== undefined) def.meta = patch.meta

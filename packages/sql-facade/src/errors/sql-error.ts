@@ -52,6 +52,7 @@ export const SqlState = {
   datetimeFieldOverflow: '22008',
   stringDataRightTruncation: '22001',
   invalidParameterValue: '22023',
+  nullValueNotAllowed: '22004',
   cardinalityViolation: '21000',
   featureNotSupported: '0A000',
   activeSqlTransaction: '25001',

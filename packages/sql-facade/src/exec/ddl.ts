@@ -18,6 +18,7 @@ import { encodeValue } from '../types/storage-codec.js'
 import { isSerialName, T, typeName, type SqlType } from '../types/sql-type.js'
 import { utility, type StatementResult } from './result.js'
 import { TableWriter } from './table-writer.js'
+import { assertCounterable, counterColumnsOption, policyOption, POLICY_OPTION, setColumnPolicy } from './column-policy.js'
 import { addForeignKeys, dropColumnReferences, dropForeignKey, dropTableReferences, dropUniqueReferences, validateForeignKey } from './foreign-key-ddl.js'
 import { policyJson } from '../settings/settings.js'
 import { execDropPublications } from '../replication/replication-statements.js'
@@ -73,12 +74,7 @@ function referencesColumn(node: unknown, column: string): boolean {
 }
 
 function tablePolicy(value: string | undefined): PolicySpec | null {
-  if (value === undefined) return null
-  const v = value.toLowerCase()
-  if (v === 'last_write_wins' || v === 'first_write_wins') return v
-  if (v === 'custom_function') return { custom: 'resolve_conflict' }
-  if (v.startsWith('custom:')) return { custom: v.slice(7) }
-  throw new SqlError(SqlState.invalidParameterValue, `invalid value for conflict_resolution_policy: "${value}"`)
+  return value === undefined ? null : policyOption(value)
 }
 
 interface ColumnPlan {
@@ -170,6 +166,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       : { from: (pb.lowerdatums ?? []).map(datum), to: (pb.upperdatums ?? []).map(datum) }
     checkNewPartitionBound(name, bound as { modulus?: number; remainder?: number }, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
     const pm = tableMeta(parent)
+    if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'a partition takes its counter columns from its partitioned table')
     tx.createTable({
       name,
       columns: parent.columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, meta: c.meta })),
@@ -249,6 +246,13 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     options: opts,
     meta: tableMetaToJson({ checks, uniques, foreignKeys: [] }),
   }
+  // WITH (counter_columns = 'a, b'): those columns are counters from the start.
+  const counters = counterColumnsOption(opts.counter_columns)
+  for (const c of counters) {
+    const col = spec.columns.find((x) => x.name === c)
+    if (!col) throw new SqlError(SqlState.undefinedColumn, `column "${c}" named in counter_columns does not exist`)
+    col.kind = 'counter'
+  }
   if (stmt.partspec) {
     const strat = stmt.partspec.strategy
     const columns = (stmt.partspec.partParams ?? []).map((e) => ('PartitionElem' in e ? e.PartitionElem.name ?? '' : ''))
@@ -261,6 +265,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     tx.setCatalog('index', idx.name, idx as unknown as Json)
   }
   addForeignKeys(p, name, references)
+  for (const c of counters) assertCounterable(p, tx.table(name)!, c)
   return utility('CREATE TABLE')
 }
 
@@ -390,6 +395,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
       }
       case 'AT_SetRelOptions': case 'AT_ResetRelOptions': {
         const opts = options(cmd.def && 'List' in cmd.def ? cmd.def.List.items : undefined)
+        if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'counter_columns is given at CREATE TABLE only', { hint: "Use ALTER TABLE .. ALTER COLUMN .. SET (conflict_resolution_policy = 'counter')." })
         const merged = { ...current.options }
         for (const [k, v] of Object.entries(opts)) {
           if (cmd.subtype === 'AT_ResetRelOptions') delete merged[k]
@@ -429,6 +435,16 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           addForeignKeys(p, name, [{ k, column: null }])
         } else {
           throw new SqlError(SqlState.featureNotSupported, `ALTER TABLE ADD ${k.contype} is not supported`)
+        }
+        break
+      }
+      case 'AT_SetOptions': case 'AT_ResetOptions': {
+        // ALTER COLUMN .. SET / RESET (attribute options): only the conflict policy means something here.
+        const colName = cmd.name ?? ''
+        const opts = options(cmd.def && 'List' in cmd.def ? cmd.def.List.items : undefined)
+        for (const [k, v] of Object.entries(opts)) {
+          if (k !== POLICY_OPTION) throw new SqlError(k === 'n_distinct' || k === 'n_distinct_inherited' ? SqlState.featureNotSupported : SqlState.invalidParameterValue, k === 'n_distinct' || k === 'n_distinct_inherited' ? `column option "${k}" is not supported` : `unrecognized parameter "${k}"`)
+          setColumnPolicy(p, current, colName, cmd.subtype === 'AT_ResetOptions' ? null : v)
         }
         break
       }

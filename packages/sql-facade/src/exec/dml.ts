@@ -7,7 +7,8 @@ import type { DeleteStmt, InsertStmt, Node, UpdateStmt } from 'libpg-query'
 import { tableMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { coerce } from '../expr/coerce.js'
-import { compileExpr, compilePredicate, nameList } from '../expr/compile.js'
+import { compileExpr, compilePredicate, nameList, type CompileCtx } from '../expr/compile.js'
+import { incrementOf } from './counter-increment.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { planFrom } from '../plan/from.js'
 import { makeCompileCtx, planSelect, type PlanCtx } from '../plan/select.js'
@@ -113,7 +114,7 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
   const out: RtValue[][] = []
   const oc = stmt.onConflictClause
   let conflictCols: string[][] | null = null
-  let doUpdate: ((existing: RtValue[], proposed: RtValue[]) => RtValue[] | null) | null = null
+  let doUpdate: ((existing: RtValue[], proposed: RtValue[]) => { next: RtValue[]; increments: Map<number, RtValue> } | null) | null = null
   let assigned = new Set<number>()
   if (oc) {
     const inferCols = (oc.infer?.indexElems ?? []).map((e) => ('IndexElem' in e ? e.IndexElem.name ?? '' : ''))
@@ -138,7 +139,8 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
         if (w.isGenerated(ci)) throw new SqlError(SqlState.generatedAlways, `column "${t.ResTarget.name}" can only be updated to DEFAULT`)
         const v = t.ResTarget.val!
         const f = 'SetToDefault' in v ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
-        return { ci, f }
+        const delta = 'SetToDefault' in v ? null : counterDelta(w, ci, v, [alias, table.name], cctx, now)
+        return { ci, f, delta }
       })
       assigned = new Set(sets.map((s) => s.ci))
       const where = oc.whereClause ? compilePredicate(oc.whereClause, cctx, 'WHERE') : null
@@ -146,9 +148,13 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
         const env: Env = { row: existing.concat(proposed), outer: null }
         if (where && !where(env)) return null
         const next = existing.slice()
-        for (const s of sets) next[s.ci] = s.f ? s.f(env) : w.defaultValue(s.ci)
+        const increments = new Map<number, RtValue>()
+        for (const s of sets) {
+          next[s.ci] = s.f ? s.f(env) : w.defaultValue(s.ci)
+          if (s.delta) increments.set(s.ci, s.delta(env))
+        }
         w.computeGenerated(next)
-        return next
+        return { next, increments }
       }
     }
   }
@@ -172,12 +178,12 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
         const k = rowKey(w.keyOf(existing).map((v) => (typeof v === 'bigint' ? v.toString() : v)) as RtValue[])
         if (touched.has(k)) throw new SqlError(SqlState.cardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time', { hint: 'Ensure that no rows proposed for insertion within the same command have duplicate constrained values.' })
         if (!doUpdate) continue
-        const next = doUpdate(existing, row)
-        if (!next) continue
+        const upd = doUpdate(existing, row)
+        if (!upd) continue
         touched.add(k)
-        w.update(existing, next, assigned)
+        w.update(existing, upd.next, assigned, upd.increments)
         count++
-        if (returning) out.push(returning.eval(next))
+        if (returning) out.push(returning.eval(upd.next))
         continue
       }
     }
@@ -187,6 +193,19 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
     if (returning) out.push(returning.eval(row))
   }
   return { command: 'INSERT', rowCount: count, columns: returning?.columns ?? [], rows: out }
+}
+
+/** For a counter column assigned `c ± n`: evaluates the `n` to add (PostgreSQL's value is still computed for the row). */
+function counterDelta(w: TableWriter, ci: number, v: Node, qualifiers: string[], cctx: CompileCtx, now: number): ((env: Env) => RtValue) | null {
+  if (!w.counters[ci]) return null
+  const inc = incrementOf(v, w.columns[ci]!.name, qualifiers)
+  if (!inc) return null
+  const f = coerce(compileExpr(inc.delta, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
+  if (!inc.negate) return f
+  return (env) => {
+    const d = f(env)
+    return typeof d === 'bigint' ? -d : typeof d === 'number' ? -d : d
+  }
 }
 
 function decodeExisting(w: TableWriter, r: Record<string, import('@concord/core').Value>): RtValue[] {
@@ -234,7 +253,7 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
   const now = p.exec.nowMicros
   const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], rv.relname!)
   const cctx = makeCompileCtx(p, new Scope(columns))
-  const sets: Array<{ ci: number; f: ((env: Env) => RtValue) | null }> = []
+  const sets: Array<{ ci: number; f: ((env: Env) => RtValue) | null; delta: ((env: Env) => RtValue) | null }> = []
   for (const t of stmt.targetList ?? []) {
     if (!('ResTarget' in t)) continue
     const ci = w.index(t.ResTarget.name!)
@@ -249,7 +268,11 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
     }
     if (w.isGenerated(ci) && !('SetToDefault' in v)) throw new SqlError(SqlState.generatedAlways, `column "${t.ResTarget.name}" can only be updated to DEFAULT`, { detail: `Column "${t.ResTarget.name}" is a generated column.` })
     if (sets.some((s) => s.ci === ci)) throw new SqlError(SqlState.syntaxError, `multiple assignments to same column "${t.ResTarget.name}"`)
-    sets.push({ ci, f: 'SetToDefault' in v ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval })
+    sets.push({
+      ci,
+      f: 'SetToDefault' in v ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval,
+      delta: 'SetToDefault' in v ? null : counterDelta(w, ci, v, [alias, rv.relname!], cctx, now),
+    })
   }
   const assigned = new Set(sets.map((s) => s.ci))
   const returning = planReturning(returningList(stmt), w, alias, p)
@@ -257,12 +280,16 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
   // Compute every new row before writing any, so SET expressions see the old state.
   const updates = rows.map(({ row, env }) => {
     const next = row.slice()
-    for (const s of sets) next[s.ci] = s.f ? s.f(env) : w.isGenerated(s.ci) ? null : w.defaultValue(s.ci)
+    const increments = new Map<number, RtValue>()
+    for (const s of sets) {
+      next[s.ci] = s.f ? s.f(env) : w.isGenerated(s.ci) ? null : w.defaultValue(s.ci)
+      if (s.delta) increments.set(s.ci, s.delta(env))
+    }
     w.computeGenerated(next)
-    return { row, next }
+    return { row, next, increments }
   })
   for (const u of updates) {
-    w.update(u.row, u.next, assigned)
+    w.update(u.row, u.next, assigned, u.increments)
     if (returning) out.push(returning.eval(u.next))
   }
   return { command: 'UPDATE', rowCount: updates.length, columns: returning?.columns ?? [], rows: out }

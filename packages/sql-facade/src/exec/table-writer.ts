@@ -29,6 +29,8 @@ export class TableWriter {
   private checks: Array<{ name: string; test: Compiled }> = []
   readonly uniques: string[][]
   readonly pkIdx: number[]
+  /** Per column: a counter (increments merge by adding up; NULL is absence of any value). */
+  readonly counters: boolean[]
 
   /** Rows of the addressed partition must satisfy its bound (INSERT/UPDATE naming a partition). */
   private readonly inPartition: ((row: RtValue[]) => boolean) | null
@@ -50,6 +52,7 @@ export class TableWriter {
     this.checks = tm.checks.map((c) => ({ name: c.name, test: coerce(compileExpr(c.expr as unknown as Node, cctx), T.bool, 'implicit', now) }))
     this.uniques = tm.uniques
     this.pkIdx = table.primaryKey.map((c) => this.columns.findIndex((x) => x.name === c))
+    this.counters = table.columns.map((c) => c.kind === 'counter')
     this.inPartition = partition ? partitionFilter(table, partition, this.columns) : null
   }
 
@@ -136,10 +139,19 @@ export class TableWriter {
     return this.pkIdx.map((i) => encodeValue(row[i]!))
   }
 
+  /** A new row as core values; a NULL counter is left out (it has no value yet). */
   encode(row: RtValue[]): Record<string, Value> {
     const out: Record<string, Value> = {}
-    this.columns.forEach((c, i) => (out[c.name] = encodeValue(row[i]!)))
+    this.columns.forEach((c, i) => {
+      if (!(this.counters[i] && row[i] === null)) out[c.name] = encodeValue(row[i]!)
+    })
     return out
+  }
+
+  private nullCounter(i: number): SqlError {
+    return new SqlError(SqlState.nullValueNotAllowed, `counter column "${this.columns[i]!.name}" of relation "${this.table.name}" cannot be set to NULL`, {
+      hint: 'A counter adds up the increments of every node; set it to a number.',
+    })
   }
 
   describe(row: RtValue[]): string {
@@ -199,8 +211,12 @@ export class TableWriter {
     return true
   }
 
-  /** Writes the changed columns of an existing row (moving it when its key changes). */
-  update(oldRow: RtValue[], newRow: RtValue[], assigned: Set<number>): void {
+  /**
+   * Writes the changed columns of an existing row (moving it when its key changes).
+   * `increments` gives, for counter columns set as `c = c + n`, the `n` to add: applied as
+   * a core increment, so concurrent increments on other nodes add up with it.
+   */
+  update(oldRow: RtValue[], newRow: RtValue[], assigned: Set<number>, increments?: ReadonlyMap<number, RtValue>): void {
     const oldKey = this.keyOf(oldRow)
     this.validate(newRow, oldKey)
     this.checkPartitionConstraint(newRow)
@@ -213,9 +229,20 @@ export class TableWriter {
       tx.insert(this.table.name, this.encode(newRow))
     } else {
       const changes: Record<string, Value> = {}
+      const adds: Array<[string, Value]> = []
       let any = false
       this.columns.forEach((c, i) => {
         if (this.pkIdx.includes(i)) return
+        if (increments?.has(i) && oldRow[i] !== null) {
+          const delta = increments.get(i)!
+          if (delta === null) throw this.nullCounter(i)
+          adds.push([c.name, encodeValue(delta)])
+          return
+        }
+        if (this.counters[i] && newRow[i] === null) {
+          if (oldRow[i] === null) return // NULL + n stays NULL, as in PostgreSQL
+          throw this.nullCounter(i)
+        }
         if (assigned.has(i)) {
           changes[c.name] = encodeValue(newRow[i]!)
           any = true
@@ -229,6 +256,7 @@ export class TableWriter {
         any = true
       })
       if (any) tx.update(this.table.name, oldKey, changes)
+      for (const [name, delta] of adds) tx.increment(this.table.name, oldKey, name, delta as number | bigint)
     }
     this.p.exec.foreignKeys.rowWritten(this.table, newRow, newKey, oldRow)
   }
