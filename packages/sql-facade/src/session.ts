@@ -34,6 +34,8 @@ import { execAlterSubscription, execCreateSubscription, execDropSubscription, ty
 
 interface Block {
   tx: OpenTransaction
+  /** The block's rows: kept across its statements, so its index overlays are too. */
+  rows: TransactionRows
   /** now() of the whole block: PostgreSQL's transaction timestamp. */
   startMicros: number
   failed: boolean
@@ -102,7 +104,7 @@ export class Session {
       assertWritable(this.block?.mode ?? this.characteristics, stmt)
       if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
       if (this.block) {
-        const ctx = this.execCtx(this.block.tx, params, this.block.startMicros)
+        const ctx = this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows)
         ctx.deferred = this.block.deferred
         return { result: runInTransaction(stmt, ctx), durable: false }
       }
@@ -145,7 +147,8 @@ export class Session {
       case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START': {
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
         const mode = applyTransactionOptions(this.characteristics, options)
-        this.block = { tx: this.db.replica.begin(), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
+        const tx = this.db.replica.begin()
+        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
         this.settings.beginTransaction()
         return utility('BEGIN')
       }
@@ -160,7 +163,7 @@ export class Session {
         try {
           // Deferred constraints are checked last; a violation rolls the block back.
           const due = block.deferred.due(true)
-          if (due.length) this.execCtx(block.tx, [], block.startMicros).foreignKeys.runDeferred(due)
+          if (due.length) this.execCtx(block.tx, [], block.startMicros, block.rows).foreignKeys.runDeferred(due)
           block.tx.commit()
         } catch (e) {
           this.settings.endTransaction(false)
@@ -196,6 +199,7 @@ export class Session {
           return utility('RELEASE')
         }
         block.tx.rollbackTo(block.savepoints[i]!.mark)
+        block.rows.invalidate()
         block.savepoints.length = i + 1
         block.failed = false
         return utility('ROLLBACK')
@@ -205,9 +209,8 @@ export class Session {
     }
   }
 
-  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number): ExecCtx {
+  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes)): ExecCtx {
     const db = this.db
-    const rows = new TransactionRows(tx, db.indexes)
     const ctx: ExecCtx = {
       tx,
       rows,
@@ -251,7 +254,7 @@ export class Session {
     this.block.deferred.set(all ? null : list, deferred)
     // Constraints made IMMEDIATE are checked now, as in PostgreSQL.
     const due = this.block.deferred.due(false)
-    if (due.length) this.execCtx(this.block.tx, [], this.block.startMicros).foreignKeys.runDeferred(due)
+    if (due.length) this.execCtx(this.block.tx, [], this.block.startMicros, this.block.rows).foreignKeys.runDeferred(due)
     return utility('SET CONSTRAINTS')
   }
 

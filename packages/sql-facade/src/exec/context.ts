@@ -21,9 +21,16 @@ export interface UserFunction {
   language: string
 }
 
+/**
+ * What a statement may do with its core transaction directly: DDL and catalog objects.
+ * Table rows are read and written through `TransactionRows` only, so its index overlay
+ * sees every write.
+ */
+export type CatalogTransaction = Omit<Transaction, 'get' | 'scan' | 'insert' | 'upsert' | 'update' | 'increment' | 'delete' | 'writtenKeys'>
+
 export interface ExecCtx {
-  /** Writes and catalog reads; read table rows through `rows`. */
-  tx: Transaction
+  /** DDL and catalog objects; table rows go through `rows`. */
+  tx: CatalogTransaction
   /** Table rows as this transaction sees them (by key, by index, or all). */
   rows: TransactionRows
   /** Foreign key actions and checks of the running statement (see foreign-key-checks.ts). */

@@ -377,7 +377,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
             if (col.meta.notNull) throw new SqlError(SqlState.notNullViolation, `column "${col.spec.name}" of relation "${name}" contains null values`)
             continue
           }
-          tx.update(name, w.keyOf(row), { [col.spec.name]: encodeValue(v) })
+          p.exec.rows.update(name, w.keyOf(row), { [col.spec.name]: encodeValue(v) })
         }
         addForeignKeys(p, name, col.references.map((k) => ({ k, column: col.spec.name })))
         break

@@ -63,7 +63,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
       const cols = tableColumns(store, store.name)
       const keep = parent ? partitionFilter(parent, t, cols) : null
       const rows = [...exec.rows.scan(store.name)].filter((row) => keep === null || keep(decodeRow(row, cols)))
-      for (const row of rows) exec.tx.delete(store.name, store.primaryKey.map((c) => row[c] ?? null))
+      for (const row of rows) exec.rows.delete(store.name, store.primaryKey.map((c) => row[c] ?? null))
     }
     return utility('TRUNCATE TABLE', notices)
   }

@@ -196,7 +196,7 @@ export class TableWriter {
     const key = this.keyOf(row)
     if (this.p.exec.rows.get(this.table.name, key)) throw this.duplicateKey(row)
     try {
-      this.p.exec.tx.insert(this.table.name, this.encode(row))
+      this.p.exec.rows.insert(this.table.name, this.encode(row))
     } catch (e) {
       if ((e as { code?: string }).code === '23505') throw this.duplicateKey(row)
       throw e
@@ -206,7 +206,7 @@ export class TableWriter {
 
   /** Deletes a row; false when it was already gone. */
   delete(row: RtValue[]): boolean {
-    if (!this.p.exec.tx.delete(this.table.name, this.keyOf(row))) return false
+    if (!this.p.exec.rows.delete(this.table.name, this.keyOf(row))) return false
     this.p.exec.foreignKeys.rowDeleted(this.table, row)
     return true
   }
@@ -222,7 +222,7 @@ export class TableWriter {
     this.checkPartitionConstraint(newRow)
     const newKey = this.keyOf(newRow)
     const keyChanged = this.pkIdx.some((i) => compareValues(oldRow[i] ?? '', newRow[i] ?? '') !== 0 || (oldRow[i] === null) !== (newRow[i] === null))
-    const tx = this.p.exec.tx
+    const tx = this.p.exec.rows
     if (keyChanged) {
       if (this.p.exec.rows.get(this.table.name, newKey)) throw this.duplicateKey(newRow)
       tx.delete(this.table.name, oldKey)

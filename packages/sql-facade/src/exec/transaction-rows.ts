@@ -1,21 +1,26 @@
 /**
  * The rows of a table as the running transaction sees them: by primary key, by index
- * range or value, or all of them. Every executor read of table rows goes through here.
+ * range or value, or all of them; and the one way the executor writes rows. Every
+ * executor read and write of table rows goes through here (`ExecCtx.tx` offers catalog
+ * operations only).
  *
  * Secondary indexes describe the replica's committed rows only. A transaction (a single
  * statement, or a BEGIN .. COMMIT block kept open in core) buffers its writes, so an
  * index answer alone would miss rows the transaction inserted or changed and return rows
- * it deleted. The overlay is exact: the rows the transaction wrote (core's
- * `writtenKeys`) are dropped from the index answer and tested one by one instead; every
- * other row is the committed one the index describes.
+ * it deleted. The overlay is exact: per indexed column, the rows this transaction wrote
+ * are kept by their current value (built from core's `writtenKeys` on first use, then
+ * kept up to date by the write methods below); they are dropped from the index answer and
+ * answered from the overlay instead. Every other row is the committed one the index
+ * describes.
  *
- * Invariant: `range` and `matching` return the same rows a scan filtered by the same
- * condition would, in some order.
+ * Invariants: `range` and `matching` return the same rows a scan filtered by the same
+ * condition would, in some order. An overlay lists exactly the rows written since the
+ * transaction began; after `invalidate` (ROLLBACK TO SAVEPOINT) it is rebuilt.
  */
 import { encodeRowKey, type Row, type TableInfo, type Transaction, type Value } from '@concord/core'
 import type { OrderedIndex, SecondaryIndexes } from '../catalog/secondary-index.js'
 import { columnMeta } from '../catalog/table-meta.js'
-import { compareValues } from '../types/compare.js'
+import { compareValues, groupKey } from '../types/compare.js'
 import { decodeValue } from '../types/storage-codec.js'
 import type { RtValue } from '../types/value.js'
 
@@ -27,16 +32,30 @@ export interface IndexRange {
   hiInc: boolean
 }
 
+/** The rows one transaction wrote in one table, by their value in one indexed column. */
+interface Overlay {
+  incarnation: number
+  index: OrderedIndex
+  /** Written rows by row key: key values and current indexed value (undefined: deleted). */
+  rows: Map<string, { key: Value[]; v: RtValue | undefined }>
+  /** Row keys of written, live rows by `groupKey` of their value. */
+  byValue: Map<string, Set<string>>
+}
+
 export class TransactionRows {
+  private readonly overlays = new Map<string, Map<string, Overlay>>()
+
   /**
    * @param useIndexes false where indexes may be mid-update (conflict resolvers run while
    *   core materializes rows): every read then scans.
    */
   constructor(
-    readonly tx: Transaction,
+    private readonly tx: Transaction,
     private readonly indexes: SecondaryIndexes,
     private readonly useIndexes = true,
   ) {}
+
+  // ---- reads ------------------------------------------------------------------
 
   get(table: string, key: Value[]): Row | undefined {
     return this.tx.get(table, key)
@@ -48,28 +67,31 @@ export class TransactionRows {
 
   /** Whether an index leads with `column` (so `range` on it answers without a scan). */
   hasIndex(table: TableInfo, column: string): boolean {
-    return this.index(table, column) !== null
-  }
-
-  private index(table: TableInfo, column: string): OrderedIndex | null {
-    return this.useIndexes ? this.indexes.indexOn(table, column) : null
+    return this.useIndexes && this.indexes.indexOn(table, column) !== null
   }
 
   /** Rows whose `column` lies within `r`; null when no index on the column can answer. */
   range(table: TableInfo, column: string, r: IndexRange): Row[] | null {
-    const idx = this.index(table, column)
-    if (idx === null) return null
-    const written = this.tx.writtenKeys(table.name)
-    const mine = written.length === 0 ? null : new Set(written.map(encodeRowKey))
+    const ov = this.overlay(table, column)
+    if (ov === null) return null
     const out: Row[] = []
-    for (const key of idx.range(r.lo, r.loInc, r.hi, r.hiInc)) {
-      if (mine !== null && mine.has(encodeRowKey(key))) continue
+    for (const key of ov.index.range(r.lo, r.loInc, r.hi, r.hiInc)) {
+      if (ov.rows.size > 0 && ov.rows.has(encodeRowKey(key))) continue
       const row = this.tx.get(table.name, key)
       if (row !== undefined) out.push(row)
     }
-    for (const key of written) {
-      const row = this.tx.get(table.name, key)
-      if (row !== undefined && inRange(idx.valueOf(row), r)) out.push(row)
+    const point = r.lo !== undefined && r.lo !== null && r.hi !== undefined && r.hi !== null && r.loInc && r.hiInc && compareValues(r.lo, r.hi) === 0
+    if (point) {
+      for (const rk of ov.byValue.get(groupKey(r.lo!)) ?? []) {
+        const row = this.tx.get(table.name, ov.rows.get(rk)!.key)
+        if (row !== undefined) out.push(row)
+      }
+      return out
+    }
+    for (const w of ov.rows.values()) {
+      if (w.v === undefined || !inRange(w.v, r)) continue
+      const row = this.tx.get(table.name, w.key)
+      if (row !== undefined) out.push(row)
     }
     return out
   }
@@ -92,6 +114,90 @@ export class TransactionRows {
     const out: Row[] = []
     for (const row of candidates) if (equal(row)) out.push(row)
     return out
+  }
+
+  // ---- writes -----------------------------------------------------------------
+
+  insert(table: string, row: Row): void {
+    this.tx.insert(table, row)
+    this.touch(table, this.keyIn(table, row))
+  }
+
+  /** Writes columns of an existing row (moving it when `changes` changes its key). */
+  update(table: string, key: Value[], changes: Row): boolean {
+    const ok = this.tx.update(table, key, changes)
+    if (ok) {
+      this.touch(table, key)
+      const info = this.tx.table(table)
+      if (info && info.primaryKey.some((c) => c in changes)) this.touch(table, info.primaryKey.map((c, i) => (c in changes ? changes[c]! : key[i]!)))
+    }
+    return ok
+  }
+
+  increment(table: string, key: Value[], column: string, delta: number | bigint): boolean {
+    const ok = this.tx.increment(table, key, column, delta)
+    if (ok) this.touch(table, key)
+    return ok
+  }
+
+  delete(table: string, key: Value[]): boolean {
+    const ok = this.tx.delete(table, key)
+    if (ok) this.touch(table, key)
+    return ok
+  }
+
+  /** Forgets every overlay (after ROLLBACK TO SAVEPOINT restored older writes). */
+  invalidate(): void {
+    this.overlays.clear()
+  }
+
+  // ---- overlay ----------------------------------------------------------------
+
+  private keyIn(table: string, row: Row): Value[] | null {
+    const info = this.tx.table(table)
+    if (!info) return null
+    const key = info.primaryKey.map((c) => row[c] ?? null)
+    return key.some((v) => v === null) ? null : key
+  }
+
+  private overlay(table: TableInfo, column: string): Overlay | null {
+    if (!this.useIndexes) return null
+    const index = this.indexes.indexOn(table, column)
+    if (index === null) return null
+    let byCol = this.overlays.get(table.name)
+    if (byCol === undefined) this.overlays.set(table.name, (byCol = new Map()))
+    let ov = byCol.get(column)
+    if (ov === undefined || ov.incarnation !== table.incarnation || ov.index !== index) {
+      ov = { incarnation: table.incarnation, index, rows: new Map(), byValue: new Map() }
+      byCol.set(column, ov)
+      for (const key of this.tx.writtenKeys(table.name)) this.refresh(table.name, ov, key)
+    }
+    return ov
+  }
+
+  private touch(table: string, key: Value[] | null): void {
+    const byCol = this.overlays.get(table)
+    if (byCol === undefined) return
+    if (key === null) {
+      // A row whose key core chose: rebuild on next use.
+      this.overlays.delete(table)
+      return
+    }
+    for (const ov of byCol.values()) this.refresh(table, ov, key)
+  }
+
+  private refresh(table: string, ov: Overlay, key: Value[]): void {
+    const rk = encodeRowKey(key)
+    const prev = ov.rows.get(rk)
+    if (prev?.v !== undefined && prev.v !== null) ov.byValue.get(groupKey(prev.v))?.delete(rk)
+    const row = this.tx.get(table, key)
+    const v = row === undefined ? undefined : ov.index.valueOf(row)
+    ov.rows.set(rk, { key, v })
+    if (v === undefined || v === null) return
+    const g = groupKey(v)
+    let set = ov.byValue.get(g)
+    if (set === undefined) ov.byValue.set(g, (set = new Set()))
+    set.add(rk)
   }
 }
 
