@@ -171,6 +171,23 @@ describe('replica: rows and merge', () => {
     expect(rows(r)).toEqual([{ id: 3, name: 'three', price: null }])
   })
 
+  it('a change an open transaction made to a row deleted before it commits loses to the delete', async () => {
+    const sim = await cluster(['a', 'b'])
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, name: 'one' }))
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 2, name: 'two' }))
+    await sim.settle()
+    const tx = sim.replica('a').begin()
+    tx.update('products', [1], { name: 'uno' })
+    tx.update('products', [2], { name: 'dos' })
+    sim.replica('b').transact((t) => t.delete('products', [1]))
+    sim.replica('b').transact((t) => t.update('products', [2], { price: 2 }))
+    await sim.settle()
+    expect(tx.get('products', [1])).toBeUndefined()
+    tx.commit()
+    await sim.settle()
+    for (const id of ['a', 'b']) expect(rows(sim.replica(id))).toEqual([{ id: 2, name: 'dos', price: 2 }])
+  })
+
   it('text columns merge concurrent edits to different parts', async () => {
     const docs: TableSpec = { name: 'docs', columns: [{ name: 'id', type: 'int' }, { name: 'body', type: 'text', kind: 'text' }], primaryKey: ['id'] }
     const sim = await cluster(['a', 'b'], 6, docs)

@@ -88,6 +88,16 @@ export function parseShardId(id: string): { table: string; incarnation: number; 
   return { table: id.slice(b + 1), incarnation, partition }
 }
 
+/**
+ * A change an open transaction made to a stored row that was deleted (or deleted and
+ * inserted again) before it committed: it was concurrent with that delete and loses to
+ * it, as a concurrent update from another node does (delete wins), instead of bringing
+ * the row back.
+ */
+function stale(shard: Shard, rowKey: string, w: PendingRow): boolean {
+  return w.baseCl !== undefined && shard.rowCl(rowKey) !== w.baseCl
+}
+
 export function shardId(table: string, incarnation: number, partition: number): string {
   return `t:${incarnation}:${partition}:${table}`
 }
@@ -731,6 +741,13 @@ export class Replica {
     baseRows: (table) => this.baseRows(table),
     baseTable: (name) => this.tableInfos.get(name),
     baseTables: () => this.tables(),
+    rowCl: (table, rowKey) => {
+      for (const s of this.tableShards.get(table) ?? []) {
+        const cl = s.rowCl(rowKey)
+        if (cl > 0) return cl
+      }
+      return 0
+    },
     catalogRowCl: (rowKey) => this.catalogShard.rowCl(rowKey),
     now: () => this.clock.now(),
     nextId: () => this.ids.next(),
@@ -763,7 +780,7 @@ export class Replica {
    */
   begin(): OpenTransaction {
     if (this.closed) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'replica is closed')
-    const tx = new LocalTransaction(this.host)
+    const tx = new LocalTransaction(this.host, true)
     let done = false
     return Object.assign(tx, {
       commit: () => {
@@ -795,7 +812,7 @@ export class Replica {
       if (shards.length === 1 && info.partitioning === null) {
         // One shard holds the whole table: no routing, no grouping.
         const shard = shards[0]!
-        shard.transactLocal(() => rows.forEach((w, rowKey) => shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)))
+        shard.transactLocal(() => rows.forEach((w, rowKey) => stale(shard, rowKey, w) || shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)))
         continue
       }
       for (const [rowKey, w] of rows) {
@@ -810,7 +827,7 @@ export class Replica {
     }
     for (const [shard, rows] of byShard) {
       shard.transactLocal(() => {
-        for (const [rowKey, w] of rows) shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)
+        for (const [rowKey, w] of rows) if (!stale(shard, rowKey, w)) shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)
       })
     }
     this.afterChange()

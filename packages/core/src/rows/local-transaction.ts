@@ -28,6 +28,12 @@ import { RESERVED_NAME_CHARS } from './writer-entry.js'
 
 export interface PendingRow extends RowWrite {
   keyValues: Value[]
+  /**
+   * Causal length of the row when this transaction first changed it, in a transaction kept
+   * open (`Replica.begin`): if another write deleted the row before commit, this change
+   * was concurrent with that delete and loses to it, as across nodes.
+   */
+  baseCl?: number
 }
 
 /** What a transaction needs from its replica. */
@@ -36,6 +42,8 @@ export interface TransactionHost {
   baseRows(table: string): Iterable<[string, Row]>
   baseTable(name: string): TableInfo | undefined
   baseTables(): TableInfo[]
+  /** Causal length of a stored row (0 if absent). */
+  rowCl(table: string, rowKey: string): number
   /** Causal length of a catalog row as stored (0 if absent). */
   catalogRowCl(rowKey: string): number
   now(): number
@@ -58,7 +66,9 @@ interface LocalSavepoint {
 }
 
 function copyPending(p: PendingRow): PendingRow {
-  return { live: p.live, reset: p.reset, cols: new Map(p.cols), incr: p.incr === NO_INCREMENTS ? NO_INCREMENTS : new Map(p.incr), keyValues: p.keyValues.slice() }
+  const copy: PendingRow = { live: p.live, reset: p.reset, cols: new Map(p.cols), incr: p.incr === NO_INCREMENTS ? NO_INCREMENTS : new Map(p.incr), keyValues: p.keyValues.slice() }
+  if (p.baseCl !== undefined) copy.baseCl = p.baseCl
+  return copy
 }
 
 export class LocalTransaction implements Transaction {
@@ -67,8 +77,19 @@ export class LocalTransaction implements Transaction {
   private readonly host: TransactionHost
   private readonly tableCache = new Map<string, TableInfo | undefined>()
 
-  constructor(host: TransactionHost) {
+  /**
+   * @param open kept open across calls (`Replica.begin`): changes to existing rows record
+   *   the row's causal length, so commit can tell a row deleted meanwhile.
+   */
+  constructor(host: TransactionHost, private readonly open = false) {
     this.host = host
+  }
+
+  /** A pending change of a stored row, remembering its causal length when the transaction is open. */
+  private changeOf(info: TableInfo, rowKey: string, key: Value[], live: boolean): PendingRow {
+    const p: PendingRow = live ? { live: true, reset: false, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() } : { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() }
+    if (this.open && this.committed(info)) p.baseCl = this.host.rowCl(info.name, rowKey)
+    return p
   }
 
   // ---- savepoints ---------------------------------------------------------
@@ -153,6 +174,8 @@ export class LocalTransaction implements Transaction {
     const base = this.baseRow(info, rowKey)
     if (p === undefined) return base
     if (!p.live) return null
+    // Deleted by someone else since this transaction changed it: the change lost (see baseCl).
+    if (p.baseCl !== undefined && this.host.rowCl(info.name, rowKey) !== p.baseCl) return null
     const row: Row = {}
     const fresh = p.reset || base === null
     for (const c of info.columns) row[c.name] = fresh ? null : base![c.name] ?? null
@@ -239,7 +262,7 @@ export class LocalTransaction implements Transaction {
     }
     let p = rows.get(rowKey)
     if (p === undefined) {
-      p = { live: true, reset: false, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() }
+      p = this.changeOf(info, rowKey, key, true)
       rows.set(rowKey, p)
     }
     for (const [c, v] of Object.entries(changes)) {
@@ -260,7 +283,7 @@ export class LocalTransaction implements Transaction {
     if (this.view(info, rowKey, rows.get(rowKey)) === null) return false
     let p = rows.get(rowKey)
     if (p === undefined) {
-      p = { live: true, reset: false, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() }
+      p = this.changeOf(info, rowKey, key, true)
       rows.set(rowKey, p)
     }
     if (p.cols.has(column)) p.cols.set(column, addCounter(p.cols.get(column) ?? null, delta))
@@ -275,8 +298,15 @@ export class LocalTransaction implements Transaction {
     const info = this.requireTable(table)
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
-    if (this.view(info, rowKey, rows.get(rowKey)) === null) return false
-    rows.set(rowKey, { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() })
+    const p = rows.get(rowKey)
+    if (this.view(info, rowKey, p) === null) return false
+    const del = this.changeOf(info, rowKey, key, false)
+    // A row this transaction inserted has no stored life to check; one it changed keeps its first.
+    if (p !== undefined) {
+      if (p.baseCl === undefined) delete del.baseCl
+      else del.baseCl = p.baseCl
+    }
+    rows.set(rowKey, del)
     return true
   }
 

@@ -335,6 +335,20 @@ describe('COMMIT of a block', () => {
     ])
   })
 
+  it('a row the block updated and another session deleted stays deleted (the delete wins, as across nodes)', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    dbs.push(db)
+    await db.query(SETUP)
+    const other = db.session()
+    await db.query('BEGIN')
+    await db.query("UPDATE txi SET qty = 10 WHERE k = 'a'")
+    await db.query("UPDATE txi SET qty = 20 WHERE k = 'b'")
+    await other.query('DELETE FROM txi WHERE id = 1')
+    expect((await db.query('SELECT id, qty FROM txi ORDER BY id')).rows).toEqual([{ id: 2, qty: 20 }, { id: 3, qty: 3 }])
+    await db.query('COMMIT')
+    expect((await db.query('SELECT id, k, qty FROM txi ORDER BY id')).rows).toEqual([{ id: 2, k: 'b', qty: 20 }, { id: 3, k: 'c', qty: 3 }])
+  })
+
   it('a block reads rows committed by another session while it is open (read committed)', async () => {
     const db = await openDatabase({ nodeId: 'n1' })
     dbs.push(db)
