@@ -349,6 +349,21 @@ describe('COMMIT of a block', () => {
     expect((await db.query('SELECT id, k, qty FROM txi ORDER BY id')).rows).toEqual([{ id: 2, k: 'b', qty: 20 }, { id: 3, k: 'c', qty: 3 }])
   })
 
+  it('an index finds a row the block changed by a column another session changed meanwhile', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    dbs.push(db)
+    await db.query(SETUP)
+    const other = db.session()
+    await db.query('BEGIN')
+    await db.query("UPDATE txi SET qty = 10 WHERE k = 'a'")
+    await other.query("UPDATE txi SET k = 'z' WHERE id = 1")
+    expect((await db.query("SELECT id, qty FROM txi WHERE k = 'z'")).rows).toEqual([{ id: 1, qty: 10 }])
+    expect((await db.query("SELECT id FROM txi WHERE k = 'a'")).rows).toEqual([])
+    expect((await db.query("SELECT id FROM txi WHERE k > 'y'")).rows).toEqual([{ id: 1 }])
+    await db.query('COMMIT')
+    expect((await db.query('SELECT id, k, qty FROM txi WHERE id = 1')).rows).toEqual([{ id: 1, k: 'z', qty: 10 }])
+  })
+
   it('a block reads rows committed by another session while it is open (read committed)', async () => {
     const db = await openDatabase({ nodeId: 'n1' })
     dbs.push(db)

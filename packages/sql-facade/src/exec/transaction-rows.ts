@@ -8,10 +8,12 @@
  * statement, or a BEGIN .. COMMIT block kept open in core) buffers its writes, so an
  * index answer alone would miss rows the transaction inserted or changed and return rows
  * it deleted. The overlay is exact: per indexed column, the rows this transaction wrote
- * are kept by their current value (built from core's `writtenKeys` on first use, then
- * kept up to date by the write methods below); they are dropped from the index answer and
- * answered from the overlay instead. Every other row is the committed one the index
- * describes.
+ * are kept by the value it gave them (built from core's `writtenKeys` on first use, then
+ * kept up to date by the write methods below). A written row is a candidate when its
+ * committed value (the index) or its written value (the overlay) is in range, and is
+ * re-read and re-tested: a column the transaction did not set keeps its committed value,
+ * which other sessions and nodes may change while a block is open. Every other row is
+ * the committed one the index describes.
  *
  * Invariants: `range` and `matching` return the same rows a scan filtered by the same
  * condition would, in some order. An overlay lists exactly the rows written since the
@@ -75,24 +77,31 @@ export class TransactionRows {
     const ov = this.overlay(table, column)
     if (ov === null) return null
     const out: Row[] = []
+    // A written row is found by its committed value or by the value this transaction gave
+    // it (a column it did not set keeps the committed value, which may change meanwhile),
+    // and kept only if its value now is in range.
+    const checked = new Set<string>()
+    const recheck = (rk: string, key: Value[]) => {
+      if (checked.has(rk)) return
+      checked.add(rk)
+      const row = this.tx.get(table.name, key)
+      if (row !== undefined && inRange(ov.index.valueOf(row), r)) out.push(row)
+    }
     for (const key of ov.index.range(r.lo, r.loInc, r.hi, r.hiInc)) {
-      if (ov.rows.size > 0 && ov.rows.has(encodeRowKey(key))) continue
+      const rk = ov.rows.size > 0 ? encodeRowKey(key) : ''
+      if (ov.rows.size > 0 && ov.rows.has(rk)) {
+        recheck(rk, key)
+        continue
+      }
       const row = this.tx.get(table.name, key)
       if (row !== undefined) out.push(row)
     }
     const point = r.lo !== undefined && r.lo !== null && r.hi !== undefined && r.hi !== null && r.loInc && r.hiInc && compareValues(r.lo, r.hi) === 0
     if (point) {
-      for (const rk of ov.byValue.get(groupKey(r.lo!)) ?? []) {
-        const row = this.tx.get(table.name, ov.rows.get(rk)!.key)
-        if (row !== undefined) out.push(row)
-      }
+      for (const rk of ov.byValue.get(groupKey(r.lo!)) ?? []) recheck(rk, ov.rows.get(rk)!.key)
       return out
     }
-    for (const w of ov.rows.values()) {
-      if (w.v === undefined || !inRange(w.v, r)) continue
-      const row = this.tx.get(table.name, w.key)
-      if (row !== undefined) out.push(row)
-    }
+    for (const [rk, w] of ov.rows) if (w.v !== undefined && w.v !== null && inRange(w.v, r)) recheck(rk, w.key)
     return out
   }
 
