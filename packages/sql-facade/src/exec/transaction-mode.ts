@@ -38,7 +38,7 @@ export function applyTransactionOptions(mode: TransactionMode, options: Node[] |
 }
 
 const WRITES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'])
-const READS = new Set(['SelectStmt', 'VariableShowStmt', 'VariableSetStmt', 'ExplainStmt', 'TransactionStmt', 'DiscardStmt'])
+const READS = new Set(['SelectStmt', 'VariableShowStmt', 'VariableSetStmt', 'ExplainStmt', 'TransactionStmt', 'DiscardStmt', 'ConstraintsSetStmt'])
 
 function containsWrite(node: unknown): boolean {
   if (!node || typeof node !== 'object') return false
