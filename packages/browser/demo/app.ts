@@ -14,7 +14,9 @@ interface DemoConfig {
 }
 
 const OFFLINE_KEY = 'concord-demo-offline'
-const TABLE_SQL = 'CREATE TABLE IF NOT EXISTS inventory (sku TEXT PRIMARY KEY, name TEXT NOT NULL, qty INT NOT NULL DEFAULT 0)'
+// qty is a counter: the +/- buttons' `qty = qty + n` from several replicas at once all add
+// up (a plain column would keep only the last write). Setting a quantity sets the total.
+const TABLE_SQL = "CREATE TABLE IF NOT EXISTS inventory (sku TEXT PRIMARY KEY, name TEXT NOT NULL, qty INT NOT NULL DEFAULT 0) WITH (counter_columns = 'qty')"
 
 declare global {
   interface Window {

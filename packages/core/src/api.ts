@@ -6,7 +6,7 @@
  * `Scheduler`. Everything that waits or reads time goes through these, so the simulator
  * can drive a replica deterministically.
  */
-import type { CatalogChange, ColumnSpec, ConflictRecord, Json, PartitionSpec, PolicySpec, Resolver, Row, RowChange, TableInfo, TableSpec, Value } from './types.js'
+import type { CatalogChange, ColumnKind, ColumnSpec, ConflictRecord, Json, PartitionSpec, PolicySpec, Resolver, Row, RowChange, TableInfo, TableSpec, Value } from './types.js'
 
 /** One durable record of a shard: an update, or a snapshot that replaces everything before it. */
 export interface StoredRecord {
@@ -134,10 +134,15 @@ export interface Transaction {
   dropTable(name: string): void
   addColumn(table: string, column: ColumnSpec): void
   dropColumn(table: string, column: string): void
-  /** Rewrites a column's type name, policy or meta in place (its data stays). */
-  alterColumn(table: string, column: string, patch: { type?: string; policy?: PolicySpec | null; meta?: Json }): void
+  /**
+   * Rewrites a column's type name, policy or meta in place (its data stays). A new `kind`
+   * (register <-> counter) starts a new epoch: every value stays (merge/column-epochs.ts).
+   */
+  alterColumn(table: string, column: string, patch: { type?: string; policy?: PolicySpec | null; meta?: Json; kind?: ColumnKind }): void
   alterTable(name: string, patch: { policy?: PolicySpec; regions?: string[] | null; options?: Record<string, string>; meta?: Json; partitioning?: PartitionSpec | null }): void
   table(name: string): TableInfo | undefined
+  /** Every table as this transaction sees it (its own DDL included), by name. */
+  tables(): TableInfo[]
 
   /** Generic replicated catalog objects (settings, functions, indexes ...), last writer wins. */
   setCatalog(kind: string, name: string, value: Json | null): void
@@ -159,6 +164,32 @@ export interface Transaction {
   /** Adds `delta` to a counter column of an existing row; false if there is none. */
   increment(table: string, key: Value[], column: string, delta: number | bigint): boolean
   delete(table: string, key: Value[]): boolean
+  /**
+   * Primary keys of the rows of `table` this transaction has written (inserted, updated
+   * or deleted): the only rows whose view here may differ from the replica's. Lets a
+   * layer with its own indexes over committed rows overlay the transaction's writes.
+   */
+  writtenKeys(table: string): Value[][]
+}
+
+declare const savepointBrand: unique symbol
+/** Marks a state of an `OpenTransaction` to roll back to (opaque). */
+export interface TransactionSavepoint {
+  readonly [savepointBrand]: true
+}
+
+/**
+ * A transaction kept open across calls (`Replica.begin`): SQL's BEGIN .. COMMIT. Reads see
+ * the replica's current rows under this transaction's own writes; nothing is applied
+ * until `commit`, which applies exactly the buffered writes, as `transact` would.
+ */
+export interface OpenTransaction extends Transaction {
+  /** Marks the current writes (SQL SAVEPOINT). */
+  savepoint(): TransactionSavepoint
+  /** Discards every write made since `mark`; the mark stays usable. */
+  rollbackTo(mark: TransactionSavepoint): void
+  /** Applies the writes in one step; the transaction must not be used afterwards. */
+  commit(): void
 }
 
 export interface ReplicaEvents {

@@ -22,7 +22,7 @@ export type {
   ConflictRecord,
   ConflictValue,
 } from './types.js'
-export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, ReplicaEvents, LinkPolicy } from './api.js'
+export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, OpenTransaction, TransactionSavepoint, ReplicaEvents, LinkPolicy } from './api.js'
 export { Replica, parseShardId, shardId } from './replica.js'
 export { ConcordError, SqlState } from './errors/concord-error.js'
 export { HybridClock, compareStamp, hlcMillis, hlcCounter, LOGICAL_RANGE } from './clock/hlc.js'

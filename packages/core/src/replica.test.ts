@@ -121,6 +121,73 @@ describe('replica: rows and merge', () => {
     for (const id of ['a', 'b', 'c']) expect(sim.replica(id).get('c', [1])?.n).toBe(100n)
   })
 
+  it('a register converted to a counter keeps its values; writes made concurrently under the old kind still count', async () => {
+    const stock: TableSpec = { name: 's', columns: [{ name: 'id', type: 'int' }, { name: 'n', type: 'int' }], primaryKey: ['id'] }
+    const sim = await cluster(['a', 'b', 'c'], 8, stock)
+    sim.replica('a').transact((tx) => tx.insert('s', { id: 1, n: 10 }))
+    sim.replica('b').transact((tx) => tx.insert('s', { id: 2, n: 20 }))
+    await sim.settle()
+    sim.replica('c').transact((tx) => tx.update('s', [1], { n: 11 })) // a second writer of the register
+    await sim.settle()
+    sim.partition(['a', 'b'], ['c'])
+    sim.replica('a').transact((tx) => tx.alterColumn('s', 'n', { kind: 'counter' }))
+    await sim.settle()
+    for (const id of ['a', 'b']) expect(rows(sim.replica(id), 's')).toEqual([{ id: 1, n: 11 }, { id: 2, n: 20 }])
+    sim.replica('a').transact((tx) => tx.increment('s', [1], 'n', 5))
+    sim.replica('b').transact((tx) => tx.increment('s', [1], 'n', 1))
+    sim.replica('b').transact((tx) => tx.update('s', [2], { n: 50 })) // sets the total
+    // c has not seen the conversion: it writes the register (row 1) and re-inserts nothing.
+    sim.replica('c').transact((tx) => tx.update('s', [1], { n: 100 }))
+    sim.heal()
+    await sim.settle()
+    for (const id of ['a', 'b', 'c']) expect(rows(sim.replica(id), 's')).toEqual([{ id: 1, n: 106 }, { id: 2, n: 50 }])
+    // Back to a register: the value stays until someone writes it.
+    sim.replica('c').transact((tx) => tx.alterColumn('s', 'n', { kind: 'register' }))
+    await sim.settle()
+    for (const id of ['a', 'b', 'c']) expect(rows(sim.replica(id), 's')).toEqual([{ id: 1, n: 106 }, { id: 2, n: 50 }])
+    sim.replica('a').transact((tx) => tx.update('s', [2], { n: 7 }))
+    await sim.settle()
+    for (const id of ['a', 'b', 'c']) expect(rows(sim.replica(id), 's')).toEqual([{ id: 1, n: 106 }, { id: 2, n: 7 }])
+  })
+
+  it('an open transaction applies nothing until commit; rollbackTo restores its writes; a table created again in it starts empty', async () => {
+    const sim = await cluster(['a'])
+    const r = sim.replica('a')
+    r.transact((tx) => tx.insert('products', { id: 1, name: 'one' }))
+    const tx = r.begin()
+    tx.insert('products', { id: 2, name: 'two' })
+    const mark = tx.savepoint()
+    tx.update('products', [1], { name: 'uno' })
+    tx.delete('products', [2])
+    expect(tx.writtenKeys('products')).toEqual([[2], [1]])
+    tx.rollbackTo(mark)
+    expect(rows(r)).toEqual([{ id: 1, name: 'one', price: null }])
+    expect([...tx.scan('products')].map((x) => x.name).sort()).toEqual(['one', 'two'])
+    tx.dropTable('products')
+    tx.createTable(products)
+    expect([...tx.scan('products')]).toEqual([])
+    tx.insert('products', { id: 3, name: 'three' })
+    tx.commit()
+    expect(rows(r)).toEqual([{ id: 3, name: 'three', price: null }])
+  })
+
+  it('a change an open transaction made to a row deleted before it commits loses to the delete', async () => {
+    const sim = await cluster(['a', 'b'])
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, name: 'one' }))
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 2, name: 'two' }))
+    await sim.settle()
+    const tx = sim.replica('a').begin()
+    tx.update('products', [1], { name: 'uno' })
+    tx.update('products', [2], { name: 'dos' })
+    sim.replica('b').transact((t) => t.delete('products', [1]))
+    sim.replica('b').transact((t) => t.update('products', [2], { price: 2 }))
+    await sim.settle()
+    expect(tx.get('products', [1])).toBeUndefined()
+    tx.commit()
+    await sim.settle()
+    for (const id of ['a', 'b']) expect(rows(sim.replica(id))).toEqual([{ id: 2, name: 'dos', price: 2 }])
+  })
+
   it('text columns merge concurrent edits to different parts', async () => {
     const docs: TableSpec = { name: 'docs', columns: [{ name: 'id', type: 'int' }, { name: 'body', type: 'text', kind: 'text' }], primaryKey: ['id'] }
     const sim = await cluster(['a', 'b'], 6, docs)

@@ -11,7 +11,7 @@
  * change events follow every Yjs transaction (see Shard).
  */
 import * as Y from 'yjs'
-import type { LinkPolicy, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
+import type { LinkPolicy, OpenTransaction, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
 import { CATALOG_SHARD, CATALOG_TABLE, buildTableInfo, parseColumnDefinition, parseTableDefinition, splitColumnCatalogName, type ColumnDefinition } from './catalog/catalog-schema.js'
 import { HybridClock, hlcMillis } from './clock/hlc.js'
 import { IdGenerator, nodeNumberOf } from './clock/id-generator.js'
@@ -20,6 +20,7 @@ import { ConcordError, SqlState } from './errors/concord-error.js'
 import { parsePolicy } from './merge/policy.js'
 import { Replicator, type ReplicatorStats } from './replication/replicator.js'
 import { LocalTransaction, type PendingRow, type TransactionHost } from './rows/local-transaction.js'
+import { hasEpochs } from './merge/column-epochs.js'
 import { decodeRowKey, encodeRowKey } from './rows/row-key.js'
 import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, tableLayout, type ShardRowChange, type TableView } from './rows/shard.js'
 import { MemoryStorage } from './storage/memory-storage.js'
@@ -69,6 +70,16 @@ export function parseShardId(id: string): { table: string; incarnation: number; 
   const partition = Number(id.slice(a + 1, b))
   if (!Number.isSafeInteger(incarnation) || !Number.isSafeInteger(partition) || incarnation < 1 || partition < 0) return null
   return { table: id.slice(b + 1), incarnation, partition }
+}
+
+/**
+ * A change an open transaction made to a stored row that was deleted (or deleted and
+ * inserted again) before it committed: it was concurrent with that delete and loses to
+ * it, as a concurrent update from another node does (delete wins), instead of bringing
+ * the row back.
+ */
+function stale(shard: Shard, rowKey: string, w: PendingRow): boolean {
+  return w.baseCl !== undefined && shard.rowCl(rowKey) !== w.baseCl
 }
 
 export function shardId(table: string, incarnation: number, partition: number): string {
@@ -619,7 +630,7 @@ export class Replica {
       policies,
       storageKeys,
       columns: new Map(info.columns.map((c) => [c.name, c])),
-      special: info.columns.some((c) => c.kind !== 'register'),
+      special: info.columns.some((c) => c.kind !== 'register' || hasEpochs(c)),
       layout,
       nameByStorageKey: new Map(layout.filter((c) => c.pkAt < 0).map((c) => [c.skey, c.name])),
     }
@@ -729,6 +740,14 @@ export class Replica {
     },
     baseRows: (table) => this.baseRows(table),
     baseTable: (name) => this.tableInfos.get(name),
+    baseTables: () => this.tables(),
+    rowCl: (table, rowKey) => {
+      for (const s of this.tableShards.get(table) ?? []) {
+        const cl = s.rowCl(rowKey)
+        if (cl > 0) return cl
+      }
+      return 0
+    },
     catalogRowCl: (rowKey) => this.catalogShard.rowCl(rowKey),
     now: () => this.clock.now(),
     nextId: () => this.ids.next(),
@@ -755,6 +774,24 @@ export class Replica {
     return result
   }
 
+  /**
+   * Opens a transaction that stays open across calls until `commit` (SQL BEGIN .. COMMIT).
+   * Dropping it without committing applies nothing.
+   */
+  begin(): OpenTransaction {
+    if (this.closed) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'replica is closed')
+    const tx = new LocalTransaction(this.host, true)
+    let done = false
+    return Object.assign(tx, {
+      commit: () => {
+        if (done) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'transaction already committed')
+        if (this.closed) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'replica is closed')
+        done = true
+        this.commit(tx)
+      },
+    })
+  }
+
   private commit(tx: LocalTransaction): void {
     if (tx.pending.size === 0) return
     // Storage refuses writes (disk full): nothing of this transaction is applied.
@@ -775,7 +812,7 @@ export class Replica {
       if (shards.length === 1 && info.partitioning === null) {
         // One shard holds the whole table: no routing, no grouping.
         const shard = shards[0]!
-        shard.transactLocal(() => rows.forEach((w, rowKey) => shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)))
+        shard.transactLocal(() => rows.forEach((w, rowKey) => stale(shard, rowKey, w) || shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)))
         continue
       }
       for (const [rowKey, w] of rows) {
@@ -790,7 +827,7 @@ export class Replica {
     }
     for (const [shard, rows] of byShard) {
       shard.transactLocal(() => {
-        for (const [rowKey, w] of rows) shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)
+        for (const [rowKey, w] of rows) if (!stale(shard, rowKey, w)) shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)
       })
     }
     this.afterChange()

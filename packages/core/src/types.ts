@@ -85,6 +85,11 @@ export interface ColumnInfo {
   kind: ColumnKind
   policy: PolicySpec | null
   meta: Json
+  /**
+   * Kinds the column had before its current one, oldest first (absent: never changed).
+   * Values written under an earlier kind still count (see merge/column-epochs.ts).
+   */
+  epochs?: ColumnKind[]
 }
 
 /** A change to one materialized row. `before`/`after` are null when the row did not / does not exist. */

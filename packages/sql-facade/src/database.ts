@@ -4,10 +4,12 @@
  * resolvers), and offers `query` on a default session. Wire servers open one `Session`
  * per client connection with `db.session()`.
  */
-import { Replica, type CatalogChange, type ReplicaOptions, type Value } from '@concord/core'
+import { Replica, type CatalogChange, type ReplicaOptions, type Transaction, type Value } from '@concord/core'
 import { SecondaryIndexes } from './catalog/secondary-index.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './exec/context.js'
+import { TransactionRows } from './exec/transaction-rows.js'
+import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
 import { unify } from './expr/compile.js'
 import { callUserFunction, functionFromCatalog } from './functions/user-function.js'
 import { loadParser } from './parser/parse.js'
@@ -217,17 +219,23 @@ export class Database {
       throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot write')
     }
     const settings = new Settings(replica, this.nodeSettings)
+    const tx: Transaction = {
+      createTable: readOnly, dropTable: readOnly, addColumn: readOnly, dropColumn: readOnly, alterColumn: readOnly, alterTable: readOnly,
+      table: (n) => replica.table(n),
+      setCatalog: readOnly,
+      getCatalog: (k, n) => replica.getCatalog(k, n),
+      listCatalog: (k) => replica.listCatalog(k),
+      tables: () => replica.tables(),
+      get: (t, k) => replica.get(t, k),
+      scan: (t) => replica.scan(t),
+      insert: readOnly, upsert: readOnly, update: readOnly, increment: readOnly, delete: readOnly,
+      writtenKeys: () => [],
+    }
+    const rows = new TransactionRows(tx, this.indexes, false)
     return {
-      tx: {
-        createTable: readOnly, dropTable: readOnly, addColumn: readOnly, dropColumn: readOnly, alterColumn: readOnly, alterTable: readOnly,
-        table: (n) => replica.table(n),
-        setCatalog: readOnly,
-        getCatalog: (k, n) => replica.getCatalog(k, n),
-        listCatalog: (k) => replica.listCatalog(k),
-        get: (t, k) => replica.get(t, k),
-        scan: (t) => replica.scan(t),
-        insert: readOnly, upsert: readOnly, update: readOnly, increment: readOnly, delete: readOnly,
-      },
+      tx,
+      rows,
+      foreignKeys: new ForeignKeyChecks({ rows, table: (n) => replica.table(n), tables: () => replica.tables(), writerFor: readOnly, nowMicros: replica.now() * 1000 }),
       params: [],
       nowMicros: replica.now() * 1000,
       clockMicros: () => replica.now() * 1000,
@@ -235,9 +243,7 @@ export class Database {
       region: replica.region,
       settings,
       functions: (n) => this.userFunction(n),
-      indexes: this.indexes,
       partitions: this.partitions,
-      written: new Set(replica.tables().map((t) => t.name)),
       systemView: (n, c) => this.systemView(n, c),
       random: () => 0.5,
       nextId: () => {

@@ -4,6 +4,7 @@
 export { openDatabase, Database, type DatabaseOptions } from './database.js'
 export { Session } from './session.js'
 export { SimCluster, type SimClusterOptions } from './sim-cluster.js'
+export { findBrokenForeignKeys, type BrokenForeignKey } from './exec/broken-foreign-keys.js'
 export { SqlError, SqlState } from './errors/sql-error.js'
 export { formatPgText, type QueryResult, type FieldInfo, type JsValue } from './result-format.js'
 export { loadParser, parseScript } from './parser/parse.js'

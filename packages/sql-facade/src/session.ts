@@ -1,18 +1,25 @@
 /**
  * A session: one client's connection state (session settings, an open transaction) on a
- * database. Each statement runs in a core transaction; an explicit BEGIN .. COMMIT is
- * made atomic by replaying the block's statements in one core transaction at COMMIT,
- * with the ids, random numbers and clock of their first run, so COMMIT applies exactly
- * what the client saw. Reads inside the block see its own writes the same way. After an
- * error the block is aborted (25P02) until ROLLBACK, as in PostgreSQL.
+ * database. A statement outside a block runs in its own core transaction. BEGIN opens a
+ * core transaction that stays open (`Replica.begin`) until COMMIT applies exactly the
+ * writes its statements made and reported, or ROLLBACK drops them; SAVEPOINT marks its
+ * writes and ROLLBACK TO restores the mark. Reads inside the block see the replica's
+ * current rows under the block's own writes (`TransactionRows`). After an error the block
+ * is aborted (25P02) until ROLLBACK or ROLLBACK TO, as in PostgreSQL.
  */
-import type { Transaction } from '@concord/core'
+import type { OpenTransaction, Transaction, TransactionSavepoint } from '@concord/core'
 import type { Database } from './database.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx } from './exec/context.js'
 import type { StatementResult } from './exec/result.js'
 import { utility } from './exec/result.js'
 import { runInTransaction } from './exec/statement.js'
+import { TransactionRows } from './exec/transaction-rows.js'
+import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
+import { TableWriter } from './exec/table-writer.js'
+import { DeferredConstraints } from './exec/deferred-constraints.js'
+import { foreignKeysOf } from './catalog/foreign-key.js'
+import { applyTransactionOptions, assertWritable, type TransactionMode } from './exec/transaction-mode.js'
 import { nameList } from './expr/compile.js'
 import { parseScript } from './parser/parse.js'
 import type { Statement } from './parser/statement.js'
@@ -25,20 +32,23 @@ import { callUserFunction } from './functions/user-function.js'
 import { SUBSCRIPTION_KIND } from './replication/replication-catalog.js'
 import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from './replication/replication-statements.js'
 
-interface Recorded {
-  stmt: Statement
-  params: RtValue[]
-  ids: bigint[]
-  randoms: number[]
-}
-
-class Rollback {
-  constructor(readonly result: StatementResult) {}
+interface Block {
+  tx: OpenTransaction
+  /** The block's rows: kept across its statements, so its index overlays are too. */
+  rows: TransactionRows
+  /** now() of the whole block: PostgreSQL's transaction timestamp. */
+  startMicros: number
+  failed: boolean
+  savepoints: Array<{ name: string; mark: TransactionSavepoint }>
+  mode: TransactionMode
+  deferred: DeferredConstraints
 }
 
 export class Session {
   readonly settings: Settings
-  private block: { statements: Recorded[]; startMicros: number; failed: boolean; savepoints: Array<{ name: string; index: number }> } | null = null
+  private block: Block | null = null
+  /** SET SESSION CHARACTERISTICS AS TRANSACTION: the mode of later transactions. */
+  private characteristics: TransactionMode = { readOnly: false }
 
   constructor(readonly db: Database) {
     this.settings = new Settings(db.replica, db.nodeSettings)
@@ -82,7 +92,7 @@ export class Session {
 
   private runOne(stmt: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
     const node = stmt.kind === 'pg' ? stmt.node : null
-    if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN', node.TransactionStmt.savepoint_name ?? ''), durable: true }
+    if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN', node.TransactionStmt.savepoint_name ?? '', node.TransactionStmt.options), durable: true }
     if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
     try {
       if (node && ('VariableSetStmt' in node || 'VariableShowStmt' in node || 'AlterSystemStmt' in node || 'DiscardStmt' in node)) {
@@ -91,10 +101,15 @@ export class Session {
       if (stmt.kind === 'backup' || stmt.kind === 'restore' || stmt.kind === 'rebalance') {
         throw new SqlError(SqlState.featureNotSupported, `${stmt.kind === 'rebalance' ? 'ALTER TABLE .. REBALANCE SHARDS' : stmt.kind === 'backup' ? 'BACKUP DATABASE' : 'RESTORE DATABASE'} is not supported yet`)
       }
-      if (this.block) return { result: this.runInBlock(stmt, params), durable: false }
-      const rec: Recorded = { stmt, params, ids: [], randoms: [] }
+      assertWritable(this.block?.mode ?? this.characteristics, stmt)
+      if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
+      if (this.block) {
+        const ctx = this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows)
+        ctx.deferred = this.block.deferred
+        return { result: runInTransaction(stmt, ctx), durable: false }
+      }
       const nowMicros = this.db.replica.now() * 1000
-      const result = this.db.replica.transact((tx) => runInTransaction(stmt, this.execCtx(tx, rec, nowMicros, false)))
+      const result = this.db.replica.transact((tx) => runInTransaction(stmt, this.execCtx(tx, params, nowMicros)))
       return { result, durable: true }
     } catch (e) {
       if (this.block) this.block.failed = true
@@ -127,24 +142,34 @@ export class Session {
     throw new SqlError(SqlState.internalError, 'not a subscription statement')
   }
 
-  private transactionStatement(kind: string, savepoint: string): StatementResult {
+  private transactionStatement(kind: string, savepoint: string, options: Node[] | undefined): StatementResult {
     switch (kind) {
-      case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START':
+      case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START': {
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
-        this.block = { statements: [], startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [] }
+        const mode = applyTransactionOptions(this.characteristics, options)
+        const tx = this.db.replica.begin()
+        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
         this.settings.beginTransaction()
         return utility('BEGIN')
+      }
       case 'TRANS_STMT_COMMIT': {
         const block = this.block
         this.block = null
         if (!block) return utility('COMMIT', ['there is no transaction in progress'])
-        this.settings.endTransaction(!block.failed)
-        if (block.failed) return utility('ROLLBACK')
-        if (block.statements.length) {
-          this.db.replica.transact((tx) => {
-            for (const rec of block.statements) runInTransaction(rec.stmt, this.execCtx(tx, rec, block.startMicros, true))
-          })
+        if (block.failed) {
+          this.settings.endTransaction(false)
+          return utility('ROLLBACK')
         }
+        try {
+          // Deferred constraints are checked last; a violation rolls the block back.
+          const due = block.deferred.due(true)
+          if (due.length) this.execCtx(block.tx, [], block.startMicros, block.rows).foreignKeys.runDeferred(due)
+          block.tx.commit()
+        } catch (e) {
+          this.settings.endTransaction(false)
+          throw e
+        }
+        this.settings.endTransaction(true)
         return utility('COMMIT')
       }
       case 'TRANS_STMT_ROLLBACK':
@@ -153,27 +178,28 @@ export class Session {
         this.settings.endTransaction(false)
         return utility('ROLLBACK')
       case 'TRANS_STMT_SAVEPOINT': case 'TRANS_STMT_RELEASE': case 'TRANS_STMT_ROLLBACK_TO': {
-        // Savepoints mark a position in the recorded block; rolling back truncates it.
+        // A savepoint marks the block's writes; rolling back to it restores them.
         const block = this.block
         const what = kind === 'TRANS_STMT_SAVEPOINT' ? 'SAVEPOINT' : kind === 'TRANS_STMT_RELEASE' ? 'RELEASE SAVEPOINT' : 'ROLLBACK TO SAVEPOINT'
         if (!block) throw new SqlError(SqlState.noActiveSqlTransaction, `${what} can only be used in transaction blocks`)
         if (kind === 'TRANS_STMT_SAVEPOINT') {
           if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
-          block.savepoints.push({ name: savepoint, index: block.statements.length })
+          block.savepoints.push({ name: savepoint, mark: block.tx.savepoint() })
           return utility('SAVEPOINT')
         }
         let i = block.savepoints.length - 1
         while (i >= 0 && block.savepoints[i]!.name !== savepoint) i--
         if (i < 0) {
           block.failed = true
-          throw new SqlError('3B001', `savepoint "${savepoint}" does not exist`)
+          throw new SqlError(SqlState.invalidSavepointSpecification, `savepoint "${savepoint}" does not exist`)
         }
         if (kind === 'TRANS_STMT_RELEASE') {
           if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
           block.savepoints.length = i
           return utility('RELEASE')
         }
-        block.statements.length = block.savepoints[i]!.index
+        block.tx.rollbackTo(block.savepoints[i]!.mark)
+        block.rows.invalidate()
         block.savepoints.length = i + 1
         block.failed = false
         return utility('ROLLBACK')
@@ -183,62 +209,67 @@ export class Session {
     }
   }
 
-  /** Runs a statement of an open block: replays the block so far, runs it, then discards. */
-  private runInBlock(stmt: Statement, params: RtValue[]): StatementResult {
-    const block = this.block!
-    const rec: Recorded = { stmt, params, ids: [], randoms: [] }
-    try {
-      this.db.replica.transact((tx) => {
-        const written = new Set<string>()
-        for (const prev of block.statements) runInTransaction(prev.stmt, this.execCtx(tx, prev, block.startMicros, true, written))
-        const result = runInTransaction(stmt, this.execCtx(tx, rec, block.startMicros, false, written))
-        throw new Rollback(result)
-      })
-    } catch (e) {
-      if (e instanceof Rollback) {
-        block.statements.push(rec)
-        return e.result
-      }
-      throw e
-    }
-    throw new Error('unreachable')
-  }
-
-  private execCtx(tx: Transaction, rec: Recorded, nowMicros: number, replay: boolean, written = new Set<string>()): ExecCtx {
+  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes)): ExecCtx {
     const db = this.db
-    let idPos = 0
-    let randPos = 0
     const ctx: ExecCtx = {
       tx,
-      params: rec.params,
+      rows,
+      foreignKeys: new ForeignKeyChecks({
+        rows,
+        table: (n) => tx.table(n),
+        tables: () => tx.tables(),
+        writerFor: (t) => new TableWriter(t, { exec: ctx, ctes: new Map() }),
+        nowMicros,
+      }),
+      params,
       nowMicros,
       clockMicros: () => db.replica.now() * 1000,
       nodeId: db.nodeId,
       region: db.region,
       settings: this.settings,
       functions: (name) => db.userFunction(name),
-      indexes: db.indexes,
       partitions: db.partitions,
-      written,
       systemView: (name, c) => db.systemView(name, c),
-      random: () => {
-        if (replay && randPos < rec.randoms.length) return rec.randoms[randPos++]!
-        const r = db.replica.random()
-        if (!replay) rec.randoms.push(r)
-        return r
-      },
-      nextId: () => {
-        if (replay && idPos < rec.ids.length) return rec.ids[idPos++]!
-        const id = db.replica.nextId()
-        if (!replay) rec.ids.push(id)
-        return id
-      },
-      allTables: () => db.replica.tables(),
+      random: () => db.replica.random(),
+      nextId: () => db.replica.nextId(),
+      allTables: () => tx.tables(),
       replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs }),
       callUserFunction,
       depth: 0,
     }
     return ctx
+  }
+
+  /** SET CONSTRAINTS {ALL | name, ..} {DEFERRED | IMMEDIATE}. */
+  private setConstraints(names: Node[] | undefined, deferred: boolean): StatementResult {
+    const list = (names ?? []).map((n) => ('RangeVar' in n ? n.RangeVar.relname ?? '' : ''))
+    const all = list.length === 0
+    const tables = (this.block?.tx ?? this.db.replica).tables()
+    for (const name of list) {
+      const fk = tables.flatMap((t) => foreignKeysOf(t)).find((k) => k.name === name)
+      if (!fk) throw new SqlError(SqlState.undefinedObject, `constraint "${name}" does not exist`)
+      if (!fk.deferrable) throw new SqlError(SqlState.wrongObjectType, `constraint "${name}" is not deferrable`)
+    }
+    if (!this.block) return utility('SET CONSTRAINTS', ['SET CONSTRAINTS can only be used in transaction blocks'])
+    this.block.deferred.set(all ? null : list, deferred)
+    // Constraints made IMMEDIATE are checked now, as in PostgreSQL.
+    const due = this.block.deferred.due(false)
+    if (due.length) this.execCtx(this.block.tx, [], this.block.startMicros, this.block.rows).foreignKeys.runDeferred(due)
+    return utility('SET CONSTRAINTS')
+  }
+
+  /** SET TRANSACTION .. / SET SESSION CHARACTERISTICS AS TRANSACTION .. */
+  private setTransactionMode(name: string, args: Node[] | undefined): StatementResult {
+    if (name.toUpperCase() === 'SESSION CHARACTERISTICS') {
+      this.characteristics = applyTransactionOptions(this.characteristics, args)
+      return utility('SET')
+    }
+    if (!this.block) {
+      applyTransactionOptions(this.characteristics, args)
+      return utility('SET', ['SET TRANSACTION can only be used in transaction blocks'])
+    }
+    this.block.mode = applyTransactionOptions(this.block.mode, args)
+    return utility('SET')
   }
 
   private settingStatement(node: Node): StatementResult {
@@ -262,7 +293,7 @@ export class Session {
       this.settings.resetAll()
       return utility('RESET')
     }
-    if (kind === 'VAR_SET_MULTI') return utility('SET') // SET TRANSACTION / SET SESSION CHARACTERISTICS
+    if (kind === 'VAR_SET_MULTI') return this.setTransactionMode(s.name ?? '', s.args)
     const name = s.name ?? ''
     let value: string | null = null
     if (kind === 'VAR_SET_VALUE') {

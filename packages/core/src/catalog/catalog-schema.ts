@@ -13,7 +13,8 @@
  * - Any other kind belongs to the layers above (settings, functions, indexes, regions).
  *   `('policy', 'default')` holds the cluster's default conflict policy.
  */
-import type { ColumnInfo, Json, TableInfo } from '../types.js'
+import type { ColumnInfo, ColumnKind, Json, TableInfo } from '../types.js'
+import { MAX_COLUMN_EPOCHS } from '../merge/column-epochs.js'
 import { parsePolicy } from '../merge/policy.js'
 
 export const CATALOG_SHARD = 'catalog'
@@ -100,12 +101,18 @@ export function parseColumnDefinition(text: unknown): ColumnDefinition | null {
   if (o === null || typeof o.type !== 'string') return null
   const kind = o.kind === 'counter' || o.kind === 'text' ? o.kind : 'register'
   const pos = Array.isArray(o.pos) && o.pos.length === 2 && o.pos.every((x) => typeof x === 'number') ? (o.pos as [number, number]) : [0, 0]
-  return { type: o.type, kind, policy: parsePolicy(o.policy), meta: (o.meta ?? null) as Json, pos: pos as [number, number] }
+  const def: ColumnDefinition = { type: o.type, kind, policy: parsePolicy(o.policy), meta: (o.meta ?? null) as Json, pos: pos as [number, number] }
+  if (Array.isArray(o.epochs) && o.epochs.length > 0) {
+    // A definition from a broken peer with bad epochs is ignored rather than half-read.
+    if (o.epochs.length > MAX_COLUMN_EPOCHS || !o.epochs.every((k) => k === 'register' || k === 'counter')) return null
+    def.epochs = o.epochs as ColumnKind[]
+  }
+  return def
 }
 
 export function buildTableInfo(name: string, incarnation: number, def: TableDefinition, columns: Array<[string, ColumnDefinition]>): TableInfo {
   const sorted = [...columns].sort((a, b) => a[1].pos[0] - b[1].pos[0] || a[1].pos[1] - b[1].pos[1] || (a[0] < b[0] ? -1 : 1))
-  const infos: ColumnInfo[] = sorted.map(([n, c]) => ({ name: n, type: c.type, kind: c.kind, policy: c.policy, meta: c.meta }))
+  const infos: ColumnInfo[] = sorted.map(([n, c]) => ({ name: n, type: c.type, kind: c.kind, policy: c.policy, meta: c.meta, ...(c.epochs ? { epochs: c.epochs } : {}) }))
   return {
     name,
     incarnation,

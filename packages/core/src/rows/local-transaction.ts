@@ -7,7 +7,7 @@
  * DDL goes through the same buffer: it is a set of writes to the `$catalog` table.
  */
 import { ConcordError, SqlState } from '../errors/concord-error.js'
-import type { Transaction } from '../api.js'
+import type { Transaction, TransactionSavepoint } from '../api.js'
 import {
   CATALOG_TABLE,
   buildTableInfo,
@@ -19,14 +19,21 @@ import {
   type TableDefinition,
 } from '../catalog/catalog-schema.js'
 import { addCounter } from '../merge/counter.js'
+import { MAX_COLUMN_EPOCHS } from '../merge/column-epochs.js'
 import { parsePolicy } from '../merge/policy.js'
-import type { ColumnSpec, Json, PartitionSpec, PolicySpec, Row, TableInfo, TableSpec, Value } from '../types.js'
+import type { ColumnKind, ColumnSpec, Json, PartitionSpec, PolicySpec, Row, TableInfo, TableSpec, Value } from '../types.js'
 import { encodeRowKey } from './row-key.js'
 import { NO_INCREMENTS, type RowWrite } from './shard.js'
 import { RESERVED_NAME_CHARS } from './writer-entry.js'
 
 export interface PendingRow extends RowWrite {
   keyValues: Value[]
+  /**
+   * Causal length of the row when this transaction first changed it, in a transaction kept
+   * open (`Replica.begin`): if another write deleted the row before commit, this change
+   * was concurrent with that delete and loses to it, as across nodes.
+   */
+  baseCl?: number
 }
 
 /** What a transaction needs from its replica. */
@@ -34,6 +41,9 @@ export interface TransactionHost {
   baseRow(table: string, rowKey: string): Row | null
   baseRows(table: string): Iterable<[string, Row]>
   baseTable(name: string): TableInfo | undefined
+  baseTables(): TableInfo[]
+  /** Causal length of a stored row (0 if absent). */
+  rowCl(table: string, rowKey: string): number
   /** Causal length of a catalog row as stored (0 if absent). */
   catalogRowCl(rowKey: string): number
   now(): number
@@ -50,17 +60,71 @@ export function clAfter(baseCl: number, w: RowWrite): number {
   return w.reset ? baseCl + 2 : baseCl
 }
 
+/** A copy of a transaction's pending writes (SQL SAVEPOINT). */
+interface LocalSavepoint {
+  readonly pending: ReadonlyMap<string, ReadonlyMap<string, PendingRow>>
+}
+
+function copyPending(p: PendingRow): PendingRow {
+  const copy: PendingRow = { live: p.live, reset: p.reset, cols: new Map(p.cols), incr: p.incr === NO_INCREMENTS ? NO_INCREMENTS : new Map(p.incr), keyValues: p.keyValues.slice() }
+  if (p.baseCl !== undefined) copy.baseCl = p.baseCl
+  if (p.dflt !== undefined) copy.dflt = new Set(p.dflt)
+  return copy
+}
+
 export class LocalTransaction implements Transaction {
   /** Pending row intents by table name, then row key. The catalog's are under `$catalog`. */
   readonly pending = new Map<string, Map<string, PendingRow>>()
   private readonly host: TransactionHost
   private readonly tableCache = new Map<string, TableInfo | undefined>()
 
-  constructor(host: TransactionHost) {
+  /**
+   * @param open kept open across calls (`Replica.begin`): changes to existing rows record
+   *   the row's causal length, so commit can tell a row deleted meanwhile.
+   */
+  constructor(host: TransactionHost, private readonly open = false) {
     this.host = host
   }
 
+  /** A pending change of a stored row, remembering its causal length when the transaction is open. */
+  private changeOf(info: TableInfo, rowKey: string, key: Value[], live: boolean): PendingRow {
+    const p: PendingRow = live ? { live: true, reset: false, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() } : { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() }
+    if (this.open && this.committed(info)) p.baseCl = this.host.rowCl(info.name, rowKey)
+    return p
+  }
+
+  // ---- savepoints ---------------------------------------------------------
+
+  /** The pending writes as they are now (copied: intents are mutated in place). */
+  savepoint(): TransactionSavepoint {
+    const pending = new Map<string, Map<string, PendingRow>>()
+    for (const [table, rows] of this.pending) {
+      const copy = new Map<string, PendingRow>()
+      for (const [k, p] of rows) copy.set(k, copyPending(p))
+      pending.set(table, copy)
+    }
+    const mark: LocalSavepoint = { pending }
+    return mark as unknown as TransactionSavepoint
+  }
+
+  /** Discards every write made since `mark`; the mark stays usable (ROLLBACK TO twice). */
+  rollbackTo(mark: TransactionSavepoint): void {
+    this.pending.clear()
+    for (const [table, rows] of (mark as unknown as LocalSavepoint).pending) {
+      const copy = new Map<string, PendingRow>()
+      for (const [k, p] of rows) copy.set(k, copyPending(p))
+      this.pending.set(table, copy)
+    }
+    this.tableCache.clear()
+  }
+
   // ---- rows -------------------------------------------------------------
+
+  writtenKeys(table: string): Value[][] {
+    const rows = this.pending.get(table)
+    if (rows === undefined) return []
+    return [...rows.values()].map((p) => p.keyValues)
+  }
 
   private requireTable(name: string): TableInfo {
     const t = this.table(name)
@@ -95,10 +159,24 @@ export class LocalTransaction implements Transaction {
     return m
   }
 
+  /**
+   * Whether the replica's rows of `info.name` are this table's: not when this transaction
+   * dropped the table and created it again (a new incarnation starts empty).
+   */
+  private committed(info: TableInfo): boolean {
+    return info === CATALOG_TABLE || this.host.baseTable(info.name)?.incarnation === info.incarnation
+  }
+
+  private baseRow(info: TableInfo, rowKey: string): Row | null {
+    return this.committed(info) ? this.host.baseRow(info.name, rowKey) : null
+  }
+
   private view(info: TableInfo, rowKey: string, p: PendingRow | undefined): Row | null {
-    const base = this.host.baseRow(info.name, rowKey)
+    const base = this.baseRow(info, rowKey)
     if (p === undefined) return base
     if (!p.live) return null
+    // Deleted by someone else since this transaction changed it: the change lost (see baseCl).
+    if (p.baseCl !== undefined && this.host.rowCl(info.name, rowKey) !== p.baseCl) return null
     const row: Row = {}
     const fresh = p.reset || base === null
     for (const c of info.columns) row[c.name] = fresh ? null : base![c.name] ?? null
@@ -117,7 +195,7 @@ export class LocalTransaction implements Transaction {
   *scan(table: string): Iterable<Row> {
     const info = this.requireTable(table)
     const pend = this.pending.get(info.name)
-    for (const [k, row] of this.host.baseRows(info.name)) {
+    for (const [k, row] of this.committed(info) ? this.host.baseRows(info.name) : []) {
       if (pend?.has(k)) continue
       yield row
     }
@@ -173,7 +251,7 @@ export class LocalTransaction implements Transaction {
 
   private exists(info: TableInfo, rowKey: string, p: PendingRow | undefined): boolean {
     if (p !== undefined) return p.live
-    return this.host.baseRow(info.name, rowKey) !== null
+    return this.baseRow(info, rowKey) !== null
   }
 
   update(table: string, key: Value[], changes: Row): boolean {
@@ -191,7 +269,7 @@ export class LocalTransaction implements Transaction {
     }
     let p = rows.get(rowKey)
     if (p === undefined) {
-      p = { live: true, reset: false, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() }
+      p = this.changeOf(info, rowKey, key, true)
       rows.set(rowKey, p)
     }
     for (const [c, v] of Object.entries(changes)) {
@@ -214,7 +292,7 @@ export class LocalTransaction implements Transaction {
     if (this.view(info, rowKey, rows.get(rowKey)) === null) return false
     let p = rows.get(rowKey)
     if (p === undefined) {
-      p = { live: true, reset: false, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() }
+      p = this.changeOf(info, rowKey, key, true)
       rows.set(rowKey, p)
     }
     if (p.cols.has(column)) p.cols.set(column, addCounter(p.cols.get(column) ?? null, delta))
@@ -229,8 +307,15 @@ export class LocalTransaction implements Transaction {
     const info = this.requireTable(table)
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
-    if (this.view(info, rowKey, rows.get(rowKey)) === null) return false
-    rows.set(rowKey, { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() })
+    const p = rows.get(rowKey)
+    if (this.view(info, rowKey, p) === null) return false
+    const del = this.changeOf(info, rowKey, key, false)
+    // A row this transaction inserted has no stored life to check; one it changed keeps its first.
+    if (p !== undefined) {
+      if (p.baseCl === undefined) delete del.baseCl
+      else del.baseCl = p.baseCl
+    }
+    rows.set(rowKey, del)
     return true
   }
 
@@ -258,13 +343,13 @@ export class LocalTransaction implements Transaction {
     const k = this.catalogKey(kind, name)
     const rows = this.rowsOf(CATALOG_TABLE.name)
     const exists = this.view(CATALOG_TABLE, k, rows.get(k)) !== null
+    this.tableCache.clear()
     if (value === null) {
       if (exists) rows.set(k, { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: [kind, name] })
       return
     }
     const p = rows.get(k)
     rows.set(k, { live: true, reset: p?.reset ?? false, cols: new Map([['value', value]]), incr: NO_INCREMENTS, keyValues: [kind, name] })
-    this.tableCache.clear()
   }
 
   setCatalog(kind: string, name: string, value: Json | null): void {
@@ -305,6 +390,18 @@ export class LocalTransaction implements Transaction {
     const info = this.buildTable(name)
     this.tableCache.set(name, info)
     return info
+  }
+
+  tables(): TableInfo[] {
+    const touched = this.pending.get(CATALOG_TABLE.name)
+    if (touched === undefined || touched.size === 0) return this.host.baseTables()
+    const out: TableInfo[] = []
+    for (const row of this.scan(CATALOG_TABLE.name)) {
+      if (row.kind !== 'table' || typeof row.name !== 'string') continue
+      const t = this.table(row.name)
+      if (t !== undefined) out.push(t)
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
   private buildTable(name: string): TableInfo | undefined {
@@ -375,6 +472,8 @@ export class LocalTransaction implements Transaction {
     if (info === undefined) throw new ConcordError(SqlState.undefinedTable, `table "${name}" does not exist`)
     for (const c of info.columns) this.writeCatalog('column', columnCatalogName(name, info.incarnation, c.name), null)
     this.writeCatalog('table', name, null)
+    // Rows written to the dropped incarnation must not land in a later one.
+    this.pending.delete(name)
   }
 
   addColumn(table: string, column: ColumnSpec): void {
@@ -397,11 +496,20 @@ export class LocalTransaction implements Transaction {
     this.writeCatalog('column', columnCatalogName(table, info.incarnation, column), null)
   }
 
-  alterColumn(table: string, column: string, patch: { type?: string; policy?: PolicySpec | null; meta?: Json }): void {
+  alterColumn(table: string, column: string, patch: { type?: string; policy?: PolicySpec | null; meta?: Json; kind?: ColumnKind }): void {
     const info = this.requireTable(table)
     const name = columnCatalogName(table, info.incarnation, column)
     const def = parseColumnDefinition(this.catalogValue('column', name))
     if (def === null) throw new ConcordError(SqlState.undefinedColumn, `column "${column}" of relation "${table}" does not exist`)
+    if (patch.kind !== undefined && patch.kind !== def.kind) {
+      // A new epoch: values written under the old kind still count (merge/column-epochs.ts).
+      if (patch.kind === 'text' || def.kind === 'text') throw new ConcordError(SqlState.featureNotSupported, `column "${column}" cannot change between text and ${patch.kind === 'text' ? def.kind : patch.kind}`)
+      if (info.primaryKey.includes(column)) throw new ConcordError(SqlState.invalidTableDefinition, `column "${column}" of kind ${patch.kind} cannot be part of a primary key`)
+      const epochs = [...(def.epochs ?? []), def.kind]
+      if (epochs.length > MAX_COLUMN_EPOCHS) throw new ConcordError(SqlState.featureNotSupported, `column "${column}" changed kind too often (at most ${MAX_COLUMN_EPOCHS} times)`)
+      def.epochs = epochs
+      def.kind = patch.kind
+    }
     if (patch.type !== undefined) def.type = patch.type
     if (patch.policy !== undefined) def.policy = patch.policy === null ? null : parsePolicy(patch.policy)
     if (patch.meta !== undefined) def.meta = patch.meta

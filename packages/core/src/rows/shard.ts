@@ -17,6 +17,7 @@
  */
 import * as Y from 'yjs'
 import { addCounter, subtractCounter } from '../merge/counter.js'
+import { foldEpochs, hasEpochs, writeKey } from '../merge/column-epochs.js'
 import { contenders, policyName, resolve, type Candidate, type ResolverLookup } from '../merge/policy.js'
 import type { ColumnInfo, ConflictRecord, ConflictValue, PolicySpec, Row, RowChange, TableInfo, Value } from '../types.js'
 import { encodeEntry, entryBorn, entryCl, entryHlc, parseEntry, scanEntry, validDeps, type ColumnWrite, type WriterEntry } from './writer-entry.js'
@@ -861,6 +862,7 @@ export class Shard {
   }
 
   private resolveColumn(rowKey: string, cl: number, col: ColumnInfo, skey: string, entries: Array<[string, WriterEntry]>, view: TableView, keyValues: Value[]): Value {
+    if (hasEpochs(col)) return this.foldColumn(col, skey, entries, view, col.epochs!.length)
     if (col.kind === 'counter') return sumCounter(entries, skey)
     const candidates = concurrentValues(entries, skey)
     const policy = col.kind === 'text' ? 'last_write_wins' : view.policies.get(col.name) ?? 'last_write_wins'
@@ -868,6 +870,21 @@ export class Shard {
     if (col.kind === 'text' && v !== null) return this.doc.getText(textName(rowKey, skey, cl)).toString()
     if (candidates.length > 1 && col.kind === 'register' && this.hooks.onConflict !== undefined) this.noteColumnConflict(col, skey, entries, candidates, policy, v, view, keyValues)
     return v
+  }
+
+  /** A column whose kind changed, from its epochs 0..upto (merge/column-epochs.ts). */
+  private foldColumn(col: ColumnInfo, skey: string, entries: Array<[string, WriterEntry]>, view: TableView, upto: number): Value {
+    const policy = view.policies.get(col.name) ?? 'last_write_wins'
+    return foldEpochs(
+      col,
+      skey,
+      upto,
+      (key) => {
+        const candidates = concurrentValues(entries, key)
+        return candidates.length === 0 ? undefined : resolve(policy, candidates, this.hooks.resolvers, { table: view.info.name, column: col })
+      },
+      (key) => sumCounter(entries, key),
+    )
   }
 
   /**
@@ -935,9 +952,16 @@ export class Shard {
     write.cols.forEach((value, name) => {
       const col = view.columns.get(name)
       if (col === undefined) return
-      const skey = view.storageKeys.get(name) ?? name
+      const stored = view.storageKeys.get(name) ?? name
+      const skey = writeKey(col, stored)
       if (col.kind === 'counter') {
-        cols.set(skey, { value: subtractCounter(value, sumCounter(others, skey)), hlc, deps: null })
+        // Setting a counter sets the total: this writer's share is what the rest lacks.
+        let rest = sumCounter(others, skey)
+        if (hasEpochs(col) && newCl === rowCl) {
+          const visible: Array<[string, WriterEntry]> = alone ? (own !== null ? [[writer, own]] : []) : this.visibleEntries(rowKey).entries
+          rest = addCounter(rest, this.foldColumn(col, stored, visible, view, col.epochs!.length - 1))
+        }
+        cols.set(skey, { value: subtractCounter(value, rest), hlc, deps: null })
         return
       }
       const seen = others.length === 0 ? null : concurrentValues(others, skey)
@@ -950,7 +974,9 @@ export class Shard {
       }
     })
     for (const [name, delta] of write.incr) {
-      const skey = view.storageKeys.get(name) ?? name
+      const col = view.columns.get(name)
+      const stored = view.storageKeys.get(name) ?? name
+      const skey = col === undefined ? stored : writeKey(col, stored)
       const mine = cols.get(skey)?.value ?? 0
       cols.set(skey, { value: addCounter(mine, delta), hlc, deps: null })
     }

@@ -1,11 +1,15 @@
 /**
- * Secondary indexes (CREATE INDEX): ordered in-memory structures over the materialized
- * rows of a replica, built on first use and kept current from the replica's `change`
- * events (local and remote writes alike). The definitions live in the replicated catalog
- * (kind 'index'); the structures are local and rebuilt after a restart. An index is keyed
- * by its first column; the planner uses it for equality and range predicates on it.
+ * Secondary indexes (CREATE INDEX, UNIQUE constraints): ordered in-memory structures over
+ * the replica's committed rows, built on first use and kept current from the replica's
+ * `change` events (local and remote writes alike). The definitions live in the replicated
+ * catalog (kind 'index'); the structures are local and rebuilt after a restart. An index
+ * is keyed by its first column.
+ *
+ * Invariant: an index lists exactly the committed rows of its table incarnation. It knows
+ * nothing of open transactions; `TransactionRows` overlays a transaction's own writes, and
+ * is the only reader of these structures.
  */
-import type { Replica, Row, RowChange, TableInfo, Value } from '@concord/core'
+import { encodeRowKey, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
 import { compareValues } from '../types/compare.js'
 import { decodeValue } from '../types/storage-codec.js'
 import type { SqlType } from '../types/sql-type.js'
@@ -37,7 +41,12 @@ class OrderedIndex {
 
   private pkOf(row: Row): { pk: Value[]; pkKey: string } {
     const pk = this.pkCols.map((c) => row[c] ?? null)
-    return { pk, pkKey: pk.map((v) => (typeof v === 'bigint' ? v.toString() + 'n' : JSON.stringify(v))).join('\u0000') }
+    return { pk, pkKey: encodeRowKey(pk) }
+  }
+
+  /** The indexed value of a row (null when the column is null). */
+  valueOf(row: Row): RtValue {
+    return decodeValue(row[this.column], this.type)
   }
 
   private position(v: RtValue, pkKey: string): number {
@@ -54,7 +63,7 @@ class OrderedIndex {
   }
 
   add(row: Row): void {
-    const v = decodeValue(row[this.column], this.type)
+    const v = this.valueOf(row)
     const { pk, pkKey } = this.pkOf(row)
     this.remove(row)
     if (v === null) return
@@ -102,8 +111,11 @@ class OrderedIndex {
   }
 }
 
+export type { OrderedIndex }
+
 export class SecondaryIndexes {
   private built = new Map<string, OrderedIndex>()
+  private defs: IndexDef[] | null = null
   private unsubscribe: (() => void) | null = null
 
   constructor(private replica: Replica) {
@@ -111,7 +123,8 @@ export class SecondaryIndexes {
   }
 
   definitions(): IndexDef[] {
-    return this.replica.listCatalog('index').map(([, v]) => v as unknown as IndexDef)
+    this.defs ??= this.replica.listCatalog('index').map(([, v]) => v as unknown as IndexDef)
+    return this.defs
   }
 
   definitionsFor(table: string): IndexDef[] {
@@ -121,6 +134,7 @@ export class SecondaryIndexes {
   /** Drops built structures whose definition changed or vanished. */
   invalidate(): void {
     this.built.clear()
+    this.defs = null
   }
 
   private apply(changes: RowChange[]): void {
@@ -134,10 +148,14 @@ export class SecondaryIndexes {
     }
   }
 
-  /** The built index for `table.column`, building it from the replica's rows if needed. */
+  /**
+   * The built index for `table.column`, building it from the replica's rows if needed;
+   * null when no index leads with the column or `table` is not the replica's incarnation.
+   */
   indexOn(table: TableInfo, column: string): OrderedIndex | null {
     const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column)
     if (!def) return null
+    if (this.replica.table(table.name)?.incarnation !== table.incarnation) return null
     const key = `${def.name}\u0000${table.incarnation}`
     let idx = this.built.get(key)
     if (!idx) {
@@ -153,6 +171,6 @@ export class SecondaryIndexes {
   close(): void {
     this.unsubscribe?.()
     this.unsubscribe = null
-    this.built.clear()
+    this.invalidate()
   }
 }

@@ -4,10 +4,12 @@
  * there, so every replica reads the same table definition:
  *   column meta: { t: SqlType, notNull?, default?: expr text, serial?, generated?: expr text,
  *                  hidden?, unique? }
- *   table meta:  { checks: [{ name, expr }], uniques: [[col, ...]], partitionOf? }
+ *   table meta:  { checks: [{ name, expr }], uniques: [[col, ...]], partitionOf?,
+ *                  foreignKeys?: [ForeignKey] (see foreign-key.ts) }
  */
 import type { ColumnInfo, Json, TableInfo } from '@concord/core'
 import type { SqlType, TypeId } from '../types/sql-type.js'
+import type { ForeignKey } from './foreign-key.js'
 
 /** DEFAULT, GENERATED and CHECK expressions are kept as their parse trees (JSON). */
 export type StoredExpr = Json
@@ -29,6 +31,8 @@ export interface CheckConstraint {
 export interface TableMeta {
   checks: CheckConstraint[]
   uniques: string[][]
+  /** FOREIGN KEY constraints of this (referencing) table. */
+  foreignKeys: ForeignKey[]
   /** Name of the partitioned parent, for `PARTITION OF` tables. */
   partitionOf?: string
   /** Partition bound as given: { modulus, remainder } or { values } or { from, to }. */
@@ -60,10 +64,11 @@ export function columnMeta(c: ColumnInfo): ColumnMeta {
 
 export function tableMeta(t: TableInfo): TableMeta {
   const m = t.meta
-  if (!isObject(m)) return { checks: [], uniques: [] }
+  if (!isObject(m)) return { checks: [], uniques: [], foreignKeys: [] }
   return {
     checks: Array.isArray(m.checks) ? (m.checks as unknown as CheckConstraint[]) : [],
     uniques: Array.isArray(m.uniques) ? (m.uniques as unknown as string[][]) : [],
+    foreignKeys: Array.isArray(m.foreignKeys) ? (m.foreignKeys as unknown as ForeignKey[]) : [],
     partitionOf: typeof m.partitionOf === 'string' ? m.partitionOf : undefined,
     bound: m.bound,
   }
@@ -81,6 +86,7 @@ export function metaToJson(m: ColumnMeta): Json {
 
 export function tableMetaToJson(m: TableMeta): Json {
   const out: { [k: string]: Json } = { checks: m.checks as unknown as Json, uniques: m.uniques }
+  if (m.foreignKeys.length > 0) out.foreignKeys = m.foreignKeys as unknown as Json
   if (m.partitionOf) out.partitionOf = m.partitionOf
   if (m.bound !== undefined) out.bound = m.bound
   return out

@@ -6,10 +6,12 @@
 import type { TableInfo, Transaction } from '@concord/core'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { Relation } from '../plan/relation.js'
 import type { Settings } from '../settings/settings.js'
 import type { PartitionRouter } from '../plan/partition-view.js'
+import type { TransactionRows } from './transaction-rows.js'
+import type { ForeignKeyChecks } from './foreign-key-checks.js'
+import type { DeferredConstraints } from './deferred-constraints.js'
 
 export interface UserFunction {
   name: string
@@ -19,8 +21,22 @@ export interface UserFunction {
   language: string
 }
 
+/**
+ * What a statement may do with its core transaction directly: DDL and catalog objects.
+ * Table rows are read and written through `TransactionRows` only, so its index overlay
+ * sees every write.
+ */
+export type CatalogTransaction = Omit<Transaction, 'get' | 'scan' | 'insert' | 'upsert' | 'update' | 'increment' | 'delete' | 'writtenKeys'>
+
 export interface ExecCtx {
-  tx: Transaction
+  /** DDL and catalog objects; table rows go through `rows`. */
+  tx: CatalogTransaction
+  /** Table rows as this transaction sees them (by key, by index, or all). */
+  rows: TransactionRows
+  /** Foreign key actions and checks of the running statement (see foreign-key-checks.ts). */
+  foreignKeys: ForeignKeyChecks
+  /** The block's deferred constraints; absent outside BEGIN .. COMMIT (nothing defers past a statement). */
+  deferred?: DeferredConstraints
   /** Bound parameters: text (typed unknown until context decides) or bytea. */
   params: RtValue[]
   /** Types of the parameters when known (inside SQL functions); unknown otherwise. */
@@ -33,11 +49,8 @@ export interface ExecCtx {
   region: string
   settings: Settings
   functions: (name: string) => UserFunction | undefined
-  indexes: SecondaryIndexes
   /** Which partition a row of a partitioned table routes to (shard_location). */
   partitions: PartitionRouter
-  /** Tables written earlier in this core transaction: their secondary indexes are stale. */
-  written: Set<string>
   systemView: (name: string, ctx: ExecCtx) => Relation | null
   random(): number
   nextId(): bigint

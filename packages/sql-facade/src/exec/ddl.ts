@@ -4,7 +4,7 @@
  * writes inside the caller's core transaction.
  */
 import type { ColumnSpec, Json, PolicySpec, TableSpec } from '@concord/core'
-import type { AlterTableStmt, ColumnDef, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
+import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
 import { checkNewPartitionBound } from '../plan/partition-view.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
 import type { IndexDef } from '../catalog/secondary-index.js'
@@ -18,6 +18,8 @@ import { encodeValue } from '../types/storage-codec.js'
 import { isSerialName, T, typeName, type SqlType } from '../types/sql-type.js'
 import { utility, type StatementResult } from './result.js'
 import { TableWriter } from './table-writer.js'
+import { assertCounterable, counterColumnsOption, policyOption, POLICY_OPTION, setColumnPolicy } from './column-policy.js'
+import { addForeignKeys, dropColumnReferences, dropForeignKey, dropTableReferences, dropUniqueReferences, validateForeignKey } from './foreign-key-ddl.js'
 import { policyJson } from '../settings/settings.js'
 import { execDropPublications } from '../replication/replication-statements.js'
 
@@ -72,12 +74,7 @@ function referencesColumn(node: unknown, column: string): boolean {
 }
 
 function tablePolicy(value: string | undefined): PolicySpec | null {
-  if (value === undefined) return null
-  const v = value.toLowerCase()
-  if (v === 'last_write_wins' || v === 'first_write_wins') return v
-  if (v === 'custom_function') return { custom: 'resolve_conflict' }
-  if (v.startsWith('custom:')) return { custom: v.slice(7) }
-  throw new SqlError(SqlState.invalidParameterValue, `invalid value for conflict_resolution_policy: "${value}"`)
+  return value === undefined ? null : policyOption(value)
 }
 
 interface ColumnPlan {
@@ -86,6 +83,8 @@ interface ColumnPlan {
   primary: boolean
   unique: boolean
   checks: CheckConstraint[]
+  /** REFERENCES constraints of the column. */
+  references: Constraint[]
 }
 
 function planColumn(def: ColumnDef, table: string): ColumnPlan {
@@ -103,6 +102,7 @@ function planColumn(def: ColumnDef, table: string): ColumnPlan {
   let primary = false
   let unique = false
   const checks: CheckConstraint[] = []
+  const references: Constraint[] = []
   for (const c of def.constraints ?? []) {
     if (!('Constraint' in c)) continue
     const k = c.Constraint
@@ -120,11 +120,24 @@ function planColumn(def: ColumnDef, table: string): ColumnPlan {
         if (type.id !== 'int8') type = T.int8
         meta.t = type
         break
-      case 'CONSTR_FOREIGN': break // accepted, not enforced (README: no cross-node coordination)
+      case 'CONSTR_FOREIGN': references.push(k); break
+      // DEFERRABLE / INITIALLY .. after a column's REFERENCES qualify it (copies: parse trees are shared).
+      case 'CONSTR_ATTR_DEFERRABLE': case 'CONSTR_ATTR_NOT_DEFERRABLE': case 'CONSTR_ATTR_DEFERRED': case 'CONSTR_ATTR_IMMEDIATE': {
+        const last = references.length - 1
+        if (last < 0) break
+        const r = { ...references[last]! }
+        if (k.contype === 'CONSTR_ATTR_DEFERRABLE') r.deferrable = true
+        else if (k.contype === 'CONSTR_ATTR_NOT_DEFERRABLE') r.deferrable = false
+        else if (k.contype === 'CONSTR_ATTR_DEFERRED') r.initdeferred = true
+        else r.initdeferred = false
+        if (r.initdeferred && r.deferrable === false) throw new SqlError(SqlState.syntaxError, 'constraint declared INITIALLY DEFERRED must be DEFERRABLE')
+        references[last] = r
+        break
+      }
       default: break
     }
   }
-  return { spec: { name, type: typeName(type), meta: metaToJson(meta) }, meta, primary, unique, checks }
+  return { spec: { name, type: typeName(type), meta: metaToJson(meta) }, meta, primary, unique, checks, references }
 }
 
 export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
@@ -153,18 +166,21 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       : { from: (pb.lowerdatums ?? []).map(datum), to: (pb.upperdatums ?? []).map(datum) }
     checkNewPartitionBound(name, bound as { modulus?: number; remainder?: number }, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
     const pm = tableMeta(parent)
+    if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'a partition takes its counter columns from its partitioned table')
     tx.createTable({
       name,
       columns: parent.columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, meta: c.meta })),
       primaryKey: parent.primaryKey,
       options: opts,
-      meta: tableMetaToJson({ ...pm, partitionOf: parentName, bound }),
+      // The parent's foreign keys apply to rows written through it; a partition keeps none.
+      meta: tableMetaToJson({ ...pm, foreignKeys: [], partitionOf: parentName, bound }),
     })
     return utility('CREATE TABLE')
   }
   const cols: ColumnPlan[] = []
   const checks: CheckConstraint[] = []
   const uniques: string[][] = []
+  const references: Array<{ k: Constraint; column: string | null }> = []
   let pk: string[] = []
   for (const el of stmt.tableElts ?? []) {
     if ('ColumnDef' in el) {
@@ -177,6 +193,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
         pk = [c.spec.name]
       }
       if (c.unique) uniques.push([c.spec.name])
+      for (const k of c.references) references.push({ k, column: c.spec.name })
     } else if ('Constraint' in el) {
       const k = el.Constraint
       const keys = nameList(k.keys)
@@ -185,6 +202,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
         pk = keys
       } else if (k.contype === 'CONSTR_UNIQUE') uniques.push(keys)
       else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json })
+      else if (k.contype === 'CONSTR_FOREIGN') references.push({ k, column: null })
     } else if ('TableLikeClause' in el) {
       throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE .. LIKE is not supported')
     }
@@ -199,7 +217,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   }
   if (pk.length === 0) {
     // A hidden node-unique row id identifies rows of tables without a primary key.
-    cols.push({ spec: { name: ROWID, type: 'bigint', meta: metaToJson({ t: T.int8, serial: true, hidden: true, notNull: true }) }, meta: { t: T.int8 }, primary: true, unique: false, checks: [] })
+    cols.push({ spec: { name: ROWID, type: 'bigint', meta: metaToJson({ t: T.int8, serial: true, hidden: true, notNull: true }) }, meta: { t: T.int8 }, primary: true, unique: false, checks: [], references: [] })
     pk = [ROWID]
   }
   // Validate stored expressions now, so a bad DEFAULT/CHECK/GENERATED fails at CREATE.
@@ -226,7 +244,14 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     policy: tablePolicy(opts.conflict_resolution_policy),
     regions: opts.replication_regions ? opts.replication_regions.split(',').map((s) => s.trim()).filter(Boolean) : null,
     options: opts,
-    meta: tableMetaToJson({ checks, uniques }),
+    meta: tableMetaToJson({ checks, uniques, foreignKeys: [] }),
+  }
+  // WITH (counter_columns = 'a, b'): those columns are counters from the start.
+  const counters = counterColumnsOption(opts.counter_columns)
+  for (const c of counters) {
+    const col = spec.columns.find((x) => x.name === c)
+    if (!col) throw new SqlError(SqlState.undefinedColumn, `column "${c}" named in counter_columns does not exist`)
+    col.kind = 'counter'
   }
   if (stmt.partspec) {
     const strat = stmt.partspec.strategy
@@ -239,6 +264,8 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     const idx: IndexDef = { name: `${name}_${u.join('_')}_key`, table: name, columns: u, unique: true }
     tx.setCatalog('index', idx.name, idx as unknown as Json)
   }
+  addForeignKeys(p, name, references)
+  for (const c of counters) assertCounterable(p, tx.table(name)!, c)
   return utility('CREATE TABLE')
 }
 
@@ -257,6 +284,7 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
           throw new SqlError(SqlState.undefinedTable, `table "${n}" does not exist`)
         }
       }
+      notices.push(...dropTableReferences(p, names.filter((n) => tx.table(n)), stmt.behavior === 'DROP_CASCADE'))
       for (const n of names) {
         if (!tx.table(n)) continue
         // Dropping a partitioned table drops its partitions.
@@ -274,6 +302,9 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
           }
           throw new SqlError(SqlState.undefinedObject, `index "${n}" does not exist`)
         }
+        const def = tx.getCatalog('index', n) as unknown as IndexDef
+        const t = tx.table(def.table)
+        if (def.unique && t) notices.push(...dropUniqueReferences(p, t, def.columns, `index ${n}`, stmt.behavior === 'DROP_CASCADE'))
         tx.setCatalog('index', n, null)
       }
       return utility('DROP INDEX', notices)
@@ -314,6 +345,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
     if (stmt.missing_ok) return utility('ALTER TABLE', [`relation "${name}" does not exist, skipping`])
     throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
   }
+  const notices: string[] = []
   for (const c of stmt.cmds ?? []) {
     if (!('AlterTableCmd' in c)) continue
     const cmd = c.AlterTableCmd
@@ -338,16 +370,16 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         const w = new TableWriter(after, p)
         const ci = w.index(col.spec.name)
         const cols = tableColumns(after, name)
-        for (const r of [...tx.scan(name)]) {
+        for (const r of [...p.exec.rows.scan(name)]) {
           const row = decodeRow(r, cols)
           const v = w.isGenerated(ci) ? (w.computeGenerated(row), row[ci]!) : w.defaultValue(ci)
           if (v === null) {
             if (col.meta.notNull) throw new SqlError(SqlState.notNullViolation, `column "${col.spec.name}" of relation "${name}" contains null values`)
             continue
           }
-          tx.update(name, w.keyOf(row), { [col.spec.name]: encodeValue(v) })
+          p.exec.rows.update(name, w.keyOf(row), { [col.spec.name]: encodeValue(v) })
         }
-        p.exec.written.add(name)
+        addForeignKeys(p, name, col.references.map((k) => ({ k, column: col.spec.name })))
         break
       }
       case 'AT_DropColumn': {
@@ -357,11 +389,13 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           throw new SqlError(SqlState.undefinedColumn, `column "${col}" of relation "${name}" does not exist`)
         }
         if (current.primaryKey.includes(col)) throw new SqlError(SqlState.featureNotSupported, `cannot drop column "${col}": it is part of the primary key`)
+        notices.push(...dropColumnReferences(p, current, col, cmd.behavior === 'DROP_CASCADE'))
         tx.dropColumn(name, col)
         break
       }
       case 'AT_SetRelOptions': case 'AT_ResetRelOptions': {
         const opts = options(cmd.def && 'List' in cmd.def ? cmd.def.List.items : undefined)
+        if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'counter_columns is given at CREATE TABLE only', { hint: "Use ALTER TABLE .. ALTER COLUMN .. SET (conflict_resolution_policy = 'counter')." })
         const merged = { ...current.options }
         for (const [k, v] of Object.entries(opts)) {
           if (cmd.subtype === 'AT_ResetRelOptions') delete merged[k]
@@ -384,7 +418,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           const check = { name: k.conname ?? `${name}_check`, expr: k.raw_expr as unknown as Json }
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: [...meta.checks, check] }) })
           const w = new TableWriter(tx.table(name)!, p)
-          for (const r of tx.scan(name)) {
+          for (const r of p.exec.rows.scan(name)) {
             const row = decodeRow(r, w.columns)
             try {
               w.validate(row, w.keyOf(row))
@@ -398,11 +432,49 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, uniques: [...meta.uniques, keys] }) })
           tx.setCatalog('index', `${name}_${keys.join('_')}_key`, { name: `${name}_${keys.join('_')}_key`, table: name, columns: keys, unique: true })
         } else if (k.contype === 'CONSTR_FOREIGN') {
-          // accepted, not enforced
+          addForeignKeys(p, name, [{ k, column: null }])
         } else {
           throw new SqlError(SqlState.featureNotSupported, `ALTER TABLE ADD ${k.contype} is not supported`)
         }
         break
+      }
+      case 'AT_SetOptions': case 'AT_ResetOptions': {
+        // ALTER COLUMN .. SET / RESET (attribute options): only the conflict policy means something here.
+        const colName = cmd.name ?? ''
+        const opts = options(cmd.def && 'List' in cmd.def ? cmd.def.List.items : undefined)
+        for (const [k, v] of Object.entries(opts)) {
+          if (k !== POLICY_OPTION) throw new SqlError(k === 'n_distinct' || k === 'n_distinct_inherited' ? SqlState.featureNotSupported : SqlState.invalidParameterValue, k === 'n_distinct' || k === 'n_distinct_inherited' ? `column option "${k}" is not supported` : `unrecognized parameter "${k}"`)
+          setColumnPolicy(p, current, colName, cmd.subtype === 'AT_ResetOptions' ? null : v)
+        }
+        break
+      }
+      case 'AT_DropConstraint': {
+        const cname = cmd.name ?? ''
+        const meta = tableMeta(current)
+        const unique = meta.uniques.find((u) => `${name}_${u.join('_')}_key` === cname)
+        if (dropForeignKey(p, current, cname)) break
+        if (meta.checks.some((c) => c.name === cname)) {
+          tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: meta.checks.filter((c) => c.name !== cname) }) })
+          break
+        }
+        if (unique) {
+          notices.push(...dropUniqueReferences(p, current, unique, `constraint ${cname} on table ${name}`, cmd.behavior === 'DROP_CASCADE'))
+          const after = tableMeta(tx.table(name)!)
+          tx.alterTable(name, { meta: tableMetaToJson({ ...after, uniques: after.uniques.filter((u) => u !== unique && `${name}_${u.join('_')}_key` !== cname) }) })
+          tx.setCatalog('index', cname, null)
+          break
+        }
+        if (cname === `${name}_pkey`) throw new SqlError(SqlState.featureNotSupported, 'dropping a primary key is not supported')
+        if (cmd.missing_ok) {
+          notices.push(`constraint "${cname}" of relation "${name}" does not exist, skipping`)
+          break
+        }
+        throw new SqlError(SqlState.undefinedObject, `constraint "${cname}" of relation "${name}" does not exist`)
+      }
+      case 'AT_ValidateConstraint': {
+        const cname = cmd.name ?? ''
+        if (validateForeignKey(p, current, cname) || tableMeta(current).checks.some((c) => c.name === cname)) break
+        throw new SqlError(SqlState.undefinedObject, `constraint "${cname}" of relation "${name}" does not exist`)
       }
       case 'AT_ColumnDefault': case 'AT_SetNotNull': case 'AT_DropNotNull': {
         const colName = cmd.name ?? ''
@@ -418,7 +490,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
             delete meta.default
           }
         } else if (cmd.subtype === 'AT_SetNotNull') {
-          for (const r of tx.scan(name)) {
+          for (const r of p.exec.rows.scan(name)) {
             if (r[colName] === null || r[colName] === undefined) throw new SqlError(SqlState.notNullViolation, `column "${colName}" of relation "${name}" contains null values`)
           }
           meta.notNull = true
@@ -436,7 +508,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         throw new SqlError(SqlState.featureNotSupported, `ALTER TABLE ${String(cmd.subtype).replace('AT_', '')} is not supported`)
     }
   }
-  return utility('ALTER TABLE')
+  return utility('ALTER TABLE', notices)
 }
 
 export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
@@ -460,7 +532,7 @@ export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
     const meta = tableMeta(t)
     const w = new TableWriter(t, p)
     const seen = new Set<string>()
-    for (const r of tx.scan(table)) {
+    for (const r of p.exec.rows.scan(table)) {
       const row = decodeRow(r, w.columns)
       const vals = cols.map((c) => row[w.index(c)]!)
       if (vals.some((v) => v === null)) continue

@@ -9,7 +9,8 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import { compileArrayAssignment, type ArrayAssign } from '../expr/array-assignment.js'
 import { coerce } from '../expr/coerce.js'
 import type { Compiled } from '../expr/compiled.js'
-import { compileExpr, compilePredicate, nameList } from '../expr/compile.js'
+import { compileExpr, compilePredicate, nameList, type CompileCtx } from '../expr/compile.js'
+import { incrementOf } from './counter-increment.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { planFrom } from '../plan/from.js'
 import { makeCompileCtx, planSelect, type PlanCtx } from '../plan/select.js'
@@ -20,15 +21,16 @@ import type { RtValue } from '../types/value.js'
 import type { StatementResult } from './result.js'
 import { TableWriter } from './table-writer.js'
 
-function targetTable(p: PlanCtx, name: string): TableInfo {
+/** The table a statement writes: a named partition is written through its parent. */
+function targetTable(p: PlanCtx, name: string): { table: TableInfo; partition: TableInfo | null } {
   const t = p.exec.tx.table(name)
   if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
   const parent = tableMeta(t).partitionOf
   if (parent) {
     const pt = p.exec.tx.table(parent)
-    if (pt) return pt
+    if (pt) return { table: pt, partition: t }
   }
-  return t
+  return { table: t, partition: null }
 }
 
 interface Returning {
@@ -64,8 +66,8 @@ function planReturning(nodes: Node[], w: TableWriter, alias: string, p: PlanCtx)
 
 export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
   const rv = stmt.relation!
-  const table = targetTable(p, rv.relname!)
-  const w = new TableWriter(table, p)
+  const { table, partition } = targetTable(p, rv.relname!)
+  const w = new TableWriter(table, p, partition)
   const alias = rv.alias?.aliasname ?? rv.relname!
   const now = p.exec.nowMicros
   const targetCols = (stmt.cols ?? []).map((c) => ('ResTarget' in c ? c.ResTarget.name! : ''))
@@ -128,7 +130,7 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
   const out: RtValue[][] = []
   const oc = stmt.onConflictClause
   let conflictCols: string[][] | null = null
-  let doUpdate: ((existing: RtValue[], proposed: RtValue[]) => RtValue[] | null) | null = null
+  let doUpdate: ((existing: RtValue[], proposed: RtValue[]) => { next: RtValue[]; increments: Map<number, RtValue> } | null) | null = null
   let assigned = new Set<number>()
   if (oc) {
     const inferCols = (oc.infer?.indexElems ?? []).map((e) => ('IndexElem' in e ? e.IndexElem.name ?? '' : ''))
@@ -156,7 +158,8 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
         if (subs.length && 'SetToDefault' in v) throw new SqlError(SqlState.featureNotSupported, 'DEFAULT cannot be assigned to an array element')
         const assign = subs.length ? compileArrayAssignment(w.columns[ci]!, subs, compileExpr(v, cctx), cctx, compileExpr) : null
         const f = 'SetToDefault' in v || assign ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
-        return { ci, f, assign }
+        const delta = 'SetToDefault' in v || assign ? null : counterDelta(w, ci, v, [alias, table.name], cctx, now)
+        return { ci, f, assign, delta }
       })
       assigned = new Set(sets.map((s) => s.ci))
       const where = oc.whereClause ? compilePredicate(oc.whereClause, cctx, 'WHERE') : null
@@ -164,9 +167,13 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
         const env: Env = { row: existing.concat(proposed), outer: null }
         if (where && !where(env)) return null
         const next = existing.slice()
-        for (const s of sets) next[s.ci] = s.assign ? s.assign(env, next[s.ci]!) : s.f ? s.f(env) : w.defaultValue(s.ci)
+        const increments = new Map<number, RtValue>()
+        for (const s of sets) {
+          next[s.ci] = s.assign ? s.assign(env, next[s.ci]!) : s.f ? s.f(env) : w.defaultValue(s.ci)
+          if (s.delta) increments.set(s.ci, s.delta(env))
+        }
         w.computeGenerated(next)
-        return next
+        return { next, increments }
       }
     }
   }
@@ -179,7 +186,7 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
       let existing: RtValue[] | null = null
       for (const cols of conflictCols) {
         if (cols === table.primaryKey) {
-          const r = p.exec.tx.get(table.name, w.keyOf(row))
+          const r = p.exec.rows.get(table.name, w.keyOf(row))
           if (r) existing = decodeExisting(w, r)
         } else {
           existing = w.findUniqueConflict(row, cols, null)
@@ -190,12 +197,12 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
         const k = rowKey(w.keyOf(existing).map((v) => (typeof v === 'bigint' ? v.toString() : v)) as RtValue[])
         if (touched.has(k)) throw new SqlError(SqlState.cardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time', { hint: 'Ensure that no rows proposed for insertion within the same command have duplicate constrained values.' })
         if (!doUpdate) continue
-        const next = doUpdate(existing, row)
-        if (!next) continue
+        const upd = doUpdate(existing, row)
+        if (!upd) continue
         touched.add(k)
-        w.update(existing, next, assigned)
+        w.update(existing, upd.next, assigned, upd.increments)
         count++
-        if (returning) out.push(returning.eval(next))
+        if (returning) out.push(returning.eval(upd.next))
         continue
       }
     }
@@ -205,6 +212,19 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
     if (returning) out.push(returning.eval(row))
   }
   return { command: 'INSERT', rowCount: count, columns: returning?.columns ?? [], rows: out }
+}
+
+/** For a counter column assigned `c ± n`: evaluates the `n` to add (PostgreSQL's value is still computed for the row). */
+function counterDelta(w: TableWriter, ci: number, v: Node, qualifiers: string[], cctx: CompileCtx, now: number): ((env: Env) => RtValue) | null {
+  if (!w.counters[ci]) return null
+  const inc = incrementOf(v, w.columns[ci]!.name, qualifiers)
+  if (!inc) return null
+  const f = coerce(compileExpr(inc.delta, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
+  if (!inc.negate) return f
+  return (env) => {
+    const d = f(env)
+    return typeof d === 'bigint' ? -d : typeof d === 'number' ? -d : d
+  }
 }
 
 function decodeExisting(w: TableWriter, r: Record<string, import('@concord/core').Value>): RtValue[] {
@@ -246,13 +266,13 @@ function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node |
 
 export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
   const rv = stmt.relation!
-  const table = targetTable(p, rv.relname!)
+  const { table, partition } = targetTable(p, rv.relname!)
   const alias = rv.alias?.aliasname ?? rv.relname!
-  const w = new TableWriter(table, p)
+  const w = new TableWriter(table, p, partition)
   const now = p.exec.nowMicros
   const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], rv.relname!)
   const cctx = makeCompileCtx(p, new Scope(columns))
-  const sets: Array<{ ci: number; f: ((env: Env) => RtValue) | null; assign?: ArrayAssign }> = []
+  const sets: Array<{ ci: number; f: ((env: Env) => RtValue) | null; assign?: ArrayAssign; delta: ((env: Env) => RtValue) | null }> = []
   for (const t of stmt.targetList ?? []) {
     if (!('ResTarget' in t)) continue
     const ci = w.index(t.ResTarget.name!)
@@ -271,10 +291,14 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
     if (sets.some((s) => s.ci === ci && !(s.assign && subs.length))) throw new SqlError(SqlState.syntaxError, `multiple assignments to same column "${t.ResTarget.name}"`)
     if (subs.length && 'SetToDefault' in v) throw new SqlError(SqlState.featureNotSupported, 'DEFAULT cannot be assigned to an array element')
     if (subs.length) {
-      sets.push({ ci, f: null, assign: compileArrayAssignment(w.columns[ci]!, subs, compileExpr(v, cctx), cctx, compileExpr) })
+      sets.push({ ci, f: null, assign: compileArrayAssignment(w.columns[ci]!, subs, compileExpr(v, cctx), cctx, compileExpr), delta: null })
       continue
     }
-    sets.push({ ci, f: 'SetToDefault' in v ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval })
+    sets.push({
+      ci,
+      f: 'SetToDefault' in v ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval,
+      delta: 'SetToDefault' in v ? null : counterDelta(w, ci, v, [alias, rv.relname!], cctx, now),
+    })
   }
   const assigned = new Set(sets.map((s) => s.ci))
   const returning = planReturning(returningList(stmt), w, alias, p)
@@ -282,12 +306,16 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
   // Compute every new row before writing any, so SET expressions see the old state.
   const updates = rows.map(({ row, env }) => {
     const next = row.slice()
-    for (const s of sets) next[s.ci] = s.assign ? s.assign(env, next[s.ci]!) : s.f ? s.f(env) : w.isGenerated(s.ci) ? null : w.defaultValue(s.ci)
+    const increments = new Map<number, RtValue>()
+    for (const s of sets) {
+      next[s.ci] = s.assign ? s.assign(env, next[s.ci]!) : s.f ? s.f(env) : w.isGenerated(s.ci) ? null : w.defaultValue(s.ci)
+      if (s.delta) increments.set(s.ci, s.delta(env))
+    }
     w.computeGenerated(next)
-    return { row, next }
+    return { row, next, increments }
   })
   for (const u of updates) {
-    w.update(u.row, u.next, assigned)
+    w.update(u.row, u.next, assigned, u.increments)
     if (returning) out.push(returning.eval(u.next))
   }
   return { command: 'UPDATE', rowCount: updates.length, columns: returning?.columns ?? [], rows: out }
@@ -295,16 +323,15 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
 
 export function execDelete(stmt: DeleteStmt, p: PlanCtx): StatementResult {
   const rv = stmt.relation!
-  const table = targetTable(p, rv.relname!)
+  const { table } = targetTable(p, rv.relname!)
   const alias = rv.alias?.aliasname ?? rv.relname!
   const w = new TableWriter(table, p)
   const { rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [], rv.relname!)
   const returning = planReturning(returningList(stmt), w, alias, p)
   const out: RtValue[][] = []
   for (const { row } of rows) {
-    p.exec.tx.delete(table.name, w.keyOf(row))
+    w.delete(row)
     if (returning) out.push(returning.eval(row))
   }
-  if (rows.length) p.exec.written.add(table.name)
   return { command: 'DELETE', rowCount: rows.length, columns: returning?.columns ?? [], rows: out }
 }

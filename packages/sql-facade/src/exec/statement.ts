@@ -12,8 +12,19 @@ import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, e
 import { execAlterPublication, execCreatePublication } from '../replication/replication-statements.js'
 import { execDelete, execInsert, execUpdate } from './dml.js'
 import { utility, type StatementResult } from './result.js'
+import { truncateTargets } from './foreign-key-ddl.js'
+import { tableMeta } from '../catalog/table-meta.js'
+import { partitionFilter } from '../plan/partition-view.js'
+import { decodeRow, tableColumns } from '../plan/table-scan.js'
 
+/** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
+  const result = runStatement(stmt, exec)
+  exec.foreignKeys.finish(exec.deferred?.defer)
+  return result
+}
+
+function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   const p: PlanCtx = { exec, ctes: new Map(), shardLocation: /shard_location/i.test(stmt.text) }
   if (stmt.kind === 'createRegion') {
     const existing = exec.tx.getCatalog('region', stmt.name)
@@ -40,15 +51,21 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
   if ('IndexStmt' in node) return execCreateIndex(node.IndexStmt, p)
   if ('CreateFunctionStmt' in node) return execCreateFunction(node.CreateFunctionStmt, p)
   if ('TruncateStmt' in node) {
-    for (const r of node.TruncateStmt.relations ?? []) {
-      const name = 'RangeVar' in r ? r.RangeVar.relname! : ''
-      const t = exec.tx.table(name)
-      if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
-      const rows = [...exec.tx.scan(name)]
-      for (const row of rows) exec.tx.delete(name, t.primaryKey.map((c) => row[c] ?? null))
-      exec.written.add(name)
+    const names = (node.TruncateStmt.relations ?? []).map((r) => ('RangeVar' in r ? r.RangeVar.relname! : ''))
+    for (const name of names) if (!exec.tx.table(name)) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+    // Every table referencing a truncated one is truncated with it, so no key can break.
+    const { tables, notices } = truncateTargets(p, names, node.TruncateStmt.behavior === 'DROP_CASCADE')
+    for (const name of tables) {
+      const t = exec.tx.table(name)!
+      // A partition's rows are stored in its parent: truncate the parent's rows that route to it.
+      const parent = tableMeta(t).partitionOf ? exec.tx.table(tableMeta(t).partitionOf!) : undefined
+      const store = parent ?? t
+      const cols = tableColumns(store, store.name)
+      const keep = parent ? partitionFilter(parent, t, cols) : null
+      const rows = [...exec.rows.scan(store.name)].filter((row) => keep === null || keep(decodeRow(row, cols)))
+      for (const row of rows) exec.rows.delete(store.name, store.primaryKey.map((c) => row[c] ?? null))
     }
-    return utility('TRUNCATE TABLE')
+    return utility('TRUNCATE TABLE', notices)
   }
   if ('CreatePublicationStmt' in node) return execCreatePublication(node.CreatePublicationStmt, exec.tx, exec.nodeId)
   if ('AlterPublicationStmt' in node) return execAlterPublication(node.AlterPublicationStmt, exec.tx, exec.nodeId)

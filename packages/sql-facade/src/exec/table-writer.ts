@@ -3,7 +3,7 @@
  * for SERIAL), generated columns, NOT NULL, CHECK and UNIQUE constraints, and the
  * PostgreSQL errors for each. Shared by INSERT, UPDATE and ON CONFLICT.
  */
-import type { TableInfo, Value } from '@concord/core'
+import { encodeRowKey, type TableInfo, type Value } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { columnMeta, tableMeta, ROWID, type ColumnMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -29,8 +29,17 @@ export class TableWriter {
   private checks: Array<{ name: string; test: Compiled }> = []
   readonly uniques: string[][]
   readonly pkIdx: number[]
+  /** Per column: a counter (increments merge by adding up; NULL is absence of any value). */
+  readonly counters: boolean[]
 
-  constructor(readonly table: TableInfo, readonly p: PlanCtx) {
+  /** Rows of the addressed partition must satisfy its bound (INSERT/UPDATE naming a partition). */
+  private readonly inPartition: ((row: RtValue[]) => boolean) | null
+
+  /**
+   * @param partition the partition the statement named, when it named one: its rows are
+   *   written through `table` (the parent) and must stay within the partition's bound.
+   */
+  constructor(readonly table: TableInfo, readonly p: PlanCtx, readonly partition: TableInfo | null = null) {
     this.columns = tableColumns(table, table.name)
     this.metas = table.columns.map(columnMeta)
     this.scope = new Scope(this.columns)
@@ -43,6 +52,8 @@ export class TableWriter {
     this.checks = tm.checks.map((c) => ({ name: c.name, test: coerce(compileExpr(c.expr as unknown as Node, cctx), T.bool, 'implicit', now) }))
     this.uniques = tm.uniques
     this.pkIdx = table.primaryKey.map((c) => this.columns.findIndex((x) => x.name === c))
+    this.counters = table.columns.map((c) => c.kind === 'counter')
+    this.inPartition = partition ? partitionFilter(table, partition, this.columns) : null
   }
 
   index(name: string): number {
@@ -106,13 +117,11 @@ export class TableWriter {
     const idx = cols.map((c) => this.index(c))
     const vals = idx.map((i) => row[i]!)
     if (vals.some((v) => v === null)) return null
-    const self = selfKey ? JSON.stringify(selfKey.map(String)) : null
-    for (const r of this.p.exec.tx.scan(this.table.name)) {
+    const self = selfKey ? encodeRowKey(selfKey) : null
+    for (const r of this.p.exec.rows.matching(this.table, cols, vals)) {
       const other = decodeRow(r, this.columns)
-      if (idx.every((i, k) => other[i] !== null && compareValues(other[i]!, vals[k]!) === 0)) {
-        if (self !== null && JSON.stringify(this.keyOf(other).map(String)) === self) continue
-        return other
-      }
+      if (self !== null && encodeRowKey(this.keyOf(other)) === self) continue
+      return other
     }
     return null
   }
@@ -130,10 +139,19 @@ export class TableWriter {
     return this.pkIdx.map((i) => encodeValue(row[i]!))
   }
 
+  /** A new row as core values; a NULL counter is left out (it has no value yet). */
   encode(row: RtValue[]): Record<string, Value> {
     const out: Record<string, Value> = {}
-    this.columns.forEach((c, i) => (out[c.name] = encodeValue(row[i]!)))
+    this.columns.forEach((c, i) => {
+      if (!(this.counters[i] && row[i] === null)) out[c.name] = encodeValue(row[i]!)
+    })
     return out
+  }
+
+  private nullCounter(i: number): SqlError {
+    return new SqlError(SqlState.nullValueNotAllowed, `counter column "${this.columns[i]!.name}" of relation "${this.table.name}" cannot be set to NULL`, {
+      hint: 'A counter adds up the increments of every node; set it to a number.',
+    })
   }
 
   describe(row: RtValue[]): string {
@@ -163,41 +181,73 @@ export class TableWriter {
 
   private partitions: Array<(row: RtValue[]) => boolean> | null = null
 
+  /** PostgreSQL's partition constraint: a row written through a partition must belong to it. */
+  private checkPartitionConstraint(row: RtValue[]): void {
+    if (this.inPartition === null || this.inPartition(row)) return
+    throw new SqlError(SqlState.checkViolation, `new row for relation "${this.partition!.name}" violates partition constraint`, {
+      detail: `Failing row contains (${this.describe(row)}).`,
+    })
+  }
+
   /**
    * Inserts a new row. `given`: the columns the statement named; the others hold their
    * defaults, which yield to values other nodes write concurrently (see core insert).
    */
   insert(row: RtValue[], given?: ReadonlyMap<number, unknown>): void {
     this.validate(row, null)
+    this.checkPartitionConstraint(row)
     this.checkPartition(row)
     const key = this.keyOf(row)
-    if (this.p.exec.tx.get(this.table.name, key)) throw this.duplicateKey(row)
+    if (this.p.exec.rows.get(this.table.name, key)) throw this.duplicateKey(row)
     const defaulted = given === undefined ? undefined : this.columns.filter((_c, i) => !given.has(i) && !this.isGenerated(i)).map((c) => c.name)
     try {
-      this.p.exec.tx.insert(this.table.name, this.encode(row), defaulted)
+      this.p.exec.rows.insert(this.table.name, this.encode(row), defaulted)
     } catch (e) {
       if ((e as { code?: string }).code === '23505') throw this.duplicateKey(row)
       throw e
     }
-    this.p.exec.written.add(this.table.name)
+    this.p.exec.foreignKeys.rowWritten(this.table, row, key, null)
   }
 
-  /** Writes the changed columns of an existing row (moving it when its key changes). */
-  update(oldRow: RtValue[], newRow: RtValue[], assigned: Set<number>): void {
+  /** Deletes a row; false when it was already gone. */
+  delete(row: RtValue[]): boolean {
+    if (!this.p.exec.rows.delete(this.table.name, this.keyOf(row))) return false
+    this.p.exec.foreignKeys.rowDeleted(this.table, row)
+    return true
+  }
+
+  /**
+   * Writes the changed columns of an existing row (moving it when its key changes).
+   * `increments` gives, for counter columns set as `c = c + n`, the `n` to add: applied as
+   * a core increment, so concurrent increments on other nodes add up with it.
+   */
+  update(oldRow: RtValue[], newRow: RtValue[], assigned: Set<number>, increments?: ReadonlyMap<number, RtValue>): void {
     const oldKey = this.keyOf(oldRow)
     this.validate(newRow, oldKey)
+    this.checkPartitionConstraint(newRow)
     const newKey = this.keyOf(newRow)
     const keyChanged = this.pkIdx.some((i) => compareValues(oldRow[i] ?? '', newRow[i] ?? '') !== 0 || (oldRow[i] === null) !== (newRow[i] === null))
-    const tx = this.p.exec.tx
+    const tx = this.p.exec.rows
     if (keyChanged) {
-      if (tx.get(this.table.name, newKey)) throw this.duplicateKey(newRow)
+      if (this.p.exec.rows.get(this.table.name, newKey)) throw this.duplicateKey(newRow)
       tx.delete(this.table.name, oldKey)
       tx.insert(this.table.name, this.encode(newRow))
     } else {
       const changes: Record<string, Value> = {}
+      const adds: Array<[string, Value]> = []
       let any = false
       this.columns.forEach((c, i) => {
         if (this.pkIdx.includes(i)) return
+        if (increments?.has(i) && oldRow[i] !== null) {
+          const delta = increments.get(i)!
+          if (delta === null) throw this.nullCounter(i)
+          adds.push([c.name, encodeValue(delta)])
+          return
+        }
+        if (this.counters[i] && newRow[i] === null) {
+          if (oldRow[i] === null) return // NULL + n stays NULL, as in PostgreSQL
+          throw this.nullCounter(i)
+        }
         if (assigned.has(i)) {
           changes[c.name] = encodeValue(newRow[i]!)
           any = true
@@ -211,7 +261,8 @@ export class TableWriter {
         any = true
       })
       if (any) tx.update(this.table.name, oldKey, changes)
+      for (const [name, delta] of adds) tx.increment(this.table.name, oldKey, name, delta as number | bigint)
     }
-    this.p.exec.written.add(this.table.name)
+    this.p.exec.foreignKeys.rowWritten(this.table, newRow, newKey, oldRow)
   }
 }

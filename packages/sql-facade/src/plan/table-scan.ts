@@ -1,13 +1,15 @@
 /**
  * Reading a base table: decoding core rows into executor rows, and choosing an access
  * path from the WHERE clause: a primary-key point lookup when every key column is bound
- * by equality, else a secondary index range on one column, else a full scan. The WHERE
+ * by equality, else a secondary index range on one column, else a full scan. Every path
+ * reads through `TransactionRows`, so it sees the transaction's own writes. The WHERE
  * clause is still applied to whatever the access path returns.
  */
 import type { Row, TableInfo, Value } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { columnMeta } from '../catalog/table-meta.js'
 import type { ExecCtx } from '../exec/context.js'
+import type { IndexRange } from '../exec/transaction-rows.js'
 import { coerce } from '../expr/coerce.js'
 import { compileExpr, nameList, type CompileCtx } from '../expr/compile.js'
 import type { Compiled } from '../expr/compiled.js'
@@ -108,51 +110,39 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
           if (v === null) return []
           key.push(encodeValue(v))
         }
-        const row = exec.tx.get(name, key)
+        const row = exec.rows.get(name, key)
         return row ? [decodeRow(row, cols)] : []
       },
     }
   }
-  if (!exec.written.has(name)) {
-    for (const b of bs) {
-      const idx = exec.indexes.indexOn(table, b.column)
-      if (!idx) continue
-      const sameCol = bs.filter((x) => x.column === b.column)
-      return {
-        columns: cols,
-        rows: (env) => {
-          if (exec.written.has(name)) return scanAll(exec, name, cols)
-          const e: Env = { row: emptyRow, outer: env }
-          let lo: RtValue | undefined
-          let hi: RtValue | undefined
-          let loInc = true
-          let hiInc = true
-          for (const x of sameCol) {
-            const v = x.value.eval(e)
-            if (v === null) return []
-            if (x.op === '=' ) {
-              lo = hi = v
-              loInc = hiInc = true
-              break
-            }
-            if (x.op === '>' || x.op === '>=') {
-              lo = v
-              loInc = x.op === '>='
-            } else {
-              hi = v
-              hiInc = x.op === '<='
-            }
+  for (const b of bs) {
+    if (!exec.rows.hasIndex(table, b.column)) continue
+    const sameCol = bs.filter((x) => x.column === b.column)
+    return {
+      columns: cols,
+      rows: (env) => {
+        const e: Env = { row: emptyRow, outer: env }
+        const r: IndexRange = { loInc: true, hiInc: true }
+        for (const x of sameCol) {
+          const v = x.value.eval(e)
+          if (v === null) return []
+          if (x.op === '=') {
+            r.lo = r.hi = v
+            r.loInc = r.hiInc = true
+            break
           }
-          const live = exec.indexes.indexOn(table, b.column)
-          if (!live) return scanAll(exec, name, cols)
-          const out: RtValue[][] = []
-          for (const key of live.range(lo, loInc, hi, hiInc)) {
-            const row = exec.tx.get(name, key)
-            if (row) out.push(decodeRow(row, cols))
+          if (x.op === '>' || x.op === '>=') {
+            r.lo = v
+            r.loInc = x.op === '>='
+          } else {
+            r.hi = v
+            r.hiInc = x.op === '<='
           }
-          return out
-        },
-      }
+        }
+        const found = exec.rows.range(table, b.column, r)
+        if (found === null) return scanAll(exec, name, cols)
+        return found.map((row) => decodeRow(row, cols))
+      },
     }
   }
   return { columns: cols, rows: () => scanAll(exec, name, cols) }
@@ -160,6 +150,6 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
 
 function scanAll(exec: ExecCtx, name: string, cols: ColumnBinding[]): RtValue[][] {
   const out: RtValue[][] = []
-  for (const row of exec.tx.scan(name)) out.push(decodeRow(row, cols))
+  for (const row of exec.rows.scan(name)) out.push(decodeRow(row, cols))
   return out
 }

@@ -4,7 +4,8 @@
  * reach the publisher over the network). A statement that fails changes nothing: every
  * check and the network round trip happen before the one catalog write.
  */
-import type { Json, Transaction } from '@concord/core'
+import type { Json } from '@concord/core'
+import type { CatalogTransaction } from '../exec/context.js'
 import type { AlterPublicationStmt, AlterSubscriptionStmt, CreatePublicationStmt, CreateSubscriptionStmt, DropSubscriptionStmt, Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { utility, type StatementResult } from '../exec/result.js'
@@ -15,7 +16,7 @@ import {
 } from './replication-catalog.js'
 import { parseConnInfo, type ConnInfo, type PublisherConnector, type PublisherInfo } from './publisher-connector.js'
 
-function publicationTables(objs: Node[] | undefined, tx: Transaction): string[] {
+function publicationTables(objs: Node[] | undefined, tx: CatalogTransaction): string[] {
   const out: string[] = []
   for (const o of objs ?? []) {
     if (!('PublicationObjSpec' in o)) continue
@@ -31,11 +32,11 @@ function publicationTables(objs: Node[] | undefined, tx: Transaction): string[] 
   return out
 }
 
-function ownPublication(tx: Transaction, node: string, name: string): PublicationRecord | null {
+function ownPublication(tx: CatalogTransaction, node: string, name: string): PublicationRecord | null {
   return asPublication(tx.getCatalog(PUBLICATION_KIND, recordName(node, name)))
 }
 
-export function execCreatePublication(s: CreatePublicationStmt, tx: Transaction, node: string): StatementResult {
+export function execCreatePublication(s: CreatePublicationStmt, tx: CatalogTransaction, node: string): StatementResult {
   const name = s.pubname!
   if (ownPublication(tx, node, name)) throw new SqlError(SqlState.duplicateObject, `publication "${name}" already exists`)
   for (const o of s.options ?? []) {
@@ -47,7 +48,7 @@ export function execCreatePublication(s: CreatePublicationStmt, tx: Transaction,
   return utility('CREATE PUBLICATION')
 }
 
-export function execAlterPublication(s: AlterPublicationStmt, tx: Transaction, node: string): StatementResult {
+export function execAlterPublication(s: AlterPublicationStmt, tx: CatalogTransaction, node: string): StatementResult {
   const name = s.pubname!
   const rec = ownPublication(tx, node, name)
   if (!rec) throw new SqlError(SqlState.undefinedObject, `publication "${name}" does not exist`)
@@ -73,7 +74,7 @@ export function execAlterPublication(s: AlterPublicationStmt, tx: Transaction, n
   return utility('ALTER PUBLICATION')
 }
 
-export function execDropPublications(names: string[], missingOk: boolean, tx: Transaction, node: string): StatementResult {
+export function execDropPublications(names: string[], missingOk: boolean, tx: CatalogTransaction, node: string): StatementResult {
   const notices: string[] = []
   for (const n of names) {
     if (!ownPublication(tx, node, n)) {

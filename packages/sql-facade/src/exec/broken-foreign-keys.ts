@@ -1,0 +1,60 @@
+/**
+ * Foreign keys broken across nodes. Each node enforces foreign keys against what it has
+ * seen, so two nodes can break one together: node A deletes a parent row while node B,
+ * not yet knowing, inserts a child referencing it. Both statements were valid where they
+ * ran; after replication the child stays and its parent is gone (nothing is undone: no
+ * write acknowledged to a client is lost). This module finds such rows so they can be
+ * reported (the `concord_conflicts` view, kind 'foreign_key') and repaired by the user.
+ */
+import type { Value } from '@concord/core'
+import { foreignKeysOf } from '../catalog/foreign-key.js'
+import { tableMeta } from '../catalog/table-meta.js'
+import type { Database } from '../database.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { ForeignKeyChecks } from './foreign-key-checks.js'
+import { TransactionRows } from './transaction-rows.js'
+
+export interface BrokenForeignKey {
+  /** The referencing (child) table and its row's primary key. */
+  table: string
+  key: Value[]
+  constraint: string
+  columns: string[]
+  refTable: string
+  refColumns: string[]
+  /** Why the row breaks the key, as the 23503 detail PostgreSQL would give. */
+  detail: string
+}
+
+/**
+ * The rows of `table` (every table when omitted) whose foreign key has no parent row on
+ * this node now. Reads the node's committed rows; writes nothing.
+ */
+export function findBrokenForeignKeys(db: Database, table?: string): BrokenForeignKey[] {
+  // A transaction that is never committed: a read-only view of the committed rows.
+  const tx = db.replica.begin()
+  const rows = new TransactionRows(tx, db.indexes)
+  const checks = new ForeignKeyChecks({
+    rows,
+    table: (n) => tx.table(n),
+    tables: () => tx.tables(),
+    writerFor: () => {
+      throw new SqlError(SqlState.featureNotSupported, 'finding broken foreign keys writes nothing')
+    },
+    nowMicros: db.replica.now() * 1000,
+  })
+  const tables = table === undefined ? tx.tables() : [tx.table(table)].filter((t) => t !== undefined)
+  if (table !== undefined && tables.length === 0) throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
+  const out: BrokenForeignKey[] = []
+  for (const t of tables) {
+    if (tableMeta(t).partitionOf) continue
+    for (const fk of foreignKeysOf(t)) {
+      for (const row of rows.scan(t.name)) {
+        const e = checks.violation(t, fk, row)
+        if (e === null) continue
+        out.push({ table: t.name, key: t.primaryKey.map((c) => row[c] ?? null), constraint: fk.name, columns: fk.columns, refTable: fk.refTable, refColumns: fk.refColumns, detail: e.detail ?? e.message })
+      }
+    }
+  }
+  return out
+}

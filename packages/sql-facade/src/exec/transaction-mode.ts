@@ -1,0 +1,59 @@
+/**
+ * Transaction characteristics (`BEGIN ISOLATION LEVEL .. READ ONLY`, `SET TRANSACTION`,
+ * `SET SESSION CHARACTERISTICS AS TRANSACTION`). Concord runs every block READ COMMITTED
+ * (see docs/compatibility.md); a stronger isolation level is refused rather than quietly
+ * weakened. READ ONLY is enforced: a statement that would write fails with 25006.
+ */
+import type { Node } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import type { Statement } from '../parser/statement.js'
+
+export interface TransactionMode {
+  readOnly: boolean
+}
+
+function constText(n: Node | undefined): string {
+  if (n && 'A_Const' in n) return n.A_Const.sval?.sval ?? String(n.A_Const.ival?.ival ?? (n.A_Const.boolval?.boolval ? 1 : 0))
+  return ''
+}
+
+/** Applies `options` (DefElems of BEGIN / SET TRANSACTION) to `mode`. */
+export function applyTransactionOptions(mode: TransactionMode, options: Node[] | undefined): TransactionMode {
+  const out = { ...mode }
+  for (const o of options ?? []) {
+    if (!('DefElem' in o)) continue
+    const name = o.DefElem.defname ?? ''
+    const value = constText(o.DefElem.arg).toLowerCase()
+    if (name === 'transaction_isolation') {
+      if (value !== 'read committed' && value !== 'read uncommitted') {
+        throw new SqlError(SqlState.featureNotSupported, `isolation level ${value.toUpperCase()} is not supported; Concord runs transactions READ COMMITTED`)
+      }
+    } else if (name === 'transaction_read_only') {
+      out.readOnly = value === '1' || value === 'true' || value === 'on'
+    } else if (name === 'transaction_deferrable') {
+      // DEFERRABLE only matters to SERIALIZABLE READ ONLY transactions, refused above.
+    }
+  }
+  return out
+}
+
+const WRITES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'])
+const READS = new Set(['SelectStmt', 'VariableShowStmt', 'VariableSetStmt', 'ExplainStmt', 'TransactionStmt', 'DiscardStmt', 'ConstraintsSetStmt'])
+
+function containsWrite(node: unknown): boolean {
+  if (!node || typeof node !== 'object') return false
+  if (Array.isArray(node)) return node.some(containsWrite)
+  for (const [k, v] of Object.entries(node)) {
+    if (WRITES.has(k) || containsWrite(v)) return true
+  }
+  return false
+}
+
+/** Throws 25006 when `stmt` would write and the block is READ ONLY, as PostgreSQL does. */
+export function assertWritable(mode: TransactionMode, stmt: Statement): void {
+  if (!mode.readOnly) return
+  const kind = stmt.kind === 'pg' ? Object.keys(stmt.node)[0]! : stmt.kind
+  if (READS.has(kind) && !containsWrite(stmt.kind === 'pg' ? stmt.node : null)) return
+  const verb = stmt.text.trim().split(/\s+/).slice(0, kind === 'CreateStmt' || kind === 'DropStmt' || kind === 'AlterTableStmt' ? 2 : 1).join(' ').toUpperCase()
+  throw new SqlError(SqlState.readOnlySqlTransaction, `cannot execute ${verb} in a read-only transaction`)
+}

@@ -1,0 +1,225 @@
+/**
+ * The rows of a table as the running transaction sees them: by primary key, by index
+ * range or value, or all of them; and the one way the executor writes rows. Every
+ * executor read and write of table rows goes through here (`ExecCtx.tx` offers catalog
+ * operations only).
+ *
+ * Secondary indexes describe the replica's committed rows only. A transaction (a single
+ * statement, or a BEGIN .. COMMIT block kept open in core) buffers its writes, so an
+ * index answer alone would miss rows the transaction inserted or changed and return rows
+ * it deleted. The overlay is exact: per indexed column, the rows this transaction wrote
+ * are kept by the value it gave them (built from core's `writtenKeys` on first use, then
+ * kept up to date by the write methods below). A written row is a candidate when its
+ * committed value (the index) or its written value (the overlay) is in range, and is
+ * re-read and re-tested: a column the transaction did not set keeps its committed value,
+ * which other sessions and nodes may change while a block is open. Every other row is
+ * the committed one the index describes.
+ *
+ * Invariants: `range` and `matching` return the same rows a scan filtered by the same
+ * condition would, in some order. An overlay lists exactly the rows written since the
+ * transaction began; after `invalidate` (ROLLBACK TO SAVEPOINT) it is rebuilt.
+ */
+import { encodeRowKey, type Row, type TableInfo, type Transaction, type Value } from '@concord/core'
+import type { OrderedIndex, SecondaryIndexes } from '../catalog/secondary-index.js'
+import { columnMeta } from '../catalog/table-meta.js'
+import { compareValues, groupKey } from '../types/compare.js'
+import { decodeValue } from '../types/storage-codec.js'
+import type { RtValue } from '../types/value.js'
+
+/** Bounds of an index range; an absent side is unbounded. */
+export interface IndexRange {
+  lo?: RtValue
+  loInc: boolean
+  hi?: RtValue
+  hiInc: boolean
+}
+
+/** The rows one transaction wrote in one table, by their value in one indexed column. */
+interface Overlay {
+  incarnation: number
+  index: OrderedIndex
+  /** Written rows by row key: key values and current indexed value (undefined: deleted). */
+  rows: Map<string, { key: Value[]; v: RtValue | undefined }>
+  /** Row keys of written, live rows by `groupKey` of their value. */
+  byValue: Map<string, Set<string>>
+}
+
+export class TransactionRows {
+  private readonly overlays = new Map<string, Map<string, Overlay>>()
+
+  /**
+   * @param useIndexes false where indexes may be mid-update (conflict resolvers run while
+   *   core materializes rows): every read then scans.
+   */
+  constructor(
+    private readonly tx: Transaction,
+    private readonly indexes: SecondaryIndexes,
+    private readonly useIndexes = true,
+  ) {}
+
+  // ---- reads ------------------------------------------------------------------
+
+  get(table: string, key: Value[]): Row | undefined {
+    return this.tx.get(table, key)
+  }
+
+  scan(table: string): Iterable<Row> {
+    return this.tx.scan(table)
+  }
+
+  /** Whether an index leads with `column` (so `range` on it answers without a scan). */
+  hasIndex(table: TableInfo, column: string): boolean {
+    return this.useIndexes && this.indexes.indexOn(table, column) !== null
+  }
+
+  /** Rows whose `column` lies within `r`; null when no index on the column can answer. */
+  range(table: TableInfo, column: string, r: IndexRange): Row[] | null {
+    const ov = this.overlay(table, column)
+    if (ov === null) return null
+    const out: Row[] = []
+    // A written row is found by its committed value or by the value this transaction gave
+    // it (a column it did not set keeps the committed value, which may change meanwhile),
+    // and kept only if its value now is in range.
+    const checked = new Set<string>()
+    const recheck = (rk: string, key: Value[]) => {
+      if (checked.has(rk)) return
+      checked.add(rk)
+      const row = this.tx.get(table.name, key)
+      if (row !== undefined && inRange(ov.index.valueOf(row), r)) out.push(row)
+    }
+    for (const key of ov.index.range(r.lo, r.loInc, r.hi, r.hiInc)) {
+      const rk = ov.rows.size > 0 ? encodeRowKey(key) : ''
+      if (ov.rows.size > 0 && ov.rows.has(rk)) {
+        recheck(rk, key)
+        continue
+      }
+      const row = this.tx.get(table.name, key)
+      if (row !== undefined) out.push(row)
+    }
+    const point = r.lo !== undefined && r.lo !== null && r.hi !== undefined && r.hi !== null && r.loInc && r.hiInc && compareValues(r.lo, r.hi) === 0
+    if (point) {
+      for (const rk of ov.byValue.get(groupKey(r.lo!)) ?? []) recheck(rk, ov.rows.get(rk)!.key)
+      return out
+    }
+    for (const [rk, w] of ov.rows) if (w.v !== undefined && w.v !== null && inRange(w.v, r)) recheck(rk, w.key)
+    return out
+  }
+
+  /**
+   * Rows whose `columns` equal `values` (non-null, already of the columns' types): UNIQUE
+   * and foreign key checks. Uses an index on the first column when there is one.
+   */
+  matching(table: TableInfo, columns: string[], values: RtValue[]): Row[] {
+    const types = columns.map((c) => {
+      const col = table.columns.find((x) => x.name === c)
+      return col ? columnMeta(col).t : null
+    })
+    const equal = (row: Row) =>
+      columns.every((c, i) => {
+        const v = types[i] ? decodeValue(row[c], types[i]!) : null
+        return v !== null && compareValues(v, values[i]!) === 0
+      })
+    const candidates = this.range(table, columns[0]!, { lo: values[0]!, loInc: true, hi: values[0]!, hiInc: true }) ?? this.scan(table.name)
+    const out: Row[] = []
+    for (const row of candidates) if (equal(row)) out.push(row)
+    return out
+  }
+
+  // ---- writes -----------------------------------------------------------------
+
+  /** `defaulted`: columns holding defaults the statement did not name (see core insert). */
+  insert(table: string, row: Row, defaulted?: Iterable<string>): void {
+    this.tx.insert(table, row, defaulted)
+    this.touch(table, this.keyIn(table, row))
+  }
+
+  /** Writes columns of an existing row (moving it when `changes` changes its key). */
+  update(table: string, key: Value[], changes: Row): boolean {
+    const ok = this.tx.update(table, key, changes)
+    if (ok) {
+      this.touch(table, key)
+      const info = this.tx.table(table)
+      if (info && info.primaryKey.some((c) => c in changes)) this.touch(table, info.primaryKey.map((c, i) => (c in changes ? changes[c]! : key[i]!)))
+    }
+    return ok
+  }
+
+  increment(table: string, key: Value[], column: string, delta: number | bigint): boolean {
+    const ok = this.tx.increment(table, key, column, delta)
+    if (ok) this.touch(table, key)
+    return ok
+  }
+
+  delete(table: string, key: Value[]): boolean {
+    const ok = this.tx.delete(table, key)
+    if (ok) this.touch(table, key)
+    return ok
+  }
+
+  /** Forgets every overlay (after ROLLBACK TO SAVEPOINT restored older writes). */
+  invalidate(): void {
+    this.overlays.clear()
+  }
+
+  // ---- overlay ----------------------------------------------------------------
+
+  private keyIn(table: string, row: Row): Value[] | null {
+    const info = this.tx.table(table)
+    if (!info) return null
+    const key = info.primaryKey.map((c) => row[c] ?? null)
+    return key.some((v) => v === null) ? null : key
+  }
+
+  private overlay(table: TableInfo, column: string): Overlay | null {
+    if (!this.useIndexes) return null
+    const index = this.indexes.indexOn(table, column)
+    if (index === null) return null
+    let byCol = this.overlays.get(table.name)
+    if (byCol === undefined) this.overlays.set(table.name, (byCol = new Map()))
+    let ov = byCol.get(column)
+    if (ov === undefined || ov.incarnation !== table.incarnation || ov.index !== index) {
+      ov = { incarnation: table.incarnation, index, rows: new Map(), byValue: new Map() }
+      byCol.set(column, ov)
+      for (const key of this.tx.writtenKeys(table.name)) this.refresh(table.name, ov, key)
+    }
+    return ov
+  }
+
+  private touch(table: string, key: Value[] | null): void {
+    const byCol = this.overlays.get(table)
+    if (byCol === undefined) return
+    if (key === null) {
+      // A row whose key core chose: rebuild on next use.
+      this.overlays.delete(table)
+      return
+    }
+    for (const ov of byCol.values()) this.refresh(table, ov, key)
+  }
+
+  private refresh(table: string, ov: Overlay, key: Value[]): void {
+    const rk = encodeRowKey(key)
+    const prev = ov.rows.get(rk)
+    if (prev?.v !== undefined && prev.v !== null) ov.byValue.get(groupKey(prev.v))?.delete(rk)
+    const row = this.tx.get(table, key)
+    const v = row === undefined ? undefined : ov.index.valueOf(row)
+    ov.rows.set(rk, { key, v })
+    if (v === undefined || v === null) return
+    const g = groupKey(v)
+    let set = ov.byValue.get(g)
+    if (set === undefined) ov.byValue.set(g, (set = new Set()))
+    set.add(rk)
+  }
+}
+
+function inRange(v: RtValue, r: IndexRange): boolean {
+  if (v === null) return false
+  if (r.lo !== undefined && r.lo !== null) {
+    const c = compareValues(v, r.lo)
+    if (c < 0 || (c === 0 && !r.loInc)) return false
+  }
+  if (r.hi !== undefined && r.hi !== null) {
+    const c = compareValues(v, r.hi)
+    if (c > 0 || (c === 0 && !r.hiInc)) return false
+  }
+  return true
+}
