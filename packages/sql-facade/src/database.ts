@@ -27,6 +27,7 @@ import { subscriptions } from './replication/replication-catalog.js'
 import { ConflictLog } from './conflicts/conflict-log.js'
 import { conflictsView } from './conflicts/conflicts-view.js'
 import { UniqueWatch } from './conflicts/unique-watch.js'
+import { ForeignKeyWatch } from './conflicts/foreign-key-watch.js'
 
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
@@ -58,7 +59,13 @@ export class Database {
     this.unsubscribe.push(replica.on('catalog', (changes) => this.onCatalog(changes)))
     this.uniqueWatch = new UniqueWatch(replica, (e) => this.conflicts.add(e))
     this.unsubscribe.push(replica.on('conflict', (records) => this.conflicts.addRecords(replica, records)))
-    this.unsubscribe.push(replica.on('change', (changes) => this.uniqueWatch.onChanges(changes)))
+    const foreignKeys = new ForeignKeyWatch(this, (e) => this.conflicts.add(e))
+    this.unsubscribe.push(
+      replica.on('change', (changes) => {
+        this.uniqueWatch.onChanges(changes)
+        foreignKeys.onChanges(changes)
+      }),
+    )
     for (const [name] of replica.listCatalog('function')) this.registerResolver(name)
     this.defaultSession = new Session(this)
   }

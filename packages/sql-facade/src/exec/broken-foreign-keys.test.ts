@@ -31,6 +31,10 @@ describe('foreign keys across nodes', () => {
       expect(findBrokenForeignKeys(db, 'child')).toEqual([
         { table: 'child', key: [10], constraint: 'child_pid_fkey', columns: ['pid'], refTable: 'parent', refColumns: ['id'], detail: 'Key (pid)=(1) is not present in table "parent".' },
       ])
+      // and each node records it in its conflict history, once
+      expect((await db.query("SELECT table_name, key, column_name, kind, policy, winning_value, losing_values, nodes FROM concord_conflicts WHERE kind = 'foreign_key'")).rows).toEqual([
+        { table_name: 'child', key: '(10)', column_name: 'pid', kind: 'foreign_key', policy: 'keep_child', winning_value: 'Key (pid)=(1) is not present in table "parent".', losing_values: '{parent(id)}', nodes: '{b}' },
+      ])
     }
     // Local enforcement goes on: the broken row can be changed elsewhere or repaired, not extended.
     await a.query("UPDATE child SET note = 'seen' WHERE id = 10")

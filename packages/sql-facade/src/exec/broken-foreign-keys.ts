@@ -31,6 +31,19 @@ export interface BrokenForeignKey {
  * this node now. Reads the node's committed rows; writes nothing.
  */
 export function findBrokenForeignKeys(db: Database, table?: string): BrokenForeignKey[] {
+  return brokenForeignKeys(db, table === undefined ? null : new Map([[table, null]]))
+}
+
+/**
+ * Like `findBrokenForeignKeys`, for some tables only: per child table, the rows to check
+ * (by primary key), or null for all of them. Tables that no longer exist are skipped.
+ */
+export function brokenForeignKeysIn(db: Database, scope: ReadonlyMap<string, Value[][] | null>): BrokenForeignKey[] {
+  return brokenForeignKeys(db, scope, true)
+}
+
+function brokenForeignKeys(db: Database, scope: ReadonlyMap<string, Value[][] | null> | null, skipMissing = false): BrokenForeignKey[] {
+  const table = scope === null || skipMissing ? undefined : [...scope.keys()][0]
   // A transaction that is never committed: a read-only view of the committed rows.
   const tx = db.replica.begin()
   const rows = new TransactionRows(tx, db.indexes)
@@ -43,13 +56,15 @@ export function findBrokenForeignKeys(db: Database, table?: string): BrokenForei
     },
     nowMicros: db.replica.now() * 1000,
   })
-  const tables = table === undefined ? tx.tables() : [tx.table(table)].filter((t) => t !== undefined)
+  const tables = scope === null ? tx.tables() : [...scope.keys()].map((n) => tx.table(n)).filter((t) => t !== undefined)
   if (table !== undefined && tables.length === 0) throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
   const out: BrokenForeignKey[] = []
   for (const t of tables) {
     if (tableMeta(t).partitionOf) continue
+    const keys = scope?.get(t.name) ?? null
+    const picked = keys === null ? null : keys.map((k) => rows.get(t.name, k)).filter((r) => r !== undefined)
     for (const fk of foreignKeysOf(t)) {
-      for (const row of rows.scan(t.name)) {
+      for (const row of picked ?? rows.scan(t.name)) {
         const e = checks.violation(t, fk, row)
         if (e === null) continue
         out.push({ table: t.name, key: t.primaryKey.map((c) => row[c] ?? null), constraint: fk.name, columns: fk.columns, refTable: fk.refTable, refColumns: fk.refColumns, detail: e.detail ?? e.message })
