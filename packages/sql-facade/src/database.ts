@@ -13,9 +13,9 @@ import { callUserFunction, functionFromCatalog } from './functions/user-function
 import { loadParser } from './parser/parse.js'
 import { PartitionRouter } from './plan/partition-view.js'
 import type { Relation } from './plan/relation.js'
-import type { QueryResult } from './result-format.js'
+import type { Int8Output, QueryResult } from './result-format.js'
 import { Session } from './session.js'
-import { Settings } from './settings/settings.js'
+import { CLUSTER_SETTING_KIND, NODE_SETTING_KIND, Settings } from './settings/settings.js'
 import { systemView } from './system/system-views.js'
 import { castValue } from './types/cast.js'
 import { decodeUntyped, encodeValue } from './types/storage-codec.js'
@@ -26,12 +26,18 @@ import { subscriptions } from './replication/replication-catalog.js'
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
   region?: string
+  /** How int8 values appear in `rows`: decimal strings (default, as node-postgres) or JS bigints. */
+  int8?: Int8Output
+}
+
+/** Options of `Database.attach` (a replica opened elsewhere). */
+export interface AttachOptions {
+  int8?: Int8Output
 }
 
 export class Database {
   readonly indexes: SecondaryIndexes
   readonly partitions: PartitionRouter
-  readonly nodeSettings = new Map<string, string>()
   private readonly functionCache = new Map<string, UserFunction | null>()
   private readonly defaultSession: Session
   private readonly unsubscribe: Array<() => void> = []
@@ -40,8 +46,11 @@ export class Database {
   connector: PublisherConnector | null = null
   /** Applies subscriptions' direction to the transport; null when opened without one or attached. */
   directionFilter: DirectionFilter | null = null
+  /** How int8 values appear in query results (see DatabaseOptions.int8). */
+  readonly int8: Int8Output
 
-  private constructor(readonly replica: Replica, private readonly ownsReplica: boolean, router: PartitionRouter) {
+  private constructor(readonly replica: Replica, private readonly ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
+    this.int8 = options.int8 ?? 'string'
     this.indexes = new SecondaryIndexes(replica)
     this.partitions = router
     router.bind(replica)
@@ -61,7 +70,7 @@ export class Database {
     const filter = options.transport ? new DirectionFilter(options.transport) : null
     const replica = await Replica.open({ partitionOf: router.partitionOf, ...options, ...(filter ? { transport: filter } : {}), region: options.region ?? 'default' })
     filter?.bind(replica)
-    const db = await Database.attach(replica, true, router)
+    const db = await Database.attach(replica, true, router, options.int8 ? { int8: options.int8 } : {})
     db.directionFilter = filter
     return db
   }
@@ -72,9 +81,9 @@ export class Database {
    * `PartitionRouter` and pass the same router here (SimCluster does); every node of a
    * cluster must route the same way. Without it, every partition stays in shard 0.
    */
-  static async attach(replica: Replica, ownsReplica = false, router = new PartitionRouter()): Promise<Database> {
+  static async attach(replica: Replica, ownsReplica = false, router = new PartitionRouter(), options: AttachOptions = {}): Promise<Database> {
     await loadParser()
-    const db = new Database(replica, ownsReplica, router)
+    const db = new Database(replica, ownsReplica, router, options)
     // Announce this node in the replicated catalog (pg_nodes, pg_regions).
     replica.transact((tx) => tx.setCatalog('node', replica.nodeId, { nodeId: replica.nodeId, region: replica.region, startedAt: replica.now() }))
     await replica.durable()
@@ -97,7 +106,7 @@ export class Database {
       }
     }
     try {
-      this.applyMasters(new Settings(this.replica, this.nodeSettings))
+      this.applyMasters(new Settings(this.replica))
     } catch {
       // A malformed persisted master list was rejected when it was set.
     }
@@ -161,9 +170,9 @@ export class Database {
         this.functionCache.delete(c.name)
         if (c.value === null) this.replica.unregisterResolver(c.name)
         else this.registerResolver(c.name)
-      } else if (c.kind === 'setting' && c.name === 'multi_master_enabled') {
+      } else if ((c.kind === CLUSTER_SETTING_KIND && c.name === 'multi_master_enabled') || (c.kind === NODE_SETTING_KIND && c.name === `${this.nodeId}/master_nodes`)) {
         try {
-          this.applyMasters(new Settings(this.replica, this.nodeSettings))
+          this.applyMasters(new Settings(this.replica))
         } catch {
           // A malformed persisted master list was rejected when it was set; nothing to join.
         }
@@ -202,7 +211,7 @@ export class Database {
     const readOnly = () => {
       throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot write')
     }
-    const settings = new Settings(replica, this.nodeSettings)
+    const settings = new Settings(replica)
     return {
       tx: {
         createTable: readOnly, dropTable: readOnly, addColumn: readOnly, dropColumn: readOnly, alterColumn: readOnly, alterTable: readOnly,

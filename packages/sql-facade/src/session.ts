@@ -6,7 +6,7 @@
  * what the client saw. Reads inside the block see its own writes the same way. After an
  * error the block is aborted (25P02) until ROLLBACK, as in PostgreSQL.
  */
-import type { Transaction } from '@concord/core'
+import type { Json, Transaction } from '@concord/core'
 import type { Database } from './database.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx } from './exec/context.js'
@@ -16,7 +16,7 @@ import { runInTransaction } from './exec/statement.js'
 import { nameList } from './expr/compile.js'
 import { parseScript } from './parser/parse.js'
 import type { Statement } from './parser/statement.js'
-import { commandTag, fieldInfo, toJs, type QueryResult } from './result-format.js'
+import { commandTag, fieldInfo, toJs, type Int8Output, type QueryResult } from './result-format.js'
 import { DISPLAY_NAMES, Settings } from './settings/settings.js'
 import { T } from './types/sql-type.js'
 import type { RtValue } from './types/value.js'
@@ -41,7 +41,7 @@ export class Session {
   private block: { statements: Recorded[]; startMicros: number; failed: boolean; savepoints: Array<{ name: string; index: number }> } | null = null
 
   constructor(readonly db: Database) {
-    this.settings = new Settings(db.replica, db.nodeSettings)
+    this.settings = new Settings(db.replica)
   }
 
   get inTransaction(): boolean {
@@ -61,7 +61,7 @@ export class Session {
     const out: QueryResult[] = []
     for (const stmt of stmts) {
       if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) {
-        out.push(toQueryResult(await this.subscriptionStatement(stmt.node)))
+        out.push(toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8))
         continue
       }
       const lsn = this.db.replica.lsn
@@ -69,9 +69,9 @@ export class Session {
       // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
       // and keeps working while storage refuses writes).
       if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
-      out.push(toQueryResult(r.result))
+      out.push(toQueryResult(r.result, this.db.int8))
     }
-    if (out.length === 0) out.push(toQueryResult(utility('EMPTY')))
+    if (out.length === 0) out.push(toQueryResult(utility('EMPTY'), this.db.int8))
     return out
   }
 
@@ -138,13 +138,24 @@ export class Session {
         const block = this.block
         this.block = null
         if (!block) return utility('COMMIT', ['there is no transaction in progress'])
-        this.settings.endTransaction(!block.failed)
-        if (block.failed) return utility('ROLLBACK')
-        if (block.statements.length) {
-          this.db.replica.transact((tx) => {
-            for (const rec of block.statements) runInTransaction(rec.stmt, this.execCtx(tx, rec, block.startMicros, true))
-          })
+        if (block.failed) {
+          this.settings.endTransaction(false)
+          return utility('ROLLBACK')
         }
+        // Node and cluster settings SET in the block are written in its core transaction.
+        const settingWrites = this.settings.commitWrites()
+        try {
+          if (block.statements.length || settingWrites.length) {
+            this.db.replica.transact((tx) => {
+              for (const rec of block.statements) runInTransaction(rec.stmt, this.execCtx(tx, rec, block.startMicros, true))
+              for (const w of settingWrites) tx.setCatalog(w.kind, w.name, w.value)
+            })
+          }
+        } catch (e) {
+          this.settings.endTransaction(false)
+          throw e
+        }
+        this.settings.endTransaction(true)
         return utility('COMMIT')
       }
       case 'TRANS_STMT_ROLLBACK':
@@ -160,6 +171,7 @@ export class Session {
         if (kind === 'TRANS_STMT_SAVEPOINT') {
           if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
           block.savepoints.push({ name: savepoint, index: block.statements.length })
+          this.settings.savepoint()
           return utility('SAVEPOINT')
         }
         let i = block.savepoints.length - 1
@@ -171,11 +183,13 @@ export class Session {
         if (kind === 'TRANS_STMT_RELEASE') {
           if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
           block.savepoints.length = i
+          this.settings.releaseSavepoint(i)
           return utility('RELEASE')
         }
         block.statements.length = block.savepoints[i]!.index
         block.savepoints.length = i + 1
         block.failed = false
+        this.settings.rollbackToSavepoint(i)
         return utility('ROLLBACK')
       }
       default:
@@ -211,6 +225,7 @@ export class Session {
     const ctx: ExecCtx = {
       tx,
       params: rec.params,
+      replaying: replay,
       nowMicros,
       clockMicros: () => db.replica.now() * 1000,
       nodeId: db.nodeId,
@@ -245,38 +260,43 @@ export class Session {
     if ('VariableShowStmt' in node) {
       const name = node.VariableShowStmt.name ?? ''
       if (name.toLowerCase() === 'all') {
-        return { command: 'SHOW', rowCount: null, columns: [{ name: 'name', table: null, type: T.text }, { name: 'setting', table: null, type: T.text }], rows: this.settings.all() }
+        const columns = ['name', 'setting', 'description'].map((n) => ({ name: n, table: null, type: T.text }))
+        return { command: 'SHOW', rowCount: null, columns, rows: this.settings.all().map((r) => [r.name, r.setting, `${r.description} (scope: ${r.scope})`]) }
       }
       const v = this.settings.show(name)
       const label = DISPLAY_NAMES[name.toLowerCase()] ?? name.toLowerCase()
       return { command: 'SHOW', rowCount: null, columns: [{ name: label, table: null, type: T.text }], rows: [[v]] }
     }
     if ('DiscardStmt' in node) {
-      this.settings.resetAll()
+      this.settings.discardAll()
       return utility('DISCARD ALL')
     }
-    const system = 'AlterSystemStmt' in node
-    const s = 'AlterSystemStmt' in node ? node.AlterSystemStmt.setstmt! : (node as { VariableSetStmt: NonNullable<Extract<Node, { VariableSetStmt: unknown }>['VariableSetStmt']> }).VariableSetStmt
+    if ('AlterSystemStmt' in node) {
+      const s = node.AlterSystemStmt.setstmt!
+      const kind = s.kind ?? 'VAR_SET_VALUE'
+      const writes = kind === 'VAR_RESET_ALL' ? this.settings.alterSystemResetAll() : this.settings.alterSystem(s.name ?? '', kind === 'VAR_SET_VALUE' ? (s.args ?? []).map(argText).join(', ') : null)
+      this.writeSettings(writes)
+      return utility('ALTER SYSTEM')
+    }
+    const s = (node as { VariableSetStmt: NonNullable<Extract<Node, { VariableSetStmt: unknown }>['VariableSetStmt']> }).VariableSetStmt
     const kind = s.kind ?? 'VAR_SET_VALUE'
     if (kind === 'VAR_RESET_ALL') {
       this.settings.resetAll()
       return utility('RESET')
     }
     if (kind === 'VAR_SET_MULTI') return utility('SET') // SET TRANSACTION / SET SESSION CHARACTERISTICS
-    const name = s.name ?? ''
-    let value: string | null = null
-    if (kind === 'VAR_SET_VALUE') {
-      value = (s.args ?? []).map(argText).join(', ')
-    }
-    const writes = this.settings.set(name, value, system, !!s.is_local)
-    if (writes.length) {
-      this.db.replica.transact((tx) => {
-        for (const w of writes) tx.setCatalog(w.kind, w.name, w.value)
-      })
-    }
-    const key = name.toLowerCase()
-    if (key === 'master_nodes' || key === 'multi_master_enabled') this.db.applyMasters(this.settings)
-    return utility(system ? 'ALTER SYSTEM' : kind === 'VAR_RESET' ? 'RESET' : 'SET')
+    const value = kind === 'VAR_SET_VALUE' ? (s.args ?? []).map(argText).join(', ') : null
+    const { writes, warning } = this.settings.set(s.name ?? '', value, !!s.is_local)
+    this.writeSettings(writes)
+    return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET', warning ? [warning] : undefined)
+  }
+
+  /** Performs node and cluster setting writes outside a transaction block (autocommit). */
+  private writeSettings(writes: Array<{ kind: string; name: string; value: Json | null }>): void {
+    if (writes.length === 0) return
+    this.db.replica.transact((tx) => {
+      for (const w of writes) tx.setCatalog(w.kind, w.name, w.value)
+    })
   }
 }
 
@@ -310,9 +330,9 @@ export function bindParam(v: unknown): RtValue {
   return JSON.stringify(v)
 }
 
-function toQueryResult(r: StatementResult): QueryResult {
+function toQueryResult(r: StatementResult, int8: Int8Output): QueryResult {
   const fields = r.columns.map(fieldInfo)
-  const rowArrays = r.rows.map((row) => row.map((v, i) => toJs(v, r.columns[i]!.type)))
+  const rowArrays = r.rows.map((row) => row.map((v, i) => toJs(v, r.columns[i]!.type, int8)))
   const rows = rowArrays.map((arr) => {
     const o: Record<string, (typeof arr)[number]> = {}
     fields.forEach((f, i) => (o[f.name] = arr[i]!))

@@ -48,6 +48,7 @@ export const SqlState = {
   datetimeFieldOverflow: '22008',
   stringDataRightTruncation: '22001',
   invalidParameterValue: '22023',
+  sequenceGeneratorLimitExceeded: '2200H',
   cardinalityViolation: '21000',
   featureNotSupported: '0A000',
   activeSqlTransaction: '25001',
@@ -57,6 +58,7 @@ export const SqlState = {
   invalidRowCountInOffset: '2201X',
   invalidRegularExpression: '2201B',
   cantChangeRuntimeParam: '55P02',
+  objectNotInPrerequisiteState: '55000',
   internalError: 'XX000',
 } as const
 

@@ -36,6 +36,8 @@ export interface ExecCtx {
   indexes: SecondaryIndexes
   /** Which partition a row of a partitioned table routes to (shard_location). */
   partitions: PartitionRouter
+  /** True while a transaction block's statement runs again (a later statement, or COMMIT): side effects outside the core transaction already happened. */
+  replaying?: boolean
   /** Tables written earlier in this core transaction: their secondary indexes are stale. */
   written: Set<string>
   systemView: (name: string, ctx: ExecCtx) => Relation | null
