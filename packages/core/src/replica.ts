@@ -162,6 +162,15 @@ export class Replica {
   }
 
   /**
+   * When `peer` last reported (by an anti-entropy digest) holding exactly this replica's
+   * state of a shard, in wall ms; null if it has not since this replica started. A report
+   * later than a local write means the peer held that write and everything else held here.
+   */
+  peerMatchedAt(shardId: string, peer: string): number | null {
+    return this.equalAt.get(shardId)?.get(peer) ?? null
+  }
+
+  /**
    * Deleted rows whose delete is stable: every other live member holding the shard has
    * since reported holding exactly this replica's state. Then every member holds the
    * delete, and every write concurrent with it is here too (a member's writes before that

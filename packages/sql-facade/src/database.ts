@@ -4,7 +4,11 @@
  * resolvers), and offers `query` on a default session. Wire servers open one `Session`
  * per client connection with `db.session()`.
  */
-import { Replica, type CatalogChange, type ReplicaOptions, type Value } from '@concord/core'
+import { Replica, type CatalogChange, type ReplicaOptions, type TableInfo, type Value } from '@concord/core'
+import { columnMeta } from './catalog/table-meta.js'
+import { IdSlots, SLOT_KIND, type SlotHost } from './sequences/id-slots.js'
+import { slotRange } from './sequences/serial-range.js'
+import { SerialSequences } from './sequences/serial-sequences.js'
 import { SecondaryIndexes } from './catalog/secondary-index.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './exec/context.js'
@@ -48,13 +52,30 @@ export class Database {
   directionFilter: DirectionFilter | null = null
   /** How int8 values appear in query results (see DatabaseOptions.int8). */
   readonly int8: Int8Output
+  /** This node's id slots and SERIAL sequences (node-local state over the catalog). */
+  readonly idSlots: IdSlots
+  readonly serials: SerialSequences
+  private slotCheckScheduled = false
 
   private constructor(readonly replica: Replica, private readonly ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
     this.int8 = options.int8 ?? 'string'
     this.indexes = new SecondaryIndexes(replica)
     this.partitions = router
     router.bind(replica)
+    const slotHost: SlotHost = {
+      nodeId: replica.nodeId,
+      members: () => replica.members(),
+      listCatalog: (kind) => replica.listCatalog(kind),
+      writeCatalog: (kind, name, value) => replica.transact((tx) => tx.setCatalog(kind, name, value)),
+      catalogMatchedAt: (peer) => replica.peerMatchedAt(replica.catalogShard.id, peer),
+      hlc: () => replica.clock.now(),
+      wallMs: () => replica.now(),
+      random: () => replica.random(),
+    }
+    this.idSlots = new IdSlots(slotHost)
+    this.serials = new SerialSequences(slotHost, this.idSlots)
     this.unsubscribe.push(replica.on('catalog', (changes) => this.onCatalog(changes)))
+    this.scheduleSlotCheck()
     for (const [name] of replica.listCatalog('function')) this.registerResolver(name)
     this.defaultSession = new Session(this)
   }
@@ -176,11 +197,54 @@ export class Database {
         } catch {
           // A malformed persisted master list was rejected when it was set; nothing to join.
         }
+      } else if (c.kind === SLOT_KIND || c.kind === 'member') {
+        this.idSlots.invalidate()
+        if (c.kind === 'member' && c.name !== this.nodeId) this.scheduleSlotCheck()
       } else if (c.kind === 'index' || c.kind === 'table') {
         this.indexes.invalidate()
         this.partitions.invalidate()
       }
     }
+  }
+
+  /**
+   * The next SERIAL / identity value of a column: int2 and int4 from this node's id slots
+   * (node-unique, fit the type), int8 from the replica's 64-bit node-unique ids.
+   */
+  nextSerial(table: TableInfo, column: string): number | bigint {
+    const col = table.columns.find((c) => c.name === column)
+    const type = col === undefined ? 'int8' : columnMeta(col).t.id
+    if (type !== 'int2' && type !== 'int4') return this.replica.nextId()
+    return this.serials.next({ table: table.name, incarnation: table.incarnation, column, type })
+  }
+
+  /**
+   * Whether this node can draw SERIAL ids without waiting: it holds a confirmed id slot,
+   * or knows no other member (then it claims one when needed). Claims one first if it
+   * has peers and neither holds nor waits for one; confirms pending claims.
+   */
+  serialReady(): boolean {
+    this.idSlots.confirmPending()
+    if (!this.idSlots.hasPeers()) return true
+    if (this.idSlots.usable().length > 0) return true
+    if (this.idSlots.pending().length === 0) this.idSlots.claim(preferSmallSlots(this.idSlots))
+    return false
+  }
+
+  /** A node that learns of another member claims an id slot ahead of its first SERIAL insert. */
+  private scheduleSlotCheck(): void {
+    if (this.slotCheckScheduled || this.closed) return
+    this.slotCheckScheduled = true
+    // Not from inside the catalog listener: the claim is a write of its own.
+    this.replica.scheduler.setTimeout(0, () => {
+      this.slotCheckScheduled = false
+      if (this.closed || this.replica.isClosed) return
+      try {
+        this.serialReady()
+      } catch {
+        // Storage refuses writes: the first SERIAL insert claims instead (and reports it).
+      }
+    })
   }
 
   /**
@@ -238,6 +302,9 @@ export class Database {
       nextId: () => {
         throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
       },
+      nextSerial: () => {
+        throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
+      },
       allTables: () => replica.tables(),
       replication: () => ({ lsn: replica.lsn, lastReplayedCommitMs: replica.lastReplayedCommitMs }),
       callUserFunction,
@@ -252,6 +319,12 @@ export class Database {
     this.indexes.close()
     if (this.ownsReplica) await this.replica.close()
   }
+}
+
+/** Slots that also give SMALLSERIAL a range when one is free, else any. */
+function preferSmallSlots(slots: IdSlots): (slot: number) => boolean {
+  const small = (s: number) => slotRange(s, 'int2') !== null
+  return slots.exhausted(small) ? () => true : small
 }
 
 /** Opens a database on a new replica (in-memory storage and no network unless given). */

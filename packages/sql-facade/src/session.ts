@@ -28,7 +28,8 @@ import { execAlterSubscription, execCreateSubscription, execDropSubscription, ty
 interface Recorded {
   stmt: Statement
   params: RtValue[]
-  ids: bigint[]
+  /** Ids drawn by the first run (nextId, nextSerial), handed out again in order when the block replays. */
+  ids: Array<bigint | number>
   randoms: number[]
 }
 
@@ -243,8 +244,14 @@ export class Session {
         return r
       },
       nextId: () => {
-        if (replay && idPos < rec.ids.length) return rec.ids[idPos++]!
+        if (replay && idPos < rec.ids.length) return BigInt(rec.ids[idPos++]!)
         const id = db.replica.nextId()
+        if (!replay) rec.ids.push(id)
+        return id
+      },
+      nextSerial: (table, column) => {
+        if (replay && idPos < rec.ids.length) return rec.ids[idPos++]!
+        const id = db.nextSerial(table, column)
         if (!replay) rec.ids.push(id)
         return id
       },

@@ -26,7 +26,21 @@ export class SimCluster {
     const cluster = new SimCluster(sim)
     for (const n of options.nodes) await cluster.addNode(n)
     await sim.settle()
+    await cluster.confirmIdSlots(options.antiEntropyIntervalMs ?? 500)
     return cluster
+  }
+
+  /**
+   * Runs anti-entropy rounds until every node holds a confirmed SERIAL id slot (each
+   * claims one on meeting the others), so the first SERIAL insert anywhere does not wait.
+   * Bounded: a node that cannot confirm (a partition) is left to claim when it inserts.
+   */
+  async confirmIdSlots(intervalMs = 500): Promise<void> {
+    for (let round = 0; round < 40; round++) {
+      const ready = [...this.dbs.entries()].filter(([id]) => this.sim.isRunning(id)).every(([, db]) => db.serialReady())
+      if (ready) return
+      await this.sim.advance(intervalMs)
+    }
   }
 
   async addNode(spec: { id: string; region?: string; clockSkewMs?: number; options?: Partial<ReplicaOptions> }): Promise<Database> {
