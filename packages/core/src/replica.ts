@@ -13,6 +13,7 @@
 import * as Y from 'yjs'
 import type { LinkPolicy, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
 import { CATALOG_SHARD, CATALOG_TABLE, buildTableInfo, parseColumnDefinition, parseTableDefinition, splitColumnCatalogName, type ColumnDefinition } from './catalog/catalog-schema.js'
+import { CATALOG_MERGE, mergeCatalogValues } from './catalog/definition-merge.js'
 import { HybridClock, hlcMillis } from './clock/hlc.js'
 import { IdGenerator, nodeNumberOf } from './clock/id-generator.js'
 import { fnv1aString } from './codec/checksum.js'
@@ -458,7 +459,7 @@ export class Replica {
     const shard = new Shard(id, this.clientID, this.nodeId, {
       onRows: (s, changes, origin) => this.onShardRows(s, changes, origin),
       onUpdate: (s, update, origin) => this.onShardUpdate(s, update, origin),
-      resolvers: (name) => this.resolvers.get(name),
+      resolvers: (name) => (name === CATALOG_MERGE ? mergeCatalogValues : this.resolvers.get(name)),
       onMalformed: () => this.malformed++,
       onLocalEntry: this.options.onLocalEntry === undefined ? undefined : (s, key, entry) => this.options.onLocalEntry!(s.id, key, entry),
       observe: (hlc) => {
@@ -553,7 +554,8 @@ export class Replica {
     const layout = tableLayout(CATALOG_TABLE, storageKeys)
     return {
       info: CATALOG_TABLE,
-      policies: new Map(),
+      // Concurrent table and column definitions merge by the DDL rules; other values last-write-wins.
+      policies: new Map([['value', { custom: CATALOG_MERGE }]]),
       storageKeys,
       columns: new Map(CATALOG_TABLE.columns.map((c) => [c.name, c])),
       special: false,

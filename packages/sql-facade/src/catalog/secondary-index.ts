@@ -7,9 +7,9 @@
  */
 import type { Replica, Row, RowChange, TableInfo, Value } from '@concord/core'
 import { compareValues } from '../types/compare.js'
-import { decodeValue } from '../types/storage-codec.js'
-import type { SqlType } from '../types/sql-type.js'
+import type { ColumnBinding } from '../expr/scope.js'
 import type { RtValue } from '../types/value.js'
+import { columnFill, readColumn } from './column-read.js'
 import { columnMeta } from './table-meta.js'
 
 export interface IndexDef {
@@ -30,8 +30,7 @@ class OrderedIndex {
   readonly byPk = new Map<string, RtValue>()
   constructor(
     readonly def: IndexDef,
-    readonly column: string,
-    readonly type: SqlType,
+    readonly column: ColumnBinding,
     readonly pkCols: string[],
   ) {}
 
@@ -54,7 +53,7 @@ class OrderedIndex {
   }
 
   add(row: Row): void {
-    const v = decodeValue(row[this.column], this.type)
+    const v = readColumn(row[this.column.name], this.column)
     const { pk, pkKey } = this.pkOf(row)
     this.remove(row)
     if (v === null) return
@@ -143,7 +142,8 @@ export class SecondaryIndexes {
     if (!idx) {
       const col = table.columns.find((c) => c.name === column)
       if (!col) return null
-      idx = new OrderedIndex(def, column, columnMeta(col).t, table.primaryKey)
+      const fill = columnFill(col)
+      idx = new OrderedIndex(def, { name: column, table: table.name, type: columnMeta(col).t, ...(fill !== undefined ? { fill } : {}) }, table.primaryKey)
       for (const row of this.replica.scan(table.name)) idx.add(row)
       this.built.set(key, idx)
     }

@@ -62,8 +62,11 @@ export function systemView(replica: Replica, name: string, ctx: ExecCtx): Relati
       return rel([['table_name', T.text], ['partition_of', T.text], ['shard_location', T.text]], () =>
         ctx.allTables().filter((t) => t.partitioning || (t.meta as { partitionOf?: string } | null)?.partitionOf).map((t) => [t.name, (t.meta as { partitionOf?: string } | null)?.partitionOf ?? null, t.options.shard_location ?? null]))
     case 'columns':
-      return rel([['table_name', T.text], ['column_name', T.text], ['data_type', T.text], ['ordinal_position', T.int4]], () =>
-        ctx.allTables().flatMap((t) => t.columns.filter((c) => !columnMeta(c).hidden).map((c, i) => [t.name, c.name, typeName(columnMeta(c).t), i + 1])))
+      return rel([['table_name', T.text], ['column_name', T.text], ['data_type', T.text], ['ordinal_position', T.int4], ['is_nullable', T.text]], () =>
+        ctx.allTables().flatMap((t) => t.columns.filter((c) => !columnMeta(c).hidden).map((c, i) => {
+          const m = columnMeta(c)
+          return [t.name, c.name, typeName(m.t), i + 1, m.notNull || t.primaryKey.includes(c.name) ? 'NO' : 'YES']
+        })))
   }
   return null
 }
