@@ -670,11 +670,19 @@ export class Replica {
     }
     this.tableInfos.set(name, info)
     const view = this.viewOf(info)
+    // DDL merge can replace the primary key (an earlier concurrent CREATE won): rows keyed
+    // under the other key may not decode under this one. Re-read every row from scratch,
+    // so such a row is absent on every replica instead of kept as it was materialized.
+    const keyChanged = previous !== undefined && previous.incarnation === info.incarnation && previous.primaryKey.join('\u0000') !== info.primaryKey.join('\u0000')
     const list: Shard[] = []
     for (const shard of this.shards.values()) {
       const parsed = parseShardId(shard.id)
       if (parsed === null || parsed.table !== name || parsed.incarnation !== info.incarnation) continue
       list.push(shard)
+      if (keyChanged) {
+        for (const [key, before] of shard.rows) this.pendingRowChanges.push({ table: name, key, before, after: null, origin: 'remote' })
+        shard.rows.clear()
+      }
       for (const c of shard.setView(view)) this.pendingRowChanges.push(c)
     }
     this.tableShards.set(name, list)

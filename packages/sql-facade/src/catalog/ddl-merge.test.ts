@@ -82,6 +82,31 @@ describe('DDL merge: an offline CREATE never rewrites the cluster\'s table', () 
   })
 })
 
+describe('DDL merge: concurrent CREATEs with different primary keys', () => {
+  for (const [first, second] of [
+    ['CREATE TABLE t (id INT PRIMARY KEY, v TEXT)', 'CREATE TABLE t (k TEXT, n INT, v TEXT, PRIMARY KEY (k, n))'],
+    ['CREATE TABLE t (k TEXT, n INT, v TEXT, PRIMARY KEY (k, n))', 'CREATE TABLE t (id INT PRIMARY KEY, v TEXT)'],
+  ] as const) {
+    it(`the earlier key wins and every node shows the same rows (${first.includes('(k, n)') ? 'composite' : 'single'} key first)`, async () => {
+      const cluster = await SimCluster.create({ seed: 48, nodes: [{ id: 'a' }, { id: 'b' }] })
+      const a = cluster.node('a')
+      const b = cluster.node('b')
+      cluster.partition(['a'], ['b'])
+      await a.query(first)
+      await a.query(first.includes('(k, n)') ? "INSERT INTO t (k, n, v) VALUES ('x', 1, 'from a')" : "INSERT INTO t (id, v) VALUES (1, 'from a')")
+      await cluster.advance(100)
+      await b.query(second)
+      await b.query(second.includes('(k, n)') ? "INSERT INTO t (k, n, v) VALUES ('y', 2, 'from b')" : "INSERT INTO t (id, v) VALUES (2, 'from b')")
+      cluster.heal()
+      await cluster.settle()
+      const rowsOn = async (db: Database) => JSON.stringify((await db.query('SELECT * FROM t ORDER BY v')).rows)
+      expect(await rowsOn(a)).toEqual(await rowsOn(b))
+      expect((await a.query("SELECT v FROM t WHERE v = 'from a'")).rows).toEqual([{ v: 'from a' }])
+      await cluster.close()
+    })
+  }
+})
+
 describe('DDL merge: concurrent ALTERs', () => {
   async function twoNodes(seed: number, ddl: string): Promise<{ cluster: SimCluster; a: Database; b: Database }> {
     const cluster = await SimCluster.create({ seed, nodes: [{ id: 'a' }, { id: 'b' }] })
