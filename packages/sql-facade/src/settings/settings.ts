@@ -71,11 +71,6 @@ export class Settings {
     return d
   }
 
-  /** The scope of a parameter (42704 if unknown). */
-  scopeOf(name: string): SettingScope {
-    return this.def(name.toLowerCase()).scope
-  }
-
   private catalogName(kind: string, key: string): string {
     return kind === NODE_SETTING_KIND ? `${this.replica.nodeId}/${key}` : key
   }
