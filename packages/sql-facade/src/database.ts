@@ -32,12 +32,21 @@ export interface DatabaseOptions extends Partial<ReplicaOptions> {
   region?: string
   /** How int8 values appear in `rows`: decimal strings (default, as node-postgres) or JS bigints. */
   int8?: Int8Output
+  /**
+   * How long a statement waits for this node's new SERIAL id range to be confirmed by the
+   * other members before failing with 55000 (default 10 s; 0 with `attach`).
+   */
+  serialWaitMs?: number
 }
 
 /** Options of `Database.attach` (a replica opened elsewhere). */
 export interface AttachOptions {
   int8?: Int8Output
+  serialWaitMs?: number
 }
+
+/** Between checks while a statement waits for an id range. */
+const SERIAL_POLL_MS = 100
 
 export class Database {
   readonly indexes: SecondaryIndexes
@@ -52,6 +61,8 @@ export class Database {
   directionFilter: DirectionFilter | null = null
   /** How int8 values appear in query results (see DatabaseOptions.int8). */
   readonly int8: Int8Output
+  /** See DatabaseOptions.serialWaitMs. */
+  readonly serialWaitMs: number
   /** This node's id slots and SERIAL sequences (node-local state over the catalog). */
   readonly idSlots: IdSlots
   readonly serials: SerialSequences
@@ -59,6 +70,7 @@ export class Database {
 
   private constructor(readonly replica: Replica, private readonly ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
     this.int8 = options.int8 ?? 'string'
+    this.serialWaitMs = Math.max(0, options.serialWaitMs ?? 0)
     this.indexes = new SecondaryIndexes(replica)
     this.partitions = router
     router.bind(replica)
@@ -91,7 +103,7 @@ export class Database {
     const filter = options.transport ? new DirectionFilter(options.transport) : null
     const replica = await Replica.open({ partitionOf: router.partitionOf, ...options, ...(filter ? { transport: filter } : {}), region: options.region ?? 'default' })
     filter?.bind(replica)
-    const db = await Database.attach(replica, true, router, options.int8 ? { int8: options.int8 } : {})
+    const db = await Database.attach(replica, true, router, { ...(options.int8 ? { int8: options.int8 } : {}), serialWaitMs: options.serialWaitMs ?? 10_000 })
     db.directionFilter = filter
     return db
   }
@@ -228,7 +240,23 @@ export class Database {
     if (!this.idSlots.hasPeers()) return true
     if (this.idSlots.usable().length > 0) return true
     if (this.idSlots.pending().length === 0) this.idSlots.claim(preferSmallSlots(this.idSlots))
+    this.askForCatalogReports()
     return false
+  }
+
+  /**
+   * Sends every connected peer this node's digests. A peer answers a digest by starting
+   * an exchange of its own with a random peer, so reports that it holds this node's
+   * catalog (what confirms an id slot claim) come sooner than by the regular rounds.
+   */
+  private askForCatalogReports(): void {
+    for (const p of this.replica.replicator.peerStatus()) if (p.connected) this.replica.replicator.syncWith(p.nodeId)
+  }
+
+  /** Waits a moment for a pending id slot claim (a statement failed with IdRangePending). */
+  async waitForIdSlot(): Promise<void> {
+    this.serialReady()
+    await new Promise<void>((resolve) => this.replica.scheduler.setTimeout(SERIAL_POLL_MS, resolve))
   }
 
   /** A node that learns of another member claims an id slot ahead of its first SERIAL insert. */

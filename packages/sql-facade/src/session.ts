@@ -17,6 +17,7 @@ import { nameList } from './expr/compile.js'
 import { parseScript } from './parser/parse.js'
 import type { Statement } from './parser/statement.js'
 import { commandTag, fieldInfo, toJs, type Int8Output, type QueryResult } from './result-format.js'
+import { IdRangePending } from './sequences/serial-sequences.js'
 import { DISPLAY_NAMES, Settings } from './settings/settings.js'
 import { T } from './types/sql-type.js'
 import type { RtValue } from './types/value.js'
@@ -66,7 +67,7 @@ export class Session {
         continue
       }
       const lsn = this.db.replica.lsn
-      const r = this.runOne(stmt, bound)
+      const r = await this.runWaitingForIds(stmt, bound)
       // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
       // and keeps working while storage refuses writes).
       if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
@@ -79,6 +80,24 @@ export class Session {
   async query(sql: string, params: unknown[] = []): Promise<QueryResult> {
     const all = await this.queryAll(sql, params)
     return all[all.length - 1]!
+  }
+
+  /**
+   * Runs a statement; if it needed SERIAL ids while this node's new id range awaits
+   * confirmation, waits (up to `serialWaitMs`) and runs it again. The failed run left no
+   * trace, in a transaction block too, so the block is not aborted by it.
+   */
+  private async runWaitingForIds(stmt: Statement, params: RtValue[]): Promise<{ result: StatementResult; durable: boolean }> {
+    const deadline = this.db.replica.now() + this.db.serialWaitMs
+    for (;;) {
+      try {
+        return this.runOne(stmt, params)
+      } catch (e) {
+        if (!(e instanceof IdRangePending) || this.db.replica.now() >= deadline) throw e
+        if (this.block) this.block.failed = false
+        await this.db.waitForIdSlot()
+      }
+    }
   }
 
   private runOne(stmt: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {

@@ -12,6 +12,8 @@ export interface SimClusterOptions {
   nodes: Array<{ id: string; region?: string; clockSkewMs?: number; options?: Partial<ReplicaOptions> }>
   faults?: Partial<NetworkFaults>
   antiEntropyIntervalMs?: number
+  /** How long a statement waits (virtual time) for a node's new SERIAL id range; default 0 (fails with 55000 at once). */
+  serialWaitMs?: number
 }
 
 export class SimCluster {
@@ -19,11 +21,14 @@ export class SimCluster {
   /** One partition router per node, kept across restarts: the replica's `partitionOf`. */
   private readonly routers = new Map<string, PartitionRouter>()
 
-  private constructor(readonly sim: Simulation) {}
+  private constructor(
+    readonly sim: Simulation,
+    private readonly serialWaitMs: number,
+  ) {}
 
   static async create(options: SimClusterOptions): Promise<SimCluster> {
     const sim = new Simulation({ seed: options.seed, ...(options.faults ? { faults: options.faults } : {}), ...(options.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: options.antiEntropyIntervalMs } : {}) })
-    const cluster = new SimCluster(sim)
+    const cluster = new SimCluster(sim, options.serialWaitMs ?? 0)
     for (const n of options.nodes) await cluster.addNode(n)
     await sim.settle()
     await cluster.confirmIdSlots(options.antiEntropyIntervalMs ?? 500)
@@ -47,7 +52,7 @@ export class SimCluster {
     const router = new PartitionRouter()
     this.routers.set(spec.id, router)
     const replica = await this.sim.addNode({ ...spec, options: { partitionOf: router.partitionOf, ...spec.options } })
-    const db = await Database.attach(replica, false, router)
+    const db = await Database.attach(replica, false, router, { serialWaitMs: this.serialWaitMs })
     this.dbs.set(spec.id, db)
     return db
   }
@@ -91,7 +96,7 @@ export class SimCluster {
   /** Restarts a crashed node from its own storage, with a fresh Database around it. */
   async restart(id: string): Promise<Database> {
     const replica = await this.sim.restart(id)
-    const db = await Database.attach(replica, false, this.routers.get(id))
+    const db = await Database.attach(replica, false, this.routers.get(id), { serialWaitMs: this.serialWaitMs })
     this.dbs.set(id, db)
     return db
   }

@@ -20,6 +20,13 @@ import { persistStep, SERIAL_MAX, slotRange, type SerialType } from './serial-ra
 
 export const POSITION_KIND = 'serial-position'
 
+/**
+ * 55000: this node's claim of a new id range is not confirmed yet. The statement left no
+ * trace, so a session may wait for the confirmation and run it again (Session does, for
+ * a while: DatabaseOptions.serialWaitMs).
+ */
+export class IdRangePending extends SqlError {}
+
 export interface SequenceRef {
   table: string
   incarnation: number
@@ -129,7 +136,7 @@ export class SerialSequences {
   }
 
   private notYet(ref: SequenceRef): SqlError {
-    return new SqlError(SqlState.objectNotInPrerequisiteState, `sequence "${SerialSequences.sequenceName(ref)}" has no id range on this node yet`, {
+    return new IdRangePending(SqlState.objectNotInPrerequisiteState, `sequence "${SerialSequences.sequenceName(ref)}" has no id range on this node yet`, {
       detail: 'This node claimed a new id range; it draws from it once every live member has reported holding the claim.',
       hint: 'Retry once this node is connected to the other members.',
     })

@@ -140,4 +140,29 @@ describe('SERIAL ids across nodes', () => {
     expect((await cluster.node('a').query('SELECT count(DISTINCT id) AS d FROM ev')).rows).toEqual([{ d: '2' }])
     await cluster.close()
   })
+
+  it('with serialWaitMs an insert waits for its new id range instead of failing, inside a transaction block too', async () => {
+    const cluster = await SimCluster.create({ seed: 34, nodes: [{ id: 'a' }, { id: 'b' }], serialWaitMs: 60_000 })
+    await cluster.node('a').query('CREATE TABLE ev (id SERIAL PRIMARY KEY, n int)')
+    await cluster.settle()
+    const c = await cluster.addNode({ id: 'c' })
+    cluster.partition(['a', 'c'], ['b'])
+    await cluster.advance(3000)
+    await c.query('BEGIN')
+    let done = false
+    const insert = c.query('INSERT INTO ev (n) VALUES (1) RETURNING id').then((r) => {
+      done = true
+      return r
+    })
+    await cluster.advance(2000)
+    expect(done).toBe(false)
+    cluster.heal()
+    for (let i = 0; i < 40 && !done; i++) await cluster.advance(500)
+    const r = await insert
+    expect(r.rows).toEqual([{ id: expect.any(Number) }])
+    await c.query('COMMIT')
+    await cluster.settle()
+    expect((await cluster.node('b').query('SELECT n FROM ev')).rows).toEqual([{ n: 1 }])
+    await cluster.close()
+  })
 })
