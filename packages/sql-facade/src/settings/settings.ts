@@ -42,6 +42,8 @@ export interface SettingRow {
   vartype: string
   description: string
   boot: string
+  /** What RESET gives: this node's ALTER SYSTEM value for session parameters, else the default. */
+  reset: string
 }
 
 /** Session-visible state a transaction block or savepoint can restore. */
@@ -257,6 +259,7 @@ export class Settings {
         vartype: d.kind === 'duration' || d.kind === 'memory' ? 'string' : d.kind,
         description: d.description,
         boot: d.default,
+        reset: d.scope === 'session' && !d.readonly ? this.nodeDefault(name, d) : d.default,
       }
     })
   }

@@ -48,7 +48,7 @@ export function systemView(replica: Replica, name: string, ctx: ExecCtx): Relati
       // PostgreSQL's columns a client reads, plus `scope`: session, node or cluster.
       return rel(
         [['name', T.text], ['setting', T.text], ['unit', T.text], ['category', T.text], ['short_desc', T.text], ['context', T.text], ['vartype', T.text], ['source', T.text], ['boot_val', T.text], ['reset_val', T.text], ['scope', T.text]],
-        () => ctx.settings.all().map((r) => [r.name, r.setting, null, r.scope === 'session' ? 'Client Connection Defaults' : r.scope === 'node' ? 'Concord / Node' : 'Concord / Cluster', r.description, r.context, r.vartype, r.source, r.boot, r.setting, r.scope]),
+        () => ctx.settings.all().map((r) => [r.name, r.setting, null, r.scope === 'session' ? 'Client Connection Defaults' : r.scope === 'node' ? 'Concord / Node' : 'Concord / Cluster', r.description, r.context, r.vartype, r.source, r.boot, r.reset, r.scope]),
       )
     case 'pg_tables':
       return rel([['schemaname', T.name], ['tablename', T.name], ['tableowner', T.name]], () => ctx.allTables().map((t) => ['public', t.name, 'concord']))
