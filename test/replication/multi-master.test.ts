@@ -55,7 +55,7 @@ describe('multi-master (seed section 2)', () => {
 
     const pgNodes = (await nodes[1]!.query('SELECT node_id, node_name, node_type, status FROM pg_nodes ORDER BY node_id')).rows
     expect(pgNodes).toEqual([
-      { node_id: 'node1', node_name: 'node1', node_type: 'master', status: 'online' },
+      { node_id: 'node1', node_name: '1', node_type: 'master', status: 'online' },
       { node_id: 'node2', node_name: '2', node_type: 'master', status: 'online' },
       { node_id: 'node3', node_name: '3', node_type: 'master', status: 'online' },
     ])

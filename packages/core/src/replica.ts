@@ -13,6 +13,7 @@
 import * as Y from 'yjs'
 import type { LinkPolicy, OpenTransaction, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
 import { CATALOG_SHARD, CATALOG_TABLE, buildTableInfo, parseColumnDefinition, parseTableDefinition, splitColumnCatalogName, type ColumnDefinition } from './catalog/catalog-schema.js'
+import { CATALOG_MERGE, mergeCatalogValues } from './catalog/definition-merge.js'
 import { HybridClock, hlcMillis } from './clock/hlc.js'
 import { IdGenerator, nodeNumberOf } from './clock/id-generator.js'
 import { fnv1aString } from './codec/checksum.js'
@@ -152,6 +153,15 @@ export class Replica {
       this.equalAt.set(shardId, m)
     }
     m.set(peer, this.wall())
+  }
+
+  /**
+   * When `peer` last reported (by an anti-entropy digest) holding exactly this replica's
+   * state of a shard, in wall ms; null if it has not since this replica started. A report
+   * later than a local write means the peer held that write and everything else held here.
+   */
+  peerMatchedAt(shardId: string, peer: string): number | null {
+    return this.equalAt.get(shardId)?.get(peer) ?? null
   }
 
   /**
@@ -445,7 +455,7 @@ export class Replica {
     const shard = new Shard(id, this.clientID, this.nodeId, {
       onRows: (s, changes, origin) => this.onShardRows(s, changes, origin),
       onUpdate: (s, update, origin) => this.onShardUpdate(s, update, origin),
-      resolvers: (name) => this.resolvers.get(name),
+      resolvers: (name) => (name === CATALOG_MERGE ? mergeCatalogValues : this.resolvers.get(name)),
       onMalformed: () => this.malformed++,
       onLocalEntry: this.options.onLocalEntry === undefined ? undefined : (s, key, entry) => this.options.onLocalEntry!(s.id, key, entry),
       onConflict: (c) => this.noteConflict(c),
@@ -555,7 +565,8 @@ export class Replica {
     const layout = tableLayout(CATALOG_TABLE, storageKeys)
     return {
       info: CATALOG_TABLE,
-      policies: new Map(),
+      // Concurrent table and column definitions merge by the DDL rules; other values last-write-wins.
+      policies: new Map([['value', { custom: CATALOG_MERGE }]]),
       storageKeys,
       columns: new Map(CATALOG_TABLE.columns.map((c) => [c.name, c])),
       special: false,
@@ -670,11 +681,19 @@ export class Replica {
     }
     this.tableInfos.set(name, info)
     const view = this.viewOf(info)
+    // DDL merge can replace the primary key (an earlier concurrent CREATE won): rows keyed
+    // under the other key may not decode under this one. Re-read every row from scratch,
+    // so such a row is absent on every replica instead of kept as it was materialized.
+    const keyChanged = previous !== undefined && previous.incarnation === info.incarnation && previous.primaryKey.join('\u0000') !== info.primaryKey.join('\u0000')
     const list: Shard[] = []
     for (const shard of this.shards.values()) {
       const parsed = parseShardId(shard.id)
       if (parsed === null || parsed.table !== name || parsed.incarnation !== info.incarnation) continue
       list.push(shard)
+      if (keyChanged) {
+        for (const [key, before] of shard.rows) this.pendingRowChanges.push({ table: name, key, before, after: null, origin: 'remote' })
+        shard.rows.clear()
+      }
       for (const c of shard.setView(view)) this.pendingRowChanges.push(c)
     }
     this.tableShards.set(name, list)

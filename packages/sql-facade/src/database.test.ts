@@ -30,12 +30,12 @@ describe('Database', () => {
     expect(r.fields.map((f) => [f.name, f.type, f.oid])).toEqual([['name', 'text', 25], ['price', 'numeric(10,2)', 1700]])
   })
 
-  it('gives SERIAL columns node-unique ids', async () => {
+  it('gives SERIAL columns node-unique integer ids', async () => {
     await db.query('CREATE TABLE t (id SERIAL PRIMARY KEY, v INT)')
     await db.query('INSERT INTO t (v) VALUES (1), (2), (3)')
     const ids = (await db.query('SELECT id FROM t')).rows.map((r) => r.id)
     expect(new Set(ids).size).toBe(3)
-    expect(typeof ids[0]).toBe('bigint')
+    expect(ids.every((id) => typeof id === 'number' && id <= 2147483647)).toBe(true)
   })
 
   it('raises PostgreSQL SQLSTATEs and leaves no partial state', async () => {
@@ -49,7 +49,7 @@ describe('Database', () => {
     expect(await codeOf('SELECT 2147483647 + 1')).toBe('22003')
     expect(await codeOf('SELECT 1 / 0')).toBe('22012')
     expect(await codeOf('SET no_such_setting = 1')).toBe('42704')
-    expect((await db.query('SELECT count(*) AS n FROM k')).rows).toEqual([{ n: 1n }])
+    expect((await db.query('SELECT count(*) AS n FROM k')).rows).toEqual([{ n: '1' }])
   })
 
   it('uses three-valued logic', async () => {
@@ -66,9 +66,9 @@ describe('Database', () => {
       SELECT d.name, t.total, (SELECT count(*) FROM emp e WHERE e.dept_id = d.id) AS n
       FROM dept d LEFT JOIN totals t ON t.dept_id = d.id ORDER BY d.id`)
     expect(r.rows).toEqual([
-      { name: 'eng', total: '300.00', n: 2n },
-      { name: 'ops', total: '50.00', n: 1n },
-      { name: 'empty', total: null, n: 0n },
+      { name: 'eng', total: '300.00', n: '2' },
+      { name: 'ops', total: '50.00', n: '1' },
+      { name: 'empty', total: null, n: '0' },
     ])
     const u = await db.query('SELECT id FROM dept EXCEPT SELECT dept_id FROM emp')
     expect(u.rows).toEqual([{ id: 3 }])
@@ -78,7 +78,7 @@ describe('Database', () => {
     await db.query('CREATE TABLE big (id INT PRIMARY KEY, grp INT, name TEXT)')
     await db.query("INSERT INTO big SELECT g, g % 10, 'n' || g FROM generate_series(1, 500) AS g")
     await db.query('CREATE INDEX big_grp ON big (grp)')
-    expect((await db.query('SELECT count(*) AS n FROM big WHERE grp = 3')).rows).toEqual([{ n: 50n }])
+    expect((await db.query('SELECT count(*) AS n FROM big WHERE grp = 3')).rows).toEqual([{ n: '50' }])
     expect((await db.query('SELECT id FROM big WHERE grp = 7 AND id BETWEEN 50 AND 80 ORDER BY id')).rows).toEqual([{ id: 57 }, { id: 67 }, { id: 77 }])
     await db.query('UPDATE big SET grp = 99 WHERE id = 13')
     expect((await db.query('SELECT id FROM big WHERE grp = 99')).rows).toEqual([{ id: 13 }])
@@ -89,9 +89,9 @@ describe('Database', () => {
     await db.query('CREATE TABLE a (x INT PRIMARY KEY)')
     await db.query('BEGIN')
     await db.query('INSERT INTO a VALUES (1)')
-    expect((await db.query('SELECT count(*) AS n FROM a')).rows).toEqual([{ n: 1n }])
+    expect((await db.query('SELECT count(*) AS n FROM a')).rows).toEqual([{ n: '1' }])
     await db.query('ROLLBACK')
-    expect((await db.query('SELECT count(*) AS n FROM a')).rows).toEqual([{ n: 0n }])
+    expect((await db.query('SELECT count(*) AS n FROM a')).rows).toEqual([{ n: '0' }])
     await db.query('BEGIN; INSERT INTO a VALUES (2); INSERT INTO a VALUES (3); COMMIT')
     expect((await db.query('SELECT x FROM a ORDER BY x')).rows).toEqual([{ x: 2 }, { x: 3 }])
   })

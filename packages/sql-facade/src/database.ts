@@ -4,7 +4,11 @@
  * resolvers), and offers `query` on a default session. Wire servers open one `Session`
  * per client connection with `db.session()`.
  */
-import { Replica, type CatalogChange, type ReplicaOptions, type Transaction, type Value } from '@concord/core'
+import { Replica, type CatalogChange, type ReplicaOptions, type TableInfo, type Transaction, type Value } from '@concord/core'
+import { columnMeta } from './catalog/table-meta.js'
+import { IdSlots, SLOT_KIND, type SlotHost } from './sequences/id-slots.js'
+import { slotRange } from './sequences/serial-range.js'
+import { SerialSequences } from './sequences/serial-sequences.js'
 import { SecondaryIndexes } from './catalog/secondary-index.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './exec/context.js'
@@ -15,9 +19,9 @@ import { callUserFunction, functionFromCatalog } from './functions/user-function
 import { loadParser } from './parser/parse.js'
 import { PartitionRouter } from './plan/partition-view.js'
 import type { Relation } from './plan/relation.js'
-import type { QueryResult } from './result-format.js'
+import type { Int8Output, QueryResult } from './result-format.js'
 import { Session } from './session.js'
-import { Settings } from './settings/settings.js'
+import { CLUSTER_SETTING_KIND, NODE_SETTING_KIND, Settings } from './settings/settings.js'
 import { systemView } from './system/system-views.js'
 import { castValue } from './types/cast.js'
 import { decodeUntyped, encodeValue } from './types/storage-codec.js'
@@ -34,12 +38,27 @@ export interface DatabaseOptions extends Partial<ReplicaOptions> {
   region?: string
   /** Conflicts `concord_conflicts` keeps (oldest dropped first); default 10,000. */
   conflictHistoryLimit?: number
+  /** How int8 values appear in `rows`: decimal strings (default, as node-postgres) or JS bigints. */
+  int8?: Int8Output
+  /**
+   * How long a statement waits for this node's new SERIAL id range to be confirmed by the
+   * other members before failing with 55000 (default 10 s; 0 with `attach`).
+   */
+  serialWaitMs?: number
 }
+
+/** Options of `Database.attach` (a replica opened elsewhere). */
+export interface AttachOptions {
+  int8?: Int8Output
+  serialWaitMs?: number
+}
+
+/** Between checks while a statement waits for an id range. */
+const SERIAL_POLL_MS = 100
 
 export class Database {
   readonly indexes: SecondaryIndexes
   readonly partitions: PartitionRouter
-  readonly nodeSettings = new Map<string, string>()
   /** Conflicts between masters this node resolved (view concord_conflicts). */
   readonly conflicts = new ConflictLog()
   private readonly uniqueWatch: UniqueWatch
@@ -51,11 +70,33 @@ export class Database {
   connector: PublisherConnector | null = null
   /** Applies subscriptions' direction to the transport; null when opened without one or attached. */
   directionFilter: DirectionFilter | null = null
+  /** How int8 values appear in query results (see DatabaseOptions.int8). */
+  readonly int8: Int8Output
+  /** See DatabaseOptions.serialWaitMs. */
+  readonly serialWaitMs: number
+  /** This node's id slots and SERIAL sequences (node-local state over the catalog). */
+  readonly idSlots: IdSlots
+  readonly serials: SerialSequences
+  private slotCheckScheduled = false
 
-  private constructor(readonly replica: Replica, private readonly ownsReplica: boolean, router: PartitionRouter) {
+  private constructor(readonly replica: Replica, private readonly ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
+    this.int8 = options.int8 ?? 'string'
+    this.serialWaitMs = Math.max(0, options.serialWaitMs ?? 0)
     this.indexes = new SecondaryIndexes(replica)
     this.partitions = router
     router.bind(replica)
+    const slotHost: SlotHost = {
+      nodeId: replica.nodeId,
+      members: () => replica.members(),
+      listCatalog: (kind) => replica.listCatalog(kind),
+      writeCatalog: (kind, name, value) => replica.transact((tx) => tx.setCatalog(kind, name, value)),
+      catalogMatchedAt: (peer) => replica.peerMatchedAt(replica.catalogShard.id, peer),
+      hlc: () => replica.clock.now(),
+      wallMs: () => replica.now(),
+      random: () => replica.random(),
+    }
+    this.idSlots = new IdSlots(slotHost)
+    this.serials = new SerialSequences(slotHost, this.idSlots)
     this.unsubscribe.push(replica.on('catalog', (changes) => this.onCatalog(changes)))
     this.uniqueWatch = new UniqueWatch(replica, (e) => this.conflicts.add(e))
     this.unsubscribe.push(replica.on('conflict', (records) => this.conflicts.addRecords(replica, records)))
@@ -66,6 +107,7 @@ export class Database {
         foreignKeys.onChanges(changes)
       }),
     )
+    this.scheduleSlotCheck()
     for (const [name] of replica.listCatalog('function')) this.registerResolver(name)
     this.defaultSession = new Session(this)
   }
@@ -81,7 +123,7 @@ export class Database {
     const filter = options.transport ? new DirectionFilter(options.transport) : null
     const replica = await Replica.open({ partitionOf: router.partitionOf, ...options, ...(filter ? { transport: filter } : {}), region: options.region ?? 'default' })
     filter?.bind(replica)
-    const db = await Database.attach(replica, true, router)
+    const db = await Database.attach(replica, true, router, { ...(options.int8 ? { int8: options.int8 } : {}), serialWaitMs: options.serialWaitMs ?? 10_000 })
     db.directionFilter = filter
     if (options.conflictHistoryLimit !== undefined) db.conflicts.setLimit(options.conflictHistoryLimit)
     return db
@@ -93,9 +135,9 @@ export class Database {
    * `PartitionRouter` and pass the same router here (SimCluster does); every node of a
    * cluster must route the same way. Without it, every partition stays in shard 0.
    */
-  static async attach(replica: Replica, ownsReplica = false, router = new PartitionRouter()): Promise<Database> {
+  static async attach(replica: Replica, ownsReplica = false, router = new PartitionRouter(), options: AttachOptions = {}): Promise<Database> {
     await loadParser()
-    const db = new Database(replica, ownsReplica, router)
+    const db = new Database(replica, ownsReplica, router, options)
     // Announce this node in the replicated catalog (pg_nodes, pg_regions).
     replica.transact((tx) => tx.setCatalog('node', replica.nodeId, { nodeId: replica.nodeId, region: replica.region, startedAt: replica.now() }))
     await replica.durable()
@@ -118,7 +160,7 @@ export class Database {
       }
     }
     try {
-      this.applyMasters(new Settings(this.replica, this.nodeSettings))
+      this.applyMasters(new Settings(this.replica))
     } catch {
       // A malformed persisted master list was rejected when it was set.
     }
@@ -183,18 +225,77 @@ export class Database {
         this.functionCache.delete(c.name)
         if (c.value === null) this.replica.unregisterResolver(c.name)
         else this.registerResolver(c.name)
-      } else if (c.kind === 'setting' && c.name === 'multi_master_enabled') {
+      } else if ((c.kind === CLUSTER_SETTING_KIND && c.name === 'multi_master_enabled') || (c.kind === NODE_SETTING_KIND && c.name === `${this.nodeId}/master_nodes`)) {
         try {
-          this.applyMasters(new Settings(this.replica, this.nodeSettings))
+          this.applyMasters(new Settings(this.replica))
         } catch {
           // A malformed persisted master list was rejected when it was set; nothing to join.
         }
+      } else if (c.kind === SLOT_KIND || c.kind === 'member') {
+        this.idSlots.invalidate()
+        if (c.kind === 'member' && c.name !== this.nodeId) this.scheduleSlotCheck()
       } else if (c.kind === 'index' || c.kind === 'table') {
         this.indexes.invalidate()
         this.partitions.invalidate()
         this.uniqueWatch.invalidate()
       }
     }
+  }
+
+  /**
+   * The next SERIAL / identity value of a column: int2 and int4 from this node's id slots
+   * (node-unique, fit the type), int8 from the replica's 64-bit node-unique ids.
+   */
+  nextSerial(table: TableInfo, column: string): number | bigint {
+    const col = table.columns.find((c) => c.name === column)
+    const type = col === undefined ? 'int8' : columnMeta(col).t.id
+    if (type !== 'int2' && type !== 'int4') return this.replica.nextId()
+    return this.serials.next({ table: table.name, incarnation: table.incarnation, column, type })
+  }
+
+  /**
+   * Whether this node can draw SERIAL ids without waiting: it holds a confirmed id slot,
+   * or knows no other member (then it claims one when needed). Claims one first if it
+   * has peers and neither holds nor waits for one; confirms pending claims.
+   */
+  serialReady(): boolean {
+    this.idSlots.confirmPending()
+    if (!this.idSlots.hasPeers()) return true
+    if (this.idSlots.usable().length > 0) return true
+    if (this.idSlots.pending().length === 0) this.idSlots.claim(preferSmallSlots(this.idSlots))
+    this.askForCatalogReports()
+    return false
+  }
+
+  /**
+   * Sends every connected peer this node's digests. A peer answers a digest by starting
+   * an exchange of its own with a random peer, so reports that it holds this node's
+   * catalog (what confirms an id slot claim) come sooner than by the regular rounds.
+   */
+  private askForCatalogReports(): void {
+    for (const p of this.replica.replicator.peerStatus()) if (p.connected) this.replica.replicator.syncWith(p.nodeId)
+  }
+
+  /** Waits a moment for a pending id slot claim (a statement failed with IdRangePending). */
+  async waitForIdSlot(): Promise<void> {
+    this.serialReady()
+    await new Promise<void>((resolve) => this.replica.scheduler.setTimeout(SERIAL_POLL_MS, resolve))
+  }
+
+  /** A node that learns of another member claims an id slot ahead of its first SERIAL insert. */
+  private scheduleSlotCheck(): void {
+    if (this.slotCheckScheduled || this.closed) return
+    this.slotCheckScheduled = true
+    // Not from inside the catalog listener: the claim is a write of its own.
+    this.replica.scheduler.setTimeout(0, () => {
+      this.slotCheckScheduled = false
+      if (this.closed || this.replica.isClosed) return
+      try {
+        this.serialReady()
+      } catch {
+        // Storage refuses writes: the first SERIAL insert claims instead (and reports it).
+      }
+    })
   }
 
   /**
@@ -225,7 +326,7 @@ export class Database {
     const readOnly = () => {
       throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot write')
     }
-    const settings = new Settings(replica, this.nodeSettings)
+    const settings = new Settings(replica)
     const tx: Transaction = {
       createTable: readOnly, dropTable: readOnly, addColumn: readOnly, dropColumn: readOnly, alterColumn: readOnly, alterTable: readOnly,
       table: (n) => replica.table(n),
@@ -256,6 +357,9 @@ export class Database {
       nextId: () => {
         throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
       },
+      nextSerial: () => {
+        throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
+      },
       allTables: () => replica.tables(),
       replication: () => ({ lsn: replica.lsn, lastReplayedCommitMs: replica.lastReplayedCommitMs }),
       callUserFunction,
@@ -270,6 +374,12 @@ export class Database {
     this.indexes.close()
     if (this.ownsReplica) await this.replica.close()
   }
+}
+
+/** Slots that also give SMALLSERIAL a range when one is free, else any. */
+function preferSmallSlots(slots: IdSlots): (slot: number) => boolean {
+  const small = (s: number) => slotRange(s, 'int2') !== null
+  return slots.exhausted(small) ? () => true : small
 }
 
 /** Opens a database on a new replica (in-memory storage and no network unless given). */

@@ -1,12 +1,12 @@
 /**
  * @concord/sql-facade: PostgreSQL's SQL dialect over Concord's CRDT engine.
  */
-export { openDatabase, Database, type DatabaseOptions } from './database.js'
+export { openDatabase, Database, type DatabaseOptions, type AttachOptions } from './database.js'
 export { Session } from './session.js'
 export { SimCluster, type SimClusterOptions } from './sim-cluster.js'
 export { findBrokenForeignKeys, type BrokenForeignKey } from './exec/broken-foreign-keys.js'
 export { SqlError, SqlState } from './errors/sql-error.js'
-export { formatPgText, type QueryResult, type FieldInfo, type JsValue } from './result-format.js'
+export { formatPgText, type QueryResult, type FieldInfo, type JsValue, type Int8Output } from './result-format.js'
 export { loadParser, parseScript } from './parser/parse.js'
 export type { Statement } from './parser/statement.js'
 export { OIDS as TYPE_OIDS, typeName, type SqlType, type TypeId } from './types/sql-type.js'

@@ -1,9 +1,11 @@
 /**
  * The public result shape and PostgreSQL text output. `rows` hold JS values: booleans,
- * numbers (smallint, integer, real, double), bigint (bigint), Uint8Array (bytea), and
- * PostgreSQL's text output as strings for every other type (numeric stays exact,
- * timestamps/intervals/json print as PostgreSQL prints them). `formatPgText` turns any of
- * these into PostgreSQL's text output for the field, as a wire server sends it.
+ * numbers (smallint, integer, real, double), Uint8Array (bytea), and PostgreSQL's text
+ * output as strings for every other type (numeric stays exact, timestamps/intervals/json
+ * print as PostgreSQL prints them). bigint (int8) is a decimal string by default, as
+ * node-postgres returns it, so `JSON.stringify(rows)` always works; `Int8Output`
+ * 'bigint' gives JS bigints instead. `formatPgText` turns any of these into PostgreSQL's
+ * text output for the field, as a wire server sends it (identical for both int8 forms).
  */
 import type { ColumnBinding } from './expr/scope.js'
 import { typeModifier, typeName, typeOid, typeSize, type SqlType, type TypeId } from './types/sql-type.js'
@@ -27,6 +29,9 @@ export interface FieldInfo {
 
 export type JsValue = null | boolean | number | bigint | string | Uint8Array
 
+/** How int8 (bigint, BIGSERIAL, count(*)) values appear in `rows`: 'string' (default) or 'bigint'. */
+export type Int8Output = 'string' | 'bigint'
+
 export interface QueryResult {
   command: string
   /** PostgreSQL's CommandComplete tag, e.g. `INSERT 0 3`, `SELECT 2`, `CREATE TABLE`. */
@@ -44,13 +49,13 @@ export function fieldInfo(c: ColumnBinding): FieldInfo {
   return { name: c.name, type: typeName(t), oid: typeOid(t), typmod: typeModifier(t), size: typeSize(t), typeId: t.id, isArray: !!t.array }
 }
 
-export function toJs(v: RtValue, t: SqlType): JsValue {
+export function toJs(v: RtValue, t: SqlType, int8: Int8Output = 'string'): JsValue {
   if (v === null) return null
   if (t.array) return formatText(v, t)
   switch (t.id) {
     case 'bool': return v as boolean
     case 'int2': case 'int4': case 'float4': case 'float8': case 'oid': return v as number
-    case 'int8': return v as bigint
+    case 'int8': return int8 === 'bigint' ? (v as bigint) : String(v)
     case 'bytea': return v as Uint8Array
     case 'json': case 'jsonb': case 'text': case 'varchar': case 'bpchar': case 'name': case 'uuid': case 'unknown': return v as string
     default: return formatText(v, t)

@@ -7,7 +7,7 @@
  * current rows under the block's own writes (`TransactionRows`). After an error the block
  * is aborted (25P02) until ROLLBACK or ROLLBACK TO, as in PostgreSQL.
  */
-import type { OpenTransaction, Transaction, TransactionSavepoint } from '@concord/core'
+import type { Json, OpenTransaction, Transaction, TransactionSavepoint } from '@concord/core'
 import type { Database } from './database.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx } from './exec/context.js'
@@ -23,7 +23,8 @@ import { applyTransactionOptions, assertWritable, type TransactionMode } from '.
 import { nameList } from './expr/compile.js'
 import { parseScript } from './parser/parse.js'
 import type { Statement } from './parser/statement.js'
-import { commandTag, fieldInfo, toJs, type QueryResult } from './result-format.js'
+import { commandTag, fieldInfo, toJs, type Int8Output, type QueryResult } from './result-format.js'
+import { IdRangePending } from './sequences/serial-sequences.js'
 import { DISPLAY_NAMES, Settings } from './settings/settings.js'
 import { T } from './types/sql-type.js'
 import type { RtValue } from './types/value.js'
@@ -51,7 +52,7 @@ export class Session {
   private characteristics: TransactionMode = { readOnly: false }
 
   constructor(readonly db: Database) {
-    this.settings = new Settings(db.replica, db.nodeSettings)
+    this.settings = new Settings(db.replica)
   }
 
   get inTransaction(): boolean {
@@ -71,23 +72,41 @@ export class Session {
     const out: QueryResult[] = []
     for (const stmt of stmts) {
       if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) {
-        out.push(toQueryResult(await this.subscriptionStatement(stmt.node)))
+        out.push(toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8))
         continue
       }
       const lsn = this.db.replica.lsn
-      const r = this.runOne(stmt, bound)
+      const r = await this.runWaitingForIds(stmt, bound)
       // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
       // and keeps working while storage refuses writes).
       if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
-      out.push(toQueryResult(r.result))
+      out.push(toQueryResult(r.result, this.db.int8))
     }
-    if (out.length === 0) out.push(toQueryResult(utility('EMPTY')))
+    if (out.length === 0) out.push(toQueryResult(utility('EMPTY'), this.db.int8))
     return out
   }
 
   async query(sql: string, params: unknown[] = []): Promise<QueryResult> {
     const all = await this.queryAll(sql, params)
     return all[all.length - 1]!
+  }
+
+  /**
+   * Runs a statement; if it needed SERIAL ids while this node's new id range awaits
+   * confirmation, waits (up to `serialWaitMs`) and runs it again. The failed run left no
+   * trace, in a transaction block too, so the block is not aborted by it.
+   */
+  private async runWaitingForIds(stmt: Statement, params: RtValue[]): Promise<{ result: StatementResult; durable: boolean }> {
+    const deadline = this.db.replica.now() + this.db.serialWaitMs
+    for (;;) {
+      try {
+        return this.runOne(stmt, params)
+      } catch (e) {
+        if (!(e instanceof IdRangePending) || this.db.replica.now() >= deadline) throw e
+        if (this.block) this.block.failed = false
+        await this.db.waitForIdSlot()
+      }
+    }
   }
 
   private runOne(stmt: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
@@ -164,6 +183,8 @@ export class Session {
           // Deferred constraints are checked last; a violation rolls the block back.
           const due = block.deferred.due(true)
           if (due.length) this.execCtx(block.tx, [], block.startMicros, block.rows).foreignKeys.runDeferred(due)
+          // Node and cluster settings SET in the block are written in its core transaction.
+          for (const w of this.settings.commitWrites()) block.tx.setCatalog(w.kind, w.name, w.value)
           block.tx.commit()
         } catch (e) {
           this.settings.endTransaction(false)
@@ -185,6 +206,7 @@ export class Session {
         if (kind === 'TRANS_STMT_SAVEPOINT') {
           if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
           block.savepoints.push({ name: savepoint, mark: block.tx.savepoint() })
+          this.settings.savepoint()
           return utility('SAVEPOINT')
         }
         let i = block.savepoints.length - 1
@@ -196,12 +218,14 @@ export class Session {
         if (kind === 'TRANS_STMT_RELEASE') {
           if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
           block.savepoints.length = i
+          this.settings.releaseSavepoint(i)
           return utility('RELEASE')
         }
         block.tx.rollbackTo(block.savepoints[i]!.mark)
         block.rows.invalidate()
         block.savepoints.length = i + 1
         block.failed = false
+        this.settings.rollbackToSavepoint(i)
         return utility('ROLLBACK')
       }
       default:
@@ -232,6 +256,7 @@ export class Session {
       systemView: (name, c) => db.systemView(name, c),
       random: () => db.replica.random(),
       nextId: () => db.replica.nextId(),
+      nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
       replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs }),
       callUserFunction,
@@ -276,38 +301,43 @@ export class Session {
     if ('VariableShowStmt' in node) {
       const name = node.VariableShowStmt.name ?? ''
       if (name.toLowerCase() === 'all') {
-        return { command: 'SHOW', rowCount: null, columns: [{ name: 'name', table: null, type: T.text }, { name: 'setting', table: null, type: T.text }], rows: this.settings.all() }
+        const columns = ['name', 'setting', 'description'].map((n) => ({ name: n, table: null, type: T.text }))
+        return { command: 'SHOW', rowCount: null, columns, rows: this.settings.all().map((r) => [r.name, r.setting, `${r.description} (scope: ${r.scope})`]) }
       }
       const v = this.settings.show(name)
       const label = DISPLAY_NAMES[name.toLowerCase()] ?? name.toLowerCase()
       return { command: 'SHOW', rowCount: null, columns: [{ name: label, table: null, type: T.text }], rows: [[v]] }
     }
     if ('DiscardStmt' in node) {
-      this.settings.resetAll()
+      this.settings.discardAll()
       return utility('DISCARD ALL')
     }
-    const system = 'AlterSystemStmt' in node
-    const s = 'AlterSystemStmt' in node ? node.AlterSystemStmt.setstmt! : (node as { VariableSetStmt: NonNullable<Extract<Node, { VariableSetStmt: unknown }>['VariableSetStmt']> }).VariableSetStmt
+    if ('AlterSystemStmt' in node) {
+      const s = node.AlterSystemStmt.setstmt!
+      const kind = s.kind ?? 'VAR_SET_VALUE'
+      const writes = kind === 'VAR_RESET_ALL' ? this.settings.alterSystemResetAll() : this.settings.alterSystem(s.name ?? '', kind === 'VAR_SET_VALUE' ? (s.args ?? []).map(argText).join(', ') : null)
+      this.writeSettings(writes)
+      return utility('ALTER SYSTEM')
+    }
+    const s = (node as { VariableSetStmt: NonNullable<Extract<Node, { VariableSetStmt: unknown }>['VariableSetStmt']> }).VariableSetStmt
     const kind = s.kind ?? 'VAR_SET_VALUE'
     if (kind === 'VAR_RESET_ALL') {
       this.settings.resetAll()
       return utility('RESET')
     }
     if (kind === 'VAR_SET_MULTI') return this.setTransactionMode(s.name ?? '', s.args)
-    const name = s.name ?? ''
-    let value: string | null = null
-    if (kind === 'VAR_SET_VALUE') {
-      value = (s.args ?? []).map(argText).join(', ')
-    }
-    const writes = this.settings.set(name, value, system, !!s.is_local)
-    if (writes.length) {
-      this.db.replica.transact((tx) => {
-        for (const w of writes) tx.setCatalog(w.kind, w.name, w.value)
-      })
-    }
-    const key = name.toLowerCase()
-    if (key === 'master_nodes' || key === 'multi_master_enabled') this.db.applyMasters(this.settings)
-    return utility(system ? 'ALTER SYSTEM' : kind === 'VAR_RESET' ? 'RESET' : 'SET')
+    const value = kind === 'VAR_SET_VALUE' ? (s.args ?? []).map(argText).join(', ') : null
+    const { writes, warning } = this.settings.set(s.name ?? '', value, !!s.is_local)
+    this.writeSettings(writes)
+    return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET', warning ? [warning] : undefined)
+  }
+
+  /** Performs node and cluster setting writes outside a transaction block (autocommit). */
+  private writeSettings(writes: Array<{ kind: string; name: string; value: Json | null }>): void {
+    if (writes.length === 0) return
+    this.db.replica.transact((tx) => {
+      for (const w of writes) tx.setCatalog(w.kind, w.name, w.value)
+    })
   }
 }
 
@@ -357,9 +387,9 @@ function arrayParam(items: unknown[]): string {
   return '{' + parts.join(',') + '}'
 }
 
-function toQueryResult(r: StatementResult): QueryResult {
+function toQueryResult(r: StatementResult, int8: Int8Output): QueryResult {
   const fields = r.columns.map(fieldInfo)
-  const rowArrays = r.rows.map((row) => row.map((v, i) => toJs(v, r.columns[i]!.type)))
+  const rowArrays = r.rows.map((row) => row.map((v, i) => toJs(v, r.columns[i]!.type, int8)))
   const rows = rowArrays.map((arr) => {
     const o: Record<string, (typeof arr)[number]> = {}
     fields.forEach((f, i) => (o[f.name] = arr[i]!))

@@ -12,6 +12,8 @@ export interface SimClusterOptions {
   nodes: Array<{ id: string; region?: string; clockSkewMs?: number; options?: Partial<ReplicaOptions> }>
   faults?: Partial<NetworkFaults>
   antiEntropyIntervalMs?: number
+  /** How long a statement waits (virtual time) for a node's new SERIAL id range; default 0 (fails with 55000 at once). */
+  serialWaitMs?: number
 }
 
 export class SimCluster {
@@ -19,21 +21,38 @@ export class SimCluster {
   /** One partition router per node, kept across restarts: the replica's `partitionOf`. */
   private readonly routers = new Map<string, PartitionRouter>()
 
-  private constructor(readonly sim: Simulation) {}
+  private constructor(
+    readonly sim: Simulation,
+    private readonly serialWaitMs: number,
+  ) {}
 
   static async create(options: SimClusterOptions): Promise<SimCluster> {
     const sim = new Simulation({ seed: options.seed, ...(options.faults ? { faults: options.faults } : {}), ...(options.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: options.antiEntropyIntervalMs } : {}) })
-    const cluster = new SimCluster(sim)
+    const cluster = new SimCluster(sim, options.serialWaitMs ?? 0)
     for (const n of options.nodes) await cluster.addNode(n)
     await sim.settle()
+    await cluster.confirmIdSlots(options.antiEntropyIntervalMs ?? 500)
     return cluster
+  }
+
+  /**
+   * Runs anti-entropy rounds until every node holds a confirmed SERIAL id slot (each
+   * claims one on meeting the others), so the first SERIAL insert anywhere does not wait.
+   * Bounded: a node that cannot confirm (a partition) is left to claim when it inserts.
+   */
+  async confirmIdSlots(intervalMs = 500): Promise<void> {
+    for (let round = 0; round < 40; round++) {
+      const ready = [...this.dbs.entries()].filter(([id]) => this.sim.isRunning(id)).every(([, db]) => db.serialReady())
+      if (ready) return
+      await this.sim.advance(intervalMs)
+    }
   }
 
   async addNode(spec: { id: string; region?: string; clockSkewMs?: number; options?: Partial<ReplicaOptions> }): Promise<Database> {
     const router = new PartitionRouter()
     this.routers.set(spec.id, router)
     const replica = await this.sim.addNode({ ...spec, options: { partitionOf: router.partitionOf, ...spec.options } })
-    const db = await Database.attach(replica, false, router)
+    const db = await Database.attach(replica, false, router, { serialWaitMs: this.serialWaitMs })
     this.dbs.set(spec.id, db)
     return db
   }
@@ -77,7 +96,7 @@ export class SimCluster {
   /** Restarts a crashed node from its own storage, with a fresh Database around it. */
   async restart(id: string): Promise<Database> {
     const replica = await this.sim.restart(id)
-    const db = await Database.attach(replica, false, this.routers.get(id))
+    const db = await Database.attach(replica, false, this.routers.get(id), { serialWaitMs: this.serialWaitMs })
     this.dbs.set(id, db)
     return db
   }

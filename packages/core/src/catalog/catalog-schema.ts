@@ -6,12 +6,18 @@
  * - `('table', T)`: table-level definition (JSON). Its causal length is the table's
  *   incarnation: DROP deletes the row, CREATE after DROP re-inserts it with a new causal
  *   length, so rows written to the old incarnation (kept in its own shards) never show up
- *   in the new one. Concurrent CREATEs of one name land in the same incarnation; the
- *   definition with the greater HLC wins, and both sides' rows stay.
+ *   in the new one. Concurrent CREATEs of one name land in the same incarnation, and both
+ *   sides' rows stay.
  * - `('column', T U+0000 incarnation U+0000 C)`: one row per column, so concurrent
  *   ADD COLUMNs on two nodes both survive. Column order is (creation HLC, position).
  * - Any other kind belongs to the layers above (settings, functions, indexes, regions).
  *   `('policy', 'default')` holds the cluster's default conflict policy.
+ *
+ * Table and column definitions are tagged (`$def`) and carry where they come from
+ * (`created` / `pos`: the CREATE or ADD COLUMN) and when each attribute last changed
+ * (`changed`), so concurrent definitions of one object merge by the DDL rules in
+ * definition-merge.ts instead of last-write-wins. Other catalog values stay
+ * last-write-wins. Untagged definitions (older data) merge last-write-wins as before.
  */
 import type { ColumnInfo, ColumnKind, Json, TableInfo } from '../types.js'
 import { MAX_COLUMN_EPOCHS } from '../merge/column-epochs.js'
@@ -34,13 +40,40 @@ export const CATALOG_TABLE: TableInfo = {
   meta: null,
 }
 
+/** Marks a catalog value as a table or column definition (merged by the DDL rules). */
+export const DEFINITION_TAG = '$def'
+
+/** Per attribute (`policy`, `meta.default` ..): HLC of the write that last changed it; absent: unchanged since created. */
+export type ChangeStamps = Record<string, number>
+
 /** What a `('table', T)` catalog row stores: a TableInfo without what the row's key and causal length give. */
-export type TableDefinition = Omit<TableInfo, 'name' | 'incarnation' | 'columns'>
+export interface TableDefinition extends Omit<TableInfo, 'name' | 'incarnation' | 'columns'> {
+  /** HLC of the CREATE this definition descends from (0 for data written before it was recorded). */
+  created: number
+  changed: ChangeStamps
+}
 
 /** What a `('column', ..)` catalog row stores: a ColumnInfo without its name, plus its creation order. */
 export interface ColumnDefinition extends Omit<ColumnInfo, 'name'> {
-  /** Creation order: [hlc, position in its statement]. */
+  /** Creation order: [hlc, position in its statement]; also identifies the CREATE or ADD COLUMN it descends from. */
   pos: [number, number]
+  changed: ChangeStamps
+}
+
+export function encodeTableDefinition(def: TableDefinition): string {
+  return JSON.stringify({ [DEFINITION_TAG]: 'table', ...def })
+}
+
+export function encodeColumnDefinition(def: ColumnDefinition): string {
+  return JSON.stringify({ [DEFINITION_TAG]: 'column', ...def })
+}
+
+function changeStamps(v: unknown): ChangeStamps {
+  const o = asObject(v)
+  if (o === null) return {}
+  const out: ChangeStamps = {}
+  for (const [k, t] of Object.entries(o)) if (typeof t === 'number' && Number.isFinite(t)) out[k] = t
+  return out
 }
 
 export function columnCatalogName(table: string, incarnation: number, column: string): string {
@@ -93,6 +126,8 @@ export function parseTableDefinition(text: unknown): TableDefinition | null {
         : null,
     options: Object.fromEntries(Object.entries(options).filter(([, v]) => typeof v === 'string')) as Record<string, string>,
     meta: (o.meta ?? null) as Json,
+    created: typeof o.created === 'number' && Number.isFinite(o.created) ? o.created : 0,
+    changed: changeStamps(o.changed),
   }
 }
 
@@ -101,7 +136,7 @@ export function parseColumnDefinition(text: unknown): ColumnDefinition | null {
   if (o === null || typeof o.type !== 'string') return null
   const kind = o.kind === 'counter' || o.kind === 'text' ? o.kind : 'register'
   const pos = Array.isArray(o.pos) && o.pos.length === 2 && o.pos.every((x) => typeof x === 'number') ? (o.pos as [number, number]) : [0, 0]
-  const def: ColumnDefinition = { type: o.type, kind, policy: parsePolicy(o.policy), meta: (o.meta ?? null) as Json, pos: pos as [number, number] }
+  const def: ColumnDefinition = { type: o.type, kind, policy: parsePolicy(o.policy), meta: (o.meta ?? null) as Json, pos: pos as [number, number], changed: changeStamps(o.changed) }
   if (Array.isArray(o.epochs) && o.epochs.length > 0) {
     // A definition from a broken peer with bad epochs is ignored rather than half-read.
     if (o.epochs.length > MAX_COLUMN_EPOCHS || !o.epochs.every((k) => k === 'register' || k === 'counter')) return null

@@ -12,12 +12,15 @@ import {
   CATALOG_TABLE,
   buildTableInfo,
   columnCatalogName,
+  encodeColumnDefinition,
+  encodeTableDefinition,
   parseColumnDefinition,
   parseTableDefinition,
   splitColumnCatalogName,
   type ColumnDefinition,
   type TableDefinition,
 } from '../catalog/catalog-schema.js'
+import { changedAttributes } from '../catalog/definition-merge.js'
 import { addCounter } from '../merge/counter.js'
 import { MAX_COLUMN_EPOCHS } from '../merge/column-epochs.js'
 import { parsePolicy } from '../merge/policy.js'
@@ -447,6 +450,7 @@ export class LocalTransaction implements Transaction {
         throw new ConcordError(SqlState.invalidTableDefinition, `column "${k}" of kind ${c.kind} cannot be part of a primary key`)
       }
     }
+    const at = this.host.now()
     const def: TableDefinition = {
       primaryKey,
       policy: spec.policy ?? null,
@@ -454,17 +458,18 @@ export class LocalTransaction implements Transaction {
       partitioning: spec.partitioning ?? null,
       options: { ...(spec.options ?? {}) },
       meta: spec.meta ?? null,
+      created: at,
+      changed: {},
     }
-    this.writeCatalog('table', spec.name, JSON.stringify(def))
+    this.writeCatalog('table', spec.name, encodeTableDefinition(def))
     const inc = this.catalogCl('table', spec.name)
-    const at = this.host.now()
     columns.forEach((c, i) => this.writeColumn(spec.name, inc, c, [at, i]))
     return this.table(spec.name)!
   }
 
   private writeColumn(table: string, inc: number, c: ColumnSpec, pos: [number, number]): void {
-    const def: ColumnDefinition = { type: c.type, kind: c.kind ?? 'register', policy: c.policy ?? null, meta: c.meta ?? null, pos }
-    this.writeCatalog('column', columnCatalogName(table, inc, c.name), JSON.stringify(def))
+    const def: ColumnDefinition = { type: c.type, kind: c.kind ?? 'register', policy: c.policy ?? null, meta: c.meta ?? null, pos, changed: {} }
+    this.writeCatalog('column', columnCatalogName(table, inc, c.name), encodeColumnDefinition(def))
   }
 
   dropTable(name: string): void {
@@ -501,6 +506,7 @@ export class LocalTransaction implements Transaction {
     const name = columnCatalogName(table, info.incarnation, column)
     const def = parseColumnDefinition(this.catalogValue('column', name))
     if (def === null) throw new ConcordError(SqlState.undefinedColumn, `column "${column}" of relation "${table}" does not exist`)
+    const before = { ...def }
     if (patch.kind !== undefined && patch.kind !== def.kind) {
       // A new epoch: values written under the old kind still count (merge/column-epochs.ts).
       if (patch.kind === 'text' || def.kind === 'text') throw new ConcordError(SqlState.featureNotSupported, `column "${column}" cannot change between text and ${patch.kind === 'text' ? def.kind : patch.kind}`)
@@ -513,7 +519,8 @@ export class LocalTransaction implements Transaction {
     if (patch.type !== undefined) def.type = patch.type
     if (patch.policy !== undefined) def.policy = patch.policy === null ? null : parsePolicy(patch.policy)
     if (patch.meta !== undefined) def.meta = patch.meta
-    this.writeCatalog('column', name, JSON.stringify(def))
+    this.stampChanges(before, def)
+    this.writeCatalog('column', name, encodeColumnDefinition(def))
   }
 
   alterTable(
@@ -522,12 +529,23 @@ export class LocalTransaction implements Transaction {
   ): void {
     const def = parseTableDefinition(this.catalogValue('table', name))
     if (def === null) throw new ConcordError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+    const before = { ...def }
     if (patch.policy !== undefined) def.policy = patch.policy === null ? null : parsePolicy(patch.policy)
     if (patch.regions !== undefined) def.regions = patch.regions && patch.regions.length > 0 ? [...patch.regions] : null
     if (patch.options !== undefined) def.options = { ...patch.options }
     if (patch.meta !== undefined) def.meta = patch.meta
     if (patch.partitioning !== undefined) def.partitioning = patch.partitioning
-    this.writeCatalog('table', name, JSON.stringify(def))
+    this.stampChanges(before, def)
+    this.writeCatalog('table', name, encodeTableDefinition(def))
+  }
+
+  /** Records when each attribute an ALTER changed was changed: concurrent ALTERs merge per attribute (DDL merge). */
+  private stampChanges(before: TableDefinition | ColumnDefinition, after: TableDefinition | ColumnDefinition): void {
+    const changed = changedAttributes(before, after)
+    if (changed.length === 0) return
+    const at = this.host.now()
+    after.changed = { ...after.changed }
+    for (const k of changed) after.changed[k] = at
   }
 }
 

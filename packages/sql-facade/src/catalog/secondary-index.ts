@@ -11,9 +11,9 @@
  */
 import { encodeRowKey, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
 import { compareValues } from '../types/compare.js'
-import { decodeValue } from '../types/storage-codec.js'
-import type { SqlType } from '../types/sql-type.js'
+import type { ColumnBinding } from '../expr/scope.js'
 import type { RtValue } from '../types/value.js'
+import { columnFill, readColumn } from './column-read.js'
 import { columnMeta } from './table-meta.js'
 
 export interface IndexDef {
@@ -34,8 +34,7 @@ class OrderedIndex {
   readonly byPk = new Map<string, RtValue>()
   constructor(
     readonly def: IndexDef,
-    readonly column: string,
-    readonly type: SqlType,
+    readonly column: ColumnBinding,
     readonly pkCols: string[],
   ) {}
 
@@ -46,7 +45,7 @@ class OrderedIndex {
 
   /** The indexed value of a row (null when the column is null). */
   valueOf(row: Row): RtValue {
-    return decodeValue(row[this.column], this.type)
+    return readColumn(row[this.column.name], this.column)
   }
 
   private position(v: RtValue, pkKey: string): number {
@@ -161,7 +160,8 @@ export class SecondaryIndexes {
     if (!idx) {
       const col = table.columns.find((c) => c.name === column)
       if (!col) return null
-      idx = new OrderedIndex(def, column, columnMeta(col).t, table.primaryKey)
+      const fill = columnFill(col)
+      idx = new OrderedIndex(def, { name: column, table: table.name, type: columnMeta(col).t, ...(fill !== undefined ? { fill } : {}) }, table.primaryKey)
       for (const row of this.replica.scan(table.name)) idx.add(row)
       this.built.set(key, idx)
     }

@@ -53,6 +53,7 @@ export const SqlState = {
   stringDataRightTruncation: '22001',
   invalidParameterValue: '22023',
   nullValueNotAllowed: '22004',
+  sequenceGeneratorLimitExceeded: '2200H',
   cardinalityViolation: '21000',
   arraySubscriptError: '2202E',
   dataException: '22000',
@@ -70,6 +71,7 @@ export const SqlState = {
   invalidRowCountInOffset: '2201X',
   invalidRegularExpression: '2201B',
   cantChangeRuntimeParam: '55P02',
+  objectNotInPrerequisiteState: '55000',
   internalError: 'XX000',
 } as const
 

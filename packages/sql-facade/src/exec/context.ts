@@ -54,6 +54,8 @@ export interface ExecCtx {
   systemView: (name: string, ctx: ExecCtx) => Relation | null
   random(): number
   nextId(): bigint
+  /** The next SERIAL / identity value of a column: int2/int4 from this node's id ranges, int8 node-unique 64-bit. */
+  nextSerial(table: TableInfo, column: string): number | bigint
   allTables(): TableInfo[]
   /** This node's change sequence and the origin commit time (wall ms) of the newest remote change applied. */
   replication(): { lsn: number; lastReplayedCommitMs: number | null }

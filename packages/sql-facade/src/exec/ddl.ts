@@ -91,9 +91,9 @@ function planColumn(def: ColumnDef, table: string): ColumnPlan {
   const name = def.colname!
   const names = nameList(def.typeName?.names)
   const serial = isSerialName(names)
-  let type: SqlType = typeFromTypeName(def.typeName ?? {})
-  // Node-unique ids need 64 bits, so SERIAL columns are BIGINT (see README).
-  if (serial) type = T.int8
+  // SERIAL is integer, SMALLSERIAL smallint, BIGSERIAL bigint, as in PostgreSQL: each draws
+  // node-unique values that fit its type (sequences/serial-sequences.ts).
+  const type: SqlType = typeFromTypeName(def.typeName ?? {})
   const meta: ColumnMeta = { t: type }
   if (serial) {
     meta.serial = true
@@ -115,10 +115,9 @@ function planColumn(def: ColumnDef, table: string): ColumnPlan {
       case 'CONSTR_CHECK': checks.push({ name: k.conname ?? `${table}_${name}_check`, expr: k.raw_expr as unknown as Json }); break
       case 'CONSTR_GENERATED': meta.generated = k.raw_expr as unknown as Json; break
       case 'CONSTR_IDENTITY':
+        if (!['int2', 'int4', 'int8'].includes(type.id)) throw new SqlError(SqlState.invalidParameterValue, `identity column type must be smallint, integer, or bigint`)
         meta.serial = true
         meta.notNull = true
-        if (type.id !== 'int8') type = T.int8
-        meta.t = type
         break
       case 'CONSTR_FOREIGN': references.push(k); break
       // DEFERRABLE / INITIALLY .. after a column's REFERENCES qualify it (copies: parse trees are shared).

@@ -68,10 +68,7 @@ export class TableWriter {
 
   defaultValue(i: number): RtValue {
     const m = this.metas[i]!
-    if (m.serial) {
-      const id = this.p.exec.nextId()
-      return this.columns[i]!.type.id === 'int8' ? id : Number(id)
-    }
+    if (m.serial) return this.p.exec.nextSerial(this.table, this.columns[i]!.name)
     const d = this.defaults[i]
     return d ? d.eval({ row: [], outer: null }) : null
   }

@@ -16,6 +16,8 @@ export interface ColumnBinding {
   hidden?: boolean
   /** The right-hand copy of a JOIN .. USING column: reachable only qualified. */
   usingDup?: boolean
+  /** For a base table column: what a stored NULL reads as (catalog/column-read.ts). */
+  fill?: RtValue
 }
 
 export interface Env {

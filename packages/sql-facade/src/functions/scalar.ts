@@ -376,7 +376,8 @@ const FUNCTIONS: Record<string, Resolver> = {
   current_schema: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: () => 'public' } : null),
   current_setting: (ts) => (ts.length === 1 || ts.length === 2 ? { args: same(ts.length, ts.length === 2 ? T.text : T.text).map((t, i) => (i === 1 ? T.bool : t)), result: T.text, fn: (a, ctx) => ctx.settings.show(str(a[0]!), a[1] === true) } : null),
   set_config: (ts) => (ts.length === 3 ? { args: [T.text, T.text, T.bool], result: T.text, volatile: true, fn: (a, ctx) => {
-    ctx.settings.set(str(a[0]!), str(a[1]!), false, a[2] === true)
+    const { writes } = ctx.settings.set(str(a[0]!), str(a[1]!), a[2] === true)
+    for (const w of writes) ctx.tx.setCatalog(w.kind, w.name, w.value)
     return ctx.settings.show(str(a[0]!))
   } } : null),
   current_region: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: (_a, ctx) => ctx.region } : null),

@@ -35,7 +35,7 @@ describe('partitions are shards', () => {
     // PostgreSQL 15 puts customer ids 1,2,3,4,5,6 in remainders 0,2,1,3,1,3 of modulus 4.
     expect(shardRows(db, 'orders')).toEqual({ 0: 2, 1: 4, 2: 2, 3: 4 })
     const r = await db.query('SELECT count(*) AS n FROM orders_shard_1')
-    expect(r.rows).toEqual([{ n: 4n }])
+    expect(r.rows).toEqual([{ n: '4' }])
   })
 
   it('reports each row\'s shard_location, NULL where none is set', async () => {
@@ -44,7 +44,7 @@ describe('partitions are shards', () => {
     await db.query("ALTER TABLE orders_shard_0 SET (shard_location = 'node1')")
     await db.query("ALTER TABLE orders_shard_1 SET (shard_location = 'node2')")
     const r = await db.query('SELECT shard_location, count(*) AS n FROM orders GROUP BY shard_location ORDER BY shard_location')
-    expect(r.rows).toEqual([{ shard_location: 'node1', n: 2n }, { shard_location: 'node2', n: 4n }, { shard_location: null, n: 6n }])
+    expect(r.rows).toEqual([{ shard_location: 'node1', n: '2' }, { shard_location: 'node2', n: '4' }, { shard_location: null, n: '6' }])
     const p = await db.query('SELECT DISTINCT shard_location FROM orders_shard_1')
     expect(p.rows).toEqual([{ shard_location: 'node2' }])
     const star = await db.query('SELECT * FROM orders WHERE id = 1')
@@ -82,10 +82,10 @@ describe('partitions are shards', () => {
     await db.query('INSERT INTO orders_shard_2 VALUES (1, 2, 5)')
     await expect(db.query('UPDATE orders_shard_2 SET customer_id = 1')).rejects.toMatchObject({ code: '23514', message: 'new row for relation "orders_shard_2" violates partition constraint' })
     await expect(db.query('INSERT INTO orders_shard_1 SELECT 2, 2, 1')).rejects.toMatchObject({ code: '23514' })
-    expect((await db.query('SELECT count(*) AS n FROM orders_shard_2')).rows).toEqual([{ n: 1n }])
+    expect((await db.query('SELECT count(*) AS n FROM orders_shard_2')).rows).toEqual([{ n: '1' }])
     expect((await db.query('UPDATE orders_shard_2 SET amount = 6 WHERE id = 1')).rowCount).toBe(1)
     expect((await db.query('UPDATE orders SET customer_id = 1')).rowCount).toBe(1)
-    expect((await db.query('SELECT id, customer_id FROM orders_shard_0')).rows).toEqual([{ id: 1n, customer_id: 1 }])
-    expect((await db.query('SELECT count(*) AS n FROM orders_shard_2')).rows).toEqual([{ n: 0n }])
+    expect((await db.query('SELECT id, customer_id FROM orders_shard_0')).rows).toEqual([{ id: '1', customer_id: 1 }])
+    expect((await db.query('SELECT count(*) AS n FROM orders_shard_2')).rows).toEqual([{ n: '0' }])
   })
 })

@@ -7,6 +7,7 @@
  */
 import type { Row, TableInfo, Value } from '@concord/core'
 import type { Node } from 'libpg-query'
+import { columnFill, readColumn } from '../catalog/column-read.js'
 import { columnMeta } from '../catalog/table-meta.js'
 import type { ExecCtx } from '../exec/context.js'
 import type { IndexRange } from '../exec/transaction-rows.js'
@@ -23,13 +24,15 @@ import type { Relation } from './relation.js'
 export function tableColumns(t: TableInfo, alias: string): ColumnBinding[] {
   return t.columns.map((c) => {
     const m = columnMeta(c)
-    return { name: c.name, table: alias, type: m.t, ...(m.hidden ? { hidden: true } : {}) }
+    const fill = columnFill(c)
+    return { name: c.name, table: alias, type: m.t, ...(m.hidden ? { hidden: true } : {}), ...(fill !== undefined ? { fill } : {}) }
   })
 }
 
+/** A core row as executor values, read under the table's current definition (catalog/column-read.ts). */
 export function decodeRow(row: Row, cols: ColumnBinding[]): RtValue[] {
   const out = new Array<RtValue>(cols.length)
-  for (let i = 0; i < cols.length; i++) out[i] = decodeValue(row[cols[i]!.name], cols[i]!.type)
+  for (let i = 0; i < cols.length; i++) out[i] = readColumn(row[cols[i]!.name], cols[i]!)
   return out
 }
 

@@ -118,9 +118,9 @@ describe('subscriptions are directional', () => {
     await sub.query("CREATE SUBSCRIPTION s CONNECTION 'host=pub' PUBLICATION p")
     await until(async () => (await sub.query("SELECT 1 FROM pg_tables WHERE tablename = 'items'")).rows.length === 1 && (await names(sub)).length === 1, 'initial copy')
     await new Promise((r) => setTimeout(r, 300))
-    expect((await sub.query('SELECT count(*) AS n FROM secrets')).rows).toEqual([{ n: 0n }])
+    expect((await sub.query('SELECT count(*) AS n FROM secrets')).rows).toEqual([{ n: '0' }])
     await pub.query('ALTER PUBLICATION p ADD TABLE secrets')
-    await until(async () => (await sub.query('SELECT count(*) AS n FROM secrets')).rows[0]!.n === 1n, 'the added table')
+    await until(async () => (await sub.query('SELECT count(*) AS n FROM secrets')).rows[0]!.n === '1', 'the added table')
   })
 
   it('nodes with no subscription between them replicate everything both ways', async () => {
@@ -151,10 +151,10 @@ describe('subscriptions are directional', () => {
     await sub.query(`INSERT INTO items SELECT 'local ' || g, 0 FROM generate_series(1, 30) g`)
     for (let u = 1; u <= 5; u++) await pub.query('UPDATE items SET n = $1', [u])
     await until(async () => pub.replica.generationsAdopted > 0 && sub.replica.generationsAdopted > 0, 'a generation built on pub and adopted by sub')
-    await until(async () => (await sub.query('SELECT count(*) AS c FROM items WHERE n = 5')).rows[0]!.c === 40n, 'sub follows pub across the generation')
+    await until(async () => (await sub.query('SELECT count(*) AS c FROM items WHERE n = 5')).rows[0]!.c === '40', 'sub follows pub across the generation')
     await new Promise((r) => setTimeout(r, 300))
-    expect((await sub.query("SELECT count(*) AS c FROM items WHERE name LIKE 'local%'")).rows[0]!.c).toBe(30n)
-    expect((await pub.query('SELECT count(*) AS c FROM items')).rows[0]!.c).toBe(40n)
+    expect((await sub.query("SELECT count(*) AS c FROM items WHERE name LIKE 'local%'")).rows[0]!.c).toBe('30')
+    expect((await pub.query('SELECT count(*) AS c FROM items')).rows[0]!.c).toBe('40')
     // the generation, larger than one message, went in fragments; sub's local rows were refused
     expect(pub.replica.replicator.stats.fragmentedSent).toBeGreaterThan(0)
     expect(sub.replica.generationsAdopted).toBeGreaterThan(0)

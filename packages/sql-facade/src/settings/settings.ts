@@ -1,233 +1,272 @@
 /**
- * Configuration parameters: SET / SHOW / RESET / ALTER SYSTEM SET. Three scopes:
- * - cluster settings (the multi-master, failover, WAL and conflict settings the seed
- *   names) are replicated catalog objects (kind 'setting'), so every node shows the same
- *   value; both SET and ALTER SYSTEM SET write them.
- * - node settings (node_id, master_nodes) belong to one database instance and all its
- *   sessions; ALTER SYSTEM persists them in the catalog (kind 'node-setting').
- * - everything else is per session, as in PostgreSQL.
- * Unknown names raise 42704 like PostgreSQL; names with a dot are custom placeholders.
+ * One session's view of the configuration parameters (SET, SET LOCAL, RESET, SHOW, ALTER
+ * SYSTEM), with PostgreSQL's transactional semantics for every scope (parameters.ts):
+ * - session parameters live here; SET inside a transaction block is undone by ROLLBACK
+ *   or ROLLBACK TO SAVEPOINT, SET LOCAL lasts until the block ends.
+ * - node parameters persist as catalog objects `('node-setting', '<node id>/<name>')`,
+ *   read by every session of that node; ALTER SYSTEM SET of a session parameter sets
+ *   this node's default for it the same way.
+ * - cluster parameters are catalog objects `('setting', name)`, the same on every node.
+ *
+ * Invariants: node and cluster values change only through catalog writes, and a SET in
+ * a transaction block writes nothing until COMMIT, where its writes join the block's
+ * own core transaction (a rolled-back block writes nothing, anywhere). Until then this
+ * session alone sees the pending value. SET LOCAL cannot apply a node or cluster value to
+ * one transaction, so it raises 55P02 for those.
  */
 import type { Json, Replica } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { parseMasterNodes } from '../replication/publisher-connector.js'
-
-type Kind = 'bool' | 'int' | 'string' | 'enum' | 'duration' | 'memory'
-type Scope = 'cluster' | 'node' | 'session' | 'readonly'
-
-interface SettingDef {
-  kind: Kind
-  scope: Scope
-  default: string
-  values?: string[]
-}
-
-const DEFS: Record<string, SettingDef> = {
-  multi_master_enabled: { kind: 'bool', scope: 'cluster', default: 'off' },
-  master_nodes: { kind: 'string', scope: 'node', default: '' },
-  conflict_resolution_policy: { kind: 'enum', scope: 'cluster', default: 'last_write_wins', values: ['last_write_wins', 'first_write_wins', 'custom_function'] },
-  conflict_resolution_function: { kind: 'string', scope: 'cluster', default: 'resolve_conflict' },
-  high_availability_mode: { kind: 'enum', scope: 'cluster', default: 'active_active', values: ['active_active', 'active_passive'] },
-  auto_failover: { kind: 'bool', scope: 'cluster', default: 'off' },
-  failover_timeout: { kind: 'duration', scope: 'cluster', default: '30s' },
-  failure_detection_method: { kind: 'enum', scope: 'cluster', default: 'heartbeat', values: ['heartbeat'] },
-  wal_level: { kind: 'enum', scope: 'cluster', default: 'replica', values: ['minimal', 'replica', 'logical'] },
-  max_wal_senders: { kind: 'int', scope: 'cluster', default: '10' },
-  wal_keep_size: { kind: 'memory', scope: 'cluster', default: '0' },
-  wal_buffers: { kind: 'memory', scope: 'cluster', default: '4MB' },
-  node_id: { kind: 'string', scope: 'node', default: '' },
-  application_name: { kind: 'string', scope: 'session', default: '' },
-  client_encoding: { kind: 'string', scope: 'session', default: 'UTF8' },
-  datestyle: { kind: 'string', scope: 'session', default: 'ISO, MDY' },
-  timezone: { kind: 'string', scope: 'session', default: 'UTC' },
-  intervalstyle: { kind: 'enum', scope: 'session', default: 'postgres', values: ['postgres'] },
-  search_path: { kind: 'string', scope: 'session', default: '"$user", public' },
-  statement_timeout: { kind: 'duration', scope: 'session', default: '0' },
-  lock_timeout: { kind: 'duration', scope: 'session', default: '0' },
-  idle_in_transaction_session_timeout: { kind: 'duration', scope: 'session', default: '0' },
-  extra_float_digits: { kind: 'int', scope: 'session', default: '1' },
-  client_min_messages: { kind: 'string', scope: 'session', default: 'notice' },
-  standard_conforming_strings: { kind: 'bool', scope: 'session', default: 'on' },
-  transaction_isolation: { kind: 'string', scope: 'session', default: 'read committed' },
-  default_transaction_isolation: { kind: 'string', scope: 'session', default: 'read committed' },
-  synchronous_commit: { kind: 'string', scope: 'session', default: 'on' },
-  row_security: { kind: 'bool', scope: 'session', default: 'on' },
-  server_version: { kind: 'string', scope: 'readonly', default: '17.0' },
-  server_version_num: { kind: 'string', scope: 'readonly', default: '170000' },
-  server_encoding: { kind: 'string', scope: 'readonly', default: 'UTF8' },
-  integer_datetimes: { kind: 'bool', scope: 'readonly', default: 'on' },
-  max_connections: { kind: 'int', scope: 'readonly', default: '100' },
-  is_superuser: { kind: 'bool', scope: 'readonly', default: 'on' },
-  session_authorization: { kind: 'string', scope: 'session', default: 'concord' },
-  work_mem: { kind: 'memory', scope: 'session', default: '4MB' },
-  maintenance_work_mem: { kind: 'memory', scope: 'session', default: '64MB' },
-  temp_buffers: { kind: 'memory', scope: 'session', default: '8MB' },
-  effective_cache_size: { kind: 'memory', scope: 'session', default: '4GB' },
-  random_page_cost: { kind: 'string', scope: 'session', default: '4' },
-  enable_seqscan: { kind: 'bool', scope: 'session', default: 'on' },
-  enable_indexscan: { kind: 'bool', scope: 'session', default: 'on' },
-  enable_bitmapscan: { kind: 'bool', scope: 'session', default: 'on' },
-  enable_hashjoin: { kind: 'bool', scope: 'session', default: 'on' },
-  enable_mergejoin: { kind: 'bool', scope: 'session', default: 'on' },
-  enable_nestloop: { kind: 'bool', scope: 'session', default: 'on' },
-  enable_sort: { kind: 'bool', scope: 'session', default: 'on' },
-}
-
-/** Names SHOW prints in PostgreSQL's own capitalization. */
-export const DISPLAY_NAMES: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' }
+import { normalizeValue, parameterDef, PARAMETERS, type ParameterDef, type SettingScope } from './parameters.js'
 
 export const CLUSTER_SETTING_KIND = 'setting'
-/** Node settings made with ALTER SYSTEM persist as catalog objects named `<node id>/<setting>`. */
+/** Node settings persist as catalog objects named `<node id>/<setting>`. */
 export const NODE_SETTING_KIND = 'node-setting'
 
-function normalize(name: string, def: SettingDef, raw: string): string {
-  const v = raw.trim()
-  const bad = () => new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${raw}"`)
-  switch (def.kind) {
-    case 'bool': {
-      const s = v.toLowerCase()
-      if (['on', 'true', 'yes', '1', 't', 'y'].includes(s)) return 'on'
-      if (['off', 'false', 'no', '0', 'f', 'n'].includes(s)) return 'off'
-      throw new SqlError(SqlState.invalidParameterValue, `parameter "${name}" requires a Boolean value`)
-    }
-    case 'int':
-      if (!/^[+-]?\d+$/.test(v)) throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${raw}"`)
-      return String(Number(v))
-    case 'enum':
-      if (def.values && !def.values.includes(v.toLowerCase()) && !(name === 'conflict_resolution_policy' && /^custom:\w+$/i.test(v))) {
-        throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${raw}"`, { hint: `Available values: ${def.values.join(', ')}.` })
-      }
-      return v.toLowerCase()
-    case 'duration':
-      if (!/^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/i.test(v)) throw bad()
-      return v
-    case 'memory':
-      if (!/^-?\d+\s*(B|kB|MB|GB|TB)?$/.test(v)) throw bad()
-      return v
-    default:
-      if (name === 'timezone') return validTimeZone(v, raw)
-      if (name === 'master_nodes') parseMasterNodes(v)
-      if (name === 'node_id' && (v === '' || v.length > 64 || /[\u0000-\u001f/]/.test(v))) throw bad()
-      return v
-  }
+export { DISPLAY_NAMES, type SettingScope } from './parameters.js'
+
+export interface CatalogWrite {
+  kind: string
+  name: string
+  value: Json | null
 }
 
-function validTimeZone(v: string, raw: string): string {
-  if (/^(utc|gmt|z|[+-]?\d{1,2}(:\d{2})?)$/i.test(v)) return v.toUpperCase() === 'Z' ? 'UTC' : v
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: v })
-    return v
-  } catch {
-    throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "TimeZone": "${raw}"`)
-  }
+/** One row of pg_settings / SHOW ALL. */
+export interface SettingRow {
+  name: string
+  setting: string
+  scope: SettingScope
+  /** PostgreSQL's pg_settings.context: user, sighup, superuser or internal. */
+  context: string
+  /** Where the value comes from: default, session, node or cluster. */
+  source: string
+  vartype: string
+  description: string
+  boot: string
+  /** What RESET gives: this node's ALTER SYSTEM value for session parameters, else the default. */
+  reset: string
+}
+
+/** Session-visible state a transaction block or savepoint can restore. */
+interface Snapshot {
+  session: Map<string, string>
+  local: Map<string, string>
+  /** Node and cluster values SET in the open block, keyed by catalog kind and name; null = RESET. */
+  pending: Map<string, CatalogWrite>
 }
 
 export class Settings {
   private session = new Map<string, string>()
-  /** SET LOCAL values, dropped when the transaction ends. */
+  /** SET LOCAL values, dropped when the transaction block ends. */
   private local = new Map<string, string>()
-  /** Session values at BEGIN, restored by ROLLBACK (SET is transactional). */
-  private saved: Map<string, string> | null = null
+  private pending = new Map<string, CatalogWrite>()
+  /** Snapshots at BEGIN (index 0) and at each open savepoint; null outside a block. */
+  private stack: Snapshot[] | null = null
 
   constructor(
     private readonly replica: Replica,
-    private readonly node: Map<string, string>,
     readonly user = 'concord',
   ) {}
 
-  private def(name: string): SettingDef | null {
-    const d = DEFS[name.toLowerCase()]
-    if (d) return d
-    if (name.includes('.')) return { kind: 'string', scope: 'session', default: '' }
-    return null
+  private def(name: string): ParameterDef {
+    const d = parameterDef(name)
+    if (d === null) throw unrecognized(name)
+    return d
   }
 
-  private unknown(name: string): SqlError {
-    return new SqlError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`)
+  private catalogName(kind: string, key: string): string {
+    return kind === NODE_SETTING_KIND ? `${this.replica.nodeId}/${key}` : key
+  }
+
+  /** A node or cluster value as this session sees it: its own pending write, else the catalog. */
+  private stored(kind: string, key: string): string | null | undefined {
+    const name = this.catalogName(kind, key)
+    const p = this.pending.get(`${kind}\u0000${name}`)
+    if (p !== undefined) return typeof p.value === 'string' ? p.value : null
+    const v = this.replica.getCatalog(kind, name)
+    return typeof v === 'string' ? v : undefined
+  }
+
+  private source(key: string, d: ParameterDef): string {
+    if (this.local.has(key) || this.session.has(key)) return 'session'
+    if (d.readonly) return 'default'
+    if (d.scope === 'cluster') return typeof this.stored(CLUSTER_SETTING_KIND, key) === 'string' ? 'cluster' : 'default'
+    return typeof this.stored(NODE_SETTING_KIND, key) === 'string' ? 'node' : 'default'
   }
 
   show(name: string, missingOk = false): string | null {
     const key = name.toLowerCase()
     if (key === 'all') return null
-    const d = this.def(key)
-    if (!d) {
+    const d = parameterDef(key)
+    if (d === null) {
       if (missingOk) return null
-      throw this.unknown(name)
+      throw unrecognized(name)
     }
+    if (d.scope === 'cluster') return this.stored(CLUSTER_SETTING_KIND, key) ?? d.default
     if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
-    if (d.scope === 'node') {
-      const local = this.node.get(key)
-      if (local !== undefined) return local
-      const persisted = this.replica.getCatalog(NODE_SETTING_KIND, `${this.replica.nodeId}/${key}`)
-      if (typeof persisted === 'string') return persisted
-      return key === 'node_id' ? this.replica.nodeId : d.default
-    }
-    const cluster = this.replica.getCatalog(CLUSTER_SETTING_KIND, key)
-    if (typeof cluster === 'string') return cluster
-    if (name.includes('.') && !this.session.has(key)) {
+    if (d.readonly) return d.default
+    const node = this.stored(NODE_SETTING_KIND, key)
+    if (typeof node === 'string') return node
+    if (key === 'node_id') return this.replica.nodeId
+    if (key.includes('.')) {
+      // A custom placeholder exists only once set.
       if (missingOk) return null
-      throw this.unknown(name)
+      throw unrecognized(name)
     }
     return d.default
   }
 
+  /** The catalog writes that set a node or cluster value (null: back to the default). */
+  private writesFor(key: string, d: ParameterDef, v: string | null): CatalogWrite[] {
+    const kind = d.scope === 'cluster' ? CLUSTER_SETTING_KIND : NODE_SETTING_KIND
+    const writes: CatalogWrite[] = [{ kind, name: this.catalogName(kind, key), value: v }]
+    if (key === 'conflict_resolution_policy' || key === 'conflict_resolution_function') {
+      const policy = key === 'conflict_resolution_policy' ? (v ?? d.default) : this.show('conflict_resolution_policy')!
+      const fn = key === 'conflict_resolution_function' ? (v ?? d.default) : this.show('conflict_resolution_function')!
+      writes.push({ kind: 'policy', name: 'default', value: policyJson(policy, fn) })
+    }
+    return writes
+  }
+
   /**
-   * Applies SET (value null means DEFAULT). Returns the catalog writes a cluster setting
-   * needs, which the caller performs inside a core transaction.
+   * SET / SET LOCAL / RESET of one parameter (value null: DEFAULT). Returns the catalog
+   * writes to perform now (node and cluster parameters outside a transaction block; in a
+   * block they wait for COMMIT) and a warning, if any.
    */
-  set(name: string, value: string | null, system: boolean, isLocal = false): Array<{ kind: string; name: string; value: Json | null }> {
+  set(name: string, value: string | null, isLocal = false): { writes: CatalogWrite[]; warning?: string } {
     const key = name.toLowerCase()
     const d = this.def(key)
-    if (!d) throw this.unknown(name)
-    if (d.scope === 'readonly') throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`)
-    const v = value === null ? null : normalize(key, d, value)
-    if (d.scope === 'node') {
-      // Takes effect at once for every session of this node; ALTER SYSTEM also persists it.
-      if (v === null) this.node.delete(key)
-      else this.node.set(key, v)
-      return system ? [{ kind: NODE_SETTING_KIND, name: `${this.replica.nodeId}/${key}`, value: v }] : []
-    }
-    if (d.scope === 'cluster' || system) {
-      const writes: Array<{ kind: string; name: string; value: Json | null }> = [{ kind: CLUSTER_SETTING_KIND, name: key, value: v }]
-      if (key === 'conflict_resolution_policy' || key === 'conflict_resolution_function') {
-        const policy = key === 'conflict_resolution_policy' ? (v ?? d.default) : this.show('conflict_resolution_policy')!
-        const fn = key === 'conflict_resolution_function' ? (v ?? d.default) : this.show('conflict_resolution_function')!
-        writes.push({ kind: 'policy', name: 'default', value: policyJson(policy, fn) })
+    if (d.readonly) throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`)
+    const v = value === null ? null : normalizeValue(key, d, value)
+    if (isLocal && this.stack === null) return { writes: [], warning: 'SET LOCAL can only be used in transaction blocks' }
+    if (d.scope !== 'session') {
+      if (isLocal) {
+        throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" is a ${d.scope} setting and cannot be set for one transaction`, {
+          hint: 'Use SET: in a transaction block it takes effect at COMMIT.',
+        })
       }
-      this.session.delete(key)
-      return writes
+      const writes = this.writesFor(key, d, v)
+      if (this.stack === null) return { writes }
+      for (const w of writes) this.pending.set(`${w.kind}\u0000${w.name}`, w)
+      return { writes: [] }
     }
     if (isLocal) {
-      if (this.saved === null) return []
-      this.local.set(key, v ?? d.default)
-      return []
+      this.local.set(key, v ?? this.nodeDefault(key, d))
+      return { writes: [] }
     }
+    // A plain SET overrides an earlier SET LOCAL of the same block, as in PostgreSQL.
     this.local.delete(key)
     if (v === null) this.session.delete(key)
     else this.session.set(key, v)
-    return []
+    return { writes: [] }
   }
 
-  beginTransaction(): void {
-    this.saved = new Map(this.session)
+  /** What a session parameter falls back to: ALTER SYSTEM's value on this node, else the default. */
+  private nodeDefault(key: string, d: ParameterDef): string {
+    const v = this.stored(NODE_SETTING_KIND, key)
+    return typeof v === 'string' ? v : d.default
   }
 
-  endTransaction(commit: boolean): void {
-    if (!commit && this.saved) this.session = this.saved
-    this.saved = null
-    this.local.clear()
+  /**
+   * ALTER SYSTEM SET / RESET: persists a value on this node (session and node
+   * parameters: this node's value for every session that has not SET its own) or for
+   * the cluster (cluster parameters). Not allowed in a transaction block (25001).
+   */
+  alterSystem(name: string, value: string | null): CatalogWrite[] {
+    if (this.stack !== null) throw new SqlError(SqlState.activeSqlTransaction, 'ALTER SYSTEM cannot run inside a transaction block')
+    const key = name.toLowerCase()
+    const d = this.def(key)
+    if (d.readonly) throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`)
+    const v = value === null ? null : normalizeValue(key, d, value)
+    if (d.scope === 'cluster') return this.writesFor(key, d, v)
+    return [{ kind: NODE_SETTING_KIND, name: this.catalogName(NODE_SETTING_KIND, key), value: v }]
   }
 
+  /** ALTER SYSTEM RESET ALL: forgets every value persisted on this node. */
+  alterSystemResetAll(): CatalogWrite[] {
+    if (this.stack !== null) throw new SqlError(SqlState.activeSqlTransaction, 'ALTER SYSTEM cannot run inside a transaction block')
+    const prefix = `${this.replica.nodeId}/`
+    return this.replica.listCatalog(NODE_SETTING_KIND).filter(([n]) => n.startsWith(prefix)).map(([n]) => ({ kind: NODE_SETTING_KIND, name: n, value: null }))
+  }
+
+  /** RESET ALL: session parameters back to their defaults (transactional, like SET). */
   resetAll(): void {
     this.session.clear()
     this.local.clear()
   }
 
-  /** Every known setting with its current value (SHOW ALL, pg_settings). */
-  all(): Array<[string, string]> {
-    return Object.keys(DEFS).sort().map((k) => [k, this.show(k) ?? ''])
+  /** DISCARD ALL: like RESET ALL, but not in a transaction block. */
+  discardAll(): void {
+    if (this.stack !== null) throw new SqlError(SqlState.activeSqlTransaction, 'DISCARD ALL cannot run inside a transaction block')
+    this.resetAll()
   }
+
+  private snapshot(): Snapshot {
+    return { session: new Map(this.session), local: new Map(this.local), pending: new Map(this.pending) }
+  }
+
+  private restore(s: Snapshot): void {
+    this.session = new Map(s.session)
+    this.local = new Map(s.local)
+    this.pending = new Map(s.pending)
+  }
+
+  beginTransaction(): void {
+    this.stack = [this.snapshot()]
+  }
+
+  /** SAVEPOINT: later changes can be rolled back to here. */
+  savepoint(): void {
+    this.stack?.push(this.snapshot())
+  }
+
+  /** RELEASE SAVEPOINT of the `index`-th open savepoint (0-based) and every later one. */
+  releaseSavepoint(index: number): void {
+    if (this.stack !== null) this.stack.length = Math.min(this.stack.length, index + 1)
+  }
+
+  /** ROLLBACK TO SAVEPOINT of the `index`-th open savepoint: its state again, the savepoint kept. */
+  rollbackToSavepoint(index: number): void {
+    const s = this.stack?.[index + 1]
+    if (s === undefined) return
+    this.restore(s)
+    this.stack!.length = index + 2
+  }
+
+  /** The node and cluster writes the open block performs at COMMIT. */
+  commitWrites(): CatalogWrite[] {
+    return [...this.pending.values()]
+  }
+
+  /** Ends the block: COMMIT keeps session values (SET LOCAL ones end), ROLLBACK restores BEGIN's. */
+  endTransaction(commit: boolean): void {
+    if (this.stack !== null && !commit) this.restore(this.stack[0]!)
+    this.stack = null
+    this.local.clear()
+    this.pending.clear()
+  }
+
+  /** Every known parameter with its value and scope (SHOW ALL, pg_settings). */
+  all(): SettingRow[] {
+    return Object.keys(PARAMETERS).sort().map((name) => {
+      const d = PARAMETERS[name]!
+      return {
+        name,
+        setting: this.show(name) ?? '',
+        scope: d.scope,
+        context: d.readonly ? 'internal' : d.scope === 'session' ? 'user' : d.scope === 'node' ? 'sighup' : 'superuser',
+        source: this.source(name, d),
+        vartype: d.kind === 'duration' || d.kind === 'memory' ? 'string' : d.kind,
+        description: d.description,
+        boot: d.default,
+        reset: d.scope === 'session' && !d.readonly ? this.nodeDefault(name, d) : d.default,
+      }
+    })
+  }
+}
+
+function unrecognized(name: string): SqlError {
+  return new SqlError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`)
 }
 
 /**

@@ -45,7 +45,11 @@ export function systemView(replica: Replica, name: string, ctx: ExecCtx): Relati
         })
       })
     case 'pg_settings':
-      return rel([['name', T.text], ['setting', T.text]], () => ctx.settings.all())
+      // PostgreSQL's columns a client reads, plus `scope`: session, node or cluster.
+      return rel(
+        [['name', T.text], ['setting', T.text], ['unit', T.text], ['category', T.text], ['short_desc', T.text], ['context', T.text], ['vartype', T.text], ['source', T.text], ['boot_val', T.text], ['reset_val', T.text], ['scope', T.text]],
+        () => ctx.settings.all().map((r) => [r.name, r.setting, null, r.scope === 'session' ? 'Client Connection Defaults' : r.scope === 'node' ? 'Concord / Node' : 'Concord / Cluster', r.description, r.context, r.vartype, r.source, r.boot, r.reset, r.scope]),
+      )
     case 'pg_tables':
       return rel([['schemaname', T.name], ['tablename', T.name], ['tableowner', T.name]], () => ctx.allTables().map((t) => ['public', t.name, 'concord']))
     case 'pg_indexes':
@@ -58,8 +62,11 @@ export function systemView(replica: Replica, name: string, ctx: ExecCtx): Relati
       return rel([['table_name', T.text], ['partition_of', T.text], ['shard_location', T.text]], () =>
         ctx.allTables().filter((t) => t.partitioning || (t.meta as { partitionOf?: string } | null)?.partitionOf).map((t) => [t.name, (t.meta as { partitionOf?: string } | null)?.partitionOf ?? null, t.options.shard_location ?? null]))
     case 'columns':
-      return rel([['table_name', T.text], ['column_name', T.text], ['data_type', T.text], ['ordinal_position', T.int4]], () =>
-        ctx.allTables().flatMap((t) => t.columns.filter((c) => !columnMeta(c).hidden).map((c, i) => [t.name, c.name, typeName(columnMeta(c).t), i + 1])))
+      return rel([['table_name', T.text], ['column_name', T.text], ['data_type', T.text], ['ordinal_position', T.int4], ['is_nullable', T.text]], () =>
+        ctx.allTables().flatMap((t) => t.columns.filter((c) => !columnMeta(c).hidden).map((c, i) => {
+          const m = columnMeta(c)
+          return [t.name, c.name, typeName(m.t), i + 1, m.notNull || t.primaryKey.includes(c.name) ? 'NO' : 'YES']
+        })))
   }
   return null
 }

@@ -1,0 +1,134 @@
+/**
+ * The configuration parameters Concord knows: type, scope, default and validation. Pure
+ * definitions; who holds a value and when it changes is `settings.ts`.
+ *
+ * Every parameter has one scope (shown by pg_settings.scope and SHOW ALL):
+ * - 'session': PostgreSQL's own parameters; one client connection's value, transactional.
+ * - 'node': configures the node it is set on (node_id, master_nodes) and persists there.
+ * - 'cluster': replicated through the catalog; every node shows and applies one value.
+ * Read-only parameters (server_version ..) describe the node and report scope 'node'.
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { parseMasterNodes } from '../replication/publisher-connector.js'
+
+type Kind = 'bool' | 'int' | 'string' | 'enum' | 'duration' | 'memory'
+export type SettingScope = 'session' | 'node' | 'cluster'
+
+export interface ParameterDef {
+  kind: Kind
+  scope: SettingScope
+  /** Cannot be changed (SET raises 55P02). */
+  readonly?: boolean
+  default: string
+  values?: string[]
+  description: string
+}
+
+const session = (kind: Kind, def: string, description: string, values?: string[]): ParameterDef => ({ kind, scope: 'session', default: def, description, ...(values ? { values } : {}) })
+const cluster = (kind: Kind, def: string, description: string, values?: string[]): ParameterDef => ({ kind, scope: 'cluster', default: def, description, ...(values ? { values } : {}) })
+const fixed = (kind: Kind, def: string, description: string): ParameterDef => ({ kind, scope: 'node', readonly: true, default: def, description })
+
+export const PARAMETERS: Record<string, ParameterDef> = {
+  multi_master_enabled: cluster('bool', 'off', 'Nodes join the masters listed in master_nodes.'),
+  master_nodes: { kind: 'string', scope: 'node', default: '', description: 'PostgreSQL addresses of the masters this node joins.' },
+  conflict_resolution_policy: cluster('enum', 'last_write_wins', 'Default policy for concurrent writes of one column.', ['last_write_wins', 'first_write_wins', 'custom_function']),
+  conflict_resolution_function: cluster('string', 'resolve_conflict', 'SQL function used by the custom_function policy.'),
+  high_availability_mode: cluster('enum', 'active_active', 'Whether every node takes writes.', ['active_active', 'active_passive']),
+  auto_failover: cluster('bool', 'off', 'Declared failover behaviour (every node is already a primary).'),
+  failover_timeout: cluster('duration', '30s', 'Declared failover timeout.'),
+  failure_detection_method: cluster('enum', 'heartbeat', 'Declared failure detection method.', ['heartbeat']),
+  wal_level: cluster('enum', 'replica', 'Declared WAL level (replication is always on).', ['minimal', 'replica', 'logical']),
+  max_wal_senders: cluster('int', '10', 'Declared number of WAL senders.'),
+  wal_keep_size: cluster('memory', '0', 'Replication history a peer may lag behind before pg_replication_slots reports it lost.'),
+  wal_buffers: cluster('memory', '4MB', 'Declared WAL buffer size.'),
+  node_id: { kind: 'string', scope: 'node', default: '', description: 'This node\'s label in pg_nodes (defaults to its node id).' },
+  application_name: session('string', '', 'Sets the application name.'),
+  client_encoding: session('string', 'UTF8', 'Sets the client\'s character set encoding.'),
+  datestyle: session('string', 'ISO, MDY', 'Sets the display format for date and time values.'),
+  timezone: session('string', 'UTC', 'Sets the time zone for displaying and interpreting time stamps.'),
+  intervalstyle: session('enum', 'postgres', 'Sets the display format for interval values.', ['postgres']),
+  search_path: session('string', '"$user", public', 'Sets the schema search order.'),
+  statement_timeout: session('duration', '0', 'Sets the maximum allowed duration of any statement.'),
+  lock_timeout: session('duration', '0', 'Sets the maximum allowed duration of any wait for a lock.'),
+  idle_in_transaction_session_timeout: session('duration', '0', 'Sets the maximum allowed idle time between queries, when in a transaction.'),
+  extra_float_digits: session('int', '1', 'Sets the number of digits displayed for floating-point values.'),
+  client_min_messages: session('string', 'notice', 'Sets the message levels that are sent to the client.'),
+  standard_conforming_strings: session('bool', 'on', 'Causes \'...\' strings to treat backslashes literally.'),
+  transaction_isolation: session('string', 'read committed', 'Sets the current transaction\'s isolation level.'),
+  default_transaction_isolation: session('string', 'read committed', 'Sets the transaction isolation level of each new transaction.'),
+  synchronous_commit: session('string', 'on', 'Sets the current transaction\'s synchronization level.'),
+  row_security: session('bool', 'on', 'Enable row security.'),
+  session_authorization: session('string', 'concord', 'Sets the session user name.'),
+  work_mem: session('memory', '4MB', 'Sets the maximum memory to be used for query workspaces.'),
+  maintenance_work_mem: session('memory', '64MB', 'Sets the maximum memory to be used for maintenance operations.'),
+  temp_buffers: session('memory', '8MB', 'Sets the maximum number of temporary buffers used by each session.'),
+  effective_cache_size: session('memory', '4GB', 'Sets the planner\'s assumption about the total size of the data caches.'),
+  random_page_cost: session('string', '4', 'Sets the planner\'s estimate of the cost of a nonsequentially fetched disk page.'),
+  enable_seqscan: session('bool', 'on', 'Enables the planner\'s use of sequential-scan plans.'),
+  enable_indexscan: session('bool', 'on', 'Enables the planner\'s use of index-scan plans.'),
+  enable_bitmapscan: session('bool', 'on', 'Enables the planner\'s use of bitmap-scan plans.'),
+  enable_hashjoin: session('bool', 'on', 'Enables the planner\'s use of hash join plans.'),
+  enable_mergejoin: session('bool', 'on', 'Enables the planner\'s use of merge join plans.'),
+  enable_nestloop: session('bool', 'on', 'Enables the planner\'s use of nested-loop join plans.'),
+  enable_sort: session('bool', 'on', 'Enables the planner\'s use of explicit sort steps.'),
+  server_version: fixed('string', '17.0', 'Shows the server version.'),
+  server_version_num: fixed('string', '170000', 'Shows the server version as an integer.'),
+  server_encoding: fixed('string', 'UTF8', 'Shows the server (database) character set encoding.'),
+  integer_datetimes: fixed('bool', 'on', 'Shows whether datetimes are integer based.'),
+  max_connections: fixed('int', '100', 'Sets the maximum number of concurrent connections.'),
+  is_superuser: fixed('bool', 'on', 'Shows whether the current user is a superuser.'),
+}
+
+/** Names SHOW prints in PostgreSQL's own capitalization. */
+export const DISPLAY_NAMES: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' }
+
+/** A parameter's definition; names with a dot are session-scoped custom placeholders. Null if unknown. */
+export function parameterDef(name: string): ParameterDef | null {
+  const d = PARAMETERS[name]
+  if (d) return d
+  if (name.includes('.')) return session('string', '', 'Custom placeholder.')
+  return null
+}
+
+/** A value as SET stores it, or 22023 with PostgreSQL's message. */
+export function normalizeValue(name: string, def: ParameterDef, raw: string): string {
+  const v = raw.trim()
+  const bad = () => new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${raw}"`)
+  switch (def.kind) {
+    case 'bool': {
+      const s = v.toLowerCase()
+      if (['on', 'true', 'yes', '1', 't', 'y'].includes(s)) return 'on'
+      if (['off', 'false', 'no', '0', 'f', 'n'].includes(s)) return 'off'
+      throw new SqlError(SqlState.invalidParameterValue, `parameter "${name}" requires a Boolean value`)
+    }
+    case 'int':
+      if (!/^[+-]?\d+$/.test(v)) throw bad()
+      return String(Number(v))
+    case 'enum':
+      if (def.values && !def.values.includes(v.toLowerCase()) && !(name === 'conflict_resolution_policy' && /^custom:\w+$/i.test(v))) {
+        throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${raw}"`, { hint: `Available values: ${def.values.join(', ')}.` })
+      }
+      return v.toLowerCase()
+    case 'duration':
+      if (!/^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/i.test(v)) throw bad()
+      return v
+    case 'memory':
+      if (!/^-?\d+\s*(B|kB|MB|GB|TB)?$/.test(v)) throw bad()
+      return v
+    default:
+      if (name === 'timezone') return validTimeZone(v, raw)
+      if (name === 'master_nodes') parseMasterNodes(v)
+      if (name === 'node_id' && (v === '' || v.length > 64 || /[\u0000-\u001f/]/.test(v))) throw bad()
+      return v
+  }
+}
+
+function validTimeZone(v: string, raw: string): string {
+  if (/^(utc|gmt|z|[+-]?\d{1,2}(:\d{2})?)$/i.test(v)) return v.toUpperCase() === 'Z' ? 'UTC' : v
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: v })
+    return v
+  } catch {
+    throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "TimeZone": "${raw}"`)
+  }
+}

@@ -1,0 +1,212 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openDatabase, type Database } from '../database.js'
+import { SimCluster } from '../sim-cluster.js'
+
+async function sqlState(db: { query(sql: string): Promise<unknown> }, sql: string): Promise<string | null> {
+  try {
+    await db.query(sql)
+    return null
+  } catch (e) {
+    return (e as { code?: string }).code ?? 'no code'
+  }
+}
+
+const show = async (db: { query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }> }, name: string) => (await db.query(`SHOW ${name}`)).rows[0]![name]
+
+describe('cluster settings are transactional', () => {
+  it('a rolled-back SET of a cluster setting changes nothing on any node', async () => {
+    const cluster = await SimCluster.create({ seed: 21, nodes: [{ id: 'a' }, { id: 'b' }] })
+    const a = cluster.node('a')
+    const b = cluster.node('b')
+    await a.query("BEGIN; SET conflict_resolution_policy = 'first_write_wins'")
+    // The block's own session sees its pending value; nobody else does.
+    expect(await show(a, 'conflict_resolution_policy')).toBe('first_write_wins')
+    expect(await show(a.session(), 'conflict_resolution_policy')).toBe('last_write_wins')
+    await a.query('ROLLBACK')
+    await cluster.settle()
+    for (const db of [a, b]) {
+      expect(await show(db, 'conflict_resolution_policy')).toBe('last_write_wins')
+      expect((await db.query("SELECT setting, source FROM pg_settings WHERE name = 'conflict_resolution_policy'")).rows).toEqual([{ setting: 'last_write_wins', source: 'default' }])
+    }
+    // The rolled-back policy is not in force: concurrent writes still resolve last-write-wins.
+    await a.query('CREATE TABLE kv (k INT PRIMARY KEY, v TEXT)')
+    await a.query("INSERT INTO kv VALUES (1, 'start')")
+    await cluster.settle()
+    cluster.partition(['a'], ['b'])
+    await a.query("UPDATE kv SET v = 'first' WHERE k = 1")
+    await cluster.advance(20)
+    await b.query("UPDATE kv SET v = 'second' WHERE k = 1")
+    cluster.heal()
+    await cluster.settle()
+    for (const db of [a, b]) expect((await db.query('SELECT v FROM kv')).rows).toEqual([{ v: 'second' }])
+    await cluster.close()
+  })
+
+  it('a committed SET of a cluster setting is written at COMMIT, with the block, and reaches every node', async () => {
+    const cluster = await SimCluster.create({ seed: 22, nodes: [{ id: 'a' }, { id: 'b' }] })
+    const a = cluster.node('a')
+    const b = cluster.node('b')
+    await a.query('CREATE TABLE kv (k INT PRIMARY KEY, v TEXT)')
+    await a.query("BEGIN; SET conflict_resolution_policy = 'first_write_wins'; INSERT INTO kv VALUES (1, 'start')")
+    await cluster.settle()
+    expect(await show(b, 'conflict_resolution_policy')).toBe('last_write_wins')
+    await a.query('COMMIT')
+    await cluster.settle()
+    expect(await show(b, 'conflict_resolution_policy')).toBe('first_write_wins')
+    expect((await b.query('SELECT v FROM kv')).rows).toEqual([{ v: 'start' }])
+    cluster.partition(['a'], ['b'])
+    await a.query("UPDATE kv SET v = 'first' WHERE k = 1")
+    await cluster.advance(20)
+    await b.query("UPDATE kv SET v = 'second' WHERE k = 1")
+    cluster.heal()
+    await cluster.settle()
+    for (const db of [a, b]) expect((await db.query('SELECT v FROM kv')).rows).toEqual([{ v: 'first' }])
+    await cluster.close()
+  })
+
+  it('ROLLBACK TO SAVEPOINT drops a cluster SET made after the savepoint', async () => {
+    const cluster = await SimCluster.create({ seed: 23, nodes: [{ id: 'a' }, { id: 'b' }] })
+    const a = cluster.node('a')
+    await a.query("BEGIN; SET wal_keep_size = '1MB'; SAVEPOINT s; SET conflict_resolution_policy = 'first_write_wins'; ROLLBACK TO SAVEPOINT s; COMMIT")
+    await cluster.settle()
+    const b = cluster.node('b')
+    expect(await show(b, 'conflict_resolution_policy')).toBe('last_write_wins')
+    expect(await show(b, 'wal_keep_size')).toBe('1MB')
+    await cluster.close()
+  })
+
+  it('SET LOCAL of a cluster or node setting is refused with 55P02; a failed block writes nothing', async () => {
+    const cluster = await SimCluster.create({ seed: 24, nodes: [{ id: 'a' }, { id: 'b' }] })
+    const a = cluster.node('a')
+    await a.query("BEGIN; SET multi_master_enabled = on")
+    expect(await sqlState(a, "SET LOCAL conflict_resolution_policy = 'first_write_wins'")).toBe('55P02')
+    expect(await sqlState(a, 'SELECT 1')).toBe('25P02')
+    expect((await a.query('COMMIT')).command).toBe('ROLLBACK')
+    await cluster.settle()
+    expect(await show(cluster.node('b'), 'multi_master_enabled')).toBe('off')
+    expect(await sqlState(a, "BEGIN; SET LOCAL master_nodes = 'x:1'")).toBe('55P02')
+    await a.query('ROLLBACK')
+    await cluster.close()
+  })
+})
+
+describe('node settings configure their node and persist there', () => {
+  it('SET master_nodes and node_id apply to every session of the node, not to other nodes, and survive a restart', async () => {
+    const cluster = await SimCluster.create({ seed: 25, nodes: [{ id: 'a' }, { id: 'b' }] })
+    const a = cluster.node('a')
+    await a.query("SET master_nodes = 'node2:5432,node3:5432'")
+    await a.query('SET node_id = 1')
+    expect(await show(a.session(), 'master_nodes')).toBe('node2:5432,node3:5432')
+    await cluster.settle()
+    expect(await show(cluster.node('b'), 'master_nodes')).toBe('')
+    expect(await show(cluster.node('b'), 'node_id')).toBe('b')
+    cluster.crash('a')
+    const again = await cluster.restart('a')
+    expect(await show(again, 'master_nodes')).toBe('node2:5432,node3:5432')
+    expect(await show(again, 'node_id')).toBe('1')
+    expect((await again.query("SELECT name, scope, source FROM pg_settings WHERE name IN ('master_nodes', 'node_id') ORDER BY name")).rows).toEqual([
+      { name: 'master_nodes', scope: 'node', source: 'node' },
+      { name: 'node_id', scope: 'node', source: 'node' },
+    ])
+    await cluster.close()
+  })
+
+  it('a node setting SET in a rolled-back block is not persisted', async () => {
+    const cluster = await SimCluster.create({ seed: 26, nodes: [{ id: 'a' }] })
+    const a = cluster.node('a')
+    await a.query("BEGIN; SET master_nodes = 'h:1'")
+    expect(await show(a, 'master_nodes')).toBe('h:1')
+    expect(await show(a.session(), 'master_nodes')).toBe('')
+    await a.query('ROLLBACK')
+    expect(await show(a, 'master_nodes')).toBe('')
+    cluster.crash('a')
+    expect(await show(await cluster.restart('a'), 'master_nodes')).toBe('')
+    await cluster.close()
+  })
+})
+
+describe('session settings follow PostgreSQL', () => {
+  let db: Database
+  beforeEach(async () => {
+    db = await openDatabase({ nodeId: 'n1' })
+  })
+  afterEach(async () => {
+    await db.close()
+  })
+
+  it('ROLLBACK undoes SET, ROLLBACK TO SAVEPOINT undoes what followed it, SET LOCAL ends with the block', async () => {
+    await db.query("SET work_mem = '2MB'")
+    await db.query("BEGIN; SET work_mem = '8MB'; SAVEPOINT s; SET work_mem = '16MB'")
+    expect(await show(db, 'work_mem')).toBe('16MB')
+    await db.query('ROLLBACK TO SAVEPOINT s')
+    expect(await show(db, 'work_mem')).toBe('8MB')
+    await db.query("SET LOCAL work_mem = '32MB'")
+    expect(await show(db, 'work_mem')).toBe('32MB')
+    await db.query("SET work_mem = '9MB'; SET LOCAL work_mem = '33MB'")
+    expect(await show(db, 'work_mem')).toBe('33MB')
+    await db.query('COMMIT')
+    expect(await show(db, 'work_mem')).toBe('9MB')
+    await db.query("BEGIN; SET work_mem = '5MB'; SAVEPOINT a; SET work_mem = '6MB'; RELEASE a; ROLLBACK")
+    expect(await show(db, 'work_mem')).toBe('9MB')
+    await db.query("BEGIN; SET work_mem = '5MB'; SAVEPOINT a; SET work_mem = '6MB'; RELEASE a; COMMIT")
+    expect(await show(db, 'work_mem')).toBe('6MB')
+    await db.query('BEGIN; RESET work_mem; ROLLBACK')
+    expect(await show(db, 'work_mem')).toBe('6MB')
+    await db.query('RESET work_mem')
+    expect(await show(db, 'work_mem')).toBe('4MB')
+  })
+
+  it('a failed block rolls back its SETs; SET LOCAL outside a block only warns', async () => {
+    await db.query("BEGIN; SET search_path = 'x'")
+    expect(await sqlState(db, 'SELECT * FROM missing')).toBe('42P01')
+    await db.query('COMMIT')
+    expect(await show(db, 'search_path')).toBe('"$user", public')
+    const r = await db.query("SET LOCAL work_mem = '1MB'")
+    expect(r.notices).toEqual(['SET LOCAL can only be used in transaction blocks'])
+    expect(await show(db, 'work_mem')).toBe('4MB')
+  })
+
+  it('sessions do not see each other\'s SET; ALTER SYSTEM sets this node\'s default for new sessions', async () => {
+    const other = db.session()
+    await db.query("SET work_mem = '8MB'")
+    expect(await show(other, 'work_mem')).toBe('4MB')
+    await db.query("ALTER SYSTEM SET work_mem = '12MB'")
+    expect(await show(other, 'work_mem')).toBe('12MB')
+    expect(await show(db, 'work_mem')).toBe('8MB')
+    await db.query('ALTER SYSTEM RESET work_mem')
+    expect(await show(other, 'work_mem')).toBe('4MB')
+  })
+
+  it('set_config in a block is undone by ROLLBACK and does not override a later SET', async () => {
+    await db.query("BEGIN; SELECT set_config('work_mem', '7MB', false); SET work_mem = '8MB'; SELECT 1; COMMIT")
+    expect(await show(db, 'work_mem')).toBe('8MB')
+    await db.query("BEGIN; SELECT set_config('work_mem', '3MB', false); ROLLBACK")
+    expect(await show(db, 'work_mem')).toBe('8MB')
+    await db.query("SELECT set_config('wal_keep_size', '2MB', false)")
+    expect(await show(db.session(), 'wal_keep_size')).toBe('2MB')
+  })
+
+  it('refuses what PostgreSQL refuses', async () => {
+    expect(await sqlState(db, "SET server_version = '1'")).toBe('55P02')
+    expect(await sqlState(db, 'SET no_such_setting = 1')).toBe('42704')
+    expect(await sqlState(db, 'SHOW no_such_setting')).toBe('42704')
+    await db.query('BEGIN')
+    expect(await sqlState(db, "ALTER SYSTEM SET work_mem = '1MB'")).toBe('25001')
+    await db.query('ROLLBACK; BEGIN')
+    expect(await sqlState(db, 'DISCARD ALL')).toBe('25001')
+    await db.query('ROLLBACK')
+  })
+
+  it('pg_settings and SHOW ALL tell each parameter\'s scope', async () => {
+    const r = await db.query("SELECT name, scope, context FROM pg_settings WHERE name IN ('work_mem', 'master_nodes', 'conflict_resolution_policy', 'server_version') ORDER BY name")
+    expect(r.rows).toEqual([
+      { name: 'conflict_resolution_policy', scope: 'cluster', context: 'superuser' },
+      { name: 'master_nodes', scope: 'node', context: 'sighup' },
+      { name: 'server_version', scope: 'node', context: 'internal' },
+      { name: 'work_mem', scope: 'session', context: 'user' },
+    ])
+    const all = (await db.query('SHOW ALL')).rows.find((x) => x.name === 'multi_master_enabled')
+    expect(all).toMatchObject({ setting: 'off' })
+    expect(String(all!.description)).toContain('scope: cluster')
+  })
+})
