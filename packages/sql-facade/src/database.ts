@@ -36,8 +36,6 @@ import { ForeignKeyWatch } from './conflicts/foreign-key-watch.js'
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
   region?: string
-  /** Conflicts `concord_conflicts` keeps (oldest dropped first); default 10,000. */
-  conflictHistoryLimit?: number
   /** How int8 values appear in `rows`: decimal strings (default, as node-postgres) or JS bigints. */
   int8?: Int8Output
   /**
@@ -108,6 +106,7 @@ export class Database {
       }),
     )
     this.scheduleSlotCheck()
+    this.applyConflictHistoryLimit()
     for (const [name] of replica.listCatalog('function')) this.registerResolver(name)
     this.defaultSession = new Session(this)
   }
@@ -125,7 +124,6 @@ export class Database {
     filter?.bind(replica)
     const db = await Database.attach(replica, true, router, { ...(options.int8 ? { int8: options.int8 } : {}), serialWaitMs: options.serialWaitMs ?? 10_000 })
     db.directionFilter = filter
-    if (options.conflictHistoryLimit !== undefined) db.conflicts.setLimit(options.conflictHistoryLimit)
     return db
   }
 
@@ -219,6 +217,12 @@ export class Database {
     return systemView(this.replica, name, ctx)
   }
 
+  /** The node setting conflict_history_limit bounds concord_conflicts (see ConflictLog). */
+  private applyConflictHistoryLimit(): void {
+    const n = Number(new Settings(this.replica).show('conflict_history_limit'))
+    if (Number.isSafeInteger(n) && n > 0) this.conflicts.setLimit(n)
+  }
+
   private onCatalog(changes: CatalogChange[]): void {
     for (const c of changes) {
       if (c.kind === 'function') {
@@ -231,6 +235,8 @@ export class Database {
         } catch {
           // A malformed persisted master list was rejected when it was set; nothing to join.
         }
+      } else if (c.kind === NODE_SETTING_KIND && c.name === `${this.nodeId}/conflict_history_limit`) {
+        this.applyConflictHistoryLimit()
       } else if (c.kind === SLOT_KIND || c.kind === 'member') {
         this.idSlots.invalidate()
         if (c.kind === 'member' && c.name !== this.nodeId) this.scheduleSlotCheck()

@@ -83,7 +83,10 @@ describe('concord_conflicts', () => {
   it('is bounded: the oldest entries go first, counts by kind keep counting', async () => {
     const { cluster, a, b } = await pair(34)
     const dbA = cluster.node('a')
-    dbA.conflicts.setLimit(3)
+    // A node setting: it bounds this node's history only.
+    await a.query('SET conflict_history_limit = 3')
+    await expect(a.query('SET conflict_history_limit = 0')).rejects.toMatchObject({ code: '22023' })
+    expect((await a.query("SELECT scope FROM pg_settings WHERE name = 'conflict_history_limit'")).rows).toEqual([{ scope: 'node' }])
     await a.query('CREATE TABLE kv (k INT PRIMARY KEY, v INT)')
     await a.query('INSERT INTO kv SELECT g, 0 FROM generate_series(1, 5) g')
     await cluster.settle()

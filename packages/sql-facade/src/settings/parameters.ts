@@ -42,6 +42,7 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   wal_keep_size: cluster('memory', '0', 'Replication history a peer may lag behind before pg_replication_slots reports it lost.'),
   wal_buffers: cluster('memory', '4MB', 'Declared WAL buffer size.'),
   node_id: { kind: 'string', scope: 'node', default: '', description: 'This node\'s label in pg_nodes (defaults to its node id).' },
+  conflict_history_limit: { kind: 'int', scope: 'node', default: '10000', description: 'Conflicts concord_conflicts keeps on this node (oldest dropped first), 1 to 1000000.' },
   application_name: session('string', '', 'Sets the application name.'),
   client_encoding: session('string', 'UTF8', 'Sets the client\'s character set encoding.'),
   datestyle: session('string', 'ISO, MDY', 'Sets the display format for date and time values.'),
@@ -103,6 +104,9 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
     }
     case 'int':
       if (!/^[+-]?\d+$/.test(v)) throw bad()
+      if (name === 'conflict_history_limit' && (Number(v) < 1 || Number(v) > 1_000_000)) {
+        throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (1 .. 1000000)`)
+      }
       return String(Number(v))
     case 'enum':
       if (def.values && !def.values.includes(v.toLowerCase()) && !(name === 'conflict_resolution_policy' && /^custom:\w+$/i.test(v))) {
