@@ -47,10 +47,11 @@ describe('generation compaction on real nodes', () => {
     await until(async () => (await b.query('SELECT count(*)::int AS c FROM hot WHERE n = 12')).rows[0]?.c === 200, 20_000, 'b has every update')
     await until(async () => (await metric(a, 'concord_generations_total')) > 0 && (await metric(b, 'concord_generations_total')) > 0, 30_000, 'a generation on both nodes')
     // More history after the deletes: a generation built once both nodes have reported
-    // holding the deletes drops their tombstones. Bounded: at most 30 rounds of updates.
+    // holding the deletes drops their tombstones. Bounded: at most 150 rounds of updates
+    // (a loaded machine needs more than an idle one).
     const dropped = async () => (await metric(a, 'concord_tombstones_dropped_total')) + (await metric(b, 'concord_tombstones_dropped_total'))
     let u = 13
-    for (; u < 43 && (await dropped()) < 100; u++) {
+    for (; u < 163 && (await dropped()) < 100; u++) {
       await (u % 2 === 0 ? a : b).query('UPDATE hot SET n = $1', [u])
       await new Promise((r) => setTimeout(r, 400))
     }
