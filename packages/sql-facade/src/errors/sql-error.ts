@@ -46,6 +46,11 @@ export const SqlState = {
   invalidTextRepresentation: '22P02',
   invalidDatetimeFormat: '22007',
   datetimeFieldOverflow: '22008',
+  intervalFieldOverflow: '22015',
+  invalidArgumentForLogarithm: '2201E',
+  invalidArgumentForPowerFunction: '2201F',
+  invalidArgumentForWidthBucket: '2201G',
+  substringError: '22011',
   stringDataRightTruncation: '22001',
   invalidParameterValue: '22023',
   cardinalityViolation: '21000',
@@ -57,6 +62,8 @@ export const SqlState = {
   invalidRowCountInOffset: '2201X',
   invalidRegularExpression: '2201B',
   cantChangeRuntimeParam: '55P02',
+  programLimitExceeded: '54000',
+  statementTooComplex: '54001',
   internalError: 'XX000',
 } as const
 

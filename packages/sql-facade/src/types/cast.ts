@@ -4,7 +4,8 @@
  * `castKind` decides at plan time whether a cast is allowed; `castValue` performs it.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { USEC_PER_DAY } from './datetime.js'
+import { toFloat4 } from '../functions/float-math.js'
+import { TIMESTAMP_END_MICROS, USEC_PER_DAY } from './datetime.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
 import { formatJsonb, parseJsonText } from './json.js'
@@ -63,6 +64,16 @@ function decimalToInt(d: Decimal, to: SqlType): number | bigint {
   return checkInt(Number(b), to)
 }
 
+const OID_MAX = 4294967295
+
+/** An integer as OID: int4 reinterprets negatives as unsigned (as PostgreSQL), others must fit. */
+function toOid(v: RtValue, from: SqlType): number {
+  if (typeof v === 'number' && (from.id === 'int4' || from.id === 'int2' || from.id === 'oid')) return v < 0 ? v + OID_MAX + 1 : v
+  const n = typeof v === 'bigint' ? v : v instanceof Decimal ? v.toBigInt() : typeof v === 'number' && Number.isFinite(v) ? BigInt(Math.round(v)) : -1n
+  if (n < 0n || n > BigInt(OID_MAX)) throw new SqlError(SqlState.numericValueOutOfRange, 'OID out of range')
+  return Number(n)
+}
+
 /** Converts a value of type `from` to type `to` (the cast is assumed allowed). */
 export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: number, explicit = false): RtValue {
   if (v === null) return null
@@ -83,8 +94,9 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     return applyTypmod(text, to, explicit)
   }
   switch (to.id) {
-    case 'int2': case 'int4': case 'int8': case 'oid': {
-      const target: SqlType = to.id === 'oid' ? { id: 'int8' } : to
+    case 'oid': return toOid(v, from)
+    case 'int2': case 'int4': case 'int8': {
+      const target = to
       if (typeof v === 'number') {
         if (from.id === 'float4' || from.id === 'float8') return floatToInt(v, target)
         return target.id === 'int8' ? BigInt(v) : checkInt(v, target)
@@ -110,6 +122,7 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
       else if (typeof v === 'bigint') n = Number(v)
       else if (v instanceof Decimal) n = v.toNumber()
       else break
+      if (to.id === 'float4' && typeof v === 'number' && from.id === 'float8') return toFloat4(n)
       const f = to.id === 'float4' ? Math.fround(n) : n
       if (!Number.isFinite(f) && typeof v !== 'number') throw new SqlError(SqlState.numericValueOutOfRange, `value out of range: overflow`)
       return f
@@ -118,12 +131,18 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
       if (typeof v === 'number') return v !== 0
       break
     case 'timestamp': case 'timestamptz':
-      if (from.id === 'date') return (v as number) * USEC_PER_DAY
+      if (from.id === 'date') {
+        const us = (v as number) * USEC_PER_DAY
+        if (Number.isFinite(us) && us >= TIMESTAMP_END_MICROS) throw new SqlError(SqlState.datetimeFieldOverflow, 'date out of range for timestamp')
+        return us
+      }
       return v
     case 'date':
       return Math.floor((v as number) / USEC_PER_DAY)
     case 'time': {
       const us = v as number
+      // PostgreSQL's timestamp_time answers NULL for an infinite timestamp.
+      if (!Number.isFinite(us)) return null
       return us - Math.floor(us / USEC_PER_DAY) * USEC_PER_DAY
     }
     case 'jsonb':

@@ -2,33 +2,61 @@
  * INTERVAL: months, days and microseconds kept apart, as PostgreSQL does, because a month
  * and a day have no fixed length. Parsing accepts PostgreSQL's verbose and `HH:MM:SS`
  * forms; output is PostgreSQL's default `postgres` IntervalStyle.
+ *
+ * Invariant: months and days fit a 32-bit integer and microseconds a 64-bit one, as in
+ * PostgreSQL; arithmetic that leaves those ranges raises 22008 "interval out of range".
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { USEC_PER_DAY, USEC_PER_SEC } from './datetime.js'
 
+const INT32_MIN = -2147483648
+const INT32_MAX = 2147483647
+/** int64 bounds as doubles: a double at or past 2^63 does not fit. */
+const INT64_LIMIT = 9223372036854775808
+
+export function intervalOutOfRange(): SqlError {
+  return new SqlError(SqlState.datetimeFieldOverflow, 'interval out of range')
+}
+
+function fitsInt32(n: number): boolean {
+  return n >= INT32_MIN && n <= INT32_MAX
+}
+
+function fitsInt64(n: number): boolean {
+  return n >= -INT64_LIMIT && n < INT64_LIMIT
+}
+
 export class Interval {
   constructor(readonly months: number, readonly days: number, readonly micros: number) {}
 
+  /** An interval from computed fields: NaN or a field past its integer range is 22008. */
+  static checked(months: number, days: number, micros: number): Interval {
+    if (!fitsInt32(months) || !fitsInt32(days) || !fitsInt64(micros)) throw intervalOutOfRange()
+    return new Interval(months, days, micros)
+  }
+
   add(o: Interval): Interval {
-    return new Interval(this.months + o.months, this.days + o.days, this.micros + o.micros)
+    return Interval.checked(this.months + o.months, this.days + o.days, this.micros + o.micros)
   }
 
   neg(): Interval {
-    return new Interval(-this.months, -this.days, -this.micros)
+    return Interval.checked(-this.months, -this.days, -this.micros)
   }
 
   sub(o: Interval): Interval {
-    return this.add(o.neg())
+    return Interval.checked(this.months - o.months, this.days - o.days, this.micros - o.micros)
   }
 
   scale(f: number): Interval {
     // PostgreSQL cascades fractional months into days and fractional days into time.
     const m = this.months * f
+    if (!fitsInt32(m)) throw intervalOutOfRange()
     const wholeM = Math.trunc(m)
     const d = this.days * f + (m - wholeM) * 30
+    if (!fitsInt32(d)) throw intervalOutOfRange()
     const wholeD = Math.trunc(d)
     const us = Math.round(this.micros * f + (d - wholeD) * USEC_PER_DAY)
-    return new Interval(wholeM, wholeD, us)
+    return Interval.checked(wholeM, wholeD, us)
   }
 
   /** Comparable length in microseconds (30-day months, 24-hour days), as interval_cmp. */
@@ -102,6 +130,8 @@ export function parseInterval(text: string): Interval {
     }
     if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(tok)) throw bad(text)
     const n = Number(tok)
+    // Each number is a 32-bit field in PostgreSQL's parser.
+    if (!fitsInt32(Math.trunc(n))) throw new SqlError(SqlState.intervalFieldOverflow, `interval field value out of range: "${text}"`)
     const unitTok = tokens[i + 1]
     if (unitTok === undefined || /^[+-]?[\d.]/.test(unitTok)) {
       // A bare number is seconds.
@@ -120,7 +150,7 @@ export function parseInterval(text: string): Interval {
     days += wd
     micros += Math.round(us + (fd - wd) * USEC_PER_DAY)
   }
-  return applyAgo(new Interval(months, days, micros), ago)
+  return applyAgo(Interval.checked(months, days, micros), ago)
 }
 
 function applyAgo(i: Interval, ago: boolean): Interval {
@@ -131,7 +161,7 @@ function parseIso(s: string, text: string): Interval {
   const m = /^p(?:(\d+(?:\.\d+)?)y)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)w)?(?:(\d+(?:\.\d+)?)d)?(?:t(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?)?$/.exec(s)
   if (!m) throw bad(text)
   const n = (i: number) => Number(m[i] ?? 0)
-  return new Interval(n(1) * 12 + n(2), n(3) * 7 + n(4), Math.round((n(5) * 3600 + n(6) * 60 + n(7)) * USEC_PER_SEC))
+  return Interval.checked(n(1) * 12 + n(2), n(3) * 7 + n(4), Math.round((n(5) * 3600 + n(6) * 60 + n(7)) * USEC_PER_SEC))
 }
 
 function plural(n: number, unit: string): string {
