@@ -37,6 +37,10 @@ const CASES: Array<[string, Answer]> = [
   ["select date '0001-02-29 BC'", "0001-02-29 BC"],
   ["select date '0002-02-29 BC'", { code: '22008', message: "date/time field value out of range: \"0002-02-29 BC\"" }],
   ["select '294270-01-01 00:00:00'::timestamp", "294270-01-01 00:00:00"],
+  ["select timestamptz '294277-01-01 00:30+01'", "294276-12-31 23:30:00+00"],
+  ["select timestamptz '4714-11-23 16:00:00-08 BC'", "4714-11-24 00:00:00+00 BC"],
+  ["select timestamptz '294276-12-31 23:30-01'", { code: '22008', message: "timestamp out of range: \"294276-12-31 23:30-01\"" }],
+  ["select timestamp '294276-12-31 23:59:59.999'", "294276-12-31 23:59:59.999"],
   // date and timestamp arithmetic leaving the range, and infinities
   ["select date '5874897-12-31' + 1", { code: '22008', message: "date out of range" }],
   ["select date '4714-11-24 BC' - 1", { code: '22008', message: "date out of range" }],
@@ -178,6 +182,11 @@ const CASES: Array<[string, Answer]> = [
   ["select interval '1 month' * 3e9", { code: '22008', message: "interval out of range" }],
   ["select interval '1 hour' * 'nan'::float8", { code: '22008', message: "interval out of range" }],
   ["select interval '1 day' / 0", { code: '22012', message: "division by zero" }],
+  ["select interval '2147483647 days 1 day'", { code: '22015', message: "interval field value out of range: \"2147483647 days 1 day\"" }],
+  ["select interval '2562047789 hours'", { code: '22015', message: "interval field value out of range: \"2562047789 hours\"" }],
+  ["select interval '3000000000 seconds'", "833333:20:00"],
+  ["select interval '-2147483648 months -2147483648 days -9223372036854775808 us'", "-178956970 years -8 mons -2147483648 days -2562047788:00:54.775808"],
+  ["select interval '1 week 2147483647 days'", { code: '22015', message: "interval field value out of range: \"1 week 2147483647 days\"" }],
   // date/time constructors
   ["select make_date(0, 7, 15)", { code: '22008', message: "date field value out of range: 0-07-15" }],
   ["select make_date(2013, 2, 30)", { code: '22008', message: "date field value out of range: 2013-02-30" }],

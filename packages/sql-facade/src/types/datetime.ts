@@ -101,12 +101,14 @@ export function partsFromMicros(us: number): DateParts {
 export function plainestMicros(us: number): bigint {
   const exact = BigInt(us)
   if (Math.abs(us) <= Number.MAX_SAFE_INTEGER) return exact
+  // The double of the range's end stands for the last valid microseconds before it.
+  const atEnd = us === TIMESTAMP_END_MICROS
   for (const unit of [1_000_000n, 1_000n]) {
-    const half = unit / 2n
+    const half = atEnd ? -1n : unit / 2n
     const rounded = ((exact + (exact < 0n ? -half : half)) / unit) * unit
     if (Number(rounded) === us) return rounded
   }
-  return exact
+  return atEnd ? exact - 1n : exact
 }
 
 function partsFromExact(us: bigint): DateParts {
@@ -157,11 +159,12 @@ export function parseTimestamp(text: string, withZone: boolean, nowMicros: numbe
   const astroYear = m[9] ? 1 - year : year
   checkFields(text, astroYear, month, day, hour, minute, second, frac)
   const days = daysFromCivil(astroYear, month, day)
-  if (days < DATE_MIN_DAYS || days >= TIMESTAMP_END_MICROS / USEC_PER_DAY) throw timestampOutOfRange(text)
-  let us = days * USEC_PER_DAY + ((hour * 60 + minute) * 60 + second) * USEC_PER_SEC + frac
-  if (withZone && m[8]) us -= zoneOffsetMinutes(m[8]) * 60_000_000
-  // Not `>=`: the last microseconds before the end round up to it in a double.
+  const ofDay = ((hour * 60 + minute) * 60 + second) * USEC_PER_SEC + frac - (withZone && m[8] ? zoneOffsetMinutes(m[8]) * 60_000_000 : 0)
+  const us = days * USEC_PER_DAY + ofDay
+  // The range applies to the UTC value; near the end a double cannot tell the last
+  // microseconds from the end itself, so that comparison is made exactly.
   if (us < TIMESTAMP_MIN_MICROS || us > TIMESTAMP_END_MICROS) throw timestampOutOfRange(text)
+  if (us === TIMESTAMP_END_MICROS && BigInt(days) * BigInt(USEC_PER_DAY) + BigInt(ofDay) >= BigInt(TIMESTAMP_END_MICROS)) throw timestampOutOfRange(text)
   return us
 }
 

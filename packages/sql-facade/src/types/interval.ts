@@ -86,19 +86,20 @@ export class Interval {
   }
 }
 
-const UNITS: Array<[RegExp, (n: number) => [number, number, number]]> = [
-  [/^(microseconds?|usecs?|us)$/, (n) => [0, 0, n]],
-  [/^(milliseconds?|msecs?|ms)$/, (n) => [0, 0, n * 1000]],
-  [/^(seconds?|secs?|s)$/, (n) => [0, 0, n * USEC_PER_SEC]],
-  [/^(minutes?|mins?|m)$/, (n) => [0, 0, n * 60 * USEC_PER_SEC]],
-  [/^(hours?|hrs?|h)$/, (n) => [0, 0, n * 3600 * USEC_PER_SEC]],
-  [/^(days?|d)$/, (n) => [0, n, 0]],
-  [/^(weeks?|w)$/, (n) => [0, n * 7, 0]],
-  [/^(months?|mons?)$/, (n) => [n, 0, 0]],
-  [/^(years?|yrs?|y)$/, (n) => [n * 12, 0, 0]],
-  [/^(decades?)$/, (n) => [n * 120, 0, 0]],
-  [/^(centuries|century)$/, (n) => [n * 1200, 0, 0]],
-  [/^(millenniums?|millennia)$/, (n) => [n * 12000, 0, 0]],
+/** Input units: [pattern, the unit in [months, days, micros], years in one unit (0 if not a year unit)]. */
+const UNITS: Array<[RegExp, (n: number) => [number, number, number], number]> = [
+  [/^(microseconds?|usecs?|us)$/, (n) => [0, 0, n], 0],
+  [/^(milliseconds?|msecs?|ms)$/, (n) => [0, 0, n * 1000], 0],
+  [/^(seconds?|secs?|s)$/, (n) => [0, 0, n * USEC_PER_SEC], 0],
+  [/^(minutes?|mins?|m)$/, (n) => [0, 0, n * 60 * USEC_PER_SEC], 0],
+  [/^(hours?|hrs?|h)$/, (n) => [0, 0, n * 3600 * USEC_PER_SEC], 0],
+  [/^(days?|d)$/, (n) => [0, n, 0], 0],
+  [/^(weeks?|w)$/, (n) => [0, n * 7, 0], 0],
+  [/^(months?|mons?)$/, (n) => [n, 0, 0], 0],
+  [/^(years?|yrs?|y)$/, (n) => [n * 12, 0, 0], 1],
+  [/^(decades?)$/, (n) => [n * 120, 0, 0], 10],
+  [/^(centuries|century)$/, (n) => [n * 1200, 0, 0], 100],
+  [/^(millenniums?|millennia)$/, (n) => [n * 12000, 0, 0], 1000],
 ]
 
 function bad(text: string): SqlError {
@@ -115,9 +116,17 @@ export function parseInterval(text: string): Interval {
   }
   if (s === '') throw bad(text)
   if (s.startsWith('p')) return applyAgo(parseIso(s, text), ago)
+  // As PostgreSQL's parser: years, months and days are 32-bit fields and the time a
+  // 64-bit one; a field that overflows is 22015, the year-and-month total 22008.
+  let years = 0
+  let yearMonths = 0
   let months = 0
   let days = 0
   let micros = 0
+  const fieldOverflow = (): SqlError => new SqlError(SqlState.intervalFieldOverflow, `interval field value out of range: "${text}"`)
+  const checkFields = (): void => {
+    if (!fitsInt32(Math.trunc(years)) || !fitsInt32(months) || !fitsInt32(days) || !fitsInt64(micros)) throw fieldOverflow()
+  }
   // Split "1day" style tokens: a number directly followed by letters.
   const tokens = s.replace(/(\d)([a-z])/g, '$1 $2').split(/[\s,]+/).filter(Boolean)
   for (let i = 0; i < tokens.length; i++) {
@@ -126,16 +135,16 @@ export function parseInterval(text: string): Interval {
     if (time) {
       const sign = time[1] === '-' ? -1 : 1
       micros += sign * Math.round((Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)) * USEC_PER_SEC)
+      checkFields()
       continue
     }
     if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(tok)) throw bad(text)
     const n = Number(tok)
-    // Each number is a 32-bit field in PostgreSQL's parser.
-    if (!fitsInt32(Math.trunc(n))) throw new SqlError(SqlState.intervalFieldOverflow, `interval field value out of range: "${text}"`)
     const unitTok = tokens[i + 1]
     if (unitTok === undefined || /^[+-]?[\d.]/.test(unitTok)) {
       // A bare number is seconds.
       micros += Math.round(n * USEC_PER_SEC)
+      checkFields()
       continue
     }
     i++
@@ -146,11 +155,15 @@ export function parseInterval(text: string): Interval {
     const wm = Math.trunc(m)
     const fd = d + (m - wm) * 30
     const wd = Math.trunc(fd)
-    months += wm
+    if (unit[2]) {
+      years += n * unit[2]
+      yearMonths += wm
+    } else months += wm
     days += wd
     micros += Math.round(us + (fd - wd) * USEC_PER_DAY)
+    checkFields()
   }
-  return applyAgo(Interval.checked(months, days, micros), ago)
+  return applyAgo(Interval.checked(months + yearMonths, days, micros), ago)
 }
 
 function applyAgo(i: Interval, ago: boolean): Interval {
