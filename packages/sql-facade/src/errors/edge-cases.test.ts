@@ -219,6 +219,23 @@ const CASES: Array<[string, Answer]> = [
   ["select format('%*s', 'x')", { code: '22P02', message: "invalid input syntax for type integer: \"x\"" }],
   ["select format('%2147483648s', 'x')", { code: '22003', message: "number is out of range" }],
   ["select format('%-*s|', -3, 'x')", "x  |"],
+  // regular expressions and bytea input
+  ["select 'abc' ~ '('", { code: '2201B', message: "invalid regular expression: parentheses () not balanced" }],
+  ["select substring('abc' from '(')", { code: '2201B', message: "invalid regular expression: parentheses () not balanced" }],
+  ["select regexp_replace('abc', '(', 'x')", { code: '2201B', message: "invalid regular expression: parentheses () not balanced" }],
+  ["select 'abc' ~ 'a{2,1}'", { code: '2201B', message: "invalid regular expression: invalid repetition count(s)" }],
+  ["select regexp_replace('AAA aaa', 'A+', 'Z', 'z')", { code: '22023', message: "invalid regular expression option: \"z\"" }],
+  ["select regexp_replace('AAA aaa', 'A+', 'Z', 'gi')", "Z Z"],
+  ["select '\\x12g4'::bytea", { code: '22023', message: "invalid hexadecimal digit: \"g\"" }],
+  ["select '\\x123'::bytea", { code: '22023', message: "invalid hexadecimal data: odd number of digits" }],
+  ["select '\\x12 34'::bytea", "\\x1234"],
+  ["select E'De\\\\678dBeEf'::bytea", { code: '22P02', message: "invalid input syntax for type bytea" }],
+  ["select E'\\\\001\\\\\\\\a'::bytea", "\\x015c61"],
+  ["select 'ab\\'::bytea", { code: '22P02', message: "invalid input syntax for type bytea" }],
+  ["select '\\X1234'::bytea", { code: '22P02', message: "invalid input syntax for type bytea" }],
+  ["select 'héllo'::bytea", "\\x68c3a96c6c6f"],
+  ["select '\\xDEADbeef'::bytea", "\\xdeadbeef"],
+  ["select ''::bytea", "\\x"],
 ]
 
 /**

@@ -17,6 +17,7 @@ import { formatSql, toCharInterval, toCharNumber, toCharTimestamp } from './form
 import { extractField } from './extract.js'
 import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } from './make-datetime.js'
 import { md5Hex } from './md5.js'
+import { compilePattern, regexOptions } from './regex.js'
 import { padText, repeatText } from './text-size.js'
 import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float-math.js'
 import { numericExp, numericFactorial, numericLog, numericPower, numericSqrt } from './numeric-math.js'
@@ -183,8 +184,7 @@ const FUNCTIONS: Record<string, Resolver> = {
     return a.slice(1).filter((v) => v !== null).map((v, i) => formatText(v, ts[i + 1]!.id === 'unknown' ? T.text : ts[i + 1]!)).join(str(a[0]!))
   } } : null),
   regexp_replace: (ts) => (ts.length === 3 || ts.length === 4 ? { args: same(ts.length, T.text), result: T.text, fn: (a) => {
-    const flags = a[3] === undefined ? '' : str(a[3])
-    const re = new RegExp(str(a[1]!), (flags.includes('g') ? 'g' : '') + (flags.includes('i') ? 'i' : ''))
+    const re = compilePattern(str(a[1]!), regexOptions(a[3] === undefined ? '' : str(a[3])))
     return str(a[0]!).replace(re, str(a[2]!).replace(/\\(\d)/g, '$$$1').replace(/\\&/g, '$$&'))
   } } : null),
   like_escape: textFn([2], (a) => str(a[0]!)),
@@ -476,7 +476,7 @@ function substrResolver(ts: SqlType[]): ScalarImpl | null {
   if (ts.length === 2) {
     // substring(text FROM pattern): POSIX regular expression
     return { args: [T.text, T.text], result: T.text, fn: (a) => {
-      const m = new RegExp(str(a[1]!)).exec(str(a[0]!))
+      const m = compilePattern(str(a[1]!)).exec(str(a[0]!))
       return m ? (m[1] ?? m[0]) : null
     } }
   }

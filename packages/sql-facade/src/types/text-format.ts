@@ -151,15 +151,49 @@ export function parseUuid(text: string): string {
   return `${m[1]}-${m[2]}-${m[3]}-${m[4]}-${m[5]}`.toLowerCase()
 }
 
+/** bytea input: `\\x` hex (whitespace between digit pairs allowed) or the escape format. */
 function parseBytea(text: string): Uint8Array {
   if (text.startsWith('\\x')) {
+    const out: number[] = []
     const h = text.slice(2)
-    if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) throw new SqlError(SqlState.invalidTextRepresentation, 'invalid hexadecimal data: odd number of digits')
-    const out = new Uint8Array(h.length / 2)
-    for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(i * 2, i * 2 + 2), 16)
-    return out
+    for (let i = 0; i < h.length; i++) {
+      if (/\s/.test(h[i]!)) continue
+      const hi = parseInt(h[i]!, 16)
+      if (Number.isNaN(hi)) throw new SqlError(SqlState.invalidParameterValue, `invalid hexadecimal digit: "${h[i]}"`)
+      if (i + 1 >= h.length) throw new SqlError(SqlState.invalidParameterValue, 'invalid hexadecimal data: odd number of digits')
+      const lo = parseInt(h[i + 1]!, 16)
+      if (Number.isNaN(lo)) throw new SqlError(SqlState.invalidParameterValue, `invalid hexadecimal digit: "${h[i + 1]}"`)
+      out.push(hi * 16 + lo)
+      i++
+    }
+    return new Uint8Array(out)
   }
-  return new TextEncoder().encode(text)
+  // Escape format: \\ is a backslash, \ooo an octal byte; any other backslash is invalid.
+  const out: number[] = []
+  const encoder = new TextEncoder()
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (c !== '\\') {
+      const cp = text.codePointAt(i)!
+      if (cp < 0x80) out.push(cp)
+      else {
+        const ch = String.fromCodePoint(cp)
+        out.push(...encoder.encode(ch))
+        i += ch.length - 1
+      }
+      continue
+    }
+    if (text[i + 1] === '\\') {
+      out.push(92)
+      i++
+      continue
+    }
+    const oct = /^[0-3][0-7]{2}/.exec(text.slice(i + 1, i + 4))
+    if (!oct) throw new SqlError(SqlState.invalidTextRepresentation, 'invalid input syntax for type bytea')
+    out.push(parseInt(oct[0], 8))
+    i += 3
+  }
+  return new Uint8Array(out)
 }
 
 /** Applies VARCHAR(n)/CHAR(n) and NUMERIC(p,s) modifiers on assignment. */
