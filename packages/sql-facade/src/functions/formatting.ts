@@ -206,6 +206,8 @@ function parseNumFormat(template: string): NumFormat {
 /** to_char(numeric, template) for the digit, point, group and sign patterns. */
 export function toCharNumber(value: Decimal, template: string): string {
   const f = parseNumFormat(template)
+  // NaN prints as the word, right-aligned in the integer digits; infinities overflow (#).
+  if (value.isNaN()) return (f.fm ? '' : ' ') + ' '.repeat(f.fm ? 0 : Math.max(0, f.intDigits.length - 3)) + 'NaN'
   const neg = value.sign() < 0
   const rounded = value.abs().withScale(f.fracDigits.length)
   const text = rounded.toString()

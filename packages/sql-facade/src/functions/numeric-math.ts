@@ -86,7 +86,9 @@ function isqrt(n: bigint): bigint {
 }
 
 export function numericSqrt(d: Decimal): Decimal {
+  if (d.isNaN()) return d
   if (d.sign() < 0) throw new SqlError(SqlState.invalidArgumentForPowerFunction, 'cannot take square root of a negative number')
+  if (!d.isFinite()) return d
   const sweight = Math.trunc(((weight(d) + 1) * 4) / 2) - 1
   return sqrtToScale(d, Math.min(Math.max(MIN_SIG_DIGITS - sweight, d.scale, 0), MAX_DISPLAY_SCALE))
 }
@@ -180,6 +182,7 @@ function expToScale(yNum: bigint, yScale: number, rscale: number): Decimal {
 }
 
 export function numericExp(x: Decimal): Decimal {
+  if (!x.isFinite()) return x.sign() < 0 ? Decimal.ZERO : x
   const w = Math.min(Math.max(x.toNumber() * LOG10_E, -MAX_RESULT_SCALE), MAX_RESULT_SCALE)
   const rscale = clampScale(Math.max(MIN_SIG_DIGITS - Math.trunc(w), x.scale))
   return expToScale(x.coef, x.scale, rscale)
@@ -227,6 +230,7 @@ function lnWeight(x: Decimal): number {
 }
 
 export function numericPower(base: Decimal, exp: Decimal): Decimal {
+  if (!base.isFinite() || !exp.isFinite()) return specialPower(base, exp)
   if (base.isZero() && exp.sign() < 0) throw new SqlError(SqlState.invalidArgumentForPowerFunction, 'zero raised to a negative power is undefined')
   const integral = exp.normalized().scale <= 0
   if (base.sign() < 0 && !integral) throw new SqlError(SqlState.invalidArgumentForPowerFunction, 'a negative number raised to a non-integer power yields a complex result')
@@ -261,8 +265,40 @@ export function numericPower(base: Decimal, exp: Decimal): Decimal {
   return negative ? r.neg() : r
 }
 
+/** PostgreSQL's pow() rules when an argument is NaN or infinite (POSIX, with its errors). */
+function specialPower(x: Decimal, y: Decimal): Decimal {
+  const one = new Decimal(1n, 0)
+  if (x.isNaN()) return y.isFinite() && y.isZero() ? one : Decimal.NAN
+  if (y.isNaN()) return x.isFinite() && x.equals(one) ? one : Decimal.NAN
+  if (!y.isFinite()) {
+    if (x.isFinite()) {
+      if (x.isZero()) {
+        if (y.sign() < 0) throw new SqlError(SqlState.invalidArgumentForPowerFunction, 'zero raised to a negative power is undefined')
+        return Decimal.ZERO
+      }
+      const c = x.abs().compare(one)
+      if (c === 0) return one
+      return (c > 0) === (y.sign() > 0) ? Decimal.INFINITY : Decimal.ZERO
+    }
+    return y.sign() > 0 ? Decimal.INFINITY : Decimal.ZERO
+  }
+  // x is infinite, y finite.
+  if (y.isZero()) return one
+  if (x.sign() > 0) return y.sign() > 0 ? Decimal.INFINITY : Decimal.ZERO
+  if (y.sign() < 0) return Decimal.ZERO
+  if (y.normalized().scale > 0) throw new SqlError(SqlState.invalidArgumentForPowerFunction, 'a negative number raised to a non-integer power yields a complex result')
+  return y.truncToBigInt() % 2n !== 0n ? Decimal.NEGATIVE_INFINITY : Decimal.INFINITY
+}
+
 /** log(base, x) on numerics. */
 export function numericLog(base: Decimal, x: Decimal): Decimal {
+  if (!base.isFinite() || !x.isFinite()) {
+    if (base.isNaN() || x.isNaN()) return Decimal.NAN
+    if (base.sign() < 0 || x.sign() < 0) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of a negative number')
+    if (base.isZero() || x.isZero()) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of zero')
+    if (!base.isFinite()) return x.isFinite() ? Decimal.ZERO : Decimal.NAN
+    return Decimal.INFINITY
+  }
   if (base.sign() <= 0 || x.sign() <= 0) {
     throw new SqlError(SqlState.invalidArgumentForLogarithm, base.isZero() || x.isZero() ? 'cannot take logarithm of zero' : 'cannot take logarithm of a negative number')
   }

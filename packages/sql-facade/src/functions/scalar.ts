@@ -59,6 +59,7 @@ function floorDecimal(d: Decimal): Decimal {
 }
 
 function roundDecimal(d: Decimal, s: number): Decimal {
+  if (!d.isFinite()) return d
   if (s >= 0) return d.withScale(s)
   const f = 10n ** BigInt(-s)
   const r = d.withScale(0)
@@ -67,6 +68,7 @@ function roundDecimal(d: Decimal, s: number): Decimal {
 }
 
 function truncDecimal(d: Decimal, s: number): Decimal {
+  if (!d.isFinite()) return d
   if (s >= d.scale) return d.withScale(s)
   if (s < 0) {
     // Truncate to a multiple of 10^-s, shown with no fractional digits.
@@ -92,7 +94,12 @@ function toJson(v: RtValue, t: SqlType): JsonValue {
   if (v === null) return null
   if (t.id === 'json' || t.id === 'jsonb') return parseJsonText(v as string)
   if (t.id === 'bool') return v as boolean
-  if (isNumericType(t)) return Number(formatText(v, t))
+  if (isNumericType(t)) {
+    // NaN and infinities have no JSON number: PostgreSQL writes them as strings.
+    const text = formatText(v, t)!
+    const n = Number(text)
+    return Number.isFinite(n) ? n : text
+  }
   if (Array.isArray(v)) return v.map((x) => toJson(x, { id: t.id }))
   return formatText(v, t)
 }
@@ -121,7 +128,7 @@ const FUNCTIONS: Record<string, Resolver> = {
       return { args: [t.id === 'date' ? T.timestamp : t, T.text], result: T.text, fn: (a) => toCharTimestamp(a[0] as number, str(a[1]!), t.id === 'timestamptz') }
     }
     if (t.id === 'interval') return { args: [T.interval, T.text], result: T.text, fn: (a) => toCharInterval(a[0] as Interval, str(a[1]!)) }
-    if (num(t)) return { args: [t.id === 'unknown' ? T.numeric : t, T.text], result: T.text, fn: (a) => toCharNumber(a[0] instanceof Decimal ? a[0] : typeof a[0] === 'number' ? (Number.isFinite(a[0]) ? Decimal.fromNumber(a[0]) : Decimal.ZERO) : new Decimal(BigInt(a[0] as bigint), 0), str(a[1]!)) }
+    if (num(t)) return { args: [t.id === 'unknown' ? T.numeric : t, T.text], result: T.text, fn: (a) => toCharNumber(a[0] instanceof Decimal ? a[0] : typeof a[0] === 'number' ? Decimal.fromNumber(a[0]) : new Decimal(BigInt(a[0] as bigint), 0), str(a[1]!)) }
     return null
   },
   string_to_array: (ts) => (ts.length === 2 || ts.length === 3 ? { args: same(ts.length, T.text), result: { id: 'text', array: true }, nonStrict: true, fn: (a) => {
@@ -224,7 +231,7 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (ts.length === 2) return { args: [T.numeric, T.int4], result: T.numeric, fn: (a) => truncDecimal(a[0] as Decimal, clampRoundingScale(int(a[1]!))) }
     return null
   },
-  sign: (ts) => (ts.length === 1 ? (numericOrFloat(ts[0]!).id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => new Decimal(BigInt((a[0] as Decimal).sign()), 0) } : { args: [T.float8], result: T.float8, fn: (a) => Math.sign(a[0] as number) }) : null),
+  sign: (ts) => (ts.length === 1 ? (numericOrFloat(ts[0]!).id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => ((a[0] as Decimal).isNaN() ? a[0]! : new Decimal(BigInt((a[0] as Decimal).sign()), 0)) } : { args: [T.float8], result: T.float8, fn: (a) => Math.sign(a[0] as number) }) : null),
   mod: (ts) => {
     if (ts.length !== 2) return null
     const t = commonType(ts[0]!, ts[1]!)
@@ -236,6 +243,10 @@ const FUNCTIONS: Record<string, Resolver> = {
     return { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => (a[0] as Decimal).mod(a[1] as Decimal) }
   },
   div: (ts) => (ts.length === 2 ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => {
+    const x = a[0] as Decimal
+    const y = a[1] as Decimal
+    // div() of NaN or infinities: the quotient's special value (Infinity / 2 is Infinity).
+    if (!x.isFinite() || !y.isFinite()) return x.div(y)
     const q = (a[0] as Decimal).divToScale(a[1] as Decimal, 0)
     return new Decimal((a[0] as Decimal).sub(q).sign() * (a[1] as Decimal).sign() < 0 && !q.isZero() ? q.truncToBigInt() : (a[0] as Decimal).withScale(20).divToScale(a[1] as Decimal, 20).truncToBigInt(), 0)
   } } : null),
@@ -283,8 +294,7 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (!['date', 'time', 'timestamp', 'timestamptz', 'interval'].includes(t.id)) return null
     return { args: [T.text, t], result: T.numeric, fn: (a) => {
       const r = extractField(str(a[0]!), t, a[1]!)
-      if (typeof r === 'number') throw new SqlError(SqlState.featureNotSupported, `numeric ${r > 0 ? 'Infinity' : '-Infinity'} is not supported`, { hint: 'date_part() answers infinite dates and timestamps as double precision.' })
-      return r
+      return typeof r === 'number' ? Decimal.fromNumber(r) : r
     } }
   },
   date_part: (ts) => {
@@ -414,6 +424,8 @@ function age(a: number, b: number): Interval {
 }
 
 function widthBucket(x: number, lo: number, hi: number, n: number): number {
+  if (Number.isNaN(x) || Number.isNaN(lo) || Number.isNaN(hi)) throw new SqlError(SqlState.invalidArgumentForWidthBucket, 'operand, lower bound, and upper bound cannot be NaN')
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new SqlError(SqlState.invalidArgumentForWidthBucket, 'lower and upper bounds must be finite')
   if (n <= 0) throw new SqlError(SqlState.invalidArgumentForWidthBucket, 'count must be greater than zero')
   if (lo === hi) throw new SqlError(SqlState.invalidArgumentForWidthBucket, 'lower bound cannot equal upper bound')
   if (lo < hi) return x < lo ? 0 : x >= hi ? n + 1 : Math.floor(((x - lo) / (hi - lo)) * n) + 1
@@ -526,7 +538,8 @@ function floatFn(n: 1 | 2, fn: (a: number, b?: number) => number): ScalarImpl {
 function roundingResolver(ts: SqlType[], dec: (d: Decimal) => Decimal, flt: (x: number) => number): ScalarImpl | null {
   if (ts.length !== 1 || !num(ts[0]!)) return null
   if (numericOrFloat(ts[0]!).id === 'float8') return { args: [T.float8], result: T.float8, fn: (a) => flt(a[0] as number) }
-  return { args: [T.numeric], result: T.numeric, fn: (a) => dec(a[0] as Decimal) }
+  // NaN and infinities round to themselves.
+  return { args: [T.numeric], result: T.numeric, fn: (a) => ((a[0] as Decimal).isFinite() ? dec(a[0] as Decimal) : a[0]!) }
 }
 
 export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null | undefined {

@@ -58,7 +58,7 @@ function floatToInt(v: number, to: SqlType): number | bigint {
 }
 
 function decimalToInt(d: Decimal, to: SqlType): number | bigint {
-  const b = d.toBigInt()
+  const b = d.toBigInt(to.id === 'int8' ? 'bigint' : to.id === 'int2' ? 'smallint' : 'integer')
   if (to.id === 'int8') return checkInt8(b)
   if (b > 2147483647n || b < -2147483648n) throw new SqlError(SqlState.numericValueOutOfRange, `${to.id === 'int2' ? 'smallint' : 'integer'} out of range`)
   return checkInt(Number(b), to)
@@ -109,8 +109,7 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     case 'numeric': {
       let d: Decimal
       if (typeof v === 'number') {
-        if (Number.isNaN(v) || !Number.isFinite(v)) throw new SqlError(SqlState.featureNotSupported, `cannot convert ${v} to numeric`)
-        d = from.id === 'float4' ? Decimal.parse(formatText(v, from)!) : Number.isInteger(v) && (from.id === 'int4' || from.id === 'int2') ? new Decimal(BigInt(v), 0) : Decimal.fromNumber(v)
+        d = !Number.isFinite(v) ? Decimal.fromNumber(v) : from.id === 'float4' ? Decimal.parse(formatText(v, from)!) : Number.isInteger(v) && (from.id === 'int4' || from.id === 'int2') ? new Decimal(BigInt(v), 0) : Decimal.fromNumber(v)
       } else if (typeof v === 'bigint') d = new Decimal(v, 0)
       else if (v instanceof Decimal) d = v
       else break
@@ -124,7 +123,7 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
       else break
       if (to.id === 'float4' && typeof v === 'number' && from.id === 'float8') return toFloat4(n)
       const f = to.id === 'float4' ? Math.fround(n) : n
-      if (!Number.isFinite(f) && typeof v !== 'number') throw new SqlError(SqlState.numericValueOutOfRange, `value out of range: overflow`)
+      if (!Number.isFinite(f) && (typeof v === 'bigint' || (v instanceof Decimal && v.isFinite()))) throw new SqlError(SqlState.numericValueOutOfRange, `value out of range: overflow`)
       return f
     }
     case 'bool':

@@ -218,11 +218,7 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'int2': case 'int4': case 'int8': return parseIntText(text, t)
     case 'oid': return parseOid(text)
     case 'float4': case 'float8': return parseFloatText(text, t)
-    case 'numeric': {
-      const s = text.trim().toLowerCase()
-      if (/^[+-]?(nan|inf|infinity)$/.test(s)) throw new SqlError(SqlState.featureNotSupported, `numeric ${text.trim()} is not supported`)
-      return Decimal.parse(text)
-    }
+    case 'numeric': return Decimal.parse(text)
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'unknown': return text
     case 'uuid': return parseUuid(text)
     case 'json': parseJsonText(text); return text
