@@ -4,10 +4,9 @@
  * digits than the inputs) and its limits: a result with more than 131072 digits before
  * the decimal point is 22003 "value overflows numeric format".
  *
- * Square roots, powers and exp() are computed in exact integer (bigint) fixed point with
- * guard digits, then rounded half away from zero, so they agree with PostgreSQL's digits.
- * log(b, x) and log(x) still go through binary floating point and are rounded to
- * PostgreSQL's scale, so their last digits may differ from PostgreSQL's.
+ * Square roots, powers, exp(), ln() and log() are computed in exact integer (bigint)
+ * fixed point with guard digits, then rounded half away from zero, so they agree with
+ * PostgreSQL's digits.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { Decimal } from '../types/decimal.js'
@@ -219,14 +218,21 @@ function powerInt(base: Decimal, n: number, rscale: number): Decimal {
   return checkNumericRange(new Decimal(e >= 0 ? divRound(pow10(e), rc) : 0n, rscale))
 }
 
-/** Approximate decimal weight of ln(x), for x > 0 (PostgreSQL's estimate_ln_dweight). */
+/** Approximate decimal weight of ln(x), for x > 0: PostgreSQL's estimate_ln_dweight, exactly. */
 function lnWeight(x: Decimal): number {
-  const d = x.sub(new Decimal(1n, 0))
-  if (d.isZero()) return 0
-  // Near 1, ln(x) ~ x - 1.
-  if (d.abs().compare(new Decimal(1n, 1)) < 0) return Math.floor(log10Abs(d))
-  const ln = Math.abs(log10Abs(x) / LOG10_E)
-  return ln === 0 ? 0 : Math.floor(Math.log10(ln))
+  if (x.sign() <= 0) return 0
+  if (x.compare(new Decimal(9n, 1)) >= 0 && x.compare(new Decimal(11n, 1)) <= 0) {
+    // Near 1, ln(x) ~ x - 1: the position of its leading digit.
+    const d = x.sub(new Decimal(1n, 0))
+    return d.isZero() ? 0 : digitCount(d.coef) - 1 - d.scale
+  }
+  // From the first two base-10000 digits, as PostgreSQL estimates it.
+  const e = digitCount(x.coef) - 1 - x.scale
+  const w = Math.floor(e / 4)
+  const shift = x.scale + (w - 1) * 4
+  const digits = shift >= 0 ? abs(x.coef) / pow10(shift) : abs(x.coef) * pow10(-shift)
+  const ln = Math.log(Number(digits)) + (w - 1) * 4 * 2.302585092994046
+  return Math.trunc(Math.log10(Math.abs(ln)))
 }
 
 export function numericPower(base: Decimal, exp: Decimal): Decimal {
@@ -239,18 +245,15 @@ export function numericPower(base: Decimal, exp: Decimal): Decimal {
     if (n >= -2147483648n && n <= 2147483647n) return powerInt(base, Number(n), clampScale(Math.max(MIN_SIG_DIGITS, base.scale)))
   }
   if (base.isZero()) return new Decimal(0n, MIN_SIG_DIGITS)
-  if (exp.equals(new Decimal(5n, 1))) {
-    // x ^ 0.5 is a square root, with the scale PostgreSQL gives it.
-    const approx = Math.sqrt(base.toNumber())
-    const dweight = approx === 0 || !Number.isFinite(approx) ? 0 : Math.floor(Math.log10(approx))
-    return sqrtToScale(base, clampScale(Math.max(MIN_SIG_DIGITS - dweight, base.scale, exp.scale)))
-  }
   // A negative base has an integral exponent here: its parity gives the sign.
   const negative = base.sign() < 0 && exp.truncToBigInt() % 2n !== 0n
   const x = base.abs()
   const lnW = lnWeight(x)
-  const roughP = clampScale(8 - lnW)
-  const rough = fixedToNumber(lnFixed(x, roughP), roughP) * exp.toNumber()
+  const roughP = Math.max(8 - lnW, 0)
+  // As PostgreSQL: ln(x) rounded to roughP digits, times the exponent rounded again; the
+  // product is formed exactly, as ln(x) or the exponent alone may be out of a double's range.
+  const roughLn = new Decimal(divRound(lnFixed(x, roughP + 4), pow10(4)), roughP)
+  const rough = roughLn.mul(exp).withScale(roughP).toNumber()
   if (!Number.isFinite(rough) || Math.abs(rough) > MAX_RESULT_SCALE * 3.01) {
     if (rough > 0) throw overflow()
     return new Decimal(0n, MAX_DISPLAY_SCALE)
@@ -290,7 +293,17 @@ function specialPower(x: Decimal, y: Decimal): Decimal {
   return y.truncToBigInt() % 2n !== 0n ? Decimal.NEGATIVE_INFINITY : Decimal.INFINITY
 }
 
-/** log(base, x) on numerics. */
+/** ln(x) on numerics, with PostgreSQL's result scale. */
+export function numericLn(x: Decimal): Decimal {
+  if (x.isNaN()) return x
+  if (x.sign() < 0) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of a negative number')
+  if (x.isZero()) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of zero')
+  if (!x.isFinite()) return x
+  const rscale = clampScale(Math.max(MIN_SIG_DIGITS - lnWeight(x), x.scale))
+  return new Decimal(divRound(lnFixed(x, rscale + 8), pow10(8)), rscale)
+}
+
+/** log(base, x) on numerics: ln(x) / ln(base), with PostgreSQL's result scale. */
 export function numericLog(base: Decimal, x: Decimal): Decimal {
   if (!base.isFinite() || !x.isFinite()) {
     if (base.isNaN() || x.isNaN()) return Decimal.NAN
@@ -302,13 +315,14 @@ export function numericLog(base: Decimal, x: Decimal): Decimal {
   if (base.sign() <= 0 || x.sign() <= 0) {
     throw new SqlError(SqlState.invalidArgumentForLogarithm, base.isZero() || x.isZero() ? 'cannot take logarithm of zero' : 'cannot take logarithm of a negative number')
   }
-  const b = base.toNumber()
-  const n = x.toNumber()
-  if (b === 1) throw new SqlError(SqlState.divisionByZero, 'division by zero')
-  const v = b === 2 ? Math.log2(n) : b === 10 ? Math.log10(n) : Math.log(n) / Math.log(b)
-  const dweight = v === 0 ? 0 : Math.floor(Math.log10(Math.abs(v)))
-  const rscale = Math.min(Math.max(MIN_SIG_DIGITS - dweight, base.scale, x.scale, 0), MAX_DISPLAY_SCALE)
-  return fromFloat(Math.abs(v - Math.round(v)) < 1e-12 ? Math.round(v) : v, rscale)
+  const w1 = lnWeight(base)
+  const w2 = lnWeight(x)
+  const rscale = clampScale(Math.max(MIN_SIG_DIGITS - (w2 - w1), base.scale, x.scale))
+  // Enough digits that ln(x) / ln(base) is right to rscale even when ln(base) is tiny.
+  const p = rscale + 10 + Math.max(0, -w1) + Math.max(0, w2 - w1)
+  const lb = lnFixed(base, p)
+  if (lb === 0n) throw new SqlError(SqlState.divisionByZero, 'division by zero')
+  return new Decimal(divRound(lnFixed(x, p) * pow10(rscale), lb), rscale)
 }
 
 export function numericFactorial(n: bigint): Decimal {
@@ -317,8 +331,4 @@ export function numericFactorial(n: bigint): Decimal {
   let r = 1n
   for (let i = 2n; i <= n; i++) r *= i
   return new Decimal(r, 0)
-}
-
-function fromFloat(v: number, rscale: number): Decimal {
-  return Decimal.parse(v.toPrecision(17).replace(/\.?0+(e|$)/, '$1')).withScale(rscale)
 }

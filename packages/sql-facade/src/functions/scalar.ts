@@ -20,7 +20,7 @@ import { md5Hex } from './md5.js'
 import { compilePattern, regexOptions } from './regex.js'
 import { padText, repeatText } from './text-size.js'
 import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float-math.js'
-import { numericExp, numericFactorial, numericLog, numericPower, numericSqrt } from './numeric-math.js'
+import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
 import { formatLsn, parseLsn } from '../replication/lsn.js'
 
 export interface ScalarImpl {
@@ -208,6 +208,10 @@ const FUNCTIONS: Record<string, Resolver> = {
     return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : '"' + s.replace(/"/g, '""') + '"'
   }),
   lcm: (ts) => gcdResolver(ts, true),
+  // scale, min_scale and trim_scale: NULL for NaN and infinities, as in PostgreSQL.
+  scale: (ts) => (ts.length === 1 ? { args: [T.numeric], result: T.int4, fn: (a) => ((a[0] as Decimal).isFinite() ? (a[0] as Decimal).scale : null) } : null),
+  min_scale: (ts) => (ts.length === 1 ? { args: [T.numeric], result: T.int4, fn: (a) => ((a[0] as Decimal).isFinite() ? (a[0] as Decimal).normalized().scale : null) } : null),
+  trim_scale: (ts) => (ts.length === 1 ? { args: [T.numeric], result: T.numeric, fn: (a) => (a[0] as Decimal).normalized() } : null),
   factorial: (ts) => (ts.length === 1 ? { args: [T.int8], result: T.numeric, fn: (a) => numericFactorial(a[0] as bigint) } : null),
   // math
   abs: (ts) => (ts.length === 1 && num(ts[0]!) ? mathSame(ts[0]!, (v, t) => {
@@ -247,8 +251,9 @@ const FUNCTIONS: Record<string, Resolver> = {
     const y = a[1] as Decimal
     // div() of NaN or infinities: the quotient's special value (Infinity / 2 is Infinity).
     if (!x.isFinite() || !y.isFinite()) return x.div(y)
-    const q = (a[0] as Decimal).divToScale(a[1] as Decimal, 0)
-    return new Decimal((a[0] as Decimal).sub(q).sign() * (a[1] as Decimal).sign() < 0 && !q.isZero() ? q.truncToBigInt() : (a[0] as Decimal).withScale(20).divToScale(a[1] as Decimal, 20).truncToBigInt(), 0)
+    if (y.isZero()) throw new SqlError(SqlState.divisionByZero, 'division by zero')
+    // The quotient truncated toward zero: x/y = (cx * 10^sy) / (cy * 10^sx).
+    return new Decimal((x.coef * 10n ** BigInt(y.scale)) / (y.coef * 10n ** BigInt(x.scale)), 0)
   } } : null),
   power: (ts) => (ts.length === 2 ? (numericArgs(ts) ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => numericPower(a[0] as Decimal, a[1] as Decimal) } : floatFn(2, (a, b) => floatPower(a, b!))) : null),
   pow: (ts) => FUNCTIONS.power!(ts),
@@ -258,9 +263,9 @@ const FUNCTIONS: Record<string, Resolver> = {
   }) : null),
   cbrt: (ts) => (ts.length === 1 ? floatFn(1, Math.cbrt) : null),
   exp: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericExp(a[0] as Decimal) } : ts.length === 1 ? floatFn(1, floatExp) : null),
-  ln: (ts) => (ts.length === 1 ? floatFn(1, (a) => floatLog(a, Math.log)) : null),
+  ln: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericLn(a[0] as Decimal) } : ts.length === 1 ? floatFn(1, (a) => floatLog(a, Math.log)) : null),
   log: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericLog(new Decimal(10n, 0), a[0] as Decimal) } : ts.length === 1 ? floatFn(1, (a) => floatLog(a, Math.log10)) : ts.length === 2 ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => numericLog(a[0] as Decimal, a[1] as Decimal) } : null),
-  log10: (ts) => (ts.length === 1 ? floatFn(1, (a) => floatLog(a, Math.log10)) : null),
+  log10: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericLog(new Decimal(10n, 0), a[0] as Decimal) } : ts.length === 1 ? floatFn(1, (a) => floatLog(a, Math.log10)) : null),
   pi: (ts) => (ts.length === 0 ? { args: [], result: T.float8, fn: () => Math.PI } : null),
   degrees: (ts) => (ts.length === 1 ? floatFn(1, (a) => floatDiv(a, Math.PI / 180, false)) : null),
   radians: (ts) => (ts.length === 1 ? floatFn(1, (a) => floatMul(a, Math.PI / 180, false)) : null),

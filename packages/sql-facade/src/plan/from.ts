@@ -5,6 +5,7 @@
  */
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { Decimal } from '../types/decimal.js'
 import { compileExpr, compilePredicate, nameList } from '../expr/compile.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { rowKey } from '../types/compare.js'
@@ -198,6 +199,10 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
             const env: Env = { row: [], outer }
             const [s, e, st] = args.map((x) => x.eval(env))
             if (s === null || e === null) return []
+            // A NaN or infinite bound never ends the series: PostgreSQL refuses it (22023).
+            for (const [v, what] of [[s, 'start value'], [e, 'stop value'], [st, 'step size']] as const) {
+              if (v instanceof Decimal && !v.isFinite()) throw new SqlError(SqlState.invalidParameterValue, `${what} cannot be ${v.isNaN() ? 'NaN' : 'infinity'}`)
+            }
             const step = st === undefined || st === null ? 1 : Number(st)
             if (step === 0) throw new SqlError(SqlState.invalidParameterValue, 'step size cannot equal zero')
             const out: RtValue[][] = []

@@ -64,6 +64,17 @@ function decimalToInt(d: Decimal, to: SqlType): number | bigint {
   return checkInt(Number(b), to)
 }
 
+/**
+ * A float as NUMERIC the way PostgreSQL converts it: printed with FLT_DIG / DBL_DIG
+ * significant digits (6 / 15, C's %g, trailing zeros dropped), so 0.1 + 0.2 becomes 0.3.
+ */
+function floatToNumeric(v: number, digits: number): Decimal {
+  if (!Number.isFinite(v)) return Decimal.fromNumber(v)
+  const [mant, exp] = v.toPrecision(digits).split('e') as [string, string | undefined]
+  const trimmed = mant.includes('.') ? mant.replace(/\.?0+$/, '') : mant
+  return Decimal.parse(exp === undefined ? trimmed : `${trimmed}e${exp}`)
+}
+
 const OID_MAX = 4294967295
 
 /** An integer as OID: int4 reinterprets negatives as unsigned (as PostgreSQL), others must fit. */
@@ -109,7 +120,7 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     case 'numeric': {
       let d: Decimal
       if (typeof v === 'number') {
-        d = !Number.isFinite(v) ? Decimal.fromNumber(v) : from.id === 'float4' ? Decimal.parse(formatText(v, from)!) : Number.isInteger(v) && (from.id === 'int4' || from.id === 'int2') ? new Decimal(BigInt(v), 0) : Decimal.fromNumber(v)
+        d = from.id === 'float4' || from.id === 'float8' ? floatToNumeric(v, from.id === 'float4' ? 6 : 15) : Number.isInteger(v) ? new Decimal(BigInt(v), 0) : Decimal.fromNumber(v)
       } else if (typeof v === 'bigint') d = new Decimal(v, 0)
       else if (v instanceof Decimal) d = v
       else break

@@ -14,6 +14,13 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 
 const MIN_SIG_DIGITS = 16
 const MAX_DISPLAY_SCALE = 1000
+/** What a NUMERIC holds: weight up to 32767 base-10000 digits, display scale up to 16383. */
+const MAX_INTEGER_DIGITS = 131072
+const MAX_FRACTION_DIGITS = 16383
+
+function numericOverflow(): SqlError {
+  return new SqlError(SqlState.numericValueOutOfRange, 'value overflows numeric format')
+}
 
 export type NumericKind = 'finite' | 'nan' | 'inf' | '-inf'
 
@@ -79,7 +86,11 @@ export class Decimal {
     let scale = fracPart.length
     if (m[4] !== undefined) {
       const exp = Number(m[4])
-      if (Math.abs(exp) > 1000) return null
+      // Past what a NUMERIC can hold: 131072 integer digits, 16383 fractional ones.
+      if (exp - fracPart.length > MAX_INTEGER_DIGITS || fracPart.length - exp > MAX_FRACTION_DIGITS) {
+        if (/[1-9]/.test(intPart + fracPart)) throw numericOverflow()
+        return new Decimal(0n, 0)
+      }
       scale -= exp
       if (scale < 0) {
         coef *= 10n ** BigInt(-scale)
@@ -87,7 +98,9 @@ export class Decimal {
       }
     }
     if (m[1] === '-') coef = -coef
-    return new Decimal(coef, scale)
+    const d = new Decimal(coef, scale)
+    if (scale > MAX_FRACTION_DIGITS || d.integerDigits() > MAX_INTEGER_DIGITS) throw numericOverflow()
+    return d
   }
 
   static parse(text: string): Decimal {
@@ -198,7 +211,7 @@ export class Decimal {
     const [w1, f1] = this.weightAndFirstDigit()
     const [w2, f2] = o.weightAndFirstDigit()
     let qweight = w1 - w2
-    if (f1 < f2) qweight--
+    if (f1 <= f2) qweight--
     let rscale = MIN_SIG_DIGITS - qweight * 4
     rscale = Math.max(rscale, this.s, o.s, 0)
     return Math.min(rscale, MAX_DISPLAY_SCALE)
