@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Database, openDatabase } from '../database.js'
 import { formatPgText } from '../result-format.js'
 
-type Answer = string | null | string[] | { code: string; message?: string }
+type Answer = string | null | Array<string | null> | { code: string; message?: string }
 
 const CASES: Array<[string, Answer]> = [
   // time input: fields past their range are 22008, 24:00:00 is the last time
@@ -199,6 +199,12 @@ const CASES: Array<[string, Answer]> = [
   ["select ln(-1::numeric)", { code: '2201E', message: "cannot take logarithm of a negative number" }],
   ["select ln(0::numeric)", { code: '2201E', message: "cannot take logarithm of zero" }],
   ["select md5(ln(2::numeric(1000,999))::text)", "83240641ebd2e88f4677ccfec164da4b"],
+  // numeric generate_series: exact steps
+  ["select string_agg(x::text, ',') from generate_series(0.0::numeric, 4.0::numeric) x", "0.0,1.0,2.0,3.0,4.0"],
+  ["select string_agg(x::text, ',') from generate_series(0.1::numeric, 4.0::numeric, 1.3::numeric) x", "0.1,1.4,2.7,4.0"],
+  ["select string_agg(x::text, ',') from generate_series(4.0::numeric, -1.5::numeric, -2.2::numeric) x", "4.0,1.8,-0.4"],
+  ["select string_agg(((i / (10::numeric ^ 131071))::numeric(1,0))::text, ',') from generate_series(6 * (10::numeric ^ 131071), 9 * (10::numeric ^ 131071), 10::numeric ^ 131071) as a(i)", "6,7,8,9"],
+  ["select string_agg(x::text, ',') from generate_series(1, 3, 0.5) x", "1,1.5,2.0,2.5,3.0"],
   // numeric NaN and infinities
   ["select 'NaN'::numeric / 0, 'inf'::numeric + 1, 1 / 'inf'::numeric, 'inf'::numeric * 0", ["NaN","Infinity","0","NaN"]],
   ["select '-nan'::numeric", { code: '22P02', message: "invalid input syntax for type numeric: \"-nan\"" }],
@@ -358,7 +364,7 @@ async function answer(sql: string): Promise<Answer> {
   try {
     const r = await db.query(sql)
     const row = r.rowArrays[0]!.map((v, i) => formatPgText(v, r.fields[i]!))
-    return row.length === 1 ? row[0]! : (row as string[])
+    return row.length === 1 ? row[0]! : row
   } catch (e) {
     const err = e as { code?: string; message: string }
     return { code: err.code ?? 'no SQLSTATE', message: err.message }

@@ -6,6 +6,7 @@
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { Decimal } from '../types/decimal.js'
+import { coerce } from '../expr/coerce.js'
 import { compileExpr, compilePredicate, nameList } from '../expr/compile.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { rowKey } from '../types/compare.js'
@@ -188,10 +189,12 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
       const fname = nameList(call.FuncCall.funcname).pop()!
       if (fname === 'generate_series') {
         const cctx = makeCompileCtx(p, new Scope([], parent))
-        const args = (call.FuncCall.args ?? []).map((x) => compileExpr(x, cctx))
+        const compiled = (call.FuncCall.args ?? []).map((x) => compileExpr(x, cctx))
+        const numeric = compiled.some((x) => x.type.id === 'numeric')
+        const args = numeric ? compiled.map((x) => coerce(x, T.numeric, 'implicit', p.exec.nowMicros)) : compiled
         const a = aliasOf(rf.alias, 'generate_series')
         const colName = a.cols[0] ?? a.name
-        const t = args[0]!.type.id === 'int8' || args[1]?.type.id === 'int8' ? { id: 'int8' as const } : { id: 'int4' as const }
+        const t = numeric ? T.numeric : args[0]!.type.id === 'int8' || args[1]?.type.id === 'int8' ? { id: 'int8' as const } : { id: 'int4' as const }
         return {
           columns: [{ name: colName, table: a.name, type: t }],
           primaryKeys: new Map(),
@@ -203,6 +206,7 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
             for (const [v, what] of [[s, 'start value'], [e, 'stop value'], [st, 'step size']] as const) {
               if (v instanceof Decimal && !v.isFinite()) throw new SqlError(SqlState.invalidParameterValue, `${what} cannot be ${v.isNaN() ? 'NaN' : 'infinity'}`)
             }
+            if (numeric) return numericSeries(s as Decimal, e as Decimal, (st ?? null) as Decimal | null)
             const step = st === undefined || st === null ? 1 : Number(st)
             if (step === 0) throw new SqlError(SqlState.invalidParameterValue, 'step size cannot equal zero')
             const out: RtValue[][] = []
@@ -215,6 +219,16 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
     throw new SqlError(SqlState.featureNotSupported, 'set-returning functions in FROM are not supported')
   }
   throw new SqlError(SqlState.featureNotSupported, `FROM item ${Object.keys(item)[0]} is not supported`)
+}
+
+/** generate_series over numeric: exact steps (floats would drift, and overflow to Infinity). */
+function numericSeries(start: Decimal, stop: Decimal, st: Decimal | null): RtValue[][] {
+  const step = st ?? new Decimal(1n, 0)
+  if (step.isZero()) throw new SqlError(SqlState.invalidParameterValue, 'step size cannot equal zero')
+  const up = step.sign() > 0
+  const out: RtValue[][] = []
+  for (let v = start; up ? v.compare(stop) <= 0 : v.compare(stop) >= 0; v = v.add(step)) out.push([v])
+  return out
 }
 
 interface EquiKey {
