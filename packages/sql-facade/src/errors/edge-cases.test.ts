@@ -205,6 +205,15 @@ const CASES: Array<[string, Answer]> = [
   ["select string_agg(x::text, ',') from generate_series(4.0::numeric, -1.5::numeric, -2.2::numeric) x", "4.0,1.8,-0.4"],
   ["select string_agg(((i / (10::numeric ^ 131071))::numeric(1,0))::text, ',') from generate_series(6 * (10::numeric ^ 131071), 9 * (10::numeric ^ 131071), 10::numeric ^ 131071) as a(i)", "6,7,8,9"],
   ["select string_agg(x::text, ',') from generate_series(1, 3, 0.5) x", "1,1.5,2.0,2.5,3.0"],
+  // variance and standard deviation of numerics are exact numerics
+  ["select stddev(x), variance(x), stddev_pop(x), var_pop(x) from (values (1.5::numeric), (2.25), (-7), (1e10)) v(x)", ["5000000000.5417","25000000005416666684.5573","4330127019.3913","18750000004062500013.4180"]],
+  ["select stddev(x), variance(x) from (values (1), (2), (4)) v(x)", ["1.5275252316519467","2.3333333333333333"]],
+  ["select stddev(x), var_samp(x) from (values (5::numeric)) v(x)", [null,null]],
+  ["select stddev_pop(x), var_pop(x) from (values (5::numeric)) v(x)", ["0","0"]],
+  ["select variance(x) from (values (1::numeric), ('inf')) v(x)", "NaN"],
+  ["select stddev(x) from (values (1.0::float8), (2.0)) v(x)", "0.7071067811865476"],
+  ["select variance(x) from (values (9e131071 + 1), (9e131071 + 2), (9e131071 + 3)) v(x)", "1.00000000000000000000"],
+  ["select pg_typeof(stddev(x)) from (values (1::int8)) v(x)", "numeric"],
   // numeric NaN and infinities
   ["select 'NaN'::numeric / 0, 'inf'::numeric + 1, 1 / 'inf'::numeric, 'inf'::numeric * 0", ["NaN","Infinity","0","NaN"]],
   ["select '-nan'::numeric", { code: '22P02', message: "invalid input syntax for type numeric: \"-nan\"" }],

@@ -92,6 +92,11 @@ export function numericSqrt(d: Decimal): Decimal {
   return sqrtToScale(d, Math.min(Math.max(MIN_SIG_DIGITS - sweight, d.scale, 0), MAX_DISPLAY_SCALE))
 }
 
+/** sqrt(d) rounded to `rscale` digits, for d >= 0. */
+export function numericSqrtToScale(d: Decimal, rscale: number): Decimal {
+  return sqrtToScale(d, rscale)
+}
+
 function sqrtToScale(d: Decimal, rscale: number): Decimal {
   // sqrt(coef / 10^s) at scale r+1 = isqrt(coef * 10^(2(r+1) - s)) / 10^(r+1), then round to r.
   const extra = 2 * (rscale + 1) - d.scale

@@ -207,6 +207,11 @@ export class Decimal {
     return new Decimal(a % b, s)
   }
 
+  /** The scale PostgreSQL gives this / o (select_div_scale); only for finite values. */
+  divisionScale(o: Decimal): number {
+    return this.divScale(o)
+  }
+
   private divScale(o: Decimal): number {
     const [w1, f1] = this.weightAndFirstDigit()
     const [w2, f2] = o.weightAndFirstDigit()
