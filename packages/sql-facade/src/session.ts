@@ -9,6 +9,7 @@
  */
 import type { Json, OpenTransaction, Transaction, TransactionSavepoint } from '@concord/core'
 import type { Database } from './database.js'
+import { asSqlError } from './errors/runtime-error.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx } from './exec/context.js'
 import type { StatementResult } from './exec/result.js'
@@ -65,6 +66,14 @@ export class Session {
 
   /** Runs every statement of `sql`; returns one result per statement. */
   async queryAll(sql: string, params: unknown[] = []): Promise<QueryResult[]> {
+    try {
+      return await this.runScript(sql, params)
+    } catch (e) {
+      throw asSqlError(e)
+    }
+  }
+
+  private async runScript(sql: string, params: unknown[]): Promise<QueryResult[]> {
     await this.db.ready()
     const stmts = parseScript(sql)
     if (params.length > 0 && stmts.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement')

@@ -50,6 +50,11 @@ export const SqlState = {
   invalidTextRepresentation: '22P02',
   invalidDatetimeFormat: '22007',
   datetimeFieldOverflow: '22008',
+  intervalFieldOverflow: '22015',
+  invalidArgumentForLogarithm: '2201E',
+  invalidArgumentForPowerFunction: '2201F',
+  invalidArgumentForWidthBucket: '2201G',
+  substringError: '22011',
   stringDataRightTruncation: '22001',
   invalidParameterValue: '22023',
   nullValueNotAllowed: '22004',
@@ -72,6 +77,7 @@ export const SqlState = {
   invalidRegularExpression: '2201B',
   cantChangeRuntimeParam: '55P02',
   objectNotInPrerequisiteState: '55000',
+  statementTooComplex: '54001',
   internalError: 'XX000',
 } as const
 

@@ -8,6 +8,7 @@ import type { Node, SelectStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../exec/context.js'
 import { aggregateSeesNulls, isAggregate, resolveAggregate, type AggregateImpl } from '../functions/aggregate.js'
+import { compilePattern } from '../functions/regex.js'
 import { lookupScalar } from '../functions/scalar.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
 import type { SrfCollector } from '../plan/project-set.js'
@@ -528,13 +529,7 @@ function compileRegex(l: Compiled, r: Compiled, insensitive: boolean, negated: b
     const a = lf(env)
     const p = rf(env)
     if (a === null || p === null) return null
-    let re: RegExp
-    try {
-      re = new RegExp(p as string, insensitive ? 'i' : '')
-    } catch {
-      throw new SqlError(SqlState.invalidRegularExpression, `invalid regular expression: ${p as string}`)
-    }
-    const m = re.test(a as string)
+    const m = compilePattern(p as string, { global: false, insensitive }).test(a as string)
     return negated ? !m : m
   } }
 }

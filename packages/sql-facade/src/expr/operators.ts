@@ -4,7 +4,9 @@
  * overflow and division-by-zero errors.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { addMonths, USEC_PER_DAY } from '../types/datetime.js'
+import { floatAdd, floatDiv, floatMul, floatPower, floatSub } from '../functions/float-math.js'
+import { numericPower } from '../functions/numeric-math.js'
+import { addMonths, checkDate, checkTimestamp, USEC_PER_DAY } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
 import { formatJsonb, jsonAsText, jsonGet, parseJsonText, type JsonValue } from '../types/json.js'
@@ -73,20 +75,13 @@ function intArith(op: string, t: SqlType): BinFn | null {
 }
 
 function floatArith(op: string, single: boolean): BinFn | null {
-  const fin = (v: number, a: number, b: number): number => {
-    if (!Number.isFinite(v) && Number.isFinite(a) && Number.isFinite(b)) throw new SqlError(SqlState.numericValueOutOfRange, `value out of range: overflow`)
-    return single ? Math.fround(v) : v
-  }
   switch (op) {
-    case '+': return (a, b) => fin((a as number) + (b as number), a as number, b as number)
-    case '-': return (a, b) => fin((a as number) - (b as number), a as number, b as number)
-    case '*': return (a, b) => fin((a as number) * (b as number), a as number, b as number)
-    case '/': return (a, b) => {
-      if (b === 0) throw divZero()
-      return fin((a as number) / (b as number), a as number, b as number)
-    }
+    case '+': return (a, b) => floatAdd(a as number, b as number, single)
+    case '-': return (a, b) => floatSub(a as number, b as number, single)
+    case '*': return (a, b) => floatMul(a as number, b as number, single)
+    case '/': return (a, b) => floatDiv(a as number, b as number, single)
     case '%': return null
-    case '^': return (a, b) => Math.pow(a as number, b as number)
+    case '^': return (a, b) => floatPower(a as number, b as number)
   }
   return null
 }
@@ -98,19 +93,7 @@ function numericArith(op: string): BinFn | null {
     case '*': return (a, b) => (a as Decimal).mul(b as Decimal)
     case '/': return (a, b) => (a as Decimal).div(b as Decimal)
     case '%': return (a, b) => (a as Decimal).mod(b as Decimal)
-    case '^': return (a, b) => {
-      const x = a as Decimal
-      const y = b as Decimal
-      if (y.scale === 0 || y.normalized().scale === 0) {
-        const n = Number(y.normalized().coef)
-        if (n >= 0 && n <= 1000) {
-          let r = new Decimal(1n, 0)
-          for (let i = 0; i < n; i++) r = r.mul(x)
-          return r.withScale(Math.max(x.scale * n, 16))
-        }
-      }
-      return Decimal.fromNumber(Math.pow(x.toNumber(), y.toNumber())).withScale(16)
-    }
+    case '^': return (a, b) => numericPower(a as Decimal, b as Decimal)
   }
   return null
 }
@@ -157,13 +140,16 @@ export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImp
   }
   // date/time arithmetic
   if (l.id === 'date' && (r.id === 'int4' || r.id === 'int2' || r.id === 'int8') && (op === '+' || op === '-')) {
-    return { left: T.date, right: T.int4, result: T.date, fn: (a, b) => (op === '+' ? (a as number) + Number(b) : (a as number) - Number(b)) }
+    return { left: T.date, right: T.int4, result: T.date, fn: (a, b) => addDays(a as number, op === '+' ? (b as number) : -(b as number)) }
   }
   if ((l.id === 'int4' || l.id === 'int2') && r.id === 'date' && op === '+') {
-    return { left: T.int4, right: T.date, result: T.date, fn: (a, b) => (a as number) + (b as number) }
+    return { left: T.int4, right: T.date, result: T.date, fn: (a, b) => addDays(b as number, a as number) }
   }
   if (l.id === 'date' && r.id === 'date' && op === '-') {
-    return { left: T.date, right: T.date, result: T.int4, fn: (a, b) => (a as number) - (b as number) }
+    return { left: T.date, right: T.date, result: T.int4, fn: (a, b) => {
+      if (!Number.isFinite(a as number) || !Number.isFinite(b as number)) throw new SqlError(SqlState.datetimeFieldOverflow, 'cannot subtract infinite dates')
+      return (a as number) - (b as number)
+    } }
   }
   if ((cl === 'D' && l.id !== 'time') && r.id === 'interval' && (op === '+' || op === '-')) {
     const resT = l.id === 'date' ? T.timestamp : l
@@ -199,15 +185,26 @@ export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImp
   throw noOperator(op, l, r)
 }
 
+/** date + n days: infinite dates stay infinite, a result past the date range is 22008. */
+function addDays(date: number, n: number): number {
+  if (!Number.isFinite(date)) return date
+  return checkDate(date + n)
+}
+
+/** timestamp + interval: infinite timestamps stay infinite, a result out of range is 22008. */
 export function addInterval(us: number, iv: Interval): number {
-  return addMonths(us, iv.months) + iv.days * USEC_PER_DAY + iv.micros
+  if (!Number.isFinite(us)) return us
+  // Each step is checked, as PostgreSQL does, so an intermediate date past the range fails too.
+  const months = iv.months ? checkTimestamp(addMonths(checkTimestamp(us), iv.months)) : us
+  return checkTimestamp(months + iv.days * USEC_PER_DAY + iv.micros)
 }
 
 /** timestamp - timestamp: days and time, as PostgreSQL's justify_hours result. */
 export function timestampDiff(a: number, b: number): Interval {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) throw new SqlError(SqlState.datetimeFieldOverflow, 'cannot subtract infinite timestamps')
   const d = a - b
   const days = Math.trunc(d / USEC_PER_DAY)
-  return new Interval(0, days, d - days * USEC_PER_DAY)
+  return Interval.checked(0, days, d - days * USEC_PER_DAY)
 }
 
 function resolveBitwise(op: string, l: SqlType, r: SqlType): OperatorImpl {
@@ -220,7 +217,8 @@ function resolveBitwise(op: string, l: SqlType, r: SqlType): OperatorImpl {
   if (t.id === 'int8') {
     const fn: BinFn = (a, b) => {
       const x = a as bigint
-      const y = shift ? BigInt(b as number | bigint) : (b as bigint)
+      // As in C on the hardware PostgreSQL runs on, a shift count is taken modulo 64.
+      const y = shift ? BigInt(Number(b) & 63) : (b as bigint)
       const v = op === '&' ? x & y : op === '|' ? x | y : op === '#' ? x ^ y : op === '<<' ? BigInt.asIntN(64, x << y) : x >> y
       return v
     }

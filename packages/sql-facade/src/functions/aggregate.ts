@@ -7,6 +7,7 @@
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { compareValues } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
+import { numericSqrtToScale } from './numeric-math.js'
 import { Interval } from '../types/interval.js'
 import { accumulateArrays, SqlArray } from '../types/array.js'
 import { formatJsonb } from '../types/json.js'
@@ -90,6 +91,10 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
     case 'stddev': case 'variance': case 'stddev_samp': case 'var_samp': case 'stddev_pop': case 'var_pop': {
       const pop = name.endsWith('_pop')
       const isVar = name === 'variance' || name.startsWith('var_')
+      // Integer and numeric inputs are computed exactly in numeric, as PostgreSQL does.
+      if (isNumericType(t) && t.id !== 'float4' && t.id !== 'float8') {
+        return { args: [T.numeric], result: T.numeric, step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => numericVariance(s.items as Decimal[], pop, !isVar) }
+      }
       return { args: [T.float8], result: T.float8, step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => {
         if (s.n < (pop ? 1 : 2)) return null
         const xs = s.items as number[]
@@ -100,6 +105,29 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
     }
   }
   throw noAgg(name, ts)
+}
+
+/**
+ * Variance or standard deviation of numerics, PostgreSQL's way (numeric_stddev_internal):
+ * (N * sum(x^2) - sum(x)^2) / (N * (N - 1)) (N * N for the population), at the division
+ * scale of those two numbers; the square root at the same scale. NULL for too few inputs.
+ */
+function numericVariance(xs: Decimal[], pop: boolean, stddev: boolean): Decimal | null {
+  const n = xs.length
+  if (n < (pop ? 1 : 2)) return null
+  let sum = Decimal.ZERO
+  let sum2 = Decimal.ZERO
+  for (const x of xs) {
+    sum = sum.add(x)
+    sum2 = sum2.add(x.mul(x))
+  }
+  if (!sum.isFinite() || !sum2.isFinite()) return Decimal.NAN
+  const num = new Decimal(BigInt(n), 0).mul(sum2).sub(sum.mul(sum))
+  if (num.sign() <= 0) return Decimal.ZERO
+  const den = new Decimal(BigInt(n) * BigInt(pop ? n : n - 1), 0)
+  const rscale = num.divisionScale(den)
+  const variance = num.divToScale(den, rscale)
+  return stddev ? numericSqrtToScale(variance, rscale) : variance
 }
 
 /** Aggregates that see NULL inputs (array_agg keeps them; count(*) has none). */

@@ -8,8 +8,9 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import { dayOfWeek, dayOfYear, partsFromMicros, USEC_PER_DAY } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'
 import type { Interval } from '../types/interval.js'
-import type { SqlType } from '../types/sql-type.js'
-import { formatText } from '../types/text-format.js'
+import { T, type SqlType } from '../types/sql-type.js'
+import { formatText, parseIntText } from '../types/text-format.js'
+import { repeatText } from './text-size.js'
 import type { RtValue } from '../types/value.js'
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
@@ -205,6 +206,8 @@ function parseNumFormat(template: string): NumFormat {
 /** to_char(numeric, template) for the digit, point, group and sign patterns. */
 export function toCharNumber(value: Decimal, template: string): string {
   const f = parseNumFormat(template)
+  // NaN prints as the word, right-aligned in the integer digits; infinities overflow (#).
+  if (value.isNaN()) return (f.fm ? '' : ' ') + ' '.repeat(f.fm ? 0 : Math.max(0, f.intDigits.length - 3)) + 'NaN'
   const neg = value.sign() < 0
   const rounded = value.abs().withScale(f.fracDigits.length)
   const text = rounded.toString()
@@ -282,6 +285,14 @@ export function quoteLiteral(s: string): string {
 }
 
 /** format(fmt, args...) with PostgreSQL's %[position$][flags][width]type conversions. */
+/** A position or width written in a format() string: 1 .. INT_MAX. */
+function argumentNumber(digits: string): number {
+  const n = Number(digits)
+  if (n > 2147483647) throw new SqlError(SqlState.numericValueOutOfRange, 'number is out of range')
+  if (n === 0) throw new SqlError(SqlState.invalidParameterValue, 'format specifies argument 0, but arguments are numbered from 1')
+  return n
+}
+
 export function formatSql(fmt: string, args: RtValue[], types: SqlType[]): string {
   let out = ''
   let next = 0
@@ -310,19 +321,21 @@ export function formatSql(fmt: string, args: RtValue[], types: SqlType[]): strin
     let width = 0
     if (m[3] !== undefined) {
       if (m[3].startsWith('*')) {
-        const wArg = m[3].length > 1 ? Number(m[3].slice(1, -1)) - 1 : next++
+        const wArg = m[3].length > 1 ? argumentNumber(m[3].slice(1, -1)) - 1 : next++
+        if (wArg >= args.length) throw new SqlError(SqlState.invalidParameterValue, 'too few arguments for format()')
+        // The width argument is read as an integer, whatever its type (PostgreSQL casts it).
         const w = argText(wArg)
-        width = w === null ? 0 : Number(w)
+        width = w === null ? 0 : Number(parseIntText(w, T.int4))
         if (width < 0) {
           left = true
           width = -width
         }
       } else {
         width = Number(m[3])
+        if (width > 2147483647) throw new SqlError(SqlState.numericValueOutOfRange, 'number is out of range')
       }
     }
-    const k = m[1] !== undefined ? Number(m[1]) - 1 : next
-    if (m[1] !== undefined && k < 0) throw new SqlError(SqlState.invalidParameterValue, 'format specifies argument 0, but arguments are numbered from 1')
+    const k = m[1] !== undefined ? argumentNumber(m[1]) - 1 : next
     next = k + 1
     const v = argText(k)
     let s: string
@@ -331,7 +344,8 @@ export function formatSql(fmt: string, args: RtValue[], types: SqlType[]): strin
       if (v === null) throw new SqlError('22004', 'null values cannot be formatted as an SQL identifier')
       s = quoteIdent(v)
     } else s = v === null ? 'NULL' : quoteLiteral(v)
-    out += left ? s.padEnd(width, ' ') : s.padStart(width, ' ')
+    if (width > s.length) out += left ? s + repeatText(' ', width - s.length) : repeatText(' ', width - s.length) + s
+    else out += s
   }
   return out
 }

@@ -5,7 +5,7 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../exec/context.js'
-import { dayOfWeek, dayOfYear, daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
+import { daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
 import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
@@ -16,8 +16,13 @@ import type { RtValue } from '../types/value.js'
 import { likeToRegExp } from '../expr/like.js'
 import { formatSql, toCharInterval, toCharNumber, toCharTimestamp } from './formatting.js'
 import { ARRAY_FUNCTIONS } from './array-functions.js'
+import { extractField } from './extract.js'
+import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } from './make-datetime.js'
 import { md5Hex } from './md5.js'
-import { numericLog, numericPower, numericSqrt } from './numeric-math.js'
+import { compilePattern, regexOptions } from './regex.js'
+import { padText, repeatText } from './text-size.js'
+import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float-math.js'
+import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
 import { formatLsn, parseLsn } from '../replication/lsn.js'
 
 export interface ScalarImpl {
@@ -56,6 +61,7 @@ function floorDecimal(d: Decimal): Decimal {
 }
 
 function roundDecimal(d: Decimal, s: number): Decimal {
+  if (!d.isFinite()) return d
   if (s >= 0) return d.withScale(s)
   const f = 10n ** BigInt(-s)
   const r = d.withScale(0)
@@ -64,55 +70,15 @@ function roundDecimal(d: Decimal, s: number): Decimal {
 }
 
 function truncDecimal(d: Decimal, s: number): Decimal {
+  if (!d.isFinite()) return d
   if (s >= d.scale) return d.withScale(s)
+  if (s < 0) {
+    // Truncate to a multiple of 10^-s, shown with no fractional digits.
+    const f = 10n ** BigInt(-s)
+    return new Decimal((d.truncToBigInt() / f) * f, 0)
+  }
   const f = 10n ** BigInt(d.scale - s)
   return new Decimal(d.coef / f, s)
-}
-
-function extractField(field: string, t: SqlType, v: RtValue): Decimal {
-  const f = field.toLowerCase()
-  if (t.id === 'interval') {
-    const iv = v as Interval
-    switch (f) {
-      case 'epoch': return Decimal.fromNumber(iv.epochSeconds()).withScale(6)
-      case 'year': case 'years': return new Decimal(BigInt(Math.trunc(iv.months / 12)), 0)
-      case 'month': case 'months': return new Decimal(BigInt(iv.months % 12), 0)
-      case 'day': case 'days': return new Decimal(BigInt(iv.days), 0)
-      case 'hour': case 'hours': return new Decimal(BigInt(Math.trunc(iv.micros / 3_600_000_000)), 0)
-      case 'minute': case 'minutes': return new Decimal(BigInt(Math.trunc(iv.micros / 60_000_000) % 60), 0)
-      case 'second': case 'seconds': return new Decimal(BigInt(iv.micros % 60_000_000), 6)
-      case 'millisecond': case 'milliseconds': return new Decimal(BigInt(iv.micros % 60_000_000), 3)
-      case 'microsecond': case 'microseconds': return new Decimal(BigInt(iv.micros % 60_000_000), 0)
-    }
-    throw new SqlError(SqlState.featureNotSupported, `unit "${field}" not supported for type interval`)
-  }
-  const us = t.id === 'date' ? (v as number) * USEC_PER_DAY : t.id === 'time' ? (v as number) : (v as number)
-  if (f === 'epoch') return t.id === 'date' ? new Decimal(BigInt(us / USEC_PER_SEC), 0) : new Decimal(BigInt(us), 6)
-  const p = partsFromMicros(us)
-  switch (f) {
-    case 'year': case 'years': return new Decimal(BigInt(p.year), 0)
-    case 'month': case 'months': return new Decimal(BigInt(p.month), 0)
-    case 'day': case 'days': return new Decimal(BigInt(p.day), 0)
-    case 'hour': case 'hours': return new Decimal(BigInt(p.hour), 0)
-    case 'minute': case 'minutes': return new Decimal(BigInt(p.minute), 0)
-    case 'second': case 'seconds': return new Decimal(BigInt(p.second * USEC_PER_SEC + p.micro), 6)
-    case 'millisecond': case 'milliseconds': return new Decimal(BigInt(p.second * USEC_PER_SEC + p.micro), 3)
-    case 'microsecond': case 'microseconds': return new Decimal(BigInt(p.second * USEC_PER_SEC + p.micro), 0)
-    case 'dow': return new Decimal(BigInt(dayOfWeek(us)), 0)
-    case 'isodow': return new Decimal(BigInt(dayOfWeek(us) || 7), 0)
-    case 'doy': return new Decimal(BigInt(dayOfYear(us)), 0)
-    case 'quarter': return new Decimal(BigInt(Math.floor((p.month - 1) / 3) + 1), 0)
-    case 'week': {
-      const days = Math.floor(us / USEC_PER_DAY)
-      const thursday = days - ((dayOfWeek(us) + 6) % 7) + 3
-      const y = partsFromMicros(thursday * USEC_PER_DAY).year
-      return new Decimal(BigInt(Math.floor((thursday - daysFromCivil(y, 1, 1)) / 7) + 1), 0)
-    }
-    case 'decade': return new Decimal(BigInt(Math.floor(p.year / 10)), 0)
-    case 'century': return new Decimal(BigInt(Math.ceil(p.year / 100)), 0)
-    case 'millennium': return new Decimal(BigInt(Math.ceil(p.year / 1000)), 0)
-  }
-  throw new SqlError(SqlState.featureNotSupported, `unit "${field}" not supported for type ${typeName(t)}`)
 }
 
 function randomUuid(ctx: ExecCtx): string {
@@ -131,7 +97,12 @@ export function sqlToJson(v: RtValue, t: SqlType): JsonValue {
   if (v === null) return null
   if (t.id === 'json' || t.id === 'jsonb') return parseJsonText(v as string)
   if (t.id === 'bool') return v as boolean
-  if (isNumericType(t)) return Number(formatText(v, t))
+  if (isNumericType(t)) {
+    // NaN and infinities have no JSON number: PostgreSQL writes them as strings.
+    const text = formatText(v, t)!
+    const n = Number(text)
+    return Number.isFinite(n) ? n : text
+  }
   if (v instanceof SqlArray) return nestedJson(v, elementType(t))
   return formatText(v, t)
 }
@@ -172,18 +143,19 @@ const FUNCTIONS: Record<string, Resolver> = {
       return { args: [t.id === 'date' ? T.timestamp : t, T.text], result: T.text, fn: (a) => toCharTimestamp(a[0] as number, str(a[1]!), t.id === 'timestamptz') }
     }
     if (t.id === 'interval') return { args: [T.interval, T.text], result: T.text, fn: (a) => toCharInterval(a[0] as Interval, str(a[1]!)) }
-    if (num(t)) return { args: [t.id === 'unknown' ? T.numeric : t, T.text], result: T.text, fn: (a) => toCharNumber(a[0] instanceof Decimal ? a[0] : typeof a[0] === 'number' ? (Number.isFinite(a[0]) ? Decimal.fromNumber(a[0]) : Decimal.ZERO) : new Decimal(BigInt(a[0] as bigint), 0), str(a[1]!)) }
+    if (num(t)) return { args: [t.id === 'unknown' ? T.numeric : t, T.text], result: T.text, fn: (a) => toCharNumber(a[0] instanceof Decimal ? a[0] : typeof a[0] === 'number' ? Decimal.fromNumber(a[0]) : new Decimal(BigInt(a[0] as bigint), 0), str(a[1]!)) }
     return null
   },
   width_bucket: (ts) => (ts.length === 4 ? (ts.slice(0, 3).some((t) => t.id === 'float4' || t.id === 'float8') ? { args: [T.float8, T.float8, T.float8, T.int4], result: T.int4, fn: (a) => widthBucket(a[0] as number, a[1] as number, a[2] as number, a[3] as number) } : { args: [T.numeric, T.numeric, T.numeric, T.int4], result: T.int4, fn: (a) => widthBucket((a[0] as Decimal).toNumber(), (a[1] as Decimal).toNumber(), (a[2] as Decimal).toNumber(), a[3] as number) }) : null),
-  make_timestamp: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamp, fn: (a) => makeTimestamp(a) } : null),
-  make_timestamptz: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamptz, fn: (a) => makeTimestamp(a) } : null),
+  make_timestamp: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamp, fn: (a) => makeTimestamp(int(a[0]!), int(a[1]!), int(a[2]!), int(a[3]!), int(a[4]!), a[5] as number) } : null),
+  make_timestamptz: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamptz, fn: (a) => makeTimestamp(int(a[0]!), int(a[1]!), int(a[2]!), int(a[3]!), int(a[4]!), a[5] as number) } : null),
+  make_time: (ts) => (ts.length === 3 ? { args: [T.int4, T.int4, T.float8], result: T.time, fn: (a) => makeTime(int(a[0]!), int(a[1]!), a[2] as number) } : null),
   make_interval: (ts) => (ts.length <= 7 ? { args: ts.map((_t, i) => (i === 6 ? T.float8 : T.int4)), result: T.interval, fn: (a) => {
     const n = (i: number) => (a[i] === undefined ? 0 : Number(a[i]))
-    return new Interval(n(0) * 12 + n(1), n(2) * 7 + n(3), Math.round(((n(4) * 60 + n(5)) * 60 + n(6)) * USEC_PER_SEC))
+    return makeInterval(n(0), n(1), n(2), n(3), n(4), n(5), n(6))
   } } : null),
   ascii: textFn([1], (a) => str(a[0]!).codePointAt(0) ?? 0, T.int4),
-  chr: (ts) => (ts.length === 1 ? { args: [T.int4], result: T.text, fn: (a) => String.fromCodePoint(int(a[0]!)) } : null),
+  chr: (ts) => (ts.length === 1 ? { args: [T.int4], result: T.text, fn: (a) => chr(int(a[0]!)) } : null),
   translate: textFn([3], (a) => {
     const from = [...str(a[1]!)]
     const to = [...str(a[2]!)]
@@ -209,7 +181,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   } } : null),
   lpad: (ts) => padResolver(ts, true),
   rpad: (ts) => padResolver(ts, false),
-  repeat: (ts) => (ts.length === 2 ? { args: [T.text, T.int4], result: T.text, fn: (a) => str(a[0]!).repeat(Math.max(0, int(a[1]!))) } : null),
+  repeat: (ts) => (ts.length === 2 ? { args: [T.text, T.int4], result: T.text, fn: (a) => repeatText(str(a[0]!), int(a[1]!)) } : null),
   split_part: (ts) => (ts.length === 3 ? { args: [T.text, T.text, T.int4], result: T.text, fn: (a) => {
     const parts = str(a[0]!).split(str(a[1]!))
     const n = int(a[2]!)
@@ -222,8 +194,7 @@ const FUNCTIONS: Record<string, Resolver> = {
     return a.slice(1).filter((v) => v !== null).map((v, i) => formatText(v, ts[i + 1]!.id === 'unknown' ? T.text : ts[i + 1]!)).join(str(a[0]!))
   } } : null),
   regexp_replace: (ts) => (ts.length === 3 || ts.length === 4 ? { args: same(ts.length, T.text), result: T.text, fn: (a) => {
-    const flags = a[3] === undefined ? '' : str(a[3])
-    const re = new RegExp(str(a[1]!), (flags.includes('g') ? 'g' : '') + (flags.includes('i') ? 'i' : ''))
+    const re = compilePattern(str(a[1]!), regexOptions(a[3] === undefined ? '' : str(a[3])))
     return str(a[0]!).replace(re, str(a[2]!).replace(/\\(\d)/g, '$$$1').replace(/\\&/g, '$$&'))
   } } : null),
   like_escape: textFn([2], (a) => str(a[0]!)),
@@ -239,22 +210,12 @@ const FUNCTIONS: Record<string, Resolver> = {
     const s = str(a[0]!)
     return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : '"' + s.replace(/"/g, '""') + '"'
   }),
-  lcm: (ts) => (ts.length === 2 ? { args: [T.int8, T.int8], result: ts.some((t) => t.id === 'int8') ? T.int8 : T.int4, fn: (a) => {
-    let x = (a[0] as bigint) < 0n ? -(a[0] as bigint) : (a[0] as bigint)
-    let y = (a[1] as bigint) < 0n ? -(a[1] as bigint) : (a[1] as bigint)
-    if (x === 0n || y === 0n) return ts.some((t) => t.id === 'int8') ? 0n : 0
-    const p = x * y
-    while (y) [x, y] = [y, x % y]
-    const r = p / x
-    return ts.some((t) => t.id === 'int8') ? checkInt8(r) : checkInt(Number(r), T.int4)
-  } } : null),
-  factorial: (ts) => (ts.length === 1 ? { args: [T.int8], result: T.numeric, fn: (a) => {
-    const n = a[0] as bigint
-    if (n < 0n) throw new SqlError(SqlState.invalidParameterValue, 'factorial of a negative number is undefined')
-    let r = 1n
-    for (let i = 2n; i <= n; i++) r *= i
-    return new Decimal(r, 0)
-  } } : null),
+  lcm: (ts) => gcdResolver(ts, true),
+  // scale, min_scale and trim_scale: NULL for NaN and infinities, as in PostgreSQL.
+  scale: (ts) => (ts.length === 1 ? { args: [T.numeric], result: T.int4, fn: (a) => ((a[0] as Decimal).isFinite() ? (a[0] as Decimal).scale : null) } : null),
+  min_scale: (ts) => (ts.length === 1 ? { args: [T.numeric], result: T.int4, fn: (a) => ((a[0] as Decimal).isFinite() ? (a[0] as Decimal).normalized().scale : null) } : null),
+  trim_scale: (ts) => (ts.length === 1 ? { args: [T.numeric], result: T.numeric, fn: (a) => (a[0] as Decimal).normalized() } : null),
+  factorial: (ts) => (ts.length === 1 ? { args: [T.int8], result: T.numeric, fn: (a) => numericFactorial(a[0] as bigint) } : null),
   // math
   abs: (ts) => (ts.length === 1 && num(ts[0]!) ? mathSame(ts[0]!, (v, t) => {
     if (v instanceof Decimal) return v.abs()
@@ -269,15 +230,15 @@ const FUNCTIONS: Record<string, Resolver> = {
       const r = Math.round(x)
       return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r
     })
-    if (ts.length === 2) return { args: [T.numeric, T.int4], result: T.numeric, fn: (a) => roundDecimal(a[0] as Decimal, int(a[1]!)) }
+    if (ts.length === 2) return { args: [T.numeric, T.int4], result: T.numeric, fn: (a) => roundDecimal(a[0] as Decimal, clampRoundingScale(int(a[1]!))) }
     return null
   },
   trunc: (ts) => {
     if (ts.length === 1) return roundingResolver(ts, (d) => new Decimal(d.truncToBigInt(), 0), Math.trunc)
-    if (ts.length === 2) return { args: [T.numeric, T.int4], result: T.numeric, fn: (a) => truncDecimal(a[0] as Decimal, int(a[1]!)) }
+    if (ts.length === 2) return { args: [T.numeric, T.int4], result: T.numeric, fn: (a) => truncDecimal(a[0] as Decimal, clampRoundingScale(int(a[1]!))) }
     return null
   },
-  sign: (ts) => (ts.length === 1 ? (numericOrFloat(ts[0]!).id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => new Decimal(BigInt((a[0] as Decimal).sign()), 0) } : { args: [T.float8], result: T.float8, fn: (a) => Math.sign(a[0] as number) }) : null),
+  sign: (ts) => (ts.length === 1 ? (numericOrFloat(ts[0]!).id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => ((a[0] as Decimal).isNaN() ? a[0]! : new Decimal(BigInt((a[0] as Decimal).sign()), 0)) } : { args: [T.float8], result: T.float8, fn: (a) => Math.sign(a[0] as number) }) : null),
   mod: (ts) => {
     if (ts.length !== 2) return null
     const t = commonType(ts[0]!, ts[1]!)
@@ -289,39 +250,33 @@ const FUNCTIONS: Record<string, Resolver> = {
     return { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => (a[0] as Decimal).mod(a[1] as Decimal) }
   },
   div: (ts) => (ts.length === 2 ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => {
-    const q = (a[0] as Decimal).divToScale(a[1] as Decimal, 0)
-    return new Decimal((a[0] as Decimal).sub(q).sign() * (a[1] as Decimal).sign() < 0 && !q.isZero() ? q.truncToBigInt() : (a[0] as Decimal).withScale(20).divToScale(a[1] as Decimal, 20).truncToBigInt(), 0)
+    const x = a[0] as Decimal
+    const y = a[1] as Decimal
+    // div() of NaN or infinities: the quotient's special value (Infinity / 2 is Infinity).
+    if (!x.isFinite() || !y.isFinite()) return x.div(y)
+    if (y.isZero()) throw new SqlError(SqlState.divisionByZero, 'division by zero')
+    // The quotient truncated toward zero: x/y = (cx * 10^sy) / (cy * 10^sx).
+    return new Decimal((x.coef * 10n ** BigInt(y.scale)) / (y.coef * 10n ** BigInt(x.scale)), 0)
   } } : null),
-  power: (ts) => (ts.length === 2 ? (ts.some((t) => t.id === 'numeric') ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => numericPower(a[0] as Decimal, a[1] as Decimal) } : floatFn(2, (a, b) => Math.pow(a, b!))) : null),
+  power: (ts) => (ts.length === 2 ? (numericArgs(ts) ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => numericPower(a[0] as Decimal, a[1] as Decimal) } : floatFn(2, (a, b) => floatPower(a, b!))) : null),
   pow: (ts) => FUNCTIONS.power!(ts),
   sqrt: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericSqrt(a[0] as Decimal) } : ts.length === 1 ? floatFn(1, (a) => {
-    if (a < 0) throw new SqlError('2201F', 'cannot take square root of a negative number')
+    if (a < 0) throw new SqlError(SqlState.invalidArgumentForPowerFunction, 'cannot take square root of a negative number')
     return Math.sqrt(a)
   }) : null),
   cbrt: (ts) => (ts.length === 1 ? floatFn(1, Math.cbrt) : null),
-  exp: (ts) => (ts.length === 1 ? floatFn(1, Math.exp) : null),
-  ln: (ts) => (ts.length === 1 ? floatFn(1, (a) => {
-    if (a <= 0) throw new SqlError('2201E', a === 0 ? 'cannot take logarithm of zero' : 'cannot take logarithm of a negative number')
-    return Math.log(a)
-  }) : null),
-  log: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericLog(new Decimal(10n, 0), a[0] as Decimal) } : ts.length === 1 ? floatFn(1, (a) => {
-    if (a <= 0) throw new SqlError('2201E', a === 0 ? 'cannot take logarithm of zero' : 'cannot take logarithm of a negative number')
-    return Math.log10(a)
-  }) : ts.length === 2 ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => numericLog(a[0] as Decimal, a[1] as Decimal) } : null),
-  log10: (ts) => (ts.length === 1 ? floatFn(1, Math.log10) : null),
+  exp: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericExp(a[0] as Decimal) } : ts.length === 1 ? floatFn(1, floatExp) : null),
+  ln: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericLn(a[0] as Decimal) } : ts.length === 1 ? floatFn(1, (a) => floatLog(a, Math.log)) : null),
+  log: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericLog(new Decimal(10n, 0), a[0] as Decimal) } : ts.length === 1 ? floatFn(1, (a) => floatLog(a, Math.log10)) : ts.length === 2 ? { args: [T.numeric, T.numeric], result: T.numeric, fn: (a) => numericLog(a[0] as Decimal, a[1] as Decimal) } : null),
+  log10: (ts) => (ts.length === 1 && ts[0]!.id === 'numeric' ? { args: [T.numeric], result: T.numeric, fn: (a) => numericLog(new Decimal(10n, 0), a[0] as Decimal) } : ts.length === 1 ? floatFn(1, (a) => floatLog(a, Math.log10)) : null),
   pi: (ts) => (ts.length === 0 ? { args: [], result: T.float8, fn: () => Math.PI } : null),
-  degrees: (ts) => (ts.length === 1 ? floatFn(1, (a) => (a * 180) / Math.PI) : null),
-  radians: (ts) => (ts.length === 1 ? floatFn(1, (a) => (a * Math.PI) / 180) : null),
-  sin: (ts) => (ts.length === 1 ? floatFn(1, Math.sin) : null),
-  cos: (ts) => (ts.length === 1 ? floatFn(1, Math.cos) : null),
-  tan: (ts) => (ts.length === 1 ? floatFn(1, Math.tan) : null),
+  degrees: (ts) => (ts.length === 1 ? floatFn(1, (a) => floatDiv(a, Math.PI / 180, false)) : null),
+  radians: (ts) => (ts.length === 1 ? floatFn(1, (a) => floatMul(a, Math.PI / 180, false)) : null),
+  sin: (ts) => (ts.length === 1 ? floatFn(1, trigonometric(Math.sin)) : null),
+  cos: (ts) => (ts.length === 1 ? floatFn(1, trigonometric(Math.cos)) : null),
+  tan: (ts) => (ts.length === 1 ? floatFn(1, trigonometric(Math.tan)) : null),
   random: (ts) => (ts.length === 0 ? { args: [], result: T.float8, volatile: true, fn: (_a, ctx) => ctx.random() } : null),
-  gcd: (ts) => (ts.length === 2 ? { args: [T.int8, T.int8], result: T.int8, fn: (a) => {
-    let x = (a[0] as bigint) < 0n ? -(a[0] as bigint) : (a[0] as bigint)
-    let y = (a[1] as bigint) < 0n ? -(a[1] as bigint) : (a[1] as bigint)
-    while (y) [x, y] = [y, x % y]
-    return x
-  } } : null),
+  gcd: (ts) => gcdResolver(ts, false),
   // date/time
   now: (ts) => (ts.length === 0 ? { args: [], result: T.timestamptz, fn: (_a, ctx) => ctx.nowMicros } : null),
   transaction_timestamp: (ts) => FUNCTIONS.now!(ts),
@@ -345,14 +300,22 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (ts.length !== 2) return null
     const t = ts[1]!.id === 'unknown' ? T.timestamptz : ts[1]!
     if (!['date', 'time', 'timestamp', 'timestamptz', 'interval'].includes(t.id)) return null
-    return { args: [T.text, t], result: T.numeric, fn: (a) => extractField(str(a[0]!), t, a[1]!) }
+    return { args: [T.text, t], result: T.numeric, fn: (a) => {
+      const r = extractField(str(a[0]!), t, a[1]!)
+      return typeof r === 'number' ? Decimal.fromNumber(r) : r
+    } }
   },
   date_part: (ts) => {
-    const impl = FUNCTIONS.extract!(ts)
-    return impl ? { ...impl, result: T.float8, fn: (a, c) => (impl.fn(a, c) as Decimal).toNumber() } : null
+    if (ts.length !== 2) return null
+    const t = ts[1]!.id === 'unknown' ? T.timestamptz : ts[1]!
+    if (!['date', 'time', 'timestamp', 'timestamptz', 'interval'].includes(t.id)) return null
+    return { args: [T.text, t], result: T.float8, fn: (a) => {
+      const r = extractField(str(a[0]!), t, a[1]!)
+      return r instanceof Decimal ? r.toNumber() : r
+    } }
   },
-  to_timestamp: (ts) => (ts.length === 1 ? { args: [T.float8], result: T.timestamptz, fn: (a) => Math.round((a[0] as number) * USEC_PER_SEC) } : null),
-  make_date: (ts) => (ts.length === 3 ? { args: [T.int4, T.int4, T.int4], result: T.date, fn: (a) => daysFromCivil(int(a[0]!), int(a[1]!), int(a[2]!)) } : null),
+  to_timestamp: (ts) => (ts.length === 1 ? { args: [T.float8], result: T.timestamptz, fn: (a) => timestampFromEpoch(a[0] as number) } : null),
+  make_date: (ts) => (ts.length === 3 ? { args: [T.int4, T.int4, T.int4], result: T.date, fn: (a) => makeDate(int(a[0]!), int(a[1]!), int(a[2]!)) } : null),
   age: (ts) => (ts.length === 2 ? { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: (a) => age(a[0] as number, a[1] as number) } : ts.length === 1 ? { args: [T.timestamptz], result: T.interval, fn: (a, ctx) => age(Math.floor(ctx.nowMicros / USEC_PER_DAY) * USEC_PER_DAY, a[0] as number) } : null),
   timezone: (ts) => (ts.length === 2 ? { args: [T.text, ts[1]!.id === 'timestamp' ? T.timestamp : T.timestamptz], result: ts[1]!.id === 'timestamp' ? T.timestamptz : T.timestamp, fn: (a) => {
     const z = str(a[0]!).toLowerCase()
@@ -470,19 +433,46 @@ function age(a: number, b: number): Interval {
 }
 
 function widthBucket(x: number, lo: number, hi: number, n: number): number {
-  if (n <= 0) throw new SqlError('2201G', 'count must be greater than zero')
-  if (lo === hi) throw new SqlError('2201G', 'lower bound cannot equal upper bound')
+  if (Number.isNaN(x) || Number.isNaN(lo) || Number.isNaN(hi)) throw new SqlError(SqlState.invalidArgumentForWidthBucket, 'operand, lower bound, and upper bound cannot be NaN')
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new SqlError(SqlState.invalidArgumentForWidthBucket, 'lower and upper bounds must be finite')
+  if (n <= 0) throw new SqlError(SqlState.invalidArgumentForWidthBucket, 'count must be greater than zero')
+  if (lo === hi) throw new SqlError(SqlState.invalidArgumentForWidthBucket, 'lower bound cannot equal upper bound')
   if (lo < hi) return x < lo ? 0 : x >= hi ? n + 1 : Math.floor(((x - lo) / (hi - lo)) * n) + 1
   return x > lo ? 0 : x <= hi ? n + 1 : Math.floor(((lo - x) / (lo - hi)) * n) + 1
 }
 
-function makeTimestamp(a: RtValue[]): number {
-  const [y, mo, d, h, mi] = a.slice(0, 5).map(Number) as [number, number, number, number, number]
-  const sec = a[5] as number
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) {
-    throw new SqlError(SqlState.datetimeFieldOverflow, `date field value out of range: ${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`)
-  }
-  return daysFromCivil(y, mo, d) * USEC_PER_DAY + ((h * 60 + mi) * 60) * USEC_PER_SEC + Math.round(sec * USEC_PER_SEC)
+/** chr(n): a Unicode code point; 0, surrogates and values past U+10FFFF are refused as in PostgreSQL. */
+function chr(n: number): string {
+  if (n < 0) throw new SqlError(SqlState.invalidParameterValue, 'character number must be positive')
+  if (n === 0) throw new SqlError(SqlState.programLimitExceeded, 'null character not permitted')
+  if (n > 0x10ffff) throw new SqlError(SqlState.programLimitExceeded, `requested character too large for encoding: ${n}`)
+  if (n >= 0xd800 && n <= 0xdfff) throw new SqlError(SqlState.programLimitExceeded, `requested character not valid for encoding: ${n}`)
+  return String.fromCodePoint(n)
+}
+
+/**
+ * PostgreSQL clamps the scale of round(numeric, n) and trunc(numeric, n) to what a
+ * NUMERIC can hold: 16383 fractional digits, 131072 integer digits (plus one).
+ */
+function clampRoundingScale(s: number): number {
+  return Math.min(Math.max(s, -131073), 16383)
+}
+
+/** gcd / lcm on int4 or int8 (int2 is promoted), with PostgreSQL's overflow errors. */
+function gcdResolver(ts: SqlType[], lcm: boolean): ScalarImpl | null {
+  if (ts.length !== 2 || !ts.every((t) => isIntegerType(t) || t.id === 'unknown')) return null
+  const wide = ts.some((t) => t.id === 'int8')
+  const t = wide ? T.int8 : T.int4
+  return { args: [t, t], result: t, fn: (a) => {
+    const x0 = BigInt(a[0] as number | bigint)
+    const y0 = BigInt(a[1] as number | bigint)
+    let x = x0 < 0n ? -x0 : x0
+    let y = y0 < 0n ? -y0 : y0
+    while (y) [x, y] = [y, x % y]
+    let r = x
+    if (lcm) r = x0 === 0n || y0 === 0n ? 0n : ((x0 / x) * y0 < 0n ? -((x0 / x) * y0) : (x0 / x) * y0)
+    return wide ? checkInt8(r) : checkInt(Number(r), T.int4)
+  } }
 }
 
 function position(s: string, sub: string): number {
@@ -507,7 +497,7 @@ function substrResolver(ts: SqlType[]): ScalarImpl | null {
   if (ts.length === 2) {
     // substring(text FROM pattern): POSIX regular expression
     return { args: [T.text, T.text], result: T.text, fn: (a) => {
-      const m = new RegExp(str(a[1]!)).exec(str(a[0]!))
+      const m = compilePattern(str(a[1]!)).exec(str(a[0]!))
       return m ? (m[1] ?? m[0]) : null
     } }
   }
@@ -515,7 +505,7 @@ function substrResolver(ts: SqlType[]): ScalarImpl | null {
     return { args: [T.text, T.int4, T.int4], result: T.text, fn: (a) => {
       const start = int(a[1]!)
       const len = int(a[2]!)
-      if (len < 0) throw new SqlError('22011', 'negative substring length not allowed')
+      if (len < 0) throw new SqlError(SqlState.substringError, 'negative substring length not allowed')
       const c = [...str(a[0]!)]
       const from = Math.max(1, start)
       const to = start + len
@@ -527,16 +517,22 @@ function substrResolver(ts: SqlType[]): ScalarImpl | null {
 
 function padResolver(ts: SqlType[], left: boolean): ScalarImpl | null {
   if (ts.length !== 2 && ts.length !== 3) return null
-  return { args: ts.length === 2 ? [T.text, T.int4] : [T.text, T.int4, T.text], result: T.text, fn: (a) => {
-    const c = [...str(a[0]!)]
-    const n = int(a[1]!)
-    const fill = [...(a[2] === undefined ? ' ' : str(a[2]))]
-    if (n <= c.length) return c.slice(0, Math.max(0, n)).join('')
-    if (fill.length === 0) return c.join('')
-    const pad: string[] = []
-    while (pad.length < n - c.length) pad.push(fill[pad.length % fill.length]!)
-    return left ? pad.join('') + c.join('') : c.join('') + pad.join('')
-  } }
+  return { args: ts.length === 2 ? [T.text, T.int4] : [T.text, T.int4, T.text], result: T.text, fn: (a) => padText(str(a[0]!), int(a[1]!), a[2] === undefined ? ' ' : str(a[2]), left) }
+}
+
+/** ln / log10 of a double: zero and negative arguments are 2201E, NaN stays NaN. */
+function floatLog(a: number, fn: (x: number) => number): number {
+  if (a === 0) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of zero')
+  if (a < 0) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of a negative number')
+  return fn(a)
+}
+
+/**
+ * Whether a two-argument math function takes its numeric variant: PostgreSQL prefers
+ * double precision, so numeric is chosen only when no argument is a float.
+ */
+function numericArgs(ts: SqlType[]): boolean {
+  return ts.some((t) => t.id === 'numeric') && !ts.some((t) => t.id === 'float4' || t.id === 'float8')
 }
 
 function mathSame(t: SqlType, fn: (v: RtValue, t: SqlType) => RtValue): ScalarImpl {
@@ -551,7 +547,8 @@ function floatFn(n: 1 | 2, fn: (a: number, b?: number) => number): ScalarImpl {
 function roundingResolver(ts: SqlType[], dec: (d: Decimal) => Decimal, flt: (x: number) => number): ScalarImpl | null {
   if (ts.length !== 1 || !num(ts[0]!)) return null
   if (numericOrFloat(ts[0]!).id === 'float8') return { args: [T.float8], result: T.float8, fn: (a) => flt(a[0] as number) }
-  return { args: [T.numeric], result: T.numeric, fn: (a) => dec(a[0] as Decimal) }
+  // NaN and infinities round to themselves.
+  return { args: [T.numeric], result: T.numeric, fn: (a) => ((a[0] as Decimal).isFinite() ? dec(a[0] as Decimal) : a[0]!) }
 }
 
 export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null | undefined {

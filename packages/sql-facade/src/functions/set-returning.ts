@@ -54,6 +54,10 @@ function numericSeries(n: number): SetFunctionImpl {
     const start = a[0] as Decimal
     const stop = a[1] as Decimal
     const step = a.length > 2 ? (a[2] as Decimal) : new Decimal(1n, 0)
+    // A NaN or infinite bound never ends the series: PostgreSQL refuses it (22023).
+    for (const [v, what] of [[start, 'start value'], [stop, 'stop value'], [step, 'step size']] as const) {
+      if (!v.isFinite()) throw new SqlError(SqlState.invalidParameterValue, `${what} cannot be ${v.isNaN() ? 'NaN' : 'infinity'}`)
+    }
     if (step.isZero()) throw zeroStep()
     const up = step.sign() > 0
     const out: RtValue[] = []

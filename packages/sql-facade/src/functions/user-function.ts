@@ -33,7 +33,7 @@ function bodyOf(def: UserFunction): SelectStmt {
 }
 
 export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue {
-  if (ctx.depth >= MAX_DEPTH) throw new SqlError('54001', 'stack depth limit exceeded')
+  if (ctx.depth >= MAX_DEPTH) throw new SqlError(SqlState.statementTooComplex, 'stack depth limit exceeded')
   const stmt = bodyOf(def)
   const inner: ExecCtx = { ...ctx, params: args, paramTypes: argTypes, depth: ctx.depth + 1 }
   const scope = new Scope(def.args.map((a, i) => ({ name: a.name ?? `$${i + 1}`, table: def.name, type: argTypes[i]! })))

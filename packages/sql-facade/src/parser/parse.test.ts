@@ -29,4 +29,33 @@ describe('parseScript', () => {
     expect(() => parseScript('SELEC 1')).toThrow(expect.objectContaining({ code: '42601', position: 1 }))
     expect(() => parseScript("CREATE REGION WITH (x)")).toThrow(expect.objectContaining({ code: '42601' }))
   })
+
+  it('splits only at semicolons outside strings, identifiers, dollar bodies and comments', () => {
+    const script = [
+      "SELECT E'it\\'s; fine', 'a''b;c'",
+      'SELECT 1 AS ";x"',
+      'SELECT $tag$ ; $$ ; $tag$',
+      'SELECT $$;$$ /* a /* nested; */ comment; */',
+      'SELECT 2 -- trailing; comment\n + 1',
+      '   ',
+      '/* only a comment; */',
+    ].join(';\n')
+    const stmts = parseScript(script)
+    expect(stmts.map((s) => s.text)).toEqual([
+      "SELECT E'it\\'s; fine', 'a''b;c'",
+      'SELECT 1 AS ";x"',
+      'SELECT $tag$ ; $$ ; $tag$',
+      'SELECT $$;$$ /* a /* nested; */ comment; */',
+      'SELECT 2 -- trailing; comment\n + 1',
+    ])
+  })
+
+  it('refuses statements nested past the limit with 54001 before the parser sees them', () => {
+    expect(() => parseScript('SELECT ' + new Array(5000).fill('1').join('+'))).toThrow(expect.objectContaining({ code: '54001' }))
+    expect(() => parseScript('SELECT ' + '('.repeat(3000) + '1' + ')'.repeat(3000))).toThrow(expect.objectContaining({ code: '54001' }))
+    // Wide is not deep: long lists, AND chains and many rows stay within the limit.
+    const wide = 'SELECT 1 IN (' + Array.from({ length: 5000 }, (_, i) => i).join(',') + ') AND ' + new Array(3000).fill('a = 1').join(' AND ')
+    expect(parseScript(wide)).toHaveLength(1)
+    expect(parseScript('VALUES ' + new Array(5000).fill('(1 + 2, 3)').join(','))).toHaveLength(1)
+  })
 })

@@ -1,5 +1,6 @@
 /**
- * Entry point of the parser: splits a script into statements, recognizes extension
+ * Entry point of the parser: splits a script into statements (script-scanner.ts),
+ * refuses statements past the parser's limits (parse-limits.ts), recognizes extension
  * statements, and hands the rest to PostgreSQL's own grammar (libpg-query, WASM).
  * `loadParser()` must have resolved before `parseScript` is called.
  */
@@ -7,7 +8,9 @@ import { loadModule, parseSync } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { parseExtension, rewriteAnyTypes } from './extension.js'
 import type { Statement } from './statement.js'
-import { splitStatements } from './tokens.js'
+import { checkScript, checkStatement, parserFailure } from './parse-limits.js'
+import { scanScript } from './script-scanner.js'
+import { tokenizeStatement } from './tokens.js'
 
 let loaded: Promise<void> | null = null
 
@@ -51,50 +54,35 @@ export function parseScript(script: string): Statement[] {
   return out
 }
 
-/** A single DML/query statement: no `;` to split on and no extension syntax to recognize. */
-const PLAIN_STATEMENT = /^\s*(select|insert|update|delete|with|values)\b/i
+/**
+ * Statements Concord's extension grammar or its ANY rewrite may apply to; only these are
+ * run through the (slow, token-by-token) scanner first. Comments between the leading
+ * words make a statement miss here, and the PostgreSQL grammar then rejects it.
+ */
+const EXTENSION_CANDIDATE = /^(create\s+(region|(or\s+replace\s+)?(function|procedure))\b|(backup|restore)\s+database\b|alter\s+table\b[\s\S]*\brebalance\s+shards\s*$)/i
 
 function parseUncached(script: string): Statement[] {
-  if (!script.includes(';') && PLAIN_STATEMENT.test(script)) {
-    // Fast path: the scanner pass that splits scripts is not needed for one plain statement.
-    let result
-    try {
-      result = parseSync(script)
-    } catch (e) {
-      throw toSqlError(e)
-    }
-    const text = script.trim()
-    return (result.stmts ?? []).flatMap((raw) => (raw.stmt ? [{ kind: 'pg' as const, node: raw.stmt, text }] : []))
-  }
-  let sources
-  try {
-    sources = splitStatements(script)
-  } catch (e) {
-    // The scanner fails on unterminated literals; let the grammar produce the message.
-    try {
-      parseSync(script)
-    } catch (inner) {
-      throw toSqlError(inner)
-    }
-    throw toSqlError(e)
-  }
+  checkScript(script)
   const out: Statement[] = []
-  for (const src of sources) {
-    const ext = parseExtension(src)
+  for (const scanned of scanScript(script)) {
+    // Measured before the WASM parser sees it: past its limits it fails without a clean error.
+    checkStatement(scanned)
+    const src = EXTENSION_CANDIDATE.test(scanned.text) ? tokenizeStatement(scanned.text) : null
+    const ext = src ? parseExtension(src) : null
     if (ext) {
       out.push(ext)
       continue
     }
-    const text = rewriteAnyTypes(src)
     let result
     try {
-      result = parseSync(text)
+      result = parseSync(src ? rewriteAnyTypes(src) : scanned.text)
     } catch (e) {
-      throw toSqlError(e)
+      throw parserFailure(e) ?? toSqlError(e)
     }
-    for (const raw of result.stmts ?? []) {
-      if (raw.stmt) out.push({ kind: 'pg', node: raw.stmt, text: src.text })
-    }
+    const stmts = (result.stmts ?? []).flatMap((raw) => (raw.stmt ? [raw.stmt] : []))
+    // The scanner found a statement here: an empty answer is a parser failure, never "no statement".
+    if (stmts.length === 0) throw parserFailure(new Error('No parse tree generated'))!
+    for (const node of stmts) out.push({ kind: 'pg', node, text: scanned.text })
   }
   return out
 }

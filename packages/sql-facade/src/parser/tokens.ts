@@ -1,7 +1,6 @@
 /**
- * Statement splitting on the real PostgreSQL scanner: `;` tokens end statements, so
- * semicolons inside strings, dollar-quoted bodies and comments are never split on.
- * libpg-query reports byte offsets, so slicing works on UTF-8 bytes.
+ * The real PostgreSQL scanner's tokens of one statement, for Concord's extension grammar
+ * (extension.ts). libpg-query reports byte offsets, so slicing works on UTF-8 bytes.
  */
 import { scanSync, type ScanToken } from 'libpg-query'
 
@@ -13,32 +12,10 @@ export interface StatementSource {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-export function splitStatements(script: string): StatementSource[] {
-  const bytes = encoder.encode(script)
-  const all = scanSync(script).tokens
-  const out: StatementSource[] = []
-  let start = 0
-  let current: ScanToken[] = []
-  const flush = (end: number) => {
-    const meaningful = current.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT')
-    if (meaningful.length > 0) {
-      const base = meaningful[0]!.start
-      const text = decoder.decode(bytes.subarray(base, end))
-      out.push({ text, tokens: meaningful.map((t) => ({ ...t, start: t.start - base, end: t.end - base })) })
-    }
-    current = []
-  }
-  for (const tok of all) {
-    if (tok.tokenName === 'ASCII_59') {
-      flush(tok.start)
-      start = tok.end
-      continue
-    }
-    current.push(tok)
-  }
-  flush(bytes.length)
-  void start
-  return out
+/** The scanner tokens of one statement (comments dropped), for the extension grammar. */
+export function tokenizeStatement(text: string): StatementSource {
+  const tokens = scanSync(text).tokens.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT')
+  return { text, tokens }
 }
 
 /** Byte-offset slice of a statement's text. */

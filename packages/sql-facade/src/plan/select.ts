@@ -164,6 +164,8 @@ const aggregateMemo = new WeakMap<object, boolean>()
 /** Whether an expression contains an aggregate call at this query level. */
 function hasAggregate(node: Node | undefined, p: PlanCtx): boolean {
   if (!node || typeof node !== 'object') return false
+  // Leaves hold no call: not memoized, so a million-item IN list does not fill the memo.
+  if ('A_Const' in node || 'ColumnRef' in node || 'ParamRef' in node) return false
   const memo = aggregateMemo.get(node)
   if (memo !== undefined) return memo
   const v = hasAggregateWalk(node, p)

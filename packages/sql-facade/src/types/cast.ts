@@ -4,7 +4,8 @@
  * `castKind` decides at plan time whether a cast is allowed; `castValue` performs it.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { USEC_PER_DAY } from './datetime.js'
+import { toFloat4 } from '../functions/float-math.js'
+import { TIMESTAMP_END_MICROS, USEC_PER_DAY } from './datetime.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
 import { formatJsonb, parseJsonText } from './json.js'
@@ -60,10 +61,31 @@ function floatToInt(v: number, to: SqlType): number | bigint {
 }
 
 function decimalToInt(d: Decimal, to: SqlType): number | bigint {
-  const b = d.toBigInt()
+  const b = d.toBigInt(to.id === 'int8' ? 'bigint' : to.id === 'int2' ? 'smallint' : 'integer')
   if (to.id === 'int8') return checkInt8(b)
   if (b > 2147483647n || b < -2147483648n) throw new SqlError(SqlState.numericValueOutOfRange, `${to.id === 'int2' ? 'smallint' : 'integer'} out of range`)
   return checkInt(Number(b), to)
+}
+
+/**
+ * A float as NUMERIC the way PostgreSQL converts it: printed with FLT_DIG / DBL_DIG
+ * significant digits (6 / 15, C's %g, trailing zeros dropped), so 0.1 + 0.2 becomes 0.3.
+ */
+function floatToNumeric(v: number, digits: number): Decimal {
+  if (!Number.isFinite(v)) return Decimal.fromNumber(v)
+  const [mant, exp] = v.toPrecision(digits).split('e') as [string, string | undefined]
+  const trimmed = mant.includes('.') ? mant.replace(/\.?0+$/, '') : mant
+  return Decimal.parse(exp === undefined ? trimmed : `${trimmed}e${exp}`)
+}
+
+const OID_MAX = 4294967295
+
+/** An integer as OID: int4 reinterprets negatives as unsigned (as PostgreSQL), others must fit. */
+function toOid(v: RtValue, from: SqlType): number {
+  if (typeof v === 'number' && (from.id === 'int4' || from.id === 'int2' || from.id === 'oid')) return v < 0 ? v + OID_MAX + 1 : v
+  const n = typeof v === 'bigint' ? v : v instanceof Decimal ? v.toBigInt() : typeof v === 'number' && Number.isFinite(v) ? BigInt(Math.round(v)) : -1n
+  if (n < 0n || n > BigInt(OID_MAX)) throw new SqlError(SqlState.numericValueOutOfRange, 'OID out of range')
+  return Number(n)
 }
 
 /** Converts a value of type `from` to type `to` (the cast is assumed allowed). */
@@ -87,8 +109,9 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     return applyTypmod(text, to, explicit)
   }
   switch (to.id) {
-    case 'int2': case 'int4': case 'int8': case 'oid': {
-      const target: SqlType = to.id === 'oid' ? { id: 'int8' } : to
+    case 'oid': return toOid(v, from)
+    case 'int2': case 'int4': case 'int8': {
+      const target = to
       if (typeof v === 'number') {
         if (from.id === 'float4' || from.id === 'float8') return floatToInt(v, target)
         return target.id === 'int8' ? BigInt(v) : checkInt(v, target)
@@ -101,8 +124,7 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     case 'numeric': {
       let d: Decimal
       if (typeof v === 'number') {
-        if (Number.isNaN(v) || !Number.isFinite(v)) throw new SqlError(SqlState.featureNotSupported, `cannot convert ${v} to numeric`)
-        d = from.id === 'float4' ? Decimal.parse(formatText(v, from)!) : Number.isInteger(v) && (from.id === 'int4' || from.id === 'int2') ? new Decimal(BigInt(v), 0) : Decimal.fromNumber(v)
+        d = from.id === 'float4' || from.id === 'float8' ? floatToNumeric(v, from.id === 'float4' ? 6 : 15) : Number.isInteger(v) ? new Decimal(BigInt(v), 0) : Decimal.fromNumber(v)
       } else if (typeof v === 'bigint') d = new Decimal(v, 0)
       else if (v instanceof Decimal) d = v
       else break
@@ -114,20 +136,27 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
       else if (typeof v === 'bigint') n = Number(v)
       else if (v instanceof Decimal) n = v.toNumber()
       else break
+      if (to.id === 'float4' && typeof v === 'number' && from.id === 'float8') return toFloat4(n)
       const f = to.id === 'float4' ? Math.fround(n) : n
-      if (!Number.isFinite(f) && typeof v !== 'number') throw new SqlError(SqlState.numericValueOutOfRange, `value out of range: overflow`)
+      if (!Number.isFinite(f) && (typeof v === 'bigint' || (v instanceof Decimal && v.isFinite()))) throw new SqlError(SqlState.numericValueOutOfRange, `value out of range: overflow`)
       return f
     }
     case 'bool':
       if (typeof v === 'number') return v !== 0
       break
     case 'timestamp': case 'timestamptz':
-      if (from.id === 'date') return (v as number) * USEC_PER_DAY
+      if (from.id === 'date') {
+        const us = (v as number) * USEC_PER_DAY
+        if (Number.isFinite(us) && us >= TIMESTAMP_END_MICROS) throw new SqlError(SqlState.datetimeFieldOverflow, 'date out of range for timestamp')
+        return us
+      }
       return v
     case 'date':
       return Math.floor((v as number) / USEC_PER_DAY)
     case 'time': {
       const us = v as number
+      // PostgreSQL's timestamp_time answers NULL for an infinite timestamp.
+      if (!Number.isFinite(us)) return null
       return us - Math.floor(us / USEC_PER_DAY) * USEC_PER_DAY
     }
     case 'jsonb':

@@ -1,8 +1,14 @@
 /**
  * DATE, TIMESTAMP and TIMESTAMPTZ values. A date is a number of days since 1970-01-01; a
  * timestamp is a number of microseconds since 1970-01-01 00:00:00 (UTC for TIMESTAMPTZ).
- * Microseconds stay exact as doubles for years 1685..2255. The session time zone is UTC,
- * so TIMESTAMPTZ prints with `+00`.
+ * Microseconds stay exact as doubles for years 1685..2255; further out a timestamp keeps
+ * 53 bits of precision (about a millisecond at the year 294276 limit). The session time
+ * zone is UTC, so TIMESTAMPTZ prints with `+00`.
+ *
+ * Invariants, as PostgreSQL keeps them: a finite date lies in [4714-11-24 BC,
+ * 5874897-12-31] and a finite timestamp in [4714-11-24 00:00 BC, 294277-01-01 00:00 AD);
+ * every value built here is checked against those ranges (22008). Calendar arithmetic is
+ * proleptic Gregorian over the whole range (no JS Date, whose range is smaller).
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 
@@ -20,19 +26,59 @@ export interface DateParts {
   micro: number
 }
 
+/** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year: 0 is 1 BC). */
 export function daysFromCivil(year: number, month: number, day: number): number {
-  const d = new Date(0)
-  d.setUTCFullYear(year, month - 1, day)
-  d.setUTCHours(0, 0, 0, 0)
-  return Math.round(d.getTime() / MS_PER_DAY)
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yoe = y - era * 400
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
 }
 
 export function civilFromDays(days: number): { year: number; month: number; day: number } {
-  const d = new Date(days * MS_PER_DAY)
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() }
+  const z = days + 719468
+  const era = Math.floor(z / 146097)
+  const doe = z - era * 146097
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
+  const mp = Math.floor((5 * doy + 2) / 153)
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1
+  const month = mp < 10 ? mp + 3 : mp - 9
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day }
+}
+
+/** First valid date (Julian day 0, 4714-11-24 BC) and the first date past the last one. */
+export const DATE_MIN_DAYS = daysFromCivil(-4713, 11, 24)
+export const DATE_END_DAYS = daysFromCivil(5874898, 1, 1)
+/** First valid timestamp and the first one past the last (294277-01-01 00:00). */
+export const TIMESTAMP_MIN_MICROS = DATE_MIN_DAYS * USEC_PER_DAY
+export const TIMESTAMP_END_MICROS = daysFromCivil(294277, 1, 1) * USEC_PER_DAY
+
+export function dateOutOfRange(text?: string): SqlError {
+  return new SqlError(SqlState.datetimeFieldOverflow, text === undefined ? 'date out of range' : `date out of range: "${text}"`)
+}
+
+export function timestampOutOfRange(text?: string): SqlError {
+  return new SqlError(SqlState.datetimeFieldOverflow, text === undefined ? 'timestamp out of range' : `timestamp out of range: "${text}"`)
+}
+
+/** A date computed by arithmetic: infinities pass, finite days must lie in the date range. */
+export function checkDate(days: number): number {
+  if (Number.isFinite(days) && (days < DATE_MIN_DAYS || days >= DATE_END_DAYS)) throw dateOutOfRange()
+  if (Number.isNaN(days)) throw dateOutOfRange()
+  return days
+}
+
+/** A timestamp computed by arithmetic: infinities pass, finite values must lie in range. */
+export function checkTimestamp(us: number): number {
+  if (Number.isFinite(us) && (us < TIMESTAMP_MIN_MICROS || us >= TIMESTAMP_END_MICROS)) throw timestampOutOfRange()
+  if (Number.isNaN(us)) throw timestampOutOfRange()
+  return us
 }
 
 export function partsFromMicros(us: number): DateParts {
+  if (Math.abs(us) > Number.MAX_SAFE_INTEGER) return partsFromExact(plainestMicros(us))
   const days = Math.floor(us / USEC_PER_DAY)
   let rest = us - days * USEC_PER_DAY
   const { year, month, day } = civilFromDays(days)
@@ -45,16 +91,52 @@ export function partsFromMicros(us: number): DateParts {
   return { year, month, day, hour, minute, second, micro }
 }
 
+/**
+ * Past 2^53 microseconds (about the year 2255) a double holds a timestamp only to within
+ * its spacing (up to 2048 microseconds at the year 294276). Of the exact values that round
+ * to `us`, this picks the one with the fewest fractional digits (a whole second, else a
+ * whole millisecond), as a float prints its shortest round-trip digits, so a timestamp
+ * written in whole seconds reads back unchanged.
+ */
+export function plainestMicros(us: number): bigint {
+  const exact = BigInt(us)
+  if (Math.abs(us) <= Number.MAX_SAFE_INTEGER) return exact
+  // The double of the range's end stands for the last valid microseconds before it.
+  const atEnd = us === TIMESTAMP_END_MICROS
+  for (const unit of [1_000_000n, 1_000n]) {
+    const half = atEnd ? -1n : unit / 2n
+    const rounded = ((exact + (exact < 0n ? -half : half)) / unit) * unit
+    if (Number(rounded) === us) return rounded
+  }
+  return atEnd ? exact - 1n : exact
+}
+
+function partsFromExact(us: bigint): DateParts {
+  const day = BigInt(USEC_PER_DAY)
+  let days = us / day
+  if (us % day < 0n) days -= 1n
+  const rest = Number(us - days * day)
+  const { year, month, day: dom } = civilFromDays(Number(days))
+  const hour = Math.floor(rest / 3_600_000_000)
+  const minute = Math.floor((rest % 3_600_000_000) / 60_000_000)
+  const second = Math.floor((rest % 60_000_000) / USEC_PER_SEC)
+  return { year, month, day: dom, hour, minute, second, micro: rest % USEC_PER_SEC }
+}
+
 export function microsFromParts(p: DateParts): number {
   return daysFromCivil(p.year, p.month, p.day) * USEC_PER_DAY + ((p.hour * 60 + p.minute) * 60 + p.second) * USEC_PER_SEC + p.micro
 }
 
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate() || [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!
+function isLeapYear(year: number): boolean {
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+}
+
+export function daysInMonth(year: number, month: number): number {
+  return month === 2 ? (isLeapYear(year) ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!
 }
 
 const DATE_TIME_RE =
-  /^\s*(\d{1,6})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(?:([Zz]|UTC|utc|GMT|[+-]\d{1,2}(?::?\d{2})?))?\s*(BC|bc)?\s*$/
+  /^\s*(\d{1,7})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(?:([Zz]|UTC|utc|GMT|[+-]\d{1,2}(?::?\d{2})?))?\s*(BC|bc)?\s*$/
 
 function badDatetime(type: string, text: string): SqlError {
   return new SqlError(SqlState.invalidDatetimeFormat, `invalid input syntax for type ${type}: "${text}"`)
@@ -73,17 +155,25 @@ export function parseTimestamp(text: string, withZone: boolean, nowMicros: numbe
   const minute = m[5] ? Number(m[5]) : 0
   const second = m[6] ? Number(m[6]) : 0
   const frac = m[7] ? Math.round(Number('0.' + m[7]) * USEC_PER_SEC) : 0
-  checkFields(type, text, year, month, day, hour, minute, second)
-  let us = microsFromParts({ year: m[9] ? 1 - year : year, month, day, hour, minute, second, micro: 0 }) + frac
-  if (withZone && m[8]) us -= zoneOffsetMinutes(m[8]) * 60_000_000
+  if (year === 0) throw badDatetime(type, text)
+  const astroYear = m[9] ? 1 - year : year
+  checkFields(text, astroYear, month, day, hour, minute, second, frac)
+  const days = daysFromCivil(astroYear, month, day)
+  const ofDay = ((hour * 60 + minute) * 60 + second) * USEC_PER_SEC + frac - (withZone && m[8] ? zoneOffsetMinutes(m[8]) * 60_000_000 : 0)
+  const us = days * USEC_PER_DAY + ofDay
+  // The range applies to the UTC value; near the end a double cannot tell the last
+  // microseconds from the end itself, so that comparison is made exactly.
+  if (us < TIMESTAMP_MIN_MICROS || us > TIMESTAMP_END_MICROS) throw timestampOutOfRange(text)
+  if (us === TIMESTAMP_END_MICROS && BigInt(days) * BigInt(USEC_PER_DAY) + BigInt(ofDay) >= BigInt(TIMESTAMP_END_MICROS)) throw timestampOutOfRange(text)
   return us
 }
 
-function checkFields(type: string, text: string, year: number, month: number, day: number, hour = 0, minute = 0, second = 0): void {
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 24 || minute > 59 || second > 60) {
+/** PostgreSQL's field checks: 24:00:00 is the only time past 23:59:60. */
+function checkFields(text: string, year: number, month: number, day: number, hour = 0, minute = 0, second = 0, frac = 0): void {
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 24 || minute > 59 || second > 60 ||
+    (hour === 24 && (minute > 0 || second > 0 || frac > 0))) {
     throw new SqlError(SqlState.datetimeFieldOverflow, `date/time field value out of range: "${text}"`)
   }
-  if (year === 0) throw badDatetime(type, text)
 }
 
 function zoneOffsetMinutes(z: string): number {
@@ -144,8 +234,29 @@ export function parseDate(text: string, nowMicros: number): number {
   const year = Number(m[1])
   const month = Number(m[2])
   const day = Number(m[3])
-  checkFields('date', text, year, month, day)
-  return daysFromCivil(m[9] ? 1 - year : year, month, day)
+  if (year === 0) throw badDatetime('date', text)
+  const astroYear = m[9] ? 1 - year : year
+  checkFields(text, astroYear, month, day)
+  const days = daysFromCivil(astroYear, month, day)
+  if (days < DATE_MIN_DAYS || days >= DATE_END_DAYS) throw dateOutOfRange(text)
+  return days
+}
+
+const TIME_RE = /^\s*(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d+))?)?\s*$/
+
+/** Parses TIME text (microseconds of the day, 0 .. 24:00:00 inclusive). */
+export function parseTime(text: string): number {
+  const m = TIME_RE.exec(text)
+  if (!m) throw new SqlError(SqlState.invalidDatetimeFormat, `invalid input syntax for type time: "${text}"`)
+  const hour = Number(m[1])
+  const minute = Number(m[2])
+  const second = Number(m[3] ?? 0)
+  const frac = m[4] ? Math.round(Number('0.' + m[4]) * USEC_PER_SEC) : 0
+  const us = ((hour * 60 + minute) * 60 + second) * USEC_PER_SEC + frac
+  if (hour > 24 || minute > 59 || second > 60 || us > USEC_PER_DAY) {
+    throw new SqlError(SqlState.datetimeFieldOverflow, `date/time field value out of range: "${text}"`)
+  }
+  return us
 }
 
 function pad(n: number, w = 2): string {
@@ -178,7 +289,7 @@ export function formatTimestamp(us: number, withZone: boolean): string {
 
 /** Adds calendar months, clamping the day to the end of the target month (as PostgreSQL). */
 export function addMonths(us: number, months: number): number {
-  if (!months) return us
+  if (!months || !Number.isFinite(us)) return us
   const p = partsFromMicros(us)
   let total = p.year * 12 + (p.month - 1) + months
   const year = Math.floor(total / 12)
@@ -189,6 +300,7 @@ export function addMonths(us: number, months: number): number {
 
 /** date_trunc for timestamps. */
 export function truncTimestamp(field: string, us: number): number {
+  if (!Number.isFinite(us)) return us
   const p = partsFromMicros(us)
   switch (field) {
     case 'microseconds': return us

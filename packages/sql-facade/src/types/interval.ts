@@ -2,33 +2,61 @@
  * INTERVAL: months, days and microseconds kept apart, as PostgreSQL does, because a month
  * and a day have no fixed length. Parsing accepts PostgreSQL's verbose and `HH:MM:SS`
  * forms; output is PostgreSQL's default `postgres` IntervalStyle.
+ *
+ * Invariant: months and days fit a 32-bit integer and microseconds a 64-bit one, as in
+ * PostgreSQL; arithmetic that leaves those ranges raises 22008 "interval out of range".
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { USEC_PER_DAY, USEC_PER_SEC } from './datetime.js'
 
+const INT32_MIN = -2147483648
+const INT32_MAX = 2147483647
+/** int64 bounds as doubles: a double at or past 2^63 does not fit. */
+const INT64_LIMIT = 9223372036854775808
+
+export function intervalOutOfRange(): SqlError {
+  return new SqlError(SqlState.datetimeFieldOverflow, 'interval out of range')
+}
+
+function fitsInt32(n: number): boolean {
+  return n >= INT32_MIN && n <= INT32_MAX
+}
+
+function fitsInt64(n: number): boolean {
+  return n >= -INT64_LIMIT && n < INT64_LIMIT
+}
+
 export class Interval {
   constructor(readonly months: number, readonly days: number, readonly micros: number) {}
 
+  /** An interval from computed fields: NaN or a field past its integer range is 22008. */
+  static checked(months: number, days: number, micros: number): Interval {
+    if (!fitsInt32(months) || !fitsInt32(days) || !fitsInt64(micros)) throw intervalOutOfRange()
+    return new Interval(months, days, micros)
+  }
+
   add(o: Interval): Interval {
-    return new Interval(this.months + o.months, this.days + o.days, this.micros + o.micros)
+    return Interval.checked(this.months + o.months, this.days + o.days, this.micros + o.micros)
   }
 
   neg(): Interval {
-    return new Interval(-this.months, -this.days, -this.micros)
+    return Interval.checked(-this.months, -this.days, -this.micros)
   }
 
   sub(o: Interval): Interval {
-    return this.add(o.neg())
+    return Interval.checked(this.months - o.months, this.days - o.days, this.micros - o.micros)
   }
 
   scale(f: number): Interval {
     // PostgreSQL cascades fractional months into days and fractional days into time.
     const m = this.months * f
+    if (!fitsInt32(m)) throw intervalOutOfRange()
     const wholeM = Math.trunc(m)
     const d = this.days * f + (m - wholeM) * 30
+    if (!fitsInt32(d)) throw intervalOutOfRange()
     const wholeD = Math.trunc(d)
     const us = Math.round(this.micros * f + (d - wholeD) * USEC_PER_DAY)
-    return new Interval(wholeM, wholeD, us)
+    return Interval.checked(wholeM, wholeD, us)
   }
 
   /** Comparable length in microseconds (30-day months, 24-hour days), as interval_cmp. */
@@ -58,19 +86,20 @@ export class Interval {
   }
 }
 
-const UNITS: Array<[RegExp, (n: number) => [number, number, number]]> = [
-  [/^(microseconds?|usecs?|us)$/, (n) => [0, 0, n]],
-  [/^(milliseconds?|msecs?|ms)$/, (n) => [0, 0, n * 1000]],
-  [/^(seconds?|secs?|s)$/, (n) => [0, 0, n * USEC_PER_SEC]],
-  [/^(minutes?|mins?|m)$/, (n) => [0, 0, n * 60 * USEC_PER_SEC]],
-  [/^(hours?|hrs?|h)$/, (n) => [0, 0, n * 3600 * USEC_PER_SEC]],
-  [/^(days?|d)$/, (n) => [0, n, 0]],
-  [/^(weeks?|w)$/, (n) => [0, n * 7, 0]],
-  [/^(months?|mons?)$/, (n) => [n, 0, 0]],
-  [/^(years?|yrs?|y)$/, (n) => [n * 12, 0, 0]],
-  [/^(decades?)$/, (n) => [n * 120, 0, 0]],
-  [/^(centuries|century)$/, (n) => [n * 1200, 0, 0]],
-  [/^(millenniums?|millennia)$/, (n) => [n * 12000, 0, 0]],
+/** Input units: [pattern, the unit in [months, days, micros], years in one unit (0 if not a year unit)]. */
+const UNITS: Array<[RegExp, (n: number) => [number, number, number], number]> = [
+  [/^(microseconds?|usecs?|us)$/, (n) => [0, 0, n], 0],
+  [/^(milliseconds?|msecs?|ms)$/, (n) => [0, 0, n * 1000], 0],
+  [/^(seconds?|secs?|s)$/, (n) => [0, 0, n * USEC_PER_SEC], 0],
+  [/^(minutes?|mins?|m)$/, (n) => [0, 0, n * 60 * USEC_PER_SEC], 0],
+  [/^(hours?|hrs?|h)$/, (n) => [0, 0, n * 3600 * USEC_PER_SEC], 0],
+  [/^(days?|d)$/, (n) => [0, n, 0], 0],
+  [/^(weeks?|w)$/, (n) => [0, n * 7, 0], 0],
+  [/^(months?|mons?)$/, (n) => [n, 0, 0], 0],
+  [/^(years?|yrs?|y)$/, (n) => [n * 12, 0, 0], 1],
+  [/^(decades?)$/, (n) => [n * 120, 0, 0], 10],
+  [/^(centuries|century)$/, (n) => [n * 1200, 0, 0], 100],
+  [/^(millenniums?|millennia)$/, (n) => [n * 12000, 0, 0], 1000],
 ]
 
 function bad(text: string): SqlError {
@@ -87,9 +116,17 @@ export function parseInterval(text: string): Interval {
   }
   if (s === '') throw bad(text)
   if (s.startsWith('p')) return applyAgo(parseIso(s, text), ago)
+  // As PostgreSQL's parser: years, months and days are 32-bit fields and the time a
+  // 64-bit one; a field that overflows is 22015, the year-and-month total 22008.
+  let years = 0
+  let yearMonths = 0
   let months = 0
   let days = 0
   let micros = 0
+  const fieldOverflow = (): SqlError => new SqlError(SqlState.intervalFieldOverflow, `interval field value out of range: "${text}"`)
+  const checkFields = (): void => {
+    if (!fitsInt32(Math.trunc(years)) || !fitsInt32(months) || !fitsInt32(days) || !fitsInt64(micros)) throw fieldOverflow()
+  }
   // Split "1day" style tokens: a number directly followed by letters.
   const tokens = s.replace(/(\d)([a-z])/g, '$1 $2').split(/[\s,]+/).filter(Boolean)
   for (let i = 0; i < tokens.length; i++) {
@@ -98,6 +135,7 @@ export function parseInterval(text: string): Interval {
     if (time) {
       const sign = time[1] === '-' ? -1 : 1
       micros += sign * Math.round((Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)) * USEC_PER_SEC)
+      checkFields()
       continue
     }
     if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(tok)) throw bad(text)
@@ -106,6 +144,7 @@ export function parseInterval(text: string): Interval {
     if (unitTok === undefined || /^[+-]?[\d.]/.test(unitTok)) {
       // A bare number is seconds.
       micros += Math.round(n * USEC_PER_SEC)
+      checkFields()
       continue
     }
     i++
@@ -116,11 +155,15 @@ export function parseInterval(text: string): Interval {
     const wm = Math.trunc(m)
     const fd = d + (m - wm) * 30
     const wd = Math.trunc(fd)
-    months += wm
+    if (unit[2]) {
+      years += n * unit[2]
+      yearMonths += wm
+    } else months += wm
     days += wd
     micros += Math.round(us + (fd - wd) * USEC_PER_DAY)
+    checkFields()
   }
-  return applyAgo(new Interval(months, days, micros), ago)
+  return applyAgo(Interval.checked(months + yearMonths, days, micros), ago)
 }
 
 function applyAgo(i: Interval, ago: boolean): Interval {
@@ -131,7 +174,7 @@ function parseIso(s: string, text: string): Interval {
   const m = /^p(?:(\d+(?:\.\d+)?)y)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)w)?(?:(\d+(?:\.\d+)?)d)?(?:t(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?)?$/.exec(s)
   if (!m) throw bad(text)
   const n = (i: number) => Number(m[i] ?? 0)
-  return new Interval(n(1) * 12 + n(2), n(3) * 7 + n(4), Math.round((n(5) * 3600 + n(6) * 60 + n(7)) * USEC_PER_SEC))
+  return Interval.checked(n(1) * 12 + n(2), n(3) * 7 + n(4), Math.round((n(5) * 3600 + n(6) * 60 + n(7)) * USEC_PER_SEC))
 }
 
 function plural(n: number, unit: string): string {

@@ -4,7 +4,7 @@
  * protocol sends in text format); `parseText` is its input function.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { formatDate, formatTimestamp, parseDate, parseTimestamp, formatTime, USEC_PER_SEC } from './datetime.js'
+import { formatDate, formatTimestamp, parseDate, parseTime, parseTimestamp, formatTime, USEC_PER_SEC } from './datetime.js'
 import { Decimal, applyNumericTypmod } from './decimal.js'
 import { Interval, parseInterval } from './interval.js'
 import { normalizeJsonb, parseJsonText } from './json.js'
@@ -114,12 +114,26 @@ export function parseIntText(text: string, t: SqlType): number | bigint {
 export function parseFloatText(text: string, t: SqlType): number {
   const s = text.trim().toLowerCase()
   if (s === 'nan') return NaN
-  if (s === 'infinity' || s === '+infinity' || s === 'inf') return Infinity
+  if (s === 'infinity' || s === '+infinity' || s === 'inf' || s === '+inf') return Infinity
   if (s === '-infinity' || s === '-inf') return -Infinity
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(s)) throw badInput(t, text)
-  const v = Number(s)
-  if (!Number.isFinite(v)) throw new SqlError(SqlState.numericValueOutOfRange, `"${text}" is out of range for type ${t.id === 'float4' ? 'real' : 'double precision'}`)
-  return t.id === 'float4' ? Math.fround(v) : v
+  const m = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.exec(s)
+  if (!m) throw badInput(t, text)
+  const d = Number(s)
+  const v = t.id === 'float4' ? Math.fround(d) : d
+  // Out of range: too large for the type, or a non-zero mantissa that rounds to zero.
+  if (!Number.isFinite(v) || (v === 0 && /[1-9]/.test(m[1]!))) {
+    throw new SqlError(SqlState.numericValueOutOfRange, `"${text}" is out of range for type ${t.id === 'float4' ? 'real' : 'double precision'}`)
+  }
+  return v
+}
+
+/** OID input: -2147483648 .. 4294967295, negatives read as their unsigned 32-bit value. */
+function parseOid(text: string): number {
+  const s = text.trim()
+  if (!/^[+-]?\d+$/.test(s)) throw new SqlError(SqlState.invalidTextRepresentation, `invalid input syntax for type oid: "${text}"`)
+  const n = Number(s)
+  if (n < -2147483648 || n > 4294967295) throw new SqlError(SqlState.numericValueOutOfRange, `value "${text}" is out of range for type oid`)
+  return n < 0 ? n + 4294967296 : n
 }
 
 const UUID_RE = /^\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i
@@ -133,15 +147,49 @@ export function parseUuid(text: string): string {
   return `${m[1]}-${m[2]}-${m[3]}-${m[4]}-${m[5]}`.toLowerCase()
 }
 
+/** bytea input: `\\x` hex (whitespace between digit pairs allowed) or the escape format. */
 function parseBytea(text: string): Uint8Array {
   if (text.startsWith('\\x')) {
+    const out: number[] = []
     const h = text.slice(2)
-    if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) throw new SqlError(SqlState.invalidTextRepresentation, 'invalid hexadecimal data: odd number of digits')
-    const out = new Uint8Array(h.length / 2)
-    for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(i * 2, i * 2 + 2), 16)
-    return out
+    for (let i = 0; i < h.length; i++) {
+      if (/\s/.test(h[i]!)) continue
+      const hi = parseInt(h[i]!, 16)
+      if (Number.isNaN(hi)) throw new SqlError(SqlState.invalidParameterValue, `invalid hexadecimal digit: "${h[i]}"`)
+      if (i + 1 >= h.length) throw new SqlError(SqlState.invalidParameterValue, 'invalid hexadecimal data: odd number of digits')
+      const lo = parseInt(h[i + 1]!, 16)
+      if (Number.isNaN(lo)) throw new SqlError(SqlState.invalidParameterValue, `invalid hexadecimal digit: "${h[i + 1]}"`)
+      out.push(hi * 16 + lo)
+      i++
+    }
+    return new Uint8Array(out)
   }
-  return new TextEncoder().encode(text)
+  // Escape format: \\ is a backslash, \ooo an octal byte; any other backslash is invalid.
+  const out: number[] = []
+  const encoder = new TextEncoder()
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (c !== '\\') {
+      const cp = text.codePointAt(i)!
+      if (cp < 0x80) out.push(cp)
+      else {
+        const ch = String.fromCodePoint(cp)
+        out.push(...encoder.encode(ch))
+        i += ch.length - 1
+      }
+      continue
+    }
+    if (text[i + 1] === '\\') {
+      out.push(92)
+      i++
+      continue
+    }
+    const oct = /^[0-3][0-7]{2}/.exec(text.slice(i + 1, i + 4))
+    if (!oct) throw new SqlError(SqlState.invalidTextRepresentation, 'invalid input syntax for type bytea')
+    out.push(parseInt(oct[0], 8))
+    i += 3
+  }
+  return new Uint8Array(out)
 }
 
 /** Applies VARCHAR(n)/CHAR(n) and NUMERIC(p,s) modifiers on assignment. */
@@ -171,13 +219,10 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
   }
   switch (t.id) {
     case 'bool': return parseBool(text)
-    case 'int2': case 'int4': case 'int8': case 'oid': return parseIntText(text, t.id === 'oid' ? { id: 'int8' } : t)
+    case 'int2': case 'int4': case 'int8': return parseIntText(text, t)
+    case 'oid': return parseOid(text)
     case 'float4': case 'float8': return parseFloatText(text, t)
-    case 'numeric': {
-      const s = text.trim().toLowerCase()
-      if (s === 'nan' || s === 'infinity' || s === '-infinity') throw new SqlError(SqlState.featureNotSupported, `numeric ${text} is not supported`)
-      return Decimal.parse(text)
-    }
+    case 'numeric': return Decimal.parse(text)
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'unknown': return text
     case 'uuid': return parseUuid(text)
     case 'json': parseJsonText(text); return text
@@ -186,11 +231,7 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'date': return parseDate(text, nowMicros)
     case 'timestamp': return parseTimestamp(text, false, nowMicros)
     case 'timestamptz': return parseTimestamp(text, true, nowMicros)
-    case 'time': {
-      const m = /^\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*$/.exec(text)
-      if (!m) throw new SqlError(SqlState.invalidDatetimeFormat, `invalid input syntax for type time: "${text}"`)
-      return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0)) * USEC_PER_SEC + (m[4] ? Math.round(Number('0.' + m[4]) * USEC_PER_SEC) : 0)
-    }
+    case 'time': return parseTime(text)
     case 'interval': return parseInterval(text)
     default:
       throw new SqlError(SqlState.featureNotSupported, `input of type ${t.id} is not supported`)
