@@ -120,11 +120,37 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
       if (!/^-?\d+\s*(B|kB|MB|GB|TB)?$/.test(v)) throw bad()
       return v
     default:
-      if (name === 'timezone') return validTimeZone(v, raw)
+      if (name === 'timezone') return utcOnly(validTimeZone(v, raw), raw)
+      if (name === 'datestyle') return isoDateStyle(v, raw)
       if (name === 'master_nodes') parseMasterNodes(v)
       if (name === 'node_id' && (v === '' || v.length > 64 || /[\u0000-\u001f/]/.test(v))) throw bad()
       return v
   }
+}
+
+/** Zone names and offsets that are UTC at every instant. */
+const UTC_ZONES = new Set(['utc', 'gmt', 'z', 'uct', 'zulu', 'universal', 'etc/utc', 'etc/gmt', 'etc/uct', 'etc/universal', 'etc/zulu', 'gmt0', 'etc/gmt0', 'greenwich', 'etc/greenwich'])
+
+/**
+ * Sessions run in UTC: timestamptz input and output, date_trunc and EXTRACT on it all
+ * use UTC. Any other zone would be accepted and silently ignored, so it is refused
+ * until session time zones are implemented.
+ */
+function utcOnly(zone: string, raw: string): string {
+  const z = zone.toLowerCase()
+  if (UTC_ZONES.has(z) || /^[+-]?0{1,2}(:?0{2})?$/.test(z)) return zone
+  throw new SqlError(SqlState.featureNotSupported, `time zone "${raw}" is not supported: Concord sessions run in UTC`, { hint: "SET TimeZone = 'UTC'" })
+}
+
+/** Dates print as ISO and read month-day-year: the one DateStyle implemented (others refused, not ignored). */
+function isoDateStyle(v: string, raw: string): string {
+  const parts = v.split(/[\s,]+/).filter((p) => p !== '').map((p) => p.toUpperCase())
+  const known = ['ISO', 'POSTGRES', 'SQL', 'GERMAN', 'MDY', 'DMY', 'YMD', 'US', 'EURO', 'EUROPEAN', 'NONEURO', 'NONEUROPEAN']
+  if (parts.length === 0 || parts.length > 2 || !parts.every((p) => known.includes(p))) {
+    throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "DateStyle": "${raw}"`)
+  }
+  if (parts.every((p) => p === 'ISO' || p === 'MDY' || p === 'US' || p === 'NONEURO' || p === 'NONEUROPEAN')) return 'ISO, MDY'
+  throw new SqlError(SqlState.featureNotSupported, `DateStyle "${raw}" is not supported: Concord prints dates as ISO and reads them as MDY`, { hint: "SET DateStyle = 'ISO, MDY'" })
 }
 
 function validTimeZone(v: string, raw: string): string {

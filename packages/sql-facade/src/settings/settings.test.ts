@@ -210,3 +210,20 @@ describe('session settings follow PostgreSQL', () => {
     expect(String(all!.description)).toContain('scope: cluster')
   })
 })
+
+describe('settings Concord does not implement are refused, not ignored', () => {
+  it('TimeZone other than UTC and DateStyle other than ISO, MDY raise 0A000; UTC spellings and ISO are accepted', async () => {
+    const db = await openDatabase({ nodeId: 'tz' })
+    for (const z of ['UTC', 'utc', 'GMT', 'Etc/UTC', 'Z', '+00:00', '0']) await db.query(`SET TimeZone = '${z}'`)
+    await db.query('SET TIME ZONE UTC')
+    await expect(db.query("SET TimeZone = 'Europe/Berlin'")).rejects.toMatchObject({ code: '0A000' })
+    await expect(db.query("SET TIME ZONE 'America/New_York'")).rejects.toMatchObject({ code: '0A000' })
+    await expect(db.query("SET TimeZone = 'Mars/Olympus'")).rejects.toMatchObject({ code: '22023' })
+    for (const s of ['ISO, MDY', 'ISO', 'iso,mdy', 'MDY']) await db.query(`SET DateStyle = '${s}'`)
+    await expect(db.query("SET DateStyle = 'Postgres, DMY'")).rejects.toMatchObject({ code: '0A000' })
+    await expect(db.query("SET DateStyle = 'German'")).rejects.toMatchObject({ code: '0A000' })
+    await expect(db.query("SET DateStyle = 'Klingon'")).rejects.toMatchObject({ code: '22023' })
+    expect((await db.query('SHOW DateStyle')).rows).toEqual([{ DateStyle: 'ISO, MDY' }])
+    await db.close()
+  })
+})
