@@ -11,8 +11,7 @@
  */
 import { decodeRowKey, type RowChange, type Value } from '@concord/core'
 import { foreignKeysOf, referencingKeys } from '../catalog/foreign-key.js'
-import type { Database } from '../database.js'
-import { brokenForeignKeysIn } from '../exec/broken-foreign-keys.js'
+import { brokenForeignKeysIn, type CommittedRows } from '../exec/broken-foreign-keys.js'
 import { keyText, type ConflictEntry } from './conflict-log.js'
 
 /** Reports remembered before the set is cleared (bounded). */
@@ -22,7 +21,7 @@ export class ForeignKeyWatch {
   private readonly reported = new Set<string>()
 
   constructor(
-    private readonly db: Database,
+    private readonly db: CommittedRows,
     private readonly report: (e: ConflictEntry) => void,
   ) {}
 

@@ -6,10 +6,10 @@
  * write acknowledged to a client is lost). This module finds such rows so they can be
  * reported (the `concord_conflicts` view, kind 'foreign_key') and repaired by the user.
  */
-import type { Value } from '@concord/core'
+import type { Replica, Value } from '@concord/core'
 import { foreignKeysOf } from '../catalog/foreign-key.js'
 import { tableMeta } from '../catalog/table-meta.js'
-import type { Database } from '../database.js'
+import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { ForeignKeyChecks } from './foreign-key-checks.js'
 import { TransactionRows } from './transaction-rows.js'
@@ -30,7 +30,13 @@ export interface BrokenForeignKey {
  * The rows of `table` (every table when omitted) whose foreign key has no parent row on
  * this node now. Reads the node's committed rows; writes nothing.
  */
-export function findBrokenForeignKeys(db: Database, table?: string): BrokenForeignKey[] {
+/** What finding broken keys reads: a replica's committed rows and its indexes (a `Database` has both). */
+export interface CommittedRows {
+  replica: Replica
+  indexes: SecondaryIndexes
+}
+
+export function findBrokenForeignKeys(db: CommittedRows, table?: string): BrokenForeignKey[] {
   return brokenForeignKeys(db, table === undefined ? null : new Map([[table, null]]))
 }
 
@@ -38,11 +44,11 @@ export function findBrokenForeignKeys(db: Database, table?: string): BrokenForei
  * Like `findBrokenForeignKeys`, for some tables only: per child table, the rows to check
  * (by primary key), or null for all of them. Tables that no longer exist are skipped.
  */
-export function brokenForeignKeysIn(db: Database, scope: ReadonlyMap<string, Value[][] | null>): BrokenForeignKey[] {
+export function brokenForeignKeysIn(db: CommittedRows, scope: ReadonlyMap<string, Value[][] | null>): BrokenForeignKey[] {
   return brokenForeignKeys(db, scope, true)
 }
 
-function brokenForeignKeys(db: Database, scope: ReadonlyMap<string, Value[][] | null> | null, skipMissing = false): BrokenForeignKey[] {
+function brokenForeignKeys(db: CommittedRows, scope: ReadonlyMap<string, Value[][] | null> | null, skipMissing = false): BrokenForeignKey[] {
   const table = scope === null || skipMissing ? undefined : [...scope.keys()][0]
   // A transaction that is never committed: a read-only view of the committed rows.
   const tx = db.replica.begin()
