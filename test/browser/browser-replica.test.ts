@@ -33,6 +33,7 @@ interface PageApi {
     db: {
       query(sql: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>
       status(): { status: string; progress: number; pendingChanges: number; manualOffline: boolean; peers: Array<{ nodeId: string }> }
+      serialReady(): boolean
     }
   }
 }
@@ -125,6 +126,9 @@ describe.skipIf(!hasChromium)('browser replica in headless Chromium', () => {
     await a.query("INSERT INTO inventory (sku, name, qty) VALUES ('c1', 'crate', 1), ('c2', 'cable', 1)")
     await a.query("INSERT INTO claims VALUES ('desk', NULL)")
     await until(async () => (await pageQuery("SELECT count(*)::int AS n FROM inventory WHERE sku IN ('c1', 'c2')"))[0]?.['n'] === 2 && (await pageQuery('SELECT count(*)::int AS n FROM claims'))[0]?.['n'] === 1, 20_000, 'tables in the page')
+    // SERIAL ids offline come from an id range the other members confirmed while the page
+    // was online (without one, an offline SERIAL insert fails with 55000, loudly).
+    await until(() => page.evaluate(() => (window as unknown as PageApi).concord!.db.serialReady()), 60_000, 'an id range confirmed for the page')
 
     // Offline through the page's own button (hangs up, stops dialing; kept across reloads).
     await page.click('#toggle')
