@@ -1,14 +1,26 @@
 #!/usr/bin/env node
-// Launches src/cli.ts under tsx (the packages ship TypeScript sources) with the Node
-// flags libp2p needs: Node 20 has a global WebSocket only with --experimental-websocket.
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-
-// Resolved from here, not from the caller's working directory.
-const tsx = import.meta.resolve('tsx')
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
-const major = Number(process.versions.node.split('.')[0])
-const flags = [...(major < 22 ? ['--experimental-websocket'] : []), '--no-warnings=ExperimentalWarning', '--import', tsx]
-const child = spawn(process.execPath, [...flags, cli, ...process.argv.slice(2)], { stdio: 'inherit' })
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal))
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)))
+// The `concord` command: runs the compiled CLI (dist/cli.js) in this process, with no
+// second process and no TypeScript loader. Node 20's gaps that libp2p relies on are
+// closed inside it (docs/decisions/node-20-runtime.md): dist/cli.js loads the
+// Promise.withResolvers polyfill first, and `concord start` installs a global WebSocket
+// when the runtime has none.
+//
+// The CLI is found through this package's own `./cli` export, so under the
+// `@concord/source` condition (the test suites set it) the bin runs src/cli.ts instead,
+// through tsx in this same process: tests never need a build.
+const cli = import.meta.resolve('@concord/node-server/cli')
+if (cli.endsWith('.ts')) {
+  const { register } = await import('tsx/esm/api')
+  register()
+}
+let main
+try {
+  ;({ main } = await import(cli))
+} catch (err) {
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('/dist/')) {
+    process.stderr.write(`concord: ${err.message}\nconcord: the compiled JavaScript is missing: run \`npm run build\` at the repository root.\n`)
+    process.exit(1)
+  }
+  throw err
+}
+process.exit(await main(process.argv.slice(2)))

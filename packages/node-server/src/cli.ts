@@ -1,14 +1,17 @@
 /**
  * The `concord` command line: `concord start [flags]`, `concord gen-cluster-key <file>`,
- * `concord --help`. Run through bin/concord.js, which loads TypeScript via tsx and gives
- * Node 20 the global WebSocket libp2p dials with.
+ * `concord --help`. bin/concord.js runs the compiled form of this file (dist/cli.js) in
+ * its own process.
+ *
+ * Invariants: only what a command needs is loaded, when it runs: `--help` and the
+ * argument parsing load no libp2p, LMDB or SQL parser, so they answer at once; `start`
+ * loads the node (and, on Node 20, a global WebSocket) after its flags are valid.
  */
 import './polyfill.js'
 import { readFileSync } from 'node:fs'
-import { ConcordNode } from './node/concord-node.js'
 import { parseStartOptions, startHelp, toNodeOptions, UsageError } from './cli/start-options.js'
-import { writeClusterKey } from './transport/cluster-key.js'
 import { clusterHelp, parseClusterOptions, runLocalCluster } from './cli/local-cluster.js'
+import { ensureGlobalWebSocket } from './cli/global-websocket.js'
 import { consoleLogger, errorMessage } from './log/logger.js'
 
 const VERSION = '0.1.0'
@@ -62,6 +65,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await runLocalCluster(parseClusterOptions(rest))
       case 'gen-cluster-key': {
         if (rest.length !== 1) throw new UsageError('gen-cluster-key takes exactly one argument: the file to write')
+        const { writeClusterKey } = await import('./transport/cluster-key.js')
         writeClusterKey(rest[0]!)
         process.stdout.write(`wrote cluster key to ${rest[0]}; give it to every node with --cluster-key ${rest[0]}\n`)
         return 0
@@ -85,6 +89,8 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
   // A database server keeps serving: a promise some library left rejected and unhandled
   // is logged, not allowed to end the process (Node's default).
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${errorMessage(err)}`))
+  await ensureGlobalWebSocket()
+  const { ConcordNode } = await import('./node/concord-node.js')
   const node = await ConcordNode.start({ ...toNodeOptions(settings), logger: log })
   const addrs = node.p2pAddresses()
   process.stdout.write(
