@@ -18,7 +18,8 @@ try {
   ;({ main } = await import(cli))
 } catch (err) {
   if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('/dist/')) {
-    process.stderr.write(`concord: ${err.message}\nconcord: the compiled JavaScript is missing: run \`npm run build\` at the repository root.\n`)
+    process.stderr.write(`concord: ${err.message}\n`)
+    process.stderr.write('concord: the compiled JavaScript is missing: run `npm run build` at the repository root.\n')
     process.exit(1)
   }
   throw err

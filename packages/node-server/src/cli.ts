@@ -126,5 +126,11 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))
 if (invokedDirectly) {
-  main(process.argv.slice(2)).then((code) => process.exit(code))
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`concord: ${errorMessage(err)}\n`)
+      process.exit(1)
+    },
+  )
 }

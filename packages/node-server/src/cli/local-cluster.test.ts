@@ -8,7 +8,8 @@ describe('concord cluster options', () => {
   })
 
   it('takes flags and rejects bad ones with a usage error', () => {
-    expect(parseClusterOptions(['--nodes', '2', '--pg-port', '6000', '--data-dir', 'x'])).toMatchObject({ nodes: 2, pgPort: 6000, dataDir: 'x' })
+    const parsed = parseClusterOptions(['--nodes', '2', '--pg-port', '6000', '--data-dir', 'x'])
+    expect(parsed).toMatchObject({ nodes: 2, pgPort: 6000, dataDir: 'x' })
     expect(() => parseClusterOptions(['--nodes', '0'])).toThrow(UsageError)
     expect(() => parseClusterOptions(['--nodes', '99'])).toThrow(UsageError)
     expect(() => parseClusterOptions(['--pg-port', 'abc'])).toThrow(UsageError)

@@ -32,7 +32,13 @@ export function parseClusterOptions(argv: string[]): LocalClusterOptions {
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: { nodes: { type: 'string' }, 'data-dir': { type: 'string' }, 'pg-port': { type: 'string' }, host: { type: 'string' }, 'cluster-key': { type: 'string' } },
+      options: {
+        nodes: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'pg-port': { type: 'string' },
+        host: { type: 'string' },
+        'cluster-key': { type: 'string' },
+      },
     }).values as Record<string, string | undefined>
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''))
@@ -40,8 +46,16 @@ export function parseClusterOptions(argv: string[]): LocalClusterOptions {
   const nodes = Number(values['nodes'] ?? '3')
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) throw new UsageError(`--nodes: expected 1 to ${MAX_NODES}`)
   const pgPort = Number(values['pg-port'] ?? '5432')
-  if (!Number.isInteger(pgPort) || pgPort < 1 || pgPort > 65535) throw new UsageError(`--pg-port: '${values['pg-port']}' is not a port number`)
-  return { nodes, dataDir: values['data-dir'] ?? './cluster-data', pgPort, host: values['host'] ?? '127.0.0.1', clusterKey: values['cluster-key'] }
+  if (!Number.isInteger(pgPort) || pgPort < 1 || pgPort > 65535) {
+    throw new UsageError(`--pg-port: '${values['pg-port']}' is not a port number`)
+  }
+  return {
+    nodes,
+    dataDir: values['data-dir'] ?? './cluster-data',
+    pgPort,
+    host: values['host'] ?? '127.0.0.1',
+    clusterKey: values['cluster-key'],
+  }
 }
 
 export function clusterHelp(): string {
@@ -81,7 +95,8 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
 
   const startNode = (i: number, joinAddr: string | undefined, pgPort: number): Promise<Child> => {
     const name = `node${i + 1}`
-    const args = [bin, 'start', '--data-dir', join(options.dataDir, name), '--pg-port', String(pgPort), '--host', options.host, '--p2p-host', '127.0.0.1']
+    const args = [bin, 'start', '--data-dir', join(options.dataDir, name), '--pg-port', String(pgPort)]
+    args.push('--host', options.host, '--p2p-host', '127.0.0.1')
     if (joinAddr) args.push('--join', joinAddr)
     if (options.clusterKey) args.push('--cluster-key', options.clusterKey)
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })

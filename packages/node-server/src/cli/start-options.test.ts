@@ -31,7 +31,8 @@ describe('concord start options', () => {
   })
   it('flags override environment variables, which override the config file', () => {
     const file = JSON.stringify({ region: 'from-file', pgPort: 7000, dataDir: '/file', join: ['a:1'] })
-    const s = parseStartOptions(['--config', 'c.json', '--pg-port', '6000', '--join', 'b:2,c:3', '--join', '/ip4/127.0.0.1/tcp/9'], { CONCORD_REGION: 'from-env', CONCORD_PG_PORT: '6500' }, () => file)
+    const argv = ['--config', 'c.json', '--pg-port', '6000', '--join', 'b:2,c:3', '--join', '/ip4/127.0.0.1/tcp/9']
+    const s = parseStartOptions(argv, { CONCORD_REGION: 'from-env', CONCORD_PG_PORT: '6500' }, () => file)
     expect(s).toMatchObject({ region: 'from-env', pgPort: 6000, dataDir: '/file', join: ['b:2', 'c:3', '/ip4/127.0.0.1/tcp/9'] })
   })
   it('rejects unknown flags, bad ports, unknown config keys and unreadable files with clear messages', () => {

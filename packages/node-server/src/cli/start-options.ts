@@ -43,21 +43,76 @@ export interface StartSettings {
 }
 
 export const SETTINGS: Setting[] = [
-  { key: 'dataDir', flag: 'data-dir', env: 'CONCORD_DATA_DIR', kind: 'string', default: './data', help: 'directory for this node’s data, key and identity' },
-  { key: 'nodeId', flag: 'node-id', env: 'CONCORD_NODE_ID', kind: 'string', help: 'node id (default: generated once, kept in the data directory)' },
-  { key: 'region', flag: 'region', env: 'CONCORD_REGION', kind: 'string', default: 'default', help: 'region this node serves' },
-  { key: 'host', flag: 'host', env: 'CONCORD_HOST', kind: 'string', default: '127.0.0.1', help: 'address of the PostgreSQL and HTTP listeners' },
-  { key: 'pgPort', flag: 'pg-port', env: 'CONCORD_PG_PORT', kind: 'port', default: '5432', help: 'PostgreSQL port (the next free one if taken)' },
-  { key: 'p2pHost', flag: 'p2p-host', env: 'CONCORD_P2P_HOST', kind: 'string', default: '0.0.0.0', help: 'address of the libp2p listeners' },
-  { key: 'p2pPort', flag: 'p2p-port', env: 'CONCORD_P2P_PORT', kind: 'port', default: '0', help: 'libp2p TCP port (0: any free port)' },
-  { key: 'wsPort', flag: 'ws-port', env: 'CONCORD_WS_PORT', kind: 'port', default: '0', help: 'libp2p WebSockets port (0: any free port)' },
-  { key: 'join', flag: 'join', env: 'CONCORD_JOIN', kind: 'list', help: 'peer to join: host:port of its PostgreSQL server, or a libp2p multiaddr (repeatable, or comma-separated)' },
-  { key: 'clusterKey', flag: 'cluster-key', env: 'CONCORD_CLUSTER_KEY', kind: 'string', help: 'swarm key file; only nodes holding it can connect (see `concord gen-cluster-key`)' },
-  { key: 'password', flag: 'password', env: 'CONCORD_PASSWORD', kind: 'string', help: 'require this password (SCRAM-SHA-256) from PostgreSQL clients' },
-  { key: 'httpPort', flag: 'http-port', env: 'CONCORD_HTTP_PORT', kind: 'port', help: 'serve /health and /metrics on this port (0: any free port)' },
-  { key: 'compaction', flag: 'compaction', env: 'CONCORD_COMPACTION', kind: 'switch', default: 'on', help: 'rewrite shards as generations of their live data (on|off)' },
-  { key: 'compactionMinGarbage', flag: 'compaction-min-garbage', env: 'CONCORD_COMPACTION_MIN_GARBAGE', kind: 'count', default: '1000', help: 'overwritten values a shard keeps before it is rewritten as a generation (and at least its live entries)' },
-  { key: 'departAfter', flag: 'depart-after', env: 'CONCORD_DEPART_AFTER', kind: 'duration', default: '24h', help: 'declare a member departed after this long without a word (e.g. 90m, 24h, 7d)' },
+  {
+    key: 'dataDir', flag: 'data-dir', env: 'CONCORD_DATA_DIR', kind: 'string',
+    default: './data',
+    help: 'directory for this node’s data, key and identity',
+  },
+  {
+    key: 'nodeId', flag: 'node-id', env: 'CONCORD_NODE_ID', kind: 'string',
+    help: 'node id (default: generated once, kept in the data directory)',
+  },
+  {
+    key: 'region', flag: 'region', env: 'CONCORD_REGION', kind: 'string',
+    default: 'default',
+    help: 'region this node serves',
+  },
+  {
+    key: 'host', flag: 'host', env: 'CONCORD_HOST', kind: 'string',
+    default: '127.0.0.1',
+    help: 'address of the PostgreSQL and HTTP listeners',
+  },
+  {
+    key: 'pgPort', flag: 'pg-port', env: 'CONCORD_PG_PORT', kind: 'port',
+    default: '5432',
+    help: 'PostgreSQL port (the next free one if taken)',
+  },
+  {
+    key: 'p2pHost', flag: 'p2p-host', env: 'CONCORD_P2P_HOST', kind: 'string',
+    default: '0.0.0.0',
+    help: 'address of the libp2p listeners',
+  },
+  {
+    key: 'p2pPort', flag: 'p2p-port', env: 'CONCORD_P2P_PORT', kind: 'port',
+    default: '0',
+    help: 'libp2p TCP port (0: any free port)',
+  },
+  {
+    key: 'wsPort', flag: 'ws-port', env: 'CONCORD_WS_PORT', kind: 'port',
+    default: '0',
+    help: 'libp2p WebSockets port (0: any free port)',
+  },
+  {
+    key: 'join', flag: 'join', env: 'CONCORD_JOIN', kind: 'list',
+    help: 'peer to join: host:port of its PostgreSQL server, or a libp2p multiaddr (repeatable, or comma-separated)',
+  },
+  {
+    key: 'clusterKey', flag: 'cluster-key', env: 'CONCORD_CLUSTER_KEY', kind: 'string',
+    help: 'swarm key file; only nodes holding it can connect (see `concord gen-cluster-key`)',
+  },
+  {
+    key: 'password', flag: 'password', env: 'CONCORD_PASSWORD', kind: 'string',
+    help: 'require this password (SCRAM-SHA-256) from PostgreSQL clients',
+  },
+  {
+    key: 'httpPort', flag: 'http-port', env: 'CONCORD_HTTP_PORT', kind: 'port',
+    help: 'serve /health and /metrics on this port (0: any free port)',
+  },
+  {
+    key: 'compaction', flag: 'compaction', env: 'CONCORD_COMPACTION', kind: 'switch',
+    default: 'on',
+    help: 'rewrite shards as generations of their live data (on|off)',
+  },
+  {
+    key: 'compactionMinGarbage', flag: 'compaction-min-garbage', env: 'CONCORD_COMPACTION_MIN_GARBAGE', kind: 'count',
+    default: '1000',
+    help: 'overwritten values a shard keeps before it is rewritten as a generation (and at least its live entries)',
+  },
+  {
+    key: 'departAfter', flag: 'depart-after', env: 'CONCORD_DEPART_AFTER', kind: 'duration',
+    default: '24h',
+    help: 'declare a member departed after this long without a word (e.g. 90m, 24h, 7d)',
+  },
 ]
 
 export interface FileReader {
@@ -65,7 +120,11 @@ export interface FileReader {
 }
 
 /** Parses `concord start` arguments (after the word `start`). */
-export function parseStartOptions(argv: string[], env: Record<string, string | undefined>, readFile: FileReader): StartSettings & { quiet: boolean } {
+export function parseStartOptions(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  readFile: FileReader,
+): StartSettings & { quiet: boolean } {
   let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({
@@ -89,7 +148,11 @@ export function parseStartOptions(argv: string[], env: Record<string, string | u
   for (const s of SETTINGS) {
     const fromFlag = flags[s.flag]
     let raw: unknown = fromFlag ?? env[s.env] ?? file[s.key] ?? s.default
-    let where = fromFlag !== undefined ? `--${s.flag}` : env[s.env] !== undefined ? s.env : file[s.key] !== undefined ? `${configPath}: ${s.key}` : 'default'
+    let where =
+      fromFlag !== undefined ? `--${s.flag}`
+      : env[s.env] !== undefined ? s.env
+      : file[s.key] !== undefined ? `${configPath}: ${s.key}`
+      : 'default'
     if (raw === undefined) continue
     out[s.key] = convert(s, raw, where)
     where = ''
@@ -112,7 +175,9 @@ function readConfig(path: string, readFile: FileReader): Record<string, unknown>
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UsageError(`config file ${path} must hold a JSON object`)
   const known = new Set<string>(SETTINGS.map((s) => s.key))
-  for (const k of Object.keys(body)) if (!known.has(k)) throw new UsageError(`config file ${path}: unknown setting '${k}' (known: ${[...known].join(', ')})`)
+  for (const k of Object.keys(body)) {
+    if (!known.has(k)) throw new UsageError(`config file ${path}: unknown setting '${k}' (known: ${[...known].join(', ')})`)
+  }
   return body as Record<string, unknown>
 }
 
@@ -131,7 +196,9 @@ function convert(s: Setting, raw: unknown, where: string): unknown {
       const m = typeof raw === 'string' ? /^(\d+)(ms|s|m|h|d)$/.exec(raw.trim()) : null
       const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
       const n = typeof raw === 'number' ? raw : m === null ? NaN : Number(m[1]) * unit[m[2] as keyof typeof unit]
-      if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${where}: '${String(raw)}' is not a duration (a positive number with ms, s, m, h or d)`)
+      if (!Number.isSafeInteger(n) || n <= 0) {
+        throw new UsageError(`${where}: '${String(raw)}' is not a duration (a positive number with ms, s, m, h or d)`)
+      }
       return n
     }
     case 'count': {
@@ -173,10 +240,25 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
   }
 }
 
+/** The placeholder `--help` shows after each kind of flag. */
+const PLACEHOLDER: Record<Setting['kind'], string> = {
+  string: 'value',
+  port: 'port',
+  list: 'addr',
+  duration: 'time',
+  switch: 'on|off',
+  count: 'n',
+}
+
 export function startHelp(): string {
   const lines = SETTINGS.map((s) => {
-    const flag = `  --${s.flag} <${s.kind === 'port' ? 'port' : s.kind === 'list' ? 'addr' : s.kind === 'duration' ? 'time' : s.kind === 'switch' ? 'on|off' : s.kind === 'count' ? 'n' : 'value'}>`
-    return `${flag.padEnd(28)} ${s.help}${s.default !== undefined ? ` [${s.default}]` : ''}\n${''.padEnd(29)}env ${s.env}, config key "${s.key}"`
+    const flag = `  --${s.flag} <${PLACEHOLDER[s.kind]}>`
+    const fallback = s.default !== undefined ? ` [${s.default}]` : ''
+    return `${flag.padEnd(28)} ${s.help}${fallback}\n${''.padEnd(29)}env ${s.env}, config key "${s.key}"`
   })
-  return [...lines, `${'  --config <file>'.padEnd(28)} JSON file with any of the config keys above (env CONCORD_CONFIG)`, `${'  --quiet'.padEnd(28)} log warnings and errors only`].join('\n')
+  return [
+    ...lines,
+    `${'  --config <file>'.padEnd(28)} JSON file with any of the config keys above (env CONCORD_CONFIG)`,
+    `${'  --quiet'.padEnd(28)} log warnings and errors only`,
+  ].join('\n')
 }
