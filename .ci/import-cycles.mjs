@@ -124,7 +124,9 @@ for (const scc of found) {
   const known = !fresh.includes(scc)
   console.log(`  ${known ? 'allowed' : 'NEW    '} ${scc.length} files: ${pathThrough(scc)}`)
 }
-for (const a of gone) console.log(`  gone: the allowed circle of ${[...a][0]} (${a.size} files) no longer exists; delete it from ${relative(root, ALLOWED)}`)
+for (const a of gone) {
+  console.log(`  gone: the allowed circle of ${[...a][0]} (${a.size} files) no longer exists; delete it from ${relative(root, ALLOWED)}`)
+}
 if (fresh.length > 0) {
   console.log(`${fresh.length} new import circle(s): break them (a small interface, as in core/src/rows/local-transaction.ts)`)
   process.exit(1)

@@ -3,7 +3,7 @@
 // dist/ works without this repository's tooling.
 //   1. every package entry point imports in plain Node (no TypeScript loader, no flags);
 //   2. the README's example runs: openDatabase, CREATE, INSERT, SELECT;
-//   3. `concord --help` answers;
+//   3. `concord --help` answers, and `concord start` serves a query and stops on SIGTERM;
 //   4. @concord/browser bundles with esbuild and no options but `bundle` (the parser's
 //      WASM included, no Node built-in left unbundled).
 // Each check runs in its own `node` process started without NODE_OPTIONS, so a
@@ -59,6 +59,36 @@ check('concord --help', () => {
   const out = node([join(root, 'packages/node-server/bin/concord.js'), '--help'])
   if (!out.includes('concord start [options]')) throw new Error('no usage text')
   return `${out.split('\n').length} lines`
+})
+
+check('concord start serves SELECT 1 on an empty data directory', () => {
+  const script = `
+    import { spawn } from 'node:child_process'
+    import { mkdtempSync, rmSync } from 'node:fs'
+    import { tmpdir } from 'node:os'
+    import { join } from 'node:path'
+    import pg from 'pg'
+    const dir = mkdtempSync(join(tmpdir(), 'concord-ship-'))
+    const child = spawn(process.execPath, ['packages/node-server/bin/concord.js', 'start', '--data-dir', dir,
+      '--pg-port', '0', '--p2p-host', '127.0.0.1', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    const deadline = Date.now() + 60_000
+    let port
+    while (!(port = /psql -h \\S+ -p (\\d+)/.exec(out)?.[1])) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error('no PostgreSQL port announced: ' + out)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const client = new pg.Client({ host: '127.0.0.1', port: Number(port), user: 'concord', database: 'concord' })
+    await client.connect()
+    const { rows } = await client.query('SELECT 1 AS one')
+    await client.end()
+    child.kill('SIGTERM')
+    const code = await new Promise((r) => child.once('exit', r))
+    rmSync(dir, { recursive: true, force: true })
+    if (rows[0]?.one !== 1 || code !== 0) throw new Error('answer ' + JSON.stringify(rows) + ', exit ' + code)
+    console.log('answered, stopped cleanly')`
+  return node(['--input-type=module', '-'], script).trim()
 })
 
 check('esbuild bundles @concord/browser with no options', () => {

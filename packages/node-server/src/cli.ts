@@ -89,8 +89,8 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
   // A database server keeps serving: a promise some library left rejected and unhandled
   // is logged, not allowed to end the process (Node's default).
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${errorMessage(err)}`))
-  await ensureGlobalWebSocket()
-  const { ConcordNode } = await import('./node/concord-node.js')
+  // Both load modules only; loading them side by side overlaps their file reads.
+  const [, { ConcordNode }] = await Promise.all([ensureGlobalWebSocket(), import('./node/concord-node.js')])
   const node = await ConcordNode.start({ ...toNodeOptions(settings), logger: log })
   const addrs = node.p2pAddresses()
   process.stdout.write(
