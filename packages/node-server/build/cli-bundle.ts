@@ -15,8 +15,9 @@
  * local-cluster.ts names the bin from either.
  *
  * Run by `npm run build` (after `tsc -b`): `tsx packages/node-server/build/cli-bundle.ts`.
+ * Skips the work when no input changed since the last bundle.
  */
-import { rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -24,10 +25,21 @@ import { build } from 'esbuild'
 const here = dirname(fileURLToPath(import.meta.url))
 const OUT_DIR = join(here, '..', 'dist', 'bundle')
 const EXTERNAL = ['lmdb', 'libpg-query', 'pg-native', 'undici']
+/** The inputs of the last bundle (esbuild's metafile), to skip a bundle that is up to date. */
+const INPUTS = join(OUT_DIR, 'inputs.json')
+
+function upToDate(): boolean {
+  if (!existsSync(INPUTS)) return false
+  const built = statSync(INPUTS).mtimeMs
+  const inputs = [...(JSON.parse(readFileSync(INPUTS, 'utf8')) as string[]), fileURLToPath(import.meta.url)]
+  return inputs.every((f) => existsSync(f) && statSync(f).mtimeMs <= built)
+}
 
 export async function bundleCli(): Promise<string> {
+  const entry = join(OUT_DIR, 'cli.mjs')
+  if (upToDate()) return entry
   rmSync(OUT_DIR, { recursive: true, force: true })
-  await build({
+  const result = await build({
     entryPoints: { cli: join(here, '..', 'dist', 'cli.js') },
     outdir: OUT_DIR,
     outExtension: { '.js': '.mjs' },
@@ -41,8 +53,11 @@ export async function bundleCli(): Promise<string> {
     // built-ins.
     banner: { js: "import { createRequire as __concordRequire } from 'node:module'; const require = __concordRequire(import.meta.url);" },
     logLevel: 'warning',
+    metafile: true,
   })
-  return join(OUT_DIR, 'cli.mjs')
+  // Written last: a bundle interrupted half-way has no inputs file and is rebuilt.
+  writeFileSync(INPUTS, JSON.stringify(Object.keys(result.metafile.inputs).map((f) => join(process.cwd(), f))))
+  return entry
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

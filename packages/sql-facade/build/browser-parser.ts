@@ -10,8 +10,9 @@
  * here, once, instead of in every application's bundler.
  *
  * Run by `npm run build` (after `tsc -b`): `tsx packages/sql-facade/build/browser-parser.ts`.
+ * Skips the work when the output is newer than its inputs.
  */
-import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -52,7 +53,16 @@ const browserGlue: Plugin = {
   },
 }
 
+/** The output is newer than libpg-query's files and this build's own. */
+function upToDate(): boolean {
+  if (!existsSync(OUT)) return false
+  const built = statSync(OUT).mtimeMs
+  const inputs = [entry, wasmPath, join(dirname(entry), 'libpg-query.js'), join(here, 'embedded-wasm.ts'), fileURLToPath(import.meta.url)]
+  return inputs.every((f) => statSync(f).mtimeMs <= built)
+}
+
 export async function buildBrowserParser(): Promise<{ file: string; bytes: number }> {
+  if (upToDate()) return { file: OUT, bytes: statSync(OUT).size }
   mkdirSync(dirname(OUT), { recursive: true })
   const wasm = gzipSync(readFileSync(wasmPath), { level: 9 })
   await build({
