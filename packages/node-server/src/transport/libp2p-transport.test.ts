@@ -11,7 +11,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { TransportHandler } from '@concord/core'
 import { Libp2pTransport, type Libp2pTransportOptions } from './libp2p-transport.js'
 import { generateClusterKey, readClusterKey, writeClusterKey } from './cluster-key.js'
-import { SYNC_PROTOCOL } from './sync-frame.js'
+import { SYNC_PROTOCOL } from '@concord/p2p'
 
 interface Probe extends TransportHandler {
   messages: Array<{ from: string; text: string }>

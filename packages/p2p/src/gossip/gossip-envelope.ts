@@ -5,7 +5,7 @@
  *
  * Layout, version 1: [version u8][node id length u8][node id UTF-8][data ...]
  */
-import { MAX_NODE_ID_BYTES } from './sync-frame.js'
+import { MAX_NODE_ID_BYTES } from '../sync/sync-frame.js'
 
 export const GOSSIP_ENVELOPE_VERSION = 1
 

@@ -1,6 +1,6 @@
 /**
  * Sessions of the '/concord/sync/1.0.0' protocol, shared by the Node transport and the
- * browser transport (no Node built-ins: exported through `@concord/node-server/wire`).
+ * browser transport (no Node built-ins).
  *
  * Each side of a libp2p connection opens one outbound stream to the other and writes a
  * HELLO naming its replica node id, then DATA and PEERS frames (sync-frame.ts). A session
