@@ -3,7 +3,6 @@
  * `concord --help`. Run through bin/concord.js, which loads TypeScript via tsx and gives
  * Node 20 the global WebSocket libp2p dials with.
  */
-import './polyfill.js'
 import { readFileSync } from 'node:fs'
 import { ConcordNode } from './node/concord-node.js'
 import { parseStartOptions, startHelp, toNodeOptions, UsageError } from './cli/start-options.js'

@@ -2,8 +2,6 @@
  * @concord/node-server: the Node server peer. LMDB storage and a libp2p transport for the
  * core replica, a PostgreSQL wire server, HTTP health and metrics, and the `concord` CLI.
  */
-import './polyfill.js'
-
 export { LmdbStorage, type LmdbStorageOptions } from './storage/lmdb-storage.js'
 export { encodeRecord, decodeRecord, CorruptRecordError, RECORD_FORMAT_VERSION } from './storage/record-codec.js'
 export { Libp2pTransport, type Libp2pTransportOptions, type TransportStats } from './transport/libp2p-transport.js'

@@ -5,6 +5,9 @@
  * and the `SessionTransport` base both environments' core `Transport` extend.
  * No Node built-ins: bundles for browsers.
  */
+// First: libp2p needs it on Node 20, before it loads.
+import './node/promise-with-resolvers.js'
+
 export { SYNC_PROTOCOL, SYNC_FRAME_VERSION, MAX_ADDRS, MAX_ADDR_CHARS, MAX_NODE_ID_BYTES, encodeSyncFrame, decodeSyncFrame, SyncFrameError, type SyncFrame } from './sync/sync-frame.js'
 export { decodeLengthPrefix, MAX_PREFIX_BYTES, LengthPrefixError } from './sync/length-prefix.js'
 export { SyncSessions, type SyncSession, type SyncSessionHooks, type SyncNode, type SyncCounters } from './sync/sync-sessions.js'

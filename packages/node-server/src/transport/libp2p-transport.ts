@@ -13,14 +13,14 @@
  * Invariants: those of `SessionTransport`; at most MAX_EXCHANGE_DIALS peer-exchange dials
  * in flight.
  */
-import '../polyfill.js'
+// First: @concord/p2p gives Node 20 what libp2p needs before any libp2p module loads.
+import { createLibp2pNode, SessionTransport, type Libp2pNode, type LogLevel, type SyncSession } from '@concord/p2p'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { preSharedKey } from '@libp2p/pnet'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Scheduler, Transport } from '@concord/core'
-import { createLibp2pNode, SessionTransport, type Libp2pNode, type LogLevel, type SyncSession } from '@concord/p2p'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
 export interface Libp2pTransportOptions {

@@ -8,6 +8,7 @@
  * Limits: gossipsub takes inbound messages up to `maxMessageBytes` (plus envelope room)
  * and buffers at most two such messages per peer outbound.
  */
+import './promise-with-resolvers.js'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'

@@ -12,6 +12,7 @@
  * each peer's write queue is bounded by `maxQueuedBytes`; frames are written in batches
  * (one write per batch, DESIGN.md decision 13); nothing runs after `stop`.
  */
+import '../node/promise-with-resolvers.js'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { decodeLengthPrefix, MAX_PREFIX_BYTES } from './length-prefix.js'

@@ -1,6 +1,7 @@
 /**
- * Runtime gaps of Node 20 that libp2p 3 relies on (DESIGN.md, Platform facts).
- * Import this module before anything that loads libp2p: it must run first.
+ * The runtime gap of Node 20 that libp2p 3 relies on: `Promise.withResolvers` (Node 22
+ * and current browsers have it). Installed only where missing. This package imports it
+ * before anything that loads libp2p, so every user of @concord/p2p gets it first.
  */
 interface WithResolvers<T> {
   promise: Promise<T>
