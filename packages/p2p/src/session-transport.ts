@@ -37,7 +37,7 @@ export interface SessionTransportOptions {
 
 export type LogLevel = 'info' | 'warn' | 'error'
 
-/** Sync streams per connection and direction: one is used; the rest absorb a reconnect race. */
+/** Sync streams per connection and direction: each side opens one; the spare ones let a newer stream replace an old one still closing. */
 const MAX_SYNC_STREAMS = 4
 
 export abstract class SessionTransport implements Transport {
