@@ -20,7 +20,7 @@ import { loadParser } from './parser/parse.js'
 import { PartitionRouter } from './plan/partition-view.js'
 import type { Relation } from './plan/relation.js'
 import type { Int8Output, QueryResult } from './result-format.js'
-import { Session } from './session.js'
+import { Session, type SessionHost } from './session.js'
 import { CLUSTER_SETTING_KIND, NODE_SETTING_KIND, Settings } from './settings/settings.js'
 import { systemView } from './system/system-views.js'
 import { castValue } from './types/cast.js'
@@ -54,7 +54,7 @@ export interface AttachOptions {
 /** Between checks while a statement waits for an id range. */
 const SERIAL_POLL_MS = 100
 
-export class Database {
+export class Database implements SessionHost {
   readonly indexes: SecondaryIndexes
   readonly partitions: PartitionRouter
   /** Conflicts between masters this node resolved (view concord_conflicts). */

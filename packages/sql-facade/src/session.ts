@@ -7,21 +7,22 @@
  * current rows under the block's own writes (`TransactionRows`). After an error the block
  * is aborted (25P02) until ROLLBACK or ROLLBACK TO, as in PostgreSQL.
  */
-import type { Json, OpenTransaction, Transaction, TransactionSavepoint } from '@concord/core'
-import type { Database } from './database.js'
+import type { Json, OpenTransaction, Replica, TableInfo, Transaction, TransactionSavepoint } from '@concord/core'
+import type { SecondaryIndexes } from './catalog/secondary-index.js'
 import { asSqlError } from './errors/runtime-error.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
-import type { ExecCtx } from './exec/context.js'
+import type { ExecCtx, UserFunction } from './exec/context.js'
 import type { StatementResult } from './exec/result.js'
 import { utility } from './exec/result.js'
 import { runInTransaction } from './exec/statement.js'
 import { TransactionRows } from './exec/transaction-rows.js'
 import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
 import { TableWriter } from './exec/table-writer.js'
+import { rootPlanCtx } from './exec/plan-root.js'
 import { DeferredConstraints } from './exec/deferred-constraints.js'
 import { foreignKeysOf } from './catalog/foreign-key.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from './exec/transaction-mode.js'
-import { nameList } from './expr/compile.js'
+import { nameList } from './parser/name-list.js'
 import { parseScript } from './parser/parse.js'
 import type { Statement } from './parser/statement.js'
 import { commandTag, fieldInfo, toJs, type Int8Output, type QueryResult } from './result-format.js'
@@ -31,7 +32,10 @@ import { T } from './types/sql-type.js'
 import type { RtValue } from './types/value.js'
 import type { Node } from 'libpg-query'
 import { callUserFunction } from './functions/user-function.js'
+import type { PublisherConnector } from './replication/publisher-connector.js'
 import { SUBSCRIPTION_KIND } from './replication/replication-catalog.js'
+import type { PartitionRouter } from './plan/partition-view.js'
+import type { Relation } from './plan/relation.js'
 import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from './replication/replication-statements.js'
 
 interface Block {
@@ -46,13 +50,35 @@ interface Block {
   deferred: DeferredConstraints
 }
 
+/**
+ * What a session needs from its database: the replica and the node-local state all the
+ * node's sessions share. `Database` provides it; the session never sees the class.
+ */
+export interface SessionHost {
+  readonly replica: Replica
+  readonly nodeId: string
+  readonly region: string
+  readonly indexes: SecondaryIndexes
+  readonly partitions: PartitionRouter
+  readonly connector: PublisherConnector | null
+  readonly int8: Int8Output
+  readonly serialWaitMs: number
+  /** Rejects once the database is closed. */
+  ready(): Promise<void>
+  /** Waits a moment for a pending SERIAL id slot claim. */
+  waitForIdSlot(): Promise<void>
+  userFunction(name: string): UserFunction | undefined
+  systemView(name: string, ctx: ExecCtx): Relation | null
+  nextSerial(table: TableInfo, column: string): number | bigint
+}
+
 export class Session {
   readonly settings: Settings
   private block: Block | null = null
   /** SET SESSION CHARACTERISTICS AS TRANSACTION: the mode of later transactions. */
   private characteristics: TransactionMode = { readOnly: false }
 
-  constructor(readonly db: Database) {
+  constructor(readonly db: SessionHost) {
     this.settings = new Settings(db.replica)
   }
 
@@ -251,7 +277,7 @@ export class Session {
         rows,
         table: (n) => tx.table(n),
         tables: () => tx.tables(),
-        writerFor: (t) => new TableWriter(t, { exec: ctx, ctes: new Map() }),
+        writerFor: (t) => new TableWriter(t, rootPlanCtx(ctx)),
         nowMicros,
       }),
       params,

@@ -5,7 +5,10 @@
 import type { WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
-import { planSelect, type PlanCtx } from '../plan/select.js'
+import { planSelect } from '../plan/select.js'
+import type { PlanCtx } from '../plan/plan-context.js'
+import { rootPlanCtx } from './plan-root.js'
+import { mentionsColumn } from '../parser/column-mention.js'
 import { planWithClause } from '../plan/with-clause.js'
 import type { ExecCtx } from './context.js'
 import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, execDrop } from './ddl.js'
@@ -15,7 +18,7 @@ import { utility, type StatementResult } from './result.js'
 import { truncateTargets } from './foreign-key-ddl.js'
 import { tableMeta } from '../catalog/table-meta.js'
 import { partitionFilter } from '../plan/partition-view.js'
-import { decodeRow, tableColumns } from '../plan/table-scan.js'
+import { decodeRow, tableColumns } from '../catalog/column-read.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
@@ -25,7 +28,7 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
 }
 
 function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
-  const p: PlanCtx = { exec, ctes: new Map(), shardLocation: /shard_location/i.test(stmt.text) }
+  const p = rootPlanCtx(exec, stmt.kind === 'pg' && mentionsColumn(stmt.node, 'shard_location'))
   if (stmt.kind === 'createRegion') {
     const existing = exec.tx.getCatalog('region', stmt.name)
     if (existing !== undefined && existing !== null) {

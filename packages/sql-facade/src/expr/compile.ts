@@ -17,7 +17,8 @@ import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature
 import { compareValues, groupKey } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
-import { arrayOf, commonType, isIntegerType, resolveTypeName, T, typeName, type SqlType } from '../types/sql-type.js'
+import { arrayOf, commonType, isIntegerType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
+import { nameList, stringValue } from '../parser/name-list.js'
 import type { RtValue } from '../types/value.js'
 import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compileSubscripts } from './array-expr.js'
 import { coerce, fold } from './coerce.js'
@@ -25,55 +26,10 @@ import { constant, truth, type Compiled } from './compiled.js'
 import { likeToRegExp } from './like.js'
 import { negate, resolveOperator } from './operators.js'
 import { envAt, Scope, type Env } from './scope.js'
-
-export interface AggSlot {
-  impl: AggregateImpl
-  name: string
-  args: Compiled[]
-  distinct: boolean
-  filter: Compiled | null
-  seesNulls: boolean
-  /** ORDER BY inside the call (string_agg(x, ',' ORDER BY y)): inputs are sorted first. */
-  order: Array<{ key: Compiled; desc: boolean; nullsFirst: boolean }>
-}
-
-/** Collects the aggregate calls of a grouped query level. */
-export class AggCollector {
-  readonly slots: AggSlot[] = []
-  /** Fingerprints of GROUP BY expressions: matching subexpressions may reference ungrouped columns. */
-  readonly groupFingerprints = new Set<string>()
-  /** Tables whose primary key is fully grouped (functional dependency). */
-  readonly groupedTables = new Set<string>()
-  constructor(readonly inputScope: Scope) {}
-}
-
-export interface CompileCtx {
-  exec: ExecCtx
-  scope: Scope
-  agg: AggCollector | null
-  /** Plans a subquery whose outer scope is `parent`. */
-  planSubquery(stmt: SelectStmt, parent: Scope): Relation
-  /** Window-function calls of this query level; absent where they are not allowed (WHERE, ...). */
-  win?: WindowCollector | null
-  /** Set while compiling an aggregate's own arguments. */
-  inAggregate?: boolean
-  /** Set inside a GROUP BY-matched subexpression. */
-  grouped?: boolean
-  /** Set-returning calls of a select list; absent where they are not allowed (WHERE, CASE, ...). */
-  srf?: SrfCollector | null
-}
+import type { CompileCtx } from './compile-context.js'
 
 export function fingerprint(node: Node): string {
   return JSON.stringify(node, (k, v) => (k === 'location' ? undefined : v))
-}
-
-function strVal(n: Node | undefined): string {
-  if (n && 'String' in n) return n.String.sval ?? ''
-  return ''
-}
-
-export function nameList(nodes: Node[] | undefined): string[] {
-  return (nodes ?? []).map(strVal)
 }
 
 function constNode(n: Node): Compiled {
@@ -103,17 +59,6 @@ function constNode(n: Node): Compiled {
   }
   // A bare A_Const without a field is integer zero.
   return constant(T.int4, 0)
-}
-
-export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBounds?: Node[] }): SqlType {
-  const names = nameList(tn.names)
-  const mods: number[] = []
-  for (const m of tn.typmods ?? []) {
-    if ('A_Const' in m && m.A_Const.ival !== undefined) mods.push(m.A_Const.ival.ival ?? 0)
-  }
-  const isArray = (tn.arrayBounds?.length ?? 0) > 0
-  if (names[names.length - 1] === 'interval') return isArray ? arrayOf(T.interval) : T.interval
-  return resolveTypeName(names, mods, isArray)
 }
 
 function noFunction(name: string, types: SqlType[]): SqlError {
@@ -310,7 +255,7 @@ function comparator(op: string): (c: number) => boolean {
 const COMPARISONS = new Set(['=', '<>', '!=', '<', '<=', '>', '>='])
 
 function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr']>, ctx: CompileCtx): Compiled {
-  const op = strVal(e.name?.[e.name.length - 1])
+  const op = stringValue(e.name?.[e.name.length - 1])
   const now = ctx.exec.nowMicros
   switch (e.kind) {
     case 'AEXPR_OP': {
@@ -596,7 +541,7 @@ function compileSubLink(s: NonNullable<Extract<Node, { SubLink: unknown }>['SubL
     case 'ANY_SUBLINK': case 'ALL_SUBLINK': {
       if (isRow(s.testexpr)) return compileRowSubLink(s, rel, rowsOf, ctx)
       if (rel.columns.length !== 1) throw new SqlError(SqlState.syntaxError, rel.columns.length > 1 ? 'subquery has too many columns' : 'subquery has too few columns')
-      const op = s.operName ? strVal(s.operName[s.operName.length - 1]) : '='
+      const op = s.operName ? stringValue(s.operName[s.operName.length - 1]) : '='
       const l = compileExpr(s.testexpr!, ctx)
       const rt = rel.columns[0]!.type
       const t = commonType(l.type, rt)
@@ -688,7 +633,7 @@ function compileRowSubLink(s: NonNullable<Extract<Node, { SubLink: unknown }>['S
   const left = rowItems(s.testexpr!, ctx)
   const width = left.length
   if (rel.columns.length !== width) throw new SqlError(SqlState.syntaxError, rel.columns.length > width ? 'subquery has too many columns' : 'subquery has too few columns')
-  const op = s.operName ? strVal(s.operName[s.operName.length - 1]) : '='
+  const op = s.operName ? stringValue(s.operName[s.operName.length - 1]) : '='
   // Compare over a synthetic row: the left values, then the subquery row's values.
   const ls = left.map((l, i): Compiled => ({ type: l.type, eval: (env) => env.row[i]! }))
   const rs = rel.columns.map((c, i): Compiled => ({ type: c.type, eval: (env) => env.row[width + i]! }))

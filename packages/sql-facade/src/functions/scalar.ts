@@ -24,19 +24,8 @@ import { padText, repeatText } from './text-size.js'
 import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float-math.js'
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
 import { formatLsn, parseLsn } from '../replication/lsn.js'
+import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
 
-export interface ScalarImpl {
-  /** Types the arguments are coerced to (implicit cast); same length as the call's args. */
-  args: SqlType[]
-  result: SqlType
-  fn: (args: RtValue[], ctx: ExecCtx) => RtValue
-  /** Called even when an argument is NULL. */
-  nonStrict?: boolean
-  /** Result changes between calls with the same arguments (random, clock). */
-  volatile?: boolean
-}
-
-type Resolver = (types: SqlType[]) => ScalarImpl | null
 
 const num = (t: SqlType) => isNumericType(t) || t.id === 'unknown'
 const str = (v: RtValue) => v as string
@@ -558,9 +547,3 @@ export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null 
   const a = ARRAY_FUNCTIONS[name]
   return a ? a(types) : impl
 }
-
-export function isScalarFunction(name: string): boolean {
-  return name in FUNCTIONS || name in ARRAY_FUNCTIONS
-}
-
-export { likeToRegExp }

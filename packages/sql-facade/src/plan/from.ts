@@ -5,25 +5,19 @@
  */
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { compilePredicate, nameList } from '../expr/compile.js'
+import { compilePredicate } from '../expr/compile.js'
+import { nameList } from '../parser/name-list.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { rowKey } from '../types/compare.js'
 import type { RtValue } from '../types/value.js'
 import { tableMeta } from '../catalog/table-meta.js'
-import type { Relation } from './relation.js'
-import { makeCompileCtx, planSelect, type PlanCtx } from './select.js'
+import type { FromRelation, Relation } from './relation.js'
+import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import { baseTableRelation, conjuncts } from './table-scan.js'
 import { partitionFilter } from './partition-view.js'
 import type { TableInfo } from '@concord/core'
 import { T } from '../types/sql-type.js'
 import { planFunctionScan } from './function-scan.js'
-
-export interface FromRelation extends Relation {
-  /** Primary-key columns of base tables by alias, for GROUP BY functional dependency. */
-  primaryKeys: Map<string, string[]>
-  /** Column positions in the order `*` lists them (JOIN .. USING puts the join columns first); all in order when absent. */
-  star?: number[]
-}
 
 function starOf(r: FromRelation): number[] {
   return r.star ?? r.columns.map((_c, i) => i)
@@ -176,7 +170,7 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
     const rs = item.RangeSubselect
     const q = rs.subquery
     if (!q || !('SelectStmt' in q)) throw new SqlError(SqlState.featureNotSupported, 'unsupported subquery in FROM')
-    const rel = planSelect(q.SelectStmt, p, parent)
+    const rel = p.sub.select(q.SelectStmt, p, parent)
     const a = aliasOf(rs.alias, 'unnamed_subquery')
     return { columns: renamed(rel, a.name, a.cols), primaryKeys: new Map(), rows: rel.rows }
   }

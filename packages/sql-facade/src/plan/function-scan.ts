@@ -15,14 +15,15 @@
 import type { FuncCall, Node, RangeFunction } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { coerce } from '../expr/coerce.js'
-import { compileExpr, nameList } from '../expr/compile.js'
+import { compileExpr } from '../expr/compile.js'
+import { nameList } from '../parser/name-list.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
 import { T, typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import type { FromRelation } from './from.js'
-import { makeCompileCtx, type PlanCtx } from './select.js'
+import type { FromRelation } from './relation.js'
+import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 
 /** One column-producing call: its output type and its values for an environment. */
 interface Producer {

@@ -15,13 +15,12 @@
 import type { Node, SelectStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { coerce } from '../expr/coerce.js'
-import { nameList } from '../expr/compile.js'
+import { nameList } from '../parser/name-list.js'
 import type { ColumnBinding, Env, Scope } from '../expr/scope.js'
-import { execDelete, execInsert, execUpdate } from '../exec/dml.js'
 import { rowKey } from '../types/compare.js'
 import type { RtValue } from '../types/value.js'
 import type { Relation } from './relation.js'
-import { planSelect, type CteMap, type PlanCtx } from './select.js'
+import type { CteMap, PlanCtx } from './plan-context.js'
 
 /** Rows one recursive CTE may produce before the statement is stopped (runaway recursion). */
 const MAX_RECURSIVE_ROWS = 10_000_000
@@ -40,7 +39,7 @@ export function planWithClause(w: WithClause, p: PlanCtx, parent: Scope | null):
     const names = nameList(cte.aliascolnames)
     const label = (rel: Relation): ColumnBinding[] => rel.columns.map((col, i) => ({ ...col, name: names[i] ?? col.name, table: name }))
     if (q && ('InsertStmt' in q || 'UpdateStmt' in q || 'DeleteStmt' in q)) {
-      const result = 'InsertStmt' in q ? execInsert(q.InsertStmt, inner) : 'UpdateStmt' in q ? execUpdate(q.UpdateStmt, inner) : execDelete(q.DeleteStmt, inner)
+      const result = inner.sub.modify(q, inner)
       const rel: Relation = { columns: result.columns, rows: () => result.rows }
       ctes.set(name, { relation: { columns: label(rel), rows: () => result.rows }, noReturning: result.columns.length === 0 })
       continue
@@ -51,7 +50,7 @@ export function planWithClause(w: WithClause, p: PlanCtx, parent: Scope | null):
       ctes.set(name, { relation: planRecursive(sel, name, names, inner, parent) })
       continue
     }
-    const rel = planSelect(sel, inner, parent)
+    const rel = inner.sub.select(sel, inner, parent)
     let memo: RtValue[][] | null = null
     ctes.set(name, { relation: { columns: label(rel), rows: (outer) => (memo ??= rel.rows(outer)) } })
   }
@@ -73,13 +72,13 @@ function planRecursive(sel: SelectStmt, name: string, names: string[], p: PlanCt
     throw new SqlError('42P19', `recursive query "${name}" does not have the form non-recursive-term UNION [ALL] recursive-term`)
   }
   if (referencesName(sel.larg, name)) throw new SqlError('42P19', `recursive reference to query "${name}" must not appear within its non-recursive term`)
-  const base = planSelect(sel.larg, p, parent)
+  const base = p.sub.select(sel.larg, p, parent)
   const columns: ColumnBinding[] = base.columns.map((c, i) => ({ ...c, name: names[i] ?? c.name, table: name }))
   let working: RtValue[][] = []
   const self: Relation = { columns, rows: () => working }
   const ctes: CteMap = new Map(p.ctes)
   ctes.set(name, { relation: self })
-  const step = planSelect(sel.rarg, { ...p, ctes }, parent)
+  const step = p.sub.select(sel.rarg, { ...p, ctes }, parent)
   if (step.columns.length !== columns.length) throw new SqlError(SqlState.syntaxError, 'each UNION query must have the same number of columns')
   const conv = step.columns.map((c, i) => coerce({ type: c.type, eval: (env: Env) => env.row[i]! }, columns[i]!.type, 'assignment', p.exec.nowMicros).eval)
   const all = !!sel.all
@@ -109,4 +108,3 @@ function planRecursive(sel: SelectStmt, name: string, names: string[], p: PlanCt
   return { columns, rows: (outer) => (memo ??= run(outer)) }
 }
 
-export type { Node }

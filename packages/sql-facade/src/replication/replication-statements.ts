@@ -9,7 +9,7 @@ import type { CatalogTransaction } from '../exec/context.js'
 import type { AlterPublicationStmt, AlterSubscriptionStmt, CreatePublicationStmt, CreateSubscriptionStmt, DropSubscriptionStmt, Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { utility, type StatementResult } from '../exec/result.js'
-import { nameList } from '../expr/compile.js'
+import { nameList } from '../parser/name-list.js'
 import {
   PUBLICATION_KIND, SUBSCRIPTION_KIND, asPublication, asSubscription, publicationJson, recordName, subscriptionJson,
   type CatalogReader, type PublicationRecord, type SubscriptionRecord,

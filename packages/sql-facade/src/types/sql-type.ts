@@ -2,7 +2,9 @@
  * The SQL types the facade knows: their PostgreSQL names, OIDs and how a type name in
  * the parse tree maps onto them. Typmods (NUMERIC(p,s), VARCHAR(n)) ride along.
  */
+import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { nameList } from '../parser/name-list.js'
 
 export type TypeId =
   | 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8'
@@ -167,6 +169,18 @@ export function resolveTypeName(names: string[], mods: number[], arrayBounds = f
   return t
 }
 
+/** The type a parse-tree TypeName names (`numeric(10,2)`, `int[]`, `pg_catalog.int4`). */
+export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBounds?: Node[] }): SqlType {
+  const names = nameList(tn.names)
+  const mods: number[] = []
+  for (const m of tn.typmods ?? []) {
+    if ('A_Const' in m && m.A_Const.ival !== undefined) mods.push(m.A_Const.ival.ival ?? 0)
+  }
+  const isArray = (tn.arrayBounds?.length ?? 0) > 0
+  if (names[names.length - 1] === 'interval') return isArray ? arrayOf(T.interval) : T.interval
+  return resolveTypeName(names, mods, isArray)
+}
+
 /** True for the serial pseudo-types, which mean an integer column with a node-unique id default. */
 export function isSerialName(names: string[]): boolean {
   const n = names.filter((x) => x !== 'pg_catalog').join('.').toLowerCase()
@@ -196,10 +210,6 @@ export function isNumericType(t: SqlType): boolean {
 
 export function isIntegerType(t: SqlType): boolean {
   return t.id === 'int2' || t.id === 'int4' || t.id === 'int8' || t.id === 'oid'
-}
-
-export function isStringType(t: SqlType): boolean {
-  return category(t) === 'S'
 }
 
 /**
