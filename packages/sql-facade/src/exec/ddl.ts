@@ -144,7 +144,7 @@ function planColumn(def: ColumnDef, table: string): ColumnPlan {
 export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const name = stmt.relation!.relname!
   const tx = p.exec.tx
-  if (tx.table(name) || p.exec.systemView(name, p.exec)) {
+  if (tx.table(name) || p.exec.systemView('pg_catalog', name)) {
     if (stmt.if_not_exists) return utility('CREATE TABLE', [`relation "${name}" already exists, skipping`])
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }

@@ -9,6 +9,8 @@ import { planSelect } from '../plan/select.js'
 import type { PlanCtx } from '../plan/plan-context.js'
 import { rootPlanCtx } from './plan-root.js'
 import { mentionsColumn } from '../parser/column-mention.js'
+import { regOutput } from '../catalog/object-names.js'
+import { isRegType } from '../types/sql-type.js'
 import { planWithClause } from '../plan/with-clause.js'
 import type { ExecCtx } from './context.js'
 import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, execDrop } from './ddl.js'
@@ -24,7 +26,19 @@ import { decodeRow, tableColumns } from '../catalog/column-read.js'
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
   const result = runStatement(stmt, exec)
   exec.foreignKeys.finish(exec.deferred?.defer)
-  return result
+  return withRegNames(result, exec)
+}
+
+/**
+ * OID alias columns (regclass ..) leave as their objects' names, as PostgreSQL prints
+ * them: looked up here, where the statement's transaction still shows its catalog.
+ */
+function withRegNames(result: StatementResult, exec: ExecCtx): StatementResult {
+  const reg = result.columns.map((c) => isRegType(c.type))
+  if (!reg.includes(true)) return result
+  const names = { catalog: () => exec.catalog(), user: exec.settings.user }
+  const rows = result.rows.map((row) => row.map((v, i) => (reg[i] && typeof v === 'number' ? regOutput(result.columns[i]!.type, v, names) : v)))
+  return { ...result, rows }
 }
 
 function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {

@@ -24,6 +24,7 @@ import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compi
 import { coerce, fold } from './coerce.js'
 import { constant, truth, type Compiled } from './compiled.js'
 import { likeToRegExp } from './like.js'
+import { compileRegCast } from './reg-cast.js'
 import { negate, resolveOperator } from './operators.js'
 import { envAt, Scope, type Env } from './scope.js'
 import type { CompileCtx } from './compile-context.js'
@@ -86,7 +87,7 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
     const src = node.TypeCast.arg!
     // ARRAY[..]::t[] types the elements directly (so ARRAY[]::int[] is valid), as PostgreSQL does.
     const arg = to.array && 'A_ArrayExpr' in src ? compileArrayConstructor(src.A_ArrayExpr, ctx, compileExpr, to) : compileExpr(src, ctx)
-    return coerce(arg, to, 'explicit', ctx.exec.nowMicros)
+    return compileRegCast(arg, to, ctx.exec) ?? coerce(arg, to, 'explicit', ctx.exec.nowMicros)
   }
   if ('BoolExpr' in node) return compileBool(node.BoolExpr.boolop ?? 'AND_EXPR', node.BoolExpr.args ?? [], ctx)
   if ('A_Expr' in node) return compileAExpr(node.A_Expr, ctx)
@@ -700,7 +701,8 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
   args.forEach((a, i) => {
     if (impl.args[i] && !canCast(a.type, impl.args[i]!, 'implicit')) throw noFunction(name, args.map((x) => x.type))
   })
-  const fs = args.map((a, i) => coerce(a, impl.args[i] ?? a.type, 'implicit', now).eval)
+  // A name passed where an OID alias is expected (pg_table_size('orders')) is looked up.
+  const fs = args.map((a, i) => (impl.args[i] && compileRegCast(a, impl.args[i]!, ctx.exec)) || coerce(a, impl.args[i] ?? a.type, 'implicit', now)).map((c) => c.eval)
   const fn = impl.fn
   const exec = ctx.exec
   const strict = !impl.nonStrict

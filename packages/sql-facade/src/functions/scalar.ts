@@ -16,6 +16,7 @@ import type { RtValue } from '../types/value.js'
 import { likeToRegExp } from '../expr/like.js'
 import { formatSql, toCharInterval, toCharNumber, toCharTimestamp } from './formatting.js'
 import { ARRAY_FUNCTIONS } from './array-functions.js'
+import { CATALOG_FUNCTIONS } from './catalog-functions.js'
 import { extractField } from './extract.js'
 import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } from './make-datetime.js'
 import { md5Hex } from './md5.js'
@@ -324,7 +325,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   gen_random_uuid: (ts) => (ts.length === 0 ? { args: [], result: T.uuid, volatile: true, fn: (_a, ctx) => randomUuid(ctx) } : null),
   uuid_generate_v4: (ts) => FUNCTIONS.gen_random_uuid!(ts),
   version: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: () => 'PostgreSQL 17.0 (Concord 0.1.0, an eventually consistent multi-master database)' } : null),
-  current_database: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: () => 'concord' } : null),
+  current_database: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: (_a, ctx) => ctx.database } : null),
   current_schema: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: () => 'public' } : null),
   current_setting: (ts) => (ts.length === 1 || ts.length === 2 ? { args: same(ts.length, ts.length === 2 ? T.text : T.text).map((t, i) => (i === 1 ? T.bool : t)), result: T.text, fn: (a, ctx) => ctx.settings.show(str(a[0]!), a[1] === true) } : null),
   set_config: (ts) => (ts.length === 3 ? { args: [T.text, T.text, T.bool], result: T.text, volatile: true, fn: (a, ctx) => {
@@ -544,6 +545,6 @@ export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null 
   const r = FUNCTIONS[name]
   const impl = r ? r(types) : undefined
   if (impl) return impl
-  const a = ARRAY_FUNCTIONS[name]
+  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name]
   return a ? a(types) : impl
 }

@@ -143,10 +143,12 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
     const rv = item.RangeVar
     const name = rv.relname!
     const a = aliasOf(rv.alias, name)
+    // pg_catalog.x and information_schema.x name system views only.
+    const system = rv.schemaname === 'pg_catalog' || rv.schemaname === 'information_schema' ? rv.schemaname : null
     const cte = !rv.schemaname ? p.ctes.get(name) : undefined
     if (cte?.noReturning) throw new SqlError(SqlState.featureNotSupported, `WITH query "${name}" does not have a RETURNING clause`)
     if (cte) return { columns: renamed(cte.relation, a.name, a.cols), primaryKeys: new Map(), rows: cte.relation.rows }
-    const table = p.exec.tx.table(name)
+    const table = system ? undefined : p.exec.tx.table(name)
     if (table) {
       const meta = tableMeta(table)
       if (meta.partitionOf) {
@@ -162,7 +164,7 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
       const base = withShardLocation(p, table, null, baseTableRelation(table, a.name, p.exec, terms, makeCompileCtx(p, new Scope([], parent)), parent), a.name)
       return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows }
     }
-    const view = p.exec.systemView(name, p.exec)
+    const view = p.exec.systemView(system, name)
     if (view) return { columns: renamed(view, a.name, a.cols), primaryKeys: new Map(), rows: view.rows }
     throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
   }

@@ -60,7 +60,7 @@ function one(name: string, args: Compiled[], p: PlanCtx): Producer[] {
   if (!impl) throw noFunction(name, args.map((a) => a.type))
   const fs = args.map((a, i) => coerce(a, impl.args[i]!, 'implicit', p.exec.nowMicros).eval)
   const exec = p.exec
-  return [{ name, type: impl.result, values: (env) => impl.rows(fs.map((f) => f(env)), exec) }]
+  return [{ name: impl.column ?? name, type: impl.result, values: (env) => impl.rows(fs.map((f) => f(env)), exec) }]
 }
 
 export function planFunctionScan(rf: RangeFunction, p: PlanCtx, parent: Scope | null): FromRelation {
