@@ -189,7 +189,7 @@ export class Database implements SessionHost {
   }
 
   async ready(): Promise<void> {
-    if (this.closed) throw new SqlError('08003', 'database is closed')
+    if (this.closed) throw new SqlError(SqlState.connectionDoesNotExist, 'database is closed')
   }
 
   /** A new session with its own settings and transaction state. */

@@ -232,7 +232,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       compileExpr(c.meta.generated as unknown as Node, makeCompileCtx(p, genScope))
       for (const other of cols) {
         if (other !== c && other.meta.generated && referencesColumn(c.meta.generated, other.spec.name)) {
-          throw new SqlError('42P17', `cannot use generated column "${other.spec.name}" in column generation expression`, { detail: 'A generated column cannot reference another generated column.' })
+          throw new SqlError(SqlState.invalidObjectDefinition, `cannot use generated column "${other.spec.name}" in column generation expression`, { detail: 'A generated column cannot reference another generated column.' })
         }
       }
     }
@@ -483,7 +483,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         if (!col || columnMeta(col).hidden) throw new SqlError(SqlState.undefinedColumn, `column "${colName}" of relation "${name}" does not exist`)
         const meta: ColumnMeta = { ...columnMeta(col) }
         if (cmd.subtype === 'AT_ColumnDefault') {
-          if (meta.generated !== undefined) throw new SqlError('42809', `column "${colName}" of relation "${name}" is a generated column`)
+          if (meta.generated !== undefined) throw new SqlError(SqlState.wrongObjectType, `column "${colName}" of relation "${name}" is a generated column`)
           if (cmd.def) {
             coerce(compileExpr(cmd.def, makeCompileCtx(p, new Scope([]))), meta.t, 'assignment', p.exec.nowMicros, `column "${colName}"`)
             meta.default = cmd.def as unknown as Json

@@ -133,7 +133,7 @@ export class ForeignKeyChecks {
       const batch = this.changes
       this.changes = []
       for (const c of batch) {
-        if (++this.actions > MAX_ACTIONS) throw new SqlError('54001', 'too many cascading foreign key actions in one statement')
+        if (++this.actions > MAX_ACTIONS) throw new SqlError(SqlState.statementTooComplex, 'too many cascading foreign key actions in one statement')
         this.act(c)
       }
     }

@@ -200,7 +200,7 @@ export class TableWriter {
     try {
       this.p.exec.rows.insert(this.table.name, this.encode(row), defaulted)
     } catch (e) {
-      if ((e as { code?: string }).code === '23505') throw this.duplicateKey(row)
+      if ((e as { code?: string }).code === SqlState.uniqueViolation) throw this.duplicateKey(row)
       throw e
     }
     this.p.exec.foreignKeys.rowWritten(this.table, row, key, null)

@@ -719,7 +719,7 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
 }
 
 function compileWindowCall(name: string, f: NonNullable<Extract<Node, { FuncCall: unknown }>['FuncCall']>, ctx: CompileCtx): Compiled {
-  if (!ctx.win || ctx.inAggregate) throw new SqlError('42P20', ctx.inAggregate ? 'aggregate function calls cannot contain window function calls' : 'window functions are not allowed here')
+  if (!ctx.win || ctx.inAggregate) throw new SqlError(SqlState.windowingError, ctx.inAggregate ? 'aggregate function calls cannot contain window function calls' : 'window functions are not allowed here')
   if (!isWindowFunction(name) || ctx.exec.functions(name)) throw new SqlError(SqlState.undefinedFunction, `function ${name} is not a window function`)
   if (f.agg_distinct) throw new SqlError(SqlState.featureNotSupported, 'DISTINCT is not implemented for window functions')
   if (f.agg_order?.length) throw new SqlError(SqlState.featureNotSupported, 'aggregate ORDER BY is not implemented for window functions')

@@ -350,7 +350,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   } } : null),
   pg_is_in_recovery: (ts) => (ts.length === 0 ? { args: [], result: T.bool, fn: () => false } : null),
   pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, fn: () => {
-    throw new SqlError('55000', 'recovery is not in progress', { hint: 'pg_promote() promotes a standby; every Concord node already accepts writes (multi-master).' })
+    throw new SqlError(SqlState.objectNotInPrerequisiteState, 'recovery is not in progress', { hint: 'pg_promote() promotes a standby; every Concord node already accepts writes (multi-master).' })
   } } : null),
   pg_backend_pid: (ts) => (ts.length === 0 ? { args: [], result: T.int4, fn: () => 1 } : null),
   jsonb_typeof: (ts) => (ts.length === 1 ? { args: [T.jsonb], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),

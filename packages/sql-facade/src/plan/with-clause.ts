@@ -32,7 +32,7 @@ export function planWithClause(w: WithClause, p: PlanCtx, parent: Scope | null):
     if (!('CommonTableExpr' in c)) continue
     const cte = c.CommonTableExpr
     const name = cte.ctename!
-    if (seen.has(name)) throw new SqlError('42712', `WITH query name "${name}" specified more than once`)
+    if (seen.has(name)) throw new SqlError(SqlState.duplicateAlias, `WITH query name "${name}" specified more than once`)
     seen.add(name)
     const q = cte.ctequery
     const inner: PlanCtx = { ...p, ctes }
@@ -69,9 +69,9 @@ function referencesName(node: unknown, name: string): boolean {
 
 function planRecursive(sel: SelectStmt, name: string, names: string[], p: PlanCtx, parent: Scope | null): Relation {
   if (sel.op !== 'SETOP_UNION' || !sel.larg || !sel.rarg) {
-    throw new SqlError('42P19', `recursive query "${name}" does not have the form non-recursive-term UNION [ALL] recursive-term`)
+    throw new SqlError(SqlState.invalidRecursion, `recursive query "${name}" does not have the form non-recursive-term UNION [ALL] recursive-term`)
   }
-  if (referencesName(sel.larg, name)) throw new SqlError('42P19', `recursive reference to query "${name}" must not appear within its non-recursive term`)
+  if (referencesName(sel.larg, name)) throw new SqlError(SqlState.invalidRecursion, `recursive reference to query "${name}" must not appear within its non-recursive term`)
   const base = p.sub.select(sel.larg, p, parent)
   const columns: ColumnBinding[] = base.columns.map((c, i) => ({ ...c, name: names[i] ?? c.name, table: name }))
   let working: RtValue[][] = []
@@ -99,7 +99,7 @@ function planRecursive(sel: SelectStmt, name: string, names: string[], p: PlanCt
     out.push(...working)
     while (working.length > 0) {
       const next = keep(step.rows(outer).map((row) => conv.map((f) => f({ row, outer: null }))))
-      if (out.length + next.length > MAX_RECURSIVE_ROWS) throw new SqlError('54001', `recursive query "${name}" produced more than ${MAX_RECURSIVE_ROWS} rows`)
+      if (out.length + next.length > MAX_RECURSIVE_ROWS) throw new SqlError(SqlState.statementTooComplex, `recursive query "${name}" produced more than ${MAX_RECURSIVE_ROWS} rows`)
       out.push(...next)
       working = next
     }
