@@ -18,6 +18,7 @@ import { partitionFilter } from './partition-view.js'
 import type { TableInfo } from '@concord/core'
 import { T } from '../types/sql-type.js'
 import { planFunctionScan } from './function-scan.js'
+import { equiJoinKeys, filterByTerms } from './where-pushdown.js'
 
 function starOf(r: FromRelation): number[] {
   return r.star ?? r.columns.map((_c, i) => i)
@@ -42,8 +43,8 @@ export function planFrom(items: Node[], p: PlanCtx, parent: Scope | null, where:
       acc = lateralJoin(left, rel, 'JOIN_INNER', null)
       continue
     }
-    const rel = planItem(item, p, parent, terms)
-    acc = acc ? crossJoin(acc, rel) : rel
+    const rel = filterByTerms(planItem(item, p, parent, terms), terms, p, parent)
+    acc = acc ? innerJoin(acc, rel, equiJoinKeys(acc, rel, terms)) : rel
   }
   checkDuplicateAliases(acc!.columns)
   return acc!
@@ -125,6 +126,35 @@ function crossJoin(a: FromRelation, b: FromRelation): FromRelation {
       const right = b.rows(outer)
       const out: RtValue[][] = []
       for (const l of left) for (const r of right) out.push(l.concat(r))
+      return out
+    },
+  }
+}
+
+/** `a, b`: every pair, or with `keys` only the pairs whose key columns are equal (a hash join). */
+function innerJoin(a: FromRelation, b: FromRelation, keys: Array<[number, number]>): FromRelation {
+  if (keys.length === 0) return crossJoin(a, b)
+  const star = concatStar(a, b)
+  return {
+    ...(star ? { star } : {}),
+    columns: [...a.columns, ...b.columns],
+    primaryKeys: new Map([...a.primaryKeys, ...b.primaryKeys]),
+    rows: (outer) => {
+      const table = new Map<string, RtValue[][]>()
+      for (const r of b.rows(outer)) {
+        const vals = keys.map(([, ri]) => r[ri]!)
+        if (vals.some((v) => v === null)) continue
+        const k = rowKey(vals)
+        const list = table.get(k)
+        if (list) list.push(r)
+        else table.set(k, [r])
+      }
+      const out: RtValue[][] = []
+      for (const l of a.rows(outer)) {
+        const vals = keys.map(([li]) => l[li]!)
+        if (vals.some((v) => v === null)) continue
+        for (const r of table.get(rowKey(vals)) ?? []) out.push(l.concat(r))
+      }
       return out
     },
   }
