@@ -4,16 +4,14 @@
  * does no type dispatch. Three-valued logic throughout: NULL propagates through strict
  * operators, AND/OR follow SQL's truth tables.
  */
-import type { Node, SelectStmt } from 'libpg-query'
+import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
-import { aggregateSeesNulls, isAggregate, resolveAggregate, type AggregateImpl } from '../functions/aggregate.js'
+import { aggregateSeesNulls, isAggregate, resolveAggregate } from '../functions/aggregate.js'
 import { compilePattern } from '../functions/regex.js'
 import { lookupScalar } from '../functions/scalar.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
-import type { SrfCollector } from '../plan/project-set.js'
 import type { Relation } from '../plan/relation.js'
-import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature, type WindowCollector } from '../plan/window.js'
+import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature } from '../plan/window.js'
 import { compareValues, groupKey } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'

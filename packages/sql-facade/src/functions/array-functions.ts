@@ -15,7 +15,7 @@ import { compareValues } from '../types/compare.js'
 import { arrayOf, commonType, elementType, T, type SqlType } from '../types/sql-type.js'
 import { formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
-import type { ScalarImpl, ScalarResolver } from './scalar-impl.js'
+import type { ScalarResolver } from './scalar-impl.js'
 
 
 /** How a parameter of a polymorphic function relates to the common element type. */

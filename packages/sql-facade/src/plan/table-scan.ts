@@ -5,7 +5,7 @@
  * reads through `TransactionRows`, so it sees the transaction's own writes. The WHERE
  * clause is still applied to whatever the access path returns.
  */
-import type { Row, TableInfo, Value } from '@concord/core'
+import type { TableInfo, Value } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import type { ExecCtx } from '../exec/context.js'
@@ -17,7 +17,7 @@ import { nameList } from '../parser/name-list.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { canCast } from '../types/cast.js'
-import { decodeValue, encodeValue } from '../types/storage-codec.js'
+import { encodeValue } from '../types/storage-codec.js'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import type { Relation } from './relation.js'

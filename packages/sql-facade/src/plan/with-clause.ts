@@ -12,7 +12,7 @@
  *   CTE's rows. Unlike PostgreSQL, the main query sees the CTE's writes (there are no
  *   snapshots inside one core transaction).
  */
-import type { Node, SelectStmt, WithClause } from 'libpg-query'
+import type { SelectStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { coerce } from '../expr/coerce.js'
 import { nameList } from '../parser/name-list.js'

@@ -7,7 +7,7 @@
  * one; `paramTypes` has one OID per parameter, the client's where it declared one, else
  * text, as Concord binds every parameter as text of unknown type.
  */
-import type { Node } from 'libpg-query'
+import type { Node, SelectStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { parseScript } from '../parser/parse.js'
 import type { Statement } from '../parser/statement.js'
@@ -45,18 +45,20 @@ export function prepareStatement(sql: string, declared: number[] = []): Prepared
 }
 
 /**
- * How Describe learns a statement's row shape: 'plan' plans a query and reads its
- * columns; 'show' builds SHOW's relation; 'none' means no rows are described (NoData),
- * either because the statement returns none or because learning its shape would run it
- * (a data-modifying CTE runs while the statement is planned; INSERT .. RETURNING).
+ * How Describe learns a statement's row shape: a query is planned and its columns read;
+ * SHOW builds its relation; null means no rows are described (NoData), either because
+ * the statement returns none or because learning its shape would run it (a
+ * data-modifying CTE runs while the statement is planned; INSERT .. RETURNING).
  */
-export function describeShape(statement: Statement | null): 'plan' | 'show' | 'none' {
-  if (statement?.kind !== 'pg') return 'none'
+export type DescribeShape = { kind: 'plan'; node: Node; select: SelectStmt } | { kind: 'show'; name: string } | null
+
+export function describeShape(statement: Statement | null): DescribeShape {
+  if (statement?.kind !== 'pg') return null
   const node = statement.node
-  if ('VariableShowStmt' in node) return 'show'
-  if (!('SelectStmt' in node)) return 'none'
-  if (node.SelectStmt.intoClause || modifies(node.SelectStmt.withClause)) return 'none'
-  return 'plan'
+  if ('VariableShowStmt' in node) return { kind: 'show', name: node.VariableShowStmt.name ?? '' }
+  if (!('SelectStmt' in node)) return null
+  if (node.SelectStmt.intoClause || modifies(node.SelectStmt.withClause)) return null
+  return { kind: 'plan', node, select: node.SelectStmt }
 }
 
 function modifies(w: { ctes?: Node[] } | undefined): boolean {

@@ -170,14 +170,12 @@ export class Session {
     try {
       await this.db.ready()
       const shape = describeShape(statement.statement)
-      if (shape === 'none') return null
+      if (shape === null) return null
       if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
-      const node = (statement.statement as Extract<Statement, { kind: 'pg' }>).node
       try {
-        if ('VariableShowStmt' in node) return showRelation(node.VariableShowStmt.name ?? '', this.settings, this.db).columns.map(fieldInfo)
-        if (!('SelectStmt' in node)) return null
+        if (shape.kind === 'show') return showRelation(shape.name, this.settings, this.db).columns.map(fieldInfo)
         const params = statement.paramTypes.map(() => null)
-        const plan = (ctx: ExecCtx) => planSelect(node.SelectStmt, rootPlanCtx(ctx, mentionsColumn(node, 'shard_location')), null).columns.map(fieldInfo)
+        const plan = (ctx: ExecCtx) => planSelect(shape.select, rootPlanCtx(ctx, mentionsColumn(shape.node, 'shard_location')), null).columns.map(fieldInfo)
         if (this.block) return plan(this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows))
         // Planned in a transaction that is dropped: planning a query writes nothing, and this makes sure.
         return plan(this.execCtx(this.db.replica.begin(), params, this.db.replica.now() * 1000))
