@@ -5,8 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
-import { ConcordNode } from '../node/concord-node.js'
-import { relationOid } from './relations.js'
+import { ConcordNode } from './concord-node.js'
 
 const run = promisify(execFile)
 
@@ -41,12 +40,6 @@ afterAll(async () => {
 })
 
 describe('pg_catalog answers for psql', () => {
-  it('gives each relation a stable OID in the user range', () => {
-    expect(relationOid('table', 'products')).toBe(relationOid('table', 'products'))
-    expect(relationOid('table', 'products')).not.toBe(relationOid('index', 'products'))
-    expect(relationOid('table', 'x')).toBeGreaterThanOrEqual(16384)
-  })
-
   it('reports type OIDs, modifiers and text formats from the SQL layer', async () => {
     await client.query("INSERT INTO products (name, price, sku) VALUES ('Widget', 99.99, 'W-1')")
     const r = await client.query('SELECT name, price, sku, 1e20::float8 AS big, 1.5::float8 AS big FROM products')

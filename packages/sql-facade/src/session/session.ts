@@ -6,33 +6,47 @@
  * writes and ROLLBACK TO restores the mark. Reads inside the block see the replica's
  * current rows under the block's own writes (`TransactionRows`). After an error the block
  * is aborted (25P02) until ROLLBACK or ROLLBACK TO, as in PostgreSQL.
+ *
+ * Two ways in, as PostgreSQL's two query protocols: `queryAll` runs a script;
+ * `prepare` / `describe` / `execute` take one statement apart, so a wire server learns
+ * its parameters and row shape before running it, and runs it with bound values. Every
+ * statement, catalog queries and SHOW included, goes through the same planner.
  */
-import type { Json, OpenTransaction, Transaction, TransactionSavepoint } from '@concord/core'
-import type { Database } from './database.js'
-import { asSqlError } from './errors/runtime-error.js'
-import { SqlError, SqlState } from './errors/sql-error.js'
-import type { ExecCtx } from './exec/context.js'
-import type { StatementResult } from './exec/result.js'
-import { utility } from './exec/result.js'
-import { runInTransaction } from './exec/statement.js'
-import { TransactionRows } from './exec/transaction-rows.js'
-import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
-import { TableWriter } from './exec/table-writer.js'
-import { DeferredConstraints } from './exec/deferred-constraints.js'
-import { foreignKeysOf } from './catalog/foreign-key.js'
-import { applyTransactionOptions, assertWritable, type TransactionMode } from './exec/transaction-mode.js'
-import { nameList } from './expr/compile.js'
-import { parseScript } from './parser/parse.js'
-import type { Statement } from './parser/statement.js'
-import { commandTag, fieldInfo, toJs, type Int8Output, type QueryResult } from './result-format.js'
-import { IdRangePending } from './sequences/serial-sequences.js'
-import { DISPLAY_NAMES, Settings } from './settings/settings.js'
-import { T } from './types/sql-type.js'
-import type { RtValue } from './types/value.js'
+import type { Json, OpenTransaction, Replica, TableInfo, Transaction, TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
-import { callUserFunction } from './functions/user-function.js'
-import { SUBSCRIPTION_KIND } from './replication/replication-catalog.js'
-import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from './replication/replication-statements.js'
+import type { SecondaryIndexes } from '../catalog/secondary-index.js'
+import type { CatalogModel } from '../catalog/catalog-model.js'
+import { foreignKeysOf } from '../catalog/foreign-key.js'
+import { asSqlError } from '../errors/runtime-error.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import type { ExecCtx, UserFunction } from '../exec/context.js'
+import { DeferredConstraints } from '../exec/deferred-constraints.js'
+import { ForeignKeyChecks } from '../exec/foreign-key-checks.js'
+import { rootPlanCtx } from '../exec/plan-root.js'
+import { utility, type StatementResult } from '../exec/result.js'
+import { runInTransaction } from '../exec/statement.js'
+import { TableWriter } from '../exec/table-writer.js'
+import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
+import { TransactionRows } from '../exec/transaction-rows.js'
+import { callUserFunction } from '../functions/user-function.js'
+import { mentionsColumn } from '../parser/column-mention.js'
+import { nameList } from '../parser/name-list.js'
+import { parseScript } from '../parser/parse.js'
+import type { Statement } from '../parser/statement.js'
+import type { PartitionRouter } from '../plan/partition-view.js'
+import { planSelect } from '../plan/select.js'
+import type { PublisherConnector } from '../replication/publisher-connector.js'
+import { SUBSCRIPTION_KIND } from '../replication/replication-catalog.js'
+import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from '../replication/replication-statements.js'
+import { fieldInfo, toQueryResult, type FieldInfo, type Int8Output, type QueryResult } from '../result-format.js'
+import { IdRangePending } from '../sequences/serial-sequences.js'
+import { Settings } from '../settings/settings.js'
+import { showRelation } from '../system/show.js'
+import type { SystemCatalog } from '../system/system-views.js'
+import type { RtValue } from '../types/value.js'
+import { bindParam } from './bind-param.js'
+import { isFailedCatalogProbe } from './catalog-probe.js'
+import { describeShape, prepareStatement, type PreparedStatement } from './prepared-statement.js'
 
 interface Block {
   tx: OpenTransaction
@@ -46,14 +60,57 @@ interface Block {
   deferred: DeferredConstraints
 }
 
+/**
+ * What a session needs from its database: the replica and the node-local state all the
+ * node's sessions share. `Database` provides it; the session never sees the class.
+ */
+export interface SessionHost {
+  readonly replica: Replica
+  readonly nodeId: string
+  readonly region: string
+  readonly indexes: SecondaryIndexes
+  readonly partitions: PartitionRouter
+  readonly connector: PublisherConnector | null
+  readonly int8: Int8Output
+  readonly serialWaitMs: number
+  /** Rejects once the database is closed. */
+  ready(): Promise<void>
+  /** Waits a moment for a pending SERIAL id slot claim. */
+  waitForIdSlot(): Promise<void>
+  userFunction(name: string): UserFunction | undefined
+  nextSerial(table: TableInfo, column: string): number | bigint
+  /** The system views and the catalog model they share. */
+  readonly system: SystemCatalog
+  /** The libp2p addresses `SHOW concord.p2p_addresses` lists. */
+  p2pAddresses(): string[]
+}
+
+/** Who a session is, and how it answers catalog probes; a wire server sets them per connection. */
+export interface SessionOptions {
+  /** The connecting role: current_user, and the owner pg_catalog shows. Default 'concord'. */
+  user?: string
+  /** The database the client asked for: current_database(), pg_database. Default 'concord'. */
+  database?: string
+  /** Answer a failed pg_catalog probe with no rows (see catalog-probe.ts). Default false. */
+  lenientCatalogProbes?: boolean
+}
+
 export class Session {
   readonly settings: Settings
   private block: Block | null = null
   /** SET SESSION CHARACTERISTICS AS TRANSACTION: the mode of later transactions. */
   private characteristics: TransactionMode = { readOnly: false }
 
-  constructor(readonly db: Database) {
-    this.settings = new Settings(db.replica)
+  private readonly database: string
+  private readonly lenientCatalogProbes: boolean
+
+  constructor(
+    readonly db: SessionHost,
+    options: SessionOptions = {},
+  ) {
+    this.settings = new Settings(db.replica, options.user ?? 'concord')
+    this.database = options.database ?? 'concord'
+    this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
   }
 
   get inTransaction(): boolean {
@@ -79,18 +136,7 @@ export class Session {
     if (params.length > 0 && stmts.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement')
     const bound = params.map(bindParam)
     const out: QueryResult[] = []
-    for (const stmt of stmts) {
-      if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) {
-        out.push(toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8))
-        continue
-      }
-      const lsn = this.db.replica.lsn
-      const r = await this.runWaitingForIds(stmt, bound)
-      // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
-      // and keeps working while storage refuses writes).
-      if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
-      out.push(toQueryResult(r.result, this.db.int8))
-    }
+    for (const stmt of stmts) out.push(await this.runStatement(stmt, bound))
     if (out.length === 0) out.push(toQueryResult(utility('EMPTY'), this.db.int8))
     return out
   }
@@ -98,6 +144,76 @@ export class Session {
   async query(sql: string, params: unknown[] = []): Promise<QueryResult> {
     const all = await this.queryAll(sql, params)
     return all[all.length - 1]!
+  }
+
+  /**
+   * Parses one statement for the extended protocol (Parse): 42601 for a syntax error or
+   * for more than one statement. `paramTypes` are the client's declared type OIDs (0:
+   * unspecified). Nothing runs and nothing about the database is checked yet.
+   */
+  async prepare(sql: string, paramTypes: number[] = []): Promise<PreparedStatement> {
+    try {
+      await this.db.ready()
+      return prepareStatement(sql, paramTypes)
+    } catch (e) {
+      throw asSqlError(e)
+    }
+  }
+
+  /**
+   * The columns `statement` returns, learnt by planning it without running it; null
+   * when it returns no rows or its shape cannot be known without running it (see
+   * describeShape). Planning fails as running would (42P01 for a missing table ..),
+   * and the failure aborts an open block, as any error does.
+   */
+  async describe(statement: PreparedStatement): Promise<FieldInfo[] | null> {
+    try {
+      await this.db.ready()
+      const shape = describeShape(statement.statement)
+      if (shape === null) return null
+      if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
+      try {
+        if (shape.kind === 'show') return showRelation(shape.name, this.settings, this.db).columns.map(fieldInfo)
+        const params = statement.paramTypes.map(() => null)
+        const plan = (ctx: ExecCtx) => planSelect(shape.select, rootPlanCtx(ctx, mentionsColumn(shape.node, 'shard_location')), null).columns.map(fieldInfo)
+        if (this.block) return plan(this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows))
+        // Planned in a transaction that is dropped: planning a query writes nothing, and this makes sure.
+        return plan(this.execCtx(this.db.replica.begin(), params, this.db.replica.now() * 1000))
+      } catch (e) {
+        if (this.block) this.block.failed = true
+        throw e
+      }
+    } catch (e) {
+      throw asSqlError(e)
+    }
+  }
+
+  /** Runs a prepared statement with bound parameters (Bind + Execute). */
+  async execute(statement: PreparedStatement, params: unknown[] = []): Promise<QueryResult> {
+    try {
+      await this.db.ready()
+      if (statement.statement === null) return toQueryResult(utility('EMPTY'), this.db.int8)
+      return await this.runStatement(statement.statement, params.map(bindParam))
+    } catch (e) {
+      throw asSqlError(e)
+    }
+  }
+
+  /** Runs one statement; a write is acknowledged only once durable. */
+  private async runStatement(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
+    if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
+    const lsn = this.db.replica.lsn
+    let r: { result: StatementResult; durable: boolean }
+    try {
+      r = await this.runWaitingForIds(stmt, params)
+    } catch (e) {
+      if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
+      throw e
+    }
+    // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
+    // and keeps working while storage refuses writes).
+    if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
+    return toQueryResult(r.result, this.db.int8)
   }
 
   /**
@@ -244,6 +360,7 @@ export class Session {
 
   private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes)): ExecCtx {
     const db = this.db
+    let model: CatalogModel | undefined
     const ctx: ExecCtx = {
       tx,
       rows,
@@ -251,7 +368,7 @@ export class Session {
         rows,
         table: (n) => tx.table(n),
         tables: () => tx.tables(),
-        writerFor: (t) => new TableWriter(t, { exec: ctx, ctes: new Map() }),
+        writerFor: (t) => new TableWriter(t, rootPlanCtx(ctx)),
         nowMicros,
       }),
       params,
@@ -259,10 +376,12 @@ export class Session {
       clockMicros: () => db.replica.now() * 1000,
       nodeId: db.nodeId,
       region: db.region,
+      database: this.database,
       settings: this.settings,
       functions: (name) => db.userFunction(name),
       partitions: db.partitions,
-      systemView: (name, c) => db.systemView(name, c),
+      systemView: (schema, name) => db.system.view(schema, name, ctx),
+      catalog: () => (model ??= db.system.model(tx, ctx)),
       random: () => db.replica.random(),
       nextId: () => db.replica.nextId(),
       nextSerial: (table, column) => db.nextSerial(table, column),
@@ -308,14 +427,8 @@ export class Session {
 
   private settingStatement(node: Node): StatementResult {
     if ('VariableShowStmt' in node) {
-      const name = node.VariableShowStmt.name ?? ''
-      if (name.toLowerCase() === 'all') {
-        const columns = ['name', 'setting', 'description'].map((n) => ({ name: n, table: null, type: T.text }))
-        return { command: 'SHOW', rowCount: null, columns, rows: this.settings.all().map((r) => [r.name, r.setting, `${r.description} (scope: ${r.scope})`]) }
-      }
-      const v = this.settings.show(name)
-      const label = DISPLAY_NAMES[name.toLowerCase()] ?? name.toLowerCase()
-      return { command: 'SHOW', rowCount: null, columns: [{ name: label, table: null, type: T.text }], rows: [[v]] }
+      const rel = showRelation(node.VariableShowStmt.name ?? '', this.settings, this.db)
+      return { command: 'SHOW', rowCount: null, columns: rel.columns, rows: rel.rows(null) }
     }
     if ('DiscardStmt' in node) {
       this.settings.discardAll()
@@ -366,43 +479,4 @@ function argText(n: Node): string {
   if ('TypeCast' in n && n.TypeCast.arg) return argText(n.TypeCast.arg)
   if ('ColumnRef' in n) return nameList(n.ColumnRef.fields).join('.')
   return ''
-}
-
-/**
- * Parameters arrive as JS values and are bound as text of unknown type, like PostgreSQL's.
- * A JS array becomes an array literal as node-postgres writes it (`[1, [2, null]]` is
- * `{"1",{"2",NULL}}`), so `x = ANY($1)` reads it as an array of x's type.
- */
-export function bindParam(v: unknown): RtValue {
-  if (v === null || v === undefined) return null
-  if (typeof v === 'string') return v
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : v > 0 ? 'Infinity' : v < 0 ? '-Infinity' : 'NaN'
-  if (typeof v === 'bigint') return v.toString()
-  if (typeof v === 'boolean') return v ? 'true' : 'false'
-  if (v instanceof Uint8Array) return v
-  if (v instanceof Date) return v.toISOString()
-  if (Array.isArray(v)) return arrayParam(v)
-  return JSON.stringify(v)
-}
-
-function arrayParam(items: unknown[]): string {
-  const parts = items.map((x): string => {
-    if (x === null || x === undefined) return 'NULL'
-    if (Array.isArray(x)) return arrayParam(x)
-    const b = bindParam(x)
-    const text = b instanceof Uint8Array ? '\\x' + Array.from(b, (n) => n.toString(16).padStart(2, '0')).join('') : String(b)
-    return '"' + text.replace(/[\\"]/g, (c) => '\\' + c) + '"'
-  })
-  return '{' + parts.join(',') + '}'
-}
-
-function toQueryResult(r: StatementResult, int8: Int8Output): QueryResult {
-  const fields = r.columns.map(fieldInfo)
-  const rowArrays = r.rows.map((row) => row.map((v, i) => toJs(v, r.columns[i]!.type, int8)))
-  const rows = rowArrays.map((arr) => {
-    const o: Record<string, (typeof arr)[number]> = {}
-    fields.forEach((f, i) => (o[f.name] = arr[i]!))
-    return o
-  })
-  return { command: r.command, commandTag: commandTag(r.command, r.rowCount), rowCount: r.rowCount, fields, rows, rowArrays, notices: r.notices ?? [] }
 }
