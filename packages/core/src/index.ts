@@ -29,7 +29,7 @@ export { HybridClock, compareStamp, hlcMillis, hlcCounter, LOGICAL_RANGE } from 
 export { IdGenerator, nodeNumberOf, ID_EPOCH_MS } from './clock/id-generator.js'
 export { MemoryStorage } from './storage/memory-storage.js'
 export { resolve as resolvePolicy, parsePolicy } from './merge/policy.js'
-export { encodeRowKey, decodeRowKey } from './rows/row-key.js'
+export { encodeRowKey, decodeRowKey } from './codec/row-key.js'
 export {
   encodeMessage,
   decodeMessage,

@@ -14,8 +14,8 @@ import type { Row, TableSpec, Value } from '../types.js'
 import type { Replica } from '../replica.js'
 import { Simulation } from './simulation.js'
 import { SeededRandom } from './seeded-random.js'
-import { entryCl, entryHlc } from '../rows/writer-entry.js'
-import { decodeRowKey, encodeRowKey, entryKey } from '../rows/row-key.js'
+import { entryCl, entryHlc } from '../codec/writer-entry.js'
+import { decodeRowKey, encodeRowKey, entryKey } from '../codec/row-key.js'
 
 export interface CampaignOptions {
   peers: number
