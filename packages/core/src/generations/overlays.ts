@@ -12,8 +12,8 @@
  * newest timestamp of its entries the builder held, cumulative over generations.
  */
 import type * as Y from 'yjs'
-import { splitEntryKey } from '../codec/row-key.js'
-import { entryBorn, entryHlc } from '../codec/writer-entry.js'
+import { entryKey, splitEntryKey } from '../codec/row-key.js'
+import { entryBorn, entryCl, entryHlc } from '../codec/writer-entry.js'
 import { holdsKey } from '../yjs/yjs-internals.js'
 
 /** Name of a generation document's top-level map holding its builder's frontier. */
@@ -74,6 +74,64 @@ export function isDropped(ek: string, raw: unknown, map: Y.Map<unknown>): boolea
   if (holdsKey(map, ek)) return false
   const born = entryBorn(raw)
   return born >= 0 && born <= frontierOf(map, split[1])
+}
+
+/**
+ * Each writer's newest entry for a row, across generations, that counts for it, and the
+ * row's causal length from them. An older generation's entry under a key the current
+ * generation lacks does not count when that generation dropped it (`isDropped`), nor
+ * when its causal length is at most that of such a dropped entry of the row (it belongs
+ * to the life the dropped delete ended, or is that delete). An entry the current
+ * generation holds always counts: its row was not dropped, or it was written after the
+ * drop (a new life, which dropped entries must not hide).
+ *
+ * `written`: entries this node wrote in the current Yjs transaction, already parsed
+ * (nothing else can have changed them). Malformed entries count as absent, and are
+ * reported to `onMalformed`.
+ */
+export function countingEntries(
+  rowKey: string,
+  writers: ReadonlySet<string>,
+  current: Y.Map<unknown>,
+  prevs: readonly HeldGeneration[],
+  written: ReadonlyMap<string, { entry: { cl: number } }> | null,
+  onMalformed: () => void,
+): { cl: number; raws: Array<[string, unknown]> } {
+  const raws: Array<[string, unknown]> = []
+  let cl = 0
+  let droppedCl = 0
+  let older: Array<[string, unknown, number]> | null = null
+  for (const w of writers) {
+    const ek = entryKey(rowKey, w)
+    const cached = written !== null ? written.get(ek) : undefined
+    if (cached !== undefined) {
+      if (cached.entry.cl > cl) cl = cached.entry.cl
+      raws.push([w, cached.entry])
+      continue
+    }
+    const raw = newestEntry(ek, current, prevs)
+    if (raw === undefined) continue
+    const c = entryCl(raw)
+    if (c < 0) {
+      onMalformed()
+      continue
+    }
+    if (prevs.length === 0 || current.get(ek) !== undefined) {
+      if (c > cl) cl = c
+      raws.push([w, raw])
+    } else if (isDropped(ek, raw, current)) {
+      if (c > droppedCl) droppedCl = c
+    } else {
+      if (older === null) older = []
+      older.push([w, raw, c])
+    }
+  }
+  for (const [w, raw, c] of older ?? []) {
+    if (c <= droppedCl) continue
+    if (c > cl) cl = c
+    raws.push([w, raw])
+  }
+  return { cl, raws }
 }
 
 /** What building, adopting and draining generations read of a shard's entries. */

@@ -21,23 +21,21 @@
  */
 import * as Y from 'yjs'
 import { decodeRowKey, entryKey, splitEntryKey, WRITER_SEP } from '../codec/row-key.js'
-import { encodeEntry, entryCl, entryHlc, parseEntry, type ColumnWrite, type WriterEntry } from '../codec/writer-entry.js'
+import { encodeEntry, entryCl, entryHlc, parseEntry, type WriterEntry } from '../codec/writer-entry.js'
 import { fnv1a } from '../codec/checksum.js'
 import type { TableView } from '../catalog/table-view.js'
 import { assert } from '../errors/assert.js'
 import { entriesToReapply } from '../generations/adoption.js'
 import { isDrained } from '../generations/drain.js'
-import { allEntryKeys, isDropped, newestEntry, type EntrySource, type HeldGeneration } from '../generations/overlays.js'
+import { allEntryKeys, countingEntries, newestEntry, type EntrySource, type HeldGeneration } from '../generations/overlays.js'
 import { hasHalfAppliedWrites, writeGeneration } from '../generations/rewrite.js'
 import { clAfter, deleteUpdateConflict, isLive } from '../merge/causal-length.js'
-import { hasEpochs, writeKey } from '../merge/column-epochs.js'
-import { addCounter, subtractCounter, sumCounter } from '../merge/counter.js'
 import type { ResolverLookup } from '../merge/policy.js'
-import { concurrentValues } from '../merge/register.js'
 import { setText } from '../merge/text.js'
 import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
 import { deletedItemCount, hasPendingUpdates, mapItems } from '../yjs/yjs-internals.js'
-import { foldColumn, readSingleWriterRow, resolveLiveRow, type ResolveContext } from './row-resolver.js'
+import { localEntry } from './local-write.js'
+import { readSingleWriterRow, resolveLiveRow, type ResolveContext } from './row-resolver.js'
 import { rowHash, sameRow } from './row-hash.js'
 
 export const LOCAL_ORIGIN = 'local'
@@ -125,6 +123,7 @@ export class Shard {
   private quiet = false
   /** Set while `transactLocal` runs: the only place local writes may happen. */
   private writing = false
+  private readonly countMalformed = (): void => this.hooks.onMalformed()
 
   constructor(id: string, clientID: number, writer: string, hooks: ShardHooks) {
     this.id = id
@@ -402,51 +401,12 @@ export class Shard {
   }
 
   /**
-   * Each writer's newest entry for a row, across generations, that counts for it, and
-   * the row's causal length from them. An older generation's entry under a key the
-   * current generation lacks does not count when that generation dropped it
-   * (`isDropped`), nor when its causal length is at most that of such a dropped entry of
-   * the row (it belongs to the life the dropped delete ended, or is that delete). An entry
-   * the current generation holds always counts: its row was not dropped, or it was
-   * written after the drop (a new life, which dropped entries must not hide).
+   * Each writer's entry that counts for a row across generations, and the row's causal
+   * length from them (generations/overlays.ts `countingEntries`). With `cache`, entries
+   * this node wrote in the current Yjs transaction are taken as already parsed.
    */
   private rowEntries(rowKey: string, cache = true): { cl: number; raws: Array<[string, unknown]> } {
-    const raws: Array<[string, unknown]> = []
-    let cl = 0
-    let droppedCl = 0
-    let older: Array<[string, unknown, number]> | null = null
-    for (const w of this.writers) {
-      const ek = entryKey(rowKey, w)
-      // Written by this node in the current Yjs transaction: nothing else can have changed it.
-      const cached = cache ? this.written.get(ek) : undefined
-      if (cached !== undefined) {
-        if (cached.entry.cl > cl) cl = cached.entry.cl
-        raws.push([w, cached.entry])
-        continue
-      }
-      const raw = this.raw(ek)
-      if (raw === undefined) continue
-      const c = entryCl(raw)
-      if (c < 0) {
-        this.hooks.onMalformed()
-        continue
-      }
-      if (this.prevs.length === 0 || this.map.get(ek) !== undefined) {
-        if (c > cl) cl = c
-        raws.push([w, raw])
-      } else if (isDropped(ek, raw, this.map)) {
-        if (c > droppedCl) droppedCl = c
-      } else {
-        if (older === null) older = []
-        older.push([w, raw, c])
-      }
-    }
-    for (const [w, raw, c] of older ?? []) {
-      if (c <= droppedCl) continue
-      if (c > cl) cl = c
-      raws.push([w, raw])
-    }
-    return { cl, raws }
+    return countingEntries(rowKey, this.writers, this.map, this.prevs, cache ? this.written : null, this.countMalformed)
   }
 
   /** Entries of one row by writer, only those carrying the row's causal length. */
@@ -624,43 +584,13 @@ export class Shard {
       return
     }
     const own = ownRaw !== undefined && entryCl(ownRaw) === newCl ? parseEntry(ownRaw) : null
-    // Still the same life of the row for this writer: it keeps its birth time.
-    const born = own === null ? hlc : own.born ?? own.hlc
-    const cols = own !== null ? own.cols : new Map<string, ColumnWrite>()
     const others = newCl === rowCl && !alone ? this.visibleEntries(rowKey).entries.filter(([w]) => w !== writer) : []
-    write.cols.forEach((value, name) => {
-      const col = view.columns.get(name)
-      if (col === undefined) return
-      const stored = view.storageKeys.get(name) ?? name
-      const skey = writeKey(col, stored)
-      if (col.kind === 'counter') {
-        // Setting a counter sets the total: this writer's share is what the rest lacks.
-        let rest = sumCounter(others, skey)
-        if (hasEpochs(col) && newCl === rowCl) {
-          const visible: Array<[string, WriterEntry]> = alone ? (own !== null ? [[writer, own]] : []) : this.visibleEntries(rowKey).entries
-          rest = addCounter(rest, foldColumn(col, stored, visible, view, col.epochs!.length - 1, this.hooks.resolvers))
-        }
-        cols.set(skey, { value: subtractCounter(value, rest), hlc, deps: null })
-        return
-      }
-      // The values of the others this write has seen: it supersedes them (merge/register.ts).
-      const seen = others.length === 0 ? null : concurrentValues(others, skey)
-      const deps = seen === null || seen.length === 0 ? null : seen.map((c) => [c.writer, c.hlc] as const)
-      if (col.kind === 'text') {
-        if (value !== null) setText(this.doc.getText(textName(rowKey, skey, newCl)), String(value))
-        cols.set(skey, { value: value === null ? null : 1, hlc, deps })
-      } else {
-        cols.set(skey, write.dflt?.has(name) === true ? { value, hlc, deps, dflt: true } : { value, hlc, deps })
-      }
+    const entry = localEntry(view, write, hlc, newCl, own, others, {
+      resolvers: this.hooks.resolvers,
+      // With epochs, a counter's base folds every visible entry (own included).
+      visible: () => (newCl !== rowCl ? null : alone ? (own !== null ? [[writer, own]] : []) : this.visibleEntries(rowKey).entries),
+      setText: (skey, text) => setText(this.doc.getText(textName(rowKey, skey, newCl)), text),
     })
-    for (const [name, delta] of write.incr) {
-      const col = view.columns.get(name)
-      const stored = view.storageKeys.get(name) ?? name
-      const skey = col === undefined ? stored : writeKey(col, stored)
-      const mine = cols.get(skey)?.value ?? 0
-      cols.set(skey, { value: addCounter(mine, delta), hlc, deps: null })
-    }
-    const entry: WriterEntry = { cl: newCl, hlc, born, cols }
     const raw = encodeEntry(entry)
     if (!alone || view.special) this.written.set(key, { raw, entry })
     this.map.set(key, raw)
@@ -668,7 +598,7 @@ export class Shard {
     if (alone && !view.special && keyValues !== undefined) {
       // Sole writer of a plain row: its values are the row, nothing to resolve.
       const row: Row = {}
-      for (const c of view.layout) row[c.name] = c.pkAt >= 0 ? keyValues[c.pkAt]! : cols.get(c.skey)?.value ?? null
+      for (const c of view.layout) row[c.name] = c.pkAt >= 0 ? keyValues[c.pkAt]! : entry.cols.get(c.skey)?.value ?? null
       this.resolvedLocally.set(rowKey, row)
     }
   }
