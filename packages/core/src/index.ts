@@ -39,7 +39,10 @@ export {
   DEFAULT_MAX_MESSAGE_BYTES,
   type Message,
 } from './replication/messages.js'
-export { TOPIC_ALL, regionTopic, DEFAULT_COMMIT_LOG_LIMIT, DIVERGENCE_CONFIRM_MS, type ReplicatorStats, type PeerStatus, type Divergence } from './replication/replicator.js'
+export { TOPIC_ALL, regionTopic } from './replication/gossip.js'
+export { DEFAULT_COMMIT_LOG_LIMIT, type PeerStatus } from './replication/positions.js'
+export { DIVERGENCE_CONFIRM_MS, type Divergence } from './replication/divergence-watch.js'
+export type { ReplicatorStats } from './replication/replication-context.js'
 export { Simulation, SIM_EPOCH_MS, NO_FAULTS, type NetworkFaults, type SimulationOptions, type SimNodeSpec } from './sim/simulation.js'
 export type { StorageTiming } from './sim/sim-storage.js'
 export { SeededRandom } from './sim/seeded-random.js'

@@ -374,6 +374,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   for (const id of ids) {
     const rep = sim.replica(id).replicator
     if (rep.stats.roundsFailed > 0) throw new Error(`seed ${seed}: ${id} had ${rep.stats.roundsFailed} failed anti-entropy rounds: ${String(rep.lastRoundError)}`)
+    const hk = sim.replica(id).housekeeper
+    if (hk.roundsFailed > 0) throw new Error(`seed ${seed}: ${id} had ${hk.roundsFailed} failed housekeeping rounds: ${String(hk.lastRoundError)}`)
   }
   // A replica restarted from its storage comes back with exactly the rows it had.
   const probe = ids[rng.int(0, ids.length - 1)]!
