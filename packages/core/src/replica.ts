@@ -273,11 +273,6 @@ export class Replica {
     return this.placement.holds(region, id)
   }
 
-  /** Regions that hold a shard, null meaning all. */
-  scopeOf(id: string): string[] | null {
-    return this.placement.scopeOf(id)
-  }
-
   /**
    * Sets how rows of partitioned tables are routed to partitions (shards), for layers that
    * wrap an already open replica. Every node must route the same way. Rows already stored
@@ -315,7 +310,12 @@ export class Replica {
       reportedDigest: (shard) => this.reportedDigest(shard),
       whenDurable: (fn, options) => this.whenDurable(fn, options),
       applyRemote: (shard, update) => this.applyRemote(shard, update),
-      applyRemoteAt: (shard, generation, update) => this.applyRemoteAt(shard, generation, update),
+      applyRemoteAt: (shard, generation, update) => {
+        if (generation === shard.generation) return this.applyRemote(shard, update) ? 'applied' : 'rejected'
+        // Newer: anti-entropy brings that generation over. Older: its writer re-applies it
+        // on moving to this one (overlays hold only what was there at the switch).
+        return generation > shard.generation ? 'ahead' : 'stale'
+      },
       adoptGeneration: (shard, generation, state) => this.housekeeper.adoptGeneration(shard, generation, state),
       noteEqualState: (shardId, peer) => this.housekeeper.noteEqualState(shardId, peer),
       batch: (fn) => this.pipeline.run(fn),
@@ -333,19 +333,6 @@ export class Replica {
         return false
       }
     })
-  }
-
-  /**
-   * Applies a remote update tagged with a generation. 'ahead' means the sender is on a
-   * newer generation than this replica (anti-entropy will bring it over); 'stale' that
-   * it is for an older one (its writer re-applies it when it adopts the current one).
-   */
-  applyRemoteAt(shard: Shard, generation: number, update: Uint8Array): 'applied' | 'rejected' | 'ahead' | 'stale' {
-    if (generation === shard.generation) return this.applyRemote(shard, update) ? 'applied' : 'rejected'
-    if (generation > shard.generation) return 'ahead'
-    // An older generation takes no more writes: its writer re-applies them on moving to
-    // this one (held overlays hold only what was there at the switch).
-    return 'stale'
   }
 
   /**
@@ -436,11 +423,6 @@ export class Replica {
   /** Rewrites a shard as a new generation of its live entries and tells the peers holding it. */
   compactShard(shard: Shard, stableDeleted?: ReadonlySet<string>): void {
     this.housekeeper.compactShard(shard, stableDeleted)
-  }
-
-  /** Switches a shard to a newer generation (see Housekeeper.adoptGeneration). */
-  adoptGeneration(shard: Shard, generation: number, state: Uint8Array): void {
-    this.housekeeper.adoptGeneration(shard, generation, state)
   }
 
   /** Deleted rows of a shard whose delete is stable (see Housekeeper.stableDeletes). */

@@ -8,7 +8,7 @@
  * Pure functions over any writer entries carrying these fields: no Yjs, no storage.
  */
 import type { ConflictRecord, ConflictValue, PolicySpec, Value } from '../types.js'
-import { contenders, policyName, type Candidate } from './policy.js'
+import { compareCandidates, contenders, policyName, type Candidate } from './policy.js'
 
 /** One writer's value of one column. */
 export interface RegisterWrite {
@@ -59,7 +59,7 @@ export function concurrentValues(entries: ReadonlyArray<readonly [string, Regist
  * (table and key filled in by the caller); null when there was nothing to decide. An
  * insert_insert when every contending value was written by its writer's first write of
  * this life of the row (its insert), else an update_update. `candidates` is the set the
- * policy resolved (`resolve` may have sorted it), `value` what it chose.
+ * policy resolved, `value` what it chose.
  */
 export function registerConflict(
   entries: ReadonlyArray<readonly [string, RegisterEntry]>,
@@ -68,7 +68,9 @@ export function registerConflict(
   policy: PolicySpec,
   value: Value,
 ): Pick<ConflictRecord, 'kind' | 'policy' | 'winner' | 'losers'> | null {
-  const contending = contenders(candidates)
+  // In (HLC, node id) order, as the policy saw them: `resolve` sorts only its own copy
+  // when defaults were left out, and the winner's place depends on the order.
+  const contending = [...contenders(candidates)].sort(compareCandidates)
   if (contending.length < 2) return null
   const inserts = contending.every((c) => {
     const e = entries.find(([w]) => w === c.writer)?.[1]

@@ -52,7 +52,11 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   whenDurable(fn: () => void, options: { shards?: Iterable<string>; send?: boolean }): void
   /** Applies a remote Yjs update to the shard's current generation; false when it was rejected. */
   applyRemote(shard: S, update: Uint8Array): boolean
-  /** Applies a remote update made in `generation` (see Replica.applyRemoteAt). */
+  /**
+   * Applies a remote update made in `generation`: 'ahead' when the sender is on a newer
+   * generation than this replica (anti-entropy brings it over), 'stale' when the update is
+   * for an older one (its writer re-applies it when it adopts the current one).
+   */
   applyRemoteAt(shard: S, generation: number, update: Uint8Array): 'applied' | 'rejected' | 'ahead' | 'stale'
   /** Switches the shard to a newer generation, received whole. */
   adoptGeneration(shard: S, generation: number, state: Uint8Array): void

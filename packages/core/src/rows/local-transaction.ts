@@ -27,7 +27,7 @@ import { MAX_COLUMN_EPOCHS } from '../merge/column-epochs.js'
 import { parsePolicy } from '../merge/policy.js'
 import type { ColumnKind, ColumnSpec, Json, PartitionSpec, PolicySpec, Row, TableInfo, TableSpec, Value } from '../types.js'
 import { encodeRowKey } from '../codec/row-key.js'
-import { NO_INCREMENTS, type RowWrite } from './shard.js'
+import { NO_INCREMENTS, type RowWrite } from './row-write.js'
 import { RESERVED_NAME_CHARS } from '../codec/writer-entry.js'
 
 export interface PendingRow extends RowWrite {

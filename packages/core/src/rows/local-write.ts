@@ -13,7 +13,7 @@ import { addCounter, subtractCounter, sumCounter } from '../merge/counter.js'
 import type { ResolverLookup } from '../merge/policy.js'
 import { concurrentValues } from '../merge/register.js'
 import { foldColumn } from './row-resolver.js'
-import type { RowWrite } from './shard.js'
+import type { RowWrite } from './row-write.js'
 
 /** What building the entry needs from the shard. */
 export interface LocalWriteContext {

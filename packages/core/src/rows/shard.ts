@@ -35,6 +35,7 @@ import { setText } from '../merge/text.js'
 import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
 import { deletedItemCount, hasPendingUpdates, mapItems } from '../yjs/yjs-internals.js'
 import { localEntry } from './local-write.js'
+import type { RowWrite } from './row-write.js'
 import { readSingleWriterRow, resolveLiveRow, type ResolveContext } from './row-resolver.js'
 import { rowHash, sameRow } from './row-hash.js'
 
@@ -43,23 +44,6 @@ export const REMOTE_ORIGIN = 'remote'
 /** Origin of Yjs transactions that restore stored state or keep books: nothing to persist or publish. */
 export const LOAD_ORIGIN = 'load'
 const TEXT_PREFIX = '\u0003'
-
-/** What a committed transaction does to one row. */
-export interface RowWrite {
-  /** The row exists after the transaction. */
-  live: boolean
-  /** Every earlier column value is discarded (the row was deleted, then written again). */
-  reset: boolean
-  /** Register and text columns set, by column name. */
-  cols: Map<string, Value>
-  /** Counter deltas, by column name (`NO_INCREMENTS` when there are none). */
-  incr: ReadonlyMap<string, number | bigint>
-  /** Columns of `cols` holding defaults an INSERT filled in (they yield to explicit values). */
-  dflt?: ReadonlySet<string>
-}
-
-/** Shared empty increments: most row writes have none, and a Map per row costs. */
-export const NO_INCREMENTS: ReadonlyMap<string, number | bigint> = new Map()
 
 /** A row change as the replica hands it on (the shard fills in table and origin). */
 export type ShardRowChange = RowChange
