@@ -15,24 +15,33 @@ import { concurrentValues } from '../merge/register.js'
 import { foldColumn } from './row-resolver.js'
 import type { RowWrite } from './row-write.js'
 
-/** What building the entry needs from the shard. */
+/** What building the entry needs from the shard (one object per shard: nothing allocated per write). */
 export interface LocalWriteContext {
   resolvers: ResolverLookup
-  /**
-   * Every entry of the row's current life, this node's included, for a counter with
-   * epochs (its base folds them); null when the write starts a new life.
-   */
-  visible(): Array<[string, WriterEntry]> | null
-  /** Edits the column's Y.Text to `text` (merge/text.ts). */
-  setText(skey: string, text: string): void
+  /** Every entry of the row's current life, `writer`'s (`own`) included: a counter with epochs folds them into its base. */
+  visible(rowKey: string, writer: string, own: WriterEntry | null): Array<[string, WriterEntry]>
+  /** Edits the Y.Text of a text column of the row in life `cl` to `text` (merge/text.ts). */
+  setText(rowKey: string, skey: string, cl: number, text: string): void
 }
 
 /**
- * The entry this node writes for a live row: `own` is its entry of this life (causal
- * length `cl`) if it has one, and is updated in place; `others` the other writers'
- * entries of this life it sees (none when the write starts a new life).
+ * The entry `writer` writes for live row `rowKey` in life `cl` (`sameLife`: the row was
+ * live in that life before): `own` is its entry of this life if it has one, and is
+ * updated in place; `others` the other writers' entries of this life it sees (none when
+ * the write starts a new life).
  */
-export function localEntry(view: TableView, write: RowWrite, hlc: number, cl: number, own: WriterEntry | null, others: Array<[string, WriterEntry]>, ctx: LocalWriteContext): WriterEntry {
+export function localEntry(
+  view: TableView,
+  write: RowWrite,
+  rowKey: string,
+  writer: string,
+  hlc: number,
+  cl: number,
+  sameLife: boolean,
+  own: WriterEntry | null,
+  others: Array<[string, WriterEntry]>,
+  ctx: LocalWriteContext,
+): WriterEntry {
   // Still the same life of the row for this writer: it keeps its birth time.
   const born = own === null ? hlc : own.born ?? own.hlc
   const cols = own !== null ? own.cols : new Map<string, ColumnWrite>()
@@ -44,8 +53,7 @@ export function localEntry(view: TableView, write: RowWrite, hlc: number, cl: nu
     if (col.kind === 'counter') {
       // Setting a counter sets the total: this writer's share is what the rest lacks.
       let rest = sumCounter(others, skey)
-      const visible = hasEpochs(col) ? ctx.visible() : null
-      if (visible !== null) rest = addCounter(rest, foldColumn(col, stored, visible, view, col.epochs!.length - 1, ctx.resolvers))
+      if (hasEpochs(col) && sameLife) rest = addCounter(rest, foldColumn(col, stored, ctx.visible(rowKey, writer, own), view, col.epochs!.length - 1, ctx.resolvers))
       cols.set(skey, { value: subtractCounter(value, rest), hlc, deps: null })
       return
     }
@@ -53,7 +61,7 @@ export function localEntry(view: TableView, write: RowWrite, hlc: number, cl: nu
     const seen = others.length === 0 ? null : concurrentValues(others, skey)
     const deps = seen === null || seen.length === 0 ? null : seen.map((c) => [c.writer, c.hlc] as const)
     if (col.kind === 'text') {
-      if (value !== null) ctx.setText(skey, String(value))
+      if (value !== null) ctx.setText(rowKey, skey, cl, String(value))
       cols.set(skey, { value: value === null ? null : 1, hlc, deps })
     } else {
       cols.set(skey, write.dflt?.has(name) === true ? { value, hlc, deps, dflt: true } : { value, hlc, deps })

@@ -34,7 +34,7 @@ import type { ResolverLookup } from '../merge/policy.js'
 import { setText } from '../merge/text.js'
 import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
 import { deletedItemCount, hasPendingUpdates, mapItems } from '../yjs/yjs-internals.js'
-import { localEntry } from './local-write.js'
+import { localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
 import { readSingleWriterRow, resolveLiveRow, type ResolveContext } from './row-resolver.js'
 import { rowHash, sameRow } from './row-hash.js'
@@ -82,6 +82,7 @@ export class Shard {
   private view: TableView | null = null
   private readonly hooks: ShardHooks
   private readonly resolveContext: ResolveContext
+  private readonly writeContext: LocalWriteContext
   private textNames = new Map<unknown, string>()
   /** Entries this node wrote in the current Yjs transaction, already parsed (saves re-parsing on materialize). */
   private readonly written = new Map<string, { raw: string; entry: WriterEntry }>()
@@ -121,6 +122,11 @@ export class Shard {
       resolvers: hooks.resolvers,
       text: (rowKey, skey, cl) => this.doc.getText(textName(rowKey, skey, cl)).toString(),
       onConflict: hooks.onConflict,
+    }
+    this.writeContext = {
+      resolvers: hooks.resolvers,
+      visible: (rowKey, writer, own) => (this.alone(writer) ? (own !== null ? [[writer, own]] : []) : this.visibleEntries(rowKey).entries),
+      setText: (rowKey, skey, cl, text) => setText(this.doc.getText(textName(rowKey, skey, cl)), text),
     }
   }
 
@@ -536,6 +542,11 @@ export class Shard {
     for (const { key } of latest.values()) this.map.set(key, this.map.get(key))
   }
 
+  /** True when `writer` is the shard's only writer and no older generation is held: its entry is the row. */
+  private alone(writer: string): boolean {
+    return this.prevs.length === 0 && (this.writers.size === 0 || (this.writers.size === 1 && this.writers.has(writer)))
+  }
+
   /**
    * Applies one committed transaction's writes to rows of this shard, as this node.
    * Must run inside `transactLocal`.
@@ -545,7 +556,7 @@ export class Shard {
     assert(view !== null, () => `shard ${this.id} has no table`)
     assert(this.writing, 'local writes run inside transactLocal')
     const key = entryKey(rowKey, writer)
-    const alone = this.prevs.length === 0 && (this.writers.size === 0 || (this.writers.size === 1 && this.writers.has(writer)))
+    const alone = this.alone(writer)
     let rowCl = 0
     let ownRaw: unknown
     if (alone) {
@@ -569,12 +580,7 @@ export class Shard {
     }
     const own = ownRaw !== undefined && entryCl(ownRaw) === newCl ? parseEntry(ownRaw) : null
     const others = newCl === rowCl && !alone ? this.visibleEntries(rowKey).entries.filter(([w]) => w !== writer) : []
-    const entry = localEntry(view, write, hlc, newCl, own, others, {
-      resolvers: this.hooks.resolvers,
-      // With epochs, a counter's base folds every visible entry (own included).
-      visible: () => (newCl !== rowCl ? null : alone ? (own !== null ? [[writer, own]] : []) : this.visibleEntries(rowKey).entries),
-      setText: (skey, text) => setText(this.doc.getText(textName(rowKey, skey, newCl)), text),
-    })
+    const entry = localEntry(view, write, rowKey, writer, hlc, newCl, newCl === rowCl, own, others, this.writeContext)
     const raw = encodeEntry(entry)
     if (!alone || view.special) this.written.set(key, { raw, entry })
     this.map.set(key, raw)
