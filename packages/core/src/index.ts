@@ -23,7 +23,8 @@ export type {
   ConflictValue,
 } from './types.js'
 export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, OpenTransaction, TransactionSavepoint, ReplicaEvents, LinkPolicy } from './api.js'
-export { Replica, parseShardId, shardId } from './replica.js'
+export { Replica } from './replica.js'
+export { parseShardId, shardId } from './placement/shard-id.js'
 export { ConcordError, SqlState } from './errors/concord-error.js'
 export { HybridClock, compareStamp, hlcMillis, hlcCounter, LOGICAL_RANGE } from './clock/hlc.js'
 export { IdGenerator, nodeNumberOf, ID_EPOCH_MS } from './clock/id-generator.js'

@@ -37,30 +37,19 @@ import { CATALOG_SHARD } from './placement/shard-id.js'
 import type { ReplicatorStats } from './replication/replication-context.js'
 import type { ReplicationHost } from './replication/replication-host.js'
 import { Replicator } from './replication/replicator.js'
-import { LocalTransaction, type PendingRow, type TransactionHost } from './rows/local-transaction.js'
+import { commitWrites } from './rows/commit-writes.js'
+import { LocalTransaction, type TransactionHost } from './rows/local-transaction.js'
 import { resolveEntriesFresh } from './rows/resolve-entries.js'
 import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, type ShardRowChange } from './rows/shard.js'
 import { ShardLog } from './storage/shard-log.js'
 import { MemoryStorage } from './storage/memory-storage.js'
 import type { CatalogChange, Json, Resolver, Row, TableInfo, Value } from './types.js'
 
-export { parseShardId, shardId } from './placement/shard-id.js'
-
 const realScheduler: Scheduler = {
   setTimeout(ms, fn) {
     const t = setTimeout(fn, ms)
     return () => clearTimeout(t)
   },
-}
-
-/**
- * A change an open transaction made to a stored row that was deleted (or deleted and
- * inserted again) before it committed: it was concurrent with that delete and loses to
- * it, as a concurrent update from another node does (delete wins), instead of bringing
- * the row back.
- */
-function stale(shard: Shard, rowKey: string, w: PendingRow): boolean {
-  return w.baseCl !== undefined && shard.rowCl(rowKey) !== w.baseCl
 }
 
 export class Replica {
@@ -585,50 +574,20 @@ export class Replica {
     })
   }
 
-  /**
-   * Applies a transaction's writes in one synchronous step, one Yjs transaction per
-   * shard and one HLC for all of them, then settles (see ChangePipeline).
-   */
+  /** Applies a transaction's writes in one step (rows/commit-writes.ts), then settles. */
   private commit(tx: LocalTransaction): void {
     if (tx.pending.size === 0) return
     // Storage refuses writes (disk full): nothing of this transaction is applied.
     if (this.log.failing) throw this.log.failureError(true)
-    this.pipeline.run(() => {
-      const hlc = this.clock.now()
-      const catalog = tx.pending.get(CATALOG_TABLE.name)
-      if (catalog !== undefined && catalog.size > 0) {
-        this.catalogShard.transactLocal(() => {
-          for (const [rowKey, w] of catalog) this.catalogShard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)
-        })
-      }
-      const byShard = new Map<Shard, Array<[string, PendingRow]>>()
-      for (const [table, rows] of tx.pending) {
-        if (table === CATALOG_TABLE.name || rows.size === 0) continue
-        const info = this.catalog.table(table)
-        if (info === undefined) continue
-        const shards = this.catalog.shardList(info.name)
-        if (shards.length === 1 && info.partitioning === null) {
-          // One shard holds the whole table: no routing, no grouping.
-          const shard = shards[0]!
-          shard.transactLocal(() => rows.forEach((w, rowKey) => stale(shard, rowKey, w) || shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)))
-          continue
-        }
-        for (const [rowKey, w] of rows) {
-          const shard = this.placement.locate(info, rowKey, w)
-          let list = byShard.get(shard)
-          if (list === undefined) {
-            list = []
-            byShard.set(shard, list)
-          }
-          list.push([rowKey, w])
-        }
-      }
-      for (const [shard, rows] of byShard) {
-        shard.transactLocal(() => {
-          for (const [rowKey, w] of rows) if (!stale(shard, rowKey, w)) shard.applyWrite(rowKey, w, this.nodeId, hlc, w.keyValues)
-        })
-      }
-    })
+    this.pipeline.run(() =>
+      commitWrites(tx.pending, this.clock.now(), {
+        nodeId: this.nodeId,
+        catalogShard: this.catalogShard,
+        table: (name) => this.catalog.table(name),
+        shardList: (table) => this.catalog.shardList(table),
+        locate: (info, rowKey, w) => this.placement.locate(info, rowKey, w),
+      }),
+    )
   }
 
   nextId(): bigint {
