@@ -1,6 +1,6 @@
 /**
  * A writer entry: what one node has written to one row, stored as the value of the flat
- * key `rowKey + U+0000 + nodeId` in a shard's `rows` map (DESIGN.md decision 3).
+ * key `rowKey + U+0000 + nodeId` in a shard's `rows` map (docs/decisions/0003-flat-writer-entries.md).
  *
  * Only its own node ever writes an entry, so Yjs never sees two concurrent writes to one
  * key and never silently drops one. Concurrency lives inside the values instead:
@@ -16,10 +16,10 @@
  * - `born` is when this writer first wrote the row at this causal length (its insert,
  *   or its first update of a row someone else inserted), stored as the age `hlc - born`
  *   and left out when 0. Compaction uses it to tell a write to a row whose tombstone was
- *   dropped from a write to a new row (see Shard.isDropped).
+ *   dropped from a write to a new row (see generations/overlays.ts `isDropped`).
  * - `deps` lists the other writers' values of that column this writer had seen when it
  *   wrote: those values are superseded. Values nobody has superseded are concurrent and
- *   all survive until a later write (a multi-value register, DESIGN.md decision 4).
+ *   all survive until a later write (a multi-value register, docs/decisions/0004-multi-value-registers.md).
  * - A column value may be a *default*: what an INSERT that did not name the column put
  *   there. Among concurrent values a default gives way to any value written explicitly
  *   (see merge/policy.ts), so two nodes inserting one key with different columns keep
@@ -42,6 +42,7 @@
  * Entries arrive from the network: `parseEntry` checks every field and returns null for
  * anything malformed, which then counts as absent rather than crashing materialization.
  */
+import { assert } from '../errors/assert.js'
 import type { Value } from '../types.js'
 
 export interface ColumnWrite {
@@ -165,10 +166,18 @@ function decodeTagged(s: string, at: number, tag: number): [Value, number] | nul
   }
 }
 
+/**
+ * Encodes an entry. Every replica decodes what this writes with `parseEntry`, which counts
+ * a malformed entry as absent: so what it would refuse (a negative causal length or
+ * timestamp, a column written after its entry) is a bug here, asserted before it could
+ * silently lose a write everywhere.
+ */
 export function encodeEntry(entry: WriterEntry): string {
+  assert(entry.cl >= 0 && Number.isSafeInteger(entry.cl) && entry.hlc >= 0 && Number.isSafeInteger(entry.hlc), 'an entry has a causal length and a timestamp')
   let out = FORMAT + entry.cl.toString(36) + ',' + entry.hlc.toString(36)
   if (entry.born !== undefined && entry.born < entry.hlc) out += ',' + (entry.hlc - entry.born).toString(36)
   for (const [name, w] of entry.cols) {
+    assert(w.hlc <= entry.hlc && w.hlc >= 0, 'a column write is not newer than its entry')
     let deps = ''
     if (w.deps !== null) {
       for (let i = 0; i < w.deps.length; i++) {
