@@ -2,7 +2,7 @@
  * Garbage on a node's PostgreSQL port and on its libp2p sync protocol: the node logs it,
  * drops that connection, and keeps serving clients and replicating.
  */
-import '../../packages/node-server/src/polyfill.js'
+import '@concord/p2p' // first: Promise.withResolvers for libp2p on Node 20
 import { connect } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

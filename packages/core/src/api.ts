@@ -10,7 +10,7 @@ import type { CatalogChange, ColumnKind, ColumnSpec, ConflictRecord, Json, Parti
 
 /** One durable record of a shard: an update, or a snapshot that replaces everything before it. */
 export interface StoredRecord {
-  /** Generation of the shard this record belongs to (DESIGN.md decision 12). */
+  /** Generation of the shard this record belongs to (docs/decisions/0012-generations.md). */
   generation: number
   kind: 'update' | 'snapshot'
   data: Uint8Array
@@ -101,12 +101,17 @@ export interface ReplicaOptions {
   partitionOf?: (table: TableInfo, row: Row) => number
   /** Milliseconds between anti-entropy rounds; default 1000. 0 disables the timer. */
   antiEntropyIntervalMs?: number
+  /**
+   * Milliseconds between housekeeping rounds (membership, generations: see Housekeeper);
+   * default `antiEntropyIntervalMs`. 0 disables the timer (`compactionRound()` still runs one).
+   */
+  housekeepingIntervalMs?: number
   /** Milliseconds fresh updates may wait to be batched before gossip; default 0 (next tick). */
   gossipDelayMs?: number
   /** Upper bound on one encoded message; default 64 MiB. */
   maxMessageBytes?: number
   /**
-   * Generation compaction (DESIGN.md decision 12): the oldest live member holding a shard
+   * Generation compaction (docs/decisions/0012-generations.md): the oldest live member holding a shard
    * rewrites it as a new generation of live values once its Yjs history outweighs its live
    * entries. Default enabled.
    */

@@ -23,13 +23,14 @@ export type {
   ConflictValue,
 } from './types.js'
 export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, OpenTransaction, TransactionSavepoint, ReplicaEvents, LinkPolicy } from './api.js'
-export { Replica, parseShardId, shardId } from './replica.js'
+export { Replica } from './replica.js'
+export { parseShardId, shardId } from './placement/shard-id.js'
 export { ConcordError, SqlState } from './errors/concord-error.js'
 export { HybridClock, compareStamp, hlcMillis, hlcCounter, LOGICAL_RANGE } from './clock/hlc.js'
 export { IdGenerator, nodeNumberOf, ID_EPOCH_MS } from './clock/id-generator.js'
 export { MemoryStorage } from './storage/memory-storage.js'
 export { resolve as resolvePolicy, parsePolicy } from './merge/policy.js'
-export { encodeRowKey, decodeRowKey } from './rows/row-key.js'
+export { encodeRowKey, decodeRowKey } from './codec/row-key.js'
 export {
   encodeMessage,
   decodeMessage,
@@ -39,7 +40,10 @@ export {
   DEFAULT_MAX_MESSAGE_BYTES,
   type Message,
 } from './replication/messages.js'
-export { TOPIC_ALL, regionTopic, DEFAULT_COMMIT_LOG_LIMIT, DIVERGENCE_CONFIRM_MS, type ReplicatorStats, type PeerStatus, type Divergence } from './replication/replicator.js'
+export { TOPIC_ALL, regionTopic } from './replication/gossip.js'
+export { DEFAULT_COMMIT_LOG_LIMIT, type PeerStatus } from './replication/positions.js'
+export { DIVERGENCE_CONFIRM_MS, type Divergence } from './replication/divergence-watch.js'
+export type { ReplicatorStats } from './replication/replication-context.js'
 export { Simulation, SIM_EPOCH_MS, NO_FAULTS, type NetworkFaults, type SimulationOptions, type SimNodeSpec } from './sim/simulation.js'
 export type { StorageTiming } from './sim/sim-storage.js'
 export { SeededRandom } from './sim/seeded-random.js'

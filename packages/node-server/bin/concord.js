@@ -4,7 +4,7 @@
 // packages under it bundled by `npm run build` (packages/node-server/build/cli-bundle.ts),
 // which starts about three times faster than loading their modules one by one.
 // Node 20's gaps that libp2p relies on are closed inside it
-// (docs/decisions/node-20-runtime.md): the CLI loads the Promise.withResolvers polyfill
+// (docs/decisions/0015-node-20-runtime.md): the CLI loads the Promise.withResolvers polyfill
 // first, and `concord start` installs a global WebSocket when the runtime has none.
 //
 // Under the `@concord/source` condition (the test suites set it), this package's `./cli`

@@ -4,7 +4,7 @@
  *
  * Why: Node 20 spends most of `concord start` resolving and loading some 200 ES modules
  * one by one; the same code as a few files starts about three times faster
- * (docs/decisions/14-ship-compiled-javascript.md). Code splitting keeps `--help` small:
+ * (docs/decisions/0014-ship-compiled-javascript.md). Code splitting keeps `--help` small:
  * the node and everything under it are a chunk loaded by `start` only.
  *
  * Invariants: the bundle runs the same JavaScript tsc emitted (its input is dist/, not

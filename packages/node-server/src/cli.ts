@@ -7,7 +7,6 @@
  * argument parsing load no libp2p, LMDB or SQL parser, so they answer at once; `start`
  * loads the node (and, on Node 20, a global WebSocket) after its flags are valid.
  */
-import './polyfill.js'
 import { readFileSync } from 'node:fs'
 import { parseStartOptions, startHelp, toNodeOptions, UsageError } from './cli/start-options.js'
 import { clusterHelp, parseClusterOptions, runLocalCluster } from './cli/local-cluster.js'

@@ -2,16 +2,13 @@
  * @concord/node-server: the Node server peer. LMDB storage and a libp2p transport for the
  * core replica, a PostgreSQL wire server, HTTP health and metrics, and the `concord` CLI.
  */
-import './polyfill.js'
-
 export { LmdbStorage, type LmdbStorageOptions } from './storage/lmdb-storage.js'
 export { encodeRecord, decodeRecord, CorruptRecordError, RECORD_FORMAT_VERSION } from './storage/record-codec.js'
 export { Libp2pTransport, type Libp2pTransportOptions, type TransportStats } from './transport/libp2p-transport.js'
-export { SYNC_PROTOCOL, encodeSyncFrame, decodeSyncFrame, SyncFrameError, type SyncFrame } from './transport/sync-frame.js'
-export { encodeGossipEnvelope, decodeGossipEnvelope, GossipEnvelopeError } from './transport/gossip-envelope.js'
+// Wire formats and backoff live in @concord/p2p (shared with browser replicas); re-exported as before.
+export { SYNC_PROTOCOL, encodeSyncFrame, decodeSyncFrame, SyncFrameError, type SyncFrame, encodeGossipEnvelope, decodeGossipEnvelope, GossipEnvelopeError, backoffDelay, type BackoffOptions } from '@concord/p2p'
 export { generateClusterKey, readClusterKey, writeClusterKey, ClusterKeyError } from './transport/cluster-key.js'
 export { loadOrCreatePeerKey } from './transport/peer-key.js'
-export { backoffDelay, type BackoffOptions } from './transport/backoff.js'
 export { PgServer, type PgServerOptions, type PgServerStats } from './pgwire/pg-server.js'
 export { WireSession } from './pgwire/wire-session.js'
 export type { SqlSession, SessionFactory, SessionInfo, QueryResult, QueryField, SessionTransactionState } from './pgwire/sql-session.js'

@@ -12,24 +12,23 @@ import { SerialSequences } from './sequences/serial-sequences.js'
 import { SecondaryIndexes } from './catalog/secondary-index.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './exec/context.js'
+import type { CatalogModel } from './catalog/catalog-model.js'
 import { TransactionRows } from './exec/transaction-rows.js'
 import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
 import { unify } from './expr/compile.js'
 import { callUserFunction, functionFromCatalog } from './functions/user-function.js'
 import { loadParser } from './parser/parse.js'
 import { PartitionRouter } from './plan/partition-view.js'
-import type { Relation } from './plan/relation.js'
 import type { Int8Output, QueryResult } from './result-format.js'
-import { Session } from './session.js'
+import { Session, type SessionHost, type SessionOptions } from './session/session.js'
 import { CLUSTER_SETTING_KIND, NODE_SETTING_KIND, Settings } from './settings/settings.js'
-import { systemView } from './system/system-views.js'
+import { SystemCatalog } from './system/system-views.js'
 import { castValue } from './types/cast.js'
 import { decodeUntyped, encodeValue } from './types/storage-codec.js'
 import { DirectionFilter } from './replication/direction-filter.js'
 import { parseConnInfo, parseMasterNodes, type PublisherConnector } from './replication/publisher-connector.js'
 import { subscriptions } from './replication/replication-catalog.js'
 import { ConflictLog } from './conflicts/conflict-log.js'
-import { conflictsView } from './conflicts/conflicts-view.js'
 import { UniqueWatch } from './conflicts/unique-watch.js'
 import { ForeignKeyWatch } from './conflicts/foreign-key-watch.js'
 
@@ -54,11 +53,14 @@ export interface AttachOptions {
 /** Between checks while a statement waits for an id range. */
 const SERIAL_POLL_MS = 100
 
-export class Database {
+export class Database implements SessionHost {
   readonly indexes: SecondaryIndexes
   readonly partitions: PartitionRouter
   /** Conflicts between masters this node resolved (view concord_conflicts). */
   readonly conflicts = new ConflictLog()
+  /** pg_catalog, information_schema and Concord's views over this database. */
+  readonly system: SystemCatalog
+  private p2pSource: () => string[] = () => []
   private readonly uniqueWatch: UniqueWatch
   private readonly functionCache = new Map<string, UserFunction | null>()
   private readonly defaultSession: Session
@@ -81,6 +83,7 @@ export class Database {
     this.int8 = options.int8 ?? 'string'
     this.serialWaitMs = Math.max(0, options.serialWaitMs ?? 0)
     this.indexes = new SecondaryIndexes(replica)
+    this.system = new SystemCatalog({ replica, conflicts: this.conflicts })
     this.partitions = router
     router.bind(replica)
     const slotHost: SlotHost = {
@@ -186,12 +189,21 @@ export class Database {
   }
 
   async ready(): Promise<void> {
-    if (this.closed) throw new SqlError('08003', 'database is closed')
+    if (this.closed) throw new SqlError(SqlState.connectionDoesNotExist, 'database is closed')
   }
 
   /** A new session with its own settings and transaction state. */
-  session(): Session {
-    return new Session(this)
+  session(options: SessionOptions = {}): Session {
+    return new Session(this, options)
+  }
+
+  /** Where `SHOW concord.p2p_addresses` reads this node's libp2p addresses (the node server's transport). */
+  setP2pAddresses(source: () => string[]): void {
+    this.p2pSource = source
+  }
+
+  p2pAddresses(): string[] {
+    return this.p2pSource()
   }
 
   query(sql: string, params?: unknown[]): Promise<QueryResult> {
@@ -210,11 +222,6 @@ export class Database {
       this.functionCache.set(name, f)
     }
     return f ?? undefined
-  }
-
-  systemView(name: string, ctx: ExecCtx): Relation | null {
-    if (name === 'concord_conflicts') return conflictsView(this.conflicts)
-    return systemView(this.replica, name, ctx)
   }
 
   /** The node setting conflict_history_limit bounds concord_conflicts (see ConflictLog). */
@@ -346,7 +353,8 @@ export class Database {
       writtenKeys: () => [],
     }
     const rows = new TransactionRows(tx, this.indexes, false)
-    return {
+    let model: CatalogModel | undefined
+    const ctx: ExecCtx = {
       tx,
       rows,
       foreignKeys: new ForeignKeyChecks({ rows, table: (n) => replica.table(n), tables: () => replica.tables(), writerFor: readOnly, nowMicros: replica.now() * 1000 }),
@@ -355,10 +363,12 @@ export class Database {
       clockMicros: () => replica.now() * 1000,
       nodeId: replica.nodeId,
       region: replica.region,
+      database: 'concord',
       settings,
       functions: (n) => this.userFunction(n),
       partitions: this.partitions,
-      systemView: (n, c) => this.systemView(n, c),
+      systemView: (schema, name) => this.system.view(schema, name, ctx),
+      catalog: () => (model ??= this.system.model(replica, ctx)),
       random: () => 0.5,
       nextId: () => {
         throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
@@ -371,6 +381,7 @@ export class Database {
       callUserFunction,
       depth: 0,
     }
+    return ctx
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,8 @@
  * @concord/sql-facade: PostgreSQL's SQL dialect over Concord's CRDT engine.
  */
 export { openDatabase, Database, type DatabaseOptions, type AttachOptions } from './database.js'
-export { Session } from './session.js'
+export { Session, type SessionOptions } from './session/session.js'
+export type { PreparedStatement } from './session/prepared-statement.js'
 export { SimCluster, type SimClusterOptions } from './sim-cluster.js'
 export { findBrokenForeignKeys, type BrokenForeignKey } from './exec/broken-foreign-keys.js'
 export { SqlError, SqlState } from './errors/sql-error.js'

@@ -7,6 +7,7 @@
  * 'bigint' gives JS bigints instead. `formatPgText` turns any of these into PostgreSQL's
  * text output for the field, as a wire server sends it (identical for both int8 forms).
  */
+import type { StatementResult } from './exec/result.js'
 import type { ColumnBinding } from './expr/scope.js'
 import { typeModifier, typeName, typeOid, typeSize, type SqlType, type TypeId } from './types/sql-type.js'
 import { formatFloat, formatText } from './types/text-format.js'
@@ -42,6 +43,12 @@ export interface QueryResult {
   /** The same rows as arrays in field order (columns with duplicate names survive). */
   rowArrays: JsValue[][]
   notices: string[]
+  /**
+   * Whether the statement returns rows (a query, SHOW, or RETURNING), even none or with
+   * no columns: PostgreSQL then describes them (RowDescription); a utility statement
+   * or a write without RETURNING does not.
+   */
+  returnsRows: boolean
 }
 
 export function fieldInfo(c: ColumnBinding): FieldInfo {
@@ -57,7 +64,7 @@ export function toJs(v: RtValue, t: SqlType, int8: Int8Output = 'string'): JsVal
     case 'int2': case 'int4': case 'float4': case 'float8': case 'oid': return v as number
     case 'int8': return int8 === 'bigint' ? (v as bigint) : String(v)
     case 'bytea': return v as Uint8Array
-    case 'json': case 'jsonb': case 'text': case 'varchar': case 'bpchar': case 'name': case 'uuid': case 'unknown': return v as string
+    case 'json': case 'jsonb': case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': case 'uuid': case 'unknown': return v as string
     default: return formatText(v, t)
   }
 }
@@ -77,4 +84,17 @@ export function commandTag(command: string, rowCount: number | null): string {
   if (command === 'INSERT') return `INSERT 0 ${rowCount ?? 0}`
   if (['SELECT', 'UPDATE', 'DELETE', 'MERGE', 'FETCH', 'MOVE', 'COPY'].includes(command)) return `${command} ${rowCount ?? 0}`
   return command
+}
+
+/** A statement's result in the public shape. */
+export function toQueryResult(r: StatementResult, int8: Int8Output): QueryResult {
+  const fields = r.columns.map(fieldInfo)
+  const rowArrays = r.rows.map((row) => row.map((v, i) => toJs(v, r.columns[i]!.type, int8)))
+  const rows = rowArrays.map((arr) => {
+    const o: Record<string, (typeof arr)[number]> = {}
+    fields.forEach((f, i) => (o[f.name] = arr[i]!))
+    return o
+  })
+  const returnsRows = fields.length > 0 || r.command === 'SELECT' || r.command === 'SHOW'
+  return { command: r.command, commandTag: commandTag(r.command, r.rowCount), rowCount: r.rowCount, fields, rows, rowArrays, notices: r.notices ?? [], returnsRows }
 }

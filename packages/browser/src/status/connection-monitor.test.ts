@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeMessage, MessageType, Replica } from '@concord/core'
+import { encodeMessage, MemoryStorage, MessageType, Replica } from '@concord/core'
 import { ConnectionMonitor, type MonitoredNetwork } from './connection-monitor.js'
 import type { PeerInfo, TrafficTap } from '../transport/browser-transport.js'
 
@@ -62,5 +62,29 @@ describe('ConnectionMonitor', () => {
     expect(m.state.progress).toBeLessThan(1)
     m.close()
     await replica.close()
+  })
+})
+
+describe('ConnectionMonitor pending count', () => {
+  it('survives a reopen through storage metadata, and ignores messages that do not decode', async () => {
+    const storage = new MemoryStorage()
+    const first = await Replica.open({ nodeId: 'page', storage, antiEntropyIntervalMs: 0 })
+    const net = new FakeNetwork()
+    const m1 = await ConnectionMonitor.create(first, net)
+    first.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'k', type: 'text' }], primaryKey: ['k'] }))
+    first.transact((tx) => tx.insert('t', { k: 'a' }))
+    first.transact((tx) => tx.insert('t', { k: 'b' }))
+    net.tap?.('node-a', Uint8Array.of(1, MessageType.Digest, 0, 0))
+    await settle()
+    const pending = m1.state.pendingChanges
+    expect(pending).toBeGreaterThanOrEqual(2)
+    m1.close()
+    await first.close()
+
+    const second = await Replica.open({ nodeId: 'page', storage, antiEntropyIntervalMs: 0 })
+    const m2 = await ConnectionMonitor.create(second, new FakeNetwork())
+    expect(m2.state.pendingChanges).toBe(pending)
+    m2.close()
+    await second.close()
   })
 })

@@ -10,12 +10,27 @@
  * hash some connected peer reported for it; a local write changes the digest, so the
  * shard stays unconfirmed until a peer has the write. No extra messages are sent.
  *
+ * Peers' messages are read with core's own decoder; a message that does not decode is
+ * ignored here (the replica rejects and counts it).
+ *
  * Pending changes are counted from the replica's local change events and persisted in
- * storage metadata, so a page reloaded offline still shows its unsynced writes; the count
- * drops to zero when the state reaches `online`.
+ * storage metadata (pending-count-meta.ts), so a page reloaded offline still shows its
+ * unsynced writes; the count drops to zero when the state reaches `online`.
  */
-import { decodeMessage, MessageType, type Replica } from '@concord/core'
+import { decodeMessage, MessageType, type Message, type RowChange } from '@concord/core'
 import type { PeerInfo, TargetInfo, TrafficTap } from '../transport/browser-transport.js'
+import { PendingCountMeta, type MetaStore } from './pending-count-meta.js'
+
+/** What the monitor reads from the replica (core's `Replica` implements it). */
+export interface MonitoredReplica {
+  readonly region: string
+  /** The local digest of each shard held. */
+  digests(): Map<string, number>
+  holds(region: string, shardId: string): boolean
+  on(event: 'change', fn: (changes: RowChange[]) => void): () => void
+  /** Only for the pending count (see pending-count-meta.ts). */
+  readonly storage: MetaStore
+}
 
 /** What the monitor reads from the network (BrowserTransport implements it). */
 export interface MonitoredNetwork {
@@ -40,7 +55,6 @@ export interface ConnectionState {
   pendingChanges: number
 }
 
-const PENDING_META_KEY = 'browser/pending-changes'
 /** Coalesce state notifications and pending-count writes. */
 const NOTIFY_DELAY_MS = 50
 
@@ -54,18 +68,19 @@ export class ConnectionMonitor {
   private timer: ReturnType<typeof setTimeout> | undefined
   private last: ConnectionState
   private closed = false
+  private readonly pendingMeta: PendingCountMeta
 
   private constructor(
-    private readonly replica: Replica,
+    private readonly replica: MonitoredReplica,
     private readonly transport: MonitoredNetwork,
   ) {
+    this.pendingMeta = new PendingCountMeta(replica)
     this.last = this.compute()
   }
 
-  static async create(replica: Replica, transport: MonitoredNetwork): Promise<ConnectionMonitor> {
+  static async create(replica: MonitoredReplica, transport: MonitoredNetwork): Promise<ConnectionMonitor> {
     const m = new ConnectionMonitor(replica, transport)
-    const saved = await replica.storage.getMeta(PENDING_META_KEY)
-    if (saved && saved.length === 4) m.pending = m.persistedPending = new DataView(saved.buffer, saved.byteOffset, 4).getUint32(0)
+    m.pending = m.persistedPending = await m.pendingMeta.load()
     transport.setTap((from, data) => m.onTraffic(from, data))
     m.unsubscribe.push(transport.onChange(() => m.schedule()))
     m.unsubscribe.push(
@@ -117,16 +132,15 @@ export class ConnectionMonitor {
   }
 
   private onTraffic(from: string, data: Uint8Array): void {
-    // Any message may change local digests; only digests and diffs carry peer hashes, so
-    // peek at the type byte before decoding.
+    // Any message may change local digests; only digests and diffs carry peer hashes.
     this.schedule()
-    if (data.length < 2 || (data[1] !== MessageType.Digest && data[1] !== MessageType.SyncDiff)) return
-    let msg
+    let msg: Message
     try {
       msg = decodeMessage(data)
     } catch {
       return
     }
+    if (msg.type !== MessageType.Digest && msg.type !== MessageType.SyncDiff) return
     let hashes = this.peerHashes.get(from)
     if (!hashes) {
       hashes = new Map()
@@ -150,10 +164,8 @@ export class ConnectionMonitor {
     if (next.status === 'online') this.pending = 0
     next.pendingChanges = this.pending
     if (this.pending !== this.persistedPending) {
-      const bytes = new Uint8Array(4)
-      new DataView(bytes.buffer).setUint32(0, Math.min(this.pending, 0xffffffff))
       this.persistedPending = this.pending
-      void Promise.resolve(this.replica.storage.setMeta(PENDING_META_KEY, bytes)).catch(() => undefined)
+      this.pendingMeta.save(this.pending)
     }
     this.last = next
     for (const fn of this.listeners) {

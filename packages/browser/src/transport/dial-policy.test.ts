@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { denyDial, exchangeCandidates, isLocalAddr, isWebSocketAddr, peerIdOf } from './dial-policy.js'
+import { peerIdOf } from '@concord/p2p'
+import { denyDial, exchangeCandidates, isLocalAddr, isWebSocketAddr } from './dial-policy.js'
 
 const ID = '12D3KooWJ7SWuAZSxcVhSPquXYduxxAYr3ULBnEzdUGDrWnEqKTA'
 

@@ -6,6 +6,8 @@
  * loopback addresses; a replica talking to node peers on a LAN or on the same machine
  * needs exactly those, so the gater here allows them (the app chose its `join` list).
  */
+import { peerIdOf } from '@concord/p2p'
+
 const IPV4_LOOPBACK = /^127\./
 const IPV4_PRIVATE = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/
 
@@ -30,13 +32,6 @@ export function isLocalAddr(addr: string): boolean {
   }
   const dns = Math.max(parts.indexOf('dns'), parts.indexOf('dns4'), parts.indexOf('dns6'))
   return dns >= 0 && parts[dns + 1] === 'localhost'
-}
-
-/** The peer id of a multiaddr's `/p2p/<id>` part, if any. */
-export function peerIdOf(addr: string): string | undefined {
-  const parts = addr.split('/')
-  const i = parts.lastIndexOf('p2p')
-  return i >= 0 ? parts[i + 1] || undefined : undefined
 }
 
 /** Gater rule: dial WebSocket addresses, loopback and private ones included. */

@@ -23,7 +23,6 @@ import type { ColumnInfo, ColumnKind, Json, TableInfo } from '../types.js'
 import { MAX_COLUMN_EPOCHS } from '../merge/column-epochs.js'
 import { parsePolicy } from '../merge/policy.js'
 
-export const CATALOG_SHARD = 'catalog'
 export const CATALOG_TABLE: TableInfo = {
   name: '$catalog',
   incarnation: 1,

@@ -1,5 +1,5 @@
 /**
- * Node-unique, time-ordered 64-bit ids for SERIAL and DEFAULT keys (DESIGN.md decision 7).
+ * Node-unique, time-ordered 64-bit ids for SERIAL and DEFAULT keys (docs/decisions/0007-serial-ids.md).
  *
  * Layout (63 bits, always positive as BIGINT): 41 bits of milliseconds since 2025-01-01,
  * 12 bits of node number, 10 bits of sequence. Two masters never produce the same id as

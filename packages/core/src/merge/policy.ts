@@ -1,6 +1,6 @@
 /**
  * Merge policies: pure, deterministic functions from the set of concurrent values of one
- * column to the value a reader sees (DESIGN.md decision 4). Every replica that holds the
+ * column to the value a reader sees (docs/decisions/0004-multi-value-registers.md). Every replica that holds the
  * same set computes the same answer, whatever order the values arrived in, because the
  * set is always sorted by (HLC, node id) before a policy looks at it.
  */

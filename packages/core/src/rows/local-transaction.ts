@@ -21,13 +21,14 @@ import {
   type TableDefinition,
 } from '../catalog/catalog-schema.js'
 import { changedAttributes } from '../catalog/definition-merge.js'
+import { clAfter } from '../merge/causal-length.js'
 import { addCounter } from '../merge/counter.js'
 import { MAX_COLUMN_EPOCHS } from '../merge/column-epochs.js'
 import { parsePolicy } from '../merge/policy.js'
 import type { ColumnKind, ColumnSpec, Json, PartitionSpec, PolicySpec, Row, TableInfo, TableSpec, Value } from '../types.js'
-import { encodeRowKey } from './row-key.js'
-import { NO_INCREMENTS, type RowWrite } from './shard.js'
-import { RESERVED_NAME_CHARS } from './writer-entry.js'
+import { encodeRowKey } from '../codec/row-key.js'
+import { NO_INCREMENTS, type RowWrite } from './row-write.js'
+import { RESERVED_NAME_CHARS } from '../codec/writer-entry.js'
 
 export interface PendingRow extends RowWrite {
   keyValues: Value[]
@@ -54,14 +55,6 @@ export interface TransactionHost {
 }
 
 const HIDDEN_ROWID = '_rowid'
-
-/** Causal length a row will have after a write, given its stored causal length (mirrors Shard.applyWrite). */
-export function clAfter(baseCl: number, w: RowWrite): number {
-  const live = baseCl % 2 === 1
-  if (!w.live) return live ? baseCl + 1 : baseCl
-  if (!live) return baseCl + 1
-  return w.reset ? baseCl + 2 : baseCl
-}
 
 /** A copy of a transaction's pending writes (SQL SAVEPOINT). */
 interface LocalSavepoint {

@@ -14,8 +14,8 @@ import type { Row, TableSpec, Value } from '../types.js'
 import type { Replica } from '../replica.js'
 import { Simulation } from './simulation.js'
 import { SeededRandom } from './seeded-random.js'
-import { entryCl, entryHlc } from '../rows/writer-entry.js'
-import { decodeRowKey, encodeRowKey, entryKey } from '../rows/row-key.js'
+import { entryCl, entryHlc } from '../codec/writer-entry.js'
+import { decodeRowKey, encodeRowKey, entryKey } from '../codec/row-key.js'
 
 export interface CampaignOptions {
   peers: number
@@ -374,6 +374,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   for (const id of ids) {
     const rep = sim.replica(id).replicator
     if (rep.stats.roundsFailed > 0) throw new Error(`seed ${seed}: ${id} had ${rep.stats.roundsFailed} failed anti-entropy rounds: ${String(rep.lastRoundError)}`)
+    const hk = sim.replica(id).housekeeper
+    if (hk.roundsFailed > 0) throw new Error(`seed ${seed}: ${id} had ${hk.roundsFailed} failed housekeeping rounds: ${String(hk.lastRoundError)}`)
   }
   // A replica restarted from its storage comes back with exactly the rows it had.
   const probe = ids[rng.int(0, ids.length - 1)]!

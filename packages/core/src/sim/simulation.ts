@@ -370,6 +370,7 @@ export class Simulation {
     const node = this.nodes.get(id)
     if (node === undefined || node.replica === null) throw new Error(`node ${id} is not running`)
     const before = this.links()
+    node.replica.housekeeper.stop()
     node.replica.replicator.stop().catch(() => undefined)
     node.replica = null
     node.transport = null

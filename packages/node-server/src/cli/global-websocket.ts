@@ -1,6 +1,6 @@
 /**
  * A global `WebSocket` for Node 20, where it exists only behind `--experimental-websocket`
- * (docs/decisions/node-20-runtime.md). libp2p's WebSockets transport dials
+ * (docs/decisions/0015-node-20-runtime.md). libp2p's WebSockets transport dials
  * with the global, so without one a node cannot dial a WebSockets address.
  *
  * Node 20's own WebSocket is undici's: installing undici's from the npm package gives the

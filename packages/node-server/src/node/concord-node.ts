@@ -14,15 +14,13 @@ import { LmdbStorage } from '../storage/lmdb-storage.js'
 import { Libp2pTransport } from '../transport/libp2p-transport.js'
 import { loadOrCreatePeerKey } from '../transport/peer-key.js'
 import { readClusterKey } from '../transport/cluster-key.js'
-import { backoffDelay } from '../transport/backoff.js'
+import { backoffDelay } from '@concord/p2p'
 import { PgServer } from '../pgwire/pg-server.js'
 import { HttpServer } from '../http/http-server.js'
 import type { Metric } from '../http/prometheus-text.js'
 import { loadOrCreateNodeId } from './node-id.js'
-import { nodeSession } from './node-session.js'
 import { fetchP2pAddresses, parsePgAddress, type PgAddress } from './pg-join.js'
 import { openSqlEngine, type SqlEngine } from './sql-engine.js'
-import { catalogSession } from '../pgcatalog/catalog-session.js'
 import { CatchUpLog } from './catch-up-log.js'
 import { pgConnector } from './pg-connector.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
@@ -100,9 +98,10 @@ export class ConcordNode {
     try {
       engine = await openSqlEngine({ nodeId, region, storage, transport, ...(options.compaction !== undefined ? { compaction: options.compaction } : {}) })
       const eng = engine
-      const facts = { nodeId, region, p2pAddresses: () => transport.addresses() }
+      // What `SHOW concord.p2p_addresses` answers peers that join by PostgreSQL address (pg-join.ts).
+      eng.database.setP2pAddresses(() => transport.addresses())
       pg = new PgServer({
-        session: (info) => catalogSession(nodeSession(eng.session(), facts), { source: eng.replica, user: info.user, database: info.database }),
+        session: (info) => eng.session(info),
         host: options.host ?? '127.0.0.1',
         password: options.password,
         serverVersion: await eng.serverVersion(),

@@ -6,7 +6,7 @@
  * retries with backoff).
  */
 import pg from 'pg'
-import { parseLsn, SqlError, type ConnInfo, type PublisherConnector, type PublisherInfo } from '@concord/sql-facade'
+import { parseLsn, SqlError, SqlState, type ConnInfo, type PublisherConnector, type PublisherInfo } from '@concord/sql-facade'
 
 const CONNECT_TIMEOUT_MS = 5000
 
@@ -32,7 +32,7 @@ export function pgConnector(options: PgConnectorOptions): PublisherConnector {
         await client.connect()
       } catch (err) {
         await client.end().catch(() => {})
-        throw new SqlError('08006', `could not connect to the publisher: connection to server at "${where}" failed: ${(err as Error).message || String(err)}`)
+        throw new SqlError(SqlState.connectionFailure, `could not connect to the publisher: connection to server at "${where}" failed: ${(err as Error).message || String(err)}`)
       }
       try {
         let nodeId: string
@@ -40,14 +40,14 @@ export function pgConnector(options: PgConnectorOptions): PublisherConnector {
           const r = await client.query<{ node_id: string }>('SHOW concord.node_id')
           nodeId = String(r.rows[0]?.node_id ?? '')
         } catch {
-          throw new SqlError('08006', `could not connect to the publisher: the server at "${where}" is not a Concord node`)
+          throw new SqlError(SqlState.connectionFailure, `could not connect to the publisher: the server at "${where}" is not a Concord node`)
         }
         const pubs = await client.query<{ pubname: string }>('SELECT pubname FROM pg_publication')
         const lsn = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn')
         return { nodeId, publications: pubs.rows.map((r) => String(r.pubname)), lsn: parseLsn(String(lsn.rows[0]?.lsn ?? '0/0')) ?? 0 }
       } catch (err) {
         if (err instanceof SqlError) throw err
-        throw new SqlError('08006', `could not receive data from the publisher at "${where}": ${(err as Error).message}`)
+        throw new SqlError(SqlState.connectionFailure, `could not receive data from the publisher at "${where}": ${(err as Error).message}`)
       } finally {
         await client.end().catch(() => {})
       }

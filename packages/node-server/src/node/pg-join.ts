@@ -1,6 +1,6 @@
 /**
  * `--join host:port` with a PostgreSQL address: asks that node for its libp2p addresses
- * over the PostgreSQL protocol (`SHOW concord.p2p_addresses`, answered by node-session.ts),
+ * over the PostgreSQL protocol (`SHOW concord.p2p_addresses`, answered by the SQL layer),
  * so users can join a cluster with the address they already know, as the seed's
  * `CREATE SUBSCRIPTION .. CONNECTION 'postgresql://host:port/db'` does.
  */

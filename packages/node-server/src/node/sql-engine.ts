@@ -1,7 +1,9 @@
 /**
  * The SQL layer a node serves: a @concord/sql-facade `Database` over the node's replica
  * (LMDB storage, libp2p transport), and one facade `Session` per client connection, so
- * each connection has its own settings and transaction block.
+ * each connection has its own settings, transaction block and identity (user, database).
+ * This file only adapts shapes: the facade answers every statement, catalog queries and
+ * SHOW included.
  *
  * Results reach the wire already in PostgreSQL's text format (`formatPgText`) with the
  * facade's type OIDs, modifiers and command tags. The facade acknowledges a statement
@@ -9,12 +11,12 @@
  * client's CommandComplete means the write is on disk.
  */
 import type { Replica, ReplicaOptions } from '@concord/core'
-import { Database, formatPgText, type QueryResult as FacadeResult, type Session } from '@concord/sql-facade'
-import type { QueryResult, SqlSession } from '../pgwire/sql-session.js'
+import { Database, formatPgText, type PreparedStatement, type QueryResult as FacadeResult, type Session } from '@concord/sql-facade'
+import type { PreparedQuery, QueryField, QueryResult, SessionInfo, SqlSession } from '../pgwire/sql-session.js'
 
 export interface SqlEngine {
-  /** A session for one client connection. */
-  session(): SqlSession
+  /** A session for one client connection (default identity: user and database 'concord'). */
+  session(info?: Pick<SessionInfo, 'user' | 'database'>): SqlSession
   readonly replica: Replica
   readonly database: Database
   /** What `SHOW server_version` answers; sent to clients at startup too. */
@@ -25,7 +27,7 @@ export interface SqlEngine {
 export async function openSqlEngine(options: ReplicaOptions): Promise<SqlEngine> {
   const db = await Database.open({ ...options, nodeId: options.nodeId })
   return {
-    session: () => wireSession(db.session()),
+    session: (info) => wireSession(db.session({ user: info?.user, database: info?.database, lenientCatalogProbes: true })),
     replica: db.replica,
     database: db,
     serverVersion: async () => {
@@ -38,23 +40,46 @@ export async function openSqlEngine(options: ReplicaOptions): Promise<SqlEngine>
 }
 
 function wireSession(s: Session): SqlSession {
+  // The wire holds what prepare returned; the facade's statement stays here.
+  const prepared = new WeakMap<PreparedQuery, PreparedStatement>()
+  const statement = (q: PreparedQuery): PreparedStatement => {
+    const p = prepared.get(q)
+    if (!p) throw new Error('a prepared query this session did not prepare')
+    return p
+  }
   return {
-    async query(sql, params) {
-      const results = await s.queryAll(sql, params ?? [])
-      return results.map(toWire)
+    async query(sql) {
+      const results = await s.queryAll(sql)
+      return results.length === 1 && results[0]!.command === 'EMPTY' ? [] : results.map(toWire)
+    },
+    async prepare(sql, paramTypes) {
+      const p = await s.prepare(sql, paramTypes)
+      const q: PreparedQuery = { paramTypes: p.paramTypes }
+      prepared.set(q, p)
+      return q
+    },
+    async describe(q) {
+      const fields = await s.describe(statement(q))
+      return fields === null ? null : fields.map(toWireField)
+    },
+    async execute(q, params) {
+      const p = statement(q)
+      return p.statement === null ? null : toWire(await s.execute(p, params))
     },
     transactionState: () => (s.transactionFailed ? 'failed' : s.inTransaction ? 'transaction' : 'idle'),
   }
+}
+
+function toWireField(f: FacadeResult['fields'][number]): QueryField {
+  return { name: f.name, type: f.oid, oid: f.oid, typmod: f.typmod, size: f.size }
 }
 
 /** Facade result to wire result: OIDs from the facade, rows as PostgreSQL text in field order. */
 export function toWire(r: FacadeResult): QueryResult {
   const fields = r.fields
   return {
-    command: r.command,
     commandTag: r.commandTag,
-    rowCount: r.rowCount,
-    fields: fields.map((f) => ({ name: f.name, type: f.oid, oid: f.oid, typmod: f.typmod, size: f.size })),
+    fields: r.returnsRows ? fields.map(toWireField) : null,
     rows: r.rowArrays.map((row) => row.map((v, i) => formatPgText(v, fields[i]!))),
     notices: r.notices,
   }

@@ -3,6 +3,7 @@
  * growing buffer, so a whole reply batch leaves in one socket write (DESIGN.md 13).
  * Message layout: [type u8][length i32, counting itself][body].
  */
+import { SqlState } from '@concord/sql-facade'
 import { typeSize } from './pg-types.js'
 
 export type TransactionStatus = 'I' | 'T' | 'E'
@@ -146,7 +147,7 @@ export class BackendWriter {
   /** NoticeResponse: a message the client shows without failing the statement. */
   notice(message: string): void {
     this.begin(0x4e) // 'N'
-    this.fields({ severity: 'NOTICE', code: '00000', message }, 'NOTICE')
+    this.fields({ severity: 'NOTICE', code: SqlState.successfulCompletion, message }, 'NOTICE')
   }
 
   private fields(fields: ErrorFields, fallback: NonNullable<ErrorFields['severity']>): void {

@@ -16,6 +16,7 @@
  * invalid_binary_representation, 42804 for a mismatched element type, 54000 for too many
  * dimensions or elements); trailing bytes are rejected.
  */
+import { SqlError, SqlState } from '@concord/sql-facade'
 import { formatArrayLiteral, parseArrayLiteral } from '@concord/sql-facade'
 import { arrayElementOid, OID } from './pg-types.js'
 
@@ -28,19 +29,12 @@ const USEC_PER_DAY = 86_400_000_000n
 const INT64_MAX = 2n ** 63n - 1n
 const INT64_MIN = -(2n ** 63n)
 
-export class BinaryFormatError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message)
-    this.name = 'BinaryFormatError'
-  }
+function bad(message: string): SqlError {
+  return new SqlError(SqlState.invalidBinaryRepresentation, message)
 }
 
-function bad(message: string): BinaryFormatError {
-  return new BinaryFormatError('22P03', message)
-}
-
-function unsupported(oid: number): BinaryFormatError {
-  return new BinaryFormatError('0A000', `binary format for type with OID ${oid} is not supported`)
+function unsupported(oid: number): SqlError {
+  return new SqlError(SqlState.featureNotSupported, `binary format for type with OID ${oid} is not supported`)
 }
 
 const utf8 = new TextEncoder()
@@ -50,7 +44,7 @@ function decodeUtf8(b: Uint8Array): string {
   try {
     return utf8Strict.decode(b)
   } catch {
-    throw new BinaryFormatError('22021', 'invalid byte sequence for encoding "UTF8"')
+    throw new SqlError(SqlState.characterNotInRepertoire, 'invalid byte sequence for encoding "UTF8"')
   }
 }
 
@@ -442,11 +436,11 @@ function decodeArray(value: Uint8Array, elementOid: number): string {
   const c = new Cursor(value)
   const ndim = c.int32()
   if (ndim < 0) throw bad(`invalid number of dimensions: ${ndim}`)
-  if (ndim > MAX_DIMS) throw new BinaryFormatError('54000', `number of array dimensions (${ndim}) exceeds the maximum allowed (${MAX_DIMS})`)
+  if (ndim > MAX_DIMS) throw new SqlError(SqlState.programLimitExceeded, `number of array dimensions (${ndim}) exceeds the maximum allowed (${MAX_DIMS})`)
   const flags = c.int32()
   if (flags !== 0 && flags !== 1) throw bad('invalid array flags')
   const got = c.uint32()
-  if (got !== elementOid) throw new BinaryFormatError('42804', `binary data has array element type ${got} instead of expected ${elementOid}`)
+  if (got !== elementOid) throw new SqlError(SqlState.datatypeMismatch, `binary data has array element type ${got} instead of expected ${elementOid}`)
   const dims: number[] = []
   const lbounds: number[] = []
   let n = ndim ? 1 : 0
@@ -454,11 +448,11 @@ function decodeArray(value: Uint8Array, elementOid: number): string {
     const len = c.int32()
     const lb = c.int32()
     if (len < 0) throw bad('invalid array dimension')
-    if (lb + len - 1 > 2147483647) throw new BinaryFormatError('54000', 'array upper bound is too large')
+    if (lb + len - 1 > 2147483647) throw new SqlError(SqlState.programLimitExceeded, 'array upper bound is too large')
     dims.push(len)
     lbounds.push(lb)
     n *= len
-    if (n > MAX_ITEMS) throw new BinaryFormatError('54000', `array size exceeds the maximum allowed (${MAX_ITEMS})`)
+    if (n > MAX_ITEMS) throw new SqlError(SqlState.programLimitExceeded, `array size exceeds the maximum allowed (${MAX_ITEMS})`)
   }
   // Each element needs at least its 4-byte length: reject counts the bytes cannot hold before allocating.
   if (n * 4 > c.left) throw bad('insufficient data left in message')

@@ -4,6 +4,7 @@
  * Every count and length is checked against the message: a client cannot make the
  * decoder read past a message or allocate more than the message holds.
  */
+import { SqlError, SqlState } from '@concord/sql-facade'
 
 export type FrontendMessage =
   | { type: 'query'; sql: string }
@@ -17,10 +18,10 @@ export type FrontendMessage =
   | { type: 'terminate' }
   | { type: 'unsupported'; code: string }
 
-export class ProtocolError extends Error {
-  readonly code = '08P01' // protocol_violation
+/** A message that breaks the protocol: the connection cannot go on reading. */
+export class ProtocolError extends SqlError {
   constructor(message: string) {
-    super(message)
+    super(SqlState.protocolViolation, message)
     this.name = 'ProtocolError'
   }
 }

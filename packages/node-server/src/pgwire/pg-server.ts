@@ -15,6 +15,7 @@ import { socketDuplex } from './socket-duplex.js'
 import { errorFields, WireSession } from './wire-session.js'
 import type { SessionFactory } from './sql-session.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
+import { SqlState } from '@concord/sql-facade'
 
 export interface PgServerOptions {
   session: SessionFactory
@@ -90,7 +91,7 @@ export class PgServer {
     const max = this.options.maxConnections ?? 1000
     if (this.sockets.size >= max) {
       const w = new BackendWriter()
-      w.error({ severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' })
+      w.error({ severity: 'FATAL', code: SqlState.tooManyConnections, message: 'sorry, too many clients already' })
       socket.end(w.take())
       return
     }

@@ -1,7 +1,9 @@
 /**
- * What the wire server needs from the SQL layer: one session per client connection.
- * `openDatabase` from @concord/sql-facade returns something with this shape; tests plug
- * in fakes.
+ * What the wire server needs from the SQL layer: one session per client connection,
+ * which runs scripts (simple protocol) and takes single statements apart (extended
+ * protocol: prepare, describe, execute). The SQL layer answers every statement; the wire
+ * only carries requests and results and serializes errors. The node server adapts a
+ * `@concord/sql-facade` Session (node/sql-engine.ts); tests plug in fakes.
  */
 
 export interface QueryField {
@@ -17,26 +19,36 @@ export interface QueryField {
 }
 
 export interface QueryResult {
-  /** Statement tag: 'SELECT', 'INSERT', 'CREATE TABLE', ... or a full tag like 'INSERT 0 1'. */
-  command: string
-  /** Full CommandComplete tag ('INSERT 0 3'); derived from command and rowCount when absent. */
-  commandTag?: string
-  rowCount: number | null
-  fields: QueryField[]
+  /** CommandComplete tag as PostgreSQL writes it: 'SELECT 2', 'INSERT 0 1', 'CREATE TABLE'. */
+  commandTag: string
+  /** Columns of the rows the statement returns; null when it returns none (no RowDescription). */
+  fields: QueryField[] | null
   /** Arrays in field order, or objects keyed by field name. */
   rows: Array<unknown[] | Record<string, unknown>>
   /** NOTICE messages to send before the result (e.g. 'there is no transaction in progress'). */
   notices?: string[]
 }
 
+/** A statement the session parsed for Parse; the wire hands it back to describe and execute it. */
+export interface PreparedQuery {
+  /** One pg_type OID per parameter (ParameterDescription). */
+  readonly paramTypes: readonly number[]
+}
+
 /** Where a session stands, for ReadyForQuery: idle, in a transaction, in a failed one. */
 export type SessionTransactionState = 'idle' | 'transaction' | 'failed'
 
+/** Every method rejects with an error carrying `.code` (SQLSTATE), `.detail`, `.hint`, `.position` as it has them. */
 export interface SqlSession {
-  /** Runs SQL (possibly several statements) with `$n` parameters as text or bytes. Errors carry `.code` (SQLSTATE). */
-  query(sql: string, params?: unknown[]): Promise<QueryResult | QueryResult[]>
-  /** If absent, the wire server infers it from BEGIN/COMMIT/ROLLBACK tags and errors. */
-  transactionState?(): SessionTransactionState
+  /** Simple protocol: runs every statement of `sql`; no results for an empty query string. */
+  query(sql: string): Promise<QueryResult[]>
+  /** Parse: one statement (or none), with the client's parameter type OIDs (0: unspecified). */
+  prepare(sql: string, paramTypes: number[]): Promise<PreparedQuery>
+  /** Describe of a statement: the columns it returns, learnt without running it; null for none. */
+  describe(statement: PreparedQuery): Promise<QueryField[] | null>
+  /** Execute: runs it with bound parameters (text, or bytes for bytea); null for an empty statement. */
+  execute(statement: PreparedQuery, params: unknown[]): Promise<QueryResult | null>
+  transactionState(): SessionTransactionState
   close?(): void | Promise<void>
 }
 

@@ -10,21 +10,25 @@
  * - The unnamed portal dies at Sync; named statements and portals live until Close.
  * - A portal described before Execute runs once: Describe executes it and caches the
  *   result, so RowDescription is exact and side effects happen once.
+ * - The SQL session answers every statement, and tells whether it is empty, what it
+ *   returns and where the transaction stands; this file only carries messages and
+ *   serializes results and errors.
  */
+import { SqlError, SqlState } from '@concord/sql-facade'
 import { BackendWriter, type ErrorFields, type FieldDescription, type TransactionStatus } from './backend-writer.js'
-import { commandTag } from './command-tag.js'
 import { decodeFrontendMessage, ProtocolError, type FrontendMessage } from './frontend-message.js'
 import { decodeBinaryParam, encodeBinary, supportsBinary } from './binary-format.js'
-import { OID, textValue, typeOid } from './pg-types.js'
-import type { QueryResult, SessionTransactionState, SqlSession } from './sql-session.js'
+import { textValue, typeOid } from './pg-types.js'
+import type { PreparedQuery, QueryField, QueryResult, SqlSession } from './sql-session.js'
 
 /** Bounds per connection, so one client cannot grow a server without limit. */
 const MAX_STATEMENTS = 10_000
 const MAX_PORTALS = 1_000
 
 interface Prepared {
-  sql: string
-  paramTypes: number[]
+  query: PreparedQuery
+  /** The parameter types Parse declared (0: unspecified): how Bind reads binary values. */
+  declared: number[]
 }
 
 interface Portal {
@@ -32,7 +36,8 @@ interface Portal {
   params: unknown[]
   /** Bind's result format codes: none (all text), one for every column, or one per column. */
   resultFormats: number[]
-  result?: QueryResult
+  /** Set once run; null for an empty statement. */
+  result?: QueryResult | null
   /** Rows already sent by Execute with a row limit. */
   sent: number
 }
@@ -44,7 +49,6 @@ export class WireSession {
   private readonly portals = new Map<string, Portal>()
   private readonly out = new BackendWriter()
   private skipUntilSync = false
-  private inferred: SessionTransactionState = 'idle'
 
   constructor(private readonly sql: SqlSession) {}
 
@@ -74,7 +78,7 @@ export class WireSession {
       case 'terminate':
         return { bytes: this.out.length > 0 ? this.out.take() : undefined, close: true }
       case 'unsupported':
-        this.fail({ code: '0A000', message: `frontend message '${msg.code}' is not supported` })
+        this.fail({ code: SqlState.featureNotSupported, message: `frontend message '${msg.code}' is not supported` })
         return {}
       default:
         try {
@@ -95,28 +99,23 @@ export class WireSession {
   // --- simple query ----------------------------------------------------------------
 
   private async simpleQuery(sql: string): Promise<void> {
-    if (/^[\s;]*$/.test(sql)) {
-      this.out.emptyQuery()
-      return
-    }
     // Why: a simple Query ends any unnamed statement/portal, as in PostgreSQL.
     this.statements.delete('')
     this.portals.delete('')
     let results: QueryResult[]
     try {
-      results = toResults(await this.sql.query(sql))
+      results = await this.sql.query(sql)
     } catch (err) {
-      this.noteError()
       this.out.error(errorFields(err))
       return
     }
+    if (results.length === 0) this.out.emptyQuery()
     for (const r of results) {
-      this.noteCommand(r.command)
       for (const n of r.notices ?? []) this.out.notice(n)
-      const fields = describeFields(r)
-      if (fields.length > 0 || r.command.toUpperCase().startsWith('SELECT')) this.out.rowDescription(fields)
-      this.writeRows(r, fields, 0, r.rows.length)
-      this.out.commandComplete(r.commandTag ?? commandTag(r.command, r.rowCount, r.rows.length))
+      const fields = r.fields === null ? null : describeFields(r.fields)
+      if (fields) this.out.rowDescription(fields)
+      this.writeRows(r, fields ?? [], 0, r.rows.length)
+      this.out.commandComplete(r.commandTag)
     }
   }
 
@@ -125,20 +124,20 @@ export class WireSession {
   private async extended(msg: Exclude<FrontendMessage, { type: 'query' | 'sync' | 'flush' | 'terminate' | 'unsupported' }>): Promise<void> {
     switch (msg.type) {
       case 'parse': {
-        if (msg.name !== '' && this.statements.has(msg.name)) throw sqlError('42P05', `prepared statement "${msg.name}" already exists`)
-        if (this.statements.size >= MAX_STATEMENTS && !this.statements.has(msg.name)) throw sqlError('53400', `more than ${MAX_STATEMENTS} prepared statements`)
-        this.statements.set(msg.name, { sql: msg.sql, paramTypes: msg.paramTypes })
+        if (msg.name !== '' && this.statements.has(msg.name)) throw new SqlError(SqlState.duplicatePreparedStatement, `prepared statement "${msg.name}" already exists`)
+        if (this.statements.size >= MAX_STATEMENTS && !this.statements.has(msg.name)) throw new SqlError(SqlState.configurationLimitExceeded, `more than ${MAX_STATEMENTS} prepared statements`)
+        this.statements.set(msg.name, { query: await this.sql.prepare(msg.sql, msg.paramTypes), declared: msg.paramTypes })
         this.out.parseComplete()
         return
       }
       case 'bind': {
         const statement = this.statements.get(msg.statement)
-        if (!statement) throw sqlError('26000', `prepared statement "${msg.statement}" does not exist`)
+        if (!statement) throw new SqlError(SqlState.invalidSqlStatementName, `prepared statement "${msg.statement}" does not exist`)
         if (msg.resultFormats.some((f) => f !== 0 && f !== 1)) throw new ProtocolError(`unsupported format code: ${msg.resultFormats.find((f) => f !== 0 && f !== 1)}`)
         if (msg.paramFormats.length > 1 && msg.paramFormats.length !== msg.params.length) throw new ProtocolError('parameter format count does not match parameter count')
-        if (msg.portal !== '' && this.portals.has(msg.portal)) throw sqlError('42P03', `portal "${msg.portal}" already exists`)
-        if (this.portals.size >= MAX_PORTALS && !this.portals.has(msg.portal)) throw sqlError('53400', `more than ${MAX_PORTALS} portals`)
-        const params = msg.params.map((p, i) => decodeParam(p, msg.paramFormats.length === 1 ? msg.paramFormats[0]! : (msg.paramFormats[i] ?? 0), statement.paramTypes[i] ?? 0))
+        if (msg.portal !== '' && this.portals.has(msg.portal)) throw new SqlError(SqlState.duplicateCursor, `portal "${msg.portal}" already exists`)
+        if (this.portals.size >= MAX_PORTALS && !this.portals.has(msg.portal)) throw new SqlError(SqlState.configurationLimitExceeded, `more than ${MAX_PORTALS} portals`)
+        const params = msg.params.map((p, i) => decodeParam(p, msg.paramFormats.length === 1 ? msg.paramFormats[0]! : (msg.paramFormats[i] ?? 0), statement.declared[i] ?? 0))
         this.portals.set(msg.portal, { statement, params, resultFormats: msg.resultFormats, sent: 0 })
         this.out.bindComplete()
         return
@@ -146,40 +145,34 @@ export class WireSession {
       case 'describe': {
         if (msg.kind === 'S') {
           const statement = this.statements.get(msg.name)
-          if (!statement) throw sqlError('26000', `prepared statement "${msg.name}" does not exist`)
-          const count = Math.max(statement.paramTypes.length, maxParamIndex(statement.sql))
-          this.out.parameterDescription(Array.from({ length: count }, (_, i) => statement.paramTypes[i] || OID.text))
-          // Row shape without running a write: only read-only statements are run to learn it.
-          if (isReadOnly(statement.sql)) {
-            const r = single(await this.sql.query(statement.sql, new Array(count).fill(null)))
-            const fields = describeFields(r)
-            if (fields.length > 0) this.out.rowDescription(fields)
-            else this.out.noData()
-          } else this.out.noData()
+          if (!statement) throw new SqlError(SqlState.invalidSqlStatementName, `prepared statement "${msg.name}" does not exist`)
+          this.out.parameterDescription([...statement.query.paramTypes])
+          const fields = await this.sql.describe(statement.query)
+          if (fields) this.out.rowDescription(describeFields(fields))
+          else this.out.noData()
           return
         }
         const portal = this.portals.get(msg.name)
-        if (!portal) throw sqlError('34000', `portal "${msg.name}" does not exist`)
+        if (!portal) throw new SqlError(SqlState.invalidCursorName, `portal "${msg.name}" does not exist`)
         const r = await this.run(portal)
-        const fields = describeFields(r, portal.resultFormats)
-        if (fields.length > 0 || r.command.toUpperCase().startsWith('SELECT')) this.out.rowDescription(fields)
+        if (r?.fields) this.out.rowDescription(describeFields(r.fields, portal.resultFormats))
         else this.out.noData()
         return
       }
       case 'execute': {
         const portal = this.portals.get(msg.portal)
-        if (!portal) throw sqlError('34000', `portal "${msg.portal}" does not exist`)
-        if (/^[\s;]*$/.test(portal.statement.sql)) {
+        if (!portal) throw new SqlError(SqlState.invalidCursorName, `portal "${msg.portal}" does not exist`)
+        const r = await this.run(portal)
+        if (r === null) {
           this.out.emptyQuery()
           return
         }
-        const r = await this.run(portal)
-        const fields = describeFields(r, portal.resultFormats)
+        const fields = r.fields === null ? [] : describeFields(r.fields, portal.resultFormats)
         const end = msg.maxRows > 0 ? Math.min(r.rows.length, portal.sent + msg.maxRows) : r.rows.length
         this.writeRows(r, fields, portal.sent, end)
         portal.sent = end
         if (end < r.rows.length) this.out.portalSuspended()
-        else this.out.commandComplete(r.commandTag ?? commandTag(r.command, r.rowCount, r.rows.length))
+        else this.out.commandComplete(r.commandTag)
         return
       }
       case 'close':
@@ -190,16 +183,10 @@ export class WireSession {
     }
   }
 
-  private async run(portal: Portal): Promise<QueryResult> {
-    if (!portal.result) {
-      try {
-        portal.result = single(await this.sql.query(portal.statement.sql, portal.params))
-      } catch (err) {
-        this.noteError()
-        throw err
-      }
-      this.noteCommand(portal.result.command)
-      for (const n of portal.result.notices ?? []) this.out.notice(n)
+  private async run(portal: Portal): Promise<QueryResult | null> {
+    if (portal.result === undefined) {
+      portal.result = await this.sql.execute(portal.statement.query, portal.params)
+      for (const n of portal.result?.notices ?? []) this.out.notice(n)
     }
     return portal.result
   }
@@ -210,7 +197,7 @@ export class WireSession {
   }
 
   private writeRows(r: QueryResult, fields: FieldDescription[], from: number, to: number): void {
-    const names = r.fields.map((f) => f.name)
+    const names = (r.fields ?? []).map((f) => f.name)
     const binary = fields.some((f) => f.format === 1)
     for (let i = from; i < to; i++) {
       const row = r.rows[i]!
@@ -230,34 +217,13 @@ export class WireSession {
   // --- transaction status ----------------------------------------------------------------
 
   private status(): TransactionStatus {
-    const state = this.sql.transactionState?.() ?? this.inferred
+    const state = this.sql.transactionState()
     return state === 'transaction' ? 'T' : state === 'failed' ? 'E' : 'I'
   }
-
-  private noteCommand(command: string): void {
-    const c = command.trim().toUpperCase()
-    if (c === 'BEGIN' || c === 'START TRANSACTION') this.inferred = 'transaction'
-    else if (c === 'COMMIT' || c === 'ROLLBACK' || c === 'END' || c === 'ABORT') this.inferred = 'idle'
-  }
-
-  private noteError(): void {
-    if (this.inferred === 'transaction') this.inferred = 'failed'
-  }
 }
 
-function toResults(r: QueryResult | QueryResult[]): QueryResult[] {
-  return Array.isArray(r) ? r : [r]
-}
-
-function single(r: QueryResult | QueryResult[]): QueryResult {
-  const all = toResults(r)
-  if (all.length !== 1) throw sqlError('42601', 'cannot insert multiple commands into a prepared statement')
-  return all[0]!
-}
-
-/** RowDescription of a result; `formats` are Bind's result format codes (empty: text). */
-function describeFields(r: QueryResult, formats: number[] = []): FieldDescription[] {
-  const fields = r.fields ?? []
+/** RowDescription of a result's fields; `formats` are Bind's result format codes (empty: text). */
+function describeFields(fields: QueryField[], formats: number[] = []): FieldDescription[] {
   if (formats.length > 1 && formats.length !== fields.length) {
     throw new ProtocolError(`bind message has ${formats.length} result formats but query has ${fields.length} columns`)
   }
@@ -266,7 +232,7 @@ function describeFields(r: QueryResult, formats: number[] = []): FieldDescriptio
     if (f.typmod !== undefined) d.typmod = f.typmod
     if (f.size !== undefined) d.size = f.size
     if ((formats.length === 1 ? formats[0] : formats[i]) === 1) {
-      if (!supportsBinary(d.oid)) throw sqlError('0A000', `binary output of type OID ${d.oid} (column "${f.name}") is not supported; request text format`)
+      if (!supportsBinary(d.oid)) throw new SqlError(SqlState.featureNotSupported, `binary output of type OID ${d.oid} (column "${f.name}") is not supported; request text format`)
       d.format = 1
     }
     return d
@@ -282,16 +248,6 @@ function decodeParam(value: Uint8Array | null, format: number, oid: number): unk
   return decodeBinaryParam(value, oid)
 }
 
-function maxParamIndex(sql: string): number {
-  let max = 0
-  for (const m of sql.matchAll(/\$(\d+)/g)) max = Math.max(max, Number(m[1]))
-  return Math.min(max, 65535)
-}
-
-function isReadOnly(sql: string): boolean {
-  return /^\s*(select|values|show|table|explain)\b/i.test(sql) && !/\b(into|for\s+update|nextval)\b/i.test(sql)
-}
-
 interface SqlErrorLike {
   message?: unknown
   code?: unknown
@@ -302,14 +258,11 @@ interface SqlErrorLike {
 
 export function errorFields(err: unknown, severity: ErrorFields['severity'] = 'ERROR'): ErrorFields {
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as SqlErrorLike
-  const code = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : 'XX000'
+  // Any error reaching here with a SQLSTATE goes out with it; one without is a bug somewhere.
+  const code = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : SqlState.internalError
   const fields: ErrorFields = { severity, code, message: typeof e.message === 'string' ? e.message : String(err) }
   if (typeof e.detail === 'string') fields.detail = e.detail
   if (typeof e.hint === 'string') fields.hint = e.hint
   if (typeof e.position === 'string' || typeof e.position === 'number') fields.position = String(e.position)
   return fields
-}
-
-function sqlError(code: string, message: string): Error & { code: string } {
-  return Object.assign(new Error(message), { code })
 }

@@ -1,4 +1,4 @@
-import '../polyfill.js'
+import { SYNC_PROTOCOL } from '@concord/p2p' // first: Promise.withResolvers for libp2p on Node 20
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,7 +11,6 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { TransportHandler } from '@concord/core'
 import { Libp2pTransport, type Libp2pTransportOptions } from './libp2p-transport.js'
 import { generateClusterKey, readClusterKey, writeClusterKey } from './cluster-key.js'
-import { SYNC_PROTOCOL } from './sync-frame.js'
 
 interface Probe extends TransportHandler {
   messages: Array<{ from: string; text: string }>

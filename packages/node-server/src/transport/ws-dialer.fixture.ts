@@ -6,7 +6,6 @@
  *
  * Usage: node --experimental-websocket --import tsx ws-dialer.fixture.ts <multiaddr>
  */
-import '../polyfill.js'
 import { Libp2pTransport } from './libp2p-transport.js'
 
 const target = process.argv[2]

@@ -11,17 +11,18 @@
  *   NULL) reads as the column's DEFAULT when that is a constant, as PostgreSQL fills
  *   existing rows on ADD COLUMN .. DEFAULT. With no constant default it reads NULL.
  *
+ * `tableColumns` and `decodeRow` read whole rows that way for the executor.
+ *
  * Nothing is rewritten: the stored value stays, so a later definition change reads it
  * again. Pure functions of (stored value, column definition): every replica reads alike.
  */
-import type { ColumnInfo, Value } from '@concord/core'
+import type { ColumnInfo, Row, TableInfo, Value } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { ColumnBinding } from '../expr/scope.js'
-import { typeFromTypeName } from '../expr/compile.js'
 import { castValue } from '../types/cast.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
-import { T, type SqlType } from '../types/sql-type.js'
+import { T, typeFromTypeName, type SqlType } from '../types/sql-type.js'
 import { decodeUntyped, decodeValue } from '../types/storage-codec.js'
 import type { RtValue } from '../types/value.js'
 import { columnMeta } from './table-meta.js'
@@ -103,4 +104,19 @@ export function readColumn(v: Value | undefined, c: ColumnBinding): RtValue {
   } catch {
     return c.fill ?? null
   }
+}
+
+export function tableColumns(t: TableInfo, alias: string): ColumnBinding[] {
+  return t.columns.map((c) => {
+    const m = columnMeta(c)
+    const fill = columnFill(c)
+    return { name: c.name, table: alias, type: m.t, ...(m.hidden ? { hidden: true } : {}), ...(fill !== undefined ? { fill } : {}) }
+  })
+}
+
+/** A core row as executor values, read under the table's current definition (catalog/column-read.ts). */
+export function decodeRow(row: Row, cols: ColumnBinding[]): RtValue[] {
+  const out = new Array<RtValue>(cols.length)
+  for (let i = 0; i < cols.length; i++) out[i] = readColumn(row[cols[i]!.name], cols[i]!)
+  return out
 }

@@ -12,35 +12,10 @@
 import type { TableInfo } from '@concord/core'
 import type { Constraint } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { nameList } from '../expr/compile.js'
+import { nameList } from '../parser/name-list.js'
 import { canCast } from '../types/cast.js'
 import { typeName, type SqlType } from '../types/sql-type.js'
-import { columnMeta, ROWID, tableMeta } from './table-meta.js'
-
-/** What happens to referencing rows when a referenced key is deleted or changed. */
-export type ForeignKeyAction = 'no_action' | 'restrict' | 'cascade' | 'set_null' | 'set_default'
-
-export interface ForeignKey {
-  name: string
-  /** Referencing columns of the child table. */
-  columns: string[]
-  refTable: string
-  /** Referenced columns of the parent, pairwise with `columns`. */
-  refColumns: string[]
-  match: 'simple' | 'full'
-  onDelete: ForeignKeyAction
-  onUpdate: ForeignKeyAction
-  /** `ON DELETE SET NULL (a, b)`: only these columns are set. */
-  deleteSetColumns?: string[]
-  deferrable?: boolean
-  initiallyDeferred?: boolean
-  /**
-   * Creation order (a node-unique, time-ordered id as decimal text): referential actions
-   * of several keys on one parent run in this order, as PostgreSQL fires its RI triggers
-   * in creation order, so the same violation is reported first.
-   */
-  order?: string
-}
+import { columnMeta, ROWID, tableMeta, type ForeignKey, type ForeignKeyAction } from './table-meta.js'
 
 const ACTIONS: Record<string, ForeignKeyAction> = { a: 'no_action', r: 'restrict', c: 'cascade', n: 'set_null', d: 'set_default' }
 

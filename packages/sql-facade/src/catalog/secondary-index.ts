@@ -16,6 +16,14 @@ import type { RtValue } from '../types/value.js'
 import { columnFill, readColumn } from './column-read.js'
 import { columnMeta } from './table-meta.js'
 
+/** A range of one indexed column's values; a missing bound is open. */
+export interface IndexRange {
+  lo?: RtValue
+  loInc: boolean
+  hi?: RtValue
+  hiInc: boolean
+}
+
 export interface IndexDef {
   name: string
   table: string

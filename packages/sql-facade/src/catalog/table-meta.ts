@@ -5,11 +5,10 @@
  *   column meta: { t: SqlType, notNull?, default?: expr text, serial?, generated?: expr text,
  *                  hidden?, unique? }
  *   table meta:  { checks: [{ name, expr }], uniques: [[col, ...]], partitionOf?,
- *                  foreignKeys?: [ForeignKey] (see foreign-key.ts) }
+ *                  foreignKeys?: [ForeignKey] (checked by foreign-key.ts) }
  */
 import type { ColumnInfo, Json, TableInfo } from '@concord/core'
 import type { SqlType, TypeId } from '../types/sql-type.js'
-import type { ForeignKey } from './foreign-key.js'
 
 /** DEFAULT, GENERATED and CHECK expressions are kept as their parse trees (JSON). */
 export type StoredExpr = Json
@@ -21,6 +20,31 @@ export interface ColumnMeta {
   serial?: boolean
   generated?: StoredExpr
   hidden?: boolean
+}
+
+/** What happens to referencing rows when a referenced key is deleted or changed. */
+export type ForeignKeyAction = 'no_action' | 'restrict' | 'cascade' | 'set_null' | 'set_default'
+
+export interface ForeignKey {
+  name: string
+  /** Referencing columns of the child table. */
+  columns: string[]
+  refTable: string
+  /** Referenced columns of the parent, pairwise with `columns`. */
+  refColumns: string[]
+  match: 'simple' | 'full'
+  onDelete: ForeignKeyAction
+  onUpdate: ForeignKeyAction
+  /** `ON DELETE SET NULL (a, b)`: only these columns are set. */
+  deleteSetColumns?: string[]
+  deferrable?: boolean
+  initiallyDeferred?: boolean
+  /**
+   * Creation order (a node-unique, time-ordered id as decimal text): referential actions
+   * of several keys on one parent run in this order, as PostgreSQL fires its RI triggers
+   * in creation order, so the same violation is reported first.
+   */
+  order?: string
 }
 
 export interface CheckConstraint {

@@ -19,13 +19,22 @@ export class SqlError extends Error {
   }
 }
 
-/** SQLSTATE codes used by the facade, named as in PostgreSQL's errcodes.txt. */
+/**
+ * The SQLSTATE codes Concord's SQL layer and wire server raise, named as in PostgreSQL's
+ * errcodes.txt: the one table of them (core's errors carry their own few codes, which
+ * pass through unchanged). Code elsewhere names a code from here, never spells it.
+ */
 export const SqlState = {
+  successfulCompletion: '00000',
+  connectionDoesNotExist: '08003',
+  connectionFailure: '08006',
+  protocolViolation: '08P01',
   syntaxError: '42601',
   undefinedTable: '42P01',
   undefinedColumn: '42703',
   undefinedFunction: '42883',
   undefinedObject: '42704',
+  invalidSchemaName: '3F000',
   duplicateTable: '42P07',
   duplicateColumn: '42701',
   duplicateObject: '42710',
@@ -63,7 +72,21 @@ export const SqlState = {
   arraySubscriptError: '2202E',
   dataException: '22000',
   invalidBinaryRepresentation: '22P03',
+  characterNotInRepertoire: '22021',
+  invalidPrecedingOrFollowingSize: '22013',
+  invalidArgumentForNtile: '22014',
+  invalidArgumentForNthValue: '22016',
   programLimitExceeded: '54000',
+  tooManyConnections: '53300',
+  configurationLimitExceeded: '53400',
+  invalidSqlStatementName: '26000',
+  invalidCursorName: '34000',
+  duplicateCursor: '42P03',
+  duplicatePreparedStatement: '42P05',
+  duplicateAlias: '42712',
+  invalidRecursion: '42P19',
+  windowingError: '42P20',
+  invalidObjectDefinition: '42P17',
   dataCorrupted: 'XX001',
   indeterminateDatatype: '42P18',
   featureNotSupported: '0A000',

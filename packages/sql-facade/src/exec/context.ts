@@ -12,6 +12,7 @@ import type { PartitionRouter } from '../plan/partition-view.js'
 import type { TransactionRows } from './transaction-rows.js'
 import type { ForeignKeyChecks } from './foreign-key-checks.js'
 import type { DeferredConstraints } from './deferred-constraints.js'
+import type { CatalogModel } from '../catalog/catalog-model.js'
 
 export interface UserFunction {
   name: string
@@ -47,11 +48,16 @@ export interface ExecCtx {
   clockMicros(): number
   nodeId: string
   region: string
+  /** The database the session connected to (current_database(), pg_database). */
+  database: string
   settings: Settings
   functions: (name: string) => UserFunction | undefined
   /** Which partition a row of a partitioned table routes to (shard_location). */
   partitions: PartitionRouter
-  systemView: (name: string, ctx: ExecCtx) => Relation | null
+  /** The system view `name` (in `schema` when qualified), or null (system/system-views.ts). */
+  systemView(schema: string | null, name: string): Relation | null
+  /** The catalog as this statement's transaction holds it, as pg_catalog shows it; built once per statement. */
+  catalog(): CatalogModel
   random(): number
   nextId(): bigint
   /** The next SERIAL / identity value of a column: int2/int4 from this node's id ranges, int8 node-unique 64-bit. */

@@ -5,7 +5,7 @@
  * nodes at once all add up; any other assignment sets the counter's total.
  */
 import type { Node } from 'libpg-query'
-import { nameList } from '../expr/compile.js'
+import { nameList } from '../parser/name-list.js'
 
 export interface Increment {
   /** The expression added (`n`). */

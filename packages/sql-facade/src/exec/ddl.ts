@@ -9,11 +9,13 @@ import { checkNewPartitionBound } from '../plan/partition-view.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
 import type { IndexDef } from '../catalog/secondary-index.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { compileExpr, nameList, typeFromTypeName } from '../expr/compile.js'
+import { compileExpr } from '../expr/compile.js'
+import { nameList } from '../parser/name-list.js'
+import { typeFromTypeName } from '../types/sql-type.js'
 import { coerce } from '../expr/coerce.js'
 import { Scope } from '../expr/scope.js'
-import { makeCompileCtx, type PlanCtx } from '../plan/select.js'
-import { decodeRow, tableColumns } from '../plan/table-scan.js'
+import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
+import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { encodeValue } from '../types/storage-codec.js'
 import { isSerialName, T, typeName, type SqlType } from '../types/sql-type.js'
 import { utility, type StatementResult } from './result.js'
@@ -142,7 +144,7 @@ function planColumn(def: ColumnDef, table: string): ColumnPlan {
 export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const name = stmt.relation!.relname!
   const tx = p.exec.tx
-  if (tx.table(name) || p.exec.systemView(name, p.exec)) {
+  if (tx.table(name) || p.exec.systemView('pg_catalog', name)) {
     if (stmt.if_not_exists) return utility('CREATE TABLE', [`relation "${name}" already exists, skipping`])
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }
@@ -230,7 +232,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       compileExpr(c.meta.generated as unknown as Node, makeCompileCtx(p, genScope))
       for (const other of cols) {
         if (other !== c && other.meta.generated && referencesColumn(c.meta.generated, other.spec.name)) {
-          throw new SqlError('42P17', `cannot use generated column "${other.spec.name}" in column generation expression`, { detail: 'A generated column cannot reference another generated column.' })
+          throw new SqlError(SqlState.invalidObjectDefinition, `cannot use generated column "${other.spec.name}" in column generation expression`, { detail: 'A generated column cannot reference another generated column.' })
         }
       }
     }
@@ -481,7 +483,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         if (!col || columnMeta(col).hidden) throw new SqlError(SqlState.undefinedColumn, `column "${colName}" of relation "${name}" does not exist`)
         const meta: ColumnMeta = { ...columnMeta(col) }
         if (cmd.subtype === 'AT_ColumnDefault') {
-          if (meta.generated !== undefined) throw new SqlError('42809', `column "${colName}" of relation "${name}" is a generated column`)
+          if (meta.generated !== undefined) throw new SqlError(SqlState.wrongObjectType, `column "${colName}" of relation "${name}" is a generated column`)
           if (cmd.def) {
             coerce(compileExpr(cmd.def, makeCompileCtx(p, new Scope([]))), meta.t, 'assignment', p.exec.nowMicros, `column "${colName}"`)
             meta.default = cmd.def as unknown as Json

@@ -5,7 +5,7 @@
  * SET CONSTRAINTS makes the constraint IMMEDIATE again), as in PostgreSQL. Referential
  * actions (CASCADE, SET NULL, SET DEFAULT, RESTRICT) are never deferred.
  */
-import type { ForeignKey } from '../catalog/foreign-key.js'
+import type { ForeignKey } from '../catalog/table-meta.js'
 import type { ForeignKeyCheck } from './foreign-key-checks.js'
 
 export class DeferredConstraints {

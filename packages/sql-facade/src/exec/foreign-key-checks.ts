@@ -14,8 +14,8 @@
  * parent while the other inserts a child); `broken-foreign-keys.ts` finds such rows.
  */
 import { encodeRowKey, type Row, type TableInfo, type Value } from '@concord/core'
-import { columnMeta } from '../catalog/table-meta.js'
-import { foreignKeysOf, referencingKeys, type ForeignKey } from '../catalog/foreign-key.js'
+import { columnMeta, type ForeignKey } from '../catalog/table-meta.js'
+import { foreignKeysOf, referencingKeys } from '../catalog/foreign-key.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { castValue } from '../types/cast.js'
 import { compareValues } from '../types/compare.js'
@@ -23,7 +23,7 @@ import type { SqlType } from '../types/sql-type.js'
 import { decodeValue, encodeValue } from '../types/storage-codec.js'
 import { formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
-import { decodeRow, tableColumns } from '../plan/table-scan.js'
+import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import type { TransactionRows } from './transaction-rows.js'
 
 /** What a referential action needs to write a child row (a `TableWriter`). */
@@ -133,7 +133,7 @@ export class ForeignKeyChecks {
       const batch = this.changes
       this.changes = []
       for (const c of batch) {
-        if (++this.actions > MAX_ACTIONS) throw new SqlError('54001', 'too many cascading foreign key actions in one statement')
+        if (++this.actions > MAX_ACTIONS) throw new SqlError(SqlState.statementTooComplex, 'too many cascading foreign key actions in one statement')
         this.act(c)
       }
     }

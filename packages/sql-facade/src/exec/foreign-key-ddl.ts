@@ -7,10 +7,10 @@
  */
 import type { TableInfo } from '@concord/core'
 import type { Constraint } from 'libpg-query'
-import { foreignKeysOf, keyedTable, planForeignKey, referencingKeys, type ForeignKey } from '../catalog/foreign-key.js'
-import { tableMeta, tableMetaToJson } from '../catalog/table-meta.js'
+import { foreignKeysOf, keyedTable, planForeignKey, referencingKeys } from '../catalog/foreign-key.js'
+import { tableMeta, tableMetaToJson, type ForeignKey } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { PlanCtx } from '../plan/select.js'
+import type { PlanCtx } from '../plan/plan-context.js'
 
 /** Constraint names a table already uses (a new one must differ). */
 function constraintNames(t: TableInfo): Set<string> {

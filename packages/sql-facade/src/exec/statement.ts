@@ -5,7 +5,12 @@
 import type { WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
-import { planSelect, type PlanCtx } from '../plan/select.js'
+import { planSelect } from '../plan/select.js'
+import type { PlanCtx } from '../plan/plan-context.js'
+import { rootPlanCtx } from './plan-root.js'
+import { mentionsColumn } from '../parser/column-mention.js'
+import { regOutput } from '../catalog/object-names.js'
+import { isRegType } from '../types/sql-type.js'
 import { planWithClause } from '../plan/with-clause.js'
 import type { ExecCtx } from './context.js'
 import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, execDrop } from './ddl.js'
@@ -15,17 +20,29 @@ import { utility, type StatementResult } from './result.js'
 import { truncateTargets } from './foreign-key-ddl.js'
 import { tableMeta } from '../catalog/table-meta.js'
 import { partitionFilter } from '../plan/partition-view.js'
-import { decodeRow, tableColumns } from '../plan/table-scan.js'
+import { decodeRow, tableColumns } from '../catalog/column-read.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
   const result = runStatement(stmt, exec)
   exec.foreignKeys.finish(exec.deferred?.defer)
-  return result
+  return withRegNames(result, exec)
+}
+
+/**
+ * OID alias columns (regclass ..) leave as their objects' names, as PostgreSQL prints
+ * them: looked up here, where the statement's transaction still shows its catalog.
+ */
+function withRegNames(result: StatementResult, exec: ExecCtx): StatementResult {
+  const reg = result.columns.map((c) => isRegType(c.type))
+  if (!reg.includes(true)) return result
+  const names = { catalog: () => exec.catalog(), user: exec.settings.user }
+  const rows = result.rows.map((row) => row.map((v, i) => (reg[i] && typeof v === 'number' ? regOutput(result.columns[i]!.type, v, names) : v)))
+  return { ...result, rows }
 }
 
 function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
-  const p: PlanCtx = { exec, ctes: new Map(), shardLocation: /shard_location/i.test(stmt.text) }
+  const p = rootPlanCtx(exec, stmt.kind === 'pg' && mentionsColumn(stmt.node, 'shard_location'))
   if (stmt.kind === 'createRegion') {
     const existing = exec.tx.getCatalog('region', stmt.name)
     if (existing !== undefined && existing !== null) {

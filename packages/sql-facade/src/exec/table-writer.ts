@@ -12,8 +12,8 @@ import { compileExpr } from '../expr/compile.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { partitionFilter } from '../plan/partition-view.js'
-import { makeCompileCtx, type PlanCtx } from '../plan/select.js'
-import { decodeRow, tableColumns } from '../plan/table-scan.js'
+import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
+import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { compareValues } from '../types/compare.js'
 import { encodeValue } from '../types/storage-codec.js'
 import { T } from '../types/sql-type.js'
@@ -200,7 +200,7 @@ export class TableWriter {
     try {
       this.p.exec.rows.insert(this.table.name, this.encode(row), defaulted)
     } catch (e) {
-      if ((e as { code?: string }).code === '23505') throw this.duplicateKey(row)
+      if ((e as { code?: string }).code === SqlState.uniqueViolation) throw this.duplicateKey(row)
       throw e
     }
     this.p.exec.foreignKeys.rowWritten(this.table, row, key, null)

@@ -20,20 +20,13 @@
  * transaction began; after `invalidate` (ROLLBACK TO SAVEPOINT) it is rebuilt.
  */
 import { encodeRowKey, type Row, type TableInfo, type Transaction, type Value } from '@concord/core'
-import type { OrderedIndex, SecondaryIndexes } from '../catalog/secondary-index.js'
+import type { IndexRange, OrderedIndex, SecondaryIndexes } from '../catalog/secondary-index.js'
 import { columnMeta } from '../catalog/table-meta.js'
 import { compareValues, groupKey } from '../types/compare.js'
 import { decodeValue } from '../types/storage-codec.js'
 import type { RtValue } from '../types/value.js'
 
 /** Bounds of an index range; an absent side is unbounded. */
-export interface IndexRange {
-  lo?: RtValue
-  loInc: boolean
-  hi?: RtValue
-  hiInc: boolean
-}
-
 /** The rows one transaction wrote in one table, by their value in one indexed column. */
 interface Overlay {
   incarnation: number

@@ -17,7 +17,7 @@ import type { RtValue } from '../types/value.js'
 import type { CompileFn } from './array-expr.js'
 import { coerce } from './coerce.js'
 import type { Compiled } from './compiled.js'
-import type { CompileCtx } from './compile.js'
+import type { CompileCtx } from './compile-context.js'
 import type { Env } from './scope.js'
 
 /** Applies one target: the column's new value from its current one. */

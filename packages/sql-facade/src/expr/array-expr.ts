@@ -14,7 +14,7 @@ import { arrayOf, commonType, elementType, T, typeName, type SqlType } from '../
 import type { RtValue } from '../types/value.js'
 import { coerce, fold } from './coerce.js'
 import { truth, type Compiled } from './compiled.js'
-import type { CompileCtx } from './compile.js'
+import type { CompileCtx } from './compile-context.js'
 
 export type CompileFn = (node: Node, ctx: CompileCtx) => Compiled
 

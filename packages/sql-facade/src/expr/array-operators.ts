@@ -9,7 +9,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import { arrayAppend, arrayCat, arrayContains, arrayOverlaps, arrayPrepend, resolvePolymorphic } from '../functions/array-functions.js'
 import type { SqlArray } from '../types/array.js'
 import { T, typeName, type SqlType } from '../types/sql-type.js'
-import type { OperatorImpl } from './operators.js'
+import type { OperatorImpl } from './operator-impl.js'
 
 function noOperator(op: string, l: SqlType, r: SqlType): SqlError {
   return new SqlError(SqlState.undefinedFunction, `operator does not exist: ${typeName(l)} ${op} ${typeName(r)}`, {

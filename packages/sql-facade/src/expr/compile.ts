@@ -4,76 +4,31 @@
  * does no type dispatch. Three-valued logic throughout: NULL propagates through strict
  * operators, AND/OR follow SQL's truth tables.
  */
-import type { Node, SelectStmt } from 'libpg-query'
+import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
-import { aggregateSeesNulls, isAggregate, resolveAggregate, type AggregateImpl } from '../functions/aggregate.js'
+import { aggregateSeesNulls, isAggregate, resolveAggregate } from '../functions/aggregate.js'
 import { compilePattern } from '../functions/regex.js'
 import { lookupScalar } from '../functions/scalar.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
-import type { SrfCollector } from '../plan/project-set.js'
 import type { Relation } from '../plan/relation.js'
-import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature, type WindowCollector } from '../plan/window.js'
+import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature } from '../plan/window.js'
 import { compareValues, groupKey } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
-import { arrayOf, commonType, isIntegerType, resolveTypeName, T, typeName, type SqlType } from '../types/sql-type.js'
+import { arrayOf, commonType, isIntegerType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
+import { nameList, stringValue } from '../parser/name-list.js'
 import type { RtValue } from '../types/value.js'
 import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compileSubscripts } from './array-expr.js'
 import { coerce, fold } from './coerce.js'
 import { constant, truth, type Compiled } from './compiled.js'
 import { likeToRegExp } from './like.js'
+import { compileRegCast } from './reg-cast.js'
 import { negate, resolveOperator } from './operators.js'
 import { envAt, Scope, type Env } from './scope.js'
-
-export interface AggSlot {
-  impl: AggregateImpl
-  name: string
-  args: Compiled[]
-  distinct: boolean
-  filter: Compiled | null
-  seesNulls: boolean
-  /** ORDER BY inside the call (string_agg(x, ',' ORDER BY y)): inputs are sorted first. */
-  order: Array<{ key: Compiled; desc: boolean; nullsFirst: boolean }>
-}
-
-/** Collects the aggregate calls of a grouped query level. */
-export class AggCollector {
-  readonly slots: AggSlot[] = []
-  /** Fingerprints of GROUP BY expressions: matching subexpressions may reference ungrouped columns. */
-  readonly groupFingerprints = new Set<string>()
-  /** Tables whose primary key is fully grouped (functional dependency). */
-  readonly groupedTables = new Set<string>()
-  constructor(readonly inputScope: Scope) {}
-}
-
-export interface CompileCtx {
-  exec: ExecCtx
-  scope: Scope
-  agg: AggCollector | null
-  /** Plans a subquery whose outer scope is `parent`. */
-  planSubquery(stmt: SelectStmt, parent: Scope): Relation
-  /** Window-function calls of this query level; absent where they are not allowed (WHERE, ...). */
-  win?: WindowCollector | null
-  /** Set while compiling an aggregate's own arguments. */
-  inAggregate?: boolean
-  /** Set inside a GROUP BY-matched subexpression. */
-  grouped?: boolean
-  /** Set-returning calls of a select list; absent where they are not allowed (WHERE, CASE, ...). */
-  srf?: SrfCollector | null
-}
+import type { CompileCtx } from './compile-context.js'
 
 export function fingerprint(node: Node): string {
   return JSON.stringify(node, (k, v) => (k === 'location' ? undefined : v))
-}
-
-function strVal(n: Node | undefined): string {
-  if (n && 'String' in n) return n.String.sval ?? ''
-  return ''
-}
-
-export function nameList(nodes: Node[] | undefined): string[] {
-  return (nodes ?? []).map(strVal)
 }
 
 function constNode(n: Node): Compiled {
@@ -105,17 +60,6 @@ function constNode(n: Node): Compiled {
   return constant(T.int4, 0)
 }
 
-export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBounds?: Node[] }): SqlType {
-  const names = nameList(tn.names)
-  const mods: number[] = []
-  for (const m of tn.typmods ?? []) {
-    if ('A_Const' in m && m.A_Const.ival !== undefined) mods.push(m.A_Const.ival.ival ?? 0)
-  }
-  const isArray = (tn.arrayBounds?.length ?? 0) > 0
-  if (names[names.length - 1] === 'interval') return isArray ? arrayOf(T.interval) : T.interval
-  return resolveTypeName(names, mods, isArray)
-}
-
 function noFunction(name: string, types: SqlType[]): SqlError {
   return new SqlError(SqlState.undefinedFunction, `function ${name}(${types.map((t) => (t.id === 'unknown' ? 'unknown' : typeName(t))).join(', ')}) does not exist`, {
     hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
@@ -141,7 +85,7 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
     const src = node.TypeCast.arg!
     // ARRAY[..]::t[] types the elements directly (so ARRAY[]::int[] is valid), as PostgreSQL does.
     const arg = to.array && 'A_ArrayExpr' in src ? compileArrayConstructor(src.A_ArrayExpr, ctx, compileExpr, to) : compileExpr(src, ctx)
-    return coerce(arg, to, 'explicit', ctx.exec.nowMicros)
+    return compileRegCast(arg, to, ctx.exec) ?? coerce(arg, to, 'explicit', ctx.exec.nowMicros)
   }
   if ('BoolExpr' in node) return compileBool(node.BoolExpr.boolop ?? 'AND_EXPR', node.BoolExpr.args ?? [], ctx)
   if ('A_Expr' in node) return compileAExpr(node.A_Expr, ctx)
@@ -310,7 +254,7 @@ function comparator(op: string): (c: number) => boolean {
 const COMPARISONS = new Set(['=', '<>', '!=', '<', '<=', '>', '>='])
 
 function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr']>, ctx: CompileCtx): Compiled {
-  const op = strVal(e.name?.[e.name.length - 1])
+  const op = stringValue(e.name?.[e.name.length - 1])
   const now = ctx.exec.nowMicros
   switch (e.kind) {
     case 'AEXPR_OP': {
@@ -596,7 +540,7 @@ function compileSubLink(s: NonNullable<Extract<Node, { SubLink: unknown }>['SubL
     case 'ANY_SUBLINK': case 'ALL_SUBLINK': {
       if (isRow(s.testexpr)) return compileRowSubLink(s, rel, rowsOf, ctx)
       if (rel.columns.length !== 1) throw new SqlError(SqlState.syntaxError, rel.columns.length > 1 ? 'subquery has too many columns' : 'subquery has too few columns')
-      const op = s.operName ? strVal(s.operName[s.operName.length - 1]) : '='
+      const op = s.operName ? stringValue(s.operName[s.operName.length - 1]) : '='
       const l = compileExpr(s.testexpr!, ctx)
       const rt = rel.columns[0]!.type
       const t = commonType(l.type, rt)
@@ -688,7 +632,7 @@ function compileRowSubLink(s: NonNullable<Extract<Node, { SubLink: unknown }>['S
   const left = rowItems(s.testexpr!, ctx)
   const width = left.length
   if (rel.columns.length !== width) throw new SqlError(SqlState.syntaxError, rel.columns.length > width ? 'subquery has too many columns' : 'subquery has too few columns')
-  const op = s.operName ? strVal(s.operName[s.operName.length - 1]) : '='
+  const op = s.operName ? stringValue(s.operName[s.operName.length - 1]) : '='
   // Compare over a synthetic row: the left values, then the subquery row's values.
   const ls = left.map((l, i): Compiled => ({ type: l.type, eval: (env) => env.row[i]! }))
   const rs = rel.columns.map((c, i): Compiled => ({ type: c.type, eval: (env) => env.row[width + i]! }))
@@ -755,7 +699,8 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
   args.forEach((a, i) => {
     if (impl.args[i] && !canCast(a.type, impl.args[i]!, 'implicit')) throw noFunction(name, args.map((x) => x.type))
   })
-  const fs = args.map((a, i) => coerce(a, impl.args[i] ?? a.type, 'implicit', now).eval)
+  // A name passed where an OID alias is expected (pg_table_size('orders')) is looked up.
+  const fs = args.map((a, i) => (impl.args[i] && compileRegCast(a, impl.args[i]!, ctx.exec)) || coerce(a, impl.args[i] ?? a.type, 'implicit', now)).map((c) => c.eval)
   const fn = impl.fn
   const exec = ctx.exec
   const strict = !impl.nonStrict
@@ -772,7 +717,7 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
 }
 
 function compileWindowCall(name: string, f: NonNullable<Extract<Node, { FuncCall: unknown }>['FuncCall']>, ctx: CompileCtx): Compiled {
-  if (!ctx.win || ctx.inAggregate) throw new SqlError('42P20', ctx.inAggregate ? 'aggregate function calls cannot contain window function calls' : 'window functions are not allowed here')
+  if (!ctx.win || ctx.inAggregate) throw new SqlError(SqlState.windowingError, ctx.inAggregate ? 'aggregate function calls cannot contain window function calls' : 'window functions are not allowed here')
   if (!isWindowFunction(name) || ctx.exec.functions(name)) throw new SqlError(SqlState.undefinedFunction, `function ${name} is not a window function`)
   if (f.agg_distinct) throw new SqlError(SqlState.featureNotSupported, 'DISTINCT is not implemented for window functions')
   if (f.agg_order?.length) throw new SqlError(SqlState.featureNotSupported, 'aggregate ORDER BY is not implemented for window functions')

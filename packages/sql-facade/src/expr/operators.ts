@@ -14,17 +14,7 @@ import { category, commonType, isNumericType, T, typeName, type SqlType } from '
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 import { resolveArrayOperator } from './array-operators.js'
-
-export type BinFn = (a: RtValue, b: RtValue) => RtValue
-
-export interface OperatorImpl {
-  left: SqlType
-  right: SqlType
-  result: SqlType
-  fn: BinFn
-  /** Called with NULL operands too (array concatenation); otherwise NULL in gives NULL out. */
-  nonStrict?: boolean
-}
+import type { BinFn, OperatorImpl } from './operator-impl.js'
 
 function noOperator(op: string, l: SqlType, r: SqlType): SqlError {
   return new SqlError(SqlState.undefinedFunction, `operator does not exist: ${typeName(l)} ${op} ${typeName(r)}`, {

@@ -15,9 +15,8 @@ import { compareValues } from '../types/compare.js'
 import { arrayOf, commonType, elementType, T, type SqlType } from '../types/sql-type.js'
 import { formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
-import type { ScalarImpl } from './scalar.js'
+import type { ScalarResolver } from './scalar-impl.js'
 
-type Resolver = (types: SqlType[]) => ScalarImpl | null
 
 /** How a parameter of a polymorphic function relates to the common element type. */
 type Role = 'array' | 'element' | SqlType
@@ -206,7 +205,7 @@ function searchable(a: SqlArray): void {
 
 const arr = (v: RtValue) => v as SqlArray
 
-export const ARRAY_FUNCTIONS: Record<string, Resolver> = {
+export const ARRAY_FUNCTIONS: Record<string, ScalarResolver> = {
   array_length: (ts) => (ts.length === 2 && anyArray(ts, 0) ? { args: [ts[0]!, T.int4], result: T.int4, fn: (a) => {
     const d = dimension(arr(a[0]!), a[1] as number)
     return d === null ? null : arr(a[0]!).dims[d]!

@@ -341,7 +341,7 @@ export function formatSql(fmt: string, args: RtValue[], types: SqlType[]): strin
     let s: string
     if (m[4] === 's') s = v ?? ''
     else if (m[4] === 'I') {
-      if (v === null) throw new SqlError('22004', 'null values cannot be formatted as an SQL identifier')
+      if (v === null) throw new SqlError(SqlState.nullValueNotAllowed, 'null values cannot be formatted as an SQL identifier')
       s = quoteIdent(v)
     } else s = v === null ? 'NULL' : quoteLiteral(v)
     if (width > s.length) out += left ? s + repeatText(' ', width - s.length) : repeatText(' ', width - s.length) + s

@@ -13,9 +13,9 @@ import { SqlArray } from '../types/array.js'
 import { commonType, elementType, isIntegerType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
-import { likeToRegExp } from '../expr/like.js'
 import { formatSql, toCharInterval, toCharNumber, toCharTimestamp } from './formatting.js'
 import { ARRAY_FUNCTIONS } from './array-functions.js'
+import { CATALOG_FUNCTIONS } from './catalog-functions.js'
 import { extractField } from './extract.js'
 import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } from './make-datetime.js'
 import { md5Hex } from './md5.js'
@@ -24,19 +24,8 @@ import { padText, repeatText } from './text-size.js'
 import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float-math.js'
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
 import { formatLsn, parseLsn } from '../replication/lsn.js'
+import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
 
-export interface ScalarImpl {
-  /** Types the arguments are coerced to (implicit cast); same length as the call's args. */
-  args: SqlType[]
-  result: SqlType
-  fn: (args: RtValue[], ctx: ExecCtx) => RtValue
-  /** Called even when an argument is NULL. */
-  nonStrict?: boolean
-  /** Result changes between calls with the same arguments (random, clock). */
-  volatile?: boolean
-}
-
-type Resolver = (types: SqlType[]) => ScalarImpl | null
 
 const num = (t: SqlType) => isNumericType(t) || t.id === 'unknown'
 const str = (v: RtValue) => v as string
@@ -335,7 +324,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   gen_random_uuid: (ts) => (ts.length === 0 ? { args: [], result: T.uuid, volatile: true, fn: (_a, ctx) => randomUuid(ctx) } : null),
   uuid_generate_v4: (ts) => FUNCTIONS.gen_random_uuid!(ts),
   version: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: () => 'PostgreSQL 17.0 (Concord 0.1.0, an eventually consistent multi-master database)' } : null),
-  current_database: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: () => 'concord' } : null),
+  current_database: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: (_a, ctx) => ctx.database } : null),
   current_schema: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: () => 'public' } : null),
   current_setting: (ts) => (ts.length === 1 || ts.length === 2 ? { args: same(ts.length, ts.length === 2 ? T.text : T.text).map((t, i) => (i === 1 ? T.bool : t)), result: T.text, fn: (a, ctx) => ctx.settings.show(str(a[0]!), a[1] === true) } : null),
   set_config: (ts) => (ts.length === 3 ? { args: [T.text, T.text, T.bool], result: T.text, volatile: true, fn: (a, ctx) => {
@@ -360,7 +349,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   } } : null),
   pg_is_in_recovery: (ts) => (ts.length === 0 ? { args: [], result: T.bool, fn: () => false } : null),
   pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, fn: () => {
-    throw new SqlError('55000', 'recovery is not in progress', { hint: 'pg_promote() promotes a standby; every Concord node already accepts writes (multi-master).' })
+    throw new SqlError(SqlState.objectNotInPrerequisiteState, 'recovery is not in progress', { hint: 'pg_promote() promotes a standby; every Concord node already accepts writes (multi-master).' })
   } } : null),
   pg_backend_pid: (ts) => (ts.length === 0 ? { args: [], result: T.int4, fn: () => 1 } : null),
   jsonb_typeof: (ts) => (ts.length === 1 ? { args: [T.jsonb], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),
@@ -555,12 +544,6 @@ export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null 
   const r = FUNCTIONS[name]
   const impl = r ? r(types) : undefined
   if (impl) return impl
-  const a = ARRAY_FUNCTIONS[name]
+  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name]
   return a ? a(types) : impl
 }
-
-export function isScalarFunction(name: string): boolean {
-  return name in FUNCTIONS || name in ARRAY_FUNCTIONS
-}
-
-export { likeToRegExp }

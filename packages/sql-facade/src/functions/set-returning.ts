@@ -8,6 +8,7 @@
  *   generate_series(start, stop [, step])     int4, int8, numeric; timestamp[tz] by interval
  *   generate_subscripts(anyarray, dim [, reverse])
  *   string_to_table(text, delimiter [, null_string])
+ *   pg_partition_ancestors(regclass)          the relation, then the tables it is a partition of
  *
  * Strict: a NULL argument gives no rows.
  */
@@ -28,6 +29,8 @@ export interface SetFunctionImpl {
   result: SqlType
   /** The values, one per row, for non-NULL arguments. */
   rows(args: RtValue[], ctx: ExecCtx): RtValue[]
+  /** The column's name in FROM when not the function's (PostgreSQL's OUT parameter name). */
+  column?: string
 }
 
 type Resolver = (types: SqlType[]) => SetFunctionImpl | null
@@ -119,6 +122,17 @@ const SET_FUNCTIONS: Record<string, Resolver> = {
       return a[2] === true ? out.reverse() : out
     } }
   },
+  pg_partition_ancestors: (ts) => (ts.length === 1 ? {
+    args: [T.regclass],
+    result: T.regclass,
+    column: 'relid',
+    rows: ([oid], ctx) => {
+      const m = ctx.catalog()
+      const out: RtValue[] = []
+      for (let t = m.table(oid as number); t !== undefined && out.length <= m.tables.length; t = t.partitionOf === null ? undefined : m.tableNamed(t.partitionOf)) out.push(t.oid)
+      return out
+    },
+  } : null),
   string_to_table: (ts) => (ts.length === 2 || ts.length === 3 ? { args: ts.map(() => T.text), result: T.text, rows: (a) => splitText(a[0] as string, a[1] as string | null, (a[2] ?? null) as string | null) } : null),
 }
 

@@ -11,6 +11,7 @@ import { coerce } from '../expr/coerce.js'
 import { Scope } from '../expr/scope.js'
 import { parseScript } from '../parser/parse.js'
 import { planSelect } from '../plan/select.js'
+import { rootPlanCtx } from '../exec/plan-root.js'
 import type { SqlType, TypeId } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 
@@ -37,7 +38,7 @@ export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlT
   const stmt = bodyOf(def)
   const inner: ExecCtx = { ...ctx, params: args, paramTypes: argTypes, depth: ctx.depth + 1 }
   const scope = new Scope(def.args.map((a, i) => ({ name: a.name ?? `$${i + 1}`, table: def.name, type: argTypes[i]! })))
-  const rel = planSelect(stmt, { exec: inner, ctes: new Map() }, scope)
+  const rel = planSelect(stmt, rootPlanCtx(inner), scope)
   const rows = rel.rows({ row: args, outer: null })
   if (rows.length === 0 || rel.columns.length === 0) return null
   const col = rel.columns[0]!

@@ -86,13 +86,3 @@ function parseUncached(script: string): Statement[] {
   }
   return out
 }
-
-/** Parses one SQL expression (used for stored DEFAULT, CHECK and GENERATED texts). */
-export function parseExpressionText(expr: string) {
-  const result = parseSync(`SELECT ${expr}`)
-  const stmt = result.stmts?.[0]?.stmt
-  if (!stmt || !('SelectStmt' in stmt)) throw new SqlError(SqlState.syntaxError, `invalid expression: ${expr}`)
-  const target = stmt.SelectStmt.targetList?.[0]
-  if (!target || !('ResTarget' in target) || !target.ResTarget.val) throw new SqlError(SqlState.syntaxError, `invalid expression: ${expr}`)
-  return target.ResTarget.val
-}

@@ -1,6 +1,6 @@
 /**
  * The real PostgreSQL scanner's tokens of one statement, for Concord's extension grammar
- * (extension.ts). libpg-query reports byte offsets, so slicing works on UTF-8 bytes.
+ * (extension.ts).
  */
 import { scanSync, type ScanToken } from 'libpg-query'
 
@@ -9,18 +9,10 @@ export interface StatementSource {
   tokens: ScanToken[]
 }
 
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
-
 /** The scanner tokens of one statement (comments dropped), for the extension grammar. */
 export function tokenizeStatement(text: string): StatementSource {
   const tokens = scanSync(text).tokens.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT')
   return { text, tokens }
-}
-
-/** Byte-offset slice of a statement's text. */
-export function sliceBytes(text: string, start: number, end: number): string {
-  return decoder.decode(encoder.encode(text).subarray(start, end))
 }
 
 export function tokenWord(t: ScanToken | undefined): string {

@@ -5,25 +5,20 @@
  */
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { compilePredicate, nameList } from '../expr/compile.js'
+import { compilePredicate } from '../expr/compile.js'
+import { nameList } from '../parser/name-list.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { rowKey } from '../types/compare.js'
 import type { RtValue } from '../types/value.js'
 import { tableMeta } from '../catalog/table-meta.js'
-import type { Relation } from './relation.js'
-import { makeCompileCtx, planSelect, type PlanCtx } from './select.js'
+import type { FromRelation, Relation } from './relation.js'
+import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import { baseTableRelation, conjuncts } from './table-scan.js'
 import { partitionFilter } from './partition-view.js'
 import type { TableInfo } from '@concord/core'
 import { T } from '../types/sql-type.js'
 import { planFunctionScan } from './function-scan.js'
-
-export interface FromRelation extends Relation {
-  /** Primary-key columns of base tables by alias, for GROUP BY functional dependency. */
-  primaryKeys: Map<string, string[]>
-  /** Column positions in the order `*` lists them (JOIN .. USING puts the join columns first); all in order when absent. */
-  star?: number[]
-}
+import { equiJoinKeys, filterByTerms } from './where-pushdown.js'
 
 function starOf(r: FromRelation): number[] {
   return r.star ?? r.columns.map((_c, i) => i)
@@ -48,8 +43,8 @@ export function planFrom(items: Node[], p: PlanCtx, parent: Scope | null, where:
       acc = lateralJoin(left, rel, 'JOIN_INNER', null)
       continue
     }
-    const rel = planItem(item, p, parent, terms)
-    acc = acc ? crossJoin(acc, rel) : rel
+    const rel = filterByTerms(planItem(item, p, parent, terms), terms, p, parent)
+    acc = acc ? innerJoin(acc, rel, equiJoinKeys(acc, rel, terms)) : rel
   }
   checkDuplicateAliases(acc!.columns)
   return acc!
@@ -136,6 +131,35 @@ function crossJoin(a: FromRelation, b: FromRelation): FromRelation {
   }
 }
 
+/** `a, b`: every pair, or with `keys` only the pairs whose key columns are equal (a hash join). */
+function innerJoin(a: FromRelation, b: FromRelation, keys: Array<[number, number]>): FromRelation {
+  if (keys.length === 0) return crossJoin(a, b)
+  const star = concatStar(a, b)
+  return {
+    ...(star ? { star } : {}),
+    columns: [...a.columns, ...b.columns],
+    primaryKeys: new Map([...a.primaryKeys, ...b.primaryKeys]),
+    rows: (outer) => {
+      const table = new Map<string, RtValue[][]>()
+      for (const r of b.rows(outer)) {
+        const vals = keys.map(([, ri]) => r[ri]!)
+        if (vals.some((v) => v === null)) continue
+        const k = rowKey(vals)
+        const list = table.get(k)
+        if (list) list.push(r)
+        else table.set(k, [r])
+      }
+      const out: RtValue[][] = []
+      for (const l of a.rows(outer)) {
+        const vals = keys.map(([li]) => l[li]!)
+        if (vals.some((v) => v === null)) continue
+        for (const r of table.get(rowKey(vals)) ?? []) out.push(l.concat(r))
+      }
+      return out
+    },
+  }
+}
+
 function aliasOf(alias: { aliasname?: string; colnames?: Node[] } | undefined, fallback: string): { name: string; cols: string[] } {
   return { name: alias?.aliasname ?? fallback, cols: nameList(alias?.colnames) }
 }
@@ -149,10 +173,12 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
     const rv = item.RangeVar
     const name = rv.relname!
     const a = aliasOf(rv.alias, name)
+    // pg_catalog.x and information_schema.x name system views only.
+    const system = rv.schemaname === 'pg_catalog' || rv.schemaname === 'information_schema' ? rv.schemaname : null
     const cte = !rv.schemaname ? p.ctes.get(name) : undefined
     if (cte?.noReturning) throw new SqlError(SqlState.featureNotSupported, `WITH query "${name}" does not have a RETURNING clause`)
     if (cte) return { columns: renamed(cte.relation, a.name, a.cols), primaryKeys: new Map(), rows: cte.relation.rows }
-    const table = p.exec.tx.table(name)
+    const table = system ? undefined : p.exec.tx.table(name)
     if (table) {
       const meta = tableMeta(table)
       if (meta.partitionOf) {
@@ -168,7 +194,7 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
       const base = withShardLocation(p, table, null, baseTableRelation(table, a.name, p.exec, terms, makeCompileCtx(p, new Scope([], parent)), parent), a.name)
       return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows }
     }
-    const view = p.exec.systemView(name, p.exec)
+    const view = p.exec.systemView(system, name)
     if (view) return { columns: renamed(view, a.name, a.cols), primaryKeys: new Map(), rows: view.rows }
     throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
   }
@@ -176,7 +202,7 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
     const rs = item.RangeSubselect
     const q = rs.subquery
     if (!q || !('SelectStmt' in q)) throw new SqlError(SqlState.featureNotSupported, 'unsupported subquery in FROM')
-    const rel = planSelect(q.SelectStmt, p, parent)
+    const rel = p.sub.select(q.SelectStmt, p, parent)
     const a = aliasOf(rs.alias, 'unnamed_subquery')
     return { columns: renamed(rel, a.name, a.cols), primaryKeys: new Map(), rows: rel.rows }
   }

@@ -15,14 +15,15 @@
 import type { FuncCall, Node, RangeFunction } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { coerce } from '../expr/coerce.js'
-import { compileExpr, nameList } from '../expr/compile.js'
+import { compileExpr } from '../expr/compile.js'
+import { nameList } from '../parser/name-list.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
 import { T, typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import type { FromRelation } from './from.js'
-import { makeCompileCtx, type PlanCtx } from './select.js'
+import type { FromRelation } from './relation.js'
+import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 
 /** One column-producing call: its output type and its values for an environment. */
 interface Producer {
@@ -59,7 +60,7 @@ function one(name: string, args: Compiled[], p: PlanCtx): Producer[] {
   if (!impl) throw noFunction(name, args.map((a) => a.type))
   const fs = args.map((a, i) => coerce(a, impl.args[i]!, 'implicit', p.exec.nowMicros).eval)
   const exec = p.exec
-  return [{ name, type: impl.result, values: (env) => impl.rows(fs.map((f) => f(env)), exec) }]
+  return [{ name: impl.column ?? name, type: impl.result, values: (env) => impl.rows(fs.map((f) => f(env)), exec) }]
 }
 
 export function planFunctionScan(rf: RangeFunction, p: PlanCtx, parent: Scope | null): FromRelation {

@@ -115,10 +115,10 @@ export function checkNewPartitionBound(name: string, bound: Bound, siblings: Tab
     if (b?.modulus === undefined) continue
     const [small, large] = b.modulus <= m ? [b, bound] : [bound, b]
     if (large.modulus! % small.modulus! !== 0) {
-      throw new SqlError('42P17', 'every hash partition modulus must be a factor of the next larger modulus')
+      throw new SqlError(SqlState.invalidObjectDefinition, 'every hash partition modulus must be a factor of the next larger modulus')
     }
     if ((large.remainder ?? 0) % small.modulus! === (small.remainder ?? 0)) {
-      throw new SqlError('42P17', `partition "${name}" would overlap partition "${s.name}"`)
+      throw new SqlError(SqlState.invalidObjectDefinition, `partition "${name}" would overlap partition "${s.name}"`)
     }
   }
 }

@@ -9,3 +9,11 @@ export interface Relation {
   columns: ColumnBinding[]
   rows(outer: Env | null): RtValue[][]
 }
+
+/** A FROM clause's relation: what SELECT needs beyond the rows. */
+export interface FromRelation extends Relation {
+  /** Primary-key columns of base tables by alias, for GROUP BY functional dependency. */
+  primaryKeys: Map<string, string[]>
+  /** Column positions in the order `*` lists them (JOIN .. USING puts the join columns first); all in order when absent. */
+  star?: number[]
+}

@@ -5,45 +5,23 @@
  */
 import type { Node, SelectStmt, WindowDef } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
 import { coerce } from '../expr/coerce.js'
-import { AggCollector, compileExpr, compilePredicate, fingerprint, nameList, unify, type CompileCtx } from '../expr/compile.js'
+import { compileExpr, compilePredicate, fingerprint, unify } from '../expr/compile.js'
+import { AggCollector, type CompileCtx } from '../expr/compile-context.js'
+import { nameList } from '../parser/name-list.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { isAggregate } from '../functions/aggregate.js'
 import type { AggState } from '../functions/aggregate.js'
 import { compareValues, groupKey, rowKey } from '../types/compare.js'
-import { T, type SqlType } from '../types/sql-type.js'
+import { T } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { planFrom } from './from.js'
 import { SrfCollector } from './project-set.js'
 import type { Relation } from './relation.js'
 import { computeWindows, WindowCollector } from './window.js'
 import { planWithClause } from './with-clause.js'
-
-export interface CteEntry {
-  relation: Relation
-  /** A data-modifying CTE without RETURNING: it cannot be read. */
-  noReturning?: boolean
-}
-
-export type CteMap = Map<string, CteEntry>
-
-export interface PlanCtx {
-  exec: ExecCtx
-  ctes: CteMap
-  /** The statement names `shard_location`: base tables expose it as a hidden column. */
-  shardLocation?: boolean
-}
-
-export function makeCompileCtx(p: PlanCtx, scope: Scope): CompileCtx {
-  return {
-    exec: p.exec,
-    scope,
-    agg: null,
-    planSubquery: (stmt, parent) => planSelect(stmt, p, parent),
-  }
-}
+import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 
 export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation {
   if (stmt.withClause) p = planWithClause(stmt.withClause, p, parent)
@@ -512,8 +490,4 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
       return limit ? limit(rows, outer) : rows
     },
   }
-}
-
-export function outputTypeOf(t: SqlType): SqlType {
-  return t.id === 'unknown' ? T.text : t
 }

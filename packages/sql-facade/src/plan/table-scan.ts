@@ -5,36 +5,22 @@
  * reads through `TransactionRows`, so it sees the transaction's own writes. The WHERE
  * clause is still applied to whatever the access path returns.
  */
-import type { Row, TableInfo, Value } from '@concord/core'
+import type { TableInfo, Value } from '@concord/core'
 import type { Node } from 'libpg-query'
-import { columnFill, readColumn } from '../catalog/column-read.js'
-import { columnMeta } from '../catalog/table-meta.js'
+import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import type { ExecCtx } from '../exec/context.js'
-import type { IndexRange } from '../exec/transaction-rows.js'
+import type { IndexRange } from '../catalog/secondary-index.js'
 import { coerce } from '../expr/coerce.js'
-import { compileExpr, nameList, type CompileCtx } from '../expr/compile.js'
+import { compileExpr } from '../expr/compile.js'
+import type { CompileCtx } from '../expr/compile-context.js'
+import { nameList } from '../parser/name-list.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { canCast } from '../types/cast.js'
-import { decodeValue, encodeValue } from '../types/storage-codec.js'
+import { encodeValue } from '../types/storage-codec.js'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import type { Relation } from './relation.js'
-
-export function tableColumns(t: TableInfo, alias: string): ColumnBinding[] {
-  return t.columns.map((c) => {
-    const m = columnMeta(c)
-    const fill = columnFill(c)
-    return { name: c.name, table: alias, type: m.t, ...(m.hidden ? { hidden: true } : {}), ...(fill !== undefined ? { fill } : {}) }
-  })
-}
-
-/** A core row as executor values, read under the table's current definition (catalog/column-read.ts). */
-export function decodeRow(row: Row, cols: ColumnBinding[]): RtValue[] {
-  const out = new Array<RtValue>(cols.length)
-  for (let i = 0; i < cols.length; i++) out[i] = readColumn(row[cols[i]!.name], cols[i]!)
-  return out
-}
 
 /** Splits a WHERE clause into its top-level AND terms. */
 export function conjuncts(node: Node | undefined): Node[] {

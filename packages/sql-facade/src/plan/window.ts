@@ -74,16 +74,16 @@ export function resolveWindowDef(over: WindowDef, named: Map<string, WindowDef>)
   // `OVER w` names a window outright; `OVER (w ORDER BY ..)` refines it (refname).
   if (over.name && !over.refname) {
     const named_ = named.get(over.name)
-    if (!named_) throw new SqlError('42704', `window "${over.name}" does not exist`)
+    if (!named_) throw new SqlError(SqlState.undefinedObject, `window "${over.name}" does not exist`)
     return resolveWindowDef({ ...named_, name: undefined }, named)
   }
   const ref = over.refname
   if (!ref) return over
   const base = named.get(ref)
-  if (!base) throw new SqlError('42704', `window "${ref}" does not exist`)
+  if (!base) throw new SqlError(SqlState.undefinedObject, `window "${ref}" does not exist`)
   const b = resolveWindowDef({ ...base, name: undefined }, named)
-  if (over.partitionClause?.length) throw new SqlError('42P20', `cannot override PARTITION BY clause of window "${ref}"`)
-  if (over.orderClause?.length && b.orderClause?.length) throw new SqlError('42P20', `cannot override ORDER BY clause of window "${ref}"`)
+  if (over.partitionClause?.length) throw new SqlError(SqlState.windowingError, `cannot override PARTITION BY clause of window "${ref}"`)
+  if (over.orderClause?.length && b.orderClause?.length) throw new SqlError(SqlState.windowingError, `cannot override ORDER BY clause of window "${ref}"`)
   const own = (over.frameOptions ?? 0) & NONDEFAULT
   return {
     partitionClause: b.partitionClause,
@@ -175,9 +175,9 @@ function samePeers(a: RtValue[], b: RtValue[]): boolean {
 
 function offsetValue(c: Compiled | null, env: Env): number {
   const v = c ? c.eval(env) : null
-  if (v === null) throw new SqlError('22004', 'frame starting offset must not be null')
+  if (v === null) throw new SqlError(SqlState.nullValueNotAllowed, 'frame starting offset must not be null')
   const n = Number(v)
-  if (n < 0) throw new SqlError('22013', 'frame starting offset must not be negative')
+  if (n < 0) throw new SqlError(SqlState.invalidPrecedingOrFollowingSize, 'frame starting offset must not be negative')
   return n
 }
 
@@ -238,7 +238,7 @@ function computePartition(part: Env[], slot: WindowSlot, si: number): void {
           continue
         }
         const buckets = b as number
-        if (buckets <= 0) throw new SqlError('22014', 'argument of ntile must be greater than zero')
+        if (buckets <= 0) throw new SqlError(SqlState.invalidArgumentForNtile, 'argument of ntile must be greater than zero')
         const size = Math.floor(n / buckets)
         const extra = n % buckets
         // The first `extra` buckets hold size + 1 rows.
@@ -274,7 +274,7 @@ function computePartition(part: Env[], slot: WindowSlot, si: number): void {
       else {
         const k = arg(1, i)
         if (k === null) set(i, null)
-        else if ((k as number) <= 0) throw new SqlError('22016', 'argument of nth_value must be greater than zero')
+        else if ((k as number) <= 0) throw new SqlError(SqlState.invalidArgumentForNthValue, 'argument of nth_value must be greater than zero')
         else set(i, s + (k as number) - 1 <= e ? arg(0, s + (k as number) - 1) : null)
       }
     }

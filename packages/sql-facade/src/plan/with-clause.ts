@@ -12,16 +12,15 @@
  *   CTE's rows. Unlike PostgreSQL, the main query sees the CTE's writes (there are no
  *   snapshots inside one core transaction).
  */
-import type { Node, SelectStmt, WithClause } from 'libpg-query'
+import type { SelectStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { coerce } from '../expr/coerce.js'
-import { nameList } from '../expr/compile.js'
+import { nameList } from '../parser/name-list.js'
 import type { ColumnBinding, Env, Scope } from '../expr/scope.js'
-import { execDelete, execInsert, execUpdate } from '../exec/dml.js'
 import { rowKey } from '../types/compare.js'
 import type { RtValue } from '../types/value.js'
 import type { Relation } from './relation.js'
-import { planSelect, type CteMap, type PlanCtx } from './select.js'
+import type { CteMap, PlanCtx } from './plan-context.js'
 
 /** Rows one recursive CTE may produce before the statement is stopped (runaway recursion). */
 const MAX_RECURSIVE_ROWS = 10_000_000
@@ -33,14 +32,14 @@ export function planWithClause(w: WithClause, p: PlanCtx, parent: Scope | null):
     if (!('CommonTableExpr' in c)) continue
     const cte = c.CommonTableExpr
     const name = cte.ctename!
-    if (seen.has(name)) throw new SqlError('42712', `WITH query name "${name}" specified more than once`)
+    if (seen.has(name)) throw new SqlError(SqlState.duplicateAlias, `WITH query name "${name}" specified more than once`)
     seen.add(name)
     const q = cte.ctequery
     const inner: PlanCtx = { ...p, ctes }
     const names = nameList(cte.aliascolnames)
     const label = (rel: Relation): ColumnBinding[] => rel.columns.map((col, i) => ({ ...col, name: names[i] ?? col.name, table: name }))
     if (q && ('InsertStmt' in q || 'UpdateStmt' in q || 'DeleteStmt' in q)) {
-      const result = 'InsertStmt' in q ? execInsert(q.InsertStmt, inner) : 'UpdateStmt' in q ? execUpdate(q.UpdateStmt, inner) : execDelete(q.DeleteStmt, inner)
+      const result = inner.sub.modify(q, inner)
       const rel: Relation = { columns: result.columns, rows: () => result.rows }
       ctes.set(name, { relation: { columns: label(rel), rows: () => result.rows }, noReturning: result.columns.length === 0 })
       continue
@@ -51,7 +50,7 @@ export function planWithClause(w: WithClause, p: PlanCtx, parent: Scope | null):
       ctes.set(name, { relation: planRecursive(sel, name, names, inner, parent) })
       continue
     }
-    const rel = planSelect(sel, inner, parent)
+    const rel = inner.sub.select(sel, inner, parent)
     let memo: RtValue[][] | null = null
     ctes.set(name, { relation: { columns: label(rel), rows: (outer) => (memo ??= rel.rows(outer)) } })
   }
@@ -70,16 +69,16 @@ function referencesName(node: unknown, name: string): boolean {
 
 function planRecursive(sel: SelectStmt, name: string, names: string[], p: PlanCtx, parent: Scope | null): Relation {
   if (sel.op !== 'SETOP_UNION' || !sel.larg || !sel.rarg) {
-    throw new SqlError('42P19', `recursive query "${name}" does not have the form non-recursive-term UNION [ALL] recursive-term`)
+    throw new SqlError(SqlState.invalidRecursion, `recursive query "${name}" does not have the form non-recursive-term UNION [ALL] recursive-term`)
   }
-  if (referencesName(sel.larg, name)) throw new SqlError('42P19', `recursive reference to query "${name}" must not appear within its non-recursive term`)
-  const base = planSelect(sel.larg, p, parent)
+  if (referencesName(sel.larg, name)) throw new SqlError(SqlState.invalidRecursion, `recursive reference to query "${name}" must not appear within its non-recursive term`)
+  const base = p.sub.select(sel.larg, p, parent)
   const columns: ColumnBinding[] = base.columns.map((c, i) => ({ ...c, name: names[i] ?? c.name, table: name }))
   let working: RtValue[][] = []
   const self: Relation = { columns, rows: () => working }
   const ctes: CteMap = new Map(p.ctes)
   ctes.set(name, { relation: self })
-  const step = planSelect(sel.rarg, { ...p, ctes }, parent)
+  const step = p.sub.select(sel.rarg, { ...p, ctes }, parent)
   if (step.columns.length !== columns.length) throw new SqlError(SqlState.syntaxError, 'each UNION query must have the same number of columns')
   const conv = step.columns.map((c, i) => coerce({ type: c.type, eval: (env: Env) => env.row[i]! }, columns[i]!.type, 'assignment', p.exec.nowMicros).eval)
   const all = !!sel.all
@@ -100,7 +99,7 @@ function planRecursive(sel: SelectStmt, name: string, names: string[], p: PlanCt
     out.push(...working)
     while (working.length > 0) {
       const next = keep(step.rows(outer).map((row) => conv.map((f) => f({ row, outer: null }))))
-      if (out.length + next.length > MAX_RECURSIVE_ROWS) throw new SqlError('54001', `recursive query "${name}" produced more than ${MAX_RECURSIVE_ROWS} rows`)
+      if (out.length + next.length > MAX_RECURSIVE_ROWS) throw new SqlError(SqlState.statementTooComplex, `recursive query "${name}" produced more than ${MAX_RECURSIVE_ROWS} rows`)
       out.push(...next)
       working = next
     }
@@ -109,4 +108,3 @@ function planRecursive(sel: SelectStmt, name: string, names: string[], p: PlanCt
   return { columns, rows: (outer) => (memo ??= run(outer)) }
 }
 
-export type { Node }

@@ -9,7 +9,7 @@ import type { CatalogTransaction } from '../exec/context.js'
 import type { AlterPublicationStmt, AlterSubscriptionStmt, CreatePublicationStmt, CreateSubscriptionStmt, DropSubscriptionStmt, Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { utility, type StatementResult } from '../exec/result.js'
-import { nameList } from '../expr/compile.js'
+import { nameList } from '../parser/name-list.js'
 import {
   PUBLICATION_KIND, SUBSCRIPTION_KIND, asPublication, asSubscription, publicationJson, recordName, subscriptionJson,
   type CatalogReader, type PublicationRecord, type SubscriptionRecord,
@@ -54,7 +54,7 @@ export function execAlterPublication(s: AlterPublicationStmt, tx: CatalogTransac
   if (!rec) throw new SqlError(SqlState.undefinedObject, `publication "${name}" does not exist`)
   if ((s.pubobjects?.length ?? 0) === 0) return utility('ALTER PUBLICATION') // options only
   if (rec.allTables) {
-    throw new SqlError('55000', `publication "${name}" is defined as FOR ALL TABLES`, { detail: 'Tables cannot be added to or dropped from FOR ALL TABLES publications.' })
+    throw new SqlError(SqlState.objectNotInPrerequisiteState, `publication "${name}" is defined as FOR ALL TABLES`, { detail: 'Tables cannot be added to or dropped from FOR ALL TABLES publications.' })
   }
   const tables = publicationTables(s.pubobjects, tx)
   let next: string[]
@@ -186,7 +186,7 @@ export async function execAlterSubscription(s: AlterSubscriptionStmt, host: Subs
     case 'ALTER_SUBSCRIPTION_ENABLED': {
       const enable = subOptions(s.options).enabled
       if (enable && rec.publisher === null) {
-        if (!host.connector) throw new SqlError('55000', `cannot enable subscription "${name}": this database has no network connector`)
+        if (!host.connector) throw new SqlError(SqlState.objectNotInPrerequisiteState, `cannot enable subscription "${name}": this database has no network connector`)
         const conn = parseConnInfo(rec.conninfo)
         const info = await describePublisher(host, conn, rec.publications)
         next = { ...rec, publisher: info.nodeId, startLsn: info.lsn, enabled: true }

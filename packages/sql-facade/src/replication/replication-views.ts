@@ -15,11 +15,13 @@ import type { ExecCtx } from '../exec/context.js'
 import type { ColumnBinding } from '../expr/scope.js'
 import type { Relation } from '../plan/relation.js'
 import { Interval } from '../types/interval.js'
-import { T, type SqlType } from '../types/sql-type.js'
+import { arrayOf, T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { NODE_SETTING_KIND } from '../settings/settings.js'
 import { formatLsn } from './lsn.js'
 import { covers, publicationsOf, subscriptions, type SubscriptionRecord } from './replication-catalog.js'
+import { objectOid } from '../catalog/catalog-model.js'
+import type { SystemView } from '../system/system-view.js'
 
 /** Window used when wal_keep_size is 0 (PostgreSQL's default WAL segment, 16 MB). */
 export const DEFAULT_KEEP_BYTES = 16 * 1024 * 1024
@@ -87,7 +89,7 @@ function isSubscribedOneWay(subs: SubscriptionRecord[], nodeId: string): boolean
   return subs.some((s) => s.node === nodeId && s.enabled && s.publisher !== null && !subs.some((r) => r.node === s.publisher && r.publisher === nodeId && r.enabled))
 }
 
-export function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation | null {
+function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation | null {
   switch (name) {
     case 'pg_stat_replication':
       return rel([
@@ -168,6 +170,11 @@ export function replicationView(replica: Replica, name: string, ctx: ExecCtx): R
         ['oid', T.oid], ['pubname', T.name], ['pubowner', T.oid], ['puballtables', T.bool], ['pubinsert', T.bool], ['pubupdate', T.bool],
         ['pubdelete', T.bool], ['pubtruncate', T.bool], ['pubviaroot', T.bool],
       ], () => publicationsOf(replica, replica.nodeId).map((p) => [pidOf(`pub/${p.name}`), p.name, 10, p.allTables, true, true, true, true, false]))
+    case 'pg_publication_rel':
+      // The tables a FOR TABLE publication names (FOR ALL TABLES ones list none, as in PostgreSQL).
+      return rel([['oid', T.oid], ['prpubid', T.oid], ['prrelid', T.oid], ['prqual', T.text], ['prattrs', arrayOf(T.int2)]], () =>
+        publicationsOf(replica, replica.nodeId).filter((p) => !p.allTables).flatMap((p) =>
+          ctx.allTables().filter((t) => covers(p, t.name)).map((t) => [pidOf(`pubrel/${p.name}/${t.name}`), pidOf(`pub/${p.name}`), objectOid('table', t.name), null, null])))
     case 'pg_publication_tables':
       return rel([['pubname', T.name], ['schemaname', T.name], ['tablename', T.name]], () =>
         publicationsOf(replica, replica.nodeId).flatMap((p) => ctx.allTables().filter((t) => covers(p, t.name)).map((t) => [p.name, 'public', t.name])))
@@ -232,3 +239,11 @@ export function replicationView(replica: Replica, name: string, ctx: ExecCtx): R
   }
   return null
 }
+
+const NAMES = [
+  'pg_stat_replication', 'pg_replication_slots', 'pg_subscription', 'pg_stat_subscription', 'pg_subscription_rel', 'pg_publication',
+  'pg_publication_rel', 'pg_publication_tables', 'pg_cluster_health', 'pg_stat_concord_shards', 'pg_nodes',
+]
+
+/** The replication and cluster views, for the system view registry. */
+export const REPLICATION_VIEWS: Record<string, SystemView> = Object.fromEntries(NAMES.map((n) => [n, (ctx) => replicationView(ctx.replica, n, ctx.exec)!]))

@@ -1,72 +1,78 @@
 /**
- * System views: PostgreSQL's catalog views a client commonly reads, and Concord's own
- * cluster views from the seed (pg_regions here; pg_nodes, pg_cluster_health and the
- * replication views in replication/replication-views.ts). Node membership comes from
- * catalog objects each node writes when it opens (kind 'node'); liveness from the
- * transport's current peers.
+ * The registry of system views: which relation a name in pg_catalog or
+ * information_schema is, and the catalog model the catalog views and functions share.
+ *
+ * Name resolution: a name qualified with `pg_catalog` or `information_schema` is looked
+ * up in that schema only; an unqualified name that is not a table is looked up in
+ * pg_catalog, then information_schema (PostgreSQL would not search the latter; Concord
+ * always has, so `SELECT * FROM columns` keeps working).
+ *
+ * Invariants: the list of views, hence their OIDs (catalog-model.ts), is fixed by this
+ * file's order, the same on every node.
  */
 import type { Replica } from '@concord/core'
+import type { ConflictLog } from '../conflicts/conflict-log.js'
+import { conflictsView } from '../conflicts/conflicts-view.js'
 import type { ExecCtx } from '../exec/context.js'
-import type { ColumnBinding } from '../expr/scope.js'
 import type { Relation } from '../plan/relation.js'
-import { T, type SqlType } from '../types/sql-type.js'
-import type { RtValue } from '../types/value.js'
-import { columnMeta } from '../catalog/table-meta.js'
-import { typeName } from '../types/sql-type.js'
-import { nodeRecords, replicationView } from '../replication/replication-views.js'
+import { REPLICATION_VIEWS } from '../replication/replication-views.js'
+import { buildCatalogModel, type CatalogModel, type CatalogSource, type Namespace, type SystemRelationInfo } from '../catalog/catalog-model.js'
+import { CLUSTER_VIEWS } from './cluster-views.js'
+import { INFORMATION_SCHEMA_VIEWS } from './information-schema-views.js'
+import { PG_CATALOG_VIEWS } from './pg-catalog-views.js'
+import type { SystemView, ViewCtx } from './system-view.js'
 
-
-function rel(cols: Array<[string, SqlType]>, rows: () => RtValue[][]): Relation {
-  const columns: ColumnBinding[] = cols.map(([name, type]) => ({ name, table: null, type }))
-  return { columns, rows }
+/** What the views read beyond the statement's own context. */
+export interface SystemViewHost {
+  readonly replica: Replica
+  readonly conflicts: ConflictLog
 }
 
-const nodes = nodeRecords
-
-function peers(replica: Replica): Set<string> {
-  return new Set(replica.options.transport?.peers() ?? [])
-}
-
-export function systemView(replica: Replica, name: string, ctx: ExecCtx): Relation | null {
-  const replication = replicationView(replica, name, ctx)
-  if (replication !== null) return replication
-  switch (name) {
-    case 'pg_regions':
-      return rel([['region_name', T.text], ['status', T.text], ['roles', T.text], ['node_count', T.int4]], () => {
-        const regions = new Map<string, string>()
-        for (const [n, v] of replica.listCatalog('region')) regions.set(n, ((v as { roles?: string[] }).roles ?? []).join(','))
-        const members = nodes(replica)
-        for (const m of members) if (!regions.has(m.region)) regions.set(m.region, '')
-        const live = peers(replica)
-        return [...regions.entries()].sort().map(([r, roles]) => {
-          const here = members.filter((m) => m.region === r)
-          const up = here.some((m) => m.nodeId === replica.nodeId || live.has(m.nodeId))
-          return [r, here.length === 0 ? 'configured' : up ? 'online' : 'unreachable', roles, here.length]
-        })
-      })
-    case 'pg_settings':
-      // PostgreSQL's columns a client reads, plus `scope`: session, node or cluster.
-      return rel(
-        [['name', T.text], ['setting', T.text], ['unit', T.text], ['category', T.text], ['short_desc', T.text], ['context', T.text], ['vartype', T.text], ['source', T.text], ['boot_val', T.text], ['reset_val', T.text], ['scope', T.text]],
-        () => ctx.settings.all().map((r) => [r.name, r.setting, null, r.scope === 'session' ? 'Client Connection Defaults' : r.scope === 'node' ? 'Concord / Node' : 'Concord / Cluster', r.description, r.context, r.vartype, r.source, r.boot, r.reset, r.scope]),
-      )
-    case 'pg_tables':
-      return rel([['schemaname', T.name], ['tablename', T.name], ['tableowner', T.name]], () => ctx.allTables().map((t) => ['public', t.name, 'concord']))
-    case 'pg_indexes':
-      return rel([['schemaname', T.name], ['tablename', T.name], ['indexname', T.name], ['indexdef', T.text]], () =>
-        replica.listCatalog('index').map(([n, v]) => {
-          const d = v as { table: string; columns: string[]; unique: boolean }
-          return ['public', d.table, n, `CREATE ${d.unique ? 'UNIQUE ' : ''}INDEX ${n} ON public.${d.table} USING btree (${d.columns.join(', ')})`]
-        }))
-    case 'pg_shards':
-      return rel([['table_name', T.text], ['partition_of', T.text], ['shard_location', T.text]], () =>
-        ctx.allTables().filter((t) => t.partitioning || (t.meta as { partitionOf?: string } | null)?.partitionOf).map((t) => [t.name, (t.meta as { partitionOf?: string } | null)?.partitionOf ?? null, t.options.shard_location ?? null]))
-    case 'columns':
-      return rel([['table_name', T.text], ['column_name', T.text], ['data_type', T.text], ['ordinal_position', T.int4], ['is_nullable', T.text]], () =>
-        ctx.allTables().flatMap((t) => t.columns.filter((c) => !columnMeta(c).hidden).map((c, i) => {
-          const m = columnMeta(c)
-          return [t.name, c.name, typeName(m.t), i + 1, m.notNull || t.primaryKey.includes(c.name) ? 'NO' : 'YES']
-        })))
+function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schema', Record<string, SystemView>> {
+  return {
+    pg_catalog: {
+      ...PG_CATALOG_VIEWS,
+      ...CLUSTER_VIEWS,
+      ...REPLICATION_VIEWS,
+      concord_conflicts: () => conflictsView(host.conflicts),
+    },
+    information_schema: INFORMATION_SCHEMA_VIEWS,
   }
-  return null
+}
+
+/** The system views of one database: resolves names, lists views, builds the catalog model. */
+export class SystemCatalog {
+  private readonly views: ReturnType<typeof schemas>
+  private listed: SystemRelationInfo[] | null = null
+
+  constructor(private readonly host: SystemViewHost) {
+    this.views = schemas(host)
+  }
+
+  /** The view `name` (in `schema` when given), or null when there is none. */
+  view(schema: string | null, name: string, exec: ExecCtx): Relation | null {
+    const ctx: ViewCtx = { exec, replica: this.host.replica }
+    if (schema === 'pg_catalog' || schema === 'information_schema') return this.views[schema][name]?.(ctx) ?? null
+    const v = this.views.pg_catalog[name] ?? this.views.information_schema[name]
+    return v ? v(ctx) : null
+  }
+
+  /** Every view with its columns, in registry order (pg_class, pg_attribute list them). Columns never change, so listed once. */
+  relations(exec: ExecCtx): SystemRelationInfo[] {
+    if (this.listed) return this.listed
+    const ctx: ViewCtx = { exec, replica: this.host.replica }
+    const out: SystemRelationInfo[] = []
+    for (const namespace of ['pg_catalog', 'information_schema'] as const satisfies readonly Namespace[]) {
+      for (const [name, v] of Object.entries(this.views[namespace])) {
+        out.push({ namespace, name, columns: v(ctx).columns.map((c) => ({ name: c.name, type: c.type })) })
+      }
+    }
+    this.listed = out
+    return out
+  }
+
+  /** The catalog model `source` holds (a statement's transaction, or the replica). */
+  model(source: CatalogSource, exec: ExecCtx): CatalogModel {
+    return buildCatalogModel(source, this.relations(exec))
+  }
 }

@@ -12,7 +12,14 @@
  * Values are immutable: operations build new arrays.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { RtValue } from './value.js'
+import type { ScalarValue } from './scalar-value.js'
+
+/**
+ * value.ts's RtValue, spelled here so this file need not import the module that names
+ * SqlArray as one of the values (the two would import each other). The constructor keeps
+ * elements scalar; the wider type lets callers pass values they have not narrowed.
+ */
+type RtValue = ScalarValue | SqlArray
 
 /** PostgreSQL's MAXDIM. */
 export const MAX_DIMS = 6

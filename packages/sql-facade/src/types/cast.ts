@@ -10,13 +10,15 @@ import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
 import { formatJsonb, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
-import { category, elementType, isIntegerType, isNumericType, typeName, type SqlType } from './sql-type.js'
+import { category, elementType, isIntegerType, isNumericType, isRegType, typeName, type SqlType } from './sql-type.js'
 import { applyTypmod, checkInt, checkInt8, formatText, parseText } from './text-format.js'
 import type { RtValue } from './value.js'
 
 export type CastContext = 'implicit' | 'assignment' | 'explicit'
 
-const NUM_RANK: Record<string, number> = { int2: 1, int4: 2, oid: 2, int8: 3, numeric: 4, float4: 5, float8: 6 }
+const NUM_RANK: Record<string, number> = {
+  int2: 1, int4: 2, oid: 2, regclass: 2, regtype: 2, regnamespace: 2, regproc: 2, regrole: 2, int8: 3, numeric: 4, float4: 5, float8: 6,
+}
 
 /** Whether `from` can be cast to `to` in `ctx`. */
 export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
@@ -82,7 +84,7 @@ const OID_MAX = 4294967295
 
 /** An integer as OID: int4 reinterprets negatives as unsigned (as PostgreSQL), others must fit. */
 function toOid(v: RtValue, from: SqlType): number {
-  if (typeof v === 'number' && (from.id === 'int4' || from.id === 'int2' || from.id === 'oid')) return v < 0 ? v + OID_MAX + 1 : v
+  if (typeof v === 'number' && (from.id === 'int4' || from.id === 'int2' || from.id === 'oid' || isRegType(from))) return v < 0 ? v + OID_MAX + 1 : v
   const n = typeof v === 'bigint' ? v : v instanceof Decimal ? v.toBigInt() : typeof v === 'number' && Number.isFinite(v) ? BigInt(Math.round(v)) : -1n
   if (n < 0n || n > BigInt(OID_MAX)) throw new SqlError(SqlState.numericValueOutOfRange, 'OID out of range')
   return Number(n)
@@ -109,7 +111,7 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     return applyTypmod(text, to, explicit)
   }
   switch (to.id) {
-    case 'oid': return toOid(v, from)
+    case 'oid': case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return toOid(v, from)
     case 'int2': case 'int4': case 'int8': {
       const target = to
       if (typeof v === 'number') {

@@ -14,7 +14,6 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 
 export const USEC_PER_SEC = 1_000_000
 export const USEC_PER_DAY = 86_400_000_000
-const MS_PER_DAY = 86_400_000
 
 export interface DateParts {
   year: number

@@ -2,13 +2,17 @@
  * The SQL types the facade knows: their PostgreSQL names, OIDs and how a type name in
  * the parse tree maps onto them. Typmods (NUMERIC(p,s), VARCHAR(n)) ride along.
  */
+import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { nameList } from '../parser/name-list.js'
 
 export type TypeId =
   | 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8'
   | 'text' | 'varchar' | 'bpchar' | 'name' | 'uuid' | 'json' | 'jsonb' | 'bytea'
   | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'interval'
   | 'oid' | 'unknown' | 'void' | 'anyelement' | 'record'
+  // The catalog's own types: "char" (one byte) and the OID aliases that print as names.
+  | 'char' | 'regclass' | 'regtype' | 'regnamespace' | 'regproc' | 'regrole'
 
 export interface SqlType {
   id: TypeId
@@ -42,12 +46,19 @@ export const OIDS: Record<TypeId, number> = {
   float4: 700, float8: 701, unknown: 705, bpchar: 1042, varchar: 1043, date: 1082, time: 1083,
   timestamp: 1114, timestamptz: 1184, interval: 1186, numeric: 1700, uuid: 2950, jsonb: 3802,
   void: 2278, anyelement: 2283, record: 2249,
+  char: 18, regproc: 24, regclass: 2205, regtype: 2206, regrole: 4096, regnamespace: 4089,
 }
 
 const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
   bool: 1000, bytea: 1001, name: 1003, int2: 1005, int4: 1007, text: 1009, bpchar: 1014, varchar: 1015,
   int8: 1016, float4: 1021, float8: 1022, oid: 1028, numeric: 1231, date: 1182, time: 1183,
   timestamp: 1115, timestamptz: 1185, interval: 1187, uuid: 2951, jsonb: 3807, json: 199,
+  char: 1002, regproc: 1008, regclass: 2210, regtype: 2211, regrole: 4097, regnamespace: 4090,
+}
+
+/** The OID aliases: an OID that `::text` and the wire print as the object's name. */
+export function isRegType(t: SqlType): boolean {
+  return !t.array && (t.id === 'regclass' || t.id === 'regtype' || t.id === 'regnamespace' || t.id === 'regproc' || t.id === 'regrole')
 }
 
 export function typeOid(t: SqlType): number {
@@ -55,13 +66,33 @@ export function typeOid(t: SqlType): number {
   return OIDS[t.id]
 }
 
+/**
+ * The type an OID and type modifier name (pg_attribute.atttypid, atttypmod), the inverse
+ * of typeOid and typeModifier; undefined for an OID Concord has no type for.
+ */
+export function typeFromOid(oid: number, typmod: number | null = -1): SqlType | undefined {
+  let t: SqlType | undefined
+  for (const [id, o] of Object.entries(OIDS)) if (o === oid) t = { id: id as TypeId }
+  for (const [id, o] of Object.entries(ARRAY_OIDS)) if (o === oid) t = { id: id as TypeId, array: true }
+  if (!t) return undefined
+  const mod = typmod ?? -1
+  if (t.id === 'numeric' && mod >= 4) {
+    t.precision = ((mod - 4) >> 16) & 0xffff
+    t.scale = (mod - 4) & 0xffff
+  } else if ((t.id === 'varchar' || t.id === 'bpchar') && mod >= 4) {
+    t.precision = mod - 4
+  }
+  return t
+}
+
 /** PostgreSQL's typlen: byte size, or -1 for variable length. */
 export function typeSize(t: SqlType): number {
   if (t.array) return -1
   switch (t.id) {
-    case 'bool': return 1
+    case 'bool': case 'char': return 1
     case 'int2': return 2
-    case 'int4': case 'float4': case 'date': case 'oid': return 4
+    case 'int4': case 'float4': case 'date': case 'oid':
+    case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return 4
     case 'int8': case 'float8': case 'timestamp': case 'timestamptz': case 'time': return 8
     case 'interval': case 'uuid': return 16
     case 'name': return 64
@@ -92,6 +123,7 @@ export function typeName(t: SqlType): string {
       case 'timestamp': return 'timestamp without time zone'
       case 'timestamptz': return 'timestamp with time zone'
       case 'time': return 'time without time zone'
+      case 'char': return '"char"'
       default: return t.id
     }
   })()
@@ -122,6 +154,12 @@ export const T = {
   anyelement: { id: 'anyelement' } as SqlType,
   name: { id: 'name' } as SqlType,
   oid: { id: 'oid' } as SqlType,
+  char: { id: 'char' } as SqlType,
+  regclass: { id: 'regclass' } as SqlType,
+  regtype: { id: 'regtype' } as SqlType,
+  regnamespace: { id: 'regnamespace' } as SqlType,
+  regproc: { id: 'regproc' } as SqlType,
+  regrole: { id: 'regrole' } as SqlType,
 } as const
 
 const NAMES: Record<string, TypeId> = {
@@ -135,7 +173,8 @@ const NAMES: Record<string, TypeId> = {
   text: 'text', varchar: 'varchar', 'character varying': 'varchar', bpchar: 'bpchar', char: 'bpchar', character: 'bpchar',
   name: 'name', uuid: 'uuid', json: 'json', jsonb: 'jsonb', bytea: 'bytea',
   date: 'date', time: 'time', timestamp: 'timestamp', timestamptz: 'timestamptz',
-  interval: 'interval', oid: 'oid', regclass: 'oid', void: 'void',
+  interval: 'interval', oid: 'oid', void: 'void',
+  regclass: 'regclass', regtype: 'regtype', regnamespace: 'regnamespace', regproc: 'regproc', regrole: 'regrole',
   anyelement: 'anyelement', any: 'anyelement', anycompatible: 'anyelement', record: 'record', unknown: 'unknown',
 }
 
@@ -167,6 +206,18 @@ export function resolveTypeName(names: string[], mods: number[], arrayBounds = f
   return t
 }
 
+/** The type a parse-tree TypeName names (`numeric(10,2)`, `int[]`, `pg_catalog.int4`). */
+export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBounds?: Node[] }): SqlType {
+  const names = nameList(tn.names)
+  const mods: number[] = []
+  for (const m of tn.typmods ?? []) {
+    if ('A_Const' in m && m.A_Const.ival !== undefined) mods.push(m.A_Const.ival.ival ?? 0)
+  }
+  const isArray = (tn.arrayBounds?.length ?? 0) > 0
+  if (names[names.length - 1] === 'interval') return isArray ? arrayOf(T.interval) : T.interval
+  return resolveTypeName(names, mods, isArray)
+}
+
 /** True for the serial pseudo-types, which mean an integer column with a node-unique id default. */
 export function isSerialName(names: string[]): boolean {
   const n = names.filter((x) => x !== 'pg_catalog').join('.').toLowerCase()
@@ -180,7 +231,8 @@ export function category(t: SqlType): TypeCategory {
   switch (t.id) {
     case 'bool': return 'B'
     case 'int2': case 'int4': case 'int8': case 'numeric': case 'float4': case 'float8': case 'oid': return 'N'
-    case 'text': case 'varchar': case 'bpchar': case 'name': return 'S'
+    case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return 'N'
+    case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': return 'S'
     case 'date': case 'time': case 'timestamp': case 'timestamptz': return 'D'
     case 'interval': return 'T'
     case 'unknown': return 'X'
@@ -188,7 +240,9 @@ export function category(t: SqlType): TypeCategory {
   }
 }
 
-const NUMERIC_RANK: Partial<Record<TypeId, number>> = { int2: 1, int4: 2, oid: 2, int8: 3, numeric: 4, float4: 5, float8: 6 }
+const NUMERIC_RANK: Partial<Record<TypeId, number>> = {
+  int2: 1, int4: 2, oid: 2, regclass: 2, regtype: 2, regnamespace: 2, regproc: 2, regrole: 2, int8: 3, numeric: 4, float4: 5, float8: 6,
+}
 
 export function isNumericType(t: SqlType): boolean {
   return !t.array && NUMERIC_RANK[t.id] !== undefined
@@ -196,10 +250,6 @@ export function isNumericType(t: SqlType): boolean {
 
 export function isIntegerType(t: SqlType): boolean {
   return t.id === 'int2' || t.id === 'int4' || t.id === 'int8' || t.id === 'oid'
-}
-
-export function isStringType(t: SqlType): boolean {
-  return category(t) === 'S'
 }
 
 /**

@@ -220,10 +220,11 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
   switch (t.id) {
     case 'bool': return parseBool(text)
     case 'int2': case 'int4': case 'int8': return parseIntText(text, t)
-    case 'oid': return parseOid(text)
+    // A name given to an OID alias is looked up by the compiler (expr/reg-cast.ts); a number is the OID.
+    case 'oid': case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return parseOid(text)
     case 'float4': case 'float8': return parseFloatText(text, t)
     case 'numeric': return Decimal.parse(text)
-    case 'text': case 'varchar': case 'bpchar': case 'name': case 'unknown': return text
+    case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': case 'unknown': return text
     case 'uuid': return parseUuid(text)
     case 'json': parseJsonText(text); return text
     case 'jsonb': return normalizeJsonb(text)

@@ -6,7 +6,6 @@
  * arrays SqlArray (of any element type, any number of dimensions). SQL NULL is null.
  */
 import type { SqlArray } from './array.js'
-import type { Decimal } from './decimal.js'
-import type { Interval } from './interval.js'
+import type { ScalarValue } from './scalar-value.js'
 
-export type RtValue = null | boolean | number | bigint | string | Decimal | Interval | Uint8Array | SqlArray
+export type RtValue = ScalarValue | SqlArray

@@ -1,0 +1,161 @@
+/**
+ * The change pipeline: what every change to a replica's shards goes through after the
+ * Yjs transaction that made it.
+ *
+ *   local transaction -> shard Y.Docs -> storage append (durable) -> gossip to peers
+ *   remote update     -> shard Y.Docs -> storage append
+ *   both              -> change, catalog and conflict events
+ *
+ * Shards report their updates and row changes here as they happen (`onUpdate`, `rows`,
+ * `catalog`, `conflict`); `settle` persists them, publishes what is local, and notifies
+ * listeners. The owner of an operation settles it: every operation that changes shards
+ * runs inside `run`, which settles once the outermost one returns, so a caller can group
+ * several (one replication message) and cannot forget to settle.
+ *
+ * Invariants: a local update is published to peers only after storage has made it
+ * durable, so a node that crashes and restarts never lags behind what its peers have
+ * from it. Listeners hear of a change after it is handed to storage, once per operation.
+ */
+import type { ReplicaEvents } from '../api.js'
+import { encodeRowKey } from '../codec/row-key.js'
+import { LOAD_ORIGIN, LOCAL_ORIGIN, type Shard } from '../rows/shard.js'
+import type { ShardLog } from '../storage/shard-log.js'
+import type { CatalogChange, ConflictRecord, RowChange } from '../types.js'
+import { LSN_META_KEY, LocalSequence } from './local-sequence.js'
+
+/** Conflicts remembered so each is reported once. */
+const MAX_CONFLICTS_REMEMBERED = 100_000
+
+/** A durable local update, with the range of the change sequence it covers. */
+export interface PublishedUpdate {
+  shard: Shard
+  /** The generation it was made in (it may have been left since). */
+  generation: number
+  update: Uint8Array
+  start: number
+  end: number
+}
+
+export interface ChangePipelineParts {
+  log: ShardLog
+  /** Hands durable local updates to replication; `lsn`: the sequence after the last of them. */
+  publish(lsn: number, updates: PublishedUpdate[]): void
+  /** Runs first on every settle, outside any Yjs transaction (membership repairs itself there). */
+  beforeSettle(): void
+  /** True while the replica loads: what is resolved then is not news. */
+  loading(): boolean
+}
+
+type Listener<K extends keyof ReplicaEvents> = ReplicaEvents[K]
+
+export class ChangePipeline {
+  private readonly parts: ChangePipelineParts
+  /** This replica's change sequence (see LocalSequence). */
+  readonly sequence = new LocalSequence()
+  private readonly listeners = { change: new Set<Listener<'change'>>(), catalog: new Set<Listener<'catalog'>>(), conflict: new Set<Listener<'conflict'>>() }
+  /** Local updates not yet handed to storage, with the generation they were made in. */
+  private unpublished: Array<{ shard: Shard; generation: number; update: Uint8Array }> = []
+  private pendingRowChanges: RowChange[] = []
+  private pendingCatalogChanges: CatalogChange[] = []
+  /** Conflicts resolved since the last settle, to hand to listeners. */
+  private pendingConflicts: ConflictRecord[] = []
+  /** Conflicts already reported (a row is re-resolved on every change to it), bounded. */
+  private readonly conflictsSeen = new Set<string>()
+  /** Operations running (`run`): the outermost settles. */
+  private depth = 0
+
+  constructor(parts: ChangePipelineParts) {
+    this.parts = parts
+  }
+
+  on<K extends keyof ReplicaEvents>(event: K, fn: ReplicaEvents[K]): () => void {
+    const set = this.listeners[event] as Set<ReplicaEvents[K]>
+    set.add(fn)
+    return () => set.delete(fn)
+  }
+
+  /**
+   * Runs an operation that changes shards and returns its result; once the outermost
+   * running operation returns, settles. If it throws, nothing is settled (whatever it
+   * changed is settled by the next operation).
+   */
+  run<T>(fn: () => T): T {
+    this.depth++
+    let result: T
+    try {
+      result = fn()
+    } finally {
+      this.depth--
+    }
+    if (this.depth === 0) this.settle()
+    return result
+  }
+
+  /** A Yjs update a shard produced: kept for storage, and for peers when local. */
+  onUpdate(shard: Shard, update: Uint8Array, origin: unknown): void {
+    if (origin === LOAD_ORIGIN) return
+    this.parts.log.record(shard.id, { generation: shard.generation, kind: 'update', data: update })
+    if (origin === LOCAL_ORIGIN) this.unpublished.push({ shard, generation: shard.generation, update })
+  }
+
+  rows(changes: Iterable<RowChange>): void {
+    for (const c of changes) this.pendingRowChanges.push(c)
+  }
+
+  catalog(change: CatalogChange): void {
+    this.pendingCatalogChanges.push(change)
+  }
+
+  /**
+   * Keeps a conflict for the listeners, once: a row is resolved again on every change to
+   * it, and at load, where what was resolved before the restart is not news.
+   */
+  conflict(c: ConflictRecord): void {
+    if (this.parts.loading() || this.listeners.conflict.size === 0) return
+    const id = `${c.table}\u0000${encodeRowKey(c.key)}\u0000${c.column ?? ''}\u0000${[c.winner, ...c.losers].map((v) => (v === null ? '' : `${v.writer}@${v.hlc}`)).join(',')}`
+    if (this.conflictsSeen.has(id)) return
+    // Bounded: forgetting old ones only risks reporting one of them again.
+    if (this.conflictsSeen.size >= MAX_CONFLICTS_REMEMBERED) this.conflictsSeen.clear()
+    this.conflictsSeen.add(id)
+    this.pendingConflicts.push(c)
+  }
+
+  /** Forgets row and catalog changes not yet reported (at load: they are not news). */
+  discardChanges(): void {
+    this.pendingRowChanges = []
+    this.pendingCatalogChanges = []
+  }
+
+  /** Persists, publishes and notifies whatever the last Yjs transactions produced. */
+  settle(): void {
+    this.parts.beforeSettle()
+    this.flush()
+    const rows = this.pendingRowChanges
+    const cat = this.pendingCatalogChanges
+    const conflicts = this.pendingConflicts
+    this.pendingRowChanges = []
+    this.pendingCatalogChanges = []
+    this.pendingConflicts = []
+    if (cat.length > 0) for (const l of this.listeners.catalog) l(cat)
+    if (rows.length > 0) for (const l of this.listeners.change) l(rows)
+    if (conflicts.length > 0) for (const l of this.listeners.conflict) l(conflicts)
+  }
+
+  /**
+   * Hands what was recorded to storage in one append; local updates are published once
+   * it is durable, numbered in the change sequence.
+   */
+  flush(): void {
+    const batch = this.parts.log.take()
+    if (batch === null) return
+    const local = this.unpublished
+    this.unpublished = []
+    const publish = local.map(({ shard, generation, update }): PublishedUpdate => ({ shard, generation, update, ...this.sequence.advance(update.length) }))
+    const due = this.sequence.due()
+    if (due !== null) this.parts.log.setMeta(LSN_META_KEY, due)
+    const lsn = this.sequence.value
+    this.parts.log.append(batch, () => {
+      if (publish.length > 0) this.parts.publish(lsn, publish)
+    })
+  }
+}

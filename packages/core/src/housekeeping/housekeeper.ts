@@ -1,0 +1,346 @@
+/**
+ * The housekeeper: membership and generations (docs/decisions/0012-generations.md), on a
+ * timer of its own.
+ *
+ * - Membership: every replica records itself in the catalog as a member (kind 'member':
+ *   region, joining HLC), and again, as a new member keeping its writes, if it finds
+ *   itself declared departed. The oldest live member declares members silent longer than
+ *   `departAfterMs` departed.
+ * - Generations: each round, the member that builds a shard's generations (`builderOf`)
+ *   rewrites a shard whose history outweighs its live entries as a new generation,
+ *   leaving out rows whose delete is stable (`stableDeletes`), and tells the peers; a
+ *   replica adopting a generation keeps the old one as an overlay until drained, on
+ *   disk too, so a restart in between shows the same rows.
+ *
+ * Invariant: a delete counts as stable only once every other live member holding the
+ * shard has reported (by a matching anti-entropy digest, which a replica sends only for
+ * durable state) holding exactly this replica's state after the delete.
+ */
+import * as Y from 'yjs'
+import type { LinkPolicy, ReplicaOptions, Scheduler, StoredRecord, Transaction } from '../api.js'
+import { hlcMillis } from '../clock/hlc.js'
+import { builderClientId, nextGeneration, previousId } from '../generations/generation-id.js'
+import type { ChangePipeline } from '../changes/change-pipeline.js'
+import type { Shard } from '../rows/shard.js'
+import type { ShardLog } from '../storage/shard-log.js'
+import type { Json, RowChange } from '../types.js'
+
+/** One member as the catalog records it. */
+export interface Member {
+  nodeId: string
+  region: string
+  /** Joining HLC. */
+  since: number
+  departed: boolean
+}
+
+/** What the housekeeper needs of its replica. */
+export interface HousekeeperHost {
+  readonly nodeId: string
+  readonly region: string
+  readonly scheduler: Scheduler
+  readonly options: ReplicaOptions
+  readonly isClosed: boolean
+  readonly linkPolicy: LinkPolicy | null
+  readonly catalogShard: Shard
+  /** Wall-clock ms (the injected clock). */
+  now(): number
+  /** A fresh HLC timestamp. */
+  hlc(): number
+  /** Every shard in memory, in creation order. */
+  shards(): Iterable<Shard>
+  holds(region: string, id: string): boolean
+  getCatalog(kind: string, name: string): Json | undefined
+  listCatalog(kind: string): Array<[string, Json]>
+  transact(fn: (tx: Transaction) => void): void
+  /** When each peer was last heard from (wall ms; null: never since start). */
+  peersLastSeen(): ReadonlyMap<string, number | null>
+  /** Sends a shard's new generation, whole, to the peers holding it. */
+  announceGeneration(shard: Shard, state: Uint8Array): void
+}
+
+export class Housekeeper {
+  private readonly host: HousekeeperHost
+  private readonly log: ShardLog
+  private readonly pipeline: ChangePipeline
+  /** Generations this replica switched to (built or received). */
+  generationsAdopted = 0
+  /** Rounds that threw (see lastRoundError); the next round runs anyway. */
+  roundsFailed = 0
+  lastRoundError: unknown = null
+  /** Set when this node's own member row changed: checked (rejoining if departed) at the next settle. */
+  private checkMembership = false
+  /** Per shard: when this replica saw each row deleted (wall ms). */
+  private readonly deletedAt = new Map<string, Map<string, number>>()
+  /** Per shard: when each peer last reported exactly this replica's state (wall ms). */
+  private readonly equalAt = new Map<string, Map<string, number>>()
+  /** Per shard holding older generations: when this replica moved to the current one (wall ms; at load, the load). */
+  private readonly adoptedAt = new Map<string, number>()
+  private cancelTimer: (() => void) | null = null
+  private stopped = false
+
+  constructor(host: HousekeeperHost, log: ShardLog, pipeline: ChangePipeline) {
+    this.host = host
+    this.log = log
+    this.pipeline = pipeline
+  }
+
+  private get enabled(): boolean {
+    return this.host.options.compaction?.enabled !== false
+  }
+
+  // ---- the timer ----------------------------------------------------------------------
+
+  /** Runs a round every `housekeepingIntervalMs` (default: the anti-entropy interval; 0: never). */
+  start(): void {
+    if (this.enabled) this.schedule()
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.cancelTimer?.()
+    this.cancelTimer = null
+  }
+
+  private schedule(): void {
+    const o = this.host.options
+    const interval = o.housekeepingIntervalMs ?? o.antiEntropyIntervalMs ?? 1000
+    if (interval <= 0 || this.stopped) return
+    this.cancelTimer = this.host.scheduler.setTimeout(interval, () => {
+      this.cancelTimer = null
+      if (this.stopped) return
+      try {
+        this.compactionRound()
+      } catch (err) {
+        // Housekeeping goes on whatever one round ran into.
+        this.roundsFailed++
+        this.lastRoundError = err
+      }
+      this.schedule()
+    })
+  }
+
+  // ---- membership ---------------------------------------------------------------------
+
+  /**
+   * Records this node as a member (catalog kind 'member'), or again after it was declared
+   * departed: then it rejoins as a new member, keeping its own writes.
+   */
+  registerMembership(): void {
+    const me = this.host.getCatalog('member', this.host.nodeId) as { departed?: boolean; region?: string } | undefined
+    if (me !== undefined && me.departed !== true && me.region === this.host.region) return
+    this.host.transact((tx) => tx.setCatalog('member', this.host.nodeId, { region: this.host.region, since: this.host.hlc() }))
+  }
+
+  /** This node's member row changed (not at load): it checks it at the next settle. */
+  ownMemberChanged(): void {
+    this.checkMembership = true
+  }
+
+  /** Declared departed while away: rejoins as a new member (run on settle, outside any Yjs transaction). */
+  rejoinIfDeparted(): void {
+    if (!this.checkMembership) return
+    this.checkMembership = false
+    this.registerMembership()
+  }
+
+  /** Members as the catalog records them, oldest first. */
+  members(): Member[] {
+    const out: Member[] = []
+    for (const [id, v] of this.host.listCatalog('member')) {
+      const o = v as { region?: unknown; since?: unknown; departed?: unknown }
+      out.push({ nodeId: id, region: typeof o.region === 'string' ? o.region : 'default', since: typeof o.since === 'number' ? o.since : 0, departed: o.departed === true })
+    }
+    return out.sort((a, b) => a.since - b.since || (a.nodeId < b.nodeId ? -1 : 1))
+  }
+
+  /**
+   * The member that builds new generations of a shard: the oldest live member holding it
+   * that every other live member holding it accepts the shard from (a one-way
+   * subscriber's generations would carry its local writes to its publisher). Null if
+   * none qualifies: the shard is not compacted.
+   */
+  builderOf(id: string, members = this.members()): string | null {
+    const holders = members.filter((m) => !m.departed && this.host.holds(m.region, id))
+    const policy = this.host.linkPolicy
+    for (const m of holders) {
+      if (policy === null || holders.every((o) => o === m || policy.accepts(o.nodeId, m.nodeId, id))) return m.nodeId
+    }
+    return null
+  }
+
+  private markDeparted(live: Member[]): void {
+    const horizon = this.host.options.compaction?.departAfterMs ?? 24 * 3600 * 1000
+    const now = this.host.now()
+    const seen = this.host.peersLastSeen()
+    const gone = live.filter((m) => {
+      if (m.nodeId === this.host.nodeId) return false
+      const last = seen.get(m.nodeId) ?? null
+      const since = last ?? hlcMillis(m.since)
+      return now - since > horizon
+    })
+    if (gone.length === 0) return
+    this.host.transact((tx) => {
+      for (const m of gone) tx.setCatalog('member', m.nodeId, { region: m.region, since: m.since, departed: true })
+    })
+  }
+
+  // ---- what peers hold ----------------------------------------------------------------
+
+  /** A peer reported a shard digest equal to ours: it held all we held. */
+  noteEqualState(shardId: string, peer: string): void {
+    let m = this.equalAt.get(shardId)
+    if (m === undefined) {
+      m = new Map()
+      this.equalAt.set(shardId, m)
+    }
+    m.set(peer, this.host.now())
+  }
+
+  /**
+   * When `peer` last reported (by an anti-entropy digest) holding exactly this replica's
+   * state of a shard, in wall ms; null if it has not since this replica started. A report
+   * later than a local write means the peer held that write and everything else held here.
+   */
+  peerMatchedAt(shardId: string, peer: string): number | null {
+    return this.equalAt.get(shardId)?.get(peer) ?? null
+  }
+
+  /** Rows of a shard changed: deleted rows are timed, for `stableDeletes`. */
+  noteRows(shard: Shard, changes: readonly RowChange[]): void {
+    const now = this.host.now()
+    let deleted = this.deletedAt.get(shard.id)
+    for (const c of changes) {
+      if (c.after === null) {
+        if (deleted === undefined) {
+          deleted = new Map()
+          this.deletedAt.set(shard.id, deleted)
+        }
+        deleted.set(c.key, now)
+      } else deleted?.delete(c.key)
+    }
+  }
+
+  /**
+   * Deleted rows whose delete is stable: every other live member holding the shard has
+   * since reported holding exactly this replica's state. Then every member holds the
+   * delete, and every write concurrent with it is here too (a member's writes before that
+   * report are in the state it matched; its writes after it have seen the delete). Their
+   * entries can collapse into one marker.
+   */
+  stableDeletes(shard: Shard): Set<string> {
+    const out = new Set<string>()
+    const now = this.host.now()
+    let deleted = this.deletedAt.get(shard.id)
+    if (deleted === undefined) {
+      deleted = new Map()
+      this.deletedAt.set(shard.id, deleted)
+    }
+    const others = this.members().filter((m) => !m.departed && m.nodeId !== this.host.nodeId && this.host.holds(m.region, shard.id))
+    const equal = this.equalAt.get(shard.id)
+    const pending = shard.deletedRowKeys()
+    // Rows already collapsed (or live again) need no more tracking.
+    const stillDeleted = new Set(pending)
+    for (const row of deleted.keys()) if (!stillDeleted.has(row)) deleted.delete(row)
+    for (const row of pending) {
+      const at = deleted.get(row)
+      if (at === undefined) {
+        // deleted before this replica started: count from now
+        deleted.set(row, now)
+        continue
+      }
+      if (others.every((m) => (equal?.get(m.nodeId) ?? -1) > at)) out.add(row)
+    }
+    return out
+  }
+
+  // ---- generations --------------------------------------------------------------------
+
+  /**
+   * One round: declare long-silent members departed, drop drained older generations, and
+   * build a new generation of each shard this node builds whose history outweighs its
+   * live entries.
+   */
+  compactionRound(): void {
+    if (!this.enabled || this.host.isClosed) return
+    const members = this.members()
+    const departedSet = new Set(members.filter((m) => m.departed).map((m) => m.nodeId))
+    const live = members.filter((m) => !m.departed)
+    if (live.length > 0 && live[0]!.nodeId === this.host.nodeId) this.markDeparted(live)
+    const o = this.host.options.compaction
+    for (const shard of this.host.shards()) {
+      if (shard === this.host.catalogShard) continue
+      if (shard.prevs.length > 0) {
+        const since = this.adoptedAt.get(shard.id) ?? Number.POSITIVE_INFINITY
+        const equal = this.equalAt.get(shard.id)
+        const dropped = shard.dropDrained((w) => departedSet.has(w) || (equal?.get(w) ?? -1) > since)
+        for (const g of dropped) this.log.remove(previousId(shard.id, g))
+        // Entries of the dropped generation no longer count: rows they held up may change.
+        if (dropped.length > 0) this.pipeline.run(() => this.pipeline.rows(shard.rematerializeAll('remote')))
+        if (shard.prevs.length > 0) continue
+      }
+      if (!this.host.holds(this.host.region, shard.id) || shard.hasText) continue
+      if (this.builderOf(shard.id, members) !== this.host.nodeId) continue
+      const threshold = Math.max(o?.minGarbage ?? 1000, shard.map.size * (o?.ratio ?? 1))
+      let garbage = shard.garbage()
+      let stable: Set<string> | undefined
+      if (garbage < threshold) {
+        // Deleted rows cost their entries until collapsed: count them as garbage too.
+        stable = this.stableDeletes(shard)
+        garbage += stable.size
+        if (garbage < threshold) continue
+      }
+      // Scans every key: only once the shard is due.
+      if (shard.hasHalfAppliedWrites((w) => departedSet.has(w))) continue
+      this.compactShard(shard, stable ?? this.stableDeletes(shard))
+    }
+  }
+
+  /** Rewrites a shard as a new generation of its live entries, persists it and tells the peers holding it. */
+  compactShard(shard: Shard, stableDeleted: ReadonlySet<string> = this.stableDeletes(shard)): void {
+    const generation = nextGeneration(shard.generation, this.host.nodeId)
+    const state = shard.rewriteAsGeneration(generation, builderClientId(shard.id, generation), stableDeleted)
+    if (stableDeleted.size > 0) this.host.options.onTombstonesDropped?.(shard.id, [...stableDeleted])
+    this.generationsAdopted++
+    // The snapshot holds everything: records still kept for the shard are in it.
+    this.log.discard(shard.id)
+    this.log.snapshot(shard.id, { generation, kind: 'snapshot', data: state })
+    this.host.announceGeneration(shard, state)
+  }
+
+  /**
+   * Switches a shard to a newer generation (received whole from its builder): re-applies
+   * this node's own newer entries, keeps the old generation as an overlay (on disk too),
+   * persists the new one as one snapshot (replacing the old log), and re-resolves.
+   */
+  adoptGeneration(shard: Shard, generation: number, state: Uint8Array): void {
+    if (generation <= shard.generation) return
+    this.pipeline.run(() => {
+      const was = shard.generation
+      shard.adoptGeneration(generation, state)
+      this.adoptedAt.set(shard.id, this.host.now())
+      // The generation replaced stays readable until drained, on disk too, so a restart in
+      // between shows the same rows.
+      const prev = shard.prevs.find((p) => p.generation === was)
+      if (prev !== undefined) {
+        const encode = (): StoredRecord | undefined => {
+          const p = shard.prevs.find((x) => x.generation === was)
+          return p === undefined ? undefined : { generation: was, kind: 'snapshot', data: Y.encodeStateAsUpdate(p.doc) }
+        }
+        this.log.snapshotAs(previousId(shard.id, was), { generation: was, kind: 'snapshot', data: Y.encodeStateAsUpdate(prev.doc) }, encode)
+      }
+      this.generationsAdopted++
+      const snapshot: StoredRecord = { generation, kind: 'snapshot', data: shard.encodeState() }
+      // Local re-applications are already kept for append with this generation; appended
+      // after the snapshot they are harmless duplicates.
+      this.log.discard(shard.id, generation)
+      this.log.snapshot(shard.id, snapshot)
+      this.pipeline.rows(shard.rematerializeAll('remote'))
+    })
+  }
+
+  /** An older generation restored at load: only equality reports from now on vouch for its writers. */
+  restoredOverlay(shard: Shard): void {
+    this.adoptedAt.set(shard.id, this.host.now())
+  }
+}

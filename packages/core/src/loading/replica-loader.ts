@@ -1,0 +1,79 @@
+/**
+ * Loading: a replica's state as its storage holds it, read back at open. The change
+ * sequence resumes above its persisted value; the catalog shard loads first, then every
+ * table shard (its records merged and applied in one step, under the generation of its
+ * last record), then the older generations kept as overlays. Rows are resolved once, by
+ * the caller, after everything is in (the catalog must be whole to know the tables).
+ *
+ * Invariants: loading writes nothing back (its Yjs transactions carry the load origin,
+ * which the change pipeline never persists), except removing an overlay that no longer
+ * belongs to any shard. A shard whose records do not apply is corrupt: the replica does
+ * not open (SQLSTATE XX000) rather than run without it.
+ */
+import * as Y from 'yjs'
+import type { Storage, StoredRecord } from '../api.js'
+import { LSN_META_KEY } from '../changes/local-sequence.js'
+import { ConcordError, SqlState } from '../errors/concord-error.js'
+import { isPreviousId, parsePreviousId } from '../generations/generation-id.js'
+import { CATALOG_SHARD } from '../placement/shard-id.js'
+import { LOAD_ORIGIN, type Shard } from '../rows/shard.js'
+
+/** What loading fills in. */
+export interface LoadTarget {
+  readonly storage: Storage
+  /** Resumes the change sequence from its persisted value (undefined: none). */
+  restoreSequence(saved: Uint8Array | undefined): void
+  shard(id: string): Shard | undefined
+  createShard(id: string): Shard
+  /** A shard's storage log holds `records` records. */
+  loadedLog(id: string, records: number): void
+  /** Removes something storage holds that belongs to nothing any more. */
+  removeStored(id: string): void
+  /** An older generation of `shard` was restored as an overlay. */
+  restoredOverlay(shard: Shard): void
+}
+
+/** Reads everything `target.storage` holds into `target`. */
+export async function loadReplica(target: LoadTarget): Promise<void> {
+  target.restoreSequence(await target.storage.getMeta(LSN_META_KEY))
+  const ids = await target.storage.shards()
+  const rank = (id: string) => (id === CATALOG_SHARD ? 0 : isPreviousId(id) ? 2 : 1)
+  const order = [...ids].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
+  for (const id of order) {
+    const records = await target.storage.load(id)
+    if (records.length === 0) continue
+    if (isPreviousId(id)) {
+      loadPrevious(target, id, records)
+      continue
+    }
+    const shard = target.shard(id) ?? target.createShard(id)
+    target.loadedLog(id, records.length)
+    try {
+      Y.applyUpdate(shard.doc, merged(records), LOAD_ORIGIN)
+      shard.generation = records[records.length - 1]!.generation
+    } catch (err) {
+      throw new ConcordError(SqlState.internalError, `storage of shard ${id} is corrupt: ${String(err)}`)
+    }
+  }
+}
+
+/** Restores an older generation kept as an overlay (see Housekeeper.adoptGeneration). */
+function loadPrevious(target: LoadTarget, id: string, records: StoredRecord[]): void {
+  const parsed = parsePreviousId(id)
+  const shard = parsed === null ? undefined : target.shard(parsed.shard)
+  if (parsed === null || shard === undefined || parsed.generation >= shard.generation) {
+    target.removeStored(id)
+    return
+  }
+  try {
+    shard.restorePrevious(parsed.generation, merged(records))
+    // Equality reports from before a restart are gone; only new ones vouch for writers.
+    target.restoredOverlay(shard)
+  } catch (err) {
+    throw new ConcordError(SqlState.internalError, `storage of ${id} is corrupt: ${String(err)}`)
+  }
+}
+
+function merged(records: StoredRecord[]): Uint8Array {
+  return records.length === 1 ? records[0]!.data : Y.mergeUpdates(records.map((r) => r.data))
+}

@@ -1,0 +1,218 @@
+/**
+ * Anti-entropy (docs/decisions/0010-replication.md): repair of whatever gossip lost.
+ *
+ * A replica sends a peer a DIGEST (shard id, generation, 32-bit hash of state vector and
+ * delete set, hash of the rows) of the shards both should hold. For each shard that
+ * differs the peer answers with SYNC_REQ carrying its state vector; the replica answers
+ * SYNC_DIFF (exactly what the peer lacks, plus its own state vector); the peer applies
+ * it and, if it still has something the replica lacks, sends a final SYNC_DIFF back. So
+ * one round repairs both sides, and only differing shards cost more than a hash. A peer
+ * behind by a generation is sent the new generation whole (GENERATION). Equal states
+ * with different rows are watched for divergence (divergence-watch.ts).
+ *
+ * Invariant: diffs and generations, encoded from a shard as it is in memory, leave only
+ * once every storage write issued before the encoding is complete (host.whenDurable).
+ */
+import * as Y from 'yjs'
+import type { DivergenceWatch } from './divergence-watch.js'
+import type { Fragments } from './fragments.js'
+import { MessageType, type Message, type ShardDiff, type ShardDigest, type ShardStateVector } from './messages.js'
+import type { Positions } from './positions.js'
+import type { ReplicationContext } from './replication-context.js'
+import type { ReplicatedShard } from './replication-host.js'
+import type { ShardLinks } from './shard-links.js'
+
+const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
+
+export class AntiEntropy<S extends ReplicatedShard> {
+  private readonly ctx: ReplicationContext<S>
+  private readonly fragments: Fragments<S>
+  private readonly positions: Positions<S>
+  private readonly links: ShardLinks<S>
+  readonly divergence: DivergenceWatch
+  /** Per peer: the digest LSN a repair started from, and the shards still to arrive. */
+  private readonly repairs = new Map<string, { lsn: number; shards: Set<string> }>()
+
+  constructor(ctx: ReplicationContext<S>, fragments: Fragments<S>, positions: Positions<S>, links: ShardLinks<S>, divergence: DivergenceWatch) {
+    this.ctx = ctx
+    this.fragments = fragments
+    this.positions = positions
+    this.links = links
+    this.divergence = divergence
+  }
+
+  /** Starts an anti-entropy exchange with one peer. */
+  syncWith(peer: string): void {
+    const info = this.ctx.peers.get(peer)
+    if (info === undefined) return
+    const host = this.ctx.host
+    const digests: ShardDigest[] = []
+    for (const shard of host.shards()) {
+      if (!host.holds(info.region, shard.id)) continue
+      digests.push({ shard: shard.id, generation: shard.generation, hash: host.reportedDigest(shard), rows: shard.rowsHash })
+    }
+    this.ctx.stats.digestsSent++
+    const lsn = host.lsn
+    this.fragments.sendChunked(peer, digests, (d) => d.shard.length + 12, (digests) => ({ type: MessageType.Digest, lsn, digests }))
+  }
+
+  /** Sends a shard's current generation, whole, to every known peer that holds it. */
+  announceGeneration(shard: S, state?: Uint8Array): void {
+    const whole = state ?? shard.encodeState()
+    for (const [peer, info] of this.ctx.peers) if (this.ctx.host.holds(info.region, shard.id)) this.sendGeneration(peer, shard, whole)
+  }
+
+  /** Sends a peer behind by a generation the shard's current one, whole. */
+  sendGeneration(peer: string, shard: S, state?: Uint8Array): void {
+    if (!this.links.deliversTo(peer, shard.id)) return
+    this.ctx.stats.diffsSent++
+    this.sendDurable(peer, [shard.id], { type: MessageType.Generation, shard: shard.id, generation: shard.generation, state: state ?? shard.encodeState() })
+  }
+
+  /**
+   * Sends a message holding shard state encoded now, once that state is durable here
+   * (see the invariant in the module header). Usually at once.
+   */
+  private sendDurable(peer: string, shards: string[], msg: Message): void {
+    this.ctx.host.whenDurable(() => this.fragments.send(peer, msg), { shards, send: true })
+  }
+
+  onGeneration(from: string, id: string, generation: number, state: Uint8Array): void {
+    const host = this.ctx.host
+    // Also for a shard of another region this node wrote to: it must move to the new
+    // generation to re-apply its writes there.
+    const shard = this.links.target(id) ?? host.shard(id) ?? null
+    if (shard === null || !this.links.acceptsFrom(from, id)) return
+    if (generation === shard.generation) {
+      if (!host.applyRemote(shard, state)) this.ctx.stats.rejected++
+      return
+    }
+    if (generation < shard.generation) {
+      this.sendGeneration(from, shard)
+      return
+    }
+    try {
+      Y.decodeUpdate(state)
+    } catch {
+      this.ctx.stats.rejected++
+      return
+    }
+    this.ctx.stats.repairBytes += state.length
+    host.adoptGeneration(shard, generation, state)
+  }
+
+  onDigest(from: string, lsn: number, digests: ShardDigest[]): void {
+    const info = this.ctx.peers.get(from)
+    if (info === undefined) return
+    const host = this.ctx.host
+    const requests: ShardStateVector[] = []
+    const listed = new Set<string>()
+    for (const d of digests) {
+      listed.add(d.shard)
+      if (!host.holds(host.region, d.shard) || !this.links.acceptsFrom(from, d.shard)) continue
+      const shard = host.shard(d.shard)
+      if (shard !== undefined && d.generation < shard.generation) {
+        // The peer is behind by a generation: it needs the new one whole.
+        this.sendGeneration(from, shard)
+        continue
+      }
+      if (shard !== undefined && d.generation === shard.generation && shard.digest() === d.hash) {
+        this.divergence.noteRows(from, d.shard, shard.rowsHash === d.rows, host.now())
+        host.noteEqualState(d.shard, from)
+        continue
+      }
+      // Asking with our (older) generation makes the peer answer with its generation whole.
+      requests.push({ shard: d.shard, generation: shard?.generation ?? 0, stateVector: shard ? shard.stateVector() : EMPTY_STATE_VECTOR })
+    }
+    this.fragments.sendChunked(from, requests, (r) => r.shard.length + r.stateVector.length + 16, (requests) => ({ type: MessageType.SyncRequest, requests }))
+    // Shards the peer should hold but did not list: it has nothing of them, send everything.
+    const missing: ShardDiff[] = []
+    for (const shard of host.shards()) {
+      const id = shard.id
+      if (listed.has(id) || !host.holds(info.region, id) || !this.links.deliversTo(from, id)) continue
+      if (shard.generation > 0) {
+        this.sendGeneration(from, shard)
+        continue
+      }
+      missing.push({ shard: id, generation: shard.generation, update: shard.encodeState(), hash: shard.digest(), final: true, stateVector: new Uint8Array(0) })
+    }
+    this.sendDiffs(from, missing)
+    // Every shard we should both hold matches: we hold everything the peer had when it sent
+    // this. Otherwise we will once the diffs we asked for are applied.
+    if (requests.length === 0) {
+      this.repairs.delete(from)
+      this.positions.acknowledge(from, lsn)
+    } else {
+      this.repairs.set(from, { lsn, shards: new Set(requests.map((r) => r.shard)) })
+    }
+  }
+
+  private sendDiffs(peer: string, diffs: ShardDiff[]): void {
+    if (diffs.length === 0) return
+    this.ctx.stats.diffsSent += diffs.length
+    const shards = [...new Set(diffs.map((d) => d.shard))]
+    this.ctx.host.whenDurable(
+      () => this.fragments.sendChunked(peer, diffs, (d) => d.shard.length + d.update.length + d.stateVector.length + 24, (diffs) => ({ type: MessageType.SyncDiff, diffs })),
+      { shards, send: true },
+    )
+  }
+
+  onSyncRequest(from: string, requests: ShardStateVector[]): void {
+    const info = this.ctx.peers.get(from)
+    if (info === undefined) return
+    const host = this.ctx.host
+    const diffs: ShardDiff[] = []
+    for (const r of requests) {
+      if (!host.holds(info.region, r.shard) || !this.links.deliversTo(from, r.shard)) continue
+      const shard = host.shardFor(r.shard)
+      if (shard === null) continue
+      if (r.generation < shard.generation) {
+        this.sendGeneration(from, shard)
+        continue
+      }
+      if (r.generation > shard.generation) continue
+      let update: Uint8Array
+      try {
+        update = shard.encodeState(r.stateVector)
+      } catch {
+        this.ctx.stats.rejected++
+        continue
+      }
+      diffs.push({ shard: r.shard, generation: shard.generation, update, hash: shard.digest(), final: false, stateVector: shard.stateVector() })
+    }
+    this.sendDiffs(from, diffs)
+  }
+
+  onSyncDiff(from: string, diffs: ShardDiff[]): void {
+    const host = this.ctx.host
+    const back: ShardDiff[] = []
+    for (const d of diffs) {
+      const shard = this.links.target(d.shard)
+      if (shard === null || !this.links.acceptsFrom(from, d.shard)) continue
+      if (d.generation !== shard.generation) {
+        if (d.generation > shard.generation) this.syncWith(from)
+        continue
+      }
+      this.ctx.stats.repairBytes += d.update.length
+      if (!host.applyRemote(shard, d.update)) {
+        this.ctx.stats.rejected++
+        continue
+      }
+      const repair = this.repairs.get(from)
+      if (repair !== undefined && repair.shards.delete(d.shard) && repair.shards.size === 0) {
+        this.repairs.delete(from)
+        this.positions.acknowledge(from, repair.lsn)
+      }
+      if (d.final || shard.digest() === d.hash) continue
+      let update: Uint8Array
+      try {
+        update = shard.encodeState(d.stateVector)
+      } catch {
+        this.ctx.stats.rejected++
+        continue
+      }
+      back.push({ shard: d.shard, generation: shard.generation, update, hash: shard.digest(), final: true, stateVector: new Uint8Array(0) })
+    }
+    this.sendDiffs(from, back)
+  }
+}

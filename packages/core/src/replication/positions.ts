@@ -1,0 +1,173 @@
+/**
+ * Positions: how far each peer durably holds this replica's changes, and how far this
+ * replica holds each peer's, in LSNs (positions in a replica's own change sequence), and
+ * what this replica knows of each peer for monitoring (pg_stat_replication, pg_nodes).
+ *
+ * A gossip message carries the LSN range of the updates in it; a receiver that holds
+ * everything before that range acknowledges its end with ACK once durable (ranges that
+ * arrive early wait, bounded, until the gap fills). The sender turns each acknowledgement
+ * into the peer's position and a commit-to-acknowledgement lag.
+ *
+ * Bounds: MAX_RANGES_AHEAD ranges per peer; the commit log for lag measurement keeps the
+ * last `setCommitLogLimit` commits (a peer further behind shows its position, no lag).
+ */
+import { MessageType } from './messages.js'
+import type { Fragments } from './fragments.js'
+import type { ReplicationContext } from './replication-context.js'
+import type { ReplicatedShard } from './replication-host.js'
+
+/** What this replica knows about one peer, for monitoring views (pg_stat_replication, pg_nodes). */
+export interface PeerStatus {
+  nodeId: string
+  region: string
+  /** Said hello and not reported down since. */
+  connected: boolean
+  /** Wall-clock ms of the last message from it; null if none. */
+  lastSeen: number | null
+  /** How far it durably holds this replica's own changes (LSN); 0 if it never said. */
+  ackedLsn: number
+  /** Wall-clock ms when that acknowledgement arrived. */
+  ackedAt: number | null
+  /** Commit-to-acknowledgement time of the change at `ackedLsn`, ms; null if unknown. */
+  lagMs: number | null
+  /** How far this replica durably holds the peer's changes (the peer's LSN). */
+  receivedLsn: number
+}
+
+/** LSN ranges remembered per peer while waiting for an earlier one. */
+const MAX_RANGES_AHEAD = 256
+/** Recent local commits remembered for lag measurement, by default. */
+export const DEFAULT_COMMIT_LOG_LIMIT = 4096
+
+export class Positions<S extends ReplicatedShard> {
+  private readonly ctx: ReplicationContext<S>
+  private readonly fragments: Fragments<S>
+  /** Per peer ever heard from: monitoring state, kept after it goes away. */
+  private readonly status = new Map<string, PeerStatus>()
+  /** (end LSN, wall ms) of recent local commits, oldest first. */
+  private readonly commits: Array<[number, number]> = []
+  private commitsDropped = false
+  /** How many recent commits are remembered for lag measurement (see setCommitLogLimit). */
+  private commitLogLimit = DEFAULT_COMMIT_LOG_LIMIT
+  /** Per peer: LSN ranges received ahead of a gap, start -> end. */
+  private readonly ahead = new Map<string, Map<number, number>>()
+
+  constructor(ctx: ReplicationContext<S>, fragments: Fragments<S>) {
+    this.ctx = ctx
+    this.fragments = fragments
+  }
+
+  /** Every peer heard from since start, sorted by node id. */
+  peerStatus(): PeerStatus[] {
+    return [...this.status.values()].map((s) => ({ ...s })).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1))
+  }
+
+  /** The monitoring record of a peer, created on first contact. */
+  statusOf(peer: string): PeerStatus {
+    let st = this.status.get(peer)
+    if (st === undefined) {
+      st = { nodeId: peer, region: '', connected: false, lastSeen: null, ackedLsn: 0, ackedAt: null, lagMs: null, receivedLsn: 0 }
+      this.status.set(peer, st)
+    }
+    return st
+  }
+
+  /** A peer said hello (from `region`). */
+  peerUp(peer: string, region: string): void {
+    const st = this.statusOf(peer)
+    st.region = region
+    st.connected = true
+  }
+
+  /** The transport reports a peer gone (its record stays, for monitoring). */
+  peerDown(peer: string): void {
+    const st = this.status.get(peer)
+    if (st !== undefined) st.connected = false
+  }
+
+  /**
+   * How many recent commits to remember for lag measurement: a peer further behind shows
+   * its position but no lag time. Bounded to keep memory bounded.
+   */
+  setCommitLogLimit(n: number): void {
+    this.commitLogLimit = Math.max(16, Math.min(1_000_000, Math.floor(n)))
+  }
+
+  /** Records a durable local commit ending at `lsn`, for lag measurement. */
+  noteCommit(lsn: number, at: number): void {
+    this.commits.push([lsn, at])
+    if (this.commits.length > this.commitLogLimit) {
+      this.commits.splice(0, this.commits.length - this.commitLogLimit)
+      this.commitsDropped = true
+    }
+  }
+
+  /** Wall time of the commit whose range ends at or after `lsn`; null if forgotten or unknown. */
+  private commitTime(lsn: number): number | null {
+    const c = this.commits
+    let lo = 0
+    let hi = c.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (c[mid]![0] >= lsn) hi = mid
+      else lo = mid + 1
+    }
+    if (lo >= c.length) return null
+    // The first remembered commit may stand for older ones that were forgotten.
+    if (lo === 0 && this.commitsDropped && c[0]![0] !== lsn) return null
+    return c[lo]![1]
+  }
+
+  /** Acknowledges to `peer`, once durable, that this replica holds its changes up to `lsn`. */
+  acknowledge(peer: string, lsn: number): void {
+    const st = this.statusOf(peer)
+    if (lsn <= st.receivedLsn) return
+    st.receivedLsn = lsn
+    // Once what was received is on disk here (at once, with synchronous storage).
+    this.ctx.host.whenDurable(() => this.fragments.send(peer, { type: MessageType.Ack, lsn }), { send: true })
+  }
+
+  /**
+   * The LSN range [prevLsn, lsn) of `from`'s changes was applied here: acknowledged, with
+   * every range that came early and now follows on, once nothing before it is missing.
+   */
+  received(from: string, prevLsn: number, lsn: number): void {
+    const st = this.statusOf(from)
+    if (prevLsn > st.receivedLsn) {
+      // Arrived ahead of a range still missing (reordered or lost): remember it, bounded.
+      let ahead = this.ahead.get(from)
+      if (ahead === undefined) {
+        ahead = new Map()
+        this.ahead.set(from, ahead)
+      }
+      if (ahead.size < MAX_RANGES_AHEAD) ahead.set(prevLsn, Math.max(lsn, ahead.get(prevLsn) ?? 0))
+      return
+    }
+    // Contiguous with what we hold of the sender's changes, and so may be what came early.
+    let upTo = lsn
+    const ahead = this.ahead.get(from)
+    if (ahead !== undefined) {
+      for (let next = ahead.get(upTo); next !== undefined; next = ahead.get(upTo)) {
+        ahead.delete(upTo)
+        upTo = Math.max(upTo, next)
+      }
+      for (const k of ahead.keys()) if (k < upTo) ahead.delete(k)
+    }
+    this.acknowledge(from, upTo)
+  }
+
+  /** A peer acknowledged holding this replica's changes up to `lsn`: its position and lag. */
+  onAck(from: string, lsn: number): void {
+    const st = this.statusOf(from)
+    if (lsn > this.ctx.host.lsn) {
+      this.ctx.stats.rejected++
+      return
+    }
+    if (lsn < st.ackedLsn) return
+    const now = this.ctx.host.now()
+    st.ackedLsn = lsn
+    st.ackedAt = now
+    const at = this.commitTime(lsn)
+    st.lagMs = at === null ? null : Math.max(0, now - at)
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * What the parts of replication (gossip, anti-entropy, fragments, positions) share: the
+ * host, the transport, the counters, the peers that said hello, and whether replication
+ * stopped. Owned by the Replicator.
+ */
+import type { Transport } from '../api.js'
+import type { ReplicatedShard, ReplicationHost } from './replication-host.js'
+
+export interface ReplicatorStats {
+  messagesSent: number
+  messagesReceived: number
+  bytesSent: number
+  bytesReceived: number
+  /** Messages rejected by the decoder or whose content failed to apply. */
+  rejected: number
+  updatesApplied: number
+  digestsSent: number
+  diffsSent: number
+  /** Bytes of Yjs updates received through anti-entropy (repair traffic). */
+  repairBytes: number
+  /** Messages too large even to fragment (beyond MAX_REASSEMBLED_BYTES), not sent. */
+  oversize: number
+  /** Anti-entropy rounds that threw (see lastRoundError); the next round runs anyway. */
+  roundsFailed: number
+  /** Shard entries of received messages not applied because the link does not carry them (setLinkPolicy). */
+  filtered: number
+  /** Messages sent, and received whole, as fragments. */
+  fragmentedSent: number
+  fragmentedReceived: number
+}
+
+export function newReplicatorStats(): ReplicatorStats {
+  return {
+    messagesSent: 0,
+    messagesReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    rejected: 0,
+    updatesApplied: 0,
+    digestsSent: 0,
+    diffsSent: 0,
+    repairBytes: 0,
+    oversize: 0,
+    filtered: 0,
+    roundsFailed: 0,
+    fragmentedSent: 0,
+    fragmentedReceived: 0,
+  }
+}
+
+/** A peer that said hello. */
+export interface PeerInfo {
+  region: string
+}
+
+export interface ReplicationContext<S extends ReplicatedShard> {
+  readonly host: ReplicationHost<S>
+  readonly transport: Transport | null
+  readonly stats: ReplicatorStats
+  /** Peers that have said hello, with their regions. */
+  readonly peers: ReadonlyMap<string, PeerInfo>
+  /** Set once replication stopped: nothing is sent any more. */
+  readonly stopped: boolean
+  /** Upper bound on one encoded message (larger ones travel in fragments). */
+  readonly maxBytes: number
+}

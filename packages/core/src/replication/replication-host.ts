@@ -1,0 +1,67 @@
+/**
+ * What replication needs of its replica: the replicator talks to this interface, never
+ * to the Replica class (which owns and implements it).
+ *
+ * Invariant the host keeps: shard state reaches peers only once it is durable here
+ * (`whenDurable`), and whatever replication applies (`applyRemote`, `applyRemoteAt`,
+ * `adoptGeneration`) is persisted, published and reported by the host without being asked;
+ * `batch` only groups one message's changes into one storage append.
+ */
+import type { LinkPolicy, Scheduler } from '../api.js'
+
+/** A shard as replication sees it: its id, generation, digests and Yjs state. */
+export interface ReplicatedShard {
+  readonly id: string
+  /** The current generation (docs/decisions/0012-generations.md). */
+  readonly generation: number
+  /** Order-independent hash of the materialized rows (see ShardDigest.rows). */
+  readonly rowsHash: number
+  /** Hash of the current generation's Yjs state vector and delete set. */
+  digest(): number
+  /** The current generation's Yjs state vector. */
+  stateVector(): Uint8Array
+  /** The current generation's state as one Yjs update; only what a holder of `stateVector` lacks, if given (throws if it is malformed). */
+  encodeState(stateVector?: Uint8Array): Uint8Array
+}
+
+export interface ReplicationHost<S extends ReplicatedShard> {
+  readonly nodeId: string
+  readonly region: string
+  readonly scheduler: Scheduler
+  readonly isClosed: boolean
+  /** This replica's change sequence: the end of its last local change (LSN). */
+  readonly lsn: number
+  /** Which shard data flows between which nodes (null: all of it, both ways). */
+  readonly linkPolicy: LinkPolicy | null
+  /** Uniform random in [0, 1) (the injected source). */
+  random(): number
+  /** Wall-clock ms (the injected clock). */
+  now(): number
+  /** Every shard in memory, in creation order. */
+  shards(): Iterable<S>
+  shard(id: string): S | undefined
+  /** The shard for an id, created empty if absent; null for a dropped incarnation or no shard id. */
+  shardFor(id: string): S | null
+  /** Whether a node of `region` holds the shard. */
+  holds(region: string, id: string): boolean
+  /** Regions that hold a shard (null: all): the gossip topics of its updates. */
+  scopeOf(id: string): string[] | null
+  /** The digest to report for a shard: its own only while everything it holds is durable. */
+  reportedDigest(shard: S): number
+  /** Runs `fn` once every change made so far (to `shards`) is durable; a `send` may be dropped when too many wait. */
+  whenDurable(fn: () => void, options: { shards?: Iterable<string>; send?: boolean }): void
+  /** Applies a remote Yjs update to the shard's current generation; false when it was rejected. */
+  applyRemote(shard: S, update: Uint8Array): boolean
+  /**
+   * Applies a remote update made in `generation`: 'ahead' when the sender is on a newer
+   * generation than this replica (anti-entropy brings it over), 'stale' when the update is
+   * for an older one (its writer re-applies it when it adopts the current one).
+   */
+  applyRemoteAt(shard: S, generation: number, update: Uint8Array): 'applied' | 'rejected' | 'ahead' | 'stale'
+  /** Switches the shard to a newer generation, received whole. */
+  adoptGeneration(shard: S, generation: number, state: Uint8Array): void
+  /** A peer reported holding exactly this replica's state of a shard. */
+  noteEqualState(shardId: string, peer: string): void
+  /** Runs `fn`, which applies what one message carries, as one batch (settled once, at its end). */
+  batch(fn: () => void): void
+}

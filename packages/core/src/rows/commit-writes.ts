@@ -1,0 +1,70 @@
+/**
+ * Committing a transaction: its buffered writes applied to shards in one synchronous
+ * step, with one HLC for all of them. Catalog writes go first (one Yjs transaction on the
+ * catalog shard), then each table's rows, one Yjs transaction per shard: a table held by
+ * one shard takes its rows as they are, others are routed row by row (a row stays in the
+ * shard holding it; a new one goes where its partition says). Readers in this process see
+ * all of it or none of it.
+ *
+ * A change an open transaction made to a stored row that was deleted (or deleted and
+ * inserted again) before it committed was concurrent with that delete and loses to it,
+ * as a concurrent update from another node does (delete wins): it is dropped here
+ * instead of bringing the row back.
+ */
+import { CATALOG_TABLE } from '../catalog/catalog-schema.js'
+import type { TableInfo, Value } from '../types.js'
+import type { PendingRow } from './local-transaction.js'
+import type { Shard } from './shard.js'
+
+/** Where a commit's writes go. */
+export interface CommitTarget {
+  readonly nodeId: string
+  readonly catalogShard: Shard
+  table(name: string): TableInfo | undefined
+  /** The shards of a table's current incarnation. */
+  shardList(table: string): readonly Shard[]
+  /** The shard a row lives in or is routed to (created if needed). */
+  locate(info: TableInfo, rowKey: string, w: { keyValues: Value[]; cols: Map<string, Value> }): Shard
+}
+
+function stale(shard: Shard, rowKey: string, w: PendingRow): boolean {
+  return w.baseCl !== undefined && shard.rowCl(rowKey) !== w.baseCl
+}
+
+/** Applies `pending` (table name -> row key -> write) as `target.nodeId`, at `hlc`. */
+export function commitWrites(pending: ReadonlyMap<string, ReadonlyMap<string, PendingRow>>, hlc: number, target: CommitTarget): void {
+  const { nodeId, catalogShard } = target
+  const catalog = pending.get(CATALOG_TABLE.name)
+  if (catalog !== undefined && catalog.size > 0) {
+    catalogShard.transactLocal(() => {
+      for (const [rowKey, w] of catalog) catalogShard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)
+    })
+  }
+  const byShard = new Map<Shard, Array<[string, PendingRow]>>()
+  for (const [table, rows] of pending) {
+    if (table === CATALOG_TABLE.name || rows.size === 0) continue
+    const info = target.table(table)
+    if (info === undefined) continue
+    const shards = target.shardList(info.name)
+    if (shards.length === 1 && info.partitioning === null) {
+      // One shard holds the whole table: no routing, no grouping.
+      const shard = shards[0]!
+      shard.transactLocal(() => rows.forEach((w, rowKey) => stale(shard, rowKey, w) || shard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)))
+      continue
+    }
+    for (const [rowKey, w] of rows) {
+      const shard = target.locate(info, rowKey, w)
+      let list = byShard.get(shard)
+      if (list === undefined) {
+        list = []
+        byShard.set(shard, list)
+      }
+      list.push([rowKey, w])
+    }
+  }
+  for (const [shard, rows] of byShard) {
+    shard.transactLocal(() => {
+      for (const [rowKey, w] of rows) if (!stale(shard, rowKey, w)) shard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)
+    })
+  }
+}

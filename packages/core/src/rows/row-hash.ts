@@ -1,0 +1,42 @@
+/**
+ * Content hash and equality of materialized rows. The shard keeps the sum of its rows'
+ * hashes (order-independent) so anti-entropy can compare rows between replicas that hold
+ * the same Yjs state (see ShardDigest.rows).
+ */
+import type { Row } from '../types.js'
+
+/** FNV-1a over a row's key and its values, each tagged with its type. */
+export function rowHash(key: string, row: Row): number {
+  let h = 0x811c9dc5
+  const str = (s: string) => {
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+    h = Math.imul(h ^ 0xff, 0x01000193)
+  }
+  str(key)
+  for (const name in row) {
+    str(name)
+    const v = row[name]!
+    if (v === null) str('\u0000n')
+    else if (v instanceof Uint8Array) {
+      h = Math.imul(h ^ 0x62, 0x01000193)
+      for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v[i]!, 0x01000193)
+    } else str(`${typeof v}:${String(v)}`)
+  }
+  return h >>> 0
+}
+
+/** Whether two rows hold the same columns with the same values (bytes compared by content). */
+export function sameRow(a: Row, b: Row): boolean {
+  for (const k in b) {
+    const x = a[k]
+    const y = b[k]
+    if (x === y) continue
+    if (x instanceof Uint8Array && y instanceof Uint8Array) {
+      if (x.length !== y.length || x.some((v, i) => v !== y[i])) return false
+      continue
+    }
+    return false
+  }
+  for (const k in a) if (!(k in b)) return false
+  return true
+}

@@ -1,0 +1,175 @@
+/**
+ * What a replica persists of its shards, over the ordered `StorageQueue`: the update
+ * records Yjs transactions produced and not yet handed to storage, snapshots that replace
+ * a shard's log, removals, and metadata. Knows nothing of Yjs: a shard's state as it is
+ * in memory comes from `stateOf`.
+ *
+ * Invariants:
+ * - Records reach storage in the order their transactions ran, in batches (one `append`
+ *   per flush, atomic across its shards).
+ * - A shard's log is rewritten as one snapshot once it holds `COMPACT_AFTER_RECORDS`
+ *   records. The snapshot is taken in the same synchronous step as the `compact` call, so
+ *   it contains every update appended before it (durable or still in flight); appends
+ *   issued later come after it. Whatever order storage commits them in, nothing is lost.
+ * - A snapshot retried after a storage failure is taken afresh (see StorageOp.retry).
+ */
+import type { Scheduler, Storage, StoredRecord } from '../api.js'
+import type { ConcordError } from '../errors/concord-error.js'
+import { StorageQueue } from './storage-queue.js'
+
+/** Update records per shard before its storage log is compacted into one snapshot. */
+const COMPACT_AFTER_RECORDS = 2000
+
+/** Records taken for one append. */
+export type RecordBatch = Array<{ shard: string; record: StoredRecord }>
+
+export class ShardLog {
+  private readonly storage: Storage
+  /** Storage writes in issue order; what is durable (see StorageQueue). */
+  private readonly queue: StorageQueue
+  /** A shard's state as it is in memory now, as a snapshot record; undefined once it is gone. */
+  private readonly stateOf: (shard: string) => StoredRecord | undefined
+  private unpersisted: RecordBatch = []
+  /** Records per shard since its last snapshot. */
+  private readonly recordCounts = new Map<string, number>()
+
+  constructor(storage: Storage, scheduler: Scheduler, stateOf: (shard: string) => StoredRecord | undefined) {
+    this.storage = storage
+    this.queue = new StorageQueue(scheduler)
+    this.stateOf = stateOf
+  }
+
+  /** Called once storage has taken every write it had refused again. */
+  set onRecovered(fn: () => void) {
+    this.queue.onRecovered = fn
+  }
+
+  /** Keeps a record for the next append. */
+  record(shard: string, record: StoredRecord): void {
+    this.unpersisted.push({ shard, record })
+  }
+
+  /** True when no record is kept (all were handed to storage). */
+  isEmpty(): boolean {
+    return this.unpersisted.length === 0
+  }
+
+  /** Takes every record kept so far for one append (`append`); null if there is none. */
+  take(): RecordBatch | null {
+    if (this.unpersisted.length === 0) return null
+    const batch = this.unpersisted
+    this.unpersisted = []
+    return batch
+  }
+
+  /** Appends a batch taken by `take`; `done` runs once it is durable (then the log may be compacted). */
+  append(batch: RecordBatch, done: () => void): void {
+    for (const { shard } of batch) this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
+    const shards = [...new Set(batch.map((b) => b.shard))]
+    this.queue.store({
+      kind: 'append',
+      shards,
+      run: () => this.storage.append(batch),
+      done: () => {
+        done()
+        this.compactLogs(batch)
+      },
+    })
+  }
+
+  /** Drops the records kept for `shard` (all, or all but those of generation `keep`): a snapshot issued now holds them. */
+  discard(shard: string, keep?: number): void {
+    this.unpersisted = this.unpersisted.filter((u) => u.shard !== shard || u.record.generation === keep)
+  }
+
+  /** Replaces `shard`'s log by `snapshot`; a retry takes the shard's state afresh. */
+  snapshot(shard: string, snapshot: StoredRecord): void {
+    this.recordCounts.set(shard, 1)
+    this.queue.store({ kind: 'snapshot', shards: [shard], run: () => this.storage.compact(shard, snapshot), retry: this.freshSnapshot(shard) })
+  }
+
+  /** Stores a snapshot under a storage id of its own (an overlay); `retry` takes it afresh (nothing if gone). */
+  snapshotAs(id: string, snapshot: StoredRecord, retry: () => StoredRecord | undefined): void {
+    this.queue.store({
+      kind: 'snapshot',
+      shards: [id],
+      run: () => this.storage.compact(id, snapshot),
+      retry: () => {
+        const again = retry()
+        if (again !== undefined) return this.storage.compact(id, again)
+      },
+    })
+  }
+
+  remove(id: string): void {
+    this.queue.store({ kind: 'remove', shards: [id], run: () => this.storage.remove(id) })
+  }
+
+  setMeta(key: string, value: Uint8Array): void {
+    this.queue.store({ kind: 'meta', shards: [], run: () => this.storage.setMeta(key, value) })
+  }
+
+  /** At load: the records a shard's log holds. */
+  loaded(shard: string, records: number): void {
+    this.recordCounts.set(shard, records)
+  }
+
+  /** True when some change of `shard` is not yet durable (kept, or written and not complete). */
+  holdsUndurable(shard: string): boolean {
+    return this.queue.writing(shard) || this.unpersisted.some((u) => u.shard === shard)
+  }
+
+  /** True when nothing kept or written so far still waits for storage. */
+  isDurable(): boolean {
+    return this.unpersisted.length === 0 && this.queue.isDurable()
+  }
+
+  /** True while storage refuses writes. */
+  get failing(): boolean {
+    return this.queue.failing
+  }
+
+  /** The error a write gets while storage fails (see StorageQueue.failureError). */
+  failureError(refused = false): ConcordError {
+    return this.queue.failureError(refused)
+  }
+
+  /** Resolves once every write issued so far is durable (records kept and not yet taken excluded). */
+  durable(): Promise<void> {
+    return this.queue.durable()
+  }
+
+  /** See StorageQueue.whenDurable. */
+  whenDurable(fn: () => void, options: { shards?: Iterable<string>; send?: boolean } = {}): void {
+    this.queue.whenDurable(fn, options)
+  }
+
+  /** Sends dropped because too many waited for durability (see StorageQueue). */
+  get sendsDropped(): number {
+    return this.queue.sendsDropped
+  }
+
+  /** Waits for writes in flight, then takes no more retries (a clean close). */
+  async close(): Promise<void> {
+    await this.queue.drain()
+    this.queue.close()
+  }
+
+  /** A snapshot retried: the shard as it is in memory then (nothing if it is gone). */
+  private freshSnapshot(shard: string): () => void | Promise<void> {
+    return () => {
+      const state = this.stateOf(shard)
+      if (state !== undefined) return this.storage.compact(shard, state)
+    }
+  }
+
+  /** Rewrites the logs of the batch's shards that hold many records as one snapshot each. */
+  private compactLogs(batch: RecordBatch): void {
+    for (const { shard } of batch) {
+      if ((this.recordCounts.get(shard) ?? 0) < COMPACT_AFTER_RECORDS) continue
+      const state = this.stateOf(shard)
+      if (state === undefined) continue
+      this.snapshot(shard, state)
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The one place that reaches into Yjs internals (yjs ~13.6, pinned for this reason).
+ *
+ * A `Y.Map` keeps, per key, the newest `Item` written under it in its private `_map`,
+ * also when that item is deleted: the key was deleted, or a newer value overwrote it and
+ * has not arrived yet (Yjs applies a delete at once but holds back a struct whose
+ * predecessors are missing). Generations need to tell "this document never held the
+ * key" from "it held it, and the value is momentarily absent", and a restarted node
+ * needs the Yjs ids of its earlier sessions' items to chain its new writes onto. Nothing
+ * here writes.
+ */
+import type * as Y from 'yjs'
+
+interface MapInternals {
+  _map: Map<string, Y.Item>
+}
+
+/** Every key `map` holds an item for (live or deleted), with that item. Read-only. */
+export function mapItems(map: Y.Map<unknown>): ReadonlyMap<string, Y.Item> {
+  return (map as unknown as MapInternals)._map
+}
+
+/** Whether `map` holds an item under `key` at all, even a deleted one. */
+export function holdsKey(map: Y.Map<unknown>, key: string): boolean {
+  return (map as unknown as MapInternals)._map.has(key)
+}
+
+/** True while part of an applied update waits in `doc` for structs it depends on. */
+export function hasPendingUpdates(doc: Y.Doc): boolean {
+  return doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+}
+
+/** Items a snapshot's delete set covers: overwritten map values and deleted text (history). */
+export function deletedItemCount(snapshot: Y.Snapshot): number {
+  let deleted = 0
+  for (const ranges of snapshot.ds.clients.values()) for (const r of ranges) deleted += r.len
+  return deleted
+}

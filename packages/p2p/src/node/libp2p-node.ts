@@ -1,0 +1,66 @@
+/**
+ * The libp2p node every Concord replica runs (DESIGN.md decision 10), Node or page alike:
+ * Noise encryption, Yamux multiplexing, identify, ping and gossipsub, configured the same
+ * way on both sides so they always speak to each other. What differs per environment is
+ * passed in: transports and listen addresses, the dial gater, an optional private-network
+ * protector (the Node side's cluster key) and a stable identity.
+ *
+ * Limits: gossipsub takes inbound messages up to `maxMessageBytes` (plus envelope room)
+ * and buffers at most two such messages per peer outbound.
+ */
+import './promise-with-resolvers.js'
+import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { gossipsub, StrictNoSign, StrictSign, type GossipSub } from '@libp2p/gossipsub'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export type Libp2pNode = Libp2p<{ pubsub: GossipSub }>
+
+export interface Libp2pNodeOptions {
+  /** Implementation name peers see in identify (`concord`, `concord-browser`). */
+  name: string
+  /** Multiaddrs to listen on (none in a page). */
+  listen: string[]
+  /** libp2p transports of the environment (TCP and WebSockets on Node, WebSockets in a page). */
+  transports: NonNullable<Libp2pOptions['transports']>
+  /** Whether a multiaddr must not be dialed. */
+  denyDial(addr: Multiaddr): boolean
+  /** Stable identity; a fresh one if absent. */
+  privateKey?: PrivateKey
+  /** Private-network protector (libp2p pnet); absent: open network. */
+  connectionProtector?: Libp2pOptions['connectionProtector']
+  /** Sign gossip. Every member of a cluster must agree. */
+  signGossip: boolean
+  /** Largest gossip message. */
+  maxMessageBytes: number
+}
+
+export const NODE_VERSION = '0.1.0'
+
+export async function createLibp2pNode(options: Libp2pNodeOptions): Promise<Libp2pNode> {
+  return createLibp2p({
+    ...(options.privateKey ? { privateKey: options.privateKey } : {}),
+    nodeInfo: { name: options.name, version: NODE_VERSION, userAgent: `${options.name}/${NODE_VERSION}` },
+    addresses: { listen: options.listen },
+    transports: options.transports,
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(options.connectionProtector ? { connectionProtector: options.connectionProtector } : {}),
+    connectionGater: { denyDialMultiaddr: async (addr: Multiaddr) => options.denyDial(addr) },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        globalSignaturePolicy: options.signGossip ? StrictSign : StrictNoSign,
+        maxInboundDataLength: options.maxMessageBytes + 1024,
+        maxOutboundBufferSize: 2 * options.maxMessageBytes,
+      }),
+    },
+  })
+}

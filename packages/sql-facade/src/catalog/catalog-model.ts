@@ -1,0 +1,335 @@
+/**
+ * The objects a PostgreSQL client sees in pg_catalog and information_schema, built from
+ * the replicated catalog: user tables (relkind 'r', or 'p' when partitioned) with their
+ * columns, defaults, constraints and indexes ('i': the primary key, every UNIQUE
+ * constraint and every catalog index object), and the SQL layer's own system views
+ * ('v'). The catalog views (pg-catalog-views.ts, information-schema-views.ts) and the
+ * catalog functions (functions/catalog-functions.ts) read this one model, so they agree.
+ *
+ * Invariants: an OID is a pure function of what it names (a relation by its kind and
+ * name, a constraint by its table and name), so every node and every connection reports
+ * the same OID for the same object, and an OID a client read in one query finds the same
+ * object in the next; system views take OIDs below the user range in the registry's
+ * order, also the same everywhere. Hidden columns (`_rowid`) and hidden primary keys
+ * never appear.
+ */
+import type { Json, TableInfo } from '@concord/core'
+import { columnMeta, tableMeta, ROWID, type ForeignKey, type ForeignKeyAction } from './table-meta.js'
+import type { SqlType } from '../types/sql-type.js'
+import { exprText } from './expr-text.js'
+
+/** Where the model reads tables and catalog objects (a transaction, or the replica). */
+export interface CatalogSource {
+  tables(): TableInfo[]
+  listCatalog(kind: string): Array<[string, Json]>
+}
+
+/** A system view as the registry lists it. */
+export interface SystemRelationInfo {
+  namespace: Namespace
+  name: string
+  columns: Array<{ name: string; type: SqlType }>
+}
+
+export type Namespace = 'pg_catalog' | 'public' | 'information_schema'
+
+/** PostgreSQL's OIDs for the schemas, so clients that hard-code them (11, 2200) agree. */
+export const NAMESPACE_OIDS: Record<Namespace, number> = { pg_catalog: 11, public: 2200, information_schema: 13183 }
+/** The one role: every object's owner (PostgreSQL's bootstrap superuser OID). */
+export const OWNER_OID = 10
+export const DATABASE_OID = 5
+export const HEAP_AM_OID = 2
+export const BTREE_AM_OID = 403
+export const FIRST_USER_OID = 16384
+const FIRST_SYSTEM_VIEW_OID = 12000
+const OID_SPAN = 2 ** 31 - FIRST_USER_OID
+
+export interface AttributeModel {
+  name: string
+  type: SqlType
+  notNull: boolean
+  /** Default or generation expression text, or null. */
+  default: string | null
+  generated: boolean
+}
+
+export interface IndexModel {
+  oid: number
+  name: string
+  tableOid: number
+  tableName: string
+  /** 'I' for the index of a partitioned table. */
+  kind: 'i' | 'I'
+  columns: string[]
+  primary: boolean
+  unique: boolean
+  /** The PRIMARY KEY or UNIQUE constraint the index backs. */
+  constraint: ConstraintModel | null
+}
+
+export interface ConstraintModel {
+  oid: number
+  name: string
+  /** p primary key, u unique, c check, f foreign key (pg_constraint.contype). */
+  type: 'p' | 'u' | 'c' | 'f'
+  tableOid: number
+  tableName: string
+  columns: string[]
+  /** pg_get_constraintdef's text: `PRIMARY KEY (id)`, `CHECK (price >= 0)`, `FOREIGN KEY ..`. */
+  def: string
+  /** The index of a primary key or unique constraint; 0 otherwise. */
+  indexOid: number
+  /** Foreign keys: the referenced table and columns. */
+  refTableOid: number
+  refTableName: string | null
+  refColumns: string[]
+  deferrable: boolean
+  deferred: boolean
+  onUpdate: ForeignKeyAction | null
+  onDelete: ForeignKeyAction | null
+  matchFull: boolean
+}
+
+export interface TableModel {
+  oid: number
+  name: string
+  kind: 'r' | 'p'
+  attributes: AttributeModel[]
+  indexes: IndexModel[]
+  /** Every constraint of the table: primary key, unique, check, foreign key. */
+  constraints: ConstraintModel[]
+  /** 'HASH (customer_id)' for a partitioned table. */
+  partitionKey: string | null
+  partitionColumns: string[]
+  partitionStrategy: 'h' | 'l' | 'r' | null
+  partitionOf: string | null
+  /** 'FOR VALUES WITH (modulus 2, remainder 0)' for a partition. */
+  partitionBound: string | null
+  regions: string[] | null
+  /** Referenced by a foreign key, or has one (PostgreSQL keeps RI triggers on both sides). */
+  hasTriggers: boolean
+}
+
+export interface SystemViewModel {
+  oid: number
+  name: string
+  namespace: Namespace
+  attributes: AttributeModel[]
+}
+
+/** Any relation by OID: what regclass output and the pg_get_* functions need. */
+export type RelationModel =
+  | { kind: 'table'; table: TableModel }
+  | { kind: 'index'; index: IndexModel }
+  | { kind: 'view'; view: SystemViewModel }
+
+export interface CatalogModel {
+  /** User tables in name order. */
+  readonly tables: TableModel[]
+  readonly indexes: IndexModel[]
+  readonly constraints: ConstraintModel[]
+  readonly views: SystemViewModel[]
+  relation(oid: number): RelationModel | undefined
+  /** The OID of a relation by name: user tables and indexes first, then system views. */
+  relationOid(name: string, namespace?: Namespace): number | undefined
+  relationName(oid: number): string | undefined
+  table(oid: number): TableModel | undefined
+  tableNamed(name: string): TableModel | undefined
+  constraint(oid: number): ConstraintModel | undefined
+}
+
+/** FNV-1a of the kind and name, mapped into the user OID range. */
+export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default', name: string): number {
+  let h = 0x811c9dc5
+  const s = `${kind}\u0000${name}`
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i)
+    h = Math.imul(h, 0x01000193) >>> 0
+  }
+  return FIRST_USER_OID + (h % OID_SPAN)
+}
+
+function record(v: Json | undefined): Record<string, Json> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, Json>) : {}
+}
+
+function boundText(bound: Json | undefined): string | null {
+  const b = record(bound)
+  if (typeof b['modulus'] === 'number') return `FOR VALUES WITH (modulus ${b['modulus']}, remainder ${String(b['remainder'] ?? 0)})`
+  const lit = (v: Json): string => (v === null ? 'NULL' : typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v))
+  const list = (v: Json | undefined): string => (Array.isArray(v) ? v.map(lit).join(', ') : lit(v ?? null))
+  if (b['values'] !== undefined) return `FOR VALUES IN (${list(b['values'])})`
+  if (b['from'] !== undefined || b['to'] !== undefined) return `FOR VALUES FROM (${list(b['from'])}) TO (${list(b['to'])})`
+  if (b['default'] === true) return 'DEFAULT'
+  return null
+}
+
+const ACTION_TEXT: Record<ForeignKeyAction, string> = { no_action: 'NO ACTION', restrict: 'RESTRICT', cascade: 'CASCADE', set_null: 'SET NULL', set_default: 'SET DEFAULT' }
+
+/** `FOREIGN KEY (a) REFERENCES p(id) ON DELETE CASCADE`, as pg_get_constraintdef prints it. */
+function foreignKeyDef(fk: ForeignKey): string {
+  let s = `FOREIGN KEY (${fk.columns.join(', ')}) REFERENCES ${fk.refTable}(${fk.refColumns.join(', ')})`
+  if (fk.match === 'full') s += ' MATCH FULL'
+  if (fk.onUpdate !== 'no_action') s += ` ON UPDATE ${ACTION_TEXT[fk.onUpdate]}`
+  if (fk.onDelete !== 'no_action') {
+    s += ` ON DELETE ${ACTION_TEXT[fk.onDelete]}`
+    if (fk.deleteSetColumns?.length) s += ` (${fk.deleteSetColumns.join(', ')})`
+  }
+  if (fk.deferrable) s += fk.initiallyDeferred ? ' DEFERRABLE INITIALLY DEFERRED' : ' DEFERRABLE'
+  return s
+}
+
+function constraint(table: { oid: number; name: string }, c: Partial<ConstraintModel> & Pick<ConstraintModel, 'name' | 'type' | 'columns' | 'def'>): ConstraintModel {
+  return {
+    oid: objectOid('constraint', `${table.name}\u0000${c.name}`),
+    tableOid: table.oid,
+    tableName: table.name,
+    indexOid: 0,
+    refTableOid: 0,
+    refTableName: null,
+    refColumns: [],
+    deferrable: false,
+    deferred: false,
+    onUpdate: null,
+    onDelete: null,
+    matchFull: false,
+    ...c,
+  }
+}
+
+function tableModel(t: TableInfo, indexObjects: Array<Record<string, Json>>): TableModel {
+  const meta = tableMeta(t)
+  const oid = objectOid('table', t.name)
+  const attributes: AttributeModel[] = []
+  for (const c of t.columns) {
+    const m = columnMeta(c)
+    if (m.hidden) continue
+    const generated = m.generated !== undefined && m.generated !== null
+    const def = generated ? exprText(m.generated) : m.default !== undefined && m.default !== null ? exprText(m.default) : m.serial ? 'concord_next_id()' : null
+    attributes.push({ name: c.name, type: m.t, notNull: m.notNull === true || t.primaryKey.includes(c.name), default: def, generated })
+  }
+  const visible = new Set(attributes.map((a) => a.name))
+  const partitioned = t.partitioning !== null && t.partitioning !== undefined
+  const indexKind = partitioned ? 'I' : 'i'
+  const self = { oid, name: t.name }
+  const indexes: IndexModel[] = []
+  const constraints: ConstraintModel[] = []
+  const addIndex = (name: string, columns: string[], primary: boolean, unique: boolean, backs: 'p' | 'u' | null): void => {
+    const ixOid = objectOid('index', name)
+    let con: ConstraintModel | null = null
+    if (backs) {
+      con = constraint(self, { name, type: backs, columns, indexOid: ixOid, def: `${backs === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} (${columns.join(', ')})` })
+      constraints.push(con)
+    }
+    indexes.push({ oid: ixOid, name, tableOid: oid, tableName: t.name, kind: indexKind, columns, primary, unique, constraint: con })
+  }
+  if (t.primaryKey.length > 0 && !(t.primaryKey.length === 1 && t.primaryKey[0] === ROWID) && t.primaryKey.every((k) => visible.has(k))) {
+    addIndex(`${t.name}_pkey`, [...t.primaryKey], true, true, 'p')
+  }
+  const uniques = meta.uniques.filter(Array.isArray).map((u) => u.map(String))
+  const seen = new Set<string>()
+  for (const ix of indexObjects) {
+    if (ix['table'] !== t.name || typeof ix['name'] !== 'string') continue
+    const columns = Array.isArray(ix['columns']) ? ix['columns'].map(String) : []
+    const unique = ix['unique'] === true
+    const isConstraint = unique && uniques.some((u) => u.join('\u0000') === columns.join('\u0000'))
+    if (isConstraint) seen.add(columns.join('\u0000'))
+    addIndex(ix['name'], columns, false, unique, isConstraint ? 'u' : null)
+  }
+  for (const u of uniques) {
+    if (seen.has(u.join('\u0000'))) continue
+    addIndex(`${t.name}_${u.join('_')}_key`, u, false, true, 'u')
+  }
+  for (const c of meta.checks) {
+    constraints.push(constraint(self, { name: String(c.name ?? `${t.name}_check`), type: 'c', columns: [], def: `CHECK (${exprText(c.expr)})` }))
+  }
+  for (const fk of meta.foreignKeys) {
+    constraints.push(constraint(self, {
+      name: fk.name, type: 'f', columns: fk.columns, def: foreignKeyDef(fk),
+      refTableOid: objectOid('table', fk.refTable), refTableName: fk.refTable, refColumns: fk.refColumns,
+      deferrable: fk.deferrable === true, deferred: fk.initiallyDeferred === true, onUpdate: fk.onUpdate, onDelete: fk.onDelete, matchFull: fk.match === 'full',
+    }))
+  }
+  const p = t.partitioning
+  return {
+    oid,
+    name: t.name,
+    kind: partitioned ? 'p' : 'r',
+    attributes,
+    indexes,
+    constraints,
+    partitionKey: p ? `${p.method.toUpperCase()} (${p.columns.join(', ')})` : null,
+    partitionColumns: p ? [...p.columns] : [],
+    partitionStrategy: p ? (p.method === 'hash' ? 'h' : p.method === 'list' ? 'l' : 'r') : null,
+    partitionOf: meta.partitionOf ?? null,
+    partitionBound: boundText(meta.bound),
+    regions: t.regions,
+    hasTriggers: meta.foreignKeys.length > 0,
+  }
+}
+
+/** `CREATE UNIQUE INDEX name ON public.table USING btree (cols)`, as pg_get_indexdef prints it. */
+export function indexDef(ix: IndexModel): string {
+  return `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${ix.name} ON ${ix.kind === 'I' ? 'ONLY ' : ''}public.${ix.tableName} USING btree (${ix.columns.join(', ')})`
+}
+
+/** The model of the catalog `source` holds, with the registry's system views. */
+export function buildCatalogModel(source: CatalogSource, systemViews: SystemRelationInfo[]): CatalogModel {
+  const indexObjects = source.listCatalog('index').map(([, v]) => record(v))
+  const tables = source
+    .tables()
+    .map((t) => tableModel(t, indexObjects))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const byName = new Map(tables.map((t) => [t.name, t]))
+  // A table a foreign key references keeps RI triggers too.
+  for (const t of tables) {
+    for (const c of t.constraints) {
+      const parent = c.type === 'f' && c.refTableName !== null ? byName.get(c.refTableName) : undefined
+      if (parent) parent.hasTriggers = true
+    }
+  }
+  const indexes = tables.flatMap((t) => t.indexes)
+  const constraints = tables.flatMap((t) => t.constraints)
+  const views: SystemViewModel[] = systemViews.map((v, i) => ({
+    oid: FIRST_SYSTEM_VIEW_OID + i,
+    name: v.name,
+    namespace: v.namespace,
+    attributes: v.columns.map((c) => ({ name: c.name, type: c.type, notNull: false, default: null, generated: false })),
+  }))
+  const relations = new Map<number, RelationModel>()
+  for (const v of views) relations.set(v.oid, { kind: 'view', view: v })
+  for (const t of tables) relations.set(t.oid, { kind: 'table', table: t })
+  for (const ix of indexes) relations.set(ix.oid, { kind: 'index', index: ix })
+  const constraintsByOid = new Map(constraints.map((c) => [c.oid, c]))
+  const userNames = new Map<string, number>()
+  for (const ix of indexes) userNames.set(ix.name, ix.oid)
+  for (const t of tables) userNames.set(t.name, t.oid)
+  return {
+    tables,
+    indexes,
+    constraints,
+    views,
+    relation: (oid) => relations.get(oid),
+    relationOid: (name, namespace) => {
+      if (namespace === undefined || namespace === 'public') {
+        const own = userNames.get(name)
+        if (own !== undefined || namespace === 'public') return own
+      }
+      return views.find((v) => v.name === name && (namespace === undefined || v.namespace === namespace))?.oid
+    },
+    relationName: (oid) => {
+      const r = relations.get(oid)
+      if (!r) return undefined
+      if (r.kind === 'table') return r.table.name
+      if (r.kind === 'index') return r.index.name
+      // Views outside the search path print qualified, as regclass does.
+      return r.view.namespace === 'information_schema' ? `information_schema.${r.view.name}` : r.view.name
+    },
+    table: (oid) => {
+      const r = relations.get(oid)
+      return r?.kind === 'table' ? r.table : undefined
+    },
+    tableNamed: (name) => byName.get(name),
+    constraint: (oid) => constraintsByOid.get(oid),
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Names and OIDs of catalog objects, both ways, for the OID alias types: `'orders'::regclass`
+ * is the table's OID and a regclass value prints as the table's name (likewise regtype,
+ * regnamespace, regrole, regproc). Lookups read the statement's catalog model, so a table
+ * created earlier in the same transaction is found.
+ *
+ * Input follows PostgreSQL: a number is taken as the OID itself; a name is an identifier,
+ * folded to lower case unless quoted, optionally qualified by its schema; a name that
+ * names nothing is an error (42P01, 42704, 3F000, 42883).
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { resolveTypeName, typeFromOid, typeName, typeOid, type SqlType } from '../types/sql-type.js'
+import { NAMESPACE_OIDS, OWNER_OID, type CatalogModel, type Namespace } from './catalog-model.js'
+
+/** What name lookups need: the catalog and who the session is. */
+export interface NameContext {
+  catalog(): CatalogModel
+  readonly user: string
+}
+
+/** Splits `schema.name` / `"Quoted".name` into identifiers, folding unquoted ones to lower case. */
+function identifiers(text: string): string[] {
+  const out: string[] = []
+  const re = /\s*(?:"((?:[^"]|"")*)"|([^."\s]+))\s*(\.|$)/y
+  let m: RegExpExecArray | null
+  while (re.lastIndex < text.length && (m = re.exec(text)) !== null) {
+    out.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!.toLowerCase())
+    if (m[3] === '') break
+  }
+  return out
+}
+
+function namespaceOf(parts: string[]): Namespace | undefined | null {
+  if (parts.length < 2) return undefined
+  const ns = parts[parts.length - 2]!
+  return ns === 'public' || ns === 'pg_catalog' || ns === 'information_schema' ? ns : null
+}
+
+/** The OID a value of reg type `type` given as text stands for. */
+export function regInput(type: SqlType, text: string, names: NameContext): number {
+  const s = text.trim()
+  if (/^\d+$/.test(s)) return Number(s)
+  const parts = identifiers(s)
+  const last = parts[parts.length - 1] ?? s
+  switch (type.id) {
+    case 'regclass': {
+      const ns = namespaceOf(parts)
+      const oid = ns === null ? undefined : names.catalog().relationOid(last, ns)
+      if (oid === undefined) throw new SqlError(SqlState.undefinedTable, `relation "${s}" does not exist`)
+      return oid
+    }
+    case 'regtype':
+      return typeOid(resolveTypeName(parts.length ? parts : [s], []))
+    case 'regnamespace': {
+      const oid = NAMESPACE_OIDS[last as Namespace] as number | undefined
+      if (oid === undefined) throw new SqlError(SqlState.invalidSchemaName, `schema "${s}" does not exist`)
+      return oid
+    }
+    case 'regrole':
+      if (last !== names.user) throw new SqlError(SqlState.undefinedObject, `role "${s}" does not exist`)
+      return OWNER_OID
+    default:
+      throw new SqlError(SqlState.undefinedFunction, `function "${s}" does not exist`)
+  }
+}
+
+/** How a value of reg type `type` prints: the object's name, or the number when nothing has that OID. */
+export function regOutput(type: SqlType, oid: number, names: NameContext): string {
+  switch (type.id) {
+    case 'regclass':
+      return names.catalog().relationName(oid) ?? String(oid)
+    case 'regtype': {
+      const t = typeFromOid(oid)
+      return t ? typeName(t) : String(oid)
+    }
+    case 'regnamespace':
+      return (Object.keys(NAMESPACE_OIDS) as Namespace[]).find((n) => NAMESPACE_OIDS[n] === oid) ?? String(oid)
+    case 'regrole':
+      return oid === OWNER_OID ? names.user : String(oid)
+    default:
+      return oid === 0 ? '-' : String(oid)
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Casts between text and the OID alias types (regclass, regtype, regnamespace, regrole,
+ * regproc), which need the catalog: `'orders'::regclass` looks the table up and
+ * `c.oid::regclass::text` prints its name (catalog/object-names.ts). Every other cast of
+ * these types is an ordinary OID cast (types/cast.ts).
+ */
+import type { ExecCtx } from '../exec/context.js'
+import { regInput, regOutput, type NameContext } from '../catalog/object-names.js'
+import { category, isRegType, T, type SqlType } from '../types/sql-type.js'
+import { coerce, fold } from './coerce.js'
+import type { Compiled } from './compiled.js'
+
+function names(exec: ExecCtx): NameContext {
+  return { catalog: () => exec.catalog(), user: exec.settings.user }
+}
+
+const isText = (t: SqlType): boolean => !t.array && (t.id === 'unknown' || category(t) === 'S')
+
+/** `arg::to` when it needs a catalog lookup; null when an ordinary cast does. */
+export function compileRegCast(arg: Compiled, to: SqlType, exec: ExecCtx): Compiled | null {
+  if (isRegType(to) && isText(arg.type)) {
+    const f = arg.eval
+    const ctx = names(exec)
+    return fold({ type: to, isConst: arg.isConst, eval: (env) => {
+      const v = f(env)
+      return v === null ? null : regInput(to, String(v), ctx)
+    } })
+  }
+  if (isRegType(arg.type) && isText(to)) {
+    const f = arg.eval
+    const from = arg.type
+    const ctx = names(exec)
+    const asText: Compiled = { type: T.text, isConst: arg.isConst, eval: (env) => {
+      const v = f(env)
+      return v === null ? null : regOutput(from, v as number, ctx)
+    } }
+    return coerce(fold(asText), to, 'explicit', exec.nowMicros)
+  }
+  return null
+}

@@ -1,0 +1,113 @@
+/**
+ * PostgreSQL's system information and catalog functions that clients call next to the
+ * catalog views: format_type, pg_get_expr, pg_table_is_visible, pg_get_indexdef,
+ * pg_get_constraintdef, pg_get_userbyid, privilege checks, sizes .. They read the
+ * statement's catalog model (catalog/catalog-model.ts), the one the views show, so an
+ * OID a view returned is found here.
+ *
+ * What Concord does not keep answers as PostgreSQL does for an object that has none:
+ * comments (obj_description) are NULL, and so are sizes (pg_table_size): Concord keeps
+ * no per-table byte count.
+ */
+import { SqlArray } from '../types/array.js'
+import { arrayOf, T, typeFromOid, typeName, type SqlType } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
+import { Decimal } from '../types/decimal.js'
+import { indexDef, OWNER_OID } from '../catalog/catalog-model.js'
+import type { ScalarImpl, ScalarResolver } from './scalar-impl.js'
+
+const fixed = (args: SqlType[], result: SqlType, fn: ScalarImpl['fn'], nonStrict = false): ScalarImpl => ({ args, result, fn, ...(nonStrict ? { nonStrict } : {}) })
+
+/** A resolver accepting `counts` arguments, each cast to the matching type of `args`. */
+function arity(counts: number[], args: SqlType[], result: SqlType, fn: ScalarImpl['fn'], nonStrict = false): ScalarResolver {
+  return (ts) => (counts.includes(ts.length) ? fixed(args.slice(0, ts.length), result, fn, nonStrict) : null)
+}
+
+const nothing = (): RtValue => null
+const always = (): RtValue => true
+
+/** format_type(type oid, typmod): the type's SQL name with its modifiers. */
+function formatType(oid: number, typmod: number | null): string {
+  const t = typeFromOid(oid, typmod)
+  if (!t) return '???'
+  // bpchar without a length is PostgreSQL's blank-padded text, not character(1).
+  if (t.id === 'bpchar' && !t.array && t.precision === undefined) return typmod === null ? 'character' : 'bpchar'
+  return typeName(t)
+}
+
+/** pg_size_pretty's units: where each stops and whether its value is rounded half away from zero. */
+const SIZE_UNITS: Array<{ name: string; limit: bigint; round: boolean; shift: bigint }> = [
+  { name: 'bytes', limit: 10n * 1024n, round: false, shift: 0n },
+  { name: 'kB', limit: 20n * 1024n - 1n, round: true, shift: 10n },
+  { name: 'MB', limit: 20n * 1024n - 1n, round: true, shift: 20n },
+  { name: 'GB', limit: 20n * 1024n - 1n, round: true, shift: 30n },
+  { name: 'TB', limit: 20n * 1024n - 1n, round: true, shift: 40n },
+]
+
+/** pg_size_pretty(bigint), as PostgreSQL computes it (C's truncating division included). */
+function sizePretty(bytes: bigint): string {
+  let size = bytes
+  for (let i = 0; i < SIZE_UNITS.length; i++) {
+    const unit = SIZE_UNITS[i]!
+    const next = SIZE_UNITS[i + 1]
+    const abs = size < 0n ? -size : size
+    if (next === undefined || abs < unit.limit) {
+      if (unit.round) size = (size + (size < 0n ? -1n : 1n)) / 2n
+      return `${size} ${unit.name}`
+    }
+    // One bit fewer when the next unit rounds: it keeps that bit for the rounding.
+    const bits = next.shift - unit.shift - (next.round ? 1n : 0n) + (unit.round ? 1n : 0n)
+    size /= 1n << bits
+  }
+  return `${size} bytes`
+}
+
+export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
+  format_type: (ts) => (ts.length === 2 ? fixed([T.oid, T.int4], T.text, ([t, m]) => (t === null ? null : formatType(t as number, m as number | null)), true) : null),
+  // adbin, relpartbound, polqual .. hold the expression's text already.
+  pg_get_expr: arity([2, 3], [T.text, T.oid, T.bool], T.text, ([e]) => e),
+  pg_table_is_visible: arity([1], [T.oid], T.bool, ([o], exec) => {
+    const r = exec.catalog().relation(o as number)
+    if (!r) return null
+    return r.kind !== 'view' || r.view.namespace === 'pg_catalog'
+  }),
+  pg_type_is_visible: arity([1], [T.oid], T.bool, always),
+  pg_get_userbyid: arity([1], [T.oid], T.name, ([o], exec) => (o === OWNER_OID ? exec.settings.user : `unknown (OID=${String(o)})`)),
+  pg_get_indexdef: arity([1, 3], [T.oid, T.int4, T.bool], T.text, ([o, column], exec) => {
+    const r = exec.catalog().relation(o as number)
+    if (r?.kind !== 'index') return null
+    const col = (column ?? 0) as number
+    return col > 0 ? r.index.columns[col - 1] ?? '' : indexDef(r.index)
+  }),
+  pg_get_constraintdef: arity([1, 2], [T.oid, T.bool], T.text, ([o], exec) => exec.catalog().constraint(o as number)?.def ?? null),
+  pg_get_partkeydef: arity([1], [T.oid], T.text, ([o], exec) => exec.catalog().table(o as number)?.partitionKey ?? null),
+  pg_get_partition_constraintdef: arity([1], [T.oid], T.text, nothing),
+  pg_get_statisticsobjdef_columns: arity([1], [T.oid], T.text, nothing),
+  pg_get_viewdef: arity([1, 2], [T.oid, T.bool], T.text, nothing),
+  pg_get_triggerdef: arity([1, 2], [T.oid, T.bool], T.text, nothing),
+  pg_get_serial_sequence: arity([2], [T.text, T.text], T.text, nothing),
+  pg_relation_is_publishable: arity([1], [T.regclass], T.bool, ([o], exec) => exec.catalog().table(o as number) !== undefined),
+  pg_encoding_to_char: arity([1], [T.int4], T.name, ([e]) => (e === 6 ? 'UTF8' : e === 0 ? 'SQL_ASCII' : '')),
+  pg_char_to_encoding: arity([1], [T.name], T.int4, ([n]) => (String(n).toUpperCase() === 'UTF8' ? 6 : String(n).toUpperCase() === 'SQL_ASCII' ? 0 : -1)),
+  obj_description: arity([1, 2], [T.oid, T.name], T.text, nothing),
+  col_description: arity([2], [T.oid, T.int4], T.text, nothing),
+  shobj_description: arity([2], [T.oid, T.name], T.text, nothing),
+  pg_table_size: arity([1], [T.regclass], T.int8, nothing),
+  pg_relation_size: arity([1, 2], [T.regclass, T.text], T.int8, nothing),
+  pg_total_relation_size: arity([1], [T.regclass], T.int8, nothing),
+  pg_indexes_size: arity([1], [T.regclass], T.int8, nothing),
+  pg_size_pretty: (ts) => {
+    if (ts.length !== 1) return null
+    const numeric = ts[0]!.id === 'numeric'
+    return fixed([numeric ? T.numeric : T.int8], T.text, ([b]) => sizePretty(numeric ? (b as Decimal).toBigInt() : (b as bigint)))
+  },
+  pg_my_temp_schema: arity([0], [], T.oid, () => 0),
+  pg_is_other_temp_schema: arity([1], [T.oid], T.bool, () => false),
+  current_schemas: arity([1], [T.bool], arrayOf(T.name), ([implicit]) => SqlArray.of(implicit ? ['pg_catalog', 'public'] : ['public'])),
+  // One role owns everything and may do everything (Concord has no privileges).
+  has_table_privilege: (ts) => (ts.length === 2 || ts.length === 3 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
+  has_schema_privilege: (ts) => (ts.length === 2 || ts.length === 3 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
+  has_database_privilege: (ts) => (ts.length === 2 || ts.length === 3 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
+  has_column_privilege: (ts) => (ts.length === 3 || ts.length === 4 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
+  pg_has_role: (ts) => (ts.length === 2 || ts.length === 3 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
+}

@@ -1,0 +1,28 @@
+/**
+ * Whether a statement names a column anywhere (`shard_location`, a hidden pseudo-column
+ * that base tables expose only to statements naming it). Read from the parse tree, so a
+ * string literal or a comment containing the word does not count. Parse trees are cached
+ * and shared between executions (parse.ts), so the answer is memoized per tree.
+ */
+import type { Node } from 'libpg-query'
+import { stringValue } from './name-list.js'
+
+const memo = new WeakMap<object, Map<string, boolean>>()
+
+export function mentionsColumn(tree: Node, column: string): boolean {
+  let byName = memo.get(tree)
+  if (!byName) memo.set(tree, (byName = new Map()))
+  let found = byName.get(column)
+  if (found === undefined) byName.set(column, (found = walk(tree, column)))
+  return found
+}
+
+function walk(node: unknown, column: string): boolean {
+  if (!node || typeof node !== 'object') return false
+  if (Array.isArray(node)) return node.some((x) => walk(x, column))
+  const o = node as Record<string, unknown>
+  const ref = o['ColumnRef'] as { fields?: Node[] } | undefined
+  if (ref?.fields && stringValue(ref.fields[ref.fields.length - 1]) === column) return true
+  for (const v of Object.values(o)) if (walk(v, column)) return true
+  return false
+}

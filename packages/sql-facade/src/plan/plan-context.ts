@@ -1,0 +1,49 @@
+/**
+ * What planning one statement carries: the executor context, the statement's CTEs, and
+ * the ways planning recurses into statements inside the statement. Those are injected by
+ * whoever starts a plan (`exec/plan-root.ts`), so the files of plan/ never import each
+ * other in a loop (SELECT plans FROM and WITH, which plan SELECTs again) and never
+ * import the executor (a data-modifying CTE runs executor code).
+ */
+import type { DeleteStmt, InsertStmt, SelectStmt, UpdateStmt } from 'libpg-query'
+import type { ExecCtx } from '../exec/context.js'
+import type { CompileCtx } from '../expr/compile-context.js'
+import type { ColumnBinding, Scope } from '../expr/scope.js'
+import type { RtValue } from '../types/value.js'
+import type { Relation } from './relation.js'
+
+export interface CteEntry {
+  relation: Relation
+  /** A data-modifying CTE without RETURNING: it cannot be read. */
+  noReturning?: boolean
+}
+
+export type CteMap = Map<string, CteEntry>
+
+/** INSERT, UPDATE or DELETE inside WITH. */
+export type ModifyingStatement = { InsertStmt: InsertStmt } | { UpdateStmt: UpdateStmt } | { DeleteStmt: DeleteStmt }
+
+/** The statements inside a statement: planned (SELECT) or run (INSERT, UPDATE, DELETE). */
+export interface Subplanner {
+  /** Plans a SELECT whose enclosing query's scope is `parent` (subqueries, CTE bodies). */
+  select(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
+  /** Runs a data-modifying CTE; its RETURNING columns and rows. */
+  modify(stmt: ModifyingStatement, p: PlanCtx): { columns: ColumnBinding[]; rows: RtValue[][] }
+}
+
+export interface PlanCtx {
+  exec: ExecCtx
+  ctes: CteMap
+  /** The statement names `shard_location`: base tables expose it as a hidden column. */
+  shardLocation?: boolean
+  sub: Subplanner
+}
+
+export function makeCompileCtx(p: PlanCtx, scope: Scope): CompileCtx {
+  return {
+    exec: p.exec,
+    scope,
+    agg: null,
+    planSubquery: (stmt, parent) => p.sub.select(stmt, p, parent),
+  }
+}

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase, type Database } from '../index.js'
+
+// The extended protocol's view of a session: Parse (prepare), Describe (the row shape,
+// learnt by planning, never by running), Execute.
+
+let db: Database
+
+beforeAll(async () => {
+  db = await openDatabase({ nodeId: 'prepared' })
+  await db.query('CREATE TABLE items (id INT PRIMARY KEY, name TEXT, price NUMERIC(10,2))')
+  await db.query("INSERT INTO items VALUES (1, 'one', 1.5)")
+})
+
+afterAll(async () => {
+  await db.close()
+})
+
+describe('prepare, describe, execute', () => {
+  it('counts parameters from the parse tree and keeps the declared types', async () => {
+    const s = db.session()
+    const p = await s.prepare("SELECT name, '$9' AS literal FROM items WHERE id = $2 OR id = $1", [23])
+    expect(p.paramTypes).toEqual([23, 25])
+    const fields = await s.describe(p)
+    expect(fields?.map((f) => [f.name, f.oid])).toEqual([['name', 25], ['literal', 25]])
+    expect((await s.execute(p, [1, 7])).rows).toEqual([{ name: 'one', literal: '$9' }])
+  })
+
+  it('describes a query and SHOW without running them, and a write as returning no rows', async () => {
+    const s = db.session()
+    expect((await s.describe(await s.prepare('SELECT price, id + 1 AS next FROM items')))?.map((f) => [f.name, f.type])).toEqual([['price', 'numeric(10,2)'], ['next', 'integer']])
+    expect((await s.describe(await s.prepare('SHOW DateStyle')))?.map((f) => f.name)).toEqual(['DateStyle'])
+    expect(await s.describe(await s.prepare('INSERT INTO items VALUES (2, $1, 2)'))).toBeNull()
+    // A data-modifying CTE runs while its statement is planned: Describe must not plan it.
+    const cte = await s.prepare("WITH d AS (INSERT INTO items VALUES (3, 'three', 3) RETURNING id) SELECT id FROM d")
+    expect(await s.describe(cte)).toBeNull()
+    expect((await db.query('SELECT count(*)::int AS n FROM items')).rows[0]!.n).toBe(1)
+    expect((await s.execute(cte)).rows).toEqual([{ id: 3 }])
+    await db.query('DELETE FROM items WHERE id = 3')
+  })
+
+  it('refuses two statements at Parse and reports planning errors at Describe', async () => {
+    const s = db.session()
+    await expect(s.prepare('SELECT 1; SELECT 2')).rejects.toMatchObject({ code: '42601' })
+    await expect(s.prepare('SELEC 1')).rejects.toMatchObject({ code: '42601' })
+    await expect(s.describe(await s.prepare('SELECT * FROM nothing'))).rejects.toMatchObject({ code: '42P01' })
+  })
+
+  it('an empty statement describes no rows and executes to EMPTY', async () => {
+    const s = db.session()
+    const p = await s.prepare(' ; ')
+    expect(p.statement).toBeNull()
+    expect(await s.describe(p)).toBeNull()
+    expect((await s.execute(p)).command).toBe('EMPTY')
+  })
+
+  it('describing inside a failed block is refused as any statement is', async () => {
+    const s = db.session()
+    await s.query('BEGIN')
+    await expect(s.query('SELECT * FROM nothing')).rejects.toMatchObject({ code: '42P01' })
+    await expect(s.describe(await s.prepare('SELECT 1'))).rejects.toMatchObject({ code: '25P02' })
+    await s.query('ROLLBACK')
+  })
+})
+
+describe('session identity and node facts', () => {
+  it('reports the connecting user and database, and the node it runs on', async () => {
+    const s = db.session({ user: 'alice', database: 'shop' })
+    expect((await s.query('SELECT current_user AS u, current_database() AS d')).rows).toEqual([{ u: 'alice', d: 'shop' }])
+    expect((await s.query('SELECT datname FROM pg_catalog.pg_database')).rows).toEqual([{ datname: 'shop' }])
+    expect((await s.query('SHOW concord.node_id')).rows).toEqual([{ node_id: 'prepared' }])
+    db.setP2pAddresses(() => ['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2/ws'])
+    expect((await s.query('SHOW concord.p2p_addresses')).rowArrays).toEqual([['/ip4/127.0.0.1/tcp/1'], ['/ip4/127.0.0.1/tcp/2/ws']])
+  })
+
+  it('a lenient session answers a failed pg_catalog probe with no rows, outside a block only', async () => {
+    const probe = 'SELECT * FROM pg_catalog.pg_foreign_server'
+    await expect(db.query(probe)).rejects.toMatchObject({ code: '42P01' })
+    const s = db.session({ lenientCatalogProbes: true })
+    expect(await s.query(probe)).toMatchObject({ command: 'SELECT', rows: [], fields: [], returnsRows: true })
+    await expect(s.query('SELECT * FROM nothing')).rejects.toMatchObject({ code: '42P01' })
+    await s.query('BEGIN')
+    await expect(s.query(probe)).rejects.toMatchObject({ code: '42P01' })
+    await s.query('ROLLBACK')
+  })
+})

@@ -1,0 +1,69 @@
+/**
+ * A statement prepared by the extended query protocol's Parse: parsed once, its
+ * parameters counted from the parse tree (the highest `$n`), at most one statement.
+ * `describeShape` tells how Describe learns the rows it returns without running it.
+ *
+ * Invariants: a prepared statement holds zero statements (an empty query string) or
+ * one; `paramTypes` has one OID per parameter, the client's where it declared one, else
+ * text, as Concord binds every parameter as text of unknown type.
+ */
+import type { Node, SelectStmt } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { parseScript } from '../parser/parse.js'
+import type { Statement } from '../parser/statement.js'
+import { OIDS } from '../types/sql-type.js'
+
+/** PostgreSQL's limit on parameters of one statement. */
+const MAX_PARAMS = 65535
+
+export interface PreparedStatement {
+  readonly sql: string
+  /** Null for an empty query string. */
+  readonly statement: Statement | null
+  /** One type OID per parameter. */
+  readonly paramTypes: number[]
+}
+
+/** The highest parameter number `$n` in a parse tree. */
+function maxParam(node: unknown): number {
+  if (!node || typeof node !== 'object') return 0
+  if (Array.isArray(node)) return node.reduce((m: number, x) => Math.max(m, maxParam(x)), 0)
+  const o = node as Record<string, unknown>
+  const ref = o['ParamRef'] as { number?: number } | undefined
+  let max = ref ? ref.number ?? 0 : 0
+  for (const v of Object.values(o)) max = Math.max(max, maxParam(v))
+  return max
+}
+
+export function prepareStatement(sql: string, declared: number[] = []): PreparedStatement {
+  const stmts = parseScript(sql)
+  if (stmts.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement')
+  const statement = stmts[0] ?? null
+  const count = Math.min(MAX_PARAMS, Math.max(declared.length, statement?.kind === 'pg' ? maxParam(statement.node) : 0))
+  const paramTypes = Array.from({ length: count }, (_, i) => declared[i] || OIDS.text)
+  return { sql, statement, paramTypes }
+}
+
+/**
+ * How Describe learns a statement's row shape: a query is planned and its columns read;
+ * SHOW builds its relation; null means no rows are described (NoData), either because
+ * the statement returns none or because learning its shape would run it (a
+ * data-modifying CTE runs while the statement is planned; INSERT .. RETURNING).
+ */
+export type DescribeShape = { kind: 'plan'; node: Node; select: SelectStmt } | { kind: 'show'; name: string } | null
+
+export function describeShape(statement: Statement | null): DescribeShape {
+  if (statement?.kind !== 'pg') return null
+  const node = statement.node
+  if ('VariableShowStmt' in node) return { kind: 'show', name: node.VariableShowStmt.name ?? '' }
+  if (!('SelectStmt' in node)) return null
+  if (node.SelectStmt.intoClause || modifies(node.SelectStmt.withClause)) return null
+  return { kind: 'plan', node, select: node.SelectStmt }
+}
+
+function modifies(w: { ctes?: Node[] } | undefined): boolean {
+  return (w?.ctes ?? []).some((c) => {
+    const q = 'CommonTableExpr' in c ? c.CommonTableExpr.ctequery : undefined
+    return !!q && ('InsertStmt' in q || 'UpdateStmt' in q || 'DeleteStmt' in q)
+  })
+}

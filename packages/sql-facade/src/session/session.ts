@@ -1,0 +1,482 @@
+/**
+ * A session: one client's connection state (session settings, an open transaction) on a
+ * database. A statement outside a block runs in its own core transaction. BEGIN opens a
+ * core transaction that stays open (`Replica.begin`) until COMMIT applies exactly the
+ * writes its statements made and reported, or ROLLBACK drops them; SAVEPOINT marks its
+ * writes and ROLLBACK TO restores the mark. Reads inside the block see the replica's
+ * current rows under the block's own writes (`TransactionRows`). After an error the block
+ * is aborted (25P02) until ROLLBACK or ROLLBACK TO, as in PostgreSQL.
+ *
+ * Two ways in, as PostgreSQL's two query protocols: `queryAll` runs a script;
+ * `prepare` / `describe` / `execute` take one statement apart, so a wire server learns
+ * its parameters and row shape before running it, and runs it with bound values. Every
+ * statement, catalog queries and SHOW included, goes through the same planner.
+ */
+import type { Json, OpenTransaction, Replica, TableInfo, Transaction, TransactionSavepoint } from '@concord/core'
+import type { Node } from 'libpg-query'
+import type { SecondaryIndexes } from '../catalog/secondary-index.js'
+import type { CatalogModel } from '../catalog/catalog-model.js'
+import { foreignKeysOf } from '../catalog/foreign-key.js'
+import { asSqlError } from '../errors/runtime-error.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import type { ExecCtx, UserFunction } from '../exec/context.js'
+import { DeferredConstraints } from '../exec/deferred-constraints.js'
+import { ForeignKeyChecks } from '../exec/foreign-key-checks.js'
+import { rootPlanCtx } from '../exec/plan-root.js'
+import { utility, type StatementResult } from '../exec/result.js'
+import { runInTransaction } from '../exec/statement.js'
+import { TableWriter } from '../exec/table-writer.js'
+import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
+import { TransactionRows } from '../exec/transaction-rows.js'
+import { callUserFunction } from '../functions/user-function.js'
+import { mentionsColumn } from '../parser/column-mention.js'
+import { nameList } from '../parser/name-list.js'
+import { parseScript } from '../parser/parse.js'
+import type { Statement } from '../parser/statement.js'
+import type { PartitionRouter } from '../plan/partition-view.js'
+import { planSelect } from '../plan/select.js'
+import type { PublisherConnector } from '../replication/publisher-connector.js'
+import { SUBSCRIPTION_KIND } from '../replication/replication-catalog.js'
+import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from '../replication/replication-statements.js'
+import { fieldInfo, toQueryResult, type FieldInfo, type Int8Output, type QueryResult } from '../result-format.js'
+import { IdRangePending } from '../sequences/serial-sequences.js'
+import { Settings } from '../settings/settings.js'
+import { showRelation } from '../system/show.js'
+import type { SystemCatalog } from '../system/system-views.js'
+import type { RtValue } from '../types/value.js'
+import { bindParam } from './bind-param.js'
+import { isFailedCatalogProbe } from './catalog-probe.js'
+import { describeShape, prepareStatement, type PreparedStatement } from './prepared-statement.js'
+
+interface Block {
+  tx: OpenTransaction
+  /** The block's rows: kept across its statements, so its index overlays are too. */
+  rows: TransactionRows
+  /** now() of the whole block: PostgreSQL's transaction timestamp. */
+  startMicros: number
+  failed: boolean
+  savepoints: Array<{ name: string; mark: TransactionSavepoint }>
+  mode: TransactionMode
+  deferred: DeferredConstraints
+}
+
+/**
+ * What a session needs from its database: the replica and the node-local state all the
+ * node's sessions share. `Database` provides it; the session never sees the class.
+ */
+export interface SessionHost {
+  readonly replica: Replica
+  readonly nodeId: string
+  readonly region: string
+  readonly indexes: SecondaryIndexes
+  readonly partitions: PartitionRouter
+  readonly connector: PublisherConnector | null
+  readonly int8: Int8Output
+  readonly serialWaitMs: number
+  /** Rejects once the database is closed. */
+  ready(): Promise<void>
+  /** Waits a moment for a pending SERIAL id slot claim. */
+  waitForIdSlot(): Promise<void>
+  userFunction(name: string): UserFunction | undefined
+  nextSerial(table: TableInfo, column: string): number | bigint
+  /** The system views and the catalog model they share. */
+  readonly system: SystemCatalog
+  /** The libp2p addresses `SHOW concord.p2p_addresses` lists. */
+  p2pAddresses(): string[]
+}
+
+/** Who a session is, and how it answers catalog probes; a wire server sets them per connection. */
+export interface SessionOptions {
+  /** The connecting role: current_user, and the owner pg_catalog shows. Default 'concord'. */
+  user?: string
+  /** The database the client asked for: current_database(), pg_database. Default 'concord'. */
+  database?: string
+  /** Answer a failed pg_catalog probe with no rows (see catalog-probe.ts). Default false. */
+  lenientCatalogProbes?: boolean
+}
+
+export class Session {
+  readonly settings: Settings
+  private block: Block | null = null
+  /** SET SESSION CHARACTERISTICS AS TRANSACTION: the mode of later transactions. */
+  private characteristics: TransactionMode = { readOnly: false }
+
+  private readonly database: string
+  private readonly lenientCatalogProbes: boolean
+
+  constructor(
+    readonly db: SessionHost,
+    options: SessionOptions = {},
+  ) {
+    this.settings = new Settings(db.replica, options.user ?? 'concord')
+    this.database = options.database ?? 'concord'
+    this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
+  }
+
+  get inTransaction(): boolean {
+    return this.block !== null
+  }
+
+  get transactionFailed(): boolean {
+    return this.block?.failed ?? false
+  }
+
+  /** Runs every statement of `sql`; returns one result per statement. */
+  async queryAll(sql: string, params: unknown[] = []): Promise<QueryResult[]> {
+    try {
+      return await this.runScript(sql, params)
+    } catch (e) {
+      throw asSqlError(e)
+    }
+  }
+
+  private async runScript(sql: string, params: unknown[]): Promise<QueryResult[]> {
+    await this.db.ready()
+    const stmts = parseScript(sql)
+    if (params.length > 0 && stmts.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement')
+    const bound = params.map(bindParam)
+    const out: QueryResult[] = []
+    for (const stmt of stmts) out.push(await this.runStatement(stmt, bound))
+    if (out.length === 0) out.push(toQueryResult(utility('EMPTY'), this.db.int8))
+    return out
+  }
+
+  async query(sql: string, params: unknown[] = []): Promise<QueryResult> {
+    const all = await this.queryAll(sql, params)
+    return all[all.length - 1]!
+  }
+
+  /**
+   * Parses one statement for the extended protocol (Parse): 42601 for a syntax error or
+   * for more than one statement. `paramTypes` are the client's declared type OIDs (0:
+   * unspecified). Nothing runs and nothing about the database is checked yet.
+   */
+  async prepare(sql: string, paramTypes: number[] = []): Promise<PreparedStatement> {
+    try {
+      await this.db.ready()
+      return prepareStatement(sql, paramTypes)
+    } catch (e) {
+      throw asSqlError(e)
+    }
+  }
+
+  /**
+   * The columns `statement` returns, learnt by planning it without running it; null
+   * when it returns no rows or its shape cannot be known without running it (see
+   * describeShape). Planning fails as running would (42P01 for a missing table ..),
+   * and the failure aborts an open block, as any error does.
+   */
+  async describe(statement: PreparedStatement): Promise<FieldInfo[] | null> {
+    try {
+      await this.db.ready()
+      const shape = describeShape(statement.statement)
+      if (shape === null) return null
+      if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
+      try {
+        if (shape.kind === 'show') return showRelation(shape.name, this.settings, this.db).columns.map(fieldInfo)
+        const params = statement.paramTypes.map(() => null)
+        const plan = (ctx: ExecCtx) => planSelect(shape.select, rootPlanCtx(ctx, mentionsColumn(shape.node, 'shard_location')), null).columns.map(fieldInfo)
+        if (this.block) return plan(this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows))
+        // Planned in a transaction that is dropped: planning a query writes nothing, and this makes sure.
+        return plan(this.execCtx(this.db.replica.begin(), params, this.db.replica.now() * 1000))
+      } catch (e) {
+        if (this.block) this.block.failed = true
+        throw e
+      }
+    } catch (e) {
+      throw asSqlError(e)
+    }
+  }
+
+  /** Runs a prepared statement with bound parameters (Bind + Execute). */
+  async execute(statement: PreparedStatement, params: unknown[] = []): Promise<QueryResult> {
+    try {
+      await this.db.ready()
+      if (statement.statement === null) return toQueryResult(utility('EMPTY'), this.db.int8)
+      return await this.runStatement(statement.statement, params.map(bindParam))
+    } catch (e) {
+      throw asSqlError(e)
+    }
+  }
+
+  /** Runs one statement; a write is acknowledged only once durable. */
+  private async runStatement(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
+    if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
+    const lsn = this.db.replica.lsn
+    let r: { result: StatementResult; durable: boolean }
+    try {
+      r = await this.runWaitingForIds(stmt, params)
+    } catch (e) {
+      if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
+      throw e
+    }
+    // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
+    // and keeps working while storage refuses writes).
+    if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
+    return toQueryResult(r.result, this.db.int8)
+  }
+
+  /**
+   * Runs a statement; if it needed SERIAL ids while this node's new id range awaits
+   * confirmation, waits (up to `serialWaitMs`) and runs it again. The failed run left no
+   * trace, in a transaction block too, so the block is not aborted by it.
+   */
+  private async runWaitingForIds(stmt: Statement, params: RtValue[]): Promise<{ result: StatementResult; durable: boolean }> {
+    const deadline = this.db.replica.now() + this.db.serialWaitMs
+    for (;;) {
+      try {
+        return this.runOne(stmt, params)
+      } catch (e) {
+        if (!(e instanceof IdRangePending) || this.db.replica.now() >= deadline) throw e
+        if (this.block) this.block.failed = false
+        await this.db.waitForIdSlot()
+      }
+    }
+  }
+
+  private runOne(stmt: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
+    const node = stmt.kind === 'pg' ? stmt.node : null
+    if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN', node.TransactionStmt.savepoint_name ?? '', node.TransactionStmt.options), durable: true }
+    if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
+    try {
+      if (node && ('VariableSetStmt' in node || 'VariableShowStmt' in node || 'AlterSystemStmt' in node || 'DiscardStmt' in node)) {
+        return { result: this.settingStatement(node), durable: true }
+      }
+      if (stmt.kind === 'backup' || stmt.kind === 'restore' || stmt.kind === 'rebalance') {
+        throw new SqlError(SqlState.featureNotSupported, `${stmt.kind === 'rebalance' ? 'ALTER TABLE .. REBALANCE SHARDS' : stmt.kind === 'backup' ? 'BACKUP DATABASE' : 'RESTORE DATABASE'} is not supported yet`)
+      }
+      assertWritable(this.block?.mode ?? this.characteristics, stmt)
+      if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
+      if (this.block) {
+        const ctx = this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows)
+        ctx.deferred = this.block.deferred
+        return { result: runInTransaction(stmt, ctx), durable: false }
+      }
+      const nowMicros = this.db.replica.now() * 1000
+      const result = this.db.replica.transact((tx) => runInTransaction(stmt, this.execCtx(tx, params, nowMicros)))
+      return { result, durable: true }
+    } catch (e) {
+      if (this.block) this.block.failed = true
+      throw e
+    }
+  }
+
+  /** CREATE / ALTER / DROP SUBSCRIPTION: they reach the publisher first, so they run outside core transactions. */
+  private async subscriptionStatement(node: Node): Promise<StatementResult> {
+    if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
+    const what = 'CreateSubscriptionStmt' in node ? 'CREATE' : 'DropSubscriptionStmt' in node ? 'DROP' : 'ALTER'
+    if (this.block) {
+      this.block.failed = true
+      throw new SqlError(SqlState.activeSqlTransaction, `${what} SUBSCRIPTION cannot run inside a transaction block`)
+    }
+    const db = this.db
+    const host: SubscriptionHost = {
+      nodeId: db.nodeId,
+      catalog: db.replica,
+      connector: db.connector,
+      now: () => db.replica.now(),
+      write: async (name, value) => {
+        db.replica.transact((tx) => tx.setCatalog(SUBSCRIPTION_KIND, name, value))
+        await db.replica.durable()
+      },
+    }
+    if ('CreateSubscriptionStmt' in node) return execCreateSubscription(node.CreateSubscriptionStmt, host)
+    if ('AlterSubscriptionStmt' in node) return execAlterSubscription(node.AlterSubscriptionStmt, host)
+    if ('DropSubscriptionStmt' in node) return execDropSubscription(node.DropSubscriptionStmt, host)
+    throw new SqlError(SqlState.internalError, 'not a subscription statement')
+  }
+
+  private transactionStatement(kind: string, savepoint: string, options: Node[] | undefined): StatementResult {
+    switch (kind) {
+      case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START': {
+        if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
+        const mode = applyTransactionOptions(this.characteristics, options)
+        const tx = this.db.replica.begin()
+        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
+        this.settings.beginTransaction()
+        return utility('BEGIN')
+      }
+      case 'TRANS_STMT_COMMIT': {
+        const block = this.block
+        this.block = null
+        if (!block) return utility('COMMIT', ['there is no transaction in progress'])
+        if (block.failed) {
+          this.settings.endTransaction(false)
+          return utility('ROLLBACK')
+        }
+        try {
+          // Deferred constraints are checked last; a violation rolls the block back.
+          const due = block.deferred.due(true)
+          if (due.length) this.execCtx(block.tx, [], block.startMicros, block.rows).foreignKeys.runDeferred(due)
+          // Node and cluster settings SET in the block are written in its core transaction.
+          for (const w of this.settings.commitWrites()) block.tx.setCatalog(w.kind, w.name, w.value)
+          block.tx.commit()
+        } catch (e) {
+          this.settings.endTransaction(false)
+          throw e
+        }
+        this.settings.endTransaction(true)
+        return utility('COMMIT')
+      }
+      case 'TRANS_STMT_ROLLBACK':
+        if (!this.block) return utility('ROLLBACK', ['there is no transaction in progress'])
+        this.block = null
+        this.settings.endTransaction(false)
+        return utility('ROLLBACK')
+      case 'TRANS_STMT_SAVEPOINT': case 'TRANS_STMT_RELEASE': case 'TRANS_STMT_ROLLBACK_TO': {
+        // A savepoint marks the block's writes; rolling back to it restores them.
+        const block = this.block
+        const what = kind === 'TRANS_STMT_SAVEPOINT' ? 'SAVEPOINT' : kind === 'TRANS_STMT_RELEASE' ? 'RELEASE SAVEPOINT' : 'ROLLBACK TO SAVEPOINT'
+        if (!block) throw new SqlError(SqlState.noActiveSqlTransaction, `${what} can only be used in transaction blocks`)
+        if (kind === 'TRANS_STMT_SAVEPOINT') {
+          if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
+          block.savepoints.push({ name: savepoint, mark: block.tx.savepoint() })
+          this.settings.savepoint()
+          return utility('SAVEPOINT')
+        }
+        let i = block.savepoints.length - 1
+        while (i >= 0 && block.savepoints[i]!.name !== savepoint) i--
+        if (i < 0) {
+          block.failed = true
+          throw new SqlError(SqlState.invalidSavepointSpecification, `savepoint "${savepoint}" does not exist`)
+        }
+        if (kind === 'TRANS_STMT_RELEASE') {
+          if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
+          block.savepoints.length = i
+          this.settings.releaseSavepoint(i)
+          return utility('RELEASE')
+        }
+        block.tx.rollbackTo(block.savepoints[i]!.mark)
+        block.rows.invalidate()
+        block.savepoints.length = i + 1
+        block.failed = false
+        this.settings.rollbackToSavepoint(i)
+        return utility('ROLLBACK')
+      }
+      default:
+        throw new SqlError(SqlState.featureNotSupported, 'prepared transactions are not supported')
+    }
+  }
+
+  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes)): ExecCtx {
+    const db = this.db
+    let model: CatalogModel | undefined
+    const ctx: ExecCtx = {
+      tx,
+      rows,
+      foreignKeys: new ForeignKeyChecks({
+        rows,
+        table: (n) => tx.table(n),
+        tables: () => tx.tables(),
+        writerFor: (t) => new TableWriter(t, rootPlanCtx(ctx)),
+        nowMicros,
+      }),
+      params,
+      nowMicros,
+      clockMicros: () => db.replica.now() * 1000,
+      nodeId: db.nodeId,
+      region: db.region,
+      database: this.database,
+      settings: this.settings,
+      functions: (name) => db.userFunction(name),
+      partitions: db.partitions,
+      systemView: (schema, name) => db.system.view(schema, name, ctx),
+      catalog: () => (model ??= db.system.model(tx, ctx)),
+      random: () => db.replica.random(),
+      nextId: () => db.replica.nextId(),
+      nextSerial: (table, column) => db.nextSerial(table, column),
+      allTables: () => tx.tables(),
+      replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs }),
+      callUserFunction,
+      depth: 0,
+    }
+    return ctx
+  }
+
+  /** SET CONSTRAINTS {ALL | name, ..} {DEFERRED | IMMEDIATE}. */
+  private setConstraints(names: Node[] | undefined, deferred: boolean): StatementResult {
+    const list = (names ?? []).map((n) => ('RangeVar' in n ? n.RangeVar.relname ?? '' : ''))
+    const all = list.length === 0
+    const tables = (this.block?.tx ?? this.db.replica).tables()
+    for (const name of list) {
+      const fk = tables.flatMap((t) => foreignKeysOf(t)).find((k) => k.name === name)
+      if (!fk) throw new SqlError(SqlState.undefinedObject, `constraint "${name}" does not exist`)
+      if (!fk.deferrable) throw new SqlError(SqlState.wrongObjectType, `constraint "${name}" is not deferrable`)
+    }
+    if (!this.block) return utility('SET CONSTRAINTS', ['SET CONSTRAINTS can only be used in transaction blocks'])
+    this.block.deferred.set(all ? null : list, deferred)
+    // Constraints made IMMEDIATE are checked now, as in PostgreSQL.
+    const due = this.block.deferred.due(false)
+    if (due.length) this.execCtx(this.block.tx, [], this.block.startMicros, this.block.rows).foreignKeys.runDeferred(due)
+    return utility('SET CONSTRAINTS')
+  }
+
+  /** SET TRANSACTION .. / SET SESSION CHARACTERISTICS AS TRANSACTION .. */
+  private setTransactionMode(name: string, args: Node[] | undefined): StatementResult {
+    if (name.toUpperCase() === 'SESSION CHARACTERISTICS') {
+      this.characteristics = applyTransactionOptions(this.characteristics, args)
+      return utility('SET')
+    }
+    if (!this.block) {
+      applyTransactionOptions(this.characteristics, args)
+      return utility('SET', ['SET TRANSACTION can only be used in transaction blocks'])
+    }
+    this.block.mode = applyTransactionOptions(this.block.mode, args)
+    return utility('SET')
+  }
+
+  private settingStatement(node: Node): StatementResult {
+    if ('VariableShowStmt' in node) {
+      const rel = showRelation(node.VariableShowStmt.name ?? '', this.settings, this.db)
+      return { command: 'SHOW', rowCount: null, columns: rel.columns, rows: rel.rows(null) }
+    }
+    if ('DiscardStmt' in node) {
+      this.settings.discardAll()
+      return utility('DISCARD ALL')
+    }
+    if ('AlterSystemStmt' in node) {
+      const s = node.AlterSystemStmt.setstmt!
+      const kind = s.kind ?? 'VAR_SET_VALUE'
+      const writes = kind === 'VAR_RESET_ALL' ? this.settings.alterSystemResetAll() : this.settings.alterSystem(s.name ?? '', kind === 'VAR_SET_VALUE' ? (s.args ?? []).map(argText).join(', ') : null)
+      this.writeSettings(writes)
+      return utility('ALTER SYSTEM')
+    }
+    const s = (node as { VariableSetStmt: NonNullable<Extract<Node, { VariableSetStmt: unknown }>['VariableSetStmt']> }).VariableSetStmt
+    const kind = s.kind ?? 'VAR_SET_VALUE'
+    if (kind === 'VAR_RESET_ALL') {
+      this.settings.resetAll()
+      return utility('RESET')
+    }
+    if (kind === 'VAR_SET_MULTI') return this.setTransactionMode(s.name ?? '', s.args)
+    const value = kind === 'VAR_SET_VALUE' ? (s.args ?? []).map(argText).join(', ') : null
+    const { writes, warning } = this.settings.set(s.name ?? '', value, !!s.is_local)
+    this.writeSettings(writes)
+    return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET', warning ? [warning] : undefined)
+  }
+
+  /** Performs node and cluster setting writes outside a transaction block (autocommit). */
+  private writeSettings(writes: Array<{ kind: string; name: string; value: Json | null }>): void {
+    if (writes.length === 0) return
+    this.db.replica.transact((tx) => {
+      for (const w of writes) tx.setCatalog(w.kind, w.name, w.value)
+    })
+  }
+}
+
+function isSubscriptionStatement(n: Node): boolean {
+  return 'CreateSubscriptionStmt' in n || 'AlterSubscriptionStmt' in n || 'DropSubscriptionStmt' in n
+}
+
+function argText(n: Node): string {
+  if ('A_Const' in n) {
+    const c = n.A_Const
+    if (c.sval) return c.sval.sval ?? ''
+    if (c.ival) return String(c.ival.ival ?? 0)
+    if (c.fval) return c.fval.fval ?? ''
+    if (c.boolval) return c.boolval.boolval ? 'on' : 'off'
+    return ''
+  }
+  if ('TypeCast' in n && n.TypeCast.arg) return argText(n.TypeCast.arg)
+  if ('ColumnRef' in n) return nameList(n.ColumnRef.fields).join('.')
+  return ''
+}

@@ -1,0 +1,334 @@
+/**
+ * PostgreSQL's system catalogs (schema pg_catalog) over the catalog model: what psql's
+ * backslash commands, drivers and ORMs read to learn a database's schema. Columns carry
+ * PostgreSQL's names and types (`"char"`, `name`, `oid`, `regproc` ..) in PostgreSQL's
+ * order, so a client's query plans and prints as it would against PostgreSQL.
+ *
+ * Catalogs of features Concord lacks (row security policies, rules, triggers, extended
+ * statistics, comments) exist with their columns and no rows: a client's query over
+ * them runs and finds nothing, as it would on a PostgreSQL database that uses none.
+ * To answer another client's probe, add its catalog here with PostgreSQL's columns.
+ */
+import { SqlArray } from '../types/array.js'
+import { arrayOf, elementType, OIDS, T, typeModifier, typeOid, typeSize, type SqlType, type TypeId } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
+import {
+  BTREE_AM_OID, DATABASE_OID, HEAP_AM_OID, indexDef, NAMESPACE_OIDS, objectOid, OWNER_OID,
+  type AttributeModel, type CatalogModel, type IndexModel, type TableModel,
+} from '../catalog/catalog-model.js'
+import { view, type SystemView, type ViewCtx } from './system-view.js'
+
+const text = T.text
+const name = T.name
+const oid = T.oid
+const bool = T.bool
+const char = T.char
+const int2 = T.int2
+const int4 = T.int4
+const float4 = T.float4
+const textArray = arrayOf(T.text)
+const oidArray = arrayOf(T.oid)
+const int2Array = arrayOf(T.int2)
+
+/** PostgreSQL's default collation (pg_collation "default"). */
+const DEFAULT_COLLATION = 100
+const C_COLLATION = 950
+const DEFAULT_TABLESPACE = 1663
+
+const catalog = (ctx: ViewCtx): CatalogModel => ctx.exec.catalog()
+
+/** An int2vector or oidvector: zero-based, as PostgreSQL subscripts them (`indkey[0]`). */
+function vector(items: number[]): SqlArray {
+  return items.length === 0 ? SqlArray.EMPTY : new SqlArray([items.length], [0], items)
+}
+
+function attnums(t: TableModel, columns: string[]): number[] {
+  return columns.map((c) => t.attributes.findIndex((a) => a.name === c) + 1)
+}
+
+function collationOf(type: SqlType): number {
+  const id = elementType(type).id
+  return id === 'text' || id === 'varchar' || id === 'bpchar' ? DEFAULT_COLLATION : id === 'name' ? C_COLLATION : 0
+}
+
+/** How PostgreSQL stores values of the type (pg_attribute.attstorage): plain for fixed sizes. */
+function storageOf(type: SqlType): string {
+  if (type.array) return 'x'
+  if (typeSize(type) > 0) return 'p'
+  return type.id === 'numeric' ? 'm' : 'x'
+}
+
+/** One pg_class row per relation: tables, indexes and the system views. */
+const pgClass = view(
+  [
+    ['oid', oid], ['relname', name], ['relnamespace', oid], ['reltype', oid], ['reloftype', oid], ['relowner', oid], ['relam', oid],
+    ['relfilenode', oid], ['reltablespace', oid], ['relpages', int4], ['reltuples', float4], ['relallvisible', int4], ['reltoastrelid', oid],
+    ['relhasindex', bool], ['relisshared', bool], ['relpersistence', char], ['relkind', char], ['relnatts', int2], ['relchecks', int2],
+    ['relhasrules', bool], ['relhastriggers', bool], ['relhassubclass', bool], ['relrowsecurity', bool], ['relforcerowsecurity', bool],
+    ['relispopulated', bool], ['relreplident', char], ['relispartition', bool], ['relrewrite', oid], ['relacl', textArray],
+    ['reloptions', textArray], ['relpartbound', text],
+  ],
+  (ctx) => {
+    const m = catalog(ctx)
+    const rows: RtValue[][] = []
+    const row = (o: number, relname: string, ns: number, am: number, kind: string, natts: number, r: Partial<Record<'hasIndex' | 'triggers' | 'subclass' | 'partition', boolean>> & { checks?: number; options?: string[] | null; bound?: string | null }): RtValue[] => [
+      o, relname, ns, 0, 0, OWNER_OID, am, o, 0, 0, -1, 0, 0,
+      r.hasIndex ?? false, false, 'p', kind, natts, r.checks ?? 0,
+      false, r.triggers ?? false, r.subclass ?? false, false, false,
+      true, kind === 'v' || kind === 'i' || kind === 'I' ? 'n' : 'd', r.partition ?? false, 0, null,
+      r.options ? SqlArray.of(r.options) : null, r.bound ?? null,
+    ]
+    for (const t of m.tables) {
+      rows.push(row(t.oid, t.name, NAMESPACE_OIDS.public, t.kind === 'p' ? 0 : HEAP_AM_OID, t.kind, t.attributes.length, {
+        hasIndex: t.indexes.length > 0,
+        checks: t.constraints.filter((c) => c.type === 'c').length,
+        triggers: t.hasTriggers,
+        subclass: m.tables.some((c) => c.partitionOf === t.name),
+        partition: t.partitionOf !== null,
+        options: t.regions ? [`replication_regions=${t.regions.join(',')}`] : null,
+        bound: t.partitionBound,
+      }))
+    }
+    for (const ix of m.indexes) rows.push(row(ix.oid, ix.name, NAMESPACE_OIDS.public, BTREE_AM_OID, ix.kind, ix.columns.length, {}))
+    for (const v of m.views) rows.push(row(v.oid, v.name, NAMESPACE_OIDS[v.namespace], 0, 'v', v.attributes.length, {}))
+    return rows
+  },
+)
+
+const pgNamespace = view([['oid', oid], ['nspname', name], ['nspowner', oid], ['nspacl', textArray]], () =>
+  (['pg_catalog', 'public', 'information_schema'] as const).map((n) => [NAMESPACE_OIDS[n], n, OWNER_OID, null]))
+
+function attributeRows(relid: number, attributes: AttributeModel[]): RtValue[][] {
+  return attributes.map((a, i) => [
+    relid, a.name, typeOid(a.type), -1, typeSize(a.type), i + 1, a.type.array ? 1 : 0, -1, typeModifier(a.type),
+    typeSize(a.type) > 0 && typeSize(a.type) <= 8, 'i', storageOf(a.type), '', a.notNull, a.default !== null,
+    false, '', a.generated ? 's' : '', false, true, 0, collationOf(a.type), null, null, null,
+  ])
+}
+
+function indexAttributes(m: CatalogModel, ix: IndexModel): AttributeModel[] {
+  const t = m.table(ix.tableOid)
+  return ix.columns.map((c) => {
+    const a = t?.attributes.find((x) => x.name === c)
+    return { name: c, type: a?.type ?? T.text, notNull: false, default: null, generated: false }
+  })
+}
+
+const pgAttribute = view(
+  [
+    ['attrelid', oid], ['attname', name], ['atttypid', oid], ['attstattarget', int4], ['attlen', int2], ['attnum', int2], ['attndims', int4],
+    ['attcacheoff', int4], ['atttypmod', int4], ['attbyval', bool], ['attalign', char], ['attstorage', char], ['attcompression', char],
+    ['attnotnull', bool], ['atthasdef', bool], ['atthasmissing', bool], ['attidentity', char], ['attgenerated', char], ['attisdropped', bool],
+    ['attislocal', bool], ['attinhcount', int4], ['attcollation', oid], ['attacl', textArray], ['attoptions', textArray], ['attfdwoptions', textArray],
+  ],
+  (ctx) => {
+    const m = catalog(ctx)
+    return [
+      ...m.tables.flatMap((t) => attributeRows(t.oid, t.attributes)),
+      ...m.indexes.flatMap((ix) => attributeRows(ix.oid, indexAttributes(m, ix))),
+      ...m.views.flatMap((v) => attributeRows(v.oid, v.attributes)),
+    ]
+  },
+)
+
+/** Defaults and generation expressions; `adbin` holds the expression's text (pg_get_expr returns it). */
+const pgAttrdef = view([['oid', oid], ['adrelid', oid], ['adnum', int2], ['adbin', text]], (ctx) =>
+  catalog(ctx).tables.flatMap((t) => t.attributes.flatMap((a, i) => (a.default === null ? [] : [[objectOid('default', `${t.name}\u0000${a.name}`), t.oid, i + 1, a.default]]))))
+
+const pgIndex = view(
+  [
+    ['indexrelid', oid], ['indrelid', oid], ['indnatts', int2], ['indnkeyatts', int2], ['indisunique', bool], ['indnullsnotdistinct', bool],
+    ['indisprimary', bool], ['indisexclusion', bool], ['indimmediate', bool], ['indisclustered', bool], ['indisvalid', bool],
+    ['indcheckxmin', bool], ['indisready', bool], ['indislive', bool], ['indisreplident', bool], ['indkey', int2Array],
+    ['indcollation', oidArray], ['indclass', oidArray], ['indoption', int2Array], ['indexprs', text], ['indpred', text],
+  ],
+  (ctx) => {
+    const m = catalog(ctx)
+    return m.indexes.map((ix) => {
+      const t = m.table(ix.tableOid)!
+      const keys = attnums(t, ix.columns)
+      return [
+        ix.oid, ix.tableOid, keys.length, keys.length, ix.unique, false, ix.primary, false, true, false, true, false, true, true, false,
+        vector(keys), vector(ix.columns.map(() => 0)), vector(ix.columns.map(() => 0)), vector(ix.columns.map(() => 0)), null, null,
+      ]
+    })
+  },
+)
+
+const ACTION_CODE = { no_action: 'a', restrict: 'r', cascade: 'c', set_null: 'n', set_default: 'd' } as const
+
+const pgConstraint = view(
+  [
+    ['oid', oid], ['conname', name], ['connamespace', oid], ['contype', char], ['condeferrable', bool], ['condeferred', bool],
+    ['convalidated', bool], ['conrelid', oid], ['contypid', oid], ['conindid', oid], ['conparentid', oid], ['confrelid', oid],
+    ['confupdtype', char], ['confdeltype', char], ['confmatchtype', char], ['conislocal', bool], ['coninhcount', int4],
+    ['connoinherit', bool], ['conkey', int2Array], ['confkey', int2Array], ['conpfeqop', oidArray], ['conppeqop', oidArray],
+    ['conffeqop', oidArray], ['confdelsetcols', int2Array], ['conexclop', oidArray], ['conbin', text],
+  ],
+  (ctx) => {
+    const m = catalog(ctx)
+    return m.constraints.map((c) => {
+      const t = m.table(c.tableOid)!
+      const parent = c.type === 'f' ? m.table(c.refTableOid) : undefined
+      const fk = c.type === 'f'
+      return [
+        c.oid, c.name, NAMESPACE_OIDS.public, c.type, c.deferrable, c.deferred, true, c.tableOid, 0, c.indexOid, 0, c.refTableOid,
+        fk ? ACTION_CODE[c.onUpdate ?? 'no_action'] : ' ', fk ? ACTION_CODE[c.onDelete ?? 'no_action'] : ' ', fk ? (c.matchFull ? 'f' : 's') : ' ',
+        true, 0, false, c.columns.length ? SqlArray.of(attnums(t, c.columns)) : null, parent ? SqlArray.of(attnums(parent, c.refColumns)) : null,
+        null, null, null, null, null, c.type === 'c' ? c.def.replace(/^CHECK /, '') : null,
+      ]
+    })
+  },
+)
+
+const pgInherits = view([['inhrelid', oid], ['inhparent', oid], ['inhseqno', int4], ['inhdetachpending', bool]], (ctx) => {
+  const m = catalog(ctx)
+  const rows: RtValue[][] = []
+  for (const t of m.tables) {
+    const parent = t.partitionOf === null ? undefined : m.tableNamed(t.partitionOf)
+    if (parent) rows.push([t.oid, parent.oid, 1, false])
+  }
+  return rows
+})
+
+const pgPartitionedTable = view(
+  [['partrelid', oid], ['partstrat', char], ['partnatts', int2], ['partdefid', oid], ['partattrs', int2Array], ['partclass', oidArray], ['partcollation', oidArray], ['partexprs', text]],
+  (ctx) => {
+    const m = catalog(ctx)
+    return m.tables.filter((t) => t.partitionStrategy !== null).map((t) => {
+      const keys = attnums(t, t.partitionColumns)
+      const def = m.tables.find((c) => c.partitionOf === t.name && c.partitionBound === 'DEFAULT')
+      return [t.oid, t.partitionStrategy, keys.length, def?.oid ?? 0, vector(keys), vector(keys.map(() => 0)), vector(keys.map(() => 0)), null]
+    })
+  },
+)
+
+/** PostgreSQL's type names (pg_type.typname) and categories for the types Concord has. */
+const TYPE_ROWS: Array<{ id: TypeId; typname: string; category: string; pseudo?: boolean }> = [
+  { id: 'bool', typname: 'bool', category: 'B' }, { id: 'bytea', typname: 'bytea', category: 'U' }, { id: 'char', typname: 'char', category: 'Z' },
+  { id: 'name', typname: 'name', category: 'S' }, { id: 'int8', typname: 'int8', category: 'N' }, { id: 'int2', typname: 'int2', category: 'N' },
+  { id: 'int4', typname: 'int4', category: 'N' }, { id: 'regproc', typname: 'regproc', category: 'N' }, { id: 'text', typname: 'text', category: 'S' },
+  { id: 'oid', typname: 'oid', category: 'N' }, { id: 'json', typname: 'json', category: 'U' }, { id: 'float4', typname: 'float4', category: 'N' },
+  { id: 'float8', typname: 'float8', category: 'N' }, { id: 'unknown', typname: 'unknown', category: 'X', pseudo: true },
+  { id: 'bpchar', typname: 'bpchar', category: 'S' }, { id: 'varchar', typname: 'varchar', category: 'S' }, { id: 'date', typname: 'date', category: 'D' },
+  { id: 'time', typname: 'time', category: 'D' }, { id: 'timestamp', typname: 'timestamp', category: 'D' },
+  { id: 'timestamptz', typname: 'timestamptz', category: 'D' }, { id: 'interval', typname: 'interval', category: 'T' },
+  { id: 'numeric', typname: 'numeric', category: 'N' }, { id: 'regclass', typname: 'regclass', category: 'N' },
+  { id: 'regtype', typname: 'regtype', category: 'N' }, { id: 'record', typname: 'record', category: 'P', pseudo: true },
+  { id: 'void', typname: 'void', category: 'P', pseudo: true }, { id: 'anyelement', typname: 'anyelement', category: 'P', pseudo: true },
+  { id: 'uuid', typname: 'uuid', category: 'U' }, { id: 'jsonb', typname: 'jsonb', category: 'U' },
+  { id: 'regnamespace', typname: 'regnamespace', category: 'N' }, { id: 'regrole', typname: 'regrole', category: 'N' },
+]
+
+const pgType = view(
+  [
+    ['oid', oid], ['typname', name], ['typnamespace', oid], ['typowner', oid], ['typlen', int2], ['typbyval', bool], ['typtype', char],
+    ['typcategory', char], ['typispreferred', bool], ['typisdefined', bool], ['typdelim', char], ['typrelid', oid], ['typelem', oid],
+    ['typarray', oid], ['typalign', char], ['typstorage', char], ['typnotnull', bool], ['typbasetype', oid], ['typtypmod', int4],
+    ['typndims', int4], ['typcollation', oid], ['typdefault', text], ['typacl', textArray],
+  ],
+  () => {
+    const rows: RtValue[][] = []
+    for (const r of TYPE_ROWS) {
+      const t: SqlType = { id: r.id }
+      const size = typeSize(t)
+      const array = r.pseudo ? 0 : typeOid(arrayOf(t))
+      rows.push([OIDS[r.id], r.typname, NAMESPACE_OIDS.pg_catalog, OWNER_OID, size, size > 0 && size <= 8, r.pseudo ? 'p' : 'b', r.category, r.id === 'text' || r.id === 'float8' || r.id === 'bool' || r.id === 'timestamptz' || r.id === 'oid', true, ',', 0, 0, array, size === 8 || size === 64 ? 'd' : size === 2 ? 's' : size === 1 ? 'c' : 'i', size > 0 ? 'p' : 'x', false, 0, -1, 0, collationOf(t), null, null])
+      if (array !== 0) rows.push([array, `_${r.typname}`, NAMESPACE_OIDS.pg_catalog, OWNER_OID, -1, false, 'b', 'A', false, true, ',', 0, OIDS[r.id], 0, size === 8 ? 'd' : 'i', 'x', false, 0, -1, 0, collationOf(t), null, null])
+    }
+    return rows
+  },
+)
+
+const pgAm = view([['oid', oid], ['amname', name], ['amhandler', T.regproc], ['amtype', char]], () => [[HEAP_AM_OID, 'heap', 0, 't'], [BTREE_AM_OID, 'btree', 0, 'i']])
+
+const pgDatabase = view(
+  [
+    ['oid', oid], ['datname', name], ['datdba', oid], ['encoding', int4], ['datlocprovider', char], ['datistemplate', bool], ['datallowconn', bool],
+    ['datconnlimit', int4], ['dattablespace', oid], ['datcollate', text], ['datctype', text], ['daticulocale', text], ['datcollversion', text], ['datacl', textArray],
+  ],
+  (ctx) => [[DATABASE_OID, ctx.exec.database, OWNER_OID, 6, 'c', false, true, -1, DEFAULT_TABLESPACE, 'C', 'C', null, null, null]],
+)
+
+const pgRoles = view(
+  [
+    ['rolname', name], ['rolsuper', bool], ['rolinherit', bool], ['rolcreaterole', bool], ['rolcreatedb', bool], ['rolcanlogin', bool],
+    ['rolreplication', bool], ['rolconnlimit', int4], ['rolpassword', text], ['rolvaliduntil', T.timestamptz], ['rolbypassrls', bool],
+    ['rolconfig', textArray], ['oid', oid],
+  ],
+  (ctx) => [[ctx.exec.settings.user, true, true, true, true, true, true, -1, '********', null, true, null, OWNER_OID]],
+)
+
+const pgUser = view(
+  [['usename', name], ['usesysid', oid], ['usecreatedb', bool], ['usesuper', bool], ['userepl', bool], ['usebypassrls', bool], ['passwd', text], ['valuntil', T.timestamptz], ['useconfig', textArray]],
+  (ctx) => [[ctx.exec.settings.user, OWNER_OID, true, true, true, true, '********', null, null]],
+)
+
+const pgCollation = view(
+  [
+    ['oid', oid], ['collname', name], ['collnamespace', oid], ['collowner', oid], ['collprovider', char], ['collisdeterministic', bool],
+    ['collencoding', int4], ['collcollate', text], ['collctype', text], ['colliculocale', text], ['collversion', text],
+  ],
+  () => [
+    [DEFAULT_COLLATION, 'default', NAMESPACE_OIDS.pg_catalog, OWNER_OID, 'd', true, -1, null, null, null, null],
+    [C_COLLATION, 'C', NAMESPACE_OIDS.pg_catalog, OWNER_OID, 'c', true, -1, 'C', 'C', null, null],
+    [951, 'POSIX', NAMESPACE_OIDS.pg_catalog, OWNER_OID, 'c', true, -1, 'POSIX', 'POSIX', null, null],
+  ],
+)
+
+const pgTablespace = view([['oid', oid], ['spcname', name], ['spcowner', oid], ['spcacl', textArray], ['spcoptions', textArray]], () => [
+  [DEFAULT_TABLESPACE, 'pg_default', OWNER_OID, null, null],
+  [1664, 'pg_global', OWNER_OID, null, null],
+])
+
+const pgTables = view(
+  [['schemaname', name], ['tablename', name], ['tableowner', name], ['tablespace', name], ['hasindexes', bool], ['hasrules', bool], ['hastriggers', bool], ['rowsecurity', bool]],
+  (ctx) => catalog(ctx).tables.map((t) => ['public', t.name, ctx.exec.settings.user, null, t.indexes.length > 0, false, t.hasTriggers, false]),
+)
+
+const pgIndexes = view([['schemaname', name], ['tablename', name], ['indexname', name], ['tablespace', name], ['indexdef', text]], (ctx) =>
+  catalog(ctx).indexes.map((ix) => ['public', ix.tableName, ix.name, null, indexDef(ix)]))
+
+/** PostgreSQL's columns a client reads, plus `scope`: session, node or cluster. */
+const pgSettings = view(
+  [['name', text], ['setting', text], ['unit', text], ['category', text], ['short_desc', text], ['context', text], ['vartype', text], ['source', text], ['boot_val', text], ['reset_val', text], ['scope', text]],
+  (ctx) => ctx.exec.settings.all().map((r) => [r.name, r.setting, null, r.scope === 'session' ? 'Client Connection Defaults' : r.scope === 'node' ? 'Concord / Node' : 'Concord / Cluster', r.description, r.context, r.vartype, r.source, r.boot, r.reset, r.scope]),
+)
+
+const none = (columns: Array<[string, SqlType]>): SystemView => view(columns, () => [])
+
+export const PG_CATALOG_VIEWS: Record<string, SystemView> = {
+  pg_tables: pgTables,
+  pg_indexes: pgIndexes,
+  pg_settings: pgSettings,
+  pg_class: pgClass,
+  pg_namespace: pgNamespace,
+  pg_attribute: pgAttribute,
+  pg_attrdef: pgAttrdef,
+  pg_index: pgIndex,
+  pg_constraint: pgConstraint,
+  pg_inherits: pgInherits,
+  pg_partitioned_table: pgPartitionedTable,
+  pg_type: pgType,
+  pg_am: pgAm,
+  pg_database: pgDatabase,
+  pg_roles: pgRoles,
+  pg_user: pgUser,
+  pg_collation: pgCollation,
+  pg_tablespace: pgTablespace,
+  pg_description: none([['objoid', oid], ['classoid', oid], ['objsubid', int4], ['description', text]]),
+  pg_policy: none([['oid', oid], ['polname', name], ['polrelid', oid], ['polcmd', char], ['polpermissive', bool], ['polroles', oidArray], ['polqual', text], ['polwithcheck', text]]),
+  pg_statistic_ext: none([['oid', oid], ['stxrelid', oid], ['stxname', name], ['stxnamespace', oid], ['stxowner', oid], ['stxstattarget', int4], ['stxkeys', int2Array], ['stxkind', arrayOf(char)], ['stxexprs', text]]),
+  pg_trigger: none([
+    ['oid', oid], ['tgrelid', oid], ['tgparentid', oid], ['tgname', name], ['tgfoid', oid], ['tgtype', int2], ['tgenabled', char], ['tgisinternal', bool],
+    ['tgconstrrelid', oid], ['tgconstrindid', oid], ['tgconstraint', oid], ['tgdeferrable', bool], ['tginitdeferred', bool], ['tgnargs', int2],
+    ['tgattr', int2Array], ['tgargs', T.bytea], ['tgqual', text], ['tgoldtable', name], ['tgnewtable', name],
+  ]),
+  pg_rewrite: none([['oid', oid], ['rulename', name], ['ev_class', oid], ['ev_type', char], ['ev_enabled', char], ['is_instead', bool], ['ev_qual', text], ['ev_action', text]]),
+  pg_publication_namespace: none([['oid', oid], ['pnpubid', oid], ['pnnspid', oid]]),
+  pg_auth_members: none([['oid', oid], ['roleid', oid], ['member', oid], ['grantor', oid], ['admin_option', bool]]),
+  pg_extension: none([
+    ['oid', oid], ['extname', name], ['extowner', oid], ['extnamespace', oid], ['extrelocatable', bool], ['extversion', text],
+    ['extconfig', oidArray], ['extcondition', textArray],
+  ]),
+}

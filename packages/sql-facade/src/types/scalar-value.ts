@@ -1,0 +1,8 @@
+/**
+ * The runtime values of scalar SQL types (see value.ts for the mapping per type); an
+ * array's elements are always these, never an array (see array.ts).
+ */
+import type { Decimal } from './decimal.js'
+import type { Interval } from './interval.js'
+
+export type ScalarValue = null | boolean | number | bigint | string | Decimal | Interval | Uint8Array
