@@ -28,7 +28,12 @@ export class ConcordProcess {
   log = ''
   private exited: Promise<number | null>
 
-  private constructor(readonly options: ConcordProcessOptions, readonly child: ChildProcess) {
+  readonly options: ConcordProcessOptions
+  readonly child: ChildProcess
+
+  private constructor(options: ConcordProcessOptions, child: ChildProcess) {
+    this.options = options
+    this.child = child
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
     child.stderr!.on('data', (d: Buffer) => {
       if (this.log.length < 4_000_000) this.log += d.toString()

@@ -29,7 +29,12 @@ const nodes: Member[] = []
 class Member {
   proc: ConcordProcess | null = null
   readonly dataDir: string
-  constructor(readonly id: string, readonly index: number) {
+  readonly id: string
+  readonly index: number
+
+  constructor(id: string, index: number) {
+    this.id = id
+    this.index = index
     this.dataDir = join(dir, id)
   }
 

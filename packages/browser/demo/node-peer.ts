@@ -32,7 +32,10 @@ export class NodePeer {
   log = ''
   private readonly exited: Promise<number | null>
 
-  private constructor(readonly child: ChildProcess) {
+  readonly child: ChildProcess
+
+  private constructor(child: ChildProcess) {
+    this.child = child
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
   }
 

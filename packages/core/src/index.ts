@@ -25,7 +25,7 @@ export type {
 export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, OpenTransaction, TransactionSavepoint, ReplicaEvents, LinkPolicy } from './api.js'
 export { Replica } from './replica.js'
 export { parseShardId, shardId } from './placement/shard-id.js'
-export { ConcordError, SqlState } from './errors/concord-error.js'
+export { ConcordError, type CoreCondition } from './errors/concord-error.js'
 export { HybridClock, compareStamp, hlcMillis, hlcCounter, LOGICAL_RANGE } from './clock/hlc.js'
 export { IdGenerator, nodeNumberOf, ID_EPOCH_MS } from './clock/id-generator.js'
 export { MemoryStorage } from './storage/memory-storage.js'

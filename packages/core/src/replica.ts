@@ -29,7 +29,7 @@ import { IdGenerator, nodeNumberOf } from './clock/id-generator.js'
 import { encodeRowKey } from './codec/row-key.js'
 import { RESERVED_NAME_CHARS } from './codec/writer-entry.js'
 import { assert } from './errors/assert.js'
-import { ConcordError, SqlState } from './errors/concord-error.js'
+import { ConcordError } from './errors/concord-error.js'
 import { Housekeeper, type Member } from './housekeeping/housekeeper.js'
 import { loadReplica } from './loading/replica-loader.js'
 import { Placement } from './placement/placement.js'
@@ -84,7 +84,7 @@ export class Replica {
 
   private constructor(options: ReplicaOptions) {
     if (typeof options.nodeId !== 'string' || options.nodeId.length === 0 || RESERVED_NAME_CHARS.test(options.nodeId)) {
-      throw new ConcordError(SqlState.invalidParameterValue, 'node id must be a non-empty string without control characters U+0000, U+001C-U+001F')
+      throw new ConcordError('invalidParameterValue', 'node id must be a non-empty string without control characters U+0000, U+001C-U+001F')
     }
     const replica = this
     this.options = options
@@ -368,7 +368,7 @@ export class Replica {
 
   /**
    * Resolves once every change made so far is durable (not waiting for later ones);
-   * rejects, with SQLSTATE 53100 or 58030, if storage failed on one of them.
+   * rejects, with `diskFull` or `ioError`, if storage failed on one of them.
    */
   durable(): Promise<void> {
     this.pipeline.flush()
@@ -549,7 +549,7 @@ export class Replica {
    * when they are on disk.
    */
   transact<T>(fn: (tx: Transaction) => T): T {
-    if (this.closed) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'replica is closed')
+    if (this.closed) throw new ConcordError('objectNotInPrerequisiteState', 'replica is closed')
     const tx = new LocalTransaction(this.txHost)
     const result = fn(tx)
     this.commit(tx)
@@ -561,13 +561,13 @@ export class Replica {
    * Dropping it without committing applies nothing.
    */
   begin(): OpenTransaction {
-    if (this.closed) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'replica is closed')
+    if (this.closed) throw new ConcordError('objectNotInPrerequisiteState', 'replica is closed')
     const tx = new LocalTransaction(this.txHost, true)
     let done = false
     return Object.assign(tx, {
       commit: () => {
-        if (done) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'transaction already committed')
-        if (this.closed) throw new ConcordError(SqlState.objectNotInPrerequisiteState, 'replica is closed')
+        if (done) throw new ConcordError('objectNotInPrerequisiteState', 'transaction already committed')
+        if (this.closed) throw new ConcordError('objectNotInPrerequisiteState', 'replica is closed')
         done = true
         this.commit(tx)
       },

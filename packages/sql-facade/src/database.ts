@@ -79,7 +79,12 @@ export class Database implements SessionHost {
   readonly serials: SerialSequences
   private slotCheckScheduled = false
 
-  private constructor(readonly replica: Replica, private readonly ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
+  readonly replica: Replica
+  private readonly ownsReplica: boolean
+
+  private constructor(replica: Replica, ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
+    this.replica = replica
+    this.ownsReplica = ownsReplica
     this.int8 = options.int8 ?? 'string'
     this.serialWaitMs = Math.max(0, options.serialWaitMs ?? 0)
     this.indexes = new SecondaryIndexes(replica)

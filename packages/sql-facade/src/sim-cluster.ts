@@ -21,10 +21,16 @@ export class SimCluster {
   /** One partition router per node, kept across restarts: the replica's `partitionOf`. */
   private readonly routers = new Map<string, PartitionRouter>()
 
+  readonly sim: Simulation
+  private readonly serialWaitMs: number
+
   private constructor(
-    readonly sim: Simulation,
-    private readonly serialWaitMs: number,
-  ) {}
+    sim: Simulation,
+    serialWaitMs: number,
+  ) {
+    this.sim = sim
+    this.serialWaitMs = serialWaitMs
+  }
 
   static async create(options: SimClusterOptions): Promise<SimCluster> {
     const sim = new Simulation({ seed: options.seed, ...(options.faults ? { faults: options.faults } : {}), ...(options.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: options.antiEntropyIntervalMs } : {}) })

@@ -70,10 +70,15 @@ export class ConnectionMonitor {
   private closed = false
   private readonly pendingMeta: PendingCountMeta
 
+  private readonly replica: MonitoredReplica
+  private readonly transport: MonitoredNetwork
+
   private constructor(
-    private readonly replica: MonitoredReplica,
-    private readonly transport: MonitoredNetwork,
+    replica: MonitoredReplica,
+    transport: MonitoredNetwork,
   ) {
+    this.replica = replica
+    this.transport = transport
     this.pendingMeta = new PendingCountMeta(replica)
     this.last = this.compute()
   }

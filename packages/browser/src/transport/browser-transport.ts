@@ -68,7 +68,9 @@ export class BrowserTransport extends SessionTransport implements Transport {
   private learnedTargets = 0
   private readonly maxMessageBytes: number
 
-  constructor(private readonly options: BrowserTransportOptions) {
+  private readonly options: BrowserTransportOptions
+
+  constructor(options: BrowserTransportOptions) {
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
     super({
       nodeId: options.nodeId,
@@ -78,6 +80,7 @@ export class BrowserTransport extends SessionTransport implements Transport {
       backoff: { initialMs: options.backoff?.initialMs ?? 250, maxMs: options.backoff?.maxMs ?? 10_000 },
       ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     })
+    this.options = options
     this.maxMessageBytes = maxMessageBytes
     this.online = options.offline !== true
     for (const addr of options.join) this.addTarget(addr)

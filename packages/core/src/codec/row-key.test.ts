@@ -14,7 +14,7 @@ describe('row keys', () => {
   })
 
   it('rejects a null key component with 23502', () => {
-    expect(() => encodeRowKey([null])).toThrow(expect.objectContaining({ code: '23502' }))
+    expect(() => encodeRowKey([null])).toThrow(expect.objectContaining({ condition: 'notNullViolation' }))
   })
 
   it('splits writer entry keys even when the row key contains NUL', () => {

@@ -6,7 +6,7 @@
  * U+0002 are escaped with U+0002. A writer entry's Yjs key is `rowKey + U+0000 + nodeId`;
  * node ids never contain U+0000, so the last U+0000 always splits the two.
  */
-import { ConcordError, SqlState } from '../errors/concord-error.js'
+import { ConcordError } from '../errors/concord-error.js'
 import type { Value } from '../types.js'
 
 const SEP = '\u0001'
@@ -39,7 +39,7 @@ function encodeComponent(v: Value): string {
         for (const b of v) hex += b.toString(16).padStart(2, '0')
         return hex
       }
-      throw new ConcordError('23502', 'null value in primary key column')
+      throw new ConcordError('notNullViolation', 'null value in primary key column')
   }
 }
 
@@ -59,7 +59,7 @@ function decodeComponent(c: string): Value {
   switch (tag) {
     case 110 /* n */: {
       const n = Number(body)
-      if (body === '' || Number.isNaN(n)) throw new ConcordError(SqlState.internalError, 'corrupt row key')
+      if (body === '' || Number.isNaN(n)) throw new ConcordError('internalError', 'corrupt row key')
       return n
     }
     case 105 /* i */:
@@ -76,14 +76,14 @@ function decodeComponent(c: string): Value {
       return out
     }
     default:
-      throw new ConcordError(SqlState.internalError, 'corrupt row key')
+      throw new ConcordError('internalError', 'corrupt row key')
   }
 }
 
 export function decodeRowKey(key: string, arity: number): Value[] {
   if (arity === 1) return [decodeComponent(key)]
   const parts = key.split(SEP)
-  if (parts.length !== arity) throw new ConcordError(SqlState.internalError, 'corrupt row key')
+  if (parts.length !== arity) throw new ConcordError('internalError', 'corrupt row key')
   return parts.map(decodeComponent)
 }
 

@@ -13,7 +13,7 @@ describe('assert', () => {
     }
     expect(thrown).toBeInstanceOf(InternalError)
     expect(thrown).toBeInstanceOf(ConcordError)
-    expect((thrown as ConcordError).code).toBe('XX000')
+    expect((thrown as ConcordError).condition).toBe('internalError')
     expect(String(thrown)).toContain('lsn went backwards')
   })
 })

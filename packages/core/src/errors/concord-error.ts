@@ -1,29 +1,33 @@
 /**
- * Errors that can reach a SQL client carry a PostgreSQL SQLSTATE code, so every layer
- * (SQL facade, wire server) reports them the way PostgreSQL clients expect.
+ * The error core raises for a request it refuses or a state it cannot serve. It names the
+ * condition as PostgreSQL's errcodes.txt names it (in camelCase); core carries no SQLSTATE
+ * codes. The SQL layer owns the one table from condition to code
+ * (`@concord/sql-facade`'s `SqlState`, which must cover every `CoreCondition`) and
+ * translates at its boundary, so a PostgreSQL client still gets the code it expects.
  */
-export class ConcordError extends Error {
-  readonly code: string
+export type CoreCondition =
+  | 'uniqueViolation'
+  | 'notNullViolation'
+  | 'undefinedTable'
+  | 'duplicateTable'
+  | 'undefinedColumn'
+  | 'duplicateColumn'
+  | 'datatypeMismatch'
+  | 'invalidName'
+  | 'invalidParameterValue'
+  | 'invalidTableDefinition'
+  | 'featureNotSupported'
+  | 'objectNotInPrerequisiteState'
+  | 'diskFull'
+  | 'ioError'
+  | 'internalError'
 
-  constructor(code: string, message: string) {
+export class ConcordError extends Error {
+  readonly condition: CoreCondition
+
+  constructor(condition: CoreCondition, message: string) {
     super(message)
     this.name = 'ConcordError'
-    this.code = code
+    this.condition = condition
   }
 }
-
-/** SQLSTATE codes the core raises. */
-export const SqlState = {
-  uniqueViolation: '23505',
-  undefinedTable: '42P01',
-  duplicateTable: '42P07',
-  undefinedColumn: '42703',
-  duplicateColumn: '42701',
-  invalidParameterValue: '22023',
-  invalidTableDefinition: '42P16',
-  featureNotSupported: '0A000',
-  internalError: 'XX000',
-  objectNotInPrerequisiteState: '55000',
-  diskFull: '53100',
-  ioError: '58030',
-} as const

@@ -8,12 +8,12 @@
  * Invariants: loading writes nothing back (its Yjs transactions carry the load origin,
  * which the change pipeline never persists), except removing an overlay that no longer
  * belongs to any shard. A shard whose records do not apply is corrupt: the replica does
- * not open (SQLSTATE XX000) rather than run without it.
+ * not open (internalError) rather than run without it.
  */
 import * as Y from 'yjs'
 import type { Storage, StoredRecord } from '../api.js'
 import { LSN_META_KEY } from '../changes/local-sequence.js'
-import { ConcordError, SqlState } from '../errors/concord-error.js'
+import { ConcordError } from '../errors/concord-error.js'
 import { isPreviousId, parsePreviousId } from '../generations/generation-id.js'
 import { CATALOG_SHARD } from '../placement/shard-id.js'
 import { LOAD_ORIGIN, type Shard } from '../rows/shard.js'
@@ -52,7 +52,7 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
       Y.applyUpdate(shard.doc, merged(records), LOAD_ORIGIN)
       shard.generation = records[records.length - 1]!.generation
     } catch (err) {
-      throw new ConcordError(SqlState.internalError, `storage of shard ${id} is corrupt: ${String(err)}`)
+      throw new ConcordError('internalError', `storage of shard ${id} is corrupt: ${String(err)}`)
     }
   }
 }
@@ -70,7 +70,7 @@ function loadPrevious(target: LoadTarget, id: string, records: StoredRecord[]): 
     // Equality reports from before a restart are gone; only new ones vouch for writers.
     target.restoredOverlay(shard)
   } catch (err) {
-    throw new ConcordError(SqlState.internalError, `storage of ${id} is corrupt: ${String(err)}`)
+    throw new ConcordError('internalError', `storage of ${id} is corrupt: ${String(err)}`)
   }
 }
 

@@ -11,7 +11,13 @@ import { MessageType, decodeMessage, encodeMessage } from './messages.js'
 class QueuedLink {
   readonly ends: QueuedEnd[] = []
   dropped = 0
-  constructor(readonly limit: number, readonly perTick: number) {}
+  readonly limit: number
+  readonly perTick: number
+
+  constructor(limit: number, perTick: number) {
+    this.limit = limit
+    this.perTick = perTick
+  }
 }
 
 class QueuedEnd implements Transport {
@@ -20,7 +26,14 @@ class QueuedEnd implements Transport {
   queued = 0
   private timer: ReturnType<typeof setInterval> | null = null
 
-  constructor(private readonly link: QueuedLink, private readonly id: string, private readonly peer: string) {
+  private readonly link: QueuedLink
+  private readonly id: string
+  private readonly peer: string
+
+  constructor(link: QueuedLink, id: string, peer: string) {
+    this.link = link
+    this.id = id
+    this.peer = peer
     link.ends.push(this)
   }
 

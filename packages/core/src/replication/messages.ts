@@ -38,16 +38,18 @@ export const MAX_REASSEMBLED_BYTES = 1024 * 1024 * 1024
 /** Most fragments one message may be cut into. */
 export const MAX_FRAGMENTS = 65_536
 
-export const enum MessageType {
-  Hello = 1,
-  Updates = 2,
-  Digest = 3,
-  SyncRequest = 4,
-  SyncDiff = 5,
-  Ack = 6,
-  Generation = 7,
-  Fragment = 8,
-}
+/** Message type tags. A plain object rather than an enum: the sources use erasable syntax only. */
+export const MessageType = {
+  Hello: 1,
+  Updates: 2,
+  Digest: 3,
+  SyncRequest: 4,
+  SyncDiff: 5,
+  Ack: 6,
+  Generation: 7,
+  Fragment: 8,
+} as const
+export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 
 /** Largest LSN the codec carries (2^53 - 1: exact in a double). */
 export const MAX_LSN = Number.MAX_SAFE_INTEGER
@@ -90,14 +92,14 @@ export interface ShardDiff {
 }
 
 export type Message =
-  | { type: MessageType.Hello; nodeId: string; region: string; reply: boolean }
-  | { type: MessageType.Updates; prevLsn: number; lsn: number; updates: ShardUpdate[] }
-  | { type: MessageType.Digest; lsn: number; digests: ShardDigest[] }
-  | { type: MessageType.Ack; lsn: number }
-  | { type: MessageType.Generation; shard: string; generation: number; state: Uint8Array }
-  | { type: MessageType.SyncRequest; requests: ShardStateVector[] }
-  | { type: MessageType.SyncDiff; diffs: ShardDiff[] }
-  | { type: MessageType.Fragment; id: number; index: number; count: number; total: number; chunk: Uint8Array }
+  | { type: typeof MessageType.Hello; nodeId: string; region: string; reply: boolean }
+  | { type: typeof MessageType.Updates; prevLsn: number; lsn: number; updates: ShardUpdate[] }
+  | { type: typeof MessageType.Digest; lsn: number; digests: ShardDigest[] }
+  | { type: typeof MessageType.Ack; lsn: number }
+  | { type: typeof MessageType.Generation; shard: string; generation: number; state: Uint8Array }
+  | { type: typeof MessageType.SyncRequest; requests: ShardStateVector[] }
+  | { type: typeof MessageType.SyncDiff; diffs: ShardDiff[] }
+  | { type: typeof MessageType.Fragment; id: number; index: number; count: number; total: number; chunk: Uint8Array }
 
 export class DecodeError extends Error {
   constructor(message: string) {

@@ -6,7 +6,7 @@
  *
  * DDL goes through the same buffer: it is a set of writes to the `$catalog` table.
  */
-import { ConcordError, SqlState } from '../errors/concord-error.js'
+import { ConcordError } from '../errors/concord-error.js'
 import type { Transaction, TransactionSavepoint } from '../api.js'
 import {
   CATALOG_TABLE,
@@ -74,11 +74,14 @@ export class LocalTransaction implements Transaction {
   private readonly host: TransactionHost
   private readonly tableCache = new Map<string, TableInfo | undefined>()
 
+  private readonly open: boolean
+
   /**
    * @param open kept open across calls (`Replica.begin`): changes to existing rows record
    *   the row's causal length, so commit can tell a row deleted meanwhile.
    */
-  constructor(host: TransactionHost, private readonly open = false) {
+  constructor(host: TransactionHost, open = false) {
+    this.open = open
     this.host = host
   }
 
@@ -124,7 +127,7 @@ export class LocalTransaction implements Transaction {
 
   private requireTable(name: string): TableInfo {
     const t = this.table(name)
-    if (t === undefined) throw new ConcordError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+    if (t === undefined) throw new ConcordError('undefinedTable', `relation "${name}" does not exist`)
     return t
   }
 
@@ -132,7 +135,7 @@ export class LocalTransaction implements Transaction {
     return info.primaryKey.map((c) => {
       const v = row[c]
       if (v === null || v === undefined) {
-        throw new ConcordError('23502', `null value in column "${c}" of relation "${info.name}" violates not-null constraint`)
+        throw new ConcordError('notNullViolation', `null value in column "${c}" of relation "${info.name}" violates not-null constraint`)
       }
       return v
     })
@@ -141,7 +144,7 @@ export class LocalTransaction implements Transaction {
   private checkColumns(info: TableInfo, row: Row): void {
     for (const name in row) {
       if (!info.columns.some((c) => c.name === name)) {
-        throw new ConcordError(SqlState.undefinedColumn, `column "${name}" of relation "${info.name}" does not exist`)
+        throw new ConcordError('undefinedColumn', `column "${name}" of relation "${info.name}" does not exist`)
       }
     }
   }
@@ -222,7 +225,7 @@ export class LocalTransaction implements Transaction {
     const p = rows.get(rowKey)
     if (this.exists(info, rowKey, p)) {
       throw new ConcordError(
-        SqlState.uniqueViolation,
+        'uniqueViolation',
         `duplicate key value violates unique constraint "${info.name}_pkey"`,
       )
     }
@@ -281,8 +284,8 @@ export class LocalTransaction implements Transaction {
   increment(table: string, key: Value[], column: string, delta: number | bigint): boolean {
     const info = this.requireTable(table)
     const col = info.columns.find((c) => c.name === column)
-    if (col === undefined) throw new ConcordError(SqlState.undefinedColumn, `column "${column}" of relation "${table}" does not exist`)
-    if (col.kind !== 'counter') throw new ConcordError('42804', `column "${column}" is not a counter column`)
+    if (col === undefined) throw new ConcordError('undefinedColumn', `column "${column}" of relation "${table}" does not exist`)
+    if (col.kind !== 'counter') throw new ConcordError('datatypeMismatch', `column "${column}" is not a counter column`)
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
     if (this.view(info, rowKey, rows.get(rowKey)) === null) return false
@@ -350,7 +353,7 @@ export class LocalTransaction implements Transaction {
 
   setCatalog(kind: string, name: string, value: Json | null): void {
     if (kind === 'table' || kind === 'column') {
-      throw new ConcordError(SqlState.invalidParameterValue, `catalog kind "${kind}" is reserved`)
+      throw new ConcordError('invalidParameterValue', `catalog kind "${kind}" is reserved`)
     }
     this.writeCatalog(kind, name, value === null ? null : JSON.stringify(value))
   }
@@ -421,7 +424,7 @@ export class LocalTransaction implements Transaction {
 
   createTable(spec: TableSpec): TableInfo {
     if (this.table(spec.name) !== undefined) {
-      throw new ConcordError(SqlState.duplicateTable, `relation "${spec.name}" already exists`)
+      throw new ConcordError('duplicateTable', `relation "${spec.name}" already exists`)
     }
     validateName(spec.name, 'table')
     const columns = [...spec.columns]
@@ -433,14 +436,14 @@ export class LocalTransaction implements Transaction {
     const seen = new Set<string>()
     for (const c of columns) {
       validateName(c.name, 'column')
-      if (seen.has(c.name)) throw new ConcordError(SqlState.duplicateColumn, `column "${c.name}" specified more than once`)
+      if (seen.has(c.name)) throw new ConcordError('duplicateColumn', `column "${c.name}" specified more than once`)
       seen.add(c.name)
     }
     for (const k of primaryKey) {
-      if (!seen.has(k)) throw new ConcordError(SqlState.undefinedColumn, `column "${k}" named in key does not exist`)
+      if (!seen.has(k)) throw new ConcordError('undefinedColumn', `column "${k}" named in key does not exist`)
       const c = columns.find((x) => x.name === k)!
       if (c.kind !== undefined && c.kind !== 'register') {
-        throw new ConcordError(SqlState.invalidTableDefinition, `column "${k}" of kind ${c.kind} cannot be part of a primary key`)
+        throw new ConcordError('invalidTableDefinition', `column "${k}" of kind ${c.kind} cannot be part of a primary key`)
       }
     }
     const at = this.host.now()
@@ -467,7 +470,7 @@ export class LocalTransaction implements Transaction {
 
   dropTable(name: string): void {
     const info = this.table(name)
-    if (info === undefined) throw new ConcordError(SqlState.undefinedTable, `table "${name}" does not exist`)
+    if (info === undefined) throw new ConcordError('undefinedTable', `table "${name}" does not exist`)
     for (const c of info.columns) this.writeCatalog('column', columnCatalogName(name, info.incarnation, c.name), null)
     this.writeCatalog('table', name, null)
     // Rows written to the dropped incarnation must not land in a later one.
@@ -478,7 +481,7 @@ export class LocalTransaction implements Transaction {
     const info = this.requireTable(table)
     validateName(column.name, 'column')
     if (this.columnsOf(info).includes(column.name)) {
-      throw new ConcordError(SqlState.duplicateColumn, `column "${column.name}" of relation "${table}" already exists`)
+      throw new ConcordError('duplicateColumn', `column "${column.name}" of relation "${table}" already exists`)
     }
     this.writeColumn(table, info.incarnation, column, [this.host.now(), 0])
   }
@@ -486,10 +489,10 @@ export class LocalTransaction implements Transaction {
   dropColumn(table: string, column: string): void {
     const info = this.requireTable(table)
     if (!this.columnsOf(info).includes(column)) {
-      throw new ConcordError(SqlState.undefinedColumn, `column "${column}" of relation "${table}" does not exist`)
+      throw new ConcordError('undefinedColumn', `column "${column}" of relation "${table}" does not exist`)
     }
     if (info.primaryKey.includes(column)) {
-      throw new ConcordError(SqlState.featureNotSupported, `cannot drop primary key column "${column}"`)
+      throw new ConcordError('featureNotSupported', `cannot drop primary key column "${column}"`)
     }
     this.writeCatalog('column', columnCatalogName(table, info.incarnation, column), null)
   }
@@ -498,14 +501,14 @@ export class LocalTransaction implements Transaction {
     const info = this.requireTable(table)
     const name = columnCatalogName(table, info.incarnation, column)
     const def = parseColumnDefinition(this.catalogValue('column', name))
-    if (def === null) throw new ConcordError(SqlState.undefinedColumn, `column "${column}" of relation "${table}" does not exist`)
+    if (def === null) throw new ConcordError('undefinedColumn', `column "${column}" of relation "${table}" does not exist`)
     const before = { ...def }
     if (patch.kind !== undefined && patch.kind !== def.kind) {
       // A new epoch: values written under the old kind still count (merge/column-epochs.ts).
-      if (patch.kind === 'text' || def.kind === 'text') throw new ConcordError(SqlState.featureNotSupported, `column "${column}" cannot change between text and ${patch.kind === 'text' ? def.kind : patch.kind}`)
-      if (info.primaryKey.includes(column)) throw new ConcordError(SqlState.invalidTableDefinition, `column "${column}" of kind ${patch.kind} cannot be part of a primary key`)
+      if (patch.kind === 'text' || def.kind === 'text') throw new ConcordError('featureNotSupported', `column "${column}" cannot change between text and ${patch.kind === 'text' ? def.kind : patch.kind}`)
+      if (info.primaryKey.includes(column)) throw new ConcordError('invalidTableDefinition', `column "${column}" of kind ${patch.kind} cannot be part of a primary key`)
       const epochs = [...(def.epochs ?? []), def.kind]
-      if (epochs.length > MAX_COLUMN_EPOCHS) throw new ConcordError(SqlState.featureNotSupported, `column "${column}" changed kind too often (at most ${MAX_COLUMN_EPOCHS} times)`)
+      if (epochs.length > MAX_COLUMN_EPOCHS) throw new ConcordError('featureNotSupported', `column "${column}" changed kind too often (at most ${MAX_COLUMN_EPOCHS} times)`)
       def.epochs = epochs
       def.kind = patch.kind
     }
@@ -521,7 +524,7 @@ export class LocalTransaction implements Transaction {
     patch: { policy?: PolicySpec | null; regions?: string[] | null; options?: Record<string, string>; meta?: Json; partitioning?: PartitionSpec | null },
   ): void {
     const def = parseTableDefinition(this.catalogValue('table', name))
-    if (def === null) throw new ConcordError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+    if (def === null) throw new ConcordError('undefinedTable', `relation "${name}" does not exist`)
     const before = { ...def }
     if (patch.policy !== undefined) def.policy = patch.policy === null ? null : parsePolicy(patch.policy)
     if (patch.regions !== undefined) def.regions = patch.regions && patch.regions.length > 0 ? [...patch.regions] : null
@@ -544,7 +547,7 @@ export class LocalTransaction implements Transaction {
 
 function validateName(name: string, what: string): void {
   if (typeof name !== 'string' || name.length === 0 || RESERVED_NAME_CHARS.test(name)) {
-    throw new ConcordError('42602', `invalid ${what} name`)
+    throw new ConcordError('invalidName', `invalid ${what} name`)
   }
 }
 

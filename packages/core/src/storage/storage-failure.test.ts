@@ -7,7 +7,11 @@ import { MemoryStorage } from './memory-storage.js'
 class FillableStorage implements Storage {
   full = false
   failures = 0
-  constructor(readonly base = new MemoryStorage()) {}
+  readonly base: MemoryStorage
+
+  constructor(base = new MemoryStorage()) {
+    this.base = base
+  }
   private async write(fn: () => void): Promise<void> {
     await Promise.resolve()
     if (this.full) {
@@ -53,10 +57,10 @@ describe('a full disk', () => {
 
     storage.full = true
     r.transact((tx) => tx.insert('t', { id: 2, v: 'when the disk filled' }))
-    await expect(r.durable()).rejects.toMatchObject({ code: '53100' })
+    await expect(r.durable()).rejects.toMatchObject({ condition: 'diskFull' })
     expect(r.isDurable()).toBe(false)
     // further writes are refused at once, with the same code; reads go on
-    expect(() => r.transact((tx) => tx.insert('t', { id: 3, v: 'refused' }))).toThrow(expect.objectContaining({ code: '53100' }))
+    expect(() => r.transact((tx) => tx.insert('t', { id: 3, v: 'refused' }))).toThrow(expect.objectContaining({ condition: 'diskFull' }))
     expect(r.get('t', [1])).toEqual({ id: 1, v: 'before' })
     expect(r.get('t', [3])).toBeUndefined()
     const failuresWhileFull = storage.failures

@@ -18,7 +18,7 @@
  *   dropped, there is one per statement in flight.
  */
 import type { Scheduler } from '../api.js'
-import { ConcordError, SqlState } from '../errors/concord-error.js'
+import { ConcordError } from '../errors/concord-error.js'
 
 /** How often storage writes parked by a storage failure are retried. */
 const STORAGE_RETRY_MS = 1000
@@ -187,7 +187,7 @@ export class StorageQueue {
     this.failure = err
     this.park(o)
     this.scheduleRetry()
-    // Acknowledgements waiting for this write fail now (the client hears 53100 or 58030);
+    // Acknowledgements waiting for this write fail now (the client hears diskFull or ioError);
     // sends keep waiting, and go once storage has recovered.
     const error = this.failureError()
     const failing: Waiter[] = []
@@ -252,7 +252,7 @@ export class StorageQueue {
   }
 
   /**
-   * The error while storage fails: disk full (53100) or another I/O error (58030). For a
+   * The error while storage fails: disk full (`diskFull`) or another I/O error (`ioError`). For a
    * write already applied when storage failed (`durable()`), and for a write refused
    * since (`refused`).
    */
@@ -263,7 +263,7 @@ export class StorageQueue {
     const what = refused
       ? 'this write is refused: the node takes writes again once storage does (retried every second)'
       : 'this write is kept in memory and persisted once storage has room (retried every second), unless the node stops first; until then the node refuses writes'
-    return new ConcordError(full ? SqlState.diskFull : SqlState.ioError, `could not write to storage (${text}): ${what}`)
+    return new ConcordError(full ? 'diskFull' : 'ioError', `could not write to storage (${text}): ${what}`)
   }
 
   /** Waits for writes in flight (not parked ones), for a clean close. */

@@ -13,7 +13,11 @@ export interface HttpSources {
 export class HttpServer {
   private server?: Server
 
-  constructor(private readonly sources: HttpSources) {}
+  private readonly sources: HttpSources
+
+  constructor(sources: HttpSources) {
+    this.sources = sources
+  }
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
     const server = createServer((req, res) => {

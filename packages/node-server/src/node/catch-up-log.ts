@@ -24,7 +24,12 @@ export class CatchUpLog {
   private readonly timer: ReturnType<typeof setInterval>
   private readonly unsubscribe: () => void
 
-  constructor(private readonly replica: Replica, private readonly log: Logger, options: CatchUpLogOptions = {}) {
+  private readonly replica: Replica
+  private readonly log: Logger
+
+  constructor(replica: Replica, log: Logger, options: CatchUpLogOptions = {}) {
+    this.replica = replica
+    this.log = log
     const minRows = options.minRows ?? 1000
     const interval = options.intervalMs ?? 1000
     this.unsubscribe = replica.on('change', (changes) => {

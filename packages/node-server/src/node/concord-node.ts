@@ -59,18 +59,39 @@ export class ConcordNode {
   private readonly started = Date.now()
   private readonly catchUp: CatchUpLog
 
+  readonly nodeId: string
+  readonly region: string
+  readonly pgPort: number
+  readonly httpPort: number | undefined
+  private readonly storage: LmdbStorage
+  readonly transport: Libp2pTransport
+  private readonly engine: SqlEngine
+  private readonly pg: PgServer
+  private readonly http: HttpServer | undefined
+  private readonly log: Logger
+
   private constructor(
-    readonly nodeId: string,
-    readonly region: string,
-    readonly pgPort: number,
-    readonly httpPort: number | undefined,
-    private readonly storage: LmdbStorage,
-    readonly transport: Libp2pTransport,
-    private readonly engine: SqlEngine,
-    private readonly pg: PgServer,
-    private readonly http: HttpServer | undefined,
-    private readonly log: Logger,
+    nodeId: string,
+    region: string,
+    pgPort: number,
+    httpPort: number | undefined,
+    storage: LmdbStorage,
+    transport: Libp2pTransport,
+    engine: SqlEngine,
+    pg: PgServer,
+    http: HttpServer | undefined,
+    log: Logger,
   ) {
+    this.nodeId = nodeId
+    this.region = region
+    this.pgPort = pgPort
+    this.httpPort = httpPort
+    this.storage = storage
+    this.transport = transport
+    this.engine = engine
+    this.pg = pg
+    this.http = http
+    this.log = log
     this.catchUp = new CatchUpLog(engine.replica, log)
     engine.replica.replicator.onDivergence = (d) =>
       log.error(`shard ${d.shard} holds other rows here than on ${d.peer} although both hold the same updates (since ${new Date(d.since).toISOString()}): reported in pg_cluster_health`)

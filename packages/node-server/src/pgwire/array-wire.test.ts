@@ -67,7 +67,10 @@ function int32(n: number): Buffer {
 class RawClient {
   private buf = Buffer.alloc(0)
   private waiters: Array<() => void> = []
-  private constructor(private readonly socket: Socket) {
+  private readonly socket: Socket
+
+  private constructor(socket: Socket) {
+    this.socket = socket
     socket.on('data', (d: Buffer) => {
       this.buf = Buffer.concat([this.buf, d])
       for (const w of this.waiters.splice(0)) w()

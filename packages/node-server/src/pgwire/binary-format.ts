@@ -273,7 +273,10 @@ function intervalFromText(text: string): { months: number; days: number; micros:
 class Cursor {
   private at = 0
   private readonly view: DataView
-  constructor(private readonly b: Uint8Array) {
+  private readonly b: Uint8Array
+
+  constructor(b: Uint8Array) {
+    this.b = b
     this.view = new DataView(b.buffer, b.byteOffset, b.byteLength)
   }
 

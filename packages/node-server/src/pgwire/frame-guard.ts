@@ -23,7 +23,11 @@ export class FrameGuard {
   private have = 0
   private skip = 0
 
-  constructor(private readonly maxMessageBytes = 256 * 1024 * 1024) {}
+  private readonly maxMessageBytes: number
+
+  constructor(maxMessageBytes = 256 * 1024 * 1024) {
+    this.maxMessageBytes = maxMessageBytes
+  }
 
   /** Throws `FrameError` when the stream cannot be PostgreSQL protocol 3. */
   feed(chunk: Uint8Array): void {

@@ -30,7 +30,13 @@ const decoder = new TextDecoder('utf-8', { fatal: false })
 
 class Reader {
   private pos = 5
-  constructor(private readonly m: Uint8Array, private readonly view: DataView) {}
+  private readonly m: Uint8Array
+  private readonly view: DataView
+
+  constructor(m: Uint8Array, view: DataView) {
+    this.m = m
+    this.view = view
+  }
 
   int16(): number {
     this.need(2)

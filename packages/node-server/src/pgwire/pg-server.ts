@@ -46,7 +46,10 @@ export class PgServer {
   private readonly log: Logger
   private readonly counters = { connectionsTotal: 0, messages: 0 }
 
-  constructor(private readonly options: PgServerOptions) {
+  private readonly options: PgServerOptions
+
+  constructor(options: PgServerOptions) {
+    this.options = options
     this.log = options.logger ?? silentLogger
     if (options.password !== undefined) this.scram = createScramSha256Data(options.password)
   }

@@ -14,7 +14,7 @@
  *   returns and where the transaction stands; this file only carries messages and
  *   serializes results and errors.
  */
-import { SqlError, SqlState } from '@concord/sql-facade'
+import { asSqlError, SqlError, SqlState } from '@concord/sql-facade'
 import { BackendWriter, type ErrorFields, type FieldDescription, type TransactionStatus } from './backend-writer.js'
 import { decodeFrontendMessage, ProtocolError, type FrontendMessage } from './frontend-message.js'
 import { decodeBinaryParam, encodeBinary, supportsBinary } from './binary-format.js'
@@ -50,7 +50,11 @@ export class WireSession {
   private readonly out = new BackendWriter()
   private skipUntilSync = false
 
-  constructor(private readonly sql: SqlSession) {}
+  private readonly sql: SqlSession
+
+  constructor(sql: SqlSession) {
+    this.sql = sql
+  }
 
   /** Handles one framed message; returns bytes to write now and whether to hang up. */
   async handle(raw: Uint8Array): Promise<WireReply> {
@@ -257,8 +261,9 @@ interface SqlErrorLike {
 }
 
 export function errorFields(err: unknown, severity: ErrorFields['severity'] = 'ERROR'): ErrorFields {
-  const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as SqlErrorLike
-  // Any error reaching here with a SQLSTATE goes out with it; one without is a bug somewhere.
+  // Any error reaching here with a SQLSTATE goes out with it, core's with its condition's
+  // code; one without is a bug somewhere (XX000).
+  const e = asSqlError(err) as SqlErrorLike
   const code = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : SqlState.internalError
   const fields: ErrorFields = { severity, code, message: typeof e.message === 'string' ? e.message : String(err) }
   if (typeof e.detail === 'string') fields.detail = e.detail

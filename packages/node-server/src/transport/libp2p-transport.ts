@@ -68,7 +68,9 @@ export class Libp2pTransport extends SessionTransport implements Transport {
   private readonly handshakeTimeoutMs: number
   private readonly logger: Logger
 
-  constructor(private readonly options: Libp2pTransportOptions) {
+  private readonly options: Libp2pTransportOptions
+
+  constructor(options: Libp2pTransportOptions) {
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
     super({
@@ -79,6 +81,7 @@ export class Libp2pTransport extends SessionTransport implements Transport {
       backoff: options.backoff ?? {},
       ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     })
+    this.options = options
     this.maxMessageBytes = maxMessageBytes
     this.handshakeTimeoutMs = handshakeTimeoutMs
     this.logger = options.logger ?? silentLogger

@@ -25,7 +25,11 @@ class ManualScheduler implements Scheduler {
 /** Answers each dial with the next scripted outcome: a peer id (connected) or an error. */
 class ScriptedDialer implements JoinDialer {
   readonly dialed: string[] = []
-  constructor(private readonly outcomes: Array<string | Error>) {}
+  private readonly outcomes: Array<string | Error>
+
+  constructor(outcomes: Array<string | Error>) {
+    this.outcomes = outcomes
+  }
   async dial(addr: Multiaddr): Promise<{ remotePeer: { toString(): string }; status: string }> {
     this.dialed.push(addr.toString())
     const next = this.outcomes.shift() ?? new Error('no more outcomes')

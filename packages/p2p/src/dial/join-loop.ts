@@ -66,10 +66,16 @@ export class JoinLoop {
   private dialer?: JoinDialer
   private stopped = false
 
+  private readonly options: JoinLoopOptions
+  private readonly hooks: JoinLoopHooks
+
   constructor(
-    private readonly options: JoinLoopOptions,
-    private readonly hooks: JoinLoopHooks,
-  ) {}
+    options: JoinLoopOptions,
+    hooks: JoinLoopHooks,
+  ) {
+    this.options = options
+    this.hooks = hooks
+  }
 
   get targets(): readonly JoinTarget[] {
     return this.list

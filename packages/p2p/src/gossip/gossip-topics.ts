@@ -19,10 +19,16 @@ export class GossipTopics {
   private readonly topics = new Set<string>()
   private pubsub?: GossipSub
 
+  private readonly options: { nodeId: string; maxMessageBytes: number }
+  private readonly hooks: { message(origin: string, data: Uint8Array): void; log(level: 'info' | 'warn', message: string): void }
+
   constructor(
-    private readonly options: { nodeId: string; maxMessageBytes: number },
-    private readonly hooks: { message(origin: string, data: Uint8Array): void; log(level: 'info' | 'warn', message: string): void },
-  ) {}
+    options: { nodeId: string; maxMessageBytes: number },
+    hooks: { message(origin: string, data: Uint8Array): void; log(level: 'info' | 'warn', message: string): void },
+  ) {
+    this.options = options
+    this.hooks = hooks
+  }
 
   /** Starts receiving on the node's gossipsub and subscribes to every topic asked for so far. */
   attach(pubsub: GossipSub): void {

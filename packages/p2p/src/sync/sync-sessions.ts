@@ -78,10 +78,16 @@ export class SyncSessions {
   private node?: SyncNode
   private stopped = false
 
+  private readonly options: { nodeId: string; maxMessageBytes: number; maxQueuedBytes: number; handshakeTimeoutMs: number }
+  private readonly hooks: SyncSessionHooks
+
   constructor(
-    private readonly options: { nodeId: string; maxMessageBytes: number; maxQueuedBytes: number; handshakeTimeoutMs: number },
-    private readonly hooks: SyncSessionHooks,
-  ) {}
+    options: { nodeId: string; maxMessageBytes: number; maxQueuedBytes: number; handshakeTimeoutMs: number },
+    hooks: SyncSessionHooks,
+  ) {
+    this.options = options
+    this.hooks = hooks
+  }
 
   /** Starts serving: the node's streams and connection events are routed here by the transport. */
   attach(node: SyncNode): void {

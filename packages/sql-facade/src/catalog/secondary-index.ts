@@ -40,11 +40,19 @@ interface Entry {
 class OrderedIndex {
   readonly entries: Entry[] = []
   readonly byPk = new Map<string, RtValue>()
+  readonly def: IndexDef
+  readonly column: ColumnBinding
+  readonly pkCols: string[]
+
   constructor(
-    readonly def: IndexDef,
-    readonly column: ColumnBinding,
-    readonly pkCols: string[],
-  ) {}
+    def: IndexDef,
+    column: ColumnBinding,
+    pkCols: string[],
+  ) {
+    this.def = def
+    this.column = column
+    this.pkCols = pkCols
+  }
 
   private pkOf(row: Row): { pk: Value[]; pkKey: string } {
     const pk = this.pkCols.map((c) => row[c] ?? null)
@@ -125,7 +133,10 @@ export class SecondaryIndexes {
   private defs: IndexDef[] | null = null
   private unsubscribe: (() => void) | null = null
 
-  constructor(private replica: Replica) {
+  private replica: Replica
+
+  constructor(replica: Replica) {
+    this.replica = replica
     this.unsubscribe = replica.on('change', (changes) => this.apply(changes))
   }
 

@@ -20,10 +20,16 @@ const MAX_REPORTED = 100_000
 export class ForeignKeyWatch {
   private readonly reported = new Set<string>()
 
+  private readonly db: CommittedRows
+  private readonly report: (e: ConflictEntry) => void
+
   constructor(
-    private readonly db: CommittedRows,
-    private readonly report: (e: ConflictEntry) => void,
-  ) {}
+    db: CommittedRows,
+    report: (e: ConflictEntry) => void,
+  ) {
+    this.db = db
+    this.report = report
+  }
 
   onChanges(changes: RowChange[]): void {
     let scope: Map<string, Value[][] | null> | null = null

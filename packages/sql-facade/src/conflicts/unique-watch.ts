@@ -29,10 +29,16 @@ export class UniqueWatch {
   private readonly tables = new Map<string, { incarnation: number; watched: Watched[] }>()
   private readonly reported = new Set<string>()
 
+  private readonly replica: Replica
+  private readonly report: (e: ConflictEntry) => void
+
   constructor(
-    private readonly replica: Replica,
-    private readonly report: (e: ConflictEntry) => void,
-  ) {}
+    replica: Replica,
+    report: (e: ConflictEntry) => void,
+  ) {
+    this.replica = replica
+    this.report = report
+  }
 
   /** Forgets every table's maps (a definition or an index changed). */
   invalidate(): void {

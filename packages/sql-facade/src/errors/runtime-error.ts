@@ -1,12 +1,14 @@
 /**
  * The last line between a JavaScript exception and a SQL client. Errors carrying a
- * SQLSTATE pass unchanged. The JS engine's own resource limits become PostgreSQL's
+ * SQLSTATE pass unchanged; core's errors (`ConcordError`, a named condition) get their
+ * code from the one SQLSTATE table. The JS engine's own resource limits become PostgreSQL's
  * program-limit errors: a stack overflow is 54001 (PostgreSQL's "stack depth limit
  * exceeded"), a string, array or bigint past the engine's size limit is 54000. Anything
  * else is a bug in Concord: it is reported as XX000 with the engine's message, so that it
  * can be found and fixed where it is thrown; bad input must never take this path.
  */
-import { SqlError, SqlState } from './sql-error.js'
+import { ConcordError } from '@concord/core'
+import { SqlError, SqlState, sqlStateOf } from './sql-error.js'
 
 function hasSqlState(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code
@@ -15,6 +17,7 @@ function hasSqlState(e: unknown): boolean {
 
 export function asSqlError(e: unknown): unknown {
   if (hasSqlState(e)) return e
+  if (e instanceof ConcordError) return new SqlError(sqlStateOf(e.condition), e.message)
   const message = e instanceof Error ? e.message : String(e)
   if (e instanceof RangeError) {
     if (/call stack/i.test(message)) {

@@ -1,3 +1,5 @@
+import type { CoreCondition } from '@concord/core'
+
 /**
  * The one error type that reaches a SQL client. `code` is a PostgreSQL SQLSTATE, so a
  * wire-protocol server can send it unchanged and clients can branch on it.
@@ -21,8 +23,8 @@ export class SqlError extends Error {
 
 /**
  * The SQLSTATE codes Concord's SQL layer and wire server raise, named as in PostgreSQL's
- * errcodes.txt: the one table of them (core's errors carry their own few codes, which
- * pass through unchanged). Code elsewhere names a code from here, never spells it.
+ * errcodes.txt: the one table of them. Core's errors name a condition and no code; this
+ * table gives it (`sqlStateOf`). Code elsewhere names a code from here, never spells it.
  */
 export const SqlState = {
   successfulCompletion: '00000',
@@ -102,7 +104,15 @@ export const SqlState = {
   objectNotInPrerequisiteState: '55000',
   statementTooComplex: '54001',
   internalError: 'XX000',
+  invalidName: '42602',
+  diskFull: '53100',
+  ioError: '58030',
 } as const
+
+/** The SQLSTATE of a condition core raises (`ConcordError`): the table above has them all. */
+export function sqlStateOf(condition: CoreCondition): string {
+  return SqlState[condition]
+}
 
 export function featureNotSupported(what: string): SqlError {
   return new SqlError(SqlState.featureNotSupported, `${what} is not supported`)

@@ -84,7 +84,11 @@ export class ForeignKeyChecks {
   private readonly referencing = new Map<string, Array<{ child: TableInfo; fk: ForeignKey }>>()
   private actions = 0
 
-  constructor(private readonly host: ForeignKeyHost) {}
+  private readonly host: ForeignKeyHost
+
+  constructor(host: ForeignKeyHost) {
+    this.host = host
+  }
 
   private referencingOf(table: string): Array<{ child: TableInfo; fk: ForeignKey }> {
     let r = this.referencing.get(table)

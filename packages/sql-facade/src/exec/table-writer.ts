@@ -3,7 +3,7 @@
  * for SERIAL), generated columns, NOT NULL, CHECK and UNIQUE constraints, and the
  * PostgreSQL errors for each. Shared by INSERT, UPDATE and ON CONFLICT.
  */
-import { encodeRowKey, type TableInfo, type Value } from '@concord/core'
+import { ConcordError, encodeRowKey, type TableInfo, type Value } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { columnMeta, tableMeta, ROWID, type ColumnMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -35,11 +35,18 @@ export class TableWriter {
   /** Rows of the addressed partition must satisfy its bound (INSERT/UPDATE naming a partition). */
   private readonly inPartition: ((row: RtValue[]) => boolean) | null
 
+  readonly table: TableInfo
+  readonly p: PlanCtx
+  readonly partition: TableInfo | null
+
   /**
    * @param partition the partition the statement named, when it named one: its rows are
    *   written through `table` (the parent) and must stay within the partition's bound.
    */
-  constructor(readonly table: TableInfo, readonly p: PlanCtx, readonly partition: TableInfo | null = null) {
+  constructor(table: TableInfo, p: PlanCtx, partition: TableInfo | null = null) {
+    this.table = table
+    this.p = p
+    this.partition = partition
     this.columns = tableColumns(table, table.name)
     this.metas = table.columns.map(columnMeta)
     this.scope = new Scope(this.columns)
@@ -200,7 +207,7 @@ export class TableWriter {
     try {
       this.p.exec.rows.insert(this.table.name, this.encode(row), defaulted)
     } catch (e) {
-      if ((e as { code?: string }).code === SqlState.uniqueViolation) throw this.duplicateKey(row)
+      if (e instanceof ConcordError && e.condition === 'uniqueViolation') throw this.duplicateKey(row)
       throw e
     }
     this.p.exec.foreignKeys.rowWritten(this.table, row, key, null)

@@ -40,15 +40,23 @@ interface Overlay {
 export class TransactionRows {
   private readonly overlays = new Map<string, Map<string, Overlay>>()
 
+  private readonly tx: Transaction
+  private readonly indexes: SecondaryIndexes
+  private readonly useIndexes: boolean
+
   /**
    * @param useIndexes false where indexes may be mid-update (conflict resolvers run while
    *   core materializes rows): every read then scans.
    */
   constructor(
-    private readonly tx: Transaction,
-    private readonly indexes: SecondaryIndexes,
-    private readonly useIndexes = true,
-  ) {}
+    tx: Transaction,
+    indexes: SecondaryIndexes,
+    useIndexes = true,
+  ) {
+    this.tx = tx
+    this.indexes = indexes
+    this.useIndexes = useIndexes
+  }
 
   // ---- reads ------------------------------------------------------------------
 

@@ -30,7 +30,11 @@ export class AggCollector {
   readonly groupFingerprints = new Set<string>()
   /** Tables whose primary key is fully grouped (functional dependency). */
   readonly groupedTables = new Set<string>()
-  constructor(readonly inputScope: Scope) {}
+  readonly inputScope: Scope
+
+  constructor(inputScope: Scope) {
+    this.inputScope = inputScope
+  }
 }
 
 export interface CompileCtx {

@@ -38,12 +38,20 @@ export interface Resolved {
 }
 
 export class Scope {
+  readonly columns: ColumnBinding[]
+  readonly parent: Scope | null
+  readonly probe: { correlated: boolean } | null
+
   constructor(
-    readonly columns: ColumnBinding[],
-    readonly parent: Scope | null = null,
+    columns: ColumnBinding[],
+    parent: Scope | null = null,
     /** Set on the enclosing scope of a subquery: records that the subquery looked outside itself. */
-    readonly probe: { correlated: boolean } | null = null,
-  ) {}
+    probe: { correlated: boolean } | null = null,
+  ) {
+    this.columns = columns
+    this.parent = parent
+    this.probe = probe
+  }
 
   /** Finds `[table.]column` here or in an enclosing scope; null when absent everywhere. */
   resolve(names: string[]): Resolved | null {

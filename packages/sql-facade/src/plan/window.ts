@@ -66,7 +66,11 @@ export interface WindowSlot {
 /** Collects the window-function calls of one query level. */
 export class WindowCollector {
   readonly slots: WindowSlot[] = []
-  constructor(readonly named: Map<string, WindowDef>) {}
+  readonly named: Map<string, WindowDef>
+
+  constructor(named: Map<string, WindowDef>) {
+    this.named = named
+  }
 }
 
 /** Merges `OVER w` / `OVER (w ORDER BY ..)` with the named window it refers to. */

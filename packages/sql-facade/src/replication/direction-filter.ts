@@ -30,7 +30,11 @@ export class DirectionFilter implements Transport {
   private queue: Array<[string, Uint8Array]> = []
   private offCatalog: (() => void) | null = null
 
-  constructor(readonly inner: Transport) {}
+  readonly inner: Transport
+
+  constructor(inner: Transport) {
+    this.inner = inner
+  }
 
   get stats(): DirectionFilterStats {
     return { filtered: this.replica?.replicator.stats.filtered ?? 0 }

@@ -59,7 +59,11 @@ export class IdSlots {
   /** Wall ms at which this process wrote (or first saw, after a restart) each own unconfirmed claim. */
   private readonly claimedAt = new Map<number, number>()
 
-  constructor(private readonly host: SlotHost) {}
+  private readonly host: SlotHost
+
+  constructor(host: SlotHost) {
+    this.host = host
+  }
 
   /** Drops cached claims and members; called when either changes in the catalog. */
   invalidate(): void {

@@ -50,10 +50,16 @@ const MAX_STEPS = 8
 export class SerialSequences {
   private readonly positions = new Map<string, Position>()
 
+  private readonly host: SlotHost
+  private readonly slots: IdSlots
+
   constructor(
-    private readonly host: SlotHost,
-    private readonly slots: IdSlots,
-  ) {}
+    host: SlotHost,
+    slots: IdSlots,
+  ) {
+    this.host = host
+    this.slots = slots
+  }
 
   static sequenceName(ref: Pick<SequenceRef, 'table' | 'column'>): string {
     return `${ref.table}_${ref.column}_seq`

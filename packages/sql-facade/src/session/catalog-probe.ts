@@ -9,12 +9,13 @@ import type { Node } from 'libpg-query'
 import { nameList } from '../parser/name-list.js'
 import type { Statement } from '../parser/statement.js'
 import { SqlState } from '../errors/sql-error.js'
+import { asSqlError } from '../errors/runtime-error.js'
 
 const MISSING: ReadonlySet<string> = new Set([SqlState.undefinedTable, SqlState.undefinedFunction, SqlState.undefinedObject])
 
 /** Whether `error` from running `statement` is a failed catalog probe. */
 export function isFailedCatalogProbe(statement: Statement, error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
+  const code = (asSqlError(error) as { code?: unknown }).code
   return typeof code === 'string' && MISSING.has(code) && statement.kind === 'pg' && 'SelectStmt' in statement.node && namesPgCatalog(statement.node)
 }
 

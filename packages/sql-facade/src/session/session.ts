@@ -104,10 +104,13 @@ export class Session {
   private readonly database: string
   private readonly lenientCatalogProbes: boolean
 
+  readonly db: SessionHost
+
   constructor(
-    readonly db: SessionHost,
+    db: SessionHost,
     options: SessionOptions = {},
   ) {
+    this.db = db
     this.settings = new Settings(db.replica, options.user ?? 'concord')
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false

@@ -62,10 +62,13 @@ export class Settings {
   /** Snapshots at BEGIN (index 0) and at each open savepoint; null outside a block. */
   private stack: Snapshot[] | null = null
 
-  constructor(
-    private readonly replica: Replica,
-    readonly user = 'concord',
-  ) {}
+  private readonly replica: Replica
+  readonly user: string
+
+  constructor(replica: Replica, user = 'concord') {
+    this.replica = replica
+    this.user = user
+  }
 
   private def(name: string): ParameterDef {
     const d = parameterDef(name)

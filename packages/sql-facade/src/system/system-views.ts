@@ -45,7 +45,10 @@ export class SystemCatalog {
   private readonly views: ReturnType<typeof schemas>
   private listed: SystemRelationInfo[] | null = null
 
-  constructor(private readonly host: SystemViewHost) {
+  private readonly host: SystemViewHost
+
+  constructor(host: SystemViewHost) {
+    this.host = host
     this.views = schemas(host)
   }
 

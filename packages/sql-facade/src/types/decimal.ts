@@ -32,7 +32,10 @@ export class Decimal {
   private readonly c: bigint
   private readonly s: number
 
-  constructor(coef: bigint, scale: number, readonly kind: NumericKind = 'finite') {
+  readonly kind: NumericKind
+
+  constructor(coef: bigint, scale: number, kind: NumericKind = 'finite') {
+    this.kind = kind
     this.c = coef
     this.s = scale
   }

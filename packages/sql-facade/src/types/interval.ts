@@ -27,7 +27,15 @@ function fitsInt64(n: number): boolean {
 }
 
 export class Interval {
-  constructor(readonly months: number, readonly days: number, readonly micros: number) {}
+  readonly months: number
+  readonly days: number
+  readonly micros: number
+
+  constructor(months: number, days: number, micros: number) {
+    this.months = months
+    this.days = days
+    this.micros = micros
+  }
 
   /** An interval from computed fields: NaN or a field past its integer range is 22008. */
   static checked(months: number, days: number, micros: number): Interval {
