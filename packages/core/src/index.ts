@@ -43,6 +43,7 @@ export {
 export { TOPIC_ALL, regionTopic } from './replication/gossip.js'
 export { DEFAULT_COMMIT_LOG_LIMIT, type PeerStatus } from './replication/positions.js'
 export { DIVERGENCE_CONFIRM_MS, type Divergence } from './replication/divergence-watch.js'
+export type { SyncState } from './replication/peer-confirmations.js'
 export type { ReplicatorStats } from './replication/replication-context.js'
 export { Simulation, SIM_EPOCH_MS, NO_FAULTS, type NetworkFaults, type SimulationOptions, type SimNodeSpec } from './sim/simulation.js'
 export type { StorageTiming } from './sim/sim-storage.js'

@@ -583,3 +583,22 @@ describe('replica: durability and replication', () => {
     expect([...sim.replica('eu1').digests().keys()]).toEqual(['catalog'])
   })
 })
+
+describe('replica: application metadata', () => {
+  it('setMeta goes through the storage queue, is durable when it resolves, survives a reopen; core keys are refused', async () => {
+    const storage = new MemoryStorage()
+    const r = await Replica.open({ nodeId: 'm', storage })
+    await r.setMeta('app/state', Uint8Array.of(1, 2, 3))
+    expect([...((await storage.getMeta('app/state')) ?? [])]).toEqual([1, 2, 3])
+    expect([...((await r.getMeta('app/state')) ?? [])]).toEqual([1, 2, 3])
+    await expect(r.setMeta('lsn', Uint8Array.of(0))).rejects.toMatchObject({ condition: 'invalidParameterValue' })
+    await expect(r.getMeta('lsn')).rejects.toMatchObject({ condition: 'invalidParameterValue' })
+    await r.close()
+    await expect(r.setMeta('app/state', Uint8Array.of(9))).rejects.toMatchObject({ condition: 'objectNotInPrerequisiteState' })
+
+    const again = await Replica.open({ nodeId: 'm', storage })
+    expect([...((await again.getMeta('app/state')) ?? [])]).toEqual([1, 2, 3])
+    expect(await again.getMeta('app/other')).toBeUndefined()
+    await again.close()
+  })
+})

@@ -36,6 +36,7 @@ import { Placement } from './placement/placement.js'
 import { CATALOG_SHARD } from './placement/shard-id.js'
 import type { ReplicatorStats } from './replication/replication-context.js'
 import type { ReplicationHost } from './replication/replication-host.js'
+import type { SyncState } from './replication/peer-confirmations.js'
 import { Replicator } from './replication/replicator.js'
 import { commitWrites } from './rows/commit-writes.js'
 import { LocalTransaction, type TransactionHost } from './rows/local-transaction.js'
@@ -597,6 +598,39 @@ export class Replica {
   /** Wall-clock milliseconds from the injected clock. */
   now(): number {
     return this.wall()
+  }
+
+  /**
+   * How far connected peers have confirmed this replica's shards (see
+   * replication/peer-confirmations.ts): what an application shows as online (every shard
+   * confirmed) or syncing. `onSyncState` calls `fn` whenever a peer's report or the set of
+   * peers changes; a local change shows in the next `syncState()` (listen to 'change').
+   */
+  syncState(): SyncState {
+    return this.replicator.confirmations.state(this.digests(), (id) => this.holds(this.region, id))
+  }
+
+  onSyncState(fn: () => void): () => void {
+    return this.replicator.confirmations.onChange(fn)
+  }
+
+  /**
+   * Application metadata kept beside the replica's own (keys with a '/', such as
+   * 'browser/pending-changes'; core's own keys have none). Written through the replica's
+   * ordered storage queue, after every write issued before it and parked and retried with
+   * them if storage fails; resolves once durable, rejects as `durable()` does.
+   */
+  async setMeta(key: string, value: Uint8Array): Promise<void> {
+    if (!key.includes('/')) throw new ConcordError('invalidParameterValue', `metadata key "${key}" is reserved: application keys contain '/'`)
+    if (this.closed) throw new ConcordError('objectNotInPrerequisiteState', 'replica is closed')
+    this.log.setMeta(key, value.slice())
+    await this.durable()
+  }
+
+  /** Application metadata as storage holds it (see `setMeta`). */
+  async getMeta(key: string): Promise<Uint8Array | undefined> {
+    if (!key.includes('/')) throw new ConcordError('invalidParameterValue', `metadata key "${key}" is reserved: application keys contain '/'`)
+    return await this.storage.getMeta(key)
   }
 
   // ---- events and resolvers ------------------------------------------------------------

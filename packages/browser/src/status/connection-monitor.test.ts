@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { encodeMessage, MemoryStorage, MessageType, Replica } from '@concord/core'
 import { ConnectionMonitor, type MonitoredNetwork } from './connection-monitor.js'
-import type { PeerInfo, TrafficTap } from '../transport/browser-transport.js'
+import type { PeerInfo } from '../transport/browser-transport.js'
 
 class FakeNetwork implements MonitoredNetwork {
   peers: PeerInfo[] = []
-  tap?: TrafficTap
   isOnline = true
   private fns = new Set<() => void>()
   peerInfos = () => this.peers
   targetInfos = () => []
-  setTap(tap: TrafficTap | undefined) {
-    this.tap = tap
-  }
   onChange(fn: () => void) {
     this.fns.add(fn)
     return () => this.fns.delete(fn)
@@ -21,10 +17,11 @@ class FakeNetwork implements MonitoredNetwork {
     this.peers = [{ nodeId, peerId: `p-${nodeId}`, addr: '/ip4/127.0.0.1/tcp/1/ws' }]
     for (const f of this.fns) f()
   }
-  /** A DIGEST from `peer` listing exactly the given replica's shards and hashes. */
+  /** `peer` says hello to the replica, then sends a DIGEST listing exactly its shards and hashes. */
   digestFrom(peer: string, of: Replica) {
+    of.replicator.receive(peer, encodeMessage({ type: MessageType.Hello, nodeId: peer, region: of.region, reply: true }))
     const digests = [...of.digests()].map(([shard, hash]) => ({ shard, generation: 0, hash, rows: of.shards.get(shard)!.rowsHash }))
-    this.tap?.(peer, encodeMessage({ type: MessageType.Digest, lsn: 0, digests }))
+    of.replicator.receive(peer, encodeMessage({ type: MessageType.Digest, lsn: 0, digests }))
   }
 }
 
@@ -66,7 +63,7 @@ describe('ConnectionMonitor', () => {
 })
 
 describe('ConnectionMonitor pending count', () => {
-  it('survives a reopen through storage metadata, and ignores messages that do not decode', async () => {
+  it('survives a reopen through the replica\'s metadata', async () => {
     const storage = new MemoryStorage()
     const first = await Replica.open({ nodeId: 'page', storage, antiEntropyIntervalMs: 0 })
     const net = new FakeNetwork()
@@ -74,7 +71,6 @@ describe('ConnectionMonitor pending count', () => {
     first.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'k', type: 'text' }], primaryKey: ['k'] }))
     first.transact((tx) => tx.insert('t', { k: 'a' }))
     first.transact((tx) => tx.insert('t', { k: 'b' }))
-    net.tap?.('node-a', Uint8Array.of(1, MessageType.Digest, 0, 0))
     await settle()
     const pending = m1.state.pendingChanges
     expect(pending).toBeGreaterThanOrEqual(2)

@@ -4,32 +4,26 @@
  * on at least one connected peer), plus the number of local row changes no peer has
  * confirmed yet (`pendingChanges`).
  *
- * Confirmation comes from what peers already send in the replication protocol: a DIGEST
- * lists a peer's hash of each shard we both hold, and a SYNC_DIFF carries the sender's
- * hash after its state. A shard is in sync when its current local digest equals the last
- * hash some connected peer reported for it; a local write changes the digest, so the
- * shard stays unconfirmed until a peer has the write. No extra messages are sent.
+ * Confirmation is core's (`Replica.syncState`, replication/peer-confirmations.ts): a
+ * shard is in sync when some connected peer last reported exactly its current state
+ * hash, from the digests and diffs peers send anyway; a local write changes the hash, so
+ * the shard stays unconfirmed until a peer has the write. No extra messages are sent,
+ * and this package decodes none.
  *
- * Peers' messages are read with core's own decoder; a message that does not decode is
- * ignored here (the replica rejects and counts it).
- *
- * Pending changes are counted from the replica's local change events and persisted in
- * storage metadata (pending-count-meta.ts), so a page reloaded offline still shows its
- * unsynced writes; the count drops to zero when the state reaches `online`.
+ * Pending changes are counted from the replica's local change events and kept in the
+ * replica's metadata (`Replica.setMeta`, through its ordered storage queue; see
+ * pending-count-meta.ts), so a page reloaded offline still shows its unsynced writes; the
+ * count drops to zero when the state reaches `online`.
  */
-import { decodeMessage, MessageType, type Message, type RowChange } from '@concord/core'
-import type { PeerInfo, TargetInfo, TrafficTap } from '../transport/browser-transport.js'
+import type { RowChange, SyncState } from '@concord/core'
+import type { PeerInfo, TargetInfo } from '../transport/browser-transport.js'
 import { PendingCountMeta, type MetaStore } from './pending-count-meta.js'
 
 /** What the monitor reads from the replica (core's `Replica` implements it). */
-export interface MonitoredReplica {
-  readonly region: string
-  /** The local digest of each shard held. */
-  digests(): Map<string, number>
-  holds(region: string, shardId: string): boolean
+export interface MonitoredReplica extends MetaStore {
+  syncState(): SyncState
+  onSyncState(fn: () => void): () => void
   on(event: 'change', fn: (changes: RowChange[]) => void): () => void
-  /** Only for the pending count (see pending-count-meta.ts). */
-  readonly storage: MetaStore
 }
 
 /** What the monitor reads from the network (BrowserTransport implements it). */
@@ -37,7 +31,6 @@ export interface MonitoredNetwork {
   peerInfos(): PeerInfo[]
   targetInfos(): TargetInfo[]
   readonly isOnline: boolean
-  setTap(tap: TrafficTap | undefined): void
   onChange(fn: () => void): () => void
 }
 
@@ -59,8 +52,6 @@ export interface ConnectionState {
 const NOTIFY_DELAY_MS = 50
 
 export class ConnectionMonitor {
-  /** Last hash each peer reported per shard. */
-  private readonly peerHashes = new Map<string, Map<string, number>>()
   private readonly listeners = new Set<(state: ConnectionState) => void>()
   private readonly unsubscribe: Array<() => void> = []
   private pending = 0
@@ -86,7 +77,7 @@ export class ConnectionMonitor {
   static async create(replica: MonitoredReplica, transport: MonitoredNetwork): Promise<ConnectionMonitor> {
     const m = new ConnectionMonitor(replica, transport)
     m.pending = m.persistedPending = await m.pendingMeta.load()
-    transport.setTap((from, data) => m.onTraffic(from, data))
+    m.unsubscribe.push(replica.onSyncState(() => m.schedule()))
     m.unsubscribe.push(transport.onChange(() => m.schedule()))
     m.unsubscribe.push(
       replica.on('change', (changes) => {
@@ -131,28 +122,8 @@ export class ConnectionMonitor {
   close(): void {
     this.closed = true
     if (this.timer) clearTimeout(this.timer)
-    this.transport.setTap(undefined)
     for (const u of this.unsubscribe) u()
     this.listeners.clear()
-  }
-
-  private onTraffic(from: string, data: Uint8Array): void {
-    // Any message may change local digests; only digests and diffs carry peer hashes.
-    this.schedule()
-    let msg: Message
-    try {
-      msg = decodeMessage(data)
-    } catch {
-      return
-    }
-    if (msg.type !== MessageType.Digest && msg.type !== MessageType.SyncDiff) return
-    let hashes = this.peerHashes.get(from)
-    if (!hashes) {
-      hashes = new Map()
-      this.peerHashes.set(from, hashes)
-    }
-    if (msg.type === MessageType.Digest) for (const d of msg.digests) hashes.set(d.shard, d.hash)
-    else if (msg.type === MessageType.SyncDiff) for (const d of msg.diffs) hashes.set(d.shard, d.hash)
   }
 
   private schedule(): void {
@@ -186,22 +157,8 @@ export class ConnectionMonitor {
     const peers = this.transport.peerInfos()
     const base = { manualOffline: !this.transport.isOnline, peers, targets: this.transport.targetInfos(), pendingChanges: this.pending }
     if (peers.length === 0) return { ...base, status: 'offline', progress: 0 }
-    for (const id of [...this.peerHashes.keys()]) if (!peers.some((p) => p.nodeId === id)) this.peerHashes.delete(id)
-    const local = this.replica.digests()
-    const shards = new Set(local.keys())
-    for (const hashes of this.peerHashes.values()) for (const s of hashes.keys()) if (this.replica.holds(this.replica.region, s)) shards.add(s)
-    let synced = 0
-    for (const s of shards) {
-      const mine = local.get(s)
-      if (mine === undefined) continue
-      for (const hashes of this.peerHashes.values()) {
-        if (hashes.get(s) === mine) {
-          synced++
-          break
-        }
-      }
-    }
-    const progress = shards.size === 0 ? 1 : synced / shards.size
-    return { ...base, status: progress === 1 && this.peerHashes.size > 0 ? 'online' : 'syncing', progress }
+    const sync = this.replica.syncState()
+    const progress = sync.shards === 0 ? 1 : sync.confirmed / sync.shards
+    return { ...base, status: progress === 1 && sync.peers > 0 ? 'online' : 'syncing', progress }
   }
 }

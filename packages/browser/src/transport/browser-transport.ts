@@ -8,8 +8,7 @@
  * the replica reconnects to every node it has met). A lost connection is redialed with
  * exponential backoff and jitter (250 ms up to 10 s); a target whose peer is already up
  * is not dialed. `setOnline(false)` hangs up and stops dialing until `setOnline(true)`,
- * which redials at once. The app observes peers and targets (`onChange`) and the
- * replica's traffic (`setTap`).
+ * which redials at once. The app observes peers and targets (`onChange`).
  *
  * Invariants: peers are named by replica node id above this module; a frame that does
  * not decode drops that peer's connection and nothing else; queues and messages are
@@ -54,16 +53,12 @@ export interface TargetInfo {
   connected: boolean
 }
 
-/** Raw traffic, for observers (the connection monitor). Called after the replica handled it. */
-export type TrafficTap = (from: string, data: Uint8Array) => void
-
 const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
 /** Targets learned from peer exchange, at most (plus the join list). */
 const MAX_LEARNED_TARGETS = 16
 
 export class BrowserTransport extends SessionTransport implements Transport {
   private readonly listeners = new Set<() => void>()
-  private tap?: TrafficTap
   private online: boolean
   private learnedTargets = 0
   private readonly maxMessageBytes: number
@@ -121,11 +116,6 @@ export class BrowserTransport extends SessionTransport implements Transport {
       this.joins.dialAll()
     }
     this.emit()
-  }
-
-  /** Called with every message from a peer, after the replica handled it. */
-  setTap(tap: TrafficTap | undefined): void {
-    this.tap = tap
   }
 
   /** Listens for peer and dial changes; returns the unsubscribe function. */
@@ -186,15 +176,6 @@ export class BrowserTransport extends SessionTransport implements Transport {
 
   protected override changed(): void {
     this.emit()
-  }
-
-  protected override deliver(from: string, data: Uint8Array): void {
-    super.deliver(from, data)
-    try {
-      this.tap?.(from, data)
-    } catch {
-      // An observer must not break replication.
-    }
   }
 
   protected log(level: LogLevel, message: string): void {

@@ -109,6 +109,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
     const listed = new Set<string>()
     for (const d of digests) {
       listed.add(d.shard)
+      this.ctx.confirmations.note(from, d.shard, d.hash)
       if (!host.holds(host.region, d.shard) || !this.links.acceptsFrom(from, d.shard)) continue
       const shard = host.shard(d.shard)
       if (shard !== undefined && d.generation < shard.generation) {
@@ -186,6 +187,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
   onSyncDiff(from: string, diffs: ShardDiff[]): void {
     const host = this.ctx.host
     const back: ShardDiff[] = []
+    if (this.ctx.peers.has(from)) for (const d of diffs) this.ctx.confirmations.note(from, d.shard, d.hash)
     for (const d of diffs) {
       const shard = this.links.target(d.shard)
       if (shard === null || !this.links.acceptsFrom(from, d.shard)) continue

@@ -4,6 +4,7 @@
  * stopped. Owned by the Replicator.
  */
 import type { Transport } from '../api.js'
+import type { PeerConfirmations } from './peer-confirmations.js'
 import type { ReplicatedShard, ReplicationHost } from './replication-host.js'
 
 export interface ReplicatorStats {
@@ -63,4 +64,6 @@ export interface ReplicationContext<S extends ReplicatedShard> {
   readonly stopped: boolean
   /** Upper bound on one encoded message (larger ones travel in fragments). */
   readonly maxBytes: number
+  /** The state hashes connected peers reported (what `Replica.syncState` is made of). */
+  readonly confirmations: PeerConfirmations
 }

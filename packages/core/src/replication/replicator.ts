@@ -23,6 +23,7 @@ import { DivergenceWatch, type Divergence } from './divergence-watch.js'
 import { Fragments } from './fragments.js'
 import { Gossip, TOPIC_ALL, regionTopic, type GossipUpdate } from './gossip.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DecodeError, MAX_REASSEMBLED_BYTES, MessageType, decodeMessage, type Message } from './messages.js'
+import { PeerConfirmations } from './peer-confirmations.js'
 import { Positions, type PeerStatus } from './positions.js'
 import { newReplicatorStats, type PeerInfo, type ReplicationContext, type ReplicatorStats } from './replication-context.js'
 import type { ReplicatedShard, ReplicationHost } from './replication-host.js'
@@ -44,6 +45,8 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   private readonly interval: number
   private readonly maxBytes: number
   private readonly peers = new Map<string, PeerInfo>()
+  /** What connected peers reported holding (`syncState`). */
+  readonly confirmations = new PeerConfirmations()
   private readonly fragments: Fragments<S>
   private readonly positions: Positions<S>
   private readonly antiEntropy: AntiEntropy<S>
@@ -63,6 +66,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       stats: this.stats,
       peers: this.peers,
       maxBytes: this.maxBytes,
+      confirmations: this.confirmations,
       get stopped() {
         return replicator.stopped
       },
@@ -85,6 +89,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         this.peers.delete(peer)
         this.fragments.forget(peer)
         this.positions.peerDown(peer)
+        this.confirmations.forget(peer)
       },
     })
     t.subscribe(TOPIC_ALL)
@@ -247,6 +252,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     const known = this.peers.has(from)
     this.peers.set(from, { region })
     this.positions.peerUp(from, region)
+    if (!known) this.confirmations.connected(from)
     if (!reply) this.hello(from, true)
     // One exchange repairs both sides, so only one of the two starts it: without this
     // rule a cold peer would be sent everything twice on first contact.
