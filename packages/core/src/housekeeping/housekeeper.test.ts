@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { Replica } from '../replica.js'
+import { VirtualTime } from '../sim/virtual-time.fixture.js'
 
 describe('housekeeping rounds', () => {
   it('run on their own timer, go on after one throws, and count it', async () => {
-    const r = await Replica.open({ nodeId: 'r', antiEntropyIntervalMs: 0, housekeepingIntervalMs: 20 })
+    const time = new VirtualTime()
+    const r = await Replica.open({ nodeId: 'r', antiEntropyIntervalMs: 0, housekeepingIntervalMs: 20, clock: time.clock, scheduler: time.scheduler })
     const hk = r.housekeeper
     let calls = 0
     const real = hk.compactionRound.bind(hk)
@@ -12,9 +14,8 @@ describe('housekeeping rounds', () => {
       if (calls === 1) throw new Error('boom')
       real()
     }
-    const deadline = Date.now() + 2000
-    while (calls < 3 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10))
-    expect(calls).toBeGreaterThanOrEqual(3)
+    await time.advance(70)
+    expect(calls).toBe(3)
     expect(hk.roundsFailed).toBe(1)
     expect(String(hk.lastRoundError)).toContain('boom')
     expect(r.replicator.stats.roundsFailed).toBe(0)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Transport, TransportHandler } from '../api.js'
 import { Replica } from '../replica.js'
+import { VirtualTime } from '../sim/virtual-time.fixture.js'
 import { MessageType, decodeMessage, encodeMessage } from './messages.js'
 
 /**
@@ -13,10 +14,12 @@ class QueuedLink {
   dropped = 0
   readonly limit: number
   readonly perTick: number
+  readonly time: VirtualTime
 
-  constructor(limit: number, perTick: number) {
+  constructor(limit: number, perTick: number, time: VirtualTime) {
     this.limit = limit
     this.perTick = perTick
+    this.time = time
   }
 }
 
@@ -24,7 +27,7 @@ class QueuedEnd implements Transport {
   handler: TransportHandler | null = null
   queue: Uint8Array[] = []
   queued = 0
-  private timer: ReturnType<typeof setInterval> | null = null
+  private stopPump: (() => void) | null = null
 
   private readonly link: QueuedLink
   private readonly id: string
@@ -39,7 +42,7 @@ class QueuedEnd implements Transport {
 
   start(handler: TransportHandler): void {
     this.handler = handler
-    this.timer = setInterval(() => this.pump(), 1)
+    this.stopPump = this.link.time.every(1, () => this.pump())
     queueMicrotask(() => {
       const other = this.other()
       if (other?.handler) {
@@ -81,7 +84,7 @@ class QueuedEnd implements Transport {
     return [this.peer]
   }
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer)
+    this.stopPump?.()
   }
 }
 
@@ -89,15 +92,17 @@ describe('messages larger than the size limit', () => {
   it('travel as fragments paced by the transport backlog, so a bounded send queue drops none', async () => {
     const max = 8 * 1024
     // the queue holds two messages' worth, like the libp2p sessions (2 x maxMessageBytes)
-    const link = new QueuedLink(2 * max, 1)
-    const a = await Replica.open({ nodeId: 'a', transport: new QueuedEnd(link, 'a', 'b'), maxMessageBytes: max, antiEntropyIntervalMs: 50 })
+    const time = new VirtualTime()
+    const link = new QueuedLink(2 * max, 1, time)
+    const on = { clock: time.clock, scheduler: time.scheduler, maxMessageBytes: max, antiEntropyIntervalMs: 50 }
+    const a = await Replica.open({ nodeId: 'a', transport: new QueuedEnd(link, 'a', 'b'), ...on })
     a.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'] }))
     a.transact((tx) => {
       for (let i = 0; i < 2000; i++) tx.insert('t', { id: i, v: `row ${i} `.repeat(3) })
     })
-    const b = await Replica.open({ nodeId: 'b', transport: new QueuedEnd(link, 'b', 'a'), maxMessageBytes: max, antiEntropyIntervalMs: 50 })
-    const deadline = Date.now() + 20_000
-    while (b.rowCount('t') < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    const b = await Replica.open({ nodeId: 'b', transport: new QueuedEnd(link, 'b', 'a'), ...on })
+    // at most 60 virtual seconds
+    for (let i = 0; i < 600 && b.rowCount('t') < 2000; i++) await time.advance(100)
     expect(b.rowCount('t')).toBe(2000)
     expect(a.replicator.stats.fragmentedSent).toBeGreaterThan(0)
     expect(b.replicator.stats.fragmentedReceived).toBeGreaterThan(0)
@@ -162,7 +167,8 @@ class Recorder implements Transport {
 describe('a writer behind by a generation', () => {
   it('is sent the new generation once a second, however many stale updates it has in flight', async () => {
     const t = new Recorder()
-    const r = await Replica.open({ nodeId: 'r', transport: t, antiEntropyIntervalMs: 0 })
+    const time = new VirtualTime()
+    const r = await Replica.open({ nodeId: 'r', transport: t, antiEntropyIntervalMs: 0, clock: time.clock, scheduler: time.scheduler })
     r.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'] }))
     r.transact((tx) => tx.insert('t', { id: 1 }))
     const shard = [...r.shards.values()].find((s) => s.id.endsWith(':t'))!
@@ -174,8 +180,11 @@ describe('a writer behind by a generation', () => {
     for (let i = 0; i < 5; i++) r.replicator.receive('w', stale(i))
     const generations = () => t.sent.filter(([peer, data]) => peer === 'w' && decodeMessage(data).type === MessageType.Generation).length
     expect(generations()).toBe(1)
-    await new Promise((res) => setTimeout(res, 1100))
+    await time.advance(900)
     r.replicator.receive('w', stale(5))
+    expect(generations()).toBe(1)
+    await time.advance(200)
+    r.replicator.receive('w', stale(6))
     expect(generations()).toBe(2)
     await r.close()
   })
