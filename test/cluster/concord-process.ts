@@ -18,7 +18,12 @@ export interface ConcordProcessOptions {
   join?: string[]
   clusterKey?: string
   httpPort?: boolean
+  /** Address of the libp2p listeners (default 127.0.0.1). */
+  p2pHost?: string
+  /** Clients' password: passed as CONCORD_PASSWORD (not on the command line), used by `client()`. */
+  password?: string
   extraArgs?: string[]
+  env?: Record<string, string>
 }
 
 export class ConcordProcess {
@@ -26,6 +31,8 @@ export class ConcordProcess {
   httpPort: number | undefined
   p2pAddress = ''
   log = ''
+  /** What the node printed on stdout (its banner: connection strings, join command). */
+  out = ''
   private exited: Promise<number | null>
 
   readonly options: ConcordProcessOptions
@@ -41,19 +48,21 @@ export class ConcordProcess {
   }
 
   static async start(options: ConcordProcessOptions): Promise<ConcordProcess> {
-    const args = [...NODE_FLAGS, CLI, 'start', '--data-dir', options.dataDir, '--pg-port', '0', '--p2p-host', '127.0.0.1']
+    const args = [...NODE_FLAGS, CLI, 'start', '--data-dir', options.dataDir, '--pg-port', '0', '--p2p-host', options.p2pHost ?? '127.0.0.1']
     if (options.nodeId) args.push('--node-id', options.nodeId)
     for (const j of options.join ?? []) args.push('--join', j)
     if (options.clusterKey) args.push('--cluster-key', options.clusterKey)
     if (options.httpPort) args.push('--http-port', '0')
     args.push(...(options.extraArgs ?? []))
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../..', import.meta.url)) })
+    const env = { ...process.env, ...options.env, ...(options.password !== undefined ? { CONCORD_PASSWORD: options.password } : {}) }
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../..', import.meta.url)), env })
     const p = new ConcordProcess(options, child)
     await new Promise<void>((resolve, reject) => {
       let out = ''
       const timer = setTimeout(() => reject(new Error(`concord ${options.nodeId ?? ''} did not start in ${START_TIMEOUT_MS} ms:\n${p.log}`)), START_TIMEOUT_MS)
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString()
+        p.out = out
         const pgm = /psql -h \S+ -p (\d+)/.exec(out)
         const p2p = /libp2p:\s+(\S+)/.exec(out)
         if (pgm && p2p) {
@@ -84,7 +93,7 @@ export class ConcordProcess {
   }
 
   async client(): Promise<pg.Client> {
-    const c = new pg.Client({ host: '127.0.0.1', port: this.pgPort, user: 'concord', database: 'concord', connectionTimeoutMillis: 5000 })
+    const c = new pg.Client({ host: '127.0.0.1', port: this.pgPort, user: 'concord', database: 'concord', password: this.options.password, connectionTimeoutMillis: 5000 })
     c.on('error', () => {})
     await c.connect()
     return c

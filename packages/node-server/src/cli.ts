@@ -8,6 +8,7 @@
  * loads the node (and, on Node 20, a global WebSocket) after its flags are valid.
  */
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseStartOptions, startHelp, toNodeOptions, UsageError } from './cli/start-options.js'
 import { clusterHelp, parseClusterOptions, runLocalCluster } from './cli/local-cluster.js'
 import { ensureGlobalWebSocket } from './cli/global-websocket.js'
@@ -92,13 +93,20 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
   const [, { ConcordNode }] = await Promise.all([ensureGlobalWebSocket(), import('./node/concord-node.js')])
   const node = await ConcordNode.start({ ...toNodeOptions(settings), logger: log })
   const addrs = node.p2pAddresses()
+  const key = node.peerPortKey
+  // The join command carries what a peer needs: the cluster key, and the password when clients need one.
+  const joinFlags = [
+    ...(key.file !== undefined ? [`--cluster-key ${resolve(key.file)}`] : []),
+    ...(settings.password !== undefined ? ['--password-file <file holding the password>'] : []),
+  ]
   process.stdout.write(
     [
       `Concord node ${node.nodeId} (region ${node.region}) is running.`,
       `  PostgreSQL: psql -h ${settings.host} -p ${node.pgPort} -U concord concord`,
-      `  join it:    concord start --data-dir <other-dir> --join ${settings.host}:${node.pgPort}`,
+      `  join it:    concord start --data-dir <other-dir> --join ${settings.host}:${node.pgPort}${joinFlags.map((f) => ` ${f}`).join('')}`,
       `  libp2p:     ${addrs.find((a) => a.includes('/127.0.0.1/') && !a.includes('/ws')) ?? addrs[0] ?? '(none)'}`,
-      ...(node.httpPort !== undefined ? [`  HTTP:       http://${settings.host}:${node.httpPort}/health  /metrics`] : []),
+      ...(key.file !== undefined ? [`  cluster key: ${resolve(key.file)}${key.created ? ' (created now)' : ''}; peers without it cannot connect`] : []),
+      ...(node.httpPort !== undefined ? [`  HTTP:       http://${settings.httpHost ?? settings.host}:${node.httpPort}/health  /metrics`] : []),
       '',
     ].join('\n'),
   )

@@ -27,6 +27,7 @@ export interface StartSettings {
   nodeId?: string
   region: string
   host: string
+  httpHost?: string
   pgPort: number
   p2pHost: string
   p2pPort: number
@@ -60,7 +61,11 @@ export const SETTINGS: Setting[] = [
   {
     key: 'host', flag: 'host', env: 'CONCORD_HOST', kind: 'string',
     default: '127.0.0.1',
-    help: 'address of the PostgreSQL and HTTP listeners',
+    help: 'address of the PostgreSQL listener (and HTTP, unless --http-host)',
+  },
+  {
+    key: 'httpHost', flag: 'http-host', env: 'CONCORD_HTTP_HOST', kind: 'string',
+    help: 'address of the HTTP listener (default: --host); beyond loopback /health omits ids and addresses',
   },
   {
     key: 'pgPort', flag: 'pg-port', env: 'CONCORD_PG_PORT', kind: 'port',
@@ -69,8 +74,8 @@ export const SETTINGS: Setting[] = [
   },
   {
     key: 'p2pHost', flag: 'p2p-host', env: 'CONCORD_P2P_HOST', kind: 'string',
-    default: '0.0.0.0',
-    help: 'address of the libp2p listeners',
+    default: '127.0.0.1',
+    help: 'address of the libp2p listeners; beyond loopback the node uses a cluster key (created in the data directory if none is given)',
   },
   {
     key: 'p2pPort', flag: 'p2p-port', env: 'CONCORD_P2P_PORT', kind: 'port',
@@ -88,7 +93,7 @@ export const SETTINGS: Setting[] = [
   },
   {
     key: 'clusterKey', flag: 'cluster-key', env: 'CONCORD_CLUSTER_KEY', kind: 'string',
-    help: 'swarm key file; only nodes holding it can connect (see `concord gen-cluster-key`)',
+    help: 'swarm key file; only nodes holding it can connect (see `concord gen-cluster-key`); default: <data-dir>/cluster.key if present',
   },
   {
     key: 'password', flag: 'password', env: 'CONCORD_PASSWORD', kind: 'string',
@@ -228,6 +233,7 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     nodeId: s.nodeId,
     region: s.region,
     host: s.host,
+    ...(s.httpHost !== undefined ? { httpHost: s.httpHost } : {}),
     pgPort: s.pgPort,
     p2pHost: s.p2pHost,
     p2pPort: s.p2pPort,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -73,6 +73,44 @@ describe('ConcordNode', () => {
     expect(second.nodeId).toBe(id)
     expect(second.transport.peerId).toBe(peer)
     await expect(ConcordNode.start({ dataDir: d, nodeId: 'other', pgPort: 0 })).rejects.toThrow(/belongs to node/)
+  })
+
+  it('keeps its data directory 0700 and every file in it 0600, narrowing a directory others could read', async () => {
+    const d = join(dir(), 'data')
+    mkdirSync(d, { mode: 0o755 })
+    chmodSync(d, 0o755)
+    const n = await start({ dataDir: d, password: 'pw' })
+    const modes: Record<string, string> = {}
+    const walk = (p: string, rel: string): void => {
+      modes[rel] = (statSync(p).mode & 0o777).toString(8)
+      if (statSync(p).isDirectory()) for (const name of readdirSync(p)) walk(join(p, name), rel === '.' ? name : `${rel}/${name}`)
+    }
+    walk(d, '.')
+    // node id, peer key, cluster key (a password keys the peer port), LMDB data and lock files
+    expect(modes).toEqual({
+      '.': '700', 'node-id': '600', 'peer.key': '600', 'cluster.key': '600',
+      lmdb: '700', 'lmdb/data.mdb': '600', 'lmdb/lock.mdb': '600',
+    })
+    expect(n.peerPortKey).toMatchObject({ file: join(d, 'cluster.key'), created: true })
+  })
+
+  it('listens for peers on loopback by default and keys a peer port beyond it', async () => {
+    const local = await start({ nodeId: 'local', p2pHost: undefined })
+    expect(local.p2pAddresses().every((a) => a.startsWith('/ip4/127.0.0.1/'))).toBe(true)
+    expect(local.peerPortKey).toEqual({ created: false })
+    const open = await start({ nodeId: 'open', p2pHost: '0.0.0.0' })
+    expect(open.peerPortKey.created).toBe(true)
+  })
+
+  it('/health names peers and addresses only when its listener is on loopback', async () => {
+    const a = await start({ nodeId: 'h-a', httpPort: 0 })
+    const local = (await (await fetch(`http://127.0.0.1:${a.httpPort}/health`)).json()) as Record<string, unknown>
+    expect(Object.keys(local).sort()).toEqual(['nodeId', 'p2pAddresses', 'peerCount', 'peers', 'pgPort', 'region', 'status', 'uptimeSeconds'])
+    // Beyond loopback (0.0.0.0 is every interface, loopback included): counts only.
+    const b = await start({ nodeId: 'h-b', httpPort: 0, httpHost: '0.0.0.0' })
+    const remote = (await (await fetch(`http://127.0.0.1:${b.httpPort}/health`)).json()) as Record<string, unknown>
+    expect(remote).toEqual({ status: 'ok', region: 'default', uptimeSeconds: expect.any(Number), peerCount: 0 })
+    expect(JSON.stringify(remote)).not.toMatch(/h-b|ip4/)
   })
 
   it('a node without the cluster key cannot join a keyed cluster', async () => {

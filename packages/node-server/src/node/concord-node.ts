@@ -6,19 +6,23 @@
  * Invariants: everything lives under `dataDir` (node id, libp2p key, LMDB files), so a
  * restart from the same directory is the same node with the same data; `stop` releases
  * every port and file handle, and no timer of the node outlives it.
+ *
+ * Closed by default (docs/security.md): every listener binds 127.0.0.1 unless told
+ * otherwise, the data directory and its files are owner-only (data-dir.ts), and a peer
+ * port beyond loopback, or beside a password, is keyed (peer-port-policy.ts).
  */
 import type { ReplicaOptions } from '@concord/core'
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { LmdbStorage } from '../storage/lmdb-storage.js'
 import { Libp2pTransport } from '../transport/libp2p-transport.js'
 import { loadOrCreatePeerKey } from '../transport/peer-key.js'
-import { readClusterKey } from '../transport/cluster-key.js'
 import { backoffDelay } from '@concord/p2p'
 import { PgServer } from '../pgwire/pg-server.js'
 import { HttpServer } from '../http/http-server.js'
 import type { Metric } from '../http/prometheus-text.js'
 import { loadOrCreateNodeId } from './node-id.js'
+import { openDataDir } from './data-dir.js'
+import { choosePeerPortKey, isLoopbackHost, type PeerPortKey } from './peer-port-policy.js'
 import { fetchP2pAddresses, parsePgAddress, type PgAddress } from './pg-join.js'
 import { openSqlEngine, type SqlEngine } from './sql-engine.js'
 import { CatchUpLog } from './catch-up-log.js'
@@ -30,18 +34,24 @@ export interface ConcordNodeOptions {
   /** Default: kept in `<dataDir>/node-id`, generated on first start. */
   nodeId?: string
   region?: string
-  /** Address the PostgreSQL and HTTP servers listen on; default 127.0.0.1. */
+  /** Address the PostgreSQL server listens on (and HTTP, unless `httpHost`); default 127.0.0.1. */
   host?: string
+  /** Address the HTTP server listens on; default `host`. Beyond loopback, /health leaves out ids and addresses. */
+  httpHost?: string
   pgPort?: number
   /** Try the following ports when `pgPort` is taken (default true). */
   pgPortSearch?: boolean
-  /** Address libp2p listens on; default 0.0.0.0. */
+  /**
+   * Address libp2p (TCP and WebSockets) listens on; default 127.0.0.1. Beyond loopback the
+   * node always uses a cluster key: `clusterKeyFile`, or one it creates in `dataDir`.
+   */
   p2pHost?: string
   /** TCP port for libp2p (0: free port). WebSockets listens on a free port too. */
   p2pPort?: number
   wsPort?: number
   /** Peers to join: PostgreSQL addresses (host:port) or libp2p multiaddrs. */
   join?: string[]
+  /** Swarm key file; without it a key kept in `dataDir` (see peer-port-policy.ts). */
   clusterKeyFile?: string
   password?: string
   /** 0 or undefined: no HTTP server. */
@@ -63,6 +73,8 @@ export class ConcordNode {
   readonly region: string
   readonly pgPort: number
   readonly httpPort: number | undefined
+  /** The cluster key the peer port uses (file, and whether this start created it); no key: loopback only. */
+  readonly peerPortKey: PeerPortKey
   private readonly storage: LmdbStorage
   readonly transport: Libp2pTransport
   private readonly engine: SqlEngine
@@ -75,6 +87,7 @@ export class ConcordNode {
     region: string,
     pgPort: number,
     httpPort: number | undefined,
+    peerPortKey: PeerPortKey,
     storage: LmdbStorage,
     transport: Libp2pTransport,
     engine: SqlEngine,
@@ -86,6 +99,7 @@ export class ConcordNode {
     this.region = region
     this.pgPort = pgPort
     this.httpPort = httpPort
+    this.peerPortKey = peerPortKey
     this.storage = storage
     this.transport = transport
     this.engine = engine
@@ -100,17 +114,23 @@ export class ConcordNode {
   static async start(options: ConcordNodeOptions): Promise<ConcordNode> {
     const log = options.logger ?? silentLogger
     const region = options.region ?? 'default'
-    mkdirSync(options.dataDir, { recursive: true })
+    openDataDir(options.dataDir, log)
     const nodeId = loadOrCreateNodeId(options.dataDir, options.nodeId)
-    const clusterKey = options.clusterKeyFile ? readClusterKey(options.clusterKeyFile) : undefined
+    const p2pHost = options.p2pHost ?? '127.0.0.1'
+    const peerPortKey = choosePeerPortKey({
+      dataDir: options.dataDir,
+      ...(options.clusterKeyFile !== undefined ? { clusterKeyFile: options.clusterKeyFile } : {}),
+      p2pHost,
+      passwordRequired: options.password !== undefined,
+    })
+    if (peerPortKey.created) log.warn(`created cluster key ${peerPortKey.file}: peers need it to connect (--cluster-key)`)
     const privateKey = await loadOrCreatePeerKey(join(options.dataDir, 'peer.key'))
     const storage = new LmdbStorage({ path: join(options.dataDir, 'lmdb') })
-    const p2pHost = options.p2pHost ?? '0.0.0.0'
     const transport = new Libp2pTransport({
       nodeId,
       listen: [`/ip4/${p2pHost}/tcp/${options.p2pPort ?? 0}`, `/ip4/${p2pHost}/tcp/${options.wsPort ?? 0}/ws`],
       privateKey,
-      clusterKey,
+      ...(peerPortKey.key ? { clusterKey: peerPortKey.key } : {}),
       logger: log,
     })
     let engine: SqlEngine | undefined
@@ -132,11 +152,14 @@ export class ConcordNode {
       let httpPort: number | undefined
       let self: ConcordNode | undefined
       if (options.httpPort !== undefined && options.httpPort >= 0) {
+        const httpHost = options.httpHost ?? options.host ?? '127.0.0.1'
+        // Ids and addresses only to callers on this machine (docs/security.md, "HTTP").
+        const detail = isLoopbackHost(httpHost)
         // Requests before `self` exists get a 500 from HttpServer; it exists before we return.
-        http = new HttpServer({ health: () => self!.health(), metrics: () => self!.metrics() })
-        httpPort = await http.listen(options.httpPort, options.host ?? '127.0.0.1')
+        http = new HttpServer({ health: () => self!.health(detail), metrics: () => self!.metrics() })
+        httpPort = await http.listen(options.httpPort, httpHost)
       }
-      const ready = new ConcordNode(nodeId, region, pgPort, httpPort, storage, transport, eng, pg, http, log)
+      const ready = new ConcordNode(nodeId, region, pgPort, httpPort, peerPortKey, storage, transport, eng, pg, http, log)
       self = ready
       // How peers reach this node (pg_nodes.addresses, client_addr); subscriptions and
       // master_nodes reach other nodes through their PostgreSQL addresses.
@@ -188,16 +211,21 @@ export class ConcordNode {
     return this.transport.addresses()
   }
 
-  health(): Record<string, unknown> {
-    return {
+  /**
+   * What /health answers. `detail` (an HTTP listener on loopback) adds the node id, peer
+   * node ids and libp2p addresses; without it only node-local facts and counts, so an
+   * unauthenticated caller from the network learns no member names or addresses.
+   */
+  health(detail = true): Record<string, unknown> {
+    const peers = this.transport.peers()
+    const base = {
       status: this.stopped ? 'stopping' : 'ok',
-      nodeId: this.nodeId,
       region: this.region,
       uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
-      peers: this.transport.peers(),
-      pgPort: this.pgPort,
-      p2pAddresses: this.transport.addresses(),
+      peerCount: peers.length,
     }
+    if (!detail) return base
+    return { ...base, nodeId: this.nodeId, peers, pgPort: this.pgPort, p2pAddresses: this.transport.addresses() }
   }
 
   metrics(): Metric[] {

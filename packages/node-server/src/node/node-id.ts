@@ -1,9 +1,9 @@
 /**
  * The replica node id, chosen once per data directory and kept in `<data-dir>/node-id`,
- * so a restarted node is the same member of the cluster.
+ * so a restarted node is the same member of the cluster. The file is owner-only (0600).
  */
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const VALID = /^[A-Za-z0-9._-]{1,64}$/
@@ -16,6 +16,7 @@ export function loadOrCreateNodeId(dataDir: string, wanted?: string): string {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
+  if (stored !== undefined && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600)
   if (stored !== undefined && !VALID.test(stored)) throw new Error(`${file} holds an invalid node id`)
   if (wanted !== undefined) {
     if (!VALID.test(wanted)) throw new Error(`node id '${wanted}' must be 1-64 of A-Z a-z 0-9 . _ -`)
@@ -23,8 +24,8 @@ export function loadOrCreateNodeId(dataDir: string, wanted?: string): string {
   }
   const id = stored ?? wanted ?? `node-${randomBytes(4).toString('hex')}`
   if (stored === undefined) {
-    mkdirSync(dataDir, { recursive: true })
-    writeFileSync(file, id + '\n')
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    writeFileSync(file, id + '\n', { mode: 0o600 })
   }
   return id
 }

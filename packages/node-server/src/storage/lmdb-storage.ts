@@ -14,8 +14,12 @@
  * - Each `append` batch commits atomically (one `transaction` callback).
  * - Sequence numbers are assigned at call time, so records load in call order, and a
  *   `compact` removes exactly the records appended before it was called.
+ * - Private: the environment's directory is 0700 and its files (data.mdb, lock.mdb)
+ *   0600, whatever the umask (LMDB creates them 0664 less the umask; the directory,
+ *   created first and owner-only, leaves no moment when others could open them).
  */
-import { statfsSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, statfsSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { open, type RootDatabase } from 'lmdb'
 import type { Storage, StoredRecord } from '@concord/core'
 import { decodeRecord, encodeRecord } from './record-codec.js'
@@ -47,11 +51,16 @@ export class LmdbStorage implements Storage {
   constructor(options: LmdbStorageOptions) {
     const durable = options.durable ?? true
     this.path = options.path
+    makePrivateDir(options.path)
     this.db = open<Uint8Array, Key>(options.path, {
       encoding: 'binary',
       overlappingSync: false,
       noSync: !durable,
     })
+    for (const name of readdirSync(options.path)) {
+      const file = join(options.path, name)
+      if (statSync(file).isFile()) narrow(file, 0o600)
+    }
   }
 
   async append(batch: Array<{ shard: string; record: StoredRecord }>): Promise<void> {
@@ -180,6 +189,16 @@ export class LmdbStorage implements Storage {
 }
 
 const EMPTY = new Uint8Array(0)
+
+function makePrivateDir(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o700 })
+  narrow(path, 0o700)
+}
+
+/** Removes group and other permissions (a no-op when there are none). */
+function narrow(path: string, mode: number): void {
+  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, mode)
+}
 
 function recordRange(shard: string): { start: Key; end: Key } {
   // Sequence numbers are non-negative safe integers, so [0, MAX_SAFE] covers them all.

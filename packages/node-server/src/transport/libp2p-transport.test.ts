@@ -132,6 +132,13 @@ describe('Libp2pTransport', () => {
     }
   })
 
+  it('refuses to listen beyond loopback without a cluster key', () => {
+    expect(() => new Libp2pTransport({ nodeId: 'open', listen: ['/ip4/0.0.0.0/tcp/0'] })).toThrow(/beyond loopback .* without a cluster key/)
+    expect(() => new Libp2pTransport({ nodeId: 'open', listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/10.0.0.1/tcp/0/ws'] })).toThrow(/10\.0\.0\.1/)
+    expect(() => new Libp2pTransport({ nodeId: 'keyed', listen: ['/ip4/0.0.0.0/tcp/0'], clusterKey: generateClusterKey() })).not.toThrow()
+    expect(() => new Libp2pTransport({ nodeId: 'local', listen: ['/ip4/127.0.0.1/tcp/0'] })).not.toThrow()
+  })
+
   it('garbage on the sync protocol drops that peer and the node keeps working', async () => {
     const a = await startNode('v-a')
     const b = await startNode('v-b')

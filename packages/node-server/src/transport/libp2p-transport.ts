@@ -11,7 +11,8 @@
  *   until `stop` (p2p's join loop).
  *
  * Invariants: those of `SessionTransport`; at most MAX_EXCHANGE_DIALS peer-exchange dials
- * in flight.
+ * in flight; a listener beyond loopback exists only with a cluster key (the constructor
+ * refuses otherwise: an open peer port gives anyone who reaches it every row and write).
  */
 // First: @concord/p2p gives Node 20 what libp2p needs before any libp2p module loads.
 import { createLibp2pNode, SessionTransport, type Libp2pNode, type LogLevel, type SyncSession } from '@concord/p2p'
@@ -22,11 +23,12 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Scheduler, Transport } from '@concord/core'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
+import { isLoopbackHost, multiaddrHost } from './loopback-host.js'
 
 export interface Libp2pTransportOptions {
   /** This replica's node id: how peers name us. */
   nodeId: string
-  /** Multiaddrs to listen on; default TCP and WebSockets on 0.0.0.0, free ports. */
+  /** Multiaddrs to listen on; default TCP and WebSockets on 127.0.0.1, free ports. Beyond loopback needs `clusterKey`. */
   listen?: string[]
   /** Stable libp2p identity (see peer-key.ts); a fresh one if absent. */
   privateKey?: PrivateKey
@@ -71,6 +73,10 @@ export class Libp2pTransport extends SessionTransport implements Transport {
   private readonly options: Libp2pTransportOptions
 
   constructor(options: Libp2pTransportOptions) {
+    const open = (options.listen ?? []).filter((a) => !isLoopbackHost(multiaddrHost(a) ?? ''))
+    if (open.length > 0 && options.clusterKey === undefined) {
+      throw new Error(`libp2p would listen beyond loopback (${open.join(' ')}) without a cluster key; give it one (concord gen-cluster-key)`)
+    }
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
     super({
@@ -128,7 +134,7 @@ export class Libp2pTransport extends SessionTransport implements Transport {
   protected createNode(): Promise<Libp2pNode> {
     return createLibp2pNode({
       name: 'concord',
-      listen: this.options.listen ?? ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'],
+      listen: this.options.listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
       transports: [tcp(), webSockets()],
       ...(this.options.privateKey ? { privateKey: this.options.privateKey } : {}),
       ...(this.options.clusterKey ? { connectionProtector: preSharedKey({ psk: this.options.clusterKey }) } : {}),

@@ -1,8 +1,9 @@
 /**
  * The node's libp2p identity, kept in its data directory so its PeerId (and so the
- * `/p2p/..` part of its multiaddrs) survives restarts. File: the key's protobuf bytes.
+ * `/p2p/..` part of its multiaddrs) survives restarts. File: the key's protobuf bytes,
+ * owner-only (0600; a wider file from an older version is narrowed when loaded).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
@@ -15,6 +16,7 @@ export async function loadOrCreatePeerKey(file: string): Promise<PrivateKey> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
   if (bytes) {
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600)
     try {
       return privateKeyFromProtobuf(bytes)
     } catch (err) {
@@ -22,7 +24,7 @@ export async function loadOrCreatePeerKey(file: string): Promise<PrivateKey> {
     }
   }
   const key = await generateKeyPair('Ed25519')
-  mkdirSync(dirname(file), { recursive: true })
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
   writeFileSync(file, privateKeyToProtobuf(key), { mode: 0o600 })
   return key
 }
