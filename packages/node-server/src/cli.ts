@@ -103,9 +103,11 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
     [
       `Concord node ${node.nodeId} (region ${node.region}) is running.`,
       `  PostgreSQL: psql -h ${settings.host} -p ${node.pgPort} -U concord concord`,
-      `  join it:    concord start --data-dir <other-dir> --join ${settings.host}:${node.pgPort}${joinFlags.map((f) => ` ${f}`).join('')}`,
+      ['  join it:    concord start --data-dir <other-dir>', `--join ${settings.host}:${node.pgPort}`, ...joinFlags].join(' '),
       `  libp2p:     ${addrs.find((a) => a.includes('/127.0.0.1/') && !a.includes('/ws')) ?? addrs[0] ?? '(none)'}`,
-      ...(key.file !== undefined ? [`  cluster key: ${resolve(key.file)}${key.created ? ' (created now)' : ''}; peers without it cannot connect`] : []),
+      ...(key.file !== undefined
+        ? [`  cluster key: ${resolve(key.file)}${key.created ? ' (created now)' : ''}; peers without it cannot connect`]
+        : []),
       ...(node.httpPort !== undefined ? [`  HTTP:       http://${settings.httpHost ?? settings.host}:${node.httpPort}/health  /metrics`] : []),
       '',
     ].join('\n'),
