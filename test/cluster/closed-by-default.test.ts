@@ -5,7 +5,7 @@
  * its writes reach the node; a node told to listen for peers beyond loopback creates a
  * key and prints the join command that carries it. Real processes on 127.0.0.1.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -41,7 +41,13 @@ describe('closed by default', () => {
   dir = mkdtempSync(join(tmpdir(), 'concord-closed-'))
 
   it('a password-protected node keys its peer port: a joiner without the key reads nothing and writes nothing', async () => {
-    const victim = await started(ConcordProcess.start({ dataDir: join(dir, 'victim'), nodeId: 'victim', password: 's3cret' }))
+    const passwordFile = join(dir, 'password')
+    writeFileSync(passwordFile, 's3cret\n', { mode: 0o600 })
+    const victim = await started(ConcordProcess.start({ dataDir: join(dir, 'victim'), nodeId: 'victim', password: 's3cret', passwordFile }))
+    // --password-file: the password is not on the command line other users see in ps.
+    const cmdline = readFileSync(`/proc/${victim.child.pid}/cmdline`, 'utf8')
+    expect(cmdline).toContain('--password-file')
+    expect(cmdline).not.toContain('s3cret')
     // Loopback only, every listener.
     const addrs = (await victim.query<{ address: string }>('SHOW concord.p2p_addresses')).rows.map((r) => r.address)
     expect(addrs.length).toBeGreaterThanOrEqual(2)

@@ -22,6 +22,8 @@ export interface ConcordProcessOptions {
   p2pHost?: string
   /** Clients' password: passed as CONCORD_PASSWORD (not on the command line), used by `client()`. */
   password?: string
+  /** Give the node its password with --password-file <this file> (holding `password`) instead. */
+  passwordFile?: string
   extraArgs?: string[]
   env?: Record<string, string>
 }
@@ -53,8 +55,9 @@ export class ConcordProcess {
     for (const j of options.join ?? []) args.push('--join', j)
     if (options.clusterKey) args.push('--cluster-key', options.clusterKey)
     if (options.httpPort) args.push('--http-port', '0')
+    if (options.passwordFile) args.push('--password-file', options.passwordFile)
     args.push(...(options.extraArgs ?? []))
-    const env = { ...process.env, ...options.env, ...(options.password !== undefined ? { CONCORD_PASSWORD: options.password } : {}) }
+    const env = { ...process.env, ...options.env, ...(options.password !== undefined && !options.passwordFile ? { CONCORD_PASSWORD: options.password } : {}) }
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../..', import.meta.url)), env })
     const p = new ConcordProcess(options, child)
     await new Promise<void>((resolve, reject) => {

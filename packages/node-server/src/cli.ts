@@ -86,6 +86,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
 async function start(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   const settings = parseStartOptions(argv, env, (p) => readFileSync(p, 'utf8'))
   const log = consoleLogger('concord', { quiet: settings.quiet })
+  if (argv.some((a) => a === '--password' || a.startsWith('--password='))) {
+    log.warn('--password is visible to every user of this machine (ps); use --password-file or CONCORD_PASSWORD')
+  }
   // A database server keeps serving: a promise some library left rejected and unhandled
   // is logged, not allowed to end the process (Node's default).
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${errorMessage(err)}`))

@@ -35,6 +35,24 @@ describe('concord start options', () => {
     const s = parseStartOptions(argv, { CONCORD_REGION: 'from-env', CONCORD_PG_PORT: '6500' }, () => file)
     expect(s).toMatchObject({ region: 'from-env', pgPort: 6000, dataDir: '/file', join: ['b:2', 'c:3', '/ip4/127.0.0.1/tcp/9'] })
   })
+  it('reads the password from --password-file or CONCORD_PASSWORD_FILE (first line), or CONCORD_PASSWORD, and from one source only', () => {
+    const files: Record<string, string> = { '/run/pw': 's3cret\n', '/run/crlf': 'p w\r\nignored\n', '/run/empty': '\n' }
+    const read = (p: string): string => {
+      const t = files[p]
+      if (t === undefined) throw new Error(`ENOENT: ${p}`)
+      return t
+    }
+    expect(parseStartOptions(['--password-file', '/run/pw'], {}, read).password).toBe('s3cret')
+    expect(parseStartOptions([], { CONCORD_PASSWORD_FILE: '/run/crlf' }, read).password).toBe('p w')
+    expect(parseStartOptions([], { CONCORD_PASSWORD: 'from-env' }, read).password).toBe('from-env')
+    expect(() => parseStartOptions(['--password-file', '/run/pw'], { CONCORD_PASSWORD: 'x' }, read)).toThrow(/one way/)
+    expect(() => parseStartOptions(['--password-file', '/run/empty'], {}, read)).toThrow(/is empty/)
+    expect(() => parseStartOptions(['--password-file', '/run/none'], {}, read)).toThrow(/cannot read password file \/run\/none/)
+  })
+  it('listens on loopback by default, libp2p included', () => {
+    expect(parseStartOptions([], {}, noFile)).toMatchObject({ host: '127.0.0.1', p2pHost: '127.0.0.1' })
+    expect(parseStartOptions([], {}, noFile).httpHost).toBeUndefined()
+  })
   it('rejects unknown flags, bad ports, unknown config keys and unreadable files with clear messages', () => {
     expect(() => parseStartOptions(['--nope'], {}, noFile)).toThrow(/Unknown option '--nope'/)
     expect(() => parseStartOptions(['--pg-port', 'x'], {}, noFile)).toThrow(/--pg-port: 'x' is not a port/)

@@ -34,7 +34,9 @@ export interface StartSettings {
   wsPort: number
   join: string[]
   clusterKey?: string
+  /** From --password, CONCORD_PASSWORD, the config file, or the contents of --password-file. */
   password?: string
+  passwordFile?: string
   httpPort?: number
   /** Milliseconds of silence after which a member is declared departed. */
   departAfter: number
@@ -97,7 +99,11 @@ export const SETTINGS: Setting[] = [
   },
   {
     key: 'password', flag: 'password', env: 'CONCORD_PASSWORD', kind: 'string',
-    help: 'require this password (SCRAM-SHA-256) from PostgreSQL clients',
+    help: 'require this password (SCRAM-SHA-256) from PostgreSQL clients; a flag is visible in ps: prefer --password-file or the variable',
+  },
+  {
+    key: 'passwordFile', flag: 'password-file', env: 'CONCORD_PASSWORD_FILE', kind: 'string',
+    help: 'read the clients\' password from this file (its first line)',
   },
   {
     key: 'httpPort', flag: 'http-port', env: 'CONCORD_HTTP_PORT', kind: 'port',
@@ -162,7 +168,24 @@ export function parseStartOptions(
     out[s.key] = convert(s, raw, where)
     where = ''
   }
+  if (out['passwordFile'] !== undefined) {
+    if (out['password'] !== undefined) throw new UsageError('give the password one way: --password-file or --password / CONCORD_PASSWORD, not both')
+    out['password'] = readPasswordFile(out['passwordFile'] as string, readFile)
+  }
   return { ...(out as unknown as StartSettings), join: (out['join'] as string[] | undefined) ?? [], quiet: flags['quiet'] === true }
+}
+
+/** The first line of the file, without its line ending (as PostgreSQL's own password files). */
+function readPasswordFile(path: string, readFile: FileReader): string {
+  let text: string
+  try {
+    text = readFile(path)
+  } catch (err) {
+    throw new UsageError(`cannot read password file ${path}: ${(err as Error).message}`)
+  }
+  const line = text.split(/\r?\n/)[0] ?? ''
+  if (line === '') throw new UsageError(`password file ${path} is empty`)
+  return line
 }
 
 function readConfig(path: string, readFile: FileReader): Record<string, unknown> {
