@@ -49,6 +49,14 @@ describe('concord start options', () => {
     expect(() => parseStartOptions(['--password-file', '/run/empty'], {}, read)).toThrow(/is empty/)
     expect(() => parseStartOptions(['--password-file', '/run/none'], {}, read)).toThrow(/cannot read password file \/run\/none/)
   })
+  it('takes max_connections and the authentication and idle-session timeouts', () => {
+    expect(parseStartOptions([], {}, noFile)).toMatchObject({ maxConnections: 100, authenticationTimeout: 60_000 })
+    expect(parseStartOptions([], {}, noFile).idleSessionTimeout).toBeUndefined()
+    const argv = ['--max-connections', '2000', '--authentication-timeout', '5s', '--idle-session-timeout', '10m']
+    const s = parseStartOptions(argv, {}, noFile)
+    expect(s).toMatchObject({ maxConnections: 2000, authenticationTimeout: 5000, idleSessionTimeout: 600_000 })
+    expect(() => parseStartOptions(['--max-connections', '0'], {}, noFile)).toThrow(/not a positive whole number/)
+  })
   it('listens on loopback by default, libp2p included', () => {
     expect(parseStartOptions([], {}, noFile)).toMatchObject({ host: '127.0.0.1', p2pHost: '127.0.0.1' })
     expect(parseStartOptions([], {}, noFile).httpHost).toBeUndefined()

@@ -37,6 +37,11 @@ export interface StartSettings {
   /** From --password, CONCORD_PASSWORD, the config file, or the contents of --password-file. */
   password?: string
   passwordFile?: string
+  maxConnections: number
+  /** Milliseconds a connection has to authenticate. */
+  authenticationTimeout: number
+  /** Milliseconds a session may wait idle; absent: no limit. */
+  idleSessionTimeout?: number
   httpPort?: number
   /** Milliseconds of silence after which a member is declared departed. */
   departAfter: number
@@ -106,6 +111,20 @@ export const SETTINGS: Setting[] = [
     help: 'read the clients\' password from this file (its first line)',
   },
   {
+    key: 'maxConnections', flag: 'max-connections', env: 'CONCORD_MAX_CONNECTIONS', kind: 'count',
+    default: '100',
+    help: 'PostgreSQL sessions at once (max_connections); the next gets 53300',
+  },
+  {
+    key: 'authenticationTimeout', flag: 'authentication-timeout', env: 'CONCORD_AUTHENTICATION_TIMEOUT', kind: 'duration',
+    default: '60s',
+    help: 'close a PostgreSQL connection that has not authenticated within this (authentication_timeout)',
+  },
+  {
+    key: 'idleSessionTimeout', flag: 'idle-session-timeout', env: 'CONCORD_IDLE_SESSION_TIMEOUT', kind: 'duration',
+    help: 'close a PostgreSQL session idle this long (57P05; 25P03 in a transaction block); default: never',
+  },
+  {
     key: 'httpPort', flag: 'http-port', env: 'CONCORD_HTTP_PORT', kind: 'port',
     help: 'serve /health and /metrics on this port (0: any free port)',
   },
@@ -169,7 +188,9 @@ export function parseStartOptions(
     where = ''
   }
   if (out['passwordFile'] !== undefined) {
-    if (out['password'] !== undefined) throw new UsageError('give the password one way: --password-file or --password / CONCORD_PASSWORD, not both')
+    if (out['password'] !== undefined) {
+      throw new UsageError('give the password one way: --password-file or --password / CONCORD_PASSWORD, not both')
+    }
     out['password'] = readPasswordFile(out['passwordFile'] as string, readFile)
   }
   return { ...(out as unknown as StartSettings), join: (out['join'] as string[] | undefined) ?? [], quiet: flags['quiet'] === true }
@@ -264,6 +285,9 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     join: s.join,
     clusterKeyFile: s.clusterKey,
     password: s.password,
+    maxConnections: s.maxConnections,
+    authenticationTimeoutMs: s.authenticationTimeout,
+    ...(s.idleSessionTimeout !== undefined ? { idleSessionTimeoutMs: s.idleSessionTimeout } : {}),
     httpPort: s.httpPort,
     compaction: { enabled: s.compaction, departAfterMs: s.departAfter, minGarbage: s.compactionMinGarbage },
   }

@@ -54,6 +54,12 @@ export interface ConcordNodeOptions {
   /** Swarm key file; without it a key kept in `dataDir` (see peer-port-policy.ts). */
   clusterKeyFile?: string
   password?: string
+  /** PostgreSQL sessions at once; default 100 (see pgwire/connection-limits.ts). */
+  maxConnections?: number
+  /** Time a PostgreSQL connection has to authenticate; default 60 s. */
+  authenticationTimeoutMs?: number
+  /** Close PostgreSQL sessions idle this long; default never. */
+  idleSessionTimeoutMs?: number
   /** 0 or undefined: no HTTP server. */
   httpPort?: number
   /** Generation compaction (see @concord/core ReplicaOptions.compaction); default on, departed after 24 h. */
@@ -145,6 +151,9 @@ export class ConcordNode {
         session: (info) => eng.session(info),
         host: options.host ?? '127.0.0.1',
         password: options.password,
+        ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+        ...(options.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: options.authenticationTimeoutMs } : {}),
+        ...(options.idleSessionTimeoutMs !== undefined ? { idleSessionTimeoutMs: options.idleSessionTimeoutMs } : {}),
         serverVersion: await eng.serverVersion(),
         logger: log,
       })
@@ -243,6 +252,7 @@ export class ConcordNode {
       { name: 'concord_frames_rejected_total', help: 'Malformed frames from peers', type: 'counter', value: t.framesRejected },
       { name: 'concord_pg_connections', help: 'Open PostgreSQL client connections', type: 'gauge', value: pg.connections },
       { name: 'concord_pg_connections_total', help: 'PostgreSQL client connections accepted', type: 'counter', value: pg.connectionsTotal },
+      { name: 'concord_pg_connections_starting', help: 'PostgreSQL connections not yet authenticated', type: 'gauge', value: pg.starting },
       { name: 'concord_pg_messages_total', help: 'PostgreSQL protocol messages handled', type: 'counter', value: pg.messages },
     ]
     {

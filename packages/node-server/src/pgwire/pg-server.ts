@@ -4,7 +4,8 @@
  * to a `WireSession` over the SQL session the factory opens for the connection.
  *
  * Invariants: a failing client, statement or session never affects other connections;
- * the number of connections is bounded; every reply batch is one socket write.
+ * the number of connections is bounded, and so is the time one may take to authenticate
+ * (connection-limits.ts); every reply batch is one socket write.
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import { randomInt } from 'node:crypto'
@@ -12,8 +13,9 @@ import { fromDuplexStream } from 'pg-gateway/node'
 import { createScramSha256Data, type PostgresConnectionOptions, type ScramSha256Data } from 'pg-gateway'
 import { BackendWriter } from './backend-writer.js'
 import { socketDuplex } from './socket-duplex.js'
+import { ConnectionLimits, DEFAULT_AUTHENTICATION_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './connection-limits.js'
 import { errorFields, WireSession } from './wire-session.js'
-import type { SessionFactory } from './sql-session.js'
+import type { SessionFactory, SqlSession } from './sql-session.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 import { SqlState } from '@concord/sql-facade'
 
@@ -26,12 +28,23 @@ export interface PgServerOptions {
   password?: string
   /** Reported as server_version; psql picks its catalog queries by it. */
   serverVersion?: string
+  /** Sessions at once (PostgreSQL's max_connections); the next is refused with 53300. Default 100. */
   maxConnections?: number
+  /** A connection must authenticate within this; default 60 s (PostgreSQL's authentication_timeout). */
+  authenticationTimeoutMs?: number
+  /** Close a session idle this long (57P05; 25P03 in a transaction block); 0 or absent: never. */
+  idleSessionTimeoutMs?: number
+  /** Largest message a client may send; default 256 MiB (frame-guard.ts). */
+  maxMessageBytes?: number
   logger?: Logger
 }
 
 export interface PgServerStats {
   connections: number
+  /** Connections not yet authenticated. */
+  starting: number
+  /** Connections admitted as sessions (startup packet accepted), at most max_connections. */
+  admitted: number
   connectionsTotal: number
   messages: number
 }
@@ -45,6 +58,7 @@ export class PgServer {
   private scram?: Promise<ScramSha256Data>
   private readonly log: Logger
   private readonly counters = { connectionsTotal: 0, messages: 0 }
+  private readonly limits: ConnectionLimits
 
   private readonly options: PgServerOptions
 
@@ -52,6 +66,28 @@ export class PgServer {
     this.options = options
     this.log = options.logger ?? silentLogger
     if (options.password !== undefined) this.scram = createScramSha256Data(options.password)
+    this.limits = new ConnectionLimits(
+      {
+        maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+        authenticationTimeoutMs: options.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS,
+        idleSessionTimeoutMs: options.idleSessionTimeoutMs ?? 0,
+      },
+      {
+        // Info, not warn: a flood of such connections must not flood the log at its default level.
+        drop: (socket, reason) => {
+          this.log.info(`closing client ${socket.remoteAddress}:${socket.remotePort}: ${reason}`)
+          socket.destroy()
+        },
+        idleTimeout: (socket, inTransaction) => {
+          const w = new BackendWriter()
+          w.error(inTransaction
+            ? { severity: 'FATAL', code: SqlState.idleInTransactionSessionTimeout, message: 'terminating connection due to idle-in-transaction timeout' }
+            : { severity: 'FATAL', code: SqlState.idleSessionTimeout, message: 'terminating connection due to idle-session timeout' })
+          this.log.info(`closing client ${socket.remoteAddress}:${socket.remotePort}: idle-session timeout`)
+          socket.end(w.take())
+        },
+      },
+    )
   }
 
   /** Starts listening; resolves to the bound port. Rejects with EADDRINUSE if taken. */
@@ -76,7 +112,7 @@ export class PgServer {
   }
 
   stats(): PgServerStats {
-    return { connections: this.sockets.size, ...this.counters }
+    return { connections: this.sockets.size, ...this.counters, ...this.limits.counts }
   }
 
   async close(): Promise<void> {
@@ -91,41 +127,42 @@ export class PgServer {
   private accept(socket: Socket): void {
     socket.setNoDelay(true)
     socket.on('error', (err) => this.log.info(`client ${socket.remoteAddress}:${socket.remotePort}: ${errorMessage(err)}`))
-    const max = this.options.maxConnections ?? 1000
-    if (this.sockets.size >= max) {
-      const w = new BackendWriter()
-      w.error({ severity: 'FATAL', code: SqlState.tooManyConnections, message: 'sorry, too many clients already' })
-      socket.end(w.take())
-      return
-    }
     this.sockets.add(socket)
+    this.limits.opened(socket)
     this.counters.connectionsTotal++
     let wire: WireSession | undefined
+    let session: SqlSession | undefined
     let sessionError: unknown
     socket.on('close', () => {
       this.sockets.delete(socket)
+      this.limits.closed(socket)
       wire?.close().catch((err: unknown) => this.log.warn(`closing a SQL session: ${errorMessage(err)}`))
     })
 
-    const duplex = socketDuplex(socket, (err) => this.log.warn(`dropping client ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`))
+    const duplex = socketDuplex(
+      socket,
+      (err) => this.log.warn(`dropping client ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`),
+      this.options.maxMessageBytes,
+    )
     const remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
     const options: PostgresConnectionOptions = {
       auth: this.scram ? { method: 'scram-sha-256', getScramSha256Data: () => this.scram! } : { method: 'trust' },
       onAuthenticated: async (state) => {
+        this.limits.authenticated(socket)
         const params = state.clientParams ?? { user: 'concord' }
         try {
-          wire = new WireSession(
-            await this.options.session({
-              user: params.user,
-              database: params['database'] ?? params.user,
-              applicationName: params['application_name'] ?? '',
-              remoteAddress,
-            }),
-          )
+          session = await this.options.session({
+            user: params.user,
+            database: params['database'] ?? params.user,
+            applicationName: params['application_name'] ?? '',
+            remoteAddress,
+          })
+          wire = new WireSession(session)
         } catch (err) {
           sessionError = err
         }
         duplex.beforeNextWrite = this.startupParameters()
+        this.limits.idle(socket, false)
       },
       onMessage: async (data, state) => {
         if (state.step === 'AwaitingInitialMessage') return this.initialMessage(data, socket)
@@ -136,8 +173,10 @@ export class PgServer {
           w.error(errorFields(sessionError ?? new Error('no SQL session'), 'FATAL'))
           return closing(w.take(), socket)
         }
+        this.limits.busy(socket)
         const reply = await wire.handle(data)
         if (reply.close) return closing(reply.bytes, socket)
+        this.limits.idle(socket, session?.transactionState() !== 'idle')
         return reply.bytes ?? nothing()
       },
     }
@@ -148,7 +187,7 @@ export class PgServer {
   }
 
   /** Screens the first message: anything but a startup or SSL request drops the connection. */
-  private initialMessage(data: Uint8Array, socket: Socket): undefined | Iterable<Uint8Array> {
+  private initialMessage(data: Uint8Array, socket: Socket): undefined | Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
     if (data.length < 8) return this.drop(socket, 'initial message too short')
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
     const length = view.getInt32(0)
@@ -161,6 +200,12 @@ export class PgServer {
     }
     const major = code >>> 16
     if (major !== 3 && code !== 80877103 /* SSLRequest */) return this.drop(socket, `unsupported protocol ${major}.${code & 0xffff}`)
+    if (major === 3 && !this.limits.admit(socket)) {
+      // As PostgreSQL: the startup packet is read, then the refusal sent before authentication.
+      const w = new BackendWriter()
+      w.error({ severity: 'FATAL', code: SqlState.tooManyConnections, message: 'sorry, too many clients already' })
+      return closing(w.take(), socket)
+    }
     return undefined
   }
 

@@ -19,9 +19,9 @@ export interface SocketDuplex {
 /** Chunks buffered from the socket before it is paused. */
 const READ_HIGH_WATER = 16
 
-export function socketDuplex(socket: Socket, onBadFrame: (err: Error) => void): SocketDuplex {
+export function socketDuplex(socket: Socket, onBadFrame: (err: Error) => void, maxMessageBytes?: number): SocketDuplex {
   let done = false
-  const guard = new FrameGuard()
+  const guard = new FrameGuard(maxMessageBytes)
   const duplex: SocketDuplex = {
     readable: new ReadableStream<Uint8Array>(
       {

@@ -80,6 +80,8 @@ export const SqlState = {
   invalidArgumentForNthValue: '22016',
   programLimitExceeded: '54000',
   tooManyConnections: '53300',
+  idleSessionTimeout: '57P05',
+  idleInTransactionSessionTimeout: '25P03',
   configurationLimitExceeded: '53400',
   invalidSqlStatementName: '26000',
   invalidCursorName: '34000',
