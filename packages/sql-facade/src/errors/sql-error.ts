@@ -79,6 +79,7 @@ export const SqlState = {
   invalidArgumentForNtile: '22014',
   invalidArgumentForNthValue: '22016',
   programLimitExceeded: '54000',
+  tooManyColumns: '54011',
   tooManyConnections: '53300',
   idleSessionTimeout: '57P05',
   idleInTransactionSessionTimeout: '25P03',

@@ -141,8 +141,20 @@ function planColumn(def: ColumnDef, table: string): ColumnPlan {
   return { spec: { name, type: typeName(type), meta: metaToJson(meta) }, meta, primary, unique, checks, references }
 }
 
+/**
+ * PostgreSQL's limit on a table's columns (MaxHeapAttributeNumber), kept so a table too
+ * wide for PostgreSQL never enters the replicated catalog. Identifiers are limited to 63
+ * bytes by the parser itself (NAMEDATALEN - 1: longer ones arrive truncated).
+ */
+export const MAX_COLUMNS = 1600
+
+function tooManyColumns(): SqlError {
+  return new SqlError(SqlState.tooManyColumns, `tables can have at most ${MAX_COLUMNS} columns`)
+}
+
 export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const name = stmt.relation!.relname!
+  if ((stmt.tableElts ?? []).filter((el) => 'ColumnDef' in el).length > MAX_COLUMNS) throw tooManyColumns()
   const tx = p.exec.tx
   if (tx.table(name) || p.exec.systemView('pg_catalog', name)) {
     if (stmt.if_not_exists) return utility('CREATE TABLE', [`relation "${name}" already exists, skipping`])
@@ -359,6 +371,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           if (cmd.missing_ok) break
           throw new SqlError(SqlState.duplicateColumn, `column "${def.colname}" of relation "${name}" already exists`)
         }
+        if (current.columns.filter((x) => !columnMeta(x).hidden).length >= MAX_COLUMNS) throw tooManyColumns()
         const col = planColumn(def, name)
         if (col.primary) throw new SqlError(SqlState.featureNotSupported, 'adding a primary key column is not supported')
         tx.addColumn(name, col.spec)
