@@ -13,6 +13,7 @@ import { parseStartOptions, startHelp, toNodeOptions, UsageError } from './cli/s
 import { clusterHelp, parseClusterOptions, runLocalCluster } from './cli/local-cluster.js'
 import { ensureGlobalWebSocket } from './cli/global-websocket.js'
 import { consoleLogger, errorMessage } from './log/logger.js'
+import { isLoopbackHost } from './transport/loopback-host.js'
 
 const VERSION = '0.1.0'
 
@@ -106,7 +107,7 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
     [
       `Concord node ${node.nodeId} (region ${node.region}) is running.`,
       `  PostgreSQL: psql -h ${settings.host} -p ${node.pgPort} -U concord concord`,
-      ['  join it:    concord start --data-dir <other-dir>', `--join ${settings.host}:${node.pgPort}`, ...joinFlags].join(' '),
+      ['  join it:    concord start --data-dir <other-dir>', `--join ${joinTarget(settings, node.pgPort, addrs)}`, ...joinFlags].join(' '),
       `  libp2p:     ${addrs.find((a) => a.includes('/127.0.0.1/') && !a.includes('/ws')) ?? addrs[0] ?? '(none)'}`,
       ...(key.file !== undefined
         ? [`  cluster key: ${resolve(key.file)}${key.created ? ' (created now)' : ''}; peers without it cannot connect`]
@@ -134,6 +135,19 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
     process.on('SIGTERM', () => stop('SIGTERM'))
   })
   return 0
+}
+
+/**
+ * What a new node's --join names: this node's PostgreSQL address, unless only libp2p is
+ * reachable from other machines (PostgreSQL on loopback, peers beyond it): then the
+ * first libp2p TCP address that is not loopback.
+ */
+function joinTarget(settings: { host: string; p2pHost: string }, pgPort: number, p2pAddrs: string[]): string {
+  if (isLoopbackHost(settings.host) && !isLoopbackHost(settings.p2pHost)) {
+    const remote = p2pAddrs.find((a) => !a.includes('/ws') && !/^\/ip4\/127\./.test(a))
+    if (remote !== undefined) return remote
+  }
+  return `${settings.host}:${pgPort}`
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))
