@@ -41,6 +41,8 @@ describe('connection limits of a node', () => {
     try {
       for (let i = 0; i < 5; i++) sessions.push(await node.client())
       for (const c of sessions) expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+      // SHOW answers what is enforced
+      expect((await sessions[0]!.query('SHOW max_connections')).rows).toEqual([{ max_connections: '5' }])
       await expect(node.client()).rejects.toMatchObject({ code: '53300', message: 'sorry, too many clients already' })
       await Promise.race([Promise.all(closed), new Promise((_, reject) => setTimeout(() => reject(new Error('silent connections still open')), 30_000))])
     } finally {

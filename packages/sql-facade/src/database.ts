@@ -61,6 +61,8 @@ export class Database implements SessionHost {
   /** pg_catalog, information_schema and Concord's views over this database. */
   readonly system: SystemCatalog
   private p2pSource: () => string[] = () => []
+  /** See `setServerParameter`. */
+  readonly serverParameters = new Map<string, string>()
   private readonly uniqueWatch: UniqueWatch
   private readonly functionCache = new Map<string, UserFunction | null>()
   private readonly defaultSession: Session
@@ -200,6 +202,14 @@ export class Database implements SessionHost {
   /** A new session with its own settings and transaction state. */
   session(options: SessionOptions = {}): Session {
     return new Session(this, options)
+  }
+
+  /**
+   * The value of a read-only parameter that the server embedding this database decides
+   * (`max_connections` from `concord start --max-connections`): SHOW and pg_settings answer it.
+   */
+  setServerParameter(name: 'max_connections', value: string): void {
+    this.serverParameters.set(name, value)
   }
 
   /** Where `SHOW concord.p2p_addresses` reads this node's libp2p addresses (the node server's transport). */

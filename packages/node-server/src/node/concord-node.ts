@@ -17,6 +17,7 @@ import { LmdbStorage } from '../storage/lmdb-storage.js'
 import { Libp2pTransport } from '../transport/libp2p-transport.js'
 import { loadOrCreatePeerKey } from '../transport/peer-key.js'
 import { backoffDelay } from '@concord/p2p'
+import { DEFAULT_MAX_CONNECTIONS } from '../pgwire/connection-limits.js'
 import { PgServer } from '../pgwire/pg-server.js'
 import { HttpServer } from '../http/http-server.js'
 import type { Metric } from '../http/prometheus-text.js'
@@ -147,6 +148,8 @@ export class ConcordNode {
       const eng = engine
       // What `SHOW concord.p2p_addresses` answers peers that join by PostgreSQL address (pg-join.ts).
       eng.database.setP2pAddresses(() => transport.addresses())
+      // SHOW max_connections answers what the wire server enforces.
+      eng.database.setServerParameter('max_connections', String(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS))
       pg = new PgServer({
         session: (info) => eng.session(info),
         host: options.host ?? '127.0.0.1',

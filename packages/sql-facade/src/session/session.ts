@@ -66,6 +66,8 @@ interface Block {
  */
 export interface SessionHost {
   readonly replica: Replica
+  /** Read-only parameters the embedding server decides (`Database.setServerParameter`). */
+  readonly serverParameters: ReadonlyMap<string, string>
   readonly nodeId: string
   readonly region: string
   readonly indexes: SecondaryIndexes
@@ -111,7 +113,7 @@ export class Session {
     options: SessionOptions = {},
   ) {
     this.db = db
-    this.settings = new Settings(db.replica, options.user ?? 'concord')
+    this.settings = new Settings(db.replica, options.user ?? 'concord', db.serverParameters)
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
   }

@@ -115,6 +115,9 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
       return v.toLowerCase()
     case 'duration':
       if (!/^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/i.test(v)) throw bad()
+      if (UNENFORCED_TIMEOUTS[name] !== undefined && !/^0+(\.0+)?\s*[a-z]*$/i.test(v)) {
+        throw new SqlError(SqlState.featureNotSupported, `parameter "${name}" can only be 0 (off): ${UNENFORCED_TIMEOUTS[name]}`, { hint: `SET ${name} = 0` })
+      }
       return v
     case 'memory':
       if (!/^-?\d+\s*(B|kB|MB|GB|TB)?$/.test(v)) throw bad()
@@ -126,6 +129,15 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
       if (name === 'node_id' && (v === '' || v.length > 64 || /[\u0000-\u001f/]/.test(v))) throw bad()
       return v
   }
+}
+
+/**
+ * Timeouts a session cannot set yet: accepted and ignored they would promise what does
+ * not happen, so any value but 0 (off, the default) is refused.
+ */
+const UNENFORCED_TIMEOUTS: Record<string, string> = {
+  statement_timeout: 'statements are not cancelled by time yet',
+  idle_in_transaction_session_timeout: "a node's idle sessions are closed by `concord start --idle-session-timeout`, not per session",
 }
 
 /** Zone names and offsets that are UTC at every instant. */

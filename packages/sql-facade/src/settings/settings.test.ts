@@ -212,6 +212,28 @@ describe('session settings follow PostgreSQL', () => {
 })
 
 describe('settings Concord does not implement are refused, not ignored', () => {
+  it('statement_timeout and idle_in_transaction_session_timeout other than 0 raise 0A000 (not enforced per session); 0 is accepted', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    for (const name of ['statement_timeout', 'idle_in_transaction_session_timeout']) {
+      await db.query(`SET ${name} = 0`)
+      await db.query(`SET ${name} = '0ms'`)
+      await expect(db.query(`SET ${name} = '100ms'`)).rejects.toMatchObject({ code: '0A000' })
+      await expect(db.query(`SET ${name} = 5000`)).rejects.toMatchObject({ code: '0A000' })
+      expect((await db.query(`SHOW ${name}`)).rows[0]).toEqual({ [name]: '0ms' })
+    }
+    await db.close()
+  })
+
+  it('max_connections answers what the embedding server set, and is read-only', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    expect((await db.query('SHOW max_connections')).rows).toEqual([{ max_connections: '100' }])
+    db.setServerParameter('max_connections', '7')
+    expect((await db.query('SHOW max_connections')).rows).toEqual([{ max_connections: '7' }])
+    expect((await db.query("SELECT setting, source FROM pg_settings WHERE name = 'max_connections'")).rows).toEqual([{ setting: '7', source: 'command line' }])
+    await expect(db.query('SET max_connections = 3')).rejects.toMatchObject({ code: '55P02' })
+    await db.close()
+  })
+
   it('TimeZone other than UTC and DateStyle other than ISO, MDY raise 0A000; UTC spellings and ISO are accepted', async () => {
     const db = await openDatabase({ nodeId: 'tz' })
     for (const z of ['UTC', 'utc', 'GMT', 'Etc/UTC', 'Z', '+00:00', '0']) await db.query(`SET TimeZone = '${z}'`)

@@ -64,10 +64,13 @@ export class Settings {
 
   private readonly replica: Replica
   readonly user: string
+  /** Values of read-only parameters that the server decides (max_connections): see `Database.setServerParameter`. */
+  private readonly server: ReadonlyMap<string, string>
 
-  constructor(replica: Replica, user = 'concord') {
+  constructor(replica: Replica, user = 'concord', server: ReadonlyMap<string, string> = new Map()) {
     this.replica = replica
     this.user = user
+    this.server = server
   }
 
   private def(name: string): ParameterDef {
@@ -91,7 +94,7 @@ export class Settings {
 
   private source(key: string, d: ParameterDef): string {
     if (this.local.has(key) || this.session.has(key)) return 'session'
-    if (d.readonly) return 'default'
+    if (d.readonly) return this.server.has(key) ? 'command line' : 'default'
     if (d.scope === 'cluster') return typeof this.stored(CLUSTER_SETTING_KIND, key) === 'string' ? 'cluster' : 'default'
     return typeof this.stored(NODE_SETTING_KIND, key) === 'string' ? 'node' : 'default'
   }
@@ -107,7 +110,7 @@ export class Settings {
     if (d.scope === 'cluster') return this.stored(CLUSTER_SETTING_KIND, key) ?? d.default
     if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
-    if (d.readonly) return d.default
+    if (d.readonly) return this.server.get(key) ?? d.default
     const node = this.stored(NODE_SETTING_KIND, key)
     if (typeof node === 'string') return node
     if (key === 'node_id') return this.replica.nodeId
