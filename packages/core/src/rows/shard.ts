@@ -33,6 +33,7 @@ import { clAfter, deleteUpdateConflict, isLive } from '../merge/causal-length.js
 import type { ResolverLookup } from '../merge/policy.js'
 import { setText } from '../merge/text.js'
 import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
+import { KeptDeleteSet } from '../yjs/kept-delete-set.js'
 import { deletedItemCount, hasPendingUpdates, mapItems } from '../yjs/yjs-internals.js'
 import { localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
@@ -92,6 +93,8 @@ export class Shard {
   /** Order-independent hash of the materialized rows (see `rowsHash`), kept up to date by rematerialize. */
   private rowsSum = 0
   private deletedCache = 0
+  /** The current generation's delete set, kept per transaction: a digest costs the changes since the last, not the shard. */
+  private readonly deletes = new KeptDeleteSet()
   /**
    * Keys of the current generation's `rows` map whose newest item is deleted (a remote
    * overwrite whose delete arrived before its new value), kept after every transaction:
@@ -285,6 +288,7 @@ export class Shard {
 
   /** Resets what is kept per generation after a switch to a new current document (one scan; the switch costs as much). */
   private newGenerationBooks(): void {
+    this.deletes.reset(this.doc)
     this.absentKeys.clear()
     for (const [k, item] of mapItems(this.map)) if (item.deleted) this.absentKeys.add(k)
     this.deletedRows = null
@@ -332,11 +336,15 @@ export class Shard {
   }
 
   /**
-   * Recomputes from scratch what this shard keeps up to date per change (`entryCount`,
-   * `deletedRowKeys`) and describes the first that differs; null when all agree. For the
+   * Recomputes from scratch what this shard keeps up to date per change (the digest and
+   * garbage count, `entryCount`, `deletedRowKeys`) and describes the first that differs; null when all agree. For the
    * simulator, which audits them as it goes.
    */
   auditBooks(): string | null {
+    const snapshot = Y.snapshot(this.doc)
+    const digest = fnv1a(Y.encodeSnapshot(snapshot))
+    if (this.digest() !== digest) return `shard ${this.id}: digest ${this.digest()}, recomputed ${digest}`
+    if (this.deletedCache !== deletedItemCount(snapshot)) return `shard ${this.id}: ${this.deletedCache} deleted items kept, ${deletedItemCount(snapshot)} counted`
     if (this.entryCount !== this.map.size) return `shard ${this.id}: entryCount ${this.entryCount}, map holds ${this.map.size}`
     if (this.deletedRows !== null) {
       const kept = [...this.deletedRows].sort()
@@ -401,9 +409,8 @@ export class Shard {
   /** Hash of state vector and delete set: equal hashes mean equal content. Cached until the next update. */
   digest(): number {
     if (this.digestCache === null) {
-      const snapshot = Y.snapshot(this.doc)
-      this.deletedCache = deletedItemCount(snapshot)
-      this.digestCache = fnv1a(Y.encodeSnapshot(snapshot))
+      this.deletedCache = this.deletes.count()
+      this.digestCache = fnv1a(Y.encodeSnapshot(this.deletes.snapshot(this.doc)))
     }
     return this.digestCache
   }
@@ -694,6 +701,7 @@ export class Shard {
       this.clientID = this.doc.clientID
       this.hooks.onMalformed()
     }
+    if (tr.doc === this.doc) this.deletes.note(tr)
     if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) {
       this.digestCache = null
       this.changedByLast = true
