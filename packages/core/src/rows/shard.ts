@@ -399,6 +399,8 @@ export class Shard {
       }
     }
     this.prefetched = single
+    // Every row holding entries is resolved below: the deleted ones are known afresh.
+    if (view !== null) this.deletedRows = new Set()
     try {
       return this.rematerialize(keys, origin)
     } finally {
