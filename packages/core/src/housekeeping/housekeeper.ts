@@ -238,6 +238,9 @@ export class Housekeeper {
     }
     const others = this.members().filter((m) => !m.departed && m.nodeId !== this.host.nodeId && this.host.holds(m.region, shard.id))
     const equal = this.equalAt.get(shard.id)
+    // A delete is stable once the oldest of the others' latest equal reports is after it.
+    let oldestReport = Number.POSITIVE_INFINITY
+    for (const m of others) oldestReport = Math.min(oldestReport, equal?.get(m.nodeId) ?? -1)
     const pending = shard.deletedRowKeys()
     // Rows already collapsed (or live again) need no more tracking.
     const stillDeleted = new Set(pending)
@@ -249,7 +252,7 @@ export class Housekeeper {
         deleted.set(row, now)
         continue
       }
-      if (others.every((m) => (equal?.get(m.nodeId) ?? -1) > at)) out.add(row)
+      if (oldestReport > at) out.add(row)
     }
     return out
   }
@@ -281,7 +284,7 @@ export class Housekeeper {
       }
       if (!this.host.holds(this.host.region, shard.id) || shard.hasText) continue
       if (this.builderOf(shard.id, members) !== this.host.nodeId) continue
-      const threshold = Math.max(o?.minGarbage ?? 1000, shard.map.size * (o?.ratio ?? 1))
+      const threshold = Math.max(o?.minGarbage ?? 1000, shard.entryCount * (o?.ratio ?? 1))
       let garbage = shard.garbage()
       let stable: Set<string> | undefined
       if (garbage < threshold) {

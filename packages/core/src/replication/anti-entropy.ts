@@ -10,6 +10,12 @@
  * behind by a generation is sent the new generation whole (GENERATION). Equal states
  * with different rows are watched for divergence (divergence-watch.ts).
  *
+ * A shard a replica holds nothing of is fetched from one peer at a time: a joining node
+ * hears digests from every peer at once, and asking each would bring the whole shard
+ * once per peer. It asks the first peer that lists it, and the others only once that
+ * peer has gone silent for FETCH_PATIENCE_MS or left. A peer whose digest leaves out
+ * shards it should hold is sent a digest back to ask from, not the shards themselves.
+ *
  * Invariant: diffs and generations, encoded from a shard as it is in memory, leave only
  * once every storage write issued before the encoding is complete (host.whenDurable).
  */
@@ -24,6 +30,15 @@ import type { ShardLinks } from './shard-links.js'
 
 const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
 
+/** How long the peer a lacking shard was asked from may stay silent before another peer is asked (ms). */
+export const FETCH_PATIENCE_MS = 5000
+/** A peer whose digest leaves shards out is sent a digest back at most this often (ms). */
+const ANSWER_GAP_MS = 1000
+
+function holdsNothing(stateVector: Uint8Array): boolean {
+  return stateVector.length === EMPTY_STATE_VECTOR.length && stateVector.every((b, i) => b === EMPTY_STATE_VECTOR[i])
+}
+
 export class AntiEntropy<S extends ReplicatedShard> {
   private readonly ctx: ReplicationContext<S>
   private readonly fragments: Fragments<S>
@@ -32,6 +47,10 @@ export class AntiEntropy<S extends ReplicatedShard> {
   readonly divergence: DivergenceWatch
   /** Per peer: the digest LSN a repair started from, and the shards still to arrive. */
   private readonly repairs = new Map<string, { lsn: number; shards: Set<string> }>()
+  /** Per shard this replica held nothing of when it asked: the peer asked, and when. */
+  private readonly fetching = new Map<string, { peer: string; at: number }>()
+  /** Per peer: when it was last sent a digest because its own left shards out. */
+  private readonly answered = new Map<string, number>()
 
   constructor(ctx: ReplicationContext<S>, fragments: Fragments<S>, positions: Positions<S>, links: ShardLinks<S>, divergence: DivergenceWatch) {
     this.ctx = ctx
@@ -99,6 +118,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
     }
     this.ctx.stats.repairBytes += state.length
     host.adoptGeneration(shard, generation, state)
+    this.fetching.delete(id)
   }
 
   onDigest(from: string, lsn: number, digests: ShardDigest[]): void {
@@ -107,6 +127,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
     const host = this.ctx.host
     const requests: ShardStateVector[] = []
     const listed = new Set<string>()
+    /** Some shard was left for the peer it is being fetched from: this exchange does not bring all the peer had. */
+    let deferred = false
     for (const d of digests) {
       listed.add(d.shard)
       this.ctx.confirmations.note(from, d.shard, d.hash)
@@ -122,30 +144,66 @@ export class AntiEntropy<S extends ReplicatedShard> {
         host.noteEqualState(d.shard, from)
         continue
       }
+      const stateVector = shard ? shard.stateVector() : EMPTY_STATE_VECTOR
+      if (holdsNothing(stateVector)) {
+        if (this.fetchingElsewhere(d.shard, from)) {
+          deferred = true
+          continue
+        }
+        this.fetching.set(d.shard, { peer: from, at: host.now() })
+      }
       // Asking with our (older) generation makes the peer answer with its generation whole.
-      requests.push({ shard: d.shard, generation: shard?.generation ?? 0, stateVector: shard ? shard.stateVector() : EMPTY_STATE_VECTOR })
+      requests.push({ shard: d.shard, generation: shard?.generation ?? 0, stateVector })
     }
     this.fragments.sendChunked(from, requests, (r) => r.shard.length + r.stateVector.length + 16, (requests) => ({ type: MessageType.SyncRequest, requests }))
-    // Shards the peer should hold but did not list: it has nothing of them, send everything.
-    const missing: ShardDiff[] = []
-    for (const shard of host.shards()) {
-      const id = shard.id
-      if (listed.has(id) || !host.holds(info.region, id) || !this.links.deliversTo(from, id)) continue
-      if (shard.generation > 0) {
-        this.sendGeneration(from, shard)
-        continue
-      }
-      missing.push({ shard: id, generation: shard.generation, update: shard.encodeState(), hash: shard.digest(), final: true, stateVector: new Uint8Array(0) })
-    }
-    this.sendDiffs(from, missing)
+    // Shards the peer should hold but did not list: it has nothing of them. Our digest lets
+    // it ask for them, from one peer (see `fetching`).
+    if (this.leftOut(from, info.region, listed)) this.answer(from)
     // Every shard we should both hold matches: we hold everything the peer had when it sent
-    // this. Otherwise we will once the diffs we asked for are applied.
-    if (requests.length === 0) {
+    // this. Otherwise we will once the diffs we asked for are applied (unless some shard
+    // comes from another peer: then a later exchange tells).
+    if (requests.length === 0 && !deferred) {
       this.repairs.delete(from)
       this.positions.acknowledge(from, lsn)
+    } else if (deferred) {
+      this.repairs.delete(from)
     } else {
       this.repairs.set(from, { lsn, shards: new Set(requests.map((r) => r.shard)) })
     }
+  }
+
+  /** True while a shard this replica holds nothing of is asked from a peer other than `from` that has not gone silent or left. */
+  private fetchingElsewhere(id: string, from: string): boolean {
+    const f = this.fetching.get(id)
+    if (f === undefined || f.peer === from) return false
+    const heard = this.positions.statusOf(f.peer).lastSeen ?? f.at
+    if (this.ctx.peers.has(f.peer) && this.ctx.host.now() - Math.max(f.at, heard) <= FETCH_PATIENCE_MS) return true
+    this.fetching.delete(id)
+    return false
+  }
+
+  /** Whether this replica holds a shard `peer` (of `region`) should hold and is sent, but did not list. */
+  private leftOut(peer: string, region: string, listed: ReadonlySet<string>): boolean {
+    const host = this.ctx.host
+    for (const shard of host.shards()) {
+      if (!listed.has(shard.id) && host.holds(region, shard.id) && this.links.deliversTo(peer, shard.id)) return true
+    }
+    return false
+  }
+
+  /** Sends a peer whose digest left shards out a digest of ours, at most once per ANSWER_GAP_MS. */
+  private answer(peer: string): void {
+    const now = this.ctx.host.now()
+    const last = this.answered.get(peer)
+    if (last !== undefined && now - last < ANSWER_GAP_MS) return
+    this.answered.set(peer, now)
+    this.syncWith(peer)
+  }
+
+  /** A peer left: shards asked from it may be asked from others at once. */
+  peerDown(peer: string): void {
+    for (const [id, f] of this.fetching) if (f.peer === peer) this.fetching.delete(id)
+    this.answered.delete(peer)
   }
 
   private sendDiffs(peer: string, diffs: ShardDiff[]): void {
@@ -200,6 +258,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
         this.ctx.stats.rejected++
         continue
       }
+      this.fetching.delete(d.shard)
       const repair = this.repairs.get(from)
       if (repair !== undefined && repair.shards.delete(d.shard) && repair.shards.size === 0) {
         this.repairs.delete(from)

@@ -89,6 +89,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         this.peers.delete(peer)
         this.fragments.forget(peer)
         this.positions.peerDown(peer)
+        this.antiEntropy.peerDown(peer)
         this.confirmations.forget(peer)
       },
     })

@@ -33,6 +33,7 @@ import { clAfter, deleteUpdateConflict, isLive } from '../merge/causal-length.js
 import type { ResolverLookup } from '../merge/policy.js'
 import { setText } from '../merge/text.js'
 import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
+import { KeptDeleteSet } from '../yjs/kept-delete-set.js'
 import { deletedItemCount, hasPendingUpdates, mapItems } from '../yjs/yjs-internals.js'
 import { localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
@@ -92,6 +93,20 @@ export class Shard {
   /** Order-independent hash of the materialized rows (see `rowsHash`), kept up to date by rematerialize. */
   private rowsSum = 0
   private deletedCache = 0
+  /** The current generation's delete set, kept per transaction: a digest costs the changes since the last, not the shard. */
+  private readonly deletes = new KeptDeleteSet()
+  /**
+   * Keys of the current generation's `rows` map whose newest item is deleted (a remote
+   * overwrite whose delete arrived before its new value), kept after every transaction:
+   * the live entry count without walking the map.
+   */
+  private readonly absentKeys = new Set<string>()
+  /**
+   * Row keys resolved as deleted that still hold entries (`deletedRowKeys`), kept as rows
+   * are resolved; null when a generation switch or an unknown table left it to be rebuilt
+   * by one scan.
+   */
+  private deletedRows: Set<string> | null = null
   private readonly onLocalUpdate: (update: Uint8Array) => void
   /** Set by a transaction that integrated something new. */
   private changedByLast = false
@@ -195,6 +210,7 @@ export class Shard {
     this.map = doc.getMap<unknown>('rows')
     this.generation = generation
     this.digestCache = null
+    this.newGenerationBooks()
     return Y.encodeStateAsUpdate(doc)
   }
 
@@ -215,6 +231,7 @@ export class Shard {
     this.map = nextMap
     this.generation = generation
     this.digestCache = null
+    this.newGenerationBooks()
     this.chained = true
     for (const k of nextMap.keys()) {
       const split = splitEntryKey(k)
@@ -249,6 +266,7 @@ export class Shard {
       this.prevs.shift()
       oldest.doc.destroy()
       dropped.push(oldest.generation)
+      this.deletedRows = null
     }
     return dropped
   }
@@ -265,6 +283,15 @@ export class Shard {
     }
     this.prevs.push({ generation, doc, map })
     this.prevs.sort((a, b) => a.generation - b.generation)
+    this.deletedRows = null
+  }
+
+  /** Resets what is kept per generation after a switch to a new current document (one scan; the switch costs as much). */
+  private newGenerationBooks(): void {
+    this.deletes.reset(this.doc)
+    this.absentKeys.clear()
+    for (const [k, item] of mapItems(this.map)) if (item.deleted) this.absentKeys.add(k)
+    this.deletedRows = null
   }
 
   /** Re-resolves every row (after a generation switch), returning what changed. */
@@ -286,14 +313,64 @@ export class Shard {
     return this.deletedCache
   }
 
-  /** Rows resolved as deleted that still hold writers' entries (tombstones not yet dropped). */
+  /**
+   * Rows resolved as deleted that still hold writers' entries (tombstones not yet dropped).
+   * Kept as rows are resolved: costs the number of such rows, not of all rows (one scan
+   * after a generation switch).
+   */
   deletedRowKeys(): string[] {
-    const out = new Set<string>()
-    for (const k of allEntryKeys(this.map, this.prevs)) {
-      const split = splitEntryKey(k)
-      if (split !== null && !this.rows.has(split[0])) out.add(split[0])
+    if (this.deletedRows === null) {
+      const out = new Set<string>()
+      for (const k of allEntryKeys(this.map, this.prevs)) {
+        const split = splitEntryKey(k)
+        if (split !== null && !this.rows.has(split[0])) out.add(split[0])
+      }
+      this.deletedRows = out
     }
-    return [...out]
+    return [...this.deletedRows]
+  }
+
+  /** Live entries of the current generation (what `map.size` counts, without walking the map). */
+  get entryCount(): number {
+    return mapItems(this.map).size - this.absentKeys.size
+  }
+
+  /**
+   * Recomputes from scratch what this shard keeps up to date per change (the digest and
+   * garbage count, `entryCount`, `deletedRowKeys`) and describes the first that differs; null when all agree. For the
+   * simulator, which audits them as it goes.
+   */
+  auditBooks(): string | null {
+    const snapshot = Y.snapshot(this.doc)
+    const digest = fnv1a(Y.encodeSnapshot(snapshot))
+    if (this.digest() !== digest) return `shard ${this.id}: digest ${this.digest()}, recomputed ${digest}`
+    if (this.deletedCache !== deletedItemCount(snapshot)) return `shard ${this.id}: ${this.deletedCache} deleted items kept, ${deletedItemCount(snapshot)} counted`
+    if (this.entryCount !== this.map.size) return `shard ${this.id}: entryCount ${this.entryCount}, map holds ${this.map.size}`
+    if (this.deletedRows !== null) {
+      const kept = [...this.deletedRows].sort()
+      this.deletedRows = null
+      const scanned = this.deletedRowKeys().sort()
+      if (kept.join('\u0001') !== scanned.join('\u0001')) return `shard ${this.id}: deleted rows kept [${kept}], scanned [${scanned}]`
+    }
+    return null
+  }
+
+  /** Keeps `deletedRows` for a row just resolved: deleted (or unresolvable) while entries of it remain. */
+  private trackDeleted(rowKey: string): void {
+    const deleted = this.deletedRows
+    if (deleted === null) return
+    if (!this.rows.has(rowKey) && this.holdsEntries(rowKey)) deleted.add(rowKey)
+    else deleted.delete(rowKey)
+  }
+
+  /** Whether any generation holds a live entry of the row. */
+  private holdsEntries(rowKey: string): boolean {
+    for (const w of this.writers) {
+      const ek = entryKey(rowKey, w)
+      if (this.map.get(ek) !== undefined) return true
+      for (const p of this.prevs) if (p.map.get(ek) !== undefined) return true
+    }
+    return false
   }
 
   // ---- table and digests --------------------------------------------------------
@@ -322,6 +399,8 @@ export class Shard {
       }
     }
     this.prefetched = single
+    // Every row holding entries is resolved below: the deleted ones are known afresh.
+    if (view !== null) this.deletedRows = new Set()
     try {
       return this.rematerialize(keys, origin)
     } finally {
@@ -332,9 +411,8 @@ export class Shard {
   /** Hash of state vector and delete set: equal hashes mean equal content. Cached until the next update. */
   digest(): number {
     if (this.digestCache === null) {
-      const snapshot = Y.snapshot(this.doc)
-      this.deletedCache = deletedItemCount(snapshot)
-      this.digestCache = fnv1a(Y.encodeSnapshot(snapshot))
+      this.deletedCache = this.deletes.count()
+      this.digestCache = fnv1a(Y.encodeSnapshot(this.deletes.snapshot(this.doc)))
     }
     return this.digestCache
   }
@@ -471,31 +549,41 @@ export class Shard {
 
   private rematerialize(keys: Iterable<string>, origin: 'local' | 'remote'): ShardRowChange[] {
     const changes: ShardRowChange[] = []
-    if (this.view === null) return changes
+    if (this.view === null) {
+      // Unresolved rows count as deleted until the table is known: rebuilt then.
+      this.deletedRows = null
+      return changes
+    }
     const table = this.view.info.name
     for (const key of keys) {
-      const before = this.rows.get(key) ?? null
-      let after: Row | null
-      try {
-        const known = this.resolvedLocally.get(key)
-        after = known !== undefined ? known : this.resolveRow(key)
-      } catch {
-        // A row key or entry a broken peer made up: the row stays unresolved, never a crash.
-        this.hooks.onMalformed()
-        continue
-      }
-      if (after === null) {
-        if (before === null) continue
-        this.rows.delete(key)
-      } else {
-        if (before !== null && sameRow(before, after)) continue
-        this.rows.set(key, after)
-        this.rowsSum = (this.rowsSum + rowHash(key, after)) >>> 0
-      }
-      if (before !== null) this.rowsSum = (this.rowsSum - rowHash(key, before)) >>> 0
-      changes.push({ table, key, before, after, origin })
+      const change = this.rematerializeRow(key, table, origin)
+      if (change !== null) changes.push(change)
+      this.trackDeleted(key)
     }
     return changes
+  }
+
+  private rematerializeRow(key: string, table: string, origin: 'local' | 'remote'): ShardRowChange | null {
+    const before = this.rows.get(key) ?? null
+    let after: Row | null
+    try {
+      const known = this.resolvedLocally.get(key)
+      after = known !== undefined ? known : this.resolveRow(key)
+    } catch {
+      // A row key or entry a broken peer made up: the row stays unresolved, never a crash.
+      this.hooks.onMalformed()
+      return null
+    }
+    if (after === null) {
+      if (before === null) return null
+      this.rows.delete(key)
+    } else {
+      if (before !== null && sameRow(before, after)) return null
+      this.rows.set(key, after)
+      this.rowsSum = (this.rowsSum + rowHash(key, after)) >>> 0
+    }
+    if (before !== null) this.rowsSum = (this.rowsSum - rowHash(key, before)) >>> 0
+    return { table, key, before, after, origin }
   }
 
   // ---- local writes ------------------------------------------------------------------
@@ -615,6 +703,7 @@ export class Shard {
       this.clientID = this.doc.clientID
       this.hooks.onMalformed()
     }
+    if (tr.doc === this.doc) this.deletes.note(tr)
     if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) {
       this.digestCache = null
       this.changedByLast = true
@@ -624,9 +713,15 @@ export class Shard {
     const raws = remote ? new Map<string, unknown>() : null
     let maxHlc = -1
     for (const [type, subs] of tr.changed) {
-      if (type === (this.map as unknown) || this.prevs.some((p) => (p.map as unknown) === type)) {
+      const current = type === (this.map as unknown)
+      if (current || this.prevs.some((p) => (p.map as unknown) === type)) {
+        const items = mapItems(this.map)
         for (const sub of subs) {
           if (sub === null) continue
+          if (current) {
+            if (items.get(sub)?.deleted === true) this.absentKeys.add(sub)
+            else this.absentKeys.delete(sub)
+          }
           const split = splitEntryKey(sub)
           if (split === null) {
             this.hooks.onMalformed()

@@ -244,6 +244,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   let departures = 0
   let partitions = 0
   for (let step = 0; step < options.steps; step++) {
+    // What shards keep per change agrees with a recount from scratch.
+    if (step % 10 === 0) auditBooks(sim, ids, seed)
     const roll = rng.next()
     const running = ids.filter((id) => sim.isRunning(id))
     const down = ids.filter((id) => !sim.isRunning(id))
@@ -289,6 +291,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   await sim.advance(30_000)
   await sim.settle(600_000)
 
+  auditBooks(sim, ids, seed)
   // Every replica of the same data materializes the same rows.
   for (const t of CAMPAIGN_TABLES) {
     let reference: string | null = null
@@ -404,5 +407,16 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     crashes,
     partitions,
     fingerprint: CAMPAIGN_TABLES.map((t) => `${t.name}:${canonicalRows(first.scan(t.name))}`).join('\n'),
+  }
+}
+
+/** Throws when some running replica's per-change books (Shard.auditBooks) disagree with a recount. */
+function auditBooks(sim: Simulation, ids: readonly string[], seed: number): void {
+  for (const id of ids) {
+    if (!sim.isRunning(id)) continue
+    for (const shard of sim.replica(id).shards.values()) {
+      const wrong = shard.auditBooks()
+      if (wrong !== null) throw new Error(`seed ${seed}: ${id}: ${wrong}`)
+    }
   }
 }
