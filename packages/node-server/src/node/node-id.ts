@@ -18,13 +18,19 @@ export function loadOrCreateNodeId(dataDir: string, wanted?: string): string {
   }
   if (stored !== undefined && !VALID.test(stored)) throw new Error(`${file} holds an invalid node id`)
   if (wanted !== undefined) {
-    if (!VALID.test(wanted)) throw new Error(`node id '${wanted}' must be 1-64 of A-Z a-z 0-9 . _ -`)
+    newNodeId(wanted)
     if (stored !== undefined && stored !== wanted) throw new Error(`data directory ${dataDir} belongs to node '${stored}', not '${wanted}'`)
   }
-  const id = stored ?? wanted ?? `node-${randomBytes(4).toString('hex')}`
+  const id = stored ?? newNodeId(wanted)
   if (stored === undefined) {
     mkdirSync(dataDir, { recursive: true })
     writeFileSync(file, id + '\n')
   }
   return id
+}
+
+/** `wanted` once checked, else a fresh random id: the id of a node that keeps no data directory. */
+export function newNodeId(wanted?: string): string {
+  if (wanted !== undefined && !VALID.test(wanted)) throw new Error(`node id '${wanted}' must be 1-64 of A-Z a-z 0-9 . _ -`)
+  return wanted ?? `node-${randomBytes(4).toString('hex')}`
 }
