@@ -42,11 +42,11 @@ async function answers(port) {
   }
 }
 
-async function firstQuery() {
+async function firstQuery(extra = []) {
   const dir = mkdtempSync(join(tmpdir(), 'concord-startup-'))
   const port = 20_000 + Math.floor(Math.random() * 20_000)
   const started = performance.now()
-  const args = [bin, 'start', '--data-dir', dir, '--pg-port', String(port), '--quiet']
+  const args = [bin, 'start', '--data-dir', dir, '--pg-port', String(port), '--quiet', ...extra]
   const child = spawn(process.execPath, args, { stdio: 'ignore', env })
   try {
     for (;;) {
@@ -72,4 +72,5 @@ async function measure(what, once) {
 }
 
 await measure('concord --help', help)
-await measure('concord start until SELECT 1', firstQuery)
+await measure('concord start until SELECT 1', () => firstQuery())
+await measure('  with --memory --no-p2p', () => firstQuery(['--memory', '--no-p2p']))

@@ -8,12 +8,17 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
 const CLI = fileURLToPath(new URL('../../packages/node-server/src/cli.ts', import.meta.url))
-const NODE_FLAGS = [...(Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : []), '--no-warnings=ExperimentalWarning', '--import', 'tsx']
+// tsx by its file, so a process started in another working directory (`cwd`) finds it.
+const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href
+const NODE_FLAGS = [...(Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : []), '--no-warnings=ExperimentalWarning', '--import', TSX]
 // Generous: a loaded 2-core CI machine starts a node in seconds, but not always.
 const START_TIMEOUT_MS = Number(process.env.CONCORD_START_TIMEOUT_MS ?? 90_000)
 
 export interface ConcordProcessOptions {
-  dataDir: string
+  /** Passed as --data-dir; left out when undefined (the CLI's default, under `cwd`). */
+  dataDir?: string
+  /** Working directory of the process; default the repository root. */
+  cwd?: string
   nodeId?: string
   join?: string[]
   clusterKey?: string
@@ -50,7 +55,10 @@ export class ConcordProcess {
   }
 
   static async start(options: ConcordProcessOptions): Promise<ConcordProcess> {
-    const args = [...NODE_FLAGS, CLI, 'start', '--data-dir', options.dataDir, '--pg-port', '0', '--p2p-host', options.p2pHost ?? '127.0.0.1']
+    const args = [
+      ...NODE_FLAGS, CLI, 'start', ...(options.dataDir !== undefined ? ['--data-dir', options.dataDir] : []),
+      '--pg-port', '0', '--p2p-host', options.p2pHost ?? '127.0.0.1',
+    ]
     if (options.nodeId) args.push('--node-id', options.nodeId)
     for (const j of options.join ?? []) args.push('--join', j)
     if (options.clusterKey) args.push('--cluster-key', options.clusterKey)
@@ -58,7 +66,8 @@ export class ConcordProcess {
     if (options.passwordFile) args.push('--password-file', options.passwordFile)
     args.push(...(options.extraArgs ?? []))
     const env = { ...process.env, ...options.env, ...(options.password !== undefined && !options.passwordFile ? { CONCORD_PASSWORD: options.password } : {}) }
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../..', import.meta.url)), env })
+    const cwd = options.cwd ?? fileURLToPath(new URL('../..', import.meta.url))
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env })
     const p = new ConcordProcess(options, child)
     await new Promise<void>((resolve, reject) => {
       let out = ''

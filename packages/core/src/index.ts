@@ -28,7 +28,7 @@ export { parseShardId, shardId } from './placement/shard-id.js'
 export { ConcordError, type CoreCondition } from './errors/concord-error.js'
 export { HybridClock, compareStamp, hlcMillis, hlcCounter, LOGICAL_RANGE } from './clock/hlc.js'
 export { IdGenerator, nodeNumberOf, ID_EPOCH_MS } from './clock/id-generator.js'
-export { MemoryStorage } from './storage/memory-storage.js'
+export { MemoryStorage, type MemorySnapshot } from './storage/memory-storage.js'
 export { resolve as resolvePolicy, parsePolicy } from './merge/policy.js'
 export { encodeRowKey, decodeRowKey } from './codec/row-key.js'
 export {

@@ -35,6 +35,7 @@ ${clusterHelp()}
 Examples:
   concord start --data-dir ./data --pg-port 5432
   concord start --data-dir ./d2 --region eu-central --pg-port 5442 --join 127.0.0.1:5432
+  concord start --memory --no-p2p --pg-port 0     a throwaway node for a test: SQL only, nothing on disk
   psql -h 127.0.0.1 -p 5432 -U concord concord
 `
 }
@@ -94,7 +95,7 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
   // is logged, not allowed to end the process (Node's default).
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${errorMessage(err)}`))
   // Both load modules only; loading them side by side overlaps their file reads.
-  const [, { ConcordNode }] = await Promise.all([ensureGlobalWebSocket(), import('./node/concord-node.js')])
+  const [, { ConcordNode }] = await Promise.all([settings.p2p ? ensureGlobalWebSocket() : undefined, import('./node/concord-node.js')])
   const node = await ConcordNode.start({ ...toNodeOptions(settings), logger: log })
   const addrs = node.p2pAddresses()
   const key = node.peerPortKey
@@ -107,8 +108,13 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
     [
       `Concord node ${node.nodeId} (region ${node.region}) is running.`,
       `  PostgreSQL: psql -h ${settings.host} -p ${node.pgPort} -U concord concord`,
-      ['  join it:    concord start --data-dir <other-dir>', `--join ${joinTarget(settings, node.pgPort, addrs)}`, ...joinFlags].join(' '),
-      `  libp2p:     ${addrs.find((a) => a.includes('/127.0.0.1/') && !a.includes('/ws')) ?? addrs[0] ?? '(none)'}`,
+      `  data:       ${settings.memory ? 'in memory (--memory): nothing is written to disk; gone at exit' : settings.dataDir}`,
+      ...(settings.p2p
+        ? [
+          ['  join it:    concord start --data-dir <other-dir>', `--join ${joinTarget(settings, node.pgPort, addrs)}`, ...joinFlags].join(' '),
+          `  libp2p:     ${addrs.find((a) => a.includes('/127.0.0.1/') && !a.includes('/ws')) ?? addrs[0] ?? '(none)'}`,
+        ]
+        : ['  libp2p:     off (--no-p2p): no listeners, no peers']),
       ...(key.file !== undefined
         ? [`  cluster key: ${resolve(key.file)}${key.created ? ' (created now)' : ''}; peers without it cannot connect`]
         : []),

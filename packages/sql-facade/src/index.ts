@@ -9,6 +9,7 @@ export { findBrokenForeignKeys, type BrokenForeignKey } from './exec/broken-fore
 export { SqlError, SqlState, sqlStateOf } from './errors/sql-error.js'
 export { asSqlError } from './errors/runtime-error.js'
 export { formatPgText, type QueryResult, type FieldInfo, type JsValue, type Int8Output } from './result-format.js'
+export type { CopyIn, CopyOut, CopyTransfer } from './copy/copy-transfer.js'
 export { loadParser, parseScript } from './parser/parse.js'
 export type { Statement } from './parser/statement.js'
 export { OIDS as TYPE_OIDS, typeName, type SqlType, type TypeId } from './types/sql-type.js'

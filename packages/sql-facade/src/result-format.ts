@@ -7,6 +7,7 @@
  * 'bigint' gives JS bigints instead. `formatPgText` turns any of these into PostgreSQL's
  * text output for the field, as a wire server sends it (identical for both int8 forms).
  */
+import type { CopyTransfer } from './copy/copy-transfer.js'
 import type { StatementResult } from './exec/result.js'
 import type { ColumnBinding } from './expr/scope.js'
 import { typeModifier, typeName, typeOid, typeSize, type SqlType, type TypeId } from './types/sql-type.js'
@@ -49,6 +50,8 @@ export interface QueryResult {
    * or a write without RETURNING does not.
    */
   returnsRows: boolean
+  /** COPY FROM STDIN / TO STDOUT: the transfer the caller runs (see copy/copy-transfer.ts). */
+  copy?: CopyTransfer
 }
 
 export function fieldInfo(c: ColumnBinding): FieldInfo {

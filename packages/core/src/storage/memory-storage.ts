@@ -1,15 +1,43 @@
 /**
  * In-memory `Storage`: durable for the lifetime of the object. The simulator keeps one
  * per node across crashes, so a restarted replica reloads exactly what it had appended;
- * tests use it as the reference behaviour for the durable implementations.
+ * tests use it as the reference behaviour for the durable implementations; `concord start
+ * --memory` runs a node on one.
+ *
+ * `snapshot()` / `MemoryStorage.fromSnapshot()` are the in-memory form of copying a stopped
+ * node's data directory: a harness saves a prepared database once and starts fresh nodes
+ * on copies of it. A snapshot is plain data (structured-clone and `v8.serialize` safe) and
+ * shares no buffer with the storage it came from or goes to.
  */
 import type { Storage, StoredRecord } from '../api.js'
+
+/** Everything a MemoryStorage holds, as plain data. */
+export interface MemorySnapshot {
+  records: Array<[shard: string, records: StoredRecord[]]>
+  meta: Array<[key: string, value: Uint8Array]>
+}
 
 export class MemoryStorage implements Storage {
   private readonly records = new Map<string, StoredRecord[]>()
   private readonly meta = new Map<string, Uint8Array>()
   /** Bytes appended in total (for benchmarks and metrics). */
   bytesWritten = 0
+
+  /** A copy of every record and meta entry held now. */
+  snapshot(): MemorySnapshot {
+    return {
+      records: [...this.records].map(([shard, list]) => [shard, list.map((r) => ({ generation: r.generation, kind: r.kind, data: r.data.slice() }))]),
+      meta: [...this.meta].map(([k, v]) => [k, v.slice()]),
+    }
+  }
+
+  /** A new storage holding a copy of `snapshot`. */
+  static fromSnapshot(snapshot: MemorySnapshot): MemoryStorage {
+    const st = new MemoryStorage()
+    for (const [shard, list] of snapshot.records) st.append(list.map((record) => ({ shard, record })))
+    for (const [k, v] of snapshot.meta) st.setMeta(k, v)
+    return st
+  }
 
   append(batch: Array<{ shard: string; record: StoredRecord }>): void {
     for (const { shard, record } of batch) {

@@ -29,7 +29,16 @@ describe('concord start options', () => {
     expect(() => parseStartOptions(['--compaction-min-garbage', '0'], {}, noFile)).toThrow(/not a positive whole number/)
     expect(() => parseStartOptions(['--compaction-min-garbage', '1e3'], {}, noFile)).toThrow(/not a positive whole number/)
   })
-  it('flags override environment variables, which override the config file', () => {
+  it('takes --memory and --no-p2p as value-less flags, on|off from env and config, and refuses --join without libp2p', () => {
+    expect(parseStartOptions([], {}, noFile)).toMatchObject({ memory: false, p2p: true })
+    expect(parseStartOptions(['--memory', '--no-p2p'], {}, noFile)).toMatchObject({ memory: true, p2p: false })
+    expect(parseStartOptions([], { CONCORD_MEMORY: 'on', CONCORD_P2P: 'off' }, noFile)).toMatchObject({ memory: true, p2p: false })
+    const file = '{"memory": true, "p2p": false}'
+    expect(parseStartOptions(['--config', 'c.json'], {}, () => file)).toMatchObject({ memory: true, p2p: false })
+    expect(() => parseStartOptions(['--memory=yes'], {}, noFile)).toThrow(UsageError)
+    expect(() => parseStartOptions(['--no-p2p', '--join', 'a:1'], {}, noFile)).toThrow(/--join needs libp2p/)
+  })
+    it('flags override environment variables, which override the config file', () => {
     const file = JSON.stringify({ region: 'from-file', pgPort: 7000, dataDir: '/file', join: ['a:1'] })
     const argv = ['--config', 'c.json', '--pg-port', '6000', '--join', 'b:2,c:3', '--join', '/ip4/127.0.0.1/tcp/9']
     const s = parseStartOptions(argv, { CONCORD_REGION: 'from-env', CONCORD_PG_PORT: '6500' }, () => file)

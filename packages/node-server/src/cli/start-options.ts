@@ -17,13 +17,19 @@ interface Setting {
   key: keyof StartSettings
   flag: string
   env: string
-  kind: 'string' | 'port' | 'list' | 'duration' | 'switch' | 'count'
+  /** A `flag` takes no value on the command line: its presence sets `sets`; env and config say on|off. */
+  kind: 'string' | 'port' | 'list' | 'duration' | 'switch' | 'count' | 'flag'
   help: string
   default?: string
+  sets?: boolean
 }
 
 export interface StartSettings {
   dataDir: string
+  /** Data in memory only: nothing written, no data directory created. */
+  memory: boolean
+  /** libp2p listeners and joins; off with --no-p2p. */
+  p2p: boolean
   nodeId?: string
   region: string
   host: string
@@ -55,6 +61,16 @@ export const SETTINGS: Setting[] = [
     key: 'dataDir', flag: 'data-dir', env: 'CONCORD_DATA_DIR', kind: 'string',
     default: './data',
     help: 'directory for this node’s data, key and identity',
+  },
+  {
+    key: 'memory', flag: 'memory', env: 'CONCORD_MEMORY', kind: 'flag', sets: true,
+    default: 'off',
+    help: 'data in memory only: nothing written to disk, no data directory; gone at exit',
+  },
+  {
+    key: 'p2p', flag: 'no-p2p', env: 'CONCORD_P2P', kind: 'flag', sets: false,
+    default: 'on',
+    help: 'no libp2p: no listeners, no joining; the node serves SQL alone',
   },
   {
     key: 'nodeId', flag: 'node-id', env: 'CONCORD_NODE_ID', kind: 'string',
@@ -149,6 +165,10 @@ export interface FileReader {
   (path: string): string
 }
 
+function flagType(s: Setting): 'boolean' | 'string' {
+  return s.kind === 'flag' ? 'boolean' : 'string'
+}
+
 /** Parses `concord start` arguments (after the word `start`). */
 export function parseStartOptions(
   argv: string[],
@@ -162,7 +182,7 @@ export function parseStartOptions(
       strict: true,
       allowPositionals: false,
       options: {
-        ...Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const, multiple: s.kind === 'list' }])),
+        ...Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: flagType(s), multiple: s.kind === 'list' }])),
         config: { type: 'string' },
         quiet: { type: 'boolean' },
       },
@@ -176,7 +196,7 @@ export function parseStartOptions(
 
   const out: Record<string, unknown> = {}
   for (const s of SETTINGS) {
-    const fromFlag = flags[s.flag]
+    const fromFlag = s.kind === 'flag' ? (flags[s.flag] === true ? s.sets : undefined) : flags[s.flag]
     let raw: unknown = fromFlag ?? env[s.env] ?? file[s.key] ?? s.default
     let where =
       fromFlag !== undefined ? `--${s.flag}`
@@ -193,7 +213,10 @@ export function parseStartOptions(
     }
     out['password'] = readPasswordFile(out['passwordFile'] as string, readFile)
   }
-  return { ...(out as unknown as StartSettings), join: (out['join'] as string[] | undefined) ?? [], quiet: flags['quiet'] === true }
+  const join = (out['join'] as string[] | undefined) ?? []
+  const settings = { ...(out as unknown as StartSettings), join, quiet: flags['quiet'] === true }
+  if (!settings.p2p && settings.join.length > 0) throw new UsageError('--join needs libp2p, which --no-p2p (p2p off) turns off')
+  return settings
 }
 
 /** The first line of the file, without its line ending (as PostgreSQL's own password files). */
@@ -256,6 +279,7 @@ function convert(s: Setting, raw: unknown, where: string): unknown {
       return n
     }
     case 'switch':
+    case 'flag':
       if (raw === true || raw === 'on' || raw === 'true') return true
       if (raw === false || raw === 'off' || raw === 'false') return false
       throw new UsageError(`${where}: '${String(raw)}' is not on or off`)
@@ -274,6 +298,8 @@ function convert(s: Setting, raw: unknown, where: string): unknown {
 export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
   return {
     dataDir: s.dataDir,
+    memory: s.memory,
+    p2p: s.p2p,
     nodeId: s.nodeId,
     region: s.region,
     host: s.host,
@@ -301,13 +327,15 @@ const PLACEHOLDER: Record<Setting['kind'], string> = {
   duration: 'time',
   switch: 'on|off',
   count: 'n',
+  flag: '',
 }
 
 export function startHelp(): string {
   const lines = SETTINGS.map((s) => {
-    const flag = `  --${s.flag} <${PLACEHOLDER[s.kind]}>`
-    const fallback = s.default !== undefined ? ` [${s.default}]` : ''
-    return `${flag.padEnd(28)} ${s.help}${fallback}\n${''.padEnd(29)}env ${s.env}, config key "${s.key}"`
+    const flag = s.kind === 'flag' ? `  --${s.flag}` : `  --${s.flag} <${PLACEHOLDER[s.kind]}>`
+    const fallback = s.default !== undefined && s.kind !== 'flag' ? ` [${s.default}]` : ''
+    const env = s.kind === 'flag' ? `${s.env}=on|off` : s.env
+    return `${flag.padEnd(28)} ${s.help}${fallback}\n${''.padEnd(29)}env ${env}, config key "${s.key}"`
   })
   return [
     ...lines,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import pg from 'pg'
+import { MemoryStorage } from '@concord/core'
 import { ConcordNode, type ConcordNodeOptions } from './concord-node.js'
 import { writeClusterKey } from '../transport/cluster-key.js'
 
@@ -37,7 +38,7 @@ describe('ConcordNode', () => {
   it('joins a peer by its PostgreSQL address and reports health and metrics over HTTP', async () => {
     const a = await start({ nodeId: 'a', httpPort: 0 })
     const b = await start({ nodeId: 'b', join: [`127.0.0.1:${a.pgPort}`] })
-    await until(() => a.transport.peers().includes('b') && b.transport.peers().includes('a'), 15_000, 'peers up')
+    await until(() => a.transport!.peers().includes('b') && b.transport!.peers().includes('a'), 15_000, 'peers up')
     const health = (await (await fetch(`http://127.0.0.1:${a.httpPort}/health`)).json()) as { status: string; peers: string[] }
     expect(health).toMatchObject({ status: 'ok', peers: ['b'] })
     const metrics = await (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text()
@@ -66,12 +67,12 @@ describe('ConcordNode', () => {
     const d = dir()
     const first = await ConcordNode.start({ dataDir: d, pgPort: 0, p2pHost: '127.0.0.1' })
     const id = first.nodeId
-    const peer = first.transport.peerId
+    const peer = first.transport!.peerId
     await first.stop()
     const second = await ConcordNode.start({ dataDir: d, pgPort: 0, p2pHost: '127.0.0.1' })
     nodes.push(second)
     expect(second.nodeId).toBe(id)
-    expect(second.transport.peerId).toBe(peer)
+    expect(second.transport!.peerId).toBe(peer)
     await expect(ConcordNode.start({ dataDir: d, nodeId: 'other', pgPort: 0 })).rejects.toThrow(/belongs to node/)
   })
 
@@ -119,10 +120,49 @@ describe('ConcordNode', () => {
     const a = await start({ nodeId: 'k1', clusterKeyFile: keyFile })
     const b = await start({ nodeId: 'k2', clusterKeyFile: keyFile, join: [`127.0.0.1:${a.pgPort}`] })
     const stranger = await start({ nodeId: 'k3', join: [`127.0.0.1:${a.pgPort}`] })
-    await until(() => a.transport.peers().includes('k2'), 15_000, 'keyed peer')
+    await until(() => a.transport!.peers().includes('k2'), 15_000, 'keyed peer')
     await new Promise((r) => setTimeout(r, 1000))
-    expect(a.transport.peers()).toEqual(['k2'])
-    expect(stranger.transport.peers()).toEqual([])
+    expect(a.transport!.peers()).toEqual(['k2'])
+    expect(stranger.transport!.peers()).toEqual([])
     void b
+  })
+})
+
+describe('ConcordNode on a supplied storage, without libp2p', () => {
+  async function sql(port: number, text: string): Promise<pg.QueryResult> {
+    const c = new pg.Client({ host: '127.0.0.1', port, user: 'concord', database: 'concord' })
+    await c.connect()
+    try {
+      return await c.query(text)
+    } finally {
+      await c.end()
+    }
+  }
+
+  it('a node started on a snapshot of a stopped node storage serves its data; the copy diverges alone', async () => {
+    const storage = new MemoryStorage()
+    const setup = await ConcordNode.start({ storage, p2p: false, pgPort: 0, pgPortSearch: false })
+    expect(setup.transport).toBeUndefined()
+    expect(setup.p2pAddresses()).toEqual([])
+    expect(setup.health()).toMatchObject({ storage: 'memory', p2p: false })
+    await sql(setup.pgPort, 'CREATE TABLE t (id int PRIMARY KEY, v text)')
+    await sql(setup.pgPort, `INSERT INTO t VALUES (1, 'setup')`)
+    await setup.stop()
+    const saved = storage.snapshot()
+
+    const a = await start({ storage: MemoryStorage.fromSnapshot(saved), p2p: false })
+    await sql(a.pgPort, `INSERT INTO t VALUES (2, 'only in a')`)
+    expect((await sql(a.pgPort, 'SELECT id FROM t ORDER BY id')).rows).toEqual([{ id: 1 }, { id: 2 }])
+    const b = await start({ storage: MemoryStorage.fromSnapshot(saved), p2p: false })
+    expect((await sql(b.pgPort, 'SELECT id, v FROM t')).rows).toEqual([{ id: 1, v: 'setup' }])
+    // The supplied storage was not closed by stop: a node starts on it again with its data.
+    const again = await start({ storage, p2p: false })
+    expect((await sql(again.pgPort, 'SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 1 }])
+  })
+
+  it('refuses joins without libp2p', async () => {
+    await expect(ConcordNode.start({ memory: true, p2p: false, pgPort: 0, join: ['127.0.0.1:5432'] })).rejects.toThrow(/needs libp2p/)
+    const n = await start({ memory: true, p2p: false })
+    expect(() => n.join('127.0.0.1:5432')).toThrow(/without libp2p/)
   })
 })

@@ -3,27 +3,34 @@
  * layer over them, the PostgreSQL wire server and the HTTP endpoint, started in that
  * order and stopped in reverse.
  *
- * Invariants: everything lives under `dataDir` (node id, libp2p key, LMDB files), so a
- * restart from the same directory is the same node with the same data; `stop` releases
- * every port and file handle, and no timer of the node outlives it.
+ * Two ways in for harnesses (`concord start --memory --no-p2p`): `memory` (or a `storage`
+ * the caller supplies) keeps the data in memory and writes nothing to disk, not even the
+ * data directory; `p2p: false` starts no libp2p at all (no listeners, no joins), so the
+ * node serves SQL alone.
+ *
+ * Invariants: on disk, everything lives under `dataDir` (node id, libp2p key, LMDB files),
+ * so a restart from the same directory is the same node with the same data; in memory,
+ * nothing is created under `dataDir`. `stop` releases every port and file handle, closes
+ * the storage it opened (never one the caller supplied), and no timer of the node
+ * outlives it.
  *
  * Closed by default (docs/security.md): every listener binds 127.0.0.1 unless told
  * otherwise, the data directory and its files are owner-only (data-dir.ts), and a peer
  * port beyond loopback, or beside a password, is keyed (peer-port-policy.ts).
  */
-import type { ReplicaOptions } from '@concord/core'
+import { MemoryStorage, type ReplicaOptions, type Storage } from '@concord/core'
 import { join } from 'node:path'
-import { LmdbStorage } from '../storage/lmdb-storage.js'
-import { Libp2pTransport } from '../transport/libp2p-transport.js'
-import { loadOrCreatePeerKey } from '../transport/peer-key.js'
-import { backoffDelay } from '@concord/p2p'
+// LMDB and libp2p load only when the node uses them (dynamic imports in start): a
+// `--memory --no-p2p` node starts without reading either.
+import type { Libp2pTransport, TransportStats } from '../transport/libp2p-transport.js'
 import { DEFAULT_MAX_CONNECTIONS } from '../pgwire/connection-limits.js'
 import { PgServer } from '../pgwire/pg-server.js'
 import { HttpServer } from '../http/http-server.js'
 import type { Metric } from '../http/prometheus-text.js'
-import { loadOrCreateNodeId } from './node-id.js'
+import { isLoopbackHost } from '../transport/loopback-host.js'
+import { loadOrCreateNodeId, newNodeId } from './node-id.js'
 import { openDataDir } from './data-dir.js'
-import { choosePeerPortKey, isLoopbackHost, type PeerPortKey } from './peer-port-policy.js'
+import type { PeerPortKey } from './peer-port-policy.js'
 import { fetchP2pAddresses, parsePgAddress, type PgAddress } from './pg-join.js'
 import { openSqlEngine, type SqlEngine } from './sql-engine.js'
 import { CatchUpLog } from './catch-up-log.js'
@@ -31,8 +38,22 @@ import { pgConnector } from './pg-connector.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
 export interface ConcordNodeOptions {
-  dataDir: string
-  /** Default: kept in `<dataDir>/node-id`, generated on first start. */
+  /** Where node id, libp2p key and LMDB files live; required unless `memory` or `storage`. */
+  dataDir?: string
+  /**
+   * Keep the data in memory (a core MemoryStorage): nothing is written to disk and no data
+   * directory is created; the data is gone when the node stops. Default false.
+   */
+  memory?: boolean
+  /**
+   * The storage to run on instead of LMDB (implies nothing on disk, like `memory`). The
+   * caller owns it: `stop` does not close it, so a harness can keep a MemoryStorage across
+   * restarts, or start a node on a copy (`MemoryStorage.fromSnapshot`).
+   */
+  storage?: Storage
+  /** Start libp2p (listeners, joins, replication to peers); default true. */
+  p2p?: boolean
+  /** Default: kept in `<dataDir>/node-id`, generated on first start (in memory: every start). */
   nodeId?: string
   region?: string
   /** Address the PostgreSQL server listens on (and HTTP, unless `httpHost`); default 127.0.0.1. */
@@ -70,6 +91,19 @@ export interface ConcordNodeOptions {
 
 const PG_PORT_SEARCH = 100
 
+/** The transport counters of a node without libp2p. */
+const NO_TRANSPORT: TransportStats = {
+  peers: 0,
+  messagesSent: 0,
+  messagesReceived: 0,
+  bytesSent: 0,
+  bytesReceived: 0,
+  messagesDropped: 0,
+  gossipPublished: 0,
+  gossipReceived: 0,
+  framesRejected: 0,
+}
+
 export class ConcordNode {
   private stopped = false
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
@@ -80,10 +114,14 @@ export class ConcordNode {
   readonly region: string
   readonly pgPort: number
   readonly httpPort: number | undefined
-  /** The cluster key the peer port uses (file, and whether this start created it); no key: loopback only. */
+  /** The cluster key the peer port uses (file, and whether this start created it); no key: loopback only or no libp2p. */
   readonly peerPortKey: PeerPortKey
-  private readonly storage: LmdbStorage
-  readonly transport: Libp2pTransport
+  /** Where the data lives: 'lmdb' (the data directory) or 'memory' (nothing on disk). */
+  readonly storageKind: 'lmdb' | 'memory'
+  /** The storage this node opened and closes on stop; undefined when the caller supplied it. */
+  private readonly ownStorage: Storage | undefined
+  /** undefined with `p2p: false`: no libp2p listeners, no peers. */
+  readonly transport: Libp2pTransport | undefined
   private readonly engine: SqlEngine
   private readonly pg: PgServer
   private readonly http: HttpServer | undefined
@@ -95,8 +133,8 @@ export class ConcordNode {
     pgPort: number,
     httpPort: number | undefined,
     peerPortKey: PeerPortKey,
-    storage: LmdbStorage,
-    transport: Libp2pTransport,
+    storage: { kind: 'lmdb' | 'memory'; own: Storage | undefined },
+    transport: Libp2pTransport | undefined,
     engine: SqlEngine,
     pg: PgServer,
     http: HttpServer | undefined,
@@ -107,7 +145,8 @@ export class ConcordNode {
     this.pgPort = pgPort
     this.httpPort = httpPort
     this.peerPortKey = peerPortKey
-    this.storage = storage
+    this.storageKind = storage.kind
+    this.ownStorage = storage.own
     this.transport = transport
     this.engine = engine
     this.pg = pg
@@ -121,33 +160,57 @@ export class ConcordNode {
   static async start(options: ConcordNodeOptions): Promise<ConcordNode> {
     const log = options.logger ?? silentLogger
     const region = options.region ?? 'default'
-    openDataDir(options.dataDir, log)
-    const nodeId = loadOrCreateNodeId(options.dataDir, options.nodeId)
+    const p2p = options.p2p ?? true
+    if (!p2p && (options.join ?? []).length > 0) throw new Error('joining peers needs libp2p: drop p2p: false (--no-p2p) or the joins')
+    const onDisk = options.storage === undefined && options.memory !== true
+    const dataDir = options.dataDir
+    if (onDisk && dataDir === undefined) throw new Error('a node on disk needs a data directory (or memory: true)')
+    if (onDisk) openDataDir(dataDir!, log)
+    const nodeId = onDisk ? loadOrCreateNodeId(dataDir!, options.nodeId) : newNodeId(options.nodeId)
+    const [lmdb, libp2p, peerKey, portPolicy] = await Promise.all([
+      onDisk ? import('../storage/lmdb-storage.js') : undefined,
+      p2p ? import('../transport/libp2p-transport.js') : undefined,
+      p2p ? import('../transport/peer-key.js') : undefined,
+      p2p ? import('./peer-port-policy.js') : undefined,
+    ])
     const p2pHost = options.p2pHost ?? '127.0.0.1'
-    const peerPortKey = choosePeerPortKey({
-      dataDir: options.dataDir,
-      ...(options.clusterKeyFile !== undefined ? { clusterKeyFile: options.clusterKeyFile } : {}),
-      p2pHost,
-      passwordRequired: options.password !== undefined,
-    })
+    const peerPortKey: PeerPortKey = portPolicy
+      ? portPolicy.choosePeerPortKey({
+        ...(onDisk ? { dataDir: dataDir! } : {}),
+        ...(options.clusterKeyFile !== undefined ? { clusterKeyFile: options.clusterKeyFile } : {}),
+        p2pHost,
+        passwordRequired: options.password !== undefined,
+      })
+      : { created: false }
     if (peerPortKey.created) log.warn(`created cluster key ${peerPortKey.file}: peers need it to connect (--cluster-key)`)
-    const privateKey = await loadOrCreatePeerKey(join(options.dataDir, 'peer.key'))
-    const storage = new LmdbStorage({ path: join(options.dataDir, 'lmdb') })
-    const transport = new Libp2pTransport({
-      nodeId,
-      listen: [`/ip4/${p2pHost}/tcp/${options.p2pPort ?? 0}`, `/ip4/${p2pHost}/tcp/${options.wsPort ?? 0}/ws`],
-      privateKey,
-      ...(peerPortKey.key ? { clusterKey: peerPortKey.key } : {}),
-      logger: log,
-    })
+    const own: Storage | undefined =
+      options.storage !== undefined ? undefined : lmdb ? new lmdb.LmdbStorage({ path: join(dataDir!, 'lmdb') }) : new MemoryStorage()
+    const storage = options.storage ?? own!
+    let transport: Libp2pTransport | undefined
+    if (libp2p && peerKey) {
+      const privateKey = onDisk ? await peerKey.loadOrCreatePeerKey(join(dataDir!, 'peer.key')) : await peerKey.newPeerKey()
+      transport = new libp2p.Libp2pTransport({
+        nodeId,
+        listen: [`/ip4/${p2pHost}/tcp/${options.p2pPort ?? 0}`, `/ip4/${p2pHost}/tcp/${options.wsPort ?? 0}/ws`],
+        privateKey,
+        ...(peerPortKey.key ? { clusterKey: peerPortKey.key } : {}),
+        logger: log,
+      })
+    }
     let engine: SqlEngine | undefined
     let pg: PgServer | undefined
     let http: HttpServer | undefined
     try {
-      engine = await openSqlEngine({ nodeId, region, storage, transport, ...(options.compaction !== undefined ? { compaction: options.compaction } : {}) })
+      engine = await openSqlEngine({
+        nodeId,
+        region,
+        storage,
+        ...(transport !== undefined ? { transport } : {}),
+        ...(options.compaction !== undefined ? { compaction: options.compaction } : {}),
+      })
       const eng = engine
       // What `SHOW concord.p2p_addresses` answers peers that join by PostgreSQL address (pg-join.ts).
-      eng.database.setP2pAddresses(() => transport.addresses())
+      eng.database.setP2pAddresses(() => transport?.addresses() ?? [])
       // SHOW max_connections answers what the wire server enforces.
       eng.database.setServerParameter('max_connections', String(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS))
       pg = new PgServer({
@@ -171,27 +234,29 @@ export class ConcordNode {
         http = new HttpServer({ health: () => self!.health(detail), metrics: () => self!.metrics() })
         httpPort = await http.listen(options.httpPort, httpHost)
       }
-      const ready = new ConcordNode(nodeId, region, pgPort, httpPort, peerPortKey, storage, transport, eng, pg, http, log)
+      const ready = new ConcordNode(nodeId, region, pgPort, httpPort, peerPortKey, { kind: onDisk ? 'lmdb' : 'memory', own }, transport, eng, pg, http, log)
       self = ready
       // How peers reach this node (pg_nodes.addresses, client_addr); subscriptions and
       // master_nodes reach other nodes through their PostgreSQL addresses.
       const pgHost = options.host ?? '127.0.0.1'
-      eng.database.announceAddresses([`postgresql://${pgHost.includes(':') ? `[${pgHost}]` : pgHost}:${pgPort}/concord`, ...transport.addresses()])
+      eng.database.announceAddresses([`postgresql://${pgHost.includes(':') ? `[${pgHost}]` : pgHost}:${pgPort}/concord`, ...(transport?.addresses() ?? [])])
       eng.database.setConnector(pgConnector({ password: options.password, join: (addr) => ready.join(addr, options.password) }))
       for (const addr of options.join ?? []) ready.join(addr, options.password)
-      log.info(`node ${nodeId} (region ${region}) ready: PostgreSQL on ${options.host ?? '127.0.0.1'}:${pgPort}${httpPort !== undefined ? `, HTTP on ${httpPort}` : ''}`)
+      const mode = `${onDisk ? '' : ', data in memory'}${p2p ? '' : ', no libp2p'}`
+      log.info(`node ${nodeId} (region ${region}) ready: PostgreSQL on ${options.host ?? '127.0.0.1'}:${pgPort}${httpPort !== undefined ? `, HTTP on ${httpPort}` : ''}${mode}`)
       return ready
     } catch (err) {
       await http?.close().catch(() => {})
       await pg?.close().catch(() => {})
-      await (engine ? engine.close() : transport.stop()).catch(() => {})
-      await storage.close().catch(() => {})
+      await (engine ? engine.close() : transport?.stop())?.catch(() => {})
+      await Promise.resolve(own?.close?.()).catch(() => {})
       throw err
     }
   }
 
   /** Joins a peer by PostgreSQL address (resolved to its libp2p addresses, retried with backoff) or multiaddr. */
   join(addr: string, password?: string): void {
+    if (this.transport === undefined) throw new Error('this node runs without libp2p (--no-p2p): it joins no peers')
     const pgAddr = parsePgAddress(addr)
     if (!pgAddr) {
       this.transport.join(addr)
@@ -206,9 +271,11 @@ export class ConcordNode {
       const addrs = await fetchP2pAddresses(addr, password)
       if (addrs.length === 0) throw new Error('peer reported no libp2p addresses')
       this.log.info(`joining ${addr.host}:${addr.port} via ${addrs[0]}`)
-      this.transport.join(addrs[0]!)
+      this.transport?.join(addrs[0]!)
     } catch (err) {
       if (this.stopped) return
+      // @concord/p2p loads libp2p: only a node that joins peers pays for it.
+      const { backoffDelay } = await import('@concord/p2p')
       const delay = backoffDelay(attempt, { initialMs: 500, maxMs: 30_000 })
       this.log.warn(`cannot reach ${addr.host}:${addr.port} to join (${errorMessage(err)}); retrying in ${delay} ms`)
       const t = setTimeout(() => {
@@ -219,8 +286,9 @@ export class ConcordNode {
     }
   }
 
+  /** Where peers reach this node over libp2p; empty without libp2p. */
   p2pAddresses(): string[] {
-    return this.transport.addresses()
+    return this.transport?.addresses() ?? []
   }
 
   /**
@@ -229,19 +297,21 @@ export class ConcordNode {
    * unauthenticated caller from the network learns no member names or addresses.
    */
   health(detail = true): Record<string, unknown> {
-    const peers = this.transport.peers()
+    const peers = this.transport?.peers() ?? []
     const base = {
       status: this.stopped ? 'stopping' : 'ok',
       region: this.region,
       uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
       peerCount: peers.length,
+      storage: this.storageKind,
+      p2p: this.transport !== undefined,
     }
     if (!detail) return base
-    return { ...base, nodeId: this.nodeId, peers, pgPort: this.pgPort, p2pAddresses: this.transport.addresses() }
+    return { ...base, nodeId: this.nodeId, peers, pgPort: this.pgPort, p2pAddresses: this.p2pAddresses() }
   }
 
   metrics(): Metric[] {
-    const t = this.transport.stats()
+    const t = this.transport?.stats() ?? NO_TRANSPORT
     const pg = this.pg.stats()
     const out: Metric[] = [
       { name: 'concord_peers', help: 'Peers connected over libp2p', type: 'gauge', value: t.peers },
@@ -298,9 +368,9 @@ export class ConcordNode {
     await this.http?.close().catch((err: unknown) => this.log.warn(`http close: ${errorMessage(err)}`))
     await this.pg.close().catch((err: unknown) => this.log.warn(`pg close: ${errorMessage(err)}`))
     await this.engine.close().catch((err: unknown) => this.log.warn(`replica close: ${errorMessage(err)}`))
-    await this.transport.stop().catch(() => {})
-    await this.storage.close()
-    this.log.info(`node ${this.nodeId} stopped; storage flushed and closed`)
+    await this.transport?.stop().catch(() => {})
+    await this.ownStorage?.close?.()
+    this.log.info(`node ${this.nodeId} stopped; ${this.storageKind === 'memory' ? 'its in-memory data is gone' : 'storage flushed and closed'}`)
   }
 }
 

@@ -30,11 +30,15 @@ export interface PeerPortKey {
   created: boolean
 }
 
-export function choosePeerPortKey(options: { dataDir: string; clusterKeyFile?: string; p2pHost: string; passwordRequired: boolean }): PeerPortKey {
+/** `dataDir` undefined: a node in memory, which can keep no key; it needs `clusterKeyFile` where a key is due. */
+export function choosePeerPortKey(options: { dataDir?: string; clusterKeyFile?: string; p2pHost: string; passwordRequired: boolean }): PeerPortKey {
   if (options.clusterKeyFile !== undefined) return { key: readClusterKey(options.clusterKeyFile), file: options.clusterKeyFile, created: false }
-  const file = join(options.dataDir, DATA_DIR_CLUSTER_KEY)
-  if (existsSync(file)) return { key: readClusterKey(file), file, created: false }
+  const file = options.dataDir === undefined ? undefined : join(options.dataDir, DATA_DIR_CLUSTER_KEY)
+  if (file !== undefined && existsSync(file)) return { key: readClusterKey(file), file, created: false }
   if (isLoopbackHost(options.p2pHost) && !options.passwordRequired) return { created: false }
+  if (file === undefined) {
+    throw new Error('a node in memory with a peer port beyond loopback or a password needs --cluster-key <file> (it has no data directory to keep one in)')
+  }
   const { key, created } = loadOrCreateClusterKey(file)
   return { key, file, created }
 }

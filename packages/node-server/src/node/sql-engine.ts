@@ -82,5 +82,6 @@ export function toWire(r: FacadeResult): QueryResult {
     fields: r.returnsRows ? fields.map(toWireField) : null,
     rows: r.rowArrays.map((row) => row.map((v, i) => formatPgText(v, fields[i]!))),
     notices: r.notices,
+    ...(r.copy !== undefined ? { copy: r.copy } : {}),
   }
 }

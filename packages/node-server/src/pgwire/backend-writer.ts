@@ -139,6 +139,29 @@ export class BackendWriter {
     this.end()
   }
 
+  /** CopyInResponse ('G') / CopyOutResponse ('H'): overall format and every column text (0). */
+  copyResponse(direction: 'in' | 'out', columns: number): void {
+    this.begin(direction === 'in' ? 0x47 : 0x48)
+    this.byte(0)
+    this.int16(columns)
+    for (let i = 0; i < columns; i++) this.int16(0)
+    this.end()
+  }
+
+  /** CopyData ('d') holding `text` as UTF-8. */
+  copyData(text: string): void {
+    this.begin(0x64)
+    const n = Buffer.byteLength(text)
+    this.ensure(n)
+    this.buf.write(text, this.len, 'utf8')
+    this.len += n
+    this.end()
+  }
+
+  copyDone(): void {
+    this.empty(0x63) // 'c'
+  }
+
   error(fields: ErrorFields): void {
     this.begin(0x45) // 'E'
     this.fields(fields, 'ERROR')

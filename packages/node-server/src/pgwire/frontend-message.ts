@@ -16,6 +16,9 @@ export type FrontendMessage =
   | { type: 'sync' }
   | { type: 'flush' }
   | { type: 'terminate' }
+  | { type: 'copyData'; data: Uint8Array }
+  | { type: 'copyDone' }
+  | { type: 'copyFail'; message: string }
   | { type: 'unsupported'; code: string }
 
 /** A message that breaks the protocol: the connection cannot go on reading. */
@@ -130,6 +133,13 @@ export function decodeFrontendMessage(m: Uint8Array): FrontendMessage {
       return { type: 'flush' }
     case 'X':
       return { type: 'terminate' }
+    case 'd':
+      // A view, not a copy: COPY data is consumed before the next message arrives.
+      return { type: 'copyData', data: m.subarray(5) }
+    case 'c':
+      return { type: 'copyDone' }
+    case 'f':
+      return { type: 'copyFail', message: r.cstring() }
     default:
       return { type: 'unsupported', code: type }
   }

@@ -5,6 +5,7 @@
  * only carries requests and results and serializes errors. The node server adapts a
  * `@concord/sql-facade` Session (node/sql-engine.ts); tests plug in fakes.
  */
+import type { CopyTransfer } from '@concord/sql-facade'
 
 export interface QueryField {
   name: string
@@ -27,6 +28,11 @@ export interface QueryResult {
   rows: Array<unknown[] | Record<string, unknown>>
   /** NOTICE messages to send before the result (e.g. 'there is no transaction in progress'). */
   notices?: string[]
+  /**
+   * COPY FROM STDIN / TO STDOUT (the last result of a query string): the wire runs the COPY
+   * sub-protocol with it; `commandTag` is then sent only after the data (COPY FROM: the tag `end` gives).
+   */
+  copy?: CopyTransfer
 }
 
 /** A statement the session parsed for Parse; the wire hands it back to describe and execute it. */

@@ -13,12 +13,18 @@
  * - The SQL session answers every statement, and tells whether it is empty, what it
  *   returns and where the transaction stands; this file only carries messages and
  *   serializes results and errors.
+ * - COPY FROM STDIN: after CopyInResponse every CopyData goes to the SQL layer's sink as
+ *   it arrives (the next message is read only once the sink took this one), until
+ *   CopyDone or CopyFail; Flush and Sync in between are ignored. An error ends the COPY
+ *   at once (ErrorResponse, ReadyForQuery), and the CopyData, CopyDone and CopyFail the
+ *   client still sends are dropped, as PostgreSQL drops them outside a COPY.
  */
 import { asSqlError, SqlError, SqlState } from '@concord/sql-facade'
 import { BackendWriter, type ErrorFields, type FieldDescription, type TransactionStatus } from './backend-writer.js'
 import { decodeFrontendMessage, ProtocolError, type FrontendMessage } from './frontend-message.js'
 import { decodeBinaryParam, encodeBinary, supportsBinary } from './binary-format.js'
 import { textValue, typeOid } from './pg-types.js'
+import type { CopyIn } from '@concord/sql-facade'
 import type { PreparedQuery, QueryField, QueryResult, SqlSession } from './sql-session.js'
 
 /** Bounds per connection, so one client cannot grow a server without limit. */
@@ -49,6 +55,8 @@ export class WireSession {
   private readonly portals = new Map<string, Portal>()
   private readonly out = new BackendWriter()
   private skipUntilSync = false
+  /** The COPY FROM STDIN in progress, if any. */
+  private copyIn: CopyIn | null = null
 
   private readonly sql: SqlSession
 
@@ -65,13 +73,18 @@ export class WireSession {
       this.out.error(errorFields(err, 'FATAL'))
       return { bytes: this.out.take(), close: true }
     }
+    if (this.copyIn !== null) return this.copyMessage(this.copyIn, msg)
     if (this.skipUntilSync && msg.type !== 'sync' && msg.type !== 'terminate') return {}
     switch (msg.type) {
       case 'query':
         this.skipUntilSync = false
         await this.simpleQuery(msg.sql)
-        this.out.readyForQuery(this.status())
+        // A COPY FROM STDIN waits for its data: ReadyForQuery comes after CopyDone.
+        if (this.copyIn === null) this.out.readyForQuery(this.status())
         return { bytes: this.out.take() }
+      case 'copyData': case 'copyDone': case 'copyFail':
+        // Left over from a COPY that failed: PostgreSQL drops them too.
+        return {}
       case 'sync':
         this.skipUntilSync = false
         this.portals.delete('')
@@ -92,6 +105,46 @@ export class WireSession {
         }
         return {}
     }
+  }
+
+  private async copyMessage(sink: CopyIn, msg: FrontendMessage): Promise<WireReply> {
+    switch (msg.type) {
+      case 'copyData':
+        try {
+          await sink.write(msg.data)
+          return {}
+        } catch (err) {
+          return this.copyEnded(errorFields(err))
+        }
+      case 'copyDone':
+        try {
+          const done = await sink.end()
+          this.copyIn = null
+          this.out.commandComplete(done.commandTag)
+          this.out.readyForQuery(this.status())
+          return { bytes: this.out.take() }
+        } catch (err) {
+          return this.copyEnded(errorFields(err))
+        }
+      case 'copyFail':
+        return this.copyEnded(errorFields(await sink.fail(msg.message).catch((err: unknown) => err)))
+      case 'flush': case 'sync':
+        return {}
+      case 'terminate':
+        await sink.fail('the client closed the connection').catch(() => {})
+        this.copyIn = null
+        return { close: true }
+      default:
+        await sink.fail(`unexpected message during COPY from stdin`).catch(() => {})
+        return this.copyEnded({ code: SqlState.protocolViolation, message: `unexpected message type '${msg.type}' during COPY from stdin` })
+    }
+  }
+
+  private copyEnded(error: ReturnType<typeof errorFields>): WireReply {
+    this.copyIn = null
+    this.out.error(error)
+    this.out.readyForQuery(this.status())
+    return { bytes: this.out.take() }
   }
 
   async close(): Promise<void> {
@@ -116,6 +169,18 @@ export class WireSession {
     if (results.length === 0) this.out.emptyQuery()
     for (const r of results) {
       for (const n of r.notices ?? []) this.out.notice(n)
+      if (r.copy?.direction === 'in') {
+        this.out.copyResponse('in', r.copy.columns)
+        this.copyIn = r.copy
+        return
+      }
+      if (r.copy?.direction === 'out') {
+        this.out.copyResponse('out', r.copy.columns)
+        for (const line of r.copy.lines) this.out.copyData(line)
+        this.out.copyDone()
+        this.out.commandComplete(r.commandTag)
+        continue
+      }
       const fields = r.fields === null ? null : describeFields(r.fields)
       if (fields) this.out.rowDescription(fields)
       this.writeRows(r, fields ?? [], 0, r.rows.length)

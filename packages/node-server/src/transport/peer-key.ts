@@ -1,7 +1,8 @@
 /**
  * The node's libp2p identity, kept in its data directory so its PeerId (and so the
  * `/p2p/..` part of its multiaddrs) survives restarts. File: the key's protobuf bytes,
- * owner-only (0600; a wider file from an older version is narrowed when loaded).
+ * owner-only (0600; a wider file from an older version is narrowed when loaded). A node
+ * without a data directory (`--memory`) gets a new identity each start.
  */
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -23,8 +24,13 @@ export async function loadOrCreatePeerKey(file: string): Promise<PrivateKey> {
       throw new Error(`peer key file ${file} is corrupt: ${(err as Error).message}`)
     }
   }
-  const key = await generateKeyPair('Ed25519')
+  const key = await newPeerKey()
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
   writeFileSync(file, privateKeyToProtobuf(key), { mode: 0o600 })
   return key
+}
+
+/** A fresh libp2p identity, kept nowhere. */
+export function newPeerKey(): Promise<PrivateKey> {
+  return generateKeyPair('Ed25519')
 }

@@ -57,6 +57,12 @@ export interface TableMeta {
   uniques: string[][]
   /** FOREIGN KEY constraints of this (referencing) table. */
   foreignKeys: ForeignKey[]
+  /**
+   * A primary key added by ALTER TABLE to a table created without one: its constraint name
+   * and columns (enforced as NOT NULL + unique; rows stay stored under their hidden row id).
+   */
+  primaryKeyName?: string
+  primaryKeyColumns?: string[]
   /** Name of the partitioned parent, for `PARTITION OF` tables. */
   partitionOf?: string
   /** Partition bound as given: { modulus, remainder } or { values } or { from, to }. */
@@ -95,6 +101,9 @@ export function tableMeta(t: TableInfo): TableMeta {
     foreignKeys: Array.isArray(m.foreignKeys) ? (m.foreignKeys as unknown as ForeignKey[]) : [],
     partitionOf: typeof m.partitionOf === 'string' ? m.partitionOf : undefined,
     bound: m.bound,
+    ...(typeof m.primaryKeyName === 'string' && Array.isArray(m.primaryKeyColumns)
+      ? { primaryKeyName: m.primaryKeyName, primaryKeyColumns: m.primaryKeyColumns as string[] }
+      : {}),
   }
 }
 
@@ -113,5 +122,9 @@ export function tableMetaToJson(m: TableMeta): Json {
   if (m.foreignKeys.length > 0) out.foreignKeys = m.foreignKeys as unknown as Json
   if (m.partitionOf) out.partitionOf = m.partitionOf
   if (m.bound !== undefined) out.bound = m.bound
+  if (m.primaryKeyName !== undefined && m.primaryKeyColumns !== undefined) {
+    out.primaryKeyName = m.primaryKeyName
+    out.primaryKeyColumns = m.primaryKeyColumns
+  }
   return out
 }

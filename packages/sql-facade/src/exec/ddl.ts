@@ -447,6 +447,8 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           tx.setCatalog('index', `${name}_${keys.join('_')}_key`, { name: `${name}_${keys.join('_')}_key`, table: name, columns: keys, unique: true })
         } else if (k.contype === 'CONSTR_FOREIGN') {
           addForeignKeys(p, name, [{ k, column: null }])
+        } else if (k.contype === 'CONSTR_PRIMARY') {
+          addPrimaryKey(p, name, nameList(k.keys), k.conname ?? `${name}_pkey`)
         } else {
           throw new SqlError(SqlState.featureNotSupported, `ALTER TABLE ADD ${k.contype} is not supported`)
         }
@@ -594,3 +596,42 @@ export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx): Statem
 }
 
 export { policyJson }
+
+/**
+ * ALTER TABLE .. ADD PRIMARY KEY on a table created without one (pgbench does this after
+ * loading). Rows keep the hidden row id they are stored under: replicas agree on a row's
+ * identity from its first write, so it cannot change afterwards. The key becomes what
+ * PostgreSQL enforces: its columns NOT NULL, unique together (checked on the rows present
+ * now, and by the unique index `<table>_pkey` from then on). Concurrent inserts of one key
+ * on two masters are two rows reported as a unique conflict, as for UNIQUE
+ * (docs/compatibility.md), not one merged row as with a key declared at CREATE TABLE.
+ */
+function addPrimaryKey(p: PlanCtx, name: string, keys: string[], indexName: string): void {
+  const tx = p.exec.tx
+  const current = tx.table(name)!
+  if (!(current.primaryKey.length === 1 && current.primaryKey[0] === ROWID) || tableMeta(current).primaryKeyName !== undefined) {
+    throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${name}" are not allowed`)
+  }
+  for (const k of keys) {
+    const col = current.columns.find((c) => c.name === k)
+    if (!col || columnMeta(col).hidden) throw new SqlError(SqlState.undefinedColumn, `column "${k}" of relation "${name}" does not exist`)
+  }
+  const seen = new Set<string>()
+  for (const r of p.exec.rows.scan(name)) {
+    const values = keys.map((k) => r[k] ?? null)
+    const nullAt = values.indexOf(null)
+    if (nullAt >= 0) throw new SqlError(SqlState.notNullViolation, `column "${keys[nullAt]}" of relation "${name}" contains null values`)
+    const key = JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? [...v] : v))
+    if (seen.has(key)) throw new SqlError(SqlState.uniqueViolation, `could not create unique index "${indexName}"`, { detail: `Key (${keys.join(', ')}) is duplicated.` })
+    seen.add(key)
+  }
+  for (const k of keys) {
+    const col = current.columns.find((c) => c.name === k)!
+    for (const t of [current, ...p.exec.allTables().filter((t) => tableMeta(t).partitionOf === name)]) {
+      tx.alterColumn(t.name, k, { meta: metaToJson({ ...columnMeta(col), notNull: true }) })
+    }
+  }
+  const meta = tableMeta(tx.table(name)!)
+  tx.alterTable(name, { meta: tableMetaToJson({ ...meta, uniques: [...meta.uniques, keys], primaryKeyName: indexName, primaryKeyColumns: keys }) })
+  tx.setCatalog('index', indexName, { name: indexName, table: name, columns: keys, unique: true })
+}

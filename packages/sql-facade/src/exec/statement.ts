@@ -86,6 +86,15 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   }
   if ('CreatePublicationStmt' in node) return execCreatePublication(node.CreatePublicationStmt, exec.tx, exec.nodeId)
   if ('AlterPublicationStmt' in node) return execAlterPublication(node.AlterPublicationStmt, exec.tx, exec.nodeId)
+  if ('VacuumStmt' in node) {
+    // Nothing to reclaim or gather: storage compaction runs by itself (generations) and
+    // the planner keeps no statistics. The named tables must exist, as in PostgreSQL.
+    for (const r of node.VacuumStmt.rels ?? []) {
+      const name = 'VacuumRelation' in r ? r.VacuumRelation.relation?.relname : undefined
+      if (name !== undefined && !exec.tx.table(name)) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+    }
+    return utility(node.VacuumStmt.is_vacuumcmd ? 'VACUUM' : 'ANALYZE')
+  }
   if ('CommentStmt' in node) return utility('COMMENT')
   if ('ExplainStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'EXPLAIN is not supported')
   if ('CreateSchemaStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'schemas other than public are not supported')

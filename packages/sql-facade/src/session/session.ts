@@ -28,6 +28,7 @@ import { runInTransaction } from '../exec/statement.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import { TransactionRows } from '../exec/transaction-rows.js'
+import { runCopy, type CopyHost } from '../copy/copy-statement.js'
 import { callUserFunction } from '../functions/user-function.js'
 import { mentionsColumn } from '../parser/column-mention.js'
 import { nameList } from '../parser/name-list.js'
@@ -141,7 +142,15 @@ export class Session {
     if (params.length > 0 && stmts.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement')
     const bound = params.map(bindParam)
     const out: QueryResult[] = []
-    for (const stmt of stmts) out.push(await this.runStatement(stmt, bound))
+    for (const [i, stmt] of stmts.entries()) {
+      if (stmt.kind === 'pg' && 'CopyStmt' in stmt.node) {
+        // The COPY sub-protocol takes over the connection until the data ends.
+        if (i !== stmts.length - 1) throw new SqlError(SqlState.featureNotSupported, 'COPY must be the last statement of a query string')
+        out.push(await runCopy(stmt.node.CopyStmt, this.copyHost()))
+        break
+      }
+      out.push(await this.runStatement(stmt, bound))
+    }
     if (out.length === 0) out.push(toQueryResult(utility('EMPTY'), this.db.int8))
     return out
   }
@@ -198,9 +207,36 @@ export class Session {
     try {
       await this.db.ready()
       if (statement.statement === null) return toQueryResult(utility('EMPTY'), this.db.int8)
+      if (statement.statement.kind === 'pg' && 'CopyStmt' in statement.statement.node) {
+        throw new SqlError(SqlState.featureNotSupported, 'COPY over the extended query protocol is not supported; send it as a simple query')
+      }
       return await this.runStatement(statement.statement, params.map(bindParam))
     } catch (e) {
       throw asSqlError(e)
+    }
+  }
+
+  /** What COPY runs through: this session's statements and its transaction block. */
+  private copyHost(): CopyHost {
+    const self = this // the getters below read the live block
+    return {
+      run: (stmt) => this.runStatement(stmt, []),
+      get inBlock() {
+        return self.block !== null
+      },
+      get blockFailed() {
+        return self.block?.failed ?? false
+      },
+      begin: () => void this.transactionStatement('TRANS_STMT_BEGIN', '', undefined),
+      commit: async () => {
+        const lsn = this.db.replica.lsn
+        this.transactionStatement('TRANS_STMT_COMMIT', '', undefined)
+        if (this.db.replica.lsn !== lsn) await this.db.replica.durable()
+      },
+      abandon: (own) => {
+        if (own) this.transactionStatement('TRANS_STMT_ROLLBACK', '', undefined)
+        else if (this.block) this.block.failed = true
+      },
     }
   }
 
@@ -249,6 +285,9 @@ export class Session {
       }
       if (stmt.kind === 'backup' || stmt.kind === 'restore' || stmt.kind === 'rebalance') {
         throw new SqlError(SqlState.featureNotSupported, `${stmt.kind === 'rebalance' ? 'ALTER TABLE .. REBALANCE SHARDS' : stmt.kind === 'backup' ? 'BACKUP DATABASE' : 'RESTORE DATABASE'} is not supported yet`)
+      }
+      if (node && 'VacuumStmt' in node && node.VacuumStmt.is_vacuumcmd && this.block) {
+        throw new SqlError(SqlState.activeSqlTransaction, 'VACUUM cannot run inside a transaction block')
       }
       assertWritable(this.block?.mode ?? this.characteristics, stmt)
       if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
