@@ -111,7 +111,8 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
       `  data:       ${settings.memory ? 'in memory (--memory): nothing is written to disk; gone at exit' : settings.dataDir}`,
       ...(settings.p2p
         ? [
-          ['  join it:    concord start --data-dir <other-dir>', `--join ${joinTarget(settings, node.pgPort, addrs)}`, ...joinFlags].join(' '),
+          ['  join it:    concord start --data-dir <other-dir>', `--join ${joinTarget(settings, node.pgPort, addrs)}`, ...joinFlags]
+            .join(' '),
           `  libp2p:     ${addrs.find((a) => a.includes('/127.0.0.1/') && !a.includes('/ws')) ?? addrs[0] ?? '(none)'}`,
         ]
         : ['  libp2p:     off (--no-p2p): no listeners, no peers']),
