@@ -23,12 +23,14 @@ export type {
   ConflictValue,
 } from './types.js'
 export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, OpenTransaction, TransactionSavepoint, ReplicaEvents, LinkPolicy } from './api.js'
+export { StorageFullError } from './api.js'
 export { Replica } from './replica.js'
 export { parseShardId, shardId } from './placement/shard-id.js'
 export { ConcordError, SqlState } from './errors/concord-error.js'
 export { HybridClock, compareStamp, hlcMillis, hlcCounter, LOGICAL_RANGE } from './clock/hlc.js'
 export { IdGenerator, nodeNumberOf, ID_EPOCH_MS } from './clock/id-generator.js'
 export { MemoryStorage } from './storage/memory-storage.js'
+export { checkAppendBatch, checkMetaValue, checkSnapshot, checkStorageName } from './storage/storage-arguments.js'
 export { resolve as resolvePolicy, parsePolicy } from './merge/policy.js'
 export { encodeRowKey, decodeRowKey } from './codec/row-key.js'
 export {

@@ -1,9 +1,12 @@
 /**
  * In-memory `Storage`: durable for the lifetime of the object. The simulator keeps one
  * per node across crashes, so a restarted replica reloads exactly what it had appended;
- * tests use it as the reference behaviour for the durable implementations.
+ * tests use it as the reference behaviour for the durable implementations. Arguments are
+ * checked as every storage checks them (storage-arguments.ts); a write never fails
+ * otherwise (memory is not a medium that fills up).
  */
 import type { Storage, StoredRecord } from '../api.js'
+import { checkAppendBatch, checkMetaValue, checkSnapshot, checkStorageName } from './storage-arguments.js'
 
 export class MemoryStorage implements Storage {
   private readonly records = new Map<string, StoredRecord[]>()
@@ -12,6 +15,7 @@ export class MemoryStorage implements Storage {
   bytesWritten = 0
 
   append(batch: Array<{ shard: string; record: StoredRecord }>): void {
+    checkAppendBatch(batch)
     for (const { shard, record } of batch) {
       let list = this.records.get(shard)
       if (list === undefined) {
@@ -40,10 +44,13 @@ export class MemoryStorage implements Storage {
   }
 
   compact(shard: string, snapshot: StoredRecord): void {
+    checkStorageName(shard, 'shard')
+    checkSnapshot(snapshot)
     this.records.set(shard, [{ ...snapshot, kind: 'snapshot', data: snapshot.data.slice() }])
   }
 
   remove(shard: string): void {
+    checkStorageName(shard, 'shard')
     this.records.delete(shard)
   }
 
@@ -52,6 +59,8 @@ export class MemoryStorage implements Storage {
   }
 
   setMeta(key: string, value: Uint8Array): void {
+    checkStorageName(key, 'meta key')
+    checkMetaValue(value)
     this.meta.set(key, value.slice())
   }
 

@@ -17,7 +17,7 @@
  *   sender's next anti-entropy round sends again); acknowledgement waiters are not
  *   dropped, there is one per statement in flight.
  */
-import type { Scheduler } from '../api.js'
+import { StorageFullError, type Scheduler } from '../api.js'
 import { ConcordError, SqlState } from '../errors/concord-error.js'
 
 /** How often storage writes parked by a storage failure are retried. */
@@ -259,7 +259,7 @@ export class StorageQueue {
   failureError(refused = false): ConcordError {
     const err = this.failure
     const text = String((err as { message?: unknown } | null)?.message ?? err)
-    const full = (err as { code?: unknown } | null)?.code === 'ENOSPC' || /ENOSPC|MDB_MAP_FULL|QuotaExceeded|no space/i.test(text) || (err as { name?: unknown } | null)?.name === 'QuotaExceededError'
+    const full = err instanceof StorageFullError || (err as { name?: unknown } | null)?.name === 'StorageFullError'
     const what = refused
       ? 'this write is refused: the node takes writes again once storage does (retried every second)'
       : 'this write is kept in memory and persisted once storage has room (retried every second), unless the node stops first; until then the node refuses writes'
