@@ -7,7 +7,8 @@
  * acknowledged append is on disk, and a batch lands whole or not at all.
  *
  * Ordering invariant: IndexedDB runs read-write transactions over the same store in the
- * order they were created. Every method creates its transaction after the same number
+ * order they were created (and completes them in that order: `held`, the shards held, is
+ * updated once a write is complete, so a failed one changes nothing). Every method creates its transaction after the same number
  * of awaits (`ready`, then the store), so transactions follow call order: a `compact`
  * called after an `append` deletes that append's record (the snapshot covers it), and an
  * append called after a `compact` survives it. Sequence numbers are assigned at call
@@ -66,13 +67,11 @@ export class IdbStorage implements Storage {
     // Copied now: the caller may reuse its buffers once this call returns.
     const taken = batch.map(({ shard, record }) => ({ shard, record: { ...record, data: record.data.slice() } }))
     await this.ready
-    const entries = taken.map(({ shard, record }) => {
-      this.held.add(shard)
-      return [recordKey(shard, this.nextSeq++), encodeIdbRecord(record)] as const
-    })
+    const entries = taken.map(({ shard, record }) => [recordKey(shard, this.nextSeq++), encodeIdbRecord(record)] as const)
     await this.write((s) => {
       for (const [key, value] of entries) s.put(value, key)
     })
+    for (const { shard } of taken) this.held.add(shard)
   }
 
   async shards(): Promise<string[]> {
@@ -101,21 +100,21 @@ export class IdbStorage implements Storage {
     const value = encodeIdbRecord({ ...snapshot, data: snapshot.data.slice() })
     await this.ready
     const seq = this.nextSeq++
-    this.held.add(shard)
     await this.write((s) => {
       s.delete(IDBKeyRange.bound(['r', shard], ['r', shard, seq], false, true))
       s.put(value, recordKey(shard, seq))
     })
+    this.held.add(shard)
   }
 
   async remove(shard: string): Promise<void> {
     this.assertOpen()
     checkStorageName(shard, 'shard')
     await this.ready
-    this.held.delete(shard)
     await this.write((s) => {
       s.delete(shardRange(shard))
     })
+    this.held.delete(shard)
   }
 
   async getMeta(key: string): Promise<Uint8Array | undefined> {

@@ -133,8 +133,10 @@ export class LmdbStorage implements Storage {
     this.assertOpen()
     checkName(key, 'meta key')
     checkMetaValue(value)
+    // Copied now: the transaction runs later, and the caller may reuse its buffer.
+    const copy = Uint8Array.from(value)
     await this.commit(this.transaction(() => {
-      this.db.put(['m', key], value)
+      this.db.put(['m', key], copy)
     }))
   }
 
