@@ -48,5 +48,6 @@ export { DIVERGENCE_CONFIRM_MS, type Divergence } from './replication/divergence
 export type { ReplicatorStats } from './replication/replication-context.js'
 export { Simulation, SIM_EPOCH_MS, NO_FAULTS, type NetworkFaults, type SimulationOptions, type SimNodeSpec } from './sim/simulation.js'
 export type { StorageTiming } from './sim/sim-storage.js'
+export type { StorageFaults, DiskFaultCounts } from './sim/disk-faults.js'
 export { SeededRandom } from './sim/seeded-random.js'
 export { fnv1a } from './codec/checksum.js'
