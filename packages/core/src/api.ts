@@ -17,9 +17,29 @@ export interface StoredRecord {
 }
 
 /**
+ * A storage write failed because the medium is full: the disk, the file system's quota,
+ * the browser's storage quota. The `Storage` contract names this one failure because the
+ * replica reports it apart (a full disk, SQLSTATE 53100, rather than an I/O error) and
+ * because it is expected to pass once room is made: the write is parked and retried.
+ * Matched by class, or by `name` for an error from another copy of this module.
+ */
+export class StorageFullError extends Error {
+  constructor(message = 'no space left on the storage medium', options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'StorageFullError'
+  }
+}
+
+/**
  * Durable storage of shard documents. Implementations must make `append` durable before
  * its returned promise settles (or before it returns, when it returns nothing): a replica
  * only tells a client a write is done, and only gossips it to peers, once that holds.
+ *
+ * Failures: a write (append, compact, remove, setMeta) that fails because the medium is
+ * full rejects (or throws) with a `StorageFullError`; any other failure with any other
+ * error. A failed write changes nothing: an append batch lands whole or not at all.
+ * Arguments a storage cannot hold (a name or value past its limits) are refused with a
+ * `RangeError` or `TypeError`, never by a full-medium error.
  */
 export interface Storage {
   /** Appends updates to shards, atomically across the batch. */

@@ -4,7 +4,7 @@
  * storage has room, with nothing lost.
  */
 import { describe, expect, it } from 'vitest'
-import { MemoryStorage, type Storage, type StoredRecord } from '@concord/core'
+import { MemoryStorage, StorageFullError, type Storage, type StoredRecord } from '@concord/core'
 import { Database } from './database.js'
 
 function fillable(base: MemoryStorage): Storage & { full: boolean } {
@@ -12,7 +12,7 @@ function fillable(base: MemoryStorage): Storage & { full: boolean } {
     full: false,
     async write(fn: () => void): Promise<void> {
       await Promise.resolve()
-      if (s.full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+      if (s.full) throw new StorageFullError('no space left on device')
       fn()
     },
     append: (b: Array<{ shard: string; record: StoredRecord }>) => s.write(() => base.append(b)),

@@ -7,14 +7,19 @@
  * acknowledged append is on disk, and a batch lands whole or not at all.
  *
  * Ordering invariant: IndexedDB runs read-write transactions over the same store in the
- * order they were created. Every method creates its transaction after the same number
+ * order they were created (and completes them in that order: `held`, the shards held, is
+ * updated once a write is complete, so a failed one changes nothing). Every method creates its transaction after the same number
  * of awaits (`ready`, then the store), so transactions follow call order: a `compact`
  * called after an `append` deletes that append's record (the snapshot covers it), and an
  * append called after a `compact` survives it. Sequence numbers are assigned at call
  * time for the same reason.
+ *
+ * Failures: arguments are checked at call time, before anything is queued (the core's
+ * storage-arguments rules); a transaction the browser aborts for lack of quota
+ * (QuotaExceededError) rejects with `StorageFullError`, as the Storage contract asks.
  */
-import { get, promisifyRequest, set } from 'idb-keyval'
-import type { Storage, StoredRecord } from '@concord/core'
+import { get, promisifyRequest } from 'idb-keyval'
+import { checkAppendBatch, checkMetaValue, checkSnapshot, checkStorageName, StorageFullError, type Storage, type StoredRecord } from '@concord/core'
 import { allRecordsRange, decodeIdbRecord, encodeIdbRecord, metaKey, parseRecordKey, recordKey, shardRange } from './idb-record.js'
 import { createStrictStore, type StrictStore } from './strict-store.js'
 
@@ -57,16 +62,16 @@ export class IdbStorage implements Storage {
 
   async append(batch: Array<{ shard: string; record: StoredRecord }>): Promise<void> {
     this.assertOpen()
+    checkAppendBatch(batch)
     if (batch.length === 0) return
+    // Copied now: the caller may reuse its buffers once this call returns.
+    const taken = batch.map(({ shard, record }) => ({ shard, record: { ...record, data: record.data.slice() } }))
     await this.ready
-    const entries = batch.map(({ shard, record }) => {
-      this.held.add(shard)
-      return [recordKey(shard, this.nextSeq++), encodeIdbRecord(record)] as const
-    })
-    await this.store.use('readwrite', (s) => {
+    const entries = taken.map(({ shard, record }) => [recordKey(shard, this.nextSeq++), encodeIdbRecord(record)] as const)
+    await this.write((s) => {
       for (const [key, value] of entries) s.put(value, key)
-      return promisifyRequest(s.transaction)
     })
+    for (const { shard } of taken) this.held.add(shard)
   }
 
   async shards(): Promise<string[]> {
@@ -90,24 +95,26 @@ export class IdbStorage implements Storage {
 
   async compact(shard: string, snapshot: StoredRecord): Promise<void> {
     this.assertOpen()
+    checkStorageName(shard, 'shard')
+    checkSnapshot(snapshot)
+    const value = encodeIdbRecord({ ...snapshot, data: snapshot.data.slice() })
     await this.ready
     const seq = this.nextSeq++
-    this.held.add(shard)
-    await this.store.use('readwrite', (s) => {
+    await this.write((s) => {
       s.delete(IDBKeyRange.bound(['r', shard], ['r', shard, seq], false, true))
-      s.put(encodeIdbRecord(snapshot), recordKey(shard, seq))
-      return promisifyRequest(s.transaction)
+      s.put(value, recordKey(shard, seq))
     })
+    this.held.add(shard)
   }
 
   async remove(shard: string): Promise<void> {
     this.assertOpen()
+    checkStorageName(shard, 'shard')
     await this.ready
-    this.held.delete(shard)
-    await this.store.use('readwrite', (s) => {
+    await this.write((s) => {
       s.delete(shardRange(shard))
-      return promisifyRequest(s.transaction)
     })
+    this.held.delete(shard)
   }
 
   async getMeta(key: string): Promise<Uint8Array | undefined> {
@@ -120,9 +127,32 @@ export class IdbStorage implements Storage {
 
   async setMeta(key: string, value: Uint8Array): Promise<void> {
     this.assertOpen()
+    checkStorageName(key, 'meta key')
+    checkMetaValue(value)
     if (value.length > MAX_META_BYTES) throw new RangeError(`meta value of ${value.length} bytes exceeds ${MAX_META_BYTES}`)
+    const copy = value.slice()
     await this.ready
-    await set(metaKey(key), value, this.store.use)
+    await this.write((s) => {
+      s.put(copy, metaKey(key))
+    })
+  }
+
+  /**
+   * Runs `fill` in one read-write transaction and resolves once it is complete (durable:
+   * see strict-store.ts). The one place writes reach IndexedDB: a test stands a quota
+   * failure in here (the full-medium case of the storage contract suite).
+   */
+  protected async write(fill: (store: IDBObjectStore) => void): Promise<void> {
+    try {
+      await this.store.use('readwrite', (s) => {
+        fill(s)
+        return promisifyRequest(s.transaction)
+      })
+    } catch (err) {
+      // The browser aborts a transaction past the origin's quota with this DOMException.
+      if ((err as { name?: unknown } | null)?.name === 'QuotaExceededError') throw new StorageFullError(`storage quota of ${this.dbName} exceeded`, { cause: err })
+      throw err
+    }
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Replica } from '../replica.js'
+import { Simulation } from '../sim/simulation.js'
 import { VirtualTime } from '../sim/virtual-time.fixture.js'
 
 describe('housekeeping rounds', () => {
@@ -20,5 +21,55 @@ describe('housekeeping rounds', () => {
     expect(String(hk.lastRoundError)).toContain('boom')
     expect(r.replicator.stats.roundsFailed).toBe(0)
     await r.close()
+  })
+})
+
+describe('housekeeping while the disk is full', () => {
+  const table = { name: 't', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'] }
+  const opts = { compaction: { departAfterMs: 3_000 } }
+  const departed = (r: Replica, id: string) => r.members().find((m) => m.nodeId === id)?.departed
+
+  /** Two nodes, `a` the oldest (it declares others departed); `id`'s disk full and failing a write. */
+  async function twoNodes(full: 'a' | 'b') {
+    const sim = new Simulation({ seed: 3, storageTiming: { minMs: 1, maxMs: 5 } })
+    const a = await sim.addNode({ id: 'a', options: opts })
+    const b = await sim.addNode({ id: 'b', options: opts })
+    a.transact((tx) => tx.createTable(table))
+    await sim.settle()
+    sim.partition(['a'], ['b'])
+    sim.fillDisk(full, 6_000)
+    const r = full === 'a' ? a : b
+    r.transact((tx) => tx.insert('t', { id: 1 }))
+    let failed = false
+    r.durable().catch(() => (failed = true))
+    await sim.advance(100)
+    expect(failed).toBe(true)
+    expect(() => r.transact((tx) => tx.insert('t', { id: 2 }))).toThrow(expect.objectContaining({ condition: 'diskFull' }))
+    return { sim, a, b }
+  }
+
+  it('a node declared departed rejoins once its disk has room, without failing what it was doing meanwhile', async () => {
+    const { sim, a, b } = await twoNodes('b')
+    await sim.advance(4_000)
+    expect(departed(a, 'b')).toBe(true)
+    sim.heal()
+    // b hears it was declared departed while its disk refuses writes: it rejoins later.
+    await sim.advance(1_000)
+    expect(b.housekeeper.roundsFailed).toBe(0)
+    await sim.advance(6_000)
+    await sim.settle()
+    expect(departed(a, 'b')).toBe(false)
+    expect(departed(b, 'b')).toBe(false)
+    expect(a.get('t', [1])).toEqual({ id: 1 })
+  })
+
+  it('the oldest node declares a silent one departed once its disk has room; no round fails meanwhile', async () => {
+    const { sim, a } = await twoNodes('a')
+    await sim.advance(4_000)
+    expect(a.housekeeper.roundsFailed).toBe(0)
+    expect(departed(a, 'b')).toBe(false)
+    await sim.advance(4_000)
+    expect(a.housekeeper.roundsFailed).toBe(0)
+    expect(departed(a, 'b')).toBe(true)
   })
 })

@@ -137,9 +137,14 @@ export class Housekeeper {
     this.checkMembership = true
   }
 
-  /** Declared departed while away: rejoins as a new member (run on settle, outside any Yjs transaction). */
+  /**
+   * Declared departed while away: rejoins as a new member (run on settle, outside any Yjs
+   * transaction). Not while storage refuses writes: the refusal would surface in whatever
+   * settled (a peer's message, a client's write already applied); the replica settles
+   * again once storage has recovered, and the check runs then.
+   */
   rejoinIfDeparted(): void {
-    if (!this.checkMembership) return
+    if (!this.checkMembership || this.log.failing) return
     this.checkMembership = false
     this.registerMembership()
   }
@@ -269,7 +274,8 @@ export class Housekeeper {
     const members = this.members()
     const departedSet = new Set(members.filter((m) => m.departed).map((m) => m.nodeId))
     const live = members.filter((m) => !m.departed)
-    if (live.length > 0 && live[0]!.nodeId === this.host.nodeId) this.markDeparted(live)
+    // While storage refuses writes, departures wait for a later round.
+    if (live.length > 0 && live[0]!.nodeId === this.host.nodeId && !this.log.failing) this.markDeparted(live)
     const o = this.host.options.compaction
     for (const shard of this.host.shards()) {
       if (shard === this.host.catalogShard) continue

@@ -2,13 +2,15 @@
  * Loading: a replica's state as its storage holds it, read back at open. The change
  * sequence resumes above its persisted value; the catalog shard loads first, then every
  * table shard (its records merged and applied in one step, under the generation of its
- * last record), then the older generations kept as overlays. Rows are resolved once, by
- * the caller, after everything is in (the catalog must be whole to know the tables).
+ * first record: the snapshot, when there is one), then the older generations kept as
+ * overlays. Rows are resolved once, by the caller, after everything is in (the catalog
+ * must be whole to know the tables).
  *
  * Invariants: loading writes nothing back (its Yjs transactions carry the load origin,
  * which the change pipeline never persists), except removing an overlay that no longer
- * belongs to any shard. A shard whose records do not apply is corrupt: the replica does
- * not open (internalError) rather than run without it.
+ * belongs to any shard. A shard is loaded as one document: records of another generation
+ * than its first are left out (see `sameDocument`). A shard whose records do not apply is
+ * corrupt: the replica does not open (internalError) rather than run without it.
  */
 import * as Y from 'yjs'
 import type { Storage, StoredRecord } from '../api.js'
@@ -40,17 +42,18 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
   const rank = (id: string) => (id === CATALOG_SHARD ? 0 : isPreviousId(id) ? 2 : 1)
   const order = [...ids].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
   for (const id of order) {
-    const records = await target.storage.load(id)
-    if (records.length === 0) continue
+    const stored = await target.storage.load(id)
+    if (stored.length === 0) continue
     if (isPreviousId(id)) {
-      loadPrevious(target, id, records)
+      loadPrevious(target, id, stored)
       continue
     }
+    const records = sameDocument(stored)
     const shard = target.shard(id) ?? target.createShard(id)
-    target.loadedLog(id, records.length)
+    target.loadedLog(id, stored.length)
     try {
       Y.applyUpdate(shard.doc, merged(records), LOAD_ORIGIN)
-      shard.generation = records[records.length - 1]!.generation
+      shard.generation = records[0]!.generation
     } catch (err) {
       throw new ConcordError('internalError', `storage of shard ${id} is corrupt: ${String(err)}`)
     }
@@ -72,6 +75,21 @@ function loadPrevious(target: LoadTarget, id: string, records: StoredRecord[]): 
   } catch (err) {
     throw new ConcordError('internalError', `storage of ${id} is corrupt: ${String(err)}`)
   }
+}
+
+/**
+ * The records of one document: those of the first record's generation. Each generation
+ * is a document of its own, so an update of one applied to another would mix their items.
+ * In issue order a shard's log holds one generation from its latest snapshot on (a new
+ * generation starts with its snapshot, and records kept for the old one are discarded),
+ * but storage can take writes out of issue order when one fails and a later one, already
+ * in flight, does not (disk full: the new generation's snapshot refused, the update after
+ * it taken). Such a record was never acknowledged (its snapshot came first and is not on
+ * disk), or its content is in the snapshot that passed it; it is left out.
+ */
+function sameDocument(records: StoredRecord[]): StoredRecord[] {
+  const generation = records[0]!.generation
+  return records.every((r) => r.generation === generation) ? records : records.filter((r) => r.generation === generation)
 }
 
 function merged(records: StoredRecord[]): Uint8Array {

@@ -140,7 +140,9 @@ export class AntiEntropy<S extends ReplicatedShard> {
         continue
       }
       if (shard !== undefined && d.generation === shard.generation && shard.digest() === d.hash) {
-        this.divergence.noteRows(from, d.shard, shard.rowsHash === d.rows, host.now())
+        // Rows follow from the state alone only without overlays: an older generation held
+        // here shows writers' entries the current one lacks, until drained. No judgement then.
+        if (shard.prevs.length === 0) this.divergence.noteRows(from, d.shard, shard.rowsHash === d.rows, host.now())
         host.noteEqualState(d.shard, from)
         continue
       }

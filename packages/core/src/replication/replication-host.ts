@@ -16,6 +16,8 @@ export interface ReplicatedShard {
   readonly generation: number
   /** Order-independent hash of the materialized rows (see ShardDigest.rows). */
   readonly rowsHash: number
+  /** Older generations held as overlays: their entries take part in the rows until drained. */
+  readonly prevs: readonly unknown[]
   /** Hash of the current generation's Yjs state vector and delete set. */
   digest(): number
   /** The current generation's Yjs state vector. */

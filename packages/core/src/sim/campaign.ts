@@ -9,12 +9,20 @@
  * same timestamps, merged with no generation, no dropped tombstone); no acknowledged
  * write may be lost; and a replica restarted from its storage must come back with
  * exactly the rows it had. A failure names its seed; `runSeed(seed)` replays it.
+ *
+ * On some seeds the disks misbehave too (DiskFaults): slow fsyncs, spells of a full disk
+ * (the write that hits one fails to its client, later writes are refused until the disk
+ * has room, and nothing is lost), and torn tails at crashes (writes durable though never
+ * acknowledged). The same checks hold: a write refused or failed was not acknowledged.
  */
 import type { Row, TableSpec, Value } from '../types.js'
 import type { Replica } from '../replica.js'
+import { ConcordError } from '../errors/concord-error.js'
 import { Simulation } from './simulation.js'
 import { SeededRandom } from './seeded-random.js'
-import { entryCl, entryHlc } from '../codec/writer-entry.js'
+import { EntryLedger } from './entry-ledger.js'
+import type { DiskFaultCounts, StorageFaults } from './disk-faults.js'
+import { entryCl } from '../codec/writer-entry.js'
 import { decodeRowKey, encodeRowKey, entryKey } from '../codec/row-key.js'
 
 export interface CampaignOptions {
@@ -36,6 +44,12 @@ export interface CampaignOptions {
    * Default on; `false` gives synchronous storage.
    */
   storageDelay?: boolean
+  /**
+   * Disk faults on top of storage delay, of seeded strength (DiskFaults: slow fsyncs,
+   * spells of a full disk, a torn tail at every crash). Default: one seed in three
+   * (seed % 3 === 0); `true`: every seed; `false`: none. Nothing without storage delay.
+   */
+  storageFaults?: boolean
 }
 
 export interface SeedResult {
@@ -57,6 +71,9 @@ export interface SeedResult {
   /** Rows compared with the compaction-off twin, and rows left out (their tombstones were dropped). */
   twinCompared: number
   twinExcluded: number
+  /** Whether this seed ran with disk faults, and what they did. */
+  storageFaults: boolean
+  diskFaults: DiskFaultCounts
 }
 
 const REGIONS = ['us-west', 'eu-central', 'ap-southeast']
@@ -96,12 +113,21 @@ export function canonicalRows(rows: Iterable<Row>): string {
 type WriteLog = Map<string, number>
 
 /**
- * Runs `fn` once everything `r` has written so far is durable: the moment a client would
- * be told its write is done. Never, if the node crashes first (the write was not
- * acknowledged, and may be lost).
+ * Disk faults of a seed, drawn from a generator of their own so that seeds without them
+ * run exactly as they did before faults existed.
  */
-function onceDurable(r: Replica, fn: () => void): void {
-  void r.durable().then(fn, () => undefined)
+function storageFaultsOf(seed: number): StorageFaults {
+  const rng = new SeededRandom(seed ^ 0xd15c)
+  return {
+    slowFsync: { probability: 0.01 + rng.next() * 0.07, minMs: 200, maxMs: rng.int(500, 3000) },
+    diskFull: { everyMs: rng.int(4_000, 20_000), minMs: 200, maxMs: rng.int(1_000, 4_000) },
+    tornTail: true,
+  }
+}
+
+/** The error a replica refuses a write with while its disk is full (a SQL client hears 53100). */
+function refusedForFullDisk(err: unknown): boolean {
+  return err instanceof ConcordError && err.condition === 'diskFull'
 }
 
 function randomWrite(r: Replica, rng: SeededRandom, step: number, log: WriteLog, acknowledged: (fn: () => void) => void): void {
@@ -112,6 +138,28 @@ function randomWrite(r: Replica, rng: SeededRandom, step: number, log: WriteLog,
   // A node restarted before the tables it had reached its storage does not know them
   // until anti-entropy brings the catalog back: its client gets 42P01, nothing is written.
   if (r.table(table.name) === undefined || r.table('lww') === undefined) return
+  try {
+    writeRandomRow(r, rng, table, id, value)
+  } catch (err) {
+    // While its disk is full a node refuses writes, applying nothing; its client retries later.
+    if (refusedForFullDisk(err)) return
+    throw err
+  }
+  // The commit took one timestamp; record it for every row the transaction wrote.
+  const at = r.clock.peek()
+  if (at === before) return
+  const wrote: Array<[string, number]> = []
+  if (r.entryTimestamp(table.name, [id], r.nodeId) === at) wrote.push([table.name, id])
+  if (r.entryTimestamp('lww', [100 + id], r.nodeId) === at) wrote.push(['lww', 100 + id])
+  acknowledged(() => {
+    for (const [t, row] of wrote) {
+      const k = `${r.nodeId}\u0000${t}\u0000${row}`
+      if ((log.get(k) ?? -1) < at) log.set(k, at)
+    }
+  })
+}
+
+function writeRandomRow(r: Replica, rng: SeededRandom, table: TableSpec, id: number, value: string): void {
   r.transact((tx) => {
     const existing = tx.get(table.name, [id])
     const roll = rng.next()
@@ -146,59 +194,50 @@ function randomWrite(r: Replica, rng: SeededRandom, step: number, log: WriteLog,
     // Multi-table atomicity: sometimes touch a second table in the same transaction.
     if (roll > 0.9) tx.upsert('lww', { id: 100 + id, a: value })
   })
-  // The commit took one timestamp; record it for every row the transaction wrote.
-  const at = r.clock.peek()
-  if (at === before) return
-  const wrote: Array<[string, number]> = []
-  if (r.entryTimestamp(table.name, [id], r.nodeId) === at) wrote.push([table.name, id])
-  if (r.entryTimestamp('lww', [100 + id], r.nodeId) === at) wrote.push(['lww', 100 + id])
-  acknowledged(() => {
-    for (const [t, row] of wrote) {
-      const k = `${r.nodeId}\u0000${t}\u0000${row}`
-      if ((log.get(k) ?? -1) < at) log.set(k, at)
-    }
-  })
 }
 
 export async function runSeed(seed: number, options: CampaignOptions): Promise<SeedResult> {
   const rng = new SeededRandom(seed ^ 0x5eed)
   const maxDrop = options.maxDrop ?? 0.2
+  const storageDelay = options.storageDelay !== false
+  const faulty = storageDelay && (options.storageFaults ?? seed % 3 === 0)
   const sim = new Simulation({
     seed,
     faults: { drop: rng.next() * maxDrop, duplicate: rng.next() * 0.1, minDelayMs: 1, maxDelayMs: rng.int(5, 80) },
     antiEntropyIntervalMs: 300,
-    ...(options.storageDelay === false ? {} : { storageTiming: { minMs: 0, maxMs: rng.int(1, 40) } }),
+    ...(storageDelay ? { storageTiming: { minMs: 0, maxMs: rng.int(1, 40) } } : {}),
+    ...(faulty ? { storageFaults: storageFaultsOf(seed) } : {}),
   })
   // Every entry any replica ever wrote and made durable, newest per key (each key has a
   // single writer). A write lost in a crash before it was durable was never
   // acknowledged: it is not part of what the cluster must converge to.
-  const everWritten = new Map<string, Map<string, string>>()
-  const keep = (shardId: string, key: string, entry: string) => {
-    let m = everWritten.get(shardId)
-    if (m === undefined) {
-      m = new Map()
-      everWritten.set(shardId, m)
-    }
-    const had = m.get(key)
-    if (had === undefined || entryHlc(entry) > entryHlc(had)) m.set(key, entry)
-  }
-  const unacknowledged = new Map<string, Array<[string, string, string]>>()
-  const onLocalEntry = (shardId: string, key: string, entry: string) => {
-    const writer = key.slice(key.lastIndexOf('\u0000') + 1)
-    let list = unacknowledged.get(writer)
-    if (list === undefined) {
-      list = []
-      unacknowledged.set(writer, list)
-    }
-    list.push([shardId, key, entry])
-  }
-  /** Acknowledges, once durable, everything `r` wrote since its last acknowledgement. */
+  const ledger = new EntryLedger()
+  const everWritten = ledger.durable
+  const onLocalEntry = ledger.written
+  /**
+   * Everything `r` wrote since its last client write becomes one client write: acknowledged
+   * once durable (`fn` runs then). If storage fails first, its client hears an error and
+   * nothing is acknowledged; the replica still persists it once the disk has room. If the
+   * node crashes first, nothing is acknowledged either, and its restart tells what landed.
+   */
   const acknowledge = (r: Replica) => (fn: () => void) => {
-    const entries = unacknowledged.get(r.nodeId)?.splice(0) ?? []
-    onceDurable(r, () => {
-      for (const [s, k, e] of entries) keep(s, k, e)
-      fn()
-    })
+    const entries = ledger.take(r.nodeId)
+    void r.durable().then(
+      () => {
+        ledger.madeDurable(r.nodeId, entries)
+        fn()
+      },
+      () => r.whenDurable(() => ledger.madeDurable(r.nodeId, entries)),
+    )
+  }
+  const crash = (id: string) => {
+    sim.crash(id)
+    ledger.crashed(id)
+  }
+  const restart = async (id: string) => {
+    const r = await sim.restart(id)
+    ledger.restarted(r)
+    return r
   }
   // Rows whose tombstones a generation dropped, per shard. A writer that later inserts
   // such a row starts a new life at causal length 1, where without compaction it would
@@ -235,7 +274,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   })
   await sim.settle()
   // Entries written before the first write (membership) are in the catalog: not compared.
-  unacknowledged.clear()
+  ledger.clearFresh()
 
   const writes_: WriteLog = new Map()
   let writes = 0
@@ -258,17 +297,15 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
       sim.heal()
     } else if (roll < 0.09 && running.length > 2) {
       const victim = rng.pick(running)
-      sim.crash(victim)
-      // What it wrote and had not made durable is gone with it.
-      unacknowledged.delete(victim)
+      // What it wrote and had not made durable is gone with it, torn tails aside.
+      crash(victim)
       crashes++
     } else if (roll < 0.12 && down.length > 0) {
-      await sim.restart(rng.pick(down))
+      await restart(rng.pick(down))
     } else if (roll < 0.125 && options.outages === true && running.length > 2) {
       // A long outage: down past the departure horizon while the others go on.
       const gone = rng.pick(running)
-      sim.crash(gone)
-      unacknowledged.delete(gone)
+      crash(gone)
       crashes++
       outages++
       await sim.advance(OUTAGE_HORIZON_MS + 5_000)
@@ -284,7 +321,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
       if (rng.chance(0.3)) await sim.advance(rng.int(0, 20))
     }
   }
-  for (const id of ids) if (!sim.isRunning(id)) await sim.restart(id)
+  for (const id of ids) if (!sim.isRunning(id)) await restart(id)
   sim.heal()
   await sim.settle(600_000)
   // A quiet spell: deletes become stable and collapse, overlays drain; then settle again.
@@ -382,6 +419,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   }
   // A replica restarted from its storage comes back with exactly the rows it had.
   const probe = ids[rng.int(0, ids.length - 1)]!
+  // Once what it holds is durable: a slow or full disk may still be holding writes back.
+  for (let i = 0; i < 600 && !sim.replica(probe).isDurable(); i++) await sim.advance(100)
   const before = CAMPAIGN_TABLES.map((t) => canonicalRows(sim.replica(probe).scan(t.name)))
   sim.crash(probe)
   const restarted = await sim.restart(probe)
@@ -406,6 +445,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     writes,
     crashes,
     partitions,
+    storageFaults: faulty,
+    diskFaults: sim.diskFaultCounts(),
     fingerprint: CAMPAIGN_TABLES.map((t) => `${t.name}:${canonicalRows(first.scan(t.name))}`).join('\n'),
   }
 }

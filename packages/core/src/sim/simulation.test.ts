@@ -93,7 +93,8 @@ describe('simulation campaign (CI size: 20 peers, 200 seeds)', () => {
 describe('simulation campaign, few peers on hot rows (CI size: 3 peers, 100 seeds)', () => {
   // Three nodes writing the same few rows while crashing, with storage that takes time:
   // the shape of the real-node workload that lost acknowledged updates (issue 11). Before
-  // the fix, about one seed in six failed here.
+  // the fix, about one seed in six failed here. One seed in three also runs with disk
+  // faults (slow fsync, disk full, torn tails: see disk-faults.ts).
   const seeds = Number(process.env.CONCORD_SIM_HOT_SEEDS ?? 100)
   it(`every acknowledged write survives crashes mid-write; all converge (seeds 1..${seeds})`, async () => {
     const failures: string[] = []

@@ -9,7 +9,8 @@
  * tests check two runs of one seed produce the same hash. Storage is in memory and
  * survives `crash()`; anything not yet appended is lost, as on a real crash. With
  * `storageTiming`, writes take virtual time to become durable (SimStorage) and a crash
- * loses those still in flight, as kill -9 does to a real node.
+ * loses those still in flight, as kill -9 does to a real node; with `storageFaults` the
+ * disks are also slow now and then, fill up for spells, and tear at a crash (DiskFaults).
  */
 import type { ReplicaOptions, Scheduler, Transport, TransportHandler } from '../api.js'
 import { fnv1a } from '../codec/checksum.js'
@@ -18,6 +19,7 @@ import { MemoryStorage } from '../storage/memory-storage.js'
 import type { Row } from '../types.js'
 import { SeededRandom } from './seeded-random.js'
 import { SimStorage, type StorageTiming } from './sim-storage.js'
+import { DiskFaults, type DiskFaultCounts, type StorageFaults } from './disk-faults.js'
 
 /** Start of virtual time: 2026-01-01T00:00:00Z, so ids and timestamps look real. */
 export const SIM_EPOCH_MS = 1_767_225_600_000
@@ -44,6 +46,8 @@ export interface SimulationOptions {
    * flight. Default: none, storage is synchronous (every write durable at once).
    */
   storageTiming?: StorageTiming
+  /** Seeded disk faults (slow fsync, disk full, torn tail); they need `storageTiming`. Default none. */
+  storageFaults?: StorageFaults
 }
 
 export interface SimNodeSpec {
@@ -72,6 +76,10 @@ interface SimNode {
   random: SeededRandom
   /** Draws the storage delays (kept apart from the replica's own stream). */
   diskRandom: SeededRandom
+  /** The disk's faults, for all its lives; null without `storageTiming`. */
+  disk: DiskFaults | null
+  /** Storage of the current life, when writes take time (a crash tears its tail). */
+  simStorage: SimStorage | null
 }
 
 class EventQueue {
@@ -176,6 +184,7 @@ export class Simulation {
   private faults: NetworkFaults
   private readonly antiEntropyIntervalMs: number
   private readonly storageTiming: StorageTiming | null
+  private readonly storageFaults: StorageFaults
   /** Groups of a partition: nodes in different groups cannot talk. Empty: fully connected. */
   private groups: Array<Set<string>> = []
   private traceHash = 0x811c9dc5
@@ -191,6 +200,8 @@ export class Simulation {
     this.faults = { ...NO_FAULTS, ...options.faults }
     this.antiEntropyIntervalMs = options.antiEntropyIntervalMs ?? 500
     this.storageTiming = options.storageTiming ?? null
+    this.storageFaults = options.storageFaults ?? {}
+    if (options.storageFaults !== undefined && this.storageTiming === null) throw new Error('storageFaults need storageTiming')
   }
 
   /** Current virtual time (ms since the Unix epoch). */
@@ -209,7 +220,9 @@ export class Simulation {
   async addNode(spec: SimNodeSpec): Promise<Replica> {
     if (this.nodes.has(spec.id)) throw new Error(`node ${spec.id} already exists`)
     const random = this.rng.fork(spec.id)
-    const node: SimNode = { spec, storage: new MemoryStorage(), replica: null, transport: null, epoch: 0, random, diskRandom: random.fork('disk') }
+    const diskRandom = random.fork('disk')
+    const disk = this.storageTiming === null ? null : new DiskFaults(this.storageFaults, () => diskRandom.next(), this.time)
+    const node: SimNode = { spec, storage: new MemoryStorage(), replica: null, transport: null, epoch: 0, random, diskRandom, disk, simStorage: null }
     this.nodes.set(spec.id, node)
     return this.boot(node)
   }
@@ -247,7 +260,9 @@ export class Simulation {
               }),
             () => this.time,
             () => node.diskRandom.next(),
+            node.disk,
           )
+    node.simStorage = storage instanceof SimStorage ? storage : null
     const replica = await Replica.open({
       nodeId: id,
       region: node.spec.region ?? 'default',
@@ -372,6 +387,8 @@ export class Simulation {
     const before = this.links()
     node.replica.housekeeper.stop()
     node.replica.replicator.stop().catch(() => undefined)
+    node.simStorage?.crash()
+    node.simStorage = null
     node.replica = null
     node.transport = null
     node.epoch++
@@ -384,6 +401,26 @@ export class Simulation {
     if (node === undefined) throw new Error(`unknown node ${id}`)
     if (node.replica !== null) throw new Error(`node ${id} is running`)
     return this.boot(node)
+  }
+
+  /** Makes a node's disk full for `ms` virtual ms from now (needs `storageTiming`). */
+  fillDisk(id: string, ms: number): void {
+    const disk = this.nodes.get(id)?.disk
+    if (disk === undefined || disk === null) throw new Error(`node ${id} has no simulated disk (storageTiming)`)
+    disk.fillUntil(this.time + ms)
+  }
+
+  /** What the disk faults did, summed over every node. */
+  diskFaultCounts(): DiskFaultCounts {
+    const sum: DiskFaultCounts = { slowWrites: 0, fullWrites: 0, landedAtCrash: 0, lostAtCrash: 0 }
+    for (const n of this.nodes.values()) {
+      if (n.disk === null) continue
+      sum.slowWrites += n.disk.counts.slowWrites
+      sum.fullWrites += n.disk.counts.fullWrites
+      sum.landedAtCrash += n.disk.counts.landedAtCrash
+      sum.lostAtCrash += n.disk.counts.lostAtCrash
+    }
+    return sum
   }
 
   /** Runs events up to `time + ms`, then sets the clock there. */

@@ -2,7 +2,9 @@
  * In-memory `Storage`: durable for the lifetime of the object. The simulator keeps one
  * per node across crashes, so a restarted replica reloads exactly what it had appended;
  * tests use it as the reference behaviour for the durable implementations; `concord start
- * --memory` runs a node on one.
+ * --memory` runs a node on one. Arguments are checked as every storage checks them
+ * (storage-arguments.ts); a write never fails otherwise (memory is not a medium that
+ * fills up).
  *
  * `snapshot()` / `MemoryStorage.fromSnapshot()` are the in-memory form of copying a stopped
  * node's data directory: a harness saves a prepared database once and starts fresh nodes
@@ -10,6 +12,7 @@
  * shares no buffer with the storage it came from or goes to.
  */
 import type { Storage, StoredRecord } from '../api.js'
+import { checkAppendBatch, checkMetaValue, checkSnapshot, checkStorageName } from './storage-arguments.js'
 
 /** Everything a MemoryStorage holds, as plain data. */
 export interface MemorySnapshot {
@@ -40,6 +43,7 @@ export class MemoryStorage implements Storage {
   }
 
   append(batch: Array<{ shard: string; record: StoredRecord }>): void {
+    checkAppendBatch(batch)
     for (const { shard, record } of batch) {
       let list = this.records.get(shard)
       if (list === undefined) {
@@ -68,10 +72,13 @@ export class MemoryStorage implements Storage {
   }
 
   compact(shard: string, snapshot: StoredRecord): void {
+    checkStorageName(shard, 'shard')
+    checkSnapshot(snapshot)
     this.records.set(shard, [{ ...snapshot, kind: 'snapshot', data: snapshot.data.slice() }])
   }
 
   remove(shard: string): void {
+    checkStorageName(shard, 'shard')
     this.records.delete(shard)
   }
 
@@ -80,6 +87,8 @@ export class MemoryStorage implements Storage {
   }
 
   setMeta(key: string, value: Uint8Array): void {
+    checkStorageName(key, 'meta key')
+    checkMetaValue(value)
     this.meta.set(key, value.slice())
   }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import type { Storage, StoredRecord } from '../api.js'
+import { StorageFullError, type Storage, type StoredRecord } from '../api.js'
 import { Replica } from '../replica.js'
 import { MemoryStorage } from './memory-storage.js'
+import { StorageQueue } from './storage-queue.js'
 
 /** Memory storage whose writes fail, asynchronously, while `full` is set (like a full disk). */
 class FillableStorage implements Storage {
@@ -16,9 +17,7 @@ class FillableStorage implements Storage {
     await Promise.resolve()
     if (this.full) {
       this.failures++
-      const err = new Error('ENOSPC: no space left on device, write') as Error & { code: string }
-      err.code = 'ENOSPC'
-      throw err
+      throw new StorageFullError('no space left on device, write')
     }
     fn()
   }
@@ -83,5 +82,32 @@ describe('a full disk', () => {
       { id: 3, v: 'after' },
     ])
     await again.close()
+  })
+})
+
+describe('what a storage failure is reported as', () => {
+  const noTimers = { setTimeout: () => () => {} }
+  const failingWith = (err: unknown): StorageQueue => {
+    const queue = new StorageQueue(noTimers)
+    queue.store({
+      kind: 'meta',
+      shards: [],
+      run: () => {
+        throw err
+      },
+    })
+    return queue
+  }
+
+  it('a StorageFullError is a full disk (diskFull, 53100 over SQL), also from another copy of the module (by name)', () => {
+    expect(failingWith(new StorageFullError()).failureError().condition).toBe('diskFull')
+    const foreign = Object.assign(new Error('quota'), { name: 'StorageFullError' })
+    expect(failingWith(foreign).failureError(true).condition).toBe('diskFull')
+  })
+
+  it('any other error is an I/O error (ioError, 58030 over SQL), whatever its message says', () => {
+    const untyped = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+    expect(failingWith(untyped).failureError().condition).toBe('ioError')
+    expect(failingWith(new Error('Input/output error')).failureError().condition).toBe('ioError')
   })
 })

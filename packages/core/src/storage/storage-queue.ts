@@ -17,7 +17,7 @@
  *   sender's next anti-entropy round sends again); acknowledgement waiters are not
  *   dropped, there is one per statement in flight.
  */
-import type { Scheduler } from '../api.js'
+import { StorageFullError, type Scheduler } from '../api.js'
 import { ConcordError } from '../errors/concord-error.js'
 
 /** How often storage writes parked by a storage failure are retried. */
@@ -68,6 +68,8 @@ export class StorageQueue {
   /** Writes waiting for storage to recover, in issue order. */
   private parked: QueuedOp[] = []
   private retryScheduled = false
+  /** Set while a retry pass runs: one at a time (a write may outlast the retry interval). */
+  private retrying = false
   private waiters: Waiter[] = []
   private closed = false
   /** Sends dropped because too many waited for durability. */
@@ -226,10 +228,23 @@ export class StorageQueue {
     })
   }
 
-  /** Retries parked writes in order; storage is healthy again once all went through. */
+  /**
+   * Retries parked writes in order; storage is healthy again once all went through. One
+   * pass at a time: a pass that is running ends by scheduling the next, if writes remain.
+   */
   private async retry(): Promise<void> {
-    // Bounded: each pass takes parked writes off the front or stops at the first failure.
-    for (let pass = 0; pass < 1000 && this.parked.length > 0; pass++) {
+    if (this.retrying) return
+    this.retrying = true
+    try {
+      await this.retryPass()
+    } finally {
+      this.retrying = false
+    }
+  }
+
+  private async retryPass(): Promise<void> {
+    // Bounded: each step takes a parked write off or stops at the first failure.
+    for (let step = 0; step < 1000 && this.parked.length > 0; step++) {
       const o = this.parked[0]!
       try {
         await (o.retry ?? o.run)()
@@ -238,7 +253,11 @@ export class StorageQueue {
         this.scheduleRetry()
         return
       }
-      this.parked.shift()
+      // While storage worked on it, writes may have been parked, and this one replaced by a
+      // later snapshot or removal of its shard (`park`): take off exactly this write.
+      const at = this.parked.indexOf(o)
+      if (at < 0) continue
+      this.parked.splice(at, 1)
       this.pending.delete(o.seq)
       o.done?.()
     }
@@ -259,7 +278,7 @@ export class StorageQueue {
   failureError(refused = false): ConcordError {
     const err = this.failure
     const text = String((err as { message?: unknown } | null)?.message ?? err)
-    const full = (err as { code?: unknown } | null)?.code === 'ENOSPC' || /ENOSPC|MDB_MAP_FULL|QuotaExceeded|no space/i.test(text) || (err as { name?: unknown } | null)?.name === 'QuotaExceededError'
+    const full = err instanceof StorageFullError || (err as { name?: unknown } | null)?.name === 'StorageFullError'
     const what = refused
       ? 'this write is refused: the node takes writes again once storage does (retried every second)'
       : 'this write is kept in memory and persisted once storage has room (retried every second), unless the node stops first; until then the node refuses writes'

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { StoredRecord } from '@concord/core'
+import { StorageFullError, type StoredRecord } from '@concord/core'
 import { LmdbStorage } from './lmdb-storage.js'
 import { CorruptRecordError, decodeRecord, encodeRecord } from './record-codec.js'
 
@@ -107,6 +107,31 @@ describe('LmdbStorage', () => {
     await expect(s.append([{ shard: 'x'.repeat(2000), record: update('a') }])).rejects.toThrow(RangeError)
     await s.close()
     expect(() => s.load('a')).toThrow(/closed/)
+  })
+
+  it('on a real full file system (a 1 MiB tmpfs), the write that hits it rejects with StorageFullError', async (ctx) => {
+    // LMDB reports a full disk as EIO; LmdbStorage asks the file system. Mounting needs
+    // root with CAP_SYS_ADMIN: skipped, saying so, without.
+    const dir = tempDir()
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' })
+    } catch {
+      ctx.skip('cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN)')
+    }
+    try {
+      const s = new LmdbStorage({ path: join(dir, 'db') })
+      let failure: unknown = null
+      // Bounded: 1 MiB fills within a few dozen appends of 40 KB.
+      for (let i = 0; i < 200 && failure === null; i++) {
+        await s.append([{ shard: 'a', record: { generation: 0, kind: 'update', data: new Uint8Array(40_000) } }]).catch((err: unknown) => {
+          failure = err
+        })
+      }
+      expect(failure).toBeInstanceOf(StorageFullError)
+      await s.close()
+    } finally {
+      execFileSync('umount', [dir], { stdio: 'ignore' })
+    }
   })
 
   it('kill -9 during a stream of appends loses no acknowledged record', async () => {

@@ -17,11 +17,14 @@
  * - Private: the environment's directory is 0700 and its files (data.mdb, lock.mdb)
  *   0600, whatever the umask (LMDB creates them 0664 less the umask; the directory,
  *   created first and owner-only, leaves no moment when others could open them).
+ * - A write that fails for lack of room rejects with `StorageFullError` (the Storage
+ *   contract); LMDB reports a full file system only as an I/O error, so the medium is
+ *   asked (statfs) once a commit failed.
  */
 import { chmodSync, mkdirSync, readdirSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type RootDatabase } from 'lmdb'
-import type { Storage, StoredRecord } from '@concord/core'
+import { checkMetaValue, StorageFullError, type Storage, type StoredRecord } from '@concord/core'
 import { decodeRecord, encodeRecord } from './record-codec.js'
 
 type Key = [string, string] | [string, string, number]
@@ -30,6 +33,13 @@ type Key = [string, string] | [string, string, number]
 const MAX_NAME_BYTES = 1024
 /** Upper bound on records in one append batch; the core batches far fewer. */
 const MAX_BATCH = 100_000
+/** A failed commit with less room than this left on the medium failed for lack of it. */
+const FULL_BELOW_BYTES = 64 * 1024
+/**
+ * Error codes of a full medium: errno ENOSPC and EDQUOT (as numbers from LMDB, as strings
+ * from Node), and LMDB's MDB_MAP_FULL.
+ */
+const FULL_CODES: ReadonlySet<unknown> = new Set([28, 122, -30792, 'ENOSPC', 'EDQUOT'])
 
 export interface LmdbStorageOptions {
   /** Directory of the LMDB environment; created if absent. */
@@ -71,7 +81,7 @@ export class LmdbStorage implements Storage {
       checkName(shard, 'shard')
       return { shard, seq: this.takeSeq(shard), value: encodeRecord(record) }
     })
-    await this.commit(this.db.transaction(() => {
+    await this.commit(this.transaction(() => {
       for (const w of writes) {
         this.db.put(['s', w.shard], EMPTY)
         this.db.put(['r', w.shard, w.seq], w.value)
@@ -105,7 +115,7 @@ export class LmdbStorage implements Storage {
     if (snapshot.kind !== 'snapshot') throw new RangeError('compact takes a snapshot record')
     const seq = this.takeSeq(shard)
     const value = encodeRecord(snapshot)
-    await this.commit(this.db.transaction(() => {
+    await this.commit(this.transaction(() => {
       for (const key of this.db.getKeys({ start: ['r', shard, 0], end: ['r', shard, seq] })) this.db.remove(key)
       this.db.put(['s', shard], EMPTY)
       this.db.put(['r', shard, seq], value)
@@ -115,7 +125,7 @@ export class LmdbStorage implements Storage {
   async remove(shard: string): Promise<void> {
     this.assertOpen()
     checkName(shard, 'shard')
-    await this.commit(this.db.transaction(() => {
+    await this.commit(this.transaction(() => {
       for (const key of this.db.getKeys(recordRange(shard))) this.db.remove(key)
       this.db.remove(['s', shard])
     }))
@@ -131,14 +141,29 @@ export class LmdbStorage implements Storage {
   async setMeta(key: string, value: Uint8Array): Promise<void> {
     this.assertOpen()
     checkName(key, 'meta key')
-    await this.commit(this.db.put(['m', key], value))
+    checkMetaValue(value)
+    // Copied now: the transaction runs later, and the caller may reuse its buffer.
+    const copy = Uint8Array.from(value)
+    await this.commit(this.transaction(() => {
+      this.db.put(['m', key], copy)
+    }))
   }
 
   /**
-   * Awaits an LMDB commit. A failed one rejects with an error whose `code` says what
-   * happened: 'ENOSPC' when the file system has no room left (LMDB itself reports only
-   * an I/O error then). lmdb-js attaches a second, rejected promise to the error
-   * (`commitError`); it is handled here, or it would bring the process down.
+   * Queues `fn` as an LMDB write transaction; the promise settles with its commit. The one
+   * place writes reach LMDB: a test stands a failing commit in here (the full-disk case of
+   * the storage contract suite).
+   */
+  protected transaction(fn: () => void): Promise<unknown> {
+    return this.db.transaction(fn)
+  }
+
+  /**
+   * Awaits an LMDB commit. A failed one rejects with a `StorageFullError` when the medium
+   * has no room left (by the error's code, or by asking the file system: LMDB itself
+   * reports a full disk as an I/O error), otherwise with an error whose `code` says what
+   * happened. lmdb-js attaches a second, rejected promise to the error (`commitError`);
+   * it is handled here, or it would bring the process down.
    */
   private async commit(p: Promise<unknown>): Promise<void> {
     try {
@@ -152,16 +177,20 @@ export class LmdbStorage implements Storage {
           (e: unknown) => e,
         )
       }
-      let full = false
-      try {
-        const fs = statfsSync(this.path)
-        full = fs.bavail * fs.bsize < 64 * 1024
-      } catch {
-        // no answer: not known to be full
-      }
-      const code = full ? 'ENOSPC' : ((cause as { code?: unknown }).code ?? 'EIO')
-      const message = full ? `ENOSPC: no space left on device (${this.path})` : `storage write failed: ${String((cause as { message?: unknown }).message ?? cause)}`
-      throw Object.assign(new Error(message), { code: String(code) })
+      const code = (cause as { code?: unknown } | null)?.code
+      if (FULL_CODES.has(code) || this.mediumFull()) throw new StorageFullError(`no space left on device (${this.path})`, { cause })
+      const message = `storage write failed: ${String((cause as { message?: unknown } | null)?.message ?? cause)}`
+      throw Object.assign(new Error(message), { code: String(code ?? 'EIO') })
+    }
+  }
+
+  /** True when the file system holding the store has (almost) no room left; false when it cannot tell. */
+  private mediumFull(): boolean {
+    try {
+      const fs = statfsSync(this.path)
+      return fs.bavail * fs.bsize < FULL_BELOW_BYTES
+    } catch {
+      return false
     }
   }
 
