@@ -83,7 +83,10 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   pg_get_partkeydef: arity([1], [T.oid], T.text, ([o], exec) => exec.catalog().table(o as number)?.partitionKey ?? null),
   pg_get_partition_constraintdef: arity([1], [T.oid], T.text, nothing),
   pg_get_statisticsobjdef_columns: arity([1], [T.oid], T.text, nothing),
-  pg_get_viewdef: arity([1, 2], [T.oid, T.bool], T.text, nothing),
+  pg_get_viewdef: arity([1, 2], [T.regclass, T.bool], T.text, ([o], exec) => {
+    const r = exec.catalog().relation(o as number)
+    return r?.kind === 'view' ? r.view.definition : null
+  }),
   pg_get_triggerdef: arity([1, 2], [T.oid, T.bool], T.text, nothing),
   pg_get_serial_sequence: arity([2], [T.text, T.text], T.text, nothing),
   pg_relation_is_publishable: arity([1], [T.regclass], T.bool, ([o], exec) => exec.catalog().table(o as number) !== undefined),
