@@ -76,6 +76,12 @@ describe('views', () => {
       .toEqual([{ view_definition: ' SELECT name, salary FROM emp WHERE salary > 15;', is_updatable: 'NO' }])
     expect((await db.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'rich' ORDER BY ordinal_position`)).rowArrays)
       .toEqual([['name', 'text'], ['salary', 'numeric']])
+    // psql's \dv query.
+    const dv = await db.query(`SELECT n.nspname AS "Schema", c.relname AS "Name" FROM pg_catalog.pg_class c
+      LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+      WHERE c.relkind IN ('v','') AND n.nspname <> 'pg_catalog' AND n.nspname !~ '^pg_toast' AND n.nspname <> 'information_schema'
+      AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1,2`)
+    expect(dv.rows).toEqual([{ Schema: 'public', Name: 'rich' }])
     await expect(db.query('CREATE MATERIALIZED VIEW m AS SELECT 1')).rejects.toMatchObject({ code: '0A000' })
     await expect(db.query('CREATE TEMP VIEW tv AS SELECT 1')).rejects.toMatchObject({ code: '0A000' })
   })

@@ -69,7 +69,7 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   pg_table_is_visible: arity([1], [T.oid], T.bool, ([o], exec) => {
     const r = exec.catalog().relation(o as number)
     if (!r) return null
-    return r.kind !== 'view' || r.view.namespace === 'pg_catalog'
+    return r.kind !== 'view' || r.view.namespace !== 'information_schema'
   }),
   pg_type_is_visible: arity([1], [T.oid], T.bool, always),
   pg_get_userbyid: arity([1], [T.oid], T.name, ([o], exec) => (o === OWNER_OID ? exec.settings.user : `unknown (OID=${String(o)})`)),
