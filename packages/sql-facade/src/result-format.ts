@@ -98,6 +98,6 @@ export function toQueryResult(r: StatementResult, int8: Int8Output): QueryResult
     fields.forEach((f, i) => (o[f.name] = arr[i]!))
     return o
   })
-  const returnsRows = fields.length > 0 || r.command === 'SELECT' || r.command === 'SHOW'
+  const returnsRows = r.returnsRows ?? (fields.length > 0 || r.command === 'SELECT' || r.command === 'SHOW')
   return { command: r.command, commandTag: commandTag(r.command, r.rowCount), rowCount: r.rowCount, fields, rows, rowArrays, notices: r.notices ?? [], returnsRows }
 }

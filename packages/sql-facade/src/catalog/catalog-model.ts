@@ -2,8 +2,8 @@
  * The objects a PostgreSQL client sees in pg_catalog and information_schema, built from
  * the replicated catalog: user tables (relkind 'r', or 'p' when partitioned) with their
  * columns, defaults, constraints and indexes ('i': the primary key, every UNIQUE
- * constraint and every catalog index object), and the SQL layer's own system views
- * ('v'). The catalog views (pg-catalog-views.ts, information-schema-views.ts) and the
+ * constraint and every catalog index object), user views and the SQL layer's own
+ * system views ('v'). The catalog views (pg-catalog-views.ts, information-schema-views.ts) and the
  * catalog functions (functions/catalog-functions.ts) read this one model, so they agree.
  *
  * Invariants: an OID is a pure function of what it names (a relation by its kind and
@@ -17,6 +17,7 @@ import type { Json, TableInfo } from '@concord/core'
 import { columnMeta, tableMeta, ROWID, type ForeignKey, type ForeignKeyAction } from './table-meta.js'
 import type { SqlType } from '../types/sql-type.js'
 import { exprText } from './expr-text.js'
+import { listViews } from './view-def.js'
 
 /** Where the model reads tables and catalog objects (a transaction, or the replica). */
 export interface CatalogSource {
@@ -115,6 +116,8 @@ export interface SystemViewModel {
   name: string
   namespace: Namespace
   attributes: AttributeModel[]
+  /** A user view's query text (pg_get_viewdef); null for the SQL layer's system views. */
+  definition: string | null
 }
 
 /** Any relation by OID: what regclass output and the pg_get_* functions need. */
@@ -290,12 +293,16 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
   }
   const indexes = tables.flatMap((t) => t.indexes)
   const constraints = tables.flatMap((t) => t.constraints)
-  const views: SystemViewModel[] = systemViews.map((v, i) => ({
-    oid: FIRST_SYSTEM_VIEW_OID + i,
-    name: v.name,
-    namespace: v.namespace,
-    attributes: v.columns.map((c) => ({ name: c.name, type: c.type, notNull: false, default: null, generated: false })),
-  }))
+  const attributes = (columns: SystemRelationInfo['columns']): AttributeModel[] =>
+    columns.map((c) => ({ name: c.name, type: c.type, notNull: false, default: null, generated: false }))
+  // A user view shares the OID space of tables: views and tables share one name space.
+  const userViews: SystemViewModel[] = listViews(source)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((v) => ({ oid: objectOid('table', v.name), name: v.name, namespace: 'public', attributes: attributes(v.columns), definition: ` ${v.definition};` }))
+  const views: SystemViewModel[] = [
+    ...userViews,
+    ...systemViews.map((v, i) => ({ oid: FIRST_SYSTEM_VIEW_OID + i, name: v.name, namespace: v.namespace, attributes: attributes(v.columns), definition: null })),
+  ]
   const relations = new Map<number, RelationModel>()
   for (const v of views) relations.set(v.oid, { kind: 'view', view: v })
   for (const t of tables) relations.set(t.oid, { kind: 'table', table: t })
@@ -304,6 +311,7 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
   const userNames = new Map<string, number>()
   for (const ix of indexes) userNames.set(ix.name, ix.oid)
   for (const t of tables) userNames.set(t.name, t.oid)
+  for (const v of userViews) userNames.set(v.name, v.oid)
   return {
     tables,
     indexes,

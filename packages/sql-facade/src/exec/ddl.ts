@@ -24,6 +24,8 @@ import { assertCounterable, counterColumnsOption, policyOption, POLICY_OPTION, s
 import { addForeignKeys, dropColumnReferences, dropForeignKey, dropTableReferences, dropUniqueReferences, validateForeignKey } from './foreign-key-ddl.js'
 import { policyJson } from '../settings/settings.js'
 import { execDropPublications } from '../replication/replication-statements.js'
+import { readView } from '../catalog/view-def.js'
+import { dropDependentViews, execDropView } from './view-ddl.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -156,7 +158,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const name = stmt.relation!.relname!
   if ((stmt.tableElts ?? []).filter((el) => 'ColumnDef' in el).length > MAX_COLUMNS) throw tooManyColumns()
   const tx = p.exec.tx
-  if (tx.table(name) || p.exec.systemView('pg_catalog', name)) {
+  if (tx.table(name) || readView(tx, name) || p.exec.systemView('pg_catalog', name)) {
     if (stmt.if_not_exists) return utility('CREATE TABLE', [`relation "${name}" already exists, skipping`])
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }
@@ -287,8 +289,11 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
   const notices: string[] = []
   const names = (stmt.objects ?? []).map((o) => ('List' in o ? nameList(o.List.items).pop()! : 'String' in o ? o.String.sval! : 'ObjectWithArgs' in o ? nameList(o.ObjectWithArgs.objname).pop()! : ''))
   switch (stmt.removeType) {
+    case 'OBJECT_VIEW':
+      return execDropView(names, !!stmt.missing_ok, stmt.behavior === 'DROP_CASCADE', p)
     case 'OBJECT_TABLE': {
       for (const n of names) {
+        if (!tx.table(n) && readView(tx, n)) throw new SqlError(SqlState.wrongObjectType, `"${n}" is not a table`, { hint: 'Use DROP VIEW to remove a view.' })
         if (!tx.table(n)) {
           if (stmt.missing_ok) {
             notices.push(`table "${n}" does not exist, skipping`)
@@ -298,6 +303,7 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
         }
       }
       notices.push(...dropTableReferences(p, names.filter((n) => tx.table(n)), stmt.behavior === 'DROP_CASCADE'))
+      notices.push(...dropDependentViews(p, names.filter((n) => tx.table(n)), 'table', stmt.behavior === 'DROP_CASCADE'))
       for (const n of names) {
         if (!tx.table(n)) continue
         // Dropping a partitioned table drops its partitions.

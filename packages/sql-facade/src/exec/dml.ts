@@ -15,6 +15,7 @@ import { nameList } from '../parser/name-list.js'
 import { incrementOf } from './counter-increment.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { planFrom } from '../plan/from.js'
+import { readView } from '../catalog/view-def.js'
 import { planSelect } from '../plan/select.js'
 import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
 import { groupKey, rowKey } from '../types/compare.js'
@@ -27,6 +28,10 @@ import { TableWriter } from './table-writer.js'
 /** The table a statement writes: a named partition is written through its parent. */
 function targetTable(p: PlanCtx, name: string): { table: TableInfo; partition: TableInfo | null } {
   const t = p.exec.tx.table(name)
+  if (!t && readView(p.exec.tx, name)) {
+    // PostgreSQL writes through simple views (auto-updatable views); Concord's views are read-only.
+    throw new SqlError(SqlState.featureNotSupported, `cannot write into view "${name}"`, { detail: 'Concord\'s views are read-only: writing through a view is not supported.', hint: 'Write into the view\'s table.' })
+  }
   if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
   const parent = tableMeta(t).partitionOf
   if (parent) {

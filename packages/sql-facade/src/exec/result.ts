@@ -13,6 +13,8 @@ export interface StatementResult {
   rows: RtValue[][]
   /** Notices PostgreSQL would send (e.g. "relation already exists, skipping"). */
   notices?: string[]
+  /** False for a command tagged SELECT that sends no rows (CREATE TABLE AS, SELECT INTO). */
+  returnsRows?: false
 }
 
 export function utility(command: string, notices?: string[]): StatementResult {

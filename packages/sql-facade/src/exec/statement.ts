@@ -16,6 +16,8 @@ import type { ExecCtx } from './context.js'
 import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, execDrop } from './ddl.js'
 import { execAlterPublication, execCreatePublication } from '../replication/replication-statements.js'
 import { execDelete, execInsert, execUpdate } from './dml.js'
+import { execCreateView } from './view-ddl.js'
+import { execCreateTableAs } from './create-table-as.js'
 import { utility, type StatementResult } from './result.js'
 import { truncateTargets } from './foreign-key-ddl.js'
 import { tableMeta } from '../catalog/table-meta.js'
@@ -54,6 +56,10 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   }
   if (stmt.kind !== 'pg') throw new SqlError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not supported yet`)
   const node = stmt.node
+  if ('SelectStmt' in node && node.SelectStmt.intoClause) {
+    const { intoClause, ...query } = node.SelectStmt
+    return execCreateTableAs(intoClause, query, false, p)
+  }
   if ('SelectStmt' in node) {
     const rel = planSelect(node.SelectStmt, p, null)
     const rows = rel.rows(null)
@@ -98,8 +104,14 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('CommentStmt' in node) return utility('COMMENT')
   if ('ExplainStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'EXPLAIN is not supported')
   if ('CreateSchemaStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'schemas other than public are not supported')
-  if ('ViewStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'views are not supported')
-  if ('CreateTableAsStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE AS is not supported')
+  if ('ViewStmt' in node) return execCreateView(node.ViewStmt, p, stmt.text)
+  if ('CreateTableAsStmt' in node) {
+    const c = node.CreateTableAsStmt
+    if (c.objtype === 'OBJECT_MATVIEW') throw new SqlError(SqlState.featureNotSupported, 'materialized views are not supported')
+    const query = c.query && 'SelectStmt' in c.query ? c.query.SelectStmt : null
+    if (!query || !c.into) throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE AS supports a SELECT (or VALUES) query only')
+    return execCreateTableAs(c.into, query, !!c.if_not_exists, p)
+  }
   throw new SqlError(SqlState.featureNotSupported, `statement ${Object.keys(node)[0]} is not supported`)
 }
 

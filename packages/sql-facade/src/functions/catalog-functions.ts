@@ -69,7 +69,7 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   pg_table_is_visible: arity([1], [T.oid], T.bool, ([o], exec) => {
     const r = exec.catalog().relation(o as number)
     if (!r) return null
-    return r.kind !== 'view' || r.view.namespace === 'pg_catalog'
+    return r.kind !== 'view' || r.view.namespace !== 'information_schema'
   }),
   pg_type_is_visible: arity([1], [T.oid], T.bool, always),
   pg_get_userbyid: arity([1], [T.oid], T.name, ([o], exec) => (o === OWNER_OID ? exec.settings.user : `unknown (OID=${String(o)})`)),
@@ -83,7 +83,10 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   pg_get_partkeydef: arity([1], [T.oid], T.text, ([o], exec) => exec.catalog().table(o as number)?.partitionKey ?? null),
   pg_get_partition_constraintdef: arity([1], [T.oid], T.text, nothing),
   pg_get_statisticsobjdef_columns: arity([1], [T.oid], T.text, nothing),
-  pg_get_viewdef: arity([1, 2], [T.oid, T.bool], T.text, nothing),
+  pg_get_viewdef: arity([1, 2], [T.regclass, T.bool], T.text, ([o], exec) => {
+    const r = exec.catalog().relation(o as number)
+    return r?.kind === 'view' ? r.view.definition : null
+  }),
   pg_get_triggerdef: arity([1, 2], [T.oid, T.bool], T.text, nothing),
   pg_get_serial_sequence: arity([2], [T.text, T.text], T.text, nothing),
   pg_relation_is_publishable: arity([1], [T.regclass], T.bool, ([o], exec) => exec.catalog().table(o as number) !== undefined),

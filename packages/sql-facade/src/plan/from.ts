@@ -19,6 +19,8 @@ import type { TableInfo } from '@concord/core'
 import { T } from '../types/sql-type.js'
 import { planFunctionScan } from './function-scan.js'
 import { equiJoinKeys, filterByTerms } from './where-pushdown.js'
+import { readView } from '../catalog/view-def.js'
+import { planView } from './view-scan.js'
 
 function starOf(r: FromRelation): number[] {
   return r.star ?? r.columns.map((_c, i) => i)
@@ -193,6 +195,11 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
       }
       const base = withShardLocation(p, table, null, baseTableRelation(table, a.name, p.exec, terms, makeCompileCtx(p, new Scope([], parent)), parent), a.name)
       return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows }
+    }
+    const userView = system || rv.schemaname === 'pg_temp' ? undefined : readView(p.exec.tx, name)
+    if (userView) {
+      const rel = planView(userView, p)
+      return { columns: renamed(rel, a.name, a.cols), primaryKeys: new Map(), rows: rel.rows }
     }
     const view = p.exec.systemView(system, name)
     if (view) return { columns: renamed(view, a.name, a.cols), primaryKeys: new Map(), rows: view.rows }

@@ -68,6 +68,18 @@ const tables = view(
   },
 )
 
+/** Views: Concord's are read-only, so none is updatable or insertable into. */
+const views = view(
+  [
+    ['table_catalog', id], ['table_schema', id], ['table_name', id], ['view_definition', text], ['check_option', text], ['is_updatable', text],
+    ['is_insertable_into', text], ['is_trigger_updatable', text], ['is_trigger_deletable', text], ['is_trigger_insertable_into', text],
+  ],
+  (ctx) => {
+    const db = ctx.exec.database
+    return catalog(ctx).views.map((v) => [db, v.namespace, v.name, v.definition, 'NONE', 'NO', 'NO', 'NO', 'NO', 'NO'])
+  },
+)
+
 const columns = view(
   [
     ['table_catalog', id], ['table_schema', id], ['table_name', id], ['column_name', id], ['ordinal_position', int4], ['column_default', text],
@@ -78,14 +90,17 @@ const columns = view(
   ],
   (ctx) => {
     const db = ctx.exec.database
-    return catalog(ctx).tables.flatMap((t) =>
+    const m = catalog(ctx)
+    // Tables' columns, then user views' (read-only: not updatable).
+    const relations = [...m.tables.map((t) => ({ ...t, updatable: 'YES' })), ...m.views.filter((v) => v.namespace === 'public').map((v) => ({ ...v, updatable: 'NO' }))]
+    return relations.flatMap((t) =>
       t.attributes.map((a, i) => {
         const length = !a.type.array && (a.type.id === 'varchar' || a.type.id === 'bpchar') ? a.type.precision ?? null : null
         const octets = !a.type.array && (a.type.id === 'varchar' || a.type.id === 'bpchar' || a.type.id === 'text') ? (length === null ? 1073741824 : length * 4) : null
         return [
           db, 'public', t.name, a.name, i + 1, a.generated ? null : a.default, yes(!a.notNull), dataType(a.type), length, octets, ...numericFacts(a.type),
           datetimePrecision(a.type), null, null, db, 'pg_catalog', udtName(a.type), String(i + 1), 'NO', 'NO', null,
-          a.generated ? 'ALWAYS' : 'NEVER', a.generated ? a.default : null, 'YES',
+          a.generated ? 'ALWAYS' : 'NEVER', a.generated ? a.default : null, t.updatable,
         ]
       }))
   },
@@ -145,6 +160,7 @@ const referentialConstraints = view(
 export const INFORMATION_SCHEMA_VIEWS: Record<string, SystemView> = {
   schemata,
   tables,
+  views,
   columns,
   table_constraints: tableConstraints,
   key_column_usage: keyColumnUsage,
