@@ -25,6 +25,7 @@ import { ForeignKeyChecks } from '../exec/foreign-key-checks.js'
 import { rootPlanCtx } from '../exec/plan-root.js'
 import { utility, type StatementResult } from '../exec/result.js'
 import { runInTransaction } from '../exec/statement.js'
+import { monotonicNow, StatementBudget, type BudgetSource } from '../exec/statement-budget.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import { TransactionRows } from '../exec/transaction-rows.js'
@@ -42,6 +43,7 @@ import { execAlterSubscription, execCreateSubscription, execDropSubscription, ty
 import { fieldInfo, toQueryResult, type FieldInfo, type Int8Output, type QueryResult } from '../result-format.js'
 import { IdRangePending } from '../sequences/serial-sequences.js'
 import { Settings } from '../settings/settings.js'
+import { durationMillis } from '../settings/parameters.js'
 import { showRelation } from '../system/show.js'
 import type { SystemCatalog } from '../system/system-views.js'
 import type { RtValue } from '../types/value.js'
@@ -106,6 +108,12 @@ export class Session {
 
   private readonly database: string
   private readonly lenientCatalogProbes: boolean
+  /** The running statement's deadline (ms on `monotonicNow`); Infinity without statement_timeout. */
+  private deadline = Infinity
+  /** Set by `cancel()` while a statement runs; cleared when the next one starts. */
+  private cancelRequested = false
+  private running = false
+  private readonly budgetSource: BudgetSource = { now: monotonicNow, canceled: () => this.cancelRequested }
 
   readonly db: SessionHost
 
@@ -117,6 +125,16 @@ export class Session {
     this.settings = new Settings(db.replica, options.user ?? 'concord', db.serverParameters)
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
+  }
+
+  /**
+   * A client's cancel request (CancelRequest on the wire): the running statement fails
+   * with 57014 at its next budget check or wait. Statements run synchronously, so a
+   * request can only arrive while the statement awaits (SERIAL id waits, durability);
+   * with no statement running it does nothing, as in PostgreSQL.
+   */
+  cancel(): void {
+    if (this.running) this.cancelRequested = true
   }
 
   get inTransaction(): boolean {
@@ -243,18 +261,33 @@ export class Session {
   /** Runs one statement; a write is acknowledged only once durable. */
   private async runStatement(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
     if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
-    const lsn = this.db.replica.lsn
-    let r: { result: StatementResult; durable: boolean }
+    const timeoutMs = durationMillis(this.settings.show('statement_timeout') ?? '0')
+    this.deadline = timeoutMs > 0 ? monotonicNow() + timeoutMs : Infinity
+    this.cancelRequested = false
+    this.running = true
     try {
-      r = await this.runWaitingForIds(stmt, params)
-    } catch (e) {
-      if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
-      throw e
+      const lsn = this.db.replica.lsn
+      let r: { result: StatementResult; durable: boolean }
+      try {
+        r = await this.runWaitingForIds(stmt, params)
+      } catch (e) {
+        if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
+        throw e
+      }
+      // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
+      // and keeps working while storage refuses writes). Committed by now: no longer cancelable.
+      this.running = false
+      if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
+      return toQueryResult(r.result, this.db.int8)
+    } finally {
+      this.running = false
+      this.deadline = Infinity
     }
-    // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
-    // and keeps working while storage refuses writes).
-    if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
-    return toQueryResult(r.result, this.db.int8)
+  }
+
+  /** A budget for one run of the current statement (every execCtx gets one). */
+  private budget(): StatementBudget {
+    return new StatementBudget(this.deadline, this.budgetSource)
   }
 
   /**
@@ -271,6 +304,13 @@ export class Session {
         if (!(e instanceof IdRangePending) || this.db.replica.now() >= deadline) throw e
         if (this.block) this.block.failed = false
         await this.db.waitForIdSlot()
+        try {
+          // The wait is where a cancel request or the deadline can be seen; the failed run left no trace.
+          this.budget().check()
+        } catch (canceled) {
+          if (this.block) this.block.failed = true
+          throw canceled
+        }
       }
     }
   }
@@ -433,6 +473,7 @@ export class Session {
       replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs }),
       callUserFunction,
       depth: 0,
+      budget: this.budget(),
     }
     return ctx
   }
