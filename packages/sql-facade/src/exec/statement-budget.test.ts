@@ -64,3 +64,26 @@ describe('statement_timeout cancels a long statement with 57014', () => {
     await s.query('ALTER SYSTEM RESET statement_timeout')
   })
 })
+
+describe('Session.cancel cancels the running query string with 57014', () => {
+  it('a cancel while a query string runs fails it at its next check; the next query string is not affected', async () => {
+    const db = await openDatabase({ nodeId: 'cancel' })
+    const s = db.session()
+    await s.query('CREATE TABLE t (id int PRIMARY KEY)')
+    // The request is under way from the call on; the cancel lands before its first statement ends.
+    const running = s.queryAll('INSERT INTO t VALUES (1); SELECT count(*) FROM generate_series(1, 1000000000)')
+    s.cancel()
+    await expect(running).rejects.toMatchObject({ code: '57014', message: 'canceling statement due to user request' })
+    expect((await s.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 0 }])
+    expect((await s.query('SELECT count(*)::int AS n FROM generate_series(1, 100000)')).rows).toEqual([{ n: 100000 }])
+    await db.close()
+  })
+
+  it('a cancel with nothing running does nothing', async () => {
+    const db = await openDatabase({ nodeId: 'idle' })
+    const s = db.session()
+    s.cancel()
+    expect((await s.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    await db.close()
+  })
+})

@@ -110,9 +110,10 @@ export class Session {
   private readonly lenientCatalogProbes: boolean
   /** The running statement's deadline (ms on `monotonicNow`); Infinity without statement_timeout. */
   private deadline = Infinity
-  /** Set by `cancel()` while a statement runs; cleared when the next one starts. */
+  /** Set by `cancel()` while a query string or execute runs; cleared when the next one starts. */
   private cancelRequested = false
-  private running = false
+  /** A query string or an Execute is under way (from its call until its result or error). */
+  private busy = false
   private readonly budgetSource: BudgetSource = { now: monotonicNow, canceled: () => this.cancelRequested }
 
   readonly db: SessionHost
@@ -128,13 +129,26 @@ export class Session {
   }
 
   /**
-   * A client's cancel request (CancelRequest on the wire): the running statement fails
-   * with 57014 at its next budget check or wait. Statements run synchronously, so a
-   * request can only arrive while the statement awaits (SERIAL id waits, durability);
-   * with no statement running it does nothing, as in PostgreSQL.
+   * A client's cancel request (CancelRequest on the wire): the running statement, or the
+   * next statement of the running query string, fails with 57014 at its next budget
+   * check. Statements run synchronously on the event loop, so a request from another
+   * connection is seen only while the query string awaits (a SERIAL id wait, the
+   * durability wait after a write); with nothing running it does nothing, as in PostgreSQL.
    */
   cancel(): void {
-    if (this.running) this.cancelRequested = true
+    if (this.busy) this.cancelRequested = true
+  }
+
+  /** Runs one client request (query string or Execute); a cancel request applies to it until it ends. */
+  private async request<T>(run: () => Promise<T>): Promise<T> {
+    this.busy = true
+    this.cancelRequested = false
+    try {
+      return await run()
+    } finally {
+      this.busy = false
+      this.cancelRequested = false
+    }
   }
 
   get inTransaction(): boolean {
@@ -148,7 +162,7 @@ export class Session {
   /** Runs every statement of `sql`; returns one result per statement. */
   async queryAll(sql: string, params: unknown[] = []): Promise<QueryResult[]> {
     try {
-      return await this.runScript(sql, params)
+      return await this.request(() => this.runScript(sql, params))
     } catch (e) {
       throw asSqlError(e)
     }
@@ -228,7 +242,7 @@ export class Session {
       if (statement.statement.kind === 'pg' && 'CopyStmt' in statement.statement.node) {
         throw new SqlError(SqlState.featureNotSupported, 'COPY over the extended query protocol is not supported; send it as a simple query')
       }
-      return await this.runStatement(statement.statement, params.map(bindParam))
+      return await this.request(() => this.runStatement(statement.statement!, params.map(bindParam)))
     } catch (e) {
       throw asSqlError(e)
     }
@@ -263,9 +277,13 @@ export class Session {
     if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
     const timeoutMs = durationMillis(this.settings.show('statement_timeout') ?? '0')
     this.deadline = timeoutMs > 0 ? monotonicNow() + timeoutMs : Infinity
-    this.cancelRequested = false
-    this.running = true
     try {
+      try {
+        this.budget().check()
+      } catch (e) {
+        if (this.block) this.block.failed = true
+        throw e
+      }
       const lsn = this.db.replica.lsn
       let r: { result: StatementResult; durable: boolean }
       try {
@@ -275,12 +293,10 @@ export class Session {
         throw e
       }
       // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
-      // and keeps working while storage refuses writes). Committed by now: no longer cancelable.
-      this.running = false
+      // and keeps working while storage refuses writes).
       if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
       return toQueryResult(r.result, this.db.int8)
     } finally {
-      this.running = false
       this.deadline = Infinity
     }
   }
