@@ -181,6 +181,8 @@ export class Session {
         out.push(await runCopy(stmt.node.CopyStmt, this.copyHost()))
         break
       }
+      // Between statements the event loop runs: other clients are served, and a cancel request is seen.
+      if (i > 0) await yieldToEventLoop()
       out.push(await this.runStatement(stmt, bound))
     }
     if (out.length === 0) out.push(toQueryResult(utility('EMPTY'), this.db.int8))
@@ -562,6 +564,12 @@ export class Session {
       for (const w of writes) tx.setCatalog(w.kind, w.name, w.value)
     })
   }
+}
+
+/** Lets I/O callbacks run (a resolved promise would run only microtasks); setImmediate where there is one (Node), as timers are clamped to 1 ms. */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)))
 }
 
 function isSubscriptionStatement(n: Node): boolean {
