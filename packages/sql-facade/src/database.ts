@@ -31,6 +31,7 @@ import { subscriptions } from './replication/replication-catalog.js'
 import { ConflictLog } from './conflicts/conflict-log.js'
 import { UniqueWatch } from './conflicts/unique-watch.js'
 import { ForeignKeyWatch } from './conflicts/foreign-key-watch.js'
+import { UNLIMITED_BUDGET } from './exec/statement-budget.js'
 
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
@@ -395,6 +396,7 @@ export class Database implements SessionHost {
       replication: () => ({ lsn: replica.lsn, lastReplayedCommitMs: replica.lastReplayedCommitMs }),
       callUserFunction,
       depth: 0,
+      budget: UNLIMITED_BUDGET,
     }
     return ctx
   }

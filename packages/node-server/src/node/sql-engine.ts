@@ -16,7 +16,7 @@ import type { PreparedQuery, QueryField, QueryResult, SessionInfo, SqlSession } 
 
 export interface SqlEngine {
   /** A session for one client connection (default identity: user and database 'concord'). */
-  session(info?: Pick<SessionInfo, 'user' | 'database'>): SqlSession
+  session(info?: Pick<SessionInfo, 'user' | 'database' | 'settings'>): SqlSession
   readonly replica: Replica
   readonly database: Database
   /** What `SHOW server_version` answers; sent to clients at startup too. */
@@ -27,7 +27,12 @@ export interface SqlEngine {
 export async function openSqlEngine(options: ReplicaOptions): Promise<SqlEngine> {
   const db = await Database.open({ ...options, nodeId: options.nodeId })
   return {
-    session: (info) => wireSession(db.session({ user: info?.user, database: info?.database, lenientCatalogProbes: true })),
+    session: (info) => {
+      const s = db.session({ user: info?.user, database: info?.database, lenientCatalogProbes: true })
+      // A bad value refuses the connection (the factory throws), as PostgreSQL does.
+      for (const [name, value] of Object.entries(info?.settings ?? {})) s.settings.set(name, value)
+      return wireSession(s)
+    },
     replica: db.replica,
     database: db,
     serverVersion: async () => {
@@ -67,6 +72,7 @@ function wireSession(s: Session): SqlSession {
       return p.statement === null ? null : toWire(await s.execute(p, params))
     },
     transactionState: () => (s.transactionFailed ? 'failed' : s.inTransaction ? 'transaction' : 'idle'),
+    cancel: () => s.cancel(),
   }
 }
 

@@ -5,7 +5,9 @@
  *
  * Invariants: a failing client, statement or session never affects other connections;
  * the number of connections is bounded, and so is the time one may take to authenticate
- * (connection-limits.ts); every reply batch is one socket write.
+ * (connection-limits.ts); every reply batch is one socket write. Each session gets its
+ * own random BackendKeyData (process id and 31-bit secret from the crypto RNG); a
+ * CancelRequest reaches that session only with both, and is never answered.
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import { randomInt } from 'node:crypto'
@@ -13,6 +15,7 @@ import { fromDuplexStream } from 'pg-gateway/node'
 import { createScramSha256Data, type PostgresConnectionOptions, type ScramSha256Data } from 'pg-gateway'
 import { BackendWriter } from './backend-writer.js'
 import { socketDuplex } from './socket-duplex.js'
+import { startupSettings } from './startup-settings.js'
 import { ConnectionLimits, DEFAULT_AUTHENTICATION_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './connection-limits.js'
 import { errorFields, WireSession } from './wire-session.js'
 import type { SessionFactory, SqlSession } from './sql-session.js'
@@ -59,6 +62,8 @@ export class PgServer {
   private readonly log: Logger
   private readonly counters = { connectionsTotal: 0, messages: 0 }
   private readonly limits: ConnectionLimits
+  /** Sessions a CancelRequest can reach, by the process id their BackendKeyData gave. */
+  private readonly cancelKeys = new Map<number, { secret: number; cancel(): void }>()
 
   private readonly options: PgServerOptions
 
@@ -133,7 +138,9 @@ export class PgServer {
     let wire: WireSession | undefined
     let session: SqlSession | undefined
     let sessionError: unknown
+    let pid = 0
     socket.on('close', () => {
+      if (pid !== 0) this.cancelKeys.delete(pid)
       this.sockets.delete(socket)
       this.limits.closed(socket)
       wire?.close().catch((err: unknown) => this.log.warn(`closing a SQL session: ${errorMessage(err)}`))
@@ -156,12 +163,18 @@ export class PgServer {
             database: params['database'] ?? params.user,
             applicationName: params['application_name'] ?? '',
             remoteAddress,
+            settings: startupSettings(params),
           })
           wire = new WireSession(session)
         } catch (err) {
           sessionError = err
         }
-        duplex.beforeNextWrite = this.startupParameters()
+        const secret = randomInt(1, 2 ** 31 - 1)
+        do pid = randomInt(1, 2 ** 31 - 1)
+        while (this.cancelKeys.has(pid))
+        const s = session
+        this.cancelKeys.set(pid, { secret, cancel: () => s?.cancel?.() })
+        duplex.beforeNextWrite = this.startupParameters(pid, secret)
         this.limits.idle(socket, false)
       },
       onMessage: async (data, state) => {
@@ -195,7 +208,12 @@ export class PgServer {
     if (length !== data.length || length > 10_000) return this.drop(socket, `bad initial message length ${length}`)
     if (code === GSSENC_REQUEST) return [Uint8Array.of(0x4e)] // 'N': no GSS encryption
     if (code === CANCEL_REQUEST) {
-      socket.end() // Concord runs statements to completion; nothing to cancel.
+      // As PostgreSQL: no reply either way, so a wrong key teaches the sender nothing.
+      if (length === 16) {
+        const target = this.cancelKeys.get(view.getInt32(8))
+        if (target !== undefined && target.secret === view.getInt32(12)) target.cancel()
+      }
+      socket.end()
       return nothing()
     }
     const major = code >>> 16
@@ -215,7 +233,7 @@ export class PgServer {
     return nothing()
   }
 
-  private startupParameters(): Uint8Array {
+  private startupParameters(pid: number, secret: number): Uint8Array {
     const w = new BackendWriter()
     const params: Array<[string, string]> = [
       ['server_version', this.options.serverVersion ?? '16.0 (Concord)'],
@@ -231,7 +249,7 @@ export class PgServer {
       ['application_name', ''],
     ]
     for (const [k, v] of params) w.parameterStatus(k, v)
-    w.backendKeyData(randomInt(1, 2 ** 31 - 1), randomInt(1, 2 ** 31 - 1))
+    w.backendKeyData(pid, secret)
     return w.take()
   }
 }

@@ -55,6 +55,8 @@ export interface SqlSession {
   /** Execute: runs it with bound parameters (text, or bytes for bytea); null for an empty statement. */
   execute(statement: PreparedQuery, params: unknown[]): Promise<QueryResult | null>
   transactionState(): SessionTransactionState
+  /** A client's CancelRequest for this connection: the running request fails with 57014 at its next check. */
+  cancel?(): void
   close?(): void | Promise<void>
 }
 
@@ -63,6 +65,8 @@ export interface SessionInfo {
   database: string
   applicationName: string
   remoteAddress: string
+  /** Session parameters the startup packet set (statement_timeout), applied as SET before the first query. */
+  settings?: Record<string, string>
 }
 
 export type SessionFactory = (info: SessionInfo) => SqlSession | Promise<SqlSession>

@@ -13,6 +13,7 @@ import type { TransactionRows } from './transaction-rows.js'
 import type { ForeignKeyChecks } from './foreign-key-checks.js'
 import type { DeferredConstraints } from './deferred-constraints.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
+import type { StatementBudget } from './statement-budget.js'
 
 export interface UserFunction {
   name: string
@@ -69,4 +70,6 @@ export interface ExecCtx {
   callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue
   /** Depth of nested SQL-function calls, to stop runaway recursion. */
   depth: number
+  /** statement_timeout and cancel: every loop that grows with the data ticks it (statement-budget.ts). */
+  budget: StatementBudget
 }

@@ -126,6 +126,7 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
       return coerce(src, w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval
     })
     for (const row of rel.rows(null)) {
+      p.exec.budget.tick()
       const m = new Map<number, RtValue>()
       convs.forEach((f, k) => m.set(idx[k]!, f({ row, outer: null }, m.get(idx[k]!) ?? null)))
       sourceRows.push(m)
@@ -189,6 +190,7 @@ export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
   let count = 0
   const touched = new Set<string>()
   for (const given of sourceRows) {
+    p.exec.budget.tick()
     const row = w.newRow(given)
     if (conflictCols) {
       let existing: RtValue[] | null = null
@@ -258,6 +260,7 @@ function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node |
   const out: Array<{ row: RtValue[]; env: Env }> = []
   const seen = new Set<string>()
   for (const row of from.rows(null)) {
+    p.exec.budget.tick()
     const env: Env = { row, outer: null }
     if (pred && !pred(env)) continue
     const own = row.slice(0, width)
@@ -323,6 +326,7 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
     return { row, next, increments }
   })
   for (const u of updates) {
+    p.exec.budget.tick()
     w.update(u.row, u.next, assigned, u.increments)
     if (returning) out.push(returning.eval(u.next))
   }
@@ -338,6 +342,7 @@ export function execDelete(stmt: DeleteStmt, p: PlanCtx): StatementResult {
   const returning = planReturning(returningList(stmt), w, alias, p)
   const out: RtValue[][] = []
   for (const { row } of rows) {
+    p.exec.budget.tick()
     w.delete(row)
     if (returning) out.push(returning.eval(row))
   }

@@ -41,19 +41,22 @@ function zeroStep(): SqlError {
 
 function intSeries(t: SqlType, n: number): SetFunctionImpl {
   const big = t.id === 'int8'
-  return { args: new Array<SqlType>(n).fill(t), result: t, rows: (a) => {
+  return { args: new Array<SqlType>(n).fill(t), result: t, rows: (a, ctx) => {
     const start = BigInt(a[0] as number | bigint)
     const stop = BigInt(a[1] as number | bigint)
     const step = a.length > 2 ? BigInt(a[2] as number | bigint) : 1n
     if (step === 0n) throw zeroStep()
     const out: RtValue[] = []
-    for (let v = start; step > 0n ? v <= stop : v >= stop; v += step) out.push(big ? v : Number(v))
+    for (let v = start; step > 0n ? v <= stop : v >= stop; v += step) {
+      ctx.budget.tick()
+      out.push(big ? v : Number(v))
+    }
     return out
   } }
 }
 
 function numericSeries(n: number): SetFunctionImpl {
-  return { args: new Array<SqlType>(n).fill(T.numeric), result: T.numeric, rows: (a) => {
+  return { args: new Array<SqlType>(n).fill(T.numeric), result: T.numeric, rows: (a, ctx) => {
     const start = a[0] as Decimal
     const stop = a[1] as Decimal
     const step = a.length > 2 ? (a[2] as Decimal) : new Decimal(1n, 0)
@@ -64,13 +67,16 @@ function numericSeries(n: number): SetFunctionImpl {
     if (step.isZero()) throw zeroStep()
     const up = step.sign() > 0
     const out: RtValue[] = []
-    for (let v = start; up ? v.compare(stop) <= 0 : v.compare(stop) >= 0; v = v.add(step)) out.push(v)
+    for (let v = start; up ? v.compare(stop) <= 0 : v.compare(stop) >= 0; v = v.add(step)) {
+      ctx.budget.tick()
+      out.push(v)
+    }
     return out
   } }
 }
 
 function timestampSeries(t: SqlType): SetFunctionImpl {
-  return { args: [t, t, T.interval], result: t, rows: (a) => {
+  return { args: [t, t, T.interval], result: t, rows: (a, ctx) => {
     const start = a[0] as number
     const stop = a[1] as number
     const step = a[2] as Interval
@@ -78,7 +84,10 @@ function timestampSeries(t: SqlType): SetFunctionImpl {
     if (sign === 0) throw zeroStep()
     const out: RtValue[] = []
     // Each value is the previous one plus the step, as PostgreSQL computes it (so Jan 31 + 1 month + 1 month is Mar 29).
-    for (let v = start; sign > 0 ? v <= stop : v >= stop; v = addInterval(v, step)) out.push(v)
+    for (let v = start; sign > 0 ? v <= stop : v >= stop; v = addInterval(v, step)) {
+      ctx.budget.tick()
+      out.push(v)
+    }
     return out
   } }
 }

@@ -16,6 +16,7 @@ import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import { baseTableRelation, conjuncts } from './table-scan.js'
 import { partitionFilter } from './partition-view.js'
 import type { TableInfo } from '@concord/core'
+import type { StatementBudget } from '../exec/statement-budget.js'
 import { T } from '../types/sql-type.js'
 import { planFunctionScan } from './function-scan.js'
 import { equiJoinKeys, filterByTerms } from './where-pushdown.js'
@@ -42,11 +43,11 @@ export function planFrom(items: Node[], p: PlanCtx, parent: Scope | null, where:
       // FROM a, LATERAL (..): the item is planned inside a scope that sees the items before it.
       const left: FromRelation = acc
       const rel = planItem(item, p, new Scope(left.columns, parent), [])
-      acc = lateralJoin(left, rel, 'JOIN_INNER', null)
+      acc = lateralJoin(left, rel, 'JOIN_INNER', null, p.exec.budget)
       continue
     }
     const rel = filterByTerms(planItem(item, p, parent, terms), terms, p, parent)
-    acc = acc ? innerJoin(acc, rel, equiJoinKeys(acc, rel, terms)) : rel
+    acc = acc ? innerJoin(acc, rel, equiJoinKeys(acc, rel, terms), p.exec.budget) : rel
   }
   checkDuplicateAliases(acc!.columns)
   return acc!
@@ -92,7 +93,7 @@ function isLateral(item: Node): boolean {
  * A join whose right side is LATERAL: it is re-evaluated for each left row, with the
  * left row as its enclosing environment; then the ON predicate filters the pairs.
  */
-function lateralJoin(left: FromRelation, right: FromRelation, kind: string, pred: ((env: Env) => boolean) | null): FromRelation {
+function lateralJoin(left: FromRelation, right: FromRelation, kind: string, pred: ((env: Env) => boolean) | null, budget: StatementBudget): FromRelation {
   if (kind === 'JOIN_RIGHT' || kind === 'JOIN_FULL') throw new SqlError(SqlState.invalidColumnReference, 'the combining JOIN type must be INNER or LEFT for a LATERAL reference')
   const nullsR = right.columns.map(() => null as RtValue)
   const star = concatStar(left, right)
@@ -105,6 +106,7 @@ function lateralJoin(left: FromRelation, right: FromRelation, kind: string, pred
       for (const l of left.rows(outer)) {
         let matched = false
         for (const r of right.rows({ row: l, outer })) {
+          budget.tick()
           const row = l.concat(r)
           if (pred && !pred({ row, outer })) continue
           matched = true
@@ -117,7 +119,7 @@ function lateralJoin(left: FromRelation, right: FromRelation, kind: string, pred
   }
 }
 
-function crossJoin(a: FromRelation, b: FromRelation): FromRelation {
+function crossJoin(a: FromRelation, b: FromRelation, budget: StatementBudget): FromRelation {
   const star = concatStar(a, b)
   return {
     ...(star ? { star } : {}),
@@ -127,15 +129,18 @@ function crossJoin(a: FromRelation, b: FromRelation): FromRelation {
       const left = a.rows(outer)
       const right = b.rows(outer)
       const out: RtValue[][] = []
-      for (const l of left) for (const r of right) out.push(l.concat(r))
+      for (const l of left) {
+        budget.spend(right.length)
+        for (const r of right) out.push(l.concat(r))
+      }
       return out
     },
   }
 }
 
 /** `a, b`: every pair, or with `keys` only the pairs whose key columns are equal (a hash join). */
-function innerJoin(a: FromRelation, b: FromRelation, keys: Array<[number, number]>): FromRelation {
-  if (keys.length === 0) return crossJoin(a, b)
+function innerJoin(a: FromRelation, b: FromRelation, keys: Array<[number, number]>, budget: StatementBudget): FromRelation {
+  if (keys.length === 0) return crossJoin(a, b, budget)
   const star = concatStar(a, b)
   return {
     ...(star ? { star } : {}),
@@ -144,6 +149,7 @@ function innerJoin(a: FromRelation, b: FromRelation, keys: Array<[number, number
     rows: (outer) => {
       const table = new Map<string, RtValue[][]>()
       for (const r of b.rows(outer)) {
+        budget.tick()
         const vals = keys.map(([, ri]) => r[ri]!)
         if (vals.some((v) => v === null)) continue
         const k = rowKey(vals)
@@ -155,7 +161,11 @@ function innerJoin(a: FromRelation, b: FromRelation, keys: Array<[number, number
       for (const l of a.rows(outer)) {
         const vals = keys.map(([li]) => l[li]!)
         if (vals.some((v) => v === null)) continue
-        for (const r of table.get(rowKey(vals)) ?? []) out.push(l.concat(r))
+        budget.tick()
+        for (const r of table.get(rowKey(vals)) ?? []) {
+          budget.tick()
+          out.push(l.concat(r))
+        }
       }
       return out
     },
@@ -226,6 +236,7 @@ interface EquiKey {
 function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr']>, p: PlanCtx, parent: Scope | null, terms: Node[]): FromRelation {
   const left = planItem(j.larg!, p, parent, terms)
   const kind = j.jointype ?? 'JOIN_INNER'
+  const budget = p.exec.budget
   // An implicitly lateral function on the right of RIGHT/FULL JOIN is planned on its own (it cannot see the left side).
   const explicitLateral = 'RangeSubselect' in j.rarg! || ('RangeFunction' in j.rarg! && !!j.rarg.RangeFunction.lateral)
   if (isLateral(j.rarg!) && (explicitLateral || kind === 'JOIN_INNER' || kind === 'JOIN_LEFT')) {
@@ -233,7 +244,7 @@ function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr'
     const scope = new Scope([...left.columns, ...lateral.columns], parent)
     const pred = j.quals ? compilePredicate(j.quals, makeCompileCtx(p, scope), 'JOIN/ON') : null
     if (nameList(j.usingClause).length || j.isNatural) throw new SqlError(SqlState.featureNotSupported, 'USING and NATURAL are not supported with LATERAL')
-    return lateralJoin(left, lateral, kind, pred)
+    return lateralJoin(left, lateral, kind, pred, p.exec.budget)
   }
   const right = planItem(j.rarg!, p, parent, terms)
   let usingCols = nameList(j.usingClause)
@@ -355,6 +366,7 @@ function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr'
       for (const l of lrows) {
         let matched = false
         for (const i of candidates(l)) {
+          budget.tick()
           const row = l.concat(rrows[i]!)
           if (!ok(row)) continue
           matched = true

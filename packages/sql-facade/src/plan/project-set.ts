@@ -10,6 +10,7 @@
  */
 import type { Env } from '../expr/scope.js'
 import type { RtValue } from '../types/value.js'
+import type { StatementBudget } from '../exec/statement-budget.js'
 
 export class SrfCollector {
   private readonly calls: Array<(env: Env) => RtValue[]> = []
@@ -25,12 +26,13 @@ export class SrfCollector {
   }
 
   /** One environment per output row. */
-  expand(envs: Env[]): Env[] {
+  expand(envs: Env[], budget: StatementBudget): Env[] {
     const out: Env[] = []
     for (const env of envs) {
       const lists = this.calls.map((f) => f(env))
       let n = 0
       for (const l of lists) n = Math.max(n, l.length)
+      budget.spend(n)
       for (let i = 0; i < n; i++) out.push({ ...env, srfs: lists.map((l) => (i < l.length ? l[i]! : null)) })
     }
     return out

@@ -22,6 +22,7 @@ import type { Relation } from './relation.js'
 import { computeWindows, WindowCollector } from './window.js'
 import { planWithClause } from './with-clause.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
+import type { StatementBudget } from '../exec/statement-budget.js'
 
 export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation {
   if (stmt.withClause) p = planWithClause(stmt.withClause, p, parent)
@@ -46,7 +47,7 @@ export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): 
       let rows = rel.rows(outer)
       if (sorts.length) {
         const keyed = rows.map((r) => ({ out: r, keys: sorts.map((s) => s.eval({ row: r, outer }, r)) }))
-        sortRows(keyed, sorts)
+        sortRows(keyed, sorts, p.exec.budget)
         rows = keyed.map((k) => k.out)
       }
       return limit ? limit(rows, outer) : rows
@@ -79,10 +80,14 @@ function planSetOp(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
   const columns: ColumnBinding[] = l.columns.map((c, i) => ({ name: c.name, table: null, type: types[i]! }))
   const all = !!stmt.all
   const op = stmt.op!
+  const budget = p.exec.budget
   return {
     columns,
     rows: (outer) => {
-      const map = (rows: RtValue[][], fs: Array<(e: Env) => RtValue>) => rows.map((row) => fs.map((f) => f({ row, outer })))
+      const map = (rows: RtValue[][], fs: Array<(e: Env) => RtValue>) => rows.map((row) => {
+        budget.tick()
+        return fs.map((f) => f({ row, outer }))
+      })
       const left = map(l.rows(outer), lc)
       const right = map(r.rows(outer), rc)
       if (op === 'SETOP_UNION') {
@@ -280,8 +285,10 @@ function sortKey(node: Node, outputs: ColumnBinding[], targets: Target[] | null,
   return { eval: (env) => f(env), desc, nullsFirst }
 }
 
-function sortRows(keyed: Array<{ keys: RtValue[] }>, sorts: SortKey[]): void {
+/** Sorts in place; every comparison ticks the statement budget (a sort of n rows is n log n of them). */
+function sortRows(keyed: Array<{ keys: RtValue[] }>, sorts: SortKey[], budget: StatementBudget): void {
   keyed.sort((a, b) => {
+    budget.tick()
     for (let i = 0; i < sorts.length; i++) {
       const s = sorts[i]!
       const x = a.keys[i]!
@@ -401,6 +408,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
   const distinctOn = distinctClause && !distinctAll ? distinctClause.map((d) => sortKey({ SortBy: { node: d, sortby_dir: 'SORTBY_DEFAULT', sortby_nulls: 'SORTBY_NULLS_DEFAULT' } }, outputs, targets, sctx)) : null
   const limit = limitOf(stmt, p, parent)
   const slots = agg?.slots ?? []
+  const budget = p.exec.budget
 
   return {
     columns: outputs,
@@ -409,6 +417,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
       const envs: Env[] = []
       if (!agg) {
         for (const row of input) {
+          budget.tick()
           const env: Env = { row, outer }
           if (wherePred && !wherePred(env)) continue
           envs.push(env)
@@ -418,6 +427,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
         const groups = new Map<string, { rep: RtValue[]; states: AggState[]; seen: Array<Set<string> | null>; buffers: Array<Buffered | null> }>()
         const order: string[] = []
         for (const row of input) {
+          budget.tick()
           const env: Env = { row, outer }
           if (wherePred && !wherePred(env)) continue
           const key = groupExprs.length ? rowKey(groupExprs.map((g) => g(env))) : ''
@@ -447,8 +457,11 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
           g.buffers.forEach((buf, i) => {
             if (!buf) return
             const s = slots[i]!
-            sortRows(buf, s.order.map((o) => ({ eval: () => null, desc: o.desc, nullsFirst: o.nullsFirst })))
-            for (const b of buf) s.impl.step(g.states[i]!, b.vals)
+            sortRows(buf, s.order.map((o) => ({ eval: () => null, desc: o.desc, nullsFirst: o.nullsFirst })), budget)
+            for (const b of buf) {
+              budget.tick()
+              s.impl.step(g.states[i]!, b.vals)
+            }
           })
         }
         if (groups.size === 0 && groupExprs.length === 0) {
@@ -462,13 +475,14 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
           envs.push(env)
         }
       }
-      if (win.slots.length) computeWindows(envs, win.slots)
-      const projected = srf.empty ? envs : srf.expand(envs)
+      if (win.slots.length) computeWindows(envs, win.slots, budget)
+      const projected = srf.empty ? envs : srf.expand(envs, budget)
       let keyed = projected.map((env) => {
+        budget.tick()
         const out = outFns.map((f) => f(env))
         return { out, keys: sorts.map((s) => s.eval(env, out)), env }
       })
-      if (sorts.length) sortRows(keyed, sorts)
+      if (sorts.length) sortRows(keyed, sorts, budget)
       if (distinctAll) {
         const seen = new Set<string>()
         keyed = keyed.filter((k) => {

@@ -139,6 +139,9 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
 
 function scanAll(exec: ExecCtx, name: string, cols: ColumnBinding[]): RtValue[][] {
   const out: RtValue[][] = []
-  for (const row of exec.rows.scan(name)) out.push(decodeRow(row, cols))
+  for (const row of exec.rows.scan(name)) {
+    exec.budget.tick()
+    out.push(decodeRow(row, cols))
+  }
   return out
 }

@@ -21,6 +21,7 @@ import { aggregateSeesNulls, isAggregate, resolveAggregate, type AggregateImpl, 
 import { compareValues, rowKey } from '../types/compare.js'
 import { T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
+import type { StatementBudget } from '../exec/statement-budget.js'
 
 // PostgreSQL's FRAMEOPTION_* bits (parsenodes.h).
 const NONDEFAULT = 0x1
@@ -146,10 +147,11 @@ export function checkFrame(frameOptions: number): void {
   }
 }
 
-function sortIndices(keys: RtValue[][], order: WindowOrder[]): number[] {
+function sortIndices(keys: RtValue[][], order: WindowOrder[], budget: StatementBudget): number[] {
   const idx = keys.map((_k, i) => i)
   if (order.length === 0) return idx
   idx.sort((a, b) => {
+    budget.tick()
     for (let i = 0; i < order.length; i++) {
       const o = order[i]!
       const x = keys[a]![i]!
@@ -186,7 +188,7 @@ function offsetValue(c: Compiled | null, env: Env): number {
 }
 
 /** Computes every window slot for the rows of one query level; sets `env.wins`. */
-export function computeWindows(envs: Env[], slots: WindowSlot[]): void {
+export function computeWindows(envs: Env[], slots: WindowSlot[], budget: StatementBudget): void {
   for (const env of envs) env.wins = new Array<RtValue>(slots.length).fill(null)
   slots.forEach((slot, si) => {
     const parts = new Map<string, Env[]>()
@@ -196,13 +198,14 @@ export function computeWindows(envs: Env[], slots: WindowSlot[]): void {
       if (!list) parts.set(key, (list = []))
       list.push(env)
     }
-    for (const part of parts.values()) computePartition(part, slot, si)
+    for (const part of parts.values()) computePartition(part, slot, si, budget)
   })
 }
 
-function computePartition(part: Env[], slot: WindowSlot, si: number): void {
+function computePartition(part: Env[], slot: WindowSlot, si: number, budget: StatementBudget): void {
+  budget.spend(part.length)
   const keys = part.map((env) => slot.order.map((o) => o.key.eval(env)))
-  const idx = sortIndices(keys, slot.order)
+  const idx = sortIndices(keys, slot.order, budget)
   const rows = idx.map((i) => part[i]!)
   const sortedKeys = idx.map((i) => keys[i]!)
   const n = rows.length
@@ -287,6 +290,7 @@ function computePartition(part: Env[], slot: WindowSlot, si: number): void {
   const agg = slot.agg!
   const seesNulls = aggregateSeesNulls(slot.name)
   const feed = (st: AggState, j: number) => {
+    budget.tick()
     const env = rows[j]!
     if (slot.filter && slot.filter.eval(env) !== true) return
     const vals = slot.args.map((a) => a.eval(env))

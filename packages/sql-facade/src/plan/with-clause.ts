@@ -98,6 +98,7 @@ function planRecursive(sel: SelectStmt, name: string, names: string[], p: PlanCt
     working = keep(base.rows(outer))
     out.push(...working)
     while (working.length > 0) {
+      p.exec.budget.spend(working.length)
       const next = keep(step.rows(outer).map((row) => conv.map((f) => f({ row, outer: null }))))
       if (out.length + next.length > MAX_RECURSIVE_ROWS) throw new SqlError(SqlState.statementTooComplex, `recursive query "${name}" produced more than ${MAX_RECURSIVE_ROWS} rows`)
       out.push(...next)

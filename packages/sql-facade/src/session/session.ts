@@ -25,6 +25,7 @@ import { ForeignKeyChecks } from '../exec/foreign-key-checks.js'
 import { rootPlanCtx } from '../exec/plan-root.js'
 import { utility, type StatementResult } from '../exec/result.js'
 import { runInTransaction } from '../exec/statement.js'
+import { monotonicNow, StatementBudget, type BudgetSource } from '../exec/statement-budget.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import { TransactionRows } from '../exec/transaction-rows.js'
@@ -42,6 +43,7 @@ import { execAlterSubscription, execCreateSubscription, execDropSubscription, ty
 import { fieldInfo, toQueryResult, type FieldInfo, type Int8Output, type QueryResult } from '../result-format.js'
 import { IdRangePending } from '../sequences/serial-sequences.js'
 import { Settings } from '../settings/settings.js'
+import { durationMillis } from '../settings/parameters.js'
 import { showRelation } from '../system/show.js'
 import type { SystemCatalog } from '../system/system-views.js'
 import type { RtValue } from '../types/value.js'
@@ -106,6 +108,13 @@ export class Session {
 
   private readonly database: string
   private readonly lenientCatalogProbes: boolean
+  /** The running statement's deadline (ms on `monotonicNow`); Infinity without statement_timeout. */
+  private deadline = Infinity
+  /** Set by `cancel()` while a query string or execute runs; cleared when the next one starts. */
+  private cancelRequested = false
+  /** A query string or an Execute is under way (from its call until its result or error). */
+  private busy = false
+  private readonly budgetSource: BudgetSource = { now: monotonicNow, canceled: () => this.cancelRequested }
 
   readonly db: SessionHost
 
@@ -119,6 +128,29 @@ export class Session {
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
   }
 
+  /**
+   * A client's cancel request (CancelRequest on the wire): the running statement, or the
+   * next statement of the running query string, fails with 57014 at its next budget
+   * check. Statements run synchronously on the event loop, so a request from another
+   * connection is seen only while the query string awaits (a SERIAL id wait, the
+   * durability wait after a write); with nothing running it does nothing, as in PostgreSQL.
+   */
+  cancel(): void {
+    if (this.busy) this.cancelRequested = true
+  }
+
+  /** Runs one client request (query string or Execute); a cancel request applies to it until it ends. */
+  private async request<T>(run: () => Promise<T>): Promise<T> {
+    this.busy = true
+    this.cancelRequested = false
+    try {
+      return await run()
+    } finally {
+      this.busy = false
+      this.cancelRequested = false
+    }
+  }
+
   get inTransaction(): boolean {
     return this.block !== null
   }
@@ -130,7 +162,7 @@ export class Session {
   /** Runs every statement of `sql`; returns one result per statement. */
   async queryAll(sql: string, params: unknown[] = []): Promise<QueryResult[]> {
     try {
-      return await this.runScript(sql, params)
+      return await this.request(() => this.runScript(sql, params))
     } catch (e) {
       throw asSqlError(e)
     }
@@ -149,6 +181,8 @@ export class Session {
         out.push(await runCopy(stmt.node.CopyStmt, this.copyHost()))
         break
       }
+      // Between statements the event loop runs: other clients are served, and a cancel request is seen.
+      if (i > 0) await yieldToEventLoop()
       out.push(await this.runStatement(stmt, bound))
     }
     if (out.length === 0) out.push(toQueryResult(utility('EMPTY'), this.db.int8))
@@ -210,7 +244,7 @@ export class Session {
       if (statement.statement.kind === 'pg' && 'CopyStmt' in statement.statement.node) {
         throw new SqlError(SqlState.featureNotSupported, 'COPY over the extended query protocol is not supported; send it as a simple query')
       }
-      return await this.runStatement(statement.statement, params.map(bindParam))
+      return await this.request(() => this.runStatement(statement.statement!, params.map(bindParam)))
     } catch (e) {
       throw asSqlError(e)
     }
@@ -243,18 +277,35 @@ export class Session {
   /** Runs one statement; a write is acknowledged only once durable. */
   private async runStatement(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
     if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
-    const lsn = this.db.replica.lsn
-    let r: { result: StatementResult; durable: boolean }
+    const timeoutMs = durationMillis(this.settings.show('statement_timeout') ?? '0')
+    this.deadline = timeoutMs > 0 ? monotonicNow() + timeoutMs : Infinity
     try {
-      r = await this.runWaitingForIds(stmt, params)
-    } catch (e) {
-      if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
-      throw e
+      try {
+        this.budget().check()
+      } catch (e) {
+        if (this.block) this.block.failed = true
+        throw e
+      }
+      const lsn = this.db.replica.lsn
+      let r: { result: StatementResult; durable: boolean }
+      try {
+        r = await this.runWaitingForIds(stmt, params)
+      } catch (e) {
+        if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
+        throw e
+      }
+      // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
+      // and keeps working while storage refuses writes).
+      if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
+      return toQueryResult(r.result, this.db.int8)
+    } finally {
+      this.deadline = Infinity
     }
-    // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
-    // and keeps working while storage refuses writes).
-    if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
-    return toQueryResult(r.result, this.db.int8)
+  }
+
+  /** A budget for one run of the current statement (every execCtx gets one). */
+  private budget(): StatementBudget {
+    return new StatementBudget(this.deadline, this.budgetSource)
   }
 
   /**
@@ -271,6 +322,13 @@ export class Session {
         if (!(e instanceof IdRangePending) || this.db.replica.now() >= deadline) throw e
         if (this.block) this.block.failed = false
         await this.db.waitForIdSlot()
+        try {
+          // The wait is where a cancel request or the deadline can be seen; the failed run left no trace.
+          this.budget().check()
+        } catch (canceled) {
+          if (this.block) this.block.failed = true
+          throw canceled
+        }
       }
     }
   }
@@ -433,6 +491,7 @@ export class Session {
       replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs }),
       callUserFunction,
       depth: 0,
+      budget: this.budget(),
     }
     return ctx
   }
@@ -505,6 +564,12 @@ export class Session {
       for (const w of writes) tx.setCatalog(w.kind, w.name, w.value)
     })
   }
+}
+
+/** Lets I/O callbacks run (a resolved promise would run only microtasks); setImmediate where there is one (Node), as timers are clamped to 1 ms. */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)))
 }
 
 function isSubscriptionStatement(n: Node): boolean {

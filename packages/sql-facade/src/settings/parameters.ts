@@ -136,8 +136,16 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
  * not happen, so any value but 0 (off, the default) is refused.
  */
 const UNENFORCED_TIMEOUTS: Record<string, string> = {
-  statement_timeout: 'statements are not cancelled by time yet',
   idle_in_transaction_session_timeout: "a node's idle sessions are closed by `concord start --idle-session-timeout`, not per session",
+}
+
+const DURATION_UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** A duration value as SET stores it ('100ms', '1.5s', '250': milliseconds by default) in milliseconds. */
+export function durationMillis(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?$/i.exec(value.trim())
+  if (!m) return 0
+  return Number(m[1]) * DURATION_UNIT_MS[(m[2] ?? 'ms').toLowerCase()]!
 }
 
 /** Zone names and offsets that are UTC at every instant. */

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import { openSqlEngine, type SqlEngine } from '../node/sql-engine.js'
+import { PgServer } from './pg-server.js'
+
+// statement_timeout and CancelRequest over the wire, with node-postgres against a real
+// engine. Each long statement below runs for minutes (or exhausts memory) unless it is
+// cancelled, so a pass means it was; bounds on time are generous on purpose.
+
+let engine: SqlEngine
+let server: PgServer
+let port: number
+const clients: pg.Client[] = []
+
+beforeAll(async () => {
+  engine = await openSqlEngine({ nodeId: 'cancel1', region: 'r1' })
+  server = new PgServer({ session: (info) => engine.session(info), port: 0 })
+  port = await server.listen()
+})
+afterAll(async () => {
+  for (const c of clients) await c.end().catch(() => {})
+  await server.close()
+  await engine.close()
+})
+
+async function client(extra: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'concord', database: 'concord', ...extra })
+  clients.push(c)
+  await c.connect()
+  return c
+}
+
+const timedOut = { code: '57014', message: 'canceling statement due to statement timeout' }
+
+describe('statement_timeout over the wire', () => {
+  it('SET statement_timeout cancels a long generate_series and a big cross join with 57014; another client is answered', async () => {
+    const a = await client()
+    const b = await client()
+    await a.query("SET statement_timeout = '300ms'")
+    const started = Date.now()
+    const long = a.query('SELECT count(*) FROM generate_series(1, 1000000000)')
+    const other = b.query('SELECT 1 AS one')
+    await expect(long).rejects.toMatchObject(timedOut)
+    expect((await other).rows).toEqual([{ one: 1 }])
+    await expect(a.query('SELECT count(*) FROM generate_series(1, 100000) x, generate_series(1, 100000) y')).rejects.toMatchObject(timedOut)
+    expect(Date.now() - started).toBeLessThan(60_000)
+    // The connection keeps working.
+    expect((await a.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }])
+  })
+
+  it('the statement_timeout connection option and options=-c set it for the session', async () => {
+    const byParam = await client({ statement_timeout: 250 })
+    expect((await byParam.query('SHOW statement_timeout')).rows).toEqual([{ statement_timeout: '250' }])
+    await expect(byParam.query('SELECT count(*) FROM generate_series(1, 1000000000)')).rejects.toMatchObject(timedOut)
+    const byOptions = await client({ options: '-c statement_timeout=200ms' })
+    expect((await byOptions.query('SHOW statement_timeout')).rows).toEqual([{ statement_timeout: '200ms' }])
+    await expect(byOptions.query('SELECT count(*) FROM generate_series(1, 1000000000)')).rejects.toMatchObject(timedOut)
+  })
+
+  it('a bad statement_timeout at startup refuses the connection with 22023', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port, user: 'concord', database: 'concord', options: '-c statement_timeout=soon' })
+    clients.push(c)
+    c.on('error', () => {}) // the server closes the connection after the refusal
+    // The refusal comes as the first reply after authentication.
+    const refused = await c.connect().then(() => c.query('SELECT 1')).then(() => null, (e: unknown) => e)
+    expect(refused).toMatchObject({ code: '22023' })
+  })
+})
+
+describe('CancelRequest over the wire', () => {
+  it('each connection gets its own random BackendKeyData', async () => {
+    const cs = await Promise.all([client(), client(), client()])
+    const keys = cs.map((c) => (c as unknown as { processID: number; secretKey: number }))
+    expect(new Set(keys.map((k) => k.processID)).size).toBe(3)
+    expect(new Set(keys.map((k) => k.secretKey)).size).toBe(3)
+    for (const k of keys) expect(k.processID).toBeGreaterThan(0)
+  })
+
+  it("a cancel with the connection's key fails its running query string with 57014 (user request), after one with a wrong secret", async () => {
+    const victim = await client()
+    const keys = victim as unknown as { processID: number; secretKey: number }
+    // Each statement takes a while; the query string yields between them, where the cancel is seen.
+    const script = Array.from({ length: 200 }, () => 'SELECT count(*) FROM generate_series(1, 300000)').join('; ')
+    const started = Date.now()
+    const running = victim.query(script).then(() => null, (e: unknown) => e)
+    // A wrong secret is ignored: the script would run on.
+    await sendCancel(keys.processID, keys.secretKey ^ 1)
+    await sendCancel(keys.processID, keys.secretKey)
+    expect(await running).toMatchObject({ code: '57014', message: 'canceling statement due to user request' })
+    expect(Date.now() - started).toBeLessThan(60_000)
+    expect((await victim.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+  })
+})
+
+/** What pg's client.cancel sends: a CancelRequest on a new connection, which the server closes. */
+async function sendCancel(pid: number, secret: number): Promise<void> {
+  const { connect } = await import('node:net')
+  await new Promise<void>((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => {
+      const b = Buffer.alloc(16)
+      b.writeInt32BE(16, 0)
+      b.writeInt32BE(80877102, 4)
+      b.writeInt32BE(pid, 8)
+      b.writeInt32BE(secret, 12)
+      s.write(b)
+    })
+    s.on('close', () => resolve())
+    s.on('error', reject)
+  })
+}
