@@ -17,6 +17,7 @@ import type { Json, TableInfo } from '@concord/core'
 import { columnMeta, tableMeta, ROWID, type ForeignKey, type ForeignKeyAction } from './table-meta.js'
 import type { SqlType } from '../types/sql-type.js'
 import { exprText } from './expr-text.js'
+import { decodeSequence, SEQUENCE_KIND, type SequenceDef } from '../sequences/sequence-definition.js'
 
 /** Where the model reads tables and catalog objects (a transaction, or the replica). */
 export interface CatalogSource {
@@ -117,9 +118,17 @@ export interface SystemViewModel {
   attributes: AttributeModel[]
 }
 
+/** A user sequence (pg_class relkind 'S'). */
+export interface SequenceModel {
+  oid: number
+  name: string
+  def: SequenceDef
+}
+
 /** Any relation by OID: what regclass output and the pg_get_* functions need. */
 export type RelationModel =
   | { kind: 'table'; table: TableModel }
+  | { kind: 'sequence'; sequence: SequenceModel }
   | { kind: 'index'; index: IndexModel }
   | { kind: 'view'; view: SystemViewModel }
 
@@ -129,6 +138,8 @@ export interface CatalogModel {
   readonly indexes: IndexModel[]
   readonly constraints: ConstraintModel[]
   readonly views: SystemViewModel[]
+  /** User sequences in name order. */
+  readonly sequences: SequenceModel[]
   relation(oid: number): RelationModel | undefined
   /** The OID of a relation by name: user tables and indexes first, then system views. */
   relationOid(name: string, namespace?: Namespace): number | undefined
@@ -139,7 +150,7 @@ export interface CatalogModel {
 }
 
 /** FNV-1a of the kind and name, mapped into the user OID range. */
-export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default', name: string): number {
+export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence', name: string): number {
   let h = 0x811c9dc5
   const s = `${kind}\u0000${name}`
   for (let i = 0; i < s.length; i++) {
@@ -296,12 +307,20 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     namespace: v.namespace,
     attributes: v.columns.map((c) => ({ name: c.name, type: c.type, notNull: false, default: null, generated: false })),
   }))
+  const sequences: SequenceModel[] = []
+  for (const [name, v] of source.listCatalog(SEQUENCE_KIND)) {
+    const def = decodeSequence(v)
+    if (def) sequences.push({ oid: objectOid('sequence', name), name, def })
+  }
+  sequences.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const relations = new Map<number, RelationModel>()
   for (const v of views) relations.set(v.oid, { kind: 'view', view: v })
+  for (const sq of sequences) relations.set(sq.oid, { kind: 'sequence', sequence: sq })
   for (const t of tables) relations.set(t.oid, { kind: 'table', table: t })
   for (const ix of indexes) relations.set(ix.oid, { kind: 'index', index: ix })
   const constraintsByOid = new Map(constraints.map((c) => [c.oid, c]))
   const userNames = new Map<string, number>()
+  for (const sq of sequences) userNames.set(sq.name, sq.oid)
   for (const ix of indexes) userNames.set(ix.name, ix.oid)
   for (const t of tables) userNames.set(t.name, t.oid)
   return {
@@ -309,6 +328,7 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     indexes,
     constraints,
     views,
+    sequences,
     relation: (oid) => relations.get(oid),
     relationOid: (name, namespace) => {
       if (namespace === undefined || namespace === 'public') {
@@ -322,6 +342,7 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
       if (!r) return undefined
       if (r.kind === 'table') return r.table.name
       if (r.kind === 'index') return r.index.name
+      if (r.kind === 'sequence') return r.sequence.name
       // Views outside the search path print qualified, as regclass does.
       return r.view.namespace === 'information_schema' ? `information_schema.${r.view.name}` : r.view.name
     },

@@ -13,6 +13,7 @@ import type { TransactionRows } from './transaction-rows.js'
 import type { ForeignKeyChecks } from './foreign-key-checks.js'
 import type { DeferredConstraints } from './deferred-constraints.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
+import type { SequenceAccess } from '../sequences/session-sequences.js'
 
 export interface UserFunction {
   name: string
@@ -59,10 +60,14 @@ export interface ExecCtx {
   /** The catalog as this statement's transaction holds it, as pg_catalog shows it; built once per statement. */
   catalog(): CatalogModel
   random(): number
+  /** A new HLC timestamp (a sequence epoch). */
+  hlc(): number
   nextId(): bigint
   /** The next SERIAL / identity value of a column: int2/int4 from this node's id ranges, int8 node-unique 64-bit. */
   nextSerial(table: TableInfo, column: string): number | bigint
   allTables(): TableInfo[]
+  /** nextval / currval / setval / lastval of user sequences, with this session's state. */
+  sequences: SequenceAccess
   /** This node's change sequence and the origin commit time (wall ms) of the newest remote change applied. */
   replication(): { lsn: number; lastReplayedCommitMs: number | null }
   /** Runs a SQL function body with typed arguments. */

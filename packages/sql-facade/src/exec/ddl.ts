@@ -24,6 +24,7 @@ import { assertCounterable, counterColumnsOption, policyOption, POLICY_OPTION, s
 import { addForeignKeys, dropColumnReferences, dropForeignKey, dropTableReferences, dropUniqueReferences, validateForeignKey } from './foreign-key-ddl.js'
 import { policyJson } from '../settings/settings.js'
 import { execDropPublications } from '../replication/replication-statements.js'
+import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -303,6 +304,7 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
         // Dropping a partitioned table drops its partitions.
         for (const t of p.exec.allTables()) if (tableMeta(t).partitionOf === n) dropTable(p, t.name)
         dropTable(p, n)
+        dropOwnedSequences(p.exec, n)
       }
       return utility('DROP TABLE', notices)
     }
@@ -336,6 +338,8 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
       }
       return utility('DROP FUNCTION', notices)
     }
+    case 'OBJECT_SEQUENCE':
+      return execDropSequences(names, !!stmt.missing_ok, p.exec)
     case 'OBJECT_PUBLICATION':
       return execDropPublications(names, !!stmt.missing_ok, tx, p.exec.nodeId)
   }

@@ -41,6 +41,8 @@ import { SUBSCRIPTION_KIND } from '../replication/replication-catalog.js'
 import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from '../replication/replication-statements.js'
 import { fieldInfo, toQueryResult, type FieldInfo, type Int8Output, type QueryResult } from '../result-format.js'
 import { IdRangePending } from '../sequences/serial-sequences.js'
+import { SessionSequences } from '../sequences/session-sequences.js'
+import type { UserSequences } from '../sequences/user-sequences.js'
 import { Settings } from '../settings/settings.js'
 import { showRelation } from '../system/show.js'
 import type { SystemCatalog } from '../system/system-views.js'
@@ -82,6 +84,8 @@ export interface SessionHost {
   waitForIdSlot(): Promise<void>
   userFunction(name: string): UserFunction | undefined
   nextSerial(table: TableInfo, column: string): number | bigint
+  /** This node's draws of user sequences. */
+  readonly userSequences: UserSequences
   /** The system views and the catalog model they share. */
   readonly system: SystemCatalog
   /** The libp2p addresses `SHOW concord.p2p_addresses` lists. */
@@ -106,6 +110,8 @@ export class Session {
 
   private readonly database: string
   private readonly lenientCatalogProbes: boolean
+  /** currval / lastval state. */
+  private readonly sequences: SessionSequences
 
   readonly db: SessionHost
 
@@ -117,6 +123,7 @@ export class Session {
     this.settings = new Settings(db.replica, options.user ?? 'concord', db.serverParameters)
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
+    this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
   }
 
   get inTransaction(): boolean {
@@ -427,9 +434,11 @@ export class Session {
       systemView: (schema, name) => db.system.view(schema, name, ctx),
       catalog: () => (model ??= db.system.model(tx, ctx)),
       random: () => db.replica.random(),
+      hlc: () => db.replica.clock.now(),
       nextId: () => db.replica.nextId(),
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
+      sequences: this.sequences.access(tx),
       replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs }),
       callUserFunction,
       depth: 0,
@@ -476,6 +485,7 @@ export class Session {
     }
     if ('DiscardStmt' in node) {
       this.settings.discardAll()
+      this.sequences.discard()
       return utility('DISCARD ALL')
     }
     if ('AlterSystemStmt' in node) {
