@@ -390,6 +390,7 @@ export class Database implements SessionHost {
       catalog: () => (model ??= this.system.model(replica, ctx)),
       random: () => 0.5,
       hlc: readOnly,
+      sessionObjects: () => ({ prepared: [], cursors: [] }),
       nextId: () => {
         throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
       },

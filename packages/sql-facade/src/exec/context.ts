@@ -30,6 +30,12 @@ export interface UserFunction {
  */
 export type CatalogTransaction = Omit<Transaction, 'get' | 'scan' | 'insert' | 'upsert' | 'update' | 'increment' | 'delete' | 'writtenKeys'>
 
+/** A session's SQL prepared statements and cursors, as pg_prepared_statements and pg_cursors list them. */
+export interface SessionObjects {
+  prepared: Array<{ name: string; text: string; preparedAt: number; parameterTypes: SqlType[] }>
+  cursors: Array<{ name: string; text: string; hold: boolean; binary: boolean; scroll: boolean; createdAt: number }>
+}
+
 export interface ExecCtx {
   /** DDL and catalog objects; table rows go through `rows`. */
   tx: CatalogTransaction
@@ -60,6 +66,8 @@ export interface ExecCtx {
   /** The catalog as this statement's transaction holds it, as pg_catalog shows it; built once per statement. */
   catalog(): CatalogModel
   random(): number
+  /** This session's prepared statements and cursors. */
+  sessionObjects(): SessionObjects
   /** A new HLC timestamp (a sequence epoch). */
   hlc(): number
   nextId(): bigint
