@@ -32,6 +32,10 @@ describe('user sequences on one node', () => {
     expect((await other.query("SELECT nextval('s')")).rowArrays).toEqual([['25']])
     expect((await db.query("SELECT currval('s')")).rowArrays).toEqual([['20']])
     expect(await sqlState(db, "SELECT nextval('nope')")).toBe('42P01')
+    // A text argument names the sequence too, as PostgreSQL's implicit text to regclass cast.
+    expect((await db.query("SELECT nextval('s'::text), currval('S'::text)")).rowArrays).toEqual([['30', '30']])
+    await db.query('CREATE TABLE t (id int)')
+    expect(await sqlState(db, "SELECT nextval('t')")).toBe('42809')
   })
 
   it('setval with two and three arguments, ALTER SEQUENCE RESTART and INCREMENT', async () => {
