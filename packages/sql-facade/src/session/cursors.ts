@@ -11,7 +11,8 @@
  *
  * Invariants: a cursor without WITH HOLD lives only inside the transaction block that
  * declared it (25P01 outside one); COMMIT keeps WITH HOLD cursors, ROLLBACK closes the
- * ones the block declared. A NO SCROLL cursor refuses to move backward (55000).
+ * ones the block declared. A NO SCROLL cursor refuses to move backward (55000); BINARY
+ * cursors are refused (0A000) rather than returning text.
  */
 import type { DeclareCursorStmt, FetchStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -53,6 +54,7 @@ export class Cursors {
     const options = stmt.options ?? 0
     if (!inBlock && !(options & CURSOR_OPT_HOLD)) throw new SqlError(SqlState.noActiveSqlTransaction, 'DECLARE CURSOR can only be used in transaction blocks')
     if (this.byName.has(name)) throw new SqlError(SqlState.duplicateCursor, `cursor "${name}" already exists`)
+    if (options & CURSOR_OPT_BINARY) throw new SqlError(SqlState.featureNotSupported, 'BINARY cursors are not supported')
     if (options & CURSOR_OPT_SCROLL && options & CURSOR_OPT_NO_SCROLL) throw new SqlError(SqlState.invalidCursorDefinition, 'cannot specify both SCROLL and NO SCROLL')
   }
 
@@ -61,7 +63,7 @@ export class Cursors {
     const name = stmt.portalname ?? ''
     this.byName.set(name, {
       name, text, columns: result.columns, rows: result.rows, pos: 0,
-      scroll: !(options & CURSOR_OPT_NO_SCROLL), hold: !!(options & CURSOR_OPT_HOLD), binary: !!(options & CURSOR_OPT_BINARY),
+      scroll: !(options & CURSOR_OPT_NO_SCROLL), hold: !!(options & CURSOR_OPT_HOLD), binary: false,
       inBlock, createdAt: nowMicros,
     })
   }
