@@ -9,6 +9,7 @@ import { columnMeta } from './catalog/table-meta.js'
 import { IdSlots, SLOT_KIND, type SlotHost } from './sequences/id-slots.js'
 import { slotRange } from './sequences/serial-range.js'
 import { SerialSequences } from './sequences/serial-sequences.js'
+import { UserSequences } from './sequences/user-sequences.js'
 import { SecondaryIndexes } from './catalog/secondary-index.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './exec/context.js'
@@ -80,6 +81,8 @@ export class Database implements SessionHost {
   /** This node's id slots and SERIAL sequences (node-local state over the catalog). */
   readonly idSlots: IdSlots
   readonly serials: SerialSequences
+  /** This node's draws of user sequences (CREATE SEQUENCE). */
+  readonly userSequences: UserSequences
   private slotCheckScheduled = false
 
   readonly replica: Replica
@@ -106,6 +109,7 @@ export class Database implements SessionHost {
     }
     this.idSlots = new IdSlots(slotHost)
     this.serials = new SerialSequences(slotHost, this.idSlots)
+    this.userSequences = new UserSequences(slotHost, this.idSlots)
     this.unsubscribe.push(replica.on('catalog', (changes) => this.onCatalog(changes)))
     this.uniqueWatch = new UniqueWatch(replica, (e) => this.conflicts.add(e))
     this.unsubscribe.push(replica.on('conflict', (records) => this.conflicts.addRecords(replica, records)))
@@ -386,6 +390,8 @@ export class Database implements SessionHost {
       systemView: (schema, name) => this.system.view(schema, name, ctx),
       catalog: () => (model ??= this.system.model(replica, ctx)),
       random: () => 0.5,
+      hlc: readOnly,
+      sessionObjects: () => ({ prepared: [], cursors: [] }),
       nextId: () => {
         throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
       },
@@ -393,6 +399,9 @@ export class Database implements SessionHost {
         throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
       },
       allTables: () => replica.tables(),
+      sequences: {
+        nextval: readOnly, currval: readOnly, setval: readOnly, lastval: readOnly, lastDrawn: readOnly, dropped: readOnly,
+      },
       replication: () => ({ lsn: replica.lsn, lastReplayedCommitMs: replica.lastReplayedCommitMs }),
       callUserFunction,
       depth: 0,

@@ -18,6 +18,7 @@ import { columnMeta, tableMeta, ROWID, type ForeignKey, type ForeignKeyAction } 
 import type { SqlType } from '../types/sql-type.js'
 import { exprText } from './expr-text.js'
 import { listViews } from './view-def.js'
+import { decodeSequence, SEQUENCE_KIND, type SequenceDef } from '../sequences/sequence-definition.js'
 
 /** Where the model reads tables and catalog objects (a transaction, or the replica). */
 export interface CatalogSource {
@@ -120,9 +121,17 @@ export interface SystemViewModel {
   definition: string | null
 }
 
+/** A user sequence (pg_class relkind 'S'). */
+export interface SequenceModel {
+  oid: number
+  name: string
+  def: SequenceDef
+}
+
 /** Any relation by OID: what regclass output and the pg_get_* functions need. */
 export type RelationModel =
   | { kind: 'table'; table: TableModel }
+  | { kind: 'sequence'; sequence: SequenceModel }
   | { kind: 'index'; index: IndexModel }
   | { kind: 'view'; view: SystemViewModel }
 
@@ -132,6 +141,8 @@ export interface CatalogModel {
   readonly indexes: IndexModel[]
   readonly constraints: ConstraintModel[]
   readonly views: SystemViewModel[]
+  /** User sequences in name order. */
+  readonly sequences: SequenceModel[]
   relation(oid: number): RelationModel | undefined
   /** The OID of a relation by name: user tables and indexes first, then system views. */
   relationOid(name: string, namespace?: Namespace): number | undefined
@@ -142,7 +153,7 @@ export interface CatalogModel {
 }
 
 /** FNV-1a of the kind and name, mapped into the user OID range. */
-export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default', name: string): number {
+export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence', name: string): number {
   let h = 0x811c9dc5
   const s = `${kind}\u0000${name}`
   for (let i = 0; i < s.length; i++) {
@@ -303,12 +314,20 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     ...userViews,
     ...systemViews.map((v, i) => ({ oid: FIRST_SYSTEM_VIEW_OID + i, name: v.name, namespace: v.namespace, attributes: attributes(v.columns), definition: null })),
   ]
+  const sequences: SequenceModel[] = []
+  for (const [name, v] of source.listCatalog(SEQUENCE_KIND)) {
+    const def = decodeSequence(v)
+    if (def) sequences.push({ oid: objectOid('sequence', name), name, def })
+  }
+  sequences.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const relations = new Map<number, RelationModel>()
   for (const v of views) relations.set(v.oid, { kind: 'view', view: v })
+  for (const sq of sequences) relations.set(sq.oid, { kind: 'sequence', sequence: sq })
   for (const t of tables) relations.set(t.oid, { kind: 'table', table: t })
   for (const ix of indexes) relations.set(ix.oid, { kind: 'index', index: ix })
   const constraintsByOid = new Map(constraints.map((c) => [c.oid, c]))
   const userNames = new Map<string, number>()
+  for (const sq of sequences) userNames.set(sq.name, sq.oid)
   for (const ix of indexes) userNames.set(ix.name, ix.oid)
   for (const t of tables) userNames.set(t.name, t.oid)
   for (const v of userViews) userNames.set(v.name, v.oid)
@@ -317,6 +336,7 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     indexes,
     constraints,
     views,
+    sequences,
     relation: (oid) => relations.get(oid),
     relationOid: (name, namespace) => {
       if (namespace === undefined || namespace === 'public') {
@@ -330,6 +350,7 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
       if (!r) return undefined
       if (r.kind === 'table') return r.table.name
       if (r.kind === 'index') return r.index.name
+      if (r.kind === 'sequence') return r.sequence.name
       // Views outside the search path print qualified, as regclass does.
       return r.view.namespace === 'information_schema' ? `information_schema.${r.view.name}` : r.view.name
     },

@@ -88,6 +88,7 @@ export const SqlState = {
   invalidSqlStatementName: '26000',
   invalidCursorName: '34000',
   duplicateCursor: '42P03',
+  invalidCursorDefinition: '42P11',
   duplicatePreparedStatement: '42P05',
   duplicateAlias: '42712',
   invalidRecursion: '42P19',

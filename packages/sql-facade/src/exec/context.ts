@@ -14,6 +14,7 @@ import type { ForeignKeyChecks } from './foreign-key-checks.js'
 import type { DeferredConstraints } from './deferred-constraints.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
 import type { StatementBudget } from './statement-budget.js'
+import type { SequenceAccess } from '../sequences/session-sequences.js'
 
 export interface UserFunction {
   name: string
@@ -29,6 +30,12 @@ export interface UserFunction {
  * sees every write.
  */
 export type CatalogTransaction = Omit<Transaction, 'get' | 'scan' | 'insert' | 'upsert' | 'update' | 'increment' | 'delete' | 'writtenKeys'>
+
+/** A session's SQL prepared statements and cursors, as pg_prepared_statements and pg_cursors list them. */
+export interface SessionObjects {
+  prepared: Array<{ name: string; text: string; preparedAt: number; parameterTypes: SqlType[] }>
+  cursors: Array<{ name: string; text: string; hold: boolean; binary: boolean; scroll: boolean; createdAt: number }>
+}
 
 export interface ExecCtx {
   /** DDL and catalog objects; table rows go through `rows`. */
@@ -60,10 +67,16 @@ export interface ExecCtx {
   /** The catalog as this statement's transaction holds it, as pg_catalog shows it; built once per statement. */
   catalog(): CatalogModel
   random(): number
+  /** This session's prepared statements and cursors. */
+  sessionObjects(): SessionObjects
+  /** A new HLC timestamp (a sequence epoch). */
+  hlc(): number
   nextId(): bigint
   /** The next SERIAL / identity value of a column: int2/int4 from this node's id ranges, int8 node-unique 64-bit. */
   nextSerial(table: TableInfo, column: string): number | bigint
   allTables(): TableInfo[]
+  /** nextval / currval / setval / lastval of user sequences, with this session's state. */
+  sequences: SequenceAccess
   /** This node's change sequence and the origin commit time (wall ms) of the newest remote change applied. */
   replication(): { lsn: number; lastReplayedCommitMs: number | null }
   /** Runs a SQL function body with typed arguments. */

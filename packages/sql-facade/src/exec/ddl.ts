@@ -26,6 +26,7 @@ import { policyJson } from '../settings/settings.js'
 import { execDropPublications } from '../replication/replication-statements.js'
 import { readView } from '../catalog/view-def.js'
 import { dropDependentViews, execDropView } from './view-ddl.js'
+import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -309,6 +310,7 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
         // Dropping a partitioned table drops its partitions.
         for (const t of p.exec.allTables()) if (tableMeta(t).partitionOf === n) dropTable(p, t.name)
         dropTable(p, n)
+        dropOwnedSequences(p.exec, n)
       }
       return utility('DROP TABLE', notices)
     }
@@ -342,6 +344,8 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
       }
       return utility('DROP FUNCTION', notices)
     }
+    case 'OBJECT_SEQUENCE':
+      return execDropSequences(names, !!stmt.missing_ok, p.exec)
     case 'OBJECT_PUBLICATION':
       return execDropPublications(names, !!stmt.missing_ok, tx, p.exec.nodeId)
   }

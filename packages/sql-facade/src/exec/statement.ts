@@ -23,6 +23,7 @@ import { truncateTargets } from './foreign-key-ddl.js'
 import { tableMeta } from '../catalog/table-meta.js'
 import { partitionFilter } from '../plan/partition-view.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
+import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
@@ -69,6 +70,8 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('UpdateStmt' in node) return execUpdate(node.UpdateStmt, withCte(node.UpdateStmt.withClause, p))
   if ('DeleteStmt' in node) return execDelete(node.DeleteStmt, withCte(node.DeleteStmt.withClause, p))
   if ('CreateStmt' in node) return execCreateTable(node.CreateStmt, p)
+  if ('CreateSeqStmt' in node) return execCreateSequence(node.CreateSeqStmt, exec)
+  if ('AlterSeqStmt' in node) return execAlterSequence(node.AlterSeqStmt, exec)
   if ('DropStmt' in node) return execDrop(node.DropStmt, p)
   if ('AlterTableStmt' in node) return execAlterTable(node.AlterTableStmt, p)
   if ('IndexStmt' in node) return execCreateIndex(node.IndexStmt, p)

@@ -42,6 +42,8 @@ import { SUBSCRIPTION_KIND } from '../replication/replication-catalog.js'
 import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from '../replication/replication-statements.js'
 import { fieldInfo, toQueryResult, type FieldInfo, type Int8Output, type QueryResult } from '../result-format.js'
 import { IdRangePending } from '../sequences/serial-sequences.js'
+import { SessionSequences } from '../sequences/session-sequences.js'
+import type { UserSequences } from '../sequences/user-sequences.js'
 import { Settings } from '../settings/settings.js'
 import { durationMillis } from '../settings/parameters.js'
 import { showRelation } from '../system/show.js'
@@ -50,6 +52,8 @@ import type { RtValue } from '../types/value.js'
 import { bindParam } from './bind-param.js'
 import { isFailedCatalogProbe } from './catalog-probe.js'
 import { describeShape, prepareStatement, type PreparedStatement } from './prepared-statement.js'
+import { Cursors } from './cursors.js'
+import { SqlPreparedStatements } from './sql-prepared-statements.js'
 
 interface Block {
   tx: OpenTransaction
@@ -84,6 +88,8 @@ export interface SessionHost {
   waitForIdSlot(): Promise<void>
   userFunction(name: string): UserFunction | undefined
   nextSerial(table: TableInfo, column: string): number | bigint
+  /** This node's draws of user sequences. */
+  readonly userSequences: UserSequences
   /** The system views and the catalog model they share. */
   readonly system: SystemCatalog
   /** The libp2p addresses `SHOW concord.p2p_addresses` lists. */
@@ -115,6 +121,12 @@ export class Session {
   /** A query string or an Execute is under way (from its call until its result or error). */
   private busy = false
   private readonly budgetSource: BudgetSource = { now: monotonicNow, canceled: () => this.cancelRequested }
+  /** currval / lastval state. */
+  private readonly sequences: SessionSequences
+  /** PREPARE / EXECUTE / DEALLOCATE. */
+  readonly sqlPrepared = new SqlPreparedStatements()
+  /** DECLARE / FETCH / MOVE / CLOSE. */
+  readonly cursors = new Cursors()
 
   readonly db: SessionHost
 
@@ -126,6 +138,7 @@ export class Session {
     this.settings = new Settings(db.replica, options.user ?? 'concord', db.serverParameters)
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
+    this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
   }
 
   /**
@@ -347,6 +360,21 @@ export class Session {
       if (node && 'VacuumStmt' in node && node.VacuumStmt.is_vacuumcmd && this.block) {
         throw new SqlError(SqlState.activeSqlTransaction, 'VACUUM cannot run inside a transaction block')
       }
+      if (node && 'PrepareStmt' in node) {
+        this.sqlPrepared.prepare(node.PrepareStmt, stmt.text, this.db.replica.now() * 1000)
+        return { result: utility('PREPARE'), durable: false }
+      }
+      if (node && 'DeallocateStmt' in node) {
+        this.sqlPrepared.deallocate(node.DeallocateStmt.isall ? null : node.DeallocateStmt.name ?? '')
+        return { result: utility(node.DeallocateStmt.isall ? 'DEALLOCATE ALL' : 'DEALLOCATE'), durable: false }
+      }
+      if (node && 'FetchStmt' in node) return { result: this.cursors.fetch(node.FetchStmt), durable: false }
+      if (node && 'ClosePortalStmt' in node) {
+        this.cursors.close(node.ClosePortalStmt.portalname ?? null)
+        return { result: utility(node.ClosePortalStmt.portalname ? 'CLOSE CURSOR' : 'CLOSE CURSOR ALL'), durable: false }
+      }
+      if (node && 'DeclareCursorStmt' in node) return this.declareCursor(node.DeclareCursorStmt, stmt.text)
+      if (node && 'ExecuteStmt' in node) return this.executePrepared(node.ExecuteStmt.name ?? '', node.ExecuteStmt.params ?? [])
       assertWritable(this.block?.mode ?? this.characteristics, stmt)
       if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
       if (this.block) {
@@ -361,6 +389,40 @@ export class Session {
       if (this.block) this.block.failed = true
       throw e
     }
+  }
+
+  /** Runs `fn` in the open block's transaction, or in a transaction of its own (committed when it returns). */
+  private withTransaction(fn: (ctx: ExecCtx) => StatementResult): { result: StatementResult; durable: boolean } {
+    if (this.block) {
+      const ctx = this.execCtx(this.block.tx, [], this.block.startMicros, this.block.rows)
+      ctx.deferred = this.block.deferred
+      return { result: fn(ctx), durable: false }
+    }
+    const nowMicros = this.db.replica.now() * 1000
+    return { result: this.db.replica.transact((tx) => fn(this.execCtx(tx, [], nowMicros))), durable: true }
+  }
+
+  /** EXECUTE name (args): the prepared statement with its arguments evaluated in the same transaction. */
+  private executePrepared(name: string, args: Node[]): { result: StatementResult; durable: boolean } {
+    const prepared = this.sqlPrepared.get(name)
+    assertWritable(this.block?.mode ?? this.characteristics, prepared.statement)
+    return this.withTransaction((ctx) => {
+      const { values, types } = SqlPreparedStatements.bindArguments(prepared, args, ctx)
+      const run: ExecCtx = { ...ctx, params: values, paramTypes: types }
+      run.foreignKeys = ctx.foreignKeys
+      return runInTransaction(prepared.statement, run)
+    })
+  }
+
+  /** DECLARE: runs the cursor's query now and keeps its rows (cursors.ts). */
+  private declareCursor(stmt: NonNullable<Extract<Node, { DeclareCursorStmt: unknown }>['DeclareCursorStmt']>, text: string): { result: StatementResult; durable: boolean } {
+    this.cursors.checkDeclare(stmt, this.block !== null)
+    const query = stmt.query
+    if (!query || !('SelectStmt' in query)) throw new SqlError(SqlState.syntaxError, 'DECLARE CURSOR takes a SELECT or VALUES query')
+    const nowMicros = this.block?.startMicros ?? this.db.replica.now() * 1000
+    const { result } = this.withTransaction((ctx) => runInTransaction({ kind: 'pg', node: query, text }, ctx))
+    this.cursors.declare(stmt, text, result, this.block !== null, nowMicros)
+    return { result: utility('DECLARE CURSOR'), durable: false }
   }
 
   /** CREATE / ALTER / DROP SUBSCRIPTION: they reach the publisher first, so they run outside core transactions. */
@@ -404,6 +466,7 @@ export class Session {
         if (!block) return utility('COMMIT', ['there is no transaction in progress'])
         if (block.failed) {
           this.settings.endTransaction(false)
+          this.cursors.endBlock(false)
           return utility('ROLLBACK')
         }
         try {
@@ -415,15 +478,18 @@ export class Session {
           block.tx.commit()
         } catch (e) {
           this.settings.endTransaction(false)
+          this.cursors.endBlock(false)
           throw e
         }
         this.settings.endTransaction(true)
+        this.cursors.endBlock(true)
         return utility('COMMIT')
       }
       case 'TRANS_STMT_ROLLBACK':
         if (!this.block) return utility('ROLLBACK', ['there is no transaction in progress'])
         this.block = null
         this.settings.endTransaction(false)
+        this.cursors.endBlock(false)
         return utility('ROLLBACK')
       case 'TRANS_STMT_SAVEPOINT': case 'TRANS_STMT_RELEASE': case 'TRANS_STMT_ROLLBACK_TO': {
         // A savepoint marks the block's writes; rolling back to it restores them.
@@ -485,9 +551,15 @@ export class Session {
       systemView: (schema, name) => db.system.view(schema, name, ctx),
       catalog: () => (model ??= db.system.model(tx, ctx)),
       random: () => db.replica.random(),
+      hlc: () => db.replica.clock.now(),
+      sessionObjects: () => ({
+        prepared: this.sqlPrepared.list().map((p) => ({ name: p.name, text: p.text, preparedAt: p.preparedAt, parameterTypes: SqlPreparedStatements.declaredTypes(p) })),
+        cursors: this.cursors.list(),
+      }),
       nextId: () => db.replica.nextId(),
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
+      sequences: this.sequences.access(tx),
       replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs }),
       callUserFunction,
       depth: 0,
@@ -535,6 +607,9 @@ export class Session {
     }
     if ('DiscardStmt' in node) {
       this.settings.discardAll()
+      this.sequences.discard()
+      this.sqlPrepared.deallocate(null)
+      this.cursors.close(null)
       return utility('DISCARD ALL')
     }
     if ('AlterSystemStmt' in node) {

@@ -91,6 +91,7 @@ const pgClass = view(
     }
     for (const ix of m.indexes) rows.push(row(ix.oid, ix.name, NAMESPACE_OIDS.public, BTREE_AM_OID, ix.kind, ix.columns.length, {}))
     for (const v of m.views) rows.push(row(v.oid, v.name, NAMESPACE_OIDS[v.namespace], 0, 'v', v.attributes.length, {}))
+    for (const s of m.sequences) rows.push(row(s.oid, s.name, NAMESPACE_OIDS.public, 0, 'S', 3, {}))
     return rows
   },
 )

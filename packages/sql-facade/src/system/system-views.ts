@@ -20,6 +20,8 @@ import { buildCatalogModel, type CatalogModel, type CatalogSource, type Namespac
 import { CLUSTER_VIEWS } from './cluster-views.js'
 import { INFORMATION_SCHEMA_VIEWS } from './information-schema-views.js'
 import { PG_CATALOG_VIEWS } from './pg-catalog-views.js'
+import { informationSchemaSequences, pgSequence, pgSequences } from './sequence-views.js'
+import { pgCursors, pgPreparedStatements } from './session-views.js'
 import type { SystemView, ViewCtx } from './system-view.js'
 
 /** What the views read beyond the statement's own context. */
@@ -34,9 +36,13 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
       ...PG_CATALOG_VIEWS,
       ...CLUSTER_VIEWS,
       ...REPLICATION_VIEWS,
+      pg_sequence: pgSequence,
+      pg_sequences: pgSequences,
+      pg_prepared_statements: pgPreparedStatements,
+      pg_cursors: pgCursors,
       concord_conflicts: () => conflictsView(host.conflicts),
     },
-    information_schema: INFORMATION_SCHEMA_VIEWS,
+    information_schema: { ...INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
   }
 }
 

@@ -1,0 +1,92 @@
+/**
+ * CREATE SEQUENCE, ALTER SEQUENCE and DROP SEQUENCE over the catalog object
+ * `('sequence', name)` (sequences/sequence-definition.ts). A sequence shares the
+ * relation namespace with tables and indexes (42P07 on a clash), as in PostgreSQL.
+ * RESTART, and a change of INCREMENT, bounds or type, begin a new epoch: RESTART at its
+ * value; the others continue from the last value this node drew, as PostgreSQL
+ * continues from the sequence's last value.
+ */
+import type { AlterSeqStmt, CreateSeqStmt } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { applySequenceOptions, decodeSequence, encodeSequence, SEQUENCE_KIND } from '../sequences/sequence-definition.js'
+import type { ExecCtx } from './context.js'
+import { utility, type StatementResult } from './result.js'
+
+function relationExists(exec: ExecCtx, name: string): boolean {
+  const index = exec.tx.getCatalog('index', name)
+  const seq = exec.tx.getCatalog(SEQUENCE_KIND, name)
+  return exec.tx.table(name) !== undefined || (index !== undefined && index !== null) || (seq !== undefined && seq !== null)
+}
+
+export function execCreateSequence(stmt: CreateSeqStmt, exec: ExecCtx): StatementResult {
+  const name = stmt.sequence?.relname ?? ''
+  if (stmt.sequence?.relpersistence === 't') throw new SqlError(SqlState.featureNotSupported, 'temporary sequences are not supported')
+  if (relationExists(exec, name)) {
+    if (stmt.if_not_exists) return utility('CREATE SEQUENCE', [`relation "${name}" already exists, skipping`])
+    throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
+  }
+  const { def } = applySequenceOptions(null, stmt.options, exec.hlc())
+  if (def.ownedBy !== null) checkOwner(exec, def.ownedBy)
+  exec.tx.setCatalog(SEQUENCE_KIND, name, encodeSequence(def))
+  return utility('CREATE SEQUENCE')
+}
+
+export function execAlterSequence(stmt: AlterSeqStmt, exec: ExecCtx): StatementResult {
+  const name = stmt.sequence?.relname ?? ''
+  const current = decodeSequence(exec.tx.getCatalog(SEQUENCE_KIND, name))
+  if (!current) {
+    if (exec.tx.table(name)) throw new SqlError(SqlState.wrongObjectType, `"${name}" is not a sequence`)
+    if (stmt.missing_ok) return utility('ALTER SEQUENCE', [`relation "${name}" does not exist, skipping`])
+    throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+  }
+  const { def, restart } = applySequenceOptions(current, stmt.options, exec.hlc())
+  if (def.ownedBy !== null && def.ownedBy !== current.ownedBy) checkOwner(exec, def.ownedBy)
+  let next = def
+  if (restart !== null) {
+    next = { ...def, base: restart, epoch: exec.hlc() }
+  } else if (def.increment !== current.increment || def.min !== current.min || def.max !== current.max || def.type !== current.type) {
+    const last = exec.sequences.lastDrawn(name, current)
+    next = { ...def, base: last === null ? current.base : last + def.increment, epoch: exec.hlc() }
+  }
+  exec.tx.setCatalog(SEQUENCE_KIND, name, encodeSequence(next))
+  return utility('ALTER SEQUENCE')
+}
+
+/** DROP SEQUENCE [IF EXISTS] names. */
+export function execDropSequences(names: string[], missingOk: boolean, exec: ExecCtx): StatementResult {
+  const notices: string[] = []
+  for (const n of names) {
+    if (decodeSequence(exec.tx.getCatalog(SEQUENCE_KIND, n)) === null) {
+      if (exec.tx.table(n)) throw new SqlError(SqlState.wrongObjectType, `"${n}" is not a sequence`, { hint: 'Use DROP TABLE to remove a table.' })
+      if (missingOk) {
+        notices.push(`sequence "${n}" does not exist, skipping`)
+        continue
+      }
+      throw new SqlError(SqlState.undefinedTable, `sequence "${n}" does not exist`)
+    }
+  }
+  for (const n of names) dropSequence(exec, n)
+  return utility('DROP SEQUENCE', notices)
+}
+
+function dropSequence(exec: ExecCtx, name: string): void {
+  if (decodeSequence(exec.tx.getCatalog(SEQUENCE_KIND, name)) === null) return
+  exec.tx.setCatalog(SEQUENCE_KIND, name, null)
+  exec.sequences.dropped(name)
+}
+
+/** Drops the sequences OWNED BY a column of `table` (DROP TABLE drops them with it). */
+export function dropOwnedSequences(exec: ExecCtx, table: string): void {
+  for (const [name, v] of exec.tx.listCatalog(SEQUENCE_KIND)) {
+    const d = decodeSequence(v)
+    if (d?.ownedBy?.startsWith(`${table}.`)) dropSequence(exec, name)
+  }
+}
+
+function checkOwner(exec: ExecCtx, ownedBy: string): void {
+  const dot = ownedBy.indexOf('.')
+  const table = exec.tx.table(ownedBy.slice(0, dot))
+  if (!table) throw new SqlError(SqlState.undefinedTable, `relation "${ownedBy.slice(0, dot)}" does not exist`)
+  const column = ownedBy.slice(dot + 1)
+  if (!table.columns.some((c) => c.name === column)) throw new SqlError(SqlState.undefinedColumn, `column "${column}" of relation "${table.name}" does not exist`)
+}

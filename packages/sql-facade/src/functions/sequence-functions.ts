@@ -1,0 +1,46 @@
+/**
+ * nextval, currval, setval and lastval: the sequence given as regclass (a name literal
+ * casts to it), its values int8, through the session's ExecCtx.sequences
+ * (sequences/session-sequences.ts). Every one is volatile: never folded at planning.
+ */
+import type { ExecCtx } from '../exec/context.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { T } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
+import type { ScalarResolver } from './scalar-impl.js'
+import { regInput } from '../catalog/object-names.js'
+import { category, type SqlType } from '../types/sql-type.js'
+
+/** The name of the sequence with OID `oid`; 42809 for another relation, 42P01 for none. */
+function sequenceName(oid: RtValue, exec: ExecCtx): string {
+  const r = exec.catalog().relation(oid as number)
+  if (r?.kind === 'sequence') return r.sequence.name
+  const name = exec.catalog().relationName(oid as number)
+  if (name === undefined) throw new SqlError(SqlState.undefinedTable, `could not open relation with OID ${String(oid)}`)
+  throw new SqlError(SqlState.wrongObjectType, `"${name}" is not a sequence`)
+}
+
+/** A text argument (`'s'::text`, a text column) is read as a regclass name, as PostgreSQL's implicit text to regclass cast does. */
+const isText = (t: SqlType | undefined): boolean => t !== undefined && !t.array && t.id !== 'unknown' && category(t) === 'S'
+
+function seqArg(ts: SqlType[]): SqlType {
+  return isText(ts[0]) ? T.text : T.regclass
+}
+
+function relationOf(arg: RtValue, exec: ExecCtx): RtValue {
+  return typeof arg === 'string' ? regInput(T.regclass, arg, { catalog: () => exec.catalog(), user: exec.settings.user }) : arg
+}
+
+export const SEQUENCE_FUNCTIONS: Record<string, ScalarResolver> = {
+  nextval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => exec.sequences.nextval(sequenceName(relationOf(o!, exec), exec)) } : null),
+  currval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => exec.sequences.currval(sequenceName(relationOf(o!, exec), exec)) } : null),
+  lastval: (ts) => (ts.length === 0 ? { args: [], result: T.int8, volatile: true, fn: (_a, exec) => exec.sequences.lastval() } : null),
+  setval: (ts) => (ts.length === 2 || ts.length === 3
+    ? {
+      args: [seqArg(ts), T.int8, T.bool].slice(0, ts.length),
+      result: T.int8,
+      volatile: true,
+      fn: ([o, v, called], exec) => exec.sequences.setval(sequenceName(relationOf(o!, exec), exec), v as bigint, called !== false),
+    }
+    : null),
+}

@@ -1,0 +1,102 @@
+/**
+ * The sequence functions as one session sees them: nextval, currval, setval, lastval.
+ * currval and lastval are session state, as in PostgreSQL (55000 before this session's
+ * first nextval of the sequence); the values come from the node's UserSequences.
+ *
+ * Definitions are read and written through the statement's transaction, so a sequence
+ * created in an open block is usable in it; setval and a CYCLE wrap begin a new epoch
+ * (sequence-definition.ts) in that transaction too, so unlike PostgreSQL a rolled-back
+ * block also undoes its setval (docs/compatibility.md). nextval's draws are not undone.
+ */
+import type { Json } from '@concord/core'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { decodeSequence, encodeSequence, SEQUENCE_KIND, type SequenceDef } from './sequence-definition.js'
+import type { UserSequences } from './user-sequences.js'
+
+/** What the executor calls (ExecCtx.sequences). */
+export interface SequenceAccess {
+  nextval(name: string): bigint
+  currval(name: string): bigint
+  setval(name: string, value: bigint, called: boolean): bigint
+  lastval(): bigint
+  /** The last value this node drew of the sequence in its current epoch, or null. */
+  lastDrawn(name: string, d: SequenceDef): bigint | null
+  /** Drops the node positions of a dropped sequence. */
+  dropped(name: string): void
+}
+
+/** The catalog of the running statement's transaction. */
+export interface SequenceCatalog {
+  getCatalog(kind: string, name: string): Json | undefined
+  setCatalog(kind: string, name: string, value: Json | null): void
+}
+
+export class SessionSequences {
+  private readonly current = new Map<string, bigint>()
+  private last: string | null = null
+  private readonly draws: UserSequences
+  private readonly hlc: () => number
+
+  constructor(draws: UserSequences, hlc: () => number) {
+    this.draws = draws
+    this.hlc = hlc
+  }
+
+  /** Forgets currval / lastval state (DISCARD ALL / DISCARD SEQUENCES). */
+  discard(): void {
+    this.current.clear()
+    this.last = null
+  }
+
+  /** The functions over the catalog of one statement's transaction. */
+  access(tx: SequenceCatalog): SequenceAccess {
+    const read = (name: string): SequenceDef => {
+      const d = decodeSequence(tx.getCatalog(SEQUENCE_KIND, name))
+      if (!d) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+      return d
+    }
+    const reset = (name: string, d: SequenceDef, base: bigint): SequenceDef => {
+      const next = { ...d, base, epoch: this.hlc() }
+      tx.setCatalog(SEQUENCE_KIND, name, encodeSequence(next))
+      return next
+    }
+    return {
+      nextval: (name) => {
+        const v = this.draws.next(name, read(name), (d) => reset(name, d, d.increment > 0n ? d.min : d.max))
+        this.current.set(name, v)
+        this.last = name
+        return v
+      },
+      currval: (name) => {
+        read(name)
+        const v = this.current.get(name)
+        if (v === undefined) throw new SqlError(SqlState.objectNotInPrerequisiteState, `currval of sequence "${name}" is not yet defined in this session`)
+        return v
+      },
+      setval: (name, value, called) => {
+        const d = read(name)
+        if (value < d.min || value > d.max) {
+          throw new SqlError(SqlState.numericValueOutOfRange, `setval: value ${value} is out of bounds for sequence "${name}" (${d.min}..${d.max})`)
+        }
+        reset(name, d, called ? value + d.increment : value)
+        if (called) {
+          this.current.set(name, value)
+          this.last = name
+        }
+        return value
+      },
+      lastDrawn: (name, d) => this.draws.lastDrawn(name, d),
+      dropped: (name) => {
+        this.draws.dropPositions(name)
+        this.current.delete(name)
+      },
+      lastval: () => {
+        const name = this.last
+        if (name === null || decodeSequence(tx.getCatalog(SEQUENCE_KIND, name)) === null) {
+          throw new SqlError(SqlState.objectNotInPrerequisiteState, 'lastval is not yet defined in this session')
+        }
+        return this.current.get(name)!
+      },
+    }
+  }
+}
