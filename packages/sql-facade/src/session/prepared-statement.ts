@@ -25,7 +25,7 @@ export interface PreparedStatement {
 }
 
 /** The highest parameter number `$n` in a parse tree. */
-function maxParam(node: unknown): number {
+export function maxParam(node: unknown): number {
   if (!node || typeof node !== 'object') return 0
   if (Array.isArray(node)) return node.reduce((m: number, x) => Math.max(m, maxParam(x)), 0)
   const o = node as Record<string, unknown>

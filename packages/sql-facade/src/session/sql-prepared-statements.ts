@@ -15,6 +15,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../exec/context.js'
 import { rootPlanCtx } from '../exec/plan-root.js'
 import type { Statement } from '../parser/statement.js'
+import { maxParam } from './prepared-statement.js'
 import { planSelect } from '../plan/select.js'
 import { typeFromTypeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
@@ -32,16 +33,6 @@ export interface SqlPrepared {
 
 const PREPARABLE = ['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']
 
-/** Highest `$n` in a parse tree. */
-function maxParam(node: unknown): number {
-  if (!node || typeof node !== 'object') return 0
-  if (Array.isArray(node)) return node.reduce((m: number, x) => Math.max(m, maxParam(x)), 0)
-  const o = node as Record<string, unknown>
-  const ref = o['ParamRef'] as { number?: number } | undefined
-  let max = ref ? ref.number ?? 0 : 0
-  for (const v of Object.values(o)) max = Math.max(max, maxParam(v))
-  return max
-}
 
 export class SqlPreparedStatements {
   private readonly byName = new Map<string, SqlPrepared>()
