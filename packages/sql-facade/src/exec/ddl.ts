@@ -27,6 +27,7 @@ import { execDropPublications } from '../replication/replication-statements.js'
 import { readView } from '../catalog/view-def.js'
 import { dropDependentViews, execDropView } from './view-ddl.js'
 import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
+import { likeContribution } from './table-like.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -155,6 +156,16 @@ function tooManyColumns(): SqlError {
   return new SqlError(SqlState.tooManyColumns, `tables can have at most ${MAX_COLUMNS} columns`)
 }
 
+/** `base`, or `base1`, `base2` .. when a relation or index already has the name (as PostgreSQL's ChooseRelationName). */
+function freeIndexName(p: PlanCtx, base: string): string {
+  const taken = (n: string) => { const v = p.exec.tx.getCatalog('index', n); return (v !== undefined && v !== null) || !!p.exec.tx.table(n) }
+  for (let i = 0; i < 1000; i++) {
+    const n = i === 0 ? base : `${base}${i}`
+    if (!taken(n)) return n
+  }
+  throw new SqlError(SqlState.duplicateTable, `relation "${base}" already exists`)
+}
+
 export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const name = stmt.relation!.relname!
   if ((stmt.tableElts ?? []).filter((el) => 'ColumnDef' in el).length > MAX_COLUMNS) throw tooManyColumns()
@@ -197,6 +208,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const checks: CheckConstraint[] = []
   const uniques: string[][] = []
   const references: Array<{ k: Constraint; column: string | null }> = []
+  const plainIndexes: string[][] = []
   let pk: string[] = []
   for (const el of stmt.tableElts ?? []) {
     if ('ColumnDef' in el) {
@@ -220,9 +232,21 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json })
       else if (k.contype === 'CONSTR_FOREIGN') references.push({ k, column: null })
     } else if ('TableLikeClause' in el) {
-      throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE .. LIKE is not supported')
+      const like = likeContribution(el.TableLikeClause, tx)
+      for (const c of like.columns) {
+        if (cols.some((x) => x.spec.name === c.spec.name)) throw new SqlError(SqlState.duplicateColumn, `column "${c.spec.name}" specified more than once`)
+        cols.push({ ...c, primary: false, unique: false, checks: [], references: [] })
+      }
+      checks.push(...like.checks)
+      if (like.primaryKey) {
+        if (pk.length) throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${name}" are not allowed`)
+        pk = like.primaryKey
+      }
+      uniques.push(...like.uniques)
+      plainIndexes.push(...like.indexes)
     }
   }
+  if (cols.length > MAX_COLUMNS) throw tooManyColumns()
   for (const k of [...pk, ...uniques.flat()]) {
     if (!cols.some((c) => c.spec.name === k)) throw new SqlError(SqlState.undefinedColumn, `column "${k}" named in key does not exist`)
   }
@@ -278,6 +302,10 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   tx.createTable(spec)
   for (const u of uniques) {
     const idx: IndexDef = { name: `${name}_${u.join('_')}_key`, table: name, columns: u, unique: true }
+    tx.setCatalog('index', idx.name, idx as unknown as Json)
+  }
+  for (const columns of plainIndexes) {
+    const idx: IndexDef = { name: freeIndexName(p, `${name}_${columns.join('_')}_idx`), table: name, columns, unique: false }
     tx.setCatalog('index', idx.name, idx as unknown as Json)
   }
   addForeignKeys(p, name, references)
