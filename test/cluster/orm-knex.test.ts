@@ -130,6 +130,31 @@ describe('knex against a concord node', () => {
     expect(await k()('books').where({ title: 'E' }).pluck('title')).toEqual([])
   })
 
+  it('alters tables, keeps unique and composite indexes, upserts, and runs raw bindings', async () => {
+    await k().schema.createTable('gadgets', (t) => {
+      t.increments()
+      t.string('code').unique()
+      t.boolean('flag').defaultTo(false)
+      t.decimal('price', 8, 2)
+      t.jsonb('spec')
+      t.index(['code', 'flag'])
+    })
+    await k().schema.alterTable('gadgets', (t) => {
+      t.integer('extra')
+    })
+    expect(await k().schema.hasColumn('gadgets', 'extra')).toBe(true)
+    await k()('gadgets').insert({ code: 'x', price: 1.5, spec: JSON.stringify({ q: 1 }) }).onConflict('code').merge()
+    await k()('gadgets').insert({ code: 'x', price: 2.5 }).onConflict('code').merge()
+    expect(await k()('gadgets').whereIn('code', ['x', 'y']).select('code', 'price', 'flag', 'spec')).toEqual([{ code: 'x', price: '2.50', flag: false, spec: { q: 1 } }])
+    await expect(k()('gadgets').insert({ code: 'x' })).rejects.toMatchObject({ code: '23505' })
+    expect((await k().raw('select ?::int + ? as s', [1, 2])).rows).toEqual([{ s: 3 }])
+    await k().schema.alterTable('gadgets', (t) => {
+      t.dropColumn('extra')
+    })
+    expect(await k().schema.hasColumn('gadgets', 'extra')).toBe(false)
+    await k().schema.dropTable('gadgets')
+  })
+
   it('rollback undoes the last batch: both tables are dropped and the record cleared', async () => {
     const [batch, names] = await k().migrate.rollback()
     expect(batch).toBe(1)

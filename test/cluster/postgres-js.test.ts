@@ -75,4 +75,40 @@ describe('postgres.js against a concord node', () => {
     const [filtered] = await db()`SELECT body->'c'->>'d' AS d, ${'b c'} = ANY(tags) AS has FROM docs`
     expect(filtered).toEqual({ d: 'e', has: true })
   })
+
+  it('round-trips booleans, numeric, bytea, dates, floats and NULLs', async () => {
+    await db()`CREATE TABLE misc (id int PRIMARY KEY, b boolean, n numeric(10,2), bin bytea, d date, f float8)`
+    await db()`INSERT INTO misc VALUES (${1}, ${true}, ${'12.34'}, ${Buffer.from([1, 2, 255])}, ${'2026-01-02'}, ${1.5})`
+    await db()`INSERT INTO misc VALUES (${2}, ${null}, ${null}, ${null}, ${null}, ${null})`
+    const rows = await db()`SELECT * FROM misc ORDER BY id`
+    expect(rows[0]).toMatchObject({ id: 1, b: true, n: '12.34', f: 1.5 })
+    expect([...rows[0]!['bin'] as Buffer]).toEqual([1, 2, 255])
+    expect((rows[0]!['d'] as Date).toISOString()).toBe('2026-01-02T00:00:00.000Z')
+    expect(rows[1]).toEqual({ id: 2, b: null, n: null, bin: null, d: null, f: null })
+  })
+
+  it('builds queries with its helpers: identifiers, IN lists, SET objects, arrays, unsafe, values', async () => {
+    expect([...await db()`SELECT ${db()('id')} FROM ${db()('misc')} WHERE id IN ${db()([1, 2])} ORDER BY id`]).toEqual([{ id: 1 }, { id: 2 }])
+    expect([...await db()`UPDATE misc SET ${db()({ b: false, f: 2.5 })} WHERE id = 1 RETURNING b, f`]).toEqual([{ b: false, f: 2.5 }])
+    expect([...await db()`SELECT id FROM misc WHERE id = ANY(${db().array([1, 3])}) ORDER BY id`]).toEqual([{ id: 1 }])
+    expect([...await db().unsafe('SELECT $1::int + 1 AS x', [41])]).toEqual([{ x: 42 }])
+    expect(await db()`SELECT 1 AS a, 2 AS b`.values()).toEqual([[1, 2]])
+  })
+
+  it('a savepoint that fails inside sql.begin is rolled back alone', async () => {
+    await db().begin(async (tx) => {
+      await tx`INSERT INTO misc (id) VALUES (${3})`
+      await expect(tx.savepoint(async (sp) => {
+        await sp`INSERT INTO misc (id) VALUES (${4})`
+        throw new Error('undo the savepoint')
+      })).rejects.toThrow('undo the savepoint')
+    })
+    expect([...await db()`SELECT id FROM misc WHERE id >= 3 ORDER BY id`]).toEqual([{ id: 3 }])
+  })
+
+  it('reads a result in batches through a cursor (portal row limits)', async () => {
+    const batches: number[][] = []
+    for await (const rows of db()`SELECT id FROM misc ORDER BY id`.cursor(2)) batches.push(rows.map((r) => r['id'] as number))
+    expect(batches).toEqual([[1, 2], [3]])
+  })
 })
