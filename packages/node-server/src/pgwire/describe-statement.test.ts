@@ -91,13 +91,17 @@ describe('Describe of a prepared statement', () => {
     const m = await exchange([parse('SELECT id, name FROM items WHERE id = $1 AND name <> $2', [23]), describeStatement, sync])
     expect(m.map((x) => x.type)).toEqual(['1', 't', 'T', 'Z'])
     const t = m.find((x) => x.type === 't')!
-    expect([t.body.readInt16BE(0), t.body.readInt32BE(2), t.body.readInt32BE(6)]).toEqual([2, 23, 25])
+    // $1 as declared; $2, unspecified, takes the type of the column it is compared with.
+    expect([t.body.readInt16BE(0), t.body.readInt32BE(2), t.body.readInt32BE(6)]).toEqual([2, 23, 1043])
     expect(fieldNames(m.find((x) => x.type === 'T')!)).toEqual([['id', 23], ['name', 1043]])
   })
 
-  it('answers NoData for a write and runs nothing', async () => {
+  it('describes the rows of a write .. RETURNING, NoData for a write without, and runs nothing', async () => {
     const m = await exchange([parse("INSERT INTO items VALUES (1, 'x') RETURNING id", []), describeStatement, sync])
-    expect(m.map((x) => x.type)).toEqual(['1', 't', 'n', 'Z'])
+    expect(m.map((x) => x.type)).toEqual(['1', 't', 'T', 'Z'])
+    expect(fieldNames(m.find((x) => x.type === 'T')!)).toEqual([['id', 23]])
+    const u = await exchange([parse('UPDATE items SET name = $1', []), describeStatement, sync])
+    expect(u.map((x) => x.type)).toEqual(['1', 't', 'n', 'Z'])
     expect((await engine.database.query('SELECT count(*)::int AS n FROM items')).rows[0]!.n).toBe(0)
   })
 

@@ -17,10 +17,39 @@ afterAll(async () => {
 })
 
 describe('prepare, describe, execute', () => {
+  it('reports unspecified parameters with the type their context gives them, text when none does', async () => {
+    const s = db.session()
+    await db.query('CREATE TABLE typed_params (id BIGINT PRIMARY KEY, tags TEXT[], body JSONB, at TIMESTAMPTZ, n INT)')
+    expect((await s.prepare('INSERT INTO typed_params (tags, id, body, at) VALUES ($1, $2, $3, $4)')).paramTypes).toEqual([1009, 20, 3802, 1184])
+    expect((await s.prepare('INSERT INTO typed_params VALUES ($1, $2, $3, $4, $5)')).paramTypes).toEqual([20, 1009, 3802, 1184, 23])
+    expect((await s.prepare('UPDATE typed_params SET tags = $1, n = $2 WHERE id = $3')).paramTypes).toEqual([1009, 23, 20])
+    expect((await s.prepare('SELECT id FROM typed_params WHERE n = ANY($1) AND $2 < at')).paramTypes).toEqual([1007, 1184])
+    expect((await s.prepare('SELECT $1::int8, $2, upper($3)')).paramTypes).toEqual([20, 25, 25])
+    expect((await s.prepare('DELETE FROM typed_params WHERE id = $1', [23])).paramTypes).toEqual([23])
+    // Execution still binds the text the client sends as unknown: an array literal lands in text[].
+    await s.execute(await s.prepare('INSERT INTO typed_params (id, tags) VALUES ($1, $2)'), ['7', '{"a","b c"}'])
+    expect((await db.query('SELECT array_length(tags, 1) AS n, tags[2] AS second FROM typed_params WHERE id = 7')).rows).toEqual([{ n: 2, second: 'b c' }])
+    await db.query('DROP TABLE typed_params')
+  })
+
+  it('describes INSERT, UPDATE and DELETE .. RETURNING by planning the returning list, without writing', async () => {
+    const s = db.session()
+    const ins = await s.prepare('INSERT INTO items VALUES ($1, $2, 2) RETURNING id, upper(name) AS shout, price')
+    expect((await s.describe(ins))?.map((f) => [f.name, f.type])).toEqual([['id', 'integer'], ['shout', 'text'], ['price', 'numeric(10,2)']])
+    const upd = await s.prepare('UPDATE items AS i SET name = $1 WHERE id = $2 RETURNING i.*')
+    expect((await s.describe(upd))?.map((f) => f.name)).toEqual(['id', 'name', 'price'])
+    const del = await s.prepare('DELETE FROM items WHERE id = $1 RETURNING id * 2 AS twice')
+    expect((await s.describe(del))?.map((f) => [f.name, f.type])).toEqual([['twice', 'integer']])
+    expect((await db.query('SELECT count(*)::int AS n FROM items')).rows[0]!.n).toBe(1)
+    expect((await s.execute(ins, [5, 'five'])).rows).toEqual([{ id: 5, shout: 'FIVE', price: '2.00' }])
+    expect((await s.execute(del, [5])).rows).toEqual([{ twice: 10 }])
+  })
+
   it('counts parameters from the parse tree and keeps the declared types', async () => {
     const s = db.session()
-    const p = await s.prepare("SELECT name, '$9' AS literal FROM items WHERE id = $2 OR id = $1", [23])
-    expect(p.paramTypes).toEqual([23, 25])
+    const p = await s.prepare("SELECT name, '$9' AS literal FROM items WHERE id = $2 OR id = $1", [20])
+    // $1 keeps its declared int8; $2, left unspecified, takes the type of the column it is compared with.
+    expect(p.paramTypes).toEqual([20, 23])
     const fields = await s.describe(p)
     expect(fields?.map((f) => [f.name, f.oid])).toEqual([['name', 25], ['literal', 25]])
     expect((await s.execute(p, [1, 7])).rows).toEqual([{ name: 'one', literal: '$9' }])

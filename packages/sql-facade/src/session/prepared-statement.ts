@@ -5,13 +5,16 @@
  *
  * Invariants: a prepared statement holds zero statements (an empty query string) or
  * one; `paramTypes` has one OID per parameter, the client's where it declared one, else
- * text, as Concord binds every parameter as text of unknown type.
+ * the type its context gives it (param-types.ts), else text; execution binds every
+ * parameter as text of unknown type whatever is reported.
  */
+import type { TableInfo } from '@concord/core'
 import type { Node, SelectStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { parseScript } from '../parser/parse.js'
 import type { Statement } from '../parser/statement.js'
 import { OIDS } from '../types/sql-type.js'
+import { inferParamTypes } from './param-types.js'
 
 /** PostgreSQL's limit on parameters of one statement. */
 const MAX_PARAMS = 65535
@@ -35,12 +38,15 @@ export function maxParam(node: unknown): number {
   return max
 }
 
-export function prepareStatement(sql: string, declared: number[] = []): PreparedStatement {
+/** `table` looks tables up to infer the types of parameters the client left unspecified (param-types.ts). */
+export function prepareStatement(sql: string, declared: number[] = [], table?: (name: string) => TableInfo | undefined): PreparedStatement {
   const stmts = parseScript(sql)
   if (stmts.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement')
   const statement = stmts[0] ?? null
   const count = Math.min(MAX_PARAMS, Math.max(declared.length, statement?.kind === 'pg' ? maxParam(statement.node) : 0))
-  const paramTypes = Array.from({ length: count }, (_, i) => declared[i] || OIDS.text)
+  const paramTypes = Array.from({ length: count }, (_, i) => declared[i] ?? 0)
+  if (table) inferParamTypes(statement, paramTypes, table)
+  for (let i = 0; i < count; i++) paramTypes[i] ||= OIDS.text
   return { sql, statement, paramTypes }
 }
 
@@ -48,7 +54,7 @@ export function prepareStatement(sql: string, declared: number[] = []): Prepared
  * How Describe learns a statement's row shape: a query is planned and its columns read;
  * SHOW builds its relation; null means no rows are described (NoData), either because
  * the statement returns none or because learning its shape would run it (a
- * data-modifying CTE runs while the statement is planned; INSERT .. RETURNING).
+ * data-modifying CTE runs while the statement is planned).
  */
 export type DescribeShape = { kind: 'plan'; node: Node; select: SelectStmt } | { kind: 'show'; name: string } | null
 
@@ -56,9 +62,35 @@ export function describeShape(statement: Statement | null): DescribeShape {
   if (statement?.kind !== 'pg') return null
   const node = statement.node
   if ('VariableShowStmt' in node) return { kind: 'show', name: node.VariableShowStmt.name ?? '' }
+  if ('InsertStmt' in node || 'UpdateStmt' in node || 'DeleteStmt' in node) return returningShape(node)
   if (!('SelectStmt' in node)) return null
   if (node.SelectStmt.intoClause || modifies(node.SelectStmt.withClause)) return null
   return { kind: 'plan', node, select: node.SelectStmt }
+}
+
+/**
+ * INSERT / UPDATE / DELETE .. RETURNING: its rows have the shape of a SELECT of the
+ * returning list from the target table (and UPDATE's FROM, DELETE's USING), which is
+ * planned without running the write.
+ */
+function returningShape(node: Node): DescribeShape {
+  const stmt = 'InsertStmt' in node ? node.InsertStmt : 'UpdateStmt' in node ? node.UpdateStmt : 'DeleteStmt' in node ? node.DeleteStmt : null
+  const list = returningList(stmt)
+  if (!stmt?.relation || list.length === 0 || modifies(stmt.withClause)) return null
+  const more = 'UpdateStmt' in node ? node.UpdateStmt.fromClause ?? [] : 'DeleteStmt' in node ? node.DeleteStmt.usingClause ?? [] : []
+  const select: SelectStmt = {
+    targetList: list,
+    fromClause: [{ RangeVar: stmt.relation }, ...more],
+    ...(stmt.withClause ? { withClause: stmt.withClause } : {}),
+    limitOption: 'LIMIT_OPTION_DEFAULT',
+    op: 'SETOP_NONE',
+  }
+  return { kind: 'plan', node: { SelectStmt: select }, select }
+}
+
+/** The RETURNING expressions, under either name the parser's versions give them. */
+function returningList(stmt: { returningClause?: { exprs?: Node[] }; returningList?: Node[] } | null): Node[] {
+  return stmt?.returningClause?.exprs ?? stmt?.returningList ?? []
 }
 
 function modifies(w: { ctes?: Node[] } | undefined): boolean {

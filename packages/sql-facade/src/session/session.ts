@@ -215,7 +215,9 @@ export class Session {
   async prepare(sql: string, paramTypes: number[] = []): Promise<PreparedStatement> {
     try {
       await this.db.ready()
-      return prepareStatement(sql, paramTypes)
+      // The open block's transaction sees tables it created; otherwise a dropped read transaction.
+      const tx = this.block?.tx ?? this.db.replica.begin()
+      return prepareStatement(sql, paramTypes, (name) => tx.table(name))
     } catch (e) {
       throw asSqlError(e)
     }
