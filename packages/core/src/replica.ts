@@ -621,7 +621,7 @@ export class Replica {
    * them if storage fails; resolves once durable, rejects as `durable()` does.
    */
   async setMeta(key: string, value: Uint8Array): Promise<void> {
-    if (!key.includes('/')) throw new ConcordError('invalidParameterValue', `metadata key "${key}" is reserved: application keys contain '/'`)
+    checkAppMetaKey(key)
     if (this.closed) throw new ConcordError('objectNotInPrerequisiteState', 'replica is closed')
     this.log.setMeta(key, value.slice())
     await this.durable()
@@ -629,7 +629,7 @@ export class Replica {
 
   /** Application metadata as storage holds it (see `setMeta`). */
   async getMeta(key: string): Promise<Uint8Array | undefined> {
-    if (!key.includes('/')) throw new ConcordError('invalidParameterValue', `metadata key "${key}" is reserved: application keys contain '/'`)
+    checkAppMetaKey(key)
     return await this.storage.getMeta(key)
   }
 
@@ -680,4 +680,9 @@ export class Replica {
     await this.log.close()
     for (const s of this.shards.values()) s.doc.destroy()
   }
+}
+
+/** Application metadata keys contain a '/'; core's own (`lsn` ..) do not. */
+function checkAppMetaKey(key: string): void {
+  if (!key.includes('/')) throw new ConcordError('invalidParameterValue', `metadata key "${key}" is reserved: application keys contain '/'`)
 }

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Database } from '../database.js'
 import { SimCluster } from '../sim-cluster.js'
-
-async function sqlState(db: Database, sql: string): Promise<string | null> {
-  try {
-    await db.query(sql)
-    return null
-  } catch (e) {
-    return (e as { code?: string }).code ?? 'no code'
-  }
-}
+import { sqlState } from '../errors/sql-state.fixture.js'
 
 async function columns(db: Database, table: string): Promise<string[]> {
   const r = await db.query(`SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = '${table}' ORDER BY ordinal_position`)

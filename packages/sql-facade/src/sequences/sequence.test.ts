@@ -1,15 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
 import { SimCluster } from '../sim-cluster.js'
-
-async function sqlState(db: { query(sql: string): Promise<unknown> }, sql: string): Promise<string | null> {
-  try {
-    await db.query(sql)
-    return null
-  } catch (e) {
-    return (e as { code?: string }).code ?? 'no code'
-  }
-}
+import { sqlState } from '../errors/sql-state.fixture.js'
 
 const values = async (db: Database, sql: string): Promise<unknown[]> => (await db.query(sql)).rowArrays.map((r) => r[0])
 

@@ -1,14 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
-
-async function sqlState(db: { query(sql: string): Promise<unknown> }, sql: string): Promise<string | null> {
-  try {
-    await db.query(sql)
-    return null
-  } catch (e) {
-    return (e as { code?: string }).code ?? 'no code'
-  }
-}
+import { sqlState } from '../errors/sql-state.fixture.js'
 
 describe('SQL cursors', () => {
   let db: Database | null = null
