@@ -5,6 +5,7 @@
  *   HELLO   = nodeId:str region:str reply:u8   (reply 1: answers a HELLO, is not answered)
  *   UPDATES = prevLsn:varuint lsn:varuint n:varuint (shard:str generation:varuint update:bytes){n}
  *   DIGEST  = lsn:varuint n:varuint (shard:str generation:varuint hash:u32 rows:u32){n}
+ *             (rows 0: the sender's rows are not comparable, see divergence-watch NOT_COMPARABLE)
  *   ACK     = lsn:varuint
  *   GENERATION = shard:str generation:varuint state:bytes   (a shard's newer generation, whole)
  *   SYNC_REQ  = n:varuint (shard:str generation:varuint stateVector:bytes){n}
@@ -68,7 +69,8 @@ export interface ShardDigest {
   /**
    * Hash of the materialized rows. Two replicas with equal `hash` must have equal `rows`;
    * if not, their documents hold different content under the same Yjs ids, which no
-   * exchange repairs (reported as a divergence, see Replicator.divergences).
+   * exchange repairs (reported as a divergence, see Replicator.divergences). 0 while the
+   * sender holds overlays (NOT_COMPARABLE in divergence-watch).
    */
   rows: number
 }
