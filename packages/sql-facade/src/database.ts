@@ -33,6 +33,7 @@ import { ConflictLog } from './conflicts/conflict-log.js'
 import { UniqueWatch } from './conflicts/unique-watch.js'
 import { ForeignKeyWatch } from './conflicts/foreign-key-watch.js'
 import { UNLIMITED_BUDGET } from './exec/statement-budget.js'
+import { FailoverMonitor } from './failover/failover-monitor.js'
 
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
@@ -84,6 +85,8 @@ export class Database implements SessionHost {
   /** This node's draws of user sequences (CREATE SEQUENCE). */
   readonly userSequences: UserSequences
   private slotCheckScheduled = false
+  /** Active-passive roles, heartbeats and auto-failover of this node (failover/). */
+  readonly failover: FailoverMonitor
 
   readonly replica: Replica
   private readonly ownsReplica: boolean
@@ -110,6 +113,7 @@ export class Database implements SessionHost {
     this.idSlots = new IdSlots(slotHost)
     this.serials = new SerialSequences(slotHost, this.idSlots)
     this.userSequences = new UserSequences(slotHost, this.idSlots)
+    this.failover = new FailoverMonitor(replica)
     this.unsubscribe.push(replica.on('catalog', (changes) => this.onCatalog(changes)))
     this.uniqueWatch = new UniqueWatch(replica, (e) => this.conflicts.add(e))
     this.unsubscribe.push(replica.on('conflict', (records) => this.conflicts.addRecords(replica, records)))
@@ -251,6 +255,7 @@ export class Database implements SessionHost {
   }
 
   private onCatalog(changes: CatalogChange[]): void {
+    this.failover.onCatalog(changes)
     for (const c of changes) {
       if (c.kind === 'function') {
         this.functionCache.delete(c.name)
@@ -402,7 +407,7 @@ export class Database implements SessionHost {
       sequences: {
         nextval: readOnly, currval: readOnly, setval: readOnly, lastval: readOnly, lastDrawn: readOnly, dropped: readOnly,
       },
-      replication: () => ({ lsn: replica.lsn, lastReplayedCommitMs: replica.lastReplayedCommitMs }),
+      replication: () => ({ lsn: replica.lsn, lastReplayedCommitMs: replica.lastReplayedCommitMs, role: this.failover.role() }),
       callUserFunction,
       depth: 0,
       budget: UNLIMITED_BUDGET,
@@ -413,6 +418,7 @@ export class Database implements SessionHost {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.failover.close()
     for (const u of this.unsubscribe) u()
     this.indexes.close()
     if (this.ownsReplica) await this.replica.close()

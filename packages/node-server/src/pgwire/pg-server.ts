@@ -174,7 +174,7 @@ export class PgServer {
         while (this.cancelKeys.has(pid))
         const s = session
         this.cancelKeys.set(pid, { secret, cancel: () => s?.cancel?.() })
-        duplex.beforeNextWrite = this.startupParameters(pid, secret)
+        duplex.beforeNextWrite = this.startupParameters(pid, secret, s?.reportedParameters?.() ?? [])
         this.limits.idle(socket, false)
       },
       onMessage: async (data, state) => {
@@ -233,7 +233,7 @@ export class PgServer {
     return nothing()
   }
 
-  private startupParameters(pid: number, secret: number): Uint8Array {
+  private startupParameters(pid: number, secret: number, reported: Array<[string, string]>): Uint8Array {
     const w = new BackendWriter()
     const params: Array<[string, string]> = [
       ['server_version', this.options.serverVersion ?? '16.0 (Concord)'],
@@ -247,6 +247,7 @@ export class PgServer {
       ['is_superuser', 'on'],
       ['session_authorization', 'concord'],
       ['application_name', ''],
+      ...reported,
     ]
     for (const [k, v] of params) w.parameterStatus(k, v)
     w.backendKeyData(pid, secret)

@@ -17,6 +17,7 @@
 import type { Json, Replica } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { normalizeValue, parameterDef, PARAMETERS, type ParameterDef, type SettingScope } from './parameters.js'
+import { nextTermWrites, PRIMARY_TERM_KIND } from '../failover/primary-term.js'
 
 export const CLUSTER_SETTING_KIND = 'setting'
 /** Node settings persist as catalog objects named `<node id>/<setting>`. */
@@ -61,6 +62,8 @@ export class Settings {
   private pending = new Map<string, CatalogWrite>()
   /** Snapshots at BEGIN (index 0) and at each open savepoint; null outside a block. */
   private stack: Snapshot[] | null = null
+  /** Read-only parameters the session decides (transaction_read_only ..), see setDynamic. */
+  private dynamic: ((key: string) => string | undefined) | null = null
 
   private readonly replica: Replica
   readonly user: string
@@ -71,6 +74,15 @@ export class Settings {
     this.replica = replica
     this.user = user
     this.server = server
+  }
+
+  /**
+   * Where read-only parameters that depend on the session and the node's role are read
+   * (transaction_read_only, default_transaction_read_only, in_hot_standby); undefined
+   * from `fn` falls back to the server's value or the default.
+   */
+  setDynamic(fn: (key: string) => string | undefined): void {
+    this.dynamic = fn
   }
 
   private def(name: string): ParameterDef {
@@ -110,7 +122,7 @@ export class Settings {
     if (d.scope === 'cluster') return this.stored(CLUSTER_SETTING_KIND, key) ?? d.default
     if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
-    if (d.readonly) return this.server.get(key) ?? d.default
+    if (d.readonly) return this.dynamic?.(key) ?? this.server.get(key) ?? d.default
     const node = this.stored(NODE_SETTING_KIND, key)
     if (typeof node === 'string') return node
     if (key === 'node_id') return this.replica.nodeId
@@ -130,6 +142,10 @@ export class Settings {
       const policy = key === 'conflict_resolution_policy' ? (v ?? d.default) : this.show('conflict_resolution_policy')!
       const fn = key === 'conflict_resolution_function' ? (v ?? d.default) : this.show('conflict_resolution_function')!
       writes.push({ kind: 'policy', name: 'default', value: policyJson(policy, fn) })
+    }
+    if (key === 'high_availability_mode' && v === 'active_passive' && this.show(key) !== 'active_passive') {
+      // Switching to active_passive: the node that runs it is the primary, with the next epoch.
+      writes.push(...nextTermWrites(this.replica.listCatalog(PRIMARY_TERM_KIND), this.replica.nodeId, 'mode', this.replica.now()).writes)
     }
     return writes
   }
