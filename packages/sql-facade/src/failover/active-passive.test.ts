@@ -75,6 +75,10 @@ describe('high_availability_mode', () => {
       expect(await types(cluster, on)).toEqual({ node1: 'standby', node2: 'standby', node3: 'primary' })
       expect((await cluster.node(on).query("SELECT epoch FROM pg_nodes WHERE node_id = 'node3'")).rows[0]).toEqual({ epoch: '2' })
     }
+    expect((await cluster.node('node2').query('SELECT epoch, node_id, reason, current FROM concord_failover_history')).rows).toEqual([
+      { epoch: '2', node_id: 'node3', reason: 'promote', current: true },
+      { epoch: '1', node_id: 'node1', reason: 'mode', current: false },
+    ])
     expect(await sqlState(cluster.node('node1'), "INSERT INTO kv VALUES (1, 'old primary')")).toBe('25006')
     expect(await sqlState(cluster.node('node3'), "INSERT INTO kv VALUES (1, 'new primary')")).toBe(null)
     await cluster.close()
