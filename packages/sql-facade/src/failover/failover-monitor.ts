@@ -50,6 +50,9 @@ export class FailoverMonitor {
   /** When this node first saw the current term (the primary's silence is counted from here at the earliest). */
   private termSeenAt: number
   private suspectedEpoch = 0
+  /** The mode and current term, read from the catalog again after a change to them (every write asks). */
+  private modeCache: HaMode | null = null
+  private termCache: PrimaryTerm | null | undefined = undefined
   private cancelTimer: (() => void) | null = null
   private closed = false
 
@@ -75,12 +78,13 @@ export class FailoverMonitor {
   }
 
   mode(): HaMode {
-    return haMode(this.settings().show('high_availability_mode'))
+    return (this.modeCache ??= haMode(this.settings().show('high_availability_mode')))
   }
 
   /** The current primary term in this node's catalog. */
   term(): PrimaryTerm | null {
-    return currentTerm(this.replica.listCatalog(PRIMARY_TERM_KIND))
+    if (this.termCache === undefined) this.termCache = currentTerm(this.replica.listCatalog(PRIMARY_TERM_KIND))
+    return this.termCache
   }
 
   /** This node's role as the catalog decides it, a fenced primary reporting as standby. */
@@ -131,8 +135,14 @@ export class FailoverMonitor {
   onCatalog(changes: CatalogChange[]): void {
     let termChanged = false
     for (const c of changes) {
-      if (c.kind === CLUSTER_SETTING_KIND && c.name === 'high_availability_mode') this.arm()
-      if (c.kind === PRIMARY_TERM_KIND) termChanged = true
+      if (c.kind === CLUSTER_SETTING_KIND && c.name === 'high_availability_mode') {
+        this.modeCache = null
+        this.arm()
+      }
+      if (c.kind === PRIMARY_TERM_KIND) {
+        this.termCache = undefined
+        termChanged = true
+      }
     }
     if (termChanged) this.noteTerm()
   }
@@ -185,6 +195,9 @@ export class FailoverMonitor {
 
   /** One check: feed the detector, and promote this node if the primary is gone and it is the one to take over. */
   tick(): void {
+    // Read afresh each tick too, whatever way the catalog changed.
+    this.modeCache = null
+    this.termCache = undefined
     const settings = this.settings()
     const now = this.replica.now()
     this.detector.method = (settings.show('failure_detection_method') ?? 'heartbeat') as DetectionMethod
@@ -220,6 +233,7 @@ export class FailoverMonitor {
       for (const w of writes) tx.setCatalog(w.kind, w.name, w.value)
     })
     this.fence = null
+    this.termCache = undefined
     this.noteTerm()
     return term
   }

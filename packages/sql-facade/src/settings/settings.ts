@@ -18,6 +18,7 @@ import type { Json, Replica } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { normalizeValue, parameterDef, PARAMETERS, type ParameterDef, type SettingScope } from './parameters.js'
 import { nextTermWrites, PRIMARY_TERM_KIND } from '../failover/primary-term.js'
+import { mayBePrimary } from '../failover/node-role.js'
 
 export const CLUSTER_SETTING_KIND = 'setting'
 /** Node settings persist as catalog objects named `<node id>/<setting>`. */
@@ -145,6 +146,11 @@ export class Settings {
     }
     if (key === 'high_availability_mode' && v === 'active_passive' && this.show(key) !== 'active_passive') {
       // Switching to active_passive: the node that runs it is the primary, with the next epoch.
+      if (!mayBePrimary(this.replica.getCatalog('region', this.replica.region))) {
+        throw new SqlError(SqlState.objectNotInPrerequisiteState, `node ${this.replica.nodeId} cannot become primary: region "${this.replica.region}" has no PRIMARY role`, {
+          hint: 'Switch to active_passive on a node of a region with the PRIMARY role.',
+        })
+      }
       writes.push(...nextTermWrites(this.replica.listCatalog(PRIMARY_TERM_KIND), this.replica.nodeId, 'mode', this.replica.now()).writes)
     }
     return writes
