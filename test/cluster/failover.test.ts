@@ -25,6 +25,8 @@ const STREAM_DEADLINE_MS = 180_000
 
 let dir: string
 const procs: ConcordProcess[] = []
+/** What the first test leaves for the second: the cluster after the failover. */
+let cluster: { primary: ConcordProcess; others: ConcordProcess[]; acked: number[] } | null = null
 
 async function start(i: number, join: string[]): Promise<ConcordProcess> {
   const p = await ConcordProcess.start({ dataDir: `${dir}/${IDS[i]}`, nodeId: IDS[i]!, join, extraArgs: ['--pg-port', String(PG_PORTS[i])] })
@@ -116,5 +118,40 @@ describe('failover of an active-passive cluster', () => {
     }
     expect(back.log).toMatch(new RegExp(`failover: demoted to standby: ${successor} is primary at epoch 2`))
     if (process.env.CONCORD_FAILOVER_TIMING) process.stderr.write(`writable again ${firstAfterKill - killedAt} ms after kill -9 (${attempts} attempts)\n`)
+    cluster = { primary: promoted, others: [back, promoted === b ? c : b], acked }
   }, 420_000)
+
+  it('a primary frozen past failover_timeout wakes up beside a new one: what either acknowledged stays, one primary remains', async () => {
+    if (cluster === null) throw new Error('needs the cluster of the previous test')
+    const { primary: frozen, others, acked } = cluster
+    const late = Array.from({ length: 10 }, (_, i) => 10_000 + i)
+    const clients = await Promise.all(late.map(() => frozen.client()))
+    frozen.child.kill('SIGSTOP')
+    // Writes sent to the frozen primary wait in its sockets; it may still take them on waking.
+    const pending = late.map((id, i) => clients[i]!.query(`INSERT INTO events VALUES (${id}, 'sent to the frozen primary')`).then(() => id, () => null))
+    let next: string | null = null
+    try {
+      await until(async () => {
+        const seen = await Promise.all(others.map(primaryOn))
+        next = seen[0] !== frozen.options.nodeId && seen.every((p) => p === seen[0]) ? seen[0]! : null
+        return next !== null
+      }, 60_000, 'a standby promoted while the primary is frozen')
+    } finally {
+      frozen.child.kill('SIGCONT')
+    }
+    const newPrimary = others.find((p) => p.options.nodeId === next)!
+    await newPrimary.query("INSERT INTO events VALUES (20000, 'on the new primary')")
+    const lateAcked = (await Promise.all(pending)).filter((id): id is number => id !== null)
+    await Promise.all(clients.map((c) => c.end().catch(() => {})))
+    if (process.env.CONCORD_FAILOVER_TIMING) process.stderr.write(`the woken primary acknowledged ${lateAcked.length} of ${late.length} late writes\n`)
+    const want = [...acked, ...lateAcked, 20_000].sort((x, y) => x - y).join(',')
+    for (const p of [frozen, ...others]) {
+      await until(async () => (await primaryOn(p)) === next, 60_000, `${p.options.nodeId} names ${next} primary`)
+      await until(async () => {
+        const ids = (await p.query<{ ids: string }>('SELECT string_agg(id::text, \',\' ORDER BY id) AS ids FROM events WHERE id <> ALL($1::int[])', [late.filter((id) => !lateAcked.includes(id))])).rows[0]!.ids
+        return ids === want
+      }, 60_000, `every acknowledged write on ${p.options.nodeId}`)
+    }
+    await expect(frozen.query("INSERT INTO events VALUES (-2, 'x')")).rejects.toMatchObject({ code: '25006' })
+  }, 240_000)
 })
