@@ -166,6 +166,11 @@ export class Positions<S extends ReplicatedShard> {
     this.reported.set(from, new Map(held))
   }
 
+  /** How far this replica holds `origin`'s changes (0 if it never heard from it). */
+  receivedFrom(origin: string): number {
+    return this.status.get(origin)?.receivedLsn ?? 0
+  }
+
   /** How far `peer` last said it holds `origin`'s changes (0 if it never said). */
   heldBy(peer: string, origin: string): number {
     return this.reported.get(peer)?.get(origin) ?? 0

@@ -128,7 +128,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
 
   /** How far this replica holds `origin`'s changes (its LSN). */
   received(origin: string): number {
-    return this.positions.statusOf(origin).receivedLsn
+    return this.positions.receivedFrom(origin)
   }
 
   /** See Positions.setCommitLogLimit. */
