@@ -27,6 +27,12 @@ describe('high_availability_mode', () => {
     expect(await one(cluster, 'node2', 'SELECT pg_is_in_recovery()')).toBe(false)
     expect(await one(cluster, 'node2', 'SHOW transaction_read_only')).toBe('off')
     expect(await sqlState(cluster.node('node2'), 'SELECT pg_promote()')).toBe('55000')
+    // transaction_read_only still follows READ ONLY blocks on a writable node.
+    const s = cluster.node('node2').session()
+    await s.query('BEGIN READ ONLY')
+    expect((await s.query('SHOW transaction_read_only')).rows[0]).toEqual({ transaction_read_only: 'on' })
+    await s.query('COMMIT')
+    expect((await s.query('SHOW transaction_read_only')).rows[0]).toEqual({ transaction_read_only: 'off' })
     await cluster.close()
   })
 
