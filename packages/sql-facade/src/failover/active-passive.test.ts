@@ -39,6 +39,7 @@ describe('high_availability_mode', () => {
   it('active_passive: the node that set it is primary; standbys serve reads and reject writes and DDL with 25006', async () => {
     const cluster = await SimCluster.create({ seed: 2, nodes: NODES })
     await cluster.node('node1').query('CREATE TABLE kv (k INT PRIMARY KEY, v TEXT)')
+    await cluster.node('node1').query('CREATE SEQUENCE seq')
     await cluster.node('node2').query("SET high_availability_mode = 'active_passive'")
     await cluster.settle()
     for (const on of ['node1', 'node2', 'node3']) {
@@ -55,6 +56,9 @@ describe('high_availability_mode', () => {
     expect(await sqlState(standby, 'CREATE TABLE other (k INT PRIMARY KEY)')).toBe('25006')
     expect(await sqlState(standby, 'WITH d AS (DELETE FROM kv RETURNING k) SELECT * FROM d')).toBe('25006')
     expect(await sqlState(standby, 'COPY kv FROM STDIN')).toBe('25006')
+    expect(await sqlState(standby, "SELECT nextval('seq')")).toBe('25006')
+    expect(await sqlState(cluster.node('node2'), "SELECT nextval('seq')")).toBe(null)
+    expect(await sqlState(standby, "CREATE SUBSCRIPTION s CONNECTION 'host=127.0.0.1 port=1' PUBLICATION p")).toBe('25006')
     expect(await one(cluster, 'node3', 'SELECT pg_is_in_recovery()')).toBe(true)
     expect(await one(cluster, 'node3', 'SHOW transaction_read_only')).toBe('on')
     expect(await one(cluster, 'node3', 'SHOW in_hot_standby')).toBe('on')

@@ -300,7 +300,10 @@ export class Session {
 
   /** Runs one statement; a write is acknowledged only once durable. */
   private async runStatement(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
-    if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
+    if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) {
+      assertWritable(this.writeMode(), stmt)
+      return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
+    }
     const timeoutMs = durationMillis(this.settings.show('statement_timeout') ?? '0')
     this.deadline = timeoutMs > 0 ? monotonicNow() + timeoutMs : Infinity
     try {
