@@ -6,13 +6,14 @@
  * takes no writes until it has heard of the newer term.
  */
 import { describe, expect, it } from 'vitest'
+import type { NetworkFaults } from '@concord/core'
 import { SimCluster } from '../sim-cluster.js'
 import { sqlState } from '../errors/sql-state.fixture.js'
 
 const NODES = [{ id: 'node1' }, { id: 'node2' }, { id: 'node3' }]
 
-async function activePassive(seed: number, settings: Record<string, string>): Promise<SimCluster> {
-  const cluster = await SimCluster.create({ seed, nodes: NODES })
+async function activePassive(seed: number, settings: Record<string, string>, faults?: Partial<NetworkFaults>): Promise<SimCluster> {
+  const cluster = await SimCluster.create({ seed, nodes: NODES, ...(faults ? { faults } : {}) })
   const n1 = cluster.node('node1')
   await n1.query('CREATE TABLE kv (k INT PRIMARY KEY, v TEXT)')
   for (const [name, value] of Object.entries(settings)) await n1.query(`ALTER SYSTEM SET ${name} = '${value}'`)
@@ -41,6 +42,27 @@ describe('auto-failover', () => {
     const status = (await cluster.node('node3').query("SELECT status FROM pg_nodes WHERE node_id = 'node1'")).rows[0]
     expect(status).toEqual({ status: 'unreachable' })
     await cluster.close()
+  })
+
+  it('under message loss, duplication and reordering the standbys agree on one new primary, and no acknowledged write is lost', async () => {
+    for (const seed of [21, 22, 23]) {
+      const cluster = await activePassive(seed, { auto_failover: 'on', failover_timeout: '3s' }, { drop: 0.1, duplicate: 0.05, minDelayMs: 1, maxDelayMs: 200 })
+      for (let k = 1; k <= 20; k++) await cluster.node('node1').query(`INSERT INTO kv VALUES (${k}, 'before')`)
+      await cluster.advance(100)
+      cluster.crash('node1')
+      await cluster.advance(10_000)
+      const seen = [(await primaryAs(cluster, 'node2'))?.node_id, (await primaryAs(cluster, 'node3'))?.node_id]
+      expect([seed, seen[0] === seen[1] && seen[0] !== 'node1']).toEqual([seed, true])
+      await cluster.node(seen[0]!).query("INSERT INTO kv VALUES (100, 'after')")
+      await cluster.restart('node1')
+      await cluster.settle()
+      await cluster.advance(2_000)
+      for (const on of ['node1', 'node2', 'node3']) {
+        expect(await primaryAs(cluster, on)).toEqual({ node_id: seen[0], epoch: '2' })
+        expect((await cluster.node(on).query('SELECT count(*)::int AS n FROM kv')).rows[0]).toEqual({ n: 21 })
+      }
+      await cluster.close()
+    }
   })
 
   it('without auto_failover nothing is promoted however long the primary is silent', async () => {
