@@ -10,7 +10,7 @@
  * `postgres` user when run as root); `stop()` is safe to call twice.
  */
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const PG_SCRIPT = fileURLToPath(new URL('../../.ci/postgres.sh', import.meta.url))
@@ -62,8 +62,8 @@ export class PostgresInstance {
   /** A stopped copy of `template`'s data directory on another port (the copy is not part of any timing). */
   static copyOf(template: PostgresInstance, port: number, data: string): PostgresInstance {
     if (template.running) throw new Error('copy a stopped instance')
-    cpSync(template.data, data, { recursive: true })
-    if (process.getuid?.() === 0) execFileSync('chown', ['-R', 'postgres', data])
+    // cp -a keeps the owner and the 0700 mode PostgreSQL insists on.
+    execFileSync('cp', ['-a', template.data, data])
     return new PostgresInstance(template.bin, port, data)
   }
 
@@ -71,13 +71,19 @@ export class PostgresInstance {
     return `postgres://postgres@127.0.0.1:${this.port}/${database}`
   }
 
-  /** Starts the server and waits for it to accept connections (pg_ctl -w). */
-  start(): void {
-    asOwner([`${this.bin}/pg_ctl`, '-D', this.data, '-w', '-t', START_TIMEOUT_S, '-l', `${this.data}.log`, 'start', '-o', this.serverOptions()])
+  /**
+   * Starts the server; with `wait`, until it accepts connections (pg_ctl -w, which polls
+   * ten times a second). Without, pg_ctl returns once the postmaster is spawned: a caller
+   * timing start-up polls a connection itself.
+   */
+  start(wait = true): void {
+    this.logFile()
+    asOwner([`${this.bin}/pg_ctl`, '-D', this.data, wait ? '-w' : '-W', '-t', START_TIMEOUT_S, '-l', `${this.data}.log`, 'start', '-o', this.serverOptions()])
     this.running = true
   }
 
   restart(): void {
+    this.logFile()
     asOwner([`${this.bin}/pg_ctl`, '-D', this.data, '-w', '-t', START_TIMEOUT_S, '-l', `${this.data}.log`, 'restart', '-o', this.serverOptions()])
     this.running = true
   }
@@ -100,6 +106,13 @@ export class PostgresInstance {
     } catch {
       return null
     }
+  }
+
+  /** The server log beside the data directory, writable by the owner (who cannot create files in our directory). */
+  private logFile(): void {
+    const log = `${this.data}.log`
+    if (!existsSync(log)) writeFileSync(log, '')
+    if (process.getuid?.() === 0) execFileSync('chown', ['postgres', log])
   }
 
   private serverOptions(): string {
