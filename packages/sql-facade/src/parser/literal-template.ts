@@ -1,0 +1,271 @@
+/**
+ * Parse trees shared by statements that differ only in their literal constants.
+ *
+ * Clients that inline values (pgbench -M simple, ORMs building SQL text) send a new text
+ * for every execution, so the cache by text (parse.ts) misses and the WASM parser runs
+ * again. Here a statement is reduced to its *shape*: its text with each integer,
+ * decimal and plain '...' string literal replaced by a placeholder naming the literal's
+ * kind and length. The first statement of a shape is parsed; if every literal maps to
+ * exactly one A_Const node at its position, with its value, the tree becomes the
+ * shape's template. A later statement of that shape gets the template with those
+ * A_Const nodes replaced by its own values (the nodes on the way down are copied, the
+ * rest is shared), without running the parser.
+ *
+ * Invariants:
+ * - Same shape means the same tokens in the same places: the grammar builds the same
+ *   tree, and every location in it is right too (literal lengths are part of the shape).
+ * - A literal the grammar consumed as a raw value (a type's precision, an option) has no
+ *   A_Const node at its position, and one folded into another node (a negated constant,
+ *   adjacent strings joined) has none with its value: either way the shape gets no
+ *   template and every statement of it is parsed. So a template never has a value that
+ *   steers the tree's structure.
+ * - The lexer only accepts what it fully understands (ASCII, no comments, no E'', B'',
+ *   X'', U&'' or dollar-quoted strings, no backslash in a string, plain decimal numbers);
+ *   anything else is parsed as usual.
+ * - Only SELECT (without INTO), INSERT, UPDATE and DELETE get templates. Templates are
+ *   immutable and shared, like every cached parse tree.
+ */
+import type { Node } from 'libpg-query'
+
+type Kind = 'i' | 'f' | 's'
+
+interface Literal {
+  kind: Kind
+  start: number
+  /** The value the parser gives it: ival for 'i', the text for 'f', the unquoted string for 's'. */
+  value: number | string
+}
+
+interface Shape {
+  key: string
+  literals: Literal[]
+}
+
+type Path = Array<string | number>
+
+interface Template {
+  node: Node
+  /** Where each literal's A_Const sits, in literal order. */
+  slots: Path[]
+}
+
+const INT4_MAX = 2147483647
+const TEMPLATED = ['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt']
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57
+}
+
+function isWordPart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || isDigit(c)
+}
+
+/** The statement's literals and shape key, or null where the text holds something this lexer does not handle. */
+export function literalShape(text: string): Shape | null {
+  const literals: Literal[] = []
+  const key: string[] = []
+  let from = 0
+  const n = text.length
+  let i = 0
+  while (i < n) {
+    const c = text.charCodeAt(i)
+    if (c > 127) return null
+    if (c === 39) {
+      // A prefix letter (E'', B'', X'', N'', U&'') makes it another kind of string.
+      const prev = i > 0 ? text.charCodeAt(i - 1) : 32
+      if (isWordPart(prev) || prev === 38) return null
+      let j = i + 1
+      let value = ''
+      for (;;) {
+        if (j >= n) return null
+        const d = text.charCodeAt(j)
+        if (d === 92 || d > 127) return null
+        if (d === 39) {
+          if (text.charCodeAt(j + 1) === 39) {
+            value += "'"
+            j += 2
+            continue
+          }
+          break
+        }
+        value += text[j]
+        j++
+      }
+      j++ // past the closing quote
+      // Strings separated by a newline are one constant to PostgreSQL: not a shape we share.
+      let k = j
+      while (k < n && /\s/.test(text[k]!)) k++
+      if (text.charCodeAt(k) === 39) return null
+      key.push(text.slice(from, i), `\u0000s${j - i}`)
+      literals.push({ kind: 's', start: i, value })
+      from = j
+      i = j
+      continue
+    }
+    if (c === 34) {
+      const end = text.indexOf('"', i + 1)
+      if (end < 0) return null
+      i = end + 1 // a doubled "" inside is two quoted parts, skipped alike
+      continue
+    }
+    if ((c === 45 && text.charCodeAt(i + 1) === 45) || (c === 47 && text.charCodeAt(i + 1) === 42)) return null
+    if (c === 36) {
+      if (!isDigit(text.charCodeAt(i + 1))) return null
+      i++
+      while (i < n && isDigit(text.charCodeAt(i))) i++
+      continue
+    }
+    if (isWordPart(c) && !isDigit(c)) {
+      while (i < n && isWordPart(text.charCodeAt(i))) i++
+      continue
+    }
+    if (c === 46 && isDigit(text.charCodeAt(i + 1))) return null
+    if (isDigit(c)) {
+      let j = i
+      while (j < n && isDigit(text.charCodeAt(j))) j++
+      let kind: Kind = 'i'
+      if (text.charCodeAt(j) === 46) {
+        if (!isDigit(text.charCodeAt(j + 1))) return null
+        j++
+        while (j < n && isDigit(text.charCodeAt(j))) j++
+        kind = 'f'
+      }
+      if (j < n && (isWordPart(text.charCodeAt(j)) || text.charCodeAt(j) === 46)) return null
+      const raw = text.slice(i, j)
+      let value: number | string = raw
+      if (kind === 'i') {
+        const v = raw.length <= 10 ? Number(raw) : Infinity
+        if (v <= INT4_MAX) value = v
+        else kind = 'f' // past int4: PostgreSQL keeps it as a numeric constant's text
+      }
+      key.push(text.slice(from, i), `\u0000${kind}${j - i}`)
+      literals.push({ kind, start: i, value })
+      from = j
+      i = j
+      continue
+    }
+    i++
+  }
+  if (literals.length === 0) return null
+  key.push(text.slice(from))
+  return { key: key.join(''), literals }
+}
+
+/** The A_Const value libpg-query gives a literal (zero integers come out as an empty object). */
+function constValue(l: Literal): Record<string, unknown> {
+  if (l.kind === 'i') return { ival: l.value === 0 ? {} : { ival: l.value } }
+  if (l.kind === 'f') return { fval: { fval: l.value } }
+  return { sval: { sval: l.value } }
+}
+
+function sameValue(aConst: Record<string, unknown>, l: Literal): boolean {
+  const want = constValue(l)
+  const k = Object.keys(want)[0]!
+  return JSON.stringify(aConst[k]) === JSON.stringify(want[k])
+}
+
+/** Paths to the A_Const nodes of `node`, by their location; null if two share one. */
+function constsByLocation(node: unknown): Map<number, Path> | null {
+  const out = new Map<number, Path>()
+  let clash = false
+  const walk = (v: unknown, path: Path): void => {
+    if (clash || v === null || typeof v !== 'object') return
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, [...path, i]))
+      return
+    }
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (k === 'A_Const' && x !== null && typeof x === 'object') {
+        const loc = (x as { location?: number }).location
+        if (loc !== undefined) {
+          if (out.has(loc)) clash = true
+          out.set(loc, [...path, k])
+        }
+        continue
+      }
+      walk(x, [...path, k])
+    }
+  }
+  walk(node, [])
+  return clash ? null : out
+}
+
+function at(node: unknown, path: Path): unknown {
+  let v = node
+  for (const k of path) v = (v as Record<string | number, unknown>)[k]
+  return v
+}
+
+/** The template for `node` parsed from a statement of `shape`, or null when it cannot be one. */
+function templateOf(node: Node, shape: Shape): Template | null {
+  const top = Object.keys(node)[0]!
+  if (!TEMPLATED.includes(top)) return null
+  if (top === 'SelectStmt' && (node as { SelectStmt: { intoClause?: unknown } }).SelectStmt.intoClause) return null
+  const consts = constsByLocation(node)
+  if (!consts) return null
+  const slots: Path[] = []
+  for (const l of shape.literals) {
+    const path = consts.get(l.start)
+    if (!path || !sameValue(at(node, path) as Record<string, unknown>, l)) return null
+    slots.push(path)
+  }
+  return { node, slots }
+}
+
+/** The template's tree with each slot's A_Const holding `literals`' values; shares every untouched subtree. */
+function instantiate(t: Template, literals: Literal[]): Node {
+  const copies = new Map<object, object>()
+  const copy = (o: object): object => {
+    let c = copies.get(o)
+    if (!c) {
+      c = Array.isArray(o) ? [...(o as unknown[])] : { ...o }
+      copies.set(o, c)
+    }
+    return c
+  }
+  const root = copy(t.node)
+  t.slots.forEach((path, i) => {
+    let src: unknown = t.node
+    let dst = root as Record<string | number, unknown>
+    for (const k of path.slice(0, -1)) {
+      src = (src as Record<string | number, unknown>)[k]
+      const c = copy(src as object)
+      dst[k] = c
+      dst = c as Record<string | number, unknown>
+    }
+    const last = path[path.length - 1]!
+    const aConst = (src as Record<string | number, { location: number }>)[last]!
+    dst[last] = { ...constValue(literals[i]!), location: aConst.location }
+  })
+  return root as Node
+}
+
+/** Least recently used shapes evicted first; null remembers a shape that cannot have a template. */
+export class LiteralTemplates {
+  private readonly shapes = new Map<string, Template | null>()
+  private readonly maxEntries: number
+  /** Statements answered from a template (for tests and profiles). */
+  hits = 0
+
+  constructor(maxEntries: number) {
+    this.maxEntries = maxEntries
+  }
+
+  /** The parse trees of one statement's text: from its shape's template, or `parse(text)`. */
+  parse(text: string, parse: (text: string) => Node[]): Node[] {
+    const shape = literalShape(text)
+    if (!shape) return parse(text)
+    const t = this.shapes.get(shape.key)
+    if (t) {
+      this.shapes.delete(shape.key)
+      this.shapes.set(shape.key, t)
+      this.hits++
+      return [instantiate(t, shape.literals)]
+    }
+    const nodes = parse(text)
+    if (t === null) return nodes
+    this.shapes.set(shape.key, nodes.length === 1 ? templateOf(nodes[0]!, shape) : null)
+    if (this.shapes.size > this.maxEntries) this.shapes.delete(this.shapes.keys().next().value!)
+    return nodes
+  }
+}
