@@ -62,6 +62,13 @@ describe('statements differing only in literals', () => {
         const r = await db.query(`SELECT name, bal FROM acc WHERE id = ${i}`)
         expect(r.rows).toEqual([{ name: `n${i}`, bal: `${i}.25` }])
       }
+      for (const i of [5, 9, 3]) {
+        // Facts memoized per template (an aggregate, the hidden shard_location column) hold for every value.
+        expect((await db.query(`SELECT count(*) AS n FROM acc WHERE id < ${i}`)).rows).toEqual([{ n: String(i - 1) }])
+        // Without the column exposed, this is 42703.
+        const placed = await db.query(`SELECT id, shard_location FROM acc WHERE id = ${i}`)
+        expect(placed.rows.map((r) => [r['id'], Object.keys(r)])).toEqual([[i, ['id', 'shard_location']]])
+      }
       await db.query("UPDATE acc SET name = 'zz' WHERE id = 7")
       expect((await db.query("SELECT id FROM acc WHERE name = 'zz'")).rows).toEqual([{ id: 7 }])
       expect((await db.query("SELECT id FROM acc WHERE name = 'n8'")).rows).toEqual([{ id: 8 }])

@@ -212,6 +212,18 @@ function templateOf(node: Node, shape: Shape): Template | null {
   return { node, slots }
 }
 
+/** Each node copied out of a template, to the template node it was copied from. */
+const origins = new WeakMap<object, object>()
+
+/**
+ * The template node `node` was copied from, or `node` itself. Memos of facts that do not
+ * depend on constants' values (which columns a statement names, whether it aggregates)
+ * key on this, so statements of one shape share their answers.
+ */
+export function sharedNode<T extends object>(node: T): T {
+  return (origins.get(node) as T | undefined) ?? node
+}
+
 /** The template's tree with each slot's A_Const holding `literals`' values; shares every untouched subtree. */
 function instantiate(t: Template, literals: Literal[]): Node {
   const copies = new Map<object, object>()
@@ -220,6 +232,7 @@ function instantiate(t: Template, literals: Literal[]): Node {
     if (!c) {
       c = Array.isArray(o) ? [...(o as unknown[])] : { ...o }
       copies.set(o, c)
+      origins.set(c, o)
     }
     return c
   }
@@ -244,16 +257,19 @@ function instantiate(t: Template, literals: Literal[]): Node {
 export class LiteralTemplates {
   private readonly shapes = new Map<string, Template | null>()
   private readonly maxEntries: number
+  private readonly maxText: number
   /** Statements answered from a template (for tests and profiles). */
   hits = 0
 
-  constructor(maxEntries: number) {
+  /** Holds up to `maxEntries` shapes of statements up to `maxText` characters (longer ones, bulk INSERTs, are parsed). */
+  constructor(maxEntries: number, maxText: number) {
     this.maxEntries = maxEntries
+    this.maxText = maxText
   }
 
   /** The parse trees of one statement's text: from its shape's template, or `parse(text)`. */
   parse(text: string, parse: (text: string) => Node[]): Node[] {
-    const shape = literalShape(text)
+    const shape = text.length <= this.maxText ? literalShape(text) : null
     if (!shape) return parse(text)
     const t = this.shapes.get(shape.key)
     if (t) {

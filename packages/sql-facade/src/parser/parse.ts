@@ -37,7 +37,7 @@ const CACHE_MAX_TEXT = 8192
 const CACHE_MAX_ENTRIES = 512
 const cache = new Map<string, Statement[]>()
 /** Statement shapes (text with its literals left out) whose trees are shared, for texts that miss `cache`. */
-const templates = new LiteralTemplates(CACHE_MAX_ENTRIES)
+const templates = new LiteralTemplates(CACHE_MAX_ENTRIES, CACHE_MAX_TEXT)
 
 /** How many statements were answered from a shape's template instead of the parser (tests, profiles). */
 export function literalTemplateHits(): number {
