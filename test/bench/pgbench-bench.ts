@@ -5,7 +5,7 @@
  * in the same run, on the same machine, with the same client.
  *
  * `pgbench -i -s 1` loads both; then, for RUNS rounds, each built-in script runs for
- * SECONDS on each side, the sides alternating which goes first, so drift in the machine's
+ * SECONDS on each side, the sides taking turns at going first, so drift in the machine's
  * load falls on both. Printed: every run's TPS with the 1-minute load average at its end,
  * then the medians side by side with their ratio. Nothing is asserted.
  *
@@ -20,6 +20,10 @@
  *   BENCH_BUILT=1        run the built bundle (bin/concord.js; `npm run build` first) instead of the sources under tsx
  *   BENCH_PROFILE=<dir>  after loading, restart the Concord node under `node --cpu-prof` writing into <dir>
  *   BENCH_NO_PG=1        Concord only
+ *   BENCH_BASELINE_BIN=<another build's packages/node-server/bin/concord.js>
+ *                        also run that build as a second Concord node, interleaved like the
+ *                        others, with a "this build / baseline" column: a change measured
+ *                        against the build before it, in the same run
  * Temporary directories go under $TMPDIR.
  */
 import { execFile } from 'node:child_process'
@@ -40,6 +44,8 @@ const SCRIPTS = (env['BENCH_SCRIPTS'] ?? 'select-only,tpcb-like,simple-update').
 const MODE = env['BENCH_MODE'] ?? 'simple'
 const SCALE = Number(env['BENCH_SCALE'] ?? 1)
 const PROFILE = env['BENCH_PROFILE']
+const BASELINE_BIN = env['BENCH_BASELINE_BIN']
+const BASELINE = 'baseline'
 const BUILT = env['BENCH_BUILT'] === '1'
 const PG_PORT = Number(env['BENCH_PG_PORT'] ?? 55_000 + Math.floor(Math.random() * 2000))
 const PGBENCH = [env['PGBENCH'], '/usr/lib/postgresql/15/bin/pgbench', '/usr/bin/pgbench'].find((p) => p !== undefined && existsSync(p))
@@ -83,6 +89,7 @@ if (!PGBENCH) {
 const dir = mkdtempSync(join(tmpdir(), 'concord-pgbench-bench-'))
 chmodSync(dir, 0o755) // PostgreSQL runs as its own user and creates its data directory here
 let node: ConcordProcess | undefined
+let baseline: ConcordProcess | undefined
 let postgres: PostgresInstance | undefined
 try {
   console.log(`pgbench benchmark: scale ${SCALE}, ${CLIENTS} clients, -M ${MODE}, ${SECONDS} s per run, ${RUNS} interleaved rounds; ` +
@@ -90,6 +97,11 @@ try {
   node = await ConcordProcess.start({ dataDir: join(dir, 'concord'), nodeId: 'pgbench', built: BUILT, extraArgs: ['--quiet'] })
   const concord: Side = { name: 'Concord', conn: ['-h', '127.0.0.1', '-p', String(node.pgPort), '-U', 'concord', 'concord'] }
   const sides: Side[] = [concord]
+  if (BASELINE_BIN) {
+    baseline = await ConcordProcess.start({ dataDir: join(dir, 'baseline'), nodeId: 'pgbench-baseline', bin: BASELINE_BIN, extraArgs: ['--quiet'] })
+    sides.push({ name: BASELINE, conn: ['-h', '127.0.0.1', '-p', String(baseline.pgPort), '-U', 'concord', 'concord'] })
+    console.log(`baseline: ${BASELINE_BIN}`)
+  }
   const bin = pgBinDir()
   if (bin && env['BENCH_NO_PG'] !== '1') {
     postgres = PostgresInstance.create(bin, PG_PORT, join(dir, 'postgres'))
@@ -116,7 +128,8 @@ try {
   const runs = new Map<string, Run[]>()
   for (let round = 0; round < RUNS; round++) {
     for (const script of SCRIPTS) {
-      const order = round % 2 === 0 ? sides : [...sides].reverse()
+      // Each round another side goes first.
+      const order = [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)]
       for (const side of order) {
         const r = await once(side, script)
         const key = `${script}/${side.name}`
@@ -126,25 +139,33 @@ try {
     }
   }
 
-  const withPg = sides.length > 1
-  const rows: string[][] = [['measure', 'Concord', 'load', ...(withPg ? ['PostgreSQL 15', 'load', 'Concord / PostgreSQL'] : [])]]
+  const header = ['measure']
+  for (const side of sides) header.push(side.name === 'PostgreSQL' ? 'PostgreSQL 15' : side.name, 'load')
+  const withPg = sides.some((x) => x.name === 'PostgreSQL')
+  if (withPg) header.push('Concord / PostgreSQL')
+  if (BASELINE_BIN) header.push('Concord / baseline')
+  const rows: string[][] = [header]
+  const tps = (script: string, side: string): number | undefined => {
+    const r = runs.get(`${script}/${side}`)
+    return r ? median(r.map((x) => x.tps)) : undefined
+  }
   for (const script of SCRIPTS) {
-    const c = runs.get(`${script}/Concord`)!
-    const p = runs.get(`${script}/PostgreSQL`)
-    const ct = median(c.map((r) => r.tps))
-    const cells = [`pgbench ${script} TPS, ${CLIENTS} clients (median of ${c.length})`, fmt(ct), median(c.map((r) => r.load)).toFixed(2)]
-    if (p) {
-      const pt = median(p.map((r) => r.tps))
-      cells.push(fmt(pt), median(p.map((r) => r.load)).toFixed(2), `${(ct / pt).toFixed(2)}x`)
-    }
+    const cells = [`pgbench ${script} TPS, ${CLIENTS} clients (median of ${RUNS})`]
+    for (const side of sides) cells.push(fmt(tps(script, side.name)!), median(runs.get(`${script}/${side.name}`)!.map((r) => r.load)).toFixed(2))
+    const ct = tps(script, 'Concord')!
+    if (withPg) cells.push(`${(ct / tps(script, 'PostgreSQL')!).toFixed(2)}x`)
+    if (BASELINE_BIN) cells.push(`${(ct / tps(script, BASELINE)!).toFixed(2)}x`)
     rows.push(cells)
   }
-  const ci = initSeconds.get('Concord')!
-  const pi = initSeconds.get('PostgreSQL')
-  rows.push([`pgbench -i -s ${SCALE}, s (once)`, ci.toFixed(1), '', ...(pi !== undefined ? [pi.toFixed(1), '', `${(ci / pi).toFixed(2)}x`] : [])])
+  const initRow = [`pgbench -i -s ${SCALE}, s (once)`]
+  for (const side of sides) initRow.push(initSeconds.get(side.name)!.toFixed(1), '')
+  if (withPg) initRow.push(`${(initSeconds.get('Concord')! / initSeconds.get('PostgreSQL')!).toFixed(2)}x`)
+  if (BASELINE_BIN) initRow.push(`${(initSeconds.get('Concord')! / initSeconds.get(BASELINE)!).toFixed(2)}x`)
+  rows.push(initRow)
   printTable(`pgbench, Concord node vs PostgreSQL 15, both durable (load = median 1-minute load average at the end of the runs)`, rows)
 } finally {
   await node?.stop(60_000)
+  await baseline?.stop(60_000)
   postgres?.stop()
   rmSync(dir, { recursive: true, force: true })
 }

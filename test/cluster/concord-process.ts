@@ -35,6 +35,8 @@ export interface ConcordProcessOptions {
   env?: Record<string, string>
   /** Run bin/concord.js on the built bundle instead of the sources under tsx (benchmarks: start-up as users see it). */
   built?: boolean
+  /** Another build's bin/concord.js to run (implies `built`): benchmarks compare two builds in one run. */
+  bin?: string
   /** Flags for Node itself, before the script (e.g. --cpu-prof). */
   nodeArgs?: string[]
 }
@@ -61,8 +63,9 @@ export class ConcordProcess {
   }
 
   static async start(options: ConcordProcessOptions): Promise<ConcordProcess> {
+    const entry = options.bin ? [options.bin] : options.built ? [BIN] : [...NODE_FLAGS, CLI]
     const args = [
-      ...(options.nodeArgs ?? []), ...(options.built ? [BIN] : [...NODE_FLAGS, CLI]), 'start', ...(options.dataDir !== undefined ? ['--data-dir', options.dataDir] : []),
+      ...(options.nodeArgs ?? []), ...entry, 'start', ...(options.dataDir !== undefined ? ['--data-dir', options.dataDir] : []),
       '--pg-port', '0', '--p2p-host', options.p2pHost ?? '127.0.0.1',
     ]
     if (options.nodeId) args.push('--node-id', options.nodeId)
@@ -73,7 +76,7 @@ export class ConcordProcess {
     args.push(...(options.extraArgs ?? []))
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, ...(options.password !== undefined && !options.passwordFile ? { CONCORD_PASSWORD: options.password } : {}) }
     // The source condition would make the bin load the sources through tsx again.
-    if (options.built) delete env['NODE_OPTIONS']
+    if (options.built || options.bin) delete env['NODE_OPTIONS']
     const cwd = options.cwd ?? fileURLToPath(new URL('../..', import.meta.url))
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env })
     const p = new ConcordProcess(options, child)
