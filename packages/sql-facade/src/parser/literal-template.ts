@@ -45,8 +45,8 @@ type Path = Array<string | number>
 
 interface Template {
   node: Node
-  /** Where each literal's A_Const sits, in literal order. */
-  slots: Path[]
+  /** The way down to each literal's A_Const. */
+  plan: CopyPlan
 }
 
 const INT4_MAX = 2147483647
@@ -209,48 +209,58 @@ function templateOf(node: Node, shape: Shape): Template | null {
     if (!path || !sameValue(at(node, path) as Record<string, unknown>, l)) return null
     slots.push(path)
   }
-  return { node, slots }
+  return { node, plan: copyPlan(slots) }
 }
 
-/** Each node copied out of a template, to the template node it was copied from. */
+/** Each tree made from a template, to the template's tree. */
 const origins = new WeakMap<object, object>()
 
 /**
- * The template node `node` was copied from, or `node` itself. Memos of facts that do not
- * depend on constants' values (which columns a statement names, whether it aggregates)
- * key on this, so statements of one shape share their answers.
+ * The template tree `tree` was made from, or `tree` itself. Memos of facts about a whole
+ * statement that do not depend on its constants' values (which columns it names) key on
+ * this, so statements of one shape share their answers. (Subtrees holding no literal are
+ * shared with the template as they are, so memos keyed by them hit anyway.)
  */
-export function sharedNode<T extends object>(node: T): T {
-  return (origins.get(node) as T | undefined) ?? node
+export function sharedNode<T extends object>(tree: T): T {
+  return (origins.get(tree) as T | undefined) ?? tree
+}
+
+/** The nodes to copy on the way down to the literals: a trie of the slots' paths. */
+interface CopyPlan {
+  /** Children to copy, by key. */
+  into: Array<[string | number, CopyPlan]>
+  /** Set on the A_Const key itself: which literal goes there. */
+  literal?: number
+}
+
+function copyPlan(slots: Path[]): CopyPlan {
+  const root: CopyPlan = { into: [] }
+  slots.forEach((path, i) => {
+    let at = root
+    for (const k of path) {
+      let next = at.into.find(([key]) => key === k)?.[1]
+      if (!next) at.into.push([k, (next = { into: [] })])
+      at = next
+    }
+    at.literal = i
+  })
+  return root
+}
+
+function copyAlong(src: Record<string | number, unknown>, plan: CopyPlan, literals: Literal[]): Record<string | number, unknown> {
+  const out: Record<string | number, unknown> = Array.isArray(src) ? [...(src as unknown[])] as unknown as Record<number, unknown> : { ...src }
+  for (const [k, sub] of plan.into) {
+    const child = src[k] as Record<string | number, unknown>
+    out[k] = sub.literal !== undefined ? { ...constValue(literals[sub.literal]!), location: child['location'] } : copyAlong(child, sub, literals)
+  }
+  return out
 }
 
 /** The template's tree with each slot's A_Const holding `literals`' values; shares every untouched subtree. */
 function instantiate(t: Template, literals: Literal[]): Node {
-  const copies = new Map<object, object>()
-  const copy = (o: object): object => {
-    let c = copies.get(o)
-    if (!c) {
-      c = Array.isArray(o) ? [...(o as unknown[])] : { ...o }
-      copies.set(o, c)
-      origins.set(c, o)
-    }
-    return c
-  }
-  const root = copy(t.node)
-  t.slots.forEach((path, i) => {
-    let src: unknown = t.node
-    let dst = root as Record<string | number, unknown>
-    for (const k of path.slice(0, -1)) {
-      src = (src as Record<string | number, unknown>)[k]
-      const c = copy(src as object)
-      dst[k] = c
-      dst = c as Record<string | number, unknown>
-    }
-    const last = path[path.length - 1]!
-    const aConst = (src as Record<string | number, { location: number }>)[last]!
-    dst[last] = { ...constValue(literals[i]!), location: aConst.location }
-  })
-  return root as Node
+  const tree = copyAlong(t.node as Record<string, unknown>, t.plan, literals) as Node
+  origins.set(tree, t.node)
+  return tree
 }
 
 /** Least recently used shapes evicted first; null remembers a shape that cannot have a template. */

@@ -9,7 +9,6 @@ import { coerce } from '../expr/coerce.js'
 import { compileExpr, compilePredicate, fingerprint, unify } from '../expr/compile.js'
 import { AggCollector, type CompileCtx } from '../expr/compile-context.js'
 import { nameList } from '../parser/name-list.js'
-import { sharedNode } from '../parser/literal-template.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { isAggregate } from '../functions/aggregate.js'
@@ -150,12 +149,10 @@ function hasAggregate(node: Node | undefined, p: PlanCtx): boolean {
   if (!node || typeof node !== 'object') return false
   // Leaves hold no call: not memoized, so a million-item IN list does not fill the memo.
   if ('A_Const' in node || 'ColumnRef' in node || 'ParamRef' in node) return false
-  // Trees made from one template differ only in constants: they share the answer.
-  const key = sharedNode(node)
-  const memo = aggregateMemo.get(key)
+  const memo = aggregateMemo.get(node)
   if (memo !== undefined) return memo
   const v = hasAggregateWalk(node, p)
-  if (!AGGREGATE_NAMES.some((n) => p.exec.functions(n))) aggregateMemo.set(key, v)
+  if (!AGGREGATE_NAMES.some((n) => p.exec.functions(n))) aggregateMemo.set(node, v)
   return v
 }
 
