@@ -143,7 +143,7 @@ try {
   for (const side of sides) header.push(side.name === 'PostgreSQL' ? 'PostgreSQL 15' : side.name, 'load')
   const withPg = sides.some((x) => x.name === 'PostgreSQL')
   if (withPg) header.push('Concord / PostgreSQL')
-  if (BASELINE_BIN) header.push('Concord / baseline')
+  if (BASELINE_BIN) header.push('Concord / baseline', 'per round: median (range)')
   const rows: string[][] = [header]
   const tps = (script: string, side: string): number | undefined => {
     const r = runs.get(`${script}/${side}`)
@@ -154,13 +154,20 @@ try {
     for (const side of sides) cells.push(fmt(tps(script, side.name)!), median(runs.get(`${script}/${side.name}`)!.map((r) => r.load)).toFixed(2))
     const ct = tps(script, 'Concord')!
     if (withPg) cells.push(`${(ct / tps(script, 'PostgreSQL')!).toFixed(2)}x`)
-    if (BASELINE_BIN) cells.push(`${(ct / tps(script, BASELINE)!).toFixed(2)}x`)
+    if (BASELINE_BIN) {
+      // Paired by round: the two builds ran back to back, so a change in the machine's load hits both.
+      const c = runs.get(`${script}/Concord`)!
+      const b = runs.get(`${script}/${BASELINE}`)!
+      const perRound = c.map((r, i) => r.tps / b[i]!.tps)
+      cells.push(`${(ct / tps(script, BASELINE)!).toFixed(2)}x`,
+        `${median(perRound).toFixed(2)}x (${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})`)
+    }
     rows.push(cells)
   }
   const initRow = [`pgbench -i -s ${SCALE}, s (once)`]
   for (const side of sides) initRow.push(initSeconds.get(side.name)!.toFixed(1), '')
   if (withPg) initRow.push(`${(initSeconds.get('Concord')! / initSeconds.get('PostgreSQL')!).toFixed(2)}x`)
-  if (BASELINE_BIN) initRow.push(`${(initSeconds.get('Concord')! / initSeconds.get(BASELINE)!).toFixed(2)}x`)
+  if (BASELINE_BIN) initRow.push(`${(initSeconds.get('Concord')! / initSeconds.get(BASELINE)!).toFixed(2)}x`, '')
   rows.push(initRow)
   printTable(`pgbench, Concord node vs PostgreSQL 15, both durable (load = median 1-minute load average at the end of the runs)`, rows)
 } finally {

@@ -2,14 +2,15 @@
  * Parse trees shared by statements that differ only in their literal constants.
  *
  * Clients that inline values (pgbench -M simple, ORMs building SQL text) send a new text
- * for every execution, so the cache by text (parse.ts) misses and the WASM parser runs
- * again. Here a statement is reduced to its *shape*: its text with each integer,
- * decimal and plain '...' string literal replaced by a placeholder naming the literal's
- * kind and length. The first statement of a shape is parsed; if every literal maps to
- * exactly one A_Const node at its position, with its value, the tree becomes the
- * shape's template. A later statement of that shape gets the template with those
- * A_Const nodes replaced by its own values (the nodes on the way down are copied, the
- * rest is shared), without running the parser.
+ * for every execution, so the cache by text (parse.ts) misses and the scanner and the
+ * WASM parser run again. Here a one-statement script is reduced to its *shape*: its text
+ * with each integer, decimal and plain '...' string literal replaced by a placeholder
+ * naming the literal's kind and length. The second script of a shape is parsed as usual
+ * (the first only marks the shape as seen, so one-off texts pay nothing more); if every
+ * literal maps to exactly one A_Const node at its position, with its value, that tree
+ * becomes the shape's template. Later scripts of the shape get the template with those
+ * A_Const nodes replaced by their own values (the nodes on the way down are copied, the
+ * rest is shared), without the scanner or the parser.
  *
  * Invariants:
  * - Same shape means the same tokens in the same places: the grammar builds the same
@@ -26,6 +27,7 @@
  *   immutable and shared, like every cached parse tree.
  */
 import type { Node } from 'libpg-query'
+import type { Statement } from './statement.js'
 
 type Kind = 'i' | 'f' | 's'
 
@@ -54,6 +56,10 @@ const TEMPLATED = ['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt']
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13)
 }
 
 function isWordPart(c: number): boolean {
@@ -94,7 +100,7 @@ export function literalShape(text: string): Shape | null {
       j++ // past the closing quote
       // Strings separated by a newline are one constant to PostgreSQL: not a shape we share.
       let k = j
-      while (k < n && /\s/.test(text[k]!)) k++
+      while (k < n && isBlank(text.charCodeAt(k))) k++
       if (text.charCodeAt(k) === 39) return null
       key.push(text.slice(from, i), `\u0000s${j - i}`)
       literals.push({ kind: 's', start: i, value })
@@ -167,14 +173,20 @@ function sameValue(aConst: Record<string, unknown>, l: Literal): boolean {
 /** Paths to the A_Const nodes of `node`, by their location; null if two share one. */
 function constsByLocation(node: unknown): Map<number, Path> | null {
   const out = new Map<number, Path>()
+  const path: Path = []
   let clash = false
-  const walk = (v: unknown, path: Path): void => {
+  const walk = (v: unknown): void => {
     if (clash || v === null || typeof v !== 'object') return
     if (Array.isArray(v)) {
-      v.forEach((x, i) => walk(x, [...path, i]))
+      for (let i = 0; i < v.length; i++) {
+        path.push(i)
+        walk(v[i])
+        path.pop()
+      }
       return
     }
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    for (const k in v as Record<string, unknown>) {
+      const x = (v as Record<string, unknown>)[k]
       if (k === 'A_Const' && x !== null && typeof x === 'object') {
         const loc = (x as { location?: number }).location
         if (loc !== undefined) {
@@ -183,10 +195,12 @@ function constsByLocation(node: unknown): Map<number, Path> | null {
         }
         continue
       }
-      walk(x, [...path, k])
+      path.push(k)
+      walk(x)
+      path.pop()
     }
   }
-  walk(node, [])
+  walk(node)
   return clash ? null : out
 }
 
@@ -263,35 +277,63 @@ function instantiate(t: Template, literals: Literal[]): Node {
   return tree
 }
 
-/** Least recently used shapes evicted first; null remembers a shape that cannot have a template. */
+/** A shape seen once: its second statement builds the template (one-off texts pay no walk). */
+const SEEN = 'seen'
+/** A shape that cannot have a template. */
+const NONE = 'none'
+
+interface ScriptTemplate extends Template {
+  /** Where the statement's text lies in the script (after leading blanks, before a `;`). */
+  textStart: number
+  textEnd: number
+}
+
+/** Parsed scripts of one statement, shared by shape; least recently used shapes evicted first. */
 export class LiteralTemplates {
-  private readonly shapes = new Map<string, Template | null>()
+  private readonly shapes = new Map<string, ScriptTemplate | typeof SEEN | typeof NONE>()
   private readonly maxEntries: number
   private readonly maxText: number
   /** Statements answered from a template (for tests and profiles). */
   hits = 0
 
-  /** Holds up to `maxEntries` shapes of statements up to `maxText` characters (longer ones, bulk INSERTs, are parsed). */
+  /** Holds up to `maxEntries` shapes of scripts up to `maxText` characters (longer ones, bulk INSERTs, are parsed). */
   constructor(maxEntries: number, maxText: number) {
     this.maxEntries = maxEntries
     this.maxText = maxText
   }
 
-  /** The parse trees of one statement's text: from its shape's template, or `parse(text)`. */
-  parse(text: string, parse: (text: string) => Node[]): Node[] {
-    const shape = text.length <= this.maxText ? literalShape(text) : null
-    if (!shape) return parse(text)
-    const t = this.shapes.get(shape.key)
-    if (t) {
+  /**
+   * The statements of `script`: from its shape's template when it has one (no scanner,
+   * no parser), else `parseAll(script)`, learning the shape from it.
+   */
+  parse(script: string, parseAll: (script: string) => Statement[]): Statement[] {
+    const shape = script.length <= this.maxText ? literalShape(script) : null
+    if (!shape) return parseAll(script)
+    const entry = this.shapes.get(shape.key)
+    if (entry !== undefined && entry !== SEEN && entry !== NONE) {
       this.shapes.delete(shape.key)
-      this.shapes.set(shape.key, t)
+      this.shapes.set(shape.key, entry)
       this.hits++
-      return [instantiate(t, shape.literals)]
+      return [{ kind: 'pg', node: instantiate(entry, shape.literals), text: script.slice(entry.textStart, entry.textEnd) }]
     }
-    const nodes = parse(text)
-    if (t === null) return nodes
-    this.shapes.set(shape.key, nodes.length === 1 ? templateOf(nodes[0]!, shape) : null)
+    const out = parseAll(script)
+    if (entry === NONE) return out
+    this.shapes.set(shape.key, entry === undefined ? SEEN : (scriptTemplate(script, shape, out) ?? NONE))
     if (this.shapes.size > this.maxEntries) this.shapes.delete(this.shapes.keys().next().value!)
-    return nodes
+    return out
   }
+}
+
+/** The template of a one-statement script, whose literals all lie in its statement's text. */
+function scriptTemplate(script: string, shape: Shape, parsed: Statement[]): ScriptTemplate | null {
+  const stmt = parsed[0]
+  if (parsed.length !== 1 || stmt?.kind !== 'pg') return null
+  // Only blanks precede the statement (literalShape refuses comments): its first occurrence is it.
+  const textStart = script.indexOf(stmt.text)
+  if (textStart < 0) return null
+  const textEnd = textStart + stmt.text.length
+  if (shape.literals.some((l) => l.start < textStart || l.start >= textEnd)) return null
+  // Parse-tree locations count from the statement's text, literal positions from the script.
+  const t = templateOf(stmt.node, { key: shape.key, literals: shape.literals.map((l) => ({ ...l, start: l.start - textStart })) })
+  return t ? { ...t, textStart, textEnd } : null
 }

@@ -36,7 +36,7 @@ const CACHE_MAX_TEXT = 8192
 /** Cached scripts (least recently used evicted first). */
 const CACHE_MAX_ENTRIES = 512
 const cache = new Map<string, Statement[]>()
-/** Statement shapes (text with its literals left out) whose trees are shared, for texts that miss `cache`. */
+/** Script shapes (text with its literals left out) whose trees are shared, for texts that miss `cache`. */
 const templates = new LiteralTemplates(CACHE_MAX_ENTRIES, CACHE_MAX_TEXT)
 
 /** How many statements were answered from a shape's template instead of the parser (tests, profiles). */
@@ -56,7 +56,8 @@ export function parseScript(script: string): Statement[] {
     cache.set(script, hit)
     return hit
   }
-  const out = parseUncached(script)
+  // Extension statements are parsed from rewritten text: their trees are not the script's.
+  const out = EXTENSION_CANDIDATE.test(script.trimStart()) ? parseUncached(script) : templates.parse(script, parseUncached)
   cache.set(script, out)
   if (cache.size > CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value!)
   return out
@@ -81,7 +82,7 @@ function parseUncached(script: string): Statement[] {
       out.push(ext)
       continue
     }
-    const stmts = src ? parseTrees(rewriteAnyTypes(src)) : templates.parse(scanned.text, parseTrees)
+    const stmts = parseTrees(src ? rewriteAnyTypes(src) : scanned.text)
     for (const node of stmts) out.push({ kind: 'pg', node, text: scanned.text })
   }
   return out
