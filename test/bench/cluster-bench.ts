@@ -1,39 +1,75 @@
 /**
- * `npm run bench:cluster`: Concord's replication between real processes on loopback,
- * and PostgreSQL logical replication between two local instances in the same run.
+ * `npm run bench:cluster` (issues 4 and 13): Concord nodes (`concord start` processes on
+ * loopback, LMDB with durable commits, libp2p) against PostgreSQL 15 with logical
+ * replication (instances started by this script as `.ci/postgres.sh` does, then fsync,
+ * synchronous_commit and full_page_writes on), in the same run, through the same client
+ * (node-postgres over TCP), on the same data:
  *
- * Figures (each for Concord and, where PostgreSQL is installed, for PostgreSQL):
- * - latency: commit acknowledged on one node -> row visible on the others, p50/p99 over
- *   LATENCY_WRITES sequential single-row INSERTs (observers poll for new ids);
- * - throughput: BATCH-row INSERTs of THROUGHPUT_ROWS rows on one node, rows/s until the
- *   last row is visible on every other node;
- * - cold catch-up: a fresh node (Concord: a fourth process joining; PostgreSQL: a new
- *   subscription with copy_data) onto CATCHUP_ROWS rows, seconds until all are there.
- * Every loop is bounded in count and time. Options: --quick (smaller sizes), --no-pg.
+ * - point SELECT by primary key, qps: one client, POINT_QUERIES random keys of the ROWS-row table;
+ * - GROUP BY over the ROWS rows, ms;
+ * - replication commit -> visible on a peer, p50/p99 ms: LATENCY_WRITES sequential
+ *   single-row INSERTs (at most one per WRITE_INTERVAL_MS) on the writer; a reader on
+ *   the peer polls the next id by primary key and notes when it first shows;
+ * - replicated throughput, rows/s: THROUGHPUT_ROWS rows in 1000-row INSERTs on the
+ *   writer, from the first INSERT until the peer shows the last row of every transaction
+ *   (polled by primary key);
+ * - a new node catches up ROWS rows, s: Concord: a new `concord start --join` process,
+ *   timed from its spawn; PostgreSQL: a new instance (a copy of an initialised, stopped
+ *   data directory: the copy is not timed), timed from `pg_ctl start`, then CREATE TABLE
+ *   and CREATE SUBSCRIPTION .. WITH (copy_data = true). Both until the last row shows
+ *   and count(*) says ROWS;
+ * - resident memory at ROWS rows: the writer, and the new node once caught up (Concord:
+ *   the process's RSS; PostgreSQL: the sum of Pss over the postmaster and its children);
+ * - start to first query: empty (a new data directory, `SELECT 1`) and with ROWS rows
+ *   (the caught-up new node stopped and started again, until its last row is read).
+ *
+ * Each measure runs RUNS times, Concord and PostgreSQL alternating which goes first;
+ * the table shows medians, the 1-minute load average at the end of each side's runs
+ * (median), and the ratio. Every loop is bounded in count and time. Nothing is asserted.
+ *
+ * Environment (all optional):
+ *   BENCH_ROWS=100000            rows of the main table (1000000 for the issue's 1M-row figures)
+ *   BENCH_RUNS=3                 repetitions of each measure
+ *   BENCH_NODES=2                Concord nodes in the cluster (PostgreSQL: publisher + subscriber)
+ *   BENCH_POINT_QUERIES=2000     point SELECTs per run
+ *   BENCH_LATENCY_WRITES=300     single-row INSERTs per latency run
+ *   BENCH_THROUGHPUT_ROWS=30000  rows per throughput run
+ *   BENCH_PG_PORT                first of PostgreSQL's three ports (default: random in 55000-56999)
+ *   BENCH_BUILT=1                run the built bundle (bin/concord.js; `npm run build` first) instead of the sources under tsx
+ *   BENCH_NO_PG=1                Concord only
+ * Temporary directories go under $TMPDIR.
  */
-import { execFileSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { ConcordProcess, until } from '../cluster/concord-process.js'
-import { printTable } from './harness.js'
+import { ConcordProcess } from '../cluster/concord-process.js'
+import { fmt, load1, median, printTable } from './harness.js'
+import { PostgresInstance, pgBinDir } from './postgres-instance.js'
+import { pssTreeBytes, rssBytes } from './process-memory.js'
 
-const quick = process.argv.includes('--quick')
-const LATENCY_WRITES = quick ? 200 : 1000
-const THROUGHPUT_ROWS = quick ? 5_000 : 20_000
-const CATCHUP_ROWS = quick ? 20_000 : 100_000
-const BATCH = 500
+const env = process.env
+const ROWS = Number(env['BENCH_ROWS'] ?? 100_000)
+const RUNS = Number(env['BENCH_RUNS'] ?? 3)
+const NODES = Number(env['BENCH_NODES'] ?? 2)
+const POINT_QUERIES = Number(env['BENCH_POINT_QUERIES'] ?? 2000)
+const LATENCY_WRITES = Number(env['BENCH_LATENCY_WRITES'] ?? 300)
+const THROUGHPUT_ROWS = Number(env['BENCH_THROUGHPUT_ROWS'] ?? 30_000)
+const BUILT = env['BENCH_BUILT'] === '1'
+const PG_PORT = Number(env['BENCH_PG_PORT'] ?? 55_000 + Math.floor(Math.random() * 2000))
+const BATCH = 1000
+const GROUP_BY_QUERIES = 3
 const WRITE_INTERVAL_MS = 10
-const DEADLINE_MS = 180_000
+const DEADLINE_MS = 600_000
+const POLL_MS = 5
+const TABLE = '(id INT PRIMARY KEY, grp INT, body TEXT)'
+const PAYLOAD = 'payload-0123456789-0123456789'
+const MB = 1024 * 1024
 
-interface Figures {
-  p50: number
-  p99: number
-  rowsPerSec: number
-  catchUpSec: number
-  note?: string
+function values(from: number, n: number): string {
+  const out: string[] = []
+  for (let i = from; i < from + n; i++) out.push(`(${i}, ${i % 10}, '${PAYLOAD}')`)
+  return out.join(',')
 }
 
 function percentile(xs: number[], p: number): number {
@@ -41,196 +77,367 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
 }
 
-function values(from: number, n: number, payload: string): string {
-  const out: string[] = []
-  for (let i = 0; i < n; i++) out.push(`(${from + i}, '${payload}')`)
-  return out.join(',')
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Polls `probe` every POLL_MS until it holds; throws after `ms`. Bounded in count and time. */
+async function until(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms
+  let last: unknown
+  for (let i = 0; i < ms / POLL_MS + 1 && Date.now() < deadline; i++) {
+    try {
+      if (await probe()) return
+    } catch (err) {
+      last = err // not there yet (a table the node has not heard of, a server still starting)
+    }
+    await sleep(POLL_MS)
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
 }
 
-/**
- * Sequential single-row writes, one every WRITE_INTERVAL_MS at most (so readers keep up
- * and the figure is replication, not a reader's backlog); each reader polls for ids above
- * the last it saw and notes when each first shows. Poll time bounds the resolution.
- */
-async function latency(writer: pg.Client, readers: pg.Client[], table: string): Promise<number[]> {
-  const acked = new Map<number, number>()
-  const seen = readers.map(() => new Map<number, number>())
+async function hasRow(c: pg.Client, table: string, id: number): Promise<boolean> {
+  return (await c.query(`SELECT id FROM ${table} WHERE id = $1`, [id])).rowCount === 1
+}
+
+async function count(c: pg.Client, table: string): Promise<number> {
+  return Number((await c.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)
+}
+
+/** The last row by primary key, then count(*) (once the last row shows, the count normally holds at once). */
+async function complete(c: pg.Client, table: string, rows: number, deadlineMs: number): Promise<void> {
+  await until(() => hasRow(c, table, rows), deadlineMs, `row ${rows} of ${table}`)
+  await until(async () => (await count(c, table)) >= rows, deadlineMs, `${rows} rows in ${table}`)
+}
+
+async function connect(config: pg.ClientConfig): Promise<pg.Client> {
+  const c = new pg.Client({ ...config, connectionTimeoutMillis: 5000 })
+  c.on('error', () => {})
+  await c.connect()
+  return c
+}
+
+async function insertRows(c: pg.Client, table: string, rows: number): Promise<void> {
+  for (let i = 1; i <= rows; i += BATCH) await c.query(`INSERT INTO ${table} (id, grp, body) VALUES ${values(i, Math.min(BATCH, rows - i + 1))}`)
+}
+
+// ---- the measures, the same code for both sides ------------------------------------------
+
+async function pointQps(c: pg.Client): Promise<number> {
+  const t0 = performance.now()
+  for (let i = 0; i < POINT_QUERIES; i++) {
+    const id = 1 + Math.floor(Math.random() * ROWS)
+    if (!(await hasRow(c, 'data', id))) throw new Error(`row ${id} missing`)
+  }
+  return POINT_QUERIES / ((performance.now() - t0) / 1000)
+}
+
+async function groupByMs(c: pg.Client): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < GROUP_BY_QUERIES; i++) {
+    const t0 = performance.now()
+    const r = await c.query('SELECT grp, count(*) AS n, sum(id) AS s FROM data GROUP BY grp')
+    times.push(performance.now() - t0)
+    if (r.rows.reduce((n: number, row: { n: string }) => n + Number(row.n), 0) !== ROWS) throw new Error('GROUP BY lost rows')
+  }
+  return median(times)
+}
+
+/** Lags (ms) of LATENCY_WRITES sequential writes, seen by a reader polling the next id by key. */
+async function latency(writer: pg.Client, reader: pg.Client, table: string): Promise<number[]> {
+  const acked: number[] = []
+  const seen: number[] = []
   const deadline = Date.now() + DEADLINE_MS
   let polls = 0
-  const started = performance.now()
-  const watch = readers.map(async (r, k) => {
-    let last = 0
-    for (let i = 0; i < 10_000_000 && last < LATENCY_WRITES && Date.now() < deadline; i++) {
-      polls++
-      const res = await r.query(`SELECT id FROM ${table} WHERE id > ${last}`)
-      const now = performance.now()
-      for (const row of res.rows as Array<{ id: number }>) {
-        const id = Number(row.id)
-        if (!seen[k]!.has(id)) seen[k]!.set(id, now)
-        if (id > last) last = id
+  const watch = (async (): Promise<void> => {
+    for (let id = 1; id <= LATENCY_WRITES && Date.now() < deadline; id++) {
+      for (let i = 0; Date.now() < deadline && i < 10_000_000; i++) {
+        polls++
+        if (await hasRow(reader, table, id)) break
       }
+      seen[id] = performance.now()
     }
-  })
+  })()
   for (let id = 1; id <= LATENCY_WRITES; id++) {
     const t0 = performance.now()
-    await writer.query(`INSERT INTO ${table} (id, body) VALUES ($1, 'x')`, [id])
-    acked.set(id, performance.now())
+    await writer.query(`INSERT INTO ${table} (id, grp, body) VALUES ($1, 0, 'x')`, [id])
+    acked[id] = performance.now()
     const wait = WRITE_INTERVAL_MS - (performance.now() - t0)
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    if (wait > 0) await sleep(wait)
   }
-  await Promise.all(watch)
-  console.log(`${table}: ${LATENCY_WRITES} writes, ${polls} polls by ${readers.length} reader(s), ${(((performance.now() - started) * readers.length) / polls).toFixed(2)} ms per poll`)
+  await watch
+  if (seen.length <= LATENCY_WRITES) throw new Error(`${table}: not every write became visible`)
+  console.log(`  ${table}: ${polls} polls, ${(polls / LATENCY_WRITES).toFixed(1)} per write`)
   const lags: number[] = []
-  for (const s of seen) for (const [id, t] of s) lags.push(Math.max(0, t - acked.get(id)!))
+  for (let id = 1; id <= LATENCY_WRITES; id++) lags.push(Math.max(0, seen[id]! - acked[id]!))
   return lags
 }
 
-async function countIs(c: pg.Client, table: string, n: number): Promise<boolean> {
-  return Number((await c.query(`SELECT count(*) AS c FROM ${table}`)).rows[0].c) >= n
-}
-
-async function throughput(writer: pg.Client, readers: pg.Client[], table: string, rows: number): Promise<number> {
+async function throughput(writer: pg.Client, reader: pg.Client, table: string): Promise<number> {
   const t0 = performance.now()
-  for (let i = 0; i < rows; i += BATCH) await writer.query(`INSERT INTO ${table} (id, body) VALUES ${values(i + 1, Math.min(BATCH, rows - i), 'payload-0123456789')}`)
-  for (const r of readers) await until(() => countIs(r, table, rows), DEADLINE_MS, `${rows} rows replicated`, 20)
-  return rows / ((performance.now() - t0) / 1000)
+  await insertRows(writer, table, THROUGHPUT_ROWS)
+  for (let last = BATCH; last < THROUGHPUT_ROWS + BATCH; last += BATCH) {
+    const id = Math.min(last, THROUGHPUT_ROWS)
+    await until(() => hasRow(reader, table, id), DEADLINE_MS, `row ${id} of ${table} on the peer`)
+  }
+  return THROUGHPUT_ROWS / ((performance.now() - t0) / 1000)
 }
 
-// ---- Concord ---------------------------------------------------------------------------
+interface CatchUp {
+  seconds: number
+  memory: number | null
+  restartSeconds: number
+}
 
-async function concord(dir: string): Promise<Figures> {
+interface Side {
+  name: 'Concord' | 'PostgreSQL'
+  writer: pg.Client
+  reader: pg.Client
+  writerMemory(): number | null
+  catchUp(run: number): Promise<CatchUp>
+  startEmpty(run: number): Promise<number>
+  close(): Promise<void>
+}
+
+// ---- Concord -------------------------------------------------------------------------------
+
+async function concordSide(dir: string): Promise<Side> {
   const procs: ConcordProcess[] = []
-  const clients: pg.Client[] = []
-  try {
-    const a = await ConcordProcess.start({ dataDir: join(dir, 'n1'), nodeId: 'bench1', extraArgs: ['--quiet'] })
-    procs.push(a)
-    procs.push(...(await Promise.all(['bench2', 'bench3'].map((id) => ConcordProcess.start({ dataDir: join(dir, id), nodeId: id, join: [a.pgAddress], extraArgs: ['--quiet'] })))))
-    const [w, r1, r2] = await Promise.all(procs.map((p) => p.client()))
-    clients.push(w!, r1!, r2!)
-    for (const t of ['lat', 'thr', 'cold']) await w!.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, body TEXT)`)
-    for (const r of [r1!, r2!]) await until(() => countIs(r, 'cold', 0), 30_000, 'tables on every node')
-
-    const lags = await latency(w!, [r1!, r2!], 'lat')
-    const rowsPerSec = await throughput(w!, [r1!, r2!], 'thr', THROUGHPUT_ROWS)
-
-    for (let i = 0; i < CATCHUP_ROWS; i += 1000) await w!.query(`INSERT INTO cold (id, body) VALUES ${values(i + 1, Math.min(1000, CATCHUP_ROWS - i), 'payload-0123456789')}`)
-    const t0 = performance.now()
-    const fourth = await ConcordProcess.start({ dataDir: join(dir, 'n4'), nodeId: 'bench4', join: [a.pgAddress] })
-    procs.push(fourth)
-    const started = performance.now()
-    const c4 = await fourth.client()
-    clients.push(c4)
-    await until(async () => (await c4.query("SELECT count(*) AS c FROM cold").catch(() => ({ rows: [{ c: 0 }] }))).rows[0].c >= CATCHUP_ROWS, DEADLINE_MS, 'cold catch-up', 50)
-    const catchUpSec = (performance.now() - started) / 1000
-    const progress = fourth.log.split('\n').filter((l) => /catching up|caught up/.test(l))
-    if (progress.length) console.log(`fourth node's log:\n  ${progress.slice(-3).join('\n  ')}`)
-    return { p50: percentile(lags, 50), p99: percentile(lags, 99), rowsPerSec, catchUpSec, note: `process start ${((started - t0) / 1000).toFixed(1)} s not included` }
-  } finally {
-    await Promise.all(clients.map((c) => c.end().catch(() => {})))
-    await Promise.all(procs.map((p) => p.stop()))
-  }
-}
-
-// ---- PostgreSQL ------------------------------------------------------------------------
-
-const PG_SCRIPT = fileURLToPath(new URL('../../.ci/postgres.sh', import.meta.url))
-
-function pgBinDir(): string | null {
-  if (!existsSync('/usr/lib/postgresql')) return null
-  for (const v of readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))) {
-    const d = `/usr/lib/postgresql/${v}/bin`
-    if (existsSync(`${d}/postgres`)) return d
-  }
-  return null
-}
-
-function asOwner(cmd: string[]): void {
-  const root = process.getuid?.() === 0
-  execFileSync(root ? 'runuser' : cmd[0]!, root ? ['-u', 'postgres', '--', ...cmd] : cmd.slice(1), { stdio: 'ignore', cwd: '/' })
-}
-
-/** A throwaway instance with logical replication and durable commits (fsync on, like Concord's acks). */
-function pgInstance(bin: string, port: number, data: string): string {
-  execFileSync('bash', [PG_SCRIPT], { env: { ...process.env, CONCORD_PG_PORT: String(port), CONCORD_PG_DATA: data }, stdio: ['ignore', 'pipe', 'ignore'] })
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`
-  execFileSync('psql', [url, '-q', '-c', 'ALTER SYSTEM SET wal_level = logical', '-c', 'ALTER SYSTEM SET fsync = on', '-c', 'ALTER SYSTEM SET synchronous_commit = on', '-c', 'ALTER SYSTEM SET max_wal_senders = 10'], { stdio: 'ignore' })
-  asOwner([`${bin}/pg_ctl`, '-D', data, '-w', '-t', '60', 'restart', '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1`])
-  return url
-}
-
-async function postgres(dir: string): Promise<Figures | null> {
-  const bin = pgBinDir()
-  if (!bin || process.argv.includes('--no-pg')) return null
-  const base = 55_000 + Math.floor(Math.random() * 2000)
-  const dataPub = join(dir, 'pgpub')
-  const dataSub = join(dir, 'pgsub')
-  const clients: pg.Client[] = []
-  try {
-    const pubUrl = pgInstance(bin, base, dataPub)
-    const subUrl = pgInstance(bin, base + 1, dataSub)
-    const pub = new pg.Client(pubUrl)
-    const sub = new pg.Client(subUrl)
-    clients.push(pub, sub)
-    await pub.connect()
-    await sub.connect()
-    for (const t of ['lat', 'thr', 'cold']) {
-      await pub.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, body TEXT)`)
-      await sub.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, body TEXT)`)
-    }
-    await pub.query('CREATE PUBLICATION bench_pub FOR TABLE lat, thr')
-    await pub.query('CREATE PUBLICATION bench_cold FOR TABLE cold')
-    await sub.query(`CREATE SUBSCRIPTION bench_sub CONNECTION 'host=127.0.0.1 port=${base} user=postgres dbname=postgres' PUBLICATION bench_pub`)
-    // Wait until the initial (empty) table sync is done and changes stream.
-    await pub.query("INSERT INTO thr VALUES (0, 'probe')")
-    await until(() => countIs(sub, 'thr', 1), 60_000, 'subscription streaming', 50)
-    await pub.query('DELETE FROM thr')
-    await until(async () => !(await countIs(sub, 'thr', 1)), 60_000, 'probe deleted', 50)
-
-    const lags = await latency(pub, [sub], 'lat')
-    const rowsPerSec = await throughput(pub, [sub], 'thr', THROUGHPUT_ROWS)
-    for (let i = 0; i < CATCHUP_ROWS; i += 1000) await pub.query(`INSERT INTO cold (id, body) VALUES ${values(i + 1, Math.min(1000, CATCHUP_ROWS - i), 'payload-0123456789')}`)
-    const t0 = performance.now()
-    await sub.query(`CREATE SUBSCRIPTION bench_cold_sub CONNECTION 'host=127.0.0.1 port=${base} user=postgres dbname=postgres' PUBLICATION bench_cold WITH (copy_data = true)`)
-    await until(() => countIs(sub, 'cold', CATCHUP_ROWS), DEADLINE_MS, 'PostgreSQL cold copy', 50)
-    const catchUpSec = (performance.now() - t0) / 1000
-    await sub.query('DROP SUBSCRIPTION bench_cold_sub')
-    await sub.query('DROP SUBSCRIPTION bench_sub')
-    return { p50: percentile(lags, 50), p99: percentile(lags, 99), rowsPerSec, catchUpSec }
-  } finally {
-    await Promise.all(clients.map((c) => c.end().catch(() => {})))
-    for (const d of [dataPub, dataSub]) {
+  const start = (id: string, join: string[]): Promise<ConcordProcess> =>
+    ConcordProcess.start({ dataDir: `${dir}/${id}`, nodeId: id, join, built: BUILT, extraArgs: ['--quiet'] })
+  const first = await start('bench1', [])
+  procs.push(first)
+  for (let i = 2; i <= NODES; i++) procs.push(await start(`bench${i}`, [first.pgAddress]))
+  const writer = await first.client()
+  const reader = await procs[1]!.client()
+  const clientOf = (p: ConcordProcess): Promise<pg.Client> => connect({ host: '127.0.0.1', port: p.pgPort, user: 'concord', database: 'concord' })
+  return {
+    name: 'Concord',
+    writer,
+    reader,
+    writerMemory: () => rssBytes(first.child.pid!),
+    async catchUp(run) {
+      const id = `joiner${run}`
+      const t0 = performance.now()
+      let node = await start(id, [first.pgAddress])
+      let c = await clientOf(node)
       try {
-        asOwner([`${bin}/pg_ctl`, '-D', d, '-m', 'immediate', 'stop'])
-      } catch {
-        // not running
+        await complete(c, 'data', ROWS, DEADLINE_MS)
+        const seconds = (performance.now() - t0) / 1000
+        const memory = rssBytes(node.child.pid!)
+        const progress = node.log.split('\n').filter((l) => /catching up|caught up/.test(l))
+        if (progress.length) console.log(`  ${id}'s log: ${progress.slice(-1)[0]}`)
+        await c.end()
+        await node.stop(60_000)
+        const t1 = performance.now()
+        node = await start(id, [first.pgAddress])
+        c = await clientOf(node)
+        await until(() => hasRow(c, 'data', ROWS), DEADLINE_MS, 'the restarted node answering')
+        return { seconds, memory, restartSeconds: (performance.now() - t1) / 1000 }
+      } finally {
+        await c.end().catch(() => {})
+        await node.stop(60_000)
       }
-    }
+    },
+    async startEmpty(run) {
+      const t0 = performance.now()
+      const node = await start(`empty${run}`, [])
+      try {
+        const c = await clientOf(node)
+        await c.query('SELECT 1')
+        await c.end()
+        return (performance.now() - t0) / 1000
+      } finally {
+        await node.stop(60_000)
+      }
+    },
+    async close() {
+      await Promise.all([writer, reader].map((c) => c.end().catch(() => {})))
+      await Promise.all(procs.map((p) => p.stop(60_000)))
+    },
   }
 }
 
-// ---- main ------------------------------------------------------------------------------
+// ---- PostgreSQL ----------------------------------------------------------------------------
+
+async function postgresSide(dir: string, bin: string): Promise<Side> {
+  const instances: PostgresInstance[] = []
+  const pub = PostgresInstance.create(bin, PG_PORT, `${dir}/pgpub`, { logical: true })
+  instances.push(pub)
+  const sub = PostgresInstance.create(bin, PG_PORT + 1, `${dir}/pgsub`)
+  instances.push(sub)
+  // The new nodes of the catch-up runs are copies of this one, initialised and stopped.
+  const template = PostgresInstance.create(bin, PG_PORT + 2, `${dir}/pgtemplate`)
+  template.stop()
+  const clientOf = (p: PostgresInstance): Promise<pg.Client> => connect({ host: '127.0.0.1', port: p.port, user: 'postgres', database: 'postgres' })
+  const writer = await clientOf(pub)
+  const reader = await clientOf(sub)
+  const streamed = Array.from({ length: RUNS }, (_, r) => [`lat${r}`, `thr${r}`]).flat()
+  for (const t of streamed) {
+    await writer.query(`CREATE TABLE ${t} ${TABLE}`)
+    await reader.query(`CREATE TABLE ${t} ${TABLE}`)
+  }
+  await writer.query(`CREATE TABLE data ${TABLE}`)
+  await writer.query(`CREATE PUBLICATION bench_stream FOR TABLE ${streamed.join(', ')}`)
+  await writer.query('CREATE PUBLICATION bench_data FOR TABLE data')
+  await reader.query(`CREATE SUBSCRIPTION bench_stream CONNECTION 'host=127.0.0.1 port=${pub.port} user=postgres dbname=postgres' PUBLICATION bench_stream`)
+  // Streaming once a probe row crosses.
+  await writer.query("INSERT INTO lat0 VALUES (0, 0, 'probe')")
+  await until(() => hasRow(reader, 'lat0', 0), 60_000, 'the subscription streaming')
+  /** Starts a stopped instance and polls a connection until it answers. */
+  const startAndConnect = async (p: PostgresInstance): Promise<pg.Client> => {
+    p.start(false)
+    let c: pg.Client | undefined
+    await until(async () => {
+      c = await clientOf(p)
+      return true
+    }, 60_000, 'PostgreSQL accepting connections')
+    return c!
+  }
+  return {
+    name: 'PostgreSQL',
+    writer,
+    reader,
+    writerMemory: () => pssTreeBytes(pub.pid() ?? -1),
+    async catchUp(run) {
+      const p = PostgresInstance.copyOf(template, PG_PORT + 2, `${dir}/pgnew${run}`)
+      const t0 = performance.now()
+      let c = await startAndConnect(p)
+      try {
+        await c.query(`CREATE TABLE data ${TABLE}`)
+        await c.query(`CREATE SUBSCRIPTION bench_new${run} CONNECTION 'host=127.0.0.1 port=${pub.port} user=postgres dbname=postgres' ` +
+          'PUBLICATION bench_data WITH (copy_data = true)')
+        await complete(c, 'data', ROWS, DEADLINE_MS)
+        const seconds = (performance.now() - t0) / 1000
+        const memory = pssTreeBytes(p.pid() ?? -1)
+        await c.end()
+        p.stop()
+        const t1 = performance.now()
+        c = await startAndConnect(p)
+        await until(() => hasRow(c, 'data', ROWS), DEADLINE_MS, 'the restarted instance answering')
+        const restartSeconds = (performance.now() - t1) / 1000
+        await c.query(`DROP SUBSCRIPTION bench_new${run}`)
+        return { seconds, memory, restartSeconds }
+      } finally {
+        await c.end().catch(() => {})
+        p.stop()
+        rmSync(p.data, { recursive: true, force: true })
+      }
+    },
+    async startEmpty(run) {
+      const p = PostgresInstance.copyOf(template, PG_PORT + 2, `${dir}/pgempty${run}`)
+      const t0 = performance.now()
+      const c = await startAndConnect(p)
+      try {
+        await c.query('SELECT 1')
+        return (performance.now() - t0) / 1000
+      } finally {
+        await c.end().catch(() => {})
+        p.stop()
+        rmSync(p.data, { recursive: true, force: true })
+      }
+    },
+    async close() {
+      await reader.query('DROP SUBSCRIPTION IF EXISTS bench_stream').catch(() => {})
+      await Promise.all([writer, reader].map((c) => c.end().catch(() => {})))
+      for (const p of instances) p.stop()
+    },
+  }
+}
+
+// ---- main ----------------------------------------------------------------------------------
+
+interface Sample {
+  value: number
+  load: number
+}
+
+const samples = new Map<string, Sample[]>()
+function record(measure: string, side: Side, value: number | null): void {
+  if (value === null) return
+  const key = `${measure}/${side.name}`
+  samples.set(key, [...(samples.get(key) ?? []), { value, load: load1() }])
+}
+
+/** Runs `measure` RUNS times on every side, alternating which side goes first. */
+async function interleaved(sides: Side[], what: string, measure: (side: Side, run: number) => Promise<void>): Promise<void> {
+  for (let run = 0; run < RUNS; run++) {
+    for (const side of run % 2 === 0 ? sides : [...sides].reverse()) {
+      await measure(side, run)
+      console.log(`${what}, run ${run + 1}/${RUNS}, ${side.name} done (load ${load1().toFixed(2)})`)
+    }
+  }
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'concord-cluster-bench-'))
 chmodSync(dir, 0o755) // PostgreSQL runs as its own user and creates its data directories here
+const sides: Side[] = []
 try {
-  console.log(`cluster benchmark: ${LATENCY_WRITES} latency writes, ${THROUGHPUT_ROWS.toLocaleString('en-US')} rows in ${BATCH}-row INSERTs, cold catch-up onto ${CATCHUP_ROWS.toLocaleString('en-US')} rows`)
-  const c = await concord(dir)
-  const p = await postgres(dir).catch((err: unknown) => {
-    console.log(`PostgreSQL baseline failed: ${(err as Error).message}`)
-    return null
-  })
-  const fmt = (n: number, d = 1): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
-  const rows: Array<Array<string>> = [['figure', 'Concord (3 processes)', ...(p ? ['PostgreSQL logical replication (2 instances)', 'Concord / PostgreSQL'] : [])]]
-  const line = (name: string, cv: number, pv: number | undefined, d: number): void => {
-    rows.push([name, fmt(cv, d), ...(p && pv !== undefined ? [fmt(pv, d), pv === 0 ? 'n/a' : `${(cv / pv).toFixed(2)}x`] : [])])
+  console.log(`cluster benchmark: ${ROWS.toLocaleString('en-US')} rows, ${RUNS} interleaved runs per measure, ${NODES} Concord nodes ` +
+    `(from ${BUILT ? 'the built bundle' : 'the sources (tsx)'}); load average at start ${load1().toFixed(2)}`)
+  sides.push(await concordSide(join(dir, 'concord')))
+  const bin = pgBinDir()
+  if (bin && env['BENCH_NO_PG'] !== '1') sides.push(await postgresSide(dir, bin))
+  else console.log('PostgreSQL not installed (or BENCH_NO_PG=1): no baseline')
+  const [concord] = sides
+  for (let r = 0; r < RUNS; r++) for (const t of [`lat${r}`, `thr${r}`]) await concord!.writer.query(`CREATE TABLE ${t} ${TABLE}`)
+  await concord!.writer.query(`CREATE TABLE data ${TABLE}`)
+  await until(async () => (await count(concord!.reader, `thr${RUNS - 1}`)) === 0, 60_000, 'the tables on the peer')
+
+  for (const side of sides) {
+    const t0 = performance.now()
+    await insertRows(side.writer, 'data', ROWS)
+    record('load', side, ROWS / ((performance.now() - t0) / 1000))
+    // Concord's peer applies the rows in the background: let it finish before measuring.
+    if (side.name === 'Concord') await complete(side.reader, 'data', ROWS, DEADLINE_MS)
+    console.log(`${side.name}: ${ROWS.toLocaleString('en-US')} rows loaded (load ${load1().toFixed(2)})`)
   }
-  line('latency p50, ms (commit -> visible)', c.p50, p?.p50, 1)
-  line('latency p99, ms', c.p99, p?.p99, 1)
-  line(`replicated throughput, rows/s (${BATCH}-row INSERTs)`, c.rowsPerSec, p?.rowsPerSec, 0)
-  line(`cold catch-up of ${CATCHUP_ROWS.toLocaleString('en-US')} rows, s`, c.catchUpSec, p?.catchUpSec, 2)
-  printTable('Replication on loopback', rows)
-  if (c.note) console.log(`Concord catch-up: ${c.note}.`)
-  if (!p) console.log('PostgreSQL not installed (or --no-pg): no baseline.')
+  await interleaved(sides, 'point SELECT', async (side) => record('point', side, await pointQps(side.writer)))
+  await interleaved(sides, 'GROUP BY', async (side) => record('groupby', side, await groupByMs(side.writer)))
+  for (const side of sides) record('rss-writer', side, side.writerMemory())
+  await interleaved(sides, 'catch-up', async (side, run) => {
+    const r = await side.catchUp(run)
+    record('catchup', side, r.seconds)
+    record('rss-new', side, r.memory)
+    record('start-rows', side, r.restartSeconds)
+  })
+  await interleaved(sides, 'start empty', async (side, run) => record('start-empty', side, await side.startEmpty(run)))
+  await interleaved(sides, 'latency', async (side, run) => {
+    const lags = await latency(side.writer, side.reader, `lat${run}`)
+    record('p50', side, percentile(lags, 50))
+    record('p99', side, percentile(lags, 99))
+  })
+  await interleaved(sides, 'throughput', async (side, run) => record('throughput', side, await throughput(side.writer, side.reader, `thr${run}`)))
+
+  const n = ROWS.toLocaleString('en-US')
+  const measures: Array<[string, string, number]> = [
+    ['point', 'point SELECT by primary key, node-postgres, qps', 0],
+    ['groupby', `GROUP BY over ${n} rows, ms`, 0],
+    ['p50', 'replication commit -> visible on a peer, p50 ms', 1],
+    ['p99', 'replication commit -> visible on a peer, p99 ms', 1],
+    ['throughput', `replicated throughput, ${BATCH}-row transactions, rows/s`, 0],
+    ['catchup', `a new node catches up ${n} rows, s (from process start)`, 2],
+    ['rss-writer', `resident memory, writer holding ${n} rows, MB`, 0],
+    ['rss-new', `resident memory, new node after catch-up, MB`, 0],
+    ['start-empty', 'start to first query, empty, s', 2],
+    ['start-rows', `start to first query, ${n} rows, s`, 2],
+    ['load', `loading ${n} rows on the writer, rows/s (once)`, 0],
+  ]
+  const withPg = sides.length > 1
+  const rows: string[][] = [['measure', 'Concord', 'load', ...(withPg ? ['PostgreSQL 15', 'load', 'Concord / PostgreSQL'] : [])]]
+  for (const [key, label, decimals] of measures) {
+    const c = samples.get(`${key}/Concord`)
+    if (!c) continue
+    const scale = key.startsWith('rss') ? 1 / MB : 1
+    const cv = median(c.map((s) => s.value)) * scale
+    const cells = [`${label} (${c.length})`, fmt(cv, decimals), median(c.map((s) => s.load)).toFixed(2)]
+    const p = samples.get(`${key}/PostgreSQL`)
+    if (p) {
+      const pv = median(p.map((s) => s.value)) * scale
+      cells.push(fmt(pv, decimals), median(p.map((s) => s.load)).toFixed(2), pv === 0 ? 'n/a' : `${(cv / pv).toFixed(2)}x`)
+    }
+    rows.push(cells)
+  }
+  printTable(`Concord (${NODES} nodes) vs PostgreSQL 15 logical replication, both durable; medians (runs); load = median 1-minute load average`, rows)
 } finally {
+  for (const side of sides) await side.close().catch((err: unknown) => console.log(`closing ${side.name}: ${(err as Error).message}`))
   rmSync(dir, { recursive: true, force: true })
 }

@@ -1,4 +1,5 @@
-/** Small helpers shared by the benchmark scripts: medians, ratios, aligned tables, the common table. */
+/** Small helpers shared by the benchmark scripts: medians, ratios, aligned tables, the common table, the load. */
+import { loadavg } from 'node:os'
 import type { TableSpec } from '@concord/core'
 
 /** The three-column table (plus an integer key) the engine benchmarks write. */
@@ -47,4 +48,14 @@ export function printTable(title: string, rows: Array<Array<string | number>>): 
     console.log('| ' + r.map((c, j) => c.padEnd(widths[j]!)).join(' | ') + ' |')
     if (i === 0) console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|')
   }
+}
+
+/** The machine's 1-minute load average, printed beside each figure (the machine may be shared). */
+export function load1(): number {
+  return loadavg()[0]!
+}
+
+/** A number with fixed decimals and thousands separators. */
+export function fmt(n: number, decimals = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: decimals, minimumFractionDigits: decimals })
 }

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
 const CLI = fileURLToPath(new URL('../../packages/node-server/src/cli.ts', import.meta.url))
+// The `concord` command as users run it: the built bundle (`npm run build` first), no loader.
+const BIN = fileURLToPath(new URL('../../packages/node-server/bin/concord.js', import.meta.url))
 // tsx by its file, so a process started in another working directory (`cwd`) finds it.
 const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href
 const NODE_FLAGS = [...(Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : []), '--no-warnings=ExperimentalWarning', '--import', TSX]
@@ -31,6 +33,12 @@ export interface ConcordProcessOptions {
   passwordFile?: string
   extraArgs?: string[]
   env?: Record<string, string>
+  /** Run bin/concord.js on the built bundle instead of the sources under tsx (benchmarks: start-up as users see it). */
+  built?: boolean
+  /** Another build's bin/concord.js to run (implies `built`): benchmarks compare two builds in one run. */
+  bin?: string
+  /** Flags for Node itself, before the script (e.g. --cpu-prof). */
+  nodeArgs?: string[]
 }
 
 export class ConcordProcess {
@@ -55,8 +63,9 @@ export class ConcordProcess {
   }
 
   static async start(options: ConcordProcessOptions): Promise<ConcordProcess> {
+    const entry = options.bin ? [options.bin] : options.built ? [BIN] : [...NODE_FLAGS, CLI]
     const args = [
-      ...NODE_FLAGS, CLI, 'start', ...(options.dataDir !== undefined ? ['--data-dir', options.dataDir] : []),
+      ...(options.nodeArgs ?? []), ...entry, 'start', ...(options.dataDir !== undefined ? ['--data-dir', options.dataDir] : []),
       '--pg-port', '0', '--p2p-host', options.p2pHost ?? '127.0.0.1',
     ]
     if (options.nodeId) args.push('--node-id', options.nodeId)
@@ -65,7 +74,9 @@ export class ConcordProcess {
     if (options.httpPort) args.push('--http-port', '0')
     if (options.passwordFile) args.push('--password-file', options.passwordFile)
     args.push(...(options.extraArgs ?? []))
-    const env = { ...process.env, ...options.env, ...(options.password !== undefined && !options.passwordFile ? { CONCORD_PASSWORD: options.password } : {}) }
+    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, ...(options.password !== undefined && !options.passwordFile ? { CONCORD_PASSWORD: options.password } : {}) }
+    // The source condition would make the bin load the sources through tsx again.
+    if (options.built || options.bin) delete env['NODE_OPTIONS']
     const cwd = options.cwd ?? fileURLToPath(new URL('../..', import.meta.url))
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env })
     const p = new ConcordProcess(options, child)

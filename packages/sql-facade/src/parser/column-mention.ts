@@ -2,16 +2,20 @@
  * Whether a statement names a column anywhere (`shard_location`, a hidden pseudo-column
  * that base tables expose only to statements naming it). Read from the parse tree, so a
  * string literal or a comment containing the word does not count. Parse trees are cached
- * and shared between executions (parse.ts), so the answer is memoized per tree.
+ * and shared between executions (parse.ts), so the answer is memoized per tree (per
+ * template for trees made from one, literal-template.ts).
  */
 import type { Node } from 'libpg-query'
 import { stringValue } from './name-list.js'
+import { sharedNode } from './literal-template.js'
 
 const memo = new WeakMap<object, Map<string, boolean>>()
 
 export function mentionsColumn(tree: Node, column: string): boolean {
-  let byName = memo.get(tree)
-  if (!byName) memo.set(tree, (byName = new Map()))
+  // A tree made from a shape's template names the template's columns.
+  const key = sharedNode(tree)
+  let byName = memo.get(key)
+  if (!byName) memo.set(key, (byName = new Map()))
   let found = byName.get(column)
   if (found === undefined) byName.set(column, (found = walk(tree, column)))
   return found

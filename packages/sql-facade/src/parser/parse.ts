@@ -4,11 +4,12 @@
  * statements, and hands the rest to PostgreSQL's own grammar (libpg-query, WASM).
  * `loadParser()` must have resolved before `parseScript` is called.
  */
-import { loadModule, parseSync } from 'libpg-query'
+import { loadModule, parseSync, type Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { parseExtension, rewriteAnyTypes } from './extension.js'
 import type { Statement } from './statement.js'
 import { checkScript, checkStatement, parserFailure } from './parse-limits.js'
+import { LiteralTemplates } from './literal-template.js'
 import { scanScript } from './script-scanner.js'
 import { tokenizeStatement } from './tokens.js'
 
@@ -35,6 +36,13 @@ const CACHE_MAX_TEXT = 8192
 /** Cached scripts (least recently used evicted first). */
 const CACHE_MAX_ENTRIES = 512
 const cache = new Map<string, Statement[]>()
+/** Script shapes (text with its literals left out) whose trees are shared, for texts that miss `cache`. */
+const templates = new LiteralTemplates(CACHE_MAX_ENTRIES, CACHE_MAX_TEXT)
+
+/** How many statements were answered from a shape's template instead of the parser (tests, profiles). */
+export function literalTemplateHits(): number {
+  return templates.hits
+}
 
 /**
  * Parses a script into statements. Parse trees are shared between calls with the same
@@ -48,7 +56,8 @@ export function parseScript(script: string): Statement[] {
     cache.set(script, hit)
     return hit
   }
-  const out = parseUncached(script)
+  // Extension statements are parsed from rewritten text: their trees are not the script's.
+  const out = EXTENSION_CANDIDATE.test(script.trimStart()) ? parseUncached(script) : templates.parse(script, parseUncached)
   cache.set(script, out)
   if (cache.size > CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value!)
   return out
@@ -73,16 +82,22 @@ function parseUncached(script: string): Statement[] {
       out.push(ext)
       continue
     }
-    let result
-    try {
-      result = parseSync(src ? rewriteAnyTypes(src) : scanned.text)
-    } catch (e) {
-      throw parserFailure(e) ?? toSqlError(e)
-    }
-    const stmts = (result.stmts ?? []).flatMap((raw) => (raw.stmt ? [raw.stmt] : []))
-    // The scanner found a statement here: an empty answer is a parser failure, never "no statement".
-    if (stmts.length === 0) throw parserFailure(new Error('No parse tree generated'))!
+    const stmts = parseTrees(src ? rewriteAnyTypes(src) : scanned.text)
     for (const node of stmts) out.push({ kind: 'pg', node, text: scanned.text })
   }
   return out
+}
+
+/** libpg-query's trees for one statement's text; a failure as SQLSTATE. */
+function parseTrees(text: string): Node[] {
+  let result
+  try {
+    result = parseSync(text)
+  } catch (e) {
+    throw parserFailure(e) ?? toSqlError(e)
+  }
+  const stmts = (result.stmts ?? []).flatMap((raw) => (raw.stmt ? [raw.stmt] : []))
+  // The scanner found a statement here: an empty answer is a parser failure, never "no statement".
+  if (stmts.length === 0) throw parserFailure(new Error('No parse tree generated'))!
+  return stmts
 }

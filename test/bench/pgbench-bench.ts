@@ -1,0 +1,178 @@
+/**
+ * `npm run bench:pgbench` (issue 13): PostgreSQL's own pgbench, unmodified, against a real
+ * `concord start` node (LMDB, durable commits) and against PostgreSQL 15 started by this
+ * script as `.ci/postgres.sh` does (then fsync, synchronous_commit and full_page_writes on),
+ * in the same run, on the same machine, with the same client.
+ *
+ * `pgbench -i -s 1` loads both; then, for RUNS rounds, each built-in script runs for
+ * SECONDS on each side, the sides taking turns at going first, so drift in the machine's
+ * load falls on both. Printed: every run's TPS with the 1-minute load average at its end,
+ * then the medians side by side with their ratio. Nothing is asserted.
+ *
+ * Environment (all optional):
+ *   BENCH_RUNS=3         rounds (median over them)
+ *   BENCH_SECONDS=10     length of each pgbench run (-T)
+ *   BENCH_CLIENTS=4      pgbench -c
+ *   BENCH_SCRIPTS=select-only,tpcb-like,simple-update
+ *   BENCH_MODE=simple    pgbench -M (simple, extended, prepared)
+ *   BENCH_SCALE=1        pgbench -i -s
+ *   BENCH_PG_PORT        PostgreSQL's port (default: a random one in 55000-56999)
+ *   BENCH_BUILT=1        run the built bundle (bin/concord.js; `npm run build` first) instead of the sources under tsx
+ *   BENCH_PROFILE=<dir>  after loading, restart the Concord node under `node --cpu-prof` writing into <dir>
+ *   BENCH_NO_PG=1        Concord only
+ *   BENCH_BASELINE_BIN=<another build's packages/node-server/bin/concord.js>
+ *                        also run that build as a second Concord node, interleaved like the
+ *                        others, with a "this build / baseline" column: a change measured
+ *                        against the build before it, in the same run
+ * Temporary directories go under $TMPDIR.
+ */
+import { execFile } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { ConcordProcess } from '../cluster/concord-process.js'
+import { fmt, load1, median, printTable } from './harness.js'
+import { PostgresInstance, pgBinDir } from './postgres-instance.js'
+
+const run = promisify(execFile)
+const env = process.env
+const RUNS = Number(env['BENCH_RUNS'] ?? 3)
+const SECONDS = Number(env['BENCH_SECONDS'] ?? 10)
+const CLIENTS = Number(env['BENCH_CLIENTS'] ?? 4)
+const SCRIPTS = (env['BENCH_SCRIPTS'] ?? 'select-only,tpcb-like,simple-update').split(',')
+const MODE = env['BENCH_MODE'] ?? 'simple'
+const SCALE = Number(env['BENCH_SCALE'] ?? 1)
+const PROFILE = env['BENCH_PROFILE']
+const BASELINE_BIN = env['BENCH_BASELINE_BIN']
+const BASELINE = 'baseline'
+const BUILT = env['BENCH_BUILT'] === '1'
+const PG_PORT = Number(env['BENCH_PG_PORT'] ?? 55_000 + Math.floor(Math.random() * 2000))
+const PGBENCH = [env['PGBENCH'], '/usr/lib/postgresql/15/bin/pgbench', '/usr/bin/pgbench'].find((p) => p !== undefined && existsSync(p))
+
+interface Side {
+  name: string
+  /** pgbench connection arguments. */
+  conn: string[]
+}
+
+interface Run {
+  tps: number
+  load: number
+}
+
+async function pgbench(side: Side, args: string[], timeoutMs: number): Promise<string> {
+  const { stdout, stderr } = await run(PGBENCH!, [...side.conn, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 })
+  return stdout + stderr
+}
+
+async function init(side: Side): Promise<number> {
+  const t0 = performance.now()
+  const out = await pgbench(side, ['-i', '-s', String(SCALE)], 900_000)
+  if (/error/i.test(out)) throw new Error(`${side.name}: pgbench -i failed:\n${out}`)
+  return (performance.now() - t0) / 1000
+}
+
+async function once(side: Side, script: string): Promise<Run> {
+  const out = await pgbench(side, ['-b', script, '-M', MODE, '-c', String(CLIENTS), '-T', String(SECONDS)], (SECONDS + 300) * 1000)
+  const tps = /tps = ([\d.]+)/.exec(out)
+  const failed = /number of failed transactions: (\d+)/.exec(out)
+  if (!tps || (failed && failed[1] !== '0')) throw new Error(`${side.name}: pgbench ${script} failed:\n${out}`)
+  return { tps: Number(tps[1]), load: load1() }
+}
+
+if (!PGBENCH) {
+  console.log('pgbench is not installed (Debian: postgresql-client): nothing to measure')
+  process.exit(1)
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'concord-pgbench-bench-'))
+chmodSync(dir, 0o755) // PostgreSQL runs as its own user and creates its data directory here
+let node: ConcordProcess | undefined
+let baseline: ConcordProcess | undefined
+let postgres: PostgresInstance | undefined
+try {
+  console.log(`pgbench benchmark: scale ${SCALE}, ${CLIENTS} clients, -M ${MODE}, ${SECONDS} s per run, ${RUNS} interleaved rounds; ` +
+    `Concord from ${BUILT ? 'the built bundle' : 'the sources (tsx)'}; load average at start ${load1().toFixed(2)}`)
+  node = await ConcordProcess.start({ dataDir: join(dir, 'concord'), nodeId: 'pgbench', built: BUILT, extraArgs: ['--quiet'] })
+  const concord: Side = { name: 'Concord', conn: ['-h', '127.0.0.1', '-p', String(node.pgPort), '-U', 'concord', 'concord'] }
+  const sides: Side[] = [concord]
+  if (BASELINE_BIN) {
+    baseline = await ConcordProcess.start({ dataDir: join(dir, 'baseline'), nodeId: 'pgbench-baseline', bin: BASELINE_BIN, extraArgs: ['--quiet'] })
+    sides.push({ name: BASELINE, conn: ['-h', '127.0.0.1', '-p', String(baseline.pgPort), '-U', 'concord', 'concord'] })
+    console.log(`baseline: ${BASELINE_BIN}`)
+  }
+  const bin = pgBinDir()
+  if (bin && env['BENCH_NO_PG'] !== '1') {
+    postgres = PostgresInstance.create(bin, PG_PORT, join(dir, 'postgres'))
+    await run('psql', [postgres.url('postgres'), '-q', '-c', 'CREATE DATABASE pgbench'])
+    sides.push({ name: 'PostgreSQL', conn: ['-h', '127.0.0.1', '-p', String(PG_PORT), '-U', 'postgres', 'pgbench'] })
+  } else {
+    console.log('PostgreSQL not installed (or BENCH_NO_PG=1): no baseline')
+  }
+
+  const initSeconds = new Map<string, number>()
+  for (const side of sides) {
+    initSeconds.set(side.name, await init(side))
+    console.log(`${side.name}: pgbench -i -s ${SCALE} in ${initSeconds.get(side.name)!.toFixed(1)} s (load ${load1().toFixed(2)})`)
+  }
+  if (PROFILE) {
+    await node.stop(60_000)
+    node = await ConcordProcess.start({
+      dataDir: join(dir, 'concord'), nodeId: 'pgbench', built: BUILT, extraArgs: ['--quiet'], nodeArgs: ['--cpu-prof', '--cpu-prof-dir', PROFILE],
+    })
+    concord.conn[3] = String(node.pgPort)
+    console.log(`Concord restarted under the CPU profiler (profile written to ${PROFILE} when it stops)`)
+  }
+
+  const runs = new Map<string, Run[]>()
+  for (let round = 0; round < RUNS; round++) {
+    for (const script of SCRIPTS) {
+      // Each round another side goes first.
+      const order = [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)]
+      for (const side of order) {
+        const r = await once(side, script)
+        const key = `${script}/${side.name}`
+        runs.set(key, [...(runs.get(key) ?? []), r])
+        console.log(`round ${round + 1}/${RUNS} ${script.padEnd(13)} ${side.name.padEnd(10)} ${fmt(r.tps).padStart(7)} tps (load ${r.load.toFixed(2)})`)
+      }
+    }
+  }
+
+  const header = ['measure']
+  for (const side of sides) header.push(side.name === 'PostgreSQL' ? 'PostgreSQL 15' : side.name, 'load')
+  const withPg = sides.some((x) => x.name === 'PostgreSQL')
+  if (withPg) header.push('Concord / PostgreSQL')
+  if (BASELINE_BIN) header.push('Concord / baseline', 'per round: median (range)')
+  const rows: string[][] = [header]
+  const tps = (script: string, side: string): number | undefined => {
+    const r = runs.get(`${script}/${side}`)
+    return r ? median(r.map((x) => x.tps)) : undefined
+  }
+  for (const script of SCRIPTS) {
+    const cells = [`pgbench ${script} TPS, ${CLIENTS} clients (median of ${RUNS})`]
+    for (const side of sides) cells.push(fmt(tps(script, side.name)!), median(runs.get(`${script}/${side.name}`)!.map((r) => r.load)).toFixed(2))
+    const ct = tps(script, 'Concord')!
+    if (withPg) cells.push(`${(ct / tps(script, 'PostgreSQL')!).toFixed(2)}x`)
+    if (BASELINE_BIN) {
+      // Paired by round: the two builds ran back to back, so a change in the machine's load hits both.
+      const c = runs.get(`${script}/Concord`)!
+      const b = runs.get(`${script}/${BASELINE}`)!
+      const perRound = c.map((r, i) => r.tps / b[i]!.tps)
+      cells.push(`${(ct / tps(script, BASELINE)!).toFixed(2)}x`,
+        `${median(perRound).toFixed(2)}x (${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})`)
+    }
+    rows.push(cells)
+  }
+  const initRow = [`pgbench -i -s ${SCALE}, s (once)`]
+  for (const side of sides) initRow.push(initSeconds.get(side.name)!.toFixed(1), '')
+  if (withPg) initRow.push(`${(initSeconds.get('Concord')! / initSeconds.get('PostgreSQL')!).toFixed(2)}x`)
+  if (BASELINE_BIN) initRow.push(`${(initSeconds.get('Concord')! / initSeconds.get(BASELINE)!).toFixed(2)}x`, '')
+  rows.push(initRow)
+  printTable(`pgbench, Concord node vs PostgreSQL 15, both durable (load = median 1-minute load average at the end of the runs)`, rows)
+} finally {
+  await node?.stop(60_000)
+  await baseline?.stop(60_000)
+  postgres?.stop()
+  rmSync(dir, { recursive: true, force: true })
+}
