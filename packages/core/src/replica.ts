@@ -526,6 +526,7 @@ export class Replica {
     catalogRowCl: (rowKey) => this.catalogShard.rowCl(rowKey),
     now: () => this.clock.now(),
     nextId: () => this.ids.next(),
+    region: () => this.region,
   }
 
   private baseRow(table: string, rowKey: string): Row | null {
