@@ -26,7 +26,7 @@ export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, Rep
 export { StorageFullError } from './api.js'
 export { Replica } from './replica.js'
 export { parseShardId, shardId } from './placement/shard-id.js'
-export { holdsTable } from './placement/placement.js'
+export { holdsTable, notHeldHere } from './placement/placement.js'
 export { ConcordError, type CoreCondition } from './errors/concord-error.js'
 export { HybridClock, compareStamp, hlcMillis, hlcCounter, LOGICAL_RANGE } from './clock/hlc.js'
 export { IdGenerator, nodeNumberOf, ID_EPOCH_MS } from './clock/id-generator.js'

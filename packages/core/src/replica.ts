@@ -32,7 +32,7 @@ import { assert } from './errors/assert.js'
 import { ConcordError } from './errors/concord-error.js'
 import { Housekeeper, type Member } from './housekeeping/housekeeper.js'
 import { loadReplica } from './loading/replica-loader.js'
-import { Placement } from './placement/placement.js'
+import { Placement, holdsTable } from './placement/placement.js'
 import { CATALOG_SHARD } from './placement/shard-id.js'
 import type { ReplicatorStats } from './replication/replication-context.js'
 import type { ReplicationHost } from './replication/replication-host.js'
@@ -167,6 +167,7 @@ export class Replica {
     this.replicator = new Replicator(this.replicationHost(), options.transport ?? null, {
       antiEntropyIntervalMs: options.antiEntropyIntervalMs,
       maxMessageBytes: options.maxMessageBytes,
+      federatedRead: { timeoutMs: options.federatedReadTimeoutMs, maxBytes: options.federatedReadMaxBytes },
     })
   }
 
@@ -264,6 +265,30 @@ export class Replica {
   }
 
   /**
+   * The rows of a table this node's region does not hold, read from the nearest holder
+   * that answers (replication/federated-reads.ts): as fresh as that holder, every column
+   * of this replica's view of the table (null where the holder has none). Throws when no
+   * holder answers (`sqlclientUnableToEstablishSqlconnection`) or the rows exceed the
+   * holder's limit (`programLimitExceeded`); never returns part of the table.
+   */
+  async readFromHolder(table: string): Promise<{ from: string; rows: Row[] }> {
+    const info = this.table(table)
+    if (info === undefined) throw new ConcordError('undefinedTable', `relation "${table}" does not exist`)
+    if (holdsTable(this.region, info)) return { from: this.nodeId, rows: [...this.scan(table)] }
+    const got = await this.replicator.readRows(info)
+    const at = new Map(got.columns.map((c, i) => [c, i]))
+    const rows = got.rows.map((values) => {
+      const row: Row = {}
+      for (const c of info.columns) {
+        const i = at.get(c.name)
+        row[c.name] = i === undefined ? null : values[i]!
+      }
+      return row
+    })
+    return { from: got.from, rows }
+  }
+
+  /**
    * Sets how rows of partitioned tables are routed to partitions (shards), for layers that
    * wrap an already open replica. Every node must route the same way. Rows already stored
    * stay where they are.
@@ -308,6 +333,14 @@ export class Replica {
       },
       adoptGeneration: (shard, generation, state) => this.housekeeper.adoptGeneration(shard, generation, state),
       noteEqualState: (shardId, peer) => this.housekeeper.noteEqualState(shardId, peer),
+      readRows: (table, incarnation) => {
+        const info = this.catalog.table(table)
+        if (info === undefined || info.incarnation !== incarnation || !holdsTable(this.region, info)) return null
+        const columns = info.columns.map((c) => c.name)
+        const rows: Value[][] = []
+        for (const row of this.scan(table)) rows.push(columns.map((c) => row[c] ?? null))
+        return { columns, rows }
+      },
       batch: (fn) => this.pipeline.run(fn),
     }
   }

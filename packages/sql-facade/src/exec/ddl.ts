@@ -3,7 +3,7 @@
  * CREATE/DROP INDEX, CREATE/DROP FUNCTION and CREATE REGION, all as replicated catalog
  * writes inside the caller's core transaction.
  */
-import type { ColumnSpec, Json, PolicySpec, TableSpec } from '@concord/core'
+import { holdsTable, type ColumnSpec, type Json, type PolicySpec, type TableSpec } from '@concord/core'
 import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
 import { checkNewPartitionBound } from '../plan/partition-view.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
@@ -419,6 +419,10 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         }
         // Existing rows take the column's default (or generated value), as in PostgreSQL.
         const after = tx.table(name)!
+        // Rows not held here can be neither filled nor checked from here; a plain nullable
+        // column needs neither (every row reads null in it), anything else is refused.
+        const plain = !col.meta.default && !col.meta.serial && !col.meta.generated && !col.meta.notNull && !col.checks.length && !col.unique && !col.references.length
+        if (plain && !holdsTable(p.exec.region, after)) break
         const w = new TableWriter(after, p)
         const ci = w.index(col.spec.name)
         const cols = tableColumns(after, name)

@@ -29,6 +29,8 @@ import { monotonicNow, StatementBudget, type BudgetSource } from '../exec/statem
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import { TransactionRows } from '../exec/transaction-rows.js'
+import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
+import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
 import { callUserFunction } from '../functions/user-function.js'
 import { mentionsColumn } from '../parser/column-mention.js'
@@ -106,6 +108,9 @@ export interface SessionOptions {
   lenientCatalogProbes?: boolean
 }
 
+/** Tables a statement may read from holders beyond those `federate` found, one run each. */
+const MAX_UNFORESEEN_READS = 16
+
 export class Session {
   readonly settings: Settings
   private block: Block | null = null
@@ -127,6 +132,8 @@ export class Session {
   readonly sqlPrepared = new SqlPreparedStatements()
   /** DECLARE / FETCH / MOVE / CLOSE. */
   readonly cursors = new Cursors()
+  /** Rows of tables not held here, read from holders for the running statement (placement/). */
+  private readonly remote: RemoteRows
 
   readonly db: SessionHost
 
@@ -139,6 +146,7 @@ export class Session {
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
+    this.remote = new RemoteRows(db.region)
   }
 
   /**
@@ -191,6 +199,13 @@ export class Session {
       if (stmt.kind === 'pg' && 'CopyStmt' in stmt.node) {
         // The COPY sub-protocol takes over the connection until the data ends.
         if (i !== stmts.length - 1) throw new SqlError(SqlState.featureNotSupported, 'COPY must be the last statement of a query string')
+        // COPY FROM into a table not held here fails now, before any data (COPY TO reads through `federate`).
+        try {
+          refuseUnheldWrites(stmt.node, this.block?.tx ?? this.db.replica, this.db.region)
+        } catch (e) {
+          if (this.block) this.block.failed = true
+          throw e
+        }
         out.push(await runCopy(stmt.node.CopyStmt, this.copyHost()))
         break
       }
@@ -304,6 +319,7 @@ export class Session {
       const lsn = this.db.replica.lsn
       let r: { result: StatementResult; durable: boolean }
       try {
+        await this.federate(stmt)
         r = await this.runWaitingForIds(stmt, params)
       } catch (e) {
         if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
@@ -315,6 +331,24 @@ export class Session {
       return toQueryResult(r.result, this.db.int8)
     } finally {
       this.deadline = Infinity
+    }
+  }
+
+  /**
+   * Before a statement runs: refuses its writes to tables not held here and reads the
+   * tables not held here that it reads from holders (placement/statement-federation.ts).
+   * A failure fails the statement (and its block) before anything ran.
+   */
+  private async federate(stmt: Statement): Promise<void> {
+    this.remote.clear()
+    if (stmt.kind !== 'pg' || this.block?.failed) return
+    try {
+      await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, this.remote, this.db.replica)
+      // The wait is where a cancel request or the deadline can be seen.
+      this.budget().check()
+    } catch (e) {
+      if (this.block) this.block.failed = true
+      throw e
     }
   }
 
@@ -330,10 +364,19 @@ export class Session {
    */
   private async runWaitingForIds(stmt: Statement, params: RtValue[]): Promise<{ result: StatementResult; durable: boolean }> {
     const deadline = this.db.replica.now() + this.db.serialWaitMs
-    for (;;) {
+    for (let reads = 0; ; ) {
       try {
         return this.runOne(stmt, params)
       } catch (e) {
+        // A table not held here that `federate` did not foresee (read by a function, an
+        // EXECUTE): outside a block the failed run left no trace, so read it and run again.
+        // Inside a block its writes so far might not be undone: the block fails (0A000).
+        if (e instanceof UnheldRead && this.block === null && reads < MAX_UNFORESEEN_READS) {
+          reads++
+          await readUnheld(e.table, this.remote, this.db.replica)
+          this.budget().check()
+          continue
+        }
         if (!(e instanceof IdRangePending) || this.db.replica.now() >= deadline) throw e
         if (this.block) this.block.failed = false
         await this.db.waitForIdSlot()
@@ -458,7 +501,7 @@ export class Session {
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
         const mode = applyTransactionOptions(this.characteristics, options)
         const tx = this.db.replica.begin()
-        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
+        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes, true, this.remote), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
         this.settings.beginTransaction()
         return utility('BEGIN')
       }
@@ -528,7 +571,7 @@ export class Session {
     }
   }
 
-  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes)): ExecCtx {
+  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.remote)): ExecCtx {
     const db = this.db
     let model: CatalogModel | undefined
     const ctx: ExecCtx = {
