@@ -50,6 +50,13 @@ export function options(list: Node[] | undefined): Record<string, string> {
   return out
 }
 
+/** A partition's rows live in its partitioned table's shards, so they are held where that table is. */
+function partitionRegions(): SqlError {
+  return new SqlError(SqlState.featureNotSupported, 'replication_regions cannot be set on a partition: its rows are held in the regions of its partitioned table', {
+    hint: 'Set replication_regions on the partitioned table.',
+  })
+}
+
 /** Bounds of PostgreSQL's numeric storage parameters (reloptions.c) that a table may set. */
 const STORAGE_OPTION_BOUNDS: Record<string, [number, number]> = {
   fillfactor: [10, 100],
@@ -194,6 +201,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     checkNewPartitionBound(name, bound as { modulus?: number; remainder?: number }, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
     const pm = tableMeta(parent)
     if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'a partition takes its counter columns from its partitioned table')
+    if (opts.replication_regions !== undefined) throw partitionRegions()
     tx.createTable({
       name,
       columns: parent.columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, meta: c.meta })),
@@ -462,6 +470,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           const pol = cmd.subtype === 'AT_ResetRelOptions' ? null : tablePolicy(opts.conflict_resolution_policy)
           if (pol) patch.policy = pol
         }
+        if (opts.replication_regions !== undefined && tableMeta(current).partitionOf) throw partitionRegions()
         if (opts.replication_regions !== undefined) patch.regions = cmd.subtype === 'AT_ResetRelOptions' ? null : opts.replication_regions.split(',').map((s) => s.trim()).filter(Boolean)
         tx.alterTable(name, patch)
         break

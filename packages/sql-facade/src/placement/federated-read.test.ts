@@ -140,3 +140,29 @@ describe('a federated read past the holder’s result limit', () => {
     await cluster.close()
   })
 })
+
+describe('a partitioned table held in another region', () => {
+  it('is read whole or by partition from a holder, in a block too; its partitions take no regions of their own', async () => {
+    const cluster = await SimCluster.create({ seed: 1603, nodes: [{ id: 'a', region: 'us-west' }, { id: 'b', region: 'ap-southeast' }] })
+    const a = cluster.node('a')
+    await a.query("CREATE TABLE orders (id INT, area TEXT, total INT, PRIMARY KEY (id, area)) PARTITION BY LIST (area) WITH (replication_regions = 'us-west')")
+    await a.query("CREATE TABLE orders_us PARTITION OF orders FOR VALUES IN ('us')")
+    await a.query("CREATE TABLE orders_eu PARTITION OF orders FOR VALUES IN ('eu')")
+    await a.query("INSERT INTO orders VALUES (1, 'us', 10), (2, 'eu', 20), (3, 'eu', 30), (4, 'us', 40)")
+    await cluster.settle()
+    const b = cluster.node('b')
+    for (const sql of ['SELECT * FROM orders ORDER BY id', 'SELECT * FROM orders_eu ORDER BY id', 'SELECT area, sum(total) FROM orders GROUP BY area ORDER BY area']) {
+      expect((await cluster.run(b.query(sql))).rows).toEqual((await a.query(sql)).rows)
+    }
+    const s = b.session()
+    await s.query('BEGIN')
+    expect((await cluster.run(s.query('SELECT id FROM orders_us ORDER BY id'))).rows).toEqual([{ id: 1 }, { id: 4 }])
+    await s.query('COMMIT')
+    expect(await codeOf(cluster.run(b.query("INSERT INTO orders_eu VALUES (5, 'eu', 50)")))).toBe(SqlState.featureNotSupported)
+    expect(await codeOf(a.query("ALTER TABLE orders_eu SET (replication_regions = 'ap-southeast')"))).toBe(SqlState.featureNotSupported)
+    expect(await codeOf(a.query("CREATE TABLE orders_x PARTITION OF orders FOR VALUES IN ('x') WITH (replication_regions = 'ap-southeast')"))).toBe(
+      SqlState.featureNotSupported,
+    )
+    await cluster.close()
+  })
+})

@@ -13,6 +13,7 @@
  */
 import type { Replica, TableInfo } from '@concord/core'
 import type { Node } from 'libpg-query'
+import { tableMeta } from '../catalog/table-meta.js'
 import { readView, relationsRead, type ViewSource } from '../catalog/view-def.js'
 import type { RemoteRows } from './remote-rows.js'
 import { refuseUnheldWrite } from './unheld-write.js'
@@ -64,7 +65,10 @@ export async function federateStatement(node: Node, names: NameSource, remote: R
     seen.add(name)
     const info = names.table(name)
     if (info !== undefined) {
-      if (!remote.holds(info) && !remote.has(info)) unheld.push(info)
+      // A partition's rows are its partitioned table's (plan/partition-view.ts).
+      const parent = tableMeta(info).partitionOf
+      if (parent) pending.push(parent)
+      else if (!remote.holds(info) && !remote.has(info)) unheld.push(info)
       continue
     }
     const view = readView(names, name)

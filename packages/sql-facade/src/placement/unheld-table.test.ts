@@ -119,6 +119,18 @@ describe('a table this node does not hold', () => {
     expect(f?.message).toContain('"t2"')
   })
 
+  it('takes DDL that touches no rows, and refuses DDL that must fill or check rows it does not hold', async () => {
+    const t2 = "CREATE TABLE d (id INT PRIMARY KEY) WITH (replication_regions = 'us-west')"
+    await b.query(t2)
+    await b.query('ALTER TABLE d ADD COLUMN note TEXT')
+    await b.query('CREATE INDEX d_note ON d (note)')
+    const f = await failure(b, "ALTER TABLE d ADD COLUMN flag TEXT DEFAULT 'on'")
+    expect(f?.code).toBe(SqlState.featureNotSupported)
+    expect(f?.message).toContain('"d"')
+    expect(await sqlState(b, 'ALTER TABLE d ADD COLUMN must TEXT NOT NULL')).toBe(SqlState.featureNotSupported)
+    await b.query('DROP TABLE d')
+  })
+
   it('leaves the holder with exactly its rows, and b still serves the tables it holds', async () => {
     cluster.heal()
     await cluster.settle()
