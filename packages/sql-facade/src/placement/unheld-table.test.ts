@@ -124,6 +124,7 @@ describe('a table this node does not hold', () => {
     await b.query(t2)
     await b.query('ALTER TABLE d ADD COLUMN note TEXT')
     await b.query('CREATE INDEX d_note ON d (note)')
+    await b.query("ALTER TABLE d SET (replication_regions = 'us-west,eu-central')")
     const f = await failure(b, "ALTER TABLE d ADD COLUMN flag TEXT DEFAULT 'on'")
     expect(f?.code).toBe(SqlState.featureNotSupported)
     expect(f?.message).toContain('"d"')
