@@ -14,6 +14,7 @@ import { SecondaryIndexes } from './catalog/secondary-index.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './exec/context.js'
 import type { CatalogModel } from './catalog/catalog-model.js'
+import { RemoteRows } from './placement/remote-rows.js'
 import { TransactionRows } from './exec/transaction-rows.js'
 import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
 import { unify } from './expr/compile.js'
@@ -372,7 +373,8 @@ export class Database implements SessionHost {
       insert: readOnly, upsert: readOnly, update: readOnly, increment: readOnly, delete: readOnly,
       writtenKeys: () => [],
     }
-    const rows = new TransactionRows(tx, this.indexes, false)
+    // A resolver reads only what is held here: a table held elsewhere fails loudly (UnheldRead).
+    const rows = new TransactionRows(tx, this.indexes, false, new RemoteRows(replica.region))
     let model: CatalogModel | undefined
     const ctx: ExecCtx = {
       tx,

@@ -70,6 +70,16 @@ describe('federated reads of a table held in another region', () => {
     })
   }
 
+  it('answers a statement with parameters and a prepared statement as the holder does', async () => {
+    const sql = 'SELECT id, v FROM t WHERE id > $1 AND v = $2 ORDER BY id'
+    const expected = (await a.query(sql, [20, 'x'])).rows
+    expect(expected.length).toBeGreaterThan(0)
+    expect((await cluster.run(b.query(sql, [20, 'x']))).rows).toEqual(expected)
+    const s = b.session()
+    await s.query('PREPARE q (int) AS SELECT count(*)::int AS k FROM t WHERE id <= $1')
+    expect((await cluster.run(s.query('EXECUTE q (12)'))).rows).toEqual([{ k: 12 }])
+  })
+
   it('answers inside a transaction block, and writes what it read into a table held here', async () => {
     const s = b.session()
     await s.query('BEGIN')
