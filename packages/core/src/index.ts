@@ -24,7 +24,7 @@ export type {
 } from './types.js'
 export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, OpenTransaction, TransactionSavepoint, ReplicaEvents, LinkPolicy } from './api.js'
 export { StorageFullError } from './api.js'
-export { Replica } from './replica.js'
+export { Replica, type RowFilterCompiler } from './replica.js'
 export { parseShardId, shardId } from './placement/shard-id.js'
 export { holdsTable, notHeldHere } from './placement/placement.js'
 export { ConcordError, type CoreCondition } from './errors/concord-error.js'

@@ -15,6 +15,7 @@ import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './exec/context.js'
 import type { CatalogModel } from './catalog/catalog-model.js'
 import { RemoteRows } from './placement/remote-rows.js'
+import { compileRowFilter } from './placement/row-filter.js'
 import { TransactionRows } from './exec/transaction-rows.js'
 import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
 import { unify } from './expr/compile.js'
@@ -124,6 +125,8 @@ export class Database implements SessionHost {
     this.scheduleSlotCheck()
     this.applyConflictHistoryLimit()
     for (const [name] of replica.listCatalog('function')) this.registerResolver(name)
+    // Federated reads this node answers apply the reader's pushed-down WHERE terms here.
+    replica.setRowFilter((table, filter) => compileRowFilter(this.resolverCtx(), table, filter))
     this.defaultSession = new Session(this)
   }
 
@@ -416,6 +419,7 @@ export class Database implements SessionHost {
     if (this.closed) return
     this.closed = true
     for (const u of this.unsubscribe) u()
+    this.replica.setRowFilter(null)
     this.indexes.close()
     if (this.ownsReplica) await this.replica.close()
   }

@@ -36,8 +36,12 @@ export interface FederatedRows {
   rows: Value[][]
 }
 
-/** What a holder reads to answer: the committed rows of a table it holds, or null. */
-export type RowsSource = (table: string, incarnation: number) => { columns: string[]; rows: Value[][] } | null
+/**
+ * What a holder reads to answer: the committed rows of a table it holds, or null. `filter`
+ * ('' for none) narrows them; a holder that cannot apply it sends every row (the reader
+ * applies its whole condition again, so a filter only saves transfer).
+ */
+export type RowsSource = (table: string, incarnation: number, filter: string) => { columns: string[]; rows: Value[][] } | null
 
 export interface FederatedReadOptions {
   timeoutMs?: number
@@ -94,12 +98,12 @@ export class FederatedReads<S extends ReplicatedShard> {
     })
   }
 
-  /** The rows of `info` from the nearest holder that answers; throws when none does. */
-  async read(info: TableInfo): Promise<FederatedRows> {
+  /** The rows of `info` (those meeting `filter`, see RowsSource) from the nearest holder that answers; throws when none does. */
+  async read(info: TableInfo, filter = ''): Promise<FederatedRows> {
     const tried: string[] = []
     for (const peer of this.holders(info)) {
       if (this.ctx.stopped) break
-      const answer = await this.ask(peer, info)
+      const answer = await this.ask(peer, info, filter)
       if (answer === 'timeout' || answer === 'down') {
         tried.push(`${peer} (${answer === 'timeout' ? `no answer within ${this.timeoutMs} ms` : 'went down'})`)
         continue
@@ -121,7 +125,7 @@ export class FederatedReads<S extends ReplicatedShard> {
     )
   }
 
-  private ask(peer: string, info: TableInfo): Promise<RowsAnswer | 'timeout' | 'down'> {
+  private ask(peer: string, info: TableInfo, filter: string): Promise<RowsAnswer | 'timeout' | 'down'> {
     return new Promise((resolve) => {
       const id = this.nextId++
       const host = this.ctx.host
@@ -134,15 +138,15 @@ export class FederatedReads<S extends ReplicatedShard> {
       }
       const cancelTimer = host.scheduler.setTimeout(this.timeoutMs, () => settle('timeout'))
       this.pending.set(id, { peer, sentAt: host.now(), cancelTimer, settle })
-      this.fragments.send(peer, { type: MessageType.RowsRequest, id, table: info.name, incarnation: info.incarnation })
+      this.fragments.send(peer, { type: MessageType.RowsRequest, id, table: info.name, incarnation: info.incarnation, filter })
     })
   }
 
   /** A holder's side: answers with every committed row of the table, or why not. */
-  onRequest(from: string, id: number, table: string, incarnation: number): void {
+  onRequest(from: string, id: number, table: string, incarnation: number, filter: string): void {
     const answer = (status: RowsStatus, message: string, columns: string[] = [], rows: Value[][] = []) =>
       this.fragments.send(from, { type: MessageType.Rows, id, status, message, columns, rows })
-    const got = this.source(table, incarnation)
+    const got = this.source(table, incarnation, filter)
     if (got === null) return answer(RowsStatus.NotHeld, `node ${this.ctx.host.nodeId} does not hold relation "${table}"`)
     let bytes = 0
     for (const row of got.rows) {

@@ -11,7 +11,8 @@
  *   SYNC_REQ  = n:varuint (shard:str generation:varuint stateVector:bytes){n}
  *   SYNC_DIFF = n:varuint (shard:str generation:varuint update:bytes hash:u32 final:u8 stateVector:bytes){n}
  *   FRAGMENT  = id:varuint index:varuint count:varuint total:varuint chunk:bytes
- *   ROWS_REQ  = id:varuint table:str incarnation:varuint   (federated read: a table's rows, asked of a holder)
+ *   ROWS_REQ  = id:varuint table:str incarnation:varuint filter:str   (federated read: a table's rows, asked of a holder;
+ *             filter: a condition the rows must meet, opaque to core, '' for all; a holder may ignore it)
  *   ROWS      = id:varuint status:u8 message:str columns:varuint (column:str){columns} rows:varuint (value){columns x rows}
  *             (status 0 rows follow, 1 not held here, 2 past the sender's result limit; see federated-reads.ts)
  *   value     = tag:u8 payload  (0 null, 1 false, 2 true, 3 float64, 4 bigint as decimal str, 5 str, 6 bytes)
@@ -59,6 +60,9 @@ export const MessageType = {
   Rows: 21,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
+
+/** Longest filter a ROWS_REQ carries. */
+export const MAX_FILTER_BYTES = 64 * 1024
 
 /** Status of a ROWS answer. */
 export const RowsStatus = { Ok: 0, NotHeld: 1, TooLarge: 2 } as const
@@ -114,7 +118,7 @@ export type Message =
   | { type: typeof MessageType.SyncRequest; requests: ShardStateVector[] }
   | { type: typeof MessageType.SyncDiff; diffs: ShardDiff[] }
   | { type: typeof MessageType.Fragment; id: number; index: number; count: number; total: number; chunk: Uint8Array }
-  | { type: typeof MessageType.RowsRequest; id: number; table: string; incarnation: number }
+  | { type: typeof MessageType.RowsRequest; id: number; table: string; incarnation: number; filter: string }
   | { type: typeof MessageType.Rows; id: number; status: RowsStatus; message: string; columns: string[]; rows: Value[][] }
 
 export class DecodeError extends Error {
@@ -192,6 +196,7 @@ export function encodeMessage(msg: Message): Uint8Array {
       encoding.writeVarUint(e, msg.id)
       encoding.writeVarString(e, msg.table)
       encoding.writeVarUint(e, msg.incarnation)
+      encoding.writeVarString(e, msg.filter)
       break
     case MessageType.Rows:
       encoding.writeVarUint(e, msg.id)
@@ -412,7 +417,7 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
       break
     }
     case MessageType.RowsRequest:
-      msg = { type, id: r.varuint(MAX_LSN), table: r.string(MAX_SHARD_ID_BYTES), incarnation: r.varuint(2 ** 32) }
+      msg = { type, id: r.varuint(MAX_LSN), table: r.string(MAX_SHARD_ID_BYTES), incarnation: r.varuint(2 ** 32), filter: r.string(MAX_FILTER_BYTES) }
       break
     case MessageType.Rows: {
       const id = r.varuint(MAX_LSN)

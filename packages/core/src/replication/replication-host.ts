@@ -68,8 +68,9 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   /**
    * The committed rows of a table this replica holds, in the incarnation asked for, as
    * column names and values in that order (a federated read); null when it does not hold it.
+   * `filter` narrows them when this replica can apply it (see federated-reads.ts RowsSource).
    */
-  readRows(table: string, incarnation: number): { columns: string[]; rows: Value[][] } | null
+  readRows(table: string, incarnation: number, filter: string): { columns: string[]; rows: Value[][] } | null
   /** Runs `fn`, which applies what one message carries, as one batch (settled once, at its end). */
   batch(fn: () => void): void
 }

@@ -81,7 +81,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.positions = new Positions(ctx, this.fragments)
     this.antiEntropy = new AntiEntropy(ctx, this.fragments, this.positions, links, new DivergenceWatch())
     this.gossiping = new Gossip(ctx, this.antiEntropy, this.positions, links)
-    this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation) => host.readRows(table, incarnation), options.federatedRead)
+    this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation, filter) => host.readRows(table, incarnation, filter), options.federatedRead)
   }
 
   async start(): Promise<void> {
@@ -149,8 +149,8 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   }
 
   /** The rows of a table this replica does not hold, from the nearest holder that answers (see FederatedReads). */
-  readRows(info: TableInfo): Promise<FederatedRows> {
-    return this.federated.read(info)
+  readRows(info: TableInfo, filter = ''): Promise<FederatedRows> {
+    return this.federated.read(info, filter)
   }
 
   /** Starts an anti-entropy exchange with one peer. */
@@ -246,7 +246,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         this.antiEntropy.onSyncDiff(from, msg.diffs)
         break
       case MessageType.RowsRequest:
-        this.federated.onRequest(from, msg.id, msg.table, msg.incarnation)
+        this.federated.onRequest(from, msg.id, msg.table, msg.incarnation, msg.filter)
         break
       case MessageType.Rows:
         this.federated.onRows(from, msg)

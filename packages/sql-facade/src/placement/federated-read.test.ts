@@ -42,6 +42,8 @@ describe('federated reads of a table held in another region', () => {
     await a.query('CREATE TABLE u (id INT PRIMARY KEY, w TEXT)')
     for (let i = 1; i <= 10; i++) await a.query(`INSERT INTO u VALUES (${i * 3}, 'u${i}')`)
     await a.query('CREATE VIEW tv AS SELECT id, v FROM t WHERE id <= 5')
+    // A function's body reads t as well: the WHERE term on t must not narrow what it sees.
+    await a.query('CREATE FUNCTION tcount() RETURNS bigint AS $$ SELECT count(*) FROM t $$ LANGUAGE SQL')
     await cluster.settle()
   })
   afterAll(async () => {
@@ -59,6 +61,10 @@ describe('federated reads of a table held in another region', () => {
     'SELECT * FROM u WHERE id IN (SELECT id FROM t WHERE n > 20) ORDER BY id',
     'SELECT id, (SELECT v FROM t WHERE t.id = u.id) FROM u ORDER BY id',
     "WITH c AS (SELECT v, count(*) AS k FROM t GROUP BY v) SELECT * FROM c WHERE k > 9 ORDER BY v",
+    "SELECT x.id FROM t x WHERE 10 < x.id AND x.v = 'y' AND x.n <= 25.25 ORDER BY x.id",
+    // The view reads t too: the WHERE term on t alone must not narrow what the view sees.
+    'SELECT t.id AS a, tv.id AS b FROM t, tv WHERE t.id = 3 ORDER BY tv.id',
+    'SELECT id, tcount() AS k FROM t WHERE id = 4',
     'SELECT * FROM tv ORDER BY id',
     'SELECT v FROM t ORDER BY id DESC LIMIT 3 OFFSET 2',
   ]
@@ -130,7 +136,7 @@ describe('federated reads of a table held in another region', () => {
 })
 
 describe('a federated read past the holder’s result limit', () => {
-  it('fails with 54000 rather than reading part of the table', async () => {
+  it('fails with 54000 rather than reading part of the table, unless its WHERE terms narrow it below the limit', async () => {
     const cluster = await SimCluster.create({
       seed: 1602,
       nodes: [
@@ -147,6 +153,12 @@ describe('a federated read past the holder’s result limit', () => {
     const b = cluster.node('b')
     expect(await codeOf(cluster.run(b.query('SELECT count(*) FROM big')))).toBe(SqlState.programLimitExceeded)
     expect((await cluster.run(b.query('SELECT count(*)::int AS k FROM small'))).rows).toEqual([{ k: 2 }])
+    // Simple WHERE terms go to the holder, which then sends only the rows that can match.
+    expect((await cluster.run(b.query('SELECT id, length(pad) AS n FROM big WHERE id >= 3 AND id < 5 ORDER BY id'))).rows).toEqual([
+      { id: 3, n: 100 },
+      { id: 4, n: 100 },
+    ])
+    expect((await cluster.run(b.query("SELECT count(*)::int AS k FROM big g WHERE g.id = 7 AND 'p' < g.pad"))).rows).toEqual([{ k: 1 }])
     await cluster.close()
   })
 })

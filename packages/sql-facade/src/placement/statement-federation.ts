@@ -3,7 +3,8 @@
  * one is refused (unheld-write.ts); every one it reads (named in it, or in a view it
  * reads, at any depth) is read whole from a holder into the session's `RemoteRows`, so
  * the statement then runs locally as if the rows were here: joins, GROUP BY, ORDER BY,
- * subqueries over them are finished here. A read the walk did not foresee (a function's
+ * subqueries over them are finished here. Simple WHERE terms of a single-table read go
+ * with the request, so the holder sends only rows that can matter (pushdown-filter.ts). A read the walk did not foresee (a function's
  * body) fails with `UnheldRead`, and the session reads that table and runs the
  * statement again (`readUnheld`).
  *
@@ -15,6 +16,8 @@ import type { Replica, TableInfo } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { tableMeta } from '../catalog/table-meta.js'
 import { readView, relationsRead, type ViewSource } from '../catalog/view-def.js'
+import { nameList } from '../parser/name-list.js'
+import { pushdownFilter } from './pushdown-filter.js'
 import type { RemoteRows } from './remote-rows.js'
 import { refuseUnheldWrite } from './unheld-write.js'
 
@@ -23,8 +26,10 @@ export interface NameSource extends ViewSource {
   table(name: string): TableInfo | undefined
 }
 
-/** Most views followed from one statement (a view reading views ..), against cycles and blow-up. */
-const MAX_VIEWS = 256
+/** Most names followed from one statement (views reading views ..), against blow-up; what is left is read on demand. */
+const MAX_STEPS = 1024
+/** The catalog kind of CREATE FUNCTION definitions. */
+const FUNCTION_KIND = 'function'
 
 /** Statements that read table rows; DDL over a table (DROP, ALTER, CREATE INDEX ..) reads none. */
 const READS_ROWS = ['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'DeclareCursorStmt', 'CreateTableAsStmt']
@@ -56,29 +61,53 @@ export function refuseUnheldWrites(node: Node, names: NameSource, region: string
 export async function federateStatement(node: Node, names: NameSource, remote: RemoteRows, replica: Pick<Replica, 'readFromHolder'>): Promise<void> {
   refuseUnheldWrites(node, names, remote.region)
   if (!READS_ROWS.some((k) => k in node)) return
-  const seen = new Set<string>()
-  const pending = relationsRead(node)
-  const unheld: TableInfo[] = []
-  while (pending.length > 0 && seen.size < MAX_VIEWS) {
-    const name = pending.pop()!
-    if (seen.has(name)) continue
-    seen.add(name)
+  const pending = relationsRead(node).map((name) => ({ name, direct: true }))
+  /** Views and partitions already followed. */
+  const followed = new Set<string>()
+  /** Tables not held here the statement reads; `indirect` when a view or partition reads it too. */
+  const unheld = new Map<string, { info: TableInfo; indirect: boolean }>()
+  for (let steps = 0; pending.length > 0 && steps < MAX_STEPS; steps++) {
+    const { name, direct } = pending.pop()!
     const info = names.table(name)
-    if (info !== undefined) {
-      // A partition's rows are its partitioned table's (plan/partition-view.ts).
-      const parent = tableMeta(info).partitionOf
-      if (parent) pending.push(parent)
-      else if (!remote.holds(info) && !remote.has(info)) unheld.push(info)
+    if (info === undefined) {
+      const view = followed.has(name) ? undefined : readView(names, name)
+      followed.add(name)
+      if (view !== undefined) pending.push(...view.relations.map((n) => ({ name: n, direct: false })))
       continue
     }
-    const view = readView(names, name)
-    if (view !== undefined) pending.push(...view.relations)
+    // A partition's rows are its partitioned table's (plan/partition-view.ts).
+    const parent = tableMeta(info).partitionOf
+    if (parent) {
+      if (!followed.has(name)) pending.push({ name: parent, direct: false })
+      followed.add(name)
+      continue
+    }
+    if (remote.holds(info) || remote.has(info)) continue
+    const seen = unheld.get(name)
+    if (seen !== undefined) seen.indirect ||= !direct
+    else unheld.set(name, { info, indirect: !direct })
   }
-  for (const info of unheld) await readUnheld(info, remote, replica)
+  // A filter narrows the rows every reader of the table sees this statement: only when the
+  // statement's own FROM item is the one reader (no view, partition or function reads it).
+  const functions = callsUserFunction(node, names)
+  for (const { info, indirect } of unheld.values()) await readUnheld(info, remote, replica, indirect || functions ? '' : pushdownFilter(node, info))
 }
 
-/** Reads one table not held here from a holder into `remote`. */
-export async function readUnheld(info: TableInfo, remote: RemoteRows, replica: Pick<Replica, 'readFromHolder'>): Promise<void> {
-  const got = await replica.readFromHolder(info.name)
+/** Whether `node` calls a function defined with CREATE FUNCTION (its body may read any table). */
+function callsUserFunction(node: unknown, names: NameSource): boolean {
+  if (!node || typeof node !== 'object') return false
+  if (Array.isArray(node)) return node.some((x) => callsUserFunction(x, names))
+  const o = node as Record<string, unknown>
+  const call = o['FuncCall'] as { funcname?: Node[] } | undefined
+  if (call !== undefined) {
+    const name = nameList(call.funcname).pop()
+    if (name !== undefined && names.getCatalog(FUNCTION_KIND, name) !== undefined) return true
+  }
+  return Object.values(o).some((v) => callsUserFunction(v, names))
+}
+
+/** Reads one table not held here from a holder into `remote` (only rows meeting `filter`, when given: pushdown-filter.ts). */
+export async function readUnheld(info: TableInfo, remote: RemoteRows, replica: Pick<Replica, 'readFromHolder'>, filter = ''): Promise<void> {
+  const got = await replica.readFromHolder(info.name, filter)
   remote.add(info, got.rows)
 }
