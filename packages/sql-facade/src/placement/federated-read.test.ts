@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Database } from '../database.js'
 import { SqlState } from '../errors/sql-error.js'
 import { SimCluster } from '../sim-cluster.js'
+import { DEFAULT_FEDERATED_READ_TIMEOUT_MS } from '@concord/core'
 
 async function codeOf(work: Promise<unknown>): Promise<string | null> {
   try {
@@ -185,6 +186,35 @@ describe('a partitioned table held in another region', () => {
     expect(await codeOf(a.query("CREATE TABLE orders_x PARTITION OF orders FOR VALUES IN ('x') WITH (replication_regions = 'ap-southeast')"))).toBe(
       SqlState.featureNotSupported,
     )
+    await cluster.close()
+  })
+})
+
+describe('several holders', () => {
+  it('asks the next holder when the one asked goes down before it answers', async () => {
+    const cluster = await SimCluster.create({
+      seed: 1604,
+      nodes: [
+        { id: 'a1', region: 'us-west' },
+        { id: 'a2', region: 'us-west' },
+        { id: 'b', region: 'ap-southeast' },
+      ],
+    })
+    const a1 = cluster.node('a1')
+    await a1.query("CREATE TABLE t (id INT PRIMARY KEY) WITH (replication_regions = 'us-west')")
+    await a1.query('INSERT INTO t SELECT g FROM generate_series(1, 12) g')
+    await cluster.settle()
+    const b = cluster.node('b')
+    // No round trip measured yet: a1 is asked first (by node id); it crashes before its answer arrives.
+    const pending = b.query('SELECT count(*)::int AS k FROM t')
+    await cluster.advance(0) // the request to a1 is on its way
+    const asked = cluster.sim.now
+    cluster.crash('a1')
+    expect((await cluster.run(pending)).rows).toEqual([{ k: 12 }])
+    // Passed over at once on going down, not after the request timeout.
+    expect(cluster.sim.now - asked).toBeLessThan(DEFAULT_FEDERATED_READ_TIMEOUT_MS)
+    cluster.crash('a2')
+    expect(await codeOf(cluster.run(b.query('SELECT count(*) FROM t')))).toBe(SqlState.sqlclientUnableToEstablishSqlconnection)
     await cluster.close()
   })
 })

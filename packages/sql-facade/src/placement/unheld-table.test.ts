@@ -136,6 +136,8 @@ describe('a table this node does not hold', () => {
     cluster.heal()
     await cluster.settle()
     expect((await a.query('SELECT * FROM t ORDER BY id')).rows).toEqual([{ id: 1, v: 'x' }])
+    // Nothing of t was stored on b either (a refused write leaves no stray local row).
+    expect(b.replica.rowCount('t')).toBe(0)
     expect((await b.query('SELECT * FROM u')).rows).toEqual([{ id: 1, w: 'here' }])
     cluster.partition(['a'], ['b'])
   })
