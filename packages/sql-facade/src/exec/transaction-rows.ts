@@ -48,7 +48,7 @@ export class TransactionRows {
   private readonly tx: Transaction
   private readonly indexes: SecondaryIndexes
   private readonly useIndexes: boolean
-  private readonly remote: RemoteRows | null
+  private remote: RemoteRows | null
 
   /**
    * @param useIndexes false where indexes may be mid-update (conflict resolvers run while
@@ -59,6 +59,11 @@ export class TransactionRows {
     this.tx = tx
     this.indexes = indexes
     this.useIndexes = useIndexes
+    this.remote = remote
+  }
+
+  /** The rows holders sent for the statement about to run (a block's rows serve many statements). */
+  setRemote(remote: RemoteRows | null): void {
     this.remote = remote
   }
 

@@ -87,6 +87,13 @@ describe('federated reads of a table held in another region', () => {
     expect((await cluster.run(s.query('EXECUTE q (12)'))).rows).toEqual([{ k: 12 }])
   })
 
+  it('keeps the rows read for concurrent queries on one session apart (a narrowed read serves only its own query)', async () => {
+    const [one, all, view] = await cluster.run(
+      Promise.all([b.query('SELECT count(*)::int AS k FROM t WHERE id = 1'), b.query('SELECT count(*)::int AS k FROM t'), b.query('SELECT count(*)::int AS k FROM tv')]),
+    )
+    expect([one.rows, all.rows, view.rows]).toEqual([[{ k: 1 }], [{ k: 30 }], [{ k: 5 }]])
+  })
+
   it('answers inside a transaction block, and writes what it read into a table held here', async () => {
     const s = b.session()
     await s.query('BEGIN')

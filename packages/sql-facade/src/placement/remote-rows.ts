@@ -7,9 +7,9 @@
  * session answers by reading the table from a holder and running the statement again.
  * Without a session to do that, `UnheldRead` reaches the client as the loud 0A000 it is.
  *
- * Invariants: a statement reads each such table whole from one holder, once, and all its
- * reads of it see those rows; the store is emptied before every statement, so no answer
- * outlives the statement it was read for.
+ * Invariants: a statement reads each such table from one holder, once, and all its reads
+ * of it see those rows; each statement run has its own store (the session makes one per
+ * statement), so no answer outlives, or leaks into another statement than, its own.
  */
 import { encodeRowKey, holdsTable, notHeldHere, type Row, type TableInfo, type Value } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -80,9 +80,5 @@ export class RemoteRows {
 
   add(info: TableInfo, rows: readonly Row[]): void {
     this.tables.set(info.name, new HolderRows(info, rows))
-  }
-
-  clear(): void {
-    this.tables.clear()
   }
 }

@@ -132,8 +132,12 @@ export class Session {
   readonly sqlPrepared = new SqlPreparedStatements()
   /** DECLARE / FETCH / MOVE / CLOSE. */
   readonly cursors = new Cursors()
-  /** Rows of tables not held here, read from holders for the running statement (placement/). */
-  private readonly remote: RemoteRows
+  /**
+   * Rows of tables not held here that holders sent for the statement running now
+   * (placement/): set only while `runOne` runs, which is synchronous, so statements of
+   * concurrent queries on one session never see each other's.
+   */
+  private statementRemote: RemoteRows | null = null
 
   readonly db: SessionHost
 
@@ -146,7 +150,6 @@ export class Session {
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
-    this.remote = new RemoteRows(db.region)
   }
 
   /**
@@ -319,8 +322,9 @@ export class Session {
       const lsn = this.db.replica.lsn
       let r: { result: StatementResult; durable: boolean }
       try {
-        await this.federate(stmt)
-        r = await this.runWaitingForIds(stmt, params)
+        const remote = new RemoteRows(this.db.region)
+        await this.federate(stmt, remote)
+        r = await this.runWaitingForIds(stmt, params, remote)
       } catch (e) {
         if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
         throw e
@@ -339,11 +343,10 @@ export class Session {
    * tables not held here that it reads from holders (placement/statement-federation.ts).
    * A failure fails the statement (and its block) before anything ran.
    */
-  private async federate(stmt: Statement): Promise<void> {
-    this.remote.clear()
+  private async federate(stmt: Statement, remote: RemoteRows): Promise<void> {
     if (stmt.kind !== 'pg' || this.block?.failed) return
     try {
-      await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, this.remote, this.db.replica)
+      await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica)
       // The wait is where a cancel request or the deadline can be seen.
       this.budget().check()
     } catch (e) {
@@ -362,18 +365,18 @@ export class Session {
    * confirmation, waits (up to `serialWaitMs`) and runs it again. The failed run left no
    * trace, in a transaction block too, so the block is not aborted by it.
    */
-  private async runWaitingForIds(stmt: Statement, params: RtValue[]): Promise<{ result: StatementResult; durable: boolean }> {
+  private async runWaitingForIds(stmt: Statement, params: RtValue[], remote: RemoteRows): Promise<{ result: StatementResult; durable: boolean }> {
     const deadline = this.db.replica.now() + this.db.serialWaitMs
     for (let reads = 0; ; ) {
       try {
-        return this.runOne(stmt, params)
+        return this.runOne(stmt, params, remote)
       } catch (e) {
         // A table not held here that `federate` did not foresee (read by a function, an
         // EXECUTE): outside a block the failed run left no trace, so read it and run again.
         // Inside a block its writes so far might not be undone: the block fails (0A000).
         if (e instanceof UnheldRead && this.block === null && reads < MAX_UNFORESEEN_READS) {
           reads++
-          await readUnheld(e.table, this.remote, this.db.replica)
+          await readUnheld(e.table, remote, this.db.replica)
           this.budget().check()
           continue
         }
@@ -391,7 +394,18 @@ export class Session {
     }
   }
 
-  private runOne(stmt: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
+  /** Runs a statement over `remote` (rows holders sent for it): synchronous from start to end. */
+  private runOne(stmt: Statement, params: RtValue[], remote: RemoteRows): { result: StatementResult; durable: boolean } {
+    this.statementRemote = remote
+    this.block?.rows.setRemote(remote)
+    try {
+      return this.runStatementNow(stmt, params)
+    } finally {
+      this.statementRemote = null
+    }
+  }
+
+  private runStatementNow(stmt: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
     const node = stmt.kind === 'pg' ? stmt.node : null
     if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN', node.TransactionStmt.savepoint_name ?? '', node.TransactionStmt.options), durable: true }
     if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
@@ -501,7 +515,7 @@ export class Session {
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
         const mode = applyTransactionOptions(this.characteristics, options)
         const tx = this.db.replica.begin()
-        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes, true, this.remote), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
+        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
         this.settings.beginTransaction()
         return utility('BEGIN')
       }
@@ -571,7 +585,7 @@ export class Session {
     }
   }
 
-  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.remote)): ExecCtx {
+  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote)): ExecCtx {
     const db = this.db
     let model: CatalogModel | undefined
     const ctx: ExecCtx = {
