@@ -130,6 +130,10 @@ export interface ReplicaOptions {
   gossipDelayMs?: number
   /** Upper bound on one encoded message; default 64 MiB. */
   maxMessageBytes?: number
+  /** How long a federated read waits for one holder's answer (ms); default 5000. */
+  federatedReadTimeoutMs?: number
+  /** Most bytes (about) of rows a holder sends in answer to one federated read; default 16 MiB. */
+  federatedReadMaxBytes?: number
   /**
    * Generation compaction (docs/decisions/0012-generations.md): the oldest live member holding a shard
    * rewrites it as a new generation of live values once its Yjs history outweighs its live

@@ -32,7 +32,7 @@ import { assert } from './errors/assert.js'
 import { ConcordError } from './errors/concord-error.js'
 import { Housekeeper, type Member } from './housekeeping/housekeeper.js'
 import { loadReplica } from './loading/replica-loader.js'
-import { Placement } from './placement/placement.js'
+import { Placement, holdsTable } from './placement/placement.js'
 import { CATALOG_SHARD } from './placement/shard-id.js'
 import type { ReplicatorStats } from './replication/replication-context.js'
 import type { ReplicationHost } from './replication/replication-host.js'
@@ -52,6 +52,9 @@ const realScheduler: Scheduler = {
     return () => clearTimeout(t)
   },
 }
+
+/** Turns a federated read's filter into a predicate over a table's stored rows; null when it cannot. */
+export type RowFilterCompiler = (table: TableInfo, filter: string) => ((row: Row) => boolean) | null
 
 export class Replica {
   readonly nodeId: string
@@ -80,6 +83,8 @@ export class Replica {
   private readonly pipeline: ChangePipeline
   private readonly catalog: CatalogView<Shard>
   private readonly placement: Placement<Shard>
+  /** How a federated read's filter is applied here (`setRowFilter`); null: not at all. */
+  private rowFilter: RowFilterCompiler | null = null
   private loading = true
   private closed = false
 
@@ -167,6 +172,7 @@ export class Replica {
     this.replicator = new Replicator(this.replicationHost(), options.transport ?? null, {
       antiEntropyIntervalMs: options.antiEntropyIntervalMs,
       maxMessageBytes: options.maxMessageBytes,
+      federatedRead: { timeoutMs: options.federatedReadTimeoutMs, maxBytes: options.federatedReadMaxBytes },
     })
   }
 
@@ -264,6 +270,61 @@ export class Replica {
   }
 
   /**
+   * The rows of a table this node's region does not hold, read from the nearest holder
+   * that answers (replication/federated-reads.ts): as fresh as that holder, every column
+   * of this replica's view of the table (null where the holder has none). Throws when no
+   * holder answers (`sqlclientUnableToEstablishSqlconnection`) or the rows exceed the
+   * holder's limit (`programLimitExceeded`); never returns part of the table.
+   */
+  async readFromHolder(table: string, filter = ''): Promise<{ from: string; rows: Row[] }> {
+    const info = this.table(table)
+    if (info === undefined) throw new ConcordError('undefinedTable', `relation "${table}" does not exist`)
+    if (holdsTable(this.region, info)) return { from: this.nodeId, rows: [...this.scan(table)] }
+    const got = await this.replicator.readRows(info, filter)
+    const at = new Map(got.columns.map((c, i) => [c, i]))
+    const rows = got.rows.map((values) => {
+      const row: Row = {}
+      for (const c of info.columns) {
+        const i = at.get(c.name)
+        row[c.name] = i === undefined ? null : values[i]!
+      }
+      return row
+    })
+    return { from: got.from, rows }
+  }
+
+  /**
+   * Sets how this replica applies the filter of a federated read it answers (the layer
+   * above knows what a filter means; see `readFromHolder`): a predicate over stored rows,
+   * or null when it cannot apply the filter. Without one, every row is sent.
+   */
+  setRowFilter(compile: RowFilterCompiler | null): void {
+    this.rowFilter = compile
+  }
+
+  /** The rows a federated read's filter keeps: all of them when there is none or it cannot be applied. */
+  private rowFilterFor(info: TableInfo, filter: string): (row: Row) => boolean {
+    const all = () => true
+    if (filter === '' || this.rowFilter === null) return all
+    let keep: ((row: Row) => boolean) | null
+    try {
+      keep = this.rowFilter(info, filter)
+    } catch {
+      keep = null
+    }
+    if (keep === null) return all
+    const test = keep
+    // A row the filter cannot judge (it throws) is sent: the reader decides.
+    return (row) => {
+      try {
+        return test(row)
+      } catch {
+        return true
+      }
+    }
+  }
+
+  /**
    * Sets how rows of partitioned tables are routed to partitions (shards), for layers that
    * wrap an already open replica. Every node must route the same way. Rows already stored
    * stay where they are.
@@ -308,6 +369,15 @@ export class Replica {
       },
       adoptGeneration: (shard, generation, state) => this.housekeeper.adoptGeneration(shard, generation, state),
       noteEqualState: (shardId, peer) => this.housekeeper.noteEqualState(shardId, peer),
+      readRows: (table, incarnation, filter) => {
+        const info = this.catalog.table(table)
+        if (info === undefined || info.incarnation !== incarnation || !holdsTable(this.region, info)) return null
+        const columns = info.columns.map((c) => c.name)
+        const keep = this.rowFilterFor(info, filter)
+        const rows: Value[][] = []
+        for (const row of this.scan(table)) if (keep(row)) rows.push(columns.map((c) => row[c] ?? null))
+        return { columns, rows }
+      },
       batch: (fn) => this.pipeline.run(fn),
     }
   }
@@ -526,6 +596,7 @@ export class Replica {
     catalogRowCl: (rowKey) => this.catalogShard.rowCl(rowKey),
     now: () => this.clock.now(),
     nextId: () => this.ids.next(),
+    region: () => this.region,
   }
 
   private baseRow(table: string, rowKey: string): Row | null {

@@ -14,6 +14,8 @@ import { SecondaryIndexes } from './catalog/secondary-index.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './exec/context.js'
 import type { CatalogModel } from './catalog/catalog-model.js'
+import { RemoteRows } from './placement/remote-rows.js'
+import { compileRowFilter } from './placement/row-filter.js'
 import { TransactionRows } from './exec/transaction-rows.js'
 import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
 import { unify } from './expr/compile.js'
@@ -127,6 +129,8 @@ export class Database implements SessionHost {
     this.scheduleSlotCheck()
     this.applyConflictHistoryLimit()
     for (const [name] of replica.listCatalog('function')) this.registerResolver(name)
+    // Federated reads this node answers apply the reader's pushed-down WHERE terms here.
+    replica.setRowFilter((table, filter) => compileRowFilter(this.resolverCtx(), table, filter))
     this.defaultSession = new Session(this)
   }
 
@@ -377,7 +381,8 @@ export class Database implements SessionHost {
       insert: readOnly, upsert: readOnly, update: readOnly, increment: readOnly, delete: readOnly,
       writtenKeys: () => [],
     }
-    const rows = new TransactionRows(tx, this.indexes, false)
+    // A resolver reads only what is held here: a table held elsewhere fails loudly (UnheldRead).
+    const rows = new TransactionRows(tx, this.indexes, false, new RemoteRows(replica.region))
     let model: CatalogModel | undefined
     const ctx: ExecCtx = {
       tx,
@@ -420,6 +425,7 @@ export class Database implements SessionHost {
     this.closed = true
     this.failover.close()
     for (const u of this.unsubscribe) u()
+    this.replica.setRowFilter(null)
     this.indexes.close()
     if (this.ownsReplica) await this.replica.close()
   }

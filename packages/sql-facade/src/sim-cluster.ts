@@ -7,6 +7,9 @@ import { Simulation, type NetworkFaults, type ReplicaOptions } from '@concord/co
 import { Database } from './database.js'
 import { PartitionRouter } from './plan/partition-view.js'
 
+/** Virtual ms per step of `SimCluster.run`. */
+const RUN_STEP_MS = 5
+
 export interface SimClusterOptions {
   seed: number
   nodes: Array<{ id: string; region?: string; clockSkewMs?: number; options?: Partial<ReplicaOptions> }>
@@ -85,6 +88,31 @@ export class SimCluster {
   /** Runs the simulation until every message is delivered and replicas have converged. */
   settle(maxVirtualMs?: number): Promise<void> {
     return this.sim.settle(maxVirtualMs)
+  }
+
+  /**
+   * Waits for `work` (typically a query on one node) while running the simulation, so the
+   * messages it waits for are delivered: a federated read asks a holder and waits for its
+   * answer, which only a running simulation brings. Virtual time advances in small steps;
+   * fails after `maxVirtualMs` without an outcome.
+   */
+  async run<T>(work: Promise<T>, maxVirtualMs = 60_000): Promise<T> {
+    let done = false
+    const outcome = work.then(
+      (v) => {
+        done = true
+        return v
+      },
+      (e: unknown) => {
+        done = true
+        throw e
+      },
+    )
+    // Observed below; a rejection is not left unhandled meanwhile.
+    outcome.catch(() => undefined)
+    for (let waited = 0; !done && waited < maxVirtualMs; waited += RUN_STEP_MS) await this.sim.advance(RUN_STEP_MS)
+    if (!done) throw new Error(`no outcome within ${maxVirtualMs} virtual ms`)
+    return outcome
   }
 
   /** Moves the virtual clock forward, running what falls due. */

@@ -21,6 +21,8 @@ export type CoreCondition =
   | 'diskFull'
   | 'ioError'
   | 'internalError'
+  | 'sqlclientUnableToEstablishSqlconnection'
+  | 'programLimitExceeded'
 
 export class ConcordError extends Error {
   readonly condition: CoreCondition

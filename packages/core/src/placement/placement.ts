@@ -6,7 +6,13 @@
  * everyone, so a replica takes it in before its schema arrives. A row stays in the shard
  * that holds it; a new row of a partitioned table goes to the partition `partitionOf`
  * picks (every node must route alike), others to partition 0.
+ *
+ * A replica reads and writes only rows of tables its region holds (`holdsTable`): rows it
+ * does not hold are not here to read, and a row written here would replicate nowhere
+ * (peers of the table's regions do not accept the shard from this node's region). A
+ * transaction's row operations refuse such a table with `notHeldHere`, never a short answer.
  */
+import { ConcordError } from '../errors/concord-error.js'
 import type { Row, TableInfo, Value } from '../types.js'
 import { CATALOG_SHARD, parseShardId, shardId } from './shard-id.js'
 
@@ -21,6 +27,20 @@ export interface PlacementHost<S> {
   shard(id: string): S | undefined
   /** Creates an empty shard (it joins its table, see CatalogView.attach). */
   createShard(id: string): S
+}
+
+/** Whether nodes of `region` hold the rows of `info` (every region does when it names none). */
+export function holdsTable(region: string, info: TableInfo): boolean {
+  return info.regions === null || info.regions.includes(region)
+}
+
+/** The refusal of a row read or write of a table this node's region does not hold. */
+export function notHeldHere(info: TableInfo, region: string): ConcordError {
+  const regions = (info.regions ?? []).join(', ')
+  return new ConcordError(
+    'featureNotSupported',
+    `relation "${info.name}" is not held on this node: its rows live only in region(s) ${regions}, and this node is in region ${region}`,
+  )
 }
 
 export class Placement<S extends { rowCl(rowKey: string): number }> {
@@ -40,7 +60,7 @@ export class Placement<S extends { rowCl(rowKey: string): number }> {
     const info = this.host.table(parsed.table)
     if (info === undefined) return true
     if (parsed.incarnation < info.incarnation) return false
-    return info.regions === null || info.regions.includes(region)
+    return holdsTable(region, info)
   }
 
   /** Regions that hold a shard, null meaning all. */

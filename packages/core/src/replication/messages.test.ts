@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DecodeError, MessageType, decodeMessage, encodeMessage, type Message } from './messages.js'
+import { DecodeError, MessageType, RowsStatus, decodeMessage, encodeMessage, type Message } from './messages.js'
 import { SeededRandom } from '../sim/seeded-random.js'
 
 const samples: Message[] = [
@@ -16,6 +16,19 @@ const samples: Message[] = [
   { type: MessageType.Fragment, id: 7, index: 1, count: 3, total: 300, chunk: new Uint8Array([4, 5, 6]) },
   { type: MessageType.Heartbeat, lsn: 4242, held: [['node-1', 0], ['node-2', 2 ** 40]] },
   { type: MessageType.Heartbeat, lsn: 0, held: [] },
+  { type: MessageType.RowsRequest, id: 3, table: 'orders', incarnation: 2, filter: `"id" = 3` },
+  {
+    type: MessageType.Rows,
+    id: 3,
+    status: RowsStatus.Ok,
+    message: '',
+    columns: ['id', 'v', 'n', 'b', 'f', 'big', 'bytes'],
+    rows: [
+      [1, 'x', null, true, false, -(2n ** 70n), new Uint8Array([0, 255])],
+      [-0.5, '', 1e300, false, true, 0n, new Uint8Array(0)],
+    ],
+  },
+  { type: MessageType.Rows, id: 4, status: RowsStatus.NotHeld, message: 'node a does not hold relation "t"', columns: [], rows: [] },
 ]
 
 describe('replication message codec', () => {

@@ -15,6 +15,11 @@
  *               (the sender's own LSN, and how far it durably holds each peer's changes;
  *               sent to every known peer each round while heartbeats are on, for failure
  *               detection and for choosing the most caught-up standby, see Replicator)
+ *   ROWS_REQ  = id:varuint table:str incarnation:varuint filter:str   (federated read: a table's rows, asked of a holder;
+ *             filter: a condition the rows must meet, opaque to core, '' for all; a holder may ignore it)
+ *   ROWS      = id:varuint status:u8 message:str columns:varuint (column:str){columns} rows:varuint (value){columns x rows}
+ *             (status 0 rows follow, 1 not held here, 2 past the sender's result limit; see federated-reads.ts)
+ *   value     = tag:u8 payload  (0 null, 1 false, 2 true, 3 float64, 4 bigint as decimal str, 5 str, 6 bytes)
  *
  * A message larger than the size limit (a big shard's diff or generation) travels as
  * FRAGMENTs: consecutive slices of its encoded frame, `count` of them, `total` bytes in
@@ -32,6 +37,7 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { fnv1a } from '../codec/checksum.js'
+import type { Value } from '../types.js'
 
 export const PROTOCOL_VERSION = 1
 export const MAX_SHARD_ID_BYTES = 1024
@@ -56,8 +62,18 @@ export const MessageType = {
   Generation: 7,
   Fragment: 8,
   Heartbeat: 9,
+  // Federated reads (federated-reads.ts), numbered apart from the replication messages above.
+  RowsRequest: 20,
+  Rows: 21,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
+
+/** Longest filter a ROWS_REQ carries. */
+export const MAX_FILTER_BYTES = 64 * 1024
+
+/** Status of a ROWS answer. */
+export const RowsStatus = { Ok: 0, NotHeld: 1, TooLarge: 2 } as const
+export type RowsStatus = (typeof RowsStatus)[keyof typeof RowsStatus]
 
 /** Largest LSN the codec carries (2^53 - 1: exact in a double). */
 export const MAX_LSN = Number.MAX_SAFE_INTEGER
@@ -110,6 +126,8 @@ export type Message =
   | { type: typeof MessageType.SyncDiff; diffs: ShardDiff[] }
   | { type: typeof MessageType.Fragment; id: number; index: number; count: number; total: number; chunk: Uint8Array }
   | { type: typeof MessageType.Heartbeat; lsn: number; held: Array<[string, number]> }
+  | { type: typeof MessageType.RowsRequest; id: number; table: string; incarnation: number; filter: string }
+  | { type: typeof MessageType.Rows; id: number; status: RowsStatus; message: string; columns: string[]; rows: Value[][] }
 
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -190,12 +208,45 @@ export function encodeMessage(msg: Message): Uint8Array {
         encoding.writeVarUint(e, lsn)
       }
       break
+    case MessageType.RowsRequest:
+      encoding.writeVarUint(e, msg.id)
+      encoding.writeVarString(e, msg.table)
+      encoding.writeVarUint(e, msg.incarnation)
+      encoding.writeVarString(e, msg.filter)
+      break
+    case MessageType.Rows:
+      encoding.writeVarUint(e, msg.id)
+      encoding.writeUint8(e, msg.status)
+      encoding.writeVarString(e, msg.message)
+      encoding.writeVarUint(e, msg.columns.length)
+      for (const c of msg.columns) encoding.writeVarString(e, c)
+      encoding.writeVarUint(e, msg.rows.length)
+      for (const row of msg.rows) for (const v of row) writeValue(e, v)
+      break
   }
   const body = encoding.toUint8Array(e)
   const out = new Uint8Array(body.length + 4)
   out.set(body)
   new DataView(out.buffer).setUint32(body.length, fnv1a(body))
   return out
+}
+
+function writeValue(e: encoding.Encoder, v: Value): void {
+  if (v === null) encoding.writeUint8(e, 0)
+  else if (typeof v === 'boolean') encoding.writeUint8(e, v ? 2 : 1)
+  else if (typeof v === 'number') {
+    encoding.writeUint8(e, 3)
+    encoding.writeFloat64(e, v)
+  } else if (typeof v === 'bigint') {
+    encoding.writeUint8(e, 4)
+    encoding.writeVarString(e, v.toString())
+  } else if (typeof v === 'string') {
+    encoding.writeUint8(e, 5)
+    encoding.writeVarString(e, v)
+  } else {
+    encoding.writeUint8(e, 6)
+    encoding.writeVarUint8Array(e, v)
+  }
 }
 
 /** Reads with bounds checks; lib0's readers would read past the end or allocate blindly. */
@@ -269,6 +320,36 @@ class Reader {
 
   done(): void {
     if (this.remaining() !== 0) throw new DecodeError('trailing bytes')
+  }
+
+  f64(): number {
+    if (this.remaining() < 8) throw new DecodeError('truncated')
+    return decoding.readFloat64(this.d)
+  }
+
+  value(maxBytes: number): Value {
+    const tag = this.u8()
+    switch (tag) {
+      case 0:
+        return null
+      case 1:
+        return false
+      case 2:
+        return true
+      case 3:
+        return this.f64()
+      case 4: {
+        const digits = this.string(64)
+        if (!/^-?[0-9]+$/.test(digits)) throw new DecodeError('invalid bigint')
+        return BigInt(digits)
+      }
+      case 5:
+        return this.string(maxBytes)
+      case 6:
+        return this.bytes(maxBytes).slice()
+      default:
+        throw new DecodeError(`unknown value tag ${tag}`)
+    }
   }
 }
 
@@ -362,6 +443,28 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
         held.push([peer, r.varuint(MAX_LSN)])
       }
       msg = { type, lsn, held }
+      break
+    }
+    case MessageType.RowsRequest:
+      msg = { type, id: r.varuint(MAX_LSN), table: r.string(MAX_SHARD_ID_BYTES), incarnation: r.varuint(2 ** 32), filter: r.string(MAX_FILTER_BYTES) }
+      break
+    case MessageType.Rows: {
+      const id = r.varuint(MAX_LSN)
+      const status = r.u8()
+      if (status !== RowsStatus.Ok && status !== RowsStatus.NotHeld && status !== RowsStatus.TooLarge) throw new DecodeError('invalid rows status')
+      const message = r.string(MAX_SHARD_ID_BYTES * 4)
+      const width = r.count(1)
+      const columns: string[] = []
+      for (let i = 0; i < width; i++) columns.push(r.string(MAX_SHARD_ID_BYTES))
+      const n = r.count(width)
+      if (width === 0 && n > 0) throw new DecodeError('rows without columns')
+      const rows: Value[][] = []
+      for (let i = 0; i < n; i++) {
+        const row: Value[] = []
+        for (let j = 0; j < width; j++) row.push(r.value(maxBytes))
+        rows.push(row)
+      }
+      msg = { type, id, status, message, columns, rows }
       break
     }
     default:

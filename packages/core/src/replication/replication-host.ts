@@ -8,6 +8,7 @@
  * `batch` only groups one message's changes into one storage append.
  */
 import type { LinkPolicy, Scheduler } from '../api.js'
+import type { Value } from '../types.js'
 
 /** A shard as replication sees it: its id, generation, digests and Yjs state. */
 export interface ReplicatedShard {
@@ -64,6 +65,12 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   adoptGeneration(shard: S, generation: number, state: Uint8Array): void
   /** A peer reported holding exactly this replica's state of a shard. */
   noteEqualState(shardId: string, peer: string): void
+  /**
+   * The committed rows of a table this replica holds, in the incarnation asked for, as
+   * column names and values in that order (a federated read); null when it does not hold it.
+   * `filter` narrows them when this replica can apply it (see federated-reads.ts RowsSource).
+   */
+  readRows(table: string, incarnation: number, filter: string): { columns: string[]; rows: Value[][] } | null
   /** Runs `fn`, which applies what one message carries, as one batch (settled once, at its end). */
   batch(fn: () => void): void
 }

@@ -18,8 +18,10 @@
  * write acknowledged after the restart could lose to one that never was.
  */
 import type { Transport } from '../api.js'
+import type { TableInfo } from '../types.js'
 import { AntiEntropy } from './anti-entropy.js'
 import { DivergenceWatch, type Divergence } from './divergence-watch.js'
+import { FederatedReads, type FederatedReadOptions, type FederatedRows } from './federated-reads.js'
 import { Fragments } from './fragments.js'
 import { Gossip, TOPIC_ALL, regionTopic, type GossipUpdate } from './gossip.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DecodeError, MAX_HEARTBEAT_PEERS, MAX_REASSEMBLED_BYTES, MessageType, decodeMessage, type Message } from './messages.js'
@@ -34,6 +36,8 @@ export interface ReplicatorOptions {
   antiEntropyIntervalMs?: number
   /** Upper bound on one encoded message; default 64 MiB (larger ones travel in fragments). */
   maxMessageBytes?: number
+  /** Timeout and result limit of federated reads (federated-reads.ts). */
+  federatedRead?: FederatedReadOptions
 }
 
 export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
@@ -51,6 +55,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   private readonly positions: Positions<S>
   private readonly antiEntropy: AntiEntropy<S>
   private readonly gossiping: Gossip<S>
+  private readonly federated: FederatedReads<S>
   private cancelTimer: (() => void) | null = null
   private stopped = false
   /**
@@ -81,6 +86,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.positions = new Positions(ctx, this.fragments)
     this.antiEntropy = new AntiEntropy(ctx, this.fragments, this.positions, links, new DivergenceWatch())
     this.gossiping = new Gossip(ctx, this.antiEntropy, this.positions, links)
+    this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation, filter) => host.readRows(table, incarnation, filter), options.federatedRead)
   }
 
   async start(): Promise<void> {
@@ -96,6 +102,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         this.positions.peerDown(peer)
         this.antiEntropy.peerDown(peer)
         this.confirmations.forget(peer)
+        this.federated.peerDown(peer)
       },
     })
     t.subscribe(TOPIC_ALL)
@@ -106,6 +113,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
 
   async stop(): Promise<void> {
     this.stopped = true
+    this.federated.stop()
     this.cancelTimer?.()
     this.cancelTimer = null
     await this.transport?.stop()
@@ -153,6 +161,11 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
 
   set onDivergence(fn: (d: Divergence) => void) {
     this.antiEntropy.divergence.onDivergence = fn
+  }
+
+  /** The rows of a table this replica does not hold, from the nearest holder that answers (see FederatedReads). */
+  readRows(info: TableInfo, filter = ''): Promise<FederatedRows> {
+    return this.federated.read(info, filter)
   }
 
   /** Starts an anti-entropy exchange with one peer. */
@@ -256,6 +269,12 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         break
       case MessageType.Heartbeat:
         this.positions.onHeartbeat(from, msg.held)
+        break
+      case MessageType.RowsRequest:
+        this.federated.onRequest(from, msg.id, msg.table, msg.incarnation, msg.filter)
+        break
+      case MessageType.Rows:
+        this.federated.onRows(from, msg)
         break
     }
   }

@@ -29,6 +29,7 @@ import type { ColumnKind, ColumnSpec, Json, PartitionSpec, PolicySpec, Row, Tabl
 import { encodeRowKey } from '../codec/row-key.js'
 import { NO_INCREMENTS, type RowWrite } from './row-write.js'
 import { RESERVED_NAME_CHARS } from '../codec/writer-entry.js'
+import { holdsTable, notHeldHere } from '../placement/placement.js'
 
 export interface PendingRow extends RowWrite {
   keyValues: Value[]
@@ -52,6 +53,8 @@ export interface TransactionHost {
   catalogRowCl(rowKey: string): number
   now(): number
   nextId(): bigint
+  /** This replica's region: rows of a table it does not hold are refused (placement.ts). */
+  region(): string
 }
 
 const HIDDEN_ROWID = '_rowid'
@@ -131,6 +134,14 @@ export class LocalTransaction implements Transaction {
     return t
   }
 
+  /** A table whose rows this transaction reads or writes: it must exist and be held here. */
+  private rowTable(name: string): TableInfo {
+    const info = this.requireTable(name)
+    const region = this.host.region()
+    if (!holdsTable(region, info)) throw notHeldHere(info, region)
+    return info
+  }
+
   private keyOf(info: TableInfo, row: Row): Value[] {
     return info.primaryKey.map((c) => {
       const v = row[c]
@@ -186,13 +197,13 @@ export class LocalTransaction implements Transaction {
   }
 
   get(table: string, key: Value[]): Row | undefined {
-    const info = this.requireTable(table)
+    const info = this.rowTable(table)
     const rowKey = encodeRowKey(key)
     return this.view(info, rowKey, this.pending.get(info.name)?.get(rowKey)) ?? undefined
   }
 
   *scan(table: string): Iterable<Row> {
-    const info = this.requireTable(table)
+    const info = this.rowTable(table)
     const pend = this.pending.get(info.name)
     for (const [k, row] of this.committed(info) ? this.host.baseRows(info.name) : []) {
       if (pend?.has(k)) continue
@@ -213,7 +224,7 @@ export class LocalTransaction implements Transaction {
   }
 
   insert(table: string, row: Row, defaulted?: Iterable<string>): void {
-    const info = this.requireTable(table)
+    const info = this.rowTable(table)
     this.insertInto(info, this.fillRowId(info, row), defaulted)
   }
 
@@ -242,7 +253,7 @@ export class LocalTransaction implements Transaction {
   }
 
   upsert(table: string, row: Row): void {
-    const info = this.requireTable(table)
+    const info = this.rowTable(table)
     const filled = this.fillRowId(info, row)
     const key = this.keyOf(info, filled)
     if (!this.update(table, key, filled)) this.insertInto(info, filled)
@@ -254,7 +265,7 @@ export class LocalTransaction implements Transaction {
   }
 
   update(table: string, key: Value[], changes: Row): boolean {
-    const info = this.requireTable(table)
+    const info = this.rowTable(table)
     this.checkColumns(info, changes)
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
@@ -282,7 +293,7 @@ export class LocalTransaction implements Transaction {
   }
 
   increment(table: string, key: Value[], column: string, delta: number | bigint): boolean {
-    const info = this.requireTable(table)
+    const info = this.rowTable(table)
     const col = info.columns.find((c) => c.name === column)
     if (col === undefined) throw new ConcordError('undefinedColumn', `column "${column}" of relation "${table}" does not exist`)
     if (col.kind !== 'counter') throw new ConcordError('datatypeMismatch', `column "${column}" is not a counter column`)
@@ -303,7 +314,7 @@ export class LocalTransaction implements Transaction {
   }
 
   delete(table: string, key: Value[]): boolean {
-    const info = this.requireTable(table)
+    const info = this.rowTable(table)
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
     const p = rows.get(rowKey)

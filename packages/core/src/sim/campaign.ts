@@ -143,6 +143,8 @@ function randomWrite(r: Replica, rng: SeededRandom, step: number, log: WriteLog,
   } catch (err) {
     // While its disk is full a node refuses writes, applying nothing; its client retries later.
     if (refusedForFullDisk(err)) return
+    // A node outside a table's regions refuses its rows (placement.ts), applying nothing.
+    if (table.regions && !table.regions.includes(r.region) && err instanceof ConcordError && err.condition === 'featureNotSupported') return
     throw err
   }
   // The commit took one timestamp; record it for every row the transaction wrote.

@@ -9,7 +9,7 @@
  * nothing of open transactions; `TransactionRows` overlays a transaction's own writes, and
  * is the only reader of these structures.
  */
-import { encodeRowKey, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
+import { encodeRowKey, holdsTable, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
 import { compareValues } from '../types/compare.js'
 import type { ColumnBinding } from '../expr/scope.js'
 import type { RtValue } from '../types/value.js'
@@ -169,11 +169,14 @@ export class SecondaryIndexes {
   /**
    * The built index for `table.column`, building it from the replica's rows if needed;
    * null when no index leads with the column or `table` is not the replica's incarnation.
+   * Null too for a table this node's region does not hold: an index of rows that are not
+   * here would answer short, so the caller falls back to a scan, which core refuses.
    */
   indexOn(table: TableInfo, column: string): OrderedIndex | null {
     const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column)
     if (!def) return null
     if (this.replica.table(table.name)?.incarnation !== table.incarnation) return null
+    if (!holdsTable(this.replica.region, table)) return null
     const key = `${def.name}\u0000${table.incarnation}`
     let idx = this.built.get(key)
     if (!idx) {

@@ -30,6 +30,8 @@ export const SqlState = {
   successfulCompletion: '00000',
   connectionDoesNotExist: '08003',
   connectionFailure: '08006',
+  /** No node holding a table is reachable for a federated read (as postgres_fdw when it cannot connect). */
+  sqlclientUnableToEstablishSqlconnection: '08001',
   protocolViolation: '08P01',
   syntaxError: '42601',
   undefinedTable: '42P01',

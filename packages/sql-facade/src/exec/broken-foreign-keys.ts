@@ -6,7 +6,7 @@
  * write acknowledged to a client is lost). This module finds such rows so they can be
  * reported (the `concord_conflicts` view, kind 'foreign_key') and repaired by the user.
  */
-import type { Replica, Value } from '@concord/core'
+import { holdsTable, type Replica, type Value } from '@concord/core'
 import { foreignKeysOf } from '../catalog/foreign-key.js'
 import { tableMeta } from '../catalog/table-meta.js'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
@@ -28,7 +28,9 @@ export interface BrokenForeignKey {
 
 /**
  * The rows of `table` (every table when omitted) whose foreign key has no parent row on
- * this node now. Reads the node's committed rows; writes nothing.
+ * this node now. Reads the node's committed rows; writes nothing. Only keys whose child
+ * and parent tables this node's region both holds are checked: rows that are not here
+ * cannot be judged here (their holders check them).
  */
 /** What finding broken keys reads: a replica's committed rows and its indexes (a `Database` has both). */
 export interface CommittedRows {
@@ -62,14 +64,18 @@ function brokenForeignKeys(db: CommittedRows, scope: ReadonlyMap<string, Value[]
     },
     nowMicros: db.replica.now() * 1000,
   })
+  const region = db.replica.region
   const tables = scope === null ? tx.tables() : [...scope.keys()].map((n) => tx.table(n)).filter((t) => t !== undefined)
   if (table !== undefined && tables.length === 0) throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
   const out: BrokenForeignKey[] = []
   for (const t of tables) {
     if (tableMeta(t).partitionOf) continue
+    if (!holdsTable(region, t)) continue
     const keys = scope?.get(t.name) ?? null
     const picked = keys === null ? null : keys.map((k) => rows.get(t.name, k)).filter((r) => r !== undefined)
     for (const fk of foreignKeysOf(t)) {
+      const parent = tx.table(fk.refTable)
+      if (parent !== undefined && !holdsTable(region, parent)) continue
       for (const row of picked ?? rows.scan(t.name)) {
         const e = checks.violation(t, fk, row)
         if (e === null) continue

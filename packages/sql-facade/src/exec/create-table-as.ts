@@ -46,7 +46,9 @@ export function execCreateTableAs(into: IntoClause, query: SelectStmt, ifNotExis
   const sql = `CREATE TABLE ${quoteIdent(name)} (${columns.map((c) => `${quoteIdent(c.name)} ${typeName(c.type)}`).join(', ')})`
   const parsed = parseScript(sql)[0]
   if (parsed?.kind !== 'pg' || !('CreateStmt' in parsed.node)) throw new SqlError(SqlState.internalError, `could not build the table for ${name}`)
-  execCreateTable(parsed.node.CreateStmt as CreateStmt, p)
+  // WITH (..) options (replication_regions among them) apply as in CREATE TABLE.
+  const create: CreateStmt = { ...(parsed.node.CreateStmt as CreateStmt), ...(into.options ? { options: into.options } : {}) }
+  execCreateTable(create, p)
   if (into.skipData) return utility('CREATE TABLE AS')
   const w = new TableWriter(tx.table(name)!, p)
   const targets = columns.map((c) => w.index(c.name))

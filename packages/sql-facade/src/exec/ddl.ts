@@ -3,7 +3,7 @@
  * CREATE/DROP INDEX, CREATE/DROP FUNCTION and CREATE REGION, all as replicated catalog
  * writes inside the caller's core transaction.
  */
-import type { ColumnSpec, Json, PolicySpec, TableSpec } from '@concord/core'
+import { holdsTable, type ColumnSpec, type Json, type PolicySpec, type TableSpec } from '@concord/core'
 import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
 import { checkNewPartitionBound } from '../plan/partition-view.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
@@ -48,6 +48,13 @@ export function options(list: Node[] | undefined): Record<string, string> {
   for (const o of list ?? []) if ('DefElem' in o) out[o.DefElem.defname!] = defElemValue(o.DefElem.arg)
   checkStorageOptions(out)
   return out
+}
+
+/** A partition's rows live in its partitioned table's shards, so they are held where that table is. */
+function partitionRegions(): SqlError {
+  return new SqlError(SqlState.featureNotSupported, 'replication_regions cannot be set on a partition: its rows are held in the regions of its partitioned table', {
+    hint: 'Set replication_regions on the partitioned table.',
+  })
 }
 
 /** Bounds of PostgreSQL's numeric storage parameters (reloptions.c) that a table may set. */
@@ -194,6 +201,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     checkNewPartitionBound(name, bound as { modulus?: number; remainder?: number }, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
     const pm = tableMeta(parent)
     if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'a partition takes its counter columns from its partitioned table')
+    if (opts.replication_regions !== undefined) throw partitionRegions()
     tx.createTable({
       name,
       columns: parent.columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, meta: c.meta })),
@@ -419,6 +427,10 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         }
         // Existing rows take the column's default (or generated value), as in PostgreSQL.
         const after = tx.table(name)!
+        // Rows not held here can be neither filled nor checked from here; a plain nullable
+        // column needs neither (every row reads null in it), anything else is refused.
+        const plain = !col.meta.default && !col.meta.serial && !col.meta.generated && !col.meta.notNull && !col.checks.length && !col.unique && !col.references.length
+        if (plain && !holdsTable(p.exec.region, after)) break
         const w = new TableWriter(after, p)
         const ci = w.index(col.spec.name)
         const cols = tableColumns(after, name)
@@ -458,6 +470,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           const pol = cmd.subtype === 'AT_ResetRelOptions' ? null : tablePolicy(opts.conflict_resolution_policy)
           if (pol) patch.policy = pol
         }
+        if (opts.replication_regions !== undefined && tableMeta(current).partitionOf) throw partitionRegions()
         if (opts.replication_regions !== undefined) patch.regions = cmd.subtype === 'AT_ResetRelOptions' ? null : opts.replication_regions.split(',').map((s) => s.trim()).filter(Boolean)
         tx.alterTable(name, patch)
         break

@@ -19,6 +19,7 @@ import { encodeValue } from '../types/storage-codec.js'
 import { T } from '../types/sql-type.js'
 import { formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
+import { refuseUnheldWrite } from '../placement/unheld-write.js'
 
 export class TableWriter {
   readonly columns: ColumnBinding[]
@@ -44,6 +45,8 @@ export class TableWriter {
    *   written through `table` (the parent) and must stay within the partition's bound.
    */
   constructor(table: TableInfo, p: PlanCtx, partition: TableInfo | null = null) {
+    // Every INSERT, UPDATE, DELETE, MERGE and COPY writes through a writer: none to a table not held here.
+    refuseUnheldWrite(table, p.exec.region)
     this.table = table
     this.p = p
     this.partition = partition

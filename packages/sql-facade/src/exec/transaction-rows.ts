@@ -15,6 +15,10 @@
  * which other sessions and nodes may change while a block is open. Every other row is
  * the committed one the index describes.
  *
+ * Rows of a table this node's region does not hold come from `remote` (rows a holder sent
+ * for this statement, placement/remote-rows.ts), which fails the read when there are
+ * none; without `remote`, core refuses the read. Never a local, empty answer.
+ *
  * Invariants: `range` and `matching` return the same rows a scan filtered by the same
  * condition would, in some order. An overlay lists exactly the rows written since the
  * transaction began; after `invalidate` (ROLLBACK TO SAVEPOINT) it is rebuilt.
@@ -25,6 +29,7 @@ import { columnMeta } from '../catalog/table-meta.js'
 import { compareValues, groupKey } from '../types/compare.js'
 import { decodeValue } from '../types/storage-codec.js'
 import type { RtValue } from '../types/value.js'
+import type { RemoteRows, RemoteTable } from '../placement/remote-rows.js'
 
 /** Bounds of an index range; an absent side is unbounded. */
 /** The rows one transaction wrote in one table, by their value in one indexed column. */
@@ -43,29 +48,42 @@ export class TransactionRows {
   private readonly tx: Transaction
   private readonly indexes: SecondaryIndexes
   private readonly useIndexes: boolean
+  private remote: RemoteRows | null
 
   /**
    * @param useIndexes false where indexes may be mid-update (conflict resolvers run while
    *   core materializes rows): every read then scans.
+   * @param remote rows read from holders of tables this node does not hold (the session's).
    */
-  constructor(
-    tx: Transaction,
-    indexes: SecondaryIndexes,
-    useIndexes = true,
-  ) {
+  constructor(tx: Transaction, indexes: SecondaryIndexes, useIndexes = true, remote: RemoteRows | null = null) {
     this.tx = tx
     this.indexes = indexes
     this.useIndexes = useIndexes
+    this.remote = remote
+  }
+
+  /** The rows holders sent for the statement about to run (a block's rows serve many statements). */
+  setRemote(remote: RemoteRows | null): void {
+    this.remote = remote
   }
 
   // ---- reads ------------------------------------------------------------------
 
   get(table: string, key: Value[]): Row | undefined {
-    return this.tx.get(table, key)
+    const remote = this.remoteFor(table)
+    return remote !== null ? remote.get(key) : this.tx.get(table, key)
   }
 
   scan(table: string): Iterable<Row> {
-    return this.tx.scan(table)
+    const remote = this.remoteFor(table)
+    return remote !== null ? remote.rows : this.tx.scan(table)
+  }
+
+  /** The rows a holder sent for a table not held here; null for a table read locally (see RemoteRows.lookup). */
+  private remoteFor(table: string): RemoteTable | null {
+    if (this.remote === null) return null
+    const info = this.tx.table(table)
+    return info === undefined ? null : this.remote.lookup(info)
   }
 
   /** Whether an index leads with `column` (so `range` on it answers without a scan). */

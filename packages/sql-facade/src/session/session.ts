@@ -30,6 +30,8 @@ import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../failover/node-role.js'
 import { TransactionRows } from '../exec/transaction-rows.js'
+import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
+import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
 import { callUserFunction } from '../functions/user-function.js'
 import { mentionsColumn } from '../parser/column-mention.js'
@@ -109,6 +111,9 @@ export interface SessionOptions {
   lenientCatalogProbes?: boolean
 }
 
+/** Tables a statement may read from holders beyond those `federate` found, one run each. */
+const MAX_UNFORESEEN_READS = 16
+
 export class Session {
   readonly settings: Settings
   private block: Block | null = null
@@ -130,6 +135,12 @@ export class Session {
   readonly sqlPrepared = new SqlPreparedStatements()
   /** DECLARE / FETCH / MOVE / CLOSE. */
   readonly cursors = new Cursors()
+  /**
+   * Rows of tables not held here that holders sent for the statement running now
+   * (placement/): set only while `runOne` runs, which is synchronous, so statements of
+   * concurrent queries on one session never see each other's.
+   */
+  private statementRemote: RemoteRows | null = null
 
   readonly db: SessionHost
 
@@ -199,6 +210,13 @@ export class Session {
         if (stmt.node.CopyStmt.is_from && this.writeMode().readOnly) {
           if (this.block) this.block.failed = true
           throw new SqlError(SqlState.readOnlySqlTransaction, 'cannot execute COPY FROM in a read-only transaction')
+        }
+        // COPY FROM into a table not held here fails now, before any data (COPY TO reads through `federate`).
+        try {
+          refuseUnheldWrites(stmt.node, this.block?.tx ?? this.db.replica, this.db.region)
+        } catch (e) {
+          if (this.block) this.block.failed = true
+          throw e
         }
         out.push(await runCopy(stmt.node.CopyStmt, this.copyHost()))
         break
@@ -316,7 +334,9 @@ export class Session {
       const lsn = this.db.replica.lsn
       let r: { result: StatementResult; durable: boolean }
       try {
-        r = await this.runWaitingForIds(stmt, params)
+        const remote = new RemoteRows(this.db.region)
+        await this.federate(stmt, remote)
+        r = await this.runWaitingForIds(stmt, params, remote)
       } catch (e) {
         if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
         throw e
@@ -330,6 +350,23 @@ export class Session {
     }
   }
 
+  /**
+   * Before a statement runs: refuses its writes to tables not held here and reads the
+   * tables not held here that it reads from holders (placement/statement-federation.ts).
+   * A failure fails the statement (and its block) before anything ran.
+   */
+  private async federate(stmt: Statement, remote: RemoteRows): Promise<void> {
+    if (stmt.kind !== 'pg' || this.block?.failed) return
+    try {
+      await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica)
+      // The wait is where a cancel request or the deadline can be seen.
+      this.budget().check()
+    } catch (e) {
+      if (this.block) this.block.failed = true
+      throw e
+    }
+  }
+
   /** A budget for one run of the current statement (every execCtx gets one). */
   private budget(): StatementBudget {
     return new StatementBudget(this.deadline, this.budgetSource)
@@ -340,12 +377,21 @@ export class Session {
    * confirmation, waits (up to `serialWaitMs`) and runs it again. The failed run left no
    * trace, in a transaction block too, so the block is not aborted by it.
    */
-  private async runWaitingForIds(stmt: Statement, params: RtValue[]): Promise<{ result: StatementResult; durable: boolean }> {
+  private async runWaitingForIds(stmt: Statement, params: RtValue[], remote: RemoteRows): Promise<{ result: StatementResult; durable: boolean }> {
     const deadline = this.db.replica.now() + this.db.serialWaitMs
-    for (;;) {
+    for (let reads = 0; ; ) {
       try {
-        return this.runOne(stmt, params)
+        return this.runOne(stmt, params, remote)
       } catch (e) {
+        // A table not held here that `federate` did not foresee (read by a function, an
+        // EXECUTE): outside a block the failed run left no trace, so read it and run again.
+        // Inside a block its writes so far might not be undone: the block fails (0A000).
+        if (e instanceof UnheldRead && this.block === null && reads < MAX_UNFORESEEN_READS) {
+          reads++
+          await readUnheld(e.table, remote, this.db.replica)
+          this.budget().check()
+          continue
+        }
         if (!(e instanceof IdRangePending) || this.db.replica.now() >= deadline) throw e
         if (this.block) this.block.failed = false
         await this.db.waitForIdSlot()
@@ -360,7 +406,18 @@ export class Session {
     }
   }
 
-  private runOne(stmt: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
+  /** Runs a statement over `remote` (rows holders sent for it): synchronous from start to end. */
+  private runOne(stmt: Statement, params: RtValue[], remote: RemoteRows): { result: StatementResult; durable: boolean } {
+    this.statementRemote = remote
+    this.block?.rows.setRemote(remote)
+    try {
+      return this.runStatementNow(stmt, params)
+    } finally {
+      this.statementRemote = null
+    }
+  }
+
+  private runStatementNow(stmt: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
     const node = stmt.kind === 'pg' ? stmt.node : null
     if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN', node.TransactionStmt.savepoint_name ?? '', node.TransactionStmt.options), durable: true }
     if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
@@ -493,7 +550,7 @@ export class Session {
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
         const mode = applyTransactionOptions(this.characteristics, options)
         const tx = this.db.replica.begin()
-        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
+        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
         this.settings.beginTransaction()
         return utility('BEGIN')
       }
@@ -563,7 +620,7 @@ export class Session {
     }
   }
 
-  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes)): ExecCtx {
+  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote)): ExecCtx {
     const db = this.db
     let model: CatalogModel | undefined
     const ctx: ExecCtx = {

@@ -1,0 +1,84 @@
+/**
+ * Rows of tables this node's region does not hold, read from a holder for the statement
+ * running now (a federated read, core's `Replica.readFromHolder`). The executor reads
+ * table rows only through `TransactionRows`, which asks here first: a table held here is
+ * read locally (null), a table read from a holder is served from what it sent, and any
+ * other table this node does not hold fails the read with `UnheldRead` — which the
+ * session answers by reading the table from a holder and running the statement again.
+ * Without a session to do that, `UnheldRead` reaches the client as the loud 0A000 it is.
+ *
+ * Invariants: a statement reads each such table from one holder, once, and all its reads
+ * of it see those rows; each statement run has its own store (the session makes one per
+ * statement), so no answer outlives, or leaks into another statement than, its own.
+ */
+import { encodeRowKey, holdsTable, notHeldHere, type Row, type TableInfo, type Value } from '@concord/core'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+
+/** A read of a table this node does not hold and has not read from a holder for this statement. */
+export class UnheldRead extends SqlError {
+  readonly table: TableInfo
+
+  constructor(table: TableInfo, region: string) {
+    super(SqlState.featureNotSupported, notHeldHere(table, region).message)
+    this.table = table
+  }
+}
+
+/** A table's rows as a holder sent them. */
+export interface RemoteTable {
+  readonly rows: readonly Row[]
+  get(key: Value[]): Row | undefined
+}
+
+class HolderRows implements RemoteTable {
+  readonly incarnation: number
+  readonly rows: readonly Row[]
+  private readonly primaryKey: readonly string[]
+  private byKey: Map<string, Row> | null = null
+
+  constructor(info: TableInfo, rows: readonly Row[]) {
+    this.incarnation = info.incarnation
+    this.rows = rows
+    this.primaryKey = info.primaryKey
+  }
+
+  get(key: Value[]): Row | undefined {
+    if (key.some((v) => v === null)) return undefined
+    if (this.byKey === null) {
+      this.byKey = new Map()
+      for (const r of this.rows) this.byKey.set(encodeRowKey(this.primaryKey.map((c) => r[c] ?? null)), r)
+    }
+    return this.byKey.get(encodeRowKey(key))
+  }
+}
+
+export class RemoteRows {
+  readonly region: string
+  private readonly tables = new Map<string, HolderRows>()
+
+  constructor(region: string) {
+    this.region = region
+  }
+
+  /** Whether rows of `info` are held here (read them locally). */
+  holds(info: TableInfo): boolean {
+    return holdsTable(this.region, info)
+  }
+
+  /** Whether `info` was read from a holder for this statement. */
+  has(info: TableInfo): boolean {
+    return this.tables.get(info.name)?.incarnation === info.incarnation
+  }
+
+  /** For a read of `info`: null when it is held here, else the rows a holder sent; throws `UnheldRead` when none were read. */
+  lookup(info: TableInfo): RemoteTable | null {
+    if (this.holds(info)) return null
+    const got = this.tables.get(info.name)
+    if (got === undefined || got.incarnation !== info.incarnation) throw new UnheldRead(info, this.region)
+    return got
+  }
+
+  add(info: TableInfo, rows: readonly Row[]): void {
+    this.tables.set(info.name, new HolderRows(info, rows))
+  }
+}
