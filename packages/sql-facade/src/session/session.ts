@@ -45,7 +45,7 @@ import { IdRangePending } from '../sequences/serial-sequences.js'
 import { SessionSequences } from '../sequences/session-sequences.js'
 import type { UserSequences } from '../sequences/user-sequences.js'
 import { Settings } from '../settings/settings.js'
-import { durationMillis } from '../settings/parameters.js'
+import { durationMillis, parameterDef } from '../settings/parameters.js'
 import { showRelation } from '../system/show.js'
 import type { SystemCatalog } from '../system/system-views.js'
 import type { RtValue } from '../types/value.js'
@@ -54,6 +54,9 @@ import { isFailedCatalogProbe } from './catalog-probe.js'
 import { describeShape, prepareStatement, type PreparedStatement } from './prepared-statement.js'
 import { Cursors } from './cursors.js'
 import { SqlPreparedStatements } from './sql-prepared-statements.js'
+import { RoleDirectory } from '../auth/role-directory.js'
+import { sessionRole } from '../auth/session-role.js'
+import type { RoleRecord } from '../auth/role-record.js'
 
 interface Block {
   tx: OpenTransaction
@@ -94,6 +97,8 @@ export interface SessionHost {
   readonly system: SystemCatalog
   /** The libp2p addresses `SHOW concord.p2p_addresses` lists. */
   p2pAddresses(): string[]
+  /** Roles and grants as the replica holds them (cached by the database). */
+  roles(): RoleDirectory
 }
 
 /** Who a session is, and how it answers catalog probes; a wire server sets them per connection. */
@@ -431,6 +436,7 @@ export class Session {
   private async subscriptionStatement(node: Node): Promise<StatementResult> {
     if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
     const what = 'CreateSubscriptionStmt' in node ? 'CREATE' : 'DropSubscriptionStmt' in node ? 'DROP' : 'ALTER'
+    if (!this.currentRole().superuser) throw new SqlError(SqlState.insufficientPrivilege, `must be superuser to ${what.toLowerCase()} subscriptions`)
     if (this.block) {
       this.block.failed = true
       throw new SqlError(SqlState.activeSqlTransaction, `${what} SUBSCRIPTION cannot run inside a transaction block`)
@@ -531,6 +537,9 @@ export class Session {
   private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes)): ExecCtx {
     const db = this.db
     let model: CatalogModel | undefined
+    // Inside a block the block's own role changes count; outside, the database's cached copy is current.
+    let roles: RoleDirectory | undefined = this.block ? undefined : db.roles()
+    const directory = (): RoleDirectory => (roles ??= new RoleDirectory(tx))
     const ctx: ExecCtx = {
       tx,
       rows,
@@ -548,6 +557,8 @@ export class Session {
       region: db.region,
       database: this.database,
       settings: this.settings,
+      role: sessionRole(this.settings.user, directory),
+      roles: directory,
       functions: (name) => db.userFunction(name),
       partitions: db.partitions,
       systemView: (schema, name) => db.system.view(schema, name, ctx),
@@ -617,6 +628,7 @@ export class Session {
     if ('AlterSystemStmt' in node) {
       const s = node.AlterSystemStmt.setstmt!
       const kind = s.kind ?? 'VAR_SET_VALUE'
+      if (!this.currentRole().superuser) throw new SqlError(SqlState.insufficientPrivilege, `permission denied to set parameter "${s.name ?? ''}"`)
       const writes = kind === 'VAR_RESET_ALL' ? this.settings.alterSystemResetAll() : this.settings.alterSystem(s.name ?? '', kind === 'VAR_SET_VALUE' ? (s.args ?? []).map(argText).join(', ') : null)
       this.writeSettings(writes)
       return utility('ALTER SYSTEM')
@@ -628,10 +640,35 @@ export class Session {
       return utility('RESET')
     }
     if (kind === 'VAR_SET_MULTI') return this.setTransactionMode(s.name ?? '', s.args)
+    if ((s.name ?? '').toLowerCase() === 'role') return this.setRole(kind, s.args)
+    // SET of a node or cluster parameter writes the replicated catalog: superusers only, as ALTER SYSTEM.
+    const scope = parameterDef((s.name ?? '').toLowerCase())?.scope
+    if (scope !== undefined && scope !== 'session' && !this.currentRole().superuser) {
+      throw new SqlError(SqlState.insufficientPrivilege, `permission denied to set parameter "${s.name ?? ''}"`)
+    }
     const value = kind === 'VAR_SET_VALUE' ? (s.args ?? []).map(argText).join(', ') : null
     const { writes, warning } = this.settings.set(s.name ?? '', value, !!s.is_local)
     this.writeSettings(writes)
     return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET', warning ? [warning] : undefined)
+  }
+
+  /** The role statements run as, as the open block (or else the replica) sees the catalog. */
+  private currentRole(): RoleRecord {
+    const block = this.block
+    return sessionRole(this.settings.user, () => (block ? new RoleDirectory(block.tx) : this.db.roles()))
+  }
+
+  /**
+   * SET ROLE: only to the session's own role (or NONE / RESET ROLE, which are the same
+   * here); switching to another role is not supported (0A000), so a session always
+   * runs as the role it authenticated as.
+   */
+  private setRole(kind: string, args: Node[] | undefined): StatementResult {
+    const target = kind === 'VAR_SET_VALUE' ? (args ?? []).map(argText).join('') : 'none'
+    if (target.toLowerCase() !== 'none' && target !== this.settings.user) {
+      throw new SqlError(SqlState.featureNotSupported, 'SET ROLE to another role is not supported; connect as that role')
+    }
+    return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET')
   }
 
   /** Performs node and cluster setting writes outside a transaction block (autocommit). */
