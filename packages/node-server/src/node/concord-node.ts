@@ -217,6 +217,7 @@ export class ConcordNode {
         session: (info) => eng.session(info),
         host: options.host ?? '127.0.0.1',
         password: options.password,
+        logins: eng.logins,
         ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
         ...(options.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: options.authenticationTimeoutMs } : {}),
         ...(options.idleSessionTimeoutMs !== undefined ? { idleSessionTimeoutMs: options.idleSessionTimeoutMs } : {}),

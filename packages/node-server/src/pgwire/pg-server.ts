@@ -12,10 +12,12 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { randomInt } from 'node:crypto'
 import { fromDuplexStream } from 'pg-gateway/node'
-import { createScramSha256Data, type PostgresConnectionOptions, type ScramSha256Data } from 'pg-gateway'
+import type { PostgresConnectionOptions, ScramSha256Data } from 'pg-gateway'
 import { BackendWriter } from './backend-writer.js'
 import { socketDuplex } from './socket-duplex.js'
 import { startupSettings } from './startup-settings.js'
+import { startupParameters } from './startup-packet.js'
+import { ClientAuthentication, type AuthDecision, type LoginDirectory } from './client-authentication.js'
 import { ConnectionLimits, DEFAULT_AUTHENTICATION_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './connection-limits.js'
 import { errorFields, WireSession } from './wire-session.js'
 import type { SessionFactory, SqlSession } from './sql-session.js'
@@ -27,8 +29,10 @@ export interface PgServerOptions {
   host?: string
   /** 0 picks a free port. */
   port?: number
-  /** When set, clients authenticate with SCRAM-SHA-256 against it (any user name). */
+  /** The bootstrap superuser's password: clients authenticate as it with SCRAM-SHA-256 (client-authentication.ts). */
   password?: string
+  /** The catalog's roles: each authenticates against its own verifier; absent, any user name is the bootstrap superuser. */
+  logins?: LoginDirectory
   /** Reported as server_version; psql picks its catalog queries by it. */
   serverVersion?: string
   /** Sessions at once (PostgreSQL's max_connections); the next is refused with 53300. Default 100. */
@@ -58,7 +62,7 @@ const GSSENC_REQUEST = 80877104
 export class PgServer {
   private server?: Server
   private readonly sockets = new Set<Socket>()
-  private scram?: Promise<ScramSha256Data>
+  private readonly authentication: ClientAuthentication
   private readonly log: Logger
   private readonly counters = { connectionsTotal: 0, messages: 0 }
   private readonly limits: ConnectionLimits
@@ -70,7 +74,7 @@ export class PgServer {
   constructor(options: PgServerOptions) {
     this.options = options
     this.log = options.logger ?? silentLogger
-    if (options.password !== undefined) this.scram = createScramSha256Data(options.password)
+    this.authentication = new ClientAuthentication(options.password, options.logins)
     this.limits = new ConnectionLimits(
       {
         maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
@@ -152,8 +156,12 @@ export class PgServer {
       this.options.maxMessageBytes,
     )
     const remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    // pg-gateway keeps a reference to this object and reads `method` only once the startup
+    // packet is in: initialMessage fills it in then, for the user that packet names.
+    const auth: { method: 'trust' | 'scram-sha-256'; getScramSha256Data: () => Promise<ScramSha256Data> } = { method: 'trust', getScramSha256Data: () => Promise.reject(new Error('no SCRAM secret')) }
+    let superuser = true
     const options: PostgresConnectionOptions = {
-      auth: this.scram ? { method: 'scram-sha-256', getScramSha256Data: () => this.scram! } : { method: 'trust' },
+      auth: auth as NonNullable<PostgresConnectionOptions['auth']>,
       onAuthenticated: async (state) => {
         this.limits.authenticated(socket)
         const params = state.clientParams ?? { user: 'concord' }
@@ -174,11 +182,19 @@ export class PgServer {
         while (this.cancelKeys.has(pid))
         const s = session
         this.cancelKeys.set(pid, { secret, cancel: () => s?.cancel?.() })
-        duplex.beforeNextWrite = this.startupParameters(pid, secret)
+        duplex.beforeNextWrite = this.startupParameters(pid, secret, params.user, superuser)
         this.limits.idle(socket, false)
       },
       onMessage: async (data, state) => {
-        if (state.step === 'AwaitingInitialMessage') return this.initialMessage(data, socket)
+        if (state.step === 'AwaitingInitialMessage') {
+          return this.initialMessage(data, socket, (decision) => {
+            superuser = decision.method !== 'refuse' && decision.superuser
+            if (decision.method === 'scram') {
+              auth.method = 'scram-sha-256'
+              auth.getScramSha256Data = decision.data
+            }
+          })
+        }
         if (state.step !== 'ReadyForQuery') return undefined
         this.counters.messages++
         if (!wire) {
@@ -199,8 +215,12 @@ export class PgServer {
     })
   }
 
-  /** Screens the first message: anything but a startup or SSL request drops the connection. */
-  private initialMessage(data: Uint8Array, socket: Socket): undefined | Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
+  /**
+   * Screens the first message: anything but a startup or SSL request drops the connection.
+   * A startup packet is then admitted (connection limits) and authenticated
+   * (client-authentication.ts): refused at once, or `authenticate` learns how.
+   */
+  private initialMessage(data: Uint8Array, socket: Socket, authenticate: (d: AuthDecision) => void): undefined | Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
     if (data.length < 8) return this.drop(socket, 'initial message too short')
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
     const length = view.getInt32(0)
@@ -224,6 +244,18 @@ export class PgServer {
       w.error({ severity: 'FATAL', code: SqlState.tooManyConnections, message: 'sorry, too many clients already' })
       return closing(w.take(), socket)
     }
+    if (major === 3) {
+      const params = startupParameters(data)
+      const user = params['user'] ?? ''
+      const decision = this.authentication.decide({ user, database: params['database'] ?? user, remoteAddress: socket.remoteAddress ?? '' })
+      if (decision.method === 'refuse') {
+        this.log.info(`refusing client ${socket.remoteAddress}:${socket.remotePort}: ${decision.message}`)
+        const w = new BackendWriter()
+        w.error({ severity: 'FATAL', code: decision.code, message: decision.message })
+        return closing(w.take(), socket)
+      }
+      authenticate(decision)
+    }
     return undefined
   }
 
@@ -233,7 +265,7 @@ export class PgServer {
     return nothing()
   }
 
-  private startupParameters(pid: number, secret: number): Uint8Array {
+  private startupParameters(pid: number, secret: number, user: string, superuser: boolean): Uint8Array {
     const w = new BackendWriter()
     const params: Array<[string, string]> = [
       ['server_version', this.options.serverVersion ?? '16.0 (Concord)'],
@@ -244,8 +276,8 @@ export class PgServer {
       ['TimeZone', 'UTC'],
       ['integer_datetimes', 'on'],
       ['standard_conforming_strings', 'on'],
-      ['is_superuser', 'on'],
-      ['session_authorization', 'concord'],
+      ['is_superuser', superuser ? 'on' : 'off'],
+      ['session_authorization', user],
       ['application_name', ''],
     ]
     for (const [k, v] of params) w.parameterStatus(k, v)

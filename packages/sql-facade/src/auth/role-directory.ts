@@ -13,7 +13,7 @@
 import type { Json, TableInfo } from '@concord/core'
 import { ALL_PRIVILEGES, aclLetters, type PrivilegeLetter } from './table-privilege.js'
 import {
-  BOOTSTRAP, BOOTSTRAP_OID, decodeRole, PREDEFINED, PUBLIC_OID, READ_ALL_DATA, ROLE_KIND, ROLE_MEMBER_KIND, TABLE_GRANT_KIND,
+  BOOTSTRAP, BOOTSTRAP_OID, decodeRole, PREDEFINED, PUBLIC_OID, READ_ALL_DATA, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, TABLE_GRANT_KIND,
   TABLE_OWNER_KIND, WRITE_ALL_DATA, type RoleRecord,
 } from './role-record.js'
 
@@ -52,7 +52,10 @@ export class RoleDirectory {
   readonly memberships: Membership[] = []
   private readonly grants = new Map<string, TableGrant[]>()
   private readonly owners = new Map<string, { owner: number; incarnation: number }>()
-  /** Whether any stored role may log in: then unknown user names are refused (the wire's rule). */
+  /**
+   * Whether a role that may log in was ever created (role-record.ts's marker) or exists:
+   * then unknown user names are refused (session-role.ts, the wire's login rule).
+   */
   readonly loginRolesExist: boolean
 
   constructor(source: RoleSource) {
@@ -64,7 +67,7 @@ export class RoleDirectory {
       this.add(r)
       login ||= r.login
     }
-    this.loginRolesExist = login
+    this.loginRolesExist = login || source.listCatalog(ROLE_LOGIN_KIND).some(([name]) => name === ROLE_LOGIN_MARKER)
     for (const [, v] of source.listCatalog(ROLE_MEMBER_KIND)) {
       const o = record(v)
       if (typeof o['role'] === 'number' && typeof o['member'] === 'number') this.memberships.push({ role: o['role'], member: o['member'], admin: o['admin'] === true })

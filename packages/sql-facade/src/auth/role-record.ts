@@ -24,8 +24,15 @@ export const ROLE_KIND = 'role'
 export const ROLE_MEMBER_KIND = 'role_member'
 export const TABLE_GRANT_KIND = 'table_grant'
 export const TABLE_OWNER_KIND = 'table_owner'
+/**
+ * The marker (`role_login` / `enabled`) written when a role that may log in is first
+ * created or given LOGIN, and never removed: from then on unknown user names are refused,
+ * even after that role is dropped, so removing roles never reopens a node.
+ */
+export const ROLE_LOGIN_KIND = 'role_login'
+export const ROLE_LOGIN_MARKER = 'enabled'
 /** Every catalog kind the roles model keeps (a change to one invalidates cached role state). */
-export const ROLE_KINDS: ReadonlySet<string> = new Set([ROLE_KIND, ROLE_MEMBER_KIND, TABLE_GRANT_KIND, TABLE_OWNER_KIND])
+export const ROLE_KINDS: ReadonlySet<string> = new Set([ROLE_KIND, ROLE_MEMBER_KIND, TABLE_GRANT_KIND, TABLE_OWNER_KIND, ROLE_LOGIN_KIND])
 
 /** The superuser every node has: clients connecting as it authenticate with the node's --password. */
 export const BOOTSTRAP_ROLE = 'concord'

@@ -20,7 +20,7 @@ import { listViews } from '../catalog/view-def.js'
 import { grantTarget } from './grant-target.js'
 import { RoleDirectory, type GrantTarget } from './role-directory.js'
 import {
-  BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_MEMBER_KIND, roleJson, TABLE_GRANT_KIND,
+  BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, TABLE_GRANT_KIND,
   type RoleRecord,
 } from './role-record.js'
 import { recordOwner } from './relation-ownership.js'
@@ -145,6 +145,7 @@ function roleSpecOid(spec: RoleSpec, dir: RoleDirectory, current: RoleRecord, al
 
 function writeRole(tx: CatalogTransaction, r: RoleRecord): void {
   tx.setCatalog(ROLE_KIND, r.name, roleJson(r))
+  if (r.login && tx.getCatalog(ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER) === undefined) tx.setCatalog(ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, true)
 }
 
 function addMember(tx: CatalogTransaction, dir: RoleDirectory, role: RoleRecord, member: RoleRecord, admin: boolean): void {

@@ -90,6 +90,9 @@ describe('roles', () => {
 
   it('refuses a session as an unknown role once a LOGIN role exists (28000), and lets any name in before', async () => {
     expect(await sqlState(db.session({ user: 'mallory' }), 'SELECT 1')).toBe('28000')
+    // Dropping every LOGIN role does not reopen the node.
+    await db.query('DROP ROLE alice')
+    expect(await sqlState(db.session({ user: 'mallory' }), 'SELECT 1')).toBe('28000')
     const fresh = await openDatabase({ nodeId: 'n2' })
     try {
       await fresh.query('CREATE TABLE x (id INT PRIMARY KEY)')
