@@ -640,7 +640,8 @@ export class Session {
       return utility('RESET')
     }
     if (kind === 'VAR_SET_MULTI') return this.setTransactionMode(s.name ?? '', s.args)
-    if ((s.name ?? '').toLowerCase() === 'role') return this.setRole(kind, s.args)
+    const setting = (s.name ?? '').toLowerCase()
+    if (setting === 'role' || setting === 'session_authorization') return this.setRole(setting, kind, s.args)
     // SET of a node or cluster parameter writes the replicated catalog: superusers only, as ALTER SYSTEM.
     const scope = parameterDef((s.name ?? '').toLowerCase())?.scope
     if (scope !== undefined && scope !== 'session' && !this.currentRole().superuser) {
@@ -659,14 +660,15 @@ export class Session {
   }
 
   /**
-   * SET ROLE: only to the session's own role (or NONE / RESET ROLE, which are the same
-   * here); switching to another role is not supported (0A000), so a session always
-   * runs as the role it authenticated as.
+   * SET ROLE / SET SESSION AUTHORIZATION: only to the session's own role (or NONE,
+   * DEFAULT, RESET, which are the same here); switching to another role is not supported
+   * (0A000), so a session always runs as the role it authenticated as.
    */
-  private setRole(kind: string, args: Node[] | undefined): StatementResult {
+  private setRole(setting: string, kind: string, args: Node[] | undefined): StatementResult {
     const target = kind === 'VAR_SET_VALUE' ? (args ?? []).map(argText).join('') : 'none'
     if (target.toLowerCase() !== 'none' && target !== this.settings.user) {
-      throw new SqlError(SqlState.featureNotSupported, 'SET ROLE to another role is not supported; connect as that role')
+      const what = setting === 'role' ? 'SET ROLE' : 'SET SESSION AUTHORIZATION'
+      throw new SqlError(SqlState.featureNotSupported, `${what} to another role is not supported; connect as that role`)
     }
     return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET')
   }
