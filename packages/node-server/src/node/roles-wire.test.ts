@@ -67,6 +67,7 @@ describe('roles over the PostgreSQL wire', () => {
     expect(await refusal(a, 'mallory')).toMatchObject({ code: '28000', message: 'role "mallory" does not exist' })
     expect(await refusal(a, 'alice', 's3cret', 'nothere')).toMatchObject({ code: '3D000', message: 'database "nothere" does not exist' })
     expect((await refusal(a, 'concord', undefined, 'postgres')).message).toBe('connected')
+    expect((await refusal(a, 'postgres', undefined, 'postgres')).message).toBe('connected')
     await admin.query('ALTER ROLE alice NOLOGIN')
     expect(await refusal(a, 'alice', 's3cret')).toMatchObject({ code: '28000', message: 'role "alice" is not permitted to log in' })
   }, 60_000)

@@ -8,7 +8,7 @@
  *      existed, any user and database name is accepted, as the bootstrap superuser.
  *   2. A role with a password (its SCRAM-SHA-256 verifier) authenticates with SCRAM
  *      against it, from anywhere, loopback included.
- *   3. The bootstrap superuser `concord` (and, before any LOGIN role exists, every user
+ *   3. The bootstrap superuser `concord` (also `postgres`; and, before any LOGIN role exists, every user
  *      name) authenticates with SCRAM against the node's --password when one is set.
  *   4. Otherwise (no password for the role): trusted on loopback when the node has no
  *      --password (today's development default), refused beyond loopback (28000 `no
@@ -20,7 +20,7 @@
  * startup packet before any authentication message is sent.
  */
 import { createScramSha256Data, type ScramSha256Data } from 'pg-gateway'
-import { SqlState } from '@concord/sql-facade'
+import { BOOTSTRAP_NAMES, SqlState } from '@concord/sql-facade'
 
 /** What authentication needs to know of one role. */
 export interface LoginRole {
@@ -50,8 +50,6 @@ export interface AuthRequest {
   remoteAddress: string
 }
 
-/** The user every node knows: its --password protects it. */
-export const BOOTSTRAP_USER = 'concord'
 /** Database names a node answers to once roles exist. */
 export const DATABASES: ReadonlySet<string> = new Set(['concord', 'postgres', 'template1'])
 
@@ -72,9 +70,10 @@ export class ClientAuthentication {
 
   decide(req: AuthRequest): AuthDecision {
     const enforced = this.directory?.rolesEnforced() ?? false
-    const stored = req.user === BOOTSTRAP_USER ? undefined : this.directory?.role(req.user)
+    const bootstrap = BOOTSTRAP_NAMES.has(req.user)
+    const stored = bootstrap ? undefined : this.directory?.role(req.user)
     if (enforced) {
-      if (req.user !== BOOTSTRAP_USER && stored === undefined) return refuse(`role "${req.user}" does not exist`)
+      if (!bootstrap && stored === undefined) return refuse(`role "${req.user}" does not exist`)
       if (stored && !stored.login) return refuse(`role "${req.user}" is not permitted to log in`)
       if (!DATABASES.has(req.database)) return { method: 'refuse', code: SqlState.invalidCatalogName, message: `database "${req.database}" does not exist` }
     }

@@ -13,7 +13,7 @@
 import type { Json, TableInfo } from '@concord/core'
 import { ALL_PRIVILEGES, aclLetters, type PrivilegeLetter } from './table-privilege.js'
 import {
-  BOOTSTRAP, BOOTSTRAP_OID, decodeRole, PREDEFINED, PUBLIC_OID, READ_ALL_DATA, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, TABLE_GRANT_KIND,
+  BOOTSTRAP, BOOTSTRAP_NAMES, BOOTSTRAP_OID, decodeRole, PREDEFINED, PUBLIC_OID, READ_ALL_DATA, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, TABLE_GRANT_KIND,
   TABLE_OWNER_KIND, WRITE_ALL_DATA, type RoleRecord,
 } from './role-record.js'
 
@@ -63,7 +63,7 @@ export class RoleDirectory {
     let login = false
     for (const [name, v] of source.listCatalog(ROLE_KIND)) {
       const r = decodeRole(name, v)
-      if (r === null || this.byName.has(name)) continue
+      if (r === null || this.byName.has(name) || BOOTSTRAP_NAMES.has(name)) continue
       this.add(r)
       login ||= r.login
     }
@@ -92,8 +92,9 @@ export class RoleDirectory {
     this.byOid.set(r.oid, r)
   }
 
+  /** A role by name (`postgres` is the bootstrap superuser's other name). */
   role(name: string): RoleRecord | undefined {
-    return this.byName.get(name)
+    return BOOTSTRAP_NAMES.has(name) ? BOOTSTRAP : this.byName.get(name)
   }
 
   roleByOid(oid: number): RoleRecord | undefined {

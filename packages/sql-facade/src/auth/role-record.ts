@@ -13,8 +13,8 @@
  *
  * Invariants: a role's OID is fixed when it is created (a function of its first name,
  * the same on every node); `password` is a SCRAM-SHA-256 verifier or null, never a
- * plaintext password. Two roles are built in and never stored: the bootstrap superuser
- * `concord` (OID 10, PostgreSQL's bootstrap OID), and the predefined roles
+ * plaintext password. Roles built in and never stored: the bootstrap superuser `concord`
+ * (OID 10, PostgreSQL's bootstrap OID; also named `postgres`), and the predefined roles
  * pg_read_all_data and pg_write_all_data (PostgreSQL's OIDs).
  */
 import type { Json } from '@concord/core'
@@ -36,6 +36,11 @@ export const ROLE_KINDS: ReadonlySet<string> = new Set([ROLE_KIND, ROLE_MEMBER_K
 
 /** The superuser every node has: clients connecting as it authenticate with the node's --password. */
 export const BOOTSTRAP_ROLE = 'concord'
+/**
+ * Names the bootstrap superuser also answers to: `postgres`, what PostgreSQL's tools and
+ * test suites connect as by default. It is the same role (OID 10, the same password).
+ */
+export const BOOTSTRAP_NAMES: ReadonlySet<string> = new Set([BOOTSTRAP_ROLE, 'postgres'])
 export const BOOTSTRAP_OID = OWNER_OID
 /** The grantee PUBLIC (every role), as PostgreSQL's aclitem writes it: OID 0. */
 export const PUBLIC_OID = 0

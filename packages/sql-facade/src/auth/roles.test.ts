@@ -58,6 +58,7 @@ describe('roles', () => {
   it('refuses duplicates, reserved names and unknown roles as PostgreSQL does', async () => {
     expect(await sqlState(db, 'CREATE ROLE alice')).toBe('42710')
     expect(await sqlState(db, 'CREATE ROLE concord')).toBe('42710')
+    expect(await sqlState(db, 'CREATE ROLE postgres')).toBe('42710')
     expect(await sqlState(db, 'CREATE ROLE pg_mine')).toBe('42939')
     expect(await sqlState(db, 'DROP ROLE nobody')).toBe('42704')
     expect((await db.query('DROP ROLE IF EXISTS nobody')).notices).toEqual(['role "nobody" does not exist, skipping'])
@@ -92,6 +93,8 @@ describe('roles', () => {
 
   it('refuses a session as an unknown role once a LOGIN role exists (28000), and lets any name in before', async () => {
     expect(await sqlState(db.session({ user: 'mallory' }), 'SELECT 1')).toBe('28000')
+    // postgres is the bootstrap superuser's other name (PostgreSQL's tools connect as it).
+    expect((await db.session({ user: 'postgres' }).query('SELECT current_user AS u, rolsuper FROM pg_roles WHERE oid = 10')).rows).toEqual([{ u: 'postgres', rolsuper: true }])
     // Dropping every LOGIN role does not reopen the node.
     await db.query('DROP ROLE alice')
     expect(await sqlState(db.session({ user: 'mallory' }), 'SELECT 1')).toBe('28000')

@@ -1,6 +1,7 @@
 /**
  * The role a session's statements run as, from the user name it connected with:
- *   - a role the catalog holds (or the bootstrap superuser `concord`, or a predefined role);
+ *   - a role the catalog holds (or the bootstrap superuser `concord`, also named
+ *     `postgres`, or a predefined role);
  *   - while no stored role may log in (a node used as before roles existed), any other
  *     name too, as a superuser with the bootstrap superuser's OID: every client was a
  *     superuser then, and stays one until the first LOGIN role is created;
@@ -9,11 +10,12 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { RoleDirectory } from './role-directory.js'
-import { BOOTSTRAP, BOOTSTRAP_ROLE, type RoleRecord } from './role-record.js'
+import { BOOTSTRAP, BOOTSTRAP_NAMES, BOOTSTRAP_ROLE, type RoleRecord } from './role-record.js'
 
 export function sessionRole(user: string, roles: () => RoleDirectory): RoleRecord {
   // The bootstrap superuser needs no catalog read: the common case stays free.
   if (user === BOOTSTRAP_ROLE) return BOOTSTRAP
+  if (BOOTSTRAP_NAMES.has(user)) return { ...BOOTSTRAP, name: user }
   const dir = roles()
   const r = dir.role(user)
   if (r) return r
