@@ -217,3 +217,18 @@ describe('privileges', () => {
     expect(await sqlState(alice, 'SELECT * FROM t')).toBe('42501')
   })
 })
+
+describe('roles inside a transaction block', () => {
+  it('see the block\'s own grants and role changes, and lose them on ROLLBACK', async () => {
+    await db.query('CREATE ROLE boss SUPERUSER')
+    const admin = db.session()
+    await admin.query('BEGIN')
+    await admin.query('GRANT SELECT ON t TO alice')
+    expect((await admin.query("SELECT has_table_privilege('alice', 't', 'SELECT') AS s")).rows).toEqual([{ s: true }])
+    await admin.query('ROLLBACK')
+    expect(await sqlState(alice, 'SELECT * FROM t')).toBe('42501')
+    await alice.query('BEGIN')
+    expect(await sqlState(alice, 'SELECT * FROM t')).toBe('42501')
+    await alice.query('ROLLBACK')
+  })
+})

@@ -68,6 +68,8 @@ interface Block {
   savepoints: Array<{ name: string; mark: TransactionSavepoint }>
   mode: TransactionMode
   deferred: DeferredConstraints
+  /** A statement that may change roles, grants or owners ran in the block: its role state is read from the block's transaction. */
+  rolesTouched: boolean
 }
 
 /**
@@ -385,6 +387,7 @@ export class Session {
       assertWritable(this.block?.mode ?? this.characteristics, stmt)
       if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
       if (this.block) {
+        if (!isDataStatement(stmt)) this.block.rolesTouched = true
         const ctx = this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows)
         ctx.deferred = this.block.deferred
         return { result: runInTransaction(stmt, ctx), durable: false }
@@ -464,7 +467,7 @@ export class Session {
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
         const mode = applyTransactionOptions(this.characteristics, options)
         const tx = this.db.replica.begin()
-        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
+        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints(), rolesTouched: false }
         this.settings.beginTransaction()
         return utility('BEGIN')
       }
@@ -537,8 +540,8 @@ export class Session {
   private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes)): ExecCtx {
     const db = this.db
     let model: CatalogModel | undefined
-    // Inside a block the block's own role changes count; outside, the database's cached copy is current.
-    let roles: RoleDirectory | undefined = this.block ? undefined : db.roles()
+    // After a block changed roles, grants or owners, its own transaction shows them; otherwise the database's cached copy is current.
+    let roles: RoleDirectory | undefined = this.block?.rolesTouched ? undefined : db.roles()
     const directory = (): RoleDirectory => (roles ??= new RoleDirectory(tx))
     const ctx: ExecCtx = {
       tx,
@@ -656,7 +659,7 @@ export class Session {
   /** The role statements run as, as the open block (or else the replica) sees the catalog. */
   private currentRole(): RoleRecord {
     const block = this.block
-    return sessionRole(this.settings.user, () => (block ? new RoleDirectory(block.tx) : this.db.roles()))
+    return sessionRole(this.settings.user, () => (block?.rolesTouched ? new RoleDirectory(block.tx) : this.db.roles()))
   }
 
   /**
@@ -686,6 +689,13 @@ export class Session {
 function yieldToEventLoop(): Promise<void> {
   const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate
   return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)))
+}
+
+/** SELECT, INSERT, UPDATE, DELETE: statements that cannot change roles, grants or owners. */
+function isDataStatement(stmt: Statement): boolean {
+  if (stmt.kind !== 'pg') return false
+  const n = stmt.node
+  return ('SelectStmt' in n && !n.SelectStmt.intoClause) || 'InsertStmt' in n || 'UpdateStmt' in n || 'DeleteStmt' in n
 }
 
 function isSubscriptionStatement(n: Node): boolean {
