@@ -48,6 +48,8 @@ export interface AuthRequest {
   database: string
   /** The client's IP address as the socket reports it (no port). */
   remoteAddress: string
+  /** Whether the connection runs over TLS. */
+  tls?: boolean
 }
 
 /** Database names a node answers to once roles exist. */
@@ -86,7 +88,7 @@ export class ClientAuthentication {
     if (stored === undefined && nodeScram) return { method: 'scram', data: () => nodeScram, superuser }
     if (nodeScram) return { method: 'scram', data: () => createScramSha256Data(randomSecret()), superuser }
     if (isLoopback(req.remoteAddress)) return { method: 'trust', superuser }
-    return refuse(`no pg_hba.conf entry for host "${req.remoteAddress}", user "${req.user}", database "${req.database}", no encryption`)
+    return refuse(`no pg_hba.conf entry for host "${req.remoteAddress}", user "${req.user}", database "${req.database}", ${req.tls ? 'SSL encryption' : 'no encryption'}`)
   }
 }
 
