@@ -68,7 +68,8 @@ describe('concord start options', () => {
   })
   it('takes TLS as a certificate and key pair, or a self-signed pair, never half of one', () => {
     expect(toNodeOptions(parseStartOptions([], {}, noFile)).tls).toBeUndefined()
-    expect(toNodeOptions(parseStartOptions(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'], {}, noFile)).tls).toEqual({ certFile: 'c.pem', keyFile: 'k.pem' })
+    const pair = toNodeOptions(parseStartOptions(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'], {}, noFile))
+    expect(pair.tls).toEqual({ certFile: 'c.pem', keyFile: 'k.pem' })
     expect(toNodeOptions(parseStartOptions(['--tls-self-signed'], {}, noFile)).tls).toBe('self-signed')
     expect(() => parseStartOptions(['--tls-cert', 'c.pem'], {}, noFile)).toThrow(UsageError)
     expect(() => parseStartOptions(['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-self-signed'], {}, noFile)).toThrow(/not both/)

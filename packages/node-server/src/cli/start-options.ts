@@ -142,7 +142,7 @@ export const SETTINGS: Setting[] = [
   {
     key: 'tlsSelfSigned', flag: 'tls-self-signed', env: 'CONCORD_TLS_SELF_SIGNED', kind: 'flag', sets: true,
     default: 'off',
-    help: 'TLS with a self-signed certificate created in the data directory on first start (server.crt, server.key; needs the openssl command)',
+    help: 'TLS with a self-signed certificate created in the data directory on first start (server.crt, server.key; needs openssl)',
   },
   {
     key: 'maxConnections', flag: 'max-connections', env: 'CONCORD_MAX_CONNECTIONS', kind: 'count',
@@ -232,7 +232,9 @@ export function parseStartOptions(
     out['password'] = readPasswordFile(out['passwordFile'] as string, readFile)
   }
   if ((out['tlsCert'] === undefined) !== (out['tlsKey'] === undefined)) throw new UsageError('give --tls-cert and --tls-key together')
-  if (out['tlsCert'] !== undefined && out['tlsSelfSigned'] === true) throw new UsageError('give --tls-cert/--tls-key or --tls-self-signed, not both')
+  if (out['tlsCert'] !== undefined && out['tlsSelfSigned'] === true) {
+    throw new UsageError('give --tls-cert/--tls-key or --tls-self-signed, not both')
+  }
   const join = (out['join'] as string[] | undefined) ?? []
   const settings = { ...(out as unknown as StartSettings), join, quiet: flags['quiet'] === true }
   if (!settings.p2p && settings.join.length > 0) throw new UsageError('--join needs libp2p, which --no-p2p (p2p off) turns off')
