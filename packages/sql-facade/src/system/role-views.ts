@@ -54,6 +54,13 @@ export function relationAcl(exec: ExecCtx, relation: string): SqlArray | null {
   return SqlArray.of(boot === 'concord' ? items : items.map((i) => i.replace(/(^|=|\/)concord(?=[=/]|$)/g, `$1${boot}`)))
 }
 
+/** Whether the statement's role may SELECT from the table (views that show row data filter by it). */
+export function mayRead(exec: ExecCtx, table: string): boolean {
+  if (exec.role.superuser) return true
+  const t = grantTarget(exec.tx, table)
+  return t !== undefined && exec.roles().privileges(exec.role.oid, t).has('r')
+}
+
 function validUntil(r: RoleRecord): number | null {
   if (r.validUntil === null) return null
   const ms = Date.parse(r.validUntil)

@@ -20,7 +20,7 @@ import { buildCatalogModel, type CatalogModel, type CatalogSource, type Namespac
 import { CLUSTER_VIEWS } from './cluster-views.js'
 import { INFORMATION_SCHEMA_VIEWS } from './information-schema-views.js'
 import { PG_CATALOG_VIEWS } from './pg-catalog-views.js'
-import { ROLE_CATALOG_VIEWS, ROLE_INFORMATION_SCHEMA_VIEWS } from './role-views.js'
+import { mayRead, ROLE_CATALOG_VIEWS, ROLE_INFORMATION_SCHEMA_VIEWS } from './role-views.js'
 import { informationSchemaSequences, pgSequence, pgSequences } from './sequence-views.js'
 import { pgCursors, pgPreparedStatements } from './session-views.js'
 import type { SystemView, ViewCtx } from './system-view.js'
@@ -42,7 +42,7 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
       pg_sequences: pgSequences,
       pg_prepared_statements: pgPreparedStatements,
       pg_cursors: pgCursors,
-      concord_conflicts: () => conflictsView(host.conflicts),
+      concord_conflicts: (ctx) => conflictsView(host.conflicts, (table) => mayRead(ctx.exec, table)),
     },
     information_schema: { ...INFORMATION_SCHEMA_VIEWS, ...ROLE_INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
   }
