@@ -28,6 +28,14 @@ describe('SCRAM-SHA-256 primitives', () => {
     expect(hex(sha256(utf8('a'.repeat(1000))))).toBe('41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3')
     expect(hex(hmacSha256(utf8('key'), utf8('The quick brown fox jumps over the lazy dog')))).toBe('f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8')
     expect(hex(pbkdf2Sha256(utf8('password'), utf8('salt'), 4096))).toBe('c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a')
+    // A key longer than a block is hashed once (RFC 4231 test case 6).
+    expect(hex(hmacSha256(new Uint8Array(131).fill(0xaa), utf8('Test Using Larger Than Block-Size Key - Hash Key First'))))
+      .toBe('60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54')
+  })
+
+  it('hashes a long password once per verifier, not once per round', async () => {
+    await db.query(`CREATE ROLE big PASSWORD '${'x'.repeat(2_000_000)}'`)
+    expect(parseScramVerifier((await db.query("SELECT rolpassword FROM pg_authid WHERE rolname = 'big'")).rows[0]!['rolpassword'] as string)).not.toBeNull()
   })
 
   it('builds the verifier RFC 7677 gives for its example password and salt', () => {

@@ -81,21 +81,28 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
   return out
 }
 
-/** HMAC-SHA-256 of `message` under `key`. */
-export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array {
+/** HMAC-SHA-256 under one key: the padded key blocks are computed once, for PBKDF2's thousands of rounds. */
+function hmacWith(key: Uint8Array): (message: Uint8Array) => Uint8Array {
   const block = new Uint8Array(64)
+  // A key longer than a block is hashed first (RFC 2104), once, however long it is.
   block.set(key.length > 64 ? sha256(key) : key)
   const inner = block.map((b) => b ^ 0x36)
   const outer = block.map((b) => b ^ 0x5c)
-  return sha256(outer, sha256(inner, message))
+  return (message) => sha256(outer, sha256(inner, message))
+}
+
+/** HMAC-SHA-256 of `message` under `key`. */
+export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array {
+  return hmacWith(key)(message)
 }
 
 /** PBKDF2-HMAC-SHA-256 with a 32-byte output (one block): SCRAM's SaltedPassword. */
 export function pbkdf2Sha256(password: Uint8Array, salt: Uint8Array, iterations: number): Uint8Array {
-  let u = hmacSha256(password, Uint8Array.of(...salt, 0, 0, 0, 1))
+  const hmac = hmacWith(password)
+  let u = hmac(Uint8Array.of(...salt, 0, 0, 0, 1))
   const out = u.slice()
   for (let i = 1; i < iterations; i++) {
-    u = hmacSha256(password, u)
+    u = hmac(u)
     for (let j = 0; j < 32; j++) out[j] = out[j]! ^ u[j]!
   }
   return out
