@@ -57,6 +57,9 @@ describe('roles', () => {
   })
 
   it('accepts a pre-hashed verifier as it is (what psql \\password sends)', async () => {
+    // psql's \password asks which algorithm to hash with.
+    expect((await db.query('SHOW password_encryption')).rows).toEqual([{ password_encryption: 'scram-sha-256' }])
+    expect(await sqlState(db, "SET password_encryption = 'md5'")).toBe('22023')
     const v = scramVerifier('other')
     await db.query(`CREATE USER bob PASSWORD '${v}'`)
     expect((await db.query("SELECT rolpassword, rolcanlogin FROM pg_authid WHERE rolname = 'bob'")).rows).toEqual([{ rolpassword: v, rolcanlogin: true }])
