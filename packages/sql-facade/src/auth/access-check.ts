@@ -8,9 +8,11 @@
  * body of a SQL function a statement calls is checked for the current role (functions
  * are SECURITY INVOKER). Superusers pass every check.
  *
- * DDL: creating anything needs a superuser (as PostgreSQL 15+, where PUBLIC has no
- * CREATE on schema public and Concord has no way to grant it); ALTER TABLE, CREATE INDEX
- * and DROP of a table or view need its owner; role statements check their own rules
+ * DDL: creating anything needs CREATE on schema public (superusers, and roles granted it:
+ * as PostgreSQL 15+, PUBLIC has none by default); a foreign key needs REFERENCES on the
+ * table it references, LIKE needs SELECT on its source, PARTITION OF needs the parent's
+ * owner, CREATE TABLE AS its query's reads; ALTER TABLE, CREATE INDEX and DROP of a table
+ * or view need its owner; role statements check their own rules
  * (role-statements.ts). Names that are no table or view of this database (system views,
  * CTEs, missing tables) are left to the planner. Sequences are not privilege-checked.
  */
@@ -50,9 +52,12 @@ export function checkAccess(stmt: Statement, ctx: AccessCtx): void {
 }
 
 function checkNode(node: Node, ctx: AccessCtx): void {
-  if ('SelectStmt' in node && node.SelectStmt.intoClause) throw denied('permission denied for schema public')
-  if ('CreateStmt' in node || 'ViewStmt' in node || 'CreateTableAsStmt' in node || 'CreateSeqStmt' in node || 'CreateFunctionStmt' in node || 'CreateSchemaStmt' in node) {
-    throw denied('permission denied for schema public')
+  if ('CreateSchemaStmt' in node) throw denied('permission denied for database concord')
+  const creates = ('SelectStmt' in node && node.SelectStmt.intoClause) || 'CreateStmt' in node || 'ViewStmt' in node || 'CreateTableAsStmt' in node
+    || 'CreateSeqStmt' in node || 'CreateFunctionStmt' in node
+  if (creates) {
+    if (!ctx.roles().mayCreate(ctx.current.oid)) throw denied('permission denied for schema public')
+    return checkCreate(node, ctx)
   }
   if ('SelectStmt' in node || 'InsertStmt' in node || 'UpdateStmt' in node || 'DeleteStmt' in node || 'TruncateStmt' in node || 'CopyStmt' in node || 'ExplainStmt' in node) {
     checkPrivileges(needs(node, ctx, 0), ctx.current.oid, ctx, 0)
@@ -67,7 +72,10 @@ function checkNode(node: Node, ctx: AccessCtx): void {
     }
     return
   }
-  if ('AlterTableStmt' in node) return mustOwn(node.AlterTableStmt.relation?.relname ?? '', 'table', ctx)
+  if ('AlterTableStmt' in node) {
+    mustOwn(node.AlterTableStmt.relation?.relname ?? '', 'table', ctx)
+    return checkPrivileges(referencedTables(node.AlterTableStmt.cmds), ctx.current.oid, ctx, 0)
+  }
   if ('IndexStmt' in node) return mustOwn(node.IndexStmt.relation?.relname ?? '', 'table', ctx)
   if ('RenameStmt' in node && node.RenameStmt.relation) return mustOwn(node.RenameStmt.relation.relname ?? '', 'table', ctx)
   // Checked by the statements themselves (role-statements.ts), or harmless (VACUUM and ANALYZE do nothing, COMMENT keeps nothing).
@@ -75,6 +83,33 @@ function checkNode(node: Node, ctx: AccessCtx): void {
   if ('RenameStmt' in node && node.RenameStmt.renameType === 'OBJECT_ROLE') return
   if ('VacuumStmt' in node || 'CommentStmt' in node) return
   throw denied(`must be superuser to run ${Object.keys(node)[0]!.replace(/Stmt$/, '')}`)
+}
+
+/** What a CREATE reads or refers to: a query's relations, a LIKE source, a referenced table, a partition's parent. */
+function checkCreate(node: Node, ctx: AccessCtx): void {
+  if ('SelectStmt' in node) return checkPrivileges(needs({ SelectStmt: { ...node.SelectStmt, intoClause: undefined } } as Node, ctx, 0), ctx.current.oid, ctx, 0)
+  if ('CreateTableAsStmt' in node && node.CreateTableAsStmt.query) return checkPrivileges(needs(node.CreateTableAsStmt.query, ctx, 0), ctx.current.oid, ctx, 0)
+  if (!('CreateStmt' in node)) return
+  const c = node.CreateStmt
+  for (const p of c.inhRelations ?? []) if ('RangeVar' in p) mustOwn(p.RangeVar.relname ?? '', 'table', ctx)
+  checkPrivileges(referencedTables([c.tableElts, c.constraints]), ctx.current.oid, ctx, 0)
+}
+
+/** The tables foreign keys in `tree` reference (REFERENCES privilege) and LIKE copies (SELECT). */
+function referencedTables(tree: unknown): Need[] {
+  const list: Need[] = []
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return
+    if (Array.isArray(v)) return v.forEach(walk)
+    const o = v as Record<string, unknown>
+    const fk = o['Constraint'] as { contype?: string; pktable?: { relname?: string } } | undefined
+    if (fk?.contype === 'CONSTR_FOREIGN' && fk.pktable?.relname) list.push({ name: fk.pktable.relname, privilege: 'x' })
+    const like = o['TableLikeClause'] as { relation?: { relname?: string } } | undefined
+    if (like?.relation?.relname) list.push({ name: like.relation.relname, privilege: 'r' })
+    for (const x of Object.values(o)) walk(x)
+  }
+  walk(tree)
+  return list
 }
 
 function mustOwn(name: string, what: 'table' | 'view', ctx: AccessCtx): void {

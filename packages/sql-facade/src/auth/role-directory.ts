@@ -13,8 +13,8 @@
 import type { Json, TableInfo } from '@concord/core'
 import { ALL_PRIVILEGES, aclLetters, type PrivilegeLetter } from './table-privilege.js'
 import {
-  BOOTSTRAP, BOOTSTRAP_NAMES, BOOTSTRAP_OID, decodeRole, PREDEFINED, PUBLIC_OID, READ_ALL_DATA, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, TABLE_GRANT_KIND,
-  TABLE_OWNER_KIND, WRITE_ALL_DATA, type RoleRecord,
+  BOOTSTRAP, BOOTSTRAP_NAMES, BOOTSTRAP_OID, decodeRole, PREDEFINED, PUBLIC_OID, READ_ALL_DATA, ROLE_KIND, ROLE_LOGIN_KIND,
+  ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, SCHEMA_GRANT_KIND, TABLE_GRANT_KIND, TABLE_OWNER_KIND, WRITE_ALL_DATA, type RoleRecord,
 } from './role-record.js'
 
 /** Where the directory reads the catalog: a transaction or the replica. */
@@ -52,6 +52,8 @@ export class RoleDirectory {
   readonly memberships: Membership[] = []
   private readonly grants = new Map<string, TableGrant[]>()
   private readonly owners = new Map<string, { owner: number; incarnation: number }>()
+  /** Grantees of CREATE on schema public (PUBLIC: 0). */
+  readonly schemaCreate = new Set<number>()
   /**
    * Whether a role that may log in was ever created (role-record.ts's marker) or exists:
    * then unknown user names are refused (session-role.ts, the wire's login rule).
@@ -80,6 +82,10 @@ export class RoleDirectory {
       const list = this.grants.get(table) ?? []
       list.push({ table, incarnation, grantee, privilege: privilege as PrivilegeLetter, grantor: typeof grantor === 'number' ? grantor : BOOTSTRAP_OID, key })
       this.grants.set(table, list)
+    }
+    for (const [, v] of source.listCatalog(SCHEMA_GRANT_KIND)) {
+      const o = record(v)
+      if (typeof o['grantee'] === 'number') this.schemaCreate.add(o['grantee'])
     }
     for (const [table, v] of source.listCatalog(TABLE_OWNER_KIND)) {
       const o = record(v)
@@ -157,6 +163,13 @@ export class RoleDirectory {
   /** Tables (names) the role owns, of those given. */
   owned(role: number, tables: GrantTarget[]): string[] {
     return tables.filter((t) => this.ownerOf(t) === role).map((t) => t.name)
+  }
+
+  /** Whether `role` may create relations in schema public: superusers, and grantees of CREATE (PUBLIC, itself, a role it inherits). */
+  mayCreate(role: number): boolean {
+    if (this.byOid.get(role)?.superuser) return true
+    if (this.schemaCreate.has(PUBLIC_OID) || this.schemaCreate.has(role)) return true
+    return [...this.memberOf(role, true)].some((r) => this.schemaCreate.has(r))
   }
 
   /** The privileges `role` holds on the relation. */

@@ -7,6 +7,7 @@
  *   role_member  `<role oid>/<member oid>`            { role, member, admin }
  *   table_grant  `<table>/<grantee oid>/<letter>`     { table, incarnation, grantee, privilege, grantor }
  *   table_owner  `<table>`                            { owner, incarnation }
+ *   schema_grant `public/<grantee oid>/C`             { grantee, grantor }: CREATE on schema public
  * Memberships, grants and owners name roles by OID, so renaming a role rewrites only its
  * own entry. A grant or owner of an older incarnation of a table (a table dropped and
  * created again with the name) does not apply.
@@ -24,6 +25,7 @@ export const ROLE_KIND = 'role'
 export const ROLE_MEMBER_KIND = 'role_member'
 export const TABLE_GRANT_KIND = 'table_grant'
 export const TABLE_OWNER_KIND = 'table_owner'
+export const SCHEMA_GRANT_KIND = 'schema_grant'
 /**
  * The marker (`role_login` / `enabled`) written when a role that may log in is first
  * created or given LOGIN, and never removed: from then on unknown user names are refused,
@@ -32,7 +34,7 @@ export const TABLE_OWNER_KIND = 'table_owner'
 export const ROLE_LOGIN_KIND = 'role_login'
 export const ROLE_LOGIN_MARKER = 'enabled'
 /** Every catalog kind the roles model keeps (a change to one invalidates cached role state). */
-export const ROLE_KINDS: ReadonlySet<string> = new Set([ROLE_KIND, ROLE_MEMBER_KIND, TABLE_GRANT_KIND, TABLE_OWNER_KIND, ROLE_LOGIN_KIND])
+export const ROLE_KINDS: ReadonlySet<string> = new Set([ROLE_KIND, ROLE_MEMBER_KIND, TABLE_GRANT_KIND, TABLE_OWNER_KIND, ROLE_LOGIN_KIND, SCHEMA_GRANT_KIND])
 
 /** The superuser every node has: clients connecting as it authenticate with the node's --password. */
 export const BOOTSTRAP_ROLE = 'concord'
@@ -102,3 +104,4 @@ export function decodeRole(name: string, v: Json): RoleRecord | null {
 
 export const memberKey = (role: number, member: number): string => `${role}/${member}`
 export const grantKey = (table: string, grantee: number, letter: string): string => `${table}/${grantee}/${letter}`
+export const schemaCreateKey = (grantee: number): string => `public/${grantee}/C`

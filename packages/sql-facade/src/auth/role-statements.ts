@@ -4,11 +4,13 @@
  * run it as PostgreSQL does, then writes the catalog objects role-record.ts describes in
  * the statement's transaction, so they replicate with the rest of the catalog.
  *
- * Refused with 0A000 rather than accepted and ignored: column privileges, WITH GRANT
- * OPTION, REPLICATION and BYPASSRLS, role-level settings, MD5 verifiers, altering the
- * bootstrap superuser (its password is the node's --password), and REVOKE of privileges
- * Concord does not check (schemas, databases, sequences: every role has them, so GRANT
- * of them is accepted and changes nothing).
+ * GRANT / REVOKE CREATE ON SCHEMA public lets a role create tables, views, sequences and
+ * functions (which it then owns). Refused with 0A000 rather than accepted and ignored:
+ * column privileges, WITH GRANT OPTION, REPLICATION and BYPASSRLS, role-level settings,
+ * MD5 verifiers, altering the bootstrap superuser (its password is the node's
+ * --password), and REVOKE of privileges Concord does not check (USAGE on schema public,
+ * CONNECT on the database, sequences: every role has them, so GRANT of them is accepted
+ * and changes nothing).
  */
 import type {
   AlterRoleStmt, CreateRoleStmt, DefElem, DropRoleStmt, GrantRoleStmt, GrantStmt, Node, RenameStmt, RoleSpec,
@@ -20,7 +22,7 @@ import { listViews } from '../catalog/view-def.js'
 import { grantTarget } from './grant-target.js'
 import { RoleDirectory, type GrantTarget } from './role-directory.js'
 import {
-  BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, TABLE_GRANT_KIND,
+  BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, SCHEMA_GRANT_KIND, schemaCreateKey, TABLE_GRANT_KIND,
   type RoleRecord,
 } from './role-record.js'
 import { recordOwner } from './relation-ownership.js'
@@ -254,6 +256,7 @@ export function execDropRole(stmt: DropRoleStmt, ctx: RoleStatementCtx): Stateme
     }
     // Stale grants (of dropped incarnations) and memberships go with the role, as in PostgreSQL.
     for (const g of dir.grantsTo(target.oid)) tx.setCatalog(TABLE_GRANT_KIND, g.key, null)
+    if (dir.schemaCreate.has(target.oid)) tx.setCatalog(SCHEMA_GRANT_KIND, schemaCreateKey(target.oid), null)
     for (const m of dir.memberships) if (m.role === target.oid || m.member === target.oid) tx.setCatalog(ROLE_MEMBER_KIND, memberKey(m.role, m.member), null)
     tx.setCatalog(ROLE_KIND, target.name, null)
   }
@@ -273,6 +276,7 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
   const verb = stmt.is_grant ? 'GRANT' : 'REVOKE'
   const objtype = stmt.objtype ?? 'OBJECT_TABLE'
   const privNames = (stmt.privileges ?? []).map((p) => ('AccessPriv' in p ? p.AccessPriv : {}))
+  if (objtype === 'OBJECT_SCHEMA' && privNames.some((p) => (p.priv_name ?? '').toLowerCase() === 'create')) return schemaGrant(stmt, ctx)
   if (objtype !== 'OBJECT_TABLE') {
     const implicit = IMPLICIT[objtype]
     const all = privNames.length === 0
@@ -309,6 +313,27 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
         tx.setCatalog(TABLE_GRANT_KIND, key, stmt.is_grant ? { table: t.name, incarnation: t.incarnation, grantee, privilege: l, grantor: dir.ownerOf(t) } : null)
       }
     }
+  }
+  return utility(verb)
+}
+
+/** GRANT / REVOKE CREATE [, USAGE] ON SCHEMA public TO / FROM roles: superusers only (the bootstrap superuser owns public). */
+function schemaGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResult {
+  const { tx, current } = ctx
+  const verb = stmt.is_grant ? 'GRANT' : 'REVOKE'
+  for (const s of stmt.objects ?? []) {
+    const schema = 'String' in s ? s.String.sval ?? '' : ''
+    if (schema !== 'public') throw new SqlError(SqlState.invalidSchemaName, `schema "${schema}" does not exist`)
+  }
+  const names = (stmt.privileges ?? []).map((p) => ('AccessPriv' in p ? (p.AccessPriv.priv_name ?? '').toLowerCase() : ''))
+  if (names.some((n) => n !== 'create' && n !== 'usage') || (!stmt.is_grant && names.includes('usage')) || stmt.grant_option) {
+    throw new SqlError(SqlState.featureNotSupported, `${verb} on schema public supports CREATE (and GRANT USAGE, which every role has) only`)
+  }
+  if (!current.superuser) throw denied('permission denied for schema public')
+  const dir = new RoleDirectory(tx)
+  for (const g of stmt.grantees ?? []) {
+    const grantee = roleSpecOid('RoleSpec' in g ? g.RoleSpec : {}, dir, current, true)
+    tx.setCatalog(SCHEMA_GRANT_KIND, schemaCreateKey(grantee), stmt.is_grant ? { grantee, grantor: BOOTSTRAP_OID } : null)
   }
   return utility(verb)
 }

@@ -243,3 +243,42 @@ describe('roles inside a transaction block', () => {
     await alice.query('ROLLBACK')
   })
 })
+
+describe('CREATE on schema public', () => {
+  it('lets a granted role create tables it owns, and checks what they refer to', async () => {
+    await db.query('CREATE TABLE secret (id INT PRIMARY KEY)')
+    await db.query('CREATE ROLE bob LOGIN')
+    const bob = db.session({ user: 'bob' })
+    expect((await alice.query("SELECT has_schema_privilege('public', 'CREATE') AS c, has_schema_privilege('public', 'USAGE') AS u")).rows).toEqual([{ c: false, u: true }])
+    expect(await sqlState(alice, 'CREATE TABLE mine (id INT PRIMARY KEY)')).toBe('42501')
+    await db.query('GRANT CREATE ON SCHEMA public TO alice')
+    expect((await alice.query("SELECT has_schema_privilege('public', 'CREATE') AS c")).rows).toEqual([{ c: true }])
+    await alice.query('CREATE TABLE mine (id INT PRIMARY KEY, v TEXT)')
+    expect((await db.query("SELECT tableowner FROM pg_tables WHERE tablename = 'mine'")).rows).toEqual([{ tableowner: 'alice' }])
+    await alice.query("INSERT INTO mine VALUES (1, 'a')")
+    await alice.query('GRANT SELECT ON mine TO bob')
+    expect((await bob.query('SELECT v FROM mine')).rows).toEqual([{ v: 'a' }])
+    expect(await sqlState(bob, 'DELETE FROM mine')).toBe('42501')
+    // A foreign key to a table needs REFERENCES on it; LIKE needs SELECT; CREATE TABLE AS its reads.
+    expect(await sqlState(alice, 'CREATE TABLE probe (id INT PRIMARY KEY REFERENCES secret (id))')).toBe('42501')
+    expect(await sqlState(alice, 'ALTER TABLE mine ADD CONSTRAINT f FOREIGN KEY (id) REFERENCES secret (id)')).toBe('42501')
+    expect(await sqlState(alice, 'CREATE TABLE copy (LIKE secret)')).toBe('42501')
+    expect(await sqlState(alice, 'CREATE TABLE copy AS SELECT * FROM secret')).toBe('42501')
+    await alice.query('CREATE VIEW mine_v AS SELECT v FROM mine')
+    await alice.query('GRANT SELECT ON mine_v TO bob')
+    await alice.query('REVOKE SELECT ON mine FROM bob')
+    // A view reads its tables with its owner's rights.
+    expect((await bob.query('SELECT v FROM mine_v')).rows).toEqual([{ v: 'a' }])
+    await alice.query('DROP VIEW mine_v')
+    await alice.query('DROP TABLE mine')
+    await db.query('REVOKE CREATE ON SCHEMA public FROM alice')
+    expect(await sqlState(alice, 'CREATE TABLE again (id INT PRIMARY KEY)')).toBe('42501')
+  })
+
+  it('does not let a view owner read through the view what the owner itself may not read', async () => {
+    await db.query('CREATE TABLE secret (id INT PRIMARY KEY)')
+    await db.query('GRANT CREATE ON SCHEMA public TO alice')
+    expect(await sqlState(alice, 'CREATE VIEW peek AS SELECT * FROM secret')).toBeNull()
+    expect(await sqlState(alice, 'SELECT * FROM peek')).toBe('42501')
+  })
+})

@@ -110,6 +110,5 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   pg_is_other_temp_schema: arity([1], [T.oid], T.bool, () => false),
   current_schemas: arity([1], [T.bool], arrayOf(T.name), ([implicit]) => SqlArray.of(implicit ? ['pg_catalog', 'public'] : ['public'])),
   ...PRIVILEGE_FUNCTIONS,
-  has_schema_privilege: (ts) => (ts.length === 2 || ts.length === 3 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
   has_database_privilege: (ts) => (ts.length === 2 || ts.length === 3 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
 }

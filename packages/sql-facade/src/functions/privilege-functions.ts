@@ -1,6 +1,7 @@
 /**
  * PostgreSQL's access privilege inquiry functions over the roles catalog:
- * has_table_privilege([role,] table, privileges), has_column_privilege (Concord has no
+ * has_table_privilege([role,] table, privileges), has_schema_privilege([role,] schema,
+ * 'CREATE' | 'USAGE'), has_column_privilege (Concord has no
  * column privileges, so a column has its table's), pg_has_role([role,] role, 'MEMBER' |
  * 'USAGE' | 'SET'). A role is given by name or OID, a table by name (optionally `public.`)
  * or OID. Catalog relations (pg_catalog, information_schema) are readable by everyone,
@@ -64,7 +65,20 @@ function resolver(min: number, fn: (args: RtValue[], exec: ExecCtx) => RtValue):
   return (ts) => (ts.length === min || ts.length === min + 1 ? ({ args: ts.map(textish), result: T.bool, fn } satisfies ScalarImpl) : null)
 }
 
+/** has_schema_privilege: USAGE on the three schemas is everyone's; CREATE on public is granted (role-directory.ts). */
+function schemaAllows(exec: ExecCtx, who: RoleRecord, schema: RtValue, privileges: string): boolean {
+  const name = typeof schema === 'number' ? ({ 11: 'pg_catalog', 2200: 'public', 13183: 'information_schema' } as Record<number, string>)[schema] : String(schema)
+  if (name !== 'public' && name !== 'pg_catalog' && name !== 'information_schema') throw new SqlError(SqlState.invalidSchemaName, `schema "${String(schema)}" does not exist`)
+  return privileges.split(',').some((p) => {
+    const priv = p.trim().replace(/\s+with\s+grant\s+option$/i, '').toLowerCase()
+    if (priv === 'usage') return true
+    if (priv === 'create') return who.superuser || (name === 'public' && exec.roles().mayCreate(who.oid))
+    throw new SqlError(SqlState.invalidParameterValue, `unrecognized privilege type: "${p.trim()}"`)
+  })
+}
+
 export const PRIVILEGE_FUNCTIONS: Record<string, ScalarResolver> = {
+  has_schema_privilege: resolver(2, (a, exec) => (a.length === 2 ? schemaAllows(exec, exec.role, a[0]!, String(a[1])) : schemaAllows(exec, role(exec, a[0]!), a[1]!, String(a[2])))),
   has_table_privilege: resolver(2, (a, exec) => (a.length === 2 ? tableAllows(exec, exec.role, a[0]!, String(a[1])) : tableAllows(exec, role(exec, a[0]!), a[1]!, String(a[2])))),
   has_column_privilege: resolver(3, (a, exec) => (a.length === 3 ? tableAllows(exec, exec.role, a[0]!, String(a[2])) : tableAllows(exec, role(exec, a[0]!), a[1]!, String(a[3])))),
   pg_has_role: resolver(2, (a, exec) => {
