@@ -96,6 +96,8 @@ describe('roles', () => {
 
   it('answers current_user, session_user and current_role with the session role', async () => {
     expect((await alice.query('SELECT current_user AS a, session_user AS b, current_role AS c, user AS d')).rows).toEqual([{ a: 'alice', b: 'alice', c: 'alice', d: 'alice' }])
+    expect((await alice.query('SHOW is_superuser')).rows).toEqual([{ is_superuser: 'off' }])
+    expect((await db.query('SHOW is_superuser')).rows).toEqual([{ is_superuser: 'on' }])
     expect(await sqlState(alice, 'SET ROLE concord')).toBe('0A000')
     expect(await sqlState(alice, 'SET SESSION AUTHORIZATION concord')).toBe('0A000')
     expect((await alice.query('SELECT current_user AS u')).rows).toEqual([{ u: 'alice' }])

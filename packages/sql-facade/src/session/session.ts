@@ -142,7 +142,13 @@ export class Session {
     options: SessionOptions = {},
   ) {
     this.db = db
-    this.settings = new Settings(db.replica, options.user ?? 'concord', db.serverParameters)
+    this.settings = new Settings(db.replica, options.user ?? 'concord', db.serverParameters, () => {
+      try {
+        return this.currentRole().superuser
+      } catch {
+        return false // a role that no longer exists
+      }
+    })
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())

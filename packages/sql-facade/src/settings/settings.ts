@@ -67,10 +67,14 @@ export class Settings {
   /** Values of read-only parameters that the server decides (max_connections): see `Database.setServerParameter`. */
   private readonly server: ReadonlyMap<string, string>
 
-  constructor(replica: Replica, user = 'concord', server: ReadonlyMap<string, string> = new Map()) {
+  /** Whether the session's role is a superuser (SHOW is_superuser); absent: yes. */
+  private readonly superuser?: () => boolean
+
+  constructor(replica: Replica, user = 'concord', server: ReadonlyMap<string, string> = new Map(), superuser?: () => boolean) {
     this.replica = replica
     this.user = user
     this.server = server
+    if (superuser) this.superuser = superuser
   }
 
   private def(name: string): ParameterDef {
@@ -110,6 +114,7 @@ export class Settings {
     if (d.scope === 'cluster') return this.stored(CLUSTER_SETTING_KIND, key) ?? d.default
     if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
+    if (key === 'is_superuser') return (this.superuser?.() ?? true) ? 'on' : 'off'
     if (d.readonly) return this.server.get(key) ?? d.default
     if (key === 'session_authorization') return this.user
     const node = this.stored(NODE_SETTING_KIND, key)
