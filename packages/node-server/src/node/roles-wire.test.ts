@@ -113,13 +113,20 @@ describe('roles over the PostgreSQL wire', () => {
     await admin.query('GRANT SELECT ON t TO carol')
     // Bounded wait for the catalog and the row to reach b.
     let carol: pg.Client | undefined
-    for (let i = 0; i < 200 && carol === undefined; i++) {
+    for (let i = 0; i < 300 && carol === undefined; i++) {
+      const c = new pg.Client({ host: '127.0.0.1', port: b.pgPort, user: 'carol', password: 'c4rol', database: 'concord' })
       try {
-        const c = await connect(b, 'carol', 'c4rol')
-        if ((await c.query('SELECT count(*)::int AS n FROM t')).rows[0].n === 1) carol = c
+        await c.connect()
+        if ((await c.query('SELECT count(*)::int AS n FROM t')).rows[0].n === 1) {
+          carol = c
+          clients.push(c)
+          break
+        }
       } catch {
-        await new Promise((r) => setTimeout(r, 100))
+        // not there yet: the role (28000) or the table (42P01)
       }
+      await c.end().catch(() => {})
+      await new Promise((r) => setTimeout(r, 100))
     }
     expect(carol).toBeDefined()
     expect((await carol!.query('SELECT v FROM t')).rows).toEqual([{ v: 'one' }])
