@@ -35,6 +35,7 @@ import { ForeignKeyWatch } from './conflicts/foreign-key-watch.js'
 import { UNLIMITED_BUDGET } from './exec/statement-budget.js'
 import { RoleDirectory } from './auth/role-directory.js'
 import { BOOTSTRAP, ROLE_KINDS } from './auth/role-record.js'
+import { FailoverMonitor } from './failover/failover-monitor.js'
 
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
@@ -88,6 +89,8 @@ export class Database implements SessionHost {
   private slotCheckScheduled = false
   /** Roles as the replica's catalog holds them; dropped when a role kind changes (see `roles`). */
   private roleCache: RoleDirectory | null = null
+  /** Active-passive roles, heartbeats and auto-failover of this node (failover/). */
+  readonly failover: FailoverMonitor
 
   readonly replica: Replica
   private readonly ownsReplica: boolean
@@ -114,6 +117,7 @@ export class Database implements SessionHost {
     this.idSlots = new IdSlots(slotHost)
     this.serials = new SerialSequences(slotHost, this.idSlots)
     this.userSequences = new UserSequences(slotHost, this.idSlots)
+    this.failover = new FailoverMonitor(replica)
     this.unsubscribe.push(replica.on('catalog', (changes) => this.onCatalog(changes)))
     this.uniqueWatch = new UniqueWatch(replica, (e) => this.conflicts.add(e))
     this.unsubscribe.push(replica.on('conflict', (records) => this.conflicts.addRecords(replica, records)))
@@ -263,6 +267,7 @@ export class Database implements SessionHost {
   }
 
   private onCatalog(changes: CatalogChange[]): void {
+    this.failover.onCatalog(changes)
     for (const c of changes) {
       if (ROLE_KINDS.has(c.kind)) this.roleCache = null
       if (c.kind === 'function') {
@@ -417,7 +422,7 @@ export class Database implements SessionHost {
       sequences: {
         nextval: readOnly, currval: readOnly, setval: readOnly, lastval: readOnly, lastDrawn: readOnly, dropped: readOnly,
       },
-      replication: () => ({ lsn: replica.lsn, lastReplayedCommitMs: replica.lastReplayedCommitMs }),
+      replication: () => ({ lsn: replica.lsn, lastReplayedCommitMs: replica.lastReplayedCommitMs, role: this.failover.role() }),
       callUserFunction,
       depth: 0,
       budget: UNLIMITED_BUDGET,
@@ -428,6 +433,7 @@ export class Database implements SessionHost {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.failover.close()
     for (const u of this.unsubscribe) u()
     this.indexes.close()
     if (this.ownsReplica) await this.replica.close()

@@ -106,6 +106,15 @@ describe('seed quick start on a three-node SimCluster', () => {
     }
     expect((await cluster.node('node2').query('SELECT count(*) AS n FROM pg_nodes')).rows[0]).toEqual({ n: '3' })
 
+    // Use case 1: active_passive, set on node1, makes it the primary everywhere; ap-southeast
+    // (REPLICA only) holds a standby that cannot be promoted.
+    expect((await cluster.node('node3').query("SELECT node_id FROM pg_nodes WHERE node_type = 'primary'")).rows).toEqual([{ node_id: 'node1' }])
+    expect((await cluster.node('node2').query('SELECT pg_is_in_recovery() AS r')).rows[0]).toEqual({ r: true })
+    await expect(cluster.node('node3').query('SELECT pg_promote()')).rejects.toMatchObject({ code: '55000' })
+    // Back to multi_master for the seed's multi-master section.
+    await cluster.node('node2').query("SET high_availability_mode = 'multi_master'")
+    await cluster.settle()
+
     // Multi-master: the seed's products table, written on any node.
     await cluster.node('node2').query('CREATE TABLE products (id SERIAL PRIMARY KEY, name TEXT, price DECIMAL(10,2))')
     await cluster.settle()

@@ -20,7 +20,7 @@
  * once every storage write issued before the encoding is complete (host.whenDurable).
  */
 import * as Y from 'yjs'
-import type { DivergenceWatch } from './divergence-watch.js'
+import { comparableRows, NOT_COMPARABLE, type DivergenceWatch } from './divergence-watch.js'
 import type { Fragments } from './fragments.js'
 import { MessageType, type Message, type ShardDiff, type ShardDigest, type ShardStateVector } from './messages.js'
 import type { Positions } from './positions.js'
@@ -68,7 +68,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
     const digests: ShardDigest[] = []
     for (const shard of host.shards()) {
       if (!host.holds(info.region, shard.id)) continue
-      digests.push({ shard: shard.id, generation: shard.generation, hash: host.reportedDigest(shard), rows: shard.rowsHash })
+      digests.push({ shard: shard.id, generation: shard.generation, hash: host.reportedDigest(shard), rows: comparableRows(shard) })
     }
     this.ctx.stats.digestsSent++
     const lsn = host.lsn
@@ -141,8 +141,11 @@ export class AntiEntropy<S extends ReplicatedShard> {
       }
       if (shard !== undefined && d.generation === shard.generation && shard.digest() === d.hash) {
         // Rows follow from the state alone only without overlays: an older generation held
-        // here shows writers' entries the current one lacks, until drained. No judgement then.
-        if (shard.prevs.length === 0) this.divergence.noteRows(from, d.shard, shard.rowsHash === d.rows, host.now())
+        // here, or by the peer (rows NOT_COMPARABLE), shows writers' entries the current one
+        // lacks, until drained. No judgement then.
+        if (shard.prevs.length === 0 && d.rows !== NOT_COMPARABLE) {
+          this.divergence.noteRows(from, d.shard, comparableRows(shard) === d.rows, host.now())
+        }
         host.noteEqualState(d.shard, from)
         continue
       }

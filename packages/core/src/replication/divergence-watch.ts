@@ -8,6 +8,20 @@
  * Bounds: MAX_DIVERGENCE_TRACKED (peer, shard) pairs.
  */
 
+/**
+ * DIGEST `rows` value meaning "my rows do not follow from my state alone": the sender holds
+ * an older generation as an overlay, whose writers' entries the current one lacks until
+ * drained. A real rows hash of 0 is sent as 1, so the value is never ambiguous; a peer
+ * ignoring this rule (older code) merely compares against it, as it did before.
+ */
+export const NOT_COMPARABLE = 0
+
+/** The `rows` a DIGEST carries for a shard: its rows hash, or NOT_COMPARABLE while it holds overlays. */
+export function comparableRows(shard: { readonly prevs: readonly unknown[]; readonly rowsHash: number }): number {
+  if (shard.prevs.length > 0) return NOT_COMPARABLE
+  return shard.rowsHash === NOT_COMPARABLE ? 1 : shard.rowsHash
+}
+
 /** A shard whose rows differ from a peer's under equal Yjs state this long is reported diverged. */
 export const DIVERGENCE_CONFIRM_MS = 10_000
 /** (peer, shard) pairs tracked for divergence, at most. */

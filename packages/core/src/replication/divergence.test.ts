@@ -54,10 +54,7 @@ describe('divergence under equal Yjs state', () => {
     expect(b.replicator.divergences()).toEqual([])
   })
 
-  // Known gap: the peer without the overlay cannot tell (a digest does not say whether its
-  // sender's rows include overlays), so it still reports one. Fixing it changes the DIGEST
-  // message; until then this test records the false report (it fails once fixed: flip it).
-  it.fails('is not reported by the peer of a replica holding an overlay', async () => {
+  it('is not reported by the peer of a replica holding an overlay', async () => {
     const { a } = await overlayHeldWhileItsWriterIsAway()
     expect(a.replicator.divergences()).toEqual([])
   })

@@ -5,11 +5,16 @@
  *   HELLO   = nodeId:str region:str reply:u8   (reply 1: answers a HELLO, is not answered)
  *   UPDATES = prevLsn:varuint lsn:varuint n:varuint (shard:str generation:varuint update:bytes){n}
  *   DIGEST  = lsn:varuint n:varuint (shard:str generation:varuint hash:u32 rows:u32){n}
+ *             (rows 0: the sender's rows are not comparable, see divergence-watch NOT_COMPARABLE)
  *   ACK     = lsn:varuint
  *   GENERATION = shard:str generation:varuint state:bytes   (a shard's newer generation, whole)
  *   SYNC_REQ  = n:varuint (shard:str generation:varuint stateVector:bytes){n}
  *   SYNC_DIFF = n:varuint (shard:str generation:varuint update:bytes hash:u32 final:u8 stateVector:bytes){n}
  *   FRAGMENT  = id:varuint index:varuint count:varuint total:varuint chunk:bytes
+ *   HEARTBEAT = lsn:varuint n:varuint (peer:str lsn:varuint){n}
+ *               (the sender's own LSN, and how far it durably holds each peer's changes;
+ *               sent to every known peer each round while heartbeats are on, for failure
+ *               detection and for choosing the most caught-up standby, see Replicator)
  *
  * A message larger than the size limit (a big shard's diff or generation) travels as
  * FRAGMENTs: consecutive slices of its encoded frame, `count` of them, `total` bytes in
@@ -37,6 +42,8 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 export const MAX_REASSEMBLED_BYTES = 1024 * 1024 * 1024
 /** Most fragments one message may be cut into. */
 export const MAX_FRAGMENTS = 65_536
+/** Most peers one HEARTBEAT reports positions for. */
+export const MAX_HEARTBEAT_PEERS = 4096
 
 /** Message type tags. A plain object rather than an enum: the sources use erasable syntax only. */
 export const MessageType = {
@@ -48,6 +55,7 @@ export const MessageType = {
   Ack: 6,
   Generation: 7,
   Fragment: 8,
+  Heartbeat: 9,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 
@@ -68,7 +76,8 @@ export interface ShardDigest {
   /**
    * Hash of the materialized rows. Two replicas with equal `hash` must have equal `rows`;
    * if not, their documents hold different content under the same Yjs ids, which no
-   * exchange repairs (reported as a divergence, see Replicator.divergences).
+   * exchange repairs (reported as a divergence, see Replicator.divergences). 0 while the
+   * sender holds overlays (NOT_COMPARABLE in divergence-watch).
    */
   rows: number
 }
@@ -100,6 +109,7 @@ export type Message =
   | { type: typeof MessageType.SyncRequest; requests: ShardStateVector[] }
   | { type: typeof MessageType.SyncDiff; diffs: ShardDiff[] }
   | { type: typeof MessageType.Fragment; id: number; index: number; count: number; total: number; chunk: Uint8Array }
+  | { type: typeof MessageType.Heartbeat; lsn: number; held: Array<[string, number]> }
 
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -171,6 +181,14 @@ export function encodeMessage(msg: Message): Uint8Array {
       encoding.writeVarUint(e, msg.count)
       encoding.writeVarUint(e, msg.total)
       encoding.writeVarUint8Array(e, msg.chunk)
+      break
+    case MessageType.Heartbeat:
+      encoding.writeVarUint(e, msg.lsn)
+      encoding.writeVarUint(e, msg.held.length)
+      for (const [peer, lsn] of msg.held) {
+        encoding.writeVarString(e, peer)
+        encoding.writeVarUint(e, lsn)
+      }
       break
   }
   const body = encoding.toUint8Array(e)
@@ -331,6 +349,19 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
       const chunk = r.bytes(maxBytes)
       if (count < 2 || count > MAX_FRAGMENTS || index >= count || chunk.length === 0 || total < count) throw new DecodeError('invalid fragment')
       msg = { type, id, index, count, total, chunk }
+      break
+    }
+    case MessageType.Heartbeat: {
+      const lsn = r.varuint(MAX_LSN)
+      const n = r.count(2)
+      if (n > MAX_HEARTBEAT_PEERS) throw new DecodeError(`heartbeat of ${n} peers exceeds limit ${MAX_HEARTBEAT_PEERS}`)
+      const held: Array<[string, number]> = []
+      for (let i = 0; i < n; i++) {
+        const peer = r.string(MAX_NODE_ID_BYTES)
+        if (peer.length === 0 || peer.includes('\u0000')) throw new DecodeError('invalid node id')
+        held.push([peer, r.varuint(MAX_LSN)])
+      }
+      msg = { type, lsn, held }
       break
     }
     default:

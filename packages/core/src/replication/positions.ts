@@ -32,6 +32,8 @@ export interface PeerStatus {
   lagMs: number | null
   /** How far this replica durably holds the peer's changes (the peer's LSN). */
   receivedLsn: number
+  /** Wall-clock ms of the last HEARTBEAT from it; null if none. */
+  lastHeartbeat: number | null
 }
 
 /** LSN ranges remembered per peer while waiting for an earlier one. */
@@ -51,6 +53,8 @@ export class Positions<S extends ReplicatedShard> {
   private commitLogLimit = DEFAULT_COMMIT_LOG_LIMIT
   /** Per peer: LSN ranges received ahead of a gap, start -> end. */
   private readonly ahead = new Map<string, Map<number, number>>()
+  /** Per peer: how far it said (last HEARTBEAT) it holds each node's changes. */
+  private readonly reported = new Map<string, Map<string, number>>()
 
   constructor(ctx: ReplicationContext<S>, fragments: Fragments<S>) {
     this.ctx = ctx
@@ -66,7 +70,7 @@ export class Positions<S extends ReplicatedShard> {
   statusOf(peer: string): PeerStatus {
     let st = this.status.get(peer)
     if (st === undefined) {
-      st = { nodeId: peer, region: '', connected: false, lastSeen: null, ackedLsn: 0, ackedAt: null, lagMs: null, receivedLsn: 0 }
+      st = { nodeId: peer, region: '', connected: false, lastSeen: null, ackedLsn: 0, ackedAt: null, lagMs: null, receivedLsn: 0, lastHeartbeat: null }
       this.status.set(peer, st)
     }
     return st
@@ -154,6 +158,27 @@ export class Positions<S extends ReplicatedShard> {
       for (const k of ahead.keys()) if (k < upTo) ahead.delete(k)
     }
     this.acknowledge(from, upTo)
+  }
+
+  /** A HEARTBEAT from `from`: it is alive, and holds each listed node's changes up to the LSN given. */
+  onHeartbeat(from: string, held: Array<[string, number]>): void {
+    this.statusOf(from).lastHeartbeat = this.ctx.host.now()
+    this.reported.set(from, new Map(held))
+  }
+
+  /** How far this replica holds `origin`'s changes (0 if it never heard from it). */
+  receivedFrom(origin: string): number {
+    return this.status.get(origin)?.receivedLsn ?? 0
+  }
+
+  /** How far `peer` last said it holds `origin`'s changes (0 if it never said). */
+  heldBy(peer: string, origin: string): number {
+    return this.reported.get(peer)?.get(origin) ?? 0
+  }
+
+  /** What a HEARTBEAT from this replica says it holds: every peer's changes, as far as received. */
+  heldNow(): Array<[string, number]> {
+    return [...this.status.values()].map((s): [string, number] => [s.nodeId, s.receivedLsn])
   }
 
   /** A peer acknowledged holding this replica's changes up to `lsn`: its position and lag. */

@@ -22,7 +22,7 @@ import { AntiEntropy } from './anti-entropy.js'
 import { DivergenceWatch, type Divergence } from './divergence-watch.js'
 import { Fragments } from './fragments.js'
 import { Gossip, TOPIC_ALL, regionTopic, type GossipUpdate } from './gossip.js'
-import { DEFAULT_MAX_MESSAGE_BYTES, DecodeError, MAX_REASSEMBLED_BYTES, MessageType, decodeMessage, type Message } from './messages.js'
+import { DEFAULT_MAX_MESSAGE_BYTES, DecodeError, MAX_HEARTBEAT_PEERS, MAX_REASSEMBLED_BYTES, MessageType, decodeMessage, type Message } from './messages.js'
 import { PeerConfirmations } from './peer-confirmations.js'
 import { Positions, type PeerStatus } from './positions.js'
 import { newReplicatorStats, type PeerInfo, type ReplicationContext, type ReplicatorStats } from './replication-context.js'
@@ -53,6 +53,11 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   private readonly gossiping: Gossip<S>
   private cancelTimer: (() => void) | null = null
   private stopped = false
+  /**
+   * Whether each round also sends a HEARTBEAT to every known peer (failure detection,
+   * see `heldBy`). Off by default: a layer that needs it (active-passive failover) turns it on.
+   */
+  heartbeats = false
 
   constructor(host: ReplicationHost<S>, transport: Transport | null, options: ReplicatorOptions = {}) {
     this.host = host
@@ -116,6 +121,16 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     return this.positions.peerStatus()
   }
 
+  /** How far `peer` said in its last HEARTBEAT it holds `origin`'s changes (0 if never). */
+  heldBy(peer: string, origin: string): number {
+    return this.positions.heldBy(peer, origin)
+  }
+
+  /** How far this replica holds `origin`'s changes (its LSN). */
+  received(origin: string): number {
+    return this.positions.receivedFrom(origin)
+  }
+
   /** See Positions.setCommitLogLimit. */
   setCommitLogLimit(n: number): void {
     this.positions.setCommitLogLimit(n)
@@ -161,6 +176,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       this.cancelTimer = null
       if (this.stopped) return
       try {
+        if (this.heartbeats) this.heartbeat()
         this.antiEntropyRound()
       } catch (err) {
         // Repair goes on whatever one round ran into.
@@ -169,6 +185,12 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       }
       this.schedule()
     })
+  }
+
+  /** Sends a HEARTBEAT to every known peer: this replica's LSN and how far it holds each peer's changes. */
+  heartbeat(): void {
+    const held = this.positions.heldNow().slice(0, MAX_HEARTBEAT_PEERS)
+    for (const peer of [...this.peers.keys()].sort()) this.fragments.send(peer, { type: MessageType.Heartbeat, lsn: this.host.lsn, held })
   }
 
   /** Sends a digest to one random known peer (HELLO first to connected peers not heard from). */
@@ -231,6 +253,9 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         break
       case MessageType.SyncDiff:
         this.antiEntropy.onSyncDiff(from, msg.diffs)
+        break
+      case MessageType.Heartbeat:
+        this.positions.onHeartbeat(from, msg.held)
         break
     }
   }

@@ -161,6 +161,7 @@ export class ConcordNode {
     this.catchUp = new CatchUpLog(engine.replica, log)
     engine.replica.replicator.onDivergence = (d) =>
       log.error(`shard ${d.shard} holds other rows here than on ${d.peer} although both hold the same updates (since ${new Date(d.since).toISOString()}): reported in pg_cluster_health`)
+    engine.database.failover.onEvent((e) => (e.kind === 'primary_suspected' ? log.warn(`failover: ${e.message}`) : log.info(`failover: ${e.message}`)))
   }
 
   static async start(options: ConcordNodeOptions): Promise<ConcordNode> {
@@ -360,6 +361,9 @@ export class ConcordNode {
           value: n,
           labels: { kind },
         })),
+        { name: 'concord_failover_promotions_total', help: 'Times this node became the primary (active_passive) since start', type: 'counter', value: this.engine.database.failover.promotions },
+        { name: 'concord_failover_epoch', help: 'Epoch of the current primary term (0: none recorded)', type: 'gauge', value: this.engine.database.failover.term()?.epoch ?? 0 },
+        { name: 'concord_standby', help: '1 while this node is a read-only standby (active_passive)', type: 'gauge', value: this.engine.database.failover.writable() ? 0 : 1 },
         { name: 'concord_sends_deferred_dropped_total', help: 'Replies dropped while too many waited for local durability (resent by anti-entropy)', type: 'counter', value: this.engine.replica.sendsDropped },
       )
     }

@@ -84,6 +84,7 @@ function wireSession(s: Session): SqlSession {
     },
     transactionState: () => (s.transactionFailed ? 'failed' : s.inTransaction ? 'transaction' : 'idle'),
     cancel: () => s.cancel(),
+    reportedParameters: () => s.reportedParameters(),
   }
 }
 

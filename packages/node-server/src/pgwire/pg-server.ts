@@ -214,7 +214,7 @@ export class PgServer {
         conn.pid = pid
         const s = session
         this.cancelKeys.set(pid, { secret, cancel: () => s?.cancel?.() })
-        duplex.beforeNextWrite = this.startupParameters(pid, secret, params.user, superuser)
+        duplex.beforeNextWrite = this.startupParameters(pid, secret, params.user, superuser, s?.reportedParameters?.() ?? [])
         this.limits.idle(socket, false)
       },
       onMessage: async (data, state) => {
@@ -297,7 +297,7 @@ export class PgServer {
     return nothing()
   }
 
-  private startupParameters(pid: number, secret: number, user: string, superuser: boolean): Uint8Array {
+  private startupParameters(pid: number, secret: number, user: string, superuser: boolean, reported: Array<[string, string]>): Uint8Array {
     const w = new BackendWriter()
     const params: Array<[string, string]> = [
       ['server_version', this.options.serverVersion ?? '16.0 (Concord)'],
@@ -311,6 +311,7 @@ export class PgServer {
       ['is_superuser', superuser ? 'on' : 'off'],
       ['session_authorization', user],
       ['application_name', ''],
+      ...reported,
     ]
     for (const [k, v] of params) w.parameterStatus(k, v)
     w.backendKeyData(pid, secret)

@@ -57,6 +57,11 @@ export interface SqlSession {
   transactionState(): SessionTransactionState
   /** A client's CancelRequest for this connection: the running request fails with 57014 at its next check. */
   cancel?(): void
+  /**
+   * ParameterStatus values this session reports at startup beyond the fixed ones
+   * (in_hot_standby, default_transaction_read_only: libpq's target_session_attrs reads them).
+   */
+  reportedParameters?(): Array<[string, string]>
   close?(): void | Promise<void>
 }
 

@@ -17,6 +17,7 @@ import type { StatementBudget } from './statement-budget.js'
 import type { SequenceAccess } from '../sequences/session-sequences.js'
 import type { RoleRecord } from '../auth/role-record.js'
 import type { RoleDirectory } from '../auth/role-directory.js'
+import type { NodeRole } from '../failover/node-role.js'
 
 export interface UserFunction {
   name: string
@@ -83,8 +84,11 @@ export interface ExecCtx {
   allTables(): TableInfo[]
   /** nextval / currval / setval / lastval of user sequences, with this session's state. */
   sequences: SequenceAccess
-  /** This node's change sequence and the origin commit time (wall ms) of the newest remote change applied. */
-  replication(): { lsn: number; lastReplayedCommitMs: number | null }
+  /**
+   * This node's change sequence, the origin commit time (wall ms) of the newest remote
+   * change applied, and its high-availability role (failover/node-role.ts).
+   */
+  replication(): { lsn: number; lastReplayedCommitMs: number | null; role: NodeRole }
   /** Runs a SQL function body with typed arguments. */
   callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue
   /** Depth of nested SQL-function calls, to stop runaway recursion. */

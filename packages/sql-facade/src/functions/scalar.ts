@@ -25,6 +25,7 @@ import { padText, repeatText } from './text-size.js'
 import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float-math.js'
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
 import { formatLsn, parseLsn } from '../replication/lsn.js'
+import { promoteStandby } from '../failover/pg-promote.js'
 import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
 
 
@@ -348,10 +349,8 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (x === null || y === null) throw new SqlError(SqlState.invalidTextRepresentation, `invalid input syntax for type pg_lsn: "${x === null ? str(a[0]!) : str(a[1]!)}"`)
     return new Decimal(BigInt(x - y), 0)
   } } : null),
-  pg_is_in_recovery: (ts) => (ts.length === 0 ? { args: [], result: T.bool, fn: () => false } : null),
-  pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, fn: () => {
-    throw new SqlError(SqlState.objectNotInPrerequisiteState, 'recovery is not in progress', { hint: 'pg_promote() promotes a standby; every Concord node already accepts writes (multi-master).' })
-  } } : null),
+  pg_is_in_recovery: (ts) => (ts.length === 0 ? { args: [], result: T.bool, volatile: true, fn: (_a, ctx) => ctx.replication().role === 'standby' } : null),
+  pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, volatile: true, fn: (_a, ctx) => promoteStandby(ctx) } : null),
   pg_backend_pid: (ts) => (ts.length === 0 ? { args: [], result: T.int4, fn: () => 1 } : null),
   jsonb_typeof: (ts) => (ts.length === 1 ? { args: [T.jsonb], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),
   json_typeof: (ts) => (ts.length === 1 ? { args: [T.json], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),

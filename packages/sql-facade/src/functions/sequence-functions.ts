@@ -31,8 +31,16 @@ function relationOf(arg: RtValue, exec: ExecCtx): RtValue {
   return typeof arg === 'string' ? regInput(T.regclass, arg, { catalog: () => exec.catalog(), user: exec.settings.user }) : arg
 }
 
+/** A standby draws no sequence values, as a PostgreSQL hot standby (25006). */
+function writable(exec: ExecCtx, fn: string): void {
+  if (exec.replication().role === 'standby') throw new SqlError(SqlState.readOnlySqlTransaction, `cannot execute ${fn}() in a read-only transaction`)
+}
+
 export const SEQUENCE_FUNCTIONS: Record<string, ScalarResolver> = {
-  nextval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => exec.sequences.nextval(sequenceName(relationOf(o!, exec), exec)) } : null),
+  nextval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => {
+    writable(exec, 'nextval')
+    return exec.sequences.nextval(sequenceName(relationOf(o!, exec), exec))
+  } } : null),
   currval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => exec.sequences.currval(sequenceName(relationOf(o!, exec), exec)) } : null),
   lastval: (ts) => (ts.length === 0 ? { args: [], result: T.int8, volatile: true, fn: (_a, exec) => exec.sequences.lastval() } : null),
   setval: (ts) => (ts.length === 2 || ts.length === 3
@@ -40,7 +48,10 @@ export const SEQUENCE_FUNCTIONS: Record<string, ScalarResolver> = {
       args: [seqArg(ts), T.int8, T.bool].slice(0, ts.length),
       result: T.int8,
       volatile: true,
-      fn: ([o, v, called], exec) => exec.sequences.setval(sequenceName(relationOf(o!, exec), exec), v as bigint, called !== false),
+      fn: ([o, v, called], exec) => {
+        writable(exec, 'setval')
+        return exec.sequences.setval(sequenceName(relationOf(o!, exec), exec), v as bigint, called !== false)
+      },
     }
     : null),
 }

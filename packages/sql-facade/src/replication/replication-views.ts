@@ -22,6 +22,8 @@ import { formatLsn } from './lsn.js'
 import { covers, publicationsOf, subscriptions, type SubscriptionRecord } from './replication-catalog.js'
 import { objectOid } from '../catalog/catalog-model.js'
 import type { SystemView } from '../system/system-view.js'
+import { haMode, roleOf } from '../failover/node-role.js'
+import { currentTerm, PRIMARY_TERM_KIND } from '../failover/primary-term.js'
 
 /** Window used when wal_keep_size is 0 (PostgreSQL's default WAL segment, 16 MB). */
 export const DEFAULT_KEEP_BYTES = 16 * 1024 * 1024
@@ -220,20 +222,35 @@ function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation
         return out.sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : String(x[0]) > String(y[0]) ? 1 : Number(x[1]) - Number(y[1])))
       })
     case 'pg_nodes':
-      return rel([['node_id', T.text], ['node_name', T.text], ['node_type', T.text], ['region', T.text], ['status', T.text], ['addresses', T.text], ['last_heartbeat', T.timestamptz]], () => {
+      // node_type: every node is a writable 'master' in multi_master mode (a one-way
+      // subscriber shows as 'standby'); in active_passive mode the current term's node is
+      // the 'primary' and every other a 'standby' (failover/node-role.ts). lag: how far
+      // behind this node's changes the node is (bytes, and the time of the last
+      // acknowledged change); epoch: the current primary term.
+      return rel([
+        ['node_id', T.text], ['node_name', T.text], ['node_type', T.text], ['region', T.text], ['status', T.text], ['addresses', T.text],
+        ['last_heartbeat', T.timestamptz], ['lag', T.interval], ['lag_bytes', T.int8], ['epoch', T.int8],
+      ], () => {
         const st = statusMap(replica)
-        const activePassive = ctx.settings.show('high_availability_mode') === 'active_passive'
-        const multiMaster = ctx.settings.show('multi_master_enabled') === 'on'
+        const mode = haMode(ctx.settings.show('high_availability_mode'))
+        const term = currentTerm(replica.listCatalog(PRIMARY_TERM_KIND))
         const subs = subscriptions(replica)
+        const lsn = replica.lsn
         // Members the cluster declared departed (silent past the compaction horizon).
         const departed = new Set(replica.members().filter((m) => m.departed).map((m) => m.nodeId))
-        return nodeRecords(replica).map((n, i) => {
+        return nodeRecords(replica).map((n) => {
           const self = n.nodeId === replica.nodeId
           const p = st.get(n.nodeId)
           const up = self || p?.connected === true
-          const type = activePassive ? (i > 0 ? 'standby' : 'primary') : isSubscribedOneWay(subs, n.nodeId) ? 'standby' : multiMaster ? 'master' : 'primary'
+          const type = self ? ctx.replication().role : roleOf(mode, term, n.nodeId)
+          const shown = type === 'master' && isSubscribedOneWay(subs, n.nodeId) ? 'standby' : type
           const status = departed.has(n.nodeId) && !up ? 'departed' : up ? 'online' : 'unreachable'
-          return [n.nodeId, nodeName(replica, ctx, n.nodeId), type, n.region, status, (n.addresses ?? []).join(','), self ? ctx.nowMicros : micros(p?.lastSeen ?? null)]
+          const lag = self ? new Interval(0, 0, 0) : lagInterval(p?.lagMs ?? null)
+          const lagBytes = self ? 0n : BigInt(Math.max(0, lsn - (p?.ackedLsn ?? 0)))
+          return [
+            n.nodeId, nodeName(replica, ctx, n.nodeId), shown, n.region, status, (n.addresses ?? []).join(','), self ? ctx.nowMicros : micros(p?.lastSeen ?? null),
+            lag, lagBytes, term === null ? null : BigInt(term.epoch),
+          ]
         })
       })
   }

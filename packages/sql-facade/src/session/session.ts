@@ -28,6 +28,7 @@ import { runInTransaction } from '../exec/statement.js'
 import { monotonicNow, StatementBudget, type BudgetSource } from '../exec/statement-budget.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
+import type { NodeRole } from '../failover/node-role.js'
 import { TransactionRows } from '../exec/transaction-rows.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
 import { callUserFunction } from '../functions/user-function.js'
@@ -101,6 +102,8 @@ export interface SessionHost {
   p2pAddresses(): string[]
   /** Roles and grants as the replica holds them (cached by the database). */
   roles(): RoleDirectory
+  /** This node's high-availability role: a standby takes no writes (25006). */
+  readonly failover: { role(): NodeRole; writable(): boolean }
 }
 
 /** Who a session is, and how it answers catalog probes; a wire server sets them per connection. */
@@ -142,13 +145,8 @@ export class Session {
     options: SessionOptions = {},
   ) {
     this.db = db
-    this.settings = new Settings(db.replica, options.user ?? 'concord', db.serverParameters, () => {
-      try {
-        return this.currentRole().superuser
-      } catch {
-        return false // a role that no longer exists
-      }
-    })
+    this.settings = new Settings(db.replica, options.user ?? 'concord', db.serverParameters)
+    this.settings.setDynamic((key) => this.readOnlyParameter(key))
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
@@ -204,6 +202,11 @@ export class Session {
       if (stmt.kind === 'pg' && 'CopyStmt' in stmt.node) {
         // The COPY sub-protocol takes over the connection until the data ends.
         if (i !== stmts.length - 1) throw new SqlError(SqlState.featureNotSupported, 'COPY must be the last statement of a query string')
+        // Refused before the data flows, as PostgreSQL does on a standby or in a READ ONLY block.
+        if (stmt.node.CopyStmt.is_from && this.writeMode().readOnly) {
+          if (this.block) this.block.failed = true
+          throw new SqlError(SqlState.readOnlySqlTransaction, 'cannot execute COPY FROM in a read-only transaction')
+        }
         out.push(await runCopy(stmt.node.CopyStmt, this.copyHost()))
         break
       }
@@ -304,7 +307,10 @@ export class Session {
 
   /** Runs one statement; a write is acknowledged only once durable. */
   private async runStatement(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
-    if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
+    if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) {
+      assertWritable(this.writeMode(), stmt)
+      return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
+    }
     const timeoutMs = durationMillis(this.settings.show('statement_timeout') ?? '0')
     this.deadline = timeoutMs > 0 ? monotonicNow() + timeoutMs : Infinity
     try {
@@ -390,7 +396,7 @@ export class Session {
       }
       if (node && 'DeclareCursorStmt' in node) return this.declareCursor(node.DeclareCursorStmt, stmt.text)
       if (node && 'ExecuteStmt' in node) return this.executePrepared(node.ExecuteStmt.name ?? '', node.ExecuteStmt.params ?? [])
-      assertWritable(this.block?.mode ?? this.characteristics, stmt)
+      assertWritable(this.writeMode(), stmt)
       if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
       if (this.block) {
         if (!isDataStatement(stmt)) this.block.rolesTouched = true
@@ -407,6 +413,36 @@ export class Session {
     }
   }
 
+  /** transaction_read_only, default_transaction_read_only and in_hot_standby as this session sees them now. */
+  private readOnlyParameter(key: string): string | undefined {
+    if (key === 'is_superuser') {
+      try {
+        return this.currentRole().superuser ? 'on' : 'off'
+      } catch {
+        return 'off' // a role that no longer exists
+      }
+    }
+    const standby = !this.db.failover.writable()
+    if (key === 'in_hot_standby') return standby ? 'on' : 'off'
+    if (key === 'transaction_read_only') return standby || (this.block?.mode ?? this.characteristics).readOnly ? 'on' : 'off'
+    if (key === 'default_transaction_read_only') return standby || this.characteristics.readOnly ? 'on' : 'off'
+    return undefined
+  }
+
+  /**
+   * The startup ParameterStatus a wire server reports for this session (PostgreSQL 14+
+   * reports these two, so libpq's target_session_attrs needs no query).
+   */
+  reportedParameters(): Array<[string, string]> {
+    return [['in_hot_standby', this.settings.show('in_hot_standby')!], ['default_transaction_read_only', this.settings.show('default_transaction_read_only')!]]
+  }
+
+  /** The running transaction's mode: READ ONLY as the block or session says, and on a standby always. */
+  private writeMode(): TransactionMode {
+    const mode = this.block?.mode ?? this.characteristics
+    return mode.readOnly || this.db.failover.writable() ? mode : { ...mode, readOnly: true }
+  }
+
   /** Runs `fn` in the open block's transaction, or in a transaction of its own (committed when it returns). */
   private withTransaction(fn: (ctx: ExecCtx) => StatementResult): { result: StatementResult; durable: boolean } {
     if (this.block) {
@@ -421,7 +457,7 @@ export class Session {
   /** EXECUTE name (args): the prepared statement with its arguments evaluated in the same transaction. */
   private executePrepared(name: string, args: Node[]): { result: StatementResult; durable: boolean } {
     const prepared = this.sqlPrepared.get(name)
-    assertWritable(this.block?.mode ?? this.characteristics, prepared.statement)
+    assertWritable(this.writeMode(), prepared.statement)
     return this.withTransaction((ctx) => {
       const { values, types } = SqlPreparedStatements.bindArguments(prepared, args, ctx)
       const run: ExecCtx = { ...ctx, params: values, paramTypes: types }
@@ -582,7 +618,7 @@ export class Session {
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
       sequences: this.sequences.access(tx),
-      replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs }),
+      replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs, role: db.failover.role() }),
       callUserFunction,
       depth: 0,
       budget: this.budget(),

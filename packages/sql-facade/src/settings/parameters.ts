@@ -33,10 +33,12 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   master_nodes: { kind: 'string', scope: 'node', default: '', description: 'PostgreSQL addresses of the masters this node joins.' },
   conflict_resolution_policy: cluster('enum', 'last_write_wins', 'Default policy for concurrent writes of one column.', ['last_write_wins', 'first_write_wins', 'custom_function']),
   conflict_resolution_function: cluster('string', 'resolve_conflict', 'SQL function used by the custom_function policy.'),
-  high_availability_mode: cluster('enum', 'active_active', 'Whether every node takes writes.', ['active_active', 'active_passive']),
-  auto_failover: cluster('bool', 'off', 'Declared failover behaviour (every node is already a primary).'),
-  failover_timeout: cluster('duration', '30s', 'Declared failover timeout.'),
-  failure_detection_method: cluster('enum', 'heartbeat', 'Declared failure detection method.', ['heartbeat']),
+  high_availability_mode: cluster('enum', 'multi_master', 'multi_master: every node takes writes; active_passive: one primary takes writes, standbys serve reads.', [
+    'multi_master', 'active_passive', 'active_active',
+  ]),
+  auto_failover: cluster('bool', 'off', 'In active_passive mode, promote the most caught-up standby when the primary is silent past failover_timeout.'),
+  failover_timeout: cluster('duration', '30s', 'How long the primary may be silent before it is considered failed (active_passive).'),
+  failure_detection_method: cluster('enum', 'heartbeat', 'How a silent primary is detected: heartbeat (silence past failover_timeout) or phi_accrual.', ['heartbeat', 'phi_accrual']),
   wal_level: cluster('enum', 'replica', 'Declared WAL level (replication is always on).', ['minimal', 'replica', 'logical']),
   max_wal_senders: cluster('int', '10', 'Declared number of WAL senders.'),
   wal_keep_size: cluster('memory', '0', 'Replication history a peer may lag behind before pg_replication_slots reports it lost.'),
@@ -80,6 +82,10 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   is_superuser: fixed('bool', 'on', 'Shows whether the current user is a superuser.'),
   // psql's \password reads it to hash the new password on the client; only SCRAM verifiers are kept (auth/scram-verifier.ts).
   password_encryption: session('enum', 'scram-sha-256', 'Chooses the algorithm for encrypting passwords.', ['scram-sha-256']),
+  // Decided by the session and the node's role (a standby is read-only): see Settings.setDynamic.
+  transaction_read_only: fixed('bool', 'off', 'Shows whether the current transaction is read-only (always on a standby).'),
+  default_transaction_read_only: fixed('bool', 'off', 'Shows whether new transactions are read-only (always on a standby).'),
+  in_hot_standby: fixed('bool', 'off', 'Shows whether this node is a standby (active_passive mode).'),
 }
 
 /** Names SHOW prints in PostgreSQL's own capitalization. */
@@ -111,12 +117,17 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
       }
       return String(Number(v))
     case 'enum':
+      // The older name of multi_master.
+      if (name === 'high_availability_mode' && v.toLowerCase() === 'active_active') return 'multi_master'
       if (def.values && !def.values.includes(v.toLowerCase()) && !(name === 'conflict_resolution_policy' && /^custom:\w+$/i.test(v))) {
         throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${raw}"`, { hint: `Available values: ${def.values.join(', ')}.` })
       }
       return v.toLowerCase()
     case 'duration':
       if (!/^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/i.test(v)) throw bad()
+      if (name === 'failover_timeout' && durationMillis(v) < 100) {
+        throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (100ms .. )`)
+      }
       if (UNENFORCED_TIMEOUTS[name] !== undefined && !/^0+(\.0+)?\s*[a-z]*$/i.test(v)) {
         throw new SqlError(SqlState.featureNotSupported, `parameter "${name}" can only be 0 (off): ${UNENFORCED_TIMEOUTS[name]}`, { hint: `SET ${name} = 0` })
       }

@@ -17,6 +17,8 @@
 import type { Json, Replica } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { normalizeValue, parameterDef, PARAMETERS, type ParameterDef, type SettingScope } from './parameters.js'
+import { nextTermWrites, PRIMARY_TERM_KIND } from '../failover/primary-term.js'
+import { mayBePrimary } from '../failover/node-role.js'
 
 export const CLUSTER_SETTING_KIND = 'setting'
 /** Node settings persist as catalog objects named `<node id>/<setting>`. */
@@ -61,20 +63,27 @@ export class Settings {
   private pending = new Map<string, CatalogWrite>()
   /** Snapshots at BEGIN (index 0) and at each open savepoint; null outside a block. */
   private stack: Snapshot[] | null = null
+  /** Read-only parameters the session decides (transaction_read_only ..), see setDynamic. */
+  private dynamic: ((key: string) => string | undefined) | null = null
 
   private readonly replica: Replica
   readonly user: string
   /** Values of read-only parameters that the server decides (max_connections): see `Database.setServerParameter`. */
   private readonly server: ReadonlyMap<string, string>
 
-  /** Whether the session's role is a superuser (SHOW is_superuser); absent: yes. */
-  private readonly superuser?: () => boolean
-
-  constructor(replica: Replica, user = 'concord', server: ReadonlyMap<string, string> = new Map(), superuser?: () => boolean) {
+  constructor(replica: Replica, user = 'concord', server: ReadonlyMap<string, string> = new Map()) {
     this.replica = replica
     this.user = user
     this.server = server
-    if (superuser) this.superuser = superuser
+  }
+
+  /**
+   * Where read-only parameters that depend on the session and the node's role are read
+   * (transaction_read_only, default_transaction_read_only, in_hot_standby); undefined
+   * from `fn` falls back to the server's value or the default.
+   */
+  setDynamic(fn: (key: string) => string | undefined): void {
+    this.dynamic = fn
   }
 
   private def(name: string): ParameterDef {
@@ -114,8 +123,7 @@ export class Settings {
     if (d.scope === 'cluster') return this.stored(CLUSTER_SETTING_KIND, key) ?? d.default
     if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
-    if (key === 'is_superuser') return (this.superuser?.() ?? true) ? 'on' : 'off'
-    if (d.readonly) return this.server.get(key) ?? d.default
+    if (d.readonly) return this.dynamic?.(key) ?? this.server.get(key) ?? d.default
     if (key === 'session_authorization') return this.user
     const node = this.stored(NODE_SETTING_KIND, key)
     if (typeof node === 'string') return node
@@ -136,6 +144,15 @@ export class Settings {
       const policy = key === 'conflict_resolution_policy' ? (v ?? d.default) : this.show('conflict_resolution_policy')!
       const fn = key === 'conflict_resolution_function' ? (v ?? d.default) : this.show('conflict_resolution_function')!
       writes.push({ kind: 'policy', name: 'default', value: policyJson(policy, fn) })
+    }
+    if (key === 'high_availability_mode' && v === 'active_passive' && this.show(key) !== 'active_passive') {
+      // Switching to active_passive: the node that runs it is the primary, with the next epoch.
+      if (!mayBePrimary(this.replica.getCatalog('region', this.replica.region))) {
+        throw new SqlError(SqlState.objectNotInPrerequisiteState, `node ${this.replica.nodeId} cannot become primary: region "${this.replica.region}" has no PRIMARY role`, {
+          hint: 'Switch to active_passive on a node of a region with the PRIMARY role.',
+        })
+      }
+      writes.push(...nextTermWrites(this.replica.listCatalog(PRIMARY_TERM_KIND), this.replica.nodeId, 'mode', this.replica.now()).writes)
     }
     return writes
   }

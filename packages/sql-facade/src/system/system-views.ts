@@ -18,6 +18,7 @@ import type { Relation } from '../plan/relation.js'
 import { REPLICATION_VIEWS } from '../replication/replication-views.js'
 import { buildCatalogModel, type CatalogModel, type CatalogSource, type Namespace, type SystemRelationInfo } from '../catalog/catalog-model.js'
 import { CLUSTER_VIEWS } from './cluster-views.js'
+import { failoverHistoryView } from '../failover/failover-history-view.js'
 import { INFORMATION_SCHEMA_VIEWS } from './information-schema-views.js'
 import { PG_CATALOG_VIEWS } from './pg-catalog-views.js'
 import { mayRead, ROLE_CATALOG_VIEWS, ROLE_INFORMATION_SCHEMA_VIEWS } from './role-views.js'
@@ -43,6 +44,7 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
       pg_prepared_statements: pgPreparedStatements,
       pg_cursors: pgCursors,
       concord_conflicts: (ctx) => conflictsView(host.conflicts, (table) => mayRead(ctx.exec, table)),
+      concord_failover_history: failoverHistoryView,
     },
     information_schema: { ...INFORMATION_SCHEMA_VIEWS, ...ROLE_INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
   }
