@@ -35,6 +35,8 @@ import { ConflictLog } from './conflicts/conflict-log.js'
 import { UniqueWatch } from './conflicts/unique-watch.js'
 import { ForeignKeyWatch } from './conflicts/foreign-key-watch.js'
 import { UNLIMITED_BUDGET } from './exec/statement-budget.js'
+import { RoleDirectory } from './auth/role-directory.js'
+import { BOOTSTRAP, ROLE_KINDS } from './auth/role-record.js'
 import { FailoverMonitor } from './failover/failover-monitor.js'
 
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
@@ -87,6 +89,8 @@ export class Database implements SessionHost {
   /** This node's draws of user sequences (CREATE SEQUENCE). */
   readonly userSequences: UserSequences
   private slotCheckScheduled = false
+  /** Roles as the replica's catalog holds them; dropped when a role kind changes (see `roles`). */
+  private roleCache: RoleDirectory | null = null
   /** Active-passive roles, heartbeats and auto-failover of this node (failover/). */
   readonly failover: FailoverMonitor
 
@@ -213,6 +217,14 @@ export class Database implements SessionHost {
   }
 
   /** A new session with its own settings and transaction state. */
+  /**
+   * Roles, memberships, table owners and grants as the replica holds them now (cached
+   * until one of them changes). Wire servers ask it who may log in (auth/login-policy.ts).
+   */
+  roles(): RoleDirectory {
+    return (this.roleCache ??= new RoleDirectory(this.replica))
+  }
+
   session(options: SessionOptions = {}): Session {
     return new Session(this, options)
   }
@@ -261,6 +273,7 @@ export class Database implements SessionHost {
   private onCatalog(changes: CatalogChange[]): void {
     this.failover.onCatalog(changes)
     for (const c of changes) {
+      if (ROLE_KINDS.has(c.kind)) this.roleCache = null
       if (c.kind === 'function') {
         this.functionCache.delete(c.name)
         if (c.value === null) this.replica.unregisterResolver(c.name)
@@ -395,6 +408,8 @@ export class Database implements SessionHost {
       region: replica.region,
       database: 'concord',
       settings,
+      role: BOOTSTRAP,
+      roles: () => this.roles(),
       functions: (n) => this.userFunction(n),
       partitions: this.partitions,
       systemView: (schema, name) => this.system.view(schema, name, ctx),

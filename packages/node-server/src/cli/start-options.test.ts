@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseStartOptions, UsageError } from './start-options.js'
+import { parseStartOptions, toNodeOptions, UsageError } from './start-options.js'
 
 const noFile = (): string => {
   throw new Error('ENOENT')
@@ -65,6 +65,14 @@ describe('concord start options', () => {
     const s = parseStartOptions(argv, {}, noFile)
     expect(s).toMatchObject({ maxConnections: 2000, authenticationTimeout: 5000, idleSessionTimeout: 600_000 })
     expect(() => parseStartOptions(['--max-connections', '0'], {}, noFile)).toThrow(/not a positive whole number/)
+  })
+  it('takes TLS as a certificate and key pair, or a self-signed pair, never half of one', () => {
+    expect(toNodeOptions(parseStartOptions([], {}, noFile)).tls).toBeUndefined()
+    const pair = toNodeOptions(parseStartOptions(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'], {}, noFile))
+    expect(pair.tls).toEqual({ certFile: 'c.pem', keyFile: 'k.pem' })
+    expect(toNodeOptions(parseStartOptions(['--tls-self-signed'], {}, noFile)).tls).toBe('self-signed')
+    expect(() => parseStartOptions(['--tls-cert', 'c.pem'], {}, noFile)).toThrow(UsageError)
+    expect(() => parseStartOptions(['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-self-signed'], {}, noFile)).toThrow(/not both/)
   })
   it('listens on loopback by default, libp2p included', () => {
     expect(parseStartOptions([], {}, noFile)).toMatchObject({ host: '127.0.0.1', p2pHost: '127.0.0.1' })

@@ -43,6 +43,11 @@ export interface StartSettings {
   /** From --password, CONCORD_PASSWORD, the config file, or the contents of --password-file. */
   password?: string
   passwordFile?: string
+  /** PEM certificate and key files for TLS on the PostgreSQL port. */
+  tlsCert?: string
+  tlsKey?: string
+  /** Create (on first start) and use a self-signed pair in the data directory. */
+  tlsSelfSigned: boolean
   maxConnections: number
   /** Milliseconds a connection has to authenticate. */
   authenticationTimeout: number
@@ -125,6 +130,19 @@ export const SETTINGS: Setting[] = [
   {
     key: 'passwordFile', flag: 'password-file', env: 'CONCORD_PASSWORD_FILE', kind: 'string',
     help: 'read the clients\' password from this file (its first line)',
+  },
+  {
+    key: 'tlsCert', flag: 'tls-cert', env: 'CONCORD_TLS_CERT', kind: 'string',
+    help: 'PEM certificate (chain) for TLS on the PostgreSQL port (sslmode=require / verify-full); needs --tls-key',
+  },
+  {
+    key: 'tlsKey', flag: 'tls-key', env: 'CONCORD_TLS_KEY', kind: 'string',
+    help: 'PEM private key of --tls-cert',
+  },
+  {
+    key: 'tlsSelfSigned', flag: 'tls-self-signed', env: 'CONCORD_TLS_SELF_SIGNED', kind: 'flag', sets: true,
+    default: 'off',
+    help: 'TLS with a self-signed certificate created in the data directory on first start (server.crt, server.key; needs openssl)',
   },
   {
     key: 'maxConnections', flag: 'max-connections', env: 'CONCORD_MAX_CONNECTIONS', kind: 'count',
@@ -212,6 +230,10 @@ export function parseStartOptions(
       throw new UsageError('give the password one way: --password-file or --password / CONCORD_PASSWORD, not both')
     }
     out['password'] = readPasswordFile(out['passwordFile'] as string, readFile)
+  }
+  if ((out['tlsCert'] === undefined) !== (out['tlsKey'] === undefined)) throw new UsageError('give --tls-cert and --tls-key together')
+  if (out['tlsCert'] !== undefined && out['tlsSelfSigned'] === true) {
+    throw new UsageError('give --tls-cert/--tls-key or --tls-self-signed, not both')
   }
   const join = (out['join'] as string[] | undefined) ?? []
   const settings = { ...(out as unknown as StartSettings), join, quiet: flags['quiet'] === true }
@@ -311,6 +333,8 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     join: s.join,
     clusterKeyFile: s.clusterKey,
     password: s.password,
+    ...(s.tlsCert !== undefined && s.tlsKey !== undefined ? { tls: { certFile: s.tlsCert, keyFile: s.tlsKey } } : {}),
+    ...(s.tlsSelfSigned ? { tls: 'self-signed' as const } : {}),
     maxConnections: s.maxConnections,
     authenticationTimeoutMs: s.authenticationTimeout,
     ...(s.idleSessionTimeout !== undefined ? { idleSessionTimeoutMs: s.idleSessionTimeout } : {}),

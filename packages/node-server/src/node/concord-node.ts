@@ -25,6 +25,7 @@ import { join } from 'node:path'
 import type { Libp2pTransport, TransportStats } from '../transport/libp2p-transport.js'
 import { DEFAULT_MAX_CONNECTIONS } from '../pgwire/connection-limits.js'
 import { PgServer } from '../pgwire/pg-server.js'
+import { loadTlsPair } from './tls-files.js'
 import { HttpServer } from '../http/http-server.js'
 import type { Metric } from '../http/prometheus-text.js'
 import { isLoopbackHost } from '../transport/loopback-host.js'
@@ -76,6 +77,11 @@ export interface ConcordNodeOptions {
   /** Swarm key file; without it a key kept in `dataDir` (see peer-port-policy.ts). */
   clusterKeyFile?: string
   password?: string
+  /**
+   * TLS on the PostgreSQL port: PEM files, or 'self-signed' (a pair created in `dataDir`
+   * on first start: tls-files.ts). Absent: SSLRequest is answered 'N'.
+   */
+  tls?: { certFile: string; keyFile: string } | 'self-signed'
   /** PostgreSQL sessions at once; default 100 (see pgwire/connection-limits.ts). */
   maxConnections?: number
   /** Time a PostgreSQL connection has to authenticate; default 60 s. */
@@ -218,6 +224,8 @@ export class ConcordNode {
         session: (info) => eng.session(info),
         host: options.host ?? '127.0.0.1',
         password: options.password,
+        logins: eng.logins,
+        ...(options.tls !== undefined ? { tls: loadTlsPair(options.tls, dataDir, log) } : {}),
         ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
         ...(options.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: options.authenticationTimeoutMs } : {}),
         ...(options.idleSessionTimeoutMs !== undefined ? { idleSessionTimeoutMs: options.idleSessionTimeoutMs } : {}),

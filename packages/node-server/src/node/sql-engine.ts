@@ -11,14 +11,17 @@
  * client's CommandComplete means the write is on disk.
  */
 import type { Replica, ReplicaOptions } from '@concord/core'
-import { Database, formatPgText, type PreparedStatement, type QueryResult as FacadeResult, type Session } from '@concord/sql-facade'
+import { Database, formatPgText, parseScramVerifier, type PreparedStatement, type QueryResult as FacadeResult, type Session } from '@concord/sql-facade'
 import type { PreparedQuery, QueryField, QueryResult, SessionInfo, SqlSession } from '../pgwire/sql-session.js'
+import type { LoginDirectory } from '../pgwire/client-authentication.js'
 
 export interface SqlEngine {
   /** A session for one client connection (default identity: user and database 'concord'). */
   session(info?: Pick<SessionInfo, 'user' | 'database' | 'settings'>): SqlSession
   readonly replica: Replica
   readonly database: Database
+  /** The catalog's roles, as the wire server authenticates them. */
+  readonly logins: LoginDirectory
   /** What `SHOW server_version` answers; sent to clients at startup too. */
   serverVersion(): Promise<string>
   close(): Promise<void>
@@ -35,6 +38,14 @@ export async function openSqlEngine(options: ReplicaOptions): Promise<SqlEngine>
     },
     replica: db.replica,
     database: db,
+    logins: {
+      rolesEnforced: () => db.roles().loginRolesExist,
+      role: (name) => {
+        const r = db.roles().role(name)
+        if (r === undefined) return undefined
+        return { login: r.login, superuser: r.superuser, scram: r.password === null ? null : parseScramVerifier(r.password) }
+      },
+    },
     serverVersion: async () => {
       const r = await db.query('SHOW server_version')
       const v = r.rowArrays[0]?.[0]

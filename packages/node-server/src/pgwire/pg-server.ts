@@ -11,11 +11,15 @@
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import { randomInt } from 'node:crypto'
+import { createSecureContext, type SecureContext } from 'node:tls'
 import { fromDuplexStream } from 'pg-gateway/node'
-import { createScramSha256Data, type PostgresConnectionOptions, type ScramSha256Data } from 'pg-gateway'
+import type { PostgresConnectionOptions, ScramSha256Data } from 'pg-gateway'
 import { BackendWriter } from './backend-writer.js'
 import { socketDuplex } from './socket-duplex.js'
 import { startupSettings } from './startup-settings.js'
+import { startupParameters } from './startup-packet.js'
+import { ClientAuthentication, type AuthDecision, type LoginDirectory } from './client-authentication.js'
+import { negotiateTls } from './tls-negotiation.js'
 import { ConnectionLimits, DEFAULT_AUTHENTICATION_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './connection-limits.js'
 import { errorFields, WireSession } from './wire-session.js'
 import type { SessionFactory, SqlSession } from './sql-session.js'
@@ -27,8 +31,10 @@ export interface PgServerOptions {
   host?: string
   /** 0 picks a free port. */
   port?: number
-  /** When set, clients authenticate with SCRAM-SHA-256 against it (any user name). */
+  /** The bootstrap superuser's password: clients authenticate as it with SCRAM-SHA-256 (client-authentication.ts). */
   password?: string
+  /** The catalog's roles: each authenticates against its own verifier; absent, any user name is the bootstrap superuser. */
+  logins?: LoginDirectory
   /** Reported as server_version; psql picks its catalog queries by it. */
   serverVersion?: string
   /** Sessions at once (PostgreSQL's max_connections); the next is refused with 53300. Default 100. */
@@ -37,6 +43,8 @@ export interface PgServerOptions {
   authenticationTimeoutMs?: number
   /** Close a session idle this long (57P05; 25P03 in a transaction block); 0 or absent: never. */
   idleSessionTimeoutMs?: number
+  /** Certificate and key (PEM): clients' SSLRequest is then answered 'S' and the session runs over TLS (tls-negotiation.ts). */
+  tls?: { cert: string | Buffer; key: string | Buffer }
   /** Largest message a client may send; default 256 MiB (frame-guard.ts). */
   maxMessageBytes?: number
   logger?: Logger
@@ -52,13 +60,20 @@ export interface PgServerStats {
   messages: number
 }
 
+/** What outlives a connection's protocol handler: its session (closed with the socket) and its cancel key. */
+interface Connection {
+  wire?: WireSession
+  pid: number
+}
+
 const CANCEL_REQUEST = 80877102
 const GSSENC_REQUEST = 80877104
 
 export class PgServer {
   private server?: Server
   private readonly sockets = new Set<Socket>()
-  private scram?: Promise<ScramSha256Data>
+  private readonly authentication: ClientAuthentication
+  private readonly tlsContext?: SecureContext
   private readonly log: Logger
   private readonly counters = { connectionsTotal: 0, messages: 0 }
   private readonly limits: ConnectionLimits
@@ -70,7 +85,9 @@ export class PgServer {
   constructor(options: PgServerOptions) {
     this.options = options
     this.log = options.logger ?? silentLogger
-    if (options.password !== undefined) this.scram = createScramSha256Data(options.password)
+    this.authentication = new ClientAuthentication(options.password, options.logins)
+    // A bad certificate or key fails here, at start, not at the first client.
+    if (options.tls) this.tlsContext = createSecureContext({ cert: options.tls.cert, key: options.tls.key })
     this.limits = new ConnectionLimits(
       {
         maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
@@ -135,25 +152,45 @@ export class PgServer {
     this.sockets.add(socket)
     this.limits.opened(socket)
     this.counters.connectionsTotal++
+    const conn: Connection = { pid: 0 }
+    socket.on('close', () => {
+      if (conn.pid !== 0) this.cancelKeys.delete(conn.pid)
+      this.sockets.delete(socket)
+      this.limits.closed(socket)
+      conn.wire?.close().catch((err: unknown) => this.log.warn(`closing a SQL session: ${errorMessage(err)}`))
+    })
+    const context = this.tlsContext
+    if (context === undefined) return this.serve(socket, socket, conn)
+    negotiateTls(socket, context).then(
+      (n) => {
+        if (n === null) return void socket.destroy()
+        if (n.tls) n.io.on('error', (err) => this.log.info(`client ${socket.remoteAddress}:${socket.remotePort} (TLS): ${errorMessage(err)}`))
+        this.serve(socket, n.io, conn)
+      },
+      (err: unknown) => {
+        this.log.info(`client ${socket.remoteAddress}:${socket.remotePort}: ${errorMessage(err)}`)
+        socket.destroy()
+      },
+    )
+  }
+
+  /** Runs the connection's protocol over `io` (the socket, or TLS over it); limits and the close follow `socket`. */
+  private serve(socket: Socket, io: Socket, conn: Connection): void {
     let wire: WireSession | undefined
     let session: SqlSession | undefined
     let sessionError: unknown
-    let pid = 0
-    socket.on('close', () => {
-      if (pid !== 0) this.cancelKeys.delete(pid)
-      this.sockets.delete(socket)
-      this.limits.closed(socket)
-      wire?.close().catch((err: unknown) => this.log.warn(`closing a SQL session: ${errorMessage(err)}`))
-    })
-
     const duplex = socketDuplex(
-      socket,
+      io,
       (err) => this.log.warn(`dropping client ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`),
       this.options.maxMessageBytes,
     )
     const remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    // pg-gateway keeps a reference to this object and reads `method` only once the startup
+    // packet is in: initialMessage fills it in then, for the user that packet names.
+    const auth: { method: 'trust' | 'scram-sha-256'; getScramSha256Data: () => Promise<ScramSha256Data> } = { method: 'trust', getScramSha256Data: () => Promise.reject(new Error('no SCRAM secret')) }
+    let superuser = true
     const options: PostgresConnectionOptions = {
-      auth: this.scram ? { method: 'scram-sha-256', getScramSha256Data: () => this.scram! } : { method: 'trust' },
+      auth: auth as NonNullable<PostgresConnectionOptions['auth']>,
       onAuthenticated: async (state) => {
         this.limits.authenticated(socket)
         const params = state.clientParams ?? { user: 'concord' }
@@ -166,29 +203,40 @@ export class PgServer {
             settings: startupSettings(params),
           })
           wire = new WireSession(session)
+          conn.wire = wire
         } catch (err) {
           sessionError = err
         }
         const secret = randomInt(1, 2 ** 31 - 1)
+        let pid: number
         do pid = randomInt(1, 2 ** 31 - 1)
         while (this.cancelKeys.has(pid))
+        conn.pid = pid
         const s = session
         this.cancelKeys.set(pid, { secret, cancel: () => s?.cancel?.() })
-        duplex.beforeNextWrite = this.startupParameters(pid, secret, s?.reportedParameters?.() ?? [])
+        duplex.beforeNextWrite = this.startupParameters(pid, secret, params.user, superuser, s?.reportedParameters?.() ?? [])
         this.limits.idle(socket, false)
       },
       onMessage: async (data, state) => {
-        if (state.step === 'AwaitingInitialMessage') return this.initialMessage(data, socket)
+        if (state.step === 'AwaitingInitialMessage') {
+          return this.initialMessage(data, socket, io, (decision) => {
+            superuser = decision.method !== 'refuse' && decision.superuser
+            if (decision.method === 'scram') {
+              auth.method = 'scram-sha-256'
+              auth.getScramSha256Data = decision.data
+            }
+          })
+        }
         if (state.step !== 'ReadyForQuery') return undefined
         this.counters.messages++
         if (!wire) {
           const w = new BackendWriter()
           w.error(errorFields(sessionError ?? new Error('no SQL session'), 'FATAL'))
-          return closing(w.take(), socket)
+          return closing(w.take(), io)
         }
         this.limits.busy(socket)
         const reply = await wire.handle(data)
-        if (reply.close) return closing(reply.bytes, socket)
+        if (reply.close) return closing(reply.bytes, io)
         this.limits.idle(socket, session?.transactionState() !== 'idle')
         return reply.bytes ?? nothing()
       },
@@ -199,8 +247,12 @@ export class PgServer {
     })
   }
 
-  /** Screens the first message: anything but a startup or SSL request drops the connection. */
-  private initialMessage(data: Uint8Array, socket: Socket): undefined | Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
+  /**
+   * Screens the first message: anything but a startup or SSL request drops the connection.
+   * A startup packet is then admitted (connection limits) and authenticated
+   * (client-authentication.ts): refused at once, or `authenticate` learns how.
+   */
+  private initialMessage(data: Uint8Array, socket: Socket, io: Socket, authenticate: (d: AuthDecision) => void): undefined | Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
     if (data.length < 8) return this.drop(socket, 'initial message too short')
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
     const length = view.getInt32(0)
@@ -213,7 +265,7 @@ export class PgServer {
         const target = this.cancelKeys.get(view.getInt32(8))
         if (target !== undefined && target.secret === view.getInt32(12)) target.cancel()
       }
-      socket.end()
+      io.end()
       return nothing()
     }
     const major = code >>> 16
@@ -222,7 +274,19 @@ export class PgServer {
       // As PostgreSQL: the startup packet is read, then the refusal sent before authentication.
       const w = new BackendWriter()
       w.error({ severity: 'FATAL', code: SqlState.tooManyConnections, message: 'sorry, too many clients already' })
-      return closing(w.take(), socket)
+      return closing(w.take(), io)
+    }
+    if (major === 3) {
+      const params = startupParameters(data)
+      const user = params['user'] ?? ''
+      const decision = this.authentication.decide({ user, database: params['database'] ?? user, remoteAddress: socket.remoteAddress ?? '', tls: io !== socket })
+      if (decision.method === 'refuse') {
+        this.log.info(`refusing client ${socket.remoteAddress}:${socket.remotePort}: ${decision.message}`)
+        const w = new BackendWriter()
+        w.error({ severity: 'FATAL', code: decision.code, message: decision.message })
+        return closing(w.take(), io)
+      }
+      authenticate(decision)
     }
     return undefined
   }
@@ -233,7 +297,7 @@ export class PgServer {
     return nothing()
   }
 
-  private startupParameters(pid: number, secret: number, reported: Array<[string, string]>): Uint8Array {
+  private startupParameters(pid: number, secret: number, user: string, superuser: boolean, reported: Array<[string, string]>): Uint8Array {
     const w = new BackendWriter()
     const params: Array<[string, string]> = [
       ['server_version', this.options.serverVersion ?? '16.0 (Concord)'],
@@ -244,8 +308,8 @@ export class PgServer {
       ['TimeZone', 'UTC'],
       ['integer_datetimes', 'on'],
       ['standard_conforming_strings', 'on'],
-      ['is_superuser', 'on'],
-      ['session_authorization', 'concord'],
+      ['is_superuser', superuser ? 'on' : 'off'],
+      ['session_authorization', user],
       ['application_name', ''],
       ...reported,
     ]

@@ -153,7 +153,7 @@ export interface CatalogModel {
 }
 
 /** FNV-1a of the kind and name, mapped into the user OID range. */
-export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence', name: string): number {
+export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence' | 'role', name: string): number {
   let h = 0x811c9dc5
   const s = `${kind}\u0000${name}`
   for (let i = 0; i < s.length; i++) {

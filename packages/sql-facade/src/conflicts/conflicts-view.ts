@@ -1,6 +1,7 @@
 /**
  * `concord_conflicts`: this node's conflict history (see conflict-log.ts), oldest first.
- * `losing_values` and `nodes` are text[].
+ * `losing_values` and `nodes` are text[]. A conflict shows row keys and values, so a role
+ * sees only those of tables it may SELECT (`readable`).
  */
 import type { ColumnBinding } from '../expr/scope.js'
 import type { Relation } from '../plan/relation.js'
@@ -21,11 +22,11 @@ const COLUMNS: Array<[string, SqlType]> = [
   ['resolved_at', T.timestamptz],
 ]
 
-export function conflictsView(log: ConflictLog): Relation {
+export function conflictsView(log: ConflictLog, readable: (table: string) => boolean = () => true): Relation {
   const columns: ColumnBinding[] = COLUMNS.map(([name, type]) => ({ name, table: null, type }))
   return {
     columns,
     rows: () =>
-      log.list().map((e) => [e.table, e.key, e.column, e.kind, e.policy, e.winningValue, e.winningNode, SqlArray.of(e.losingValues), SqlArray.of(e.nodes), e.at * 1000]),
+      log.list().filter((e) => readable(e.table)).map((e) => [e.table, e.key, e.column, e.kind, e.policy, e.winningValue, e.winningNode, SqlArray.of(e.losingValues), SqlArray.of(e.nodes), e.at * 1000]),
   }
 }

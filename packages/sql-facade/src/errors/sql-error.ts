@@ -115,6 +115,13 @@ export const SqlState = {
   invalidName: '42602',
   diskFull: '53100',
   ioError: '58030',
+  insufficientPrivilege: '42501',
+  reservedName: '42939',
+  invalidGrantOperation: '0LP01',
+  objectInUse: '55006',
+  invalidAuthorizationSpecification: '28000',
+  invalidPassword: '28P01',
+  invalidCatalogName: '3D000',
 } as const
 
 /** The SQLSTATE of a condition core raises (`ConcordError`): the table above has them all. */

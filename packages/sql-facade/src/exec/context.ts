@@ -15,6 +15,8 @@ import type { DeferredConstraints } from './deferred-constraints.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
 import type { StatementBudget } from './statement-budget.js'
 import type { SequenceAccess } from '../sequences/session-sequences.js'
+import type { RoleRecord } from '../auth/role-record.js'
+import type { RoleDirectory } from '../auth/role-directory.js'
 import type { NodeRole } from '../failover/node-role.js'
 
 export interface UserFunction {
@@ -60,6 +62,10 @@ export interface ExecCtx {
   /** The database the session connected to (current_database(), pg_database). */
   database: string
   settings: Settings
+  /** The role the statement runs as (current_user): its privileges are checked (auth/access-check.ts). */
+  role: RoleRecord
+  /** Roles, memberships, owners and grants as this statement's transaction sees them; built once per statement. */
+  roles(): RoleDirectory
   functions: (name: string) => UserFunction | undefined
   /** Which partition a row of a partitioned table routes to (shard_location). */
   partitions: PartitionRouter

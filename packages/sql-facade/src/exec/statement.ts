@@ -24,10 +24,15 @@ import { tableMeta } from '../catalog/table-meta.js'
 import { partitionFilter } from '../plan/partition-view.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
+import { checkAccess } from '../auth/access-check.js'
+import { trackOwnership } from '../auth/relation-ownership.js'
+import { roleStatement } from '../auth/role-dispatch.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
+  checkAccess(stmt, { tx: exec.tx, current: exec.role, roles: exec.roles, functions: exec.functions })
   const result = runStatement(stmt, exec)
+  trackOwnership(stmt, exec.tx, exec.role.oid)
   exec.foreignKeys.finish(exec.deferred?.defer)
   return withRegNames(result, exec)
 }
@@ -57,6 +62,8 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   }
   if (stmt.kind !== 'pg') throw new SqlError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not supported yet`)
   const node = stmt.node
+  const roles = roleStatement(node, { tx: exec.tx, current: exec.role })
+  if (roles !== null) return roles
   if ('SelectStmt' in node && node.SelectStmt.intoClause) {
     const { intoClause, ...query } = node.SelectStmt
     return execCreateTableAs(intoClause, query, false, p)

@@ -13,8 +13,10 @@ import { SqlArray } from '../types/array.js'
 import { arrayOf, T, typeFromOid, typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { Decimal } from '../types/decimal.js'
-import { indexDef, OWNER_OID } from '../catalog/catalog-model.js'
+import { indexDef } from '../catalog/catalog-model.js'
 import type { ScalarImpl, ScalarResolver } from './scalar-impl.js'
+import { PRIVILEGE_FUNCTIONS } from './privilege-functions.js'
+import { roleName } from '../system/role-views.js'
 
 const fixed = (args: SqlType[], result: SqlType, fn: ScalarImpl['fn'], nonStrict = false): ScalarImpl => ({ args, result, fn, ...(nonStrict ? { nonStrict } : {}) })
 
@@ -72,7 +74,7 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
     return r.kind !== 'view' || r.view.namespace !== 'information_schema'
   }),
   pg_type_is_visible: arity([1], [T.oid], T.bool, always),
-  pg_get_userbyid: arity([1], [T.oid], T.name, ([o], exec) => (o === OWNER_OID ? exec.settings.user : `unknown (OID=${String(o)})`)),
+  pg_get_userbyid: arity([1], [T.oid], T.name, ([o], exec) => roleName(exec, o as number)),
   pg_get_indexdef: arity([1, 3], [T.oid, T.int4, T.bool], T.text, ([o, column], exec) => {
     const r = exec.catalog().relation(o as number)
     if (r?.kind !== 'index') return null
@@ -107,10 +109,6 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   pg_my_temp_schema: arity([0], [], T.oid, () => 0),
   pg_is_other_temp_schema: arity([1], [T.oid], T.bool, () => false),
   current_schemas: arity([1], [T.bool], arrayOf(T.name), ([implicit]) => SqlArray.of(implicit ? ['pg_catalog', 'public'] : ['public'])),
-  // One role owns everything and may do everything (Concord has no privileges).
-  has_table_privilege: (ts) => (ts.length === 2 || ts.length === 3 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
-  has_schema_privilege: (ts) => (ts.length === 2 || ts.length === 3 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
+  ...PRIVILEGE_FUNCTIONS,
   has_database_privilege: (ts) => (ts.length === 2 || ts.length === 3 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
-  has_column_privilege: (ts) => (ts.length === 3 || ts.length === 4 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
-  pg_has_role: (ts) => (ts.length === 2 || ts.length === 3 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
 }

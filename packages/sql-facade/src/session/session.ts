@@ -48,7 +48,7 @@ import { IdRangePending } from '../sequences/serial-sequences.js'
 import { SessionSequences } from '../sequences/session-sequences.js'
 import type { UserSequences } from '../sequences/user-sequences.js'
 import { Settings } from '../settings/settings.js'
-import { durationMillis } from '../settings/parameters.js'
+import { durationMillis, parameterDef } from '../settings/parameters.js'
 import { showRelation } from '../system/show.js'
 import type { SystemCatalog } from '../system/system-views.js'
 import type { RtValue } from '../types/value.js'
@@ -57,6 +57,9 @@ import { isFailedCatalogProbe } from './catalog-probe.js'
 import { describeShape, prepareStatement, type PreparedStatement } from './prepared-statement.js'
 import { Cursors } from './cursors.js'
 import { SqlPreparedStatements } from './sql-prepared-statements.js'
+import { RoleDirectory } from '../auth/role-directory.js'
+import { sessionRole } from '../auth/session-role.js'
+import type { RoleRecord } from '../auth/role-record.js'
 
 interface Block {
   tx: OpenTransaction
@@ -68,6 +71,8 @@ interface Block {
   savepoints: Array<{ name: string; mark: TransactionSavepoint }>
   mode: TransactionMode
   deferred: DeferredConstraints
+  /** A statement that may change roles, grants or owners ran in the block: its role state is read from the block's transaction. */
+  rolesTouched: boolean
 }
 
 /**
@@ -97,6 +102,8 @@ export interface SessionHost {
   readonly system: SystemCatalog
   /** The libp2p addresses `SHOW concord.p2p_addresses` lists. */
   p2pAddresses(): string[]
+  /** Roles and grants as the replica holds them (cached by the database). */
+  roles(): RoleDirectory
   /** This node's high-availability role: a standby takes no writes (25006). */
   readonly failover: { role(): NodeRole; writable(): boolean }
 }
@@ -449,6 +456,7 @@ export class Session {
       assertWritable(this.writeMode(), stmt)
       if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
       if (this.block) {
+        if (!isDataStatement(stmt)) this.block.rolesTouched = true
         const ctx = this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows)
         ctx.deferred = this.block.deferred
         return { result: runInTransaction(stmt, ctx), durable: false }
@@ -464,6 +472,13 @@ export class Session {
 
   /** transaction_read_only, default_transaction_read_only and in_hot_standby as this session sees them now. */
   private readOnlyParameter(key: string): string | undefined {
+    if (key === 'is_superuser') {
+      try {
+        return this.currentRole().superuser ? 'on' : 'off'
+      } catch {
+        return 'off' // a role that no longer exists
+      }
+    }
     const standby = !this.db.failover.writable()
     if (key === 'in_hot_standby') return standby ? 'on' : 'off'
     if (key === 'transaction_read_only') return standby || (this.block?.mode ?? this.characteristics).readOnly ? 'on' : 'off'
@@ -523,6 +538,7 @@ export class Session {
   private async subscriptionStatement(node: Node): Promise<StatementResult> {
     if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
     const what = 'CreateSubscriptionStmt' in node ? 'CREATE' : 'DropSubscriptionStmt' in node ? 'DROP' : 'ALTER'
+    if (!this.currentRole().superuser) throw new SqlError(SqlState.insufficientPrivilege, `must be superuser to ${what.toLowerCase()} subscriptions`)
     if (this.block) {
       this.block.failed = true
       throw new SqlError(SqlState.activeSqlTransaction, `${what} SUBSCRIPTION cannot run inside a transaction block`)
@@ -550,7 +566,10 @@ export class Session {
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
         const mode = applyTransactionOptions(this.characteristics, options)
         const tx = this.db.replica.begin()
-        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
+        this.block = {
+          tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
+          deferred: new DeferredConstraints(), rolesTouched: false,
+        }
         this.settings.beginTransaction()
         return utility('BEGIN')
       }
@@ -623,6 +642,9 @@ export class Session {
   private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote)): ExecCtx {
     const db = this.db
     let model: CatalogModel | undefined
+    // After a block changed roles, grants or owners, its own transaction shows them; otherwise the database's cached copy is current.
+    let roles: RoleDirectory | undefined = this.block?.rolesTouched ? undefined : db.roles()
+    const directory = (): RoleDirectory => (roles ??= new RoleDirectory(tx))
     const ctx: ExecCtx = {
       tx,
       rows,
@@ -640,6 +662,8 @@ export class Session {
       region: db.region,
       database: this.database,
       settings: this.settings,
+      role: sessionRole(this.settings.user, directory),
+      roles: directory,
       functions: (name) => db.userFunction(name),
       partitions: db.partitions,
       systemView: (schema, name) => db.system.view(schema, name, ctx),
@@ -709,6 +733,7 @@ export class Session {
     if ('AlterSystemStmt' in node) {
       const s = node.AlterSystemStmt.setstmt!
       const kind = s.kind ?? 'VAR_SET_VALUE'
+      if (!this.currentRole().superuser) throw new SqlError(SqlState.insufficientPrivilege, `permission denied to set parameter "${s.name ?? ''}"`)
       const writes = kind === 'VAR_RESET_ALL' ? this.settings.alterSystemResetAll() : this.settings.alterSystem(s.name ?? '', kind === 'VAR_SET_VALUE' ? (s.args ?? []).map(argText).join(', ') : null)
       this.writeSettings(writes)
       return utility('ALTER SYSTEM')
@@ -720,10 +745,37 @@ export class Session {
       return utility('RESET')
     }
     if (kind === 'VAR_SET_MULTI') return this.setTransactionMode(s.name ?? '', s.args)
+    const setting = (s.name ?? '').toLowerCase()
+    if (setting === 'role' || setting === 'session_authorization') return this.setRole(setting, kind, s.args)
+    // SET of a node or cluster parameter writes the replicated catalog: superusers only, as ALTER SYSTEM.
+    const scope = parameterDef((s.name ?? '').toLowerCase())?.scope
+    if (scope !== undefined && scope !== 'session' && !this.currentRole().superuser) {
+      throw new SqlError(SqlState.insufficientPrivilege, `permission denied to set parameter "${s.name ?? ''}"`)
+    }
     const value = kind === 'VAR_SET_VALUE' ? (s.args ?? []).map(argText).join(', ') : null
     const { writes, warning } = this.settings.set(s.name ?? '', value, !!s.is_local)
     this.writeSettings(writes)
     return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET', warning ? [warning] : undefined)
+  }
+
+  /** The role statements run as, as the open block (or else the replica) sees the catalog. */
+  private currentRole(): RoleRecord {
+    const block = this.block
+    return sessionRole(this.settings.user, () => (block?.rolesTouched ? new RoleDirectory(block.tx) : this.db.roles()))
+  }
+
+  /**
+   * SET ROLE / SET SESSION AUTHORIZATION: only to the session's own role (or NONE,
+   * DEFAULT, RESET, which are the same here); switching to another role is not supported
+   * (0A000), so a session always runs as the role it authenticated as.
+   */
+  private setRole(setting: string, kind: string, args: Node[] | undefined): StatementResult {
+    const target = kind === 'VAR_SET_VALUE' ? (args ?? []).map(argText).join('') : 'none'
+    if (target.toLowerCase() !== 'none' && target !== this.settings.user) {
+      const what = setting === 'role' ? 'SET ROLE' : 'SET SESSION AUTHORIZATION'
+      throw new SqlError(SqlState.featureNotSupported, `${what} to another role is not supported; connect as that role`)
+    }
+    return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET')
   }
 
   /** Performs node and cluster setting writes outside a transaction block (autocommit). */
@@ -739,6 +791,13 @@ export class Session {
 function yieldToEventLoop(): Promise<void> {
   const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate
   return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)))
+}
+
+/** SELECT, INSERT, UPDATE, DELETE: statements that cannot change roles, grants or owners. */
+function isDataStatement(stmt: Statement): boolean {
+  if (stmt.kind !== 'pg') return false
+  const n = stmt.node
+  return ('SelectStmt' in n && !n.SelectStmt.intoClause) || 'InsertStmt' in n || 'UpdateStmt' in n || 'DeleteStmt' in n
 }
 
 function isSubscriptionStatement(n: Node): boolean {

@@ -80,6 +80,8 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   integer_datetimes: fixed('bool', 'on', 'Shows whether datetimes are integer based.'),
   max_connections: fixed('int', '100', 'Sets the maximum number of concurrent connections.'),
   is_superuser: fixed('bool', 'on', 'Shows whether the current user is a superuser.'),
+  // psql's \password reads it to hash the new password on the client; only SCRAM verifiers are kept (auth/scram-verifier.ts).
+  password_encryption: session('enum', 'scram-sha-256', 'Chooses the algorithm for encrypting passwords.', ['scram-sha-256']),
   // Decided by the session and the node's role (a standby is read-only): see Settings.setDynamic.
   transaction_read_only: fixed('bool', 'off', 'Shows whether the current transaction is read-only (always on a standby).'),
   default_transaction_read_only: fixed('bool', 'off', 'Shows whether new transactions are read-only (always on a standby).'),

@@ -124,6 +124,7 @@ export class Settings {
     if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
     if (d.readonly) return this.dynamic?.(key) ?? this.server.get(key) ?? d.default
+    if (key === 'session_authorization') return this.user
     const node = this.stored(NODE_SETTING_KIND, key)
     if (typeof node === 'string') return node
     if (key === 'node_id') return this.replica.nodeId

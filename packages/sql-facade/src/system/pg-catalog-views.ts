@@ -17,6 +17,7 @@ import {
   type AttributeModel, type CatalogModel, type IndexModel, type TableModel,
 } from '../catalog/catalog-model.js'
 import { view, type SystemView, type ViewCtx } from './system-view.js'
+import { relationAcl, relationOwner, roleName } from './role-views.js'
 
 const text = T.text
 const name = T.name
@@ -71,11 +72,11 @@ const pgClass = view(
   (ctx) => {
     const m = catalog(ctx)
     const rows: RtValue[][] = []
-    const row = (o: number, relname: string, ns: number, am: number, kind: string, natts: number, r: Partial<Record<'hasIndex' | 'triggers' | 'subclass' | 'partition', boolean>> & { checks?: number; options?: string[] | null; bound?: string | null }): RtValue[] => [
-      o, relname, ns, 0, 0, OWNER_OID, am, o, 0, 0, -1, 0, 0,
+    const row = (o: number, relname: string, ns: number, am: number, kind: string, natts: number, r: Partial<Record<'hasIndex' | 'triggers' | 'subclass' | 'partition', boolean>> & { checks?: number; options?: string[] | null; bound?: string | null; owner?: string }): RtValue[] => [
+      o, relname, ns, 0, 0, r.owner === undefined ? OWNER_OID : relationOwner(ctx.exec, r.owner), am, o, 0, 0, -1, 0, 0,
       r.hasIndex ?? false, false, 'p', kind, natts, r.checks ?? 0,
       false, r.triggers ?? false, r.subclass ?? false, false, false,
-      true, kind === 'v' || kind === 'i' || kind === 'I' ? 'n' : 'd', r.partition ?? false, 0, null,
+      true, kind === 'v' || kind === 'i' || kind === 'I' ? 'n' : 'd', r.partition ?? false, 0, r.owner === undefined || kind === 'i' || kind === 'I' ? null : relationAcl(ctx.exec, r.owner),
       r.options ? SqlArray.of(r.options) : null, r.bound ?? null,
     ]
     for (const t of m.tables) {
@@ -87,10 +88,11 @@ const pgClass = view(
         partition: t.partitionOf !== null,
         options: t.regions ? [`replication_regions=${t.regions.join(',')}`] : null,
         bound: t.partitionBound,
+        owner: t.name,
       }))
     }
-    for (const ix of m.indexes) rows.push(row(ix.oid, ix.name, NAMESPACE_OIDS.public, BTREE_AM_OID, ix.kind, ix.columns.length, {}))
-    for (const v of m.views) rows.push(row(v.oid, v.name, NAMESPACE_OIDS[v.namespace], 0, 'v', v.attributes.length, {}))
+    for (const ix of m.indexes) rows.push(row(ix.oid, ix.name, NAMESPACE_OIDS.public, BTREE_AM_OID, ix.kind, ix.columns.length, { owner: ix.tableName }))
+    for (const v of m.views) rows.push(row(v.oid, v.name, NAMESPACE_OIDS[v.namespace], 0, 'v', v.attributes.length, v.namespace === 'public' ? { owner: v.name } : {}))
     for (const s of m.sequences) rows.push(row(s.oid, s.name, NAMESPACE_OIDS.public, 0, 'S', 3, {}))
     return rows
   },
@@ -251,20 +253,6 @@ const pgDatabase = view(
   (ctx) => [[DATABASE_OID, ctx.exec.database, OWNER_OID, 6, 'c', false, true, -1, DEFAULT_TABLESPACE, 'C', 'C', null, null, null]],
 )
 
-const pgRoles = view(
-  [
-    ['rolname', name], ['rolsuper', bool], ['rolinherit', bool], ['rolcreaterole', bool], ['rolcreatedb', bool], ['rolcanlogin', bool],
-    ['rolreplication', bool], ['rolconnlimit', int4], ['rolpassword', text], ['rolvaliduntil', T.timestamptz], ['rolbypassrls', bool],
-    ['rolconfig', textArray], ['oid', oid],
-  ],
-  (ctx) => [[ctx.exec.settings.user, true, true, true, true, true, true, -1, '********', null, true, null, OWNER_OID]],
-)
-
-const pgUser = view(
-  [['usename', name], ['usesysid', oid], ['usecreatedb', bool], ['usesuper', bool], ['userepl', bool], ['usebypassrls', bool], ['passwd', text], ['valuntil', T.timestamptz], ['useconfig', textArray]],
-  (ctx) => [[ctx.exec.settings.user, OWNER_OID, true, true, true, true, '********', null, null]],
-)
-
 const pgCollation = view(
   [
     ['oid', oid], ['collname', name], ['collnamespace', oid], ['collowner', oid], ['collprovider', char], ['collisdeterministic', bool],
@@ -284,7 +272,7 @@ const pgTablespace = view([['oid', oid], ['spcname', name], ['spcowner', oid], [
 
 const pgTables = view(
   [['schemaname', name], ['tablename', name], ['tableowner', name], ['tablespace', name], ['hasindexes', bool], ['hasrules', bool], ['hastriggers', bool], ['rowsecurity', bool]],
-  (ctx) => catalog(ctx).tables.map((t) => ['public', t.name, ctx.exec.settings.user, null, t.indexes.length > 0, false, t.hasTriggers, false]),
+  (ctx) => catalog(ctx).tables.map((t) => ['public', t.name, roleName(ctx.exec, relationOwner(ctx.exec, t.name)), null, t.indexes.length > 0, false, t.hasTriggers, false]),
 )
 
 const pgIndexes = view([['schemaname', name], ['tablename', name], ['indexname', name], ['tablespace', name], ['indexdef', text]], (ctx) =>
@@ -313,8 +301,6 @@ export const PG_CATALOG_VIEWS: Record<string, SystemView> = {
   pg_type: pgType,
   pg_am: pgAm,
   pg_database: pgDatabase,
-  pg_roles: pgRoles,
-  pg_user: pgUser,
   pg_collation: pgCollation,
   pg_tablespace: pgTablespace,
   pg_description: none([['objoid', oid], ['classoid', oid], ['objsubid', int4], ['description', text]]),
@@ -327,7 +313,6 @@ export const PG_CATALOG_VIEWS: Record<string, SystemView> = {
   ]),
   pg_rewrite: none([['oid', oid], ['rulename', name], ['ev_class', oid], ['ev_type', char], ['ev_enabled', char], ['is_instead', bool], ['ev_qual', text], ['ev_action', text]]),
   pg_publication_namespace: none([['oid', oid], ['pnpubid', oid], ['pnnspid', oid]]),
-  pg_auth_members: none([['oid', oid], ['roleid', oid], ['member', oid], ['grantor', oid], ['admin_option', bool]]),
   pg_extension: none([
     ['oid', oid], ['extname', name], ['extowner', oid], ['extnamespace', oid], ['extrelocatable', bool], ['extversion', text],
     ['extconfig', oidArray], ['extcondition', textArray],

@@ -21,6 +21,7 @@ import { CLUSTER_VIEWS } from './cluster-views.js'
 import { failoverHistoryView } from '../failover/failover-history-view.js'
 import { INFORMATION_SCHEMA_VIEWS } from './information-schema-views.js'
 import { PG_CATALOG_VIEWS } from './pg-catalog-views.js'
+import { mayRead, ROLE_CATALOG_VIEWS, ROLE_INFORMATION_SCHEMA_VIEWS } from './role-views.js'
 import { informationSchemaSequences, pgSequence, pgSequences } from './sequence-views.js'
 import { pgCursors, pgPreparedStatements } from './session-views.js'
 import type { SystemView, ViewCtx } from './system-view.js'
@@ -35,16 +36,17 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
   return {
     pg_catalog: {
       ...PG_CATALOG_VIEWS,
+      ...ROLE_CATALOG_VIEWS,
       ...CLUSTER_VIEWS,
       ...REPLICATION_VIEWS,
       pg_sequence: pgSequence,
       pg_sequences: pgSequences,
       pg_prepared_statements: pgPreparedStatements,
       pg_cursors: pgCursors,
-      concord_conflicts: () => conflictsView(host.conflicts),
+      concord_conflicts: (ctx) => conflictsView(host.conflicts, (table) => mayRead(ctx.exec, table)),
       concord_failover_history: failoverHistoryView,
     },
-    information_schema: { ...INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
+    information_schema: { ...INFORMATION_SCHEMA_VIEWS, ...ROLE_INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
   }
 }
 

@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterEach, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import { ConcordNode } from './concord-node.js'
+
+const run = promisify(execFile)
+const nodes: ConcordNode[] = []
+const dirs: string[] = []
+
+afterEach(async () => {
+  for (const n of nodes.splice(0)) await n.stop()
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+const has = (cmd: string): Promise<boolean> => run(cmd, [cmd === 'openssl' ? 'version' : '--version']).then(() => true, () => false)
+
+async function tlsNode(): Promise<{ node: ConcordNode; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'concord-tls-'))
+  dirs.push(dir)
+  const node = await ConcordNode.start({ dataDir: dir, nodeId: 'tls', pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', tls: 'self-signed' })
+  nodes.push(node)
+  return { node, dir }
+}
+
+describe('TLS on the PostgreSQL port', () => {
+  it('serves sslmode=verify-full with its self-signed certificate, and plain connections still', async (ctx) => {
+    if (!(await has('openssl'))) ctx.skip()
+    const { node, dir } = await tlsNode()
+    const ca = readFileSync(join(dir, 'server.crt'))
+    expect(statSync(join(dir, 'server.key')).mode & 0o777).toBe(0o600)
+    const secure = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord', ssl: { ca, rejectUnauthorized: true } })
+    await secure.connect()
+    try {
+      expect((await secure.query('SELECT 41 + 1 AS n')).rows).toEqual([{ n: 42 }])
+      const socket = (secure as unknown as { connection: { stream: { encrypted?: boolean; getProtocol?: () => string } } }).connection.stream
+      expect(socket.encrypted).toBe(true)
+    } finally {
+      await secure.end()
+    }
+    // A certificate the client does not trust is refused by the client.
+    const wrongCa = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', ssl: { rejectUnauthorized: true } })
+    await expect(wrongCa.connect()).rejects.toThrow(/self.signed|certificate/i)
+    const plain = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord' })
+    await plain.connect()
+    expect((await plain.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    await plain.end()
+  }, 60_000)
+
+  it('psql connects with sslmode=verify-full and reports TLS', async (ctx) => {
+    if (!(await has('openssl')) || !(await has('psql'))) ctx.skip()
+    const { node, dir } = await tlsNode()
+    const conn = `host=localhost port=${node.pgPort} user=concord dbname=concord sslmode=verify-full sslrootcert=${join(dir, 'server.crt')}`
+    const out = await run('psql', ['-X', '-At', conn, '-c', 'SELECT 7'], { env: { ...process.env, PGCONNECT_TIMEOUT: '5' }, timeout: 15_000 })
+    expect(out.stdout.trim()).toBe('7')
+    const info = await run('psql', ['-X', conn, '-c', '\\conninfo'], { env: { ...process.env, PGCONNECT_TIMEOUT: '5' }, timeout: 15_000 })
+    expect(info.stdout).toMatch(/SSL connection \(protocol: TLSv1\.[23]/)
+  }, 60_000)
+})

@@ -1,0 +1,86 @@
+/**
+ * SSLRequest, answered before pg-gateway sees the connection: with a certificate
+ * configured, a client's SSLRequest gets 'S', the socket becomes a TLS socket, and the
+ * session (startup, authentication, queries) runs over it; without one, the bytes are
+ * put back and pg-gateway answers 'N' as before. A GSSENCRequest first is answered 'N'
+ * (libpq then sends its SSLRequest). Done here rather than by pg-gateway's upgrade so the
+ * frame guard and the one-write-per-reply socket (socket-duplex.ts) see the decrypted
+ * stream, not TLS records.
+ *
+ * Invariants: at most two initial 8-byte requests are read before the session starts;
+ * bytes after an SSLRequest and before the handshake (the "SSL injection" of
+ * CVE-2021-23214) drop the connection; the caller's authentication timeout bounds the
+ * whole negotiation, handshake included.
+ */
+import type { Socket } from 'node:net'
+import { TLSSocket, type SecureContext } from 'node:tls'
+
+const SSL_REQUEST = 80877103
+const GSSENC_REQUEST = 80877104
+const REQUEST_BYTES = 8
+
+export interface TlsNegotiation {
+  /** The stream the session runs over: the TLS socket, or the raw socket. */
+  io: Socket
+  tls: boolean
+}
+
+/** Reads exactly the next `n` bytes (null if the socket ends first); leaves the socket paused. */
+function readBytes(socket: Socket, n: number): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0)
+    const onData = (chunk: Buffer): void => {
+      buf = Buffer.concat([buf, chunk])
+      if (buf.length < n) return
+      cleanup()
+      socket.pause()
+      if (buf.length > n) socket.unshift(buf.subarray(n))
+      resolve(buf.subarray(0, n))
+    }
+    const onEnd = (): void => {
+      cleanup()
+      resolve(null)
+    }
+    const cleanup = (): void => {
+      socket.off('data', onData)
+      socket.off('end', onEnd)
+      socket.off('close', onEnd)
+    }
+    socket.on('data', onData)
+    socket.on('end', onEnd)
+    socket.on('close', onEnd)
+    socket.resume()
+  })
+}
+
+/**
+ * Negotiates TLS on a new connection when `context` is given; null when the connection
+ * ended or broke the protocol (the caller destroys it).
+ */
+export async function negotiateTls(socket: Socket, context: SecureContext): Promise<TlsNegotiation | null> {
+  for (let i = 0; i < 2; i++) {
+    const head = await readBytes(socket, REQUEST_BYTES)
+    if (head === null) return null
+    const length = head.readInt32BE(0)
+    const code = head.readInt32BE(4)
+    if (length === REQUEST_BYTES && code === GSSENC_REQUEST) {
+      socket.write(Buffer.from('N'))
+      continue
+    }
+    if (length !== REQUEST_BYTES || code !== SSL_REQUEST) {
+      // A startup packet (or anything else): back it goes, for the session to read.
+      socket.unshift(head)
+      return { io: socket, tls: false }
+    }
+    if (socket.readableLength > 0) return null
+    socket.write(Buffer.from('S'))
+    const secure = new TLSSocket(socket, { isServer: true, secureContext: context })
+    const ok = await new Promise<boolean>((resolve) => {
+      secure.once('secure', () => resolve(true))
+      secure.once('error', () => resolve(false))
+      secure.once('close', () => resolve(false))
+    })
+    return ok ? { io: secure, tls: true } : null
+  }
+  return null
+}

@@ -1,0 +1,224 @@
+/**
+ * What the catalog says about roles at one moment: the roles (stored, the bootstrap
+ * superuser, the predefined roles), who is a member of whom, table owners and table
+ * grants, and so each role's privileges on a table. Built from a transaction (a
+ * statement sees its own block's role changes) or from the replica (the session's
+ * cached copy, rebuilt when a role kind changes: database.ts).
+ *
+ * Privileges follow PostgreSQL: a superuser has every privilege; a role has the
+ * privileges granted to it, to PUBLIC, and (when it INHERITs) to every role it is a
+ * member of, transitively; a table's owner has all of them; pg_read_all_data gives
+ * SELECT and pg_write_all_data INSERT, UPDATE and DELETE on every table.
+ */
+import type { Json, TableInfo } from '@concord/core'
+import { ALL_PRIVILEGES, aclLetters, type PrivilegeLetter } from './table-privilege.js'
+import {
+  BOOTSTRAP, BOOTSTRAP_NAMES, BOOTSTRAP_OID, decodeRole, PREDEFINED, PUBLIC_OID, READ_ALL_DATA, ROLE_KIND, ROLE_LOGIN_KIND,
+  ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, SCHEMA_GRANT_KIND, TABLE_GRANT_KIND, TABLE_OWNER_KIND, WRITE_ALL_DATA, type RoleRecord,
+} from './role-record.js'
+
+/** Where the directory reads the catalog: a transaction or the replica. */
+export interface RoleSource {
+  listCatalog(kind: string): Array<[string, Json]>
+}
+
+/** A relation privileges are checked on: a table (its incarnation) or a view (incarnation 0). */
+export interface GrantTarget {
+  name: string
+  incarnation: number
+}
+
+export interface Membership {
+  role: number
+  member: number
+  admin: boolean
+}
+
+export interface TableGrant {
+  table: string
+  incarnation: number
+  grantee: number
+  privilege: PrivilegeLetter
+  grantor: number
+  /** The catalog key, for REVOKE. */
+  key: string
+}
+
+const ANY_PRIVILEGE = new Set<string>(ALL_PRIVILEGES)
+
+export class RoleDirectory {
+  private readonly byName = new Map<string, RoleRecord>()
+  private readonly byOid = new Map<number, RoleRecord>()
+  readonly memberships: Membership[] = []
+  private readonly grants = new Map<string, TableGrant[]>()
+  private readonly owners = new Map<string, { owner: number; incarnation: number }>()
+  /** Grantees of CREATE on schema public (PUBLIC: 0). */
+  readonly schemaCreate = new Set<number>()
+  /**
+   * Whether a role that may log in was ever created (role-record.ts's marker) or exists:
+   * then unknown user names are refused (session-role.ts, the wire's login rule).
+   */
+  readonly loginRolesExist: boolean
+
+  constructor(source: RoleSource) {
+    for (const r of [BOOTSTRAP, ...PREDEFINED]) this.add(r)
+    let login = false
+    for (const [name, v] of source.listCatalog(ROLE_KIND)) {
+      const r = decodeRole(name, v)
+      if (r === null || this.byName.has(name) || BOOTSTRAP_NAMES.has(name)) continue
+      this.add(r)
+      login ||= r.login
+    }
+    this.loginRolesExist = login || source.listCatalog(ROLE_LOGIN_KIND).some(([name]) => name === ROLE_LOGIN_MARKER)
+    for (const [, v] of source.listCatalog(ROLE_MEMBER_KIND)) {
+      const o = record(v)
+      if (typeof o['role'] === 'number' && typeof o['member'] === 'number') this.memberships.push({ role: o['role'], member: o['member'], admin: o['admin'] === true })
+    }
+    for (const [key, v] of source.listCatalog(TABLE_GRANT_KIND)) {
+      const o = record(v)
+      const { table, incarnation, grantee, privilege, grantor } = o
+      if (typeof table !== 'string' || typeof incarnation !== 'number' || typeof grantee !== 'number' || typeof privilege !== 'string') continue
+      if (!ANY_PRIVILEGE.has(privilege)) continue
+      const list = this.grants.get(table) ?? []
+      list.push({ table, incarnation, grantee, privilege: privilege as PrivilegeLetter, grantor: typeof grantor === 'number' ? grantor : BOOTSTRAP_OID, key })
+      this.grants.set(table, list)
+    }
+    for (const [, v] of source.listCatalog(SCHEMA_GRANT_KIND)) {
+      const o = record(v)
+      if (typeof o['grantee'] === 'number') this.schemaCreate.add(o['grantee'])
+    }
+    for (const [table, v] of source.listCatalog(TABLE_OWNER_KIND)) {
+      const o = record(v)
+      if (typeof o['owner'] === 'number' && typeof o['incarnation'] === 'number') this.owners.set(table, { owner: o['owner'], incarnation: o['incarnation'] })
+    }
+  }
+
+  private add(r: RoleRecord): void {
+    this.byName.set(r.name, r)
+    this.byOid.set(r.oid, r)
+  }
+
+  /** A role by name (`postgres` is the bootstrap superuser's other name). */
+  role(name: string): RoleRecord | undefined {
+    return BOOTSTRAP_NAMES.has(name) ? BOOTSTRAP : this.byName.get(name)
+  }
+
+  roleByOid(oid: number): RoleRecord | undefined {
+    return this.byOid.get(oid)
+  }
+
+  /** Every role, by name. */
+  roles(): RoleRecord[] {
+    return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  }
+
+  /** The name of a role OID as PostgreSQL prints an owner or grantor (PUBLIC: ''). */
+  nameOf(oid: number): string {
+    if (oid === PUBLIC_OID) return ''
+    return this.byOid.get(oid)?.name ?? `unknown (OID=${oid})`
+  }
+
+  /**
+   * Roles `member` belongs to, directly or through other roles (itself excluded). With
+   * `inheritingOnly`, the roles whose privileges it has: none for a NOINHERIT role, and
+   * a chain stops at a NOINHERIT role in between, as in PostgreSQL.
+   */
+  memberOf(member: number, inheritingOnly = false): Set<number> {
+    const out = new Set<number>()
+    if (inheritingOnly && this.byOid.get(member)?.inherit === false) return out
+    const queue = [member]
+    // Each role is expanded once, so this ends after at most one pass per membership.
+    while (queue.length > 0) {
+      const m = queue.pop()!
+      for (const e of this.memberships) {
+        if (e.member !== m || out.has(e.role) || e.role === member) continue
+        out.add(e.role)
+        if (!inheritingOnly || this.byOid.get(e.role)?.inherit !== false) queue.push(e.role)
+      }
+    }
+    return out
+  }
+
+  /** The table's owner: the role that created it, or the bootstrap superuser for tables older than roles. */
+  ownerOf(target: GrantTarget): number {
+    const o = this.owners.get(target.name)
+    return o !== undefined && o.incarnation === target.incarnation ? o.owner : BOOTSTRAP_OID
+  }
+
+  /** The grants on this incarnation of a relation. */
+  grantsOn(target: GrantTarget): TableGrant[] {
+    return (this.grants.get(target.name) ?? []).filter((g) => g.incarnation === target.incarnation)
+  }
+
+  /** Every stored grant of a name, whatever its incarnation (DROP removes them all). */
+  grantsNamed(table: string): TableGrant[] {
+    return this.grants.get(table) ?? []
+  }
+
+  /** Grants to the role (any table, any incarnation): DROP ROLE refuses while there are some. */
+  grantsTo(grantee: number): TableGrant[] {
+    return [...this.grants.values()].flat().filter((g) => g.grantee === grantee)
+  }
+
+  /** Tables (names) the role owns, of those given. */
+  owned(role: number, tables: GrantTarget[]): string[] {
+    return tables.filter((t) => this.ownerOf(t) === role).map((t) => t.name)
+  }
+
+  /** Whether `role` may create relations in schema public: superusers, and grantees of CREATE (PUBLIC, itself, a role it inherits). */
+  mayCreate(role: number): boolean {
+    if (this.byOid.get(role)?.superuser) return true
+    if (this.schemaCreate.has(PUBLIC_OID) || this.schemaCreate.has(role)) return true
+    return [...this.memberOf(role, true)].some((r) => this.schemaCreate.has(r))
+  }
+
+  /** The privileges `role` holds on the relation. */
+  privileges(role: number, target: GrantTarget): Set<PrivilegeLetter> {
+    const r = this.byOid.get(role)
+    if (r?.superuser) return new Set(ALL_PRIVILEGES)
+    const roles = this.memberOf(role, true)
+    roles.add(role)
+    if ([...roles].includes(this.ownerOf(target))) return new Set(ALL_PRIVILEGES)
+    const out = new Set<PrivilegeLetter>()
+    for (const g of this.grantsOn(target)) if (g.grantee === PUBLIC_OID || roles.has(g.grantee)) out.add(g.privilege)
+    const read = this.byName.get(READ_ALL_DATA)!.oid
+    const write = this.byName.get(WRITE_ALL_DATA)!.oid
+    if (roles.has(read)) out.add('r')
+    if (roles.has(write)) for (const l of ['a', 'w', 'd'] as const) out.add(l)
+    return out
+  }
+
+  /**
+   * pg_class.relacl as PostgreSQL's aclitem text: null while nobody was granted anything
+   * (the default: the owner has all), else the owner's entry and one per grantee
+   * (`{concord=arwdDxt/concord,alice=r/concord,=r/concord}`).
+   */
+  acl(target: GrantTarget): string[] | null {
+    const grants = this.grantsOn(target)
+    if (grants.length === 0) return null
+    const owner = this.nameOf(this.ownerOf(target))
+    const items = [`${aclName(owner)}=${aclLetters(ALL_PRIVILEGES)}/${aclName(owner)}`]
+    const byGrantee = new Map<number, { letters: PrivilegeLetter[]; grantor: number }>()
+    for (const g of grants) {
+      const e = byGrantee.get(g.grantee) ?? { letters: [], grantor: g.grantor }
+      e.letters.push(g.privilege)
+      byGrantee.set(g.grantee, e)
+    }
+    for (const [grantee, e] of byGrantee) items.push(`${aclName(this.nameOf(grantee))}=${aclLetters(e.letters)}/${aclName(this.nameOf(e.grantor))}`)
+    return items
+  }
+}
+
+/** A role name inside an aclitem: quoted when it has characters aclitem syntax uses. */
+function aclName(name: string): string {
+  return /^[A-Za-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`
+}
+
+function record(v: Json): Record<string, Json> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, Json>) : {}
+}
+
+/** A table as a grant target. */
+export function tableTarget(t: Pick<TableInfo, 'name' | 'incarnation'>): GrantTarget {
+  return { name: t.name, incarnation: t.incarnation }
+}

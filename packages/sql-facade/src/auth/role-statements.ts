@@ -1,0 +1,373 @@
+/**
+ * CREATE ROLE / USER, ALTER ROLE, ALTER ROLE .. RENAME TO, DROP ROLE, GRANT / REVOKE of
+ * table privileges and of role membership, ALTER TABLE .. OWNER TO: each checks who may
+ * run it as PostgreSQL does, then writes the catalog objects role-record.ts describes in
+ * the statement's transaction, so they replicate with the rest of the catalog.
+ *
+ * GRANT / REVOKE CREATE ON SCHEMA public lets a role create tables, views, sequences and
+ * functions (which it then owns). Refused with 0A000 rather than accepted and ignored:
+ * column privileges, WITH GRANT OPTION, REPLICATION and BYPASSRLS, role-level settings,
+ * MD5 verifiers, altering the bootstrap superuser (its password is the node's
+ * --password), and REVOKE of privileges Concord does not check (USAGE on schema public,
+ * CONNECT on the database, sequences: every role has them, so GRANT of them is accepted
+ * and changes nothing).
+ */
+import type {
+  AlterRoleStmt, CreateRoleStmt, DefElem, DropRoleStmt, GrantRoleStmt, GrantStmt, Node, RenameStmt, RoleSpec,
+} from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { utility, type StatementResult } from '../exec/result.js'
+import type { CatalogTransaction } from '../exec/context.js'
+import { listViews } from '../catalog/view-def.js'
+import { grantTarget } from './grant-target.js'
+import { RoleDirectory, type GrantTarget } from './role-directory.js'
+import {
+  BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, SCHEMA_GRANT_KIND, schemaCreateKey, TABLE_GRANT_KIND,
+  type RoleRecord,
+} from './role-record.js'
+import { recordOwner } from './relation-ownership.js'
+import { looksLikeVerifier, parseScramVerifier, scramVerifier } from './scram-verifier.js'
+import { ALL_PRIVILEGES, privilegeLetter, type PrivilegeLetter } from './table-privilege.js'
+
+/** What a role statement runs with: the transaction and the role running it. */
+export interface RoleStatementCtx {
+  tx: CatalogTransaction
+  current: RoleRecord
+}
+
+const denied = (message: string, detail?: string): SqlError =>
+  new SqlError(SqlState.insufficientPrivilege, message, detail ? { detail } : {})
+
+function optionValue(d: DefElem): Node | undefined {
+  return d.arg
+}
+
+function boolOption(d: DefElem): boolean {
+  const a = optionValue(d)
+  return a !== undefined && 'Boolean' in a ? !!a.Boolean.boolval : true
+}
+
+/** The role names of a `ROLE a, b` / `IN ROLE a` option. */
+function roleNames(n: Node | undefined): string[] {
+  if (n === undefined || !('List' in n)) return []
+  return (n.List.items ?? []).map((i) => ('RoleSpec' in i ? i.RoleSpec.rolename ?? '' : ''))
+}
+
+interface RoleOptions {
+  patch: Partial<RoleRecord>
+  inRoles: string[]
+  members: string[]
+  notices: string[]
+}
+
+function readOptions(options: Node[] | undefined, verb: 'CREATE' | 'ALTER'): RoleOptions {
+  const out: RoleOptions = { patch: {}, inRoles: [], members: [], notices: [] }
+  const seen = new Set<string>()
+  for (const o of options ?? []) {
+    if (!('DefElem' in o)) continue
+    const d = o.DefElem
+    const name = d.defname ?? ''
+    if (seen.has(name)) throw new SqlError(SqlState.syntaxError, 'conflicting or redundant options')
+    seen.add(name)
+    switch (name) {
+      case 'canlogin': out.patch.login = boolOption(d); break
+      case 'superuser': out.patch.superuser = boolOption(d); break
+      case 'createrole': out.patch.createrole = boolOption(d); break
+      case 'createdb': out.patch.createdb = boolOption(d); break
+      case 'inherit': out.patch.inherit = boolOption(d); break
+      case 'connectionlimit': {
+        const a = optionValue(d)
+        const n = a !== undefined && 'Integer' in a ? a.Integer.ival ?? 0 : -1
+        if (n < -1) throw new SqlError(SqlState.invalidParameterValue, `invalid connection limit: ${n}`)
+        out.patch.connlimit = n
+        break
+      }
+      case 'validUntil': {
+        const a = optionValue(d)
+        out.patch.validUntil = a !== undefined && 'String' in a ? a.String.sval ?? null : null
+        break
+      }
+      case 'password': {
+        const a = optionValue(d)
+        const text = a !== undefined && 'String' in a ? a.String.sval ?? '' : null
+        out.patch.password = passwordVerifier(text, out.notices)
+        break
+      }
+      case 'addroleto': out.inRoles = roleNames(optionValue(d)); break
+      case 'rolemembers': out.members = roleNames(optionValue(d)); break
+      case 'sysid': out.notices.push('SYSID can no longer be specified'); break
+      case 'isreplication': case 'bypassrls': case 'adminmembers':
+        if (name === 'adminmembers' || boolOption(d)) throw new SqlError(SqlState.featureNotSupported, `${verb} ROLE .. ${name === 'isreplication' ? 'REPLICATION' : name === 'bypassrls' ? 'BYPASSRLS' : 'ADMIN'} is not supported`)
+        break
+      default:
+        throw new SqlError(SqlState.syntaxError, `option "${name}" not recognized`)
+    }
+  }
+  return out
+}
+
+/** The verifier stored for a PASSWORD option (null: NULL or the empty string, no password). */
+function passwordVerifier(text: string | null, notices: string[]): string | null {
+  if (text === null) return null
+  if (text === '') {
+    notices.push('empty string is not a valid password, clearing password')
+    return null
+  }
+  if (looksLikeVerifier(text)) {
+    if (parseScramVerifier(text) === null) throw new SqlError(SqlState.invalidParameterValue, 'invalid SCRAM-SHA-256 verifier')
+    return text
+  }
+  if (/^md5[0-9a-f]{32}$/.test(text)) throw new SqlError(SqlState.featureNotSupported, 'MD5 password verifiers are not supported; give the password or a SCRAM-SHA-256 verifier')
+  return scramVerifier(text)
+}
+
+function checkNewName(name: string): void {
+  if (name === 'public' || name === 'none') throw new SqlError(SqlState.reservedName, `role name "${name}" is reserved`)
+  if (name.startsWith('pg_')) throw new SqlError(SqlState.reservedName, `role name "${name}" is reserved`, { detail: 'Role names starting with "pg_" are reserved.' })
+}
+
+function mustFind(dir: RoleDirectory, name: string): RoleRecord {
+  const r = dir.role(name)
+  if (!r) throw new SqlError(SqlState.undefinedObject, `role "${name}" does not exist`)
+  return r
+}
+
+/** A RoleSpec (name, PUBLIC, CURRENT_USER ..) as an OID; PUBLIC only where `allowPublic`. */
+function roleSpecOid(spec: RoleSpec, dir: RoleDirectory, current: RoleRecord, allowPublic: boolean): number {
+  switch (spec.roletype) {
+    case 'ROLESPEC_PUBLIC':
+      if (!allowPublic) throw new SqlError(SqlState.undefinedObject, 'role "public" does not exist')
+      return PUBLIC_OID
+    case 'ROLESPEC_CURRENT_USER': case 'ROLESPEC_SESSION_USER': case 'ROLESPEC_CURRENT_ROLE':
+      return current.oid
+    default:
+      return mustFind(dir, spec.rolename ?? '').oid
+  }
+}
+
+function writeRole(tx: CatalogTransaction, r: RoleRecord): void {
+  tx.setCatalog(ROLE_KIND, r.name, roleJson(r))
+  if (r.login && tx.getCatalog(ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER) === undefined) tx.setCatalog(ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, true)
+}
+
+function addMember(tx: CatalogTransaction, dir: RoleDirectory, role: RoleRecord, member: RoleRecord, admin: boolean): void {
+  if (role.oid === member.oid || dir.memberOf(role.oid).has(member.oid)) {
+    throw new SqlError(SqlState.invalidGrantOperation, `role "${member.name}" is a member of role "${role.name}"`)
+  }
+  tx.setCatalog(ROLE_MEMBER_KIND, memberKey(role.oid, member.oid), { role: role.oid, member: member.oid, admin })
+}
+
+/** CREATE ROLE / CREATE USER / CREATE GROUP. */
+export function execCreateRole(stmt: CreateRoleStmt, ctx: RoleStatementCtx): StatementResult {
+  const { tx, current } = ctx
+  const name = stmt.role ?? ''
+  const opts = readOptions(stmt.options, 'CREATE')
+  if (!current.superuser && !current.createrole) throw denied('permission denied to create role', 'Only roles with the CREATEROLE attribute may create roles.')
+  if (opts.patch.superuser && !current.superuser) throw denied('permission denied to create role', 'Only roles with the SUPERUSER attribute may create roles with the SUPERUSER attribute.')
+  checkNewName(name)
+  const dir = new RoleDirectory(tx)
+  if (dir.role(name)) throw new SqlError(SqlState.duplicateObject, `role "${name}" already exists`)
+  const role: RoleRecord = {
+    oid: newRoleOid(name), name, superuser: false, inherit: true, createrole: false, createdb: false,
+    login: stmt.stmt_type === 'ROLESTMT_USER', connlimit: -1, password: null, validUntil: null, ...opts.patch,
+  }
+  writeRole(tx, role)
+  const after = new RoleDirectory(tx)
+  for (const r of opts.inRoles) addMember(tx, after, mustFind(after, r), role, false)
+  for (const m of opts.members) addMember(tx, after, role, mustFind(after, m), false)
+  return utility('CREATE ROLE', opts.notices.length ? opts.notices : undefined)
+}
+
+/** Whether `current` may change `target`'s attributes (own password aside). */
+function mayAdminister(current: RoleRecord, target: RoleRecord): boolean {
+  if (current.superuser) return true
+  return current.createrole && !target.superuser
+}
+
+function refuseBuiltin(target: RoleRecord, verb: string): void {
+  if (target.oid === BOOTSTRAP_OID) {
+    throw new SqlError(SqlState.featureNotSupported, `cannot ${verb} role "${target.name}": the bootstrap superuser is configured by the node (its password is --password)`)
+  }
+  if (PREDEFINED.some((p) => p.oid === target.oid)) throw new SqlError(SqlState.insufficientPrivilege, `cannot ${verb} reserved role "${target.name}"`)
+}
+
+/** ALTER ROLE / ALTER USER name [WITH] options. */
+export function execAlterRole(stmt: AlterRoleStmt, ctx: RoleStatementCtx): StatementResult {
+  const { tx, current } = ctx
+  const dir = new RoleDirectory(tx)
+  const target = dir.roleByOid(roleSpecOid(stmt.role ?? {}, dir, current, false))!
+  refuseBuiltin(target, 'alter')
+  const opts = readOptions(stmt.options, 'ALTER')
+  const onlyPassword = Object.keys(opts.patch).every((k) => k === 'password') && opts.inRoles.length === 0 && opts.members.length === 0
+  // A role may change its own password, as in PostgreSQL.
+  if (!(onlyPassword && target.oid === current.oid) && !mayAdminister(current, target)) {
+    throw denied(`permission denied to alter role "${target.name}"`, 'Only roles with the CREATEROLE attribute may alter roles.')
+  }
+  if (opts.patch.superuser !== undefined && !current.superuser) {
+    throw denied(`permission denied to alter role "${target.name}"`, 'Only roles with the SUPERUSER attribute may change the SUPERUSER attribute.')
+  }
+  writeRole(tx, { ...target, ...opts.patch })
+  return utility('ALTER ROLE', opts.notices.length ? opts.notices : undefined)
+}
+
+/** ALTER ROLE name RENAME TO new. */
+export function execRenameRole(stmt: RenameStmt, ctx: RoleStatementCtx): StatementResult {
+  const { tx, current } = ctx
+  const dir = new RoleDirectory(tx)
+  const target = mustFind(dir, stmt.subname ?? '')
+  const newName = stmt.newname ?? ''
+  refuseBuiltin(target, 'rename')
+  if (target.oid === current.oid) throw new SqlError(SqlState.featureNotSupported, 'session user cannot be renamed')
+  if (!mayAdminister(current, target)) throw denied('permission denied to rename role', 'Only roles with the CREATEROLE attribute may rename roles.')
+  checkNewName(newName)
+  if (dir.role(newName)) throw new SqlError(SqlState.duplicateObject, `role "${newName}" already exists`)
+  tx.setCatalog(ROLE_KIND, target.name, null)
+  writeRole(tx, { ...target, name: newName })
+  return utility('ALTER ROLE')
+}
+
+/** DROP ROLE [IF EXISTS] a, b: refused while a role owns tables or holds grants (2BP01), as PostgreSQL. */
+export function execDropRole(stmt: DropRoleStmt, ctx: RoleStatementCtx): StatementResult {
+  const { tx, current } = ctx
+  const dir = new RoleDirectory(tx)
+  const notices: string[] = []
+  const tables: GrantTarget[] = [...tx.tables().map((t) => ({ name: t.name, incarnation: t.incarnation })), ...listViews(tx).map((v) => ({ name: v.name, incarnation: 0 }))]
+  for (const n of stmt.roles ?? []) {
+    const name = 'RoleSpec' in n ? n.RoleSpec.rolename ?? '' : ''
+    const target = dir.role(name)
+    if (!target) {
+      if (stmt.missing_ok) {
+        notices.push(`role "${name}" does not exist, skipping`)
+        continue
+      }
+      throw new SqlError(SqlState.undefinedObject, `role "${name}" does not exist`)
+    }
+    if (target.oid === BOOTSTRAP_OID || PREDEFINED.some((p) => p.oid === target.oid)) {
+      throw new SqlError(SqlState.objectInUse, `cannot drop role ${name} because it is required by the database system`)
+    }
+    if (target.oid === current.oid) throw new SqlError(SqlState.objectInUse, 'current user cannot be dropped')
+    if (!mayAdminister(current, target)) throw denied(`permission denied to drop role "${name}"`, 'Only roles with the CREATEROLE attribute may drop roles.')
+    const depends = [
+      ...dir.owned(target.oid, tables).map((t) => `owner of table ${t}`),
+      ...dir.grantsTo(target.oid).filter((g) => tables.some((t) => t.name === g.table && t.incarnation === g.incarnation)).map((g) => `privileges for table ${g.table}`),
+    ]
+    if (depends.length > 0) {
+      throw new SqlError(SqlState.dependentObjectsStillExist, `role "${name}" cannot be dropped because some objects depend on it`, { detail: [...new Set(depends)].join('\n') })
+    }
+    // Stale grants (of dropped incarnations) and memberships go with the role, as in PostgreSQL.
+    for (const g of dir.grantsTo(target.oid)) tx.setCatalog(TABLE_GRANT_KIND, g.key, null)
+    if (dir.schemaCreate.has(target.oid)) tx.setCatalog(SCHEMA_GRANT_KIND, schemaCreateKey(target.oid), null)
+    for (const m of dir.memberships) if (m.role === target.oid || m.member === target.oid) tx.setCatalog(ROLE_MEMBER_KIND, memberKey(m.role, m.member), null)
+    tx.setCatalog(ROLE_KIND, target.name, null)
+  }
+  return utility('DROP ROLE', notices.length ? notices : undefined)
+}
+
+/** Privileges every role already has on these objects: GRANT of them changes nothing. */
+const IMPLICIT: Partial<Record<string, Set<string>>> = {
+  OBJECT_SCHEMA: new Set(['usage']),
+  OBJECT_DATABASE: new Set(['connect', 'temporary', 'temp']),
+  OBJECT_SEQUENCE: new Set(['usage', 'select', 'update']),
+}
+
+/** GRANT / REVOKE privileges ON [TABLE] t, .. | ALL TABLES IN SCHEMA public TO / FROM roles. */
+export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResult {
+  const { tx, current } = ctx
+  const verb = stmt.is_grant ? 'GRANT' : 'REVOKE'
+  const objtype = stmt.objtype ?? 'OBJECT_TABLE'
+  const privNames = (stmt.privileges ?? []).map((p) => ('AccessPriv' in p ? p.AccessPriv : {}))
+  if (objtype === 'OBJECT_SCHEMA' && privNames.some((p) => (p.priv_name ?? '').toLowerCase() === 'create')) return schemaGrant(stmt, ctx)
+  if (objtype !== 'OBJECT_TABLE') {
+    const implicit = IMPLICIT[objtype]
+    const all = privNames.length === 0
+    if (stmt.is_grant && implicit && !stmt.grant_option && (all || privNames.every((p) => implicit.has((p.priv_name ?? '').toLowerCase())))) return utility(verb)
+    throw new SqlError(SqlState.featureNotSupported, `${verb} on ${objtype.slice(7).toLowerCase()} objects is not supported (only table privileges are checked)`)
+  }
+  if (stmt.grant_option) throw new SqlError(SqlState.featureNotSupported, `${verb} .. ${stmt.is_grant ? 'WITH' : ''} GRANT OPTION is not supported`)
+  if (privNames.some((p) => (p.cols?.length ?? 0) > 0)) throw new SqlError(SqlState.featureNotSupported, 'column privileges are not supported')
+  const letters: PrivilegeLetter[] = privNames.length === 0 ? [...ALL_PRIVILEGES] : privNames.map((p) => privilegeLetter(p.priv_name ?? ''))
+  const dir = new RoleDirectory(tx)
+  let targets: GrantTarget[]
+  if (stmt.targtype === 'ACL_TARGET_ALL_IN_SCHEMA') {
+    for (const s of stmt.objects ?? []) {
+      const schema = 'String' in s ? s.String.sval ?? '' : ''
+      if (schema !== 'public') throw new SqlError(SqlState.invalidSchemaName, `schema "${schema}" does not exist`)
+    }
+    targets = [...tx.tables().map((t) => ({ name: t.name, incarnation: t.incarnation })), ...listViews(tx).map((v) => ({ name: v.name, incarnation: 0 }))]
+  } else {
+    targets = (stmt.objects ?? []).map((o) => {
+      const rv = 'RangeVar' in o ? o.RangeVar : {}
+      const name = rv.relname ?? ''
+      if (rv.schemaname !== undefined && rv.schemaname !== 'public') throw new SqlError(SqlState.featureNotSupported, `${verb} on ${rv.schemaname}.${name} is not supported`)
+      const t = grantTarget(tx, name)
+      if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+      return t
+    })
+  }
+  const grantees = (stmt.grantees ?? []).map((g) => roleSpecOid('RoleSpec' in g ? g.RoleSpec : {}, dir, current, true))
+  for (const t of targets) {
+    if (!current.superuser && !dir.memberOf(current.oid).has(dir.ownerOf(t)) && dir.ownerOf(t) !== current.oid) throw denied(`permission denied for table ${t.name}`)
+    for (const grantee of grantees) {
+      for (const l of letters) {
+        const key = grantKey(t.name, grantee, l)
+        tx.setCatalog(TABLE_GRANT_KIND, key, stmt.is_grant ? { table: t.name, incarnation: t.incarnation, grantee, privilege: l, grantor: dir.ownerOf(t) } : null)
+      }
+    }
+  }
+  return utility(verb)
+}
+
+/** GRANT / REVOKE CREATE [, USAGE] ON SCHEMA public TO / FROM roles: superusers only (the bootstrap superuser owns public). */
+function schemaGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResult {
+  const { tx, current } = ctx
+  const verb = stmt.is_grant ? 'GRANT' : 'REVOKE'
+  for (const s of stmt.objects ?? []) {
+    const schema = 'String' in s ? s.String.sval ?? '' : ''
+    if (schema !== 'public') throw new SqlError(SqlState.invalidSchemaName, `schema "${schema}" does not exist`)
+  }
+  const names = (stmt.privileges ?? []).map((p) => ('AccessPriv' in p ? (p.AccessPriv.priv_name ?? '').toLowerCase() : ''))
+  if (names.some((n) => n !== 'create' && n !== 'usage') || (!stmt.is_grant && names.includes('usage')) || stmt.grant_option) {
+    throw new SqlError(SqlState.featureNotSupported, `${verb} on schema public supports CREATE (and GRANT USAGE, which every role has) only`)
+  }
+  if (!current.superuser) throw denied('permission denied for schema public')
+  const dir = new RoleDirectory(tx)
+  for (const g of stmt.grantees ?? []) {
+    const grantee = roleSpecOid('RoleSpec' in g ? g.RoleSpec : {}, dir, current, true)
+    tx.setCatalog(SCHEMA_GRANT_KIND, schemaCreateKey(grantee), stmt.is_grant ? { grantee, grantor: BOOTSTRAP_OID } : null)
+  }
+  return utility(verb)
+}
+
+/** GRANT role TO member [WITH ADMIN OPTION] / REVOKE role FROM member. */
+export function execGrantRole(stmt: GrantRoleStmt, ctx: RoleStatementCtx): StatementResult {
+  const { tx, current } = ctx
+  const verb = stmt.is_grant ? 'GRANT ROLE' : 'REVOKE ROLE'
+  const dir = new RoleDirectory(tx)
+  const admin = (stmt.opt ?? []).some((o) => 'DefElem' in o && o.DefElem.defname === 'admin' && boolOption(o.DefElem))
+  if (!stmt.is_grant && (stmt.opt ?? []).length > 0) throw new SqlError(SqlState.featureNotSupported, 'REVOKE .. OPTION FOR is not supported')
+  const roles = (stmt.granted_roles ?? []).map((r) => mustFind(dir, 'AccessPriv' in r ? r.AccessPriv.priv_name ?? '' : ''))
+  const members = (stmt.grantee_roles ?? []).map((m) => dir.roleByOid(roleSpecOid('RoleSpec' in m ? m.RoleSpec : {}, dir, current, false))!)
+  for (const role of roles) {
+    const isAdmin = dir.memberships.some((m) => m.role === role.oid && m.member === current.oid && m.admin)
+    if (!current.superuser && !(current.createrole && !role.superuser) && !isAdmin) {
+      throw denied(`permission denied to ${stmt.is_grant ? 'grant' : 'revoke'} role "${role.name}"`, `Only roles with the ADMIN option on role "${role.name}" may ${stmt.is_grant ? 'grant' : 'revoke'} this role.`)
+    }
+    for (const member of members) {
+      if (stmt.is_grant) addMember(tx, new RoleDirectory(tx), role, member, admin)
+      else tx.setCatalog(ROLE_MEMBER_KIND, memberKey(role.oid, member.oid), null)
+    }
+  }
+  return utility(verb)
+}
+
+/** ALTER TABLE / VIEW name OWNER TO role (superusers only: Concord has no CREATE on schemas to hand out). */
+export function execChangeOwner(table: string, newOwner: RoleSpec, ctx: RoleStatementCtx): StatementResult {
+  const { tx, current } = ctx
+  const dir = new RoleDirectory(tx)
+  const t = grantTarget(tx, table)
+  if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
+  if (!current.superuser) throw denied(`must be owner of table ${table}`)
+  const owner = roleSpecOid(newOwner, dir, current, false)
+  recordOwner(tx, t, owner)
+  return utility('ALTER TABLE')
+}

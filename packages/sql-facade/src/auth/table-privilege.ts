@@ -1,0 +1,43 @@
+/**
+ * Table privileges by PostgreSQL's names and aclitem letters (`arwdDxt`): SELECT r,
+ * INSERT a, UPDATE w, DELETE d, TRUNCATE D, REFERENCES x, TRIGGER t. ALL is every one.
+ * Concord checks the first five (access-check.ts); REFERENCES and TRIGGER can be
+ * granted and are shown, but creating a foreign key or trigger is DDL, which needs
+ * ownership anyway.
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+
+export type PrivilegeLetter = 'r' | 'a' | 'w' | 'd' | 'D' | 'x' | 't'
+
+/** aclitem order. */
+export const ALL_PRIVILEGES: readonly PrivilegeLetter[] = ['a', 'r', 'w', 'd', 'D', 'x', 't']
+
+const BY_NAME: Record<string, PrivilegeLetter> = {
+  select: 'r', insert: 'a', update: 'w', delete: 'd', truncate: 'D', references: 'x', trigger: 't',
+}
+
+const NAMES: Record<PrivilegeLetter, string> = {
+  r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', D: 'TRUNCATE', x: 'REFERENCES', t: 'TRIGGER',
+}
+
+export function privilegeName(letter: PrivilegeLetter): string {
+  return NAMES[letter]
+}
+
+/** The letter of a table privilege name (any case); 22023 for anything else, as PostgreSQL. */
+export function privilegeLetter(name: string): PrivilegeLetter {
+  const l = BY_NAME[name.trim().toLowerCase()]
+  if (l === undefined) throw new SqlError(SqlState.invalidParameterValue, `unrecognized privilege type: "${name.trim()}"`)
+  return l
+}
+
+/** has_table_privilege's privilege text: names separated by commas, each optionally `WITH GRANT OPTION`. */
+export function privilegeList(text: string): PrivilegeLetter[] {
+  return text.split(',').map((p) => privilegeLetter(p.replace(/\s+with\s+grant\s+option\s*$/i, '')))
+}
+
+/** Letters in aclitem order, for `{alice=arw/owner}`. */
+export function aclLetters(letters: Iterable<PrivilegeLetter>): string {
+  const set = new Set(letters)
+  return ALL_PRIVILEGES.filter((l) => set.has(l)).join('')
+}
