@@ -10,6 +10,8 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { resolveTypeName, typeFromOid, typeName, typeOid, type SqlType } from '../types/sql-type.js'
+import type { Json } from '@concord/core'
+import { encodeEnum, ENUM_KIND } from '../types/enum-type.js'
 import { NAMESPACE_OIDS, OWNER_OID, type CatalogModel, type Namespace } from './catalog-model.js'
 
 /** What name lookups need: the catalog and who the session is. */
@@ -36,6 +38,12 @@ function namespaceOf(parts: string[]): Namespace | undefined | null {
   return ns === 'public' || ns === 'pg_catalog' || ns === 'information_schema' ? ns : null
 }
 
+/** A user type's catalog object as the catalog model holds it (for name lookups). */
+function userTypeLabels(m: CatalogModel, kind: string, name: string): Json | undefined {
+  const t = kind === ENUM_KIND ? m.types.find((x) => x.name === name) : undefined
+  return t ? encodeEnum(t.labels) : undefined
+}
+
 /** The OID a value of reg type `type` given as text stands for. */
 export function regInput(type: SqlType, text: string, names: NameContext): number {
   const s = text.trim()
@@ -50,7 +58,7 @@ export function regInput(type: SqlType, text: string, names: NameContext): numbe
       return oid
     }
     case 'regtype':
-      return typeOid(resolveTypeName(parts.length ? parts : [s], []))
+      return typeOid(resolveTypeName(parts.length ? parts : [s], [], false, { getCatalog: (kind, name) => userTypeLabels(names.catalog(), kind, name) }))
     case 'regnamespace': {
       const oid = NAMESPACE_OIDS[last as Namespace] as number | undefined
       if (oid === undefined) throw new SqlError(SqlState.invalidSchemaName, `schema "${s}" does not exist`)
@@ -70,7 +78,7 @@ export function regOutput(type: SqlType, oid: number, names: NameContext): strin
     case 'regclass':
       return names.catalog().relationName(oid) ?? String(oid)
     case 'regtype': {
-      const t = typeFromOid(oid)
+      const t = typeFromOid(oid) ?? names.catalog().userType(oid)
       return t ? typeName(t) : String(oid)
     }
     case 'regnamespace':

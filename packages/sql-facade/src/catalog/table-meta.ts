@@ -9,6 +9,7 @@
  */
 import type { ColumnInfo, Json, TableInfo } from '@concord/core'
 import type { SqlType, TypeId } from '../types/sql-type.js'
+import { decodeLabels } from '../types/enum-type.js'
 
 /** DEFAULT, GENERATED and CHECK expressions are kept as their parse trees (JSON). */
 export type StoredExpr = Json
@@ -75,12 +76,22 @@ function isObject(v: Json | undefined): v is { [k: string]: Json } {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
+/** An enum column's type name and its copy of the labels (checked: they come from the replicated catalog). */
+function enumDetails(t: { [k: string]: Json }): Pick<SqlType, 'name' | 'labels'> {
+  if (t['id'] !== 'enum' || typeof t['name'] !== 'string') return {}
+  const labels = decodeLabels(t['labels'] ?? null)
+  return labels ? { name: t['name'], labels } : { name: t['name'] }
+}
+
 export function columnMeta(c: ColumnInfo): ColumnMeta {
   const m = c.meta
   if (isObject(m) && isObject(m.t)) {
     const t = m.t as unknown as SqlType
     return {
-      t: { id: t.id as TypeId, ...(t.precision !== undefined ? { precision: t.precision } : {}), ...(t.scale !== undefined ? { scale: t.scale } : {}), ...(t.array === true ? { array: true } : {}) },
+      t: {
+        id: t.id as TypeId, ...(t.precision !== undefined ? { precision: t.precision } : {}), ...(t.scale !== undefined ? { scale: t.scale } : {}), ...(t.array === true ? { array: true } : {}),
+        ...enumDetails(m.t),
+      },
       notNull: m.notNull === true,
       default: m.default ?? undefined,
       serial: m.serial === true,

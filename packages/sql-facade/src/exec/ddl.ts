@@ -12,6 +12,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import { compileExpr } from '../expr/compile.js'
 import { nameList } from '../parser/name-list.js'
 import { typeFromTypeName } from '../types/sql-type.js'
+import type { UserTypeSource } from '../types/enum-type.js'
 import { coerce } from '../expr/coerce.js'
 import { Scope } from '../expr/scope.js'
 import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
@@ -28,6 +29,7 @@ import { readView } from '../catalog/view-def.js'
 import { dropDependentViews, execDropView } from './view-ddl.js'
 import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
 import { likeContribution } from './table-like.js'
+import { execDropTypes } from './enum-ddl.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -93,13 +95,13 @@ interface ColumnPlan {
   references: Constraint[]
 }
 
-function planColumn(def: ColumnDef, table: string): ColumnPlan {
+function planColumn(def: ColumnDef, table: string, types: UserTypeSource): ColumnPlan {
   const name = def.colname!
   const names = nameList(def.typeName?.names)
   const serial = isSerialName(names)
   // SERIAL is integer, SMALLSERIAL smallint, BIGSERIAL bigint, as in PostgreSQL: each draws
   // node-unique values that fit its type (sequences/serial-sequences.ts).
-  const type: SqlType = typeFromTypeName(def.typeName ?? {})
+  const type: SqlType = typeFromTypeName(def.typeName ?? {}, types)
   const meta: ColumnMeta = { t: type }
   if (serial) {
     meta.serial = true
@@ -212,7 +214,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   let pk: string[] = []
   for (const el of stmt.tableElts ?? []) {
     if ('ColumnDef' in el) {
-      const c = planColumn(el.ColumnDef, name)
+      const c = planColumn(el.ColumnDef, name, tx)
       if (cols.some((x) => x.spec.name === c.spec.name)) throw new SqlError(SqlState.duplicateColumn, `column "${c.spec.name}" specified more than once`)
       cols.push(c)
       checks.push(...c.checks)
@@ -372,6 +374,8 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
       }
       return utility('DROP FUNCTION', notices)
     }
+    case 'OBJECT_TYPE':
+      return execDropTypes(stmt.objects ?? [], !!stmt.missing_ok, stmt.behavior === 'DROP_CASCADE', p.exec)
     case 'OBJECT_SEQUENCE':
       return execDropSequences(names, !!stmt.missing_ok, p.exec)
     case 'OBJECT_PUBLICATION':
@@ -410,7 +414,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           throw new SqlError(SqlState.duplicateColumn, `column "${def.colname}" of relation "${name}" already exists`)
         }
         if (current.columns.filter((x) => !columnMeta(x).hidden).length >= MAX_COLUMNS) throw tooManyColumns()
-        const col = planColumn(def, name)
+        const col = planColumn(def, name, p.exec.tx)
         if (col.primary) throw new SqlError(SqlState.featureNotSupported, 'adding a primary key column is not supported')
         tx.addColumn(name, col.spec)
         const meta = tableMeta(current)
@@ -620,11 +624,11 @@ export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx): Statem
   const args = (stmt.parameters ?? []).map((a) => {
     if (!('FunctionParameter' in a)) throw new SqlError(SqlState.syntaxError, 'bad parameter')
     const fp = a.FunctionParameter
-    return { name: fp.name ?? null, type: typeFromTypeName(fp.argType ?? {}) }
+    return { name: fp.name ?? null, type: typeFromTypeName(fp.argType ?? {}, tx) }
   })
   // A SETOF function would have to yield rows wherever it is called; refuse it rather than return its first row.
   if (stmt.returnType?.setof) throw new SqlError(SqlState.featureNotSupported, 'SQL functions returning SETOF are not supported')
-  const returns = stmt.returnType ? typeFromTypeName(stmt.returnType) : T.void
+  const returns = stmt.returnType ? typeFromTypeName(stmt.returnType, tx) : T.void
   const existing = tx.getCatalog('function', name)
   if (existing !== undefined && existing !== null && !stmt.replace) {
     throw new SqlError(SqlState.duplicateFunction, `function "${name}" already exists with same argument types`)

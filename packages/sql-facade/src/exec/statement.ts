@@ -24,6 +24,7 @@ import { tableMeta } from '../catalog/table-meta.js'
 import { partitionFilter } from '../plan/partition-view.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
+import { execAlterEnum, execCreateEnum } from './enum-ddl.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
@@ -70,6 +71,8 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('UpdateStmt' in node) return execUpdate(node.UpdateStmt, withCte(node.UpdateStmt.withClause, p))
   if ('DeleteStmt' in node) return execDelete(node.DeleteStmt, withCte(node.DeleteStmt.withClause, p))
   if ('CreateStmt' in node) return execCreateTable(node.CreateStmt, p)
+  if ('CreateEnumStmt' in node) return execCreateEnum(node.CreateEnumStmt, exec)
+  if ('AlterEnumStmt' in node) return execAlterEnum(node.AlterEnumStmt, exec)
   if ('CreateSeqStmt' in node) return execCreateSequence(node.CreateSeqStmt, exec)
   if ('AlterSeqStmt' in node) return execAlterSequence(node.AlterSeqStmt, exec)
   if ('DropStmt' in node) return execDrop(node.DropStmt, p)

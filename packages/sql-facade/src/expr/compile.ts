@@ -81,7 +81,7 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
     return constant(known ?? (v instanceof Uint8Array ? T.bytea : T.unknown), v)
   }
   if ('TypeCast' in node) {
-    const to = typeFromTypeName(node.TypeCast.typeName ?? {})
+    const to = typeFromTypeName(node.TypeCast.typeName ?? {}, ctx.exec.tx)
     const src = node.TypeCast.arg!
     // ARRAY[..]::t[] types the elements directly (so ARRAY[]::int[] is valid), as PostgreSQL does.
     const arg = to.array && 'A_ArrayExpr' in src ? compileArrayConstructor(src.A_ArrayExpr, ctx, compileExpr, to) : compileExpr(src, ctx)

@@ -22,6 +22,8 @@ const NUM_RANK: Record<string, number> = {
 
 /** Whether `from` can be cast to `to` in `ctx`. */
 export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
+  // Two enum types never convert into each other; one converts to itself.
+  if (from.id === 'enum' && to.id === 'enum') return from.name === to.name || from.name === undefined || to.name === undefined
   if (from.id === to.id && !!from.array === !!to.array) return true
   if (from.id === 'unknown' || to.id === 'anyelement') return true
   if (from.array && to.array) return canCast(elementType(from), elementType(to), ctx)

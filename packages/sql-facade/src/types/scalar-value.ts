@@ -4,5 +4,6 @@
  */
 import type { Decimal } from './decimal.js'
 import type { Interval } from './interval.js'
+import type { EnumValue } from './enum-type.js'
 
-export type ScalarValue = null | boolean | number | bigint | string | Decimal | Interval | Uint8Array
+export type ScalarValue = null | boolean | number | bigint | string | Decimal | Interval | Uint8Array | EnumValue

@@ -7,6 +7,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import { formatDate, formatTimestamp, parseDate, parseTime, parseTimestamp, formatTime, USEC_PER_SEC } from './datetime.js'
 import { Decimal, applyNumericTypmod } from './decimal.js'
 import { Interval, parseInterval } from './interval.js'
+import { parseEnum } from './enum-type.js'
 import { normalizeJsonb, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
 import { formatArrayText, parseArrayText } from './array-text.js'
@@ -234,6 +235,9 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'timestamptz': return parseTimestamp(text, true, nowMicros)
     case 'time': return parseTime(text)
     case 'interval': return parseInterval(text)
+    case 'enum':
+      if (!t.labels || t.name === undefined) throw new SqlError(SqlState.featureNotSupported, 'input of anyenum needs a concrete enum type')
+      return parseEnum(text, t.name, t.labels)
     default:
       throw new SqlError(SqlState.featureNotSupported, `input of type ${t.id} is not supported`)
   }

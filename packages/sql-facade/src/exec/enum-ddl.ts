@@ -1,0 +1,127 @@
+/**
+ * CREATE TYPE .. AS ENUM, ALTER TYPE .. ADD VALUE / RENAME VALUE and DROP TYPE of an
+ * enum, as replicated catalog writes inside the caller's core transaction.
+ *
+ * Invariants: every column of an enum type holds a copy of the type's labels equal to
+ * the type object's after each of these statements (ALTER TYPE rewrites the copies in
+ * the same transaction), so a column's type converts and compares exactly as the type
+ * does. A type used by a column is dropped only with CASCADE refused (0A000), never
+ * leaving a column of a type that no longer exists.
+ */
+import type { AlterEnumStmt, CreateEnumStmt, Node } from 'libpg-query'
+import type { TableInfo } from '@concord/core'
+import { columnMeta, metaToJson } from '../catalog/table-meta.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { nameList } from '../parser/name-list.js'
+import { addLabel, decodeLabels, encodeEnum, ENUM_KIND, newLabels, type EnumLabel } from '../types/enum-type.js'
+import { resolveTypeName, typeName } from '../types/sql-type.js'
+import type { ExecCtx } from './context.js'
+import { utility, type StatementResult } from './result.js'
+
+/** The type name of a parse tree's qualified name (`public.` allowed; other schemas do not exist). */
+function enumName(names: string[]): string {
+  const parts = names[0] === 'public' && names.length === 2 ? names.slice(1) : names
+  if (parts.length !== 1) throw new SqlError(SqlState.invalidSchemaName, `schema "${parts[0]}" does not exist`)
+  return parts[0]!
+}
+
+function labelsOf(exec: ExecCtx, name: string): EnumLabel[] | null {
+  return decodeLabels(exec.tx.getCatalog(ENUM_KIND, name))
+}
+
+/** Whether `name` is a built-in type's name (those resolve first, as pg_catalog leads the search path). */
+function isBuiltinType(name: string): boolean {
+  try {
+    resolveTypeName([name], [])
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function execCreateEnum(stmt: CreateEnumStmt, exec: ExecCtx): StatementResult {
+  const name = enumName(nameList(stmt.typeName))
+  if (labelsOf(exec, name) !== null || exec.tx.table(name) || isBuiltinType(name)) {
+    throw new SqlError(SqlState.duplicateObject, `type "${name}" already exists`)
+  }
+  const labels = (stmt.vals ?? []).map((v: Node) => ('String' in v ? v.String.sval ?? '' : ''))
+  exec.tx.setCatalog(ENUM_KIND, name, encodeEnum(newLabels(name, labels)))
+  return utility('CREATE TYPE')
+}
+
+/** The columns (table, column) whose type is the enum `name` or an array of it. */
+function dependentColumns(exec: ExecCtx, name: string): Array<{ table: TableInfo; column: string }> {
+  const out: Array<{ table: TableInfo; column: string }> = []
+  for (const t of exec.allTables()) {
+    for (const c of t.columns) {
+      const m = columnMeta(c)
+      if (m.t.id === 'enum' && m.t.name === name) out.push({ table: t, column: c.name })
+    }
+  }
+  return out
+}
+
+function storeLabels(exec: ExecCtx, name: string, labels: EnumLabel[]): void {
+  exec.tx.setCatalog(ENUM_KIND, name, encodeEnum(labels))
+  for (const { table, column } of dependentColumns(exec, name)) {
+    const c = table.columns.find((x) => x.name === column)!
+    const m = columnMeta(c)
+    exec.tx.alterColumn(table.name, column, { meta: metaToJson({ ...m, t: { ...m.t, labels } }) })
+  }
+}
+
+export function execAlterEnum(stmt: AlterEnumStmt, exec: ExecCtx): StatementResult {
+  const name = enumName(nameList(stmt.typeName))
+  const labels = labelsOf(exec, name)
+  if (labels === null) {
+    if (isBuiltinType(name)) throw new SqlError(SqlState.wrongObjectType, `${typeName(resolveTypeName([name], []))} is not an enum`)
+    throw new SqlError(SqlState.undefinedObject, `type "${name}" does not exist`)
+  }
+  const newVal = stmt.newVal ?? ''
+  if (stmt.oldVal !== undefined && stmt.oldVal !== null && stmt.oldVal !== '') {
+    const at = labels.findIndex((l) => l.label === stmt.oldVal)
+    if (at < 0) throw new SqlError(SqlState.invalidParameterValue, `"${stmt.oldVal}" is not an existing enum label`)
+    if (labels.some((l) => l.label === newVal)) throw new SqlError(SqlState.duplicateObject, `enum label "${newVal}" already exists`)
+    const renamed = newLabels(name, [newVal])[0]!
+    storeLabels(exec, name, labels.map((l, i) => (i === at ? { ...l, label: renamed.label } : l)))
+    return utility('ALTER TYPE')
+  }
+  if (labels.some((l) => l.label === newVal)) {
+    if (stmt.skipIfNewValExists) return utility('ALTER TYPE', [`enum label "${newVal}" already exists, skipping`])
+    throw new SqlError(SqlState.duplicateObject, `enum label "${newVal}" already exists`)
+  }
+  const neighbor = stmt.newValNeighbor !== undefined && stmt.newValNeighbor !== '' ? stmt.newValNeighbor : null
+  storeLabels(exec, name, addLabel(name, labels, newVal, neighbor, stmt.newValIsAfter === true))
+  return utility('ALTER TYPE')
+}
+
+/** DROP TYPE of enum types. */
+export function execDropTypes(objects: Node[], missingOk: boolean, cascade: boolean, exec: ExecCtx): StatementResult {
+  const notices: string[] = []
+  const names: string[] = []
+  for (const o of objects) {
+    const n = enumName('TypeName' in o ? nameList(o.TypeName.names) : 'List' in o ? nameList(o.List.items) : [])
+    if (labelsOf(exec, n) === null) {
+      if (isBuiltinType(n)) throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop type ${n} because it is required by the database system`)
+      if (missingOk) {
+        notices.push(`type "${n}" does not exist, skipping`)
+        continue
+      }
+      throw new SqlError(SqlState.undefinedObject, `type "${n}" does not exist`)
+    }
+    names.push(n)
+  }
+  for (const n of names) {
+    const deps = dependentColumns(exec, n)
+    if (deps.length > 0) {
+      const d = deps[0]!
+      if (cascade) throw new SqlError(SqlState.featureNotSupported, `DROP TYPE .. CASCADE of a type in use is not supported (column ${d.column} of table ${d.table.name} uses type ${n})`)
+      throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop type ${n} because other objects depend on it`, {
+        detail: deps.map((x) => `column ${x.column} of table ${x.table.name} depends on type ${n}`).join('\n'),
+        hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+      })
+    }
+    exec.tx.setCatalog(ENUM_KIND, n, null)
+  }
+  return utility('DROP TYPE', notices)
+}
