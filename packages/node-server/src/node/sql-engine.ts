@@ -73,6 +73,8 @@ function wireSession(s: Session): SqlSession {
     },
     transactionState: () => (s.transactionFailed ? 'failed' : s.inTransaction ? 'transaction' : 'idle'),
     cancel: () => s.cancel(),
+    // Temporary tables end with the connection.
+    close: () => s.close(),
   }
 }
 

@@ -14,7 +14,7 @@ import { compareValues } from '../types/compare.js'
 import type { ColumnBinding } from '../expr/scope.js'
 import type { RtValue } from '../types/value.js'
 import { columnFill, readColumn } from './column-read.js'
-import { columnMeta } from './table-meta.js'
+import { columnMeta, tableMeta } from './table-meta.js'
 
 /** A range of one indexed column's values; a missing bound is open. */
 export interface IndexRange {
@@ -171,6 +171,8 @@ export class SecondaryIndexes {
    * null when no index leads with the column or `table` is not the replica's incarnation.
    */
   indexOn(table: TableInfo, column: string): OrderedIndex | null {
+    // A session's temporary table shares no index with the permanent table of its name.
+    if (tableMeta(table).temporary) return null
     const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column)
     if (!def) return null
     if (this.replica.table(table.name)?.incarnation !== table.incarnation) return null

@@ -58,6 +58,8 @@ export interface TableMeta {
   uniques: string[][]
   /** FOREIGN KEY constraints of this (referencing) table. */
   foreignKeys: ForeignKey[]
+  /** A session's temporary table (session/temp-schema.ts): never in the replicated catalog. */
+  temporary?: boolean
   /**
    * A primary key added by ALTER TABLE to a table created without one: its constraint name
    * and columns (enforced as NOT NULL + unique; rows stay stored under their hidden row id).
@@ -112,6 +114,7 @@ export function tableMeta(t: TableInfo): TableMeta {
     foreignKeys: Array.isArray(m.foreignKeys) ? (m.foreignKeys as unknown as ForeignKey[]) : [],
     partitionOf: typeof m.partitionOf === 'string' ? m.partitionOf : undefined,
     bound: m.bound,
+    ...(m.temporary === true ? { temporary: true } : {}),
     ...(typeof m.primaryKeyName === 'string' && Array.isArray(m.primaryKeyColumns)
       ? { primaryKeyName: m.primaryKeyName, primaryKeyColumns: m.primaryKeyColumns as string[] }
       : {}),
@@ -133,6 +136,7 @@ export function tableMetaToJson(m: TableMeta): Json {
   if (m.foreignKeys.length > 0) out.foreignKeys = m.foreignKeys as unknown as Json
   if (m.partitionOf) out.partitionOf = m.partitionOf
   if (m.bound !== undefined) out.bound = m.bound
+  if (m.temporary === true) out.temporary = true
   if (m.primaryKeyName !== undefined && m.primaryKeyColumns !== undefined) {
     out.primaryKeyName = m.primaryKeyName
     out.primaryKeyColumns = m.primaryKeyColumns

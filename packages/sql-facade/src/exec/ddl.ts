@@ -168,11 +168,27 @@ function freeIndexName(p: PlanCtx, base: string): string {
   throw new SqlError(SqlState.duplicateTable, `relation "${base}" already exists`)
 }
 
+/** CREATE TEMP TABLE: the session must hold its temporary relations, and ON COMMIT must keep the rows. */
+function checkTemporary(stmt: CreateStmt, p: PlanCtx): void {
+  if (!p.exec.temporaryRelations) throw new SqlError(SqlState.internalError, 'a temporary table outside a session that holds temporary relations')
+  if (stmt.oncommit === 'ONCOMMIT_DELETE_ROWS' || stmt.oncommit === 'ONCOMMIT_DROP') {
+    throw new SqlError(SqlState.featureNotSupported, `ON COMMIT ${stmt.oncommit === 'ONCOMMIT_DROP' ? 'DROP' : 'DELETE ROWS'} is not supported`)
+  }
+  if (stmt.relation?.schemaname !== undefined && stmt.relation.schemaname !== 'pg_temp') {
+    throw new SqlError(SqlState.invalidTableDefinition, 'cannot create temporary relation in non-temporary schema')
+  }
+}
+
 export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const name = stmt.relation!.relname!
   if ((stmt.tableElts ?? []).filter((el) => 'ColumnDef' in el).length > MAX_COLUMNS) throw tooManyColumns()
   const tx = p.exec.tx
-  if (tx.table(name) || readView(tx, name) || p.exec.systemView('pg_catalog', name)) {
+  const temporary = stmt.relation!.relpersistence === 't'
+  if (temporary) checkTemporary(stmt, p)
+  // A temporary table may take a permanent relation's name (it shadows it), not another temporary one's.
+  const existing = tx.table(name)
+  const view = readView(tx, name)
+  if ((existing && (!temporary || tableMeta(existing).temporary)) || (view && (!temporary || view.temporary)) || p.exec.systemView('pg_catalog', name)) {
     if (stmt.if_not_exists) return utility('CREATE TABLE', [`relation "${name}" already exists, skipping`])
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }
@@ -286,7 +302,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     policy: tablePolicy(opts.conflict_resolution_policy),
     regions: opts.replication_regions ? opts.replication_regions.split(',').map((s) => s.trim()).filter(Boolean) : null,
     options: opts,
-    meta: tableMetaToJson({ checks, uniques, foreignKeys: [] }),
+    meta: tableMetaToJson({ checks, uniques, foreignKeys: [], ...(temporary ? { temporary } : {}) }),
   }
   // WITH (counter_columns = 'a, b'): those columns are counters from the start.
   const counters = counterColumnsOption(opts.counter_columns)

@@ -54,6 +54,7 @@ import { isFailedCatalogProbe } from './catalog-probe.js'
 import { describeShape, prepareStatement, type PreparedStatement } from './prepared-statement.js'
 import { Cursors } from './cursors.js'
 import { SqlPreparedStatements } from './sql-prepared-statements.js'
+import { createsTempRelation, TempSchema } from './temp-schema.js'
 
 interface Block {
   tx: OpenTransaction
@@ -65,6 +66,8 @@ interface Block {
   savepoints: Array<{ name: string; mark: TransactionSavepoint }>
   mode: TransactionMode
   deferred: DeferredConstraints
+  /** `tx` spans the session's temporary relations too (temp-schema.ts). */
+  temp: boolean
 }
 
 /**
@@ -129,6 +132,8 @@ export class Session {
   readonly cursors = new Cursors()
 
   readonly db: SessionHost
+  /** The session's temporary tables and views. */
+  private readonly temp: TempSchema
 
   constructor(
     db: SessionHost,
@@ -139,6 +144,35 @@ export class Session {
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
+    this.temp = new TempSchema(db.replica)
+  }
+
+  /** Ends the session: its temporary tables and views are dropped. */
+  async close(): Promise<void> {
+    this.block = null
+    await this.temp.discard()
+  }
+
+  /** DISCARD TEMP / ALL: drops the session's temporary relations (not inside a block that uses them). */
+  private discardTemp(): void {
+    if (this.block?.temp) throw new SqlError(SqlState.featureNotSupported, 'DISCARD inside a transaction block that uses temporary relations is not supported')
+    // Nothing waits on the close: the replica is dropped from the session now, its memory freed when closed.
+    void this.temp.discard()
+  }
+
+  /**
+   * Before a statement that creates a temporary relation: opens the session's temporary
+   * replica, and layers an open block's transaction over it.
+   */
+  private async prepareTemp(stmt: Statement): Promise<void> {
+    if (!createsTempRelation(stmt)) return
+    await this.temp.open()
+    const b = this.block
+    if (b && !b.temp) {
+      b.tx = this.temp.layerOpen(b.tx)
+      b.rows = new TransactionRows(b.tx, this.db.indexes)
+      b.temp = true
+    }
   }
 
   /**
@@ -216,7 +250,7 @@ export class Session {
     try {
       await this.db.ready()
       // The open block's transaction sees tables it created; otherwise a dropped read transaction.
-      const tx = this.block?.tx ?? this.db.replica.begin()
+      const tx = this.block?.tx ?? this.temp.begin()
       return prepareStatement(sql, paramTypes, (name) => tx.table(name))
     } catch (e) {
       throw asSqlError(e)
@@ -241,7 +275,7 @@ export class Session {
         const plan = (ctx: ExecCtx) => planSelect(shape.select, rootPlanCtx(ctx, mentionsColumn(shape.node, 'shard_location')), null).columns.map(fieldInfo)
         if (this.block) return plan(this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows))
         // Planned in a transaction that is dropped: planning a query writes nothing, and this makes sure.
-        return plan(this.execCtx(this.db.replica.begin(), params, this.db.replica.now() * 1000))
+        return plan(this.execCtx(this.temp.begin(), params, this.db.replica.now() * 1000))
       } catch (e) {
         if (this.block) this.block.failed = true
         throw e
@@ -304,6 +338,7 @@ export class Session {
       const lsn = this.db.replica.lsn
       let r: { result: StatementResult; durable: boolean }
       try {
+        await this.prepareTemp(stmt)
         r = await this.runWaitingForIds(stmt, params)
       } catch (e) {
         if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
@@ -385,7 +420,7 @@ export class Session {
         return { result: runInTransaction(stmt, ctx), durable: false }
       }
       const nowMicros = this.db.replica.now() * 1000
-      const result = this.db.replica.transact((tx) => runInTransaction(stmt, this.execCtx(tx, params, nowMicros)))
+      const result = this.temp.transact((tx) => runInTransaction(stmt, this.execCtx(tx, params, nowMicros)))
       return { result, durable: true }
     } catch (e) {
       if (this.block) this.block.failed = true
@@ -401,7 +436,7 @@ export class Session {
       return { result: fn(ctx), durable: false }
     }
     const nowMicros = this.db.replica.now() * 1000
-    return { result: this.db.replica.transact((tx) => fn(this.execCtx(tx, [], nowMicros))), durable: true }
+    return { result: this.temp.transact((tx) => fn(this.execCtx(tx, [], nowMicros))), durable: true }
   }
 
   /** EXECUTE name (args): the prepared statement with its arguments evaluated in the same transaction. */
@@ -457,8 +492,11 @@ export class Session {
       case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START': {
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
         const mode = applyTransactionOptions(this.characteristics, options)
-        const tx = this.db.replica.begin()
-        this.block = { tx, rows: new TransactionRows(tx, this.db.indexes), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
+        const tx = this.temp.begin()
+        this.block = {
+          tx, rows: new TransactionRows(tx, this.db.indexes), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
+          deferred: new DeferredConstraints(), temp: this.temp.active,
+        }
         this.settings.beginTransaction()
         return utility('BEGIN')
       }
@@ -533,6 +571,7 @@ export class Session {
     let model: CatalogModel | undefined
     const ctx: ExecCtx = {
       tx,
+      temporaryRelations: this.block ? this.block.tx === tx && this.block.temp : this.temp.active,
       rows,
       foreignKeys: new ForeignKeyChecks({
         rows,
@@ -607,7 +646,12 @@ export class Session {
       const rel = showRelation(node.VariableShowStmt.name ?? '', this.settings, this.db)
       return { command: 'SHOW', rowCount: null, columns: rel.columns, rows: rel.rows(null) }
     }
+    if ('DiscardStmt' in node && node.DiscardStmt.target === 'DISCARD_TEMP') {
+      this.discardTemp()
+      return utility('DISCARD TEMP')
+    }
     if ('DiscardStmt' in node) {
+      if (node.DiscardStmt.target === 'DISCARD_ALL') this.discardTemp()
       this.settings.discardAll()
       this.sequences.discard()
       this.sqlPrepared.deallocate(null)
