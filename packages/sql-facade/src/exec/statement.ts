@@ -25,6 +25,7 @@ import { partitionFilter } from '../plan/partition-view.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
 import { execAlterEnum, execCreateEnum } from './enum-ddl.js'
+import { execMerge } from './merge.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
@@ -70,6 +71,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('InsertStmt' in node) return execInsert(node.InsertStmt, withCte(node.InsertStmt.withClause, p))
   if ('UpdateStmt' in node) return execUpdate(node.UpdateStmt, withCte(node.UpdateStmt.withClause, p))
   if ('DeleteStmt' in node) return execDelete(node.DeleteStmt, withCte(node.DeleteStmt.withClause, p))
+  if ('MergeStmt' in node) return execMerge(node.MergeStmt, p)
   if ('CreateStmt' in node) return execCreateTable(node.CreateStmt, p)
   if ('CreateEnumStmt' in node) return execCreateEnum(node.CreateEnumStmt, exec)
   if ('AlterEnumStmt' in node) return execAlterEnum(node.AlterEnumStmt, exec)
