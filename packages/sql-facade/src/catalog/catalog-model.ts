@@ -17,6 +17,7 @@ import type { Json, TableInfo } from '@concord/core'
 import { columnMeta, tableMeta, ROWID, type ForeignKey, type ForeignKeyAction } from './table-meta.js'
 import { userTypeOid, type SqlType } from '../types/sql-type.js'
 import { decodeLabels, ENUM_KIND, type EnumLabel } from '../types/enum-type.js'
+import { COMPOSITE_KIND, decodeFields } from '../types/row-type.js'
 import { exprText } from './expr-text.js'
 import { listViews } from './view-def.js'
 import { decodeSequence, SEQUENCE_KIND, type SequenceDef } from '../sequences/sequence-definition.js'
@@ -129,11 +130,13 @@ export interface SequenceModel {
   def: SequenceDef
 }
 
-/** A user-defined type (pg_type typtype 'e' for an enum), with its array type. */
+/** A user-defined type (pg_type typtype 'e' for an enum, 'c' for a composite type), with its array type. */
 export interface UserTypeModel {
   oid: number
   arrayOid: number
   name: string
+  typtype: 'e' | 'c'
+  /** An enum's labels (empty for a composite type). */
   labels: EnumLabel[]
 }
 
@@ -336,13 +339,21 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
   const types: UserTypeModel[] = []
   for (const [name, v] of source.listCatalog(ENUM_KIND)) {
     const labels = decodeLabels(v)
-    if (labels) types.push({ oid: userTypeOid(name), arrayOid: userTypeOid(name, true), name, labels })
+    if (labels) types.push({ oid: userTypeOid(name), arrayOid: userTypeOid(name, true), name, typtype: 'e', labels })
+  }
+  const composites = new Map<string, SqlType>()
+  for (const [name, v] of source.listCatalog(COMPOSITE_KIND)) {
+    const fields = decodeFields(v)
+    if (!fields) continue
+    types.push({ oid: userTypeOid(name), arrayOid: userTypeOid(name, true), name, typtype: 'c', labels: [] })
+    composites.set(name, { id: 'record', name, fields })
   }
   types.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const typesByOid = new Map<number, SqlType>()
   for (const t of types) {
-    typesByOid.set(t.oid, { id: 'enum', name: t.name, labels: t.labels })
-    typesByOid.set(t.arrayOid, { id: 'enum', name: t.name, labels: t.labels, array: true })
+    const scalar: SqlType = composites.get(t.name) ?? { id: 'enum', name: t.name, labels: t.labels }
+    typesByOid.set(t.oid, scalar)
+    typesByOid.set(t.arrayOid, { ...scalar, array: true })
   }
   const relations = new Map<number, RelationModel>()
   for (const v of views) relations.set(v.oid, { kind: 'view', view: v })

@@ -12,6 +12,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import { resolveTypeName, typeFromOid, typeName, typeOid, type SqlType } from '../types/sql-type.js'
 import type { Json } from '@concord/core'
 import { encodeEnum, ENUM_KIND } from '../types/enum-type.js'
+import { COMPOSITE_KIND, encodeFields } from '../types/row-type.js'
 import { NAMESPACE_OIDS, OWNER_OID, type CatalogModel, type Namespace } from './catalog-model.js'
 
 /** What name lookups need: the catalog and who the session is. */
@@ -40,8 +41,10 @@ function namespaceOf(parts: string[]): Namespace | undefined | null {
 
 /** A user type's catalog object as the catalog model holds it (for name lookups). */
 function userTypeLabels(m: CatalogModel, kind: string, name: string): Json | undefined {
-  const t = kind === ENUM_KIND ? m.types.find((x) => x.name === name) : undefined
-  return t ? encodeEnum(t.labels) : undefined
+  const t = m.types.find((x) => x.name === name && (kind === ENUM_KIND ? x.typtype === 'e' : kind === COMPOSITE_KIND && x.typtype === 'c'))
+  if (!t) return undefined
+  const own = m.userType(t.oid)
+  return t.typtype === 'e' ? encodeEnum(t.labels) : encodeFields(own?.fields ?? [])
 }
 
 /** The OID a value of reg type `type` given as text stands for. */

@@ -10,6 +10,7 @@
 import type { ColumnInfo, Json, TableInfo } from '@concord/core'
 import type { SqlType, TypeId } from '../types/sql-type.js'
 import { decodeLabels } from '../types/enum-type.js'
+import { decodeFields } from '../types/row-type.js'
 
 /** DEFAULT, GENERATED and CHECK expressions are kept as their parse trees (JSON). */
 export type StoredExpr = Json
@@ -79,7 +80,11 @@ function isObject(v: Json | undefined): v is { [k: string]: Json } {
 }
 
 /** An enum column's type name and its copy of the labels (checked: they come from the replicated catalog). */
-function enumDetails(t: { [k: string]: Json }): Pick<SqlType, 'name' | 'labels'> {
+function enumDetails(t: { [k: string]: Json }): Pick<SqlType, 'name' | 'labels' | 'fields'> {
+  if (t['id'] === 'record' && typeof t['name'] === 'string') {
+    const fields = decodeFields({ fields: t['fields'] ?? null })
+    return fields ? { name: t['name'], fields } : { name: t['name'] }
+  }
   if (t['id'] !== 'enum' || typeof t['name'] !== 'string') return {}
   const labels = decodeLabels(t['labels'] ?? null)
   return labels ? { name: t['name'], labels } : { name: t['name'] }

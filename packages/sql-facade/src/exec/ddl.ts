@@ -29,7 +29,7 @@ import { readView } from '../catalog/view-def.js'
 import { dropDependentViews, execDropView } from './view-ddl.js'
 import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
 import { likeContribution } from './table-like.js'
-import { execDropTypes } from './enum-ddl.js'
+import { execDropTypes } from './type-ddl.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'

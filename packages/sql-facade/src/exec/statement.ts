@@ -24,7 +24,7 @@ import { tableMeta } from '../catalog/table-meta.js'
 import { partitionFilter } from '../plan/partition-view.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
-import { execAlterEnum, execCreateEnum } from './enum-ddl.js'
+import { execAlterEnum, execCreateComposite, execCreateEnum } from './type-ddl.js'
 import { execMerge } from './merge.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
@@ -75,9 +75,11 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('CreateStmt' in node) return execCreateTable(node.CreateStmt, p)
   if ('CreateEnumStmt' in node) return execCreateEnum(node.CreateEnumStmt, exec)
   if ('AlterEnumStmt' in node) return execAlterEnum(node.AlterEnumStmt, exec)
+  if ('CompositeTypeStmt' in node) return execCreateComposite(node.CompositeTypeStmt, exec)
   if ('CreateSeqStmt' in node) return execCreateSequence(node.CreateSeqStmt, exec)
   if ('AlterSeqStmt' in node) return execAlterSequence(node.AlterSeqStmt, exec)
   if ('DropStmt' in node) return execDrop(node.DropStmt, p)
+  if ('AlterTableStmt' in node && node.AlterTableStmt.objtype === 'OBJECT_TYPE') throw new SqlError(SqlState.featureNotSupported, 'ALTER TYPE .. ADD / DROP / ALTER ATTRIBUTE is not supported')
   if ('AlterTableStmt' in node) return execAlterTable(node.AlterTableStmt, p)
   if ('IndexStmt' in node) return execCreateIndex(node.IndexStmt, p)
   if ('CreateFunctionStmt' in node) return execCreateFunction(node.CreateFunctionStmt, p)

@@ -16,6 +16,7 @@ import { compareValues, groupKey } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
 import { arrayOf, commonType, isIntegerType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
+import { MAX_FIELDS, RowValue } from '../types/row-type.js'
 import { nameList, stringValue } from '../parser/name-list.js'
 import type { RtValue } from '../types/value.js'
 import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compileSubscripts } from './array-expr.js'
@@ -148,12 +149,48 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
   if ('GroupingFunc' in node) throw new SqlError(SqlState.featureNotSupported, 'GROUPING is not supported')
   if ('A_Indirection' in node) {
     const ind = node.A_Indirection.indirection ?? []
-    if (ind.length === 0 || !ind.every((i) => 'A_Indices' in i)) throw new SqlError(SqlState.featureNotSupported, 'this indirection is not supported')
-    return compileSubscripts(compileExpr(node.A_Indirection.arg!, ctx), ind, ctx, compileExpr)
+    if (ind.length === 0) throw new SqlError(SqlState.featureNotSupported, 'this indirection is not supported')
+    // Subscripts and field selections in turn: `(c).f`, `c2[2].f2`, `(x).f[1]`.
+    let c = compileExpr(node.A_Indirection.arg!, ctx)
+    for (let i = 0; i < ind.length;) {
+      let j = i
+      while (j < ind.length && 'A_Indices' in ind[j]!) j++
+      if (j > i) {
+        c = compileSubscripts(c, ind.slice(i, j), ctx, compileExpr)
+        i = j
+        continue
+      }
+      const step = ind[i]!
+      if (!('String' in step)) throw new SqlError(SqlState.featureNotSupported, 'selecting every field of a row (.*) is not supported here')
+      c = compileFieldSelect(c, step.String.sval ?? '')
+      i++
+    }
+    return c
   }
-  if ('RowExpr' in node) throw new SqlError(SqlState.featureNotSupported, 'row constructors are not supported')
+  if ('RowExpr' in node) {
+    const items = (node.RowExpr.args ?? []).map((a) => compileExpr(a, noSrf(ctx)))
+    if (items.length > MAX_FIELDS) throw new SqlError(SqlState.tooManyColumns, `ROW expressions can have at most ${MAX_FIELDS} entries`)
+    const fs = items.map((i) => i.eval)
+    const type: SqlType = { id: 'record', fields: items.map((i, k) => ({ name: `f${k + 1}`, type: i.type })) }
+    return { type, eval: (env) => new RowValue(fs.map((f) => f(env))) }
+  }
   const tag = Object.keys(node)[0]
   throw new SqlError(SqlState.featureNotSupported, `expression ${tag} is not supported`)
+}
+
+/** `(row).field`: a field of a row-typed expression (42703 for a field the type lacks). */
+function compileFieldSelect(c: Compiled, field: string): Compiled {
+  const t = c.type
+  if (t.id !== 'record' || t.array || !t.fields) {
+    throw new SqlError(SqlState.wrongObjectType, `column notation .${field} applied to type ${typeName(t)}, which is not a composite type`)
+  }
+  const at = t.fields.findIndex((f) => f.name === field)
+  if (at < 0) throw new SqlError(SqlState.undefinedColumn, `column "${field}" not found in data type ${typeName(t)}`)
+  const f = c.eval
+  return { type: t.fields[at]!.type, eval: (env) => {
+    const v = f(env)
+    return v instanceof RowValue ? v.items[at] ?? null : null
+  } }
 }
 
 /** The common type of several expressions (CASE, COALESCE, UNION ...). */

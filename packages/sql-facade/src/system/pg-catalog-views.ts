@@ -231,7 +231,8 @@ const pgType = view(
   (ctx) => {
     const rows: RtValue[][] = []
     for (const u of catalog(ctx).types) {
-      rows.push([u.oid, u.name, NAMESPACE_OIDS.public, OWNER_OID, 4, true, 'e', 'E', false, true, ',', 0, 0, u.arrayOid, 'i', 'p', false, 0, -1, 0, 0, null, null])
+      if (u.typtype === 'e') rows.push([u.oid, u.name, NAMESPACE_OIDS.public, OWNER_OID, 4, true, 'e', 'E', false, true, ',', 0, 0, u.arrayOid, 'i', 'p', false, 0, -1, 0, 0, null, null])
+      else rows.push([u.oid, u.name, NAMESPACE_OIDS.public, OWNER_OID, -1, false, 'c', 'C', false, true, ',', 0, 0, u.arrayOid, 'd', 'x', false, 0, -1, 0, 0, null, null])
       rows.push([u.arrayOid, `_${u.name}`, NAMESPACE_OIDS.public, OWNER_OID, -1, false, 'b', 'A', false, true, ',', 0, u.oid, 0, 'i', 'x', false, 0, -1, 0, 0, null, null])
     }
     for (const r of TYPE_ROWS) {
@@ -247,7 +248,7 @@ const pgType = view(
 
 /** Enum labels: one row per label, OIDs a pure function of type and label id. */
 const pgEnum = view([['oid', oid], ['enumtypid', oid], ['enumsortorder', T.float4], ['enumlabel', name]], (ctx) =>
-  catalog(ctx).types.flatMap((t) => t.labels.map((l) => [FIRST_USER_OID + (l.id % (2 ** 31 - FIRST_USER_OID)), t.oid, l.order, l.label])))
+  catalog(ctx).types.filter((t) => t.typtype === 'e').flatMap((t) => t.labels.map((l) => [FIRST_USER_OID + (l.id % (2 ** 31 - FIRST_USER_OID)), t.oid, l.order, l.label])))
 
 const pgAm = view([['oid', oid], ['amname', name], ['amhandler', T.regproc], ['amtype', char]], () => [[HEAP_AM_OID, 'heap', 0, 't'], [BTREE_AM_OID, 'btree', 0, 'i']])
 

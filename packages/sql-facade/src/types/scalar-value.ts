@@ -5,5 +5,6 @@
 import type { Decimal } from './decimal.js'
 import type { Interval } from './interval.js'
 import type { EnumValue } from './enum-type.js'
+import type { RowValue } from './row-type.js'
 
-export type ScalarValue = null | boolean | number | bigint | string | Decimal | Interval | Uint8Array | EnumValue
+export type ScalarValue = null | boolean | number | bigint | string | Decimal | Interval | Uint8Array | EnumValue | RowValue

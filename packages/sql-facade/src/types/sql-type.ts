@@ -6,6 +6,7 @@ import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { nameList } from '../parser/name-list.js'
 import { ENUM_KIND, decodeLabels, type EnumLabel, type UserTypeSource } from './enum-type.js'
+import { COMPOSITE_KIND, decodeFields, type RowField } from './row-type.js'
 
 export type TypeId =
   | 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8'
@@ -28,6 +29,8 @@ export interface SqlType {
   name?: string
   /** An enum's labels in sort order, as the type had them when resolved. */
   labels?: EnumLabel[]
+  /** A row type's fields (`record`: a composite type when named, else an anonymous row; neither: the pseudo-type). */
+  fields?: RowField[]
 }
 
 /** Copies what names a type besides its id: typmods and a user type's name and labels. */
@@ -36,6 +39,7 @@ function withDetails(to: SqlType, t: SqlType): SqlType {
   if (t.scale !== undefined) to.scale = t.scale
   if (t.name !== undefined) to.name = t.name
   if (t.labels !== undefined) to.labels = t.labels
+  if (t.fields !== undefined) to.fields = t.fields
   return to
 }
 
@@ -71,6 +75,7 @@ const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
   int8: 1016, float4: 1021, float8: 1022, oid: 1028, numeric: 1231, date: 1182, time: 1183,
   timestamp: 1115, timestamptz: 1185, interval: 1187, uuid: 2951, jsonb: 3807, json: 199,
   char: 1002, regproc: 1008, regclass: 2210, regtype: 2211, regrole: 4097, regnamespace: 4090,
+  record: 2287,
 }
 
 /** The OID aliases: an OID that `::text` and the wire print as the object's name. */
@@ -92,7 +97,7 @@ export function userTypeOid(name: string, array = false): number {
 }
 
 export function typeOid(t: SqlType): number {
-  if (t.id === 'enum' && t.name !== undefined) return userTypeOid(t.name, !!t.array)
+  if ((t.id === 'enum' || t.id === 'record') && t.name !== undefined) return userTypeOid(t.name, !!t.array)
   if (t.array) return ARRAY_OIDS[t.id] ?? 1009
   return OIDS[t.id]
 }
@@ -156,6 +161,7 @@ export function typeName(t: SqlType): string {
       case 'time': return 'time without time zone'
       case 'char': return '"char"'
       case 'enum': return t.name ?? 'anyenum'
+      case 'record': return t.name ?? 'record'
       default: return t.id
     }
   })()
@@ -216,7 +222,9 @@ export function userType(names: string[], source: UserTypeSource | undefined): S
   const parts = names[0] === 'public' && names.length === 2 ? names.slice(1) : names
   if (parts.length !== 1) return undefined
   const labels = decodeLabels(source.getCatalog(ENUM_KIND, parts[0]!))
-  return labels ? { id: 'enum', name: parts[0]!, labels } : undefined
+  if (labels) return { id: 'enum', name: parts[0]!, labels }
+  const fields = decodeFields(source.getCatalog(COMPOSITE_KIND, parts[0]!))
+  return fields ? { id: 'record', name: parts[0]!, fields } : undefined
 }
 
 /** Looks a type up by name (`pg_catalog.` prefix allowed), with typmod integers; user types through `source`. */
@@ -270,7 +278,7 @@ export function isSerialName(names: string[]): boolean {
   return ['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2'].includes(n)
 }
 
-export type TypeCategory = 'B' | 'N' | 'S' | 'D' | 'T' | 'U' | 'X' | 'A' | 'E'
+export type TypeCategory = 'B' | 'N' | 'S' | 'D' | 'T' | 'U' | 'X' | 'A' | 'E' | 'C'
 
 export function category(t: SqlType): TypeCategory {
   if (t.array) return 'A'
@@ -283,6 +291,7 @@ export function category(t: SqlType): TypeCategory {
     case 'interval': return 'T'
     case 'unknown': return 'X'
     case 'enum': return 'E'
+    case 'record': return 'C'
     default: return 'U'
   }
 }
@@ -312,6 +321,10 @@ export function commonType(a: SqlType, b: SqlType): SqlType | null {
     return el ? arrayOf(el) : null
   }
   if (a.id === 'enum' || b.id === 'enum') return sameTypeIdentity(a, b) ? a : null
+  if (a.id === 'record' && b.id === 'record' && !!a.array === !!b.array) {
+    if (a.name !== undefined || b.name !== undefined) return a.name === b.name || b.name === undefined ? a : a.name === undefined ? b : null
+    return a.fields?.length === b.fields?.length ? a : null
+  }
   if (a.id === b.id) return a.array ? a : { id: a.id }
   const ra = NUMERIC_RANK[a.id]
   const rb = NUMERIC_RANK[b.id]

@@ -8,6 +8,8 @@
  *            t/f boolean, x bytea hex, d numeric, i interval (months,days,micros), e enum
  *            (label id ":" label). The elements describe themselves, so any replica decodes
  *            them without the column (an enum element reads as its label there).
+ *   row      "\0r" + version "1" + JSON list of its items, encoded as array elements are,
+ *            plus A (an array: its stored form follows) and R (a row: likewise).
  *   enum     "\0e" + label id + ":" + label: the id finds the label under a renamed
  *            name; the label is what a reader without the type sees.
  * Everything else stores as its runtime scalar: integers as number (int2/int4) or bigint
@@ -21,6 +23,7 @@ import { MAX_DIMS, SqlArray } from './array.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
 import { EnumValue, enumById, type EnumLabel } from './enum-type.js'
+import { RowValue } from './row-type.js'
 import { arrayOf, elementType, T, type SqlType } from './sql-type.js'
 import { parseText } from './text-format.js'
 import type { RtValue } from './value.js'
@@ -29,6 +32,8 @@ const NUMERIC_TAG = '\u0000n'
 const INTERVAL_TAG = '\u0000i'
 const ARRAY_TAG = '\u0000a'
 const ENUM_TAG = '\u0000e'
+const ROW_TAG = '\u0000r'
+const ROW_VERSION = '1'
 const ARRAY_VERSION = '1'
 
 export function encodeValue(v: RtValue): Value {
@@ -36,6 +41,7 @@ export function encodeValue(v: RtValue): Value {
   if (v instanceof Decimal) return NUMERIC_TAG + v.toString()
   if (v instanceof Interval) return `${INTERVAL_TAG}${v.months},${v.days},${v.micros}`
   if (v instanceof EnumValue) return `${ENUM_TAG}${v.id}:${v.label}`
+  if (v instanceof RowValue) return ROW_TAG + ROW_VERSION + JSON.stringify(v.items.map(encodeElement))
   if (v instanceof SqlArray) return ARRAY_TAG + ARRAY_VERSION + JSON.stringify([v.dims, v.lbounds, v.items.map(encodeElement)])
   return v
 }
@@ -54,6 +60,8 @@ function encodeElement(v: RtValue): string | null {
   if (v instanceof Decimal) return 'd' + v.toString()
   if (v instanceof Interval) return `i${v.months},${v.days},${v.micros}`
   if (v instanceof EnumValue) return `e${v.id}:${v.label}`
+  if (v instanceof RowValue) return 'R' + (encodeValue(v) as string)
+  if (v instanceof SqlArray) return 'A' + (encodeValue(v) as string)
   throw new Error('an array element cannot be an array')
 }
 
@@ -86,6 +94,7 @@ function decodeElement(e: unknown, labels: readonly EnumLabel[] | undefined): Rt
       return new Interval(parts[0]!, parts[1]!, parts[2]!)
     }
     case 'e': return decodeEnum(body, labels)
+    case 'A': case 'R': return decodeTagged(body)
   }
   throw corrupt(`unknown element tag ${JSON.stringify(e[0])}`)
 }
@@ -133,6 +142,7 @@ export function decodeValue(v: Value | undefined, t: SqlType): RtValue {
   if (v === null || v === undefined) return null
   if (typeof v === 'string' && v.charCodeAt(0) === 0) {
     if (t.id === 'enum' && v.startsWith(t.array ? ARRAY_TAG : ENUM_TAG)) return t.array ? decodeArray(v, t.labels) : decodeEnum(v.slice(2), t.labels)
+    if (t.id === 'record' && t.fields) return typedRow(decodeTagged(v), t)
     return decodeTagged(v)
   }
   if (t.array) {
@@ -155,7 +165,37 @@ function decodeTagged(v: string): RtValue {
   }
   if (v.startsWith(ARRAY_TAG)) return decodeArray(v)
   if (v.startsWith(ENUM_TAG)) return decodeEnum(v.slice(2), undefined)
+  if (v.startsWith(ROW_TAG)) return decodeRow(v)
   return v
+}
+
+function decodeRow(v: string): RowValue {
+  if (v[2] !== ROW_VERSION) throw corrupt(`unknown row version ${JSON.stringify(v[2] ?? '')}`)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(v.slice(3))
+  } catch {
+    throw corrupt('row is not JSON')
+  }
+  if (!Array.isArray(parsed)) throw corrupt('row is not a list')
+  return new RowValue(parsed.map((e) => decodeElement(e, undefined)))
+}
+
+/**
+ * A row (or array of rows) decoded without types, given its type: enum fields read
+ * through their labels, nested rows through their fields. Other items decode alike
+ * either way.
+ */
+function typedRow(v: RtValue, t: SqlType): RtValue {
+  if (v instanceof SqlArray) return t.array ? v.map((x) => typedRow(x, elementType(t))) : v
+  if (!(v instanceof RowValue) || !t.fields || t.array) return v
+  return new RowValue(v.items.map((x, i) => {
+    const ft = t.fields![i]?.type
+    if (!ft || x === null) return x
+    if (ft.id === 'enum' && typeof x === 'string' && ft.labels) return ft.labels.some((l) => l.label === x) ? enumById(-1, x, ft.labels) : x
+    if (ft.id === 'record') return typedRow(x, ft)
+    return x
+  }))
 }
 
 /** `id:label` as the type's value, or as the label's text without the type. */

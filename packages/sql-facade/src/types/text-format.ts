@@ -8,6 +8,7 @@ import { formatDate, formatTimestamp, parseDate, parseTime, parseTimestamp, form
 import { Decimal, applyNumericTypmod } from './decimal.js'
 import { Interval, parseInterval } from './interval.js'
 import { parseEnum } from './enum-type.js'
+import { formatRow, parseRowText, RowValue } from './row-type.js'
 import { normalizeJsonb, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
 import { formatArrayText, parseArrayText } from './array-text.js'
@@ -68,12 +69,21 @@ function hex(bytes: Uint8Array): string {
   return s
 }
 
+/** The type a value of an untyped row field prints as (a row read without its type). */
+function guessType(v: RtValue): SqlType {
+  if (typeof v === 'boolean') return { id: 'bool' }
+  if (typeof v === 'bigint') return { id: 'int8' }
+  if (v instanceof Uint8Array) return { id: 'bytea' }
+  return { id: 'text' }
+}
+
 export function formatText(v: RtValue, t: SqlType): string | null {
   if (v === null) return null
   if (v instanceof SqlArray) {
     const el = elementType(t)
     return formatArrayText(v, (x) => formatText(x, el)!)
   }
+  if (v instanceof RowValue) return formatRow(v.items.map((x, i) => formatText(x, t.fields?.[i]?.type ?? guessType(x))))
   switch (t.id) {
     case 'bool': return v ? 't' : 'f'
     case 'float4': return formatFloat(v as number, true)
@@ -235,6 +245,11 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'timestamptz': return parseTimestamp(text, true, nowMicros)
     case 'time': return parseTime(text)
     case 'interval': return parseInterval(text)
+    case 'record': {
+      if (!t.fields) throw new SqlError(SqlState.featureNotSupported, 'input of anonymous composite types is not implemented')
+      const texts = parseRowText(text, t.fields.length)
+      return new RowValue(texts.map((s, i) => (s === null ? null : parseText(s, t.fields![i]!.type, nowMicros))))
+    }
     case 'enum':
       if (!t.labels || t.name === undefined) throw new SqlError(SqlState.featureNotSupported, 'input of anyenum needs a concrete enum type')
       return parseEnum(text, t.name, t.labels)

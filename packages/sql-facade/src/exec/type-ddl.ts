@@ -1,20 +1,23 @@
 /**
- * CREATE TYPE .. AS ENUM, ALTER TYPE .. ADD VALUE / RENAME VALUE and DROP TYPE of an
- * enum, as replicated catalog writes inside the caller's core transaction.
+ * User-defined types: CREATE TYPE .. AS ENUM, ALTER TYPE .. ADD VALUE / RENAME VALUE,
+ * CREATE TYPE .. AS (fields) (composite types) and DROP TYPE, as replicated catalog
+ * writes inside the caller's core transaction.
  *
  * Invariants: every column of an enum type holds a copy of the type's labels equal to
  * the type object's after each of these statements (ALTER TYPE rewrites the copies in
  * the same transaction), so a column's type converts and compares exactly as the type
- * does. A type used by a column is dropped only with CASCADE refused (0A000), never
- * leaving a column of a type that no longer exists.
+ * does; a composite type's fields never change (ALTER TYPE .. ATTRIBUTE is 0A000). A
+ * type used by a column is never dropped (2BP01; CASCADE is 0A000), so no column is left
+ * of a type that no longer exists.
  */
-import type { AlterEnumStmt, CreateEnumStmt, Node } from 'libpg-query'
+import type { AlterEnumStmt, CompositeTypeStmt, CreateEnumStmt, Node } from 'libpg-query'
 import type { TableInfo } from '@concord/core'
 import { columnMeta, metaToJson } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { nameList } from '../parser/name-list.js'
 import { addLabel, decodeLabels, encodeEnum, ENUM_KIND, newLabels, type EnumLabel } from '../types/enum-type.js'
-import { resolveTypeName, typeName } from '../types/sql-type.js'
+import { COMPOSITE_KIND, decodeFields, encodeFields, MAX_FIELDS, type RowField } from '../types/row-type.js'
+import { resolveTypeName, typeFromTypeName, typeName } from '../types/sql-type.js'
 import type { ExecCtx } from './context.js'
 import { utility, type StatementResult } from './result.js'
 
@@ -29,6 +32,34 @@ function labelsOf(exec: ExecCtx, name: string): EnumLabel[] | null {
   return decodeLabels(exec.tx.getCatalog(ENUM_KIND, name))
 }
 
+/** Whether `name` is a user type of either kind. */
+function userTypeExists(exec: ExecCtx, name: string): 'enum' | 'composite' | null {
+  if (labelsOf(exec, name) !== null) return 'enum'
+  return decodeFields(exec.tx.getCatalog(COMPOSITE_KIND, name)) !== null ? 'composite' : null
+}
+
+export function execCreateComposite(stmt: CompositeTypeStmt, exec: ExecCtx): StatementResult {
+  const rv = stmt.typevar!
+  const name = enumName(rv.schemaname ? [rv.schemaname, rv.relname!] : [rv.relname!])
+  if (userTypeExists(exec, name) !== null || exec.tx.table(name) || isBuiltinType(name)) {
+    throw new SqlError(SqlState.duplicateObject, `type "${name}" already exists`)
+  }
+  const fields: RowField[] = []
+  for (const el of stmt.coldeflist ?? []) {
+    if (!('ColumnDef' in el)) continue
+    const d = el.ColumnDef
+    const fname = d.colname ?? ''
+    if (fields.some((f) => f.name === fname)) throw new SqlError(SqlState.duplicateColumn, `column "${fname}" specified more than once`)
+    const type = typeFromTypeName(d.typeName ?? {}, exec.tx)
+    if (type.id === 'record' && type.name === undefined) throw new SqlError(SqlState.invalidTableDefinition, `column "${fname}" has pseudo-type record`)
+    if (type.id === 'unknown') throw new SqlError(SqlState.invalidTableDefinition, `column "${fname}" has pseudo-type unknown`)
+    fields.push({ name: fname, type })
+  }
+  if (fields.length > MAX_FIELDS) throw new SqlError(SqlState.tooManyColumns, `tables can have at most ${MAX_FIELDS} columns`)
+  exec.tx.setCatalog(COMPOSITE_KIND, name, encodeFields(fields))
+  return utility('CREATE TYPE')
+}
+
 /** Whether `name` is a built-in type's name (those resolve first, as pg_catalog leads the search path). */
 function isBuiltinType(name: string): boolean {
   try {
@@ -41,7 +72,7 @@ function isBuiltinType(name: string): boolean {
 
 export function execCreateEnum(stmt: CreateEnumStmt, exec: ExecCtx): StatementResult {
   const name = enumName(nameList(stmt.typeName))
-  if (labelsOf(exec, name) !== null || exec.tx.table(name) || isBuiltinType(name)) {
+  if (userTypeExists(exec, name) !== null || exec.tx.table(name) || isBuiltinType(name)) {
     throw new SqlError(SqlState.duplicateObject, `type "${name}" already exists`)
   }
   const labels = (stmt.vals ?? []).map((v: Node) => ('String' in v ? v.String.sval ?? '' : ''))
@@ -49,16 +80,21 @@ export function execCreateEnum(stmt: CreateEnumStmt, exec: ExecCtx): StatementRe
   return utility('CREATE TYPE')
 }
 
-/** The columns (table, column) whose type is the enum `name` or an array of it. */
+/** The columns (table, column) whose type is the user type `name` or an array of it. */
 function dependentColumns(exec: ExecCtx, name: string): Array<{ table: TableInfo; column: string }> {
   const out: Array<{ table: TableInfo; column: string }> = []
   for (const t of exec.allTables()) {
     for (const c of t.columns) {
       const m = columnMeta(c)
-      if (m.t.id === 'enum' && m.t.name === name) out.push({ table: t, column: c.name })
+      if ((m.t.id === 'enum' || m.t.id === 'record') && m.t.name === name) out.push({ table: t, column: c.name })
     }
   }
   return out
+}
+
+/** The composite types with a field of type `name` (or an array of it). */
+function dependentTypes(exec: ExecCtx, name: string): string[] {
+  return exec.tx.listCatalog(COMPOSITE_KIND).filter(([, v]) => decodeFields(v)?.some((f) => f.type.name === name)).map(([n]) => n)
 }
 
 function storeLabels(exec: ExecCtx, name: string, labels: EnumLabel[]): void {
@@ -101,7 +137,7 @@ export function execDropTypes(objects: Node[], missingOk: boolean, cascade: bool
   const names: string[] = []
   for (const o of objects) {
     const n = enumName('TypeName' in o ? nameList(o.TypeName.names) : 'List' in o ? nameList(o.List.items) : [])
-    if (labelsOf(exec, n) === null) {
+    if (userTypeExists(exec, n) === null) {
       if (isBuiltinType(n)) throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop type ${n} because it is required by the database system`)
       if (missingOk) {
         notices.push(`type "${n}" does not exist, skipping`)
@@ -112,6 +148,14 @@ export function execDropTypes(objects: Node[], missingOk: boolean, cascade: bool
     names.push(n)
   }
   for (const n of names) {
+    const users = dependentTypes(exec, n).filter((u) => !names.includes(u))
+    if (users.length > 0) {
+      if (cascade) throw new SqlError(SqlState.featureNotSupported, `DROP TYPE .. CASCADE of a type in use is not supported (type ${users[0]} uses type ${n})`)
+      throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop type ${n} because other objects depend on it`, {
+        detail: users.map((u) => `column of composite type ${u} depends on type ${n}`).join('\n'),
+        hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+      })
+    }
     const deps = dependentColumns(exec, n)
     if (deps.length > 0) {
       const d = deps[0]!
@@ -121,7 +165,7 @@ export function execDropTypes(objects: Node[], missingOk: boolean, cascade: bool
         hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
       })
     }
-    exec.tx.setCatalog(ENUM_KIND, n, null)
+    exec.tx.setCatalog(userTypeExists(exec, n) === 'enum' ? ENUM_KIND : COMPOSITE_KIND, n, null)
   }
   return utility('DROP TYPE', notices)
 }
