@@ -8,6 +8,7 @@
  * folded to lower case unless quoted, optionally qualified by its schema; a name that
  * names nothing is an error (42P01, 42704, 3F000, 42883).
  */
+import { userTypes } from '../types/user-type.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { resolveTypeName, typeFromOid, typeName, typeOid, type SqlType } from '../types/sql-type.js'
 import type { Json } from '@concord/core'
@@ -40,7 +41,7 @@ function namespaceOf(parts: string[]): Namespace | undefined | null {
 }
 
 /** A user type's catalog object as the catalog model holds it (for name lookups). */
-function userTypeLabels(m: CatalogModel, kind: string, name: string): Json | undefined {
+function userTypeObject(m: CatalogModel, kind: string, name: string): Json | undefined {
   const t = m.types.find((x) => x.name === name && (kind === ENUM_KIND ? x.typtype === 'e' : kind === COMPOSITE_KIND && x.typtype === 'c'))
   if (!t) return undefined
   const own = m.userType(t.oid)
@@ -61,7 +62,7 @@ export function regInput(type: SqlType, text: string, names: NameContext): numbe
       return oid
     }
     case 'regtype':
-      return typeOid(resolveTypeName(parts.length ? parts : [s], [], false, { getCatalog: (kind, name) => userTypeLabels(names.catalog(), kind, name) }))
+      return typeOid(resolveTypeName(parts.length ? parts : [s], [], false, userTypes({ getCatalog: (kind, name) => userTypeObject(names.catalog(), kind, name) })))
     case 'regnamespace': {
       const oid = NAMESPACE_OIDS[last as Namespace] as number | undefined
       if (oid === undefined) throw new SqlError(SqlState.invalidSchemaName, `schema "${s}" does not exist`)

@@ -11,6 +11,7 @@ import type { ColumnInfo, Json, TableInfo } from '@concord/core'
 import type { SqlType, TypeId } from '../types/sql-type.js'
 import { decodeLabels } from '../types/enum-type.js'
 import { decodeFields } from '../types/row-type.js'
+import { decodeDomainInfo } from '../types/domain-type.js'
 
 /** DEFAULT, GENERATED and CHECK expressions are kept as their parse trees (JSON). */
 export type StoredExpr = Json
@@ -90,6 +91,12 @@ function enumDetails(t: { [k: string]: Json }): Pick<SqlType, 'name' | 'labels' 
   return labels ? { name: t['name'], labels } : { name: t['name'] }
 }
 
+/** A domain column's constraints (checked: they come from the replicated catalog). */
+function domainDetails(t: { [k: string]: Json }): Pick<SqlType, 'domain'> {
+  const info = t['domain'] === undefined ? null : decodeDomainInfo(t['domain'])
+  return info ? { domain: info } : {}
+}
+
 export function columnMeta(c: ColumnInfo): ColumnMeta {
   const m = c.meta
   if (isObject(m) && isObject(m.t)) {
@@ -98,6 +105,7 @@ export function columnMeta(c: ColumnInfo): ColumnMeta {
       t: {
         id: t.id as TypeId, ...(t.precision !== undefined ? { precision: t.precision } : {}), ...(t.scale !== undefined ? { scale: t.scale } : {}), ...(t.array === true ? { array: true } : {}),
         ...enumDetails(m.t),
+        ...domainDetails(m.t),
       },
       notNull: m.notNull === true,
       default: m.default ?? undefined,

@@ -3,6 +3,7 @@
  * CREATE/DROP INDEX, CREATE/DROP FUNCTION and CREATE REGION, all as replicated catalog
  * writes inside the caller's core transaction.
  */
+import { userTypes } from '../types/user-type.js'
 import type { ColumnSpec, Json, PolicySpec, TableSpec } from '@concord/core'
 import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
 import { checkNewPartitionBound } from '../plan/partition-view.js'
@@ -101,7 +102,7 @@ function planColumn(def: ColumnDef, table: string, types: UserTypeSource): Colum
   const serial = isSerialName(names)
   // SERIAL is integer, SMALLSERIAL smallint, BIGSERIAL bigint, as in PostgreSQL: each draws
   // node-unique values that fit its type (sequences/serial-sequences.ts).
-  const type: SqlType = typeFromTypeName(def.typeName ?? {}, types)
+  const type: SqlType = typeFromTypeName(def.typeName ?? {}, userTypes(types))
   const meta: ColumnMeta = { t: type }
   if (serial) {
     meta.serial = true
@@ -392,6 +393,8 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
     }
     case 'OBJECT_TYPE':
       return execDropTypes(stmt.objects ?? [], !!stmt.missing_ok, stmt.behavior === 'DROP_CASCADE', p.exec)
+    case 'OBJECT_DOMAIN':
+      return execDropTypes(stmt.objects ?? [], !!stmt.missing_ok, stmt.behavior === 'DROP_CASCADE', p.exec, 'DROP DOMAIN')
     case 'OBJECT_SEQUENCE':
       return execDropSequences(names, !!stmt.missing_ok, p.exec)
     case 'OBJECT_PUBLICATION':
@@ -640,11 +643,11 @@ export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx): Statem
   const args = (stmt.parameters ?? []).map((a) => {
     if (!('FunctionParameter' in a)) throw new SqlError(SqlState.syntaxError, 'bad parameter')
     const fp = a.FunctionParameter
-    return { name: fp.name ?? null, type: typeFromTypeName(fp.argType ?? {}, tx) }
+    return { name: fp.name ?? null, type: typeFromTypeName(fp.argType ?? {}, userTypes(tx)) }
   })
   // A SETOF function would have to yield rows wherever it is called; refuse it rather than return its first row.
   if (stmt.returnType?.setof) throw new SqlError(SqlState.featureNotSupported, 'SQL functions returning SETOF are not supported')
-  const returns = stmt.returnType ? typeFromTypeName(stmt.returnType, tx) : T.void
+  const returns = stmt.returnType ? typeFromTypeName(stmt.returnType, userTypes(tx)) : T.void
   const existing = tx.getCatalog('function', name)
   if (existing !== undefined && existing !== null && !stmt.replace) {
     throw new SqlError(SqlState.duplicateFunction, `function "${name}" already exists with same argument types`)

@@ -24,7 +24,7 @@ import { tableMeta } from '../catalog/table-meta.js'
 import { partitionFilter } from '../plan/partition-view.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
-import { execAlterEnum, execCreateComposite, execCreateEnum } from './type-ddl.js'
+import { execAlterEnum, execCreateComposite, execCreateDomain, execCreateEnum } from './type-ddl.js'
 import { execMerge } from './merge.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
@@ -76,6 +76,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('CreateEnumStmt' in node) return execCreateEnum(node.CreateEnumStmt, exec)
   if ('AlterEnumStmt' in node) return execAlterEnum(node.AlterEnumStmt, exec)
   if ('CompositeTypeStmt' in node) return execCreateComposite(node.CompositeTypeStmt, exec)
+  if ('CreateDomainStmt' in node) return execCreateDomain(node.CreateDomainStmt, p)
   if ('CreateSeqStmt' in node) return execCreateSequence(node.CreateSeqStmt, exec)
   if ('AlterSeqStmt' in node) return execAlterSequence(node.AlterSeqStmt, exec)
   if ('DropStmt' in node) return execDrop(node.DropStmt, p)

@@ -10,7 +10,14 @@
  * type used by a column is never dropped (2BP01; CASCADE is 0A000), so no column is left
  * of a type that no longer exists.
  */
-import type { AlterEnumStmt, CompositeTypeStmt, CreateEnumStmt, Node } from 'libpg-query'
+import { userTypes } from '../types/user-type.js'
+import type { AlterEnumStmt, CompositeTypeStmt, CreateDomainStmt, CreateEnumStmt, Node } from 'libpg-query'
+import type { Json } from '@concord/core'
+import { DOMAIN_KIND, decodeDomain, encodeDomain, type DomainInfo } from '../types/domain-type.js'
+import { compileExpr } from '../expr/compile.js'
+import { compileDomainCheck } from '../expr/domain-check.js'
+import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
+import { Scope } from '../expr/scope.js'
 import type { TableInfo } from '@concord/core'
 import { columnMeta, metaToJson } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -32,10 +39,54 @@ function labelsOf(exec: ExecCtx, name: string): EnumLabel[] | null {
   return decodeLabels(exec.tx.getCatalog(ENUM_KIND, name))
 }
 
-/** Whether `name` is a user type of either kind. */
-function userTypeExists(exec: ExecCtx, name: string): 'enum' | 'composite' | null {
+/** Whether `name` is a user type, and of which kind. */
+function userTypeExists(exec: ExecCtx, name: string): 'enum' | 'composite' | 'domain' | null {
   if (labelsOf(exec, name) !== null) return 'enum'
-  return decodeFields(exec.tx.getCatalog(COMPOSITE_KIND, name)) !== null ? 'composite' : null
+  if (decodeFields(exec.tx.getCatalog(COMPOSITE_KIND, name)) !== null) return 'composite'
+  return decodeDomain(exec.tx.getCatalog(DOMAIN_KIND, name)) !== undefined ? 'domain' : null
+}
+
+const KIND_OF: Record<'enum' | 'composite' | 'domain', string> = { enum: ENUM_KIND, composite: COMPOSITE_KIND, domain: DOMAIN_KIND }
+
+export function execCreateDomain(stmt: CreateDomainStmt, p: PlanCtx): StatementResult {
+  const exec = p.exec
+  const name = enumName(nameList(stmt.domainname))
+  if (userTypeExists(exec, name) !== null || exec.tx.table(name) || isBuiltinType(name)) {
+    throw new SqlError(SqlState.duplicateObject, `type "${name}" already exists`)
+  }
+  const base = typeFromTypeName(stmt.typeName ?? {}, userTypes(exec.tx))
+  if ((base.id === 'record' && base.name === undefined) || base.id === 'unknown' || base.id === 'void' || base.id === 'anyelement') {
+    throw new SqlError(SqlState.datatypeMismatch, `"${typeName(base)}" is not a valid base type for a domain`)
+  }
+  // A domain over a domain keeps that one's constraints and default.
+  const inherited = base.domain
+  const info: DomainInfo = { name, notNull: inherited?.notNull ?? false, default: inherited?.default ?? null, checks: [...(inherited?.checks ?? [])] }
+  let own = 0
+  for (const c of stmt.constraints ?? []) {
+    if (!('Constraint' in c)) continue
+    const k = c.Constraint
+    switch (k.contype) {
+      case 'CONSTR_NOTNULL': info.notNull = true; break
+      case 'CONSTR_NULL': info.notNull = false; break
+      case 'CONSTR_DEFAULT': info.default = (k.raw_expr ?? null) as unknown as Json; break
+      case 'CONSTR_CHECK': {
+        const cname = k.conname ?? `${name}_check${own === 0 ? '' : own}`
+        if (info.checks.some((x) => x.name === cname)) throw new SqlError(SqlState.duplicateObject, `constraint "${cname}" for domain "${name}" already exists`)
+        info.checks.push({ name: cname, expr: k.raw_expr as unknown as Json })
+        if (!k.conname) own++
+        break
+      }
+      default:
+        throw new SqlError(SqlState.featureNotSupported, `${(k.contype ?? '').replace('CONSTR_', '')} constraints are not supported on domains`)
+    }
+  }
+  const type = { ...base, domain: info }
+  // Compiles the constraints and the default now, so a bad one fails at CREATE DOMAIN.
+  const cctx = makeCompileCtx(p, new Scope([]))
+  compileDomainCheck(type, cctx, compileExpr)
+  if (info.default !== null) compileExpr(info.default as unknown as Node, cctx)
+  exec.tx.setCatalog(DOMAIN_KIND, name, encodeDomain(base, info))
+  return utility('CREATE DOMAIN')
 }
 
 export function execCreateComposite(stmt: CompositeTypeStmt, exec: ExecCtx): StatementResult {
@@ -50,7 +101,7 @@ export function execCreateComposite(stmt: CompositeTypeStmt, exec: ExecCtx): Sta
     const d = el.ColumnDef
     const fname = d.colname ?? ''
     if (fields.some((f) => f.name === fname)) throw new SqlError(SqlState.duplicateColumn, `column "${fname}" specified more than once`)
-    const type = typeFromTypeName(d.typeName ?? {}, exec.tx)
+    const type = typeFromTypeName(d.typeName ?? {}, userTypes(exec.tx))
     if (type.id === 'record' && type.name === undefined) throw new SqlError(SqlState.invalidTableDefinition, `column "${fname}" has pseudo-type record`)
     if (type.id === 'unknown') throw new SqlError(SqlState.invalidTableDefinition, `column "${fname}" has pseudo-type unknown`)
     fields.push({ name: fname, type })
@@ -86,7 +137,7 @@ function dependentColumns(exec: ExecCtx, name: string): Array<{ table: TableInfo
   for (const t of exec.allTables()) {
     for (const c of t.columns) {
       const m = columnMeta(c)
-      if ((m.t.id === 'enum' || m.t.id === 'record') && m.t.name === name) out.push({ table: t, column: c.name })
+      if (((m.t.id === 'enum' || m.t.id === 'record') && m.t.name === name) || m.t.domain?.name === name) out.push({ table: t, column: c.name })
     }
   }
   return out
@@ -94,7 +145,10 @@ function dependentColumns(exec: ExecCtx, name: string): Array<{ table: TableInfo
 
 /** The composite types with a field of type `name` (or an array of it). */
 function dependentTypes(exec: ExecCtx, name: string): string[] {
-  return exec.tx.listCatalog(COMPOSITE_KIND).filter(([, v]) => decodeFields(v)?.some((f) => f.type.name === name)).map(([n]) => n)
+  const composites = exec.tx.listCatalog(COMPOSITE_KIND).filter(([, v]) => decodeFields(v)?.some((f) => f.type.name === name || f.type.domain?.name === name)).map(([n]) => n)
+  // A domain over an enum or composite type names it as its base.
+  const domains = exec.tx.listCatalog(DOMAIN_KIND).filter(([n, v]) => n !== name && decodeDomain(v)?.name === name).map(([n]) => n)
+  return [...composites, ...domains]
 }
 
 function storeLabels(exec: ExecCtx, name: string, labels: EnumLabel[]): void {
@@ -132,7 +186,7 @@ export function execAlterEnum(stmt: AlterEnumStmt, exec: ExecCtx): StatementResu
 }
 
 /** DROP TYPE of enum types. */
-export function execDropTypes(objects: Node[], missingOk: boolean, cascade: boolean, exec: ExecCtx): StatementResult {
+export function execDropTypes(objects: Node[], missingOk: boolean, cascade: boolean, exec: ExecCtx, tag = 'DROP TYPE'): StatementResult {
   const notices: string[] = []
   const names: string[] = []
   for (const o of objects) {
@@ -152,7 +206,7 @@ export function execDropTypes(objects: Node[], missingOk: boolean, cascade: bool
     if (users.length > 0) {
       if (cascade) throw new SqlError(SqlState.featureNotSupported, `DROP TYPE .. CASCADE of a type in use is not supported (type ${users[0]} uses type ${n})`)
       throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop type ${n} because other objects depend on it`, {
-        detail: users.map((u) => `column of composite type ${u} depends on type ${n}`).join('\n'),
+        detail: users.map((u) => `type ${u} depends on type ${n}`).join('\n'),
         hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
       })
     }
@@ -165,7 +219,7 @@ export function execDropTypes(objects: Node[], missingOk: boolean, cascade: bool
         hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
       })
     }
-    exec.tx.setCatalog(userTypeExists(exec, n) === 'enum' ? ENUM_KIND : COMPOSITE_KIND, n, null)
+    exec.tx.setCatalog(KIND_OF[userTypeExists(exec, n)!], n, null)
   }
-  return utility('DROP TYPE', notices)
+  return utility(tag, notices)
 }

@@ -9,7 +9,7 @@ import { applyTypmod } from '../types/text-format.js'
 import type { Compiled } from './compiled.js'
 
 function sameType(a: SqlType, b: SqlType): boolean {
-  return a.id === b.id && !!a.array === !!b.array && a.precision === b.precision && a.scale === b.scale && a.name === b.name && (a.id !== 'record' || a.fields === b.fields)
+  return a.id === b.id && !!a.array === !!b.array && a.precision === b.precision && a.scale === b.scale && a.name === b.name && (a.id !== 'record' || a.fields === b.fields) && a.domain?.name === b.domain?.name
 }
 
 export function coerce(c: Compiled, to: SqlType, ctx: CastContext, nowMicros: number, what?: string): Compiled {

@@ -4,6 +4,7 @@
  * does no type dispatch. Three-valued logic throughout: NULL propagates through strict
  * operators, AND/OR follow SQL's truth tables.
  */
+import { userTypes } from '../types/user-type.js'
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { aggregateSeesNulls, isAggregate, resolveAggregate } from '../functions/aggregate.js'
@@ -16,7 +17,8 @@ import { compareValues, groupKey } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
 import { arrayOf, commonType, isIntegerType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
-import { MAX_FIELDS, RowValue } from '../types/row-type.js'
+import { MAX_FIELDS, rowItems as rowValueItems, RowValue } from '../types/row-type.js'
+import { compileDomainCheck } from './domain-check.js'
 import { nameList, stringValue } from '../parser/name-list.js'
 import type { RtValue } from '../types/value.js'
 import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compileSubscripts } from './array-expr.js'
@@ -82,11 +84,19 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
     return constant(known ?? (v instanceof Uint8Array ? T.bytea : T.unknown), v)
   }
   if ('TypeCast' in node) {
-    const to = typeFromTypeName(node.TypeCast.typeName ?? {}, ctx.exec.tx)
+    const to = typeFromTypeName(node.TypeCast.typeName ?? {}, userTypes(ctx.exec.tx))
     const src = node.TypeCast.arg!
     // ARRAY[..]::t[] types the elements directly (so ARRAY[]::int[] is valid), as PostgreSQL does.
     const arg = to.array && 'A_ArrayExpr' in src ? compileArrayConstructor(src.A_ArrayExpr, ctx, compileExpr, to) : compileExpr(src, ctx)
-    return compileRegCast(arg, to, ctx.exec) ?? coerce(arg, to, 'explicit', ctx.exec.nowMicros)
+    const cast = compileRegCast(arg, to, ctx.exec) ?? coerce(arg, to, 'explicit', ctx.exec.nowMicros)
+    const check = compileDomainCheck(to, ctx, compileExpr)
+    if (!check) return cast
+    const f = cast.eval
+    return { type: to, eval: (env) => {
+      const v = f(env)
+      check(v)
+      return v
+    } }
   }
   if ('BoolExpr' in node) return compileBool(node.BoolExpr.boolop ?? 'AND_EXPR', node.BoolExpr.args ?? [], ctx)
   if ('A_Expr' in node) return compileAExpr(node.A_Expr, ctx)
@@ -189,7 +199,7 @@ function compileFieldSelect(c: Compiled, field: string): Compiled {
   const f = c.eval
   return { type: t.fields[at]!.type, eval: (env) => {
     const v = f(env)
-    return v instanceof RowValue ? v.items[at] ?? null : null
+    return v instanceof RowValue ? rowValueItems(v)[at] ?? null : null
   } }
 }
 

@@ -10,7 +10,7 @@ import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
 import { formatJsonb, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
-import { RowValue } from './row-type.js'
+import { rowItems, RowValue } from './row-type.js'
 import { category, elementType, isIntegerType, isNumericType, isRegType, typeName, type SqlType } from './sql-type.js'
 import { applyTypmod, checkInt, checkInt8, formatText, parseText } from './text-format.js'
 import type { RtValue } from './value.js'
@@ -69,7 +69,7 @@ function castRow(v: RowValue, from: SqlType, to: SqlType, nowMicros: number, exp
       detail: `Input has too ${v.items.length < fields.length ? 'few' : 'many'} columns.`,
     })
   }
-  return new RowValue(v.items.map((x, i) => castValue(x, from.fields?.[i]?.type ?? { id: 'unknown' }, fields[i]!.type, nowMicros, explicit)))
+  return new RowValue(rowItems(v).map((x, i) => castValue(x, from.fields?.[i]?.type ?? { id: 'unknown' }, fields[i]!.type, nowMicros, explicit)))
 }
 
 function floatToInt(v: number, to: SqlType): number | bigint {

@@ -7,7 +7,7 @@ import { SqlArray } from './array.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
 import { EnumValue } from './enum-type.js'
-import { compareRows, RowValue } from './row-type.js'
+import { compareRows, rowItems, RowValue } from './row-type.js'
 import type { RtValue } from './value.js'
 
 /** Compares two non-null values of one type. */
@@ -52,7 +52,7 @@ export function groupKey(v: RtValue): string {
   if (v instanceof EnumValue) return 'e' + v.label
   if (v instanceof RowValue) {
     let r = 'r'
-    for (const x of v.items) {
+    for (const x of rowItems(v)) {
       const e = groupKey(x)
       r += e.length + ':' + e
     }

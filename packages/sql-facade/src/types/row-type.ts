@@ -13,26 +13,23 @@
  */
 import type { Json } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { SqlType } from './sql-type.js'
+import type { RowField, SqlType } from './sql-type.js'
+
+export type { RowField }
 import type { RtValue } from './value.js'
+import { RowValue } from './scalar-value.js'
 
 export const COMPOSITE_KIND = 'composite'
 
 /** Fields of a composite type at most (PostgreSQL's MaxTupleAttributeNumber, less a little). */
 export const MAX_FIELDS = 1600
 
-export interface RowField {
-  name: string
-  type: SqlType
-}
 
-/** A row value: one item per field of its type. */
-export class RowValue {
-  readonly items: RtValue[]
+export { RowValue }
 
-  constructor(items: RtValue[]) {
-    this.items = items
-  }
+/** A row's items as runtime values (every item is one: NestedArray describes SqlArray). */
+export function rowItems(v: RowValue): RtValue[] {
+  return v.items as RtValue[]
 }
 
 /** Quotes a field's text as record_out does when it must. */
@@ -110,10 +107,12 @@ export function parseRowText(text: string, fieldCount: number): Array<string | n
 
 /** record_cmp: field by field, a NULL after every value, two NULLs equal. */
 export function compareRows(a: RowValue, b: RowValue, cmp: (x: RtValue, y: RtValue) => number): number {
-  const n = Math.min(a.items.length, b.items.length)
+  const xs = rowItems(a)
+  const ys = rowItems(b)
+  const n = Math.min(xs.length, ys.length)
   for (let i = 0; i < n; i++) {
-    const x = a.items[i]!
-    const y = b.items[i]!
+    const x = xs[i]!
+    const y = ys[i]!
     if (x === null || y === null) {
       if (x !== y) return x === null ? 1 : -1
       continue

@@ -2,11 +2,11 @@
  * The SQL types the facade knows: their PostgreSQL names, OIDs and how a type name in
  * the parse tree maps onto them. Typmods (NUMERIC(p,s), VARCHAR(n)) ride along.
  */
+import type { Json } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { nameList } from '../parser/name-list.js'
-import { ENUM_KIND, decodeLabels, type EnumLabel, type UserTypeSource } from './enum-type.js'
-import { COMPOSITE_KIND, decodeFields, type RowField } from './row-type.js'
+import type { EnumLabel } from './enum-type.js'
 
 export type TypeId =
   | 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8'
@@ -31,6 +31,23 @@ export interface SqlType {
   labels?: EnumLabel[]
   /** A row type's fields (`record`: a composite type when named, else an anonymous row; neither: the pseudo-type). */
   fields?: RowField[]
+  /** A domain over this type: its name and constraints (types/domain-type.ts). */
+  domain?: DomainInfo
+}
+
+/** A field of a composite type (types/row-type.ts). */
+export interface RowField {
+  name: string
+  type: SqlType
+}
+
+/** A domain's name and constraints (types/domain-type.ts). */
+export interface DomainInfo {
+  name: string
+  notNull: boolean
+  /** The DEFAULT expression's parse tree, or null. */
+  default: Json | null
+  checks: Array<{ name: string; expr: Json }>
 }
 
 /** Copies what names a type besides its id: typmods and a user type's name and labels. */
@@ -97,6 +114,7 @@ export function userTypeOid(name: string, array = false): number {
 }
 
 export function typeOid(t: SqlType): number {
+  if (t.domain) return userTypeOid(t.domain.name)
   if ((t.id === 'enum' || t.id === 'record') && t.name !== undefined) return userTypeOid(t.name, !!t.array)
   if (t.array) return ARRAY_OIDS[t.id] ?? 1009
   return OIDS[t.id]
@@ -145,6 +163,7 @@ export function typeModifier(t: SqlType): number {
 
 /** Type name as `format_type` prints it, e.g. `numeric(10,2)`, `character varying(100)`. */
 export function typeName(t: SqlType): string {
+  if (t.domain) return t.domain.name
   const base = ((): string => {
     switch (t.id) {
       case 'bool': return 'boolean'
@@ -216,25 +235,24 @@ const NAMES: Record<string, TypeId> = {
   anyelement: 'anyelement', anyenum: 'enum', any: 'anyelement', anycompatible: 'anyelement', record: 'record', unknown: 'unknown',
 }
 
-/** A user type by name from the catalog, or undefined (a `public.` prefix allowed). */
-export function userType(names: string[], source: UserTypeSource | undefined): SqlType | undefined {
-  if (!source) return undefined
+/** Finds a user-defined type (enum, composite, domain) by its one-part name (types/user-type.ts). */
+export type TypeLookup = (name: string) => SqlType | undefined
+
+/** A user type named by `names` (a `public.` prefix allowed). */
+function userType(names: string[], lookup: TypeLookup | undefined): SqlType | undefined {
+  if (!lookup) return undefined
   const parts = names[0] === 'public' && names.length === 2 ? names.slice(1) : names
-  if (parts.length !== 1) return undefined
-  const labels = decodeLabels(source.getCatalog(ENUM_KIND, parts[0]!))
-  if (labels) return { id: 'enum', name: parts[0]!, labels }
-  const fields = decodeFields(source.getCatalog(COMPOSITE_KIND, parts[0]!))
-  return fields ? { id: 'record', name: parts[0]!, fields } : undefined
+  return parts.length === 1 ? lookup(parts[0]!) : undefined
 }
 
-/** Looks a type up by name (`pg_catalog.` prefix allowed), with typmod integers; user types through `source`. */
-export function resolveTypeName(names: string[], mods: number[], arrayBounds = false, source?: UserTypeSource): SqlType {
+/** Looks a type up by name (`pg_catalog.` prefix allowed), with typmod integers; user types through `source` (types/user-type.ts). */
+export function resolveTypeName(names: string[], mods: number[], arrayBounds = false, source?: TypeLookup): SqlType {
   const parts = names.filter((n) => n !== 'pg_catalog')
   let name = parts.join('.').toLowerCase()
   // Built-in names first: pg_catalog leads the search path.
   if (!NAMES[name] && !(name.startsWith('_') && NAMES[name.slice(1)]) && names[0] !== 'pg_catalog') {
     const own = userType(names, source) ?? (names.length === 1 && names[0]!.startsWith('_') ? userType([names[0]!.slice(1)], source) : undefined)
-    if (own) return arrayBounds || own.name !== names[names.length - 1] ? arrayOf(own) : own
+    if (own) return arrayBounds || (own.domain?.name ?? own.name) !== names[names.length - 1] ? arrayOf(own) : own
   }
   // `_int4` is PostgreSQL's internal name of int4[].
   if (!NAMES[name] && name.startsWith('_') && NAMES[name.slice(1)]) {
@@ -261,7 +279,7 @@ export function resolveTypeName(names: string[], mods: number[], arrayBounds = f
 }
 
 /** The type a parse-tree TypeName names (`numeric(10,2)`, `int[]`, `pg_catalog.int4`). */
-export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBounds?: Node[] }, source?: UserTypeSource): SqlType {
+export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBounds?: Node[] }, source?: TypeLookup): SqlType {
   const names = nameList(tn.names)
   const mods: number[] = []
   for (const m of tn.typmods ?? []) {

@@ -23,7 +23,7 @@ import { MAX_DIMS, SqlArray } from './array.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
 import { EnumValue, enumById, type EnumLabel } from './enum-type.js'
-import { RowValue } from './row-type.js'
+import { rowItems, RowValue } from './row-type.js'
 import { arrayOf, elementType, T, type SqlType } from './sql-type.js'
 import { parseText } from './text-format.js'
 import type { RtValue } from './value.js'
@@ -41,7 +41,7 @@ export function encodeValue(v: RtValue): Value {
   if (v instanceof Decimal) return NUMERIC_TAG + v.toString()
   if (v instanceof Interval) return `${INTERVAL_TAG}${v.months},${v.days},${v.micros}`
   if (v instanceof EnumValue) return `${ENUM_TAG}${v.id}:${v.label}`
-  if (v instanceof RowValue) return ROW_TAG + ROW_VERSION + JSON.stringify(v.items.map(encodeElement))
+  if (v instanceof RowValue) return ROW_TAG + ROW_VERSION + JSON.stringify(rowItems(v).map(encodeElement))
   if (v instanceof SqlArray) return ARRAY_TAG + ARRAY_VERSION + JSON.stringify([v.dims, v.lbounds, v.items.map(encodeElement)])
   return v
 }
@@ -189,7 +189,7 @@ function decodeRow(v: string): RowValue {
 function typedRow(v: RtValue, t: SqlType): RtValue {
   if (v instanceof SqlArray) return t.array ? v.map((x) => typedRow(x, elementType(t))) : v
   if (!(v instanceof RowValue) || !t.fields || t.array) return v
-  return new RowValue(v.items.map((x, i) => {
+  return new RowValue(rowItems(v).map((x, i) => {
     const ft = t.fields![i]?.type
     if (!ft || x === null) return x
     if (ft.id === 'enum' && typeof x === 'string' && ft.labels) return ft.labels.some((l) => l.label === x) ? enumById(-1, x, ft.labels) : x

@@ -8,7 +8,7 @@ import { formatDate, formatTimestamp, parseDate, parseTime, parseTimestamp, form
 import { Decimal, applyNumericTypmod } from './decimal.js'
 import { Interval, parseInterval } from './interval.js'
 import { parseEnum } from './enum-type.js'
-import { formatRow, parseRowText, RowValue } from './row-type.js'
+import { formatRow, parseRowText, rowItems, RowValue } from './row-type.js'
 import { normalizeJsonb, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
 import { formatArrayText, parseArrayText } from './array-text.js'
@@ -83,7 +83,7 @@ export function formatText(v: RtValue, t: SqlType): string | null {
     const el = elementType(t)
     return formatArrayText(v, (x) => formatText(x, el)!)
   }
-  if (v instanceof RowValue) return formatRow(v.items.map((x, i) => formatText(x, t.fields?.[i]?.type ?? guessType(x))))
+  if (v instanceof RowValue) return formatRow(rowItems(v).map((x, i) => formatText(x, t.fields?.[i]?.type ?? guessType(x))))
   switch (t.id) {
     case 'bool': return v ? 't' : 'f'
     case 'float4': return formatFloat(v as number, true)
