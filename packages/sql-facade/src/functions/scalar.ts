@@ -16,6 +16,7 @@ import type { RtValue } from '../types/value.js'
 import { formatSql, toCharInterval, toCharNumber, toCharTimestamp } from './formatting.js'
 import { ARRAY_FUNCTIONS } from './array-functions.js'
 import { ENUM_FUNCTIONS } from './enum-functions.js'
+import { JSON_POPULATE_FUNCTIONS } from './json-populate.js'
 import { CATALOG_FUNCTIONS } from './catalog-functions.js'
 import { SEQUENCE_FUNCTIONS } from './sequence-functions.js'
 import { extractField } from './extract.js'
@@ -546,6 +547,6 @@ export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null 
   const r = FUNCTIONS[name]
   const impl = r ? r(types) : undefined
   if (impl) return impl
-  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name]
+  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name]
   return a ? a(types) : impl
 }
