@@ -27,3 +27,18 @@ describe('jsonb_set, jsonb_insert and jsonb subscripts', () => {
     expect(await sqlState(db, `SELECT ('{"a":1}'::jsonb)[1.0]`)).toBe('42804')
   })
 })
+
+describe('jsonb subscript assignment', () => {
+  it('creates the path, pads arrays with nulls, counts negative positions from the end', async () => {
+    db = await openDatabase({ nodeId: 'js3' })
+    await db.query('CREATE TABLE tjs (id int PRIMARY KEY, j jsonb)')
+    await db.query(`INSERT INTO tjs VALUES (1, '[0]'), (2, NULL), (3, '{}')`)
+    await db.query(`UPDATE tjs SET j[5] = '1' WHERE id = 1`)
+    await db.query(`UPDATE tjs SET j[-4] = '2' WHERE id = 1`)
+    await db.query(`UPDATE tjs SET j['a'][0]['b'][0]['c'] = '1' WHERE id = 3`)
+    await db.query('UPDATE tjs SET j[1] = NULL WHERE id = 2')
+    expect((await db.query('SELECT j FROM tjs ORDER BY id')).rowArrays).toEqual([['[0, null, 2, null, null, 1]'], ['[null, null]'], ['{"a": [{"b": [{"c": 1}]}]}']])
+    expect(await sqlState(db, `UPDATE tjs SET j[-9] = '1' WHERE id = 1`)).toBe('22023')
+    expect(await sqlState(db, `UPDATE tjs SET j[NULL] = '1'`)).toBe('22004')
+  })
+})
