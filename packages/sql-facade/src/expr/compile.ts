@@ -219,6 +219,10 @@ function compileColumnRef(fields: Node[], ctx: CompileCtx): Compiled {
   if (fields.some((f) => 'A_Star' in f)) throw new SqlError(SqlState.syntaxError, '* is not allowed here')
   const names = nameList(fields)
   const r = ctx.scope.resolve(names)
+  if (!r && names.length === 1) {
+    const whole = compileWholeRow(names[0]!, ctx)
+    if (whole) return whole
+  }
   if (!r) {
     if (names.length >= 2 && !ctx.scope.resolve([names[names.length - 2]!]) && !hasTableAnywhere(ctx.scope, names[names.length - 2]!)) {
       throw new SqlError(SqlState.undefinedTable, `missing FROM-clause entry for table "${names[names.length - 2]}"`)
@@ -234,6 +238,23 @@ function compileColumnRef(fields: Node[], ctx: CompileCtx): Compiled {
   if (depth === 0) return { type, eval: (env) => env.row[index]! }
   if (depth === 1) return { type, eval: (env) => env.outer!.row[index]! }
   return { type, eval: (env) => envAt(env, depth).row[index]! }
+}
+
+/**
+ * `t` naming a FROM item where a value is expected: its row, as a value of the table's
+ * row type (a table read under its own name) or an anonymous record of its columns.
+ */
+function compileWholeRow(name: string, ctx: CompileCtx): Compiled | null {
+  const w = ctx.scope.wholeRow(name)
+  if (!w) return null
+  const fields = w.columns.map((c) => ({ name: c.name, type: c.type }))
+  const own = userTypes(ctx.exec.tx)(name)
+  const type: SqlType = own?.id === 'record' && own.fields?.length === fields.length ? own : { id: 'record', fields }
+  const { depth, indexes } = w
+  return { type, eval: (env) => {
+    const row = envAt(env, depth).row
+    return new RowValue(indexes.map((i) => row[i] ?? null))
+  } }
 }
 
 function hasTableAnywhere(scope: Scope, name: string): boolean {

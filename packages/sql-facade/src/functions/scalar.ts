@@ -10,6 +10,7 @@ import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
 import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
 import { SqlArray } from '../types/array.js'
+import { RowValue, rowItems } from '../types/row-type.js'
 import { commonType, elementType, isIntegerType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
@@ -97,7 +98,21 @@ export function sqlToJson(v: RtValue, t: SqlType): JsonValue {
     return Number.isFinite(n) ? n : text
   }
   if (v instanceof SqlArray) return nestedJson(v, elementType(t))
+  // A row is an object of its fields, in field order.
+  if (v instanceof RowValue) {
+    const items = rowItems(v)
+    const out: { [k: string]: JsonValue } = {}
+    items.forEach((x, i) => { out[t.fields?.[i]?.name ?? `f${i + 1}`] = sqlToJson(x, t.fields?.[i]?.type ?? T.text) })
+    return out
+  }
   return formatText(v, t)
+}
+
+/** PostgreSQL's pretty form of row_to_json / array_to_json: a line break after each top-level comma. */
+function prettyTop(v: JsonValue): string {
+  if (Array.isArray(v)) return '[' + v.map((x) => JSON.stringify(x)).join(',\n ') + ']'
+  if (v !== null && typeof v === 'object') return '{' + Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${JSON.stringify(x)}`).join(',\n ') + '}'
+  return JSON.stringify(v)
 }
 
 /** A (multidimensional) array as nested JSON arrays, as to_json renders it. */
@@ -364,6 +379,12 @@ const FUNCTIONS: Record<string, Resolver> = {
     return v.length
   } } : null),
   to_jsonb: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.jsonb, fn: (a) => formatJsonb(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
+  row_to_json: (ts) => (ts.length >= 1 && ts.length <= 2 && ts[0]!.id === 'record' && !ts[0]!.array
+    ? { args: [ts[0]!, ...(ts.length === 2 ? [T.bool] : [])], result: T.json, fn: (a) => (a[1] === true ? prettyTop : JSON.stringify)(sqlToJson(a[0]!, ts[0]!)) }
+    : null),
+  array_to_json: (ts) => (ts.length >= 1 && ts.length <= 2 && ts[0]!.array
+    ? { args: [ts[0]!, ...(ts.length === 2 ? [T.bool] : [])], result: T.json, fn: (a) => (a[1] === true ? prettyTop : JSON.stringify)(sqlToJson(a[0]!, ts[0]!)) }
+    : null),
   to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => JSON.stringify(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
   jsonb_build_object: (ts) => buildObject(ts, T.jsonb),
   json_build_object: (ts) => buildObject(ts, T.json),

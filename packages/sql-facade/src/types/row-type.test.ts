@@ -54,3 +54,17 @@ describe('composite types and row values', () => {
     }
   })
 })
+
+describe('whole-row references and table row types', () => {
+  it('a FROM item named as a value is its row; a table name is its row type; rows render as JSON objects', async () => {
+    db = await openDatabase({ nodeId: 'r4' })
+    await db.query('CREATE TABLE int8_tbl (q1 int8, q2 int8)')
+    await db.query('INSERT INTO int8_tbl VALUES (123, 456), (4567890123456789, 123)')
+    const r = await db.query(`SELECT i8::text AS t FROM int8_tbl i8 WHERE i8 IN (row(123, 456)::int8_tbl, '(4567890123456789,123)') ORDER BY i8`)
+    expect(r.rowArrays).toEqual([['(123,456)'], ['(4567890123456789,123)']])
+    expect((await db.query(`SELECT row_to_json(q) AS j FROM (SELECT 1 AS a, 'x' AS b) q`)).rows).toEqual([{ j: '{"a":1,"b":"x"}' }])
+    expect((await db.query('SELECT array_to_json(array_agg(q), false) AS j FROM (SELECT x AS b, x * 2 AS c FROM generate_series(1, 2) x) q')).rows)
+      .toEqual([{ j: '[{"b":1,"c":2},{"b":2,"c":4}]' }])
+    expect((await db.query(`SELECT array_to_json('{{1,5},{99,100}}'::int[], true) AS j`)).rows).toEqual([{ j: '[[1,5],\n [99,100]]' }])
+  })
+})
