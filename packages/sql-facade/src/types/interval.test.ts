@@ -12,6 +12,13 @@ describe('interval and timestamps', () => {
     expect(parseInterval('1.5 hours').toString()).toBe('01:30:00')
   })
 
+  it('prints a positive field after a negative one with an explicit +, as PostgreSQL does', () => {
+    expect(parseInterval('-1 years 3 days').toString()).toBe('-1 years +3 days')
+    expect(parseInterval('-1 years -3 days 4 hours').toString()).toBe('-1 years -3 days +04:00:00')
+    expect(parseInterval('1 year -3 days 4 hours').toString()).toBe('1 year -3 days +04:00:00')
+    expect(parseInterval('-2 mons 3 days -4 hours').toString()).toBe('-2 mons +3 days -04:00:00')
+  })
+
   it('adds months by calendar, clamping to the month end', () => {
     const jan31 = parseTimestamp('2024-01-31 10:00:00', false, 0)
     expect(formatTimestamp(addInterval(jan31, parseInterval('1 month')), false)).toBe('2024-02-29 10:00:00')

@@ -194,9 +194,13 @@ export function formatInterval(iv: Interval): string {
   const parts: string[] = []
   const years = Math.trunc(iv.months / 12)
   const months = iv.months - years * 12
-  if (years) parts.push(plural(years, 'year'))
-  if (months) parts.push(plural(months, 'mon'))
-  if (iv.days) parts.push(plural(iv.days, 'day'))
+  // A positive field right after a negative one carries an explicit '+', as PostgreSQL prints it.
+  let before = false
+  for (const [n, unit] of [[years, 'year'], [months, 'mon'], [iv.days, 'day']] as const) {
+    if (!n) continue
+    parts.push((before && n > 0 ? '+' : '') + plural(n, unit))
+    before = n < 0
+  }
   if (iv.micros || parts.length === 0) {
     const neg = iv.micros < 0
     let us = Math.abs(iv.micros)
@@ -208,9 +212,7 @@ export function formatInterval(iv: Interval): string {
     const frac = us - sec * USEC_PER_SEC
     let t = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`
     if (frac) t += '.' + String(frac).padStart(6, '0').replace(/0+$/, '')
-    // A positive time after a negative date part carries an explicit '+'.
-    const anyNeg = iv.months < 0 || iv.days < 0
-    parts.push((neg ? '-' : anyNeg && parts.length ? '+' : '') + t)
+    parts.push((neg ? '-' : before ? '+' : '') + t)
   }
   return parts.join(' ')
 }
