@@ -137,27 +137,18 @@ export function parseInterval(text: string): Interval {
   }
   // Split "1day" style tokens: a number directly followed by letters.
   const tokens = s.replace(/(\d)([a-z])/g, '$1 $2').split(/[\s,]+/).filter(Boolean)
-  for (let i = 0; i < tokens.length; i++) {
-    const tok = tokens[i]!
-    const time = /^([+-])?(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$/.exec(tok)
-    if (time) {
-      const sign = time[1] === '-' ? -1 : 1
-      micros += sign * Math.round((Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)) * USEC_PER_SEC)
-      checkFields()
-      continue
+  // Fields read right to left, as PostgreSQL's DecodeInterval does: a bare number takes
+  // the unit of the field to its right's rule (seconds at the end, days before a time),
+  // and each unit may be given once (22007 otherwise).
+  const seen = new Set<string>()
+  const take = (...bits: string[]): void => {
+    for (const b of bits) {
+      if (seen.has(b)) throw bad(text)
+      seen.add(b)
     }
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(tok)) throw bad(text)
-    const n = Number(tok)
-    const unitTok = tokens[i + 1]
-    if (unitTok === undefined || /^[+-]?[\d.]/.test(unitTok)) {
-      // A bare number is seconds.
-      micros += Math.round(n * USEC_PER_SEC)
-      checkFields()
-      continue
-    }
-    i++
-    const unit = UNITS.find(([re]) => re.test(unitTok))
-    if (!unit) throw bad(text)
+  }
+  let bareUnit: 'second' | 'day' = 'second'
+  const addUnit = (n: number, unit: (typeof UNITS)[number]): void => {
     const [m, d, us] = unit[1](n)
     // Fractions cascade down: 1.5 months = 1 month 15 days.
     const wm = Math.trunc(m)
@@ -170,6 +161,46 @@ export function parseInterval(text: string): Interval {
     days += wd
     micros += Math.round(us + (fd - wd) * USEC_PER_DAY)
     checkFields()
+  }
+  const SECOND = UNITS[2]!
+  const DAY = UNITS[5]!
+  for (let i = tokens.length - 1; i >= 0; i--) {
+    const tok = tokens[i]!
+    const time = /^([+-])?(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$/.exec(tok)
+    if (time) {
+      take('hour', 'minute', 'second', 'millisecond', 'microsecond')
+      const sign = time[1] === '-' ? -1 : 1
+      micros += sign * Math.round((Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)) * USEC_PER_SEC)
+      checkFields()
+      bareUnit = 'day'
+      continue
+    }
+    // SQL-standard year-month: '1-2' is 1 year 2 months.
+    const ym = /^([+-])?(\d+)-(\d+)$/.exec(tok)
+    if (ym) {
+      take('year', 'month')
+      const sign = ym[1] === '-' ? -1 : 1
+      years += sign * Number(ym[2])
+      yearMonths += sign * (Number(ym[2]) * 12 + Number(ym[3]))
+      checkFields()
+      continue
+    }
+    if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(tok)) {
+      // A bare number: seconds at the end, days right before a time field.
+      const n = Number(tok)
+      if (bareUnit === 'day') take('day')
+      else take('second', ...(Number.isInteger(n) ? [] : ['millisecond', 'microsecond']))
+      addUnit(n, bareUnit === 'day' ? DAY : SECOND)
+      continue
+    }
+    const unit = UNITS.find(([re]) => re.test(tok))
+    const numTok = tokens[i - 1]
+    if (!unit || numTok === undefined || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(numTok)) throw bad(text)
+    i--
+    const n = Number(numTok)
+    const name = unit[0].source.replace(/^\^\(|[s?]*\|.*$/g, '')
+    take(name, ...(name === 'second' && !Number.isInteger(n) ? ['millisecond', 'microsecond'] : []))
+    addUnit(n, unit)
   }
   return applyAgo(Interval.checked(months + yearMonths, days, micros), ago)
 }
