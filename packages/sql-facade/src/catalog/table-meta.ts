@@ -106,6 +106,7 @@ export function columnMeta(c: ColumnInfo): ColumnMeta {
         id: t.id as TypeId, ...(t.precision !== undefined ? { precision: t.precision } : {}), ...(t.scale !== undefined ? { scale: t.scale } : {}), ...(t.array === true ? { array: true } : {}),
         ...enumDetails(m.t),
         ...domainDetails(m.t),
+        ...(typeof m.t['range'] === 'number' && m.t['id'] === 'interval' ? { range: m.t['range'] } : {}),
       },
       notNull: m.notNull === true,
       default: m.default ?? undefined,

@@ -114,7 +114,44 @@ function bad(text: string): SqlError {
   return new SqlError(SqlState.invalidDatetimeFormat, `invalid input syntax for type interval: "${text}"`)
 }
 
-export function parseInterval(text: string): Interval {
+/** PostgreSQL's INTERVAL_MASK bits of an interval's fields (`interval day to hour`). */
+const MONTH = 1 << 1
+const YEAR = 1 << 2
+const DAY = 1 << 3
+const HOUR = 1 << 10
+const MINUTE = 1 << 11
+const SECOND = 1 << 12
+
+/** An interval cut to the fields of `range`, as PostgreSQL's AdjustIntervalForTypmod. */
+export function restrictInterval(iv: Interval, range: number): Interval {
+  const hour = 3600 * USEC_PER_SEC
+  const minute = 60 * USEC_PER_SEC
+  if (range === YEAR) return new Interval(Math.trunc(iv.months / 12) * 12, 0, 0)
+  if (range === MONTH || range === (YEAR | MONTH)) return new Interval(iv.months, 0, 0)
+  if (range === DAY) return new Interval(iv.months, iv.days, 0)
+  if (range === HOUR || range === (DAY | HOUR)) return new Interval(iv.months, iv.days, Math.trunc(iv.micros / hour) * hour)
+  if (range === MINUTE || range === (HOUR | MINUTE) || range === (DAY | HOUR | MINUTE)) return new Interval(iv.months, iv.days, Math.trunc(iv.micros / minute) * minute)
+  return iv
+}
+
+/** The unit a bare number has under `range` (its last field), as PostgreSQL's DecodeInterval. */
+function bareUnitOf(range: number | undefined): string {
+  switch (range) {
+    case YEAR: return 'year'
+    case MONTH: case YEAR | MONTH: return 'month'
+    case DAY: return 'day'
+    case HOUR: case DAY | HOUR: return 'hour'
+    case MINUTE: case HOUR | MINUTE: case DAY | HOUR | MINUTE: return 'minute'
+    default: return 'second'
+  }
+}
+
+export function parseInterval(text: string, range?: number): Interval {
+  const iv = parseFields(text, range)
+  return range === undefined ? iv : restrictInterval(iv, range)
+}
+
+function parseFields(text: string, range: number | undefined): Interval {
   let s = text.trim().toLowerCase()
   if (s.startsWith('@')) s = s.slice(1).trim()
   let ago = false
@@ -147,7 +184,7 @@ export function parseInterval(text: string): Interval {
       seen.add(b)
     }
   }
-  let bareUnit: 'second' | 'day' = 'second'
+  let bareUnit = bareUnitOf(range)
   const addUnit = (n: number, unit: (typeof UNITS)[number]): void => {
     const [m, d, us] = unit[1](n)
     // Fractions cascade down: 1.5 months = 1 month 15 days.
@@ -162,15 +199,17 @@ export function parseInterval(text: string): Interval {
     micros += Math.round(us + (fd - wd) * USEC_PER_DAY)
     checkFields()
   }
-  const SECOND = UNITS[2]!
-  const DAY = UNITS[5]!
+  const unitNamed = (name: string): (typeof UNITS)[number] => UNITS.find(([re]) => re.test(name))!
   for (let i = tokens.length - 1; i >= 0; i--) {
     const tok = tokens[i]!
-    const time = /^([+-])?(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$/.exec(tok)
+    const time = /^([+-])?(\d+):(\d{1,2}(?:\.\d+)?)(?::(\d{1,2}(?:\.\d+)?))?$/.exec(tok)
     if (time) {
       take('hour', 'minute', 'second', 'millisecond', 'microsecond')
       const sign = time[1] === '-' ? -1 : 1
-      micros += sign * Math.round((Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)) * USEC_PER_SEC)
+      // `interval 'm:s' minute to second` reads two fields as minutes and seconds.
+      const minSec = range === (MINUTE | SECOND) && time[4] === undefined
+      const secs = minSec ? Number(time[2]) * 60 + Number(time[3]) : Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)
+      micros += sign * Math.round(secs * USEC_PER_SEC)
       checkFields()
       bareUnit = 'day'
       continue
@@ -188,9 +227,10 @@ export function parseInterval(text: string): Interval {
     if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(tok)) {
       // A bare number: seconds at the end, days right before a time field.
       const n = Number(tok)
-      if (bareUnit === 'day') take('day')
-      else take('second', ...(Number.isInteger(n) ? [] : ['millisecond', 'microsecond']))
-      addUnit(n, bareUnit === 'day' ? DAY : SECOND)
+      take(bareUnit, ...(bareUnit === 'second' && !Number.isInteger(n) ? ['millisecond', 'microsecond'] : []))
+      addUnit(n, unitNamed(bareUnit))
+      // '1 2' day to hour: the number before the hours is days.
+      if (range === (DAY | HOUR) && bareUnit === 'hour') bareUnit = 'day'
       continue
     }
     const unit = UNITS.find(([re]) => re.test(tok))

@@ -33,6 +33,8 @@ export interface SqlType {
   fields?: RowField[]
   /** A domain over this type: its name and constraints (types/domain-type.ts). */
   domain?: DomainInfo
+  /** An interval's fields (`interval day to hour`): PostgreSQL's INTERVAL_MASK bits (interval.ts). */
+  range?: number
 }
 
 /** A field of a composite type (types/row-type.ts). */
@@ -57,6 +59,7 @@ function withDetails(to: SqlType, t: SqlType): SqlType {
   if (t.name !== undefined) to.name = t.name
   if (t.labels !== undefined) to.labels = t.labels
   if (t.fields !== undefined) to.fields = t.fields
+  if (t.range !== undefined) to.range = t.range
   return to
 }
 
@@ -279,6 +282,8 @@ export function resolveTypeName(names: string[], mods: number[], arrayBounds = f
 }
 
 /** The type a parse-tree TypeName names (`numeric(10,2)`, `int[]`, `pg_catalog.int4`). */
+const INTERVAL_FULL_RANGE = 0x7fff
+
 export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBounds?: Node[] }, source?: TypeLookup): SqlType {
   const names = nameList(tn.names)
   const mods: number[] = []
@@ -286,7 +291,12 @@ export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBo
     if ('A_Const' in m && m.A_Const.ival !== undefined) mods.push(m.A_Const.ival.ival ?? 0)
   }
   const isArray = (tn.arrayBounds?.length ?? 0) > 0
-  if (names[names.length - 1] === 'interval') return isArray ? arrayOf(T.interval) : T.interval
+  if (names[names.length - 1] === 'interval') {
+    // typmods: the field mask (`day to hour`), then a seconds precision; the full range is no restriction.
+    const range = mods[0]
+    const t: SqlType = range !== undefined && range !== INTERVAL_FULL_RANGE ? { id: 'interval', range } : T.interval
+    return isArray ? arrayOf(t) : t
+  }
   return resolveTypeName(names, mods, isArray, source)
 }
 

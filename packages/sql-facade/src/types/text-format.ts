@@ -6,7 +6,7 @@
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { formatDate, formatTimestamp, parseDate, parseTime, parseTimestamp, formatTime, USEC_PER_SEC } from './datetime.js'
 import { Decimal, applyNumericTypmod } from './decimal.js'
-import { Interval, parseInterval } from './interval.js'
+import { Interval, parseInterval, restrictInterval } from './interval.js'
 import { parseEnum } from './enum-type.js'
 import { formatRow, parseRowText, rowItems, RowValue } from './row-type.js'
 import { normalizeJsonb, parseJsonText } from './json.js'
@@ -211,6 +211,7 @@ export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue 
     return v.map((x) => applyTypmod(x, el, explicit))
   }
   if (t.id === 'numeric' && t.precision !== undefined) return applyNumericTypmod(v as Decimal, t.precision, t.scale ?? 0)
+  if (t.id === 'interval' && t.range !== undefined) return restrictInterval(v as Interval, t.range)
   if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) {
     const s = v as string
     const chars = [...s]
@@ -244,7 +245,7 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'timestamp': return parseTimestamp(text, false, nowMicros)
     case 'timestamptz': return parseTimestamp(text, true, nowMicros)
     case 'time': return parseTime(text)
-    case 'interval': return parseInterval(text)
+    case 'interval': return parseInterval(text, t.range)
     case 'record': {
       if (!t.fields) throw new SqlError(SqlState.featureNotSupported, 'input of anonymous composite types is not implemented')
       const texts = parseRowText(text, t.fields.length)
