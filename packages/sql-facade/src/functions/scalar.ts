@@ -330,14 +330,45 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (z !== 'utc' && z !== 'gmt' && z !== 'z' && z !== '+00' && z !== '00:00') throw new SqlError(SqlState.invalidParameterValue, `time zone "${str(a[0]!)}" not recognized`)
     return a[1]!
   } } : null),
+  // As PostgreSQL: whole months (30 days) and days (24 hours) move up, the signs of the
+  // parts are made to agree, and a part that leaves its 32-bit range is 22008.
   justify_days: (ts) => (ts.length === 1 ? { args: [T.interval], result: T.interval, fn: (a) => {
     const iv = a[0] as Interval
-    return new Interval(iv.months + Math.trunc(iv.days / 30), iv.days % 30, iv.micros)
+    let months = iv.months + Math.trunc(iv.days / 30)
+    let days = iv.days % 30
+    if (months > 0 && days < 0) { days += 30; months-- } else if (months < 0 && days > 0) { days -= 30; months++ }
+    return Interval.checked(months, days, iv.micros)
   } } : null),
   justify_hours: (ts) => (ts.length === 1 ? { args: [T.interval], result: T.interval, fn: (a) => {
     const iv = a[0] as Interval
     const d = Math.trunc(iv.micros / USEC_PER_DAY)
-    return new Interval(iv.months, iv.days + d, iv.micros - d * USEC_PER_DAY)
+    let days = iv.days + d
+    let micros = iv.micros - d * USEC_PER_DAY
+    if (days > 0 && micros < 0) { micros += USEC_PER_DAY; days-- } else if (days < 0 && micros > 0) { micros -= USEC_PER_DAY; days++ }
+    return Interval.checked(iv.months, days, micros)
+  } } : null),
+  justify_interval: (ts) => (ts.length === 1 ? { args: [T.interval], result: T.interval, fn: (a) => {
+    const iv = a[0] as Interval
+    let { months, days, micros } = iv
+    const check = (): void => { Interval.checked(months, days, 0) }
+    // Days first when both parts share a sign: that may avoid an overflow.
+    if ((days > 0 && micros > 0) || (days < 0 && micros < 0)) {
+      const m = Math.trunc(days / 30)
+      days -= m * 30
+      months += m
+      check()
+    }
+    const wholeDays = Math.trunc(micros / USEC_PER_DAY)
+    micros -= wholeDays * USEC_PER_DAY
+    days += wholeDays
+    check()
+    const m = Math.trunc(days / 30)
+    days -= m * 30
+    months += m
+    check()
+    if (months > 0 && (days < 0 || (days === 0 && micros < 0))) { days += 30; months-- } else if (months < 0 && (days > 0 || (days === 0 && micros > 0))) { days -= 30; months++ }
+    if (days > 0 && micros < 0) { micros += USEC_PER_DAY; days-- } else if (days < 0 && micros > 0) { micros -= USEC_PER_DAY; days++ }
+    return Interval.checked(months, days, micros)
   } } : null),
   // misc
   gen_random_uuid: (ts) => (ts.length === 0 ? { args: [], result: T.uuid, volatile: true, fn: (_a, ctx) => randomUuid(ctx) } : null),

@@ -18,3 +18,13 @@ describe('interval field qualifiers', () => {
     expect((await db.query('SELECT s FROM spans ORDER BY id')).rowArrays).toEqual([['2 days 05:00:00'], ['01:00:00']])
   })
 })
+
+describe('justify_interval, justify_days, justify_hours', () => {
+  it('move whole months and days up, make the signs agree, and refuse results out of range (22008)', async () => {
+    db = await openDatabase({ nodeId: 'iv2' })
+    const r = await db.query(`SELECT justify_interval(interval '1 month -1 hour') AS a, justify_interval(interval '2147483647 days 24 hrs') AS b,
+      justify_interval(interval '-2147483648 months -30 days 24 hrs') AS c, justify_days(interval '-1 month 40 days') AS d, justify_hours(interval '-1 day 30 hours') AS e`)
+    expect(r.rowArrays).toEqual([['29 days 23:00:00', '5965232 years 4 mons 8 days', '-178956970 years -8 mons -29 days', '10 days', '06:00:00']])
+    await expect(db.query(`SELECT justify_hours(interval '2147483647 days 24 hrs')`)).rejects.toMatchObject({ code: '22008' })
+  })
+})
