@@ -204,31 +204,32 @@ function parseFields(text: string, range: number | undefined): Interval {
     const tok = tokens[i]!
     const time = /^([+-])?(\d+):(\d{1,2}(?:\.\d+)?)(?::(\d{1,2}(?:\.\d+)?))?$/.exec(tok)
     if (time) {
-      take('hour', 'minute', 'second', 'millisecond', 'microsecond')
       const sign = time[1] === '-' ? -1 : 1
       // `interval 'm:s' minute to second` reads two fields as minutes and seconds.
       const minSec = range === (MINUTE | SECOND) && time[4] === undefined
       const secs = minSec ? Number(time[2]) * 60 + Number(time[3]) : Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)
       micros += sign * Math.round(secs * USEC_PER_SEC)
       checkFields()
+      take('hour', 'minute', 'second', 'millisecond', 'microsecond')
       bareUnit = 'day'
       continue
     }
     // SQL-standard year-month: '1-2' is 1 year 2 months.
     const ym = /^([+-])?(\d+)-(\d+)$/.exec(tok)
     if (ym) {
-      take('year', 'month')
       const sign = ym[1] === '-' ? -1 : 1
       years += sign * Number(ym[2])
       yearMonths += sign * (Number(ym[2]) * 12 + Number(ym[3]))
       checkFields()
+      take('year', 'month')
       continue
     }
     if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(tok)) {
       // A bare number: seconds at the end, days right before a time field.
       const n = Number(tok)
-      take(bareUnit, ...(bareUnit === 'second' && !Number.isInteger(n) ? ['millisecond', 'microsecond'] : []))
+      // The value is added (and checked for overflow, 22015) before the repeated-unit check, as in PostgreSQL.
       addUnit(n, unitNamed(bareUnit))
+      take(bareUnit, ...(bareUnit === 'second' && !Number.isInteger(n) ? ['millisecond', 'microsecond'] : []))
       // '1 2' day to hour: the number before the hours is days.
       if (range === (DAY | HOUR) && bareUnit === 'hour') bareUnit = 'day'
       continue
@@ -239,8 +240,8 @@ function parseFields(text: string, range: number | undefined): Interval {
     i--
     const n = Number(numTok)
     const name = unit[0].source.replace(/^\^\(|[s?]*\|.*$/g, '')
-    take(name, ...(name === 'second' && !Number.isInteger(n) ? ['millisecond', 'microsecond'] : []))
     addUnit(n, unit)
+    take(name, ...(name === 'second' && !Number.isInteger(n) ? ['millisecond', 'microsecond'] : []))
   }
   return applyAgo(Interval.checked(months + yearMonths, days, micros), ago)
 }
