@@ -399,6 +399,7 @@ export class Database implements SessionHost {
     let model: CatalogModel | undefined
     const ctx: ExecCtx = {
       tx,
+      temporaryRelations: false,
       rows,
       foreignKeys: new ForeignKeyChecks({ rows, table: (n) => replica.table(n), tables: () => replica.tables(), writerFor: readOnly, nowMicros: replica.now() * 1000 }),
       params: [],

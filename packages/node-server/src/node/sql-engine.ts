@@ -85,6 +85,8 @@ function wireSession(s: Session): SqlSession {
     transactionState: () => (s.transactionFailed ? 'failed' : s.inTransaction ? 'transaction' : 'idle'),
     cancel: () => s.cancel(),
     reportedParameters: () => s.reportedParameters(),
+    // Temporary tables end with the connection.
+    close: () => s.close(),
   }
 }
 

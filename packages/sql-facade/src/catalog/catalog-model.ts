@@ -15,7 +15,9 @@
  */
 import type { Json, TableInfo } from '@concord/core'
 import { columnMeta, tableMeta, ROWID, type ForeignKey, type ForeignKeyAction } from './table-meta.js'
-import type { SqlType } from '../types/sql-type.js'
+import { userTypeOid, type SqlType } from '../types/sql-type.js'
+import { decodeLabels, ENUM_KIND, type EnumLabel } from '../types/enum-type.js'
+import { COMPOSITE_KIND, decodeFields } from '../types/row-type.js'
 import { exprText } from './expr-text.js'
 import { listViews } from './view-def.js'
 import { decodeSequence, SEQUENCE_KIND, type SequenceDef } from '../sequences/sequence-definition.js'
@@ -128,6 +130,16 @@ export interface SequenceModel {
   def: SequenceDef
 }
 
+/** A user-defined type (pg_type typtype 'e' for an enum, 'c' for a composite type), with its array type. */
+export interface UserTypeModel {
+  oid: number
+  arrayOid: number
+  name: string
+  typtype: 'e' | 'c'
+  /** An enum's labels (empty for a composite type). */
+  labels: EnumLabel[]
+}
+
 /** Any relation by OID: what regclass output and the pg_get_* functions need. */
 export type RelationModel =
   | { kind: 'table'; table: TableModel }
@@ -143,6 +155,10 @@ export interface CatalogModel {
   readonly views: SystemViewModel[]
   /** User sequences in name order. */
   readonly sequences: SequenceModel[]
+  /** User types (enums) in name order. */
+  readonly types: UserTypeModel[]
+  /** The SqlType of a user type's OID (or its array type's), or undefined. */
+  userType(oid: number): SqlType | undefined
   relation(oid: number): RelationModel | undefined
   /** The OID of a relation by name: user tables and indexes first, then system views. */
   relationOid(name: string, namespace?: Namespace): number | undefined
@@ -320,6 +336,25 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     if (def) sequences.push({ oid: objectOid('sequence', name), name, def })
   }
   sequences.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const types: UserTypeModel[] = []
+  for (const [name, v] of source.listCatalog(ENUM_KIND)) {
+    const labels = decodeLabels(v)
+    if (labels) types.push({ oid: userTypeOid(name), arrayOid: userTypeOid(name, true), name, typtype: 'e', labels })
+  }
+  const composites = new Map<string, SqlType>()
+  for (const [name, v] of source.listCatalog(COMPOSITE_KIND)) {
+    const fields = decodeFields(v)
+    if (!fields) continue
+    types.push({ oid: userTypeOid(name), arrayOid: userTypeOid(name, true), name, typtype: 'c', labels: [] })
+    composites.set(name, { id: 'record', name, fields })
+  }
+  types.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const typesByOid = new Map<number, SqlType>()
+  for (const t of types) {
+    const scalar: SqlType = composites.get(t.name) ?? { id: 'enum', name: t.name, labels: t.labels }
+    typesByOid.set(t.oid, scalar)
+    typesByOid.set(t.arrayOid, { ...scalar, array: true })
+  }
   const relations = new Map<number, RelationModel>()
   for (const v of views) relations.set(v.oid, { kind: 'view', view: v })
   for (const sq of sequences) relations.set(sq.oid, { kind: 'sequence', sequence: sq })
@@ -337,6 +372,8 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     constraints,
     views,
     sequences,
+    types,
+    userType: (oid) => typesByOid.get(oid),
     relation: (oid) => relations.get(oid),
     relationOid: (name, namespace) => {
       if (namespace === undefined || namespace === 'public') {

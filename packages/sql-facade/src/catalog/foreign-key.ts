@@ -133,7 +133,7 @@ export function planForeignKey(k: Constraint, child: KeyedTable, column: string 
 
 /** Whether child and parent key types compare exactly (PostgreSQL needs an equality operator). */
 function comparable(a: SqlType, b: SqlType): boolean {
-  if (a.id === b.id && !!a.array === !!b.array) return true
+  if (a.id === b.id && !!a.array === !!b.array) return a.name === b.name
   const numeric = ['int2', 'int4', 'int8', 'numeric', 'float4', 'float8']
   if (numeric.includes(a.id) && numeric.includes(b.id)) return true
   const text = ['text', 'varchar', 'bpchar', 'name']

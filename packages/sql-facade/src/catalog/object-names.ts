@@ -8,8 +8,12 @@
  * folded to lower case unless quoted, optionally qualified by its schema; a name that
  * names nothing is an error (42P01, 42704, 3F000, 42883).
  */
+import { userTypes } from '../types/user-type.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { resolveTypeName, typeFromOid, typeName, typeOid, type SqlType } from '../types/sql-type.js'
+import type { Json } from '@concord/core'
+import { encodeEnum, ENUM_KIND } from '../types/enum-type.js'
+import { COMPOSITE_KIND, encodeFields } from '../types/row-type.js'
 import { NAMESPACE_OIDS, OWNER_OID, type CatalogModel, type Namespace } from './catalog-model.js'
 
 /** What name lookups need: the catalog and who the session is. */
@@ -36,6 +40,14 @@ function namespaceOf(parts: string[]): Namespace | undefined | null {
   return ns === 'public' || ns === 'pg_catalog' || ns === 'information_schema' ? ns : null
 }
 
+/** A user type's catalog object as the catalog model holds it (for name lookups). */
+function userTypeObject(m: CatalogModel, kind: string, name: string): Json | undefined {
+  const t = m.types.find((x) => x.name === name && (kind === ENUM_KIND ? x.typtype === 'e' : kind === COMPOSITE_KIND && x.typtype === 'c'))
+  if (!t) return undefined
+  const own = m.userType(t.oid)
+  return t.typtype === 'e' ? encodeEnum(t.labels) : encodeFields(own?.fields ?? [])
+}
+
 /** The OID a value of reg type `type` given as text stands for. */
 export function regInput(type: SqlType, text: string, names: NameContext): number {
   const s = text.trim()
@@ -50,7 +62,7 @@ export function regInput(type: SqlType, text: string, names: NameContext): numbe
       return oid
     }
     case 'regtype':
-      return typeOid(resolveTypeName(parts.length ? parts : [s], []))
+      return typeOid(resolveTypeName(parts.length ? parts : [s], [], false, userTypes({ getCatalog: (kind, name) => userTypeObject(names.catalog(), kind, name) })))
     case 'regnamespace': {
       const oid = NAMESPACE_OIDS[last as Namespace] as number | undefined
       if (oid === undefined) throw new SqlError(SqlState.invalidSchemaName, `schema "${s}" does not exist`)
@@ -70,7 +82,7 @@ export function regOutput(type: SqlType, oid: number, names: NameContext): strin
     case 'regclass':
       return names.catalog().relationName(oid) ?? String(oid)
     case 'regtype': {
-      const t = typeFromOid(oid)
+      const t = typeFromOid(oid) ?? names.catalog().userType(oid)
       return t ? typeName(t) : String(oid)
     }
     case 'regnamespace':

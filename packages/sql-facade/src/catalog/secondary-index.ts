@@ -14,7 +14,7 @@ import { compareValues } from '../types/compare.js'
 import type { ColumnBinding } from '../expr/scope.js'
 import type { RtValue } from '../types/value.js'
 import { columnFill, readColumn } from './column-read.js'
-import { columnMeta } from './table-meta.js'
+import { columnMeta, tableMeta } from './table-meta.js'
 
 /** A range of one indexed column's values; a missing bound is open. */
 export interface IndexRange {
@@ -173,6 +173,8 @@ export class SecondaryIndexes {
    * here would answer short, so the caller falls back to a scan, which core refuses.
    */
   indexOn(table: TableInfo, column: string): OrderedIndex | null {
+    // A session's temporary table shares no index with the permanent table of its name.
+    if (tableMeta(table).temporary) return null
     const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column)
     if (!def) return null
     if (this.replica.table(table.name)?.incarnation !== table.incarnation) return null

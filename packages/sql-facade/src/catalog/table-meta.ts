@@ -9,6 +9,9 @@
  */
 import type { ColumnInfo, Json, TableInfo } from '@concord/core'
 import type { SqlType, TypeId } from '../types/sql-type.js'
+import { decodeLabels } from '../types/enum-type.js'
+import { decodeFields } from '../types/row-type.js'
+import { decodeDomainInfo } from '../types/domain-type.js'
 
 /** DEFAULT, GENERATED and CHECK expressions are kept as their parse trees (JSON). */
 export type StoredExpr = Json
@@ -57,6 +60,8 @@ export interface TableMeta {
   uniques: string[][]
   /** FOREIGN KEY constraints of this (referencing) table. */
   foreignKeys: ForeignKey[]
+  /** A session's temporary table (session/temp-schema.ts): never in the replicated catalog. */
+  temporary?: boolean
   /**
    * A primary key added by ALTER TABLE to a table created without one: its constraint name
    * and columns (enforced as NOT NULL + unique; rows stay stored under their hidden row id).
@@ -75,12 +80,34 @@ function isObject(v: Json | undefined): v is { [k: string]: Json } {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
+/** An enum column's type name and its copy of the labels (checked: they come from the replicated catalog). */
+function enumDetails(t: { [k: string]: Json }): Pick<SqlType, 'name' | 'labels' | 'fields'> {
+  if (t['id'] === 'record' && typeof t['name'] === 'string') {
+    const fields = decodeFields({ fields: t['fields'] ?? null })
+    return fields ? { name: t['name'], fields } : { name: t['name'] }
+  }
+  if (t['id'] !== 'enum' || typeof t['name'] !== 'string') return {}
+  const labels = decodeLabels(t['labels'] ?? null)
+  return labels ? { name: t['name'], labels } : { name: t['name'] }
+}
+
+/** A domain column's constraints (checked: they come from the replicated catalog). */
+function domainDetails(t: { [k: string]: Json }): Pick<SqlType, 'domain'> {
+  const info = t['domain'] === undefined ? null : decodeDomainInfo(t['domain'])
+  return info ? { domain: info } : {}
+}
+
 export function columnMeta(c: ColumnInfo): ColumnMeta {
   const m = c.meta
   if (isObject(m) && isObject(m.t)) {
     const t = m.t as unknown as SqlType
     return {
-      t: { id: t.id as TypeId, ...(t.precision !== undefined ? { precision: t.precision } : {}), ...(t.scale !== undefined ? { scale: t.scale } : {}), ...(t.array === true ? { array: true } : {}) },
+      t: {
+        id: t.id as TypeId, ...(t.precision !== undefined ? { precision: t.precision } : {}), ...(t.scale !== undefined ? { scale: t.scale } : {}), ...(t.array === true ? { array: true } : {}),
+        ...enumDetails(m.t),
+        ...domainDetails(m.t),
+        ...(typeof m.t['range'] === 'number' && m.t['id'] === 'interval' ? { range: m.t['range'] } : {}),
+      },
       notNull: m.notNull === true,
       default: m.default ?? undefined,
       serial: m.serial === true,
@@ -101,6 +128,7 @@ export function tableMeta(t: TableInfo): TableMeta {
     foreignKeys: Array.isArray(m.foreignKeys) ? (m.foreignKeys as unknown as ForeignKey[]) : [],
     partitionOf: typeof m.partitionOf === 'string' ? m.partitionOf : undefined,
     bound: m.bound,
+    ...(m.temporary === true ? { temporary: true } : {}),
     ...(typeof m.primaryKeyName === 'string' && Array.isArray(m.primaryKeyColumns)
       ? { primaryKeyName: m.primaryKeyName, primaryKeyColumns: m.primaryKeyColumns as string[] }
       : {}),
@@ -122,6 +150,7 @@ export function tableMetaToJson(m: TableMeta): Json {
   if (m.foreignKeys.length > 0) out.foreignKeys = m.foreignKeys as unknown as Json
   if (m.partitionOf) out.partitionOf = m.partitionOf
   if (m.bound !== undefined) out.bound = m.bound
+  if (m.temporary === true) out.temporary = true
   if (m.primaryKeyName !== undefined && m.primaryKeyColumns !== undefined) {
     out.primaryKeyName = m.primaryKeyName
     out.primaryKeyColumns = m.primaryKeyColumns

@@ -23,6 +23,8 @@ export interface ViewDef {
   definition: string
   /** Names of the tables and views the query reads. */
   relations: string[]
+  /** A session's temporary view (session/temp-schema.ts): never in the replicated catalog. */
+  temporary?: boolean
 }
 
 /** Where views are read from: a transaction or the replica. */

@@ -43,6 +43,8 @@ export interface SessionObjects {
 export interface ExecCtx {
   /** DDL and catalog objects; table rows go through `rows`. */
   tx: CatalogTransaction
+  /** Whether `tx` spans the session's temporary relations (session/temp-schema.ts). */
+  temporaryRelations: boolean
   /** Table rows as this transaction sees them (by key, by index, or all). */
   rows: TransactionRows
   /** Foreign key actions and checks of the running statement (see foreign-key-checks.ts). */

@@ -9,6 +9,7 @@
 import type { CreateStmt, IntoClause, SelectStmt } from 'libpg-query'
 import { parseScript } from '../parser/parse.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { tableMeta } from '../catalog/table-meta.js'
 import { nameList } from '../parser/name-list.js'
 import { planSelect } from '../plan/select.js'
 import type { PlanCtx } from '../plan/plan-context.js'
@@ -32,8 +33,10 @@ export function execCreateTableAs(into: IntoClause, query: SelectStmt, ifNotExis
   const rv = into.rel!
   const name = rv.relname!
   const tx = p.exec.tx
-  if (rv.relpersistence === 't') throw new SqlError(SqlState.featureNotSupported, 'temporary tables are not supported')
-  if (tx.table(name) || readView(tx, name) || p.exec.systemView('pg_catalog', name)) {
+  const temporary = rv.relpersistence === 't'
+  const existing = tx.table(name)
+  const view = readView(tx, name)
+  if ((existing && (!temporary || tableMeta(existing).temporary)) || (view && (!temporary || view.temporary)) || p.exec.systemView('pg_catalog', name)) {
     if (ifNotExists) return utility('CREATE TABLE AS', [`relation "${name}" already exists, skipping`])
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }
@@ -43,7 +46,7 @@ export function execCreateTableAs(into: IntoClause, query: SelectStmt, ifNotExis
   const columns = rel.columns.map((c, i) => ({ name: given[i] ?? c.name, type: storedType(c.type) }))
   const dup = columns.find((c, i) => columns.findIndex((x) => x.name === c.name) !== i)
   if (dup) throw new SqlError(SqlState.duplicateColumn, `column "${dup.name}" specified more than once`)
-  const sql = `CREATE TABLE ${quoteIdent(name)} (${columns.map((c) => `${quoteIdent(c.name)} ${typeName(c.type)}`).join(', ')})`
+  const sql = `CREATE ${temporary ? 'TEMPORARY ' : ''}TABLE ${quoteIdent(name)} (${columns.map((c) => `${quoteIdent(c.name)} ${typeName(c.type)}`).join(', ')})`
   const parsed = parseScript(sql)[0]
   if (parsed?.kind !== 'pg' || !('CreateStmt' in parsed.node)) throw new SqlError(SqlState.internalError, `could not build the table for ${name}`)
   // WITH (..) options (replication_regions among them) apply as in CREATE TABLE.

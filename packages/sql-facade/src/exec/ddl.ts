@@ -4,6 +4,7 @@
  * writes inside the caller's core transaction.
  */
 import { holdsTable, type ColumnSpec, type Json, type PolicySpec, type TableSpec } from '@concord/core'
+import { userTypes } from '../types/user-type.js'
 import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
 import { checkNewPartitionBound } from '../plan/partition-view.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
@@ -12,6 +13,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import { compileExpr } from '../expr/compile.js'
 import { nameList } from '../parser/name-list.js'
 import { typeFromTypeName } from '../types/sql-type.js'
+import type { UserTypeSource } from '../types/enum-type.js'
 import { coerce } from '../expr/coerce.js'
 import { Scope } from '../expr/scope.js'
 import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
@@ -28,6 +30,7 @@ import { readView } from '../catalog/view-def.js'
 import { dropDependentViews, execDropView } from './view-ddl.js'
 import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
 import { likeContribution } from './table-like.js'
+import { execDropTypes } from './type-ddl.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -100,13 +103,13 @@ interface ColumnPlan {
   references: Constraint[]
 }
 
-function planColumn(def: ColumnDef, table: string): ColumnPlan {
+function planColumn(def: ColumnDef, table: string, types: UserTypeSource): ColumnPlan {
   const name = def.colname!
   const names = nameList(def.typeName?.names)
   const serial = isSerialName(names)
   // SERIAL is integer, SMALLSERIAL smallint, BIGSERIAL bigint, as in PostgreSQL: each draws
   // node-unique values that fit its type (sequences/serial-sequences.ts).
-  const type: SqlType = typeFromTypeName(def.typeName ?? {})
+  const type: SqlType = typeFromTypeName(def.typeName ?? {}, userTypes(types))
   const meta: ColumnMeta = { t: type }
   if (serial) {
     meta.serial = true
@@ -173,11 +176,27 @@ function freeIndexName(p: PlanCtx, base: string): string {
   throw new SqlError(SqlState.duplicateTable, `relation "${base}" already exists`)
 }
 
+/** CREATE TEMP TABLE: the session must hold its temporary relations, and ON COMMIT must keep the rows. */
+function checkTemporary(stmt: CreateStmt, p: PlanCtx): void {
+  if (!p.exec.temporaryRelations) throw new SqlError(SqlState.internalError, 'a temporary table outside a session that holds temporary relations')
+  if (stmt.oncommit === 'ONCOMMIT_DELETE_ROWS' || stmt.oncommit === 'ONCOMMIT_DROP') {
+    throw new SqlError(SqlState.featureNotSupported, `ON COMMIT ${stmt.oncommit === 'ONCOMMIT_DROP' ? 'DROP' : 'DELETE ROWS'} is not supported`)
+  }
+  if (stmt.relation?.schemaname !== undefined && stmt.relation.schemaname !== 'pg_temp') {
+    throw new SqlError(SqlState.invalidTableDefinition, 'cannot create temporary relation in non-temporary schema')
+  }
+}
+
 export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const name = stmt.relation!.relname!
   if ((stmt.tableElts ?? []).filter((el) => 'ColumnDef' in el).length > MAX_COLUMNS) throw tooManyColumns()
   const tx = p.exec.tx
-  if (tx.table(name) || readView(tx, name) || p.exec.systemView('pg_catalog', name)) {
+  const temporary = stmt.relation!.relpersistence === 't'
+  if (temporary) checkTemporary(stmt, p)
+  // A temporary table may take a permanent relation's name (it shadows it), not another temporary one's.
+  const existing = tx.table(name)
+  const view = readView(tx, name)
+  if ((existing && (!temporary || tableMeta(existing).temporary)) || (view && (!temporary || view.temporary)) || p.exec.systemView('pg_catalog', name)) {
     if (stmt.if_not_exists) return utility('CREATE TABLE', [`relation "${name}" already exists, skipping`])
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }
@@ -220,7 +239,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   let pk: string[] = []
   for (const el of stmt.tableElts ?? []) {
     if ('ColumnDef' in el) {
-      const c = planColumn(el.ColumnDef, name)
+      const c = planColumn(el.ColumnDef, name, tx)
       if (cols.some((x) => x.spec.name === c.spec.name)) throw new SqlError(SqlState.duplicateColumn, `column "${c.spec.name}" specified more than once`)
       cols.push(c)
       checks.push(...c.checks)
@@ -292,7 +311,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     policy: tablePolicy(opts.conflict_resolution_policy),
     regions: opts.replication_regions ? opts.replication_regions.split(',').map((s) => s.trim()).filter(Boolean) : null,
     options: opts,
-    meta: tableMetaToJson({ checks, uniques, foreignKeys: [] }),
+    meta: tableMetaToJson({ checks, uniques, foreignKeys: [], ...(temporary ? { temporary } : {}) }),
   }
   // WITH (counter_columns = 'a, b'): those columns are counters from the start.
   const counters = counterColumnsOption(opts.counter_columns)
@@ -380,6 +399,10 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
       }
       return utility('DROP FUNCTION', notices)
     }
+    case 'OBJECT_TYPE':
+      return execDropTypes(stmt.objects ?? [], !!stmt.missing_ok, stmt.behavior === 'DROP_CASCADE', p.exec)
+    case 'OBJECT_DOMAIN':
+      return execDropTypes(stmt.objects ?? [], !!stmt.missing_ok, stmt.behavior === 'DROP_CASCADE', p.exec, 'DROP DOMAIN')
     case 'OBJECT_SEQUENCE':
       return execDropSequences(names, !!stmt.missing_ok, p.exec)
     case 'OBJECT_PUBLICATION':
@@ -418,7 +441,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           throw new SqlError(SqlState.duplicateColumn, `column "${def.colname}" of relation "${name}" already exists`)
         }
         if (current.columns.filter((x) => !columnMeta(x).hidden).length >= MAX_COLUMNS) throw tooManyColumns()
-        const col = planColumn(def, name)
+        const col = planColumn(def, name, p.exec.tx)
         if (col.primary) throw new SqlError(SqlState.featureNotSupported, 'adding a primary key column is not supported')
         tx.addColumn(name, col.spec)
         const meta = tableMeta(current)
@@ -633,11 +656,11 @@ export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx): Statem
   const args = (stmt.parameters ?? []).map((a) => {
     if (!('FunctionParameter' in a)) throw new SqlError(SqlState.syntaxError, 'bad parameter')
     const fp = a.FunctionParameter
-    return { name: fp.name ?? null, type: typeFromTypeName(fp.argType ?? {}) }
+    return { name: fp.name ?? null, type: typeFromTypeName(fp.argType ?? {}, userTypes(tx)) }
   })
   // A SETOF function would have to yield rows wherever it is called; refuse it rather than return its first row.
   if (stmt.returnType?.setof) throw new SqlError(SqlState.featureNotSupported, 'SQL functions returning SETOF are not supported')
-  const returns = stmt.returnType ? typeFromTypeName(stmt.returnType) : T.void
+  const returns = stmt.returnType ? typeFromTypeName(stmt.returnType, userTypes(tx)) : T.void
   const existing = tx.getCatalog('function', name)
   if (existing !== undefined && existing !== null && !stmt.replace) {
     throw new SqlError(SqlState.duplicateFunction, `function "${name}" already exists with same argument types`)

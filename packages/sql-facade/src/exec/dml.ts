@@ -26,7 +26,7 @@ import type { StatementResult } from './result.js'
 import { TableWriter } from './table-writer.js'
 
 /** The table a statement writes: a named partition is written through its parent. */
-function targetTable(p: PlanCtx, name: string): { table: TableInfo; partition: TableInfo | null } {
+export function targetTable(p: PlanCtx, name: string): { table: TableInfo; partition: TableInfo | null } {
   const t = p.exec.tx.table(name)
   if (!t && readView(p.exec.tx, name)) {
     // PostgreSQL writes through simple views (auto-updatable views); Concord's views are read-only.
@@ -245,7 +245,7 @@ function decodeOne(v: import('@concord/core').Value, c: ColumnBinding): RtValue 
   return decodeValue(v, c.type)
 }
 
-function generatedError(name: string): SqlError {
+export function generatedError(name: string): SqlError {
   return new SqlError(SqlState.generatedAlways, `cannot insert a non-DEFAULT value into column "${name}"`, { detail: `Column "${name}" is a generated column.` })
 }
 
@@ -283,8 +283,30 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
   const now = p.exec.nowMicros
   const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], rv.relname!)
   const cctx = makeCompileCtx(p, new Scope(columns))
+  const setList = compileSetList(stmt.targetList ?? [], w, cctx, [alias, rv.relname!])
+  const returning = planReturning(returningList(stmt), w, alias, p)
+  const out: RtValue[][] = []
+  // Compute every new row before writing any, so SET expressions see the old state.
+  const updates = rows.map(({ row, env }) => ({ row, ...setList.apply(row, env) }))
+  for (const u of updates) {
+    p.exec.budget.tick()
+    w.update(u.row, u.next, setList.assigned, u.increments)
+    if (returning) out.push(returning.eval(u.next))
+  }
+  return { command: 'UPDATE', rowCount: updates.length, columns: returning?.columns ?? [], rows: out }
+}
+
+/** A compiled SET list (UPDATE, MERGE .. UPDATE SET): the new row and counter increments of an old row. */
+export interface SetList {
+  assigned: Set<number>
+  apply(row: RtValue[], env: Env): { next: RtValue[]; increments: Map<number, RtValue> }
+}
+
+/** Compiles `SET a = x, (b, c) = (y, z), d[1] = w` for the table `w` writes, in `cctx`'s scope. */
+export function compileSetList(targetList: Node[], w: TableWriter, cctx: CompileCtx, qualifiers: string[]): SetList {
+  const now = cctx.exec.nowMicros
   const sets: Array<{ ci: number; f: ((env: Env) => RtValue) | null; assign?: ArrayAssign; delta: ((env: Env) => RtValue) | null }> = []
-  for (const t of stmt.targetList ?? []) {
+  for (const t of targetList) {
     if (!('ResTarget' in t)) continue
     const ci = w.index(t.ResTarget.name!)
     let v = t.ResTarget.val!
@@ -308,29 +330,22 @@ export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
     sets.push({
       ci,
       f: 'SetToDefault' in v ? null : coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval,
-      delta: 'SetToDefault' in v ? null : counterDelta(w, ci, v, [alias, rv.relname!], cctx, now),
+      delta: 'SetToDefault' in v ? null : counterDelta(w, ci, v, qualifiers, cctx, now),
     })
   }
-  const assigned = new Set(sets.map((s) => s.ci))
-  const returning = planReturning(returningList(stmt), w, alias, p)
-  const out: RtValue[][] = []
-  // Compute every new row before writing any, so SET expressions see the old state.
-  const updates = rows.map(({ row, env }) => {
-    const next = row.slice()
-    const increments = new Map<number, RtValue>()
-    for (const s of sets) {
-      next[s.ci] = s.assign ? s.assign(env, next[s.ci]!) : s.f ? s.f(env) : w.isGenerated(s.ci) ? null : w.defaultValue(s.ci)
-      if (s.delta) increments.set(s.ci, s.delta(env))
-    }
-    w.computeGenerated(next)
-    return { row, next, increments }
-  })
-  for (const u of updates) {
-    p.exec.budget.tick()
-    w.update(u.row, u.next, assigned, u.increments)
-    if (returning) out.push(returning.eval(u.next))
+  return {
+    assigned: new Set(sets.map((s) => s.ci)),
+    apply: (row, env) => {
+      const next = row.slice()
+      const increments = new Map<number, RtValue>()
+      for (const s of sets) {
+        next[s.ci] = s.assign ? s.assign(env, next[s.ci]!) : s.f ? s.f(env) : w.isGenerated(s.ci) ? null : w.defaultValue(s.ci)
+        if (s.delta) increments.set(s.ci, s.delta(env))
+      }
+      w.computeGenerated(next)
+      return { next, increments }
+    },
   }
-  return { command: 'UPDATE', rowCount: updates.length, columns: returning?.columns ?? [], rows: out }
 }
 
 export function execDelete(stmt: DeleteStmt, p: PlanCtx): StatementResult {

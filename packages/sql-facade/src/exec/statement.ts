@@ -27,6 +27,8 @@ import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
 import { checkAccess } from '../auth/access-check.js'
 import { trackOwnership } from '../auth/relation-ownership.js'
 import { roleStatement } from '../auth/role-dispatch.js'
+import { execAlterEnum, execCreateComposite, execCreateDomain, execCreateEnum } from './type-ddl.js'
+import { execMerge } from './merge.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
@@ -76,10 +78,16 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('InsertStmt' in node) return execInsert(node.InsertStmt, withCte(node.InsertStmt.withClause, p))
   if ('UpdateStmt' in node) return execUpdate(node.UpdateStmt, withCte(node.UpdateStmt.withClause, p))
   if ('DeleteStmt' in node) return execDelete(node.DeleteStmt, withCte(node.DeleteStmt.withClause, p))
+  if ('MergeStmt' in node) return execMerge(node.MergeStmt, p)
   if ('CreateStmt' in node) return execCreateTable(node.CreateStmt, p)
+  if ('CreateEnumStmt' in node) return execCreateEnum(node.CreateEnumStmt, exec)
+  if ('AlterEnumStmt' in node) return execAlterEnum(node.AlterEnumStmt, exec)
+  if ('CompositeTypeStmt' in node) return execCreateComposite(node.CompositeTypeStmt, exec)
+  if ('CreateDomainStmt' in node) return execCreateDomain(node.CreateDomainStmt, p)
   if ('CreateSeqStmt' in node) return execCreateSequence(node.CreateSeqStmt, exec)
   if ('AlterSeqStmt' in node) return execAlterSequence(node.AlterSeqStmt, exec)
   if ('DropStmt' in node) return execDrop(node.DropStmt, p)
+  if ('AlterTableStmt' in node && node.AlterTableStmt.objtype === 'OBJECT_TYPE') throw new SqlError(SqlState.featureNotSupported, 'ALTER TYPE .. ADD / DROP / ALTER ATTRIBUTE is not supported')
   if ('AlterTableStmt' in node) return execAlterTable(node.AlterTableStmt, p)
   if ('IndexStmt' in node) return execCreateIndex(node.IndexStmt, p)
   if ('CreateFunctionStmt' in node) return execCreateFunction(node.CreateFunctionStmt, p)

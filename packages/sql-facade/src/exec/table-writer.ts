@@ -9,6 +9,7 @@ import { columnMeta, tableMeta, ROWID, type ColumnMeta } from '../catalog/table-
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { coerce } from '../expr/coerce.js'
 import { compileExpr } from '../expr/compile.js'
+import { compileDomainCheck } from '../expr/domain-check.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { partitionFilter } from '../plan/partition-view.js'
@@ -28,6 +29,8 @@ export class TableWriter {
   private defaults: Array<Compiled | null> = []
   private generated: Array<Compiled | null> = []
   private checks: Array<{ name: string; test: Compiled }> = []
+  /** Per column: the check of its domain's constraints, if its type is a domain. */
+  private domainChecks: Array<((v: RtValue) => void) | null> = []
   readonly uniques: string[][]
   readonly pkIdx: number[]
   /** Per column: a counter (increments merge by adding up; NULL is absence of any value). */
@@ -56,8 +59,10 @@ export class TableWriter {
     const cctx = makeCompileCtx(p, this.scope)
     const empty = makeCompileCtx(p, new Scope([]))
     const now = p.exec.nowMicros
-    this.defaults = this.metas.map((m, i) => (m.default ? coerce(compileExpr(m.default as unknown as Node, empty), this.columns[i]!.type, 'assignment', now, `column "${this.columns[i]!.name}"`) : null))
+    // A column without a DEFAULT of its own takes its domain's.
+    this.defaults = this.metas.map((m, i) => (m.default ?? m.t.domain?.default ? coerce(compileExpr((m.default ?? m.t.domain!.default) as unknown as Node, empty), this.columns[i]!.type, 'assignment', now, `column "${this.columns[i]!.name}"`) : null))
     this.generated = this.metas.map((m, i) => (m.generated ? coerce(compileExpr(m.generated as unknown as Node, cctx), this.columns[i]!.type, 'assignment', now, `column "${this.columns[i]!.name}"`) : null))
+    this.domainChecks = this.metas.map((m) => compileDomainCheck(m.t, empty, compileExpr))
     const tm = tableMeta(table)
     this.checks = tm.checks.map((c) => ({ name: c.name, test: coerce(compileExpr(c.expr as unknown as Node, cctx), T.bool, 'implicit', now) }))
     this.uniques = tm.uniques
@@ -100,6 +105,7 @@ export class TableWriter {
 
   /** NOT NULL, CHECK and local UNIQUE checks; `selfKey` excludes the row being updated. */
   validate(row: RtValue[], selfKey: Value[] | null): void {
+    for (let i = 0; i < row.length; i++) this.domainChecks[i]?.(row[i]!)
     for (let i = 0; i < row.length; i++) {
       const m = this.metas[i]!
       if (row[i] === null && (m.notNull || this.pkIdx.includes(i))) {

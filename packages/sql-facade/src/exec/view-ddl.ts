@@ -11,6 +11,7 @@
 import type { Json } from '@concord/core'
 import type { ViewStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { tableMeta } from '../catalog/table-meta.js'
 import { nameList } from '../parser/name-list.js'
 import { planSelect } from '../plan/select.js'
 import type { PlanCtx } from '../plan/plan-context.js'
@@ -52,14 +53,22 @@ function duplicateName(names: string[]): string | undefined {
 export function execCreateView(stmt: ViewStmt, p: PlanCtx, statementText: string): StatementResult {
   const name = stmt.view!.relname!
   const tx = p.exec.tx
-  if (stmt.view?.relpersistence === 't') throw new SqlError(SqlState.featureNotSupported, 'temporary views are not supported')
-  if (stmt.view?.schemaname !== undefined && stmt.view.schemaname !== 'public') throw new SqlError(SqlState.featureNotSupported, 'schemas other than public are not supported')
+  if (stmt.view?.schemaname !== undefined && stmt.view.schemaname !== 'public' && stmt.view.schemaname !== 'pg_temp') {
+    throw new SqlError(SqlState.featureNotSupported, 'schemas other than public are not supported')
+  }
   const sel = stmt.query && 'SelectStmt' in stmt.query ? stmt.query.SelectStmt : null
   if (!sel) throw new SqlError(SqlState.featureNotSupported, 'a view must be defined by a SELECT')
   if (sel.intoClause) throw new SqlError(SqlState.featureNotSupported, 'views must not contain SELECT INTO')
-  if (tx.table(name) || p.exec.systemView('pg_catalog', name)) throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
+  const relations = relationsRead(sel)
+  // A view that reads a temporary relation is temporary itself, as in PostgreSQL.
+  const readsTemp = relations.some((r) => { const t = tx.table(r); return t ? tableMeta(t).temporary === true : readView(tx, r)?.temporary === true })
+  const temporary = stmt.view?.relpersistence === 't' || readsTemp
+  if (temporary && !p.exec.temporaryRelations) throw new SqlError(SqlState.internalError, 'a temporary view outside a session that holds temporary relations')
+  const notices = temporary && stmt.view?.relpersistence !== 't' ? [`view "${name}" will be a temporary view`] : []
+  const table = tx.table(name)
+  if ((table && (!temporary || tableMeta(table).temporary)) || p.exec.systemView('pg_catalog', name)) throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   const existing = readView(tx, name)
-  if (existing && !stmt.replace) throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
+  if (existing && !stmt.replace && (!temporary || existing.temporary)) throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   // Planned with no CTEs of an enclosing statement in sight: a view stands alone.
   const rel = planSelect(sel, { ...p, ctes: new Map() }, null)
   const aliases = nameList(stmt.aliases)
@@ -67,13 +76,12 @@ export function execCreateView(stmt: ViewStmt, p: PlanCtx, statementText: string
   const columns = rel.columns.map((c, i) => ({ name: aliases[i] ?? c.name, type: c.type.id === 'unknown' ? T.text : c.type }))
   const dup = duplicateName(columns.map((c) => c.name))
   if (dup !== undefined) throw new SqlError(SqlState.duplicateColumn, `column "${dup}" specified more than once`)
-  if (existing) checkReplacement(existing, columns)
-  const relations = relationsRead(sel)
+  if (existing && stmt.replace && !!existing.temporary === temporary) checkReplacement(existing, columns)
   const readers = new Set(dependents(p, [name]).map((v) => v.name))
   if (relations.some((r) => r === name || readers.has(r))) throw new SqlError(SqlState.invalidObjectDefinition, `infinite recursion detected in rules for relation "${name}"`)
-  const def: ViewDef = { name, columns, query: sel as unknown as Json, definition: viewQueryText(statementText), relations }
+  const def: ViewDef = { name, columns, query: sel as unknown as Json, definition: viewQueryText(statementText), relations, ...(temporary ? { temporary } : {}) }
   tx.setCatalog(VIEW_KIND, name, def as unknown as Json)
-  return utility('CREATE VIEW')
+  return utility('CREATE VIEW', notices)
 }
 
 /** OR REPLACE keeps the old columns (names and types, in order) and may only add new ones after them. */

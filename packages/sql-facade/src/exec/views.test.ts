@@ -83,7 +83,11 @@ describe('views', () => {
       AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1,2`)
     expect(dv.rows).toEqual([{ Schema: 'public', Name: 'rich' }])
     await expect(db.query('CREATE MATERIALIZED VIEW m AS SELECT 1')).rejects.toMatchObject({ code: '0A000' })
-    await expect(db.query('CREATE TEMP VIEW tv AS SELECT 1')).rejects.toMatchObject({ code: '0A000' })
+    // A temporary view belongs to its session (session/temp-schema.test.ts has more).
+    const s = db.session()
+    await s.query('CREATE TEMP VIEW tv AS SELECT 1 AS one')
+    expect((await s.query('SELECT one FROM tv')).rowArrays).toEqual([[1]])
+    await expect(db.query('SELECT * FROM tv')).rejects.toMatchObject({ code: '42P01' })
   })
 
   it('replicate: a view created on one node is read on another', async () => {

@@ -10,7 +10,8 @@ import type { A_ArrayExpr, Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { accumulateArrays, MAX_DIMS, SqlArray, stackArrays, tooManyDims } from '../types/array.js'
 import { getElement, getSlice, type SliceBound } from '../types/array-subscript.js'
-import { arrayOf, commonType, elementType, T, typeName, type SqlType } from '../types/sql-type.js'
+import { arrayOf, commonType, elementType, isIntegerType, T, typeName, type SqlType } from '../types/sql-type.js'
+import { formatJsonb, jsonGet, parseJsonText, type JsonValue } from '../types/json.js'
 import type { RtValue } from '../types/value.js'
 import { coerce, fold } from './coerce.js'
 import { truth, type Compiled } from './compiled.js'
@@ -94,10 +95,44 @@ function unifyTypes(types: SqlType[]): SqlType {
 }
 
 /** `base[i]`, `base[a:b][..]`: `indices` are A_Indices nodes. */
+/**
+ * `jb['key'][0]`: jsonb subscripting reads as the `#>` path of its subscripts (text keys,
+ * integer indexes, negative from the end); NULL when a step is missing or NULL. Slices
+ * and subscripts of other types are 42804, as in PostgreSQL.
+ */
+function compileJsonbSubscripts(base: Compiled, indices: Node[], ctx: CompileCtx, compile: CompileFn): Compiled {
+  const steps = indices.map((n) => {
+    if (!('A_Indices' in n) || n.A_Indices.is_slice) throw new SqlError(SqlState.datatypeMismatch, 'jsonb subscript does not support slices')
+    const c = compile(n.A_Indices.uidx!, ctx)
+    const t = c.type
+    if (t.array || !(isIntegerType(t) || t.id === 'text' || t.id === 'unknown' || t.id === 'varchar' || t.id === 'bpchar')) {
+      throw new SqlError(SqlState.datatypeMismatch, `subscript type ${typeName(t)} is not supported`, { hint: 'jsonb subscript must be coercible to either integer or text.' })
+    }
+    const f = c.eval
+    return (env: Parameters<Compiled['eval']>[0]): string | null => {
+      const v = f(env)
+      return v === null ? null : String(v)
+    }
+  })
+  const bf = base.eval
+  return { type: base.type, eval: (env) => {
+    const doc = bf(env)
+    if (doc === null) return null
+    let v: JsonValue | undefined = parseJsonText(doc as string, 'jsonb')
+    for (const step of steps) {
+      const k = step(env)
+      if (k === null || v === undefined) return null
+      // Every step is a path element as `#>` takes it: an array reads it as an integer index.
+      v = jsonGet(v, Array.isArray(v) ? (/^\s*-?\d+\s*$/.test(k) ? Number(k) : Number.NaN) : k)
+    }
+    return v === undefined ? null : formatJsonb(v)
+  } }
+}
+
 export function compileSubscripts(base: Compiled, indices: Node[], ctx: CompileCtx, compile: CompileFn): Compiled {
   const now = ctx.exec.nowMicros
   if (!base.type.array) {
-    if (base.type.id === 'jsonb') throw new SqlError(SqlState.featureNotSupported, 'jsonb subscripting is not supported')
+    if (base.type.id === 'jsonb') return compileJsonbSubscripts(base, indices, ctx, compile)
     throw new SqlError(SqlState.datatypeMismatch, `cannot subscript type ${base.type.id === 'unknown' ? 'unknown' : typeName(base.type)} because it does not support subscripting`)
   }
   if (indices.length > MAX_DIMS) throw tooManyDims(indices.length)

@@ -9,16 +9,16 @@ import { applyTypmod } from '../types/text-format.js'
 import type { Compiled } from './compiled.js'
 
 function sameType(a: SqlType, b: SqlType): boolean {
-  return a.id === b.id && !!a.array === !!b.array && a.precision === b.precision && a.scale === b.scale
+  return a.id === b.id && !!a.array === !!b.array && a.precision === b.precision && a.scale === b.scale && a.name === b.name && (a.id !== 'record' || a.fields === b.fields) && a.domain?.name === b.domain?.name && a.range === b.range
 }
 
 export function coerce(c: Compiled, to: SqlType, ctx: CastContext, nowMicros: number, what?: string): Compiled {
   if (sameType(c.type, to)) return c
   if (to.id === 'anyelement') return c
   const from = c.type
-  if (from.id === to.id && !!from.array === !!to.array) {
+  if (from.id === to.id && !!from.array === !!to.array && from.id !== 'record' && from.name === to.name) {
     // Only the typmod differs (NUMERIC(10,2), VARCHAR(n)).
-    if (to.precision === undefined) return { ...c, type: to }
+    if (to.precision === undefined && to.range === undefined) return { ...c, type: to }
     const inner = c.eval
     const explicit = ctx === 'explicit'
     return fold({ type: to, eval: (env) => applyTypmod(inner(env), to, explicit), isConst: c.isConst })

@@ -4,6 +4,7 @@
  * does no type dispatch. Three-valued logic throughout: NULL propagates through strict
  * operators, AND/OR follow SQL's truth tables.
  */
+import { userTypes } from '../types/user-type.js'
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { aggregateSeesNulls, isAggregate, resolveAggregate } from '../functions/aggregate.js'
@@ -16,6 +17,8 @@ import { compareValues, groupKey } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
 import { arrayOf, commonType, isIntegerType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
+import { MAX_FIELDS, rowItems as rowValueItems, RowValue } from '../types/row-type.js'
+import { compileDomainCheck } from './domain-check.js'
 import { nameList, stringValue } from '../parser/name-list.js'
 import type { RtValue } from '../types/value.js'
 import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compileSubscripts } from './array-expr.js'
@@ -81,11 +84,19 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
     return constant(known ?? (v instanceof Uint8Array ? T.bytea : T.unknown), v)
   }
   if ('TypeCast' in node) {
-    const to = typeFromTypeName(node.TypeCast.typeName ?? {})
+    const to = typeFromTypeName(node.TypeCast.typeName ?? {}, userTypes(ctx.exec.tx))
     const src = node.TypeCast.arg!
     // ARRAY[..]::t[] types the elements directly (so ARRAY[]::int[] is valid), as PostgreSQL does.
     const arg = to.array && 'A_ArrayExpr' in src ? compileArrayConstructor(src.A_ArrayExpr, ctx, compileExpr, to) : compileExpr(src, ctx)
-    return compileRegCast(arg, to, ctx.exec) ?? coerce(arg, to, 'explicit', ctx.exec.nowMicros)
+    const cast = compileRegCast(arg, to, ctx.exec) ?? coerce(arg, to, 'explicit', ctx.exec.nowMicros)
+    const check = compileDomainCheck(to, ctx, compileExpr)
+    if (!check) return cast
+    const f = cast.eval
+    return { type: to, eval: (env) => {
+      const v = f(env)
+      check(v)
+      return v
+    } }
   }
   if ('BoolExpr' in node) return compileBool(node.BoolExpr.boolop ?? 'AND_EXPR', node.BoolExpr.args ?? [], ctx)
   if ('A_Expr' in node) return compileAExpr(node.A_Expr, ctx)
@@ -148,12 +159,48 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
   if ('GroupingFunc' in node) throw new SqlError(SqlState.featureNotSupported, 'GROUPING is not supported')
   if ('A_Indirection' in node) {
     const ind = node.A_Indirection.indirection ?? []
-    if (ind.length === 0 || !ind.every((i) => 'A_Indices' in i)) throw new SqlError(SqlState.featureNotSupported, 'this indirection is not supported')
-    return compileSubscripts(compileExpr(node.A_Indirection.arg!, ctx), ind, ctx, compileExpr)
+    if (ind.length === 0) throw new SqlError(SqlState.featureNotSupported, 'this indirection is not supported')
+    // Subscripts and field selections in turn: `(c).f`, `c2[2].f2`, `(x).f[1]`.
+    let c = compileExpr(node.A_Indirection.arg!, ctx)
+    for (let i = 0; i < ind.length;) {
+      let j = i
+      while (j < ind.length && 'A_Indices' in ind[j]!) j++
+      if (j > i) {
+        c = compileSubscripts(c, ind.slice(i, j), ctx, compileExpr)
+        i = j
+        continue
+      }
+      const step = ind[i]!
+      if (!('String' in step)) throw new SqlError(SqlState.featureNotSupported, 'selecting every field of a row (.*) is not supported here')
+      c = compileFieldSelect(c, step.String.sval ?? '')
+      i++
+    }
+    return c
   }
-  if ('RowExpr' in node) throw new SqlError(SqlState.featureNotSupported, 'row constructors are not supported')
+  if ('RowExpr' in node) {
+    const items = (node.RowExpr.args ?? []).map((a) => compileExpr(a, noSrf(ctx)))
+    if (items.length > MAX_FIELDS) throw new SqlError(SqlState.tooManyColumns, `ROW expressions can have at most ${MAX_FIELDS} entries`)
+    const fs = items.map((i) => i.eval)
+    const type: SqlType = { id: 'record', fields: items.map((i, k) => ({ name: `f${k + 1}`, type: i.type })) }
+    return { type, eval: (env) => new RowValue(fs.map((f) => f(env))) }
+  }
   const tag = Object.keys(node)[0]
   throw new SqlError(SqlState.featureNotSupported, `expression ${tag} is not supported`)
+}
+
+/** `(row).field`: a field of a row-typed expression (42703 for a field the type lacks). */
+function compileFieldSelect(c: Compiled, field: string): Compiled {
+  const t = c.type
+  if (t.id !== 'record' || t.array || !t.fields) {
+    throw new SqlError(SqlState.wrongObjectType, `column notation .${field} applied to type ${typeName(t)}, which is not a composite type`)
+  }
+  const at = t.fields.findIndex((f) => f.name === field)
+  if (at < 0) throw new SqlError(SqlState.undefinedColumn, `column "${field}" not found in data type ${typeName(t)}`)
+  const f = c.eval
+  return { type: t.fields[at]!.type, eval: (env) => {
+    const v = f(env)
+    return v instanceof RowValue ? rowValueItems(v)[at] ?? null : null
+  } }
 }
 
 /** The common type of several expressions (CASE, COALESCE, UNION ...). */
@@ -172,6 +219,10 @@ function compileColumnRef(fields: Node[], ctx: CompileCtx): Compiled {
   if (fields.some((f) => 'A_Star' in f)) throw new SqlError(SqlState.syntaxError, '* is not allowed here')
   const names = nameList(fields)
   const r = ctx.scope.resolve(names)
+  if (!r && names.length === 1) {
+    const whole = compileWholeRow(names[0]!, ctx)
+    if (whole) return whole
+  }
   if (!r) {
     if (names.length >= 2 && !ctx.scope.resolve([names[names.length - 2]!]) && !hasTableAnywhere(ctx.scope, names[names.length - 2]!)) {
       throw new SqlError(SqlState.undefinedTable, `missing FROM-clause entry for table "${names[names.length - 2]}"`)
@@ -187,6 +238,23 @@ function compileColumnRef(fields: Node[], ctx: CompileCtx): Compiled {
   if (depth === 0) return { type, eval: (env) => env.row[index]! }
   if (depth === 1) return { type, eval: (env) => env.outer!.row[index]! }
   return { type, eval: (env) => envAt(env, depth).row[index]! }
+}
+
+/**
+ * `t` naming a FROM item where a value is expected: its row, as a value of the table's
+ * row type (a table read under its own name) or an anonymous record of its columns.
+ */
+function compileWholeRow(name: string, ctx: CompileCtx): Compiled | null {
+  const w = ctx.scope.wholeRow(name)
+  if (!w) return null
+  const fields = w.columns.map((c) => ({ name: c.name, type: c.type }))
+  const own = userTypes(ctx.exec.tx)(name)
+  const type: SqlType = own?.id === 'record' && own.fields?.length === fields.length ? own : { id: 'record', fields }
+  const { depth, indexes } = w
+  return { type, eval: (env) => {
+    const row = envAt(env, depth).row
+    return new RowValue(indexes.map((i) => row[i] ?? null))
+  } }
 }
 
 function hasTableAnywhere(scope: Scope, name: string): boolean {

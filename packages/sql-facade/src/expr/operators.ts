@@ -10,7 +10,8 @@ import { addMonths, checkDate, checkTimestamp, USEC_PER_DAY } from '../types/dat
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
 import { formatJsonb, jsonAsText, jsonGet, parseJsonText, type JsonValue } from '../types/json.js'
-import { category, commonType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
+import { arrayOf, category, commonType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
+import type { SqlArray } from '../types/array.js'
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 import { resolveArrayOperator } from './array-operators.js'
@@ -283,10 +284,12 @@ function resolveJson(op: string, l: SqlType, r: SqlType): OperatorImpl {
     } }
   }
   if (op === '#>' || op === '#>>') {
-    return { left: jt, right: T.text, result: op === '#>' ? jt : T.text, fn: (a, b) => {
-      const path = (b as string).replace(/^\{|\}$/g, '').split(',').map((s) => s.trim()).filter(Boolean)
+    // The path is a text[] (`'{a,0}'`, `array['a', '0']`), as in PostgreSQL; a NULL step yields NULL.
+    return { left: jt, right: arrayOf(T.text), result: op === '#>' ? jt : T.text, fn: (a, b) => {
+      const path = (b as SqlArray).items
+      if (path.includes(null)) return null
       let v: JsonValue | undefined = parseJsonText(a as string)
-      for (const p of path) {
+      for (const p of path as string[]) {
         if (v === undefined) break
         v = jsonGet(v, Array.isArray(v) && /^-?\d+$/.test(p) ? Number(p) : p)
       }

@@ -86,6 +86,20 @@ export class Scope {
     return hit
   }
 
+  /**
+   * A whole-row reference: the visible columns of FROM item `table`, here or in an
+   * enclosing scope (the nearest), with their depth; null when no item has that name.
+   */
+  wholeRow(table: string): { depth: number; indexes: number[]; columns: ColumnBinding[] } | null {
+    let scope: Scope | null = this
+    for (let depth = 0; scope; depth++, scope = scope.parent) {
+      const indexes: number[] = []
+      scope.columns.forEach((c, i) => { if (c.table === table && !c.hidden) indexes.push(i) })
+      if (indexes.length > 0 || scope.hasTable(table)) return { depth, indexes, columns: indexes.map((i) => scope!.columns[i]!) }
+    }
+    return null
+  }
+
   /** Whether a table alias is visible at this level. */
   hasTable(name: string): boolean {
     return this.columns.some((c) => c.table === name)

@@ -10,11 +10,15 @@ import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
 import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
 import { SqlArray } from '../types/array.js'
+import { RowValue, rowItems } from '../types/row-type.js'
 import { commonType, elementType, isIntegerType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 import { formatSql, toCharInterval, toCharNumber, toCharTimestamp } from './formatting.js'
 import { ARRAY_FUNCTIONS } from './array-functions.js'
+import { ENUM_FUNCTIONS } from './enum-functions.js'
+import { JSON_POPULATE_FUNCTIONS } from './json-populate.js'
+import { JSONB_SET_FUNCTIONS } from './jsonb-set.js'
 import { CATALOG_FUNCTIONS } from './catalog-functions.js'
 import { SEQUENCE_FUNCTIONS } from './sequence-functions.js'
 import { extractField } from './extract.js'
@@ -95,7 +99,21 @@ export function sqlToJson(v: RtValue, t: SqlType): JsonValue {
     return Number.isFinite(n) ? n : text
   }
   if (v instanceof SqlArray) return nestedJson(v, elementType(t))
+  // A row is an object of its fields, in field order.
+  if (v instanceof RowValue) {
+    const items = rowItems(v)
+    const out: { [k: string]: JsonValue } = {}
+    items.forEach((x, i) => { out[t.fields?.[i]?.name ?? `f${i + 1}`] = sqlToJson(x, t.fields?.[i]?.type ?? T.text) })
+    return out
+  }
   return formatText(v, t)
+}
+
+/** PostgreSQL's pretty form of row_to_json / array_to_json: a line break after each top-level comma. */
+function prettyTop(v: JsonValue): string {
+  if (Array.isArray(v)) return '[' + v.map((x) => JSON.stringify(x)).join(',\n ') + ']'
+  if (v !== null && typeof v === 'object') return '{' + Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${JSON.stringify(x)}`).join(',\n ') + '}'
+  return JSON.stringify(v)
 }
 
 /** A (multidimensional) array as nested JSON arrays, as to_json renders it. */
@@ -313,14 +331,45 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (z !== 'utc' && z !== 'gmt' && z !== 'z' && z !== '+00' && z !== '00:00') throw new SqlError(SqlState.invalidParameterValue, `time zone "${str(a[0]!)}" not recognized`)
     return a[1]!
   } } : null),
+  // As PostgreSQL: whole months (30 days) and days (24 hours) move up, the signs of the
+  // parts are made to agree, and a part that leaves its 32-bit range is 22008.
   justify_days: (ts) => (ts.length === 1 ? { args: [T.interval], result: T.interval, fn: (a) => {
     const iv = a[0] as Interval
-    return new Interval(iv.months + Math.trunc(iv.days / 30), iv.days % 30, iv.micros)
+    let months = iv.months + Math.trunc(iv.days / 30)
+    let days = iv.days % 30
+    if (months > 0 && days < 0) { days += 30; months-- } else if (months < 0 && days > 0) { days -= 30; months++ }
+    return Interval.checked(months, days, iv.micros)
   } } : null),
   justify_hours: (ts) => (ts.length === 1 ? { args: [T.interval], result: T.interval, fn: (a) => {
     const iv = a[0] as Interval
     const d = Math.trunc(iv.micros / USEC_PER_DAY)
-    return new Interval(iv.months, iv.days + d, iv.micros - d * USEC_PER_DAY)
+    let days = iv.days + d
+    let micros = iv.micros - d * USEC_PER_DAY
+    if (days > 0 && micros < 0) { micros += USEC_PER_DAY; days-- } else if (days < 0 && micros > 0) { micros -= USEC_PER_DAY; days++ }
+    return Interval.checked(iv.months, days, micros)
+  } } : null),
+  justify_interval: (ts) => (ts.length === 1 ? { args: [T.interval], result: T.interval, fn: (a) => {
+    const iv = a[0] as Interval
+    let { months, days, micros } = iv
+    const check = (): void => { Interval.checked(months, days, 0) }
+    // Days first when both parts share a sign: that may avoid an overflow.
+    if ((days > 0 && micros > 0) || (days < 0 && micros < 0)) {
+      const m = Math.trunc(days / 30)
+      days -= m * 30
+      months += m
+      check()
+    }
+    const wholeDays = Math.trunc(micros / USEC_PER_DAY)
+    micros -= wholeDays * USEC_PER_DAY
+    days += wholeDays
+    check()
+    const m = Math.trunc(days / 30)
+    days -= m * 30
+    months += m
+    check()
+    if (months > 0 && (days < 0 || (days === 0 && micros < 0))) { days += 30; months-- } else if (months < 0 && (days > 0 || (days === 0 && micros > 0))) { days -= 30; months++ }
+    if (days > 0 && micros < 0) { micros += USEC_PER_DAY; days-- } else if (days < 0 && micros > 0) { micros -= USEC_PER_DAY; days++ }
+    return Interval.checked(months, days, micros)
   } } : null),
   // misc
   gen_random_uuid: (ts) => (ts.length === 0 ? { args: [], result: T.uuid, volatile: true, fn: (_a, ctx) => randomUuid(ctx) } : null),
@@ -360,6 +409,12 @@ const FUNCTIONS: Record<string, Resolver> = {
     return v.length
   } } : null),
   to_jsonb: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.jsonb, fn: (a) => formatJsonb(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
+  row_to_json: (ts) => (ts.length >= 1 && ts.length <= 2 && ts[0]!.id === 'record' && !ts[0]!.array
+    ? { args: [ts[0]!, ...(ts.length === 2 ? [T.bool] : [])], result: T.json, fn: (a) => (a[1] === true ? prettyTop : JSON.stringify)(sqlToJson(a[0]!, ts[0]!)) }
+    : null),
+  array_to_json: (ts) => (ts.length >= 1 && ts.length <= 2 && ts[0]!.array
+    ? { args: [ts[0]!, ...(ts.length === 2 ? [T.bool] : [])], result: T.json, fn: (a) => (a[1] === true ? prettyTop : JSON.stringify)(sqlToJson(a[0]!, ts[0]!)) }
+    : null),
   to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => JSON.stringify(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
   jsonb_build_object: (ts) => buildObject(ts, T.jsonb),
   json_build_object: (ts) => buildObject(ts, T.json),
@@ -544,6 +599,6 @@ export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null 
   const r = FUNCTIONS[name]
   const impl = r ? r(types) : undefined
   if (impl) return impl
-  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name]
+  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name]
   return a ? a(types) : impl
 }

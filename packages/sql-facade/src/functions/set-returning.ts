@@ -21,6 +21,7 @@ import { Interval } from '../types/interval.js'
 import { commonType, elementType, isNumericType, T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { splitText } from './array-functions.js'
+import { JSON_POPULATE_SET_FUNCTIONS } from './json-populate.js'
 
 export interface SetFunctionImpl {
   /** Types the arguments are coerced to (implicit cast). */
@@ -93,6 +94,7 @@ function timestampSeries(t: SqlType): SetFunctionImpl {
 }
 
 const SET_FUNCTIONS: Record<string, Resolver> = {
+  ...JSON_POPULATE_SET_FUNCTIONS,
   unnest: (ts) => {
     if (ts.length !== 1) return null
     const t = ts[0]!
@@ -146,7 +148,7 @@ const SET_FUNCTIONS: Record<string, Resolver> = {
 }
 
 /** Arguments of these functions may be NULL without emptying the result. */
-const NULL_ARGS: Record<string, number[]> = { string_to_table: [1, 2] }
+const NULL_ARGS: Record<string, number[]> = { string_to_table: [1, 2], json_populate_recordset: [0], jsonb_populate_recordset: [0] }
 
 /** The implementation for these argument types: undefined for no such function, null for no match. */
 export function lookupSetFunction(name: string, types: SqlType[]): SetFunctionImpl | null | undefined {

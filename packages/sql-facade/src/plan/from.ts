@@ -191,6 +191,10 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
     if (cte?.noReturning) throw new SqlError(SqlState.featureNotSupported, `WITH query "${name}" does not have a RETURNING clause`)
     if (cte) return { columns: renamed(cte.relation, a.name, a.cols), primaryKeys: new Map(), rows: cte.relation.rows }
     const table = system ? undefined : p.exec.tx.table(name)
+    if (table && rv.schemaname === 'public' && tableMeta(table).temporary) {
+      throw new SqlError(SqlState.featureNotSupported, `public.${name} is shadowed by the session's temporary table "${name}": a permanent table hidden by a temporary one cannot be read by its qualified name`)
+    }
+    if (rv.schemaname === 'pg_temp' && !(table && tableMeta(table).temporary)) throw new SqlError(SqlState.undefinedTable, `relation "pg_temp.${name}" does not exist`)
     if (table) {
       const meta = tableMeta(table)
       if (meta.partitionOf) {

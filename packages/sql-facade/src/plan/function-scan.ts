@@ -21,6 +21,7 @@ import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
 import { T, typeName, type SqlType } from '../types/sql-type.js'
+import { RowValue, rowItems } from '../types/row-type.js'
 import type { RtValue } from '../types/value.js'
 import type { FromRelation } from './relation.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
@@ -75,6 +76,24 @@ export function planFunctionScan(rf: RangeFunction, p: PlanCtx, parent: Scope | 
     if (!node || !('FuncCall' in node)) throw new SqlError(SqlState.featureNotSupported, 'only function calls are supported in FROM function items')
     prods.push(...producers(node.FuncCall, node, p, scope))
   }
+  // A lone function returning a composite type yields its fields as columns, as in PostgreSQL.
+  const only = prods.length === 1 ? prods[0]! : null
+  if (only && only.type.id === 'record' && !only.type.array && only.type.fields) {
+    const fields = only.type.fields
+    const values = only.values
+    prods.splice(0, 1, ...fields.map((f, i): Producer => ({
+      name: f.name,
+      type: f.type,
+      values: (env) => values(env).map((v) => (v instanceof RowValue ? rowItems(v)[i] ?? null : null)),
+    })))
+    // Every field reads the same call: evaluate it once per environment.
+    let last: { env: Env; rows: RtValue[] } | null = null
+    const shared = (env: Env): RtValue[] => {
+      if (last?.env !== env) last = { env, rows: values(env) }
+      return last.rows
+    }
+    prods.forEach((pr, i) => { pr.values = (env) => shared(env).map((v) => (v instanceof RowValue ? rowItems(v)[i] ?? null : null)) })
+  }
   const alias = rf.alias?.aliasname ?? null
   const colnames = nameList(rf.alias?.colnames)
   const width = prods.length + (rf.ordinality ? 1 : 0)
@@ -82,8 +101,9 @@ export function planFunctionScan(rf: RangeFunction, p: PlanCtx, parent: Scope | 
     throw new SqlError(SqlState.invalidColumnReference, `table "${alias ?? prods[0]!.name}" has ${width} columns available but ${colnames.length} columns specified`)
   }
   const table = alias ?? prods[0]!.name
+  const expanded = only !== null && prods[0] !== only
   const columns: ColumnBinding[] = prods.map((pr, i) => ({
-    name: colnames[i] ?? (prods.length === 1 && alias ? alias : pr.name),
+    name: colnames[i] ?? (prods.length === 1 && alias && !expanded ? alias : pr.name),
     table,
     type: pr.type,
   }))

@@ -60,6 +60,7 @@ import { SqlPreparedStatements } from './sql-prepared-statements.js'
 import { RoleDirectory } from '../auth/role-directory.js'
 import { sessionRole } from '../auth/session-role.js'
 import type { RoleRecord } from '../auth/role-record.js'
+import { createsTempRelation, TempSchema } from './temp-schema.js'
 
 interface Block {
   tx: OpenTransaction
@@ -73,6 +74,8 @@ interface Block {
   deferred: DeferredConstraints
   /** A statement that may change roles, grants or owners ran in the block: its role state is read from the block's transaction. */
   rolesTouched: boolean
+  /** `tx` spans the session's temporary relations too (temp-schema.ts). */
+  temp: boolean
 }
 
 /**
@@ -150,6 +153,8 @@ export class Session {
   private statementRemote: RemoteRows | null = null
 
   readonly db: SessionHost
+  /** The session's temporary tables and views. */
+  private readonly temp: TempSchema
 
   constructor(
     db: SessionHost,
@@ -161,6 +166,35 @@ export class Session {
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
+    this.temp = new TempSchema(db.replica)
+  }
+
+  /** Ends the session: its temporary tables and views are dropped. */
+  async close(): Promise<void> {
+    this.block = null
+    await this.temp.discard()
+  }
+
+  /** DISCARD TEMP / ALL: drops the session's temporary relations (not inside a block that uses them). */
+  private discardTemp(): void {
+    if (this.block?.temp) throw new SqlError(SqlState.featureNotSupported, 'DISCARD inside a transaction block that uses temporary relations is not supported')
+    // Nothing waits on the close: the replica is dropped from the session now, its memory freed when closed.
+    void this.temp.discard()
+  }
+
+  /**
+   * Before a statement that creates a temporary relation: opens the session's temporary
+   * replica, and layers an open block's transaction over it.
+   */
+  private async prepareTemp(stmt: Statement): Promise<void> {
+    if (!createsTempRelation(stmt)) return
+    await this.temp.open()
+    const b = this.block
+    if (b && !b.temp) {
+      b.tx = this.temp.layerOpen(b.tx)
+      b.rows = new TransactionRows(b.tx, this.db.indexes, true, this.statementRemote)
+      b.temp = true
+    }
   }
 
   /**
@@ -250,7 +284,7 @@ export class Session {
     try {
       await this.db.ready()
       // The open block's transaction sees tables it created; otherwise a dropped read transaction.
-      const tx = this.block?.tx ?? this.db.replica.begin()
+      const tx = this.block?.tx ?? this.temp.begin()
       return prepareStatement(sql, paramTypes, (name) => tx.table(name))
     } catch (e) {
       throw asSqlError(e)
@@ -275,7 +309,7 @@ export class Session {
         const plan = (ctx: ExecCtx) => planSelect(shape.select, rootPlanCtx(ctx, mentionsColumn(shape.node, 'shard_location')), null).columns.map(fieldInfo)
         if (this.block) return plan(this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows))
         // Planned in a transaction that is dropped: planning a query writes nothing, and this makes sure.
-        return plan(this.execCtx(this.db.replica.begin(), params, this.db.replica.now() * 1000))
+        return plan(this.execCtx(this.temp.begin(), params, this.db.replica.now() * 1000))
       } catch (e) {
         if (this.block) this.block.failed = true
         throw e
@@ -342,6 +376,7 @@ export class Session {
       let r: { result: StatementResult; durable: boolean }
       try {
         const remote = new RemoteRows(this.db.region)
+        await this.prepareTemp(stmt)
         await this.federate(stmt, remote)
         r = await this.runWaitingForIds(stmt, params, remote)
       } catch (e) {
@@ -462,7 +497,7 @@ export class Session {
         return { result: runInTransaction(stmt, ctx), durable: false }
       }
       const nowMicros = this.db.replica.now() * 1000
-      const result = this.db.replica.transact((tx) => runInTransaction(stmt, this.execCtx(tx, params, nowMicros)))
+      const result = this.temp.transact((tx) => runInTransaction(stmt, this.execCtx(tx, params, nowMicros)))
       return { result, durable: true }
     } catch (e) {
       if (this.block) this.block.failed = true
@@ -508,7 +543,7 @@ export class Session {
       return { result: fn(ctx), durable: false }
     }
     const nowMicros = this.db.replica.now() * 1000
-    return { result: this.db.replica.transact((tx) => fn(this.execCtx(tx, [], nowMicros))), durable: true }
+    return { result: this.temp.transact((tx) => fn(this.execCtx(tx, [], nowMicros))), durable: true }
   }
 
   /** EXECUTE name (args): the prepared statement with its arguments evaluated in the same transaction. */
@@ -565,10 +600,10 @@ export class Session {
       case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START': {
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
         const mode = applyTransactionOptions(this.characteristics, options)
-        const tx = this.db.replica.begin()
+        const tx = this.temp.begin()
         this.block = {
           tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
-          deferred: new DeferredConstraints(), rolesTouched: false,
+          deferred: new DeferredConstraints(), rolesTouched: false, temp: this.temp.active,
         }
         this.settings.beginTransaction()
         return utility('BEGIN')
@@ -647,6 +682,7 @@ export class Session {
     const directory = (): RoleDirectory => (roles ??= new RoleDirectory(tx))
     const ctx: ExecCtx = {
       tx,
+      temporaryRelations: this.block ? this.block.tx === tx && this.block.temp : this.temp.active,
       rows,
       foreignKeys: new ForeignKeyChecks({
         rows,
@@ -723,7 +759,12 @@ export class Session {
       const rel = showRelation(node.VariableShowStmt.name ?? '', this.settings, this.db)
       return { command: 'SHOW', rowCount: null, columns: rel.columns, rows: rel.rows(null) }
     }
+    if ('DiscardStmt' in node && node.DiscardStmt.target === 'DISCARD_TEMP') {
+      this.discardTemp()
+      return utility('DISCARD TEMP')
+    }
     if ('DiscardStmt' in node) {
+      if (node.DiscardStmt.target === 'DISCARD_ALL') this.discardTemp()
       this.settings.discardAll()
       this.sequences.discard()
       this.sqlPrepared.deallocate(null)

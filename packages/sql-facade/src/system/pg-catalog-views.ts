@@ -13,7 +13,7 @@ import { SqlArray } from '../types/array.js'
 import { arrayOf, elementType, OIDS, T, typeModifier, typeOid, typeSize, type SqlType, type TypeId } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import {
-  BTREE_AM_OID, DATABASE_OID, HEAP_AM_OID, indexDef, NAMESPACE_OIDS, objectOid, OWNER_OID,
+  BTREE_AM_OID, DATABASE_OID, FIRST_USER_OID, HEAP_AM_OID, indexDef, NAMESPACE_OIDS, objectOid, OWNER_OID,
   type AttributeModel, type CatalogModel, type IndexModel, type TableModel,
 } from '../catalog/catalog-model.js'
 import { view, type SystemView, type ViewCtx } from './system-view.js'
@@ -230,8 +230,13 @@ const pgType = view(
     ['typarray', oid], ['typalign', char], ['typstorage', char], ['typnotnull', bool], ['typbasetype', oid], ['typtypmod', int4],
     ['typndims', int4], ['typcollation', oid], ['typdefault', text], ['typacl', textArray],
   ],
-  () => {
+  (ctx) => {
     const rows: RtValue[][] = []
+    for (const u of catalog(ctx).types) {
+      if (u.typtype === 'e') rows.push([u.oid, u.name, NAMESPACE_OIDS.public, OWNER_OID, 4, true, 'e', 'E', false, true, ',', 0, 0, u.arrayOid, 'i', 'p', false, 0, -1, 0, 0, null, null])
+      else rows.push([u.oid, u.name, NAMESPACE_OIDS.public, OWNER_OID, -1, false, 'c', 'C', false, true, ',', 0, 0, u.arrayOid, 'd', 'x', false, 0, -1, 0, 0, null, null])
+      rows.push([u.arrayOid, `_${u.name}`, NAMESPACE_OIDS.public, OWNER_OID, -1, false, 'b', 'A', false, true, ',', 0, u.oid, 0, 'i', 'x', false, 0, -1, 0, 0, null, null])
+    }
     for (const r of TYPE_ROWS) {
       const t: SqlType = { id: r.id }
       const size = typeSize(t)
@@ -242,6 +247,10 @@ const pgType = view(
     return rows
   },
 )
+
+/** Enum labels: one row per label, OIDs a pure function of type and label id. */
+const pgEnum = view([['oid', oid], ['enumtypid', oid], ['enumsortorder', T.float4], ['enumlabel', name]], (ctx) =>
+  catalog(ctx).types.filter((t) => t.typtype === 'e').flatMap((t) => t.labels.map((l) => [FIRST_USER_OID + (l.id % (2 ** 31 - FIRST_USER_OID)), t.oid, l.order, l.label])))
 
 const pgAm = view([['oid', oid], ['amname', name], ['amhandler', T.regproc], ['amtype', char]], () => [[HEAP_AM_OID, 'heap', 0, 't'], [BTREE_AM_OID, 'btree', 0, 'i']])
 
@@ -299,6 +308,7 @@ export const PG_CATALOG_VIEWS: Record<string, SystemView> = {
   pg_inherits: pgInherits,
   pg_partitioned_table: pgPartitionedTable,
   pg_type: pgType,
+  pg_enum: pgEnum,
   pg_am: pgAm,
   pg_database: pgDatabase,
   pg_collation: pgCollation,

@@ -10,6 +10,7 @@ import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
 import { formatJsonb, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
+import { rowItems, RowValue } from './row-type.js'
 import { category, elementType, isIntegerType, isNumericType, isRegType, typeName, type SqlType } from './sql-type.js'
 import { applyTypmod, checkInt, checkInt8, formatText, parseText } from './text-format.js'
 import type { RtValue } from './value.js'
@@ -22,6 +23,13 @@ const NUM_RANK: Record<string, number> = {
 
 /** Whether `from` can be cast to `to` in `ctx`. */
 export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
+  // Two enum types never convert into each other; one converts to itself.
+  if (from.id === 'enum' && to.id === 'enum') return from.name === to.name || from.name === undefined || to.name === undefined
+  // A row converts to a row type of as many fields, field by field (ROW(1, 'a')::pair); the pseudo-type takes any row.
+  if (from.id === 'record' && to.id === 'record' && !!from.array === !!to.array) {
+    if (to.fields === undefined || from.name === to.name) return true
+    return from.fields !== undefined && (from.name === undefined || ctx === 'explicit')
+  }
   if (from.id === to.id && !!from.array === !!to.array) return true
   if (from.id === 'unknown' || to.id === 'anyelement') return true
   if (from.array && to.array) return canCast(elementType(from), elementType(to), ctx)
@@ -51,6 +59,17 @@ export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
 
 export function cannotCast(from: SqlType, to: SqlType): SqlError {
   return new SqlError(SqlState.cannotCoerce, `cannot cast type ${typeName(from)} to ${typeName(to)}`)
+}
+
+/** A row as another row type: field by field, as many fields on both sides (42804 otherwise). */
+function castRow(v: RowValue, from: SqlType, to: SqlType, nowMicros: number, explicit: boolean): RowValue {
+  const fields = to.fields!
+  if (v.items.length !== fields.length) {
+    throw new SqlError(SqlState.cannotCoerce, `cannot cast type ${typeName(from)} to ${typeName(to)}`, {
+      detail: `Input has too ${v.items.length < fields.length ? 'few' : 'many'} columns.`,
+    })
+  }
+  return new RowValue(rowItems(v).map((x, i) => castValue(x, from.fields?.[i]?.type ?? { id: 'unknown' }, fields[i]!.type, nowMicros, explicit)))
 }
 
 function floatToInt(v: number, to: SqlType): number | bigint {
@@ -94,6 +113,7 @@ function toOid(v: RtValue, from: SqlType): number {
 export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: number, explicit = false): RtValue {
   if (v === null) return null
   if (to.id === 'anyelement') return v
+  if (v instanceof RowValue && to.id === 'record' && !to.array && to.fields && from.name !== to.name) return castRow(v, from, to, nowMicros, explicit)
   if (from.id === to.id && !from.array && !to.array) return applyTypmod(v, to, explicit)
   if (from.array && to.array && v instanceof SqlArray) {
     const fe = elementType(from)

@@ -6,6 +6,8 @@
 import { SqlArray } from './array.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
+import { EnumValue } from './enum-type.js'
+import { compareRows, rowItems, RowValue } from './row-type.js'
 import type { RtValue } from './value.js'
 
 /** Compares two non-null values of one type. */
@@ -20,6 +22,8 @@ export function compareValues(a: RtValue, b: RtValue): number {
   if (typeof a === 'boolean' && typeof b === 'boolean') return a === b ? 0 : a ? 1 : -1
   if (a instanceof Decimal && b instanceof Decimal) return a.compare(b)
   if (a instanceof Interval && b instanceof Interval) return a.compare(b)
+  if (a instanceof EnumValue && b instanceof EnumValue) return a.compare(b)
+  if (a instanceof RowValue && b instanceof RowValue) return compareRows(a, b, compareValues)
   if (a instanceof Uint8Array && b instanceof Uint8Array) {
     const n = Math.min(a.length, b.length)
     for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
@@ -45,6 +49,15 @@ export function groupKey(v: RtValue): string {
   if (v instanceof Decimal) return 'd' + v.normalized().toString()
   if (v instanceof Interval) return 'i' + v.span()
   if (v instanceof Uint8Array) return 'b' + Array.from(v).join(',')
+  if (v instanceof EnumValue) return 'e' + v.label
+  if (v instanceof RowValue) {
+    let r = 'r'
+    for (const x of rowItems(v)) {
+      const e = groupKey(x)
+      r += e.length + ':' + e
+    }
+    return r
+  }
   // Length-prefixed elements: no element text can imitate an element boundary.
   let k = 'a' + v.dimsText()
   for (const x of v.items) {

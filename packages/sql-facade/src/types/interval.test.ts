@@ -12,6 +12,25 @@ describe('interval and timestamps', () => {
     expect(parseInterval('1.5 hours').toString()).toBe('01:30:00')
   })
 
+  it('reads fields as PostgreSQL does: a bare number before a time is days, year-month pairs, each unit once', () => {
+    expect(parseInterval('-1 +02:03').toString()).toBe('-1 days +02:03:00')
+    expect(parseInterval('1 2:03').toString()).toBe('1 day 02:03:00')
+    expect(parseInterval('1-2').toString()).toBe('1 year 2 mons')
+    expect(parseInterval('-1-2').toString()).toBe('-1 years -2 mons')
+    expect(parseInterval('1 day 2 hours 3').toString()).toBe('1 day 02:00:03')
+    expect(parseInterval('1 week 2 days').toString()).toBe('9 days')
+    for (const dup of ['1 second 2 seconds', '1 day 1 day', '5.5 seconds 3 milliseconds', '1:20:05 5 microseconds', '1 2']) {
+      expect(() => parseInterval(dup), dup).toThrow(/invalid input syntax for type interval/)
+    }
+  })
+
+  it('prints a positive field after a negative one with an explicit +, as PostgreSQL does', () => {
+    expect(parseInterval('-1 years 3 days').toString()).toBe('-1 years +3 days')
+    expect(parseInterval('-1 years -3 days 4 hours').toString()).toBe('-1 years -3 days +04:00:00')
+    expect(parseInterval('1 year -3 days 4 hours').toString()).toBe('1 year -3 days +04:00:00')
+    expect(parseInterval('-2 mons 3 days -4 hours').toString()).toBe('-2 mons +3 days -04:00:00')
+  })
+
   it('adds months by calendar, clamping to the month end', () => {
     const jan31 = parseTimestamp('2024-01-31 10:00:00', false, 0)
     expect(formatTimestamp(addInterval(jan31, parseInterval('1 month')), false)).toBe('2024-02-29 10:00:00')

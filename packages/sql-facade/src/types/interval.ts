@@ -114,7 +114,44 @@ function bad(text: string): SqlError {
   return new SqlError(SqlState.invalidDatetimeFormat, `invalid input syntax for type interval: "${text}"`)
 }
 
-export function parseInterval(text: string): Interval {
+/** PostgreSQL's INTERVAL_MASK bits of an interval's fields (`interval day to hour`). */
+const MONTH = 1 << 1
+const YEAR = 1 << 2
+const DAY = 1 << 3
+const HOUR = 1 << 10
+const MINUTE = 1 << 11
+const SECOND = 1 << 12
+
+/** An interval cut to the fields of `range`, as PostgreSQL's AdjustIntervalForTypmod. */
+export function restrictInterval(iv: Interval, range: number): Interval {
+  const hour = 3600 * USEC_PER_SEC
+  const minute = 60 * USEC_PER_SEC
+  if (range === YEAR) return new Interval(Math.trunc(iv.months / 12) * 12, 0, 0)
+  if (range === MONTH || range === (YEAR | MONTH)) return new Interval(iv.months, 0, 0)
+  if (range === DAY) return new Interval(iv.months, iv.days, 0)
+  if (range === HOUR || range === (DAY | HOUR)) return new Interval(iv.months, iv.days, Math.trunc(iv.micros / hour) * hour)
+  if (range === MINUTE || range === (HOUR | MINUTE) || range === (DAY | HOUR | MINUTE)) return new Interval(iv.months, iv.days, Math.trunc(iv.micros / minute) * minute)
+  return iv
+}
+
+/** The unit a bare number has under `range` (its last field), as PostgreSQL's DecodeInterval. */
+function bareUnitOf(range: number | undefined): string {
+  switch (range) {
+    case YEAR: return 'year'
+    case MONTH: case YEAR | MONTH: return 'month'
+    case DAY: return 'day'
+    case HOUR: case DAY | HOUR: return 'hour'
+    case MINUTE: case HOUR | MINUTE: case DAY | HOUR | MINUTE: return 'minute'
+    default: return 'second'
+  }
+}
+
+export function parseInterval(text: string, range?: number): Interval {
+  const iv = parseFields(text, range)
+  return range === undefined ? iv : restrictInterval(iv, range)
+}
+
+function parseFields(text: string, range: number | undefined): Interval {
   let s = text.trim().toLowerCase()
   if (s.startsWith('@')) s = s.slice(1).trim()
   let ago = false
@@ -137,27 +174,18 @@ export function parseInterval(text: string): Interval {
   }
   // Split "1day" style tokens: a number directly followed by letters.
   const tokens = s.replace(/(\d)([a-z])/g, '$1 $2').split(/[\s,]+/).filter(Boolean)
-  for (let i = 0; i < tokens.length; i++) {
-    const tok = tokens[i]!
-    const time = /^([+-])?(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$/.exec(tok)
-    if (time) {
-      const sign = time[1] === '-' ? -1 : 1
-      micros += sign * Math.round((Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)) * USEC_PER_SEC)
-      checkFields()
-      continue
+  // Fields read right to left, as PostgreSQL's DecodeInterval does: a bare number takes
+  // the unit of the field to its right's rule (seconds at the end, days before a time),
+  // and each unit may be given once (22007 otherwise).
+  const seen = new Set<string>()
+  const take = (...bits: string[]): void => {
+    for (const b of bits) {
+      if (seen.has(b)) throw bad(text)
+      seen.add(b)
     }
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(tok)) throw bad(text)
-    const n = Number(tok)
-    const unitTok = tokens[i + 1]
-    if (unitTok === undefined || /^[+-]?[\d.]/.test(unitTok)) {
-      // A bare number is seconds.
-      micros += Math.round(n * USEC_PER_SEC)
-      checkFields()
-      continue
-    }
-    i++
-    const unit = UNITS.find(([re]) => re.test(unitTok))
-    if (!unit) throw bad(text)
+  }
+  let bareUnit = bareUnitOf(range)
+  const addUnit = (n: number, unit: (typeof UNITS)[number]): void => {
     const [m, d, us] = unit[1](n)
     // Fractions cascade down: 1.5 months = 1 month 15 days.
     const wm = Math.trunc(m)
@@ -170,6 +198,50 @@ export function parseInterval(text: string): Interval {
     days += wd
     micros += Math.round(us + (fd - wd) * USEC_PER_DAY)
     checkFields()
+  }
+  const unitNamed = (name: string): (typeof UNITS)[number] => UNITS.find(([re]) => re.test(name))!
+  for (let i = tokens.length - 1; i >= 0; i--) {
+    const tok = tokens[i]!
+    const time = /^([+-])?(\d+):(\d{1,2}(?:\.\d+)?)(?::(\d{1,2}(?:\.\d+)?))?$/.exec(tok)
+    if (time) {
+      const sign = time[1] === '-' ? -1 : 1
+      // `interval 'm:s' minute to second` reads two fields as minutes and seconds.
+      const minSec = range === (MINUTE | SECOND) && time[4] === undefined
+      const secs = minSec ? Number(time[2]) * 60 + Number(time[3]) : Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)
+      micros += sign * Math.round(secs * USEC_PER_SEC)
+      checkFields()
+      take('hour', 'minute', 'second', 'millisecond', 'microsecond')
+      bareUnit = 'day'
+      continue
+    }
+    // SQL-standard year-month: '1-2' is 1 year 2 months.
+    const ym = /^([+-])?(\d+)-(\d+)$/.exec(tok)
+    if (ym) {
+      const sign = ym[1] === '-' ? -1 : 1
+      years += sign * Number(ym[2])
+      yearMonths += sign * (Number(ym[2]) * 12 + Number(ym[3]))
+      checkFields()
+      take('year', 'month')
+      continue
+    }
+    if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(tok)) {
+      // A bare number: seconds at the end, days right before a time field.
+      const n = Number(tok)
+      // The value is added (and checked for overflow, 22015) before the repeated-unit check, as in PostgreSQL.
+      addUnit(n, unitNamed(bareUnit))
+      take(bareUnit, ...(bareUnit === 'second' && !Number.isInteger(n) ? ['millisecond', 'microsecond'] : []))
+      // '1 2' day to hour: the number before the hours is days.
+      if (range === (DAY | HOUR) && bareUnit === 'hour') bareUnit = 'day'
+      continue
+    }
+    const unit = UNITS.find(([re]) => re.test(tok))
+    const numTok = tokens[i - 1]
+    if (!unit || numTok === undefined || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(numTok)) throw bad(text)
+    i--
+    const n = Number(numTok)
+    const name = unit[0].source.replace(/^\^\(|[s?]*\|.*$/g, '')
+    addUnit(n, unit)
+    take(name, ...(name === 'second' && !Number.isInteger(n) ? ['millisecond', 'microsecond'] : []))
   }
   return applyAgo(Interval.checked(months + yearMonths, days, micros), ago)
 }
@@ -194,9 +266,13 @@ export function formatInterval(iv: Interval): string {
   const parts: string[] = []
   const years = Math.trunc(iv.months / 12)
   const months = iv.months - years * 12
-  if (years) parts.push(plural(years, 'year'))
-  if (months) parts.push(plural(months, 'mon'))
-  if (iv.days) parts.push(plural(iv.days, 'day'))
+  // A positive field right after a negative one carries an explicit '+', as PostgreSQL prints it.
+  let before = false
+  for (const [n, unit] of [[years, 'year'], [months, 'mon'], [iv.days, 'day']] as const) {
+    if (!n) continue
+    parts.push((before && n > 0 ? '+' : '') + plural(n, unit))
+    before = n < 0
+  }
   if (iv.micros || parts.length === 0) {
     const neg = iv.micros < 0
     let us = Math.abs(iv.micros)
@@ -208,9 +284,7 @@ export function formatInterval(iv: Interval): string {
     const frac = us - sec * USEC_PER_SEC
     let t = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`
     if (frac) t += '.' + String(frac).padStart(6, '0').replace(/0+$/, '')
-    // A positive time after a negative date part carries an explicit '+'.
-    const anyNeg = iv.months < 0 || iv.days < 0
-    parts.push((neg ? '-' : anyNeg && parts.length ? '+' : '') + t)
+    parts.push((neg ? '-' : before ? '+' : '') + t)
   }
   return parts.join(' ')
 }

@@ -2,9 +2,11 @@
  * The SQL types the facade knows: their PostgreSQL names, OIDs and how a type name in
  * the parse tree maps onto them. Typmods (NUMERIC(p,s), VARCHAR(n)) ride along.
  */
+import type { Json } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { nameList } from '../parser/name-list.js'
+import type { EnumLabel } from './enum-type.js'
 
 export type TypeId =
   | 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8'
@@ -13,6 +15,8 @@ export type TypeId =
   | 'oid' | 'unknown' | 'void' | 'anyelement' | 'record'
   // The catalog's own types: "char" (one byte) and the OID aliases that print as names.
   | 'char' | 'regclass' | 'regtype' | 'regnamespace' | 'regproc' | 'regrole'
+  // A user-defined enum type: `name` and `labels` say which (types/enum-type.ts).
+  | 'enum'
 
 export interface SqlType {
   id: TypeId
@@ -21,24 +25,59 @@ export interface SqlType {
   scale?: number
   /** An array of this type (any number of dimensions): `id`, precision and scale describe the elements. */
   array?: boolean
+  /** A user type's name (enums). */
+  name?: string
+  /** An enum's labels in sort order, as the type had them when resolved. */
+  labels?: EnumLabel[]
+  /** A row type's fields (`record`: a composite type when named, else an anonymous row; neither: the pseudo-type). */
+  fields?: RowField[]
+  /** A domain over this type: its name and constraints (types/domain-type.ts). */
+  domain?: DomainInfo
+  /** An interval's fields (`interval day to hour`): PostgreSQL's INTERVAL_MASK bits (interval.ts). */
+  range?: number
+}
+
+/** A field of a composite type (types/row-type.ts). */
+export interface RowField {
+  name: string
+  type: SqlType
+}
+
+/** A domain's name and constraints (types/domain-type.ts). */
+export interface DomainInfo {
+  name: string
+  notNull: boolean
+  /** The DEFAULT expression's parse tree, or null. */
+  default: Json | null
+  checks: Array<{ name: string; expr: Json }>
+}
+
+/** Copies what names a type besides its id: typmods and a user type's name and labels. */
+function withDetails(to: SqlType, t: SqlType): SqlType {
+  if (t.precision !== undefined) to.precision = t.precision
+  if (t.scale !== undefined) to.scale = t.scale
+  if (t.name !== undefined) to.name = t.name
+  if (t.labels !== undefined) to.labels = t.labels
+  if (t.fields !== undefined) to.fields = t.fields
+  if (t.range !== undefined) to.range = t.range
+  return to
+}
+
+/** Whether two types are one type (an enum's labels may differ between snapshots of it). */
+export function sameTypeIdentity(a: SqlType, b: SqlType): boolean {
+  return a.id === b.id && !!a.array === !!b.array && a.name === b.name
 }
 
 /** The element type of an array type (the type itself for a scalar type). */
 export function elementType(t: SqlType): SqlType {
   if (!t.array) return t
-  const el: SqlType = { id: t.id }
-  if (t.precision !== undefined) el.precision = t.precision
-  if (t.scale !== undefined) el.scale = t.scale
-  return el
+  return withDetails({ id: t.id }, t)
 }
 
 /** The array type of an element type (arrays of arrays are the same array type, as in PostgreSQL). */
 export function arrayOf(t: SqlType): SqlType {
   const id = t.id === 'unknown' ? 'text' : t.id
-  const a: SqlType = { id, array: true }
-  if (t.precision !== undefined) a.precision = t.precision
-  if (t.scale !== undefined) a.scale = t.scale
-  return a
+  return withDetails({ id, array: true }, t)
 }
 
 export const OIDS: Record<TypeId, number> = {
@@ -47,6 +86,8 @@ export const OIDS: Record<TypeId, number> = {
   timestamp: 1114, timestamptz: 1184, interval: 1186, numeric: 1700, uuid: 2950, jsonb: 3802,
   void: 2278, anyelement: 2283, record: 2249,
   char: 18, regproc: 24, regclass: 2205, regtype: 2206, regrole: 4096, regnamespace: 4089,
+  // An enum's own OID is a hash of its name (userTypeOid); this is anyenum's.
+  enum: 3500,
 }
 
 const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
@@ -54,6 +95,7 @@ const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
   int8: 1016, float4: 1021, float8: 1022, oid: 1028, numeric: 1231, date: 1182, time: 1183,
   timestamp: 1115, timestamptz: 1185, interval: 1187, uuid: 2951, jsonb: 3807, json: 199,
   char: 1002, regproc: 1008, regclass: 2210, regtype: 2211, regrole: 4097, regnamespace: 4090,
+  record: 2287,
 }
 
 /** The OID aliases: an OID that `::text` and the wire print as the object's name. */
@@ -61,7 +103,22 @@ export function isRegType(t: SqlType): boolean {
   return !t.array && (t.id === 'regclass' || t.id === 'regtype' || t.id === 'regnamespace' || t.id === 'regproc' || t.id === 'regrole')
 }
 
+/** A user type's OID (and its array type's, the next one): a pure function of its name, as relation OIDs are. */
+export function userTypeOid(name: string, array = false): number {
+  let h = 0x811c9dc5
+  const s = `type\u0000${name}`
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i)
+    h = Math.imul(h, 0x01000193) >>> 0
+  }
+  // Even OIDs in the user range, so the array type's OID (+1) is no other type's.
+  const base = 16384 + 2 * (h % ((2 ** 31 - 16384) / 2 - 1))
+  return array ? base + 1 : base
+}
+
 export function typeOid(t: SqlType): number {
+  if (t.domain) return userTypeOid(t.domain.name)
+  if ((t.id === 'enum' || t.id === 'record') && t.name !== undefined) return userTypeOid(t.name, !!t.array)
   if (t.array) return ARRAY_OIDS[t.id] ?? 1009
   return OIDS[t.id]
 }
@@ -109,6 +166,7 @@ export function typeModifier(t: SqlType): number {
 
 /** Type name as `format_type` prints it, e.g. `numeric(10,2)`, `character varying(100)`. */
 export function typeName(t: SqlType): string {
+  if (t.domain) return t.domain.name
   const base = ((): string => {
     switch (t.id) {
       case 'bool': return 'boolean'
@@ -124,6 +182,8 @@ export function typeName(t: SqlType): string {
       case 'timestamptz': return 'timestamp with time zone'
       case 'time': return 'time without time zone'
       case 'char': return '"char"'
+      case 'enum': return t.name ?? 'anyenum'
+      case 'record': return t.name ?? 'record'
       default: return t.id
     }
   })()
@@ -175,13 +235,28 @@ const NAMES: Record<string, TypeId> = {
   date: 'date', time: 'time', timestamp: 'timestamp', timestamptz: 'timestamptz',
   interval: 'interval', oid: 'oid', void: 'void',
   regclass: 'regclass', regtype: 'regtype', regnamespace: 'regnamespace', regproc: 'regproc', regrole: 'regrole',
-  anyelement: 'anyelement', any: 'anyelement', anycompatible: 'anyelement', record: 'record', unknown: 'unknown',
+  anyelement: 'anyelement', anyenum: 'enum', any: 'anyelement', anycompatible: 'anyelement', record: 'record', unknown: 'unknown',
 }
 
-/** Looks a type up by name (`pg_catalog.` prefix allowed), with typmod integers. */
-export function resolveTypeName(names: string[], mods: number[], arrayBounds = false): SqlType {
+/** Finds a user-defined type (enum, composite, domain) by its one-part name (types/user-type.ts). */
+export type TypeLookup = (name: string) => SqlType | undefined
+
+/** A user type named by `names` (a `public.` prefix allowed). */
+function userType(names: string[], lookup: TypeLookup | undefined): SqlType | undefined {
+  if (!lookup) return undefined
+  const parts = names[0] === 'public' && names.length === 2 ? names.slice(1) : names
+  return parts.length === 1 ? lookup(parts[0]!) : undefined
+}
+
+/** Looks a type up by name (`pg_catalog.` prefix allowed), with typmod integers; user types through `source` (types/user-type.ts). */
+export function resolveTypeName(names: string[], mods: number[], arrayBounds = false, source?: TypeLookup): SqlType {
   const parts = names.filter((n) => n !== 'pg_catalog')
   let name = parts.join('.').toLowerCase()
+  // Built-in names first: pg_catalog leads the search path.
+  if (!NAMES[name] && !(name.startsWith('_') && NAMES[name.slice(1)]) && names[0] !== 'pg_catalog') {
+    const own = userType(names, source) ?? (names.length === 1 && names[0]!.startsWith('_') ? userType([names[0]!.slice(1)], source) : undefined)
+    if (own) return arrayBounds || (own.domain?.name ?? own.name) !== names[names.length - 1] ? arrayOf(own) : own
+  }
   // `_int4` is PostgreSQL's internal name of int4[].
   if (!NAMES[name] && name.startsWith('_') && NAMES[name.slice(1)]) {
     name = name.slice(1)
@@ -207,15 +282,22 @@ export function resolveTypeName(names: string[], mods: number[], arrayBounds = f
 }
 
 /** The type a parse-tree TypeName names (`numeric(10,2)`, `int[]`, `pg_catalog.int4`). */
-export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBounds?: Node[] }): SqlType {
+const INTERVAL_FULL_RANGE = 0x7fff
+
+export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBounds?: Node[] }, source?: TypeLookup): SqlType {
   const names = nameList(tn.names)
   const mods: number[] = []
   for (const m of tn.typmods ?? []) {
     if ('A_Const' in m && m.A_Const.ival !== undefined) mods.push(m.A_Const.ival.ival ?? 0)
   }
   const isArray = (tn.arrayBounds?.length ?? 0) > 0
-  if (names[names.length - 1] === 'interval') return isArray ? arrayOf(T.interval) : T.interval
-  return resolveTypeName(names, mods, isArray)
+  if (names[names.length - 1] === 'interval') {
+    // typmods: the field mask (`day to hour`), then a seconds precision; the full range is no restriction.
+    const range = mods[0]
+    const t: SqlType = range !== undefined && range !== INTERVAL_FULL_RANGE ? { id: 'interval', range } : T.interval
+    return isArray ? arrayOf(t) : t
+  }
+  return resolveTypeName(names, mods, isArray, source)
 }
 
 /** True for the serial pseudo-types, which mean an integer column with a node-unique id default. */
@@ -224,7 +306,7 @@ export function isSerialName(names: string[]): boolean {
   return ['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2'].includes(n)
 }
 
-export type TypeCategory = 'B' | 'N' | 'S' | 'D' | 'T' | 'U' | 'X' | 'A'
+export type TypeCategory = 'B' | 'N' | 'S' | 'D' | 'T' | 'U' | 'X' | 'A' | 'E' | 'C'
 
 export function category(t: SqlType): TypeCategory {
   if (t.array) return 'A'
@@ -236,6 +318,8 @@ export function category(t: SqlType): TypeCategory {
     case 'date': case 'time': case 'timestamp': case 'timestamptz': return 'D'
     case 'interval': return 'T'
     case 'unknown': return 'X'
+    case 'enum': return 'E'
+    case 'record': return 'C'
     default: return 'U'
   }
 }
@@ -263,6 +347,11 @@ export function commonType(a: SqlType, b: SqlType): SqlType | null {
   if (a.array) {
     const el = commonType(elementType(a), elementType(b))
     return el ? arrayOf(el) : null
+  }
+  if (a.id === 'enum' || b.id === 'enum') return sameTypeIdentity(a, b) ? a : null
+  if (a.id === 'record' && b.id === 'record' && !!a.array === !!b.array) {
+    if (a.name !== undefined || b.name !== undefined) return a.name === b.name || b.name === undefined ? a : a.name === undefined ? b : null
+    return a.fields?.length === b.fields?.length ? a : null
   }
   if (a.id === b.id) return a.array ? a : { id: a.id }
   const ra = NUMERIC_RANK[a.id]

@@ -5,8 +5,13 @@
  *   numeric  "\0n" + decimal text      interval "\0i" + months,days,micros
  *   array    "\0a" + version "1" + JSON [dims, lower bounds, elements], each element null
  *            or a string whose first char says what follows: n number, b bigint, s string,
- *            t/f boolean, x bytea hex, d numeric, i interval (months,days,micros). The
- *            elements describe themselves, so any replica decodes them without the column.
+ *            t/f boolean, x bytea hex, d numeric, i interval (months,days,micros), e enum
+ *            (label id ":" label). The elements describe themselves, so any replica decodes
+ *            them without the column (an enum element reads as its label there).
+ *   row      "\0r" + version "1" + JSON list of its items, encoded as array elements are,
+ *            plus A (an array: its stored form follows) and R (a row: likewise).
+ *   enum     "\0e" + label id + ":" + label: the id finds the label under a renamed
+ *            name; the label is what a reader without the type sees.
  * Everything else stores as its runtime scalar: integers as number (int2/int4) or bigint
  * (int8), floats as number, text/uuid/json/jsonb as string, dates as days, timestamps as
  * epoch micros, bytea as Uint8Array. The tags let a custom conflict resolver, which sees
@@ -17,6 +22,8 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import { MAX_DIMS, SqlArray } from './array.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
+import { EnumValue, enumById, type EnumLabel } from './enum-type.js'
+import { rowItems, RowValue } from './row-type.js'
 import { arrayOf, elementType, T, type SqlType } from './sql-type.js'
 import { parseText } from './text-format.js'
 import type { RtValue } from './value.js'
@@ -24,12 +31,17 @@ import type { RtValue } from './value.js'
 const NUMERIC_TAG = '\u0000n'
 const INTERVAL_TAG = '\u0000i'
 const ARRAY_TAG = '\u0000a'
+const ENUM_TAG = '\u0000e'
+const ROW_TAG = '\u0000r'
+const ROW_VERSION = '1'
 const ARRAY_VERSION = '1'
 
 export function encodeValue(v: RtValue): Value {
   if (v === null) return null
   if (v instanceof Decimal) return NUMERIC_TAG + v.toString()
   if (v instanceof Interval) return `${INTERVAL_TAG}${v.months},${v.days},${v.micros}`
+  if (v instanceof EnumValue) return `${ENUM_TAG}${v.id}:${v.label}`
+  if (v instanceof RowValue) return ROW_TAG + ROW_VERSION + JSON.stringify(rowItems(v).map(encodeElement))
   if (v instanceof SqlArray) return ARRAY_TAG + ARRAY_VERSION + JSON.stringify([v.dims, v.lbounds, v.items.map(encodeElement)])
   return v
 }
@@ -47,6 +59,9 @@ function encodeElement(v: RtValue): string | null {
   }
   if (v instanceof Decimal) return 'd' + v.toString()
   if (v instanceof Interval) return `i${v.months},${v.days},${v.micros}`
+  if (v instanceof EnumValue) return `e${v.id}:${v.label}`
+  if (v instanceof RowValue) return 'R' + (encodeValue(v) as string)
+  if (v instanceof SqlArray) return 'A' + (encodeValue(v) as string)
   throw new Error('an array element cannot be an array')
 }
 
@@ -54,7 +69,7 @@ function corrupt(what: string): SqlError {
   return new SqlError(SqlState.dataCorrupted, `stored array value is corrupt: ${what}`)
 }
 
-function decodeElement(e: unknown): RtValue {
+function decodeElement(e: unknown, labels: readonly EnumLabel[] | undefined): RtValue {
   if (e === null) return null
   if (typeof e !== 'string' || e.length === 0) throw corrupt('element is not a tagged string')
   const body = e.slice(1)
@@ -78,6 +93,8 @@ function decodeElement(e: unknown): RtValue {
       if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x))) throw corrupt('bad interval element')
       return new Interval(parts[0]!, parts[1]!, parts[2]!)
     }
+    case 'e': return decodeEnum(body, labels)
+    case 'A': case 'R': return decodeTagged(body)
   }
   throw corrupt(`unknown element tag ${JSON.stringify(e[0])}`)
 }
@@ -105,7 +122,7 @@ function isIntList(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((x) => Number.isInteger(x))
 }
 
-function decodeArray(v: string): SqlArray {
+function decodeArray(v: string, labels?: readonly EnumLabel[]): SqlArray {
   if (v[2] !== ARRAY_VERSION) throw corrupt(`unknown version ${JSON.stringify(v[2] ?? '')}`)
   let parsed: unknown
   try {
@@ -118,12 +135,16 @@ function decodeArray(v: string): SqlArray {
   if (!isIntList(dims) || !isIntList(lbounds) || !Array.isArray(items)) throw corrupt('bad shape')
   if (dims.length > MAX_DIMS || dims.length !== lbounds.length || dims.some((d) => d < 1)) throw corrupt('bad dimensions')
   if (items.length !== (dims.length ? dims.reduce((a, b) => a * b, 1) : 0)) throw corrupt('element count does not match dimensions')
-  return new SqlArray(dims, lbounds, items.map(decodeElement))
+  return new SqlArray(dims, lbounds, items.map((e) => decodeElement(e, labels)))
 }
 
 export function decodeValue(v: Value | undefined, t: SqlType): RtValue {
   if (v === null || v === undefined) return null
-  if (typeof v === 'string' && v.charCodeAt(0) === 0) return decodeTagged(v)
+  if (typeof v === 'string' && v.charCodeAt(0) === 0) {
+    if (t.id === 'enum' && v.startsWith(t.array ? ARRAY_TAG : ENUM_TAG)) return t.array ? decodeArray(v, t.labels) : decodeEnum(v.slice(2), t.labels)
+    if (t.id === 'record' && t.fields) return typedRow(decodeTagged(v), t)
+    return decodeTagged(v)
+  }
   if (t.array) {
     if (typeof v === 'string') return decodeLegacyArray(v, t)
     throw corrupt('a stored array column holds a scalar')
@@ -143,7 +164,47 @@ function decodeTagged(v: string): RtValue {
     return new Interval(m, d, us)
   }
   if (v.startsWith(ARRAY_TAG)) return decodeArray(v)
+  if (v.startsWith(ENUM_TAG)) return decodeEnum(v.slice(2), undefined)
+  if (v.startsWith(ROW_TAG)) return decodeRow(v)
   return v
+}
+
+function decodeRow(v: string): RowValue {
+  if (v[2] !== ROW_VERSION) throw corrupt(`unknown row version ${JSON.stringify(v[2] ?? '')}`)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(v.slice(3))
+  } catch {
+    throw corrupt('row is not JSON')
+  }
+  if (!Array.isArray(parsed)) throw corrupt('row is not a list')
+  return new RowValue(parsed.map((e) => decodeElement(e, undefined)))
+}
+
+/**
+ * A row (or array of rows) decoded without types, given its type: enum fields read
+ * through their labels, nested rows through their fields. Other items decode alike
+ * either way.
+ */
+function typedRow(v: RtValue, t: SqlType): RtValue {
+  if (v instanceof SqlArray) return t.array ? v.map((x) => typedRow(x, elementType(t))) : v
+  if (!(v instanceof RowValue) || !t.fields || t.array) return v
+  return new RowValue(rowItems(v).map((x, i) => {
+    const ft = t.fields![i]?.type
+    if (!ft || x === null) return x
+    if (ft.id === 'enum' && typeof x === 'string' && ft.labels) return ft.labels.some((l) => l.label === x) ? enumById(-1, x, ft.labels) : x
+    if (ft.id === 'record') return typedRow(x, ft)
+    return x
+  }))
+}
+
+/** `id:label` as the type's value, or as the label's text without the type. */
+function decodeEnum(body: string, labels: readonly EnumLabel[] | undefined): RtValue {
+  const colon = body.indexOf(':')
+  const id = Number(body.slice(0, colon))
+  if (colon < 1 || !Number.isInteger(id)) throw corrupt('bad enum value')
+  const label = body.slice(colon + 1)
+  return labels ? enumById(id, label, labels) : label
 }
 
 /** Decodes a core value without knowing its column, with the SQL type it most likely has. */
@@ -152,6 +213,7 @@ export function decodeUntyped(v: Value): { value: RtValue; type: SqlType } {
   if (typeof v === 'string') {
     if (v.startsWith(NUMERIC_TAG)) return { value: decodeTagged(v), type: T.numeric }
     if (v.startsWith(INTERVAL_TAG)) return { value: decodeTagged(v), type: T.interval }
+    if (v.startsWith(ENUM_TAG)) return { value: decodeTagged(v), type: T.text }
     if (v.startsWith(ARRAY_TAG)) {
       const a = decodeArray(v)
       const first = a.items.find((x) => x !== null)

@@ -6,7 +6,9 @@
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { formatDate, formatTimestamp, parseDate, parseTime, parseTimestamp, formatTime, USEC_PER_SEC } from './datetime.js'
 import { Decimal, applyNumericTypmod } from './decimal.js'
-import { Interval, parseInterval } from './interval.js'
+import { Interval, parseInterval, restrictInterval } from './interval.js'
+import { parseEnum } from './enum-type.js'
+import { formatRow, parseRowText, rowItems, RowValue } from './row-type.js'
 import { normalizeJsonb, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
 import { formatArrayText, parseArrayText } from './array-text.js'
@@ -67,12 +69,21 @@ function hex(bytes: Uint8Array): string {
   return s
 }
 
+/** The type a value of an untyped row field prints as (a row read without its type). */
+function guessType(v: RtValue): SqlType {
+  if (typeof v === 'boolean') return { id: 'bool' }
+  if (typeof v === 'bigint') return { id: 'int8' }
+  if (v instanceof Uint8Array) return { id: 'bytea' }
+  return { id: 'text' }
+}
+
 export function formatText(v: RtValue, t: SqlType): string | null {
   if (v === null) return null
   if (v instanceof SqlArray) {
     const el = elementType(t)
     return formatArrayText(v, (x) => formatText(x, el)!)
   }
+  if (v instanceof RowValue) return formatRow(rowItems(v).map((x, i) => formatText(x, t.fields?.[i]?.type ?? guessType(x))))
   switch (t.id) {
     case 'bool': return v ? 't' : 'f'
     case 'float4': return formatFloat(v as number, true)
@@ -200,6 +211,7 @@ export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue 
     return v.map((x) => applyTypmod(x, el, explicit))
   }
   if (t.id === 'numeric' && t.precision !== undefined) return applyNumericTypmod(v as Decimal, t.precision, t.scale ?? 0)
+  if (t.id === 'interval' && t.range !== undefined) return restrictInterval(v as Interval, t.range)
   if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) {
     const s = v as string
     const chars = [...s]
@@ -233,7 +245,15 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'timestamp': return parseTimestamp(text, false, nowMicros)
     case 'timestamptz': return parseTimestamp(text, true, nowMicros)
     case 'time': return parseTime(text)
-    case 'interval': return parseInterval(text)
+    case 'interval': return parseInterval(text, t.range)
+    case 'record': {
+      if (!t.fields) throw new SqlError(SqlState.featureNotSupported, 'input of anonymous composite types is not implemented')
+      const texts = parseRowText(text, t.fields.length)
+      return new RowValue(texts.map((s, i) => (s === null ? null : parseText(s, t.fields![i]!.type, nowMicros))))
+    }
+    case 'enum':
+      if (!t.labels || t.name === undefined) throw new SqlError(SqlState.featureNotSupported, 'input of anyenum needs a concrete enum type')
+      return parseEnum(text, t.name, t.labels)
     default:
       throw new SqlError(SqlState.featureNotSupported, `input of type ${t.id} is not supported`)
   }
