@@ -127,7 +127,7 @@ export class Replica {
     })
     this.placement = new Placement<Shard>(
       {
-        table: (name) => this.catalog.table(name),
+        tableOfShard: (table, incarnation) => this.catalog.tableOfShard(table, incarnation),
         shardList: (table) => this.catalog.shardList(table),
         shard: (id) => this.shards.get(id),
         createShard: (id) => this.createShard(id),

@@ -283,7 +283,10 @@ export class Database implements SessionHost {
     const col = table.columns.find((c) => c.name === column)
     const type = col === undefined ? 'int8' : columnMeta(col).t.id
     if (type !== 'int2' && type !== 'int4') return this.replica.nextId()
-    return this.serials.next({ table: table.name, incarnation: table.incarnation, column, type })
+    // A renamed table or column draws on from where it was: its positions are kept under
+    // the names its storage keeps (the column's entry key less its DROP + ADD suffix).
+    const stored = col?.skey === undefined ? column : col.skey.replace(/#\d+$/, '')
+    return this.serials.next({ table: table.name, incarnation: table.incarnation, column, type, stored: [table.storage ?? table.name, stored] })
   }
 
   /**
@@ -361,7 +364,7 @@ export class Database implements SessionHost {
     }
     const settings = new Settings(replica)
     const tx: Transaction = {
-      createTable: readOnly, dropTable: readOnly, addColumn: readOnly, dropColumn: readOnly, alterColumn: readOnly, alterTable: readOnly,
+      createTable: readOnly, dropTable: readOnly, addColumn: readOnly, dropColumn: readOnly, alterColumn: readOnly, alterTable: readOnly, renameTable: readOnly, renameColumn: readOnly,
       table: (n) => replica.table(n),
       setCatalog: readOnly,
       getCatalog: (k, n) => replica.getCatalog(k, n),

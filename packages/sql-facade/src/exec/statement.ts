@@ -24,6 +24,7 @@ import { tableMeta } from '../catalog/table-meta.js'
 import { partitionFilter } from '../plan/partition-view.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
+import { execRename } from './rename-ddl.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
@@ -74,6 +75,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('AlterSeqStmt' in node) return execAlterSequence(node.AlterSeqStmt, exec)
   if ('DropStmt' in node) return execDrop(node.DropStmt, p)
   if ('AlterTableStmt' in node) return execAlterTable(node.AlterTableStmt, p)
+  if ('RenameStmt' in node) return execRename(node.RenameStmt, p)
   if ('IndexStmt' in node) return execCreateIndex(node.IndexStmt, p)
   if ('CreateFunctionStmt' in node) return execCreateFunction(node.CreateFunctionStmt, p)
   if ('TruncateStmt' in node) {

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest'
+import { openDatabase } from '../database.js'
+import { SimCluster } from '../sim-cluster.js'
+import { sqlState } from '../errors/sql-state.fixture.js'
+
+describe('ALTER TABLE .. RENAME', () => {
+  it('RENAME COLUMN keeps the values, and the key, index, unique, check, default and foreign keys follow', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    await db.query('CREATE TABLE parent (id INT PRIMARY KEY, code TEXT UNIQUE)')
+    await db.query('CREATE TABLE child (id INT PRIMARY KEY, pid INT REFERENCES parent (id), qty INT CHECK (qty > 0), twice INT GENERATED ALWAYS AS (qty * 2) STORED)')
+    await db.query('CREATE INDEX child_qty ON child (qty)')
+    await db.query("INSERT INTO parent VALUES (1, 'a'), (2, 'b')")
+    await db.query('INSERT INTO child (id, pid, qty) VALUES (10, 1, 5), (11, 2, 7)')
+    await db.query('ALTER TABLE parent RENAME COLUMN id TO parent_id')
+    await db.query('ALTER TABLE child RENAME qty TO amount')
+    expect((await db.query('SELECT parent_id, code FROM parent ORDER BY 1')).rows).toEqual([{ parent_id: 1, code: 'a' }, { parent_id: 2, code: 'b' }])
+    expect((await db.query('SELECT * FROM child WHERE amount = 7')).rows).toEqual([{ id: 11, pid: 2, amount: 7, twice: 14 }])
+    expect(await sqlState(db, 'SELECT qty FROM child')).toBe('42703')
+    expect(await sqlState(db, 'INSERT INTO child (id, pid, amount) VALUES (12, 1, 0)')).toBe('23514')
+    expect(await sqlState(db, 'INSERT INTO child (id, pid, amount) VALUES (12, 9, 1)')).toBe('23503')
+    expect(await sqlState(db, "INSERT INTO parent VALUES (1, 'z')")).toBe('23505')
+    expect(await sqlState(db, "INSERT INTO parent VALUES (3, 'a')")).toBe('23505')
+    await db.query('INSERT INTO child (id, pid, amount) VALUES (12, 1, 3)')
+    expect((await db.query('SELECT twice FROM child WHERE id = 12')).rows).toEqual([{ twice: 6 }])
+    await db.query('UPDATE parent SET code = $1 WHERE parent_id = 2', ['bb'])
+    expect((await db.query('SELECT code FROM parent WHERE parent_id = 2')).rows).toEqual([{ code: 'bb' }])
+    expect(await sqlState(db, 'ALTER TABLE child RENAME COLUMN amount TO pid')).toBe('42701')
+    expect(await sqlState(db, 'ALTER TABLE child RENAME COLUMN nope TO x')).toBe('42703')
+    const cols = await db.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'child' ORDER BY ordinal_position")
+    expect(cols.rows.map((r) => r.column_name)).toEqual(['id', 'pid', 'amount', 'twice'])
+    await db.close()
+  })
+
+  it('RENAME TO keeps the rows, indexes and foreign keys, and views read the new name', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    await db.query('CREATE TABLE accounts (id SERIAL PRIMARY KEY, owner TEXT)')
+    await db.query('CREATE TABLE moves (id INT PRIMARY KEY, account INT REFERENCES accounts (id))')
+    await db.query("INSERT INTO accounts (owner) VALUES ('ann'), ('bob')")
+    await db.query('INSERT INTO moves VALUES (1, 1)')
+    await db.query('CREATE VIEW owners AS SELECT accounts.owner FROM accounts')
+    await db.query('ALTER TABLE accounts RENAME TO customers')
+    expect(await sqlState(db, 'SELECT * FROM accounts')).toBe('42P01')
+    expect((await db.query('SELECT owner FROM customers ORDER BY id')).rows).toEqual([{ owner: 'ann' }, { owner: 'bob' }])
+    expect((await db.query('SELECT owner FROM owners ORDER BY 1')).rows).toEqual([{ owner: 'ann' }, { owner: 'bob' }])
+    expect(await sqlState(db, 'INSERT INTO moves VALUES (2, 99)')).toBe('23503')
+    expect(await sqlState(db, 'DELETE FROM customers WHERE id = 1')).toBe('23503')
+    await db.query("INSERT INTO customers (owner) VALUES ('cy')")
+    expect((await db.query('SELECT count(*)::int AS n FROM customers')).rows).toEqual([{ n: 3 }])
+    // The old name is free again, for a new, empty table.
+    await db.query('CREATE TABLE accounts (k INT PRIMARY KEY)')
+    expect((await db.query('SELECT count(*)::int AS n FROM accounts')).rows).toEqual([{ n: 0 }])
+    expect((await db.query('SELECT count(*)::int AS n FROM customers')).rows).toEqual([{ n: 3 }])
+    expect(await sqlState(db, 'ALTER TABLE customers RENAME TO accounts')).toBe('42P07')
+    await db.query('ALTER VIEW owners RENAME TO holders')
+    expect((await db.query('SELECT count(*)::int AS n FROM holders')).rows).toEqual([{ n: 3 }])
+    await db.query('CREATE INDEX cust_owner ON customers (owner)')
+    await db.query('ALTER INDEX cust_owner RENAME TO customers_owner_idx')
+    expect(await sqlState(db, 'DROP INDEX cust_owner')).toBe('42704')
+    await db.query('DROP INDEX customers_owner_idx')
+    expect(await sqlState(db, 'ALTER TABLE customers RENAME COLUMN owner TO holder')).toBe('0A000')
+    await db.close()
+  })
+
+  it('renames inside a transaction block see the rows, and a rolled-back rename leaves nothing', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    const s = db.session()
+    await s.query('CREATE TABLE t (id INT PRIMARY KEY, v TEXT)')
+    await s.query("INSERT INTO t VALUES (1, 'one')")
+    await s.query('BEGIN')
+    await s.query("INSERT INTO t VALUES (2, 'two')")
+    await s.query('ALTER TABLE t RENAME COLUMN v TO label')
+    await s.query('ALTER TABLE t RENAME TO u')
+    expect((await s.query('SELECT id, label FROM u ORDER BY id')).rows).toEqual([{ id: 1, label: 'one' }, { id: 2, label: 'two' }])
+    await s.query("UPDATE u SET label = 'uno' WHERE id = 1")
+    await s.query('COMMIT')
+    expect((await db.query('SELECT id, label FROM u ORDER BY id')).rows).toEqual([{ id: 1, label: 'uno' }, { id: 2, label: 'two' }])
+    await s.query('BEGIN')
+    await s.query('ALTER TABLE u RENAME TO w')
+    await s.query('ROLLBACK')
+    expect((await db.query('SELECT count(*)::int AS n FROM u')).rows).toEqual([{ n: 2 }])
+    await db.close()
+  })
+})
+
+describe('renames across nodes', () => {
+  it('a node that has not seen a column and table rename writes with the old names, and its rows land in the renamed table and column', async () => {
+    const cluster = await SimCluster.create({ seed: 14, nodes: [{ id: 'a' }, { id: 'b' }] })
+    const a = cluster.node('a')
+    const b = cluster.node('b')
+    await a.query('CREATE TABLE items (id INT PRIMARY KEY, name TEXT, qty INT)')
+    await a.query("INSERT INTO items VALUES (1, 'bolt', 10)")
+    await cluster.settle()
+    cluster.partition(['a'], ['b'])
+    await a.query('ALTER TABLE items RENAME COLUMN qty TO quantity')
+    await a.query('ALTER TABLE items RENAME TO stock')
+    await a.query("INSERT INTO stock VALUES (2, 'nut', 20)")
+    await b.query("INSERT INTO items (id, name, qty) VALUES (3, 'washer', 30)")
+    await b.query('UPDATE items SET qty = 11 WHERE id = 1')
+    cluster.heal()
+    await cluster.settle()
+    for (const db of [a, b]) {
+      expect((await db.query('SELECT id, name, quantity FROM stock ORDER BY id')).rows).toEqual([
+        { id: 1, name: 'bolt', quantity: 11 },
+        { id: 2, name: 'nut', quantity: 20 },
+        { id: 3, name: 'washer', quantity: 30 },
+      ])
+      expect(await sqlState(db, 'SELECT * FROM items')).toBe('42P01')
+    }
+    cluster.crash('b')
+    await cluster.restart('b')
+    expect((await cluster.node('b').query('SELECT sum(quantity)::int AS s FROM stock')).rows).toEqual([{ s: 61 }])
+    await cluster.close()
+  })
+
+  it('two nodes renaming one column to different names converge on one of them, with every value', async () => {
+    const cluster = await SimCluster.create({ seed: 15, nodes: [{ id: 'a' }, { id: 'b' }] })
+    const a = cluster.node('a')
+    const b = cluster.node('b')
+    await a.query('CREATE TABLE t (id INT PRIMARY KEY, v INT)')
+    await a.query('INSERT INTO t VALUES (1, 1)')
+    await cluster.settle()
+    cluster.partition(['a'], ['b'])
+    await a.query('ALTER TABLE t RENAME COLUMN v TO x')
+    await a.query('INSERT INTO t VALUES (2, 2)')
+    await cluster.advance(10)
+    await b.query('ALTER TABLE t RENAME COLUMN v TO y')
+    await b.query('INSERT INTO t VALUES (3, 3)')
+    cluster.heal()
+    await cluster.settle()
+    for (const db of [a, b]) {
+      // The later rename (b's) wins; a's rows keep their values in it.
+      expect((await db.query('SELECT * FROM t ORDER BY id')).rows).toEqual([{ id: 1, y: 1 }, { id: 2, y: 2 }, { id: 3, y: 3 }])
+    }
+    await cluster.close()
+  })
+
+  it('two nodes renaming one table to different names converge on one of them, with every row', async () => {
+    const cluster = await SimCluster.create({ seed: 16, nodes: [{ id: 'a' }, { id: 'b' }] })
+    const a = cluster.node('a')
+    const b = cluster.node('b')
+    await a.query('CREATE TABLE t (id INT PRIMARY KEY)')
+    await a.query('INSERT INTO t VALUES (1)')
+    await cluster.settle()
+    cluster.partition(['a'], ['b'])
+    await a.query('ALTER TABLE t RENAME TO ta')
+    await a.query('INSERT INTO ta VALUES (2)')
+    await cluster.advance(10)
+    await b.query('ALTER TABLE t RENAME TO tb')
+    await b.query('INSERT INTO tb VALUES (3)')
+    cluster.heal()
+    await cluster.settle()
+    for (const db of [a, b]) {
+      expect((await db.query('SELECT id FROM tb ORDER BY id')).rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }])
+      expect(await sqlState(db, 'SELECT * FROM ta')).toBe('42P01')
+    }
+    await cluster.close()
+  })
+})
