@@ -21,6 +21,7 @@ import { callUserFunction, functionFromCatalog } from './functions/user-function
 import { loadParser } from './parser/parse.js'
 import { PartitionRouter } from './plan/partition-view.js'
 import type { Int8Output, QueryResult } from './result-format.js'
+import { NotificationHub } from './notify/notification-hub.js'
 import { Session, type SessionHost, type SessionOptions } from './session/session.js'
 import { CLUSTER_SETTING_KIND, NODE_SETTING_KIND, Settings } from './settings/settings.js'
 import { SystemCatalog } from './system/system-views.js'
@@ -87,6 +88,7 @@ export class Database implements SessionHost {
 
   readonly replica: Replica
   private readonly ownsReplica: boolean
+  readonly notifications: NotificationHub
 
   private constructor(replica: Replica, ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
     this.replica = replica
@@ -94,6 +96,8 @@ export class Database implements SessionHost {
     this.int8 = options.int8 ?? 'string'
     this.serialWaitMs = Math.max(0, options.serialWaitMs ?? 0)
     this.indexes = new SecondaryIndexes(replica)
+    this.notifications = new NotificationHub(replica)
+    this.unsubscribe.push(() => this.notifications.close())
     this.system = new SystemCatalog({ replica, conflicts: this.conflicts })
     this.partitions = router
     router.bind(replica)
@@ -395,6 +399,9 @@ export class Database implements SessionHost {
       random: () => 0.5,
       hlc: readOnly,
       sessionObjects: () => ({ prepared: [], cursors: [] }),
+      notify: readOnly,
+      listeningChannels: () => [],
+      processId: 0,
       nextId: () => {
         throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
       },

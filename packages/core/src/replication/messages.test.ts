@@ -14,6 +14,7 @@ const samples: Message[] = [
     diffs: [{ shard: 'catalog', generation: 2, update: new Uint8Array([9, 9]), hash: 12345, final: true, stateVector: new Uint8Array([1, 5, 6]) }],
   },
   { type: MessageType.Fragment, id: 7, index: 1, count: 3, total: 300, chunk: new Uint8Array([4, 5, 6]) },
+  { type: MessageType.Notice, topic: 'pg_notify', body: new Uint8Array([123, 125]) },
 ]
 
 describe('replication message codec', () => {

@@ -10,6 +10,7 @@
  *   SYNC_REQ  = n:varuint (shard:str generation:varuint stateVector:bytes){n}
  *   SYNC_DIFF = n:varuint (shard:str generation:varuint update:bytes hash:u32 final:u8 stateVector:bytes){n}
  *   FRAGMENT  = id:varuint index:varuint count:varuint total:varuint chunk:bytes
+ *   NOTICE    = topic:str body:bytes   (ephemeral: handed to the layers above, never stored)
  *
  * A message larger than the size limit (a big shard's diff or generation) travels as
  * FRAGMENTs: consecutive slices of its encoded frame, `count` of them, `total` bytes in
@@ -48,8 +49,13 @@ export const MessageType = {
   Ack: 6,
   Generation: 7,
   Fragment: 8,
+  Notice: 9,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
+
+/** Largest topic and body of a NOTICE (the SQL layer's channel names and NOTIFY payloads are far smaller). */
+export const MAX_NOTICE_TOPIC_BYTES = 1024
+export const MAX_NOTICE_BODY_BYTES = 64 * 1024
 
 /** Largest LSN the codec carries (2^53 - 1: exact in a double). */
 export const MAX_LSN = Number.MAX_SAFE_INTEGER
@@ -100,6 +106,7 @@ export type Message =
   | { type: typeof MessageType.SyncRequest; requests: ShardStateVector[] }
   | { type: typeof MessageType.SyncDiff; diffs: ShardDiff[] }
   | { type: typeof MessageType.Fragment; id: number; index: number; count: number; total: number; chunk: Uint8Array }
+  | { type: typeof MessageType.Notice; topic: string; body: Uint8Array }
 
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -130,6 +137,10 @@ export function encodeMessage(msg: Message): Uint8Array {
       break
     case MessageType.Ack:
       encoding.writeVarUint(e, msg.lsn)
+      break
+    case MessageType.Notice:
+      encoding.writeVarString(e, msg.topic)
+      encoding.writeVarUint8Array(e, msg.body)
       break
     case MessageType.Generation:
       encoding.writeVarString(e, msg.shard)
@@ -273,6 +284,9 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
       break
     case MessageType.Ack:
       msg = { type, lsn: r.varuint(MAX_LSN) }
+      break
+    case MessageType.Notice:
+      msg = { type, topic: r.string(MAX_NOTICE_TOPIC_BYTES), body: r.bytes(MAX_NOTICE_BODY_BYTES) }
       break
     case MessageType.Generation:
       msg = { type, shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), state: r.bytes(maxBytes) }

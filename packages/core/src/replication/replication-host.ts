@@ -66,4 +66,6 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   noteEqualState(shardId: string, peer: string): void
   /** Runs `fn`, which applies what one message carries, as one batch (settled once, at its end). */
   batch(fn: () => void): void
+  /** An ephemeral notice from node `origin` (see Replicator.notice). */
+  onNotice(origin: string, topic: string, body: Uint8Array): void
 }

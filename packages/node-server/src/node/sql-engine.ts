@@ -16,7 +16,7 @@ import type { PreparedQuery, QueryField, QueryResult, SessionInfo, SqlSession } 
 
 export interface SqlEngine {
   /** A session for one client connection (default identity: user and database 'concord'). */
-  session(info?: Pick<SessionInfo, 'user' | 'database' | 'settings'>): SqlSession
+  session(info?: Pick<SessionInfo, 'user' | 'database' | 'settings' | 'processId'>): SqlSession
   readonly replica: Replica
   readonly database: Database
   /** What `SHOW server_version` answers; sent to clients at startup too. */
@@ -28,7 +28,7 @@ export async function openSqlEngine(options: ReplicaOptions): Promise<SqlEngine>
   const db = await Database.open({ ...options, nodeId: options.nodeId })
   return {
     session: (info) => {
-      const s = db.session({ user: info?.user, database: info?.database, lenientCatalogProbes: true })
+      const s = db.session({ user: info?.user, database: info?.database, lenientCatalogProbes: true, processId: info?.processId })
       // A bad value refuses the connection (the factory throws), as PostgreSQL does.
       for (const [name, value] of Object.entries(info?.settings ?? {})) s.settings.set(name, value)
       return wireSession(s)
@@ -73,6 +73,8 @@ function wireSession(s: Session): SqlSession {
     },
     transactionState: () => (s.transactionFailed ? 'failed' : s.inTransaction ? 'transaction' : 'idle'),
     cancel: () => s.cancel(),
+    onNotification: (receiver) => s.onNotification(receiver),
+    close: () => s.close(),
   }
 }
 

@@ -157,6 +157,11 @@ export class PgServer {
       onAuthenticated: async (state) => {
         this.limits.authenticated(socket)
         const params = state.clientParams ?? { user: 'concord' }
+        const secret = randomInt(1, 2 ** 31 - 1)
+        do pid = randomInt(1, 2 ** 31 - 1)
+        while (this.cancelKeys.has(pid))
+        // Reserved now: the session is created (awaited) before the key is registered.
+        this.cancelKeys.set(pid, { secret, cancel: () => {} })
         try {
           session = await this.options.session({
             user: params.user,
@@ -164,14 +169,16 @@ export class PgServer {
             applicationName: params['application_name'] ?? '',
             remoteAddress,
             settings: startupSettings(params),
+            processId: pid,
           })
           wire = new WireSession(session)
+          // Notifications while idle: written straight to the socket (whole messages, in order).
+          wire.setPush((bytes) => {
+            if (!socket.destroyed) socket.write(bytes)
+          })
         } catch (err) {
           sessionError = err
         }
-        const secret = randomInt(1, 2 ** 31 - 1)
-        do pid = randomInt(1, 2 ** 31 - 1)
-        while (this.cancelKeys.has(pid))
         const s = session
         this.cancelKeys.set(pid, { secret, cancel: () => s?.cancel?.() })
         duplex.beforeNextWrite = this.startupParameters(pid, secret)

@@ -41,6 +41,13 @@ export interface PreparedQuery {
   readonly paramTypes: readonly number[]
 }
 
+/** A notification for NotificationResponse. */
+export interface SessionNotification {
+  processId: number
+  channel: string
+  payload: string
+}
+
 /** Where a session stands, for ReadyForQuery: idle, in a transaction, in a failed one. */
 export type SessionTransactionState = 'idle' | 'transaction' | 'failed'
 
@@ -57,6 +64,11 @@ export interface SqlSession {
   transactionState(): SessionTransactionState
   /** A client's CancelRequest for this connection: the running request fails with 57014 at its next check. */
   cancel?(): void
+  /**
+   * Where this connection's notifications go (LISTEN): called whenever one is due, also
+   * while a request runs; null stops it.
+   */
+  onNotification?(receiver: ((n: SessionNotification) => void) | null): void
   close?(): void | Promise<void>
 }
 
@@ -67,6 +79,8 @@ export interface SessionInfo {
   remoteAddress: string
   /** Session parameters the startup packet set (statement_timeout), applied as SET before the first query. */
   settings?: Record<string, string>
+  /** The process id BackendKeyData gives the client (pg_backend_pid, NotificationResponse). */
+  processId?: number
 }
 
 export type SessionFactory = (info: SessionInfo) => SqlSession | Promise<SqlSession>

@@ -352,7 +352,12 @@ const FUNCTIONS: Record<string, Resolver> = {
   pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, fn: () => {
     throw new SqlError(SqlState.objectNotInPrerequisiteState, 'recovery is not in progress', { hint: 'pg_promote() promotes a standby; every Concord node already accepts writes (multi-master).' })
   } } : null),
-  pg_backend_pid: (ts) => (ts.length === 0 ? { args: [], result: T.int4, fn: () => 1 } : null),
+  pg_backend_pid: (ts) => (ts.length === 0 ? { args: [], result: T.int4, fn: (_a, ctx) => ctx.processId } : null),
+  // NULL channel: "channel name cannot be empty"; NULL payload: an empty one, as PostgreSQL.
+  pg_notify: (ts) => (ts.length === 2 ? { args: [T.text, T.text], result: T.void, nonStrict: true, volatile: true, fn: (a, ctx) => {
+    ctx.notify(a[0] === null ? '' : str(a[0]!), a[1] === null ? '' : str(a[1]!))
+    return null
+  } } : null),
   jsonb_typeof: (ts) => (ts.length === 1 ? { args: [T.jsonb], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),
   json_typeof: (ts) => (ts.length === 1 ? { args: [T.json], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),
   jsonb_array_length: (ts) => (ts.length === 1 ? { args: [T.jsonb], result: T.int4, fn: (a) => {

@@ -54,6 +54,9 @@ import { isFailedCatalogProbe } from './catalog-probe.js'
 import { describeShape, prepareStatement, type PreparedStatement } from './prepared-statement.js'
 import { Cursors } from './cursors.js'
 import { SqlPreparedStatements } from './sql-prepared-statements.js'
+import { SessionNotifications, type NotificationMark } from '../notify/session-notifications.js'
+import type { NotificationHub } from '../notify/notification-hub.js'
+import type { Notification } from '../notify/notification.js'
 
 interface Block {
   tx: OpenTransaction
@@ -62,7 +65,7 @@ interface Block {
   /** now() of the whole block: PostgreSQL's transaction timestamp. */
   startMicros: number
   failed: boolean
-  savepoints: Array<{ name: string; mark: TransactionSavepoint }>
+  savepoints: Array<{ name: string; mark: TransactionSavepoint; notify: NotificationMark }>
   mode: TransactionMode
   deferred: DeferredConstraints
 }
@@ -94,6 +97,8 @@ export interface SessionHost {
   readonly system: SystemCatalog
   /** The libp2p addresses `SHOW concord.p2p_addresses` lists. */
   p2pAddresses(): string[]
+  /** LISTEN registrations of the node's sessions, and NOTIFY's way to the cluster. */
+  readonly notifications: NotificationHub
 }
 
 /** Who a session is, and how it answers catalog probes; a wire server sets them per connection. */
@@ -104,6 +109,8 @@ export interface SessionOptions {
   database?: string
   /** Answer a failed pg_catalog probe with no rows (see catalog-probe.ts). Default false. */
   lenientCatalogProbes?: boolean
+  /** The connection's process id (BackendKeyData): pg_backend_pid(), and the sender of its notifications. Default 0. */
+  processId?: number
 }
 
 export class Session {
@@ -127,6 +134,9 @@ export class Session {
   readonly sqlPrepared = new SqlPreparedStatements()
   /** DECLARE / FETCH / MOVE / CLOSE. */
   readonly cursors = new Cursors()
+  /** LISTEN / NOTIFY / UNLISTEN. */
+  private readonly notifications: SessionNotifications
+  private readonly processId: number
 
   readonly db: SessionHost
 
@@ -139,6 +149,27 @@ export class Session {
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
+    this.processId = options.processId ?? 0
+    this.notifications = new SessionNotifications(db.notifications, this.processId)
+  }
+
+  /**
+   * Hands this session's notifications (channels it LISTENs to, committed NOTIFYs of any
+   * session of the cluster) to `receiver`, once the session is outside a transaction
+   * block; null stops it (they wait, see `takeNotifications`).
+   */
+  onNotification(receiver: ((n: Notification) => void) | null): void {
+    this.notifications.onNotification(receiver)
+  }
+
+  /** Notifications waiting for this session (no receiver set), oldest first. */
+  takeNotifications(): Notification[] {
+    return this.notifications.take()
+  }
+
+  /** Ends the session: its LISTENs stop. */
+  close(): void {
+    this.notifications.close()
   }
 
   /**
@@ -306,12 +337,16 @@ export class Session {
       try {
         r = await this.runWaitingForIds(stmt, params)
       } catch (e) {
+        // Outside a block the statement was its own transaction: its NOTIFYs go with it.
+        if (this.block === null) this.notifications.abort()
         if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
         throw e
       }
       // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
       // and keeps working while storage refuses writes).
       if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
+      // Committed (a statement outside a block, or COMMIT): its notifications go out.
+      if (this.block === null) this.notifications.commit()
       return toQueryResult(r.result, this.db.int8)
     } finally {
       this.deadline = Infinity
@@ -330,12 +365,14 @@ export class Session {
    */
   private async runWaitingForIds(stmt: Statement, params: RtValue[]): Promise<{ result: StatementResult; durable: boolean }> {
     const deadline = this.db.replica.now() + this.db.serialWaitMs
+    const notifyMark = this.notifications.mark()
     for (;;) {
       try {
         return this.runOne(stmt, params)
       } catch (e) {
         if (!(e instanceof IdRangePending) || this.db.replica.now() >= deadline) throw e
         if (this.block) this.block.failed = false
+        this.notifications.rollbackTo(notifyMark)
         await this.db.waitForIdSlot()
         try {
           // The wait is where a cancel request or the deadline can be seen; the failed run left no trace.
@@ -376,6 +413,18 @@ export class Session {
         return { result: utility(node.ClosePortalStmt.portalname ? 'CLOSE CURSOR' : 'CLOSE CURSOR ALL'), durable: false }
       }
       if (node && 'DeclareCursorStmt' in node) return this.declareCursor(node.DeclareCursorStmt, stmt.text)
+      if (node && 'ListenStmt' in node) {
+        this.notifications.listen(node.ListenStmt.conditionname ?? '')
+        return { result: utility('LISTEN'), durable: false }
+      }
+      if (node && 'UnlistenStmt' in node) {
+        this.notifications.unlisten(node.UnlistenStmt.conditionname ?? null)
+        return { result: utility('UNLISTEN'), durable: false }
+      }
+      if (node && 'NotifyStmt' in node) {
+        this.notifications.notify(node.NotifyStmt.conditionname ?? '', node.NotifyStmt.payload ?? '')
+        return { result: utility('NOTIFY'), durable: false }
+      }
       if (node && 'ExecuteStmt' in node) return this.executePrepared(node.ExecuteStmt.name ?? '', node.ExecuteStmt.params ?? [])
       assertWritable(this.block?.mode ?? this.characteristics, stmt)
       if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
@@ -460,6 +509,7 @@ export class Session {
         const tx = this.db.replica.begin()
         this.block = { tx, rows: new TransactionRows(tx, this.db.indexes), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode, deferred: new DeferredConstraints() }
         this.settings.beginTransaction()
+        this.notifications.begin()
         return utility('BEGIN')
       }
       case 'TRANS_STMT_COMMIT': {
@@ -469,6 +519,7 @@ export class Session {
         if (block.failed) {
           this.settings.endTransaction(false)
           this.cursors.endBlock(false)
+          this.notifications.abort()
           return utility('ROLLBACK')
         }
         try {
@@ -481,6 +532,7 @@ export class Session {
         } catch (e) {
           this.settings.endTransaction(false)
           this.cursors.endBlock(false)
+          this.notifications.abort()
           throw e
         }
         this.settings.endTransaction(true)
@@ -492,6 +544,7 @@ export class Session {
         this.block = null
         this.settings.endTransaction(false)
         this.cursors.endBlock(false)
+        this.notifications.abort()
         return utility('ROLLBACK')
       case 'TRANS_STMT_SAVEPOINT': case 'TRANS_STMT_RELEASE': case 'TRANS_STMT_ROLLBACK_TO': {
         // A savepoint marks the block's writes; rolling back to it restores them.
@@ -500,7 +553,7 @@ export class Session {
         if (!block) throw new SqlError(SqlState.noActiveSqlTransaction, `${what} can only be used in transaction blocks`)
         if (kind === 'TRANS_STMT_SAVEPOINT') {
           if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
-          block.savepoints.push({ name: savepoint, mark: block.tx.savepoint() })
+          block.savepoints.push({ name: savepoint, mark: block.tx.savepoint(), notify: this.notifications.mark() })
           this.settings.savepoint()
           return utility('SAVEPOINT')
         }
@@ -517,6 +570,7 @@ export class Session {
           return utility('RELEASE')
         }
         block.tx.rollbackTo(block.savepoints[i]!.mark)
+        this.notifications.rollbackTo(block.savepoints[i]!.notify)
         block.rows.invalidate()
         block.savepoints.length = i + 1
         block.failed = false
@@ -559,6 +613,9 @@ export class Session {
         cursors: this.cursors.list(),
       }),
       nextId: () => db.replica.nextId(),
+      notify: (channel, payload) => this.notifications.notify(channel, payload),
+      listeningChannels: () => this.notifications.listening(),
+      processId: this.processId,
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
       sequences: this.sequences.access(tx),
@@ -612,6 +669,7 @@ export class Session {
       this.sequences.discard()
       this.sqlPrepared.deallocate(null)
       this.cursors.close(null)
+      this.notifications.unlisten(null)
       return utility('DISCARD ALL')
     }
     if ('AlterSystemStmt' in node) {
