@@ -53,6 +53,8 @@ export interface AttributeModel {
   /** Default or generation expression text, or null. */
   default: string | null
   generated: boolean
+  /** A SERIAL column's implicit sequence (`t_c_seq`). */
+  serialSequence?: string
 }
 
 export interface IndexModel {
@@ -121,12 +123,29 @@ export interface SystemViewModel {
   definition: string | null
 }
 
-/** A user sequence (pg_class relkind 'S'). */
+/**
+ * A sequence (pg_class relkind 'S'): a user sequence, or a SERIAL column's implicit one
+ * (`serial`), which draws the column's node-unique ids (nextval) and has no state of
+ * its own to read or set.
+ */
 export interface SequenceModel {
   oid: number
   name: string
   def: SequenceDef
+  serial?: { table: string; column: string }
 }
+
+/** The implicit sequence of SERIAL column `column` of `table`, named as PostgreSQL names it. */
+export function serialSequenceName(table: string, column: string): string {
+  return `${table}_${column}_seq`
+}
+
+/** An identifier as PostgreSQL prints it in an expression (quoted unless plain lower case). */
+function quotedName(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`
+}
+
+const SERIAL_MAX: Record<string, bigint> = { int2: 32767n, int4: 2147483647n, int8: 9223372036854775807n }
 
 /** Any relation by OID: what regclass output and the pg_get_* functions need. */
 export type RelationModel =
@@ -219,8 +238,9 @@ function tableModel(t: TableInfo, indexObjects: Array<Record<string, Json>>): Ta
     const m = columnMeta(c)
     if (m.hidden) continue
     const generated = m.generated !== undefined && m.generated !== null
-    const def = generated ? exprText(m.generated) : m.default !== undefined && m.default !== null ? exprText(m.default) : m.serial ? 'concord_next_id()' : null
-    attributes.push({ name: c.name, type: m.t, notNull: m.notNull === true || t.primaryKey.includes(c.name), default: def, generated })
+    const serial = m.serial === true && (m.default === undefined || m.default === null) && !generated ? serialSequenceName(t.name, c.name) : undefined
+    const def = generated ? exprText(m.generated) : m.default !== undefined && m.default !== null ? exprText(m.default) : serial !== undefined ? `nextval('${quotedName(serial).replaceAll("'", "''")}'::regclass)` : null
+    attributes.push({ name: c.name, type: m.t, notNull: m.notNull === true || t.primaryKey.includes(c.name), default: def, generated, ...(serial !== undefined ? { serialSequence: serial } : {}) })
   }
   const visible = new Set(attributes.map((a) => a.name))
   const partitioned = t.partitioning !== null && t.partitioning !== undefined
@@ -318,6 +338,17 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
   for (const [name, v] of source.listCatalog(SEQUENCE_KIND)) {
     const def = decodeSequence(v)
     if (def) sequences.push({ oid: objectOid('sequence', name), name, def })
+  }
+  // SERIAL columns' implicit sequences, as PostgreSQL lists them (a user relation of the name hides one).
+  const taken = new Set([...sequences.map((q) => q.name), ...tables.map((t) => t.name), ...indexes.map((i) => i.name), ...userViews.map((v) => v.name)])
+  for (const t of tables) {
+    for (const a of t.attributes) {
+      if (a.serialSequence === undefined || taken.has(a.serialSequence)) continue
+      const type = a.type.id === 'int2' || a.type.id === 'int8' ? a.type.id : 'int4'
+      const def: SequenceDef = { type, increment: 1n, min: 1n, max: SERIAL_MAX[type]!, start: 1n, cache: 1n, cycle: false, ownedBy: `${t.name}.${a.name}`, base: 1n, epoch: 0 }
+      sequences.push({ oid: objectOid('sequence', a.serialSequence), name: a.serialSequence, def, serial: { table: t.name, column: a.name } })
+      taken.add(a.serialSequence)
+    }
   }
   sequences.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const relations = new Map<number, RelationModel>()

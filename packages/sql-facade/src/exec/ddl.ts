@@ -207,6 +207,8 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const cols: ColumnPlan[] = []
   const checks: CheckConstraint[] = []
   const uniques: string[][] = []
+  /** `CONSTRAINT name UNIQUE (..)`: the name it was given. */
+  const uniqueNames = new Map<string[], string>()
   const references: Array<{ k: Constraint; column: string | null }> = []
   const plainIndexes: string[][] = []
   let pk: string[] = []
@@ -228,8 +230,10 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       if (k.contype === 'CONSTR_PRIMARY') {
         if (pk.length) throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${name}" are not allowed`)
         pk = keys
-      } else if (k.contype === 'CONSTR_UNIQUE') uniques.push(keys)
-      else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json })
+      } else if (k.contype === 'CONSTR_UNIQUE') {
+        uniques.push(keys)
+        if (k.conname) uniqueNames.set(keys, k.conname)
+      } else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json })
       else if (k.contype === 'CONSTR_FOREIGN') references.push({ k, column: null })
     } else if ('TableLikeClause' in el) {
       const like = likeContribution(el.TableLikeClause, tx)
@@ -301,7 +305,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   }
   tx.createTable(spec)
   for (const u of uniques) {
-    const idx: IndexDef = { name: `${name}_${u.join('_')}_key`, table: name, columns: u, unique: true }
+    const idx: IndexDef = { name: uniqueNames.get(u) ?? `${name}_${u.join('_')}_key`, table: name, columns: u, unique: true }
     tx.setCatalog('index', idx.name, idx as unknown as Json)
   }
   for (const columns of plainIndexes) {
@@ -481,8 +485,9 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           }
         } else if (k.contype === 'CONSTR_UNIQUE') {
           const keys = nameList(k.keys)
+          const iname = k.conname ?? `${name}_${keys.join('_')}_key`
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, uniques: [...meta.uniques, keys] }) })
-          tx.setCatalog('index', `${name}_${keys.join('_')}_key`, { name: `${name}_${keys.join('_')}_key`, table: name, columns: keys, unique: true })
+          tx.setCatalog('index', iname, { name: iname, table: name, columns: keys, unique: true })
         } else if (k.contype === 'CONSTR_FOREIGN') {
           addForeignKeys(p, name, [{ k, column: null }])
         } else if (k.contype === 'CONSTR_PRIMARY') {
@@ -505,7 +510,10 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
       case 'AT_DropConstraint': {
         const cname = cmd.name ?? ''
         const meta = tableMeta(current)
-        const unique = meta.uniques.find((u) => `${name}_${u.join('_')}_key` === cname)
+        // A UNIQUE constraint is named by its index (derived, or given by CONSTRAINT name).
+        const named = tx.getCatalog('index', cname) as unknown as IndexDef | null | undefined
+        const unique = meta.uniques.find((u) => `${name}_${u.join('_')}_key` === cname) ??
+          (named?.unique === true && named.table === name ? meta.uniques.find((u) => u.join('\u0000') === named.columns.join('\u0000')) : undefined)
         if (dropForeignKey(p, current, cname)) break
         if (meta.checks.some((c) => c.name === cname)) {
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: meta.checks.filter((c) => c.name !== cname) }) })
@@ -514,7 +522,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         if (unique) {
           notices.push(...dropUniqueReferences(p, current, unique, `constraint ${cname} on table ${name}`, cmd.behavior === 'DROP_CASCADE'))
           const after = tableMeta(tx.table(name)!)
-          tx.alterTable(name, { meta: tableMetaToJson({ ...after, uniques: after.uniques.filter((u) => u !== unique && `${name}_${u.join('_')}_key` !== cname) }) })
+          tx.alterTable(name, { meta: tableMetaToJson({ ...after, uniques: after.uniques.filter((u) => u.join('\u0000') !== unique.join('\u0000') && `${name}_${u.join('_')}_key` !== cname) }) })
           tx.setCatalog('index', cname, null)
           break
         }

@@ -15,6 +15,8 @@ import type { RtValue } from '../types/value.js'
 import { Decimal } from '../types/decimal.js'
 import { indexDef, OWNER_OID } from '../catalog/catalog-model.js'
 import type { ScalarImpl, ScalarResolver } from './scalar-impl.js'
+import { regInput } from '../catalog/object-names.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
 
 const fixed = (args: SqlType[], result: SqlType, fn: ScalarImpl['fn'], nonStrict = false): ScalarImpl => ({ args, result, fn, ...(nonStrict ? { nonStrict } : {}) })
 
@@ -88,7 +90,16 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
     return r?.kind === 'view' ? r.view.definition : null
   }),
   pg_get_triggerdef: arity([1, 2], [T.oid, T.bool], T.text, nothing),
-  pg_get_serial_sequence: arity([2], [T.text, T.text], T.text, nothing),
+  // The table is parsed as a name (lower-cased unless quoted), the column taken literally, as PostgreSQL does.
+  pg_get_serial_sequence: arity([2], [T.text, T.text], T.text, ([t, c], exec) => {
+    const oid = regInput(T.regclass, String(t), { catalog: () => exec.catalog(), user: exec.settings.user })
+    const table = exec.catalog().table(oid)
+    if (table === undefined) return null
+    const a = table.attributes.find((x) => x.name === c)
+    if (a === undefined) throw new SqlError(SqlState.undefinedColumn, `column "${String(c)}" of relation "${table.name}" does not exist`)
+    if (a.serialSequence === undefined) return null
+    return /^[a-z_][a-z0-9_$]*$/.test(a.serialSequence) ? `public.${a.serialSequence}` : `public."${a.serialSequence.replaceAll('"', '""')}"`
+  }),
   pg_relation_is_publishable: arity([1], [T.regclass], T.bool, ([o], exec) => exec.catalog().table(o as number) !== undefined),
   pg_encoding_to_char: arity([1], [T.int4], T.name, ([e]) => (e === 6 ? 'UTF8' : e === 0 ? 'SQL_ASCII' : '')),
   pg_char_to_encoding: arity([1], [T.name], T.int4, ([n]) => (String(n).toUpperCase() === 'UTF8' ? 6 : String(n).toUpperCase() === 'SQL_ASCII' ? 0 : -1)),

@@ -26,6 +26,7 @@ import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
 import { formatLsn, parseLsn } from '../replication/lsn.js'
 import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
+import { jsonArrayText, jsonObjectText, jsonText } from './json-text.js'
 
 
 const num = (t: SqlType) => isNumericType(t) || t.id === 'unknown'
@@ -366,7 +367,7 @@ const FUNCTIONS: Record<string, Resolver> = {
     return v.length
   } } : null),
   to_jsonb: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.jsonb, fn: (a) => formatJsonb(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
-  to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => JSON.stringify(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
+  to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => jsonText(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!) } : null),
   jsonb_build_object: (ts) => buildObject(ts, T.jsonb),
   json_build_object: (ts) => buildObject(ts, T.json),
   jsonb_build_array: (ts) => buildArray(ts, T.jsonb),
@@ -385,19 +386,22 @@ function buildObject(ts: SqlType[], result: SqlType): ScalarImpl | null {
   const args = ts.map((t) => (t.id === 'unknown' ? T.text : t))
   return { args, result, nonStrict: true, fn: (a) => {
     const o: Record<string, JsonValue> = {}
+    const pairs: Array<[string, string]> = []
     for (let i = 0; i < a.length; i += 2) {
       if (a[i] === null) throw new SqlError(SqlState.invalidParameterValue, 'argument 1: key must not be null')
-      o[formatText(a[i]!, args[i]!)!] = sqlToJson(a[i + 1]!, args[i + 1]!)
+      const key = formatText(a[i]!, args[i]!)!
+      if (result.id === 'jsonb') o[key] = sqlToJson(a[i + 1]!, args[i + 1]!)
+      else pairs.push([key, jsonText(a[i + 1]!, args[i + 1]!)])
     }
-    return result.id === 'jsonb' ? formatJsonb(o) : JSON.stringify(o)
+    return result.id === 'jsonb' ? formatJsonb(o) : jsonObjectText(pairs)
   } }
 }
 
 function buildArray(ts: SqlType[], result: SqlType): ScalarImpl {
   const args = ts.map((t) => (t.id === 'unknown' ? T.text : t))
   return { args, result, nonStrict: true, fn: (a) => {
-    const arr = a.map((v, i) => sqlToJson(v, args[i]!))
-    return result.id === 'jsonb' ? formatJsonb(arr) : JSON.stringify(arr)
+    if (result.id !== 'jsonb') return jsonArrayText(a.map((v, i) => jsonText(v, args[i]!)))
+    return formatJsonb(a.map((v, i) => sqlToJson(v, args[i]!)))
   } }
 }
 

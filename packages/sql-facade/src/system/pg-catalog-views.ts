@@ -17,6 +17,7 @@ import {
   type AttributeModel, type CatalogModel, type IndexModel, type TableModel,
 } from '../catalog/catalog-model.js'
 import { view, type SystemView, type ViewCtx } from './system-view.js'
+import { operatorClasses, operatorClassOf } from './operator-classes.js'
 
 const text = T.text
 const name = T.name
@@ -45,6 +46,23 @@ function vector(items: number[]): SqlArray {
 function attnums(t: TableModel, columns: string[]): number[] {
   return columns.map((c) => t.attributes.findIndex((a) => a.name === c) + 1)
 }
+
+/** pg_index.indclass of a key column: its type's default btree operator class. */
+function opclassOid(t: TableModel, column: string): number {
+  const a = t.attributes.find((x) => x.name === column)
+  return a === undefined ? 0 : operatorClassOf(a.type)?.oid ?? 0
+}
+
+const pgOpclass = view(
+  [['oid', oid], ['opcmethod', oid], ['opcname', name], ['opcnamespace', oid], ['opcowner', oid], ['opcfamily', oid], ['opcintype', oid], ['opcdefault', bool], ['opckeytype', oid]],
+  () => operatorClasses().map((c) => [c.oid, BTREE_AM_OID, c.name, NAMESPACE_OIDS.pg_catalog, OWNER_OID, c.family, c.inputType, true, 0]),
+)
+
+/** Index usage statistics: Concord keeps none, so every count is 0. */
+const pgStatUserIndexes = view(
+  [['relid', oid], ['indexrelid', oid], ['schemaname', name], ['relname', name], ['indexrelname', name], ['idx_scan', T.int8], ['idx_tup_read', T.int8], ['idx_tup_fetch', T.int8]],
+  (ctx) => catalog(ctx).indexes.map((ix) => [ix.tableOid, ix.oid, 'public', ix.tableName, ix.name, 0n, 0n, 0n]),
+)
 
 function collationOf(type: SqlType): number {
   const id = elementType(type).id
@@ -150,7 +168,7 @@ const pgIndex = view(
       const keys = attnums(t, ix.columns)
       return [
         ix.oid, ix.tableOid, keys.length, keys.length, ix.unique, false, ix.primary, false, true, false, true, false, true, true, false,
-        vector(keys), vector(ix.columns.map(() => 0)), vector(ix.columns.map(() => 0)), vector(ix.columns.map(() => 0)), null, null,
+        vector(keys), vector(ix.columns.map(() => 0)), vector(ix.columns.map((c) => opclassOid(t, c))), vector(ix.columns.map(() => 0)), null, null,
       ]
     })
   },
@@ -328,6 +346,9 @@ export const PG_CATALOG_VIEWS: Record<string, SystemView> = {
   pg_rewrite: none([['oid', oid], ['rulename', name], ['ev_class', oid], ['ev_type', char], ['ev_enabled', char], ['is_instead', bool], ['ev_qual', text], ['ev_action', text]]),
   pg_publication_namespace: none([['oid', oid], ['pnpubid', oid], ['pnnspid', oid]]),
   pg_auth_members: none([['oid', oid], ['roleid', oid], ['member', oid], ['grantor', oid], ['admin_option', bool]]),
+  pg_opclass: pgOpclass,
+  pg_stat_user_indexes: pgStatUserIndexes,
+  pg_policies: none([['schemaname', name], ['tablename', name], ['policyname', name], ['permissive', text], ['roles', arrayOf(T.name)], ['cmd', text], ['qual', text], ['with_check', text]]),
   pg_extension: none([
     ['oid', oid], ['extname', name], ['extowner', oid], ['extnamespace', oid], ['extrelocatable', bool], ['extversion', text],
     ['extconfig', oidArray], ['extcondition', textArray],
