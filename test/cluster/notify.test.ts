@@ -10,6 +10,11 @@ import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConcordProcess, until } from './concord-process.js'
 
+/** The process id BackendKeyData gave a node-postgres client (not in its type declarations). */
+function pidOf(c: pg.Client): number {
+  return (c as unknown as { processID: number }).processID
+}
+
 let dir: string
 const nodes: ConcordProcess[] = []
 const clients: pg.Client[] = []
@@ -60,7 +65,7 @@ describe('NOTIFY across two concord processes', () => {
     // Anything else would have come with it: one more round trip on each connection.
     await onB.query('SELECT 1')
     await onA.query('SELECT 1')
-    for (const got of [gotA, gotB]) expect(got.map((n) => [n.channel, n.payload, n.processId])).toEqual([['cluster_jobs', 'job 1', sender.processID]])
+    for (const got of [gotA, gotB]) expect(got.map((n) => [n.channel, n.payload, n.processId])).toEqual([['cluster_jobs', 'job 1', pidOf(sender)]])
   })
 
   it('NOTIFY on node B reaches a listener on node A; UNLISTEN on A stops it', async () => {

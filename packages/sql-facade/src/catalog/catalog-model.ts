@@ -19,6 +19,7 @@ import type { SqlType } from '../types/sql-type.js'
 import { exprText } from './expr-text.js'
 import { listViews } from './view-def.js'
 import { decodeSequence, SEQUENCE_KIND, type SequenceDef } from '../sequences/sequence-definition.js'
+import { functionFromCatalog } from './function-def.js'
 
 /** Where the model reads tables and catalog objects (a transaction, or the replica). */
 export interface CatalogSource {
@@ -147,6 +148,16 @@ function quotedName(name: string): string {
 
 const SERIAL_MAX: Record<string, bigint> = { int2: 32767n, int4: 2147483647n, int8: 9223372036854775807n }
 
+/** A user function (CREATE FUNCTION): pg_proc, psql's \df. */
+export interface FunctionModel {
+  oid: number
+  name: string
+  args: Array<{ name: string | null; type: SqlType }>
+  returns: SqlType
+  language: string
+  body: string
+}
+
 /** Any relation by OID: what regclass output and the pg_get_* functions need. */
 export type RelationModel =
   | { kind: 'table'; table: TableModel }
@@ -162,6 +173,9 @@ export interface CatalogModel {
   readonly views: SystemViewModel[]
   /** User sequences in name order. */
   readonly sequences: SequenceModel[]
+  /** User functions in name order. */
+  readonly functions: FunctionModel[]
+  function(oid: number): FunctionModel | undefined
   relation(oid: number): RelationModel | undefined
   /** The OID of a relation by name: user tables and indexes first, then system views. */
   relationOid(name: string, namespace?: Namespace): number | undefined
@@ -172,7 +186,7 @@ export interface CatalogModel {
 }
 
 /** FNV-1a of the kind and name, mapped into the user OID range. */
-export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence', name: string): number {
+export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence' | 'function', name: string): number {
   let h = 0x811c9dc5
   const s = `${kind}\u0000${name}`
   for (let i = 0; i < s.length; i++) {
@@ -351,6 +365,13 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     }
   }
   sequences.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const functions: FunctionModel[] = []
+  for (const [, v] of source.listCatalog('function')) {
+    const f = functionFromCatalog(v)
+    if (f) functions.push({ oid: objectOid('function', f.name), name: f.name, args: f.args, returns: f.returns, language: f.language, body: f.body })
+  }
+  functions.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const functionsByOid = new Map(functions.map((f) => [f.oid, f]))
   const relations = new Map<number, RelationModel>()
   for (const v of views) relations.set(v.oid, { kind: 'view', view: v })
   for (const sq of sequences) relations.set(sq.oid, { kind: 'sequence', sequence: sq })
@@ -368,6 +389,8 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     constraints,
     views,
     sequences,
+    functions,
+    function: (oid) => functionsByOid.get(oid),
     relation: (oid) => relations.get(oid),
     relationOid: (name, namespace) => {
       if (namespace === undefined || namespace === 'public') {

@@ -16,13 +16,8 @@ import type { CatalogModel } from '../catalog/catalog-model.js'
 import type { StatementBudget } from './statement-budget.js'
 import type { SequenceAccess } from '../sequences/session-sequences.js'
 
-export interface UserFunction {
-  name: string
-  args: Array<{ name: string | null; type: SqlType }>
-  returns: SqlType
-  body: string
-  language: string
-}
+import type { UserFunction } from '../catalog/function-def.js'
+export type { UserFunction }
 
 /**
  * What a statement may do with its core transaction directly: DDL and catalog objects.

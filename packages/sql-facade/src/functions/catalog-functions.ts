@@ -13,7 +13,7 @@ import { SqlArray } from '../types/array.js'
 import { arrayOf, T, typeFromOid, typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { Decimal } from '../types/decimal.js'
-import { indexDef, OWNER_OID } from '../catalog/catalog-model.js'
+import { indexDef, OWNER_OID, type FunctionModel } from '../catalog/catalog-model.js'
 import type { ScalarImpl, ScalarResolver } from './scalar-impl.js'
 import { regInput } from '../catalog/object-names.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -23,6 +23,11 @@ const fixed = (args: SqlType[], result: SqlType, fn: ScalarImpl['fn'], nonStrict
 /** A resolver accepting `counts` arguments, each cast to the matching type of `args`. */
 function arity(counts: number[], args: SqlType[], result: SqlType, fn: ScalarImpl['fn'], nonStrict = false): ScalarResolver {
   return (ts) => (counts.includes(ts.length) ? fixed(args.slice(0, ts.length), result, fn, nonStrict) : null)
+}
+
+/** `x integer, integer`: a function's arguments as pg_get_function_arguments lists them. */
+function functionArguments(f: FunctionModel | undefined): string | null {
+  return f === undefined ? null : f.args.map((a) => (a.name !== null ? `${a.name} ${typeName(a.type)}` : typeName(a.type))).join(', ')
 }
 
 const nothing = (): RtValue => null
@@ -74,6 +79,21 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
     return r.kind !== 'view' || r.view.namespace !== 'information_schema'
   }),
   pg_type_is_visible: arity([1], [T.oid], T.bool, always),
+  // User functions live in public, on the search path; an unknown OID answers NULL, as PostgreSQL's.
+  pg_function_is_visible: arity([1], [T.oid], T.bool, ([o], exec) => (exec.catalog().function(o as number) !== undefined ? true : null)),
+  pg_get_function_result: arity([1], [T.oid], T.text, ([o], exec) => {
+    const f = exec.catalog().function(o as number)
+    return f === undefined ? null : typeName(f.returns)
+  }),
+  pg_get_function_arguments: arity([1], [T.oid], T.text, ([o], exec) => functionArguments(exec.catalog().function(o as number))),
+  pg_get_function_identity_arguments: arity([1], [T.oid], T.text, ([o], exec) => functionArguments(exec.catalog().function(o as number))),
+  // Bodies are kept as text (prosrc): there is no SQL-standard body to print.
+  pg_get_function_sqlbody: arity([1], [T.oid], T.text, nothing),
+  pg_get_functiondef: arity([1], [T.oid], T.text, ([o], exec) => {
+    const f = exec.catalog().function(o as number)
+    if (f === undefined) return null
+    return `CREATE OR REPLACE FUNCTION public.${f.name}(${functionArguments(f)!})\n RETURNS ${typeName(f.returns)}\n LANGUAGE ${f.language}\nAS $function$${f.body}$function$\n`
+  }),
   pg_get_userbyid: arity([1], [T.oid], T.name, ([o], exec) => (o === OWNER_OID ? exec.settings.user : `unknown (OID=${String(o)})`)),
   pg_get_indexdef: arity([1, 3], [T.oid, T.int4, T.bool], T.text, ([o, column], exec) => {
     const r = exec.catalog().relation(o as number)

@@ -44,4 +44,17 @@ describe('catalog introspection as ORMs read it', () => {
     await db.query("INSERT INTO a VALUES (1, 'x'), (2, 'x')")
     await db.close()
   })
+
+  it('pg_proc, pg_language and the function catalog functions describe user functions; regproc names them', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    await db.query("CREATE FUNCTION add_one(x integer) RETURNS integer LANGUAGE sql AS 'SELECT x + 1'")
+    const r = await db.query(`SELECT p.proname, l.lanname, pg_get_function_result(p.oid) AS result, pg_get_function_arguments(p.oid) AS args,
+      pg_function_is_visible(p.oid) AS visible, p.prosrc, p.pronargs, p.prorettype::regtype::text AS rettype, 'add_one'::regproc::text AS named
+      FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'`)
+    expect(r.rows).toEqual([{ proname: 'add_one', lanname: 'sql', result: 'integer', args: 'x integer', visible: true, prosrc: 'SELECT x + 1', pronargs: 1, rettype: 'integer', named: 'add_one' }])
+    expect((await db.query("SELECT pg_get_functiondef('add_one'::regproc) AS d")).rows[0]!.d)
+      .toBe('CREATE OR REPLACE FUNCTION public.add_one(x integer)\n RETURNS integer\n LANGUAGE sql\nAS $function$SELECT x + 1$function$\n')
+    expect(await sqlState(db, "SELECT 'no_such'::regproc")).toBe('42883')
+    await db.close()
+  })
 })

@@ -58,6 +58,33 @@ const pgOpclass = view(
   () => operatorClasses().map((c) => [c.oid, BTREE_AM_OID, c.name, NAMESPACE_OIDS.pg_catalog, OWNER_OID, c.family, c.inputType, true, 0]),
 )
 
+/** Procedural languages: the OIDs PostgreSQL 15 gives them. Concord runs LANGUAGE sql functions. */
+const LANGUAGES: Array<[number, string]> = [[12, 'internal'], [13, 'c'], [14, 'sql'], [13563, 'plpgsql']]
+
+const pgLanguage = view(
+  [['oid', oid], ['lanname', name], ['lanowner', oid], ['lanispl', bool], ['lanpltrusted', bool], ['lanplcallfoid', oid], ['laninline', oid], ['lanvalidator', oid], ['lanacl', textArray]],
+  () => LANGUAGES.map(([o, n]) => [o, n, OWNER_OID, n === 'plpgsql', n === 'sql' || n === 'plpgsql', 0, 0, 0, null]),
+)
+
+/** User functions (CREATE FUNCTION), as pg_proc rows in schema public. */
+const pgProc = view(
+  [
+    ['oid', oid], ['proname', name], ['pronamespace', oid], ['proowner', oid], ['prolang', oid], ['procost', float4], ['prorows', float4],
+    ['provariadic', oid], ['prosupport', T.regproc], ['prokind', char], ['prosecdef', bool], ['proleakproof', bool], ['proisstrict', bool],
+    ['proretset', bool], ['provolatile', char], ['proparallel', char], ['pronargs', int2], ['pronargdefaults', int2], ['prorettype', oid],
+    ['proargtypes', oidArray], ['proallargtypes', oidArray], ['proargmodes', arrayOf(char)], ['proargnames', textArray], ['proargdefaults', text],
+    ['protrftypes', oidArray], ['prosrc', text], ['probin', text], ['prosqlbody', text], ['proconfig', textArray], ['proacl', textArray],
+  ],
+  (ctx) => catalog(ctx).functions.map((f) => {
+    const lang = LANGUAGES.find(([, n]) => n === f.language)?.[0] ?? 14
+    const names = f.args.some((a) => a.name !== null) ? SqlArray.of(f.args.map((a) => a.name ?? '')) : null
+    return [
+      f.oid, f.name, NAMESPACE_OIDS.public, OWNER_OID, lang, 100, 0, 0, 0, 'f', false, false, false, false, 'v', 'u', f.args.length, 0, typeOid(f.returns),
+      vector(f.args.map((a) => typeOid(a.type))), null, null, names, null, null, f.body, null, null, null, null,
+    ]
+  }),
+)
+
 /** Index usage statistics: Concord keeps none, so every count is 0. */
 const pgStatUserIndexes = view(
   [['relid', oid], ['indexrelid', oid], ['schemaname', name], ['relname', name], ['indexrelname', name], ['idx_scan', T.int8], ['idx_tup_read', T.int8], ['idx_tup_fetch', T.int8]],
@@ -347,6 +374,8 @@ export const PG_CATALOG_VIEWS: Record<string, SystemView> = {
   pg_publication_namespace: none([['oid', oid], ['pnpubid', oid], ['pnnspid', oid]]),
   pg_auth_members: none([['oid', oid], ['roleid', oid], ['member', oid], ['grantor', oid], ['admin_option', bool]]),
   pg_opclass: pgOpclass,
+  pg_proc: pgProc,
+  pg_language: pgLanguage,
   pg_stat_user_indexes: pgStatUserIndexes,
   pg_policies: none([['schemaname', name], ['tablename', name], ['policyname', name], ['permissive', text], ['roles', arrayOf(T.name)], ['cmd', text], ['qual', text], ['with_check', text]]),
   pg_extension: none([
