@@ -6,12 +6,12 @@
  * rename yet and writes with the old names writes into the renamed table and column. What
  * the SQL layer keeps by name is rewritten here in the same transaction: index
  * definitions, foreign keys (this table's and those referencing it), partitions'
- * `partitionOf`, CHECK and generated expressions, sequences' OWNED BY, and the queries of
- * views reading a renamed table or view (the relation keeps its old name as an alias, so
- * qualified references still resolve).
+ * `partitionOf`, CHECK and generated expressions, sequences' OWNED BY, publications'
+ * table lists, and the queries of views reading a renamed table or view (the relation
+ * keeps its old name as an alias, so qualified references still resolve).
  *
  * Refused loudly (0A000) rather than done halfway: renaming a column a view reads (a view
- * fixes its columns when created), a table a publication names, constraints and sequences.
+ * fixes its columns when created), constraints and sequences.
  */
 import type { Json, TableInfo } from '@concord/core'
 import type { RenameStmt } from 'libpg-query'
@@ -20,7 +20,7 @@ import type { IndexDef } from '../catalog/secondary-index.js'
 import { listViews, readView, VIEW_KIND, type ViewDef } from '../catalog/view-def.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { PlanCtx } from '../plan/plan-context.js'
-import { asPublication, PUBLICATION_KIND } from '../replication/replication-catalog.js'
+import { asPublication, publicationJson, PUBLICATION_KIND } from '../replication/replication-catalog.js'
 import { decodeSequence, encodeSequence, SEQUENCE_KIND } from '../sequences/sequence-definition.js'
 import { utility, type StatementResult } from './result.js'
 
@@ -73,11 +73,11 @@ function checkFree(p: PlanCtx, name: string): void {
 function renameTable(p: PlanCtx, name: string, newName: string): void {
   const tx = p.exec.tx
   checkFree(p, newName)
-  for (const [, v] of tx.listCatalog(PUBLICATION_KIND)) {
-    const pub = asPublication(v)
-    if (pub !== null && pub.tables.includes(name)) throw new SqlError(SqlState.featureNotSupported, `cannot rename table "${name}": publication "${pub.name}" names it`)
-  }
   tx.renameTable(name, newName)
+  for (const [key, v] of tx.listCatalog(PUBLICATION_KIND)) {
+    const pub = asPublication(v)
+    if (pub !== null && pub.tables.includes(name)) tx.setCatalog(PUBLICATION_KIND, key, publicationJson({ ...pub, tables: pub.tables.map((t) => (t === name ? newName : t)) }))
+  }
   for (const [iname, v] of tx.listCatalog('index')) {
     const def = v as unknown as IndexDef
     if (def.table === name) tx.setCatalog('index', iname, { ...def, table: newName } as unknown as Json)

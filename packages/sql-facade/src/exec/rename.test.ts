@@ -82,6 +82,29 @@ describe('ALTER TABLE .. RENAME', () => {
   })
 })
 
+describe('renames back and forth', () => {
+  it('a table and a column renamed away and back keep their rows and values, also after a restart', async () => {
+    const cluster = await SimCluster.create({ seed: 17, nodes: [{ id: 'a' }] })
+    const a = cluster.node('a')
+    await a.query('CREATE TABLE t (id INT PRIMARY KEY, v TEXT)')
+    await a.query("INSERT INTO t VALUES (1, 'one')")
+    await a.query('ALTER TABLE t RENAME TO u')
+    await a.query('ALTER TABLE u RENAME v TO w')
+    await a.query("INSERT INTO u VALUES (2, 'two')")
+    await a.query('ALTER TABLE u RENAME TO t')
+    await a.query('ALTER TABLE t RENAME w TO v')
+    await a.query("INSERT INTO t VALUES (3, 'three')")
+    expect((await a.query('SELECT id, v FROM t ORDER BY id')).rows).toEqual([{ id: 1, v: 'one' }, { id: 2, v: 'two' }, { id: 3, v: 'three' }])
+    cluster.crash('a')
+    await cluster.restart('a')
+    expect((await cluster.node('a').query('SELECT id, v FROM t ORDER BY id')).rows).toEqual([{ id: 1, v: 'one' }, { id: 2, v: 'two' }, { id: 3, v: 'three' }])
+    await cluster.node('a').query('DROP TABLE t')
+    await cluster.node('a').query('CREATE TABLE t (id INT PRIMARY KEY, v TEXT)')
+    expect((await cluster.node('a').query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 0 }])
+    await cluster.close()
+  })
+})
+
 describe('renames across nodes', () => {
   it('a node that has not seen a column and table rename writes with the old names, and its rows land in the renamed table and column', async () => {
     const cluster = await SimCluster.create({ seed: 14, nodes: [{ id: 'a' }, { id: 'b' }] })
