@@ -19,6 +19,8 @@ describe('catalog introspection as ORMs read it', () => {
     const ids = (await db.query('SELECT id FROM users ORDER BY id')).rows.map((x) => BigInt(x.id as number))
     expect(ids).toEqual([1n, BigInt(drawn as string) + 1n])
     expect(await sqlState(db, "SELECT setval('users_id_seq', 10)")).toBe('0A000')
+    expect(await sqlState(db, 'DROP SEQUENCE users_id_seq')).toBe('2BP01')
+    expect(await sqlState(db, 'CREATE SEQUENCE users_id_seq')).toBe('42P07')
     expect(await sqlState(db, "SELECT pg_get_serial_sequence('users', 'nope')")).toBe('42703')
     await db.close()
   })
