@@ -88,6 +88,8 @@ interface ColumnPlan {
   meta: ColumnMeta
   primary: boolean
   unique: boolean
+  /** `CONSTRAINT name UNIQUE` on the column: the name it was given. */
+  uniqueName?: string
   checks: CheckConstraint[]
   /** REFERENCES constraints of the column. */
   references: Constraint[]
@@ -107,6 +109,7 @@ function planColumn(def: ColumnDef, table: string): ColumnPlan {
   }
   let primary = false
   let unique = false
+  let uniqueName: string | undefined
   const checks: CheckConstraint[] = []
   const references: Constraint[] = []
   for (const c of def.constraints ?? []) {
@@ -117,7 +120,7 @@ function planColumn(def: ColumnDef, table: string): ColumnPlan {
       case 'CONSTR_NULL': meta.notNull = false; break
       case 'CONSTR_DEFAULT': meta.default = k.raw_expr as unknown as Json; break
       case 'CONSTR_PRIMARY': primary = true; meta.notNull = true; break
-      case 'CONSTR_UNIQUE': unique = true; break
+      case 'CONSTR_UNIQUE': unique = true; uniqueName = k.conname ?? undefined; break
       case 'CONSTR_CHECK': checks.push({ name: k.conname ?? `${table}_${name}_check`, expr: k.raw_expr as unknown as Json }); break
       case 'CONSTR_GENERATED': meta.generated = k.raw_expr as unknown as Json; break
       case 'CONSTR_IDENTITY':
@@ -142,7 +145,7 @@ function planColumn(def: ColumnDef, table: string): ColumnPlan {
       default: break
     }
   }
-  return { spec: { name, type: typeName(type), meta: metaToJson(meta) }, meta, primary, unique, checks, references }
+  return { spec: { name, type: typeName(type), meta: metaToJson(meta) }, meta, primary, unique, ...(uniqueName !== undefined ? { uniqueName } : {}), checks, references }
 }
 
 /**
@@ -222,7 +225,11 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
         if (pk.length) throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${name}" are not allowed`)
         pk = [c.spec.name]
       }
-      if (c.unique) uniques.push([c.spec.name])
+      if (c.unique) {
+        const u = [c.spec.name]
+        uniques.push(u)
+        if (c.uniqueName !== undefined) uniqueNames.set(u, c.uniqueName)
+      }
       for (const k of c.references) references.push({ k, column: c.spec.name })
     } else if ('Constraint' in el) {
       const k = el.Constraint

@@ -10,8 +10,10 @@
  * table lists, and the queries of views reading a renamed table or view (the relation
  * keeps its old name as an alias, so qualified references still resolve).
  *
+ * RENAME CONSTRAINT renames a CHECK, a foreign key, or a UNIQUE constraint with its index.
+ *
  * Refused loudly (0A000) rather than done halfway: renaming a column a view reads (a view
- * fixes its columns when created), constraints and sequences.
+ * fixes its columns when created), a primary key constraint, and sequences.
  */
 import type { Json, TableInfo } from '@concord/core'
 import type { RenameStmt } from 'libpg-query'
@@ -47,6 +49,16 @@ export function execRename(stmt: RenameStmt, p: PlanCtx): StatementResult {
       renameColumn(p, table, stmt.subname ?? '', newName)
       return utility(tag)
     }
+    case 'OBJECT_TABCONSTRAINT': {
+      const table = stmt.relation?.relname ?? ''
+      const info = p.exec.tx.table(table)
+      if (info === undefined) {
+        if (stmt.missing_ok) return utility('ALTER TABLE', [`relation "${table}" does not exist, skipping`])
+        throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
+      }
+      renameConstraint(p, info, stmt.subname ?? '', newName)
+      return utility('ALTER TABLE')
+    }
     case 'OBJECT_INDEX': {
       const name = stmt.relation?.relname ?? ''
       const def = p.exec.tx.getCatalog('index', name) as unknown as IndexDef | null | undefined
@@ -68,6 +80,27 @@ function checkFree(p: PlanCtx, name: string): void {
   const tx = p.exec.tx
   const taken = tx.table(name) !== undefined || readView(tx, name) !== undefined || (tx.getCatalog('index', name) ?? null) !== null || decodeSequence(tx.getCatalog(SEQUENCE_KIND, name)) !== null
   if (taken) throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
+}
+
+/** RENAME CONSTRAINT of a CHECK, FOREIGN KEY or UNIQUE constraint (a UNIQUE one is named by its index). */
+function renameConstraint(p: PlanCtx, info: TableInfo, name: string, newName: string): void {
+  const tx = p.exec.tx
+  const meta = tableMeta(info)
+  const unique = tx.listCatalog('index').map(([, v]) => v as unknown as IndexDef).filter((d) => d.table === info.name && d.unique)
+  const taken = [...meta.checks.map((c) => c.name), ...meta.foreignKeys.map((k) => k.name), ...unique.map((d) => d.name), meta.primaryKeyName ?? `${info.name}_pkey`]
+  if (!taken.includes(name)) throw new SqlError(SqlState.undefinedObject, `constraint "${name}" for table "${info.name}" does not exist`)
+  if (taken.includes(newName)) throw new SqlError(SqlState.duplicateObject, `constraint "${newName}" for relation "${info.name}" already exists`)
+  if (meta.checks.some((c) => c.name === name)) {
+    tx.alterTable(info.name, { meta: tableMetaToJson({ ...meta, checks: meta.checks.map((c) => (c.name === name ? { ...c, name: newName } : c)) }) })
+  } else if (meta.foreignKeys.some((k) => k.name === name)) {
+    tx.alterTable(info.name, { meta: tableMetaToJson({ ...meta, foreignKeys: meta.foreignKeys.map((k) => (k.name === name ? { ...k, name: newName } : k)) }) })
+  } else {
+    const index = unique.find((d) => d.name === name)
+    if (index === undefined) throw new SqlError(SqlState.featureNotSupported, 'renaming a primary key constraint is not supported')
+    checkFree(p, newName)
+    tx.setCatalog('index', name, null)
+    tx.setCatalog('index', newName, { ...index, name: newName } as unknown as Json)
+  }
 }
 
 function renameTable(p: PlanCtx, name: string, newName: string): void {

@@ -61,6 +61,27 @@ describe('ALTER TABLE .. RENAME', () => {
     await db.close()
   })
 
+  it('RENAME CONSTRAINT renames a CHECK, a foreign key and a UNIQUE constraint, which keep holding', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    await db.query('CREATE TABLE p (id INT PRIMARY KEY)')
+    await db.query('CREATE TABLE c (id INT PRIMARY KEY, pid INT CONSTRAINT c_parent REFERENCES p (id), n INT CONSTRAINT c_positive CHECK (n > 0), code TEXT CONSTRAINT c_code UNIQUE)')
+    await db.query('INSERT INTO p VALUES (1)')
+    await db.query('ALTER TABLE c RENAME CONSTRAINT c_positive TO n_is_positive')
+    await db.query('ALTER TABLE c RENAME CONSTRAINT c_parent TO has_parent')
+    await db.query('ALTER TABLE c RENAME CONSTRAINT c_code TO code_once')
+    const names = await db.query("SELECT conname FROM pg_constraint WHERE conrelid = 'c'::regclass ORDER BY 1")
+    expect(names.rows.map((r) => r.conname)).toEqual(['c_pkey', 'code_once', 'has_parent', 'n_is_positive'])
+    expect(await sqlState(db, "INSERT INTO c VALUES (1, 1, 0, 'a')")).toBe('23514')
+    expect(await sqlState(db, "INSERT INTO c VALUES (1, 2, 1, 'a')")).toBe('23503')
+    await db.query("INSERT INTO c VALUES (1, 1, 1, 'a')")
+    expect(await sqlState(db, "INSERT INTO c VALUES (2, 1, 1, 'a')")).toBe('23505')
+    expect(await sqlState(db, 'ALTER TABLE c RENAME CONSTRAINT nope TO x')).toBe('42704')
+    expect(await sqlState(db, 'ALTER TABLE c RENAME CONSTRAINT has_parent TO code_once')).toBe('42710')
+    await db.query('ALTER TABLE c DROP CONSTRAINT code_once')
+    await db.query("INSERT INTO c VALUES (2, 1, 1, 'a')")
+    await db.close()
+  })
+
   it('renames inside a transaction block see the rows, and a rolled-back rename leaves nothing', async () => {
     const db = await openDatabase({ nodeId: 'n1' })
     const s = db.session()
