@@ -155,6 +155,26 @@ describe('knex against a concord node', () => {
     await k().schema.dropTable('gadgets')
   })
 
+  it('renameColumn and renameTable keep the rows, and hasColumn and hasTable follow', async () => {
+    await k().schema.createTable('widgets', (t) => {
+      t.increments()
+      t.string('label').unique()
+    })
+    await k()('widgets').insert([{ label: 'a' }, { label: 'b' }])
+    await k().schema.alterTable('widgets', (t) => {
+      t.renameColumn('label', 'title')
+    })
+    expect(await k().schema.hasColumn('widgets', 'title')).toBe(true)
+    expect(await k().schema.hasColumn('widgets', 'label')).toBe(false)
+    await k().schema.renameTable('widgets', 'parts')
+    expect(await k().schema.hasTable('widgets')).toBe(false)
+    expect(await k()('parts').orderBy('id').pluck('title')).toEqual(['a', 'b'])
+    await k()('parts').insert({ title: 'c' })
+    await expect(k()('parts').insert({ title: 'a' })).rejects.toMatchObject({ code: '23505' })
+    expect(await k()('parts').orderBy('id').pluck('title')).toEqual(['a', 'b', 'c'])
+    await k().schema.dropTable('parts')
+  })
+
   it('rollback undoes the last batch: both tables are dropped and the record cleared', async () => {
     const [batch, names] = await k().migrate.rollback()
     expect(batch).toBe(1)

@@ -163,6 +163,10 @@ export interface Transaction {
   dropTable(name: string): void
   addColumn(table: string, column: ColumnSpec): void
   dropColumn(table: string, column: string): void
+  /** ALTER TABLE .. RENAME TO: rows stay where they are (their storage keeps the old name). */
+  renameTable(name: string, newName: string): void
+  /** ALTER TABLE .. RENAME COLUMN: values keep their entry key, so old-name writes still land. */
+  renameColumn(table: string, column: string, newName: string): void
   /**
    * Rewrites a column's type name, policy or meta in place (its data stays). A new `kind`
    * (register <-> counter) starts a new epoch: every value stays (merge/column-epochs.ts).

@@ -32,6 +32,7 @@ import { assert } from './errors/assert.js'
 import { ConcordError } from './errors/concord-error.js'
 import { Housekeeper, type Member } from './housekeeping/housekeeper.js'
 import { loadReplica } from './loading/replica-loader.js'
+import { MAX_NOTICE_BODY_BYTES, MAX_NOTICE_TOPIC_BYTES } from './replication/messages.js'
 import { Placement, holdsTable } from './placement/placement.js'
 import { CATALOG_SHARD } from './placement/shard-id.js'
 import type { ReplicatorStats } from './replication/replication-context.js'
@@ -132,7 +133,7 @@ export class Replica {
     })
     this.placement = new Placement<Shard>(
       {
-        table: (name) => this.catalog.table(name),
+        tableOfShard: (table, incarnation) => this.catalog.tableOfShard(table, incarnation),
         shardList: (table) => this.catalog.shardList(table),
         shard: (id) => this.shards.get(id),
         createShard: (id) => this.createShard(id),
@@ -379,6 +380,9 @@ export class Replica {
         return { columns, rows }
       },
       batch: (fn) => this.pipeline.run(fn),
+      onNotice: (origin, topic, body) => {
+        for (const l of this.noticeListeners) l(origin, topic, body)
+      },
     }
   }
 
@@ -705,6 +709,26 @@ export class Replica {
   }
 
   // ---- events and resolvers ------------------------------------------------------------
+
+  private readonly noticeListeners = new Set<(origin: string, topic: string, body: Uint8Array) => void>()
+
+  /**
+   * Sends an ephemeral notice (SQL NOTIFY) to every other node, once everything written
+   * so far here is durable and gossiped: a receiver that acts on it usually has the
+   * writes it announces (gossip keeps one sender's order; not guaranteed). Never stored
+   * or repaired: a node not reached now never gets it. Limits in replication/messages.ts.
+   */
+  publishNotice(topic: string, body: Uint8Array): void {
+    if (new TextEncoder().encode(topic).length > MAX_NOTICE_TOPIC_BYTES || body.length > MAX_NOTICE_BODY_BYTES) throw new RangeError('notice too large')
+    if (this.closed) return
+    this.whenDurable(() => this.replicator.notice(topic, body))
+  }
+
+  /** Listens to other nodes' notices; returns the function that stops listening. */
+  onNotice(fn: (origin: string, topic: string, body: Uint8Array) => void): () => void {
+    this.noticeListeners.add(fn)
+    return () => this.noticeListeners.delete(fn)
+  }
 
   on<K extends keyof ReplicaEvents>(event: K, fn: ReplicaEvents[K]): () => void {
     return this.pipeline.on(event, fn)

@@ -69,6 +69,12 @@ export interface TableInfo {
   name: string
   /** Bumped by every DROP + CREATE of this name: rows of older incarnations are gone. */
   incarnation: number
+  /**
+   * The name its shards and column catalog rows are stored under, when it differs from
+   * `name` (the table was renamed: ALTER TABLE .. RENAME TO keeps its data where it is).
+   * `incarnation` is then that storage's incarnation.
+   */
+  storage?: string
   columns: ColumnInfo[]
   primaryKey: string[]
   /** Null: follows the cluster default policy. */
@@ -90,6 +96,12 @@ export interface ColumnInfo {
    * Values written under an earlier kind still count (see merge/column-epochs.ts).
    */
   epochs?: ColumnKind[]
+  /**
+   * The entry key its values are stored under, when the column was renamed (absent: the
+   * name, or `name#n` after DROP + ADD). Values keep their key across renames, so a write
+   * from a node that has not seen a rename yet lands in the renamed column.
+   */
+  skey?: string
 }
 
 /** A change to one materialized row. `before`/`after` are null when the row did not / does not exist. */

@@ -19,10 +19,12 @@ import { compileRowFilter } from './placement/row-filter.js'
 import { TransactionRows } from './exec/transaction-rows.js'
 import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
 import { unify } from './expr/compile.js'
-import { callUserFunction, functionFromCatalog } from './functions/user-function.js'
+import { callUserFunction } from './functions/user-function.js'
+import { functionFromCatalog } from './catalog/function-def.js'
 import { loadParser } from './parser/parse.js'
 import { PartitionRouter } from './plan/partition-view.js'
 import type { Int8Output, QueryResult } from './result-format.js'
+import { NotificationHub } from './notify/notification-hub.js'
 import { Session, type SessionHost, type SessionOptions } from './session/session.js'
 import { CLUSTER_SETTING_KIND, NODE_SETTING_KIND, Settings } from './settings/settings.js'
 import { SystemCatalog } from './system/system-views.js'
@@ -96,6 +98,7 @@ export class Database implements SessionHost {
 
   readonly replica: Replica
   private readonly ownsReplica: boolean
+  readonly notifications: NotificationHub
 
   private constructor(replica: Replica, ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
     this.replica = replica
@@ -103,6 +106,8 @@ export class Database implements SessionHost {
     this.int8 = options.int8 ?? 'string'
     this.serialWaitMs = Math.max(0, options.serialWaitMs ?? 0)
     this.indexes = new SecondaryIndexes(replica)
+    this.notifications = new NotificationHub(replica)
+    this.unsubscribe.push(() => this.notifications.close())
     this.system = new SystemCatalog({ replica, conflicts: this.conflicts })
     this.partitions = router
     router.bind(replica)
@@ -305,7 +310,10 @@ export class Database implements SessionHost {
     const col = table.columns.find((c) => c.name === column)
     const type = col === undefined ? 'int8' : columnMeta(col).t.id
     if (type !== 'int2' && type !== 'int4') return this.replica.nextId()
-    return this.serials.next({ table: table.name, incarnation: table.incarnation, column, type })
+    // A renamed table or column draws on from where it was: its positions are kept under
+    // the names its storage keeps (the column's entry key less its DROP + ADD suffix).
+    const stored = col?.skey === undefined ? column : col.skey.replace(/#\d+$/, '')
+    return this.serials.next({ table: table.name, incarnation: table.incarnation, column, type, stored: [table.storage ?? table.name, stored] })
   }
 
   /**
@@ -383,7 +391,7 @@ export class Database implements SessionHost {
     }
     const settings = new Settings(replica)
     const tx: Transaction = {
-      createTable: readOnly, dropTable: readOnly, addColumn: readOnly, dropColumn: readOnly, alterColumn: readOnly, alterTable: readOnly,
+      createTable: readOnly, dropTable: readOnly, addColumn: readOnly, dropColumn: readOnly, alterColumn: readOnly, alterTable: readOnly, renameTable: readOnly, renameColumn: readOnly,
       table: (n) => replica.table(n),
       setCatalog: readOnly,
       getCatalog: (k, n) => replica.getCatalog(k, n),
@@ -418,6 +426,9 @@ export class Database implements SessionHost {
       random: () => 0.5,
       hlc: readOnly,
       sessionObjects: () => ({ prepared: [], cursors: [] }),
+      notify: readOnly,
+      listeningChannels: () => [],
+      processId: 0,
       nextId: () => {
         throw new SqlError(SqlState.featureNotSupported, 'a conflict resolver cannot draw ids')
       },

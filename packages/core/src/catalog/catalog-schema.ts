@@ -46,10 +46,15 @@ export const DEFINITION_TAG = '$def'
 export type ChangeStamps = Record<string, number>
 
 /** What a `('table', T)` catalog row stores: a TableInfo without what the row's key and causal length give. */
-export interface TableDefinition extends Omit<TableInfo, 'name' | 'incarnation' | 'columns'> {
+export interface TableDefinition extends Omit<TableInfo, 'name' | 'incarnation' | 'columns' | 'storage'> {
   /** HLC of the CREATE this definition descends from (0 for data written before it was recorded). */
   created: number
   changed: ChangeStamps
+  /**
+   * Set by a rename: the name and incarnation the table's shards and column rows are
+   * stored under (absent: this row's own name and causal length). Stamped `changed.name`.
+   */
+  storage?: [string, number]
 }
 
 /** What a `('column', ..)` catalog row stores: a ColumnInfo without its name, plus its creation order. */
@@ -73,6 +78,16 @@ function changeStamps(v: unknown): ChangeStamps {
   const out: ChangeStamps = {}
   for (const [k, t] of Object.entries(o)) if (typeof t === 'number' && Number.isFinite(t)) out[k] = t
   return out
+}
+
+/** Where a table whose catalog row is `name`, at causal length `cl`, keeps its shards and column rows. */
+export function tableStorage(name: string, cl: number, def: TableDefinition): { storage: string; incarnation: number } {
+  return def.storage !== undefined ? { storage: def.storage[0], incarnation: def.storage[1] } : { storage: name, incarnation: cl }
+}
+
+/** The name a table's shards and column rows are stored under. */
+export function storageName(info: TableInfo): string {
+  return info.storage ?? info.name
 }
 
 export function columnCatalogName(table: string, incarnation: number, column: string): string {
@@ -127,7 +142,14 @@ export function parseTableDefinition(text: unknown): TableDefinition | null {
     meta: (o.meta ?? null) as Json,
     created: typeof o.created === 'number' && Number.isFinite(o.created) ? o.created : 0,
     changed: changeStamps(o.changed),
+    ...(storedAt(o.storage) ?? {}),
   }
+}
+
+/** A rename's storage reference; null if absent or malformed. */
+function storedAt(v: unknown): { storage: [string, number] } | null {
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || v[0].length === 0 || v[0].includes('\u0000')) return null
+  return Number.isSafeInteger(v[1]) && (v[1] as number) >= 1 ? { storage: [v[0], v[1] as number] } : null
 }
 
 export function parseColumnDefinition(text: unknown): ColumnDefinition | null {
@@ -141,15 +163,34 @@ export function parseColumnDefinition(text: unknown): ColumnDefinition | null {
     if (o.epochs.length > MAX_COLUMN_EPOCHS || !o.epochs.every((k) => k === 'register' || k === 'counter')) return null
     def.epochs = o.epochs as ColumnKind[]
   }
+  if (typeof o.skey === 'string' && o.skey.length > 0 && !o.skey.includes('\u0000')) def.skey = o.skey
   return def
 }
 
-export function buildTableInfo(name: string, incarnation: number, def: TableDefinition, columns: Array<[string, ColumnDefinition]>): TableInfo {
-  const sorted = [...columns].sort((a, b) => a[1].pos[0] - b[1].pos[0] || a[1].pos[1] - b[1].pos[1] || (a[0] < b[0] ? -1 : 1))
-  const infos: ColumnInfo[] = sorted.map(([n, c]) => ({ name: n, type: c.type, kind: c.kind, policy: c.policy, meta: c.meta, ...(c.epochs ? { epochs: c.epochs } : {}) }))
+/**
+ * Of columns renamed concurrently from one column (they share its entry key), the one
+ * renamed last (HLC of the rename, then name) stays; the others are not shown.
+ */
+function oneColumnPerKey(columns: Array<[string, ColumnDefinition]>): Array<[string, ColumnDefinition]> {
+  const winner = new Map<string, [string, ColumnDefinition]>()
+  for (const c of columns) {
+    if (c[1].skey === undefined) continue
+    const w = winner.get(c[1].skey)
+    const later = w === undefined || (c[1].changed.name ?? 0) - (w[1].changed.name ?? 0) > 0 || ((c[1].changed.name ?? 0) === (w[1].changed.name ?? 0) && c[0] > w[0])
+    if (later) winner.set(c[1].skey, c)
+  }
+  return columns.filter((c) => c[1].skey === undefined || winner.get(c[1].skey) === c)
+}
+
+/** A table's info from its catalog row (`name`, causal length `cl`) and its column rows. */
+export function buildTableInfo(name: string, cl: number, def: TableDefinition, columns: Array<[string, ColumnDefinition]>): TableInfo {
+  const sorted = oneColumnPerKey(columns).sort((a, b) => a[1].pos[0] - b[1].pos[0] || a[1].pos[1] - b[1].pos[1] || (a[0] < b[0] ? -1 : 1))
+  const infos: ColumnInfo[] = sorted.map(([n, c]) => ({ name: n, type: c.type, kind: c.kind, policy: c.policy, meta: c.meta, ...(c.epochs ? { epochs: c.epochs } : {}), ...(c.skey !== undefined ? { skey: c.skey } : {}) }))
+  const { storage, incarnation } = tableStorage(name, cl, def)
   return {
     name,
     incarnation,
+    ...(storage !== name ? { storage } : {}),
     columns: infos,
     primaryKey: def.primaryKey,
     policy: def.policy,

@@ -8,12 +8,29 @@
  * Invariant: every shard of a table's current incarnation sees the view built from the
  * current catalog (policies, entry keys, the cluster default policy), so every replica
  * with the same catalog resolves the same rows.
+ *
+ * Renames: a renamed table's catalog row names the storage (name, incarnation) its
+ * shards and column rows keep (`TableDefinition.storage`), so its data never moves and
+ * writes of nodes that still use the old name land in it. Storage is owned by at most one
+ * table: of tables renamed concurrently from one table, the one renamed last (HLC of the
+ * rename, then name) is shown, the others are not; a storage a live table claims is
+ * never forgotten.
  */
 import { decodeRowKey, encodeRowKey } from '../codec/row-key.js'
 import { parsePolicy } from '../merge/policy.js'
 import { parseShardId } from '../placement/shard-id.js'
 import type { CatalogChange, Json, PolicySpec, Row, RowChange, TableInfo, Value } from '../types.js'
-import { buildTableInfo, columnCatalogName, parseColumnDefinition, parseTableDefinition, splitColumnCatalogName, type ColumnDefinition } from './catalog-schema.js'
+import {
+  buildTableInfo,
+  columnCatalogName,
+  parseColumnDefinition,
+  parseTableDefinition,
+  splitColumnCatalogName,
+  storageName,
+  tableStorage,
+  type ColumnDefinition,
+  type TableDefinition,
+} from './catalog-schema.js'
 import { tableView, type TableView } from './table-view.js'
 
 /** What the catalog view needs of a shard. */
@@ -22,6 +39,8 @@ export interface ViewedShard {
   readonly rows: Map<string, Row>
   rowCl(rowKey: string): number
   setView(view: TableView | null): RowChange[]
+  /** Name of the table whose view the shard has (undefined: none). */
+  viewName(): string | undefined
 }
 
 /** What the catalog view needs of its replica. */
@@ -44,6 +63,12 @@ export class CatalogView<S extends ViewedShard> {
   private readonly host: CatalogViewHost<S>
   private readonly tableInfos = new Map<string, TableInfo>()
   private readonly tableShards = new Map<string, S[]>()
+  /** Storage key (`storage U+0000 incarnation`) of each table row's claim, by table name. */
+  private readonly claimOf = new Map<string, string>()
+  /** Table rows claiming each storage key. */
+  private readonly claims = new Map<string, Set<string>>()
+  /** The table shown for each storage key. */
+  private readonly owners = new Map<string, string>()
 
   constructor(host: CatalogViewHost<S>) {
     this.host = host
@@ -77,11 +102,65 @@ export class CatalogView<S extends ViewedShard> {
   attach(shard: S): void {
     const parsed = parseShardId(shard.id)
     if (parsed === null) return
-    const info = this.tableInfos.get(parsed.table)
-    if (info !== undefined && info.incarnation === parsed.incarnation) {
-      this.shardList(parsed.table).push(shard)
+    const owner = this.owners.get(storageKey(parsed.table, parsed.incarnation))
+    const info = owner === undefined ? undefined : this.tableInfos.get(owner)
+    if (info !== undefined) {
+      this.shardList(info.name).push(shard)
       shard.setView(this.viewOf(info))
     }
+  }
+
+  /**
+   * The table a shard id's rows belong to, and whether the id names a dropped incarnation
+   * (a table still stores under its name at a later one, and no table owns this one).
+   */
+  tableOfShard(table: string, incarnation: number): { info: TableInfo | undefined; dropped: boolean } {
+    const key = storageKey(table, incarnation)
+    const owner = this.owners.get(key)
+    if (owner !== undefined) return { info: this.tableInfos.get(owner), dropped: false }
+    if ((this.claims.get(key)?.size ?? 0) > 0) return { info: undefined, dropped: false }
+    const t = this.tableInfos.get(table)
+    return { info: undefined, dropped: t !== undefined && storageName(t) === table && incarnation < t.incarnation }
+  }
+
+  /** Records which storage the table row `name` claims now (none once it is deleted). */
+  private noteClaim(name: string): void {
+    const old = this.claimOf.get(name)
+    if (old !== undefined) {
+      this.claims.get(old)?.delete(name)
+      if (this.claims.get(old)?.size === 0) this.claims.delete(old)
+      this.claimOf.delete(name)
+    }
+    const def = this.tableDefinition(name)
+    if (def === null) return
+    const at = tableStorage(name, this.host.catalogShard.rowCl(encodeRowKey(['table', name])), def)
+    const key = storageKey(at.storage, at.incarnation)
+    this.claimOf.set(name, key)
+    let set = this.claims.get(key)
+    if (set === undefined) {
+      set = new Set()
+      this.claims.set(key, set)
+    }
+    set.add(name)
+  }
+
+  private tableDefinition(name: string): TableDefinition | null {
+    const row = this.host.catalogShard.rows.get(encodeRowKey(['table', name]))
+    return row === undefined ? null : parseTableDefinition(row.value)
+  }
+
+  /** Of the table rows claiming one storage, the one shown: renamed last (HLC, then name). */
+  private claimWinner(key: string): string | undefined {
+    let best: string | undefined
+    let bestAt = -1
+    for (const n of this.claims.get(key) ?? []) {
+      const at = this.tableDefinition(n)?.changed.name ?? 0
+      if (best === undefined || at > bestAt || (at === bestAt && n > best)) {
+        best = n
+        bestAt = at
+      }
+    }
+    return best
   }
 
   /** A catalog object as the catalog shard holds it (undefined if absent or malformed). */
@@ -109,10 +188,18 @@ export class CatalogView<S extends ViewedShard> {
         continue
       }
       if (typeof kind !== 'string' || typeof name !== 'string') continue
-      if (kind === 'table') affected.add(name)
-      else if (kind === 'column') {
+      if (kind === 'table') {
+        // Tables sharing a storage before or after this change decide its owner again.
+        for (const n of this.claims.get(this.claimOf.get(name) ?? '') ?? []) affected.add(n)
+        this.noteClaim(name)
+        for (const n of this.claims.get(this.claimOf.get(name) ?? '') ?? []) affected.add(n)
+        affected.add(name)
+      } else if (kind === 'column') {
         const split = splitColumnCatalogName(name)
-        if (split !== null) affected.add(split[0])
+        if (split !== null) {
+          affected.add(split[0])
+          for (const n of this.claims.get(storageKey(split[0], split[1])) ?? []) affected.add(n)
+        }
       } else if (kind === 'policy') all = true
       let value: Json | null = null
       const text = c.after?.value
@@ -132,6 +219,7 @@ export class CatalogView<S extends ViewedShard> {
 
   /** Builds every table (once loading is done). */
   rebuildAll(): void {
+    for (const name of this.tableNames()) this.noteClaim(name)
     for (const name of this.tableNames()) this.rebuildTable(name)
   }
 
@@ -161,43 +249,53 @@ export class CatalogView<S extends ViewedShard> {
 
   private viewOf(info: TableInfo): TableView {
     const catalog = this.host.catalogShard
-    return tableView(info, this.clusterDefaultPolicy(), (column) => catalog.rowCl(encodeRowKey(['column', columnCatalogName(info.name, info.incarnation, column)])))
+    return tableView(info, this.clusterDefaultPolicy(), (column) => catalog.rowCl(encodeRowKey(['column', columnCatalogName(storageName(info), info.incarnation, column)])))
   }
 
   private rebuildTable(name: string): void {
     const catalog = this.host.catalogShard
     const key = encodeRowKey(['table', name])
     const row = catalog.rows.get(key)
-    const def = row === undefined ? null : parseTableDefinition(row.value)
+    let def = row === undefined ? null : parseTableDefinition(row.value)
     const previous = this.tableInfos.get(name)
+    const claim = this.claimOf.get(name)
+    // A table renamed concurrently into another name that won the storage is not shown.
+    if (def !== null && claim !== undefined && this.claimWinner(claim) !== name) def = null
     let info: TableInfo | undefined
     if (def !== null) {
-      const incarnation = catalog.rowCl(key)
-      const prefix = `${name}\u0000${incarnation}\u0000`
+      const at = tableStorage(name, catalog.rowCl(key), def)
+      const prefix = `${at.storage}\u0000${at.incarnation}\u0000`
       const cols: Array<[string, ColumnDefinition]> = []
       for (const r of catalog.rows.values()) {
         if (r.kind !== 'column' || typeof r.name !== 'string' || !r.name.startsWith(prefix)) continue
         const c = parseColumnDefinition(r.value)
         if (c !== null) cols.push([r.name.slice(prefix.length), c])
       }
-      info = buildTableInfo(name, incarnation, def, cols)
+      info = buildTableInfo(name, catalog.rowCl(key), def, cols)
     }
-    if (previous !== undefined && (info === undefined || info.incarnation !== previous.incarnation)) {
+    const previousKey = previous === undefined ? '' : storageKey(storageName(previous), previous.incarnation)
+    if (previous !== undefined && (info === undefined || storageKey(storageName(info), info.incarnation) !== previousKey)) {
+      // Another table (renamed from this one) may own the storage now: it keeps the shards.
+      const kept = this.claimWinner(previousKey) !== undefined && this.claimWinner(previousKey) !== name
       for (const shard of this.tableShards.get(name) ?? []) {
-        const gone: RowChange[] = []
-        for (const [key, before] of shard.rows) gone.push({ table: name, key, before, after: null, origin: 'local' })
-        this.host.rowChanges(gone)
-        shard.rows.clear()
-        shard.setView(null)
-        this.host.forget(shard)
+        if (shard.viewName() === name) {
+          const gone: RowChange[] = []
+          for (const [key, before] of shard.rows) gone.push({ table: name, key, before, after: null, origin: 'local' })
+          this.host.rowChanges(gone)
+          shard.rows.clear()
+          shard.setView(null)
+        }
+        if (!kept) this.host.forget(shard)
       }
       this.tableShards.delete(name)
+      if (this.owners.get(previousKey) === name) this.owners.delete(previousKey)
     }
     if (info === undefined) {
       this.tableInfos.delete(name)
       return
     }
     this.tableInfos.set(name, info)
+    this.owners.set(storageKey(storageName(info), info.incarnation), name)
     const view = this.viewOf(info)
     // DDL merge can replace the primary key (an earlier concurrent CREATE won): rows keyed
     // under the other key may not decode under this one. Re-read every row from scratch,
@@ -206,9 +304,16 @@ export class CatalogView<S extends ViewedShard> {
     const list: S[] = []
     for (const shard of this.host.shards()) {
       const parsed = parseShardId(shard.id)
-      if (parsed === null || parsed.table !== name || parsed.incarnation !== info.incarnation) continue
+      if (parsed === null || parsed.table !== storageName(info) || parsed.incarnation !== info.incarnation) continue
       list.push(shard)
-      if (keyChanged) {
+      const adopted = shard.viewName()
+      if (adopted !== undefined && adopted !== name) {
+        // Storage taken over from the table it was renamed from: its rows go, this table's come.
+        const gone: RowChange[] = []
+        for (const [key, before] of shard.rows) gone.push({ table: adopted, key, before, after: null, origin: 'remote' })
+        this.host.rowChanges(gone)
+        shard.rows.clear()
+      } else if (keyChanged) {
         const gone: RowChange[] = []
         for (const [key, before] of shard.rows) gone.push({ table: name, key, before, after: null, origin: 'remote' })
         this.host.rowChanges(gone)
@@ -218,4 +323,8 @@ export class CatalogView<S extends ViewedShard> {
     }
     this.tableShards.set(name, list)
   }
+}
+
+function storageKey(storage: string, incarnation: number): string {
+  return `${storage}\u0000${incarnation}`
 }

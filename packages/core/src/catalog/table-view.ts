@@ -31,7 +31,8 @@ export function tableLayout(info: TableInfo, storageKeys: Map<string, string>): 
 /**
  * The view of a user table. `defaultPolicy`: the cluster's; `columnCl(column)`: the causal
  * length of the column's catalog row (above 1 once the column was dropped and added
- * again: its entries then live under a new key, so old values do not reappear).
+ * again: its entries then live under a new key, so old values do not reappear). A
+ * renamed column keeps the key it had (`ColumnInfo.skey`).
  */
 export function tableView(info: TableInfo, defaultPolicy: PolicySpec, columnCl: (column: string) => number): TableView {
   const fallback = info.policy ?? defaultPolicy
@@ -39,6 +40,10 @@ export function tableView(info: TableInfo, defaultPolicy: PolicySpec, columnCl: 
   const storageKeys = new Map<string, string>()
   for (const c of info.columns) {
     policies.set(c.name, c.policy ?? fallback)
+    if (c.skey !== undefined) {
+      storageKeys.set(c.name, c.skey)
+      continue
+    }
     const cl = columnCl(c.name)
     storageKeys.set(c.name, cl <= 1 ? c.name : `${c.name}#${cl}`)
   }

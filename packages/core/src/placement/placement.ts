@@ -21,7 +21,8 @@ export type PartitionOf = (table: TableInfo, row: Row) => number
 
 /** What placement needs of its replica. */
 export interface PlacementHost<S> {
-  table(name: string): TableInfo | undefined
+  /** The table a shard's (storage name, incarnation) belongs to; `dropped` for an incarnation that is gone. */
+  tableOfShard(table: string, incarnation: number): { info: TableInfo | undefined; dropped: boolean }
   /** The shards of a table's current incarnation. */
   shardList(table: string): readonly S[]
   shard(id: string): S | undefined
@@ -57,9 +58,9 @@ export class Placement<S extends { rowCl(rowKey: string): number }> {
     if (id === CATALOG_SHARD) return true
     const parsed = parseShardId(id)
     if (parsed === null) return false
-    const info = this.host.table(parsed.table)
+    const { info, dropped } = this.host.tableOfShard(parsed.table, parsed.incarnation)
+    if (dropped) return false
     if (info === undefined) return true
-    if (parsed.incarnation < info.incarnation) return false
     return holdsTable(region, info)
   }
 
@@ -67,7 +68,7 @@ export class Placement<S extends { rowCl(rowKey: string): number }> {
   scopeOf(id: string): string[] | null {
     const parsed = parseShardId(id)
     if (parsed === null) return null
-    return this.host.table(parsed.table)?.regions ?? null
+    return this.host.tableOfShard(parsed.table, parsed.incarnation).info?.regions ?? null
   }
 
   /** The shard for an id, created empty if absent. Null when the id belongs to a dropped incarnation (or is no shard id). */
@@ -76,10 +77,7 @@ export class Placement<S extends { rowCl(rowKey: string): number }> {
     if (existing !== undefined) return existing
     const parsed = parseShardId(id)
     if (id !== CATALOG_SHARD && parsed === null) return null
-    if (parsed !== null) {
-      const info = this.host.table(parsed.table)
-      if (info !== undefined && parsed.incarnation < info.incarnation) return null
-    }
+    if (parsed !== null && this.host.tableOfShard(parsed.table, parsed.incarnation).dropped) return null
     return this.host.createShard(id)
   }
 
@@ -95,7 +93,7 @@ export class Placement<S extends { rowCl(rowKey: string): number }> {
       for (const [c, v] of w.cols) row[c] = v
       partition = this.partitionOf(info, row)
     }
-    const id = shardId(info.name, info.incarnation, partition)
+    const id = shardId(info.storage ?? info.name, info.incarnation, partition)
     return this.host.shard(id) ?? this.host.createShard(id)
   }
 }

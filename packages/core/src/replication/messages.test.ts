@@ -29,6 +29,7 @@ const samples: Message[] = [
     ],
   },
   { type: MessageType.Rows, id: 4, status: RowsStatus.NotHeld, message: 'node a does not hold relation "t"', columns: [], rows: [] },
+  { type: MessageType.Notice, topic: 'pg_notify', body: new Uint8Array([123, 125]) },
 ]
 
 describe('replication message codec', () => {

@@ -20,6 +20,7 @@
  *   ROWS      = id:varuint status:u8 message:str columns:varuint (column:str){columns} rows:varuint (value){columns x rows}
  *             (status 0 rows follow, 1 not held here, 2 past the sender's result limit; see federated-reads.ts)
  *   value     = tag:u8 payload  (0 null, 1 false, 2 true, 3 float64, 4 bigint as decimal str, 5 str, 6 bytes)
+ *   NOTICE    = topic:str body:bytes   (ephemeral: handed to the layers above, never stored)
  *
  * A message larger than the size limit (a big shard's diff or generation) travels as
  * FRAGMENTs: consecutive slices of its encoded frame, `count` of them, `total` bytes in
@@ -62,6 +63,7 @@ export const MessageType = {
   Generation: 7,
   Fragment: 8,
   Heartbeat: 9,
+  Notice: 10,
   // Federated reads (federated-reads.ts), numbered apart from the replication messages above.
   RowsRequest: 20,
   Rows: 21,
@@ -74,6 +76,10 @@ export const MAX_FILTER_BYTES = 64 * 1024
 /** Status of a ROWS answer. */
 export const RowsStatus = { Ok: 0, NotHeld: 1, TooLarge: 2 } as const
 export type RowsStatus = (typeof RowsStatus)[keyof typeof RowsStatus]
+
+/** Largest topic and body of a NOTICE (the SQL layer's channel names and NOTIFY payloads are far smaller). */
+export const MAX_NOTICE_TOPIC_BYTES = 1024
+export const MAX_NOTICE_BODY_BYTES = 64 * 1024
 
 /** Largest LSN the codec carries (2^53 - 1: exact in a double). */
 export const MAX_LSN = Number.MAX_SAFE_INTEGER
@@ -128,6 +134,7 @@ export type Message =
   | { type: typeof MessageType.Heartbeat; lsn: number; held: Array<[string, number]> }
   | { type: typeof MessageType.RowsRequest; id: number; table: string; incarnation: number; filter: string }
   | { type: typeof MessageType.Rows; id: number; status: RowsStatus; message: string; columns: string[]; rows: Value[][] }
+  | { type: typeof MessageType.Notice; topic: string; body: Uint8Array }
 
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -158,6 +165,10 @@ export function encodeMessage(msg: Message): Uint8Array {
       break
     case MessageType.Ack:
       encoding.writeVarUint(e, msg.lsn)
+      break
+    case MessageType.Notice:
+      encoding.writeVarString(e, msg.topic)
+      encoding.writeVarUint8Array(e, msg.body)
       break
     case MessageType.Generation:
       encoding.writeVarString(e, msg.shard)
@@ -372,6 +383,9 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
       break
     case MessageType.Ack:
       msg = { type, lsn: r.varuint(MAX_LSN) }
+      break
+    case MessageType.Notice:
+      msg = { type, topic: r.string(MAX_NOTICE_TOPIC_BYTES), body: r.bytes(MAX_NOTICE_BODY_BYTES) }
       break
     case MessageType.Generation:
       msg = { type, shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), state: r.bytes(maxBytes) }

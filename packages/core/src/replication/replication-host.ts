@@ -73,4 +73,6 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   readRows(table: string, incarnation: number, filter: string): { columns: string[]; rows: Value[][] } | null
   /** Runs `fn`, which applies what one message carries, as one batch (settled once, at its end). */
   batch(fn: () => void): void
+  /** An ephemeral notice from node `origin` (see Replicator.notice). */
+  onNotice(origin: string, topic: string, body: Uint8Array): void
 }

@@ -24,7 +24,7 @@ import { DivergenceWatch, type Divergence } from './divergence-watch.js'
 import { FederatedReads, type FederatedReadOptions, type FederatedRows } from './federated-reads.js'
 import { Fragments } from './fragments.js'
 import { Gossip, TOPIC_ALL, regionTopic, type GossipUpdate } from './gossip.js'
-import { DEFAULT_MAX_MESSAGE_BYTES, DecodeError, MAX_HEARTBEAT_PEERS, MAX_REASSEMBLED_BYTES, MessageType, decodeMessage, type Message } from './messages.js'
+import { DEFAULT_MAX_MESSAGE_BYTES, DecodeError, MAX_HEARTBEAT_PEERS, MAX_REASSEMBLED_BYTES, MessageType, decodeMessage, encodeMessage, type Message } from './messages.js'
 import { PeerConfirmations } from './peer-confirmations.js'
 import { Positions, type PeerStatus } from './positions.js'
 import { newReplicatorStats, type PeerInfo, type ReplicationContext, type ReplicatorStats } from './replication-context.js'
@@ -178,6 +178,19 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.antiEntropy.announceGeneration(shard, state)
   }
 
+  /**
+   * Publishes an ephemeral notice to every node (gossip on the all-nodes topic, relayed by
+   * the transport like updates): not stored, not repaired, lost for a node not reached.
+   */
+  notice(topic: string, body: Uint8Array): void {
+    const t = this.transport
+    if (t === null || this.stopped) return
+    const bytes = encodeMessage({ type: MessageType.Notice, topic, body })
+    this.stats.messagesSent++
+    this.stats.bytesSent += bytes.length
+    t.publish(TOPIC_ALL, bytes)
+  }
+
   /** Publishes durable local updates to the regions that hold their shards (see Gossip). */
   gossip(updates: Array<GossipUpdate<S>>): void {
     this.gossiping.publish(updates)
@@ -275,6 +288,9 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         break
       case MessageType.Rows:
         this.federated.onRows(from, msg)
+        break
+      case MessageType.Notice:
+        this.host.onNotice(from, msg.topic, msg.body)
         break
     }
   }

@@ -17,6 +17,8 @@ import {
   parseColumnDefinition,
   parseTableDefinition,
   splitColumnCatalogName,
+  storageName,
+  tableStorage,
   type ColumnDefinition,
   type TableDefinition,
 } from '../catalog/catalog-schema.js'
@@ -76,6 +78,10 @@ export class LocalTransaction implements Transaction {
   readonly pending = new Map<string, Map<string, PendingRow>>()
   private readonly host: TransactionHost
   private readonly tableCache = new Map<string, TableInfo | undefined>()
+  /** Tables renamed by this transaction: new name -> the name the replica's rows are under. */
+  private readonly renamedFrom = new Map<string, string>()
+  /** Columns renamed by this transaction, per (new) table name: new name -> name in the replica's rows. */
+  private readonly columnsFrom = new Map<string, Map<string, string>>()
 
   private readonly open: boolean
 
@@ -91,7 +97,7 @@ export class LocalTransaction implements Transaction {
   /** A pending change of a stored row, remembering its causal length when the transaction is open. */
   private changeOf(info: TableInfo, rowKey: string, key: Value[], live: boolean): PendingRow {
     const p: PendingRow = live ? { live: true, reset: false, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() } : { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: key.slice() }
-    if (this.open && this.committed(info)) p.baseCl = this.host.rowCl(info.name, rowKey)
+    if (this.open && this.committed(info)) p.baseCl = this.baseRowCl(info.name, rowKey)
     return p
   }
 
@@ -174,11 +180,32 @@ export class LocalTransaction implements Transaction {
    * dropped the table and created it again (a new incarnation starts empty).
    */
   private committed(info: TableInfo): boolean {
-    return info === CATALOG_TABLE || this.host.baseTable(info.name)?.incarnation === info.incarnation
+    return info === CATALOG_TABLE || this.host.baseTable(this.baseName(info.name))?.incarnation === info.incarnation
+  }
+
+  /** The name the replica knows a table by (it differs once this transaction renamed it). */
+  private baseName(table: string): string {
+    return this.renamedFrom.get(table) ?? table
+  }
+
+  /** A replica row under the column names this transaction gave (renames). */
+  private renamed(table: string, row: Row): Row {
+    const cols = this.columnsFrom.get(table)
+    if (cols === undefined) return row
+    const out: Row = { ...row }
+    for (const old of cols.values()) delete out[old]
+    for (const [now, old] of cols) out[now] = row[old] ?? null
+    return out
   }
 
   private baseRow(info: TableInfo, rowKey: string): Row | null {
-    return this.committed(info) ? this.host.baseRow(info.name, rowKey) : null
+    if (!this.committed(info)) return null
+    const row = this.host.baseRow(this.baseName(info.name), rowKey)
+    return row === null ? null : this.renamed(info.name, row)
+  }
+
+  private baseRowCl(table: string, rowKey: string): number {
+    return this.host.rowCl(this.baseName(table), rowKey)
   }
 
   private view(info: TableInfo, rowKey: string, p: PendingRow | undefined): Row | null {
@@ -186,7 +213,7 @@ export class LocalTransaction implements Transaction {
     if (p === undefined) return base
     if (!p.live) return null
     // Deleted by someone else since this transaction changed it: the change lost (see baseCl).
-    if (p.baseCl !== undefined && this.host.rowCl(info.name, rowKey) !== p.baseCl) return null
+    if (p.baseCl !== undefined && this.baseRowCl(info.name, rowKey) !== p.baseCl) return null
     const row: Row = {}
     const fresh = p.reset || base === null
     for (const c of info.columns) row[c.name] = fresh ? null : base![c.name] ?? null
@@ -205,9 +232,9 @@ export class LocalTransaction implements Transaction {
   *scan(table: string): Iterable<Row> {
     const info = this.rowTable(table)
     const pend = this.pending.get(info.name)
-    for (const [k, row] of this.committed(info) ? this.host.baseRows(info.name) : []) {
+    for (const [k, row] of this.committed(info) ? this.host.baseRows(this.baseName(info.name)) : []) {
       if (pend?.has(k)) continue
-      yield row
+      yield this.renamed(info.name, row)
     }
     if (pend === undefined) return
     for (const [k, p] of pend) {
@@ -417,16 +444,17 @@ export class LocalTransaction implements Transaction {
   private buildTable(name: string): TableInfo | undefined {
     const def = parseTableDefinition(this.catalogValue('table', name))
     if (def === null) return undefined
-    const inc = this.catalogCl('table', name)
+    const cl = this.catalogCl('table', name)
+    const at = tableStorage(name, cl, def)
     const cols: Array<[string, ColumnDefinition]> = []
     for (const row of this.scan(CATALOG_TABLE.name)) {
       if (row.kind !== 'column' || typeof row.name !== 'string') continue
       const split = splitColumnCatalogName(row.name)
-      if (split === null || split[0] !== name || split[1] !== inc) continue
+      if (split === null || split[0] !== at.storage || split[1] !== at.incarnation) continue
       const c = parseColumnDefinition(row.value)
       if (c !== null) cols.push([split[2], c])
     }
-    return buildTableInfo(name, inc, def, cols)
+    return buildTableInfo(name, cl, def, cols)
   }
 
   private columnsOf(info: TableInfo): string[] {
@@ -482,7 +510,7 @@ export class LocalTransaction implements Transaction {
   dropTable(name: string): void {
     const info = this.table(name)
     if (info === undefined) throw new ConcordError('undefinedTable', `table "${name}" does not exist`)
-    for (const c of info.columns) this.writeCatalog('column', columnCatalogName(name, info.incarnation, c.name), null)
+    for (const c of info.columns) this.writeCatalog('column', columnCatalogName(storageName(info), info.incarnation, c.name), null)
     this.writeCatalog('table', name, null)
     // Rows written to the dropped incarnation must not land in a later one.
     this.pending.delete(name)
@@ -494,7 +522,7 @@ export class LocalTransaction implements Transaction {
     if (this.columnsOf(info).includes(column.name)) {
       throw new ConcordError('duplicateColumn', `column "${column.name}" of relation "${table}" already exists`)
     }
-    this.writeColumn(table, info.incarnation, column, [this.host.now(), 0])
+    this.writeColumn(storageName(info), info.incarnation, column, [this.host.now(), 0])
   }
 
   dropColumn(table: string, column: string): void {
@@ -505,12 +533,90 @@ export class LocalTransaction implements Transaction {
     if (info.primaryKey.includes(column)) {
       throw new ConcordError('featureNotSupported', `cannot drop primary key column "${column}"`)
     }
-    this.writeCatalog('column', columnCatalogName(table, info.incarnation, column), null)
+    this.writeCatalog('column', columnCatalogName(storageName(info), info.incarnation, column), null)
+  }
+
+  /**
+   * ALTER TABLE .. RENAME TO: the table's catalog row moves to the new name and names the
+   * storage its shards and columns keep, so no row moves and writes made under the old
+   * name by nodes that have not seen the rename land in this table.
+   */
+  renameTable(name: string, newName: string): void {
+    const info = this.requireTable(name)
+    validateName(newName, 'table')
+    if (this.table(newName) !== undefined) throw new ConcordError('duplicateTable', `relation "${newName}" already exists`)
+    const def = parseTableDefinition(this.catalogValue('table', name))!
+    def.storage = [storageName(info), info.incarnation]
+    def.changed = { ...def.changed, name: this.host.now() }
+    this.writeCatalog('table', name, null)
+    this.writeCatalog('table', newName, encodeTableDefinition(def))
+    const rows = this.pending.get(name)
+    this.pending.delete(name)
+    if (rows !== undefined) this.pending.set(newName, rows)
+    this.renamedFrom.set(newName, this.baseName(name))
+    this.renamedFrom.delete(name)
+    const cols = this.columnsFrom.get(name)
+    this.columnsFrom.delete(name)
+    if (cols !== undefined) this.columnsFrom.set(newName, cols)
+  }
+
+  /**
+   * ALTER TABLE .. RENAME COLUMN: the column's catalog row moves to the new name and keeps
+   * the entry key its values are stored under (`skey`), so values written under the old
+   * name (also by nodes that have not seen the rename) read in the renamed column.
+   */
+  renameColumn(table: string, column: string, newName: string): void {
+    const info = this.requireTable(table)
+    validateName(newName, 'column')
+    const names = this.columnsOf(info)
+    if (!names.includes(column)) throw new ConcordError('undefinedColumn', `column "${column}" does not exist`)
+    if (names.includes(newName)) throw new ConcordError('duplicateColumn', `column "${newName}" of relation "${table}" already exists`)
+    const storage = storageName(info)
+    const from = columnCatalogName(storage, info.incarnation, column)
+    const def = parseColumnDefinition(this.catalogValue('column', from))!
+    const cl = this.catalogCl('column', from)
+    def.skey = def.skey ?? (cl <= 1 ? column : `${column}#${cl}`)
+    def.changed = { ...def.changed, name: this.host.now() }
+    this.writeCatalog('column', from, null)
+    this.writeCatalog('column', columnCatalogName(storage, info.incarnation, newName), encodeColumnDefinition(def))
+    const swap = (c: string): string => (c === column ? newName : c)
+    if (info.primaryKey.includes(column) || info.partitioning?.columns.includes(column) === true) {
+      const t = parseTableDefinition(this.catalogValue('table', table))!
+      const before = { ...t }
+      t.primaryKey = t.primaryKey.map(swap)
+      if (t.partitioning !== null) t.partitioning = { ...t.partitioning, columns: t.partitioning.columns.map(swap) }
+      this.stampChanges(before, t)
+      this.writeCatalog('table', table, encodeTableDefinition(t))
+    }
+    for (const p of this.pending.get(table)?.values() ?? []) {
+      if (p.cols.has(column)) {
+        p.cols.set(newName, p.cols.get(column)!)
+        p.cols.delete(column)
+      }
+      if (p.incr.has(column)) {
+        const incr = p.incr as Map<string, number | bigint>
+        incr.set(newName, incr.get(column)!)
+        incr.delete(column)
+      }
+      if (p.dflt?.has(column) === true) {
+        const dflt = p.dflt as Set<string>
+        dflt.delete(column)
+        dflt.add(newName)
+      }
+    }
+    let cols = this.columnsFrom.get(table)
+    if (cols === undefined) {
+      cols = new Map()
+      this.columnsFrom.set(table, cols)
+    }
+    const base = cols.get(column) ?? column
+    cols.delete(column)
+    cols.set(newName, base)
   }
 
   alterColumn(table: string, column: string, patch: { type?: string; policy?: PolicySpec | null; meta?: Json; kind?: ColumnKind }): void {
     const info = this.requireTable(table)
-    const name = columnCatalogName(table, info.incarnation, column)
+    const name = columnCatalogName(storageName(info), info.incarnation, column)
     const def = parseColumnDefinition(this.catalogValue('column', name))
     if (def === null) throw new ConcordError('undefinedColumn', `column "${column}" of relation "${table}" does not exist`)
     const before = { ...def }

@@ -379,6 +379,10 @@ export class Shard {
     return this.view
   }
 
+  viewName(): string | undefined {
+    return this.view?.info.name
+  }
+
   /** Sets the table view and re-resolves every row; returns the rows that changed. */
   setView(view: TableView | null, origin: 'local' | 'remote' = 'remote'): ShardRowChange[] {
     this.view = view

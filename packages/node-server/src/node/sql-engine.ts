@@ -17,7 +17,7 @@ import type { LoginDirectory } from '../pgwire/client-authentication.js'
 
 export interface SqlEngine {
   /** A session for one client connection (default identity: user and database 'concord'). */
-  session(info?: Pick<SessionInfo, 'user' | 'database' | 'settings'>): SqlSession
+  session(info?: Pick<SessionInfo, 'user' | 'database' | 'settings' | 'processId'>): SqlSession
   readonly replica: Replica
   readonly database: Database
   /** The catalog's roles, as the wire server authenticates them. */
@@ -31,7 +31,7 @@ export async function openSqlEngine(options: ReplicaOptions): Promise<SqlEngine>
   const db = await Database.open({ ...options, nodeId: options.nodeId })
   return {
     session: (info) => {
-      const s = db.session({ user: info?.user, database: info?.database, lenientCatalogProbes: true })
+      const s = db.session({ user: info?.user, database: info?.database, lenientCatalogProbes: true, processId: info?.processId })
       // A bad value refuses the connection (the factory throws), as PostgreSQL does.
       for (const [name, value] of Object.entries(info?.settings ?? {})) s.settings.set(name, value)
       return wireSession(s)
@@ -85,6 +85,7 @@ function wireSession(s: Session): SqlSession {
     transactionState: () => (s.transactionFailed ? 'failed' : s.inTransaction ? 'transaction' : 'idle'),
     cancel: () => s.cancel(),
     reportedParameters: () => s.reportedParameters(),
+    onNotification: (receiver) => s.onNotification(receiver),
     // Temporary tables end with the connection.
     close: () => s.close(),
   }

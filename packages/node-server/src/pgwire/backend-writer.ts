@@ -92,6 +92,15 @@ export class BackendWriter {
     this.end()
   }
 
+  /** NotificationResponse: a LISTENed channel's notification, with the sending connection's process id. */
+  notificationResponse(pid: number, channel: string, payload: string): void {
+    this.begin(0x41) // 'A'
+    this.int32(pid)
+    this.cstring(channel)
+    this.cstring(payload)
+    this.end()
+  }
+
   parameterDescription(oids: number[]): void {
     this.begin(0x74) // 't'
     this.int16(oids.length)

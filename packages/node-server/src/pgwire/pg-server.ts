@@ -194,6 +194,13 @@ export class PgServer {
       onAuthenticated: async (state) => {
         this.limits.authenticated(socket)
         const params = state.clientParams ?? { user: 'concord' }
+        const secret = randomInt(1, 2 ** 31 - 1)
+        let pid: number
+        do pid = randomInt(1, 2 ** 31 - 1)
+        while (this.cancelKeys.has(pid))
+        conn.pid = pid
+        // Reserved now: the session is created (awaited) before the key is registered.
+        this.cancelKeys.set(pid, { secret, cancel: () => {} })
         try {
           session = await this.options.session({
             user: params.user,
@@ -201,17 +208,17 @@ export class PgServer {
             applicationName: params['application_name'] ?? '',
             remoteAddress,
             settings: startupSettings(params),
+            processId: pid,
           })
           wire = new WireSession(session)
           conn.wire = wire
+          // Notifications while idle: written straight to the connection (whole messages, in order).
+          wire.setPush((bytes) => {
+            if (!io.destroyed) io.write(bytes)
+          })
         } catch (err) {
           sessionError = err
         }
-        const secret = randomInt(1, 2 ** 31 - 1)
-        let pid: number
-        do pid = randomInt(1, 2 ** 31 - 1)
-        while (this.cancelKeys.has(pid))
-        conn.pid = pid
         const s = session
         this.cancelKeys.set(pid, { secret, cancel: () => s?.cancel?.() })
         duplex.beforeNextWrite = this.startupParameters(pid, secret, params.user, superuser, s?.reportedParameters?.() ?? [])

@@ -41,6 +41,13 @@ export interface PreparedQuery {
   readonly paramTypes: readonly number[]
 }
 
+/** A notification for NotificationResponse. */
+export interface SessionNotification {
+  processId: number
+  channel: string
+  payload: string
+}
+
 /** Where a session stands, for ReadyForQuery: idle, in a transaction, in a failed one. */
 export type SessionTransactionState = 'idle' | 'transaction' | 'failed'
 
@@ -62,6 +69,11 @@ export interface SqlSession {
    * (in_hot_standby, default_transaction_read_only: libpq's target_session_attrs reads them).
    */
   reportedParameters?(): Array<[string, string]>
+  /**
+   * Where this connection's notifications go (LISTEN): called whenever one is due, also
+   * while a request runs; null stops it.
+   */
+  onNotification?(receiver: ((n: SessionNotification) => void) | null): void
   close?(): void | Promise<void>
 }
 
@@ -72,6 +84,8 @@ export interface SessionInfo {
   remoteAddress: string
   /** Session parameters the startup packet set (statement_timeout), applied as SET before the first query. */
   settings?: Record<string, string>
+  /** The process id BackendKeyData gives the client (pg_backend_pid, NotificationResponse). */
+  processId?: number
 }
 
 export type SessionFactory = (info: SessionInfo) => SqlSession | Promise<SqlSession>

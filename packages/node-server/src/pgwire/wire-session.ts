@@ -18,6 +18,10 @@
  *   CopyDone or CopyFail; Flush and Sync in between are ignored. An error ends the COPY
  *   at once (ErrorResponse, ReadyForQuery), and the CopyData, CopyDone and CopyFail the
  *   client still sends are dropped, as PostgreSQL drops them outside a COPY.
+ * - Notifications (LISTEN): one that comes while a message is handled, or while replies
+ *   wait for a synchronisation point, joins the reply buffer (so it leaves with them,
+ *   before their ReadyForQuery); one that comes while the connection is idle with
+ *   nothing held back is written at once through `push`.
  */
 import { asSqlError, SqlError, SqlState } from '@concord/sql-facade'
 import { BackendWriter, type ErrorFields, type FieldDescription, type TransactionStatus } from './backend-writer.js'
@@ -59,13 +63,37 @@ export class WireSession {
   private copyIn: CopyIn | null = null
 
   private readonly sql: SqlSession
+  /** A message is being handled: notifications join its reply. */
+  private handling = false
+  /** Writes bytes to the client outside a reply (idle notifications); none: they wait for the next reply. */
+  private push: ((bytes: Uint8Array) => void) | null = null
 
   constructor(sql: SqlSession) {
     this.sql = sql
+    sql.onNotification?.((n) => {
+      // Idle with nothing held back: out at once. Otherwise behind what is already there.
+      const alone = !this.handling && this.push !== null && this.out.length === 0
+      this.out.notificationResponse(n.processId, n.channel, n.payload)
+      if (alone) this.push!(this.out.take())
+    })
+  }
+
+  /** Lets notifications that come while the connection is idle be written at once. */
+  setPush(push: ((bytes: Uint8Array) => void) | null): void {
+    this.push = push
   }
 
   /** Handles one framed message; returns bytes to write now and whether to hang up. */
   async handle(raw: Uint8Array): Promise<WireReply> {
+    this.handling = true
+    try {
+      return await this.handleMessage(raw)
+    } finally {
+      this.handling = false
+    }
+  }
+
+  private async handleMessage(raw: Uint8Array): Promise<WireReply> {
     let msg: FrontendMessage
     try {
       msg = decodeFrontendMessage(raw)

@@ -21,6 +21,7 @@ import { COMPOSITE_KIND, decodeFields } from '../types/row-type.js'
 import { exprText } from './expr-text.js'
 import { listViews } from './view-def.js'
 import { decodeSequence, SEQUENCE_KIND, type SequenceDef } from '../sequences/sequence-definition.js'
+import { functionFromCatalog } from './function-def.js'
 
 /** Where the model reads tables and catalog objects (a transaction, or the replica). */
 export interface CatalogSource {
@@ -55,6 +56,8 @@ export interface AttributeModel {
   /** Default or generation expression text, or null. */
   default: string | null
   generated: boolean
+  /** A SERIAL column's implicit sequence (`t_c_seq`). */
+  serialSequence?: string
 }
 
 export interface IndexModel {
@@ -123,11 +126,38 @@ export interface SystemViewModel {
   definition: string | null
 }
 
-/** A user sequence (pg_class relkind 'S'). */
+/**
+ * A sequence (pg_class relkind 'S'): a user sequence, or a SERIAL column's implicit one
+ * (`serial`), which draws the column's node-unique ids (nextval) and has no state of
+ * its own to read or set.
+ */
 export interface SequenceModel {
   oid: number
   name: string
   def: SequenceDef
+  serial?: { table: string; column: string }
+}
+
+/** The implicit sequence of SERIAL column `column` of `table`, named as PostgreSQL names it. */
+export function serialSequenceName(table: string, column: string): string {
+  return `${table}_${column}_seq`
+}
+
+/** An identifier as PostgreSQL prints it in an expression (quoted unless plain lower case). */
+function quotedName(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`
+}
+
+const SERIAL_MAX: Record<string, bigint> = { int2: 32767n, int4: 2147483647n, int8: 9223372036854775807n }
+
+/** A user function (CREATE FUNCTION): pg_proc, psql's \df. */
+export interface FunctionModel {
+  oid: number
+  name: string
+  args: Array<{ name: string | null; type: SqlType }>
+  returns: SqlType
+  language: string
+  body: string
 }
 
 /** A user-defined type (pg_type typtype 'e' for an enum, 'c' for a composite type), with its array type. */
@@ -159,6 +189,9 @@ export interface CatalogModel {
   readonly types: UserTypeModel[]
   /** The SqlType of a user type's OID (or its array type's), or undefined. */
   userType(oid: number): SqlType | undefined
+  /** User functions in name order. */
+  readonly functions: FunctionModel[]
+  function(oid: number): FunctionModel | undefined
   relation(oid: number): RelationModel | undefined
   /** The OID of a relation by name: user tables and indexes first, then system views. */
   relationOid(name: string, namespace?: Namespace): number | undefined
@@ -169,7 +202,7 @@ export interface CatalogModel {
 }
 
 /** FNV-1a of the kind and name, mapped into the user OID range. */
-export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence' | 'role', name: string): number {
+export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence' | 'role' | 'function', name: string): number {
   let h = 0x811c9dc5
   const s = `${kind}\u0000${name}`
   for (let i = 0; i < s.length; i++) {
@@ -235,8 +268,9 @@ function tableModel(t: TableInfo, indexObjects: Array<Record<string, Json>>): Ta
     const m = columnMeta(c)
     if (m.hidden) continue
     const generated = m.generated !== undefined && m.generated !== null
-    const def = generated ? exprText(m.generated) : m.default !== undefined && m.default !== null ? exprText(m.default) : m.serial ? 'concord_next_id()' : null
-    attributes.push({ name: c.name, type: m.t, notNull: m.notNull === true || t.primaryKey.includes(c.name), default: def, generated })
+    const serial = m.serial === true && (m.default === undefined || m.default === null) && !generated ? serialSequenceName(t.name, c.name) : undefined
+    const def = generated ? exprText(m.generated) : m.default !== undefined && m.default !== null ? exprText(m.default) : serial !== undefined ? `nextval('${quotedName(serial).replaceAll("'", "''")}'::regclass)` : null
+    attributes.push({ name: c.name, type: m.t, notNull: m.notNull === true || t.primaryKey.includes(c.name), default: def, generated, ...(serial !== undefined ? { serialSequence: serial } : {}) })
   }
   const visible = new Set(attributes.map((a) => a.name))
   const partitioned = t.partitioning !== null && t.partitioning !== undefined
@@ -335,6 +369,17 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     const def = decodeSequence(v)
     if (def) sequences.push({ oid: objectOid('sequence', name), name, def })
   }
+  // SERIAL columns' implicit sequences, as PostgreSQL lists them (a user relation of the name hides one).
+  const taken = new Set([...sequences.map((q) => q.name), ...tables.map((t) => t.name), ...indexes.map((i) => i.name), ...userViews.map((v) => v.name)])
+  for (const t of tables) {
+    for (const a of t.attributes) {
+      if (a.serialSequence === undefined || taken.has(a.serialSequence)) continue
+      const type = a.type.id === 'int2' || a.type.id === 'int8' ? a.type.id : 'int4'
+      const def: SequenceDef = { type, increment: 1n, min: 1n, max: SERIAL_MAX[type]!, start: 1n, cache: 1n, cycle: false, ownedBy: `${t.name}.${a.name}`, base: 1n, epoch: 0 }
+      sequences.push({ oid: objectOid('sequence', a.serialSequence), name: a.serialSequence, def, serial: { table: t.name, column: a.name } })
+      taken.add(a.serialSequence)
+    }
+  }
   sequences.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const types: UserTypeModel[] = []
   for (const [name, v] of source.listCatalog(ENUM_KIND)) {
@@ -355,6 +400,13 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     typesByOid.set(t.oid, scalar)
     typesByOid.set(t.arrayOid, { ...scalar, array: true })
   }
+  const functions: FunctionModel[] = []
+  for (const [, v] of source.listCatalog('function')) {
+    const f = functionFromCatalog(v)
+    if (f) functions.push({ oid: objectOid('function', f.name), name: f.name, args: f.args, returns: f.returns, language: f.language, body: f.body })
+  }
+  functions.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const functionsByOid = new Map(functions.map((f) => [f.oid, f]))
   const relations = new Map<number, RelationModel>()
   for (const v of views) relations.set(v.oid, { kind: 'view', view: v })
   for (const sq of sequences) relations.set(sq.oid, { kind: 'sequence', sequence: sq })
@@ -374,6 +426,8 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     sequences,
     types,
     userType: (oid) => typesByOid.get(oid),
+    functions,
+    function: (oid) => functionsByOid.get(oid),
     relation: (oid) => relations.get(oid),
     relationOid: (name, namespace) => {
       if (namespace === undefined || namespace === 'public') {

@@ -71,6 +71,11 @@ export function regInput(type: SqlType, text: string, names: NameContext): numbe
     case 'regrole':
       if (last !== names.user) throw new SqlError(SqlState.undefinedObject, `role "${s}" does not exist`)
       return OWNER_OID
+    case 'regproc': {
+      const f = namespaceOf(parts) === 'pg_catalog' ? undefined : names.catalog().functions.find((x) => x.name === last)
+      if (f === undefined) throw new SqlError(SqlState.undefinedFunction, `function "${s}" does not exist`)
+      return f.oid
+    }
     default:
       throw new SqlError(SqlState.undefinedFunction, `function "${s}" does not exist`)
   }
@@ -89,6 +94,8 @@ export function regOutput(type: SqlType, oid: number, names: NameContext): strin
       return (Object.keys(NAMESPACE_OIDS) as Namespace[]).find((n) => NAMESPACE_OIDS[n] === oid) ?? String(oid)
     case 'regrole':
       return oid === OWNER_OID ? names.user : String(oid)
+    case 'regproc':
+      return oid === 0 ? '-' : names.catalog().function(oid)?.name ?? String(oid)
     default:
       return oid === 0 ? '-' : String(oid)
   }

@@ -19,13 +19,8 @@ import type { RoleRecord } from '../auth/role-record.js'
 import type { RoleDirectory } from '../auth/role-directory.js'
 import type { NodeRole } from '../failover/node-role.js'
 
-export interface UserFunction {
-  name: string
-  args: Array<{ name: string | null; type: SqlType }>
-  returns: SqlType
-  body: string
-  language: string
-}
+import type { UserFunction } from '../catalog/function-def.js'
+export type { UserFunction }
 
 /**
  * What a statement may do with its core transaction directly: DDL and catalog objects.
@@ -81,6 +76,12 @@ export interface ExecCtx {
   /** A new HLC timestamp (a sequence epoch). */
   hlc(): number
   nextId(): bigint
+  /** NOTIFY / pg_notify: queues a notification in this session's transaction (sent when it commits). */
+  notify(channel: string, payload: string): void
+  /** Channels this session LISTENs to (pg_listening_channels). */
+  listeningChannels(): string[]
+  /** The connection's process id (pg_backend_pid; 0 in process). */
+  processId: number
   /** The next SERIAL / identity value of a column: int2/int4 from this node's id ranges, int8 node-unique 64-bit. */
   nextSerial(table: TableInfo, column: string): number | bigint
   allTables(): TableInfo[]

@@ -98,6 +98,8 @@ interface ColumnPlan {
   meta: ColumnMeta
   primary: boolean
   unique: boolean
+  /** `CONSTRAINT name UNIQUE` on the column: the name it was given. */
+  uniqueName?: string
   checks: CheckConstraint[]
   /** REFERENCES constraints of the column. */
   references: Constraint[]
@@ -117,6 +119,7 @@ function planColumn(def: ColumnDef, table: string, types: UserTypeSource): Colum
   }
   let primary = false
   let unique = false
+  let uniqueName: string | undefined
   const checks: CheckConstraint[] = []
   const references: Constraint[] = []
   for (const c of def.constraints ?? []) {
@@ -127,7 +130,7 @@ function planColumn(def: ColumnDef, table: string, types: UserTypeSource): Colum
       case 'CONSTR_NULL': meta.notNull = false; break
       case 'CONSTR_DEFAULT': meta.default = k.raw_expr as unknown as Json; break
       case 'CONSTR_PRIMARY': primary = true; meta.notNull = true; break
-      case 'CONSTR_UNIQUE': unique = true; break
+      case 'CONSTR_UNIQUE': unique = true; uniqueName = k.conname ?? undefined; break
       case 'CONSTR_CHECK': checks.push({ name: k.conname ?? `${table}_${name}_check`, expr: k.raw_expr as unknown as Json }); break
       case 'CONSTR_GENERATED': meta.generated = k.raw_expr as unknown as Json; break
       case 'CONSTR_IDENTITY':
@@ -152,7 +155,7 @@ function planColumn(def: ColumnDef, table: string, types: UserTypeSource): Colum
       default: break
     }
   }
-  return { spec: { name, type: typeName(type), meta: metaToJson(meta) }, meta, primary, unique, checks, references }
+  return { spec: { name, type: typeName(type), meta: metaToJson(meta) }, meta, primary, unique, ...(uniqueName !== undefined ? { uniqueName } : {}), checks, references }
 }
 
 /**
@@ -234,6 +237,8 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const cols: ColumnPlan[] = []
   const checks: CheckConstraint[] = []
   const uniques: string[][] = []
+  /** `CONSTRAINT name UNIQUE (..)`: the name it was given. */
+  const uniqueNames = new Map<string[], string>()
   const references: Array<{ k: Constraint; column: string | null }> = []
   const plainIndexes: string[][] = []
   let pk: string[] = []
@@ -247,7 +252,11 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
         if (pk.length) throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${name}" are not allowed`)
         pk = [c.spec.name]
       }
-      if (c.unique) uniques.push([c.spec.name])
+      if (c.unique) {
+        const u = [c.spec.name]
+        uniques.push(u)
+        if (c.uniqueName !== undefined) uniqueNames.set(u, c.uniqueName)
+      }
       for (const k of c.references) references.push({ k, column: c.spec.name })
     } else if ('Constraint' in el) {
       const k = el.Constraint
@@ -255,8 +264,10 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       if (k.contype === 'CONSTR_PRIMARY') {
         if (pk.length) throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${name}" are not allowed`)
         pk = keys
-      } else if (k.contype === 'CONSTR_UNIQUE') uniques.push(keys)
-      else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json })
+      } else if (k.contype === 'CONSTR_UNIQUE') {
+        uniques.push(keys)
+        if (k.conname) uniqueNames.set(keys, k.conname)
+      } else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json })
       else if (k.contype === 'CONSTR_FOREIGN') references.push({ k, column: null })
     } else if ('TableLikeClause' in el) {
       const like = likeContribution(el.TableLikeClause, tx)
@@ -328,7 +339,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   }
   tx.createTable(spec)
   for (const u of uniques) {
-    const idx: IndexDef = { name: `${name}_${u.join('_')}_key`, table: name, columns: u, unique: true }
+    const idx: IndexDef = { name: uniqueNames.get(u) ?? `${name}_${u.join('_')}_key`, table: name, columns: u, unique: true }
     tx.setCatalog('index', idx.name, idx as unknown as Json)
   }
   for (const columns of plainIndexes) {
@@ -517,8 +528,9 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           }
         } else if (k.contype === 'CONSTR_UNIQUE') {
           const keys = nameList(k.keys)
+          const iname = k.conname ?? `${name}_${keys.join('_')}_key`
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, uniques: [...meta.uniques, keys] }) })
-          tx.setCatalog('index', `${name}_${keys.join('_')}_key`, { name: `${name}_${keys.join('_')}_key`, table: name, columns: keys, unique: true })
+          tx.setCatalog('index', iname, { name: iname, table: name, columns: keys, unique: true })
         } else if (k.contype === 'CONSTR_FOREIGN') {
           addForeignKeys(p, name, [{ k, column: null }])
         } else if (k.contype === 'CONSTR_PRIMARY') {
@@ -541,7 +553,10 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
       case 'AT_DropConstraint': {
         const cname = cmd.name ?? ''
         const meta = tableMeta(current)
-        const unique = meta.uniques.find((u) => `${name}_${u.join('_')}_key` === cname)
+        // A UNIQUE constraint is named by its index (derived, or given by CONSTRAINT name).
+        const named = tx.getCatalog('index', cname) as unknown as IndexDef | null | undefined
+        const unique = meta.uniques.find((u) => `${name}_${u.join('_')}_key` === cname) ??
+          (named?.unique === true && named.table === name ? meta.uniques.find((u) => u.join('\u0000') === named.columns.join('\u0000')) : undefined)
         if (dropForeignKey(p, current, cname)) break
         if (meta.checks.some((c) => c.name === cname)) {
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: meta.checks.filter((c) => c.name !== cname) }) })
@@ -550,7 +565,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         if (unique) {
           notices.push(...dropUniqueReferences(p, current, unique, `constraint ${cname} on table ${name}`, cmd.behavior === 'DROP_CASCADE'))
           const after = tableMeta(tx.table(name)!)
-          tx.alterTable(name, { meta: tableMetaToJson({ ...after, uniques: after.uniques.filter((u) => u !== unique && `${name}_${u.join('_')}_key` !== cname) }) })
+          tx.alterTable(name, { meta: tableMetaToJson({ ...after, uniques: after.uniques.filter((u) => u.join('\u0000') !== unique.join('\u0000') && `${name}_${u.join('_')}_key` !== cname) }) })
           tx.setCatalog('index', cname, null)
           break
         }

@@ -15,7 +15,9 @@ import { utility, type StatementResult } from './result.js'
 function relationExists(exec: ExecCtx, name: string): boolean {
   const index = exec.tx.getCatalog('index', name)
   const seq = exec.tx.getCatalog(SEQUENCE_KIND, name)
-  return exec.tx.table(name) !== undefined || (index !== undefined && index !== null) || (seq !== undefined && seq !== null)
+  // A SERIAL column's implicit sequence holds its name too, as in PostgreSQL.
+  const serial = exec.catalog().sequences.some((q) => q.name === name && q.serial !== undefined)
+  return exec.tx.table(name) !== undefined || (index !== undefined && index !== null) || (seq !== undefined && seq !== null) || serial
 }
 
 export function execCreateSequence(stmt: CreateSeqStmt, exec: ExecCtx): StatementResult {
@@ -58,6 +60,13 @@ export function execDropSequences(names: string[], missingOk: boolean, exec: Exe
   for (const n of names) {
     if (decodeSequence(exec.tx.getCatalog(SEQUENCE_KIND, n)) === null) {
       if (exec.tx.table(n)) throw new SqlError(SqlState.wrongObjectType, `"${n}" is not a sequence`, { hint: 'Use DROP TABLE to remove a table.' })
+      const serial = exec.catalog().sequences.find((q) => q.name === n)?.serial
+      if (serial !== undefined) {
+        throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop sequence ${n} because other objects depend on it`, {
+          detail: `default value for column ${serial.column} of table ${serial.table} depends on sequence ${n}`,
+          hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+        })
+      }
       if (missingOk) {
         notices.push(`sequence "${n}" does not exist, skipping`)
         continue

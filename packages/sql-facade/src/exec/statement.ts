@@ -29,6 +29,7 @@ import { trackOwnership } from '../auth/relation-ownership.js'
 import { roleStatement } from '../auth/role-dispatch.js'
 import { execAlterEnum, execCreateComposite, execCreateDomain, execCreateEnum } from './type-ddl.js'
 import { execMerge } from './merge.js'
+import { execRename } from './rename-ddl.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
@@ -89,6 +90,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('DropStmt' in node) return execDrop(node.DropStmt, p)
   if ('AlterTableStmt' in node && node.AlterTableStmt.objtype === 'OBJECT_TYPE') throw new SqlError(SqlState.featureNotSupported, 'ALTER TYPE .. ADD / DROP / ALTER ATTRIBUTE is not supported')
   if ('AlterTableStmt' in node) return execAlterTable(node.AlterTableStmt, p)
+  if ('RenameStmt' in node) return execRename(node.RenameStmt, p)
   if ('IndexStmt' in node) return execCreateIndex(node.IndexStmt, p)
   if ('CreateFunctionStmt' in node) return execCreateFunction(node.CreateFunctionStmt, p)
   if ('TruncateStmt' in node) {

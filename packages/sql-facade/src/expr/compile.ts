@@ -16,7 +16,7 @@ import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature
 import { compareValues, groupKey } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
-import { arrayOf, commonType, isIntegerType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
+import { arrayOf, commonType, isIntegerType, isRegType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
 import { MAX_FIELDS, rowItems as rowValueItems, RowValue } from '../types/row-type.js'
 import { compileDomainCheck } from './domain-check.js'
 import { nameList, stringValue } from '../parser/name-list.js'
@@ -360,7 +360,14 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
       if (COMPARISONS.has(op) && (isRow(e.lexpr) || isRow(e.rexpr))) {
         return compileRowComparison(op, rowItems(e.lexpr, ctx), rowItems(e.rexpr!, ctx), now)
       }
-      return compileBinaryOperator(op, compileExpr(e.lexpr, ctx), compileExpr(e.rexpr!, ctx), now)
+      let l = compileExpr(e.lexpr, ctx)
+      let r = compileExpr(e.rexpr!, ctx)
+      if (op === '||') {
+        // text || regclass: the OID alias goes in by its output function (the name), as in PostgreSQL.
+        if (isRegType(l.type) && !isRegType(r.type)) l = compileRegCast(l, T.text, ctx.exec) ?? l
+        if (isRegType(r.type) && !isRegType(l.type)) r = compileRegCast(r, T.text, ctx.exec) ?? r
+      }
+      return compileBinaryOperator(op, l, r, now)
     }
     case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT': {
       const l = compileExpr(e.lexpr!, ctx)

@@ -6,7 +6,8 @@
  */
 import type { ExecCtx } from '../exec/context.js'
 import { regInput, regOutput, type NameContext } from '../catalog/object-names.js'
-import { category, isRegType, T, type SqlType } from '../types/sql-type.js'
+import { arrayOf, category, elementType, isRegType, T, type SqlType } from '../types/sql-type.js'
+import type { SqlArray } from '../types/array.js'
 import { coerce, fold } from './coerce.js'
 import type { Compiled } from './compiled.js'
 
@@ -24,6 +25,16 @@ export function compileRegCast(arg: Compiled, to: SqlType, exec: ExecCtx): Compi
     return fold({ type: to, isConst: arg.isConst, eval: (env) => {
       const v = f(env)
       return v === null ? null : regInput(to, String(v), ctx)
+    } })
+  }
+  if (to.array && isRegType(elementType(to)) && isText(arg.type)) {
+    // '{int,int8}'::regtype[]: the literal's elements are names, each looked up.
+    const texts = coerce(arg, arrayOf(T.text), 'explicit', exec.nowMicros).eval
+    const el = elementType(to)
+    const ctx = names(exec)
+    return fold({ type: to, isConst: arg.isConst, eval: (env) => {
+      const v = texts(env)
+      return v === null ? null : (v as SqlArray).map((x) => (x === null ? null : regInput(el, String(x), ctx)))
     } })
   }
   if (isRegType(arg.type) && isText(to)) {

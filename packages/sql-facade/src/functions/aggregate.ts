@@ -12,6 +12,7 @@ import { Interval } from '../types/interval.js'
 import { accumulateArrays, SqlArray } from '../types/array.js'
 import { formatJsonb } from '../types/json.js'
 import { sqlToJson } from './scalar.js'
+import { jsonArrayText, jsonText } from './json-text.js'
 import { arrayOf, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
@@ -86,7 +87,7 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
       return { args: [t], result: arrayOf(t), step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => (s.n ? build(s.items!.slice()) : null) }
     }
     case 'json_agg': case 'jsonb_agg': {
-      return { args: [t], result: name === 'json_agg' ? T.json : T.jsonb, step: (s, [v]) => { (s.items ??= []).push(v === null ? 'null' : t.array ? (name === 'json_agg' ? JSON.stringify(sqlToJson(v!, t)) : formatJsonb(sqlToJson(v!, t))) : isNumericType(t) || t.id === 'bool' || t.id === 'json' || t.id === 'jsonb' ? formatText(v!, t) : JSON.stringify(formatText(v!, t))); s.n++ }, final: (s) => (s.n ? '[' + s.items!.join(', ') + ']' : null) }
+      return { args: [t], result: name === 'json_agg' ? T.json : T.jsonb, step: (s, [v]) => { (s.items ??= []).push(v === null ? 'null' : name === 'json_agg' ? jsonText(v!, t) : t.array ? formatJsonb(sqlToJson(v!, t)) : isNumericType(t) || t.id === 'bool' || t.id === 'json' || t.id === 'jsonb' ? formatText(v!, t) : JSON.stringify(formatText(v!, t))); s.n++ }, final: (s) => (s.n ? jsonArrayText(s.items as string[]) : null) }
     }
     case 'stddev': case 'variance': case 'stddev_samp': case 'var_samp': case 'stddev_pop': case 'var_pop': {
       const pop = name.endsWith('_pop')

@@ -13,16 +13,23 @@ import { SqlArray } from '../types/array.js'
 import { arrayOf, T, typeFromOid, typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { Decimal } from '../types/decimal.js'
-import { indexDef } from '../catalog/catalog-model.js'
+import { indexDef, OWNER_OID, type FunctionModel } from '../catalog/catalog-model.js'
 import type { ScalarImpl, ScalarResolver } from './scalar-impl.js'
 import { PRIVILEGE_FUNCTIONS } from './privilege-functions.js'
 import { roleName } from '../system/role-views.js'
+import { regInput } from '../catalog/object-names.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
 
 const fixed = (args: SqlType[], result: SqlType, fn: ScalarImpl['fn'], nonStrict = false): ScalarImpl => ({ args, result, fn, ...(nonStrict ? { nonStrict } : {}) })
 
 /** A resolver accepting `counts` arguments, each cast to the matching type of `args`. */
 function arity(counts: number[], args: SqlType[], result: SqlType, fn: ScalarImpl['fn'], nonStrict = false): ScalarResolver {
   return (ts) => (counts.includes(ts.length) ? fixed(args.slice(0, ts.length), result, fn, nonStrict) : null)
+}
+
+/** `x integer, integer`: a function's arguments as pg_get_function_arguments lists them. */
+function functionArguments(f: FunctionModel | undefined): string | null {
+  return f === undefined ? null : f.args.map((a) => (a.name !== null ? `${a.name} ${typeName(a.type)}` : typeName(a.type))).join(', ')
 }
 
 const nothing = (): RtValue => null
@@ -74,6 +81,21 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
     return r.kind !== 'view' || r.view.namespace !== 'information_schema'
   }),
   pg_type_is_visible: arity([1], [T.oid], T.bool, always),
+  // User functions live in public, on the search path; an unknown OID answers NULL, as PostgreSQL's.
+  pg_function_is_visible: arity([1], [T.oid], T.bool, ([o], exec) => (exec.catalog().function(o as number) !== undefined ? true : null)),
+  pg_get_function_result: arity([1], [T.oid], T.text, ([o], exec) => {
+    const f = exec.catalog().function(o as number)
+    return f === undefined ? null : typeName(f.returns)
+  }),
+  pg_get_function_arguments: arity([1], [T.oid], T.text, ([o], exec) => functionArguments(exec.catalog().function(o as number))),
+  pg_get_function_identity_arguments: arity([1], [T.oid], T.text, ([o], exec) => functionArguments(exec.catalog().function(o as number))),
+  // Bodies are kept as text (prosrc): there is no SQL-standard body to print.
+  pg_get_function_sqlbody: arity([1], [T.oid], T.text, nothing),
+  pg_get_functiondef: arity([1], [T.oid], T.text, ([o], exec) => {
+    const f = exec.catalog().function(o as number)
+    if (f === undefined) return null
+    return `CREATE OR REPLACE FUNCTION public.${f.name}(${functionArguments(f)!})\n RETURNS ${typeName(f.returns)}\n LANGUAGE ${f.language}\nAS $function$${f.body}$function$\n`
+  }),
   pg_get_userbyid: arity([1], [T.oid], T.name, ([o], exec) => roleName(exec, o as number)),
   pg_get_indexdef: arity([1, 3], [T.oid, T.int4, T.bool], T.text, ([o, column], exec) => {
     const r = exec.catalog().relation(o as number)
@@ -90,7 +112,16 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
     return r?.kind === 'view' ? r.view.definition : null
   }),
   pg_get_triggerdef: arity([1, 2], [T.oid, T.bool], T.text, nothing),
-  pg_get_serial_sequence: arity([2], [T.text, T.text], T.text, nothing),
+  // The table is parsed as a name (lower-cased unless quoted), the column taken literally, as PostgreSQL does.
+  pg_get_serial_sequence: arity([2], [T.text, T.text], T.text, ([t, c], exec) => {
+    const oid = regInput(T.regclass, String(t), { catalog: () => exec.catalog(), user: exec.settings.user })
+    const table = exec.catalog().table(oid)
+    if (table === undefined) return null
+    const a = table.attributes.find((x) => x.name === c)
+    if (a === undefined) throw new SqlError(SqlState.undefinedColumn, `column "${String(c)}" of relation "${table.name}" does not exist`)
+    if (a.serialSequence === undefined) return null
+    return /^[a-z_][a-z0-9_$]*$/.test(a.serialSequence) ? `public.${a.serialSequence}` : `public."${a.serialSequence.replaceAll('"', '""')}"`
+  }),
   pg_relation_is_publishable: arity([1], [T.regclass], T.bool, ([o], exec) => exec.catalog().table(o as number) !== undefined),
   pg_encoding_to_char: arity([1], [T.int4], T.name, ([e]) => (e === 6 ? 'UTF8' : e === 0 ? 'SQL_ASCII' : '')),
   pg_char_to_encoding: arity([1], [T.name], T.int4, ([n]) => (String(n).toUpperCase() === 'UTF8' ? 6 : String(n).toUpperCase() === 'SQL_ASCII' ? 0 : -1)),

@@ -31,6 +31,7 @@ import { numericExp, numericFactorial, numericLn, numericLog, numericPower, nume
 import { formatLsn, parseLsn } from '../replication/lsn.js'
 import { promoteStandby } from '../failover/pg-promote.js'
 import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
+import { jsonArrayText, jsonObjectText, jsonText } from './json-text.js'
 
 
 const num = (t: SqlType) => isNumericType(t) || t.id === 'unknown'
@@ -400,7 +401,12 @@ const FUNCTIONS: Record<string, Resolver> = {
   } } : null),
   pg_is_in_recovery: (ts) => (ts.length === 0 ? { args: [], result: T.bool, volatile: true, fn: (_a, ctx) => ctx.replication().role === 'standby' } : null),
   pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, volatile: true, fn: (_a, ctx) => promoteStandby(ctx) } : null),
-  pg_backend_pid: (ts) => (ts.length === 0 ? { args: [], result: T.int4, fn: () => 1 } : null),
+  pg_backend_pid: (ts) => (ts.length === 0 ? { args: [], result: T.int4, fn: (_a, ctx) => ctx.processId } : null),
+  // NULL channel: "channel name cannot be empty"; NULL payload: an empty one, as PostgreSQL.
+  pg_notify: (ts) => (ts.length === 2 ? { args: [T.text, T.text], result: T.void, nonStrict: true, volatile: true, fn: (a, ctx) => {
+    ctx.notify(a[0] === null ? '' : str(a[0]!), a[1] === null ? '' : str(a[1]!))
+    return null
+  } } : null),
   jsonb_typeof: (ts) => (ts.length === 1 ? { args: [T.jsonb], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),
   json_typeof: (ts) => (ts.length === 1 ? { args: [T.json], result: T.text, fn: (a) => jsonType(parseJsonText(a[0] as string)) } : null),
   jsonb_array_length: (ts) => (ts.length === 1 ? { args: [T.jsonb], result: T.int4, fn: (a) => {
@@ -415,7 +421,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   array_to_json: (ts) => (ts.length >= 1 && ts.length <= 2 && ts[0]!.array
     ? { args: [ts[0]!, ...(ts.length === 2 ? [T.bool] : [])], result: T.json, fn: (a) => (a[1] === true ? prettyTop : JSON.stringify)(sqlToJson(a[0]!, ts[0]!)) }
     : null),
-  to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => JSON.stringify(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
+  to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => jsonText(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!) } : null),
   jsonb_build_object: (ts) => buildObject(ts, T.jsonb),
   json_build_object: (ts) => buildObject(ts, T.json),
   jsonb_build_array: (ts) => buildArray(ts, T.jsonb),
@@ -434,19 +440,22 @@ function buildObject(ts: SqlType[], result: SqlType): ScalarImpl | null {
   const args = ts.map((t) => (t.id === 'unknown' ? T.text : t))
   return { args, result, nonStrict: true, fn: (a) => {
     const o: Record<string, JsonValue> = {}
+    const pairs: Array<[string, string]> = []
     for (let i = 0; i < a.length; i += 2) {
       if (a[i] === null) throw new SqlError(SqlState.invalidParameterValue, 'argument 1: key must not be null')
-      o[formatText(a[i]!, args[i]!)!] = sqlToJson(a[i + 1]!, args[i + 1]!)
+      const key = formatText(a[i]!, args[i]!)!
+      if (result.id === 'jsonb') o[key] = sqlToJson(a[i + 1]!, args[i + 1]!)
+      else pairs.push([key, jsonText(a[i + 1]!, args[i + 1]!)])
     }
-    return result.id === 'jsonb' ? formatJsonb(o) : JSON.stringify(o)
+    return result.id === 'jsonb' ? formatJsonb(o) : jsonObjectText(pairs)
   } }
 }
 
 function buildArray(ts: SqlType[], result: SqlType): ScalarImpl {
   const args = ts.map((t) => (t.id === 'unknown' ? T.text : t))
   return { args, result, nonStrict: true, fn: (a) => {
-    const arr = a.map((v, i) => sqlToJson(v, args[i]!))
-    return result.id === 'jsonb' ? formatJsonb(arr) : JSON.stringify(arr)
+    if (result.id !== 'jsonb') return jsonArrayText(a.map((v, i) => jsonText(v, args[i]!)))
+    return formatJsonb(a.map((v, i) => sqlToJson(v, args[i]!)))
   } }
 }
 

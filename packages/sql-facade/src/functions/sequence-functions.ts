@@ -10,11 +10,12 @@ import type { RtValue } from '../types/value.js'
 import type { ScalarResolver } from './scalar-impl.js'
 import { regInput } from '../catalog/object-names.js'
 import { category, type SqlType } from '../types/sql-type.js'
+import type { SequenceModel } from '../catalog/catalog-model.js'
 
-/** The name of the sequence with OID `oid`; 42809 for another relation, 42P01 for none. */
-function sequenceName(oid: RtValue, exec: ExecCtx): string {
+/** The sequence with OID `oid`; 42809 for another relation, 42P01 for none. */
+function sequenceOf(oid: RtValue, exec: ExecCtx): SequenceModel {
   const r = exec.catalog().relation(oid as number)
-  if (r?.kind === 'sequence') return r.sequence.name
+  if (r?.kind === 'sequence') return r.sequence
   const name = exec.catalog().relationName(oid as number)
   if (name === undefined) throw new SqlError(SqlState.undefinedTable, `could not open relation with OID ${String(oid)}`)
   throw new SqlError(SqlState.wrongObjectType, `"${name}" is not a sequence`)
@@ -36,12 +37,32 @@ function writable(exec: ExecCtx, fn: string): void {
   if (exec.replication().role === 'standby') throw new SqlError(SqlState.readOnlySqlTransaction, `cannot execute ${fn}() in a read-only transaction`)
 }
 
+/** A user sequence's name; a SERIAL column's sequence has no value to read or set here (0A000). */
+function sequenceName(oid: RtValue, exec: ExecCtx, what: string): string {
+  const s = sequenceOf(oid, exec)
+  if (s.serial !== undefined) {
+    throw new SqlError(SqlState.featureNotSupported, `${what} of a SERIAL column's sequence ("${s.name}") is not supported`, {
+      hint: 'Its ids are drawn per node, with no cluster-wide current value: use INSERT .. RETURNING.',
+    })
+  }
+  return s.name
+}
+
+/** nextval: a user sequence's next value, or a SERIAL column's next node-unique id. */
+function nextval(oid: RtValue, exec: ExecCtx): RtValue {
+  const s = sequenceOf(oid, exec)
+  if (s.serial === undefined) return exec.sequences.nextval(s.name)
+  const table = exec.tx.table(s.serial.table)
+  if (table === undefined) throw new SqlError(SqlState.undefinedTable, `relation "${s.serial.table}" does not exist`)
+  return BigInt(exec.nextSerial(table, s.serial.column))
+}
+
 export const SEQUENCE_FUNCTIONS: Record<string, ScalarResolver> = {
   nextval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => {
     writable(exec, 'nextval')
-    return exec.sequences.nextval(sequenceName(relationOf(o!, exec), exec))
+    return nextval(relationOf(o!, exec), exec)
   } } : null),
-  currval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => exec.sequences.currval(sequenceName(relationOf(o!, exec), exec)) } : null),
+  currval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => exec.sequences.currval(sequenceName(relationOf(o!, exec), exec, 'currval')) } : null),
   lastval: (ts) => (ts.length === 0 ? { args: [], result: T.int8, volatile: true, fn: (_a, exec) => exec.sequences.lastval() } : null),
   setval: (ts) => (ts.length === 2 || ts.length === 3
     ? {
@@ -50,7 +71,7 @@ export const SEQUENCE_FUNCTIONS: Record<string, ScalarResolver> = {
       volatile: true,
       fn: ([o, v, called], exec) => {
         writable(exec, 'setval')
-        return exec.sequences.setval(sequenceName(relationOf(o!, exec), exec), v as bigint, called !== false)
+        return exec.sequences.setval(sequenceName(relationOf(o!, exec), exec, 'setval'), v as bigint, called !== false)
       },
     }
     : null),

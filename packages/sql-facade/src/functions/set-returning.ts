@@ -133,6 +133,7 @@ const SET_FUNCTIONS: Record<string, Resolver> = {
       return a[2] === true ? out.reverse() : out
     } }
   },
+  pg_listening_channels: (ts) => (ts.length === 0 ? { args: [], result: T.text, rows: (_a, ctx) => ctx.listeningChannels() } : null),
   pg_partition_ancestors: (ts) => (ts.length === 1 ? {
     args: [T.regclass],
     result: T.regclass,

@@ -3,7 +3,6 @@
  * once per text and run as a query whose scope holds the arguments by name (and $n).
  * The value of the last statement's first column of its first row is the result.
  */
-import type { Json } from '@concord/core'
 import type { SelectStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx, UserFunction } from '../exec/context.js'
@@ -12,7 +11,7 @@ import { Scope } from '../expr/scope.js'
 import { parseScript } from '../parser/parse.js'
 import { planSelect } from '../plan/select.js'
 import { rootPlanCtx } from '../exec/plan-root.js'
-import type { SqlType, TypeId } from '../types/sql-type.js'
+import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 
 const MAX_DEPTH = 32
@@ -43,17 +42,4 @@ export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlT
   if (rows.length === 0 || rel.columns.length === 0) return null
   const col = rel.columns[0]!
   return coerce({ type: col.type, eval: () => rows[0]![0]! }, result, 'assignment', ctx.nowMicros).eval({ row: [], outer: null })
-}
-
-export function functionFromCatalog(v: Json): UserFunction | undefined {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
-  const o = v as { name?: string; args?: Array<{ name: string | null; type: { id: TypeId } }>; returns?: { id: TypeId }; body?: string; language?: string }
-  if (typeof o.name !== 'string' || typeof o.body !== 'string') return undefined
-  return {
-    name: o.name,
-    args: (o.args ?? []).map((a) => ({ name: a.name, type: a.type as SqlType })),
-    returns: (o.returns ?? { id: 'void' }) as SqlType,
-    body: o.body,
-    language: o.language ?? 'sql',
-  }
 }

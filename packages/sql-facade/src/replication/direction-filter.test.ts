@@ -123,6 +123,22 @@ describe('subscriptions are directional', () => {
     await until(async () => (await sub.query('SELECT count(*) AS n FROM secrets')).rows[0]!.n === '1', 'the added table')
   })
 
+  it('a table renamed on the publisher stays in its publication and keeps flowing under its new name', async () => {
+    const { dbs } = await cluster(['pub', 'sub'])
+    const pub = dbs.get('pub')!
+    const sub = dbs.get('sub')!
+    await pub.query('CREATE TABLE items (name TEXT PRIMARY KEY)')
+    await pub.query("INSERT INTO items VALUES ('a')")
+    await pub.query('CREATE PUBLICATION p FOR TABLE items')
+    await sub.query("CREATE SUBSCRIPTION s CONNECTION 'host=pub' PUBLICATION p")
+    await until(async () => (await sub.query("SELECT 1 FROM pg_tables WHERE tablename = 'items'")).rows.length === 1 && (await names(sub)).length === 1, 'initial copy')
+    await pub.query('ALTER TABLE items RENAME TO goods')
+    await pub.query("INSERT INTO goods VALUES ('b')")
+    expect((await pub.query("SELECT pubname, tablename FROM pg_publication_tables")).rows).toEqual([{ pubname: 'p', tablename: 'goods' }])
+    await until(async () => (await sub.query("SELECT 1 FROM pg_tables WHERE tablename = 'goods'")).rows.length === 1 &&
+      (await sub.query('SELECT name FROM goods ORDER BY name')).rows.map((r) => r.name).join() === 'a,b', 'the renamed table and its new row')
+  })
+
   it('nodes with no subscription between them replicate everything both ways', async () => {
     const { hub, dbs } = await cluster(['a', 'b'])
     hub.link('a', 'b')

@@ -44,7 +44,8 @@ export class DirectionFilter implements Transport {
   bind(replica: Replica): void {
     this.replica = replica
     this.offCatalog = replica.on('catalog', (changes) => {
-      if (changes.some((c) => c.kind === SUBSCRIPTION_KIND || c.kind === PUBLICATION_KIND)) this.links = null
+      // Tables too: a renamed table's shards keep the name it is stored under.
+      if (changes.some((c) => c.kind === SUBSCRIPTION_KIND || c.kind === PUBLICATION_KIND || c.kind === 'table')) this.links = null
     })
     const policy: LinkPolicy = { accepts: (receiver, sender, shard) => this.linkTable().acceptsFrom(receiver, sender, shard) }
     replica.setLinkPolicy(policy)

@@ -13,7 +13,7 @@
  * say: R applies P's changes to the tables P's publications cover; P applies R's changes
  * only if P subscribes to R too (two-way). The catalog itself always flows.
  */
-import { parseShardId, type Json } from '@concord/core'
+import { parseShardId, type Json, type TableInfo } from '@concord/core'
 
 export const PUBLICATION_KIND = 'publication'
 export const SUBSCRIPTION_KIND = 'subscription'
@@ -46,6 +46,8 @@ export interface SubscriptionRecord {
 export interface CatalogReader {
   listCatalog(kind: string): Array<[string, Json]>
   getCatalog(kind: string, name: string): Json | undefined
+  /** A table's info: a renamed table's shards carry the name it is stored under (`storage`). */
+  table?(name: string): TableInfo | undefined
 }
 
 export function recordName(node: string, name: string): string {
@@ -137,7 +139,12 @@ export class LinkTable {
         const p = pubs.get(recordName(s.publisher, name))
         if (!p) continue
         if (p.allTables) all = true
-        for (const t of p.tables) set.add(t)
+        for (const t of p.tables) {
+          set.add(t)
+          // Shard ids name a renamed table by the name its storage keeps.
+          const stored = cat.table?.(t)?.storage
+          if (stored !== undefined) set.add(stored)
+        }
       }
       this.covered.set(key, all ? null : set)
     }

@@ -217,7 +217,7 @@ function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation
         for (const s of replica.shards.values()) {
           const parsed = parseShardId(s.id)
           if (parsed === null || s.table === null) continue
-          out.push([parsed.table, parsed.partition, BigInt(s.generation), s.prevs.length, BigInt(s.rows.size), BigInt(s.map.size), BigInt(s.garbage()), BigInt(s.tombstonesDropped), replica.builderOf(s.id)])
+          out.push([s.table.info.name, parsed.partition, BigInt(s.generation), s.prevs.length, BigInt(s.rows.size), BigInt(s.map.size), BigInt(s.garbage()), BigInt(s.tombstonesDropped), replica.builderOf(s.id)])
         }
         return out.sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : String(x[0]) > String(y[0]) ? 1 : Number(x[1]) - Number(y[1])))
       })

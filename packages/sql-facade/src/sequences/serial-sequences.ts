@@ -32,6 +32,8 @@ export interface SequenceRef {
   incarnation: number
   column: string
   type: SerialType
+  /** Table and column names its positions are kept under, when renamed (storage name, column's first name). */
+  stored?: [string, string]
 }
 
 interface Position {
@@ -66,7 +68,8 @@ export class SerialSequences {
   }
 
   private key(ref: SequenceRef): string {
-    return `${ref.table}\u0000${ref.incarnation}\u0000${ref.column}\u0000${this.host.nodeId}`
+    const [table, column] = ref.stored ?? [ref.table, ref.column]
+    return `${table}\u0000${ref.incarnation}\u0000${column}\u0000${this.host.nodeId}`
   }
 
   private load(ref: SequenceRef, key: string): Position {

@@ -61,6 +61,9 @@ import { RoleDirectory } from '../auth/role-directory.js'
 import { sessionRole } from '../auth/session-role.js'
 import type { RoleRecord } from '../auth/role-record.js'
 import { createsTempRelation, TempSchema } from './temp-schema.js'
+import { SessionNotifications, type NotificationMark } from '../notify/session-notifications.js'
+import type { NotificationHub } from '../notify/notification-hub.js'
+import type { Notification } from '../notify/notification.js'
 
 interface Block {
   tx: OpenTransaction
@@ -69,7 +72,7 @@ interface Block {
   /** now() of the whole block: PostgreSQL's transaction timestamp. */
   startMicros: number
   failed: boolean
-  savepoints: Array<{ name: string; mark: TransactionSavepoint }>
+  savepoints: Array<{ name: string; mark: TransactionSavepoint; notify: NotificationMark }>
   mode: TransactionMode
   deferred: DeferredConstraints
   /** A statement that may change roles, grants or owners ran in the block: its role state is read from the block's transaction. */
@@ -109,6 +112,8 @@ export interface SessionHost {
   roles(): RoleDirectory
   /** This node's high-availability role: a standby takes no writes (25006). */
   readonly failover: { role(): NodeRole; writable(): boolean }
+  /** LISTEN registrations of the node's sessions, and NOTIFY's way to the cluster. */
+  readonly notifications: NotificationHub
 }
 
 /** Who a session is, and how it answers catalog probes; a wire server sets them per connection. */
@@ -119,6 +124,8 @@ export interface SessionOptions {
   database?: string
   /** Answer a failed pg_catalog probe with no rows (see catalog-probe.ts). Default false. */
   lenientCatalogProbes?: boolean
+  /** The connection's process id (BackendKeyData): pg_backend_pid(), and the sender of its notifications. Default 0. */
+  processId?: number
 }
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
@@ -151,6 +158,9 @@ export class Session {
    * concurrent queries on one session never see each other's.
    */
   private statementRemote: RemoteRows | null = null
+  /** LISTEN / NOTIFY / UNLISTEN. */
+  private readonly notifications: SessionNotifications
+  private readonly processId: number
 
   readonly db: SessionHost
   /** The session's temporary tables and views. */
@@ -166,11 +176,28 @@ export class Session {
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
+    this.processId = options.processId ?? 0
+    this.notifications = new SessionNotifications(db.notifications, this.processId)
     this.temp = new TempSchema(db.replica)
   }
 
-  /** Ends the session: its temporary tables and views are dropped. */
+  /**
+   * Hands this session's notifications (channels it LISTENs to, committed NOTIFYs of any
+   * session of the cluster) to `receiver`, once the session is outside a transaction
+   * block; null stops it (they wait, see `takeNotifications`).
+   */
+  onNotification(receiver: ((n: Notification) => void) | null): void {
+    this.notifications.onNotification(receiver)
+  }
+
+  /** Notifications waiting for this session (no receiver set), oldest first. */
+  takeNotifications(): Notification[] {
+    return this.notifications.take()
+  }
+
+  /** Ends the session: its LISTENs stop and its temporary tables and views are dropped. */
   async close(): Promise<void> {
+    this.notifications.close()
     this.block = null
     await this.temp.discard()
   }
@@ -380,12 +407,16 @@ export class Session {
         await this.federate(stmt, remote)
         r = await this.runWaitingForIds(stmt, params, remote)
       } catch (e) {
+        // Outside a block the statement was its own transaction: its NOTIFYs go with it.
+        if (this.block === null) this.notifications.abort()
         if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
         throw e
       }
       // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
       // and keeps working while storage refuses writes).
       if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
+      // Committed (a statement outside a block, or COMMIT): its notifications go out.
+      if (this.block === null) this.notifications.commit()
       return toQueryResult(r.result, this.db.int8)
     } finally {
       this.deadline = Infinity
@@ -421,6 +452,7 @@ export class Session {
    */
   private async runWaitingForIds(stmt: Statement, params: RtValue[], remote: RemoteRows): Promise<{ result: StatementResult; durable: boolean }> {
     const deadline = this.db.replica.now() + this.db.serialWaitMs
+    const notifyMark = this.notifications.mark()
     for (let reads = 0; ; ) {
       try {
         return this.runOne(stmt, params, remote)
@@ -430,12 +462,14 @@ export class Session {
         // Inside a block its writes so far might not be undone: the block fails (0A000).
         if (e instanceof UnheldRead && this.block === null && reads < MAX_UNFORESEEN_READS) {
           reads++
+          this.notifications.rollbackTo(notifyMark)
           await readUnheld(e.table, remote, this.db.replica)
           this.budget().check()
           continue
         }
         if (!(e instanceof IdRangePending) || this.db.replica.now() >= deadline) throw e
         if (this.block) this.block.failed = false
+        this.notifications.rollbackTo(notifyMark)
         await this.db.waitForIdSlot()
         try {
           // The wait is where a cancel request or the deadline can be seen; the failed run left no trace.
@@ -487,6 +521,18 @@ export class Session {
         return { result: utility(node.ClosePortalStmt.portalname ? 'CLOSE CURSOR' : 'CLOSE CURSOR ALL'), durable: false }
       }
       if (node && 'DeclareCursorStmt' in node) return this.declareCursor(node.DeclareCursorStmt, stmt.text)
+      if (node && 'ListenStmt' in node) {
+        this.notifications.listen(node.ListenStmt.conditionname ?? '')
+        return { result: utility('LISTEN'), durable: false }
+      }
+      if (node && 'UnlistenStmt' in node) {
+        this.notifications.unlisten(node.UnlistenStmt.conditionname ?? null)
+        return { result: utility('UNLISTEN'), durable: false }
+      }
+      if (node && 'NotifyStmt' in node) {
+        this.notifications.notify(node.NotifyStmt.conditionname ?? '', node.NotifyStmt.payload ?? '')
+        return { result: utility('NOTIFY'), durable: false }
+      }
       if (node && 'ExecuteStmt' in node) return this.executePrepared(node.ExecuteStmt.name ?? '', node.ExecuteStmt.params ?? [])
       assertWritable(this.writeMode(), stmt)
       if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
@@ -606,6 +652,7 @@ export class Session {
           deferred: new DeferredConstraints(), rolesTouched: false, temp: this.temp.active,
         }
         this.settings.beginTransaction()
+        this.notifications.begin()
         return utility('BEGIN')
       }
       case 'TRANS_STMT_COMMIT': {
@@ -615,6 +662,7 @@ export class Session {
         if (block.failed) {
           this.settings.endTransaction(false)
           this.cursors.endBlock(false)
+          this.notifications.abort()
           return utility('ROLLBACK')
         }
         try {
@@ -627,6 +675,7 @@ export class Session {
         } catch (e) {
           this.settings.endTransaction(false)
           this.cursors.endBlock(false)
+          this.notifications.abort()
           throw e
         }
         this.settings.endTransaction(true)
@@ -638,6 +687,7 @@ export class Session {
         this.block = null
         this.settings.endTransaction(false)
         this.cursors.endBlock(false)
+        this.notifications.abort()
         return utility('ROLLBACK')
       case 'TRANS_STMT_SAVEPOINT': case 'TRANS_STMT_RELEASE': case 'TRANS_STMT_ROLLBACK_TO': {
         // A savepoint marks the block's writes; rolling back to it restores them.
@@ -646,7 +696,7 @@ export class Session {
         if (!block) throw new SqlError(SqlState.noActiveSqlTransaction, `${what} can only be used in transaction blocks`)
         if (kind === 'TRANS_STMT_SAVEPOINT') {
           if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
-          block.savepoints.push({ name: savepoint, mark: block.tx.savepoint() })
+          block.savepoints.push({ name: savepoint, mark: block.tx.savepoint(), notify: this.notifications.mark() })
           this.settings.savepoint()
           return utility('SAVEPOINT')
         }
@@ -663,6 +713,7 @@ export class Session {
           return utility('RELEASE')
         }
         block.tx.rollbackTo(block.savepoints[i]!.mark)
+        this.notifications.rollbackTo(block.savepoints[i]!.notify)
         block.rows.invalidate()
         block.savepoints.length = i + 1
         block.failed = false
@@ -711,6 +762,9 @@ export class Session {
         cursors: this.cursors.list(),
       }),
       nextId: () => db.replica.nextId(),
+      notify: (channel, payload) => this.notifications.notify(channel, payload),
+      listeningChannels: () => this.notifications.listening(),
+      processId: this.processId,
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
       sequences: this.sequences.access(tx),
@@ -769,6 +823,7 @@ export class Session {
       this.sequences.discard()
       this.sqlPrepared.deallocate(null)
       this.cursors.close(null)
+      this.notifications.unlisten(null)
       return utility('DISCARD ALL')
     }
     if ('AlterSystemStmt' in node) {

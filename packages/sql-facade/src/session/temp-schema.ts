@@ -47,6 +47,8 @@ function layered<T extends Transaction>(main: T, temp: T): Transaction {
     dropColumn: (table, column) => owner(table).dropColumn(table, column),
     alterColumn: (table, column, patch) => owner(table).alterColumn(table, column, patch),
     alterTable: (name, patch) => owner(name).alterTable(name, patch),
+    renameTable: (name, newName) => owner(name).renameTable(name, newName),
+    renameColumn: (table, column, newName) => owner(table).renameColumn(table, column, newName),
     table: (name) => temp.table(name) ?? main.table(name),
     tables: () => {
       const own = temp.tables()

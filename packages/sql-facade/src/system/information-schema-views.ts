@@ -85,8 +85,12 @@ const columns = view(
     ['table_catalog', id], ['table_schema', id], ['table_name', id], ['column_name', id], ['ordinal_position', int4], ['column_default', text],
     ['is_nullable', text], ['data_type', text], ['character_maximum_length', int4], ['character_octet_length', int4], ['numeric_precision', int4],
     ['numeric_precision_radix', int4], ['numeric_scale', int4], ['datetime_precision', int4], ['interval_type', text], ['interval_precision', int4],
-    ['udt_catalog', id], ['udt_schema', id], ['udt_name', id], ['dtd_identifier', id], ['is_self_referencing', text], ['is_identity', text],
-    ['identity_generation', text], ['is_generated', text], ['generation_expression', text], ['is_updatable', text],
+    ['character_set_catalog', id], ['character_set_schema', id], ['character_set_name', id], ['collation_catalog', id], ['collation_schema', id],
+    ['collation_name', id], ['domain_catalog', id], ['domain_schema', id], ['domain_name', id],
+    ['udt_catalog', id], ['udt_schema', id], ['udt_name', id], ['scope_catalog', id], ['scope_schema', id], ['scope_name', id],
+    ['maximum_cardinality', int4], ['dtd_identifier', id], ['is_self_referencing', text], ['is_identity', text],
+    ['identity_generation', text], ['identity_start', text], ['identity_increment', text], ['identity_maximum', text], ['identity_minimum', text],
+    ['identity_cycle', text], ['is_generated', text], ['generation_expression', text], ['is_updatable', text],
   ],
   (ctx) => {
     const db = ctx.exec.database
@@ -99,7 +103,8 @@ const columns = view(
         const octets = !a.type.array && (a.type.id === 'varchar' || a.type.id === 'bpchar' || a.type.id === 'text') ? (length === null ? 1073741824 : length * 4) : null
         return [
           db, 'public', t.name, a.name, i + 1, a.generated ? null : a.default, yes(!a.notNull), dataType(a.type), length, octets, ...numericFacts(a.type),
-          datetimePrecision(a.type), null, null, db, 'pg_catalog', udtName(a.type), String(i + 1), 'NO', 'NO', null,
+          datetimePrecision(a.type), null, null, null, null, null, null, null, null, null, null, null,
+          db, 'pg_catalog', udtName(a.type), null, null, null, null, String(i + 1), 'NO', 'NO', null, null, null, null, null, 'NO',
           a.generated ? 'ALWAYS' : 'NEVER', a.generated ? a.default : null, t.updatable,
         ]
       }))
@@ -141,6 +146,21 @@ const keyColumnUsage = view(
   },
 )
 
+/**
+ * The columns each constraint uses: a key's own columns, a CHECK's columns, and for a
+ * foreign key the referenced (parent) columns, as PostgreSQL lists them.
+ */
+const constraintColumnUsage = view(
+  [['table_catalog', id], ['table_schema', id], ['table_name', id], ['column_name', id], ['constraint_catalog', id], ['constraint_schema', id], ['constraint_name', id]],
+  (ctx) => {
+    const db = ctx.exec.database
+    return catalog(ctx).constraints.flatMap((c) => {
+      const [table, cols] = c.type === 'f' ? [c.refTableName, c.refColumns] : [c.tableName, c.columns]
+      return table === null ? [] : cols.map((col) => [db, 'public', table, col, db, 'public', c.name])
+    })
+  },
+)
+
 const RULE: Record<ForeignKeyAction, string> = { no_action: 'NO ACTION', restrict: 'RESTRICT', cascade: 'CASCADE', set_null: 'SET NULL', set_default: 'SET DEFAULT' }
 
 const referentialConstraints = view(
@@ -164,5 +184,6 @@ export const INFORMATION_SCHEMA_VIEWS: Record<string, SystemView> = {
   columns,
   table_constraints: tableConstraints,
   key_column_usage: keyColumnUsage,
+  constraint_column_usage: constraintColumnUsage,
   referential_constraints: referentialConstraints,
 }

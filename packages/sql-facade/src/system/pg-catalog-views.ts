@@ -18,6 +18,7 @@ import {
 } from '../catalog/catalog-model.js'
 import { view, type SystemView, type ViewCtx } from './system-view.js'
 import { relationAcl, relationOwner, roleName } from './role-views.js'
+import { operatorClasses, operatorClassOf } from './operator-classes.js'
 
 const text = T.text
 const name = T.name
@@ -46,6 +47,50 @@ function vector(items: number[]): SqlArray {
 function attnums(t: TableModel, columns: string[]): number[] {
   return columns.map((c) => t.attributes.findIndex((a) => a.name === c) + 1)
 }
+
+/** pg_index.indclass of a key column: its type's default btree operator class. */
+function opclassOid(t: TableModel, column: string): number {
+  const a = t.attributes.find((x) => x.name === column)
+  return a === undefined ? 0 : operatorClassOf(a.type)?.oid ?? 0
+}
+
+const pgOpclass = view(
+  [['oid', oid], ['opcmethod', oid], ['opcname', name], ['opcnamespace', oid], ['opcowner', oid], ['opcfamily', oid], ['opcintype', oid], ['opcdefault', bool], ['opckeytype', oid]],
+  () => operatorClasses().map((c) => [c.oid, BTREE_AM_OID, c.name, NAMESPACE_OIDS.pg_catalog, OWNER_OID, c.family, c.inputType, true, 0]),
+)
+
+/** Procedural languages: the OIDs PostgreSQL 15 gives them. Concord runs LANGUAGE sql functions. */
+const LANGUAGES: Array<[number, string]> = [[12, 'internal'], [13, 'c'], [14, 'sql'], [13563, 'plpgsql']]
+
+const pgLanguage = view(
+  [['oid', oid], ['lanname', name], ['lanowner', oid], ['lanispl', bool], ['lanpltrusted', bool], ['lanplcallfoid', oid], ['laninline', oid], ['lanvalidator', oid], ['lanacl', textArray]],
+  () => LANGUAGES.map(([o, n]) => [o, n, OWNER_OID, n === 'plpgsql', n === 'sql' || n === 'plpgsql', 0, 0, 0, null]),
+)
+
+/** User functions (CREATE FUNCTION), as pg_proc rows in schema public. */
+const pgProc = view(
+  [
+    ['oid', oid], ['proname', name], ['pronamespace', oid], ['proowner', oid], ['prolang', oid], ['procost', float4], ['prorows', float4],
+    ['provariadic', oid], ['prosupport', T.regproc], ['prokind', char], ['prosecdef', bool], ['proleakproof', bool], ['proisstrict', bool],
+    ['proretset', bool], ['provolatile', char], ['proparallel', char], ['pronargs', int2], ['pronargdefaults', int2], ['prorettype', oid],
+    ['proargtypes', oidArray], ['proallargtypes', oidArray], ['proargmodes', arrayOf(char)], ['proargnames', textArray], ['proargdefaults', text],
+    ['protrftypes', oidArray], ['prosrc', text], ['probin', text], ['prosqlbody', text], ['proconfig', textArray], ['proacl', textArray],
+  ],
+  (ctx) => catalog(ctx).functions.map((f) => {
+    const lang = LANGUAGES.find(([, n]) => n === f.language)?.[0] ?? 14
+    const names = f.args.some((a) => a.name !== null) ? SqlArray.of(f.args.map((a) => a.name ?? '')) : null
+    return [
+      f.oid, f.name, NAMESPACE_OIDS.public, OWNER_OID, lang, 100, 0, 0, 0, 'f', false, false, false, false, 'v', 'u', f.args.length, 0, typeOid(f.returns),
+      vector(f.args.map((a) => typeOid(a.type))), null, null, names, null, null, f.body, null, null, null, null,
+    ]
+  }),
+)
+
+/** Index usage statistics: Concord keeps none, so every count is 0. */
+const pgStatUserIndexes = view(
+  [['relid', oid], ['indexrelid', oid], ['schemaname', name], ['relname', name], ['indexrelname', name], ['idx_scan', T.int8], ['idx_tup_read', T.int8], ['idx_tup_fetch', T.int8]],
+  (ctx) => catalog(ctx).indexes.map((ix) => [ix.tableOid, ix.oid, 'public', ix.tableName, ix.name, 0n, 0n, 0n]),
+)
 
 function collationOf(type: SqlType): number {
   const id = elementType(type).id
@@ -152,7 +197,7 @@ const pgIndex = view(
       const keys = attnums(t, ix.columns)
       return [
         ix.oid, ix.tableOid, keys.length, keys.length, ix.unique, false, ix.primary, false, true, false, true, false, true, true, false,
-        vector(keys), vector(ix.columns.map(() => 0)), vector(ix.columns.map(() => 0)), vector(ix.columns.map(() => 0)), null, null,
+        vector(keys), vector(ix.columns.map(() => 0)), vector(ix.columns.map((c) => opclassOid(t, c))), vector(ix.columns.map(() => 0)), null, null,
       ]
     })
   },
@@ -323,6 +368,11 @@ export const PG_CATALOG_VIEWS: Record<string, SystemView> = {
   ]),
   pg_rewrite: none([['oid', oid], ['rulename', name], ['ev_class', oid], ['ev_type', char], ['ev_enabled', char], ['is_instead', bool], ['ev_qual', text], ['ev_action', text]]),
   pg_publication_namespace: none([['oid', oid], ['pnpubid', oid], ['pnnspid', oid]]),
+  pg_opclass: pgOpclass,
+  pg_proc: pgProc,
+  pg_language: pgLanguage,
+  pg_stat_user_indexes: pgStatUserIndexes,
+  pg_policies: none([['schemaname', name], ['tablename', name], ['policyname', name], ['permissive', text], ['roles', arrayOf(T.name)], ['cmd', text], ['qual', text], ['with_check', text]]),
   pg_extension: none([
     ['oid', oid], ['extname', name], ['extowner', oid], ['extnamespace', oid], ['extrelocatable', bool], ['extversion', text],
     ['extconfig', oidArray], ['extcondition', textArray],

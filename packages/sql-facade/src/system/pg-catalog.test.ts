@@ -81,7 +81,7 @@ FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = '${oid}' AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum;`)
     expect(columns.rowArrays).toEqual([
-      ['id', 'integer', 'concord_next_id()', true, null, '', ''],
+      ['id', 'integer', "nextval('products_id_seq'::regclass)", true, null, '', ''],
       ['name', 'text', null, true, null, '', ''],
       ['price', 'numeric(10,2)', '0', false, null, '', ''],
       ['sku', 'character varying(20)', null, false, null, '', ''],
