@@ -72,15 +72,23 @@ function quote(s: string): string {
 }
 
 /** Runs the backup on the node; resolves to the exit code. */
-export async function runBackupCommand(o: BackupCommandOptions, env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
+export async function runBackupCommand(
+  o: BackupCommandOptions,
+  env: Record<string, string | undefined>,
+  out: (line: string) => void,
+): Promise<number> {
   const { default: pg } = await import('pg')
   const password = env['CONCORD_PASSWORD'] ?? env['PGPASSWORD']
-  const client = new pg.Client({ host: o.host, port: o.port, user: o.user, database: o.database, ...(password !== undefined ? { password } : {}) })
+  const { host, port, user, database } = o
+  const client = new pg.Client({ host, port, user, database, ...(password !== undefined ? { password } : {}) })
   client.on('notice', (n) => out(n.message ?? ''))
   await client.connect()
   try {
     await client.query(`BACKUP DATABASE TO ${quote(o.to)}`)
-    const r = await client.query<{ id: string; kind: string; bytes: string }>('SELECT id, kind, bytes FROM concord_backups WHERE status = $1 ORDER BY finished DESC LIMIT 1', ['succeeded'])
+    const r = await client.query<{ id: string; kind: string; bytes: string }>(
+      'SELECT id, kind, bytes FROM concord_backups WHERE status = $1 ORDER BY finished DESC LIMIT 1',
+      ['succeeded'],
+    )
     const last = r.rows[0]
     if (last !== undefined) out(`backup ${last.id} (${last.kind}, ${last.bytes} bytes) stored at ${o.to}`)
     return 0
@@ -105,7 +113,8 @@ export async function runRestoreCommand(o: RestoreCommandOptions, log: Logger, o
   } finally {
     await storage.close()
   }
-  out(`restored backup ${plan.backup.id} (${plan.chain.length} in its chain, ${plan.shards.length} shards, ${plan.bytes} bytes) into ${o.dataDir}`)
+  const { backup, chain, shards, bytes } = plan
+  out(`restored backup ${backup.id} (${chain.length} in its chain, ${shards.length} shards, ${bytes} bytes) into ${o.dataDir}`)
   out(`start it: concord start --data-dir ${o.dataDir}`)
   return 0
 }
