@@ -1,7 +1,8 @@
 /**
  * `concord backup --to URL` against a running `concord start` node (over the PostgreSQL
  * wire), then `concord restore --from URL --data-dir DIR` offline, and a node started on
- * the restored directory serves every row; the node logs the backup's progress.
+ * the restored directory serves every row; the node logs the backup's progress and
+ * /metrics shows the age of its last good backup.
  */
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -33,7 +34,7 @@ describe('concord backup and concord restore', () => {
   it('round-trips a running node through a backup into a new data directory', async () => {
     dir = mkdtempSync(join(tmpdir(), 'concord-backup-cli-'))
     const url = pathToFileURL(join(dir, 'store')).href
-    const src = await ConcordProcess.start({ dataDir: join(dir, 'src'), nodeId: 'backup-src', extraArgs: ['--no-p2p'] })
+    const src = await ConcordProcess.start({ dataDir: join(dir, 'src'), nodeId: 'backup-src', extraArgs: ['--no-p2p'], httpPort: true })
     procs.push(src)
     await src.query('CREATE TABLE t (id INT PRIMARY KEY, v TEXT)')
     await src.query("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 2000) g")
@@ -43,6 +44,8 @@ describe('concord backup and concord restore', () => {
     const inc = await concord(['backup', '--to', url, '--pg-port', String(src.pgPort)])
     expect(inc).toMatch(/backup \S+ \(incremental, \d+ bytes\)/)
     expect(src.log).toMatch(/backup \S+ done: incremental/)
+    const metrics = await (await fetch(`http://127.0.0.1:${src.httpPort}/metrics`)).text()
+    expect(metrics).toMatch(/^concord_backup_last_success_age_seconds \d/m)
     await src.stop()
 
     const restored = await concord(['restore', '--from', url, '--data-dir', join(dir, 'dst')])

@@ -21,6 +21,17 @@ export interface BackupOptions {
   full?: boolean
   /** A progress line (bytes, shards, phase); the node logs it. */
   progress?: (line: string) => void
+  /** The same as data, at each step (pg_stat_progress_backup). */
+  onProgress?: (p: BackupProgress) => void
+}
+
+/** Where a running backup is. */
+export interface BackupProgress {
+  id: string
+  phase: 'writing' | 'writing manifest' | 'done'
+  shardsTotal: number
+  shardsDone: number
+  bytesDone: number
 }
 
 /** Ids of the complete backups (those with a manifest) under the store's prefix, oldest first. */
@@ -64,6 +75,9 @@ export async function runBackup(replica: Replica, store: BackupStore, options: B
   progress(`backup ${id} to ${store.url}: cut taken, ${cut.length} shards, phase writing`)
   const shards: ShardPiece[] = []
   let bytes = 0
+  const report = (phase: BackupProgress['phase'], shardsDone: number): void =>
+    options.onProgress?.({ id, phase, shardsTotal: cut.length, shardsDone, bytesDone: bytes })
+  report('writing', 0)
   for (let i = 0; i < cut.length; i++) {
     const c = cut[i]!
     const object = `${BACKUPS_DIR}${id}/shard-${i}.ydoc`
@@ -86,6 +100,7 @@ export async function runBackup(replica: Replica, store: BackupStore, options: B
       overlays,
     })
     bytes += c.data.length
+    report('writing', i + 1)
     if ((i + 1) % 16 === 0 || i + 1 === cut.length) progress(`backup ${id}: ${i + 1}/${cut.length} shards, ${bytes} bytes written`)
   }
   const manifest: BackupManifest = {
@@ -98,7 +113,9 @@ export async function runBackup(replica: Replica, store: BackupStore, options: B
     node: replica.nodeId,
     shards,
   }
+  report('writing manifest', cut.length)
   await store.put(manifestName(id), encodeManifest(manifest))
+  report('done', cut.length)
   progress(`backup ${id} done: ${manifest.kind}, ${shards.length} shards, ${bytes} bytes`)
   return manifest
 }

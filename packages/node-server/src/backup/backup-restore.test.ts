@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Database } from '@concord/sql-facade'
 import { openBackupStore } from './backup-store-url.js'
+import { FileBackupStore } from './file-backup-store.js'
 
 const dirs: string[] = []
 const dbs: Database[] = []
@@ -141,6 +142,36 @@ describe('BACKUP DATABASE and RESTORE DATABASE (file://)', () => {
     await expect(src.query(`RESTORE DATABASE FROM '${url}'`)).rejects.toMatchObject({ code: '55000' })
     const dst = await node('dst')
     await expect(dst.query(`RESTORE DATABASE FROM '${url}' AS OF BACKUP 'nope'`)).rejects.toMatchObject({ code: '42704' })
+  })
+
+  it('shows a running backup in pg_stat_progress_backup, and its row in concord_backups when done', async () => {
+    const src = await node('src')
+    await src.query('CREATE TABLE items (id INT PRIMARY KEY, name TEXT, qty INT)')
+    await insertRange(src, 0, 500)
+    // A store whose writes wait until the test lets them through.
+    let release: () => void = () => {}
+    const gate = new Promise<void>((r) => (release = r))
+    src.backups.openStore = (url) => {
+      const files = new FileBackupStore(url)
+      return { url: files.url, get: (n) => files.get(n), list: (p) => files.list(p), put: async (n, d) => { await gate; await files.put(n, d) } }
+    }
+    const { url } = backupDir()
+    const backup = src.query(`BACKUP DATABASE TO '${url}'`)
+    let progress: unknown[][] = []
+    // Bounded wait for the cut (the phase before it lists the prefix).
+    for (let i = 0; i < 500 && progress[0]?.[1] !== 'writing'; i++) {
+      progress = (await src.query('SELECT url, phase, shards_total, shards_done FROM pg_stat_progress_backup')).rowArrays
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    expect(progress).toHaveLength(1)
+    expect(progress[0]!.slice(0, 2)).toEqual([url, 'writing'])
+    expect(Number(progress[0]![2])).toBeGreaterThanOrEqual(2)
+    expect(Number(progress[0]![3])).toBe(0)
+    expect(await src.query("SELECT status FROM concord_backups")).toMatchObject({ rowArrays: [['running']] })
+    release()
+    await backup
+    expect((await src.query('SELECT * FROM pg_stat_progress_backup')).rowArrays).toEqual([])
+    expect(await src.query("SELECT status FROM concord_backups")).toMatchObject({ rowArrays: [['succeeded']] })
   })
 
   it('fails with 0A000 for a URL scheme it does not know and without backup storage', async () => {

@@ -369,6 +369,12 @@ export class ConcordNode {
         { name: 'concord_standby', help: '1 while this node is a read-only standby (active_passive)', type: 'gauge', value: this.engine.database.failover.writable() ? 0 : 1 },
         { name: 'concord_sends_deferred_dropped_total', help: 'Replies dropped while too many waited for local durability (resent by anti-entropy)', type: 'counter', value: this.engine.replica.sendsDropped },
       )
+      // Absent until this node took a backup (alert on RPO with absent() or the age).
+      const lastBackup = this.engine.database.backups.lastSucceeded()
+      if (lastBackup?.finished != null) {
+        const age = Math.max(0, (this.engine.replica.now() - lastBackup.finished) / 1000)
+        out.push({ name: 'concord_backup_last_success_age_seconds', help: 'Seconds since the last backup this node took succeeded (since start)', type: 'gauge', value: age })
+      }
     }
     return out
   }

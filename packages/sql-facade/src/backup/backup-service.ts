@@ -7,7 +7,7 @@
  * both statements fail with 0A000; a URL scheme the opener does not know fails with 0A000
  * too. A restore checks every object before it applies anything (core's planRestore).
  */
-import { manifestBytes, planRestore, restoreIntoReplica, runBackup, type BackupStore, type Replica } from '@concord/core'
+import { manifestBytes, planRestore, restoreIntoReplica, runBackup, type BackupProgress, type BackupStore, type Replica } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { utility, type StatementResult } from '../exec/result.js'
 
@@ -21,6 +21,8 @@ export interface BackupRecord {
   bytes: number
   kind: 'full' | 'incremental' | null
   status: 'running' | 'succeeded' | 'failed'
+  /** While running: where it is (pg_stat_progress_backup). */
+  progress: BackupProgress | null
 }
 
 /** Opens the store a backup URL names; throws featureNotSupported for a scheme it lacks. */
@@ -48,18 +50,31 @@ export class BackupService {
 
   async backup(url: string): Promise<StatementResult> {
     const store = this.store(url, 'BACKUP DATABASE')
-    const rec: BackupRecord = { url, id: null, started: this.replica.now(), finished: null, bytes: 0, kind: null, status: 'running' }
+    const rec: BackupRecord = { url, id: null, started: this.replica.now(), finished: null, bytes: 0, kind: null, status: 'running', progress: null }
     this.history.push(rec)
     if (this.history.length > MAX_BACKUP_HISTORY) this.history.shift()
     try {
-      const m = await runBackup(this.replica, store, { progress: (line) => this.log(line) })
-      Object.assign(rec, { id: m.id, started: m.started, finished: m.finished, bytes: manifestBytes(m), kind: m.kind, status: 'succeeded' })
+      const m = await runBackup(this.replica, store, {
+        progress: (line) => this.log(line),
+        onProgress: (p) => {
+          rec.id = p.id
+          rec.bytes = p.bytesDone
+          rec.progress = p
+        },
+      })
+      Object.assign(rec, { id: m.id, started: m.started, finished: m.finished, bytes: manifestBytes(m), kind: m.kind, status: 'succeeded', progress: null })
       return utility('BACKUP', [`backup ${m.id} (${m.kind}${m.parent === null ? '' : `, parent ${m.parent}`}): ${m.shards.length} shards, ${rec.bytes} bytes`])
     } catch (err) {
-      Object.assign(rec, { finished: this.replica.now(), status: 'failed' })
+      Object.assign(rec, { finished: this.replica.now(), status: 'failed', progress: null })
       this.log(`backup to ${url} failed: ${err instanceof Error ? err.message : String(err)}`)
       throw err
     }
+  }
+
+  /** The last backup that succeeded, if any (for the age metric). */
+  lastSucceeded(): BackupRecord | undefined {
+    for (let i = this.history.length - 1; i >= 0; i--) if (this.history[i]!.status === 'succeeded') return this.history[i]
+    return undefined
   }
 
   async restore(url: string, asOf: string | null): Promise<StatementResult> {
