@@ -174,6 +174,16 @@ describe('BACKUP DATABASE and RESTORE DATABASE (file://)', () => {
     expect(await src.query("SELECT status FROM concord_backups")).toMatchObject({ rowArrays: [['succeeded']] })
   })
 
+  it('lets only superusers run BACKUP and RESTORE (42501)', async () => {
+    const db = await node('n')
+    await db.query("CREATE ROLE alice WITH LOGIN PASSWORD 's3cret'")
+    const alice = db.session({ user: 'alice' })
+    const { url } = backupDir()
+    await expect(alice.query(`BACKUP DATABASE TO '${url}'`)).rejects.toMatchObject({ code: '42501' })
+    await expect(alice.query(`RESTORE DATABASE FROM '${url}'`)).rejects.toMatchObject({ code: '42501' })
+    await db.query(`BACKUP DATABASE TO '${url}'`)
+  })
+
   it('fails with 0A000 for a URL scheme it does not know and without backup storage', async () => {
     const db = await node('n')
     await expect(db.query("BACKUP DATABASE TO 'ftp://backups/prod'")).rejects.toMatchObject({ code: '0A000' })

@@ -364,6 +364,8 @@ export class Session {
   private async runStatement(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
     if (stmt.kind === 'backup' || stmt.kind === 'restore') {
       if (this.block) throw new SqlError(SqlState.activeSqlTransaction, `${stmt.kind.toUpperCase()} DATABASE cannot run inside a transaction block`)
+      // They read and write files (or buckets) as the server: superusers only, as COPY to a file.
+      if (!this.currentRole().superuser) throw new SqlError(SqlState.insufficientPrivilege, `must be superuser to run ${stmt.kind.toUpperCase()} DATABASE`)
       if (stmt.kind === 'restore') assertWritable(this.writeMode(), stmt)
       const r = stmt.kind === 'backup' ? await this.db.backups.backup(stmt.target) : await this.db.backups.restore(stmt.source, stmt.asOf)
       return toQueryResult(r, this.db.int8)
