@@ -12,6 +12,7 @@ import { resolve } from 'node:path'
 import { parseStartOptions, startHelp, toNodeOptions, UsageError } from './cli/start-options.js'
 import { clusterHelp, parseClusterOptions, runLocalCluster } from './cli/local-cluster.js'
 import { ensureGlobalWebSocket } from './cli/global-websocket.js'
+import { backupHelp, parseBackupOptions, parseRestoreOptions, runBackupCommand, runRestoreCommand } from './cli/backup-command.js'
 import { consoleLogger, errorMessage } from './log/logger.js'
 import { isLoopbackHost } from './transport/loopback-host.js'
 
@@ -24,6 +25,8 @@ Usage:
   concord start [options]            run a node
   concord cluster [options]          run several local nodes joined together (npm run cluster)
   concord gen-cluster-key <file>     write a new cluster key (libp2p swarm key)
+  concord backup --to URL            back up a running node (see below)
+  concord restore --from URL --data-dir DIR   restore a backup into a new data directory
   concord --help | --version
 
 Options of start (flags override CONCORD_* variables, which override --config):
@@ -31,6 +34,9 @@ ${startHelp()}
 
 Options of cluster:
 ${clusterHelp()}
+
+Backup and restore (docs/backup.md):
+${backupHelp()}
 
 Examples:
   concord start --data-dir ./data --pg-port 5432
@@ -65,6 +71,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
           return 0
         }
         return await runLocalCluster(parseClusterOptions(rest))
+      case 'backup':
+        return await runBackupCommand(parseBackupOptions(rest), env, (line) => process.stdout.write(`${line}\n`))
+      case 'restore':
+        return await runRestoreCommand(parseRestoreOptions(rest), consoleLogger('concord'), (line) => process.stdout.write(`${line}\n`))
       case 'gen-cluster-key': {
         if (rest.length !== 1) throw new UsageError('gen-cluster-key takes exactly one argument: the file to write')
         const { writeClusterKey } = await import('./transport/cluster-key.js')

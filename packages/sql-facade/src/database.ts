@@ -4,6 +4,7 @@
  * resolvers), and offers `query` on a default session. Wire servers open one `Session`
  * per client connection with `db.session()`.
  */
+import { BackupService } from './backup/backup-service.js'
 import { Replica, type CatalogChange, type ReplicaOptions, type TableInfo, type Transaction, type Value } from '@concord/core'
 import { columnMeta } from './catalog/table-meta.js'
 import { IdSlots, SLOT_KIND, type SlotHost } from './sequences/id-slots.js'
@@ -67,6 +68,8 @@ export class Database implements SessionHost {
   readonly partitions: PartitionRouter
   /** Conflicts between masters this node resolved (view concord_conflicts). */
   readonly conflicts = new ConflictLog()
+  /** BACKUP / RESTORE DATABASE and the concord_backups history (backup/). */
+  readonly backups: BackupService
   /** pg_catalog, information_schema and Concord's views over this database. */
   readonly system: SystemCatalog
   private p2pSource: () => string[] = () => []
@@ -108,7 +111,8 @@ export class Database implements SessionHost {
     this.indexes = new SecondaryIndexes(replica)
     this.notifications = new NotificationHub(replica)
     this.unsubscribe.push(() => this.notifications.close())
-    this.system = new SystemCatalog({ replica, conflicts: this.conflicts })
+    this.backups = new BackupService(replica)
+    this.system = new SystemCatalog({ replica, conflicts: this.conflicts, backups: this.backups })
     this.partitions = router
     router.bind(replica)
     const slotHost: SlotHost = {

@@ -21,6 +21,8 @@ export type CoreCondition =
   | 'diskFull'
   | 'ioError'
   | 'internalError'
+  | 'dataCorrupted'
+  | 'undefinedObject'
   | 'sqlclientUnableToEstablishSqlconnection'
   | 'programLimitExceeded'
 

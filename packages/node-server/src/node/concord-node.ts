@@ -34,6 +34,7 @@ import { openDataDir } from './data-dir.js'
 import type { PeerPortKey } from './peer-port-policy.js'
 import { fetchP2pAddresses, parsePgAddress, type PgAddress } from './pg-join.js'
 import { openSqlEngine, type SqlEngine } from './sql-engine.js'
+import { openBackupStore } from '../backup/backup-store-url.js'
 import { CatchUpLog } from './catch-up-log.js'
 import { pgConnector } from './pg-connector.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
@@ -159,6 +160,8 @@ export class ConcordNode {
     this.http = http
     this.log = log
     this.catchUp = new CatchUpLog(engine.replica, log)
+    engine.database.backups.openStore = openBackupStore
+    engine.database.backups.log = (line) => log.info(line)
     engine.replica.replicator.onDivergence = (d) =>
       log.error(`shard ${d.shard} holds other rows here than on ${d.peer} although both hold the same updates (since ${new Date(d.since).toISOString()}): reported in pg_cluster_health`)
     engine.database.failover.onEvent((e) => (e.kind === 'primary_suspected' ? log.warn(`failover: ${e.message}`) : log.info(`failover: ${e.message}`)))
@@ -366,6 +369,12 @@ export class ConcordNode {
         { name: 'concord_standby', help: '1 while this node is a read-only standby (active_passive)', type: 'gauge', value: this.engine.database.failover.writable() ? 0 : 1 },
         { name: 'concord_sends_deferred_dropped_total', help: 'Replies dropped while too many waited for local durability (resent by anti-entropy)', type: 'counter', value: this.engine.replica.sendsDropped },
       )
+      // Absent until this node took a backup (alert on RPO with absent() or the age).
+      const lastBackup = this.engine.database.backups.lastSucceeded()
+      if (lastBackup?.finished != null) {
+        const age = Math.max(0, (this.engine.replica.now() - lastBackup.finished) / 1000)
+        out.push({ name: 'concord_backup_last_success_age_seconds', help: 'Seconds since the last backup this node took succeeded (since start)', type: 'gauge', value: age })
+      }
     }
     return out
   }

@@ -3,7 +3,7 @@
  * grammar sees them:
  *   CREATE REGION [IF NOT EXISTS] 'name' [WITH (PRIMARY, REPLICA, ...)]
  *   BACKUP DATABASE [name] TO 'uri'
- *   RESTORE DATABASE [name] FROM 'uri'
+ *   RESTORE DATABASE [name] FROM 'uri' [AS OF BACKUP 'id']
  *   ALTER TABLE name REBALANCE SHARDS
  * and `ANY` as a function argument or result type in CREATE FUNCTION, rewritten to
  * PostgreSQL's `anyelement` so the real grammar accepts the rest of the statement.
@@ -59,8 +59,19 @@ export function parseExtension(src: StatementSource): Statement | null {
     if (w(i) !== (backup ? 'to' : 'from')) throw syntaxError(t[i])
     const uri = t[i + 1]
     if (!uri || uri.tokenName !== 'SCONST') throw syntaxError(uri)
+    if (backup) {
+      if (i + 2 !== t.length) throw syntaxError(t[i + 2])
+      return { kind: 'backup', target: tokenString(uri), text: src.text }
+    }
+    let asOf: string | null = null
+    if (w(i + 2) === 'as' && w(i + 3) === 'of' && w(i + 4) === 'backup') {
+      const id = t[i + 5]
+      if (!id || id.tokenName !== 'SCONST') throw syntaxError(id)
+      asOf = tokenString(id)
+      i += 4
+    }
     if (i + 2 !== t.length) throw syntaxError(t[i + 2])
-    return backup ? { kind: 'backup', target: tokenString(uri), text: src.text } : { kind: 'restore', source: tokenString(uri), text: src.text }
+    return { kind: 'restore', source: tokenString(uri), asOf, text: src.text }
   }
   if (w(0) === 'alter' && w(1) === 'table' && w(t.length - 2) === 'rebalance' && w(t.length - 1) === 'shards') {
     const names = t.slice(2, t.length - 2).filter((x) => x.text !== '.')

@@ -8,5 +8,5 @@ export type Statement =
   | { kind: 'pg'; node: Node; text: string }
   | { kind: 'createRegion'; name: string; roles: string[]; ifNotExists: boolean; text: string }
   | { kind: 'backup'; target: string; text: string }
-  | { kind: 'restore'; source: string; text: string }
+  | { kind: 'restore'; source: string; asOf: string | null; text: string }
   | { kind: 'rebalance'; table: string; text: string }

@@ -12,6 +12,7 @@
  * its parameters and row shape before running it, and runs it with bound values. Every
  * statement, catalog queries and SHOW included, goes through the same planner.
  */
+import type { BackupService } from '../backup/backup-service.js'
 import type { Json, OpenTransaction, Replica, TableInfo, Transaction, TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
@@ -95,6 +96,8 @@ export interface SessionHost {
   readonly partitions: PartitionRouter
   readonly connector: PublisherConnector | null
   readonly int8: Int8Output
+  /** BACKUP / RESTORE DATABASE (backup/backup-service.ts). */
+  readonly backups: BackupService
   readonly serialWaitMs: number
   /** Rejects once the database is closed. */
   ready(): Promise<void>
@@ -386,6 +389,14 @@ export class Session {
 
   /** Runs one statement; a write is acknowledged only once durable. */
   private async runStatement(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
+    if (stmt.kind === 'backup' || stmt.kind === 'restore') {
+      if (this.block) throw new SqlError(SqlState.activeSqlTransaction, `${stmt.kind.toUpperCase()} DATABASE cannot run inside a transaction block`)
+      // They read and write files (or buckets) as the server: superusers only, as COPY to a file.
+      if (!this.currentRole().superuser) throw new SqlError(SqlState.insufficientPrivilege, `must be superuser to run ${stmt.kind.toUpperCase()} DATABASE`)
+      if (stmt.kind === 'restore') assertWritable(this.writeMode(), stmt)
+      const r = stmt.kind === 'backup' ? await this.db.backups.backup(stmt.target) : await this.db.backups.restore(stmt.source, stmt.asOf)
+      return toQueryResult(r, this.db.int8)
+    }
     if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) {
       assertWritable(this.writeMode(), stmt)
       return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
@@ -501,9 +512,7 @@ export class Session {
       if (node && ('VariableSetStmt' in node || 'VariableShowStmt' in node || 'AlterSystemStmt' in node || 'DiscardStmt' in node)) {
         return { result: this.settingStatement(node), durable: true }
       }
-      if (stmt.kind === 'backup' || stmt.kind === 'restore' || stmt.kind === 'rebalance') {
-        throw new SqlError(SqlState.featureNotSupported, `${stmt.kind === 'rebalance' ? 'ALTER TABLE .. REBALANCE SHARDS' : stmt.kind === 'backup' ? 'BACKUP DATABASE' : 'RESTORE DATABASE'} is not supported yet`)
-      }
+      if (stmt.kind === 'rebalance') throw new SqlError(SqlState.featureNotSupported, 'ALTER TABLE .. REBALANCE SHARDS is not supported yet')
       if (node && 'VacuumStmt' in node && node.VacuumStmt.is_vacuumcmd && this.block) {
         throw new SqlError(SqlState.activeSqlTransaction, 'VACUUM cannot run inside a transaction block')
       }

@@ -11,6 +11,8 @@
  * file's order, the same on every node.
  */
 import type { Replica } from '@concord/core'
+import type { BackupService } from '../backup/backup-service.js'
+import { backupProgressView, backupsView } from '../backup/backups-view.js'
 import type { ConflictLog } from '../conflicts/conflict-log.js'
 import { conflictsView } from '../conflicts/conflicts-view.js'
 import type { ExecCtx } from '../exec/context.js'
@@ -30,6 +32,7 @@ import type { SystemView, ViewCtx } from './system-view.js'
 export interface SystemViewHost {
   readonly replica: Replica
   readonly conflicts: ConflictLog
+  readonly backups: BackupService
 }
 
 function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schema', Record<string, SystemView>> {
@@ -45,6 +48,8 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
       pg_cursors: pgCursors,
       concord_conflicts: (ctx) => conflictsView(host.conflicts, (table) => mayRead(ctx.exec, table)),
       concord_failover_history: failoverHistoryView,
+      concord_backups: backupsView(host.backups),
+      pg_stat_progress_backup: backupProgressView(host.backups),
     },
     information_schema: { ...INFORMATION_SCHEMA_VIEWS, ...ROLE_INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
   }

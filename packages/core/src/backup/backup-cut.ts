@@ -1,0 +1,59 @@
+/**
+ * The consistent cut a backup stores: every shard's state taken in one synchronous pass
+ * over the replica's documents. A transaction commits inside one synchronous call, so a
+ * write is either wholly in the cut (it committed before) or wholly out (after): no
+ * statement is half in. Everything acknowledged before the cut is in it (a write is
+ * acknowledged after it committed in memory and reached disk).
+ *
+ * With a parent (an incremental backup), a shard still in the generation the parent saw
+ * is taken as a diff against the parent's state vector (`Y.encodeStateAsUpdate(doc,
+ * vector)`); a shard in a newer generation, or new, is taken whole.
+ */
+import * as Y from 'yjs'
+import type { Replica } from '../replica.js'
+
+export interface CutShard {
+  shard: string
+  generation: number
+  kind: 'full' | 'diff'
+  data: Uint8Array
+  stateVector: Uint8Array
+  overlays: Array<{ generation: number; data: Uint8Array }>
+}
+
+/** What the parent backup recorded of a shard. */
+export interface ParentShard {
+  generation: number
+  stateVector: Uint8Array
+}
+
+/** Takes the cut; synchronous by design (see the header). */
+export function takeCut(replica: Replica, parent: ReadonlyMap<string, ParentShard> | null): CutShard[] {
+  const out: CutShard[] = []
+  for (const [id, shard] of replica.shards) {
+    const before = parent?.get(id)
+    const diff = before !== undefined && before.generation === shard.generation
+    out.push({
+      shard: id,
+      generation: shard.generation,
+      kind: diff ? 'diff' : 'full',
+      data: diff ? shard.encodeState(before.stateVector) : shard.encodeState(),
+      stateVector: Y.encodeStateVector(shard.doc),
+      overlays: shard.prevs.map((p) => ({ generation: p.generation, data: Y.encodeStateAsUpdate(p.doc) })),
+    })
+  }
+  return out
+}
+
+export function toBase64(data: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < data.length; i += 0x8000) s += String.fromCharCode(...data.subarray(i, i + 0x8000))
+  return btoa(s)
+}
+
+export function fromBase64(text: string): Uint8Array {
+  const s = atob(text)
+  const out = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i)
+  return out
+}

@@ -1,0 +1,49 @@
+/**
+ * Applying a checked restore plan (restore-plan.ts): into an empty storage, as a data
+ * directory a node then opens (`concord restore`), or into an empty running replica
+ * (`RESTORE DATABASE`).
+ *
+ * Invariants: both refuse a target that holds data (objectNotInPrerequisiteState): a
+ * restore never merges a backup into live data. The restored node gets its own identity
+ * (node id, Yjs client id); the backup's rows keep their writers.
+ */
+import type { Storage } from '../api.js'
+import type { Replica } from '../replica.js'
+import type { RestorePlan } from './restore-plan.js'
+import { ConcordError } from '../errors/concord-error.js'
+import { previousId } from '../generations/generation-id.js'
+import { CATALOG_SHARD } from '../placement/shard-id.js'
+
+/** Writes the plan into `storage`, which must be empty: one snapshot per shard and overlay. */
+export async function restoreIntoStorage(plan: RestorePlan, storage: Storage): Promise<void> {
+  if ((await storage.shards()).length > 0) {
+    throw new ConcordError('objectNotInPrerequisiteState', 'cannot restore into a data directory that holds data: restore into a new one')
+  }
+  for (const s of plan.shards) {
+    await storage.compact(s.shard, { generation: s.generation, kind: 'snapshot', data: s.state })
+    for (const o of s.overlays) await storage.compact(previousId(s.shard, o.generation), { generation: o.generation, kind: 'snapshot', data: o.state })
+  }
+}
+
+/**
+ * Applies the plan to a running replica holding no user table, as if a peer had sent
+ * each shard: persisted and published to peers. The catalog goes first (it creates the
+ * tables the other shards belong to).
+ */
+export function restoreIntoReplica(plan: RestorePlan, replica: Replica): void {
+  if (replica.tables().length > 0) {
+    throw new ConcordError('objectNotInPrerequisiteState', 'RESTORE DATABASE needs a node holding no user table: restore into a new node')
+  }
+  if (plan.shards.some((s) => s.overlays.length > 0)) {
+    throw new ConcordError('featureNotSupported', 'RESTORE DATABASE into a running node of a backup holding older generations is not supported: use concord restore --data-dir')
+  }
+  const order = [...plan.shards].sort((a, b) => (a.shard === CATALOG_SHARD ? -1 : b.shard === CATALOG_SHARD ? 1 : 0))
+  for (const s of order) {
+    const shard = s.shard === CATALOG_SHARD ? replica.catalogShard : replica.shardFor(s.shard)
+    if (shard === null) throw new ConcordError('dataCorrupted', `backup ${plan.backup.id} holds shard ${s.shard}, which its catalog does not know`)
+    if (s.generation > shard.generation) replica.housekeeper.adoptGeneration(shard, s.generation, s.state)
+    else if (s.generation === shard.generation) {
+      if (!replica.applyRemote(shard, s.state)) throw new ConcordError('dataCorrupted', `backup ${plan.backup.id}: shard ${s.shard} does not apply`)
+    } else throw new ConcordError('objectNotInPrerequisiteState', `shard ${s.shard} is in a newer generation here than in the backup`)
+  }
+}

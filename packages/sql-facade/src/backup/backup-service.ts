@@ -1,0 +1,90 @@
+/**
+ * BACKUP DATABASE and RESTORE DATABASE on one node: opens the store a URL names (through
+ * the opener the node server installs: file://, s3://), runs core's backup or restore,
+ * and keeps this node's history of backups for the concord_backups view.
+ *
+ * Invariants: without an opener (a database in memory, in the browser, in the simulator)
+ * both statements fail with 0A000; a URL scheme the opener does not know fails with 0A000
+ * too. A restore checks every object before it applies anything (core's planRestore).
+ */
+import { manifestBytes, planRestore, restoreIntoReplica, runBackup, type BackupProgress, type BackupStore, type Replica } from '@concord/core'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { utility, type StatementResult } from '../exec/result.js'
+
+/** One backup this node ran (or is running), as concord_backups lists it. */
+export interface BackupRecord {
+  url: string
+  id: string | null
+  /** Milliseconds since the epoch. */
+  started: number
+  finished: number | null
+  bytes: number
+  kind: 'full' | 'incremental' | null
+  status: 'running' | 'succeeded' | 'failed'
+  /** While running: where it is (pg_stat_progress_backup). */
+  progress: BackupProgress | null
+}
+
+/** Opens the store a backup URL names; throws featureNotSupported for a scheme it lacks. */
+export type BackupStoreOpener = (url: string) => BackupStore
+
+/** Entries kept in the history (oldest dropped first). */
+export const MAX_BACKUP_HISTORY = 1000
+
+export class BackupService {
+  /** Installed by the node server; null: BACKUP and RESTORE fail with 0A000. */
+  openStore: BackupStoreOpener | null = null
+  /** Progress lines (the node logs them). */
+  log: (line: string) => void = () => {}
+  readonly history: BackupRecord[] = []
+  private readonly replica: Replica
+
+  constructor(replica: Replica) {
+    this.replica = replica
+  }
+
+  private store(url: string, what: string): BackupStore {
+    if (this.openStore === null) throw new SqlError(SqlState.featureNotSupported, `${what} needs a node server (concord start): this database has no backup storage`)
+    return this.openStore(url)
+  }
+
+  async backup(url: string): Promise<StatementResult> {
+    const store = this.store(url, 'BACKUP DATABASE')
+    const rec: BackupRecord = { url, id: null, started: this.replica.now(), finished: null, bytes: 0, kind: null, status: 'running', progress: null }
+    this.history.push(rec)
+    if (this.history.length > MAX_BACKUP_HISTORY) this.history.shift()
+    try {
+      const m = await runBackup(this.replica, store, {
+        progress: (line) => this.log(line),
+        onProgress: (p) => {
+          rec.id = p.id
+          rec.bytes = p.bytesDone
+          rec.progress = p
+        },
+      })
+      Object.assign(rec, { id: m.id, started: m.started, finished: m.finished, bytes: manifestBytes(m), kind: m.kind, status: 'succeeded', progress: null })
+      return utility('BACKUP', [`backup ${m.id} (${m.kind}${m.parent === null ? '' : `, parent ${m.parent}`}): ${m.shards.length} shards, ${rec.bytes} bytes`])
+    } catch (err) {
+      Object.assign(rec, { finished: this.replica.now(), status: 'failed', progress: null })
+      this.log(`backup to ${url} failed: ${err instanceof Error ? err.message : String(err)}`)
+      throw err
+    }
+  }
+
+  /** The last backup that succeeded, if any (for the age metric). */
+  lastSucceeded(): BackupRecord | undefined {
+    for (let i = this.history.length - 1; i >= 0; i--) if (this.history[i]!.status === 'succeeded') return this.history[i]
+    return undefined
+  }
+
+  async restore(url: string, asOf: string | null): Promise<StatementResult> {
+    const store = this.store(url, 'RESTORE DATABASE')
+    if (this.replica.tables().length > 0) {
+      throw new SqlError(SqlState.objectNotInPrerequisiteState, 'RESTORE DATABASE needs a node holding no user table: restore into a new node')
+    }
+    const plan = await planRestore(store, asOf ?? undefined)
+    restoreIntoReplica(plan, this.replica)
+    this.log(`restored backup ${plan.backup.id} from ${url}: ${plan.chain.length} backups in the chain, ${plan.bytes} bytes`)
+    return utility('RESTORE', [`restored backup ${plan.backup.id} (${plan.chain.length} in its chain, ${plan.shards.length} shards)`])
+  }
+}
