@@ -44,6 +44,12 @@ export class CatalogView<S extends ViewedShard> {
   private readonly host: CatalogViewHost<S>
   private readonly tableInfos = new Map<string, TableInfo>()
   private readonly tableShards = new Map<string, S[]>()
+  /**
+   * Bumped synchronously on every change to the catalog shard (a local commit or a peer's
+   * update), before anyone is told: whatever was derived from the catalog (cached plans)
+   * is stale once it moved.
+   */
+  version = 0
 
   constructor(host: CatalogViewHost<S>) {
     this.host = host
@@ -97,6 +103,7 @@ export class CatalogView<S extends ViewedShard> {
 
   /** Catalog rows changed: reports them, and rebuilds the tables they touch (not while loading). */
   onCatalogRows(changes: RowChange[], origin: 'local' | 'remote'): void {
+    this.version++
     const affected = new Set<string>()
     let all = false
     for (const c of changes) {

@@ -239,6 +239,18 @@ export function sharedNode<T extends object>(tree: T): T {
   return (origins.get(tree) as T | undefined) ?? tree
 }
 
+/** Each tree made from a template, to its A_Const records (the objects under `A_Const` keys) in the shape's literal order. */
+const constants = new WeakMap<object, object[]>()
+
+/**
+ * The A_Const records `tree` got from its literals, in order (the same positions in every
+ * tree of its template), or undefined for a tree not made from a template. A plan cached
+ * for the template reads these per execution (plan/plan-cache.ts).
+ */
+export function templateConstants(tree: object): readonly object[] | undefined {
+  return constants.get(tree)
+}
+
 /** The nodes to copy on the way down to the literals: a trie of the slots' paths. */
 interface CopyPlan {
   /** Children to copy, by key. */
@@ -261,19 +273,22 @@ function copyPlan(slots: Path[]): CopyPlan {
   return root
 }
 
-function copyAlong(src: Record<string | number, unknown>, plan: CopyPlan, literals: Literal[]): Record<string | number, unknown> {
+function copyAlong(src: Record<string | number, unknown>, plan: CopyPlan, literals: Literal[], made: object[]): Record<string | number, unknown> {
   const out: Record<string | number, unknown> = Array.isArray(src) ? [...(src as unknown[])] as unknown as Record<number, unknown> : { ...src }
   for (const [k, sub] of plan.into) {
     const child = src[k] as Record<string | number, unknown>
-    out[k] = sub.literal !== undefined ? { ...constValue(literals[sub.literal]!), location: child['location'] } : copyAlong(child, sub, literals)
+    if (sub.literal !== undefined) out[k] = made[sub.literal] = { ...constValue(literals[sub.literal]!), location: child['location'] }
+    else out[k] = copyAlong(child, sub, literals, made)
   }
   return out
 }
 
 /** The template's tree with each slot's A_Const holding `literals`' values; shares every untouched subtree. */
 function instantiate(t: Template, literals: Literal[]): Node {
-  const tree = copyAlong(t.node as Record<string, unknown>, t.plan, literals) as Node
+  const made: object[] = []
+  const tree = copyAlong(t.node as Record<string, unknown>, t.plan, literals, made) as Node
   origins.set(tree, t.node)
+  constants.set(tree, made)
   return tree
 }
 
