@@ -36,6 +36,11 @@ describe('cached SELECT plans', () => {
       expect(await rows(s, `SELECT qty FROM items WHERE id = ${i + 1000}`)).toEqual([])
     }
     expect(s.plans.hits - before).toBeGreaterThan(100)
+    // Each execution reads its own transaction's rows.
+    await db.query('UPDATE items SET qty = 999 WHERE id = 3')
+    expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 3 AND qty > 5')).toEqual([['n3', 1000]])
+    await db.query('DELETE FROM items WHERE id = 4')
+    expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 4 AND qty > 5')).toEqual([])
     // The uncached answer: the same statements in a block (which plans afresh).
     await s.query('BEGIN')
     expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 7 AND qty > 5')).toEqual([['n7', 71]])
@@ -91,6 +96,33 @@ describe('cached SELECT plans', () => {
     await a.query('ALTER TABLE items ADD COLUMN extra int DEFAULT 7')
     await cluster.settle()
     expect(await rows(s, 'SELECT * FROM items WHERE id = 2')).toEqual([[2, 'two', 7]])
+  })
+
+  it('follow grants and revocations', async () => {
+    db = await openDatabase({ nodeId: 'pc4' })
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two')`)
+    await db.query(`CREATE ROLE reader LOGIN`)
+    await db.query('GRANT SELECT ON items TO reader')
+    const s = db.session({ user: 'reader' })
+    await warm(s)
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'one']])
+    await db.query('REVOKE SELECT ON items FROM reader')
+    expect(await sqlState(s, 'SELECT * FROM items WHERE id = 1')).toBe('42501')
+    await db.query('GRANT SELECT ON items TO reader')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 2')).toEqual([[2, 'two']])
+  })
+
+  it('are replanned when search_path changes', async () => {
+    db = await openDatabase({ nodeId: 'pc6' })
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two')`)
+    const s = db.session()
+    await warm(s)
+    const before = s.plans.hits
+    await s.query('SET search_path = public')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'one']])
+    expect(s.plans.hits).toBe(before)
   })
 
   it('do not hide a temporary table that shadows the cached table', async () => {

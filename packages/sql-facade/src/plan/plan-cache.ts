@@ -12,7 +12,8 @@
  * Invariants:
  * - A plan is reused only under the catalog it was planned against: the replica's
  *   catalog version (bumped synchronously by every catalog change, local DDL, grants and
- *   role changes, or a peer's) and the role and user it was planned for must be the same.
+ *   role changes, or a peer's), the role and user it was planned for and search_path must
+ *   be the same.
  *   Statements inside a transaction block (whose own uncommitted DDL the version does
  *   not see) and sessions with temporary relations (which shadow names) plan afresh.
  * - Only statements whose plan holds nothing else that depends on one execution are
@@ -63,6 +64,8 @@ interface Entry {
   catalogVersion: number
   roleOid: number
   user: string
+  /** Names resolve in the public schema only today; keyed anyway so resolving by search_path cannot go stale. */
+  searchPath: string | null
   /** Parameter count and types, and each literal's field: what the plan's types were derived from. */
   signature: string
   /** Whether the plan reads a template's literals (else its tree's own constants). */
@@ -139,7 +142,7 @@ export class PlanCache implements SelectPlans {
     const signature = signatureOf(exec, constants)
     const found = this.entries.get(key)
     if (found && found.catalogVersion === version && found.templated === (constants !== undefined) && found.signature === signature &&
-      found.roleOid === exec.role.oid && found.user === exec.settings.user) {
+      found.roleOid === exec.role.oid && found.user === exec.settings.user && found.searchPath === exec.settings.show('search_path')) {
       const values = (constants ?? []).map(constValue)
       if (values.every((v) => v !== undefined)) {
         Object.assign(found.live, exec, { planSlots: found.slots, budget: found.budget, planCache: undefined })
@@ -154,7 +157,7 @@ export class PlanCache implements SelectPlans {
     const budget = new BudgetRelay(exec.budget)
     const live: ExecCtx = { ...exec, planSlots: slots, budget, planCache: undefined }
     const relation = plan(live)
-    this.entries.set(key, { catalogVersion: version, roleOid: exec.role.oid, user: exec.settings.user, signature, templated: constants !== undefined, live, slots, budget, relation })
+    this.entries.set(key, { catalogVersion: version, roleOid: exec.role.oid, user: exec.settings.user, searchPath: exec.settings.show('search_path'), signature, templated: constants !== undefined, live, slots, budget, relation })
     return relation
   }
 }
