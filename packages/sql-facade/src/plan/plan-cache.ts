@@ -145,7 +145,10 @@ export class PlanCache implements SelectPlans {
       found.roleOid === exec.role.oid && found.user === exec.settings.user && found.searchPath === exec.settings.show('search_path')) {
       const values = (constants ?? []).map(constValue)
       if (values.every((v) => v !== undefined)) {
-        Object.assign(found.live, exec, { planSlots: found.slots, budget: found.budget, planCache: undefined })
+        const live = found.live as unknown as Record<string, unknown>
+        // An optional field the earlier execution had and this one lacks must not survive.
+        for (const k in live) if (!(k in exec) && k !== 'planSlots') delete live[k]
+        Object.assign(live, exec, { planSlots: found.slots, budget: found.budget, planCache: undefined })
         found.budget.current = exec.budget
         found.slots.values = values as RtValue[]
         this.hits++
