@@ -431,6 +431,11 @@ export class Replica {
 
   // ---- durability ----------------------------------------------------------------------
 
+  /** Moves on every change to the catalog, local or replicated (catalog-view.ts). */
+  get catalogVersion(): number {
+    return this.catalog.version
+  }
+
   /** This replica's change sequence: bytes of local updates committed so far (see LocalSequence). */
   get lsn(): number {
     return this.pipeline.sequence.value

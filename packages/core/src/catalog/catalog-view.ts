@@ -69,6 +69,12 @@ export class CatalogView<S extends ViewedShard> {
   private readonly claims = new Map<string, Set<string>>()
   /** The table shown for each storage key. */
   private readonly owners = new Map<string, string>()
+  /**
+   * Bumped synchronously on every change to the catalog shard (a local commit or a peer's
+   * update), before anyone is told: whatever was derived from the catalog (cached plans)
+   * is stale once it moved.
+   */
+  version = 0
 
   constructor(host: CatalogViewHost<S>) {
     this.host = host
@@ -176,6 +182,7 @@ export class CatalogView<S extends ViewedShard> {
 
   /** Catalog rows changed: reports them, and rebuilds the tables they touch (not while loading). */
   onCatalogRows(changes: RowChange[], origin: 'local' | 'remote'): void {
+    this.version++
     const affected = new Set<string>()
     let all = false
     for (const c of changes) {

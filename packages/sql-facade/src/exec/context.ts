@@ -4,6 +4,7 @@
  * Everything here is per statement, so plans never outlive a transaction.
  */
 import type { TableInfo, Transaction } from '@concord/core'
+import type { SelectStmt } from 'libpg-query'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import type { Relation } from '../plan/relation.js'
@@ -35,7 +36,26 @@ export interface SessionObjects {
   cursors: Array<{ name: string; text: string; hold: boolean; binary: boolean; scroll: boolean; createdAt: number }>
 }
 
+/**
+ * Where a cached plan reads the values that differ between its executions: the literal
+ * constants of a statement made from a literal template, by A_Const record (see
+ * plan/plan-cache.ts). Set only while planning (and running) a cached plan.
+ */
+export interface PlanSlots {
+  constants: Map<object, number>
+  values: RtValue[]
+}
+
+/** Plans of SELECTs kept across executions (plan/plan-cache.ts): `plan` plans one afresh over the context it is given. */
+export interface SelectPlans {
+  select(tree: { SelectStmt: SelectStmt }, exec: ExecCtx, plan: (exec: ExecCtx) => Relation): Relation
+}
+
 export interface ExecCtx {
+  /** Set while planning a plan that is cached: literals and parameters compile to reads of the execution's values. */
+  planSlots?: PlanSlots
+  /** The session's plan cache, where this statement may use one (plan/plan-cache.ts). */
+  planCache?: SelectPlans
   /** DDL and catalog objects; table rows go through `rows`. */
   tx: CatalogTransaction
   /** Whether `tx` spans the session's temporary relations (session/temp-schema.ts). */

@@ -7,6 +7,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
 import { planSelect } from '../plan/select.js'
 import type { PlanCtx } from '../plan/plan-context.js'
+import type { Relation } from '../plan/relation.js'
 import { rootPlanCtx } from './plan-root.js'
 import { mentionsColumn } from '../parser/column-mention.js'
 import { regOutput } from '../catalog/object-names.js'
@@ -72,7 +73,8 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
     return execCreateTableAs(intoClause, query, false, p)
   }
   if ('SelectStmt' in node) {
-    const rel = planSelect(node.SelectStmt, p, null)
+    const planFor = (e: ExecCtx): Relation => planSelect(node.SelectStmt, e === exec ? p : rootPlanCtx(e, p.shardLocation), null)
+    const rel = exec.planCache && !p.shardLocation ? exec.planCache.select(node, exec, planFor) : planFor(exec)
     const rows = rel.rows(null)
     return { command: 'SELECT', rowCount: rows.length, columns: rel.columns, rows }
   }

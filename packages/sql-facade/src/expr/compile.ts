@@ -74,14 +74,26 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
   if (ctx.agg && !ctx.inAggregate && !ctx.grouped && ctx.agg.groupFingerprints.has(fingerprint(node))) {
     return compileExpr(node, { ...ctx, grouped: true })
   }
-  if ('A_Const' in node) return constNode(node)
+  if ('A_Const' in node) {
+    const slots = ctx.exec.planSlots
+    const i = slots?.constants.get(node.A_Const)
+    if (slots === undefined || i === undefined) return constNode(node)
+    // A cached plan's literal: same type in every execution, value read when evaluated.
+    const type = constNode(node).type
+    return { type, eval: () => slots.values[i]! }
+  }
   if ('ColumnRef' in node) return compileColumnRef(node.ColumnRef.fields ?? [], ctx)
   if ('ParamRef' in node) {
     const n = node.ParamRef.number ?? 0
     if (n < 1 || n > ctx.exec.params.length) throw new SqlError(SqlState.undefinedParameter, `there is no parameter $${n}`)
     const v = ctx.exec.params[n - 1]!
     const known = ctx.exec.paramTypes?.[n - 1]
-    return constant(known ?? (v instanceof Uint8Array ? T.bytea : T.unknown), v)
+    const type = known ?? (v instanceof Uint8Array ? T.bytea : T.unknown)
+    const slots = ctx.exec.planSlots
+    if (slots === undefined) return constant(type, v)
+    // A cached plan's parameter: read from the execution's own parameters, never folded.
+    const live = ctx.exec
+    return { type, eval: () => live.params[n - 1]! }
   }
   if ('TypeCast' in node) {
     const to = typeFromTypeName(node.TypeCast.typeName ?? {}, userTypes(ctx.exec.tx))

@@ -33,6 +33,16 @@ describe('statements differing only in literals', () => {
     expectSameTrees((v) => `UPDATE t SET name = '${v}', n = n + 1 WHERE id = 3`, ['', 'a', 'b', "it''s", "ab''", 'xyz', 'abc'])
   })
 
+  it('fold a unary minus into the constant as the grammar does, and leave a binary minus alone', () => {
+    const before = literalTemplateHits()
+    expectSameTrees((v) => `UPDATE pgbench_accounts SET abalance = abalance + ${v} WHERE aid = 77`, ['-1234', '-4321', '-4999', '-1000', '-2468'])
+    // tpcb-like's `abalance + -1234` shape gets a template.
+    expect(literalTemplateHits() - before).toBeGreaterThanOrEqual(3)
+    expectSameTrees((v) => `SELECT * FROM t WHERE a = -${v} OR b < (-${v}) OR c IN (1,-${v})`, ['0', '1', '9', '5', '2147483647', '2147483648', '2147483649', '1.5', '2.5'])
+    expectSameTrees((v) => `SELECT a -${v}, a-${v}, a * -${v}, a<-${v}, a !=-${v}, a @- ${v}, a >=-${v} FROM t`, ['1', '2', '3', '4'])
+    expectSameTrees((v) => `SELECT abs(-${v}), - ${v}, 2 - -${v} FROM t LIMIT ${v}`, ['1', '2', '3', '4'])
+  })
+
   it('carry typed strings, IN lists, LIMIT, ORDER BY positions and type modifiers', () => {
     expectSameTrees((v) => `SELECT id, CAST(name AS varchar(${v})) FROM t WHERE d > DATE '2020-01-0${v}' AND k IN (${v}, ${v}1) ORDER BY ${v} LIMIT ${v}`,
       ['1', '2', '3', '4'])

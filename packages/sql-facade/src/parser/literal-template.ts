@@ -16,8 +16,8 @@
  * - Same shape means the same tokens in the same places: the grammar builds the same
  *   tree, and every location in it is right too (literal lengths are part of the shape).
  * - A literal the grammar consumed as a raw value (a type's precision, an option) has no
- *   A_Const node at its position, and one folded into another node (a negated constant,
- *   adjacent strings joined) has none with its value: either way the shape gets no
+ *   A_Const node at its position, and one folded into another node (adjacent strings
+ *   joined, a minus the lexer took for binary) has none with its value: either way the shape gets no
  *   template and every statement of it is parsed. So a template never has a value that
  *   steers the tree's structure.
  * - The lexer only accepts what it fully understands (ASCII, no comments, no E'', B'',
@@ -126,8 +126,12 @@ export function literalShape(text: string): Shape | null {
       continue
     }
     if (c === 46 && isDigit(text.charCodeAt(i + 1))) return null
-    if (isDigit(c)) {
-      let j = i
+    // A minus sign right before a number, after an operator, `(` or `,`, is the grammar's
+    // unary minus, which it folds into the constant (at the sign's location).
+    const negative = c === 45 && isDigit(text.charCodeAt(i + 1)) && unaryPosition(text, i)
+    if (isDigit(c) || negative) {
+      const digits = negative ? i + 1 : i
+      let j = digits
       while (j < n && isDigit(text.charCodeAt(j))) j++
       let kind: Kind = 'i'
       if (text.charCodeAt(j) === 46) {
@@ -137,14 +141,15 @@ export function literalShape(text: string): Shape | null {
         kind = 'f'
       }
       if (j < n && (isWordPart(text.charCodeAt(j)) || text.charCodeAt(j) === 46)) return null
-      const raw = text.slice(i, j)
-      let value: number | string = raw
+      const raw = text.slice(digits, j)
+      let value: number | string = negative ? `-${raw}` : raw
       if (kind === 'i') {
         const v = raw.length <= 10 ? Number(raw) : Infinity
-        if (v <= INT4_MAX) value = v
-        else kind = 'f' // past int4: PostgreSQL keeps it as a numeric constant's text
+        // -0 is 0; past int4 (even -2147483648) PostgreSQL keeps a numeric constant's text, negated.
+        if (v <= INT4_MAX) value = negative && v !== 0 ? -v : v
+        else kind = 'f'
       }
-      key.push(text.slice(from, i), `\u0000${kind}${j - i}`)
+      key.push(text.slice(from, i), `\u0000${negative ? '-' : ''}${kind}${j - i}`)
       literals.push({ kind, start: i, value })
       from = j
       i = j
@@ -155,6 +160,16 @@ export function literalShape(text: string): Shape | null {
   if (literals.length === 0) return null
   key.push(text.slice(from))
   return { key: key.join(''), literals }
+}
+
+/** Operator characters after which `-` followed by a digit is a unary minus (a multi-character operator that keeps the `-` fails the template check). */
+const BEFORE_UNARY = new Set([...'+-*/<>=(,'].map((ch) => ch.charCodeAt(0)))
+
+/** Whether the `-` at `i` follows an operator, `(` or `,` (blanks between). */
+function unaryPosition(text: string, i: number): boolean {
+  let k = i - 1
+  while (k >= 0 && isBlank(text.charCodeAt(k))) k--
+  return k >= 0 && BEFORE_UNARY.has(text.charCodeAt(k))
 }
 
 /** The A_Const value libpg-query gives a literal (zero integers come out as an empty object). */
@@ -239,6 +254,18 @@ export function sharedNode<T extends object>(tree: T): T {
   return (origins.get(tree) as T | undefined) ?? tree
 }
 
+/** Each tree made from a template, to its A_Const records (the objects under `A_Const` keys) in the shape's literal order. */
+const constants = new WeakMap<object, object[]>()
+
+/**
+ * The A_Const records `tree` got from its literals, in order (the same positions in every
+ * tree of its template), or undefined for a tree not made from a template. A plan cached
+ * for the template reads these per execution (plan/plan-cache.ts).
+ */
+export function templateConstants(tree: object): readonly object[] | undefined {
+  return constants.get(tree)
+}
+
 /** The nodes to copy on the way down to the literals: a trie of the slots' paths. */
 interface CopyPlan {
   /** Children to copy, by key. */
@@ -261,19 +288,22 @@ function copyPlan(slots: Path[]): CopyPlan {
   return root
 }
 
-function copyAlong(src: Record<string | number, unknown>, plan: CopyPlan, literals: Literal[]): Record<string | number, unknown> {
+function copyAlong(src: Record<string | number, unknown>, plan: CopyPlan, literals: Literal[], made: object[]): Record<string | number, unknown> {
   const out: Record<string | number, unknown> = Array.isArray(src) ? [...(src as unknown[])] as unknown as Record<number, unknown> : { ...src }
   for (const [k, sub] of plan.into) {
     const child = src[k] as Record<string | number, unknown>
-    out[k] = sub.literal !== undefined ? { ...constValue(literals[sub.literal]!), location: child['location'] } : copyAlong(child, sub, literals)
+    if (sub.literal !== undefined) out[k] = made[sub.literal] = { ...constValue(literals[sub.literal]!), location: child['location'] }
+    else out[k] = copyAlong(child, sub, literals, made)
   }
   return out
 }
 
 /** The template's tree with each slot's A_Const holding `literals`' values; shares every untouched subtree. */
 function instantiate(t: Template, literals: Literal[]): Node {
-  const tree = copyAlong(t.node as Record<string, unknown>, t.plan, literals) as Node
+  const made: object[] = []
+  const tree = copyAlong(t.node as Record<string, unknown>, t.plan, literals, made) as Node
   origins.set(tree, t.node)
+  constants.set(tree, made)
   return tree
 }
 

@@ -26,6 +26,7 @@ import { ForeignKeyChecks } from '../exec/foreign-key-checks.js'
 import { rootPlanCtx } from '../exec/plan-root.js'
 import { utility, type StatementResult } from '../exec/result.js'
 import { runInTransaction } from '../exec/statement.js'
+import { PlanCache } from '../plan/plan-cache.js'
 import { monotonicNow, StatementBudget, type BudgetSource } from '../exec/statement-budget.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
@@ -149,6 +150,8 @@ export class Session {
   /** A query string or an Execute is under way (from its call until its result or error). */
   private busy = false
   private readonly budgetSource: BudgetSource = { now: monotonicNow, canceled: () => this.cancelRequested }
+  /** SELECT plans kept across this session's executions (plan/plan-cache.ts). */
+  readonly plans: PlanCache = new PlanCache(() => this.db.replica.catalogVersion)
   /** currval / lastval state. */
   private readonly sequences: SessionSequences
   /** PREPARE / EXECUTE / DEALLOCATE. */
@@ -552,7 +555,12 @@ export class Session {
         return { result: runInTransaction(stmt, ctx), durable: false }
       }
       const nowMicros = this.db.replica.now() * 1000
-      const result = this.temp.transact((tx) => runInTransaction(stmt, this.execCtx(tx, params, nowMicros)))
+      const result = this.temp.transact((tx) => {
+        const ctx = this.execCtx(tx, params, nowMicros)
+        // Outside a block no uncommitted DDL can hide from the catalog version; temporary relations shadow names.
+        if (!ctx.temporaryRelations) ctx.planCache = this.plans
+        return runInTransaction(stmt, ctx)
+      })
       return { result, durable: true }
     } catch (e) {
       if (this.block) this.block.failed = true

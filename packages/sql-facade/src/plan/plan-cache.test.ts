@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { openDatabase, type Database } from '../database.js'
+import { SimCluster } from '../sim-cluster.js'
+import { sqlState } from '../errors/sql-state.fixture.js'
+import type { Session } from '../session/session.js'
+
+let db: Database | undefined
+let cluster: SimCluster | undefined
+afterEach(async () => {
+  await db?.close()
+  await cluster?.close()
+  db = undefined
+  cluster = undefined
+})
+
+async function rows(s: Session | Database, sql: string, params: unknown[] = []): Promise<unknown[][]> {
+  return (await s.query(sql, params)).rowArrays
+}
+
+/** Runs a point SELECT of one shape often enough that its template and its cached plan exist. */
+async function warm(s: Session, table = 'items'): Promise<void> {
+  for (let i = 1; i <= 4; i++) await s.query(`SELECT * FROM ${table} WHERE id = ${(i % 2) + 1}`)
+}
+
+describe('cached SELECT plans', () => {
+  it('reuse a plan across literal values and answer as an uncached plan does', async () => {
+    db = await openDatabase({ nodeId: 'pc1' })
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text, qty int)')
+    await db.query(`INSERT INTO items SELECT g, 'n' || g, g * 10 FROM generate_series(1, 50) g`)
+    const s = db.session()
+    const before = s.plans.hits
+    for (let i = 1; i <= 50; i++) {
+      expect(await rows(s, `SELECT name, qty + 1 FROM items WHERE id = ${i} AND qty > 5`)).toEqual([[`n${i}`, i * 10 + 1]])
+      // A string literal coerced per execution, and a miss.
+      expect(await rows(s, `SELECT qty FROM items WHERE name = 'n${i}'`)).toEqual([[i * 10]])
+      expect(await rows(s, `SELECT qty FROM items WHERE id = ${i + 1000}`)).toEqual([])
+    }
+    expect(s.plans.hits - before).toBeGreaterThan(100)
+    // Each execution reads its own transaction's rows.
+    await db.query('UPDATE items SET qty = 999 WHERE id = 3')
+    expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 3 AND qty > 5')).toEqual([['n3', 1000]])
+    await db.query('DELETE FROM items WHERE id = 4')
+    expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 4 AND qty > 5')).toEqual([])
+    // The uncached answer: the same statements in a block (which plans afresh).
+    await s.query('BEGIN')
+    expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 7 AND qty > 5')).toEqual([['n7', 71]])
+    await s.query('COMMIT')
+    // An invalid literal still fails as PostgreSQL does, from a cached plan too.
+    expect(await sqlState(s, `SELECT qty FROM items WHERE id = 'x1'`)).toBe('22P02')
+  })
+
+  it('never leaks one execution\'s parameters or literals into another (prepared and templated)', async () => {
+    db = await openDatabase({ nodeId: 'pc2' })
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three')`)
+    const s = db.session()
+    const p = await s.prepare('SELECT name FROM items WHERE id = $1')
+    const before = s.plans.hits
+    for (const id of [1, 2, 3, 2, 1, 4]) {
+      expect((await s.execute(p, [String(id)])).rowArrays).toEqual(id <= 3 ? [[['one', 'two', 'three'][id - 1]]] : [])
+    }
+    expect(s.plans.hits - before).toBeGreaterThanOrEqual(5)
+    // The template's own tree (the shape's second text) and its instances keep separate plans.
+    for (const id of [1, 2, 3, 2, 3, 1, 2]) expect(await rows(s, `SELECT name FROM items WHERE id = ${id}`)).toEqual([[['one', 'two', 'three'][id - 1]]])
+  })
+
+  it('are replanned after DDL on this node (ALTER TABLE, DROP and CREATE, CREATE INDEX)', async () => {
+    db = await openDatabase({ nodeId: 'pc3' })
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two')`)
+    const s = db.session()
+    await warm(s)
+    // From another session: a stale plan would list the old columns.
+    await db.query('ALTER TABLE items ADD COLUMN extra int DEFAULT 5')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'one', 5]])
+    await warm(s)
+    await db.query('DROP TABLE items')
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, qty int)')
+    await db.query('INSERT INTO items VALUES (1, 100)')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 100]])
+    await warm(s)
+    await db.query('DROP TABLE items')
+    expect(await sqlState(s, 'SELECT * FROM items WHERE id = 1')).toBe('42P01')
+  })
+
+  it('are replanned after DDL replicated from a peer', async () => {
+    cluster = await SimCluster.create({ seed: 5, nodes: [{ id: 'a' }, { id: 'b' }] })
+    const a = cluster.node('a')
+    const b = cluster.node('b')
+    await a.query('CREATE TABLE items (id int PRIMARY KEY, name text)')
+    await a.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two')`)
+    await cluster.settle()
+    const s = b.session()
+    await warm(s)
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 2')).toEqual([[2, 'two']])
+    await a.query('ALTER TABLE items ADD COLUMN extra int DEFAULT 7')
+    await cluster.settle()
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 2')).toEqual([[2, 'two', 7]])
+  })
+
+  it('follow grants and revocations', async () => {
+    db = await openDatabase({ nodeId: 'pc4' })
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two')`)
+    await db.query(`CREATE ROLE reader LOGIN`)
+    await db.query('GRANT SELECT ON items TO reader')
+    const s = db.session({ user: 'reader' })
+    await warm(s)
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'one']])
+    await db.query('REVOKE SELECT ON items FROM reader')
+    expect(await sqlState(s, 'SELECT * FROM items WHERE id = 1')).toBe('42501')
+    await db.query('GRANT SELECT ON items TO reader')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 2')).toEqual([[2, 'two']])
+  })
+
+  it('are replanned when search_path changes', async () => {
+    db = await openDatabase({ nodeId: 'pc6' })
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two')`)
+    const s = db.session()
+    await warm(s)
+    const before = s.plans.hits
+    await s.query('SET search_path = public')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'one']])
+    expect(s.plans.hits).toBe(before)
+  })
+
+  it('do not hide a temporary table that shadows the cached table', async () => {
+    db = await openDatabase({ nodeId: 'pc5' })
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO items VALUES (1, 'permanent'), (2, 'two')`)
+    const s = db.session()
+    await warm(s)
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'permanent']])
+    await s.query('CREATE TEMP TABLE items (id int PRIMARY KEY, name text)')
+    await s.query(`INSERT INTO items VALUES (1, 'temporary')`)
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'temporary']])
+    await s.query('DROP TABLE items')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'permanent']])
+  })
+})

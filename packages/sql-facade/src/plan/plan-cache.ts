@@ -1,0 +1,166 @@
+/**
+ * A session's cached SELECT plans: a statement run again (a prepared statement, the same
+ * text, or a text made from the same literal template) reuses the plan of its first run
+ * instead of planning again.
+ *
+ * A plan is a tree of closures over the `ExecCtx` it was planned with. A cached plan is
+ * planned over a context of its own (`live`) whose fields are overwritten with each
+ * execution's context before it runs, so the closures read that execution's rows,
+ * parameters and budget; literals of a templated statement and parameters compile to
+ * reads of the execution's values (expr/compile.ts, `planSlots`) instead of constants.
+ *
+ * Invariants:
+ * - A plan is reused only under the catalog it was planned against: the replica's
+ *   catalog version (bumped synchronously by every catalog change, local DDL, grants and
+ *   role changes, or a peer's), the role and user it was planned for and search_path must
+ *   be the same.
+ *   Statements inside a transaction block (whose own uncommitted DDL the version does
+ *   not see) and sessions with temporary relations (which shadow names) plan afresh.
+ * - Only statements whose plan holds nothing else that depends on one execution are
+ *   cached (`cacheable`): one plain permanent table, column references, integer and
+ *   string literals, parameters, operators and AND/OR/NOT; every column of the table of
+ *   a type whose casts from text do not read the clock ('now'). Anything else plans afresh.
+ * - An entry is keyed by the statement's tree, or by its template's tree for a
+ *   templated statement, and records which of the two it is: the template's own tree
+ *   (parsed, with its literals as constants) never shares an entry with its instances.
+ * - Values never outlive their execution in a way that matters: each run overwrites the
+ *   parameters and literal values before anything reads them.
+ */
+import type { Node, SelectStmt } from 'libpg-query'
+import type { ExecCtx, PlanSlots, SelectPlans } from '../exec/context.js'
+import { StatementBudget } from '../exec/statement-budget.js'
+import { sharedNode, templateConstants } from '../parser/literal-template.js'
+import { tableMeta } from '../catalog/table-meta.js'
+import { tableColumns } from '../catalog/column-read.js'
+import type { RtValue } from '../types/value.js'
+import type { Relation } from './relation.js'
+
+/** Column types whose values compare and cast from text without the clock or the session's settings. */
+const PLAIN_TYPES = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'text', 'varchar', 'bpchar', 'bool', 'uuid', 'bytea'])
+
+/** The current statement's budget, for closures planned under an earlier one. */
+class BudgetRelay extends StatementBudget {
+  current: StatementBudget
+
+  constructor(current: StatementBudget) {
+    super(Infinity, null)
+    this.current = current
+  }
+
+  override tick(): void {
+    this.current.tick()
+  }
+
+  override spend(n: number): void {
+    this.current.spend(n)
+  }
+
+  override check(): void {
+    this.current.check()
+  }
+}
+
+interface Entry {
+  catalogVersion: number
+  roleOid: number
+  user: string
+  /** Names resolve in the public schema only today; keyed anyway so resolving by search_path cannot go stale. */
+  searchPath: string | null
+  /** Parameter count and types, and each literal's field: what the plan's types were derived from. */
+  signature: string
+  /** Whether the plan reads a template's literals (else its tree's own constants). */
+  templated: boolean
+  live: ExecCtx
+  slots: PlanSlots
+  budget: BudgetRelay
+  relation: Relation
+}
+
+/** Whether a node is an expression this cache can hold a plan of. */
+function plainExpr(n: Node): boolean {
+  if ('ColumnRef' in n) return (n.ColumnRef.fields ?? []).every((f) => 'String' in f || 'A_Star' in f)
+  if ('A_Const' in n) return !n.A_Const.isnull && (n.A_Const.ival !== undefined || n.A_Const.sval !== undefined)
+  if ('ParamRef' in n) return true
+  if ('A_Expr' in n) return n.A_Expr.kind === 'AEXPR_OP' && [n.A_Expr.lexpr, n.A_Expr.rexpr].every((x) => x === undefined || plainExpr(x))
+  if ('BoolExpr' in n) return (n.BoolExpr.args ?? []).every(plainExpr)
+  return false
+}
+
+const SELECT_KEYS = new Set(['targetList', 'fromClause', 'whereClause', 'op', 'limitOption'])
+
+/** Whether `stmt`'s plan may be cached under `exec`'s catalog (see the invariants above). */
+export function cacheable(stmt: SelectStmt, exec: ExecCtx): boolean {
+  for (const [k, v] of Object.entries(stmt)) {
+    if (v === undefined || v === false || (Array.isArray(v) && v.length === 0)) continue
+    if (!SELECT_KEYS.has(k)) return false
+  }
+  if ((stmt.op ?? 'SETOP_NONE') !== 'SETOP_NONE' || (stmt.limitOption ?? 'LIMIT_OPTION_DEFAULT') !== 'LIMIT_OPTION_DEFAULT') return false
+  const from = stmt.fromClause ?? []
+  if (from.length !== 1 || !('RangeVar' in from[0]!)) return false
+  const rv = from[0].RangeVar
+  if (rv.schemaname !== undefined || (rv.alias?.colnames?.length ?? 0) > 0 || rv.relpersistence !== 'p') return false
+  const table = exec.tx.table(rv.relname ?? '')
+  if (!table) return false
+  const meta = tableMeta(table)
+  if (meta.temporary || meta.partitionOf !== undefined) return false
+  if (!tableColumns(table, table.name).every((c) => !c.type.array && PLAIN_TYPES.has(c.type.id))) return false
+  for (const t of stmt.targetList ?? []) {
+    if (!('ResTarget' in t) || !t.ResTarget.val || (t.ResTarget.indirection?.length ?? 0) > 0 || !plainExpr(t.ResTarget.val)) return false
+  }
+  return stmt.whereClause === undefined || plainExpr(stmt.whereClause)
+}
+
+function constValue(c: object): RtValue | undefined {
+  const a = c as { ival?: { ival?: number }; sval?: { sval?: string } }
+  if (a.ival !== undefined) return a.ival.ival ?? 0
+  if (a.sval !== undefined) return a.sval.sval ?? ''
+  return undefined
+}
+
+function signatureOf(exec: ExecCtx, constants: readonly object[] | undefined): string {
+  const params = exec.params.map((v, i) => exec.paramTypes?.[i]?.id ?? (v instanceof Uint8Array ? 'bytea' : 'unknown'))
+  const literals = (constants ?? []).map((c) => ('ival' in c ? 'i' : 'sval' in c ? 's' : '?'))
+  return `${params.join(',')}|${literals.join('')}`
+}
+
+/** Plans of one session's SELECTs, with how many were reused (for tests and profiles). */
+export class PlanCache implements SelectPlans {
+  private entries = new WeakMap<object, Entry>()
+  private readonly catalogVersion: () => number
+  hits = 0
+
+  /** `catalogVersion` reads the replica's catalog version (moves on every catalog change). */
+  constructor(catalogVersion: () => number) {
+    this.catalogVersion = catalogVersion
+  }
+
+  select(tree: { SelectStmt: SelectStmt }, exec: ExecCtx, plan: (exec: ExecCtx) => Relation): Relation {
+    const node = tree.SelectStmt
+    const constants = templateConstants(tree)
+    const key = sharedNode(tree)
+    const version = this.catalogVersion()
+    const signature = signatureOf(exec, constants)
+    const found = this.entries.get(key)
+    if (found && found.catalogVersion === version && found.templated === (constants !== undefined) && found.signature === signature &&
+      found.roleOid === exec.role.oid && found.user === exec.settings.user && found.searchPath === exec.settings.show('search_path')) {
+      const values = (constants ?? []).map(constValue)
+      if (values.every((v) => v !== undefined)) {
+        const live = found.live as unknown as Record<string, unknown>
+        // An optional field the earlier execution had and this one lacks must not survive.
+        for (const k in live) if (!(k in exec) && k !== 'planSlots') delete live[k]
+        Object.assign(live, exec, { planSlots: found.slots, budget: found.budget, planCache: undefined })
+        found.budget.current = exec.budget
+        found.slots.values = values as RtValue[]
+        this.hits++
+        return found.relation
+      }
+    }
+    if (!cacheable(node, exec) || signature.includes('?')) return plan(exec)
+    const slots: PlanSlots = { constants: new Map((constants ?? []).map((c, i) => [c, i])), values: (constants ?? []).map((c) => constValue(c)!) }
+    const budget = new BudgetRelay(exec.budget)
+    const live: ExecCtx = { ...exec, planSlots: slots, budget, planCache: undefined }
+    const relation = plan(live)
+    this.entries.set(key, { catalogVersion: version, roleOid: exec.role.oid, user: exec.settings.user, searchPath: exec.settings.show('search_path'), signature, templated: constants !== undefined, live, slots, budget, relation })
+    return relation
+  }
+}
