@@ -48,7 +48,7 @@ async function eventually(cond: () => Promise<boolean>, ms: number, what: string
 }
 
 describe('standby routing over the wire', () => {
-  it('a standby reports in_hot_standby and default_transaction_read_only on at startup, the primary off', async () => {
+  it('a standby reports in_hot_standby and default_transaction_read_only on at startup, the primary off, and open sessions hear of a promotion', async () => {
     const a = await start('sr-a')
     const b = await start('sr-b', [`127.0.0.1:${a.pgPort}`])
     const before = await connect(b)
@@ -72,10 +72,19 @@ describe('standby routing over the wire', () => {
     expect([primary.params['in_hot_standby'], primary.params['default_transaction_read_only']]).toEqual(['off', 'off'])
     expect([standby.params['in_hot_standby'], standby.params['default_transaction_read_only']]).toEqual(['on', 'on'])
     await expect(standby.client.query('CREATE TABLE t (k INT PRIMARY KEY)')).rejects.toMatchObject({ code: '25006' })
+
+    // Open sessions hear of a role change before their next ReadyForQuery, as PostgreSQL 14+ reports in_hot_standby.
+    expect((await standby.client.query('SELECT pg_promote() AS p')).rows[0]?.p).toBe(true)
+    expect([standby.params['in_hot_standby'], standby.params['default_transaction_read_only']]).toEqual(['off', 'off'])
+    await eventually(async () => {
+      await primary.client.query('SELECT 1')
+      return primary.params['in_hot_standby'] === 'on'
+    }, 30_000, 'sr-a told of its demotion')
+    expect(primary.params['default_transaction_read_only']).toBe('on')
     await primary.client.end()
     await standby.client.end()
     const metric = (n: ConcordNode, name: string) => n.metrics().find((m) => m.name === name)?.value
-    expect([metric(b, 'concord_standby'), metric(b, 'concord_failover_epoch')]).toEqual([1, 1])
-    expect([metric(a, 'concord_standby'), metric(a, 'concord_failover_epoch')]).toEqual([0, 1])
+    expect([metric(b, 'concord_standby'), metric(b, 'concord_failover_epoch')]).toEqual([0, 2])
+    expect([metric(a, 'concord_standby'), metric(a, 'concord_failover_epoch')]).toEqual([1, 2])
   })
 })

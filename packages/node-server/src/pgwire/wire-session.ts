@@ -67,9 +67,16 @@ export class WireSession {
   private handling = false
   /** Writes bytes to the client outside a reply (idle notifications); none: they wait for the next reply. */
   private push: ((bytes: Uint8Array) => void) | null = null
+  /**
+   * The reported parameters (`SqlSession.reportedParameters`) as the client last heard them:
+   * at startup, then before each ReadyForQuery that follows a change (a promotion or
+   * demotion, SET default_transaction_read_only), as PostgreSQL reports them.
+   */
+  private readonly reported = new Map<string, string>()
 
   constructor(sql: SqlSession) {
     this.sql = sql
+    for (const [k, v] of sql.reportedParameters?.() ?? []) this.reported.set(k, v)
     sql.onNotification?.((n) => {
       // Idle with nothing held back: out at once. Otherwise behind what is already there.
       const alone = !this.handling && this.push !== null && this.out.length === 0
@@ -108,7 +115,7 @@ export class WireSession {
         this.skipUntilSync = false
         await this.simpleQuery(msg.sql)
         // A COPY FROM STDIN waits for its data: ReadyForQuery comes after CopyDone.
-        if (this.copyIn === null) this.out.readyForQuery(this.status())
+        if (this.copyIn === null) this.ready()
         return { bytes: this.out.take() }
       case 'copyData': case 'copyDone': case 'copyFail':
         // Left over from a COPY that failed: PostgreSQL drops them too.
@@ -116,7 +123,7 @@ export class WireSession {
       case 'sync':
         this.skipUntilSync = false
         this.portals.delete('')
-        this.out.readyForQuery(this.status())
+        this.ready()
         return { bytes: this.out.take() }
       case 'flush':
         return this.out.length > 0 ? { bytes: this.out.take() } : {}
@@ -149,7 +156,7 @@ export class WireSession {
           const done = await sink.end()
           this.copyIn = null
           this.out.commandComplete(done.commandTag)
-          this.out.readyForQuery(this.status())
+          this.ready()
           return { bytes: this.out.take() }
         } catch (err) {
           return this.copyEnded(errorFields(err))
@@ -171,8 +178,18 @@ export class WireSession {
   private copyEnded(error: ReturnType<typeof errorFields>): WireReply {
     this.copyIn = null
     this.out.error(error)
-    this.out.readyForQuery(this.status())
+    this.ready()
     return { bytes: this.out.take() }
+  }
+
+  /** ReadyForQuery, after a ParameterStatus for each reported parameter that changed since the client last heard it. */
+  private ready(): void {
+    for (const [k, v] of this.sql.reportedParameters?.() ?? []) {
+      if (this.reported.get(k) === v) continue
+      this.reported.set(k, v)
+      this.out.parameterStatus(k, v)
+    }
+    this.out.readyForQuery(this.status())
   }
 
   async close(): Promise<void> {
