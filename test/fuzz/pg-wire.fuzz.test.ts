@@ -61,7 +61,10 @@ function packet(code: number, body: Uint8Array = new Uint8Array()): Uint8Array {
   return Buffer.concat([i32(8 + body.length), i32(code), body])
 }
 
-const STARTUP = packet(3 << 16, Buffer.concat([cstr('user'), cstr('concord'), cstr('database'), cstr('concord'), cstr('application_name'), cstr('fuzz'), cstr('')]))
+const STARTUP = packet(
+  3 << 16,
+  Buffer.concat(['user', 'concord', 'database', 'concord', 'application_name', 'fuzz', ''].map(cstr)),
+)
 const STARTUPS: Uint8Array[] = [
   STARTUP,
   packet(80877103), // SSLRequest
@@ -77,7 +80,7 @@ const SEQUENCES: Array<Array<[string, Uint8Array]>> = [
   [['Q', cstr("INSERT INTO items VALUES (3, 'three') ON CONFLICT (id) DO NOTHING")]],
   [
     ['P', Buffer.concat([cstr('s1'), cstr('SELECT $1::int + $2::int'), i16(2), i32(23), i32(23)])],
-    ['B', Buffer.concat([cstr('p1'), cstr('s1'), i16(1), i16(0), i16(2), i32(1), Buffer.from('4'), i32(2), Buffer.from('38'), i16(1), i16(1)])],
+    ['B', Buffer.concat([cstr('p1'), cstr('s1'), i16(1), i16(0), i16(2), i32(1), Buffer.from('4'), i32(2), Buffer.from('38'), i16(1), i16(1)])], // eslint-disable-line @stylistic/max-len
     ['D', Buffer.concat([Buffer.from('P'), cstr('p1')])],
     ['E', Buffer.concat([cstr('p1'), i32(0)])],
     ['S', new Uint8Array()],

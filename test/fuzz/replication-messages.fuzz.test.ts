@@ -119,7 +119,10 @@ async function sampleCorpus(): Promise<Uint8Array[]> {
     },
     { type: MessageType.Rows, id: 6, status: 1, message: 'not held', columns: [], rows: [] },
     { type: MessageType.SyncRequest, requests: [{ shard: 's:t', generation: 0, stateVector: new Uint8Array([0]) }] },
-    { type: MessageType.SyncDiff, diffs: [{ shard: 's:t', generation: 0, update: new Uint8Array([0, 0]), hash: 1, final: true, stateVector: new Uint8Array() }] },
+    {
+      type: MessageType.SyncDiff,
+      diffs: [{ shard: 's:t', generation: 0, update: new Uint8Array([0, 0]), hash: 1, final: true, stateVector: new Uint8Array() }],
+    },
     { type: MessageType.Digest, lsn: 3, digests: [{ shard: 's:t', generation: 0, hash: 77, rows: 0 }] },
     { type: MessageType.Updates, prevLsn: 1, lsn: 2, updates: [{ shard: 's:t', generation: 0, update: new Uint8Array([0, 0]) }] },
   ]
@@ -155,7 +158,8 @@ describe('fuzz: core replication messages', () => {
         try {
           msg = decodeMessage(frame, 4096)
         } catch (e) {
-          if (!(e instanceof DecodeError)) throw new Error(`seed ${seed} iteration ${i}: ${String(e)} on ${Buffer.from(frame).toString('hex')}`)
+          const hex = Buffer.from(frame).toString('hex')
+          if (!(e instanceof DecodeError)) throw new Error(`seed ${seed} iteration ${i}: ${String(e)} on ${hex}`, { cause: e })
           continue
         }
         accepted++
@@ -175,7 +179,9 @@ describe('fuzz: core replication messages', () => {
       const rng = campaignRandom(seed, 'replicator')
       const time = new VirtualTime()
       const sink = new SinkTransport()
-      const victim = await Replica.open({ nodeId: 'victim', transport: sink, clock: time.clock, scheduler: time.scheduler, random: () => 0.25 })
+      const victim = await Replica.open({
+        nodeId: 'victim', transport: sink, clock: time.clock, scheduler: time.scheduler, random: () => 0.25,
+      })
       victim.transact((tx) => tx.createTable(TABLE))
       victim.transact((tx) => tx.insert('t', { id: 1, v: 'kept' }))
       const peers = ['a', 'b', 'evil']

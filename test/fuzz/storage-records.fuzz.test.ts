@@ -50,7 +50,8 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'concord-fuzz-storage-'))
   golden = join(root, 'golden')
   const { replica, storage } = await openReplica(golden)
-  replica.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'] }))
+  const columns = [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }]
+  replica.transact((tx) => tx.createTable({ name: 't', columns, primaryKey: ['id'] }))
   for (let i = 0; i < 30; i++) replica.transact((tx) => tx.insert('t', { id: i, v: `value ${i}` }))
   replica.transact((tx) => tx.update('t', [3], { v: 'changed' }))
   replica.transact((tx) => tx.delete('t', [4]))
@@ -80,7 +81,10 @@ async function damagedCopy(name: string, damage: (env: ReturnType<typeof open<Ui
 
 describe('fuzz: storage records read at start-up', () => {
   it('decodeRecord throws only CorruptRecordError, and what it accepts re-encodes to the same bytes', () => {
-    const samples = [encodeRecord({ generation: 0, kind: 'update', data: new Uint8Array([1, 2, 3]) }), encodeRecord({ generation: 2 ** 40, kind: 'snapshot', data: new Uint8Array(20) })]
+    const samples = [
+      encodeRecord({ generation: 0, kind: 'update', data: new Uint8Array([1, 2, 3]) }),
+      encodeRecord({ generation: 2 ** 40, kind: 'snapshot', data: new Uint8Array(20) }),
+    ]
     const { seeds, iterations } = fuzzBudget(6_000)
     for (const seed of seeds) {
       const rng = campaignRandom(seed, 'record-codec')
@@ -89,7 +93,8 @@ describe('fuzz: storage records read at start-up', () => {
         try {
           expect(encodeRecord(decodeRecord(bytes))).toEqual(bytes)
         } catch (e) {
-          if (!(e instanceof CorruptRecordError)) throw new Error(`seed ${seed} iteration ${i} on ${Buffer.from(bytes).toString('hex')}: ${String(e)}`, { cause: e })
+          const hex = Buffer.from(bytes).toString('hex')
+          if (!(e instanceof CorruptRecordError)) throw new Error(`seed ${seed} iteration ${i} on ${hex}: ${String(e)}`, { cause: e })
         }
       }
     }
@@ -105,8 +110,8 @@ describe('fuzz: storage records read at start-up', () => {
         const key = rng.pick(recordKeys)
         const path = await damagedCopy(`s${seed}`, (env) => {
           const value = env.get(key)!
-          if (rng.chance(0.1)) env.remove(key)
-          else env.put(key, rng.chance(0.05) ? randomBytes(rng, 64) : mutate(rng, value, { maxLength: value.length + 64 }))
+          if (rng.chance(0.1)) env.removeSync(key)
+          else env.putSync(key, rng.chance(0.05) ? randomBytes(rng, 64) : mutate(rng, value, { maxLength: value.length + 64 }))
         })
         let opened: { replica: Replica; storage: LmdbStorage }
         try {
@@ -145,7 +150,7 @@ describe('fuzz: storage records read at start-up', () => {
       const value = env.get(target)!.slice()
       const at = value.indexOf(Buffer.from('value 29')[6]!, value.length - 40)
       value[at > 10 ? at : value.length - 2] ^= 0x01
-      env.put(target, value)
+      env.putSync(target, value)
     })
     const { replica, storage } = await openReplica(path).catch((e: unknown) => {
       throw new Error(`refused (the required behaviour): ${String(e)}`)
