@@ -210,4 +210,21 @@ describe('fuzz: core replication messages', () => {
       await victim.close()
     }
   })
+
+  // Known finding: a gossip envelope's origin is chosen by whoever sends it, and the
+  // Replicator keeps a permanent status record for every origin a valid message names
+  // (positions.ts statusOf), so one peer can grow a node's memory without bound by
+  // naming a fresh origin per message. States the required behaviour; fails until the
+  // Replicator bounds (or authenticates) the peers it tracks.
+  it.fails('a replica receiving valid messages under 20,000 forged origins keeps a bounded peer table', async () => {
+    const time = new VirtualTime()
+    const victim = await Replica.open({ nodeId: 'victim', transport: new SinkTransport(), clock: time.clock, scheduler: time.scheduler })
+    try {
+      const ack = encodeMessage({ type: MessageType.Ack, lsn: 0 })
+      for (let i = 0; i < 20_000; i++) victim.replicator.receive(`forged-${i}`, ack)
+      expect(victim.replicator.peerStatus().length).toBeLessThan(5_000)
+    } finally {
+      await victim.close()
+    }
+  })
 })
