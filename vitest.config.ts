@@ -15,6 +15,8 @@ import { defineConfig } from 'vitest/config'
  *   simulation  the seeded simulator campaigns (files under a sim/ folder, *.sim.test.ts)
  *   cluster     several `concord start` processes on 127.0.0.1 (test/cluster, test/replication)
  *   browser     headless Chromium against node processes (test/browser)
+ *   fuzz        bounded, seeded fuzz campaigns over every decoder an outsider reaches (test/fuzz;
+ *               `npm run fuzz -- --iterations N --seed S` for a longer one)
  */
 const SOURCE_CONDITION = '@concord/source'
 const conditionFlag = `--conditions=${SOURCE_CONDITION}`
@@ -25,6 +27,7 @@ if (!(process.env['NODE_OPTIONS'] ?? '').includes(conditionFlag)) {
 const SIMULATION = ['packages/*/src/**/sim/**/*.test.ts', 'packages/*/src/**/*.sim.test.ts', 'test/simulation/**/*.test.ts']
 const CLUSTER = ['test/cluster/**/*.test.ts', 'test/replication/**/*.test.ts']
 const BROWSER = ['test/browser/**/*.test.ts']
+const FUZZ = ['test/fuzz/**/*.test.ts']
 
 export default defineConfig({
   resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
@@ -46,6 +49,7 @@ export default defineConfig({
       { extends: true, test: { name: 'simulation', include: SIMULATION } },
       { extends: true, test: { name: 'cluster', include: CLUSTER } },
       { extends: true, test: { name: 'browser', include: BROWSER } },
+      { extends: true, test: { name: 'fuzz', include: FUZZ } },
     ],
   },
 })

@@ -26,3 +26,15 @@ describe('FrameGuard', () => {
     expect(() => g.feed(Buffer.from([0x51, 0, 0, 0x10, 0]))).toThrow(/length/)
   })
 })
+
+describe('FrameGuard on a short initial packet', () => {
+  it('rejects an initial length below 8 as soon as its four bytes arrive, before the rest of the header', () => {
+    // Found by test/fuzz/pg-wire.fuzz.test.ts: 4 to 7 zero bytes froze the whole node.
+    expect(() => new FrameGuard().feed(Buffer.alloc(7))).toThrow(/initial message length 0/)
+    expect(() => new FrameGuard().feed(Buffer.from([0, 0, 0, 4]))).toThrow(/initial message length 4/)
+    const g = new FrameGuard()
+    g.feed(Buffer.from([0, 0]))
+    expect(() => g.feed(Buffer.from([0, 0]))).toThrow(FrameError)
+    expect(() => new FrameGuard().feed(Buffer.from([0, 0, 0]))).not.toThrow()
+  })
+})

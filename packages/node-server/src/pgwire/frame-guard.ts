@@ -45,9 +45,16 @@ export class FrameGuard {
       this.header.set(chunk.subarray(pos, pos + n), this.have)
       this.have += n
       pos += n
+      const view = new DataView(this.header.buffer)
+      // An initial length is checked as soon as its four bytes are in, before pg-gateway
+      // sees them: pg-gateway loops forever on a zero length (the node froze on 4 zero
+      // bytes, found by the wire fuzz campaign).
+      if (this.initial && this.have >= 4) {
+        const length = view.getInt32(0)
+        if (length < 8 || length > MAX_INITIAL_BYTES) throw new FrameError(`initial message length ${length}`)
+      }
       if (this.have < need) return
       this.have = 0
-      const view = new DataView(this.header.buffer)
       if (this.initial) {
         const length = view.getInt32(0)
         const code = view.getInt32(4)

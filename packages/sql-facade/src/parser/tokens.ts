@@ -3,6 +3,7 @@
  * (extension.ts).
  */
 import { scanSync, type ScanToken } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
 
 export interface StatementSource {
   text: string
@@ -11,7 +12,15 @@ export interface StatementSource {
 
 /** The scanner tokens of one statement (comments dropped), for the extension grammar. */
 export function tokenizeStatement(text: string): StatementSource {
-  const tokens = scanSync(text).tokens.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT')
+  let scanned
+  try {
+    scanned = scanSync(text)
+  } catch {
+    // libpg-query's scanner reports a lexical error (an unterminated quoted string or
+    // comment) as text its wrapper then fails to read as JSON: a syntax error, not ours.
+    throw new SqlError(SqlState.syntaxError, 'syntax error: unterminated quoted string or comment')
+  }
+  const tokens = scanned.tokens.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT')
   return { text, tokens }
 }
 
