@@ -3,10 +3,11 @@
  * CREATE/DROP INDEX, CREATE/DROP FUNCTION and CREATE REGION, all as replicated catalog
  * writes inside the caller's core transaction.
  */
-import { holdsTable, type ColumnSpec, type Json, type PolicySpec, type TableSpec } from '@concord/core'
+import { holdsTable, type ColumnSpec, type Json, type PartitionSpec, type PolicySpec, type TableSpec } from '@concord/core'
 import { userTypes } from '../types/user-type.js'
 import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
-import { checkNewPartitionBound } from '../plan/partition-view.js'
+import { checkNewPartitionBound, type KeyExpr } from '../plan/partition-view.js'
+import { exprText } from '../catalog/expr-text.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
 import type { IndexDef } from '../catalog/secondary-index.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -15,7 +16,7 @@ import { nameList } from '../parser/name-list.js'
 import { typeFromTypeName } from '../types/sql-type.js'
 import type { UserTypeSource } from '../types/enum-type.js'
 import { coerce } from '../expr/coerce.js'
-import { Scope } from '../expr/scope.js'
+import { Scope, type ColumnBinding } from '../expr/scope.js'
 import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { encodeValue } from '../types/storage-codec.js'
@@ -187,6 +188,34 @@ function checkTemporary(stmt: CreateStmt, p: PlanCtx): void {
   }
 }
 
+/**
+ * `PARTITION BY method (a, (b + 0), lower(c))`: plain columns by name; expression elements
+ * keep their parse tree and result type in `partitioning.meta.exprs` (partition-view.ts),
+ * their SQL text as the key's column name (shown in `\\d` and error details).
+ */
+function partitionSpecOf(partspec: NonNullable<CreateStmt['partspec']>, cols: ColumnBinding[], p: PlanCtx): PartitionSpec {
+  const strat = partspec.strategy
+  const columns: string[] = []
+  const exprs: Array<KeyExpr | null> = []
+  for (const e of partspec.partParams ?? []) {
+    const el = 'PartitionElem' in e ? e.PartitionElem : {}
+    if (el.name !== undefined) {
+      if (!cols.some((x) => x.name === el.name)) throw new SqlError(SqlState.undefinedColumn, `column "${el.name}" named in partition key does not exist`)
+      columns.push(el.name)
+      exprs.push(null)
+    } else if (el.expr) {
+      const c = compileExpr(el.expr, makeCompileCtx(p, new Scope(cols)))
+      columns.push(exprText(el.expr))
+      exprs.push({ expr: el.expr as unknown as Json, t: c.type })
+    } else {
+      throw new SqlError(SqlState.syntaxError, 'partition key element has neither a column nor an expression')
+    }
+  }
+  const method = strat === 'PARTITION_STRATEGY_HASH' ? 'hash' : strat === 'PARTITION_STRATEGY_RANGE' ? 'range' : 'list'
+  if (method === 'list' && columns.length > 1) throw new SqlError(SqlState.invalidTableDefinition, 'cannot use "list" partition strategy with more than one column')
+  return exprs.some((x) => x !== null) ? { method, columns, meta: { exprs: exprs as unknown as Json } } : { method, columns }
+}
+
 export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const name = stmt.relation!.relname!
   if ((stmt.tableElts ?? []).filter((el) => 'ColumnDef' in el).length > MAX_COLUMNS) throw tooManyColumns()
@@ -208,12 +237,15 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     if (!parent) throw new SqlError(SqlState.undefinedTable, `relation "${parentName}" does not exist`)
     if (!parent.partitioning) throw new SqlError(SqlState.invalidTableDefinition, `table "${parentName}" is not partitioned`)
     const pb = stmt.partbound
-    const datum = (n: Node) => {
-      if ('A_Const' in n) return String(n.A_Const.ival?.ival ?? n.A_Const.sval?.sval ?? n.A_Const.fval?.fval ?? '')
+    const datum = (n: Node): string => {
+      // A zero integer constant arrives as `ival: {}`; a typed literal ('2020-01-01'::date) as a cast.
+      if ('TypeCast' in n && n.TypeCast.arg) return datum(n.TypeCast.arg)
+      if ('A_Const' in n && n.A_Const.isnull === true) return 'NULL'
+      if ('A_Const' in n) return String(n.A_Const.ival !== undefined ? n.A_Const.ival.ival ?? 0 : n.A_Const.sval?.sval ?? n.A_Const.fval?.fval ?? n.A_Const.boolval?.boolval ?? '')
       if ('ColumnRef' in n) return nameList(n.ColumnRef.fields).join('.').toUpperCase()
       return ''
     }
-    const bound: Json = pb.strategy === 'h'
+    const bound: Json = pb.is_default === true ? { default: true } : pb.strategy === 'h'
       ? { modulus: pb.modulus ?? 0, remainder: pb.remainder ?? 0 }
       : pb.strategy === 'l' ? { values: (pb.listdatums ?? []).map(datum) }
       : { from: (pb.lowerdatums ?? []).map(datum), to: (pb.upperdatums ?? []).map(datum) }
@@ -221,10 +253,16 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     const pm = tableMeta(parent)
     if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'a partition takes its counter columns from its partitioned table')
     if (opts.replication_regions !== undefined) throw partitionRegions()
+    if (pb.is_default === true) {
+      const other = p.exec.allTables().find((t) => tableMeta(t).partitionOf === parentName && (tableMeta(t).bound as { default?: boolean } | undefined)?.default === true)
+      if (other) throw new SqlError(SqlState.invalidObjectDefinition, `partition "${name}" conflicts with existing default partition "${other.name}"`)
+    }
     tx.createTable({
       name,
       columns: parent.columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, meta: c.meta })),
       primaryKey: parent.primaryKey,
+      // A partition may itself be partitioned (sub-partitions); its rows still live in the root.
+      ...(stmt.partspec ? { partitioning: partitionSpecOf(stmt.partspec, tableColumns(parent, name), p) } : {}),
       options: opts,
       // The parent's foreign keys apply to rows written through it; a partition keeps none.
       meta: tableMetaToJson({ ...pm, foreignKeys: [], partitionOf: parentName, bound }),
@@ -320,12 +358,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     if (!col) throw new SqlError(SqlState.undefinedColumn, `column "${c}" named in counter_columns does not exist`)
     col.kind = 'counter'
   }
-  if (stmt.partspec) {
-    const strat = stmt.partspec.strategy
-    const columns = (stmt.partspec.partParams ?? []).map((e) => ('PartitionElem' in e ? e.PartitionElem.name ?? '' : ''))
-    for (const c of columns) if (!cols.some((x) => x.spec.name === c)) throw new SqlError(SqlState.undefinedColumn, `column "${c}" named in partition key does not exist`)
-    spec.partitioning = { method: strat === 'PARTITION_STRATEGY_HASH' ? 'hash' : strat === 'PARTITION_STRATEGY_RANGE' ? 'range' : 'list', columns }
-  }
+  if (stmt.partspec) spec.partitioning = partitionSpecOf(stmt.partspec, cols.map((c) => ({ name: c.spec.name, table: name, type: c.meta.t })), p)
   tx.createTable(spec)
   for (const u of uniques) {
     const idx: IndexDef = { name: `${name}_${u.join('_')}_key`, table: name, columns: u, unique: true }

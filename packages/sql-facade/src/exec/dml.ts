@@ -24,6 +24,8 @@ import { decodeValue } from '../types/storage-codec.js'
 import type { RtValue } from '../types/value.js'
 import type { StatementResult } from './result.js'
 import { TableWriter } from './table-writer.js'
+import { partitionRoot } from '../plan/partition-view.js'
+import { partitionCatalog } from '../plan/partition-catalog.js'
 
 /** The table a statement writes: a named partition is written through its parent. */
 export function targetTable(p: PlanCtx, name: string): { table: TableInfo; partition: TableInfo | null } {
@@ -33,12 +35,8 @@ export function targetTable(p: PlanCtx, name: string): { table: TableInfo; parti
     throw new SqlError(SqlState.featureNotSupported, `cannot write into view "${name}"`, { detail: 'Concord\'s views are read-only: writing through a view is not supported.', hint: 'Write into the view\'s table.' })
   }
   if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
-  const parent = tableMeta(t).partitionOf
-  if (parent) {
-    const pt = p.exec.tx.table(parent)
-    if (pt) return { table: pt, partition: t }
-  }
-  return { table: t, partition: null }
+  const root = partitionRoot(t, partitionCatalog(p))
+  return root === t ? { table: t, partition: null } : { table: root, partition: t }
 }
 
 interface Returning {

@@ -21,7 +21,8 @@ import { execCreateTableAs } from './create-table-as.js'
 import { utility, type StatementResult } from './result.js'
 import { truncateTargets } from './foreign-key-ddl.js'
 import { tableMeta } from '../catalog/table-meta.js'
-import { partitionFilter } from '../plan/partition-view.js'
+import { partitionFilter, partitionRoot } from '../plan/partition-view.js'
+import { partitionCatalog } from '../plan/partition-catalog.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
 import { checkAccess } from '../auth/access-check.js'
@@ -99,10 +100,10 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
     for (const name of tables) {
       const t = exec.tx.table(name)!
       // A partition's rows are stored in its parent: truncate the parent's rows that route to it.
-      const parent = tableMeta(t).partitionOf ? exec.tx.table(tableMeta(t).partitionOf!) : undefined
-      const store = parent ?? t
+      const cat = partitionCatalog(p)
+      const store = partitionRoot(t, cat)
       const cols = tableColumns(store, store.name)
-      const keep = parent ? partitionFilter(parent, t, cols) : null
+      const keep = store !== t ? partitionFilter(cat, t, cols) : null
       const rows = [...exec.rows.scan(store.name)].filter((row) => keep === null || keep(decodeRow(row, cols)))
       for (const row of rows) exec.rows.delete(store.name, store.primaryKey.map((c) => row[c] ?? null))
     }

@@ -14,7 +14,8 @@ import { tableMeta } from '../catalog/table-meta.js'
 import type { FromRelation, Relation } from './relation.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import { baseTableRelation, conjuncts } from './table-scan.js'
-import { partitionFilter } from './partition-view.js'
+import { partitionFilter, partitionRoot } from './partition-view.js'
+import { partitionCatalog } from './partition-catalog.js'
 import type { TableInfo } from '@concord/core'
 import type { StatementBudget } from '../exec/statement-budget.js'
 import { T } from '../types/sql-type.js'
@@ -199,10 +200,11 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
       const meta = tableMeta(table)
       if (meta.partitionOf) {
         // A partition reads as its parent's rows that route to it.
-        const parentTable = p.exec.tx.table(meta.partitionOf)
-        if (parentTable) {
+        const cat = partitionCatalog(p)
+        const parentTable = partitionRoot(table, cat)
+        if (parentTable !== table) {
           const base = baseTableRelation(parentTable, a.name, p.exec, [], makeCompileCtx(p, new Scope([], parent)), parent)
-          const keep = partitionFilter(parentTable, table, base.columns)
+          const keep = partitionFilter(cat, table, base.columns)
           const rel = withShardLocation(p, parentTable, table, { columns: base.columns, rows: (outer) => base.rows(outer).filter(keep) }, a.name)
           return { columns: renamed(rel, a.name, a.cols), primaryKeys: new Map([[a.name, parentTable.primaryKey]]), rows: rel.rows }
         }
