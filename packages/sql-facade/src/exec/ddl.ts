@@ -8,6 +8,7 @@ import { userTypes } from '../types/user-type.js'
 import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
 import { checkNewPartitionBound, type KeyExpr } from '../plan/partition-view.js'
 import { exprText } from '../catalog/expr-text.js'
+import { attachPartition, checkDefaultKeepsRows, checkOneDefault, deletePartitionRows, detachPartition, partitionBound, partitionDescendants } from './partition-ddl.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
 import type { IndexDef } from '../catalog/secondary-index.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -236,27 +237,13 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     const parent = tx.table(parentName)
     if (!parent) throw new SqlError(SqlState.undefinedTable, `relation "${parentName}" does not exist`)
     if (!parent.partitioning) throw new SqlError(SqlState.invalidTableDefinition, `table "${parentName}" is not partitioned`)
-    const pb = stmt.partbound
-    const datum = (n: Node): string => {
-      // A zero integer constant arrives as `ival: {}`; a typed literal ('2020-01-01'::date) as a cast.
-      if ('TypeCast' in n && n.TypeCast.arg) return datum(n.TypeCast.arg)
-      if ('A_Const' in n && n.A_Const.isnull === true) return 'NULL'
-      if ('A_Const' in n) return String(n.A_Const.ival !== undefined ? n.A_Const.ival.ival ?? 0 : n.A_Const.sval?.sval ?? n.A_Const.fval?.fval ?? n.A_Const.boolval?.boolval ?? '')
-      if ('ColumnRef' in n) return nameList(n.ColumnRef.fields).join('.').toUpperCase()
-      return ''
-    }
-    const bound: Json = pb.is_default === true ? { default: true } : pb.strategy === 'h'
-      ? { modulus: pb.modulus ?? 0, remainder: pb.remainder ?? 0 }
-      : pb.strategy === 'l' ? { values: (pb.listdatums ?? []).map(datum) }
-      : { from: (pb.lowerdatums ?? []).map(datum), to: (pb.upperdatums ?? []).map(datum) }
+    const bound = partitionBound(stmt.partbound)
     checkNewPartitionBound(name, bound as { modulus?: number; remainder?: number }, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
     const pm = tableMeta(parent)
     if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'a partition takes its counter columns from its partitioned table')
     if (opts.replication_regions !== undefined) throw partitionRegions()
-    if (pb.is_default === true) {
-      const other = p.exec.allTables().find((t) => tableMeta(t).partitionOf === parentName && (tableMeta(t).bound as { default?: boolean } | undefined)?.default === true)
-      if (other) throw new SqlError(SqlState.invalidObjectDefinition, `partition "${name}" conflicts with existing default partition "${other.name}"`)
-    }
+    checkOneDefault(p, parentName, name, bound)
+    checkDefaultKeepsRows(p, parent, { name, bound })
     tx.createTable({
       name,
       columns: parent.columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, meta: c.meta })),
@@ -395,8 +382,9 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
       notices.push(...dropDependentViews(p, names.filter((n) => tx.table(n)), 'table', stmt.behavior === 'DROP_CASCADE'))
       for (const n of names) {
         if (!tx.table(n)) continue
-        // Dropping a partitioned table drops its partitions.
-        for (const t of p.exec.allTables()) if (tableMeta(t).partitionOf === n) dropTable(p, t.name)
+        // Dropping a partitioned table drops its partitions (at every depth); a partition's rows are stored in its root.
+        deletePartitionRows(p, tx.table(n)!)
+        for (const d of partitionDescendants(p, n)) dropTable(p, d)
         dropTable(p, n)
         dropOwnedSequences(p.exec, n)
       }
@@ -627,6 +615,12 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         }
         break
       }
+      case 'AT_AttachPartition':
+        attachPartition(p, name, cmd)
+        break
+      case 'AT_DetachPartition':
+        detachPartition(p, name, cmd)
+        break
       default:
         throw new SqlError(SqlState.featureNotSupported, `ALTER TABLE ${String(cmd.subtype).replace('AT_', '')} is not supported`)
     }

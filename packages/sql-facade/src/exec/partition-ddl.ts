@@ -1,0 +1,184 @@
+/**
+ * Partition bounds as written (`FOR VALUES ..`) and `ALTER TABLE parent ATTACH PARTITION t
+ * FOR VALUES ..` / `DETACH PARTITION t`.
+ *
+ * A partition's rows are stored in the table at the top of its PARTITION OF chain (the
+ * root; partition-view.ts), so attaching moves the attached table's rows into the root and
+ * detaching moves the partition's rows out of the root into the table's own storage, both
+ * inside the statement's transaction: they commit together with the catalog change or not
+ * at all. The partition metadata (`partitionOf`, `bound`) lives in the replicated catalog.
+ *
+ * Multi-master: a node that writes directly into a table while another node attaches it
+ * writes into the table's own storage; after the two changes merge those rows stay in that
+ * storage (kept, never deleted) but read neither through the parent nor the partition until
+ * the table is detached again. Rows written through the parent while another node detaches
+ * the partition stay in the parent's storage and read through the parent. No row is lost;
+ * docs/compatibility.md says so.
+ */
+import type { Json, TableInfo } from '@concord/core'
+import type { AlterTableCmd, Node, PartitionBoundSpec } from 'libpg-query'
+import { decodeRow, tableColumns } from '../catalog/column-read.js'
+import { columnMeta, tableMeta, tableMetaToJson } from '../catalog/table-meta.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { nameList } from '../parser/name-list.js'
+import { partitionCatalog } from '../plan/partition-catalog.js'
+import { partitionFilter, partitionKeyReader, partitionMatcher, partitionRoot } from '../plan/partition-view.js'
+import type { PlanCtx } from '../plan/plan-context.js'
+import { typeName } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
+import { TableWriter } from './table-writer.js'
+
+/** A bound datum as stored: its literal text, 'NULL', 'MINVALUE' or 'MAXVALUE'. */
+function datum(n: Node): string {
+  // A zero integer constant arrives as `ival: {}`; a typed literal ('2020-01-01'::date) as a cast.
+  if ('TypeCast' in n && n.TypeCast.arg) return datum(n.TypeCast.arg)
+  if ('A_Const' in n && n.A_Const.isnull === true) return 'NULL'
+  if ('A_Const' in n) return String(n.A_Const.ival !== undefined ? n.A_Const.ival.ival ?? 0 : n.A_Const.sval?.sval ?? n.A_Const.fval?.fval ?? n.A_Const.boolval?.boolval ?? '')
+  if ('ColumnRef' in n) return nameList(n.ColumnRef.fields).join('.').toUpperCase()
+  return ''
+}
+
+/** The stored form of a `FOR VALUES ..` clause (partition-view.ts reads it). */
+export function partitionBound(pb: PartitionBoundSpec): Json {
+  if (pb.is_default === true) return { default: true }
+  if (pb.strategy === 'h') return { modulus: pb.modulus ?? 0, remainder: pb.remainder ?? 0 }
+  if (pb.strategy === 'l') return { values: (pb.listdatums ?? []).map(datum) }
+  return { from: (pb.lowerdatums ?? []).map(datum), to: (pb.upperdatums ?? []).map(datum) }
+}
+
+/** PostgreSQL allows one DEFAULT partition per partitioned table. */
+export function checkOneDefault(p: PlanCtx, parent: string, name: string, bound: Json): void {
+  if ((bound as { default?: boolean }).default !== true) return
+  const other = p.exec.allTables().find((t) => tableMeta(t).partitionOf === parent && (tableMeta(t).bound as { default?: boolean } | undefined)?.default === true)
+  if (other) throw new SqlError(SqlState.invalidObjectDefinition, `partition "${name}" conflicts with existing default partition "${other.name}"`)
+}
+
+/** Rows already in the parent's DEFAULT partition must not belong to a new partition (PostgreSQL's 23514). */
+export function checkDefaultKeepsRows(p: PlanCtx, parent: TableInfo, newPart: { name: string; bound: Json }): void {
+  const cat = partitionCatalog(p)
+  const def = cat.partitionsOf(parent.name).find((t) => (tableMeta(t).bound as { default?: boolean } | undefined)?.default === true)
+  if (!def || (newPart.bound as { default?: boolean }).default === true) return
+  const root = partitionRoot(parent, cat)
+  const cols = tableColumns(root, root.name)
+  const inDefault = partitionFilter(cat, def, cols)
+  const probe = { ...def, name: newPart.name, meta: { ...(def.meta as Record<string, Json>), bound: newPart.bound } } as TableInfo
+  const test = partitionMatcher(parent, probe)
+  const read = partitionKeyReader(parent, cols, cat)
+  if (!read) return
+  for (const row of p.exec.rows.scan(root.name)) {
+    const r = decodeRow(row, cols)
+    if (inDefault(r) && test(read(r))) {
+      throw new SqlError(SqlState.checkViolation, `updated partition constraint for default partition "${def.name}" would be violated by some row`)
+    }
+  }
+}
+
+function visibleColumns(t: TableInfo): Map<string, string> {
+  return new Map(t.columns.filter((c) => !columnMeta(c).hidden).map((c) => [c.name, typeName(columnMeta(c).t)]))
+}
+
+/** `ALTER TABLE parent ATTACH PARTITION name FOR VALUES ..`. */
+export function attachPartition(p: PlanCtx, parentName: string, cmd: AlterTableCmd): void {
+  const tx = p.exec.tx
+  const parent = tx.table(parentName)!
+  if (!parent.partitioning) throw new SqlError(SqlState.wrongObjectType, `table "${parentName}" is not partitioned`)
+  const pc = cmd.def && 'PartitionCmd' in cmd.def ? cmd.def.PartitionCmd : null
+  const name = pc?.name?.relname ?? ''
+  const child = tx.table(name)
+  if (!child) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+  if (child.name === parentName) throw new SqlError(SqlState.wrongObjectType, `cannot attach a table as a partition of itself`)
+  const cm = tableMeta(child)
+  if (cm.partitionOf) throw new SqlError(SqlState.invalidObjectDefinition, `"${name}" is already a partition`)
+  if (cm.temporary !== tableMeta(parent).temporary) throw new SqlError(SqlState.wrongObjectType, `cannot attach a ${cm.temporary ? 'temporary' : 'permanent'} relation as partition of ${cm.temporary ? 'permanent' : 'temporary'} relation "${parentName}"`)
+  if (p.exec.allTables().some((t) => tableMeta(t).partitionOf === parentName) && partitionRoot(parent, partitionCatalog(p)).name === name) {
+    throw new SqlError(SqlState.wrongObjectType, `circular inheritance not allowed`)
+  }
+  // Same columns by name and type (the order may differ, as in PostgreSQL).
+  const want = visibleColumns(parent)
+  const have = visibleColumns(child)
+  for (const [c, t] of have) {
+    if (!want.has(c)) throw new SqlError(SqlState.datatypeMismatch, `table "${name}" contains column "${c}" not found in parent "${parentName}"`, { detail: 'The new partition may contain only the columns present in parent.' })
+    if (want.get(c) !== t) throw new SqlError(SqlState.datatypeMismatch, `child table "${name}" has different type for column "${c}"`)
+  }
+  for (const c of want.keys()) if (!have.has(c)) throw new SqlError(SqlState.datatypeMismatch, `child table is missing column "${c}"`)
+  if (cm.foreignKeys.length > 0) {
+    throw new SqlError(SqlState.featureNotSupported, `cannot attach table "${name}": it has foreign keys`, { hint: 'Drop its foreign keys first: the partitioned table\'s foreign keys apply to its partitions.' })
+  }
+  const bound = partitionBound(pc!.bound ?? {})
+  checkOneDefault(p, parentName, name, bound)
+  checkDefaultKeepsRows(p, parent, { name, bound })
+  // The table's rows, read before it becomes a partition (a partitioned table's are its own storage).
+  const childCols = tableColumns(child, name)
+  const rows = [...p.exec.rows.scan(name)].map((r) => ({ key: child.primaryKey.map((c) => r[c] ?? null), row: decodeRow(r, childCols) }))
+  tx.alterTable(name, { meta: tableMetaToJson({ ...cm, foreignKeys: [], partitionOf: parentName, bound }) })
+  const attached = tx.table(name)!
+  const cat = partitionCatalog(p)
+  const root = partitionRoot(attached, cat)
+  const w = new TableWriter(root, p)
+  const inBound = partitionFilter(cat, attached, w.columns)
+  for (const { key, row } of rows) {
+    const given = new Map<number, RtValue>()
+    childCols.forEach((c, i) => {
+      const at = w.columns.findIndex((x) => x.name === c.name)
+      if (at >= 0 && !(c.hidden && !root.primaryKey.includes(c.name))) given.set(at, row[i] ?? null)
+    })
+    const moved = w.newRow(given)
+    if (!inBound(moved)) throw new SqlError(SqlState.checkViolation, `partition constraint of relation "${name}" is violated by some row`)
+    p.exec.rows.delete(name, key)
+    w.insert(moved)
+  }
+}
+
+/** `ALTER TABLE parent DETACH PARTITION name`: the partition's rows move into its own storage. */
+export function detachPartition(p: PlanCtx, parentName: string, cmd: AlterTableCmd): void {
+  const tx = p.exec.tx
+  const pc = cmd.def && 'PartitionCmd' in cmd.def ? cmd.def.PartitionCmd : null
+  const name = pc?.name?.relname ?? ''
+  const child = tx.table(name)
+  if (!child) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+  if (tableMeta(child).partitionOf !== parentName) throw new SqlError(SqlState.undefinedTable, `relation "${name}" is not a partition of relation "${parentName}"`)
+  const cat = partitionCatalog(p)
+  const root = partitionRoot(child, cat)
+  const cols = tableColumns(root, root.name)
+  const keep = partitionFilter(cat, child, cols)
+  const rows = [...p.exec.rows.scan(root.name)].map((r) => ({ key: root.primaryKey.map((c) => r[c] ?? null), row: decodeRow(r, cols) })).filter((x) => keep(x.row))
+  const cm = tableMeta(child)
+  tx.alterTable(name, { meta: tableMetaToJson({ ...cm, partitionOf: undefined, bound: undefined }) })
+  const w = new TableWriter(tx.table(name)!, p)
+  for (const { key, row } of rows) {
+    const given = new Map<number, RtValue>()
+    cols.forEach((c, i) => {
+      const at = w.columns.findIndex((x) => x.name === c.name)
+      if (at >= 0) given.set(at, row[i] ?? null)
+    })
+    // Raw delete: the rows move, so no referential action fires.
+    p.exec.rows.delete(root.name, key)
+    w.insert(w.newRow(given))
+  }
+}
+
+/** DROP TABLE of a partition: its rows, stored in the root, go with it (as in PostgreSQL). */
+export function deletePartitionRows(p: PlanCtx, t: TableInfo): void {
+  const cat = partitionCatalog(p)
+  const root = partitionRoot(t, cat)
+  if (root === t) return
+  const cols = tableColumns(root, root.name)
+  const keep = partitionFilter(cat, t, cols)
+  const doomed = [...p.exec.rows.scan(root.name)].filter((r) => keep(decodeRow(r, cols)))
+  for (const r of doomed) p.exec.rows.delete(root.name, root.primaryKey.map((c) => r[c] ?? null))
+}
+
+/** A partitioned table's partitions at every depth, deepest first (the order to drop them in). */
+export function partitionDescendants(p: PlanCtx, name: string): string[] {
+  const out: string[] = []
+  const visit = (n: string, depth: number): void => {
+    if (depth > 64) return
+    for (const t of p.exec.allTables()) {
+      if (tableMeta(t).partitionOf !== n) continue
+      visit(t.name, depth + 1)
+      out.push(t.name)
+    }
+  }
+  visit(name, 0)
+  return out
+}
