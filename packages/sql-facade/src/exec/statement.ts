@@ -53,7 +53,7 @@ function withRegNames(result: StatementResult, exec: ExecCtx): StatementResult {
 }
 
 function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
-  const p = rootPlanCtx(exec, stmt.kind === 'pg' && mentionsColumn(stmt.node, 'shard_location'))
+  const p = rootPlanCtx(exec, stmt.kind === 'pg' && mentionsColumn(stmt.node, 'shard_location'), stmt.kind === 'pg' && mentionsColumn(stmt.node, 'tableoid'))
   if (stmt.kind === 'createRegion') {
     const existing = exec.tx.getCatalog('region', stmt.name)
     if (existing !== undefined && existing !== null) {

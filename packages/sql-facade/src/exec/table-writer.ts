@@ -185,7 +185,7 @@ export class TableWriter {
     if (!this.table.partitioning) return
     this.route ??= routeToLeaf(this.table, this.columns, partitionCatalog(this.p))
     const failed = this.route(row)
-    if (failed === null) return
+    if (failed.leaf !== null) return
     const types = partitionKeyTypes(failed.table)
     throw new SqlError(SqlState.checkViolation, `no partition of relation "${failed.table.name}" found for row`, {
       detail: `Partition key of the failing row contains (${failed.table.partitioning!.columns.join(', ')}) = (${failed.key.map((v, i) => formatText(v, types[i]!) ?? 'null').join(', ')}).`,

@@ -73,3 +73,23 @@ describe('partition routing', () => {
     expect(await sqlState(d, 'CREATE TABLE bad (a int) PARTITION BY RANGE (nope)')).toBe('42703')
   })
 })
+
+describe('tableoid', () => {
+  it('names the leaf partition each row is stored in', async () => {
+    const d = await open([
+      'CREATE TABLE tp (a int, b text) PARTITION BY RANGE (a)',
+      'CREATE TABLE tp_1 PARTITION OF tp FOR VALUES FROM (0) TO (10) PARTITION BY LIST (b)',
+      "CREATE TABLE tp_1_x PARTITION OF tp_1 FOR VALUES IN ('x')",
+      'CREATE TABLE tp_1_def PARTITION OF tp_1 DEFAULT',
+      'CREATE TABLE tp_2 PARTITION OF tp FOR VALUES FROM (10) TO (20)',
+      'CREATE TABLE plain (a int)',
+      "INSERT INTO tp VALUES (1, 'x'), (2, 'y'), (15, 'z')",
+      'INSERT INTO plain VALUES (1)',
+    ])
+    expect((await d.query('SELECT tableoid::regclass AS t, a FROM tp ORDER BY a')).rows).toEqual([
+      { t: 'tp_1_x', a: 1 }, { t: 'tp_1_def', a: 2 }, { t: 'tp_2', a: 15 },
+    ])
+    expect((await d.query('SELECT tableoid::regclass::text AS t FROM tp_1 ORDER BY a')).rows).toEqual([{ t: 'tp_1_x' }, { t: 'tp_1_def' }])
+    expect((await d.query('SELECT tableoid::regclass::text AS t, * FROM plain')).rows).toEqual([{ t: 'plain', a: 1 }])
+  })
+})

@@ -196,11 +196,12 @@ export function partitionFilter(cat: PartitionCatalog, child: TableInfo, cols: C
 }
 
 /**
- * Routes a row of a partitioned table down to a leaf partition. Returns null when it
- * reaches one, or the partitioned table (at any level) no partition of which takes it,
- * with its key, for PostgreSQL's 23514 "no partition of relation .. found for row".
+ * Routes a row of a partitioned table down to a leaf partition: `leaf` is the partition
+ * it lands in (the table itself when unpartitioned), or null with `table` the partitioned
+ * table (at any level) no partition of which takes it and `key` its key there, for
+ * PostgreSQL's 23514 "no partition of relation .. found for row".
  */
-export function routeToLeaf(root: TableInfo, cols: ColumnBinding[], cat: PartitionCatalog): (row: RtValue[]) => { table: TableInfo; key: RtValue[] } | null {
+export function routeToLeaf(root: TableInfo, cols: ColumnBinding[], cat: PartitionCatalog): (row: RtValue[]) => { leaf: TableInfo | null; table: TableInfo; key: RtValue[] } {
   const levels = new Map<string, { read: ((row: RtValue[]) => RtValue[]) | null; kids: Array<{ child: TableInfo; test: (key: RtValue[]) => boolean }> }>()
   const level = (t: TableInfo) => {
     let l = levels.get(t.name)
@@ -217,10 +218,10 @@ export function routeToLeaf(root: TableInfo, cols: ColumnBinding[], cat: Partiti
       const l = level(t)
       const key = l.read ? l.read(row) : []
       const next = l.read ? l.kids.find((k) => k.test(key)) : undefined
-      if (!next) return { table: t, key }
+      if (!next) return { leaf: null, table: t, key }
       t = next.child
     }
-    return null
+    return { leaf: t, table: t, key: [] }
   }
 }
 
