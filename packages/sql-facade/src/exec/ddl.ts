@@ -6,7 +6,8 @@
 import { holdsTable, type ColumnSpec, type Json, type PartitionSpec, type PolicySpec, type TableSpec } from '@concord/core'
 import { userTypes } from '../types/user-type.js'
 import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
-import { checkNewPartitionBound, type KeyExpr } from '../plan/partition-view.js'
+import type { Bound, KeyExpr } from '../plan/partition-view.js'
+import { checkNewPartitionBound, checkPersistence } from '../plan/partition-bounds.js'
 import { exprText } from '../catalog/expr-text.js'
 import { attachPartition, checkDefaultKeepsRows, checkOneDefault, deletePartitionRows, detachPartition, partitionBound, partitionDescendants } from './partition-ddl.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
@@ -237,8 +238,9 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     const parent = tx.table(parentName)
     if (!parent) throw new SqlError(SqlState.undefinedTable, `relation "${parentName}" does not exist`)
     if (!parent.partitioning) throw new SqlError(SqlState.invalidTableDefinition, `table "${parentName}" is not partitioned`)
-    const bound = partitionBound(stmt.partbound)
-    checkNewPartitionBound(name, bound as { modulus?: number; remainder?: number }, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
+    checkPersistence(parent, temporary, 'create')
+    const bound = partitionBound(stmt.partbound, p)
+    checkNewPartitionBound(parent, name, bound as Bound, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
     const pm = tableMeta(parent)
     if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'a partition takes its counter columns from its partitioned table')
     if (opts.replication_regions !== undefined) throw partitionRegions()

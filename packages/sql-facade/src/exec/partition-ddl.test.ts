@@ -67,4 +67,28 @@ describe('ATTACH / DETACH PARTITION', () => {
     await d.query('DROP TABLE parted')
     expect((await d.query("SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'parted%' AND relkind IN ('r', 'p')")).rows).toEqual([{ n: 0 }])
   })
+
+  it('refuses overlapping, empty, misplaced and mistyped bounds with PostgreSQL\'s SQLSTATEs', async () => {
+    const d = await open([
+      ...PARTED,
+      'CREATE TABLE lp (a int) PARTITION BY LIST (a)',
+      'CREATE TABLE lp_1 PARTITION OF lp FOR VALUES IN (1, 2)',
+      'CREATE TABLE hp (a int) PARTITION BY HASH (a)',
+      'CREATE TABLE mc (a int, b int, c int) PARTITION BY RANGE (a, b, c)',
+    ])
+    const code = async (sql: string) => d.query(sql).then(() => 'ok', (e: { code?: string }) => e.code)
+    expect(await code('CREATE TABLE x1 PARTITION OF parted FOR VALUES FROM (5) TO (15)')).toBe('42P17')
+    expect(await code('CREATE TABLE x2 PARTITION OF parted FOR VALUES FROM (30) TO (20)')).toBe('42P17')
+    expect(await code('CREATE TABLE x3 PARTITION OF lp FOR VALUES IN (2, 3)')).toBe('42P17')
+    expect(await code('CREATE TABLE x4 PARTITION OF lp FOR VALUES FROM (1) TO (2)')).toBe('42P16')
+    expect(await code('CREATE TABLE x5 PARTITION OF hp DEFAULT')).toBe('42P16')
+    expect(await code('CREATE TABLE x6 PARTITION OF lp FOR VALUES IN (somename)')).toBe('0A000')
+    expect(await code('CREATE TABLE x7 PARTITION OF mc FOR VALUES FROM (MINVALUE, 0, 0) TO (1, MAXVALUE, MAXVALUE)')).toBe('42804')
+    expect(await code('CREATE TEMP TABLE x8 PARTITION OF lp FOR VALUES IN (9)')).toBe('42809')
+    // A constant expression bound is evaluated: 12 lands in it.
+    expect(await code("CREATE TABLE lp_12 PARTITION OF lp FOR VALUES IN (to_char(12, '99')::int)")).toBe('ok')
+    await d.query('INSERT INTO lp VALUES (12)')
+    expect((await d.query('SELECT a FROM lp_12')).rows).toEqual([{ a: 12 }])
+    expect((await d.query("SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'x_'")).rows).toEqual([{ n: 0 }])
+  })
 })

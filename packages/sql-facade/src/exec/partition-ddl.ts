@@ -22,28 +22,41 @@ import { columnMeta, tableMeta, tableMetaToJson } from '../catalog/table-meta.js
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { nameList } from '../parser/name-list.js'
 import { partitionCatalog } from '../plan/partition-catalog.js'
-import { partitionFilter, partitionKeyReader, partitionMatcher, partitionRoot } from '../plan/partition-view.js'
-import type { PlanCtx } from '../plan/plan-context.js'
+import { partitionFilter, partitionKeyReader, partitionMatcher, partitionRoot, type Bound } from '../plan/partition-view.js'
+import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
+import { checkNewPartitionBound, checkPersistence } from '../plan/partition-bounds.js'
+import { compileExpr } from '../expr/compile.js'
+import { Scope } from '../expr/scope.js'
+import { formatText } from '../types/text-format.js'
 import { typeName } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { TableWriter } from './table-writer.js'
 
-/** A bound datum as stored: its literal text, 'NULL', 'MINVALUE' or 'MAXVALUE'. */
-function datum(n: Node): string {
-  // A zero integer constant arrives as `ival: {}`; a typed literal ('2020-01-01'::date) as a cast.
-  if ('TypeCast' in n && n.TypeCast.arg) return datum(n.TypeCast.arg)
+/**
+ * A bound datum as stored: its value as text, 'NULL', 'MINVALUE' or 'MAXVALUE'. Constant
+ * expressions (`to_char(12, '99')::int`) are evaluated once, as PostgreSQL does.
+ */
+function datum(n: Node, p: PlanCtx, infinities: boolean): string {
+  // A zero integer constant arrives as `ival: {}`.
   if ('A_Const' in n && n.A_Const.isnull === true) return 'NULL'
   if ('A_Const' in n) return String(n.A_Const.ival !== undefined ? n.A_Const.ival.ival ?? 0 : n.A_Const.sval?.sval ?? n.A_Const.fval?.fval ?? n.A_Const.boolval?.boolval ?? '')
-  if ('ColumnRef' in n) return nameList(n.ColumnRef.fields).join('.').toUpperCase()
-  return ''
+  if ('ColumnRef' in n) {
+    const name = nameList(n.ColumnRef.fields)
+    const word = name.length === 1 ? name[0]!.toUpperCase() : ''
+    if (infinities && (word === 'MINVALUE' || word === 'MAXVALUE')) return word
+    throw new SqlError(SqlState.featureNotSupported, 'cannot use column reference in partition bound expression')
+  }
+  const c = compileExpr(n, makeCompileCtx(p, new Scope([])))
+  const v = c.eval({ row: [], outer: null })
+  return v === null ? 'NULL' : formatText(v, c.type) ?? 'NULL'
 }
 
 /** The stored form of a `FOR VALUES ..` clause (partition-view.ts reads it). */
-export function partitionBound(pb: PartitionBoundSpec): Json {
+export function partitionBound(pb: PartitionBoundSpec, p: PlanCtx): Json {
   if (pb.is_default === true) return { default: true }
   if (pb.strategy === 'h') return { modulus: pb.modulus ?? 0, remainder: pb.remainder ?? 0 }
-  if (pb.strategy === 'l') return { values: (pb.listdatums ?? []).map(datum) }
-  return { from: (pb.lowerdatums ?? []).map(datum), to: (pb.upperdatums ?? []).map(datum) }
+  if (pb.strategy === 'l') return { values: (pb.listdatums ?? []).map((n) => datum(n, p, false)) }
+  return { from: (pb.lowerdatums ?? []).map((n) => datum(n, p, true)), to: (pb.upperdatums ?? []).map((n) => datum(n, p, true)) }
 }
 
 /** PostgreSQL allows one DEFAULT partition per partitioned table. */
@@ -89,7 +102,7 @@ export function attachPartition(p: PlanCtx, parentName: string, cmd: AlterTableC
   if (child.name === parentName) throw new SqlError(SqlState.wrongObjectType, `cannot attach a table as a partition of itself`)
   const cm = tableMeta(child)
   if (cm.partitionOf) throw new SqlError(SqlState.invalidObjectDefinition, `"${name}" is already a partition`)
-  if (cm.temporary !== tableMeta(parent).temporary) throw new SqlError(SqlState.wrongObjectType, `cannot attach a ${cm.temporary ? 'temporary' : 'permanent'} relation as partition of ${cm.temporary ? 'permanent' : 'temporary'} relation "${parentName}"`)
+  checkPersistence(parent, cm.temporary === true, 'attach')
   if (p.exec.allTables().some((t) => tableMeta(t).partitionOf === parentName) && partitionRoot(parent, partitionCatalog(p)).name === name) {
     throw new SqlError(SqlState.wrongObjectType, `circular inheritance not allowed`)
   }
@@ -104,7 +117,8 @@ export function attachPartition(p: PlanCtx, parentName: string, cmd: AlterTableC
   if (cm.foreignKeys.length > 0) {
     throw new SqlError(SqlState.featureNotSupported, `cannot attach table "${name}": it has foreign keys`, { hint: 'Drop its foreign keys first: the partitioned table\'s foreign keys apply to its partitions.' })
   }
-  const bound = partitionBound(pc!.bound ?? {})
+  const bound = partitionBound(pc!.bound ?? {}, p)
+  checkNewPartitionBound(parent, name, bound as Bound, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
   checkOneDefault(p, parentName, name, bound)
   checkDefaultKeepsRows(p, parent, { name, bound })
   // The table's rows, read before it becomes a partition (a partitioned table's are its own storage).

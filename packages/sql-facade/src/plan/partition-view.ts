@@ -37,7 +37,8 @@ export function hashPartition(values: RtValue[], modulus: number): number {
   return h % modulus
 }
 
-interface Bound {
+/** A partition bound as stored (exec/partition-ddl.ts writes it). */
+export interface Bound {
   modulus?: number
   remainder?: number
   values?: string[]
@@ -47,7 +48,7 @@ interface Bound {
   default?: boolean
 }
 
-function boundOf(child: TableInfo): Bound | undefined {
+export function boundOf(child: TableInfo): Bound | undefined {
   return tableMeta(child).bound as Bound | undefined
 }
 
@@ -103,7 +104,13 @@ export function partitionKeyReader(parent: TableInfo, cols: ColumnBinding[], cat
   return (row) => readers.map((r) => r(row))
 }
 
-type Datum = RtValue | 'MINVALUE' | 'MAXVALUE'
+export type Datum = RtValue | 'MINVALUE' | 'MAXVALUE'
+
+/** A bound datum, stored as text, read as its key element's type. */
+export function boundDatum(s: string, t: SqlType | undefined): Datum {
+  if (s === 'MINVALUE' || s === 'MAXVALUE') return s
+  return t ? castValue(s, T.unknown, t, 0) : s
+}
 
 /** Compares a key with a range bound row-wise, as PostgreSQL does (MINVALUE/MAXVALUE are -/+ infinity). */
 function compareToBound(key: RtValue[], bound: Datum[]): number {
@@ -128,12 +135,7 @@ function boundMatcher(parent: TableInfo, bound: Bound): (key: RtValue[]) => bool
       return h === null ? BigInt(hashPartition(key, bound.modulus!)) === r : h % m === r
     }
   }
-  // Bound datums are stored as text; read them as the key element's type.
-  const datum = (s: string, i: number): Datum => {
-    if (s === 'MINVALUE' || s === 'MAXVALUE') return s
-    const t = types[i]
-    return t ? castValue(s, T.unknown, t, 0) : s
-  }
+  const datum = (s: string, i: number): Datum => boundDatum(s, types[i])
   if (bound.values) {
     const vals = bound.values.map((s) => (s === 'NULL' ? null : datum(s, 0)))
     return (key) => {
@@ -222,27 +224,6 @@ export function routeToLeaf(root: TableInfo, cols: ColumnBinding[], cat: Partiti
       t = next.child
     }
     return { leaf: t, table: t, key: [] }
-  }
-}
-
-/** Checks a new partition's bound against its siblings' (PostgreSQL's 42P16/42P17 errors). */
-export function checkNewPartitionBound(name: string, bound: Bound, siblings: TableInfo[]): void {
-  if (bound.modulus === undefined) return
-  const m = bound.modulus
-  const r = bound.remainder ?? 0
-  if (m <= 0) throw new SqlError(SqlState.invalidTableDefinition, 'modulus for hash partition must be an integer value greater than zero')
-  if (r < 0) throw new SqlError(SqlState.invalidTableDefinition, 'remainder for hash partition must be an integer value greater than or equal to zero')
-  if (r >= m) throw new SqlError(SqlState.invalidTableDefinition, 'remainder for hash partition must be less than modulus')
-  for (const s of siblings) {
-    const b = boundOf(s)
-    if (b?.modulus === undefined) continue
-    const [small, large] = b.modulus <= m ? [b, bound] : [bound, b]
-    if (large.modulus! % small.modulus! !== 0) {
-      throw new SqlError(SqlState.invalidObjectDefinition, 'every hash partition modulus must be a factor of the next larger modulus')
-    }
-    if ((large.remainder ?? 0) % small.modulus! === (small.remainder ?? 0)) {
-      throw new SqlError(SqlState.invalidObjectDefinition, `partition "${name}" would overlap partition "${s.name}"`)
-    }
   }
 }
 
