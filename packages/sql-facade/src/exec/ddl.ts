@@ -9,7 +9,7 @@ import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateS
 import type { Bound, KeyExpr } from '../plan/partition-view.js'
 import { checkNewPartitionBound, checkPersistence } from '../plan/partition-bounds.js'
 import { exprText } from '../catalog/expr-text.js'
-import { attachPartition, checkDefaultKeepsRows, checkOneDefault, deletePartitionRows, detachPartition, partitionBound, partitionDescendants } from './partition-ddl.js'
+import { attachPartition, checkDefaultKeepsRows, checkInheritsPartitioning, checkPartitionColumnChange, checkOneDefault, deletePartitionRows, detachPartition, partitionBound, partitionDescendants } from './partition-ddl.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
 import type { IndexDef } from '../catalog/secondary-index.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -258,6 +258,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     })
     return utility('CREATE TABLE')
   }
+  if (stmt.inhRelations?.length) checkInheritsPartitioning(stmt, p)
   const cols: ColumnPlan[] = []
   const checks: CheckConstraint[] = []
   const uniques: string[][] = []
@@ -464,9 +465,12 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           throw new SqlError(SqlState.duplicateColumn, `column "${def.colname}" of relation "${name}" already exists`)
         }
         if (current.columns.filter((x) => !columnMeta(x).hidden).length >= MAX_COLUMNS) throw tooManyColumns()
+        checkPartitionColumnChange(p, current, 'add', def.colname ?? '', stmt.relation!.inh !== true)
         const col = planColumn(def, name, p.exec.tx)
         if (col.primary) throw new SqlError(SqlState.featureNotSupported, 'adding a primary key column is not supported')
         tx.addColumn(name, col.spec)
+        // Partitions (at every depth) carry a copy of their partitioned table's columns.
+        for (const d of partitionDescendants(p, name)) tx.addColumn(d, col.spec)
         const meta = tableMeta(current)
         if (col.checks.length || col.unique) {
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: [...meta.checks, ...col.checks], uniques: col.unique ? [...meta.uniques, [col.spec.name]] : meta.uniques }) })
@@ -499,8 +503,10 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           throw new SqlError(SqlState.undefinedColumn, `column "${col}" of relation "${name}" does not exist`)
         }
         if (current.primaryKey.includes(col)) throw new SqlError(SqlState.featureNotSupported, `cannot drop column "${col}": it is part of the primary key`)
+        checkPartitionColumnChange(p, current, 'drop', col, stmt.relation!.inh !== true)
         notices.push(...dropColumnReferences(p, current, col, cmd.behavior === 'DROP_CASCADE'))
         tx.dropColumn(name, col)
+        for (const d of partitionDescendants(p, name)) if (tx.table(d)?.columns.some((x) => x.name === col)) tx.dropColumn(d, col)
         break
       }
       case 'AT_SetRelOptions': case 'AT_ResetRelOptions': {

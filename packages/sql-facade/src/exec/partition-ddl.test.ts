@@ -91,4 +91,23 @@ describe('ATTACH / DETACH PARTITION', () => {
     expect((await d.query('SELECT a FROM lp_12')).rows).toEqual([{ a: 12 }])
     expect((await d.query("SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'x_'")).rows).toEqual([{ n: 0 }])
   })
+
+  it('keeps partitions in step with their partitioned table\'s columns and refuses column changes PostgreSQL refuses', async () => {
+    const d = await open([
+      ...PARTED,
+      'CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (10) TO (20) PARTITION BY LIST (b)',
+      "CREATE TABLE parted_2_x PARTITION OF parted_2 FOR VALUES IN ('x')",
+      "INSERT INTO parted VALUES (12, 'x')",
+    ])
+    const code = async (sql: string) => d.query(sql).then(() => 'ok', (e: { code?: string }) => e.code)
+    expect(await code('ALTER TABLE parted_1 ADD COLUMN c int')).toBe('42809')
+    expect(await code('ALTER TABLE parted_1 DROP COLUMN b')).toBe('42P16')
+    expect(await code('ALTER TABLE parted DROP COLUMN a')).toBe('42P16')
+    expect(await code('ALTER TABLE ONLY parted ADD COLUMN c int')).toBe('42P16')
+    expect(await code('CREATE TABLE inh (x int) INHERITS (parted)')).toBe('42809')
+    expect(await code('CREATE TABLE inh2 (x int) INHERITS (parted_1)')).toBe('42809')
+    await d.query("ALTER TABLE parted ADD COLUMN c int DEFAULT 7")
+    await d.query('ALTER TABLE parted_2 DETACH PARTITION parted_2_x')
+    expect((await d.query('SELECT a, b, c FROM parted_2_x')).rows).toEqual([{ a: 12, b: 'x', c: 7 }])
+  })
 })

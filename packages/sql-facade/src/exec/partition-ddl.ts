@@ -16,7 +16,7 @@
  * docs/compatibility.md says so.
  */
 import type { Json, TableInfo } from '@concord/core'
-import type { AlterTableCmd, Node, PartitionBoundSpec } from 'libpg-query'
+import type { AlterTableCmd, CreateStmt, Node, PartitionBoundSpec } from 'libpg-query'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { columnMeta, tableMeta, tableMetaToJson } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -195,4 +195,29 @@ export function partitionDescendants(p: PlanCtx, name: string): string[] {
   }
   visit(name, 0)
   return out
+}
+
+/** INHERITS and partitioning do not mix: PostgreSQL's errors (42P17, 42809). */
+export function checkInheritsPartitioning(stmt: CreateStmt, p: PlanCtx): void {
+  if (stmt.partspec) throw new SqlError(SqlState.invalidObjectDefinition, 'cannot create partitioned table as inheritance child')
+  for (const r of stmt.inhRelations ?? []) {
+    const t = 'RangeVar' in r ? p.exec.tx.table(r.RangeVar.relname ?? '') : undefined
+    if (t?.partitioning) throw new SqlError(SqlState.wrongObjectType, `cannot inherit from partitioned table "${t.name}"`)
+    if (t && tableMeta(t).partitionOf) throw new SqlError(SqlState.wrongObjectType, `cannot inherit from partition "${t.name}"`)
+  }
+}
+
+/** ALTER TABLE .. ADD / DROP COLUMN on a partitioned table or a partition: PostgreSQL's restrictions. */
+export function checkPartitionColumnChange(p: PlanCtx, t: TableInfo, change: 'add' | 'drop', column: string, only: boolean): void {
+  if (tableMeta(t).partitionOf) {
+    if (change === 'add') throw new SqlError(SqlState.wrongObjectType, 'cannot add column to a partition')
+    throw new SqlError(SqlState.invalidTableDefinition, `cannot drop inherited column "${column}"`)
+  }
+  if (!t.partitioning) return
+  if (change === 'drop' && t.partitioning.columns.includes(column)) {
+    throw new SqlError(SqlState.invalidTableDefinition, `cannot drop column "${column}" because it is part of the partition key of relation "${t.name}"`)
+  }
+  if (only && p.exec.allTables().some((x) => tableMeta(x).partitionOf === t.name)) {
+    throw new SqlError(SqlState.invalidTableDefinition, change === 'add' ? 'column must be added to child tables too' : 'cannot drop column from only the partitioned table when partitions exist')
+  }
 }
