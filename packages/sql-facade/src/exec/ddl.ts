@@ -618,7 +618,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           meta.notNull = false
         }
         // Partitions carry a copy of their parent's columns: keep them in step.
-        for (const t of [current, ...p.exec.allTables().filter((t) => tableMeta(t).partitionOf === name)]) {
+        for (const t of [current, ...partitionDescendants(p, name).map((d) => tx.table(d)!)]) {
           tx.alterColumn(t.name, colName, { meta: metaToJson(meta) })
         }
         break
@@ -736,7 +736,7 @@ function addPrimaryKey(p: PlanCtx, name: string, keys: string[], indexName: stri
   }
   for (const k of keys) {
     const col = current.columns.find((c) => c.name === k)!
-    for (const t of [current, ...p.exec.allTables().filter((t) => tableMeta(t).partitionOf === name)]) {
+    for (const t of [current, ...partitionDescendants(p, name).map((d) => tx.table(d)!)]) {
       tx.alterColumn(t.name, k, { meta: metaToJson({ ...columnMeta(col), notNull: true }) })
     }
   }

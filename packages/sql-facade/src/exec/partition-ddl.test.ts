@@ -110,4 +110,25 @@ describe('ATTACH / DETACH PARTITION', () => {
     await d.query('ALTER TABLE parted_2 DETACH PARTITION parted_2_x')
     expect((await d.query('SELECT a, b, c FROM parted_2_x')).rows).toEqual([{ a: 12, b: 'x', c: 7 }])
   })
+
+  it('takes false and zero as list bounds, and TRUNCATE .. CASCADE of a sub-partition reaches tables referencing the root', async () => {
+    const d = await open([
+      'CREATE TABLE bp (b bool) PARTITION BY LIST (b)',
+      'CREATE TABLE bp_f PARTITION OF bp FOR VALUES IN (false)',
+      'CREATE TABLE bp_t PARTITION OF bp FOR VALUES IN (true)',
+      'INSERT INTO bp VALUES (false), (true), (false)',
+      'CREATE TABLE ta (a int PRIMARY KEY) PARTITION BY RANGE (a)',
+      'CREATE TABLE ta_1 PARTITION OF ta FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (a)',
+      'CREATE TABLE ta_11 PARTITION OF ta_1 FOR VALUES FROM (0) TO (5)',
+      'CREATE TABLE ref (r int PRIMARY KEY, a int REFERENCES ta(a))',
+      'INSERT INTO ta VALUES (1), (2)',
+      'INSERT INTO ref VALUES (1, 1)',
+    ])
+    expect((await d.query('SELECT count(*)::int AS n FROM bp_f')).rows).toEqual([{ n: 2 }])
+    await expect(d.query('CREATE TABLE ta_x PARTITION OF ta FOR VALUES FROM (10, 1) TO (20)')).rejects.toMatchObject({ code: '42P16' })
+    await expect(d.query('TRUNCATE ta_11')).rejects.toMatchObject({ code: '0A000' })
+    await d.query('TRUNCATE ta_11 CASCADE')
+    expect((await d.query('SELECT count(*)::int AS n FROM ref')).rows).toEqual([{ n: 0 }])
+    expect((await d.query('SELECT count(*)::int AS n FROM ta')).rows).toEqual([{ n: 0 }])
+  })
 })

@@ -39,7 +39,14 @@ import { TableWriter } from './table-writer.js'
 function datum(n: Node, p: PlanCtx, infinities: boolean): string {
   // A zero integer constant arrives as `ival: {}`.
   if ('A_Const' in n && n.A_Const.isnull === true) return 'NULL'
-  if ('A_Const' in n) return String(n.A_Const.ival !== undefined ? n.A_Const.ival.ival ?? 0 : n.A_Const.sval?.sval ?? n.A_Const.fval?.fval ?? n.A_Const.boolval?.boolval ?? '')
+  if ('A_Const' in n) {
+    // Zero values arrive as empty objects (`ival: {}`, `boolval: {}`).
+    const c = n.A_Const
+    if (c.ival !== undefined) return String(c.ival.ival ?? 0)
+    if (c.boolval !== undefined) return String(c.boolval.boolval ?? false)
+    if (c.fval !== undefined) return c.fval.fval ?? '0'
+    return c.sval?.sval ?? ''
+  }
   if ('ColumnRef' in n) {
     const name = nameList(n.ColumnRef.fields)
     const word = name.length === 1 ? name[0]!.toUpperCase() : ''

@@ -63,6 +63,10 @@ export function checkNewPartitionBound(parent: TableInfo, name: string, bound: B
   }
   const from = bound.from ?? []
   const to = bound.to ?? []
+  for (const [side, d] of [['FROM', from], ['TO', to]] as const) {
+    if (d.length !== types.length) throw new SqlError(SqlState.invalidTableDefinition, `${side} must specify exactly one value per partitioning column`)
+    if (d.includes('NULL')) throw new SqlError(SqlState.invalidObjectDefinition, 'cannot specify NULL in range bound')
+  }
   checkInfinities(from)
   checkInfinities(to)
   const lo = from.map((s, i) => boundDatum(s, types[i]))
