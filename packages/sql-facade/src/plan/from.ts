@@ -14,9 +14,8 @@ import { tableMeta } from '../catalog/table-meta.js'
 import type { FromRelation, Relation } from './relation.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import { baseTableRelation, conjuncts } from './table-scan.js'
-import { partitionFilter, partitionRoot, routeToLeaf } from './partition-view.js'
-import { objectOid } from '../catalog/catalog-model.js'
-import { partitionCatalog } from './partition-catalog.js'
+import { partitionFilter, partitionRoot } from './partition-view.js'
+import { partitionCatalog, tableOidReader } from './partition-catalog.js'
 import type { TableInfo } from '@concord/core'
 import type { StatementBudget } from '../exec/statement-budget.js'
 import { T } from '../types/sql-type.js'
@@ -94,18 +93,8 @@ function withShardLocation(p: PlanCtx, table: TableInfo, partition: TableInfo | 
 function withTableOid(p: PlanCtx, read: TableInfo, rel: Relation, alias: string): Relation {
   if (!p.tableOid || rel.columns.some((c) => c.name === 'tableoid')) return rel
   const columns: ColumnBinding[] = [...rel.columns, { name: 'tableoid', table: alias, type: { id: 'regclass' }, hidden: true }]
-  if (!read.partitioning) {
-    const oid = objectOid('table', read.name)
-    return { columns, rows: (outer) => rel.rows(outer).map((r) => r.concat([oid])) }
-  }
-  const route = routeToLeaf(read, rel.columns, partitionCatalog(p))
-  return {
-    columns,
-    rows: (outer) => rel.rows(outer).map((r) => {
-      const leaf = route(r).leaf
-      return r.concat([leaf ? objectOid('table', leaf.name) : objectOid('table', read.name)])
-    }),
-  }
+  const oidOf = tableOidReader(p, read, rel.columns)
+  return { columns, rows: (outer) => rel.rows(outer).map((r) => r.concat([oidOf(r)])) }
 }
 
 /** LATERAL subqueries, and every function in FROM (PostgreSQL makes those lateral implicitly). */

@@ -91,5 +91,9 @@ describe('tableoid', () => {
     ])
     expect((await d.query('SELECT tableoid::regclass::text AS t FROM tp_1 ORDER BY a')).rows).toEqual([{ t: 'tp_1_x' }, { t: 'tp_1_def' }])
     expect((await d.query('SELECT tableoid::regclass::text AS t, * FROM plain')).rows).toEqual([{ t: 'plain', a: 1 }])
+    expect((await d.query("INSERT INTO tp VALUES (3, 'x'), (16, 'q') RETURNING *, tableoid::regclass::text AS t")).rows).toEqual([
+      { a: 3, b: 'x', t: 'tp_1_x' }, { a: 16, b: 'q', t: 'tp_2' },
+    ])
+    expect((await d.query("UPDATE tp SET b = 'y' WHERE a = 3 RETURNING tableoid::regclass::text AS t")).rows).toEqual([{ t: 'tp_1_def' }])
   })
 })
