@@ -131,4 +131,26 @@ describe('ATTACH / DETACH PARTITION', () => {
     expect((await d.query('SELECT count(*)::int AS n FROM ref')).rows).toEqual([{ n: 0 }])
     expect((await d.query('SELECT count(*)::int AS n FROM ta')).rows).toEqual([{ n: 0 }])
   })
+
+  it('refuses to detach a partition whose rows are referenced (23503), and keeps foreign keys across ATTACH/DETACH', async () => {
+    const d = await open([
+      'CREATE TABLE pk (a int PRIMARY KEY) PARTITION BY RANGE (a)',
+      'CREATE TABLE pk_1 PARTITION OF pk FOR VALUES FROM (0) TO (10)',
+      'CREATE TABLE pk_2 PARTITION OF pk FOR VALUES FROM (10) TO (20)',
+      'INSERT INTO pk VALUES (1), (11)',
+      'CREATE TABLE fk (a int REFERENCES pk(a))',
+      'INSERT INTO fk VALUES (1)',
+      'CREATE TABLE fp (a int REFERENCES pk(a)) PARTITION BY LIST (a)',
+      'CREATE TABLE fp_1 (a int REFERENCES pk(a))',
+      'INSERT INTO fp_1 VALUES (1)',
+    ])
+    await expect(d.query('ALTER TABLE pk DETACH PARTITION pk_1')).rejects.toMatchObject({ code: '23503' })
+    await d.query('ALTER TABLE pk DETACH PARTITION pk_2')
+    expect((await d.query('SELECT a FROM pk')).rows).toEqual([{ a: 1 }])
+    // A table whose foreign key is the partitioned table's attaches; its rows are checked by it.
+    await d.query('ALTER TABLE fp ATTACH PARTITION fp_1 FOR VALUES IN (1, 2)')
+    await expect(d.query('INSERT INTO fp VALUES (2)')).rejects.toMatchObject({ code: '23503' })
+    await d.query('ALTER TABLE fp DETACH PARTITION fp_1')
+    await expect(d.query('INSERT INTO fp_1 VALUES (2)')).rejects.toMatchObject({ code: '23503' })
+  })
 })

@@ -19,6 +19,7 @@ import type { Json, TableInfo } from '@concord/core'
 import type { AlterTableCmd, CreateStmt, Node, PartitionBoundSpec } from 'libpg-query'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { columnMeta, tableMeta, tableMetaToJson } from '../catalog/table-meta.js'
+import { referencingKeys } from '../catalog/foreign-key.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { nameList } from '../parser/name-list.js'
 import { partitionCatalog } from '../plan/partition-catalog.js'
@@ -121,8 +122,12 @@ export function attachPartition(p: PlanCtx, parentName: string, cmd: AlterTableC
     if (want.get(c) !== t) throw new SqlError(SqlState.datatypeMismatch, `child table "${name}" has different type for column "${c}"`)
   }
   for (const c of want.keys()) if (!have.has(c)) throw new SqlError(SqlState.datatypeMismatch, `child table is missing column "${c}"`)
-  if (cm.foreignKeys.length > 0) {
-    throw new SqlError(SqlState.featureNotSupported, `cannot attach table "${name}": it has foreign keys`, { hint: 'Drop its foreign keys first: the partitioned table\'s foreign keys apply to its partitions.' })
+  // The partitioned table's foreign keys apply to rows written through it; a key of the
+  // table's own that the partitioned table lacks could not be enforced on its rows.
+  const own = tableMeta(partitionRoot(parent, partitionCatalog(p))).foreignKeys
+  const lacking = cm.foreignKeys.find((fk) => !own.some((o) => o.refTable === fk.refTable && o.columns.join() === fk.columns.join() && o.refColumns.join() === fk.refColumns.join()))
+  if (lacking) {
+    throw new SqlError(SqlState.featureNotSupported, `cannot attach table "${name}": its foreign key "${lacking.name}" is not one of "${parentName}"'s`, { hint: 'Declare the foreign key on the partitioned table, or drop it from the table first.' })
   }
   const bound = partitionBound(pc!.bound ?? {}, p)
   checkNewPartitionBound(parent, name, bound as Bound, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
@@ -163,8 +168,10 @@ export function detachPartition(p: PlanCtx, parentName: string, cmd: AlterTableC
   const cols = tableColumns(root, root.name)
   const keep = partitionFilter(cat, child, cols)
   const rows = [...p.exec.rows.scan(root.name)].map((r) => ({ key: root.primaryKey.map((c) => r[c] ?? null), row: decodeRow(r, cols) })).filter((x) => keep(x.row))
+  checkNotReferenced(p, root, name, cols, rows.map((r) => r.row))
   const cm = tableMeta(child)
-  tx.alterTable(name, { meta: tableMetaToJson({ ...cm, partitionOf: undefined, bound: undefined }) })
+  // The detached table keeps the partitioned table's foreign keys, as PostgreSQL's clones.
+  tx.alterTable(name, { meta: tableMetaToJson({ ...cm, foreignKeys: tableMeta(root).foreignKeys, partitionOf: undefined, bound: undefined }) })
   const w = new TableWriter(tx.table(name)!, p)
   for (const { key, row } of rows) {
     const given = new Map<number, RtValue>()
@@ -226,5 +233,19 @@ export function checkPartitionColumnChange(p: PlanCtx, t: TableInfo, change: 'ad
   }
   if (only && p.exec.allTables().some((x) => tableMeta(x).partitionOf === t.name)) {
     throw new SqlError(SqlState.invalidTableDefinition, change === 'add' ? 'column must be added to child tables too' : 'cannot drop column from only the partitioned table when partitions exist')
+  }
+}
+
+/** Rows leaving a referenced partitioned table must not be referenced (PostgreSQL's 23503 on DETACH). */
+function checkNotReferenced(p: PlanCtx, root: TableInfo, partition: string, cols: ReturnType<typeof tableColumns>, rows: RtValue[][]): void {
+  for (const { child, fk } of referencingKeys(p.exec.allTables(), root.name)) {
+    const at = fk.refColumns.map((c) => cols.findIndex((x) => x.name === c))
+    for (const row of rows) {
+      const values = at.map((i) => row[i] ?? null)
+      if (values.some((v) => v === null) || p.exec.rows.matching(child, fk.columns, values).length === 0) continue
+      throw new SqlError(SqlState.foreignKeyViolation, `removing partition "${partition}" violates foreign key constraint "${fk.name}"`, {
+        detail: `Key (${fk.refColumns.join(', ')})=(${values.map((v, i) => formatText(v, cols[at[i]!]!.type)).join(', ')}) is still referenced from table "${child.name}".`,
+      })
+    }
   }
 }
