@@ -43,7 +43,9 @@ describe('ATTACH / DETACH PARTITION', () => {
   })
 
   it('detaches a partition: its rows become the standalone table and leave the parent', async () => {
-    const d = await open(PARTED)
+    const d = await open([...PARTED, 'CREATE TABLE parted_def PARTITION OF parted DEFAULT'])
+    await expect(d.query('ALTER TABLE parted DETACH PARTITION parted_1 CONCURRENTLY')).rejects.toMatchObject({ code: '55000' })
+    await d.query('DROP TABLE parted_def')
     await d.query('ALTER TABLE parted DETACH PARTITION parted_1')
     expect((await d.query('SELECT count(*)::int AS n FROM parted')).rows).toEqual([{ n: 0 }])
     expect((await d.query('SELECT a, b FROM parted_1 ORDER BY a')).rows).toEqual([{ a: 1, b: 'one' }, { a: 5, b: 'five' }])

@@ -164,6 +164,10 @@ export function detachPartition(p: PlanCtx, parentName: string, cmd: AlterTableC
   if (!child) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
   if (tableMeta(child).partitionOf !== parentName) throw new SqlError(SqlState.undefinedTable, `relation "${name}" is not a partition of relation "${parentName}"`)
   const cat = partitionCatalog(p)
+  // CONCURRENTLY runs as a plain DETACH (one transaction), but keeps PostgreSQL's refusal.
+  if (pc?.concurrent === true && cat.partitionsOf(parentName).some((t) => (tableMeta(t).bound as { default?: boolean } | undefined)?.default === true)) {
+    throw new SqlError(SqlState.objectNotInPrerequisiteState, 'cannot detach partitions concurrently when a default partition exists')
+  }
   const root = partitionRoot(child, cat)
   const cols = tableColumns(root, root.name)
   const keep = partitionFilter(cat, child, cols)
