@@ -9,7 +9,7 @@ import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateS
 import type { Bound, KeyExpr } from '../plan/partition-view.js'
 import { checkNewPartitionBound, checkPersistence } from '../plan/partition-bounds.js'
 import { exprText } from '../catalog/expr-text.js'
-import { attachPartition, checkDefaultKeepsRows, checkInheritsPartitioning, checkPartitionColumnChange, checkOneDefault, deletePartitionRows, detachPartition, partitionBound, partitionDescendants } from './partition-ddl.js'
+import { attachPartition, checkDefaultKeepsRows, checkInheritsPartitioning, checkPartitionColumnChange, checkPartitionConstraintChange, checkOneDefault, deletePartitionRows, detachPartition, partitionBound, partitionDescendants } from './partition-ddl.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
 import type { IndexDef } from '../catalog/secondary-index.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -456,6 +456,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
     if (!('AlterTableCmd' in c)) continue
     const cmd = c.AlterTableCmd
     const current = tx.table(name)!
+    checkPartitionConstraintChange(p, current, cmd, stmt.relation!.inh !== true)
     switch (cmd.subtype) {
       case 'AT_AddColumn': {
         const def = cmd.def && 'ColumnDef' in cmd.def ? cmd.def.ColumnDef : null

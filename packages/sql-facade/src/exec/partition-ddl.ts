@@ -253,3 +253,32 @@ function checkNotReferenced(p: PlanCtx, root: TableInfo, partition: string, cols
     }
   }
 }
+
+/**
+ * ALTER TABLE constraint changes PostgreSQL refuses on partitioned tables and partitions:
+ * NO INHERIT checks on a partitioned table, ONLY when partitions exist, and removing from
+ * a partition what it has from its partitioned table.
+ */
+export function checkPartitionConstraintChange(p: PlanCtx, t: TableInfo, cmd: AlterTableCmd, only: boolean): void {
+  const k = cmd.def && 'Constraint' in cmd.def ? cmd.def.Constraint : null
+  const adds = cmd.subtype === 'AT_SetNotNull' || (cmd.subtype === 'AT_AddConstraint' && k?.contype === 'CONSTR_CHECK')
+  const removes = cmd.subtype === 'AT_DropNotNull' || cmd.subtype === 'AT_DropConstraint'
+  if (t.partitioning) {
+    if (cmd.subtype === 'AT_AddConstraint' && k?.is_no_inherit === true) {
+      throw new SqlError(SqlState.invalidTableDefinition, `cannot add NO INHERIT constraint to partitioned table "${t.name}"`)
+    }
+    if (only && (adds || removes) && p.exec.allTables().some((x) => tableMeta(x).partitionOf === t.name)) {
+      throw new SqlError(SqlState.invalidTableDefinition, adds ? 'constraint must be added to child tables too' : 'cannot remove constraint from only the partitioned table when partitions exist')
+    }
+  }
+  const parentName = tableMeta(t).partitionOf
+  const parent = parentName ? p.exec.tx.table(parentName) : undefined
+  if (!parent) return
+  if (cmd.subtype === 'AT_DropNotNull') {
+    const col = parent.columns.find((c) => c.name === cmd.name)
+    if (col && columnMeta(col).notNull === true) throw new SqlError(SqlState.invalidTableDefinition, `column "${cmd.name}" is marked NOT NULL in parent table`)
+  }
+  if (cmd.subtype === 'AT_DropConstraint' && tableMeta(parent).checks.some((c) => c.name === cmd.name)) {
+    throw new SqlError(SqlState.invalidTableDefinition, `cannot drop inherited constraint "${cmd.name}" of relation "${t.name}"`)
+  }
+}
