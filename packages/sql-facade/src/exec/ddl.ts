@@ -642,6 +642,10 @@ export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
   const table = stmt.relation!.relname!
   const t = tx.table(table)
   if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
+  // A partition's rows are stored in its partitioned table: a unique index of its own would check nothing.
+  if (stmt.unique && tableMeta(t).partitionOf) {
+    throw new SqlError(SqlState.featureNotSupported, `unique indexes on partition "${table}" are not supported`, { hint: 'Create the unique index on the partitioned table.' })
+  }
   const cols = (stmt.indexParams ?? []).map((e) => {
     if (!('IndexElem' in e) || !e.IndexElem.name) throw new SqlError(SqlState.featureNotSupported, 'expression indexes are not supported')
     const n = e.IndexElem.name

@@ -87,6 +87,7 @@ describe('ATTACH / DETACH PARTITION', () => {
     expect(await code('CREATE TABLE x6 PARTITION OF lp FOR VALUES IN (somename)')).toBe('0A000')
     expect(await code('CREATE TABLE x7 PARTITION OF mc FOR VALUES FROM (MINVALUE, 0, 0) TO (1, MAXVALUE, MAXVALUE)')).toBe('42804')
     expect(await code('CREATE TEMP TABLE x8 PARTITION OF lp FOR VALUES IN (9)')).toBe('42809')
+    expect(await code('CREATE UNIQUE INDEX lp_1_a ON lp_1 (a)')).toBe('0A000')
     // A constant expression bound is evaluated: 12 lands in it.
     expect(await code("CREATE TABLE lp_12 PARTITION OF lp FOR VALUES IN (to_char(12, '99')::int)")).toBe('ok')
     await d.query('INSERT INTO lp VALUES (12)')
