@@ -23,7 +23,7 @@ import { referencingKeys } from '../catalog/foreign-key.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { nameList } from '../parser/name-list.js'
 import { partitionCatalog } from '../plan/partition-catalog.js'
-import { partitionFilter, partitionKeyReader, partitionMatcher, partitionRoot, type Bound } from '../plan/partition-view.js'
+import { partitionFilter, partitionKeyExprs, partitionKeyReader, partitionMatcher, partitionRoot, type Bound } from '../plan/partition-view.js'
 import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
 import { checkNewPartitionBound, checkPersistence } from '../plan/partition-bounds.js'
 import { compileExpr } from '../expr/compile.js'
@@ -232,7 +232,7 @@ export function checkPartitionColumnChange(p: PlanCtx, t: TableInfo, change: 'ad
     throw new SqlError(SqlState.invalidTableDefinition, `cannot drop inherited column "${column}"`)
   }
   if (!t.partitioning) return
-  if (change === 'drop' && t.partitioning.columns.includes(column)) {
+  if (change === 'drop' && (t.partitioning.columns.includes(column) || partitionKeyExprs(t).some((e) => e !== null && columnNamed(e.expr, column)))) {
     throw new SqlError(SqlState.invalidTableDefinition, `cannot drop column "${column}" because it is part of the partition key of relation "${t.name}"`)
   }
   if (only && p.exec.allTables().some((x) => tableMeta(x).partitionOf === t.name)) {
@@ -281,4 +281,16 @@ export function checkPartitionConstraintChange(p: PlanCtx, t: TableInfo, cmd: Al
   if (cmd.subtype === 'AT_DropConstraint' && tableMeta(parent).checks.some((c) => c.name === cmd.name)) {
     throw new SqlError(SqlState.invalidTableDefinition, `cannot drop inherited constraint "${cmd.name}" of relation "${t.name}"`)
   }
+}
+
+/** Whether an expression's parse tree names a column (a ColumnRef ending in it). */
+function columnNamed(tree: Json, column: string, depth = 0): boolean {
+  if (depth > 200 || tree === null || typeof tree !== 'object') return false
+  if (Array.isArray(tree)) return tree.some((x) => columnNamed(x, column, depth + 1))
+  const ref = tree['ColumnRef']
+  if (ref && typeof ref === 'object' && !Array.isArray(ref) && Array.isArray(ref['fields'])) {
+    const last = ref['fields'][ref['fields'].length - 1] as { String?: { sval?: string } } | undefined
+    if (last?.String?.sval === column) return true
+  }
+  return Object.values(tree).some((x) => columnNamed(x, column, depth + 1))
 }

@@ -71,6 +71,7 @@ describe('partition routing', () => {
     expect((await d.query('SELECT s FROM lx_a ORDER BY s')).rows).toEqual([{ s: 'A' }, { s: 'a' }])
     await expect(d.query("INSERT INTO lx VALUES ('B')")).rejects.toThrow('no partition of relation "lx" found for row')
     expect(await sqlState(d, 'CREATE TABLE bad (a int) PARTITION BY RANGE (nope)')).toBe('42703')
+    expect(await sqlState(d, 'ALTER TABLE ex DROP COLUMN b')).toBe('42P16')
   })
 })
 
