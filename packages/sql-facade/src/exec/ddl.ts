@@ -3,10 +3,13 @@
  * CREATE/DROP INDEX, CREATE/DROP FUNCTION and CREATE REGION, all as replicated catalog
  * writes inside the caller's core transaction.
  */
-import { holdsTable, type ColumnSpec, type Json, type PolicySpec, type TableSpec } from '@concord/core'
+import { holdsTable, type ColumnSpec, type Json, type PartitionSpec, type PolicySpec, type TableSpec } from '@concord/core'
 import { userTypes } from '../types/user-type.js'
 import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
-import { checkNewPartitionBound } from '../plan/partition-view.js'
+import type { Bound, KeyExpr } from '../plan/partition-view.js'
+import { checkNewPartitionBound, checkPersistence } from '../plan/partition-bounds.js'
+import { exprText } from '../catalog/expr-text.js'
+import { attachPartition, checkDefaultKeepsRows, checkInheritsPartitioning, checkPartitionColumnChange, checkPartitionConstraintChange, checkOneDefault, deletePartitionRows, detachPartition, partitionBound, partitionDescendants } from './partition-ddl.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
 import type { IndexDef } from '../catalog/secondary-index.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -15,7 +18,7 @@ import { nameList } from '../parser/name-list.js'
 import { typeFromTypeName } from '../types/sql-type.js'
 import type { UserTypeSource } from '../types/enum-type.js'
 import { coerce } from '../expr/coerce.js'
-import { Scope } from '../expr/scope.js'
+import { Scope, type ColumnBinding } from '../expr/scope.js'
 import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { encodeValue } from '../types/storage-codec.js'
@@ -190,6 +193,34 @@ function checkTemporary(stmt: CreateStmt, p: PlanCtx): void {
   }
 }
 
+/**
+ * `PARTITION BY method (a, (b + 0), lower(c))`: plain columns by name; expression elements
+ * keep their parse tree and result type in `partitioning.meta.exprs` (partition-view.ts),
+ * their SQL text as the key's column name (shown in `\\d` and error details).
+ */
+function partitionSpecOf(partspec: NonNullable<CreateStmt['partspec']>, cols: ColumnBinding[], p: PlanCtx): PartitionSpec {
+  const strat = partspec.strategy
+  const columns: string[] = []
+  const exprs: Array<KeyExpr | null> = []
+  for (const e of partspec.partParams ?? []) {
+    const el = 'PartitionElem' in e ? e.PartitionElem : {}
+    if (el.name !== undefined) {
+      if (!cols.some((x) => x.name === el.name)) throw new SqlError(SqlState.undefinedColumn, `column "${el.name}" named in partition key does not exist`)
+      columns.push(el.name)
+      exprs.push(null)
+    } else if (el.expr) {
+      const c = compileExpr(el.expr, makeCompileCtx(p, new Scope(cols)))
+      columns.push(exprText(el.expr))
+      exprs.push({ expr: el.expr as unknown as Json, t: c.type })
+    } else {
+      throw new SqlError(SqlState.syntaxError, 'partition key element has neither a column nor an expression')
+    }
+  }
+  const method = strat === 'PARTITION_STRATEGY_HASH' ? 'hash' : strat === 'PARTITION_STRATEGY_RANGE' ? 'range' : 'list'
+  if (method === 'list' && columns.length > 1) throw new SqlError(SqlState.invalidTableDefinition, 'cannot use "list" partition strategy with more than one column')
+  return exprs.some((x) => x !== null) ? { method, columns, meta: { exprs: exprs as unknown as Json } } : { method, columns }
+}
+
 export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const name = stmt.relation!.relname!
   if ((stmt.tableElts ?? []).filter((el) => 'ColumnDef' in el).length > MAX_COLUMNS) throw tooManyColumns()
@@ -210,30 +241,27 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     const parent = tx.table(parentName)
     if (!parent) throw new SqlError(SqlState.undefinedTable, `relation "${parentName}" does not exist`)
     if (!parent.partitioning) throw new SqlError(SqlState.invalidTableDefinition, `table "${parentName}" is not partitioned`)
-    const pb = stmt.partbound
-    const datum = (n: Node) => {
-      if ('A_Const' in n) return String(n.A_Const.ival?.ival ?? n.A_Const.sval?.sval ?? n.A_Const.fval?.fval ?? '')
-      if ('ColumnRef' in n) return nameList(n.ColumnRef.fields).join('.').toUpperCase()
-      return ''
-    }
-    const bound: Json = pb.strategy === 'h'
-      ? { modulus: pb.modulus ?? 0, remainder: pb.remainder ?? 0 }
-      : pb.strategy === 'l' ? { values: (pb.listdatums ?? []).map(datum) }
-      : { from: (pb.lowerdatums ?? []).map(datum), to: (pb.upperdatums ?? []).map(datum) }
-    checkNewPartitionBound(name, bound as { modulus?: number; remainder?: number }, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
+    checkPersistence(parent, temporary, 'create')
+    const bound = partitionBound(stmt.partbound, p)
+    checkNewPartitionBound(parent, name, bound as Bound, p.exec.allTables().filter((t) => tableMeta(t).partitionOf === parentName))
     const pm = tableMeta(parent)
     if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'a partition takes its counter columns from its partitioned table')
     if (opts.replication_regions !== undefined) throw partitionRegions()
+    checkOneDefault(p, parentName, name, bound)
+    checkDefaultKeepsRows(p, parent, { name, bound })
     tx.createTable({
       name,
       columns: parent.columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, meta: c.meta })),
       primaryKey: parent.primaryKey,
+      // A partition may itself be partitioned (sub-partitions); its rows still live in the root.
+      ...(stmt.partspec ? { partitioning: partitionSpecOf(stmt.partspec, tableColumns(parent, name), p) } : {}),
       options: opts,
       // The parent's foreign keys apply to rows written through it; a partition keeps none.
       meta: tableMetaToJson({ ...pm, foreignKeys: [], partitionOf: parentName, bound }),
     })
     return utility('CREATE TABLE')
   }
+  if (stmt.inhRelations?.length) checkInheritsPartitioning(stmt, p)
   const cols: ColumnPlan[] = []
   const checks: CheckConstraint[] = []
   const uniques: string[][] = []
@@ -331,12 +359,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     if (!col) throw new SqlError(SqlState.undefinedColumn, `column "${c}" named in counter_columns does not exist`)
     col.kind = 'counter'
   }
-  if (stmt.partspec) {
-    const strat = stmt.partspec.strategy
-    const columns = (stmt.partspec.partParams ?? []).map((e) => ('PartitionElem' in e ? e.PartitionElem.name ?? '' : ''))
-    for (const c of columns) if (!cols.some((x) => x.spec.name === c)) throw new SqlError(SqlState.undefinedColumn, `column "${c}" named in partition key does not exist`)
-    spec.partitioning = { method: strat === 'PARTITION_STRATEGY_HASH' ? 'hash' : strat === 'PARTITION_STRATEGY_RANGE' ? 'range' : 'list', columns }
-  }
+  if (stmt.partspec) spec.partitioning = partitionSpecOf(stmt.partspec, cols.map((c) => ({ name: c.spec.name, table: name, type: c.meta.t })), p)
   tx.createTable(spec)
   for (const u of uniques) {
     const idx: IndexDef = { name: uniqueNames.get(u) ?? `${name}_${u.join('_')}_key`, table: name, columns: u, unique: true }
@@ -373,8 +396,9 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
       notices.push(...dropDependentViews(p, names.filter((n) => tx.table(n)), 'table', stmt.behavior === 'DROP_CASCADE'))
       for (const n of names) {
         if (!tx.table(n)) continue
-        // Dropping a partitioned table drops its partitions.
-        for (const t of p.exec.allTables()) if (tableMeta(t).partitionOf === n) dropTable(p, t.name)
+        // Dropping a partitioned table drops its partitions (at every depth); a partition's rows are stored in its root.
+        deletePartitionRows(p, tx.table(n)!)
+        for (const d of partitionDescendants(p, n)) dropTable(p, d)
         dropTable(p, n)
         dropOwnedSequences(p.exec, n)
       }
@@ -443,6 +467,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
     if (!('AlterTableCmd' in c)) continue
     const cmd = c.AlterTableCmd
     const current = tx.table(name)!
+    checkPartitionConstraintChange(p, current, cmd, stmt.relation!.inh !== true)
     switch (cmd.subtype) {
       case 'AT_AddColumn': {
         const def = cmd.def && 'ColumnDef' in cmd.def ? cmd.def.ColumnDef : null
@@ -452,9 +477,12 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           throw new SqlError(SqlState.duplicateColumn, `column "${def.colname}" of relation "${name}" already exists`)
         }
         if (current.columns.filter((x) => !columnMeta(x).hidden).length >= MAX_COLUMNS) throw tooManyColumns()
+        checkPartitionColumnChange(p, current, 'add', def.colname ?? '', stmt.relation!.inh !== true)
         const col = planColumn(def, name, p.exec.tx)
         if (col.primary) throw new SqlError(SqlState.featureNotSupported, 'adding a primary key column is not supported')
         tx.addColumn(name, col.spec)
+        // Partitions (at every depth) carry a copy of their partitioned table's columns.
+        for (const d of partitionDescendants(p, name)) tx.addColumn(d, col.spec)
         const meta = tableMeta(current)
         if (col.checks.length || col.unique) {
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: [...meta.checks, ...col.checks], uniques: col.unique ? [...meta.uniques, [col.spec.name]] : meta.uniques }) })
@@ -487,8 +515,10 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           throw new SqlError(SqlState.undefinedColumn, `column "${col}" of relation "${name}" does not exist`)
         }
         if (current.primaryKey.includes(col)) throw new SqlError(SqlState.featureNotSupported, `cannot drop column "${col}": it is part of the primary key`)
+        checkPartitionColumnChange(p, current, 'drop', col, stmt.relation!.inh !== true)
         notices.push(...dropColumnReferences(p, current, col, cmd.behavior === 'DROP_CASCADE'))
         tx.dropColumn(name, col)
+        for (const d of partitionDescendants(p, name)) if (tx.table(d)?.columns.some((x) => x.name === col)) tx.dropColumn(d, col)
         break
       }
       case 'AT_SetRelOptions': case 'AT_ResetRelOptions': {
@@ -604,11 +634,17 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           meta.notNull = false
         }
         // Partitions carry a copy of their parent's columns: keep them in step.
-        for (const t of [current, ...p.exec.allTables().filter((t) => tableMeta(t).partitionOf === name)]) {
+        for (const t of [current, ...partitionDescendants(p, name).map((d) => tx.table(d)!)]) {
           tx.alterColumn(t.name, colName, { meta: metaToJson(meta) })
         }
         break
       }
+      case 'AT_AttachPartition':
+        attachPartition(p, name, cmd)
+        break
+      case 'AT_DetachPartition':
+        detachPartition(p, name, cmd)
+        break
       default:
         throw new SqlError(SqlState.featureNotSupported, `ALTER TABLE ${String(cmd.subtype).replace('AT_', '')} is not supported`)
     }
@@ -621,6 +657,10 @@ export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
   const table = stmt.relation!.relname!
   const t = tx.table(table)
   if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
+  // A partition's rows are stored in its partitioned table: a unique index of its own would check nothing.
+  if (stmt.unique && tableMeta(t).partitionOf) {
+    throw new SqlError(SqlState.featureNotSupported, `unique indexes on partition "${table}" are not supported`, { hint: 'Create the unique index on the partitioned table.' })
+  }
   const cols = (stmt.indexParams ?? []).map((e) => {
     if (!('IndexElem' in e) || !e.IndexElem.name) throw new SqlError(SqlState.featureNotSupported, 'expression indexes are not supported')
     const n = e.IndexElem.name
@@ -716,7 +756,7 @@ function addPrimaryKey(p: PlanCtx, name: string, keys: string[], indexName: stri
   }
   for (const k of keys) {
     const col = current.columns.find((c) => c.name === k)!
-    for (const t of [current, ...p.exec.allTables().filter((t) => tableMeta(t).partitionOf === name)]) {
+    for (const t of [current, ...partitionDescendants(p, name).map((d) => tx.table(d)!)]) {
       tx.alterColumn(t.name, k, { meta: metaToJson({ ...columnMeta(col), notNull: true }) })
     }
   }

@@ -24,6 +24,8 @@ import { decodeValue } from '../types/storage-codec.js'
 import type { RtValue } from '../types/value.js'
 import type { StatementResult } from './result.js'
 import { TableWriter } from './table-writer.js'
+import { partitionRoot } from '../plan/partition-view.js'
+import { partitionCatalog, tableOidReader } from '../plan/partition-catalog.js'
 
 /** The table a statement writes: a named partition is written through its parent. */
 export function targetTable(p: PlanCtx, name: string): { table: TableInfo; partition: TableInfo | null } {
@@ -33,12 +35,8 @@ export function targetTable(p: PlanCtx, name: string): { table: TableInfo; parti
     throw new SqlError(SqlState.featureNotSupported, `cannot write into view "${name}"`, { detail: 'Concord\'s views are read-only: writing through a view is not supported.', hint: 'Write into the view\'s table.' })
   }
   if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
-  const parent = tableMeta(t).partitionOf
-  if (parent) {
-    const pt = p.exec.tx.table(parent)
-    if (pt) return { table: pt, partition: t }
-  }
-  return { table: t, partition: null }
+  const root = partitionRoot(t, partitionCatalog(p))
+  return root === t ? { table: t, partition: null } : { table: root, partition: t }
 }
 
 interface Returning {
@@ -53,6 +51,9 @@ function returningList(stmt: { returningClause?: { exprs?: Node[] }; returningLi
 function planReturning(nodes: Node[], w: TableWriter, alias: string, p: PlanCtx): Returning | null {
   if (nodes.length === 0) return null
   const cols = w.columns.map((c) => ({ ...c, table: alias }))
+  // `RETURNING tableoid::regclass` names the partition each row went to.
+  const oidOf = p.tableOid && !cols.some((c) => c.name === 'tableoid') ? tableOidReader(p, w.table, w.columns) : null
+  if (oidOf) cols.push({ name: 'tableoid', table: alias, type: { id: 'regclass' }, hidden: true })
   const scope = new Scope(cols)
   const cctx = makeCompileCtx(p, scope)
   const outs: Array<{ name: string; f: (env: Env) => RtValue; type: ColumnBinding['type'] }> = []
@@ -69,7 +70,10 @@ function planReturning(nodes: Node[], w: TableWriter, alias: string, p: PlanCtx)
     const name = n.ResTarget.name ?? ('ColumnRef' in val ? nameList(val.ColumnRef.fields).pop()! : 'FuncCall' in val ? nameList(val.FuncCall.funcname).pop()! : '?column?')
     outs.push({ name, type: c.type.id === 'unknown' ? T.text : c.type, f: c.eval })
   }
-  return { columns: outs.map((o) => ({ name: o.name, table: null, type: o.type })), eval: (row) => outs.map((o) => o.f({ row, outer: null })) }
+  return { columns: outs.map((o) => ({ name: o.name, table: null, type: o.type })), eval: (row) => {
+    const r = oidOf ? [...row, oidOf(row)] : row
+    return outs.map((o) => o.f({ row: r, outer: null }))
+  } }
 }
 
 export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {

@@ -5,6 +5,8 @@
  * without CASCADE (2BP01 / 0A000), as in PostgreSQL; CASCADE drops the constraints (or
  * truncates the referencing tables too).
  */
+import { partitionRoot } from '../plan/partition-view.js'
+import { partitionCatalog } from '../plan/partition-catalog.js'
 import type { TableInfo } from '@concord/core'
 import type { Constraint } from 'libpg-query'
 import { foreignKeysOf, keyedTable, planForeignKey, referencingKeys } from '../catalog/foreign-key.js'
@@ -142,7 +144,7 @@ export function truncateTargets(p: PlanCtx, names: string[], cascade: boolean): 
   for (let i = 0; i < out.length; i++) {
     // A partition's rows are its parent's: keys referencing the parent reference them.
     const t = tables.find((x) => x.name === out[i])
-    const stored = (t && tableMeta(t).partitionOf) || out[i]!
+    const stored = t ? partitionRoot(t, partitionCatalog(p)).name : out[i]!
     for (const d of referencingKeys(tables, stored)) {
       if (out.includes(d.child.name)) continue
       if (!cascade) {

@@ -15,6 +15,6 @@ const SUBPLANNER: Subplanner = {
 }
 
 /** A fresh planning context over `exec`: no CTEs yet. */
-export function rootPlanCtx(exec: ExecCtx, shardLocation = false): PlanCtx {
-  return { exec, ctes: new Map(), shardLocation, sub: SUBPLANNER }
+export function rootPlanCtx(exec: ExecCtx, shardLocation = false, tableOid = false): PlanCtx {
+  return { exec, ctes: new Map(), shardLocation, tableOid, sub: SUBPLANNER }
 }

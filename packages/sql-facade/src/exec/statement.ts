@@ -22,7 +22,8 @@ import { execCreateTableAs } from './create-table-as.js'
 import { utility, type StatementResult } from './result.js'
 import { truncateTargets } from './foreign-key-ddl.js'
 import { tableMeta } from '../catalog/table-meta.js'
-import { partitionFilter } from '../plan/partition-view.js'
+import { partitionFilter, partitionRoot } from '../plan/partition-view.js'
+import { partitionCatalog } from '../plan/partition-catalog.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
 import { checkAccess } from '../auth/access-check.js'
@@ -54,7 +55,7 @@ function withRegNames(result: StatementResult, exec: ExecCtx): StatementResult {
 }
 
 function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
-  const p = rootPlanCtx(exec, stmt.kind === 'pg' && mentionsColumn(stmt.node, 'shard_location'))
+  const p = rootPlanCtx(exec, stmt.kind === 'pg' && mentionsColumn(stmt.node, 'shard_location'), stmt.kind === 'pg' && mentionsColumn(stmt.node, 'tableoid'))
   if (stmt.kind === 'createRegion') {
     const existing = exec.tx.getCatalog('region', stmt.name)
     if (existing !== undefined && existing !== null) {
@@ -103,10 +104,10 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
     for (const name of tables) {
       const t = exec.tx.table(name)!
       // A partition's rows are stored in its parent: truncate the parent's rows that route to it.
-      const parent = tableMeta(t).partitionOf ? exec.tx.table(tableMeta(t).partitionOf!) : undefined
-      const store = parent ?? t
+      const cat = partitionCatalog(p)
+      const store = partitionRoot(t, cat)
       const cols = tableColumns(store, store.name)
-      const keep = parent ? partitionFilter(parent, t, cols) : null
+      const keep = store !== t ? partitionFilter(cat, t, cols) : null
       const rows = [...exec.rows.scan(store.name)].filter((row) => keep === null || keep(decodeRow(row, cols)))
       for (const row of rows) exec.rows.delete(store.name, store.primaryKey.map((c) => row[c] ?? null))
     }

@@ -12,7 +12,8 @@ import { compileExpr } from '../expr/compile.js'
 import { compileDomainCheck } from '../expr/domain-check.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
-import { partitionFilter } from '../plan/partition-view.js'
+import { partitionFilter, partitionKeyTypes, routeToLeaf } from '../plan/partition-view.js'
+import { partitionCatalog } from '../plan/partition-catalog.js'
 import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { compareValues } from '../types/compare.js'
@@ -68,7 +69,7 @@ export class TableWriter {
     this.uniques = tm.uniques
     this.pkIdx = table.primaryKey.map((c) => this.columns.findIndex((x) => x.name === c))
     this.counters = table.columns.map((c) => c.kind === 'counter')
-    this.inPartition = partition ? partitionFilter(table, partition, this.columns) : null
+    this.inPartition = partition ? partitionFilter(partitionCatalog(p), partition, this.columns) : null
   }
 
   index(name: string): number {
@@ -182,17 +183,16 @@ export class TableWriter {
   /** A row of a partitioned table must route to one of its partitions, as in PostgreSQL. */
   private checkPartition(row: RtValue[]): void {
     if (!this.table.partitioning) return
-    if (this.partitions === null) {
-      this.partitions = this.p.exec.allTables().filter((t) => tableMeta(t).partitionOf === this.table.name).map((t) => partitionFilter(this.table, t, this.columns))
-    }
-    if (!this.partitions.some((keep) => keep(row))) {
-      throw new SqlError(SqlState.checkViolation, `no partition of relation "${this.table.name}" found for row`, {
-        detail: `Partition key of the failing row contains (${this.table.partitioning.columns.join(', ')}) = (${this.table.partitioning.columns.map((c) => formatText(row[this.index(c)]!, this.columns[this.index(c)]!.type) ?? 'null').join(', ')}).`,
-      })
-    }
+    this.route ??= routeToLeaf(this.table, this.columns, partitionCatalog(this.p))
+    const failed = this.route(row)
+    if (failed.leaf !== null) return
+    const types = partitionKeyTypes(failed.table)
+    throw new SqlError(SqlState.checkViolation, `no partition of relation "${failed.table.name}" found for row`, {
+      detail: `Partition key of the failing row contains (${failed.table.partitioning!.columns.join(', ')}) = (${failed.key.map((v, i) => formatText(v, types[i]!) ?? 'null').join(', ')}).`,
+    })
   }
 
-  private partitions: Array<(row: RtValue[]) => boolean> | null = null
+  private route: ReturnType<typeof routeToLeaf> | null = null
 
   /** PostgreSQL's partition constraint: a row written through a partition must belong to it. */
   private checkPartitionConstraint(row: RtValue[]): void {

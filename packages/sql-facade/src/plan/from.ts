@@ -14,7 +14,8 @@ import { tableMeta } from '../catalog/table-meta.js'
 import type { FromRelation, Relation } from './relation.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import { baseTableRelation, conjuncts } from './table-scan.js'
-import { partitionFilter } from './partition-view.js'
+import { partitionFilter, partitionRoot } from './partition-view.js'
+import { partitionCatalog, tableOidReader } from './partition-catalog.js'
 import type { TableInfo } from '@concord/core'
 import type { StatementBudget } from '../exec/statement-budget.js'
 import { T } from '../types/sql-type.js'
@@ -82,6 +83,18 @@ function withShardLocation(p: PlanCtx, table: TableInfo, partition: TableInfo | 
       return r.concat([child ? own(child) : null])
     }),
   }
+}
+
+/**
+ * The `tableoid` system column (hidden from `*`): the OID of the table a row is stored in,
+ * which for a partitioned table is the leaf partition it routes to (PostgreSQL's
+ * `tableoid::regclass` names it). Added only to statements that name the column.
+ */
+function withTableOid(p: PlanCtx, read: TableInfo, rel: Relation, alias: string): Relation {
+  if (!p.tableOid || rel.columns.some((c) => c.name === 'tableoid')) return rel
+  const columns: ColumnBinding[] = [...rel.columns, { name: 'tableoid', table: alias, type: { id: 'regclass' }, hidden: true }]
+  const oidOf = tableOidReader(p, read, rel.columns)
+  return { columns, rows: (outer) => rel.rows(outer).map((r) => r.concat([oidOf(r)])) }
 }
 
 /** LATERAL subqueries, and every function in FROM (PostgreSQL makes those lateral implicitly). */
@@ -199,15 +212,16 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
       const meta = tableMeta(table)
       if (meta.partitionOf) {
         // A partition reads as its parent's rows that route to it.
-        const parentTable = p.exec.tx.table(meta.partitionOf)
-        if (parentTable) {
+        const cat = partitionCatalog(p)
+        const parentTable = partitionRoot(table, cat)
+        if (parentTable !== table) {
           const base = baseTableRelation(parentTable, a.name, p.exec, [], makeCompileCtx(p, new Scope([], parent)), parent)
-          const keep = partitionFilter(parentTable, table, base.columns)
-          const rel = withShardLocation(p, parentTable, table, { columns: base.columns, rows: (outer) => base.rows(outer).filter(keep) }, a.name)
+          const keep = partitionFilter(cat, table, base.columns)
+          const rel = withTableOid(p, table, withShardLocation(p, parentTable, table, { columns: base.columns, rows: (outer) => base.rows(outer).filter(keep) }, a.name), a.name)
           return { columns: renamed(rel, a.name, a.cols), primaryKeys: new Map([[a.name, parentTable.primaryKey]]), rows: rel.rows }
         }
       }
-      const base = withShardLocation(p, table, null, baseTableRelation(table, a.name, p.exec, terms, makeCompileCtx(p, new Scope([], parent)), parent), a.name)
+      const base = withTableOid(p, table, withShardLocation(p, table, null, baseTableRelation(table, a.name, p.exec, terms, makeCompileCtx(p, new Scope([], parent)), parent), a.name), a.name)
       return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows }
     }
     const userView = system || rv.schemaname === 'pg_temp' ? undefined : readView(p.exec.tx, name)

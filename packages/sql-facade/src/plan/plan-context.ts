@@ -36,6 +36,8 @@ export interface PlanCtx {
   ctes: CteMap
   /** The statement names `shard_location`: base tables expose it as a hidden column. */
   shardLocation?: boolean
+  /** The statement names `tableoid`: base tables expose it as a hidden column. */
+  tableOid?: boolean
   /** How many views deep this plan is (plan/view-scan.ts bounds it). */
   viewDepth?: number
   sub: Subplanner

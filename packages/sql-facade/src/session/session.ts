@@ -339,7 +339,7 @@ export class Session {
       try {
         if (shape.kind === 'show') return showRelation(shape.name, this.settings, this.db).columns.map(fieldInfo)
         const params = statement.paramTypes.map(() => null)
-        const plan = (ctx: ExecCtx) => planSelect(shape.select, rootPlanCtx(ctx, mentionsColumn(shape.node, 'shard_location')), null).columns.map(fieldInfo)
+        const plan = (ctx: ExecCtx) => planSelect(shape.select, rootPlanCtx(ctx, mentionsColumn(shape.node, 'shard_location'), mentionsColumn(shape.node, 'tableoid')), null).columns.map(fieldInfo)
         if (this.block) return plan(this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows))
         // Planned in a transaction that is dropped: planning a query writes nothing, and this makes sure.
         return plan(this.execCtx(this.temp.begin(), params, this.db.replica.now() * 1000))
