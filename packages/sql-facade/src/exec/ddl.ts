@@ -261,7 +261,13 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     })
     return utility('CREATE TABLE')
   }
-  if (stmt.inhRelations?.length) checkInheritsPartitioning(stmt, p)
+  if (stmt.inhRelations?.length) {
+    checkInheritsPartitioning(stmt, p)
+    // Table inheritance (a parent's scans seeing its children's rows) is not built: refused, never ignored.
+    throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE .. INHERITS is not supported', {
+      hint: 'Use declarative partitioning (PARTITION BY / PARTITION OF), or CREATE TABLE .. (LIKE parent) for the columns alone.',
+    })
+  }
   const cols: ColumnPlan[] = []
   const checks: CheckConstraint[] = []
   const uniques: string[][] = []
