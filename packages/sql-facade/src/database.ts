@@ -41,6 +41,8 @@ import { UNLIMITED_BUDGET } from './exec/statement-budget.js'
 import { RoleDirectory } from './auth/role-directory.js'
 import { BOOTSTRAP, ROLE_KINDS } from './auth/role-record.js'
 import { FailoverMonitor } from './failover/failover-monitor.js'
+import { LiveQueries, type Unsubscribe } from './live/live-queries.js'
+import type { LiveQueryOptions, LiveRowsListener } from './live/live-query.js'
 
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
@@ -102,6 +104,7 @@ export class Database implements SessionHost {
   readonly replica: Replica
   private readonly ownsReplica: boolean
   readonly notifications: NotificationHub
+  private readonly liveQueries: LiveQueries
 
   private constructor(replica: Replica, ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
     this.replica = replica
@@ -145,6 +148,8 @@ export class Database implements SessionHost {
     // Federated reads this node answers apply the reader's pushed-down WHERE terms here.
     replica.setRowFilter((table, filter) => compileRowFilter(this.resolverCtx(), table, filter))
     this.defaultSession = new Session(this)
+    this.liveQueries = new LiveQueries(replica, this)
+    this.unsubscribe.push(() => this.liveQueries.close())
   }
 
   /**
@@ -261,6 +266,16 @@ export class Database implements SessionHost {
 
   queryAll(sql: string, params?: unknown[]): Promise<QueryResult[]> {
     return this.defaultSession.queryAll(sql, params)
+  }
+
+  /**
+   * A live query: runs the SELECT `sql` and hands its rows to `onRows`, then again each
+   * time a change (local, or replicated from a peer) alters them. Resolves, once the
+   * first rows were handed, to the function that stops it; rejects if the first run
+   * fails. See live/live-query.ts for which changes re-run it.
+   */
+  live(sql: string, params: unknown[], onRows: LiveRowsListener, options?: LiveQueryOptions): Promise<Unsubscribe> {
+    return this.liveQueries.live(sql, params, onRows, options)
   }
 
   userFunction(name: string): UserFunction | undefined {

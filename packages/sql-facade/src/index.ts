@@ -3,6 +3,8 @@
  */
 export { openDatabase, Database, type DatabaseOptions, type AttachOptions } from './database.js'
 export { Session, type SessionOptions } from './session/session.js'
+export type { LiveRowsListener, LiveQueryOptions } from './live/live-query.js'
+export type { Unsubscribe } from './live/live-queries.js'
 export type { PreparedStatement } from './session/prepared-statement.js'
 export { SimCluster, type SimClusterOptions } from './sim-cluster.js'
 export { findBrokenForeignKeys, type BrokenForeignKey } from './exec/broken-foreign-keys.js'

@@ -31,7 +31,7 @@ import { monotonicNow, StatementBudget, type BudgetSource } from '../exec/statem
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../failover/node-role.js'
-import { TransactionRows } from '../exec/transaction-rows.js'
+import { TransactionRows, type RowReadObserver } from '../exec/transaction-rows.js'
 import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
@@ -130,6 +130,8 @@ export interface SessionOptions {
   lenientCatalogProbes?: boolean
   /** The connection's process id (BackendKeyData): pg_backend_pid(), and the sender of its notifications. Default 0. */
   processId?: number
+  /** Told of every table read the session's statements make (a live query's session, live/). */
+  readObserver?: RowReadObserver
 }
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
@@ -167,6 +169,7 @@ export class Session {
   /** LISTEN / NOTIFY / UNLISTEN. */
   private readonly notifications: SessionNotifications
   private readonly processId: number
+  private readonly readObserver: RowReadObserver | null
 
   readonly db: SessionHost
   /** The session's temporary tables and views. */
@@ -183,6 +186,7 @@ export class Session {
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
     this.processId = options.processId ?? 0
+    this.readObserver = options.readObserver ?? null
     this.notifications = new SessionNotifications(db.notifications, this.processId)
     this.temp = new TempSchema(db.replica)
   }
@@ -225,7 +229,7 @@ export class Session {
     const b = this.block
     if (b && !b.temp) {
       b.tx = this.temp.layerOpen(b.tx)
-      b.rows = new TransactionRows(b.tx, this.db.indexes, true, this.statementRemote)
+      b.rows = new TransactionRows(b.tx, this.db.indexes, true, this.statementRemote, this.readObserver)
       b.temp = true
     }
   }
@@ -665,7 +669,7 @@ export class Session {
         const mode = applyTransactionOptions(this.characteristics, options)
         const tx = this.temp.begin()
         this.block = {
-          tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
+          tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote, this.readObserver), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
           deferred: new DeferredConstraints(), rolesTouched: false, temp: this.temp.active,
         }
         this.settings.beginTransaction()
@@ -742,7 +746,7 @@ export class Session {
     }
   }
 
-  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote)): ExecCtx {
+  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote, this.readObserver)): ExecCtx {
     const db = this.db
     let model: CatalogModel | undefined
     // After a block changed roles, grants or owners, its own transaction shows them; otherwise the database's cached copy is current.
