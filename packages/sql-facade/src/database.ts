@@ -41,6 +41,7 @@ import { UNLIMITED_BUDGET } from './exec/statement-budget.js'
 import { RoleDirectory } from './auth/role-directory.js'
 import { BOOTSTRAP, ROLE_KINDS } from './auth/role-record.js'
 import { FailoverMonitor } from './failover/failover-monitor.js'
+import { ChangeFeed } from './live/change-feed.js'
 import { LiveQueries, type Unsubscribe } from './live/live-queries.js'
 import type { LiveQueryOptions, LiveRowsListener } from './live/live-query.js'
 
@@ -105,6 +106,8 @@ export class Database implements SessionHost {
   private readonly ownsReplica: boolean
   readonly notifications: NotificationHub
   private readonly liveQueries: LiveQueries
+  /** Changes of followed tables, by position (concord_changes, LISTEN concord_changes_<table>). */
+  readonly tableChanges: ChangeFeed
 
   private constructor(replica: Replica, ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
     this.replica = replica
@@ -114,6 +117,8 @@ export class Database implements SessionHost {
     this.indexes = new SecondaryIndexes(replica)
     this.notifications = new NotificationHub(replica)
     this.unsubscribe.push(() => this.notifications.close())
+    this.tableChanges = new ChangeFeed(replica, this.notifications)
+    this.unsubscribe.push(() => this.tableChanges.close())
     this.backups = new BackupService(replica)
     this.system = new SystemCatalog({ replica, conflicts: this.conflicts, backups: this.backups })
     this.partitions = router

@@ -19,6 +19,7 @@ import type { SequenceAccess } from '../sequences/session-sequences.js'
 import type { RoleRecord } from '../auth/role-record.js'
 import type { RoleDirectory } from '../auth/role-directory.js'
 import type { NodeRole } from '../failover/node-role.js'
+import type { TableChangeSource } from '../functions/table-changes.js'
 
 import type { UserFunction } from '../catalog/function-def.js'
 export type { UserFunction }
@@ -98,6 +99,8 @@ export interface ExecCtx {
   nextId(): bigint
   /** NOTIFY / pg_notify: queues a notification in this session's transaction (sent when it commits). */
   notify(channel: string, payload: string): void
+  /** The node's table change feed (concord_changes); absent where changes cannot be followed. */
+  tableChanges?: TableChangeSource
   /** Channels this session LISTENs to (pg_listening_channels). */
   listeningChannels(): string[]
   /** The connection's process id (pg_backend_pid; 0 in process). */

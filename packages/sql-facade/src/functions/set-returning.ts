@@ -9,6 +9,7 @@
  *   generate_subscripts(anyarray, dim [, reverse])
  *   string_to_table(text, delimiter [, null_string])
  *   pg_partition_ancestors(regclass)          the relation, then the tables it is a partition of
+ *   concord_changes(table, since)             a table's changes on this node (table-changes.ts)
  *
  * Strict: a NULL argument gives no rows.
  */
@@ -22,6 +23,7 @@ import { commonType, elementType, isNumericType, T, type SqlType } from '../type
 import type { RtValue } from '../types/value.js'
 import { splitText } from './array-functions.js'
 import { JSON_POPULATE_SET_FUNCTIONS } from './json-populate.js'
+import { TABLE_CHANGE_SET_FUNCTIONS } from './table-changes.js'
 
 export interface SetFunctionImpl {
   /** Types the arguments are coerced to (implicit cast). */
@@ -95,6 +97,7 @@ function timestampSeries(t: SqlType): SetFunctionImpl {
 
 const SET_FUNCTIONS: Record<string, Resolver> = {
   ...JSON_POPULATE_SET_FUNCTIONS,
+  ...TABLE_CHANGE_SET_FUNCTIONS,
   unnest: (ts) => {
     if (ts.length !== 1) return null
     const t = ts[0]!

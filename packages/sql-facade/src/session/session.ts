@@ -32,6 +32,7 @@ import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../failover/node-role.js'
 import { TransactionRows, type RowReadObserver } from '../exec/transaction-rows.js'
+import type { TableChangeSource } from '../functions/table-changes.js'
 import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
@@ -118,6 +119,8 @@ export interface SessionHost {
   readonly failover: { role(): NodeRole; writable(): boolean }
   /** LISTEN registrations of the node's sessions, and NOTIFY's way to the cluster. */
   readonly notifications: NotificationHub
+  /** The node's table change feed (concord_changes, live/change-feed.ts). */
+  readonly tableChanges: TableChangeSource
 }
 
 /** Who a session is, and how it answers catalog probes; a wire server sets them per connection. */
@@ -785,6 +788,7 @@ export class Session {
       nextId: () => db.replica.nextId(),
       notify: (channel, payload) => this.notifications.notify(channel, payload),
       listeningChannels: () => this.notifications.listening(),
+      tableChanges: this.db.tableChanges,
       processId: this.processId,
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
