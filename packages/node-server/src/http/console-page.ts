@@ -2,7 +2,7 @@
  * The operator console: one self-contained HTML page (no build step, no external
  * resource) served at `GET /`. It polls `GET /console/state` (console-state.ts) every
  * REFRESH_MS and redraws: topology (nodes, regions, who is up), replication lag per node
- * plotted over the samples it has taken (the last MAX_SAMPLES), the shard map, conflicts,
+ * (pg_nodes.lag, in ms) plotted over the samples it has taken (the last MAX_SAMPLES), the shard map, conflicts,
  * failover history, backups and the /metrics values. Everything it shows comes from that
  * JSON, so it shows no more than /health, /metrics and the system views do.
  *
@@ -41,7 +41,7 @@ export const CONSOLE_HTML = `<!doctype html>
   <section><h2>Nodes</h2><table id="nodes"><thead><tr><th>node</th><th>region</th><th>status</th><th>last heartbeat</th>
     <th>lag bytes</th><th>lag</th></tr></thead><tbody></tbody></table>
     <h2>Regions</h2><table id="regions"><thead><tr><th>region</th><th>status</th><th>nodes</th></tr></thead><tbody></tbody></table></section>
-  <section><h2>Replication lag (bytes) over time</h2><svg id="lag" viewBox="0 0 600 180" preserveAspectRatio="none"></svg>
+  <section><h2>Replication lag (ms) over time</h2><svg id="lag" viewBox="0 0 600 180" preserveAspectRatio="none"></svg>
     <div class="muted"><span id="samples">0</span> samples, every ${REFRESH_MS} ms; <span id="lag-legend"></span></div>
     <h2>Peers (pg_stat_replication)</h2><table id="replication"><thead><tr><th>peer</th><th>state</th><th>sent</th><th>replayed</th>
     <th>replay lag</th></tr></thead><tbody></tbody></table></section>
@@ -83,7 +83,7 @@ function plot() {
   const svg = $('lag')
   const names = [...new Set(history.flatMap((s) => Object.keys(s.lag)))].sort()
   const max = Math.max(1, ...history.flatMap((s) => Object.values(s.lag)))
-  const x = (i) => (history.length < 2 ? 0 : (i / (MAX_SAMPLES - 1)) * 600)
+  const x = (i) => (history.length < 2 ? 0 : (i / (history.length - 1)) * 600)
   svg.replaceChildren(...names.map((n, k) => {
     const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline')
     const pts = history.map((s, i) => (n in s.lag ? x(i) + ',' + (175 - (s.lag[n] / max) * 165) : null)).filter((p) => p !== null)
@@ -119,7 +119,7 @@ function render(s) {
   fill('backups', s.backups, ['id', 'kind', 'status', 'started', 'bytes'])
   fill('metrics', Object.entries(s.metrics).map(([k, v]) => ({ k, v })), ['k', 'v'], (tr, r) => { tr.dataset.metric = r.k })
   const lag = {}
-  for (const n of s.nodes || []) if (n.lag_bytes !== null && n.lag_bytes !== undefined) lag[n.node_id] = Number(n.lag_bytes)
+  for (const n of s.nodes || []) if (n.lag_ms !== null && n.lag_ms !== undefined) lag[n.node_id] = Number(n.lag_ms)
   history.push({ at: s.at, lag })
   if (history.length > MAX_SAMPLES) history.shift()
   plot()

@@ -42,7 +42,7 @@ export interface ConsoleState {
 }
 
 const QUERIES = {
-  nodes: 'SELECT node_id, node_name, region, status, last_heartbeat, lag_bytes, lag::text AS lag, epoch FROM pg_nodes ORDER BY node_id',
+  nodes: 'SELECT node_id, node_name, region, status, last_heartbeat, lag_bytes, lag::text AS lag, round(extract(epoch FROM lag) * 1000) AS lag_ms, epoch FROM pg_nodes ORDER BY node_id',
   regions: 'SELECT region_name, status, node_count FROM pg_regions ORDER BY region_name',
   replication: 'SELECT application_name AS peer, state, sent_lsn, replay_lsn, replay_lag::text AS replay_lag FROM pg_stat_replication ORDER BY application_name',
   shards: 'SELECT table_name, partition, generation, live_rows, entries, overlays, builder FROM pg_stat_concord_shards ORDER BY table_name, partition',
