@@ -19,7 +19,7 @@ import type { SequenceAccess } from '../sequences/session-sequences.js'
 import type { RoleRecord } from '../auth/role-record.js'
 import type { RoleDirectory } from '../auth/role-directory.js'
 import type { NodeRole } from '../failover/node-role.js'
-import type { TableChangeSource } from '../functions/table-changes.js'
+import type { TableChangeSource } from '../functions/table-change-source.js'
 
 import type { UserFunction } from '../catalog/function-def.js'
 export type { UserFunction }

@@ -18,22 +18,7 @@ import { RowValue } from '../types/row-type.js'
 import { T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import type { ScalarResolver } from './scalar-impl.js'
-
-/** One change as concord_changes lists it. */
-export interface TableChange {
-  position: string
-  op: 'insert' | 'update' | 'delete'
-  /** The row as json text (`{"id":1,"name":"a"}`). */
-  row: string
-}
-
-/** A node's change feed as the SQL functions see it. */
-export interface TableChangeSource {
-  /** The position now; starts following `table` here. */
-  position(table: string): string
-  /** The changes after `since`, oldest first; 55000 when they are no longer held, 22023 for a malformed position. */
-  since(table: string, since: string): TableChange[]
-}
+import type { TableChangeSource } from './table-change-source.js'
 
 /** A set-returning function as set-returning.ts takes it. */
 interface ChangeRowsImpl {

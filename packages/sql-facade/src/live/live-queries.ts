@@ -30,7 +30,11 @@ export class LiveQueries {
     this.host = host
     this.stops = [
       replica.on('change', (changes) => {
-        for (const q of this.queries) q.onChanges(changes)
+        for (const q of this.queries) {
+          // A query ends itself when it finds it reads a table held elsewhere.
+          if (q.isStopped) this.queries.delete(q)
+          else q.onChanges(changes)
+        }
       }),
       replica.on('catalog', (changes) => this.onCatalog(changes)),
     ]
