@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
 import { SimCluster } from '../sim-cluster.js'
 import type { QueryResult } from '../result-format.js'
+import { sqlState } from '../errors/sql-state.fixture.js'
 
 type Rows = QueryResult['rows']
 
@@ -165,6 +166,22 @@ describe('db.live across nodes', () => {
     const final = (await cluster.node('b').query('SELECT id, body FROM notes')).rows
     await until(() => JSON.stringify(seen[seen.length - 1]) === JSON.stringify(final))
     expect(seen.map((rows) => rows[0]?.body)).toEqual([undefined, 'from a', 'b2'])
+    await cluster.close()
+  })
+
+  it('a table held only in another region cannot be followed here (0A000), as a live query or a change feed', async () => {
+    const cluster = await SimCluster.create({ seed: 23, nodes: [{ id: 'a', region: 'us-west' }, { id: 'b', region: 'ap-southeast' }] })
+    await cluster.node('a').query("CREATE TABLE local_only (id INT PRIMARY KEY) WITH (replication_regions = 'us-west')")
+    await cluster.node('a').query('INSERT INTO local_only VALUES (1)')
+    await cluster.settle()
+    const b = cluster.node('b')
+    // b answers the read from a holder (a federated read), so the query itself would run.
+    const started = b.live('SELECT id FROM local_only', [], () => {}).then(() => null, (e: unknown) => `${codeOf(e)} ${(e as Error).message}`)
+    let code: string | null | undefined
+    void started.then((c) => (code = c))
+    for (let i = 0; i < 100 && code === undefined; i++) await cluster.advance(50)
+    expect(code).toMatch(/^0A000 a live query follows tables held on this node only/)
+    expect(await sqlState(b, "SELECT concord_changes_position('local_only')")).toBe('0A000')
     await cluster.close()
   })
 })
