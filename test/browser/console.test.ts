@@ -72,6 +72,11 @@ describe.skipIf(!hasChromium)('operator console in headless Chromium', () => {
     const shards = /^concord_shards (\d+)$/m.exec(metrics)![1]
     expect(await page.textContent('#metrics tr[data-metric="concord_shards"] td:nth-child(2)')).toBe(shards)
 
+    // Failover role (multi-master: every node a writable master) and catch-up.
+    const recovery = (await a.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r
+    expect(await textOf('#role')).toBe(recovery ? 'standby' : 'master')
+    expect(await textOf('#sync')).toMatch(/^\d+ of [1-9]\d* shards confirmed by a connected peer \(1 peers\)$/)
+
     // It refreshes by itself: samples grow, and the lag of each node is plotted.
     const before = Number(await textOf('#samples'))
     await until(async () => Number(await textOf('#samples')) >= before + 3, 20_000, 'three more samples')

@@ -2,9 +2,10 @@
  * The operator console: one self-contained HTML page (no build step, no external
  * resource) served at `GET /`. It polls `GET /console/state` (console-state.ts) every
  * REFRESH_MS and redraws: topology (nodes, regions, who is up), replication lag per node
- * (pg_nodes.lag, in ms) plotted over the samples it has taken (the last MAX_SAMPLES), the shard map, conflicts,
- * failover history, backups and the /metrics values. Everything it shows comes from that
- * JSON, so it shows no more than /health, /metrics and the system views do.
+ * (pg_nodes.lag, in ms) plotted over the samples it has taken (the last MAX_SAMPLES), the
+ * shard map, conflicts, catch-up, the failover role and history, backups (and one under
+ * way) and the /metrics values. Everything it shows comes from that JSON, so it shows no
+ * more than /health, /metrics and the system views do.
  *
  * Values from the server are inserted as text (textContent), never as HTML.
  */
@@ -50,10 +51,13 @@ export const CONSOLE_HTML = `<!doctype html>
     <h2>Placement</h2><table id="tables"><thead><tr><th>table</th><th>partition of</th><th>location</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Conflicts (<span id="conflict-total">0</span>)</h2><table id="conflicts"><thead><tr><th>resolved</th><th>table</th>
     <th>key</th><th>column</th><th>kind</th><th>winner</th></tr></thead><tbody></tbody></table></section>
-  <section><h2>Failover</h2><table id="failover"><thead><tr><th>epoch</th><th>node</th><th>reason</th><th>recorded</th>
+  <section><h2>Catch-up</h2><p id="sync"></p>
+    <h2>Failover: <span id="role"></span></h2><table id="failover"><thead><tr><th>epoch</th><th>node</th><th>reason</th><th>recorded</th>
     <th>current</th></tr></thead><tbody></tbody></table>
     <h2>Backups</h2><table id="backups"><thead><tr><th>id</th><th>kind</th><th>status</th><th>started</th><th>bytes</th></tr></thead>
-    <tbody></tbody></table></section>
+    <tbody></tbody></table>
+    <h2>Backups in progress</h2><table id="backup-progress"><thead><tr><th>id</th><th>phase</th><th>shards done</th>
+    <th>of</th><th>bytes</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Metrics</h2><table id="metrics"><thead><tr><th>metric</th><th>value</th></tr></thead><tbody></tbody></table></section>
 </main>
 <script>
@@ -117,6 +121,9 @@ function render(s) {
   fill('conflicts', s.conflicts ? s.conflicts.recent : [], ['resolved_at', 'table_name', 'key', 'column_name', 'kind', 'winning_node'])
   fill('failover', s.failover, ['epoch', 'node_id', 'reason', 'recorded_at', 'current'])
   fill('backups', s.backups, ['id', 'kind', 'status', 'started', 'bytes'])
+  fill('backup-progress', s.backupProgress, ['id', 'phase', 'shards_done', 'shards_total', 'bytes_done'])
+  $('role').textContent = text(s.role)
+  $('sync').textContent = s.sync ? s.sync.confirmed + ' of ' + s.sync.shards + ' shards confirmed by a connected peer (' + s.sync.peers + ' peers)' : ''
   fill('metrics', Object.entries(s.metrics).map(([k, v]) => ({ k, v })), ['k', 'v'], (tr, r) => { tr.dataset.metric = r.k })
   const lag = {}
   for (const n of s.nodes || []) if (n.lag_ms !== null && n.lag_ms !== undefined) lag[n.node_id] = Number(n.lag_ms)

@@ -2,8 +2,9 @@
  * What the operator console (`GET /`, console-page.ts) shows, as JSON (`GET /console/state`):
  * the node's /health and /metrics, and rows of the system views an operator reads in
  * psql (pg_nodes, pg_regions, pg_stat_replication, pg_stat_concord_shards, pg_shards,
- * concord_conflicts, concord_failover_history, concord_backups), read as the bootstrap
- * superuser on a session of the node's own database.
+ * concord_conflicts, concord_failover_history, concord_backups, pg_stat_progress_backup),
+ * read as the bootstrap superuser on a session of the node's own database, with the
+ * node's failover role and catch-up state (shards a connected peer has confirmed).
  *
  * Exposure follows /health (docs/security.md, "HTTP"): on a listener beyond loopback the
  * state is the public /health fields and the /metrics values only (no node ids,
@@ -37,8 +38,13 @@ export interface ConsoleState {
   shards?: Rows
   tables?: Rows
   conflicts?: { total: number; recent: Rows }
+  /** This node's high-availability role (master, primary, standby) and the mode's history. */
+  role?: string
   failover?: Rows
   backups?: Rows
+  backupProgress?: Rows
+  /** Catch-up: shards this node holds, how many a connected peer confirmed, peers (core syncState). */
+  sync?: { peers: number; shards: number; confirmed: number }
 }
 
 const QUERIES = {
@@ -49,6 +55,7 @@ const QUERIES = {
   tables: 'SELECT table_name, partition_of, shard_location FROM pg_shards ORDER BY table_name',
   failover: 'SELECT epoch, node_id, reason, recorded_at, current FROM concord_failover_history ORDER BY epoch DESC',
   backups: 'SELECT id, kind, status, started, finished, bytes FROM concord_backups ORDER BY started DESC',
+  backupProgress: 'SELECT id, phase, shards_done, shards_total, bytes_done FROM pg_stat_progress_backup ORDER BY started',
 } as const
 
 export async function consoleState(sources: ConsoleSources): Promise<ConsoleState> {
@@ -69,6 +76,9 @@ export async function consoleState(sources: ConsoleSources): Promise<ConsoleStat
     state.tables = await read(QUERIES.tables)
     state.failover = await read(QUERIES.failover)
     state.backups = await read(QUERIES.backups)
+    state.backupProgress = await read(QUERIES.backupProgress)
+    state.role = sources.database.failover.role()
+    state.sync = sources.database.replica.syncState()
     const total = Number((await session.query('SELECT count(*) AS n FROM concord_conflicts')).rows[0]!.n)
     const recent = await read('SELECT resolved_at, table_name, key, column_name, kind, policy, winning_node FROM concord_conflicts ORDER BY resolved_at DESC')
     state.conflicts = { total, recent }
