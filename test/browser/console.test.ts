@@ -64,7 +64,16 @@ describe.skipIf(!hasChromium)('operator console in headless Chromium', () => {
     const ordersRows = await page.textContent('#shards tr[data-table="orders"] td:nth-child(4)')
     expect(ordersRows).toBe((await view("SELECT live_rows AS v FROM pg_stat_concord_shards WHERE table_name = 'orders'"))[0])
 
-    // Conflicts: the count concord_conflicts has on this node.
+    // Conflicts: concurrent updates of one row on both nodes (each before it hears of the
+    // other's), until this node has resolved one; the console shows what concord_conflicts has.
+    const conflicts = async (): Promise<number> => Number((await view('SELECT count(*) AS v FROM concord_conflicts'))[0])
+    for (let i = 0; i < 20 && (await conflicts()) === 0; i++) {
+      await Promise.all([a.query(`UPDATE orders SET total = ${1000 + i} WHERE id = 1`), nodes[1]!.query(`UPDATE orders SET total = ${2000 + i} WHERE id = 1`)])
+      await new Promise((r) => setTimeout(r, 300))
+    }
+    expect(await conflicts()).toBeGreaterThan(0)
+    await until(async () => (await page.$$('#conflicts tbody tr')).length > 0, 10_000, 'a conflict listed')
+    expect(await page.textContent('#conflicts tbody tr td:nth-child(2)')).toBe('orders')
     await until(async () => (await textOf('#conflict-total')) === (await view('SELECT count(*) AS v FROM concord_conflicts'))[0], 10_000, 'the conflict count of the view')
 
     // A metric, as /metrics says it (shards held is stable).
