@@ -110,6 +110,24 @@ describe('db.live on one node', () => {
     await db.close()
   })
 
+  it('a query over a view, or a partitioned table, follows writes to the tables beneath it', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    await db.query('CREATE TABLE parted (a INT, b TEXT) PARTITION BY RANGE (a)')
+    await db.query('CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (0) TO (10)')
+    await db.query('CREATE TABLE parted_high PARTITION OF parted FOR VALUES FROM (10) TO (100)')
+    await db.query('CREATE VIEW high AS SELECT a, b FROM parted WHERE a >= 10')
+    const all = await follow(db, 'SELECT count(*) AS n FROM parted')
+    const view = await follow(db, 'SELECT a, b FROM high ORDER BY a')
+    await db.query("INSERT INTO parted VALUES (5, 'low'), (50, 'high')")
+    await until(() => all.seen.length === 2 && view.seen.length === 2)
+    expect(all.seen[1]).toEqual([{ n: '2' }])
+    expect(view.seen[1]).toEqual([{ a: 50, b: 'high' }])
+    await db.query("INSERT INTO parted_high VALUES (60, 'direct')")
+    await until(() => view.seen.length === 3)
+    expect(view.seen[2]).toEqual([{ a: 50, b: 'high' }, { a: 60, b: 'direct' }])
+    await db.close()
+  })
+
   it('hands rows only when they differ from the last ones handed', async () => {
     const db = await openDatabase({ nodeId: 'n1' })
     await db.query('CREATE TABLE t (id INT PRIMARY KEY, shown TEXT, hidden TEXT)')
