@@ -4,7 +4,7 @@
  * overflow and division-by-zero errors.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { floatAdd, floatDiv, floatMul, floatPower, floatSub } from '../functions/float-math.js'
+import { floatAdd, floatDiv, floatMul, floatPower, floatSub } from '../types/float-math.js'
 import { numericPower } from '../functions/numeric-math.js'
 import { addMonths, checkDate, checkTimestamp, USEC_PER_DAY } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'

@@ -21,8 +21,8 @@ import type { CatalogChange, Replica } from '@concord/core'
 import { durationMillis } from '../settings/parameters.js'
 import { CLUSTER_SETTING_KIND, Settings } from '../settings/settings.js'
 import { FailureDetector, type DetectionMethod } from './failure-detector.js'
-import { haMode, mayBePrimary, roleOf, type HaMode, type NodeRole } from './node-role.js'
-import { currentTerm, nextTermWrites, PRIMARY_TERM_KIND, type PrimaryTerm, type TermReason } from './primary-term.js'
+import { haMode, mayBePrimary, roleOf, type HaMode, type NodeRole } from '../cluster/node-role.js'
+import { currentTerm, nextTermWrites, PRIMARY_TERM_KIND, type PrimaryTerm, type TermReason } from '../cluster/primary-term.js'
 
 export interface FailoverEvent {
   kind: 'promoted' | 'demoted' | 'primary_suspected' | 'fence_lifted'

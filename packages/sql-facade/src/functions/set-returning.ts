@@ -13,7 +13,7 @@
  * Strict: a NULL argument gives no rows.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { addInterval } from '../expr/operators.js'
 import { SqlArray } from '../types/array.js'
 import { Decimal } from '../types/decimal.js'

@@ -5,10 +5,10 @@
  * would answer "recovery is not in progress" (the node is already a primary, or no node
  * is a standby: multi_master mode) this fails the same way, 55000.
  */
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { haMode, mayBePrimary } from './node-role.js'
-import { nextTermWrites, PRIMARY_TERM_KIND } from './primary-term.js'
+import { haMode, mayBePrimary } from '../cluster/node-role.js'
+import { nextTermWrites, PRIMARY_TERM_KIND } from '../cluster/primary-term.js'
 
 export function promoteStandby(ctx: ExecCtx): boolean {
   if (haMode(ctx.settings.show('high_availability_mode')) !== 'active_passive') {
