@@ -14,7 +14,7 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../runtime/context.js'
-import { addInterval } from '../expr/operators.js'
+import { addInterval } from '../types/interval.js'
 import { SqlArray } from '../types/array.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
