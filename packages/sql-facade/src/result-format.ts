@@ -50,7 +50,7 @@ export interface QueryResult {
    * or a write without RETURNING does not.
    */
   returnsRows: boolean
-  /** COPY FROM STDIN / TO STDOUT: the transfer the caller runs (see copy/copy-transfer.ts). */
+  /** COPY FROM STDIN / TO STDOUT: the transfer the caller runs (see copy-transfer.ts). */
   copy?: CopyTransfer
 }
 

@@ -1,7 +1,7 @@
 /**
  * CREATE ROLE / USER, ALTER ROLE, ALTER ROLE .. RENAME TO, DROP ROLE, GRANT / REVOKE of
  * table privileges and of role membership, ALTER TABLE .. OWNER TO: each checks who may
- * run it as PostgreSQL does, then writes the catalog objects role-record.ts describes in
+ * run it as PostgreSQL does, then writes the catalog objects catalog/role-record.ts describes in
  * the statement's transaction, so they replicate with the rest of the catalog.
  *
  * GRANT / REVOKE CREATE ON SCHEMA public lets a role create tables, views, sequences and

@@ -2,7 +2,7 @@
  * The roles and privileges catalogs: pg_roles, pg_user, pg_authid (superusers only, as
  * in PostgreSQL; it shows the SCRAM verifiers), pg_auth_members, and
  * information_schema.table_privileges / role_table_grants, over the statement's role
- * directory (auth/role-directory.ts). pg_class.relowner / relacl and pg_tables read the
+ * directory (catalog/role-directory.ts). pg_class.relowner / relacl and pg_tables read the
  * owners and grants through `relationOwner` and `relationAcl`.
  *
  * The bootstrap superuser (OID 10) is shown under the session's name while the session

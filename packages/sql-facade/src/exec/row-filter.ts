@@ -1,5 +1,5 @@
 /**
- * The holder's side of a pushed-down filter (pushdown-filter.ts): the filter text a
+ * The holder's side of a pushed-down filter (placement/pushdown-filter.ts): the filter text a
  * federated read carries, compiled against the table's columns into a predicate over
  * stored rows (core `Replica.setRowFilter`). The text comes from a peer, so only plain
  * terms are accepted: AND of comparisons between columns and constants; anything else

@@ -5,7 +5,7 @@
  * eligible standby it can see (ties: lowest node id), so every node picks the same one.
  * It also reports role changes (promoted, demoted) to its listeners, for the node log.
  *
- * Roles come from the catalog (node-role.ts, primary-term.ts); the monitor only writes new
+ * Roles come from the catalog (cluster/node-role.ts, cluster/primary-term.ts); the monitor only writes new
  * terms. A primary demotes itself simply by seeing a newer term.
  *
  * Start fence. A node that restarts as the recorded primary may have missed a failover

@@ -1,7 +1,7 @@
 /**
  * pg_promote(): a standby records itself as the primary with the next epoch, in the
  * statement's own transaction (so the term replicates like any catalog write). The old
- * primary demotes itself when the new term reaches it (node-role.ts). Where PostgreSQL
+ * primary demotes itself when the new term reaches it (cluster/node-role.ts). Where PostgreSQL
  * would answer "recovery is not in progress" (the node is already a primary, or no node
  * is a standby: multi_master mode) this fails the same way, 55000.
  */

@@ -2,7 +2,7 @@
  * Set-returning functions: each resolves its argument types at plan time, like a scalar
  * function, and yields a list of values (one per row) for evaluated arguments. They run
  * in FROM (plan/function-scan.ts: ROWS FROM, WITH ORDINALITY, multi-argument unnest) and
- * in the select list (plan/project-set.ts), with PostgreSQL's rules for each.
+ * in the select list (expr/project-set.ts), with PostgreSQL's rules for each.
  *
  *   unnest(anyarray)                          elements in storage order, NULLs kept
  *   generate_series(start, stop [, step])     int4, int8, numeric; timestamp[tz] by interval

@@ -1,5 +1,5 @@
 /**
- * The catalog partition routing reads (partition-view.ts `PartitionCatalog`), as a
+ * The catalog partition routing reads (placement/partition-view.ts `PartitionCatalog`), as a
  * statement sees it: its transaction's tables and an expression-key compiler bound to
  * the statement's plan context (so `PARTITION BY RANGE ((b + 0))` keys evaluate as
  * PostgreSQL evaluates them, with the statement's settings).

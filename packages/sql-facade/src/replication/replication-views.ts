@@ -224,7 +224,7 @@ function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation
     case 'pg_nodes':
       // node_type: every node is a writable 'master' in multi_master mode (a one-way
       // subscriber shows as 'standby'); in active_passive mode the current term's node is
-      // the 'primary' and every other a 'standby' (failover/node-role.ts). lag: how far
+      // the 'primary' and every other a 'standby' (cluster/node-role.ts). lag: how far
       // behind this node's changes the node is (bytes, and the time of the last
       // acknowledged change); epoch: the current primary term.
       return rel([

@@ -109,7 +109,7 @@ export interface ExecCtx {
   sequences: SequenceAccess
   /**
    * This node's change sequence, the origin commit time (wall ms) of the newest remote
-   * change applied, and its high-availability role (failover/node-role.ts).
+   * change applied, and its high-availability role (cluster/node-role.ts).
    */
   replication(): { lsn: number; lastReplayedCommitMs: number | null; role: NodeRole }
   /** Runs a SQL function body with typed arguments. */
