@@ -9,7 +9,7 @@
  */
 import { manifestBytes, planRestore, restoreIntoReplica, runBackup, type BackupProgress, type BackupStore, type Replica } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { utility, type StatementResult } from '../exec/result.js'
+import { utility, type StatementResult } from '../runtime/result.js'
 
 /** One backup this node ran (or is running), as concord_backups lists it. */
 export interface BackupRecord {

@@ -3,7 +3,7 @@
  * started, finished, bytes, kind, status). A running backup shows status 'running' and
  * no id yet; a failed one keeps its row with status 'failed'.
  */
-import { view, type SystemView } from '../system/system-view.js'
+import { view, type SystemView } from '../runtime/system-view.js'
 import { T } from '../types/sql-type.js'
 import type { BackupService } from './backup-service.js'
 

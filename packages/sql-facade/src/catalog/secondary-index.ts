@@ -11,7 +11,7 @@
  */
 import { encodeRowKey, holdsTable, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
 import { compareValues } from '../types/compare.js'
-import type { ColumnBinding } from '../expr/scope.js'
+import type { ColumnBinding } from '../relation/scope.js'
 import type { RtValue } from '../types/value.js'
 import { columnFill, readColumn } from './column-read.js'
 import { columnMeta, tableMeta } from './table-meta.js'

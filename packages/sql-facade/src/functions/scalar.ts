@@ -4,7 +4,7 @@
  * Functions are strict (NULL in, NULL out) unless marked otherwise.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
@@ -27,10 +27,10 @@ import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } f
 import { md5Hex } from './md5.js'
 import { compilePattern, regexOptions } from './regex.js'
 import { padText, repeatText } from './text-size.js'
-import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float-math.js'
+import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from '../types/float-math.js'
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
 import { formatLsn, parseLsn } from '../replication/lsn.js'
-import { promoteStandby } from '../failover/pg-promote.js'
+import { promoteStandby } from './pg-promote.js'
 import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
 import { jsonArrayText, jsonObjectText, jsonText } from './json-text.js'
 

@@ -2,7 +2,7 @@
  * Set-returning functions: each resolves its argument types at plan time, like a scalar
  * function, and yields a list of values (one per row) for evaluated arguments. They run
  * in FROM (plan/function-scan.ts: ROWS FROM, WITH ORDINALITY, multi-argument unnest) and
- * in the select list (plan/project-set.ts), with PostgreSQL's rules for each.
+ * in the select list (expr/project-set.ts), with PostgreSQL's rules for each.
  *
  *   unnest(anyarray)                          elements in storage order, NULLs kept
  *   generate_series(start, stop [, step])     int4, int8, numeric; timestamp[tz] by interval
@@ -14,8 +14,8 @@
  * Strict: a NULL argument gives no rows.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
-import { addInterval } from '../expr/operators.js'
+import type { ExecCtx } from '../runtime/context.js'
+import { addInterval } from '../types/interval.js'
 import { SqlArray } from '../types/array.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'

@@ -12,13 +12,13 @@
  * `ExecCtx.tableChanges`. Reading a table's changes needs SELECT on the table (42501).
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
-import { grantTarget } from '../auth/grant-target.js'
+import type { ExecCtx } from '../runtime/context.js'
+import { grantTarget } from '../catalog/grant-target.js'
 import { RowValue } from '../types/row-type.js'
 import { T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import type { ScalarResolver } from './scalar-impl.js'
-import type { TableChangeSource } from './table-change-source.js'
+import type { TableChangeSource } from '../runtime/table-change-source.js'
 
 /** A set-returning function as set-returning.ts takes it. */
 interface ChangeRowsImpl {

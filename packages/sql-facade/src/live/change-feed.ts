@@ -20,7 +20,7 @@ import { holdsTable, type Replica, type Row, type RowChange, type TableInfo } fr
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { jsonString, jsonText } from '../functions/json-text.js'
-import type { TableChange, TableChangeSource } from '../functions/table-change-source.js'
+import type { TableChange, TableChangeSource } from '../runtime/table-change-source.js'
 import type { NotificationHub } from '../notify/notification-hub.js'
 import { MAX_PAYLOAD_BYTES } from '../notify/notification.js'
 import { decodeUntyped } from '../types/storage-codec.js'

@@ -12,7 +12,7 @@
  */
 import { encodeRowKey, type Row, type RowChange } from '@concord/core'
 import type { IndexRange, OrderedIndex } from '../catalog/secondary-index.js'
-import { inRange, type RowRead } from '../exec/transaction-rows.js'
+import { inRange, type RowRead } from '../runtime/transaction-rows.js'
 
 /** Looked-up keys kept per table; past it, any change to the table counts. */
 const MAX_KEYS = 10_000

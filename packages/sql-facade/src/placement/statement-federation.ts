@@ -75,7 +75,7 @@ export async function federateStatement(node: Node, names: NameSource, remote: R
       if (view !== undefined) pending.push(...view.relations.map((n) => ({ name: n, direct: false })))
       continue
     }
-    // A partition's rows are its partitioned table's (plan/partition-view.ts).
+    // A partition's rows are its partitioned table's (placement/partition-view.ts).
     const parent = tableMeta(info).partitionOf
     if (parent) {
       if (!followed.has(name)) pending.push({ name: parent, direct: false })

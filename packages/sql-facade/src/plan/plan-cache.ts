@@ -27,13 +27,13 @@
  *   parameters and literal values before anything reads them.
  */
 import type { Node, SelectStmt } from 'libpg-query'
-import type { ExecCtx, PlanSlots, SelectPlans } from '../exec/context.js'
-import { StatementBudget } from '../exec/statement-budget.js'
+import type { ExecCtx, PlanSlots, SelectPlans } from '../runtime/context.js'
+import { StatementBudget } from '../runtime/statement-budget.js'
 import { sharedNode, templateConstants } from '../parser/literal-template.js'
 import { tableMeta } from '../catalog/table-meta.js'
 import { tableColumns } from '../catalog/column-read.js'
 import type { RtValue } from '../types/value.js'
-import type { Relation } from './relation.js'
+import type { Relation } from '../relation/relation.js'
 
 /** Column types whose values compare and cast from text without the clock or the session's settings. */
 const PLAIN_TYPES = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'text', 'varchar', 'bpchar', 'bool', 'uuid', 'bytea'])

@@ -9,7 +9,7 @@
  * Read-only parameters (server_version ..) describe the node and report scope 'node'.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { parseMasterNodes } from '../replication/publisher-connector.js'
+import { parseMasterNodes } from '../cluster/publisher-connector.js'
 
 type Kind = 'bool' | 'int' | 'string' | 'enum' | 'duration' | 'memory'
 export type SettingScope = 'session' | 'node' | 'cluster'

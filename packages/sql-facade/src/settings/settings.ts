@@ -17,8 +17,8 @@
 import type { Json, Replica } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { normalizeValue, parameterDef, PARAMETERS, type ParameterDef, type SettingScope } from './parameters.js'
-import { nextTermWrites, PRIMARY_TERM_KIND } from '../failover/primary-term.js'
-import { mayBePrimary } from '../failover/node-role.js'
+import { nextTermWrites, PRIMARY_TERM_KIND } from '../cluster/primary-term.js'
+import { mayBePrimary } from '../cluster/node-role.js'
 
 export const CLUSTER_SETTING_KIND = 'setting'
 /** Node settings persist as catalog objects named `<node id>/<setting>`. */

@@ -7,19 +7,19 @@ import type { TableInfo, Transaction } from '@concord/core'
 import type { SelectStmt } from 'libpg-query'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import type { Relation } from '../plan/relation.js'
+import type { Relation } from '../relation/relation.js'
 import type { Settings } from '../settings/settings.js'
-import type { PartitionRouter } from '../plan/partition-view.js'
+import type { PartitionRouter } from '../placement/partition-view.js'
 import type { TransactionRows } from './transaction-rows.js'
 import type { ForeignKeyChecks } from './foreign-key-checks.js'
 import type { DeferredConstraints } from './deferred-constraints.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
 import type { StatementBudget } from './statement-budget.js'
 import type { SequenceAccess } from '../sequences/session-sequences.js'
-import type { RoleRecord } from '../auth/role-record.js'
-import type { RoleDirectory } from '../auth/role-directory.js'
-import type { NodeRole } from '../failover/node-role.js'
-import type { TableChangeSource } from '../functions/table-change-source.js'
+import type { RoleRecord } from '../catalog/role-record.js'
+import type { RoleDirectory } from '../catalog/role-directory.js'
+import type { NodeRole } from '../cluster/node-role.js'
+import type { TableChangeSource } from './table-change-source.js'
 
 import type { UserFunction } from '../catalog/function-def.js'
 export type { UserFunction }
@@ -112,7 +112,7 @@ export interface ExecCtx {
   sequences: SequenceAccess
   /**
    * This node's change sequence, the origin commit time (wall ms) of the newest remote
-   * change applied, and its high-availability role (failover/node-role.ts).
+   * change applied, and its high-availability role (cluster/node-role.ts).
    */
   replication(): { lsn: number; lastReplayedCommitMs: number | null; role: NodeRole }
   /** Runs a SQL function body with typed arguments. */
