@@ -62,9 +62,10 @@ export class LiveQuery {
 
   /** The first run: its rows go to the listener; a failure rejects (nothing was subscribed). */
   async start(): Promise<void> {
-    await this.session.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY')
+    // Running from the start: a change arriving meanwhile asks for one more run after this one.
     this.running = true
     try {
+      await this.session.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY')
       this.deliver(await this.runOnce())
     } finally {
       this.running = false
