@@ -41,10 +41,13 @@ describe('cached SELECT plans', () => {
     expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 3 AND qty > 5')).toEqual([['n3', 1000]])
     await db.query('DELETE FROM items WHERE id = 4')
     expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 4 AND qty > 5')).toEqual([])
-    // The uncached answer: the same statements in a block (which plans afresh).
+    // The uncached answer: the same statements in a block that ran DDL (which plans afresh).
     await s.query('BEGIN')
+    await s.query('CREATE TABLE scratch (x int)')
+    const hits = s.plans.hits
     expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 7 AND qty > 5')).toEqual([['n7', 71]])
-    await s.query('COMMIT')
+    expect(s.plans.hits).toBe(hits)
+    await s.query('ROLLBACK')
     // An invalid literal still fails as PostgreSQL does, from a cached plan too.
     expect(await sqlState(s, `SELECT qty FROM items WHERE id = 'x1'`)).toBe('22P02')
   })
@@ -81,6 +84,48 @@ describe('cached SELECT plans', () => {
     await warm(s)
     await db.query('DROP TABLE items')
     expect(await sqlState(s, 'SELECT * FROM items WHERE id = 1')).toBe('42P01')
+  })
+
+  it('are reused inside a transaction block that ran only data statements, and read the block\'s own writes', async () => {
+    db = await openDatabase({ nodeId: 'pc7' })
+    await db.query('CREATE TABLE block_items (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO block_items VALUES (1, 'one'), (2, 'two')`)
+    const s = db.session()
+    for (const id of [4, 5, 6]) await rows(s, `SELECT name FROM block_items WHERE id = ${id}`)
+    await s.query('BEGIN')
+    const before = s.plans.hits
+    expect(await rows(s, 'SELECT name FROM block_items WHERE id = 1')).toEqual([['one']])
+    await s.query(`UPDATE block_items SET name = 'uno' WHERE id = 1`)
+    await s.query(`INSERT INTO block_items VALUES (3, 'three')`)
+    expect(await rows(s, 'SELECT name FROM block_items WHERE id = 1')).toEqual([['uno']])
+    expect(await rows(s, 'SELECT name FROM block_items WHERE id = 3')).toEqual([['three']])
+    expect(s.plans.hits - before).toBeGreaterThanOrEqual(3)
+    // Another session does not see the block's writes through the same shape.
+    expect(await rows(db.session(), 'SELECT name FROM block_items WHERE id = 1')).toEqual([['one']])
+    await s.query('ROLLBACK')
+    expect(await rows(s, 'SELECT name FROM block_items WHERE id = 1')).toEqual([['one']])
+    expect(await rows(s, 'SELECT name FROM block_items WHERE id = 3')).toEqual([])
+  })
+
+  it('are not reused in a block after its own uncommitted DDL (ALTER, DROP, CREATE INDEX), which the catalog version cannot see', async () => {
+    db = await openDatabase({ nodeId: 'pc8' })
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two')`)
+    const s = db.session()
+    await warm(s)
+    await s.query('BEGIN')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'one']])
+    await s.query('ALTER TABLE items ADD COLUMN extra int DEFAULT 5')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'one', 5]])
+    await s.query('CREATE INDEX items_name ON items (name)')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 2')).toEqual([[2, 'two', 5]])
+    await s.query('DROP TABLE items')
+    expect(await sqlState(s, 'SELECT * FROM items WHERE id = 1')).toBe('42P01')
+    await s.query('ROLLBACK')
+    // Rolled back: the committed table, through the cached plan again.
+    const before = s.plans.hits
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 2')).toEqual([[2, 'two']])
+    expect(s.plans.hits).toBe(before + 1)
   })
 
   it('are replanned after DDL replicated from a peer', async () => {

@@ -14,8 +14,9 @@
  *   catalog version (bumped synchronously by every catalog change, local DDL, grants and
  *   role changes, or a peer's), the role and user it was planned for and search_path must
  *   be the same.
- *   Statements inside a transaction block (whose own uncommitted DDL the version does
- *   not see) and sessions with temporary relations (which shadow names) plan afresh.
+ *   Statements inside a transaction block that ran anything but data statements (whose
+ *   own uncommitted DDL, grants or role changes the version does not see) and sessions
+ *   with temporary relations (which shadow names) plan afresh.
  * - Only statements whose plan holds nothing else that depends on one execution are
  *   cached (`cacheable`): one plain permanent table, column references, integer and
  *   string literals, parameters, operators and AND/OR/NOT; every column of the table of
