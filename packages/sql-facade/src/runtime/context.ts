@@ -4,7 +4,7 @@
  * Everything here is per statement, so plans never outlive a transaction.
  */
 import type { TableInfo, Transaction } from '@concord/core'
-import type { SelectStmt } from 'libpg-query'
+import type { DeleteStmt, SelectStmt, UpdateStmt } from 'libpg-query'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import type { Relation } from '../relation/relation.js'
@@ -50,6 +50,8 @@ export interface PlanSlots {
 /** Plans of SELECTs kept across executions (plan/plan-cache.ts): `plan` plans one afresh over the context it is given. */
 export interface SelectPlans {
   select(tree: { SelectStmt: SelectStmt }, exec: ExecCtx, plan: (exec: ExecCtx) => Relation): Relation
+  /** The same for what an UPDATE or DELETE plans to find its target rows (exec/dml.ts `matchingRows`). */
+  targetRows<T>(tree: { UpdateStmt: UpdateStmt } | { DeleteStmt: DeleteStmt }, exec: ExecCtx, plan: (exec: ExecCtx) => T): T
 }
 
 export interface ExecCtx {

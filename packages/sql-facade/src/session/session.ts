@@ -13,7 +13,7 @@
  * statement, catalog queries and SHOW included, goes through the same planner.
  */
 import type { BackupService } from '../backup/backup-service.js'
-import type { Json, OpenTransaction, Replica, TableInfo, Transaction, TransactionSavepoint } from '@concord/core'
+import { holdsTable, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
@@ -143,6 +143,8 @@ const MAX_UNFORESEEN_READS = 16
 export class Session {
   readonly settings: Settings
   private block: Block | null = null
+  /** `everyTableHeld` of one catalog version. */
+  private heldCheck: { version: number; all: boolean } | null = null
   /** SET SESSION CHARACTERISTICS AS TRANSACTION: the mode of later transactions. */
   private characteristics: TransactionMode = { readOnly: false }
 
@@ -451,6 +453,10 @@ export class Session {
    */
   private async federate(stmt: Statement, remote: RemoteRows): Promise<void> {
     if (stmt.kind !== 'pg' || this.block?.failed) return
+    // Every table is held here (no placement keeps one away, the common case): nothing to
+    // refuse or read, so the statement's tree is not walked. A block that ran DDL may hold
+    // tables the committed catalog does not show yet: it takes the walk.
+    if (!this.block?.rolesTouched && this.everyTableHeld()) return
     try {
       await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica)
       // The wait is where a cancel request or the deadline can be seen.
@@ -459,6 +465,16 @@ export class Session {
       if (this.block) this.block.failed = true
       throw e
     }
+  }
+
+  /** Whether this node's region holds every table of the committed catalog (kept per catalog version). */
+  private everyTableHeld(): boolean {
+    const version = this.db.replica.catalogVersion
+    if (this.heldCheck?.version !== version) {
+      const region = this.db.region
+      this.heldCheck = { version, all: this.db.replica.tables().every((t) => holdsTable(region, t)) }
+    }
+    return this.heldCheck.all
   }
 
   /** A budget for one run of the current statement (every execCtx gets one). */
@@ -559,6 +575,9 @@ export class Session {
         if (!isDataStatement(stmt)) this.block.rolesTouched = true
         const ctx = this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows)
         ctx.deferred = this.block.deferred
+        // A block that ran only data statements holds no uncommitted DDL, grants or role
+        // changes for the catalog version to miss: its SELECTs may use cached plans too.
+        if (!this.block.rolesTouched && !this.block.temp && !ctx.temporaryRelations) ctx.planCache = this.plans
         return { result: runInTransaction(stmt, ctx), durable: false }
       }
       const nowMicros = this.db.replica.now() * 1000
