@@ -22,3 +22,4 @@ export { BOOTSTRAP_NAMES, BOOTSTRAP_ROLE, type RoleRecord } from './auth/role-re
 export type { RoleDirectory } from './auth/role-directory.js'
 export { parseScramVerifier, scramVerifier, type ScramSecret } from './auth/scram-verifier.js'
 export { BackupService, type BackupRecord, type BackupStoreOpener } from './backup/backup-service.js'
+export { type BackupStoreSettings } from './backup/backup-store-settings.js'

@@ -10,6 +10,7 @@
 import { manifestBytes, planRestore, restoreIntoReplica, runBackup, type BackupProgress, type BackupStore, type Replica } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { utility, type StatementResult } from '../exec/result.js'
+import { backupStoreSettings, type BackupStoreSettings } from './backup-store-settings.js'
 
 /** One backup this node ran (or is running), as concord_backups lists it. */
 export interface BackupRecord {
@@ -21,12 +22,26 @@ export interface BackupRecord {
   bytes: number
   kind: 'full' | 'incremental' | null
   status: 'running' | 'succeeded' | 'failed'
+  /** What started it: a BACKUP DATABASE statement (or `concord backup`) or this node's schedule. */
+  trigger: 'statement' | 'schedule'
   /** While running: where it is (pg_stat_progress_backup). */
   progress: BackupProgress | null
 }
 
-/** Opens the store a backup URL names; throws featureNotSupported for a scheme it lacks. */
-export type BackupStoreOpener = (url: string) => BackupStore
+/** Opens the store a backup URL names, with this node's S3 settings; throws featureNotSupported for a scheme it lacks. */
+export type BackupStoreOpener = (url: string, settings: BackupStoreSettings) => BackupStore
+
+/** This node's backup schedule as the scheduler (backup-scheduler.ts) last planned it: concord_backup_schedule. */
+export interface BackupScheduleStatus {
+  /** Where the interval comes from; null: no schedule on this node. */
+  source: 'backup_schedule' | 'disaster_recovery_config' | null
+  intervalMs: number | null
+  target: string | null
+  /** Milliseconds since the epoch of the next run, when one is planned. */
+  nextRun: number | null
+  /** Why no backup is planned, or why the last scheduled one failed; null when all is well. */
+  problem: string | null
+}
 
 /** Entries kept in the history (oldest dropped first). */
 export const MAX_BACKUP_HISTORY = 1000
@@ -37,6 +52,8 @@ export class BackupService {
   /** Progress lines (the node logs them). */
   log: (line: string) => void = () => {}
   readonly history: BackupRecord[] = []
+  /** Set by the scheduler each time it plans. */
+  schedule: BackupScheduleStatus = { source: null, intervalMs: null, target: null, nextRun: null, problem: null }
   private readonly replica: Replica
 
   constructor(replica: Replica) {
@@ -45,15 +62,16 @@ export class BackupService {
 
   private store(url: string, what: string): BackupStore {
     if (this.openStore === null) throw new SqlError(SqlState.featureNotSupported, `${what} needs a node server (concord start): this database has no backup storage`)
-    return this.openStore(url)
+    return this.openStore(url, backupStoreSettings(this.replica))
   }
 
-  async backup(url: string): Promise<StatementResult> {
-    const store = this.store(url, 'BACKUP DATABASE')
-    const rec: BackupRecord = { url, id: null, started: this.replica.now(), finished: null, bytes: 0, kind: null, status: 'running', progress: null }
+  async backup(url: string, trigger: BackupRecord['trigger'] = 'statement'): Promise<StatementResult> {
+    const rec: BackupRecord = { url, id: null, started: this.replica.now(), finished: null, bytes: 0, kind: null, status: 'running', trigger, progress: null }
     this.history.push(rec)
     if (this.history.length > MAX_BACKUP_HISTORY) this.history.shift()
     try {
+      // Inside: a store that cannot be opened is a failed backup in concord_backups too.
+      const store = this.store(url, 'BACKUP DATABASE')
       const m = await runBackup(this.replica, store, {
         progress: (line) => this.log(line),
         onProgress: (p) => {
