@@ -306,6 +306,8 @@ export class Database implements SessionHost {
         }
       } else if (c.kind === NODE_SETTING_KIND && c.name === `${this.nodeId}/conflict_history_limit`) {
         this.applyConflictHistoryLimit()
+      } else if (c.kind === NODE_SETTING_KIND && c.name.startsWith(`${this.nodeId}/backup_`)) {
+        this.backupScheduler.settingsChanged()
       } else if (c.kind === SLOT_KIND || c.kind === 'member') {
         this.idSlots.invalidate()
         if (c.kind === 'member' && c.name !== this.nodeId) this.scheduleSlotCheck()

@@ -17,8 +17,9 @@
  * concord_backup_last_success_age_seconds like any backup.
  *
  * Invariants: time comes from the replica (clock, scheduler), so virtual time drives it;
- * one run at a time; between runs the plan is re-read at most every POLL_MS, so a
- * changed setting or table row takes effect within that.
+ * one run at a time; between runs the plan is re-read at least every POLL_MS (a changed
+ * table row takes effect within that) and at once when a backup setting of this node
+ * changes.
  */
 import type { Replica } from '@concord/core'
 import { durationMillis } from '../settings/parameters.js'
@@ -71,7 +72,10 @@ export class BackupScheduler {
   private readonly host: BackupSchedulerHost
   private cancelTimer: (() => void) | null = null
   private stopped = false
-  private running = false
+  /** A tick (plan, maybe a run) is under way; ticks never overlap. */
+  private ticking = false
+  /** Settings changed during a tick: plan again when it ends. */
+  private replan = false
   /** When the last scheduled run failed (ms), per target. */
   private failedAt: { target: string; at: number; why: string } | null = null
   private lastWarning: string | null = null
@@ -82,6 +86,12 @@ export class BackupScheduler {
 
   start(): void {
     this.arm(0)
+  }
+
+  /** This node's backup settings changed: plan again now rather than at the next poll. */
+  settingsChanged(): void {
+    if (this.ticking) this.replan = true
+    else this.arm(0)
   }
 
   stop(): void {
@@ -107,7 +117,24 @@ export class BackupScheduler {
   }
 
   private async tick(): Promise<void> {
-    if (this.stopped || this.running) return
+    if (this.stopped || this.ticking) return
+    this.ticking = true
+    this.replan = false
+    let next: number
+    try {
+      next = await this.plan()
+    } catch (err) {
+      // The schedule goes on whatever one tick ran into.
+      this.host.warn(`backup schedule: ${err instanceof Error ? err.message : String(err)}`)
+      next = POLL_MS
+    } finally {
+      this.ticking = false
+    }
+    this.arm(this.replan ? 0 : next)
+  }
+
+  /** Plans, runs a backup when one is due; resolves to the delay before the next tick. */
+  private async plan(): Promise<number> {
     const { replica, backups } = this.host
     let dr: DisasterRecoveryRow[] | null = null
     let drProblem: string | null = null
@@ -116,14 +143,12 @@ export class BackupScheduler {
     } catch (err) {
       drProblem = `disaster_recovery_config cannot be read: ${err instanceof Error ? err.message : String(err)}`
     }
-    if (this.stopped) return
     const plan = planSchedule(nodeSetting(replica, 'backup_schedule'), nodeSetting(replica, 'backup_target'), dr, replica.region)
     const problem = plan.problem ?? drProblem
     this.warnOnce(problem)
     if (plan.source === null || plan.target === null || plan.intervalMs === null) {
       backups.schedule = { ...plan, nextRun: null, problem }
-      this.arm(POLL_MS)
-      return
+      return POLL_MS
     }
     const now = replica.now()
     const last = this.lastSuccess(plan.target)
@@ -135,27 +160,20 @@ export class BackupScheduler {
       lastFailure = `last scheduled backup failed: ${failed.why}`
     }
     backups.schedule = { ...plan, nextRun: due, problem: problem ?? lastFailure }
-    if (due > now) {
-      this.arm(Math.min(due - now, POLL_MS))
-      return
-    }
+    if (due > now) return Math.min(due - now, POLL_MS)
     if (backups.openStore === null) {
       backups.schedule = { ...plan, nextRun: null, problem: 'this database has no backup storage (not a node server): no scheduled backups' }
       this.warnOnce(backups.schedule.problem)
-      this.arm(POLL_MS)
-      return
+      return POLL_MS
     }
-    this.running = true
     try {
       await backups.backup(plan.target, 'schedule')
       this.failedAt = null
     } catch (err) {
       // BackupService logged it and keeps the failed row in concord_backups.
       this.failedAt = { target: plan.target, at: replica.now(), why: err instanceof Error ? err.message : String(err) }
-    } finally {
-      this.running = false
     }
-    this.arm(0)
+    return 0
   }
 
   private warnOnce(problem: string | null): void {
