@@ -6,10 +6,10 @@
  * and restore like any backup. Time moves only when the test advances it; the file
  * writes themselves are real and awaited with a bounded wait.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Database } from '@concord/sql-facade'
 import { VirtualTime } from '../../../core/src/sim/virtual-time.fixture.js'
@@ -43,10 +43,10 @@ async function runs(db: Database): Promise<Run[]> {
   return r.rows as Run[]
 }
 
-/** Waits (bounded, real time) until no backup is running: the file writes of a run are real I/O. */
+/** Waits (bounded, real time) until no backup or scheduled run is under way: their file reads and writes are real I/O. */
 async function settled(db: Database): Promise<void> {
   for (let i = 0; i < 2000; i++) {
-    if (!db.backups.history.some((r) => r.status === 'running')) return
+    if (!db.backups.schedule.running && !db.backups.history.some((r) => r.status === 'running')) return
     await new Promise((r) => setTimeout(r, 5))
   }
   throw new Error('a backup is still running after 10 s')
@@ -177,11 +177,42 @@ describe('scheduled backups', () => {
     expect((await runs(db)).map((r) => [r.status, r.kind])).toEqual([['failed', null], ['failed', null], ['succeeded', 'full']])
   })
 
+  it('starts a new chain every backup_chain_length backups and keeps the newest backup_retention_chains chains', async () => {
+    const time = new VirtualTime()
+    const db = await node('retention', time)
+    await db.query('CREATE TABLE items (id INT PRIMARY KEY, v TEXT)')
+    const url = backupDir()
+    await db.query("ALTER SYSTEM SET backup_chain_length = 2")
+    await db.query("ALTER SYSTEM SET backup_retention_chains = 2")
+    await db.query(`ALTER SYSTEM SET backup_target = '${url}'`)
+    await db.query("ALTER SYSTEM SET backup_schedule = '15 min'")
+    const ids: string[] = []
+    for (let i = 0; i < 6; i++) {
+      await db.query(`INSERT INTO items VALUES (${i}, 'v${i}')`)
+      await advance(time, db, 15 * 60_000)
+      const r = await db.query('SELECT id FROM concord_backups ORDER BY started, id')
+      ids.push(String(r.rowArrays[r.rowArrays.length - 1]![0]))
+    }
+    const all = await runs(db)
+    expect(all.map((r) => r.kind)).toEqual(['full', 'incremental', 'full', 'incremental', 'full', 'incremental'])
+    // The oldest chain is gone from the store, the two newest are whole.
+    expect(readdirSync(join(fileURLToPath(url), 'backups')).sort()).toEqual(ids.slice(2).sort())
+    const gone = await node('gone', new VirtualTime())
+    await expect(gone.query(`RESTORE DATABASE FROM '${url}' AS OF BACKUP '${ids[1]}'`)).rejects.toMatchObject({ code: '42704' })
+    const older = await node('older', new VirtualTime())
+    await older.query(`RESTORE DATABASE FROM '${url}' AS OF BACKUP '${ids[3]}'`)
+    expect((await older.query('SELECT count(*) FROM items')).rowArrays).toEqual([['4']])
+    const latest = await node('latest', new VirtualTime())
+    await latest.query(`RESTORE DATABASE FROM '${url}'`)
+    expect((await latest.query('SELECT count(*) FROM items')).rowArrays).toEqual([['6']])
+  })
+
   it('validates the settings and never shows the S3 secret key', async () => {
     const db = await node('settings', new VirtualTime())
     await expect(db.query("ALTER SYSTEM SET backup_target = 'ftp://x/y'")).rejects.toMatchObject({ code: '22023' })
     await expect(db.query("ALTER SYSTEM SET backup_schedule = '15'")).rejects.toMatchObject({ code: '22023' })
     await expect(db.query("ALTER SYSTEM SET backup_schedule = 'often'")).rejects.toMatchObject({ code: '22023' })
+    await expect(db.query('ALTER SYSTEM SET backup_retention_chains = -1')).rejects.toMatchObject({ code: '22023' })
     await db.query("ALTER SYSTEM SET backup_s3_secret_access_key = 'wJalrXUtnFEMI'")
     await db.query("ALTER SYSTEM SET backup_s3_access_key_id = 'AKIDEXAMPLE'")
     expect((await db.query('SHOW backup_s3_secret_access_key')).rowArrays).toEqual([['********']])

@@ -85,6 +85,12 @@ export class S3BackupStore implements BackupStore {
     }
   }
 
+  /** S3's DELETE succeeds for a key that is not there. */
+  async delete(name: string): Promise<void> {
+    const { s3, sdk } = this.open()
+    await s3.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(name) }))
+  }
+
   async list(prefix: string): Promise<string[]> {
     const { s3, sdk } = this.open()
     const base = this.prefix === '' ? '' : `${this.prefix}/`

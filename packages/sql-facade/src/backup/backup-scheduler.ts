@@ -14,7 +14,10 @@
  * on this node (any trigger: a BACKUP statement counts), at once when there is none
  * (a node that starts with a schedule backs up first); a failed run is retried after
  * min(interval, RETRY_MS). Runs appear in concord_backups (trigger 'schedule') and feed
- * concord_backup_last_success_age_seconds like any backup.
+ * concord_backup_last_success_age_seconds like any backup. With backup_chain_length N, a
+ * run is full once the target's latest chain holds N backups; with
+ * backup_retention_chains K, each good run is followed by deleting all but the newest K
+ * chains there (backup-chains.ts).
  *
  * Invariants: time comes from the replica (clock, scheduler), so virtual time drives it;
  * one run at a time; between runs the plan is re-read at least every POLL_MS (a changed
@@ -51,8 +54,8 @@ export function planSchedule(
   target: string | undefined,
   dr: DisasterRecoveryRow[] | null,
   region: string,
-): Omit<BackupScheduleStatus, 'nextRun'> {
-  const off = (problem: string | null): Omit<BackupScheduleStatus, 'nextRun'> => ({ source: null, intervalMs: null, target: target ?? null, problem })
+): Omit<BackupScheduleStatus, 'nextRun' | 'running'> {
+  const off = (problem: string | null): Omit<BackupScheduleStatus, 'nextRun' | 'running'> => ({ source: null, intervalMs: null, target: target ?? null, problem })
   let source: BackupScheduleStatus['source'] = null
   let intervalMs = schedule === undefined ? 0 : durationMillis(schedule)
   if (intervalMs > 0) source = 'backup_schedule'
@@ -147,7 +150,7 @@ export class BackupScheduler {
     const problem = plan.problem ?? drProblem
     this.warnOnce(problem)
     if (plan.source === null || plan.target === null || plan.intervalMs === null) {
-      backups.schedule = { ...plan, nextRun: null, problem }
+      backups.schedule = { ...plan, nextRun: null, problem, running: false }
       return POLL_MS
     }
     const now = replica.now()
@@ -159,19 +162,43 @@ export class BackupScheduler {
       due = Math.max(due, failed.at + Math.min(plan.intervalMs, RETRY_MS))
       lastFailure = `last scheduled backup failed: ${failed.why}`
     }
-    backups.schedule = { ...plan, nextRun: due, problem: problem ?? lastFailure }
+    backups.schedule = { ...plan, nextRun: due, problem: problem ?? lastFailure, running: false }
     if (due > now) return Math.min(due - now, POLL_MS)
     if (backups.openStore === null) {
-      backups.schedule = { ...plan, nextRun: null, problem: 'this database has no backup storage (not a node server): no scheduled backups' }
+      backups.schedule = { ...plan, nextRun: null, problem: 'this database has no backup storage (not a node server): no scheduled backups', running: false }
       this.warnOnce(backups.schedule.problem)
       return POLL_MS
     }
+    backups.schedule.running = true
     try {
-      await backups.backup(plan.target, 'schedule')
+      return await this.run(plan.target)
+    } finally {
+      backups.schedule.running = false
+    }
+  }
+
+  /** One scheduled run to `target`: full or incremental, then retention; resolves to the delay before the next tick. */
+  private async run(target: string): Promise<number> {
+    const { replica, backups } = this.host
+    try {
+      const chainLength = Number(nodeSetting(replica, 'backup_chain_length') ?? '0')
+      // A store that cannot be listed fails the backup itself, which concord_backups then shows.
+      const full = chainLength > 0 && (await backups.latestChainLength(target).catch(() => 0)) >= chainLength
+      await backups.backup(target, 'schedule', full)
       this.failedAt = null
     } catch (err) {
       // BackupService logged it and keeps the failed row in concord_backups.
-      this.failedAt = { target: plan.target, at: replica.now(), why: err instanceof Error ? err.message : String(err) }
+      this.failedAt = { target, at: replica.now(), why: err instanceof Error ? err.message : String(err) }
+      return 0
+    }
+    const keep = Number(nodeSetting(replica, 'backup_retention_chains') ?? '0')
+    if (keep > 0) {
+      try {
+        await backups.prune(target, keep)
+      } catch (err) {
+        // The backup stands; the next run prunes again.
+        this.host.warn(`backup retention at ${target} failed: ${err instanceof Error ? err.message : String(err)}`)
+      }
     }
     return 0
   }

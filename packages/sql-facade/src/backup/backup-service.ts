@@ -7,7 +7,9 @@
  * both statements fail with 0A000; a URL scheme the opener does not know fails with 0A000
  * too. A restore checks every object before it applies anything (core's planRestore).
  */
-import { manifestBytes, planRestore, restoreIntoReplica, runBackup, type BackupProgress, type BackupStore, type Replica } from '@concord/core'
+import {
+  listChains, manifestBytes, planRestore, pruneChains, restoreIntoReplica, runBackup, type BackupProgress, type BackupStore, type Replica,
+} from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { utility, type StatementResult } from '../exec/result.js'
 import { backupStoreSettings, type BackupStoreSettings } from './backup-store-settings.js'
@@ -41,6 +43,8 @@ export interface BackupScheduleStatus {
   nextRun: number | null
   /** Why no backup is planned, or why the last scheduled one failed; null when all is well. */
   problem: string | null
+  /** A scheduled run (choosing full or incremental, the backup, retention) is under way. */
+  running: boolean
 }
 
 /** Entries kept in the history (oldest dropped first). */
@@ -53,7 +57,7 @@ export class BackupService {
   log: (line: string) => void = () => {}
   readonly history: BackupRecord[] = []
   /** Set by the scheduler each time it plans. */
-  schedule: BackupScheduleStatus = { source: null, intervalMs: null, target: null, nextRun: null, problem: null }
+  schedule: BackupScheduleStatus = { source: null, intervalMs: null, target: null, nextRun: null, problem: null, running: false }
   private readonly replica: Replica
 
   constructor(replica: Replica) {
@@ -65,7 +69,8 @@ export class BackupService {
     return this.openStore(url, backupStoreSettings(this.replica))
   }
 
-  async backup(url: string, trigger: BackupRecord['trigger'] = 'statement'): Promise<StatementResult> {
+  /** `full`: start a new chain even when the prefix holds one. */
+  async backup(url: string, trigger: BackupRecord['trigger'] = 'statement', full = false): Promise<StatementResult> {
     const rec: BackupRecord = { url, id: null, started: this.replica.now(), finished: null, bytes: 0, kind: null, status: 'running', trigger, progress: null }
     this.history.push(rec)
     if (this.history.length > MAX_BACKUP_HISTORY) this.history.shift()
@@ -73,6 +78,7 @@ export class BackupService {
       // Inside: a store that cannot be opened is a failed backup in concord_backups too.
       const store = this.store(url, 'BACKUP DATABASE')
       const m = await runBackup(this.replica, store, {
+        full,
         progress: (line) => this.log(line),
         onProgress: (p) => {
           rec.id = p.id
@@ -87,6 +93,19 @@ export class BackupService {
       this.log(`backup to ${url} failed: ${err instanceof Error ? err.message : String(err)}`)
       throw err
     }
+  }
+
+  /** How many backups the newest chain at `url` holds (0: none). */
+  async latestChainLength(url: string): Promise<number> {
+    const chains = await listChains(this.store(url, 'BACKUP DATABASE'))
+    return chains[chains.length - 1]?.length ?? 0
+  }
+
+  /** Deletes all but the newest `keep` chains at `url`; logs and resolves to the ids deleted. */
+  async prune(url: string, keep: number): Promise<string[]> {
+    const deleted = await pruneChains(this.store(url, 'BACKUP DATABASE'), keep)
+    if (deleted.length > 0) this.log(`backup retention at ${url}: deleted ${deleted.length} backups (${deleted[0]} .. ${deleted[deleted.length - 1]}), kept the newest ${keep} chains`)
+    return deleted
   }
 
   /** The last backup that succeeded, if any (for the age metric). */

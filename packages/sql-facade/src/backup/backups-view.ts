@@ -35,15 +35,16 @@ export function backupProgressView(service: BackupService): SystemView {
 /**
  * concord_backup_schedule: one row, this node's backup schedule as last planned: where
  * the interval comes from ('backup_schedule', 'disaster_recovery_config', or null: none),
- * the interval in seconds, the target, the next run, and why nothing is planned or what
+ * the interval in seconds, the target, the next run, whether a scheduled run is under
+ * way, and why nothing is planned or what
  * the last scheduled run failed on (null when all is well).
  */
 export function backupScheduleView(service: BackupService): SystemView {
   return view(
-    [['source', T.text], ['interval_seconds', T.int8], ['target', T.text], ['next_run', T.timestamptz], ['problem', T.text]],
+    [['source', T.text], ['interval_seconds', T.int8], ['target', T.text], ['next_run', T.timestamptz], ['running', T.bool], ['problem', T.text]],
     () => {
       const s = service.schedule
-      return [[s.source, s.intervalMs === null ? null : BigInt(Math.round(s.intervalMs / 1000)), s.target, s.nextRun === null ? null : s.nextRun * 1000, s.problem]]
+      return [[s.source, s.intervalMs === null ? null : BigInt(Math.round(s.intervalMs / 1000)), s.target, s.nextRun === null ? null : s.nextRun * 1000, s.running, s.problem]]
     },
   )
 }

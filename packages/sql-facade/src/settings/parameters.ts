@@ -50,6 +50,8 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   conflict_history_limit: { kind: 'int', scope: 'node', default: '10000', description: 'Conflicts concord_conflicts keeps on this node (oldest dropped first), 1 to 1000000.' },
   // Backups (docs/backup.md): the node they are set on takes the scheduled backups and uses its S3 settings.
   backup_schedule: node('duration', '0', 'How often this node backs up to backup_target (0: no schedule; disaster_recovery_config.rpo_minutes else).'),
+  backup_chain_length: node('int', '0', 'A scheduled backup starts a new chain (a full backup) once the latest chain at backup_target holds this many (0: one chain).'),
+  backup_retention_chains: node('int', '0', 'After a scheduled backup, keep only the newest this many chains at backup_target (0: keep all).'),
   backup_target: node('string', '', 'URL (file:// or s3://) this node\'s scheduled backups go to.'),
   backup_s3_endpoint: node('string', '', 'S3-compatible server for s3:// backup URLs (else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL).'),
   backup_s3_region: node('string', '', 'Region of the bucket for s3:// backup URLs (else AWS_REGION).'),
@@ -123,6 +125,9 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
     }
     case 'int':
       if (!/^[+-]?\d+$/.test(v)) throw bad()
+      if ((name === 'backup_chain_length' || name === 'backup_retention_chains') && (Number(v) < 0 || Number(v) > 100_000)) {
+        throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (0 .. 100000)`)
+      }
       if (name === 'conflict_history_limit' && (Number(v) < 1 || Number(v) > 1_000_000)) {
         throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (1 .. 1000000)`)
       }
