@@ -39,6 +39,8 @@ interface Run {
   restoreMs: number
   /** Offline restore into a new LMDB data directory (concord restore --data-dir). */
   offlineMs?: number
+  /** Then a node opening that directory until it answers a count of the rows. */
+  startMs?: number
 }
 
 async function concord(dir: string, url: string, name: string): Promise<Run> {
@@ -60,12 +62,22 @@ async function concord(dir: string, url: string, name: string): Promise<Run> {
   const n = Number((await dst.query('SELECT count(*) FROM items')).rowArrays[0]![0])
   if (n !== ROWS) throw new Error(`restored ${n} rows, expected ${ROWS}`)
   await dst.close()
-  const storage = new LmdbStorage({ path: join(dir, `lmdb-${name}`) })
+  const path = join(dir, `lmdb-${name}`)
+  const storage = new LmdbStorage({ path })
   t = performance.now()
   await restoreIntoStorage(await planRestore(open(url)), storage)
   await storage.close()
   const offlineMs = performance.now() - t
-  return { bytes, backupMs, restoreMs, offlineMs }
+  // A node opening the restored directory loads and resolves the rows before it serves them.
+  t = performance.now()
+  const served = new LmdbStorage({ path })
+  const node = await Database.open({ nodeId: `bench-served-${name}`, storage: served })
+  const m = Number((await node.query('SELECT count(*) FROM items')).rowArrays[0]![0])
+  const startMs = performance.now() - t
+  await node.close()
+  await served.close()
+  if (m !== ROWS) throw new Error(`the restored data directory serves ${m} rows, expected ${ROWS}`)
+  return { bytes, backupMs, restoreMs, offlineMs, startMs }
 }
 
 async function postgres(dir: string, url: string): Promise<Run> {
@@ -108,14 +120,15 @@ try {
   const rate = (r: Run, ms: number): string => `${mb(r.bytes, ms)} MB/s ${Math.round(ROWS / (ms / 1000))} rows/s`
   const line = (name: string, r: Run): string =>
     `${name.padEnd(16)} backup ${rate(r, r.backupMs)}  restore ${rate(r, r.restoreMs)}` +
-    `${r.offlineMs === undefined ? '' : `  offline restore ${rate(r, r.offlineMs)}`}  (${(r.bytes / 1e6).toFixed(2)} MB)`
+    `${r.offlineMs === undefined ? '' : `  offline restore ${rate(r, r.offlineMs)}, + start ${rate(r, r.offlineMs + r.startMs!)}`}` +
+    `  (${(r.bytes / 1e6).toFixed(2)} MB)`
   console.log(`${ROWS} rows`)
   console.log(line('concord file://', file))
   console.log(line('concord s3rver', bucket))
   if (p !== null) {
     console.log(line('postgres', p))
     for (const [name, c] of [['file://', file], ['s3rver', bucket]] as const) {
-      console.log(`rows/s ratio concord ${name}/postgres: backup ${(p.backupMs / c.backupMs).toFixed(2)}, restore ${(p.restoreMs / c.restoreMs).toFixed(2)}, offline restore ${(p.restoreMs / c.offlineMs!).toFixed(2)}`)
+      console.log(`rows/s ratio concord ${name}/postgres: backup ${(p.backupMs / c.backupMs).toFixed(2)}, restore ${(p.restoreMs / c.restoreMs).toFixed(2)}, offline restore ${(p.restoreMs / c.offlineMs!).toFixed(2)}, + start ${(p.restoreMs / (c.offlineMs! + c.startMs!)).toFixed(2)}`)
     }
   } else console.log('postgres: CONCORD_PG_URL not set, no baseline')
 } finally {
