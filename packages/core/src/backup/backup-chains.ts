@@ -37,10 +37,26 @@ export async function listChains(store: BackupStore): Promise<BackupManifest[][]
   return [...chains.values()]
 }
 
-/** Deletes every chain but the newest `keep` (at least 1 is always kept); resolves to the ids of the backups deleted. */
-export async function pruneChains(store: BackupStore, keep: number): Promise<string[]> {
+/** Which chains to keep: the newest `chains` (0: any number), and those whose last backup finished within `maxAgeMs` of `now` (0: any age). */
+export interface Retention {
+  chains: number
+  maxAgeMs: number
+  now: number
+}
+
+/**
+ * Deletes every chain that retention lets go: beyond the newest `chains`, or whose last
+ * backup finished more than `maxAgeMs` before `now`. The newest chain is always kept.
+ * Resolves to the ids of the backups deleted.
+ */
+export async function pruneChains(store: BackupStore, retention: Retention): Promise<string[]> {
   const chains = await listChains(store)
-  const drop = chains.slice(0, Math.max(0, chains.length - Math.max(1, keep)))
+  const { chains: keep, maxAgeMs, now } = retention
+  const drop = chains.slice(0, -1).filter((chain, i) => {
+    const tooMany = keep > 0 && i < chains.length - keep
+    const tooOld = maxAgeMs > 0 && chain[chain.length - 1]!.finished < now - maxAgeMs
+    return tooMany || tooOld
+  })
   const deleted: string[] = []
   for (const chain of drop) {
     for (const m of [...chain].reverse()) {

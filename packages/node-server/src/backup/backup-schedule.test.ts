@@ -3,7 +3,7 @@
  * `backup_target` make the node back up on its own, incrementally, into a real file://
  * store; the seed's disaster_recovery_config table drives the interval (rpo_minutes) and
  * which region's nodes run it (backup_region); scheduled runs appear in concord_backups
- * and restore like any backup. Time moves only when the test advances it; the file
+ * and restore like any backup; retention deletes whole old chains (by count or age). Time moves only when the test advances it; the file
  * writes themselves are real and awaited with a bounded wait.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
@@ -207,12 +207,30 @@ describe('scheduled backups', () => {
     expect((await latest.query('SELECT count(*) FROM items')).rowArrays).toEqual([['6']])
   })
 
+  it('deletes the chains last written longer ago than backup_retention_age, never the newest', async () => {
+    const time = new VirtualTime()
+    const db = await node('age', time)
+    await db.query('CREATE TABLE items (id INT PRIMARY KEY, v TEXT)')
+    const url = backupDir()
+    // Every backup a chain of its own: full each time.
+    await db.query('ALTER SYSTEM SET backup_chain_length = 1')
+    await db.query("ALTER SYSTEM SET backup_retention_age = '40 min'")
+    await db.query(`ALTER SYSTEM SET backup_target = '${url}'`)
+    await db.query("ALTER SYSTEM SET backup_schedule = '15 min'")
+    await advance(time, db, 76 * 60_000)
+    const r = await db.query('SELECT id, kind FROM concord_backups ORDER BY started, id')
+    expect(r.rowArrays.map((row) => row[1])).toEqual(['full', 'full', 'full', 'full', 'full', 'full'])
+    const ids = r.rowArrays.map((row) => String(row[0]))
+    expect(readdirSync(join(fileURLToPath(url), 'backups')).sort()).toEqual(ids.slice(3).sort())
+  })
+
   it('validates the settings and never shows the S3 secret key', async () => {
     const db = await node('settings', new VirtualTime())
     await expect(db.query("ALTER SYSTEM SET backup_target = 'ftp://x/y'")).rejects.toMatchObject({ code: '22023' })
     await expect(db.query("ALTER SYSTEM SET backup_schedule = '15'")).rejects.toMatchObject({ code: '22023' })
     await expect(db.query("ALTER SYSTEM SET backup_schedule = 'often'")).rejects.toMatchObject({ code: '22023' })
     await expect(db.query('ALTER SYSTEM SET backup_retention_chains = -1')).rejects.toMatchObject({ code: '22023' })
+    await expect(db.query("ALTER SYSTEM SET backup_retention_age = '5'")).rejects.toMatchObject({ code: '22023' })
     await db.query("ALTER SYSTEM SET backup_s3_secret_access_key = 'wJalrXUtnFEMI'")
     await db.query("ALTER SYSTEM SET backup_s3_access_key_id = 'AKIDEXAMPLE'")
     expect((await db.query('SHOW backup_s3_secret_access_key')).rowArrays).toEqual([['********']])

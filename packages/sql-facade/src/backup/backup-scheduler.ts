@@ -16,8 +16,9 @@
  * min(interval, RETRY_MS). Runs appear in concord_backups (trigger 'schedule') and feed
  * concord_backup_last_success_age_seconds like any backup. With backup_chain_length N, a
  * run is full once the target's latest chain holds N backups; with
- * backup_retention_chains K, each good run is followed by deleting all but the newest K
- * chains there (backup-chains.ts).
+ * backup_retention_chains K and/or backup_retention_age A, each good run is followed by
+ * deleting the chains there beyond the newest K or last written more than A ago, never
+ * the newest (backup-chains.ts).
  *
  * Invariants: time comes from the replica (clock, scheduler), so virtual time drives it;
  * one run at a time; between runs the plan is re-read at least every POLL_MS (a changed
@@ -191,10 +192,11 @@ export class BackupScheduler {
       this.failedAt = { target, at: replica.now(), why: err instanceof Error ? err.message : String(err) }
       return 0
     }
-    const keep = Number(nodeSetting(replica, 'backup_retention_chains') ?? '0')
-    if (keep > 0) {
+    const chains = Number(nodeSetting(replica, 'backup_retention_chains') ?? '0')
+    const maxAgeMs = durationMillis(nodeSetting(replica, 'backup_retention_age') ?? '0')
+    if (chains > 0 || maxAgeMs > 0) {
       try {
-        await backups.prune(target, keep)
+        await backups.prune(target, { chains, maxAgeMs })
       } catch (err) {
         // The backup stands; the next run prunes again.
         this.host.warn(`backup retention at ${target} failed: ${err instanceof Error ? err.message : String(err)}`)

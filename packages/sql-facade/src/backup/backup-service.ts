@@ -8,7 +8,7 @@
  * too. A restore checks every object before it applies anything (core's planRestore).
  */
 import {
-  listChains, manifestBytes, planRestore, pruneChains, restoreIntoReplica, runBackup, type BackupProgress, type BackupStore, type Replica,
+  listChains, manifestBytes, planRestore, pruneChains, restoreIntoReplica, runBackup, type BackupProgress, type BackupStore, type Replica, type Retention,
 } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { utility, type StatementResult } from '../exec/result.js'
@@ -101,10 +101,10 @@ export class BackupService {
     return chains[chains.length - 1]?.length ?? 0
   }
 
-  /** Deletes all but the newest `keep` chains at `url`; logs and resolves to the ids deleted. */
-  async prune(url: string, keep: number): Promise<string[]> {
-    const deleted = await pruneChains(this.store(url, 'BACKUP DATABASE'), keep)
-    if (deleted.length > 0) this.log(`backup retention at ${url}: deleted ${deleted.length} backups (${deleted[0]} .. ${deleted[deleted.length - 1]}), kept the newest ${keep} chains`)
+  /** Deletes the chains at `url` that retention lets go (core's pruneChains); logs and resolves to the ids deleted. */
+  async prune(url: string, retention: Omit<Retention, 'now'>): Promise<string[]> {
+    const deleted = await pruneChains(this.store(url, 'BACKUP DATABASE'), { ...retention, now: this.replica.now() })
+    if (deleted.length > 0) this.log(`backup retention at ${url}: deleted ${deleted.length} backups (${deleted[0]} .. ${deleted[deleted.length - 1]})`)
     return deleted
   }
 

@@ -52,6 +52,7 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   backup_schedule: node('duration', '0', 'How often this node backs up to backup_target (0: no schedule; disaster_recovery_config.rpo_minutes else).'),
   backup_chain_length: node('int', '0', 'A scheduled backup starts a new chain (a full backup) once the latest chain at backup_target holds this many (0: one chain).'),
   backup_retention_chains: node('int', '0', 'After a scheduled backup, keep only the newest this many chains at backup_target (0: keep all).'),
+  backup_retention_age: node('duration', '0', 'After a scheduled backup, delete the chains at backup_target last written longer ago than this (0: keep all; never the newest).'),
   backup_target: node('string', '', 'URL (file:// or s3://) this node\'s scheduled backups go to.'),
   backup_s3_endpoint: node('string', '', 'S3-compatible server for s3:// backup URLs (else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL).'),
   backup_s3_region: node('string', '', 'Region of the bucket for s3:// backup URLs (else AWS_REGION).'),
@@ -141,7 +142,7 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
       return v.toLowerCase()
     case 'duration':
       if (!/^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/i.test(v)) throw bad()
-      if (name === 'backup_schedule' && durationMillis(v) !== 0 && durationMillis(v) < 1000) {
+      if ((name === 'backup_schedule' || name === 'backup_retention_age') && durationMillis(v) !== 0 && durationMillis(v) < 1000) {
         throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (0 (off), or 1s .. ): give a unit, as in '15 min'`)
       }
       if (name === 'failover_timeout' && durationMillis(v) < 100) {
