@@ -5,6 +5,8 @@
  * per client connection with `db.session()`.
  */
 import { BackupService } from './backup/backup-service.js'
+import { BackupScheduler } from './backup/backup-scheduler.js'
+import { readDisasterRecoveryConfig } from './backup/disaster-recovery-config.js'
 import { Replica, type CatalogChange, type ReplicaOptions, type TableInfo, type Transaction, type Value } from '@concord/core'
 import { columnMeta } from './catalog/table-meta.js'
 import { IdSlots, SLOT_KIND, type SlotHost } from './sequences/id-slots.js'
@@ -73,6 +75,8 @@ export class Database implements SessionHost {
   readonly conflicts = new ConflictLog()
   /** BACKUP / RESTORE DATABASE and the concord_backups history (backup/). */
   readonly backups: BackupService
+  /** Scheduled backups of this node (backup_schedule, backup_target, disaster_recovery_config). */
+  private readonly backupScheduler: BackupScheduler
   /** pg_catalog, information_schema and Concord's views over this database. */
   readonly system: SystemCatalog
   private p2pSource: () => string[] = () => []
@@ -120,6 +124,12 @@ export class Database implements SessionHost {
     this.tableChanges = new ChangeFeed(replica, this.notifications)
     this.unsubscribe.push(() => this.tableChanges.close())
     this.backups = new BackupService(replica)
+    this.backupScheduler = new BackupScheduler({
+      replica,
+      backups: this.backups,
+      disasterRecoveryConfig: () => readDisasterRecoveryConfig(replica, () => this.session()),
+      warn: (line) => this.backups.log(line),
+    })
     this.system = new SystemCatalog({ replica, conflicts: this.conflicts, backups: this.backups })
     this.partitions = router
     router.bind(replica)
@@ -185,6 +195,7 @@ export class Database implements SessionHost {
     // Announce this node in the replicated catalog (pg_nodes, pg_regions).
     replica.transact((tx) => tx.setCatalog('node', replica.nodeId, { nodeId: replica.nodeId, region: replica.region, startedAt: replica.now() }))
     await replica.durable()
+    db.backupScheduler.start()
     return db
   }
 
@@ -315,6 +326,8 @@ export class Database implements SessionHost {
         }
       } else if (c.kind === NODE_SETTING_KIND && c.name === `${this.nodeId}/conflict_history_limit`) {
         this.applyConflictHistoryLimit()
+      } else if (c.kind === NODE_SETTING_KIND && c.name.startsWith(`${this.nodeId}/backup_`)) {
+        this.backupScheduler.settingsChanged()
       } else if (c.kind === SLOT_KIND || c.kind === 'member') {
         this.idSlots.invalidate()
         if (c.kind === 'member' && c.name !== this.nodeId) this.scheduleSlotCheck()
@@ -475,6 +488,7 @@ export class Database implements SessionHost {
     if (this.closed) return
     this.closed = true
     this.failover.close()
+    this.backupScheduler.stop()
     for (const u of this.unsubscribe) u()
     this.replica.setRowFilter(null)
     this.indexes.close()

@@ -24,3 +24,4 @@ export { BOOTSTRAP_NAMES, BOOTSTRAP_ROLE, type RoleRecord } from './catalog/role
 export type { RoleDirectory } from './catalog/role-directory.js'
 export { parseScramVerifier, scramVerifier, type ScramSecret } from './auth/scram-verifier.js'
 export { BackupService, type BackupRecord, type BackupStoreOpener } from './backup/backup-service.js'
+export { type BackupStoreSettings } from './backup/backup-store-settings.js'

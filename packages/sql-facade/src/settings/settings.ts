@@ -24,6 +24,9 @@ export const CLUSTER_SETTING_KIND = 'setting'
 /** Node settings persist as catalog objects named `<node id>/<setting>`. */
 export const NODE_SETTING_KIND = 'node-setting'
 
+/** What SHOW, current_setting and pg_settings print for a credential that is set. */
+export const SECRET_MASK = '********'
+
 export { DISPLAY_NAMES, type SettingScope } from './parameters.js'
 
 export interface CatalogWrite {
@@ -137,6 +140,7 @@ export class Settings {
       throw unrecognized(name)
     }
     if (d.scope === 'cluster') return this.stored(CLUSTER_SETTING_KIND, key) ?? d.default
+    if (d.secret === true) return (this.stored(NODE_SETTING_KIND, key) ?? '') === '' ? '' : SECRET_MASK
     if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
     if (d.readonly) return this.dynamic?.(key) ?? this.server.get(key) ?? d.default
