@@ -763,6 +763,7 @@ function compileSqlValueFunction(op: string, ctx: CompileCtx): Compiled {
       return { type: T.time, eval: () => ctx.exec.nowMicros % 86_400_000_000 }
     case 'SVFOP_CURRENT_CATALOG': return { type: T.name, eval: () => 'concord' }
     case 'SVFOP_CURRENT_SCHEMA': return { type: T.name, eval: () => 'public' }
+    case 'SVFOP_SESSION_USER': return { type: T.name, eval: () => ctx.exec.settings.sessionUser }
     default: return { type: T.name, eval: () => ctx.exec.settings.user }
   }
 }

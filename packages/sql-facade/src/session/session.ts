@@ -859,7 +859,7 @@ export class Session {
     }
     if (kind === 'VAR_SET_MULTI') return this.setTransactionMode(s.name ?? '', s.args)
     const setting = (s.name ?? '').toLowerCase()
-    if (setting === 'role' || setting === 'session_authorization') return this.setRole(setting, kind, s.args)
+    if (setting === 'role' || setting === 'session_authorization') return this.setRole(setting, kind, s.args, !!s.is_local)
     // SET of a node or cluster parameter writes the replicated catalog: superusers only, as ALTER SYSTEM.
     const scope = parameterDef((s.name ?? '').toLowerCase())?.scope
     if (scope !== undefined && scope !== 'session' && !this.currentRole().superuser) {
@@ -878,17 +878,35 @@ export class Session {
   }
 
   /**
-   * SET ROLE / SET SESSION AUTHORIZATION: only to the session's own role (or NONE,
-   * DEFAULT, RESET, which are the same here); switching to another role is not supported
-   * (0A000), so a session always runs as the role it authenticated as.
+   * SET [LOCAL] ROLE / SET SESSION AUTHORIZATION, and their RESET / DEFAULT / NONE forms.
+   * SESSION AUTHORIZATION to another role needs a login role that is a superuser; ROLE
+   * needs a session user that is a superuser or a member of the role. Both are session
+   * parameters (undone with a rolled-back block); privileges are then checked as the new
+   * current_user.
    */
-  private setRole(setting: string, kind: string, args: Node[] | undefined): StatementResult {
-    const target = kind === 'VAR_SET_VALUE' ? (args ?? []).map(argText).join('') : 'none'
-    if (target.toLowerCase() !== 'none' && target !== this.settings.user) {
-      const what = setting === 'role' ? 'SET ROLE' : 'SET SESSION AUTHORIZATION'
-      throw new SqlError(SqlState.featureNotSupported, `${what} to another role is not supported; connect as that role`)
+  private setRole(setting: string, kind: string, args: Node[] | undefined, isLocal: boolean): StatementResult {
+    const given = kind === 'VAR_SET_VALUE' ? (args ?? []).map(argText).join('') : null
+    let target = given === null || (setting === 'role' && given.toLowerCase() === 'none') ? null : given
+    const directory = this.block?.rolesTouched ? new RoleDirectory(this.block.tx) : this.db.roles()
+    if (target !== null) {
+      const role = directory.role(target)
+      if (!role) throw new SqlError(SqlState.undefinedObject, `role "${target}" does not exist`)
+      if (setting === 'session_authorization') {
+        if (target === this.settings.loginUser) target = null
+        else if (!sessionRole(this.settings.loginUser, () => directory).superuser) {
+          throw new SqlError(SqlState.insufficientPrivilege, 'permission denied to set session authorization')
+        }
+      } else {
+        const session = sessionRole(this.settings.sessionUser, () => directory)
+        if (!session.superuser && session.oid !== role.oid && !directory.memberOf(session.oid).has(role.oid)) {
+          throw new SqlError(SqlState.insufficientPrivilege, `permission denied to set role "${target}"`)
+        }
+      }
     }
-    return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET')
+    const { warning } = this.settings.set(setting, target, isLocal)
+    // A new session user starts with no SET ROLE in effect.
+    if (setting === 'session_authorization') this.settings.set('role', null, isLocal)
+    return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET', warning ? [warning] : undefined)
   }
 
   /** Performs node and cluster setting writes outside a transaction block (autocommit). */
