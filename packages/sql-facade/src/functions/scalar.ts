@@ -6,6 +6,7 @@
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../exec/context.js'
 import { daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
+import { utcToZone, zoneToUtc } from '../types/datetime-input.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
 import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
@@ -327,10 +328,9 @@ const FUNCTIONS: Record<string, Resolver> = {
   to_timestamp: (ts) => (ts.length === 1 ? { args: [T.float8], result: T.timestamptz, fn: (a) => timestampFromEpoch(a[0] as number) } : null),
   make_date: (ts) => (ts.length === 3 ? { args: [T.int4, T.int4, T.int4], result: T.date, fn: (a) => makeDate(int(a[0]!), int(a[1]!), int(a[2]!)) } : null),
   age: (ts) => (ts.length === 2 ? { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: (a) => age(a[0] as number, a[1] as number) } : ts.length === 1 ? { args: [T.timestamptz], result: T.interval, fn: (a, ctx) => age(Math.floor(ctx.nowMicros / USEC_PER_DAY) * USEC_PER_DAY, a[0] as number) } : null),
+  // AT TIME ZONE: a timestamptz as local time in the zone, or a local time there as a timestamptz.
   timezone: (ts) => (ts.length === 2 ? { args: [T.text, ts[1]!.id === 'timestamp' ? T.timestamp : T.timestamptz], result: ts[1]!.id === 'timestamp' ? T.timestamptz : T.timestamp, fn: (a) => {
-    const z = str(a[0]!).toLowerCase()
-    if (z !== 'utc' && z !== 'gmt' && z !== 'z' && z !== '+00' && z !== '00:00') throw new SqlError(SqlState.invalidParameterValue, `time zone "${str(a[0]!)}" not recognized`)
-    return a[1]!
+    return ts[1]!.id === 'timestamp' ? zoneToUtc(str(a[0]!), a[1] as number) : utcToZone(str(a[0]!), a[1] as number)
   } } : null),
   // As PostgreSQL: whole months (30 days) and days (24 hours) move up, the signs of the
   // parts are made to agree, and a part that leaves its 32-bit range is 22008.
@@ -403,6 +403,13 @@ const FUNCTIONS: Record<string, Resolver> = {
   pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, volatile: true, fn: (_a, ctx) => promoteStandby(ctx) } : null),
   pg_backend_pid: (ts) => (ts.length === 0 ? { args: [], result: T.int4, fn: (_a, ctx) => ctx.processId } : null),
   // NULL channel: "channel name cannot be empty"; NULL payload: an empty one, as PostgreSQL.
+  // pg_sleep(seconds), pg_sleep_for(interval): the session waits once the statement has
+  // run, before its result goes out (exec/context.ts `sleep`).
+  pg_sleep: (ts) => (ts.length === 1 ? { args: [T.float8], result: T.void, volatile: true, fn: (a, ctx) => sleepFor(ctx, (a[0] as number) * 1000) } : null),
+  pg_sleep_for: (ts) => (ts.length === 1 ? { args: [T.interval], result: T.void, volatile: true, fn: (a, ctx) => {
+    const iv = a[0] as Interval
+    return sleepFor(ctx, (iv.months * 30 * USEC_PER_DAY + iv.days * USEC_PER_DAY + iv.micros) / 1000)
+  } } : null),
   pg_notify: (ts) => (ts.length === 2 ? { args: [T.text, T.text], result: T.void, nonStrict: true, volatile: true, fn: (a, ctx) => {
     ctx.notify(a[0] === null ? '' : str(a[0]!), a[1] === null ? '' : str(a[1]!))
     return null
@@ -610,4 +617,11 @@ export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null 
   if (impl) return impl
   const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name]
   return a ? a(types) : impl
+}
+
+/** Asks the session to wait; the void result prints as PostgreSQL's void_out does (empty text). */
+function sleepFor(ctx: ExecCtx, ms: number): string {
+  if (!ctx.sleep) throw new SqlError(SqlState.featureNotSupported, 'pg_sleep cannot wait here')
+  if (ms > 0 && Number.isFinite(ms)) ctx.sleep(ms)
+  return ''
 }

@@ -145,6 +145,8 @@ export class Session {
   private readonly lenientCatalogProbes: boolean
   /** The running statement's deadline (ms on `monotonicNow`); Infinity without statement_timeout. */
   private deadline = Infinity
+  /** What the running statement's pg_sleep calls asked to wait (ms), waited after it ran. */
+  private pendingSleepMs = 0
   /** Set by `cancel()` while a query string or execute runs; cleared when the next one starts. */
   private cancelRequested = false
   /** A query string or an Execute is under way (from its call until its result or error). */
@@ -419,7 +421,9 @@ export class Session {
         const remote = new RemoteRows(this.db.region)
         await this.prepareTemp(stmt)
         await this.federate(stmt, remote)
+        this.pendingSleepMs = 0
         r = await this.runWaitingForIds(stmt, params, remote)
+        await this.sleepPending()
       } catch (e) {
         // Outside a block the statement was its own transaction: its NOTIFYs go with it.
         if (this.block === null) this.notifications.abort()
@@ -448,6 +452,24 @@ export class Session {
       await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica)
       // The wait is where a cancel request or the deadline can be seen.
       this.budget().check()
+    } catch (e) {
+      if (this.block) this.block.failed = true
+      throw e
+    }
+  }
+
+  /**
+   * Waits what the statement's pg_sleep calls asked for, in slices, so that a cancel
+   * request or the statement's deadline ends the wait (57014, failing an open block).
+   */
+  private async sleepPending(): Promise<void> {
+    const end = monotonicNow() + this.pendingSleepMs
+    this.pendingSleepMs = 0
+    try {
+      for (let left = end - monotonicNow(); left > 0; left = end - monotonicNow()) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(left, SLEEP_SLICE_MS)))
+        this.budget().check()
+      }
     } catch (e) {
       if (this.block) this.block.failed = true
       throw e
@@ -780,6 +802,9 @@ export class Session {
       }),
       nextId: () => db.replica.nextId(),
       notify: (channel, payload) => this.notifications.notify(channel, payload),
+      sleep: (ms) => {
+        this.pendingSleepMs += ms
+      },
       listeningChannels: () => this.notifications.listening(),
       processId: this.processId,
       nextSerial: (table, column) => db.nextSerial(table, column),
@@ -917,6 +942,9 @@ export class Session {
     })
   }
 }
+
+/** How often a pg_sleep wait looks at the cancel flag and the statement's deadline. */
+const SLEEP_SLICE_MS = 50
 
 /** Lets I/O callbacks run (a resolved promise would run only microtasks); setImmediate where there is one (Node), as timers are clamped to 1 ms. */
 function yieldToEventLoop(): Promise<void> {

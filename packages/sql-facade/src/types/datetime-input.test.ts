@@ -98,3 +98,17 @@ describe('date/time input in PostgreSQL spellings (DateStyle MDY, session zone U
     expect(await code('10:30 PM 14:00', 'time')).toBe('22007')
   })
 })
+
+describe('AT TIME ZONE', () => {
+  it('converts between UTC and an IANA zone, an abbreviation and a POSIX offset', async () => {
+    const r = await db.query(`SELECT '19970710 173201'::timestamptz AT TIME ZONE 'America/New_York' AS a,
+      '19970210 173201'::timestamp AT TIME ZONE 'America/New_York' AS b,
+      '2000-01-01 00:00+00'::timestamptz AT TIME ZONE 'PST' AS c,
+      '2000-01-01 00:00+00'::timestamptz AT TIME ZONE '+3' AS d`)
+    expect(r.rows).toEqual([{ a: '1997-07-10 13:32:01', b: '1997-02-10 22:32:01+00', c: '1999-12-31 16:00:00', d: '1999-12-31 21:00:00' }])
+  })
+
+  it('refuses an unknown zone with 22023', async () => {
+    expect(await code('2000-01-01', "timestamptz AT TIME ZONE 'America/Does_not_exist'")).toBe('22023')
+  })
+})

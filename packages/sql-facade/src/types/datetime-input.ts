@@ -559,3 +559,40 @@ export function readTime(text: string, nowMicros: number): number {
     return civil(d, false, nowMicros)!.ofDay
   })
 }
+
+/** A zone named in AT TIME ZONE / timezone(): a fixed offset (seconds east) or an IANA zone. */
+type ZoneSpec = { fixed: number } | { zone: string; abbrev: boolean }
+
+function resolveZone(text: string): ZoneSpec {
+  const t = text.trim().toLowerCase()
+  const z = ZONES[t]
+  if (typeof z === 'number') return { fixed: z }
+  if (typeof z === 'string') return { zone: z, abbrev: true }
+  // A bare offset is POSIX here, as in PostgreSQL: '+3' is three hours west of Greenwich.
+  if (/^[+-]?\d{1,2}(:?\d{2})?(:?\d{2})?$/.test(t)) return { fixed: -offsetSeconds(/^[+-]/.test(t) ? t : '+' + t) }
+  const posix = /^([a-z]{3,})([+-]\d{1,2}(?::?\d{2})?)$/.exec(t)
+  if (posix) return { fixed: -offsetSeconds(posix[2]!) }
+  const iana = ianaZone(text.trim())
+  if (iana === null) throw new SqlError(SqlState.invalidParameterValue, `time zone "${text}" not recognized`)
+  return { zone: iana, abbrev: false }
+}
+
+/** timezone(zone, timestamptz): the local time in `zone` of UTC instant `us`. */
+export function utcToZone(zone: string, us: number): number {
+  if (!Number.isFinite(us)) return us
+  const z = run('timestamp', zone, () => resolveZone(zone))
+  const off = 'fixed' in z ? z.fixed : zoneOffsetAt(z.zone, us / 1000)
+  const out = us + off * USEC_PER_SEC
+  if (out < TIMESTAMP_MIN_MICROS || out >= TIMESTAMP_END_MICROS) throw timestampOutOfRange()
+  return out
+}
+
+/** timezone(zone, timestamp): the UTC instant of local time `us` in `zone` (gaps and overlaps as on input). */
+export function zoneToUtc(zone: string, us: number): number {
+  if (!Number.isFinite(us)) return us
+  const z = run('timestamp', zone, () => resolveZone(zone))
+  const off = 'fixed' in z ? z.fixed : localOffset(z.zone, us / 1000, z.abbrev)
+  const out = us - off * USEC_PER_SEC
+  if (out < TIMESTAMP_MIN_MICROS || out >= TIMESTAMP_END_MICROS) throw timestampOutOfRange()
+  return out
+}
