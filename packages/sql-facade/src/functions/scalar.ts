@@ -7,6 +7,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../exec/context.js'
 import { daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
 import { utcToZone, zoneToUtc } from '../types/datetime-input.js'
+import { toDate, toTimestamp } from './to-timestamp.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
 import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
@@ -325,7 +326,9 @@ const FUNCTIONS: Record<string, Resolver> = {
       return r instanceof Decimal ? r.toNumber() : r
     } }
   },
-  to_timestamp: (ts) => (ts.length === 1 ? { args: [T.float8], result: T.timestamptz, fn: (a) => timestampFromEpoch(a[0] as number) } : null),
+  to_timestamp: (ts) => (ts.length === 1 ? { args: [T.float8], result: T.timestamptz, fn: (a) => timestampFromEpoch(a[0] as number) }
+    : ts.length === 2 ? { args: [T.text, T.text], result: T.timestamptz, fn: (a) => toTimestamp(str(a[0]!), str(a[1]!)) } : null),
+  to_date: (ts) => (ts.length === 2 ? { args: [T.text, T.text], result: T.date, fn: (a) => toDate(str(a[0]!), str(a[1]!)) } : null),
   make_date: (ts) => (ts.length === 3 ? { args: [T.int4, T.int4, T.int4], result: T.date, fn: (a) => makeDate(int(a[0]!), int(a[1]!), int(a[2]!)) } : null),
   age: (ts) => (ts.length === 2 ? { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: (a) => age(a[0] as number, a[1] as number) } : ts.length === 1 ? { args: [T.timestamptz], result: T.interval, fn: (a, ctx) => age(Math.floor(ctx.nowMicros / USEC_PER_DAY) * USEC_PER_DAY, a[0] as number) } : null),
   // AT TIME ZONE: a timestamptz as local time in the zone, or a local time there as a timestamptz.
