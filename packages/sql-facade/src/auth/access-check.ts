@@ -3,7 +3,8 @@
  * as PostgreSQL checks a query's range table: SELECT on every relation a statement reads,
  * INSERT / UPDATE / DELETE / TRUNCATE on the one it writes (UPDATE and DELETE with a
  * WHERE, FROM/USING or RETURNING also read it, so they need SELECT too; INSERT ..
- * RETURNING likewise; ON CONFLICT DO UPDATE needs UPDATE). A view is checked for the
+ * RETURNING likewise; ON CONFLICT DO UPDATE needs UPDATE; MERGE needs what its actions
+ * do on the target, SELECT on it and on its source). A view is checked for the
  * current role, and the relations it reads for the view's owner, as PostgreSQL does; the
  * body of a SQL function a statement calls is checked for the current role (functions
  * are SECURITY INVOKER). Superusers pass every check.
@@ -59,7 +60,8 @@ function checkNode(node: Node, ctx: AccessCtx): void {
     if (!ctx.roles().mayCreate(ctx.current.oid)) throw denied('permission denied for schema public')
     return checkCreate(node, ctx)
   }
-  if ('SelectStmt' in node || 'InsertStmt' in node || 'UpdateStmt' in node || 'DeleteStmt' in node || 'TruncateStmt' in node || 'CopyStmt' in node || 'ExplainStmt' in node) {
+  if ('SelectStmt' in node || 'InsertStmt' in node || 'UpdateStmt' in node || 'DeleteStmt' in node || 'TruncateStmt' in node || 'CopyStmt' in node || 'ExplainStmt' in node
+    || 'MergeStmt' in node) {
     checkPrivileges(needs(node, ctx, 0), ctx.current.oid, ctx, 0)
     return
   }
@@ -165,6 +167,17 @@ function needs(root: Node, ctx: AccessCtx, depth: number): Need[] {
       case 'UpdateStmt': case 'DeleteStmt': {
         relation(s['relation'] as { relname?: string }, scope, key === 'UpdateStmt' ? 'w' : 'd')
         if (s['whereClause'] || returns(s) || hasItems(s['fromClause']) || hasItems(s['usingClause'])) relation(s['relation'] as { relname?: string }, scope, 'r')
+        return walk(omit(s, 'relation'), scope)
+      }
+      case 'MergeStmt': {
+        // INSERT / UPDATE / DELETE on the target as its actions need, and SELECT (its ON condition reads it).
+        const target = s['relation'] as { relname?: string }
+        const letters: Record<string, PrivilegeLetter> = { CMD_INSERT: 'a', CMD_UPDATE: 'w', CMD_DELETE: 'd' }
+        for (const w of (s['mergeWhenClauses'] as Node[] | undefined) ?? []) {
+          const letter = 'MergeWhenClause' in w ? letters[w.MergeWhenClause.commandType ?? ''] : undefined
+          if (letter) relation(target, scope, letter)
+        }
+        relation(target, scope, 'r')
         return walk(omit(s, 'relation'), scope)
       }
       case 'TruncateStmt':

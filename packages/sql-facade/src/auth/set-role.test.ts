@@ -76,3 +76,27 @@ describe('SET SESSION AUTHORIZATION and SET ROLE', () => {
     expect(await who(alice)).toEqual({ c: 'alice', s: 'alice' })
   })
 })
+
+describe('privileges checked for the role a session switched to', () => {
+  it('GRANT ALL ON SCHEMA public TO public lets every role create tables', async () => {
+    const s = db.session()
+    await s.query('SET SESSION AUTHORIZATION reader')
+    expect(await sqlState(s, 'CREATE TABLE mine (a INT)')).toBe('42501')
+    await db.query('GRANT ALL ON SCHEMA public TO public')
+    await s.query('CREATE TABLE mine (a INT)')
+  })
+
+  it('MERGE needs the privileges its actions use on the target, and SELECT on target and source', async () => {
+    await db.query('CREATE TABLE src (id INT PRIMARY KEY)')
+    await db.query('INSERT INTO src VALUES (1), (2)')
+    await db.query('GRANT INSERT ON t TO writer')
+    const s = db.session()
+    await s.query('SET SESSION AUTHORIZATION writer')
+    const merge = 'MERGE INTO t USING src ON t.id = src.id WHEN NOT MATCHED THEN INSERT VALUES (src.id)'
+    expect(await sqlState(s, merge)).toBe('42501') // no SELECT on src
+    await db.query('GRANT SELECT ON src TO writer')
+    const r = await s.query(merge)
+    expect(r.rowCount).toBe(2)
+    expect(await sqlState(s, 'MERGE INTO t USING src ON t.id = src.id WHEN MATCHED THEN DELETE')).toBe('42501')
+  })
+})
