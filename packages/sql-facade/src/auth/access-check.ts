@@ -9,7 +9,8 @@
  * body of a SQL function a statement calls is checked for the current role (functions
  * are SECURITY INVOKER). Superusers pass every check.
  *
- * DDL: creating anything needs CREATE on schema public (superusers, and roles granted it:
+ * DDL: creating anything (tables, views, sequences, functions, domains, composite and
+ * enum types) needs CREATE on schema public (superusers, and roles granted it:
  * as PostgreSQL 15+, PUBLIC has none by default); a foreign key needs REFERENCES on the
  * table it references, LIKE needs SELECT on its source, PARTITION OF needs the parent's
  * owner, CREATE TABLE AS its query's reads; ALTER TABLE, CREATE INDEX and DROP of a table
@@ -55,7 +56,7 @@ export function checkAccess(stmt: Statement, ctx: AccessCtx): void {
 function checkNode(node: Node, ctx: AccessCtx): void {
   if ('CreateSchemaStmt' in node) throw denied('permission denied for database concord')
   const creates = ('SelectStmt' in node && node.SelectStmt.intoClause) || 'CreateStmt' in node || 'ViewStmt' in node || 'CreateTableAsStmt' in node
-    || 'CreateSeqStmt' in node || 'CreateFunctionStmt' in node
+    || 'CreateSeqStmt' in node || 'CreateFunctionStmt' in node || 'CreateDomainStmt' in node || 'CompositeTypeStmt' in node || 'CreateEnumStmt' in node
   if (creates) {
     if (!ctx.roles().mayCreate(ctx.current.oid)) throw denied('permission denied for schema public')
     return checkCreate(node, ctx)

@@ -78,12 +78,14 @@ describe('SET SESSION AUTHORIZATION and SET ROLE', () => {
 })
 
 describe('privileges checked for the role a session switched to', () => {
-  it('GRANT ALL ON SCHEMA public TO public lets every role create tables', async () => {
+  it('GRANT ALL ON SCHEMA public TO public lets every role create tables and types', async () => {
     const s = db.session()
     await s.query('SET SESSION AUTHORIZATION reader')
     expect(await sqlState(s, 'CREATE TABLE mine (a INT)')).toBe('42501')
+    expect(await sqlState(s, 'CREATE DOMAIN pos AS int CHECK (VALUE > 0)')).toBe('42501')
     await db.query('GRANT ALL ON SCHEMA public TO public')
     await s.query('CREATE TABLE mine (a INT)')
+    await s.query('CREATE DOMAIN pos AS int CHECK (VALUE > 0)')
   })
 
   it('MERGE needs the privileges its actions use on the target, and SELECT on target and source', async () => {
