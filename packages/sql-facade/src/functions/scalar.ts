@@ -27,6 +27,7 @@ import { extractField } from './extract.js'
 import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } from './make-datetime.js'
 import { md5Hex } from './md5.js'
 import { compilePattern, regexOptions } from './regex.js'
+import { REGEXP_FUNCTIONS } from './regexp-functions.js'
 import { padText, repeatText } from './text-size.js'
 import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float-math.js'
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
@@ -205,7 +206,8 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (a[0] === null) return null
     return a.slice(1).filter((v) => v !== null).map((v, i) => formatText(v, ts[i + 1]!.id === 'unknown' ? T.text : ts[i + 1]!)).join(str(a[0]!))
   } } : null),
-  regexp_replace: (ts) => (ts.length === 3 || ts.length === 4 ? { args: same(ts.length, T.text), result: T.text, fn: (a) => {
+  // With an integer 4th argument (start), regexp-functions.ts's form.
+  regexp_replace: (ts) => (ts.length === 3 || (ts.length === 4 && !isIntegerType(ts[3]!)) ? { args: same(ts.length, T.text), result: T.text, fn: (a) => {
     const re = compilePattern(str(a[1]!), regexOptions(a[3] === undefined ? '' : str(a[3])))
     return str(a[0]!).replace(re, str(a[2]!).replace(/\\(\d)/g, '$$$1').replace(/\\&/g, '$$&'))
   } } : null),
@@ -619,6 +621,7 @@ export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null 
   const impl = r ? r(types) : undefined
   if (impl) return impl
   const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name]
+    ?? REGEXP_FUNCTIONS[name]
   return a ? a(types) : impl
 }
 
