@@ -28,6 +28,7 @@ import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } f
 import { md5Hex } from './md5.js'
 import { compilePattern, regexOptions } from './regex.js'
 import { REGEXP_FUNCTIONS } from './regexp-functions.js'
+import { overlapsResolver } from './overlaps.js'
 import { padText, repeatText } from './text-size.js'
 import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float-math.js'
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
@@ -330,6 +331,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   },
   to_timestamp: (ts) => (ts.length === 1 ? { args: [T.float8], result: T.timestamptz, fn: (a) => timestampFromEpoch(a[0] as number) }
     : ts.length === 2 ? { args: [T.text, T.text], result: T.timestamptz, fn: (a) => toTimestamp(str(a[0]!), str(a[1]!)) } : null),
+  overlaps: overlapsResolver,
   to_date: (ts) => (ts.length === 2 ? { args: [T.text, T.text], result: T.date, fn: (a) => toDate(str(a[0]!), str(a[1]!)) } : null),
   make_date: (ts) => (ts.length === 3 ? { args: [T.int4, T.int4, T.int4], result: T.date, fn: (a) => makeDate(int(a[0]!), int(a[1]!), int(a[2]!)) } : null),
   age: (ts) => (ts.length === 2 ? { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: (a) => age(a[0] as number, a[1] as number) } : ts.length === 1 ? { args: [T.timestamptz], result: T.interval, fn: (a, ctx) => age(Math.floor(ctx.nowMicros / USEC_PER_DAY) * USEC_PER_DAY, a[0] as number) } : null),
