@@ -29,6 +29,7 @@ import { md5Hex } from './md5.js'
 import { compilePattern, regexOptions } from './regex.js'
 import { REGEXP_FUNCTIONS } from './regexp-functions.js'
 import { overlapsResolver } from './overlaps.js'
+import { dateBin, makeTimestamptzIn, truncInZone } from './zoned-datetime.js'
 import { padText, repeatText } from './text-size.js'
 import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float-math.js'
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
@@ -162,7 +163,14 @@ const FUNCTIONS: Record<string, Resolver> = {
   },
   width_bucket: (ts) => (ts.length === 4 ? (ts.slice(0, 3).some((t) => t.id === 'float4' || t.id === 'float8') ? { args: [T.float8, T.float8, T.float8, T.int4], result: T.int4, fn: (a) => widthBucket(a[0] as number, a[1] as number, a[2] as number, a[3] as number) } : { args: [T.numeric, T.numeric, T.numeric, T.int4], result: T.int4, fn: (a) => widthBucket((a[0] as Decimal).toNumber(), (a[1] as Decimal).toNumber(), (a[2] as Decimal).toNumber(), a[3] as number) }) : null),
   make_timestamp: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamp, fn: (a) => makeTimestamp(int(a[0]!), int(a[1]!), int(a[2]!), int(a[3]!), int(a[4]!), a[5] as number) } : null),
-  make_timestamptz: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamptz, fn: (a) => makeTimestamp(int(a[0]!), int(a[1]!), int(a[2]!), int(a[3]!), int(a[4]!), a[5] as number) } : null),
+  make_timestamptz: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamptz, fn: (a) => makeTimestamp(int(a[0]!), int(a[1]!), int(a[2]!), int(a[3]!), int(a[4]!), a[5] as number) }
+    : ts.length === 7 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8, T.text], result: T.timestamptz, fn: (a) => makeTimestamptzIn(int(a[0]!), int(a[1]!), int(a[2]!), int(a[3]!), int(a[4]!), a[5] as number, str(a[6]!)) }
+    : null),
+  date_bin: (ts) => {
+    if (ts.length !== 3) return null
+    const t = ts[1]!.id === 'timestamptz' || ts[2]!.id === 'timestamptz' ? T.timestamptz : T.timestamp
+    return { args: [T.interval, t, t], result: t, fn: (a) => dateBin(a[0] as Interval, a[1] as number, a[2] as number) }
+  },
   make_time: (ts) => (ts.length === 3 ? { args: [T.int4, T.int4, T.float8], result: T.time, fn: (a) => makeTime(int(a[0]!), int(a[1]!), a[2] as number) } : null),
   make_interval: (ts) => (ts.length <= 7 ? { args: ts.map((_t, i) => (i === 6 ? T.float8 : T.int4)), result: T.interval, fn: (a) => {
     const n = (i: number) => (a[i] === undefined ? 0 : Number(a[i]))
@@ -299,6 +307,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   clock_timestamp: (ts) => (ts.length === 0 ? { args: [], result: T.timestamptz, volatile: true, fn: (_a, ctx) => ctx.clockMicros() } : null),
   timeofday: (ts) => (ts.length === 0 ? { args: [], result: T.text, volatile: true, fn: (_a, ctx) => formatText(ctx.clockMicros(), T.timestamptz) } : null),
   date_trunc: (ts) => {
+    if (ts.length === 3) return { args: [T.text, T.timestamptz, T.text], result: T.timestamptz, fn: (a) => truncInZone(str(a[0]!).toLowerCase(), a[1] as number, str(a[2]!)) }
     if (ts.length !== 2) return null
     const t = ts[1]!.id === 'timestamptz' ? T.timestamptz : ts[1]!.id === 'interval' ? T.interval : T.timestamp
     if (t.id === 'interval') return { args: [T.text, T.interval], result: T.interval, fn: (a) => {

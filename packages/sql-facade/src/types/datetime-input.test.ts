@@ -112,3 +112,24 @@ describe('AT TIME ZONE', () => {
     expect(await code('2000-01-01', "timestamptz AT TIME ZONE 'America/Does_not_exist'")).toBe('22023')
   })
 })
+
+describe('make_timestamptz, date_trunc in a zone, date_bin', () => {
+  it('make_timestamptz reads a signed zone as an ISO offset and a name as AT TIME ZONE does', async () => {
+    const r = await db.query(`SELECT make_timestamptz(1973, 7, 15, 8, 15, 55.33, '+2') AS a,
+      make_timestamptz(2014, 12, 10, 0, 0, 0, 'Europe/Prague') AS b, make_timestamptz(2014, 10, 26, 1, 0, 0, 'MSK') AS c`)
+    expect(r.rows).toEqual([{ a: '1973-07-15 06:15:55.33+00', b: '2014-12-09 23:00:00+00', c: '2014-10-25 22:00:00+00' }])
+    expect(await code('x', "text, make_timestamptz(2014, 12, 10, 10, 10, 10, '+16')")).toBe('22023')
+  })
+
+  it('date_trunc with a zone truncates in that zone', async () => {
+    const r = await db.query(`SELECT date_trunc('day', timestamptz '2001-02-16 20:38:40+00', 'Australia/Sydney') AS t`)
+    expect(r.rows).toEqual([{ t: '2001-02-16 13:00:00+00' }])
+  })
+
+  it('date_bin puts a timestamp in its stride-wide bin from the origin, refusing months (0A000) and non-positive strides (22023)', async () => {
+    const r = await db.query(`SELECT date_bin('5 min', timestamp '2020-02-01 01:01:01', timestamp '2020-02-01 00:02:30') AS t`)
+    expect(r.rows).toEqual([{ t: '2020-02-01 00:57:30' }])
+    expect(await code('x', "text, date_bin('1 month', timestamp '2020-02-01', timestamp '2001-01-01')")).toBe('0A000')
+    expect(await code('x', "text, date_bin('0 days', timestamp '2020-02-01', timestamp '2001-01-01')")).toBe('22023')
+  })
+})

@@ -126,7 +126,7 @@ KEYWORDS.set('at', { k: 'ignore' }).set('on', { k: 'ignore' })
  */
 const ZONES: Record<string, number | string> = {
   utc: 0, ut: 0, gmt: 0, z: 0, zulu: 0, wet: 0, west: 3600, bst: 3600, cet: 3600, cest: 7200, met: 3600, mest: 7200,
-  eet: 7200, eest: 10800, ist: 7200, idt: 10800, msk: 'Europe/Moscow', msd: 14400, jst: 32400, kst: 32400, hkt: 28800, sgt: 28800,
+  eet: 7200, eest: 10800, ist: 7200, idt: 10800, msk: 'Europe/Moscow', vet: 'America/Caracas', msd: 14400, jst: 32400, kst: 32400, hkt: 28800, sgt: 28800,
   awst: 28800, acst: 34200, acdt: 37800, aest: 36000, aedt: 39600, nzst: 43200, nzdt: 46800,
   ast: -14400, adt: -10800, est: -18000, edt: -14400, cst: -21600, cdt: -18000, mst: -25200, mdt: -21600,
   pst: -28800, pdt: -25200, akst: -32400, akdt: -28800, hst: -36000, nst: -12600, ndt: -9000,
