@@ -31,7 +31,7 @@ interface Pattern {
   mode?: 'iso' | 'greg'
 }
 
-const PATTERNS: Pattern[] = [
+const PATTERNS: Pattern[] = ([
   { key: 'A.D.', width: 0, digit: false }, { key: 'A.M.', width: 0, digit: false }, { key: 'AD', width: 0, digit: false },
   { key: 'AM', width: 0, digit: false }, { key: 'B.C.', width: 0, digit: false }, { key: 'BC', width: 0, digit: false },
   { key: 'CC', width: 2, digit: true }, { key: 'DAY', width: 0, digit: false }, { key: 'DDD', width: 3, digit: true, mode: 'greg' },
@@ -50,7 +50,7 @@ const PATTERNS: Pattern[] = [
   { key: 'TZ', width: 0, digit: false }, { key: 'US', width: 6, digit: true }, { key: 'WW', width: 2, digit: true, mode: 'greg' },
   { key: 'W', width: 1, digit: true, mode: 'greg' }, { key: 'Y,YYY', width: 5, digit: true, mode: 'greg' }, { key: 'YYYY', width: 4, digit: true, mode: 'greg' },
   { key: 'YYY', width: 3, digit: true, mode: 'greg' }, { key: 'YY', width: 2, digit: true, mode: 'greg' }, { key: 'Y', width: 1, digit: true, mode: 'greg' },
-].sort((a, b) => b.key.length - a.key.length)
+] satisfies Pattern[]).sort((a, b) => b.key.length - a.key.length)
 
 type Item =
   | { kind: 'field'; p: Pattern; fm: boolean; th: boolean; name: string }
