@@ -102,3 +102,14 @@ describe('privileges checked for the role a session switched to', () => {
     expect(await sqlState(s, 'MERGE INTO t USING src ON t.id = src.id WHEN MATCHED THEN DELETE')).toBe('42501')
   })
 })
+
+describe('the role cannot be changed around the checks', () => {
+  it('refuses set_config of role and session_authorization (42501), so a non-superuser cannot take a role', async () => {
+    await db.query('CREATE ROLE boss SUPERUSER')
+    const s = db.session()
+    await s.query('SET SESSION AUTHORIZATION reader')
+    expect(await sqlState(s, "SELECT set_config('role', 'boss', false)")).toBe('42501')
+    expect(await sqlState(s, "SELECT set_config('session_authorization', 'boss', false)")).toBe('42501')
+    expect(await who(s)).toEqual({ c: 'reader', s: 'reader' })
+  })
+})

@@ -928,9 +928,9 @@ export class Session {
         }
       }
     }
-    const { warning } = this.settings.set(setting, target, isLocal)
+    const { warning } = this.settings.setIdentity(setting === 'role' ? 'role' : 'session_authorization', target, isLocal)
     // A new session user starts with no SET ROLE in effect.
-    if (setting === 'session_authorization') this.settings.set('role', null, isLocal)
+    if (setting === 'session_authorization') this.settings.setIdentity('role', null, isLocal)
     return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET', warning ? [warning] : undefined)
   }
 

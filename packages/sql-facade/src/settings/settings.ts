@@ -180,6 +180,20 @@ export class Settings {
    */
   set(name: string, value: string | null, isLocal = false): { writes: CatalogWrite[]; warning?: string } {
     const key = name.toLowerCase()
+    // Who the session runs as changes only through SET ROLE / SET SESSION AUTHORIZATION,
+    // which check the right to (session.ts): never through set_config or startup options.
+    if (key === 'role' || key === 'session_authorization') {
+      throw new SqlError(SqlState.insufficientPrivilege, `parameter "${name}" can only be changed with SET ROLE or SET SESSION AUTHORIZATION`)
+    }
+    return this.assign(key, name, value, isLocal)
+  }
+
+  /** SET ROLE / SET SESSION AUTHORIZATION, after the session checked the right to (value null: back to the default). */
+  setIdentity(key: 'role' | 'session_authorization', value: string | null, isLocal: boolean): { warning?: string } {
+    return this.assign(key, key, value, isLocal)
+  }
+
+  private assign(key: string, name: string, value: string | null, isLocal: boolean): { writes: CatalogWrite[]; warning?: string } {
     const d = this.def(key)
     if (d.readonly) throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`)
     const v = value === null ? null : normalizeValue(key, d, value)
