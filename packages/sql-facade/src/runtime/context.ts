@@ -103,6 +103,12 @@ export interface ExecCtx {
   notify(channel: string, payload: string): void
   /** The node's table change feed (concord_changes); absent where changes cannot be followed. */
   tableChanges?: TableChangeSource
+  /**
+   * pg_sleep: asks the session to wait `ms` before the statement's result is returned
+   * (the executor is synchronous; the session waits asynchronously, so other clients run,
+   * and statement_timeout and cancel end the wait with 57014). Absent where nothing may wait.
+   */
+  sleep?(ms: number): void
   /** Channels this session LISTENs to (pg_listening_channels). */
   listeningChannels(): string[]
   /** The connection's process id (pg_backend_pid; 0 in process). */

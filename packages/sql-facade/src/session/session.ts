@@ -152,6 +152,8 @@ export class Session {
   private readonly lenientCatalogProbes: boolean
   /** The running statement's deadline (ms on `monotonicNow`); Infinity without statement_timeout. */
   private deadline = Infinity
+  /** What the running statement's pg_sleep calls asked to wait (ms), waited after it ran. */
+  private pendingSleepMs = 0
   /** Set by `cancel()` while a query string or execute runs; cleared when the next one starts. */
   private cancelRequested = false
   /** A query string or an Execute is under way (from its call until its result or error). */
@@ -428,7 +430,9 @@ export class Session {
         const remote = new RemoteRows(this.db.region)
         await this.prepareTemp(stmt)
         await this.federate(stmt, remote)
+        this.pendingSleepMs = 0
         r = await this.runWaitingForIds(stmt, params, remote)
+        await this.sleepPending()
       } catch (e) {
         // Outside a block the statement was its own transaction: its NOTIFYs go with it.
         if (this.block === null) this.notifications.abort()
@@ -475,6 +479,24 @@ export class Session {
       this.heldCheck = { version, all: this.db.replica.tables().every((t) => holdsTable(region, t)) }
     }
     return this.heldCheck.all
+  }
+
+  /**
+   * Waits what the statement's pg_sleep calls asked for, in slices, so that a cancel
+   * request or the statement's deadline ends the wait (57014, failing an open block).
+   */
+  private async sleepPending(): Promise<void> {
+    const end = monotonicNow() + this.pendingSleepMs
+    this.pendingSleepMs = 0
+    try {
+      for (let left = end - monotonicNow(); left > 0; left = end - monotonicNow()) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(left, SLEEP_SLICE_MS)))
+        this.budget().check()
+      }
+    } catch (e) {
+      if (this.block) this.block.failed = true
+      throw e
+    }
   }
 
   /** A budget for one run of the current statement (every execCtx gets one). */
@@ -806,6 +828,9 @@ export class Session {
       }),
       nextId: () => db.replica.nextId(),
       notify: (channel, payload) => this.notifications.notify(channel, payload),
+      sleep: (ms) => {
+        this.pendingSleepMs += ms
+      },
       listeningChannels: () => this.notifications.listening(),
       tableChanges: this.db.tableChanges,
       processId: this.processId,
@@ -886,7 +911,7 @@ export class Session {
     }
     if (kind === 'VAR_SET_MULTI') return this.setTransactionMode(s.name ?? '', s.args)
     const setting = (s.name ?? '').toLowerCase()
-    if (setting === 'role' || setting === 'session_authorization') return this.setRole(setting, kind, s.args)
+    if (setting === 'role' || setting === 'session_authorization') return this.setRole(setting, kind, s.args, !!s.is_local)
     // SET of a node or cluster parameter writes the replicated catalog: superusers only, as ALTER SYSTEM.
     const scope = parameterDef((s.name ?? '').toLowerCase())?.scope
     if (scope !== undefined && scope !== 'session' && !this.currentRole().superuser) {
@@ -905,17 +930,35 @@ export class Session {
   }
 
   /**
-   * SET ROLE / SET SESSION AUTHORIZATION: only to the session's own role (or NONE,
-   * DEFAULT, RESET, which are the same here); switching to another role is not supported
-   * (0A000), so a session always runs as the role it authenticated as.
+   * SET [LOCAL] ROLE / SET SESSION AUTHORIZATION, and their RESET / DEFAULT / NONE forms.
+   * SESSION AUTHORIZATION to another role needs a login role that is a superuser; ROLE
+   * needs a session user that is a superuser or a member of the role. Both are session
+   * parameters (undone with a rolled-back block); privileges are then checked as the new
+   * current_user.
    */
-  private setRole(setting: string, kind: string, args: Node[] | undefined): StatementResult {
-    const target = kind === 'VAR_SET_VALUE' ? (args ?? []).map(argText).join('') : 'none'
-    if (target.toLowerCase() !== 'none' && target !== this.settings.user) {
-      const what = setting === 'role' ? 'SET ROLE' : 'SET SESSION AUTHORIZATION'
-      throw new SqlError(SqlState.featureNotSupported, `${what} to another role is not supported; connect as that role`)
+  private setRole(setting: string, kind: string, args: Node[] | undefined, isLocal: boolean): StatementResult {
+    const given = kind === 'VAR_SET_VALUE' ? (args ?? []).map(argText).join('') : null
+    let target = given === null || (setting === 'role' && given.toLowerCase() === 'none') ? null : given
+    const directory = this.block?.rolesTouched ? new RoleDirectory(this.block.tx) : this.db.roles()
+    if (target !== null) {
+      const role = directory.role(target)
+      if (!role) throw new SqlError(SqlState.undefinedObject, `role "${target}" does not exist`)
+      if (setting === 'session_authorization') {
+        if (target === this.settings.loginUser) target = null
+        else if (!sessionRole(this.settings.loginUser, () => directory).superuser) {
+          throw new SqlError(SqlState.insufficientPrivilege, 'permission denied to set session authorization')
+        }
+      } else {
+        const session = sessionRole(this.settings.sessionUser, () => directory)
+        if (!session.superuser && session.oid !== role.oid && !directory.memberOf(session.oid).has(role.oid)) {
+          throw new SqlError(SqlState.insufficientPrivilege, `permission denied to set role "${target}"`)
+        }
+      }
     }
-    return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET')
+    const { warning } = this.settings.setIdentity(setting === 'role' ? 'role' : 'session_authorization', target, isLocal)
+    // A new session user starts with no SET ROLE in effect.
+    if (setting === 'session_authorization') this.settings.setIdentity('role', null, isLocal)
+    return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET', warning ? [warning] : undefined)
   }
 
   /** Performs node and cluster setting writes outside a transaction block (autocommit). */
@@ -926,6 +969,9 @@ export class Session {
     })
   }
 }
+
+/** How often a pg_sleep wait looks at the cancel flag and the statement's deadline. */
+const SLEEP_SLICE_MS = 50
 
 /** Lets I/O callbacks run (a resolved promise would run only microtasks); setImmediate where there is one (Node), as timers are clamped to 1 ms. */
 function yieldToEventLoop(): Promise<void> {

@@ -76,14 +76,30 @@ export class Settings {
   private dynamic: ((key: string) => string | undefined) | null = null
 
   private readonly replica: Replica
-  readonly user: string
+  /** The role the session authenticated as. */
+  readonly loginUser: string
   /** Values of read-only parameters that the server decides (max_connections): see `Database.setServerParameter`. */
   private readonly server: ReadonlyMap<string, string>
 
   constructor(replica: Replica, user = 'concord', server: ReadonlyMap<string, string> = new Map()) {
     this.replica = replica
-    this.user = user
+    this.loginUser = user
     this.server = server
+  }
+
+  /**
+   * The role statements run as (current_user): SET ROLE's role, else SET SESSION
+   * AUTHORIZATION's, else the login role. Both are session parameters, so a SET rolled
+   * back with its transaction block is undone.
+   */
+  get user(): string {
+    const role = this.show('role')
+    return role !== null && role !== 'none' ? role : this.sessionUser
+  }
+
+  /** session_user: SET SESSION AUTHORIZATION's role, else the login role. */
+  get sessionUser(): string {
+    return this.show('session_authorization') ?? this.loginUser
   }
 
   /**
@@ -144,7 +160,7 @@ export class Settings {
     if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
     if (d.readonly) return this.dynamic?.(key) ?? this.server.get(key) ?? d.default
-    if (key === 'session_authorization') return this.user
+    if (key === 'session_authorization') return this.loginUser
     const node = this.stored(NODE_SETTING_KIND, key)
     if (typeof node === 'string') return node
     if (key === 'node_id') return this.replica.nodeId
@@ -184,6 +200,20 @@ export class Settings {
    */
   set(name: string, value: string | null, isLocal = false): { writes: CatalogWrite[]; warning?: string } {
     const key = name.toLowerCase()
+    // Who the session runs as changes only through SET ROLE / SET SESSION AUTHORIZATION,
+    // which check the right to (session.ts): never through set_config or startup options.
+    if (key === 'role' || key === 'session_authorization') {
+      throw new SqlError(SqlState.insufficientPrivilege, `parameter "${name}" can only be changed with SET ROLE or SET SESSION AUTHORIZATION`)
+    }
+    return this.assign(key, name, value, isLocal)
+  }
+
+  /** SET ROLE / SET SESSION AUTHORIZATION, after the session checked the right to (value null: back to the default). */
+  setIdentity(key: 'role' | 'session_authorization', value: string | null, isLocal: boolean): { warning?: string } {
+    return this.assign(key, key, value, isLocal)
+  }
+
+  private assign(key: string, name: string, value: string | null, isLocal: boolean): { writes: CatalogWrite[]; warning?: string } {
     const d = this.def(key)
     if (d.readonly) throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`)
     const v = value === null ? null : normalizeValue(key, d, value)
@@ -238,16 +268,17 @@ export class Settings {
     return this.replica.listCatalog(NODE_SETTING_KIND).filter(([n]) => n.startsWith(prefix)).map(([n]) => ({ kind: NODE_SETTING_KIND, name: n, value: null }))
   }
 
-  /** RESET ALL: session parameters back to their defaults (transactional, like SET). */
-  resetAll(): void {
-    this.session.clear()
-    this.local.clear()
+  /** RESET ALL: session parameters back to their defaults (transactional, like SET); the role and session authorization stay, as in PostgreSQL. */
+  resetAll(keepRoles = true): void {
+    for (const m of [this.session, this.local]) {
+      for (const k of [...m.keys()]) if (!keepRoles || (k !== 'role' && k !== 'session_authorization')) m.delete(k)
+    }
   }
 
-  /** DISCARD ALL: like RESET ALL, but not in a transaction block. */
+  /** DISCARD ALL: like RESET ALL and SET SESSION AUTHORIZATION DEFAULT, but not in a transaction block. */
   discardAll(): void {
     if (this.stack !== null) throw new SqlError(SqlState.activeSqlTransaction, 'DISCARD ALL cannot run inside a transaction block')
-    this.resetAll()
+    this.resetAll(false)
   }
 
   private snapshot(): Snapshot {
