@@ -12,9 +12,10 @@
  * byte or a missing record is found at load). Before checksums about a fifth of damaged
  * starts served wrong rows.
  *
- * Damage to LMDB's own pages (zeroed meta pages, a truncated file) ends the process with
- * a signal inside the native binding; that needs a child process per case and is not in
- * this campaign yet.
+ * Damage to LMDB's own pages: the meta-page and truncation cases LMDB would die of with a
+ * signal are refused before it opens the file (lmdb-file-check.ts, fixed cases in
+ * lmdb-integrity.test.ts); random damage to its B-tree pages needs a child process per
+ * case and is not in this campaign yet.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -3,7 +3,7 @@
  * its back (edited through LMDB itself, as a bad sector or a stray write would leave it),
  * and with a directory written before records carried checksums.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -172,5 +172,49 @@ describe('LmdbStorage integrity', () => {
     expect(() => new LmdbStorage({ path: dir, durable: false })).toThrow(/unknown data directory format 09/)
     await damage(dir, (env) => void env.remove(['f', 'format']))
     expect(() => new LmdbStorage({ path: dir, durable: false })).toThrow(/format key is missing/)
+  })
+
+  describe("damage to LMDB's own file, refused before LMDB maps it (it would end the process with a signal)", () => {
+    /** Zeroes page `page` (4096 bytes, LMDB's page size here) of the data file. */
+    const zeroPage = (dir: string, page: number): void => {
+      const fd = openSync(join(dir, 'data.mdb'), 'r+')
+      writeSync(fd, Buffer.alloc(4096), 0, 4096, page * 4096)
+      closeSync(fd)
+    }
+    const cases: Array<[string, (dir: string) => void, RegExp]> = [
+      ['a zeroed meta page 0 (SIGSEGV)', (d) => zeroPage(d, 0), /meta page 0 does not carry LMDB's magic/],
+      ['both meta pages zeroed (SIGSEGV)', (d) => (zeroPage(d, 0), zeroPage(d, 1)), /meta page 0 does not carry/],
+      ['a file cut after four pages (SIGBUS)', (d) => truncateSync(join(d, 'data.mdb'), 4 * 4096), /pages in use end at byte \d+ \(truncated\)/],
+      ['a file cut inside its meta pages (SIGBUS)', (d) => truncateSync(join(d, 'data.mdb'), 6000), /less than two pages/],
+      ['an empty file', (d) => truncateSync(join(d, 'data.mdb'), 0), /holds 0 bytes/],
+    ]
+    for (const [what, harm, message] of cases) {
+      it(`${what}: a message naming the file`, async () => {
+        const dir = await written()
+        // Enough records that the file has pages beyond the meta pages to lose.
+        const s = new LmdbStorage({ path: dir, durable: false })
+        for (let i = 0; i < 20; i++) await s.append([{ shard: `bulk${i}`, record: update('x'.repeat(2000)) }])
+        await s.close()
+        expect(statSync(join(dir, 'data.mdb')).size).toBeGreaterThan(4 * 4096)
+        harm(dir)
+        let error: unknown
+        try {
+          new LmdbStorage({ path: dir, durable: false })
+        } catch (e) {
+          error = e
+        }
+        expect(error).toBeInstanceOf(CorruptRecordError)
+        expect((error as Error).message).toContain(`${join(dir, 'data.mdb')} is damaged: `)
+        expect((error as Error).message).toMatch(message)
+      })
+    }
+
+    it('a zeroed meta page 1 is no damage LMDB cares about (it reads the newer page 0): the store opens and loads', async () => {
+      const dir = await written()
+      zeroPage(dir, 1)
+      const s = new LmdbStorage({ path: dir, durable: false })
+      expect(s.load('a').map((r) => text(r.data))).toEqual(['a1', 'a2', 'a3'])
+      await s.close()
+    })
   })
 })

@@ -9,7 +9,9 @@
  *   record missing from a shard's log or one its marker does not count, a record with no
  *   shard, throw a `CorruptRecordError` naming the file, the shard and the record (`load`,
  *   `shards`, `getMeta`), so the replica does not open on it (docs/security.md, "Storage
- *   integrity"). A directory of the format before checksums is upgraded at open.
+ *   integrity"). A directory of the format before checksums is upgraded at open. A data
+ *   file LMDB itself would crash on (a damaged meta page, a truncated file) is refused
+ *   before it is opened (lmdb-file-check.ts).
  * - An `append` promise resolves only once its records are on disk (fsync'd): LMDB runs
  *   with `overlappingSync: false`, so a commit returns after the flush. Appends that arrive
  *   while a commit is in flight are grouped by lmdb-js into the next transaction (group
@@ -29,6 +31,7 @@ import { join } from 'node:path'
 import { open, type RootDatabase } from 'lmdb'
 import { checkMetaValue, StorageFullError, type Storage, type StoredRecord } from '@concord/core'
 import { openValue, sealValue } from './checked-value.js'
+import { checkLmdbFile } from './lmdb-file-check.js'
 import { CorruptRecordError, decodeRecord, encodeRecord } from './record-codec.js'
 import { afterAppend, decodeMarker, EMPTY_MARKER, encodeMarker, type ShardMarker } from './shard-marker.js'
 import { openStoreFormat, type StoreKey as Key } from './store-format.js'
@@ -66,6 +69,7 @@ export class LmdbStorage implements Storage {
     const durable = options.durable ?? true
     this.path = options.path
     makePrivateDir(options.path)
+    checkLmdbFile(this.file(), REMEDY)
     this.db = open<Uint8Array, Key>(options.path, {
       encoding: 'binary',
       overlappingSync: false,
