@@ -36,6 +36,7 @@ import { fetchP2pAddresses, parsePgAddress, type PgAddress } from './pg-join.js'
 import { openSqlEngine, type SqlEngine } from './sql-engine.js'
 import { openBackupStore } from '../backup/backup-store-url.js'
 import { CatchUpLog } from './catch-up-log.js'
+import { boundRegExpBacktracking } from './regexp-backtracking.js'
 import { pgConnector } from './pg-connector.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
@@ -172,6 +173,7 @@ export class ConcordNode {
   }
 
   static async start(options: ConcordNodeOptions): Promise<ConcordNode> {
+    boundRegExpBacktracking()
     const log = options.logger ?? silentLogger
     const region = options.region ?? 'default'
     const p2p = options.p2p ?? true
