@@ -17,8 +17,11 @@ import { ConnectionMonitor, type ConnectionState } from './status/connection-mon
 export interface OpenReplicaOptions {
   /** Replica name: one IndexedDB database and one node id per name. */
   name: string
-  /** WebSocket multiaddrs of node peers, with `/p2p/<peer id>`. */
-  join: string[]
+  /**
+   * Node peers to dial: WebSocket multiaddrs (`/p2p/<peer id>` optional), `host:ws-port`,
+   * or `ws://` / `wss://` URLs; entries may be comma-separated. Anything else rejects.
+   */
+  join: string | string[]
   /** Region this replica serves; it holds only the shards of tables replicated to it. Default 'default'. */
   region?: string
   /** Start without dialing (the user chose offline before a reload). */

@@ -19,13 +19,16 @@ import type { Scheduler, Transport } from '@concord/core'
 import { createLibp2pNode, peerIdOf, SessionTransport, type DialState, type JoinTarget, type Libp2pNode, type LogLevel } from '@concord/p2p'
 import { denyDial, exchangeCandidates } from './dial-policy.js'
 import { describeDialError } from './dial-error.js'
+import { joinAddresses } from './join-address.js'
 
 export type { DialState } from '@concord/p2p'
 
 export interface BrowserTransportOptions {
   nodeId: string
-  /** Multiaddrs of node peers' WebSocket listeners, with `/p2p/<peer id>`. */
-  join: string[]
+  /** Node peers' WebSocket listeners: multiaddrs, `host:ws-port`, `ws(s)://` URLs (join-address.ts). */
+  join: string | string[]
+  /** Dial `host:port` entries with `wss` (the page is HTTPS); default: from `location.protocol`. */
+  secure?: boolean
   /** Must match the node peers' gossip signing (node default: signed). */
   signGossip?: boolean
   /** Largest direct or gossip message; default 16 MiB. */
@@ -84,7 +87,8 @@ export class BrowserTransport extends SessionTransport implements Transport {
     this.options = options
     this.maxMessageBytes = maxMessageBytes
     this.online = options.offline !== true
-    for (const addr of options.join) this.addTarget(addr)
+    const secure = options.secure ?? (typeof location !== 'undefined' && location.protocol === 'https:')
+    for (const addr of joinAddresses(options.join, secure)) this.addTarget(addr)
   }
 
   override async stop(): Promise<void> {
