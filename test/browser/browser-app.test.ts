@@ -5,6 +5,8 @@
  * pending; dial failures read as sentences; the demo pages 10,000 rows through a live
  * query, its +/- buttons add up on a counter column, and it deletes. Prints the cold-open
  * time of 10,000 rows from IndexedDB and the offline-status latency (docs/benchmarks.md).
+ * Last, with the static server stopped and the network off, the page starts from its
+ * service worker's cache.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -177,4 +179,20 @@ describe.skipIf(!hasChromium)('the browser replica as an app platform (headless 
     )
     await page.evaluate(() => localStorage.setItem('concord-demo-offline', '0'))
   }, 300_000)
+
+  it('starts with no network from its service worker cache: shell, bundle, config, then its IndexedDB rows', async () => {
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 })
+    await server.close() // the static server is gone
+    await context.setOffline(true) // and so is the network
+    try {
+      await page.reload()
+      await waitReady()
+      expect((await pageStatus()).status).toBe('offline')
+      expect(await page.locator('#rows tr').count()).toBe(50)
+      expect((await pageQuery('SELECT count(*)::int AS n FROM inventory'))[0]?.['n']).toBe(ROWS + 1)
+      expect(await page.locator('#page').textContent()).toBe(`1-50 of ${ROWS + 1}`)
+    } finally {
+      await context.setOffline(false)
+    }
+  }, 120_000)
 })

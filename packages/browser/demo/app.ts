@@ -37,6 +37,8 @@ declare global {
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
 
 async function main(): Promise<void> {
+  // Cache the shell, bundle and config for the next start without a network (sw.ts).
+  if ('serviceWorker' in navigator) void navigator.serviceWorker.register('./sw.js', { type: 'module' }).catch((err: unknown) => console.warn('service worker:', err))
   const config = (await (await fetch('./config.json')).json()) as DemoConfig
   const params = new URLSearchParams(location.search)
   const name = params.get('name') ?? config.name ?? 'demo'
