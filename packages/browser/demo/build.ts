@@ -48,6 +48,17 @@ export async function buildDemo(outDir = join(here, '..', 'dist', 'demo')): Prom
     define: { 'process.env.NODE_ENV': '"production"' },
   })
   assertSelfContained(result.metafile)
+  // The service worker that lets the page start offline (sw.ts): its own small script.
+  await build({
+    entryPoints: [join(here, 'sw.ts')],
+    outfile: join(outDir, 'sw.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    logLevel: 'warning',
+  })
   copyFileSync(join(here, 'index.html'), join(outDir, 'index.html'))
   const js = readFileSync(join(outDir, 'app.js'))
   return { outDir, jsBytes: js.length, jsGzipBytes: gzipSync(js).length, fromSources }

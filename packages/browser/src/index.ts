@@ -8,3 +8,5 @@ export { IdbStorage, deleteIdbStorage, type IdbStorageOptions } from './storage/
 export { BrowserTransport, type BrowserTransportOptions, type PeerInfo, type TargetInfo, type DialState } from './transport/browser-transport.js'
 export { ConnectionMonitor, type ConnectionState, type ConnectionStatus } from './status/connection-monitor.js'
 export { isWebSocketAddr, isLocalAddr, denyDial, exchangeCandidates } from './transport/dial-policy.js'
+export { joinAddresses, JoinAddressError } from './transport/join-address.js'
+export { describeDialError } from './transport/dial-error.js'

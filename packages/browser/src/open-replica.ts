@@ -9,7 +9,7 @@
  * twice under two names.
  */
 import { Database } from '@concord/sql-facade'
-import type { Scheduler } from '@concord/core'
+import { encodeRowKey, type Scheduler, type Value } from '@concord/core'
 import { IdbStorage } from './storage/idb-storage.js'
 import { BrowserTransport, type BrowserTransportOptions } from './transport/browser-transport.js'
 import { ConnectionMonitor, type ConnectionState } from './status/connection-monitor.js'
@@ -17,8 +17,11 @@ import { ConnectionMonitor, type ConnectionState } from './status/connection-mon
 export interface OpenReplicaOptions {
   /** Replica name: one IndexedDB database and one node id per name. */
   name: string
-  /** WebSocket multiaddrs of node peers, with `/p2p/<peer id>`. */
-  join: string[]
+  /**
+   * Node peers to dial: WebSocket multiaddrs (`/p2p/<peer id>` optional), `host:ws-port`,
+   * or `ws://` / `wss://` URLs; entries may be comma-separated. Anything else rejects.
+   */
+  join: string | string[]
   /** Region this replica serves; it holds only the shards of tables replicated to it. Default 'default'. */
   region?: string
   /** Start without dialing (the user chose offline before a reload). */
@@ -43,6 +46,8 @@ export interface BrowserExtras {
   goOnline(): Promise<void>
   /** Convenience: the current connection state. */
   status(): ConnectionState
+  /** Whether the row of `table` with this primary key (values in key column order) was written here and no node peer has confirmed it yet. */
+  isPending(table: string, key: readonly Value[]): boolean
 }
 
 export type BrowserDatabase = Database & BrowserExtras
@@ -87,6 +92,7 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
     throw err
   }
   const connection = await ConnectionMonitor.create(db.replica, transport)
+  const stopWatching = watchBrowserNetwork(transport)
   const close = db.close.bind(db)
   const extras: BrowserExtras = {
     connection,
@@ -94,10 +100,12 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
     goOffline: () => transport.setOnline(false),
     goOnline: () => transport.setOnline(true),
     status: () => connection.state,
+    isPending: (table, key) => connection.pendingKeys(table).has(encodeRowKey(key)),
   }
   Object.defineProperties(db, Object.getOwnPropertyDescriptors(extras))
   Object.defineProperty(db, 'close', {
     value: async () => {
+      stopWatching()
       connection.close()
       await close()
       storage.close()
@@ -105,6 +113,25 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
     },
   })
   return db as BrowserDatabase
+}
+
+/**
+ * Follows the browser's `online` / `offline` events (and `navigator.onLine` at open), so
+ * a lost network shows and hangs up at once and a regained one redials at once. Where
+ * there is no `window` (a worker, Node), nothing is watched.
+ */
+function watchBrowserNetwork(transport: BrowserTransport): () => void {
+  const target = typeof window !== 'undefined' ? window : undefined
+  if (!target || typeof target.addEventListener !== 'function') return () => {}
+  const onOnline = (): void => void transport.setNetworkAvailable(true)
+  const onOffline = (): void => void transport.setNetworkAvailable(false)
+  target.addEventListener('online', onOnline)
+  target.addEventListener('offline', onOffline)
+  if (typeof navigator !== 'undefined' && navigator.onLine === false) onOffline()
+  return () => {
+    target.removeEventListener('online', onOnline)
+    target.removeEventListener('offline', onOffline)
+  }
 }
 
 export class ReplicaInUseError extends Error {

@@ -6,12 +6,17 @@ import type { PeerInfo } from '../transport/browser-transport.js'
 class FakeNetwork implements MonitoredNetwork {
   peers: PeerInfo[] = []
   isOnline = true
+  networkAvailable = true
   private fns = new Set<() => void>()
   peerInfos = () => this.peers
   targetInfos = () => []
   onChange(fn: () => void) {
     this.fns.add(fn)
     return () => this.fns.delete(fn)
+  }
+  loseNetwork() {
+    this.networkAvailable = false
+    for (const f of this.fns) f()
   }
   connect(nodeId: string) {
     this.peers = [{ nodeId, peerId: `p-${nodeId}`, addr: '/ip4/127.0.0.1/tcp/1/ws' }]
@@ -82,5 +87,33 @@ describe('ConnectionMonitor pending count', () => {
     expect(m2.state.pendingChanges).toBe(pending)
     m2.close()
     await second.close()
+  })
+})
+
+describe('ConnectionMonitor and the browser network', () => {
+  it('is offline at once when the browser loses the network, keeps when it last synced and which rows are pending', async () => {
+    let now = 1_000
+    const replica = await Replica.open({ nodeId: 'page', antiEntropyIntervalMs: 0 })
+    const net = new FakeNetwork()
+    const m = await ConnectionMonitor.create(replica, net, () => now)
+    replica.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'k', type: 'text' }], primaryKey: ['k'] }))
+    net.connect('node-a')
+    net.digestFrom('node-a', replica)
+    await settle()
+    expect(m.state).toMatchObject({ status: 'online', lastSyncedAt: 1_000, pendingRows: 0 })
+
+    now = 5_000
+    net.loseNetwork() // synchronously: no coalescing delay, though the peer still looks connected
+    expect(m.state).toMatchObject({ status: 'offline', networkAvailable: false, peers: [], lastSyncedAt: 5_000 })
+
+    now = 9_000
+    replica.transact((tx) => tx.insert('t', { k: 'a' }))
+    replica.transact((tx) => tx.update('t', ['a'], { k: 'a' }))
+    replica.transact((tx) => tx.insert('t', { k: 'b' }))
+    await settle()
+    expect(m.state).toMatchObject({ status: 'offline', lastSyncedAt: 5_000, pendingRows: 2 })
+    expect(m.pendingKeys('t').size).toBe(2)
+    m.close()
+    await replica.close()
   })
 })

@@ -10,14 +10,19 @@
  * the shard stays unconfirmed until a peer has the write. No extra messages are sent,
  * and this package decodes none.
  *
- * Pending changes are counted from the replica's local change events and kept in the
- * replica's metadata (`Replica.setMeta`, through its ordered storage queue; see
- * pending-count-meta.ts), so a page reloaded offline still shows its unsynced writes; the
- * count drops to zero when the state reaches `online`.
+ * Pending changes (and the rows they touched, pending-rows.ts) are counted from the
+ * replica's local change events and kept in the replica's metadata (`Replica.setMeta`,
+ * through its ordered storage queue; see pending-count-meta.ts), so a page reloaded
+ * offline still shows its unsynced writes; both empty when the state reaches `online`.
+ * `lastSyncedAt` is the last moment the state was `online`, kept the same way.
+ *
+ * The browser's `offline` event (the transport's `networkAvailable`) makes the state
+ * `offline` at once, without waiting for a WebSocket to time out.
  */
 import type { RowChange, SyncState } from '@concord/core'
 import type { PeerInfo, TargetInfo } from '../transport/browser-transport.js'
 import { PendingCountMeta, type MetaStore } from './pending-count-meta.js'
+import { PendingRows } from './pending-rows.js'
 
 /** What the monitor reads from the replica (core's `Replica` implements it). */
 export interface MonitoredReplica extends MetaStore {
@@ -31,6 +36,8 @@ export interface MonitoredNetwork {
   peerInfos(): PeerInfo[]
   targetInfos(): TargetInfo[]
   readonly isOnline: boolean
+  /** The browser's view of the network; absent means available. */
+  readonly networkAvailable?: boolean
   onChange(fn: () => void): () => void
 }
 
@@ -44,8 +51,14 @@ export interface ConnectionState {
   manualOffline: boolean
   peers: PeerInfo[]
   targets: TargetInfo[]
+  /** Whether the browser reports a network (false after its `offline` event). */
+  networkAvailable: boolean
   /** Local row changes not yet confirmed by a peer. */
   pendingChanges: number
+  /** Distinct rows those changes touched (`ConnectionMonitor.pendingKeys` lists them). */
+  pendingRows: number
+  /** When the replica was last `online` (ms since the epoch; now while online); null if never. */
+  lastSyncedAt: number | null
 }
 
 /** Coalesce state notifications and pending-count writes. */
@@ -60,6 +73,10 @@ export class ConnectionMonitor {
   private last: ConnectionState
   private closed = false
   private readonly pendingMeta: PendingCountMeta
+  private rows = new PendingRows()
+  private rowsDirty = false
+  private lastSynced: number | null = null
+  private readonly now: () => number
 
   private readonly replica: MonitoredReplica
   private readonly transport: MonitoredNetwork
@@ -67,22 +84,36 @@ export class ConnectionMonitor {
   private constructor(
     replica: MonitoredReplica,
     transport: MonitoredNetwork,
+    now: () => number,
   ) {
     this.replica = replica
     this.transport = transport
+    this.now = now
     this.pendingMeta = new PendingCountMeta(replica)
     this.last = this.compute()
   }
 
-  static async create(replica: MonitoredReplica, transport: MonitoredNetwork): Promise<ConnectionMonitor> {
-    const m = new ConnectionMonitor(replica, transport)
+  static async create(replica: MonitoredReplica, transport: MonitoredNetwork, now: () => number = Date.now): Promise<ConnectionMonitor> {
+    const m = new ConnectionMonitor(replica, transport, now)
     m.pending = m.persistedPending = await m.pendingMeta.load()
+    m.rows = await m.pendingMeta.loadRows()
+    m.lastSynced = await m.pendingMeta.loadLastSynced()
     m.unsubscribe.push(replica.onSyncState(() => m.schedule()))
-    m.unsubscribe.push(transport.onChange(() => m.schedule()))
+    m.unsubscribe.push(
+      transport.onChange(() => {
+        // Losing the network shows at once; everything else is coalesced.
+        if (transport.networkAvailable === false && m.last.networkAvailable) m.refresh()
+        else m.schedule()
+      }),
+    )
     m.unsubscribe.push(
       replica.on('change', (changes) => {
         let local = 0
-        for (const c of changes) if (c.origin === 'local') local++
+        for (const c of changes) {
+          if (c.origin !== 'local') continue
+          local++
+          if (m.rows.add(c.table, c.key)) m.rowsDirty = true
+        }
         if (local > 0) m.pending += local
         m.schedule()
       }),
@@ -119,6 +150,11 @@ export class ConnectionMonitor {
     })
   }
 
+  /** Keys of `table`'s rows changed here and not yet confirmed by a peer (core's row keys). */
+  pendingKeys(table: string): ReadonlySet<string> {
+    return this.rows.keys(table)
+  }
+
   close(): void {
     this.closed = true
     if (this.timer) clearTimeout(this.timer)
@@ -136,12 +172,31 @@ export class ConnectionMonitor {
 
   private refresh(): void {
     if (this.closed) return
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
     const next = this.compute()
-    if (next.status === 'online') this.pending = 0
+    if (next.status === 'online' || this.last.status === 'online') {
+      // In sync until now (leaving `online` is noticed within the coalescing delay).
+      this.lastSynced = this.now()
+      if (next.status !== 'online' || this.last.status !== 'online') this.pendingMeta.saveLastSynced(this.lastSynced)
+    }
+    if (next.status === 'online') {
+      this.pending = 0
+      if (this.rows.size > 0 || this.rows.overflow) {
+        this.rows.clear()
+        this.rowsDirty = true
+      }
+    }
     next.pendingChanges = this.pending
+    next.pendingRows = this.rows.size
+    next.lastSyncedAt = this.lastSynced
     if (this.pending !== this.persistedPending) {
       this.persistedPending = this.pending
       this.pendingMeta.save(this.pending)
+    }
+    if (this.rowsDirty) {
+      this.rowsDirty = false
+      this.pendingMeta.saveRows(this.rows)
     }
     this.last = next
     for (const fn of this.listeners) {
@@ -155,8 +210,17 @@ export class ConnectionMonitor {
 
   private compute(): ConnectionState {
     const peers = this.transport.peerInfos()
-    const base = { manualOffline: !this.transport.isOnline, peers, targets: this.transport.targetInfos(), pendingChanges: this.pending }
-    if (peers.length === 0) return { ...base, status: 'offline', progress: 0 }
+    const networkAvailable = this.transport.networkAvailable !== false
+    const base = {
+      manualOffline: !this.transport.isOnline,
+      networkAvailable,
+      peers,
+      targets: this.transport.targetInfos(),
+      pendingChanges: this.pending,
+      pendingRows: this.rows.size,
+      lastSyncedAt: this.lastSynced,
+    }
+    if (peers.length === 0 || !networkAvailable) return { ...base, peers: networkAvailable ? peers : [], status: 'offline', progress: 0 }
     const sync = this.replica.syncState()
     const progress = sync.shards === 0 ? 1 : sync.confirmed / sync.shards
     return { ...base, status: progress === 1 && sync.peers > 0 ? 'online' : 'syncing', progress }

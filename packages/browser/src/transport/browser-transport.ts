@@ -18,13 +18,17 @@ import { webSockets } from '@libp2p/websockets'
 import type { Scheduler, Transport } from '@concord/core'
 import { createLibp2pNode, peerIdOf, SessionTransport, type DialState, type JoinTarget, type Libp2pNode, type LogLevel } from '@concord/p2p'
 import { denyDial, exchangeCandidates } from './dial-policy.js'
+import { describeDialError } from './dial-error.js'
+import { joinAddresses } from './join-address.js'
 
 export type { DialState } from '@concord/p2p'
 
 export interface BrowserTransportOptions {
   nodeId: string
-  /** Multiaddrs of node peers' WebSocket listeners, with `/p2p/<peer id>`. */
-  join: string[]
+  /** Node peers' WebSocket listeners: multiaddrs, `host:ws-port`, `ws(s)://` URLs (join-address.ts). */
+  join: string | string[]
+  /** Dial `host:port` entries with `wss` (the page is HTTPS); default: from `location.protocol`. */
+  secure?: boolean
   /** Must match the node peers' gossip signing (node default: signed). */
   signGossip?: boolean
   /** Largest direct or gossip message; default 16 MiB. */
@@ -51,6 +55,8 @@ export interface TargetInfo {
   state: DialState
   attempt: number
   connected: boolean
+  /** Why the last dial failed, readable; absent once a dial succeeds. */
+  lastError?: string
 }
 
 const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
@@ -60,7 +66,10 @@ const MAX_LEARNED_TARGETS = 16
 export class BrowserTransport extends SessionTransport implements Transport {
   private readonly listeners = new Set<() => void>()
   private online: boolean
+  /** The browser's own view of the network (`navigator.onLine`, `online`/`offline` events). */
+  private network = true
   private learnedTargets = 0
+  private readonly lastErrors = new Map<string, string>()
   private readonly maxMessageBytes: number
 
   private readonly options: BrowserTransportOptions
@@ -78,7 +87,8 @@ export class BrowserTransport extends SessionTransport implements Transport {
     this.options = options
     this.maxMessageBytes = maxMessageBytes
     this.online = options.offline !== true
-    for (const addr of options.join) this.addTarget(addr)
+    const secure = options.secure ?? (typeof location !== 'undefined' && location.protocol === 'https:')
+    for (const addr of joinAddresses(options.join, secure)) this.addTarget(addr)
   }
 
   override async stop(): Promise<void> {
@@ -97,22 +107,52 @@ export class BrowserTransport extends SessionTransport implements Transport {
   }
 
   targetInfos(): TargetInfo[] {
-    return this.joins.targets.map((t) => ({ addr: t.text, state: t.state, attempt: t.attempt, connected: t.peerId !== undefined && this.isUp(t.peerId) }))
+    return this.joins.targets.map((t) => {
+      const connected = t.peerId !== undefined && this.isUp(t.peerId)
+      if (connected) this.lastErrors.delete(t.text)
+      const lastError = this.lastErrors.get(t.text)
+      return { addr: t.text, state: t.state, attempt: t.attempt, connected, ...(lastError !== undefined ? { lastError } : {}) }
+    })
   }
 
+  /** Whether the app wants to be online (false after `setOnline(false)`). */
   get isOnline(): boolean {
     return this.online
+  }
+
+  /** Whether the browser says it has a network (false after its `offline` event). */
+  get networkAvailable(): boolean {
+    return this.network
   }
 
   /** Goes offline (hangs up, stops dialing) or back online (redials every target now). */
   async setOnline(online: boolean): Promise<void> {
     if (this.stopped || online === this.online) return
+    const before = this.mayDial()
     this.online = online
-    if (!online) {
+    await this.dialingChanged(before)
+  }
+
+  /**
+   * The browser's `offline` / `online` event. Offline: hang up at once rather than wait
+   * for the WebSockets to time out (Chromium keeps a dead one open for 10-15 s), and stop
+   * dialing. Online: redial every target now instead of waiting out a backoff delay.
+   */
+  async setNetworkAvailable(available: boolean): Promise<void> {
+    if (this.stopped || available === this.network) return
+    const before = this.mayDial()
+    this.network = available
+    await this.dialingChanged(before)
+  }
+
+  private async dialingChanged(before: boolean): Promise<void> {
+    const now = this.mayDial()
+    if (before && !now) {
       this.joins.pause()
       for (const s of [...this.sync.all()]) this.sync.close(s, 'offline', true)
+      this.emit()
       await Promise.all((this.node?.getConnections() ?? []).map((c) => c.close().catch(() => c.abort(new Error('offline')))))
-    } else {
+    } else if (!before && now) {
       this.joins.dialAll()
     }
     this.emit()
@@ -138,7 +178,7 @@ export class BrowserTransport extends SessionTransport implements Transport {
   }
 
   protected accepting(): boolean {
-    return !this.stopped && this.online
+    return !this.stopped && this.mayDial()
   }
 
   /** A page listens on nothing, so it advertises no addresses. */
@@ -163,7 +203,7 @@ export class BrowserTransport extends SessionTransport implements Transport {
   }
 
   protected override mayDial(): boolean {
-    return this.online
+    return this.online && this.network
   }
 
   protected override satisfied(target: JoinTarget): boolean {
@@ -171,7 +211,9 @@ export class BrowserTransport extends SessionTransport implements Transport {
   }
 
   protected override dialFailed(target: JoinTarget, err: unknown): void {
-    this.log('info', `dial ${target.text} failed (attempt ${target.attempt + 1}): ${String(err)}`)
+    const reason = describeDialError(err)
+    this.lastErrors.set(target.text, reason)
+    this.log('info', `dial ${target.text} failed (attempt ${target.attempt + 1}): ${reason}`)
   }
 
   protected override changed(): void {
