@@ -9,7 +9,7 @@ import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { aggregateSeesNulls, isAggregate, resolveAggregate } from '../functions/aggregate.js'
 import { compilePattern } from '../functions/regex.js'
-import { lookupScalar } from '../functions/scalar.js'
+import { lookupScalar, lookupVariadicScalar } from '../functions/scalar.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
 import type { Relation } from '../relation/relation.js'
 import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature } from './window.js'
@@ -779,7 +779,7 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
   const args = argNodes.map((a) => compileExpr(a, ctx))
   const user = ctx.exec.functions(name)
   if (user) return compileUserCall(name, args, ctx)
-  const impl = lookupScalar(name, args.map((a) => a.type))
+  const impl = (f.func_variadic ? lookupVariadicScalar(name, args.map((a) => a.type)) : undefined) ?? lookupScalar(name, args.map((a) => a.type))
   if (impl === undefined) throw noFunction(name, args.map((a) => a.type))
   if (impl === null) throw noFunction(name, args.map((a) => a.type))
   const now = ctx.exec.nowMicros

@@ -87,7 +87,15 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
       return { args: [t], result: arrayOf(t), step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => (s.n ? build(s.items!.slice()) : null) }
     }
     case 'json_agg': case 'jsonb_agg': {
-      return { args: [t], result: name === 'json_agg' ? T.json : T.jsonb, step: (s, [v]) => { (s.items ??= []).push(v === null ? 'null' : name === 'json_agg' ? jsonText(v!, t) : t.array ? formatJsonb(sqlToJson(v!, t)) : isNumericType(t) || t.id === 'bool' || t.id === 'json' || t.id === 'jsonb' ? formatText(v!, t) : JSON.stringify(formatText(v!, t))); s.n++ }, final: (s) => (s.n ? jsonArrayText(s.items as string[]) : null) }
+      // json_agg puts a line break before each non-NULL array or row after the first, as PostgreSQL.
+      const structured = t.array || (t.id === 'record' && t.fields !== undefined)
+      return { args: [t], result: name === 'json_agg' ? T.json : T.jsonb, step: (s, [v]) => {
+        const text = v === null ? 'null'
+          : name === 'json_agg' ? (structured && s.n > 0 ? '\n ' : '') + jsonText(v, t)
+            : structured ? formatJsonb(sqlToJson(v, t)) : isNumericType(t) || t.id === 'bool' || t.id === 'json' || t.id === 'jsonb' ? formatText(v, t) : formatJsonb(sqlToJson(v, t))
+        ;(s.items ??= []).push(text)
+        s.n++
+      }, final: (s) => (s.n ? jsonArrayText(s.items as string[]) : null) }
     }
     case 'stddev': case 'variance': case 'stddev_samp': case 'var_samp': case 'stddev_pop': case 'var_pop': {
       const pop = name.endsWith('_pop')

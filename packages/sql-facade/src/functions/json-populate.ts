@@ -144,3 +144,37 @@ export const JSON_POPULATE_SET_FUNCTIONS: Record<string, (ts: SqlType[]) => Rows
   json_populate_recordset: populateRecordset('json', 'json_populate_recordset'),
   jsonb_populate_recordset: populateRecordset('jsonb', 'jsonb_populate_recordset'),
 }
+
+/**
+ * A record-returning JSON function called in FROM with a column definition list
+ * (`json_to_record(..) AS x(a int, b text)`, `jsonb_populate_record(null::record, ..) AS
+ * (x int)`): the list is the row type. A non-NULL base row must be of that type (42804, as
+ * PostgreSQL checks the row it returns). Undefined for functions that are not these.
+ */
+export function recordFunctionRows(name: string, ts: SqlType[], row: SqlType): RowsImpl | null | undefined {
+  const m = /^(jsonb?)_(to|populate)_(record|recordset)$/.exec(name)
+  if (!m) return undefined
+  const kind = m[1] as JsonKind
+  const jt = kind === 'json' ? T.json : T.jsonb
+  const set = m[3] === 'recordset'
+  const populating = m[2] === 'populate'
+  if (ts.length !== (populating ? 2 : 1)) return null
+  const json = ts[ts.length - 1]!
+  if (json.id !== kind && json.id !== 'unknown') return null
+  const base = populating ? ts[0]! : null
+  if (base && (base.id !== 'record' || base.array)) return null
+  const mismatch = base?.fields !== undefined && (base.fields.length !== row.fields!.length || base.fields.some((f, i) => f.type.id !== row.fields![i]!.type.id))
+  return { args: [...(base ? [base] : []), jt], result: row, rows: (a, ctx) => {
+    if (mismatch) throw new SqlError(SqlState.datatypeMismatch, 'function return row and query-specified return row do not match')
+    const text = a[a.length - 1]
+    if (text === null) return []
+    const baseRow = base && a[0] instanceof RowValue ? a[0] : null
+    const v = parseJsonText(text as string, kind)
+    if (!set) return [populate(row, baseRow, v, kind, ctx.nowMicros)]
+    if (!Array.isArray(v)) throw new SqlError(SqlState.invalidParameterValue, `cannot call ${name} on ${v !== null && typeof v === 'object' ? 'an object' : 'a scalar'}`)
+    return v.map((x) => {
+      ctx.budget.tick()
+      return populate(row, baseRow, x, kind, ctx.nowMicros)
+    })
+  } }
+}

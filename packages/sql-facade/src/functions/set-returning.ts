@@ -22,6 +22,7 @@ import { commonType, elementType, isNumericType, T, type SqlType } from '../type
 import type { RtValue } from '../types/value.js'
 import { splitText } from './array-functions.js'
 import { JSON_POPULATE_SET_FUNCTIONS } from './json-populate.js'
+import { JSON_SET_FUNCTIONS } from './json-sets.js'
 
 export interface SetFunctionImpl {
   /** Types the arguments are coerced to (implicit cast). */
@@ -95,6 +96,7 @@ function timestampSeries(t: SqlType): SetFunctionImpl {
 
 const SET_FUNCTIONS: Record<string, Resolver> = {
   ...JSON_POPULATE_SET_FUNCTIONS,
+  ...JSON_SET_FUNCTIONS,
   unnest: (ts) => {
     if (ts.length !== 1) return null
     const t = ts[0]!
