@@ -102,4 +102,19 @@ describe('JSON functions and operators', () => {
     expect(await sqlState(db, `SELECT * FROM generate_series(1, 2) AS x(a int)`)).toBe('42601')
     expect(await sqlState(db, `SELECT * FROM json_to_record('{"ia": [[1], [2, 3]]}') AS x(ia int[])`)).toBe('22P02')
   })
+
+  it('json_object_agg keeps every pair in order; jsonb_object_agg keeps the last value of a key; a NULL key is 22023', async () => {
+    db = await openDatabase({ nodeId: 'jf11' })
+    const r = await db.query(`SELECT json_object_agg(k, v) AS j, jsonb_object_agg(k, v) AS jb FROM (VALUES ('a', 1), ('b', NULL), ('a', 3)) t(k, v)`)
+    expect(r.rows).toEqual([{ j: '{ "a" : 1, "b" : null, "a" : 3 }', jb: '{"a": 3, "b": null}' }])
+    expect((await db.query(`SELECT json_object_agg(k, v) AS j FROM (VALUES ('a', 1)) t(k, v) WHERE false`)).rows).toEqual([{ j: null }])
+    expect(await sqlState(db, `SELECT jsonb_object_agg(NULL, '{"a":1}')`)).toBe('22023')
+  })
+
+  it('populate_record writes json fields from jsonb as jsonb, keeps nested arrays as json[] elements, reads [[], []] as empty', async () => {
+    db = await openDatabase({ nodeId: 'jf12' })
+    await db.query(`CREATE TYPE jr AS (js json, ia int[], jsa json[])`)
+    const r = await db.query(`SELECT * FROM jsonb_populate_record(NULL::jr, '{"js": {"a": 1}, "ia": [[], []], "jsa": ["x", [1, 2]]}')`)
+    expect(r.rows).toEqual([{ js: '{"a": 1}', ia: '{}', jsa: '{"\\"x\\"","[1, 2]"}' }])
+  })
 })
