@@ -190,7 +190,13 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
     return c
   }
   if ('RowExpr' in node) {
-    const items = (node.RowExpr.args ?? []).map((a) => compileExpr(a, noSrf(ctx)))
+    // ROW(t.*, ..) takes t's columns one by one, as PostgreSQL expands it.
+    const items = (node.RowExpr.args ?? []).flatMap((a) => {
+      const star = 'ColumnRef' in a ? starTable(a.ColumnRef.fields ?? []) : null
+      const w = star === null ? null : ctx.scope.wholeRow(star)
+      if (!w) return [compileExpr(a, noSrf(ctx))]
+      return w.indexes.map((i, k): Compiled => ({ type: w.columns[k]!.type, eval: (env) => envAt(env, w.depth).row[i]! }))
+    })
     if (items.length > MAX_FIELDS) throw new SqlError(SqlState.tooManyColumns, `ROW expressions can have at most ${MAX_FIELDS} entries`)
     const fs = items.map((i) => i.eval)
     const type: SqlType = { id: 'record', fields: items.map((i, k) => ({ name: `f${k + 1}`, type: i.type })) }
@@ -227,7 +233,20 @@ export function unify(types: SqlType[], what: string): SqlType {
   return t.id === 'unknown' ? T.text : t
 }
 
+/** The FROM item named by `t.*`, or null when the reference is not of that form. */
+function starTable(fields: Node[]): string | null {
+  return fields.length === 2 && 'String' in fields[0]! && 'A_Star' in fields[1]! ? nameList([fields[0]!])[0]! : null
+}
+
 function compileColumnRef(fields: Node[], ctx: CompileCtx): Compiled {
+  // `t.*` where a value is expected is t's whole row, as in PostgreSQL (row_to_json(t.*), t.*::type).
+  // Not inside an aggregate: a null-extended outer-join row would count as a row of NULLs there.
+  const star = starTable(fields)
+  if (star !== null && !ctx.inAggregate) {
+    const whole = compileWholeRow(star, ctx)
+    if (whole) return whole
+    throw new SqlError(SqlState.undefinedTable, `missing FROM-clause entry for table "${star}"`)
+  }
   if (fields.some((f) => 'A_Star' in f)) throw new SqlError(SqlState.syntaxError, '* is not allowed here')
   const names = nameList(fields)
   const r = ctx.scope.resolve(names)
