@@ -14,6 +14,7 @@ import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
 import type { Relation } from '../relation/relation.js'
 import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature } from './window.js'
 import { compareValues, groupKey } from '../types/compare.js'
+import { compareJsonb } from '../types/jsonb-order.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
 import { arrayOf, commonType, isIntegerType, isRegType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
@@ -329,12 +330,14 @@ export function compileComparison(op: string, l: Compiled, r: Compiled, nowMicro
   const lf = coerce(l, t.id === 'unknown' ? T.text : t, 'implicit', nowMicros).eval
   const rf = coerce(r, t.id === 'unknown' ? T.text : t, 'implicit', nowMicros).eval
   const test = comparator(op)
+  // jsonb orders by kind, size and members (jsonb-order.ts), not by its text.
+  const cmp = t.id === 'jsonb' && !t.array ? (a: RtValue, b: RtValue) => compareJsonb(a as string, b as string) : compareValues
   return fold({ type: T.bool, isConst: l.isConst && r.isConst, eval: (env) => {
     const a = lf(env)
     if (a === null) return null
     const b = rf(env)
     if (b === null) return null
-    return test(compareValues(a, b))
+    return test(cmp(a, b))
   } })
 }
 

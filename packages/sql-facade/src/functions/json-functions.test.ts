@@ -117,4 +117,14 @@ describe('JSON functions and operators', () => {
     const r = await db.query(`SELECT * FROM jsonb_populate_record(NULL::jr, '{"js": {"a": 1}, "ia": [[], []], "jsa": ["x", [1, 2]]}')`)
     expect(r.rows).toEqual([{ js: '{"a": 1}', ia: '{}', jsa: '{"\\"x\\"","[1, 2]"}' }])
   })
+
+  it('jsonb comparison operators order by kind, size and members as PostgreSQL, not by text', async () => {
+    db = await openDatabase({ nodeId: 'jf13' })
+    const r = await db.query(`SELECT '{"a":1,"b":2}'::jsonb > '{"p":1}' AS more_pairs, '[]'::jsonb < 'null' AS empty_below_null,
+      '1'::jsonb < '[1]' AS raw_scalar_first, '"z"'::jsonb < '1' AS string_below_number, '{"aa":1}'::jsonb > '{"b":1}' AS key_order,
+      '[1,2]'::jsonb > '[3]' AS longer, 'true'::jsonb > '2' AS bool_above_number, '{"a":1}'::jsonb = '{"a": 1}' AS eq`)
+    expect(r.rows).toEqual([{ more_pairs: true, empty_below_null: true, raw_scalar_first: true, string_below_number: true, key_order: false,
+      longer: true, bool_above_number: true, eq: true }])
+  })
 })
+
