@@ -8,11 +8,13 @@
  * damaged.
  *
  * Properties: nothing escapes as an uncaught error in the node's process (this one);
- * after every batch a normal node-postgres client connects and runs `SELECT 1`; the heap
- * does not grow without bound over the campaign.
+ * nothing reaches stderr through console.error (pg-gateway printed a stack trace for every
+ * malformed startup packet: log flooding by any client); after every batch a normal
+ * node-postgres client connects and runs `SELECT 1`; the heap does not grow without bound
+ * over the campaign.
  */
 import { connect } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import pg from 'pg'
 import type { SeededRandom } from '@concord/core'
 import { ConcordNode } from '../../packages/node-server/src/index.js'
@@ -155,6 +157,7 @@ describe('fuzz: PostgreSQL wire protocol', () => {
     const { seeds, iterations } = fuzzBudget(900)
     const batch = 25
     const heapAtStart = process.memoryUsage().heapUsed
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {})
     for (const seed of seeds) {
       const rng = campaignRandom(seed, 'pg-wire')
       for (let done = 0; done < iterations; done += batch) {
@@ -175,6 +178,9 @@ describe('fuzz: PostgreSQL wire protocol', () => {
     const c = await client()
     expect((await c.query('SELECT count(*)::int AS n FROM items')).rows[0].n).toBeGreaterThanOrEqual(2)
     await c.end()
+    const traces = printed.mock.calls.map((args) => args.map(String).join(' '))
+    printed.mockRestore()
+    expect(traces.slice(0, 3), `${traces.length} console.error calls`).toEqual([])
     // Bounded memory: a few hundred damaged sessions must not leave the heap much larger.
     expect(process.memoryUsage().heapUsed - heapAtStart).toBeLessThan(256 * 1024 * 1024)
   })

@@ -72,7 +72,10 @@ class CapturingEnd implements Transport {
 /** A transport that delivers nothing: the victim's replies are only counted. */
 class SinkTransport implements Transport {
   sent = 0
-  start(): void {}
+  handler: TransportHandler | null = null
+  start(handler: TransportHandler): void {
+    this.handler = handler
+  }
   send(): void {
     this.sent++
   }
@@ -212,18 +215,36 @@ describe('fuzz: core replication messages', () => {
     }
   })
 
-  // Known finding: a gossip envelope's origin is chosen by whoever sends it, and the
-  // Replicator keeps a permanent status record for every origin a valid message names
-  // (positions.ts statusOf), so one peer can grow a node's memory without bound by
-  // naming a fresh origin per message. States the required behaviour; fails until the
-  // Replicator bounds (or authenticates) the peers it tracks.
-  it.fails('a replica receiving valid messages under 20,000 forged origins keeps a bounded peer table', async () => {
+  // Found by this campaign (issue 15): a gossip envelope's origin is chosen by whoever
+  // sends it, and the Replicator kept a permanent record for every origin a valid message
+  // named, so one peer could grow a node's memory without bound by naming a fresh origin
+  // per message. Peer records are now bounded (positions.ts MAX_PEER_RECORDS).
+  it('a replica receiving valid messages under 20,000 forged origins keeps a bounded peer table and serves an honest peer', async () => {
     const time = new VirtualTime()
-    const victim = await Replica.open({ nodeId: 'victim', transport: new SinkTransport(), clock: time.clock, scheduler: time.scheduler })
+    const sink = new SinkTransport()
+    const victim = await Replica.open({ nodeId: 'victim', transport: sink, clock: time.clock, scheduler: time.scheduler })
     try {
-      const ack = encodeMessage({ type: MessageType.Ack, lsn: 0 })
-      for (let i = 0; i < 20_000; i++) victim.replicator.receive(`forged-${i}`, ack)
-      expect(victim.replicator.peerStatus().length).toBeLessThan(5_000)
+      const kinds = (origin: string): Uint8Array[] => [
+        encodeMessage({ type: MessageType.Ack, lsn: 0 }),
+        encodeMessage({ type: MessageType.Heartbeat, lsn: 0, held: [[origin, 5]] }),
+        encodeMessage({ type: MessageType.Hello, nodeId: origin, region: 'default', reply: true }),
+        encodeMessage({ type: MessageType.Fragment, id: 1, index: 0, count: 2, total: 8, chunk: new Uint8Array(4) }),
+      ]
+      for (let i = 0; i < 20_000; i++) {
+        const origin = `forged-${i}`
+        for (const frame of kinds(origin)) victim.replicator.receive(origin, frame)
+        if (i % 1000 === 999) await time.advance(10)
+      }
+      const table = victim.replicator.peerStatus()
+      expect(table.length).toBeLessThanOrEqual(4096)
+      expect(table.length).toBeGreaterThan(0)
+      // Still serving: an honest peer the transport links directly is greeted, answered and tracked.
+      const before = sink.sent
+      sink.handler!.onPeerUp('honest')
+      victim.replicator.receive('honest', encodeMessage({ type: MessageType.Hello, nodeId: 'honest', region: 'default', reply: false }))
+      await time.advance(100)
+      expect(sink.sent).toBeGreaterThanOrEqual(before + 2)
+      expect(victim.replicator.peerStatus().find((p) => p.nodeId === 'honest')).toMatchObject({ connected: true })
     } finally {
       await victim.close()
     }

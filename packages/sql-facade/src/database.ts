@@ -5,6 +5,8 @@
  * per client connection with `db.session()`.
  */
 import { BackupService } from './backup/backup-service.js'
+import { BackupScheduler } from './backup/backup-scheduler.js'
+import { readDisasterRecoveryConfig } from './backup/disaster-recovery-config.js'
 import { Replica, type CatalogChange, type ReplicaOptions, type TableInfo, type Transaction, type Value } from '@concord/core'
 import { columnMeta } from './catalog/table-meta.js'
 import { IdSlots, SLOT_KIND, type SlotHost } from './sequences/id-slots.js'
@@ -41,6 +43,9 @@ import { UNLIMITED_BUDGET } from './runtime/statement-budget.js'
 import { RoleDirectory } from './catalog/role-directory.js'
 import { BOOTSTRAP, ROLE_KINDS } from './catalog/role-record.js'
 import { FailoverMonitor } from './failover/failover-monitor.js'
+import { ChangeFeed } from './live/change-feed.js'
+import { LiveQueries, type Unsubscribe } from './live/live-queries.js'
+import type { LiveQueryOptions, LiveRowsListener } from './live/live-query.js'
 
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
@@ -70,6 +75,8 @@ export class Database implements SessionHost {
   readonly conflicts = new ConflictLog()
   /** BACKUP / RESTORE DATABASE and the concord_backups history (backup/). */
   readonly backups: BackupService
+  /** Scheduled backups of this node (backup_schedule, backup_target, disaster_recovery_config). */
+  private readonly backupScheduler: BackupScheduler
   /** pg_catalog, information_schema and Concord's views over this database. */
   readonly system: SystemCatalog
   private p2pSource: () => string[] = () => []
@@ -102,6 +109,9 @@ export class Database implements SessionHost {
   readonly replica: Replica
   private readonly ownsReplica: boolean
   readonly notifications: NotificationHub
+  private readonly liveQueries: LiveQueries
+  /** Changes of followed tables, by position (concord_changes, LISTEN concord_changes_<table>). */
+  readonly tableChanges: ChangeFeed
 
   private constructor(replica: Replica, ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
     this.replica = replica
@@ -111,7 +121,15 @@ export class Database implements SessionHost {
     this.indexes = new SecondaryIndexes(replica)
     this.notifications = new NotificationHub(replica)
     this.unsubscribe.push(() => this.notifications.close())
+    this.tableChanges = new ChangeFeed(replica, this.notifications)
+    this.unsubscribe.push(() => this.tableChanges.close())
     this.backups = new BackupService(replica)
+    this.backupScheduler = new BackupScheduler({
+      replica,
+      backups: this.backups,
+      disasterRecoveryConfig: () => readDisasterRecoveryConfig(replica, () => this.session()),
+      warn: (line) => this.backups.log(line),
+    })
     this.system = new SystemCatalog({ replica, conflicts: this.conflicts, backups: this.backups })
     this.partitions = router
     router.bind(replica)
@@ -145,6 +163,8 @@ export class Database implements SessionHost {
     // Federated reads this node answers apply the reader's pushed-down WHERE terms here.
     replica.setRowFilter((table, filter) => compileRowFilter(this.resolverCtx(), table, filter))
     this.defaultSession = new Session(this)
+    this.liveQueries = new LiveQueries(replica, this)
+    this.unsubscribe.push(() => this.liveQueries.close())
   }
 
   /**
@@ -175,6 +195,7 @@ export class Database implements SessionHost {
     // Announce this node in the replicated catalog (pg_nodes, pg_regions).
     replica.transact((tx) => tx.setCatalog('node', replica.nodeId, { nodeId: replica.nodeId, region: replica.region, startedAt: replica.now() }))
     await replica.durable()
+    db.backupScheduler.start()
     return db
   }
 
@@ -263,6 +284,16 @@ export class Database implements SessionHost {
     return this.defaultSession.queryAll(sql, params)
   }
 
+  /**
+   * A live query: runs the SELECT `sql` and hands its rows to `onRows`, then again each
+   * time a change (local, or replicated from a peer) alters them. Resolves, once the
+   * first rows were handed, to the function that stops it; rejects if the first run
+   * fails. See live/live-query.ts for which changes re-run it.
+   */
+  live(sql: string, params: unknown[], onRows: LiveRowsListener, options?: LiveQueryOptions): Promise<Unsubscribe> {
+    return this.liveQueries.live(sql, params, onRows, options)
+  }
+
   userFunction(name: string): UserFunction | undefined {
     let f = this.functionCache.get(name)
     if (f === undefined) {
@@ -295,6 +326,8 @@ export class Database implements SessionHost {
         }
       } else if (c.kind === NODE_SETTING_KIND && c.name === `${this.nodeId}/conflict_history_limit`) {
         this.applyConflictHistoryLimit()
+      } else if (c.kind === NODE_SETTING_KIND && c.name.startsWith(`${this.nodeId}/backup_`)) {
+        this.backupScheduler.settingsChanged()
       } else if (c.kind === SLOT_KIND || c.kind === 'member') {
         this.idSlots.invalidate()
         if (c.kind === 'member' && c.name !== this.nodeId) this.scheduleSlotCheck()
@@ -455,6 +488,7 @@ export class Database implements SessionHost {
     if (this.closed) return
     this.closed = true
     this.failover.close()
+    this.backupScheduler.stop()
     for (const u of this.unsubscribe) u()
     this.replica.setRowFilter(null)
     this.indexes.close()

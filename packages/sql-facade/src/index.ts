@@ -3,6 +3,8 @@
  */
 export { openDatabase, Database, type DatabaseOptions, type AttachOptions } from './database.js'
 export { Session, type SessionOptions } from './session/session.js'
+export type { LiveRowsListener, LiveQueryOptions } from './live/live-query.js'
+export type { Unsubscribe } from './live/live-queries.js'
 export type { PreparedStatement } from './session/prepared-statement.js'
 export { SimCluster, type SimClusterOptions } from './sim-cluster.js'
 export { findBrokenForeignKeys, type BrokenForeignKey } from './exec/broken-foreign-keys.js'
@@ -22,3 +24,4 @@ export { BOOTSTRAP_NAMES, BOOTSTRAP_ROLE, type RoleRecord } from './catalog/role
 export type { RoleDirectory } from './catalog/role-directory.js'
 export { parseScramVerifier, scramVerifier, type ScramSecret } from './auth/scram-verifier.js'
 export { BackupService, type BackupRecord, type BackupStoreOpener } from './backup/backup-service.js'
+export { type BackupStoreSettings } from './backup/backup-store-settings.js'

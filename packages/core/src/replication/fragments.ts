@@ -9,7 +9,10 @@
  *
  * Bounds: a message is at most MAX_REASSEMBLED_BYTES and MAX_FRAGMENTS fragments (larger
  * ones are counted in `oversize` and not sent); a paced send gives up after
- * FRAGMENT_PACING_LIMIT_MS (a later anti-entropy round sends the message again).
+ * FRAGMENT_PACING_LIMIT_MS (a later anti-entropy round sends the message again); at most
+ * MAX_REASSEMBLING peers have a message half received at once (a sender is named by
+ * whatever it wrote in a gossip envelope, so one peer could otherwise start one per forged
+ * name): a newcomer past it discards the oldest unfinished one, which anti-entropy resends.
  */
 import type { Transport } from '../api.js'
 import { assert } from '../errors/assert.js'
@@ -20,6 +23,9 @@ import type { ReplicatedShard } from './replication-host.js'
 /** How often a paced send checks the transport's backlog, and how long it keeps trying. */
 const FRAGMENT_PACING_MS = 5
 const FRAGMENT_PACING_LIMIT_MS = 10 * 60 * 1000
+
+/** Peers with a message half received at once. */
+const MAX_REASSEMBLING = 64
 
 /** A fragment as decoded. */
 export interface Fragment {
@@ -131,6 +137,9 @@ export class Fragments<S extends ReplicatedShard> {
     if (r === undefined || r.id !== f.id) {
       if (r !== undefined && f.id < r.id) return null
       r = { id: f.id, total: f.total, count: f.count, chunks: new Map(), bytes: 0 }
+      if (!this.reassembly.has(from) && this.reassembly.size >= MAX_REASSEMBLING) {
+        this.reassembly.delete(this.reassembly.keys().next().value!)
+      }
       this.reassembly.set(from, r)
     }
     if (r.count !== f.count || r.total !== f.total || r.bytes + f.chunk.length > r.total) {

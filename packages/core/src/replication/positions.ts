@@ -9,7 +9,13 @@
  * into the peer's position and a commit-to-acknowledgement lag.
  *
  * Bounds: MAX_RANGES_AHEAD ranges per peer; the commit log for lag measurement keeps the
- * last `setCommitLogLimit` commits (a peer further behind shows its position, no lag).
+ * last `setCommitLogLimit` commits (a peer further behind shows its position, no lag);
+ * at most MAX_PEER_RECORDS peers are remembered. A message names its sender as the
+ * transport gives it, and a gossip envelope's origin is whatever its sender wrote, so one
+ * peer could otherwise grow this table without bound by naming a fresh origin per
+ * message (found by the replication-messages fuzz campaign). Past the bound, the record
+ * remembered longest of a peer the transport does not link directly makes room (`ReplicationContext.linked`); a linked peer is never forgotten, and when every
+ * record is a linked peer's a newcomer is not remembered.
  */
 import { MessageType } from './messages.js'
 import type { Fragments } from './fragments.js'
@@ -38,6 +44,8 @@ export interface PeerStatus {
 
 /** LSN ranges remembered per peer while waiting for an earlier one. */
 const MAX_RANGES_AHEAD = 256
+/** Peers remembered at most; far above any real cluster (browser replicas included). */
+export const MAX_PEER_RECORDS = 4096
 /** Recent local commits remembered for lag measurement, by default. */
 export const DEFAULT_COMMIT_LOG_LIMIT = 4096
 
@@ -66,14 +74,32 @@ export class Positions<S extends ReplicatedShard> {
     return [...this.status.values()].map((s) => ({ ...s })).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1))
   }
 
-  /** The monitoring record of a peer, created on first contact. */
+  /**
+   * The monitoring record of a peer, created on first contact (see Bounds: past
+   * MAX_PEER_RECORDS, a record that is not kept when no room can be made).
+   */
   statusOf(peer: string): PeerStatus {
     let st = this.status.get(peer)
     if (st === undefined) {
       st = { nodeId: peer, region: '', connected: false, lastSeen: null, ackedLsn: 0, ackedAt: null, lagMs: null, receivedLsn: 0, lastHeartbeat: null }
-      this.status.set(peer, st)
+      if (this.status.size < MAX_PEER_RECORDS || this.makeRoom()) this.status.set(peer, st)
     }
     return st
+  }
+
+  /**
+   * Forgets the peer remembered longest (first in the map's order) that is not linked;
+   * false when every peer is. The walk skips only linked peers, so it stays short.
+   */
+  private makeRoom(): boolean {
+    for (const peer of this.status.keys()) {
+      if (this.ctx.linked.has(peer)) continue
+      this.status.delete(peer)
+      this.ahead.delete(peer)
+      this.reported.delete(peer)
+      return true
+    }
+    return false
   }
 
   /** A peer said hello (from `region`). */
@@ -139,6 +165,7 @@ export class Positions<S extends ReplicatedShard> {
     const st = this.statusOf(from)
     if (prevLsn > st.receivedLsn) {
       // Arrived ahead of a range still missing (reordered or lost): remember it, bounded.
+      if (!this.status.has(from)) return
       let ahead = this.ahead.get(from)
       if (ahead === undefined) {
         ahead = new Map()
@@ -163,7 +190,7 @@ export class Positions<S extends ReplicatedShard> {
   /** A HEARTBEAT from `from`: it is alive, and holds each listed node's changes up to the LSN given. */
   onHeartbeat(from: string, held: Array<[string, number]>): void {
     this.statusOf(from).lastHeartbeat = this.ctx.host.now()
-    this.reported.set(from, new Map(held))
+    if (this.status.has(from)) this.reported.set(from, new Map(held))
   }
 
   /** How far this replica holds `origin`'s changes (0 if it never heard from it). */

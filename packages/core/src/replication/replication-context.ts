@@ -60,6 +60,12 @@ export interface ReplicationContext<S extends ReplicatedShard> {
   readonly stats: ReplicatorStats
   /** Peers that have said hello, with their regions. */
   readonly peers: ReadonlyMap<string, PeerInfo>
+  /**
+   * Peers the transport reports connected to this replica directly (onPeerUp until
+   * onPeerDown): names a transport vouches for, unlike a gossip envelope's origin, which
+   * is whatever its sender wrote. Bounds on peer records never push these out.
+   */
+  readonly linked: ReadonlySet<string>
   /** Set once replication stopped: nothing is sent any more. */
   readonly stopped: boolean
   /** Upper bound on one encoded message (larger ones travel in fragments). */

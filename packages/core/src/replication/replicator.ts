@@ -26,7 +26,7 @@ import { Fragments } from './fragments.js'
 import { Gossip, TOPIC_ALL, regionTopic, type GossipUpdate } from './gossip.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DecodeError, MAX_HEARTBEAT_PEERS, MAX_REASSEMBLED_BYTES, MessageType, decodeMessage, encodeMessage, type Message } from './messages.js'
 import { PeerConfirmations } from './peer-confirmations.js'
-import { Positions, type PeerStatus } from './positions.js'
+import { MAX_PEER_RECORDS, Positions, type PeerStatus } from './positions.js'
 import { newReplicatorStats, type PeerInfo, type ReplicationContext, type ReplicatorStats } from './replication-context.js'
 import type { ReplicatedShard, ReplicationHost } from './replication-host.js'
 import { ShardLinks } from './shard-links.js'
@@ -49,6 +49,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   private readonly interval: number
   private readonly maxBytes: number
   private readonly peers = new Map<string, PeerInfo>()
+  private readonly linked = new Set<string>()
   /** What connected peers reported holding (`syncState`). */
   readonly confirmations = new PeerConfirmations()
   private readonly fragments: Fragments<S>
@@ -75,6 +76,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       transport,
       stats: this.stats,
       peers: this.peers,
+      linked: this.linked,
       maxBytes: this.maxBytes,
       confirmations: this.confirmations,
       get stopped() {
@@ -95,8 +97,12 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     if (t === null) return
     await t.start({
       onMessage: (from, data) => this.receive(from, data),
-      onPeerUp: (peer) => this.hello(peer, false),
+      onPeerUp: (peer) => {
+        this.linked.add(peer)
+        this.hello(peer, false)
+      },
       onPeerDown: (peer) => {
+        this.linked.delete(peer)
         this.peers.delete(peer)
         this.fragments.forget(peer)
         this.positions.peerDown(peer)
@@ -311,6 +317,12 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       return
     }
     const known = this.peers.has(from)
+    // Bounded like the peer records (positions.ts): a HELLO can arrive under a forged
+    // origin. A peer the transport links directly is always heard.
+    if (!known && !this.linked.has(from) && this.peers.size >= MAX_PEER_RECORDS) {
+      this.stats.rejected++
+      return
+    }
     this.peers.set(from, { region })
     this.positions.peerUp(from, region)
     if (!known) this.confirmations.connected(from)

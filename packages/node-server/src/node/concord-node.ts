@@ -27,6 +27,7 @@ import { DEFAULT_MAX_CONNECTIONS } from '../pgwire/connection-limits.js'
 import { PgServer } from '../pgwire/pg-server.js'
 import { loadTlsPair } from './tls-files.js'
 import { HttpServer } from '../http/http-server.js'
+import { consoleState } from '../http/console-state.js'
 import type { Metric } from '../http/prometheus-text.js'
 import { isLoopbackHost } from '../transport/loopback-host.js'
 import { loadOrCreateNodeId, newNodeId } from './node-id.js'
@@ -36,6 +37,7 @@ import { fetchP2pAddresses, parsePgAddress, type PgAddress } from './pg-join.js'
 import { openSqlEngine, type SqlEngine } from './sql-engine.js'
 import { openBackupStore } from '../backup/backup-store-url.js'
 import { CatchUpLog } from './catch-up-log.js'
+import { boundRegExpBacktracking } from './regexp-backtracking.js'
 import { pgConnector } from './pg-connector.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
@@ -114,6 +116,10 @@ const NO_TRANSPORT: TransportStats = {
 export class ConcordNode {
   private stopped = false
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  /** Stops the watch that closes an unkeyed peer port once LOGIN roles exist (roles-peer-port.ts). */
+  private stopRolesWatch: () => void = () => {}
+  /** Set when that watch closed the peer port: no libp2p until the next start. */
+  peerPortClosed = false
   private readonly started = Date.now()
   private readonly catchUp: CatchUpLog
 
@@ -168,6 +174,7 @@ export class ConcordNode {
   }
 
   static async start(options: ConcordNodeOptions): Promise<ConcordNode> {
+    boundRegExpBacktracking()
     const log = options.logger ?? silentLogger
     const region = options.region ?? 'default'
     const p2p = options.p2p ?? true
@@ -177,11 +184,12 @@ export class ConcordNode {
     if (onDisk && dataDir === undefined) throw new Error('a node on disk needs a data directory (or memory: true)')
     if (onDisk) openDataDir(dataDir!, log)
     const nodeId = onDisk ? loadOrCreateNodeId(dataDir!, options.nodeId) : newNodeId(options.nodeId)
-    const [lmdb, libp2p, peerKey, portPolicy] = await Promise.all([
+    const [lmdb, libp2p, peerKey, portPolicy, rolesPeerPort] = await Promise.all([
       onDisk ? import('../storage/lmdb-storage.js') : undefined,
       p2p ? import('../transport/libp2p-transport.js') : undefined,
       p2p ? import('../transport/peer-key.js') : undefined,
       p2p ? import('./peer-port-policy.js') : undefined,
+      p2p ? import('./roles-peer-port.js') : undefined,
     ])
     const p2pHost = options.p2pHost ?? '127.0.0.1'
     const peerPortKey: PeerPortKey = portPolicy
@@ -243,7 +251,11 @@ export class ConcordNode {
         // Ids and addresses only to callers on this machine (docs/security.md, "HTTP").
         const detail = isLoopbackHost(httpHost)
         // Requests before `self` exists get a 500 from HttpServer; it exists before we return.
-        http = new HttpServer({ health: () => self!.health(detail), metrics: () => self!.metrics() })
+        http = new HttpServer({
+          health: () => self!.health(detail),
+          metrics: () => self!.metrics(),
+          console: () => consoleState({ database: eng.database, health: () => self!.health(detail), metrics: () => self!.metrics(), detail }),
+        })
         httpPort = await http.listen(options.httpPort, httpHost)
       }
       const ready = new ConcordNode(nodeId, region, pgPort, httpPort, peerPortKey, { kind: onDisk ? 'lmdb' : 'memory', own }, transport, eng, pg, http, log)
@@ -253,6 +265,18 @@ export class ConcordNode {
       const pgHost = options.host ?? '127.0.0.1'
       eng.database.announceAddresses([`postgresql://${pgHost.includes(':') ? `[${pgHost}]` : pgHost}:${pgPort}/concord`, ...(transport?.addresses() ?? [])])
       eng.database.setConnector(pgConnector({ password: options.password, join: (addr) => ready.join(addr, options.password) }))
+      if (transport !== undefined && rolesPeerPort !== undefined && peerPortKey.key === undefined) {
+        const t = transport
+        ready.stopRolesWatch = rolesPeerPort.watchRolesOnOpenPeerPort({
+          rolesExist: () => eng.database.roles().loginRolesExist,
+          closePeerPort: async () => {
+            ready.peerPortClosed = true
+            await t.stop()
+          },
+          ...(onDisk ? { dataDir: dataDir! } : {}),
+          log,
+        })
+      }
       for (const addr of options.join ?? []) ready.join(addr, options.password)
       const mode = `${onDisk ? '' : ', data in memory'}${p2p ? '' : ', no libp2p'}`
       log.info(`node ${nodeId} (region ${region}) ready: PostgreSQL on ${options.host ?? '127.0.0.1'}:${pgPort}${httpPort !== undefined ? `, HTTP on ${httpPort}` : ''}${mode}`)
@@ -269,6 +293,7 @@ export class ConcordNode {
   /** Joins a peer by PostgreSQL address (resolved to its libp2p addresses, retried with backoff) or multiaddr. */
   join(addr: string, password?: string): void {
     if (this.transport === undefined) throw new Error('this node runs without libp2p (--no-p2p): it joins no peers')
+    if (this.peerPortClosed) throw new Error('this node closed its peer port (LOGIN roles and no cluster key): restart it to join peers')
     const pgAddr = parsePgAddress(addr)
     if (!pgAddr) {
       this.transport.join(addr)
@@ -384,6 +409,7 @@ export class ConcordNode {
     this.stopped = true
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
+    this.stopRolesWatch()
     this.log.info(`node ${this.nodeId} stopping`)
     this.catchUp.stop()
     await this.http?.close().catch((err: unknown) => this.log.warn(`http close: ${errorMessage(err)}`))

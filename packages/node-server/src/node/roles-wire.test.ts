@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { ConcordNode, type ConcordNodeOptions } from './concord-node.js'
+import { writeClusterKey } from '../transport/cluster-key.js'
 
 const run = promisify(execFile)
 const nodes: ConcordNode[] = []
@@ -105,8 +106,13 @@ describe('roles over the PostgreSQL wire', () => {
   }, 60_000)
 
   it('replicates roles: a role created on one node logs in on another after sync', async () => {
-    const a = await start({ nodeId: 'roles-r1' })
-    const b = await start({ nodeId: 'roles-r2', join: [`127.0.0.1:${a.pgPort}`] })
+    // Roles close an unkeyed peer port (roles-peer-port.ts): the two nodes share a cluster key.
+    const keyDir = mkdtempSync(join(tmpdir(), 'concord-roles-key-'))
+    dirs.push(keyDir)
+    const clusterKeyFile = join(keyDir, 'cluster.key')
+    writeClusterKey(clusterKeyFile)
+    const a = await start({ nodeId: 'roles-r1', clusterKeyFile })
+    const b = await start({ nodeId: 'roles-r2', clusterKeyFile, join: [`127.0.0.1:${a.pgPort}`] })
     const admin = await connect(a, 'concord')
     await admin.query("CREATE TABLE t (id INT PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'one')")
     await admin.query("CREATE ROLE carol LOGIN PASSWORD 'c4rol'")

@@ -17,7 +17,8 @@ import type { PostgresConnectionOptions, ScramSha256Data } from 'pg-gateway'
 import { BackendWriter } from './backend-writer.js'
 import { socketDuplex } from './socket-duplex.js'
 import { startupSettings } from './startup-settings.js'
-import { startupParameters } from './startup-packet.js'
+import { startupLayoutFault, startupParameters } from './startup-packet.js'
+import { passwordMessageFault } from './password-message.js'
 import { ClientAuthentication, type AuthDecision, type LoginDirectory } from './client-authentication.js'
 import { negotiateTls } from './tls-negotiation.js'
 import { ConnectionLimits, DEFAULT_AUTHENTICATION_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './connection-limits.js'
@@ -68,6 +69,7 @@ interface Connection {
 
 const CANCEL_REQUEST = 80877102
 const GSSENC_REQUEST = 80877104
+const PROTOCOL_3_0 = 3 << 16
 
 export class PgServer {
   private server?: Server
@@ -189,6 +191,7 @@ export class PgServer {
     // packet is in: initialMessage fills it in then, for the user that packet names.
     const auth: { method: 'trust' | 'scram-sha-256'; getScramSha256Data: () => Promise<ScramSha256Data> } = { method: 'trust', getScramSha256Data: () => Promise.reject(new Error('no SCRAM secret')) }
     let superuser = true
+    let authMessages = 0
     const options: PostgresConnectionOptions = {
       auth: auth as NonNullable<PostgresConnectionOptions['auth']>,
       onAuthenticated: async (state) => {
@@ -234,6 +237,10 @@ export class PgServer {
             }
           })
         }
+        if (state.step === 'PerformingAuthentication') {
+          const fault = passwordMessageFault(data, authMessages++ === 0)
+          return fault === null ? undefined : this.drop(socket, fault)
+        }
         if (state.step !== 'ReadyForQuery') return undefined
         this.counters.messages++
         if (!wire) {
@@ -276,25 +283,27 @@ export class PgServer {
       return nothing()
     }
     const major = code >>> 16
-    if (major !== 3 && code !== 80877103 /* SSLRequest */) return this.drop(socket, `unsupported protocol ${major}.${code & 0xffff}`)
-    if (major === 3 && !this.limits.admit(socket)) {
+    if (code === 80877103 /* SSLRequest */) return length === 8 ? undefined : this.drop(socket, `SSLRequest of ${length} bytes`)
+    // pg-gateway speaks 3.0 only (and throws on anything else).
+    if (code !== PROTOCOL_3_0) return this.drop(socket, `unsupported protocol ${major}.${code & 0xffff}`)
+    const fault = startupLayoutFault(data)
+    if (fault !== null) return this.drop(socket, `invalid startup packet layout: ${fault}`)
+    if (!this.limits.admit(socket)) {
       // As PostgreSQL: the startup packet is read, then the refusal sent before authentication.
       const w = new BackendWriter()
       w.error({ severity: 'FATAL', code: SqlState.tooManyConnections, message: 'sorry, too many clients already' })
       return closing(w.take(), io)
     }
-    if (major === 3) {
-      const params = startupParameters(data)
-      const user = params['user'] ?? ''
-      const decision = this.authentication.decide({ user, database: params['database'] ?? user, remoteAddress: socket.remoteAddress ?? '', tls: io !== socket })
-      if (decision.method === 'refuse') {
-        this.log.info(`refusing client ${socket.remoteAddress}:${socket.remotePort}: ${decision.message}`)
-        const w = new BackendWriter()
-        w.error({ severity: 'FATAL', code: decision.code, message: decision.message })
-        return closing(w.take(), io)
-      }
-      authenticate(decision)
+    const params = startupParameters(data)
+    const user = params['user'] ?? ''
+    const decision = this.authentication.decide({ user, database: params['database'] ?? user, remoteAddress: socket.remoteAddress ?? '', tls: io !== socket })
+    if (decision.method === 'refuse') {
+      this.log.info(`refusing client ${socket.remoteAddress}:${socket.remotePort}: ${decision.message}`)
+      const w = new BackendWriter()
+      w.error({ severity: 'FATAL', code: decision.code, message: decision.message })
+      return closing(w.take(), io)
     }
+    authenticate(decision)
     return undefined
   }
 

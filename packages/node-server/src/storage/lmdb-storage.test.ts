@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { StorageFullError, type StoredRecord } from '@concord/core'
 import { LmdbStorage } from './lmdb-storage.js'
+import { crc32c } from './crc32c.js'
 import { CorruptRecordError, decodeRecord, encodeRecord } from './record-codec.js'
 
 const dirs: string[] = []
@@ -32,7 +33,27 @@ describe('record codec', () => {
     expect(() => decodeRecord(new Uint8Array(3))).toThrow(CorruptRecordError)
     const good = encodeRecord(update('x'))
     expect(() => decodeRecord(Uint8Array.of(9, ...good.subarray(1)))).toThrow(/version/)
-    expect(() => decodeRecord(Uint8Array.of(1, 7, ...good.subarray(2)))).toThrow(/kind/)
+    // A kind byte of 7 with its checksum made to match: refused for the kind.
+    const badKind = Uint8Array.from(good)
+    badKind[1] = 7
+    new DataView(badKind.buffer).setUint32(10, crc32c(badKind.subarray(14), crc32c(badKind.subarray(0, 10))))
+    expect(() => decodeRecord(badKind)).toThrow(/kind/)
+  })
+  it('refuses a record with any one byte changed (its checksum no longer matches)', () => {
+    const good = encodeRecord({ generation: 3, kind: 'update', data: bytes('value 29, a row as Yjs stores it') })
+    for (let at = 0; at < good.length; at++) {
+      for (const flip of [0x01, 0x80, 0xff]) {
+        const bad = Uint8Array.from(good)
+        bad[at]! ^= flip
+        expect(() => decodeRecord(bad), `byte ${at} ^ ${flip}`).toThrow(CorruptRecordError)
+      }
+    }
+    expect(() => decodeRecord(good.subarray(0, good.length - 1))).toThrow(/checksum/)
+  })
+  it('reads a version-1 record (before checksums) only when asked to, for the upgrade of an old directory', () => {
+    const v1 = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0, 5, ...bytes('old'))
+    expect(() => decodeRecord(v1)).toThrow(/version 1/)
+    expect(decodeRecord(v1, { legacy: true })).toEqual({ generation: 5, kind: 'update', data: bytes('old') })
   })
 })
 

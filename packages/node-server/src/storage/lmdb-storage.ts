@@ -1,12 +1,17 @@
 /**
  * The core `Storage` on LMDB (DESIGN.md decision 11).
  *
- * Keys (ordered-binary arrays):
- *   ['r', shard, seq] -> encoded record (record-codec.ts), seq ascending per shard
- *   ['s', shard]      -> marker: the shard exists (so `shards()` need not scan records)
- *   ['m', key]        -> replica metadata bytes
+ * Keys and the format of the directory: store-format.ts. Records (seq ascending per shard),
+ * shard markers and metadata each carry a checksum.
  *
  * Invariants:
+ * - Nothing damaged is served: a record, marker or metadata value whose checksum fails, a
+ *   record missing from a shard's log or one its marker does not count, a record with no
+ *   shard, throw a `CorruptRecordError` naming the file, the shard and the record (`load`,
+ *   `shards`, `getMeta`), so the replica does not open on it (docs/security.md, "Storage
+ *   integrity"). A directory of the format before checksums is upgraded at open. A data
+ *   file LMDB itself would crash on (a damaged meta page, a truncated file) is refused
+ *   before it is opened (lmdb-file-check.ts).
  * - An `append` promise resolves only once its records are on disk (fsync'd): LMDB runs
  *   with `overlappingSync: false`, so a commit returns after the flush. Appends that arrive
  *   while a commit is in flight are grouped by lmdb-js into the next transaction (group
@@ -25,9 +30,11 @@ import { chmodSync, mkdirSync, readdirSync, statfsSync, statSync } from 'node:fs
 import { join } from 'node:path'
 import { open, type RootDatabase } from 'lmdb'
 import { checkMetaValue, StorageFullError, type Storage, type StoredRecord } from '@concord/core'
-import { decodeRecord, encodeRecord } from './record-codec.js'
-
-type Key = [string, string] | [string, string, number]
+import { openValue, sealValue } from './checked-value.js'
+import { checkLmdbFile } from './lmdb-file-check.js'
+import { CorruptRecordError, decodeRecord, encodeRecord } from './record-codec.js'
+import { afterAppend, decodeMarker, EMPTY_MARKER, encodeMarker, type ShardMarker } from './shard-marker.js'
+import { openStoreFormat, type StoreKey as Key } from './store-format.js'
 
 /** LMDB keys are limited to 1978 bytes; leave room for the tag and sequence number. */
 const MAX_NAME_BYTES = 1024
@@ -62,11 +69,18 @@ export class LmdbStorage implements Storage {
     const durable = options.durable ?? true
     this.path = options.path
     makePrivateDir(options.path)
+    checkLmdbFile(this.file(), REMEDY)
     this.db = open<Uint8Array, Key>(options.path, {
       encoding: 'binary',
       overlappingSync: false,
       noSync: !durable,
     })
+    try {
+      openStoreFormat(this.db, this.file())
+    } catch (e) {
+      void this.db.close()
+      throw e
+    }
     for (const name of readdirSync(options.path)) {
       const file = join(options.path, name)
       if (statSync(file).isFile()) narrow(file, 0o600)
@@ -82,30 +96,56 @@ export class LmdbStorage implements Storage {
       return { shard, seq: this.takeSeq(shard), value: encodeRecord(record) }
     })
     await this.commit(this.transaction(() => {
+      const markers = new Map<string, ShardMarker>()
       for (const w of writes) {
-        this.db.put(['s', w.shard], EMPTY)
+        const marker = markers.get(w.shard) ?? this.marker(w.shard) ?? EMPTY_MARKER
+        markers.set(w.shard, afterAppend(marker, w.seq))
         this.db.put(['r', w.shard, w.seq], w.value)
       }
+      for (const [shard, marker] of markers) this.db.put(['s', shard], encodeMarker(marker))
     }))
   }
 
+  /** The shards that hold records. Throws when a record belongs to no shard (its marker is gone). */
   shards(): string[] {
     this.assertOpen()
-    const out: string[] = []
-    for (const key of this.db.getKeys({ start: ['s', ''], end: ['t'] })) out.push(key[1])
-    return out
+    const out = new Set<string>()
+    for (const key of this.db.getKeys({ start: ['s', ''], end: ['t'] })) out.add(key[1])
+    let shard: string | undefined
+    while (true) {
+      // One key per shard: jump past the shard just seen.
+      const range = shard === undefined ? { start: ['r', '', 0] as Key } : { start: ['r', shard, Number.MAX_SAFE_INTEGER] as Key }
+      const next = this.db.getKeys({ ...range, end: ['s'], limit: 2 })
+      const found = [...next].find((k) => k[1] !== shard)
+      if (found === undefined) break
+      shard = found[1]
+      if (!out.has(shard)) this.corrupt(shard, found[2] as number, 'a record of a shard that has no marker (the marker is missing)')
+    }
+    return [...out]
   }
 
+  /** Every record of `shard` from its latest snapshot on, verified (see the invariants). */
   load(shard: string): StoredRecord[] {
     this.assertOpen()
     checkName(shard, 'shard')
+    const marker = this.marker(shard) ?? EMPTY_MARKER
     const out: StoredRecord[] = []
-    for (const { value } of this.db.getRange(recordRange(shard))) {
-      const record = decodeRecord(value)
+    let count = 0
+    for (const { key, value } of this.db.getRange(recordRange(shard))) {
+      const seq = key[2] as number
+      if (seq < marker.first || seq >= marker.next) this.corrupt(shard, seq, `sequence number outside the shard's ${marker.first}..${marker.next - 1}`)
+      count++
+      let record: StoredRecord
+      try {
+        record = decodeRecord(value)
+      } catch (e) {
+        this.corrupt(shard, seq, (e as Error).message)
+      }
       // Why: a snapshot replaces everything before it, even if a compact left older records.
       if (record.kind === 'snapshot') out.length = 0
       out.push(record)
     }
+    if (count !== marker.count) this.corrupt(shard, undefined, `${marker.count - count} of its ${marker.count} records are missing`)
     return out
   }
 
@@ -116,8 +156,15 @@ export class LmdbStorage implements Storage {
     const seq = this.takeSeq(shard)
     const value = encodeRecord(snapshot)
     await this.commit(this.transaction(() => {
-      for (const key of this.db.getKeys({ start: ['r', shard, 0], end: ['r', shard, seq] })) this.db.remove(key)
-      this.db.put(['s', shard], EMPTY)
+      const marker = this.marker(shard) ?? EMPTY_MARKER
+      let removed = 0
+      for (const key of [...this.db.getKeys({ start: ['r', shard, 0], end: ['r', shard, seq] })]) {
+        this.db.remove(key)
+        removed++
+      }
+      // What is left has higher numbers than the snapshot (none, in call order), so it comes first.
+      const kept = marker.count - removed
+      this.db.put(['s', shard], encodeMarker({ first: seq, next: Math.max(marker.next, seq + 1), count: kept + 1 }))
       this.db.put(['r', shard, seq], value)
     }))
   }
@@ -135,17 +182,22 @@ export class LmdbStorage implements Storage {
     this.assertOpen()
     checkName(key, 'meta key')
     const value = this.db.get(['m', key])
-    return value === undefined ? undefined : Uint8Array.from(value)
+    if (value === undefined) return undefined
+    try {
+      return openValue(value)
+    } catch (e) {
+      throw new CorruptRecordError(`${this.file()}: metadata ${JSON.stringify(key)} is damaged: ${(e as Error).message}. ${REMEDY}`)
+    }
   }
 
   async setMeta(key: string, value: Uint8Array): Promise<void> {
     this.assertOpen()
     checkName(key, 'meta key')
     checkMetaValue(value)
-    // Copied now: the transaction runs later, and the caller may reuse its buffer.
-    const copy = Uint8Array.from(value)
+    // Sealed now (a copy): the transaction runs later, and the caller may reuse its buffer.
+    const sealed = sealValue(value)
     await this.commit(this.transaction(() => {
-      this.db.put(['m', key], copy)
+      this.db.put(['m', key], sealed)
     }))
   }
 
@@ -212,12 +264,36 @@ export class LmdbStorage implements Storage {
     return seq
   }
 
+  /** The marker of `shard`, or undefined when it has none; a damaged one throws. */
+  private marker(shard: string): ShardMarker | undefined {
+    const value = this.db.get(['s', shard])
+    if (value === undefined) return undefined
+    try {
+      return decodeMarker(value)
+    } catch (e) {
+      this.corrupt(shard, undefined, `its marker is damaged: ${(e as Error).message}`)
+    }
+  }
+
+  private corrupt(shard: string, seq: number | undefined, what: string): never {
+    const record = seq === undefined ? '' : ` record ${seq}`
+    throw new CorruptRecordError(`${this.file()} is damaged: shard ${JSON.stringify(shard)}${record}: ${what}. ${REMEDY}`)
+  }
+
+  /** The LMDB data file, as messages name it. */
+  private file(): string {
+    return join(this.path, 'data.mdb')
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new Error('LmdbStorage is closed')
   }
 }
 
-const EMPTY = new Uint8Array(0)
+/** What a message about damage tells the operator to do. */
+const REMEDY =
+  'Concord does not serve damaged data: restore the data directory from a backup (concord restore), ' +
+  'or move it away and start an empty node that joins a peer (--join) to copy the data back from the cluster'
 
 function makePrivateDir(path: string): void {
   mkdirSync(path, { recursive: true, mode: 0o700 })

@@ -1,14 +1,26 @@
 /**
  * On-disk encoding of one shard record (DESIGN.md decision 11).
  *
- * Layout, version 1: [version u8][kind u8][generation: u32 hi, u32 lo][data ...].
- * Decoding trusts nothing read from disk: a wrong version, kind or a short buffer throws
- * a `CorruptRecordError` instead of producing a record the core would misapply.
+ * Layout, version 2: [version u8 = 2][kind u8][generation: u32 hi, u32 lo][crc32c u32][data ...]
+ * The checksum (crc32c.ts) covers the ten header bytes before it and the data, so a changed
+ * byte anywhere in the record is found at load instead of being applied as a different
+ * Yjs update (a wrong value served for ever).
+ *
+ * Version 1 (before checksums: the same header without the crc, then the data) is read
+ * only when asked (`legacy`): by the one-time upgrade of an old data directory
+ * (store-format.ts). Afterwards a version-1 record is damage like any other.
+ *
+ * Decoding trusts nothing read from disk: a wrong version, kind, checksum or a short buffer
+ * throws a `CorruptRecordError` instead of producing a record the core would misapply.
  */
 import type { StoredRecord } from '@concord/core'
+import { checksumText, crc32c } from './crc32c.js'
 
-export const RECORD_FORMAT_VERSION = 1
-const HEADER_BYTES = 10
+export const RECORD_FORMAT_VERSION = 2
+const LEGACY_VERSION = 1
+const LEGACY_HEADER_BYTES = 10
+const CHECKED_BYTES = 10
+const HEADER_BYTES = 14
 const KIND_UPDATE = 0
 const KIND_SNAPSHOT = 1
 
@@ -32,18 +44,30 @@ export function encodeRecord(record: StoredRecord): Uint8Array {
   view.setUint32(2, Math.floor(generation / 2 ** 32))
   view.setUint32(6, generation >>> 0)
   out.set(data, HEADER_BYTES)
+  view.setUint32(CHECKED_BYTES, crc32c(data, crc32c(out.subarray(0, CHECKED_BYTES))))
   return out
 }
 
-export function decodeRecord(bytes: Uint8Array): StoredRecord {
-  if (bytes.length < HEADER_BYTES) throw new CorruptRecordError(`record of ${bytes.length} bytes is shorter than its header`)
-  if (bytes[0] !== RECORD_FORMAT_VERSION) throw new CorruptRecordError(`unknown record format version ${bytes[0]}`)
+/** Decodes a stored record; `legacy` also accepts version 1 (no checksum). */
+export function decodeRecord(bytes: Uint8Array, options: { legacy?: boolean } = {}): StoredRecord {
+  if (bytes.length < 1) throw new CorruptRecordError('empty record')
+  const legacy = options.legacy === true && bytes[0] === LEGACY_VERSION
+  if (!legacy && bytes[0] !== RECORD_FORMAT_VERSION) throw new CorruptRecordError(`unknown record format version ${bytes[0]}`)
+  const headerBytes = legacy ? LEGACY_HEADER_BYTES : HEADER_BYTES
+  if (bytes.length < headerBytes) throw new CorruptRecordError(`record of ${bytes.length} bytes is shorter than its header`)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (!legacy) {
+    const stored = view.getUint32(CHECKED_BYTES)
+    const computed = crc32c(bytes.subarray(HEADER_BYTES), crc32c(bytes.subarray(0, CHECKED_BYTES)))
+    if (stored !== computed) throw new CorruptRecordError(`checksum mismatch (stored ${checksumText(stored)}, computed ${checksumText(computed)})`)
+  }
   const kindByte = bytes[1]
   if (kindByte !== KIND_UPDATE && kindByte !== KIND_SNAPSHOT) throw new CorruptRecordError(`unknown record kind ${kindByte}`)
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const generation = view.getUint32(2) * 2 ** 32 + view.getUint32(6)
   if (!Number.isSafeInteger(generation)) throw new CorruptRecordError(`generation ${generation} out of range`)
-  // Copy: the caller may keep the data while LMDB reuses the buffer it returned.
-  const data = bytes.slice(HEADER_BYTES)
+  // Copy: the caller may keep the data while LMDB reuses the buffer it returned (and a
+  // Buffer's `slice` would be a view, not a copy).
+  const data = new Uint8Array(bytes.subarray(headerBytes))
   return { generation, kind: kindByte === KIND_UPDATE ? 'update' : 'snapshot', data }
 }
+

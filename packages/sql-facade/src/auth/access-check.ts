@@ -3,12 +3,14 @@
  * as PostgreSQL checks a query's range table: SELECT on every relation a statement reads,
  * INSERT / UPDATE / DELETE / TRUNCATE on the one it writes (UPDATE and DELETE with a
  * WHERE, FROM/USING or RETURNING also read it, so they need SELECT too; INSERT ..
- * RETURNING likewise; ON CONFLICT DO UPDATE needs UPDATE). A view is checked for the
+ * RETURNING likewise; ON CONFLICT DO UPDATE needs UPDATE; MERGE needs what its actions
+ * do on the target, SELECT on it and on its source). A view is checked for the
  * current role, and the relations it reads for the view's owner, as PostgreSQL does; the
  * body of a SQL function a statement calls is checked for the current role (functions
  * are SECURITY INVOKER). Superusers pass every check.
  *
- * DDL: creating anything needs CREATE on schema public (superusers, and roles granted it:
+ * DDL: creating anything (tables, views, sequences, functions, domains, composite and
+ * enum types) needs CREATE on schema public (superusers, and roles granted it:
  * as PostgreSQL 15+, PUBLIC has none by default); a foreign key needs REFERENCES on the
  * table it references, LIKE needs SELECT on its source, PARTITION OF needs the parent's
  * owner, CREATE TABLE AS its query's reads; ALTER TABLE, CREATE INDEX and DROP of a table
@@ -54,12 +56,13 @@ export function checkAccess(stmt: Statement, ctx: AccessCtx): void {
 function checkNode(node: Node, ctx: AccessCtx): void {
   if ('CreateSchemaStmt' in node) throw denied('permission denied for database concord')
   const creates = ('SelectStmt' in node && node.SelectStmt.intoClause) || 'CreateStmt' in node || 'ViewStmt' in node || 'CreateTableAsStmt' in node
-    || 'CreateSeqStmt' in node || 'CreateFunctionStmt' in node
+    || 'CreateSeqStmt' in node || 'CreateFunctionStmt' in node || 'CreateDomainStmt' in node || 'CompositeTypeStmt' in node || 'CreateEnumStmt' in node
   if (creates) {
     if (!ctx.roles().mayCreate(ctx.current.oid)) throw denied('permission denied for schema public')
     return checkCreate(node, ctx)
   }
-  if ('SelectStmt' in node || 'InsertStmt' in node || 'UpdateStmt' in node || 'DeleteStmt' in node || 'TruncateStmt' in node || 'CopyStmt' in node || 'ExplainStmt' in node) {
+  if ('SelectStmt' in node || 'InsertStmt' in node || 'UpdateStmt' in node || 'DeleteStmt' in node || 'TruncateStmt' in node || 'CopyStmt' in node || 'ExplainStmt' in node
+    || 'MergeStmt' in node) {
     checkPrivileges(needs(node, ctx, 0), ctx.current.oid, ctx, 0)
     return
   }
@@ -165,6 +168,17 @@ function needs(root: Node, ctx: AccessCtx, depth: number): Need[] {
       case 'UpdateStmt': case 'DeleteStmt': {
         relation(s['relation'] as { relname?: string }, scope, key === 'UpdateStmt' ? 'w' : 'd')
         if (s['whereClause'] || returns(s) || hasItems(s['fromClause']) || hasItems(s['usingClause'])) relation(s['relation'] as { relname?: string }, scope, 'r')
+        return walk(omit(s, 'relation'), scope)
+      }
+      case 'MergeStmt': {
+        // INSERT / UPDATE / DELETE on the target as its actions need, and SELECT (its ON condition reads it).
+        const target = s['relation'] as { relname?: string }
+        const letters: Record<string, PrivilegeLetter> = { CMD_INSERT: 'a', CMD_UPDATE: 'w', CMD_DELETE: 'd' }
+        for (const w of (s['mergeWhenClauses'] as Node[] | undefined) ?? []) {
+          const letter = 'MergeWhenClause' in w ? letters[w.MergeWhenClause.commandType ?? ''] : undefined
+          if (letter) relation(target, scope, letter)
+        }
+        relation(target, scope, 'r')
         return walk(omit(s, 'relation'), scope)
       }
       case 'TruncateStmt':

@@ -276,7 +276,9 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
   const verb = stmt.is_grant ? 'GRANT' : 'REVOKE'
   const objtype = stmt.objtype ?? 'OBJECT_TABLE'
   const privNames = (stmt.privileges ?? []).map((p) => ('AccessPriv' in p ? p.AccessPriv : {}))
-  if (objtype === 'OBJECT_SCHEMA' && privNames.some((p) => (p.priv_name ?? '').toLowerCase() === 'create')) return schemaGrant(stmt, ctx)
+  // GRANT ALL on a schema is CREATE and USAGE: it must grant CREATE (it was once taken as USAGE alone, granting nothing).
+  const allOnSchema = objtype === 'OBJECT_SCHEMA' && stmt.is_grant && privNames.length === 0
+  if (objtype === 'OBJECT_SCHEMA' && (allOnSchema || privNames.some((p) => (p.priv_name ?? '').toLowerCase() === 'create'))) return schemaGrant(stmt, ctx)
   if (objtype !== 'OBJECT_TABLE') {
     const implicit = IMPLICIT[objtype]
     const all = privNames.length === 0

@@ -63,6 +63,7 @@ export const SqlState = {
   invalidTextRepresentation: '22P02',
   invalidDatetimeFormat: '22007',
   datetimeFieldOverflow: '22008',
+  invalidTimeZoneDisplacementValue: '22009',
   intervalFieldOverflow: '22015',
   invalidArgumentForLogarithm: '2201E',
   invalidArgumentForPowerFunction: '2201F',

@@ -12,7 +12,7 @@ import { compilePattern } from '../functions/regex.js'
 import { lookupScalar, lookupVariadicScalar } from '../functions/scalar.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
 import type { Relation } from '../relation/relation.js'
-import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature } from './window.js'
+import { checkFrame, isWindowFunction, rangeOffsets, resolveWindowDef, windowFunctionSignature, type RangeBounds } from './window.js'
 import { compareValues, groupKey } from '../types/compare.js'
 import { compareJsonb } from '../types/jsonb-order.js'
 import { Decimal } from '../types/decimal.js'
@@ -785,6 +785,7 @@ function compileSqlValueFunction(op: string, ctx: CompileCtx): Compiled {
       return { type: T.time, eval: () => ctx.exec.nowMicros % 86_400_000_000 }
     case 'SVFOP_CURRENT_CATALOG': return { type: T.name, eval: () => 'concord' }
     case 'SVFOP_CURRENT_SCHEMA': return { type: T.name, eval: () => 'public' }
+    case 'SVFOP_SESSION_USER': return { type: T.name, eval: () => ctx.exec.settings.sessionUser }
     default: return { type: T.name, eval: () => ctx.exec.settings.user }
   }
 }
@@ -832,7 +833,7 @@ function compileWindowCall(name: string, f: NonNullable<Extract<Node, { FuncCall
   if (f.agg_order?.length) throw new SqlError(SqlState.featureNotSupported, 'aggregate ORDER BY is not implemented for window functions')
   const win = ctx.win
   const def = resolveWindowDef(f.over!, win.named)
-  checkFrame(def.frameOptions ?? 0)
+  checkFrame(def.frameOptions ?? 0, def.orderClause?.length ?? 0)
   // Arguments, partition and order keys see the row after grouping; nested windows are not allowed.
   const inner: CompileCtx = { ...ctx, win: null, srf: null }
   const now = ctx.exec.nowMicros
@@ -844,12 +845,36 @@ function compileWindowCall(name: string, f: NonNullable<Extract<Node, { FuncCall
     const nulls = o.SortBy.sortby_nulls
     return { key: compileExpr(o.SortBy.node!, inner), desc, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' ? true : nulls === 'SORTBY_NULLS_LAST' ? false : desc }
   })
-  const offset = (n: Node | undefined) => (n ? coerce(compileExpr(n, inner), T.int8, 'implicit', now) : null)
+  const ranged = rangeOffsets(def.frameOptions ?? 0)
+  // An untyped RANGE offset ('1 day') is an interval for a date/time key, else the key's type (PostgreSQL's in_range).
+  const rangeOffset = (n: Node): Node => {
+    if (compileExpr(n, inner).type.id !== 'unknown') return n
+    const keyType = order[0]!.key.type
+    const typeName = ['date', 'time', 'timestamp', 'timestamptz', 'interval'].includes(keyType.id) ? 'interval' : keyType.id
+    return { TypeCast: { arg: n, typeName: { names: [{ String: { sval: typeName } }] } } }
+  }
+  // ROWS and GROUPS offsets count rows or groups; a RANGE offset keeps its own type.
+  const offset = (n: Node | undefined) => (n ? (ranged ? compileExpr(rangeOffset(n), inner) : coerce(compileExpr(n, inner), T.int8, 'implicit', now)) : null)
+  let range: RangeBounds | null = null
+  if (ranged) {
+    const sortBy = (def.orderClause![0] as Extract<Node, { SortBy: unknown }>).SortBy
+    const desc = sortBy.sortby_dir === 'SORTBY_DESC'
+    // The bound of row r: its key moved back (PRECEDING) or on (FOLLOWING) in sort order.
+    const bound = (which: 'preceding' | 'following' | null, n: Node | undefined): Compiled | null => {
+      if (!which || !n) return null
+      const op = (which === 'preceding') !== desc ? '-' : '+'
+      return compileExpr({ A_Expr: { kind: 'AEXPR_OP', name: [{ String: { sval: op } }], lexpr: sortBy.node!, rexpr: rangeOffset(n) } }, inner)
+    }
+    const start = bound(ranged[0], def.startOffset)
+    const end = bound(ranged[1], def.endOffset)
+    const t = (start ?? end)!.type
+    range = { key: coerce(order[0]!.key, t, 'implicit', now), start: start && coerce(start, t, 'implicit', now), end: end && coerce(end, t, 'implicit', now) }
+  }
   const slot = win.slots.length
   win.slots.push({
     name, args: sig.args, agg: sig.agg, star: !!f.agg_star, order, frameOptions: def.frameOptions ?? 0,
     partition: (def.partitionClause ?? []).map((p) => compileExpr(p, inner)),
-    startOffset: offset(def.startOffset), endOffset: offset(def.endOffset),
+    startOffset: offset(def.startOffset), endOffset: offset(def.endOffset), range,
     filter: f.agg_filter ? coerce(compileExpr(f.agg_filter, inner), T.bool, 'implicit', now) : null,
   })
   return { type: sig.result, eval: (env) => env.wins![slot]! }

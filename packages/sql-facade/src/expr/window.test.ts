@@ -46,4 +46,23 @@ describe('window functions', () => {
     expect(await text('SELECT dept, sum(sal) AS s, rank() OVER (ORDER BY sum(sal) DESC) AS r FROM e GROUP BY dept ORDER BY dept')).toEqual(['a|500|1', 'b|50|2', 'c|10|3'])
     await expect(db.query('SELECT id FROM e WHERE row_number() OVER () > 1')).rejects.toMatchObject({ code: '42P20' })
   })
+
+  it('RANGE frames with offsets bound the ORDER BY key, either direction, NULL keys framing their peers', async () => {
+    const pairs = async (sql: string) => (await text(sql)).join(',')
+    expect(await pairs('SELECT id, sum(sal) OVER (ORDER BY sal RANGE BETWEEN 50 PRECEDING AND 100 FOLLOWING) FROM e ORDER BY id')).toBe('1|550,2|400,3|400,4|160,5|NULL,6|160')
+    expect(await pairs('SELECT id, sum(sal) OVER (ORDER BY sal DESC RANGE BETWEEN 100 PRECEDING AND CURRENT ROW) FROM e ORDER BY id')).toBe('1|500,2|400,3|400,4|150,5|NULL,6|160')
+  })
+
+  it('GROUPS frames count peer groups; EXCLUDE TIES and EXCLUDE GROUP drop peers from the frame', async () => {
+    expect((await text('SELECT id, count(*) OVER (ORDER BY sal GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM e ORDER BY id')).join(',')).toBe('1|4,2|4,3|4,4|3,5|3,6|2')
+    expect((await text(`SELECT id, sum(sal) OVER (ORDER BY sal ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE TIES),
+      first_value(id) OVER (ORDER BY sal ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE GROUP) FROM e ORDER BY id`)).join(','))
+      .toBe('1|560|6,2|360|6,3|360|6,4|560|6,5|560|6,6|560|4')
+  })
+
+  it('refuses a negative RANGE offset (22013), RANGE offsets over two keys and GROUPS without ORDER BY (42P20)', async () => {
+    await expect(db.query('SELECT sum(sal) OVER (ORDER BY sal RANGE BETWEEN -1 PRECEDING AND CURRENT ROW) FROM e')).rejects.toMatchObject({ code: '22013' })
+    await expect(db.query('SELECT sum(sal) OVER (ORDER BY sal, id RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) FROM e')).rejects.toMatchObject({ code: '42P20' })
+    await expect(db.query('SELECT sum(sal) OVER (GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM e')).rejects.toMatchObject({ code: '42P20' })
+  })
 })

@@ -9,8 +9,10 @@
  * percent_rank, cume_dist, ntile), offsets (lag, lead, first_value, last_value,
  * nth_value) and every aggregate as a window function. The default frame is RANGE
  * UNBOUNDED PRECEDING .. CURRENT ROW (the whole partition without ORDER BY: all rows are
- * peers); ROWS frames with UNBOUNDED / n PRECEDING / CURRENT ROW / n FOLLOWING are
- * supported, RANGE with offsets and GROUPS are not (0A000).
+ * peers); ROWS, RANGE and GROUPS frames with UNBOUNDED / offset PRECEDING / CURRENT ROW /
+ * offset FOLLOWING, and EXCLUDE CURRENT ROW / GROUP / TIES. A RANGE offset is applied to
+ * the one ORDER BY key with its own `+` / `-` (int, numeric, float, date/timestamp with
+ * an interval ..); a GROUPS offset counts peer groups.
  */
 import type { Node, WindowDef } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -19,6 +21,8 @@ import type { Compiled } from './compiled.js'
 import type { Env } from '../relation/scope.js'
 import { aggregateSeesNulls, isAggregate, resolveAggregate, type AggregateImpl, type AggState } from '../functions/aggregate.js'
 import { compareValues, rowKey } from '../types/compare.js'
+import { Decimal } from '../types/decimal.js'
+import { Interval } from '../types/interval.js'
 import { T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import type { StatementBudget } from '../runtime/statement-budget.js'
@@ -36,7 +40,10 @@ const START_OFFSET_PRECEDING = 0x800
 const END_OFFSET_PRECEDING = 0x1000
 const START_OFFSET_FOLLOWING = 0x2000
 const END_OFFSET_FOLLOWING = 0x4000
-const EXCLUSIONS = 0x8000 | 0x10000 | 0x20000
+const EXCLUDE_CURRENT_ROW = 0x8000
+const EXCLUDE_GROUP = 0x10000
+const EXCLUDE_TIES = 0x20000
+const OFFSETS_ANY = START_OFFSET_PRECEDING | START_OFFSET_FOLLOWING | END_OFFSET_PRECEDING | END_OFFSET_FOLLOWING
 
 const RANKING = new Set(['row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile'])
 const OFFSETS = new Set(['lag', 'lead', 'first_value', 'last_value', 'nth_value'])
@@ -59,9 +66,17 @@ export interface WindowSlot {
   frameOptions: number
   startOffset: Compiled | null
   endOffset: Compiled | null
+  /** RANGE with an offset: the ORDER BY key and the frame's bounds for a row, in one type. */
+  range: RangeBounds | null
   agg: AggregateImpl | null
   filter: Compiled | null
   star: boolean
+}
+
+export interface RangeBounds {
+  key: Compiled
+  start: Compiled | null
+  end: Compiled | null
 }
 
 /** Collects the window-function calls of one query level. */
@@ -138,13 +153,20 @@ function noFunction(name: string, args: Compiled[]): SqlError {
   return new SqlError(SqlState.undefinedFunction, `function ${name}(${args.map((a) => a.type.id).join(', ')}) does not exist`)
 }
 
-export function checkFrame(frameOptions: number): void {
+export function checkFrame(frameOptions: number, orderKeys: number): void {
   if (!(frameOptions & NONDEFAULT)) return
-  if (frameOptions & GROUPS) throw new SqlError(SqlState.featureNotSupported, 'GROUPS frames are not supported')
-  if (frameOptions & EXCLUSIONS) throw new SqlError(SqlState.featureNotSupported, 'frame EXCLUDE options are not supported')
-  if (frameOptions & RANGE && frameOptions & (START_OFFSET_PRECEDING | START_OFFSET_FOLLOWING | END_OFFSET_PRECEDING | END_OFFSET_FOLLOWING)) {
-    throw new SqlError(SqlState.featureNotSupported, 'RANGE frames with an offset are not supported')
+  if (frameOptions & GROUPS && orderKeys === 0) throw new SqlError(SqlState.windowingError, 'GROUPS mode requires an ORDER BY clause')
+  if (frameOptions & RANGE && frameOptions & OFFSETS_ANY && orderKeys !== 1) {
+    throw new SqlError(SqlState.windowingError, 'RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column')
   }
+}
+
+/** Which offsets of a RANGE frame need bounds: [start, end] as 'preceding' | 'following' | null. */
+export function rangeOffsets(frameOptions: number): ['preceding' | 'following' | null, 'preceding' | 'following' | null] | null {
+  if (!(frameOptions & NONDEFAULT) || !(frameOptions & RANGE) || !(frameOptions & OFFSETS_ANY)) return null
+  const start = frameOptions & START_OFFSET_PRECEDING ? 'preceding' : frameOptions & START_OFFSET_FOLLOWING ? 'following' : null
+  const end = frameOptions & END_OFFSET_PRECEDING ? 'preceding' : frameOptions & END_OFFSET_FOLLOWING ? 'following' : null
+  return [start, end]
 }
 
 function sortIndices(keys: RtValue[][], order: WindowOrder[], budget: StatementBudget): number[] {
@@ -179,12 +201,20 @@ function samePeers(a: RtValue[], b: RtValue[]): boolean {
   return true
 }
 
-function offsetValue(c: Compiled | null, env: Env): number {
+function offsetValue(c: Compiled | null, env: Env, which: 'starting' | 'ending'): number {
   const v = c ? c.eval(env) : null
-  if (v === null) throw new SqlError(SqlState.nullValueNotAllowed, 'frame starting offset must not be null')
+  if (v === null) throw new SqlError(SqlState.nullValueNotAllowed, `frame ${which} offset must not be null`)
   const n = Number(v)
-  if (n < 0) throw new SqlError(SqlState.invalidPrecedingOrFollowingSize, 'frame starting offset must not be negative')
+  if (n < 0) throw new SqlError(SqlState.invalidPrecedingOrFollowingSize, `frame ${which} offset must not be negative`)
   return n
+}
+
+/** A RANGE offset must be given and not negative (checked on the offset itself, before it is added). */
+function checkRangeOffset(c: Compiled | null, env: Env, which: 'starting' | 'ending'): void {
+  const v = c ? c.eval(env) : null
+  if (v === null) throw new SqlError(SqlState.nullValueNotAllowed, `frame ${which} offset must not be null`)
+  const negative = v instanceof Interval ? v.months < 0 || v.days < 0 || v.micros < 0 : compareValues(v, typeof v === 'bigint' ? 0n : v instanceof Decimal ? Decimal.fromNumber(0) : 0) < 0
+  if (negative) throw new SqlError(SqlState.invalidPrecedingOrFollowingSize, 'invalid preceding or following size in window function')
 }
 
 /** Computes every window slot for the rows of one query level; sets `env.wins`. */
@@ -268,21 +298,38 @@ function computePartition(part: Env[], slot: WindowSlot, si: number, budget: Sta
       return
     }
   }
-  const frame = (i: number): [number, number] => frameOf(slot, rows[i]!, i, n, peerStart, peerEnd)
+  const frames = partitionFrames(slot, rows, peerStart, peerEnd)
+  const frame = (i: number): [number, number] => frameOf(slot, frames, i)
+  const exclusion = slot.frameOptions & NONDEFAULT ? slot.frameOptions & (EXCLUDE_CURRENT_ROW | EXCLUDE_GROUP | EXCLUDE_TIES) : 0
+  /** Whether row j is in row i's frame [s, e] after EXCLUDE. */
+  const kept = (i: number, j: number): boolean => {
+    if (!exclusion) return true
+    if (exclusion & EXCLUDE_CURRENT_ROW) return j !== i
+    const peer = j >= peerStart[i]! && j <= peerEnd[i]!
+    if (exclusion & EXCLUDE_GROUP) return !peer
+    return !peer || j === i
+  }
   if (slot.name === 'first_value' || slot.name === 'last_value' || slot.name === 'nth_value') {
     for (let i = 0; i < n; i++) {
       const [s, e] = frame(i)
-      if (s > e) {
+      const members: number[] = []
+      for (let j = s; j <= e; j++) {
+        if (!kept(i, j)) continue
+        members.push(j)
+        // first_value needs one row, nth_value k rows: stop early on a long frame.
+        if (slot.name === 'first_value') break
+      }
+      if (members.length === 0) {
         set(i, null)
         continue
       }
-      if (slot.name === 'first_value') set(i, arg(0, s))
-      else if (slot.name === 'last_value') set(i, arg(0, e))
+      if (slot.name === 'first_value') set(i, arg(0, members[0]!))
+      else if (slot.name === 'last_value') set(i, arg(0, members[members.length - 1]!))
       else {
         const k = arg(1, i)
         if (k === null) set(i, null)
-        else if ((k as number) <= 0) throw new SqlError(SqlState.invalidArgumentForNthValue, 'argument of nth_value must be greater than zero')
-        else set(i, s + (k as number) - 1 <= e ? arg(0, s + (k as number) - 1) : null)
+        else if ((k as number) <= 0) throw nthValueArgument()
+        else set(i, (k as number) <= members.length ? arg(0, members[(k as number) - 1]!) : null)
       }
     }
     return
@@ -301,7 +348,7 @@ function computePartition(part: Env[], slot: WindowSlot, si: number, budget: Sta
   const final = (st: AggState): RtValue => agg.final(st)
   // Frames that start at the partition's first row grow monotonically: step incrementally.
   const opts = slot.frameOptions
-  const fromStart = !(opts & NONDEFAULT) || !!(opts & START_UNBOUNDED_PRECEDING)
+  const fromStart = !(opts & NONDEFAULT) || (!!(opts & START_UNBOUNDED_PRECEDING) && !exclusion)
   if (fromStart) {
     const st: AggState = { acc: null, n: 0 }
     let fed = 0
@@ -315,27 +362,111 @@ function computePartition(part: Env[], slot: WindowSlot, si: number, budget: Sta
   for (let i = 0; i < n; i++) {
     const [s, e] = frame(i)
     const st: AggState = { acc: null, n: 0 }
-    for (let j = s; j <= e; j++) feed(st, j)
+    for (let j = s; j <= e; j++) if (kept(i, j)) feed(st, j)
     set(i, final(st))
   }
 }
 
-function frameOf(slot: WindowSlot, env: Env, i: number, n: number, peerStart: number[], peerEnd: number[]): [number, number] {
+function nthValueArgument(): SqlError {
+  return new SqlError(SqlState.invalidArgumentForNthValue, 'argument of nth_value must be greater than zero')
+}
+
+/** What frame bounds of one sorted partition are computed from. */
+interface PartitionFrames {
+  rows: Env[]
+  n: number
+  peerStart: number[]
+  peerEnd: number[]
+  /** Peer group number of each row, and each group's first and last row (GROUPS). */
+  group: number[]
+  groupStart: number[]
+  groupEnd: number[]
+  /** RANGE with an offset: each row's key in the bounds' type, and the rows whose key is not NULL ([a, b)). */
+  keys: RtValue[] | null
+  nonNull: [number, number]
+}
+
+function partitionFrames(slot: WindowSlot, rows: Env[], peerStart: number[], peerEnd: number[]): PartitionFrames {
+  const n = rows.length
+  const group: number[] = []
+  const groupStart: number[] = []
+  const groupEnd: number[] = []
+  for (let i = 0; i < n; i++) {
+    if (peerStart[i] === i) {
+      groupStart.push(i)
+      groupEnd.push(peerEnd[i]!)
+    }
+    group.push(groupStart.length - 1)
+  }
+  let keys: RtValue[] | null = null
+  let a = 0, b = n
+  if (slot.range) {
+    const k = slot.range.key
+    keys = rows.map((env) => k.eval(env))
+    while (a < n && keys[a] === null) a++
+    b = a
+    while (b < n && keys[b] !== null) b++
+  }
+  return { rows, n, peerStart, peerEnd, group, groupStart, groupEnd, keys, nonNull: [a, b] }
+}
+
+/** First index in [a, b) where `ok` holds (ok is false then true along the range), or b. */
+function firstTrue(a: number, b: number, ok: (j: number) => boolean): number {
+  let lo = a, hi = b
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (ok(mid)) hi = mid
+    else lo = mid + 1
+  }
+  return lo
+}
+
+/** Row i's frame [s, e] within the partition (s > e: empty). */
+function frameOf(slot: WindowSlot, p: PartitionFrames, i: number): [number, number] {
   const o = slot.frameOptions
+  const { n, peerStart, peerEnd } = p
   if (!(o & NONDEFAULT)) return [0, slot.order.length ? peerEnd[i]! : n - 1]
-  const rows = !!(o & ROWS)
+  const env = p.rows[i]!
+  const mode = o & ROWS ? 'rows' : o & GROUPS ? 'groups' : 'range'
+  // Position of a key relative to `bound` in the partition's sort order.
+  const desc = slot.order[0]?.desc ?? false
+  const after = (j: number, bound: RtValue) => (desc ? -1 : 1) * compareValues(p.keys![j]!, bound)
   let s: number
   if (o & START_UNBOUNDED_PRECEDING) s = 0
-  else if (o & START_CURRENT_ROW) s = rows ? i : peerStart[i]!
-  else if (o & START_OFFSET_PRECEDING) s = i - offsetValue(slot.startOffset, env)
-  else if (o & START_OFFSET_FOLLOWING) s = i + offsetValue(slot.startOffset, env)
-  else s = 0
+  else if (o & START_CURRENT_ROW) s = mode === 'rows' ? i : peerStart[i]!
+  else if (o & (START_OFFSET_PRECEDING | START_OFFSET_FOLLOWING)) {
+    const sign = o & START_OFFSET_PRECEDING ? -1 : 1
+    if (mode === 'rows') s = i + sign * offsetValue(slot.startOffset, env, 'starting')
+    else if (mode === 'groups') {
+      const g = p.group[i]! + sign * offsetValue(slot.startOffset, env, 'starting')
+      s = g < 0 ? 0 : g >= p.groupStart.length ? n : p.groupStart[g]!
+    } else {
+      checkRangeOffset(slot.startOffset, env, 'starting')
+      if (p.keys![i] === null) s = peerStart[i]!
+      else {
+        const bound = slot.range!.start!.eval(env)
+        s = bound === null ? p.nonNull[1] : firstTrue(p.nonNull[0], p.nonNull[1], (j) => after(j, bound) >= 0)
+      }
+    }
+  } else s = 0
   let e: number
   if (o & END_UNBOUNDED_FOLLOWING) e = n - 1
-  else if (o & END_CURRENT_ROW) e = rows ? i : peerEnd[i]!
-  else if (o & END_OFFSET_PRECEDING) e = i - offsetValue(slot.endOffset, env)
-  else if (o & END_OFFSET_FOLLOWING) e = i + offsetValue(slot.endOffset, env)
-  else e = rows ? i : peerEnd[i]!
+  else if (o & END_CURRENT_ROW) e = mode === 'rows' ? i : peerEnd[i]!
+  else if (o & (END_OFFSET_PRECEDING | END_OFFSET_FOLLOWING)) {
+    const sign = o & END_OFFSET_PRECEDING ? -1 : 1
+    if (mode === 'rows') e = i + sign * offsetValue(slot.endOffset, env, 'ending')
+    else if (mode === 'groups') {
+      const g = p.group[i]! + sign * offsetValue(slot.endOffset, env, 'ending')
+      e = g < 0 ? -1 : g >= p.groupEnd.length ? n - 1 : p.groupEnd[g]!
+    } else {
+      checkRangeOffset(slot.endOffset, env, 'ending')
+      if (p.keys![i] === null) e = peerEnd[i]!
+      else {
+        const bound = slot.range!.end!.eval(env)
+        e = bound === null ? p.nonNull[0] - 1 : firstTrue(p.nonNull[0], p.nonNull[1], (j) => after(j, bound) > 0) - 1
+      }
+    }
+  } else e = mode === 'rows' ? i : peerEnd[i]!
   return [Math.max(0, s), Math.min(n - 1, e)]
 }
 

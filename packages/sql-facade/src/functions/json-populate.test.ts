@@ -31,3 +31,30 @@ describe('json_populate_record and json_populate_recordset', () => {
     expect(await sqlState(db, `SELECT * FROM json_populate_record(NULL::jp3, '{"p": 1}')`)).toBe('0A000')
   })
 })
+
+describe('JSON record functions with a column definition list', () => {
+  it('json_to_record and jsonb_to_recordset read rows of the listed columns', async () => {
+    const db = await openDatabase({ nodeId: 'n1', region: 'us-west' })
+    try {
+      const a = await db.query(`SELECT * FROM json_to_record('{"a":1,"b":"foo","c":"bar"}') AS x(a int, b text, d text)`)
+      expect(a.fields.map((f) => f.name)).toEqual(['a', 'b', 'd'])
+      expect(a.rowArrays).toEqual([[1, 'foo', null]])
+      const b = await db.query(`SELECT * FROM jsonb_to_recordset('[{"a":1,"b":{"d":"foo"}},{"a":2,"c":true}]') AS x(a int, b jsonb, c boolean)`)
+      expect(b.rowArrays).toEqual([[1, '{"d": "foo"}', null], [2, null, true]])
+      const c = await db.query(`SELECT * FROM json_populate_record(null::record, '{"x": 776}') AS (x int, y int)`)
+      expect(c.rowArrays).toEqual([[776, null]])
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('refuses a base row of other types (42804) and a list on a function not returning record (42601)', async () => {
+    const db = await openDatabase({ nodeId: 'n1', region: 'us-west' })
+    try {
+      await expect(db.query(`SELECT * FROM json_populate_recordset(row(0::int), '[{"a":"1"}]') q (a text, b text)`)).rejects.toMatchObject({ code: '42804' })
+      await expect(db.query('SELECT * FROM generate_series(1, 2) AS x(a int)')).rejects.toMatchObject({ code: '42601' })
+    } finally {
+      await db.close()
+    }
+  })
+})

@@ -9,12 +9,15 @@
  * arrays are dimensions and must be rectangular: 22P02) of an array-typed field, an
  * object a row of a composite field; for json/jsonb fields the value itself. A field of
  * a domain with constraints is refused (0A000) rather than filled unchecked.
+ *
+ * In FROM with a column definition list (`AS x(a int, b text)`), json[b]_to_record[set]
+ * and the populate functions over `null::record` read rows of the list's row type.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { SqlArray } from '../types/array.js'
 import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
 import { RowValue, rowItems } from '../types/row-type.js'
-import { elementType, T, type SqlType } from '../types/sql-type.js'
+import { elementType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { parseText } from '../types/text-format.js'
 import { castValue } from '../types/cast.js'
 import type { RtValue } from '../types/value.js'
@@ -150,36 +153,61 @@ export const JSON_POPULATE_SET_FUNCTIONS: Record<string, (ts: SqlType[]) => Rows
   jsonb_populate_recordset: populateRecordset('jsonb', 'jsonb_populate_recordset'),
 }
 
+const RECORD_FUNCTIONS: Record<string, { kind: JsonKind; set: boolean; base: boolean }> = {
+  json_to_record: { kind: 'json', set: false, base: false },
+  jsonb_to_record: { kind: 'jsonb', set: false, base: false },
+  json_to_recordset: { kind: 'json', set: true, base: false },
+  jsonb_to_recordset: { kind: 'jsonb', set: true, base: false },
+  json_populate_record: { kind: 'json', set: false, base: true },
+  jsonb_populate_record: { kind: 'jsonb', set: false, base: true },
+  json_populate_recordset: { kind: 'json', set: true, base: true },
+  jsonb_populate_recordset: { kind: 'jsonb', set: true, base: true },
+}
+
+/** Whether `name` returns `record` rows shaped by a column definition list in FROM. */
+export function isJsonRecordFunction(name: string): boolean {
+  return name in RECORD_FUNCTIONS
+}
+
 /**
- * A record-returning JSON function called in FROM with a column definition list
- * (`json_to_record(..) AS x(a int, b text)`, `jsonb_populate_record(null::record, ..) AS
- * (x int)`): the list is the row type. A non-NULL base row must be of that type (42804, as
- * PostgreSQL checks the row it returns). Undefined for functions that are not these.
+ * json[b]_to_record[set](json) and json[b]_populate_record[set](base, json) in FROM with a
+ * column definition list: rows of the anonymous row type `t` the list gives. A non-NULL
+ * base must have exactly `t`'s field types (42804, as PostgreSQL's tupledesc_match).
  */
-export function recordFunctionRows(name: string, ts: SqlType[], row: SqlType): RowsImpl | null | undefined {
-  const m = /^(jsonb?)_(to|populate)_(record|recordset)$/.exec(name)
-  if (!m) return undefined
-  const kind = m[1] as JsonKind
-  const jt = kind === 'json' ? T.json : T.jsonb
-  const set = m[3] === 'recordset'
-  const populating = m[2] === 'populate'
-  if (ts.length !== (populating ? 2 : 1)) return null
-  const json = ts[ts.length - 1]!
-  if (json.id !== kind && json.id !== 'unknown') return null
-  const base = populating ? ts[0]! : null
-  if (base && (base.id !== 'record' || base.array)) return null
-  const mismatch = base?.fields !== undefined && (base.fields.length !== row.fields!.length || base.fields.some((f, i) => f.type.id !== row.fields![i]!.type.id))
-  return { args: [...(base ? [base] : []), jt], result: row, rows: (a, ctx) => {
-    if (mismatch) throw new SqlError(SqlState.datatypeMismatch, 'function return row and query-specified return row do not match')
-    const text = a[a.length - 1]
-    if (text === null) return []
-    const baseRow = base && a[0] instanceof RowValue ? a[0] : null
-    const v = parseJsonText(text as string, kind)
-    if (!set) return [populate(row, baseRow, v, kind, ctx.nowMicros)]
-    if (!Array.isArray(v)) throw new SqlError(SqlState.invalidParameterValue, `cannot call ${name} on ${v !== null && typeof v === 'object' ? 'an object' : 'a scalar'}`)
-    return v.map((x) => {
-      ctx.budget.tick()
-      return populate(row, baseRow, x, kind, ctx.nowMicros)
-    })
-  } }
+export function jsonRecordRows(name: string, t: SqlType, argTypes: SqlType[]): RowsImpl | null {
+  const f = RECORD_FUNCTIONS[name]
+  if (!f || argTypes.length !== (f.base ? 2 : 1)) return null
+  const jt = f.kind === 'json' ? T.json : T.jsonb
+  const fields = t.fields!
+  if (f.base) {
+    const bt = argTypes[0]!
+    if (bt.id === 'record' && bt.fields) {
+      if (bt.fields.length !== fields.length) {
+        throw mismatch(`Returned row contains ${bt.fields.length} attribute${bt.fields.length === 1 ? '' : 's'}, but query expects ${fields.length}.`)
+      }
+      bt.fields.forEach((bf, i) => {
+        if (bf.type.id !== fields[i]!.type.id) throw mismatch(`Returned type ${typeName(bf.type)} at ordinal position ${i + 1}, but query expects ${typeName(fields[i]!.type)}.`)
+      })
+    }
+  }
+  return {
+    args: f.base ? [argTypes[0]!.id === 'unknown' ? { id: 'record' } : argTypes[0]!, jt] : [jt],
+    result: t,
+    rows: (a, ctx) => {
+      const text = a[a.length - 1]
+      const base = f.base && a[0] instanceof RowValue ? (a[0] as RowValue) : null
+      if (text === null || text === undefined) return f.set ? [] : [base ?? new RowValue(fields.map(() => null))]
+      const v = parseJsonText(text as string, f.kind)
+      if (!f.set) return [populate(t, base, v, f.kind, ctx.nowMicros)]
+      if (!Array.isArray(v)) throw new SqlError(SqlState.invalidParameterValue, `cannot call ${name} on an object`)
+      return v.map((x) => {
+        ctx.budget.tick()
+        return populate(t, base, x, f.kind, ctx.nowMicros)
+      })
+    },
+  }
+}
+
+function mismatch(detail: string): SqlError {
+  return new SqlError(SqlState.datatypeMismatch, 'function return row and query-specified return row do not match', { detail })
 }

@@ -6,6 +6,8 @@
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../runtime/context.js'
 import { daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
+import { utcToZone, zoneToUtc } from '../types/datetime-input.js'
+import { toDate, toTimestamp } from './to-timestamp.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
 import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
@@ -22,10 +24,14 @@ import { JSONB_SET_FUNCTIONS } from './jsonb-set.js'
 import { JSON_FUNCTIONS } from './json-functions.js'
 import { CATALOG_FUNCTIONS } from './catalog-functions.js'
 import { SEQUENCE_FUNCTIONS } from './sequence-functions.js'
+import { TABLE_CHANGE_FUNCTIONS } from './table-changes.js'
 import { extractField } from './extract.js'
 import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } from './make-datetime.js'
 import { md5Hex } from './md5.js'
 import { compilePattern, regexOptions } from './regex.js'
+import { REGEXP_FUNCTIONS } from './regexp-functions.js'
+import { overlapsResolver } from './overlaps.js'
+import { dateBin, makeTimestamptzIn, truncInZone } from './zoned-datetime.js'
 import { padText, repeatText } from './text-size.js'
 import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from '../types/float-math.js'
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
@@ -160,7 +166,14 @@ const FUNCTIONS: Record<string, Resolver> = {
   },
   width_bucket: (ts) => (ts.length === 4 ? (ts.slice(0, 3).some((t) => t.id === 'float4' || t.id === 'float8') ? { args: [T.float8, T.float8, T.float8, T.int4], result: T.int4, fn: (a) => widthBucket(a[0] as number, a[1] as number, a[2] as number, a[3] as number) } : { args: [T.numeric, T.numeric, T.numeric, T.int4], result: T.int4, fn: (a) => widthBucket((a[0] as Decimal).toNumber(), (a[1] as Decimal).toNumber(), (a[2] as Decimal).toNumber(), a[3] as number) }) : null),
   make_timestamp: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamp, fn: (a) => makeTimestamp(int(a[0]!), int(a[1]!), int(a[2]!), int(a[3]!), int(a[4]!), a[5] as number) } : null),
-  make_timestamptz: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamptz, fn: (a) => makeTimestamp(int(a[0]!), int(a[1]!), int(a[2]!), int(a[3]!), int(a[4]!), a[5] as number) } : null),
+  make_timestamptz: (ts) => (ts.length === 6 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8], result: T.timestamptz, fn: (a) => makeTimestamp(int(a[0]!), int(a[1]!), int(a[2]!), int(a[3]!), int(a[4]!), a[5] as number) }
+    : ts.length === 7 ? { args: [T.int4, T.int4, T.int4, T.int4, T.int4, T.float8, T.text], result: T.timestamptz, fn: (a) => makeTimestamptzIn(int(a[0]!), int(a[1]!), int(a[2]!), int(a[3]!), int(a[4]!), a[5] as number, str(a[6]!)) }
+    : null),
+  date_bin: (ts) => {
+    if (ts.length !== 3) return null
+    const t = ts[1]!.id === 'timestamptz' || ts[2]!.id === 'timestamptz' ? T.timestamptz : T.timestamp
+    return { args: [T.interval, t, t], result: t, fn: (a) => dateBin(a[0] as Interval, a[1] as number, a[2] as number) }
+  },
   make_time: (ts) => (ts.length === 3 ? { args: [T.int4, T.int4, T.float8], result: T.time, fn: (a) => makeTime(int(a[0]!), int(a[1]!), a[2] as number) } : null),
   make_interval: (ts) => (ts.length <= 7 ? { args: ts.map((_t, i) => (i === 6 ? T.float8 : T.int4)), result: T.interval, fn: (a) => {
     const n = (i: number) => (a[i] === undefined ? 0 : Number(a[i]))
@@ -205,7 +218,8 @@ const FUNCTIONS: Record<string, Resolver> = {
     if (a[0] === null) return null
     return a.slice(1).filter((v) => v !== null).map((v, i) => formatText(v, ts[i + 1]!.id === 'unknown' ? T.text : ts[i + 1]!)).join(str(a[0]!))
   } } : null),
-  regexp_replace: (ts) => (ts.length === 3 || ts.length === 4 ? { args: same(ts.length, T.text), result: T.text, fn: (a) => {
+  // With an integer 4th argument (start), regexp-functions.ts's form.
+  regexp_replace: (ts) => (ts.length === 3 || (ts.length === 4 && !isIntegerType(ts[3]!)) ? { args: same(ts.length, T.text), result: T.text, fn: (a) => {
     const re = compilePattern(str(a[1]!), regexOptions(a[3] === undefined ? '' : str(a[3])))
     return str(a[0]!).replace(re, str(a[2]!).replace(/\\(\d)/g, '$$$1').replace(/\\&/g, '$$&'))
   } } : null),
@@ -296,6 +310,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   clock_timestamp: (ts) => (ts.length === 0 ? { args: [], result: T.timestamptz, volatile: true, fn: (_a, ctx) => ctx.clockMicros() } : null),
   timeofday: (ts) => (ts.length === 0 ? { args: [], result: T.text, volatile: true, fn: (_a, ctx) => formatText(ctx.clockMicros(), T.timestamptz) } : null),
   date_trunc: (ts) => {
+    if (ts.length === 3) return { args: [T.text, T.timestamptz, T.text], result: T.timestamptz, fn: (a) => truncInZone(str(a[0]!).toLowerCase(), a[1] as number, str(a[2]!)) }
     if (ts.length !== 2) return null
     const t = ts[1]!.id === 'timestamptz' ? T.timestamptz : ts[1]!.id === 'interval' ? T.interval : T.timestamp
     if (t.id === 'interval') return { args: [T.text, T.interval], result: T.interval, fn: (a) => {
@@ -326,13 +341,15 @@ const FUNCTIONS: Record<string, Resolver> = {
       return r instanceof Decimal ? r.toNumber() : r
     } }
   },
-  to_timestamp: (ts) => (ts.length === 1 ? { args: [T.float8], result: T.timestamptz, fn: (a) => timestampFromEpoch(a[0] as number) } : null),
+  to_timestamp: (ts) => (ts.length === 1 ? { args: [T.float8], result: T.timestamptz, fn: (a) => timestampFromEpoch(a[0] as number) }
+    : ts.length === 2 ? { args: [T.text, T.text], result: T.timestamptz, fn: (a) => toTimestamp(str(a[0]!), str(a[1]!)) } : null),
+  overlaps: overlapsResolver,
+  to_date: (ts) => (ts.length === 2 ? { args: [T.text, T.text], result: T.date, fn: (a) => toDate(str(a[0]!), str(a[1]!)) } : null),
   make_date: (ts) => (ts.length === 3 ? { args: [T.int4, T.int4, T.int4], result: T.date, fn: (a) => makeDate(int(a[0]!), int(a[1]!), int(a[2]!)) } : null),
   age: (ts) => (ts.length === 2 ? { args: [T.timestamptz, T.timestamptz], result: T.interval, fn: (a) => age(a[0] as number, a[1] as number) } : ts.length === 1 ? { args: [T.timestamptz], result: T.interval, fn: (a, ctx) => age(Math.floor(ctx.nowMicros / USEC_PER_DAY) * USEC_PER_DAY, a[0] as number) } : null),
+  // AT TIME ZONE: a timestamptz as local time in the zone, or a local time there as a timestamptz.
   timezone: (ts) => (ts.length === 2 ? { args: [T.text, ts[1]!.id === 'timestamp' ? T.timestamp : T.timestamptz], result: ts[1]!.id === 'timestamp' ? T.timestamptz : T.timestamp, fn: (a) => {
-    const z = str(a[0]!).toLowerCase()
-    if (z !== 'utc' && z !== 'gmt' && z !== 'z' && z !== '+00' && z !== '00:00') throw new SqlError(SqlState.invalidParameterValue, `time zone "${str(a[0]!)}" not recognized`)
-    return a[1]!
+    return ts[1]!.id === 'timestamp' ? zoneToUtc(str(a[0]!), a[1] as number) : utcToZone(str(a[0]!), a[1] as number)
   } } : null),
   // As PostgreSQL: whole months (30 days) and days (24 hours) move up, the signs of the
   // parts are made to agree, and a part that leaves its 32-bit range is 22008.
@@ -405,6 +422,13 @@ const FUNCTIONS: Record<string, Resolver> = {
   pg_promote: (ts) => (ts.length <= 2 ? { args: ts.length === 0 ? [] : ts.length === 1 ? [T.bool] : [T.bool, T.int4], result: T.bool, volatile: true, fn: (_a, ctx) => promoteStandby(ctx) } : null),
   pg_backend_pid: (ts) => (ts.length === 0 ? { args: [], result: T.int4, fn: (_a, ctx) => ctx.processId } : null),
   // NULL channel: "channel name cannot be empty"; NULL payload: an empty one, as PostgreSQL.
+  // pg_sleep(seconds), pg_sleep_for(interval): the session waits once the statement has
+  // run, before its result goes out (exec/context.ts `sleep`).
+  pg_sleep: (ts) => (ts.length === 1 ? { args: [T.float8], result: T.void, volatile: true, fn: (a, ctx) => sleepFor(ctx, (a[0] as number) * 1000) } : null),
+  pg_sleep_for: (ts) => (ts.length === 1 ? { args: [T.interval], result: T.void, volatile: true, fn: (a, ctx) => {
+    const iv = a[0] as Interval
+    return sleepFor(ctx, (iv.months * 30 * USEC_PER_DAY + iv.days * USEC_PER_DAY + iv.micros) / 1000)
+  } } : null),
   pg_notify: (ts) => (ts.length === 2 ? { args: [T.text, T.text], result: T.void, nonStrict: true, volatile: true, fn: (a, ctx) => {
     ctx.notify(a[0] === null ? '' : str(a[0]!), a[1] === null ? '' : str(a[1]!))
     return null
@@ -642,6 +666,14 @@ export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null 
   const r = FUNCTIONS[name]
   const impl = r ? r(types) : undefined
   if (impl) return impl
-  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name] ?? JSON_FUNCTIONS[name]
+  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name] ?? TABLE_CHANGE_FUNCTIONS[name] ?? JSON_FUNCTIONS[name]
+    ?? REGEXP_FUNCTIONS[name]
   return a ? a(types) : impl
+}
+
+/** Asks the session to wait; the void result prints as PostgreSQL's void_out does (empty text). */
+function sleepFor(ctx: ExecCtx, ms: number): string {
+  if (!ctx.sleep) throw new SqlError(SqlState.featureNotSupported, 'pg_sleep cannot wait here')
+  if (ms > 0 && Number.isFinite(ms)) ctx.sleep(ms)
+  return ''
 }

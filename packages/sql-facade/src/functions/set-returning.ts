@@ -8,7 +8,9 @@
  *   generate_series(start, stop [, step])     int4, int8, numeric; timestamp[tz] by interval
  *   generate_subscripts(anyarray, dim [, reverse])
  *   string_to_table(text, delimiter [, null_string])
+ *   regexp_matches, regexp_split_to_table (regexp-functions.ts)
  *   pg_partition_ancestors(regclass)          the relation, then the tables it is a partition of
+ *   concord_changes(table, since)             a table's changes on this node (table-changes.ts)
  *
  * Strict: a NULL argument gives no rows.
  */
@@ -23,6 +25,8 @@ import type { RtValue } from '../types/value.js'
 import { splitText } from './array-functions.js'
 import { JSON_POPULATE_SET_FUNCTIONS } from './json-populate.js'
 import { JSON_SET_FUNCTIONS } from './json-sets.js'
+import { TABLE_CHANGE_SET_FUNCTIONS } from './table-changes.js'
+import { REGEXP_SET_FUNCTIONS } from './regexp-functions.js'
 
 export interface SetFunctionImpl {
   /** Types the arguments are coerced to (implicit cast). */
@@ -97,6 +101,8 @@ function timestampSeries(t: SqlType): SetFunctionImpl {
 const SET_FUNCTIONS: Record<string, Resolver> = {
   ...JSON_POPULATE_SET_FUNCTIONS,
   ...JSON_SET_FUNCTIONS,
+  ...TABLE_CHANGE_SET_FUNCTIONS,
+  ...REGEXP_SET_FUNCTIONS,
   unnest: (ts) => {
     if (ts.length !== 1) return null
     const t = ts[0]!

@@ -89,6 +89,7 @@ export async function federateStatement(node: Node, names: NameSource, remote: R
   }
   // A filter narrows the rows every reader of the table sees this statement: only when the
   // statement's own FROM item is the one reader (no view, partition or function reads it).
+  if (unheld.size === 0) return
   const functions = callsUserFunction(node, names)
   for (const { info, indirect } of unheld.values()) await readUnheld(info, remote, replica, indirect || functions ? '' : pushdownFilter(node, info))
 }

@@ -202,7 +202,7 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
     const system = rv.schemaname === 'pg_catalog' || rv.schemaname === 'information_schema' ? rv.schemaname : null
     const cte = !rv.schemaname ? p.ctes.get(name) : undefined
     if (cte?.noReturning) throw new SqlError(SqlState.featureNotSupported, `WITH query "${name}" does not have a RETURNING clause`)
-    if (cte) return { columns: renamed(cte.relation, a.name, a.cols), primaryKeys: new Map(), rows: cte.relation.rows }
+    if (cte) return { columns: renamed(cte.relation, a.name, a.cols), primaryKeys: new Map(), rows: cte.relation.rows, stream: cte.relation.stream }
     const table = system ? undefined : p.exec.tx.table(name)
     if (table && rv.schemaname === 'public' && tableMeta(table).temporary) {
       throw new SqlError(SqlState.featureNotSupported, `public.${name} is shadowed by the session's temporary table "${name}": a permanent table hidden by a temporary one cannot be read by its qualified name`)

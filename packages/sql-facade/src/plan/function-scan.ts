@@ -20,10 +20,9 @@ import { nameList } from '../parser/name-list.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../relation/scope.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
-import { T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
+import { isJsonRecordFunction, jsonRecordRows } from '../functions/json-populate.js'
 import { userTypes } from '../catalog/user-type.js'
-import { recordFunctionRows } from '../functions/json-populate.js'
-import { lookupScalar } from '../functions/scalar.js'
+import { T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
 import { RowValue, rowItems } from '../types/row-type.js'
 import type { RtValue } from '../types/value.js'
 import type { FromRelation } from '../relation/relation.js'
@@ -59,6 +58,33 @@ function producers(call: FuncCall, node: Node, p: PlanCtx, scope: Scope): Produc
   return one(name, args, p)
 }
 
+/**
+ * `f(..) AS x(col type, ..)`: a function returning `record` whose row type the column
+ * definition list gives (the JSON record functions); 42601 for any other function, as
+ * PostgreSQL says for a function that does not return record.
+ */
+function recordProducer(rf: RangeFunction, p: PlanCtx, scope: Scope): Producer {
+  const items = rf.functions ?? []
+  const list = items.length === 1 && 'List' in items[0]! ? items[0]!.List.items ?? [] : []
+  const node = list[0]
+  const name = node && 'FuncCall' in node ? nameList(node.FuncCall.funcname).pop()!.toLowerCase() : ''
+  if (!node || !('FuncCall' in node) || !isJsonRecordFunction(name) || p.exec.functions(name)) {
+    throw new SqlError(SqlState.syntaxError, 'a column definition list is only allowed for functions returning "record"')
+  }
+  const fields = (rf.coldeflist ?? []).map((c) => {
+    const cd = (c as Extract<Node, { ColumnDef: unknown }>).ColumnDef
+    return { name: cd.colname!, type: typeFromTypeName(cd.typeName ?? {}, userTypes(p.exec.tx)) }
+  })
+  const rowType: SqlType = { id: 'record', fields }
+  const cctx = makeCompileCtx(p, scope)
+  const args = (node.FuncCall.args ?? []).map((a) => compileExpr(a, cctx))
+  const impl = jsonRecordRows(name, rowType, args.map((a) => a.type))
+  if (!impl) throw noFunction(name, args.map((a) => a.type))
+  const fs = args.map((a, i) => coerce(a, impl.args[i]!, 'implicit', p.exec.nowMicros).eval)
+  const exec = p.exec
+  return { name, type: rowType, values: (env) => impl.rows(fs.map((f) => f(env)), exec) }
+}
+
 function one(name: string, args: Compiled[], p: PlanCtx): Producer[] {
   const impl = lookupSetFunction(name, args.map((a) => a.type))
   if (!impl) throw noFunction(name, args.map((a) => a.type))
@@ -67,42 +93,10 @@ function one(name: string, args: Compiled[], p: PlanCtx): Producer[] {
   return [{ name: impl.column ?? name, type: impl.result, values: (env) => impl.rows(fs.map((f) => f(env)), exec) }]
 }
 
-/**
- * `f(..) AS t(a int, ..)`: a record-returning JSON function (json-populate.ts) whose row
- * type is the column definition list. Other functions refuse a list, as PostgreSQL
- * (42601) when it knows they do not return record; any other record function is 0A000.
- */
-function definedRecordProducer(rf: RangeFunction, p: PlanCtx, scope: Scope): Producer {
-  const items = rf.functions ?? []
-  const list = items.length === 1 && 'List' in items[0]! ? items[0]!.List.items ?? [] : []
-  const node = list[0]
-  if (!node || !('FuncCall' in node)) throw new SqlError(SqlState.featureNotSupported, 'column definition lists are supported only for a single JSON record function')
-  const names = nameList(node.FuncCall.funcname)
-  const name = names[names.length - 1]!.toLowerCase()
-  const lookup = userTypes(p.exec.tx)
-  const fields = (rf.coldeflist ?? []).map((d) => {
-    const def = 'ColumnDef' in d ? d.ColumnDef : undefined
-    return { name: def?.colname ?? '', type: typeFromTypeName(def?.typeName ?? {}, lookup) }
-  })
-  const row: SqlType = { id: 'record', fields }
-  const args = (node.FuncCall.args ?? []).map((a) => compileExpr(a, makeCompileCtx(p, scope)))
-  const impl = recordFunctionRows(name, args.map((a) => a.type), row)
-  if (impl === undefined) {
-    if (isSetFunction(name) || lookupScalar(name, args.map((a) => a.type))) {
-      throw new SqlError(SqlState.syntaxError, 'a column definition list is only allowed for functions returning "record"')
-    }
-    throw new SqlError(SqlState.featureNotSupported, `column definition lists are not supported for ${name}`)
-  }
-  if (impl === null) throw noFunction(name, args.map((a) => a.type))
-  const fs = args.map((a, i) => coerce(a, impl.args[i]!, 'implicit', p.exec.nowMicros).eval)
-  const exec = p.exec
-  return { name, type: impl.result, values: (env) => impl.rows(fs.map((f) => f(env)), exec) }
-}
-
 export function planFunctionScan(rf: RangeFunction, p: PlanCtx, parent: Scope | null): FromRelation {
   const scope = new Scope([], parent)
   const prods: Producer[] = []
-  if (rf.coldeflist?.length) prods.push(definedRecordProducer(rf, p, scope))
+  if (rf.coldeflist?.length) prods.push(recordProducer(rf, p, scope))
   for (const item of rf.coldeflist?.length ? [] : rf.functions ?? []) {
     const list = 'List' in item ? item.List.items ?? [] : []
     const node = list[0]

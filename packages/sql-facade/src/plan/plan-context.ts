@@ -16,6 +16,8 @@ export interface CteEntry {
   relation: Relation
   /** A data-modifying CTE without RETURNING: it cannot be read. */
   noReturning?: boolean
+  /** The working table of a recursive CTE, read from inside its recursive term (new rows every round). */
+  recursiveSelf?: boolean
 }
 
 export type CteMap = Map<string, CteEntry>

@@ -228,12 +228,15 @@ function outputName(node: Node): string {
   return '?column?'
 }
 
-function limitOf(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): ((rows: RtValue[][], outer: Env | null) => RtValue[][]) | null {
+/** LIMIT/OFFSET of a query: how many leading rows to skip and keep (keep null: all). */
+type LimitBounds = (outer: Env | null) => { off: number; count: number | null }
+
+function limitBoundsOf(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): LimitBounds | null {
   if (!stmt.limitCount && !stmt.limitOffset) return null
   const cctx = makeCompileCtx(p, new Scope([], parent))
   const countF = stmt.limitCount && !('A_Const' in stmt.limitCount && stmt.limitCount.A_Const.isnull) ? coerce(compileExpr(stmt.limitCount, cctx), T.int8, 'implicit', p.exec.nowMicros).eval : null
   const offF = stmt.limitOffset ? coerce(compileExpr(stmt.limitOffset, cctx), T.int8, 'implicit', p.exec.nowMicros).eval : null
-  return (rows, outer) => {
+  return (outer) => {
     const env: Env = { row: [], outer }
     let off = 0
     if (offF) {
@@ -243,14 +246,24 @@ function limitOf(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): ((rows: Rt
         off = Number(v)
       }
     }
-    let end = rows.length
+    let count: number | null = null
     if (countF) {
       const v = countF(env)
       if (v !== null) {
         if ((v as bigint) < 0n) throw new SqlError(SqlState.invalidRowCountInLimit, 'LIMIT must not be negative')
-        end = Math.min(rows.length, off + Number(v))
+        count = Number(v)
       }
     }
+    return { off, count }
+  }
+}
+
+function limitOf(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): ((rows: RtValue[][], outer: Env | null) => RtValue[][]) | null {
+  const bounds = limitBoundsOf(stmt, p, parent)
+  if (!bounds) return null
+  return (rows, outer) => {
+    const { off, count } = bounds(outer)
+    const end = count === null ? rows.length : Math.min(rows.length, off + count)
     return off === 0 && end === rows.length ? rows : rows.slice(off, end)
   }
 }
@@ -409,10 +422,33 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
   const limit = limitOf(stmt, p, parent)
   const slots = agg?.slots ?? []
   const budget = p.exec.budget
+  // A plain filter-and-project under LIMIT reads a lazy input only as far as it needs
+  // (an unbounded WITH RECURSIVE ends here, as in PostgreSQL).
+  const bounds = limitBoundsOf(stmt, p, parent)
+  const stream = from.stream
+  const lazy = !!bounds && !!stream && !agg && win.slots.length === 0 && srf.empty && sorts.length === 0 && !distinctClause
 
   return {
     columns: outputs,
     rows: (outer) => {
+      if (lazy) {
+        const { off, count } = bounds(outer)
+        const out: RtValue[][] = []
+        if (count === 0) return out
+        let skip = off
+        for (const row of stream(outer)) {
+          budget.tick()
+          const env: Env = { row, outer }
+          if (wherePred && !wherePred(env)) continue
+          if (skip > 0) {
+            skip--
+            continue
+          }
+          out.push(outFns.map((f) => f(env)))
+          if (count !== null && out.length >= count) break
+        }
+        return out
+      }
       const input = from.rows(outer)
       const envs: Env[] = []
       if (!agg) {

@@ -66,7 +66,14 @@ export function filterByTerms(rel: FromRelation, terms: Node[], p: PlanCtx, pare
     }
   }
   if (preds.length === 0) return rel
-  return { ...rel, rows: (outer) => rel.rows(outer).filter((row) => preds.every((f) => f({ row, outer }))) }
+  const stream = rel.stream
+  return {
+    ...rel,
+    rows: (outer) => rel.rows(outer).filter((row) => preds.every((f) => f({ row, outer }))),
+    stream: stream && function* (outer) {
+      for (const row of stream(outer)) if (preds.every((f) => f({ row, outer }))) yield row
+    },
+  }
 }
 
 /** Column positions `[left, right]` of `l.col = r.col` terms joining `left` with `right`. */

@@ -1,43 +1,48 @@
 /**
  * WITH: common table expressions for SELECT, INSERT, UPDATE and DELETE.
  *
- * - A plain CTE is planned once and its rows computed at most once per statement.
- * - WITH RECURSIVE: a CTE whose query is `non-recursive term UNION [ALL] recursive term`
- *   and whose recursive term reads the CTE itself is evaluated as PostgreSQL does: the
- *   working table starts as the non-recursive rows and each round runs the recursive term
- *   over the previous round's new rows until a round yields none (UNION also drops rows
- *   already produced). Columns take the non-recursive term's types.
+ * - A plain CTE is planned once and its rows computed at most once per statement (per
+ *   row of the enclosing query when the WITH is inside a subquery).
+ * - WITH RECURSIVE items may name siblings listed after them; they are planned in
+ *   dependency order.
+ * - WITH RECURSIVE: a CTE that reads itself is evaluated by plan/recursive-cte.ts.
+ * - A plain CTE that reads a recursive CTE's working table (inside its recursive term) is
+ *   not memoized: the working table changes every round.
  * - A data-modifying CTE (INSERT/UPDATE/DELETE .. RETURNING) runs exactly once, when the
  *   statement is planned, whether or not it is referenced; its RETURNING rows are the
  *   CTE's rows. Unlike PostgreSQL, the main query sees the CTE's writes (there are no
  *   snapshots inside one core transaction).
  */
-import type { SelectStmt, WithClause } from 'libpg-query'
+import type { CommonTableExpr, SelectStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { coerce } from '../expr/coerce.js'
 import { nameList } from '../parser/name-list.js'
 import type { ColumnBinding, Env, Scope } from '../relation/scope.js'
 import { rowKey } from '../types/compare.js'
 import type { RtValue } from '../types/value.js'
 import type { Relation } from '../relation/relation.js'
 import type { CteMap, PlanCtx } from './plan-context.js'
-
-/** Rows one recursive CTE may produce before the statement is stopped (runaway recursion). */
-const MAX_RECURSIVE_ROWS = 10_000_000
+import { planRecursive, referencesName } from './recursive-cte.js'
 
 export function planWithClause(w: WithClause, p: PlanCtx, parent: Scope | null): PlanCtx {
   const ctes: CteMap = new Map(p.ctes)
   const seen = new Set<string>()
-  for (const c of w.ctes ?? []) {
-    if (!('CommonTableExpr' in c)) continue
-    const cte = c.CommonTableExpr
+  const list = (w.ctes ?? []).flatMap((c) => ('CommonTableExpr' in c ? [c.CommonTableExpr] : []))
+  for (const cte of list) {
     const name = cte.ctename!
     if (seen.has(name)) throw new SqlError(SqlState.duplicateAlias, `WITH query name "${name}" specified more than once`)
     seen.add(name)
+  }
+  for (const cte of w.recursive ? dependencyOrder(list) : list) {
+    const name = cte.ctename!
     const q = cte.ctequery
-    const inner: PlanCtx = { ...p, ctes }
+    let inner: PlanCtx = { ...p, ctes }
     const names = nameList(cte.aliascolnames)
-    const label = (rel: Relation): ColumnBinding[] => rel.columns.map((col, i) => ({ ...col, name: names[i] ?? col.name, table: name }))
+    const label = (rel: Relation): ColumnBinding[] => {
+      if (names.length > rel.columns.length) {
+        throw new SqlError(SqlState.invalidColumnReference, `WITH query "${name}" has ${rel.columns.length} columns available but ${names.length} columns specified`)
+      }
+      return rel.columns.map((col, i) => ({ ...col, name: names[i] ?? col.name, table: name }))
+    }
     if (q && ('InsertStmt' in q || 'UpdateStmt' in q || 'DeleteStmt' in q)) {
       const result = inner.sub.modify(q, inner)
       const rel: Relation = { columns: result.columns, rows: () => result.rows }
@@ -45,67 +50,64 @@ export function planWithClause(w: WithClause, p: PlanCtx, parent: Scope | null):
       continue
     }
     if (!q || !('SelectStmt' in q)) throw new SqlError(SqlState.featureNotSupported, 'this statement is not supported in WITH')
-    const sel = q.SelectStmt
+    let sel = q.SelectStmt
     if (w.recursive && referencesName(sel, name)) {
-      ctes.set(name, { relation: planRecursive(sel, name, names, inner, parent) })
+      // `WITH RECURSIVE t AS (WITH s AS (..) a UNION b)`: s is seen by both terms.
+      if (sel.withClause && sel.op && sel.op !== 'SETOP_NONE') {
+        inner = planWithClause(sel.withClause, inner, parent)
+        sel = { ...sel, withClause: undefined }
+      }
+      const rel = planRecursive(cte, sel, names, inner, parent)
+      label(rel)
+      ctes.set(name, { relation: rel })
       continue
     }
     const rel = inner.sub.select(sel, inner, parent)
-    let memo: RtValue[][] | null = null
-    ctes.set(name, { relation: { columns: label(rel), rows: (outer) => (memo ??= rel.rows(outer)) } })
+    ctes.set(name, { relation: { columns: label(rel), rows: memoized(rel, sel, ctes, parent) } })
   }
   return { ...p, ctes }
 }
 
-/** Whether a parse tree reads a relation called `name` (a self-reference of a recursive CTE). */
-function referencesName(node: unknown, name: string): boolean {
-  if (!node || typeof node !== 'object') return false
-  if (Array.isArray(node)) return node.some((x) => referencesName(x, name))
-  const o = node as Record<string, unknown>
-  const rv = o.RangeVar as { relname?: string; schemaname?: string } | undefined
-  if (rv && rv.relname === name && !rv.schemaname) return true
-  return Object.values(o).some((v) => referencesName(v, name))
-}
-
-function planRecursive(sel: SelectStmt, name: string, names: string[], p: PlanCtx, parent: Scope | null): Relation {
-  if (sel.op !== 'SETOP_UNION' || !sel.larg || !sel.rarg) {
-    throw new SqlError(SqlState.invalidRecursion, `recursive query "${name}" does not have the form non-recursive-term UNION [ALL] recursive-term`)
+/**
+ * A plain CTE's rows, computed once per statement; once per row of the enclosing query
+ * when the WITH sits in a subquery (it may read that row); every time when it reads a
+ * recursive CTE's working table, which changes every round.
+ */
+function memoized(rel: Relation, sel: SelectStmt, ctes: CteMap, parent: Scope | null): Relation['rows'] {
+  if ([...ctes].some(([n, e]) => e.recursiveSelf && referencesName(sel, n))) return rel.rows
+  if (parent) {
+    const perOuter = new WeakMap<Env, RtValue[][]>()
+    let top: RtValue[][] | null = null
+    return (outer) => {
+      if (!outer) return (top ??= rel.rows(outer))
+      let rows = perOuter.get(outer)
+      if (!rows) perOuter.set(outer, (rows = rel.rows(outer)))
+      return rows
+    }
   }
-  if (referencesName(sel.larg, name)) throw new SqlError(SqlState.invalidRecursion, `recursive reference to query "${name}" must not appear within its non-recursive term`)
-  const base = p.sub.select(sel.larg, p, parent)
-  const columns: ColumnBinding[] = base.columns.map((c, i) => ({ ...c, name: names[i] ?? c.name, table: name }))
-  let working: RtValue[][] = []
-  const self: Relation = { columns, rows: () => working }
-  const ctes: CteMap = new Map(p.ctes)
-  ctes.set(name, { relation: self })
-  const step = p.sub.select(sel.rarg, { ...p, ctes }, parent)
-  if (step.columns.length !== columns.length) throw new SqlError(SqlState.syntaxError, 'each UNION query must have the same number of columns')
-  const conv = step.columns.map((c, i) => coerce({ type: c.type, eval: (env: Env) => env.row[i]! }, columns[i]!.type, 'assignment', p.exec.nowMicros).eval)
-  const all = !!sel.all
   let memo: RtValue[][] | null = null
-  const run = (outer: Env | null): RtValue[][] => {
-    const out: RtValue[][] = []
-    const seen = new Set<string>()
-    const keep = (rows: RtValue[][]): RtValue[][] => {
-      if (all) return rows
-      return rows.filter((r) => {
-        const k = rowKey(r)
-        if (seen.has(k)) return false
-        seen.add(k)
-        return true
-      })
-    }
-    working = keep(base.rows(outer))
-    out.push(...working)
-    while (working.length > 0) {
-      p.exec.budget.spend(working.length)
-      const next = keep(step.rows(outer).map((row) => conv.map((f) => f({ row, outer: null }))))
-      if (out.length + next.length > MAX_RECURSIVE_ROWS) throw new SqlError(SqlState.statementTooComplex, `recursive query "${name}" produced more than ${MAX_RECURSIVE_ROWS} rows`)
-      out.push(...next)
-      working = next
-    }
-    return out
-  }
-  return { columns, rows: (outer) => (memo ??= run(outer)) }
+  return (outer) => (memo ??= rel.rows(outer))
 }
 
+/**
+ * WITH RECURSIVE items in an order where each comes after the siblings it reads (a
+ * forward reference is allowed there); two items reading each other are refused as
+ * PostgreSQL does.
+ */
+function dependencyOrder(list: CommonTableExpr[]): CommonTableExpr[] {
+  const names = list.map((c) => c.ctename!)
+  const deps = new Map(list.map((c) => [c.ctename!, names.filter((n) => n !== c.ctename && referencesName(c.ctequery, n))]))
+  const out: CommonTableExpr[] = []
+  const state = new Map<string, 'visiting' | 'done'>()
+  const visit = (c: CommonTableExpr): void => {
+    const name = c.ctename!
+    if (state.get(name) === 'done') return
+    if (state.get(name) === 'visiting') throw new SqlError(SqlState.featureNotSupported, 'mutual recursion between WITH items is not implemented')
+    state.set(name, 'visiting')
+    for (const d of deps.get(name)!) visit(list.find((x) => x.ctename === d)!)
+    state.set(name, 'done')
+    out.push(c)
+  }
+  for (const c of list) visit(c)
+  return out
+}

@@ -8,6 +8,11 @@ import type { RtValue } from '../types/value.js'
 export interface Relation {
   columns: ColumnBinding[]
   rows(outer: Env | null): RtValue[][]
+  /**
+   * The same rows in the same order, produced lazily, where producing all of them may
+   * not end (a recursive CTE): a consumer that needs only the first rows stops early.
+   */
+  stream?(outer: Env | null): Iterable<RtValue[]>
 }
 
 /** A FROM clause's relation: what SELECT needs beyond the rows. */

@@ -14,7 +14,7 @@
  */
 import { reindexConcurrently } from '../exec/reindex.js'
 import type { BackupService } from '../backup/backup-service.js'
-import type { Json, OpenTransaction, Replica, TableInfo, Transaction, TransactionSavepoint } from '@concord/core'
+import { holdsTable, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
@@ -32,7 +32,8 @@ import { monotonicNow, StatementBudget, type BudgetSource } from '../runtime/sta
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../cluster/node-role.js'
-import { TransactionRows } from '../runtime/transaction-rows.js'
+import { TransactionRows, type RowReadObserver } from '../runtime/transaction-rows.js'
+import type { TableChangeSource } from '../runtime/table-change-source.js'
 import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
@@ -119,6 +120,8 @@ export interface SessionHost {
   readonly failover: { role(): NodeRole; writable(): boolean }
   /** LISTEN registrations of the node's sessions, and NOTIFY's way to the cluster. */
   readonly notifications: NotificationHub
+  /** The node's table change feed (concord_changes, live/change-feed.ts). */
+  readonly tableChanges: TableChangeSource
 }
 
 /** Who a session is, and how it answers catalog probes; a wire server sets them per connection. */
@@ -131,6 +134,8 @@ export interface SessionOptions {
   lenientCatalogProbes?: boolean
   /** The connection's process id (BackendKeyData): pg_backend_pid(), and the sender of its notifications. Default 0. */
   processId?: number
+  /** Told of every table read the session's statements make (a live query's session, live/). */
+  readObserver?: RowReadObserver
 }
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
@@ -139,6 +144,8 @@ const MAX_UNFORESEEN_READS = 16
 export class Session {
   readonly settings: Settings
   private block: Block | null = null
+  /** `everyTableHeld` of one catalog version. */
+  private heldCheck: { version: number; all: boolean } | null = null
   /** SET SESSION CHARACTERISTICS AS TRANSACTION: the mode of later transactions. */
   private characteristics: TransactionMode = { readOnly: false }
 
@@ -146,6 +153,8 @@ export class Session {
   private readonly lenientCatalogProbes: boolean
   /** The running statement's deadline (ms on `monotonicNow`); Infinity without statement_timeout. */
   private deadline = Infinity
+  /** What the running statement's pg_sleep calls asked to wait (ms), waited after it ran. */
+  private pendingSleepMs = 0
   /** Set by `cancel()` while a query string or execute runs; cleared when the next one starts. */
   private cancelRequested = false
   /** A query string or an Execute is under way (from its call until its result or error). */
@@ -168,6 +177,7 @@ export class Session {
   /** LISTEN / NOTIFY / UNLISTEN. */
   private readonly notifications: SessionNotifications
   private readonly processId: number
+  private readonly readObserver: RowReadObserver | null
 
   readonly db: SessionHost
   /** The session's temporary tables and views. */
@@ -184,6 +194,7 @@ export class Session {
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
     this.processId = options.processId ?? 0
+    this.readObserver = options.readObserver ?? null
     this.notifications = new SessionNotifications(db.notifications, this.processId)
     this.temp = new TempSchema(db.replica)
   }
@@ -226,7 +237,7 @@ export class Session {
     const b = this.block
     if (b && !b.temp) {
       b.tx = this.temp.layerOpen(b.tx)
-      b.rows = new TransactionRows(b.tx, this.db.indexes, true, this.statementRemote)
+      b.rows = new TransactionRows(b.tx, this.db.indexes, true, this.statementRemote, this.readObserver)
       b.temp = true
     }
   }
@@ -420,7 +431,9 @@ export class Session {
         const remote = new RemoteRows(this.db.region)
         await this.prepareTemp(stmt)
         await this.federate(stmt, remote)
+        this.pendingSleepMs = 0
         r = await this.runWaitingForIds(stmt, params, remote)
+        await this.sleepPending()
       } catch (e) {
         // Outside a block the statement was its own transaction: its NOTIFYs go with it.
         if (this.block === null) this.notifications.abort()
@@ -445,10 +458,42 @@ export class Session {
    */
   private async federate(stmt: Statement, remote: RemoteRows): Promise<void> {
     if (stmt.kind !== 'pg' || this.block?.failed) return
+    // Every table is held here (no placement keeps one away, the common case): nothing to
+    // refuse or read, so the statement's tree is not walked. A block that ran DDL may hold
+    // tables the committed catalog does not show yet: it takes the walk.
+    if (!this.block?.rolesTouched && this.everyTableHeld()) return
     try {
       await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica)
       // The wait is where a cancel request or the deadline can be seen.
       this.budget().check()
+    } catch (e) {
+      if (this.block) this.block.failed = true
+      throw e
+    }
+  }
+
+  /** Whether this node's region holds every table of the committed catalog (kept per catalog version). */
+  private everyTableHeld(): boolean {
+    const version = this.db.replica.catalogVersion
+    if (this.heldCheck?.version !== version) {
+      const region = this.db.region
+      this.heldCheck = { version, all: this.db.replica.tables().every((t) => holdsTable(region, t)) }
+    }
+    return this.heldCheck.all
+  }
+
+  /**
+   * Waits what the statement's pg_sleep calls asked for, in slices, so that a cancel
+   * request or the statement's deadline ends the wait (57014, failing an open block).
+   */
+  private async sleepPending(): Promise<void> {
+    const end = monotonicNow() + this.pendingSleepMs
+    this.pendingSleepMs = 0
+    try {
+      for (let left = end - monotonicNow(); left > 0; left = end - monotonicNow()) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(left, SLEEP_SLICE_MS)))
+        this.budget().check()
+      }
     } catch (e) {
       if (this.block) this.block.failed = true
       throw e
@@ -557,6 +602,9 @@ export class Session {
         if (!isDataStatement(stmt)) this.block.rolesTouched = true
         const ctx = this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows)
         ctx.deferred = this.block.deferred
+        // A block that ran only data statements holds no uncommitted DDL, grants or role
+        // changes for the catalog version to miss: its SELECTs may use cached plans too.
+        if (!this.block.rolesTouched && !this.block.temp && !ctx.temporaryRelations) ctx.planCache = this.plans
         return { result: runInTransaction(stmt, ctx), durable: false }
       }
       const nowMicros = this.db.replica.now() * 1000
@@ -670,7 +718,7 @@ export class Session {
         const mode = applyTransactionOptions(this.characteristics, options)
         const tx = this.temp.begin()
         this.block = {
-          tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
+          tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote, this.readObserver), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
           deferred: new DeferredConstraints(), rolesTouched: false, temp: this.temp.active,
         }
         this.settings.beginTransaction()
@@ -747,7 +795,7 @@ export class Session {
     }
   }
 
-  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote)): ExecCtx {
+  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote, this.readObserver)): ExecCtx {
     const db = this.db
     let model: CatalogModel | undefined
     // After a block changed roles, grants or owners, its own transaction shows them; otherwise the database's cached copy is current.
@@ -785,7 +833,11 @@ export class Session {
       }),
       nextId: () => db.replica.nextId(),
       notify: (channel, payload) => this.notifications.notify(channel, payload),
+      sleep: (ms) => {
+        this.pendingSleepMs += ms
+      },
       listeningChannels: () => this.notifications.listening(),
+      tableChanges: this.db.tableChanges,
       processId: this.processId,
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
@@ -864,7 +916,7 @@ export class Session {
     }
     if (kind === 'VAR_SET_MULTI') return this.setTransactionMode(s.name ?? '', s.args)
     const setting = (s.name ?? '').toLowerCase()
-    if (setting === 'role' || setting === 'session_authorization') return this.setRole(setting, kind, s.args)
+    if (setting === 'role' || setting === 'session_authorization') return this.setRole(setting, kind, s.args, !!s.is_local)
     // SET of a node or cluster parameter writes the replicated catalog: superusers only, as ALTER SYSTEM.
     const scope = parameterDef((s.name ?? '').toLowerCase())?.scope
     if (scope !== undefined && scope !== 'session' && !this.currentRole().superuser) {
@@ -883,17 +935,35 @@ export class Session {
   }
 
   /**
-   * SET ROLE / SET SESSION AUTHORIZATION: only to the session's own role (or NONE,
-   * DEFAULT, RESET, which are the same here); switching to another role is not supported
-   * (0A000), so a session always runs as the role it authenticated as.
+   * SET [LOCAL] ROLE / SET SESSION AUTHORIZATION, and their RESET / DEFAULT / NONE forms.
+   * SESSION AUTHORIZATION to another role needs a login role that is a superuser; ROLE
+   * needs a session user that is a superuser or a member of the role. Both are session
+   * parameters (undone with a rolled-back block); privileges are then checked as the new
+   * current_user.
    */
-  private setRole(setting: string, kind: string, args: Node[] | undefined): StatementResult {
-    const target = kind === 'VAR_SET_VALUE' ? (args ?? []).map(argText).join('') : 'none'
-    if (target.toLowerCase() !== 'none' && target !== this.settings.user) {
-      const what = setting === 'role' ? 'SET ROLE' : 'SET SESSION AUTHORIZATION'
-      throw new SqlError(SqlState.featureNotSupported, `${what} to another role is not supported; connect as that role`)
+  private setRole(setting: string, kind: string, args: Node[] | undefined, isLocal: boolean): StatementResult {
+    const given = kind === 'VAR_SET_VALUE' ? (args ?? []).map(argText).join('') : null
+    let target = given === null || (setting === 'role' && given.toLowerCase() === 'none') ? null : given
+    const directory = this.block?.rolesTouched ? new RoleDirectory(this.block.tx) : this.db.roles()
+    if (target !== null) {
+      const role = directory.role(target)
+      if (!role) throw new SqlError(SqlState.undefinedObject, `role "${target}" does not exist`)
+      if (setting === 'session_authorization') {
+        if (target === this.settings.loginUser) target = null
+        else if (!sessionRole(this.settings.loginUser, () => directory).superuser) {
+          throw new SqlError(SqlState.insufficientPrivilege, 'permission denied to set session authorization')
+        }
+      } else {
+        const session = sessionRole(this.settings.sessionUser, () => directory)
+        if (!session.superuser && session.oid !== role.oid && !directory.memberOf(session.oid).has(role.oid)) {
+          throw new SqlError(SqlState.insufficientPrivilege, `permission denied to set role "${target}"`)
+        }
+      }
     }
-    return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET')
+    const { warning } = this.settings.setIdentity(setting === 'role' ? 'role' : 'session_authorization', target, isLocal)
+    // A new session user starts with no SET ROLE in effect.
+    if (setting === 'session_authorization') this.settings.setIdentity('role', null, isLocal)
+    return utility(kind === 'VAR_RESET' ? 'RESET' : 'SET', warning ? [warning] : undefined)
   }
 
   /** Performs node and cluster setting writes outside a transaction block (autocommit). */
@@ -904,6 +974,9 @@ export class Session {
     })
   }
 }
+
+/** How often a pg_sleep wait looks at the cancel flag and the statement's deadline. */
+const SLEEP_SLICE_MS = 50
 
 /** Lets I/O callbacks run (a resolved promise would run only microtasks); setImmediate where there is one (Node), as timers are clamped to 1 ms. */
 function yieldToEventLoop(): Promise<void> {

@@ -24,6 +24,9 @@ export const CLUSTER_SETTING_KIND = 'setting'
 /** Node settings persist as catalog objects named `<node id>/<setting>`. */
 export const NODE_SETTING_KIND = 'node-setting'
 
+/** What SHOW, current_setting and pg_settings print for a credential that is set. */
+export const SECRET_MASK = '********'
+
 export { DISPLAY_NAMES, type SettingScope } from './parameters.js'
 
 export interface CatalogWrite {
@@ -56,6 +59,9 @@ interface Snapshot {
   pending: Map<string, CatalogWrite>
 }
 
+/** Catalog values `stored` keeps at once, at most (custom placeholders make the names open-ended). */
+const MAX_STORED_VALUES = 256
+
 export class Settings {
   private session = new Map<string, string>()
   /** SET LOCAL values, dropped when the transaction block ends. */
@@ -63,18 +69,37 @@ export class Settings {
   private pending = new Map<string, CatalogWrite>()
   /** Snapshots at BEGIN (index 0) and at each open savepoint; null outside a block. */
   private stack: Snapshot[] | null = null
+  /** Node and cluster values read from the catalog at `storedVersion` (the catalog version). */
+  private readonly storedValues = new Map<string, string | undefined>()
+  private storedVersion = -1
   /** Read-only parameters the session decides (transaction_read_only ..), see setDynamic. */
   private dynamic: ((key: string) => string | undefined) | null = null
 
   private readonly replica: Replica
-  readonly user: string
+  /** The role the session authenticated as. */
+  readonly loginUser: string
   /** Values of read-only parameters that the server decides (max_connections): see `Database.setServerParameter`. */
   private readonly server: ReadonlyMap<string, string>
 
   constructor(replica: Replica, user = 'concord', server: ReadonlyMap<string, string> = new Map()) {
     this.replica = replica
-    this.user = user
+    this.loginUser = user
     this.server = server
+  }
+
+  /**
+   * The role statements run as (current_user): SET ROLE's role, else SET SESSION
+   * AUTHORIZATION's, else the login role. Both are session parameters, so a SET rolled
+   * back with its transaction block is undone.
+   */
+  get user(): string {
+    const role = this.show('role')
+    return role !== null && role !== 'none' ? role : this.sessionUser
+  }
+
+  /** session_user: SET SESSION AUTHORIZATION's role, else the login role. */
+  get sessionUser(): string {
+    return this.show('session_authorization') ?? this.loginUser
   }
 
   /**
@@ -101,8 +126,18 @@ export class Settings {
     const name = this.catalogName(kind, key)
     const p = this.pending.get(`${kind}\u0000${name}`)
     if (p !== undefined) return typeof p.value === 'string' ? p.value : null
+    // Read per statement (statement_timeout, search_path ..): kept until the catalog moves.
+    const version = this.replica.catalogVersion
+    if (version !== this.storedVersion || this.storedValues.size >= MAX_STORED_VALUES) {
+      this.storedValues.clear()
+      this.storedVersion = version
+    }
+    const cacheKey = `${kind}\u0000${name}`
+    if (this.storedValues.has(cacheKey)) return this.storedValues.get(cacheKey)
     const v = this.replica.getCatalog(kind, name)
-    return typeof v === 'string' ? v : undefined
+    const value = typeof v === 'string' ? v : undefined
+    this.storedValues.set(cacheKey, value)
+    return value
   }
 
   private source(key: string, d: ParameterDef): string {
@@ -121,10 +156,11 @@ export class Settings {
       throw unrecognized(name)
     }
     if (d.scope === 'cluster') return this.stored(CLUSTER_SETTING_KIND, key) ?? d.default
+    if (d.secret === true) return (this.stored(NODE_SETTING_KIND, key) ?? '') === '' ? '' : SECRET_MASK
     if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
     if (d.readonly) return this.dynamic?.(key) ?? this.server.get(key) ?? d.default
-    if (key === 'session_authorization') return this.user
+    if (key === 'session_authorization') return this.loginUser
     const node = this.stored(NODE_SETTING_KIND, key)
     if (typeof node === 'string') return node
     if (key === 'node_id') return this.replica.nodeId
@@ -164,6 +200,20 @@ export class Settings {
    */
   set(name: string, value: string | null, isLocal = false): { writes: CatalogWrite[]; warning?: string } {
     const key = name.toLowerCase()
+    // Who the session runs as changes only through SET ROLE / SET SESSION AUTHORIZATION,
+    // which check the right to (session.ts): never through set_config or startup options.
+    if (key === 'role' || key === 'session_authorization') {
+      throw new SqlError(SqlState.insufficientPrivilege, `parameter "${name}" can only be changed with SET ROLE or SET SESSION AUTHORIZATION`)
+    }
+    return this.assign(key, name, value, isLocal)
+  }
+
+  /** SET ROLE / SET SESSION AUTHORIZATION, after the session checked the right to (value null: back to the default). */
+  setIdentity(key: 'role' | 'session_authorization', value: string | null, isLocal: boolean): { warning?: string } {
+    return this.assign(key, key, value, isLocal)
+  }
+
+  private assign(key: string, name: string, value: string | null, isLocal: boolean): { writes: CatalogWrite[]; warning?: string } {
     const d = this.def(key)
     if (d.readonly) throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`)
     const v = value === null ? null : normalizeValue(key, d, value)
@@ -218,16 +268,17 @@ export class Settings {
     return this.replica.listCatalog(NODE_SETTING_KIND).filter(([n]) => n.startsWith(prefix)).map(([n]) => ({ kind: NODE_SETTING_KIND, name: n, value: null }))
   }
 
-  /** RESET ALL: session parameters back to their defaults (transactional, like SET). */
-  resetAll(): void {
-    this.session.clear()
-    this.local.clear()
+  /** RESET ALL: session parameters back to their defaults (transactional, like SET); the role and session authorization stay, as in PostgreSQL. */
+  resetAll(keepRoles = true): void {
+    for (const m of [this.session, this.local]) {
+      for (const k of [...m.keys()]) if (!keepRoles || (k !== 'role' && k !== 'session_authorization')) m.delete(k)
+    }
   }
 
-  /** DISCARD ALL: like RESET ALL, but not in a transaction block. */
+  /** DISCARD ALL: like RESET ALL and SET SESSION AUTHORIZATION DEFAULT, but not in a transaction block. */
   discardAll(): void {
     if (this.stack !== null) throw new SqlError(SqlState.activeSqlTransaction, 'DISCARD ALL cannot run inside a transaction block')
-    this.resetAll()
+    this.resetAll(false)
   }
 
   private snapshot(): Snapshot {

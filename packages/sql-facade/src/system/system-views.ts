@@ -12,7 +12,7 @@
  */
 import type { Replica } from '@concord/core'
 import type { BackupService } from '../backup/backup-service.js'
-import { backupProgressView, backupsView } from '../backup/backups-view.js'
+import { backupProgressView, backupScheduleView, backupsView } from '../backup/backups-view.js'
 import type { ConflictLog } from '../conflicts/conflict-log.js'
 import { conflictsView } from '../conflicts/conflicts-view.js'
 import type { ExecCtx } from '../runtime/context.js'
@@ -50,6 +50,7 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
       concord_failover_history: failoverHistoryView,
       concord_backups: backupsView(host.backups),
       pg_stat_progress_backup: backupProgressView(host.backups),
+      concord_backup_schedule: backupScheduleView(host.backups),
     },
     information_schema: { ...INFORMATION_SCHEMA_VIEWS, ...ROLE_INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
   }

@@ -194,7 +194,8 @@ function monthNumber(word: string): number {
 /**
  * Rewrites the other date spellings PostgreSQL accepts (DateStyle MDY) as Y-M-D text:
  * `20240105`, `2024/01/05`, `1/5/2024`, `January 5, 2024`, `5 January 2024`,
- * `Jan-05-2024`, with the rest of the text (a time, a zone) kept. '' when none fits.
+ * `Jan-05-2024`, with the rest of the text (a time, a zone) kept. '' when none fits (a
+ * two-digit year is left to types/datetime-input.ts, which widens it as PostgreSQL does).
  */
 function looseDateText(text: string): string {
   const t = text.trim()
@@ -204,9 +205,9 @@ function looseDateText(text: string): string {
   if (m) return `${m[1]}-${m[2]}-${m[3]}${m[4]}`
   m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(.*)$/.exec(t)
   if (m) return `${m[3]}-${m[1]}-${m[2]}${m[4]}`
-  m = /^([A-Za-z]+\.?)[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+(\d{1,4})(.*)$/.exec(t)
+  m = /^([A-Za-z]+\.?)[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+(\d{3,4})(.*)$/.exec(t)
   if (m && monthNumber(m[1]!)) return `${m[3]}-${monthNumber(m[1]!)}-${m[2]}${m[4]}`
-  m = /^(\d{1,2})[\s-]+([A-Za-z]+\.?),?[\s-]+(\d{1,4})(.*)$/.exec(t)
+  m = /^(\d{1,2})[\s-]+([A-Za-z]+\.?),?[\s-]+(\d{3,4})(.*)$/.exec(t)
   if (m && monthNumber(m[2]!)) return `${m[3]}-${monthNumber(m[2]!)}-${m[1]}${m[4]}`
   m = /^(\d{4})[\s-]+([A-Za-z]+\.?)[\s-]+(\d{1,2})(.*)$/.exec(t)
   if (m && monthNumber(m[2]!)) return `${m[1]}-${monthNumber(m[2]!)}-${m[3]}${m[4]}`

@@ -4,7 +4,8 @@
  * protocol sends in text format); `parseText` is its input function.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { formatDate, formatTimestamp, parseDate, parseTime, parseTimestamp, formatTime, USEC_PER_SEC } from './datetime.js'
+import { formatDate, formatTimestamp, formatTime, USEC_PER_SEC } from './datetime.js'
+import { readDate, readTime, readTimestamp } from './datetime-input.js'
 import { Decimal, applyNumericTypmod } from './decimal.js'
 import { Interval, parseInterval, restrictInterval } from './interval.js'
 import { parseEnum } from './enum-type.js'
@@ -241,10 +242,10 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'json': parseJsonText(text); return text
     case 'jsonb': return normalizeJsonb(text)
     case 'bytea': return parseBytea(text)
-    case 'date': return parseDate(text, nowMicros)
-    case 'timestamp': return parseTimestamp(text, false, nowMicros)
-    case 'timestamptz': return parseTimestamp(text, true, nowMicros)
-    case 'time': return parseTime(text)
+    case 'date': return readDate(text, nowMicros)
+    case 'timestamp': return readTimestamp(text, false, nowMicros)
+    case 'timestamptz': return readTimestamp(text, true, nowMicros)
+    case 'time': return readTime(text, nowMicros)
     case 'interval': return parseInterval(text, t.range)
     case 'record': {
       if (!t.fields) throw new SqlError(SqlState.featureNotSupported, 'input of anonymous composite types is not implemented')

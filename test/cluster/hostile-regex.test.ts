@@ -1,0 +1,47 @@
+/**
+ * A backtracking regular expression does not freeze the node (issue 15): `repeat('a', 30)
+ * || '!' ~ '(a+)+$'` took minutes on the event loop, and every client waited. Now it
+ * answers at once (V8's linear-time fallback, regexp-backtracking.ts) and other clients
+ * are served. A real process on 127.0.0.1; the client gives up after 60 s, so the old
+ * behaviour fails the test instead of hanging it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import { ConcordProcess } from './concord-process.js'
+
+let dir: string
+let node: ConcordProcess | undefined
+
+afterAll(async () => {
+  await node?.stop()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('hostile regular expressions', () => {
+  dir = mkdtempSync(join(tmpdir(), 'concord-regex-'))
+
+  it('a catastrophically backtracking pattern answers and leaves other clients served', async () => {
+    node = await ConcordProcess.start({ dataDir: join(dir, 'n'), nodeId: 'regex' })
+    const client = async (): Promise<pg.Client> => {
+      const c = new pg.Client({ host: '127.0.0.1', port: node!.pgPort, user: 'concord', database: 'concord', query_timeout: 60_000 })
+      await c.connect()
+      return c
+    }
+    const [hostile, other] = await Promise.all([client(), client()])
+    try {
+      const slow = hostile.query<{ m: boolean; r: string }>(
+        "SELECT repeat('a', 30) || '!' ~ '(a+)+$' AS m, regexp_replace(repeat('a', 32) || '!', '(a+)+$', 'x') AS r",
+      )
+      // Another client is answered while (or after) the hostile statement runs.
+      expect((await other.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+      expect((await slow).rows).toEqual([{ m: false, r: `${'a'.repeat(32)}!` }])
+      // The same answers PostgreSQL gives for patterns that do match.
+      expect((await hostile.query("SELECT repeat('a', 30) ~ '(a+)+$' AS m")).rows).toEqual([{ m: true }])
+    } finally {
+      await Promise.all([hostile.end(), other.end()])
+    }
+  }, 180_000)
+})
