@@ -29,12 +29,18 @@ import { utility, type StatementResult } from '../runtime/result.js'
 export function execRename(stmt: RenameStmt, p: PlanCtx): StatementResult {
   const newName = stmt.newname ?? ''
   switch (stmt.renameType) {
-    case 'OBJECT_TABLE': case 'OBJECT_VIEW': {
+    case 'OBJECT_TABLE': case 'OBJECT_VIEW': case 'OBJECT_INDEX': {
+      // As in PostgreSQL, ALTER TABLE / VIEW / INDEX .. RENAME renames the relation of that name whatever its kind.
       const name = stmt.relation?.relname ?? ''
-      const tag = stmt.renameType === 'OBJECT_VIEW' ? 'ALTER VIEW' : 'ALTER TABLE'
+      const tag = stmt.renameType === 'OBJECT_VIEW' ? 'ALTER VIEW' : stmt.renameType === 'OBJECT_INDEX' ? 'ALTER INDEX' : 'ALTER TABLE'
+      const index = p.exec.tx.getCatalog('index', name) as unknown as IndexDef | null | undefined
       if (p.exec.tx.table(name) !== undefined) renameTable(p, name, newName)
       else if (readView(p.exec.tx, name) !== undefined) renameView(p, name, newName)
-      else if (stmt.missing_ok) return utility(tag, [`relation "${name}" does not exist, skipping`])
+      else if (index !== undefined && index !== null) {
+        checkFree(p, newName)
+        p.exec.tx.setCatalog('index', name, null)
+        p.exec.tx.setCatalog('index', newName, { ...index, name: newName } as unknown as Json)
+      } else if (stmt.missing_ok) return utility(tag, [`relation "${name}" does not exist, skipping`])
       else throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
       return utility(tag)
     }
@@ -58,18 +64,6 @@ export function execRename(stmt: RenameStmt, p: PlanCtx): StatementResult {
       }
       renameConstraint(p, info, stmt.subname ?? '', newName)
       return utility('ALTER TABLE')
-    }
-    case 'OBJECT_INDEX': {
-      const name = stmt.relation?.relname ?? ''
-      const def = p.exec.tx.getCatalog('index', name) as unknown as IndexDef | null | undefined
-      if (def === undefined || def === null) {
-        if (stmt.missing_ok) return utility('ALTER INDEX', [`relation "${name}" does not exist, skipping`])
-        throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
-      }
-      checkFree(p, newName)
-      p.exec.tx.setCatalog('index', name, null)
-      p.exec.tx.setCatalog('index', newName, { ...def, name: newName } as unknown as Json)
-      return utility('ALTER INDEX')
     }
   }
   throw new SqlError(SqlState.featureNotSupported, `ALTER ${String(stmt.renameType).replace('OBJECT_', '')} .. RENAME is not supported`)

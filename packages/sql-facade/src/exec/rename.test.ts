@@ -199,4 +199,18 @@ describe('renames across nodes', () => {
     }
     await cluster.close()
   })
+
+  it('ALTER INDEX renames a table and ALTER TABLE renames an index, as PostgreSQL allows', async () => {
+    const db = await openDatabase({ nodeId: 'rn-kind' })
+    await db.query('CREATE TABLE a (x INT)')
+    await db.query('CREATE INDEX a_x ON a (x)')
+    await db.query('ALTER INDEX a RENAME TO b')
+    await db.query('ALTER TABLE a_x RENAME TO b_x')
+    const r = await db.query(`SELECT relname FROM pg_class WHERE relname IN ('a', 'b', 'a_x', 'b_x') ORDER BY relname`)
+    expect(r.rows).toEqual([{ relname: 'b' }, { relname: 'b_x' }])
+    expect(await sqlState(db, 'ALTER INDEX missing RENAME TO z')).toBe('42P01')
+    expect(await sqlState(db, 'ALTER TABLE b_x RENAME TO b')).toBe('42P07')
+    await db.close()
+  })
 })
+

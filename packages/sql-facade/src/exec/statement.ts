@@ -2,6 +2,7 @@
  * Runs one parsed statement that reads or writes data inside a core transaction.
  * Session-level statements (transactions, SET/SHOW) are handled by the session itself.
  */
+import { execReindex } from './reindex.js'
 import type { DeleteStmt, UpdateStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
@@ -131,6 +132,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
     }
     return utility(node.VacuumStmt.is_vacuumcmd ? 'VACUUM' : 'ANALYZE')
   }
+  if ('ReindexStmt' in node) return execReindex(node.ReindexStmt, p)
   if ('CommentStmt' in node) return utility('COMMENT')
   if ('ExplainStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'EXPLAIN is not supported')
   if ('CreateSchemaStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'schemas other than public are not supported')

@@ -9,11 +9,12 @@ import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { aggregateSeesNulls, isAggregate, resolveAggregate } from '../functions/aggregate.js'
 import { compilePattern } from '../functions/regex.js'
-import { lookupScalar } from '../functions/scalar.js'
+import { lookupScalar, lookupVariadicScalar } from '../functions/scalar.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
 import type { Relation } from '../relation/relation.js'
 import { checkFrame, isWindowFunction, rangeOffsets, resolveWindowDef, windowFunctionSignature, type RangeBounds } from './window.js'
 import { compareValues, groupKey } from '../types/compare.js'
+import { compareJsonb } from '../types/jsonb-order.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
 import { arrayOf, commonType, isIntegerType, isRegType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
@@ -190,7 +191,13 @@ export function compileExpr(node: Node, ctx: CompileCtx): Compiled {
     return c
   }
   if ('RowExpr' in node) {
-    const items = (node.RowExpr.args ?? []).map((a) => compileExpr(a, noSrf(ctx)))
+    // ROW(t.*, ..) takes t's columns one by one, as PostgreSQL expands it.
+    const items = (node.RowExpr.args ?? []).flatMap((a) => {
+      const star = 'ColumnRef' in a ? starTable(a.ColumnRef.fields ?? []) : null
+      const w = star === null ? null : ctx.scope.wholeRow(star)
+      if (!w) return [compileExpr(a, noSrf(ctx))]
+      return w.indexes.map((i, k): Compiled => ({ type: w.columns[k]!.type, eval: (env) => envAt(env, w.depth).row[i]! }))
+    })
     if (items.length > MAX_FIELDS) throw new SqlError(SqlState.tooManyColumns, `ROW expressions can have at most ${MAX_FIELDS} entries`)
     const fs = items.map((i) => i.eval)
     const type: SqlType = { id: 'record', fields: items.map((i, k) => ({ name: `f${k + 1}`, type: i.type })) }
@@ -227,7 +234,20 @@ export function unify(types: SqlType[], what: string): SqlType {
   return t.id === 'unknown' ? T.text : t
 }
 
+/** The FROM item named by `t.*`, or null when the reference is not of that form. */
+function starTable(fields: Node[]): string | null {
+  return fields.length === 2 && 'String' in fields[0]! && 'A_Star' in fields[1]! ? nameList([fields[0]!])[0]! : null
+}
+
 function compileColumnRef(fields: Node[], ctx: CompileCtx): Compiled {
+  // `t.*` where a value is expected is t's whole row, as in PostgreSQL (row_to_json(t.*), t.*::type).
+  // Not inside an aggregate: a null-extended outer-join row would count as a row of NULLs there.
+  const star = starTable(fields)
+  if (star !== null && !ctx.inAggregate) {
+    const whole = compileWholeRow(star, ctx)
+    if (whole) return whole
+    throw new SqlError(SqlState.undefinedTable, `missing FROM-clause entry for table "${star}"`)
+  }
   if (fields.some((f) => 'A_Star' in f)) throw new SqlError(SqlState.syntaxError, '* is not allowed here')
   const names = nameList(fields)
   const r = ctx.scope.resolve(names)
@@ -310,12 +330,14 @@ export function compileComparison(op: string, l: Compiled, r: Compiled, nowMicro
   const lf = coerce(l, t.id === 'unknown' ? T.text : t, 'implicit', nowMicros).eval
   const rf = coerce(r, t.id === 'unknown' ? T.text : t, 'implicit', nowMicros).eval
   const test = comparator(op)
+  // jsonb orders by kind, size and members (jsonb-order.ts), not by its text.
+  const cmp = t.id === 'jsonb' && !t.array ? (a: RtValue, b: RtValue) => compareJsonb(a as string, b as string) : compareValues
   return fold({ type: T.bool, isConst: l.isConst && r.isConst, eval: (env) => {
     const a = lf(env)
     if (a === null) return null
     const b = rf(env)
     if (b === null) return null
-    return test(compareValues(a, b))
+    return test(cmp(a, b))
   } })
 }
 
@@ -780,7 +802,7 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
   const args = argNodes.map((a) => compileExpr(a, ctx))
   const user = ctx.exec.functions(name)
   if (user) return compileUserCall(name, args, ctx)
-  const impl = lookupScalar(name, args.map((a) => a.type))
+  const impl = (f.func_variadic ? lookupVariadicScalar(name, args.map((a) => a.type)) : undefined) ?? lookupScalar(name, args.map((a) => a.type))
   if (impl === undefined) throw noFunction(name, args.map((a) => a.type))
   if (impl === null) throw noFunction(name, args.map((a) => a.type))
   const now = ctx.exec.nowMicros

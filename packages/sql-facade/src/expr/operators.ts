@@ -10,11 +10,13 @@ import { checkDate, USEC_PER_DAY } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'
 import { addInterval, Interval } from '../types/interval.js'
 import { formatJsonb, jsonAsText, jsonGet, parseJsonText, type JsonValue } from '../types/json.js'
+import { jsonSourceGet, jsonSourceText, parseJsonSource, type JsonNode } from '../types/json-source.js'
 import { arrayOf, category, commonType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import type { SqlArray } from '../types/array.js'
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 import { resolveArrayOperator } from './array-operators.js'
+import { resolveJsonbOperator } from './jsonb-operators.js'
 import type { BinFn, OperatorImpl } from './operator-impl.js'
 
 function noOperator(op: string, l: SqlType, r: SqlType): SqlError {
@@ -95,11 +97,17 @@ function intervalOf(v: RtValue): Interval {
 
 /** Resolves a binary arithmetic/string operator for the (already known) operand types. */
 export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImpl {
+  if (l.id === 'jsonb') {
+    const j = resolveJsonbOperator(op, r)
+    if (j) return j
+  }
   if (l.array || r.array) {
     const a = resolveArrayOperator(op, l, r)
     if (a) return a
   }
-  if (op === '||' && !(l.id === 'jsonb' && r.id === 'jsonb')) {
+  // jsonb || jsonb: an unknown literal on either side is jsonb, as PostgreSQL resolves it.
+  const jsonbCat = (l.id === 'jsonb' && (r.id === 'jsonb' || r.id === 'unknown')) || (r.id === 'jsonb' && l.id === 'unknown')
+  if (op === '||' && !jsonbCat) {
     // textcat / anynonarray || text: an unknown side is text, and one side must be text.
     const lt = l.id === 'unknown' ? T.text : l
     const rt = r.id === 'unknown' ? T.text : r
@@ -269,6 +277,12 @@ function resolveJson(op: string, l: SqlType, r: SqlType): OperatorImpl {
   const jt = l
   if (op === '->' || op === '->>') {
     const keyT = r.id === 'int4' || r.id === 'int8' || r.id === 'int2' ? T.int4 : T.text
+    if (jt.id === 'json') {
+      return { left: jt, right: keyT, result: op === '->' ? jt : T.text, fn: (a, b) => {
+        const v = jsonSourceGet(parseJsonSource(a as string), typeof b === 'number' ? b : (b as string))
+        return op === '->>' ? jsonSourceText(v) : v?.text ?? null
+      } }
+    }
     return { left: jt, right: keyT, result: op === '->' ? jt : T.text, fn: (a, b) => {
       const v = jsonGet(parseJsonText(a as string), typeof b === 'number' ? b : (b as string))
       if (op === '->>') return jsonAsText(v)
@@ -280,6 +294,14 @@ function resolveJson(op: string, l: SqlType, r: SqlType): OperatorImpl {
     return { left: jt, right: arrayOf(T.text), result: op === '#>' ? jt : T.text, fn: (a, b) => {
       const path = (b as SqlArray).items
       if (path.includes(null)) return null
+      if (jt.id === 'json') {
+        let n: JsonNode | undefined = parseJsonSource(a as string)
+        for (const p of path as string[]) {
+          if (n === undefined) break
+          n = jsonSourceGet(n, n.kind === 'array' ? (/^\s*-?\d+\s*$/.test(p) ? Number(p) : -Infinity) : p)
+        }
+        return op === '#>>' ? jsonSourceText(n) : n?.text ?? null
+      }
       let v: JsonValue | undefined = parseJsonText(a as string)
       for (const p of path as string[]) {
         if (v === undefined) break

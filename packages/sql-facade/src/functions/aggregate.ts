@@ -10,7 +10,7 @@ import { Decimal } from '../types/decimal.js'
 import { numericSqrtToScale } from './numeric-math.js'
 import { Interval } from '../types/interval.js'
 import { accumulateArrays, SqlArray } from '../types/array.js'
-import { formatJsonb } from '../types/json.js'
+import { formatJsonb, type JsonValue } from '../types/json.js'
 import { sqlToJson } from './scalar.js'
 import { jsonArrayText, jsonText } from './json-text.js'
 import { arrayOf, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
@@ -31,7 +31,7 @@ export interface AggregateImpl {
   final(s: AggState): RtValue
 }
 
-const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'stddev', 'variance', 'stddev_samp', 'var_samp', 'stddev_pop', 'var_pop', 'json_agg', 'jsonb_agg'])
+const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'stddev', 'variance', 'stddev_samp', 'var_samp', 'stddev_pop', 'var_pop', 'json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg'])
 
 export function isAggregate(name: string): boolean {
   return AGGREGATES.has(name)
@@ -87,7 +87,31 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
       return { args: [t], result: arrayOf(t), step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => (s.n ? build(s.items!.slice()) : null) }
     }
     case 'json_agg': case 'jsonb_agg': {
-      return { args: [t], result: name === 'json_agg' ? T.json : T.jsonb, step: (s, [v]) => { (s.items ??= []).push(v === null ? 'null' : name === 'json_agg' ? jsonText(v!, t) : t.array ? formatJsonb(sqlToJson(v!, t)) : isNumericType(t) || t.id === 'bool' || t.id === 'json' || t.id === 'jsonb' ? formatText(v!, t) : JSON.stringify(formatText(v!, t))); s.n++ }, final: (s) => (s.n ? jsonArrayText(s.items as string[]) : null) }
+      // json_agg puts a line break before each non-NULL array or row after the first, as PostgreSQL.
+      const structured = t.array || (t.id === 'record' && t.fields !== undefined)
+      return { args: [t], result: name === 'json_agg' ? T.json : T.jsonb, step: (s, [v]) => {
+        const text = v === null ? 'null'
+          : name === 'json_agg' ? (structured && s.n > 0 ? '\n ' : '') + jsonText(v, t)
+            : structured ? formatJsonb(sqlToJson(v, t)) : isNumericType(t) || t.id === 'bool' || t.id === 'json' || t.id === 'jsonb' ? formatText(v, t) : formatJsonb(sqlToJson(v, t))
+        ;(s.items ??= []).push(text)
+        s.n++
+      }, final: (s) => (s.n ? jsonArrayText(s.items as string[]) : null) }
+    }
+    case 'json_object_agg': case 'jsonb_object_agg': {
+      // json keeps every pair in input order ({ "k" : v, .. }); jsonb keeps the last value of a key.
+      const vt = ts[1]?.id === 'unknown' ? T.text : ts[1]
+      if (!vt || ts.length !== 2) throw noAgg(name, ts)
+      const json = name === 'json_object_agg'
+      return { args: [t, vt], result: json ? T.json : T.jsonb, step: (s, [k, v]) => {
+        if (k === null) throw new SqlError(SqlState.invalidParameterValue, 'field name must not be null')
+        ;(s.items ??= []).push([formatText(k, t)!, json ? (v === null ? 'null' : jsonText(v, vt)) : sqlToJson(v ?? null, vt)] as unknown as RtValue)
+        s.n++
+      }, final: (s) => {
+        if (!s.n) return null
+        const pairs = s.items as unknown as Array<[string, unknown]>
+        if (json) return `{ ${pairs.map(([k, v]) => `${JSON.stringify(k)} : ${v as string}`).join(', ')} }`
+        return formatJsonb(Object.fromEntries(pairs) as Record<string, JsonValue>)
+      } }
     }
     case 'stddev': case 'variance': case 'stddev_samp': case 'var_samp': case 'stddev_pop': case 'var_pop': {
       const pop = name.endsWith('_pop')
@@ -133,5 +157,5 @@ function numericVariance(xs: Decimal[], pop: boolean, stddev: boolean): Decimal 
 
 /** Aggregates that see NULL inputs (array_agg keeps them; count(*) has none). */
 export function aggregateSeesNulls(name: string): boolean {
-  return name === 'array_agg' || name === 'json_agg' || name === 'jsonb_agg'
+  return name === 'array_agg' || name === 'json_agg' || name === 'jsonb_agg' || name === 'json_object_agg' || name === 'jsonb_object_agg'
 }

@@ -50,6 +50,8 @@ function arrayItems(v: JsonValue[], key: string): { dims: number[]; items: JsonV
   if (nested.some((n) => n !== nested[0])) throw malformed()
   if (!nested[0]) return { dims: [v.length], items: v }
   const subs = v.map((x) => arrayItems(x as JsonValue[], key))
+  // Sub-arrays that are all empty make an empty array, as PostgreSQL reads `[[], []]`.
+  if (subs.every((s) => s.items.length === 0)) return { dims: [], items: [] }
   const d = subs[0]!.dims
   if (d.length === 0 || subs.some((s) => s.dims.join(',') !== d.join(','))) throw malformed()
   return { dims: [v.length, ...d], items: subs.flatMap((s) => s.items) }
@@ -66,12 +68,15 @@ function toField(v: JsonValue, t: SqlType, key: string, kind: JsonKind, now: num
   if (t.domain && t.domain.checks.length > 0) {
     throw new SqlError(SqlState.featureNotSupported, `populating a field of domain ${t.domain.name} (it has CHECK constraints) from JSON is not supported`)
   }
-  if (!t.array && (t.id === 'json' || t.id === 'jsonb')) return t.id === 'jsonb' ? formatJsonb(v) : JSON.stringify(v)
+  // A json field from jsonb input is written as jsonb writes it.
+  if (!t.array && (t.id === 'json' || t.id === 'jsonb')) return t.id === 'jsonb' || kind === 'jsonb' ? formatJsonb(v) : JSON.stringify(v)
   if (t.array) {
     if (typeof v === 'string') return parseText(v, t, now)
     if (!Array.isArray(v)) throw new SqlError(SqlState.invalidTextRepresentation, 'expected JSON array', { hint: `See the value of key "${key}".` })
-    const { dims, items } = arrayItems(v, key)
     const el = elementType(t)
+    // Elements of a json[] / jsonb[] field are JSON values themselves: nested arrays are elements, not dimensions.
+    if (el.id === 'json' || el.id === 'jsonb') return new SqlArray(v.length ? [v.length] : [], v.length ? [1] : [], v.map((x) => (x === null ? null : toField(x, el, key, kind, now))))
+    const { dims, items } = arrayItems(v, key)
     return new SqlArray(dims, dims.map(() => 1), items.map((x) => toField(x, el, key, kind, now)))
   }
   if (t.id === 'record' && t.fields) {

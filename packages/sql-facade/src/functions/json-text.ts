@@ -6,7 +6,8 @@
  * items with ", " and keys with " : ". `json` is text: unlike jsonb it keeps all of this.
  */
 import { SqlArray } from '../types/array.js'
-import { elementType, isNumericType, type SqlType } from '../types/sql-type.js'
+import { RowValue, rowItems } from '../types/row-type.js'
+import { elementType, isNumericType, T, type SqlType } from '../types/sql-type.js'
 import { formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 
@@ -19,6 +20,10 @@ export function jsonString(s: string): string {
 export function jsonText(v: RtValue, t: SqlType): string {
   if (v === null) return 'null'
   if (v instanceof SqlArray) return arrayText(v, elementType(t))
+  // A row is an object of its fields in field order, written as row_to_json writes it.
+  if (v instanceof RowValue) {
+    return `{${rowItems(v).map((x, i) => `${jsonString(t.fields?.[i]?.name ?? `f${i + 1}`)}:${jsonText(x, t.fields?.[i]?.type ?? T.text)}`).join(',')}}`
+  }
   if (t.id === 'json' || t.id === 'jsonb') return formatText(v, t)!
   if (t.id === 'bool') return v === true ? 'true' : 'false'
   const text = formatText(v, t)!
@@ -28,7 +33,7 @@ export function jsonText(v: RtValue, t: SqlType): string {
 }
 
 /** `2020-01-02 03:04:05.5+00` as `2020-01-02T03:04:05.5+00:00`. */
-function isoTimestamp(text: string, zoned: boolean): string {
+export function isoTimestamp(text: string, zoned: boolean): string {
   const iso = text.replace(' ', 'T')
   return zoned ? iso.replace(/([+-]\d\d)$/, '$1:00') : iso
 }

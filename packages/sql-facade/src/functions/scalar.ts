@@ -21,6 +21,7 @@ import { ARRAY_FUNCTIONS } from './array-functions.js'
 import { ENUM_FUNCTIONS } from './enum-functions.js'
 import { JSON_POPULATE_FUNCTIONS } from './json-populate.js'
 import { JSONB_SET_FUNCTIONS } from './jsonb-set.js'
+import { JSON_FUNCTIONS } from './json-functions.js'
 import { CATALOG_FUNCTIONS } from './catalog-functions.js'
 import { SEQUENCE_FUNCTIONS } from './sequence-functions.js'
 import { TABLE_CHANGE_FUNCTIONS } from './table-changes.js'
@@ -37,7 +38,7 @@ import { numericExp, numericFactorial, numericLn, numericLog, numericPower, nume
 import { formatLsn, parseLsn } from '../replication/lsn.js'
 import { promoteStandby } from './pg-promote.js'
 import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
-import { jsonArrayText, jsonObjectText, jsonText } from './json-text.js'
+import { isoTimestamp, jsonArrayText, jsonObjectText, jsonText } from './json-text.js'
 
 
 const num = (t: SqlType) => isNumericType(t) || t.id === 'unknown'
@@ -106,6 +107,7 @@ export function sqlToJson(v: RtValue, t: SqlType): JsonValue {
     return Number.isFinite(n) ? n : text
   }
   if (v instanceof SqlArray) return nestedJson(v, elementType(t))
+  if (t.id === 'timestamp' || t.id === 'timestamptz') return isoTimestamp(formatText(v, t)!, t.id === 'timestamptz')
   // A row is an object of its fields, in field order.
   if (v instanceof RowValue) {
     const items = rowItems(v)
@@ -466,7 +468,11 @@ function buildObject(ts: SqlType[], result: SqlType): ScalarImpl | null {
     const o: Record<string, JsonValue> = {}
     const pairs: Array<[string, string]> = []
     for (let i = 0; i < a.length; i += 2) {
-      if (a[i] === null) throw new SqlError(SqlState.invalidParameterValue, 'argument 1: key must not be null')
+      if (a[i] === null) throw new SqlError(SqlState.invalidParameterValue, `argument ${i + 1}: key must not be null`)
+      const kt = args[i]!
+      if (kt.array || kt.id === 'record' || kt.id === 'json' || kt.id === 'jsonb') {
+        throw new SqlError(SqlState.invalidParameterValue, 'key value must be scalar, not array, composite, or json')
+      }
       const key = formatText(a[i]!, args[i]!)!
       if (result.id === 'jsonb') o[key] = sqlToJson(a[i + 1]!, args[i + 1]!)
       else pairs.push([key, jsonText(a[i + 1]!, args[i + 1]!)])
@@ -628,11 +634,39 @@ function roundingResolver(ts: SqlType[], dec: (d: Decimal) => Decimal, flt: (x: 
   return { args: [T.numeric], result: T.numeric, fn: (a) => ((a[0] as Decimal).isFinite() ? dec(a[0] as Decimal) : a[0]!) }
 }
 
+/**
+ * json[b]_build_object / _array called with VARIADIC: the array's elements (all
+ * dimensions, in storage order) are the arguments; a NULL array gives NULL.
+ */
+function variadicBuild(ts: SqlType[], result: SqlType, object: boolean): ScalarImpl | null {
+  if (ts.length !== 1 || !ts[0]!.array) return null
+  const el = elementType(ts[0]!)
+  return { args: [ts[0]!], result, fn: (a, ctx) => {
+    const items = (a[0] as SqlArray).items
+    const types = items.map(() => el)
+    if (object && items.length % 2 !== 0) throw new SqlError(SqlState.invalidParameterValue, 'argument list must have even number of elements')
+    return (object ? buildObject(types, result)! : buildArray(types, result)).fn([...items], ctx)
+  } }
+}
+
+const VARIADIC_FUNCTIONS: Record<string, Resolver> = {
+  json_build_object: (ts) => variadicBuild(ts, T.json, true),
+  jsonb_build_object: (ts) => variadicBuild(ts, T.jsonb, true),
+  json_build_array: (ts) => variadicBuild(ts, T.json, false),
+  jsonb_build_array: (ts) => variadicBuild(ts, T.jsonb, false),
+}
+
+/** A call written with VARIADIC, for the functions whose variadic parameter is "any"; undefined for the others. */
+export function lookupVariadicScalar(name: string, types: SqlType[]): ScalarImpl | null | undefined {
+  const r = VARIADIC_FUNCTIONS[name]
+  return r ? r(types) : undefined
+}
+
 export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null | undefined {
   const r = FUNCTIONS[name]
   const impl = r ? r(types) : undefined
   if (impl) return impl
-  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name] ?? TABLE_CHANGE_FUNCTIONS[name]
+  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name] ?? TABLE_CHANGE_FUNCTIONS[name] ?? JSON_FUNCTIONS[name]
     ?? REGEXP_FUNCTIONS[name]
   return a ? a(types) : impl
 }

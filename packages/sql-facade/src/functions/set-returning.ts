@@ -24,6 +24,7 @@ import { commonType, elementType, isNumericType, T, type SqlType } from '../type
 import type { RtValue } from '../types/value.js'
 import { splitText } from './array-functions.js'
 import { JSON_POPULATE_SET_FUNCTIONS } from './json-populate.js'
+import { JSON_SET_FUNCTIONS } from './json-sets.js'
 import { TABLE_CHANGE_SET_FUNCTIONS } from './table-changes.js'
 import { REGEXP_SET_FUNCTIONS } from './regexp-functions.js'
 
@@ -99,6 +100,7 @@ function timestampSeries(t: SqlType): SetFunctionImpl {
 
 const SET_FUNCTIONS: Record<string, Resolver> = {
   ...JSON_POPULATE_SET_FUNCTIONS,
+  ...JSON_SET_FUNCTIONS,
   ...TABLE_CHANGE_SET_FUNCTIONS,
   ...REGEXP_SET_FUNCTIONS,
   unnest: (ts) => {

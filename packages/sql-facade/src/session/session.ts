@@ -12,6 +12,7 @@
  * its parameters and row shape before running it, and runs it with bound values. Every
  * statement, catalog queries and SHOW included, goes through the same planner.
  */
+import { reindexConcurrently } from '../exec/reindex.js'
 import type { BackupService } from '../backup/backup-service.js'
 import { holdsTable, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
@@ -563,6 +564,10 @@ export class Session {
       if (stmt.kind === 'rebalance') throw new SqlError(SqlState.featureNotSupported, 'ALTER TABLE .. REBALANCE SHARDS is not supported yet')
       if (node && 'VacuumStmt' in node && node.VacuumStmt.is_vacuumcmd && this.block) {
         throw new SqlError(SqlState.activeSqlTransaction, 'VACUUM cannot run inside a transaction block')
+      }
+      if (node && 'ReindexStmt' in node && this.block && (reindexConcurrently(node.ReindexStmt) || (node.ReindexStmt.kind !== 'REINDEX_OBJECT_INDEX' && node.ReindexStmt.kind !== 'REINDEX_OBJECT_TABLE'))) {
+        const what = reindexConcurrently(node.ReindexStmt) ? 'REINDEX CONCURRENTLY' : `REINDEX ${String(node.ReindexStmt.kind).replace('REINDEX_OBJECT_', '')}`
+        throw new SqlError(SqlState.activeSqlTransaction, `${what} cannot run inside a transaction block`)
       }
       if (node && 'PrepareStmt' in node) {
         this.sqlPrepared.prepare(node.PrepareStmt, stmt.text, this.db.replica.now() * 1000)

@@ -52,6 +52,7 @@ export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
   if (from.id === 'timestamptz' && to.id === 'timestamp') return ctx !== 'implicit'
   if ((from.id === 'timestamp' || from.id === 'timestamptz') && (to.id === 'date' || to.id === 'time')) return ctx !== 'implicit'
   if ((from.id === 'json' && to.id === 'jsonb') || (from.id === 'jsonb' && to.id === 'json')) return ctx !== 'implicit'
+  if (from.id === 'jsonb' && !to.array && (isNumericType(to) || to.id === 'bool')) return ctx === 'explicit'
   if (from.id === 'bool' && to.id === 'int4') return ctx === 'explicit'
   if (isIntegerType(from) && to.id === 'bool') return ctx === 'explicit' && from.id === 'int4'
   return false
@@ -109,6 +110,16 @@ function toOid(v: RtValue, from: SqlType): number {
   return Number(n)
 }
 
+/** A jsonb number as a numeric type, or a jsonb boolean as bool (22023 for any other JSON value), as PostgreSQL's jsonb casts. */
+function jsonbScalar(text: string, to: SqlType, nowMicros: number): RtValue {
+  const v = parseJsonText(text, 'jsonb')
+  const kind = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : typeof v
+  const want = to.id === 'bool' ? 'boolean' : 'number'
+  if (kind !== want) throw new SqlError(SqlState.invalidParameterValue, `cannot cast jsonb ${kind} to type ${typeName(to)}`)
+  if (to.id === 'bool') return v as boolean
+  return castValue(Decimal.parse(formatJsonb(v)), { id: 'numeric' }, to, nowMicros, true)
+}
+
 /** Converts a value of type `from` to type `to` (the cast is assumed allowed). */
 export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: number, explicit = false): RtValue {
   if (v === null) return null
@@ -125,6 +136,7 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     if (category(to) === 'S') return applyTypmod(v as string, to, explicit)
     return applyTypmod(parseText(v as string, to, nowMicros), to, explicit)
   }
+  if (from.id === 'jsonb' && !to.array && (isNumericType(to) || to.id === 'bool')) return jsonbScalar(v as string, to, nowMicros)
   if (category(to) === 'S') {
     // bool's text cast spells the word out (booltext), unlike its output function's 't'/'f'.
     const text = from.id === 'json' || from.id === 'jsonb' ? (v as string) : from.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, from)
