@@ -407,7 +407,7 @@ export class Database implements SessionHost {
       writtenKeys: () => [],
     }
     // A resolver reads only what is held here: a table held elsewhere fails loudly (UnheldRead).
-    const rows = new TransactionRows(tx, this.indexes, false, new RemoteRows(replica.region))
+    const rows = new TransactionRows(tx, this.indexes, false, new RemoteRows(replica.region, (info) => replica.holdsWhole(info)))
     let model: CatalogModel | undefined
     const ctx: ExecCtx = {
       tx,

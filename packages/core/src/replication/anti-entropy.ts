@@ -35,6 +35,20 @@ export const FETCH_PATIENCE_MS = 5000
 /** A peer whose digest leaves shards out is sent a digest back at most this often (ms). */
 const ANSWER_GAP_MS = 1000
 
+/** Whether state vector `a` includes every update `b` counts (false for a malformed one). */
+function covers(a: Uint8Array, b: Uint8Array): boolean {
+  let have: Map<number, number>
+  let need: Map<number, number>
+  try {
+    have = Y.decodeStateVector(a)
+    need = Y.decodeStateVector(b)
+  } catch {
+    return false
+  }
+  for (const [client, clock] of need) if ((have.get(client) ?? 0) < clock) return false
+  return true
+}
+
 function holdsNothing(stateVector: Uint8Array): boolean {
   return stateVector.length === EMPTY_STATE_VECTOR.length && stateVector.every((b, i) => b === EMPTY_STATE_VECTOR[i])
 }
@@ -67,7 +81,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
     const host = this.ctx.host
     const digests: ShardDigest[] = []
     for (const shard of host.shards()) {
-      if (!host.holds(info.region, shard.id)) continue
+      if (!host.holds(peer, info.region, shard.id)) continue
       digests.push({ shard: shard.id, generation: shard.generation, hash: host.reportedDigest(shard), rows: comparableRows(shard) })
     }
     this.ctx.stats.digestsSent++
@@ -78,7 +92,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
   /** Sends a shard's current generation, whole, to every known peer that holds it. */
   announceGeneration(shard: S, state?: Uint8Array): void {
     const whole = state ?? shard.encodeState()
-    for (const [peer, info] of this.ctx.peers) if (this.ctx.host.holds(info.region, shard.id)) this.sendGeneration(peer, shard, whole)
+    for (const [peer, info] of this.ctx.peers) if (this.ctx.host.holds(peer, info.region, shard.id)) this.sendGeneration(peer, shard, whole)
   }
 
   /** Sends a peer behind by a generation the shard's current one, whole. */
@@ -132,7 +146,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
     for (const d of digests) {
       listed.add(d.shard)
       this.ctx.confirmations.note(from, d.shard, d.hash)
-      if (!host.holds(host.region, d.shard) || !this.links.acceptsFrom(from, d.shard)) continue
+      if (!host.holds(host.nodeId, host.region, d.shard) || !this.links.acceptsFrom(from, d.shard)) continue
       const shard = host.shard(d.shard)
       if (shard !== undefined && d.generation < shard.generation) {
         // The peer is behind by a generation: it needs the new one whole.
@@ -147,6 +161,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
           this.divergence.noteRows(from, d.shard, comparableRows(shard) === d.rows, host.now())
         }
         host.noteEqualState(d.shard, from)
+        // The peer keeps a copy it does not hold: our state vector tells it we have it all.
+        if (!host.holds(from, info.region, d.shard)) requests.push({ shard: d.shard, generation: shard.generation, stateVector: shard.stateVector() })
         continue
       }
       const stateVector = shard ? shard.stateVector() : EMPTY_STATE_VECTOR
@@ -191,7 +207,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private leftOut(peer: string, region: string, listed: ReadonlySet<string>): boolean {
     const host = this.ctx.host
     for (const shard of host.shards()) {
-      if (!listed.has(shard.id) && host.holds(region, shard.id) && this.links.deliversTo(peer, shard.id)) return true
+      if (!listed.has(shard.id) && host.holds(peer, region, shard.id) && this.links.deliversTo(peer, shard.id)) return true
     }
     return false
   }
@@ -227,9 +243,16 @@ export class AntiEntropy<S extends ReplicatedShard> {
     const host = this.ctx.host
     const diffs: ShardDiff[] = []
     for (const r of requests) {
-      if (!host.holds(info.region, r.shard) || !this.links.deliversTo(from, r.shard)) continue
+      if (!host.holds(from, info.region, r.shard) || !this.links.deliversTo(from, r.shard)) continue
       const shard = host.shardFor(r.shard)
       if (shard === null) continue
+      if (!host.holds(host.nodeId, host.region, r.shard)) {
+        // A copy of a shard placed elsewhere, and `from` holds it: released once `from` has every update of it.
+        if (r.generation === shard.generation && shard.prevs.length === 0 && covers(r.stateVector, shard.stateVector())) {
+          host.releaseCopy(shard)
+          continue
+        }
+      }
       if (r.generation < shard.generation) {
         this.sendGeneration(from, shard)
         continue

@@ -15,8 +15,10 @@
  *               (the sender's own LSN, and how far it durably holds each peer's changes;
  *               sent to every known peer each round while heartbeats are on, for failure
  *               detection and for choosing the most caught-up standby, see Replicator)
- *   ROWS_REQ  = id:varuint table:str incarnation:varuint filter:str   (federated read: a table's rows, asked of a holder;
- *             filter: a condition the rows must meet, opaque to core, '' for all; a holder may ignore it)
+ *   ROWS_REQ  = id:varuint table:str incarnation:varuint filter:str unplaced:u8 n:varuint (shard:str){n}
+ *             (federated read: a table's rows, asked of a holder; filter: a condition the rows must meet, opaque
+ *             to core, '' for all; a holder may ignore it. unplaced 1: the rows of every shard of the table
+ *             without a placement; shards: placed shards whose rows are asked too; see federated-reads.ts)
  *   ROWS      = id:varuint status:u8 message:str columns:varuint (column:str){columns} rows:varuint (value){columns x rows}
  *             (status 0 rows follow, 1 not held here, 2 past the sender's result limit; see federated-reads.ts)
  *   value     = tag:u8 payload  (0 null, 1 false, 2 true, 3 float64, 4 bigint as decimal str, 5 str, 6 bytes)
@@ -132,7 +134,7 @@ export type Message =
   | { type: typeof MessageType.SyncDiff; diffs: ShardDiff[] }
   | { type: typeof MessageType.Fragment; id: number; index: number; count: number; total: number; chunk: Uint8Array }
   | { type: typeof MessageType.Heartbeat; lsn: number; held: Array<[string, number]> }
-  | { type: typeof MessageType.RowsRequest; id: number; table: string; incarnation: number; filter: string }
+  | { type: typeof MessageType.RowsRequest; id: number; table: string; incarnation: number; filter: string; unplaced: boolean; shards: string[] }
   | { type: typeof MessageType.Rows; id: number; status: RowsStatus; message: string; columns: string[]; rows: Value[][] }
   | { type: typeof MessageType.Notice; topic: string; body: Uint8Array }
 
@@ -224,6 +226,9 @@ export function encodeMessage(msg: Message): Uint8Array {
       encoding.writeVarString(e, msg.table)
       encoding.writeVarUint(e, msg.incarnation)
       encoding.writeVarString(e, msg.filter)
+      encoding.writeUint8(e, msg.unplaced ? 1 : 0)
+      encoding.writeVarUint(e, msg.shards.length)
+      for (const id of msg.shards) encoding.writeVarString(e, id)
       break
     case MessageType.Rows:
       encoding.writeVarUint(e, msg.id)
@@ -459,9 +464,19 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
       msg = { type, lsn, held }
       break
     }
-    case MessageType.RowsRequest:
-      msg = { type, id: r.varuint(MAX_LSN), table: r.string(MAX_SHARD_ID_BYTES), incarnation: r.varuint(2 ** 32), filter: r.string(MAX_FILTER_BYTES) }
+    case MessageType.RowsRequest: {
+      const id = r.varuint(MAX_LSN)
+      const table = r.string(MAX_SHARD_ID_BYTES)
+      const incarnation = r.varuint(2 ** 32)
+      const filter = r.string(MAX_FILTER_BYTES)
+      const unplaced = r.u8()
+      if (unplaced > 1) throw new DecodeError('invalid unplaced flag')
+      const n = r.count(1)
+      const shards: string[] = []
+      for (let i = 0; i < n; i++) shards.push(r.string(MAX_SHARD_ID_BYTES))
+      msg = { type, id, table, incarnation, filter, unplaced: unplaced === 1, shards }
       break
+    }
     case MessageType.Rows: {
       const id = r.varuint(MAX_LSN)
       const status = r.u8()

@@ -21,7 +21,7 @@ import type { Transport } from '../api.js'
 import type { TableInfo } from '../types.js'
 import { AntiEntropy } from './anti-entropy.js'
 import { DivergenceWatch, type Divergence } from './divergence-watch.js'
-import { FederatedReads, type FederatedReadOptions, type FederatedRows } from './federated-reads.js'
+import { FederatedReads, type ReadPart, type FederatedReadOptions, type FederatedRows } from './federated-reads.js'
 import { Fragments } from './fragments.js'
 import { Gossip, TOPIC_ALL, regionTopic, type GossipUpdate } from './gossip.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DecodeError, MAX_HEARTBEAT_PEERS, MAX_REASSEMBLED_BYTES, MessageType, decodeMessage, encodeMessage, type Message } from './messages.js'
@@ -86,7 +86,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.positions = new Positions(ctx, this.fragments)
     this.antiEntropy = new AntiEntropy(ctx, this.fragments, this.positions, links, new DivergenceWatch())
     this.gossiping = new Gossip(ctx, this.antiEntropy, this.positions, links)
-    this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation, filter) => host.readRows(table, incarnation, filter), options.federatedRead)
+    this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation, filter, parts) => host.readRows(table, incarnation, filter, parts), options.federatedRead)
   }
 
   async start(): Promise<void> {
@@ -164,8 +164,8 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   }
 
   /** The rows of a table this replica does not hold, from the nearest holder that answers (see FederatedReads). */
-  readRows(info: TableInfo, filter = ''): Promise<FederatedRows> {
-    return this.federated.read(info, filter)
+  readRows(info: TableInfo, filter = '', parts?: readonly ReadPart[]): Promise<FederatedRows> {
+    return this.federated.read(info, filter, parts)
   }
 
   /** Starts an anti-entropy exchange with one peer. */
@@ -284,7 +284,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         this.positions.onHeartbeat(from, msg.held)
         break
       case MessageType.RowsRequest:
-        this.federated.onRequest(from, msg.id, msg.table, msg.incarnation, msg.filter)
+        this.federated.onRequest(from, msg.id, msg.table, msg.incarnation, msg.filter, { unplaced: msg.unplaced, shards: msg.shards })
         break
       case MessageType.Rows:
         this.federated.onRows(from, msg)

@@ -9,7 +9,7 @@
  * nothing of open transactions; `TransactionRows` overlays a transaction's own writes, and
  * is the only reader of these structures.
  */
-import { encodeRowKey, holdsTable, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
+import { encodeRowKey, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
 import { compareValues } from '../types/compare.js'
 import type { ColumnBinding } from '../expr/scope.js'
 import type { RtValue } from '../types/value.js'
@@ -178,7 +178,7 @@ export class SecondaryIndexes {
     const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column)
     if (!def) return null
     if (this.replica.table(table.name)?.incarnation !== table.incarnation) return null
-    if (!holdsTable(this.replica.region, table)) return null
+    if (!this.replica.holdsWhole(table)) return null
     const key = `${def.name}\u0000${table.incarnation}`
     let idx = this.built.get(key)
     if (!idx) {

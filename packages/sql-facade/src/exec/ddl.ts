@@ -34,6 +34,7 @@ import { dropDependentViews, execDropView } from './view-ddl.js'
 import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
 import { likeContribution } from './table-like.js'
 import { execDropTypes } from './type-ddl.js'
+import { applyShardLocation, placesShard } from '../placement/shard-location.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -259,6 +260,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       // The parent's foreign keys apply to rows written through it; a partition keeps none.
       meta: tableMetaToJson({ ...pm, foreignKeys: [], partitionOf: parentName, bound }),
     })
+    if (placesShard(opts)) applyShardLocation(tx, name)
     return utility('CREATE TABLE')
   }
   if (stmt.inhRelations?.length) {
@@ -377,6 +379,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   }
   addForeignKeys(p, name, references)
   for (const c of counters) assertCounterable(p, tx.table(name)!, c)
+  if (placesShard(opts)) applyShardLocation(tx, name)
   return utility('CREATE TABLE')
 }
 
@@ -543,6 +546,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         if (opts.replication_regions !== undefined && tableMeta(current).partitionOf) throw partitionRegions()
         if (opts.replication_regions !== undefined) patch.regions = cmd.subtype === 'AT_ResetRelOptions' ? null : opts.replication_regions.split(',').map((s) => s.trim()).filter(Boolean)
         tx.alterTable(name, patch)
+        if (placesShard(opts)) applyShardLocation(tx, name)
         break
       }
       case 'AT_AddConstraint': {

@@ -416,7 +416,7 @@ export class Session {
       const lsn = this.db.replica.lsn
       let r: { result: StatementResult; durable: boolean }
       try {
-        const remote = new RemoteRows(this.db.region)
+        const remote = new RemoteRows(this.db.region, (info) => this.db.replica.holdsWhole(info))
         await this.prepareTemp(stmt)
         await this.federate(stmt, remote)
         r = await this.runWaitingForIds(stmt, params, remote)
