@@ -36,6 +36,7 @@ import { MAX_NOTICE_BODY_BYTES, MAX_NOTICE_TOPIC_BYTES } from './replication/mes
 import { Placement, holdsTable } from './placement/placement.js'
 import { CATALOG_SHARD, parseShardId } from './placement/shard-id.js'
 import { ShardPlacements, type ShardPlacement } from './placement/shard-placement.js'
+import { CatchUp, CAUGHT_UP_KIND, catchUpName } from './placement/catch-up.js'
 import type { ReadPart } from './replication/federated-reads.js'
 import type { ReplicatorStats } from './replication/replication-context.js'
 import type { ReplicationHost } from './replication/replication-host.js'
@@ -141,6 +142,7 @@ export class Replica {
         createShard: (id) => this.createShard(id),
       },
       new ShardPlacements({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
+      new CatchUp({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
       options.partitionOf,
     )
     this.housekeeper = new Housekeeper(
@@ -302,14 +304,16 @@ export class Replica {
     if (info === undefined) throw new ConcordError('undefinedTable', `relation "${table}" does not exist`)
     if (this.holdsWhole(info)) return { from: this.nodeId, rows: [...this.scan(table)] }
     const parts: ReadPart[] = []
-    const regionHeld = holdsTable(this.region, info)
+    // Not caught up yet: nothing held here is read here.
+    const caughtUp = this.placement.caughtUp(this.nodeId, this.region, info)
+    const regionHeld = holdsTable(this.region, info) && caughtUp
     if (!regionHeld) parts.push({ shard: null, nodes: null, label: '' })
     for (const p of this.placement.placedShards(info)) {
-      if (p.placement.nodes.includes(this.nodeId)) continue
+      if (caughtUp && p.placement.nodes.includes(this.nodeId)) continue
       parts.push({ shard: p.id, nodes: p.placement.nodes, label: `partition ${p.partition} (placed on ${p.placement.location})` })
     }
     // What is held here is read here (taken before the wait: the answer is as of now).
-    const local = [...this.heldRows(info, { unplaced: regionHeld, shards: null })]
+    const local = caughtUp ? [...this.heldRows(info, { unplaced: regionHeld, shards: null })] : []
     const got = await this.replicator.readRows(info, filter, parts)
     const at = new Map(got.columns.map((c, i) => [c, i]))
     const rows = got.rows.map((values) => {
@@ -413,9 +417,12 @@ export class Replica {
       adoptGeneration: (shard, generation, state) => this.housekeeper.adoptGeneration(shard, generation, state),
       noteEqualState: (shardId, peer) => this.housekeeper.noteEqualState(shardId, peer),
       releaseCopy: (shard) => this.releaseCopy(shard),
+      heldEverythingOf: (peer, shards) => this.heldEverythingOf(peer, shards),
       readRows: (table, incarnation, filter, parts) => {
         const info = this.catalog.table(table)
         if (info === undefined || info.incarnation !== incarnation) return null
+        // Still catching up on the table: what is here may be short.
+        if (!this.placement.caughtUp(this.nodeId, this.region, info)) return null
         if (parts.unplaced && !holdsTable(this.region, info)) return null
         for (const id of parts.shards) if (this.placement.placementOf(id)?.nodes.includes(this.nodeId) !== true) return null
         const columns = info.columns.map((c) => c.name)
@@ -429,6 +436,37 @@ export class Replica {
         for (const l of this.noticeListeners) l(origin, topic, body)
       },
     }
+  }
+
+  /**
+   * An anti-entropy exchange with `peer` brought every shard it listed: each table this
+   * replica is catching up on (placement/catch-up.ts) is caught up once such a peer was
+   * caught up itself and either holds the table whole or listed some shard of it (a former
+   * holder that has handed its copies over proves nothing). Recorded in the catalog, out
+   * of the message's handling.
+   */
+  private heldEverythingOf(peer: string, shards: ReadonlySet<string>): void {
+    const region = this.replicator.peerRegion(peer)
+    if (region === undefined || this.closed) return
+    const done: Array<[string, number]> = []
+    for (const { storage, incarnation, record } of this.placement.catchUp.tables()) {
+      const info = this.catalog.tableOfShard(storage, incarnation).info
+      if (info === undefined || !holdsTable(this.region, info) || this.placement.caughtUp(this.nodeId, this.region, info)) continue
+      if (!this.placement.caughtUp(peer, region, info)) continue
+      const listed = [...shards].some((id) => {
+        const p = parseShardId(id)
+        return p !== null && p.table === storage && p.incarnation === incarnation
+      })
+      if (!listed && !this.placement.holdsWhole(peer, region, info)) continue
+      done.push([`${catchUpName(storage, incarnation)}/${this.nodeId}`, record.epoch])
+    }
+    if (done.length === 0) return
+    this.scheduler.setTimeout(0, () => {
+      if (this.closed) return
+      this.transact((tx) => {
+        for (const [name, epoch] of done) tx.setCatalog(CAUGHT_UP_KIND, name, { epoch })
+      })
+    })
   }
 
   /**

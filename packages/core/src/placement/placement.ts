@@ -19,6 +19,7 @@
 import { ConcordError } from '../errors/concord-error.js'
 import type { Row, TableInfo, Value } from '../types.js'
 import { CATALOG_SHARD, parseShardId, shardId } from './shard-id.js'
+import type { CatchUp } from './catch-up.js'
 import type { ShardPlacement, ShardPlacements } from './shard-placement.js'
 
 /** Routes a row of a partitioned table to its partition (ReplicaOptions.partitionOf). */
@@ -69,11 +70,13 @@ export function unheldShard(info: TableInfo, partition: number, placement: Shard
 export class Placement<S extends { rowCl(rowKey: string): number; readonly id: string }> {
   private readonly host: PlacementHost<S>
   private readonly placements: ShardPlacements
+  readonly catchUp: CatchUp
   partitionOf: PartitionOf | undefined
 
-  constructor(host: PlacementHost<S>, placements: ShardPlacements, partitionOf: PartitionOf | undefined) {
+  constructor(host: PlacementHost<S>, placements: ShardPlacements, catchUp: CatchUp, partitionOf: PartitionOf | undefined) {
     this.host = host
     this.placements = placements
+    this.catchUp = catchUp
     this.partitionOf = partitionOf
   }
 
@@ -90,11 +93,19 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
     return holdsTable(region, info)
   }
 
-  /** Whether node `nodeId` of `region` holds every shard of the table: its rows can be read there. */
+  /**
+   * Whether node `nodeId` of `region` holds every shard of the table and has caught up on
+   * them (catch-up.ts): only then are its rows read there.
+   */
   holdsWhole(nodeId: string, region: string, info: TableInfo): boolean {
     if (!holdsTable(region, info)) return false
     for (const p of this.placements.ofTable(info.storage ?? info.name, info.incarnation)) if (!p.placement.nodes.includes(nodeId)) return false
-    return true
+    return this.caughtUp(nodeId, region, info)
+  }
+
+  /** Whether node `nodeId` of `region` has caught up on the table since it started holding it (true if it always did). */
+  caughtUp(nodeId: string, region: string, info: TableInfo): boolean {
+    return this.catchUp.caughtUp(nodeId, region, info.storage ?? info.name, info.incarnation)
   }
 
   /** The placement of a shard; null when its table's regions hold it. */

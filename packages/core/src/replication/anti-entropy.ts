@@ -22,6 +22,7 @@
 import * as Y from 'yjs'
 import { comparableRows, NOT_COMPARABLE, type DivergenceWatch } from './divergence-watch.js'
 import type { Fragments } from './fragments.js'
+import { CATALOG_SHARD } from '../placement/shard-id.js'
 import { MessageType, type Message, type ShardDiff, type ShardDigest, type ShardStateVector } from './messages.js'
 import type { Positions } from './positions.js'
 import type { ReplicationContext } from './replication-context.js'
@@ -59,8 +60,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private readonly positions: Positions<S>
   private readonly links: ShardLinks<S>
   readonly divergence: DivergenceWatch
-  /** Per peer: the digest LSN a repair started from, and the shards still to arrive. */
-  private readonly repairs = new Map<string, { lsn: number; shards: Set<string> }>()
+  /** Per peer: the digest LSN a repair started from, the shards still to arrive, and every shard its digest listed. */
+  private readonly repairs = new Map<string, { lsn: number; shards: Set<string>; listed: ReadonlySet<string> | null }>()
   /** Per shard this replica held nothing of when it asked: the peer asked, and when. */
   private readonly fetching = new Map<string, { peer: string; at: number }>()
   /** Per peer: when it was last sent a digest because its own left shards out. */
@@ -140,9 +141,13 @@ export class AntiEntropy<S extends ReplicatedShard> {
     if (info === undefined) return
     const host = this.ctx.host
     const requests: ShardStateVector[] = []
+    /** Shards the peer keeps a copy of without holding them, and we have every update of: it may drop them. */
+    const copies: ShardStateVector[] = []
     const listed = new Set<string>()
     /** Some shard was left for the peer it is being fetched from: this exchange does not bring all the peer had. */
     let deferred = false
+    /** The peer's catalog was ours: it knew of every change of holders we know of when it listed its shards. */
+    let sameCatalog = false
     for (const d of digests) {
       listed.add(d.shard)
       this.ctx.confirmations.note(from, d.shard, d.hash)
@@ -161,8 +166,9 @@ export class AntiEntropy<S extends ReplicatedShard> {
           this.divergence.noteRows(from, d.shard, comparableRows(shard) === d.rows, host.now())
         }
         host.noteEqualState(d.shard, from)
+        if (d.shard === CATALOG_SHARD) sameCatalog = true
         // The peer keeps a copy it does not hold: our state vector tells it we have it all.
-        if (!host.holds(from, info.region, d.shard)) requests.push({ shard: d.shard, generation: shard.generation, stateVector: shard.stateVector() })
+        if (!host.holds(from, info.region, d.shard)) copies.push({ shard: d.shard, generation: shard.generation, stateVector: shard.stateVector() })
         continue
       }
       const stateVector = shard ? shard.stateVector() : EMPTY_STATE_VECTOR
@@ -176,7 +182,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
       // Asking with our (older) generation makes the peer answer with its generation whole.
       requests.push({ shard: d.shard, generation: shard?.generation ?? 0, stateVector })
     }
-    this.fragments.sendChunked(from, requests, (r) => r.shard.length + r.stateVector.length + 16, (requests) => ({ type: MessageType.SyncRequest, requests }))
+    this.fragments.sendChunked(from, [...requests, ...copies], (r) => r.shard.length + r.stateVector.length + 16, (requests) => ({ type: MessageType.SyncRequest, requests }))
     // Shards the peer should hold but did not list: it has nothing of them. Our digest lets
     // it ask for them, from one peer (see `fetching`).
     if (this.leftOut(from, info.region, listed)) this.answer(from)
@@ -186,10 +192,11 @@ export class AntiEntropy<S extends ReplicatedShard> {
     if (requests.length === 0 && !deferred) {
       this.repairs.delete(from)
       this.positions.acknowledge(from, lsn)
+      if (sameCatalog) host.heldEverythingOf(from, listed)
     } else if (deferred) {
       this.repairs.delete(from)
     } else {
-      this.repairs.set(from, { lsn, shards: new Set(requests.map((r) => r.shard)) })
+      this.repairs.set(from, { lsn, shards: new Set(requests.map((r) => r.shard)), listed: sameCatalog ? listed : null })
     }
   }
 
@@ -291,6 +298,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
       if (repair !== undefined && repair.shards.delete(d.shard) && repair.shards.size === 0) {
         this.repairs.delete(from)
         this.positions.acknowledge(from, repair.lsn)
+        if (repair.listed !== null) host.heldEverythingOf(from, repair.listed)
       }
       if (d.final || shard.digest() === d.hash) continue
       let update: Uint8Array

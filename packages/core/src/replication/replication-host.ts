@@ -65,6 +65,11 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   adoptGeneration(shard: S, generation: number, state: Uint8Array): void
   /** A peer reported holding exactly this replica's state of a shard. */
   noteEqualState(shardId: string, peer: string): void
+  /**
+   * An anti-entropy exchange with `peer` ended with this replica holding everything of the
+   * `shards` the peer's digest listed, as the peer had them then (placement/catch-up.ts).
+   */
+  heldEverythingOf(peer: string, shards: ReadonlySet<string>): void
   /** A holder has every update of this replica's copy of a shard it does not hold: the copy may go. */
   releaseCopy(shard: S): void
   /**

@@ -163,6 +163,11 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.antiEntropy.divergence.onDivergence = fn
   }
 
+  /** The region a connected peer said hello from; undefined for a peer not connected. */
+  peerRegion(peer: string): string | undefined {
+    return this.peers.get(peer)?.region
+  }
+
   /** The rows of a table this replica does not hold, from the nearest holder that answers (see FederatedReads). */
   readRows(info: TableInfo, filter = '', parts?: readonly ReadPart[]): Promise<FederatedRows> {
     return this.federated.read(info, filter, parts)

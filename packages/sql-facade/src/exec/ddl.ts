@@ -35,6 +35,7 @@ import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
 import { likeContribution } from './table-like.js'
 import { execDropTypes } from './type-ddl.js'
 import { applyShardLocation, placesShard } from '../placement/shard-location.js'
+import { addsRegion, noteHolderChange } from '../placement/holder-change.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -260,7 +261,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       // The parent's foreign keys apply to rows written through it; a partition keeps none.
       meta: tableMetaToJson({ ...pm, foreignKeys: [], partitionOf: parentName, bound }),
     })
-    if (placesShard(opts)) applyShardLocation(tx, name)
+    if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
     return utility('CREATE TABLE')
   }
   if (stmt.inhRelations?.length) {
@@ -379,7 +380,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   }
   addForeignKeys(p, name, references)
   for (const c of counters) assertCounterable(p, tx.table(name)!, c)
-  if (placesShard(opts)) applyShardLocation(tx, name)
+  if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
   return utility('CREATE TABLE')
 }
 
@@ -546,7 +547,9 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         if (opts.replication_regions !== undefined && tableMeta(current).partitionOf) throw partitionRegions()
         if (opts.replication_regions !== undefined) patch.regions = cmd.subtype === 'AT_ResetRelOptions' ? null : opts.replication_regions.split(',').map((s) => s.trim()).filter(Boolean)
         tx.alterTable(name, patch)
-        if (placesShard(opts)) applyShardLocation(tx, name)
+        // Nodes of a region added now hold the table at once: they catch up before they answer from it.
+        if (patch.regions !== undefined && addsRegion(current.regions, patch.regions)) noteHolderChange(tx, tx.table(name)!, { regions: current.regions, nodes: [] }, p.exec.hlc())
+        if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
         break
       }
       case 'AT_AddConstraint': {

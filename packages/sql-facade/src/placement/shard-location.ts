@@ -11,20 +11,22 @@
  * computing it picks the same and a shard's copies spread over the region. The result is
  * core's placement record of the shard (core placement/shard-placement.ts): only those
  * nodes store the shard's rows from then on; a node that had them hands them over and
- * drops them once a holder has them all. A node added later takes over nothing until
- * the location is set again.
+ * drops them once a holder has them all; a node that did not hold the shard before reads
+ * the table from a caught-up holder until it has caught up (holder-change.ts). A node
+ * added later takes over nothing until the location is set again.
  *
  * Refused (22023): an unknown name, a node or region outside the table's
  * `replication_regions`, a region with fewer nodes than the factor. Refused (0A000): a
  * partitioned table (place its partitions) and a sub-partition (its rows live in the
  * root's partition shards).
  */
-import { fnv1a, holdsTable, MAX_PLACEMENT_NODES, SHARD_PLACEMENT_KIND, shardId, type Json, type TableInfo } from '@concord/core'
+import { fnv1a, holdsTable, MAX_PLACEMENT_NODES, parsePlacement, SHARD_PLACEMENT_KIND, shardId, type Json, type TableInfo } from '@concord/core'
 import { tableMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { CatalogTransaction } from '../exec/context.js'
 import { partitionShard } from '../plan/partition-view.js'
 import { NODE_SETTING_KIND } from '../settings/settings.js'
+import { noteHolderChange, type Holders } from './holder-change.js'
 
 export const SHARD_LOCATION_OPTION = 'shard_location'
 export const SHARD_REPLICATION_FACTOR_OPTION = 'shard_replication_factor'
@@ -88,7 +90,7 @@ function placedShard(tx: CatalogTransaction, table: TableInfo): { id: string; ro
 }
 
 /** The nodes `location` resolves to for `shard` of `root` (see the module header); throws 22023 when it cannot. */
-export function resolveLocation(tx: CatalogTransaction, root: TableInfo, shard: string, location: string, factor: number): { nodes: string[]; regions: string[] } {
+export function resolveLocation(tx: CatalogTransaction, root: TableInfo, shard: string, location: string, factor: number): Array<{ nodeId: string; region: string }> {
   const nodes = knownNodes(tx)
   const outside = (region: string) =>
     new SqlError(SqlState.invalidParameterValue, `shard_location "${location}" is in region ${region}, outside the replication_regions of "${root.name}" (${(root.regions ?? []).join(', ')})`)
@@ -114,7 +116,7 @@ export function resolveLocation(tx: CatalogTransaction, root: TableInfo, shard: 
     if (pool.length < factor) throw new SqlError(SqlState.invalidParameterValue, `shard_replication_factor ${factor} needs ${factor} nodes in region ${location}, which has ${pool.length}`)
     chosen = rendezvous(shard, pool).slice(0, factor)
   }
-  return { nodes: chosen.map((n) => n.nodeId), regions: [...new Set(chosen.map((n) => n.region))] }
+  return chosen.map((n) => ({ nodeId: n.nodeId, region: n.region }))
 }
 
 /**
@@ -122,20 +124,30 @@ export function resolveLocation(tx: CatalogTransaction, root: TableInfo, shard: 
  * now (after CREATE TABLE or ALTER TABLE .. SET/RESET): writes the shard's placement
  * record, or removes it when no location is set.
  */
-export function applyShardLocation(tx: CatalogTransaction, tableName: string): void {
+export function applyShardLocation(tx: CatalogTransaction, tableName: string, epoch: number): void {
   const table = tx.table(tableName)
   if (table === undefined) return
   const location = table.options[SHARD_LOCATION_OPTION]
   const factorText = table.options[SHARD_REPLICATION_FACTOR_OPTION]
   const factor = factorOf(factorText)
+  if (location === undefined && factorText !== undefined) throw new SqlError(SqlState.invalidParameterValue, `${SHARD_REPLICATION_FACTOR_OPTION} needs ${SHARD_LOCATION_OPTION}`)
+  if (location === undefined && table.partitioning && !tableMeta(table).partitionOf) return
+  const { id, root } = placedShard(tx, table)
+  // Who held the shard until now: nodes that hold it from now on and did not must catch up first.
+  const stored = tx.getCatalog(SHARD_PLACEMENT_KIND, id)
+  const previous = stored === undefined ? null : parsePlacement(stored)
+  const before: Holders = previous !== null ? { regions: [], nodes: previous.nodes } : { regions: root.regions, nodes: [] }
   if (location === undefined) {
-    if (factorText !== undefined) throw new SqlError(SqlState.invalidParameterValue, `${SHARD_REPLICATION_FACTOR_OPTION} needs ${SHARD_LOCATION_OPTION}`)
-    if (tableMeta(table).partitionOf || !table.partitioning) tx.setCatalog(SHARD_PLACEMENT_KIND, placedShard(tx, table).id, null)
+    if (previous === null) return
+    tx.setCatalog(SHARD_PLACEMENT_KIND, id, null)
+    noteHolderChange(tx, root, before, epoch)
     return
   }
-  const { id, root } = placedShard(tx, table)
-  const { nodes, regions } = resolveLocation(tx, root, id, location.trim(), factor)
-  tx.setCatalog(SHARD_PLACEMENT_KIND, id, { location: location.trim(), nodes, regions } as unknown as Json)
+  const chosen = resolveLocation(tx, root, id, location.trim(), factor)
+  const nodes = chosen.map((n) => n.nodeId)
+  tx.setCatalog(SHARD_PLACEMENT_KIND, id, { location: location.trim(), nodes, regions: [...new Set(chosen.map((n) => n.region))] } as unknown as Json)
+  const newcomer = chosen.some((n) => !before.nodes.includes(n.nodeId) && before.regions !== null && !before.regions.includes(n.region))
+  if (newcomer) noteHolderChange(tx, root, before, epoch)
 }
 
 /** Whether a statement's WITH/SET options touch a shard's placement. */
