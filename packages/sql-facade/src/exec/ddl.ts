@@ -36,6 +36,7 @@ import { likeContribution } from './table-like.js'
 import { execDropTypes } from './type-ddl.js'
 import { applyShardLocation, placesShard } from '../placement/shard-location.js'
 import { addsRegion, noteHolderChange } from '../placement/holder-change.js'
+import { refuseUnbuiltPlacementOptions } from '../placement/unbuilt-options.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -237,6 +238,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }
   const opts = options(stmt.options)
+  refuseUnbuiltPlacementOptions(opts)
   // PARTITION OF parent: the partition shares the parent's columns; rows live in the parent.
   if (stmt.inhRelations?.length && stmt.partbound) {
     const parentName = stmt.inhRelations[0] && 'RangeVar' in stmt.inhRelations[0] ? stmt.inhRelations[0].RangeVar.relname! : ''
@@ -533,6 +535,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
       }
       case 'AT_SetRelOptions': case 'AT_ResetRelOptions': {
         const opts = options(cmd.def && 'List' in cmd.def ? cmd.def.List.items : undefined)
+        refuseUnbuiltPlacementOptions(opts)
         if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'counter_columns is given at CREATE TABLE only', { hint: "Use ALTER TABLE .. ALTER COLUMN .. SET (conflict_resolution_policy = 'counter')." })
         const merged = { ...current.options }
         for (const [k, v] of Object.entries(opts)) {
