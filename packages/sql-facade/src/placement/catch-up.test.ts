@@ -60,6 +60,14 @@ describe('a region added to a table’s replication_regions', () => {
     cluster.partition(['w'], ['e'])
     expect((await cluster.run(e.query('SELECT count(*)::int AS k FROM t'))).rows).toEqual([{ k: 32 }])
     cluster.heal()
+
+    // Taken out of the table's regions, w hands its copy over once e has it all, and reads it from e.
+    await w.query("ALTER TABLE t SET (replication_regions = 'eu-central')")
+    await cluster.advance(1_300_000)
+    await cluster.settle()
+    expect(w.replica.rowCount('t')).toBe(0)
+    expect((await w.replica.storage.shards()).filter((id) => id.endsWith(':t'))).toEqual([])
+    expect((await cluster.run(w.query('SELECT count(*)::int AS k FROM t'))).rows).toEqual([{ k: 32 }])
     await cluster.close()
   })
 })
