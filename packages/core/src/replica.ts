@@ -830,6 +830,25 @@ export class Replica {
     this.whenDurable(() => this.replicator.notice(topic, body))
   }
 
+  /**
+   * Calls peer `peer` on `topic` (replication/peer-calls.ts): resolves with the answer of
+   * the handler it registered, rejects when it is unreachable, silent past `timeoutMs`
+   * (default 10 s of the injected clock), or has no handler.
+   */
+  call(peer: string, topic: string, body: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+    return this.replicator.call(peer, topic, body, timeoutMs)
+  }
+
+  /** Answers peers' calls on `topic`; returns the function that stops answering. */
+  handleCalls(topic: string, handler: (from: string, body: Uint8Array) => Promise<Uint8Array>): () => void {
+    return this.replicator.handleCalls(topic, handler)
+  }
+
+  /** Connected peers of the regions holding a table, nearest first. */
+  holdersOf(info: TableInfo): string[] {
+    return this.replicator.holdersOf(info)
+  }
+
   /** Listens to other nodes' notices; returns the function that stops listening. */
   onNotice(fn: (origin: string, topic: string, body: Uint8Array) => void): () => void {
     this.noticeListeners.add(fn)

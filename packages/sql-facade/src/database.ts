@@ -16,6 +16,7 @@ import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './exec/context.js'
 import type { CatalogModel } from './catalog/catalog-model.js'
 import { RemoteRows } from './placement/remote-rows.js'
+import { answerForwardedWrites, FORWARD_TOPIC } from './placement/write-forwarding.js'
 import { compileRowFilter } from './placement/row-filter.js'
 import { TransactionRows } from './exec/transaction-rows.js'
 import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
@@ -144,6 +145,16 @@ export class Database implements SessionHost {
     for (const [name] of replica.listCatalog('function')) this.registerResolver(name)
     // Federated reads this node answers apply the reader's pushed-down WHERE terms here.
     replica.setRowFilter((table, filter) => compileRowFilter(this.resolverCtx(), table, filter))
+    // Writes other nodes forward to this one, for tables its region holds (placement/write-forwarding.ts).
+    this.unsubscribe.push(
+      replica.handleCalls(
+        FORWARD_TOPIC,
+        answerForwardedWrites(async (user, sql, params) => {
+          const r = await this.session({ user, forwarded: true }).query(sql, params)
+          return { command: r.command, rowCount: r.rowCount }
+        }),
+      ),
+    )
     this.defaultSession = new Session(this)
   }
 

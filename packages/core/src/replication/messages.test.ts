@@ -17,6 +17,8 @@ const samples: Message[] = [
   { type: MessageType.Heartbeat, lsn: 4242, held: [['node-1', 0], ['node-2', 2 ** 40]] },
   { type: MessageType.Heartbeat, lsn: 0, held: [] },
   { type: MessageType.RowsRequest, id: 3, table: 'orders', incarnation: 2, filter: `"id" = 3`, unplaced: true, shards: ['t:2:1:orders'] },
+  { type: MessageType.Call, id: 4, topic: 'sql/forward', body: new Uint8Array([123, 125]) },
+  { type: MessageType.Reply, id: 4, status: 2, body: new Uint8Array([1, 2, 3]) },
   {
     type: MessageType.Rows,
     id: 3,

@@ -21,6 +21,7 @@ import type { Transport } from '../api.js'
 import type { TableInfo } from '../types.js'
 import { AntiEntropy } from './anti-entropy.js'
 import { DivergenceWatch, type Divergence } from './divergence-watch.js'
+import { PeerCalls, type CallHandler } from './peer-calls.js'
 import { FederatedReads, type ReadPart, type FederatedReadOptions, type FederatedRows } from './federated-reads.js'
 import { Fragments } from './fragments.js'
 import { Gossip, TOPIC_ALL, regionTopic, type GossipUpdate } from './gossip.js'
@@ -56,6 +57,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   private readonly antiEntropy: AntiEntropy<S>
   private readonly gossiping: Gossip<S>
   private readonly federated: FederatedReads<S>
+  private readonly calls: PeerCalls<S>
   private cancelTimer: (() => void) | null = null
   private stopped = false
   /**
@@ -87,6 +89,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.antiEntropy = new AntiEntropy(ctx, this.fragments, this.positions, links, new DivergenceWatch())
     this.gossiping = new Gossip(ctx, this.antiEntropy, this.positions, links)
     this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation, filter, parts) => host.readRows(table, incarnation, filter, parts), options.federatedRead)
+    this.calls = new PeerCalls(ctx, this.fragments)
   }
 
   async start(): Promise<void> {
@@ -103,6 +106,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         this.antiEntropy.peerDown(peer)
         this.confirmations.forget(peer)
         this.federated.peerDown(peer)
+        this.calls.peerDown(peer)
       },
     })
     t.subscribe(TOPIC_ALL)
@@ -114,6 +118,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   async stop(): Promise<void> {
     this.stopped = true
     this.federated.stop()
+    this.calls.stop()
     this.cancelTimer?.()
     this.cancelTimer = null
     await this.transport?.stop()
@@ -161,6 +166,21 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
 
   set onDivergence(fn: (d: Divergence) => void) {
     this.antiEntropy.divergence.onDivergence = fn
+  }
+
+  /** Calls a peer on a topic (peer-calls.ts). */
+  call(peer: string, topic: string, body: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+    return this.calls.call(peer, topic, body, timeoutMs)
+  }
+
+  /** Registers the handler of peers' calls on a topic; returns the function that removes it. */
+  handleCalls(topic: string, handler: CallHandler): () => void {
+    return this.calls.handle(topic, handler)
+  }
+
+  /** Connected peers of a table's regions, nearest first (by measured round trip). */
+  holdersOf(info: TableInfo): string[] {
+    return this.federated.holders(info)
   }
 
   /** The region a connected peer said hello from; undefined for a peer not connected. */
@@ -296,6 +316,12 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         break
       case MessageType.Notice:
         this.host.onNotice(from, msg.topic, msg.body)
+        break
+      case MessageType.Call:
+        this.calls.onCall(from, msg.id, msg.topic, msg.body)
+        break
+      case MessageType.Reply:
+        this.calls.onReply(from, msg.id, msg.status, msg.body)
         break
     }
   }

@@ -34,6 +34,7 @@ import type { NodeRole } from '../failover/node-role.js'
 import { TransactionRows } from '../exec/transaction-rows.js'
 import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
+import { forwardWrite, notForwardable, unheldWriteTargets } from '../placement/write-forwarding.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
 import { callUserFunction } from '../functions/user-function.js'
 import { mentionsColumn } from '../parser/column-mention.js'
@@ -130,6 +131,8 @@ export interface SessionOptions {
   lenientCatalogProbes?: boolean
   /** The connection's process id (BackendKeyData): pg_backend_pid(), and the sender of its notifications. Default 0. */
   processId?: number
+  /** The session runs a write another node forwarded here: it forwards nothing onwards (placement/write-forwarding.ts). */
+  forwarded?: boolean
 }
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
@@ -143,6 +146,7 @@ export class Session {
 
   private readonly database: string
   private readonly lenientCatalogProbes: boolean
+  private readonly forwarded: boolean
   /** The running statement's deadline (ms on `monotonicNow`); Infinity without statement_timeout. */
   private deadline = Infinity
   /** Set by `cancel()` while a query string or execute runs; cleared when the next one starts. */
@@ -181,6 +185,7 @@ export class Session {
     this.settings.setDynamic((key) => this.readOnlyParameter(key))
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
+    this.forwarded = options.forwarded ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
     this.processId = options.processId ?? 0
     this.notifications = new SessionNotifications(db.notifications, this.processId)
@@ -413,6 +418,8 @@ export class Session {
         if (this.block) this.block.failed = true
         throw e
       }
+      const forwarded = await this.forwardWrite(stmt, params)
+      if (forwarded !== null) return forwarded
       const lsn = this.db.replica.lsn
       let r: { result: StatementResult; durable: boolean }
       try {
@@ -434,6 +441,26 @@ export class Session {
       return toQueryResult(r.result, this.db.int8)
     } finally {
       this.deadline = Infinity
+    }
+  }
+
+  /**
+   * A statement outside a block that writes a table this node's region does not hold runs
+   * on a holder instead, acknowledged once durable there (placement/write-forwarding.ts);
+   * null when it is not such a statement, or cannot be forwarded (it is then refused).
+   */
+  private async forwardWrite(stmt: Statement, params: RtValue[]): Promise<QueryResult | null> {
+    if (stmt.kind !== 'pg' || this.block !== null || this.forwarded) return null
+    const targets = unheldWriteTargets(stmt.node, this.db.replica, this.db.region)
+    if (targets.length === 0 || notForwardable(stmt.node, params) !== null) return null
+    assertWritable(this.writeMode(), stmt)
+    try {
+      const r = await forwardWrite(this.db.replica, targets, { sql: stmt.text, params: params as Array<string | null>, user: this.currentRole().name })
+      this.notifications.commit()
+      return toQueryResult(r, this.db.int8)
+    } catch (e) {
+      this.notifications.abort()
+      throw e
     }
   }
 
