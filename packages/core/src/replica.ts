@@ -285,6 +285,11 @@ export class Replica {
     return this.placement.holdsWhole(this.nodeId, this.region, info)
   }
 
+  /** Whether this replica has caught up on a table it started holding (placement/catch-up.ts); true if it always held it. */
+  caughtUp(info: TableInfo): boolean {
+    return this.placement.caughtUp(this.nodeId, this.region, info)
+  }
+
   /** The placement of a shard (`shard_location`); null when its table's regions hold it. */
   placementOf(id: string): ShardPlacement | null {
     return this.placement.placementOf(id)

@@ -45,6 +45,8 @@ describe('a region added to a table’s replication_regions', () => {
     await w.query("INSERT INTO t VALUES (31, 'v31')")
     await cluster.advance(2_000)
     expect(e.replica.rowCount('t')).toBeLessThan(31)
+    const caughtUp = async () => (await e.query("SELECT DISTINCT caught_up FROM pg_stat_concord_shards WHERE table_name = 't'")).rows
+    expect(await caughtUp()).toEqual([{ caught_up: false }])
     expect((await cluster.run(e.query('SELECT count(*)::int AS k FROM t'))).rows).toEqual([{ k: 31 }])
     expect((await cluster.run(e.query('SELECT v FROM t WHERE id = 7'))).rows).toEqual([{ v: 'v7' }])
     // Writes are accepted (e's region holds the table) and reach w.
@@ -57,6 +59,7 @@ describe('a region added to a table’s replication_regions', () => {
     await cluster.advance(1_300_000)
     await cluster.settle()
     expect(e.replica.rowCount('t')).toBe(32)
+    expect(await caughtUp()).toEqual([{ caught_up: true }])
     cluster.partition(['w'], ['e'])
     expect((await cluster.run(e.query('SELECT count(*)::int AS k FROM t'))).rows).toEqual([{ k: 32 }])
     cluster.heal()
