@@ -34,9 +34,9 @@ import { Housekeeper, type Member } from './housekeeping/housekeeper.js'
 import { loadReplica } from './loading/replica-loader.js'
 import { MAX_NOTICE_BODY_BYTES, MAX_NOTICE_TOPIC_BYTES } from './replication/messages.js'
 import { Placement, holdsTable } from './placement/placement.js'
-import { CATALOG_SHARD, parseShardId } from './placement/shard-id.js'
+import { CATALOG_SHARD } from './placement/shard-id.js'
 import { ShardPlacements, type ShardPlacement } from './placement/shard-placement.js'
-import { CatchUp, CAUGHT_UP_KIND, catchUpName } from './placement/catch-up.js'
+import { CatchUp, CAUGHT_UP_KIND } from './placement/catch-up.js'
 import type { ReadPart } from './replication/federated-reads.js'
 import type { ReplicatorStats } from './replication/replication-context.js'
 import type { ReplicationHost } from './replication/replication-host.js'
@@ -453,23 +453,12 @@ export class Replica {
   private heldEverythingOf(peer: string, shards: ReadonlySet<string>): void {
     const region = this.replicator.peerRegion(peer)
     if (region === undefined || this.closed) return
-    const done: Array<[string, number]> = []
-    for (const { storage, incarnation, record } of this.placement.catchUp.tables()) {
-      const info = this.catalog.tableOfShard(storage, incarnation).info
-      if (info === undefined || !holdsTable(this.region, info) || this.placement.caughtUp(this.nodeId, this.region, info)) continue
-      if (!this.placement.caughtUp(peer, region, info)) continue
-      const listed = [...shards].some((id) => {
-        const p = parseShardId(id)
-        return p !== null && p.table === storage && p.incarnation === incarnation
-      })
-      if (!listed && !this.placement.holdsWhole(peer, region, info)) continue
-      done.push([`${catchUpName(storage, incarnation)}/${this.nodeId}`, record.epoch])
-    }
+    const done = this.placement.caughtUpThrough({ nodeId: this.nodeId, region: this.region }, { nodeId: peer, region }, shards)
     if (done.length === 0) return
     this.scheduler.setTimeout(0, () => {
       if (this.closed) return
       this.transact((tx) => {
-        for (const [name, epoch] of done) tx.setCatalog(CAUGHT_UP_KIND, name, { epoch })
+        for (const { name, epoch } of done) tx.setCatalog(CAUGHT_UP_KIND, name, { epoch })
       })
     })
   }

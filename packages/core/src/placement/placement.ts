@@ -19,7 +19,7 @@
 import { ConcordError } from '../errors/concord-error.js'
 import type { Row, TableInfo, Value } from '../types.js'
 import { CATALOG_SHARD, parseShardId, shardId } from './shard-id.js'
-import type { CatchUp } from './catch-up.js'
+import { catchUpName, type CatchUp } from './catch-up.js'
 import type { ShardPlacement, ShardPlacements } from './shard-placement.js'
 
 /** Routes a row of a partitioned table to its partition (ReplicaOptions.partitionOf). */
@@ -106,6 +106,28 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
   /** Whether node `nodeId` of `region` has caught up on the table since it started holding it (true if it always did). */
   caughtUp(nodeId: string, region: string, info: TableInfo): boolean {
     return this.catchUp.caughtUp(nodeId, region, info.storage ?? info.name, info.incarnation)
+  }
+
+  /**
+   * The tables `self` has caught up on through an anti-entropy exchange with `peer` that
+   * brought it every shard in `listed` (catch-up.ts): each is named by its `caught_up`
+   * mark and the epoch to record. A table counts when `self` holds it and has not caught
+   * up, the peer has, and the peer holds it whole or listed some shard of it.
+   */
+  caughtUpThrough(self: { nodeId: string; region: string }, peer: { nodeId: string; region: string }, listed: ReadonlySet<string>): Array<{ name: string; epoch: number }> {
+    const out: Array<{ name: string; epoch: number }> = []
+    for (const { storage, incarnation, record } of this.catchUp.tables()) {
+      const info = this.host.tableOfShard(storage, incarnation).info
+      if (info === undefined || !holdsTable(self.region, info) || this.caughtUp(self.nodeId, self.region, info)) continue
+      if (!this.caughtUp(peer.nodeId, peer.region, info)) continue
+      const some = [...listed].some((id) => {
+        const p = parseShardId(id)
+        return p !== null && p.table === storage && p.incarnation === incarnation
+      })
+      if (!some && !this.holdsWhole(peer.nodeId, peer.region, info)) continue
+      out.push({ name: `${catchUpName(storage, incarnation)}/${self.nodeId}`, epoch: record.epoch })
+    }
+    return out
   }
 
   /** The placement of a shard; null when its table's regions hold it. */
