@@ -9,6 +9,12 @@
  * load falls on both. Printed: every run's TPS with the 1-minute load average at its end,
  * then the medians side by side with their ratio. Nothing is asserted.
  *
+ * For each Concord node it also prints the CPU time the node process spent per
+ * transaction (user + system, from /proc/<pid>/stat across the run): on a machine
+ * shared with other jobs the node's TPS mostly follows the scheduler, while its CPU cost
+ * per transaction moves much less, so that is the figure that resolves a change in the
+ * node's own work (compare it between this build and BENCH_BASELINE_BIN's).
+ *
  * Environment (all optional):
  *   BENCH_RUNS=3         rounds (median over them)
  *   BENCH_SECONDS=10     length of each pgbench run (-T)
@@ -27,7 +33,7 @@
  * Temporary directories go under $TMPDIR.
  */
 import { execFile } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -54,11 +60,31 @@ interface Side {
   name: string
   /** pgbench connection arguments. */
   conn: string[]
+  /** A Concord node's process id: its CPU time per transaction is measured. */
+  pid?: number
 }
 
 interface Run {
   tps: number
   load: number
+  /** Node CPU per transaction, µs (Concord sides on Linux). */
+  cpuUs?: number
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux). */
+const USER_HZ = 100
+
+/** User + system CPU time of a process so far, ms; undefined where /proc is not there. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    // Fields after the command name (which may hold blanks, so split after its ')'): utime and stime are 14 and 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ
+  } catch {
+    return undefined
+  }
 }
 
 async function pgbench(side: Side, args: string[], timeoutMs: number): Promise<string> {
@@ -74,11 +100,15 @@ async function init(side: Side): Promise<number> {
 }
 
 async function once(side: Side, script: string): Promise<Run> {
+  const cpu0 = cpuMs(side.pid)
   const out = await pgbench(side, ['-b', script, '-M', MODE, '-c', String(CLIENTS), '-T', String(SECONDS)], (SECONDS + 300) * 1000)
+  const cpu1 = cpuMs(side.pid)
   const tps = /tps = ([\d.]+)/.exec(out)
   const failed = /number of failed transactions: (\d+)/.exec(out)
   if (!tps || (failed && failed[1] !== '0')) throw new Error(`${side.name}: pgbench ${script} failed:\n${out}`)
-  return { tps: Number(tps[1]), load: load1() }
+  const done = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1] ?? 0)
+  const cpuUs = cpu0 !== undefined && cpu1 !== undefined && done > 0 ? ((cpu1 - cpu0) * 1000) / done : undefined
+  return { tps: Number(tps[1]), load: load1(), cpuUs }
 }
 
 if (!PGBENCH) {
@@ -95,11 +125,11 @@ try {
   console.log(`pgbench benchmark: scale ${SCALE}, ${CLIENTS} clients, -M ${MODE}, ${SECONDS} s per run, ${RUNS} interleaved rounds; ` +
     `Concord from ${BUILT ? 'the built bundle' : 'the sources (tsx)'}; load average at start ${load1().toFixed(2)}`)
   node = await ConcordProcess.start({ dataDir: join(dir, 'concord'), nodeId: 'pgbench', built: BUILT, extraArgs: ['--quiet'] })
-  const concord: Side = { name: 'Concord', conn: ['-h', '127.0.0.1', '-p', String(node.pgPort), '-U', 'concord', 'concord'] }
+  const concord: Side = { name: 'Concord', conn: ['-h', '127.0.0.1', '-p', String(node.pgPort), '-U', 'concord', 'concord'], pid: node.child.pid }
   const sides: Side[] = [concord]
   if (BASELINE_BIN) {
     baseline = await ConcordProcess.start({ dataDir: join(dir, 'baseline'), nodeId: 'pgbench-baseline', bin: BASELINE_BIN, extraArgs: ['--quiet'] })
-    sides.push({ name: BASELINE, conn: ['-h', '127.0.0.1', '-p', String(baseline.pgPort), '-U', 'concord', 'concord'] })
+    sides.push({ name: BASELINE, conn: ['-h', '127.0.0.1', '-p', String(baseline.pgPort), '-U', 'concord', 'concord'], pid: baseline.child.pid })
     console.log(`baseline: ${BASELINE_BIN}`)
   }
   const bin = pgBinDir()
@@ -122,6 +152,7 @@ try {
       dataDir: join(dir, 'concord'), nodeId: 'pgbench', built: BUILT, extraArgs: ['--quiet'], nodeArgs: ['--cpu-prof', '--cpu-prof-dir', PROFILE],
     })
     concord.conn[3] = String(node.pgPort)
+    concord.pid = node.child.pid
     console.log(`Concord restarted under the CPU profiler (profile written to ${PROFILE} when it stops)`)
   }
 
@@ -134,7 +165,8 @@ try {
         const r = await once(side, script)
         const key = `${script}/${side.name}`
         runs.set(key, [...(runs.get(key) ?? []), r])
-        console.log(`round ${round + 1}/${RUNS} ${script.padEnd(13)} ${side.name.padEnd(10)} ${fmt(r.tps).padStart(7)} tps (load ${r.load.toFixed(2)})`)
+        const cpu = r.cpuUs === undefined ? '' : `, node CPU ${fmt(r.cpuUs)} µs per transaction`
+        console.log(`round ${round + 1}/${RUNS} ${script.padEnd(13)} ${side.name.padEnd(10)} ${fmt(r.tps).padStart(7)} tps (load ${r.load.toFixed(2)}${cpu})`)
       }
     }
   }
@@ -161,6 +193,30 @@ try {
       const perRound = c.map((r, i) => r.tps / b[i]!.tps)
       cells.push(`${(ct / tps(script, BASELINE)!).toFixed(2)}x`,
         `${median(perRound).toFixed(2)}x (${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})`)
+    }
+    rows.push(cells)
+  }
+  // Node CPU per transaction (Concord sides): the load-robust figure for a change in the node's own work.
+  const cpu = (script: string, side: string): number | undefined => {
+    const r = (runs.get(`${script}/${side}`) ?? []).flatMap((x) => (x.cpuUs === undefined ? [] : [x.cpuUs]))
+    return r.length > 0 ? median(r) : undefined
+  }
+  for (const script of SCRIPTS) {
+    if (cpu(script, 'Concord') === undefined) continue
+    const cells = [`node CPU per ${script} transaction, µs (median of ${RUNS})`]
+    for (const side of sides) {
+      const c = cpu(script, side.name)
+      cells.push(c === undefined ? '' : fmt(c), '')
+    }
+    if (withPg) cells.push('')
+    if (BASELINE_BIN) {
+      const c = runs.get(`${script}/Concord`)!
+      const b = runs.get(`${script}/${BASELINE}`)!
+      // Below 1: this build spends less CPU per transaction than the baseline.
+      const perRound = c.flatMap((r, i) => (r.cpuUs !== undefined && b[i]?.cpuUs !== undefined ? [r.cpuUs / b[i]!.cpuUs!] : []))
+      const base = cpu(script, BASELINE)
+      cells.push(base === undefined ? '' : `${(cpu(script, 'Concord')! / base).toFixed(2)}x`,
+        perRound.length ? `${median(perRound).toFixed(2)}x (${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})` : '')
     }
     rows.push(cells)
   }

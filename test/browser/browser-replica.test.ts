@@ -120,6 +120,31 @@ describe.skipIf(!hasChromium)('browser replica in headless Chromium', () => {
     await until(async () => (await page.locator('tr[data-sku="n1"]').count()) === 1, 5_000, 'node row rendered')
   }, 60_000)
 
+  it('a live query in the page is called back with rows written on a node, and not after it is stopped', async () => {
+    await a.query("INSERT INTO inventory (sku, name, qty) VALUES ('live', 'lamp', 0)")
+    await page.evaluate(async () => {
+      const w = window as unknown as { liveSeen: Array<{ at: number; qty: unknown }>; liveStop: () => void; concord: { db: { live(sql: string, p: unknown[], f: (rows: Array<Record<string, unknown>>) => void): Promise<() => void> } } }
+      w.liveSeen = []
+      w.liveStop = await w.concord.db.live("SELECT qty FROM inventory WHERE sku = 'live'", [], (rows) => w.liveSeen.push({ at: Date.now(), qty: rows[0]?.['qty'] }))
+    })
+    type Seen = Array<{ at: number; qty: unknown }>
+    const seen = () => page.evaluate(() => (window as unknown as { liveSeen: Seen }).liveSeen)
+    const latencies: number[] = []
+    for (let i = 1; i <= 20; i++) {
+      const t0 = Date.now()
+      await a.query(`UPDATE inventory SET qty = ${i} WHERE sku = 'live'`)
+      await until(async () => (await seen()).some((s) => s.qty === i), 20_000, `live rows with qty ${i} in the page`, 5)
+      latencies.push((await seen()).find((s) => s.qty === i)!.at - t0)
+    }
+    latencies.sort((x, y) => x - y)
+    console.info(`live query, write on node A -> callback in the page: p50 ${latencies[10]} ms, max ${latencies[19]} ms (20 writes)`)
+    await page.evaluate(() => (window as unknown as { liveStop: () => void }).liveStop())
+    const before = (await seen()).length
+    await a.query("UPDATE inventory SET qty = 99 WHERE sku = 'live'")
+    await until(async () => (await pageQuery("SELECT qty FROM inventory WHERE sku = 'live'"))[0]?.['qty'] === 99, 20_000, 'the last write in the page')
+    expect((await seen()).length).toBe(before)
+  }, 90_000)
+
   it('offline writes survive a reload, then converge with concurrent node writes by each table policy, without duplicates', async () => {
     await a.query('CREATE TABLE notes (id SERIAL PRIMARY KEY, body TEXT NOT NULL)')
     await a.query("CREATE TABLE claims (item TEXT PRIMARY KEY, holder TEXT) WITH (conflict_resolution_policy = 'first_write_wins')")

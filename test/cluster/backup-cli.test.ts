@@ -1,7 +1,7 @@
 /**
  * `concord backup --to URL` against a running `concord start` node (over the PostgreSQL
  * wire), then `concord restore --from URL --data-dir DIR` offline, and a node started on
- * the restored directory serves every row; the node logs the backup's progress and
+ * the restored directory serves every row (or, with --as-of, the rows of a named backup); the node logs the backup's progress and
  * /metrics shows the age of its last good backup.
  */
 import { execFile } from 'node:child_process'
@@ -40,6 +40,7 @@ describe('concord backup and concord restore', () => {
     await src.query("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 2000) g")
     const full = await concord(['backup', '--to', url, '--pg-port', String(src.pgPort)])
     expect(full).toMatch(/backup \S+ \(full, \d+ bytes\)/)
+    const fullId = /backup (\S+) \(full/.exec(full)![1]!
     await src.query("INSERT INTO t SELECT g, 'v' || g FROM generate_series(2001, 2100) g")
     const inc = await concord(['backup', '--to', url, '--pg-port', String(src.pgPort)])
     expect(inc).toMatch(/backup \S+ \(incremental, \d+ bytes\)/)
@@ -55,6 +56,13 @@ describe('concord backup and concord restore', () => {
     const r = await dst.query<{ id: number; v: string }>('SELECT id, v FROM t ORDER BY id')
     expect(r.rows.length).toBe(2100)
     r.rows.forEach((row, i) => expect(row).toEqual({ id: i + 1, v: `v${i + 1}` }))
+
+    // Point in time: the chain up to the full backup only.
+    const asOf = await concord(['restore', '--from', url, '--data-dir', join(dir, 'first'), '--as-of', fullId])
+    expect(asOf).toMatch(new RegExp(`restored backup ${fullId} \\(1 in its chain`))
+    const first = await ConcordProcess.start({ dataDir: join(dir, 'first'), nodeId: 'backup-first', extraArgs: ['--no-p2p'] })
+    procs.push(first)
+    expect((await first.query<{ n: number }>('SELECT count(*)::int AS n, max(id) AS m FROM t')).rows).toEqual([{ n: 2000, m: 2000 }])
 
     // A data directory holding data is refused.
     await expect(concord(['restore', '--from', url, '--data-dir', join(dir, 'dst')])).rejects.toMatchObject({ stderr: expect.stringMatching(/holds data/) })

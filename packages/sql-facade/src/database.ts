@@ -5,6 +5,8 @@
  * per client connection with `db.session()`.
  */
 import { BackupService } from './backup/backup-service.js'
+import { BackupScheduler } from './backup/backup-scheduler.js'
+import { readDisasterRecoveryConfig } from './backup/disaster-recovery-config.js'
 import { Replica, type CatalogChange, type ReplicaOptions, type TableInfo, type Transaction, type Value } from '@concord/core'
 import { columnMeta } from './catalog/table-meta.js'
 import { IdSlots, SLOT_KIND, type SlotHost } from './sequences/id-slots.js'
@@ -13,18 +15,18 @@ import { SerialSequences } from './sequences/serial-sequences.js'
 import { UserSequences } from './sequences/user-sequences.js'
 import { SecondaryIndexes } from './catalog/secondary-index.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
-import type { ExecCtx, UserFunction } from './exec/context.js'
+import type { ExecCtx, UserFunction } from './runtime/context.js'
 import type { CatalogModel } from './catalog/catalog-model.js'
 import { RemoteRows } from './placement/remote-rows.js'
 import { answerForwardedWrites, FORWARD_TOPIC } from './placement/write-forwarding.js'
-import { compileRowFilter } from './placement/row-filter.js'
-import { TransactionRows } from './exec/transaction-rows.js'
-import { ForeignKeyChecks } from './exec/foreign-key-checks.js'
+import { compileRowFilter } from './exec/row-filter.js'
+import { TransactionRows } from './runtime/transaction-rows.js'
+import { ForeignKeyChecks } from './runtime/foreign-key-checks.js'
 import { unify } from './expr/compile.js'
-import { callUserFunction } from './functions/user-function.js'
+import { callUserFunction } from './exec/user-function.js'
 import { functionFromCatalog } from './catalog/function-def.js'
 import { loadParser } from './parser/parse.js'
-import { PartitionRouter } from './plan/partition-view.js'
+import { PartitionRouter } from './placement/partition-view.js'
 import type { Int8Output, QueryResult } from './result-format.js'
 import { NotificationHub } from './notify/notification-hub.js'
 import { Session, type SessionHost, type SessionOptions } from './session/session.js'
@@ -33,15 +35,18 @@ import { SystemCatalog } from './system/system-views.js'
 import { castValue } from './types/cast.js'
 import { decodeUntyped, encodeValue } from './types/storage-codec.js'
 import { DirectionFilter } from './replication/direction-filter.js'
-import { parseConnInfo, parseMasterNodes, type PublisherConnector } from './replication/publisher-connector.js'
+import { parseConnInfo, parseMasterNodes, type PublisherConnector } from './cluster/publisher-connector.js'
 import { subscriptions } from './replication/replication-catalog.js'
 import { ConflictLog } from './conflicts/conflict-log.js'
 import { UniqueWatch } from './conflicts/unique-watch.js'
 import { ForeignKeyWatch } from './conflicts/foreign-key-watch.js'
-import { UNLIMITED_BUDGET } from './exec/statement-budget.js'
-import { RoleDirectory } from './auth/role-directory.js'
-import { BOOTSTRAP, ROLE_KINDS } from './auth/role-record.js'
+import { UNLIMITED_BUDGET } from './runtime/statement-budget.js'
+import { RoleDirectory } from './catalog/role-directory.js'
+import { BOOTSTRAP, ROLE_KINDS } from './catalog/role-record.js'
 import { FailoverMonitor } from './failover/failover-monitor.js'
+import { ChangeFeed } from './live/change-feed.js'
+import { LiveQueries, type Unsubscribe } from './live/live-queries.js'
+import type { LiveQueryOptions, LiveRowsListener } from './live/live-query.js'
 
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
@@ -71,6 +76,8 @@ export class Database implements SessionHost {
   readonly conflicts = new ConflictLog()
   /** BACKUP / RESTORE DATABASE and the concord_backups history (backup/). */
   readonly backups: BackupService
+  /** Scheduled backups of this node (backup_schedule, backup_target, disaster_recovery_config). */
+  private readonly backupScheduler: BackupScheduler
   /** pg_catalog, information_schema and Concord's views over this database. */
   readonly system: SystemCatalog
   private p2pSource: () => string[] = () => []
@@ -103,6 +110,9 @@ export class Database implements SessionHost {
   readonly replica: Replica
   private readonly ownsReplica: boolean
   readonly notifications: NotificationHub
+  private readonly liveQueries: LiveQueries
+  /** Changes of followed tables, by position (concord_changes, LISTEN concord_changes_<table>). */
+  readonly tableChanges: ChangeFeed
 
   private constructor(replica: Replica, ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
     this.replica = replica
@@ -112,7 +122,15 @@ export class Database implements SessionHost {
     this.indexes = new SecondaryIndexes(replica)
     this.notifications = new NotificationHub(replica)
     this.unsubscribe.push(() => this.notifications.close())
+    this.tableChanges = new ChangeFeed(replica, this.notifications)
+    this.unsubscribe.push(() => this.tableChanges.close())
     this.backups = new BackupService(replica)
+    this.backupScheduler = new BackupScheduler({
+      replica,
+      backups: this.backups,
+      disasterRecoveryConfig: () => readDisasterRecoveryConfig(replica, () => this.session()),
+      warn: (line) => this.backups.log(line),
+    })
     this.system = new SystemCatalog({ replica, conflicts: this.conflicts, backups: this.backups })
     this.partitions = router
     router.bind(replica)
@@ -156,6 +174,8 @@ export class Database implements SessionHost {
       ),
     )
     this.defaultSession = new Session(this)
+    this.liveQueries = new LiveQueries(replica, this)
+    this.unsubscribe.push(() => this.liveQueries.close())
   }
 
   /**
@@ -186,6 +206,7 @@ export class Database implements SessionHost {
     // Announce this node in the replicated catalog (pg_nodes, pg_regions).
     replica.transact((tx) => tx.setCatalog('node', replica.nodeId, { nodeId: replica.nodeId, region: replica.region, startedAt: replica.now() }))
     await replica.durable()
+    db.backupScheduler.start()
     return db
   }
 
@@ -274,6 +295,16 @@ export class Database implements SessionHost {
     return this.defaultSession.queryAll(sql, params)
   }
 
+  /**
+   * A live query: runs the SELECT `sql` and hands its rows to `onRows`, then again each
+   * time a change (local, or replicated from a peer) alters them. Resolves, once the
+   * first rows were handed, to the function that stops it; rejects if the first run
+   * fails. See live/live-query.ts for which changes re-run it.
+   */
+  live(sql: string, params: unknown[], onRows: LiveRowsListener, options?: LiveQueryOptions): Promise<Unsubscribe> {
+    return this.liveQueries.live(sql, params, onRows, options)
+  }
+
   userFunction(name: string): UserFunction | undefined {
     let f = this.functionCache.get(name)
     if (f === undefined) {
@@ -306,6 +337,8 @@ export class Database implements SessionHost {
         }
       } else if (c.kind === NODE_SETTING_KIND && c.name === `${this.nodeId}/conflict_history_limit`) {
         this.applyConflictHistoryLimit()
+      } else if (c.kind === NODE_SETTING_KIND && c.name.startsWith(`${this.nodeId}/backup_`)) {
+        this.backupScheduler.settingsChanged()
       } else if (c.kind === SLOT_KIND || c.kind === 'member') {
         this.idSlots.invalidate()
         if (c.kind === 'member' && c.name !== this.nodeId) this.scheduleSlotCheck()
@@ -466,6 +499,7 @@ export class Database implements SessionHost {
     if (this.closed) return
     this.closed = true
     this.failover.close()
+    this.backupScheduler.stop()
     for (const u of this.unsubscribe) u()
     this.replica.setRowFilter(null)
     this.indexes.close()

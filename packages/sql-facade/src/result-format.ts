@@ -7,9 +7,9 @@
  * 'bigint' gives JS bigints instead. `formatPgText` turns any of these into PostgreSQL's
  * text output for the field, as a wire server sends it (identical for both int8 forms).
  */
-import type { CopyTransfer } from './copy/copy-transfer.js'
-import type { StatementResult } from './exec/result.js'
-import type { ColumnBinding } from './expr/scope.js'
+import type { CopyTransfer } from './copy-transfer.js'
+import type { StatementResult } from './runtime/result.js'
+import type { ColumnBinding } from './relation/scope.js'
 import { typeModifier, typeName, typeOid, typeSize, type SqlType, type TypeId } from './types/sql-type.js'
 import { formatFloat, formatText } from './types/text-format.js'
 import type { RtValue } from './types/value.js'
@@ -50,7 +50,7 @@ export interface QueryResult {
    * or a write without RETURNING does not.
    */
   returnsRows: boolean
-  /** COPY FROM STDIN / TO STDOUT: the transfer the caller runs (see copy/copy-transfer.ts). */
+  /** COPY FROM STDIN / TO STDOUT: the transfer the caller runs (see copy-transfer.ts). */
   copy?: CopyTransfer
 }
 

@@ -5,7 +5,7 @@
  */
 import { Simulation, type NetworkFaults, type ReplicaOptions } from '@concord/core'
 import { Database } from './database.js'
-import { PartitionRouter } from './plan/partition-view.js'
+import { PartitionRouter } from './placement/partition-view.js'
 
 /** Virtual ms per step of `SimCluster.run`. */
 const RUN_STEP_MS = 5

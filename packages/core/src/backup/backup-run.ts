@@ -63,15 +63,17 @@ function newBackupId(now: number, random: () => number): string {
 /** Takes one backup of `replica` into `store`; resolves to its manifest once the manifest is stored. */
 export async function runBackup(replica: Replica, store: BackupStore, options: BackupOptions = {}): Promise<BackupManifest> {
   const progress = options.progress ?? (() => {})
-  const ids = options.full === true ? [] : await listBackupIds(store)
-  const parent = ids.length === 0 ? null : await readManifest(store, ids[ids.length - 1]!)
+  const ids = await listBackupIds(store)
+  const latest = ids[ids.length - 1]
+  const parent = latest === undefined || options.full === true ? null : await readManifest(store, latest)
   const parentShards = new Map<string, ParentShard>()
   for (const s of parent?.shards ?? []) parentShards.set(s.shard, { generation: s.generation, stateVector: fromBase64(s.stateVector) })
   // The cut: synchronous, nothing awaited from here to its end.
   const started = replica.now()
   const cut = takeCut(replica, parent === null ? null : parentShards)
   let id = newBackupId(started, replica.random)
-  if (parent !== null && id <= parent.id) id = `${parent.id}-1`
+  // Ids sort by time; the newest backup under the prefix is the one an incremental builds on.
+  if (latest !== undefined && id <= latest) id = `${latest}-1`
   progress(`backup ${id} to ${store.url}: cut taken, ${cut.length} shards, phase writing`)
   const shards: ShardPiece[] = []
   let bytes = 0

@@ -16,4 +16,6 @@ export interface BackupStore {
   get(name: string): Promise<Uint8Array | undefined>
   /** Names of the objects whose name starts with `prefix`. */
   list(prefix: string): Promise<string[]>
+  /** Removes the object; nothing happens when there is none (retention, backup-chains.ts). */
+  delete(name: string): Promise<void>
 }

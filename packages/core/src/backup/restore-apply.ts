@@ -28,22 +28,25 @@ export async function restoreIntoStorage(plan: RestorePlan, storage: Storage): P
 /**
  * Applies the plan to a running replica holding no user table, as if a peer had sent
  * each shard: persisted and published to peers. The catalog goes first (it creates the
- * tables the other shards belong to).
+ * tables the other shards belong to). A shard's older generations kept as overlays go
+ * before its current state, oldest first, each adopted as a generation (or applied, when
+ * the shard is in that generation already): the shard ends in the backup's generation
+ * with the older ones held as overlays, as on the node that took the backup.
  */
 export function restoreIntoReplica(plan: RestorePlan, replica: Replica): void {
   if (replica.tables().length > 0) {
     throw new ConcordError('objectNotInPrerequisiteState', 'RESTORE DATABASE needs a node holding no user table: restore into a new node')
   }
-  if (plan.shards.some((s) => s.overlays.length > 0)) {
-    throw new ConcordError('featureNotSupported', 'RESTORE DATABASE into a running node of a backup holding older generations is not supported: use concord restore --data-dir')
-  }
   const order = [...plan.shards].sort((a, b) => (a.shard === CATALOG_SHARD ? -1 : b.shard === CATALOG_SHARD ? 1 : 0))
   for (const s of order) {
     const shard = s.shard === CATALOG_SHARD ? replica.catalogShard : replica.shardFor(s.shard)
     if (shard === null) throw new ConcordError('dataCorrupted', `backup ${plan.backup.id} holds shard ${s.shard}, which its catalog does not know`)
-    if (s.generation > shard.generation) replica.housekeeper.adoptGeneration(shard, s.generation, s.state)
-    else if (s.generation === shard.generation) {
-      if (!replica.applyRemote(shard, s.state)) throw new ConcordError('dataCorrupted', `backup ${plan.backup.id}: shard ${s.shard} does not apply`)
-    } else throw new ConcordError('objectNotInPrerequisiteState', `shard ${s.shard} is in a newer generation here than in the backup`)
+    const pieces = [...[...s.overlays].sort((a, b) => a.generation - b.generation), { generation: s.generation, state: s.state }]
+    for (const p of pieces) {
+      if (p.generation > shard.generation) replica.housekeeper.adoptGeneration(shard, p.generation, p.state)
+      else if (p.generation === shard.generation) {
+        if (!replica.applyRemote(shard, p.state)) throw new ConcordError('dataCorrupted', `backup ${plan.backup.id}: shard ${s.shard} does not apply`)
+      } else throw new ConcordError('objectNotInPrerequisiteState', `shard ${s.shard} is in a newer generation here than in the backup`)
+    }
   }
 }

@@ -156,7 +156,7 @@ describe('BACKUP DATABASE and RESTORE DATABASE (file://)', () => {
     const gate = new Promise<void>((r) => (release = r))
     src.backups.openStore = (url) => {
       const files = new FileBackupStore(url)
-      return { url: files.url, get: (n) => files.get(n), list: (p) => files.list(p), put: async (n, d) => { await gate; await files.put(n, d) } }
+      return { url: files.url, get: (n) => files.get(n), list: (p) => files.list(p), delete: (n) => files.delete(n), put: async (n, d) => { await gate; await files.put(n, d) } }
     }
     const { url } = backupDir()
     const backup = src.query(`BACKUP DATABASE TO '${url}'`)

@@ -6,7 +6,7 @@
  * into place, so a reader sees the whole object or none; names are checked against the
  * object-name alphabet and may not climb out of the directory ('..').
  */
-import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rmdir, unlink } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConcordError, type BackupStore } from '@concord/core'
@@ -52,6 +52,17 @@ export class FileBackupStore implements BackupStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw err
     }
+  }
+
+  async delete(name: string): Promise<void> {
+    const path = this.path(name)
+    try {
+      await unlink(path)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+    // The backup's directory goes with its last object (rmdir refuses one that is not empty).
+    await rmdir(dirname(path)).catch(() => {})
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -1,7 +1,9 @@
 /**
  * A backup store in an S3 bucket (`s3://bucket/prefix`): object `a/b` is the key
  * `<prefix>/a/b`. Requests go through @aws-sdk/client-s3 (signing, retries, errors);
- * endpoint, region and credentials come from the environment: AWS_ENDPOINT_URL_S3 or
+ * endpoint, region and credentials come from the node's settings (backup_s3_endpoint,
+ * backup_s3_region, backup_s3_access_key_id, backup_s3_secret_access_key,
+ * backup_s3_force_path_style), each unset one from the environment: AWS_ENDPOINT_URL_S3 or
  * AWS_ENDPOINT_URL (an S3-compatible server), AWS_REGION (default us-east-1),
  * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (else the SDK's default chain), and
  * CONCORD_S3_FORCE_PATH_STYLE=1 for path-style requests.
@@ -12,6 +14,7 @@
 import { createRequire } from 'node:module'
 import { ConcordError, type BackupStore } from '@concord/core'
 import type { S3Client } from '@aws-sdk/client-s3'
+import type { BackupStoreSettings } from '@concord/sql-facade'
 
 type Sdk = typeof import('@aws-sdk/client-s3')
 
@@ -30,15 +33,17 @@ export class S3BackupStore implements BackupStore {
   readonly bucket: string
   readonly prefix: string
   private readonly env: Record<string, string | undefined>
+  private readonly settings: BackupStoreSettings
   private client: { s3: S3Client; sdk: Sdk } | null = null
 
-  constructor(url: string, env: Record<string, string | undefined> = process.env) {
+  constructor(url: string, env: Record<string, string | undefined> = process.env, settings: BackupStoreSettings = {}) {
     const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url)
     if (m === null) throw new ConcordError('invalidParameterValue', `invalid S3 URL ${url}: expected s3://bucket/prefix`)
     this.bucket = m[1]!
     this.prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '')
     this.url = `s3://${this.bucket}${this.prefix === '' ? '' : `/${this.prefix}`}`
     this.env = env
+    this.settings = settings
   }
 
   private key(name: string): string {
@@ -49,14 +54,15 @@ export class S3BackupStore implements BackupStore {
     if (this.client === null) {
       const sdk = loadSdk()
       const e = this.env
-      const endpoint = e['AWS_ENDPOINT_URL_S3'] ?? e['AWS_ENDPOINT_URL']
-      const id = e['AWS_ACCESS_KEY_ID']
-      const secret = e['AWS_SECRET_ACCESS_KEY']
+      const o = this.settings
+      const endpoint = o.s3Endpoint ?? e['AWS_ENDPOINT_URL_S3'] ?? e['AWS_ENDPOINT_URL']
+      const id = o.s3AccessKeyId ?? e['AWS_ACCESS_KEY_ID']
+      const secret = o.s3SecretAccessKey ?? e['AWS_SECRET_ACCESS_KEY']
       const s3 = new sdk.S3Client({
-        region: e['AWS_REGION'] ?? e['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+        region: o.s3Region ?? e['AWS_REGION'] ?? e['AWS_DEFAULT_REGION'] ?? 'us-east-1',
         ...(endpoint !== undefined ? { endpoint } : {}),
         ...(id !== undefined && secret !== undefined ? { credentials: { accessKeyId: id, secretAccessKey: secret } } : {}),
-        forcePathStyle: e['CONCORD_S3_FORCE_PATH_STYLE'] === '1',
+        forcePathStyle: o.s3ForcePathStyle === true || e['CONCORD_S3_FORCE_PATH_STYLE'] === '1',
       })
       this.client = { s3, sdk }
     }
@@ -77,6 +83,12 @@ export class S3BackupStore implements BackupStore {
       if (err instanceof sdk.NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined
       throw err
     }
+  }
+
+  /** S3's DELETE succeeds for a key that is not there. */
+  async delete(name: string): Promise<void> {
+    const { s3, sdk } = this.open()
+    await s3.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(name) }))
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -1,13 +1,17 @@
 /**
- * The node's HTTP endpoint: GET /health (JSON) and GET /metrics (Prometheus text).
- * Read-only; anything else is 404.
+ * The node's HTTP endpoint: GET /health (JSON), GET /metrics (Prometheus text), and the
+ * operator console: GET / (console-page.ts) and GET /console/state (its JSON,
+ * console-state.ts). Read-only; anything else is 404.
  */
 import { createServer, type Server } from 'node:http'
+import { CONSOLE_HTML } from './console-page.js'
 import { prometheusText, type Metric } from './prometheus-text.js'
 
 export interface HttpSources {
   health(): Record<string, unknown>
   metrics(): Metric[]
+  /** The console's state (absent: no console, / is 404). */
+  console?(): Promise<unknown>
 }
 
 export class HttpServer {
@@ -27,6 +31,14 @@ export class HttpServer {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.sources.health()))
         } else if (req.method === 'GET' && path === '/metrics') {
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusText(this.sources.metrics()))
+        } else if (req.method === 'GET' && path === '/' && this.sources.console) {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'" })
+            .end(CONSOLE_HTML)
+        } else if (req.method === 'GET' && path === '/console/state' && this.sources.console) {
+          this.sources.console().then(
+            (state) => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(state)),
+            (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(err as Error).message}\n`),
+          )
         } else {
           res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
         }

@@ -114,6 +114,21 @@ describe('ConcordNode', () => {
     expect(JSON.stringify(remote)).not.toMatch(/h-b|ip4/)
   })
 
+  it('the console at / reads the system views on a loopback listener, and shows only /health and /metrics beyond it', async () => {
+    const a = await start({ nodeId: 'c-a', httpPort: 0 })
+    const page = await fetch(`http://127.0.0.1:${a.httpPort}/`)
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(await page.text()).toMatch(/<title>Concord console<\/title>/)
+    const local = (await (await fetch(`http://127.0.0.1:${a.httpPort}/console/state`)).json()) as { nodes: Array<{ node_id: string }>; conflicts: { total: number }; metrics: Record<string, number> }
+    expect(local.nodes.map((n) => n.node_id)).toEqual(['c-a'])
+    expect(local.conflicts.total).toBe(0)
+    expect(local.metrics['concord_shards']).toBeGreaterThan(0)
+    const b = await start({ nodeId: 'c-b', httpPort: 0, httpHost: '0.0.0.0' })
+    const remote = (await (await fetch(`http://127.0.0.1:${b.httpPort}/console/state`)).json()) as Record<string, unknown>
+    expect(Object.keys(remote).sort()).toEqual(['at', 'detail', 'health', 'metrics'])
+    expect(JSON.stringify(remote)).not.toMatch(/c-b|ip4/)
+  })
+
   it('a node without the cluster key cannot join a keyed cluster', async () => {
     const keyFile = join(dir(), 'cluster.key')
     writeClusterKey(keyFile)

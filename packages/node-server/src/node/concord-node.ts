@@ -27,6 +27,7 @@ import { DEFAULT_MAX_CONNECTIONS } from '../pgwire/connection-limits.js'
 import { PgServer } from '../pgwire/pg-server.js'
 import { loadTlsPair } from './tls-files.js'
 import { HttpServer } from '../http/http-server.js'
+import { consoleState } from '../http/console-state.js'
 import type { Metric } from '../http/prometheus-text.js'
 import { isLoopbackHost } from '../transport/loopback-host.js'
 import { loadOrCreateNodeId, newNodeId } from './node-id.js'
@@ -243,7 +244,11 @@ export class ConcordNode {
         // Ids and addresses only to callers on this machine (docs/security.md, "HTTP").
         const detail = isLoopbackHost(httpHost)
         // Requests before `self` exists get a 500 from HttpServer; it exists before we return.
-        http = new HttpServer({ health: () => self!.health(detail), metrics: () => self!.metrics() })
+        http = new HttpServer({
+          health: () => self!.health(detail),
+          metrics: () => self!.metrics(),
+          console: () => consoleState({ database: eng.database, health: () => self!.health(detail), metrics: () => self!.metrics(), detail }),
+        })
         httpPort = await http.listen(options.httpPort, httpHost)
       }
       const ready = new ConcordNode(nodeId, region, pgPort, httpPort, peerPortKey, { kind: onDisk ? 'lmdb' : 'memory', own }, transport, eng, pg, http, log)

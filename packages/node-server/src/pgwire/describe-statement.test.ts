@@ -1,26 +1,15 @@
 import { connect, type Socket } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openSqlEngine, type SqlEngine } from '../node/sql-engine.js'
-import { PgServer } from './pg-server.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { wireServer } from './wire-server.fixture.js'
 
 // Parse and Describe of a statement over the real SQL engine, with a minimal protocol
 // client (node-postgres describes portals only): the SQL layer tells the parameters and
 // the row shape, learnt by planning; nothing is run.
 
-let engine: SqlEngine
-let server: PgServer
-let port: number
+const wire = wireServer('describe-wire', 'local')
 
 beforeAll(async () => {
-  engine = await openSqlEngine({ nodeId: 'describe-wire', region: 'local' })
-  server = new PgServer({ session: (info) => engine.session(info), port: 0 })
-  port = await server.listen()
-  await engine.database.query('CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))')
-}, 30_000)
-
-afterAll(async () => {
-  await server?.close()
-  await engine?.close()
+  await wire.engine.database.query('CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))')
 })
 
 function frame(type: string, body: Buffer): Buffer {
@@ -46,7 +35,7 @@ interface Message {
 /** Sends `messages` after the startup and returns every backend message up to the second ReadyForQuery. */
 async function exchange(messages: Buffer[]): Promise<Message[]> {
   const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => resolve(s))
+    const s = connect(wire.port, '127.0.0.1', () => resolve(s))
     s.on('error', reject)
   })
   const params = Buffer.concat([cstr('user'), cstr('concord'), cstr('database'), cstr('concord'), Buffer.alloc(1)])
@@ -102,7 +91,7 @@ describe('Describe of a prepared statement', () => {
     expect(fieldNames(m.find((x) => x.type === 'T')!)).toEqual([['id', 23]])
     const u = await exchange([parse('UPDATE items SET name = $1', []), describeStatement, sync])
     expect(u.map((x) => x.type)).toEqual(['1', 't', 'n', 'Z'])
-    expect((await engine.database.query('SELECT count(*)::int AS n FROM items')).rows[0]!.n).toBe(0)
+    expect((await wire.engine.database.query('SELECT count(*)::int AS n FROM items')).rows[0]!.n).toBe(0)
   })
 
   it('refuses two statements at Parse, as PostgreSQL does', async () => {

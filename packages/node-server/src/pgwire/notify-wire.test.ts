@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import pg from 'pg'
-import { openSqlEngine, type SqlEngine } from '../node/sql-engine.js'
-import { PgServer } from './pg-server.js'
+import { wireServer } from './wire-server.fixture.js'
 
 /** The process id BackendKeyData gave a node-postgres client (not in its type declarations). */
 function pidOf(c: pg.Client): number {
@@ -14,28 +13,8 @@ function pidOf(c: pg.Client): number {
 // (`client.on('notification')`) and psql, with the sending connection's process id.
 
 const run = promisify(execFile)
-let engine: SqlEngine
-let server: PgServer
-let port: number
-const clients: pg.Client[] = []
-
-beforeAll(async () => {
-  engine = await openSqlEngine({ nodeId: 'notify1', region: 'r1' })
-  server = new PgServer({ session: (info) => engine.session(info), port: 0 })
-  port = await server.listen()
-})
-afterAll(async () => {
-  for (const c of clients) await c.end().catch(() => {})
-  await server.close()
-  await engine.close()
-})
-
-async function client(): Promise<pg.Client> {
-  const c = new pg.Client({ host: '127.0.0.1', port, user: 'concord', database: 'concord' })
-  clients.push(c)
-  await c.connect()
-  return c
-}
+const wire = wireServer('notify1')
+const client = (): Promise<pg.Client> => wire.client()
 
 /** Waits (bounded) until `list` holds `n` entries. */
 async function waitFor<T>(list: T[], n: number): Promise<T[]> {
@@ -100,7 +79,7 @@ describe('LISTEN / NOTIFY over the wire', () => {
     } catch {
       ctx.skip()
     }
-    const args = ['-X', '-A', '-t', '-h', '127.0.0.1', '-p', String(port), '-U', 'concord', '-d', 'concord']
+    const args = ['-X', '-A', '-t', '-h', '127.0.0.1', '-p', String(wire.port), '-U', 'concord', '-d', 'concord']
     const commands = ['-c', 'LISTEN psql_chan', '-c', "NOTIFY psql_chan, 'from psql'", '-c', 'SELECT pg_backend_pid()']
     const { stdout } = await run('psql', [...args, ...commands], { timeout: 15_000 })
     const pid = stdout.trim().split('\n').pop()

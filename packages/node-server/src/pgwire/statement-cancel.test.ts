@@ -1,34 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import pg from 'pg'
-import { openSqlEngine, type SqlEngine } from '../node/sql-engine.js'
-import { PgServer } from './pg-server.js'
+import { wireServer } from './wire-server.fixture.js'
 
 // statement_timeout and CancelRequest over the wire, with node-postgres against a real
 // engine. Each long statement below runs for minutes (or exhausts memory) unless it is
 // cancelled, so a pass means it was; bounds on time are generous on purpose.
 
-let engine: SqlEngine
-let server: PgServer
-let port: number
-const clients: pg.Client[] = []
-
-beforeAll(async () => {
-  engine = await openSqlEngine({ nodeId: 'cancel1', region: 'r1' })
-  server = new PgServer({ session: (info) => engine.session(info), port: 0 })
-  port = await server.listen()
-})
-afterAll(async () => {
-  for (const c of clients) await c.end().catch(() => {})
-  await server.close()
-  await engine.close()
-})
-
-async function client(extra: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
-  const c = new pg.Client({ host: '127.0.0.1', port, user: 'concord', database: 'concord', ...extra })
-  clients.push(c)
-  await c.connect()
-  return c
-}
+const wire = wireServer('cancel1')
+const client = (extra: Partial<pg.ClientConfig> = {}): Promise<pg.Client> => wire.client(extra)
 
 const timedOut = { code: '57014', message: 'canceling statement due to statement timeout' }
 
@@ -58,8 +37,7 @@ describe('statement_timeout over the wire', () => {
   })
 
   it('a bad statement_timeout at startup refuses the connection with 22023', async () => {
-    const c = new pg.Client({ host: '127.0.0.1', port, user: 'concord', database: 'concord', options: '-c statement_timeout=soon' })
-    clients.push(c)
+    const c = wire.unconnected({ options: '-c statement_timeout=soon' })
     c.on('error', () => {}) // the server closes the connection after the refusal
     // The refusal comes as the first reply after authentication.
     const refused = await c.connect().then(() => c.query('SELECT 1')).then(() => null, (e: unknown) => e)
@@ -96,7 +74,7 @@ describe('CancelRequest over the wire', () => {
 async function sendCancel(pid: number, secret: number): Promise<void> {
   const { connect } = await import('node:net')
   await new Promise<void>((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => {
+    const s = connect(wire.port, '127.0.0.1', () => {
       const b = Buffer.alloc(16)
       b.writeInt32BE(16, 0)
       b.writeInt32BE(80877102, 4)

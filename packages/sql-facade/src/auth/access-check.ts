@@ -21,11 +21,11 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
 import { parseScript } from '../parser/parse.js'
 import { readView, VIEW_KIND } from '../catalog/view-def.js'
-import type { CatalogTransaction, UserFunction } from '../exec/context.js'
-import { grantTarget } from './grant-target.js'
-import type { RoleDirectory } from './role-directory.js'
-import type { RoleRecord } from './role-record.js'
-import type { PrivilegeLetter } from './table-privilege.js'
+import type { CatalogTransaction, UserFunction } from '../runtime/context.js'
+import { grantTarget } from '../catalog/grant-target.js'
+import type { RoleDirectory } from '../catalog/role-directory.js'
+import type { RoleRecord } from '../catalog/role-record.js'
+import type { PrivilegeLetter } from '../catalog/table-privilege.js'
 
 export interface AccessCtx {
   tx: CatalogTransaction

@@ -7,10 +7,10 @@
  */
 import type { Node } from 'libpg-query'
 import type { Statement } from '../parser/statement.js'
-import type { CatalogTransaction } from '../exec/context.js'
-import { grantTarget } from './grant-target.js'
-import { RoleDirectory, type GrantTarget } from './role-directory.js'
-import { BOOTSTRAP_OID, TABLE_GRANT_KIND, TABLE_OWNER_KIND } from './role-record.js'
+import type { CatalogTransaction } from '../runtime/context.js'
+import { grantTarget } from '../catalog/grant-target.js'
+import { RoleDirectory, type GrantTarget } from '../catalog/role-directory.js'
+import { BOOTSTRAP_OID, TABLE_GRANT_KIND, TABLE_OWNER_KIND } from '../catalog/role-record.js'
 
 /** Makes `owner` the owner of this incarnation of the relation. */
 export function recordOwner(tx: CatalogTransaction, target: GrantTarget, owner: number): void {

@@ -5,7 +5,7 @@
  */
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { StatementResult } from '../exec/result.js'
+import type { StatementResult } from '../runtime/result.js'
 import {
   execAlterRole, execChangeOwner, execCreateRole, execDropRole, execGrant, execGrantRole, execRenameRole, type RoleStatementCtx,
 } from './role-statements.js'

@@ -1,7 +1,7 @@
 /**
  * CREATE ROLE / USER, ALTER ROLE, ALTER ROLE .. RENAME TO, DROP ROLE, GRANT / REVOKE of
  * table privileges and of role membership, ALTER TABLE .. OWNER TO: each checks who may
- * run it as PostgreSQL does, then writes the catalog objects role-record.ts describes in
+ * run it as PostgreSQL does, then writes the catalog objects catalog/role-record.ts describes in
  * the statement's transaction, so they replicate with the rest of the catalog.
  *
  * GRANT / REVOKE CREATE ON SCHEMA public lets a role create tables, views, sequences and
@@ -16,18 +16,18 @@ import type {
   AlterRoleStmt, CreateRoleStmt, DefElem, DropRoleStmt, GrantRoleStmt, GrantStmt, Node, RenameStmt, RoleSpec,
 } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { utility, type StatementResult } from '../exec/result.js'
-import type { CatalogTransaction } from '../exec/context.js'
+import { utility, type StatementResult } from '../runtime/result.js'
+import type { CatalogTransaction } from '../runtime/context.js'
 import { listViews } from '../catalog/view-def.js'
-import { grantTarget } from './grant-target.js'
-import { RoleDirectory, type GrantTarget } from './role-directory.js'
+import { grantTarget } from '../catalog/grant-target.js'
+import { RoleDirectory, type GrantTarget } from '../catalog/role-directory.js'
 import {
   BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, SCHEMA_GRANT_KIND, schemaCreateKey, TABLE_GRANT_KIND,
   type RoleRecord,
-} from './role-record.js'
+} from '../catalog/role-record.js'
 import { recordOwner } from './relation-ownership.js'
 import { looksLikeVerifier, parseScramVerifier, scramVerifier } from './scram-verifier.js'
-import { ALL_PRIVILEGES, privilegeLetter, type PrivilegeLetter } from './table-privilege.js'
+import { ALL_PRIVILEGES, privilegeLetter, type PrivilegeLetter } from '../catalog/table-privilege.js'
 
 /** What a role statement runs with: the transaction and the role running it. */
 export interface RoleStatementCtx {

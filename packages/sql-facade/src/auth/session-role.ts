@@ -9,8 +9,8 @@
  *     refuses it at connection already; a role dropped while connected ends here).
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { RoleDirectory } from './role-directory.js'
-import { BOOTSTRAP, BOOTSTRAP_NAMES, BOOTSTRAP_ROLE, type RoleRecord } from './role-record.js'
+import type { RoleDirectory } from '../catalog/role-directory.js'
+import { BOOTSTRAP, BOOTSTRAP_NAMES, BOOTSTRAP_ROLE, type RoleRecord } from '../catalog/role-record.js'
 
 export function sessionRole(user: string, roles: () => RoleDirectory): RoleRecord {
   // The bootstrap superuser needs no catalog read: the common case stays free.

@@ -7,9 +7,12 @@
  * both statements fail with 0A000; a URL scheme the opener does not know fails with 0A000
  * too. A restore checks every object before it applies anything (core's planRestore).
  */
-import { manifestBytes, planRestore, restoreIntoReplica, runBackup, type BackupProgress, type BackupStore, type Replica } from '@concord/core'
+import {
+  listChains, manifestBytes, planRestore, pruneChains, restoreIntoReplica, runBackup, type BackupProgress, type BackupStore, type Replica, type Retention,
+} from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { utility, type StatementResult } from '../exec/result.js'
+import { utility, type StatementResult } from '../runtime/result.js'
+import { backupStoreSettings, type BackupStoreSettings } from './backup-store-settings.js'
 
 /** One backup this node ran (or is running), as concord_backups lists it. */
 export interface BackupRecord {
@@ -21,12 +24,28 @@ export interface BackupRecord {
   bytes: number
   kind: 'full' | 'incremental' | null
   status: 'running' | 'succeeded' | 'failed'
+  /** What started it: a BACKUP DATABASE statement (or `concord backup`) or this node's schedule. */
+  trigger: 'statement' | 'schedule'
   /** While running: where it is (pg_stat_progress_backup). */
   progress: BackupProgress | null
 }
 
-/** Opens the store a backup URL names; throws featureNotSupported for a scheme it lacks. */
-export type BackupStoreOpener = (url: string) => BackupStore
+/** Opens the store a backup URL names, with this node's S3 settings; throws featureNotSupported for a scheme it lacks. */
+export type BackupStoreOpener = (url: string, settings: BackupStoreSettings) => BackupStore
+
+/** This node's backup schedule as the scheduler (backup-scheduler.ts) last planned it: concord_backup_schedule. */
+export interface BackupScheduleStatus {
+  /** Where the interval comes from; null: no schedule on this node. */
+  source: 'backup_schedule' | 'disaster_recovery_config' | null
+  intervalMs: number | null
+  target: string | null
+  /** Milliseconds since the epoch of the next run, when one is planned. */
+  nextRun: number | null
+  /** Why no backup is planned, or why the last scheduled one failed; null when all is well. */
+  problem: string | null
+  /** A scheduled run (choosing full or incremental, the backup, retention) is under way. */
+  running: boolean
+}
 
 /** Entries kept in the history (oldest dropped first). */
 export const MAX_BACKUP_HISTORY = 1000
@@ -37,6 +56,8 @@ export class BackupService {
   /** Progress lines (the node logs them). */
   log: (line: string) => void = () => {}
   readonly history: BackupRecord[] = []
+  /** Set by the scheduler each time it plans. */
+  schedule: BackupScheduleStatus = { source: null, intervalMs: null, target: null, nextRun: null, problem: null, running: false }
   private readonly replica: Replica
 
   constructor(replica: Replica) {
@@ -45,16 +66,19 @@ export class BackupService {
 
   private store(url: string, what: string): BackupStore {
     if (this.openStore === null) throw new SqlError(SqlState.featureNotSupported, `${what} needs a node server (concord start): this database has no backup storage`)
-    return this.openStore(url)
+    return this.openStore(url, backupStoreSettings(this.replica))
   }
 
-  async backup(url: string): Promise<StatementResult> {
-    const store = this.store(url, 'BACKUP DATABASE')
-    const rec: BackupRecord = { url, id: null, started: this.replica.now(), finished: null, bytes: 0, kind: null, status: 'running', progress: null }
+  /** `full`: start a new chain even when the prefix holds one. */
+  async backup(url: string, trigger: BackupRecord['trigger'] = 'statement', full = false): Promise<StatementResult> {
+    const rec: BackupRecord = { url, id: null, started: this.replica.now(), finished: null, bytes: 0, kind: null, status: 'running', trigger, progress: null }
     this.history.push(rec)
     if (this.history.length > MAX_BACKUP_HISTORY) this.history.shift()
     try {
+      // Inside: a store that cannot be opened is a failed backup in concord_backups too.
+      const store = this.store(url, 'BACKUP DATABASE')
       const m = await runBackup(this.replica, store, {
+        full,
         progress: (line) => this.log(line),
         onProgress: (p) => {
           rec.id = p.id
@@ -69,6 +93,19 @@ export class BackupService {
       this.log(`backup to ${url} failed: ${err instanceof Error ? err.message : String(err)}`)
       throw err
     }
+  }
+
+  /** How many backups the newest chain at `url` holds (0: none). */
+  async latestChainLength(url: string): Promise<number> {
+    const chains = await listChains(this.store(url, 'BACKUP DATABASE'))
+    return chains[chains.length - 1]?.length ?? 0
+  }
+
+  /** Deletes the chains at `url` that retention lets go (core's pruneChains); logs and resolves to the ids deleted. */
+  async prune(url: string, retention: Omit<Retention, 'now'>): Promise<string[]> {
+    const deleted = await pruneChains(this.store(url, 'BACKUP DATABASE'), { ...retention, now: this.replica.now() })
+    if (deleted.length > 0) this.log(`backup retention at ${url}: deleted ${deleted.length} backups (${deleted[0]} .. ${deleted[deleted.length - 1]})`)
+    return deleted
   }
 
   /** The last backup that succeeded, if any (for the age metric). */

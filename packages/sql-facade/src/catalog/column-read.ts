@@ -18,7 +18,7 @@
  */
 import type { ColumnInfo, Row, TableInfo, Value } from '@concord/core'
 import type { Node } from 'libpg-query'
-import type { ColumnBinding } from '../expr/scope.js'
+import type { ColumnBinding } from '../relation/scope.js'
 import { castValue } from '../types/cast.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'

@@ -2,7 +2,7 @@
  * Foreign key definitions: how `REFERENCES` / `FOREIGN KEY (..) REFERENCES` is checked
  * against the tables it names and stored. A foreign key lives in the referencing (child)
  * table's meta in the replicated catalog (`TableMeta.foreignKeys`), so every node enforces
- * the same constraints; `exec/foreign-key-checks.ts` enforces them.
+ * the same constraints; `runtime/foreign-key-checks.ts` enforces them.
  *
  * Invariants: `columns` and `refColumns` have the same length; `refColumns` are the
  * parent's primary key or one of its UNIQUE constraints (as a set); the types of each pair

@@ -8,7 +8,7 @@
  * folded to lower case unless quoted, optionally qualified by its schema; a name that
  * names nothing is an error (42P01, 42704, 3F000, 42883).
  */
-import { userTypes } from '../types/user-type.js'
+import { userTypes } from './user-type.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { resolveTypeName, typeFromOid, typeName, typeOid, type SqlType } from '../types/sql-type.js'
 import type { Json } from '@concord/core'

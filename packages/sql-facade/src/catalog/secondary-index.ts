@@ -11,7 +11,7 @@
  */
 import { encodeRowKey, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
 import { compareValues } from '../types/compare.js'
-import type { ColumnBinding } from '../expr/scope.js'
+import type { ColumnBinding } from '../relation/scope.js'
 import type { RtValue } from '../types/value.js'
 import { columnFill, readColumn } from './column-read.js'
 import { columnMeta, tableMeta } from './table-meta.js'
@@ -84,6 +84,20 @@ class OrderedIndex {
     if (v === null) return
     this.entries.splice(this.position(v, pkKey), 0, { v, pk, pkKey })
     this.byPk.set(pkKey, v)
+  }
+
+  /**
+   * A row changed from `before` to `after`. When neither its key nor its indexed value
+   * moved (an UPDATE of other columns, such as pgbench's balances) the index already holds
+   * it: nothing is spliced (a splice costs O(rows) in this array).
+   */
+  update(before: Row, after: Row): void {
+    const { pkKey } = this.pkOf(after)
+    const old = this.byPk.get(pkKey)
+    const v = this.valueOf(after)
+    if (old !== undefined && v !== null && compareValues(old, v) === 0 && this.pkOf(before).pkKey === pkKey) return
+    this.remove(before)
+    this.add(after)
   }
 
   remove(row: Row): void {
@@ -160,8 +174,9 @@ export class SecondaryIndexes {
     for (const ch of changes) {
       for (const idx of this.built.values()) {
         if (idx.def.table !== ch.table) continue
-        if (ch.before) idx.remove(ch.before)
-        if (ch.after) idx.add(ch.after)
+        if (ch.before && ch.after) idx.update(ch.before, ch.after)
+        else if (ch.before) idx.remove(ch.before)
+        else if (ch.after) idx.add(ch.after)
       }
     }
   }

@@ -3,8 +3,8 @@
  * `losing_values` and `nodes` are text[]. A conflict shows row keys and values, so a role
  * sees only those of tables it may SELECT (`readable`).
  */
-import type { ColumnBinding } from '../expr/scope.js'
-import type { Relation } from '../plan/relation.js'
+import type { ColumnBinding } from '../relation/scope.js'
+import type { Relation } from '../relation/relation.js'
 import { SqlArray } from '../types/array.js'
 import { arrayOf, T, type SqlType } from '../types/sql-type.js'
 import type { ConflictLog } from './conflict-log.js'

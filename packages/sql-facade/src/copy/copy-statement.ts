@@ -17,7 +17,7 @@ import type { Statement } from '../parser/statement.js'
 import { formatPgText, type QueryResult } from '../result-format.js'
 import { copyOptions, type CopyOptions } from './copy-options.js'
 import { CopyReader, type CopyRow } from './copy-reader.js'
-import type { CopyIn } from './copy-transfer.js'
+import type { CopyIn } from '../copy-transfer.js'
 import { copyHeader, copyLine } from './copy-writer.js'
 
 /** Rows per INSERT the COPY runs: large enough to amortise a statement, small enough to stay responsive. */

@@ -11,8 +11,8 @@ import { foreignKeysOf } from '../catalog/foreign-key.js'
 import { tableMeta } from '../catalog/table-meta.js'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { ForeignKeyChecks } from './foreign-key-checks.js'
-import { TransactionRows } from './transaction-rows.js'
+import { ForeignKeyChecks } from '../runtime/foreign-key-checks.js'
+import { TransactionRows } from '../runtime/transaction-rows.js'
 
 export interface BrokenForeignKey {
   /** The referencing (child) table and its row's primary key. */

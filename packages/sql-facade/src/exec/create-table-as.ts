@@ -18,7 +18,7 @@ import type { RtValue } from '../types/value.js'
 import { readView } from '../catalog/view-def.js'
 import { execCreateTable } from './ddl.js'
 import { TableWriter } from './table-writer.js'
-import { utility, type StatementResult } from './result.js'
+import { utility, type StatementResult } from '../runtime/result.js'
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`

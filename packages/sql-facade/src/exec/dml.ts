@@ -13,7 +13,7 @@ import { compileExpr, compilePredicate } from '../expr/compile.js'
 import type { CompileCtx } from '../expr/compile-context.js'
 import { nameList } from '../parser/name-list.js'
 import { incrementOf } from './counter-increment.js'
-import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
+import { Scope, type ColumnBinding, type Env } from '../relation/scope.js'
 import { planFrom } from '../plan/from.js'
 import { readView } from '../catalog/view-def.js'
 import { planSelect } from '../plan/select.js'
@@ -22,9 +22,9 @@ import { groupKey, rowKey } from '../types/compare.js'
 import { T } from '../types/sql-type.js'
 import { decodeValue } from '../types/storage-codec.js'
 import type { RtValue } from '../types/value.js'
-import type { StatementResult } from './result.js'
+import type { StatementResult } from '../runtime/result.js'
 import { TableWriter } from './table-writer.js'
-import { partitionRoot } from '../plan/partition-view.js'
+import { partitionRoot } from '../placement/partition-view.js'
 import { partitionCatalog, tableOidReader } from '../plan/partition-catalog.js'
 
 /** The table a statement writes: a named partition is written through its parent. */
@@ -254,12 +254,22 @@ export function generatedError(name: string): SqlError {
 }
 
 /** Rows of the target table matching WHERE, read through the access-path chooser. */
-function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node | undefined, extraFrom: Node[], relname = table.name): { columns: ColumnBinding[]; rows: Array<{ row: RtValue[]; env: Env }> } {
-  // Read through the named relation: UPDATE/DELETE on a partition touch only its rows.
-  const rv: Node = { RangeVar: { relname, inh: true, relpersistence: 'p', alias: { aliasname: alias } } }
-  const from = planFrom([rv, ...extraFrom], p, null, where)
-  const scope = new Scope(from.columns)
-  const pred = where ? compilePredicate(where, makeCompileCtx(p, scope), 'WHERE') : null
+/**
+ * Where an UPDATE or DELETE may take its target-row plan from the session's plan cache
+ * (plan/plan-cache.ts): given how to plan it over a planning context, returns the cached
+ * plan or plans one. Absent: planned for this execution only.
+ */
+export type TargetRowPlans = <T>(plan: (p: PlanCtx) => T) => T
+
+function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node | undefined, extraFrom: Node[], relname = table.name, cache?: TargetRowPlans): { columns: ColumnBinding[]; rows: Array<{ row: RtValue[]; env: Env }> } {
+  const planned = (q: PlanCtx) => {
+    // Read through the named relation: UPDATE/DELETE on a partition touch only its rows.
+    const rv: Node = { RangeVar: { relname, inh: true, relpersistence: 'p', alias: { aliasname: alias } } }
+    const from = planFrom([rv, ...extraFrom], q, null, where)
+    const pred = where ? compilePredicate(where, makeCompileCtx(q, new Scope(from.columns)), 'WHERE') : null
+    return { from, pred }
+  }
+  const { from, pred } = cache !== undefined && extraFrom.length === 0 ? cache(planned) : planned(p)
   const width = table.columns.length
   const out: Array<{ row: RtValue[]; env: Env }> = []
   const seen = new Set<string>()
@@ -279,13 +289,13 @@ function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node |
   return { columns: from.columns, rows: out }
 }
 
-export function execUpdate(stmt: UpdateStmt, p: PlanCtx): StatementResult {
+export function execUpdate(stmt: UpdateStmt, p: PlanCtx, cache?: TargetRowPlans): StatementResult {
   const rv = stmt.relation!
   const { table, partition } = targetTable(p, rv.relname!)
   const alias = rv.alias?.aliasname ?? rv.relname!
   const w = new TableWriter(table, p, partition)
   const now = p.exec.nowMicros
-  const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], rv.relname!)
+  const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], rv.relname!, cache)
   const cctx = makeCompileCtx(p, new Scope(columns))
   const setList = compileSetList(stmt.targetList ?? [], w, cctx, [alias, rv.relname!])
   const returning = planReturning(returningList(stmt), w, alias, p)
@@ -352,12 +362,12 @@ export function compileSetList(targetList: Node[], w: TableWriter, cctx: Compile
   }
 }
 
-export function execDelete(stmt: DeleteStmt, p: PlanCtx): StatementResult {
+export function execDelete(stmt: DeleteStmt, p: PlanCtx, cache?: TargetRowPlans): StatementResult {
   const rv = stmt.relation!
   const { table } = targetTable(p, rv.relname!)
   const alias = rv.alias?.aliasname ?? rv.relname!
   const w = new TableWriter(table, p)
-  const { rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [], rv.relname!)
+  const { rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [], rv.relname!, cache)
   const returning = planReturning(returningList(stmt), w, alias, p)
   const out: RtValue[][] = []
   for (const { row } of rows) {

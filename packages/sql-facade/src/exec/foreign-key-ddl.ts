@@ -5,7 +5,7 @@
  * without CASCADE (2BP01 / 0A000), as in PostgreSQL; CASCADE drops the constraints (or
  * truncates the referencing tables too).
  */
-import { partitionRoot } from '../plan/partition-view.js'
+import { partitionRoot } from '../placement/partition-view.js'
 import { partitionCatalog } from '../plan/partition-catalog.js'
 import type { TableInfo } from '@concord/core'
 import type { Constraint } from 'libpg-query'

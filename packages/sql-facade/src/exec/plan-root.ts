@@ -6,7 +6,7 @@
  */
 import { planSelect } from '../plan/select.js'
 import type { PlanCtx, Subplanner } from '../plan/plan-context.js'
-import type { ExecCtx } from './context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { execDelete, execInsert, execUpdate } from './dml.js'
 
 const SUBPLANNER: Subplanner = {

@@ -24,7 +24,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { PlanCtx } from '../plan/plan-context.js'
 import { asPublication, publicationJson, PUBLICATION_KIND } from '../replication/replication-catalog.js'
 import { decodeSequence, encodeSequence, SEQUENCE_KIND } from '../sequences/sequence-definition.js'
-import { utility, type StatementResult } from './result.js'
+import { utility, type StatementResult } from '../runtime/result.js'
 
 export function execRename(stmt: RenameStmt, p: PlanCtx): StatementResult {
   const newName = stmt.newname ?? ''

@@ -9,8 +9,8 @@
 import type { AlterSeqStmt, CreateSeqStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { applySequenceOptions, decodeSequence, encodeSequence, SEQUENCE_KIND } from '../sequences/sequence-definition.js'
-import type { ExecCtx } from './context.js'
-import { utility, type StatementResult } from './result.js'
+import type { ExecCtx } from '../runtime/context.js'
+import { utility, type StatementResult } from '../runtime/result.js'
 
 function relationExists(exec: ExecCtx, name: string): boolean {
   const index = exec.tx.getCatalog('index', name)

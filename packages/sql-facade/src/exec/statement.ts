@@ -2,27 +2,27 @@
  * Runs one parsed statement that reads or writes data inside a core transaction.
  * Session-level statements (transactions, SET/SHOW) are handled by the session itself.
  */
-import type { WithClause } from 'libpg-query'
+import type { DeleteStmt, UpdateStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
 import { planSelect } from '../plan/select.js'
 import type { PlanCtx } from '../plan/plan-context.js'
-import type { Relation } from '../plan/relation.js'
+import type { Relation } from '../relation/relation.js'
 import { rootPlanCtx } from './plan-root.js'
 import { mentionsColumn } from '../parser/column-mention.js'
 import { regOutput } from '../catalog/object-names.js'
 import { isRegType } from '../types/sql-type.js'
 import { planWithClause } from '../plan/with-clause.js'
-import type { ExecCtx } from './context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, execDrop } from './ddl.js'
 import { execAlterPublication, execCreatePublication } from '../replication/replication-statements.js'
-import { execDelete, execInsert, execUpdate } from './dml.js'
+import { execDelete, execInsert, execUpdate, type TargetRowPlans } from './dml.js'
 import { execCreateView } from './view-ddl.js'
 import { execCreateTableAs } from './create-table-as.js'
-import { utility, type StatementResult } from './result.js'
+import { utility, type StatementResult } from '../runtime/result.js'
 import { truncateTargets } from './foreign-key-ddl.js'
 import { tableMeta } from '../catalog/table-meta.js'
-import { partitionFilter, partitionRoot } from '../plan/partition-view.js'
+import { partitionFilter, partitionRoot } from '../placement/partition-view.js'
 import { partitionCatalog } from '../plan/partition-catalog.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
@@ -54,6 +54,13 @@ function withRegNames(result: StatementResult, exec: ExecCtx): StatementResult {
   return { ...result, rows }
 }
 
+/** The plan cache's target-row plans for an UPDATE or DELETE, where this statement may use them (as a SELECT may). */
+function targetRowPlans(tree: { UpdateStmt: UpdateStmt } | { DeleteStmt: DeleteStmt }, exec: ExecCtx, p: PlanCtx): TargetRowPlans | undefined {
+  const cache = exec.planCache
+  if (cache === undefined || p.shardLocation || p.tableOid) return undefined
+  return (plan) => cache.targetRows(tree, exec, (e) => plan(rootPlanCtx(e)))
+}
+
 function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   const p = rootPlanCtx(exec, stmt.kind === 'pg' && mentionsColumn(stmt.node, 'shard_location'), stmt.kind === 'pg' && mentionsColumn(stmt.node, 'tableoid'))
   if (stmt.kind === 'createRegion') {
@@ -80,8 +87,8 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
     return { command: 'SELECT', rowCount: rows.length, columns: rel.columns, rows }
   }
   if ('InsertStmt' in node) return execInsert(node.InsertStmt, withCte(node.InsertStmt.withClause, p))
-  if ('UpdateStmt' in node) return execUpdate(node.UpdateStmt, withCte(node.UpdateStmt.withClause, p))
-  if ('DeleteStmt' in node) return execDelete(node.DeleteStmt, withCte(node.DeleteStmt.withClause, p))
+  if ('UpdateStmt' in node) return execUpdate(node.UpdateStmt, withCte(node.UpdateStmt.withClause, p), targetRowPlans(node, exec, p))
+  if ('DeleteStmt' in node) return execDelete(node.DeleteStmt, withCte(node.DeleteStmt.withClause, p), targetRowPlans(node, exec, p))
   if ('MergeStmt' in node) return execMerge(node.MergeStmt, p)
   if ('CreateStmt' in node) return execCreateTable(node.CreateStmt, p)
   if ('CreateEnumStmt' in node) return execCreateEnum(node.CreateEnumStmt, exec)

@@ -10,14 +10,14 @@
  * type used by a column is never dropped (2BP01; CASCADE is 0A000), so no column is left
  * of a type that no longer exists.
  */
-import { userTypes } from '../types/user-type.js'
+import { userTypes } from '../catalog/user-type.js'
 import type { AlterEnumStmt, CompositeTypeStmt, CreateDomainStmt, CreateEnumStmt, Node } from 'libpg-query'
 import type { Json } from '@concord/core'
 import { DOMAIN_KIND, decodeDomain, encodeDomain, type DomainInfo } from '../types/domain-type.js'
 import { compileExpr } from '../expr/compile.js'
 import { compileDomainCheck } from '../expr/domain-check.js'
 import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
-import { Scope } from '../expr/scope.js'
+import { Scope } from '../relation/scope.js'
 import type { TableInfo } from '@concord/core'
 import { columnMeta, metaToJson } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -25,8 +25,8 @@ import { nameList } from '../parser/name-list.js'
 import { addLabel, decodeLabels, encodeEnum, ENUM_KIND, newLabels, type EnumLabel } from '../types/enum-type.js'
 import { COMPOSITE_KIND, decodeFields, encodeFields, MAX_FIELDS, type RowField } from '../types/row-type.js'
 import { resolveTypeName, typeFromTypeName, typeName } from '../types/sql-type.js'
-import type { ExecCtx } from './context.js'
-import { utility, type StatementResult } from './result.js'
+import type { ExecCtx } from '../runtime/context.js'
+import { utility, type StatementResult } from '../runtime/result.js'
 
 /** The type name of a parse tree's qualified name (`public.` allowed; other schemas do not exist). */
 function enumName(names: string[]): string {

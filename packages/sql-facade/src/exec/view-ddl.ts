@@ -17,7 +17,7 @@ import { planSelect } from '../plan/select.js'
 import type { PlanCtx } from '../plan/plan-context.js'
 import { typeName, T } from '../types/sql-type.js'
 import { listViews, readView, relationsRead, VIEW_KIND, type ViewDef } from '../catalog/view-def.js'
-import { utility, type StatementResult } from './result.js'
+import { utility, type StatementResult } from '../runtime/result.js'
 
 /**
  * The text of the view's query inside its CREATE VIEW statement: what follows the first

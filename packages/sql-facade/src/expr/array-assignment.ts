@@ -19,7 +19,7 @@ import type { CompileFn } from './array-expr.js'
 import { coerce } from './coerce.js'
 import type { Compiled } from './compiled.js'
 import type { CompileCtx } from './compile-context.js'
-import type { Env } from './scope.js'
+import type { Env } from '../relation/scope.js'
 
 /** Applies one target: the column's new value from its current one. */
 export type ArrayAssign = (env: Env, current: RtValue) => RtValue

@@ -4,13 +4,13 @@
  * set-returning calls), which compiled expressions read their values from at run time.
  */
 import type { SelectStmt } from 'libpg-query'
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import type { AggregateImpl } from '../functions/aggregate.js'
-import type { SrfCollector } from '../plan/project-set.js'
-import type { Relation } from '../plan/relation.js'
-import type { WindowCollector } from '../plan/window.js'
+import type { SrfCollector } from './project-set.js'
+import type { Relation } from '../relation/relation.js'
+import type { WindowCollector } from './window.js'
 import type { Compiled } from './compiled.js'
-import type { Scope } from './scope.js'
+import type { Scope } from '../relation/scope.js'
 
 export interface AggSlot {
   impl: AggregateImpl

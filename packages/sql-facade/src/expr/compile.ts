@@ -4,15 +4,15 @@
  * does no type dispatch. Three-valued logic throughout: NULL propagates through strict
  * operators, AND/OR follow SQL's truth tables.
  */
-import { userTypes } from '../types/user-type.js'
+import { userTypes } from '../catalog/user-type.js'
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { aggregateSeesNulls, isAggregate, resolveAggregate } from '../functions/aggregate.js'
 import { compilePattern } from '../functions/regex.js'
 import { lookupScalar } from '../functions/scalar.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
-import type { Relation } from '../plan/relation.js'
-import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature } from '../plan/window.js'
+import type { Relation } from '../relation/relation.js'
+import { checkFrame, isWindowFunction, resolveWindowDef, windowFunctionSignature } from './window.js'
 import { compareValues, groupKey } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
@@ -27,7 +27,7 @@ import { constant, truth, type Compiled } from './compiled.js'
 import { likeToRegExp } from './like.js'
 import { compileRegCast } from './reg-cast.js'
 import { negate, resolveOperator } from './operators.js'
-import { envAt, Scope, type Env } from './scope.js'
+import { envAt, Scope, type Env } from '../relation/scope.js'
 import type { CompileCtx } from './compile-context.js'
 
 export function fingerprint(node: Node): string {

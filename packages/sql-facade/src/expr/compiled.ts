@@ -4,7 +4,7 @@
  */
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import type { Env } from './scope.js'
+import type { Env } from '../relation/scope.js'
 
 export interface Compiled {
   type: SqlType

@@ -11,7 +11,7 @@ import type { RtValue } from '../types/value.js'
 import type { CompileFn } from './array-expr.js'
 import type { CompileCtx } from './compile-context.js'
 import { coerce } from './coerce.js'
-import { Scope } from './scope.js'
+import { Scope } from '../relation/scope.js'
 
 /** The check of a domain type's values, or null for a type that is no domain. */
 export function compileDomainCheck(t: SqlType, ctx: CompileCtx, compile: CompileFn): ((v: RtValue) => void) | null {

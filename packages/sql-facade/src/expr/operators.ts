@@ -4,11 +4,11 @@
  * overflow and division-by-zero errors.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { floatAdd, floatDiv, floatMul, floatPower, floatSub } from '../functions/float-math.js'
+import { floatAdd, floatDiv, floatMul, floatPower, floatSub } from '../types/float-math.js'
 import { numericPower } from '../functions/numeric-math.js'
-import { addMonths, checkDate, checkTimestamp, USEC_PER_DAY } from '../types/datetime.js'
+import { checkDate, USEC_PER_DAY } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'
-import { Interval } from '../types/interval.js'
+import { addInterval, Interval } from '../types/interval.js'
 import { formatJsonb, jsonAsText, jsonGet, parseJsonText, type JsonValue } from '../types/json.js'
 import { arrayOf, category, commonType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import type { SqlArray } from '../types/array.js'
@@ -180,14 +180,6 @@ export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImp
 function addDays(date: number, n: number): number {
   if (!Number.isFinite(date)) return date
   return checkDate(date + n)
-}
-
-/** timestamp + interval: infinite timestamps stay infinite, a result out of range is 22008. */
-export function addInterval(us: number, iv: Interval): number {
-  if (!Number.isFinite(us)) return us
-  // Each step is checked, as PostgreSQL does, so an intermediate date past the range fails too.
-  const months = iv.months ? checkTimestamp(addMonths(checkTimestamp(us), iv.months)) : us
-  return checkTimestamp(months + iv.days * USEC_PER_DAY + iv.micros)
 }
 
 /** timestamp - timestamp: days and time, as PostgreSQL's justify_hours result. */

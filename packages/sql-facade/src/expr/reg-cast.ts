@@ -4,7 +4,7 @@
  * `c.oid::regclass::text` prints its name (catalog/object-names.ts). Every other cast of
  * these types is an ordinary OID cast (types/cast.ts).
  */
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { regInput, regOutput, type NameContext } from '../catalog/object-names.js'
 import { arrayOf, category, elementType, isRegType, T, type SqlType } from '../types/sql-type.js'
 import type { SqlArray } from '../types/array.js'

@@ -4,9 +4,9 @@
  * ('mode': SET high_availability_mode, 'promote': pg_promote(), 'failover': auto-failover)
  * and when. The same rows on every node once their catalogs agree.
  */
-import { view } from '../system/system-view.js'
+import { view } from '../runtime/system-view.js'
 import { T } from '../types/sql-type.js'
-import { PRIMARY_TERM_KIND, terms } from './primary-term.js'
+import { PRIMARY_TERM_KIND, terms } from '../cluster/primary-term.js'
 
 export const failoverHistoryView = view(
   [['epoch', T.int8], ['node_id', T.text], ['reason', T.text], ['recorded_at', T.timestamptz], ['current', T.bool]],

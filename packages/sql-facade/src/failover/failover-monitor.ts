@@ -5,7 +5,7 @@
  * eligible standby it can see (ties: lowest node id), so every node picks the same one.
  * It also reports role changes (promoted, demoted) to its listeners, for the node log.
  *
- * Roles come from the catalog (node-role.ts, primary-term.ts); the monitor only writes new
+ * Roles come from the catalog (cluster/node-role.ts, cluster/primary-term.ts); the monitor only writes new
  * terms. A primary demotes itself simply by seeing a newer term.
  *
  * Start fence. A node that restarts as the recorded primary may have missed a failover
@@ -21,8 +21,8 @@ import type { CatalogChange, Replica } from '@concord/core'
 import { durationMillis } from '../settings/parameters.js'
 import { CLUSTER_SETTING_KIND, Settings } from '../settings/settings.js'
 import { FailureDetector, type DetectionMethod } from './failure-detector.js'
-import { haMode, mayBePrimary, roleOf, type HaMode, type NodeRole } from './node-role.js'
-import { currentTerm, nextTermWrites, PRIMARY_TERM_KIND, type PrimaryTerm, type TermReason } from './primary-term.js'
+import { haMode, mayBePrimary, roleOf, type HaMode, type NodeRole } from '../cluster/node-role.js'
+import { currentTerm, nextTermWrites, PRIMARY_TERM_KIND, type PrimaryTerm, type TermReason } from '../cluster/primary-term.js'
 
 export interface FailoverEvent {
   kind: 'promoted' | 'demoted' | 'primary_suspected' | 'fence_lifted'

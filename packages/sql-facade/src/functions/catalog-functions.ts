@@ -16,7 +16,7 @@ import { Decimal } from '../types/decimal.js'
 import { indexDef, OWNER_OID, type FunctionModel } from '../catalog/catalog-model.js'
 import type { ScalarImpl, ScalarResolver } from './scalar-impl.js'
 import { PRIVILEGE_FUNCTIONS } from './privilege-functions.js'
-import { roleName } from '../system/role-views.js'
+import { roleName } from '../auth/role-views.js'
 import { regInput } from '../catalog/object-names.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 

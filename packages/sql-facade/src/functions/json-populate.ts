@@ -19,7 +19,7 @@ import { parseText } from '../types/text-format.js'
 import { castValue } from '../types/cast.js'
 import type { RtValue } from '../types/value.js'
 import type { ScalarResolver } from './scalar-impl.js'
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 
 type JsonKind = 'json' | 'jsonb'
 

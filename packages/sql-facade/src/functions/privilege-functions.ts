@@ -8,12 +8,12 @@
  * as PostgreSQL grants SELECT on them to PUBLIC.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import { grantTarget } from '../auth/grant-target.js'
-import { BOOTSTRAP, BOOTSTRAP_OID, type RoleRecord } from '../auth/role-record.js'
-import { privilegeList } from '../auth/table-privilege.js'
+import { grantTarget } from '../catalog/grant-target.js'
+import { BOOTSTRAP, BOOTSTRAP_OID, type RoleRecord } from '../catalog/role-record.js'
+import { privilegeList } from '../catalog/table-privilege.js'
 import type { ScalarImpl, ScalarResolver } from './scalar-impl.js'
 
 function role(exec: ExecCtx, v: RtValue): RoleRecord {

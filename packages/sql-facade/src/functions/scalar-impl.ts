@@ -2,7 +2,7 @@
  * A built-in scalar function as the compiler sees it once resolved for a call's argument
  * types: what to cast the arguments to, the result type and the value function.
  */
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 

@@ -4,7 +4,7 @@
  * Functions are strict (NULL in, NULL out) unless marked otherwise.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
@@ -21,15 +21,16 @@ import { JSON_POPULATE_FUNCTIONS } from './json-populate.js'
 import { JSONB_SET_FUNCTIONS } from './jsonb-set.js'
 import { CATALOG_FUNCTIONS } from './catalog-functions.js'
 import { SEQUENCE_FUNCTIONS } from './sequence-functions.js'
+import { TABLE_CHANGE_FUNCTIONS } from './table-changes.js'
 import { extractField } from './extract.js'
 import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } from './make-datetime.js'
 import { md5Hex } from './md5.js'
 import { compilePattern, regexOptions } from './regex.js'
 import { padText, repeatText } from './text-size.js'
-import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from './float-math.js'
+import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from '../types/float-math.js'
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
 import { formatLsn, parseLsn } from '../replication/lsn.js'
-import { promoteStandby } from '../failover/pg-promote.js'
+import { promoteStandby } from './pg-promote.js'
 import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
 import { jsonArrayText, jsonObjectText, jsonText } from './json-text.js'
 
@@ -608,6 +609,6 @@ export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null 
   const r = FUNCTIONS[name]
   const impl = r ? r(types) : undefined
   if (impl) return impl
-  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name]
+  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name] ?? TABLE_CHANGE_FUNCTIONS[name]
   return a ? a(types) : impl
 }

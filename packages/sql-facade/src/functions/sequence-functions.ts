@@ -3,7 +3,7 @@
  * casts to it), its values int8, through the session's ExecCtx.sequences
  * (sequences/session-sequences.ts). Every one is volatile: never folded at planning.
  */
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { T } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'

@@ -2,19 +2,20 @@
  * Set-returning functions: each resolves its argument types at plan time, like a scalar
  * function, and yields a list of values (one per row) for evaluated arguments. They run
  * in FROM (plan/function-scan.ts: ROWS FROM, WITH ORDINALITY, multi-argument unnest) and
- * in the select list (plan/project-set.ts), with PostgreSQL's rules for each.
+ * in the select list (expr/project-set.ts), with PostgreSQL's rules for each.
  *
  *   unnest(anyarray)                          elements in storage order, NULLs kept
  *   generate_series(start, stop [, step])     int4, int8, numeric; timestamp[tz] by interval
  *   generate_subscripts(anyarray, dim [, reverse])
  *   string_to_table(text, delimiter [, null_string])
  *   pg_partition_ancestors(regclass)          the relation, then the tables it is a partition of
+ *   concord_changes(table, since)             a table's changes on this node (table-changes.ts)
  *
  * Strict: a NULL argument gives no rows.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
-import { addInterval } from '../expr/operators.js'
+import type { ExecCtx } from '../runtime/context.js'
+import { addInterval } from '../types/interval.js'
 import { SqlArray } from '../types/array.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
@@ -22,6 +23,7 @@ import { commonType, elementType, isNumericType, T, type SqlType } from '../type
 import type { RtValue } from '../types/value.js'
 import { splitText } from './array-functions.js'
 import { JSON_POPULATE_SET_FUNCTIONS } from './json-populate.js'
+import { TABLE_CHANGE_SET_FUNCTIONS } from './table-changes.js'
 
 export interface SetFunctionImpl {
   /** Types the arguments are coerced to (implicit cast). */
@@ -95,6 +97,7 @@ function timestampSeries(t: SqlType): SetFunctionImpl {
 
 const SET_FUNCTIONS: Record<string, Resolver> = {
   ...JSON_POPULATE_SET_FUNCTIONS,
+  ...TABLE_CHANGE_SET_FUNCTIONS,
   unnest: (ts) => {
     if (ts.length !== 1) return null
     const t = ts[0]!

@@ -50,6 +50,19 @@ export class NotificationHub {
     for (const body of encodeNotifications(list)) this.replica.publishNotice(NOTIFY_TOPIC, body)
   }
 
+  /** Whether a session of this node listens on `channel`. */
+  hasListeners(channel: string): boolean {
+    return this.channels.has(channel)
+  }
+
+  /**
+   * Notifications for this node's listeners only: ones every node makes for itself
+   * (table change feeds, live/change-feed.ts), so sending them to the others would double them.
+   */
+  deliverLocal(list: readonly Notification[]): void {
+    this.deliverHere(list)
+  }
+
   close(): void {
     this.stop()
     this.channels.clear()

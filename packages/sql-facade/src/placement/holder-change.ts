@@ -9,7 +9,7 @@
  * sources stay its sources plus the nodes that have caught up under it since.
  */
 import { CATCH_UP_KIND, CAUGHT_UP_KIND, catchUpName, parseCatchUp, type Json, type TableInfo } from '@concord/core'
-import type { CatalogTransaction } from '../exec/context.js'
+import type { CatalogTransaction } from '../runtime/context.js'
 
 /** Nodes that held a table's rows before a change: every node of `regions` (null: of every region), and `nodes`. */
 export interface Holders {

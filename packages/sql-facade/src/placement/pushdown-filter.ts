@@ -1,7 +1,7 @@
 /**
  * The part of a statement's WHERE clause a federated read can send to the holder, as SQL
  * text over the table's columns (`"col" op literal AND ..`), so the holder sends only the
- * rows that can matter (row-filter.ts applies it there).
+ * rows that can matter (exec/row-filter.ts applies it there).
  *
  * Only where it is plainly safe: a single SELECT (no set operation) that names the table
  * exactly once, as an item of its own FROM list (not in a join, a subquery or a view), and

@@ -23,8 +23,8 @@
 import { fnv1a, holdsTable, MAX_PLACEMENT_NODES, parsePlacement, SHARD_PLACEMENT_KIND, shardId, type Json, type TableInfo } from '@concord/core'
 import { tableMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { CatalogTransaction } from '../exec/context.js'
-import { partitionShard } from '../plan/partition-view.js'
+import type { CatalogTransaction } from '../runtime/context.js'
+import { partitionShard } from './partition-view.js'
 import { NODE_SETTING_KIND } from '../settings/settings.js'
 import { noteHolderChange, type Holders } from './holder-change.js'
 

@@ -75,7 +75,7 @@ export async function federateStatement(node: Node, names: NameSource, remote: R
       if (view !== undefined) pending.push(...view.relations.map((n) => ({ name: n, direct: false })))
       continue
     }
-    // A partition's rows are its partitioned table's (plan/partition-view.ts).
+    // A partition's rows are its partitioned table's (placement/partition-view.ts).
     const parent = tableMeta(info).partitionOf
     if (parent) {
       if (!followed.has(name)) pending.push({ name: parent, direct: false })
@@ -89,6 +89,7 @@ export async function federateStatement(node: Node, names: NameSource, remote: R
   }
   // A filter narrows the rows every reader of the table sees this statement: only when the
   // statement's own FROM item is the one reader (no view, partition or function reads it).
+  if (unheld.size === 0) return
   const functions = callsUserFunction(node, names)
   for (const { info, indirect } of unheld.values()) await readUnheld(info, remote, replica, indirect || functions ? '' : pushdownFilter(node, info))
 }

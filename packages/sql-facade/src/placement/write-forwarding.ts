@@ -20,7 +20,7 @@
 import { holdsTable, type Replica, type TableInfo } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { StatementResult } from '../exec/result.js'
+import type { StatementResult } from '../runtime/result.js'
 import { writeTargets, type NameSource } from './statement-federation.js'
 
 export const FORWARD_TOPIC = 'sql/forward'

@@ -9,7 +9,7 @@ import type { TableInfo } from '@concord/core'
 import { tableMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { compareValues } from '../types/compare.js'
-import { boundDatum, boundOf, partitionKeyTypes, type Bound, type Datum } from './partition-view.js'
+import { boundDatum, boundOf, partitionKeyTypes, type Bound, type Datum } from '../placement/partition-view.js'
 
 function kind(b: Bound): 'hash' | 'list' | 'range' | 'default' {
   if (b.default === true) return 'default'

@@ -1,5 +1,5 @@
 /**
- * The catalog partition routing reads (partition-view.ts `PartitionCatalog`), as a
+ * The catalog partition routing reads (placement/partition-view.ts `PartitionCatalog`), as a
  * statement sees it: its transaction's tables and an expression-key compiler bound to
  * the statement's plan context (so `PARTITION BY RANGE ((b + 0))` keys evaluate as
  * PostgreSQL evaluates them, with the statement's settings).
@@ -9,9 +9,9 @@ import { objectOid } from '../catalog/catalog-model.js'
 import type { Node } from 'libpg-query'
 import { tableMeta } from '../catalog/table-meta.js'
 import { compileExpr } from '../expr/compile.js'
-import { Scope, type ColumnBinding } from '../expr/scope.js'
+import { Scope, type ColumnBinding } from '../relation/scope.js'
 import type { RtValue } from '../types/value.js'
-import { routeToLeaf, type PartitionCatalog } from './partition-view.js'
+import { routeToLeaf, type PartitionCatalog } from '../placement/partition-view.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 
 export function partitionCatalog(p: PlanCtx): PartitionCatalog {

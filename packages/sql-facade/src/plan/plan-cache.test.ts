@@ -41,10 +41,13 @@ describe('cached SELECT plans', () => {
     expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 3 AND qty > 5')).toEqual([['n3', 1000]])
     await db.query('DELETE FROM items WHERE id = 4')
     expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 4 AND qty > 5')).toEqual([])
-    // The uncached answer: the same statements in a block (which plans afresh).
+    // The uncached answer: the same statements in a block that ran DDL (which plans afresh).
     await s.query('BEGIN')
+    await s.query('CREATE TABLE scratch (x int)')
+    const hits = s.plans.hits
     expect(await rows(s, 'SELECT name, qty + 1 FROM items WHERE id = 7 AND qty > 5')).toEqual([['n7', 71]])
-    await s.query('COMMIT')
+    expect(s.plans.hits).toBe(hits)
+    await s.query('ROLLBACK')
     // An invalid literal still fails as PostgreSQL does, from a cached plan too.
     expect(await sqlState(s, `SELECT qty FROM items WHERE id = 'x1'`)).toBe('22P02')
   })
@@ -81,6 +84,109 @@ describe('cached SELECT plans', () => {
     await warm(s)
     await db.query('DROP TABLE items')
     expect(await sqlState(s, 'SELECT * FROM items WHERE id = 1')).toBe('42P01')
+  })
+
+  it('are reused inside a transaction block that ran only data statements, and read the block\'s own writes', async () => {
+    db = await openDatabase({ nodeId: 'pc7' })
+    await db.query('CREATE TABLE block_items (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO block_items VALUES (1, 'one'), (2, 'two')`)
+    const s = db.session()
+    for (const id of [4, 5, 6]) await rows(s, `SELECT name FROM block_items WHERE id = ${id}`)
+    await s.query('BEGIN')
+    const before = s.plans.hits
+    expect(await rows(s, 'SELECT name FROM block_items WHERE id = 1')).toEqual([['one']])
+    await s.query(`UPDATE block_items SET name = 'uno' WHERE id = 1`)
+    await s.query(`INSERT INTO block_items VALUES (3, 'three')`)
+    expect(await rows(s, 'SELECT name FROM block_items WHERE id = 1')).toEqual([['uno']])
+    expect(await rows(s, 'SELECT name FROM block_items WHERE id = 3')).toEqual([['three']])
+    expect(s.plans.hits - before).toBeGreaterThanOrEqual(3)
+    // Another session does not see the block's writes through the same shape.
+    expect(await rows(db.session(), 'SELECT name FROM block_items WHERE id = 1')).toEqual([['one']])
+    await s.query('ROLLBACK')
+    expect(await rows(s, 'SELECT name FROM block_items WHERE id = 1')).toEqual([['one']])
+    expect(await rows(s, 'SELECT name FROM block_items WHERE id = 3')).toEqual([])
+  })
+
+  it('are not reused in a block after its own uncommitted DDL (ALTER, DROP, CREATE INDEX), which the catalog version cannot see', async () => {
+    db = await openDatabase({ nodeId: 'pc8' })
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two')`)
+    const s = db.session()
+    await warm(s)
+    await s.query('BEGIN')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'one']])
+    await s.query('ALTER TABLE items ADD COLUMN extra int DEFAULT 5')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'one', 5]])
+    await s.query('CREATE INDEX items_name ON items (name)')
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 2')).toEqual([[2, 'two', 5]])
+    await s.query('DROP TABLE items')
+    expect(await sqlState(s, 'SELECT * FROM items WHERE id = 1')).toBe('42P01')
+    await s.query('ROLLBACK')
+    // Rolled back: the committed table, through the cached plan again.
+    const before = s.plans.hits
+    expect(await rows(s, 'SELECT * FROM items WHERE id = 2')).toEqual([[2, 'two']])
+    expect(s.plans.hits).toBe(before + 1)
+  })
+
+  it('UPDATE and DELETE reuse their target-row plans and write what planning afresh writes', async () => {
+    db = await openDatabase({ nodeId: 'pc9' })
+    await db.query('CREATE TABLE acct (id int PRIMARY KEY, bal int, note text)')
+    await db.query(`INSERT INTO acct SELECT g, 0, 'n' || g FROM generate_series(1, 20) g`)
+    const s = db.session()
+    const expected = new Map<number, number>()
+    for (let id = 1; id <= 20; id++) expected.set(id, 0)
+    const before = s.plans.hits
+    for (let i = 1; i <= 60; i++) {
+      const id = ((i * 7) % 20) + 1
+      const delta = i % 3 === 0 ? -i : i
+      // tpcb-like: a literal delta (negative ones too) and key, in a block with a SELECT, or alone.
+      if (i % 2 === 0) {
+        await s.query('BEGIN')
+        await s.query(`UPDATE acct SET bal = bal + ${delta} WHERE id = ${id}`)
+        expect(await rows(s, `SELECT bal FROM acct WHERE id = ${id}`)).toEqual([[expected.get(id)! + delta]])
+        await s.query('COMMIT')
+      } else {
+        await s.query(`UPDATE acct SET bal = bal + ${delta} WHERE id = ${id}`)
+      }
+      expected.set(id, expected.get(id)! + delta)
+    }
+    const p = await s.prepare('UPDATE acct SET note = $2 WHERE id = $1 AND bal >= $3')
+    for (const [id, note] of [[1, 'a'], [2, 'b'], [1, 'c'], [3, 'd']] as const) await s.execute(p, [String(id), note, '-100000'])
+    for (const id of [20, 19, 18]) await s.query(`DELETE FROM acct WHERE id = ${id}`)
+    expect(s.plans.hits - before).toBeGreaterThan(50)
+    for (const id of [20, 19, 18]) expected.delete(id)
+    expect(await rows(db.session(), 'SELECT id, bal FROM acct ORDER BY id')).toEqual([...expected].sort((a, b) => a[0] - b[0]))
+    expect(await rows(db.session(), 'SELECT note FROM acct WHERE id <= 4 ORDER BY id')).toEqual([['c'], ['b'], ['d'], ['n4']])
+  })
+
+  it('UPDATE and DELETE are replanned after DDL, also after their own block\'s uncommitted DDL', async () => {
+    db = await openDatabase({ nodeId: 'pc10' })
+    await db.query('CREATE TABLE acct (id int PRIMARY KEY, bal int)')
+    await db.query('INSERT INTO acct SELECT g, g * 10 FROM generate_series(1, 5) g')
+    const s = db.session()
+    for (let i = 1; i <= 4; i++) await s.query(`UPDATE acct SET bal = bal + 1 WHERE id = ${i}`)
+    // Recreated with the columns in another order: a stale plan would read and write the wrong ones.
+    await db.query('DROP TABLE acct')
+    await db.query('CREATE TABLE acct (bal int, note text, id int PRIMARY KEY)')
+    await db.query(`INSERT INTO acct VALUES (100, 'x', 1), (200, 'y', 2)`)
+    await s.query('UPDATE acct SET bal = bal + 1 WHERE id = 2')
+    expect(await rows(db.session(), 'SELECT id, bal, note FROM acct ORDER BY id')).toEqual([[1, 100, 'x'], [2, 201, 'y']])
+    await s.query('CREATE INDEX acct_bal ON acct (bal)')
+    await s.query('UPDATE acct SET note = \'z\' WHERE bal = 100')
+    await s.query('DELETE FROM acct WHERE bal = 201')
+    expect(await rows(db.session(), 'SELECT id, bal, note FROM acct ORDER BY id')).toEqual([[1, 100, 'z']])
+    await db.query(`INSERT INTO acct VALUES (300, 'w', 3)`)
+    for (let i = 1; i <= 3; i++) await s.query(`UPDATE acct SET bal = bal + 1 WHERE id = ${i}`)
+    await s.query('BEGIN')
+    await s.query('ALTER TABLE acct RENAME COLUMN bal TO balance')
+    expect(await sqlState(s, 'UPDATE acct SET bal = bal + 1 WHERE id = 3')).toBe('42703')
+    await s.query('ROLLBACK')
+    await s.query('BEGIN')
+    await s.query('ALTER TABLE acct DROP COLUMN note')
+    await s.query('UPDATE acct SET bal = bal + 1 WHERE id = 3')
+    expect(await rows(s, 'SELECT * FROM acct WHERE id = 3')).toEqual([[302, 3]])
+    await s.query('ROLLBACK')
+    expect(await rows(db.session(), 'SELECT id, bal, note FROM acct ORDER BY id')).toEqual([[1, 101, 'z'], [3, 301, 'w']])
   })
 
   it('are replanned after DDL replicated from a peer', async () => {

@@ -1,7 +1,8 @@
 /**
  * A session's cached SELECT plans: a statement run again (a prepared statement, the same
  * text, or a text made from the same literal template) reuses the plan of its first run
- * instead of planning again.
+ * instead of planning again. UPDATE and DELETE reuse the part that finds their target rows
+ * (the scan or index lookup and the WHERE predicate); what they write is planned per run.
  *
  * A plan is a tree of closures over the `ExecCtx` it was planned with. A cached plan is
  * planned over a context of its own (`live`) whose fields are overwritten with each
@@ -14,8 +15,9 @@
  *   catalog version (bumped synchronously by every catalog change, local DDL, grants and
  *   role changes, or a peer's), the role and user it was planned for and search_path must
  *   be the same.
- *   Statements inside a transaction block (whose own uncommitted DDL the version does
- *   not see) and sessions with temporary relations (which shadow names) plan afresh.
+ *   Statements inside a transaction block that ran anything but data statements (whose
+ *   own uncommitted DDL, grants or role changes the version does not see) and sessions
+ *   with temporary relations (which shadow names) plan afresh.
  * - Only statements whose plan holds nothing else that depends on one execution are
  *   cached (`cacheable`): one plain permanent table, column references, integer and
  *   string literals, parameters, operators and AND/OR/NOT; every column of the table of
@@ -26,14 +28,14 @@
  * - Values never outlive their execution in a way that matters: each run overwrites the
  *   parameters and literal values before anything reads them.
  */
-import type { Node, SelectStmt } from 'libpg-query'
-import type { ExecCtx, PlanSlots, SelectPlans } from '../exec/context.js'
-import { StatementBudget } from '../exec/statement-budget.js'
+import type { DeleteStmt, Node, RangeVar, SelectStmt, UpdateStmt } from 'libpg-query'
+import type { ExecCtx, PlanSlots, SelectPlans } from '../runtime/context.js'
+import { StatementBudget } from '../runtime/statement-budget.js'
 import { sharedNode, templateConstants } from '../parser/literal-template.js'
 import { tableMeta } from '../catalog/table-meta.js'
 import { tableColumns } from '../catalog/column-read.js'
 import type { RtValue } from '../types/value.js'
-import type { Relation } from './relation.js'
+import type { Relation } from '../relation/relation.js'
 
 /** Column types whose values compare and cast from text without the clock or the session's settings. */
 const PLAIN_TYPES = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'text', 'varchar', 'bpchar', 'bool', 'uuid', 'bytea'])
@@ -73,7 +75,8 @@ interface Entry {
   live: ExecCtx
   slots: PlanSlots
   budget: BudgetRelay
-  relation: Relation
+  /** What `plan` returned: a SELECT's relation, or an UPDATE's or DELETE's target-row plan. */
+  plan: unknown
 }
 
 /** Whether a node is an expression this cache can hold a plan of. */
@@ -88,6 +91,16 @@ function plainExpr(n: Node): boolean {
 
 const SELECT_KEYS = new Set(['targetList', 'fromClause', 'whereClause', 'op', 'limitOption'])
 
+/** Whether `rv` names one plain permanent table, not a partition, whose columns are all of plain types. */
+function plainTable(rv: RangeVar, exec: ExecCtx): boolean {
+  if (rv.schemaname !== undefined || (rv.alias?.colnames?.length ?? 0) > 0 || rv.relpersistence !== 'p') return false
+  const table = exec.tx.table(rv.relname ?? '')
+  if (!table) return false
+  const meta = tableMeta(table)
+  if (meta.temporary || meta.partitionOf !== undefined) return false
+  return tableColumns(table, table.name).every((c) => !c.type.array && PLAIN_TYPES.has(c.type.id))
+}
+
 /** Whether `stmt`'s plan may be cached under `exec`'s catalog (see the invariants above). */
 export function cacheable(stmt: SelectStmt, exec: ExecCtx): boolean {
   for (const [k, v] of Object.entries(stmt)) {
@@ -97,16 +110,22 @@ export function cacheable(stmt: SelectStmt, exec: ExecCtx): boolean {
   if ((stmt.op ?? 'SETOP_NONE') !== 'SETOP_NONE' || (stmt.limitOption ?? 'LIMIT_OPTION_DEFAULT') !== 'LIMIT_OPTION_DEFAULT') return false
   const from = stmt.fromClause ?? []
   if (from.length !== 1 || !('RangeVar' in from[0]!)) return false
-  const rv = from[0].RangeVar
-  if (rv.schemaname !== undefined || (rv.alias?.colnames?.length ?? 0) > 0 || rv.relpersistence !== 'p') return false
-  const table = exec.tx.table(rv.relname ?? '')
-  if (!table) return false
-  const meta = tableMeta(table)
-  if (meta.temporary || meta.partitionOf !== undefined) return false
-  if (!tableColumns(table, table.name).every((c) => !c.type.array && PLAIN_TYPES.has(c.type.id))) return false
+  if (!plainTable(from[0].RangeVar, exec)) return false
   for (const t of stmt.targetList ?? []) {
     if (!('ResTarget' in t) || !t.ResTarget.val || (t.ResTarget.indirection?.length ?? 0) > 0 || !plainExpr(t.ResTarget.val)) return false
   }
+  return stmt.whereClause === undefined || plainExpr(stmt.whereClause)
+}
+
+/**
+ * Whether the target-row plan of an UPDATE or DELETE may be cached: one plain table (as
+ * for SELECT), no FROM / USING, no WITH (a CTE could shadow the table's name), and a
+ * plain WHERE. The SET list and RETURNING are planned per execution either way.
+ */
+export function cacheableTargetRows(stmt: UpdateStmt | DeleteStmt, exec: ExecCtx): boolean {
+  const extra = 'fromClause' in stmt ? stmt.fromClause : 'usingClause' in stmt ? stmt.usingClause : undefined
+  if ((extra?.length ?? 0) > 0 || stmt.withClause !== undefined || stmt.relation === undefined) return false
+  if (!plainTable(stmt.relation, exec)) return false
   return stmt.whereClause === undefined || plainExpr(stmt.whereClause)
 }
 
@@ -135,7 +154,15 @@ export class PlanCache implements SelectPlans {
   }
 
   select(tree: { SelectStmt: SelectStmt }, exec: ExecCtx, plan: (exec: ExecCtx) => Relation): Relation {
-    const node = tree.SelectStmt
+    return this.cached(tree, exec, () => cacheable(tree.SelectStmt, exec), plan)
+  }
+
+  targetRows<T>(tree: { UpdateStmt: UpdateStmt } | { DeleteStmt: DeleteStmt }, exec: ExecCtx, plan: (exec: ExecCtx) => T): T {
+    return this.cached(tree, exec, () => cacheableTargetRows('UpdateStmt' in tree ? tree.UpdateStmt : tree.DeleteStmt, exec), plan)
+  }
+
+  /** `plan`'s result for `tree`: the cached one if it is still valid, else planned (and kept if `mayCache`). */
+  private cached<T>(tree: object, exec: ExecCtx, mayCache: () => boolean, plan: (exec: ExecCtx) => T): T {
     const constants = templateConstants(tree)
     const key = sharedNode(tree)
     const version = this.catalogVersion()
@@ -152,15 +179,16 @@ export class PlanCache implements SelectPlans {
         found.budget.current = exec.budget
         found.slots.values = values as RtValue[]
         this.hits++
-        return found.relation
+        // The entry was made by this same call site for this tree (keyed by the tree), so by the same `plan`.
+        return found.plan as T
       }
     }
-    if (!cacheable(node, exec) || signature.includes('?')) return plan(exec)
+    if (!mayCache() || signature.includes('?')) return plan(exec)
     const slots: PlanSlots = { constants: new Map((constants ?? []).map((c, i) => [c, i])), values: (constants ?? []).map((c) => constValue(c)!) }
     const budget = new BudgetRelay(exec.budget)
     const live: ExecCtx = { ...exec, planSlots: slots, budget, planCache: undefined }
-    const relation = plan(live)
-    this.entries.set(key, { catalogVersion: version, roleOid: exec.role.oid, user: exec.settings.user, searchPath: exec.settings.show('search_path'), signature, templated: constants !== undefined, live, slots, budget, relation })
-    return relation
+    const planned = plan(live)
+    this.entries.set(key, { catalogVersion: version, roleOid: exec.role.oid, user: exec.settings.user, searchPath: exec.settings.show('search_path'), signature, templated: constants !== undefined, live, slots, budget, plan: planned })
+    return planned
   }
 }

@@ -6,11 +6,11 @@
  * import the executor (a data-modifying CTE runs executor code).
  */
 import type { DeleteStmt, InsertStmt, SelectStmt, UpdateStmt } from 'libpg-query'
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import type { CompileCtx } from '../expr/compile-context.js'
-import type { ColumnBinding, Scope } from '../expr/scope.js'
+import type { ColumnBinding, Scope } from '../relation/scope.js'
 import type { RtValue } from '../types/value.js'
-import type { Relation } from './relation.js'
+import type { Relation } from '../relation/relation.js'
 
 export interface CteEntry {
   relation: Relation

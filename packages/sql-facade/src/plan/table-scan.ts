@@ -8,19 +8,19 @@
 import type { TableInfo, Value } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import type { IndexRange } from '../catalog/secondary-index.js'
 import { coerce } from '../expr/coerce.js'
 import { compileExpr } from '../expr/compile.js'
 import type { CompileCtx } from '../expr/compile-context.js'
 import { nameList } from '../parser/name-list.js'
 import type { Compiled } from '../expr/compiled.js'
-import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
+import { Scope, type ColumnBinding, type Env } from '../relation/scope.js'
 import { canCast } from '../types/cast.js'
 import { encodeValue } from '../types/storage-codec.js'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import type { Relation } from './relation.js'
+import type { Relation } from '../relation/relation.js'
 
 /** Splits a WHERE clause into its top-level AND terms. */
 export function conjuncts(node: Node | undefined): Node[] {

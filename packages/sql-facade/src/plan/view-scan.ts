@@ -12,7 +12,7 @@ import type { SelectStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ViewDef } from '../catalog/view-def.js'
 import type { PlanCtx } from './plan-context.js'
-import type { Relation } from './relation.js'
+import type { Relation } from '../relation/relation.js'
 
 /** Views within views, at most. */
 const MAX_VIEW_DEPTH = 64

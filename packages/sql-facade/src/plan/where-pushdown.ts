@@ -13,10 +13,10 @@
  */
 import type { Node } from 'libpg-query'
 import { compilePredicate } from '../expr/compile.js'
-import { Scope, type ColumnBinding, type Env } from '../expr/scope.js'
+import { Scope, type ColumnBinding, type Env } from '../relation/scope.js'
 import { nameList } from '../parser/name-list.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
-import type { FromRelation } from './relation.js'
+import type { FromRelation } from '../relation/relation.js'
 
 /** Node kinds a pushed-down filter may contain. */
 const SIMPLE = new Set(['A_Expr', 'BoolExpr', 'NullTest', 'BooleanTest', 'ColumnRef', 'A_Const', 'TypeCast', 'CollateClause', 'ParamRef', 'List'])

@@ -16,10 +16,10 @@ import type { SelectStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { coerce } from '../expr/coerce.js'
 import { nameList } from '../parser/name-list.js'
-import type { ColumnBinding, Env, Scope } from '../expr/scope.js'
+import type { ColumnBinding, Env, Scope } from '../relation/scope.js'
 import { rowKey } from '../types/compare.js'
 import type { RtValue } from '../types/value.js'
-import type { Relation } from './relation.js'
+import type { Relation } from '../relation/relation.js'
 import type { CteMap, PlanCtx } from './plan-context.js'
 
 /** Rows one recursive CTE may produce before the statement is stopped (runaway recursion). */

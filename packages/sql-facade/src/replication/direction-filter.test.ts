@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Transport, TransportHandler } from '@concord/core'
 import { Database, type DatabaseOptions } from '../database.js'
-import type { ConnInfo, PublisherConnector, PublisherInfo } from './publisher-connector.js'
+import type { ConnInfo, PublisherConnector, PublisherInfo } from '../cluster/publisher-connector.js'
 import { SqlError } from '../errors/sql-error.js'
 import { formatLsn } from './lsn.js'
 

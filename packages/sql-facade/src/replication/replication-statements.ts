@@ -5,16 +5,16 @@
  * check and the network round trip happen before the one catalog write.
  */
 import type { Json } from '@concord/core'
-import type { CatalogTransaction } from '../exec/context.js'
+import type { CatalogTransaction } from '../runtime/context.js'
 import type { AlterPublicationStmt, AlterSubscriptionStmt, CreatePublicationStmt, CreateSubscriptionStmt, DropSubscriptionStmt, Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { utility, type StatementResult } from '../exec/result.js'
+import { utility, type StatementResult } from '../runtime/result.js'
 import { nameList } from '../parser/name-list.js'
 import {
   PUBLICATION_KIND, SUBSCRIPTION_KIND, asPublication, asSubscription, publicationJson, recordName, subscriptionJson,
   type CatalogReader, type PublicationRecord, type SubscriptionRecord,
 } from './replication-catalog.js'
-import { parseConnInfo, type ConnInfo, type PublisherConnector, type PublisherInfo } from './publisher-connector.js'
+import { parseConnInfo, type ConnInfo, type PublisherConnector, type PublisherInfo } from '../cluster/publisher-connector.js'
 
 function publicationTables(objs: Node[] | undefined, tx: CatalogTransaction): string[] {
   const out: string[] = []

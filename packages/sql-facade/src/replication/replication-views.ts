@@ -11,9 +11,9 @@
  *   'unreserved' until it acknowledges again.
  */
 import { fnv1a, parseShardId, type PeerStatus, type Replica } from '@concord/core'
-import type { ExecCtx } from '../exec/context.js'
-import type { ColumnBinding } from '../expr/scope.js'
-import type { Relation } from '../plan/relation.js'
+import type { ExecCtx } from '../runtime/context.js'
+import type { ColumnBinding } from '../relation/scope.js'
+import type { Relation } from '../relation/relation.js'
 import { Interval } from '../types/interval.js'
 import { arrayOf, T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
@@ -21,9 +21,9 @@ import { NODE_SETTING_KIND } from '../settings/settings.js'
 import { formatLsn } from './lsn.js'
 import { covers, publicationsOf, subscriptions, type SubscriptionRecord } from './replication-catalog.js'
 import { objectOid } from '../catalog/catalog-model.js'
-import type { SystemView } from '../system/system-view.js'
-import { haMode, roleOf } from '../failover/node-role.js'
-import { currentTerm, PRIMARY_TERM_KIND } from '../failover/primary-term.js'
+import type { SystemView } from '../runtime/system-view.js'
+import { haMode, roleOf } from '../cluster/node-role.js'
+import { currentTerm, PRIMARY_TERM_KIND } from '../cluster/primary-term.js'
 
 /** Window used when wal_keep_size is 0 (PostgreSQL's default WAL segment, 16 MB). */
 export const DEFAULT_KEEP_BYTES = 16 * 1024 * 1024
@@ -234,7 +234,7 @@ function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation
     case 'pg_nodes':
       // node_type: every node is a writable 'master' in multi_master mode (a one-way
       // subscriber shows as 'standby'); in active_passive mode the current term's node is
-      // the 'primary' and every other a 'standby' (failover/node-role.ts). lag: how far
+      // the 'primary' and every other a 'standby' (cluster/node-role.ts). lag: how far
       // behind this node's changes the node is (bytes, and the time of the last
       // acknowledged change); epoch: the current primary term.
       return rel([

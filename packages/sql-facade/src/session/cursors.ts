@@ -16,8 +16,8 @@
  */
 import type { DeclareCursorStmt, FetchStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ColumnBinding } from '../expr/scope.js'
-import type { StatementResult } from '../exec/result.js'
+import type { ColumnBinding } from '../relation/scope.js'
+import type { StatementResult } from '../runtime/result.js'
 import type { RtValue } from '../types/value.js'
 
 const CURSOR_OPT_BINARY = 0x1

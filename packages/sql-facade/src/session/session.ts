@@ -13,37 +13,38 @@
  * statement, catalog queries and SHOW included, goes through the same planner.
  */
 import type { BackupService } from '../backup/backup-service.js'
-import type { Json, OpenTransaction, Replica, TableInfo, Transaction, TransactionSavepoint } from '@concord/core'
+import { holdsTable, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
 import { foreignKeysOf } from '../catalog/foreign-key.js'
 import { asSqlError } from '../errors/runtime-error.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx, UserFunction } from '../exec/context.js'
-import { DeferredConstraints } from '../exec/deferred-constraints.js'
-import { ForeignKeyChecks } from '../exec/foreign-key-checks.js'
+import type { ExecCtx, UserFunction } from '../runtime/context.js'
+import { DeferredConstraints } from '../runtime/deferred-constraints.js'
+import { ForeignKeyChecks } from '../runtime/foreign-key-checks.js'
 import { rootPlanCtx } from '../exec/plan-root.js'
-import { utility, type StatementResult } from '../exec/result.js'
+import { utility, type StatementResult } from '../runtime/result.js'
 import { runInTransaction } from '../exec/statement.js'
 import { PlanCache } from '../plan/plan-cache.js'
-import { monotonicNow, StatementBudget, type BudgetSource } from '../exec/statement-budget.js'
+import { monotonicNow, StatementBudget, type BudgetSource } from '../runtime/statement-budget.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
-import type { NodeRole } from '../failover/node-role.js'
-import { TransactionRows } from '../exec/transaction-rows.js'
+import type { NodeRole } from '../cluster/node-role.js'
+import { TransactionRows, type RowReadObserver } from '../runtime/transaction-rows.js'
+import type { TableChangeSource } from '../runtime/table-change-source.js'
 import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
 import { forwardWrite, notForwardable, unheldWriteTargets } from '../placement/write-forwarding.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
-import { callUserFunction } from '../functions/user-function.js'
+import { callUserFunction } from '../exec/user-function.js'
 import { mentionsColumn } from '../parser/column-mention.js'
 import { nameList } from '../parser/name-list.js'
 import { parseScript } from '../parser/parse.js'
 import type { Statement } from '../parser/statement.js'
-import type { PartitionRouter } from '../plan/partition-view.js'
+import type { PartitionRouter } from '../placement/partition-view.js'
 import { planSelect } from '../plan/select.js'
-import type { PublisherConnector } from '../replication/publisher-connector.js'
+import type { PublisherConnector } from '../cluster/publisher-connector.js'
 import { SUBSCRIPTION_KIND } from '../replication/replication-catalog.js'
 import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from '../replication/replication-statements.js'
 import { fieldInfo, toQueryResult, type FieldInfo, type Int8Output, type QueryResult } from '../result-format.js'
@@ -60,9 +61,9 @@ import { isFailedCatalogProbe } from './catalog-probe.js'
 import { describeShape, prepareStatement, type PreparedStatement } from './prepared-statement.js'
 import { Cursors } from './cursors.js'
 import { SqlPreparedStatements } from './sql-prepared-statements.js'
-import { RoleDirectory } from '../auth/role-directory.js'
+import { RoleDirectory } from '../catalog/role-directory.js'
 import { sessionRole } from '../auth/session-role.js'
-import type { RoleRecord } from '../auth/role-record.js'
+import type { RoleRecord } from '../catalog/role-record.js'
 import { createsTempRelation, TempSchema } from './temp-schema.js'
 import { SessionNotifications, type NotificationMark } from '../notify/session-notifications.js'
 import type { NotificationHub } from '../notify/notification-hub.js'
@@ -119,6 +120,8 @@ export interface SessionHost {
   readonly failover: { role(): NodeRole; writable(): boolean }
   /** LISTEN registrations of the node's sessions, and NOTIFY's way to the cluster. */
   readonly notifications: NotificationHub
+  /** The node's table change feed (concord_changes, live/change-feed.ts). */
+  readonly tableChanges: TableChangeSource
 }
 
 /** Who a session is, and how it answers catalog probes; a wire server sets them per connection. */
@@ -131,6 +134,8 @@ export interface SessionOptions {
   lenientCatalogProbes?: boolean
   /** The connection's process id (BackendKeyData): pg_backend_pid(), and the sender of its notifications. Default 0. */
   processId?: number
+  /** Told of every table read the session's statements make (a live query's session, live/). */
+  readObserver?: RowReadObserver
   /** The session runs a write another node forwarded here: it forwards nothing onwards (placement/write-forwarding.ts). */
   forwarded?: boolean
 }
@@ -141,6 +146,8 @@ const MAX_UNFORESEEN_READS = 16
 export class Session {
   readonly settings: Settings
   private block: Block | null = null
+  /** `everyTableHeld` of one catalog version. */
+  private heldCheck: { version: number; all: boolean } | null = null
   /** SET SESSION CHARACTERISTICS AS TRANSACTION: the mode of later transactions. */
   private characteristics: TransactionMode = { readOnly: false }
 
@@ -171,6 +178,7 @@ export class Session {
   /** LISTEN / NOTIFY / UNLISTEN. */
   private readonly notifications: SessionNotifications
   private readonly processId: number
+  private readonly readObserver: RowReadObserver | null
 
   readonly db: SessionHost
   /** The session's temporary tables and views. */
@@ -188,6 +196,7 @@ export class Session {
     this.forwarded = options.forwarded ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
     this.processId = options.processId ?? 0
+    this.readObserver = options.readObserver ?? null
     this.notifications = new SessionNotifications(db.notifications, this.processId)
     this.temp = new TempSchema(db.replica)
   }
@@ -230,7 +239,7 @@ export class Session {
     const b = this.block
     if (b && !b.temp) {
       b.tx = this.temp.layerOpen(b.tx)
-      b.rows = new TransactionRows(b.tx, this.db.indexes, true, this.statementRemote)
+      b.rows = new TransactionRows(b.tx, this.db.indexes, true, this.statementRemote, this.readObserver)
       b.temp = true
     }
   }
@@ -471,6 +480,10 @@ export class Session {
    */
   private async federate(stmt: Statement, remote: RemoteRows): Promise<void> {
     if (stmt.kind !== 'pg' || this.block?.failed) return
+    // Every table is held here (no placement keeps one away, the common case): nothing to
+    // refuse or read, so the statement's tree is not walked. A block that ran DDL may hold
+    // tables the committed catalog does not show yet: it takes the walk.
+    if (!this.block?.rolesTouched && this.everyTableHeld()) return
     try {
       await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica)
       // The wait is where a cancel request or the deadline can be seen.
@@ -479,6 +492,16 @@ export class Session {
       if (this.block) this.block.failed = true
       throw e
     }
+  }
+
+  /** Whether this node's region holds every table of the committed catalog (kept per catalog version). */
+  private everyTableHeld(): boolean {
+    const version = this.db.replica.catalogVersion
+    if (this.heldCheck?.version !== version) {
+      const region = this.db.region
+      this.heldCheck = { version, all: this.db.replica.tables().every((t) => holdsTable(region, t)) }
+    }
+    return this.heldCheck.all
   }
 
   /** A budget for one run of the current statement (every execCtx gets one). */
@@ -579,6 +602,9 @@ export class Session {
         if (!isDataStatement(stmt)) this.block.rolesTouched = true
         const ctx = this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows)
         ctx.deferred = this.block.deferred
+        // A block that ran only data statements holds no uncommitted DDL, grants or role
+        // changes for the catalog version to miss: its SELECTs may use cached plans too.
+        if (!this.block.rolesTouched && !this.block.temp && !ctx.temporaryRelations) ctx.planCache = this.plans
         return { result: runInTransaction(stmt, ctx), durable: false }
       }
       const nowMicros = this.db.replica.now() * 1000
@@ -692,7 +718,7 @@ export class Session {
         const mode = applyTransactionOptions(this.characteristics, options)
         const tx = this.temp.begin()
         this.block = {
-          tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
+          tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote, this.readObserver), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
           deferred: new DeferredConstraints(), rolesTouched: false, temp: this.temp.active,
         }
         this.settings.beginTransaction()
@@ -769,7 +795,7 @@ export class Session {
     }
   }
 
-  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote)): ExecCtx {
+  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote, this.readObserver)): ExecCtx {
     const db = this.db
     let model: CatalogModel | undefined
     // After a block changed roles, grants or owners, its own transaction shows them; otherwise the database's cached copy is current.
@@ -808,6 +834,7 @@ export class Session {
       nextId: () => db.replica.nextId(),
       notify: (channel, payload) => this.notifications.notify(channel, payload),
       listeningChannels: () => this.notifications.listening(),
+      tableChanges: this.db.tableChanges,
       processId: this.processId,
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),

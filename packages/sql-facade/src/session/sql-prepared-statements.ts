@@ -12,7 +12,7 @@
  */
 import type { Node, PrepareStmt, TypeName } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { rootPlanCtx } from '../exec/plan-root.js'
 import type { Statement } from '../parser/statement.js'
 import { maxParam } from './prepared-statement.js'

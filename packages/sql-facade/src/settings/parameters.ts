@@ -9,7 +9,7 @@
  * Read-only parameters (server_version ..) describe the node and report scope 'node'.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { parseMasterNodes } from '../replication/publisher-connector.js'
+import { parseMasterNodes } from '../cluster/publisher-connector.js'
 
 type Kind = 'bool' | 'int' | 'string' | 'enum' | 'duration' | 'memory'
 export type SettingScope = 'session' | 'node' | 'cluster'
@@ -22,10 +22,13 @@ export interface ParameterDef {
   default: string
   values?: string[]
   description: string
+  /** A credential: SHOW, current_setting and pg_settings print a mask instead of the value. */
+  secret?: boolean
 }
 
 const session = (kind: Kind, def: string, description: string, values?: string[]): ParameterDef => ({ kind, scope: 'session', default: def, description, ...(values ? { values } : {}) })
 const cluster = (kind: Kind, def: string, description: string, values?: string[]): ParameterDef => ({ kind, scope: 'cluster', default: def, description, ...(values ? { values } : {}) })
+const node = (kind: Kind, def: string, description: string): ParameterDef => ({ kind, scope: 'node', default: def, description })
 const fixed = (kind: Kind, def: string, description: string): ParameterDef => ({ kind, scope: 'node', readonly: true, default: def, description })
 
 export const PARAMETERS: Record<string, ParameterDef> = {
@@ -45,6 +48,17 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   wal_buffers: cluster('memory', '4MB', 'Declared WAL buffer size.'),
   node_id: { kind: 'string', scope: 'node', default: '', description: 'This node\'s label in pg_nodes (defaults to its node id).' },
   conflict_history_limit: { kind: 'int', scope: 'node', default: '10000', description: 'Conflicts concord_conflicts keeps on this node (oldest dropped first), 1 to 1000000.' },
+  // Backups (docs/backup.md): the node they are set on takes the scheduled backups and uses its S3 settings.
+  backup_schedule: node('duration', '0', 'How often this node backs up to backup_target (0: no schedule; disaster_recovery_config.rpo_minutes else).'),
+  backup_chain_length: node('int', '0', 'A scheduled backup starts a new chain (a full backup) once the latest chain at backup_target holds this many (0: one chain).'),
+  backup_retention_chains: node('int', '0', 'After a scheduled backup, keep only the newest this many chains at backup_target (0: keep all).'),
+  backup_retention_age: node('duration', '0', 'After a scheduled backup, delete the chains at backup_target last written longer ago than this (0: keep all; never the newest).'),
+  backup_target: node('string', '', 'URL (file:// or s3://) this node\'s scheduled backups go to.'),
+  backup_s3_endpoint: node('string', '', 'S3-compatible server for s3:// backup URLs (else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL).'),
+  backup_s3_region: node('string', '', 'Region of the bucket for s3:// backup URLs (else AWS_REGION).'),
+  backup_s3_access_key_id: node('string', '', 'Access key id for s3:// backup URLs (else AWS_ACCESS_KEY_ID).'),
+  backup_s3_secret_access_key: { ...node('string', '', 'Secret access key for s3:// backup URLs (else AWS_SECRET_ACCESS_KEY); never shown.'), secret: true },
+  backup_s3_force_path_style: node('bool', 'off', 'Path-style S3 requests (most S3-compatible servers; else CONCORD_S3_FORCE_PATH_STYLE=1).'),
   application_name: session('string', '', 'Sets the application name.'),
   client_encoding: session('string', 'UTF8', 'Sets the client\'s character set encoding.'),
   datestyle: session('string', 'ISO, MDY', 'Sets the display format for date and time values.'),
@@ -112,6 +126,9 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
     }
     case 'int':
       if (!/^[+-]?\d+$/.test(v)) throw bad()
+      if ((name === 'backup_chain_length' || name === 'backup_retention_chains') && (Number(v) < 0 || Number(v) > 100_000)) {
+        throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (0 .. 100000)`)
+      }
       if (name === 'conflict_history_limit' && (Number(v) < 1 || Number(v) > 1_000_000)) {
         throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (1 .. 1000000)`)
       }
@@ -125,6 +142,9 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
       return v.toLowerCase()
     case 'duration':
       if (!/^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/i.test(v)) throw bad()
+      if ((name === 'backup_schedule' || name === 'backup_retention_age') && durationMillis(v) !== 0 && durationMillis(v) < 1000) {
+        throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (0 (off), or 1s .. ): give a unit, as in '15 min'`)
+      }
       if (name === 'failover_timeout' && durationMillis(v) < 100) {
         throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (100ms .. )`)
       }
@@ -139,6 +159,9 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
       if (name === 'timezone') return utcOnly(validTimeZone(v, raw), raw)
       if (name === 'datestyle') return isoDateStyle(v, raw)
       if (name === 'master_nodes') parseMasterNodes(v)
+      if (name === 'backup_target' && v !== '' && !/^(file|s3):\/\/./.test(v)) {
+        throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${raw}"`, { hint: "A file:// or s3:// URL, as in 's3://backups/prod'." })
+      }
       if (name === 'node_id' && (v === '' || v.length > 64 || /[\u0000-\u001f/]/.test(v))) throw bad()
       return v
   }

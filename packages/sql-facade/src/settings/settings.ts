@@ -17,12 +17,15 @@
 import type { Json, Replica } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { normalizeValue, parameterDef, PARAMETERS, type ParameterDef, type SettingScope } from './parameters.js'
-import { nextTermWrites, PRIMARY_TERM_KIND } from '../failover/primary-term.js'
-import { mayBePrimary } from '../failover/node-role.js'
+import { nextTermWrites, PRIMARY_TERM_KIND } from '../cluster/primary-term.js'
+import { mayBePrimary } from '../cluster/node-role.js'
 
 export const CLUSTER_SETTING_KIND = 'setting'
 /** Node settings persist as catalog objects named `<node id>/<setting>`. */
 export const NODE_SETTING_KIND = 'node-setting'
+
+/** What SHOW, current_setting and pg_settings print for a credential that is set. */
+export const SECRET_MASK = '********'
 
 export { DISPLAY_NAMES, type SettingScope } from './parameters.js'
 
@@ -56,6 +59,9 @@ interface Snapshot {
   pending: Map<string, CatalogWrite>
 }
 
+/** Catalog values `stored` keeps at once, at most (custom placeholders make the names open-ended). */
+const MAX_STORED_VALUES = 256
+
 export class Settings {
   private session = new Map<string, string>()
   /** SET LOCAL values, dropped when the transaction block ends. */
@@ -63,6 +69,9 @@ export class Settings {
   private pending = new Map<string, CatalogWrite>()
   /** Snapshots at BEGIN (index 0) and at each open savepoint; null outside a block. */
   private stack: Snapshot[] | null = null
+  /** Node and cluster values read from the catalog at `storedVersion` (the catalog version). */
+  private readonly storedValues = new Map<string, string | undefined>()
+  private storedVersion = -1
   /** Read-only parameters the session decides (transaction_read_only ..), see setDynamic. */
   private dynamic: ((key: string) => string | undefined) | null = null
 
@@ -101,8 +110,18 @@ export class Settings {
     const name = this.catalogName(kind, key)
     const p = this.pending.get(`${kind}\u0000${name}`)
     if (p !== undefined) return typeof p.value === 'string' ? p.value : null
+    // Read per statement (statement_timeout, search_path ..): kept until the catalog moves.
+    const version = this.replica.catalogVersion
+    if (version !== this.storedVersion || this.storedValues.size >= MAX_STORED_VALUES) {
+      this.storedValues.clear()
+      this.storedVersion = version
+    }
+    const cacheKey = `${kind}\u0000${name}`
+    if (this.storedValues.has(cacheKey)) return this.storedValues.get(cacheKey)
     const v = this.replica.getCatalog(kind, name)
-    return typeof v === 'string' ? v : undefined
+    const value = typeof v === 'string' ? v : undefined
+    this.storedValues.set(cacheKey, value)
+    return value
   }
 
   private source(key: string, d: ParameterDef): string {
@@ -121,6 +140,7 @@ export class Settings {
       throw unrecognized(name)
     }
     if (d.scope === 'cluster') return this.stored(CLUSTER_SETTING_KIND, key) ?? d.default
+    if (d.secret === true) return (this.stored(NODE_SETTING_KIND, key) ?? '') === '' ? '' : SECRET_MASK
     if (this.local.has(key)) return this.local.get(key)!
     if (this.session.has(key)) return this.session.get(key)!
     if (d.readonly) return this.dynamic?.(key) ?? this.server.get(key) ?? d.default

@@ -8,7 +8,7 @@
 import type { Replica } from '@concord/core'
 import { nodeRecords } from '../replication/replication-views.js'
 import { T } from '../types/sql-type.js'
-import { view, type SystemView } from './system-view.js'
+import { view, type SystemView } from '../runtime/system-view.js'
 
 function peers(replica: Replica): Set<string> {
   return new Set(replica.options.transport?.peers() ?? [])

@@ -8,7 +8,7 @@ import type { ForeignKeyAction } from '../catalog/table-meta.js'
 import { elementType, T, typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import type { CatalogModel, ConstraintModel } from '../catalog/catalog-model.js'
-import { view, type SystemView, type ViewCtx } from './system-view.js'
+import { view, type SystemView, type ViewCtx } from '../runtime/system-view.js'
 
 const id = T.name
 const text = T.text

@@ -16,8 +16,8 @@ import {
   BTREE_AM_OID, DATABASE_OID, FIRST_USER_OID, HEAP_AM_OID, indexDef, NAMESPACE_OIDS, objectOid, OWNER_OID,
   type AttributeModel, type CatalogModel, type IndexModel, type TableModel,
 } from '../catalog/catalog-model.js'
-import { view, type SystemView, type ViewCtx } from './system-view.js'
-import { relationAcl, relationOwner, roleName } from './role-views.js'
+import { view, type SystemView, type ViewCtx } from '../runtime/system-view.js'
+import { relationAcl, relationOwner, roleName } from '../auth/role-views.js'
 import { operatorClasses, operatorClassOf } from './operator-classes.js'
 
 const text = T.text

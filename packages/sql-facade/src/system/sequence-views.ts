@@ -7,7 +7,7 @@
 import type { CatalogModel } from '../catalog/catalog-model.js'
 import { sequenceTypeName, type SequenceDef } from '../sequences/sequence-definition.js'
 import { OIDS, T } from '../types/sql-type.js'
-import { view, type SystemView, type ViewCtx } from './system-view.js'
+import { view, type SystemView, type ViewCtx } from '../runtime/system-view.js'
 
 const catalog = (ctx: ViewCtx): CatalogModel => ctx.exec.catalog()
 const PRECISION = { int2: 16, int4: 32, int8: 64 } as const

@@ -5,7 +5,7 @@
  */
 import { SqlArray } from '../types/array.js'
 import { arrayOf, T, typeOid } from '../types/sql-type.js'
-import { view, type SystemView } from './system-view.js'
+import { view, type SystemView } from '../runtime/system-view.js'
 
 export const pgPreparedStatements: SystemView = view(
   [

@@ -6,8 +6,8 @@
  * `--join host:port` and subscriptions): `concord.node_id`, its replica's node id, and
  * `concord.p2p_addresses`, one row per libp2p address it listens on.
  */
-import type { ColumnBinding } from '../expr/scope.js'
-import type { Relation } from '../plan/relation.js'
+import type { ColumnBinding } from '../relation/scope.js'
+import type { Relation } from '../relation/relation.js'
 import { DISPLAY_NAMES, type Settings } from '../settings/settings.js'
 import { T } from '../types/sql-type.js'
 

@@ -12,21 +12,21 @@
  */
 import type { Replica } from '@concord/core'
 import type { BackupService } from '../backup/backup-service.js'
-import { backupProgressView, backupsView } from '../backup/backups-view.js'
+import { backupProgressView, backupScheduleView, backupsView } from '../backup/backups-view.js'
 import type { ConflictLog } from '../conflicts/conflict-log.js'
 import { conflictsView } from '../conflicts/conflicts-view.js'
-import type { ExecCtx } from '../exec/context.js'
-import type { Relation } from '../plan/relation.js'
+import type { ExecCtx } from '../runtime/context.js'
+import type { Relation } from '../relation/relation.js'
 import { REPLICATION_VIEWS } from '../replication/replication-views.js'
 import { buildCatalogModel, type CatalogModel, type CatalogSource, type Namespace, type SystemRelationInfo } from '../catalog/catalog-model.js'
 import { CLUSTER_VIEWS } from './cluster-views.js'
 import { failoverHistoryView } from '../failover/failover-history-view.js'
 import { INFORMATION_SCHEMA_VIEWS } from './information-schema-views.js'
 import { PG_CATALOG_VIEWS } from './pg-catalog-views.js'
-import { mayRead, ROLE_CATALOG_VIEWS, ROLE_INFORMATION_SCHEMA_VIEWS } from './role-views.js'
+import { mayRead, ROLE_CATALOG_VIEWS, ROLE_INFORMATION_SCHEMA_VIEWS } from '../auth/role-views.js'
 import { informationSchemaSequences, pgSequence, pgSequences } from './sequence-views.js'
 import { pgCursors, pgPreparedStatements } from './session-views.js'
-import type { SystemView, ViewCtx } from './system-view.js'
+import type { SystemView, ViewCtx } from '../runtime/system-view.js'
 
 /** What the views read beyond the statement's own context. */
 export interface SystemViewHost {
@@ -50,6 +50,7 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
       concord_failover_history: failoverHistoryView,
       concord_backups: backupsView(host.backups),
       pg_stat_progress_backup: backupProgressView(host.backups),
+      concord_backup_schedule: backupScheduleView(host.backups),
     },
     information_schema: { ...INFORMATION_SCHEMA_VIEWS, ...ROLE_INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
   }

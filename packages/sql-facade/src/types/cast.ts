@@ -4,7 +4,7 @@
  * `castKind` decides at plan time whether a cast is allowed; `castValue` performs it.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { toFloat4 } from '../functions/float-math.js'
+import { toFloat4 } from './float-math.js'
 import { TIMESTAMP_END_MICROS, USEC_PER_DAY } from './datetime.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { formatTimestamp, parseTimestamp } from './datetime.js'
-import { parseInterval } from './interval.js'
-import { addInterval } from '../expr/operators.js'
+import { addInterval, parseInterval } from './interval.js'
 
 describe('interval and timestamps', () => {
   it('parses and prints PostgreSQL interval forms', () => {

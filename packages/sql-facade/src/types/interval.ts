@@ -7,7 +7,7 @@
  * PostgreSQL; arithmetic that leaves those ranges raises 22008 "interval out of range".
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { USEC_PER_DAY, USEC_PER_SEC } from './datetime.js'
+import { addMonths, checkTimestamp, USEC_PER_DAY, USEC_PER_SEC } from './datetime.js'
 
 const INT32_MIN = -2147483648
 const INT32_MAX = 2147483647
@@ -287,4 +287,12 @@ export function formatInterval(iv: Interval): string {
     parts.push((neg ? '-' : before ? '+' : '') + t)
   }
   return parts.join(' ')
+}
+
+/** timestamp + interval: infinite timestamps stay infinite, a result out of range is 22008. */
+export function addInterval(us: number, iv: Interval): number {
+  if (!Number.isFinite(us)) return us
+  // Each step is checked, as PostgreSQL does, so an intermediate date past the range fails too.
+  const months = iv.months ? checkTimestamp(addMonths(checkTimestamp(us), iv.months)) : us
+  return checkTimestamp(months + iv.days * USEC_PER_DAY + iv.micros)
 }

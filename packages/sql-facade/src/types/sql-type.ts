@@ -238,7 +238,7 @@ const NAMES: Record<string, TypeId> = {
   anyelement: 'anyelement', anyenum: 'enum', any: 'anyelement', anycompatible: 'anyelement', record: 'record', unknown: 'unknown',
 }
 
-/** Finds a user-defined type (enum, composite, domain) by its one-part name (types/user-type.ts). */
+/** Finds a user-defined type (enum, composite, domain) by its one-part name (catalog/user-type.ts). */
 export type TypeLookup = (name: string) => SqlType | undefined
 
 /** A user type named by `names` (a `public.` prefix allowed). */
@@ -248,7 +248,7 @@ function userType(names: string[], lookup: TypeLookup | undefined): SqlType | un
   return parts.length === 1 ? lookup(parts[0]!) : undefined
 }
 
-/** Looks a type up by name (`pg_catalog.` prefix allowed), with typmod integers; user types through `source` (types/user-type.ts). */
+/** Looks a type up by name (`pg_catalog.` prefix allowed), with typmod integers; user types through `source` (catalog/user-type.ts). */
 export function resolveTypeName(names: string[], mods: number[], arrayBounds = false, source?: TypeLookup): SqlType {
   const parts = names.filter((n) => n !== 'pg_catalog')
   let name = parts.join('.').toLowerCase()

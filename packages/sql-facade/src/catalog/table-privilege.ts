@@ -1,7 +1,7 @@
 /**
  * Table privileges by PostgreSQL's names and aclitem letters (`arwdDxt`): SELECT r,
  * INSERT a, UPDATE w, DELETE d, TRUNCATE D, REFERENCES x, TRIGGER t. ALL is every one.
- * Concord checks the first five (access-check.ts); REFERENCES and TRIGGER can be
+ * Concord checks the first five (auth/access-check.ts); REFERENCES and TRIGGER can be
  * granted and are shown, but creating a foreign key or trigger is DDL, which needs
  * ownership anyway.
  */

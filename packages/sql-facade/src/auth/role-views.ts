@@ -2,7 +2,7 @@
  * The roles and privileges catalogs: pg_roles, pg_user, pg_authid (superusers only, as
  * in PostgreSQL; it shows the SCRAM verifiers), pg_auth_members, and
  * information_schema.table_privileges / role_table_grants, over the statement's role
- * directory (auth/role-directory.ts). pg_class.relowner / relacl and pg_tables read the
+ * directory (catalog/role-directory.ts). pg_class.relowner / relacl and pg_tables read the
  * owners and grants through `relationOwner` and `relationAcl`.
  *
  * The bootstrap superuser (OID 10) is shown under the session's name while the session
@@ -10,15 +10,15 @@
  * such a client connected as and owns what it created.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { arrayOf, T, type SqlType } from '../types/sql-type.js'
 import { SqlArray } from '../types/array.js'
 import type { RtValue } from '../types/value.js'
-import { grantTarget } from '../auth/grant-target.js'
-import { BOOTSTRAP_OID, PUBLIC_OID, type RoleRecord } from '../auth/role-record.js'
-import { ALL_PRIVILEGES, privilegeName, type PrivilegeLetter } from '../auth/table-privilege.js'
-import type { TableGrant } from '../auth/role-directory.js'
-import { view, type SystemView } from './system-view.js'
+import { grantTarget } from '../catalog/grant-target.js'
+import { BOOTSTRAP_OID, PUBLIC_OID, type RoleRecord } from '../catalog/role-record.js'
+import { ALL_PRIVILEGES, privilegeName, type PrivilegeLetter } from '../catalog/table-privilege.js'
+import type { TableGrant } from '../catalog/role-directory.js'
+import { view, type SystemView } from '../runtime/system-view.js'
 
 const name = T.name
 const oid = T.oid

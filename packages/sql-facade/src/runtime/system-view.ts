@@ -8,9 +8,9 @@
  * them, from the statement's own transaction.
  */
 import type { Replica } from '@concord/core'
-import type { ExecCtx } from '../exec/context.js'
-import type { ColumnBinding } from '../expr/scope.js'
-import type { Relation } from '../plan/relation.js'
+import type { ExecCtx } from './context.js'
+import type { ColumnBinding } from '../relation/scope.js'
+import type { Relation } from '../relation/relation.js'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 

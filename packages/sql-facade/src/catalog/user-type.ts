@@ -3,12 +3,12 @@
  * the catalog a statement sees, for `typeFromTypeName` / `resolveTypeName`: built-in
  * names resolve first there (pg_catalog leads the search path), then these.
  */
-import { decodeDomain, DOMAIN_KIND } from './domain-type.js'
-import { decodeLabels, ENUM_KIND, type UserTypeSource } from './enum-type.js'
-import { COMPOSITE_KIND, decodeFields } from './row-type.js'
-import type { SqlType, TypeLookup } from './sql-type.js'
+import { decodeDomain, DOMAIN_KIND } from '../types/domain-type.js'
+import { decodeLabels, ENUM_KIND, type UserTypeSource } from '../types/enum-type.js'
+import { COMPOSITE_KIND, decodeFields } from '../types/row-type.js'
+import type { SqlType, TypeLookup } from '../types/sql-type.js'
 import type { TableInfo } from '@concord/core'
-import { columnMeta } from '../catalog/table-meta.js'
+import { columnMeta } from './table-meta.js'
 
 /** Where user types are found: catalog objects, and tables (each has a row type of its name). */
 export interface TypeSource extends UserTypeSource {

@@ -5,12 +5,12 @@
  */
 import type { SelectStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx, UserFunction } from '../exec/context.js'
+import type { ExecCtx, UserFunction } from '../runtime/context.js'
 import { coerce } from '../expr/coerce.js'
-import { Scope } from '../expr/scope.js'
+import { Scope } from '../relation/scope.js'
 import { parseScript } from '../parser/parse.js'
 import { planSelect } from '../plan/select.js'
-import { rootPlanCtx } from '../exec/plan-root.js'
+import { rootPlanCtx } from './plan-root.js'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 

@@ -1,7 +1,7 @@
 /**
  * What executing one statement produces, before conversion to the public result shape.
  */
-import type { ColumnBinding } from '../expr/scope.js'
+import type { ColumnBinding } from '../relation/scope.js'
 import type { RtValue } from '../types/value.js'
 
 export interface StatementResult {

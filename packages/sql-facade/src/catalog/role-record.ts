@@ -19,7 +19,7 @@
  * pg_read_all_data and pg_write_all_data (PostgreSQL's OIDs).
  */
 import type { Json } from '@concord/core'
-import { objectOid, OWNER_OID } from '../catalog/catalog-model.js'
+import { objectOid, OWNER_OID } from './catalog-model.js'
 
 export const ROLE_KIND = 'role'
 export const ROLE_MEMBER_KIND = 'role_member'

@@ -5,7 +5,7 @@
  * privilege checks leave to the planner to resolve or reject.
  */
 import type { Json, TableInfo } from '@concord/core'
-import { VIEW_KIND } from '../catalog/view-def.js'
+import { VIEW_KIND } from './view-def.js'
 import type { GrantTarget } from './role-directory.js'
 
 export interface GrantTargetSource {

@@ -25,9 +25,9 @@ export interface Env {
   outer: Env | null
   /** Aggregate results of the current group, when evaluating a grouped query's outputs. */
   aggs?: RtValue[]
-  /** Window-function results of the current row (see plan/window). */
+  /** Window-function results of the current row (see expr/window). */
   wins?: RtValue[]
-  /** Values of the select list's set-returning calls for this output row (see plan/project-set). */
+  /** Values of the select list's set-returning calls for this output row (see expr/project-set). */
   srfs?: RtValue[]
 }
 

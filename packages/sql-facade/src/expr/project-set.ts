@@ -8,9 +8,9 @@
  * Calls nested in another set-returning call, in CASE/COALESCE, or in aggregate and
  * window arguments are refused (0A000) rather than given another meaning.
  */
-import type { Env } from '../expr/scope.js'
+import type { Env } from '../relation/scope.js'
 import type { RtValue } from '../types/value.js'
-import type { StatementBudget } from '../exec/statement-budget.js'
+import type { StatementBudget } from '../runtime/statement-budget.js'
 
 export class SrfCollector {
   private readonly calls: Array<(env: Env) => RtValue[]> = []

@@ -14,14 +14,14 @@
  */
 import type { Node, WindowDef } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { coerce } from '../expr/coerce.js'
-import type { Compiled } from '../expr/compiled.js'
-import type { Env } from '../expr/scope.js'
+import { coerce } from './coerce.js'
+import type { Compiled } from './compiled.js'
+import type { Env } from '../relation/scope.js'
 import { aggregateSeesNulls, isAggregate, resolveAggregate, type AggregateImpl, type AggState } from '../functions/aggregate.js'
 import { compareValues, rowKey } from '../types/compare.js'
 import { T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import type { StatementBudget } from '../exec/statement-budget.js'
+import type { StatementBudget } from '../runtime/statement-budget.js'
 
 // PostgreSQL's FRAMEOPTION_* bits (parsenodes.h).
 const NONDEFAULT = 0x1

@@ -11,7 +11,7 @@
  * be handed to the transaction block and run at COMMIT (`runDeferred`).
  *
  * Enforcement is local to the node. Two nodes can break a key together (one deletes a
- * parent while the other inserts a child); `broken-foreign-keys.ts` finds such rows.
+ * parent while the other inserts a child); `exec/broken-foreign-keys.ts` finds such rows.
  */
 import { encodeRowKey, type Row, type TableInfo, type Value } from '@concord/core'
 import { columnMeta, type ForeignKey } from '../catalog/table-meta.js'

@@ -16,7 +16,7 @@
  */
 import type { Json, Replica, Row, TableInfo } from '@concord/core'
 import { columnMeta, tableMeta } from '../catalog/table-meta.js'
-import type { ColumnBinding } from '../expr/scope.js'
+import type { ColumnBinding } from '../relation/scope.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { castValue } from '../types/cast.js'
 import { compareValues, groupKey } from '../types/compare.js'

@@ -1,5 +1,5 @@
 /**
- * The holder's side of a pushed-down filter (pushdown-filter.ts): the filter text a
+ * The holder's side of a pushed-down filter (placement/pushdown-filter.ts): the filter text a
  * federated read carries, compiled against the table's columns into a predicate over
  * stored rows (core `Replica.setRowFilter`). The text comes from a peer, so only plain
  * terms are accepted: AND of comparisons between columns and constants; anything else
@@ -8,10 +8,10 @@
 import type { Row, TableInfo } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
-import type { ExecCtx } from '../exec/context.js'
-import { rootPlanCtx } from '../exec/plan-root.js'
+import type { ExecCtx } from '../runtime/context.js'
+import { rootPlanCtx } from './plan-root.js'
 import { compilePredicate } from '../expr/compile.js'
-import { Scope } from '../expr/scope.js'
+import { Scope } from '../relation/scope.js'
 import { parseScript } from '../parser/parse.js'
 import { makeCompileCtx } from '../plan/plan-context.js'
 

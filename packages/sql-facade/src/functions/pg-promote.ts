@@ -1,14 +1,14 @@
 /**
  * pg_promote(): a standby records itself as the primary with the next epoch, in the
  * statement's own transaction (so the term replicates like any catalog write). The old
- * primary demotes itself when the new term reaches it (node-role.ts). Where PostgreSQL
+ * primary demotes itself when the new term reaches it (cluster/node-role.ts). Where PostgreSQL
  * would answer "recovery is not in progress" (the node is already a primary, or no node
  * is a standby: multi_master mode) this fails the same way, 55000.
  */
-import type { ExecCtx } from '../exec/context.js'
+import type { ExecCtx } from '../runtime/context.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { haMode, mayBePrimary } from './node-role.js'
-import { nextTermWrites, PRIMARY_TERM_KIND } from './primary-term.js'
+import { haMode, mayBePrimary } from '../cluster/node-role.js'
+import { nextTermWrites, PRIMARY_TERM_KIND } from '../cluster/primary-term.js'
 
 export function promoteStandby(ctx: ExecCtx): boolean {
   if (haMode(ctx.settings.show('high_availability_mode')) !== 'active_passive') {

@@ -4,21 +4,22 @@
  * Everything here is per statement, so plans never outlive a transaction.
  */
 import type { TableInfo, Transaction } from '@concord/core'
-import type { SelectStmt } from 'libpg-query'
+import type { DeleteStmt, SelectStmt, UpdateStmt } from 'libpg-query'
 import type { SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import type { Relation } from '../plan/relation.js'
+import type { Relation } from '../relation/relation.js'
 import type { Settings } from '../settings/settings.js'
-import type { PartitionRouter } from '../plan/partition-view.js'
+import type { PartitionRouter } from '../placement/partition-view.js'
 import type { TransactionRows } from './transaction-rows.js'
 import type { ForeignKeyChecks } from './foreign-key-checks.js'
 import type { DeferredConstraints } from './deferred-constraints.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
 import type { StatementBudget } from './statement-budget.js'
 import type { SequenceAccess } from '../sequences/session-sequences.js'
-import type { RoleRecord } from '../auth/role-record.js'
-import type { RoleDirectory } from '../auth/role-directory.js'
-import type { NodeRole } from '../failover/node-role.js'
+import type { RoleRecord } from '../catalog/role-record.js'
+import type { RoleDirectory } from '../catalog/role-directory.js'
+import type { NodeRole } from '../cluster/node-role.js'
+import type { TableChangeSource } from './table-change-source.js'
 
 import type { UserFunction } from '../catalog/function-def.js'
 export type { UserFunction }
@@ -49,6 +50,8 @@ export interface PlanSlots {
 /** Plans of SELECTs kept across executions (plan/plan-cache.ts): `plan` plans one afresh over the context it is given. */
 export interface SelectPlans {
   select(tree: { SelectStmt: SelectStmt }, exec: ExecCtx, plan: (exec: ExecCtx) => Relation): Relation
+  /** The same for what an UPDATE or DELETE plans to find its target rows (exec/dml.ts `matchingRows`). */
+  targetRows<T>(tree: { UpdateStmt: UpdateStmt } | { DeleteStmt: DeleteStmt }, exec: ExecCtx, plan: (exec: ExecCtx) => T): T
 }
 
 export interface ExecCtx {
@@ -98,6 +101,8 @@ export interface ExecCtx {
   nextId(): bigint
   /** NOTIFY / pg_notify: queues a notification in this session's transaction (sent when it commits). */
   notify(channel: string, payload: string): void
+  /** The node's table change feed (concord_changes); absent where changes cannot be followed. */
+  tableChanges?: TableChangeSource
   /** Channels this session LISTENs to (pg_listening_channels). */
   listeningChannels(): string[]
   /** The connection's process id (pg_backend_pid; 0 in process). */
@@ -109,7 +114,7 @@ export interface ExecCtx {
   sequences: SequenceAccess
   /**
    * This node's change sequence, the origin commit time (wall ms) of the newest remote
-   * change applied, and its high-availability role (failover/node-role.ts).
+   * change applied, and its high-availability role (cluster/node-role.ts).
    */
   replication(): { lsn: number; lastReplayedCommitMs: number | null; role: NodeRole }
   /** Runs a SQL function body with typed arguments. */

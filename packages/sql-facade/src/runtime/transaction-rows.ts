@@ -31,7 +31,19 @@ import { decodeValue } from '../types/storage-codec.js'
 import type { RtValue } from '../types/value.js'
 import type { RemoteRows, RemoteTable } from '../placement/remote-rows.js'
 
-/** Bounds of an index range; an absent side is unbounded. */
+/**
+ * How a statement read a table, for whoever watches what a query depends on (live
+ * queries, live/): every row (`all`), one primary key (`key`), an index range
+ * (`range`), or rows a holder sent (`remote`: changes to them never arrive here).
+ */
+export type RowRead =
+  | { kind: 'all' }
+  | { kind: 'key'; key: Value[] }
+  | { kind: 'range'; index: OrderedIndex; range: IndexRange }
+  | { kind: 'remote' }
+
+export type RowReadObserver = (table: string, read: RowRead) => void
+
 /** The rows one transaction wrote in one table, by their value in one indexed column. */
 interface Overlay {
   incarnation: number
@@ -49,13 +61,16 @@ export class TransactionRows {
   private readonly indexes: SecondaryIndexes
   private readonly useIndexes: boolean
   private remote: RemoteRows | null
+  private readonly observer: RowReadObserver | null
 
   /**
    * @param useIndexes false where indexes may be mid-update (conflict resolvers run while
    *   core materializes rows): every read then scans.
    * @param remote rows read from holders of tables this node does not hold (the session's).
+   * @param observer told of every read (a live query's session).
    */
-  constructor(tx: Transaction, indexes: SecondaryIndexes, useIndexes = true, remote: RemoteRows | null = null) {
+  constructor(tx: Transaction, indexes: SecondaryIndexes, useIndexes = true, remote: RemoteRows | null = null, observer: RowReadObserver | null = null) {
+    this.observer = observer
     this.tx = tx
     this.indexes = indexes
     this.useIndexes = useIndexes
@@ -71,11 +86,13 @@ export class TransactionRows {
 
   get(table: string, key: Value[]): Row | undefined {
     const remote = this.remoteFor(table)
+    this.observer?.(table, remote !== null ? { kind: 'remote' } : { kind: 'key', key })
     return remote !== null ? remote.get(key) : this.tx.get(table, key)
   }
 
   scan(table: string): Iterable<Row> {
     const remote = this.remoteFor(table)
+    this.observer?.(table, remote !== null ? { kind: 'remote' } : { kind: 'all' })
     return remote !== null ? remote.rows : this.tx.scan(table)
   }
 
@@ -95,6 +112,7 @@ export class TransactionRows {
   range(table: TableInfo, column: string, r: IndexRange): Row[] | null {
     const ov = this.overlay(table, column)
     if (ov === null) return null
+    this.observer?.(table.name, { kind: 'range', index: ov.index, range: r })
     const out: Row[] = []
     // A written row is found by its committed value or by the value this transaction gave
     // it (a column it did not set keeps the committed value, which may change meanwhile),
@@ -230,7 +248,8 @@ export class TransactionRows {
   }
 }
 
-function inRange(v: RtValue, r: IndexRange): boolean {
+/** Whether an indexed value lies within `r` (NULL lies in none). */
+export function inRange(v: RtValue, r: IndexRange): boolean {
   if (v === null) return false
   if (r.lo !== undefined && r.lo !== null) {
     const c = compareValues(v, r.lo)

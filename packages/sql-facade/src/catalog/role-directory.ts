@@ -56,7 +56,7 @@ export class RoleDirectory {
   readonly schemaCreate = new Set<number>()
   /**
    * Whether a role that may log in was ever created (role-record.ts's marker) or exists:
-   * then unknown user names are refused (session-role.ts, the wire's login rule).
+   * then unknown user names are refused (auth/session-role.ts, the wire's login rule).
    */
   readonly loginRolesExist: boolean
 

@@ -1,0 +1,115 @@
+/**
+ * Following a table over the PostgreSQL wire with node-postgres, against two `concord
+ * start` processes: LISTEN concord_changes_<table> delivers changes written on the other
+ * node as JSON; a client that disconnects and reconnects asks concord_changes for the
+ * changes after its last position and, applying them, holds exactly the table's rows;
+ * after the node restarts, its old position fails with 55000.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ConcordProcess, until } from './concord-process.js'
+
+interface Change {
+  position: string
+  op: 'insert' | 'update' | 'delete'
+  row: { id: number; name: string } | null
+}
+
+let dir: string
+const nodes: ConcordProcess[] = []
+const clients: pg.Client[] = []
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'concord-changes-'))
+  const a = await ConcordProcess.start({ dataDir: join(dir, 'a'), nodeId: 'chga' })
+  nodes.push(a)
+  nodes.push(await ConcordProcess.start({ dataDir: join(dir, 'b'), nodeId: 'chgb', join: [a.pgAddress] }))
+  await until(() => nodes.every((n) => /peer chg[ab] up/.test(n.log)), 30_000, 'both nodes connected')
+  await a.query('CREATE TABLE items (id INT PRIMARY KEY, name TEXT)')
+  await a.query("INSERT INTO items VALUES (1, 'first')")
+  await until(async () => (await nodes[1]!.query('SELECT count(*)::int AS n FROM items').catch(() => ({ rows: [{ n: 0 }] }))).rows[0]?.n === 1, 30_000, 'table on node b')
+}, 120_000)
+
+afterAll(async () => {
+  for (const c of clients) await c.end().catch(() => {})
+  await Promise.all(nodes.map((n) => n.stop()))
+  rmSync(dir, { recursive: true, force: true })
+})
+
+async function client(node: ConcordProcess): Promise<pg.Client> {
+  const c = await node.client()
+  clients.push(c)
+  return c
+}
+
+/** A follower's copy of the table: changes applied by key (an insert or update carries the whole row). */
+function apply(copy: Map<number, string>, changes: Change[]): void {
+  for (const c of changes) {
+    if (c.row === null) continue
+    if (c.op === 'delete') copy.delete(c.row.id)
+    else copy.set(c.row.id, c.row.name)
+  }
+}
+
+async function changesSince(c: pg.Client, since: string): Promise<Change[]> {
+  const r = await c.query<{ position: string; op: Change['op']; row: Change['row'] }>("SELECT position, op, row FROM concord_changes('items', $1)", [since])
+  return r.rows
+}
+
+describe('following a table over the wire', () => {
+  it('LISTEN delivers changes made on the other node; after a reconnect, concord_changes gives exactly the missed ones', async () => {
+    const [a, b] = nodes as [ConcordProcess, ConcordProcess]
+    // Start: read the position, then the table, then listen (changes in between come twice, harmlessly).
+    let follower = await client(b)
+    const got: Change[] = []
+    follower.on('notification', (n) => got.push(JSON.parse(n.payload ?? 'null') as Change))
+    const start = (await follower.query<{ p: string }>("SELECT concord_changes_position('items') AS p")).rows[0]!.p
+    const copy = new Map<number, string>()
+    for (const r of (await follower.query<{ id: number; name: string }>('SELECT id, name FROM items')).rows) copy.set(r.id, r.name)
+    await follower.query('LISTEN concord_changes_items')
+    await a.query("INSERT INTO items VALUES (2, 'second')")
+    await until(() => got.length === 1, 30_000, 'notification on node b')
+    expect(got[0]).toMatchObject({ op: 'insert', row: { id: 2, name: 'second' } })
+    expect(await changesSince(follower, start)).toEqual(got)
+    apply(copy, got)
+    let last = got[0]!.position
+
+    // The follower goes away; the table changes on both nodes meanwhile.
+    await follower.end()
+    await a.query("UPDATE items SET name = 'one' WHERE id = 1")
+    await a.query("INSERT INTO items VALUES (3, 'third'), (4, 'fourth')")
+    await b.query('DELETE FROM items WHERE id = 2')
+    await a.query("UPDATE items SET name = 'four' WHERE id = 4")
+    await until(async () => (await b.query<{ n: number }>("SELECT count(*)::int AS n FROM items WHERE name = 'four'")).rows[0]!.n === 1, 30_000, 'writes on node b')
+
+    follower = await client(b)
+    const after: Change[] = []
+    follower.on('notification', (n) => after.push(JSON.parse(n.payload ?? 'null') as Change))
+    await follower.query('LISTEN concord_changes_items')
+    const missed = await changesSince(follower, last)
+    expect(missed.map((c) => [c.op, c.row?.id])).toEqual([['update', 1], ['insert', 3], ['insert', 4], ['delete', 2], ['update', 4]])
+    apply(copy, missed)
+    last = missed[missed.length - 1]!.position
+    const table = (await follower.query<{ id: number; name: string }>('SELECT id, name FROM items ORDER BY id')).rows
+    expect([...copy].sort((x, y) => x[0] - y[0])).toEqual(table.map((r) => [r.id, r.name]))
+    // Nothing twice: from the last position, nothing yet; the next change arrives live.
+    expect(await changesSince(follower, last)).toEqual([])
+    await a.query("INSERT INTO items VALUES (5, 'fifth')")
+    await until(() => after.length === 1, 30_000, 'notification after the reconnect')
+    expect(after[0]).toMatchObject({ op: 'insert', row: { id: 5, name: 'fifth' } })
+    expect((await changesSince(follower, last)).map((c) => c.position)).toEqual([after[0]!.position])
+    last = after[0]!.position
+    await follower.end()
+
+    // A restarted node no longer holds what came before: 55000, and the client reads the table again.
+    await b.stop()
+    nodes[1] = await ConcordProcess.start({ dataDir: join(dir, 'b'), nodeId: 'chgb', join: [a.pgAddress] })
+    follower = await client(nodes[1])
+    const err = await changesSince(follower, last).then(() => null, (e: unknown) => e as { code?: string; hint?: string })
+    expect(err?.code).toBe('55000')
+    expect(err?.hint).toMatch(/Read the table again/)
+  }, 180_000)
+})
