@@ -8,8 +8,10 @@
  * When a record already exists (an earlier change is still being caught up on), the
  * sources stay its sources plus the nodes that have caught up under it since.
  */
-import { CATCH_UP_KIND, CAUGHT_UP_KIND, catchUpName, parseCatchUp, type Json, type TableInfo } from '@concord/core'
-import type { CatalogTransaction } from '../runtime/context.js'
+import { CATCH_UP_KIND, CAUGHT_UP_KIND, catchUpName, parseCatchUp, type Json, type TableInfo, type Transaction } from '@concord/core'
+
+/** What recording a change of holders reads and writes: the running transaction's catalog. */
+export type CatalogAccess = Pick<Transaction, 'table' | 'getCatalog' | 'listCatalog' | 'setCatalog'>
 
 /** Nodes that held a table's rows before a change: every node of `regions` (null: of every region), and `nodes`. */
 export interface Holders {
@@ -18,7 +20,7 @@ export interface Holders {
 }
 
 /** Records that holders of `table` change now, `before` having held it (see the module header). */
-export function noteHolderChange(tx: CatalogTransaction, table: TableInfo, before: Holders, epoch: number): void {
+export function noteHolderChange(tx: CatalogAccess, table: TableInfo, before: Holders, epoch: number): void {
   const storage = table.storage ?? table.name
   const name = catchUpName(storage, table.incarnation)
   const existing = tx.getCatalog(CATCH_UP_KIND, name)

@@ -23,10 +23,9 @@
 import { fnv1a, holdsTable, MAX_PLACEMENT_NODES, parsePlacement, SHARD_PLACEMENT_KIND, shardId, type Json, type TableInfo } from '@concord/core'
 import { tableMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { CatalogTransaction } from '../runtime/context.js'
 import { partitionShard } from './partition-view.js'
 import { NODE_SETTING_KIND } from '../settings/settings.js'
-import { noteHolderChange, type Holders } from './holder-change.js'
+import { noteHolderChange, type CatalogAccess, type Holders } from './holder-change.js'
 
 export const SHARD_LOCATION_OPTION = 'shard_location'
 export const SHARD_REPLICATION_FACTOR_OPTION = 'shard_replication_factor'
@@ -41,7 +40,7 @@ interface KnownNode {
   name: string | null
 }
 
-function knownNodes(tx: CatalogTransaction): KnownNode[] {
+function knownNodes(tx: CatalogAccess): KnownNode[] {
   const out: KnownNode[] = []
   for (const [, v] of tx.listCatalog(NODE_KIND)) {
     const r = v as { nodeId?: unknown; region?: unknown } | null
@@ -69,7 +68,7 @@ function factorOf(text: string | undefined): number {
 }
 
 /** The shard a table's `shard_location` places: a partition's shard of its partitioned table, or the table's own. */
-function placedShard(tx: CatalogTransaction, table: TableInfo): { id: string; root: TableInfo } {
+function placedShard(tx: CatalogAccess, table: TableInfo): { id: string; root: TableInfo } {
   const parentName = tableMeta(table).partitionOf
   if (parentName) {
     const parent = tx.table(parentName)
@@ -90,7 +89,7 @@ function placedShard(tx: CatalogTransaction, table: TableInfo): { id: string; ro
 }
 
 /** The nodes `location` resolves to for `shard` of `root` (see the module header); throws 22023 when it cannot. */
-export function resolveLocation(tx: CatalogTransaction, root: TableInfo, shard: string, location: string, factor: number): Array<{ nodeId: string; region: string }> {
+export function resolveLocation(tx: CatalogAccess, root: TableInfo, shard: string, location: string, factor: number): Array<{ nodeId: string; region: string }> {
   const nodes = knownNodes(tx)
   const outside = (region: string) =>
     new SqlError(SqlState.invalidParameterValue, `shard_location "${location}" is in region ${region}, outside the replication_regions of "${root.name}" (${(root.regions ?? []).join(', ')})`)
@@ -124,7 +123,7 @@ export function resolveLocation(tx: CatalogTransaction, root: TableInfo, shard: 
  * now (after CREATE TABLE or ALTER TABLE .. SET/RESET): writes the shard's placement
  * record, or removes it when no location is set.
  */
-export function applyShardLocation(tx: CatalogTransaction, tableName: string, epoch: number): void {
+export function applyShardLocation(tx: CatalogAccess, tableName: string, epoch: number): void {
   const table = tx.table(tableName)
   if (table === undefined) return
   const location = table.options[SHARD_LOCATION_OPTION]

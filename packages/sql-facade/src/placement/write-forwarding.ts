@@ -20,7 +20,6 @@
 import { holdsTable, type Replica, type TableInfo } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { StatementResult } from '../runtime/result.js'
 import { writeTargets, type NameSource } from './statement-federation.js'
 
 export const FORWARD_TOPIC = 'sql/forward'
@@ -64,7 +63,7 @@ export async function forwardWrite(
   replica: Pick<Replica, 'holdersOf' | 'call' | 'nodeId' | 'region'>,
   targets: readonly TableInfo[],
   request: ForwardRequest,
-): Promise<StatementResult> {
+): Promise<{ command: string; rowCount: number | null }> {
   const [first, ...rest] = targets
   const candidates = replica.holdersOf(first!).filter((peer) => rest.every((t) => replica.holdersOf(t).includes(peer)))
   const body = encoder.encode(JSON.stringify(request))
@@ -87,7 +86,7 @@ export async function forwardWrite(
       const code = /^[0-9A-Z]{5}$/.test(reply.error.code) ? reply.error.code : SqlState.internalError
       throw new SqlError(code, `${reply.error.message} (on node ${peer}, the write forwarded there)`)
     }
-    return { command: reply.ok.command, rowCount: reply.ok.rowCount, columns: [], rows: [] }
+    return { command: reply.ok.command, rowCount: reply.ok.rowCount }
   }
   const names = targets.map((t) => `"${t.name}"`).join(', ')
   const regions = [...new Set(targets.flatMap((t) => t.regions ?? []))].join(', ')

@@ -466,7 +466,7 @@ export class Session {
     try {
       const r = await forwardWrite(this.db.replica, targets, { sql: stmt.text, params: params as Array<string | null>, user: this.currentRole().name })
       this.notifications.commit()
-      return toQueryResult(r, this.db.int8)
+      return toQueryResult({ ...r, columns: [], rows: [] }, this.db.int8)
     } catch (e) {
       this.notifications.abort()
       throw e
