@@ -1,8 +1,9 @@
 /**
  * Placement over real processes on 127.0.0.1: a table held only in us-west is read on an
  * ap-southeast node through a federated read over libp2p (answers equal the holder's),
- * writes there are refused (0A000), and with the holder killed the read fails (08001)
- * instead of answering short.
+ * writes there are forwarded to the holder and acknowledged once durable there, and with
+ * the holder killed reads and writes fail (08001) instead of answering short or being
+ * kept where they would replicate nowhere.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -36,7 +37,7 @@ afterAll(async () => {
 })
 
 describe('a table held in another region, over the wire', () => {
-  it('is read through the holder, refused for writes, and fails loudly once the holder is gone', async () => {
+  it('is read through the holder, written through it, and fails loudly once the holder is gone', async () => {
     await west.query("CREATE TABLE t (id INT PRIMARY KEY, v TEXT) WITH (replication_regions = 'us-west')")
     await west.query("INSERT INTO t SELECT g, CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END FROM generate_series(1, 50) g")
     await west.query('CREATE TABLE u (id INT PRIMARY KEY, w TEXT)')
@@ -47,10 +48,15 @@ describe('a table held in another region, over the wire', () => {
     for (const sql of ['SELECT * FROM t ORDER BY id', 'SELECT v, count(*) FROM t GROUP BY v ORDER BY v', 'SELECT u.w, t.v FROM u JOIN t ON t.id = u.id ORDER BY u.id']) {
       expect((await east.query(sql)).rows).toEqual((await west.query(sql)).rows)
     }
-    expect(await codeOf(east.query("INSERT INTO t VALUES (100, 'from east')"))).toBe('0A000')
+    const forwarded = await east.query("INSERT INTO t VALUES (100, 'from east')")
+    expect(forwarded.rowCount).toBe(1)
+    expect((await west.query('SELECT v FROM t WHERE id = 100')).rows).toEqual([{ v: 'from east' }])
+    expect(await codeOf(east.query("INSERT INTO t VALUES (101, 'x') RETURNING id"))).toBe('0A000')
 
     await west.kill9()
     expect(await codeOf(east.query('SELECT count(*) FROM t'))).toBe('08001')
+    // 08001 once east knows west is gone (nothing sent); 08007 if the call left before it knew.
+    expect(['08001', '08007']).toContain(await codeOf(east.query("INSERT INTO t VALUES (102, 'lost?')")))
     // A table held everywhere is still served.
     expect((await east.query('SELECT count(*)::int AS k FROM u')).rows).toEqual([{ k: 2 }])
   }, 120_000)

@@ -111,8 +111,10 @@ async function sampleCorpus(): Promise<Uint8Array[]> {
     { type: MessageType.Generation, shard: 's:t', generation: 3, state: new Uint8Array([0, 0]) },
     { type: MessageType.Fragment, id: 7, index: 1, count: 3, total: 30, chunk: new Uint8Array(10).fill(9) },
     { type: MessageType.Heartbeat, lsn: 99, held: [['a', 1], ['b', 2]] },
-    { type: MessageType.RowsRequest, id: 5, table: 't', incarnation: 1, filter: 'id > 3' },
+    { type: MessageType.RowsRequest, id: 5, table: 't', incarnation: 1, filter: 'id > 3', unplaced: true, shards: ['t:1:2:t'] },
     { type: MessageType.Notice, topic: 'pg_notify', body: new Uint8Array([123, 34, 99, 34, 125]) },
+    { type: MessageType.Call, id: 8, topic: 'sql/forward', body: new Uint8Array([123, 125]) },
+    { type: MessageType.Reply, id: 8, status: 0, body: new Uint8Array([123, 125]) },
     {
       type: MessageType.Rows,
       id: 5,

@@ -35,6 +35,9 @@ import { loadReplica } from './loading/replica-loader.js'
 import { MAX_NOTICE_BODY_BYTES, MAX_NOTICE_TOPIC_BYTES } from './replication/messages.js'
 import { Placement, holdsTable } from './placement/placement.js'
 import { CATALOG_SHARD } from './placement/shard-id.js'
+import { ShardPlacements, type ShardPlacement } from './placement/shard-placement.js'
+import { CatchUp, CAUGHT_UP_KIND } from './placement/catch-up.js'
+import type { ReadPart } from './replication/federated-reads.js'
 import type { ReplicatorStats } from './replication/replication-context.js'
 import type { ReplicationHost } from './replication/replication-host.js'
 import type { SyncState } from './replication/peer-confirmations.js'
@@ -138,6 +141,8 @@ export class Replica {
         shard: (id) => this.shards.get(id),
         createShard: (id) => this.createShard(id),
       },
+      new ShardPlacements({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
+      new CatchUp({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
       options.partitionOf,
     )
     this.housekeeper = new Housekeeper(
@@ -158,7 +163,7 @@ export class Replica {
         now: () => this.wall(),
         hlc: () => this.clock.now(),
         shards: () => this.shards.values(),
-        holds: (region, id) => this.placement.holds(region, id),
+        holds: (nodeId, region, id) => this.placement.holds(nodeId, region, id),
         getCatalog: (kind, name) => this.catalog.getCatalog(kind, name),
         listCatalog: (kind) => this.listCatalog(kind),
         transact: (fn) => this.transact(fn),
@@ -265,23 +270,56 @@ export class Replica {
     return this.placement.shardFor(id)
   }
 
-  /** Whether a node of `region` holds the shard. Unknown tables count as held by everyone. */
-  holds(region: string, id: string): boolean {
-    return this.placement.holds(region, id)
+  /** Whether node `nodeId` of `region` holds the shard. Unknown tables count as held by everyone. */
+  holds(nodeId: string, region: string, id: string): boolean {
+    return this.placement.holds(nodeId, region, id)
+  }
+
+  /** Whether this replica holds the shard. */
+  holdsHere(id: string): boolean {
+    return this.placement.holds(this.nodeId, this.region, id)
+  }
+
+  /** Whether this replica holds every shard of a table, so it can read the table's rows itself. */
+  holdsWhole(info: TableInfo): boolean {
+    return this.placement.holdsWhole(this.nodeId, this.region, info)
+  }
+
+  /** Whether this replica has caught up on a table it started holding (placement/catch-up.ts); true if it always held it. */
+  caughtUp(info: TableInfo): boolean {
+    return this.placement.caughtUp(this.nodeId, this.region, info)
+  }
+
+  /** The placement of a shard (`shard_location`); null when its table's regions hold it. */
+  placementOf(id: string): ShardPlacement | null {
+    return this.placement.placementOf(id)
   }
 
   /**
-   * The rows of a table this node's region does not hold, read from the nearest holder
-   * that answers (replication/federated-reads.ts): as fresh as that holder, every column
-   * of this replica's view of the table (null where the holder has none). Throws when no
-   * holder answers (`sqlclientUnableToEstablishSqlconnection`) or the rows exceed the
-   * holder's limit (`programLimitExceeded`); never returns part of the table.
+   * The rows of a table this node does not hold whole, read from the nearest holders that
+   * answer (replication/federated-reads.ts): the shards held here are read here, every
+   * other part (the shards of its regions, each placed shard) from a holder of it; as
+   * fresh as those holders, every column of this replica's view of the table (null where
+   * a holder has none). Throws when some part has no holder that answers
+   * (`sqlclientUnableToEstablishSqlconnection`) or the rows exceed a holder's limit
+   * (`programLimitExceeded`); never returns part of the table.
    */
   async readFromHolder(table: string, filter = ''): Promise<{ from: string; rows: Row[] }> {
     const info = this.table(table)
     if (info === undefined) throw new ConcordError('undefinedTable', `relation "${table}" does not exist`)
-    if (holdsTable(this.region, info)) return { from: this.nodeId, rows: [...this.scan(table)] }
-    const got = await this.replicator.readRows(info, filter)
+    if (this.holdsWhole(info)) return { from: this.nodeId, rows: [...this.scan(table)] }
+    const parts: ReadPart[] = []
+    // Not caught up yet: nothing held here is read here.
+    const caughtUp = this.placement.caughtUp(this.nodeId, this.region, info)
+    const regionHeld = holdsTable(this.region, info) && caughtUp
+    if (!regionHeld) parts.push({ shard: null, nodes: null, label: '' })
+    for (const p of this.placement.placedShards(info)) {
+      if (caughtUp && p.placement.nodes.includes(this.nodeId)) continue
+      parts.push({ shard: p.id, nodes: p.placement.nodes, label: `partition ${p.partition} (placed on ${p.placement.location})` })
+    }
+    // What is held here is read here (taken before the wait: the answer is as of now).
+    const local = caughtUp ? [...this.heldRows(info, { unplaced: regionHeld, shards: null })] : []
+    const got = await this.replicator.readRows(info, filter, parts)
     const at = new Map(got.columns.map((c, i) => [c, i]))
     const rows = got.rows.map((values) => {
       const row: Row = {}
@@ -291,7 +329,20 @@ export class Replica {
       }
       return row
     })
-    return { from: got.from, rows }
+    return { from: got.from, rows: local.length === 0 ? rows : local.concat(rows) }
+  }
+
+  /**
+   * The committed rows of a table's shards held here: those without a placement when
+   * `unplaced`, every placed one held here, or only the placed `shards` listed when given.
+   */
+  private *heldRows(info: TableInfo, parts: { unplaced: boolean; shards: readonly string[] | null }): Iterable<Row> {
+    for (const s of this.catalog.shardsOf(info.name)) {
+      if (!this.holdsHere(s.id)) continue
+      const placed = this.placement.placementOf(s.id) !== null
+      if (placed ? parts.shards !== null && !parts.shards.includes(s.id) : !parts.unplaced) continue
+      yield* s.rows.values()
+    }
   }
 
   /**
@@ -357,7 +408,7 @@ export class Replica {
       shards: () => this.shards.values(),
       shard: (id) => this.shards.get(id),
       shardFor: (id) => this.placement.shardFor(id),
-      holds: (region, id) => this.placement.holds(region, id),
+      holds: (nodeId, region, id) => this.placement.holds(nodeId, region, id),
       scopeOf: (id) => this.placement.scopeOf(id),
       reportedDigest: (shard) => this.reportedDigest(shard),
       whenDurable: (fn, options) => this.whenDurable(fn, options),
@@ -370,13 +421,19 @@ export class Replica {
       },
       adoptGeneration: (shard, generation, state) => this.housekeeper.adoptGeneration(shard, generation, state),
       noteEqualState: (shardId, peer) => this.housekeeper.noteEqualState(shardId, peer),
-      readRows: (table, incarnation, filter) => {
+      releaseCopy: (shard) => this.releaseCopy(shard),
+      heldEverythingOf: (peer, shards) => this.heldEverythingOf(peer, shards),
+      readRows: (table, incarnation, filter, parts) => {
         const info = this.catalog.table(table)
-        if (info === undefined || info.incarnation !== incarnation || !holdsTable(this.region, info)) return null
+        if (info === undefined || info.incarnation !== incarnation) return null
+        // Still catching up on the table: what is here may be short.
+        if (!this.placement.caughtUp(this.nodeId, this.region, info)) return null
+        if (parts.unplaced && !holdsTable(this.region, info)) return null
+        for (const id of parts.shards) if (this.placement.placementOf(id)?.nodes.includes(this.nodeId) !== true) return null
         const columns = info.columns.map((c) => c.name)
         const keep = this.rowFilterFor(info, filter)
         const rows: Value[][] = []
-        for (const row of this.scan(table)) if (keep(row)) rows.push(columns.map((c) => row[c] ?? null))
+        for (const row of this.heldRows(info, { unplaced: parts.unplaced, shards: parts.shards })) if (keep(row)) rows.push(columns.map((c) => row[c] ?? null))
         return { columns, rows }
       },
       batch: (fn) => this.pipeline.run(fn),
@@ -384,6 +441,38 @@ export class Replica {
         for (const l of this.noticeListeners) l(origin, topic, body)
       },
     }
+  }
+
+  /**
+   * An anti-entropy exchange with `peer` brought every shard it listed: each table this
+   * replica is catching up on (placement/catch-up.ts) is caught up once such a peer was
+   * caught up itself and either holds the table whole or listed some shard of it (a former
+   * holder that has handed its copies over proves nothing). Recorded in the catalog, out
+   * of the message's handling.
+   */
+  private heldEverythingOf(peer: string, shards: ReadonlySet<string>): void {
+    const region = this.replicator.peerRegion(peer)
+    if (region === undefined || this.closed) return
+    const done = this.placement.caughtUpThrough({ nodeId: this.nodeId, region: this.region }, { nodeId: peer, region }, shards)
+    if (done.length === 0) return
+    this.scheduler.setTimeout(0, () => {
+      if (this.closed) return
+      this.transact((tx) => {
+        for (const { name, epoch } of done) tx.setCatalog(CAUGHT_UP_KIND, name, { epoch })
+      })
+    })
+  }
+
+  /**
+   * Drops this replica's copy of a shard it does not hold (placed elsewhere since it was
+   * written here), once a holder has shown it has every update of the copy: out of
+   * memory, and removed from storage. Nothing is lost: the holder has it all.
+   */
+  private releaseCopy(shard: Shard): void {
+    if (this.holdsHere(shard.id) || this.shards.get(shard.id) !== shard || this.closed) return
+    this.catalog.detach(shard)
+    this.shards.delete(shard.id)
+    this.log.remove(shard.id)
   }
 
   /** Applies a remote Yjs update to a shard (persisted, and reported, before this returns); false when it was rejected. */
@@ -414,7 +503,7 @@ export class Replica {
   /** Per-shard digests of the shards this replica holds, as anti-entropy compares them. */
   digests(): Map<string, number> {
     const out = new Map<string, number>()
-    for (const [id, s] of this.shards) if (this.holds(this.region, id)) out.set(id, s.digest())
+    for (const [id, s] of this.shards) if (this.holdsHere(id)) out.set(id, s.digest())
     return out
   }
 
@@ -425,7 +514,7 @@ export class Replica {
    */
   stateDigests(): Map<string, number> {
     const out = new Map<string, number>()
-    for (const [id, s] of this.shards) if (this.holds(this.region, id)) out.set(id, s.fullDigest())
+    for (const [id, s] of this.shards) if (this.holdsHere(id)) out.set(id, s.fullDigest())
     return out
   }
 
@@ -606,6 +695,7 @@ export class Replica {
     now: () => this.clock.now(),
     nextId: () => this.ids.next(),
     region: () => this.region,
+    holdsWhole: (info) => this.holdsWhole(info),
   }
 
   private baseRow(table: string, rowKey: string): Row | null {
@@ -660,6 +750,11 @@ export class Replica {
     if (tx.pending.size === 0) return
     // Storage refuses writes (disk full): nothing of this transaction is applied.
     if (this.log.failing) throw this.log.failureError(true)
+    // A row routed to a placed shard held elsewhere would replicate nowhere: refused before anything applies.
+    for (const [table, rows] of tx.pending) {
+      const info = table === CATALOG_TABLE.name ? undefined : this.catalog.table(table)
+      if (info !== undefined) this.placement.checkWrites(this.nodeId, info, rows)
+    }
     this.pipeline.run(() =>
       commitWrites(tx.pending, this.clock.now(), {
         nodeId: this.nodeId,
@@ -687,7 +782,7 @@ export class Replica {
    * peers changes; a local change shows in the next `syncState()` (listen to 'change').
    */
   syncState(): SyncState {
-    return this.replicator.confirmations.state(this.digests(), (id) => this.holds(this.region, id))
+    return this.replicator.confirmations.state(this.digests(), (id) => this.holdsHere(id))
   }
 
   onSyncState(fn: () => void): () => void {
@@ -727,6 +822,25 @@ export class Replica {
     if (new TextEncoder().encode(topic).length > MAX_NOTICE_TOPIC_BYTES || body.length > MAX_NOTICE_BODY_BYTES) throw new RangeError('notice too large')
     if (this.closed) return
     this.whenDurable(() => this.replicator.notice(topic, body))
+  }
+
+  /**
+   * Calls peer `peer` on `topic` (replication/peer-calls.ts): resolves with the answer of
+   * the handler it registered, rejects when it is unreachable, silent past `timeoutMs`
+   * (default 10 s of the injected clock), or has no handler.
+   */
+  call(peer: string, topic: string, body: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+    return this.replicator.call(peer, topic, body, timeoutMs)
+  }
+
+  /** Answers peers' calls on `topic`; returns the function that stops answering. */
+  handleCalls(topic: string, handler: (from: string, body: Uint8Array) => Promise<Uint8Array>): () => void {
+    return this.replicator.handleCalls(topic, handler)
+  }
+
+  /** Connected peers of the regions holding a table, nearest first. */
+  holdersOf(info: TableInfo): string[] {
+    return this.replicator.holdersOf(info)
   }
 
   /** Listens to other nodes' notices; returns the function that stops listening. */

@@ -18,6 +18,7 @@ import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './runtime/context.js'
 import type { CatalogModel } from './catalog/catalog-model.js'
 import { RemoteRows } from './placement/remote-rows.js'
+import { answerForwardedWrites, FORWARD_TOPIC } from './placement/write-forwarding.js'
 import { compileRowFilter } from './exec/row-filter.js'
 import { TransactionRows } from './runtime/transaction-rows.js'
 import { ForeignKeyChecks } from './runtime/foreign-key-checks.js'
@@ -162,6 +163,16 @@ export class Database implements SessionHost {
     for (const [name] of replica.listCatalog('function')) this.registerResolver(name)
     // Federated reads this node answers apply the reader's pushed-down WHERE terms here.
     replica.setRowFilter((table, filter) => compileRowFilter(this.resolverCtx(), table, filter))
+    // Writes other nodes forward to this one, for tables its region holds (placement/write-forwarding.ts).
+    this.unsubscribe.push(
+      replica.handleCalls(
+        FORWARD_TOPIC,
+        answerForwardedWrites(async (user, sql, params) => {
+          const r = await this.session({ user, forwarded: true }).query(sql, params)
+          return { command: r.command, rowCount: r.rowCount }
+        }),
+      ),
+    )
     this.defaultSession = new Session(this)
     this.liveQueries = new LiveQueries(replica, this)
     this.unsubscribe.push(() => this.liveQueries.close())
@@ -440,7 +451,7 @@ export class Database implements SessionHost {
       writtenKeys: () => [],
     }
     // A resolver reads only what is held here: a table held elsewhere fails loudly (UnheldRead).
-    const rows = new TransactionRows(tx, this.indexes, false, new RemoteRows(replica.region))
+    const rows = new TransactionRows(tx, this.indexes, false, new RemoteRows(replica.region, (info) => replica.holdsWhole(info)))
     let model: CatalogModel | undefined
     const ctx: ExecCtx = {
       tx,

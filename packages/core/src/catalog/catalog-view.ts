@@ -116,6 +116,14 @@ export class CatalogView<S extends ViewedShard> {
     }
   }
 
+  /** A shard leaving this replica (a copy released to its holders): it no longer holds rows of its table here. */
+  detach(shard: S): void {
+    for (const list of this.tableShards.values()) {
+      const i = list.indexOf(shard)
+      if (i >= 0) list.splice(i, 1)
+    }
+  }
+
   /**
    * The table a shard id's rows belong to, and whether the id names a dropped incarnation
    * (a table still stores under its name at a later one, and no table owns this one).

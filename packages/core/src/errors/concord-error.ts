@@ -24,6 +24,7 @@ export type CoreCondition =
   | 'dataCorrupted'
   | 'undefinedObject'
   | 'sqlclientUnableToEstablishSqlconnection'
+  | 'transactionResolutionUnknown'
   | 'programLimitExceeded'
 
 export class ConcordError extends Error {

@@ -49,7 +49,7 @@ export interface HousekeeperHost {
   hlc(): number
   /** Every shard in memory, in creation order. */
   shards(): Iterable<Shard>
-  holds(region: string, id: string): boolean
+  holds(nodeId: string, region: string, id: string): boolean
   getCatalog(kind: string, name: string): Json | undefined
   listCatalog(kind: string): Array<[string, Json]>
   transact(fn: (tx: Transaction) => void): void
@@ -166,7 +166,7 @@ export class Housekeeper {
    * none qualifies: the shard is not compacted.
    */
   builderOf(id: string, members = this.members()): string | null {
-    const holders = members.filter((m) => !m.departed && this.host.holds(m.region, id))
+    const holders = members.filter((m) => !m.departed && this.host.holds(m.nodeId, m.region, id))
     const policy = this.host.linkPolicy
     for (const m of holders) {
       if (policy === null || holders.every((o) => o === m || policy.accepts(o.nodeId, m.nodeId, id))) return m.nodeId
@@ -241,7 +241,7 @@ export class Housekeeper {
       deleted = new Map()
       this.deletedAt.set(shard.id, deleted)
     }
-    const others = this.members().filter((m) => !m.departed && m.nodeId !== this.host.nodeId && this.host.holds(m.region, shard.id))
+    const others = this.members().filter((m) => !m.departed && m.nodeId !== this.host.nodeId && this.host.holds(m.nodeId, m.region, shard.id))
     const equal = this.equalAt.get(shard.id)
     // A delete is stable once the oldest of the others' latest equal reports is after it.
     let oldestReport = Number.POSITIVE_INFINITY
@@ -288,7 +288,7 @@ export class Housekeeper {
         if (dropped.length > 0) this.pipeline.run(() => this.pipeline.rows(shard.rematerializeAll('remote')))
         if (shard.prevs.length > 0) continue
       }
-      if (!this.host.holds(this.host.region, shard.id) || shard.hasText) continue
+      if (!this.host.holds(this.host.nodeId, this.host.region, shard.id) || shard.hasText) continue
       if (this.builderOf(shard.id, members) !== this.host.nodeId) continue
       const threshold = Math.max(o?.minGarbage ?? 1000, shard.entryCount * (o?.ratio ?? 1))
       let garbage = shard.garbage()

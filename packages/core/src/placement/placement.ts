@@ -7,14 +7,20 @@
  * that holds it; a new row of a partitioned table goes to the partition `partitionOf`
  * picks (every node must route alike), others to partition 0.
  *
- * A replica reads and writes only rows of tables its region holds (`holdsTable`): rows it
- * does not hold are not here to read, and a row written here would replicate nowhere
- * (peers of the table's regions do not accept the shard from this node's region). A
- * transaction's row operations refuse such a table with `notHeldHere`, never a short answer.
+ * A shard with a placement record (shard-placement.ts, SQL `shard_location`) is held by
+ * the nodes the record names instead, and by no other.
+ *
+ * A replica reads only rows of tables it holds whole (`holdsWhole`: its region holds the
+ * table and it is among the nodes of every placed shard of it): rows it does not hold are
+ * not here to read. It writes rows of tables its region holds, but a row that routes to a
+ * placed shard held elsewhere is refused at commit (`unheldShard`): written here it would
+ * replicate nowhere. Refusals are `featureNotSupported`, never a short answer.
  */
 import { ConcordError } from '../errors/concord-error.js'
 import type { Row, TableInfo, Value } from '../types.js'
 import { CATALOG_SHARD, parseShardId, shardId } from './shard-id.js'
+import { catchUpName, type CatchUp } from './catch-up.js'
+import type { ShardPlacement, ShardPlacements } from './shard-placement.js'
 
 /** Routes a row of a partitioned table to its partition (ReplicaOptions.partitionOf). */
 export type PartitionOf = (table: TableInfo, row: Row) => number
@@ -44,28 +50,100 @@ export function notHeldHere(info: TableInfo, region: string): ConcordError {
   )
 }
 
-export class Placement<S extends { rowCl(rowKey: string): number }> {
+/** The refusal of a row read of a table some of whose placed shards are held elsewhere. */
+export function notHeldWhole(info: TableInfo): ConcordError {
+  return new ConcordError(
+    'featureNotSupported',
+    `relation "${info.name}" is held on this node only in part: some of its partitions are placed on other nodes (shard_location)`,
+  )
+}
+
+/** The refusal of a write routed to a placed shard this node does not hold. */
+export function unheldShard(info: TableInfo, partition: number, placement: ShardPlacement, nodeId: string): ConcordError {
+  return new ConcordError(
+    'featureNotSupported',
+    `cannot write this row of relation "${info.name}" on node ${nodeId}: it routes to partition ${partition}, ` +
+      `placed on ${placement.location} (node(s) ${placement.nodes.join(', ')})`,
+  )
+}
+
+export class Placement<S extends { rowCl(rowKey: string): number; readonly id: string }> {
   private readonly host: PlacementHost<S>
+  private readonly placements: ShardPlacements
+  readonly catchUp: CatchUp
   partitionOf: PartitionOf | undefined
 
-  constructor(host: PlacementHost<S>, partitionOf: PartitionOf | undefined) {
+  constructor(host: PlacementHost<S>, placements: ShardPlacements, catchUp: CatchUp, partitionOf: PartitionOf | undefined) {
     this.host = host
+    this.placements = placements
+    this.catchUp = catchUp
     this.partitionOf = partitionOf
   }
 
-  /** Whether a node of `region` holds the shard. Unknown tables count as held by everyone. */
-  holds(region: string, id: string): boolean {
+  /** Whether node `nodeId` of `region` holds the shard. Unknown tables count as held by everyone. */
+  holds(nodeId: string, region: string, id: string): boolean {
     if (id === CATALOG_SHARD) return true
     const parsed = parseShardId(id)
     if (parsed === null) return false
     const { info, dropped } = this.host.tableOfShard(parsed.table, parsed.incarnation)
     if (dropped) return false
+    const placed = this.placements.of(id)
+    if (placed !== null) return placed.nodes.includes(nodeId)
     if (info === undefined) return true
     return holdsTable(region, info)
   }
 
+  /**
+   * Whether node `nodeId` of `region` holds every shard of the table and has caught up on
+   * them (catch-up.ts): only then are its rows read there.
+   */
+  holdsWhole(nodeId: string, region: string, info: TableInfo): boolean {
+    if (!holdsTable(region, info)) return false
+    for (const p of this.placements.ofTable(info.storage ?? info.name, info.incarnation)) if (!p.placement.nodes.includes(nodeId)) return false
+    return this.caughtUp(nodeId, region, info)
+  }
+
+  /** Whether node `nodeId` of `region` has caught up on the table since it started holding it (true if it always did). */
+  caughtUp(nodeId: string, region: string, info: TableInfo): boolean {
+    return this.catchUp.caughtUp(nodeId, region, info.storage ?? info.name, info.incarnation)
+  }
+
+  /**
+   * The tables `self` has caught up on through an anti-entropy exchange with `peer` that
+   * brought it every shard in `listed` (catch-up.ts): each is named by its `caught_up`
+   * mark and the epoch to record. A table counts when `self` holds it and has not caught
+   * up, the peer has, and the peer holds it whole or listed some shard of it.
+   */
+  caughtUpThrough(self: { nodeId: string; region: string }, peer: { nodeId: string; region: string }, listed: ReadonlySet<string>): Array<{ name: string; epoch: number }> {
+    const out: Array<{ name: string; epoch: number }> = []
+    for (const { storage, incarnation, record } of this.catchUp.tables()) {
+      const info = this.host.tableOfShard(storage, incarnation).info
+      if (info === undefined || !holdsTable(self.region, info) || this.caughtUp(self.nodeId, self.region, info)) continue
+      if (!this.caughtUp(peer.nodeId, peer.region, info)) continue
+      const some = [...listed].some((id) => {
+        const p = parseShardId(id)
+        return p !== null && p.table === storage && p.incarnation === incarnation
+      })
+      if (!some && !this.holdsWhole(peer.nodeId, peer.region, info)) continue
+      out.push({ name: `${catchUpName(storage, incarnation)}/${self.nodeId}`, epoch: record.epoch })
+    }
+    return out
+  }
+
+  /** The placement of a shard; null when its table's regions hold it. */
+  placementOf(id: string): ShardPlacement | null {
+    return this.placements.of(id)
+  }
+
+  /** The placed shards of a table's current incarnation. */
+  placedShards(info: TableInfo): ReadonlyArray<{ id: string; partition: number; placement: ShardPlacement }> {
+    return this.placements.ofTable(info.storage ?? info.name, info.incarnation)
+  }
+
   /** Regions that hold a shard, null meaning all. */
   scopeOf(id: string): string[] | null {
+    const placed = this.placements.of(id)
+    if (placed !== null) return placed.regions
     const parsed = parseShardId(id)
     if (parsed === null) return null
     return this.host.tableOfShard(parsed.table, parsed.incarnation).info?.regions ?? null
@@ -85,7 +163,13 @@ export class Placement<S extends { rowCl(rowKey: string): number }> {
   locate(info: TableInfo, rowKey: string, w: { keyValues: Value[]; cols: Map<string, Value> }): S {
     const list = this.host.shardList(info.name)
     if (list.length === 1 && info.partitioning === null) return list[0]!
-    for (const s of list) if (s.rowCl(rowKey) > 0) return s
+    const id = this.routeOf(info, rowKey, w)
+    return this.host.shard(id) ?? this.host.createShard(id)
+  }
+
+  /** The id of the shard `locate` picks, creating nothing. */
+  routeOf(info: TableInfo, rowKey: string, w: { keyValues: Value[]; cols: Map<string, Value> }): string {
+    for (const s of this.host.shardList(info.name)) if (s.rowCl(rowKey) > 0) return s.id
     let partition = 0
     if (this.partitionOf !== undefined && info.partitioning !== null) {
       const row: Row = {}
@@ -93,7 +177,19 @@ export class Placement<S extends { rowCl(rowKey: string): number }> {
       for (const [c, v] of w.cols) row[c] = v
       partition = this.partitionOf(info, row)
     }
-    const id = shardId(info.storage ?? info.name, info.incarnation, partition)
-    return this.host.shard(id) ?? this.host.createShard(id)
+    return shardId(info.storage ?? info.name, info.incarnation, partition)
+  }
+
+  /**
+   * Refuses writes this node may not make: a row of `info` routed to a placed shard it does
+   * not hold. Checked before a commit applies anything.
+   */
+  checkWrites(nodeId: string, info: TableInfo, rows: Iterable<[string, { keyValues: Value[]; cols: Map<string, Value> }]>): void {
+    if (this.placedShards(info).length === 0) return
+    for (const [rowKey, w] of rows) {
+      const id = this.routeOf(info, rowKey, w)
+      const placed = this.placements.of(id)
+      if (placed !== null && !placed.nodes.includes(nodeId)) throw unheldShard(info, parseShardId(id)?.partition ?? 0, placed, nodeId)
+    }
   }
 }

@@ -22,6 +22,7 @@
 import * as Y from 'yjs'
 import { comparableRows, NOT_COMPARABLE, type DivergenceWatch } from './divergence-watch.js'
 import type { Fragments } from './fragments.js'
+import { CATALOG_SHARD } from '../placement/shard-id.js'
 import { MessageType, type Message, type ShardDiff, type ShardDigest, type ShardStateVector } from './messages.js'
 import type { Positions } from './positions.js'
 import type { ReplicationContext } from './replication-context.js'
@@ -35,6 +36,20 @@ export const FETCH_PATIENCE_MS = 5000
 /** A peer whose digest leaves shards out is sent a digest back at most this often (ms). */
 const ANSWER_GAP_MS = 1000
 
+/** Whether state vector `a` includes every update `b` counts (false for a malformed one). */
+function covers(a: Uint8Array, b: Uint8Array): boolean {
+  let have: Map<number, number>
+  let need: Map<number, number>
+  try {
+    have = Y.decodeStateVector(a)
+    need = Y.decodeStateVector(b)
+  } catch {
+    return false
+  }
+  for (const [client, clock] of need) if ((have.get(client) ?? 0) < clock) return false
+  return true
+}
+
 function holdsNothing(stateVector: Uint8Array): boolean {
   return stateVector.length === EMPTY_STATE_VECTOR.length && stateVector.every((b, i) => b === EMPTY_STATE_VECTOR[i])
 }
@@ -45,8 +60,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private readonly positions: Positions<S>
   private readonly links: ShardLinks<S>
   readonly divergence: DivergenceWatch
-  /** Per peer: the digest LSN a repair started from, and the shards still to arrive. */
-  private readonly repairs = new Map<string, { lsn: number; shards: Set<string> }>()
+  /** Per peer: the digest LSN a repair started from, the shards still to arrive, and every shard its digest listed. */
+  private readonly repairs = new Map<string, { lsn: number; shards: Set<string>; listed: ReadonlySet<string> | null }>()
   /** Per shard this replica held nothing of when it asked: the peer asked, and when. */
   private readonly fetching = new Map<string, { peer: string; at: number }>()
   /** Per peer: when it was last sent a digest because its own left shards out. */
@@ -67,7 +82,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
     const host = this.ctx.host
     const digests: ShardDigest[] = []
     for (const shard of host.shards()) {
-      if (!host.holds(info.region, shard.id)) continue
+      if (!host.holds(peer, info.region, shard.id)) continue
       digests.push({ shard: shard.id, generation: shard.generation, hash: host.reportedDigest(shard), rows: comparableRows(shard) })
     }
     this.ctx.stats.digestsSent++
@@ -78,7 +93,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
   /** Sends a shard's current generation, whole, to every known peer that holds it. */
   announceGeneration(shard: S, state?: Uint8Array): void {
     const whole = state ?? shard.encodeState()
-    for (const [peer, info] of this.ctx.peers) if (this.ctx.host.holds(info.region, shard.id)) this.sendGeneration(peer, shard, whole)
+    for (const [peer, info] of this.ctx.peers) if (this.ctx.host.holds(peer, info.region, shard.id)) this.sendGeneration(peer, shard, whole)
   }
 
   /** Sends a peer behind by a generation the shard's current one, whole. */
@@ -126,13 +141,17 @@ export class AntiEntropy<S extends ReplicatedShard> {
     if (info === undefined) return
     const host = this.ctx.host
     const requests: ShardStateVector[] = []
+    /** Shards the peer keeps a copy of without holding them, and we have every update of: it may drop them. */
+    const copies: ShardStateVector[] = []
     const listed = new Set<string>()
     /** Some shard was left for the peer it is being fetched from: this exchange does not bring all the peer had. */
     let deferred = false
+    /** The peer's catalog was ours: it knew of every change of holders we know of when it listed its shards. */
+    let sameCatalog = false
     for (const d of digests) {
       listed.add(d.shard)
       this.ctx.confirmations.note(from, d.shard, d.hash)
-      if (!host.holds(host.region, d.shard) || !this.links.acceptsFrom(from, d.shard)) continue
+      if (!host.holds(host.nodeId, host.region, d.shard) || !this.links.acceptsFrom(from, d.shard)) continue
       const shard = host.shard(d.shard)
       if (shard !== undefined && d.generation < shard.generation) {
         // The peer is behind by a generation: it needs the new one whole.
@@ -147,6 +166,9 @@ export class AntiEntropy<S extends ReplicatedShard> {
           this.divergence.noteRows(from, d.shard, comparableRows(shard) === d.rows, host.now())
         }
         host.noteEqualState(d.shard, from)
+        if (d.shard === CATALOG_SHARD) sameCatalog = true
+        // The peer keeps a copy it does not hold: our state vector tells it we have it all.
+        if (!host.holds(from, info.region, d.shard)) copies.push({ shard: d.shard, generation: shard.generation, stateVector: shard.stateVector() })
         continue
       }
       const stateVector = shard ? shard.stateVector() : EMPTY_STATE_VECTOR
@@ -160,7 +182,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
       // Asking with our (older) generation makes the peer answer with its generation whole.
       requests.push({ shard: d.shard, generation: shard?.generation ?? 0, stateVector })
     }
-    this.fragments.sendChunked(from, requests, (r) => r.shard.length + r.stateVector.length + 16, (requests) => ({ type: MessageType.SyncRequest, requests }))
+    this.fragments.sendChunked(from, [...requests, ...copies], (r) => r.shard.length + r.stateVector.length + 16, (requests) => ({ type: MessageType.SyncRequest, requests }))
     // Shards the peer should hold but did not list: it has nothing of them. Our digest lets
     // it ask for them, from one peer (see `fetching`).
     if (this.leftOut(from, info.region, listed)) this.answer(from)
@@ -170,10 +192,11 @@ export class AntiEntropy<S extends ReplicatedShard> {
     if (requests.length === 0 && !deferred) {
       this.repairs.delete(from)
       this.positions.acknowledge(from, lsn)
+      if (sameCatalog) host.heldEverythingOf(from, listed)
     } else if (deferred) {
       this.repairs.delete(from)
     } else {
-      this.repairs.set(from, { lsn, shards: new Set(requests.map((r) => r.shard)) })
+      this.repairs.set(from, { lsn, shards: new Set(requests.map((r) => r.shard)), listed: sameCatalog ? listed : null })
     }
   }
 
@@ -191,7 +214,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private leftOut(peer: string, region: string, listed: ReadonlySet<string>): boolean {
     const host = this.ctx.host
     for (const shard of host.shards()) {
-      if (!listed.has(shard.id) && host.holds(region, shard.id) && this.links.deliversTo(peer, shard.id)) return true
+      if (!listed.has(shard.id) && host.holds(peer, region, shard.id) && this.links.deliversTo(peer, shard.id)) return true
     }
     return false
   }
@@ -227,9 +250,16 @@ export class AntiEntropy<S extends ReplicatedShard> {
     const host = this.ctx.host
     const diffs: ShardDiff[] = []
     for (const r of requests) {
-      if (!host.holds(info.region, r.shard) || !this.links.deliversTo(from, r.shard)) continue
+      if (!host.holds(from, info.region, r.shard) || !this.links.deliversTo(from, r.shard)) continue
       const shard = host.shardFor(r.shard)
       if (shard === null) continue
+      if (!host.holds(host.nodeId, host.region, r.shard)) {
+        // A copy of a shard placed elsewhere, and `from` holds it: released once `from` has every update of it.
+        if (r.generation === shard.generation && shard.prevs.length === 0 && covers(r.stateVector, shard.stateVector())) {
+          host.releaseCopy(shard)
+          continue
+        }
+      }
       if (r.generation < shard.generation) {
         this.sendGeneration(from, shard)
         continue
@@ -268,6 +298,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
       if (repair !== undefined && repair.shards.delete(d.shard) && repair.shards.size === 0) {
         this.repairs.delete(from)
         this.positions.acknowledge(from, repair.lsn)
+        if (repair.listed !== null) host.heldEverythingOf(from, repair.listed)
       }
       if (d.final || shard.digest() === d.hash) continue
       let update: Uint8Array

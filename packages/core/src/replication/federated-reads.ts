@@ -2,8 +2,13 @@
  * Federated reads: a replica asks a node that holds a table (a region of its
  * `replication_regions`) for the table's rows, so a node outside those regions can answer
  * a query over it (the SQL layer finishes the query locally). One request, one answer:
- * ROWS_REQ names the table and incarnation, ROWS carries every committed row the holder
- * has, or why it has none to give (messages.ts).
+ * ROWS_REQ names the table, incarnation and the parts asked for, ROWS carries every
+ * committed row the holder has of those parts, or why it cannot give them (messages.ts).
+ *
+ * A table's rows come in parts (`ReadPart`): its shards without a placement, held by
+ * every node of its regions, and each placed shard (`shard_location`), held by the nodes
+ * its placement names. A read asks for the parts it lacks; one holder may serve several,
+ * and every part must be served by some holder or the read fails naming it.
  *
  * Holders are tried one at a time, nearest first: by the round trip measured on earlier
  * answers, then the unmeasured by node id (deterministic). A holder that does not answer
@@ -41,7 +46,23 @@ export interface FederatedRows {
  * ('' for none) narrows them; a holder that cannot apply it sends every row (the reader
  * applies its whole condition again, so a filter only saves transfer).
  */
-export type RowsSource = (table: string, incarnation: number, filter: string) => { columns: string[]; rows: Value[][] } | null
+export type RowsSource = (
+  table: string,
+  incarnation: number,
+  filter: string,
+  parts: { unplaced: boolean; shards: readonly string[] },
+) => { columns: string[]; rows: Value[][] } | null
+
+/**
+ * One part of a table's rows to read: its shards without a placement (`shard` null, held
+ * by the nodes of the table's regions), or one placed shard (held by `nodes`).
+ */
+export interface ReadPart {
+  shard: string | null
+  nodes: readonly string[] | null
+  /** How the part is named in an error ("partition 1 (placed on node2)"). */
+  label: string
+}
 
 export interface FederatedReadOptions {
   timeoutMs?: number
@@ -88,6 +109,10 @@ export class FederatedReads<S extends ReplicatedShard> {
   holders(info: TableInfo): string[] {
     const regions = info.regions
     const ids = [...this.ctx.peers].filter(([, p]) => regions === null || regions.includes(p.region)).map(([id]) => id)
+    return this.nearestFirst(ids)
+  }
+
+  private nearestFirst(ids: string[]): string[] {
     return ids.sort((a, b) => {
       const ra = this.rtt.get(a)
       const rb = this.rtt.get(b)
@@ -98,12 +123,25 @@ export class FederatedReads<S extends ReplicatedShard> {
     })
   }
 
-  /** The rows of `info` (those meeting `filter`, see RowsSource) from the nearest holder that answers; throws when none does. */
-  async read(info: TableInfo, filter = ''): Promise<FederatedRows> {
+  /**
+   * The rows of `parts` of `info` (those meeting `filter`, see RowsSource) from the nearest
+   * holders that answer: each peer, nearest first, is asked for the parts left that it
+   * holds. Throws when some part has no holder left; never returns part of a part.
+   */
+  async read(info: TableInfo, filter = '', parts: readonly ReadPart[] = [{ shard: null, nodes: null, label: '' }]): Promise<FederatedRows> {
     const tried: string[] = []
-    for (const peer of this.holders(info)) {
-      if (this.ctx.stopped) break
-      const answer = await this.ask(peer, info, filter)
+    const left = new Set(parts)
+    const columns: string[] = []
+    const rows: Value[][] = []
+    const from: string[] = []
+    const serves = (peer: string, region: string, part: ReadPart) =>
+      part.nodes === null ? info.regions === null || info.regions.includes(region) : part.nodes.includes(peer)
+    for (const peer of this.nearestFirst([...this.ctx.peers.keys()])) {
+      if (left.size === 0 || this.ctx.stopped) break
+      const region = this.ctx.peers.get(peer)?.region ?? ''
+      const ask = [...left].filter((part) => serves(peer, region, part))
+      if (ask.length === 0) continue
+      const answer = await this.ask(peer, info, filter, ask)
       if (answer === 'timeout' || answer === 'down') {
         tried.push(`${peer} (${answer === 'timeout' ? `no answer within ${this.timeoutMs} ms` : 'went down'})`)
         continue
@@ -115,17 +153,29 @@ export class FederatedReads<S extends ReplicatedShard> {
         tried.push(`${peer} (${answer.message})`)
         continue
       }
-      return { from: peer, columns: answer.columns, rows: answer.rows }
+      // Answers name their columns: every part's rows are laid out as the first one's.
+      if (columns.length === 0) columns.push(...answer.columns)
+      const at = answer.columns.map((c) => columns.indexOf(c))
+      for (const row of answer.rows) {
+        const out: Value[] = columns.map(() => null)
+        at.forEach((j, i) => j >= 0 && (out[j] = row[i]!))
+        rows.push(out)
+      }
+      for (const part of ask) left.delete(part)
+      from.push(peer)
     }
+    if (left.size === 0) return { from: from.join(','), columns, rows }
     const regions = (info.regions ?? []).join(', ')
+    const missing = [...left].map((p) => p.label).filter((l) => l !== '')
+    const what = missing.length > 0 ? `${missing.join(', ')} of relation "${info.name}"` : `relation "${info.name}" (region(s) ${regions})`
     const why = tried.length > 0 ? `; tried ${tried.join(', ')}` : ''
     throw new ConcordError(
       'sqlclientUnableToEstablishSqlconnection',
-      `no node holding relation "${info.name}" (region(s) ${regions}) is reachable from this node (region ${this.ctx.host.region})${why}`,
+      `no node holding ${what} is reachable from this node (region ${this.ctx.host.region})${why}`,
     )
   }
 
-  private ask(peer: string, info: TableInfo, filter: string): Promise<RowsAnswer | 'timeout' | 'down'> {
+  private ask(peer: string, info: TableInfo, filter: string, parts: readonly ReadPart[]): Promise<RowsAnswer | 'timeout' | 'down'> {
     return new Promise((resolve) => {
       const id = this.nextId++
       const host = this.ctx.host
@@ -138,15 +188,17 @@ export class FederatedReads<S extends ReplicatedShard> {
       }
       const cancelTimer = host.scheduler.setTimeout(this.timeoutMs, () => settle('timeout'))
       this.pending.set(id, { peer, sentAt: host.now(), cancelTimer, settle })
-      this.fragments.send(peer, { type: MessageType.RowsRequest, id, table: info.name, incarnation: info.incarnation, filter })
+      const unplaced = parts.some((p) => p.shard === null)
+      const shards = parts.flatMap((p) => (p.shard === null ? [] : [p.shard]))
+      this.fragments.send(peer, { type: MessageType.RowsRequest, id, table: info.name, incarnation: info.incarnation, filter, unplaced, shards })
     })
   }
 
-  /** A holder's side: answers with every committed row of the table, or why not. */
-  onRequest(from: string, id: number, table: string, incarnation: number, filter: string): void {
+  /** A holder's side: answers with every committed row of the parts asked for, or why not. */
+  onRequest(from: string, id: number, table: string, incarnation: number, filter: string, parts: { unplaced: boolean; shards: readonly string[] }): void {
     const answer = (status: RowsStatus, message: string, columns: string[] = [], rows: Value[][] = []) =>
       this.fragments.send(from, { type: MessageType.Rows, id, status, message, columns, rows })
-    const got = this.source(table, incarnation, filter)
+    const got = this.source(table, incarnation, filter, parts)
     if (got === null) return answer(RowsStatus.NotHeld, `node ${this.ctx.host.nodeId} does not hold relation "${table}"`)
     let bytes = 0
     for (const row of got.rows) {

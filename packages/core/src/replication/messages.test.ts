@@ -16,7 +16,9 @@ const samples: Message[] = [
   { type: MessageType.Fragment, id: 7, index: 1, count: 3, total: 300, chunk: new Uint8Array([4, 5, 6]) },
   { type: MessageType.Heartbeat, lsn: 4242, held: [['node-1', 0], ['node-2', 2 ** 40]] },
   { type: MessageType.Heartbeat, lsn: 0, held: [] },
-  { type: MessageType.RowsRequest, id: 3, table: 'orders', incarnation: 2, filter: `"id" = 3` },
+  { type: MessageType.RowsRequest, id: 3, table: 'orders', incarnation: 2, filter: `"id" = 3`, unplaced: true, shards: ['t:2:1:orders'] },
+  { type: MessageType.Call, id: 4, topic: 'sql/forward', body: new Uint8Array([123, 125]) },
+  { type: MessageType.Reply, id: 4, status: 2, body: new Uint8Array([1, 2, 3]) },
   {
     type: MessageType.Rows,
     id: 3,

@@ -15,12 +15,16 @@
  *               (the sender's own LSN, and how far it durably holds each peer's changes;
  *               sent to every known peer each round while heartbeats are on, for failure
  *               detection and for choosing the most caught-up standby, see Replicator)
- *   ROWS_REQ  = id:varuint table:str incarnation:varuint filter:str   (federated read: a table's rows, asked of a holder;
- *             filter: a condition the rows must meet, opaque to core, '' for all; a holder may ignore it)
+ *   ROWS_REQ  = id:varuint table:str incarnation:varuint filter:str unplaced:u8 n:varuint (shard:str){n}
+ *             (federated read: a table's rows, asked of a holder; filter: a condition the rows must meet, opaque
+ *             to core, '' for all; a holder may ignore it. unplaced 1: the rows of every shard of the table
+ *             without a placement; shards: placed shards whose rows are asked too; see federated-reads.ts)
  *   ROWS      = id:varuint status:u8 message:str columns:varuint (column:str){columns} rows:varuint (value){columns x rows}
  *             (status 0 rows follow, 1 not held here, 2 past the sender's result limit; see federated-reads.ts)
  *   value     = tag:u8 payload  (0 null, 1 false, 2 true, 3 float64, 4 bigint as decimal str, 5 str, 6 bytes)
  *   NOTICE    = topic:str body:bytes   (ephemeral: handed to the layers above, never stored)
+ *   CALL      = id:varuint topic:str body:bytes   (a request to one peer for the layers above, see peer-calls.ts)
+ *   REPLY     = id:varuint status:u8 body:bytes   (its answer: status 0 done, 1 no handler, 2 failed; body opaque to core)
  *
  * A message larger than the size limit (a big shard's diff or generation) travels as
  * FRAGMENTs: consecutive slices of its encoded frame, `count` of them, `total` bytes in
@@ -67,6 +71,9 @@ export const MessageType = {
   // Federated reads (federated-reads.ts), numbered apart from the replication messages above.
   RowsRequest: 20,
   Rows: 21,
+  // Requests to one peer for the layers above (peer-calls.ts).
+  Call: 22,
+  Reply: 23,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 
@@ -76,6 +83,12 @@ export const MAX_FILTER_BYTES = 64 * 1024
 /** Status of a ROWS answer. */
 export const RowsStatus = { Ok: 0, NotHeld: 1, TooLarge: 2 } as const
 export type RowsStatus = (typeof RowsStatus)[keyof typeof RowsStatus]
+
+/** Status of a REPLY. */
+export const ReplyStatus = { Done: 0, NoHandler: 1, Failed: 2 } as const
+export type ReplyStatus = (typeof ReplyStatus)[keyof typeof ReplyStatus]
+/** Longest topic of a CALL. */
+export const MAX_CALL_TOPIC_BYTES = 256
 
 /** Largest topic and body of a NOTICE (the SQL layer's channel names and NOTIFY payloads are far smaller). */
 export const MAX_NOTICE_TOPIC_BYTES = 1024
@@ -132,9 +145,11 @@ export type Message =
   | { type: typeof MessageType.SyncDiff; diffs: ShardDiff[] }
   | { type: typeof MessageType.Fragment; id: number; index: number; count: number; total: number; chunk: Uint8Array }
   | { type: typeof MessageType.Heartbeat; lsn: number; held: Array<[string, number]> }
-  | { type: typeof MessageType.RowsRequest; id: number; table: string; incarnation: number; filter: string }
+  | { type: typeof MessageType.RowsRequest; id: number; table: string; incarnation: number; filter: string; unplaced: boolean; shards: string[] }
   | { type: typeof MessageType.Rows; id: number; status: RowsStatus; message: string; columns: string[]; rows: Value[][] }
   | { type: typeof MessageType.Notice; topic: string; body: Uint8Array }
+  | { type: typeof MessageType.Call; id: number; topic: string; body: Uint8Array }
+  | { type: typeof MessageType.Reply; id: number; status: ReplyStatus; body: Uint8Array }
 
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -168,6 +183,16 @@ export function encodeMessage(msg: Message): Uint8Array {
       break
     case MessageType.Notice:
       encoding.writeVarString(e, msg.topic)
+      encoding.writeVarUint8Array(e, msg.body)
+      break
+    case MessageType.Call:
+      encoding.writeVarUint(e, msg.id)
+      encoding.writeVarString(e, msg.topic)
+      encoding.writeVarUint8Array(e, msg.body)
+      break
+    case MessageType.Reply:
+      encoding.writeVarUint(e, msg.id)
+      encoding.writeUint8(e, msg.status)
       encoding.writeVarUint8Array(e, msg.body)
       break
     case MessageType.Generation:
@@ -224,6 +249,9 @@ export function encodeMessage(msg: Message): Uint8Array {
       encoding.writeVarString(e, msg.table)
       encoding.writeVarUint(e, msg.incarnation)
       encoding.writeVarString(e, msg.filter)
+      encoding.writeUint8(e, msg.unplaced ? 1 : 0)
+      encoding.writeVarUint(e, msg.shards.length)
+      for (const id of msg.shards) encoding.writeVarString(e, id)
       break
     case MessageType.Rows:
       encoding.writeVarUint(e, msg.id)
@@ -387,6 +415,16 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
     case MessageType.Notice:
       msg = { type, topic: r.string(MAX_NOTICE_TOPIC_BYTES), body: r.bytes(MAX_NOTICE_BODY_BYTES) }
       break
+    case MessageType.Call:
+      msg = { type, id: r.varuint(MAX_LSN), topic: r.string(MAX_CALL_TOPIC_BYTES), body: r.bytes(maxBytes).slice() }
+      break
+    case MessageType.Reply: {
+      const id = r.varuint(MAX_LSN)
+      const status = r.u8()
+      if (status !== ReplyStatus.Done && status !== ReplyStatus.NoHandler && status !== ReplyStatus.Failed) throw new DecodeError('invalid reply status')
+      msg = { type, id, status, body: r.bytes(maxBytes).slice() }
+      break
+    }
     case MessageType.Generation:
       msg = { type, shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), state: r.bytes(maxBytes) }
       break
@@ -459,9 +497,19 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
       msg = { type, lsn, held }
       break
     }
-    case MessageType.RowsRequest:
-      msg = { type, id: r.varuint(MAX_LSN), table: r.string(MAX_SHARD_ID_BYTES), incarnation: r.varuint(2 ** 32), filter: r.string(MAX_FILTER_BYTES) }
+    case MessageType.RowsRequest: {
+      const id = r.varuint(MAX_LSN)
+      const table = r.string(MAX_SHARD_ID_BYTES)
+      const incarnation = r.varuint(2 ** 32)
+      const filter = r.string(MAX_FILTER_BYTES)
+      const unplaced = r.u8()
+      if (unplaced > 1) throw new DecodeError('invalid unplaced flag')
+      const n = r.count(1)
+      const shards: string[] = []
+      for (let i = 0; i < n; i++) shards.push(r.string(MAX_SHARD_ID_BYTES))
+      msg = { type, id, table, incarnation, filter, unplaced: unplaced === 1, shards }
       break
+    }
     case MessageType.Rows: {
       const id = r.varuint(MAX_LSN)
       const status = r.u8()

@@ -45,8 +45,8 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   shard(id: string): S | undefined
   /** The shard for an id, created empty if absent; null for a dropped incarnation or no shard id. */
   shardFor(id: string): S | null
-  /** Whether a node of `region` holds the shard. */
-  holds(region: string, id: string): boolean
+  /** Whether node `nodeId` of `region` holds the shard (placement.ts). */
+  holds(nodeId: string, region: string, id: string): boolean
   /** Regions that hold a shard (null: all): the gossip topics of its updates. */
   scopeOf(id: string): string[] | null
   /** The digest to report for a shard: its own only while everything it holds is durable. */
@@ -66,11 +66,20 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   /** A peer reported holding exactly this replica's state of a shard. */
   noteEqualState(shardId: string, peer: string): void
   /**
-   * The committed rows of a table this replica holds, in the incarnation asked for, as
-   * column names and values in that order (a federated read); null when it does not hold it.
-   * `filter` narrows them when this replica can apply it (see federated-reads.ts RowsSource).
+   * An anti-entropy exchange with `peer` ended with this replica holding everything of the
+   * `shards` the peer's digest listed, as the peer had them then (placement/catch-up.ts).
    */
-  readRows(table: string, incarnation: number, filter: string): { columns: string[]; rows: Value[][] } | null
+  heldEverythingOf(peer: string, shards: ReadonlySet<string>): void
+  /** A holder has every update of this replica's copy of a shard it does not hold: the copy may go. */
+  releaseCopy(shard: S): void
+  /**
+   * The committed rows of the parts asked for of a table this replica holds (its shards
+   * without a placement when `unplaced`, and the placed `shards`), in the incarnation asked
+   * for, as column names and values in that order (a federated read); null when it does not
+   * hold them all. `filter` narrows them when this replica can apply it (see
+   * federated-reads.ts RowsSource).
+   */
+  readRows(table: string, incarnation: number, filter: string, parts: { unplaced: boolean; shards: readonly string[] }): { columns: string[]; rows: Value[][] } | null
   /** Runs `fn`, which applies what one message carries, as one batch (settled once, at its end). */
   batch(fn: () => void): void
   /** An ephemeral notice from node `origin` (see Replicator.notice). */

@@ -21,7 +21,8 @@ import type { Transport } from '../api.js'
 import type { TableInfo } from '../types.js'
 import { AntiEntropy } from './anti-entropy.js'
 import { DivergenceWatch, type Divergence } from './divergence-watch.js'
-import { FederatedReads, type FederatedReadOptions, type FederatedRows } from './federated-reads.js'
+import { PeerCalls, type CallHandler } from './peer-calls.js'
+import { FederatedReads, type ReadPart, type FederatedReadOptions, type FederatedRows } from './federated-reads.js'
 import { Fragments } from './fragments.js'
 import { Gossip, TOPIC_ALL, regionTopic, type GossipUpdate } from './gossip.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DecodeError, MAX_HEARTBEAT_PEERS, MAX_REASSEMBLED_BYTES, MessageType, decodeMessage, encodeMessage, type Message } from './messages.js'
@@ -57,6 +58,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   private readonly antiEntropy: AntiEntropy<S>
   private readonly gossiping: Gossip<S>
   private readonly federated: FederatedReads<S>
+  private readonly calls: PeerCalls<S>
   private cancelTimer: (() => void) | null = null
   private stopped = false
   /**
@@ -88,7 +90,8 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.positions = new Positions(ctx, this.fragments)
     this.antiEntropy = new AntiEntropy(ctx, this.fragments, this.positions, links, new DivergenceWatch())
     this.gossiping = new Gossip(ctx, this.antiEntropy, this.positions, links)
-    this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation, filter) => host.readRows(table, incarnation, filter), options.federatedRead)
+    this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation, filter, parts) => host.readRows(table, incarnation, filter, parts), options.federatedRead)
+    this.calls = new PeerCalls(ctx, this.fragments)
   }
 
   async start(): Promise<void> {
@@ -109,6 +112,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         this.antiEntropy.peerDown(peer)
         this.confirmations.forget(peer)
         this.federated.peerDown(peer)
+        this.calls.peerDown(peer)
       },
     })
     t.subscribe(TOPIC_ALL)
@@ -120,6 +124,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   async stop(): Promise<void> {
     this.stopped = true
     this.federated.stop()
+    this.calls.stop()
     this.cancelTimer?.()
     this.cancelTimer = null
     await this.transport?.stop()
@@ -169,9 +174,29 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.antiEntropy.divergence.onDivergence = fn
   }
 
+  /** Calls a peer on a topic (peer-calls.ts). */
+  call(peer: string, topic: string, body: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+    return this.calls.call(peer, topic, body, timeoutMs)
+  }
+
+  /** Registers the handler of peers' calls on a topic; returns the function that removes it. */
+  handleCalls(topic: string, handler: CallHandler): () => void {
+    return this.calls.handle(topic, handler)
+  }
+
+  /** Connected peers of a table's regions, nearest first (by measured round trip). */
+  holdersOf(info: TableInfo): string[] {
+    return this.federated.holders(info)
+  }
+
+  /** The region a connected peer said hello from; undefined for a peer not connected. */
+  peerRegion(peer: string): string | undefined {
+    return this.peers.get(peer)?.region
+  }
+
   /** The rows of a table this replica does not hold, from the nearest holder that answers (see FederatedReads). */
-  readRows(info: TableInfo, filter = ''): Promise<FederatedRows> {
-    return this.federated.read(info, filter)
+  readRows(info: TableInfo, filter = '', parts?: readonly ReadPart[]): Promise<FederatedRows> {
+    return this.federated.read(info, filter, parts)
   }
 
   /** Starts an anti-entropy exchange with one peer. */
@@ -290,13 +315,19 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         this.positions.onHeartbeat(from, msg.held)
         break
       case MessageType.RowsRequest:
-        this.federated.onRequest(from, msg.id, msg.table, msg.incarnation, msg.filter)
+        this.federated.onRequest(from, msg.id, msg.table, msg.incarnation, msg.filter, { unplaced: msg.unplaced, shards: msg.shards })
         break
       case MessageType.Rows:
         this.federated.onRows(from, msg)
         break
       case MessageType.Notice:
         this.host.onNotice(from, msg.topic, msg.body)
+        break
+      case MessageType.Call:
+        this.calls.onCall(from, msg.id, msg.topic, msg.body)
+        break
+      case MessageType.Reply:
+        this.calls.onReply(from, msg.id, msg.status, msg.body)
         break
     }
   }

@@ -17,7 +17,7 @@ export class ShardLinks<S extends ReplicatedShard> {
   /** A shard this replica should hold, or null if data for it is not for this replica. */
   target(id: string): S | null {
     const host = this.ctx.host
-    if (!host.holds(host.region, id)) return null
+    if (!host.holds(host.nodeId, host.region, id)) return null
     return host.shardFor(id)
   }
 

@@ -31,7 +31,7 @@ import type { ColumnKind, ColumnSpec, Json, PartitionSpec, PolicySpec, Row, Tabl
 import { encodeRowKey } from '../codec/row-key.js'
 import { NO_INCREMENTS, type RowWrite } from './row-write.js'
 import { RESERVED_NAME_CHARS } from '../codec/writer-entry.js'
-import { holdsTable, notHeldHere } from '../placement/placement.js'
+import { holdsTable, notHeldHere, notHeldWhole } from '../placement/placement.js'
 
 export interface PendingRow extends RowWrite {
   keyValues: Value[]
@@ -57,6 +57,8 @@ export interface TransactionHost {
   nextId(): bigint
   /** This replica's region: rows of a table it does not hold are refused (placement.ts). */
   region(): string
+  /** Whether this replica holds every shard of the table (placement.ts `holdsWhole`): only then are its rows read here. */
+  holdsWhole(info: TableInfo): boolean
 }
 
 const HIDDEN_ROWID = '_rowid'
@@ -140,12 +142,24 @@ export class LocalTransaction implements Transaction {
     return t
   }
 
-  /** A table whose rows this transaction reads or writes: it must exist and be held here. */
-  private rowTable(name: string): TableInfo {
+  /**
+   * A table whose rows this transaction reads or writes: it must exist and its region be
+   * held here; to read it, every shard of it (a placed shard held elsewhere would make
+   * the answer short). A write routed to a placed shard held elsewhere is refused at
+   * commit (Placement.checkWrites).
+   */
+  private rowTable(name: string, write = false): TableInfo {
     const info = this.requireTable(name)
     const region = this.host.region()
     if (!holdsTable(region, info)) throw notHeldHere(info, region)
+    if (!write && !this.host.holdsWhole(info)) throw notHeldWhole(info)
     return info
+  }
+
+  /** A change to a row not found here: on a table held in part, the row may live in a shard held elsewhere. */
+  private missed(info: TableInfo): false {
+    if (this.host.holdsWhole(info)) return false
+    throw notHeldWhole(info)
   }
 
   private keyOf(info: TableInfo, row: Row): Value[] {
@@ -251,7 +265,7 @@ export class LocalTransaction implements Transaction {
   }
 
   insert(table: string, row: Row, defaulted?: Iterable<string>): void {
-    const info = this.rowTable(table)
+    const info = this.rowTable(table, true)
     this.insertInto(info, this.fillRowId(info, row), defaulted)
   }
 
@@ -280,10 +294,12 @@ export class LocalTransaction implements Transaction {
   }
 
   upsert(table: string, row: Row): void {
-    const info = this.rowTable(table)
+    const info = this.rowTable(table, true)
     const filled = this.fillRowId(info, row)
     const key = this.keyOf(info, filled)
-    if (!this.update(table, key, filled)) this.insertInto(info, filled)
+    const rowKey = encodeRowKey(key)
+    if (this.exists(info, rowKey, this.rowsOf(info.name).get(rowKey))) this.update(table, key, filled)
+    else this.insertInto(info, filled)
   }
 
   private exists(info: TableInfo, rowKey: string, p: PendingRow | undefined): boolean {
@@ -292,11 +308,11 @@ export class LocalTransaction implements Transaction {
   }
 
   update(table: string, key: Value[], changes: Row): boolean {
-    const info = this.rowTable(table)
+    const info = this.rowTable(table, true)
     this.checkColumns(info, changes)
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
-    if (!this.exists(info, rowKey, rows.get(rowKey))) return false
+    if (!this.exists(info, rowKey, rows.get(rowKey))) return this.missed(info)
     const movesKey = info.primaryKey.some((c, i) => c in changes && !sameValue(changes[c] ?? null, key[i] ?? null))
     if (movesKey) {
       const current = this.view(info, rowKey, rows.get(rowKey))!
@@ -320,13 +336,13 @@ export class LocalTransaction implements Transaction {
   }
 
   increment(table: string, key: Value[], column: string, delta: number | bigint): boolean {
-    const info = this.rowTable(table)
+    const info = this.rowTable(table, true)
     const col = info.columns.find((c) => c.name === column)
     if (col === undefined) throw new ConcordError('undefinedColumn', `column "${column}" of relation "${table}" does not exist`)
     if (col.kind !== 'counter') throw new ConcordError('datatypeMismatch', `column "${column}" is not a counter column`)
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
-    if (this.view(info, rowKey, rows.get(rowKey)) === null) return false
+    if (this.view(info, rowKey, rows.get(rowKey)) === null) return this.missed(info)
     let p = rows.get(rowKey)
     if (p === undefined) {
       p = this.changeOf(info, rowKey, key, true)
@@ -341,11 +357,11 @@ export class LocalTransaction implements Transaction {
   }
 
   delete(table: string, key: Value[]): boolean {
-    const info = this.rowTable(table)
+    const info = this.rowTable(table, true)
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
     const p = rows.get(rowKey)
-    if (this.view(info, rowKey, p) === null) return false
+    if (this.view(info, rowKey, p) === null) return this.missed(info)
     const del = this.changeOf(info, rowKey, key, false)
     // A row this transaction inserted has no stored life to check; one it changed keeps its first.
     if (p !== undefined) {

@@ -466,7 +466,7 @@ export class Simulation {
       for (const d of digests) for (const [shard, hash] of d) if (!seen.has(shard)) seen.set(shard, hash)
       for (const [shard, hash] of seen) {
         for (let i = 0; i < running.length; i++) {
-          if (!running[i]!.holds(running[i]!.region, shard)) continue
+          if (!running[i]!.holdsHere(shard)) continue
           if (digests[i]!.get(shard) !== hash) return false
         }
       }

@@ -9,7 +9,7 @@
  * nothing of open transactions; `TransactionRows` overlays a transaction's own writes, and
  * is the only reader of these structures.
  */
-import { encodeRowKey, holdsTable, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
+import { encodeRowKey, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
 import { compareValues } from '../types/compare.js'
 import type { ColumnBinding } from '../relation/scope.js'
 import type { RtValue } from '../types/value.js'
@@ -184,8 +184,11 @@ export class SecondaryIndexes {
   /**
    * The built index for `table.column`, building it from the replica's rows if needed;
    * null when no index leads with the column or `table` is not the replica's incarnation.
-   * Null too for a table this node's region does not hold: an index of rows that are not
-   * here would answer short, so the caller falls back to a scan, which core refuses.
+   * Null too for a table this node does not hold whole (its region does not hold it, a
+   * partition is placed elsewhere, or it has not caught up): an index of rows that are not
+   * here would answer short, so the caller falls back to a scan, which core refuses. An
+   * index built before is dropped then: copies handed over leave no change events, so it
+   * is built afresh once the table is held whole again.
    */
   indexOn(table: TableInfo, column: string): OrderedIndex | null {
     // A session's temporary table shares no index with the permanent table of its name.
@@ -193,8 +196,11 @@ export class SecondaryIndexes {
     const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column)
     if (!def) return null
     if (this.replica.table(table.name)?.incarnation !== table.incarnation) return null
-    if (!holdsTable(this.replica.region, table)) return null
     const key = `${def.name}\u0000${table.incarnation}`
+    if (!this.replica.holdsWhole(table)) {
+      this.built.delete(key)
+      return null
+    }
     let idx = this.built.get(key)
     if (!idx) {
       const col = table.columns.find((c) => c.name === column)

@@ -32,6 +32,8 @@ export const SqlState = {
   connectionFailure: '08006',
   /** No node holding a table is reachable for a federated read (as postgres_fdw when it cannot connect). */
   sqlclientUnableToEstablishSqlconnection: '08001',
+  /** A write forwarded to a holder that went silent or down before answering: it may or may not have run there. */
+  transactionResolutionUnknown: '08007',
   protocolViolation: '08P01',
   syntaxError: '42601',
   undefinedTable: '42P01',

@@ -34,6 +34,9 @@ import { dropDependentViews, execDropView } from './view-ddl.js'
 import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
 import { likeContribution } from './table-like.js'
 import { execDropTypes } from './type-ddl.js'
+import { applyShardLocation, placesShard } from '../placement/shard-location.js'
+import { addsRegion, noteHolderChange } from '../placement/holder-change.js'
+import { refuseUnbuiltPlacementOptions } from '../placement/unbuilt-options.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -235,6 +238,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }
   const opts = options(stmt.options)
+  refuseUnbuiltPlacementOptions(opts)
   // PARTITION OF parent: the partition shares the parent's columns; rows live in the parent.
   if (stmt.inhRelations?.length && stmt.partbound) {
     const parentName = stmt.inhRelations[0] && 'RangeVar' in stmt.inhRelations[0] ? stmt.inhRelations[0].RangeVar.relname! : ''
@@ -259,6 +263,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       // The parent's foreign keys apply to rows written through it; a partition keeps none.
       meta: tableMetaToJson({ ...pm, foreignKeys: [], partitionOf: parentName, bound }),
     })
+    if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
     return utility('CREATE TABLE')
   }
   if (stmt.inhRelations?.length) {
@@ -377,6 +382,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   }
   addForeignKeys(p, name, references)
   for (const c of counters) assertCounterable(p, tx.table(name)!, c)
+  if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
   return utility('CREATE TABLE')
 }
 
@@ -529,6 +535,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
       }
       case 'AT_SetRelOptions': case 'AT_ResetRelOptions': {
         const opts = options(cmd.def && 'List' in cmd.def ? cmd.def.List.items : undefined)
+        refuseUnbuiltPlacementOptions(opts)
         if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'counter_columns is given at CREATE TABLE only', { hint: "Use ALTER TABLE .. ALTER COLUMN .. SET (conflict_resolution_policy = 'counter')." })
         const merged = { ...current.options }
         for (const [k, v] of Object.entries(opts)) {
@@ -543,6 +550,9 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         if (opts.replication_regions !== undefined && tableMeta(current).partitionOf) throw partitionRegions()
         if (opts.replication_regions !== undefined) patch.regions = cmd.subtype === 'AT_ResetRelOptions' ? null : opts.replication_regions.split(',').map((s) => s.trim()).filter(Boolean)
         tx.alterTable(name, patch)
+        // Nodes of a region added now hold the table at once: they catch up before they answer from it.
+        if (patch.regions !== undefined && addsRegion(current.regions, patch.regions)) noteHolderChange(tx, tx.table(name)!, { regions: current.regions, nodes: [] }, p.exec.hlc())
+        if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
         break
       }
       case 'AT_AddConstraint': {

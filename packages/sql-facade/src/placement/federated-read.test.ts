@@ -104,10 +104,19 @@ describe('federated reads of a table held in another region', () => {
     expect(await onA('SELECT count(*)::int AS k FROM u WHERE id > 100')).toEqual([{ k: 10 }])
   })
 
-  it('still refuses writes to the table while a holder is reachable', async () => {
-    expect(await codeOf(cluster.run(b.query("UPDATE t SET v = 'w' WHERE id = 1")))).toBe(SqlState.featureNotSupported)
-    expect(await codeOf(cluster.run(b.query("INSERT INTO t (id, v) VALUES (99, 'w')")))).toBe(SqlState.featureNotSupported)
+  it('forwards a write to the holder, acknowledged once durable there; refuses one it cannot forward', async () => {
+    const inserted = await cluster.run(b.query("INSERT INTO t (id, v) VALUES (99, 'w'), (98, 'w')"))
+    expect([inserted.command, inserted.rowCount]).toEqual(['INSERT', 2])
+    // Acknowledged once the holder has it: a's own read sees it at once.
+    expect(await onA('SELECT id FROM t WHERE v = \'w\' ORDER BY id')).toEqual([{ id: 98 }, { id: 99 }])
+    const updated = await cluster.run(b.query('UPDATE t SET v = $1 WHERE id >= $2', ['ww', '98']))
+    expect(updated.rowCount).toBe(2)
+    // The holder's own checks apply: a duplicate key fails as it would there.
+    expect(await codeOf(cluster.run(b.query("INSERT INTO t (id, v) VALUES (99, 'again')")))).toBe(SqlState.uniqueViolation)
+    expect((await cluster.run(b.query('DELETE FROM t WHERE id >= 98'))).rowCount).toBe(2)
+    expect(await codeOf(cluster.run(b.query("UPDATE t SET v = 'w' WHERE id = 1 RETURNING id")))).toBe(SqlState.featureNotSupported)
     expect(await onA('SELECT v FROM t WHERE id = 1')).toEqual([{ v: 'y' }])
+    expect(await onA('SELECT count(*)::int AS k FROM t')).toEqual([{ k: 30 }])
   })
 
   it('sees the holder’s later writes on the next statement', async () => {
@@ -227,7 +236,7 @@ describe('several holders', () => {
 })
 
 describe('a session that ran while this node held every table', () => {
-  it('reads a table created later in another region from its holder, and refuses writes to it, in a block too', async () => {
+  it('reads a table created later in another region from its holder, forwards a write to it, and refuses one in a block', async () => {
     const cluster = await SimCluster.create({
       seed: 1605,
       nodes: [
@@ -251,12 +260,14 @@ describe('a session that ran while this node held every table', () => {
       { w: 'h1', v: 'a1' },
       { w: 'h2', v: 'a2' },
     ])
-    expect(await codeOf(cluster.run(s.query("UPDATE away SET v = 'x' WHERE id = 1")))).toBe(SqlState.featureNotSupported)
+    // Outside a block the write is forwarded to the holder; inside one it is refused.
+    expect((await cluster.run(s.query("UPDATE away SET v = 'x' WHERE id = 1"))).rowCount).toBe(1)
+    expect((await a.query('SELECT v FROM away WHERE id = 1')).rows).toEqual([{ v: 'x' }])
     await s.query('BEGIN')
     expect((await cluster.run(s.query('SELECT v FROM away WHERE id = 3'))).rows).toEqual([{ v: 'a3' }])
     expect(await codeOf(cluster.run(s.query("INSERT INTO away VALUES (9, 'x')")))).toBe(SqlState.featureNotSupported)
     await s.query('ROLLBACK')
-    expect(await a.query('SELECT v FROM away ORDER BY id').then((r) => r.rows)).toEqual([{ v: 'a1' }, { v: 'a2' }, { v: 'a3' }])
+    expect(await a.query('SELECT v FROM away ORDER BY id').then((r) => r.rows)).toEqual([{ v: 'x' }, { v: 'a2' }, { v: 'a3' }])
     await cluster.close()
   })
 })

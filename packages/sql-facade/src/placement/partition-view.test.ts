@@ -41,12 +41,13 @@ describe('partitions are shards', () => {
   it('reports each row\'s shard_location, NULL where none is set', async () => {
     db = await openDatabase({ nodeId: 'n1' })
     for (const s of SETUP) await db.query(s)
-    await db.query("ALTER TABLE orders_shard_0 SET (shard_location = 'node1')")
-    await db.query("ALTER TABLE orders_shard_1 SET (shard_location = 'node2')")
+    // A location names a node (this one, n1) or a region (this node's, 'default').
+    await db.query("ALTER TABLE orders_shard_0 SET (shard_location = 'n1')")
+    await db.query("ALTER TABLE orders_shard_1 SET (shard_location = 'default')")
     const r = await db.query('SELECT shard_location, count(*) AS n FROM orders GROUP BY shard_location ORDER BY shard_location')
-    expect(r.rows).toEqual([{ shard_location: 'node1', n: '2' }, { shard_location: 'node2', n: '4' }, { shard_location: null, n: '6' }])
+    expect(r.rows).toEqual([{ shard_location: 'default', n: '4' }, { shard_location: 'n1', n: '2' }, { shard_location: null, n: '6' }])
     const p = await db.query('SELECT DISTINCT shard_location FROM orders_shard_1')
-    expect(p.rows).toEqual([{ shard_location: 'node2' }])
+    expect(p.rows).toEqual([{ shard_location: 'default' }])
     const star = await db.query('SELECT * FROM orders WHERE id = 1')
     expect(star.fields.map((f) => f.name)).toEqual(['id', 'customer_id', 'amount'])
   })

@@ -1,5 +1,6 @@
 /**
- * Rows of tables this node's region does not hold, read from a holder for the statement
+ * Rows of tables this node does not hold whole (its region does not hold the table, or
+ * some partition is placed on other nodes), read from holders for the statement
  * running now (a federated read, core's `Replica.readFromHolder`). The executor reads
  * table rows only through `TransactionRows`, which asks here first: a table held here is
  * read locally (null), a table read from a holder is served from what it sent, and any
@@ -55,14 +56,17 @@ class HolderRows implements RemoteTable {
 export class RemoteRows {
   readonly region: string
   private readonly tables = new Map<string, HolderRows>()
+  private readonly holdsWhole: (info: TableInfo) => boolean
 
-  constructor(region: string) {
+  /** `holdsWhole`: whether this node holds every shard of a table (core `Replica.holdsWhole`); by region alone when not given. */
+  constructor(region: string, holdsWhole?: (info: TableInfo) => boolean) {
     this.region = region
+    this.holdsWhole = holdsWhole ?? ((info) => holdsTable(region, info))
   }
 
-  /** Whether rows of `info` are held here (read them locally). */
+  /** Whether rows of `info` are held here (read them locally): every shard of it, placed ones included. */
   holds(info: TableInfo): boolean {
-    return holdsTable(this.region, info)
+    return this.holdsWhole(info)
   }
 
   /** Whether `info` was read from a holder for this statement. */

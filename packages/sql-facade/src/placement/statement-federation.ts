@@ -35,7 +35,7 @@ const FUNCTION_KIND = 'function'
 const READS_ROWS = ['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'DeclareCursorStmt', 'CreateTableAsStmt']
 
 /** The relations a statement writes rows of (INSERT/UPDATE/DELETE/MERGE/TRUNCATE/COPY FROM). */
-function writeTargets(node: Node): string[] {
+export function writeTargets(node: Node): string[] {
   const name = (rv: { relname?: string } | undefined) => (rv?.relname ? [rv.relname] : [])
   if ('InsertStmt' in node) return name(node.InsertStmt.relation)
   if ('UpdateStmt' in node) return name(node.UpdateStmt.relation)

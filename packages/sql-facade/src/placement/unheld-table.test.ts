@@ -1,8 +1,9 @@
 /**
  * A node whose region does not hold a table (`replication_regions`) never answers short
  * and never accepts a write that would go nowhere: with no holder reachable, every
- * statement that reads the table's rows fails (08001), and every write to them is refused
- * (0A000: writes are taken on the table's regions only), naming the table and its regions.
+ * statement that reads the table's rows fails (08001), every write that would be forwarded
+ * to a holder fails too (08001), and a write that cannot be forwarded (RETURNING) is
+ * refused (0A000), naming the table and its regions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Database } from '../database.js'
@@ -70,18 +71,29 @@ describe('a table this node does not hold', () => {
     })
   }
 
-  const writes = [
+  const forwarded = [
     "INSERT INTO t VALUES (2, 'y')",
-    "INSERT INTO t VALUES (3, 'y') RETURNING id",
     "INSERT INTO t VALUES (1, 'y') ON CONFLICT (id) DO UPDATE SET v = 'y'",
     "UPDATE t SET v = 'z'",
-    "UPDATE t SET v = 'z' WHERE id = 1 RETURNING *",
     'DELETE FROM t',
-    'DELETE FROM t WHERE id = 1 RETURNING id',
     'TRUNCATE t',
+    'MERGE INTO t USING u ON t.id = u.id WHEN NOT MATCHED THEN INSERT VALUES (u.id, u.w)',
   ]
-  for (const sql of writes) {
-    it(`refuses a write that would go nowhere: ${sql}`, async () => {
+  for (const sql of forwarded) {
+    it(`fails a write it would forward when no holder is reachable: ${sql}`, async () => {
+      const f = await failure(b, sql)
+      expect(f?.code).toBe(SqlState.sqlclientUnableToEstablishSqlconnection)
+      expect(f?.message).toContain('"t"')
+      expect(f?.message).toContain('us-west')
+    })
+  }
+  const refused = [
+    "INSERT INTO t VALUES (3, 'y') RETURNING id",
+    "UPDATE t SET v = 'z' WHERE id = 1 RETURNING *",
+    'DELETE FROM t WHERE id = 1 RETURNING id',
+  ]
+  for (const sql of refused) {
+    it(`refuses a write it cannot forward (RETURNING): ${sql}`, async () => {
       const f = await failure(b, sql)
       expect(f?.code).toBe(SqlState.featureNotSupported)
       expect(f?.message).toContain('"t"')
@@ -89,8 +101,17 @@ describe('a table this node does not hold', () => {
     })
   }
 
-  it('refuses MERGE into it', async () => {
-    expect(await sqlState(b, "MERGE INTO t USING u ON t.id = u.id WHEN NOT MATCHED THEN INSERT VALUES (u.id, u.w)")).toBe(SqlState.featureNotSupported)
+  it('refuses a write inside a transaction block (not forwarded)', async () => {
+    const s = b.session()
+    await s.query('BEGIN')
+    let code: string | null = null
+    try {
+      await s.query("INSERT INTO t VALUES (4, 'y')")
+    } catch (e) {
+      code = (e as { code?: string }).code ?? 'no code'
+    }
+    await s.query('ROLLBACK')
+    expect(code).toBe(SqlState.featureNotSupported)
   })
 
   it('refuses COPY into it before any data, and COPY out of it with no holder reachable', async () => {

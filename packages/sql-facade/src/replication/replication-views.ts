@@ -209,15 +209,25 @@ function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation
       // Storage compaction at a glance, per shard this node holds: its generation, older
       // generations still held, live rows against stored entries and history not yet
       // rewritten away, tombstones dropped here, and which member builds its generations.
+      // Placement: shard_location and the node ids holding a placed shard (null: every node
+      // of the table's regions); held_here is false for a copy written here before the shard
+      // was placed elsewhere, kept until a holder has it all; caught_up is false while this
+      // node, new to the table, has not caught up on it (reads of it go to a holder).
       return rel([
         ['table_name', T.text], ['partition', T.int4], ['generation', T.int8], ['overlays', T.int4], ['live_rows', T.int8],
         ['entries', T.int8], ['history_items', T.int8], ['tombstones_dropped', T.int8], ['builder', T.text],
+        ['shard_location', T.text], ['held_by', T.text], ['held_here', T.bool], ['caught_up', T.bool],
       ], () => {
         const out: RtValue[][] = []
         for (const s of replica.shards.values()) {
           const parsed = parseShardId(s.id)
           if (parsed === null || s.table === null) continue
-          out.push([s.table.info.name, parsed.partition, BigInt(s.generation), s.prevs.length, BigInt(s.rows.size), BigInt(s.map.size), BigInt(s.garbage()), BigInt(s.tombstonesDropped), replica.builderOf(s.id)])
+          const placed = replica.placementOf(s.id)
+          out.push([
+            s.table.info.name, parsed.partition, BigInt(s.generation), s.prevs.length, BigInt(s.rows.size), BigInt(s.map.size), BigInt(s.garbage()),
+            BigInt(s.tombstonesDropped), replica.builderOf(s.id), placed?.location ?? null, placed === null ? null : [...placed.nodes].sort().join(','), replica.holdsHere(s.id),
+            replica.caughtUp(s.table.info),
+          ])
         }
         return out.sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : String(x[0]) > String(y[0]) ? 1 : Number(x[1]) - Number(y[1])))
       })

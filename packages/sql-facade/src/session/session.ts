@@ -36,6 +36,7 @@ import { TransactionRows, type RowReadObserver } from '../runtime/transaction-ro
 import type { TableChangeSource } from '../runtime/table-change-source.js'
 import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
+import { forwardWrite, notForwardable, unheldWriteTargets } from '../placement/write-forwarding.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
 import { callUserFunction } from '../exec/user-function.js'
 import { mentionsColumn } from '../parser/column-mention.js'
@@ -136,6 +137,8 @@ export interface SessionOptions {
   processId?: number
   /** Told of every table read the session's statements make (a live query's session, live/). */
   readObserver?: RowReadObserver
+  /** The session runs a write another node forwarded here: it forwards nothing onwards (placement/write-forwarding.ts). */
+  forwarded?: boolean
 }
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
@@ -151,6 +154,7 @@ export class Session {
 
   private readonly database: string
   private readonly lenientCatalogProbes: boolean
+  private readonly forwarded: boolean
   /** The running statement's deadline (ms on `monotonicNow`); Infinity without statement_timeout. */
   private deadline = Infinity
   /** What the running statement's pg_sleep calls asked to wait (ms), waited after it ran. */
@@ -192,6 +196,7 @@ export class Session {
     this.settings.setDynamic((key) => this.readOnlyParameter(key))
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
+    this.forwarded = options.forwarded ?? false
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
     this.processId = options.processId ?? 0
     this.readObserver = options.readObserver ?? null
@@ -425,10 +430,12 @@ export class Session {
         if (this.block) this.block.failed = true
         throw e
       }
+      const forwarded = await this.forwardWrite(stmt, params)
+      if (forwarded !== null) return forwarded
       const lsn = this.db.replica.lsn
       let r: { result: StatementResult; durable: boolean }
       try {
-        const remote = new RemoteRows(this.db.region)
+        const remote = new RemoteRows(this.db.region, (info) => this.db.replica.holdsWhole(info))
         await this.prepareTemp(stmt)
         await this.federate(stmt, remote)
         this.pendingSleepMs = 0
@@ -448,6 +455,26 @@ export class Session {
       return toQueryResult(r.result, this.db.int8)
     } finally {
       this.deadline = Infinity
+    }
+  }
+
+  /**
+   * A statement outside a block that writes a table this node's region does not hold runs
+   * on a holder instead, acknowledged once durable there (placement/write-forwarding.ts);
+   * null when it is not such a statement, or cannot be forwarded (it is then refused).
+   */
+  private async forwardWrite(stmt: Statement, params: RtValue[]): Promise<QueryResult | null> {
+    if (stmt.kind !== 'pg' || this.block !== null || this.forwarded) return null
+    const targets = unheldWriteTargets(stmt.node, this.db.replica, this.db.region)
+    if (targets.length === 0 || notForwardable(stmt.node, params) !== null) return null
+    assertWritable(this.writeMode(), stmt)
+    try {
+      const r = await forwardWrite(this.db.replica, targets, { sql: stmt.text, params: params as Array<string | null>, user: this.currentRole().name })
+      this.notifications.commit()
+      return toQueryResult({ ...r, columns: [], rows: [] }, this.db.int8)
+    } catch (e) {
+      this.notifications.abort()
+      throw e
     }
   }
 

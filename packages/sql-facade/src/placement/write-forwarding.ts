@@ -1,0 +1,120 @@
+/**
+ * Write forwarding: a statement outside a transaction block that writes a table this
+ * node's region does not hold is sent to a node that holds it (core peer calls, topic
+ * `sql/forward`), which runs it as the same role and answers once it is durable there;
+ * the client then gets that node's command tag and row count. So an `INSERT` into a
+ * `us-west` table works from any node and is acknowledged only when a holder has it on
+ * disk.
+ *
+ * What is not forwarded stays refused (0A000, unheld-write.ts): a statement inside a
+ * transaction block (its other statements run here), one with RETURNING (rows are not
+ * carried back), one with binary parameters, COPY FROM, and a row routed to a partition
+ * placed on other nodes (`shard_location`, refused at commit).
+ *
+ * At most once: a holder that cannot be reached before the call is sent is passed over
+ * for the next (nearest first); a holder that goes silent or down after it was sent ends
+ * the statement with 08007 (it may have run there), never a second try elsewhere. A
+ * holder answers a forwarded statement only if it holds every table it writes (no
+ * forwarding onwards).
+ */
+import { holdsTable, type Replica, type TableInfo } from '@concord/core'
+import type { Node } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { writeTargets, type NameSource } from './statement-federation.js'
+
+export const FORWARD_TOPIC = 'sql/forward'
+/** Wait for a holder's answer to a forwarded write (ms of the replica's clock). */
+export const FORWARD_TIMEOUT_MS = 30_000
+
+interface ForwardRequest {
+  sql: string
+  params: Array<string | null>
+  user: string
+}
+
+type ForwardReply = { ok: { command: string; rowCount: number | null } } | { error: { code: string; message: string } }
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** The tables `node` writes that this node's region does not hold. */
+export function unheldWriteTargets(node: Node, names: NameSource, region: string): TableInfo[] {
+  const out: TableInfo[] = []
+  for (const name of writeTargets(node)) {
+    const info = names.table(name)
+    if (info !== undefined && !holdsTable(region, info)) out.push(info)
+  }
+  return out
+}
+
+/** Why a statement writing a table held elsewhere cannot be forwarded; null when it can. */
+export function notForwardable(node: Node, params: readonly unknown[]): string | null {
+  if ('CopyStmt' in node) return 'COPY FROM is not forwarded'
+  const stmt = ('InsertStmt' in node ? node.InsertStmt : 'UpdateStmt' in node ? node.UpdateStmt : 'DeleteStmt' in node ? node.DeleteStmt : 'MergeStmt' in node ? node.MergeStmt : null) as
+    | { returningClause?: { exprs?: unknown[] }; returningList?: unknown[] }
+    | null
+  if ((stmt?.returningClause?.exprs ?? stmt?.returningList ?? []).length > 0) return 'a forwarded write does not return rows (RETURNING)'
+  if (params.some((p) => p !== null && typeof p !== 'string')) return 'a forwarded write takes text parameters only'
+  return null
+}
+
+/** Sends a write to the nearest holder of every table in `targets` that can be reached; see the module header. */
+export async function forwardWrite(
+  replica: Pick<Replica, 'holdersOf' | 'call' | 'nodeId' | 'region'>,
+  targets: readonly TableInfo[],
+  request: ForwardRequest,
+): Promise<{ command: string; rowCount: number | null }> {
+  const [first, ...rest] = targets
+  const candidates = replica.holdersOf(first!).filter((peer) => rest.every((t) => replica.holdersOf(t).includes(peer)))
+  const body = encoder.encode(JSON.stringify(request))
+  const tried: string[] = []
+  for (const peer of candidates) {
+    let answer: Uint8Array
+    try {
+      answer = await replica.call(peer, FORWARD_TOPIC, body, FORWARD_TIMEOUT_MS)
+    } catch (e) {
+      const condition = (e as { condition?: string }).condition
+      // Not sent: the next holder may run it. Anything else may have run: no second try.
+      if (condition === 'sqlclientUnableToEstablishSqlconnection') {
+        tried.push(`${peer} (${(e as Error).message})`)
+        continue
+      }
+      throw e
+    }
+    const reply = JSON.parse(decoder.decode(answer)) as ForwardReply
+    if ('error' in reply) {
+      const code = /^[0-9A-Z]{5}$/.test(reply.error.code) ? reply.error.code : SqlState.internalError
+      throw new SqlError(code, `${reply.error.message} (on node ${peer}, the write forwarded there)`)
+    }
+    return { command: reply.ok.command, rowCount: reply.ok.rowCount }
+  }
+  const names = targets.map((t) => `"${t.name}"`).join(', ')
+  const regions = [...new Set(targets.flatMap((t) => t.regions ?? []))].join(', ')
+  throw new SqlError(
+    SqlState.sqlclientUnableToEstablishSqlconnection,
+    `cannot forward the write to ${names}: no node of region(s) ${regions} is reachable from this node (region ${replica.region})` +
+      (tried.length > 0 ? `; tried ${tried.join(', ')}` : ''),
+  )
+}
+
+/** Runs one forwarded statement here, in a session that forwards nothing onwards, as `user`; resolves once it is durable. */
+export type ForwardedRun = (user: string, sql: string, params: Array<string | null>) => Promise<{ command: string; rowCount: number | null }>
+
+/** The handler of forwarded writes on a holder (registered with `Replica.handleCalls(FORWARD_TOPIC, ..)`). */
+export function answerForwardedWrites(run: ForwardedRun): (from: string, body: Uint8Array) => Promise<Uint8Array> {
+  return async (_from, body) => {
+    let reply: ForwardReply
+    try {
+      const req = JSON.parse(decoder.decode(body)) as Partial<ForwardRequest>
+      const params = req.params
+      if (typeof req.sql !== 'string' || typeof req.user !== 'string' || !Array.isArray(params) || !params.every((p) => p === null || typeof p === 'string')) {
+        throw new SqlError(SqlState.protocolViolation, 'malformed forwarded write')
+      }
+      const r = await run(req.user, req.sql, params)
+      reply = { ok: { command: r.command, rowCount: r.rowCount } }
+    } catch (e) {
+      reply = { error: { code: (e as { code?: string }).code ?? SqlState.internalError, message: (e as Error).message } }
+    }
+    return encoder.encode(JSON.stringify(reply))
+  }
+}
