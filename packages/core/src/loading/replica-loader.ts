@@ -60,7 +60,7 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
     const shard = target.shard(id) ?? target.createShard(id)
     target.loadedLog(id, stored.length)
     try {
-      Y.applyUpdate(shard.doc, merged(records), LOAD_ORIGIN)
+      applyAll(shard.doc, records)
       shard.generation = records[0]!.generation
     } catch (err) {
       throw new ConcordError('internalError', `storage of shard ${id} is corrupt: ${String(err)}`)
@@ -99,6 +99,21 @@ function loadPrevious(target: LoadTarget, id: string, records: StoredRecord[]): 
 function sameDocument(records: StoredRecord[]): StoredRecord[] {
   const generation = records[0]!.generation
   return records.every((r) => r.generation === generation) ? records : records.filter((r) => r.generation === generation)
+}
+
+/**
+ * Applies a shard's records in one Yjs transaction, one after another: merging them into
+ * one update first decoded and encoded every record once more before applying it (a
+ * tenth of a start's time for a shard written in many transactions).
+ */
+function applyAll(doc: Y.Doc, records: StoredRecord[]): void {
+  if (records.length === 1) {
+    Y.applyUpdate(doc, records[0]!.data, LOAD_ORIGIN)
+    return
+  }
+  doc.transact(() => {
+    for (const r of records) Y.applyUpdate(doc, r.data, LOAD_ORIGIN)
+  }, LOAD_ORIGIN)
 }
 
 function merged(records: StoredRecord[]): Uint8Array {
