@@ -133,12 +133,10 @@ export class AntiEntropy<S extends ReplicatedShard> {
     const host = this.ctx.host
     const requests: ShardStateVector[] = []
     const listed = new Set<string>()
-    /**
-     * Some shard was left for the peer it is being fetched from, or for an answer still on
-     * its way (it may hold less than this digest lists): this exchange does not bring all
-     * the peer had.
-     */
+    /** Some shard was left for the peer it is being fetched from: this exchange does not bring all the peer had. */
     let deferred = false
+    /** Some shard was asked from this peer before and its answer is still on its way. */
+    let awaiting = false
     const now = host.now()
     for (const d of digests) {
       listed.add(d.shard)
@@ -161,7 +159,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
         continue
       }
       if (this.inFlight.pending(from, d.shard, now)) {
-        deferred = true
+        awaiting = true
         continue
       }
       const stateVector = shard ? shard.stateVector() : EMPTY_STATE_VECTOR
@@ -183,11 +181,16 @@ export class AntiEntropy<S extends ReplicatedShard> {
     // Every shard we should both hold matches: we hold everything the peer had when it sent
     // this. Otherwise we will once the diffs we asked for are applied (unless some shard
     // comes from another peer: then a later exchange tells).
-    if (requests.length === 0 && !deferred) {
+    if (requests.length === 0 && !deferred && !awaiting) {
       this.repairs.delete(from)
       this.positions.acknowledge(from, lsn)
     } else if (deferred) {
       this.repairs.delete(from)
+    } else if (awaiting) {
+      // The answer on its way may hold less than this digest lists: only the repair that
+      // asked for it (an older digest's LSN) can be acknowledged, once it and these are in.
+      const repair = this.repairs.get(from)
+      for (const r of requests) repair?.shards.add(r.shard)
     } else {
       this.repairs.set(from, { lsn, shards: new Set(requests.map((r) => r.shard)) })
     }
