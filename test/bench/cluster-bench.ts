@@ -37,9 +37,14 @@
  *   BENCH_PG_PORT                first of PostgreSQL's three ports (default: random in 55000-56999)
  *   BENCH_BUILT=1                run the built bundle (bin/concord.js; `npm run build` first) instead of the sources under tsx
  *   BENCH_NO_PG=1                Concord only
+ *   BENCH_BASELINE_BIN=<another build's packages/node-server/bin/concord.js>
+ *                                that build as one more side (its own cluster), interleaved with
+ *                                the others, with a "Concord / baseline" column: a before/after in one run
+ *   BENCH_MEASURES=catchup,start-empty,..  only these measures (point, groupby, catchup, start-empty,
+ *                                latency, throughput; catchup includes the restart with rows and memory)
  * Temporary directories go under $TMPDIR.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -57,6 +62,9 @@ const LATENCY_WRITES = Number(env['BENCH_LATENCY_WRITES'] ?? 300)
 const THROUGHPUT_ROWS = Number(env['BENCH_THROUGHPUT_ROWS'] ?? 30_000)
 const BUILT = env['BENCH_BUILT'] === '1'
 const PG_PORT = Number(env['BENCH_PG_PORT'] ?? 55_000 + Math.floor(Math.random() * 2000))
+const BASELINE_BIN = env['BENCH_BASELINE_BIN']
+const MEASURES = env['BENCH_MEASURES'] === undefined ? null : new Set(env['BENCH_MEASURES'].split(','))
+const runs = (measure: string): boolean => MEASURES === null || MEASURES.has(measure)
 const BATCH = 1000
 const GROUP_BY_QUERIES = 3
 const WRITE_INTERVAL_MS = 10
@@ -65,6 +73,16 @@ const POLL_MS = 5
 const TABLE = '(id INT PRIMARY KEY, grp INT, body TEXT)'
 const PAYLOAD = 'payload-0123456789-0123456789'
 const MB = 1024 * 1024
+
+/** CPU seconds (user + system) a process has used so far, from Linux's /proc; null elsewhere. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return null
+  }
+}
 
 function values(from: number, n: number): string {
   const out: string[] = []
@@ -185,10 +203,14 @@ interface CatchUp {
   seconds: number
   memory: number | null
   restartSeconds: number
+  /** CPU seconds of the new node until caught up, and of the restarted one until it answered (Concord only). */
+  cpu?: number | null
+  restartCpu?: number | null
 }
 
 interface Side {
-  name: 'Concord' | 'PostgreSQL'
+  /** 'Concord', 'PostgreSQL', or 'baseline' (another Concord build). */
+  name: string
   writer: pg.Client
   reader: pg.Client
   writerMemory(): number | null
@@ -199,10 +221,10 @@ interface Side {
 
 // ---- Concord -------------------------------------------------------------------------------
 
-async function concordSide(dir: string): Promise<Side> {
+async function concordSide(dir: string, name = 'Concord', bin?: string): Promise<Side> {
   const procs: ConcordProcess[] = []
   const start = (id: string, join: string[]): Promise<ConcordProcess> =>
-    ConcordProcess.start({ dataDir: `${dir}/${id}`, nodeId: id, join, built: BUILT, extraArgs: ['--quiet'] })
+    ConcordProcess.start({ dataDir: `${dir}/${id}`, nodeId: id, join, built: BUILT, bin, extraArgs: ['--quiet'] })
   const first = await start('bench1', [])
   procs.push(first)
   for (let i = 2; i <= NODES; i++) procs.push(await start(`bench${i}`, [first.pgAddress]))
@@ -210,7 +232,7 @@ async function concordSide(dir: string): Promise<Side> {
   const reader = await procs[1]!.client()
   const clientOf = (p: ConcordProcess): Promise<pg.Client> => connect({ host: '127.0.0.1', port: p.pgPort, user: 'concord', database: 'concord' })
   return {
-    name: 'Concord',
+    name,
     writer,
     reader,
     writerMemory: () => rssBytes(first.child.pid!),
@@ -223,6 +245,7 @@ async function concordSide(dir: string): Promise<Side> {
         await complete(c, 'data', ROWS, DEADLINE_MS)
         const seconds = (performance.now() - t0) / 1000
         const memory = rssBytes(node.child.pid!)
+        const cpu = cpuSeconds(node.child.pid!)
         const progress = node.log.split('\n').filter((l) => /catching up|caught up/.test(l))
         if (progress.length) console.log(`  ${id}'s log: ${progress.slice(-1)[0]}`)
         await c.end()
@@ -231,7 +254,7 @@ async function concordSide(dir: string): Promise<Side> {
         node = await start(id, [first.pgAddress])
         c = await clientOf(node)
         await until(() => hasRow(c, 'data', ROWS), DEADLINE_MS, 'the restarted node answering')
-        return { seconds, memory, restartSeconds: (performance.now() - t1) / 1000 }
+        return { seconds, memory, restartSeconds: (performance.now() - t1) / 1000, cpu, restartCpu: cpuSeconds(node.child.pid!) }
       } finally {
         await c.end().catch(() => {})
         await node.stop(60_000)
@@ -374,38 +397,51 @@ try {
   console.log(`cluster benchmark: ${ROWS.toLocaleString('en-US')} rows, ${RUNS} interleaved runs per measure, ${NODES} Concord nodes ` +
     `(from ${BUILT ? 'the built bundle' : 'the sources (tsx)'}); load average at start ${load1().toFixed(2)}`)
   sides.push(await concordSide(join(dir, 'concord')))
+  if (BASELINE_BIN) {
+    sides.push(await concordSide(join(dir, 'baseline'), 'baseline', BASELINE_BIN))
+    console.log(`baseline: ${BASELINE_BIN}`)
+  }
   const bin = pgBinDir()
   if (bin && env['BENCH_NO_PG'] !== '1') sides.push(await postgresSide(dir, bin))
   else console.log('PostgreSQL not installed (or BENCH_NO_PG=1): no baseline')
-  const [concord] = sides
-  for (let r = 0; r < RUNS; r++) for (const t of [`lat${r}`, `thr${r}`]) await concord!.writer.query(`CREATE TABLE ${t} ${TABLE}`)
-  await concord!.writer.query(`CREATE TABLE data ${TABLE}`)
-  await until(async () => (await count(concord!.reader, `thr${RUNS - 1}`)) === 0, 60_000, 'the tables on the peer')
+  for (const concord of sides.filter((s) => s.name !== 'PostgreSQL')) {
+    for (let r = 0; r < RUNS; r++) for (const t of [`lat${r}`, `thr${r}`]) await concord.writer.query(`CREATE TABLE ${t} ${TABLE}`)
+    await concord.writer.query(`CREATE TABLE data ${TABLE}`)
+    await until(async () => (await count(concord.reader, `thr${RUNS - 1}`)) === 0, 60_000, 'the tables on the peer')
+  }
 
   for (const side of sides) {
     const t0 = performance.now()
     await insertRows(side.writer, 'data', ROWS)
     record('load', side, ROWS / ((performance.now() - t0) / 1000))
     // Concord's peer applies the rows in the background: let it finish before measuring.
-    if (side.name === 'Concord') await complete(side.reader, 'data', ROWS, DEADLINE_MS)
+    if (side.name !== 'PostgreSQL') await complete(side.reader, 'data', ROWS, DEADLINE_MS)
     console.log(`${side.name}: ${ROWS.toLocaleString('en-US')} rows loaded (load ${load1().toFixed(2)})`)
   }
-  await interleaved(sides, 'point SELECT', async (side) => record('point', side, await pointQps(side.writer)))
-  await interleaved(sides, 'GROUP BY', async (side) => record('groupby', side, await groupByMs(side.writer)))
+  if (runs('point')) await interleaved(sides, 'point SELECT', async (side) => record('point', side, await pointQps(side.writer)))
+  if (runs('groupby')) await interleaved(sides, 'GROUP BY', async (side) => record('groupby', side, await groupByMs(side.writer)))
   for (const side of sides) record('rss-writer', side, side.writerMemory())
-  await interleaved(sides, 'catch-up', async (side, run) => {
-    const r = await side.catchUp(run)
-    record('catchup', side, r.seconds)
-    record('rss-new', side, r.memory)
-    record('start-rows', side, r.restartSeconds)
-  })
-  await interleaved(sides, 'start empty', async (side, run) => record('start-empty', side, await side.startEmpty(run)))
-  await interleaved(sides, 'latency', async (side, run) => {
-    const lags = await latency(side.writer, side.reader, `lat${run}`)
-    record('p50', side, percentile(lags, 50))
-    record('p99', side, percentile(lags, 99))
-  })
-  await interleaved(sides, 'throughput', async (side, run) => record('throughput', side, await throughput(side.writer, side.reader, `thr${run}`)))
+  if (runs('catchup')) {
+    await interleaved(sides, 'catch-up', async (side, run) => {
+      const r = await side.catchUp(run)
+      record('catchup', side, r.seconds)
+      record('catchup-cpu', side, r.cpu ?? null)
+      record('rss-new', side, r.memory)
+      record('start-rows', side, r.restartSeconds)
+      record('start-rows-cpu', side, r.restartCpu ?? null)
+    })
+  }
+  if (runs('start-empty')) await interleaved(sides, 'start empty', async (side, run) => record('start-empty', side, await side.startEmpty(run)))
+  if (runs('latency')) {
+    await interleaved(sides, 'latency', async (side, run) => {
+      const lags = await latency(side.writer, side.reader, `lat${run}`)
+      record('p50', side, percentile(lags, 50))
+      record('p99', side, percentile(lags, 99))
+    })
+  }
+  if (runs('throughput')) {
+    await interleaved(sides, 'throughput', async (side, run) => record('throughput', side, await throughput(side.writer, side.reader, `thr${run}`)))
+  }
 
   const n = ROWS.toLocaleString('en-US')
   const measures: Array<[string, string, number]> = [
@@ -415,28 +451,39 @@ try {
     ['p99', 'replication commit -> visible on a peer, p99 ms', 1],
     ['throughput', `replicated throughput, ${BATCH}-row transactions, rows/s`, 0],
     ['catchup', `a new node catches up ${n} rows, s (from process start)`, 2],
+    ['catchup-cpu', `  CPU seconds of the new node until caught up`, 2],
     ['rss-writer', `resident memory, writer holding ${n} rows, MB`, 0],
     ['rss-new', `resident memory, new node after catch-up, MB`, 0],
     ['start-empty', 'start to first query, empty, s', 2],
     ['start-rows', `start to first query, ${n} rows, s`, 2],
+    ['start-rows-cpu', `  CPU seconds of that start`, 2],
     ['load', `loading ${n} rows on the writer, rows/s (once)`, 0],
   ]
-  const withPg = sides.length > 1
-  const rows: string[][] = [['measure', 'Concord', 'load', ...(withPg ? ['PostgreSQL 15', 'load', 'Concord / PostgreSQL'] : [])]]
+  const withPg = sides.some((s) => s.name === 'PostgreSQL')
+  const withBaseline = sides.some((s) => s.name === 'baseline')
+  const rows: string[][] = [[
+    'measure', 'Concord', 'load',
+    ...(withBaseline ? ['baseline', 'load', 'Concord / baseline'] : []),
+    ...(withPg ? ['PostgreSQL 15', 'load', 'Concord / PostgreSQL'] : []),
+  ]]
   for (const [key, label, decimals] of measures) {
     const c = samples.get(`${key}/Concord`)
     if (!c) continue
     const scale = key.startsWith('rss') ? 1 / MB : 1
     const cv = median(c.map((s) => s.value)) * scale
     const cells = [`${label} (${c.length})`, fmt(cv, decimals), median(c.map((s) => s.load)).toFixed(2)]
-    const p = samples.get(`${key}/PostgreSQL`)
-    if (p) {
+    for (const other of [...(withBaseline ? ['baseline'] : []), ...(withPg ? ['PostgreSQL'] : [])]) {
+      const p = samples.get(`${key}/${other}`)
+      if (!p) {
+        cells.push('', '', '')
+        continue
+      }
       const pv = median(p.map((s) => s.value)) * scale
       cells.push(fmt(pv, decimals), median(p.map((s) => s.load)).toFixed(2), pv === 0 ? 'n/a' : `${(cv / pv).toFixed(2)}x`)
     }
     rows.push(cells)
   }
-  printTable(`Concord (${NODES} nodes) vs PostgreSQL 15 logical replication, both durable; medians (runs); load = median 1-minute load average`, rows)
+  printTable(`Concord (${NODES} nodes)${withBaseline ? ' vs a baseline build' : ''} vs PostgreSQL 15 logical replication, both durable; medians (runs); load = median 1-minute load average`, rows)
 } finally {
   for (const side of sides) await side.close().catch((err: unknown) => console.log(`closing ${side.name}: ${(err as Error).message}`))
   rmSync(dir, { recursive: true, force: true })

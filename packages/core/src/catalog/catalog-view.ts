@@ -232,7 +232,7 @@ export class CatalogView<S extends ViewedShard> {
     for (const name of affected) this.rebuildTable(name)
   }
 
-  /** Builds every table (once loading is done). */
+  /** Builds every table (at load: once the catalog shard is in, before the table shards). */
   rebuildAll(): void {
     for (const name of this.tableNames()) this.noteClaim(name)
     for (const name of this.tableNames()) this.rebuildTable(name)

@@ -99,6 +99,8 @@ export class ChangePipeline {
   }
 
   rows(changes: Iterable<RowChange>): void {
+    // At load nothing resolved is news (see discardChanges): not kept, not even for a moment.
+    if (this.parts.loading()) return
     for (const c of changes) this.pendingRowChanges.push(c)
   }
 

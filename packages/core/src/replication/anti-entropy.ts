@@ -14,7 +14,9 @@
  * hears digests from every peer at once, and asking each would bring the whole shard
  * once per peer. It asks the first peer that lists it, and the others only once that
  * peer has gone silent for FETCH_PATIENCE_MS or left. A peer whose digest leaves out
- * shards it should hold is sent a digest back to ask from, not the shards themselves.
+ * shards it should hold is sent a digest back to ask from, not the shards themselves. A
+ * shard asked from a peer is not asked from it again while the answer may still come
+ * (requests-in-flight.ts): digests arrive every round, a large answer takes longer.
  *
  * Invariant: diffs and generations, encoded from a shard as it is in memory, leave only
  * once every storage write issued before the encoding is complete (host.whenDurable).
@@ -27,6 +29,7 @@ import { MessageType, type Message, type ShardDiff, type ShardDigest, type Shard
 import type { Positions } from './positions.js'
 import type { ReplicationContext } from './replication-context.js'
 import type { ReplicatedShard } from './replication-host.js'
+import { RequestsInFlight } from './requests-in-flight.js'
 import type { ShardLinks } from './shard-links.js'
 
 const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
@@ -66,6 +69,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private readonly fetching = new Map<string, { peer: string; at: number }>()
   /** Per peer: when it was last sent a digest because its own left shards out. */
   private readonly answered = new Map<string, number>()
+  /** Shards asked from each peer whose answer may still come. */
+  private readonly inFlight = new RequestsInFlight(FETCH_PATIENCE_MS)
 
   constructor(ctx: ReplicationContext<S>, fragments: Fragments<S>, positions: Positions<S>, links: ShardLinks<S>, divergence: DivergenceWatch) {
     this.ctx = ctx
@@ -132,6 +137,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
       return
     }
     this.ctx.stats.repairBytes += state.length
+    this.inFlight.answered(from, id)
     host.adoptGeneration(shard, generation, state)
     this.fetching.delete(id)
   }
@@ -148,6 +154,9 @@ export class AntiEntropy<S extends ReplicatedShard> {
     let deferred = false
     /** The peer's catalog was ours: it knew of every change of holders we know of when it listed its shards. */
     let sameCatalog = false
+    /** Some shard was asked from this peer before and its answer is still on its way. */
+    let awaiting = false
+    const now = host.now()
     for (const d of digests) {
       listed.add(d.shard)
       this.ctx.confirmations.note(from, d.shard, d.hash)
@@ -171,16 +180,21 @@ export class AntiEntropy<S extends ReplicatedShard> {
         if (!host.holds(from, info.region, d.shard)) copies.push({ shard: d.shard, generation: shard.generation, stateVector: shard.stateVector() })
         continue
       }
+      if (this.inFlight.pending(from, d.shard, now)) {
+        awaiting = true
+        continue
+      }
       const stateVector = shard ? shard.stateVector() : EMPTY_STATE_VECTOR
       if (holdsNothing(stateVector)) {
         if (this.fetchingElsewhere(d.shard, from)) {
           deferred = true
           continue
         }
-        this.fetching.set(d.shard, { peer: from, at: host.now() })
+        this.fetching.set(d.shard, { peer: from, at: now })
       }
       // Asking with our (older) generation makes the peer answer with its generation whole.
       requests.push({ shard: d.shard, generation: shard?.generation ?? 0, stateVector })
+      this.inFlight.sent(from, d.shard, now)
     }
     this.fragments.sendChunked(from, [...requests, ...copies], (r) => r.shard.length + r.stateVector.length + 16, (requests) => ({ type: MessageType.SyncRequest, requests }))
     // Shards the peer should hold but did not list: it has nothing of them. Our digest lets
@@ -189,12 +203,17 @@ export class AntiEntropy<S extends ReplicatedShard> {
     // Every shard we should both hold matches: we hold everything the peer had when it sent
     // this. Otherwise we will once the diffs we asked for are applied (unless some shard
     // comes from another peer: then a later exchange tells).
-    if (requests.length === 0 && !deferred) {
+    if (requests.length === 0 && !deferred && !awaiting) {
       this.repairs.delete(from)
       this.positions.acknowledge(from, lsn)
       if (sameCatalog) host.heldEverythingOf(from, listed)
     } else if (deferred) {
       this.repairs.delete(from)
+    } else if (awaiting) {
+      // The answer on its way may hold less than this digest lists: only the repair that
+      // asked for it (an older digest's LSN) can be acknowledged, once it and these are in.
+      const repair = this.repairs.get(from)
+      for (const r of requests) repair?.shards.add(r.shard)
     } else {
       this.repairs.set(from, { lsn, shards: new Set(requests.map((r) => r.shard)), listed: sameCatalog ? listed : null })
     }
@@ -232,6 +251,12 @@ export class AntiEntropy<S extends ReplicatedShard> {
   peerDown(peer: string): void {
     for (const [id, f] of this.fetching) if (f.peer === peer) this.fetching.delete(id)
     this.answered.delete(peer)
+    this.inFlight.forget(peer)
+  }
+
+  /** A fragment of a message came from `peer`: an answer asked from it is on its way. */
+  noteFragment(peer: string): void {
+    this.inFlight.receiving(peer, this.ctx.host.now())
   }
 
   private sendDiffs(peer: string, diffs: ShardDiff[]): void {
@@ -282,6 +307,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
     const back: ShardDiff[] = []
     if (this.ctx.peers.has(from)) for (const d of diffs) this.ctx.confirmations.note(from, d.shard, d.hash)
     for (const d of diffs) {
+      this.inFlight.answered(from, d.shard)
       const shard = this.links.target(d.shard)
       if (shard === null || !this.links.acceptsFrom(from, d.shard)) continue
       if (d.generation !== shard.generation) {

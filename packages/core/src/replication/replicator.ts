@@ -273,6 +273,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       msg = decodeMessage(data, this.maxBytes)
       if (msg.type === MessageType.Fragment) {
         this.positions.statusOf(from).lastSeen = this.host.now()
+        this.antiEntropy.noteFragment(from)
         const whole = this.fragments.reassemble(from, msg)
         if (whole === null) return
         msg = decodeMessage(whole, MAX_REASSEMBLED_BYTES)

@@ -5,24 +5,33 @@
  */
 import type { Row } from '../types.js'
 
-/** FNV-1a over a row's key and its values, each tagged with its type. */
+/**
+ * FNV-1a over a row's key and its values, each tagged with its type: each string, and
+ * each value as `type:text`, followed by 0xff. Replicas compare these sums, so the value
+ * must never change; it is computed without building the tagged strings (every row of a
+ * start or a catch-up is hashed).
+ */
 export function rowHash(key: string, row: Row): number {
-  let h = 0x811c9dc5
-  const str = (s: string) => {
-    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
-    h = Math.imul(h ^ 0xff, 0x01000193)
-  }
-  str(key)
+  let h = end(chars(0x811c9dc5, key))
   for (const name in row) {
-    str(name)
+    h = end(chars(h, name))
     const v = row[name]!
-    if (v === null) str('\u0000n')
+    if (v === null) h = end(chars(h, '\u0000n'))
     else if (v instanceof Uint8Array) {
       h = Math.imul(h ^ 0x62, 0x01000193)
       for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v[i]!, 0x01000193)
-    } else str(`${typeof v}:${String(v)}`)
+    } else h = end(chars(Math.imul(chars(h, typeof v) ^ 0x3a, 0x01000193), String(v)))
   }
   return h >>> 0
+}
+
+function chars(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+  return h
+}
+
+function end(h: number): number {
+  return Math.imul(h ^ 0xff, 0x01000193)
 }
 
 /** Whether two rows hold the same columns with the same values (bytes compared by content). */
