@@ -21,7 +21,7 @@
  *
  * Every write first locks its row for the transaction's session (runtime/row-locks.ts):
  * a row another session's transaction locked stops the statement with `RowLockWait`
- * before anything is written to it. Rows `hide` names are read as absent (SKIP LOCKED).
+ * before anything is written to it.
  *
  * Invariants: `range` and `matching` return the same rows a scan filtered by the same
  * condition would, in some order. An overlay lists exactly the rows written since the
@@ -69,8 +69,6 @@ export class TransactionRows {
   private remote: RemoteRows | null
   private readonly observer: RowReadObserver | null
   private locker: RowLocker | null = null
-  /** Per table: lock keys of rows the running statement skips (SELECT .. SKIP LOCKED). */
-  private hidden: Map<string, Set<string>> | null = null
 
   /**
    * @param useIndexes false where indexes may be mid-update (conflict resolvers run while
@@ -111,38 +109,18 @@ export class TransactionRows {
     throw new RowLockWait(table, lockKey, blockers)
   }
 
-  /** Reads of `table` leave out the rows with these keys until `hide(null)` (SKIP LOCKED). */
-  hide(skipped: Map<string, Set<string>> | null): void {
-    this.hidden = skipped
-  }
-
-  private visible(table: string, row: Row | undefined): Row | undefined {
-    if (row === undefined || this.hidden === null) return row
-    const skip = this.hidden.get(table)
-    if (skip === undefined) return row
-    const key = this.keyIn(table, row)
-    return key !== null && skip.has(RowLocks.keyOf(table, key)) ? undefined : row
-  }
-
-  private visibleAll(table: string, rows: Iterable<Row>): Iterable<Row> {
-    if (this.hidden === null || !this.hidden.has(table)) return rows
-    const out: Row[] = []
-    for (const r of rows) if (this.visible(table, r) !== undefined) out.push(r)
-    return out
-  }
-
   // ---- reads ------------------------------------------------------------------
 
   get(table: string, key: Value[]): Row | undefined {
     const remote = this.remoteFor(table)
     this.observer?.(table, remote !== null ? { kind: 'remote' } : { kind: 'key', key })
-    return this.visible(table, remote !== null ? remote.get(key) : this.tx.get(table, key))
+    return remote !== null ? remote.get(key) : this.tx.get(table, key)
   }
 
   scan(table: string): Iterable<Row> {
     const remote = this.remoteFor(table)
     this.observer?.(table, remote !== null ? { kind: 'remote' } : { kind: 'all' })
-    return this.visibleAll(table, remote !== null ? remote.rows : this.tx.scan(table))
+    return remote !== null ? remote.rows : this.tx.scan(table)
   }
 
   /** The rows a holder sent for a table not held here; null for a table read locally (see RemoteRows.lookup). */
@@ -159,11 +137,6 @@ export class TransactionRows {
 
   /** Rows whose `column` lies within `r`; null when no index on the column can answer. */
   range(table: TableInfo, column: string, r: IndexRange): Row[] | null {
-    const rows = this.rangeOf(table, column, r)
-    return rows === null || this.hidden === null ? rows : [...this.visibleAll(table.name, rows)]
-  }
-
-  private rangeOf(table: TableInfo, column: string, r: IndexRange): Row[] | null {
     const ov = this.overlay(table, column)
     if (ov === null) return null
     this.observer?.(table.name, { kind: 'range', index: ov.index, range: r })
