@@ -98,6 +98,15 @@ export class RowLocks {
     return (this.byOwner.get(owner)?.size ?? 0) > 0
   }
 
+  /**
+   * Whether an owner other than `owner` holds a lock. While none does, a statement of
+   * `owner` cannot meet a locked row (statements run synchronously), so it needs no mark
+   * to undo its run by.
+   */
+  othersHold(owner: LockOwner): boolean {
+    return this.byOwner.size > (this.byOwner.has(owner) ? 1 : 0)
+  }
+
   /** Releases every lock of `owner` (its transaction ended) and wakes their waiters. */
   release(owner: LockOwner): void {
     const mine = this.byOwner.get(owner)

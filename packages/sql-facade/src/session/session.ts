@@ -511,11 +511,12 @@ export class Session {
     for (let reads = 0; ; ) {
       // A run stopped by a locked row is undone and run again once the lock is released.
       const block = this.block
-      const mark = block !== null && !block.failed && mayLockRows(stmt) ? block.tx.savepoint() : null
+      // The mark copies the block's writes: taken only when another session holds a lock.
+      const mark = block !== null && !block.failed && mayLockRows(stmt) && this.db.rowLocks.othersHold(this.locker.owner) ? block.tx.savepoint() : null
       try {
         return this.runOne(stmt, params, remote)
       } catch (e) {
-        if (e instanceof RowLockWait) {
+        if (e instanceof RowLockWait && (block === null || mark !== null)) {
           if (block !== null && mark !== null) {
             block.tx.rollbackTo(mark)
             block.rows.invalidate()
