@@ -29,6 +29,7 @@ import { loadParser } from './parser/parse.js'
 import { PartitionRouter } from './placement/partition-view.js'
 import type { Int8Output, QueryResult } from './result-format.js'
 import { NotificationHub } from './notify/notification-hub.js'
+import { RowLocks } from './runtime/row-locks.js'
 import { Session, type SessionHost, type SessionOptions } from './session/session.js'
 import { CLUSTER_SETTING_KIND, NODE_SETTING_KIND, Settings } from './settings/settings.js'
 import { SystemCatalog } from './system/system-views.js'
@@ -113,6 +114,8 @@ export class Database implements SessionHost {
   private readonly liveQueries: LiveQueries
   /** Changes of followed tables, by position (concord_changes, LISTEN concord_changes_<table>). */
   readonly tableChanges: ChangeFeed
+  /** Row locks of this node's sessions (runtime/row-locks.ts). */
+  readonly rowLocks = new RowLocks()
 
   private constructor(replica: Replica, ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
     this.replica = replica

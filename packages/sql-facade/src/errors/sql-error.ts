@@ -103,6 +103,8 @@ export const SqlState = {
   indeterminateDatatype: '42P18',
   featureNotSupported: '0A000',
   queryCanceled: '57014',
+  lockNotAvailable: '55P03',
+  deadlockDetected: '40P01',
   activeSqlTransaction: '25001',
   noActiveSqlTransaction: '25P01',
   inFailedSqlTransaction: '25P02',

@@ -18,6 +18,7 @@ import type { ExecCtx } from '../runtime/context.js'
 import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, execDrop } from './ddl.js'
 import { execAlterPublication, execCreatePublication } from '../replication/replication-statements.js'
 import { execDelete, execInsert, execUpdate, type TargetRowPlans } from './dml.js'
+import { execLockingSelect } from './locking-select.js'
 import { execCreateView } from './view-ddl.js'
 import { execCreateTableAs } from './create-table-as.js'
 import { utility, type StatementResult } from '../runtime/result.js'
@@ -81,6 +82,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
     const { intoClause, ...query } = node.SelectStmt
     return execCreateTableAs(intoClause, query, false, p)
   }
+  if ('SelectStmt' in node && node.SelectStmt.lockingClause?.length) return execLockingSelect(node.SelectStmt, p)
   if ('SelectStmt' in node) {
     const planFor = (e: ExecCtx): Relation => planSelect(node.SelectStmt, e === exec ? p : rootPlanCtx(e, p.shardLocation), null)
     const rel = exec.planCache && !p.shardLocation ? exec.planCache.select(node, exec, planFor) : planFor(exec)

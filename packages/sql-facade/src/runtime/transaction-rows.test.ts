@@ -317,7 +317,7 @@ describe('every access path inside a transaction block', () => {
 })
 
 describe('COMMIT of a block', () => {
-  it('applies the rows its statements reported, not rows another session committed meanwhile', async () => {
+  it('applies the rows its statements reported, not rows another session committed meanwhile; a write of a row it wrote waits for COMMIT', async () => {
     const db = await openDatabase({ nodeId: 'n1' })
     dbs.push(db)
     await db.query(SETUP)
@@ -326,16 +326,18 @@ describe('COMMIT of a block', () => {
     const upd = await db.query('UPDATE txs SET qty = 0')
     expect(upd.rowCount).toBe(2)
     await other.query("INSERT INTO txs VALUES (3, 'c', 3)")
-    await other.query("UPDATE txs SET qty = 100 WHERE id = 2")
+    // The row is locked by the block (runtime/row-locks.ts): the update waits and applies after COMMIT.
+    const waiting = other.query("UPDATE txs SET qty = 100 WHERE id = 2")
     await db.query('COMMIT')
+    await waiting
     expect((await db.query('SELECT id, qty FROM txs ORDER BY id')).rows).toEqual([
       { id: 1, qty: 0 },
-      { id: 2, qty: 0 },
+      { id: 2, qty: 100 },
       { id: 3, qty: 3 },
     ])
   })
 
-  it('a row the block updated and another session deleted stays deleted (the delete wins, as across nodes)', async () => {
+  it('a row the block updated and another node deleted stays deleted (the delete wins)', async () => {
     const db = await openDatabase({ nodeId: 'n1' })
     dbs.push(db)
     await db.query(SETUP)
@@ -343,20 +345,21 @@ describe('COMMIT of a block', () => {
     await db.query('BEGIN')
     await db.query("UPDATE txi SET qty = 10 WHERE k = 'a'")
     await db.query("UPDATE txi SET qty = 20 WHERE k = 'b'")
-    await other.query('DELETE FROM txi WHERE id = 1')
+    // Another node's delete arrives as a replicated write: row locks bind this node's sessions only.
+    db.replica.transact((tx) => tx.delete('txi', [1]))
     expect((await db.query('SELECT id, qty FROM txi ORDER BY id')).rows).toEqual([{ id: 2, qty: 20 }, { id: 3, qty: 3 }])
     await db.query('COMMIT')
     expect((await db.query('SELECT id, k, qty FROM txi ORDER BY id')).rows).toEqual([{ id: 2, k: 'b', qty: 20 }, { id: 3, k: 'c', qty: 3 }])
   })
 
-  it('an index finds a row the block changed by a column another session changed meanwhile', async () => {
+  it('an index finds a row the block changed by a column another node changed meanwhile', async () => {
     const db = await openDatabase({ nodeId: 'n1' })
     dbs.push(db)
     await db.query(SETUP)
     const other = db.session()
     await db.query('BEGIN')
     await db.query("UPDATE txi SET qty = 10 WHERE k = 'a'")
-    await other.query("UPDATE txi SET k = 'z' WHERE id = 1")
+    db.replica.transact((tx) => tx.update('txi', [1], { k: 'z' }))
     expect((await db.query("SELECT id, qty FROM txi WHERE k = 'z'")).rows).toEqual([{ id: 1, qty: 10 }])
     expect((await db.query("SELECT id FROM txi WHERE k = 'a'")).rows).toEqual([])
     expect((await db.query("SELECT id FROM txi WHERE k > 'y'")).rows).toEqual([{ id: 1 }])

@@ -19,6 +19,10 @@
  * for this statement, placement/remote-rows.ts), which fails the read when there are
  * none; without `remote`, core refuses the read. Never a local, empty answer.
  *
+ * Every write first locks its row for the transaction's session (runtime/row-locks.ts):
+ * a row another session's transaction locked stops the statement with `RowLockWait`
+ * before anything is written to it.
+ *
  * Invariants: `range` and `matching` return the same rows a scan filtered by the same
  * condition would, in some order. An overlay lists exactly the rows written since the
  * transaction began; after `invalidate` (ROLLBACK TO SAVEPOINT) it is rebuilt.
@@ -28,8 +32,10 @@ import type { IndexRange, OrderedIndex, SecondaryIndexes } from '../catalog/seco
 import { columnMeta } from '../catalog/table-meta.js'
 import { compareValues, groupKey } from '../types/compare.js'
 import { decodeValue } from '../types/storage-codec.js'
+import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { RtValue } from '../types/value.js'
 import type { RemoteRows, RemoteTable } from '../placement/remote-rows.js'
+import { RowLocks, RowLockWait, type RowLocker, type RowLockMode } from './row-locks.js'
 
 /**
  * How a statement read a table, for whoever watches what a query depends on (live
@@ -62,6 +68,7 @@ export class TransactionRows {
   private readonly useIndexes: boolean
   private remote: RemoteRows | null
   private readonly observer: RowReadObserver | null
+  private locker: RowLocker | null = null
 
   /**
    * @param useIndexes false where indexes may be mid-update (conflict resolvers run while
@@ -80,6 +87,26 @@ export class TransactionRows {
   /** The rows holders sent for the statement about to run (a block's rows serve many statements). */
   setRemote(remote: RemoteRows | null): void {
     this.remote = remote
+  }
+
+  /** Locks every row this transaction writes (or locks) for `locker`'s session. */
+  setLocker(locker: RowLocker | null): void {
+    this.locker = locker
+  }
+
+  /**
+   * Locks a row for the transaction, or throws `RowLockWait` when another session's
+   * transaction holds a conflicting lock. `skip`: returns false instead (SKIP LOCKED);
+   * `nowait`: fails with 55P03 instead (NOWAIT).
+   */
+  lock(table: string, key: Value[], mode: RowLockMode, onLocked: 'wait' | 'skip' | 'nowait' = 'wait'): boolean {
+    if (this.locker === null) return true
+    const lockKey = RowLocks.keyOf(table, key)
+    const blockers = this.locker.locks.tryLock(this.locker.owner, lockKey, mode)
+    if (blockers.length === 0) return true
+    if (onLocked === 'skip') return false
+    if (onLocked === 'nowait') throw new SqlError(SqlState.lockNotAvailable, `could not obtain lock on row in relation "${table}"`)
+    throw new RowLockWait(table, lockKey, blockers)
   }
 
   // ---- reads ------------------------------------------------------------------
@@ -166,28 +193,36 @@ export class TransactionRows {
 
   /** `defaulted`: columns holding defaults the statement did not name (see core insert). */
   insert(table: string, row: Row, defaulted?: Iterable<string>): void {
+    // A second inserter of the key waits, then finds the row (unique violation, ON CONFLICT).
+    const key = this.keyIn(table, row)
+    if (key !== null) this.lock(table, key, 'update')
     this.tx.insert(table, row, defaulted)
-    this.touch(table, this.keyIn(table, row))
+    this.touch(table, key)
   }
 
   /** Writes columns of an existing row (moving it when `changes` changes its key). */
   update(table: string, key: Value[], changes: Row): boolean {
+    const info = this.tx.table(table)
+    const newKey = info && info.primaryKey.some((c) => c in changes) ? info.primaryKey.map((c, i) => (c in changes ? changes[c]! : key[i]!)) : null
+    this.lock(table, key, newKey !== null ? 'update' : 'noKeyUpdate')
+    if (newKey !== null) this.lock(table, newKey, 'update')
     const ok = this.tx.update(table, key, changes)
     if (ok) {
       this.touch(table, key)
-      const info = this.tx.table(table)
-      if (info && info.primaryKey.some((c) => c in changes)) this.touch(table, info.primaryKey.map((c, i) => (c in changes ? changes[c]! : key[i]!)))
+      if (newKey !== null) this.touch(table, newKey)
     }
     return ok
   }
 
   increment(table: string, key: Value[], column: string, delta: number | bigint): boolean {
+    this.lock(table, key, 'noKeyUpdate')
     const ok = this.tx.increment(table, key, column, delta)
     if (ok) this.touch(table, key)
     return ok
   }
 
   delete(table: string, key: Value[]): boolean {
+    this.lock(table, key, 'update')
     const ok = this.tx.delete(table, key)
     if (ok) this.touch(table, key)
     return ok

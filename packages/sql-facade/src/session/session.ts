@@ -69,6 +69,7 @@ import { createsTempRelation, TempSchema } from './temp-schema.js'
 import { SessionNotifications, type NotificationMark } from '../notify/session-notifications.js'
 import type { NotificationHub } from '../notify/notification-hub.js'
 import type { Notification } from '../notify/notification.js'
+import { RowLockWait, type LockWaitLimits, type RowLocker, type RowLocks } from '../runtime/row-locks.js'
 
 interface Block {
   tx: OpenTransaction
@@ -113,6 +114,8 @@ export interface SessionHost {
   readonly userSequences: UserSequences
   /** The system views and the catalog model they share. */
   readonly system: SystemCatalog
+  /** The node's row locks: every session's transactions lock the rows they write here. */
+  readonly rowLocks: RowLocks
   /** The libp2p addresses `SHOW concord.p2p_addresses` lists. */
   p2pAddresses(): string[]
   /** Roles and grants as the replica holds them (cached by the database). */
@@ -186,6 +189,8 @@ export class Session {
   readonly db: SessionHost
   /** The session's temporary tables and views. */
   private readonly temp: TempSchema
+  /** This session's hold on the node's row locks (its transaction's locks). */
+  private readonly locker: RowLocker
 
   constructor(
     db: SessionHost,
@@ -202,6 +207,14 @@ export class Session {
     this.readObserver = options.readObserver ?? null
     this.notifications = new SessionNotifications(db.notifications, this.processId)
     this.temp = new TempSchema(db.replica)
+    this.locker = { locks: db.rowLocks, owner: { pid: this.processId } }
+  }
+
+  /** The rows of `tx` as this session's statements read and write them (locking what they write). */
+  private newRows(tx: Transaction): TransactionRows {
+    const rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote, this.readObserver)
+    rows.setLocker(this.locker)
+    return rows
   }
 
   /**
@@ -222,6 +235,8 @@ export class Session {
   async close(): Promise<void> {
     this.notifications.close()
     this.block = null
+    // A disconnected session's transaction is over: its row locks go with it.
+    this.db.rowLocks.release(this.locker.owner)
     await this.temp.discard()
   }
 
@@ -242,7 +257,7 @@ export class Session {
     const b = this.block
     if (b && !b.temp) {
       b.tx = this.temp.layerOpen(b.tx)
-      b.rows = new TransactionRows(b.tx, this.db.indexes, true, this.statementRemote, this.readObserver)
+      b.rows = this.newRows(b.tx)
       b.temp = true
     }
   }
@@ -444,6 +459,9 @@ export class Session {
       } catch (e) {
         // Outside a block the statement was its own transaction: its NOTIFYs go with it.
         if (this.block === null) this.notifications.abort()
+        // An error aborts the whole transaction unless a savepoint may resume it: as in
+        // PostgreSQL, its row locks are released now (ROLLBACK then only ends the block).
+        if (this.block === null || (this.block.failed && this.block.savepoints.length === 0)) this.db.rowLocks.release(this.locker.owner)
         if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
         throw e
       }
@@ -541,9 +559,31 @@ export class Session {
     const deadline = this.db.replica.now() + this.db.serialWaitMs
     const notifyMark = this.notifications.mark()
     for (let reads = 0; ; ) {
+      // A run stopped by a locked row is undone and run again once the lock is released.
+      const block = this.block
+      // The mark copies the block's writes: taken only when another session holds a lock.
+      const mark = block !== null && !block.failed && mayLockRows(stmt) && this.db.rowLocks.othersHold(this.locker.owner) ? block.tx.savepoint() : null
       try {
         return this.runOne(stmt, params, remote)
       } catch (e) {
+        if (e instanceof RowLockWait && (block === null || mark !== null)) {
+          if (block !== null && mark !== null) {
+            block.tx.rollbackTo(mark)
+            block.rows.invalidate()
+            block.failed = false
+          } else {
+            // Outside a block the run's transaction was dropped; it holds nothing while it waits.
+            this.db.rowLocks.release(this.locker.owner)
+          }
+          this.notifications.rollbackTo(notifyMark)
+          try {
+            await this.db.rowLocks.wait(this.locker.owner, e, this.lockWaitLimits())
+          } catch (failed) {
+            if (this.block) this.block.failed = true
+            throw failed
+          }
+          continue
+        }
         // A table not held here that `federate` did not foresee (read by a function, an
         // EXECUTE): outside a block the failed run left no trace, so read it and run again.
         // Inside a block its writes so far might not be undone: the block fails (0A000).
@@ -569,6 +609,16 @@ export class Session {
     }
   }
 
+  /** How long a wait for a row lock may last: lock_timeout, statement_timeout, a cancel request. */
+  private lockWaitLimits(): LockWaitLimits {
+    return {
+      lockTimeoutMs: durationMillis(this.settings.show('lock_timeout') ?? '0'),
+      deadline: this.deadline,
+      now: monotonicNow,
+      canceled: () => this.cancelRequested,
+    }
+  }
+
   /** Runs a statement over `remote` (rows holders sent for it): synchronous from start to end. */
   private runOne(stmt: Statement, params: RtValue[], remote: RemoteRows): { result: StatementResult; durable: boolean } {
     this.statementRemote = remote
@@ -577,6 +627,8 @@ export class Session {
       return this.runStatementNow(stmt, params)
     } finally {
       this.statementRemote = null
+      // Outside a block (a statement of its own, COMMIT, ROLLBACK) the transaction ended: its locks are released.
+      if (this.block === null) this.db.rowLocks.release(this.locker.owner)
     }
   }
 
@@ -745,7 +797,7 @@ export class Session {
         const mode = applyTransactionOptions(this.characteristics, options)
         const tx = this.temp.begin()
         this.block = {
-          tx, rows: new TransactionRows(tx, this.db.indexes, true, this.statementRemote, this.readObserver), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
+          tx, rows: this.newRows(tx), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
           deferred: new DeferredConstraints(), rolesTouched: false, temp: this.temp.active,
         }
         this.settings.beginTransaction()
@@ -822,7 +874,7 @@ export class Session {
     }
   }
 
-  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote, this.readObserver)): ExecCtx {
+  private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = this.newRows(tx)): ExecCtx {
     const db = this.db
     let model: CatalogModel | undefined
     // After a block changed roles, grants or owners, its own transaction shows them; otherwise the database's cached copy is current.
@@ -1009,6 +1061,13 @@ const SLEEP_SLICE_MS = 50
 function yieldToEventLoop(): Promise<void> {
   const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate
   return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)))
+}
+
+/** Whether a statement may lock rows (anything but transaction control and settings). */
+function mayLockRows(stmt: Statement): boolean {
+  if (stmt.kind !== 'pg') return true
+  const n = stmt.node
+  return !('TransactionStmt' in n || 'VariableSetStmt' in n || 'VariableShowStmt' in n)
 }
 
 /** SELECT, INSERT, UPDATE, DELETE: statements that cannot change roles, grants or owners. */

@@ -1,0 +1,186 @@
+/**
+ * Node-local row locks, PostgreSQL's four modes (FOR KEY SHARE < FOR SHARE < FOR NO KEY
+ * UPDATE < FOR UPDATE), held by a session's transaction until it ends.
+ *
+ * Statements run synchronously, so a lock is never waited for inside a statement: a
+ * write (or SELECT .. FOR UPDATE) that finds a row locked by another session's open
+ * transaction throws `RowLockWait`; the session undoes the statement's run, awaits the
+ * release here (other sessions keep running), and runs the statement again. The new run
+ * reads the row's latest committed version and re-tests its WHERE, which is what
+ * PostgreSQL's EvalPlanQual achieves for READ COMMITTED: `b = b + n` sees the other
+ * commit, a row that no longer matches is left alone, a deleted row is skipped.
+ *
+ * Invariants: a key's holders never hold conflicting modes; an owner waits for at most
+ * one key at a time, and a wait that would close a circle in the wait-for graph is
+ * refused (40P01) before it starts, so exactly one transaction of a deadlock fails.
+ * Locks bind sessions of one node only: other nodes' writes merge (docs/compatibility.md).
+ */
+import { encodeRowKey, type Value } from '@concord/core'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+
+export type RowLockMode = 'keyShare' | 'share' | 'noKeyUpdate' | 'update'
+
+/** PostgreSQL's row lock conflict table. */
+const CONFLICTS: Record<RowLockMode, readonly RowLockMode[]> = {
+  keyShare: ['update'],
+  share: ['noKeyUpdate', 'update'],
+  noKeyUpdate: ['share', 'noKeyUpdate', 'update'],
+  update: ['keyShare', 'share', 'noKeyUpdate', 'update'],
+}
+
+const STRENGTH: Record<RowLockMode, number> = { keyShare: 0, share: 1, noKeyUpdate: 2, update: 3 }
+
+/** Who holds locks: one per session (its transaction's locks are the session's). */
+export interface LockOwner {
+  readonly pid: number
+}
+
+/** A statement found a row locked by another transaction: undo the run, wait, run again. */
+export class RowLockWait extends Error {
+  readonly lockKey: string
+  readonly blockers: LockOwner[]
+  readonly table: string
+
+  constructor(table: string, lockKey: string, blockers: LockOwner[]) {
+    super(`row of "${table}" is locked by another transaction`)
+    this.table = table
+    this.lockKey = lockKey
+    this.blockers = blockers
+  }
+}
+
+/** How long a wait may last and how it is interrupted (all read while waiting). */
+export interface LockWaitLimits {
+  /** lock_timeout in ms; 0: none. */
+  lockTimeoutMs: number
+  /** The statement's deadline on `now` (statement_timeout); Infinity: none. */
+  deadline: number
+  now(): number
+  canceled(): boolean
+}
+
+/** How often a waiting session looks at its cancel flag, in ms. */
+const POLL_MS = 20
+
+export class RowLocks {
+  /** Lock key -> holders and their modes. */
+  private readonly held = new Map<string, Map<LockOwner, RowLockMode>>()
+  private readonly byOwner = new Map<LockOwner, Set<string>>()
+  /** Wait-for edges of the owners waiting now. */
+  private readonly waitsFor = new Map<LockOwner, readonly LockOwner[]>()
+  private readonly wakers = new Map<string, Set<() => void>>()
+
+  static keyOf(table: string, key: Value[]): string {
+    return `${table}\u0000${encodeRowKey(key)}`
+  }
+
+  /** Takes (or strengthens) `owner`'s lock on a row; returns the owners in the way (none: taken). */
+  tryLock(owner: LockOwner, lockKey: string, mode: RowLockMode): LockOwner[] {
+    let holders = this.held.get(lockKey)
+    const blockers: LockOwner[] = []
+    if (holders !== undefined) {
+      const conflicting = CONFLICTS[mode]
+      for (const [o, m] of holders) if (o !== owner && conflicting.includes(m)) blockers.push(o)
+      if (blockers.length > 0) return blockers
+    } else {
+      this.held.set(lockKey, (holders = new Map()))
+    }
+    const had = holders.get(owner)
+    if (had === undefined || STRENGTH[had] < STRENGTH[mode]) holders.set(owner, mode)
+    let mine = this.byOwner.get(owner)
+    if (mine === undefined) this.byOwner.set(owner, (mine = new Set()))
+    mine.add(lockKey)
+    return blockers
+  }
+
+  /** Whether `owner` holds any lock (a transaction that locked nothing ends without work here). */
+  holds(owner: LockOwner): boolean {
+    return (this.byOwner.get(owner)?.size ?? 0) > 0
+  }
+
+  /**
+   * Whether an owner other than `owner` holds a lock. While none does, a statement of
+   * `owner` cannot meet a locked row (statements run synchronously), so it needs no mark
+   * to undo its run by.
+   */
+  othersHold(owner: LockOwner): boolean {
+    return this.byOwner.size > (this.byOwner.has(owner) ? 1 : 0)
+  }
+
+  /** Releases every lock of `owner` (its transaction ended) and wakes their waiters. */
+  release(owner: LockOwner): void {
+    const mine = this.byOwner.get(owner)
+    if (mine === undefined) return
+    this.byOwner.delete(owner)
+    for (const k of mine) {
+      const holders = this.held.get(k)
+      holders?.delete(owner)
+      if (holders?.size === 0) this.held.delete(k)
+      const wake = this.wakers.get(k)
+      if (wake !== undefined) for (const w of [...wake]) w()
+    }
+  }
+
+  /**
+   * Waits until a blocker of `w` releases the row (then the caller runs its statement
+   * again). Fails with 40P01 if the wait would close a circle of waits, 55P03 after
+   * lock_timeout, 57014 on statement_timeout or cancel.
+   */
+  async wait(owner: LockOwner, w: RowLockWait, limits: LockWaitLimits): Promise<void> {
+    const circle = this.circleThrough(owner, w.blockers)
+    if (circle !== null) {
+      throw new SqlError(SqlState.deadlockDetected, 'deadlock detected', {
+        detail: `Process ${owner.pid} waits for a row of "${w.table}" locked by process ${circle.pid}, which waits, directly or not, for process ${owner.pid}.`,
+        hint: 'See server log for query details.',
+      })
+    }
+    const lockDeadline = limits.lockTimeoutMs > 0 ? limits.now() + limits.lockTimeoutMs : Infinity
+    this.waitsFor.set(owner, w.blockers)
+    let wakers = this.wakers.get(w.lockKey)
+    if (wakers === undefined) this.wakers.set(w.lockKey, (wakers = new Set()))
+    const set = wakers
+    let waker: () => void = () => {}
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      await new Promise<void>((resolve, reject) => {
+        waker = resolve
+        set.add(waker)
+        const check = () => {
+          const now = limits.now()
+          if (limits.canceled()) return reject(new SqlError(SqlState.queryCanceled, 'canceling statement due to user request'))
+          if (now >= limits.deadline) return reject(new SqlError(SqlState.queryCanceled, 'canceling statement due to statement timeout'))
+          if (now >= lockDeadline) return reject(new SqlError(SqlState.lockNotAvailable, 'canceling statement due to lock timeout'))
+          timer = setTimeout(check, Math.max(1, Math.min(POLL_MS, lockDeadline - now, limits.deadline - now)))
+        }
+        check()
+      })
+    } finally {
+      if (timer !== undefined) clearTimeout(timer)
+      set.delete(waker)
+      if (set.size === 0) this.wakers.delete(w.lockKey)
+      this.waitsFor.delete(owner)
+    }
+  }
+
+  /** A blocker from which the waits lead back to `owner`, if any. */
+  private circleThrough(owner: LockOwner, blockers: readonly LockOwner[]): LockOwner | null {
+    for (const first of blockers) {
+      const seen = new Set<LockOwner>()
+      const stack = [first]
+      while (stack.length > 0) {
+        const o = stack.pop()!
+        if (o === owner) return first
+        if (seen.has(o)) continue
+        seen.add(o)
+        for (const next of this.waitsFor.get(o) ?? []) stack.push(next)
+      }
+    }
+    return null
+  }
+}
+
+/** A transaction's way to lock rows: the node's lock table and the session that owns the locks. */
+export interface RowLocker {
+  readonly locks: RowLocks
+  readonly owner: LockOwner
+}
