@@ -11,6 +11,7 @@ import type { PlanCtx } from '../plan/plan-context.js'
 import type { Relation } from '../relation/relation.js'
 import { rootPlanCtx } from './plan-root.js'
 import { mentionsColumn } from '../parser/column-mention.js'
+import { hasNestedLockingClause } from '../parser/nested-locking.js'
 import { regOutput } from '../catalog/object-names.js'
 import { isRegType } from '../types/sql-type.js'
 import { planWithClause } from '../plan/with-clause.js'
@@ -81,6 +82,11 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('SelectStmt' in node && node.SelectStmt.intoClause) {
     const { intoClause, ...query } = node.SelectStmt
     return execCreateTableAs(intoClause, query, false, p)
+  }
+  if (hasNestedLockingClause(node)) {
+    throw new SqlError(SqlState.featureNotSupported, 'FOR UPDATE / FOR SHARE is supported only on the top-level SELECT of a statement', {
+      hint: 'Lock the rows first (SELECT .. FROM t WHERE .. FOR UPDATE), then run the statement in the same transaction.',
+    })
   }
   if ('SelectStmt' in node && node.SelectStmt.lockingClause?.length) return execLockingSelect(node.SelectStmt, p)
   if ('SelectStmt' in node) {

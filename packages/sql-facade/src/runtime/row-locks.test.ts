@@ -191,6 +191,21 @@ describe('row locks between sessions of one node', () => {
     await a.query('COMMIT')
   })
 
+  it('FOR UPDATE anywhere but the top-level SELECT fails with 0A000 instead of locking nothing', async () => {
+    const { a } = await setup()
+    for (const sql of [
+      'SELECT * FROM (SELECT * FROM t WHERE id = 1 FOR UPDATE) s',
+      'WITH l AS (SELECT * FROM t WHERE id = 1 FOR UPDATE) SELECT * FROM l',
+      'UPDATE t SET b = b + 1 WHERE id IN (SELECT id FROM t WHERE id = 1 FOR UPDATE)',
+      'INSERT INTO t SELECT id + 10, b FROM t WHERE id = 1 FOR SHARE',
+      'SELECT (SELECT b FROM t WHERE id = 1 FOR UPDATE)',
+    ]) {
+      expect(await codeOf(a.query(sql)), sql).toBe('0A000')
+    }
+    expect((await a.query('SELECT b FROM t WHERE id = 1 FOR UPDATE')).rows).toEqual([{ b: 10 }])
+    expect(await valueOf(a, 11)).toBeUndefined()
+  })
+
   it('a closed session releases its locks', async () => {
     const { a, b } = await setup()
     await a.query('BEGIN')
