@@ -112,6 +112,8 @@ export interface TableModel {
   partitionOf: string | null
   /** 'FOR VALUES WITH (modulus 2, remainder 0)' for a partition. */
   partitionBound: string | null
+  /** INHERITS parents, in order (catalog/table-inheritance.ts). */
+  inherits: string[]
   regions: string[] | null
   /** Referenced by a foreign key, or has one (PostgreSQL keeps RI triggers on both sides). */
   hasTriggers: boolean
@@ -327,6 +329,7 @@ function tableModel(t: TableInfo, indexObjects: Array<Record<string, Json>>): Ta
     partitionStrategy: p ? (p.method === 'hash' ? 'h' : p.method === 'list' ? 'l' : 'r') : null,
     partitionOf: meta.partitionOf ?? null,
     partitionBound: boundText(meta.bound),
+    inherits: meta.inherits ?? [],
     regions: t.regions,
     hasTriggers: meta.foreignKeys.length > 0,
   }

@@ -15,6 +15,8 @@
  * Refused loudly (0A000) rather than done halfway: renaming a column a view reads (a view
  * fixes its columns when created), a primary key constraint, and sequences.
  */
+import { inheritanceDescendants } from '../catalog/table-inheritance.js'
+import { isInheritedColumn } from './inherits-ddl.js'
 import type { Json, TableInfo } from '@concord/core'
 import type { RenameStmt } from 'libpg-query'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, type ForeignKey } from '../catalog/table-meta.js'
@@ -113,8 +115,11 @@ function renameTable(p: PlanCtx, name: string, newName: string): void {
     const meta = tableMeta(t)
     const fks = meta.foreignKeys.map((k): ForeignKey => (k.refTable === name ? { ...k, refTable: newName } : k))
     const moved = fks.some((k, i) => k !== meta.foreignKeys[i])
-    if (moved || meta.partitionOf === name) {
-      tx.alterTable(t.name, { meta: tableMetaToJson({ ...meta, foreignKeys: fks, ...(meta.partitionOf === name ? { partitionOf: newName } : {}) }) })
+    const inherits = meta.inherits?.includes(name) === true ? meta.inherits.map((x) => (x === name ? newName : x)) : meta.inherits
+    if (moved || meta.partitionOf === name || inherits !== meta.inherits) {
+      tx.alterTable(t.name, {
+        meta: tableMetaToJson({ ...meta, foreignKeys: fks, ...(meta.partitionOf === name ? { partitionOf: newName } : {}), ...(inherits ? { inherits } : {}) }),
+      })
     }
   }
   for (const [sname, v] of tx.listCatalog(SEQUENCE_KIND)) {
@@ -200,9 +205,10 @@ function renameColumn(p: PlanCtx, table: string, column: string, newName: string
       throw new SqlError(SqlState.featureNotSupported, `cannot rename column "${column}" of table "${table}": view "${v.name}" reads it`, { hint: 'Drop the view, rename the column, and create the view again.' })
     }
   }
-  if (tableMeta(info).partitionOf !== undefined) throw new SqlError(SqlState.invalidTableDefinition, `cannot rename inherited column "${column}"`)
-  // Partitions carry a copy of their parent's columns: they follow.
+  if (tableMeta(info).partitionOf !== undefined || isInheritedColumn(p, info, column)) throw new SqlError(SqlState.invalidTableDefinition, `cannot rename inherited column "${column}"`)
+  // Partitions carry a copy of their parent's columns, and inheritance children inherit them: they follow.
   const family = [info, ...p.exec.allTables().filter((t) => tableMeta(t).partitionOf === table)]
+  for (const d of inheritanceDescendants(p.exec.allTables(), table)) if (d.columns.some((c) => c.name === column)) family.push(d)
   for (const t of family) renameOwnColumn(p, t, column, newName)
   const swap = (c: string): string => (c === column ? newName : c)
   for (const t of tx.tables()) {

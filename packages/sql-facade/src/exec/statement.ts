@@ -2,6 +2,7 @@
  * Runs one parsed statement that reads or writes data inside a core transaction.
  * Session-level statements (transactions, SET/SHOW) are handled by the session itself.
  */
+import { inheritanceDescendants } from '../catalog/table-inheritance.js'
 import { execReindex } from './reindex.js'
 import type { DeleteStmt, UpdateStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -113,8 +114,14 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('IndexStmt' in node) return execCreateIndex(node.IndexStmt, p)
   if ('CreateFunctionStmt' in node) return execCreateFunction(node.CreateFunctionStmt, p)
   if ('TruncateStmt' in node) {
-    const names = (node.TruncateStmt.relations ?? []).map((r) => ('RangeVar' in r ? r.RangeVar.relname! : ''))
+    const rels = (node.TruncateStmt.relations ?? []).map((r) => ('RangeVar' in r ? r.RangeVar : { relname: '' }))
+    const names = rels.map((r) => r.relname!)
     for (const name of names) if (!exec.tx.table(name)) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+    // Without ONLY, an inheritance parent's descendants are truncated with it.
+    for (const r of rels) {
+      if (r.inh !== true) continue
+      for (const d of inheritanceDescendants(exec.allTables(), r.relname!)) if (!names.includes(d.name)) names.push(d.name)
+    }
     // Every table referencing a truncated one is truncated with it, so no key can break.
     const { tables, notices } = truncateTargets(p, names, node.TruncateStmt.behavior === 'DROP_CASCADE')
     for (const name of tables) {

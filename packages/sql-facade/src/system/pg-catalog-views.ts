@@ -129,7 +129,7 @@ const pgClass = view(
         hasIndex: t.indexes.length > 0,
         checks: t.constraints.filter((c) => c.type === 'c').length,
         triggers: t.hasTriggers,
-        subclass: m.tables.some((c) => c.partitionOf === t.name),
+        subclass: m.tables.some((c) => c.partitionOf === t.name || c.inherits.includes(t.name)),
         partition: t.partitionOf !== null,
         options: t.regions ? [`replication_regions=${t.regions.join(',')}`] : null,
         bound: t.partitionBound,
@@ -235,6 +235,11 @@ const pgInherits = view([['inhrelid', oid], ['inhparent', oid], ['inhseqno', int
   for (const t of m.tables) {
     const parent = t.partitionOf === null ? undefined : m.tableNamed(t.partitionOf)
     if (parent) rows.push([t.oid, parent.oid, 1, false])
+    // INHERITS parents, numbered from 1 in declaration order.
+    t.inherits.forEach((name, i) => {
+      const p = m.tableNamed(name)
+      if (p) rows.push([t.oid, p.oid, i + 1, false])
+    })
   }
   return rows
 })
