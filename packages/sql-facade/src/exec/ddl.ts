@@ -33,6 +33,7 @@ import { readView } from '../catalog/view-def.js'
 import { dropDependentViews, execDropView } from './view-ddl.js'
 import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
 import { likeContribution } from './table-like.js'
+import { alterColumnType } from './alter-column-type.js'
 import { addInherit, checkNoChildren, dropInherit, inheritedDefinition, isInheritedCheck, isInheritedColumn, mergeLocalColumn } from './inherits-ddl.js'
 import { inheritanceDescendants, parentsOf } from '../catalog/table-inheritance.js'
 import { execDropTypes } from './type-ddl.js'
@@ -730,6 +731,9 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         }
         break
       }
+      case 'AT_AlterColumnType':
+        alterColumnType(p, name, cmd, stmt.relation!.inh !== true)
+        break
       case 'AT_AddInherit':
         addInherit(p, name, cmd.def)
         break
