@@ -95,6 +95,8 @@ export interface ConstraintModel {
   onUpdate: ForeignKeyAction | null
   onDelete: ForeignKeyAction | null
   matchFull: boolean
+  /** A CHECK marked NO INHERIT (pg_constraint.connoinherit). */
+  noInherit?: boolean
 }
 
 export interface TableModel {
@@ -307,7 +309,7 @@ function tableModel(t: TableInfo, indexObjects: Array<Record<string, Json>>): Ta
     addIndex(`${t.name}_${u.join('_')}_key`, u, false, true, 'u')
   }
   for (const c of meta.checks) {
-    constraints.push(constraint(self, { name: String(c.name ?? `${t.name}_check`), type: 'c', columns: [], def: `CHECK (${exprText(c.expr)})` }))
+    constraints.push(constraint(self, { name: String(c.name ?? `${t.name}_check`), type: 'c', columns: [], def: `CHECK (${exprText(c.expr)})${c.noInherit === true ? ' NO INHERIT' : ''}`, ...(c.noInherit === true ? { noInherit: true } : {}) }))
   }
   for (const fk of meta.foreignKeys) {
     constraints.push(constraint(self, {

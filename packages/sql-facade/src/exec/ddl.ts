@@ -611,16 +611,8 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
             const tm = tableMeta(tx.table(t)!)
             if (t !== name && tm.checks.some((c) => c.name === check.name)) continue
             tx.alterTable(t, { meta: tableMetaToJson({ ...tm, checks: [...tm.checks, t === name ? check : { name: check.name, expr: check.expr }] }) })
-            const w = new TableWriter(tx.table(t)!, p)
-            for (const r of p.exec.rows.scan(t)) {
-              const row = decodeRow(r, w.columns)
-              try {
-                w.validate(row, w.keyOf(row))
-              } catch (e) {
-                if ((e as SqlError).code === SqlState.checkViolation) throw new SqlError(SqlState.checkViolation, `check constraint "${check.name}" of relation "${t}" is violated by some row`)
-                throw e
-              }
-            }
+            // NOT VALID: existing rows are checked by VALIDATE CONSTRAINT, new ones from now on.
+            if (k.skip_validation !== true) checkExistingRows(p, t, check.name)
           }
         } else if (k.contype === 'CONSTR_UNIQUE') {
           const keys = nameList(k.keys)
@@ -683,7 +675,13 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
       }
       case 'AT_ValidateConstraint': {
         const cname = cmd.name ?? ''
-        if (validateForeignKey(p, current, cname) || tableMeta(current).checks.some((c) => c.name === cname)) break
+        if (validateForeignKey(p, current, cname)) break
+        if (tableMeta(current).checks.some((c) => c.name === cname)) {
+          for (const t of [name, ...inheritanceDescendants(p.exec.allTables(), name).filter((d) => tableMeta(d).checks.some((c) => c.name === cname)).map((d) => d.name)]) {
+            checkExistingRows(p, t, cname)
+          }
+          break
+        }
         throw new SqlError(SqlState.undefinedObject, `constraint "${cname}" of relation "${name}" does not exist`)
       }
       case 'AT_ColumnDefault': case 'AT_SetNotNull': case 'AT_DropNotNull': {
@@ -751,6 +749,20 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
     }
   }
   return utility('ALTER TABLE', notices)
+}
+
+/** Every row of `table` passes its constraints; a CHECK failing names `check`, as PostgreSQL's 23514 does. */
+function checkExistingRows(p: PlanCtx, table: string, check: string): void {
+  const w = new TableWriter(p.exec.tx.table(table)!, p)
+  for (const r of p.exec.rows.scan(table)) {
+    const row = decodeRow(r, w.columns)
+    try {
+      w.validate(row, w.keyOf(row))
+    } catch (e) {
+      if ((e as SqlError).code === SqlState.checkViolation) throw new SqlError(SqlState.checkViolation, `check constraint "${check}" of relation "${table}" is violated by some row`)
+      throw e
+    }
+  }
 }
 
 export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {

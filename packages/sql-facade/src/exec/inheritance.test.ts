@@ -127,6 +127,43 @@ describe('CREATE TABLE .. INHERITS', () => {
   })
 })
 
+describe('table inheritance in the catalog and constraint DDL', () => {
+  it('reports inherited columns and constraints in pg_attribute and pg_constraint', async () => {
+    db = await openDatabase({ nodeId: 'inh11' })
+    await db.query('CREATE TABLE p (a int, CONSTRAINT pos CHECK (a > 0), CONSTRAINT own CHECK (a < 100) NO INHERIT)')
+    await db.query('CREATE TABLE c (b int) INHERITS (p)')
+    const cons = await db.query(`SELECT relname::text, conname::text, coninhcount, conislocal, connoinherit FROM pg_constraint x
+      JOIN pg_class r ON r.oid = x.conrelid WHERE relname IN ('p', 'c') ORDER BY 1, 2`)
+    expect(cons.rowArrays).toEqual([['c', 'pos', 1, false, false], ['p', 'own', 0, true, true], ['p', 'pos', 0, true, false]])
+    const atts = await db.query(`SELECT attrelid::regclass::text, attname::text, attinhcount, attislocal FROM pg_attribute
+      WHERE attrelid IN ('p'::regclass, 'c'::regclass) AND attnum > 0 ORDER BY attrelid, attnum`)
+    expect(sorted(atts.rowArrays)).toEqual(sorted([['p', 'a', 0, true], ['c', 'a', 1, false], ['c', 'b', 0, true]]))
+  })
+
+  it('renames inherited columns and constraints only through the parent, without ONLY', async () => {
+    db = await openDatabase({ nodeId: 'inh12' })
+    await db.query('CREATE TABLE p (a int, CONSTRAINT pos CHECK (a > 0))')
+    await db.query('CREATE TABLE c (b int) INHERITS (p)')
+    await expect(db.query('ALTER TABLE ONLY p RENAME COLUMN a TO x')).rejects.toMatchObject({ code: '42P16', message: 'inherited column "a" must be renamed in child tables too' })
+    await expect(db.query('ALTER TABLE ONLY p RENAME CONSTRAINT pos TO pos2')).rejects.toMatchObject({ code: '42P16' })
+    await expect(db.query('ALTER TABLE c RENAME CONSTRAINT pos TO pos3')).rejects.toMatchObject({ code: '42P16', message: 'cannot rename inherited constraint "pos"' })
+    await db.query('ALTER TABLE p RENAME CONSTRAINT pos TO positive')
+    expect((await db.query("SELECT conname::text FROM pg_constraint WHERE conrelid = 'c'::regclass")).rowArrays).toEqual([['positive']])
+  })
+
+  it('adds a NOT VALID check without checking existing rows, which VALIDATE CONSTRAINT then checks', async () => {
+    db = await openDatabase({ nodeId: 'inh13' })
+    await db.query('CREATE TABLE p (a int)')
+    await db.query('CREATE TABLE c () INHERITS (p)')
+    await db.query('INSERT INTO c VALUES (1)')
+    await db.query('ALTER TABLE p ADD CONSTRAINT big CHECK (a > 5) NOT VALID')
+    await expect(db.query('INSERT INTO c VALUES (2)')).rejects.toMatchObject({ code: '23514' })
+    await expect(db.query('ALTER TABLE p VALIDATE CONSTRAINT big')).rejects.toMatchObject({ code: '23514', message: 'check constraint "big" of relation "c" is violated by some row' })
+    await db.query('DELETE FROM p')
+    await db.query('ALTER TABLE p VALIDATE CONSTRAINT big')
+  })
+})
+
 describe('table inheritance across masters', () => {
   it('replicates the hierarchy in the catalog while each row stays in its own table', async () => {
     const cluster = await SimCluster.create({ seed: 14, nodes: [{ id: 'x', region: 'us-west' }, { id: 'y', region: 'eu-central' }] })

@@ -16,7 +16,7 @@
  * fixes its columns when created), a primary key constraint, and sequences.
  */
 import { inheritanceDescendants } from '../catalog/table-inheritance.js'
-import { isInheritedColumn } from './inherits-ddl.js'
+import { isInheritedCheck, isInheritedColumn } from './inherits-ddl.js'
 import type { Json, TableInfo } from '@concord/core'
 import type { RenameStmt } from 'libpg-query'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, type ForeignKey } from '../catalog/table-meta.js'
@@ -54,6 +54,10 @@ export function execRename(stmt: RenameStmt, p: PlanCtx): StatementResult {
         if (stmt.missing_ok) return utility(tag, [`relation "${table}" does not exist, skipping`])
         throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
       }
+      // ONLY cannot rename a column the children inherit (they would lose it): PostgreSQL's 42P16.
+      if (stmt.relation?.inh !== true && inheritanceDescendants(p.exec.allTables(), table).some((d) => d.columns.some((c) => c.name === stmt.subname))) {
+        throw new SqlError(SqlState.invalidTableDefinition, `inherited column "${stmt.subname ?? ''}" must be renamed in child tables too`)
+      }
       renameColumn(p, table, stmt.subname ?? '', newName)
       return utility(tag)
     }
@@ -64,7 +68,15 @@ export function execRename(stmt: RenameStmt, p: PlanCtx): StatementResult {
         if (stmt.missing_ok) return utility('ALTER TABLE', [`relation "${table}" does not exist, skipping`])
         throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
       }
-      renameConstraint(p, info, stmt.subname ?? '', newName)
+      const cname = stmt.subname ?? ''
+      if (isInheritedCheck(p, info, cname)) throw new SqlError(SqlState.invalidTableDefinition, `cannot rename inherited constraint "${cname}"`)
+      const heirs = tableMeta(info).checks.some((c) => c.name === cname && c.noInherit !== true)
+        ? inheritanceDescendants(p.exec.allTables(), table).filter((d) => tableMeta(d).checks.some((c) => c.name === cname))
+        : []
+      if (heirs.length > 0 && stmt.relation?.inh !== true) throw new SqlError(SqlState.invalidTableDefinition, `inherited constraint "${cname}" must be renamed in child tables too`)
+      renameConstraint(p, info, cname, newName)
+      // The children's inherited copies follow.
+      for (const d of heirs) renameConstraint(p, p.exec.tx.table(d.name)!, cname, newName)
       return utility('ALTER TABLE')
     }
   }

@@ -146,12 +146,21 @@ const pgClass = view(
 const pgNamespace = view([['oid', oid], ['nspname', name], ['nspowner', oid], ['nspacl', textArray]], () =>
   (['pg_catalog', 'public', 'information_schema'] as const).map((n) => [NAMESPACE_OIDS[n], n, OWNER_OID, null]))
 
-function attributeRows(relid: number, attributes: AttributeModel[]): RtValue[][] {
+/** `inherited(name)`: how many inheritance parents have the column (pg_attribute.attinhcount). */
+function attributeRows(relid: number, attributes: AttributeModel[], inherited: (name: string) => number = () => 0): RtValue[][] {
   return attributes.map((a, i) => [
     relid, a.name, typeOid(a.type), -1, typeSize(a.type), i + 1, a.type.array ? 1 : 0, -1, typeModifier(a.type),
     typeSize(a.type) > 0 && typeSize(a.type) <= 8, 'i', storageOf(a.type), '', a.notNull, a.default !== null,
-    false, '', a.generated ? 's' : '', false, true, 0, collationOf(a.type), null, null, null,
+    false, '', a.generated ? 's' : '', false, inherited(a.name) === 0, inherited(a.name), collationOf(a.type), null, null, null,
   ])
+}
+
+/** How many of `t`'s inheritance parents have a column / an inheritable CHECK named `name`. */
+function parentCount(m: CatalogModel, t: TableModel, has: (parent: TableModel) => boolean): number {
+  return t.inherits.filter((pn) => {
+    const parent = m.tableNamed(pn)
+    return parent !== undefined && has(parent)
+  }).length
 }
 
 function indexAttributes(m: CatalogModel, ix: IndexModel): AttributeModel[] {
@@ -172,7 +181,7 @@ const pgAttribute = view(
   (ctx) => {
     const m = catalog(ctx)
     return [
-      ...m.tables.flatMap((t) => attributeRows(t.oid, t.attributes)),
+      ...m.tables.flatMap((t) => attributeRows(t.oid, t.attributes, (name) => parentCount(m, t, (parent) => parent.attributes.some((x) => x.name === name)))),
       ...m.indexes.flatMap((ix) => attributeRows(ix.oid, indexAttributes(m, ix))),
       ...m.views.flatMap((v) => attributeRows(v.oid, v.attributes)),
     ]
@@ -219,11 +228,12 @@ const pgConstraint = view(
       const t = m.table(c.tableOid)!
       const parent = c.type === 'f' ? m.table(c.refTableOid) : undefined
       const fk = c.type === 'f'
+      const inh = c.type === 'c' ? parentCount(m, t, (parent) => parent.constraints.some((x) => x.type === 'c' && x.name === c.name && x.noInherit !== true)) : 0
       return [
         c.oid, c.name, NAMESPACE_OIDS.public, c.type, c.deferrable, c.deferred, true, c.tableOid, 0, c.indexOid, 0, c.refTableOid,
         fk ? ACTION_CODE[c.onUpdate ?? 'no_action'] : ' ', fk ? ACTION_CODE[c.onDelete ?? 'no_action'] : ' ', fk ? (c.matchFull ? 'f' : 's') : ' ',
-        true, 0, false, c.columns.length ? SqlArray.of(attnums(t, c.columns)) : null, parent ? SqlArray.of(attnums(parent, c.refColumns)) : null,
-        null, null, null, null, null, c.type === 'c' ? c.def.replace(/^CHECK /, '') : null,
+        inh === 0, inh, c.noInherit === true, c.columns.length ? SqlArray.of(attnums(t, c.columns)) : null, parent ? SqlArray.of(attnums(parent, c.refColumns)) : null,
+        null, null, null, null, null, c.type === 'c' ? c.def.replace(/^CHECK /, '').replace(/ NO INHERIT$/, '') : null,
       ]
     })
   },
