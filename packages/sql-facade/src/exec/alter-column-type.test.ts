@@ -47,6 +47,18 @@ describe('ALTER TABLE .. ALTER COLUMN .. TYPE', () => {
     await expect(db.query('ALTER TABLE t ALTER a TYPE bigint')).rejects.toMatchObject({ code: '0A000', message: 'cannot alter type of a column used by a view or rule' })
   })
 
+  it('keeps foreign keys whose sides stay comparable (integers of any width), refusing others with 42804', async () => {
+    db = await openDatabase({ nodeId: 'act5' })
+    await db.query('CREATE TABLE pk (id int PRIMARY KEY)')
+    await db.query('CREATE TABLE fk (r int REFERENCES pk)')
+    await db.query('INSERT INTO pk VALUES (1); INSERT INTO fk VALUES (1)')
+    await db.query('ALTER TABLE pk ALTER id TYPE bigint')
+    await db.query('ALTER TABLE fk ALTER r TYPE bigint')
+    await expect(db.query('INSERT INTO fk VALUES (2)')).rejects.toMatchObject({ code: '23503' })
+    await expect(db.query('ALTER TABLE fk ALTER r TYPE text')).rejects.toMatchObject({ code: '42804', message: 'foreign key constraint "fk_r_fkey" cannot be implemented' })
+    expect((await db.query('SELECT r FROM fk')).rowArrays).toEqual([['1']])
+  })
+
   it('re-checks constraints on the converted values and changes inheritance children too', async () => {
     db = await openDatabase({ nodeId: 'act4' })
     await db.query('CREATE TABLE p (a text NOT NULL)')

@@ -57,9 +57,32 @@ function refuseDependents(p: PlanCtx, t: TableInfo, column: string): void {
   if (t.partitioning || tableMeta(t).partitionOf !== undefined) {
     throw new SqlError(SqlState.featureNotSupported, 'ALTER COLUMN .. TYPE of a partitioned table or a partition is not supported')
   }
-  const keyed = tableMeta(t).foreignKeys.some((k) => k.columns.includes(column)) ||
-    p.exec.allTables().some((o) => tableMeta(o).foreignKeys.some((k) => k.refTable === t.name && k.refColumns.includes(column)))
-  if (keyed) throw new SqlError(SqlState.featureNotSupported, `cannot alter type of column "${column}": a foreign key uses it`, { hint: 'Drop the foreign key, change the type, and add the key again.' })
+}
+
+const INTEGERS = ['int2', 'int4', 'int8']
+
+/** A foreign key through the column must still compare its two sides: the same type, or integers of any width. */
+function checkForeignKeys(p: PlanCtx, t: TableInfo, column: string, to: SqlType): void {
+  const typeOf = (table: string, col: string): SqlType | undefined => {
+    const c = p.exec.tx.table(table)?.columns.find((x) => x.name === col)
+    return c ? columnMeta(c).t : undefined
+  }
+  const pairs: Array<{ name: string; other: SqlType | undefined; mine: string; theirs: string }> = []
+  for (const k of tableMeta(t).foreignKeys) {
+    k.columns.forEach((c, i) => { if (c === column) pairs.push({ name: k.name, other: typeOf(k.refTable, k.refColumns[i]!), mine: c, theirs: k.refColumns[i]! }) })
+  }
+  for (const o of p.exec.allTables()) {
+    for (const k of tableMeta(o).foreignKeys) {
+      if (k.refTable !== t.name) continue
+      k.refColumns.forEach((c, i) => { if (c === column) pairs.push({ name: k.name, other: typeOf(o.name, k.columns[i]!), mine: c, theirs: k.columns[i]! }) })
+    }
+  }
+  for (const pr of pairs) {
+    if (!pr.other || typeName(pr.other) === typeName(to) || (INTEGERS.includes(pr.other.id) && INTEGERS.includes(to.id) && !pr.other.array && !to.array)) continue
+    throw new SqlError(SqlState.datatypeMismatch, `foreign key constraint "${pr.name}" cannot be implemented`, {
+      detail: `Key columns "${pr.mine}" and "${pr.theirs}" are of incompatible types: ${typeName(to)} and ${typeName(pr.other)}.`,
+    })
+  }
 }
 
 /** Converts one table's column; `using` is compiled over that table's own row. */
@@ -79,9 +102,9 @@ function rewriteTable(p: PlanCtx, t: TableInfo, column: string, to: SqlType, usi
     }
     conv = coerce({ type: from.t, eval: (env) => env.row[at]! }, to, 'assignment', now, `column "${column}"`)
   }
-  // A SERIAL / identity column keeps drawing ids: only into an integer type.
-  if (from.serial === true && !['int2', 'int4', 'int8'].includes(to.id)) {
-    throw new SqlError(SqlState.invalidParameterValue, 'identity column type must be smallint, integer, or bigint')
+  // A SERIAL / identity column keeps drawing ids (its default): only into an integer type.
+  if (from.serial === true && !INTEGERS.includes(to.id)) {
+    throw new SqlError(SqlState.datatypeMismatch, `default for column "${column}" cannot be cast automatically to type ${typeName(to)}`)
   }
   if (from.default !== undefined) {
     try {
@@ -134,7 +157,10 @@ export function alterColumnType(p: PlanCtx, name: string, cmd: AlterTableCmd, on
   const to = typeFromTypeName(def.typeName, userTypes(tx))
   const heirs = inheritanceDescendants(p.exec.allTables(), name).filter((d) => d.columns.some((c) => c.name === column))
   if (only && heirs.length > 0) throw new SqlError(SqlState.invalidTableDefinition, `type of inherited column "${column}" must be changed in child tables too`)
-  for (const target of [t, ...heirs]) refuseDependents(p, target, column)
+  for (const target of [t, ...heirs]) {
+    refuseDependents(p, target, column)
+    checkForeignKeys(p, target, column, to)
+  }
   if (t.primaryKey.includes(column) && heirs.length > 0) throw new SqlError(SqlState.featureNotSupported, 'cannot alter the type of a primary key column of an inheritance parent')
   const using = def.raw_default ?? undefined
   for (const target of [t, ...heirs]) rewriteTable(p, tx.table(target.name)!, column, to, using)

@@ -28,6 +28,7 @@ import { partitionRoot } from '../placement/partition-view.js'
 import { partitionCatalog, tableOidReader } from '../plan/partition-catalog.js'
 import { inheritanceDescendants } from '../catalog/table-inheritance.js'
 import { objectOid } from '../catalog/catalog-model.js'
+import { deleteThroughView, insertThroughView, throughViews, updateThroughView } from './view-write.js'
 
 /** The table a statement writes: a named partition is written through its parent. */
 export function targetTable(p: PlanCtx, name: string): { table: TableInfo; partition: TableInfo | null } {
@@ -79,7 +80,9 @@ function planReturning(nodes: Node[], w: TableWriter, alias: string, p: PlanCtx)
   } }
 }
 
-export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
+export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
+  // A write naming an updatable view is rewritten over the view's table (view-write.ts).
+  const stmt = throughViews(written, p.exec.tx, (s, v) => insertThroughView(s, v, p.exec.tx))
   const rv = stmt.relation!
   const { table, partition } = targetTable(p, rv.relname!)
   const w = new TableWriter(table, p, partition)
@@ -293,7 +296,10 @@ function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node |
   return { columns: from.columns, rows: out }
 }
 
-export function execUpdate(stmt: UpdateStmt, p: PlanCtx, cache?: TargetRowPlans): StatementResult {
+export function execUpdate(written: UpdateStmt, p: PlanCtx, given?: TargetRowPlans): StatementResult {
+  const stmt = throughViews(written, p.exec.tx, (s, v) => updateThroughView(s, v, p.exec.tx))
+  // The cached target-row plan belongs to the statement as written.
+  const cache = stmt === written ? given : undefined
   const rv = stmt.relation!
   const set = inheritanceSet(p, rv)
   if (!set) return updateIn(stmt, p, rv.relname!, cache, null)
@@ -408,7 +414,9 @@ export function compileSetList(targetList: Node[], w: TableWriter, cctx: Compile
   }
 }
 
-export function execDelete(stmt: DeleteStmt, p: PlanCtx, cache?: TargetRowPlans): StatementResult {
+export function execDelete(written: DeleteStmt, p: PlanCtx, given?: TargetRowPlans): StatementResult {
+  const stmt = throughViews(written, p.exec.tx, (s, v) => deleteThroughView(s, v, p.exec.tx))
+  const cache = stmt === written ? given : undefined
   const rv = stmt.relation!
   const set = inheritanceSet(p, rv)
   if (!set) return deleteIn(stmt, p, rv.relname!, cache, null)
