@@ -13,6 +13,7 @@
  * order, also the same everywhere. Hidden columns (`_rowid`) and hidden primary keys
  * never appear.
  */
+import { listSchemas } from './schema-def.js'
 import type { Json, TableInfo } from '@concord/core'
 import { columnMeta, tableMeta, ROWID, type ForeignKey, type ForeignKeyAction } from './table-meta.js'
 import { userTypeOid, type SqlType } from '../types/sql-type.js'
@@ -181,9 +182,18 @@ export type RelationModel =
   | { kind: 'index'; index: IndexModel }
   | { kind: 'view'; view: SystemViewModel }
 
+/** A user schema (catalog/schema-def.ts): always empty today. */
+export interface SchemaModel {
+  oid: number
+  name: string
+  owner: string
+}
+
 export interface CatalogModel {
   /** User tables in name order. */
   readonly tables: TableModel[]
+  /** User schemas (CREATE SCHEMA) in name order. */
+  readonly schemas: SchemaModel[]
   readonly indexes: IndexModel[]
   readonly constraints: ConstraintModel[]
   readonly views: SystemViewModel[]
@@ -206,7 +216,7 @@ export interface CatalogModel {
 }
 
 /** FNV-1a of the kind and name, mapped into the user OID range. */
-export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence' | 'role' | 'function', name: string): number {
+export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence' | 'role' | 'function' | 'schema', name: string): number {
   let h = 0x811c9dc5
   const s = `${kind}\u0000${name}`
   for (let i = 0; i < s.length; i++) {
@@ -456,5 +466,6 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     },
     tableNamed: (name) => byName.get(name),
     constraint: (oid) => constraintsByOid.get(oid),
+    schemas: listSchemas(source).map((d) => ({ oid: objectOid('schema', d.name), name: d.name, owner: d.owner })).sort((a, b) => (a.name < b.name ? -1 : 1)),
   }
 }

@@ -42,6 +42,7 @@ export const SqlState = {
   undefinedObject: '42704',
   invalidSchemaName: '3F000',
   duplicateTable: '42P07',
+  duplicateSchema: '42P06',
   duplicateColumn: '42701',
   duplicateObject: '42710',
   duplicateFunction: '42723',

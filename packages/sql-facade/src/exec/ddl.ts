@@ -34,6 +34,7 @@ import { dropDependentViews, execDropView } from './view-ddl.js'
 import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
 import { likeContribution } from './table-like.js'
 import { alterColumnType } from './alter-column-type.js'
+import { execDropSchema } from './schema-ddl.js'
 import { addInherit, checkNoChildren, dropInherit, inheritedDefinition, isInheritedCheck, isInheritedColumn, mergeLocalColumn } from './inherits-ddl.js'
 import { inheritanceDescendants, parentsOf } from '../catalog/table-inheritance.js'
 import { execDropTypes } from './type-ddl.js'
@@ -471,6 +472,8 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
       return execDropTypes(stmt.objects ?? [], !!stmt.missing_ok, stmt.behavior === 'DROP_CASCADE', p.exec, 'DROP DOMAIN')
     case 'OBJECT_SEQUENCE':
       return execDropSequences(names, !!stmt.missing_ok, p.exec)
+    case 'OBJECT_SCHEMA':
+      return execDropSchema(stmt, names, p)
     case 'OBJECT_PUBLICATION':
       return execDropPublications(names, !!stmt.missing_ok, tx, p.exec.nodeId)
   }

@@ -2,6 +2,7 @@
  * Runs one parsed statement that reads or writes data inside a core transaction.
  * Session-level statements (transactions, SET/SHOW) are handled by the session itself.
  */
+import { execCreateSchema } from './schema-ddl.js'
 import { inheritanceDescendants } from '../catalog/table-inheritance.js'
 import { execReindex } from './reindex.js'
 import type { DeleteStmt, UpdateStmt, WithClause } from 'libpg-query'
@@ -150,7 +151,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('ReindexStmt' in node) return execReindex(node.ReindexStmt, p)
   if ('CommentStmt' in node) return utility('COMMENT')
   if ('ExplainStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'EXPLAIN is not supported')
-  if ('CreateSchemaStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'schemas other than public are not supported')
+  if ('CreateSchemaStmt' in node) return execCreateSchema(node.CreateSchemaStmt, p)
   if ('ViewStmt' in node) return execCreateView(node.ViewStmt, p, stmt.text)
   if ('CreateTableAsStmt' in node) {
     const c = node.CreateTableAsStmt

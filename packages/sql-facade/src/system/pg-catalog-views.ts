@@ -143,8 +143,10 @@ const pgClass = view(
   },
 )
 
-const pgNamespace = view([['oid', oid], ['nspname', name], ['nspowner', oid], ['nspacl', textArray]], () =>
-  (['pg_catalog', 'public', 'information_schema'] as const).map((n) => [NAMESPACE_OIDS[n], n, OWNER_OID, null]))
+const pgNamespace = view([['oid', oid], ['nspname', name], ['nspowner', oid], ['nspacl', textArray]], (ctx) => [
+  ...(['pg_catalog', 'public', 'information_schema'] as const).map((n) => [NAMESPACE_OIDS[n], n, OWNER_OID, null]),
+  ...catalog(ctx).schemas.map((s) => [s.oid, s.name, ctx.exec.roles().role(s.owner)?.oid ?? OWNER_OID, null]),
+])
 
 /** `inherited(name)`: how many inheritance parents have the column (pg_attribute.attinhcount). */
 function attributeRows(relid: number, attributes: AttributeModel[], inherited: (name: string) => number = () => 0): RtValue[][] {
