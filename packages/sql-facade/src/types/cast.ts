@@ -14,6 +14,7 @@ import { rowItems, RowValue } from './row-type.js'
 import { category, elementType, isIntegerType, isNumericType, isRegType, typeName, type SqlType } from './sql-type.js'
 import { applyTypmod, checkInt, checkInt8, formatText, parseText } from './text-format.js'
 import type { RtValue } from './value.js'
+import { packTimeTz, timeTzOfInstant, unpackTimeTz } from './timetz.js'
 
 export type CastContext = 'implicit' | 'assignment' | 'explicit'
 
@@ -51,6 +52,8 @@ export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
   if (from.id === 'timestamp' && to.id === 'timestamptz') return true
   if (from.id === 'timestamptz' && to.id === 'timestamp') return ctx !== 'implicit'
   if ((from.id === 'timestamp' || from.id === 'timestamptz') && (to.id === 'date' || to.id === 'time')) return ctx !== 'implicit'
+  if (from.id === 'time' && to.id === 'timetz') return true
+  if ((from.id === 'timetz' && to.id === 'time') || (from.id === 'timestamptz' && to.id === 'timetz')) return ctx !== 'implicit'
   if ((from.id === 'json' && to.id === 'jsonb') || (from.id === 'jsonb' && to.id === 'json')) return ctx !== 'implicit'
   if (from.id === 'jsonb' && !to.array && (isNumericType(to) || to.id === 'bool')) return ctx === 'explicit'
   if (from.id === 'bool' && to.id === 'int4') return ctx === 'explicit'
@@ -187,7 +190,13 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
       return v
     case 'date':
       return Math.floor((v as number) / USEC_PER_DAY)
+    case 'timetz':
+      // time and timestamptz take the session's zone, which is UTC.
+      if (from.id === 'time') return packTimeTz(v as number, 0)
+      if (from.id === 'timestamptz') return Number.isFinite(v as number) ? timeTzOfInstant(v as number) : null
+      break
     case 'time': {
+      if (from.id === 'timetz') return unpackTimeTz(v as bigint).ofDay
       const us = v as number
       // PostgreSQL's timestamp_time answers NULL for an infinite timestamp.
       if (!Number.isFinite(us)) return null

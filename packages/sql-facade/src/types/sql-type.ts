@@ -11,7 +11,7 @@ import type { EnumLabel } from './enum-type.js'
 export type TypeId =
   | 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8'
   | 'text' | 'varchar' | 'bpchar' | 'name' | 'uuid' | 'json' | 'jsonb' | 'bytea'
-  | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'interval'
+  | 'date' | 'time' | 'timetz' | 'timestamp' | 'timestamptz' | 'interval'
   | 'oid' | 'unknown' | 'void' | 'anyelement' | 'record'
   // The catalog's own types: "char" (one byte) and the OID aliases that print as names.
   | 'char' | 'regclass' | 'regtype' | 'regnamespace' | 'regproc' | 'regrole'
@@ -82,7 +82,7 @@ export function arrayOf(t: SqlType): SqlType {
 
 export const OIDS: Record<TypeId, number> = {
   bool: 16, bytea: 17, name: 19, int8: 20, int2: 21, int4: 23, text: 25, oid: 26, json: 114,
-  float4: 700, float8: 701, unknown: 705, bpchar: 1042, varchar: 1043, date: 1082, time: 1083,
+  float4: 700, float8: 701, unknown: 705, bpchar: 1042, varchar: 1043, date: 1082, time: 1083, timetz: 1266,
   timestamp: 1114, timestamptz: 1184, interval: 1186, numeric: 1700, uuid: 2950, jsonb: 3802,
   void: 2278, anyelement: 2283, record: 2249,
   char: 18, regproc: 24, regclass: 2205, regtype: 2206, regrole: 4096, regnamespace: 4089,
@@ -92,7 +92,7 @@ export const OIDS: Record<TypeId, number> = {
 
 const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
   bool: 1000, bytea: 1001, name: 1003, int2: 1005, int4: 1007, text: 1009, bpchar: 1014, varchar: 1015,
-  int8: 1016, float4: 1021, float8: 1022, oid: 1028, numeric: 1231, date: 1182, time: 1183,
+  int8: 1016, float4: 1021, float8: 1022, oid: 1028, numeric: 1231, date: 1182, time: 1183, timetz: 1270,
   timestamp: 1115, timestamptz: 1185, interval: 1187, uuid: 2951, jsonb: 3807, json: 199,
   char: 1002, regproc: 1008, regclass: 2210, regtype: 2211, regrole: 4097, regnamespace: 4090,
   record: 2287,
@@ -151,6 +151,7 @@ export function typeSize(t: SqlType): number {
     case 'int4': case 'float4': case 'date': case 'oid':
     case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return 4
     case 'int8': case 'float8': case 'timestamp': case 'timestamptz': case 'time': return 8
+    case 'timetz': return 12
     case 'interval': case 'uuid': return 16
     case 'name': return 64
     default: return -1
@@ -181,6 +182,7 @@ export function typeName(t: SqlType): string {
       case 'timestamp': return 'timestamp without time zone'
       case 'timestamptz': return 'timestamp with time zone'
       case 'time': return 'time without time zone'
+      case 'timetz': return 'time with time zone'
       case 'char': return '"char"'
       case 'enum': return t.name ?? 'anyenum'
       case 'record': return t.name ?? 'record'
@@ -206,6 +208,7 @@ export const T = {
   bytea: { id: 'bytea' } as SqlType,
   date: { id: 'date' } as SqlType,
   time: { id: 'time' } as SqlType,
+  timetz: { id: 'timetz' } as SqlType,
   timestamp: { id: 'timestamp' } as SqlType,
   timestamptz: { id: 'timestamptz' } as SqlType,
   interval: { id: 'interval' } as SqlType,
@@ -232,7 +235,7 @@ const NAMES: Record<string, TypeId> = {
   float8: 'float8', float: 'float8', 'double precision': 'float8',
   text: 'text', varchar: 'varchar', 'character varying': 'varchar', bpchar: 'bpchar', char: 'bpchar', character: 'bpchar',
   name: 'name', uuid: 'uuid', json: 'json', jsonb: 'jsonb', bytea: 'bytea',
-  date: 'date', time: 'time', timestamp: 'timestamp', timestamptz: 'timestamptz',
+  date: 'date', time: 'time', timetz: 'timetz', timestamp: 'timestamp', timestamptz: 'timestamptz',
   interval: 'interval', oid: 'oid', void: 'void',
   regclass: 'regclass', regtype: 'regtype', regnamespace: 'regnamespace', regproc: 'regproc', regrole: 'regrole',
   anyelement: 'anyelement', anyenum: 'enum', any: 'anyelement', anycompatible: 'anyelement', record: 'record', unknown: 'unknown',
@@ -315,7 +318,7 @@ export function category(t: SqlType): TypeCategory {
     case 'int2': case 'int4': case 'int8': case 'numeric': case 'float4': case 'float8': case 'oid': return 'N'
     case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return 'N'
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': return 'S'
-    case 'date': case 'time': case 'timestamp': case 'timestamptz': return 'D'
+    case 'date': case 'time': case 'timetz': case 'timestamp': case 'timestamptz': return 'D'
     case 'interval': return 'T'
     case 'unknown': return 'X'
     case 'enum': return 'E'
@@ -367,7 +370,7 @@ export function commonType(a: SqlType, b: SqlType): SqlType | null {
   const cb = category(b)
   if (ca === 'S' && cb === 'S') return T.text
   if (ca === 'D' && cb === 'D') {
-    if (a.id === 'time' || b.id === 'time') return null
+    if (a.id === 'time' || b.id === 'time' || a.id === 'timetz' || b.id === 'timetz') return null
     if (a.id === 'timestamptz' || b.id === 'timestamptz') return T.timestamptz
     return T.timestamp
   }

@@ -5,7 +5,7 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { formatDate, formatTimestamp, formatTime, USEC_PER_SEC } from './datetime.js'
-import { readDate, readTime, readTimestamp } from './datetime-input.js'
+import { readDate, readTime, readTimestamp, readTimeTz } from './datetime-input.js'
 import { Decimal, applyNumericTypmod } from './decimal.js'
 import { Interval, parseInterval, restrictInterval } from './interval.js'
 import { parseEnum } from './enum-type.js'
@@ -14,6 +14,7 @@ import { normalizeJsonb, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
 import { formatArrayText, parseArrayText } from './array-text.js'
 import { elementType, type SqlType } from './sql-type.js'
+import { formatTimeTz, packTimeTz } from './timetz.js'
 import type { RtValue } from './value.js'
 
 export const INT2_MIN = -32768
@@ -96,6 +97,7 @@ export function formatText(v: RtValue, t: SqlType): string | null {
       const us = v as number
       return formatTime(Math.floor(us / 3_600_000_000), Math.floor(us / 60_000_000) % 60, Math.floor(us / USEC_PER_SEC) % 60, us % USEC_PER_SEC)
     }
+    case 'timetz': return formatTimeTz(v as bigint)
     case 'bytea': return hex(v as Uint8Array)
     default:
       if (v instanceof Uint8Array) return hex(v)
@@ -246,6 +248,10 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'timestamp': return readTimestamp(text, false, nowMicros)
     case 'timestamptz': return readTimestamp(text, true, nowMicros)
     case 'time': return readTime(text, nowMicros)
+    case 'timetz': {
+      const { ofDay, zone } = readTimeTz(text, nowMicros)
+      return packTimeTz(ofDay, zone)
+    }
     case 'interval': return parseInterval(text, t.range)
     case 'record': {
       if (!t.fields) throw new SqlError(SqlState.featureNotSupported, 'input of anonymous composite types is not implemented')
