@@ -17,9 +17,10 @@ import { compareValues, groupKey } from '../types/compare.js'
 import { compareJsonb } from '../types/jsonb-order.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
-import { arrayOf, commonType, isIntegerType, isRegType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
+import { arrayOf, category, commonType, isIntegerType, isRegType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
 import { MAX_FIELDS, rowItems as rowValueItems, RowValue } from '../types/row-type.js'
 import { timeTzOfInstant } from '../types/timetz.js'
+import { geometricComparator } from './geometric-operators.js'
 import { compileDomainCheck } from './domain-check.js'
 import { nameList, stringValue } from '../parser/name-list.js'
 import type { RtValue } from '../types/value.js'
@@ -332,7 +333,9 @@ export function compileComparison(op: string, l: Compiled, r: Compiled, nowMicro
   const rf = coerce(r, t.id === 'unknown' ? T.text : t, 'implicit', nowMicros).eval
   const test = comparator(op)
   // jsonb orders by kind, size and members (jsonb-order.ts), not by its text.
-  const cmp = t.id === 'jsonb' && !t.array ? (a: RtValue, b: RtValue) => compareJsonb(a as string, b as string) : compareValues
+  const cmp = t.id === 'jsonb' && !t.array
+    ? (a: RtValue, b: RtValue) => compareJsonb(a as string, b as string)
+    : category(t) === 'G' ? geometricComparator(op, t) : compareValues
   return fold({ type: T.bool, isConst: l.isConst && r.isConst, eval: (env) => {
     const a = lf(env)
     if (a === null) return null

@@ -18,6 +18,7 @@ import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 import { resolveArrayOperator } from './array-operators.js'
 import { resolveJsonbOperator } from './jsonb-operators.js'
+import { isGeometricOperator, resolveGeometricOperator } from './geometric-operators.js'
 import type { BinFn, OperatorImpl } from './operator-impl.js'
 
 function noOperator(op: string, l: SqlType, r: SqlType): SqlError {
@@ -98,6 +99,7 @@ function intervalOf(v: RtValue): Interval {
 
 /** Resolves a binary arithmetic/string operator for the (already known) operand types. */
 export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImpl {
+  if (isGeometricOperator(op, l, r)) return resolveGeometricOperator(op, l, r)
   if (l.id === 'jsonb') {
     const j = resolveJsonbOperator(op, r)
     if (j) return j

@@ -267,6 +267,9 @@ const TYPE_ROWS: Array<{ id: TypeId; typname: string; category: string; pseudo?:
   { id: 'void', typname: 'void', category: 'P', pseudo: true }, { id: 'anyelement', typname: 'anyelement', category: 'P', pseudo: true },
   { id: 'uuid', typname: 'uuid', category: 'U' }, { id: 'jsonb', typname: 'jsonb', category: 'U' },
   { id: 'regnamespace', typname: 'regnamespace', category: 'N' }, { id: 'regrole', typname: 'regrole', category: 'N' },
+  { id: 'point', typname: 'point', category: 'G' }, { id: 'lseg', typname: 'lseg', category: 'G' }, { id: 'path', typname: 'path', category: 'G' },
+  { id: 'box', typname: 'box', category: 'G' }, { id: 'polygon', typname: 'polygon', category: 'G' }, { id: 'line', typname: 'line', category: 'G' },
+  { id: 'circle', typname: 'circle', category: 'G' },
 ]
 
 const pgType = view(

@@ -17,6 +17,8 @@ export type TypeId =
   | 'char' | 'regclass' | 'regtype' | 'regnamespace' | 'regproc' | 'regrole'
   // A user-defined enum type: `name` and `labels` say which (types/enum-type.ts).
   | 'enum'
+  // The geometric types (types/geometry.ts).
+  | 'point' | 'lseg' | 'line' | 'box' | 'path' | 'polygon' | 'circle'
 
 export interface SqlType {
   id: TypeId
@@ -88,6 +90,7 @@ export const OIDS: Record<TypeId, number> = {
   char: 18, regproc: 24, regclass: 2205, regtype: 2206, regrole: 4096, regnamespace: 4089,
   // An enum's own OID is a hash of its name (userTypeOid); this is anyenum's.
   enum: 3500,
+  point: 600, lseg: 601, path: 602, box: 603, polygon: 604, line: 628, circle: 718,
 }
 
 const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
@@ -96,6 +99,7 @@ const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
   timestamp: 1115, timestamptz: 1185, interval: 1187, uuid: 2951, jsonb: 3807, json: 199,
   char: 1002, regproc: 1008, regclass: 2210, regtype: 2211, regrole: 4097, regnamespace: 4090,
   record: 2287,
+  point: 1017, lseg: 1018, path: 1019, box: 1020, polygon: 1027, line: 629, circle: 719,
 }
 
 /** The OID aliases: an OID that `::text` and the wire print as the object's name. */
@@ -152,6 +156,9 @@ export function typeSize(t: SqlType): number {
     case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return 4
     case 'int8': case 'float8': case 'timestamp': case 'timestamptz': case 'time': return 8
     case 'timetz': return 12
+    case 'point': return 16
+    case 'line': case 'circle': return 24
+    case 'lseg': case 'box': return 32
     case 'interval': case 'uuid': return 16
     case 'name': return 64
     default: return -1
@@ -223,6 +230,13 @@ export const T = {
   regnamespace: { id: 'regnamespace' } as SqlType,
   regproc: { id: 'regproc' } as SqlType,
   regrole: { id: 'regrole' } as SqlType,
+  point: { id: 'point' } as SqlType,
+  lseg: { id: 'lseg' } as SqlType,
+  line: { id: 'line' } as SqlType,
+  box: { id: 'box' } as SqlType,
+  path: { id: 'path' } as SqlType,
+  polygon: { id: 'polygon' } as SqlType,
+  circle: { id: 'circle' } as SqlType,
 } as const
 
 const NAMES: Record<string, TypeId> = {
@@ -237,6 +251,7 @@ const NAMES: Record<string, TypeId> = {
   name: 'name', uuid: 'uuid', json: 'json', jsonb: 'jsonb', bytea: 'bytea',
   date: 'date', time: 'time', timetz: 'timetz', timestamp: 'timestamp', timestamptz: 'timestamptz',
   interval: 'interval', oid: 'oid', void: 'void',
+  point: 'point', lseg: 'lseg', line: 'line', box: 'box', path: 'path', polygon: 'polygon', circle: 'circle',
   regclass: 'regclass', regtype: 'regtype', regnamespace: 'regnamespace', regproc: 'regproc', regrole: 'regrole',
   anyelement: 'anyelement', anyenum: 'enum', any: 'anyelement', anycompatible: 'anyelement', record: 'record', unknown: 'unknown',
 }
@@ -309,7 +324,7 @@ export function isSerialName(names: string[]): boolean {
   return ['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2'].includes(n)
 }
 
-export type TypeCategory = 'B' | 'N' | 'S' | 'D' | 'T' | 'U' | 'X' | 'A' | 'E' | 'C'
+export type TypeCategory = 'B' | 'N' | 'S' | 'D' | 'T' | 'U' | 'X' | 'A' | 'E' | 'C' | 'G'
 
 export function category(t: SqlType): TypeCategory {
   if (t.array) return 'A'
@@ -323,6 +338,7 @@ export function category(t: SqlType): TypeCategory {
     case 'unknown': return 'X'
     case 'enum': return 'E'
     case 'record': return 'C'
+    case 'point': case 'lseg': case 'line': case 'box': case 'path': case 'polygon': case 'circle': return 'G'
     default: return 'U'
   }
 }

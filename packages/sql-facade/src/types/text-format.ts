@@ -15,7 +15,9 @@ import { SqlArray } from './array.js'
 import { formatArrayText, parseArrayText } from './array-text.js'
 import { elementType, type SqlType } from './sql-type.js'
 import { formatTimeTz, packTimeTz } from './timetz.js'
+import { parseGeometry } from './geometry.js'
 import type { RtValue } from './value.js'
+import { formatFloat } from './float-text.js'
 
 export const INT2_MIN = -32768
 export const INT2_MAX = 32767
@@ -44,26 +46,7 @@ function badInput(t: SqlType, text: string): SqlError {
   return new SqlError(SqlState.invalidTextRepresentation, `invalid input syntax for type ${name}: "${text}"`)
 }
 
-export function formatFloat(v: number, single: boolean): string {
-  if (Number.isNaN(v)) return 'NaN'
-  if (v === Infinity) return 'Infinity'
-  if (v === -Infinity) return '-Infinity'
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0'
-  let exp: string
-  if (single) {
-    let p = 1
-    while (p < 9 && Math.fround(Number(v.toPrecision(p))) !== v) p++
-    exp = Number(v.toPrecision(p)).toExponential()
-  } else {
-    exp = v.toExponential()
-  }
-  const [mant, e] = exp.split('e') as [string, string]
-  const e10 = Number(e)
-  if (e10 < -4 || e10 >= (single ? 6 : 15)) {
-    return `${mant}e${e10 < 0 ? '-' : '+'}${String(Math.abs(e10)).padStart(2, '0')}`
-  }
-  return String(Number(exp))
-}
+export { formatFloat } from './float-text.js'
 
 function hex(bytes: Uint8Array): string {
   let s = '\\x'
@@ -241,6 +224,7 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'numeric': return Decimal.parse(text)
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': case 'unknown': return text
     case 'uuid': return parseUuid(text)
+    case 'point': case 'lseg': case 'line': case 'box': case 'path': case 'polygon': case 'circle': return parseGeometry(text, t.id)
     case 'json': parseJsonText(text); return text
     case 'jsonb': return normalizeJsonb(text)
     case 'bytea': return parseBytea(text)
