@@ -74,7 +74,7 @@ function constantOf(node: Node): { v: RtValue; t: SqlType } | null {
 function fits(v: RtValue, t: SqlType): boolean {
   switch (t.id) {
     case 'int2': case 'int4': return typeof v === 'number' && Number.isInteger(v)
-    case 'int8': case 'timetz': return typeof v === 'bigint'
+    case 'int8': case 'timetz': case 'money': return typeof v === 'bigint'
     case 'float4': case 'float8': return typeof v === 'number'
     case 'numeric': return v instanceof Decimal
     case 'bool': return typeof v === 'boolean'

@@ -308,6 +308,8 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
         if (k.conname) uniqueNames.set(keys, k.conname)
       } else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json })
       else if (k.contype === 'CONSTR_FOREIGN') references.push({ k, column: null })
+      // An exclusion constraint would be accepted and never checked: refuse it, as ALTER TABLE does.
+      else if (k.contype === 'CONSTR_EXCLUSION') throw new SqlError(SqlState.featureNotSupported, 'EXCLUDE constraints are not supported')
     } else if ('TableLikeClause' in el) {
       const like = likeContribution(el.TableLikeClause, tx)
       for (const c of like.columns) {

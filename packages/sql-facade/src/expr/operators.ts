@@ -19,6 +19,7 @@ import type { RtValue } from '../types/value.js'
 import { resolveArrayOperator } from './array-operators.js'
 import { resolveJsonbOperator } from './jsonb-operators.js'
 import { isGeometricOperator, resolveGeometricOperator } from './geometric-operators.js'
+import { resolveMoneyOperator } from './money-operators.js'
 import type { BinFn, OperatorImpl } from './operator-impl.js'
 
 function noOperator(op: string, l: SqlType, r: SqlType): SqlError {
@@ -100,6 +101,11 @@ function intervalOf(v: RtValue): Interval {
 /** Resolves a binary arithmetic/string operator for the (already known) operand types. */
 export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImpl {
   if (isGeometricOperator(op, l, r)) return resolveGeometricOperator(op, l, r)
+  if ((l.id === 'money' || r.id === 'money') && op !== '||') {
+    const m = resolveMoneyOperator(op, l, r)
+    if (m) return m
+    throw noOperator(op, l, r)
+  }
   if (l.id === 'jsonb') {
     const j = resolveJsonbOperator(op, r)
     if (j) return j

@@ -269,7 +269,7 @@ const TYPE_ROWS: Array<{ id: TypeId; typname: string; category: string; pseudo?:
   { id: 'regnamespace', typname: 'regnamespace', category: 'N' }, { id: 'regrole', typname: 'regrole', category: 'N' },
   { id: 'point', typname: 'point', category: 'G' }, { id: 'lseg', typname: 'lseg', category: 'G' }, { id: 'path', typname: 'path', category: 'G' },
   { id: 'box', typname: 'box', category: 'G' }, { id: 'polygon', typname: 'polygon', category: 'G' }, { id: 'line', typname: 'line', category: 'G' },
-  { id: 'circle', typname: 'circle', category: 'G' },
+  { id: 'circle', typname: 'circle', category: 'G' }, { id: 'money', typname: 'money', category: 'N' },
 ]
 
 const pgType = view(

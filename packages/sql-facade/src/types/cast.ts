@@ -15,6 +15,7 @@ import { category, elementType, isIntegerType, isNumericType, isRegType, typeNam
 import { applyTypmod, checkInt, checkInt8, formatText, parseText } from './text-format.js'
 import type { RtValue } from './value.js'
 import { packTimeTz, timeTzOfInstant, unpackTimeTz } from './timetz.js'
+import { checkMoney, moneyFromDecimal, moneyToDecimal } from './money.js'
 
 export type CastContext = 'implicit' | 'assignment' | 'explicit'
 
@@ -39,6 +40,9 @@ export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
   if (from.array) return category(to) === 'S' && ctx !== 'implicit'
   const cf = category(from)
   const ct = category(to)
+  // money: from integers and numeric, to numeric (assignment casts in PostgreSQL).
+  if (to.id === 'money') return cf === 'S' ? ctx === 'explicit' : (from.id === 'int4' || from.id === 'int8' || from.id === 'numeric') && ctx !== 'implicit'
+  if (from.id === 'money') return to.id === 'numeric' ? ctx !== 'implicit' : ct === 'S' && ctx !== 'implicit'
   if (isNumericType(from) && isNumericType(to)) {
     if (NUM_RANK[from.id]! <= NUM_RANK[to.id]!) return true
     return ctx !== 'implicit'
@@ -146,6 +150,11 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     return applyTypmod(text, to, explicit)
   }
   switch (to.id) {
+    case 'money':
+      if (typeof v === 'number') return checkMoney(BigInt(v) * 100n)
+      if (typeof v === 'bigint') return checkMoney(v * 100n)
+      if (v instanceof Decimal) return moneyFromDecimal(v)
+      break
     case 'oid': case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return toOid(v, from)
     case 'int2': case 'int4': case 'int8': {
       const target = to
@@ -159,6 +168,7 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
       break
     }
     case 'numeric': {
+      if (from.id === 'money') return applyTypmod(moneyToDecimal(v as bigint), to, explicit)
       let d: Decimal
       if (typeof v === 'number') {
         d = from.id === 'float4' || from.id === 'float8' ? floatToNumeric(v, from.id === 'float4' ? 6 : 15) : Number.isInteger(v) ? new Decimal(BigInt(v), 0) : Decimal.fromNumber(v)

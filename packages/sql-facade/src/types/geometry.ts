@@ -186,12 +186,12 @@ function decode(text: string, kind: GeometryKind): Geometry {
         const C = r.float()
         if (!r.eat('}')) bad()
         r.end()
-        if (A === 0 && B === 0) throw new SqlError(SqlState.invalidParameterValue, 'invalid line specification: A and B cannot both be zero')
+        if (A === 0 && B === 0) throw new SqlError(SqlState.invalidTextRepresentation, 'invalid line specification: A and B cannot both be zero')
         return { kind, A, B, C }
       }
       const { pts } = readPoints(r, 2, true)
       const [a, b] = [pts[0]!, pts[1]!]
-      if (a.x === b.x && a.y === b.y) throw new SqlError(SqlState.invalidParameterValue, 'invalid line specification: must be two distinct points')
+      if (a.x === b.x && a.y === b.y) throw new SqlError(SqlState.invalidTextRepresentation, 'invalid line specification: must be two distinct points')
       return lineThrough(a, b)
     }
     case 'path': case 'polygon': {

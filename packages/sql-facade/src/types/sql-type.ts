@@ -19,6 +19,8 @@ export type TypeId =
   | 'enum'
   // The geometric types (types/geometry.ts).
   | 'point' | 'lseg' | 'line' | 'box' | 'path' | 'polygon' | 'circle'
+  // Cents as a bigint (types/money.ts).
+  | 'money'
 
 export interface SqlType {
   id: TypeId
@@ -90,7 +92,7 @@ export const OIDS: Record<TypeId, number> = {
   char: 18, regproc: 24, regclass: 2205, regtype: 2206, regrole: 4096, regnamespace: 4089,
   // An enum's own OID is a hash of its name (userTypeOid); this is anyenum's.
   enum: 3500,
-  point: 600, lseg: 601, path: 602, box: 603, polygon: 604, line: 628, circle: 718,
+  money: 790, point: 600, lseg: 601, path: 602, box: 603, polygon: 604, line: 628, circle: 718,
 }
 
 const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
@@ -99,7 +101,7 @@ const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
   timestamp: 1115, timestamptz: 1185, interval: 1187, uuid: 2951, jsonb: 3807, json: 199,
   char: 1002, regproc: 1008, regclass: 2210, regtype: 2211, regrole: 4097, regnamespace: 4090,
   record: 2287,
-  point: 1017, lseg: 1018, path: 1019, box: 1020, polygon: 1027, line: 629, circle: 719,
+  money: 791, point: 1017, lseg: 1018, path: 1019, box: 1020, polygon: 1027, line: 629, circle: 719,
 }
 
 /** The OID aliases: an OID that `::text` and the wire print as the object's name. */
@@ -154,7 +156,7 @@ export function typeSize(t: SqlType): number {
     case 'int2': return 2
     case 'int4': case 'float4': case 'date': case 'oid':
     case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return 4
-    case 'int8': case 'float8': case 'timestamp': case 'timestamptz': case 'time': return 8
+    case 'int8': case 'money': case 'float8': case 'timestamp': case 'timestamptz': case 'time': return 8
     case 'timetz': return 12
     case 'point': return 16
     case 'line': case 'circle': return 24
@@ -230,6 +232,7 @@ export const T = {
   regnamespace: { id: 'regnamespace' } as SqlType,
   regproc: { id: 'regproc' } as SqlType,
   regrole: { id: 'regrole' } as SqlType,
+  money: { id: 'money' } as SqlType,
   point: { id: 'point' } as SqlType,
   lseg: { id: 'lseg' } as SqlType,
   line: { id: 'line' } as SqlType,
@@ -251,7 +254,7 @@ const NAMES: Record<string, TypeId> = {
   name: 'name', uuid: 'uuid', json: 'json', jsonb: 'jsonb', bytea: 'bytea',
   date: 'date', time: 'time', timetz: 'timetz', timestamp: 'timestamp', timestamptz: 'timestamptz',
   interval: 'interval', oid: 'oid', void: 'void',
-  point: 'point', lseg: 'lseg', line: 'line', box: 'box', path: 'path', polygon: 'polygon', circle: 'circle',
+  money: 'money', point: 'point', lseg: 'lseg', line: 'line', box: 'box', path: 'path', polygon: 'polygon', circle: 'circle',
   regclass: 'regclass', regtype: 'regtype', regnamespace: 'regnamespace', regproc: 'regproc', regrole: 'regrole',
   anyelement: 'anyelement', anyenum: 'enum', any: 'anyelement', anycompatible: 'anyelement', record: 'record', unknown: 'unknown',
 }
@@ -331,7 +334,7 @@ export function category(t: SqlType): TypeCategory {
   switch (t.id) {
     case 'bool': return 'B'
     case 'int2': case 'int4': case 'int8': case 'numeric': case 'float4': case 'float8': case 'oid': return 'N'
-    case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return 'N'
+    case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': case 'money': return 'N'
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': return 'S'
     case 'date': case 'time': case 'timetz': case 'timestamp': case 'timestamptz': return 'D'
     case 'interval': return 'T'

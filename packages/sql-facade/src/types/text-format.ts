@@ -16,6 +16,7 @@ import { formatArrayText, parseArrayText } from './array-text.js'
 import { elementType, type SqlType } from './sql-type.js'
 import { formatTimeTz, packTimeTz } from './timetz.js'
 import { parseGeometry } from './geometry.js'
+import { formatMoney, parseMoney } from './money.js'
 import type { RtValue } from './value.js'
 import { formatFloat } from './float-text.js'
 
@@ -81,6 +82,7 @@ export function formatText(v: RtValue, t: SqlType): string | null {
       return formatTime(Math.floor(us / 3_600_000_000), Math.floor(us / 60_000_000) % 60, Math.floor(us / USEC_PER_SEC) % 60, us % USEC_PER_SEC)
     }
     case 'timetz': return formatTimeTz(v as bigint)
+    case 'money': return formatMoney(v as bigint)
     case 'bytea': return hex(v as Uint8Array)
     default:
       if (v instanceof Uint8Array) return hex(v)
@@ -224,6 +226,7 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'numeric': return Decimal.parse(text)
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': case 'unknown': return text
     case 'uuid': return parseUuid(text)
+    case 'money': return parseMoney(text)
     case 'point': case 'lseg': case 'line': case 'box': case 'path': case 'polygon': case 'circle': return parseGeometry(text, t.id)
     case 'json': parseJsonText(text); return text
     case 'jsonb': return normalizeJsonb(text)
