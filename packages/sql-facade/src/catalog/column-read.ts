@@ -79,7 +79,7 @@ function fits(v: RtValue, t: SqlType): boolean {
     case 'numeric': return v instanceof Decimal
     case 'bool': return typeof v === 'boolean'
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'uuid': case 'json': case 'jsonb': return typeof v === 'string'
-    case 'point': case 'lseg': case 'line': case 'box': case 'path': case 'polygon': case 'circle': return typeof v === 'string'
+    case 'inet': case 'cidr': case 'point': case 'lseg': case 'line': case 'box': case 'path': case 'polygon': case 'circle': return typeof v === 'string'
     case 'date': case 'time': case 'timestamp': case 'timestamptz': return typeof v === 'number'
     case 'interval': return v instanceof Interval
     case 'bytea': return v instanceof Uint8Array

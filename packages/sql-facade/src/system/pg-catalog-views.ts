@@ -270,6 +270,7 @@ const TYPE_ROWS: Array<{ id: TypeId; typname: string; category: string; pseudo?:
   { id: 'point', typname: 'point', category: 'G' }, { id: 'lseg', typname: 'lseg', category: 'G' }, { id: 'path', typname: 'path', category: 'G' },
   { id: 'box', typname: 'box', category: 'G' }, { id: 'polygon', typname: 'polygon', category: 'G' }, { id: 'line', typname: 'line', category: 'G' },
   { id: 'circle', typname: 'circle', category: 'G' }, { id: 'money', typname: 'money', category: 'N' },
+  { id: 'inet', typname: 'inet', category: 'I' }, { id: 'cidr', typname: 'cidr', category: 'I' },
 ]
 
 const pgType = view(

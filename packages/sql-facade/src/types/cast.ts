@@ -16,6 +16,7 @@ import { applyTypmod, checkInt, checkInt8, formatText, parseText } from './text-
 import type { RtValue } from './value.js'
 import { packTimeTz, timeTzOfInstant, unpackTimeTz } from './timetz.js'
 import { checkMoney, moneyFromDecimal, moneyToDecimal } from './money.js'
+import { inetToCidrKey } from './inet.js'
 
 export type CastContext = 'implicit' | 'assignment' | 'explicit'
 
@@ -57,6 +58,8 @@ export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
   if (from.id === 'timestamptz' && to.id === 'timestamp') return ctx !== 'implicit'
   if ((from.id === 'timestamp' || from.id === 'timestamptz') && (to.id === 'date' || to.id === 'time')) return ctx !== 'implicit'
   if (from.id === 'time' && to.id === 'timetz') return true
+  if (from.id === 'cidr' && to.id === 'inet') return true
+  if (from.id === 'inet' && to.id === 'cidr') return ctx !== 'implicit'
   if ((from.id === 'timetz' && to.id === 'time') || (from.id === 'timestamptz' && to.id === 'timetz')) return ctx !== 'implicit'
   if ((from.id === 'json' && to.id === 'jsonb') || (from.id === 'jsonb' && to.id === 'json')) return ctx !== 'implicit'
   if (from.id === 'jsonb' && !to.array && (isNumericType(to) || to.id === 'bool')) return ctx === 'explicit'
@@ -150,6 +153,12 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     return applyTypmod(text, to, explicit)
   }
   switch (to.id) {
+    case 'inet':
+      if (from.id === 'cidr') return v
+      break
+    case 'cidr':
+      if (from.id === 'inet') return inetToCidrKey(v as string)
+      break
     case 'money':
       if (typeof v === 'number') return checkMoney(BigInt(v) * 100n)
       if (typeof v === 'bigint') return checkMoney(v * 100n)

@@ -21,6 +21,8 @@ export type TypeId =
   | 'point' | 'lseg' | 'line' | 'box' | 'path' | 'polygon' | 'circle'
   // Cents as a bigint (types/money.ts).
   | 'money'
+  // Network addresses, as a sort key string (types/inet.ts).
+  | 'inet' | 'cidr'
 
 export interface SqlType {
   id: TypeId
@@ -92,7 +94,7 @@ export const OIDS: Record<TypeId, number> = {
   char: 18, regproc: 24, regclass: 2205, regtype: 2206, regrole: 4096, regnamespace: 4089,
   // An enum's own OID is a hash of its name (userTypeOid); this is anyenum's.
   enum: 3500,
-  money: 790, point: 600, lseg: 601, path: 602, box: 603, polygon: 604, line: 628, circle: 718,
+  inet: 869, cidr: 650, money: 790, point: 600, lseg: 601, path: 602, box: 603, polygon: 604, line: 628, circle: 718,
 }
 
 const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
@@ -101,7 +103,7 @@ const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
   timestamp: 1115, timestamptz: 1185, interval: 1187, uuid: 2951, jsonb: 3807, json: 199,
   char: 1002, regproc: 1008, regclass: 2210, regtype: 2211, regrole: 4097, regnamespace: 4090,
   record: 2287,
-  money: 791, point: 1017, lseg: 1018, path: 1019, box: 1020, polygon: 1027, line: 629, circle: 719,
+  inet: 1041, cidr: 651, money: 791, point: 1017, lseg: 1018, path: 1019, box: 1020, polygon: 1027, line: 629, circle: 719,
 }
 
 /** The OID aliases: an OID that `::text` and the wire print as the object's name. */
@@ -233,6 +235,8 @@ export const T = {
   regproc: { id: 'regproc' } as SqlType,
   regrole: { id: 'regrole' } as SqlType,
   money: { id: 'money' } as SqlType,
+  inet: { id: 'inet' } as SqlType,
+  cidr: { id: 'cidr' } as SqlType,
   point: { id: 'point' } as SqlType,
   lseg: { id: 'lseg' } as SqlType,
   line: { id: 'line' } as SqlType,
@@ -254,7 +258,7 @@ const NAMES: Record<string, TypeId> = {
   name: 'name', uuid: 'uuid', json: 'json', jsonb: 'jsonb', bytea: 'bytea',
   date: 'date', time: 'time', timetz: 'timetz', timestamp: 'timestamp', timestamptz: 'timestamptz',
   interval: 'interval', oid: 'oid', void: 'void',
-  money: 'money', point: 'point', lseg: 'lseg', line: 'line', box: 'box', path: 'path', polygon: 'polygon', circle: 'circle',
+  inet: 'inet', cidr: 'cidr', money: 'money', point: 'point', lseg: 'lseg', line: 'line', box: 'box', path: 'path', polygon: 'polygon', circle: 'circle',
   regclass: 'regclass', regtype: 'regtype', regnamespace: 'regnamespace', regproc: 'regproc', regrole: 'regrole',
   anyelement: 'anyelement', anyenum: 'enum', any: 'anyelement', anycompatible: 'anyelement', record: 'record', unknown: 'unknown',
 }
@@ -327,7 +331,7 @@ export function isSerialName(names: string[]): boolean {
   return ['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2'].includes(n)
 }
 
-export type TypeCategory = 'B' | 'N' | 'S' | 'D' | 'T' | 'U' | 'X' | 'A' | 'E' | 'C' | 'G'
+export type TypeCategory = 'B' | 'N' | 'S' | 'D' | 'T' | 'U' | 'X' | 'A' | 'E' | 'C' | 'G' | 'I'
 
 export function category(t: SqlType): TypeCategory {
   if (t.array) return 'A'
@@ -341,6 +345,7 @@ export function category(t: SqlType): TypeCategory {
     case 'unknown': return 'X'
     case 'enum': return 'E'
     case 'record': return 'C'
+    case 'inet': case 'cidr': return 'I'
     case 'point': case 'lseg': case 'line': case 'box': case 'path': case 'polygon': case 'circle': return 'G'
     default: return 'U'
   }
@@ -394,5 +399,7 @@ export function commonType(a: SqlType, b: SqlType): SqlType | null {
     return T.timestamp
   }
   if ((a.id === 'json' && b.id === 'jsonb') || (a.id === 'jsonb' && b.id === 'json')) return T.jsonb
+  // cidr converts to inet implicitly.
+  if (ca === 'I' && cb === 'I') return T.inet
   return null
 }

@@ -17,6 +17,7 @@ import { elementType, type SqlType } from './sql-type.js'
 import { formatTimeTz, packTimeTz } from './timetz.js'
 import { parseGeometry } from './geometry.js'
 import { formatMoney, parseMoney } from './money.js'
+import { formatInet, inetKey, parseInet } from './inet.js'
 import type { RtValue } from './value.js'
 import { formatFloat } from './float-text.js'
 
@@ -83,6 +84,7 @@ export function formatText(v: RtValue, t: SqlType): string | null {
     }
     case 'timetz': return formatTimeTz(v as bigint)
     case 'money': return formatMoney(v as bigint)
+    case 'inet': case 'cidr': return formatInet(v as string, t.id === 'cidr')
     case 'bytea': return hex(v as Uint8Array)
     default:
       if (v instanceof Uint8Array) return hex(v)
@@ -227,6 +229,7 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': case 'unknown': return text
     case 'uuid': return parseUuid(text)
     case 'money': return parseMoney(text)
+    case 'inet': case 'cidr': return inetKey(parseInet(text, t.id === 'cidr'))
     case 'point': case 'lseg': case 'line': case 'box': case 'path': case 'polygon': case 'circle': return parseGeometry(text, t.id)
     case 'json': parseJsonText(text); return text
     case 'jsonb': return normalizeJsonb(text)
