@@ -53,4 +53,15 @@ describe('geometric types', () => {
     await expect(db.query(`SELECT x FROM (VALUES (point '(1,2)')) v(x) ORDER BY x`)).rejects.toMatchObject({ code: '42883' })
     await expect(db.query(`SELECT (point '(1,2)')[0:1]`)).rejects.toMatchObject({ code: '0A000' })
   })
+
+  it('assign one coordinate of a point through a subscript, as PostgreSQL's fixed-length arrays do', async () => {
+    db = await openDatabase({ nodeId: 'g4' })
+    await db.query('CREATE TABLE p (id int PRIMARY KEY, f1 point)')
+    await db.query(`INSERT INTO p VALUES (1, '(10,10)'), (2, NULL)`)
+    expect((await db.query('UPDATE p SET f1[0] = 10 WHERE id = 2 RETURNING f1')).rowArrays).toEqual([[null]])
+    expect((await db.query('UPDATE p SET f1[0] = NULL WHERE id = 1 RETURNING f1')).rowArrays).toEqual([['(10,10)']])
+    expect((await db.query('UPDATE p SET f1[0] = -10, f1[1] = -7.5 WHERE id = 1 RETURNING f1')).rowArrays).toEqual([['(-10,-7.5)']])
+    await expect(db.query('UPDATE p SET f1[3] = 10 WHERE id = 1')).rejects.toMatchObject({ code: '2202E' })
+    expect((await db.query('SELECT f1 FROM p WHERE id = 1')).rowArrays).toEqual([['(-10,-7.5)']])
+  })
 })
