@@ -54,7 +54,7 @@ describe('geometric types', () => {
     await expect(db.query(`SELECT (point '(1,2)')[0:1]`)).rejects.toMatchObject({ code: '0A000' })
   })
 
-  it('assign one coordinate of a point through a subscript, as PostgreSQL's fixed-length arrays do', async () => {
+  it('assign one coordinate of a point through a subscript, as fixed-length arrays do in PostgreSQL', async () => {
     db = await openDatabase({ nodeId: 'g4' })
     await db.query('CREATE TABLE p (id int PRIMARY KEY, f1 point)')
     await db.query(`INSERT INTO p VALUES (1, '(10,10)'), (2, NULL)`)
