@@ -19,6 +19,8 @@ describe('geometric types', () => {
       .toEqual(['(NaN,NaN)', '(10,10)', '(1e+300,Infinity)', '(5.1,34.5)', '(100,100),(0,0)', '(3,3),(2,2)', '[(1,2),(3,4)]',
         '{1,2,3}', '{1,-1,1}', '((1,2),(3,4))', '[(1,2),(3,4)]', '((1,2),(3,4))', '((1000,0),(0,1000))', '<(1,2),3>', '<(1,2),3>'])
     await expect(db.query(`SELECT 'asdfasdf'::point`)).rejects.toMatchObject({ code: '22P02' })
+    expect(await row(`SELECT array[box '(1,1,0,0)', box '(2,2,1,1)'], '{(1,1),(0,0);(3,3),(2,2)}'::box[], array[point '(1,2)', '(3,4)']`))
+      .toEqual(['{(1,1),(0,0);(2,2),(1,1)}', '{(1,1),(0,0);(3,3),(2,2)}', '{"(1,2)","(3,4)"}'])
     await expect(db.query(`SELECT '<(1,2),-3>'::circle`)).rejects.toMatchObject({ code: '22P02' })
     await expect(db.query(`SELECT '{0,0,1}'::line`)).rejects.toMatchObject({ code: '22P02' })
   })

@@ -68,7 +68,7 @@ export function formatText(v: RtValue, t: SqlType): string | null {
   if (v === null) return null
   if (v instanceof SqlArray) {
     const el = elementType(t)
-    return formatArrayText(v, (x) => formatText(x, el)!)
+    return formatArrayText(v, (x) => formatText(x, el)!, el.id === 'box' ? ';' : ',')
   }
   if (v instanceof RowValue) return formatRow(rowItems(v).map((x, i) => formatText(x, t.fields?.[i]?.type ?? guessType(x))))
   switch (t.id) {
@@ -217,7 +217,7 @@ export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue 
 export function parseText(text: string, t: SqlType, nowMicros: number): RtValue {
   if (t.array) {
     const el = elementType(t)
-    return parseArrayText(text, (s) => parseText(s, el, nowMicros))
+    return parseArrayText(text, (s) => parseText(s, el, nowMicros), el.id === 'box' ? ';' : ',')
   }
   switch (t.id) {
     case 'bool': return parseBool(text)
