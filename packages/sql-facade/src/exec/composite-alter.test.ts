@@ -31,5 +31,6 @@ describe('ALTER TYPE .. ATTRIBUTE', () => {
     await expect(db.query('ALTER TYPE pair ALTER ATTRIBUTE b TYPE varchar')).rejects.toMatchObject({ code: '0A000' })
     await expect(db.query('ALTER TYPE pair DROP ATTRIBUTE a CASCADE')).rejects.toMatchObject({ code: '0A000' })
     expect((await db.query('SELECT (y).b FROM t')).rowArrays).toEqual([['two']])
+    await expect(db.query('CREATE TABLE typed OF pair')).rejects.toMatchObject({ code: '0A000' })
   })
 })

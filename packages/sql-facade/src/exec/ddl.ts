@@ -273,6 +273,8 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       hint: 'Use declarative partitioning (PARTITION BY / PARTITION OF), or CREATE TABLE .. (LIKE parent) for the columns alone.',
     })
   }
+  // A typed table would be created without its type's columns and never follow ALTER TYPE: refused, never ignored.
+  if (stmt.ofTypename) throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE .. OF type is not supported', { hint: 'List the columns, or use CREATE TABLE .. (LIKE ..).' })
   const cols: ColumnPlan[] = []
   const checks: CheckConstraint[] = []
   const uniques: string[][] = []
