@@ -270,6 +270,8 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
     return utility('CREATE TABLE')
   }
+  // A typed table would be created without its type's columns and never follow ALTER TYPE: refused, never ignored.
+  if (stmt.ofTypename) throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE .. OF type is not supported', { hint: 'List the columns, or use CREATE TABLE .. (LIKE ..).' })
   if (stmt.inhRelations?.length) checkInheritsPartitioning(stmt, p)
   // INHERITS (..): the parents' columns come first, then the table's own (inherits-ddl.ts).
   const inherited = stmt.inhRelations?.length ? inheritedDefinition(stmt, p, name, temporary) : null
@@ -317,6 +319,8 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
         if (k.conname) uniqueNames.set(keys, k.conname)
       } else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json, ...(k.is_no_inherit === true ? { noInherit: true } : {}) })
       else if (k.contype === 'CONSTR_FOREIGN') references.push({ k, column: null })
+      // An exclusion constraint would be accepted and never checked: refuse it, as ALTER TABLE does.
+      else if (k.contype === 'CONSTR_EXCLUSION') throw new SqlError(SqlState.featureNotSupported, 'EXCLUDE constraints are not supported')
     } else if ('TableLikeClause' in el) {
       const like = likeContribution(el.TableLikeClause, tx)
       for (const c of like.columns) {

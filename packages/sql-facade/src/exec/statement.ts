@@ -34,9 +34,10 @@ import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
 import { checkAccess } from '../auth/access-check.js'
 import { trackOwnership } from '../auth/relation-ownership.js'
 import { roleStatement } from '../auth/role-dispatch.js'
-import { execAlterEnum, execCreateComposite, execCreateDomain, execCreateEnum } from './type-ddl.js'
+import { execAlterEnum, execCreateComposite, execCreateDomain, execCreateEnum, typeUsers } from './type-ddl.js'
 import { execMerge } from './merge.js'
 import { execRename } from './rename-ddl.js'
+import { execAlterCompositeType, execRenameAttribute } from './composite-alter.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
@@ -109,7 +110,8 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('CreateSeqStmt' in node) return execCreateSequence(node.CreateSeqStmt, exec)
   if ('AlterSeqStmt' in node) return execAlterSequence(node.AlterSeqStmt, exec)
   if ('DropStmt' in node) return execDrop(node.DropStmt, p)
-  if ('AlterTableStmt' in node && node.AlterTableStmt.objtype === 'OBJECT_TYPE') throw new SqlError(SqlState.featureNotSupported, 'ALTER TYPE .. ADD / DROP / ALTER ATTRIBUTE is not supported')
+  if ('AlterTableStmt' in node && node.AlterTableStmt.objtype === 'OBJECT_TYPE') return execAlterCompositeType(node.AlterTableStmt, exec, typeUsers)
+  if ('RenameStmt' in node && node.RenameStmt.renameType === 'OBJECT_ATTRIBUTE') return execRenameAttribute(node.RenameStmt, exec, typeUsers)
   if ('AlterTableStmt' in node) return execAlterTable(node.AlterTableStmt, p)
   if ('RenameStmt' in node) return execRename(node.RenameStmt, p)
   if ('IndexStmt' in node) return execCreateIndex(node.IndexStmt, p)

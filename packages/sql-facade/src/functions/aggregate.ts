@@ -16,6 +16,7 @@ import { jsonArrayText, jsonText } from './json-text.js'
 import { arrayOf, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
+import { checkMoney } from '../types/money.js'
 
 export interface AggState {
   acc: RtValue | Decimal | bigint | number
@@ -54,6 +55,7 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
       if (t.id === 'int8' || t.id === 'numeric') return { args: [T.numeric], result: T.numeric, step: (s, [v]) => { s.acc = s.n ? (s.acc as Decimal).add(v as Decimal) : (v as Decimal); s.n++ }, final: (s) => (s.n ? s.acc : null) }
       if (t.id === 'float4' || t.id === 'float8') return { args: [t], result: t, step: (s, [v]) => { s.acc = (s.n ? (s.acc as number) : 0) + (v as number); s.n++ }, final: (s) => (s.n ? s.acc : null) }
       if (t.id === 'interval') return { args: [t], result: t, step: (s, [v]) => { s.acc = s.n ? (s.acc as Interval).add(v as Interval) : v; s.n++ }, final: (s) => (s.n ? s.acc : null) }
+      if (t.id === 'money') return { args: [t], result: t, step: (s, [v]) => { s.acc = checkMoney((s.n ? (s.acc as bigint) : 0n) + (v as bigint)); s.n++ }, final: (s) => (s.n ? s.acc : null) }
       throw noAgg(name, ts)
     }
     case 'avg': {

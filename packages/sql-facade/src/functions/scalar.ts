@@ -30,6 +30,8 @@ import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } f
 import { md5Hex } from './md5.js'
 import { compilePattern, regexOptions } from './regex.js'
 import { REGEXP_FUNCTIONS } from './regexp-functions.js'
+import { TIMETZ_FUNCTIONS } from './timetz-functions.js'
+import { GEOMETRIC_FUNCTIONS } from './geometric-functions.js'
 import { overlapsResolver } from './overlaps.js'
 import { dateBin, makeTimestamptzIn, truncInZone } from './zoned-datetime.js'
 import { padText, repeatText } from './text-size.js'
@@ -667,7 +669,7 @@ export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null 
   const impl = r ? r(types) : undefined
   if (impl) return impl
   const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name] ?? TABLE_CHANGE_FUNCTIONS[name] ?? JSON_FUNCTIONS[name]
-    ?? REGEXP_FUNCTIONS[name]
+    ?? REGEXP_FUNCTIONS[name] ?? TIMETZ_FUNCTIONS[name] ?? GEOMETRIC_FUNCTIONS[name]
   return a ? a(types) : impl
 }
 

@@ -23,6 +23,7 @@ import { computeWindows, WindowCollector } from '../expr/window.js'
 import { planWithClause } from './with-clause.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import type { StatementBudget } from '../runtime/statement-budget.js'
+import { assertOrderable } from '../types/geometry.js'
 
 export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation {
   if (stmt.withClause) p = planWithClause(stmt.withClause, p, parent)
@@ -278,22 +279,30 @@ function sortKey(node: Node, outputs: ColumnBinding[], targets: Target[] | null,
   if ('A_Const' in expr && expr.A_Const.ival !== undefined) {
     const pos = expr.A_Const.ival.ival ?? 0
     if (pos < 1 || pos > outputs.length) throw new SqlError(SqlState.invalidColumnReference, `ORDER BY position ${pos} is not in select list`)
+    assertOrderable(outputs[pos - 1]!.type)
     return { eval: (_e, out) => out[pos - 1]!, desc, nullsFirst }
   }
   if ('ColumnRef' in expr) {
     const names = nameList(expr.ColumnRef.fields)
     if (names.length === 1) {
       const i = outputs.findIndex((o) => o.name === names[0])
-      if (i >= 0 && (targets === null || outputs.filter((o) => o.name === names[0]).length === 1)) return { eval: (_e, out) => out[i]!, desc, nullsFirst }
+      if (i >= 0 && (targets === null || outputs.filter((o) => o.name === names[0]).length === 1)) {
+        assertOrderable(outputs[i]!.type)
+        return { eval: (_e, out) => out[i]!, desc, nullsFirst }
+      }
     }
   }
   if (targets) {
     // An expression equal to a select-list item sorts by that output.
     const fp = fingerprint(expr)
     const i = targets.findIndex((t) => t.node && fingerprint(t.node) === fp)
-    if (i >= 0) return { eval: (_e, out) => out[i]!, desc, nullsFirst }
+    if (i >= 0) {
+      assertOrderable(outputs[i]!.type)
+      return { eval: (_e, out) => out[i]!, desc, nullsFirst }
+    }
   }
   const c = compileExpr(expr, cctx)
+  assertOrderable(c.type)
   const f = c.eval
   return { eval: (env) => f(env), desc, nullsFirst }
 }

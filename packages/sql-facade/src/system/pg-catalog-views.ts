@@ -276,13 +276,18 @@ const TYPE_ROWS: Array<{ id: TypeId; typname: string; category: string; pseudo?:
   { id: 'oid', typname: 'oid', category: 'N' }, { id: 'json', typname: 'json', category: 'U' }, { id: 'float4', typname: 'float4', category: 'N' },
   { id: 'float8', typname: 'float8', category: 'N' }, { id: 'unknown', typname: 'unknown', category: 'X', pseudo: true },
   { id: 'bpchar', typname: 'bpchar', category: 'S' }, { id: 'varchar', typname: 'varchar', category: 'S' }, { id: 'date', typname: 'date', category: 'D' },
-  { id: 'time', typname: 'time', category: 'D' }, { id: 'timestamp', typname: 'timestamp', category: 'D' },
+  { id: 'time', typname: 'time', category: 'D' }, { id: 'timetz', typname: 'timetz', category: 'D' },
+  { id: 'timestamp', typname: 'timestamp', category: 'D' },
   { id: 'timestamptz', typname: 'timestamptz', category: 'D' }, { id: 'interval', typname: 'interval', category: 'T' },
   { id: 'numeric', typname: 'numeric', category: 'N' }, { id: 'regclass', typname: 'regclass', category: 'N' },
   { id: 'regtype', typname: 'regtype', category: 'N' }, { id: 'record', typname: 'record', category: 'P', pseudo: true },
   { id: 'void', typname: 'void', category: 'P', pseudo: true }, { id: 'anyelement', typname: 'anyelement', category: 'P', pseudo: true },
   { id: 'uuid', typname: 'uuid', category: 'U' }, { id: 'jsonb', typname: 'jsonb', category: 'U' },
   { id: 'regnamespace', typname: 'regnamespace', category: 'N' }, { id: 'regrole', typname: 'regrole', category: 'N' },
+  { id: 'point', typname: 'point', category: 'G' }, { id: 'lseg', typname: 'lseg', category: 'G' }, { id: 'path', typname: 'path', category: 'G' },
+  { id: 'box', typname: 'box', category: 'G' }, { id: 'polygon', typname: 'polygon', category: 'G' }, { id: 'line', typname: 'line', category: 'G' },
+  { id: 'circle', typname: 'circle', category: 'G' }, { id: 'money', typname: 'money', category: 'N' },
+  { id: 'inet', typname: 'inet', category: 'I' }, { id: 'cidr', typname: 'cidr', category: 'I' },
 ]
 
 const pgType = view(

@@ -560,6 +560,30 @@ export function readTime(text: string, nowMicros: number): number {
   })
 }
 
+/**
+ * TIME WITH TIME ZONE text: micros of the day and the zone's offset east of UTC in seconds.
+ * No zone means the session's (UTC); a full zone name needs a date to pick its offset, as
+ * in PostgreSQL ('2003-07-07 15:36:39 America/New_York'), and the date is otherwise ignored.
+ */
+export function readTimeTz(text: string, nowMicros: number): { ofDay: number; zone: number } {
+  const type = 'time with time zone'
+  return run(type, text, () => {
+    const d = decode(text, true)
+    if (d.special === 'allballs') return { ofDay: 0, zone: 0 }
+    if (d.special === 'now') return { ofDay: ((nowMicros % USEC_PER_DAY) + USEC_PER_DAY) % USEC_PER_DAY, zone: 0 }
+    if (d.special !== null || d.hour === null) bad()
+    const c = civil(d, false, nowMicros)!
+    let zone = 0
+    if (typeof d.zone === 'number') zone = d.zone
+    else if (typeof d.zone === 'string') {
+      if (d.year === null && !d.zoneIsAbbrev) bad()
+      const days = d.year === null ? Math.floor(nowMicros / USEC_PER_DAY) : c.days
+      zone = localOffset(d.zone, (days * USEC_PER_DAY + c.ofDay) / 1000, d.zoneIsAbbrev)
+    }
+    return { ofDay: c.ofDay, zone }
+  })
+}
+
 /** A zone named in AT TIME ZONE / timezone(): a fixed offset (seconds east) or an IANA zone. */
 type ZoneSpec = { fixed: number } | { zone: string; abbrev: boolean }
 

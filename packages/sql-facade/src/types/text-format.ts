@@ -5,7 +5,7 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { formatDate, formatTimestamp, formatTime, USEC_PER_SEC } from './datetime.js'
-import { readDate, readTime, readTimestamp } from './datetime-input.js'
+import { readDate, readTime, readTimestamp, readTimeTz } from './datetime-input.js'
 import { Decimal, applyNumericTypmod } from './decimal.js'
 import { Interval, parseInterval, restrictInterval } from './interval.js'
 import { parseEnum } from './enum-type.js'
@@ -14,7 +14,12 @@ import { normalizeJsonb, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
 import { formatArrayText, parseArrayText } from './array-text.js'
 import { elementType, type SqlType } from './sql-type.js'
+import { formatTimeTz, packTimeTz } from './timetz.js'
+import { parseGeometry } from './geometry.js'
+import { formatMoney, parseMoney } from './money.js'
+import { formatInet, inetKey, parseInet } from './inet.js'
 import type { RtValue } from './value.js'
+import { formatFloat } from './float-text.js'
 
 export const INT2_MIN = -32768
 export const INT2_MAX = 32767
@@ -43,26 +48,7 @@ function badInput(t: SqlType, text: string): SqlError {
   return new SqlError(SqlState.invalidTextRepresentation, `invalid input syntax for type ${name}: "${text}"`)
 }
 
-export function formatFloat(v: number, single: boolean): string {
-  if (Number.isNaN(v)) return 'NaN'
-  if (v === Infinity) return 'Infinity'
-  if (v === -Infinity) return '-Infinity'
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0'
-  let exp: string
-  if (single) {
-    let p = 1
-    while (p < 9 && Math.fround(Number(v.toPrecision(p))) !== v) p++
-    exp = Number(v.toPrecision(p)).toExponential()
-  } else {
-    exp = v.toExponential()
-  }
-  const [mant, e] = exp.split('e') as [string, string]
-  const e10 = Number(e)
-  if (e10 < -4 || e10 >= (single ? 6 : 15)) {
-    return `${mant}e${e10 < 0 ? '-' : '+'}${String(Math.abs(e10)).padStart(2, '0')}`
-  }
-  return String(Number(exp))
-}
+export { formatFloat } from './float-text.js'
 
 function hex(bytes: Uint8Array): string {
   let s = '\\x'
@@ -82,7 +68,7 @@ export function formatText(v: RtValue, t: SqlType): string | null {
   if (v === null) return null
   if (v instanceof SqlArray) {
     const el = elementType(t)
-    return formatArrayText(v, (x) => formatText(x, el)!)
+    return formatArrayText(v, (x) => formatText(x, el)!, el.id === 'box' ? ';' : ',')
   }
   if (v instanceof RowValue) return formatRow(rowItems(v).map((x, i) => formatText(x, t.fields?.[i]?.type ?? guessType(x))))
   switch (t.id) {
@@ -96,6 +82,9 @@ export function formatText(v: RtValue, t: SqlType): string | null {
       const us = v as number
       return formatTime(Math.floor(us / 3_600_000_000), Math.floor(us / 60_000_000) % 60, Math.floor(us / USEC_PER_SEC) % 60, us % USEC_PER_SEC)
     }
+    case 'timetz': return formatTimeTz(v as bigint)
+    case 'money': return formatMoney(v as bigint)
+    case 'inet': case 'cidr': return formatInet(v as string, t.id === 'cidr')
     case 'bytea': return hex(v as Uint8Array)
     default:
       if (v instanceof Uint8Array) return hex(v)
@@ -228,7 +217,7 @@ export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue 
 export function parseText(text: string, t: SqlType, nowMicros: number): RtValue {
   if (t.array) {
     const el = elementType(t)
-    return parseArrayText(text, (s) => parseText(s, el, nowMicros))
+    return parseArrayText(text, (s) => parseText(s, el, nowMicros), el.id === 'box' ? ';' : ',')
   }
   switch (t.id) {
     case 'bool': return parseBool(text)
@@ -239,6 +228,9 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'numeric': return Decimal.parse(text)
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': case 'unknown': return text
     case 'uuid': return parseUuid(text)
+    case 'money': return parseMoney(text)
+    case 'inet': case 'cidr': return inetKey(parseInet(text, t.id === 'cidr'))
+    case 'point': case 'lseg': case 'line': case 'box': case 'path': case 'polygon': case 'circle': return parseGeometry(text, t.id)
     case 'json': parseJsonText(text); return text
     case 'jsonb': return normalizeJsonb(text)
     case 'bytea': return parseBytea(text)
@@ -246,6 +238,10 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'timestamp': return readTimestamp(text, false, nowMicros)
     case 'timestamptz': return readTimestamp(text, true, nowMicros)
     case 'time': return readTime(text, nowMicros)
+    case 'timetz': {
+      const { ofDay, zone } = readTimeTz(text, nowMicros)
+      return packTimeTz(ofDay, zone)
+    }
     case 'interval': return parseInterval(text, t.range)
     case 'record': {
       if (!t.fields) throw new SqlError(SqlState.featureNotSupported, 'input of anonymous composite types is not implemented')
