@@ -15,7 +15,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { gossipsub, StrictNoSign, StrictSign, type GossipSub } from '@libp2p/gossipsub'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export type Libp2pNode = Libp2p<{ pubsub: GossipSub }>
@@ -29,6 +29,12 @@ export interface Libp2pNodeOptions {
   transports: NonNullable<Libp2pOptions['transports']>
   /** Whether a multiaddr must not be dialed. */
   denyDial(addr: Multiaddr): boolean
+  /**
+   * Whether a peer (its libp2p PeerId, as Noise authenticated it) must not be connected:
+   * checked once the encryption handshake has proved the identity and before any stream,
+   * so a refused peer exchanges no protocol message, gossip included. Absent: every peer.
+   */
+  denyPeer?(peerId: string): boolean
   /** Stable identity; a fresh one if absent. */
   privateKey?: PrivateKey
   /** Private-network protector (libp2p pnet); absent: open network. */
@@ -41,6 +47,12 @@ export interface Libp2pNodeOptions {
 
 export const NODE_VERSION = '0.1.0'
 
+/** The connection gater's per-peer checks: dialing a refused peer, and either side of its encrypted connection. */
+function peerGate(deny: (peerId: string) => boolean): Pick<ConnectionGater, 'denyDialPeer' | 'denyInboundEncryptedConnection' | 'denyOutboundEncryptedConnection'> {
+  const check = (peerId: PeerId): boolean => deny(peerId.toString())
+  return { denyDialPeer: check, denyInboundEncryptedConnection: check, denyOutboundEncryptedConnection: check }
+}
+
 export async function createLibp2pNode(options: Libp2pNodeOptions): Promise<Libp2pNode> {
   return createLibp2p({
     ...(options.privateKey ? { privateKey: options.privateKey } : {}),
@@ -50,7 +62,10 @@ export async function createLibp2pNode(options: Libp2pNodeOptions): Promise<Libp
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(options.connectionProtector ? { connectionProtector: options.connectionProtector } : {}),
-    connectionGater: { denyDialMultiaddr: async (addr: Multiaddr) => options.denyDial(addr) },
+    connectionGater: {
+      denyDialMultiaddr: async (addr: Multiaddr) => options.denyDial(addr),
+      ...(options.denyPeer ? peerGate(options.denyPeer) : {}),
+    },
     services: {
       identify: identify(),
       ping: ping(),
