@@ -54,7 +54,7 @@ export abstract class SessionTransport implements Transport {
       { nodeId: options.nodeId, maxMessageBytes: options.maxMessageBytes },
       {
         message: (from, data) => this.deliver(from, data),
-        authorAdmitted: (peerId) => this.peerAdmitted(peerId),
+        authorAdmitted: (peerId) => this.peerAdmitted(peerId) && !this.gossipExcluded(peerId),
         log: (level, message) => this.log(level, message),
       },
     )
@@ -111,6 +111,16 @@ export abstract class SessionTransport implements Transport {
    */
   protected peerAdmitted(_peerId: string): boolean {
     return true
+  }
+
+  /** Whether a libp2p peer is kept out of gossip (a scoped browser replica: direct frames only). */
+  protected gossipExcluded(_peerId: string): boolean {
+    return false
+  }
+
+  /** The libp2p PeerId of a peer's session, by replica node id. */
+  peerIdOf(nodeId: string): string | undefined {
+    return this.sync.ofNode(nodeId)?.peerId
   }
 
   /** Closes every connection to a libp2p peer (a member removed from the cluster). */

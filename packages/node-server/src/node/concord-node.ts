@@ -19,7 +19,7 @@
  * port beyond loopback, or beside a password, is keyed (peer-port-policy.ts).
  */
 import { MemoryStorage, type ReplicaOptions, type Storage } from '@concord/core'
-import { SqlState } from '@concord/sql-facade'
+import { SqlError, SqlState } from '@concord/sql-facade'
 import { join } from 'node:path'
 // LMDB and libp2p load only when the node uses them (dynamic imports in start): a
 // `--memory --no-p2p` node starts without reading either.
@@ -42,6 +42,7 @@ import { boundRegExpBacktracking } from './regexp-backtracking.js'
 import { pgConnector } from './pg-connector.js'
 import { JoinTokens } from './join-tokens.js'
 import { PeerMembership } from './peer-membership.js'
+import { BrowserGrants } from './browser-grants.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
 export interface ConcordNodeOptions {
@@ -224,7 +225,8 @@ export class ConcordNode {
     if (options.joinToken !== undefined && !(options.join ?? []).some((a) => parsePgAddress(a) !== null)) {
       throw new Error('--join-token is redeemed over PostgreSQL: give --join the host:port of the node that printed it')
     }
-    const membership = new PeerMembership(log)
+    const grants = new BrowserGrants()
+    const membership = new PeerMembership(log, (peerId) => grants.admits(peerId))
     let transport: Libp2pTransport | undefined
     if (libp2p && peerKey) {
       const privateKey = onDisk ? await peerKey.loadOrCreatePeerKey(join(dataDir!, 'peer.key')) : await peerKey.newPeerKey()
@@ -233,7 +235,8 @@ export class ConcordNode {
         listen: [`/ip4/${p2pHost}/tcp/${options.p2pPort ?? 0}`, `/ip4/${p2pHost}/tcp/${options.wsPort ?? 0}/ws`],
         privateKey,
         ...(peerPortKey.key ? { clusterKey: peerPortKey.key } : {}),
-        admitPeer: (peerId) => membership.admits(peerId),
+        admitPeer: (peerId) => (grants.restricted(peerId) ? grants.admits(peerId) : membership.admits(peerId)),
+        restrictedPeer: (peerId) => grants.restricted(peerId),
         logger: log,
       })
     }
@@ -295,7 +298,19 @@ export class ConcordNode {
             log.info(`a join token was used; the next one is ${ready.joinToken}`)
             return true
           },
+          issueBrowserToken: (tables, validSeconds) => {
+            // Without the list any identity connects as a full peer: a scope would bind nobody.
+            if (!membership.enforced) {
+              throw new SqlError(SqlState.objectNotInPrerequisiteState, `browser tokens need the cluster's member list: turn it on with ALTER SYSTEM ADD NODE '${t.peerId}'`)
+            }
+            return grants.issue(tables, validSeconds)
+          },
         }
+        eng.replica.replicator.peerScopes = (peer) => {
+          const peerId = t.peerIdOf(peer)
+          return peerId === undefined ? null : (grants.scopeOf(peerId) ?? null)
+        }
+        eng.replica.replicator.onOutOfScope = outOfScopeLog(log)
         log.info(`libp2p peer id ${t.peerId}; ${membership.enforced ? 'member list on' : 'no member list yet (the cluster key admits peers)'}; join token (one use): ${ready.joinToken}`)
       }
       // How peers reach this node (pg_nodes.addresses, client_addr); subscriptions and
@@ -306,7 +321,8 @@ export class ConcordNode {
       if (transport !== undefined && rolesPeerPort !== undefined && peerPortKey.key === undefined) {
         const t = transport
         ready.stopRolesWatch = rolesPeerPort.watchRolesOnOpenPeerPort({
-          rolesExist: () => eng.database.roles().loginRolesExist,
+          // With the member list on, identity gates the port: a local process cannot join without being admitted.
+          rolesExist: () => eng.database.roles().loginRolesExist && !membership.enforced,
           closePeerPort: async () => {
             ready.peerPortClosed = true
             await t.stop()
@@ -468,6 +484,22 @@ export class ConcordNode {
     await this.transport?.stop().catch(() => {})
     await this.ownStorage?.close?.()
     this.log.info(`node ${this.nodeId} stopped; ${this.storageKind === 'memory' ? 'its in-memory data is gone' : 'storage flushed and closed'}`)
+  }
+}
+
+/** Distinct (peer, what) refusals logged per node: a scoped browser resends its own catalog entries every round. */
+const MAX_OUT_OF_SCOPE_LOGGED = 4096
+
+/** Logs what a scoped peer sent outside its scope, once per peer and shard. */
+function outOfScopeLog(log: Logger): (peer: string, refused: string[]) => void {
+  const seen = new Set<string>()
+  return (peer, refused) => {
+    for (const what of refused) {
+      const key = `${peer}\u0000${what}`
+      if (seen.has(key) || seen.size >= MAX_OUT_OF_SCOPE_LOGGED) continue
+      seen.add(key)
+      log.warn(`refused from scoped browser replica ${peer}: ${what} is outside its token's tables (not applied, not replicated)`)
+    }
   }
 }
 

@@ -38,8 +38,12 @@ export class PeerMembership {
   private unsubscribe: () => void = () => {}
   private readonly log: Logger
 
-  constructor(log: Logger) {
+  private readonly alsoAdmitted: (peerId: string) => boolean
+
+  /** `alsoAdmitted`: peers let in besides members (scoped browser replicas, browser-grants.ts), never cut off here. */
+  constructor(log: Logger, alsoAdmitted: (peerId: string) => boolean = () => false) {
     this.log = log
+    this.alsoAdmitted = alsoAdmitted
   }
 
   /** Starts reading the list from the replica's catalog and enforcing it on the transport. */
@@ -83,7 +87,7 @@ export class PeerMembership {
     for (const id of this.members) this.logged.delete(id)
     if (!this.on) return
     for (const peerId of transport.connectedPeerIds()) {
-      if (this.members.has(peerId)) continue
+      if (this.members.has(peerId) || this.alsoAdmitted(peerId)) continue
       this.log.warn(`peer ${peerId} is not a member of the cluster (removed, or never admitted): connection closed`)
       transport.disconnectPeer(peerId, 'not a member of the cluster')
     }

@@ -44,6 +44,12 @@ export interface Libp2pTransportOptions {
    * the cluster key.
    */
   admitPeer?(peerId: string): boolean
+  /**
+   * Whether an admitted peer is restricted (a scoped browser replica): kept out of gossip
+   * both ways, so it is served only through direct messages, which the replica filters by
+   * its scope (core replication/peer-scope.ts).
+   */
+  restrictedPeer?(peerId: string): boolean
   /** Sign gossip (default true). Unsigned gossip is about 4x faster; use it with a cluster key. */
   signGossip?: boolean
   /** Largest direct or gossip message; default 64 MiB. */
@@ -150,6 +156,7 @@ export class Libp2pTransport extends SessionTransport implements Transport {
       ...(this.options.clusterKey ? { connectionProtector: preSharedKey({ psk: this.options.clusterKey }) } : {}),
       // Why: cluster members commonly sit on private and loopback addresses.
       denyDial: () => false,
+      ...(this.options.restrictedPeer ? { gossipExcluded: (peerId: string) => this.gossipExcluded(peerId) } : {}),
       ...(this.options.admitPeer ? { denyPeer: (peerId: string) => peerId !== this.node?.peerId.toString() && !this.peerAdmitted(peerId) } : {}),
       signGossip: this.options.signGossip !== false,
       maxMessageBytes: this.maxMessageBytes,
@@ -162,6 +169,10 @@ export class Libp2pTransport extends SessionTransport implements Transport {
 
   protected override peerAdmitted(peerId: string): boolean {
     return this.options.admitPeer?.(peerId) ?? true
+  }
+
+  protected override gossipExcluded(peerId: string): boolean {
+    return this.options.restrictedPeer?.(peerId) ?? false
   }
 
   protected accepting(): boolean {

@@ -35,6 +35,12 @@ export interface Libp2pNodeOptions {
    * so a refused peer exchanges no protocol message, gossip included. Absent: every peer.
    */
   denyPeer?(peerId: string): boolean
+  /**
+   * Whether a connected peer is kept out of gossip (a scoped browser replica): gossipsub
+   * scores it far below its graylist threshold, so nothing is published or relayed to it
+   * and nothing it sends is taken. Absent: none.
+   */
+  gossipExcluded?(peerId: string): boolean
   /** Stable identity; a fresh one if absent. */
   privateKey?: PrivateKey
   /** Private-network protector (libp2p pnet); absent: open network. */
@@ -46,6 +52,16 @@ export interface Libp2pNodeOptions {
 }
 
 export const NODE_VERSION = '0.1.0'
+
+/**
+ * Gossipsub's application score: EXCLUDED_SCORE (times its default weight of 10) is below
+ * every default threshold (gossip -10, publish -50, graylist -80); 0 leaves the rest as is.
+ */
+const EXCLUDED_SCORE = -1000
+
+function excludedScore(excluded: (peerId: string) => boolean): (peerId: string) => number {
+  return (peerId) => (excluded(peerId) ? EXCLUDED_SCORE : 0)
+}
 
 /** The connection gater's per-peer checks: dialing a refused peer, and either side of its encrypted connection. */
 function peerGate(deny: (peerId: string) => boolean): Pick<ConnectionGater, 'denyDialPeer' | 'denyInboundEncryptedConnection' | 'denyOutboundEncryptedConnection'> {
@@ -75,6 +91,7 @@ export async function createLibp2pNode(options: Libp2pNodeOptions): Promise<Libp
         globalSignaturePolicy: options.signGossip ? StrictSign : StrictNoSign,
         maxInboundDataLength: options.maxMessageBytes + 1024,
         maxOutboundBufferSize: 2 * options.maxMessageBytes,
+        ...(options.gossipExcluded ? { scoreParams: { appSpecificScore: excludedScore(options.gossipExcluded) } } : {}),
       }),
     },
   })

@@ -30,12 +30,14 @@ export interface PeerMemberRecord {
   at: number
 }
 
-/** What the node server hands the SQL layer: its own libp2p identity and its join tokens. */
+/** What the node server hands the SQL layer: its own libp2p identity, its join tokens and browser tokens. */
 export interface MembershipHost {
   /** This node's libp2p PeerId. */
   selfPeerId(): string
   /** Consumes a one-time join token this node issued; false when unknown or already used. */
   redeemJoinToken(token: string): boolean
+  /** A scoped browser token for these (existing) tables, valid this many seconds (concord_browser_token). */
+  issueBrowserToken(tables: string[], validSeconds: number): string
 }
 
 const PEER_ID = /^[1-9A-HJ-NP-Za-km-z]{46,64}$/

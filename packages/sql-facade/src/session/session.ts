@@ -927,6 +927,7 @@ export class Session {
       },
       listeningChannels: () => this.notifications.listening(),
       tableChanges: this.db.tableChanges,
+      ...(this.db.membership !== undefined ? { membership: this.db.membership } : {}),
       processId: this.processId,
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
