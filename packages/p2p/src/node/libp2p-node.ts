@@ -64,7 +64,9 @@ function excludedScore(excluded: (peerId: string) => boolean): (peerId: string) 
 }
 
 /** The connection gater's per-peer checks: dialing a refused peer, and either side of its encrypted connection. */
-function peerGate(deny: (peerId: string) => boolean): Pick<ConnectionGater, 'denyDialPeer' | 'denyInboundEncryptedConnection' | 'denyOutboundEncryptedConnection'> {
+type PeerGate = Pick<ConnectionGater, 'denyDialPeer' | 'denyInboundEncryptedConnection' | 'denyOutboundEncryptedConnection'>
+
+function peerGate(deny: (peerId: string) => boolean): PeerGate {
   const check = (peerId: PeerId): boolean => deny(peerId.toString())
   return { denyDialPeer: check, denyInboundEncryptedConnection: check, denyOutboundEncryptedConnection: check }
 }
