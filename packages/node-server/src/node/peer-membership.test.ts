@@ -88,6 +88,11 @@ describe('the cluster member list on the peer port', () => {
     const member = await start({ nodeId: 'member', join: [pgAddr(a)], joinToken: token })
     await until(async () => (await ids(member, 't'))?.length === 1, 'the row on the admitted joiner')
     expect(a.joinToken).not.toBe(token)
+    const listed = (await query(a, 'SELECT peer_id, member, this_node FROM concord_cluster_members ORDER BY this_node DESC')).rows
+    expect(listed).toEqual([
+      { peer_id: a.transport!.peerId, member: true, this_node: true },
+      { peer_id: member.transport!.peerId, member: true, this_node: false },
+    ])
 
     // A joiner holding the cluster key but never admitted: refused after the Noise handshake.
     // It reads nothing, and what it writes never reaches a member.
@@ -112,6 +117,7 @@ describe('the cluster member list on the peer port', () => {
 
     // Removed: every member closes its connections and refuses it from then on.
     await query(a, `ALTER SYSTEM REMOVE NODE '${intruderId}'`)
+    expect((await query(a, `SELECT member FROM concord_cluster_members WHERE peer_id = '${intruderId}'`)).rows).toEqual([{ member: false }])
     await until(
       () => !a.transport!.connectedPeerIds().includes(intruderId) && !member.transport!.connectedPeerIds().includes(intruderId),
       'the members to cut the removed node off',
