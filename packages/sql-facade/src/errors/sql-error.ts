@@ -88,6 +88,7 @@ export const SqlState = {
   programLimitExceeded: '54000',
   tooManyColumns: '54011',
   tooManyConnections: '53300',
+  outOfMemory: '53200',
   idleSessionTimeout: '57P05',
   idleInTransactionSessionTimeout: '25P03',
   configurationLimitExceeded: '53400',

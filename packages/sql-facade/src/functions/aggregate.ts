@@ -32,6 +32,20 @@ export interface AggregateImpl {
   final(s: AggState): RtValue
 }
 
+/**
+ * The longest text string_agg builds (UTF-16 units). PostgreSQL stops at 1 GB with 54000
+ * "out of memory"; here concatenating toward the JS engine's string limit (512 Mi units)
+ * across millions of rows could exhaust the heap and end the process, so the bound is
+ * lower and the error the same.
+ */
+const MAX_AGGREGATE_TEXT = 2 ** 28
+
+function aggregateTextTooLong(have: number): SqlError {
+  return new SqlError(SqlState.programLimitExceeded, 'out of memory', {
+    detail: `Cannot enlarge string buffer containing ${have} characters: string_agg results are limited to ${MAX_AGGREGATE_TEXT}.`,
+  })
+}
+
 const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'stddev', 'variance', 'stddev_samp', 'var_samp', 'stddev_pop', 'var_pop', 'json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg'])
 
 export function isAggregate(name: string): boolean {
@@ -79,6 +93,8 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
     }
     case 'string_agg': {
       return { args: [T.text, T.text], result: T.text, step: (s, [v, sep]) => {
+        const next = s.n ? (s.acc as string).length + ((sep ?? '') as string).length + (v as string).length : (v as string).length
+        if (next > MAX_AGGREGATE_TEXT) throw aggregateTextTooLong((s.acc as string).length)
         s.acc = s.n ? (s.acc as string) + (sep ?? '') + (v as string) : (v as string)
         s.n++
       }, final: (s) => (s.n ? s.acc : null) }

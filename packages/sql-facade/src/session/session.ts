@@ -26,6 +26,8 @@ import { DeferredConstraints } from '../runtime/deferred-constraints.js'
 import { ForeignKeyChecks } from '../runtime/foreign-key-checks.js'
 import { rootPlanCtx } from '../exec/plan-root.js'
 import { utility, type StatementResult } from '../runtime/result.js'
+import { runClusterNodeStatement } from './cluster-node-statement.js'
+import type { MembershipHost } from '../cluster/peer-members.js'
 import { runInTransaction } from '../exec/statement.js'
 import { PlanCache } from '../plan/plan-cache.js'
 import { monotonicNow, StatementBudget, type BudgetSource } from '../runtime/statement-budget.js'
@@ -118,6 +120,8 @@ export interface SessionHost {
   readonly rowLocks: RowLocks
   /** The libp2p addresses `SHOW concord.p2p_addresses` lists. */
   p2pAddresses(): string[]
+  /** The node server's identity and join tokens, for ALTER SYSTEM ADD/REMOVE NODE; undefined without one. */
+  readonly membership: MembershipHost | undefined
   /** Roles and grants as the replica holds them (cached by the database). */
   roles(): RoleDirectory
   /** This node's high-availability role: a standby takes no writes (25006). */
@@ -431,6 +435,12 @@ export class Session {
       if (stmt.kind === 'restore') assertWritable(this.writeMode(), stmt)
       const r = stmt.kind === 'backup' ? await this.db.backups.backup(stmt.target) : await this.db.backups.restore(stmt.source, stmt.asOf)
       return toQueryResult(r, this.db.int8)
+    }
+    if (stmt.kind === 'clusterNode') {
+      if (this.block) throw new SqlError(SqlState.activeSqlTransaction, 'ALTER SYSTEM cannot run inside a transaction block')
+      const result = runClusterNodeStatement(this.db, stmt, this.currentRole().superuser)
+      await this.db.replica.durable()
+      return toQueryResult(result, this.db.int8)
     }
     if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) {
       assertWritable(this.writeMode(), stmt)
@@ -917,6 +927,7 @@ export class Session {
       },
       listeningChannels: () => this.notifications.listening(),
       tableChanges: this.db.tableChanges,
+      ...(this.db.membership !== undefined ? { membership: this.db.membership } : {}),
       processId: this.processId,
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
