@@ -48,6 +48,12 @@ export interface Storage {
   shards(): string[] | Promise<string[]>
   /** The records of one shard, oldest first, starting at its latest snapshot. */
   load(shard: string): StoredRecord[] | Promise<StoredRecord[]>
+  /**
+   * Optional: how many records `load(shard)` returns now, without reading them. A storage
+   * offering it answers `load` synchronously: a replica opening from a row snapshot checks
+   * a shard's log by its count and reads the records only when it first needs them.
+   */
+  recordCount?(shard: string): number
   /** Replaces all records of a shard by one snapshot. */
   compact(shard: string, snapshot: StoredRecord): void | Promise<void>
   /** Removes a shard (dropped table). */
@@ -119,6 +125,11 @@ export interface ReplicaOptions {
   resolvers?: Record<string, Resolver>
   /** Partition (shard) number of a row of a partitioned table; default 0 for all rows. */
   partitionOf?: (table: TableInfo, row: Row) => number
+  /**
+   * Store a row snapshot at a clean close, so the next open serves rows before applying
+   * the shards' records (rows/row-snapshot.ts); default true.
+   */
+  rowSnapshots?: boolean
   /** Milliseconds between anti-entropy rounds; default 1000. 0 disables the timer. */
   antiEntropyIntervalMs?: number
   /**
