@@ -39,7 +39,7 @@ import { localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
 import { readSingleWriterRow, resolveLiveRow, type ResolveContext } from './row-resolver.js'
 import { rowHash, sameRow } from './row-hash.js'
-import { encodeValue, snapshotRows, viewFingerprint, type ShardRowSnapshot } from './row-snapshot.js'
+import { encodeRows, snapshotRows, viewFingerprint, type ShardRowSnapshot } from './row-snapshot.js'
 import type { StoredRecord } from '../api.js'
 
 export const LOCAL_ORIGIN = 'local'
@@ -642,12 +642,6 @@ export class Shard {
       if (hasPendingUpdates(this.currentDoc)) return null
       for (const name of this.currentDoc.share.keys()) if (name.startsWith(TEXT_PREFIX)) return null
     }
-    const columns = view.layout.map((c) => c.name)
-    const rows: ShardRowSnapshot['rows'] = []
-    for (const [key, row] of this.rows) {
-      rows.push(key)
-      for (const c of columns) rows.push(encodeValue(row[c] ?? null))
-    }
     const digest = this.digest()
     return {
       shard: this.id,
@@ -660,8 +654,7 @@ export class Shard {
       rowsHash: this.rowsSum,
       writers: [...this.writers],
       deleted: this.deletedRowKeys(),
-      columns,
-      rows,
+      ...encodeRows(this.rows, view.layout.map((c) => c.name)),
     }
   }
 
@@ -674,7 +667,7 @@ export class Shard {
   restoreRows(snapshot: ShardRowSnapshot, read: () => StoredRecord[]): void {
     assert(this.view !== null && this.rows.size === 0 && this.prevs.length === 0 && this.deferred === null, 'rows restored into a fresh shard')
     try {
-      snapshotRows(snapshot, this.rows)
+      snapshotRows(snapshot, this.view!.layout.map((c) => c.name), this.rows)
     } catch (err) {
       this.rows.clear()
       throw err
