@@ -693,6 +693,11 @@ export class Replica {
       return this.baseRow(table, rowKey)
     },
     baseRows: (table) => this.baseRows(table),
+    baseRowValues: (table) => {
+      if (table === CATALOG_TABLE.name) return this.catalogShard.rows.values()
+      const shards = this.catalog.shardsOf(table)
+      return shards.length === 1 ? shards[0]!.rows.values() : [...this.baseRows(table)].map(([, row]) => row)
+    },
     baseTable: (name) => this.catalog.table(name),
     baseTables: () => this.tables(),
     rowCl: (table, rowKey) => {
