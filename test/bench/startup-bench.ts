@@ -86,13 +86,22 @@ interface Side {
 }
 
 const lastRow = `SELECT id FROM data WHERE id = ${ROWS}`
+/** Rows per COPY: one COPY is one transaction, which Concord holds in memory until it commits. */
+const COPY_ROWS = 50_000
+
+/** psql arguments copying the chunk files `csv`.0, `csv`.1, .. into `data`. */
+function copies(csv: string): string[] {
+  const out: string[] = []
+  for (let i = 0; i * COPY_ROWS < ROWS; i++) out.push('-c', `\\copy data FROM '${csv}.${i}' CSV`)
+  return out
+}
 
 async function concordSide(dir: string, csv: string): Promise<Side> {
   const dataDir = join(dir, 'concord-rows')
   const start = (data: string, id: string): Promise<ConcordProcess> =>
     ConcordProcess.start({ dataDir: data, nodeId: id, built: BUILT, extraArgs: ['--quiet'] })
   const loader = await start(dataDir, 'rows')
-  execFileSync('psql', [`postgres://concord@127.0.0.1:${loader.pgPort}/concord`, '-q', '-c', `CREATE TABLE data ${TABLE}`, '-c', `\\copy data FROM '${csv}' CSV`])
+  execFileSync('psql', [`postgres://concord@127.0.0.1:${loader.pgPort}/concord`, '-q', '-c', `CREATE TABLE data ${TABLE}`, ...copies(csv)])
   await loader.stop(DEADLINE_MS)
   // The first start after loading pays for nothing the measured ones would not.
   let stopped: 'clean' | 'crash' = 'clean'
@@ -128,7 +137,7 @@ async function concordSide(dir: string, csv: string): Promise<Side> {
 
 async function postgresSide(dir: string, bin: string, csv: string): Promise<Side> {
   const rows = PostgresInstance.create(bin, PG_PORT, `${dir}/pgrows`)
-  execFileSync('psql', [rows.url('postgres'), '-q', '-c', `CREATE TABLE data ${TABLE}`, '-c', `\\copy data FROM '${csv}' CSV`, '-c', 'CHECKPOINT'])
+  execFileSync('psql', [rows.url('postgres'), '-q', '-c', `CREATE TABLE data ${TABLE}`, ...copies(csv), '-c', 'CHECKPOINT'])
   rows.stop()
   const template = PostgresInstance.create(bin, PG_PORT + 1, `${dir}/pgtemplate`)
   template.stop()
@@ -180,10 +189,12 @@ const record = (measure: string, side: string, f: Figures): void => {
 const sides: Side[] = []
 try {
   console.log(`start-up benchmark: ${ROWS.toLocaleString('en-US')} rows, ${RUNS} interleaved runs; load average at start ${load1().toFixed(2)}`)
-  const lines: string[] = []
-  for (let i = 1; i <= ROWS; i++) lines.push(`${i},${i % 10},payload-0123456789-0123456789`)
-  writeFileSync(csv, lines.join('\n') + '\n')
-  chmodSync(csv, 0o644)
+  for (let chunk = 0; chunk * COPY_ROWS < ROWS; chunk++) {
+    const lines: string[] = []
+    for (let i = chunk * COPY_ROWS + 1; i <= Math.min(ROWS, (chunk + 1) * COPY_ROWS); i++) lines.push(`${i},${i % 10},payload-0123456789-0123456789`)
+    writeFileSync(`${csv}.${chunk}`, lines.join('\n') + '\n')
+    chmodSync(`${csv}.${chunk}`, 0o644)
+  }
   sides.push(await concordSide(dir, csv))
   console.log(`Concord: ${ROWS.toLocaleString('en-US')} rows loaded (load ${load1().toFixed(2)})`)
   const bin = pgBinDir()

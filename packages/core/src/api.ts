@@ -48,12 +48,6 @@ export interface Storage {
   shards(): string[] | Promise<string[]>
   /** The records of one shard, oldest first, starting at its latest snapshot. */
   load(shard: string): StoredRecord[] | Promise<StoredRecord[]>
-  /**
-   * Optional: how many records `load(shard)` returns now, without reading them. A storage
-   * offering it answers `load` synchronously: a replica opening from a row snapshot checks
-   * a shard's log by its count and reads the records only when it first needs them.
-   */
-  recordCount?(shard: string): number
   /** Replaces all records of a shard by one snapshot. */
   compact(shard: string, snapshot: StoredRecord): void | Promise<void>
   /** Removes a shard (dropped table). */

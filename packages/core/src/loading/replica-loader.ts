@@ -11,7 +11,8 @@
  * a table shard whose stored log still has the generation and record count the snapshot
  * was taken at, whose table view has the same fingerprint, and which has no overlay gets
  * the snapshot's rows, and its records are applied only when its document is first used
- * (Shard.restoreRows). The snapshot is cleared (`clearRowSnapshot`) before anything else
+ * (Shard.restoreRows); they are still read here, so storage verifies them at open and a
+ * damaged data file stops the open as before. The snapshot is cleared (`clearRowSnapshot`) before anything else
  * is written, so it never outlives the state it describes.
  *
  * Invariants: loading writes nothing back (its Yjs transactions carry the load origin,
@@ -70,8 +71,6 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
       target.catalogLoaded()
       catalogDone = true
     }
-    const rows = snapshots.get(id)
-    if (rows !== undefined && !isPreviousId(id) && restoredUnread(target, id, rows)) continue
     const stored = await target.storage.load(id)
     if (stored.length === 0) continue
     if (isPreviousId(id)) {
@@ -81,6 +80,7 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
     const records = sameDocument(stored)
     const shard = target.shard(id) ?? target.createShard(id)
     target.loadedLog(id, stored.length)
+    const rows = snapshots.get(id)
     if (rows !== undefined && restored(shard, rows, stored.length, records[0]!.generation, () => records)) continue
     try {
       applyAll(shard.doc, records)
@@ -90,27 +90,6 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
     }
   }
   if (!catalogDone) target.catalogLoaded()
-}
-
-/**
- * A shard restored from its part of a row snapshot with its records left unread, when the
- * storage counts them without reading (`Storage.recordCount`, whose storages load
- * synchronously); false when it cannot or the count differs.
- */
-function restoredUnread(target: LoadTarget, id: string, rows: ShardRowSnapshot): boolean {
-  const storage = target.storage
-  if (storage.recordCount === undefined) return false
-  const count = storage.recordCount(id)
-  if (count === 0 || count !== rows.records) return false
-  const shard = target.shard(id) ?? target.createShard(id)
-  const read = (): StoredRecord[] => {
-    const records = storage.load(id)
-    if (!Array.isArray(records)) throw new ConcordError('internalError', `storage of shard ${id} did not load synchronously`)
-    return sameDocument(records)
-  }
-  if (!restored(shard, rows, count, rows.generation, read)) return false
-  target.loadedLog(id, count)
-  return true
 }
 
 /** Gives `shard` its rows from its part of a row snapshot if that still describes the stored log; false when it does not. */

@@ -54,23 +54,23 @@ async function filled(storage: Storage): Promise<Replica> {
   return r
 }
 
-/** The same storage without `recordCount`: records are read (and verified) at open, as from an asynchronous storage. */
-function countless(base: MemoryStorage): Storage {
+/** The same storage loading asynchronously, as IndexedDB does. */
+function asynchronous(base: MemoryStorage): Storage {
   return {
     append: (b) => base.append(b),
     shards: () => base.shards(),
     load: async (shard) => base.load(shard),
     compact: (shard, snapshot) => base.compact(shard, snapshot),
     remove: (shard) => base.remove(shard),
-    getMeta: (key) => base.getMeta(key),
+    getMeta: async (key) => base.getMeta(key),
     setMeta: (key, value) => base.setMeta(key, value),
   }
 }
 
 describe('row snapshots', () => {
   it.each([
-    ['records read when first needed', (s: MemoryStorage): Storage => s],
-    ['records read at open', countless],
+    ['synchronous storage', (s: MemoryStorage): Storage => s],
+    ['asynchronous storage', asynchronous],
   ])('a replica reopened after a clean close serves the same rows from its snapshot, and its digests match a full load (%s)', async (_, wrap) => {
     const base = new MemoryStorage()
     const storage = wrap(base)

@@ -71,10 +71,6 @@ export class MemoryStorage implements Storage {
     return list.slice(start)
   }
 
-  recordCount(shard: string): number {
-    return this.load(shard).length
-  }
-
   compact(shard: string, snapshot: StoredRecord): void {
     checkStorageName(shard, 'shard')
     checkSnapshot(snapshot)

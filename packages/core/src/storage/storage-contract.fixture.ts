@@ -139,22 +139,6 @@ export function describeStorageContract(name: string, open: () => Promise<Storag
       expect(plain(await s.load('c'))).toEqual([['snapshot', 0, [1]]])
     })
 
-    it('recordCount, where offered, counts what load returns, through appends, compactions and removals', async () => {
-      const { storage: s } = await start()
-      if (s.recordCount === undefined) return
-      const counted = async (shard: string): Promise<[number, number]> => [s.recordCount!(shard), (await s.load(shard)).length]
-      expect(await counted('a')).toEqual([0, 0])
-      await s.append([{ shard: 'a', record: update(0, 1) }, { shard: 'a', record: update(0, 2) }, { shard: 'b', record: update(0, 3) }])
-      expect(await counted('a')).toEqual([2, 2])
-      await s.compact('a', snapshot(1, 7))
-      expect(await counted('a')).toEqual([1, 1])
-      await s.append([{ shard: 'a', record: update(1, 4) }])
-      expect(await counted('a')).toEqual([2, 2])
-      expect(await counted('b')).toEqual([1, 1])
-      await s.remove('a')
-      expect(await counted('a')).toEqual([0, 0])
-    })
-
     it('remove forgets a shard, which can be written again from nothing', async () => {
       const { storage: s } = await start()
       await s.append([

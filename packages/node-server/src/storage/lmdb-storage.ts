@@ -149,18 +149,6 @@ export class LmdbStorage implements Storage {
     return out
   }
 
-  /**
-   * The records `load(shard)` returns, from the shard's marker, without reading them: a
-   * `compact` removes every record before its snapshot in its own transaction, so the
-   * marker's count is the log from its latest snapshot on. Records are verified when
-   * `load` reads them.
-   */
-  recordCount(shard: string): number {
-    this.assertOpen()
-    checkName(shard, 'shard')
-    return (this.marker(shard) ?? EMPTY_MARKER).count
-  }
-
   async compact(shard: string, snapshot: StoredRecord): Promise<void> {
     this.assertOpen()
     checkName(shard, 'shard')
