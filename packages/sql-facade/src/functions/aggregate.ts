@@ -48,6 +48,19 @@ function aggregateTextTooLong(have: number): SqlError {
 
 const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'stddev', 'variance', 'stddev_samp', 'var_samp', 'stddev_pop', 'var_pop', 'json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg'])
 
+/** sum() of int2/int4 values: a number until the sum leaves the safe integers, a bigint (checked against int8) after. */
+function sumSmallInts(s: AggState, args: RtValue[]): void {
+  const v = args[0] as number
+  const acc = s.acc
+  if (acc === null || typeof acc === 'number') {
+    const x = (acc ?? 0) + v
+    s.acc = Number.isSafeInteger(x) ? x : checkInt8(BigInt(acc ?? 0) + BigInt(v))
+  } else {
+    s.acc = checkInt8((acc as bigint) + BigInt(v))
+  }
+  s.n++
+}
+
 export function isAggregate(name: string): boolean {
   return AGGREGATES.has(name)
 }
@@ -65,7 +78,8 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
   const t = t0.id === 'unknown' ? T.text : t0
   switch (name) {
     case 'sum': {
-      if (t.id === 'int2' || t.id === 'int4') return { args: [t], result: T.int8, step: (s, [v]) => { s.acc = checkInt8((s.acc as bigint ?? 0n) + BigInt(v as number)); s.n++ }, final: (s) => (s.n ? s.acc : null) }
+      // The running sum stays a number while it is a safe integer (exact, and no bigint per row), then a bigint.
+      if (t.id === 'int2' || t.id === 'int4') return { args: [t], result: T.int8, step: sumSmallInts, final: (s) => (s.n ? (typeof s.acc === 'number' ? BigInt(s.acc) : s.acc) : null) }
       if (t.id === 'int8' || t.id === 'numeric') return { args: [T.numeric], result: T.numeric, step: (s, [v]) => { s.acc = s.n ? (s.acc as Decimal).add(v as Decimal) : (v as Decimal); s.n++ }, final: (s) => (s.n ? s.acc : null) }
       if (t.id === 'float4' || t.id === 'float8') return { args: [t], result: t, step: (s, [v]) => { s.acc = (s.n ? (s.acc as number) : 0) + (v as number); s.n++ }, final: (s) => (s.n ? s.acc : null) }
       if (t.id === 'interval') return { args: [t], result: t, step: (s, [v]) => { s.acc = s.n ? (s.acc as Interval).add(v as Interval) : v; s.n++ }, final: (s) => (s.n ? s.acc : null) }
