@@ -113,6 +113,7 @@ export const SqlState = {
   invalidRowCountInLimit: '2201W',
   invalidRowCountInOffset: '2201X',
   invalidRegularExpression: '2201B',
+  invalidEscapeSequence: '22025',
   cantChangeRuntimeParam: '55P02',
   objectNotInPrerequisiteState: '55000',
   statementTooComplex: '54001',

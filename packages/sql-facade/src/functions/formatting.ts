@@ -1,6 +1,6 @@
 /**
- * PostgreSQL's formatting functions: `to_char` for timestamps, dates, intervals and
- * numbers (the common template patterns of formatting.c), and `format()` with its
+ * PostgreSQL's formatting functions: `to_char` for timestamps, dates and intervals
+ * (the common template patterns of formatting.c; numbers: to-char-number.ts), and `format()` with its
  * `%s`, `%I`, `%L` and `%%` conversions, argument positions (`%2$s`) and widths.
  * Text output follows the C locale (English month and day names, '.' and ',').
  */
@@ -150,130 +150,6 @@ export function toCharInterval(iv: Interval, template: string): string {
       default: return toCharTimestamp(us, (f ? 'FM' : '') + pat, false)
     }
   })
-}
-
-interface NumFormat {
-  intDigits: string[]
-  fracDigits: string[]
-  tokens: Array<{ kind: 'digit'; ch: '9' | '0'; int: boolean } | { kind: 'point' } | { kind: 'group' } | { kind: 'sign'; which: 'S' | 'MI' | 'PL' | 'SG' } | { kind: 'text'; text: string }>
-  fm: boolean
-  explicitSign: boolean
-}
-
-function parseNumFormat(template: string): NumFormat {
-  const f: NumFormat = { intDigits: [], fracDigits: [], tokens: [], fm: false, explicitSign: false }
-  let seenPoint = false
-  let i = 0
-  while (i < template.length) {
-    const rest = template.slice(i)
-    const up = rest.toUpperCase()
-    if (up.startsWith('FM')) { f.fm = true; i += 2; continue }
-    const c = template[i]!
-    if (c === '9' || c === '0') {
-      f.tokens.push({ kind: 'digit', ch: c, int: !seenPoint })
-      ;(seenPoint ? f.fracDigits : f.intDigits).push(c)
-      i++
-      continue
-    }
-    if (c === '.' || c === 'D' || c === 'd') {
-      if (seenPoint) throw new SqlError(SqlState.syntaxError, 'multiple decimal points')
-      seenPoint = true
-      f.tokens.push({ kind: 'point' })
-      i++
-      continue
-    }
-    if (c === ',' || c === 'G' || c === 'g') { f.tokens.push({ kind: 'group' }); i++; continue }
-    if (up.startsWith('MI') || up.startsWith('PL') || up.startsWith('SG')) {
-      f.tokens.push({ kind: 'sign', which: up.slice(0, 2) as 'MI' | 'PL' | 'SG' })
-      f.explicitSign = true
-      i += 2
-      continue
-    }
-    if (c === 'S' || c === 's') { f.tokens.push({ kind: 'sign', which: 'S' }); f.explicitSign = true; i++; continue }
-    if (c === '"') {
-      const end = template.indexOf('"', i + 1)
-      f.tokens.push({ kind: 'text', text: template.slice(i + 1, end < 0 ? template.length : end) })
-      i = end < 0 ? template.length : end + 1
-      continue
-    }
-    if (c === 'L' || c === 'l') { f.tokens.push({ kind: 'text', text: ' ' }); i++; continue }
-    f.tokens.push({ kind: 'text', text: c })
-    i++
-  }
-  return f
-}
-
-/** to_char(numeric, template) for the digit, point, group and sign patterns. */
-export function toCharNumber(value: Decimal, template: string): string {
-  const f = parseNumFormat(template)
-  // NaN prints as the word, right-aligned in the integer digits; infinities overflow (#).
-  if (value.isNaN()) return (f.fm ? '' : ' ') + ' '.repeat(f.fm ? 0 : Math.max(0, f.intDigits.length - 3)) + 'NaN'
-  const neg = value.sign() < 0
-  const rounded = value.abs().withScale(f.fracDigits.length)
-  const text = rounded.toString()
-  const [ip, fp = ''] = text.split('.')
-  const intStr = ip === '0' ? '' : ip!
-  const nInt = f.intDigits.length
-  const overflow = intStr.length > nInt
-  const firstZero = f.intDigits.indexOf('0')
-  // Which integer positions print a digit (or a zero placeholder).
-  const intOut: string[] = []
-  for (let k = 0; k < nInt; k++) {
-    const di = k - (nInt - intStr.length)
-    if (overflow) intOut.push('#')
-    else if (di >= 0) intOut.push(intStr[di]!)
-    else if (firstZero >= 0 && k >= firstZero) intOut.push('0')
-    else intOut.push('')
-  }
-  // Trailing 9s in the fraction are dropped in fill mode when they are zeros.
-  let fracOut = f.fracDigits.map((_c, k) => (overflow ? '#' : fp[k] ?? '0'))
-  if (f.fm) {
-    let end = fracOut.length
-    while (end > 0 && f.fracDigits[end - 1] === '9' && fracOut[end - 1] === '0') end--
-    fracOut = fracOut.slice(0, end)
-  }
-  const signChar = neg ? '-' : f.fm ? '' : ' '
-  let out = ''
-  let intK = 0
-  let fracK = 0
-  let printedDigit = false
-  let signPlaced = f.explicitSign
-  const placeSign = () => {
-    if (!signPlaced) {
-      out += signChar
-      signPlaced = true
-    }
-  }
-  for (const t of f.tokens) {
-    if (t.kind === 'digit' && t.int) {
-      const d = intOut[intK++]!
-      if (d === '') {
-        if (!f.fm) out += ' '
-        continue
-      }
-      placeSign()
-      out += d
-      printedDigit = true
-    } else if (t.kind === 'digit') {
-      const d = fracOut[fracK++]
-      if (d !== undefined) out += d
-    } else if (t.kind === 'point') {
-      placeSign()
-      out += '.'
-    } else if (t.kind === 'group') {
-      if (printedDigit) out += ','
-      else if (!f.fm) out += ' '
-    } else if (t.kind === 'sign') {
-      if (t.which === 'S') out += neg ? '-' : '+'
-      else if (t.which === 'MI') out += neg ? '-' : f.fm ? '' : ' '
-      else if (t.which === 'PL') out += neg ? '' : '+'
-      else out += neg ? '-' : '+'
-    } else {
-      out += t.text
-    }
-  }
-  placeSign()
-  return out
 }
 
 function quoteIdent(s: string): string {

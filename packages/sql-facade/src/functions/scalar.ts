@@ -16,7 +16,8 @@ import { RowValue, rowItems } from '../types/row-type.js'
 import { commonType, elementType, isIntegerType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
-import { formatSql, toCharInterval, toCharNumber, toCharTimestamp } from './formatting.js'
+import { formatSql, toCharInterval, toCharTimestamp } from './formatting.js'
+import { toCharNumeric } from './to-char-number.js'
 import { ARRAY_FUNCTIONS } from './array-functions.js'
 import { ENUM_FUNCTIONS } from './enum-functions.js'
 import { JSON_POPULATE_FUNCTIONS } from './json-populate.js'
@@ -29,6 +30,7 @@ import { extractField } from './extract.js'
 import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } from './make-datetime.js'
 import { md5Hex } from './md5.js'
 import { compilePattern, regexOptions } from './regex.js'
+import { likeEscape } from './like-escape.js'
 import { REGEXP_FUNCTIONS } from './regexp-functions.js'
 import { overlapsResolver } from './overlaps.js'
 import { dateBin, makeTimestamptzIn, truncInZone } from './zoned-datetime.js'
@@ -161,7 +163,14 @@ const FUNCTIONS: Record<string, Resolver> = {
       return { args: [t.id === 'date' ? T.timestamp : t, T.text], result: T.text, fn: (a) => toCharTimestamp(a[0] as number, str(a[1]!), t.id === 'timestamptz') }
     }
     if (t.id === 'interval') return { args: [T.interval, T.text], result: T.text, fn: (a) => toCharInterval(a[0] as Interval, str(a[1]!)) }
-    if (num(t)) return { args: [t.id === 'unknown' ? T.numeric : t, T.text], result: T.text, fn: (a) => toCharNumber(a[0] instanceof Decimal ? a[0] : typeof a[0] === 'number' ? Decimal.fromNumber(a[0]) : new Decimal(BigInt(a[0] as bigint), 0), str(a[1]!)) }
+    if (num(t)) {
+      return { args: [t.id === 'unknown' ? T.numeric : t, T.text], result: T.text, fn: (a) => {
+        const v = a[0]!
+        const digits = t.id === 'float4' ? 6 : 15
+        if (typeof v === 'number' && (t.id === 'float4' || t.id === 'float8')) return toCharNumeric(v, str(a[1]!), digits)
+        return toCharNumeric(v instanceof Decimal ? v : typeof v === 'number' ? Decimal.fromNumber(v) : new Decimal(BigInt(v as bigint), 0), str(a[1]!))
+      } }
+    }
     return null
   },
   width_bucket: (ts) => (ts.length === 4 ? (ts.slice(0, 3).some((t) => t.id === 'float4' || t.id === 'float8') ? { args: [T.float8, T.float8, T.float8, T.int4], result: T.int4, fn: (a) => widthBucket(a[0] as number, a[1] as number, a[2] as number, a[3] as number) } : { args: [T.numeric, T.numeric, T.numeric, T.int4], result: T.int4, fn: (a) => widthBucket((a[0] as Decimal).toNumber(), (a[1] as Decimal).toNumber(), (a[2] as Decimal).toNumber(), a[3] as number) }) : null),
@@ -221,9 +230,20 @@ const FUNCTIONS: Record<string, Resolver> = {
   // With an integer 4th argument (start), regexp-functions.ts's form.
   regexp_replace: (ts) => (ts.length === 3 || (ts.length === 4 && !isIntegerType(ts[3]!)) ? { args: same(ts.length, T.text), result: T.text, fn: (a) => {
     const re = compilePattern(str(a[1]!), regexOptions(a[3] === undefined ? '' : str(a[3])))
-    return str(a[0]!).replace(re, str(a[2]!).replace(/\\(\d)/g, '$$$1').replace(/\\&/g, '$$&'))
+    const replacement = str(a[2]!)
+    // PostgreSQL's replacement grammar: \N a group, \& the match, \\ one backslash; `$` is plain text.
+    return str(a[0]!).replace(re, (...m: unknown[]) => {
+      // The callback gets the match, its groups, then the offset (the first number).
+      const groups = m.slice(1, m.findIndex((x) => typeof x === 'number'))
+      return replacement.replace(/\\(\d|&|\\)/g, (_all, c: string) => {
+        if (c === '\\') return '\\'
+        if (c === '&' || c === '0') return m[0] as string
+        const g = groups[Number(c) - 1]
+        return typeof g === 'string' ? g : ''
+      })
+    })
   } } : null),
-  like_escape: textFn([2], (a) => str(a[0]!)),
+  like_escape: textFn([2], (a) => likeEscape(str(a[0]!), str(a[1]!))),
   to_hex: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'int8' ? T.int8 : T.int4], result: T.text, fn: (a) => {
     const v = BigInt(a[0] as number | bigint)
     return (v < 0n ? BigInt.asUintN(ts[0]!.id === 'int8' ? 64 : 32, v) : v).toString(16)
