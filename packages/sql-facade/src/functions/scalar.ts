@@ -17,7 +17,7 @@ import { commonType, elementType, isIntegerType, isNumericType, T, typeName, typ
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 import { formatSql, toCharInterval, toCharTimestamp } from './formatting.js'
-import { toCharNumeric } from './to-char-number.js'
+import { toCharNumeric, toNumber } from './number-template.js'
 import { ARRAY_FUNCTIONS } from './array-functions.js'
 import { ENUM_FUNCTIONS } from './enum-functions.js'
 import { JSON_POPULATE_FUNCTIONS } from './json-populate.js'
@@ -156,6 +156,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   reverse: textFn([1], (a) => [...str(a[0]!)].reverse().join('')),
   md5: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'bytea' ? T.bytea : T.text], result: T.text, fn: (a) => md5Hex(a[0] as string | Uint8Array) } : null),
   format: (ts) => (ts.length >= 1 ? { args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => (a[0] === null ? null : formatSql(str(a[0]!), a.slice(1), ts.slice(1).map((t) => (t.id === 'unknown' ? T.text : t)))) } : null),
+  to_number: (ts) => (ts.length === 2 ? { args: [T.text, T.text], result: T.numeric, fn: (a) => toNumber(str(a[0]!), str(a[1]!)) } : null),
   to_char: (ts) => {
     if (ts.length !== 2) return null
     const t = ts[0]!

@@ -1,6 +1,6 @@
 /**
- * to_char(number, template): PostgreSQL's numeric template language (formatting.c's
- * NUM_processor), C locale. The template is parsed into keywords (`9 0 . D , G S MI PL
+ * to_char(number, template) and to_number(text, template): PostgreSQL's numeric template
+ * language (formatting.c's NUM_processor), C locale. The template is parsed into keywords (`9 0 . D , G S MI PL
  * SG PR TH th FM L V RN rn EEEE`) and literal characters (double-quoted text, where a
  * backslash quotes the next character; outside quotes `\"` is a quote). The value is
  * rounded to the template's fraction digits and printed as a digit string, which the
@@ -8,12 +8,16 @@
  * digit, the sign where S/MI/PL/SG/PR put it (else just before the first digit), and
  * `#`s when the integer part does not fit.
  *
+ * to_number reads the other way: each digit position takes a digit (or the decimal
+ * point, or a sign before the first / after the last digit), a literal character skips one
+ * input character, and the digits read become a NUMERIC of the template's precision.
+ *
  * Invariants: a template combination PostgreSQL refuses (`S` with `PR`, two decimal
  * points, `EEEE` with other signs ..) is 42601 here too; the output is cut where
  * PostgreSQL's would end (a digit position past the end of the digit string).
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { Decimal } from '../types/decimal.js'
+import { Decimal, applyNumericTypmod } from '../types/decimal.js'
 
 type Key = '9' | '0' | '.' | 'D' | ',' | 'G' | 'FM' | 'S' | 'MI' | 'PL' | 'SG' | 'PR' | 'TH' | 'th' | 'L' | 'V' | 'RN' | 'rn' | 'EEEE' | 'B' | 'SP'
 type Node = { key: Key } | { text: string }
@@ -392,4 +396,112 @@ function floatScientific(v: number, post: number): string {
   const s = v.toExponential(Math.min(100, post))
   const m = /^(-?[\d.]+)e([+-])(\d+)$/.exec(s)!
   return m[1] + 'e' + m[2] + m[3]!.padStart(2, '0')
+}
+
+/** to_number(text, template): the digits, point and sign the template reads from `input`. */
+export function toNumber(input: string, template: string): Decimal {
+  const nodes = parseNumTemplate(template)
+  const d = describeTemplate(nodes)
+  if (d.roman) throw new SqlError(SqlState.featureNotSupported, '"RN" not supported for input')
+  if (d.eeee) throw new SqlError(SqlState.featureNotSupported, '"EEEE" not supported for input')
+  const inp = [...input]
+  let p = 0
+  let sign = ' '
+  let digits = ''
+  let readPre = 0
+  let readPost = 0
+  let readDec = false
+  const over = () => p >= inp.length
+  const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9'
+  const numpart = (key: Key) => {
+    let isread = false
+    if (inp[p] === ' ') p++
+    if (over()) return
+    if (sign === ' ' && (key === '0' || key === '9') && readPre + readPost === 0) {
+      if (d.lsign === 'pre') {
+        if (inp[p] === '-' || inp[p] === '+') sign = inp[p++]!
+      } else if (inp[p] === '-' || (d.bracket && inp[p] === '<')) {
+        sign = '-'
+        p++
+      } else if (inp[p] === '+') {
+        sign = '+'
+        p++
+      }
+    }
+    if (over()) return
+    if (isDigit(inp[p])) {
+      if (readDec && readPost === d.post) return
+      digits += inp[p]
+      if (readDec) readPost++
+      else readPre++
+      isread = true
+    } else if (d.decimal && !readDec && inp[p] === '.') {
+      digits += '.'
+      readDec = true
+      isread = true
+    }
+    if (over()) return
+    if (sign === ' ' && readPre + readPost > 0) {
+      if (d.lsign !== 'none' && isread && p + 1 < inp.length && !isDigit(inp[p + 1])) {
+        if (inp[p + 1] === '-' || inp[p + 1] === '+') sign = inp[++p]!
+      } else if (!isread && d.lsign === 'none' && (d.plus || d.minus)) {
+        if (inp[p] === '-' || inp[p] === '+') sign = inp[p]!
+      }
+    }
+  }
+  const eatNonData = (n: number) => {
+    while (n-- > 0 && !over() && !'0123456789.,+-'.includes(inp[p]!)) p++
+  }
+  for (const n of nodes) {
+    if (over()) break
+    if (!('key' in n)) {
+      p++
+      continue
+    }
+    switch (n.key) {
+      case '9': case '0': case '.': case 'D': numpart(n.key); break
+      case ',': case 'G':
+        if (d.fill || inp[p] !== ',') continue
+        break
+      case 'L':
+        // The C locale's currency symbol is one blank: one non-digit character is skipped.
+        eatNonData(1)
+        continue
+      case 'TH': case 'th':
+        if (sign === '-' || d.decimal) continue
+        eatNonData(2)
+        continue
+      case 'MI':
+        if (inp[p] === '-') sign = '-'
+        else {
+          eatNonData(1)
+          continue
+        }
+        break
+      case 'PL':
+        if (inp[p] === '+') sign = '+'
+        else {
+          eatNonData(1)
+          continue
+        }
+        break
+      case 'SG':
+        if (inp[p] === '-' || inp[p] === '+') sign = inp[p]!
+        else {
+          eatNonData(1)
+          continue
+        }
+        break
+      default: continue
+    }
+    p++
+  }
+  if (digits.endsWith('.')) digits = digits.slice(0, -1)
+  const text = (sign === '-' ? '-' : '') + digits
+  const value = Decimal.tryParse(text)
+  if (value === null) throw new SqlError(SqlState.invalidTextRepresentation, `invalid input syntax for type numeric: "${sign}${digits}"`)
+  const scale = readPost
+  let out = applyNumericTypmod(value, d.pre + d.multi + scale, scale)
+  if (d.isMulti) out = out.div(new Decimal(10n ** BigInt(d.multi), 0))
+  return out
 }
