@@ -135,7 +135,8 @@ export function typeFromOid(oid: number, typmod: number | null = -1): SqlType | 
   const mod = typmod ?? -1
   if (t.id === 'numeric' && mod >= 4) {
     t.precision = ((mod - 4) >> 16) & 0xffff
-    t.scale = (mod - 4) & 0xffff
+    // 11 bits, signed: PostgreSQL 15 allows scales from -1000 to 1000.
+    t.scale = ((((mod - 4) & 0x7ff) ^ 1024) - 1024)
   } else if ((t.id === 'varchar' || t.id === 'bpchar') && mod >= 4) {
     t.precision = mod - 4
   }
@@ -159,7 +160,7 @@ export function typeSize(t: SqlType): number {
 
 /** PostgreSQL's atttypmod for a field: -1 when none. */
 export function typeModifier(t: SqlType): number {
-  if (t.id === 'numeric' && t.precision !== undefined) return ((t.precision << 16) | (t.scale ?? 0)) + 4
+  if (t.id === 'numeric' && t.precision !== undefined) return ((t.precision << 16) | ((t.scale ?? 0) & 0x7ff)) + 4
   if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) return t.precision + 4
   return -1
 }
@@ -269,7 +270,7 @@ export function resolveTypeName(names: string[], mods: number[], arrayBounds = f
     const p = mods[0]!
     const s = mods[1] ?? 0
     if (p < 1 || p > 1000) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC precision ${p} must be between 1 and 1000`)
-    if (s < 0 || s > p) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC scale ${s} must be between 0 and precision ${p}`)
+    if (s < -1000 || s > 1000) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC scale ${s} must be between -1000 and 1000`)
     t.precision = p
     t.scale = s
   } else if ((id === 'varchar' || id === 'bpchar') && mods.length > 0) {
