@@ -473,7 +473,13 @@ const FUNCTIONS: Record<string, Resolver> = {
   json_build_object: (ts) => buildObject(ts, T.json),
   jsonb_build_array: (ts) => buildArray(ts, T.jsonb),
   json_build_array: (ts) => buildArray(ts, T.json),
-  pg_typeof: (ts) => (ts.length === 1 ? { args: [ts[0]!], result: T.text, nonStrict: true, fn: () => typeName(ts[0]!.id === 'unknown' ? T.unknown : ts[0]!) } : null),
+  // regtype output: the type without its modifier (numeric, not numeric(10,2)).
+  pg_typeof: (ts) => (ts.length === 1 ? { args: [ts[0]!], result: T.text, nonStrict: true, fn: () => {
+    const t = ts[0]!
+    if (t.id === 'bpchar' && !t.domain) return t.array ? 'character[]' : 'character'
+    const { precision: _p, scale: _s, ...bare } = t
+    return typeName(t.id === 'unknown' ? T.unknown : bare)
+  } } : null),
 }
 
 function jsonType(v: JsonValue): string {

@@ -48,6 +48,7 @@ import { planSelect } from '../plan/select.js'
 import type { PublisherConnector } from '../cluster/publisher-connector.js'
 import { SUBSCRIPTION_KIND } from '../replication/replication-catalog.js'
 import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from '../replication/replication-statements.js'
+import { dateTimeStyleOf, withDateTimeStyle, type DateTimeStyle } from '../types/datetime-style.js'
 import { fieldInfo, toQueryResult, type FieldInfo, type Int8Output, type QueryResult } from '../result-format.js'
 import { IdRangePending } from '../sequences/serial-sequences.js'
 import { SessionSequences } from '../sequences/session-sequences.js'
@@ -470,10 +471,20 @@ export class Session {
       if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
       // Committed (a statement outside a block, or COMMIT): its notifications go out.
       if (this.block === null) this.notifications.commit()
-      return toQueryResult(r.result, this.db.int8)
+      return this.styled(() => toQueryResult(r.result, this.db.int8))
     } finally {
       this.deadline = Infinity
     }
+  }
+
+  /** The session's DateStyle and IntervalStyle, which its statements run and print their results in. */
+  private dateTimeStyle(): DateTimeStyle {
+    return dateTimeStyleOf(this.settings.show('datestyle') ?? 'ISO, MDY', this.settings.show('intervalstyle') ?? 'postgres')
+  }
+
+  /** Builds a result in the session's styles (its dates and intervals are printed here). */
+  private styled(build: () => QueryResult): QueryResult {
+    return withDateTimeStyle(this.dateTimeStyle(), build)
   }
 
   /**
@@ -486,6 +497,13 @@ export class Session {
     const targets = unheldWriteTargets(stmt.node, this.db.replica, this.db.region)
     if (targets.length === 0 || notForwardable(stmt.node, params) !== null) return null
     assertWritable(this.writeMode(), stmt)
+    // The holder reads the statement's literals in the default styles; other ones would be misread there.
+    const style = this.dateTimeStyle()
+    if (style.order !== 'MDY' || style.interval === 'sql_standard') {
+      throw new SqlError(SqlState.featureNotSupported, 'a write forwarded to another region reads dates and intervals in DateStyle MDY and IntervalStyle postgres', {
+        hint: "SET DateStyle = 'ISO, MDY' and IntervalStyle = 'postgres' for writes to tables held in other regions.",
+      })
+    }
     try {
       const r = await forwardWrite(this.db.replica, targets, { sql: stmt.text, params: params as Array<string | null>, user: this.currentRole().name })
       this.notifications.commit()
@@ -564,7 +582,7 @@ export class Session {
       // The mark copies the block's writes: taken only when another session holds a lock.
       const mark = block !== null && !block.failed && mayLockRows(stmt) && this.db.rowLocks.othersHold(this.locker.owner) ? block.tx.savepoint() : null
       try {
-        return this.runOne(stmt, params, remote)
+        return withDateTimeStyle(this.dateTimeStyle(), () => this.runOne(stmt, params, remote))
       } catch (e) {
         if (e instanceof RowLockWait && (block === null || mark !== null)) {
           if (block !== null && mark !== null) {
