@@ -373,7 +373,9 @@ export function toCharNumeric(value: Decimal | number, template: string, floatDi
   const nodes = parseNumTemplate(template)
   const d = describeTemplate(nodes)
   if (d.roman) {
-    const n = typeof value === 'number' ? (Number.isFinite(value) ? Math.round(value) : 0) : value.isFinite() ? Number(value.withScale(0).toString()) : 0
+    // An exact number becomes an integer first (22003 past its range); a float is rounded as C's rint.
+    const n = typeof value === 'number' ? (Number.isFinite(value) ? Math.round(value) : 0) : value.isFinite() ? Number(value.withScale(0).toString()) : NaN
+    if (typeof value !== 'number' && !(Math.abs(n) <= 2147483647)) throw new SqlError(SqlState.numericValueOutOfRange, 'integer out of range')
     return render(nodes, d, { number: toRoman(n), sign: '+', outPreSpaces: 0 })
   }
   if (d.eeee) {

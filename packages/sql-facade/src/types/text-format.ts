@@ -251,10 +251,10 @@ function roundMicros(us: number, digits: number, kind: 'time' | 'timestamp'): nu
  * IntervalStyle sql_standard reads `-1 2:03:04` as all negative: a leading minus applies
  * to every field when no other field has a sign of its own (PostgreSQL's DecodeInterval).
  */
-function sqlStandardSigns(text: string, iv: Interval): Interval {
+function sqlStandardInterval(text: string, range: number | undefined): Interval {
   const fields = text.trim().split(/\s+/)
-  if (!fields[0]!.startsWith('-') || fields.slice(1).some((f) => f.startsWith('-') || f.startsWith('+'))) return iv
-  return new Interval(-Math.abs(iv.months), -Math.abs(iv.days), -Math.abs(iv.micros))
+  if (!fields[0]!.startsWith('-') || fields.slice(1).some((f) => f.startsWith('-') || f.startsWith('+'))) return parseInterval(text, range)
+  return parseInterval(text.trim().slice(1), range).neg()
 }
 
 /** A value from its text (PostgreSQL's input function); ambiguous dates read in `style`'s field order. */
@@ -279,7 +279,7 @@ export function parseText(text: string, t: SqlType, nowMicros: number, style: Da
     case 'timestamp': return readTimestamp(text, false, nowMicros, style.order)
     case 'timestamptz': return readTimestamp(text, true, nowMicros, style.order)
     case 'time': return readTime(text, nowMicros)
-    case 'interval': return style.interval === 'sql_standard' ? sqlStandardSigns(text, parseInterval(text, t.range)) : parseInterval(text, t.range)
+    case 'interval': return style.interval === 'sql_standard' ? sqlStandardInterval(text, t.range) : parseInterval(text, t.range)
     case 'record': {
       if (!t.fields) throw new SqlError(SqlState.featureNotSupported, 'input of anonymous composite types is not implemented')
       const texts = parseRowText(text, t.fields.length)
