@@ -92,6 +92,7 @@ export const SqlState = {
   configurationLimitExceeded: '53400',
   invalidSqlStatementName: '26000',
   invalidCursorName: '34000',
+  invalidCursorState: '24000',
   duplicateCursor: '42P03',
   invalidCursorDefinition: '42P11',
   duplicatePreparedStatement: '42P05',

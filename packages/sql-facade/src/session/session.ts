@@ -49,6 +49,7 @@ import type { PublisherConnector } from '../cluster/publisher-connector.js'
 import { SUBSCRIPTION_KIND } from '../replication/replication-catalog.js'
 import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from '../replication/replication-statements.js'
 import { dateTimeStyleOf, withDateTimeStyle, type DateTimeStyle } from '../types/datetime-style.js'
+import { keyedCursorQuery, resolveCurrentOf, splitKeyedResult, type CursorScan } from './current-of.js'
 import { fieldInfo, toQueryResult, type FieldInfo, type Int8Output, type QueryResult } from '../result-format.js'
 import { IdRangePending } from '../sequences/serial-sequences.js'
 import { SessionSequences } from '../sequences/session-sequences.js'
@@ -650,7 +651,8 @@ export class Session {
     }
   }
 
-  private runStatementNow(stmt: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
+  private runStatementNow(given: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
+    const stmt = resolveCurrentOf(given, (name) => this.cursors.currentOf(name))
     const node = stmt.kind === 'pg' ? stmt.node : null
     if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN', node.TransactionStmt.savepoint_name ?? '', node.TransactionStmt.options), durable: true }
     if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
@@ -777,8 +779,23 @@ export class Session {
     const query = stmt.query
     if (!query || !('SelectStmt' in query)) throw new SqlError(SqlState.syntaxError, 'DECLARE CURSOR takes a SELECT or VALUES query')
     const nowMicros = this.block?.startMicros ?? this.db.replica.now() * 1000
-    const { result } = this.withTransaction((ctx) => runInTransaction({ kind: 'pg', node: query, text }, ctx))
-    this.cursors.declare(stmt, text, result, this.block !== null, nowMicros)
+    let scan: CursorScan | null = null
+    const { result } = this.withTransaction((ctx) => {
+      // A plain scan of one table also selects its rows' keys, for WHERE CURRENT OF.
+      const keyed = keyedCursorQuery(query, (name) => ctx.tx.table(name)?.primaryKey ?? null)
+      if (keyed) {
+        try {
+          const split = splitKeyedResult(runInTransaction({ kind: 'pg', node: keyed.node, text }, ctx), keyed.table, keyed.keyColumns)
+          scan = split.scan
+          return split.result
+        } catch (e) {
+          // Not a plain scan after all (an aggregate in the select list: 42803 ..): the query runs as written.
+          if (!(e instanceof SqlError) || !e.code.startsWith('42')) throw e
+        }
+      }
+      return runInTransaction({ kind: 'pg', node: query, text }, ctx)
+    })
+    this.cursors.declare(stmt, text, result, this.block !== null, nowMicros, scan)
     return { result: utility('DECLARE CURSOR'), durable: false }
   }
 
