@@ -3,6 +3,7 @@
  * operator accepts and what it returns) and the value functions, with PostgreSQL's
  * overflow and division-by-zero errors.
  */
+import { activeDateTimeStyle } from '../types/datetime-style.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { floatAdd, floatDiv, floatMul, floatPower, floatSub } from '../types/float-math.js'
 import { numericPower } from '../functions/numeric-math.js'
@@ -224,9 +225,13 @@ function resolveBitwise(op: string, l: SqlType, r: SqlType): OperatorImpl {
   return { left: t, right: shift ? T.int4 : t, result: t, fn }
 }
 
-/** An operand of `||` as text: non-text operands are cast to text (bool reads 'true'). */
+/**
+ * An operand of `||` as text: non-text operands are cast to text (bool reads 'true';
+ * character(n) drops its padding; dates and intervals print in the session's styles).
+ */
 function catText(v: RtValue, t: SqlType): string {
-  return t.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, t)!
+  if (t.id === 'bpchar') return (v as string).replace(/ +$/, '')
+  return t.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, t, activeDateTimeStyle())!
 }
 
 function resolveConcat(l: SqlType, r: SqlType): OperatorImpl {

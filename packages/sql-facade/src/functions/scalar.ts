@@ -31,6 +31,7 @@ import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } f
 import { md5Hex } from './md5.js'
 import { compilePattern, regexOptions } from './regex.js'
 import { likeEscape } from './like-escape.js'
+import { activeDateTimeStyle } from '../types/datetime-style.js'
 import { REGEXP_FUNCTIONS } from './regexp-functions.js'
 import { overlapsResolver } from './overlaps.js'
 import { dateBin, makeTimestamptzIn, truncInZone } from './zoned-datetime.js'
@@ -218,15 +219,18 @@ const FUNCTIONS: Record<string, Resolver> = {
   rpad: (ts) => padResolver(ts, false),
   repeat: (ts) => (ts.length === 2 ? { args: [T.text, T.int4], result: T.text, fn: (a) => repeatText(str(a[0]!), int(a[1]!)) } : null),
   split_part: (ts) => (ts.length === 3 ? { args: [T.text, T.text, T.int4], result: T.text, fn: (a) => {
-    const parts = str(a[0]!).split(str(a[1]!))
     const n = int(a[2]!)
     if (n === 0) throw new SqlError(SqlState.invalidParameterValue, 'field position must not be zero')
+    // An empty delimiter leaves the whole text as the one field.
+    const parts = str(a[1]!) === '' ? [str(a[0]!)] : str(a[0]!).split(str(a[1]!))
     return (n > 0 ? parts[n - 1] : parts[parts.length + n]) ?? ''
   } } : null),
-  concat: (ts) => ({ args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => a.map((v, i) => (v === null ? '' : formatText(v, ts[i]!.id === 'unknown' ? T.text : ts[i]!))).join('') }),
+  concat: (ts) => ({ args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => a.map((v, i) => (v === null ? '' : formatText(v, ts[i]!.id === 'unknown' ? T.text : ts[i]!, activeDateTimeStyle()))).join('') }),
   concat_ws: (ts) => (ts.length >= 1 ? { args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => {
     if (a[0] === null) return null
-    return a.slice(1).filter((v) => v !== null).map((v, i) => formatText(v, ts[i + 1]!.id === 'unknown' ? T.text : ts[i + 1]!)).join(str(a[0]!))
+    // Types by argument position: NULLs are skipped only after each value is paired with its type.
+    const parts = a.slice(1).map((v, i) => (v === null ? null : formatText(v, ts[i + 1]!.id === 'unknown' ? T.text : ts[i + 1]!, activeDateTimeStyle())))
+    return parts.filter((p) => p !== null).join(str(a[0]!))
   } } : null),
   // With an integer 4th argument (start), regexp-functions.ts's form.
   regexp_replace: (ts) => (ts.length === 3 || (ts.length === 4 && !isIntegerType(ts[3]!)) ? { args: same(ts.length, T.text), result: T.text, fn: (a) => {
@@ -608,7 +612,9 @@ function substrResolver(ts: SqlType[]): ScalarImpl | null {
     // substring(text FROM pattern): POSIX regular expression
     return { args: [T.text, T.text], result: T.text, fn: (a) => {
       const m = compilePattern(str(a[1]!)).exec(str(a[0]!))
-      return m ? (m[1] ?? m[0]) : null
+      // With a parenthesized group, the first group's text: NULL when it took no part in the match.
+      if (!m) return null
+      return m.length > 1 ? (m[1] ?? null) : m[0]
     } }
   }
   if (ts.length === 3) {

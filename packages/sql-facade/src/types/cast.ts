@@ -135,6 +135,8 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
   // Text in and out follows the running statement's DateStyle and IntervalStyle.
   if (from.array) return applyTypmod(formatText(v, from, activeDateTimeStyle()), to, explicit)
   if (from.id === 'unknown' || category(from) === 'S') {
+    // character(n) pads with blanks that are not part of the value: they go when it becomes text.
+    if (from.id === 'bpchar' && to.id !== 'bpchar' && category(to) === 'S') return applyTypmod((v as string).replace(/ +$/, ''), to, explicit)
     if (category(to) === 'S') return applyTypmod(v as string, to, explicit)
     return applyTypmod(parseText(v as string, to, nowMicros, activeDateTimeStyle()), to, explicit)
   }
