@@ -110,6 +110,6 @@ export function resolveCurrentOf(stmt: Statement, cursorNamed: (name: string) =>
   const parsed = parseScript(`SELECT 1 WHERE ${cond}`)[0]
   if (!parsed || parsed.kind !== 'pg' || !('SelectStmt' in parsed.node)) throw new SqlError(SqlState.internalError, 'internal error: WHERE CURRENT OF key did not parse')
   const whereClause = parsed.node.SelectStmt.whereClause!
-  const rewritten: Node = 'UpdateStmt' in node ? { UpdateStmt: { ...node.UpdateStmt, whereClause } } : { DeleteStmt: { ...node.DeleteStmt, whereClause } }
+  const rewritten: Node = 'UpdateStmt' in node ? { UpdateStmt: { ...node.UpdateStmt, whereClause } } : { DeleteStmt: { ...dml, whereClause } }
   return { ...stmt, node: rewritten }
 }
