@@ -7,7 +7,7 @@ import { activeDateTimeStyle } from '../types/datetime-style.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { floatAdd, floatDiv, floatMul, floatPower, floatSub } from '../types/float-math.js'
 import { numericPower } from '../functions/numeric-math.js'
-import { checkDate, USEC_PER_DAY } from '../types/datetime.js'
+import { checkDate, checkTimestamp, USEC_PER_DAY } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'
 import { addInterval, Interval } from '../types/interval.js'
 import { formatJsonb, jsonAsText, jsonGet, parseJsonText, type JsonValue } from '../types/json.js'
@@ -151,6 +151,13 @@ export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImp
       return (a as number) - (b as number)
     } }
   }
+  // date + time (either order) and date - time: the timestamp at that time of day.
+  if (l.id === 'date' && r.id === 'time' && (op === '+' || op === '-')) {
+    return { left: T.date, right: T.time, result: T.timestamp, fn: (a, b) => dateAtTime(a as number, op === '+' ? (b as number) : -(b as number)) }
+  }
+  if (l.id === 'time' && r.id === 'date' && op === '+') {
+    return { left: T.time, right: T.date, result: T.timestamp, fn: (a, b) => dateAtTime(b as number, a as number) }
+  }
   if ((cl === 'D' && l.id !== 'time') && r.id === 'interval' && (op === '+' || op === '-')) {
     const resT = l.id === 'date' ? T.timestamp : l
     return { left: resT, right: T.interval, result: resT, fn: (a, b) => addInterval(a as number, op === '+' ? intervalOf(b) : intervalOf(b).neg()) }
@@ -223,6 +230,12 @@ function resolveBitwise(op: string, l: SqlType, r: SqlType): OperatorImpl {
     return t.id === 'int2' ? (v << 16) >> 16 : v
   }
   return { left: t, right: shift ? T.int4 : t, result: t, fn }
+}
+
+/** Midnight of `days` moved by `us` microseconds: a timestamp (infinite dates stay infinite). */
+function dateAtTime(days: number, us: number): number {
+  if (!Number.isFinite(days)) return days
+  return checkTimestamp(days * USEC_PER_DAY + us)
 }
 
 /**

@@ -337,7 +337,8 @@ const FUNCTIONS: Record<string, Resolver> = {
   date_trunc: (ts) => {
     if (ts.length === 3) return { args: [T.text, T.timestamptz, T.text], result: T.timestamptz, fn: (a) => truncInZone(str(a[0]!).toLowerCase(), a[1] as number, str(a[2]!)) }
     if (ts.length !== 2) return null
-    const t = ts[1]!.id === 'timestamptz' ? T.timestamptz : ts[1]!.id === 'interval' ? T.interval : T.timestamp
+    // A date goes through timestamptz, as PostgreSQL resolves date_trunc(text, date).
+    const t = ts[1]!.id === 'timestamptz' || ts[1]!.id === 'date' ? T.timestamptz : ts[1]!.id === 'interval' ? T.interval : T.timestamp
     if (t.id === 'interval') return { args: [T.text, T.interval], result: T.interval, fn: (a) => {
       const iv = a[1] as Interval
       const f = str(a[0]!).toLowerCase()
@@ -348,6 +349,9 @@ const FUNCTIONS: Record<string, Resolver> = {
     } }
     return { args: [T.text, t], result: t, fn: (a) => truncTimestamp(str(a[0]!).toLowerCase(), a[1] as number) }
   },
+  isfinite: (ts) => (ts.length === 1 && ['date', 'timestamp', 'timestamptz', 'interval'].includes(ts[0]!.id) ? {
+    args: [ts[0]!], result: T.bool, fn: (a) => (a[0] instanceof Interval ? true : Number.isFinite(a[0] as number)),
+  } : null),
   extract: (ts) => {
     if (ts.length !== 2) return null
     const t = ts[1]!.id === 'unknown' ? T.timestamptz : ts[1]!

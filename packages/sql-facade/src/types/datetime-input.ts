@@ -268,8 +268,9 @@ function decodeRunTogether(d: Decoded, text: string, forceTime = false): void {
 
 /** A delimited date field: `1997-02-10`, `02/10/1997`, `feb-10-1997`, `1997.041`. */
 function decodeDate(d: Decoded, text: string, order: DateOrder): void {
-  const parts = text.split(/[-/.]/).filter((p) => p !== '')
-  if (parts.length === 0) bad()
+  const parts = text.split(/[-/.]/)
+  // An empty field (`1999-08-` before a month name) is not a date, as in PostgreSQL.
+  if (parts.some((p) => p === '')) bad()
   // Month names first, so that the numbers fall into place around them.
   const nums: string[] = []
   for (const p of parts) {

@@ -355,6 +355,7 @@ export function truncTimestamp(field: string, us: number): number {
     case 'year': return microsFromParts({ ...p, month: 1, day: 1, hour: 0, minute: 0, second: 0, micro: 0 })
     case 'decade': return microsFromParts({ year: Math.floor(p.year / 10) * 10, month: 1, day: 1, hour: 0, minute: 0, second: 0, micro: 0 })
     case 'century': return microsFromParts({ year: Math.floor((p.year - 1) / 100) * 100 + 1, month: 1, day: 1, hour: 0, minute: 0, second: 0, micro: 0 })
+    case 'millennium': return microsFromParts({ year: Math.floor((p.year - 1) / 1000) * 1000 + 1, month: 1, day: 1, hour: 0, minute: 0, second: 0, micro: 0 })
     default:
       throw new SqlError(SqlState.featureNotSupported, `unit "${field}" not supported for type timestamp without time zone`)
   }

@@ -161,6 +161,8 @@ function parseFields(text: string, range: number | undefined): Interval {
   }
   if (s === '') throw bad(text)
   if (s.startsWith('p')) return applyAgo(parseIso(s, text), ago)
+  // A sign set apart from its number (`1 month - 1 second`) still belongs to it, as PostgreSQL reads it.
+  s = s.replace(/(^|\s)([+-])\s+(?=[\d.])/g, '$1$2')
   // As PostgreSQL's parser: years, months and days are 32-bit fields and the time a
   // 64-bit one; a field that overflows is 22015, the year-and-month total 22008.
   let years = 0
