@@ -5,7 +5,7 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../runtime/context.js'
-import { daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
+import { checkTimestamp, daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
 import { utcToZone, zoneToUtc } from '../types/datetime-input.js'
 import { toDate, toTimestamp } from './to-timestamp.js'
 import { Decimal } from '../types/decimal.js'
@@ -349,6 +349,8 @@ const FUNCTIONS: Record<string, Resolver> = {
     } }
     return { args: [T.text, t], result: t, fn: (a) => truncTimestamp(str(a[0]!).toLowerCase(), a[1] as number) }
   },
+  // timestamptz(date, time): the date at that time of day (the session zone is UTC).
+  timestamptz: (ts) => dateAndTime(ts, T.timestamptz),
   isfinite: (ts) => (ts.length === 1 && ['date', 'timestamp', 'timestamptz', 'interval'].includes(ts[0]!.id) ? {
     args: [ts[0]!], result: T.bool, fn: (a) => (a[0] instanceof Interval ? true : Number.isFinite(a[0] as number)),
   } : null),
@@ -606,6 +608,14 @@ function trimChars(s: string, chars: string, left: boolean, right: boolean): str
   if (left) while (i < j && set.has(c[i]!)) i++
   if (right) while (j > i && set.has(c[j - 1]!)) j--
   return c.slice(i, j).join('')
+}
+
+function dateAndTime(ts: SqlType[], result: SqlType): ScalarImpl | null {
+  if (ts.length !== 2 || !['date', 'unknown'].includes(ts[0]!.id) || !['time', 'unknown'].includes(ts[1]!.id)) return null
+  return { args: [T.date, T.time], result, fn: (a) => {
+    const days = a[0] as number
+    return Number.isFinite(days) ? checkTimestamp(days * USEC_PER_DAY + (a[1] as number)) : days
+  } }
 }
 
 function substrResolver(ts: SqlType[]): ScalarImpl | null {

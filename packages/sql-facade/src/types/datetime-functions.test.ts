@@ -42,6 +42,12 @@ describe('date/time functions and operators as PostgreSQL has them', () => {
       .toEqual([['1981-02-03 04:05:06', '1991-02-02 19:54:54', '1994-01-01 10:00:00', 'infinity']])
   })
 
+  it('timestamptz(date, time) and Julian days with a day fraction or a zone run on', async () => {
+    expect(await rows(`SELECT timestamptz(date '1994-01-01', time '11:00'), timestamp with time zone 'J2452271-08',
+      timestamp with time zone 'J2452271.5+08', timestamp 'J2452271', date 'J2452271'`))
+      .toEqual([['1994-01-01 11:00:00+00', '2001-12-27 08:00:00+00', '2001-12-27 04:00:00+00', '2001-12-27 00:00:00', '2001-12-27']])
+  })
+
   it('an interval sign set apart from its number still applies to it', async () => {
     expect(await rows(`SELECT interval '1 month - 1 second', interval '2 days - 12:34:56', interval '- 1 day', interval '+ 1 hour'`))
       .toEqual([['1 mon -00:00:01', '2 days -12:34:56', '-1 days', '01:00:00']])

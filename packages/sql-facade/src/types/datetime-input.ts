@@ -369,8 +369,18 @@ function decode(text: string, order: DateOrder, timeOnly = false): Decoded {
   let prefix: 'iso-time' | 'julian' | null = null
   for (const f of fields) {
     if (prefix === 'julian') {
-      if (f.kind !== 'number' || !/^\d+$/.test(f.text)) bad()
-      d.julian = Number(f.text)
+      // `J2452271`, a day fraction as the time (`J2452271.5` is noon), or a zone run on (`J2452271-08`).
+      const m = f.kind === 'number' ? /^(\d+)(?:\.(\d*))?$/.exec(f.text) : f.kind === 'date' ? /^(\d+)()([+-]\d.*)$/.exec(f.text) : null
+      if (!m) bad()
+      d.julian = Number(m[1])
+      if (m[2]) {
+        const us = Math.round(Number('0.' + m[2]) * USEC_PER_DAY)
+        setTime(d, Math.floor(us / 3_600_000_000), Math.floor(us / 60_000_000) % 60, Math.floor(us / USEC_PER_SEC) % 60, us % USEC_PER_SEC)
+      }
+      if (m[3]) {
+        if (d.zone !== null) bad()
+        d.zone = offsetSeconds(m[3])
+      }
       prefix = null
       continue
     }
