@@ -737,11 +737,15 @@ export class Session {
   }
 
   /**
-   * The startup ParameterStatus a wire server reports for this session (PostgreSQL 14+
-   * reports these two, so libpq's target_session_attrs needs no query).
+   * The ParameterStatus a wire server reports for this session, at startup and whenever one
+   * changes (PostgreSQL 14+ reports the first two, so libpq's target_session_attrs needs no
+   * query; DateStyle and IntervalStyle tell drivers how dates and intervals print).
    */
   reportedParameters(): Array<[string, string]> {
-    return [['in_hot_standby', this.settings.show('in_hot_standby')!], ['default_transaction_read_only', this.settings.show('default_transaction_read_only')!]]
+    return [
+      ['in_hot_standby', this.settings.show('in_hot_standby')!], ['default_transaction_read_only', this.settings.show('default_transaction_read_only')!],
+      ['DateStyle', this.settings.show('datestyle')!], ['IntervalStyle', this.settings.show('intervalstyle')!],
+    ]
   }
 
   /** The running transaction's mode: READ ONLY as the block or session says, and on a standby always. */
