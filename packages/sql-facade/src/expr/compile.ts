@@ -27,7 +27,7 @@ import type { RtValue } from '../types/value.js'
 import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compileSubscripts } from './array-expr.js'
 import { coerce, fold } from './coerce.js'
 import { constant, truth, type Compiled } from './compiled.js'
-import { likeToRegExp } from './like.js'
+import { likeMatches } from './like.js'
 import { compileRegCast } from './reg-cast.js'
 import { negate, resolveOperator } from './operators.js'
 import { envAt, Scope, type Env } from '../relation/scope.js'
@@ -574,7 +574,7 @@ function compileLike(l: Compiled, r: Compiled, insensitive: boolean, negated: bo
     if (a === null) return null
     const p = rf(env)
     if (p === null) return null
-    const m = likeToRegExp(p as string, insensitive).test(a as string)
+    const m = likeMatches(a as string, p as string, insensitive)
     return negated ? !m : m
   } }
 }

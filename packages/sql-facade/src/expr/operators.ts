@@ -3,10 +3,11 @@
  * operator accepts and what it returns) and the value functions, with PostgreSQL's
  * overflow and division-by-zero errors.
  */
+import { activeDateTimeStyle } from '../types/datetime-style.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { floatAdd, floatDiv, floatMul, floatPower, floatSub } from '../types/float-math.js'
 import { numericPower } from '../functions/numeric-math.js'
-import { checkDate, USEC_PER_DAY } from '../types/datetime.js'
+import { checkDate, checkTimestamp, USEC_PER_DAY } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'
 import { addInterval, Interval } from '../types/interval.js'
 import { addToTimeTz, timeTzOnDate } from '../types/timetz.js'
@@ -169,6 +170,13 @@ export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImp
     const dateLeft = l.id === 'date'
     return { left: l, right: r, result: T.timestamptz, fn: (a, b) => (dateLeft ? timeTzOnDate(a as number, b as bigint) : timeTzOnDate(b as number, a as bigint)) }
   }
+  // date + time (either order) and date - time: the timestamp at that time of day.
+  if (l.id === 'date' && r.id === 'time' && (op === '+' || op === '-')) {
+    return { left: T.date, right: T.time, result: T.timestamp, fn: (a, b) => dateAtTime(a as number, op === '+' ? (b as number) : -(b as number)) }
+  }
+  if (l.id === 'time' && r.id === 'date' && op === '+') {
+    return { left: T.time, right: T.date, result: T.timestamp, fn: (a, b) => dateAtTime(b as number, a as number) }
+  }
   if ((cl === 'D' && l.id !== 'time' && l.id !== 'timetz') && r.id === 'interval' && (op === '+' || op === '-')) {
     const resT = l.id === 'date' ? T.timestamp : l
     return { left: resT, right: T.interval, result: resT, fn: (a, b) => addInterval(a as number, op === '+' ? intervalOf(b) : intervalOf(b).neg()) }
@@ -243,9 +251,19 @@ function resolveBitwise(op: string, l: SqlType, r: SqlType): OperatorImpl {
   return { left: t, right: shift ? T.int4 : t, result: t, fn }
 }
 
-/** An operand of `||` as text: non-text operands are cast to text (bool reads 'true'). */
+/** Midnight of `days` moved by `us` microseconds: a timestamp (infinite dates stay infinite). */
+function dateAtTime(days: number, us: number): number {
+  if (!Number.isFinite(days)) return days
+  return checkTimestamp(days * USEC_PER_DAY + us)
+}
+
+/**
+ * An operand of `||` as text: non-text operands are cast to text (bool reads 'true';
+ * character(n) drops its padding; dates and intervals print in the session's styles).
+ */
 function catText(v: RtValue, t: SqlType): string {
-  return t.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, t)!
+  if (t.id === 'bpchar') return (v as string).replace(/ +$/, '')
+  return t.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, t, activeDateTimeStyle())!
 }
 
 function resolveConcat(l: SqlType, r: SqlType): OperatorImpl {

@@ -3,6 +3,7 @@
  * function arguments), assignment (INSERT/UPDATE targets) and explicit (CAST, ::).
  * `castKind` decides at plan time whether a cast is allowed; `castValue` performs it.
  */
+import { activeDateTimeStyle } from './datetime-style.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { toFloat4 } from './float-math.js'
 import { TIMESTAMP_END_MICROS, USEC_PER_DAY } from './datetime.js'
@@ -141,15 +142,18 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     const te = elementType(to)
     return v.map((x) => castValue(x, fe, te, nowMicros, explicit))
   }
-  if (from.array) return applyTypmod(formatText(v, from), to, explicit)
+  // Text in and out follows the running statement's DateStyle and IntervalStyle.
+  if (from.array) return applyTypmod(formatText(v, from, activeDateTimeStyle()), to, explicit)
   if (from.id === 'unknown' || category(from) === 'S') {
+    // character(n) pads with blanks that are not part of the value: they go when it becomes text.
+    if (from.id === 'bpchar' && to.id !== 'bpchar' && category(to) === 'S') return applyTypmod((v as string).replace(/ +$/, ''), to, explicit)
     if (category(to) === 'S') return applyTypmod(v as string, to, explicit)
-    return applyTypmod(parseText(v as string, to, nowMicros), to, explicit)
+    return applyTypmod(parseText(v as string, to, nowMicros, activeDateTimeStyle()), to, explicit)
   }
   if (from.id === 'jsonb' && !to.array && (isNumericType(to) || to.id === 'bool')) return jsonbScalar(v as string, to, nowMicros)
   if (category(to) === 'S') {
     // bool's text cast spells the word out (booltext), unlike its output function's 't'/'f'.
-    const text = from.id === 'json' || from.id === 'jsonb' ? (v as string) : from.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, from)
+    const text = from.id === 'json' || from.id === 'jsonb' ? (v as string) : from.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, from, activeDateTimeStyle())
     return applyTypmod(text, to, explicit)
   }
   switch (to.id) {

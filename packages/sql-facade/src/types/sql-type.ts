@@ -143,9 +143,12 @@ export function typeFromOid(oid: number, typmod: number | null = -1): SqlType | 
   const mod = typmod ?? -1
   if (t.id === 'numeric' && mod >= 4) {
     t.precision = ((mod - 4) >> 16) & 0xffff
-    t.scale = (mod - 4) & 0xffff
+    // 11 bits, signed: PostgreSQL 15 allows scales from -1000 to 1000.
+    t.scale = ((((mod - 4) & 0x7ff) ^ 1024) - 1024)
   } else if ((t.id === 'varchar' || t.id === 'bpchar') && mod >= 4) {
     t.precision = mod - 4
+  } else if ((t.id === 'timestamp' || t.id === 'timestamptz' || t.id === 'time') && mod >= 0 && mod <= 6) {
+    t.precision = mod
   }
   return t
 }
@@ -171,9 +174,14 @@ export function typeSize(t: SqlType): number {
 
 /** PostgreSQL's atttypmod for a field: -1 when none. */
 export function typeModifier(t: SqlType): number {
-  if (t.id === 'numeric' && t.precision !== undefined) return ((t.precision << 16) | (t.scale ?? 0)) + 4
+  if (t.id === 'numeric' && t.precision !== undefined) return ((t.precision << 16) | ((t.scale ?? 0) & 0x7ff)) + 4
   if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) return t.precision + 4
+  if ((t.id === 'timestamp' || t.id === 'timestamptz' || t.id === 'time') && t.precision !== undefined) return t.precision
   return -1
+}
+
+function secondsPrecision(t: SqlType): string {
+  return t.precision !== undefined ? `(${t.precision})` : ''
 }
 
 /** Type name as `format_type` prints it, e.g. `numeric(10,2)`, `character varying(100)`. */
@@ -190,10 +198,10 @@ export function typeName(t: SqlType): string {
       case 'numeric': return t.precision !== undefined ? `numeric(${t.precision},${t.scale ?? 0})` : 'numeric'
       case 'varchar': return t.precision !== undefined ? `character varying(${t.precision})` : 'character varying'
       case 'bpchar': return `character(${t.precision ?? 1})`
-      case 'timestamp': return 'timestamp without time zone'
-      case 'timestamptz': return 'timestamp with time zone'
-      case 'time': return 'time without time zone'
-      case 'timetz': return 'time with time zone'
+      case 'timestamp': return `timestamp${secondsPrecision(t)} without time zone`
+      case 'timestamptz': return `timestamp${secondsPrecision(t)} with time zone`
+      case 'time': return `time${secondsPrecision(t)} without time zone`
+      case 'timetz': return `time${secondsPrecision(t)} with time zone`
       case 'char': return '"char"'
       case 'enum': return t.name ?? 'anyenum'
       case 'record': return t.name ?? 'record'
@@ -294,9 +302,15 @@ export function resolveTypeName(names: string[], mods: number[], arrayBounds = f
     const p = mods[0]!
     const s = mods[1] ?? 0
     if (p < 1 || p > 1000) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC precision ${p} must be between 1 and 1000`)
-    if (s < 0 || s > p) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC scale ${s} must be between 0 and precision ${p}`)
+    if (s < -1000 || s > 1000) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC scale ${s} must be between -1000 and 1000`)
     t.precision = p
     t.scale = s
+  } else if ((id === 'timestamp' || id === 'timestamptz' || id === 'time') && mods.length > 0) {
+    // Fractional-second digits kept: 0..6 (more is reduced to 6, as PostgreSQL does after a warning).
+    const p = mods[0]!
+    const label = id === 'time' ? 'TIME' : id === 'timestamp' ? 'TIMESTAMP' : 'TIMESTAMP'
+    if (p < 0) throw new SqlError(SqlState.invalidParameterValue, `${label}(${p})${id === 'timestamptz' ? ' WITH TIME ZONE' : ''} precision must not be negative`)
+    t.precision = Math.min(p, 6)
   } else if ((id === 'varchar' || id === 'bpchar') && mods.length > 0) {
     t.precision = mods[0]!
   } else if (id === 'bpchar') {
@@ -319,7 +333,9 @@ export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBo
   if (names[names.length - 1] === 'interval') {
     // typmods: the field mask (`day to hour`), then a seconds precision; the full range is no restriction.
     const range = mods[0]
-    const t: SqlType = range !== undefined && range !== INTERVAL_FULL_RANGE ? { id: 'interval', range } : T.interval
+    const t: SqlType = range !== undefined && range !== INTERVAL_FULL_RANGE ? { id: 'interval', range } : { id: 'interval' }
+    // A seconds precision (0..6) rounds the time part.
+    if (mods[1] !== undefined && mods[1] >= 0 && mods[1] < 6) t.precision = mods[1]
     return isArray ? arrayOf(t) : t
   }
   return resolveTypeName(names, mods, isArray, source)
