@@ -8,6 +8,8 @@ import pg from 'pg'
 import { ConcordNode } from '../node/concord-node.js'
 
 const nodes: ConcordNode[] = []
+/** A query whose results come in binary format (node-postgres reads `binary`, its types do not list it). */
+const binaryQuery = (text: string, values: unknown[]): pg.QueryConfig => ({ text, values, binary: true }) as pg.QueryConfig
 afterEach(async () => {
   for (const n of nodes.splice(0)) await n.stop()
 })
@@ -33,9 +35,9 @@ describe('DateStyle over the wire', () => {
       const r = await client.query({ text: "SELECT '1997-02-10'::date AS d, interval '1 day 2 hours' AS i", types: text })
       expect(r.rows).toEqual([{ d: '10.02.1997', i: 'P1DT2H' }])
       // The binary format is made from ISO text: in another style it is refused, not misread.
-      await expect(client.query({ text: 'SELECT $1::date AS d', values: ['1997-02-10'], binary: true })).rejects.toMatchObject({ code: '0A000' })
+      await expect(client.query(binaryQuery('SELECT $1::date AS d', ['1997-02-10']))).rejects.toMatchObject({ code: '0A000' })
       await client.query("SET DateStyle = 'ISO'")
-      const b = await client.query({ text: 'SELECT $1::date AS d', values: ['1997-02-10'], binary: true })
+      const b = await client.query(binaryQuery('SELECT $1::date AS d', ['1997-02-10']))
       expect(b.rowCount).toBe(1)
     } finally {
       await client.end()
