@@ -21,6 +21,7 @@
 import type { LinkPolicy, OpenTransaction, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
 import { CATALOG_TABLE } from './catalog/catalog-schema.js'
 import { CatalogView } from './catalog/catalog-view.js'
+import { CatalogLists } from './catalog/catalog-lists.js'
 import { CATALOG_MERGE, mergeCatalogValues } from './catalog/definition-merge.js'
 import { catalogTableView } from './catalog/table-view.js'
 import { ChangePipeline } from './changes/change-pipeline.js'
@@ -78,6 +79,8 @@ export class Replica {
   lastReplayedCommitMs: number | null = null
   /** Entries or messages that failed validation. */
   malformed = 0
+  /** The housekeeper's catalog lists, kept per catalog version (it only reads them). */
+  private readonly catalogLists = new CatalogLists(() => this.catalog.version, (kind) => this.listCatalog(kind))
   /** Which peers' changes this replica applies, per shard (null: all of them). */
   linkPolicy: LinkPolicy | null = null
   private readonly clientID: number
@@ -166,7 +169,8 @@ export class Replica {
         shards: () => this.shards.values(),
         holds: (nodeId, region, id) => this.placement.holds(nodeId, region, id),
         getCatalog: (kind, name) => this.catalog.getCatalog(kind, name),
-        listCatalog: (kind) => this.listCatalog(kind),
+        // Read every round on every node (members): re-listed only when the catalog changed.
+        listCatalog: (kind) => this.catalogLists.list(kind),
         transact: (fn) => this.transact(fn),
         peersLastSeen: () => new Map(this.replicator.peerStatus().map((p) => [p.nodeId, p.lastSeen])),
         announceGeneration: (shard, state) => this.replicator.announceGeneration(shard, state),
