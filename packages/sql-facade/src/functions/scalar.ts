@@ -149,7 +149,9 @@ const FUNCTIONS: Record<string, Resolver> = {
   length: (ts) => (ts.length === 1 ? { args: [T.text], result: T.int4, fn: (a) => [...(ts[0]!.id === 'bpchar' ? str(a[0]!).replace(/ +$/, '') : str(a[0]!))].length } : null),
   char_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
   character_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
-  octet_length: textFn([1], (a) => new TextEncoder().encode(str(a[0]!)).length, T.int4),
+  // character(n) counts its padding (PostgreSQL's bpcharoctetlen): read it as itself, not cast to text (which drops it).
+  octet_length: (ts) =>
+    ts.length !== 1 ? null : { args: [ts[0]!.id === 'bpchar' ? ts[0]! : T.text], result: T.int4, fn: (a) => new TextEncoder().encode(str(a[0]!)).length },
   lower: textFn([1], (a) => str(a[0]!).toLowerCase()),
   upper: textFn([1], (a) => str(a[0]!).toUpperCase()),
   initcap: textFn([1], (a) => str(a[0]!).toLowerCase().replace(/(^|[^a-z0-9])([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase())),
