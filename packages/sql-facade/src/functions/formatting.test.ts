@@ -1,19 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type Database } from '../database.js'
+import { describe, expect, it } from 'vitest'
+import { useOneNodeDb } from '../one-node-db.fixture.js'
 
-let db: Database
-
-beforeAll(async () => {
-  db = await openDatabase({ nodeId: 'n1', region: 'us-west' })
-})
-
-afterAll(async () => {
-  await db.close()
-})
-
-async function rows(sql: string): Promise<unknown[][]> {
-  return (await db.query(sql)).rowArrays
-}
+const { rows } = useOneNodeDb()
 
 // Every expected answer below is PostgreSQL 15's (session time zone UTC).
 describe('to_char(timestamp) knows PostgreSQL template patterns', () => {

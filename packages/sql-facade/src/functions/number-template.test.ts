@@ -1,28 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type Database } from '../database.js'
+import { describe, expect, it } from 'vitest'
+import { useOneNodeDb } from '../one-node-db.fixture.js'
 
-let db: Database
-
-beforeAll(async () => {
-  db = await openDatabase({ nodeId: 'n1', region: 'us-west' })
-})
-
-afterAll(async () => {
-  await db.close()
-})
-
-async function rows(sql: string): Promise<unknown[][]> {
-  return (await db.query(sql)).rowArrays
-}
-
-async function code(sql: string): Promise<string | undefined> {
-  try {
-    await db.query(sql)
-    return undefined
-  } catch (e) {
-    return (e as { code?: string }).code
-  }
-}
+const { rows, code } = useOneNodeDb()
 
 // Every expected answer below is PostgreSQL 15's.
 describe('to_char(number) lays a value out by the template as PostgreSQL does', () => {
@@ -74,8 +53,8 @@ describe('to_number reads a number by the template', () => {
 
 describe('NUMERIC typmods with a negative scale or a scale past the precision (PostgreSQL 15)', () => {
   it('round to tens .. and check the value against 10^(precision - scale)', async () => {
-    await db.query('CREATE TABLE num_typmods (millions numeric(3, -6), thousandths numeric(3, 3), millionths numeric(3, 6))')
-    await db.query('INSERT INTO num_typmods VALUES (123456789, 0.123456, 0.000123456)')
+    await rows('CREATE TABLE num_typmods (millions numeric(3, -6), thousandths numeric(3, 3), millionths numeric(3, 6))')
+    await rows('INSERT INTO num_typmods VALUES (123456789, 0.123456, 0.000123456)')
     expect(await rows('SELECT * FROM num_typmods')).toEqual([['123000000', '0.123', '0.000123']])
     expect(await code('INSERT INTO num_typmods (millions) VALUES (999500000)')).toBe('22003')
     expect(await code('INSERT INTO num_typmods (millionths) VALUES (0.0009995)')).toBe('22003')

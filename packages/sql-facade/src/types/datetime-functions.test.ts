@@ -1,28 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type Database } from '../database.js'
+import { describe, expect, it } from 'vitest'
+import { useOneNodeDb } from '../one-node-db.fixture.js'
 
-let db: Database
-
-beforeAll(async () => {
-  db = await openDatabase({ nodeId: 'n1', region: 'us-west' })
-})
-
-afterAll(async () => {
-  await db.close()
-})
-
-async function rows(sql: string): Promise<unknown[][]> {
-  return (await db.query(sql)).rowArrays
-}
-
-async function code(sql: string): Promise<string | undefined> {
-  try {
-    await db.query(sql)
-    return undefined
-  } catch (e) {
-    return (e as { code?: string }).code
-  }
-}
+const { rows, code } = useOneNodeDb()
 
 // Every expected answer below is PostgreSQL 15's (session time zone UTC).
 describe('date/time functions and operators as PostgreSQL has them', () => {
