@@ -176,7 +176,7 @@ export function typeSize(t: SqlType): number {
 export function typeModifier(t: SqlType): number {
   if (t.id === 'numeric' && t.precision !== undefined) return ((t.precision << 16) | ((t.scale ?? 0) & 0x7ff)) + 4
   if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) return t.precision + 4
-  if ((t.id === 'timestamp' || t.id === 'timestamptz' || t.id === 'time') && t.precision !== undefined) return t.precision
+  if ((t.id === 'timestamp' || t.id === 'timestamptz' || t.id === 'time' || t.id === 'timetz') && t.precision !== undefined) return t.precision
   return -1
 }
 
@@ -305,11 +305,12 @@ export function resolveTypeName(names: string[], mods: number[], arrayBounds = f
     if (s < -1000 || s > 1000) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC scale ${s} must be between -1000 and 1000`)
     t.precision = p
     t.scale = s
-  } else if ((id === 'timestamp' || id === 'timestamptz' || id === 'time') && mods.length > 0) {
+  } else if ((id === 'timestamp' || id === 'timestamptz' || id === 'time' || id === 'timetz') && mods.length > 0) {
     // Fractional-second digits kept: 0..6 (more is reduced to 6, as PostgreSQL does after a warning).
     const p = mods[0]!
-    const label = id === 'time' ? 'TIME' : id === 'timestamp' ? 'TIMESTAMP' : 'TIMESTAMP'
-    if (p < 0) throw new SqlError(SqlState.invalidParameterValue, `${label}(${p})${id === 'timestamptz' ? ' WITH TIME ZONE' : ''} precision must not be negative`)
+    const label = id === 'time' || id === 'timetz' ? 'TIME' : 'TIMESTAMP'
+    const zoned = id === 'timestamptz' || id === 'timetz'
+    if (p < 0) throw new SqlError(SqlState.invalidParameterValue, `${label}(${p})${zoned ? ' WITH TIME ZONE' : ''} precision must not be negative`)
     t.precision = Math.min(p, 6)
   } else if ((id === 'varchar' || id === 'bpchar') && mods.length > 0) {
     t.precision = mods[0]!

@@ -15,7 +15,7 @@ import { normalizeJsonb, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
 import { formatArrayText, parseArrayText } from './array-text.js'
 import { elementType, type SqlType } from './sql-type.js'
-import { formatTimeTz, packTimeTz } from './timetz.js'
+import { formatTimeTz, packTimeTz, unpackTimeTz } from './timetz.js'
 import { parseGeometry } from './geometry.js'
 import { formatMoney, parseMoney } from './money.js'
 import { formatInet, inetKey, parseInet } from './inet.js'
@@ -214,6 +214,10 @@ export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue 
   }
   if ((t.id === 'timestamp' || t.id === 'timestamptz' || t.id === 'time') && t.precision !== undefined && t.precision < 6) {
     return roundMicros(v as number, t.precision, t.id === 'time' ? 'time' : 'timestamp')
+  }
+  if (t.id === 'timetz' && t.precision !== undefined && t.precision < 6) {
+    const { ofDay, east } = unpackTimeTz(v as bigint)
+    return packTimeTz(roundMicros(ofDay, t.precision, 'time'), east)
   }
   if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) {
     const s = v as string

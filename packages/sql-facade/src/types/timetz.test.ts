@@ -38,4 +38,13 @@ describe('time with time zone', () => {
     const r = await db.query('SELECT id, at FROM t ORDER BY at NULLS FIRST')
     expect(r.rowArrays).toEqual([[4, null], [2, '11:00:00+01'], [1, '10:30:00+00'], [3, '09:00:00-03']])
   })
+
+  it('rounds to its typmod precision, in casts and in a column (PostgreSQL 15)', async () => {
+    db = await openDatabase({ nodeId: 'tz9' })
+    expect(await row(`SELECT '04:05:06.789+08'::timetz(1), '23:59:59.95-05'::timetz(1), '04:05:06.789+08'::timetz(0),
+      cast('10:00:00.123456+01' as time(3) with time zone)`)).toEqual(['04:05:06.8+08', '24:00:00-05', '04:05:07+08', '10:00:00.123+01'])
+    await db.query('CREATE TABLE tz (t timetz(2))')
+    await db.query(`INSERT INTO tz VALUES ('01:02:03.456789+02')`)
+    expect(await row('SELECT t FROM tz')).toEqual(['01:02:03.46+02'])
+  })
 })
