@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import pg from 'pg'
+import { queryNode } from './node-query.fixture.js'
 import { ConcordNode, type ConcordNodeOptions } from './concord-node.js'
 import { writeClusterKey } from '../transport/cluster-key.js'
 import type { Logger } from '../log/logger.js'
@@ -36,15 +36,7 @@ async function start(options: Partial<ConcordNodeOptions>): Promise<ConcordNode>
   return n
 }
 
-async function query(node: ConcordNode, sql: string, user = 'concord', password?: string): Promise<pg.QueryResult> {
-  const c = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user, database: 'concord', ...(password ? { password } : {}) })
-  await c.connect()
-  try {
-    return await c.query(sql)
-  } finally {
-    await c.end()
-  }
-}
+const query = queryNode
 
 async function sqlState(node: ConcordNode, sql: string, user = 'concord', password?: string): Promise<string | undefined> {
   try {
