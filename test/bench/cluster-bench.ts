@@ -6,7 +6,8 @@
  * (node-postgres over TCP), on the same data:
  *
  * - point SELECT by primary key, qps: one client, POINT_QUERIES random keys of the ROWS-row table;
- * - GROUP BY over the ROWS rows, ms;
+ * - GROUP BY over the ROWS rows, ms, and the CPU ms per query of the answering process
+ *   (Concord: the node; PostgreSQL: the backend), from /proc;
  * - replication commit -> visible on a peer, p50/p99 ms: LATENCY_WRITES sequential
  *   single-row INSERTs (at most one per WRITE_INTERVAL_MS) on the writer; a reader on
  *   the peer polls the next id by primary key and notes when it first shows;
@@ -66,7 +67,7 @@ const BASELINE_BIN = env['BENCH_BASELINE_BIN']
 const MEASURES = env['BENCH_MEASURES'] === undefined ? null : new Set(env['BENCH_MEASURES'].split(','))
 const runs = (measure: string): boolean => MEASURES === null || MEASURES.has(measure)
 const BATCH = 1000
-const GROUP_BY_QUERIES = 3
+const GROUP_BY_QUERIES = 10
 const WRITE_INTERVAL_MS = 10
 const DEADLINE_MS = 600_000
 const POLL_MS = 5
@@ -148,15 +149,22 @@ async function pointQps(c: pg.Client): Promise<number> {
   return POINT_QUERIES / ((performance.now() - t0) / 1000)
 }
 
-async function groupByMs(c: pg.Client): Promise<number> {
+/**
+ * Wall ms per GROUP BY (median of the run's queries), and the CPU ms per query of the
+ * process that answered (Concord's node, which also spends some on replication and
+ * housekeeping meanwhile; PostgreSQL's backend): less bent by the machine's load than wall time.
+ */
+async function groupByMs(c: pg.Client, pid: number | null): Promise<{ ms: number; cpuMs: number | null }> {
   const times: number[] = []
+  const cpu0 = pid === null ? null : cpuSeconds(pid)
   for (let i = 0; i < GROUP_BY_QUERIES; i++) {
     const t0 = performance.now()
     const r = await c.query('SELECT grp, count(*) AS n, sum(id) AS s FROM data GROUP BY grp')
     times.push(performance.now() - t0)
     if (r.rows.reduce((n: number, row: { n: string }) => n + Number(row.n), 0) !== ROWS) throw new Error('GROUP BY lost rows')
   }
-  return median(times)
+  const cpu1 = pid === null ? null : cpuSeconds(pid)
+  return { ms: median(times), cpuMs: cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / GROUP_BY_QUERIES }
 }
 
 /** Lags (ms) of LATENCY_WRITES sequential writes, seen by a reader polling the next id by key. */
@@ -214,6 +222,8 @@ interface Side {
   writer: pg.Client
   reader: pg.Client
   writerMemory(): number | null
+  /** The process answering the writer connection: Concord's node, PostgreSQL's backend. */
+  writerPid(): Promise<number | null>
   catchUp(run: number): Promise<CatchUp>
   startEmpty(run: number): Promise<number>
   close(): Promise<void>
@@ -236,6 +246,7 @@ async function concordSide(dir: string, name = 'Concord', bin?: string): Promise
     writer,
     reader,
     writerMemory: () => rssBytes(first.child.pid!),
+    writerPid: async () => first.child.pid ?? null,
     async catchUp(run) {
       const id = `joiner${run}`
       const t0 = performance.now()
@@ -320,6 +331,7 @@ async function postgresSide(dir: string, bin: string): Promise<Side> {
     writer,
     reader,
     writerMemory: () => pssTreeBytes(pub.pid() ?? -1),
+    writerPid: async () => Number((await writer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid),
     async catchUp(run) {
       const p = PostgresInstance.copyOf(template, PG_PORT + 2, `${dir}/pgnew${run}`)
       const t0 = performance.now()
@@ -419,7 +431,13 @@ try {
     console.log(`${side.name}: ${ROWS.toLocaleString('en-US')} rows loaded (load ${load1().toFixed(2)})`)
   }
   if (runs('point')) await interleaved(sides, 'point SELECT', async (side) => record('point', side, await pointQps(side.writer)))
-  if (runs('groupby')) await interleaved(sides, 'GROUP BY', async (side) => record('groupby', side, await groupByMs(side.writer)))
+  if (runs('groupby')) {
+    await interleaved(sides, 'GROUP BY', async (side) => {
+      const r = await groupByMs(side.writer, await side.writerPid())
+      record('groupby', side, r.ms)
+      record('groupby-cpu', side, r.cpuMs)
+    })
+  }
   for (const side of sides) record('rss-writer', side, side.writerMemory())
   if (runs('catchup')) {
     await interleaved(sides, 'catch-up', async (side, run) => {
@@ -447,6 +465,7 @@ try {
   const measures: Array<[string, string, number]> = [
     ['point', 'point SELECT by primary key, node-postgres, qps', 0],
     ['groupby', `GROUP BY over ${n} rows, ms`, 0],
+    ['groupby-cpu', `  CPU ms per GROUP BY of the answering process`, 1],
     ['p50', 'replication commit -> visible on a peer, p50 ms', 1],
     ['p99', 'replication commit -> visible on a peer, p99 ms', 1],
     ['throughput', `replicated throughput, ${BATCH}-row transactions, rows/s`, 0],

@@ -121,3 +121,43 @@ export function decodeRow(row: Row, cols: ColumnBinding[]): RtValue[] {
   for (let i = 0; i < cols.length; i++) out[i] = readColumn(row[cols[i]!.name], cols[i]!)
   return out
 }
+
+export type ColumnReader = (v: Value | undefined) => RtValue
+
+/**
+ * `readColumn` for one column, with a value already in the column's own representation
+ * (the common case: written under the current definition) returned without the checks
+ * and the try of the general path. Anything else takes the general path.
+ */
+export function columnReader(c: ColumnBinding): ColumnReader {
+  const slow = (v: Value | undefined): RtValue => readColumn(v, c)
+  if (c.type.array) return slow
+  switch (c.type.id) {
+    case 'int2': case 'int4': return (v) => (typeof v === 'number' && Number.isInteger(v) ? v : slow(v))
+    case 'int8': return (v) => (typeof v === 'bigint' ? v : slow(v))
+    case 'float4': case 'float8': case 'date': case 'time': case 'timestamp': case 'timestamptz': return (v) => (typeof v === 'number' ? v : slow(v))
+    case 'bool': return (v) => (typeof v === 'boolean' ? v : slow(v))
+    case 'text': case 'varchar': case 'bpchar': case 'name': case 'uuid': case 'json': case 'jsonb':
+      return (v) => (typeof v === 'string' && v.charCodeAt(0) !== 0 ? v : slow(v))
+    default: return slow
+  }
+}
+
+/**
+ * Like `decodeRow` with each column's `columnReader`; with `read`, only the columns at
+ * those positions are read and the others are NULL.
+ */
+export function decodeColumns(row: Row, cols: ColumnBinding[], readers: ColumnReader[], read: readonly number[] | null): RtValue[] {
+  const n = cols.length
+  const out = new Array<RtValue>(n)
+  if (read === null) {
+    for (let i = 0; i < n; i++) out[i] = readers[i]!(row[cols[i]!.name])
+    return out
+  }
+  for (let i = 0; i < n; i++) out[i] = null
+  for (let j = 0; j < read.length; j++) {
+    const i = read[j]!
+    out[i] = readers[i]!(row[cols[i]!.name])
+  }
+  return out
+}

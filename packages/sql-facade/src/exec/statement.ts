@@ -13,6 +13,7 @@ import type { PlanCtx } from '../plan/plan-context.js'
 import type { Relation } from '../relation/relation.js'
 import { rootPlanCtx } from './plan-root.js'
 import { mentionsColumn } from '../parser/column-mention.js'
+import { columnUseOf } from '../parser/column-use.js'
 import { hasNestedLockingClause } from '../parser/nested-locking.js'
 import { regOutput } from '../catalog/object-names.js'
 import { isRegType } from '../types/sql-type.js'
@@ -93,7 +94,9 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   }
   if ('SelectStmt' in node && node.SelectStmt.lockingClause?.length) return execLockingSelect(node.SelectStmt, p)
   if ('SelectStmt' in node) {
-    const planFor = (e: ExecCtx): Relation => planSelect(node.SelectStmt, e === exec ? p : rootPlanCtx(e, p.shardLocation), null)
+    // Scans decode only the columns the statement reads (parser/column-use.ts).
+    p.columnUse = columnUseOf(node)
+    const planFor = (e: ExecCtx): Relation => planSelect(node.SelectStmt, e === exec ? p : { ...rootPlanCtx(e, p.shardLocation), columnUse: p.columnUse }, null)
     const rel = exec.planCache && !p.shardLocation ? exec.planCache.select(node, exec, planFor) : planFor(exec)
     const rows = rel.rows(null)
     return { command: 'SELECT', rowCount: rows.length, columns: rel.columns, rows }

@@ -224,13 +224,18 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
         }
       }
       const cctx = makeCompileCtx(p, new Scope([], parent))
-      const own = withTableOid(p, table, withShardLocation(p, table, null, baseTableRelation(table, a.name, p.exec, terms, cctx, parent), a.name), a.name)
       // Without ONLY, an inheritance parent reads its descendants' rows too (each from its own storage).
       const members = rv.inh === true ? inheritanceDescendants(p.exec.allTables(), table.name) : []
+      // Only the columns the statement names, unless something reads columns it need not
+      // name: partition routing, shard_location, tableoid, inheritance (parser/column-use.ts).
+      const decode = p.columnUse && !meta.partitionOf && !table.partitioning && !p.shardLocation && !p.tableOid && members.length === 0 ? p.columnUse(rv) : null
+      const scan = baseTableRelation(table, a.name, p.exec, terms, cctx, parent, decode)
+      const own = withTableOid(p, table, withShardLocation(p, table, null, scan, a.name), a.name)
       const base = members.length === 0 ? own : inheritanceUnion(own, members.map((m) => (
         withTableOid(p, m, withShardLocation(p, m, null, baseTableRelation(m, a.name, p.exec, [], cctx, parent), a.name), a.name)
       )), p.exec.budget)
-      return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows }
+      const each = base === scan ? scan.each : undefined
+      return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows, ...(each ? { each } : {}) }
     }
     const userView = system || rv.schemaname === 'pg_temp' ? undefined : readView(p.exec.tx, name)
     if (userView) {

@@ -11,6 +11,7 @@ import type { CompileCtx } from '../expr/compile-context.js'
 import type { ColumnBinding, Scope } from '../relation/scope.js'
 import type { RtValue } from '../types/value.js'
 import type { Relation } from '../relation/relation.js'
+import type { ColumnUse } from '../parser/column-use.js'
 
 export interface CteEntry {
   relation: Relation
@@ -40,6 +41,11 @@ export interface PlanCtx {
   shardLocation?: boolean
   /** The statement names `tableoid`: base tables expose it as a hidden column. */
   tableOid?: boolean
+  /**
+   * Which columns scans of the statement's own FROM items decode (parser/column-use.ts);
+   * absent: every column. Set only for a top-level SELECT.
+   */
+  columnUse?: ColumnUse | null
   /** How many views deep this plan is (plan/view-scan.ts bounds it). */
   viewDepth?: number
   sub: Subplanner

@@ -458,10 +458,9 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
         }
         return out
       }
-      const input = from.rows(outer)
       const envs: Env[] = []
       if (!agg) {
-        for (const row of input) {
+        for (const row of from.rows(outer)) {
           budget.tick()
           const env: Env = { row, outer }
           if (wherePred && !wherePred(env)) continue
@@ -479,11 +478,15 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
         const single = groupExprs.length === 1 ? groupExprs[0]! : null
         const argFns = slots.map((s) => s.args.map((a) => a.eval))
         const countsNulls = slots.map((s) => s.name === 'count')
-        for (const row of input) {
+        // An aggregate's arguments are read into one array per slot, reused row after row,
+        // unless the slot keeps them (ORDER BY inside the call buffers them). Steps read
+        // their arguments and keep none of the arrays (functions/aggregate.ts).
+        const scratch = slots.map((s, i) => (s.order.length ? null : new Array<RtValue>(argFns[i]!.length)))
+        const visit = (row: RtValue[]): void => {
           budget.tick()
           // A fresh environment per row: subqueries memoize per outer environment (with-clause.ts).
           const env: Env = { row, outer }
-          if (wherePred && !wherePred(env)) continue
+          if (wherePred && !wherePred(env)) return
           let g: Group | undefined
           let key: string | null = null
           let value: RtValue = null
@@ -505,7 +508,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
             const s = slots[i]!
             if (s.filter && s.filter.eval(env) !== true) continue
             const fns = argFns[i]!
-            const vals = new Array<RtValue>(fns.length)
+            const vals = scratch[i] ?? new Array<RtValue>(fns.length)
             let nulls = false
             for (let a = 0; a < fns.length; a++) if ((vals[a] = fns[a]!(env)) === null) nulls = true
             if (!s.seesNulls && vals.length > 0 && vals[0] === null) continue
@@ -520,6 +523,8 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
             else s.impl.step(g.states[i]!, vals)
           }
         }
+        if (from.each) from.each(outer, visit)
+        else for (const row of from.rows(outer)) visit(row)
         for (const g of order) {
           g.buffers.forEach((buf, i) => {
             if (!buf) return

@@ -5,9 +5,9 @@
  * reads through `TransactionRows`, so it sees the transaction's own writes. The WHERE
  * clause is still applied to whatever the access path returns.
  */
-import type { TableInfo, Value } from '@concord/core'
+import type { Row, TableInfo, Value } from '@concord/core'
 import type { Node } from 'libpg-query'
-import { decodeRow, tableColumns } from '../catalog/column-read.js'
+import { columnReader, decodeColumns, decodeRow, tableColumns, type ColumnReader } from '../catalog/column-read.js'
 import type { ExecCtx } from '../runtime/context.js'
 import type { IndexRange } from '../catalog/secondary-index.js'
 import { coerce } from '../expr/coerce.js'
@@ -81,8 +81,14 @@ function sameFamily(from: SqlType, to: SqlType): boolean {
   return ['varchar', 'text', 'bpchar', 'name'].includes(from.id) && ['varchar', 'text', 'name'].includes(to.id)
 }
 
-export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx, where: Node[], cctx: CompileCtx, outer: Scope | null): Relation {
+/**
+ * A base table as a relation. With `decode`, scans fill only the columns named there and
+ * leave the others NULL: the caller promises nothing reads them (parser/column-use.ts).
+ */
+export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx, where: Node[], cctx: CompileCtx, outer: Scope | null, decode: ReadonlySet<string> | null = null): Relation {
   const cols = tableColumns(table, alias)
+  const read = decode === null ? null : readIndexes(cols, decode)
+  const readers = cols.map(columnReader)
   const name = table.name
   const bs = bounds(where, alias, cols, cctx, outer)
   const pk = table.primaryKey
@@ -129,19 +135,39 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
           }
         }
         const found = exec.rows.range(table, b.column, r)
-        if (found === null) return scanAll(exec, name, cols)
-        return found.map((row) => decodeRow(row, cols))
+        if (found === null) return scanAll(exec, name, cols, readers, read)
+        return found.map((row) => decodeColumns(row, cols, readers, read))
       },
     }
   }
-  return { columns: cols, rows: () => scanAll(exec, name, cols) }
+  return { columns: cols, rows: () => scanAll(exec, name, cols, readers, read), each: (_outer, visit) => eachRow(exec, name, cols, readers, read, visit) }
 }
 
-function scanAll(exec: ExecCtx, name: string, cols: ColumnBinding[]): RtValue[][] {
+/**
+ * The stored rows are collected first (references to rows that exist already: which rows
+ * is settled before anything is evaluated, as with `scanAll`), then decoded one at a time.
+ * The visitor ticks the budget per row.
+ */
+function eachRow(exec: ExecCtx, name: string, cols: ColumnBinding[], readers: ColumnReader[], read: number[] | null, visit: (row: RtValue[]) => void): void {
+  const stored = [...exec.rows.scan(name)]
+  exec.budget.spend(stored.length)
+  for (let i = 0; i < stored.length; i++) visit(decodeColumns(stored[i]!, cols, readers, read))
+}
+
+/** The positions of `cols` named in `names`; null when that is every column. */
+function readIndexes(cols: ColumnBinding[], names: ReadonlySet<string>): number[] | null {
+  const read: number[] = []
+  cols.forEach((c, i) => {
+    if (names.has(c.name)) read.push(i)
+  })
+  return read.length === cols.length ? null : read
+}
+
+function scanAll(exec: ExecCtx, name: string, cols: ColumnBinding[], readers: ColumnReader[], read: number[] | null): RtValue[][] {
   const out: RtValue[][] = []
   for (const row of exec.rows.scan(name)) {
     exec.budget.tick()
-    out.push(decodeRow(row, cols))
+    out.push(decodeColumns(row, cols, readers, read))
   }
   return out
 }

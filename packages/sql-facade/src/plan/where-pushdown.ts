@@ -67,12 +67,16 @@ export function filterByTerms(rel: FromRelation, terms: Node[], p: PlanCtx, pare
   }
   if (preds.length === 0) return rel
   const stream = rel.stream
+  const each = rel.each
   return {
     ...rel,
     rows: (outer) => rel.rows(outer).filter((row) => preds.every((f) => f({ row, outer }))),
     stream: stream && function* (outer) {
       for (const row of stream(outer)) if (preds.every((f) => f({ row, outer }))) yield row
     },
+    each: each && ((outer, visit) => each(outer, (row) => {
+      if (preds.every((f) => f({ row, outer }))) visit(row)
+    })),
   }
 }
 

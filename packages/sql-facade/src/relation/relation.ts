@@ -13,6 +13,12 @@ export interface Relation {
    * not end (a recursive CTE): a consumer that needs only the first rows stops early.
    */
   stream?(outer: Env | null): Iterable<RtValue[]>
+  /**
+   * The same rows, handed to `visit` one at a time and not kept, so a consumer that keeps
+   * few of them (an aggregation) lets them die young instead of holding every row of a
+   * scan at once. Which rows is settled before the first visit, as `rows` would settle it.
+   */
+  each?(outer: Env | null, visit: (row: RtValue[]) => void): void
 }
 
 /** A FROM clause's relation: what SELECT needs beyond the rows. */
