@@ -32,9 +32,16 @@ function relationOf(arg: RtValue, exec: ExecCtx): RtValue {
   return typeof arg === 'string' ? regInput(T.regclass, arg, { catalog: () => exec.catalog(), user: exec.settings.user }) : arg
 }
 
-/** A standby draws no sequence values, as a PostgreSQL hot standby (25006). */
-function writable(exec: ExecCtx, fn: string): void {
+/**
+ * A standby draws no sequence values, as a PostgreSQL hot standby (25006); nor does a READ
+ * ONLY transaction, except of the session's temporary sequences, as in PostgreSQL.
+ */
+function writable(exec: ExecCtx, fn: string, oid?: RtValue): void {
   if (exec.replication().role === 'standby') throw new SqlError(SqlState.readOnlySqlTransaction, `cannot execute ${fn}() in a read-only transaction`)
+  if (oid === undefined || exec.settings.show('transaction_read_only') !== 'on') return
+  const r = exec.catalog().relation(oid as number)
+  if (r?.kind === 'sequence' && r.sequence.def.temporary === true) return
+  throw new SqlError(SqlState.readOnlySqlTransaction, `cannot execute ${fn}() in a read-only transaction`)
 }
 
 /** A user sequence's name; a SERIAL column's sequence has no value to read or set here (0A000). */
@@ -59,8 +66,9 @@ function nextval(oid: RtValue, exec: ExecCtx): RtValue {
 
 export const SEQUENCE_FUNCTIONS: Record<string, ScalarResolver> = {
   nextval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => {
-    writable(exec, 'nextval')
-    return nextval(relationOf(o!, exec), exec)
+    const oid = relationOf(o!, exec)
+    writable(exec, 'nextval', oid)
+    return nextval(oid, exec)
   } } : null),
   currval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => exec.sequences.currval(sequenceName(relationOf(o!, exec), exec, 'currval')) } : null),
   lastval: (ts) => (ts.length === 0 ? { args: [], result: T.int8, volatile: true, fn: (_a, exec) => exec.sequences.lastval() } : null),
@@ -70,8 +78,9 @@ export const SEQUENCE_FUNCTIONS: Record<string, ScalarResolver> = {
       result: T.int8,
       volatile: true,
       fn: ([o, v, called], exec) => {
-        writable(exec, 'setval')
-        return exec.sequences.setval(sequenceName(relationOf(o!, exec), exec, 'setval'), v as bigint, called !== false)
+        const oid = relationOf(o!, exec)
+        writable(exec, 'setval', oid)
+        return exec.sequences.setval(sequenceName(oid, exec, 'setval'), v as bigint, called !== false)
       },
     }
     : null),
