@@ -19,6 +19,8 @@ export interface SequenceAccess {
   currval(name: string): bigint
   setval(name: string, value: bigint, called: boolean): bigint
   lastval(): bigint
+  /** The sequence lastval reads (this session's last nextval), or null. */
+  lastSequence(): string | null
   /** The last value this node drew of the sequence in its current epoch, or null. */
   lastDrawn(name: string, d: SequenceDef): bigint | null
   /** Drops the node positions of a dropped sequence (a temporary one has none in the database). */
@@ -119,6 +121,7 @@ export class SessionSequences {
         if (!temporary) this.draws.dropPositions(name)
         this.current.delete(name)
       },
+      lastSequence: () => this.last,
       lastval: () => {
         const name = this.last
         if (name === null || decodeSequence(tx.getCatalog(SEQUENCE_KIND, name)) === null) {
