@@ -43,5 +43,9 @@ describe('sequence privileges (USAGE, SELECT, UPDATE)', () => {
     expect(await db.code('GRANT INSERT ON SEQUENCE sq4 TO regress_sq_v')).toBe('0LP01')
     expect(await db.code('GRANT ALL ON SEQUENCE sq4 TO regress_sq_v')).toBeUndefined()
     expect(await db.rows(`SELECT relacl FROM pg_class WHERE relname = 'sq4'`)).toEqual([['{concord=rwU/concord,regress_sq_v=rwU/concord}']])
+    // DROP takes the grants with it: a sequence made again with the name starts with none.
+    await db.rows('DROP SEQUENCE sq4')
+    await db.rows('CREATE SEQUENCE sq4')
+    expect(await db.rows(`SELECT relacl FROM pg_class WHERE relname = 'sq4'`)).toEqual([[null]])
   })
 })

@@ -8,6 +8,7 @@
  */
 import type { AlterSeqStmt, CreateSeqStmt } from 'libpg-query'
 import { columnMeta, metaToJson, tableMeta } from '../catalog/table-meta.js'
+import { forgetRelation } from '../auth/relation-ownership.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { applySequenceOptions, decodeSequence, encodeSequence, SEQUENCE_KIND } from '../sequences/sequence-definition.js'
 import type { ExecCtx } from '../runtime/context.js'
@@ -144,6 +145,8 @@ function dropSequence(exec: ExecCtx, name: string): void {
   const def = decodeSequence(exec.tx.getCatalog(SEQUENCE_KIND, name))
   if (def === null) return
   exec.tx.setCatalog(SEQUENCE_KIND, name, null)
+  // Its owner and grants go with it (a sequence created again with the name starts with none).
+  forgetRelation(exec.tx, name)
   exec.sequences.dropped(name, def.temporary === true)
 }
 
