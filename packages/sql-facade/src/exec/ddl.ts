@@ -254,7 +254,8 @@ function partitionSpecOf(partspec: NonNullable<CreateStmt['partspec']>, cols: Co
       // A key that reads no column would put every row in one partition.
       if (!holds(el.expr, 'ColumnRef')) throw new SqlError(SqlState.invalidObjectDefinition, 'cannot use constant expression as partition key')
       const c = compileExpr(el.expr, makeCompileCtx(p, new Scope(cols)))
-      if (c.type.id === 'record' && c.type.name === undefined) throw new SqlError(SqlState.invalidTableDefinition, `partition key column ${columns.length + 1} has pseudo-type record`)
+      // An anonymous row (`(a, b)`, ROW(..)) has no type to order by; a table's row (`(t)`) has its composite type.
+      if ('RowExpr' in el.expr && c.type.id === 'record' && c.type.name === undefined) throw new SqlError(SqlState.invalidTableDefinition, `partition key column ${columns.length + 1} has pseudo-type record`)
       columns.push(exprText(el.expr))
       exprs.push({ expr: el.expr as unknown as Json, t: c.type })
     } else {
