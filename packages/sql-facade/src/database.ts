@@ -135,7 +135,7 @@ export class Database implements SessionHost {
       disasterRecoveryConfig: () => readDisasterRecoveryConfig(replica, () => this.session()),
       warn: (line) => this.backups.log(line),
     })
-    this.system = new SystemCatalog({ replica, conflicts: this.conflicts, backups: this.backups })
+    this.system = new SystemCatalog({ replica, conflicts: this.conflicts, backups: this.backups, rowLocks: this.rowLocks })
     this.partitions = router
     router.bind(replica)
     const slotHost: SlotHost = {
@@ -495,7 +495,7 @@ export class Database implements SessionHost {
       },
       allTables: () => replica.tables(),
       sequences: {
-        nextval: readOnly, currval: readOnly, setval: readOnly, lastval: readOnly, lastDrawn: readOnly, dropped: readOnly,
+        nextval: readOnly, currval: readOnly, setval: readOnly, lastval: readOnly, lastSequence: () => null, lastDrawn: readOnly, dropped: readOnly,
       },
       replication: () => ({ lsn: replica.lsn, lastReplayedCommitMs: replica.lastReplayedCommitMs, role: this.failover.role() }),
       callUserFunction,

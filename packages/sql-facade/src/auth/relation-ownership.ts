@@ -30,6 +30,7 @@ function createdRelation(node: Node): string | undefined {
   if ('ViewStmt' in node) return node.ViewStmt.view?.relname
   if ('CreateTableAsStmt' in node) return node.CreateTableAsStmt.into?.rel?.relname
   if ('SelectStmt' in node) return node.SelectStmt.intoClause?.rel?.relname
+  if ('CreateSeqStmt' in node) return node.CreateSeqStmt.sequence?.relname
   return undefined
 }
 
@@ -43,7 +44,7 @@ export function trackOwnership(stmt: Statement, tx: CatalogTransaction, owner: n
     if (t && owner !== BOOTSTRAP_OID) recordOwner(tx, t, owner)
     return
   }
-  if ('DropStmt' in node && (node.DropStmt.removeType === 'OBJECT_TABLE' || node.DropStmt.removeType === 'OBJECT_VIEW')) {
+  if ('DropStmt' in node && (node.DropStmt.removeType === 'OBJECT_TABLE' || node.DropStmt.removeType === 'OBJECT_VIEW' || node.DropStmt.removeType === 'OBJECT_SEQUENCE')) {
     for (const o of node.DropStmt.objects ?? []) {
       const names = 'List' in o ? (o.List.items ?? []).map((i) => ('String' in i ? i.String.sval ?? '' : '')) : []
       const name = names[names.length - 1]

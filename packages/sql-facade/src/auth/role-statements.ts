@@ -19,7 +19,8 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import { utility, type StatementResult } from '../runtime/result.js'
 import type { CatalogTransaction } from '../runtime/context.js'
 import { listViews } from '../catalog/view-def.js'
-import { grantTarget } from '../catalog/grant-target.js'
+import { grantTarget, isSequence } from '../catalog/grant-target.js'
+import { SEQUENCE_KIND } from '../sequences/sequence-definition.js'
 import { RoleDirectory, type GrantTarget } from '../catalog/role-directory.js'
 import {
   BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, SCHEMA_GRANT_KIND, schemaCreateKey, TABLE_GRANT_KIND,
@@ -27,7 +28,7 @@ import {
 } from '../catalog/role-record.js'
 import { recordOwner } from './relation-ownership.js'
 import { looksLikeVerifier, parseScramVerifier, scramVerifier } from './scram-verifier.js'
-import { ALL_PRIVILEGES, privilegeLetter, type PrivilegeLetter } from '../catalog/table-privilege.js'
+import { ALL_PRIVILEGES, privilegeLetter, privilegeName, SEQUENCE_PRIVILEGES, type PrivilegeLetter } from '../catalog/table-privilege.js'
 
 /** What a role statement runs with: the transaction and the role running it. */
 export interface RoleStatementCtx {
@@ -267,7 +268,6 @@ export function execDropRole(stmt: DropRoleStmt, ctx: RoleStatementCtx): Stateme
 const IMPLICIT: Partial<Record<string, Set<string>>> = {
   OBJECT_SCHEMA: new Set(['usage']),
   OBJECT_DATABASE: new Set(['connect', 'temporary', 'temp']),
-  OBJECT_SEQUENCE: new Set(['usage', 'select', 'update']),
 }
 
 /** GRANT / REVOKE privileges ON [TABLE] t, .. | ALL TABLES IN SCHEMA public TO / FROM roles. */
@@ -279,7 +279,7 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
   // GRANT ALL on a schema is CREATE and USAGE: it must grant CREATE (it was once taken as USAGE alone, granting nothing).
   const allOnSchema = objtype === 'OBJECT_SCHEMA' && stmt.is_grant && privNames.length === 0
   if (objtype === 'OBJECT_SCHEMA' && (allOnSchema || privNames.some((p) => (p.priv_name ?? '').toLowerCase() === 'create'))) return schemaGrant(stmt, ctx)
-  if (objtype !== 'OBJECT_TABLE') {
+  if (objtype !== 'OBJECT_TABLE' && objtype !== 'OBJECT_SEQUENCE') {
     const implicit = IMPLICIT[objtype]
     const all = privNames.length === 0
     if (stmt.is_grant && implicit && !stmt.grant_option && (all || privNames.every((p) => implicit.has((p.priv_name ?? '').toLowerCase())))) return utility(verb)
@@ -287,7 +287,24 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
   }
   if (stmt.grant_option) throw new SqlError(SqlState.featureNotSupported, `${verb} .. ${stmt.is_grant ? 'WITH' : ''} GRANT OPTION is not supported`)
   if (privNames.some((p) => (p.cols?.length ?? 0) > 0)) throw new SqlError(SqlState.featureNotSupported, 'column privileges are not supported')
-  const letters: PrivilegeLetter[] = privNames.length === 0 ? [...ALL_PRIVILEGES] : privNames.map((p) => privilegeLetter(p.priv_name ?? ''))
+  const named: PrivilegeLetter[] | null = privNames.length === 0 ? null : privNames.map((p) => privilegeLetter(p.priv_name ?? ''))
+  const notices: string[] = []
+  // ALL is every privilege of the object's kind; a sequence has USAGE, SELECT and UPDATE, a table no USAGE.
+  const lettersFor = (t: GrantTarget): PrivilegeLetter[] => {
+    const sequence = isSequence(tx, t.name)
+    if (objtype === 'OBJECT_SEQUENCE' && !sequence) throw new SqlError(SqlState.wrongObjectType, `"${t.name}" is not a sequence`)
+    if (!sequence) {
+      if (named?.includes('U')) throw new SqlError(SqlState.invalidGrantOperation, 'invalid privilege type USAGE for table')
+      return named ?? [...ALL_PRIVILEGES]
+    }
+    if (named === null) return [...SEQUENCE_PRIVILEGES]
+    const other = named.find((l) => !SEQUENCE_PRIVILEGES.includes(l))
+    if (other === undefined) return named
+    if (objtype === 'OBJECT_SEQUENCE') throw new SqlError(SqlState.invalidGrantOperation, `invalid privilege type ${privilegeName(other)} for sequence`)
+    // ON TABLE syntax naming a sequence: PostgreSQL warns and grants what applies.
+    notices.push(`sequence "${t.name}" only supports USAGE, SELECT, and UPDATE privileges`)
+    return named.filter((l) => SEQUENCE_PRIVILEGES.includes(l))
+  }
   const dir = new RoleDirectory(tx)
   let targets: GrantTarget[]
   if (stmt.targtype === 'ACL_TARGET_ALL_IN_SCHEMA') {
@@ -295,7 +312,9 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
       const schema = 'String' in s ? s.String.sval ?? '' : ''
       if (schema !== 'public') throw new SqlError(SqlState.invalidSchemaName, `schema "${schema}" does not exist`)
     }
-    targets = [...tx.tables().map((t) => ({ name: t.name, incarnation: t.incarnation })), ...listViews(tx).map((v) => ({ name: v.name, incarnation: 0 }))]
+    targets = objtype === 'OBJECT_SEQUENCE'
+      ? tx.listCatalog(SEQUENCE_KIND).map(([name]) => ({ name, incarnation: 0 }))
+      : [...tx.tables().map((t) => ({ name: t.name, incarnation: t.incarnation })), ...listViews(tx).map((v) => ({ name: v.name, incarnation: 0 }))]
   } else {
     targets = (stmt.objects ?? []).map((o) => {
       const rv = 'RangeVar' in o ? o.RangeVar : {}
@@ -308,15 +327,19 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
   }
   const grantees = (stmt.grantees ?? []).map((g) => roleSpecOid('RoleSpec' in g ? g.RoleSpec : {}, dir, current, true))
   for (const t of targets) {
-    if (!current.superuser && !dir.memberOf(current.oid).has(dir.ownerOf(t)) && dir.ownerOf(t) !== current.oid) throw denied(`permission denied for table ${t.name}`)
+    const sequence = isSequence(tx, t.name)
+    if (!current.superuser && !dir.memberOf(current.oid).has(dir.ownerOf(t)) && dir.ownerOf(t) !== current.oid) throw denied(`permission denied for ${sequence ? 'sequence' : 'table'} ${t.name}`)
+    const letters = lettersFor(t)
     for (const grantee of grantees) {
       for (const l of letters) {
         const key = grantKey(t.name, grantee, l)
-        tx.setCatalog(TABLE_GRANT_KIND, key, stmt.is_grant ? { table: t.name, incarnation: t.incarnation, grantee, privilege: l, grantor: dir.ownerOf(t) } : null)
+        const grant = { table: t.name, incarnation: t.incarnation, grantee, privilege: l, grantor: dir.ownerOf(t) }
+        // REVOKE from the owner takes the privilege from it (recorded: owners hold all by default), as in PostgreSQL.
+        tx.setCatalog(TABLE_GRANT_KIND, key, stmt.is_grant ? grant : grantee === dir.ownerOf(t) ? { ...grant, revoked: true } : null)
       }
     }
   }
-  return utility(verb)
+  return utility(verb, notices)
 }
 
 /** GRANT / REVOKE CREATE [, USAGE] ON SCHEMA public TO / FROM roles: superusers only (the bootstrap superuser owns public). */

@@ -14,9 +14,9 @@ import type { ExecCtx } from '../runtime/context.js'
 import { arrayOf, T, type SqlType } from '../types/sql-type.js'
 import { SqlArray } from '../types/array.js'
 import type { RtValue } from '../types/value.js'
-import { grantTarget } from '../catalog/grant-target.js'
+import { grantTarget, isSequence } from '../catalog/grant-target.js'
 import { BOOTSTRAP_OID, PUBLIC_OID, type RoleRecord } from '../catalog/role-record.js'
-import { ALL_PRIVILEGES, privilegeName, type PrivilegeLetter } from '../catalog/table-privilege.js'
+import { ALL_PRIVILEGES, privilegeName, SEQUENCE_PRIVILEGES, type PrivilegeLetter } from '../catalog/table-privilege.js'
 import type { TableGrant } from '../catalog/role-directory.js'
 import { view, type SystemView } from '../runtime/system-view.js'
 
@@ -47,7 +47,7 @@ export function relationOwner(exec: ExecCtx, relation: string): number {
 /** pg_class.relacl of a table or view: null while nothing was granted. */
 export function relationAcl(exec: ExecCtx, relation: string): SqlArray | null {
   const t = grantTarget(exec.tx, relation)
-  const items = t ? exec.roles().acl(t) : null
+  const items = t ? exec.roles().acl(t, isSequence(exec.tx, relation) ? SEQUENCE_PRIVILEGES : undefined) : null
   if (items === null) return null
   const boot = roleName(exec, BOOTSTRAP_OID)
   // The directory names OID 10 'concord'; an open-mode session sees it under its own name.

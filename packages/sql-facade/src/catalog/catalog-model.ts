@@ -19,7 +19,7 @@ import { columnMeta, tableMeta, ROWID, type ForeignKey, type ForeignKeyAction } 
 import { userTypeOid, type SqlType } from '../types/sql-type.js'
 import { decodeLabels, ENUM_KIND, type EnumLabel } from '../types/enum-type.js'
 import { COMPOSITE_KIND, decodeFields } from '../types/row-type.js'
-import { exprText } from './expr-text.js'
+import { exprText, indexKeyText } from './expr-text.js'
 import { listViews } from './view-def.js'
 import { decodeSequence, SEQUENCE_KIND, type SequenceDef } from '../sequences/sequence-definition.js'
 import { functionFromCatalog } from './function-def.js'
@@ -308,7 +308,9 @@ function tableModel(t: TableInfo, indexObjects: Array<Record<string, Json>>): Ta
   const seen = new Set<string>()
   for (const ix of indexObjects) {
     if (ix['table'] !== t.name || typeof ix['name'] !== 'string') continue
-    const columns = Array.isArray(ix['columns']) ? ix['columns'].map(String) : []
+    const exprs = Array.isArray(ix['exprs']) ? ix['exprs'] : []
+    // An expression key shows as its text (exec/expression-index.ts).
+    const columns = Array.isArray(ix['columns']) ? ix['columns'].map((c, i) => (c === '' && exprs[i] ? indexKeyText(exprs[i]) : String(c))) : []
     const unique = ix['unique'] === true
     const isConstraint = unique && uniques.some((u) => u.join('\u0000') === columns.join('\u0000'))
     if (isConstraint) seen.add(columns.join('\u0000'))

@@ -138,3 +138,9 @@ export function exprText(tree: Tree, depth = 0): string {
       return '(expression)'
   }
 }
+
+/** The text pg_get_indexdef prints for an index's expression key: a function call as is, anything else parenthesized. */
+export function indexKeyText(expr: Tree): string {
+  const o = obj(expr)
+  return o !== null && 'FuncCall' in o ? exprText(expr, 0) : `(${exprText(expr, 1)})`
+}

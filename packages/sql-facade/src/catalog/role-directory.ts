@@ -42,9 +42,11 @@ export interface TableGrant {
   grantor: number
   /** The catalog key, for REVOKE. */
   key: string
+  /** A privilege REVOKEd from the relation's owner (owners hold all until they revoke their own, as in PostgreSQL). */
+  revoked?: boolean
 }
 
-const ANY_PRIVILEGE = new Set<string>(ALL_PRIVILEGES)
+const ANY_PRIVILEGE = new Set<string>([...ALL_PRIVILEGES, 'U'])
 
 export class RoleDirectory {
   private readonly byName = new Map<string, RoleRecord>()
@@ -80,7 +82,7 @@ export class RoleDirectory {
       if (typeof table !== 'string' || typeof incarnation !== 'number' || typeof grantee !== 'number' || typeof privilege !== 'string') continue
       if (!ANY_PRIVILEGE.has(privilege)) continue
       const list = this.grants.get(table) ?? []
-      list.push({ table, incarnation, grantee, privilege: privilege as PrivilegeLetter, grantor: typeof grantor === 'number' ? grantor : BOOTSTRAP_OID, key })
+      list.push({ table, incarnation, grantee, privilege: privilege as PrivilegeLetter, grantor: typeof grantor === 'number' ? grantor : BOOTSTRAP_OID, key, ...(o['revoked'] === true ? { revoked: true } : {}) })
       this.grants.set(table, list)
     }
     for (const [, v] of source.listCatalog(SCHEMA_GRANT_KIND)) {
@@ -147,7 +149,13 @@ export class RoleDirectory {
 
   /** The grants on this incarnation of a relation. */
   grantsOn(target: GrantTarget): TableGrant[] {
-    return (this.grants.get(target.name) ?? []).filter((g) => g.incarnation === target.incarnation)
+    return (this.grants.get(target.name) ?? []).filter((g) => g.incarnation === target.incarnation && g.revoked !== true)
+  }
+
+  /** The privileges the relation's owner revoked from itself. */
+  revokedFromOwner(target: GrantTarget): Set<PrivilegeLetter> {
+    const owner = this.ownerOf(target)
+    return new Set((this.grants.get(target.name) ?? []).filter((g) => g.incarnation === target.incarnation && g.revoked === true && g.grantee === owner).map((g) => g.privilege))
   }
 
   /** Every stored grant of a name, whatever its incarnation (DROP removes them all). */
@@ -175,11 +183,14 @@ export class RoleDirectory {
   /** The privileges `role` holds on the relation. */
   privileges(role: number, target: GrantTarget): Set<PrivilegeLetter> {
     const r = this.byOid.get(role)
-    if (r?.superuser) return new Set(ALL_PRIVILEGES)
+    if (r?.superuser) return new Set([...ALL_PRIVILEGES, 'U'])
     const roles = this.memberOf(role, true)
     roles.add(role)
-    if ([...roles].includes(this.ownerOf(target))) return new Set(ALL_PRIVILEGES)
     const out = new Set<PrivilegeLetter>()
+    if ([...roles].includes(this.ownerOf(target))) {
+      const revoked = this.revokedFromOwner(target)
+      for (const l of [...ALL_PRIVILEGES, 'U'] as PrivilegeLetter[]) if (!revoked.has(l)) out.add(l)
+    }
     for (const g of this.grantsOn(target)) if (g.grantee === PUBLIC_OID || roles.has(g.grantee)) out.add(g.privilege)
     const read = this.byName.get(READ_ALL_DATA)!.oid
     const write = this.byName.get(WRITE_ALL_DATA)!.oid
@@ -193,11 +204,14 @@ export class RoleDirectory {
    * (the default: the owner has all), else the owner's entry and one per grantee
    * (`{concord=arwdDxt/concord,alice=r/concord,=r/concord}`).
    */
-  acl(target: GrantTarget): string[] | null {
+  acl(target: GrantTarget, all: readonly PrivilegeLetter[] = ALL_PRIVILEGES): string[] | null {
     const grants = this.grantsOn(target)
-    if (grants.length === 0) return null
-    const owner = this.nameOf(this.ownerOf(target))
-    const items = [`${aclName(owner)}=${aclLetters(ALL_PRIVILEGES)}/${aclName(owner)}`]
+    const revoked = this.revokedFromOwner(target)
+    if (grants.length === 0 && revoked.size === 0) return null
+    const ownerOid = this.ownerOf(target)
+    const owner = this.nameOf(ownerOid)
+    const own = all.filter((l) => !revoked.has(l) && !grants.some((g) => g.grantee === ownerOid && g.privilege === l))
+    const items = own.length > 0 ? [`${aclName(owner)}=${aclLetters(own)}/${aclName(owner)}`] : []
     const byGrantee = new Map<number, { letters: PrivilegeLetter[]; grantor: number }>()
     for (const g of grants) {
       const e = byGrantee.get(g.grantee) ?? { letters: [], grantor: g.grantor }

@@ -9,7 +9,7 @@
  * nothing of open transactions; `TransactionRows` overlays a transaction's own writes, and
  * is the only reader of these structures.
  */
-import { encodeRowKey, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
+import { encodeRowKey, type Json, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
 import { compareValues } from '../types/compare.js'
 import type { ColumnBinding } from '../relation/scope.js'
 import type { RtValue } from '../types/value.js'
@@ -27,8 +27,11 @@ export interface IndexRange {
 export interface IndexDef {
   name: string
   table: string
+  /** Per key position: a column's name, or '' where the key is an expression (`exprs`). */
   columns: string[]
   unique: boolean
+  /** Per key position: an expression key's parse tree, null for a column (exec/expression-index.ts). */
+  exprs?: Array<Json | null>
 }
 
 interface Entry {
@@ -193,7 +196,7 @@ export class SecondaryIndexes {
   indexOn(table: TableInfo, column: string): OrderedIndex | null {
     // A session's temporary table shares no index with the permanent table of its name.
     if (tableMeta(table).temporary) return null
-    const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column)
+    const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column && (d.exprs?.[0] ?? null) === null)
     if (!def) return null
     if (this.replica.table(table.name)?.incarnation !== table.incarnation) return null
     const key = `${def.name}\u0000${table.incarnation}`

@@ -7,17 +7,20 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 
-export type PrivilegeLetter = 'r' | 'a' | 'w' | 'd' | 'D' | 'x' | 't'
+export type PrivilegeLetter = 'r' | 'a' | 'w' | 'd' | 'D' | 'x' | 't' | 'U'
 
 /** aclitem order. */
 export const ALL_PRIVILEGES: readonly PrivilegeLetter[] = ['a', 'r', 'w', 'd', 'D', 'x', 't']
 
+/** A sequence's privileges (aclitem `rwU`): SELECT (currval, lastval), UPDATE (nextval, setval), USAGE (nextval, currval, lastval). */
+export const SEQUENCE_PRIVILEGES: readonly PrivilegeLetter[] = ['r', 'w', 'U']
+
 const BY_NAME: Record<string, PrivilegeLetter> = {
-  select: 'r', insert: 'a', update: 'w', delete: 'd', truncate: 'D', references: 'x', trigger: 't',
+  select: 'r', insert: 'a', update: 'w', delete: 'd', truncate: 'D', references: 'x', trigger: 't', usage: 'U',
 }
 
 const NAMES: Record<PrivilegeLetter, string> = {
-  r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', D: 'TRUNCATE', x: 'REFERENCES', t: 'TRIGGER',
+  r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', D: 'TRUNCATE', x: 'REFERENCES', t: 'TRIGGER', U: 'USAGE',
 }
 
 export function privilegeName(letter: PrivilegeLetter): string {
@@ -39,5 +42,5 @@ export function privilegeList(text: string): PrivilegeLetter[] {
 /** Letters in aclitem order, for `{alice=arw/owner}`. */
 export function aclLetters(letters: Iterable<PrivilegeLetter>): string {
   const set = new Set(letters)
-  return ALL_PRIVILEGES.filter((l) => set.has(l)).join('')
+  return [...ALL_PRIVILEGES, 'U'].filter((l) => set.has(l as PrivilegeLetter)).join('')
 }

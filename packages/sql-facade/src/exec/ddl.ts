@@ -9,7 +9,7 @@ import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateS
 import type { Bound, KeyExpr } from '../placement/partition-view.js'
 import { checkNewPartitionBound, checkPersistence } from '../plan/partition-bounds.js'
 import { exprText } from '../catalog/expr-text.js'
-import { attachPartition, checkDefaultKeepsRows, checkInheritsPartitioning, checkPartitionColumnChange, checkPartitionConstraintChange, checkOneDefault, deletePartitionRows, detachPartition, partitionBound, partitionDescendants } from './partition-ddl.js'
+import { attachPartition, checkDefaultKeepsRows, checkInheritsPartitioning, checkPartitionColumnChange, checkPartitionConstraintChange, checkOneDefault, deletePartitionRows, detachPartition, holds, partitionBound, partitionDescendants } from './partition-ddl.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, ROWID, type CheckConstraint, type ColumnMeta } from '../catalog/table-meta.js'
 import type { IndexDef } from '../catalog/secondary-index.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -26,6 +26,7 @@ import { isSerialName, T, typeName, type SqlType } from '../types/sql-type.js'
 import { utility, type StatementResult } from '../runtime/result.js'
 import { TableWriter } from './table-writer.js'
 import { assertCounterable, counterColumnsOption, policyOption, POLICY_OPTION, setColumnPolicy } from './column-policy.js'
+import { alterIndexStatistics, defaultIndexName, exprsRead, indexKeys, volatileCall } from './expression-index.js'
 import { addForeignKeys, dropColumnReferences, dropForeignKey, dropTableReferences, dropUniqueReferences, validateForeignKey } from './foreign-key-ddl.js'
 import { policyJson } from '../settings/settings.js'
 import { execDropPublications } from '../replication/replication-statements.js'
@@ -122,7 +123,14 @@ function planColumn(def: ColumnDef, table: string, types: UserTypeSource): Colum
   // SERIAL is integer, SMALLSERIAL smallint, BIGSERIAL bigint, as in PostgreSQL: each draws
   // node-unique values that fit its type (sequences/serial-sequences.ts).
   const type: SqlType = typeFromTypeName(def.typeName ?? {}, userTypes(types))
+  if (type.id === 'unknown' && !type.array) throw new SqlError(SqlState.invalidTableDefinition, `column "${name}" has pseudo-type unknown`)
   const meta: ColumnMeta = { t: type }
+  // What PostgreSQL's parser refuses in one column's constraints (42601), before anything is made.
+  const clash = (what: string): SqlError => new SqlError(SqlState.syntaxError, `${what} for column "${name}" of table "${table}"`)
+  let generatedSeen = false
+  let identitySeen = false
+  let defaultSeen = false
+  let nullSeen: 'null' | 'not null' | null = null
   if (serial) {
     meta.serial = true
     meta.notNull = true
@@ -136,14 +144,40 @@ function planColumn(def: ColumnDef, table: string, types: UserTypeSource): Colum
     if (!('Constraint' in c)) continue
     const k = c.Constraint
     switch (k.contype) {
-      case 'CONSTR_NOTNULL': meta.notNull = true; break
-      case 'CONSTR_NULL': meta.notNull = false; break
-      case 'CONSTR_DEFAULT': meta.default = k.raw_expr as unknown as Json; break
+      case 'CONSTR_NOTNULL':
+        if (nullSeen === 'null') throw clash('conflicting NULL/NOT NULL declarations')
+        nullSeen = 'not null'
+        meta.notNull = true
+        break
+      case 'CONSTR_NULL':
+        if (nullSeen === 'not null' || identitySeen) throw clash('conflicting NULL/NOT NULL declarations')
+        nullSeen = 'null'
+        meta.notNull = false
+        break
+      case 'CONSTR_DEFAULT':
+        if (identitySeen) throw clash('both default and identity specified')
+        if (holds(k.raw_expr, 'SubLink')) throw new SqlError(SqlState.featureNotSupported, 'cannot use subquery in DEFAULT expression')
+        if (holds(k.raw_expr, 'ColumnRef')) throw new SqlError(SqlState.featureNotSupported, 'cannot use column reference in DEFAULT expression')
+        defaultSeen = true
+        meta.default = k.raw_expr as unknown as Json
+        break
       case 'CONSTR_PRIMARY': primary = true; meta.notNull = true; break
       case 'CONSTR_UNIQUE': unique = true; uniqueName = k.conname ?? undefined; break
       case 'CONSTR_CHECK': checks.push({ name: k.conname ?? `${table}_${name}_check`, expr: k.raw_expr as unknown as Json }); break
-      case 'CONSTR_GENERATED': meta.generated = k.raw_expr as unknown as Json; break
+      case 'CONSTR_GENERATED':
+        if (generatedSeen) throw clash('multiple generation clauses specified')
+        if (identitySeen) throw clash('both identity and generation expression specified')
+        if (holds(k.raw_expr, 'SubLink')) throw new SqlError(SqlState.featureNotSupported, 'cannot use subquery in column generation expression')
+        if (volatileCall(k.raw_expr)) throw new SqlError(SqlState.invalidObjectDefinition, 'generation expression is not immutable')
+        generatedSeen = true
+        meta.generated = k.raw_expr as unknown as Json
+        break
       case 'CONSTR_IDENTITY':
+        if (identitySeen) throw clash('multiple identity specifications')
+        if (defaultSeen || serial) throw clash('both default and identity specified')
+        if (generatedSeen) throw clash('both identity and generation expression specified')
+        if (nullSeen === 'null') throw clash('conflicting NULL/NOT NULL declarations')
+        identitySeen = true
         if (!['int2', 'int4', 'int8'].includes(type.id)) throw new SqlError(SqlState.invalidParameterValue, `identity column type must be smallint, integer, or bigint`)
         meta.serial = true
         meta.notNull = true
@@ -216,7 +250,12 @@ function partitionSpecOf(partspec: NonNullable<CreateStmt['partspec']>, cols: Co
       columns.push(el.name)
       exprs.push(null)
     } else if (el.expr) {
+      if (holds(el.expr, 'SubLink')) throw new SqlError(SqlState.featureNotSupported, 'cannot use subquery in partition key expression')
+      // A key that reads no column would put every row in one partition.
+      if (!holds(el.expr, 'ColumnRef')) throw new SqlError(SqlState.invalidObjectDefinition, 'cannot use constant expression as partition key')
       const c = compileExpr(el.expr, makeCompileCtx(p, new Scope(cols)))
+      // An anonymous row (`(a, b)`, ROW(..)) has no type to order by; a table's row (`(t)`) has its composite type.
+      if ('RowExpr' in el.expr && c.type.id === 'record' && c.type.name === undefined) throw new SqlError(SqlState.invalidTableDefinition, `partition key column ${columns.length + 1} has pseudo-type record`)
       columns.push(exprText(el.expr))
       exprs.push({ expr: el.expr as unknown as Json, t: c.type })
     } else {
@@ -234,12 +273,24 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   const tx = p.exec.tx
   const temporary = stmt.relation!.relpersistence === 't'
   if (temporary) checkTemporary(stmt, p)
+  if (stmt.relation!.relpersistence === 'u' && stmt.relation!.schemaname === 'pg_temp') {
+    throw new SqlError(SqlState.invalidTableDefinition, 'only temporary relations may be created in temporary schemas')
+  }
+  if (stmt.relation!.schemaname === 'pg_catalog') {
+    throw new SqlError(SqlState.insufficientPrivilege, `permission denied to create "${stmt.relation!.schemaname}.${name}"`, { detail: 'System catalog modifications are currently disallowed.' })
+  }
   // A temporary table may take a permanent relation's name (it shadows it), not another temporary one's.
   const existing = tx.table(name)
   const view = readView(tx, name)
   if ((existing && (!temporary || tableMeta(existing).temporary)) || (view && (!temporary || view.temporary)) || p.exec.systemView('pg_catalog', name)) {
     if (stmt.if_not_exists) return utility('CREATE TABLE', [`relation "${name}" already exists, skipping`])
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
+  }
+  // WITH (oids) / WITH OIDS: PostgreSQL 12 removed them; WITH (oids = false) is accepted.
+  for (const o of stmt.options ?? []) {
+    if ('DefElem' in o && o.DefElem.defname === 'oids' && !['false', 'off', '0', 'no'].includes(defElemValue(o.DefElem.arg).toLowerCase())) {
+      throw new SqlError(SqlState.featureNotSupported, 'tables declared WITH OIDS are not supported')
+    }
   }
   const opts = options(stmt.options)
   refuseUnbuiltPlacementOptions(opts)
@@ -360,7 +411,8 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       const genScope = new Scope(cols.map((x) => ({ name: x.spec.name, table: name, type: x.meta.t })))
       compileExpr(c.meta.generated as unknown as Node, makeCompileCtx(p, genScope))
       for (const other of cols) {
-        if (other !== c && other.meta.generated && referencesColumn(c.meta.generated, other.spec.name)) {
+        // Itself included, as PostgreSQL words it.
+        if (other.meta.generated && referencesColumn(c.meta.generated, other.spec.name)) {
           throw new SqlError(SqlState.invalidObjectDefinition, `cannot use generated column "${other.spec.name}" in column generation expression`, { detail: 'A generated column cannot reference another generated column.' })
         }
       }
@@ -475,7 +527,7 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
     case 'OBJECT_DOMAIN':
       return execDropTypes(stmt.objects ?? [], !!stmt.missing_ok, stmt.behavior === 'DROP_CASCADE', p.exec, 'DROP DOMAIN')
     case 'OBJECT_SEQUENCE':
-      return execDropSequences(names, !!stmt.missing_ok, p.exec)
+      return execDropSequences(names, !!stmt.missing_ok, p.exec, stmt.behavior === 'DROP_CASCADE')
     case 'OBJECT_SCHEMA':
       return execDropSchema(stmt, names, p)
     case 'OBJECT_PUBLICATION':
@@ -496,6 +548,12 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
   const tx = p.exec.tx
   const name = stmt.relation!.relname!
   const table = tx.table(name)
+  const cmds = (stmt.cmds ?? []).flatMap((c) => ('AlterTableCmd' in c ? [c.AlterTableCmd] : []))
+  const index = table ? undefined : (tx.getCatalog('index', name) as unknown as IndexDef | null | undefined)
+  if (index && cmds.length > 0 && cmds.every((c) => c.subtype === 'AT_SetStatistics')) {
+    alterIndexStatistics(index, cmds)
+    return utility(stmt.objtype === 'OBJECT_INDEX' ? 'ALTER INDEX' : 'ALTER TABLE')
+  }
   if (!table) {
     if (stmt.missing_ok) return utility('ALTER TABLE', [`relation "${name}" does not exist, skipping`])
     throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
@@ -572,6 +630,11 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         checkPartitionColumnChange(p, current, 'drop', col, stmt.relation!.inh !== true)
         if (isInheritedColumn(p, current, col)) throw new SqlError(SqlState.invalidTableDefinition, `cannot drop inherited column "${col}"`)
         notices.push(...dropColumnReferences(p, current, col, cmd.behavior === 'DROP_CASCADE'))
+        // The column's non-unique indexes (plain or on an expression reading it) go with it, as in PostgreSQL.
+        for (const [iname, v] of tx.listCatalog('index')) {
+          const ix = v as unknown as IndexDef | null
+          if (ix && ix.table === name && !ix.unique && (ix.columns.includes(col) || exprsRead(ix.exprs, col))) tx.setCatalog('index', iname, null)
+        }
         tx.dropColumn(name, col)
         for (const d of partitionDescendants(p, name)) if (tx.table(d)?.columns.some((x) => x.name === col)) tx.dropColumn(d, col)
         // Without ONLY the column leaves the children that have it from no other parent (with ONLY they keep it as their own).
@@ -781,15 +844,16 @@ export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
   if (stmt.unique && tableMeta(t).partitionOf) {
     throw new SqlError(SqlState.featureNotSupported, `unique indexes on partition "${table}" are not supported`, { hint: 'Create the unique index on the partitioned table.' })
   }
-  const cols = (stmt.indexParams ?? []).map((e) => {
-    if (!('IndexElem' in e) || !e.IndexElem.name) throw new SqlError(SqlState.featureNotSupported, 'expression indexes are not supported')
-    const n = e.IndexElem.name
-    if (!t.columns.some((c) => c.name === n)) throw new SqlError(SqlState.undefinedColumn, `column "${n}" does not exist`)
-    return n
-  })
-  const name = stmt.idxname ?? `${table}_${cols.join('_')}_idx`
-  const existing = tx.getCatalog('index', name)
-  if ((existing !== undefined && existing !== null) || tx.table(name)) {
+  const keys = indexKeys(stmt.indexParams ?? [], t, !!stmt.unique, p, stmt.whereClause)
+  const cols = keys.columns
+  const taken = (n: string): boolean => {
+    const v = tx.getCatalog('index', n)
+    return (v !== undefined && v !== null) || tx.table(n) !== undefined
+  }
+  // An unnamed index takes the first free name of `t_keys_idx`, `t_keys_idx1`, .., as PostgreSQL picks.
+  let name = stmt.idxname ?? defaultIndexName(table, keys.nameParts)
+  for (let i = 1; stmt.idxname === undefined && taken(name); i++) name = `${defaultIndexName(table, keys.nameParts)}${i}`
+  if (taken(name)) {
     if (stmt.if_not_exists) return utility('CREATE INDEX', [`relation "${name}" already exists, skipping`])
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }
@@ -807,7 +871,7 @@ export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
     }
     tx.alterTable(table, { meta: tableMetaToJson({ ...meta, uniques: [...meta.uniques, cols] }) })
   }
-  const def: IndexDef = { name, table, columns: cols, unique: !!stmt.unique }
+  const def: IndexDef = { name, table, columns: cols, unique: !!stmt.unique, ...(keys.exprs ? { exprs: keys.exprs } : {}) }
   tx.setCatalog('index', name, def as unknown as Json)
   return utility('CREATE INDEX')
 }

@@ -54,9 +54,18 @@ function datum(n: Node, p: PlanCtx, infinities: boolean): string {
     if (infinities && (word === 'MINVALUE' || word === 'MAXVALUE')) return word
     throw new SqlError(SqlState.featureNotSupported, 'cannot use column reference in partition bound expression')
   }
+  if (holds(n, 'ColumnRef')) throw new SqlError(SqlState.featureNotSupported, 'cannot use column reference in partition bound expression')
+  if (holds(n, 'SubLink')) throw new SqlError(SqlState.featureNotSupported, 'cannot use subquery in partition bound')
   const c = compileExpr(n, makeCompileCtx(p, new Scope([])))
   const v = c.eval({ row: [], outer: null })
   return v === null ? 'NULL' : formatText(v, c.type) ?? 'NULL'
+}
+
+/** Whether a parse tree holds a node of kind `kind` (a column reference, a subquery) anywhere. */
+export function holds(node: unknown, kind: string): boolean {
+  if (Array.isArray(node)) return node.some((x) => holds(x, kind))
+  if (typeof node !== 'object' || node === null) return false
+  return kind in node || Object.values(node).some((x) => holds(x, kind))
 }
 
 /** The stored form of a `FOR VALUES ..` clause (partition-view.ts reads it). */

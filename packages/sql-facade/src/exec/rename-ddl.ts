@@ -265,6 +265,10 @@ function renameOwnColumn(p: PlanCtx, info: TableInfo, column: string, newName: s
   }
   for (const [iname, v] of tx.listCatalog('index')) {
     const def = v as unknown as IndexDef
-    if (def.table === info.name && def.columns.includes(column)) tx.setCatalog('index', iname, { ...def, columns: def.columns.map(swap) } as unknown as Json)
+    if (def.table !== info.name) continue
+    const exprs = def.exprs?.map((x) => (x === null ? null : (rewriteColumnRefs(x, info.name, column, newName) as Json)))
+    if (def.columns.includes(column) || JSON.stringify(exprs) !== JSON.stringify(def.exprs)) {
+      tx.setCatalog('index', iname, { ...def, columns: def.columns.map(swap), ...(exprs ? { exprs } : {}) } as unknown as Json)
+    }
   }
 }

@@ -7,6 +7,8 @@
  * continues from the sequence's last value.
  */
 import type { AlterSeqStmt, CreateSeqStmt } from 'libpg-query'
+import { columnMeta, metaToJson, tableMeta } from '../catalog/table-meta.js'
+import { forgetRelation } from '../auth/relation-ownership.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { applySequenceOptions, decodeSequence, encodeSequence, SEQUENCE_KIND } from '../sequences/sequence-definition.js'
 import type { ExecCtx } from '../runtime/context.js'
@@ -20,16 +22,32 @@ function relationExists(exec: ExecCtx, name: string): boolean {
   return exec.tx.table(name) !== undefined || (index !== undefined && index !== null) || (seq !== undefined && seq !== null) || serial
 }
 
+/** Whether the session has a temporary relation named `name` (table, view or sequence). */
+function temporaryRelationExists(exec: ExecCtx, name: string): boolean {
+  const t = exec.tx.table(name)
+  if (t !== undefined && tableMeta(t).temporary === true) return true
+  if (decodeSequence(exec.tx.getCatalog(SEQUENCE_KIND, name))?.temporary === true) return true
+  const v = exec.tx.getCatalog('view', name)
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && v['temporary'] === true
+}
+
 export function execCreateSequence(stmt: CreateSeqStmt, exec: ExecCtx): StatementResult {
   const name = stmt.sequence?.relname ?? ''
-  if (stmt.sequence?.relpersistence === 't') throw new SqlError(SqlState.featureNotSupported, 'temporary sequences are not supported')
-  if (relationExists(exec, name)) {
+  const temporary = stmt.sequence?.relpersistence === 't'
+  if (temporary) {
+    if (stmt.sequence?.schemaname !== undefined && stmt.sequence.schemaname !== 'pg_temp') {
+      throw new SqlError(SqlState.invalidTableDefinition, 'cannot create temporary relation in non-temporary schema')
+    }
+    if (!exec.temporaryRelations) throw new SqlError(SqlState.internalError, 'a temporary sequence outside a session that holds temporary relations')
+  }
+  // A temporary sequence may take a permanent relation's name (it shadows it), not another temporary one's.
+  if (temporary ? temporaryRelationExists(exec, name) : relationExists(exec, name)) {
     if (stmt.if_not_exists) return utility('CREATE SEQUENCE', [`relation "${name}" already exists, skipping`])
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }
   const { def } = applySequenceOptions(null, stmt.options, exec.hlc())
   if (def.ownedBy !== null) checkOwner(exec, def.ownedBy)
-  exec.tx.setCatalog(SEQUENCE_KIND, name, encodeSequence(def))
+  exec.tx.setCatalog(SEQUENCE_KIND, name, encodeSequence(temporary ? { ...def, temporary } : def))
   return utility('CREATE SEQUENCE')
 }
 
@@ -54,10 +72,55 @@ export function execAlterSequence(stmt: AlterSeqStmt, exec: ExecCtx): StatementR
   return utility('ALTER SEQUENCE')
 }
 
-/** DROP SEQUENCE [IF EXISTS] names. */
-export function execDropSequences(names: string[], missingOk: boolean, exec: ExecCtx): StatementResult {
+/** Whether a column default calls nextval on sequence `name` given as a regclass constant (`nextval('s')`), which depends on it. */
+function readsSequence(node: unknown, name: string): boolean {
+  if (!node || typeof node !== 'object') return false
+  if (Array.isArray(node)) return node.some((x) => readsSequence(x, name))
+  const o = node as Record<string, unknown>
+  const call = o['FuncCall'] as { funcname?: Array<{ String?: { sval?: string } }>; args?: unknown[] } | undefined
+  if (call && call.funcname?.[call.funcname.length - 1]?.String?.sval === 'nextval' && call.args?.length === 1) {
+    const arg = call.args[0] as Record<string, unknown>
+    const cast = arg['TypeCast'] as { arg?: Record<string, unknown>; typeName?: { names?: Array<{ String?: { sval?: string } }> } } | undefined
+    const lit = (cast && cast.typeName?.names?.[cast.typeName.names.length - 1]?.String?.sval === 'regclass' ? cast.arg : arg)?.['A_Const'] as { sval?: { sval?: string } } | undefined
+    // A text argument ('s'::text) is looked up at each call: no dependency, as in PostgreSQL.
+    if (lit?.sval?.sval === name) return true
+  }
+  return Object.values(o).some((v) => readsSequence(v, name))
+}
+
+/** The columns whose DEFAULT depends on sequence `name`. */
+function dependentDefaults(exec: ExecCtx, name: string): Array<{ table: string; column: string }> {
+  const out: Array<{ table: string; column: string }> = []
+  for (const t of exec.allTables()) {
+    for (const c of t.columns) {
+      const d = columnMeta(c).default
+      if (d !== undefined && d !== null && readsSequence(d, name)) out.push({ table: t.name, column: c.name })
+    }
+  }
+  return out
+}
+
+/** DROP SEQUENCE [IF EXISTS] names [CASCADE]: a column DEFAULT calling nextval on one blocks it (2BP01) unless CASCADE, which drops the default. */
+export function execDropSequences(names: string[], missingOk: boolean, exec: ExecCtx, cascade = false): StatementResult {
   const notices: string[] = []
   for (const n of names) {
+    if (decodeSequence(exec.tx.getCatalog(SEQUENCE_KIND, n)) !== null) {
+      const deps = dependentDefaults(exec, n)
+      if (deps.length > 0 && !cascade) {
+        throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop sequence ${n} because other objects depend on it`, {
+          detail: deps.map((d) => `default value for column ${d.column} of table ${d.table} depends on sequence ${n}`).join('\n'),
+          hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+        })
+      }
+      for (const d of deps) {
+        const col = exec.tx.table(d.table)!.columns.find((c) => c.name === d.column)!
+        const meta = { ...columnMeta(col) }
+        delete meta.default
+        exec.tx.alterColumn(d.table, d.column, { meta: metaToJson(meta) })
+      }
+      if (deps.length === 1) notices.push(`drop cascades to default value for column ${deps[0]!.column} of table ${deps[0]!.table}`)
+      else if (deps.length > 1) notices.push(`drop cascades to ${deps.length} other objects`)
+    }
     if (decodeSequence(exec.tx.getCatalog(SEQUENCE_KIND, n)) === null) {
       if (exec.tx.table(n)) throw new SqlError(SqlState.wrongObjectType, `"${n}" is not a sequence`, { hint: 'Use DROP TABLE to remove a table.' })
       const serial = exec.catalog().sequences.find((q) => q.name === n)?.serial
@@ -79,9 +142,12 @@ export function execDropSequences(names: string[], missingOk: boolean, exec: Exe
 }
 
 function dropSequence(exec: ExecCtx, name: string): void {
-  if (decodeSequence(exec.tx.getCatalog(SEQUENCE_KIND, name)) === null) return
+  const def = decodeSequence(exec.tx.getCatalog(SEQUENCE_KIND, name))
+  if (def === null) return
   exec.tx.setCatalog(SEQUENCE_KIND, name, null)
-  exec.sequences.dropped(name)
+  // Its owner and grants go with it (a sequence created again with the name starts with none).
+  forgetRelation(exec.tx, name)
+  exec.sequences.dropped(name, def.temporary === true)
 }
 
 /** Drops the sequences OWNED BY a column of `table` (DROP TABLE drops them with it). */

@@ -90,7 +90,8 @@ export function likeContribution(clause: TableLikeClause, source: LikeSource): L
   const indexes: string[][] = []
   for (const [, v] of source.listCatalog('index')) {
     const def = v as unknown as IndexDef | null
-    if (def && def.table === name && !def.unique && Array.isArray(def.columns)) indexes.push([...def.columns])
+    // An index on expressions is not copied (LIKE .. INCLUDING INDEXES copies column indexes).
+    if (def && def.table === name && !def.unique && Array.isArray(def.columns) && def.exprs === undefined) indexes.push([...def.columns])
   }
   return { columns, checks, primaryKey: declared, uniques, indexes }
 }

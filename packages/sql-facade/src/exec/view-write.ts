@@ -270,7 +270,30 @@ export function throughViews<T extends { relation?: RangeVar }>(stmt: T, source:
 }
 
 /** The stored form of `WITH [LOCAL | CASCADED] CHECK OPTION` (writes through such a view are refused). */
+/** Values PostgreSQL's boolean reloptions accept (parse_bool). */
+const BOOLEAN_TEXT = /^(t|tr|tru|true|f|fa|fal|fals|false|y|ye|yes|n|no|on|off|1|0)$/i
+
+/** A view's WITH (..) options: check_option, security_barrier, security_invoker; anything else is 22023, as in PostgreSQL. */
+function checkViewOptions(options: Node[] | undefined): void {
+  for (const o of options ?? []) {
+    if (!('DefElem' in o)) continue
+    const name = o.DefElem.defname ?? ''
+    const arg = o.DefElem.arg
+    const text = arg === undefined ? 'true' : 'String' in arg ? arg.String.sval ?? '' : 'Integer' in arg ? String(arg.Integer.ival ?? 0) : 'Float' in arg ? arg.Float.fval ?? '' : 'Boolean' in arg ? String(arg.Boolean.boolval === true) : 'TypeName' in arg ? nameList(arg.TypeName.names).join('.') : ''
+    if (name === 'security_barrier' || name === 'security_invoker') {
+      if (!BOOLEAN_TEXT.test(text)) throw new SqlError(SqlState.invalidParameterValue, `invalid value for boolean option "${name}": ${text}`)
+    } else if (name === 'check_option') {
+      if (text !== 'local' && text !== 'cascaded') {
+        throw new SqlError(SqlState.invalidParameterValue, `invalid value for enum option "check_option": ${text}`, { detail: 'Valid values are "local" and "cascaded".' })
+      }
+    } else {
+      throw new SqlError(SqlState.invalidParameterValue, `unrecognized parameter "${name}"`)
+    }
+  }
+}
+
 export function checkOptionOf(option: string | undefined, options: Node[] | undefined): 'local' | 'cascaded' | undefined {
+  checkViewOptions(options)
   if (option === 'LOCAL_CHECK_OPTION') return 'local'
   if (option === 'CASCADED_CHECK_OPTION') return 'cascaded'
   for (const o of options ?? []) {

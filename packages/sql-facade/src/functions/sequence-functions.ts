@@ -11,6 +11,7 @@ import type { ScalarResolver } from './scalar-impl.js'
 import { regInput } from '../catalog/object-names.js'
 import { category, type SqlType } from '../types/sql-type.js'
 import type { SequenceModel } from '../catalog/catalog-model.js'
+import type { PrivilegeLetter } from '../catalog/table-privilege.js'
 
 /** The sequence with OID `oid`; 42809 for another relation, 42P01 for none. */
 function sequenceOf(oid: RtValue, exec: ExecCtx): SequenceModel {
@@ -19,6 +20,18 @@ function sequenceOf(oid: RtValue, exec: ExecCtx): SequenceModel {
   const name = exec.catalog().relationName(oid as number)
   if (name === undefined) throw new SqlError(SqlState.undefinedTable, `could not open relation with OID ${String(oid)}`)
   throw new SqlError(SqlState.wrongObjectType, `"${name}" is not a sequence`)
+}
+
+/**
+ * The role must hold one of `any` on a user sequence (PostgreSQL's sequence privileges:
+ * nextval USAGE or UPDATE, currval and lastval USAGE or SELECT, setval UPDATE), 42501
+ * otherwise. A SERIAL column's sequence follows its table's privileges (INSERT draws it).
+ */
+function requirePrivilege(exec: ExecCtx, name: string, any: PrivilegeLetter[]): void {
+  const s = exec.catalog().sequences.find((q) => q.name === name)
+  if (s === undefined || s.serial !== undefined) return
+  const held = exec.roles().privileges(exec.role.oid, { name, incarnation: 0 })
+  if (!any.some((l) => held.has(l))) throw new SqlError(SqlState.insufficientPrivilege, `permission denied for sequence ${name}`)
 }
 
 /** A text argument (`'s'::text`, a text column) is read as a regclass name, as PostgreSQL's implicit text to regclass cast does. */
@@ -32,9 +45,16 @@ function relationOf(arg: RtValue, exec: ExecCtx): RtValue {
   return typeof arg === 'string' ? regInput(T.regclass, arg, { catalog: () => exec.catalog(), user: exec.settings.user }) : arg
 }
 
-/** A standby draws no sequence values, as a PostgreSQL hot standby (25006). */
-function writable(exec: ExecCtx, fn: string): void {
+/**
+ * A standby draws no sequence values, as a PostgreSQL hot standby (25006); nor does a READ
+ * ONLY transaction, except of the session's temporary sequences, as in PostgreSQL.
+ */
+function writable(exec: ExecCtx, fn: string, oid?: RtValue): void {
   if (exec.replication().role === 'standby') throw new SqlError(SqlState.readOnlySqlTransaction, `cannot execute ${fn}() in a read-only transaction`)
+  if (oid === undefined || exec.settings.show('transaction_read_only') !== 'on') return
+  const r = exec.catalog().relation(oid as number)
+  if (r?.kind === 'sequence' && r.sequence.def.temporary === true) return
+  throw new SqlError(SqlState.readOnlySqlTransaction, `cannot execute ${fn}() in a read-only transaction`)
 }
 
 /** A user sequence's name; a SERIAL column's sequence has no value to read or set here (0A000). */
@@ -59,19 +79,34 @@ function nextval(oid: RtValue, exec: ExecCtx): RtValue {
 
 export const SEQUENCE_FUNCTIONS: Record<string, ScalarResolver> = {
   nextval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => {
-    writable(exec, 'nextval')
-    return nextval(relationOf(o!, exec), exec)
+    const oid = relationOf(o!, exec)
+    const s = sequenceOf(oid, exec)
+    requirePrivilege(exec, s.name, ['U', 'w'])
+    writable(exec, 'nextval', oid)
+    return nextval(oid, exec)
   } } : null),
-  currval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => exec.sequences.currval(sequenceName(relationOf(o!, exec), exec, 'currval')) } : null),
-  lastval: (ts) => (ts.length === 0 ? { args: [], result: T.int8, volatile: true, fn: (_a, exec) => exec.sequences.lastval() } : null),
+  currval: (ts) => (ts.length === 1 ? { args: [seqArg(ts)], result: T.int8, volatile: true, fn: ([o], exec) => {
+    const name = sequenceName(relationOf(o!, exec), exec, 'currval')
+    requirePrivilege(exec, name, ['U', 'r'])
+    return exec.sequences.currval(name)
+  } } : null),
+  lastval: (ts) => (ts.length === 0 ? { args: [], result: T.int8, volatile: true, fn: (_a, exec) => {
+    const value = exec.sequences.lastval()
+    const name = exec.sequences.lastSequence()
+    if (name !== null) requirePrivilege(exec, name, ['U', 'r'])
+    return value
+  } } : null),
   setval: (ts) => (ts.length === 2 || ts.length === 3
     ? {
       args: [seqArg(ts), T.int8, T.bool].slice(0, ts.length),
       result: T.int8,
       volatile: true,
       fn: ([o, v, called], exec) => {
-        writable(exec, 'setval')
-        return exec.sequences.setval(sequenceName(relationOf(o!, exec), exec, 'setval'), v as bigint, called !== false)
+        const oid = relationOf(o!, exec)
+        const name = sequenceName(oid, exec, 'setval')
+        requirePrivilege(exec, name, ['w'])
+        writable(exec, 'setval', oid)
+        return exec.sequences.setval(name, v as bigint, called !== false)
       },
     }
     : null),

@@ -93,6 +93,16 @@ export class RowLocks {
     return blockers
   }
 
+  /** Every row lock held now: the row's table, its holder and the mode (pg_locks). */
+  list(): Array<{ table: string; owner: LockOwner; mode: RowLockMode }> {
+    const out: Array<{ table: string; owner: LockOwner; mode: RowLockMode }> = []
+    for (const [k, holders] of this.held) {
+      const table = k.slice(0, k.indexOf('\u0000'))
+      for (const [owner, mode] of holders) out.push({ table, owner, mode })
+    }
+    return out
+  }
+
   /** Whether `owner` holds any lock (a transaction that locked nothing ends without work here). */
   holds(owner: LockOwner): boolean {
     return (this.byOwner.get(owner)?.size ?? 0) > 0

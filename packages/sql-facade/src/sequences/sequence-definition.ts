@@ -33,6 +33,8 @@ export interface SequenceDef {
   base: bigint
   /** HLC of the CREATE / reset that began the current epoch. */
   epoch: number
+  /** A session's temporary sequence (CREATE TEMP SEQUENCE): kept in the session's temporary replica, drawn by the session alone. */
+  temporary?: boolean
 }
 
 const LIMITS: Record<SequenceType, { min: bigint; max: bigint; name: string }> = {
@@ -49,6 +51,7 @@ export function encodeSequence(d: SequenceDef): Json {
   return {
     type: d.type, increment: String(d.increment), min: String(d.min), max: String(d.max), start: String(d.start),
     cache: String(d.cache), cycle: d.cycle, ownedBy: d.ownedBy, base: String(d.base), epoch: d.epoch,
+    ...(d.temporary === true ? { temporary: true } : {}),
   }
 }
 
@@ -65,7 +68,7 @@ export function decodeSequence(v: Json | undefined | null): SequenceDef | null {
   const [increment, min, max, start, cache, base] = [o.increment, o.min, o.max, o.start, o.cache, o.base].map(big)
   if (increment == null || min == null || max == null || start == null || cache == null || base == null || typeof o.epoch !== 'number') return null
   if (increment === 0n || min >= max) return null
-  return { type, increment, min, max, start, cache, cycle: o.cycle === true, ownedBy: typeof o.ownedBy === 'string' ? o.ownedBy : null, base, epoch: o.epoch }
+  return { type, increment, min, max, start, cache, cycle: o.cycle === true, ownedBy: typeof o.ownedBy === 'string' ? o.ownedBy : null, base, epoch: o.epoch, ...(o.temporary === true ? { temporary: true } : {}) }
 }
 
 function optionValue(arg: Node | undefined, what: string): bigint | null {
@@ -162,6 +165,7 @@ export function applySequenceOptions(current: SequenceDef | null, options: Node[
     ownedBy: ownedBy !== undefined ? ownedBy : current?.ownedBy ?? null,
     base: current?.base ?? start,
     epoch: current?.epoch ?? epoch,
+    ...(current?.temporary === true ? { temporary: true } : {}),
   }
   return { def, restart: restartGiven ? restart : null, ...(ownedBy !== undefined ? { ownedBy } : {}) }
 }

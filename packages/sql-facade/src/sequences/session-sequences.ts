@@ -11,7 +11,7 @@
 import type { Json } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { decodeSequence, encodeSequence, SEQUENCE_KIND, type SequenceDef } from './sequence-definition.js'
-import type { UserSequences } from './user-sequences.js'
+import { epochCount, exhausted, type UserSequences } from './user-sequences.js'
 
 /** What the executor calls (ExecCtx.sequences). */
 export interface SequenceAccess {
@@ -19,10 +19,12 @@ export interface SequenceAccess {
   currval(name: string): bigint
   setval(name: string, value: bigint, called: boolean): bigint
   lastval(): bigint
+  /** The sequence lastval reads (this session's last nextval), or null. */
+  lastSequence(): string | null
   /** The last value this node drew of the sequence in its current epoch, or null. */
   lastDrawn(name: string, d: SequenceDef): bigint | null
-  /** Drops the node positions of a dropped sequence. */
-  dropped(name: string): void
+  /** Drops the node positions of a dropped sequence (a temporary one has none in the database). */
+  dropped(name: string, temporary: boolean): void
 }
 
 /** The catalog of the running statement's transaction. */
@@ -33,6 +35,12 @@ export interface SequenceCatalog {
 
 export class SessionSequences {
   private readonly current = new Map<string, bigint>()
+  /**
+   * Temporary sequences' draws: the next value index of the current epoch. A temporary
+   * sequence is the session's alone, so it draws base, base + increment, .. in order, as
+   * PostgreSQL does, with no id slots and nothing written to the database.
+   */
+  private readonly temporary = new Map<string, { epoch: number; next: bigint }>()
   private last: string | null = null
   private readonly draws: UserSequences
   private readonly hlc: () => number
@@ -46,6 +54,22 @@ export class SessionSequences {
   discard(): void {
     this.current.clear()
     this.last = null
+  }
+
+  /** The next value of temporary sequence `name`; `wrap` begins a new epoch (CYCLE). */
+  private drawTemporary(name: string, def: SequenceDef, wrap: (d: SequenceDef) => SequenceDef): bigint {
+    let d = def
+    for (let epochs = 0; epochs < 2; epochs++) {
+      let t = this.temporary.get(name)
+      if (t === undefined || t.epoch !== d.epoch) {
+        t = { epoch: d.epoch, next: 0n }
+        this.temporary.set(name, t)
+      }
+      if (t.next < epochCount(d)) return d.base + t.next++ * d.increment
+      if (!d.cycle) throw exhausted(name, d)
+      d = wrap(d)
+    }
+    throw exhausted(name, d)
   }
 
   /** The functions over the catalog of one statement's transaction. */
@@ -62,7 +86,9 @@ export class SessionSequences {
     }
     return {
       nextval: (name) => {
-        const v = this.draws.next(name, read(name), (d) => reset(name, d, d.increment > 0n ? d.min : d.max))
+        const def = read(name)
+        const wrap = (d: SequenceDef): SequenceDef => reset(name, d, d.increment > 0n ? d.min : d.max)
+        const v = def.temporary === true ? this.drawTemporary(name, def, wrap) : this.draws.next(name, def, wrap)
         this.current.set(name, v)
         this.last = name
         return v
@@ -85,11 +111,17 @@ export class SessionSequences {
         }
         return value
       },
-      lastDrawn: (name, d) => this.draws.lastDrawn(name, d),
-      dropped: (name) => {
-        this.draws.dropPositions(name)
+      lastDrawn: (name, d) => {
+        if (d.temporary !== true) return this.draws.lastDrawn(name, d)
+        const t = this.temporary.get(name)
+        return t === undefined || t.epoch !== d.epoch || t.next === 0n ? null : d.base + (t.next - 1n) * d.increment
+      },
+      dropped: (name, temporary) => {
+        this.temporary.delete(name)
+        if (!temporary) this.draws.dropPositions(name)
         this.current.delete(name)
       },
+      lastSequence: () => this.last,
       lastval: () => {
         const name = this.last
         if (name === null || decodeSequence(tx.getCatalog(SEQUENCE_KIND, name)) === null) {

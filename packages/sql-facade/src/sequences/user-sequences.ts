@@ -176,7 +176,7 @@ export class UserSequences {
   }
 }
 
-function exhausted(name: string, d: SequenceDef): SqlError {
+export function exhausted(name: string, d: SequenceDef): SqlError {
   return d.increment > 0n
     ? new SqlError(SqlState.sequenceGeneratorLimitExceeded, `nextval: reached maximum value of sequence "${name}" (${d.max})`)
     : new SqlError(SqlState.sequenceGeneratorLimitExceeded, `nextval: reached minimum value of sequence "${name}" (${d.min})`)

@@ -444,6 +444,10 @@ export class Session {
       await this.db.replica.durable()
       return toQueryResult(result, this.db.int8)
     }
+    if (this.block && !this.block.failed && stmt.kind === 'pg' && 'IndexStmt' in stmt.node && stmt.node.IndexStmt.concurrent === true) {
+      this.block.failed = true
+      throw new SqlError(SqlState.activeSqlTransaction, 'CREATE INDEX CONCURRENTLY cannot run inside a transaction block')
+    }
     if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) {
       assertWritable(this.writeMode(), stmt)
       return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
@@ -706,6 +710,9 @@ export class Session {
       }
       if (node && 'ExecuteStmt' in node) return this.executePrepared(node.ExecuteStmt.name ?? '', node.ExecuteStmt.params ?? [])
       assertWritable(this.writeMode(), stmt)
+      if (node && 'CreateTableAsStmt' in node && node.CreateTableAsStmt.query && 'ExecuteStmt' in node.CreateTableAsStmt.query) {
+        return this.createTableAsExecute(node.CreateTableAsStmt, node.CreateTableAsStmt.query.ExecuteStmt, stmt.text)
+      }
       if (node && 'ConstraintsSetStmt' in node) return { result: this.setConstraints(node.ConstraintsSetStmt.constraints, !!node.ConstraintsSetStmt.deferred), durable: false }
       if (this.block) {
         if (!isDataStatement(stmt)) this.block.rolesTouched = true
@@ -784,6 +791,23 @@ export class Session {
       const run: ExecCtx = { ...ctx, params: values, paramTypes: types }
       run.foreignKeys = ctx.foreignKeys
       return runInTransaction(prepared.statement, run)
+    })
+  }
+
+  /** CREATE TABLE .. AS EXECUTE name [(args)]: the prepared SELECT, with its arguments bound, fills the new table. */
+  private createTableAsExecute(
+    c: NonNullable<Extract<Node, { CreateTableAsStmt: unknown }>['CreateTableAsStmt']>,
+    e: NonNullable<Extract<Node, { ExecuteStmt: unknown }>['ExecuteStmt']>,
+    text: string,
+  ): { result: StatementResult; durable: boolean } {
+    const prepared = this.sqlPrepared.get(e.name ?? '')
+    const query = prepared.statement.kind === 'pg' ? prepared.statement.node : null
+    if (!query || !('SelectStmt' in query)) throw new SqlError(SqlState.wrongObjectType, 'prepared statement is not a SELECT')
+    return this.withTransaction((ctx) => {
+      const { values, types } = SqlPreparedStatements.bindArguments(prepared, e.params ?? [], ctx)
+      const run: ExecCtx = { ...ctx, params: values, paramTypes: types }
+      run.foreignKeys = ctx.foreignKeys
+      return runInTransaction({ kind: 'pg', node: { CreateTableAsStmt: { ...c, query } }, text }, run)
     })
   }
 

@@ -1,5 +1,5 @@
 /**
- * A session's temporary tables and views (CREATE TEMP TABLE / VIEW): PostgreSQL's
+ * A session's temporary tables, views and sequences (CREATE TEMP TABLE / VIEW / SEQUENCE): PostgreSQL's
  * pg_temp schema. They live in a replica of their own, in memory, with no transport and
  * no timers, owned by the session: nothing of them is replicated, written to disk, or
  * seen by another session, and they are gone when the session closes (or DISCARD TEMP).
@@ -7,7 +7,7 @@
  * Statements see both through one layered transaction: a name resolves to the session's
  * temporary relation first, then to the database's (pg_temp leads the search path, as in
  * PostgreSQL). Row reads and writes, DDL and the catalog objects that belong to a
- * temporary relation (its indexes, a temporary view) go to the temporary replica;
+ * temporary relation (its indexes, a temporary view or sequence) go to the temporary replica;
  * everything else to the database's.
  *
  * Invariants: a relation is temporary iff the temporary replica holds it; a temporary
@@ -20,7 +20,7 @@ import type { Statement } from '../parser/statement.js'
 import { Replica, type Json, type OpenTransaction, type Transaction, type TransactionSavepoint, type TableInfo } from '@concord/core'
 
 /** The catalog object kinds a temporary relation owns (by the relation they name). */
-const OWNED_KINDS = new Set(['index', 'view'])
+const OWNED_KINDS = new Set(['index', 'view', 'sequence'])
 
 function record(v: Json | undefined): Record<string, Json> | null {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : null
@@ -85,6 +85,7 @@ export function createsTempRelation(stmt: Statement): boolean {
   if ('CreateTableAsStmt' in n) return n.CreateTableAsStmt.into?.rel?.relpersistence === 't'
   if ('SelectStmt' in n) return n.SelectStmt.intoClause?.rel?.relpersistence === 't'
   if ('ViewStmt' in n) return n.ViewStmt.view?.relpersistence === 't'
+  if ('CreateSeqStmt' in n) return n.CreateSeqStmt.sequence?.relpersistence === 't'
   return false
 }
 

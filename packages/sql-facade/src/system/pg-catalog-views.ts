@@ -138,7 +138,8 @@ const pgClass = view(
     }
     for (const ix of m.indexes) rows.push(row(ix.oid, ix.name, NAMESPACE_OIDS.public, BTREE_AM_OID, ix.kind, ix.columns.length, { owner: ix.tableName }))
     for (const v of m.views) rows.push(row(v.oid, v.name, NAMESPACE_OIDS[v.namespace], 0, 'v', v.attributes.length, v.namespace === 'public' ? { owner: v.name } : {}))
-    for (const s of m.sequences) rows.push(row(s.oid, s.name, NAMESPACE_OIDS.public, 0, 'S', 3, {}))
+    // A user sequence has an owner and grants of its own; a SERIAL column's follows its table.
+    for (const s of m.sequences) rows.push(row(s.oid, s.name, NAMESPACE_OIDS.public, 0, 'S', 3, s.serial === undefined ? { owner: s.name } : {}))
     return rows
   },
 )

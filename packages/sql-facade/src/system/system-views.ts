@@ -27,6 +27,8 @@ import { PG_CATALOG_VIEWS } from './pg-catalog-views.js'
 import { mayRead, ROLE_CATALOG_VIEWS, ROLE_INFORMATION_SCHEMA_VIEWS } from '../auth/role-views.js'
 import { informationSchemaSequences, pgSequence, pgSequences } from './sequence-views.js'
 import { pgCursors, pgPreparedStatements } from './session-views.js'
+import { pgLocks } from './lock-views.js'
+import type { RowLocks } from '../runtime/row-locks.js'
 import type { SystemView, ViewCtx } from '../runtime/system-view.js'
 
 /** What the views read beyond the statement's own context. */
@@ -34,6 +36,8 @@ export interface SystemViewHost {
   readonly replica: Replica
   readonly conflicts: ConflictLog
   readonly backups: BackupService
+  /** The node's row locks (pg_locks); absent where no session locks rows. */
+  readonly rowLocks?: RowLocks
 }
 
 function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schema', Record<string, SystemView>> {
@@ -53,6 +57,7 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
       concord_backups: backupsView(host.backups),
       pg_stat_progress_backup: backupProgressView(host.backups),
       concord_backup_schedule: backupScheduleView(host.backups),
+      pg_locks: pgLocks(host.rowLocks),
     },
     information_schema: { ...INFORMATION_SCHEMA_VIEWS, ...ROLE_INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
   }
