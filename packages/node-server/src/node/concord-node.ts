@@ -202,8 +202,9 @@ export class ConcordNode {
     if (onDisk && dataDir === undefined) throw new Error('a node on disk needs a data directory (or memory: true)')
     if (onDisk) openDataDir(dataDir!, log)
     const nodeId = onDisk ? loadOrCreateNodeId(dataDir!, options.nodeId) : newNodeId(options.nodeId)
-    const [lmdb, libp2p, peerKey, portPolicy, rolesPeerPort] = await Promise.all([
+    const [lmdb, journalMod, libp2p, peerKey, portPolicy, rolesPeerPort] = await Promise.all([
       onDisk ? import('../storage/lmdb-storage.js') : undefined,
+      onDisk ? import('../storage/lmdb-change-journal.js') : undefined,
       p2p ? import('../transport/libp2p-transport.js') : undefined,
       p2p ? import('../transport/peer-key.js') : undefined,
       p2p ? import('./peer-port-policy.js') : undefined,
@@ -222,6 +223,8 @@ export class ConcordNode {
     const own: Storage | undefined =
       options.storage !== undefined ? undefined : lmdb ? new lmdb.LmdbStorage({ path: join(dataDir!, 'lmdb') }) : new MemoryStorage()
     const storage = options.storage ?? own!
+    // Table change feeds kept with the data (clients resume across restarts): on LMDB only.
+    const changeJournal = lmdb !== undefined && own instanceof lmdb.LmdbStorage ? new journalMod!.LmdbChangeJournal(own) : undefined
     if (options.joinToken !== undefined && !(options.join ?? []).some((a) => parsePgAddress(a) !== null)) {
       throw new Error('--join-token is redeemed over PostgreSQL: give --join the host:port of the node that printed it')
     }
@@ -248,10 +251,12 @@ export class ConcordNode {
         nodeId,
         region,
         storage,
+        ...(changeJournal !== undefined ? { changeJournal } : {}),
         ...(transport !== undefined ? { transport } : {}),
         ...(options.compaction !== undefined ? { compaction: options.compaction } : {}),
       })
       const eng = engine
+      if (changeJournal?.damage != null) log.warn(changeJournal.damage)
       // What `SHOW concord.p2p_addresses` answers peers that join by PostgreSQL address (pg-join.ts).
       eng.database.setP2pAddresses(() => transport?.addresses() ?? [])
       // SHOW max_connections answers what the wire server enforces.
