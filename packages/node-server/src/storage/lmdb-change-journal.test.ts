@@ -116,3 +116,21 @@ describe('LmdbChangeJournal', () => {
     await storage.close()
   })
 })
+
+describe('LmdbChangeJournal writes while a flush is under way', () => {
+  it('are carried by a later transaction, with nothing else written', async () => {
+    const dir = tempDir()
+    const storage = new LmdbStorage({ path: dir, durable: false })
+    const journal = new LmdbChangeJournal(storage)
+    journal.load()
+    const durable: number[] = []
+    journal.write({ epoch: EPOCH, seq: 0, floors: [{ table: 'a', floor: 0 }], changes: [] }, () => durable.push(0))
+    // After the first transaction took its write, before it committed.
+    await new Promise((r) => setImmediate(r))
+    journal.write({ epoch: EPOCH, seq: 1, floors: [], changes: [change('a', 1)] }, () => durable.push(1))
+    for (let i = 0; i < 200 && durable.length < 2; i++) await new Promise((r) => setTimeout(r, 5))
+    expect(durable).toEqual([0, 1])
+    await journal.close()
+    await storage.close()
+  })
+})

@@ -120,6 +120,8 @@ export class LmdbChangeJournal implements ChangeJournalStore {
     } finally {
       this.flushing = null
     }
+    // Handed over after this transaction took what was pending: one more carries them.
+    if (this.pending.length > 0 && this.retry === null) this.flushing = this.flush()
   }
 
   private ride(tx: RiderTransaction): { committed(): void; failed(): void } | null {
