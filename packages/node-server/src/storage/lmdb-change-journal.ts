@@ -1,7 +1,7 @@
 /**
  * The node's table change feeds on its LMDB storage (sql-facade live/change-feed.ts), so
  * a client following a table resumes from its position after the node restarts, or
- * crashes.
+ * crashes (docs/decisions/0022-durable-change-feed.md).
  *
  * Keys (store-format.ts), values sealed with a checksum (checked-value.ts):
  *   ['j', '', 0]       -> {"epoch": .., "seq": ..}: the feed's epoch and greatest sequence number
