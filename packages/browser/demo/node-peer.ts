@@ -23,12 +23,16 @@ export interface NodePeerOptions {
   region?: string
   /** Forward the node's log to this process's stderr. */
   verbose?: boolean
+  /** More `concord start` flags (e.g. --tls-self-signed --wss-port 0). */
+  extraArgs?: string[]
 }
 
 export class NodePeer {
   pgPort = 0
   /** The node's WebSocket multiaddr on 127.0.0.1, with /p2p/<peer id>. */
   wsAddress = ''
+  /** Its WebSockets-over-TLS multiaddr (`/tls/ws`), when started with --wss-port; else ''. */
+  wssAddress = ''
   log = ''
   private readonly exited: Promise<number | null>
 
@@ -44,6 +48,7 @@ export class NodePeer {
     if (options.nodeId) args.push('--node-id', options.nodeId)
     if (options.region) args.push('--region', options.region)
     for (const j of options.join ?? []) args.push('--join', j)
+    args.push(...(options.extraArgs ?? []))
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT })
     const peer = new NodePeer(child)
     child.stderr!.on('data', (d: Buffer) => {
@@ -68,9 +73,10 @@ export class NodePeer {
       })
     })
     const addrs = (await peer.query<{ address: string }>('SHOW concord.p2p_addresses')).rows.map((r) => r.address)
-    const ws = addrs.find((a) => a.startsWith('/ip4/127.0.0.1/') && a.includes('/ws/'))
+    const ws = addrs.find((a) => a.startsWith('/ip4/127.0.0.1/') && a.includes('/ws/') && !a.includes('/tls/'))
     if (!ws) throw new Error(`node has no 127.0.0.1 WebSocket address: ${addrs.join(' ')}`)
     peer.wsAddress = ws
+    peer.wssAddress = addrs.find((a) => a.startsWith('/ip4/127.0.0.1/') && a.includes('/tls/ws/')) ?? ''
     return peer
   }
 

@@ -45,7 +45,7 @@ import { UNLIMITED_BUDGET } from './runtime/statement-budget.js'
 import { RoleDirectory } from './catalog/role-directory.js'
 import { BOOTSTRAP, ROLE_KINDS } from './catalog/role-record.js'
 import { FailoverMonitor } from './failover/failover-monitor.js'
-import { ChangeFeed } from './live/change-feed.js'
+import { ChangeFeed, type ChangeJournalStore } from './live/change-feed.js'
 import type { MembershipHost } from './cluster/peer-members.js'
 import { LiveQueries, type Unsubscribe } from './live/live-queries.js'
 import type { LiveQueryOptions, LiveRowsListener } from './live/live-query.js'
@@ -53,6 +53,8 @@ import type { LiveQueryOptions, LiveRowsListener } from './live/live-query.js'
 export interface DatabaseOptions extends Partial<ReplicaOptions> {
   nodeId: string
   region?: string
+  /** See AttachOptions.changeJournal. */
+  changeJournal?: ChangeJournalStore
   /** How int8 values appear in `rows`: decimal strings (default, as node-postgres) or JS bigints. */
   int8?: Int8Output
   /**
@@ -66,6 +68,11 @@ export interface DatabaseOptions extends Partial<ReplicaOptions> {
 export interface AttachOptions {
   int8?: Int8Output
   serialWaitMs?: number
+  /**
+   * Where table change feeds are kept across restarts (live/change-feed.ts; the node
+   * server's LMDB storage). Without it the feed is in memory: a restart starts a new epoch.
+   */
+  changeJournal?: ChangeJournalStore
 }
 
 /** Between checks while a statement waits for an id range. */
@@ -126,8 +133,7 @@ export class Database implements SessionHost {
     this.indexes = new SecondaryIndexes(replica)
     this.notifications = new NotificationHub(replica)
     this.unsubscribe.push(() => this.notifications.close())
-    this.tableChanges = new ChangeFeed(replica, this.notifications)
-    this.unsubscribe.push(() => this.tableChanges.close())
+    this.tableChanges = new ChangeFeed(replica, this.notifications, options.changeJournal ?? null)
     this.backups = new BackupService(replica)
     this.backupScheduler = new BackupScheduler({
       replica,
@@ -192,8 +198,14 @@ export class Database implements SessionHost {
     // Subscriptions make replication directional: the filter applies them per message.
     const filter = options.transport ? new DirectionFilter(options.transport) : null
     const replica = await Replica.open({ partitionOf: router.partitionOf, ...options, ...(filter ? { transport: filter } : {}), region: options.region ?? 'default' })
-    filter?.bind(replica)
-    const db = await Database.attach(replica, true, router, { ...(options.int8 ? { int8: options.int8 } : {}), serialWaitMs: options.serialWaitMs ?? 10_000 })
+    // Peers' messages wait in the filter until the database listens to the replica (the
+    // change feed, conflict watches): no change is applied unheard.
+    const db = await Database.attach(replica, true, router, {
+      ...(options.int8 ? { int8: options.int8 } : {}),
+      serialWaitMs: options.serialWaitMs ?? 10_000,
+      ...(options.changeJournal ? { changeJournal: options.changeJournal } : {}),
+      bind: () => filter?.bind(replica),
+    })
     db.directionFilter = filter
     return db
   }
@@ -204,9 +216,10 @@ export class Database implements SessionHost {
    * `PartitionRouter` and pass the same router here (SimCluster does); every node of a
    * cluster must route the same way. Without it, every partition stays in shard 0.
    */
-  static async attach(replica: Replica, ownsReplica = false, router = new PartitionRouter(), options: AttachOptions = {}): Promise<Database> {
+  static async attach(replica: Replica, ownsReplica = false, router = new PartitionRouter(), options: AttachOptions & { bind?: () => void } = {}): Promise<Database> {
     await loadParser()
     const db = new Database(replica, ownsReplica, router, options)
+    options.bind?.()
     // Announce this node in the replicated catalog (pg_nodes, pg_regions).
     replica.transact((tx) => tx.setCatalog('node', replica.nodeId, { nodeId: replica.nodeId, region: replica.region, startedAt: replica.now() }))
     await replica.durable()
@@ -514,6 +527,8 @@ export class Database implements SessionHost {
     this.replica.setRowFilter(null)
     this.indexes.close()
     if (this.ownsReplica) await this.replica.close()
+    // After the replica: it applies no change the feed would not hear.
+    await this.tableChanges.close()
   }
 }
 

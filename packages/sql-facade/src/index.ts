@@ -5,6 +5,7 @@ export { openDatabase, Database, type DatabaseOptions, type AttachOptions } from
 export { Session, type SessionOptions } from './session/session.js'
 export type { LiveRowsListener, LiveQueryOptions } from './live/live-query.js'
 export type { Unsubscribe } from './live/live-queries.js'
+export type { ChangeJournalStore, JournalContents, JournalEntry, JournalWrite } from './live/change-feed.js'
 export type { PreparedStatement } from './session/prepared-statement.js'
 export { SimCluster, type SimClusterOptions } from './sim-cluster.js'
 export { findBrokenForeignKeys, type BrokenForeignKey } from './exec/broken-foreign-keys.js'

@@ -73,6 +73,11 @@ describe('concord start options', () => {
     expect(toNodeOptions(parseStartOptions(['--tls-self-signed'], {}, noFile)).tls).toBe('self-signed')
     expect(() => parseStartOptions(['--tls-cert', 'c.pem'], {}, noFile)).toThrow(UsageError)
     expect(() => parseStartOptions(['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-self-signed'], {}, noFile)).toThrow(/not both/)
+    // WebSockets over TLS take the same certificate, and need one.
+    expect(toNodeOptions(parseStartOptions(['--tls-self-signed', '--wss-port', '4443'], {}, noFile)).wssPort).toBe(4443)
+    expect(toNodeOptions(parseStartOptions([], { CONCORD_WSS_PORT: '0', CONCORD_TLS_SELF_SIGNED: 'on' }, noFile)).wssPort).toBe(0)
+    expect(toNodeOptions(parseStartOptions([], {}, noFile)).wssPort).toBeUndefined()
+    expect(() => parseStartOptions(['--wss-port', '4443'], {}, noFile)).toThrow(/needs a certificate/)
   })
   it('listens on loopback by default, libp2p included', () => {
     expect(parseStartOptions([], {}, noFile)).toMatchObject({ host: '127.0.0.1', p2pHost: '127.0.0.1' })

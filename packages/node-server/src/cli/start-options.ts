@@ -38,6 +38,7 @@ export interface StartSettings {
   p2pHost: string
   p2pPort: number
   wsPort: number
+  wssPort?: number
   join: string[]
   clusterKey?: string
   joinToken?: string
@@ -115,6 +116,10 @@ export const SETTINGS: Setting[] = [
     key: 'wsPort', flag: 'ws-port', env: 'CONCORD_WS_PORT', kind: 'port',
     default: '0',
     help: 'libp2p WebSockets port (0: any free port)',
+  },
+  {
+    key: 'wssPort', flag: 'wss-port', env: 'CONCORD_WSS_PORT', kind: 'port',
+    help: 'libp2p WebSockets over TLS on this port, for HTTPS pages (0: any free port); the certificate of --tls-cert or --tls-self-signed',
   },
   {
     key: 'join', flag: 'join', env: 'CONCORD_JOIN', kind: 'list',
@@ -237,6 +242,9 @@ export function parseStartOptions(
     out['password'] = readPasswordFile(out['passwordFile'] as string, readFile)
   }
   if ((out['tlsCert'] === undefined) !== (out['tlsKey'] === undefined)) throw new UsageError('give --tls-cert and --tls-key together')
+  if (out['wssPort'] !== undefined && out['tlsCert'] === undefined && out['tlsSelfSigned'] !== true) {
+    throw new UsageError('--wss-port needs a certificate: give --tls-cert/--tls-key (or --tls-self-signed)')
+  }
   if (out['tlsCert'] !== undefined && out['tlsSelfSigned'] === true) {
     throw new UsageError('give --tls-cert/--tls-key or --tls-self-signed, not both')
   }
@@ -335,6 +343,7 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     p2pHost: s.p2pHost,
     p2pPort: s.p2pPort,
     wsPort: s.wsPort,
+    ...(s.wssPort !== undefined ? { wssPort: s.wssPort } : {}),
     join: s.join,
     clusterKeyFile: s.clusterKey,
     ...(s.joinToken !== undefined ? { joinToken: s.joinToken } : {}),

@@ -79,6 +79,11 @@ export interface ConcordNodeOptions {
   /** TCP port for libp2p (0: free port). WebSockets listens on a free port too. */
   p2pPort?: number
   wsPort?: number
+  /**
+   * WebSockets over TLS (a `/tls/ws` listener) on this port, for browser replicas on HTTPS
+   * pages; needs `tls` (its certificate). Absent: no such listener.
+   */
+  wssPort?: number
   /** Peers to join: PostgreSQL addresses (host:port) or libp2p multiaddrs. */
   join?: string[]
   /** Swarm key file; without it a key kept in `dataDir` (see peer-port-policy.ts). */
@@ -202,8 +207,9 @@ export class ConcordNode {
     if (onDisk && dataDir === undefined) throw new Error('a node on disk needs a data directory (or memory: true)')
     if (onDisk) openDataDir(dataDir!, log)
     const nodeId = onDisk ? loadOrCreateNodeId(dataDir!, options.nodeId) : newNodeId(options.nodeId)
-    const [lmdb, libp2p, peerKey, portPolicy, rolesPeerPort] = await Promise.all([
+    const [lmdb, journalMod, libp2p, peerKey, portPolicy, rolesPeerPort] = await Promise.all([
       onDisk ? import('../storage/lmdb-storage.js') : undefined,
+      onDisk ? import('../storage/lmdb-change-journal.js') : undefined,
       p2p ? import('../transport/libp2p-transport.js') : undefined,
       p2p ? import('../transport/peer-key.js') : undefined,
       p2p ? import('./peer-port-policy.js') : undefined,
@@ -219,9 +225,13 @@ export class ConcordNode {
       })
       : { created: false }
     if (peerPortKey.created) log.warn(`created cluster key ${peerPortKey.file}: peers need it to connect (--cluster-key)`)
+    if (options.wssPort !== undefined && options.tls === undefined) throw new Error('WebSockets over TLS (wssPort) needs a certificate: give tls')
+    const tlsPair = options.tls !== undefined ? loadTlsPair(options.tls, dataDir, log) : undefined
     const own: Storage | undefined =
       options.storage !== undefined ? undefined : lmdb ? new lmdb.LmdbStorage({ path: join(dataDir!, 'lmdb') }) : new MemoryStorage()
     const storage = options.storage ?? own!
+    // Table change feeds kept with the data (clients resume across restarts): on LMDB only.
+    const changeJournal = lmdb !== undefined && own instanceof lmdb.LmdbStorage ? new journalMod!.LmdbChangeJournal(own) : undefined
     if (options.joinToken !== undefined && !(options.join ?? []).some((a) => parsePgAddress(a) !== null)) {
       throw new Error('--join-token is redeemed over PostgreSQL: give --join the host:port of the node that printed it')
     }
@@ -232,7 +242,12 @@ export class ConcordNode {
       const privateKey = onDisk ? await peerKey.loadOrCreatePeerKey(join(dataDir!, 'peer.key')) : await peerKey.newPeerKey()
       transport = new libp2p.Libp2pTransport({
         nodeId,
-        listen: [`/ip4/${p2pHost}/tcp/${options.p2pPort ?? 0}`, `/ip4/${p2pHost}/tcp/${options.wsPort ?? 0}/ws`],
+        listen: [
+          `/ip4/${p2pHost}/tcp/${options.p2pPort ?? 0}`,
+          `/ip4/${p2pHost}/tcp/${options.wsPort ?? 0}/ws`,
+          ...(options.wssPort !== undefined ? [`/ip4/${p2pHost}/tcp/${options.wssPort}/tls/ws`] : []),
+        ],
+        ...(options.wssPort !== undefined && tlsPair !== undefined ? { webSocketsTls: tlsPair } : {}),
         privateKey,
         ...(peerPortKey.key ? { clusterKey: peerPortKey.key } : {}),
         admitPeer: (peerId) => (grants.restricted(peerId) ? grants.admits(peerId) : membership.admits(peerId)),
@@ -248,10 +263,12 @@ export class ConcordNode {
         nodeId,
         region,
         storage,
+        ...(changeJournal !== undefined ? { changeJournal } : {}),
         ...(transport !== undefined ? { transport } : {}),
         ...(options.compaction !== undefined ? { compaction: options.compaction } : {}),
       })
       const eng = engine
+      if (changeJournal?.damage != null) log.warn(changeJournal.damage)
       // What `SHOW concord.p2p_addresses` answers peers that join by PostgreSQL address (pg-join.ts).
       eng.database.setP2pAddresses(() => transport?.addresses() ?? [])
       // SHOW max_connections answers what the wire server enforces.
@@ -261,7 +278,7 @@ export class ConcordNode {
         host: options.host ?? '127.0.0.1',
         password: options.password,
         logins: eng.logins,
-        ...(options.tls !== undefined ? { tls: loadTlsPair(options.tls, dataDir, log) } : {}),
+        ...(tlsPair !== undefined ? { tls: tlsPair } : {}),
         ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
         ...(options.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: options.authenticationTimeoutMs } : {}),
         ...(options.idleSessionTimeoutMs !== undefined ? { idleSessionTimeoutMs: options.idleSessionTimeoutMs } : {}),

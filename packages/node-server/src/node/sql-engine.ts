@@ -11,7 +11,7 @@
  * client's CommandComplete means the write is on disk.
  */
 import type { Replica, ReplicaOptions } from '@concord/core'
-import { Database, formatPgText, parseScramVerifier, type PreparedStatement, type QueryResult as FacadeResult, type Session } from '@concord/sql-facade'
+import { Database, formatPgText, parseScramVerifier, type ChangeJournalStore, type PreparedStatement, type QueryResult as FacadeResult, type Session } from '@concord/sql-facade'
 import type { PreparedQuery, QueryField, QueryResult, SessionInfo, SqlSession } from '../pgwire/sql-session.js'
 import type { LoginDirectory } from '../pgwire/client-authentication.js'
 
@@ -27,7 +27,7 @@ export interface SqlEngine {
   close(): Promise<void>
 }
 
-export async function openSqlEngine(options: ReplicaOptions): Promise<SqlEngine> {
+export async function openSqlEngine(options: ReplicaOptions & { changeJournal?: ChangeJournalStore }): Promise<SqlEngine> {
   const db = await Database.open({ ...options, nodeId: options.nodeId })
   return {
     session: (info) => {

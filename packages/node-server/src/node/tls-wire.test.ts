@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { request as httpsRequest } from 'node:https'
+import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { ConcordNode } from './concord-node.js'
@@ -59,4 +61,39 @@ describe('TLS on the PostgreSQL port', () => {
     const info = await run('psql', ['-X', conn, '-c', '\\conninfo'], { env: { ...process.env, PGCONNECT_TIMEOUT: '5' }, timeout: 15_000 })
     expect(info.stdout).toMatch(/SSL connection \(protocol: TLSv1\.[23]/)
   }, 60_000)
+})
+
+describe('WebSockets over TLS for browser replicas (wssPort)', () => {
+  it('listens on /tls/ws with the node certificate: a client trusting it upgrades to a WebSocket', async (ctx) => {
+    if (!(await has('openssl'))) ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'concord-wss-'))
+    dirs.push(dir)
+    const node = await ConcordNode.start({ dataDir: dir, nodeId: 'wss', pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', tls: 'self-signed', wssPort: 0 })
+    nodes.push(node)
+    const wss = node.p2pAddresses().find((a) => a.includes('/tls/ws'))
+    expect(wss).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/tls\/ws\/p2p\//)
+    const port = Number(/\/tcp\/(\d+)\//.exec(wss!)![1])
+    const ca = readFileSync(join(dir, 'server.crt'))
+    const upgrade = (trusted: boolean) =>
+      new Promise<{ status: number; encrypted: boolean }>((resolve, reject) => {
+        const req = httpsRequest({
+          host: '127.0.0.1', port, path: '/', servername: 'localhost', ...(trusted ? { ca } : {}), rejectUnauthorized: true,
+          headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') },
+        })
+        req.on('upgrade', (res, socket) => {
+          resolve({ status: res.statusCode ?? 0, encrypted: (socket as { encrypted?: boolean }).encrypted === true })
+          socket.destroy()
+        })
+        req.on('response', (res) => resolve({ status: res.statusCode ?? 0, encrypted: true }))
+        req.on('error', reject)
+        req.end()
+      })
+    expect(await upgrade(true)).toEqual({ status: 101, encrypted: true })
+    // Not trusting the certificate: refused by the client, as a browser on an HTTPS page would.
+    await expect(upgrade(false)).rejects.toThrow(/self.signed|certificate/i)
+  })
+
+  it('wssPort without a certificate is refused', async () => {
+    await expect(ConcordNode.start({ memory: true, nodeId: 'nowss', pgPort: 0, pgPortSearch: false, wssPort: 0 })).rejects.toThrow(/needs a certificate/)
+  })
 })

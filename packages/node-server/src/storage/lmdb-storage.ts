@@ -58,12 +58,35 @@ export interface LmdbStorageOptions {
   durable?: boolean
 }
 
+/**
+ * Writes that ride along in the storage's next write transaction (the change journal,
+ * lmdb-change-journal.ts): `ride` runs inside each write transaction before its own
+ * writes, puts what it holds, and returns what to call once that transaction commits or
+ * fails (null when it held nothing).
+ */
+export interface TransactionRider {
+  ride(tx: RiderTransaction): { committed(): void; failed(): void } | null
+}
+
+/** What a rider may do inside a write transaction (keys under its own tag only). */
+export interface RiderTransaction {
+  put(key: Key, value: Uint8Array): void
+  remove(key: Key): void
+  keys(start: Key, end: Key): Key[]
+}
+
 export class LmdbStorage implements Storage {
   private readonly db: RootDatabase<Uint8Array, Key>
   private readonly path: string
   /** Next sequence number per shard, loaded lazily from the last stored key. */
   private readonly nextSeq = new Map<string, number>()
   private closed = false
+  private rider: TransactionRider | null = null
+  private readonly riderTx: RiderTransaction = {
+    put: (key, value) => void this.db.put(key, value),
+    remove: (key) => void this.db.remove(key),
+    keys: (start, end) => [...this.db.getKeys({ start, end })],
+  }
 
   constructor(options: LmdbStorageOptions) {
     const durable = options.durable ?? true
@@ -95,7 +118,7 @@ export class LmdbStorage implements Storage {
       checkName(shard, 'shard')
       return { shard, seq: this.takeSeq(shard), value: encodeRecord(record) }
     })
-    await this.commit(this.transaction(() => {
+    await this.commit(this.write(() => {
       const markers = new Map<string, ShardMarker>()
       for (const w of writes) {
         const marker = markers.get(w.shard) ?? this.marker(w.shard) ?? EMPTY_MARKER
@@ -155,7 +178,7 @@ export class LmdbStorage implements Storage {
     if (snapshot.kind !== 'snapshot') throw new RangeError('compact takes a snapshot record')
     const seq = this.takeSeq(shard)
     const value = encodeRecord(snapshot)
-    await this.commit(this.transaction(() => {
+    await this.commit(this.write(() => {
       const marker = this.marker(shard) ?? EMPTY_MARKER
       let removed = 0
       for (const key of [...this.db.getKeys({ start: ['r', shard, 0], end: ['r', shard, seq] })]) {
@@ -172,7 +195,7 @@ export class LmdbStorage implements Storage {
   async remove(shard: string): Promise<void> {
     this.assertOpen()
     checkName(shard, 'shard')
-    await this.commit(this.transaction(() => {
+    await this.commit(this.write(() => {
       for (const key of this.db.getKeys(recordRange(shard))) this.db.remove(key)
       this.db.remove(['s', shard])
     }))
@@ -196,9 +219,44 @@ export class LmdbStorage implements Storage {
     checkMetaValue(value)
     // Sealed now (a copy): the transaction runs later, and the caller may reuse its buffer.
     const sealed = sealValue(value)
-    await this.commit(this.transaction(() => {
+    await this.commit(this.write(() => {
       this.db.put(['m', key], sealed)
     }))
+  }
+
+  /** Installs the rider of every later write transaction (see TransactionRider). */
+  setRider(rider: TransactionRider | null): void {
+    this.rider = rider
+  }
+
+  /** Reads a rider's keys outside any transaction (at open). */
+  riderRange(start: Key, end: Key): Array<{ key: Key; value: Uint8Array }> {
+    this.assertOpen()
+    return [...this.db.getRange({ start, end })].map(({ key, value }) => ({ key, value }))
+  }
+
+  /** A write transaction of the rider's alone: what it holds, on disk. */
+  async flushRider(): Promise<void> {
+    this.assertOpen()
+    await this.commit(this.write(() => {}))
+  }
+
+  /**
+   * `fn` as a write transaction, the rider first. lmdb-js runs the callback after the
+   * current task (tested in lmdb-storage.test.ts), so whatever the rider was handed in
+   * the same task as the call, it puts in this transaction or an earlier one.
+   */
+  private write(fn: () => void): Promise<unknown> {
+    let after: { committed(): void; failed(): void } | null = null
+    const p = this.transaction(() => {
+      after = this.rider?.ride(this.riderTx) ?? null
+      fn()
+    })
+    p.then(
+      () => (after as { committed(): void } | null)?.committed(),
+      () => (after as { failed(): void } | null)?.failed(),
+    )
+    return p
   }
 
   /**

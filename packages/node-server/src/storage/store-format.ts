@@ -7,6 +7,8 @@
  *   ['r', shard, seq] -> record (record-codec.ts)
  *   ['s', shard]      -> shard marker (shard-marker.ts): the shard exists, and which records it holds
  *   ['m', key]        -> replica metadata, sealed (checked-value.ts)
+ *   ['j', table, seq] -> the table change journal (lmdb-change-journal.ts), sealed; not
+ *                        part of the format check (a directory without it has none yet)
  *
  * Format 1 (no checksums: version-1 records, empty markers, bare metadata) is read once,
  * at the first open by a version that knows format 2, and rewritten in place in one write

@@ -56,6 +56,8 @@ export interface Libp2pTransportOptions {
   maxMessageBytes?: number
   /** Bytes that may wait to be written to one peer before sends are dropped; default 2 x maxMessageBytes. */
   maxQueuedBytes?: number
+  /** Certificate and key of `/tls/ws` listeners (WebSockets over TLS, for HTTPS pages). */
+  webSocketsTls?: { cert: Buffer; key: Buffer }
   /** Timeout for dials, stream opens and the HELLO; default 10 s. */
   handshakeTimeoutMs?: number
   /** Reconnect delays of `join` targets (default 250 ms doubling up to 30 s). */
@@ -151,7 +153,7 @@ export class Libp2pTransport extends SessionTransport implements Transport {
     return createLibp2pNode({
       name: 'concord',
       listen: this.options.listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
-      transports: [tcp(), webSockets()],
+      transports: [tcp(), webSockets(this.options.webSocketsTls ? { https: { cert: this.options.webSocketsTls.cert, key: this.options.webSocketsTls.key } } : {})],
       ...(this.options.privateKey ? { privateKey: this.options.privateKey } : {}),
       ...(this.options.clusterKey ? { connectionProtector: preSharedKey({ psk: this.options.clusterKey }) } : {}),
       // Why: cluster members commonly sit on private and loopback addresses.

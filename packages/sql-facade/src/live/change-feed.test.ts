@@ -3,6 +3,8 @@ import { openDatabase, type Database } from '../database.js'
 import { SimCluster } from '../sim-cluster.js'
 import { sqlState } from '../errors/sql-state.fixture.js'
 import type { Notification } from '../notify/notification.js'
+import { MemoryStorage } from '@concord/core'
+import type { ChangeJournalStore, JournalContents, JournalWrite } from './change-feed.js'
 
 interface Change {
   position: string
@@ -124,5 +126,89 @@ describe('concord_changes across nodes', () => {
     await cluster.restart('b')
     expect(await sqlState(cluster.node('b'), `SELECT * FROM concord_changes('kv', '${p}')`)).toBe('55000')
     await cluster.close()
+  })
+})
+
+/** A journal store in memory, written when asked and on disk at `sync()`, as LMDB's is after a commit. */
+class MemoryJournal implements ChangeJournalStore {
+  contents: JournalContents | null = null
+  private unsynced: Array<{ w: JournalWrite; durable: () => void }> = []
+
+  load(): JournalContents | null {
+    return this.contents === null ? null : structuredClone(this.contents)
+  }
+
+  write(w: JournalWrite, durable: () => void): void {
+    this.unsynced.push({ w, durable })
+  }
+
+  /** Puts what was written on disk, then tells the feed. */
+  sync(): void {
+    const due = this.unsynced
+    this.unsynced = []
+    for (const { w } of due) {
+      const c = (this.contents ??= { epoch: w.epoch, seq: 0, tables: [] })
+      c.seq = w.seq
+      for (const f of w.floors) {
+        let t = c.tables.find((x) => x.table === f.table)
+        if (t === undefined) c.tables.push((t = { table: f.table, floor: f.floor, changes: [] }))
+        t.floor = f.floor
+        t.changes = t.changes.filter((x) => x.seq > f.floor)
+      }
+      for (const x of w.changes) c.tables.find((t) => t.table === x.table)!.changes.push({ seq: x.seq, op: x.op, row: x.row })
+    }
+    for (const { durable } of due) durable()
+  }
+
+  /** A crash: what was not on disk is gone. */
+  crash(): void {
+    this.unsynced = []
+  }
+
+  async close(): Promise<void> {
+    this.sync()
+  }
+}
+
+describe('concord_changes with a journal store (kept across restarts)', () => {
+  it('shows only what is on disk, and resumes from a position after the database is opened again', async () => {
+    const storage = new MemoryStorage()
+    const journal = new MemoryJournal()
+    const db = await openDatabase({ nodeId: 'n1', storage, changeJournal: journal })
+    await db.query('CREATE TABLE t (id INT PRIMARY KEY, v TEXT)')
+    const listener = db.session({ processId: 7 })
+    const got: Notification[] = []
+    listener.onNotification((n) => got.push(n))
+    await listener.query('LISTEN concord_changes_t')
+    journal.sync()
+    const p = await positionOf(db, 't')
+    await db.query("INSERT INTO t VALUES (1, 'a')")
+    // Not on disk yet: neither listed nor notified.
+    expect(await changesSince(db, 't', p)).toEqual([])
+    expect(got).toEqual([])
+    journal.sync()
+    const first = await changesSince(db, 't', p)
+    expect(first.map((c) => [c.op, c.row])).toEqual([['insert', { id: 1, v: 'a' }]])
+    expect(got.map((n) => (JSON.parse(n.payload) as Change).position)).toEqual([first[0]!.position])
+    await db.query("UPDATE t SET v = 'b' WHERE id = 1")
+    await db.close()
+
+    // Opened again on the same storage and journal: the same epoch, nothing missed.
+    const again = await openDatabase({ nodeId: 'n1', storage, changeJournal: journal })
+    await again.query("INSERT INTO t VALUES (2, 'c')")
+    journal.sync()
+    expect((await changesSince(again, 't', first[0]!.position)).map((c) => [c.op, c.row])).toEqual([
+      ['update', { id: 1, v: 'b' }],
+      ['insert', { id: 2, v: 'c' }],
+    ])
+    expect(await changesSince(again, 't', p)).toHaveLength(3)
+    // The position moves once a change is on disk.
+    const before = await positionOf(again, 't')
+    await again.query('DELETE FROM t WHERE id = 2')
+    expect(await positionOf(again, 't')).toBe(before)
+    journal.sync()
+    expect(await positionOf(again, 't')).not.toBe(before)
+    expect((await changesSince(again, 't', before)).map((c) => [c.op, c.row])).toEqual([['delete', { id: 2, v: 'c' }]])
+    await again.close()
   })
 })

@@ -11,10 +11,19 @@
  * `LISTEN concord_changes_<table>` on this node until the node stops; its feed keeps the
  * last MAX_CHANGES_PER_TABLE changes.
  *
+ * Durable feeds: given a `ChangeJournalStore` (the node server's, on its LMDB storage),
+ * the feed writes each change, and each table it starts following, to the store, which
+ * puts it on disk in the same write as the row change or before it; at open it reads the
+ * feed back and keeps its epoch, so a client resumes across a restart (or a crash). Only
+ * what is on disk is shown: `concord_changes_position`, `concord_changes` and the
+ * notifications wait for the store, so no client holds a position a crash could take
+ * back (then hand out again for another change). Without a store the feed is in memory
+ * and a restart starts a new epoch.
+ *
  * Invariants: positions of one epoch only grow, and the changes after a position are
- * handed exactly (each once, in order) or not at all: a position from another epoch (the
- * node restarted, or another node), or older than the oldest change kept, fails with
- * 55000 and the client reads the table again.
+ * handed exactly (each once, in order) or not at all: a position from another epoch (a
+ * node without a store restarted, or another node), or older than the oldest change
+ * kept, fails with 55000 and the client reads the table again.
  */
 import { holdsTable, type Replica, type Row, type RowChange, type TableInfo } from '@concord/core'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
@@ -29,8 +38,51 @@ import { decodeUntyped } from '../types/storage-codec.js'
 export const MAX_CHANGES_PER_TABLE = 50_000
 /** Tables followed at once on one node. */
 const MAX_FOLLOWED_TABLES = 1_000
+/** Notifications held for the store at most; past it the oldest go (a client that sees a gap asks concord_changes). */
+const MAX_WAITING_NOTIFICATIONS = 10_000
 /** The channel prefix of a table's change notifications. */
 export const CHANGES_CHANNEL_PREFIX = 'concord_changes_'
+
+/** One change as a journal store keeps it. */
+export interface JournalEntry {
+  table: string
+  seq: number
+  op: TableChange['op']
+  /** The row as JSON text. */
+  row: string
+}
+
+/** What a journal store holds: the feed as it was written. */
+export interface JournalContents {
+  epoch: string
+  /** The greatest sequence number written. */
+  seq: number
+  tables: Array<{ table: string; floor: number; changes: Array<Omit<JournalEntry, 'table'>> }>
+}
+
+/** One write to a journal store. */
+export interface JournalWrite {
+  /** The feed's epoch and greatest sequence number with this write. */
+  epoch: string
+  seq: number
+  /** Tables followed from now on, or whose older changes were dropped: their changes at or below `floor` go. */
+  floors: Array<{ table: string; floor: number }>
+  changes: JournalEntry[]
+}
+
+/**
+ * Durable storage of a change feed (the node server's is on LMDB, lmdb-change-journal.ts).
+ * `write` must put `w` on disk no later than every storage write issued before the call
+ * (so a change's entry is durable once its row is: a crash cannot keep the row and lose
+ * the entry), and writes reach disk in call order; `durable` runs once `w` is there.
+ */
+export interface ChangeJournalStore {
+  /** What the store holds; null for a new (or unreadable) store, whose old contents the first write drops. */
+  load(): JournalContents | null
+  write(w: JournalWrite, durable: () => void): void
+  /** Resolves once every write issued is on disk (or failed). */
+  close?(): Promise<void>
+}
 
 interface Journal {
   /** Changes with a sequence above this one are all held (after `floor`, none is missing). */
@@ -43,23 +95,38 @@ interface Journal {
 export class ChangeFeed implements TableChangeSource {
   readonly epoch: string
   private seq = 0
+  /** Every change up to this sequence number is on disk (with no store: all of them). */
+  private durableSeq = 0
   private readonly journals = new Map<string, Journal>()
   private readonly replica: Replica
   private readonly hub: NotificationHub
+  private readonly store: ChangeJournalStore | null
+  /** Notifications waiting for their change to be on disk, in sequence order. */
+  private waiting: Array<{ seq: number; channel: string; payload: string }> = []
+  private stopped = false
   private readonly stop: () => void
 
-  constructor(replica: Replica, hub: NotificationHub) {
+  constructor(replica: Replica, hub: NotificationHub, store: ChangeJournalStore | null = null) {
     this.replica = replica
     this.hub = hub
-    let epoch = ''
-    for (let i = 0; i < 12; i++) epoch += Math.floor(replica.random() * 16).toString(16)
-    this.epoch = epoch
+    this.store = store
+    const saved = store?.load() ?? null
+    if (saved !== null) {
+      this.epoch = saved.epoch
+      this.seq = saved.seq
+      this.durableSeq = saved.seq
+      for (const t of saved.tables) this.journals.set(t.table, { floor: t.floor, changes: t.changes.slice(), head: 0 })
+    } else {
+      let epoch = ''
+      for (let i = 0; i < 12; i++) epoch += Math.floor(replica.random() * 16).toString(16)
+      this.epoch = epoch
+    }
     this.stop = replica.on('change', (changes) => this.onChanges(changes))
   }
 
   position(table: string): string {
     this.follow(table)
-    return this.format(this.seq)
+    return this.format(this.durableSeq)
   }
 
   since(table: string, since: string): TableChange[] {
@@ -81,14 +148,21 @@ export class ChangeFeed implements TableChangeSource {
     }
     for (let i = lo; i < j.changes.length; i++) {
       const c = j.changes[i]!
+      // Not on disk yet: a crash could still take it back.
+      if (c.seq > this.durableSeq) break
       out.push({ position: this.format(c.seq), op: c.op, row: c.row })
     }
     return out
   }
 
-  close(): void {
+  /** Stops following; with a store, resolves once what was written is on disk. */
+  async close(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
     this.stop()
     this.journals.clear()
+    this.waiting = []
+    await this.store?.close?.()
   }
 
   private follow(table: string): Journal {
@@ -99,12 +173,34 @@ export class ChangeFeed implements TableChangeSource {
       throw new SqlError(SqlState.featureNotSupported, `"${table}" is not held in region ${this.replica.region}: follow its changes on a node that holds it`)
     }
     if (this.journals.size >= MAX_FOLLOWED_TABLES) throw new SqlError(SqlState.programLimitExceeded, `too many followed tables (at most ${MAX_FOLLOWED_TABLES})`)
-    j = { floor: this.seq, changes: [], head: 0 }
+    // Changes of the table before now were not numbered: the client reads them with the table.
+    j = { floor: this.durableSeq, changes: [], head: 0 }
     this.journals.set(table, j)
+    this.write({ epoch: this.epoch, seq: this.seq, floors: [{ table, floor: j.floor }], changes: [] })
     return j
   }
 
+  /** Hands `w` to the store; without one, everything is at once as good as on disk. */
+  private write(w: JournalWrite): void {
+    if (this.store === null) {
+      this.durableSeq = this.seq
+      return
+    }
+    this.store.write(w, () => this.onDurable(w.seq))
+  }
+
+  private onDurable(seq: number): void {
+    if (seq <= this.durableSeq || this.stopped) return
+    this.durableSeq = seq
+    let n = 0
+    while (n < this.waiting.length && this.waiting[n]!.seq <= seq) n++
+    if (n === 0) return
+    const due = this.waiting.splice(0, n)
+    this.hub.deliverLocal(due.map((d) => ({ channel: d.channel, payload: d.payload, processId: 0 })))
+  }
+
   private onChanges(changes: readonly RowChange[]): void {
+    const w: JournalWrite = { epoch: this.epoch, seq: 0, floors: [], changes: [] }
     for (const c of changes) {
       const channel = CHANGES_CHANNEL_PREFIX + c.table
       const listened = this.hub.hasListeners(channel)
@@ -121,8 +217,10 @@ export class ChangeFeed implements TableChangeSource {
       const row = rowJson(this.replica.table(c.table), (c.after ?? c.before)!)
       const seq = ++this.seq
       j.changes.push({ seq, op, row })
+      w.changes.push({ table: c.table, seq, op, row })
       if (j.changes.length - j.head > MAX_CHANGES_PER_TABLE) {
         j.floor = j.changes[j.head]!.seq
+        w.floors.push({ table: c.table, floor: j.floor })
         j.head++
         // Compact the array once half of it is dropped entries.
         if (j.head * 2 > j.changes.length) {
@@ -130,8 +228,16 @@ export class ChangeFeed implements TableChangeSource {
           j.head = 0
         }
       }
-      if (listened) this.hub.deliverLocal([{ channel, payload: payload(this.format(seq), op, row), processId: 0 }])
+      if (!listened) continue
+      if (this.store === null) this.hub.deliverLocal([{ channel, payload: payload(this.format(seq), op, row), processId: 0 }])
+      else {
+        if (this.waiting.length >= MAX_WAITING_NOTIFICATIONS) this.waiting.shift()
+        this.waiting.push({ seq, channel, payload: payload(this.format(seq), op, row) })
+      }
     }
+    if (w.changes.length === 0) return
+    w.seq = this.seq
+    this.write(w)
   }
 
   private format(seq: number): string {

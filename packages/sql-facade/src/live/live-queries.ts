@@ -48,7 +48,7 @@ export class LiveQueries {
       throw new SqlError(SqlState.featureNotSupported, 'a live query is a single SELECT')
     }
     if (this.queries.size >= MAX_LIVE_QUERIES) throw new SqlError(SqlState.programLimitExceeded, `too many live queries (at most ${MAX_LIVE_QUERIES})`)
-    const q = new LiveQuery(this.host, sql, params, onRows, options)
+    const q = new LiveQuery(this.host, sql, params, onRows, options, node.SelectStmt as unknown as Record<string, unknown>)
     this.queries.add(q)
     try {
       await q.start()

@@ -9,16 +9,27 @@
  * the shape of what it reads (tables, indexes, views, types, functions, privileges)
  * re-run every live query.
  *
+ * Incremental: a query whose rows are each one row of one table (incremental-result.ts)
+ * keeps its result row by row after a whole run; a change to rows of that table then
+ * runs the query over the changed rows only and puts what they give in place. A change
+ * to anything else it read, more changed rows than MAX_INCREMENTAL_KEYS (or a quarter
+ * of its rows), or a failure, runs it whole again.
+ *
  * Invariants: at most one run at a time; a change that arrives while a run is under way
  * and touches what it read (or is reading) causes one more run after it, so the last
  * result handed always reflects every change made before the run that produced it.
  * Listeners are never called after `stop`.
  */
-import type { RowChange } from '@concord/core'
+import type { Replica, RowChange } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { JsValue, QueryResult } from '../result-format.js'
 import type { Session, SessionOptions } from '../session/session.js'
 import { ReadFootprint } from './read-footprint.js'
+import { IncrementalResult, incrementalPlan, type IncrementalPlan } from './incremental-result.js'
+import type { Int8Output } from '../result-format.js'
+
+/** Changed rows handed on incrementally at most per step (beyond, and beyond a quarter of the rows, a whole run). */
+const MAX_INCREMENTAL_KEYS = 1000
 
 /** Called with the query's rows each time they change (and once at the start). */
 export type LiveRowsListener = (rows: QueryResult['rows'], result: QueryResult) => void
@@ -35,6 +46,8 @@ export interface LiveQueryOptions {
 /** What a live query needs from its database. */
 export interface LiveQueryHost {
   session(options: SessionOptions): Session
+  readonly replica: Replica
+  readonly int8: Int8Output
 }
 
 export class LiveQuery {
@@ -49,10 +62,24 @@ export class LiveQuery {
   private recording: ReadFootprint | null = null
   private last: QueryResult | null = null
   private running = false
+  /** A whole run is due. */
   private dirty = false
   private stopped = false
+  private readonly host: LiveQueryHost
+  /** The parsed SELECT (libpg_query JSON): planned again at each whole run, as the catalog may have changed. */
+  private readonly select: Record<string, unknown> | null
+  /** Set when the query can be kept row by row (incremental-result.ts), as of the last whole run. */
+  private plan: IncrementalPlan | null = null
+  /** The result row by row, while it is kept so (null: the next run is whole). */
+  private rows: IncrementalResult | null = null
+  /** Changed rows of the plan's table not yet handed on, by row key. */
+  private changed = new Map<string, RowChange>()
+  /** Runs over changed rows only, and whole runs (for tests and diagnostics). */
+  readonly runs = { incremental: 0, whole: 0 }
 
-  constructor(host: LiveQueryHost, sql: string, params: unknown[], onRows: LiveRowsListener, options: LiveQueryOptions) {
+  constructor(host: LiveQueryHost, sql: string, params: unknown[], onRows: LiveRowsListener, options: LiveQueryOptions, select: Record<string, unknown> | null = null) {
+    this.host = host
+    this.select = select
     this.sql = sql
     this.params = params
     this.onRows = onRows
@@ -66,11 +93,11 @@ export class LiveQuery {
     this.running = true
     try {
       await this.session.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY')
-      this.deliver(await this.runOnce())
+      this.deliverWhole(await this.runOnce())
     } finally {
       this.running = false
     }
-    if (this.dirty) this.rerun()
+    if (this.dirty || this.changed.size > 0) this.rerun()
   }
 
   get isStopped(): boolean {
@@ -80,13 +107,23 @@ export class LiveQuery {
   /** Row changes settled on the replica: re-runs if one touches what the query read. */
   onChanges(changes: readonly RowChange[]): void {
     if (this.stopped) return
-    const fp = this.running ? this.recording : this.footprint
-    if (fp === null || changes.some((c) => fp.affectedBy(c))) this.rerun()
+    // While a whole run reads, what it has read so far; else what the last one read.
+    const fp = this.recording ?? this.footprint
+    let due = false
+    for (const c of changes) {
+      if (fp !== null && !fp.affectedBy(c)) continue
+      due = true
+      if (fp !== null && this.recording === null && this.rows !== null && c.table === this.plan!.table) this.changed.set(c.key, c)
+      else this.dirty = true
+    }
+    if (due) this.rerun()
   }
 
   /** The shape of what queries read may have changed: re-run. */
   onShapeChange(): void {
-    if (!this.stopped) this.rerun()
+    if (this.stopped) return
+    this.dirty = true
+    this.rerun()
   }
 
   stop(): void {
@@ -96,10 +133,7 @@ export class LiveQuery {
   }
 
   private rerun(): void {
-    if (this.running) {
-      this.dirty = true
-      return
-    }
+    if (this.running) return
     this.running = true
     void this.loop()
   }
@@ -109,21 +143,59 @@ export class LiveQuery {
     try {
       // Never inside the replica's change dispatch: the run starts after it returns.
       await Promise.resolve()
-      while (!this.stopped) {
-        this.dirty = false
+      while (!this.stopped && (this.dirty || this.changed.size > 0)) {
+        const rows = this.rows
+        const whole = this.dirty || rows === null || this.changed.size > MAX_INCREMENTAL_KEYS || this.changed.size > Math.max(64, rows.size / 4)
         try {
-          this.deliver(await this.runOnce())
+          if (whole) {
+            this.dirty = false
+            this.changed.clear()
+            this.rows = null
+            this.deliverWhole(await this.runOnce())
+          } else if (!(await this.runChanged(rows))) {
+            this.dirty = true
+          }
         } catch (err) {
-          if (!this.stopped) this.onError(err instanceof Error ? err : new Error(String(err)))
+          this.rows = null
+          // A failed step is followed by a whole run; a failed whole run waits for the next change.
+          if (whole) this.changed.clear()
+          else this.dirty = true
+          if (!this.stopped && whole) this.onError(err instanceof Error ? err : new Error(String(err)))
         }
-        if (!this.dirty) break
       }
     } finally {
       this.running = false
     }
   }
 
+  /** Runs the query over the changed rows only and puts what they give in place; false: run it whole. */
+  private async runChanged(rows: IncrementalResult): Promise<boolean> {
+    const keys = rows.keysOf(this.changed.values())
+    this.changed = new Map()
+    this.runs.incremental++
+    this.session.rowRestriction = { table: this.plan!.table, keys }
+    let result: QueryResult
+    try {
+      result = await this.session.query(this.sql, this.params)
+    } finally {
+      this.session.rowRestriction = null
+    }
+    // Changes to these rows during the run are in `changed` again: the next step takes them.
+    if (!rows.apply(keys, result)) return false
+    this.deliver(rows.result())
+    return true
+  }
+
+  /** Hands a whole run's rows on, and keeps them row by row when the query allows it. */
+  private deliverWhole(result: QueryResult): void {
+    this.deliver(result)
+    // Only if nothing changed since the run read the table (then it runs whole again).
+    this.plan = this.select === null ? null : incrementalPlan(this.select, this.host.replica)
+    if (this.plan !== null && !this.dirty && this.changed.size === 0 && !this.stopped) this.rows = IncrementalResult.build(this.plan, this.host.replica, this.host.int8, result)
+  }
+
   private async runOnce(): Promise<QueryResult> {
+    this.runs.whole++
     const fp = new ReadFootprint()
     this.recording = fp
     let result: QueryResult

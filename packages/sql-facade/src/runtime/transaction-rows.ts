@@ -50,6 +50,15 @@ export type RowRead =
 
 export type RowReadObserver = (table: string, read: RowRead) => void
 
+/**
+ * The rows of one table a statement sees: only these keys (by `encodeRowKey`), as if the
+ * table held no others. A live query re-evaluates changed rows this way (live/incremental-result.ts).
+ */
+export interface RowRestriction {
+  table: string
+  keys: ReadonlyMap<string, Value[]>
+}
+
 /** The rows one transaction wrote in one table, by their value in one indexed column. */
 interface Overlay {
   incarnation: number
@@ -69,6 +78,7 @@ export class TransactionRows {
   private remote: RemoteRows | null
   private readonly observer: RowReadObserver | null
   private locker: RowLocker | null = null
+  private restriction: RowRestriction | null = null
 
   /**
    * @param useIndexes false where indexes may be mid-update (conflict resolvers run while
@@ -87,6 +97,11 @@ export class TransactionRows {
   /** The rows holders sent for the statement about to run (a block's rows serve many statements). */
   setRemote(remote: RemoteRows | null): void {
     this.remote = remote
+  }
+
+  /** Shows only some rows of one table (see RowRestriction); null: every row. */
+  restrict(r: RowRestriction | null): void {
+    this.restriction = r
   }
 
   /** Locks every row this transaction writes (or locks) for `locker`'s session. */
@@ -114,12 +129,21 @@ export class TransactionRows {
   get(table: string, key: Value[]): Row | undefined {
     const remote = this.remoteFor(table)
     this.observer?.(table, remote !== null ? { kind: 'remote' } : { kind: 'key', key })
+    if (this.restriction?.table === table && !this.restriction.keys.has(encodeRowKey(key))) return undefined
     return remote !== null ? remote.get(key) : this.tx.get(table, key)
   }
 
   scan(table: string): Iterable<Row> {
     const remote = this.remoteFor(table)
     this.observer?.(table, remote !== null ? { kind: 'remote' } : { kind: 'all' })
+    if (this.restriction?.table === table) {
+      const out: Row[] = []
+      for (const key of this.restriction.keys.values()) {
+        const row = remote !== null ? remote.get(key) : this.tx.get(table, key)
+        if (row !== undefined) out.push(row)
+      }
+      return out
+    }
     return remote !== null ? remote.rows : this.tx.scan(table)
   }
 
@@ -137,6 +161,8 @@ export class TransactionRows {
 
   /** Rows whose `column` lies within `r`; null when no index on the column can answer. */
   range(table: TableInfo, column: string, r: IndexRange): Row[] | null {
+    // A restricted table is read by its few keys (`scan`), the range applied by the caller.
+    if (this.restriction?.table === table.name) return null
     const ov = this.overlay(table, column)
     if (ov === null) return null
     this.observer?.(table.name, { kind: 'range', index: ov.index, range: r })

@@ -34,7 +34,7 @@ import { monotonicNow, StatementBudget, type BudgetSource } from '../runtime/sta
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../cluster/node-role.js'
-import { TransactionRows, type RowReadObserver } from '../runtime/transaction-rows.js'
+import { TransactionRows, type RowReadObserver, type RowRestriction } from '../runtime/transaction-rows.js'
 import type { TableChangeSource } from '../runtime/table-change-source.js'
 import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
@@ -191,6 +191,8 @@ export class Session {
   private readonly notifications: SessionNotifications
   private readonly processId: number
   private readonly readObserver: RowReadObserver | null
+  /** Rows the session's statements see of one table (a live query's incremental runs); null: all. */
+  rowRestriction: RowRestriction | null = null
 
   readonly db: SessionHost
   /** The session's temporary tables and views. */
@@ -220,6 +222,7 @@ export class Session {
   private newRows(tx: Transaction): TransactionRows {
     const rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote, this.readObserver)
     rows.setLocker(this.locker)
+    rows.restrict(this.rowRestriction)
     return rows
   }
 
