@@ -5,7 +5,7 @@
 import { execCreateSchema } from './schema-ddl.js'
 import { inheritanceDescendants } from '../catalog/table-inheritance.js'
 import { execReindex } from './reindex.js'
-import type { DeleteStmt, UpdateStmt, WithClause } from 'libpg-query'
+import type { DeleteStmt, Node, UpdateStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
 import { planSelect } from '../plan/select.js'
@@ -37,16 +37,32 @@ import { trackOwnership } from '../auth/relation-ownership.js'
 import { roleStatement } from '../auth/role-dispatch.js'
 import { execAlterEnum, execCreateComposite, execCreateDomain, execCreateEnum, typeUsers } from './type-ddl.js'
 import { execMerge } from './merge.js'
+import { checkUserSchemaNames } from './user-schema-names.js'
 import { execRename } from './rename-ddl.js'
 import { execAlterCompositeType, execRenameAttribute } from './composite-alter.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
+  let notices: string[] = []
+  if (stmt.kind === 'pg') {
+    // Names in a user schema never reach code that resolves by the last name only.
+    const checked = checkUserSchemaNames(stmt.node, exec.tx)
+    if (checked.empty) return utility(`DROP ${dropKind(stmt.node)}`, checked.notices)
+    if (checked.node !== stmt.node) stmt = { ...stmt, node: checked.node }
+    notices = checked.notices
+  }
   checkAccess(stmt, { tx: exec.tx, current: exec.role, roles: exec.roles, functions: exec.functions })
-  const result = runStatement(stmt, exec)
+  let result = runStatement(stmt, exec)
+  if (notices.length > 0) result = { ...result, notices: [...notices, ...(result.notices ?? [])] }
   trackOwnership(stmt, exec.tx, exec.role.oid)
   exec.foreignKeys.finish(exec.deferred?.defer)
   return withRegNames(result, exec)
+}
+
+/** The command tag's object word of a DROP statement (TABLE, VIEW, ..). */
+function dropKind(node: Node): string {
+  const type = 'DropStmt' in node ? node.DropStmt.removeType : undefined
+  return (type ?? 'OBJECT_TABLE').replace(/^OBJECT_/, '').replace(/_/g, ' ')
 }
 
 /**

@@ -1,0 +1,153 @@
+/**
+ * Names qualified by a user schema (`s.t` after `CREATE SCHEMA s`, or `nosuch.t`).
+ * Concord keeps every relation, type and function in `public` (catalog/schema-def.ts), and
+ * the statement code below this guard looks objects up by their last name only. Without
+ * this guard `CREATE TABLE s.t` created `public.t` and `DROP TABLE s.t` dropped it: a
+ * qualified name must never reach that code with a schema it would ignore.
+ *
+ * Rules, as PostgreSQL answers for an empty schema:
+ * - creating an object in a user schema: 0A000 (the schema exists) or 3F000 (it does not);
+ * - reading or writing a relation there: 42P01 `relation "s.t" does not exist`;
+ * - calling a function or naming a type there: 3F000 / 42883 / 42704;
+ * - DROP: 3F000 / 42P01, or with IF EXISTS the object is skipped with PostgreSQL's notice.
+ */
+import type { DropStmt, Node } from 'libpg-query'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import { schemaExists } from '../catalog/schema-def.js'
+import type { Json } from '@concord/core'
+
+/** Schemas whose names the statement code resolves itself. */
+const RESOLVED = new Set(['public', 'pg_catalog', 'information_schema', 'pg_temp'])
+
+interface SchemaSource {
+  getCatalog(kind: string, name: string): Json | undefined
+  listCatalog(kind: string): Array<[string, Json]>
+}
+
+function userSchema(schema: string | undefined): schema is string {
+  return schema !== undefined && !RESOLVED.has(schema) && !schema.startsWith('pg_temp_')
+}
+
+function stringsOf(list: Node[] | undefined): string[] | null {
+  if (!list) return null
+  const out: string[] = []
+  for (const item of list) {
+    if (!('String' in item)) return null
+    out.push(item.String.sval ?? '')
+  }
+  return out
+}
+
+function refuseCreate(tx: SchemaSource, schema: string): never {
+  if (!schemaExists(tx, schema)) throw new SqlError(SqlState.invalidSchemaName, `schema "${schema}" does not exist`)
+  throw new SqlError(SqlState.featureNotSupported, `objects in schema "${schema}" are not supported: Concord keeps relations, types and functions in public`)
+}
+
+/** The qualified name an object of a CREATE statement takes, when the statement names one. */
+function createdSchema(node: Node): string | undefined {
+  if ('CreateStmt' in node) return node.CreateStmt.relation?.schemaname
+  if ('ViewStmt' in node) return node.ViewStmt.view?.schemaname
+  if ('CreateSeqStmt' in node) return node.CreateSeqStmt.sequence?.schemaname
+  if ('CreateTableAsStmt' in node) return node.CreateTableAsStmt.into?.rel?.schemaname
+  if ('SelectStmt' in node) return node.SelectStmt.intoClause?.rel?.schemaname
+  if ('CompositeTypeStmt' in node) return node.CompositeTypeStmt.typevar?.schemaname
+  const names = 'CreateEnumStmt' in node ? node.CreateEnumStmt.typeName
+    : 'CreateDomainStmt' in node ? node.CreateDomainStmt.domainname
+      : 'CreateFunctionStmt' in node ? node.CreateFunctionStmt.funcname
+        : 'DefineStmt' in node ? node.DefineStmt.defnames
+          : undefined
+  const parts = stringsOf(names)
+  return parts && parts.length > 1 ? parts[parts.length - 2] : undefined
+}
+
+/**
+ * Walks the tree for relation, function and type names in a user schema. libpg-query's
+ * JSON wraps a node in its type name where the field is any Node (`{ RangeVar: .. }` in
+ * FROM) but not where the field has one type (InsertStmt.relation, ColumnDef.typeName):
+ * those are recognised by their fields.
+ */
+function refuseReferences(value: unknown, tx: SchemaSource): void {
+  if (value === null || typeof value !== 'object') return
+  if (Array.isArray(value)) {
+    for (const v of value) refuseReferences(v, tx)
+    return
+  }
+  const o = value as Record<string, unknown>
+  if (typeof o['relname'] === 'string' && userSchema(o['schemaname'] as string | undefined)) {
+    throw new SqlError(SqlState.undefinedTable, `relation "${o['schemaname'] as string}.${o['relname']}" does not exist`)
+  }
+  const call = o['FuncCall'] as { funcname?: Node[] } | undefined
+  const fn = stringsOf(call?.funcname)
+  if (fn && fn.length > 1 && userSchema(fn[fn.length - 2])) {
+    const schema = fn[fn.length - 2]!
+    if (!schemaExists(tx, schema)) throw new SqlError(SqlState.invalidSchemaName, `schema "${schema}" does not exist`)
+    throw new SqlError(SqlState.undefinedFunction, `function ${fn.join('.')} does not exist`)
+  }
+  const tn = Array.isArray(o['names']) && 'typemod' in o ? stringsOf(o['names'] as Node[]) : null
+  if (tn && tn.length > 1 && userSchema(tn[tn.length - 2])) {
+    throw new SqlError(SqlState.undefinedObject, `type "${tn.join('.')}" does not exist`)
+  }
+  for (const key in o) refuseReferences(o[key], tx)
+}
+
+function objectKind(removeType: string | undefined): string {
+  return (removeType ?? 'OBJECT_TABLE').replace(/^OBJECT_/, '').replace(/_/g, ' ').toLowerCase()
+}
+
+/** The schema part of one DROP object (`s.t`, a type name, a function with arguments). */
+function dropObjectSchema(object: Node): { schema: string; name: string } | undefined {
+  const parts = 'List' in object ? stringsOf(object.List.items)
+    : 'TypeName' in object ? stringsOf(object.TypeName.names)
+      : 'ObjectWithArgs' in object ? stringsOf(object.ObjectWithArgs.objname)
+        : null
+  if (!parts || parts.length < 2) return undefined
+  const schema = parts[parts.length - 2]!
+  return userSchema(schema) ? { schema, name: parts[parts.length - 1]! } : undefined
+}
+
+/** DROP [IF EXISTS] of objects named in a user schema: refused, or skipped with a notice. */
+function dropWithoutUserSchemas(stmt: DropStmt, tx: SchemaSource, notices: string[]): DropStmt {
+  if (stmt.removeType === 'OBJECT_SCHEMA') return stmt
+  const kept: Node[] = []
+  for (const object of stmt.objects ?? []) {
+    const q = dropObjectSchema(object)
+    if (!q) {
+      kept.push(object)
+      continue
+    }
+    const exists = schemaExists(tx, q.schema)
+    const message = exists ? `${objectKind(stmt.removeType)} "${q.name}" does not exist` : `schema "${q.schema}" does not exist`
+    if (stmt.missing_ok !== true) throw new SqlError(exists ? SqlState.undefinedTable : SqlState.invalidSchemaName, message)
+    notices.push(`${message}, skipping`)
+  }
+  return kept.length === (stmt.objects ?? []).length ? stmt : { ...stmt, objects: kept }
+}
+
+export interface SchemaCheckedStatement {
+  /** The statement to run: the same node, or a DROP without the objects it skipped. */
+  node: Node
+  /** PostgreSQL's "does not exist, skipping" notices for skipped DROP objects. */
+  notices: string[]
+  /** Every object of a DROP was skipped: nothing is left to run. */
+  empty: boolean
+}
+
+/** Refuses (or, for DROP IF EXISTS, skips) every name the statement qualifies by a user schema. */
+export function checkUserSchemaNames(node: Node, tx: SchemaSource): SchemaCheckedStatement {
+  const created = createdSchema(node)
+  if (userSchema(created)) refuseCreate(tx, created)
+  if ('DropStmt' in node) {
+    const notices: string[] = []
+    const drop = dropWithoutUserSchemas(node.DropStmt, tx, notices)
+    if (drop === node.DropStmt) return { node, notices, empty: false }
+    return { node: { DropStmt: drop }, notices, empty: (drop.objects ?? []).length === 0 }
+  }
+  if ('CreateSchemaStmt' in node || 'AlterObjectSchemaStmt' in node) return { node, notices: [], empty: false }
+  const commented = 'CommentStmt' in node && node.CommentStmt.object ? dropObjectSchema(node.CommentStmt.object) : undefined
+  if (commented) {
+    if (!schemaExists(tx, commented.schema)) throw new SqlError(SqlState.invalidSchemaName, `schema "${commented.schema}" does not exist`)
+    throw new SqlError(SqlState.undefinedTable, `relation "${commented.schema}.${commented.name}" does not exist`)
+  }
+  refuseReferences(node, tx)
+  return { node, notices: [], empty: false }
+}
