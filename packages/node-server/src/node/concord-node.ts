@@ -237,6 +237,7 @@ export class ConcordNode {
         ...(peerPortKey.key ? { clusterKey: peerPortKey.key } : {}),
         admitPeer: (peerId) => (grants.restricted(peerId) ? grants.admits(peerId) : membership.admits(peerId)),
         restrictedPeer: (peerId) => grants.restricted(peerId),
+        claimRefused: (claimed, peerId) => membership.claimRefused(claimed, peerId),
         logger: log,
       })
     }
