@@ -13,6 +13,7 @@ import { parseStartOptions, startHelp, toNodeOptions, UsageError } from './cli/s
 import { clusterHelp, parseClusterOptions, runLocalCluster } from './cli/local-cluster.js'
 import { ensureGlobalWebSocket } from './cli/global-websocket.js'
 import { backupHelp, parseBackupOptions, parseRestoreOptions, runBackupCommand, runRestoreCommand } from './cli/backup-command.js'
+import { admitHelp, parseAdmitOptions, runAdmitCommand } from './cli/admit-command.js'
 import { consoleLogger, errorMessage } from './log/logger.js'
 import { isLoopbackHost } from './transport/loopback-host.js'
 
@@ -25,6 +26,7 @@ Usage:
   concord start [options]            run a node
   concord cluster [options]          run several local nodes joined together (npm run cluster)
   concord gen-cluster-key <file>     write a new cluster key (libp2p swarm key)
+  concord admit <token | peer id>    put a node on the cluster's member list (see below)
   concord backup --to URL            back up a running node (see below)
   concord restore --from URL --data-dir DIR   restore a backup into a new data directory
   concord --help | --version
@@ -37,6 +39,9 @@ ${clusterHelp()}
 
 Backup and restore (docs/backup.md):
 ${backupHelp()}
+
+Admitting nodes to the member list (docs/security.md, Membership):
+${admitHelp()}
 
 Examples:
   concord start --data-dir ./data --pg-port 5432
@@ -75,6 +80,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await runBackupCommand(parseBackupOptions(rest), env, (line) => process.stdout.write(`${line}\n`))
       case 'restore':
         return await runRestoreCommand(parseRestoreOptions(rest), consoleLogger('concord'), (line) => process.stdout.write(`${line}\n`))
+      case 'admit':
+        return await runAdmitCommand(parseAdmitOptions(rest), env, (line) => process.stdout.write(`${line}\n`))
       case 'gen-cluster-key': {
         if (rest.length !== 1) throw new UsageError('gen-cluster-key takes exactly one argument: the file to write')
         const { writeClusterKey } = await import('./transport/cluster-key.js')
@@ -126,6 +133,9 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
           ['  join it:    concord start --data-dir <other-dir>', `--join ${joinTarget(settings, node.pgPort, addrs)}`, ...joinFlags]
             .join(' '),
           `  libp2p:     ${addrs.find((a) => a.includes('/127.0.0.1/') && !a.includes('/ws')) ?? addrs[0] ?? '(none)'}`,
+          ...(node.transport !== undefined
+            ? [`  peer id:    ${node.transport.peerId} (a member admits it: concord admit <peer id> --pg-port <port>)`]
+            : []),
         ]
         : ['  libp2p:     off (--no-p2p): no listeners, no peers']),
       ...(key.file !== undefined

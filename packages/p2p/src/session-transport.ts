@@ -55,6 +55,7 @@ export abstract class SessionTransport implements Transport {
       {
         message: (from, data) => this.deliver(from, data),
         authorAdmitted: (peerId) => this.peerAdmitted(peerId) && !this.gossipExcluded(peerId),
+        originRefused: (origin, peerId) => this.claimRefused(origin, peerId),
         log: (level, message) => this.log(level, message),
       },
     )
@@ -73,6 +74,7 @@ export abstract class SessionTransport implements Transport {
         down: (session) => this.handler?.onPeerDown(session.nodeId!),
         message: (from, data) => this.deliver(from, data),
         admitted: (peerId) => this.peerAdmitted(peerId),
+        claimRefused: (nodeId, peerId) => this.claimRefused(nodeId, peerId),
         changed: () => this.changed(),
         log: (level, message) => this.log(level, message),
       },
@@ -113,6 +115,15 @@ export abstract class SessionTransport implements Transport {
     return true
   }
 
+  /**
+   * Why a libp2p peer may not speak as a replica node id (in its HELLO, or as the origin of
+   * gossip it signed), or null. An environment that binds node ids to PeerIds (the
+   * node's member list) overrides it; the default takes every claim.
+   */
+  protected claimRefused(_nodeId: string, _peerId: string): string | null {
+    return null
+  }
+
   /** Whether a libp2p peer is kept out of gossip (a scoped browser replica: direct frames only). */
   protected gossipExcluded(_peerId: string): boolean {
     return false
@@ -121,6 +132,11 @@ export abstract class SessionTransport implements Transport {
   /** The libp2p PeerId of a peer's session, by replica node id. */
   peerIdOf(nodeId: string): string | undefined {
     return this.sync.ofNode(nodeId)?.peerId
+  }
+
+  /** The replica node id a libp2p peer's session named in its HELLO (undefined before, or without a session). */
+  nodeIdOfPeer(peerId: string): string | undefined {
+    return this.sync.ofPeer(peerId)?.nodeId
   }
 
   /** Closes every connection to a libp2p peer (a member removed from the cluster). */
@@ -173,7 +189,7 @@ export abstract class SessionTransport implements Transport {
       this.joins.disconnected(peerId)
       this.changed()
     })
-    this.gossip.attach(node.services.pubsub)
+    this.gossip.attach(node.services.pubsub, node.peerId.toString())
     this.started()
     this.joins.attach(node)
   }

@@ -21,7 +21,9 @@ export { formatLsn, parseLsn } from './replication/lsn.js'
 export { parseConnInfo, parseMasterNodes, type ConnInfo, type PublisherConnector, type PublisherInfo } from './cluster/publisher-connector.js'
 export { DirectionFilter } from './replication/direction-filter.js'
 export { LinkTable } from './replication/replication-catalog.js'
-export { listPeerMembers, PEER_MEMBER_KIND, validPeerId, type MembershipHost, type PeerMemberRecord } from './cluster/peer-members.js'
+export {
+  listPeerMembers, memberBindings, bindPeerMember, PEER_MEMBER_KIND, validPeerId, type MembershipHost, type MemberBindings, type PeerMemberRecord,
+} from './cluster/peer-members.js'
 export { BOOTSTRAP_NAMES, BOOTSTRAP_ROLE, type RoleRecord } from './catalog/role-record.js'
 export type { RoleDirectory } from './catalog/role-directory.js'
 export { parseScramVerifier, scramVerifier, type ScramSecret } from './auth/scram-verifier.js'

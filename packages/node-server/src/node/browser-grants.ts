@@ -10,12 +10,18 @@
  * and the catalog (table definitions) out, updates to its tables in; anything else it
  * sends is dropped and logged.
  *
- * Invariants: grants live in this process's memory (a token works on the node that issued
- * it, until that node restarts or the token expires); at most MAX_GRANTS are kept, expired
- * ones first to go; a PeerId that ever held a grant stays restricted (refused once
- * expired), never promoted to a full peer.
+ * Invariants: grants are kept by the node that issued them: in memory, and on disk in
+ * `<data-dir>/browser-grants.json` (0600; rewritten whole, through a temporary file and a
+ * rename, at every issue), so a token works on that node until it expires, across
+ * restarts; a node in memory keeps them until it stops. The file holds PeerIds, tables and
+ * expiries, never a browser's private key. Loading it trusts only well-formed entries (a
+ * damaged file is logged and its grants are lost, never widened). At most MAX_GRANTS are
+ * kept, expired ones first to go; a PeerId that ever held a grant stays restricted
+ * (refused once expired), never promoted to a full peer, while its grant is kept.
  */
 import { generateKeyPairSync } from 'node:crypto'
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import type { Logger } from '../log/logger.js'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { CATALOG_SHARD, parseShardId, type PeerScope } from '@concord/core'
 import { encodeBrowserToken } from '@concord/p2p'
@@ -30,9 +36,13 @@ interface Grant {
 export class BrowserGrants {
   private readonly grants = new Map<string, Grant>()
   private readonly now: () => number
+  private readonly file: string | undefined
 
-  constructor(now: () => number = Date.now) {
+  /** `file`: where grants are kept across restarts (loaded now); absent: in memory only. */
+  constructor(now: () => number = Date.now, file?: string, log?: Logger) {
     this.now = now
+    this.file = file
+    if (file !== undefined) this.load(file, log)
   }
 
   /** A token for a new browser identity limited to `tables` for `validSeconds`. */
@@ -41,7 +51,48 @@ export class BrowserGrants {
     const expires = this.now() + validSeconds * 1000
     this.makeRoom()
     this.grants.set(key.publicKey.toString(), { tables: new Set(tables), expires })
+    this.save()
     return encodeBrowserToken(key, tables, expires)
+  }
+
+  private save(): void {
+    if (this.file === undefined) return
+    const entries = [...this.grants].map(([peerId, g]) => ({ peerId, tables: [...g.tables], expires: g.expires }))
+    const tmp = `${this.file}.tmp`
+    writeFileSync(tmp, JSON.stringify({ version: 1, grants: entries }), { mode: 0o600 })
+    renameSync(tmp, this.file)
+  }
+
+  private load(file: string, log: Logger | undefined): void {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log?.warn(`cannot read ${file} (browser grants): ${(err as Error).message}`)
+      return
+    }
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      body = null
+    }
+    const list = (body as { grants?: unknown } | null)?.grants
+    if (!Array.isArray(list)) {
+      log?.warn(`${file} is damaged: its browser grants are lost (tokens issued before must be issued again)`)
+      return
+    }
+    let skipped = 0
+    for (const e of list.slice(0, MAX_GRANTS) as unknown[]) {
+      const o = e as { peerId?: unknown; tables?: unknown; expires?: unknown } | null
+      const ok = typeof o?.peerId === 'string' && Array.isArray(o.tables) && o.tables.every((t) => typeof t === 'string') && typeof o.expires === 'number'
+      if (!ok) {
+        skipped++
+        continue
+      }
+      this.grants.set(o.peerId as string, { tables: new Set(o.tables as string[]), expires: o.expires as number })
+    }
+    if (skipped > 0) log?.warn(`${file}: ${skipped} malformed browser grant(s) ignored`)
   }
 
   /** Whether this PeerId holds (or held) a grant: a restricted peer, never a full one. */

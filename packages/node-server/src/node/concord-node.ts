@@ -235,7 +235,8 @@ export class ConcordNode {
     if (options.joinToken !== undefined && !(options.join ?? []).some((a) => parsePgAddress(a) !== null)) {
       throw new Error('--join-token is redeemed over PostgreSQL: give --join the host:port of the node that printed it')
     }
-    const grants = new BrowserGrants()
+    // Kept in the data directory: a token works across restarts of the node that issued it.
+    const grants = new BrowserGrants(Date.now, onDisk ? join(dataDir!, 'browser-grants.json') : undefined, log)
     const membership = new PeerMembership(log, (peerId) => grants.admits(peerId))
     let transport: Libp2pTransport | undefined
     if (libp2p && peerKey) {
@@ -252,6 +253,7 @@ export class ConcordNode {
         ...(peerPortKey.key ? { clusterKey: peerPortKey.key } : {}),
         admitPeer: (peerId) => (grants.restricted(peerId) ? grants.admits(peerId) : membership.admits(peerId)),
         restrictedPeer: (peerId) => grants.restricted(peerId),
+        claimRefused: (claimed, peerId) => membership.claimRefused(claimed, peerId),
         logger: log,
       })
     }

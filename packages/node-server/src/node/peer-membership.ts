@@ -11,14 +11,22 @@
  *   signed gossip message (a relayed message signed by a non-member is dropped).
  * - When the list changes (a local ALTER SYSTEM, or a catalog update from a peer), every
  *   connection to a peer no longer admitted is closed at once.
+ * - Node ids are bound to PeerIds (the entries' `nodeId`, sql-facade peer-members.ts):
+ *   `claimRefused` answers the transport whether a peer may speak as the node id its HELLO
+ *   (or a gossip envelope it signed) names. A node id bound to another member, or a member
+ *   bound to another node id, is refused: a second process started with an existing
+ *   node's `--node-id` is neither taken for that node nor able to replace its session, and
+ *   nothing it sends under that name is applied. This node writes its own binding as soon
+ *   as the list is on; a member still unbound is bound to the first node id it is heard
+ *   speaking as. A binding that changes closes the sessions it now refuses.
  *
- * Invariants: the set is recomputed from the catalog after every `peer_member` change
+ * Invariants: the set and the bindings are recomputed from the catalog after every `peer_member` change
  * (never edited by hand); before the catalog is attached every peer is refused (a start
  * must not admit anyone the list would refuse); each refused PeerId is logged once
  * (bounded to MAX_LOGGED ids).
  */
 import type { Replica } from '@concord/core'
-import { listPeerMembers, PEER_MEMBER_KIND } from '@concord/sql-facade'
+import { bindPeerMember, listPeerMembers, memberBindings, PEER_MEMBER_KIND, type MemberBindings } from '@concord/sql-facade'
 import type { Logger } from '../log/logger.js'
 
 const MAX_LOGGED = 1024
@@ -27,6 +35,8 @@ export interface MembershipTransport {
   readonly peerId: string
   connectedPeerIds(): string[]
   disconnectPeer(peerId: string, reason: string): void
+  /** The node id a connected peer's HELLO named, if it said one. */
+  nodeIdOfPeer(peerId: string): string | undefined
 }
 
 export class PeerMembership {
@@ -34,6 +44,10 @@ export class PeerMembership {
   private transport: MembershipTransport | undefined
   private on = false
   private members = new Set<string>()
+  private bindings: MemberBindings = { peerOfNode: new Map(), nodeOfPeer: new Map() }
+  /** PeerIds whose binding is being written (one catalog write each). */
+  private readonly binding = new Set<string>()
+  private stopped = false
   private readonly logged = new Set<string>()
   private unsubscribe: () => void = () => {}
   private readonly log: Logger
@@ -72,8 +86,40 @@ export class PeerMembership {
     return false
   }
 
+  /**
+   * Why `peerId` may not speak as `nodeId` (see the header), or null. A live member not
+   * bound yet is bound to `nodeId` (written to the catalog shortly after).
+   */
+  claimRefused(nodeId: string, peerId: string): string | null {
+    if (!this.on || this.replica === undefined) return null
+    const boundPeer = this.bindings.peerOfNode.get(nodeId)
+    if (boundPeer !== undefined && boundPeer !== peerId) return `node id ${nodeId} is bound to member ${boundPeer}`
+    const boundNode = this.bindings.nodeOfPeer.get(peerId)
+    if (boundNode !== undefined && boundNode !== nodeId) return `that peer is bound to node id ${boundNode}`
+    if (boundNode === undefined && this.members.has(peerId)) this.bind(peerId, nodeId)
+    return null
+  }
+
   stop(): void {
+    this.stopped = true
     this.unsubscribe()
+  }
+
+  /** Writes `peerId`'s binding to `nodeId` (after the current call: never inside a transport callback's stack). */
+  private bind(peerId: string, nodeId: string): void {
+    const replica = this.replica
+    if (replica === undefined || this.binding.has(peerId)) return
+    this.binding.add(peerId)
+    setImmediate(() => {
+      this.binding.delete(peerId)
+      if (this.stopped || replica.isClosed) return
+      try {
+        replica.transact((tx) => bindPeerMember(tx, peerId, nodeId, replica.nodeId, replica.now()))
+        this.log.info(`member ${peerId} bound to node id ${nodeId}`)
+      } catch (err) {
+        this.log.warn(`could not bind member ${peerId} to node id ${nodeId}: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    })
   }
 
   private refresh(): void {
@@ -84,10 +130,20 @@ export class PeerMembership {
     this.on = entries.length > 0
     this.members = new Set(entries.filter((e) => !e.removed).map((e) => e.peerId))
     this.members.add(transport.peerId)
+    this.bindings = memberBindings(entries)
     for (const id of this.members) this.logged.delete(id)
     if (!this.on) return
+    const self = entries.find((e) => e.peerId === transport.peerId)
+    if (self !== undefined && !self.removed && self.nodeId !== replica.nodeId) this.bind(transport.peerId, replica.nodeId)
     for (const peerId of transport.connectedPeerIds()) {
-      if (this.members.has(peerId) || this.alsoAdmitted(peerId)) continue
+      if (this.members.has(peerId) || this.alsoAdmitted(peerId)) {
+        const nodeId = transport.nodeIdOfPeer(peerId)
+        const refused = nodeId === undefined ? null : this.claimRefused(nodeId, peerId)
+        if (refused === null) continue
+        this.log.warn(`peer ${peerId} speaks as node id ${nodeId}, but ${refused}: connection closed`)
+        transport.disconnectPeer(peerId, 'node id claim refused')
+        continue
+      }
       this.log.warn(`peer ${peerId} is not a member of the cluster (removed, or never admitted): connection closed`)
       transport.disconnectPeer(peerId, 'not a member of the cluster')
     }

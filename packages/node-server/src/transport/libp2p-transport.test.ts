@@ -1,4 +1,5 @@
-import { SYNC_PROTOCOL } from '@concord/p2p' // first: Promise.withResolvers for libp2p on Node 20
+import { encodeSyncFrame, SYNC_PROTOCOL } from '@concord/p2p' // first: Promise.withResolvers for libp2p on Node 20
+import { createServer, type AddressInfo } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,7 +10,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { TransportHandler } from '@concord/core'
-import { Libp2pTransport, type Libp2pTransportOptions } from './libp2p-transport.js'
+import { Libp2pTransport, ownAddress, type Libp2pTransportOptions } from './libp2p-transport.js'
 import { generateClusterKey, readClusterKey, writeClusterKey } from './cluster-key.js'
 
 interface Probe extends TransportHandler {
@@ -59,6 +60,17 @@ async function until(cond: () => boolean, ms = 10_000, what = 'condition'): Prom
 }
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+/** An unsigned varint (the sync protocol's length prefix). */
+function varint(n: number): number[] {
+  const out: number[] = []
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80)
+    n = Math.floor(n / 128)
+  }
+  out.push(n)
+  return out
+}
 
 describe('Libp2pTransport', () => {
   it('two nodes name each other by node id and exchange direct messages both ways', async () => {
@@ -159,6 +171,78 @@ describe('Libp2pTransport', () => {
     expect(a.p.up).toEqual(['v-b'])
     a.t.send('v-b', bytes('still here'))
     await until(() => b.p.messages.some((m) => m.text === 'still here'), 5_000, 'message after garbage')
+  })
+
+  it('a second identity claiming a bound node id is refused and does not replace its session', async () => {
+    // Node ids bound to PeerIds as the member list binds them (node/peer-membership.ts).
+    let bPeer = ''
+    const refusals: string[] = []
+    const logger = { info() {}, warn: (m: string) => refusals.push(m), error() {} }
+    const a = await startNode('i-a', { claimRefused: (nodeId, peerId) => (nodeId === 'i-b' && peerId !== bPeer ? `node id i-b is bound to member ${bPeer}` : null), logger })
+    const b = await startNode('i-b')
+    bPeer = b.t.peerId
+    b.t.join(tcpAddr(a.t))
+    await until(() => a.p.up.includes('i-b'), 10_000, 'b up')
+    // The impostor: b's node id, its own libp2p key.
+    const impostor = await startNode('i-b')
+    impostor.t.join(tcpAddr(a.t))
+    await until(() => refusals.some((l) => l.startsWith(`refused peer ${impostor.t.peerId}: its HELLO names node id i-b`)), 10_000, 'the impostor refused')
+    await new Promise((r) => setTimeout(r, 1000)) // its redials
+    // b's session never went down (before, each impostor HELLO replaced it: connection flaps).
+    expect(a.p.up).toEqual(['i-b'])
+    expect(a.p.down).toEqual([])
+    expect(a.t.peerIdOf('i-b')).toBe(bPeer)
+    impostor.t.send('i-a', bytes('forged'))
+    b.t.send('i-a', bytes('real'))
+    await until(() => a.p.messages.length > 0, 5_000, "b's message")
+    expect(a.p.messages).toEqual([{ from: 'i-b', text: 'real' }])
+    expect(impostor.p.up).toEqual([])
+  })
+
+  it('keeps of a HELLO only the addresses that are the peer\'s own', () => {
+    const me = '12D3KooWGRUVh8MAxJEb1Lnr8yLzrq1PyAVhqKpWMpVntStnmZkN'
+    const other = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
+    expect(ownAddress(`/ip4/10.0.0.5/tcp/4001/p2p/${me}`, me, ['10.0.0.5'])).toBe(`/ip4/10.0.0.5/tcp/4001/p2p/${me}`)
+    expect(ownAddress('/ip4/10.0.0.5/tcp/4001', me, ['10.0.0.5'])).toBe(`/ip4/10.0.0.5/tcp/4001/p2p/${me}`)
+    expect(ownAddress(`/ip4/127.0.0.1/tcp/4001/ws/p2p/${me}`, me, ['127.0.0.1'])).toBe(`/ip4/127.0.0.1/tcp/4001/ws/p2p/${me}`)
+    // Another host, another identity, a name, our own loopback: not the peer's.
+    expect(ownAddress(`/ip4/10.0.0.6/tcp/22/p2p/${me}`, me, ['10.0.0.5'])).toBeUndefined()
+    expect(ownAddress(`/ip4/10.0.0.5/tcp/4001/p2p/${other}`, me, ['10.0.0.5'])).toBeUndefined()
+    expect(ownAddress(`/dns4/example.com/tcp/4001/p2p/${me}`, me, ['10.0.0.5'])).toBeUndefined()
+    expect(ownAddress(`/ip4/127.0.0.1/tcp/5432/p2p/${me}`, me, ['10.0.0.5'])).toBeUndefined()
+    expect(ownAddress('not a multiaddr', me, ['10.0.0.5'])).toBeUndefined()
+  })
+
+  it('a forged HELLO address list makes no member dial an address of the sender\'s choosing', async () => {
+    // The trap: an address the attacker wants the cluster to dial (here a TCP port that counts connections).
+    let trapped = 0
+    const trap = createServer((s) => {
+      trapped++
+      s.destroy()
+    })
+    await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r))
+    running.push({ stop: () => new Promise<void>((r) => trap.close(() => r())) })
+    const trapPort = (trap.address() as AddressInfo).port
+    const someoneElse = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
+
+    const warnings: string[] = []
+    const a = await startNode('h-a', { logger: { info() {}, warn: (m: string) => warnings.push(m), error() {} } })
+    const b = await startNode('h-b')
+    b.t.join(tcpAddr(a.t))
+    await until(() => a.p.up.includes('h-b'), 10_000, 'b up')
+
+    // The attacker speaks the sync protocol by hand: a HELLO listing the trap under another identity.
+    const rogue = await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionGater: { denyDialMultiaddr: async () => false } })
+    running.push(rogue)
+    await rogue.handle(SYNC_PROTOCOL, () => {}) // a's outbound stream opens, so the session comes up
+    const forged = [`/ip4/127.0.0.1/tcp/${trapPort}/p2p/${someoneElse}`, `/ip4/10.1.2.3/tcp/${trapPort}/p2p/${rogue.peerId.toString()}`]
+    const hello = encodeSyncFrame({ type: 'hello', nodeId: 'h-rogue', addrs: forged })
+    const stream = await rogue.dialProtocol(multiaddr(tcpAddr(a.t)), SYNC_PROTOCOL)
+    stream.send(Uint8Array.of(...varint(hello.length), ...hello))
+    await until(() => a.p.up.includes('h-rogue'), 10_000, 'the rogue up on a')
+    await new Promise((r) => setTimeout(r, 1500)) // a tells b about it; b would dial now
+    expect(trapped).toBe(0)
+    expect(warnings.some((w) => w.startsWith(`peer ${rogue.peerId.toString()} advertised 2 address(es) that are not its own`))).toBe(true)
   })
 
   it('a joined peer that restarts is redialed with backoff and comes back up', async () => {

@@ -45,6 +45,14 @@ export interface Libp2pTransportOptions {
    */
   admitPeer?(peerId: string): boolean
   /**
+   * Why a libp2p peer may not speak as a replica node id (its HELLO, or the origin of gossip
+   * it signed), or null: node ids bound to PeerIds by the member list
+   * (node/peer-membership.ts). A refused HELLO closes that connection without touching the
+   * session of the node holding the id; refused gossip is neither applied nor relayed.
+   * Absent: every claim is taken.
+   */
+  claimRefused?(nodeId: string, peerId: string): string | null
+  /**
    * Whether an admitted peer is restricted (a scoped browser replica): kept out of gossip
    * both ways, so it is served only through direct messages, which the replica filters by
    * its scope (core replication/peer-scope.ts).
@@ -173,6 +181,10 @@ export class Libp2pTransport extends SessionTransport implements Transport {
     return this.options.admitPeer?.(peerId) ?? true
   }
 
+  protected override claimRefused(nodeId: string, peerId: string): string | null {
+    return this.options.claimRefused?.(nodeId, peerId) ?? null
+  }
+
   protected override gossipExcluded(peerId: string): boolean {
     return this.options.restrictedPeer?.(peerId) ?? false
   }
@@ -185,9 +197,51 @@ export class Libp2pTransport extends SessionTransport implements Transport {
     return this.addresses()
   }
 
-  /** Peer exchange: dial what peers tell us about (PEERS frames); HELLO addresses are passed on when the peer comes up. */
-  protected learned(addrs: string[], _from: SyncSession, source: 'hello' | 'peers'): void {
-    if (source === 'peers') for (const addr of addrs) this.exchangeDial(addr)
+  /**
+   * Peer exchange: dial what peers tell us about (PEERS frames); HELLO addresses are passed
+   * on when the peer comes up, and only the ones that are the peer's own (`ownAddrs`).
+   */
+  protected learned(addrs: string[], from: SyncSession, source: 'hello' | 'peers'): void {
+    if (source === 'hello') {
+      from.addrs = this.ownAddrs(addrs, from)
+      return
+    }
+    const fromLoopback = this.observedHosts(from.peerId).every(isLoopbackHost)
+    for (const addr of addrs) this.exchangeDial(addr, fromLoopback)
+  }
+
+  /**
+   * What a HELLO may make members dial (docs/security.md, "A peer"): only addresses of the
+   * peer itself: its own `/p2p/` id (added when absent), on the host we observe its
+   * connection coming from (any loopback address when that is loopback). A forged list
+   * naming other hosts, other PeerIds or DNS names is cut to those and logged, so it can
+   * no longer point the cluster at an address of the sender's choosing; what remains is
+   * the sender's own host, on ports it chooses.
+   */
+  private ownAddrs(addrs: string[], session: SyncSession): string[] {
+    const observed = this.observedHosts(session.peerId)
+    const kept: string[] = []
+    const dropped: string[] = []
+    for (const addr of addrs) {
+      const own = ownAddress(addr, session.peerId, observed)
+      if (own !== undefined) kept.push(own)
+      else dropped.push(addr)
+    }
+    if (dropped.length > 0) {
+      this.logger.warn(`peer ${session.peerId} advertised ${dropped.length} address(es) that are not its own (${dropped.slice(0, 3).join(' ')}${dropped.length > 3 ? ' ..' : ''}): not dialed, not passed on`)
+    }
+    return kept
+  }
+
+  /** Hosts the connections to a peer come from. */
+  private observedHosts(peerId: string): string[] {
+    const hosts: string[] = []
+    for (const c of this.node?.getConnections() ?? []) {
+      if (c.remotePeer.toString() !== peerId) continue
+      const host = multiaddrHost(c.remoteAddr.toString())
+      if (host !== undefined) hosts.push(host)
+    }
+    return hosts
   }
 
   protected override sessionUp(session: SyncSession): void {
@@ -201,7 +255,12 @@ export class Libp2pTransport extends SessionTransport implements Transport {
     this.logger[level](message)
   }
 
-  private exchangeDial(addr: string): void {
+  /**
+   * Dials an address a PEERS frame named: only a peer the cluster admits (a member, once
+   * the list is on; never a scoped browser), and never a loopback address told by a peer
+   * that is not itself on loopback (that would be this machine, not the peer's).
+   */
+  private exchangeDial(addr: string, fromLoopback: boolean): void {
     if (this.stopped || this.exchangeDials.size >= MAX_EXCHANGE_DIALS || this.exchangeDials.has(addr)) return
     let ma: Multiaddr
     try {
@@ -211,10 +270,40 @@ export class Libp2pTransport extends SessionTransport implements Transport {
     }
     const peerId = ma.getComponents().find((c) => c.name === 'p2p')?.value
     if (!peerId || peerId === this.peerId || this.sync.ofPeer(peerId) !== undefined) return
+    if (!this.peerAdmitted(peerId) || this.gossipExcluded(peerId)) return
+    if (!fromLoopback && isLoopbackHost(multiaddrHost(addr) ?? '')) return
     this.exchangeDials.add(addr)
     this.requireNode()
       .dial(ma, { signal: AbortSignal.timeout(this.handshakeTimeoutMs) })
       .catch((err: unknown) => this.logger.info(`peer-exchange dial ${addr} failed: ${errorMessage(err)}`))
       .finally(() => this.exchangeDials.delete(addr))
   }
+}
+
+/**
+ * `addr` as an address of `peerId` on one of the `observed` hosts (with `/p2p/<peerId>`),
+ * or undefined when it is not one: another PeerId, a host name, a host it does not
+ * connect from, or not a multiaddr.
+ */
+export function ownAddress(addr: string, peerId: string, observed: string[]): string | undefined {
+  let ma: Multiaddr
+  try {
+    ma = multiaddr(addr)
+  } catch {
+    return undefined
+  }
+  const ids = ma.getComponents().filter((c) => c.name === 'p2p').map((c) => c.value)
+  if (ids.length > 1 || (ids.length === 1 && ids[0] !== peerId)) return undefined
+  if (!/^\/ip[46]\//.test(addr)) return undefined
+  const host = multiaddrHost(addr)
+  if (host === undefined) return undefined
+  const matches = observed.some((o) => sameHost(o, host))
+  if (!matches) return undefined
+  return ids.length === 1 ? addr : `${addr}/p2p/${peerId}`
+}
+
+function sameHost(observed: string, advertised: string): boolean {
+  const o = observed.replace(/^::ffff:/, '')
+  if (isLoopbackHost(o)) return isLoopbackHost(advertised)
+  return o === advertised
 }

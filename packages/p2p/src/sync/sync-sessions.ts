@@ -60,6 +60,13 @@ export interface SyncSessionHooks {
    * its connection closes); absent: every connected peer.
    */
   admitted?(peerId: string): boolean
+  /**
+   * Whether the libp2p peer may speak as the node id its HELLO names: a reason to refuse
+   * it (its node id is bound to another PeerId, or it is bound to another node id), or
+   * null. Asked before the HELLO changes anything, so a refused claim never replaces the
+   * session of the node that holds that id. Absent: every claim is taken.
+   */
+  claimRefused?(nodeId: string, peerId: string): string | null
   /** Any change of the session set (for observers). */
   changed?(): void
   log(level: 'info' | 'warn', message: string): void
@@ -72,11 +79,13 @@ export interface SyncCounters {
   bytesSent: number
   bytesReceived: number
   framesRejected: number
+  /** HELLOs refused because the peer may not speak as the node id they name (`claimRefused`). */
+  claimsRefused: number
 }
 
 export class SyncSessions {
   readonly counters: SyncCounters = {
-    messagesSent: 0, messagesReceived: 0, messagesDropped: 0, bytesSent: 0, bytesReceived: 0, framesRejected: 0,
+    messagesSent: 0, messagesReceived: 0, messagesDropped: 0, bytesSent: 0, bytesReceived: 0, framesRejected: 0, claimsRefused: 0,
   }
   private readonly byPeer = new Map<string, SyncSession>()
   private readonly peerOfNode = new Map<string, string>()
@@ -225,6 +234,14 @@ export class SyncSessions {
     try {
       const first = decodeSyncFrame((await input.read({ signal: AbortSignal.timeout(this.options.handshakeTimeoutMs) })).subarray())
       if (first.type !== 'hello') throw new Error(`expected HELLO, got ${first.type.toUpperCase()}`)
+      const refused = this.hooks.claimRefused?.(first.nodeId, session.peerId) ?? null
+      if (refused !== null) {
+        this.counters.claimsRefused++
+        this.hooks.log('warn', `refused peer ${session.peerId}: its HELLO names node id ${first.nodeId}, but ${refused} `
+          + '(connection closed, nothing it sends is applied)')
+        this.close(session, 'node id claim refused', true)
+        return
+      }
       this.onHello(session, first)
       // Bounded by the stream: each iteration consumes one frame; the loop ends when the stream does.
       for (;;) {
@@ -262,7 +279,7 @@ export class SyncSessions {
   private onFrame(session: SyncSession, frame: SyncFrame): void {
     switch (frame.type) {
       case 'data':
-        if (this.hooks.admitted && !this.hooks.admitted(session.peerId)) {
+        if (!this.deliverable(session)) {
           this.counters.messagesDropped++
           return
         }
@@ -276,6 +293,12 @@ export class SyncSessions {
       case 'hello':
         throw new Error('second HELLO on a sync stream')
     }
+  }
+
+  /** Whether a session's DATA frames may still be delivered: its peer admitted, its node id still its own. */
+  private deliverable(session: SyncSession): boolean {
+    if (this.hooks.admitted && !this.hooks.admitted(session.peerId)) return false
+    return (this.hooks.claimRefused?.(session.nodeId!, session.peerId) ?? null) === null
   }
 
   private maybeUp(session: SyncSession): void {

@@ -13,8 +13,17 @@
  * on a node, or a joiner redeeming a join token, writes the node's own identity together
  * with the new one, so the node that starts the list stays in it.
  *
+ * **Node ids are bound to PeerIds** here too: a live entry may carry the replica node id
+ * its member speaks as (`nodeId`). A node writes its own into its entry as soon as the list
+ * is on; a member added by PeerId alone is bound to the node id of its first accepted HELLO
+ * (`bindPeerMember`, written once by whichever node heard it). From then on no other
+ * PeerId may speak as that node id, and that PeerId as no other (`memberBindings`; enforced
+ * by the node server on HELLOs and gossip). A removed entry binds nothing (the node id is
+ * free for a new identity); re-adding a PeerId clears its binding.
+ *
  * Invariants: a key is a syntactically valid PeerId (base58btc, 46 to 64 characters,
- * `validPeerId`); a node never removes itself.
+ * `validPeerId`); a node never removes itself; two live entries naming one node id resolve
+ * to the one written first (then the smaller PeerId), the same on every node.
  */
 import type { Json, Transaction } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -28,7 +37,12 @@ export interface PeerMemberRecord {
   by: string
   /** Wall-clock ms when it was written. */
   at: number
+  /** The replica node id this member speaks as; null until bound. */
+  nodeId: string | null
 }
+
+/** Longest node id a binding carries (the sync frames' limit). */
+const MAX_NODE_ID_BYTES = 256
 
 /** What the node server hands the SQL layer: its own libp2p identity, its join tokens and browser tokens. */
 export interface MembershipHost {
@@ -56,7 +70,43 @@ export function decodePeerMember(peerId: string, v: Json): PeerMemberRecord | nu
     removed: o['removed'] === true,
     by: typeof o['by'] === 'string' ? o['by'] : '',
     at: typeof o['at'] === 'number' ? o['at'] : 0,
+    nodeId: validNodeId(o['nodeId']) ? o['nodeId'] : null,
   }
+}
+
+function validNodeId(v: Json | undefined): v is string {
+  return typeof v === 'string' && v.length > 0 && new TextEncoder().encode(v).length <= MAX_NODE_ID_BYTES
+}
+
+/** Which PeerId speaks as which node id: the live entries' bindings (see the header). */
+export interface MemberBindings {
+  peerOfNode: Map<string, string>
+  nodeOfPeer: Map<string, string>
+}
+
+export function memberBindings(entries: PeerMemberRecord[]): MemberBindings {
+  const live = entries
+    .filter((e) => !e.removed && e.nodeId !== null)
+    .sort((a, b) => a.at - b.at || (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0))
+  const out: MemberBindings = { peerOfNode: new Map(), nodeOfPeer: new Map() }
+  for (const e of live) {
+    if (out.peerOfNode.has(e.nodeId!)) continue
+    out.peerOfNode.set(e.nodeId!, e.peerId)
+    out.nodeOfPeer.set(e.peerId, e.nodeId!)
+  }
+  return out
+}
+
+/**
+ * Binds a live member to the node id it speaks as (its own entry when `peerId` is this
+ * node, or the first HELLO heard from it). Nothing when the entry is missing or removed,
+ * or already says `nodeId`.
+ */
+export function bindPeerMember(tx: Transaction, peerId: string, nodeId: string, by: string, now: number): void {
+  const current = tx.getCatalog(PEER_MEMBER_KIND, peerId)
+  const r = current === undefined ? null : decodePeerMember(peerId, current)
+  if (r === null || r.removed || r.nodeId === nodeId || !validNodeId(nodeId)) return
+  tx.setCatalog(PEER_MEMBER_KIND, peerId, { removed: false, by, at: now, nodeId })
 }
 
 /** Every entry of the list (removed ones included), in PeerId order. */
@@ -76,7 +126,8 @@ export function addPeerMember(tx: Transaction, host: MembershipHost, peerId: str
   for (const id of new Set([self, peerId])) {
     const current = tx.getCatalog(PEER_MEMBER_KIND, id)
     const live = current !== undefined && decodePeerMember(id, current)?.removed === false
-    if (!live || id === peerId) tx.setCatalog(PEER_MEMBER_KIND, id, { removed: false, by: nodeId, at: now })
+    // This node's own entry carries its node id; another's is bound by its first HELLO.
+    if (!live || id === peerId) tx.setCatalog(PEER_MEMBER_KIND, id, { removed: false, by: nodeId, at: now, ...(id === self ? { nodeId } : {}) })
   }
 }
 
@@ -90,7 +141,8 @@ export function removePeerMember(tx: Transaction, host: MembershipHost, peerId: 
   if (current === undefined || decodePeerMember(peerId, current)?.removed !== false) {
     throw new SqlError(SqlState.undefinedObject, `node "${peerId}" is not a member of the cluster`)
   }
-  tx.setCatalog(PEER_MEMBER_KIND, peerId, { removed: true, by: nodeId, at: now })
+  const was = decodePeerMember(peerId, current)?.nodeId
+  tx.setCatalog(PEER_MEMBER_KIND, peerId, { removed: true, by: nodeId, at: now, ...(was ? { nodeId: was } : {}) })
 }
 
 function checkPeerId(peerId: string): void {
