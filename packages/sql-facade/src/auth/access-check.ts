@@ -68,6 +68,13 @@ function checkNode(node: Node, ctx: AccessCtx): void {
   }
   if ('DropStmt' in node) {
     const kind = node.DropStmt.removeType
+    if (kind === 'OBJECT_TRIGGER') {
+      for (const o of node.DropStmt.objects ?? []) {
+        const names = 'List' in o ? (o.List.items ?? []).map((i) => ('String' in i ? i.String.sval ?? '' : '')) : []
+        if (ctx.tx.table(names[names.length - 2] ?? '')) mustOwn(names[names.length - 2] ?? '', 'table', ctx)
+      }
+      return
+    }
     if (kind !== 'OBJECT_TABLE' && kind !== 'OBJECT_VIEW') throw denied(`must be superuser to drop ${(kind ?? 'OBJECT_OBJECT').slice(7).toLowerCase()} objects`)
     for (const o of node.DropStmt.objects ?? []) {
       const names = 'List' in o ? (o.List.items ?? []).map((i) => ('String' in i ? i.String.sval ?? '' : '')) : []
@@ -80,6 +87,9 @@ function checkNode(node: Node, ctx: AccessCtx): void {
     return checkPrivileges(referencedTables(node.AlterTableStmt.cmds), ctx.current.oid, ctx, 0)
   }
   if ('IndexStmt' in node) return mustOwn(node.IndexStmt.relation?.relname ?? '', 'table', ctx)
+  if ('CreateTrigStmt' in node) return mustOwn(node.CreateTrigStmt.relation?.relname ?? '', 'table', ctx)
+  // A DO block's statements are checked as each runs.
+  if ('DoStmt' in node) return
   if ('RenameStmt' in node && node.RenameStmt.relation) return mustOwn(node.RenameStmt.relation.relname ?? '', 'table', ctx)
   // Checked by the statements themselves (role-statements.ts), or harmless (VACUUM and ANALYZE do nothing, COMMENT keeps nothing).
   if ('CreateRoleStmt' in node || 'AlterRoleStmt' in node || 'DropRoleStmt' in node || 'GrantStmt' in node || 'GrantRoleStmt' in node) return

@@ -3,7 +3,8 @@
  * read defensively, since any node may have written it.
  */
 import type { Json } from '@concord/core'
-import type { SqlType, TypeId } from '../types/sql-type.js'
+import type { RowField, SqlType, TypeId } from '../types/sql-type.js'
+import type { RowValue } from '../types/scalar-value.js'
 
 export interface UserFunction {
   name: string
@@ -11,11 +12,34 @@ export interface UserFunction {
   returns: SqlType
   body: string
   language: string
+  /** LANGUAGE plpgsql: the CREATE FUNCTION text PL/pgSQL's parser reads (exec/plpgsql.ts). */
+  source?: string
+  /** RETURNS trigger: callable only as a trigger (exec/triggers.ts). */
+  trigger?: boolean
+  /** STRICT (RETURNS NULL ON NULL INPUT): a NULL argument gives NULL without running the body. */
+  strict?: boolean
+  /** A SQL-standard body (RETURN expr, BEGIN ATOMIC): the SELECT it runs, as a parse tree (exec/function-ddl.ts). */
+  bodyTree?: Json
+}
+
+/** What a trigger function sees of the event that fired it (NEW, OLD, TG_*). */
+export interface TriggerCall {
+  name: string
+  table: string
+  relid: number
+  when: 'BEFORE' | 'AFTER'
+  level: 'ROW' | 'STATEMENT'
+  op: 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE'
+  args: string[]
+  /** The table's visible columns, the fields of NEW and OLD. */
+  fields: RowField[]
+  newRow: RowValue | null
+  oldRow: RowValue | null
 }
 
 export function functionFromCatalog(v: Json): UserFunction | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
-  const o = v as { name?: string; args?: Array<{ name: string | null; type: { id: TypeId } }>; returns?: { id: TypeId }; body?: string; language?: string }
+  const o = v as { name?: string; args?: Array<{ name: string | null; type: { id: TypeId } }>; returns?: { id: TypeId }; body?: string; language?: string; source?: string; trigger?: boolean; strict?: boolean; bodyTree?: Json }
   if (typeof o.name !== 'string' || typeof o.body !== 'string') return undefined
   return {
     name: o.name,
@@ -23,5 +47,9 @@ export function functionFromCatalog(v: Json): UserFunction | undefined {
     returns: (o.returns ?? { id: 'void' }) as SqlType,
     body: o.body,
     language: o.language ?? 'sql',
+    ...(typeof o.source === 'string' ? { source: o.source } : {}),
+    ...(o.trigger === true ? { trigger: true } : {}),
+    ...(o.strict === true ? { strict: true } : {}),
+    ...(o.bodyTree !== undefined && o.bodyTree !== null ? { bodyTree: o.bodyTree } : {}),
   }
 }

@@ -5,7 +5,8 @@
  */
 import type { SelectStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx, UserFunction } from '../runtime/context.js'
+import type { ExecCtx, TriggerCall, UserFunction } from '../runtime/context.js'
+import { callPlpgsql } from './plpgsql.js'
 import { coerce } from '../expr/coerce.js'
 import { Scope } from '../relation/scope.js'
 import { parseScript } from '../parser/parse.js'
@@ -18,6 +19,7 @@ const MAX_DEPTH = 32
 const bodies = new Map<string, SelectStmt>()
 
 function bodyOf(def: UserFunction): SelectStmt {
+  if (def.bodyTree !== undefined) return def.bodyTree as unknown as SelectStmt
   let stmt = bodies.get(def.body)
   if (!stmt) {
     const stmts = parseScript(def.body)
@@ -32,7 +34,9 @@ function bodyOf(def: UserFunction): SelectStmt {
   return stmt
 }
 
-export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue {
+export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType, trigger?: TriggerCall): RtValue {
+  if (def.strict && args.some((a) => a === null)) return null
+  if (def.language === 'plpgsql') return callPlpgsql(ctx, def, argTypes, args, result, trigger)
   if (ctx.depth >= MAX_DEPTH) throw new SqlError(SqlState.statementTooComplex, 'stack depth limit exceeded')
   const stmt = bodyOf(def)
   const inner: ExecCtx = { ...ctx, params: args, paramTypes: argTypes, depth: ctx.depth + 1 }
