@@ -201,7 +201,10 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
   let count = 0
   const touched = new Set<string>()
   const triggers = StatementTriggers.of(p, p.exec.tx.table(rv.relname!), 'INSERT', w.columns)
+  // ON CONFLICT DO UPDATE also fires the table's UPDATE triggers, as in PostgreSQL.
+  const updateTriggers = doUpdate ? StatementTriggers.of(p, p.exec.tx.table(rv.relname!), 'UPDATE', w.columns, assigned.size ? new Set([...assigned].map((i) => w.columns[i]!.name)) : null) : null
   triggers?.beforeStatement()
+  updateTriggers?.beforeStatement()
   for (const stated of sourceRows) {
     p.exec.budget.tick()
     let given = stated
@@ -233,9 +236,17 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
         const upd = doUpdate(existing, row)
         if (!upd) continue
         touched.add(k)
-        w.update(existing, upd.next, assigned, upd.increments)
+        let next = upd.next
+        if (updateTriggers) {
+          const changed = updateTriggers.beforeRow(next, existing)
+          if (changed === null) continue
+          next = changed
+          w.computeGenerated(next)
+        }
+        w.update(existing, next, assigned, upd.increments)
+        updateTriggers?.afterRow(next, existing)
         count++
-        if (returning) out.push(returning.eval(upd.next))
+        if (returning) out.push(returning.eval(next))
         continue
       }
     }
@@ -245,6 +256,7 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
     count++
     if (returning) out.push(returning.eval(row))
   }
+  updateTriggers?.finish()
   triggers?.finish()
   return { command: 'INSERT', rowCount: count, columns: returning?.columns ?? [], rows: out }
 }

@@ -90,6 +90,29 @@ describe('triggers', () => {
     expect(await failure('insert into tr values (1)')).toEqual({ code: '2F005', message: 'control reached end of trigger procedure without RETURN' })
   })
 
+  it('MERGE fires the triggers of the events its actions have; INSERT .. ON CONFLICT DO UPDATE fires UPDATE triggers too', async () => {
+    await db.query('create table tgt(id int primary key, v int)')
+    await db.query('create table src(id int, v int)')
+    await db.query('create table ev(e text)')
+    await db.query('insert into tgt values (1, 10), (2, 20)')
+    await db.query('insert into src values (1, 100), (2, 200), (3, 300)')
+    await db.query(`create function logit() returns trigger language plpgsql as $$ begin insert into ev values (tg_when || ' ' || tg_op || ' ' || tg_level);
+      if tg_level = 'ROW' and tg_op = 'INSERT' then new.v := new.v + 1; end if; if tg_op = 'DELETE' then return old; end if; return new; end $$`)
+    await db.query('create trigger b_row before insert or update or delete on tgt for each row execute function logit()')
+    await db.query('create trigger a_stmt after insert or update or delete on tgt for each statement execute function logit()')
+    await db.query(`merge into tgt t using src s on t.id = s.id when matched and s.id = 1 then update set v = s.v when matched then delete
+      when not matched then insert values (s.id, s.v)`)
+    expect(await rows('select * from tgt order by id')).toEqual([[1, 100], [3, 301]])
+    expect(await rows('select e, count(*) from ev group by e order by e')).toEqual([
+      ['AFTER DELETE STATEMENT', '1'], ['AFTER INSERT STATEMENT', '1'], ['AFTER UPDATE STATEMENT', '1'],
+      ['BEFORE DELETE ROW', '1'], ['BEFORE INSERT ROW', '1'], ['BEFORE UPDATE ROW', '1'],
+    ])
+    await db.query('delete from ev')
+    await db.query('insert into tgt values (1, 5), (9, 9) on conflict (id) do update set v = excluded.v * 2')
+    expect(await rows('select * from tgt order by id')).toEqual([[1, 12], [3, 301], [9, 10]])
+    expect(await rows('select e, count(*) from ev group by e order by e')).toEqual([['AFTER INSERT STATEMENT', '1'], ['AFTER UPDATE STATEMENT', '1'], ['BEFORE INSERT ROW', '2'], ['BEFORE UPDATE ROW', '1']])
+  })
+
   it('fire on the node that runs the statement, never where its changes are replicated to; the definition replicates', async () => {
     const cluster = await SimCluster.create({ seed: 7, nodes: [{ id: 'a', region: 'r1' }, { id: 'b', region: 'r2' }] })
     try {

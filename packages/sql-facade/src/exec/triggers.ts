@@ -27,6 +27,8 @@ import { compilePredicate } from '../expr/compile.js'
 import { coerce } from '../expr/coerce.js'
 import { tableColumns } from '../catalog/column-read.js'
 import { objectOid } from '../catalog/catalog-model.js'
+import { routeToLeaf } from '../placement/partition-view.js'
+import { partitionCatalog } from '../plan/partition-catalog.js'
 import type { ColumnBinding, Env } from '../relation/scope.js'
 import { RowValue } from '../types/scalar-value.js'
 import { rowItems } from '../types/row-type.js'
@@ -165,9 +167,33 @@ interface Armed {
   when: ((env: Env) => boolean) | null
 }
 
+interface RowSet {
+  before: Armed[]
+  after: Armed[]
+}
+
+/** Whether `table` takes part in a partition tree (a partitioned table, or a partition). */
+function partitioned(table: TableInfo): boolean {
+  return !!table.partitioning || tableMeta(table).partitionOf !== undefined
+}
+
+/** The root of `table`'s partition tree. */
+function partitionRootOf(p: PlanCtx, table: TableInfo): TableInfo {
+  let t = table
+  for (let depth = 0; depth < 32; depth++) {
+    const up = tableMeta(t).partitionOf
+    const pt = up ? p.exec.tx.table(up) : undefined
+    if (!pt) break
+    t = pt
+  }
+  return t
+}
+
 /**
  * The triggers one statement fires on one table for one event. `columns` are the rows'
- * columns (hidden ones included) as the statement's writer lays them out.
+ * columns (hidden ones included) as the statement's writer lays them out. Through a
+ * partitioned table, a row fires the row triggers of the partition it lands in (and of
+ * the partitioned tables above it); statement triggers are the named table's.
  */
 export class StatementTriggers {
   private readonly p: PlanCtx
@@ -175,48 +201,69 @@ export class StatementTriggers {
   private readonly op: TriggerEvent
   private readonly columns: ColumnBinding[]
   private readonly visible: number[]
-  private readonly before: Armed[]
-  private readonly afterRows: Armed[]
-  private readonly queued: Array<{ armed: Armed; newRow: RtValue[] | null; oldRow: RtValue[] | null }> = []
+  private readonly queued: Array<{ armed: Armed; table: TableInfo; newRow: RtValue[] | null; oldRow: RtValue[] | null }> = []
   private readonly assigned: Set<string> | null
+  private readonly statementDefs: TriggerDef[]
+  private readonly rowSets = new Map<string, RowSet>()
+  private readonly leafOf: ((row: RtValue[]) => TableInfo) | null
 
-  private constructor(p: PlanCtx, table: TableInfo, op: TriggerEvent, columns: ColumnBinding[], defs: TriggerDef[], assigned: Set<string> | null) {
+  private constructor(p: PlanCtx, table: TableInfo, op: TriggerEvent, columns: ColumnBinding[], statementDefs: TriggerDef[], assigned: Set<string> | null, leafOf: ((row: RtValue[]) => TableInfo) | null) {
     this.p = p
     this.table = table
     this.op = op
     this.columns = columns
     this.visible = columns.map((c, i) => (c.hidden ? -1 : i)).filter((i) => i >= 0)
     this.assigned = assigned
-    const arm = (def: TriggerDef): Armed => ({ def, when: def.when ? compileWhen(p, table, def.when as unknown as Node) : null })
-    this.before = defs.filter((d) => d.level === 'ROW' && d.timing === 'BEFORE').map(arm)
-    this.afterRows = defs.filter((d) => d.level === 'ROW' && d.timing === 'AFTER').map(arm)
+    this.statementDefs = statementDefs
+    this.leafOf = leafOf
   }
 
-  private readonly statementDefs: TriggerDef[] = []
+  private fires(def: TriggerDef): boolean {
+    return !def.disabled && def.events.includes(this.op) && (this.op !== 'UPDATE' || def.columns.length === 0 || this.assigned === null || def.columns.some((c) => this.assigned!.has(c)))
+  }
 
   /** The triggers `op` fires on `table`, or null when there are none (the common case). */
   static of(p: PlanCtx, table: TableInfo | undefined, op: TriggerEvent, columns: ColumnBinding[], assigned: Set<string> | null = null): StatementTriggers | null {
     if (!table) return null
-    const all = triggersFor(p, table).filter(({ def }) => !def.disabled && def.events.includes(op))
-    if (all.length === 0) return null
-    const rows = all.filter(({ def }) => def.level === 'ROW' && (op !== 'UPDATE' || def.columns.length === 0 || assigned === null || def.columns.some((c) => assigned.has(c))))
-    const s = new StatementTriggers(p, table, op, columns, rows.map((x) => x.def), assigned)
-    s.statementDefs.push(...all.filter(({ def, table: owner }) => def.level === 'STATEMENT' && owner === table && (op !== 'UPDATE' || def.columns.length === 0 || assigned === null || def.columns.some((c) => assigned.has(c)))).map((x) => x.def))
+    const tree = partitioned(table)
+    const root = tree ? partitionRootOf(p, table) : table
+    const members = tree ? p.exec.allTables().filter((t) => t === table || partitionRootOf(p, t).name === root.name) : [table]
+    if (!members.some((t) => (tableMeta(t).triggers ?? []).some((d) => !d.disabled && d.events.includes(op)))) return null
+    let leafOf: ((row: RtValue[]) => TableInfo) | null = null
+    if (tree && table.partitioning) {
+      const route = routeToLeaf(root, tableColumns(root, root.name), partitionCatalog(p))
+      leafOf = (row) => route(row).leaf ?? table
+    }
+    const s = new StatementTriggers(p, table, op, columns, [], assigned, leafOf)
+    s.statementDefs.push(...(tableMeta(table).triggers ?? []).filter((d) => d.level === 'STATEMENT' && s.fires(d)))
     return s
+  }
+
+  /** The row triggers a row fires: those of the table it lands in. */
+  private rowSet(row: RtValue[] | null): { set: RowSet; table: TableInfo } {
+    const table = this.leafOf && row ? this.leafOf(row) : this.table
+    let set = this.rowSets.get(table.name)
+    if (!set) {
+      const defs = triggersFor(this.p, table).map((x) => x.def).filter((d) => d.level === 'ROW' && this.fires(d))
+      const arm = (def: TriggerDef): Armed => ({ def, when: def.when ? compileWhen(this.p, table, def.when as unknown as Node) : null })
+      set = { before: defs.filter((d) => d.timing === 'BEFORE').map(arm), after: defs.filter((d) => d.timing === 'AFTER').map(arm) }
+      this.rowSets.set(table.name, set)
+    }
+    return { set, table }
   }
 
   private record(row: RtValue[] | null): RowValue | null {
     return row === null ? null : new RowValue(this.visible.map((i) => row[i] as never))
   }
 
-  private fire(def: TriggerDef, level: 'ROW' | 'STATEMENT', newRow: RtValue[] | null, oldRow: RtValue[] | null): RtValue {
+  private fire(def: TriggerDef, level: 'ROW' | 'STATEMENT', newRow: RtValue[] | null, oldRow: RtValue[] | null, table = this.table): RtValue {
     const exec = this.p.exec
     const fn = exec.functions(def.fn)
     if (!fn) throw new SqlError(SqlState.undefinedFunction, `function ${def.fn}() does not exist`)
     return exec.callUserFunction(exec, fn, [], [], T.void, {
       name: def.name,
-      table: this.table.name,
-      relid: objectOid('table', this.table.name),
+      table: table.name,
+      relid: objectOid('table', table.name),
       when: def.timing,
       level,
       op: this.op,
@@ -245,9 +292,10 @@ export class StatementTriggers {
    */
   beforeRow(newRow: RtValue[] | null, oldRow: RtValue[] | null): RtValue[] | null {
     let current = newRow
-    for (const a of this.before) {
+    const { set, table } = this.rowSet(oldRow ?? newRow)
+    for (const a of set.before) {
       if (!this.passes(a, current, oldRow)) continue
-      const r = this.fire(a.def, 'ROW', current, oldRow)
+      const r = this.fire(a.def, 'ROW', current, oldRow, table)
       if (r === null) return null
       if (this.op === 'DELETE') continue
       if (!(r instanceof RowValue)) throw new SqlError(SqlState.datatypeMismatch, 'returned row structure does not match the structure of the triggering table')
@@ -268,12 +316,13 @@ export class StatementTriggers {
 
   /** A row was written: its AFTER ROW triggers fire when the statement's rows are all written (`finish`). */
   afterRow(newRow: RtValue[] | null, oldRow: RtValue[] | null): void {
-    for (const a of this.afterRows) if (this.passes(a, newRow, oldRow)) this.queued.push({ armed: a, newRow, oldRow })
+    const { set, table } = this.rowSet(oldRow ?? newRow)
+    for (const a of set.after) if (this.passes(a, newRow, oldRow)) this.queued.push({ armed: a, table, newRow, oldRow })
   }
 
   /** AFTER ROW triggers of the written rows, then AFTER STATEMENT triggers. */
   finish(): void {
-    for (const q of this.queued.splice(0)) this.fire(q.armed.def, 'ROW', q.newRow, q.oldRow)
+    for (const q of this.queued.splice(0)) this.fire(q.armed.def, 'ROW', q.newRow, q.oldRow, q.table)
     for (const d of this.statementDefs) if (d.timing === 'AFTER') this.fire(d, 'STATEMENT', null, null)
   }
 }
