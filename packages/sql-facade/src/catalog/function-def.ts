@@ -18,6 +18,8 @@ export interface UserFunction {
   trigger?: boolean
   /** STRICT (RETURNS NULL ON NULL INPUT): a NULL argument gives NULL without running the body. */
   strict?: boolean
+  /** RETURNS SETOF / TABLE: called in FROM, it yields a row per value (`returns` is one value's type). */
+  setof?: boolean
   /** A SQL-standard body (RETURN expr, BEGIN ATOMIC): the SELECT it runs, as a parse tree (exec/function-ddl.ts). */
   bodyTree?: Json
 }
@@ -39,7 +41,7 @@ export interface TriggerCall {
 
 export function functionFromCatalog(v: Json): UserFunction | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
-  const o = v as { name?: string; args?: Array<{ name: string | null; type: { id: TypeId } }>; returns?: { id: TypeId }; body?: string; language?: string; source?: string; trigger?: boolean; strict?: boolean; bodyTree?: Json }
+  const o = v as { name?: string; args?: Array<{ name: string | null; type: { id: TypeId } }>; returns?: { id: TypeId }; body?: string; language?: string; source?: string; trigger?: boolean; strict?: boolean; bodyTree?: Json; setof?: boolean }
   if (typeof o.name !== 'string' || typeof o.body !== 'string') return undefined
   return {
     name: o.name,
@@ -50,6 +52,7 @@ export function functionFromCatalog(v: Json): UserFunction | undefined {
     ...(typeof o.source === 'string' ? { source: o.source } : {}),
     ...(o.trigger === true ? { trigger: true } : {}),
     ...(o.strict === true ? { strict: true } : {}),
+    ...(o.setof === true ? { setof: true } : {}),
     ...(o.bodyTree !== undefined && o.bodyTree !== null ? { bodyTree: o.bodyTree } : {}),
   }
 }

@@ -850,21 +850,20 @@ export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx, text = 
     return a.FunctionParameter
   })
   const outs = params.filter((fp) => fp.mode === 'FUNC_PARAM_OUT' || fp.mode === 'FUNC_PARAM_INOUT' || fp.mode === 'FUNC_PARAM_TABLE')
-  if (outs.length > 1) throw new SqlError(SqlState.featureNotSupported, 'functions with more than one OUT parameter are not supported')
+  const setof = !!stmt.returnType?.setof || params.some((fp) => fp.mode === 'FUNC_PARAM_TABLE')
+  if (outs.length > 1 && !setof) throw new SqlError(SqlState.featureNotSupported, 'functions with more than one OUT parameter are not supported unless they return SETOF')
   const args = params.filter((fp) => fp.mode !== 'FUNC_PARAM_OUT' && fp.mode !== 'FUNC_PARAM_TABLE').map((fp) => {
     if (fp.defexpr) throw new SqlError(SqlState.featureNotSupported, 'function parameter DEFAULT values are not supported')
     if (fp.mode === 'FUNC_PARAM_VARIADIC') throw new SqlError(SqlState.featureNotSupported, 'VARIADIC function parameters are not supported')
     return { name: fp.name ?? null, type: typeFromTypeName(fp.argType ?? {}, userTypes(tx)) }
   })
-  // A SETOF function would have to yield rows wherever it is called; refuse it rather than return its first row.
-  if (stmt.returnType?.setof || params.some((fp) => fp.mode === 'FUNC_PARAM_TABLE')) {
-    throw new SqlError(SqlState.featureNotSupported, `${language === 'sql' ? 'SQL' : 'PL/pgSQL'} functions returning SETOF are not supported`)
-  }
   const returnName = stmt.returnType ? nameList(stmt.returnType.names).pop()?.toLowerCase() : undefined
   const trigger = returnName === 'trigger' && !stmt.returnType?.arrayBounds?.length
   if (trigger && args.length) throw new SqlError(SqlState.invalidFunctionDefinition, 'trigger functions cannot have declared arguments', { hint: 'The arguments of the trigger can be accessed through TG_NARGS and TG_ARGV instead.' })
   if (trigger && language === 'sql') throw new SqlError(SqlState.invalidFunctionDefinition, 'SQL functions cannot return type trigger')
-  const returns = trigger ? T.void : stmt.returnType ? typeFromTypeName(stmt.returnType, userTypes(tx)) : outs.length ? typeFromTypeName(outs[0]!.argType ?? {}, userTypes(tx)) : T.void
+  // Several OUT / TABLE columns: each call yields a row of them (SETOF only, above).
+  const outRow: SqlType | null = outs.length > 1 ? { id: 'record', fields: outs.map((fp, i) => ({ name: fp.name ?? `column${i + 1}`, type: typeFromTypeName(fp.argType ?? {}, userTypes(tx)) })) } : null
+  const returns = trigger ? T.void : outRow ?? (outs.length ? typeFromTypeName(outs[0]!.argType ?? {}, userTypes(tx)) : stmt.returnType ? typeFromTypeName(stmt.returnType, userTypes(tx)) : T.void)
   const strict = opts.strict === 'true' || opts.strict === true as unknown
   if (language === 'plpgsql') compilePlpgsql(text)
   const existing = tx.getCatalog('function', name)
@@ -877,6 +876,7 @@ export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx, text = 
     ...(trigger ? { trigger: true } : {}),
     ...(strict ? { strict: true } : {}),
     ...(bodyTree !== undefined ? { bodyTree } : {}),
+    ...(setof ? { setof: true } : {}),
   })
   return utility('CREATE FUNCTION')
 }

@@ -15,6 +15,9 @@ describe('function DDL', () => {
     await db.rows('create function ba(x int) returns int language sql begin atomic select x + 1; end')
     expect(await db.rows('select ba(2)')).toEqual([[3]])
     expect(await db.code('create function bad(x int) returns int language plpgsql return 1')).toBe('42P13')
+    await db.rows('CREATE FUNCTION functest_s_3a() RETURNS boolean BEGIN ATOMIC ;;RETURN false;; END')
+    await db.rows('CREATE FUNCTION functest_s_13() RETURNS boolean BEGIN ATOMIC SELECT 1; SELECT false; END')
+    expect(await db.rows('select functest_s_3a(), functest_s_13()')).toEqual([[false, false]])
   })
 
   it('ALTER FUNCTION sets STRICT / CALLED ON NULL INPUT and accepts volatility and COST; an unknown function is 42883', async () => {

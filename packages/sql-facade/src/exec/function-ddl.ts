@@ -56,8 +56,11 @@ export function sqlStandardBody(body: Node): Json {
   const outer = 'List' in body ? body.List.items ?? [] : []
   const inner = outer[0] && 'List' in outer[0] ? outer[0].List.items ?? [] : []
   if (inner.length === 0) return { targetList: [{ ResTarget: { val: { A_Const: { isnull: true } } } }], limitOption: 'LIMIT_OPTION_DEFAULT', op: 'SETOP_NONE' } as unknown as Json
-  if (inner.length > 1 || !('SelectStmt' in inner[0]!)) {
-    throw new SqlError(SqlState.featureNotSupported, 'BEGIN ATOMIC function bodies are supported with one SELECT (or RETURN) only')
+  // The result is the last statement's; SELECTs before it change nothing, so only the last runs.
+  if (!inner.every((n) => 'SelectStmt' in n || 'ReturnStmt' in n)) {
+    throw new SqlError(SqlState.featureNotSupported, 'BEGIN ATOMIC function bodies are supported with SELECT and RETURN statements only')
   }
-  return inner[0].SelectStmt as unknown as Json
+  const last = inner[inner.length - 1]!
+  if ('ReturnStmt' in last) return sqlStandardBody(last)
+  return (last as { SelectStmt: unknown }).SelectStmt as Json
 }

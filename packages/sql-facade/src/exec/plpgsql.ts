@@ -436,9 +436,25 @@ class Frame {
         }
         return { k: 'return', v: null, t: null }
       }
-      case 'PLpgSQL_stmt_return_next':
-      case 'PLpgSQL_stmt_return_query':
-        throw new SqlError(SqlState.featureNotSupported, `PL/pgSQL ${k === 'PLpgSQL_stmt_return_next' ? 'RETURN NEXT' : 'RETURN QUERY'} is not supported (functions returning SETOF)`)
+      case 'PLpgSQL_stmt_return_next': {
+        if (this.results === null) throw new SqlError(SqlState.syntaxError, 'cannot use RETURN NEXT in a non-SETOF function')
+        const varno = typeof s.retvarno === 'number' ? s.retvarno : this.fn.outParamVarno
+        const v = s.expr ? this.evalExpr(exprText(s.expr)) : varno !== null ? this.read(varno) : { type: null, value: null }
+        this.results.push(this.resultValue(v.value, v.type))
+        return undefined
+      }
+      case 'PLpgSQL_stmt_return_query': {
+        if (this.results === null) throw new SqlError(SqlState.syntaxError, 'cannot use RETURN QUERY in a non-SETOF function')
+        const r = s.query ? this.runSql(exprText(s.query)) : this.runDynamic(s.dynquery, s.params)
+        const type: SqlType = { id: 'record', fields: r.columns.map((c) => ({ name: c.name, type: c.type })) }
+        for (const row of r.rows) {
+          this.ctx.budget.tick()
+          this.results.push(this.result.fields ? this.resultValue(new RowValue(row as never[]), type) : this.resultValue(row[0] ?? null, r.columns[0]?.type ?? null))
+        }
+        this.rowCount = r.rows.length
+        this.setFound(r.rows.length > 0)
+        return undefined
+      }
       case 'PLpgSQL_stmt_raise': return this.raise(s)
       case 'PLpgSQL_stmt_perform': {
         const r = this.runSql(exprText(s.expr))
@@ -632,6 +648,16 @@ class Frame {
     return undefined
   }
 
+  /** RETURN NEXT / QUERY collect here in a SETOF function (null in any other). */
+  results: RtValue[] | null = null
+
+  /** A value (or row) as the function's result type holds it. */
+  resultValue(v: RtValue, t: SqlType | null): RtValue {
+    if (v === null) return null
+    if (this.result.fields && t?.fields) return this.castRow(v as RowValue, t, this.result)
+    return castTo(v, t ?? T.unknown, this.result, this.ctx.nowMicros)
+  }
+
   // ---- the call ----
 
   call(args: RtValue[], argTypes: SqlType[]): RtValue {
@@ -669,6 +695,7 @@ class Frame {
     })
     this.setFound(false)
     const sig = this.run(fn.action)
+    if (this.results !== null && (sig === undefined || sig.k === 'end' || sig.k === 'return')) return null
     if (sig?.k === 'return') {
       if (this.trigger) return sig.v
       if (this.result.id === 'void') return null
@@ -720,6 +747,16 @@ export function callPlpgsql(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[]
   if (def.trigger && !trigger) throw new SqlError(SqlState.featureNotSupported, 'trigger functions can only be called as triggers')
   const fn = compilePlpgsql(plpgsqlSource(def))
   return new Frame(ctx, fn, def, result, trigger).call(args, argTypes)
+}
+
+/** Runs a PL/pgSQL function returning SETOF / TABLE: the values its RETURN NEXT / RETURN QUERY gave. */
+export function callPlpgsqlSet(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue[] {
+  if (ctx.depth >= MAX_DEPTH) throw new SqlError(SqlState.statementTooComplex, 'stack depth limit exceeded')
+  const fn = compilePlpgsql(plpgsqlSource(def))
+  const frame = new Frame(ctx, fn, def, result, undefined)
+  frame.results = []
+  frame.call(args, argTypes)
+  return frame.results
 }
 
 export type { Node }

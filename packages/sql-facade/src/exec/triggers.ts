@@ -22,6 +22,7 @@ import type { TriggerDef, TriggerEvent } from '../catalog/trigger-def.js'
 import { utility, type StatementResult } from '../runtime/result.js'
 import { nameList } from '../parser/name-list.js'
 import { readView } from '../catalog/view-def.js'
+import { schemaExists } from '../catalog/schema-def.js'
 import { Scope } from '../relation/scope.js'
 import { compilePredicate } from '../expr/compile.js'
 import { coerce } from '../expr/coerce.js'
@@ -106,6 +107,14 @@ export function execDropTrigger(stmt: DropStmt, p: PlanCtx): StatementResult {
     const names = 'List' in o ? (o.List.items ?? []).map(stringValue) : []
     const name = names[names.length - 1] ?? ''
     const tableName = names[names.length - 2] ?? ''
+    const schema = names.length >= 3 ? names[names.length - 3]! : null
+    if (schema !== null && !schemaExists(tx, schema)) {
+      if (stmt.missing_ok) {
+        notices.push(`schema "${schema}" does not exist, skipping`)
+        continue
+      }
+      throw new SqlError(SqlState.invalidSchemaName, `schema "${schema}" does not exist`)
+    }
     const t = tx.table(tableName)
     if (!t) {
       if (stmt.missing_ok) {

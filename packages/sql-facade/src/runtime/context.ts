@@ -128,6 +128,8 @@ export interface ExecCtx {
   replication(): { lsn: number; lastReplayedCommitMs: number | null; role: NodeRole }
   /** Runs a user function (SQL or PL/pgSQL) with typed arguments; a trigger function with its event. */
   callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType, trigger?: TriggerCall): RtValue
+  /** Runs a user function returning SETOF / TABLE: its values (rows as row values when it returns several columns). */
+  callUserSetFunction?(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue[]
   /** Notices the running statement sends before its result (RAISE NOTICE in PL/pgSQL); set by exec/statement.ts. */
   notices?: string[]
   /** Depth of nested SQL-function calls, to stop runaway recursion. */

@@ -40,7 +40,7 @@ import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
 import { forwardWrite, notForwardable, unheldWriteTargets } from '../placement/write-forwarding.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
-import { callUserFunction } from '../exec/user-function.js'
+import { callUserFunction, callUserSetFunction } from '../exec/user-function.js'
 import { functionFromCatalog } from '../catalog/function-def.js'
 import { mentionsColumn } from '../parser/column-mention.js'
 import { nameList } from '../parser/name-list.js'
@@ -975,6 +975,7 @@ export class Session {
       sequences: this.sequences.access(tx),
       replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs, role: db.failover.role() }),
       callUserFunction,
+      callUserSetFunction,
       depth: 0,
       budget: this.budget(),
     }
