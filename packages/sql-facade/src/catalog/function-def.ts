@@ -5,6 +5,7 @@
 import type { Json } from '@concord/core'
 import type { RowField, SqlType, TypeId } from '../types/sql-type.js'
 import type { RowValue } from '../types/scalar-value.js'
+import type { RtValue } from '../types/value.js'
 
 export interface UserFunction {
   name: string
@@ -37,6 +38,8 @@ export interface TriggerCall {
   fields: RowField[]
   newRow: RowValue | null
   oldRow: RowValue | null
+  /** Transition tables (REFERENCING): the statement's old or new rows under the name the trigger gave them. */
+  transition?: Array<{ name: string; rows: RtValue[][] }>
 }
 
 export function functionFromCatalog(v: Json): UserFunction | undefined {

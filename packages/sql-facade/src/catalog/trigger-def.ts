@@ -19,6 +19,9 @@ export interface TriggerDef {
   args: string[]
   /** The WHEN condition's parse tree, or null. */
   when: Json | null
+  /** REFERENCING OLD TABLE AS / NEW TABLE AS: the names the statement's old and new rows go by in the function. */
+  oldTable?: string
+  newTable?: string
   /** ALTER TABLE .. DISABLE TRIGGER. */
   disabled?: boolean
 }

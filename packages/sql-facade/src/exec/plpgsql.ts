@@ -37,6 +37,7 @@ import { activeDateTimeStyle } from '../types/datetime-style.js'
 import { userTypes } from '../catalog/user-type.js'
 import type { StatementResult } from '../runtime/result.js'
 import { tableColumns } from '../catalog/column-read.js'
+import type { ColumnBinding } from '../relation/scope.js'
 
 interface Slot {
   type: SqlType | null
@@ -214,7 +215,14 @@ class Frame {
     const { planCache: _c, planSlots: _s, ...rest } = this.ctx
     void _c
     void _s
-    return { ...rest, params, paramTypes: types, depth: this.ctx.depth + 1 }
+    return { ...rest, params, paramTypes: types, depth: this.ctx.depth + 1, ...(this.transition ? { transitionTables: this.transition } : {}) }
+  }
+
+  /** A trigger's transition tables as relations (REFERENCING OLD/NEW TABLE). */
+  get transition(): ReadonlyMap<string, { columns: ColumnBinding[]; rows: () => RtValue[][] }> | null {
+    const t = this.trigger
+    if (!t?.transition?.length) return null
+    return new Map(t.transition.map((x) => [x.name, { columns: t.fields.map((f) => ({ name: f.name, table: x.name, type: f.type })), rows: () => x.rows }]))
   }
 
   /** Replaces variable references in a (cloned) parse tree by parameters; returns their values and types. */

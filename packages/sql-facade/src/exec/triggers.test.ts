@@ -85,7 +85,6 @@ describe('triggers', () => {
     expect(await failure('create trigger x before insert on t for each row execute function nosuch()')).toEqual({ code: '42883', message: 'function nosuch() does not exist' })
     expect(await failure('create trigger t1 before insert on t for each row execute function tf()')).toEqual({ code: '42710', message: 'trigger "t1" for relation "t" already exists' })
     expect((await failure('create trigger y before truncate on t for each row execute function tf()')).code).toBe('0A000')
-    expect((await failure('create trigger y after insert on t referencing new table as nt for each statement execute function tf()')).code).toBe('0A000')
     expect((await failure('create trigger y instead of insert on t for each row execute function tf()')).code).toBe('42809')
     expect(await failure('select tf()')).toEqual({ code: '0A000', message: 'trigger functions can only be called as triggers' })
     await db.query('create function noreturn() returns trigger language plpgsql as $$ begin end $$')
@@ -114,6 +113,23 @@ describe('triggers', () => {
     await db.query('insert into tgt values (1, 5), (9, 9) on conflict (id) do update set v = excluded.v * 2')
     expect(await rows('select * from tgt order by id')).toEqual([[1, 12], [3, 301], [9, 10]])
     expect(await rows('select e, count(*) from ev group by e order by e')).toEqual([['AFTER INSERT STATEMENT', '1'], ['AFTER UPDATE STATEMENT', '1'], ['BEFORE INSERT ROW', '2'], ['BEFORE UPDATE ROW', '1']])
+  })
+
+  it('transition tables (REFERENCING OLD TABLE / NEW TABLE) hold the statement\'s rows for AFTER triggers', async () => {
+    await db.query('create table tt(a int, b text)')
+    await db.query(`insert into tt values (1, 'x'), (2, 'y')`)
+    await db.query('create table tlog(msg text)')
+    await db.query(`create function trans_f() returns trigger language plpgsql as $$ begin insert into tlog values (tg_op
+      || ' old=' || coalesce((select string_agg(o::text, ', ' order by a) from old_t o), '-') || ' new=' || coalesce((select string_agg(n::text, ', ' order by a) from new_t n), '-')); return null; end $$`)
+    await db.query('create trigger tr_upd after update on tt referencing old table as old_t new table as new_t for each statement execute function trans_f()')
+    await db.query(`create function trans_ins() returns trigger language plpgsql as $$ begin insert into tlog values ('ins ' || (select count(*) from new_t)::text || ' sum ' || (select sum(a) from new_t)::text); return null; end $$`)
+    await db.query('create trigger tr_ins after insert on tt referencing new table as new_t for each statement execute function trans_ins()')
+    await db.query('update tt set a = a * 10')
+    await db.query(`insert into tt values (5, 'z'), (6, 'w')`)
+    expect(await rows('select * from tlog order by msg')).toEqual([['UPDATE old=(1,x), (2,y) new=(10,x), (20,y)'], ['ins 2 sum 11']])
+    expect((await failure('create trigger bad1 before update on tt referencing old table as o for each statement execute function trans_f()')).code).toBe('42P17')
+    expect((await failure('create trigger bad2 after insert on tt referencing old table as o for each statement execute function trans_f()')).code).toBe('42P17')
+    expect((await failure('create trigger bad3 after insert or update on tt referencing new table as o for each statement execute function trans_f()')).code).toBe('0A000')
   })
 
   it('fire on the node that runs the statement, never where its changes are replicated to; the definition replicates', async () => {

@@ -8,9 +8,10 @@
  * Built: BEFORE / AFTER, FOR EACH ROW / FOR EACH STATEMENT, INSERT / UPDATE [OF cols] /
  * DELETE / TRUNCATE (statement level), WHEN conditions, arguments (TG_ARGV). A BEFORE
  * ROW trigger returning NULL skips the row; returning a row replaces it. AFTER ROW
- * triggers fire when the statement's rows are written, in order, then AFTER STATEMENT.
- * Not built (0A000): INSTEAD OF triggers, constraint triggers, transition tables
- * (REFERENCING), triggers on views.
+ * triggers fire when the statement's rows are written, in order, then AFTER STATEMENT;
+ * AFTER triggers may read the statement's rows as transition tables (REFERENCING OLD /
+ * NEW TABLE). Not built (0A000): INSTEAD OF triggers, constraint triggers, triggers on
+ * views.
  */
 import type { TableInfo } from '@concord/core'
 import type { CreateTrigStmt, DropStmt, Node } from 'libpg-query'
@@ -69,7 +70,21 @@ export function execCreateTrigger(stmt: CreateTrigStmt, p: PlanCtx): StatementRe
   if (ev & EVENT_DELETE) events.push('DELETE')
   if (ev & EVENT_TRUNCATE) events.push('TRUNCATE')
   if (events.includes('TRUNCATE') && stmt.row) throw new SqlError(SqlState.featureNotSupported, 'TRUNCATE FOR EACH ROW triggers are not supported')
-  if (stmt.transitionRels?.length) throw new SqlError(SqlState.featureNotSupported, 'transition tables (REFERENCING OLD/NEW TABLE) are not supported')
+  let oldTable: string | undefined
+  let newTable: string | undefined
+  for (const r of stmt.transitionRels ?? []) {
+    const tt = 'TriggerTransition' in r ? r.TriggerTransition : null
+    if (!tt?.isTable) throw new SqlError(SqlState.featureNotSupported, 'ROW variable naming in the REFERENCING clause is not supported')
+    if (tt.isNew) newTable = tt.name
+    else oldTable = tt.name
+  }
+  if (oldTable !== undefined || newTable !== undefined) {
+    if (timing & TIMING_BEFORE) throw new SqlError(SqlState.invalidObjectDefinition, 'transition table name can only be specified for an AFTER trigger')
+    if (events.includes('TRUNCATE')) throw new SqlError(SqlState.featureNotSupported, 'TRUNCATE triggers with transition tables are not supported')
+    if (events.length > 1) throw new SqlError(SqlState.featureNotSupported, 'transition tables cannot be specified for triggers with more than one event')
+    if (oldTable !== undefined && events[0] === 'INSERT') throw new SqlError(SqlState.invalidObjectDefinition, 'OLD TABLE can only be specified for a DELETE or UPDATE trigger')
+    if (newTable !== undefined && events[0] === 'DELETE') throw new SqlError(SqlState.invalidObjectDefinition, 'NEW TABLE can only be specified for an INSERT or UPDATE trigger')
+  }
   const fnNames = nameList(stmt.funcname)
   const fnName = fnNames[fnNames.length - 1]!.toLowerCase()
   const fn = p.exec.functions(fnName)
@@ -88,6 +103,8 @@ export function execCreateTrigger(stmt: CreateTrigStmt, p: PlanCtx): StatementRe
     fn: fnName,
     args: (stmt.args ?? []).map(stringValue),
     when: when as never,
+    ...(oldTable !== undefined ? { oldTable } : {}),
+    ...(newTable !== undefined ? { newTable } : {}),
   }
   // The WHEN condition must compile now (its columns exist, it is boolean).
   if (when) compileWhen(p, t, when)
@@ -215,6 +232,8 @@ export class StatementTriggers {
   private readonly statementDefs: TriggerDef[]
   private readonly rowSets = new Map<string, RowSet>()
   private readonly leafOf: ((row: RtValue[]) => TableInfo) | null
+  /** The statement's written rows (visible columns), kept when a trigger reads them as transition tables. */
+  private transitionRows: { old: RtValue[][]; new: RtValue[][] } | null = null
 
   private constructor(p: PlanCtx, table: TableInfo, op: TriggerEvent, columns: ColumnBinding[], statementDefs: TriggerDef[], assigned: Set<string> | null, leafOf: ((row: RtValue[]) => TableInfo) | null) {
     this.p = p
@@ -245,6 +264,7 @@ export class StatementTriggers {
     }
     const s = new StatementTriggers(p, table, op, columns, [], assigned, leafOf)
     s.statementDefs.push(...(tableMeta(table).triggers ?? []).filter((d) => d.level === 'STATEMENT' && s.fires(d)))
+    if (members.some((t) => (tableMeta(t).triggers ?? []).some((d) => d.events.includes(op) && (d.oldTable !== undefined || d.newTable !== undefined)))) s.transitionRows = { old: [], new: [] }
     return s
   }
 
@@ -280,6 +300,12 @@ export class StatementTriggers {
       fields: this.visible.map((i) => ({ name: this.columns[i]!.name, type: this.columns[i]!.type })),
       newRow: level === 'ROW' ? this.record(newRow) : null,
       oldRow: level === 'ROW' ? this.record(oldRow) : null,
+      ...(this.transitionRows && def.timing === 'AFTER' && (def.oldTable !== undefined || def.newTable !== undefined)
+        ? { transition: [
+            ...(def.oldTable !== undefined ? [{ name: def.oldTable, rows: this.transitionRows.old }] : []),
+            ...(def.newTable !== undefined ? [{ name: def.newTable, rows: this.transitionRows.new }] : []),
+          ] }
+        : {}),
     })
   }
 
@@ -325,6 +351,10 @@ export class StatementTriggers {
 
   /** A row was written: its AFTER ROW triggers fire when the statement's rows are all written (`finish`). */
   afterRow(newRow: RtValue[] | null, oldRow: RtValue[] | null): void {
+    if (this.transitionRows) {
+      if (oldRow) this.transitionRows.old.push(this.visible.map((i) => oldRow[i] ?? null))
+      if (newRow) this.transitionRows.new.push(this.visible.map((i) => newRow[i] ?? null))
+    }
     const { set, table } = this.rowSet(oldRow ?? newRow)
     for (const a of set.after) if (this.passes(a, newRow, oldRow)) this.queued.push({ armed: a, table, newRow, oldRow })
   }

@@ -130,6 +130,8 @@ export interface ExecCtx {
   callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType, trigger?: TriggerCall): RtValue
   /** Runs a user function returning SETOF / TABLE: its values (rows as row values when it returns several columns). */
   callUserSetFunction?(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue[]
+  /** A trigger function's transition tables (REFERENCING OLD/NEW TABLE), readable by name as CTEs are. */
+  transitionTables?: ReadonlyMap<string, Relation>
   /** Notices the running statement sends before its result (RAISE NOTICE in PL/pgSQL); set by exec/statement.ts. */
   notices?: string[]
   /** Depth of nested SQL-function calls, to stop runaway recursion. */
