@@ -877,6 +877,7 @@ export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx, text = 
     ...(strict ? { strict: true } : {}),
     ...(bodyTree !== undefined ? { bodyTree } : {}),
     ...(setof ? { setof: true } : {}),
+    owner: existing !== undefined && existing !== null && typeof (existing as { owner?: unknown }).owner === 'number' ? (existing as { owner: number }).owner : p.exec.role.oid,
   })
   return utility('CREATE FUNCTION')
 }

@@ -30,6 +30,20 @@ describe('function DDL', () => {
     expect(await db.code('alter function nosuch(int) volatile')).toBe('42883')
   })
 
+  it('ALTER and DROP FUNCTION need the function\'s owner (42501 otherwise)', async () => {
+    await db.rows('create role fown_user')
+    await db.rows('grant create on schema public to fown_user')
+    await db.rows('create function fown_a() returns int language sql return 1')
+    await db.rows('set role fown_user')
+    await db.rows('create function fown_c() returns int language sql return 2')
+    await db.rows('alter function fown_c() strict')
+    await db.rows('drop function fown_c()')
+    expect(await db.code('drop function fown_a()')).toBe('42501')
+    expect(await db.code('alter function fown_a() strict')).toBe('42501')
+    await db.rows('reset role')
+    await db.rows('drop function fown_a()')
+  })
+
   it('a function created inside BEGIN .. COMMIT can be called before the COMMIT', async () => {
     await db.rows('begin')
     await db.rows('create function inblk() returns int language plpgsql as $$ begin return 7; end $$')
