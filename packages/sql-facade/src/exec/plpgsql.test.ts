@@ -117,6 +117,16 @@ describe('PL/pgSQL functions', () => {
     expect(await failure('select nn()')).toEqual({ code: '22004', message: 'null value cannot be assigned to variable "c" declared NOT NULL' })
   })
 
+  it('statement_timeout cancels an endless loop (57014), which EXCEPTION WHEN OTHERS does not catch', async () => {
+    await db.query('set statement_timeout = 300')
+    try {
+      expect(await code('do $$ begin loop end loop; end $$')).toBe('57014')
+      expect(await code('do $$ begin begin loop end loop; exception when others then null; end; end $$')).toBe('57014')
+    } finally {
+      await db.query('set statement_timeout = 0')
+    }
+  })
+
   it('check the body at CREATE: a syntax error is 42601, a construct not built is 0A000 naming it', async () => {
     expect(await code(`create function bad() returns int language plpgsql as $$ begin retrun 1; end $$`)).toBe('42601')
     expect(await failure(`create function fcursor() returns int language plpgsql as $$ declare c cursor for select 1; begin open c; return 1; end $$`))

@@ -4,7 +4,7 @@
  * and a statement tree, which this interpreter runs. Every expression and SQL statement
  * of the body runs through the SQL executor in the calling statement's transaction; the
  * variables it names reach it as typed parameters (a ColumnRef naming a variable becomes
- * a ParamRef), as PostgreSQL's PL/pgSQL passes them.
+ * a ParamRef), as PostgreSQL's PL/pgSQL passes them (docs/decisions/0023-plpgsql-and-triggers.md).
  *
  * Supported: DECLARE with defaults (CONSTANT, NOT NULL), := / = assignment (to a
  * variable, a record field, NEW.col), IF/ELSIF/ELSE, CASE (simple and searched), LOOP,

@@ -3,7 +3,8 @@
  * and TRUNCATE. A trigger is kept in its table's meta (catalog/trigger-def.ts), so it
  * replicates with the table; it fires on the node that runs the statement and never
  * when a peer's changes are applied (core applies those below the SQL layer), as
- * PostgreSQL's logical replication subscriber does not fire ordinary triggers.
+ * PostgreSQL's logical replication subscriber does not fire ordinary triggers
+ * (docs/decisions/0023-plpgsql-and-triggers.md).
  *
  * Built: BEFORE / AFTER, FOR EACH ROW / FOR EACH STATEMENT, INSERT / UPDATE [OF cols] /
  * DELETE / TRUNCATE (statement level), WHEN conditions, arguments (TG_ARGV). A BEFORE
