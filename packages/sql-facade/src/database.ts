@@ -23,7 +23,7 @@ import { compileRowFilter } from './exec/row-filter.js'
 import { TransactionRows } from './runtime/transaction-rows.js'
 import { ForeignKeyChecks } from './runtime/foreign-key-checks.js'
 import { unify } from './expr/compile.js'
-import { callUserFunction } from './exec/user-function.js'
+import { callUserFunction, callUserSetFunction } from './exec/user-function.js'
 import { functionFromCatalog } from './catalog/function-def.js'
 import { loadParser } from './parser/parse.js'
 import { PartitionRouter } from './placement/partition-view.js'
@@ -512,6 +512,7 @@ export class Database implements SessionHost {
       },
       replication: () => ({ lsn: replica.lsn, lastReplayedCommitMs: replica.lastReplayedCommitMs, role: this.failover.role() }),
       callUserFunction,
+      callUserSetFunction,
       depth: 0,
       budget: UNLIMITED_BUDGET,
     }

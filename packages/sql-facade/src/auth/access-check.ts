@@ -26,7 +26,7 @@ import { readView, VIEW_KIND } from '../catalog/view-def.js'
 import type { CatalogTransaction, UserFunction } from '../runtime/context.js'
 import { grantTarget } from '../catalog/grant-target.js'
 import type { RoleDirectory } from '../catalog/role-directory.js'
-import type { RoleRecord } from '../catalog/role-record.js'
+import { BOOTSTRAP_OID, type RoleRecord } from '../catalog/role-record.js'
 import type { PrivilegeLetter } from '../catalog/table-privilege.js'
 
 export interface AccessCtx {
@@ -68,6 +68,20 @@ function checkNode(node: Node, ctx: AccessCtx): void {
   }
   if ('DropStmt' in node) {
     const kind = node.DropStmt.removeType
+    if (kind === 'OBJECT_FUNCTION') {
+      for (const o of node.DropStmt.objects ?? []) {
+        const names = 'ObjectWithArgs' in o ? (o.ObjectWithArgs.objname ?? []).map((i) => ('String' in i ? i.String.sval ?? '' : '')) : []
+        mustOwnFunction(names[names.length - 1] ?? '', ctx)
+      }
+      return
+    }
+    if (kind === 'OBJECT_TRIGGER') {
+      for (const o of node.DropStmt.objects ?? []) {
+        const names = 'List' in o ? (o.List.items ?? []).map((i) => ('String' in i ? i.String.sval ?? '' : '')) : []
+        if (ctx.tx.table(names[names.length - 2] ?? '')) mustOwn(names[names.length - 2] ?? '', 'table', ctx)
+      }
+      return
+    }
     if (kind !== 'OBJECT_TABLE' && kind !== 'OBJECT_VIEW') throw denied(`must be superuser to drop ${(kind ?? 'OBJECT_OBJECT').slice(7).toLowerCase()} objects`)
     for (const o of node.DropStmt.objects ?? []) {
       const names = 'List' in o ? (o.List.items ?? []).map((i) => ('String' in i ? i.String.sval ?? '' : '')) : []
@@ -80,6 +94,13 @@ function checkNode(node: Node, ctx: AccessCtx): void {
     return checkPrivileges(referencedTables(node.AlterTableStmt.cmds), ctx.current.oid, ctx, 0)
   }
   if ('IndexStmt' in node) return mustOwn(node.IndexStmt.relation?.relname ?? '', 'table', ctx)
+  if ('AlterFunctionStmt' in node) {
+    const names = (node.AlterFunctionStmt.func?.objname ?? []).map((i) => ('String' in i ? i.String.sval ?? '' : ''))
+    return mustOwnFunction(names[names.length - 1] ?? '', ctx)
+  }
+  if ('CreateTrigStmt' in node) return mustOwn(node.CreateTrigStmt.relation?.relname ?? '', 'table', ctx)
+  // A DO block's statements are checked as each runs.
+  if ('DoStmt' in node) return
   if ('RenameStmt' in node && node.RenameStmt.relation) return mustOwn(node.RenameStmt.relation.relname ?? '', 'table', ctx)
   // Checked by the statements themselves (role-statements.ts), or harmless (VACUUM and ANALYZE do nothing, COMMENT keeps nothing).
   if ('CreateRoleStmt' in node || 'AlterRoleStmt' in node || 'DropRoleStmt' in node || 'GrantStmt' in node || 'GrantRoleStmt' in node) return
@@ -121,6 +142,14 @@ function mustOwn(name: string, what: 'table' | 'view', ctx: AccessCtx): void {
   const roles = ctx.roles()
   const owner = roles.ownerOf(t)
   if (owner !== ctx.current.oid && !roles.memberOf(ctx.current.oid, true).has(owner)) throw denied(`must be owner of ${what} ${name}`)
+}
+
+/** DROP / ALTER FUNCTION: the function's owner (the role that created it; the bootstrap superuser when none is kept). */
+function mustOwnFunction(name: string, ctx: AccessCtx): void {
+  const v = ctx.tx.getCatalog('function', name.toLowerCase())
+  if (v === undefined || v === null || typeof v !== 'object' || Array.isArray(v)) return // the statement itself reports it missing
+  const owner = typeof (v as { owner?: unknown }).owner === 'number' ? (v as { owner: number }).owner : BOOTSTRAP_OID
+  if (owner !== ctx.current.oid && !ctx.roles().memberOf(ctx.current.oid, true).has(owner)) throw denied(`must be owner of function ${name.toLowerCase()}`)
 }
 
 /** Every relation privilege the statement needs; names in `scope` are CTEs, not relations. */

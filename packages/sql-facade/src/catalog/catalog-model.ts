@@ -16,7 +16,7 @@
 import { listSchemas } from './schema-def.js'
 import type { Json, TableInfo } from '@concord/core'
 import { columnMeta, tableMeta, ROWID, type ForeignKey, type ForeignKeyAction } from './table-meta.js'
-import { userTypeOid, type SqlType } from '../types/sql-type.js'
+import { typeName, userTypeOid, type SqlType } from '../types/sql-type.js'
 import { decodeLabels, ENUM_KIND, type EnumLabel } from '../types/enum-type.js'
 import { COMPOSITE_KIND, decodeFields } from '../types/row-type.js'
 import { exprText, indexKeyText } from './expr-text.js'
@@ -163,6 +163,10 @@ export interface FunctionModel {
   returns: SqlType
   language: string
   body: string
+  /** STRICT, RETURNS SETOF / TABLE, RETURNS trigger (catalog/function-def.ts). */
+  strict: boolean
+  setof: boolean
+  trigger: boolean
 }
 
 /** A user-defined type (pg_type typtype 'e' for an enum, 'c' for a composite type), with its array type. */
@@ -216,6 +220,13 @@ export interface CatalogModel {
 }
 
 /** FNV-1a of the kind and name, mapped into the user OID range. */
+/** What pg_get_function_result prints for a function's result: `trigger`, `SETOF type` or the type. */
+export function functionResultName(f: Pick<FunctionModel, 'returns' | 'setof' | 'trigger'>): string {
+  if (f.trigger) return 'trigger'
+  const t = f.setof && f.returns.id === 'record' && f.returns.fields ? 'record' : typeName(f.returns)
+  return f.setof ? `SETOF ${t}` : t
+}
+
 export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence' | 'role' | 'function' | 'schema', name: string): number {
   let h = 0x811c9dc5
   const s = `${kind}\u0000${name}`
@@ -420,7 +431,7 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
   const functions: FunctionModel[] = []
   for (const [, v] of source.listCatalog('function')) {
     const f = functionFromCatalog(v)
-    if (f) functions.push({ oid: objectOid('function', f.name), name: f.name, args: f.args, returns: f.returns, language: f.language, body: f.body })
+    if (f) functions.push({ oid: objectOid('function', f.name), name: f.name, args: f.args, returns: f.returns, language: f.language, body: f.body, strict: !!f.strict, setof: !!f.setof, trigger: !!f.trigger })
   }
   functions.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const functionsByOid = new Map(functions.map((f) => [f.oid, f]))

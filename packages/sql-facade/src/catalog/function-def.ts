@@ -3,7 +3,9 @@
  * read defensively, since any node may have written it.
  */
 import type { Json } from '@concord/core'
-import type { SqlType, TypeId } from '../types/sql-type.js'
+import type { RowField, SqlType, TypeId } from '../types/sql-type.js'
+import type { RowValue } from '../types/scalar-value.js'
+import type { RtValue } from '../types/value.js'
 
 export interface UserFunction {
   name: string
@@ -11,11 +13,38 @@ export interface UserFunction {
   returns: SqlType
   body: string
   language: string
+  /** LANGUAGE plpgsql: the CREATE FUNCTION text PL/pgSQL's parser reads (exec/plpgsql.ts). */
+  source?: string
+  /** RETURNS trigger: callable only as a trigger (exec/triggers.ts). */
+  trigger?: boolean
+  /** STRICT (RETURNS NULL ON NULL INPUT): a NULL argument gives NULL without running the body. */
+  strict?: boolean
+  /** RETURNS SETOF / TABLE: called in FROM, it yields a row per value (`returns` is one value's type). */
+  setof?: boolean
+  /** A SQL-standard body (RETURN expr, BEGIN ATOMIC): the SELECT it runs, as a parse tree (exec/function-ddl.ts). */
+  bodyTree?: Json
+}
+
+/** What a trigger function sees of the event that fired it (NEW, OLD, TG_*). */
+export interface TriggerCall {
+  name: string
+  table: string
+  relid: number
+  when: 'BEFORE' | 'AFTER'
+  level: 'ROW' | 'STATEMENT'
+  op: 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE'
+  args: string[]
+  /** The table's visible columns, the fields of NEW and OLD. */
+  fields: RowField[]
+  newRow: RowValue | null
+  oldRow: RowValue | null
+  /** Transition tables (REFERENCING): the statement's old or new rows under the name the trigger gave them. */
+  transition?: Array<{ name: string; rows: RtValue[][] }>
 }
 
 export function functionFromCatalog(v: Json): UserFunction | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
-  const o = v as { name?: string; args?: Array<{ name: string | null; type: { id: TypeId } }>; returns?: { id: TypeId }; body?: string; language?: string }
+  const o = v as { name?: string; args?: Array<{ name: string | null; type: { id: TypeId } }>; returns?: { id: TypeId }; body?: string; language?: string; source?: string; trigger?: boolean; strict?: boolean; bodyTree?: Json; setof?: boolean }
   if (typeof o.name !== 'string' || typeof o.body !== 'string') return undefined
   return {
     name: o.name,
@@ -23,5 +52,10 @@ export function functionFromCatalog(v: Json): UserFunction | undefined {
     returns: (o.returns ?? { id: 'void' }) as SqlType,
     body: o.body,
     language: o.language ?? 'sql',
+    ...(typeof o.source === 'string' ? { source: o.source } : {}),
+    ...(o.trigger === true ? { trigger: true } : {}),
+    ...(o.strict === true ? { strict: true } : {}),
+    ...(o.setof === true ? { setof: true } : {}),
+    ...(o.bodyTree !== undefined && o.bodyTree !== null ? { bodyTree: o.bodyTree } : {}),
   }
 }

@@ -12,6 +12,7 @@ import type { SqlType, TypeId } from '../types/sql-type.js'
 import { decodeLabels } from '../types/enum-type.js'
 import { decodeFields } from '../types/row-type.js'
 import { decodeDomainInfo } from '../types/domain-type.js'
+import { decodeTriggers, type TriggerDef } from './trigger-def.js'
 
 /** DEFAULT, GENERATED and CHECK expressions are kept as their parse trees (JSON). */
 export type StoredExpr = Json
@@ -76,6 +77,8 @@ export interface TableMeta {
   bound?: Json
   /** `INHERITS (a, b)`: the parent tables, in order (catalog/table-inheritance.ts). */
   inherits?: string[]
+  /** CREATE TRIGGER (catalog/trigger-def.ts), in creation order. */
+  triggers?: TriggerDef[]
 }
 
 export const ROWID = '_rowid'
@@ -134,6 +137,7 @@ export function tableMeta(t: TableInfo): TableMeta {
     bound: m.bound,
     ...(Array.isArray(m.inherits) && m.inherits.length > 0 ? { inherits: m.inherits.filter((x): x is string => typeof x === 'string') } : {}),
     ...(m.temporary === true ? { temporary: true } : {}),
+    ...(Array.isArray(m.triggers) && m.triggers.length > 0 ? { triggers: decodeTriggers(m.triggers) } : {}),
     ...(typeof m.primaryKeyName === 'string' && Array.isArray(m.primaryKeyColumns)
       ? { primaryKeyName: m.primaryKeyName, primaryKeyColumns: m.primaryKeyColumns as string[] }
       : {}),
@@ -157,6 +161,7 @@ export function tableMetaToJson(m: TableMeta): Json {
   if (m.bound !== undefined) out.bound = m.bound
   if (m.temporary === true) out.temporary = true
   if (m.inherits !== undefined && m.inherits.length > 0) out.inherits = m.inherits
+  if (m.triggers !== undefined && m.triggers.length > 0) out.triggers = m.triggers as unknown as Json
   if (m.primaryKeyName !== undefined && m.primaryKeyColumns !== undefined) {
     out.primaryKeyName = m.primaryKeyName
     out.primaryKeyColumns = m.primaryKeyColumns

@@ -131,6 +131,12 @@ export const SqlState = {
   invalidAuthorizationSpecification: '28000',
   invalidPassword: '28P01',
   invalidCatalogName: '3D000',
+  raiseException: 'P0001',
+  noDataFound: 'P0002',
+  tooManyRows: 'P0003',
+  caseNotFound: '20000',
+  invalidFunctionDefinition: '42P13',
+  functionExecutedNoReturnStatement: '2F005',
 } as const
 
 /** The SQLSTATE of a condition core raises (`ConcordError`): the table above has them all. */

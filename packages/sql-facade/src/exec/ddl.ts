@@ -42,6 +42,9 @@ import { execDropTypes } from './type-ddl.js'
 import { applyShardLocation, placesShard } from '../placement/shard-location.js'
 import { addsRegion, noteHolderChange } from '../placement/holder-change.js'
 import { refuseUnbuiltPlacementOptions } from '../placement/unbuilt-options.js'
+import { compilePlpgsql } from './plpgsql-compile.js'
+import { sqlStandardBody } from './function-ddl.js'
+import { dropTriggerOf, triggersUsing } from './triggers.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -518,6 +521,18 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
           }
           throw new SqlError(SqlState.undefinedFunction, `function ${n}() does not exist`)
         }
+        // Triggers calling it go with it under CASCADE; without it they block the DROP (2BP01).
+        const users = triggersUsing(p.exec.allTables(), n)
+        if (users.length && stmt.behavior !== 'DROP_CASCADE') {
+          throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop function ${n}() because other objects depend on it`, {
+            detail: users.map((u) => `trigger ${u.trigger} on table ${u.table} depends on function ${n}()`).join('\n'),
+            hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+          })
+        }
+        for (const u of users) {
+          dropTriggerOf(p, u.table, u.trigger)
+          notices.push(`drop cascades to trigger ${u.trigger} on table ${u.table}`)
+        }
         tx.setCatalog('function', n, null)
       }
       return utility('DROP FUNCTION', notices)
@@ -876,7 +891,7 @@ export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
   return utility('CREATE INDEX')
 }
 
-export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx): StatementResult {
+export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx, text = ''): StatementResult {
   const tx = p.exec.tx
   const names = nameList(stmt.funcname)
   const name = names[names.length - 1]!.toLowerCase()
@@ -890,21 +905,44 @@ export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx): Statem
     }
   }
   const language = (opts.language ?? 'sql').toLowerCase()
-  if (language !== 'sql') throw new SqlError(SqlState.featureNotSupported, `language "${language}" is not supported; only LANGUAGE SQL functions are`)
-  if (stmt.sql_body) throw new SqlError(SqlState.featureNotSupported, 'BEGIN ATOMIC function bodies are not supported')
-  const args = (stmt.parameters ?? []).map((a) => {
+  if (language !== 'sql' && language !== 'plpgsql') throw new SqlError(SqlState.featureNotSupported, `language "${language}" is not supported; only LANGUAGE SQL and plpgsql functions are`)
+  if (stmt.sql_body && language !== 'sql') throw new SqlError(SqlState.invalidFunctionDefinition, 'inline SQL function body only valid for language SQL')
+  if (stmt.sql_body && body) throw new SqlError(SqlState.invalidFunctionDefinition, 'duplicate function body specified')
+  const bodyTree = stmt.sql_body ? sqlStandardBody(stmt.sql_body) : undefined
+  const params = (stmt.parameters ?? []).map((a) => {
     if (!('FunctionParameter' in a)) throw new SqlError(SqlState.syntaxError, 'bad parameter')
-    const fp = a.FunctionParameter
+    return a.FunctionParameter
+  })
+  const outs = params.filter((fp) => fp.mode === 'FUNC_PARAM_OUT' || fp.mode === 'FUNC_PARAM_INOUT' || fp.mode === 'FUNC_PARAM_TABLE')
+  const setof = !!stmt.returnType?.setof || params.some((fp) => fp.mode === 'FUNC_PARAM_TABLE')
+  if (outs.length > 1 && !setof) throw new SqlError(SqlState.featureNotSupported, 'functions with more than one OUT parameter are not supported unless they return SETOF')
+  const args = params.filter((fp) => fp.mode !== 'FUNC_PARAM_OUT' && fp.mode !== 'FUNC_PARAM_TABLE').map((fp) => {
+    if (fp.defexpr) throw new SqlError(SqlState.featureNotSupported, 'function parameter DEFAULT values are not supported')
+    if (fp.mode === 'FUNC_PARAM_VARIADIC') throw new SqlError(SqlState.featureNotSupported, 'VARIADIC function parameters are not supported')
     return { name: fp.name ?? null, type: typeFromTypeName(fp.argType ?? {}, userTypes(tx)) }
   })
-  // A SETOF function would have to yield rows wherever it is called; refuse it rather than return its first row.
-  if (stmt.returnType?.setof) throw new SqlError(SqlState.featureNotSupported, 'SQL functions returning SETOF are not supported')
-  const returns = stmt.returnType ? typeFromTypeName(stmt.returnType, userTypes(tx)) : T.void
+  const returnName = stmt.returnType ? nameList(stmt.returnType.names).pop()?.toLowerCase() : undefined
+  const trigger = returnName === 'trigger' && !stmt.returnType?.arrayBounds?.length
+  if (trigger && args.length) throw new SqlError(SqlState.invalidFunctionDefinition, 'trigger functions cannot have declared arguments', { hint: 'The arguments of the trigger can be accessed through TG_NARGS and TG_ARGV instead.' })
+  if (trigger && language === 'sql') throw new SqlError(SqlState.invalidFunctionDefinition, 'SQL functions cannot return type trigger')
+  // Several OUT / TABLE columns: each call yields a row of them (SETOF only, above).
+  const outRow: SqlType | null = outs.length > 1 ? { id: 'record', fields: outs.map((fp, i) => ({ name: fp.name ?? `column${i + 1}`, type: typeFromTypeName(fp.argType ?? {}, userTypes(tx)) })) } : null
+  const returns = trigger ? T.void : outRow ?? (outs.length ? typeFromTypeName(outs[0]!.argType ?? {}, userTypes(tx)) : stmt.returnType ? typeFromTypeName(stmt.returnType, userTypes(tx)) : T.void)
+  const strict = opts.strict === 'true' || opts.strict === true as unknown
+  if (language === 'plpgsql') compilePlpgsql(text)
   const existing = tx.getCatalog('function', name)
   if (existing !== undefined && existing !== null && !stmt.replace) {
     throw new SqlError(SqlState.duplicateFunction, `function "${name}" already exists with same argument types`)
   }
-  tx.setCatalog('function', name, { name, args: args as unknown as Json, returns: returns as unknown as Json, body, language })
+  tx.setCatalog('function', name, {
+    name, args: args as unknown as Json, returns: returns as unknown as Json, body, language,
+    ...(language === 'plpgsql' ? { source: text } : {}),
+    ...(trigger ? { trigger: true } : {}),
+    ...(strict ? { strict: true } : {}),
+    ...(bodyTree !== undefined ? { bodyTree } : {}),
+    ...(setof ? { setof: true } : {}),
+    owner: existing !== undefined && existing !== null && typeof (existing as { owner?: unknown }).owner === 'number' ? (existing as { owner: number }).owner : p.exec.role.oid,
+  })
   return utility('CREATE FUNCTION')
 }
 

@@ -28,6 +28,7 @@ import { partitionRoot } from '../placement/partition-view.js'
 import { partitionCatalog, tableOidReader } from '../plan/partition-catalog.js'
 import { inheritanceDescendants } from '../catalog/table-inheritance.js'
 import { objectOid } from '../catalog/catalog-model.js'
+import { StatementTriggers } from './triggers.js'
 import { deleteThroughView, insertThroughView, throughViews, updateThroughView } from './view-write.js'
 
 /** The table a statement writes: a named partition is written through its parent. */
@@ -199,9 +200,24 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
 
   let count = 0
   const touched = new Set<string>()
-  for (const given of sourceRows) {
+  const triggers = StatementTriggers.of(p, p.exec.tx.table(rv.relname!), 'INSERT', w.columns)
+  // ON CONFLICT DO UPDATE also fires the table's UPDATE triggers, as in PostgreSQL.
+  const updateTriggers = doUpdate ? StatementTriggers.of(p, p.exec.tx.table(rv.relname!), 'UPDATE', w.columns, assigned.size ? new Set([...assigned].map((i) => w.columns[i]!.name)) : null) : null
+  triggers?.beforeStatement()
+  updateTriggers?.beforeStatement()
+  for (const stated of sourceRows) {
     p.exec.budget.tick()
-    const row = w.newRow(given)
+    let given = stated
+    let row = w.newRow(given)
+    if (triggers) {
+      // A BEFORE ROW trigger may change the row (what it sets counts as given) or skip it.
+      const changed = triggers.beforeRow(row, null)
+      if (changed === null) continue
+      given = new Map(given)
+      for (let i = 0; i < row.length; i++) if (changed[i] !== row[i]) given.set(i, changed[i]!)
+      row = changed
+      w.computeGenerated(row)
+    }
     if (conflictCols) {
       let existing: RtValue[] | null = null
       for (const cols of conflictCols) {
@@ -220,17 +236,28 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
         const upd = doUpdate(existing, row)
         if (!upd) continue
         touched.add(k)
-        w.update(existing, upd.next, assigned, upd.increments)
+        let next = upd.next
+        if (updateTriggers) {
+          const changed = updateTriggers.beforeRow(next, existing)
+          if (changed === null) continue
+          next = changed
+          w.computeGenerated(next)
+        }
+        w.update(existing, next, assigned, upd.increments)
+        updateTriggers?.afterRow(next, existing)
         count++
-        if (returning) out.push(returning.eval(upd.next))
+        if (returning) out.push(returning.eval(next))
         continue
       }
     }
     w.insert(row, given)
+    triggers?.afterRow(row, null)
     if (doUpdate) touched.add(rowKey(w.keyOf(row).map((v) => (typeof v === 'bigint' ? v.toString() : v)) as RtValue[]))
     count++
     if (returning) out.push(returning.eval(row))
   }
+  updateTriggers?.finish()
+  triggers?.finish()
   return { command: 'INSERT', rowCount: count, columns: returning?.columns ?? [], rows: out }
 }
 
@@ -324,12 +351,25 @@ function updateIn(stmt: UpdateStmt, p: PlanCtx, relname: string, cache: TargetRo
   const out: RtValue[][] = []
   // Compute every new row before writing any, so SET expressions see the old state.
   const updates = rows.map(({ row, env }) => ({ row, ...setList.apply(row, env) }))
+  const triggers = StatementTriggers.of(p, shape ? undefined : p.exec.tx.table(relname), 'UPDATE', w.columns, new Set([...setList.assigned].map((i) => w.columns[i]!.name)))
+  triggers?.beforeStatement()
+  let count = 0
   for (const u of updates) {
     p.exec.budget.tick()
-    w.update(u.row, u.next, setList.assigned, u.increments)
-    if (returning) out.push(returning.eval(reshape(u.next), shape ? objectOid('table', table.name) : undefined))
+    let next = u.next
+    if (triggers) {
+      const changed = triggers.beforeRow(next, u.row)
+      if (changed === null) continue
+      next = changed
+      w.computeGenerated(next)
+    }
+    w.update(u.row, next, setList.assigned, u.increments)
+    triggers?.afterRow(next, u.row)
+    count++
+    if (returning) out.push(returning.eval(reshape(next), shape ? objectOid('table', table.name) : undefined))
   }
-  return { command: 'UPDATE', rowCount: updates.length, columns: returning?.columns ?? [], rows: out }
+  triggers?.finish()
+  return { command: 'UPDATE', rowCount: count, columns: returning?.columns ?? [], rows: out }
 }
 
 /**
@@ -433,10 +473,17 @@ function deleteIn(stmt: DeleteStmt, p: PlanCtx, relname: string, cache: TargetRo
   const returning = planReturning(returningList(stmt), shape ?? w, alias, p)
   const reshape = memberRow(w, shape)
   const out: RtValue[][] = []
+  const triggers = StatementTriggers.of(p, shape ? undefined : p.exec.tx.table(relname), 'DELETE', w.columns)
+  triggers?.beforeStatement()
+  let count = 0
   for (const { row } of rows) {
     p.exec.budget.tick()
+    if (triggers && triggers.beforeRow(null, row) === null) continue
     w.delete(row)
+    triggers?.afterRow(null, row)
+    count++
     if (returning) out.push(returning.eval(reshape(row), shape ? objectOid('table', table.name) : undefined))
   }
-  return { command: 'DELETE', rowCount: rows.length, columns: returning?.columns ?? [], rows: out }
+  triggers?.finish()
+  return { command: 'DELETE', rowCount: count, columns: returning?.columns ?? [], rows: out }
 }

@@ -25,6 +25,7 @@ import type { RtValue } from '../types/value.js'
 import { compileSetList, generatedError, targetTable, type SetList } from './dml.js'
 import type { StatementResult } from '../runtime/result.js'
 import { TableWriter } from './table-writer.js'
+import { StatementTriggers } from './triggers.js'
 
 type Action =
   | { kind: 'update'; when: ((env: Env) => boolean) | null; set: SetList }
@@ -116,6 +117,12 @@ export function execMerge(stmt: MergeStmt, p: PlanCtx): StatementResult {
   }
   const touched = new Set<string>()
   let count = 0
+  // Each kind of action the MERGE has fires that event's triggers (statement triggers even when no row is acted on).
+  const actions = [...matched, ...notMatched]
+  const named = p.exec.tx.table(name)
+  const fires = (kind: 'insert' | 'update' | 'delete', op: 'INSERT' | 'UPDATE' | 'DELETE'): StatementTriggers | null => (actions.some((a) => a.kind === kind) ? StatementTriggers.of(p, named, op, w.columns) : null)
+  const triggers = { insert: fires('insert', 'INSERT'), update: fires('update', 'UPDATE'), delete: fires('delete', 'DELETE') }
+  for (const t of [triggers.insert, triggers.update, triggers.delete]) t?.beforeStatement()
   for (const row of joined) {
     p.exec.budget.tick()
     const isMatched = keyAt.every((i) => row[i] !== null && row[i] !== undefined)
@@ -123,8 +130,18 @@ export function execMerge(stmt: MergeStmt, p: PlanCtx): StatementResult {
     const action = (isMatched ? matched : notMatched).find((a) => a.when === null || a.when(env))
     if (!action || action.kind === 'nothing') continue
     if (action.kind === 'insert') {
-      const given = action.values(env)
-      w.insert(w.newRow(given), given)
+      let given = action.values(env)
+      let fresh = w.newRow(given)
+      if (triggers.insert) {
+        const changed = triggers.insert.beforeRow(fresh, null)
+        if (changed === null) continue
+        given = new Map(given)
+        for (let i = 0; i < fresh.length; i++) if (changed[i] !== fresh[i]) given.set(i, changed[i]!)
+        fresh = changed
+        w.computeGenerated(fresh)
+      }
+      w.insert(fresh, given)
+      triggers.insert?.afterRow(fresh, null)
       count++
       continue
     }
@@ -136,12 +153,24 @@ export function execMerge(stmt: MergeStmt, p: PlanCtx): StatementResult {
       })
     }
     touched.add(key)
-    if (action.kind === 'delete') w.delete(old)
-    else if (action.kind === 'update') {
-      const { next, increments } = action.set.apply(old, env)
-      w.update(old, next, action.set.assigned, increments)
+    if (action.kind === 'delete') {
+      if (triggers.delete && triggers.delete.beforeRow(null, old) === null) continue
+      w.delete(old)
+      triggers.delete?.afterRow(null, old)
+    } else if (action.kind === 'update') {
+      const applied = action.set.apply(old, env)
+      let next = applied.next
+      if (triggers.update) {
+        const changed = triggers.update.beforeRow(next, old)
+        if (changed === null) continue
+        next = changed
+        w.computeGenerated(next)
+      }
+      w.update(old, next, action.set.assigned, applied.increments)
+      triggers.update?.afterRow(next, old)
     }
     count++
   }
+  for (const t of [triggers.update, triggers.delete, triggers.insert]) t?.finish()
   return { command: 'MERGE', rowCount: count, columns: [], rows: [] }
 }

@@ -16,5 +16,7 @@ const SUBPLANNER: Subplanner = {
 
 /** A fresh planning context over `exec`: no CTEs yet. */
 export function rootPlanCtx(exec: ExecCtx, shardLocation = false, tableOid = false): PlanCtx {
-  return { exec, ctes: new Map(), shardLocation, tableOid, sub: SUBPLANNER }
+  const ctes: PlanCtx['ctes'] = new Map()
+  for (const [name, relation] of exec.transitionTables ?? []) ctes.set(name, { relation })
+  return { exec, ctes, shardLocation, tableOid, sub: SUBPLANNER }
 }

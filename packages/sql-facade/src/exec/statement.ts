@@ -5,7 +5,7 @@
 import { execCreateSchema } from './schema-ddl.js'
 import { inheritanceDescendants } from '../catalog/table-inheritance.js'
 import { execReindex } from './reindex.js'
-import type { DeleteStmt, Node, UpdateStmt, WithClause } from 'libpg-query'
+import type { DeleteStmt, DoStmt, Node, UpdateStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
 import { planSelect } from '../plan/select.js'
@@ -16,7 +16,7 @@ import { mentionsColumn } from '../parser/column-mention.js'
 import { columnUseOf } from '../parser/column-use.js'
 import { hasNestedLockingClause } from '../parser/nested-locking.js'
 import { regOutput } from '../catalog/object-names.js'
-import { isRegType } from '../types/sql-type.js'
+import { isRegType, T } from '../types/sql-type.js'
 import { planWithClause } from '../plan/with-clause.js'
 import type { ExecCtx } from '../runtime/context.js'
 import { execAlterTable, execCreateFunction, execCreateIndex, execCreateTable, execDrop } from './ddl.js'
@@ -38,25 +38,33 @@ import { roleStatement } from '../auth/role-dispatch.js'
 import { execAlterEnum, execCreateComposite, execCreateDomain, execCreateEnum, typeUsers } from './type-ddl.js'
 import { execMerge } from './merge.js'
 import { checkUserSchemaNames } from './user-schema-names.js'
+import { execAlterFunction } from './function-ddl.js'
+import { execCreateTrigger, execDropTrigger, StatementTriggers } from './triggers.js'
 import { execRename } from './rename-ddl.js'
 import { execAlterCompositeType, execRenameAttribute } from './composite-alter.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
-  let notices: string[] = []
+  let skipped: string[] = []
   if (stmt.kind === 'pg') {
     // Names in a user schema never reach code that resolves by the last name only.
     const checked = checkUserSchemaNames(stmt.node, exec.tx)
     if (checked.empty) return utility(`DROP ${dropKind(stmt.node)}`, checked.notices)
     if (checked.node !== stmt.node) stmt = { ...stmt, node: checked.node }
-    notices = checked.notices
+    skipped = checked.notices
   }
   checkAccess(stmt, { tx: exec.tx, current: exec.role, roles: exec.roles, functions: exec.functions })
-  let result = runStatement(stmt, exec)
-  if (notices.length > 0) result = { ...result, notices: [...notices, ...(result.notices ?? [])] }
+  // PL/pgSQL's RAISE NOTICE (at any depth) collects here; the outermost statement sends them.
+  const notices = (exec.notices ??= [])
+  const start = notices.length
+  notices.push(...skipped)
+  const result = runStatement(stmt, exec)
   trackOwnership(stmt, exec.tx, exec.role.oid)
   exec.foreignKeys.finish(exec.deferred?.defer)
-  return withRegNames(result, exec)
+  const named = withRegNames(result, exec)
+  if (exec.depth > 0 || notices.length === start) return named
+  const raised = notices.splice(start)
+  return { ...named, notices: [...raised, ...(named.notices ?? [])] }
 }
 
 /** The command tag's object word of a DROP statement (TABLE, VIEW, ..). */
@@ -128,13 +136,17 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('CreateDomainStmt' in node) return execCreateDomain(node.CreateDomainStmt, p)
   if ('CreateSeqStmt' in node) return execCreateSequence(node.CreateSeqStmt, exec)
   if ('AlterSeqStmt' in node) return execAlterSequence(node.AlterSeqStmt, exec)
+  if ('DropStmt' in node && node.DropStmt.removeType === 'OBJECT_TRIGGER') return execDropTrigger(node.DropStmt, p)
   if ('DropStmt' in node) return execDrop(node.DropStmt, p)
   if ('AlterTableStmt' in node && node.AlterTableStmt.objtype === 'OBJECT_TYPE') return execAlterCompositeType(node.AlterTableStmt, exec, typeUsers)
   if ('RenameStmt' in node && node.RenameStmt.renameType === 'OBJECT_ATTRIBUTE') return execRenameAttribute(node.RenameStmt, exec, typeUsers)
   if ('AlterTableStmt' in node) return execAlterTable(node.AlterTableStmt, p)
   if ('RenameStmt' in node) return execRename(node.RenameStmt, p)
   if ('IndexStmt' in node) return execCreateIndex(node.IndexStmt, p)
-  if ('CreateFunctionStmt' in node) return execCreateFunction(node.CreateFunctionStmt, p)
+  if ('CreateFunctionStmt' in node) return execCreateFunction(node.CreateFunctionStmt, p, stmt.text)
+  if ('DoStmt' in node) return execDo(node.DoStmt, exec, stmt.text)
+  if ('CreateTrigStmt' in node) return execCreateTrigger(node.CreateTrigStmt, p)
+  if ('AlterFunctionStmt' in node) return execAlterFunction(node.AlterFunctionStmt, p)
   if ('TruncateStmt' in node) {
     const rels = (node.TruncateStmt.relations ?? []).map((r) => ('RangeVar' in r ? r.RangeVar : { relname: '' }))
     const names = rels.map((r) => r.relname!)
@@ -146,6 +158,8 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
     }
     // Every table referencing a truncated one is truncated with it, so no key can break.
     const { tables, notices } = truncateTargets(p, names, node.TruncateStmt.behavior === 'DROP_CASCADE')
+    const triggers = tables.map((name) => StatementTriggers.of(p, exec.tx.table(name), 'TRUNCATE', []))
+    for (const t of triggers) t?.beforeStatement()
     for (const name of tables) {
       const t = exec.tx.table(name)!
       // A partition's rows are stored in its parent: truncate the parent's rows that route to it.
@@ -156,6 +170,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
       const rows = [...exec.rows.scan(store.name)].filter((row) => keep === null || keep(decodeRow(row, cols)))
       for (const row of rows) exec.rows.delete(store.name, store.primaryKey.map((c) => row[c] ?? null))
     }
+    for (const t of triggers) t?.finish()
     return utility('TRUNCATE TABLE', notices)
   }
   if ('CreatePublicationStmt' in node) return execCreatePublication(node.CreatePublicationStmt, exec.tx, exec.nodeId)
@@ -182,6 +197,22 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
     return execCreateTableAs(c.into, query, !!c.if_not_exists, p)
   }
   throw new SqlError(SqlState.featureNotSupported, `statement ${Object.keys(node)[0]} is not supported`)
+}
+
+/** DO: an anonymous PL/pgSQL block, run as a function of no arguments. */
+function execDo(d: DoStmt, exec: ExecCtx, text: string): StatementResult {
+  let language = 'plpgsql'
+  let body = ''
+  for (const a of d.args ?? []) {
+    if (!('DefElem' in a)) continue
+    const v = a.DefElem.arg
+    const str = v && 'String' in v ? v.String.sval ?? '' : ''
+    if (a.DefElem.defname === 'language') language = str.toLowerCase()
+    else if (a.DefElem.defname === 'as') body = str
+  }
+  if (language !== 'plpgsql') throw new SqlError(SqlState.featureNotSupported, `language "${language}" is not supported in DO; only plpgsql is`)
+  exec.callUserFunction(exec, { name: 'inline_code_block', args: [], returns: T.void, body, language, source: text }, [], [], T.void)
+  return utility('DO')
 }
 
 function withCte(w: WithClause | undefined, p: PlanCtx): PlanCtx {

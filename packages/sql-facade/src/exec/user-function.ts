@@ -5,7 +5,9 @@
  */
 import type { SelectStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import type { ExecCtx, UserFunction } from '../runtime/context.js'
+import type { ExecCtx, TriggerCall, UserFunction } from '../runtime/context.js'
+import { callPlpgsql, callPlpgsqlSet } from './plpgsql.js'
+import { RowValue } from '../types/scalar-value.js'
 import { coerce } from '../expr/coerce.js'
 import { Scope } from '../relation/scope.js'
 import { parseScript } from '../parser/parse.js'
@@ -18,6 +20,7 @@ const MAX_DEPTH = 32
 const bodies = new Map<string, SelectStmt>()
 
 function bodyOf(def: UserFunction): SelectStmt {
+  if (def.bodyTree !== undefined) return def.bodyTree as unknown as SelectStmt
   let stmt = bodies.get(def.body)
   if (!stmt) {
     const stmts = parseScript(def.body)
@@ -32,7 +35,9 @@ function bodyOf(def: UserFunction): SelectStmt {
   return stmt
 }
 
-export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue {
+export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType, trigger?: TriggerCall): RtValue {
+  if (def.strict && args.some((a) => a === null)) return null
+  if (def.language === 'plpgsql') return callPlpgsql(ctx, def, argTypes, args, result, trigger)
   if (ctx.depth >= MAX_DEPTH) throw new SqlError(SqlState.statementTooComplex, 'stack depth limit exceeded')
   const stmt = bodyOf(def)
   const inner: ExecCtx = { ...ctx, params: args, paramTypes: argTypes, depth: ctx.depth + 1 }
@@ -42,4 +47,24 @@ export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlT
   if (rows.length === 0 || rel.columns.length === 0) return null
   const col = rel.columns[0]!
   return coerce({ type: col.type, eval: () => rows[0]![0]! }, result, 'assignment', ctx.nowMicros).eval({ row: [], outer: null })
+}
+
+/** A SETOF / TABLE function's values: every row of its body (SQL), or what RETURN NEXT / QUERY gave (PL/pgSQL). */
+export function callUserSetFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue[] {
+  if (def.strict && args.some((a) => a === null)) return []
+  if (def.language === 'plpgsql') return callPlpgsqlSet(ctx, def, argTypes, args, result)
+  if (ctx.depth >= MAX_DEPTH) throw new SqlError(SqlState.statementTooComplex, 'stack depth limit exceeded')
+  const stmt = bodyOf(def)
+  const inner: ExecCtx = { ...ctx, params: args, paramTypes: argTypes, depth: ctx.depth + 1 }
+  const scope = new Scope(def.args.map((a, i) => ({ name: a.name ?? `$${i + 1}`, table: def.name, type: argTypes[i]! })))
+  const rel = planSelect(stmt, rootPlanCtx(inner), scope)
+  const rows = rel.rows({ row: args, outer: null })
+  if (result.id === 'void') return rows.map(() => null)
+  if (result.fields) {
+    const fields = result.fields
+    return rows.map((r) => new RowValue(fields.map((f, i) => coerce({ type: rel.columns[i]?.type ?? f.type, eval: () => r[i] ?? null }, f.type, 'assignment', ctx.nowMicros).eval({ row: [], outer: null }) as never)))
+  }
+  const col = rel.columns[0]
+  if (!col) return []
+  return rows.map((r) => coerce({ type: col.type, eval: () => r[0]! }, result, 'assignment', ctx.nowMicros).eval({ row: [], outer: null }))
 }

@@ -5,6 +5,7 @@
  * operators, AND/OR follow SQL's truth tables.
  */
 import { userTypes } from '../catalog/user-type.js'
+import type { UserFunction } from '../catalog/function-def.js'
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { aggregateSeesNulls, isAggregate, resolveAggregate } from '../functions/aggregate.js'
@@ -904,6 +905,19 @@ function compileSetReturningCall(name: string, f: NonNullable<Extract<Node, { Fu
   return { type: impl.result, eval: (env) => env.srfs![slot]! }
 }
 
+/** A user function returning SETOF in a select list: one output row per value, as a built-in set-returning function. */
+function compileUserSetCall(name: string, def: UserFunction, args: Compiled[], ctx: CompileCtx): Compiled {
+  const run = ctx.exec.callUserSetFunction
+  if (!ctx.srf || !run) throw new SqlError(SqlState.featureNotSupported, `set-returning function ${name}() is not allowed here`)
+  if (def.args.length !== args.length) throw noFunction(name, args.map((a) => a.type))
+  const now = ctx.exec.nowMicros
+  const argTypes = def.args.map((a, i) => (a.type.id === 'anyelement' ? args[i]!.type : a.type))
+  const fs = args.map((a, i) => coerce(a, argTypes[i]!, 'implicit', now).eval)
+  const exec = ctx.exec
+  const slot = ctx.srf.add((env) => run(exec, def, argTypes, fs.map((g) => g(env)), def.returns))
+  return { type: def.returns, eval: (env) => env.srfs![slot]! }
+}
+
 /** Parameter names of built-ins that accept `name => value` notation. */
 const NAMED_PARAMS: Record<string, string[]> = {
   make_interval: ['years', 'months', 'weeks', 'days', 'hours', 'mins', 'secs'],
@@ -952,6 +966,7 @@ function compileAggregateCall(name: string, f: NonNullable<Extract<Node, { FuncC
 
 function compileUserCall(name: string, args: Compiled[], ctx: CompileCtx): Compiled {
   const def = ctx.exec.functions(name)!
+  if (def.setof) return compileUserSetCall(name, def, args, ctx)
   if (def.args.length !== args.length) throw noFunction(name, args.map((a) => a.type))
   const now = ctx.exec.nowMicros
   // Polymorphic (ANY/anyelement) arguments unify to one type, which an ANY result takes.

@@ -13,7 +13,7 @@ import { SqlArray } from '../types/array.js'
 import { arrayOf, T, typeFromOid, typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { Decimal } from '../types/decimal.js'
-import { indexDef, OWNER_OID, type FunctionModel } from '../catalog/catalog-model.js'
+import { functionResultName, indexDef, OWNER_OID, type FunctionModel } from '../catalog/catalog-model.js'
 import type { ScalarImpl, ScalarResolver } from './scalar-impl.js'
 import { PRIVILEGE_FUNCTIONS } from './privilege-functions.js'
 import { roleName } from '../auth/role-views.js'
@@ -85,7 +85,7 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   pg_function_is_visible: arity([1], [T.oid], T.bool, ([o], exec) => (exec.catalog().function(o as number) !== undefined ? true : null)),
   pg_get_function_result: arity([1], [T.oid], T.text, ([o], exec) => {
     const f = exec.catalog().function(o as number)
-    return f === undefined ? null : typeName(f.returns)
+    return f === undefined ? null : functionResultName(f)
   }),
   pg_get_function_arguments: arity([1], [T.oid], T.text, ([o], exec) => functionArguments(exec.catalog().function(o as number))),
   pg_get_function_identity_arguments: arity([1], [T.oid], T.text, ([o], exec) => functionArguments(exec.catalog().function(o as number))),
@@ -94,7 +94,7 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   pg_get_functiondef: arity([1], [T.oid], T.text, ([o], exec) => {
     const f = exec.catalog().function(o as number)
     if (f === undefined) return null
-    return `CREATE OR REPLACE FUNCTION public.${f.name}(${functionArguments(f)!})\n RETURNS ${typeName(f.returns)}\n LANGUAGE ${f.language}\nAS $function$${f.body}$function$\n`
+    return `CREATE OR REPLACE FUNCTION public.${f.name}(${functionArguments(f)!})\n RETURNS ${functionResultName(f)}\n LANGUAGE ${f.language}\n${f.strict ? ' STRICT\n' : ''}AS $function$${f.body}$function$\n`
   }),
   pg_get_userbyid: arity([1], [T.oid], T.name, ([o], exec) => roleName(exec, o as number)),
   pg_get_indexdef: arity([1, 3], [T.oid, T.int4, T.bool], T.text, ([o, column], exec) => {

@@ -4,7 +4,7 @@
  * statements, and hands the rest to PostgreSQL's own grammar (libpg-query, WASM).
  * `loadParser()` must have resolved before `parseScript` is called.
  */
-import { loadModule, parseSync, type Node } from 'libpg-query'
+import { loadModule, parsePlPgSQLSync, parseSync, type Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { parseExtension, rewriteAnyTypes } from './extension.js'
 import type { Statement } from './statement.js'
@@ -61,6 +61,19 @@ export function parseScript(script: string): Statement[] {
   cache.set(script, out)
   if (cache.size > CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value!)
   return out
+}
+
+/**
+ * PL/pgSQL's own parser over a CREATE FUNCTION / DO statement's text: the function's
+ * datums and statement tree as JSON (exec/plpgsql.ts runs it). Compile errors (a
+ * syntax error in the body, RETURN QUERY outside a SETOF function ..) are 42601.
+ */
+export function parsePlpgsql(source: string): unknown {
+  try {
+    return parsePlPgSQLSync(source)
+  } catch (e) {
+    throw new SqlError(SqlState.syntaxError, (e as Error).message ?? String(e))
+  }
 }
 
 /**

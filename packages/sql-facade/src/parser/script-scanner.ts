@@ -92,6 +92,9 @@ export function scanScript(script: string): ScannedStatement[] {
     depth -= top.chain + top.weight
   }
 
+  // BEGIN ATOMIC bodies open (and CASE .. END inside them nest): the statement goes on to their END.
+  let atomic = 0
+  let previousWord = ''
   let i = 0
   while (i < n) {
     const c = script.charCodeAt(i)
@@ -109,6 +112,11 @@ export function scanScript(script: string): ScannedStatement[] {
       continue
     }
     if (c === 59) {
+      // Inside a function's BEGIN ATOMIC .. END body, semicolons end its statements, not this one.
+      if (atomic > 0) {
+        i++
+        continue
+      }
       finish(i)
       i++
       continue
@@ -132,6 +140,11 @@ export function scanScript(script: string): ScannedStatement[] {
       let j = i + 1
       while (j < n && isWordPart(script.charCodeAt(j))) j++
       const word = script.slice(i, j).toLowerCase()
+      if (start < 0) atomic = 0
+      if (word === 'atomic' && previousWord === 'begin') atomic = 1
+      else if (atomic > 0 && word === 'case') atomic++
+      else if (atomic > 0 && word === 'end') atomic--
+      previousWord = word
       begin(i)
       if (SEPARATORS.has(word)) {
         sibling()

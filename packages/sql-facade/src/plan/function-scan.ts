@@ -26,6 +26,7 @@ import { T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.j
 import { RowValue, rowItems } from '../types/row-type.js'
 import type { RtValue } from '../types/value.js'
 import type { FromRelation } from '../relation/relation.js'
+import type { UserFunction } from '../catalog/function-def.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 
 /** One column-producing call: its output type and its values for an environment. */
@@ -45,7 +46,9 @@ function producers(call: FuncCall, node: Node, p: PlanCtx, scope: Scope): Produc
   const names = nameList(call.funcname)
   const name = names[names.length - 1]!.toLowerCase()
   const cctx = makeCompileCtx(p, scope)
-  if (!isSetFunction(name) || p.exec.functions(name)) {
+  const user = p.exec.functions(name)
+  if (user?.setof) return [userSetProducer(name, user, call, p, scope)]
+  if (!isSetFunction(name) || user) {
     // An ordinary function: one row holding its value.
     const c = compileExpr(node, cctx)
     return [{ name, type: c.type.id === 'unknown' && !c.type.array ? T.text : c.type, values: (env) => [c.eval(env)] }]
@@ -56,6 +59,19 @@ function producers(call: FuncCall, node: Node, p: PlanCtx, scope: Scope): Produc
   const args = (call.args ?? []).map((a) => compileExpr(a, cctx))
   if (name === 'unnest' && args.length > 1) return args.flatMap((a) => one(name, [a], p))
   return one(name, args, p)
+}
+
+/** A user function returning SETOF / TABLE: its values, one row each. */
+function userSetProducer(name: string, def: UserFunction, call: FuncCall, p: PlanCtx, scope: Scope): Producer {
+  const cctx = makeCompileCtx(p, scope)
+  const args = (call.args ?? []).map((a) => compileExpr(a, cctx))
+  if (args.length !== def.args.length) throw noFunction(name, args.map((a) => a.type))
+  const argTypes = def.args.map((a, i) => (a.type.id === 'anyelement' ? args[i]!.type : a.type))
+  const fs = args.map((a, i) => coerce(a, argTypes[i]!, 'implicit', p.exec.nowMicros).eval)
+  const exec = p.exec
+  const run = exec.callUserSetFunction
+  if (!run) throw new SqlError(SqlState.featureNotSupported, `set-returning function ${name}() is not supported here`)
+  return { name, type: def.returns, values: (env) => run(exec, def, argTypes, fs.map((f) => f(env)), def.returns) }
 }
 
 /**

@@ -22,8 +22,8 @@ import type { NodeRole } from '../cluster/node-role.js'
 import type { MembershipHost } from '../cluster/peer-members.js'
 import type { TableChangeSource } from './table-change-source.js'
 
-import type { UserFunction } from '../catalog/function-def.js'
-export type { UserFunction }
+import type { TriggerCall, UserFunction } from '../catalog/function-def.js'
+export type { TriggerCall, UserFunction }
 
 /**
  * What a statement may do with its core transaction directly: DDL and catalog objects.
@@ -126,8 +126,14 @@ export interface ExecCtx {
    * change applied, and its high-availability role (cluster/node-role.ts).
    */
   replication(): { lsn: number; lastReplayedCommitMs: number | null; role: NodeRole }
-  /** Runs a SQL function body with typed arguments. */
-  callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue
+  /** Runs a user function (SQL or PL/pgSQL) with typed arguments; a trigger function with its event. */
+  callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType, trigger?: TriggerCall): RtValue
+  /** Runs a user function returning SETOF / TABLE: its values (rows as row values when it returns several columns). */
+  callUserSetFunction?(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue[]
+  /** A trigger function's transition tables (REFERENCING OLD/NEW TABLE), readable by name as CTEs are. */
+  transitionTables?: ReadonlyMap<string, Relation>
+  /** Notices the running statement sends before its result (RAISE NOTICE in PL/pgSQL); set by exec/statement.ts. */
+  notices?: string[]
   /** Depth of nested SQL-function calls, to stop runaway recursion. */
   depth: number
   /** statement_timeout and cancel: every loop that grows with the data ticks it (statement-budget.ts). */

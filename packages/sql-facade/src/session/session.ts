@@ -40,7 +40,8 @@ import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
 import { forwardWrite, notForwardable, unheldWriteTargets } from '../placement/write-forwarding.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
-import { callUserFunction } from '../exec/user-function.js'
+import { callUserFunction, callUserSetFunction } from '../exec/user-function.js'
+import { functionFromCatalog } from '../catalog/function-def.js'
 import { mentionsColumn } from '../parser/column-mention.js'
 import { nameList } from '../parser/name-list.js'
 import { parseScript } from '../parser/parse.js'
@@ -976,7 +977,8 @@ export class Session {
       settings: this.settings,
       role: sessionRole(this.settings.user, directory),
       roles: directory,
-      functions: (name) => db.userFunction(name),
+      // Inside BEGIN .. COMMIT a function the block created (or replaced) is read from the block's transaction.
+      functions: this.block ? blockFunctions(tx) : (name) => db.userFunction(name),
       partitions: db.partitions,
       systemView: (schema, name) => db.system.view(schema, name, ctx),
       catalog: () => (model ??= db.system.model(tx, ctx)),
@@ -1000,6 +1002,7 @@ export class Session {
       sequences: this.sequences.access(tx),
       replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs, role: db.failover.role() }),
       callUserFunction,
+      callUserSetFunction,
       depth: 0,
       budget: this.budget(),
     }
@@ -1170,4 +1173,16 @@ function argText(n: Node): string {
   if ('TypeCast' in n && n.TypeCast.arg) return argText(n.TypeCast.arg)
   if ('ColumnRef' in n) return nameList(n.ColumnRef.fields).join('.')
   return ''
+}
+
+/** User functions as a block's transaction holds them, each read once per statement. */
+function blockFunctions(tx: Transaction): (name: string) => UserFunction | undefined {
+  const seen = new Map<string, UserFunction | undefined>()
+  return (name) => {
+    if (!seen.has(name)) {
+      const v = tx.getCatalog('function', name)
+      seen.set(name, v === undefined || v === null ? undefined : functionFromCatalog(v))
+    }
+    return seen.get(name)
+  }
 }

@@ -37,6 +37,29 @@ function isTempObject(kind: string, name: string, value: Json | null, temp: Tran
   return v['temporary'] === true
 }
 
+/**
+ * Savepoints over both sides of a layered transaction, where both sides take them (core's
+ * transactions do): a PL/pgSQL EXCEPTION block undoes its writes through them.
+ */
+function withSavepoints(tx: Transaction, main: Transaction, temp: Transaction): Transaction {
+  const m = main as Partial<OpenTransaction>
+  const t = temp as Partial<OpenTransaction>
+  if (typeof m.savepoint !== 'function' || typeof t.savepoint !== 'function' || typeof m.rollbackTo !== 'function' || typeof t.rollbackTo !== 'function') return tx
+  const marks = new WeakMap<TransactionSavepoint, TransactionSavepoint>()
+  return Object.assign(tx, {
+    savepoint: () => {
+      const mark = m.savepoint!()
+      marks.set(mark, t.savepoint!())
+      return mark
+    },
+    rollbackTo: (mark: TransactionSavepoint) => {
+      m.rollbackTo!(mark)
+      const other = marks.get(mark)
+      if (other) t.rollbackTo!(other)
+    },
+  })
+}
+
 /** One transaction over the database's (`main`) and the session's temporary (`temp`) transactions. */
 function layered<T extends Transaction>(main: T, temp: T): Transaction {
   const owner = (table: string): Transaction => (temp.table(table) ? temp : main)
@@ -127,7 +150,7 @@ export class TempSchema {
   transact<T>(fn: (tx: Transaction) => T): T {
     const temp = this.replica
     if (!temp) return this.main.transact(fn)
-    return temp.transact((ttx) => this.main.transact((mtx) => fn(layered(mtx, ttx))))
+    return temp.transact((ttx) => this.main.transact((mtx) => fn(withSavepoints(layered(mtx, ttx), mtx, ttx))))
   }
 
   /** An open transaction (BEGIN) of the database and, when it exists, of the temporary replica. */

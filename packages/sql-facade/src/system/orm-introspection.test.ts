@@ -57,6 +57,13 @@ describe('catalog introspection as ORMs read it', () => {
     expect((await db.query("SELECT pg_get_functiondef('add_one'::regproc) AS d")).rows[0]!.d)
       .toBe('CREATE OR REPLACE FUNCTION public.add_one(x integer)\n RETURNS integer\n LANGUAGE sql\nAS $function$SELECT x + 1$function$\n')
     expect(await sqlState(db, "SELECT 'no_such'::regproc")).toBe('42883')
+    // SETOF, STRICT and trigger functions, as PostgreSQL 15 describes them.
+    await db.query(`create function pfx(int) returns setof int language sql strict as 'select 1'`)
+    await db.query('create function ptr() returns trigger language plpgsql as $$ begin return null; end $$')
+    expect((await db.query(`select pg_get_function_result(p.oid) as r, p.prorettype::int as t, proretset, proisstrict from pg_proc p where proname in ('pfx', 'ptr') order by proname`)).rowArrays)
+      .toEqual([['SETOF integer', 23, true, true], ['trigger', 2279, false, false]])
+    expect((await db.query("SELECT pg_get_functiondef('pfx'::regproc) AS d")).rows[0]!.d)
+      .toBe('CREATE OR REPLACE FUNCTION public.pfx(integer)\n RETURNS SETOF integer\n LANGUAGE sql\n STRICT\nAS $function$select 1$function$\n')
     await db.close()
   })
 })

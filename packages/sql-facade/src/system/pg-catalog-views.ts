@@ -67,6 +67,9 @@ const pgLanguage = view(
   () => LANGUAGES.map(([o, n]) => [o, n, OWNER_OID, n === 'plpgsql', n === 'sql' || n === 'plpgsql', 0, 0, 0, null]),
 )
 
+/** The pseudo-type `trigger` (pg_type), the result type of trigger functions. */
+const TRIGGER_TYPE_OID = 2279
+
 /** User functions (CREATE FUNCTION), as pg_proc rows in schema public. */
 const pgProc = view(
   [
@@ -80,7 +83,7 @@ const pgProc = view(
     const lang = LANGUAGES.find(([, n]) => n === f.language)?.[0] ?? 14
     const names = f.args.some((a) => a.name !== null) ? SqlArray.of(f.args.map((a) => a.name ?? '')) : null
     return [
-      f.oid, f.name, NAMESPACE_OIDS.public, OWNER_OID, lang, 100, 0, 0, 0, 'f', false, false, false, false, 'v', 'u', f.args.length, 0, typeOid(f.returns),
+      f.oid, f.name, NAMESPACE_OIDS.public, OWNER_OID, lang, 100, f.setof ? 1000 : 0, 0, 0, 'f', false, false, f.strict, f.setof, 'v', 'u', f.args.length, 0, f.trigger ? TRIGGER_TYPE_OID : typeOid(f.returns),
       vector(f.args.map((a) => typeOid(a.type))), null, null, names, null, null, f.body, null, null, null, null,
     ]
   }),
