@@ -94,15 +94,19 @@ function objectKind(removeType: string | undefined): string {
   return (removeType ?? 'OBJECT_TABLE').replace(/^OBJECT_/, '').replace(/_/g, ' ').toLowerCase()
 }
 
-/** The schema part of one DROP object (`s.t`, a type name, a function with arguments). */
-function dropObjectSchema(object: Node): { schema: string; name: string } | undefined {
+/** Objects named after their table (`DROP TRIGGER x ON s.t` is the list s, t, x). */
+const ON_TABLE = new Set(['OBJECT_TRIGGER', 'OBJECT_RULE', 'OBJECT_POLICY', 'OBJECT_TABCONSTRAINT'])
+
+/** The schema part of one DROP or COMMENT object (`s.t`, a type name, a function with arguments). */
+function dropObjectSchema(object: Node, objectType: string | undefined): { schema: string; name: string } | undefined {
   const parts = 'List' in object ? stringsOf(object.List.items)
     : 'TypeName' in object ? stringsOf(object.TypeName.names)
       : 'ObjectWithArgs' in object ? stringsOf(object.ObjectWithArgs.objname)
         : null
-  if (!parts || parts.length < 2) return undefined
-  const schema = parts[parts.length - 2]!
-  return userSchema(schema) ? { schema, name: parts[parts.length - 1]! } : undefined
+  const named = parts && ON_TABLE.has(objectType ?? '') ? parts.slice(0, -1) : parts
+  if (!named || named.length < 2) return undefined
+  const schema = named[named.length - 2]!
+  return userSchema(schema) ? { schema, name: named[named.length - 1]! } : undefined
 }
 
 /** DROP [IF EXISTS] of objects named in a user schema: refused, or skipped with a notice. */
@@ -110,7 +114,7 @@ function dropWithoutUserSchemas(stmt: DropStmt, tx: SchemaSource, notices: strin
   if (stmt.removeType === 'OBJECT_SCHEMA') return stmt
   const kept: Node[] = []
   for (const object of stmt.objects ?? []) {
-    const q = dropObjectSchema(object)
+    const q = dropObjectSchema(object, stmt.removeType)
     if (!q) {
       kept.push(object)
       continue
@@ -143,7 +147,7 @@ export function checkUserSchemaNames(node: Node, tx: SchemaSource): SchemaChecke
     return { node: { DropStmt: drop }, notices, empty: (drop.objects ?? []).length === 0 }
   }
   if ('CreateSchemaStmt' in node || 'AlterObjectSchemaStmt' in node) return { node, notices: [], empty: false }
-  const commented = 'CommentStmt' in node && node.CommentStmt.object ? dropObjectSchema(node.CommentStmt.object) : undefined
+  const commented = 'CommentStmt' in node && node.CommentStmt.object ? dropObjectSchema(node.CommentStmt.object, node.CommentStmt.objtype) : undefined
   if (commented) {
     if (!schemaExists(tx, commented.schema)) throw new SqlError(SqlState.invalidSchemaName, `schema "${commented.schema}" does not exist`)
     throw new SqlError(SqlState.undefinedTable, `relation "${commented.schema}.${commented.name}" does not exist`)
