@@ -21,6 +21,8 @@ export interface ColumnMeta {
   notNull?: boolean
   default?: StoredExpr
   serial?: boolean
+  /** `GENERATED ALWAYS | BY DEFAULT AS IDENTITY` (a serial column too): ALWAYS refuses given values (428C9). */
+  identity?: 'always' | 'default'
   generated?: StoredExpr
   hidden?: boolean
 }
@@ -115,6 +117,7 @@ export function columnMeta(c: ColumnInfo): ColumnMeta {
       notNull: m.notNull === true,
       default: m.default ?? undefined,
       serial: m.serial === true,
+      ...(m.identity === 'always' || m.identity === 'default' ? { identity: m.identity } : {}),
       generated: m.generated ?? undefined,
       hidden: m.hidden === true,
     }
@@ -145,6 +148,7 @@ export function metaToJson(m: ColumnMeta): Json {
   if (m.notNull) out.notNull = true
   if (m.default !== undefined) out.default = m.default
   if (m.serial) out.serial = true
+  if (m.identity) out.identity = m.identity
   if (m.generated !== undefined) out.generated = m.generated
   if (m.hidden) out.hidden = true
   return out
