@@ -188,45 +188,57 @@ interface Target {
 }
 
 function outputName(node: Node): string {
+  return figureName(node)[0]
+}
+
+/**
+ * PostgreSQL's FigureColname: a result column's default name and how strong it is (2: a
+ * column, function, or keyword name; 1: a type cast's type or `case`; 0: none).
+ * A cast or CASE takes the weaker name only when its argument (ELSE result) has no strong one.
+ */
+function figureName(node: Node): [string, number] {
   if ('ColumnRef' in node) {
     const f = node.ColumnRef.fields ?? []
     const last = f[f.length - 1]
-    return last && 'String' in last ? last.String.sval ?? '?column?' : '?column?'
+    return last && 'String' in last ? [last.String.sval ?? '?column?', 2] : ['?column?', 0]
   }
   if ('FuncCall' in node) {
     const n = nameList(node.FuncCall.funcname)
     const name = n[n.length - 1]!
-    if (name === 'btrim' || name === 'ltrim' || name === 'rtrim') return node.FuncCall.funcformat === 'COERCE_SQL_SYNTAX' ? 'btrim' : name
-    return name
+    if (name === 'btrim' || name === 'ltrim' || name === 'rtrim') return [node.FuncCall.funcformat === 'COERCE_SQL_SYNTAX' ? 'btrim' : name, 2]
+    return [name, 2]
   }
   if ('TypeCast' in node) {
-    const inner = node.TypeCast.arg ? outputName(node.TypeCast.arg) : '?column?'
-    if (inner !== '?column?') return inner
+    const inner = node.TypeCast.arg ? figureName(node.TypeCast.arg) : (['?column?', 0] as [string, number])
+    if (inner[1] > 1) return inner
     const tn = nameList(node.TypeCast.typeName?.names)
-    const last = tn[tn.length - 1]!
-    return ({ int4: 'int4', int8: 'int8', bool: 'bool', numeric: 'numeric', float8: 'float8', varchar: 'varchar', timestamp: 'timestamp', timestamptz: 'timestamptz', interval: 'interval' } as Record<string, string>)[last] ?? last
+    return [tn[tn.length - 1]!, 1]
   }
-  if ('CaseExpr' in node) return 'case'
-  if ('CoalesceExpr' in node) return 'coalesce'
-  if ('MinMaxExpr' in node) return node.MinMaxExpr.op === 'IS_GREATEST' ? 'greatest' : 'least'
-  if ('A_Expr' in node && node.A_Expr.kind === 'AEXPR_NULLIF') return 'nullif'
+  if ('CaseExpr' in node) {
+    const inner = node.CaseExpr.defresult ? figureName(node.CaseExpr.defresult) : (['?column?', 0] as [string, number])
+    return inner[1] > 1 ? inner : ['case', 1]
+  }
+  if ('CoalesceExpr' in node) return ['coalesce', 2]
+  if ('MinMaxExpr' in node) return [node.MinMaxExpr.op === 'IS_GREATEST' ? 'greatest' : 'least', 2]
+  if ('A_Expr' in node && node.A_Expr.kind === 'AEXPR_NULLIF') return ['nullif', 2]
+  if ('RowExpr' in node) return ['row', 2]
   if ('SubLink' in node) {
-    if (node.SubLink.subLinkType === 'EXISTS_SUBLINK') return 'exists'
-    if (node.SubLink.subLinkType === 'ARRAY_SUBLINK') return 'array'
+    if (node.SubLink.subLinkType === 'EXISTS_SUBLINK') return ['exists', 2]
+    if (node.SubLink.subLinkType === 'ARRAY_SUBLINK') return ['array', 2]
     const sel = node.SubLink.subselect
     if (node.SubLink.subLinkType === 'EXPR_SUBLINK' && sel && 'SelectStmt' in sel) {
       const t = sel.SelectStmt.targetList?.[0]
-      if (t && 'ResTarget' in t) return t.ResTarget.name ?? (t.ResTarget.val ? outputName(t.ResTarget.val) : '?column?')
+      if (t && 'ResTarget' in t) return t.ResTarget.name ? [t.ResTarget.name, 2] : t.ResTarget.val ? figureName(t.ResTarget.val) : ['?column?', 0]
     }
-    return '?column?'
+    return ['?column?', 0]
   }
   if ('SQLValueFunction' in node) {
     const op = node.SQLValueFunction.op ?? ''
-    return op.replace('SVFOP_', '').replace(/_N$/, '').toLowerCase()
+    return [op.replace('SVFOP_', '').replace(/_N$/, '').toLowerCase(), 2]
   }
-  if ('A_ArrayExpr' in node) return 'array'
-  if ('A_Indirection' in node && node.A_Indirection.arg) return outputName(node.A_Indirection.arg)
-  return '?column?'
+  if ('A_ArrayExpr' in node) return ['array', 2]
+  if ('A_Indirection' in node && node.A_Indirection.arg) return figureName(node.A_Indirection.arg)
+  return ['?column?', 0]
 }
 
 /** LIMIT/OFFSET of a query: how many leading rows to skip and keep (keep null: all). */
