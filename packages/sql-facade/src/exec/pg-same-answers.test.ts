@@ -153,3 +153,25 @@ describe('text functions and "char"', () => {
       .toEqual(['text', 'text', 'relname', 'case', 'relname', 'row'])
   })
 })
+
+describe('ordering and frames', () => {
+  it('ORDER BY .. USING > sorts descending (DISTINCT ON keeps the first row of that order)', async () => {
+    await db.query(`CREATE TABLE don (s text, two int, ten int); INSERT INTO don VALUES ('A', 0, 0), ('A', 1, 1), ('A', 1, 3), ('B', 0, 2), ('B', 1, 5), ('B', 1, 4)`)
+    expect(await rows('SELECT DISTINCT ON (s) s, two, ten FROM don ORDER BY s USING <, two USING >, ten USING <')).toEqual([['A', 1, 1], ['B', 1, 4]])
+    expect(await rows(`SELECT string_agg(s, ',' ORDER BY ten USING >) FROM don`)).toEqual([['B,B,A,B,A,A']])
+  })
+
+  it('a RANGE frame moved infinitely from an infinite key takes every value but NaN', async () => {
+    await db.query(`CREATE TABLE wnum (id int, f8 float8, n numeric)`)
+    await db.query(`INSERT INTO wnum VALUES (0, '-infinity', '-infinity'), (1, -3, -3), (2, 100, 100), (3, 'infinity', 'infinity'), (4, 'NaN', 'NaN')`)
+    expect(await rows(`SELECT id, first_value(id) OVER w, last_value(id) OVER w FROM wnum WINDOW w AS (ORDER BY f8 RANGE BETWEEN 'inf' PRECEDING AND 'inf' FOLLOWING) ORDER BY id`))
+      .toEqual([[0, 0, 3], [1, 0, 3], [2, 0, 3], [3, 0, 3], [4, 4, 4]])
+    expect(await rows(`SELECT id, first_value(id) OVER w, last_value(id) OVER w FROM wnum WINDOW w AS (ORDER BY n RANGE BETWEEN 'inf' FOLLOWING AND 'inf' FOLLOWING) ORDER BY id`))
+      .toEqual([[0, 0, 3], [1, 3, 3], [2, 3, 3], [3, 3, 3], [4, 4, 4]])
+  })
+
+  it('the zone fields of an infinite timestamp are NULL', async () => {
+    expect(await rows(`SELECT date_part('timezone', 'infinity'::timestamptz), extract(timezone FROM 'infinity'::timestamp), extract(timezone_m FROM '-infinity'::timestamptz)`))
+      .toEqual([[null, null, null]])
+  })
+})
