@@ -74,6 +74,16 @@ describe('GENERATED ALWAYS AS IDENTITY', () => {
     expect(await rows('SELECT a, b FROM itest5 ORDER BY b')).toEqual([[1, 'a'], [-1, 'aa'], [2, 'uu']])
   })
 
+  it('COPY FROM writes the given values into an ALWAYS identity column', async () => {
+    await db.query('CREATE TABLE itest9 (a int GENERATED ALWAYS AS IDENTITY, b text)')
+    const r = await db.query('COPY itest9 FROM STDIN')
+    const sink = r.copy
+    if (!sink || sink.direction !== 'in') throw new Error('no COPY sink')
+    await sink.write(new TextEncoder().encode('100\tfoo\n101\tbar\n'))
+    await sink.end()
+    expect(await rows('SELECT a, b FROM itest9 ORDER BY a')).toEqual([[100, 'foo'], [101, 'bar']])
+  })
+
   it('an ALWAYS identity can only be updated to DEFAULT; BY DEFAULT takes values', async () => {
     await db.query('CREATE TABLE itest6 (a int GENERATED ALWAYS AS IDENTITY, b text)')
     await db.query(`INSERT INTO itest6 (b) VALUES ('x')`)
