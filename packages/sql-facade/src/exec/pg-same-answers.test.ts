@@ -171,6 +171,13 @@ describe('ordering and frames', () => {
     expect(await rows(`SELECT string_agg(s, ',' ORDER BY ten USING >) FROM don`)).toEqual([['B,B,A,B,A,A']])
   })
 
+  it('DISTINCT ON expressions must lead the ORDER BY (42P10 otherwise)', async () => {
+    expect(await code('SELECT DISTINCT ON (s, ten) s, two, ten FROM don ORDER BY s USING <, two USING <, ten USING <')).toBe('42P10')
+    expect(await code('SELECT DISTINCT ON (s) s, two, ten FROM don ORDER BY two, s')).toBe('42P10')
+    expect(await rows('SELECT DISTINCT ON (s, ten) s, two, ten FROM don ORDER BY ten DESC, s LIMIT 1')).toEqual([['B', 1, 5]])
+    expect(await rows('SELECT DISTINCT ON (1) s, two, ten FROM don ORDER BY s, two DESC, ten')).toEqual([['A', 1, 1], ['B', 1, 4]])
+  })
+
   it('a RANGE frame moved infinitely from an infinite key takes every value but NaN', async () => {
     await db.query(`CREATE TABLE wnum (id int, f8 float8, n numeric)`)
     await db.query(`INSERT INTO wnum VALUES (0, '-infinity', '-infinity'), (1, -3, -3), (2, 100, 100), (3, 'infinity', 'infinity'), (4, 'NaN', 'NaN')`)

@@ -282,6 +282,44 @@ function limitOf(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): ((rows: Rt
   }
 }
 
+/**
+ * PostgreSQL's rule: the DISTINCT ON expressions must be the leftmost ORDER BY expressions
+ * (in any order among themselves), else 42P10. Expressions compare as written, an output
+ * position or output column name standing for its select-list expression.
+ */
+function checkDistinctOnOrder(on: Node[], order: Node[], targets: Target[]): void {
+  if (order.length === 0) return
+  const canon = (n: Node): string => {
+    if ('A_Const' in n && n.A_Const.ival !== undefined) {
+      const t = targets[(n.A_Const.ival.ival ?? 0) - 1]
+      if (t?.node) return fingerprint(t.node)
+    }
+    if ('ColumnRef' in n) {
+      const f = n.ColumnRef.fields ?? []
+      const only = f.length === 1 && 'String' in f[0]! ? f[0].String.sval : undefined
+      const t = only === undefined ? undefined : targets.find((x) => x.name === only && x.node)
+      if (t?.node) return fingerprint(t.node)
+    }
+    return fingerprint(n)
+  }
+  const keys = new Set(on.map(canon))
+  const pending = new Set(keys)
+  let skipped = false
+  const mismatch = () => new SqlError(SqlState.invalidColumnReference, 'SELECT DISTINCT ON expressions must match initial ORDER BY expressions')
+  for (const o of order) {
+    if (!('SortBy' in o) || !o.SortBy.node) continue
+    const k = canon(o.SortBy.node)
+    if (keys.has(k)) {
+      if (skipped) throw mismatch()
+      pending.delete(k)
+    } else {
+      skipped = true
+    }
+  }
+  // DISTINCT ON items no ORDER BY item named are sorted after them, unless an ORDER BY item was passed over.
+  if (skipped && pending.size > 0) throw mismatch()
+}
+
 /** ORDER BY item: an output position, an output column name, or an input expression. */
 function sortKey(node: Node, outputs: ColumnBinding[], targets: Target[] | null, cctx: CompileCtx): SortKey {
   if (!('SortBy' in node)) throw new SqlError(SqlState.syntaxError, 'bad ORDER BY')
@@ -441,6 +479,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
   const distinctClause = stmt.distinctClause
   const distinctAll = !!distinctClause && distinctClause.length === 1 && Object.keys(distinctClause[0]!).length === 0
   const distinctOn = distinctClause && !distinctAll ? distinctClause.map((d) => sortKey({ SortBy: { node: d, sortby_dir: 'SORTBY_DEFAULT', sortby_nulls: 'SORTBY_NULLS_DEFAULT' } }, outputs, targets, sctx)) : null
+  if (distinctClause && !distinctAll) checkDistinctOnOrder(distinctClause, stmt.sortClause ?? [], targets)
   const limit = limitOf(stmt, p, parent)
   const slots = agg?.slots ?? []
   const budget = p.exec.budget
