@@ -192,3 +192,11 @@ describe('ordering and frames', () => {
       .toEqual([[null, null, null]])
   })
 })
+
+describe('subqueries', () => {
+  it('a WITH RECURSIVE inside a LATERAL subquery runs again for each row it reads', async () => {
+    await db.query('CREATE TABLE lro (four int, ten int); INSERT INTO lro VALUES (0, 1), (1, 1), (2, 1), (3, 1), (1, 1)')
+    expect(await rows(`SELECT sum(o.four), sum(ss.a), count(*) FROM lro o CROSS JOIN LATERAL (
+      WITH RECURSIVE x(a) AS (SELECT o.four AS a UNION SELECT a + 1 FROM x WHERE a < 10) SELECT * FROM x) ss WHERE o.ten = 1`)).toEqual([['62', '271', '48']])
+  })
+})
