@@ -200,3 +200,16 @@ describe('subqueries', () => {
       WITH RECURSIVE x(a) AS (SELECT o.four AS a UNION SELECT a + 1 FROM x WHERE a < 10) SELECT * FROM x) ss WHERE o.ten = 1`)).toEqual([['62', '271', '48']])
   })
 })
+
+describe('checks PostgreSQL makes before answering', () => {
+  it('refuses more alias columns than a FROM item has, a window defined twice, a NaN frame offset, DISTINCT with a foreign ORDER BY', async () => {
+    await db.query('CREATE TABLE chk2 (f1 int2); INSERT INTO chk2 VALUES (1)')
+    expect(await code('SELECT * FROM chk2 AS f(a, b)')).toBe('42P10')
+    expect(await code('SELECT * FROM (TABLE chk2) AS s (a, b)')).toBe('42P10')
+    expect(await rows('SELECT a FROM chk2 AS f(a)')).toEqual([[1]])
+    expect(await code('SELECT count(*) OVER w FROM chk2 WINDOW w AS (ORDER BY f1), w AS (ORDER BY f1)')).toBe('42P20')
+    expect(await code(`SELECT first_value(x) OVER (ORDER BY x RANGE BETWEEN 1.1 PRECEDING AND 'NaN' FOLLOWING) FROM (SELECT f1::float8 AS x FROM chk2) s`)).toBe('22013')
+    expect(await code(`SELECT string_agg(DISTINCT f1::text, ',' ORDER BY f1) FROM chk2`)).toBe('42P10')
+    expect(await rows(`SELECT string_agg(DISTINCT f1::text, ',' ORDER BY f1::text) FROM chk2`)).toEqual([['1']])
+  })
+})

@@ -957,6 +957,15 @@ function compileAggregateCall(name: string, f: NonNullable<Extract<Node, { FuncC
   const coerced = args.map((a, i) => coerce(a, impl.args[i] ?? a.type, 'implicit', now))
   const filter = f.agg_filter ? coerce(compileExpr(f.agg_filter, inner), T.bool, 'implicit', now) : null
   const slot = ctx.agg.slots.length
+  // With DISTINCT, each ORDER BY expression must be one of the arguments (as written).
+  if (f.agg_distinct && f.agg_order?.length) {
+    const given = new Set((f.args ?? []).map((a) => fingerprint(a)))
+    for (const o of f.agg_order) {
+      if ('SortBy' in o && o.SortBy.node && !given.has(fingerprint(o.SortBy.node))) {
+        throw new SqlError(SqlState.invalidColumnReference, 'in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list')
+      }
+    }
+  }
   const order = (f.agg_order ?? []).map((o) => {
     if (!('SortBy' in o)) throw new SqlError(SqlState.syntaxError, 'bad ORDER BY in aggregate')
     const desc = sortDescending(o.SortBy)

@@ -201,6 +201,8 @@ function aliasOf(alias: { aliasname?: string; colnames?: Node[] } | undefined, f
 }
 
 function renamed(rel: Relation, alias: string, cols: string[]): ColumnBinding[] {
+  const available = rel.columns.filter((c) => !c.hidden).length
+  if (cols.length > available) throw new SqlError(SqlState.invalidColumnReference, `table "${alias}" has ${available} columns available but ${cols.length} columns specified`)
   return rel.columns.map((c, i) => ({ ...c, table: alias, name: cols[i] ?? c.name }))
 }
 

@@ -454,7 +454,11 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
     }
   }
   const named = new Map<string, WindowDef>()
-  for (const w of stmt.windowClause ?? []) if ('WindowDef' in w && w.WindowDef.name) named.set(w.WindowDef.name, w.WindowDef)
+  for (const w of stmt.windowClause ?? []) {
+    if (!('WindowDef' in w) || !w.WindowDef.name) continue
+    if (named.has(w.WindowDef.name)) throw new SqlError(SqlState.windowingError, `window "${w.WindowDef.name}" is already defined`)
+    named.set(w.WindowDef.name, w.WindowDef)
+  }
   const win = new WindowCollector(named)
   const srf = new SrfCollector()
   const octx: CompileCtx = { ...cctx, agg, win, srf }
