@@ -149,6 +149,10 @@ function planColumn(def: ColumnDef, table: string, types: UserTypeSource): Colum
           throw new SqlError(SqlState.syntaxError, `both default and identity specified for column "${name}" of table "${table}"`)
         }
         if (!['int2', 'int4', 'int8'].includes(type.id)) throw new SqlError(SqlState.invalidParameterValue, `identity column type must be smallint, integer, or bigint`)
+        // Identity values are drawn node-unique like SERIAL's: sequence options would be ignored, so they are refused.
+        if ((k.options ?? []).length > 0) {
+          throw new SqlError(SqlState.featureNotSupported, `identity sequence options (START WITH, INCREMENT BY ..) are not supported for column "${name}"`, { hint: 'Identity values are drawn node-unique, as SERIAL\'s; omit the options.' })
+        }
         meta.identity = k.generated_when === 'a' ? 'always' : 'default'
         meta.serial = true
         meta.notNull = true
