@@ -163,6 +163,7 @@ describe('text functions and "char"', () => {
   it('names a result column as PostgreSQL does: a cast names it only when its argument has no name', async () => {
     expect(await names(`SELECT 1::int::text, 'a'::"char"::text, (relname)::text, CASE WHEN true THEN 1 ELSE 2 END, CASE WHEN true THEN relname ELSE relname END, ROW(1, 2) FROM pg_class LIMIT 1`))
       .toEqual(['text', 'text', 'relname', 'case', 'relname', 'row'])
+    expect(await names('SELECT (VALUES (1)), (SELECT 2 AS x UNION SELECT 3 LIMIT 1)')).toEqual(['column1', 'x'])
   })
 })
 

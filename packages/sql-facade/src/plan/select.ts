@@ -228,7 +228,11 @@ function figureName(node: Node): [string, number] {
     if (node.SubLink.subLinkType === 'ARRAY_SUBLINK') return ['array', 2]
     const sel = node.SubLink.subselect
     if (node.SubLink.subLinkType === 'EXPR_SUBLINK' && sel && 'SelectStmt' in sel) {
-      const t = sel.SelectStmt.targetList?.[0]
+      // A set operation is named by its leftmost SELECT.
+      let first = sel.SelectStmt
+      while (first.op && first.op !== 'SETOP_NONE' && first.larg) first = first.larg
+      if (first.valuesLists?.length) return ['column1', 2]
+      const t = first.targetList?.[0]
       if (t && 'ResTarget' in t) return t.ResTarget.name ? [t.ResTarget.name, 2] : t.ResTarget.val ? figureName(t.ResTarget.val) : ['?column?', 0]
     }
     return ['?column?', 0]
