@@ -197,6 +197,12 @@ describe('ordering and frames', () => {
 })
 
 describe('subqueries', () => {
+  it('a CTE reading the enclosing row is read with that row from a deeper subquery', async () => {
+    await db.query('CREATE TABLE cti4 (f1 int); INSERT INTO cti4 VALUES (0), (123456), (-123456)')
+    expect(await rows('SELECT (WITH cte(foo) AS (VALUES (f1)) SELECT (SELECT foo FROM cte)) FROM cti4 ORDER BY 1')).toEqual([[-123456], [0], [123456]])
+    expect(await rows('SELECT (WITH cte(foo) AS (VALUES (f1)) VALUES ((SELECT foo FROM cte))) FROM cti4 ORDER BY 1')).toEqual([[-123456], [0], [123456]])
+  })
+
   it('a WITH RECURSIVE inside a LATERAL subquery runs again for each row it reads', async () => {
     await db.query('CREATE TABLE lro (four int, ten int); INSERT INTO lro VALUES (0, 1), (1, 1), (2, 1), (3, 1), (1, 1)')
     expect(await rows(`SELECT sum(o.four), sum(ss.a), count(*) FROM lro o CROSS JOIN LATERAL (

@@ -7,7 +7,7 @@ import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { compilePredicate } from '../expr/compile.js'
 import { nameList } from '../parser/name-list.js'
-import { Scope, type ColumnBinding, type Env } from '../relation/scope.js'
+import { Scope, envAt, type ColumnBinding, type Env } from '../relation/scope.js'
 import { rowKey } from '../types/compare.js'
 import type { RtValue } from '../types/value.js'
 import { tableMeta } from '../catalog/table-meta.js'
@@ -200,6 +200,17 @@ function aliasOf(alias: { aliasname?: string; colnames?: Node[] } | undefined, f
   return { name: alias?.aliasname ?? fallback, cols: nameList(alias?.colnames) }
 }
 
+/** How many scope levels `home` lies above `from` (0 when it is `from`, or not above it). */
+function levelsUp(from: Scope | null, home: Scope | null): number {
+  let s = from
+  let d = 0
+  while (s && s !== home) {
+    s = s.parent
+    d++
+  }
+  return s === home && home !== null ? d : 0
+}
+
 function renamed(rel: Relation, alias: string, cols: string[]): ColumnBinding[] {
   const available = rel.columns.filter((c) => !c.hidden).length
   if (cols.length > available) throw new SqlError(SqlState.invalidColumnReference, `table "${alias}" has ${available} columns available but ${cols.length} columns specified`)
@@ -215,7 +226,16 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
     const system = rv.schemaname === 'pg_catalog' || rv.schemaname === 'information_schema' ? rv.schemaname : null
     const cte = !rv.schemaname ? p.ctes.get(name) : undefined
     if (cte?.noReturning) throw new SqlError(SqlState.featureNotSupported, `WITH query "${name}" does not have a RETURNING clause`)
-    if (cte) return { columns: renamed(cte.relation, a.name, a.cols), primaryKeys: new Map(), rows: cte.relation.rows, stream: cte.relation.stream }
+    if (cte) {
+      // Read from a subquery nested below the WITH: hand the CTE the row of the level enclosing the WITH.
+      const up = cte.home ? levelsUp(parent, cte.home.scope) : 0
+      // The subqueries in between read the enclosing row through the CTE: they are correlated (not cached once).
+      for (let s = parent, i = 0; s && i < up; s = s.parent, i++) if (s.probe) s.probe.correlated = true
+      const at = (outer: Env | null) => (outer && up > 0 ? envAt(outer, up) : outer)
+      const rows = up > 0 ? (outer: Env | null) => cte.relation.rows(at(outer)) : cte.relation.rows
+      const stream = cte.relation.stream && up > 0 ? (outer: Env | null) => cte.relation.stream!(at(outer)) : cte.relation.stream
+      return { columns: renamed(cte.relation, a.name, a.cols), primaryKeys: new Map(), rows, ...(stream ? { stream } : {}) }
+    }
     const table = system ? undefined : p.exec.tx.table(name)
     if (table && rv.schemaname === 'public' && tableMeta(table).temporary) {
       throw new SqlError(SqlState.featureNotSupported, `public.${name} is shadowed by the session's temporary table "${name}": a permanent table hidden by a temporary one cannot be read by its qualified name`)
