@@ -149,9 +149,18 @@ function planColumn(def: ColumnDef, table: string, types: UserTypeSource): Colum
           throw new SqlError(SqlState.syntaxError, `both default and identity specified for column "${name}" of table "${table}"`)
         }
         if (!['int2', 'int4', 'int8'].includes(type.id)) throw new SqlError(SqlState.invalidParameterValue, `identity column type must be smallint, integer, or bigint`)
-        // Identity values are drawn node-unique like SERIAL's: sequence options would be ignored, so they are refused.
-        if ((k.options ?? []).length > 0) {
-          throw new SqlError(SqlState.featureNotSupported, `identity sequence options (START WITH, INCREMENT BY ..) are not supported for column "${name}"`, { hint: 'Identity values are drawn node-unique, as SERIAL\'s; omit the options.' })
+        // Identity values are drawn node-unique like SERIAL's; START WITH and INCREMENT BY map the
+        // n-th drawn id to start + (n - 1) * increment (still unique). Other options are refused.
+        for (const o of k.options ?? []) {
+          const d = 'DefElem' in o ? o.DefElem : null
+          const arg = d?.arg
+          const num = arg && 'Integer' in arg ? Number(arg.Integer.ival ?? 0) : arg && 'Float' in arg ? Number(arg.Float.fval) : NaN
+          if (d && (d.defname === 'start' || d.defname === 'increment') && Number.isSafeInteger(num) && !(d.defname === 'increment' && num === 0)) {
+            if (d.defname === 'start') meta.identityStart = num
+            else meta.identityIncrement = num
+            continue
+          }
+          throw new SqlError(SqlState.featureNotSupported, `identity sequence option ${d?.defname ?? '?'} is not supported for column "${name}"`, { hint: 'Identity values are drawn node-unique, as SERIAL\'s; only START WITH and INCREMENT BY are taken.' })
         }
         meta.identity = k.generated_when === 'a' ? 'always' : 'default'
         meta.serial = true
