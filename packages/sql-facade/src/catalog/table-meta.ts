@@ -22,6 +22,11 @@ export interface ColumnMeta {
   notNull?: boolean
   default?: StoredExpr
   serial?: boolean
+  /** `GENERATED ALWAYS | BY DEFAULT AS IDENTITY` (a serial column too): ALWAYS refuses given values (428C9). */
+  identity?: 'always' | 'default'
+  /** An identity's `START WITH` / `INCREMENT BY`: the column's n-th drawn id becomes start + (n - 1) * increment. */
+  identityStart?: number
+  identityIncrement?: number
   generated?: StoredExpr
   hidden?: boolean
 }
@@ -118,6 +123,9 @@ export function columnMeta(c: ColumnInfo): ColumnMeta {
       notNull: m.notNull === true,
       default: m.default ?? undefined,
       serial: m.serial === true,
+      ...(m.identity === 'always' || m.identity === 'default' ? { identity: m.identity } : {}),
+      ...(typeof m.identityStart === 'number' ? { identityStart: m.identityStart } : {}),
+      ...(typeof m.identityIncrement === 'number' ? { identityIncrement: m.identityIncrement } : {}),
       generated: m.generated ?? undefined,
       hidden: m.hidden === true,
     }
@@ -149,6 +157,9 @@ export function metaToJson(m: ColumnMeta): Json {
   if (m.notNull) out.notNull = true
   if (m.default !== undefined) out.default = m.default
   if (m.serial) out.serial = true
+  if (m.identity) out.identity = m.identity
+  if (m.identityStart !== undefined) out.identityStart = m.identityStart
+  if (m.identityIncrement !== undefined) out.identityIncrement = m.identityIncrement
   if (m.generated !== undefined) out.generated = m.generated
   if (m.hidden) out.hidden = true
   return out

@@ -150,7 +150,8 @@ function insertOf(c: CopyStmt, columns: string[], rows: CopyRow[]): Statement {
       relation: c.relation,
       ...(columns.length > 0 ? { cols: columns.map((name) => ({ ResTarget: { name } })) } : {}),
       selectStmt: { SelectStmt: { valuesLists: rows.map((r) => ({ List: { items: r.map(literal) } })), limitOption: 'LIMIT_OPTION_DEFAULT', op: 'SETOP_NONE' } },
-      override: 'OVERRIDING_NOT_SET',
+      // COPY FROM writes given values into GENERATED ALWAYS identity columns too, as PostgreSQL's COPY does.
+      override: 'OVERRIDING_SYSTEM_VALUE',
     },
   } as unknown as Node
   return { kind: 'pg', node, text: 'COPY' }

@@ -182,6 +182,20 @@ function planColumn(def: ColumnDef, table: string, types: UserTypeSource): Colum
         if (nullSeen === 'null') throw clash('conflicting NULL/NOT NULL declarations')
         identitySeen = true
         if (!['int2', 'int4', 'int8'].includes(type.id)) throw new SqlError(SqlState.invalidParameterValue, `identity column type must be smallint, integer, or bigint`)
+        // Identity values are drawn node-unique like SERIAL's; START WITH and INCREMENT BY map the
+        // n-th drawn id to start + (n - 1) * increment (still unique). Other options are refused.
+        for (const o of k.options ?? []) {
+          const d = 'DefElem' in o ? o.DefElem : null
+          const arg = d?.arg
+          const num = arg && 'Integer' in arg ? Number(arg.Integer.ival ?? 0) : arg && 'Float' in arg ? Number(arg.Float.fval) : NaN
+          if (d && (d.defname === 'start' || d.defname === 'increment') && Number.isSafeInteger(num) && !(d.defname === 'increment' && num === 0)) {
+            if (d.defname === 'start') meta.identityStart = num
+            else meta.identityIncrement = num
+            continue
+          }
+          throw new SqlError(SqlState.featureNotSupported, `identity sequence option ${d?.defname ?? '?'} is not supported for column "${name}"`, { hint: 'Identity values are drawn node-unique, as SERIAL\'s; only START WITH and INCREMENT BY are taken.' })
+        }
+        meta.identity = k.generated_when === 'a' ? 'always' : 'default'
         meta.serial = true
         meta.notNull = true
         break
@@ -508,6 +522,13 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
         const t = tx.table(def.table)
         if (def.unique && t) notices.push(...dropUniqueReferences(p, t, def.columns, `index ${n}`, stmt.behavior === 'DROP_CASCADE'))
         tx.setCatalog('index', n, null)
+        // The uniqueness it enforced goes with it, unless another unique index (or constraint) on the same columns remains.
+        if (def.unique && t) {
+          const same = (a: string[]) => a.length === def.columns.length && a.every((c, i) => c === def.columns[i])
+          const remains = tx.listCatalog('index').some(([, v]) => { const d = v as unknown as IndexDef | null; return !!d && d.unique && d.table === def.table && same(d.columns) })
+          const meta = tableMeta(t)
+          if (!remains && !same(t.primaryKey)) tx.alterTable(def.table, { meta: tableMetaToJson({ ...meta, uniques: meta.uniques.filter((u) => !same(u)) }) })
+        }
       }
       return utility('DROP INDEX', notices)
     }
@@ -774,6 +795,9 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         const col = current.columns.find((x) => x.name === colName)
         if (!col || columnMeta(col).hidden) throw new SqlError(SqlState.undefinedColumn, `column "${colName}" of relation "${name}" does not exist`)
         const meta: ColumnMeta = { ...columnMeta(col) }
+        if (meta.identity && cmd.subtype !== 'AT_SetNotNull') {
+          throw new SqlError(SqlState.syntaxError, `column "${colName}" of relation "${name}" is an identity column`, cmd.subtype === 'AT_ColumnDefault' && !cmd.def ? { hint: 'Use ALTER TABLE ... ALTER COLUMN ... DROP IDENTITY instead.' } : {})
+        }
         if (cmd.subtype === 'AT_ColumnDefault') {
           if (meta.generated !== undefined) throw new SqlError(SqlState.wrongObjectType, `column "${colName}" of relation "${name}" is a generated column`)
           if (cmd.def) {
@@ -856,6 +880,8 @@ export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
   const t = tx.table(table)
   if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
   // A partition's rows are stored in its partitioned table: a unique index of its own would check nothing.
+  // A partial unique index constrains only the rows its predicate holds for: Concord's unique checks cover every row.
+  if (stmt.unique && stmt.whereClause) throw new SqlError(SqlState.featureNotSupported, 'partial unique indexes (CREATE UNIQUE INDEX .. WHERE) are not supported')
   if (stmt.unique && tableMeta(t).partitionOf) {
     throw new SqlError(SqlState.featureNotSupported, `unique indexes on partition "${table}" are not supported`, { hint: 'Create the unique index on the partitioned table.' })
   }

@@ -45,29 +45,41 @@ export function targetTable(p: PlanCtx, name: string): { table: TableInfo; parti
 
 interface Returning {
   columns: ColumnBinding[]
-  /** `tableOid`: the table the row is stored in, when it is not the writer's (an inheritance child's row). */
-  eval: (row: RtValue[], tableOid?: number) => RtValue[]
+  /**
+   * `tableOid`: the table the row is stored in, when it is not the writer's (an inheritance child's row);
+   * `extra`: the row's values of the other FROM / USING items (UPDATE .. FROM, DELETE .. USING).
+   */
+  eval: (row: RtValue[], tableOid?: number, extra?: RtValue[]) => RtValue[]
 }
 
 function returningList(stmt: { returningClause?: { exprs?: Node[] }; returningList?: Node[] }): Node[] {
   return stmt.returningClause?.exprs ?? stmt.returningList ?? []
 }
 
-function planReturning(nodes: Node[], w: TableWriter, alias: string, p: PlanCtx): Returning | null {
+/**
+ * RETURNING over the written row; `extra` are the columns of the statement's other FROM /
+ * USING items, which RETURNING may name too (and `*` includes), as in PostgreSQL.
+ */
+function planReturning(nodes: Node[], w: TableWriter, alias: string, p: PlanCtx, extra: ColumnBinding[] = []): Returning | null {
   if (nodes.length === 0) return null
-  const cols = w.columns.map((c) => ({ ...c, table: alias }))
+  const cols: ColumnBinding[] = w.columns.map((c) => ({ ...c, table: alias }))
   // `RETURNING tableoid::regclass` names the partition each row went to.
   const oidOf = p.tableOid && !cols.some((c) => c.name === 'tableoid') ? tableOidReader(p, w.table, w.columns) : null
   if (oidOf) cols.push({ name: 'tableoid', table: alias, type: { id: 'regclass' }, hidden: true })
+  cols.push(...extra)
   const scope = new Scope(cols)
   const cctx = makeCompileCtx(p, scope)
   const outs: Array<{ name: string; f: (env: Env) => RtValue; type: ColumnBinding['type'] }> = []
   for (const n of nodes) {
     if (!('ResTarget' in n)) continue
     const val = n.ResTarget.val!
-    if ('ColumnRef' in val && (val.ColumnRef.fields ?? []).some((f) => 'A_Star' in f)) {
+    const fields = 'ColumnRef' in val ? val.ColumnRef.fields ?? [] : []
+    if (fields.some((f) => 'A_Star' in f)) {
+      // `*` is every item's columns; `t.*` those of the item named t.
+      const qual = fields.length > 1 ? nameList(fields.slice(0, -1)).pop() : undefined
+      if (qual !== undefined && !cols.some((c) => c.table === qual)) throw new SqlError(SqlState.undefinedTable, `missing FROM-clause entry for table "${qual}"`)
       cols.forEach((c, i) => {
-        if (!c.hidden) outs.push({ name: c.name, type: c.type, f: (env) => env.row[i]! })
+        if (!c.hidden && (qual === undefined || c.table === qual)) outs.push({ name: c.name, type: c.type, f: (env) => env.row[i]! })
       })
       continue
     }
@@ -75,8 +87,9 @@ function planReturning(nodes: Node[], w: TableWriter, alias: string, p: PlanCtx)
     const name = n.ResTarget.name ?? ('ColumnRef' in val ? nameList(val.ColumnRef.fields).pop()! : 'FuncCall' in val ? nameList(val.FuncCall.funcname).pop()! : '?column?')
     outs.push({ name, type: c.type.id === 'unknown' ? T.text : c.type, f: c.eval })
   }
-  return { columns: outs.map((o) => ({ name: o.name, table: null, type: o.type })), eval: (row, tableOid) => {
-    const r = oidOf ? [...row, tableOid ?? oidOf(row)] : row
+  return { columns: outs.map((o) => ({ name: o.name, table: null, type: o.type })), eval: (row, tableOid, more) => {
+    let r = oidOf ? [...row, tableOid ?? oidOf(row)] : row
+    if (extra.length) r = [...r, ...(more ?? extra.map(() => null))]
     return outs.map((o) => o.f({ row: r, outer: null }))
   } }
 }
@@ -96,8 +109,16 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
   // A column may be named more than once only with subscripts each time (`(a[1], a[3])`): the assignments compose.
   const repeated = idx.findIndex((ci, k) => idx.indexOf(ci) !== k && !(targetSubs[k]?.length && targetSubs[idx.indexOf(ci)]?.length))
   if (repeated >= 0) throw new SqlError(SqlState.duplicateColumn, `column "${targetCols[repeated]}" specified more than once`)
-  const overriding = stmt.override === 'OVERRIDING_SYSTEM_VALUE'
-  void overriding
+  // GENERATED ALWAYS AS IDENTITY takes a given value only under OVERRIDING SYSTEM VALUE;
+  // OVERRIDING USER VALUE drops the values given for identity columns (they take their next id).
+  const userOverride = stmt.override === 'OVERRIDING_USER_VALUE'
+  const identityGiven = (ci: number): boolean => {
+    const id = w.metas[ci]!.identity
+    if (!id) return true
+    if (userOverride) return false
+    if (id === 'always' && stmt.override !== 'OVERRIDING_SYSTEM_VALUE') throw identityAlwaysError(w.columns[ci]!.name)
+    return true
+  }
 
   // Source rows: a Map of column index -> value per row (absent = DEFAULT).
   const sourceRows: Array<Map<number, RtValue>> = []
@@ -113,6 +134,7 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
         const ci = idx[k]!
         if ('SetToDefault' in item) return
         if (w.isGenerated(ci)) throw generatedError(w.columns[ci]!.name)
+        if (!identityGiven(ci)) return
         const env: Env = { row: [], outer: null }
         if (targetSubs[k]?.length) {
           m.set(ci, compileArrayAssignment(w.columns[ci]!, targetSubs[k]!, compileExpr(item, cctx), cctx, compileExpr)(env, m.get(ci) ?? null))
@@ -126,9 +148,10 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
   } else if (sel) {
     const rel = planSelect(sel, p, null)
     if (rel.columns.length > idx.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more expressions than target columns')
-    const convs = rel.columns.map((c, k): ((env: Env, current: RtValue) => RtValue) => {
+    const convs = rel.columns.map((c, k): ((env: Env, current: RtValue) => RtValue) | null => {
       const ci = idx[k]!
       if (w.isGenerated(ci)) throw generatedError(w.columns[ci]!.name)
+      if (!identityGiven(ci)) return null
       const src: Compiled = { type: c.type, eval: (env) => env.row[k]! }
       if (targetSubs[k]?.length) {
         const assign = compileArrayAssignment(w.columns[ci]!, targetSubs[k]!, src, makeCompileCtx(p, new Scope([])), compileExpr)
@@ -139,7 +162,7 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
     for (const row of rel.rows(null)) {
       p.exec.budget.tick()
       const m = new Map<number, RtValue>()
-      convs.forEach((f, k) => m.set(idx[k]!, f({ row, outer: null }, m.get(idx[k]!) ?? null)))
+      convs.forEach((f, k) => { if (f) m.set(idx[k]!, f({ row, outer: null }, m.get(idx[k]!) ?? null)) })
       sourceRows.push(m)
     }
   } else {
@@ -158,7 +181,9 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
     if (oc.infer?.conname) {
       conflictCols = keys
     } else if (inferCols.length) {
-      const match = keys.find((k) => k.length === inferCols.length && k.every((c) => inferCols.includes(c)))
+      // PostgreSQL infers a unique index whose columns are exactly the named ones (as a set: repeats do not count).
+      const named = new Set(inferCols)
+      const match = keys.find((k) => new Set(k).size === named.size && k.every((c) => named.has(c)))
       if (!match) throw new SqlError(SqlState.invalidColumnReference, 'there is no unique or exclusion constraint matching the ON CONFLICT specification')
       conflictCols = [match]
     } else {
@@ -173,6 +198,7 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
         if (!('ResTarget' in t)) throw new SqlError(SqlState.syntaxError, 'bad SET')
         const ci = w.index(t.ResTarget.name!)
         if (w.isGenerated(ci)) throw new SqlError(SqlState.generatedAlways, `column "${t.ResTarget.name}" can only be updated to DEFAULT`)
+        if (w.metas[ci]!.identity === 'always' && !('SetToDefault' in t.ResTarget.val!)) throw new SqlError(SqlState.generatedAlways, `column "${t.ResTarget.name}" can only be updated to DEFAULT`, { detail: `Column "${t.ResTarget.name}" is an identity column defined as GENERATED ALWAYS.` })
         const v = t.ResTarget.val!
         const subs = t.ResTarget.indirection ?? []
         if (subs.length && 'SetToDefault' in v) throw new SqlError(SqlState.featureNotSupported, 'DEFAULT cannot be assigned to an array element')
@@ -282,6 +308,13 @@ function decodeOne(v: import('@concord/core').Value, c: ColumnBinding): RtValue 
   return decodeValue(v, c.type)
 }
 
+export function identityAlwaysError(name: string): SqlError {
+  return new SqlError(SqlState.generatedAlways, `cannot insert a non-DEFAULT value into column "${name}"`, {
+    detail: `Column "${name}" is an identity column defined as GENERATED ALWAYS.`,
+    hint: 'Use OVERRIDING SYSTEM VALUE to override.',
+  })
+}
+
 export function generatedError(name: string): SqlError {
   return new SqlError(SqlState.generatedAlways, `cannot insert a non-DEFAULT value into column "${name}"`, { detail: `Column "${name}" is a generated column.` })
 }
@@ -323,6 +356,13 @@ function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node |
   return { columns: from.columns, rows: out }
 }
 
+/** Positions of the columns of an UPDATE's FROM / DELETE's USING items (after the target's own). */
+function otherItems(columns: ColumnBinding[], table: TableInfo, alias: string): number[] {
+  const out: number[] = []
+  for (let i = table.columns.length; i < columns.length; i++) if (columns[i]!.table !== alias) out.push(i)
+  return out
+}
+
 export function execUpdate(written: UpdateStmt, p: PlanCtx, given?: TargetRowPlans): StatementResult {
   const stmt = throughViews(written, p.exec.tx, (s, v) => updateThroughView(s, v, p.exec.tx))
   // The cached target-row plan belongs to the statement as written.
@@ -346,11 +386,12 @@ function updateIn(stmt: UpdateStmt, p: PlanCtx, relname: string, cache: TargetRo
   const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], relname, cache, shape !== null || rv.inh !== true)
   const cctx = makeCompileCtx(p, new Scope(columns))
   const setList = compileSetList(stmt.targetList ?? [], w, cctx, [alias, rv.relname!])
-  const returning = planReturning(returningList(stmt), shape ?? w, alias, p)
+  const extraIdx = otherItems(columns, table, alias)
+  const returning = planReturning(returningList(stmt), shape ?? w, alias, p, extraIdx.map((i) => columns[i]!))
   const reshape = memberRow(w, shape)
   const out: RtValue[][] = []
   // Compute every new row before writing any, so SET expressions see the old state.
-  const updates = rows.map(({ row, env }) => ({ row, ...setList.apply(row, env) }))
+  const updates = rows.map(({ row, env }) => ({ row, extra: extraIdx.map((i) => env.row[i]!), ...setList.apply(row, env) }))
   const triggers = StatementTriggers.of(p, shape ? undefined : p.exec.tx.table(relname), 'UPDATE', w.columns, new Set([...setList.assigned].map((i) => w.columns[i]!.name)))
   triggers?.beforeStatement()
   let count = 0
@@ -366,7 +407,7 @@ function updateIn(stmt: UpdateStmt, p: PlanCtx, relname: string, cache: TargetRo
     w.update(u.row, next, setList.assigned, u.increments)
     triggers?.afterRow(next, u.row)
     count++
-    if (returning) out.push(returning.eval(reshape(next), shape ? objectOid('table', table.name) : undefined))
+    if (returning) out.push(returning.eval(reshape(next), shape ? objectOid('table', table.name) : undefined, u.extra))
   }
   triggers?.finish()
   return { command: 'UPDATE', rowCount: count, columns: returning?.columns ?? [], rows: out }
@@ -425,6 +466,7 @@ export function compileSetList(targetList: Node[], w: TableWriter, cctx: Compile
       v = items[(v.MultiAssignRef.colno ?? 1) - 1]!
     }
     if (w.isGenerated(ci) && !('SetToDefault' in v)) throw new SqlError(SqlState.generatedAlways, `column "${t.ResTarget.name}" can only be updated to DEFAULT`, { detail: `Column "${t.ResTarget.name}" is a generated column.` })
+    if (w.metas[ci]!.identity === 'always' && !('SetToDefault' in v)) throw new SqlError(SqlState.generatedAlways, `column "${t.ResTarget.name}" can only be updated to DEFAULT`, { detail: `Column "${t.ResTarget.name}" is an identity column defined as GENERATED ALWAYS.` })
     const subs = t.ResTarget.indirection ?? []
     // Several subscripted assignments to one column compose (SET a[1] = x, a[2] = y).
     if (sets.some((s) => s.ci === ci && !(s.assign && subs.length))) throw new SqlError(SqlState.syntaxError, `multiple assignments to same column "${t.ResTarget.name}"`)
@@ -469,20 +511,21 @@ function deleteIn(stmt: DeleteStmt, p: PlanCtx, relname: string, cache: TargetRo
   const { table } = targetTable(p, relname)
   const alias = rv.alias?.aliasname ?? rv.relname!
   const w = new TableWriter(table, p)
-  const { rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [], relname, cache, shape !== null || rv.inh !== true)
-  const returning = planReturning(returningList(stmt), shape ?? w, alias, p)
+  const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [], relname, cache, shape !== null || rv.inh !== true)
+  const extraIdx = otherItems(columns, table, alias)
+  const returning = planReturning(returningList(stmt), shape ?? w, alias, p, extraIdx.map((i) => columns[i]!))
   const reshape = memberRow(w, shape)
   const out: RtValue[][] = []
   const triggers = StatementTriggers.of(p, shape ? undefined : p.exec.tx.table(relname), 'DELETE', w.columns)
   triggers?.beforeStatement()
   let count = 0
-  for (const { row } of rows) {
+  for (const { row, env } of rows) {
     p.exec.budget.tick()
     if (triggers && triggers.beforeRow(null, row) === null) continue
     w.delete(row)
     triggers?.afterRow(null, row)
     count++
-    if (returning) out.push(returning.eval(reshape(row), shape ? objectOid('table', table.name) : undefined))
+    if (returning) out.push(returning.eval(reshape(row), shape ? objectOid('table', table.name) : undefined, extraIdx.map((i) => env.row[i]!)))
   }
   triggers?.finish()
   return { command: 'DELETE', rowCount: count, columns: returning?.columns ?? [], rows: out }

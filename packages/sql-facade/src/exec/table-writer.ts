@@ -84,7 +84,16 @@ export class TableWriter {
 
   defaultValue(i: number): RtValue {
     const m = this.metas[i]!
-    if (m.serial) return this.p.exec.nextSerial(this.table, this.columns[i]!.name)
+    if (m.serial) {
+      const n = this.p.exec.nextSerial(this.table, this.columns[i]!.name)
+      if (m.identityStart === undefined && m.identityIncrement === undefined) return n
+      // START WITH / INCREMENT BY: the n-th id becomes start + (n - 1) * increment (distinct ids stay distinct).
+      const inc = BigInt(m.identityIncrement ?? 1)
+      const v = BigInt(m.identityStart ?? (inc < 0n ? -1 : 1)) + (BigInt(n) - 1n) * inc
+      const [lo, hi] = m.t.id === 'int2' ? [-32768n, 32767n] : m.t.id === 'int4' ? [-2147483648n, 2147483647n] : [-(2n ** 63n), 2n ** 63n - 1n]
+      if (v < lo || v > hi) throw new SqlError(SqlState.sequenceGeneratorLimitExceeded, `nextval: reached ${v < lo ? 'minimum' : 'maximum'} value of sequence "${this.table.name}_${this.columns[i]!.name}_seq" (${v < lo ? lo : hi})`)
+      return typeof n === 'bigint' ? v : Number(v)
+    }
     const d = this.defaults[i]
     return d ? d.eval({ row: [], outer: null }) : null
   }

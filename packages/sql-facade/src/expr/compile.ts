@@ -24,6 +24,7 @@ import { timeTzOfInstant } from '../types/timetz.js'
 import { geometricComparator } from './geometric-operators.js'
 import { compileDomainCheck } from './domain-check.js'
 import { nameList, stringValue } from '../parser/name-list.js'
+import { sortDescending } from '../parser/sort-direction.js'
 import type { RtValue } from '../types/value.js'
 import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compileSubscripts } from './array-expr.js'
 import { coerce, fold } from './coerce.js'
@@ -848,7 +849,7 @@ function compileWindowCall(name: string, f: NonNullable<Extract<Node, { FuncCall
   const sig = windowFunctionSignature(name, raw, !!f.agg_star, now)
   const order = (def.orderClause ?? []).map((o) => {
     if (!('SortBy' in o)) throw new SqlError(SqlState.syntaxError, 'bad ORDER BY in window')
-    const desc = o.SortBy.sortby_dir === 'SORTBY_DESC'
+    const desc = sortDescending(o.SortBy)
     const nulls = o.SortBy.sortby_nulls
     return { key: compileExpr(o.SortBy.node!, inner), desc, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' ? true : nulls === 'SORTBY_NULLS_LAST' ? false : desc }
   })
@@ -865,15 +866,31 @@ function compileWindowCall(name: string, f: NonNullable<Extract<Node, { FuncCall
   let range: RangeBounds | null = null
   if (ranged) {
     const sortBy = (def.orderClause![0] as Extract<Node, { SortBy: unknown }>).SortBy
-    const desc = sortBy.sortby_dir === 'SORTBY_DESC'
+    const desc = sortDescending(sortBy)
     // The bound of row r: its key moved back (PRECEDING) or on (FOLLOWING) in sort order.
-    const bound = (which: 'preceding' | 'following' | null, n: Node | undefined): Compiled | null => {
+    const bound = (which: 'preceding' | 'following' | null, n: Node | undefined, side: 'start' | 'end'): Compiled | null => {
       if (!which || !n) return null
       const op = (which === 'preceding') !== desc ? '-' : '+'
-      return compileExpr({ A_Expr: { kind: 'AEXPR_OP', name: [{ String: { sval: op } }], lexpr: sortBy.node!, rexpr: rangeOffset(n) } }, inner)
+      const c = compileExpr({ A_Expr: { kind: 'AEXPR_OP', name: [{ String: { sval: op } }], lexpr: sortBy.node!, rexpr: rangeOffset(n) } }, inner)
+      // An infinite key moved by an infinite offset (inf - inf): PostgreSQL's in_range takes every
+      // value but NaN into such a frame, as if this bound were infinitely far out on its side.
+      const far = (side === 'end') !== desc ? Infinity : -Infinity
+      return { type: c.type, eval: (env) => {
+        const v = c.eval(env)
+        if (typeof v === 'number' && Number.isNaN(v)) {
+          const k = compileKey.eval(env)
+          return typeof k === 'number' && !Number.isNaN(k) ? far : v
+        }
+        if (v instanceof Decimal && v.isNaN()) {
+          const k = compileKey.eval(env)
+          if (k instanceof Decimal && !k.isNaN()) return far > 0 ? Decimal.INFINITY : Decimal.NEGATIVE_INFINITY
+        }
+        return v
+      } }
     }
-    const start = bound(ranged[0], def.startOffset)
-    const end = bound(ranged[1], def.endOffset)
+    const compileKey = compileExpr(sortBy.node!, inner)
+    const start = bound(ranged[0], def.startOffset, 'start')
+    const end = bound(ranged[1], def.endOffset, 'end')
     const t = (start ?? end)!.type
     range = { key: coerce(order[0]!.key, t, 'implicit', now), start: start && coerce(start, t, 'implicit', now), end: end && coerce(end, t, 'implicit', now) }
   }
@@ -954,9 +971,18 @@ function compileAggregateCall(name: string, f: NonNullable<Extract<Node, { FuncC
   const coerced = args.map((a, i) => coerce(a, impl.args[i] ?? a.type, 'implicit', now))
   const filter = f.agg_filter ? coerce(compileExpr(f.agg_filter, inner), T.bool, 'implicit', now) : null
   const slot = ctx.agg.slots.length
+  // With DISTINCT, each ORDER BY expression must be one of the arguments (as written).
+  if (f.agg_distinct && f.agg_order?.length) {
+    const given = new Set((f.args ?? []).map((a) => fingerprint(a)))
+    for (const o of f.agg_order) {
+      if ('SortBy' in o && o.SortBy.node && !given.has(fingerprint(o.SortBy.node))) {
+        throw new SqlError(SqlState.invalidColumnReference, 'in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list')
+      }
+    }
+  }
   const order = (f.agg_order ?? []).map((o) => {
     if (!('SortBy' in o)) throw new SqlError(SqlState.syntaxError, 'bad ORDER BY in aggregate')
-    const desc = o.SortBy.sortby_dir === 'SORTBY_DESC'
+    const desc = sortDescending(o.SortBy)
     const nulls = o.SortBy.sortby_nulls
     return { key: compileExpr(o.SortBy.node!, inner), desc, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' ? true : nulls === 'SORTBY_NULLS_LAST' ? false : desc }
   })

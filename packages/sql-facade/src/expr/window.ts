@@ -213,7 +213,8 @@ function offsetValue(c: Compiled | null, env: Env, which: 'starting' | 'ending')
 function checkRangeOffset(c: Compiled | null, env: Env, which: 'starting' | 'ending'): void {
   const v = c ? c.eval(env) : null
   if (v === null) throw new SqlError(SqlState.nullValueNotAllowed, `frame ${which} offset must not be null`)
-  const negative = v instanceof Interval ? v.months < 0 || v.days < 0 || v.micros < 0 : compareValues(v, typeof v === 'bigint' ? 0n : v instanceof Decimal ? Decimal.fromNumber(0) : 0) < 0
+  const nan = (typeof v === 'number' && Number.isNaN(v)) || (v instanceof Decimal && v.isNaN())
+  const negative = nan || (v instanceof Interval ? v.months < 0 || v.days < 0 || v.micros < 0 : compareValues(v, typeof v === 'bigint' ? 0n : v instanceof Decimal ? Decimal.fromNumber(0) : 0) < 0)
   if (negative) throw new SqlError(SqlState.invalidPrecedingOrFollowingSize, 'invalid preceding or following size in window function')
 }
 

@@ -171,7 +171,7 @@ export function extractField(field: string, t: SqlType, v: RtValue): ExtractResu
   if (t.id === 'date' && !DATE_UNITS.has(unit)) throw notSupported(field, t)
   if (!Number.isFinite(n)) {
     if (MONOTONIC.has(unit)) return n
-    if (unit === 'timezone' || unit === 'timezone_hour' || unit === 'timezone_minute') return timestampField(unit, 0, t, field)
+    // The zone units of an infinite timestamp are NULL too (PostgreSQL 15), even for a timestamp without time zone.
     return null
   }
   return t.id === 'date' ? dateField(unit, n) : timestampField(unit, n, t, field)

@@ -252,6 +252,8 @@ export function formatSql(fmt: string, args: RtValue[], types: SqlType[]): strin
       if (m[3].startsWith('*')) {
         const wArg = m[3].length > 1 ? argumentNumber(m[3].slice(1, -1)) - 1 : next++
         if (wArg >= args.length) throw new SqlError(SqlState.invalidParameterValue, 'too few arguments for format()')
+        // The value is the argument after the width's (`%*2$s` takes argument 3), as in PostgreSQL.
+        next = wArg + 1
         // The width argument is read as an integer, whatever its type (PostgreSQL casts it).
         const w = argText(wArg)
         width = w === null ? 0 : Number(parseIntText(w, T.int4))

@@ -701,7 +701,27 @@ function variadicBuild(ts: SqlType[], result: SqlType, object: boolean): ScalarI
   } }
 }
 
+/**
+ * concat / concat_ws (`sep` true) called with VARIADIC: the array's elements are the
+ * arguments; a NULL array gives NULL, as in PostgreSQL.
+ */
+function variadicConcat(ts: SqlType[], sep: boolean): ScalarImpl | null {
+  if (ts.length !== (sep ? 2 : 1)) return null
+  const at = ts[ts.length - 1]!
+  if (!at.array) throw new SqlError(SqlState.datatypeMismatch, 'VARIADIC argument must be an array')
+  const el = elementType(at)
+  return { args: sep ? [ts[0]!.id === 'unknown' ? T.text : ts[0]!, at] : [at], result: T.text, nonStrict: true, fn: (a) => {
+    const arr = a[a.length - 1]
+    if (sep && a[0] === null) return null
+    if (arr === null || arr === undefined) return null
+    const items = (arr as SqlArray).items.map((v) => (v === null ? null : formatText(v, el, activeDateTimeStyle())))
+    return sep ? items.filter((x) => x !== null).join(str(a[0]!)) : items.map((x) => x ?? '').join('')
+  } }
+}
+
 const VARIADIC_FUNCTIONS: Record<string, Resolver> = {
+  concat: (ts) => variadicConcat(ts, false),
+  concat_ws: (ts) => variadicConcat(ts, true),
   json_build_object: (ts) => variadicBuild(ts, T.json, true),
   jsonb_build_object: (ts) => variadicBuild(ts, T.jsonb, true),
   json_build_array: (ts) => variadicBuild(ts, T.json, false),

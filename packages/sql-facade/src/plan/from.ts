@@ -7,7 +7,7 @@ import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { compilePredicate } from '../expr/compile.js'
 import { nameList } from '../parser/name-list.js'
-import { Scope, type ColumnBinding, type Env } from '../relation/scope.js'
+import { Scope, envAt, type ColumnBinding, type Env } from '../relation/scope.js'
 import { rowKey } from '../types/compare.js'
 import type { RtValue } from '../types/value.js'
 import { tableMeta } from '../catalog/table-meta.js'
@@ -36,6 +36,15 @@ function concatStar(a: FromRelation, b: FromRelation): number[] | undefined {
 }
 
 type UsingBinding = ColumnBinding & { usingDup?: boolean }
+
+/**
+ * A join input's column `name` as a USING / NATURAL key: an inner FULL/RIGHT JOIN .. USING's
+ * merged (COALESCE) column rather than either side's copy, as in PostgreSQL.
+ */
+function usingIndex(cols: UsingBinding[], name: string): number {
+  const i = cols.findIndex((c) => c.name === name && !c.usingDup && !c.hidden)
+  return i >= 0 ? i : cols.findIndex((c) => c.name === name)
+}
 
 export function planFrom(items: Node[], p: PlanCtx, parent: Scope | null, where: Node | undefined): FromRelation {
   const terms = conjuncts(where)
@@ -191,7 +200,20 @@ function aliasOf(alias: { aliasname?: string; colnames?: Node[] } | undefined, f
   return { name: alias?.aliasname ?? fallback, cols: nameList(alias?.colnames) }
 }
 
+/** How many scope levels `home` lies above `from` (0 when it is `from`, or not above it). */
+function levelsUp(from: Scope | null, home: Scope | null): number {
+  let s = from
+  let d = 0
+  while (s && s !== home) {
+    s = s.parent
+    d++
+  }
+  return s === home && home !== null ? d : 0
+}
+
 function renamed(rel: Relation, alias: string, cols: string[]): ColumnBinding[] {
+  const available = rel.columns.filter((c) => !c.hidden).length
+  if (cols.length > available) throw new SqlError(SqlState.invalidColumnReference, `table "${alias}" has ${available} columns available but ${cols.length} columns specified`)
   return rel.columns.map((c, i) => ({ ...c, table: alias, name: cols[i] ?? c.name }))
 }
 
@@ -204,7 +226,16 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
     const system = rv.schemaname === 'pg_catalog' || rv.schemaname === 'information_schema' ? rv.schemaname : null
     const cte = !rv.schemaname ? p.ctes.get(name) : undefined
     if (cte?.noReturning) throw new SqlError(SqlState.featureNotSupported, `WITH query "${name}" does not have a RETURNING clause`)
-    if (cte) return { columns: renamed(cte.relation, a.name, a.cols), primaryKeys: new Map(), rows: cte.relation.rows, stream: cte.relation.stream }
+    if (cte) {
+      // Read from a subquery nested below the WITH: hand the CTE the row of the level enclosing the WITH.
+      const up = cte.home ? levelsUp(parent, cte.home.scope) : 0
+      // The subqueries in between read the enclosing row through the CTE: they are correlated (not cached once).
+      for (let s = parent, i = 0; s && i < up; s = s.parent, i++) if (s.probe) s.probe.correlated = true
+      const at = (outer: Env | null) => (outer && up > 0 ? envAt(outer, up) : outer)
+      const rows = up > 0 ? (outer: Env | null) => cte.relation.rows(at(outer)) : cte.relation.rows
+      const stream = cte.relation.stream && up > 0 ? (outer: Env | null) => cte.relation.stream!(at(outer)) : cte.relation.stream
+      return { columns: renamed(cte.relation, a.name, a.cols), primaryKeys: new Map(), rows, ...(stream ? { stream } : {}) }
+    }
     const table = system ? undefined : p.exec.tx.table(name)
     if (table && rv.schemaname === 'public' && tableMeta(table).temporary) {
       throw new SqlError(SqlState.featureNotSupported, `public.${name} is shadowed by the session's temporary table "${name}": a permanent table hidden by a temporary one cannot be read by its qualified name`)
@@ -279,7 +310,7 @@ function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr'
   }
   const right = planItem(j.rarg!, p, parent, terms)
   let usingCols = nameList(j.usingClause)
-  if (j.isNatural) usingCols = left.columns.filter((c) => !c.hidden && right.columns.some((r) => r.name === c.name && !r.hidden)).map((c) => c.name)
+  if (j.isNatural) usingCols = [...new Set(left.columns.filter((c) => !c.hidden && !(c as UsingBinding).usingDup && right.columns.some((r) => r.name === c.name && !r.hidden && !(r as UsingBinding).usingDup)).map((c) => c.name))]
   // RIGHT/FULL JOIN .. USING: the unqualified join column is COALESCE(left, right), kept
   // as extra trailing columns; both sides' copies stay reachable when qualified.
   const merged = usingCols.length > 0 && (kind === 'JOIN_RIGHT' || kind === 'JOIN_FULL')
@@ -290,8 +321,8 @@ function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr'
   const mergedIdx: Array<[number, number]> = []
   if (merged) {
     for (const c of usingCols) {
-      const li = left.columns.findIndex((x) => x.name === c)
-      const ri = right.columns.findIndex((x) => x.name === c)
+      const li = usingIndex(left.columns, c)
+      const ri = usingIndex(right.columns, c)
       if (li < 0 || ri < 0) continue
       mergedIdx.push([li, left.columns.length + ri])
       columns.push({ name: c, table: null, type: left.columns[li]!.type })
@@ -301,7 +332,7 @@ function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr'
   let star: number[] | undefined
   if (usingCols.length) {
     const lw0 = left.columns.length
-    const first = usingCols.map((c, k) => (merged ? lw0 + right.columns.length + k : left.columns.findIndex((x) => x.name === c))).filter((i) => i >= 0)
+    const first = usingCols.map((c, k) => (merged ? lw0 + right.columns.length + k : usingIndex(left.columns, c))).filter((i) => i >= 0)
     const ls = starOf(left).filter((i) => !usingCols.includes(left.columns[i]!.name))
     const rs = starOf(right).filter((i) => !usingCols.includes(right.columns[i]!.name)).map((i) => i + lw0)
     star = [...first, ...ls.filter((i) => !first.includes(i)), ...rs]
@@ -315,8 +346,11 @@ function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr'
   const equi: EquiKey[] = []
   if (usingCols.length) {
     for (const c of usingCols) {
-      const li = left.columns.findIndex((x) => x.name === c)
-      const ri = right.columns.findIndex((x) => x.name === c)
+      const li = usingIndex(left.columns, c)
+      const ri = usingIndex(right.columns, c)
+      for (const [side, cols] of [['left', left.columns], ['right', right.columns]] as const) {
+        if (cols.filter((x) => x.name === c && !x.hidden && !(x as UsingBinding).usingDup).length > 1) throw new SqlError(SqlState.ambiguousColumn, `common column name "${c}" appears more than once in ${side} table`)
+      }
       if (li < 0 || ri < 0) throw new SqlError(SqlState.undefinedColumn, `column "${c}" specified in USING clause does not exist in ${li < 0 ? 'left' : 'right'} table`)
       equi.push({ left: (env) => env.row[li]!, right: (env) => env.row[ri]! })
     }
@@ -351,24 +385,26 @@ function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr'
   }
   const nullsL = left.columns.map(() => null)
   const nullsR = right.columns.map(() => null)
-  // USING columns read the non-null side for unqualified references in outer joins.
-  if (usingCols.length && (kind === 'JOIN_RIGHT' || kind === 'JOIN_FULL')) {
-    for (const c of usingCols) {
-      const li = left.columns.findIndex((x) => x.name === c)
-      const ri = right.columns.findIndex((x) => x.name === c)
-      void li
-      void ri
-    }
-  }
   const withMerged = mergedIdx.length === 0 ? (row: RtValue[]) => row : (row: RtValue[]) => {
     for (const [li, ri] of mergedIdx) row.push(row[li] ?? row[ri] ?? null)
     return row
   }
-  return {
+  // `JOIN .. USING (c) AS x`: x names the USING columns alone (the merged value in a RIGHT/FULL join).
+  const usingAlias = (j as { join_using_alias?: { aliasname?: string } }).join_using_alias?.aliasname
+  const aliasIdx = usingAlias === undefined ? [] : usingCols.map((c, k) => (merged ? lw + right.columns.length + k : kind === 'JOIN_RIGHT' ? lw + usingIndex(right.columns, c) : usingIndex(left.columns, c)))
+  const withAlias = aliasIdx.length === 0 ? (rows: RtValue[][]) => rows : (rows: RtValue[][]) => {
+    for (const r of rows) for (const i of aliasIdx) r.push(r[i] ?? null)
+    return rows
+  }
+  if (usingAlias !== undefined) aliasIdx.forEach((i, k) => columns.push({ name: usingCols[k]!, table: usingAlias, type: columns[i]!.type, usingDup: true }))
+  return joinAlias(j.alias, {
     columns,
     primaryKeys: new Map([...left.primaryKeys, ...right.primaryKeys]),
     ...(star ? { star } : {}),
-    rows: (outer) => {
+    rows: (outer) => withAlias(joinRows(outer)),
+  })
+  function joinRows(outer: Env | null): RtValue[][] {
+    {
       const lrows = left.rows(outer)
       const rrows = right.rows(outer)
       const out: RtValue[][] = []
@@ -409,8 +445,24 @@ function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr'
       if (rMatched) rrows.forEach((r, i) => {
         if (!rMatched[i]) out.push(withMerged((nullsL as RtValue[]).concat(r)))
       })
-      void lw
       return out
-    },
+    }
+  }
+}
+
+/**
+ * `(a JOIN b ..) AS x (c1, c2 ..)`: the join's columns (in `*` order) under the name x,
+ * renamed by position; the names inside the join are no longer visible, as in PostgreSQL.
+ */
+function joinAlias(alias: { aliasname?: string; colnames?: Node[] } | undefined, rel: FromRelation): FromRelation {
+  if (!alias?.aliasname) return rel
+  const name = alias.aliasname
+  const names = nameList(alias.colnames)
+  const keep = starOf(rel).filter((i) => !rel.columns[i]!.hidden && !(rel.columns[i] as UsingBinding).usingDup)
+  if (names.length > keep.length) throw new SqlError(SqlState.invalidColumnReference, `join expression "${name}" has ${keep.length} columns available but ${names.length} columns specified`)
+  return {
+    columns: keep.map((i, k) => ({ name: names[k] ?? rel.columns[i]!.name, table: name, type: rel.columns[i]!.type })),
+    primaryKeys: new Map(),
+    rows: (outer) => rel.rows(outer).map((r) => keep.map((i) => r[i] ?? null)),
   }
 }

@@ -19,6 +19,11 @@ export interface CteEntry {
   noReturning?: boolean
   /** The working table of a recursive CTE, read from inside its recursive term (new rows every round). */
   recursiveSelf?: boolean
+  /**
+   * The scope enclosing the WITH: the CTE's own outer references resolve from there, so a
+   * read from a deeper subquery passes the enclosing row of that level (plan/from.ts).
+   */
+  home?: { scope: Scope | null }
 }
 
 export type CteMap = Map<string, CteEntry>

@@ -109,6 +109,17 @@ export function planRecursive(cte: CommonTableExpr, sel: SelectStmt, names: stri
 
   // Nested in another recursive CTE's recursive term and reading it: new rows every round.
   if ([...p.ctes].some(([n, e]) => e.recursiveSelf && n !== name && referencesName(sel, n))) return { columns, rows: (outer) => [...stream(outer)], stream }
+  // Inside a subquery (a LATERAL one may read the enclosing row): computed once per enclosing row.
+  if (parent) {
+    const perOuter = new WeakMap<Env, RtValue[][]>()
+    let top: RtValue[][] | null = null
+    return { columns, stream, rows: (outer) => {
+      if (!outer) return (top ??= [...stream(outer)])
+      let rows = perOuter.get(outer)
+      if (!rows) perOuter.set(outer, (rows = [...stream(outer)]))
+      return rows
+    } }
+  }
   let memo: RtValue[][] | null = null
   return { columns, rows: (outer) => (memo ??= [...stream(outer)]), stream }
 }

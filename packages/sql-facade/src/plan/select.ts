@@ -9,6 +9,7 @@ import { coerce } from '../expr/coerce.js'
 import { compileExpr, compilePredicate, fingerprint, unify } from '../expr/compile.js'
 import { AggCollector, type CompileCtx } from '../expr/compile-context.js'
 import { nameList } from '../parser/name-list.js'
+import { sortDescending } from '../parser/sort-direction.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../relation/scope.js'
 import { isAggregate } from '../functions/aggregate.js'
@@ -188,45 +189,61 @@ interface Target {
 }
 
 function outputName(node: Node): string {
+  return figureName(node)[0]
+}
+
+/**
+ * PostgreSQL's FigureColname: a result column's default name and how strong it is (2: a
+ * column, function, or keyword name; 1: a type cast's type or `case`; 0: none).
+ * A cast or CASE takes the weaker name only when its argument (ELSE result) has no strong one.
+ */
+function figureName(node: Node): [string, number] {
   if ('ColumnRef' in node) {
     const f = node.ColumnRef.fields ?? []
     const last = f[f.length - 1]
-    return last && 'String' in last ? last.String.sval ?? '?column?' : '?column?'
+    return last && 'String' in last ? [last.String.sval ?? '?column?', 2] : ['?column?', 0]
   }
   if ('FuncCall' in node) {
     const n = nameList(node.FuncCall.funcname)
     const name = n[n.length - 1]!
-    if (name === 'btrim' || name === 'ltrim' || name === 'rtrim') return node.FuncCall.funcformat === 'COERCE_SQL_SYNTAX' ? 'btrim' : name
-    return name
+    if (name === 'btrim' || name === 'ltrim' || name === 'rtrim') return [node.FuncCall.funcformat === 'COERCE_SQL_SYNTAX' ? 'btrim' : name, 2]
+    return [name, 2]
   }
   if ('TypeCast' in node) {
-    const inner = node.TypeCast.arg ? outputName(node.TypeCast.arg) : '?column?'
-    if (inner !== '?column?') return inner
+    const inner = node.TypeCast.arg ? figureName(node.TypeCast.arg) : (['?column?', 0] as [string, number])
+    if (inner[1] > 1) return inner
     const tn = nameList(node.TypeCast.typeName?.names)
-    const last = tn[tn.length - 1]!
-    return ({ int4: 'int4', int8: 'int8', bool: 'bool', numeric: 'numeric', float8: 'float8', varchar: 'varchar', timestamp: 'timestamp', timestamptz: 'timestamptz', interval: 'interval' } as Record<string, string>)[last] ?? last
+    return [tn[tn.length - 1]!, 1]
   }
-  if ('CaseExpr' in node) return 'case'
-  if ('CoalesceExpr' in node) return 'coalesce'
-  if ('MinMaxExpr' in node) return node.MinMaxExpr.op === 'IS_GREATEST' ? 'greatest' : 'least'
-  if ('A_Expr' in node && node.A_Expr.kind === 'AEXPR_NULLIF') return 'nullif'
+  if ('CaseExpr' in node) {
+    const inner = node.CaseExpr.defresult ? figureName(node.CaseExpr.defresult) : (['?column?', 0] as [string, number])
+    return inner[1] > 1 ? inner : ['case', 1]
+  }
+  if ('CoalesceExpr' in node) return ['coalesce', 2]
+  if ('MinMaxExpr' in node) return [node.MinMaxExpr.op === 'IS_GREATEST' ? 'greatest' : 'least', 2]
+  if ('A_Expr' in node && node.A_Expr.kind === 'AEXPR_NULLIF') return ['nullif', 2]
+  if ('RowExpr' in node) return ['row', 2]
   if ('SubLink' in node) {
-    if (node.SubLink.subLinkType === 'EXISTS_SUBLINK') return 'exists'
-    if (node.SubLink.subLinkType === 'ARRAY_SUBLINK') return 'array'
+    if (node.SubLink.subLinkType === 'EXISTS_SUBLINK') return ['exists', 2]
+    if (node.SubLink.subLinkType === 'ARRAY_SUBLINK') return ['array', 2]
     const sel = node.SubLink.subselect
     if (node.SubLink.subLinkType === 'EXPR_SUBLINK' && sel && 'SelectStmt' in sel) {
-      const t = sel.SelectStmt.targetList?.[0]
-      if (t && 'ResTarget' in t) return t.ResTarget.name ?? (t.ResTarget.val ? outputName(t.ResTarget.val) : '?column?')
+      // A set operation is named by its leftmost SELECT.
+      let first = sel.SelectStmt
+      while (first.op && first.op !== 'SETOP_NONE' && first.larg) first = first.larg
+      if (first.valuesLists?.length) return ['column1', 2]
+      const t = first.targetList?.[0]
+      if (t && 'ResTarget' in t) return t.ResTarget.name ? [t.ResTarget.name, 2] : t.ResTarget.val ? figureName(t.ResTarget.val) : ['?column?', 0]
     }
-    return '?column?'
+    return ['?column?', 0]
   }
   if ('SQLValueFunction' in node) {
     const op = node.SQLValueFunction.op ?? ''
-    return op.replace('SVFOP_', '').replace(/_N$/, '').toLowerCase()
+    return [op.replace('SVFOP_', '').replace(/_N$/, '').toLowerCase(), 2]
   }
-  if ('A_ArrayExpr' in node) return 'array'
-  if ('A_Indirection' in node && node.A_Indirection.arg) return outputName(node.A_Indirection.arg)
-  return '?column?'
+  if ('A_ArrayExpr' in node) return ['array', 2]
+  if ('A_Indirection' in node && node.A_Indirection.arg) return figureName(node.A_Indirection.arg)
+  return ['?column?', 0]
 }
 
 /** LIMIT/OFFSET of a query: how many leading rows to skip and keep (keep null: all). */
@@ -269,11 +286,49 @@ function limitOf(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): ((rows: Rt
   }
 }
 
+/**
+ * PostgreSQL's rule: the DISTINCT ON expressions must be the leftmost ORDER BY expressions
+ * (in any order among themselves), else 42P10. Expressions compare as written, an output
+ * position or output column name standing for its select-list expression.
+ */
+function checkDistinctOnOrder(on: Node[], order: Node[], targets: Target[]): void {
+  if (order.length === 0) return
+  const canon = (n: Node): string => {
+    if ('A_Const' in n && n.A_Const.ival !== undefined) {
+      const t = targets[(n.A_Const.ival.ival ?? 0) - 1]
+      if (t?.node) return fingerprint(t.node)
+    }
+    if ('ColumnRef' in n) {
+      const f = n.ColumnRef.fields ?? []
+      const only = f.length === 1 && 'String' in f[0]! ? f[0].String.sval : undefined
+      const t = only === undefined ? undefined : targets.find((x) => x.name === only && x.node)
+      if (t?.node) return fingerprint(t.node)
+    }
+    return fingerprint(n)
+  }
+  const keys = new Set(on.map(canon))
+  const pending = new Set(keys)
+  let skipped = false
+  const mismatch = () => new SqlError(SqlState.invalidColumnReference, 'SELECT DISTINCT ON expressions must match initial ORDER BY expressions')
+  for (const o of order) {
+    if (!('SortBy' in o) || !o.SortBy.node) continue
+    const k = canon(o.SortBy.node)
+    if (keys.has(k)) {
+      if (skipped) throw mismatch()
+      pending.delete(k)
+    } else {
+      skipped = true
+    }
+  }
+  // DISTINCT ON items no ORDER BY item named are sorted after them, unless an ORDER BY item was passed over.
+  if (skipped && pending.size > 0) throw mismatch()
+}
+
 /** ORDER BY item: an output position, an output column name, or an input expression. */
 function sortKey(node: Node, outputs: ColumnBinding[], targets: Target[] | null, cctx: CompileCtx): SortKey {
   if (!('SortBy' in node)) throw new SqlError(SqlState.syntaxError, 'bad ORDER BY')
   const sb = node.SortBy
-  const desc = sb.sortby_dir === 'SORTBY_DESC'
+  const desc = sortDescending(sb)
   const nullsFirst = sb.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : sb.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : desc
   const expr = sb.node!
   if ('A_Const' in expr && expr.A_Const.ival !== undefined) {
@@ -403,7 +458,11 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
     }
   }
   const named = new Map<string, WindowDef>()
-  for (const w of stmt.windowClause ?? []) if ('WindowDef' in w && w.WindowDef.name) named.set(w.WindowDef.name, w.WindowDef)
+  for (const w of stmt.windowClause ?? []) {
+    if (!('WindowDef' in w) || !w.WindowDef.name) continue
+    if (named.has(w.WindowDef.name)) throw new SqlError(SqlState.windowingError, `window "${w.WindowDef.name}" is already defined`)
+    named.set(w.WindowDef.name, w.WindowDef)
+  }
   const win = new WindowCollector(named)
   const srf = new SrfCollector()
   const octx: CompileCtx = { ...cctx, agg, win, srf }
@@ -428,6 +487,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
   const distinctClause = stmt.distinctClause
   const distinctAll = !!distinctClause && distinctClause.length === 1 && Object.keys(distinctClause[0]!).length === 0
   const distinctOn = distinctClause && !distinctAll ? distinctClause.map((d) => sortKey({ SortBy: { node: d, sortby_dir: 'SORTBY_DEFAULT', sortby_nulls: 'SORTBY_NULLS_DEFAULT' } }, outputs, targets, sctx)) : null
+  if (distinctClause && !distinctAll) checkDistinctOnOrder(distinctClause, stmt.sortClause ?? [], targets)
   const limit = limitOf(stmt, p, parent)
   const slots = agg?.slots ?? []
   const budget = p.exec.budget

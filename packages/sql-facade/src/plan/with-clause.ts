@@ -59,11 +59,11 @@ export function planWithClause(w: WithClause, p: PlanCtx, parent: Scope | null):
       }
       const rel = planRecursive(cte, sel, names, inner, parent)
       label(rel)
-      ctes.set(name, { relation: rel })
+      ctes.set(name, { relation: rel, home: { scope: parent } })
       continue
     }
     const rel = inner.sub.select(sel, inner, parent)
-    ctes.set(name, { relation: { columns: label(rel), rows: memoized(rel, sel, ctes, parent) } })
+    ctes.set(name, { relation: { columns: label(rel), rows: memoized(rel, sel, ctes, parent) }, home: { scope: parent } })
   }
   return { ...p, ctes }
 }

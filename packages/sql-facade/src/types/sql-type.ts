@@ -262,7 +262,9 @@ const NAMES: Record<string, TypeId> = {
   numeric: 'numeric', decimal: 'numeric',
   float4: 'float4', real: 'float4',
   float8: 'float8', float: 'float8', 'double precision': 'float8',
-  text: 'text', varchar: 'varchar', 'character varying': 'varchar', bpchar: 'bpchar', char: 'bpchar', character: 'bpchar',
+  text: 'text', varchar: 'varchar', 'character varying': 'varchar', bpchar: 'bpchar', character: 'bpchar',
+  // `char` (unquoted) reaches here as pg_catalog.bpchar: the name char itself is PostgreSQL's one-byte "char".
+  char: 'char',
   name: 'name', uuid: 'uuid', json: 'json', jsonb: 'jsonb', bytea: 'bytea',
   date: 'date', time: 'time', timetz: 'timetz', timestamp: 'timestamp', timestamptz: 'timestamptz',
   interval: 'interval', oid: 'oid', void: 'void',

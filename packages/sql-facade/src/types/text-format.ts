@@ -201,8 +201,20 @@ function parseBytea(text: string): Uint8Array {
 }
 
 /** Applies VARCHAR(n)/CHAR(n) and NUMERIC(p,s) modifiers on assignment. */
+/**
+ * A `"char"` value (one byte) from text, as PostgreSQL's charin: `\ooo` is an octal byte,
+ * else the first byte. It is kept as its output text (charout): byte 0 is '', bytes from
+ * 128 print as `\ooo`. Applying it to its own output gives the same value.
+ */
+export function charIn(s: string): string {
+  const byte = /^\\[0-3][0-7]{2}$/.test(s) ? parseInt(s.slice(1), 8) : s.length === 0 ? 0 : new TextEncoder().encode(s)[0]!
+  if (byte === 0) return ''
+  return byte < 128 ? String.fromCharCode(byte) : `\\${byte.toString(8).padStart(3, '0')}`
+}
+
 export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue {
   if (v === null) return v
+  if (t.id === 'char' && !t.array && typeof v === 'string') return charIn(v)
   if (v instanceof SqlArray) {
     const el = elementType(t)
     return v.map((x) => applyTypmod(x, el, explicit))
