@@ -28,6 +28,8 @@ export interface FieldInfo {
   /** Internal type id (int4, numeric, timestamptz ...). */
   typeId: TypeId
   isArray: boolean
+  /** float4/float8 fields of a session with extra_float_digits 0 or below: the setting, for `formatPgText`. */
+  extraFloatDigits?: number
 }
 
 export type JsValue = null | boolean | number | bigint | string | Uint8Array
@@ -57,7 +59,11 @@ export interface QueryResult {
 
 export function fieldInfo(c: ColumnBinding): FieldInfo {
   const t: SqlType = c.type
-  return { name: c.name, type: typeName(t), oid: typeOid(t), typmod: typeModifier(t), size: typeSize(t), typeId: t.id, isArray: !!t.array }
+  const info: FieldInfo = { name: c.name, type: typeName(t), oid: typeOid(t), typmod: typeModifier(t), size: typeSize(t), typeId: t.id, isArray: !!t.array }
+  // Floats stay numbers in `rows`; the wire prints them later, outside the statement's style scope.
+  const extra = activeDateTimeStyle().extraFloatDigits
+  if ((t.id === 'float4' || t.id === 'float8') && !t.array && extra <= 0) info.extraFloatDigits = extra
+  return info
 }
 
 /** A value as `rows` holds it; text output follows the running statement's DateStyle and IntervalStyle. */
@@ -75,13 +81,13 @@ export function toJs(v: RtValue, t: SqlType, int8: Int8Output = 'string'): JsVal
 }
 
 /** PostgreSQL text output of a value from `rows` for its field (null stays null). */
-export function formatPgText(value: JsValue, field: Pick<FieldInfo, 'typeId'> & { isArray?: boolean }): string | null {
+export function formatPgText(value: JsValue, field: Pick<FieldInfo, 'typeId' | 'extraFloatDigits'> & { isArray?: boolean }): string | null {
   if (value === null) return null
   if (typeof value === 'string') return value
   if (typeof value === 'boolean') return value ? 't' : 'f'
   if (typeof value === 'bigint') return value.toString()
   if (value instanceof Uint8Array) return formatText(value, { id: 'bytea' })
-  if (field.typeId === 'float4' || field.typeId === 'float8') return formatFloat(value, field.typeId === 'float4')
+  if (field.typeId === 'float4' || field.typeId === 'float8') return formatFloat(value, field.typeId === 'float4', field.extraFloatDigits)
   return String(value)
 }
 

@@ -44,3 +44,23 @@ describe('DateStyle over the wire', () => {
     }
   })
 })
+
+describe('extra_float_digits over the wire', () => {
+  it('prints the float columns a client reads with the session setting, in simple and extended queries', async () => {
+    const node = await ConcordNode.start({ memory: true, p2p: false, nodeId: 'efd-a', pgPort: 0, pgPortSearch: false })
+    nodes.push(node)
+    const client = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord' })
+    const text = { getTypeParser: () => (v: string) => v }
+    await client.connect()
+    try {
+      const sql = 'SELECT 0.1::float8 * 3 AS d, 1234567::float4 AS f'
+      expect((await client.query({ text: sql, types: text })).rows).toEqual([{ d: '0.30000000000000004', f: '1.234567e+06' }])
+      await client.query('SET extra_float_digits = 0')
+      // PostgreSQL 15's answers at extra_float_digits 0.
+      expect((await client.query({ text: sql, types: text })).rows).toEqual([{ d: '0.3', f: '1.23457e+06' }])
+      expect((await client.query({ text: 'SELECT $1::float8 * 3 AS d', values: [0.1], types: text })).rows).toEqual([{ d: '0.3' }])
+    } finally {
+      await client.end()
+    }
+  })
+})

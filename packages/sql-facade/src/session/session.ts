@@ -498,7 +498,8 @@ export class Session {
 
   /** The session's DateStyle and IntervalStyle, which its statements run and print their results in. */
   private dateTimeStyle(): DateTimeStyle {
-    return dateTimeStyleOf(this.settings.show('datestyle') ?? 'ISO, MDY', this.settings.show('intervalstyle') ?? 'postgres')
+    return dateTimeStyleOf(this.settings.show('datestyle') ?? 'ISO, MDY', this.settings.show('intervalstyle') ?? 'postgres',
+      Number(this.settings.show('extra_float_digits') ?? '1'))
   }
 
   /** Builds a result in the session's styles (its dates and intervals are printed here). */

@@ -152,6 +152,9 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string, cur
       if ((name === 'backup_chain_length' || name === 'backup_retention_chains') && (Number(v) < 0 || Number(v) > 100_000)) {
         throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (0 .. 100000)`)
       }
+      if (name === 'extra_float_digits' && (Number(v) < -15 || Number(v) > 3)) {
+        throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (-15 .. 3)`)
+      }
       if (name === 'conflict_history_limit' && (Number(v) < 1 || Number(v) > 1_000_000)) {
         throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (1 .. 1000000)`)
       }

@@ -23,9 +23,15 @@ export interface DateTimeStyle {
   readonly output: DateOutput
   readonly order: DateOrder
   readonly interval: IntervalOutput
+  /**
+   * extra_float_digits: above 0 floats print their shortest exact text (PostgreSQL 12+'s
+   * default, 1); 0 and below print 15 + n (float8) or 6 + n (float4) significant digits.
+   * Held here because it is a text style of the session's output like the two above.
+   */
+  readonly extraFloatDigits: number
 }
 
-export const DEFAULT_DATETIME_STYLE: DateTimeStyle = { output: 'ISO', order: 'MDY', interval: 'postgres' }
+export const DEFAULT_DATETIME_STYLE: DateTimeStyle = { output: 'ISO', order: 'MDY', interval: 'postgres', extraFloatDigits: 1 }
 
 let active: DateTimeStyle = DEFAULT_DATETIME_STYLE
 
@@ -54,9 +60,10 @@ function parseDateStyle(value: string): { output: DateOutput; order: DateOrder }
   return { output: OUTPUTS[o ?? ''] ?? 'ISO', order: ORDERS[d ?? ''] ?? 'MDY' }
 }
 
-export function dateTimeStyleOf(dateStyle: string, intervalStyle: string): DateTimeStyle {
+export function dateTimeStyleOf(dateStyle: string, intervalStyle: string, extraFloatDigits = 1): DateTimeStyle {
   const { output, order } = parseDateStyle(dateStyle)
   const interval = (['postgres', 'postgres_verbose', 'sql_standard', 'iso_8601'] as const).find((s) => s === intervalStyle) ?? 'postgres'
-  if (output === 'ISO' && order === 'MDY' && interval === 'postgres') return DEFAULT_DATETIME_STYLE
-  return { output, order, interval }
+  const efd = Number.isInteger(extraFloatDigits) ? extraFloatDigits : 1
+  if (output === 'ISO' && order === 'MDY' && interval === 'postgres' && efd > 0) return DEFAULT_DATETIME_STYLE
+  return { output, order, interval, extraFloatDigits: efd }
 }

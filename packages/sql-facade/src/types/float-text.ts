@@ -2,12 +2,26 @@
  * float4 / float8 output: the shortest text that reads back as the same value (what
  * PostgreSQL prints with extra_float_digits = 1, its default), exponent form outside
  * [1e-4, 1e15) (1e6 for float4), and NaN, Infinity, -Infinity, -0 spelled as PostgreSQL does.
+ * With extra_float_digits 0 or below (the session's style), C's `%.{n}g` with n = 15 + it
+ * (float8) or 6 + it (float4), at least 1, as PostgreSQL prints then.
  */
-export function formatFloat(v: number, single: boolean): string {
+import { activeDateTimeStyle } from './datetime-style.js'
+
+/** C's `%.{precision}g`: exponent form when the exponent is below -4 or at least the precision; no trailing zeros. */
+function formatG(v: number, precision: number): string {
+  const [mant, e] = v.toExponential(precision - 1).split('e') as [string, string]
+  const e10 = Number(e)
+  const trim = (t: string): string => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t)
+  if (e10 < -4 || e10 >= precision) return `${trim(mant)}e${e10 < 0 ? '-' : '+'}${String(Math.abs(e10)).padStart(2, '0')}`
+  return trim(v.toFixed(Math.max(0, precision - 1 - e10)))
+}
+
+export function formatFloat(v: number, single: boolean, extraFloatDigits = activeDateTimeStyle().extraFloatDigits): string {
   if (Number.isNaN(v)) return 'NaN'
   if (v === Infinity) return 'Infinity'
   if (v === -Infinity) return '-Infinity'
   if (v === 0) return Object.is(v, -0) ? '-0' : '0'
+  if (extraFloatDigits <= 0) return formatG(v, Math.max(1, (single ? 6 : 15) + extraFloatDigits))
   let exp: string
   if (single) {
     let p = 1
