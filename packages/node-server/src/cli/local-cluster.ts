@@ -22,7 +22,7 @@ export interface LocalClusterOptions {
   clusterKey?: string
 }
 
-const MAX_NODES = 9
+const MAX_NODES = 32
 const READY_TIMEOUT_MS = 60_000
 
 export function parseClusterOptions(argv: string[]): LocalClusterOptions {
