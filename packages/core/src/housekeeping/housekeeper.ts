@@ -13,7 +13,7 @@
  *   disk too, so a restart in between shows the same rows.
  * - Stability within holders: the builder asks the holders a pending delete waits for
  *   to report their state (StateReportAsks, a bounded number per round), rather than
- *   waiting for them to pick it for anti-entropy (docs/decisions/0017-stability-within-holders.md).
+ *   waiting for them to pick it for anti-entropy (docs/decisions/0018-stability-within-holders.md).
  *
  * Invariant: a delete counts as stable only once every other live member holding the
  * shard has reported (by a matching anti-entropy digest, or the hash a SYNC_DIFF carries,

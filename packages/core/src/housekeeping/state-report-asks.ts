@@ -1,6 +1,6 @@
 /**
  * The builder's asks for state reports, so that a shard's deletes become stable in a
- * large cluster (docs/decisions/0017-stability-within-holders.md).
+ * large cluster (docs/decisions/0018-stability-within-holders.md).
  *
  * A delete is stable at the builder once every other live holder of the shard has
  * reported, after it, holding exactly the builder's state (Housekeeper.stableDeletes).

@@ -19,6 +19,7 @@ import type { SequenceAccess } from '../sequences/session-sequences.js'
 import type { RoleRecord } from '../catalog/role-record.js'
 import type { RoleDirectory } from '../catalog/role-directory.js'
 import type { NodeRole } from '../cluster/node-role.js'
+import type { MembershipHost } from '../cluster/peer-members.js'
 import type { TableChangeSource } from './table-change-source.js'
 
 import type { UserFunction } from '../catalog/function-def.js'
@@ -103,6 +104,8 @@ export interface ExecCtx {
   notify(channel: string, payload: string): void
   /** The node's table change feed (concord_changes); absent where changes cannot be followed. */
   tableChanges?: TableChangeSource
+  /** The node server's identity, join tokens and browser tokens; undefined without one. */
+  membership?: MembershipHost
   /**
    * pg_sleep: asks the session to wait `ms` before the statement's result is returned
    * (the executor is synchronous; the session waits asynchronously, so other clients run,
