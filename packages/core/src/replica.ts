@@ -174,6 +174,7 @@ export class Replica {
         transact: (fn) => this.transact(fn),
         peersLastSeen: () => new Map(this.replicator.peerStatus().map((p) => [p.nodeId, p.lastSeen])),
         announceGeneration: (shard, state) => this.replicator.announceGeneration(shard, state),
+        askState: (peer, shardId) => this.replicator.askState(peer, shardId),
       },
       this.log,
       this.pipeline,

@@ -11,10 +11,13 @@
  *   leaving out rows whose delete is stable (`stableDeletes`), and tells the peers; a
  *   replica adopting a generation keeps the old one as an overlay until drained, on
  *   disk too, so a restart in between shows the same rows.
+ * - Stability within holders: the builder asks the holders a pending delete waits for
+ *   to report their state (StateReportAsks, a bounded number per round), rather than
+ *   waiting for them to pick it for anti-entropy (docs/decisions/0018-stability-within-holders.md).
  *
  * Invariant: a delete counts as stable only once every other live member holding the
- * shard has reported (by a matching anti-entropy digest, which a replica sends only for
- * durable state) holding exactly this replica's state after the delete.
+ * shard has reported (by a matching anti-entropy digest, or the hash a SYNC_DIFF carries,
+ * both sent only for durable state) holding exactly this replica's state after the delete.
  */
 import * as Y from 'yjs'
 import type { LinkPolicy, ReplicaOptions, Scheduler, StoredRecord, Transaction } from '../api.js'
@@ -24,6 +27,7 @@ import type { ChangePipeline } from '../changes/change-pipeline.js'
 import type { Shard } from '../rows/shard.js'
 import type { ShardLog } from '../storage/shard-log.js'
 import type { Json, RowChange } from '../types.js'
+import { StateReportAsks, type ReportsWanted } from './state-report-asks.js'
 
 /** One member as the catalog records it. */
 export interface Member {
@@ -57,6 +61,19 @@ export interface HousekeeperHost {
   peersLastSeen(): ReadonlyMap<string, number | null>
   /** Sends a shard's new generation, whole, to the peers holding it. */
   announceGeneration(shard: Shard, state: Uint8Array): void
+  /**
+   * Asks `peer` to report its state of a shard (anti-entropy notes an equal report when
+   * its answer matches); false when the peer is not connected.
+   */
+  askState(peer: string, shardId: string): boolean
+}
+
+/** What the deletes of a shard wait for (see `deleteStability`). */
+interface DeleteStability {
+  /** Deleted rows whose delete is stable. */
+  stable: Set<string>
+  /** Live holders (other than this replica) whose report some pending delete still waits for. */
+  waitingOn: string[]
 }
 
 export class Housekeeper {
@@ -76,6 +93,8 @@ export class Housekeeper {
   private readonly equalAt = new Map<string, Map<string, number>>()
   /** Per shard holding older generations: when this replica moved to the current one (wall ms; at load, the load). */
   private readonly adoptedAt = new Map<string, number>()
+  /** The builder's asks for state reports (stability at scale). */
+  readonly asks = new StateReportAsks()
   private cancelTimer: (() => void) | null = null
   private stopped = false
 
@@ -102,9 +121,13 @@ export class Housekeeper {
     this.cancelTimer = null
   }
 
-  private schedule(): void {
+  private get interval(): number {
     const o = this.host.options
-    const interval = o.housekeepingIntervalMs ?? o.antiEntropyIntervalMs ?? 1000
+    return o.housekeepingIntervalMs ?? o.antiEntropyIntervalMs ?? 1000
+  }
+
+  private schedule(): void {
+    const interval = this.interval
     if (interval <= 0 || this.stopped) return
     this.cancelTimer = this.host.scheduler.setTimeout(interval, () => {
       this.cancelTimer = null
@@ -234,6 +257,11 @@ export class Housekeeper {
    * entries can collapse into one marker.
    */
   stableDeletes(shard: Shard): Set<string> {
+    return this.deleteStability(shard).stable
+  }
+
+  /** The stable deletes of a shard, and the holders whose reports the others wait for. */
+  private deleteStability(shard: Shard, members = this.members()): DeleteStability {
     const out = new Set<string>()
     const now = this.host.now()
     let deleted = this.deletedAt.get(shard.id)
@@ -241,7 +269,7 @@ export class Housekeeper {
       deleted = new Map()
       this.deletedAt.set(shard.id, deleted)
     }
-    const others = this.members().filter((m) => !m.departed && m.nodeId !== this.host.nodeId && this.host.holds(m.nodeId, m.region, shard.id))
+    const others = members.filter((m) => !m.departed && m.nodeId !== this.host.nodeId && this.host.holds(m.nodeId, m.region, shard.id))
     const equal = this.equalAt.get(shard.id)
     // A delete is stable once the oldest of the others' latest equal reports is after it.
     let oldestReport = Number.POSITIVE_INFINITY
@@ -250,16 +278,21 @@ export class Housekeeper {
     // Rows already collapsed (or live again) need no more tracking.
     const stillDeleted = new Set(pending)
     for (const row of deleted.keys()) if (!stillDeleted.has(row)) deleted.delete(row)
+    /** The newest delete not yet stable: every report at or before it is still wanted. */
+    let newestPending = Number.NEGATIVE_INFINITY
     for (const row of pending) {
       const at = deleted.get(row)
       if (at === undefined) {
         // deleted before this replica started: count from now
         deleted.set(row, now)
+        newestPending = Math.max(newestPending, now)
         continue
       }
       if (oldestReport > at) out.add(row)
+      else newestPending = Math.max(newestPending, at)
     }
-    return out
+    const waitingOn = newestPending === Number.NEGATIVE_INFINITY ? [] : others.filter((m) => (equal?.get(m.nodeId) ?? -1) <= newestPending).map((m) => m.nodeId)
+    return { stable: out, waitingOn }
   }
 
   // ---- generations --------------------------------------------------------------------
@@ -277,6 +310,7 @@ export class Housekeeper {
     // While storage refuses writes, departures wait for a later round.
     if (live.length > 0 && live[0]!.nodeId === this.host.nodeId && !this.log.failing) this.markDeparted(live)
     const o = this.host.options.compaction
+    const wanted: ReportsWanted[] = []
     for (const shard of this.host.shards()) {
       if (shard === this.host.catalogShard) continue
       if (shard.prevs.length > 0) {
@@ -290,19 +324,17 @@ export class Housekeeper {
       }
       if (!this.host.holds(this.host.nodeId, this.host.region, shard.id) || shard.hasText) continue
       if (this.builderOf(shard.id, members) !== this.host.nodeId) continue
+      const stability = this.deleteStability(shard, members)
+      // Deletes that still wait for some holders' reports: ask those holders (after this loop).
+      if (stability.waitingOn.length > 0) wanted.push({ shard: shard.id, holders: stability.waitingOn })
       const threshold = Math.max(o?.minGarbage ?? 1000, shard.entryCount * (o?.ratio ?? 1))
-      let garbage = shard.garbage()
-      let stable: Set<string> | undefined
-      if (garbage < threshold) {
-        // Deleted rows cost their entries until collapsed: count them as garbage too.
-        stable = this.stableDeletes(shard)
-        garbage += stable.size
-        if (garbage < threshold) continue
-      }
+      // Deleted rows cost their entries until collapsed: stable ones count as garbage too.
+      if (shard.garbage() + stability.stable.size < threshold) continue
       // Scans every key: only once the shard is due.
       if (shard.hasHalfAppliedWrites((w) => departedSet.has(w))) continue
-      this.compactShard(shard, stable ?? this.stableDeletes(shard))
+      this.compactShard(shard, stability.stable)
     }
+    this.asks.round(wanted, this.host.now(), 3 * Math.max(1, this.interval), (peer, shard) => this.host.askState(peer, shard))
   }
 
   /** Rewrites a shard as a new generation of its live entries, persists it and tells the peers holding it. */

@@ -326,7 +326,13 @@ export class AntiEntropy<S extends ReplicatedShard> {
         this.positions.acknowledge(from, repair.lsn)
         if (repair.listed !== null) host.heldEverythingOf(from, repair.listed)
       }
-      if (d.final || shard.digest() === d.hash) continue
+      if (shard.digest() === d.hash) {
+        // The peer's state (durable when its diff left) is exactly ours now: an equal
+        // report, as a matching digest is (the builder's asks rely on it for stability).
+        host.noteEqualState(d.shard, from)
+        continue
+      }
+      if (d.final) continue
       let update: Uint8Array
       try {
         update = shard.encodeState(d.stateVector)

@@ -5,8 +5,9 @@
  *
  * A gossip message carries the LSN range of the updates in it; a receiver that holds
  * everything before that range acknowledges its end with ACK once durable (ranges that
- * arrive early wait, bounded, until the gap fills). The sender turns each acknowledgement
- * into the peer's position and a commit-to-acknowledgement lag.
+ * arrive early wait, bounded, until the gap fills, by gossip or by an anti-entropy repair
+ * acknowledging a digest's LSN: the position then follows on through them). The sender
+ * turns each acknowledgement into the peer's position and a commit-to-acknowledgement lag.
  *
  * Bounds: MAX_RANGES_AHEAD ranges per peer; the commit log for lag measurement keeps the
  * last `setCommitLogLimit` commits (a peer further behind shows its position, no lag);
@@ -148,10 +149,17 @@ export class Positions<S extends ReplicatedShard> {
     return c[lo]![1]
   }
 
-  /** Acknowledges to `peer`, once durable, that this replica holds its changes up to `lsn`. */
+  /**
+   * Acknowledges to `peer`, once durable, that this replica holds its changes up to `lsn`,
+   * and beyond, through the ranges that came early and follow on from there (an
+   * anti-entropy repair acknowledges a digest's LSN while later gossip already waits
+   * ahead: without following on, the position stayed at the digest's LSN until the next
+   * digest from that peer, and a failover picked a standby that held less).
+   */
   acknowledge(peer: string, lsn: number): void {
     const st = this.statusOf(peer)
     if (lsn <= st.receivedLsn) return
+    lsn = this.followOn(peer, lsn)
     st.receivedLsn = lsn
     // Once what was received is on disk here (at once, with synchronous storage).
     this.ctx.host.whenDurable(() => this.fragments.send(peer, { type: MessageType.Ack, lsn }), { send: true })
@@ -174,17 +182,34 @@ export class Positions<S extends ReplicatedShard> {
       if (ahead.size < MAX_RANGES_AHEAD) ahead.set(prevLsn, Math.max(lsn, ahead.get(prevLsn) ?? 0))
       return
     }
-    // Contiguous with what we hold of the sender's changes, and so may be what came early.
-    let upTo = lsn
+    // Contiguous with what we hold of the sender's changes, and so may be what came early
+    // (acknowledge follows on through it).
+    this.acknowledge(from, lsn)
+  }
+
+  /**
+   * How far this replica holds `from`'s changes given it holds them up to `lsn`: through
+   * every range received ahead that starts at or before that point (applied when it came,
+   * so held once all before it is). Drops the ranges it passes. At most MAX_RANGES_AHEAD
+   * ranges, each visited once per pass that advances.
+   */
+  private followOn(from: string, lsn: number): number {
     const ahead = this.ahead.get(from)
-    if (ahead !== undefined) {
-      for (let next = ahead.get(upTo); next !== undefined; next = ahead.get(upTo)) {
-        ahead.delete(upTo)
-        upTo = Math.max(upTo, next)
+    if (ahead === undefined) return lsn
+    let upTo = lsn
+    for (let moved = true; moved; ) {
+      moved = false
+      for (const [start, end] of ahead) {
+        if (start > upTo) continue
+        ahead.delete(start)
+        if (end > upTo) {
+          upTo = end
+          moved = true
+        }
       }
-      for (const k of ahead.keys()) if (k < upTo) ahead.delete(k)
     }
-    this.acknowledge(from, upTo)
+    if (ahead.size === 0) this.ahead.delete(from)
+    return upTo
   }
 
   /** A HEARTBEAT from `from`: it is alive, and holds each listed node's changes up to the LSN given. */

@@ -219,6 +219,22 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   }
 
   /**
+   * Asks `peer` to report its state of a shard: a SYNC_REQ with this replica's state
+   * vector, answered by a SYNC_DIFF of what the peer holds beyond it and the hash of the
+   * peer's state, which anti-entropy notes as an equal report when it matches (the
+   * builder's asks, housekeeping/state-report-asks.ts). False when the peer is not
+   * connected, does not hold the shard, or this replica does not hold it.
+   */
+  askState(peer: string, shardId: string): boolean {
+    const info = this.peers.get(peer)
+    const shard = this.host.shard(shardId)
+    if (info === undefined || shard === undefined || !this.host.holds(peer, info.region, shardId) || this.stopped) return false
+    const requests = [{ shard: shardId, generation: shard.generation, stateVector: shard.stateVector() }]
+    this.fragments.send(peer, { type: MessageType.SyncRequest, requests })
+    return true
+  }
+
+  /**
    * Publishes an ephemeral notice to every node (gossip on the all-nodes topic, relayed by
    * the transport like updates): not stored, not repaired, lost for a node not reached.
    */

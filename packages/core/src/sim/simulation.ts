@@ -254,7 +254,7 @@ export class Simulation {
     const disk = this.storageTiming === null ? null : new DiskFaults(this.storageFaults, () => diskRandom.next(), this.time)
     const node: SimNode = { spec, storage: new MemoryStorage(), replica: null, transport: null, epoch: 0, random, diskRandom, disk, simStorage: null }
     this.nodes.set(spec.id, node)
-    this.graph.add(spec.id)
+    this.graph.add(spec.id, spec.region)
     return this.boot(node)
   }
 

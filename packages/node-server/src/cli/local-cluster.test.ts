@@ -12,6 +12,8 @@ describe('concord cluster options', () => {
     expect(parsed).toMatchObject({ nodes: 2, pgPort: 6000, dataDir: 'x' })
     expect(() => parseClusterOptions(['--nodes', '0'])).toThrow(UsageError)
     expect(() => parseClusterOptions(['--nodes', '99'])).toThrow(UsageError)
+    // Ten nodes on one machine (issue 20's real cluster) is accepted.
+    expect(parseClusterOptions(['--nodes', '10']).nodes).toBe(10)
     expect(() => parseClusterOptions(['--pg-port', 'abc'])).toThrow(UsageError)
     expect(() => parseClusterOptions(['--bogus'])).toThrow(UsageError)
   })
