@@ -36,7 +36,8 @@ import { MAX_NOTICE_BODY_BYTES, MAX_NOTICE_TOPIC_BYTES } from './replication/mes
 import { Placement, holdsTable } from './placement/placement.js'
 import { CATALOG_SHARD } from './placement/shard-id.js'
 import { ShardPlacements, type ShardPlacement } from './placement/shard-placement.js'
-import { CatchUp, CAUGHT_UP_KIND } from './placement/catch-up.js'
+import { CatchUp } from './placement/catch-up.js'
+import { JOIN_CAUGHT_UP_KIND, JoinCatchUp } from './placement/join-catch-up.js'
 import type { ReadPart } from './replication/federated-reads.js'
 import type { ReplicatorStats } from './replication/replication-context.js'
 import type { ReplicationHost } from './replication/replication-host.js'
@@ -91,6 +92,8 @@ export class Replica {
   private rowFilter: RowFilterCompiler | null = null
   private loading = true
   private closed = false
+  /** A check for join marks due is scheduled (scheduleJoinMarks). */
+  private joinMarksScheduled = false
 
   private constructor(options: ReplicaOptions) {
     if (typeof options.nodeId !== 'string' || options.nodeId.length === 0 || RESERVED_NAME_CHARS.test(options.nodeId)) {
@@ -138,11 +141,13 @@ export class Replica {
       {
         tableOfShard: (table, incarnation) => this.catalog.tableOfShard(table, incarnation),
         shardList: (table) => this.catalog.shardList(table),
+        tables: () => this.catalog.tables(),
         shard: (id) => this.shards.get(id),
         createShard: (id) => this.createShard(id),
       },
       new ShardPlacements({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
       new CatchUp({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
+      new JoinCatchUp({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
       options.partitionOf,
     )
     this.housekeeper = new Housekeeper(
@@ -187,6 +192,7 @@ export class Replica {
     const r = new Replica(options)
     await r.load()
     r.housekeeper.registerMembership()
+    r.scheduleJoinMarks()
     r.housekeeper.start()
     await r.replicator.start()
     return r
@@ -267,6 +273,7 @@ export class Replica {
   private onCatalogChange(change: CatalogChange): void {
     // Declared departed while away: it rejoins at the next settle (outside any Yjs transaction).
     if (change.kind === 'member' && change.name === this.nodeId && !this.loading) this.housekeeper.ownMemberChanged()
+    this.scheduleJoinMarks()
     this.pipeline.catalog(change)
   }
 
@@ -461,10 +468,38 @@ export class Replica {
     const done = this.placement.caughtUpThrough({ nodeId: this.nodeId, region: this.region }, { nodeId: peer, region }, shards)
     if (done.length === 0) return
     this.scheduler.setTimeout(0, () => {
+      if (this.closed || this.log.failing) return
+      try {
+        this.transact((tx) => {
+          for (const { kind, name, value } of done) tx.setCatalog(kind, name, value)
+        })
+      } catch {
+        // Storage refused the write: a later exchange marks it again.
+      }
+    })
+  }
+
+  /**
+   * After a catalog change: marks this node caught up on tables it joined holding but no
+   * other node is a source of (placement/join-catch-up.ts), so later joiners catch up
+   * from it. Once per batch of changes, out of the change's handling.
+   */
+  private scheduleJoinMarks(): void {
+    if (this.joinMarksScheduled || this.loading || this.closed) return
+    this.joinMarksScheduled = true
+    this.scheduler.setTimeout(0, () => {
+      this.joinMarksScheduled = false
       if (this.closed) return
-      this.transact((tx) => {
-        for (const { name, epoch } of done) tx.setCatalog(CAUGHT_UP_KIND, name, { epoch })
-      })
+      if (this.log.failing) return
+      const due = this.placement.joinMarksDue({ nodeId: this.nodeId, region: this.region })
+      if (due.length === 0) return
+      try {
+        this.transact((tx) => {
+          for (const { name, value } of due) tx.setCatalog(JOIN_CAUGHT_UP_KIND, name, value)
+        })
+      } catch {
+        // Storage refused the write: the next catalog change tries again.
+      }
     })
   }
 
@@ -701,6 +736,7 @@ export class Replica {
     nextId: () => this.ids.next(),
     region: () => this.region,
     holdsWhole: (info) => this.holdsWhole(info),
+    joinedHolders: (regions) => this.placement.joinCatchUp.joinedHolders(regions),
   }
 
   private baseRow(table: string, rowKey: string): Row | null {

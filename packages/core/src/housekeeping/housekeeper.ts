@@ -3,7 +3,8 @@
  * timer of its own.
  *
  * - Membership: every replica records itself in the catalog as a member (kind 'member':
- *   region, joining HLC), and again, as a new member keeping its writes, if it finds
+ *   region, joining HLC; on empty storage also kind 'joined', see
+ *   placement/join-catch-up.ts), and again, as a new member keeping its writes, if it finds
  *   itself declared departed. The oldest live member declares members silent longer than
  *   `departAfterMs` departed.
  * - Generations: each round, the member that builds a shard's generations (`builderOf`)
@@ -24,6 +25,7 @@ import type { ChangePipeline } from '../changes/change-pipeline.js'
 import type { Shard } from '../rows/shard.js'
 import type { ShardLog } from '../storage/shard-log.js'
 import type { Json, RowChange } from '../types.js'
+import { JOINED_KIND } from '../placement/join-catch-up.js'
 
 /** One member as the catalog records it. */
 export interface Member {
@@ -129,7 +131,12 @@ export class Housekeeper {
   registerMembership(): void {
     const me = this.host.getCatalog('member', this.host.nodeId) as { departed?: boolean; region?: string } | undefined
     if (me !== undefined && me.departed !== true && me.region === this.host.region) return
-    this.host.transact((tx) => tx.setCatalog('member', this.host.nodeId, { region: this.host.region, since: this.host.hlc() }))
+    const since = this.host.hlc()
+    this.host.transact((tx) => {
+      tx.setCatalog('member', this.host.nodeId, { region: this.host.region, since })
+      // First open on empty storage: it catches up on every table before answering from it.
+      if (me === undefined) tx.setCatalog(JOINED_KIND, this.host.nodeId, { since })
+    })
   }
 
   /** This node's member row changed (not at load): it checks it at the next settle. */

@@ -17,9 +17,10 @@
  * replicate nowhere. Refusals are `featureNotSupported`, never a short answer.
  */
 import { ConcordError } from '../errors/concord-error.js'
-import type { Row, TableInfo, Value } from '../types.js'
+import type { Json, Row, TableInfo, Value } from '../types.js'
 import { CATALOG_SHARD, parseShardId, shardId } from './shard-id.js'
-import { catchUpName, type CatchUp } from './catch-up.js'
+import { catchUpName, CAUGHT_UP_KIND, type CatchUp } from './catch-up.js'
+import { JOIN_CAUGHT_UP_KIND, type JoinCatchUp } from './join-catch-up.js'
 import type { ShardPlacement, ShardPlacements } from './shard-placement.js'
 
 /** Routes a row of a partitioned table to its partition (ReplicaOptions.partitionOf). */
@@ -31,6 +32,8 @@ export interface PlacementHost<S> {
   tableOfShard(table: string, incarnation: number): { info: TableInfo | undefined; dropped: boolean }
   /** The shards of a table's current incarnation. */
   shardList(table: string): readonly S[]
+  /** Every table of the catalog. */
+  tables(): readonly TableInfo[]
   shard(id: string): S | undefined
   /** Creates an empty shard (it joins its table, see CatalogView.attach). */
   createShard(id: string): S
@@ -71,12 +74,14 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
   private readonly host: PlacementHost<S>
   private readonly placements: ShardPlacements
   readonly catchUp: CatchUp
+  readonly joinCatchUp: JoinCatchUp
   partitionOf: PartitionOf | undefined
 
-  constructor(host: PlacementHost<S>, placements: ShardPlacements, catchUp: CatchUp, partitionOf: PartitionOf | undefined) {
+  constructor(host: PlacementHost<S>, placements: ShardPlacements, catchUp: CatchUp, joinCatchUp: JoinCatchUp, partitionOf: PartitionOf | undefined) {
     this.host = host
     this.placements = placements
     this.catchUp = catchUp
+    this.joinCatchUp = joinCatchUp
     this.partitionOf = partitionOf
   }
 
@@ -103,29 +108,59 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
     return this.caughtUp(nodeId, region, info)
   }
 
-  /** Whether node `nodeId` of `region` has caught up on the table since it started holding it (true if it always did). */
+  /**
+   * Whether node `nodeId` of `region` has caught up on the table since it started holding
+   * it (catch-up.ts) and since it joined on empty storage (join-catch-up.ts); true if it
+   * always held it.
+   */
   caughtUp(nodeId: string, region: string, info: TableInfo): boolean {
-    return this.catchUp.caughtUp(nodeId, region, info.storage ?? info.name, info.incarnation)
+    return this.catchUp.caughtUp(nodeId, region, info.storage ?? info.name, info.incarnation) && this.joinCatchUp.caughtUp(nodeId, info)
   }
 
   /**
-   * The tables `self` has caught up on through an anti-entropy exchange with `peer` that
-   * brought it every shard in `listed` (catch-up.ts): each is named by its `caught_up`
-   * mark and the epoch to record. A table counts when `self` holds it and has not caught
-   * up, the peer has, and the peer holds it whole or listed some shard of it.
+   * The marks `self` earns through an anti-entropy exchange with `peer` that brought it
+   * every shard in `listed`: for each table `self` holds and has not caught up on (after a
+   * change of holders, catch-up.ts, or since joining, join-catch-up.ts), when the peer has
+   * caught up on it and holds it whole or listed some shard of it. Each is a catalog
+   * record to write.
    */
-  caughtUpThrough(self: { nodeId: string; region: string }, peer: { nodeId: string; region: string }, listed: ReadonlySet<string>): Array<{ name: string; epoch: number }> {
-    const out: Array<{ name: string; epoch: number }> = []
-    for (const { storage, incarnation, record } of this.catchUp.tables()) {
-      const info = this.host.tableOfShard(storage, incarnation).info
-      if (info === undefined || !holdsTable(self.region, info) || this.caughtUp(self.nodeId, self.region, info)) continue
-      if (!this.caughtUp(peer.nodeId, peer.region, info)) continue
+  caughtUpThrough(self: { nodeId: string; region: string }, peer: { nodeId: string; region: string }, listed: ReadonlySet<string>): Array<{ kind: string; name: string; value: Json }> {
+    const out: Array<{ kind: string; name: string; value: Json }> = []
+    const proves = (info: TableInfo): boolean => {
+      if (!this.caughtUp(peer.nodeId, peer.region, info)) return false
+      const storage = info.storage ?? info.name
       const some = [...listed].some((id) => {
         const p = parseShardId(id)
-        return p !== null && p.table === storage && p.incarnation === incarnation
+        return p !== null && p.table === storage && p.incarnation === info.incarnation
       })
-      if (!some && !this.holdsWhole(peer.nodeId, peer.region, info)) continue
-      out.push({ name: `${catchUpName(storage, incarnation)}/${self.nodeId}`, epoch: record.epoch })
+      return some || this.holdsWhole(peer.nodeId, peer.region, info)
+    }
+    for (const { storage, incarnation, record } of this.catchUp.tables()) {
+      const info = this.host.tableOfShard(storage, incarnation).info
+      if (info === undefined || !holdsTable(self.region, info)) continue
+      if (this.catchUp.caughtUp(self.nodeId, self.region, storage, incarnation) || !proves(info)) continue
+      out.push({ kind: CAUGHT_UP_KIND, name: `${catchUpName(storage, incarnation)}/${self.nodeId}`, value: { epoch: record.epoch } })
+    }
+    for (const info of this.host.tables()) {
+      if (!holdsTable(self.region, info) || !this.joinCatchUp.unmarked(self.nodeId, info) || !proves(info)) continue
+      const mark = this.joinCatchUp.markOf(self.nodeId, info)
+      if (mark !== null) out.push({ kind: JOIN_CAUGHT_UP_KIND, ...mark })
+    }
+    return out
+  }
+
+  /**
+   * The join marks `self` writes without an exchange: for each table it holds, joined on
+   * empty storage, has no mark for, and no other node is a source of (join-catch-up.ts),
+   * so that nodes joining later catch up from it.
+   */
+  joinMarksDue(self: { nodeId: string; region: string }): Array<{ name: string; value: Json }> {
+    if (this.joinCatchUp.joinedSince(self.nodeId) === null) return []
+    const out: Array<{ name: string; value: Json }> = []
+    for (const info of this.host.tables()) {
+      if (!holdsTable(self.region, info) || !this.joinCatchUp.unmarked(self.nodeId, info) || !this.joinCatchUp.caughtUp(self.nodeId, info)) continue
+      const mark = this.joinCatchUp.markOf(self.nodeId, info)
+      if (mark !== null) out.push(mark)
     }
     return out
   }

@@ -32,6 +32,8 @@ import { encodeRowKey } from '../codec/row-key.js'
 import { NO_INCREMENTS, type RowWrite } from './row-write.js'
 import { RESERVED_NAME_CHARS } from '../codec/writer-entry.js'
 import { holdsTable, notHeldHere, notHeldWhole } from '../placement/placement.js'
+import { catchUpName } from '../placement/catch-up.js'
+import { JOIN_CAUGHT_UP_KIND } from '../placement/join-catch-up.js'
 
 export interface PendingRow extends RowWrite {
   keyValues: Value[]
@@ -59,6 +61,8 @@ export interface TransactionHost {
   region(): string
   /** Whether this replica holds every shard of the table (placement.ts `holdsWhole`): only then are its rows read here. */
   holdsWhole(info: TableInfo): boolean
+  /** Live members that joined on empty storage and hold tables of `regions` (placement/join-catch-up.ts). */
+  joinedHolders(regions: readonly string[] | null): Array<{ nodeId: string; since: number }>
 }
 
 const HIDDEN_ROWID = '_rowid'
@@ -515,6 +519,8 @@ export class LocalTransaction implements Transaction {
     this.writeCatalog('table', spec.name, encodeTableDefinition(def))
     const inc = this.catalogCl('table', spec.name)
     columns.forEach((c, i) => this.writeColumn(spec.name, inc, c, [at, i]))
+    // A new table is empty: every member known to hold it has all of it (join-catch-up.ts).
+    for (const m of this.host.joinedHolders(def.regions)) this.setCatalog(JOIN_CAUGHT_UP_KIND, `${catchUpName(spec.name, inc)}/${m.nodeId}`, { since: m.since })
     return this.table(spec.name)!
   }
 
