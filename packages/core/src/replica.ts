@@ -434,7 +434,7 @@ export class Replica {
       adoptGeneration: (shard, generation, state) => this.housekeeper.adoptGeneration(shard, generation, state),
       noteEqualState: (shardId, peer) => this.housekeeper.noteEqualState(shardId, peer),
       releaseCopy: (shard) => this.releaseCopy(shard),
-      heldEverythingOf: (peer, shards) => this.heldEverythingOf(peer, shards),
+      heldEverythingOf: (peer) => this.heldEverythingOf(peer),
       readRows: (table, incarnation, filter, parts) => {
         const info = this.catalog.table(table)
         if (info === undefined || info.incarnation !== incarnation) return null
@@ -457,15 +457,15 @@ export class Replica {
 
   /**
    * An anti-entropy exchange with `peer` brought every shard it listed: each table this
-   * replica is catching up on (placement/catch-up.ts) is caught up once such a peer was
-   * caught up itself and either holds the table whole or listed some shard of it (a former
-   * holder that has handed its copies over proves nothing). Recorded in the catalog, out
-   * of the message's handling.
+   * replica is catching up on (placement/catch-up.ts, join-catch-up.ts) is caught up once
+   * such exchanges with caught-up peers have covered every part of it held here
+   * (Placement.caughtUpThrough; a former holder that has handed its copies over covers
+   * nothing). Recorded in the catalog, out of the message's handling.
    */
-  private heldEverythingOf(peer: string, shards: ReadonlySet<string>): void {
+  private heldEverythingOf(peer: string): void {
     const region = this.replicator.peerRegion(peer)
     if (region === undefined || this.closed) return
-    const done = this.placement.caughtUpThrough({ nodeId: this.nodeId, region: this.region }, { nodeId: peer, region }, shards)
+    const done = this.placement.caughtUpThrough({ nodeId: this.nodeId, region: this.region }, { nodeId: peer, region })
     if (done.length === 0) return
     this.scheduler.setTimeout(0, () => {
       if (this.closed || this.log.failing) return

@@ -70,12 +70,17 @@ export function unheldShard(info: TableInfo, partition: number, placement: Shard
   )
 }
 
+/** Bound on the catch-ups whose covered parts are remembered at once. */
+const MAX_CATCH_UPS_TRACKED = 10_000
+
 export class Placement<S extends { rowCl(rowKey: string): number; readonly id: string }> {
   private readonly host: PlacementHost<S>
   private readonly placements: ShardPlacements
   readonly catchUp: CatchUp
   readonly joinCatchUp: JoinCatchUp
   partitionOf: PartitionOf | undefined
+  /** Per catch-up record (and mark name): the parts of the table exchanges have covered so far. */
+  private readonly covered = new Map<string, Set<string>>()
 
   constructor(host: PlacementHost<S>, placements: ShardPlacements, catchUp: CatchUp, joinCatchUp: JoinCatchUp, partitionOf: PartitionOf | undefined) {
     this.host = host
@@ -114,37 +119,66 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
    * always held it.
    */
   caughtUp(nodeId: string, region: string, info: TableInfo): boolean {
-    return this.catchUp.caughtUp(nodeId, region, info.storage ?? info.name, info.incarnation) && this.joinCatchUp.caughtUp(nodeId, info)
+    return this.caughtUpOnRecord(nodeId, region, info) && this.joinCatchUp.caughtUp(nodeId, info)
+  }
+
+  /** Caught up under the table's catch-up record: a source, marked, or holding none of the parts that changed holders. */
+  private caughtUpOnRecord(nodeId: string, region: string, info: TableInfo): boolean {
+    const storage = info.storage ?? info.name
+    if (this.catchUp.caughtUp(nodeId, region, storage, info.incarnation)) return true
+    const changed = this.catchUp.record(storage, info.incarnation)?.parts ?? null
+    return changed !== null && !this.partsHeld(nodeId, region, info).some((p) => changed.includes(p))
+  }
+
+  /**
+   * The parts of a table node `nodeId` of `region` holds: '' for the shards without a
+   * placement (when its region holds the table), and each placed shard naming it.
+   */
+  private partsHeld(nodeId: string, region: string, info: TableInfo): string[] {
+    const out = holdsTable(region, info) ? [''] : []
+    for (const p of this.placedShards(info)) if (p.placement.nodes.includes(nodeId)) out.push(p.id)
+    return out
   }
 
   /**
    * The marks `self` earns through an anti-entropy exchange with `peer` that brought it
-   * every shard in `listed`: for each table `self` holds and has not caught up on (after a
-   * change of holders, catch-up.ts, or since joining, join-catch-up.ts), when the peer has
-   * caught up on it and holds it whole or listed some shard of it. Each is a catalog
-   * record to write.
+   * every shard the peer listed: for each table `self` holds and has not caught up on
+   * (after a change of holders, catch-up.ts, or since joining, join-catch-up.ts). A peer
+   * that has caught up on the table covers the parts of it that both hold (a former
+   * holder covers nothing); the table is caught up once exchanges under the same record
+   * have covered every part `self` holds (in memory: a restart starts over). Each mark is a
+   * catalog record to write.
    */
-  caughtUpThrough(self: { nodeId: string; region: string }, peer: { nodeId: string; region: string }, listed: ReadonlySet<string>): Array<{ kind: string; name: string; value: Json }> {
+  caughtUpThrough(self: { nodeId: string; region: string }, peer: { nodeId: string; region: string }): Array<{ kind: string; name: string; value: Json }> {
     const out: Array<{ kind: string; name: string; value: Json }> = []
-    const proves = (info: TableInfo): boolean => {
+    const covers = (info: TableInfo, key: string, changed: readonly string[] | null): boolean => {
       if (!this.caughtUp(peer.nodeId, peer.region, info)) return false
-      const storage = info.storage ?? info.name
-      const some = [...listed].some((id) => {
-        const p = parseShardId(id)
-        return p !== null && p.table === storage && p.incarnation === info.incarnation
-      })
-      return some || this.holdsWhole(peer.nodeId, peer.region, info)
+      const mine = this.partsHeld(self.nodeId, self.region, info).filter((p) => changed === null || changed.includes(p))
+      if (mine.length === 0) return false
+      const theirs = new Set(this.partsHeld(peer.nodeId, peer.region, info))
+      let got = this.covered.get(key)
+      if (got === undefined) {
+        if (this.covered.size >= MAX_CATCH_UPS_TRACKED) this.covered.clear()
+        got = new Set()
+        this.covered.set(key, got)
+      }
+      for (const part of mine) if (theirs.has(part)) got.add(part)
+      if (!mine.every((part) => got.has(part))) return false
+      this.covered.delete(key)
+      return true
     }
     for (const { storage, incarnation, record } of this.catchUp.tables()) {
       const info = this.host.tableOfShard(storage, incarnation).info
-      if (info === undefined || !holdsTable(self.region, info)) continue
-      if (this.catchUp.caughtUp(self.nodeId, self.region, storage, incarnation) || !proves(info)) continue
-      out.push({ kind: CAUGHT_UP_KIND, name: `${catchUpName(storage, incarnation)}/${self.nodeId}`, value: { epoch: record.epoch } })
+      if (info === undefined || this.caughtUpOnRecord(self.nodeId, self.region, info)) continue
+      const name = `${catchUpName(storage, incarnation)}/${self.nodeId}`
+      if (!covers(info, `${CAUGHT_UP_KIND}/${name}/${record.epoch}`, record.parts)) continue
+      out.push({ kind: CAUGHT_UP_KIND, name, value: { epoch: record.epoch } })
     }
     for (const info of this.host.tables()) {
-      if (!holdsTable(self.region, info) || !this.joinCatchUp.unmarked(self.nodeId, info) || !proves(info)) continue
+      if (!this.joinCatchUp.unmarked(self.nodeId, info)) continue
       const mark = this.joinCatchUp.markOf(self.nodeId, info)
-      if (mark !== null) out.push({ kind: JOIN_CAUGHT_UP_KIND, ...mark })
+      if (mark === null || !covers(info, `${JOIN_CAUGHT_UP_KIND}/${mark.name}/${JSON.stringify(mark.value)}`, null)) continue
+      out.push({ kind: JOIN_CAUGHT_UP_KIND, ...mark })
     }
     return out
   }

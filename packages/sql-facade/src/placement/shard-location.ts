@@ -139,14 +139,14 @@ export function applyShardLocation(tx: CatalogAccess, tableName: string, epoch: 
   if (location === undefined) {
     if (previous === null) return
     tx.setCatalog(SHARD_PLACEMENT_KIND, id, null)
-    noteHolderChange(tx, root, before, epoch)
+    noteHolderChange(tx, root, before, epoch, [''])
     return
   }
   const chosen = resolveLocation(tx, root, id, location.trim(), factor)
   const nodes = chosen.map((n) => n.nodeId)
   tx.setCatalog(SHARD_PLACEMENT_KIND, id, { location: location.trim(), nodes, regions: [...new Set(chosen.map((n) => n.region))] } as unknown as Json)
   const newcomer = chosen.some((n) => !before.nodes.includes(n.nodeId) && before.regions !== null && !before.regions.includes(n.region))
-  if (newcomer) noteHolderChange(tx, root, before, epoch)
+  if (newcomer) noteHolderChange(tx, root, before, epoch, [id])
 }
 
 /** Whether a statement's WITH/SET options touch a shard's placement. */
