@@ -302,6 +302,16 @@ export class Replica {
     return this.placement.caughtUp(this.nodeId, this.region, info)
   }
 
+  /** Whether node `nodeId` of `region` has caught up on a table it holds (placement/catch-up.ts, join-catch-up.ts). */
+  nodeCaughtUp(nodeId: string, region: string, info: TableInfo): boolean {
+    return this.placement.caughtUp(nodeId, region, info)
+  }
+
+  /** The placed shards of a table's current incarnation (`shard_location`). */
+  placedShards(info: TableInfo): ReadonlyArray<{ id: string; partition: number; placement: ShardPlacement }> {
+    return this.placement.placedShards(info)
+  }
+
   /** The placement of a shard (`shard_location`); null when its table's regions hold it. */
   placementOf(id: string): ShardPlacement | null {
     return this.placement.placementOf(id)

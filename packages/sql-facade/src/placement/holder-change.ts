@@ -17,6 +17,8 @@ export type CatalogAccess = Pick<Transaction, 'table' | 'getCatalog' | 'listCata
 export interface Holders {
   regions: string[] | null
   nodes: string[]
+  /** Nodes known caught up now: kept as sources even when an earlier change is still being caught up on. */
+  confirmed?: string[]
 }
 
 /**
@@ -36,7 +38,7 @@ export function noteHolderChange(tx: CatalogAccess, table: TableInfo, before: Ho
     changed = old.parts === null || changed === null ? null : [...new Set([...old.parts, ...changed])]
     const prefix = `${name}/`
     const marked = tx.listCatalog(CAUGHT_UP_KIND).filter(([n, v]) => n.startsWith(prefix) && (v as { epoch?: unknown } | null)?.epoch === old.epoch)
-    sources = { regions: old.regions, nodes: [...new Set([...old.nodes, ...marked.map(([n]) => n.slice(prefix.length))])] }
+    sources = { regions: old.regions, nodes: [...new Set([...old.nodes, ...marked.map(([n]) => n.slice(prefix.length)), ...(before.confirmed ?? [])])] }
   }
   // Every node held it: whoever holds it now has it all.
   if (sources.regions === null) return

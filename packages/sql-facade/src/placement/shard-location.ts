@@ -33,14 +33,15 @@ export const SHARD_REPLICATION_FACTOR_OPTION = 'shard_replication_factor'
 /** Catalog kind of the node records each node writes when it opens (database.ts). */
 const NODE_KIND = 'node'
 
-interface KnownNode {
+export interface KnownNode {
   nodeId: string
   region: string
   /** Its `node_id` label (ALTER SYSTEM SET node_id), if any. */
   name: string | null
 }
 
-function knownNodes(tx: CatalogAccess): KnownNode[] {
+/** Nodes as their `node` records name them, by node id. */
+export function knownNodes(tx: Pick<CatalogAccess, 'listCatalog' | 'getCatalog'>): KnownNode[] {
   const out: KnownNode[] = []
   for (const [, v] of tx.listCatalog(NODE_KIND)) {
     const r = v as { nodeId?: unknown; region?: unknown } | null

@@ -19,6 +19,7 @@ import type { SequenceAccess } from '../sequences/session-sequences.js'
 import type { RoleRecord } from '../catalog/role-record.js'
 import type { RoleDirectory } from '../catalog/role-directory.js'
 import type { NodeRole } from '../cluster/node-role.js'
+import type { PlannedShard } from '../placement/rebalance-plan.js'
 import type { TableChangeSource } from './table-change-source.js'
 
 import type { UserFunction } from '../catalog/function-def.js'
@@ -103,6 +104,8 @@ export interface ExecCtx {
   notify(channel: string, payload: string): void
   /** The node's table change feed (concord_changes); absent where changes cannot be followed. */
   tableChanges?: TableChangeSource
+  /** The rebalance plan of a table (concord_rebalance_plan, placement/rebalance-plan.ts); absent where none can be made. */
+  rebalancePlan?(table: string): PlannedShard[]
   /**
    * pg_sleep: asks the session to wait `ms` before the statement's result is returned
    * (the executor is synchronous; the session waits asynchronously, so other clients run,
