@@ -75,14 +75,27 @@ describe('a subscriber that falls behind catches up', () => {
     expect(slot).toEqual({ active: false, wal_status: 'unreserved' })
 
     const restart = Date.now()
-    sub = await ConcordProcess.start({ dataDir: sub.options.dataDir, nodeId: 'sub' })
+    // The publisher's view is watched from before the subscriber starts: with row snapshots
+    // the subscriber is up and connected within moments, and the catch-up window can close
+    // before start() returns.
     const states = new Set<string>()
-    await until(async () => {
-      const r = await pub.query<{ state: string }>("SELECT state FROM pg_stat_replication WHERE application_name = 'sub'")
-      if (r.rows[0]) states.add(r.rows[0].state)
-      const n = await sub.query<{ n: string }>('SELECT count(*) AS n FROM events')
-      return Number(n.rows[0]!.n) === ROWS + 1 && (await lagBytes()) === 0
-    }, 40_000, 'the subscriber to catch up and acknowledge', 50)
+    let watching = true
+    const watcher = (async () => {
+      for (let i = 0; watching && i < 20_000; i++) {
+        const r = await pub.query<{ state: string }>("SELECT state FROM pg_stat_replication WHERE application_name = 'sub'")
+        if (r.rows[0]) states.add(r.rows[0].state)
+      }
+    })()
+    try {
+      sub = await ConcordProcess.start({ dataDir: sub.options.dataDir, nodeId: 'sub' })
+      await until(async () => {
+        const n = await sub.query<{ n: string }>('SELECT count(*) AS n FROM events')
+        return Number(n.rows[0]!.n) === ROWS + 1 && (await lagBytes()) === 0
+      }, 40_000, 'the subscriber to catch up and acknowledge', 50)
+    } finally {
+      watching = false
+      await watcher
+    }
     const catchUpMs = Date.now() - restart
     expect(states.has('catchup')).toBe(true)
     expect((await pub.query("SELECT state FROM pg_stat_replication WHERE application_name = 'sub'")).rows).toEqual([{ state: 'streaming' }])

@@ -26,6 +26,8 @@ export interface OpenReplicaOptions {
   region?: string
   /** Start without dialing (the user chose offline before a reload). */
   offline?: boolean
+  /** A scoped browser token from the node (`concord_browser_token`): the tables this replica may read and write there. */
+  token?: string
   /** Node id on first open; default `browser-<random>`. Ignored once one is stored. */
   nodeId?: string
   /** Milliseconds between anti-entropy rounds; default 1000. */
@@ -71,6 +73,7 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
     nodeId,
     join: options.join,
     offline: options.offline,
+    ...(options.token !== undefined ? { token: options.token } : {}),
     signGossip: options.signGossip,
     backoff: options.backoff,
     scheduler: options.scheduler,

@@ -119,6 +119,11 @@ export interface ReplicaOptions {
   resolvers?: Record<string, Resolver>
   /** Partition (shard) number of a row of a partitioned table; default 0 for all rows. */
   partitionOf?: (table: TableInfo, row: Row) => number
+  /**
+   * Store a row snapshot at a clean close, so the next open serves rows before applying
+   * the shards' records (rows/row-snapshot.ts); default true.
+   */
+  rowSnapshots?: boolean
   /** Milliseconds between anti-entropy rounds; default 1000. 0 disables the timer. */
   antiEntropyIntervalMs?: number
   /**

@@ -547,6 +547,15 @@ describe('replica: durability and replication', () => {
       if (from === 'a' && to === 'b' && type === MessageType.Updates) return
       deliver(from, to, data)
     }
+    // Updates travel by publish (the gossip mesh), not by deliver: cut them there too.
+    const publish = sim.publish.bind(sim)
+    sim.publish = (from: string, topic: string, data: Uint8Array) => {
+      if (data[1] === MessageType.Updates) {
+        if (from === 'b') lost++
+        return
+      }
+      publish(from, topic, data)
+    }
     b.transact((tx) => tx.insert('products', { id: 100, name: 'b only' }))
     a.transact((tx) => tx.insert('products', { id: 1, name: 'reaches b by repair' }))
     await sim.advance(3000)

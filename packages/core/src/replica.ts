@@ -21,6 +21,7 @@
 import type { LinkPolicy, OpenTransaction, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
 import { CATALOG_TABLE } from './catalog/catalog-schema.js'
 import { CatalogView } from './catalog/catalog-view.js'
+import { CatalogLists } from './catalog/catalog-lists.js'
 import { CATALOG_MERGE, mergeCatalogValues } from './catalog/definition-merge.js'
 import { catalogTableView } from './catalog/table-view.js'
 import { ChangePipeline } from './changes/change-pipeline.js'
@@ -46,6 +47,7 @@ import { Replicator } from './replication/replicator.js'
 import { commitWrites } from './rows/commit-writes.js'
 import { LocalTransaction, type TransactionHost } from './rows/local-transaction.js'
 import { resolveEntriesFresh } from './rows/resolve-entries.js'
+import { encodeRowSnapshot, ROW_SNAPSHOT_META_KEY, type ShardRowSnapshot } from './rows/row-snapshot.js'
 import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, type ShardRowChange } from './rows/shard.js'
 import { ShardLog } from './storage/shard-log.js'
 import { MemoryStorage } from './storage/memory-storage.js'
@@ -78,6 +80,8 @@ export class Replica {
   lastReplayedCommitMs: number | null = null
   /** Entries or messages that failed validation. */
   malformed = 0
+  /** The housekeeper's catalog lists, kept per catalog version (it only reads them). */
+  private readonly catalogLists = new CatalogLists(() => this.catalog.version, (kind) => this.listCatalog(kind))
   /** Which peers' changes this replica applies, per shard (null: all of them). */
   linkPolicy: LinkPolicy | null = null
   private readonly clientID: number
@@ -170,7 +174,8 @@ export class Replica {
         shards: () => this.shards.values(),
         holds: (nodeId, region, id) => this.placement.holds(nodeId, region, id),
         getCatalog: (kind, name) => this.catalog.getCatalog(kind, name),
-        listCatalog: (kind) => this.listCatalog(kind),
+        // Read every round on every node (members): re-listed only when the catalog changed.
+        listCatalog: (kind) => this.catalogLists.list(kind),
         transact: (fn) => this.transact(fn),
         peersLastSeen: () => new Map(this.replicator.peerStatus().map((p) => [p.nodeId, p.lastSeen])),
         announceGeneration: (shard, state) => this.replicator.announceGeneration(shard, state),
@@ -211,6 +216,11 @@ export class Replica {
       // records are applied, in one pass (resolving them all again afterwards doubled the
       // cost of a start).
       catalogLoaded: () => this.catalog.rebuildAll(),
+      restoredSnapshot: (hlc, replayedMs) => {
+        this.clock.observe(hlc)
+        this.lastReplayedCommitMs = replayedMs
+      },
+      clearRowSnapshot: () => this.log.setMeta(ROW_SNAPSHOT_META_KEY, new Uint8Array(0)),
     })
     this.loading = false
     this.pipeline.discardChanges()
@@ -732,6 +742,11 @@ export class Replica {
       return this.baseRow(table, rowKey)
     },
     baseRows: (table) => this.baseRows(table),
+    baseRowValues: (table) => {
+      if (table === CATALOG_TABLE.name) return this.catalogShard.rows.values()
+      const shards = this.catalog.shardsOf(table)
+      return shards.length === 1 ? shards[0]!.rows.values() : [...this.baseRows(table)].map(([, row]) => row)
+    },
     baseTable: (name) => this.catalog.table(name),
     baseTables: () => this.tables(),
     rowCl: (table, rowKey) => {
@@ -942,8 +957,32 @@ export class Replica {
     this.housekeeper.stop()
     await this.replicator.stop()
     this.pipeline.flush()
+    if (this.options.rowSnapshots !== false) await this.storeRowSnapshot()
     await this.log.close()
-    for (const s of this.shards.values()) s.doc.destroy()
+    for (const s of this.shards.values()) s.destroy()
+  }
+
+  /**
+   * Stores the row snapshot once every write issued is durable (a write that completes
+   * can issue a log compaction: waited for too). Not when storage fails: the next open
+   * then loads every shard from its records.
+   */
+  private async storeRowSnapshot(): Promise<void> {
+    for (let i = 0; i < 4 && !this.log.failing && !this.log.isDurable(); i++) await this.log.durable().catch(() => {})
+    if (this.log.failing || !this.log.isDurable()) return
+    this.log.setMeta(ROW_SNAPSHOT_META_KEY, this.rowSnapshot())
+  }
+
+  /** The row snapshot of every table shard that qualifies (rows/row-snapshot.ts), for the next open. */
+  private rowSnapshot(): Uint8Array {
+    const shards: ShardRowSnapshot[] = []
+    for (const s of this.shards.values()) {
+      const records = this.log.recordCount(s.id)
+      if (s === this.catalogShard || records === undefined) continue
+      const snapshot = s.rowSnapshot(records)
+      if (snapshot !== null) shards.push(snapshot)
+    }
+    return encodeRowSnapshot({ hlc: this.clock.peek(), replayedMs: this.lastReplayedCommitMs, shards })
   }
 }
 

@@ -113,6 +113,8 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
   const joinFlags = [
     ...(key.file !== undefined ? [`--cluster-key ${resolve(key.file)}`] : []),
     ...(settings.password !== undefined ? ['--password-file <file holding the password>'] : []),
+    // One use: it puts the joiner on the cluster's member list (docs/security.md, "Membership").
+    ...(node.joinToken !== undefined ? [`--join-token ${node.joinToken}`] : []),
   ]
   process.stdout.write(
     [

@@ -52,7 +52,11 @@ export abstract class SessionTransport implements Transport {
     encodeSyncFrame({ type: 'hello', nodeId: options.nodeId, addrs: [] }) // validates the node id
     this.gossip = new GossipTopics(
       { nodeId: options.nodeId, maxMessageBytes: options.maxMessageBytes },
-      { message: (from, data) => this.deliver(from, data), log: (level, message) => this.log(level, message) },
+      {
+        message: (from, data) => this.deliver(from, data),
+        authorAdmitted: (peerId) => this.peerAdmitted(peerId) && !this.gossipExcluded(peerId),
+        log: (level, message) => this.log(level, message),
+      },
     )
     this.sync = new SyncSessions(
       {
@@ -68,6 +72,7 @@ export abstract class SessionTransport implements Transport {
         up: (session) => this.sessionUp(session),
         down: (session) => this.handler?.onPeerDown(session.nodeId!),
         message: (from, data) => this.deliver(from, data),
+        admitted: (peerId) => this.peerAdmitted(peerId),
         changed: () => this.changed(),
         log: (level, message) => this.log(level, message),
       },
@@ -98,6 +103,36 @@ export abstract class SessionTransport implements Transport {
   /** A peer's session came up. */
   protected sessionUp(session: SyncSession): void {
     this.handler?.onPeerUp(session.nodeId!)
+  }
+
+  /**
+   * Whether a libp2p peer may take part (its direct frames and the gossip it signs are
+   * delivered). An environment with a member list overrides it; the default admits all.
+   */
+  protected peerAdmitted(_peerId: string): boolean {
+    return true
+  }
+
+  /** Whether a libp2p peer is kept out of gossip (a scoped browser replica: direct frames only). */
+  protected gossipExcluded(_peerId: string): boolean {
+    return false
+  }
+
+  /** The libp2p PeerId of a peer's session, by replica node id. */
+  peerIdOf(nodeId: string): string | undefined {
+    return this.sync.ofNode(nodeId)?.peerId
+  }
+
+  /** Closes every connection to a libp2p peer (a member removed from the cluster). */
+  disconnectPeer(peerId: string, reason: string): void {
+    const session = this.sync.ofPeer(peerId)
+    if (session) this.sync.close(session, reason, true)
+    for (const c of this.node?.getConnections() ?? []) if (c.remotePeer.toString() === peerId) c.abort(new Error(reason))
+  }
+
+  /** libp2p peers connected now (any state of their sync session). */
+  connectedPeerIds(): string[] {
+    return [...new Set((this.node?.getConnections() ?? []).map((c) => c.remotePeer.toString()))]
   }
 
   /** Whether join targets may be dialed now (besides being started). */

@@ -48,6 +48,7 @@ import { RoleDirectory } from './catalog/role-directory.js'
 import { BOOTSTRAP, ROLE_KINDS } from './catalog/role-record.js'
 import { FailoverMonitor } from './failover/failover-monitor.js'
 import { ChangeFeed } from './live/change-feed.js'
+import type { MembershipHost } from './cluster/peer-members.js'
 import { LiveQueries, type Unsubscribe } from './live/live-queries.js'
 import type { LiveQueryOptions, LiveRowsListener } from './live/live-query.js'
 
@@ -300,6 +301,12 @@ export class Database implements SessionHost {
   p2pAddresses(): string[] {
     return this.p2pSource()
   }
+
+  /**
+   * The node server's side of `ALTER SYSTEM ADD/REMOVE NODE` (its libp2p identity, its join
+   * tokens); undefined (a simulated or embedded database): those statements fail with 0A000.
+   */
+  membership: MembershipHost | undefined = undefined
 
   query(sql: string, params?: unknown[]): Promise<QueryResult> {
     return this.defaultSession.query(sql, params)

@@ -12,6 +12,7 @@ import type { StatementResult } from './runtime/result.js'
 import type { ColumnBinding } from './relation/scope.js'
 import { typeModifier, typeName, typeOid, typeSize, type SqlType, type TypeId } from './types/sql-type.js'
 import { formatFloat, formatText } from './types/text-format.js'
+import { activeDateTimeStyle } from './types/datetime-style.js'
 import type { RtValue } from './types/value.js'
 
 export interface FieldInfo {
@@ -59,16 +60,17 @@ export function fieldInfo(c: ColumnBinding): FieldInfo {
   return { name: c.name, type: typeName(t), oid: typeOid(t), typmod: typeModifier(t), size: typeSize(t), typeId: t.id, isArray: !!t.array }
 }
 
+/** A value as `rows` holds it; text output follows the running statement's DateStyle and IntervalStyle. */
 export function toJs(v: RtValue, t: SqlType, int8: Int8Output = 'string'): JsValue {
   if (v === null) return null
-  if (t.array) return formatText(v, t)
+  if (t.array) return formatText(v, t, activeDateTimeStyle())
   switch (t.id) {
     case 'bool': return v as boolean
     case 'int2': case 'int4': case 'float4': case 'float8': case 'oid': return v as number
     case 'int8': return int8 === 'bigint' ? (v as bigint) : String(v)
     case 'bytea': return v as Uint8Array
     case 'json': case 'jsonb': case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': case 'uuid': case 'unknown': return v as string
-    default: return formatText(v, t)
+    default: return formatText(v, t, activeDateTimeStyle())
   }
 }
 

@@ -16,7 +16,7 @@
  */
 import { webSockets } from '@libp2p/websockets'
 import type { Scheduler, Transport } from '@concord/core'
-import { createLibp2pNode, peerIdOf, SessionTransport, type DialState, type JoinTarget, type Libp2pNode, type LogLevel } from '@concord/p2p'
+import { createLibp2pNode, decodeBrowserToken, peerIdOf, SessionTransport, type DialState, type JoinTarget, type Libp2pNode, type LogLevel } from '@concord/p2p'
 import { denyDial, exchangeCandidates } from './dial-policy.js'
 import { describeDialError } from './dial-error.js'
 import { joinAddresses } from './join-address.js'
@@ -38,6 +38,12 @@ export interface BrowserTransportOptions {
   backoff?: { initialMs?: number; maxMs?: number }
   /** Start disconnected (a page reloaded while the user had chosen offline). */
   offline?: boolean
+  /**
+   * A scoped browser token (`SELECT concord_browser_token(..)` on the node): the replica
+   * connects with the identity it carries, so the node serves it only the token's tables.
+   * Absent: a fresh identity, which a node with a member list refuses.
+   */
+  token?: string
   scheduler?: Scheduler
   log?: (level: 'info' | 'warn', message: string) => void
 }
@@ -172,6 +178,7 @@ export class BrowserTransport extends SessionTransport implements Transport {
       listen: [],
       transports: [webSockets()],
       denyDial: (addr) => denyDial(addr.toString()),
+      ...(this.options.token !== undefined ? { privateKey: decodeBrowserToken(this.options.token).privateKey } : {}),
       signGossip: this.options.signGossip !== false,
       maxMessageBytes: this.maxMessageBytes,
     })

@@ -7,6 +7,14 @@
  * that decodes them; then the older generations kept as overlays (the caller resolves
  * again the rows of the shards that got one).
  *
+ * A row snapshot left by a clean close (rows/row-snapshot.ts) stands in for that pass:
+ * a table shard whose stored log still has the generation and record count the snapshot
+ * was taken at, whose table view has the same fingerprint, and which has no overlay gets
+ * the snapshot's rows, and its records are applied only when its document is first used
+ * (Shard.restoreRows); they are still read here, so storage verifies them at open and a
+ * damaged data file stops the open as before. The snapshot is cleared (`clearRowSnapshot`) before anything else
+ * is written, so it never outlives the state it describes.
+ *
  * Invariants: loading writes nothing back (its Yjs transactions carry the load origin,
  * which the change pipeline never persists), except removing an overlay that no longer
  * belongs to any shard. A shard is loaded as one document: records of another generation
@@ -19,6 +27,7 @@ import { LSN_META_KEY } from '../changes/local-sequence.js'
 import { ConcordError } from '../errors/concord-error.js'
 import { isPreviousId, parsePreviousId } from '../generations/generation-id.js'
 import { CATALOG_SHARD } from '../placement/shard-id.js'
+import { decodeRowSnapshot, ROW_SNAPSHOT_META_KEY, viewFingerprint, type ShardRowSnapshot } from '../rows/row-snapshot.js'
 import { LOAD_ORIGIN, type Shard } from '../rows/shard.js'
 
 /** What loading fills in. */
@@ -36,12 +45,24 @@ export interface LoadTarget {
   restoredOverlay(shard: Shard): void
   /** The catalog shard is in (or storage holds none): table shards created from now on get their tables' views. */
   catalogLoaded(): void
+  /** A row snapshot was found: the clock and replay time it was taken at. */
+  restoredSnapshot(hlc: number, replayedMs: number | null): void
+  /** Clears the stored row snapshot, ahead of every later storage write. */
+  clearRowSnapshot(): void
 }
 
 /** Reads everything `target.storage` holds into `target`. */
 export async function loadReplica(target: LoadTarget): Promise<void> {
   target.restoreSequence(await target.storage.getMeta(LSN_META_KEY))
+  const snapshot = decodeRowSnapshot(await target.storage.getMeta(ROW_SNAPSHOT_META_KEY))
   const ids = await target.storage.shards()
+  const overlaid = new Set(ids.map((id) => parsePreviousId(id)?.shard).filter((id) => id !== undefined))
+  const snapshots = new Map<string, ShardRowSnapshot>()
+  if (snapshot !== null) {
+    target.clearRowSnapshot()
+    target.restoredSnapshot(snapshot.hlc, snapshot.replayedMs)
+    for (const s of snapshot.shards) if (!overlaid.has(s.shard)) snapshots.set(s.shard, s)
+  }
   const rank = (id: string) => (id === CATALOG_SHARD ? 0 : isPreviousId(id) ? 2 : 1)
   const order = [...ids].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
   let catalogDone = false
@@ -59,6 +80,8 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
     const records = sameDocument(stored)
     const shard = target.shard(id) ?? target.createShard(id)
     target.loadedLog(id, stored.length)
+    const rows = snapshots.get(id)
+    if (rows !== undefined && restored(shard, rows, stored.length, records[0]!.generation, () => records)) continue
     try {
       applyAll(shard.doc, records)
       shard.generation = records[0]!.generation
@@ -67,6 +90,19 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
     }
   }
   if (!catalogDone) target.catalogLoaded()
+}
+
+/** Gives `shard` its rows from its part of a row snapshot if that still describes the stored log; false when it does not. */
+function restored(shard: Shard, rows: ShardRowSnapshot, count: number, generation: number, read: () => StoredRecord[]): boolean {
+  const view = shard.table
+  if (view === null || generation !== rows.generation || count !== rows.records) return false
+  if (viewFingerprint(view) !== rows.view) return false
+  try {
+    shard.restoreRows(rows, read)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Restores an older generation kept as an overlay (see Housekeeper.adoptGeneration). */

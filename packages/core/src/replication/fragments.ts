@@ -16,6 +16,7 @@
  */
 import type { Transport } from '../api.js'
 import { assert } from '../errors/assert.js'
+import { scopeOutgoing } from './peer-scope.js'
 import { MAX_FRAGMENTS, MAX_REASSEMBLED_BYTES, MessageType, encodeMessage, type Message } from './messages.js'
 import type { ReplicationContext } from './replication-context.js'
 import type { ReplicatedShard } from './replication-host.js'
@@ -47,10 +48,14 @@ export class Fragments<S extends ReplicatedShard> {
   }
 
   /** Sends one message to a peer: whole, or in paced fragments when it is over the limit. */
-  send(peer: string, msg: Message): void {
+  send(peer: string, message: Message): void {
     const t = this.ctx.transport
     if (t === null || this.ctx.stopped) return
     const { stats, host, maxBytes } = this.ctx
+    // A scoped peer (a browser replica with a token) gets only the shards it may read.
+    const scope = this.ctx.scopeOf(peer)
+    const msg = scope === null ? message : scopeOutgoing(scope, message)
+    if (msg === null) return
     const bytes = encodeMessage(msg)
     if (bytes.length <= maxBytes) {
       this.sendWhole(t, peer, bytes, host.now() + FRAGMENT_PACING_LIMIT_MS)

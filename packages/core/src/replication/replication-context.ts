@@ -3,6 +3,7 @@
  * host, the transport, the counters, the peers that said hello, and whether replication
  * stopped. Owned by the Replicator.
  */
+import type { PeerScope } from './peer-scope.js'
 import type { Transport } from '../api.js'
 import type { PeerConfirmations } from './peer-confirmations.js'
 import type { ReplicatedShard, ReplicationHost } from './replication-host.js'
@@ -25,6 +26,8 @@ export interface ReplicatorStats {
   roundsFailed: number
   /** Shard entries of received messages not applied because the link does not carry them (setLinkPolicy). */
   filtered: number
+  /** Messages from scoped peers that held something outside their scope (peer-scope.ts; those parts dropped). */
+  outOfScope: number
   /** Messages sent, and received whole, as fragments. */
   fragmentedSent: number
   fragmentedReceived: number
@@ -43,6 +46,7 @@ export function newReplicatorStats(): ReplicatorStats {
     repairBytes: 0,
     oversize: 0,
     filtered: 0,
+    outOfScope: 0,
     roundsFailed: 0,
     fragmentedSent: 0,
     fragmentedReceived: 0,
@@ -72,4 +76,6 @@ export interface ReplicationContext<S extends ReplicatedShard> {
   readonly maxBytes: number
   /** The state hashes connected peers reported (what `Replica.syncState` is made of). */
   readonly confirmations: PeerConfirmations
+  /** A restricted peer's scope (peer-scope.ts); null for every unrestricted peer. */
+  scopeOf(peer: string): PeerScope | null
 }

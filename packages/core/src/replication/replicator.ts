@@ -17,6 +17,7 @@
  * Yjs client id, would race the lost one, and Yjs breaks that tie by client id, so a
  * write acknowledged after the restart could lose to one that never was.
  */
+import { scopeIncoming, type PeerScopes } from './peer-scope.js'
 import type { Transport } from '../api.js'
 import type { TableInfo } from '../types.js'
 import { AntiEntropy } from './anti-entropy.js'
@@ -45,6 +46,13 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   readonly stats: ReplicatorStats = newReplicatorStats()
   /** What the last failed anti-entropy round threw. */
   lastRoundError: unknown = null
+  /**
+   * Restricted peers (browser replicas holding a scoped token): what each may read and
+   * write (peer-scope.ts); null: every peer is unrestricted. Set by the environment.
+   */
+  peerScopes: PeerScopes | null = null
+  /** Told what a scoped peer sent outside its scope (dropped, never applied or relayed). */
+  onOutOfScope: ((peer: string, refused: string[]) => void) | null = null
   private readonly host: ReplicationHost<S>
   private readonly transport: Transport | null
   private readonly interval: number
@@ -81,6 +89,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       linked: this.linked,
       maxBytes: this.maxBytes,
       confirmations: this.confirmations,
+      scopeOf: (peer) => replicator.peerScopes?.(peer) ?? null,
       get stopped() {
         return replicator.stopped
       },
@@ -283,6 +292,16 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     } catch {
       this.stats.rejected++
       return
+    }
+    const scope = this.peerScopes?.(from) ?? null
+    if (scope !== null) {
+      const cut = scopeIncoming(scope, msg)
+      if (cut.refused.length > 0) {
+        this.stats.outOfScope++
+        this.onOutOfScope?.(from, cut.refused)
+      }
+      if (cut.msg === null) return
+      msg = cut.msg
     }
     this.positions.statusOf(from).lastSeen = this.host.now()
     const m = msg

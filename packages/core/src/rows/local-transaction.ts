@@ -49,6 +49,8 @@ export interface PendingRow extends RowWrite {
 export interface TransactionHost {
   baseRow(table: string, rowKey: string): Row | null
   baseRows(table: string): Iterable<[string, Row]>
+  /** The stored rows of a table, without their keys (a plain scan reads only these). */
+  baseRowValues(table: string): Iterable<Row>
   baseTable(name: string): TableInfo | undefined
   baseTables(): TableInfo[]
   /** Causal length of a stored row (0 if absent). */
@@ -247,8 +249,14 @@ export class LocalTransaction implements Transaction {
     return this.view(info, rowKey, this.pending.get(info.name)?.get(rowKey)) ?? undefined
   }
 
-  *scan(table: string): Iterable<Row> {
+  scan(table: string): Iterable<Row> {
     const info = this.rowTable(table)
+    // Nothing written or renamed here: the stored rows as they are, with no layer per row.
+    if (!this.pending.has(info.name) && !this.columnsFrom.has(info.name)) return this.committed(info) ? this.host.baseRowValues(this.baseName(info.name)) : []
+    return this.scanMerged(info)
+  }
+
+  private *scanMerged(info: TableInfo): Iterable<Row> {
     const pend = this.pending.get(info.name)
     for (const [k, row] of this.committed(info) ? this.host.baseRows(this.baseName(info.name)) : []) {
       if (pend?.has(k)) continue

@@ -39,6 +39,8 @@ import { localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
 import { readSingleWriterRow, resolveLiveRow, type ResolveContext } from './row-resolver.js'
 import { rowHash, sameRow } from './row-hash.js'
+import { encodeRows, snapshotRows, viewFingerprint, type ShardRowSnapshot } from './row-snapshot.js'
+import type { StoredRecord } from '../api.js'
 
 export const LOCAL_ORIGIN = 'local'
 export const REMOTE_ORIGIN = 'remote'
@@ -65,9 +67,17 @@ export interface ShardHooks {
 
 export class Shard {
   readonly id: string
-  /** The current generation's document; replaced when a new generation is adopted. */
-  doc: Y.Doc
-  map: Y.Map<unknown>
+  private currentDoc: Y.Doc
+  private currentMap: Y.Map<unknown>
+  /**
+   * Set while the rows came from a row snapshot and the stored records that hold them
+   * are not yet applied to the document (see `restoreRows`): the first use of the
+   * document applies them (`doc`, `map`), and what the snapshot knows of the document
+   * (digest, garbage, entry count) answers until then.
+   */
+  private deferred: { read: () => StoredRecord[]; digest: number; garbage: number; entries: number } | null = null
+  /** Set while deferred records are applied: the rows are known, only the books are kept. */
+  private booksOnly = false
   /**
    * Older generations still holding entries the current one lacks (writes their owners
    * have not re-applied yet), oldest first. Read-only overlays (generations/overlays.ts).
@@ -130,8 +140,8 @@ export class Shard {
     this.hooks = hooks
     this.clientID = clientID
     this.writer = writer
-    this.doc = this.newDoc(clientID)
-    this.map = this.doc.getMap('rows')
+    this.currentDoc = this.newDoc(clientID)
+    this.currentMap = this.currentDoc.getMap('rows')
     this.onLocalUpdate = (update: Uint8Array) => hooks.onUpdate(this, update, LOCAL_ORIGIN)
     this.resolveContext = {
       resolvers: hooks.resolvers,
@@ -143,6 +153,26 @@ export class Shard {
       visible: (rowKey, writer, own) => (this.alone(writer) ? (own !== null ? [[writer, own]] : []) : this.visibleEntries(rowKey).entries),
       setText: (rowKey, skey, cl, text) => setText(this.doc.getText(textName(rowKey, skey, cl)), text),
     }
+  }
+
+  /** The current generation's document; replaced when a new generation is adopted. */
+  get doc(): Y.Doc {
+    if (this.deferred !== null) this.applyDeferred()
+    return this.currentDoc
+  }
+
+  set doc(doc: Y.Doc) {
+    this.currentDoc = doc
+  }
+
+  /** The current generation's `rows` map. */
+  get map(): Y.Map<unknown> {
+    if (this.deferred !== null) this.applyDeferred()
+    return this.currentMap
+  }
+
+  set map(map: Y.Map<unknown>) {
+    this.currentMap = map
   }
 
   private newDoc(clientID: number): Y.Doc {
@@ -177,6 +207,8 @@ export class Shard {
    */
   get hasText(): boolean {
     if (this.view?.info.columns.some((c) => c.kind === 'text')) return true
+    // A row snapshot is taken only of a document holding no Y.Text (rowSnapshot).
+    if (this.deferred !== null) return false
     for (const name of this.doc.share.keys()) if (name.startsWith(TEXT_PREFIX)) return true
     return false
   }
@@ -332,6 +364,7 @@ export class Shard {
 
   /** Live entries of the current generation (what `map.size` counts, without walking the map). */
   get entryCount(): number {
+    if (this.deferred !== null) return this.deferred.entries
     return mapItems(this.map).size - this.absentKeys.size
   }
 
@@ -414,6 +447,10 @@ export class Shard {
 
   /** Hash of state vector and delete set: equal hashes mean equal content. Cached until the next update. */
   digest(): number {
+    if (this.deferred !== null) {
+      this.deletedCache = this.deferred.garbage
+      return this.deferred.digest
+    }
     if (this.digestCache === null) {
       this.deletedCache = this.deletes.count()
       this.digestCache = fnv1a(Y.encodeSnapshot(this.deletes.snapshot(this.doc)))
@@ -590,6 +627,104 @@ export class Shard {
     return { table, key, before, after, origin }
   }
 
+  // ---- row snapshots (row-snapshot.ts) ------------------------------------------------
+
+  /**
+   * This shard's rows and books as a row snapshot, taken when its storage log holds
+   * `records` records; null when the shard does not qualify: no table yet, older
+   * generations held, Y.Texts (their rows are not all in the entries), or part of an
+   * update still waiting for its dependencies.
+   */
+  rowSnapshot(records: number): ShardRowSnapshot | null {
+    const view = this.view
+    if (view === null || this.prevs.length > 0 || view.info.columns.some((c) => c.kind === 'text')) return null
+    if (this.deferred === null) {
+      if (hasPendingUpdates(this.currentDoc)) return null
+      for (const name of this.currentDoc.share.keys()) if (name.startsWith(TEXT_PREFIX)) return null
+    }
+    const digest = this.digest()
+    return {
+      shard: this.id,
+      generation: this.generation,
+      records,
+      view: viewFingerprint(view),
+      digest,
+      garbage: this.deletedCache,
+      entries: this.entryCount,
+      rowsHash: this.rowsSum,
+      writers: [...this.writers],
+      deleted: this.deletedRowKeys(),
+      ...encodeRows(this.rows, view.layout.map((c) => c.name)),
+    }
+  }
+
+  /**
+   * Puts back the rows of a row snapshot taken of this shard when its log held exactly
+   * `records` (the loader checked generation, record count and view), leaving the records
+   * unapplied until the document is first used. Only on a fresh shard with its view set.
+   * Throws on a malformed row list, leaving the shard as it was.
+   */
+  restoreRows(snapshot: ShardRowSnapshot, read: () => StoredRecord[]): void {
+    assert(this.view !== null && this.rows.size === 0 && this.prevs.length === 0 && this.deferred === null, 'rows restored into a fresh shard')
+    try {
+      snapshotRows(snapshot, this.view!.layout.map((c) => c.name), this.rows)
+    } catch (err) {
+      this.rows.clear()
+      throw err
+    }
+    this.generation = snapshot.generation
+    this.rowsSum = snapshot.rowsHash
+    for (const w of snapshot.writers) this.writers.add(w)
+    this.deletedRows = new Set(snapshot.deleted)
+    this.deferred = { read, digest: snapshot.digest, garbage: snapshot.garbage, entries: snapshot.entries }
+  }
+
+  /** True while the rows came from a row snapshot and the document is not loaded yet. */
+  get isDeferred(): boolean {
+    return this.deferred !== null
+  }
+
+  /**
+   * Reads and applies the records a row snapshot stood for, keeping the books (writers,
+   * deletes, absent keys) but not resolving rows: the snapshot's rows are their
+   * resolution. A generation or digest that then differs from the snapshot's means the
+   * rows may too: they are resolved afresh (and counted as malformed, which no correct
+   * run does). A record storage finds damaged throws here, at first use.
+   */
+  private applyDeferred(): void {
+    const d = this.deferred!
+    this.deferred = null
+    const doc = this.currentDoc
+    const records = d.read()
+    this.booksOnly = true
+    try {
+      doc.transact(() => {
+        for (const r of records) Y.applyUpdate(doc, r.data, LOAD_ORIGIN)
+      }, LOAD_ORIGIN)
+    } finally {
+      this.booksOnly = false
+    }
+    if (records.length > 0 && records[0]!.generation === this.generation && this.digest() === d.digest) return
+    if (records.length > 0) this.generation = records[0]!.generation
+    this.hooks.onMalformed()
+    this.rows.clear()
+    this.rowsSum = 0
+    this.deletedRows = new Set()
+    const keys = new Set<string>()
+    for (const k of this.currentMap.keys()) {
+      const split = splitEntryKey(k)
+      if (split !== null) keys.add(split[0])
+    }
+    this.rematerialize(keys, 'remote')
+  }
+
+  /** Frees the documents (the replica is closing); never loads a deferred one. */
+  destroy(): void {
+    this.deferred = null
+    this.currentDoc.destroy()
+    for (const p of this.prevs) p.doc.destroy()
+  }
+
   // ---- local writes ------------------------------------------------------------------
 
   /**
@@ -713,7 +848,7 @@ export class Shard {
       this.changedByLast = true
     }
     const keys = new Set<string>()
-    const remote = tr.origin !== LOCAL_ORIGIN
+    const remote = tr.origin !== LOCAL_ORIGIN && !this.booksOnly
     const raws = remote ? new Map<string, unknown>() : null
     let maxHlc = -1
     for (const [type, subs] of tr.changed) {
@@ -732,6 +867,7 @@ export class Shard {
             continue
           }
           this.writers.add(split[1])
+          if (this.booksOnly) continue
           keys.add(split[0])
           if (raws !== null) {
             const raw = this.raw(sub)
@@ -741,6 +877,7 @@ export class Shard {
           }
         }
       } else {
+        if (this.booksOnly) continue
         const name = this.textNameOf(type)
         if (name === undefined) continue
         const end = name.indexOf(WRITER_SEP)

@@ -22,6 +22,7 @@ import { Simulation } from './simulation.js'
 import { SeededRandom } from './seeded-random.js'
 import { EntryLedger } from './entry-ledger.js'
 import type { DiskFaultCounts, StorageFaults } from './disk-faults.js'
+import { trafficBetween, type TrafficSnapshot } from './traffic-meter.js'
 import { entryCl } from '../codec/writer-entry.js'
 import { decodeRowKey, encodeRowKey, entryKey } from '../codec/row-key.js'
 
@@ -74,7 +75,26 @@ export interface SeedResult {
   /** Whether this seed ran with disk faults, and what they did. */
   storageFaults: boolean
   diskFaults: DiskFaultCounts
+  /** What the network carried (sim/traffic-meter.ts), to read how cost grows with the cluster. */
+  traffic: CampaignTraffic
 }
+
+/** Network cost of one seed, in two phases. */
+export interface CampaignTraffic {
+  /** Writes, crashes, partitions and the healing after them, until every replica agrees. */
+  faulty: TrafficSnapshot
+  /** The quiet spell after that (no writes, no faults): the cost of rounds alone. */
+  quiet: TrafficSnapshot
+  /** Length of the quiet spell in anti-entropy rounds (virtual ms / interval). */
+  quietRounds: number
+  /** Virtual ms from the last heal (every node up, no partition) until every replica agreed. */
+  convergeMs: number
+}
+
+/** Anti-entropy interval of every campaign replica (virtual ms). */
+export const CAMPAIGN_ROUND_MS = 300
+/** Length of the quiet spell after healing (virtual ms): deletes become stable, overlays drain. */
+const QUIET_MS = 30_000
 
 const REGIONS = ['us-west', 'eu-central', 'ap-southeast']
 const OUTAGE_HORIZON_MS = 20_000
@@ -206,7 +226,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   const sim = new Simulation({
     seed,
     faults: { drop: rng.next() * maxDrop, duplicate: rng.next() * 0.1, minDelayMs: 1, maxDelayMs: rng.int(5, 80) },
-    antiEntropyIntervalMs: 300,
+    antiEntropyIntervalMs: CAMPAIGN_ROUND_MS,
     ...(storageDelay ? { storageTiming: { minMs: 0, maxMs: rng.int(1, 40) } } : {}),
     ...(faulty ? { storageFaults: storageFaultsOf(seed) } : {}),
   })
@@ -277,6 +297,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   await sim.settle()
   // Entries written before the first write (membership) are in the catalog: not compared.
   ledger.clearFresh()
+  const trafficAtStart = sim.traffic.snapshot()
 
   const writes_: WriteLog = new Map()
   let writes = 0
@@ -325,9 +346,18 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   }
   for (const id of ids) if (!sim.isRunning(id)) await restart(id)
   sim.heal()
+  const healedAt = sim.now
   await sim.settle(600_000)
+  const convergeMs = sim.now - healedAt
+  const trafficAtConverged = sim.traffic.snapshot()
   // A quiet spell: deletes become stable and collapse, overlays drain; then settle again.
-  await sim.advance(30_000)
+  await sim.advance(QUIET_MS)
+  const traffic: CampaignTraffic = {
+    faulty: trafficBetween(trafficAtStart, trafficAtConverged),
+    quiet: trafficBetween(trafficAtConverged, sim.traffic.snapshot()),
+    quietRounds: QUIET_MS / CAMPAIGN_ROUND_MS,
+    convergeMs,
+  }
   await sim.settle(600_000)
 
   auditBooks(sim, ids, seed)
@@ -449,6 +479,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     partitions,
     storageFaults: faulty,
     diskFaults: sim.diskFaultCounts(),
+    traffic,
     fingerprint: CAMPAIGN_TABLES.map((t) => `${t.name}:${canonicalRows(first.scan(t.name))}`).join('\n'),
   }
 }

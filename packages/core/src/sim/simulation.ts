@@ -20,6 +20,9 @@ import type { Row } from '../types.js'
 import { SeededRandom } from './seeded-random.js'
 import { SimStorage, type StorageTiming } from './sim-storage.js'
 import { DiskFaults, type DiskFaultCounts, type StorageFaults } from './disk-faults.js'
+import { ConnectionGraph, type LinkLimits } from './connection-graph.js'
+import { GossipMesh, type MeshDegree } from './gossip-mesh.js'
+import { TrafficMeter, kindOf } from './traffic-meter.js'
 
 /** Start of virtual time: 2026-01-01T00:00:00Z, so ids and timestamps look real. */
 export const SIM_EPOCH_MS = 1_767_225_600_000
@@ -48,6 +51,10 @@ export interface SimulationOptions {
   storageTiming?: StorageTiming
   /** Seeded disk faults (slow fsync, disk full, torn tail); they need `storageTiming`. Default none. */
   storageFaults?: StorageFaults
+  /** Connections each node dials and holds at most (connection-graph.ts); default 20 and 40. */
+  links?: LinkLimits
+  /** Gossip mesh degree (gossip-mesh.ts); default gossipsub's 6 (4..12). */
+  meshDegree?: MeshDegree
 }
 
 export interface SimNodeSpec {
@@ -64,6 +71,14 @@ interface SimEvent {
   node: string | null
   epoch: number
   run: () => void
+}
+
+/** A gossip message in flight, relayed hop by hop. */
+interface GossipMessage {
+  id: number
+  origin: string
+  topic: string
+  data: Uint8Array
 }
 
 interface SimNode {
@@ -152,13 +167,12 @@ class SimTransport implements Transport {
   }
 
   publish(topic: string, data: Uint8Array): void {
-    for (const peer of this.sim.connectedPeers(this.id)) {
-      if (this.sim.subscribed(peer, topic)) this.sim.deliver(this.id, peer, data)
-    }
+    this.sim.publish(this.id, topic, data)
   }
 
   subscribe(topic: string): void {
     this.topics.add(topic)
+    this.sim.joinTopic(this.id, topic)
   }
 
   unsubscribe(topic: string): void {
@@ -191,8 +205,13 @@ export class Simulation {
   /** Set when a storage write completed: its continuations run before the next event. */
   private settleMicrotasks = false
   private readonly encoder = new TextEncoder()
-  /** Messages delivered, dropped and duplicated so far. */
-  readonly counters = { delivered: 0, dropped: 0, duplicated: 0, events: 0 }
+  /** Messages delivered, dropped and duplicated so far (`gossipDuplicates`: gossip a node had seen, not handed on). */
+  readonly counters = { delivered: 0, dropped: 0, duplicated: 0, events: 0, gossipDuplicates: 0 }
+  /** Messages and bytes every node handed to the network, by kind and by node. */
+  readonly traffic = new TrafficMeter()
+  private readonly graph: ConnectionGraph
+  private readonly mesh: GossipMesh
+  private gossipIds = 0
 
   constructor(options: SimulationOptions) {
     this.seed = options.seed >>> 0
@@ -202,6 +221,17 @@ export class Simulation {
     this.storageTiming = options.storageTiming ?? null
     this.storageFaults = options.storageFaults ?? {}
     if (options.storageFaults !== undefined && this.storageTiming === null) throw new Error('storageFaults need storageTiming')
+    // Streams of their own, so links and meshes do not shift the network's draws.
+    this.graph = new ConnectionGraph(this.rng.fork('links'), options.links)
+    this.mesh = new GossipMesh(
+      {
+        upPeers: (id) => this.startedPeers(id),
+        isUp: (a, b) => this.started(a) && this.started(b) && this.graph.neighbours(a).has(b) && this.canReach(a, b),
+        subscribed: (id, topic) => this.subscribed(id, topic),
+      },
+      this.rng.fork('mesh'),
+      options.meshDegree,
+    )
   }
 
   /** Current virtual time (ms since the Unix epoch). */
@@ -224,6 +254,7 @@ export class Simulation {
     const disk = this.storageTiming === null ? null : new DiskFaults(this.storageFaults, () => diskRandom.next(), this.time)
     const node: SimNode = { spec, storage: new MemoryStorage(), replica: null, transport: null, epoch: 0, random, diskRandom, disk, simStorage: null }
     this.nodes.set(spec.id, node)
+    this.graph.add(spec.id)
     return this.boot(node)
   }
 
@@ -296,14 +327,30 @@ export class Simulation {
     return (this.nodes.get(id)?.replica ?? null) !== null
   }
 
-  /** Ids of running nodes `id` can currently reach. */
+  /** Ids of running nodes `id` is linked to and can currently reach (its up connections), in link order. */
   connectedPeers(id: string): string[] {
     const out: string[] = []
-    for (const [other, n] of this.nodes) {
-      if (other === id || n.replica === null || n.transport?.handler === null) continue
+    for (const other of this.graph.neighbours(id)) {
+      const n = this.nodes.get(other)
+      if (n === undefined || n.replica === null || n.transport === null || n.transport.handler === null) continue
       if (this.canReach(id, other)) out.push(other)
     }
     return out
+  }
+
+  /** Nodes `id` holds a connection to, up or not (connection-graph.ts). */
+  linkedPeers(id: string): string[] {
+    return [...this.graph.neighbours(id)]
+  }
+
+  /** Whether a node's transport is started (booting or running). */
+  private started(id: string): boolean {
+    const t = this.nodes.get(id)?.transport
+    return t !== null && t !== undefined && t.handler !== null
+  }
+
+  private *startedPeers(id: string): Iterable<string> {
+    for (const other of this.graph.neighbours(id)) if (this.started(other) && this.canReach(id, other)) yield other
   }
 
   subscribed(id: string, topic: string): boolean {
@@ -323,6 +370,36 @@ export class Simulation {
 
   /** Queues a message; the network decides whether, when and how often it arrives. */
   deliver(from: string, to: string, data: Uint8Array): void {
+    this.traffic.sent(from, kindOf(data), data.length)
+    this.transmit(from, to, data, (h) => h.onMessage(from, data))
+  }
+
+  /** Publishes on a topic over the gossip mesh (gossip-mesh.ts): to the publisher's mesh peers, who relay it. */
+  publish(from: string, topic: string, data: Uint8Array): void {
+    const id = ++this.gossipIds
+    this.mesh.firstSight(from, id, this.time)
+    for (const peer of this.mesh.targets(from, topic, [])) this.relay(from, peer, { id, origin: from, topic, data })
+  }
+
+  /** A node subscribed to a topic: it grafts its mesh at once (gossipsub's JOIN). */
+  joinTopic(id: string, topic: string): void {
+    this.mesh.targets(id, topic, [])
+  }
+
+  private relay(from: string, to: string, msg: GossipMessage): void {
+    this.traffic.sent(from, kindOf(msg.data), msg.data.length)
+    this.transmit(from, to, msg.data, (h) => {
+      if (!this.mesh.firstSight(to, msg.id, this.time)) {
+        this.counters.gossipDuplicates++
+        return
+      }
+      h.onMessage(msg.origin, msg.data)
+      if (!this.started(to)) return
+      for (const peer of this.mesh.targets(to, msg.topic, [from, msg.origin])) this.relay(to, peer, msg)
+    })
+  }
+
+  private transmit(from: string, to: string, data: Uint8Array, arrive: (h: TransportHandler) => void): void {
     if (!this.canReach(from, to) || this.rng.chance(this.faults.drop)) {
       this.counters.dropped++
       return
@@ -343,7 +420,7 @@ export class Simulation {
         if (h === null || h === undefined || target.replica === null) return
         this.counters.delivered++
         this.traceHash = fnv1a(data, fnv1a(this.encoder.encode(`${this.time}:${from}>${to}:`), this.traceHash))
-        h.onMessage(from, data)
+        arrive(h)
       })
     }
   }
@@ -358,6 +435,7 @@ export class Simulation {
     }
   }
 
+  /** Each running node's up connections. */
   private links(): Map<string, Set<string>> {
     const m = new Map<string, Set<string>>()
     for (const id of this.nodes.keys()) m.set(id, new Set(this.connectedPeers(id)))
@@ -389,6 +467,7 @@ export class Simulation {
     node.replica.replicator.stop().catch(() => undefined)
     node.simStorage?.crash()
     node.simStorage = null
+    this.mesh.forget(id)
     node.replica = null
     node.transport = null
     node.epoch++
@@ -457,18 +536,27 @@ export class Simulation {
   /** True when every running node holds identical content for every shard it shares with any other. */
   converged(): boolean {
     // Within each set of mutually reachable nodes, every node that should hold a shard
-    // holds it, with the same hash as every other.
+    // holds it, with the same hash as every other. Stops at the first difference: settle()
+    // asks after every slice of virtual time, mostly while still apart.
     const groups = this.groups.length === 0 ? [new Set(this.nodes.keys())] : this.groups
     for (const group of groups) {
-      const running = [...group].map((id) => this.nodes.get(id)?.replica).filter((r): r is Replica => r !== null && r !== undefined)
-      const digests = running.map((r) => r.stateDigests())
+      const running: Replica[] = []
+      for (const id of group) {
+        const r = this.nodes.get(id)?.replica
+        if (r !== null && r !== undefined) running.push(r)
+      }
       const seen = new Map<string, number>()
-      for (const d of digests) for (const [shard, hash] of d) if (!seen.has(shard)) seen.set(shard, hash)
-      for (const [shard, hash] of seen) {
-        for (let i = 0; i < running.length; i++) {
-          if (!running[i]!.holdsHere(shard)) continue
-          if (digests[i]!.get(shard) !== hash) return false
+      for (const r of running) {
+        for (const [shard, hash] of r.stateDigests()) {
+          const first = seen.get(shard)
+          if (first === undefined) seen.set(shard, hash)
+          else if (first !== hash) return false
         }
+      }
+      // A node that should hold a shard some node holds, and holds nothing of it.
+      for (const r of running) {
+        const mine = r.shards
+        for (const shard of seen.keys()) if (!mine.has(shard) && r.holdsHere(shard)) return false
       }
     }
     return true

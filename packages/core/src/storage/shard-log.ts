@@ -114,6 +114,11 @@ export class ShardLog {
     this.recordCounts.set(shard, records)
   }
 
+  /** Records `shard`'s storage log holds (loaded, appended and compacted by this log); undefined when unknown. */
+  recordCount(shard: string): number | undefined {
+    return this.recordCounts.get(shard)
+  }
+
   /** True when some change of `shard` is not yet durable (kept, or written and not complete). */
   holdsUndurable(shard: string): boolean {
     return this.queue.writing(shard) || this.unpersisted.some((u) => u.shard === shard)

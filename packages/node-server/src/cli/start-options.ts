@@ -40,6 +40,7 @@ export interface StartSettings {
   wsPort: number
   join: string[]
   clusterKey?: string
+  joinToken?: string
   /** From --password, CONCORD_PASSWORD, the config file, or the contents of --password-file. */
   password?: string
   passwordFile?: string
@@ -122,6 +123,10 @@ export const SETTINGS: Setting[] = [
   {
     key: 'clusterKey', flag: 'cluster-key', env: 'CONCORD_CLUSTER_KEY', kind: 'string',
     help: 'swarm key file; only nodes holding it can connect (see `concord gen-cluster-key`); default: <data-dir>/cluster.key if present',
+  },
+  {
+    key: 'joinToken', flag: 'join-token', env: 'CONCORD_JOIN_TOKEN', kind: 'string',
+    help: 'one-time token a member printed: admits this node to the cluster\'s member list (needs a --join host:port of that member)',
   },
   {
     key: 'password', flag: 'password', env: 'CONCORD_PASSWORD', kind: 'string',
@@ -332,6 +337,7 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     wsPort: s.wsPort,
     join: s.join,
     clusterKeyFile: s.clusterKey,
+    ...(s.joinToken !== undefined ? { joinToken: s.joinToken } : {}),
     password: s.password,
     ...(s.tlsCert !== undefined && s.tlsKey !== undefined ? { tls: { certFile: s.tlsCert, keyFile: s.tlsKey } } : {}),
     ...(s.tlsSelfSigned ? { tls: 'self-signed' as const } : {}),

@@ -19,6 +19,7 @@
  * port beyond loopback, or beside a password, is keyed (peer-port-policy.ts).
  */
 import { MemoryStorage, type ReplicaOptions, type Storage } from '@concord/core'
+import { SqlError, SqlState } from '@concord/sql-facade'
 import { join } from 'node:path'
 // LMDB and libp2p load only when the node uses them (dynamic imports in start): a
 // `--memory --no-p2p` node starts without reading either.
@@ -39,6 +40,9 @@ import { openBackupStore } from '../backup/backup-store-url.js'
 import { CatchUpLog } from './catch-up-log.js'
 import { boundRegExpBacktracking } from './regexp-backtracking.js'
 import { pgConnector } from './pg-connector.js'
+import { JoinTokens } from './join-tokens.js'
+import { PeerMembership } from './peer-membership.js'
+import { BrowserGrants } from './browser-grants.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
 export interface ConcordNodeOptions {
@@ -79,6 +83,12 @@ export interface ConcordNodeOptions {
   join?: string[]
   /** Swarm key file; without it a key kept in `dataDir` (see peer-port-policy.ts). */
   clusterKeyFile?: string
+  /**
+   * A one-time join token another node printed: redeemed on the first `join` target given
+   * as a PostgreSQL address (ALTER SYSTEM ADD NODE .. WITH JOIN TOKEN), which admits this
+   * node to the cluster's member list before it dials the peer port (join-tokens.ts).
+   */
+  joinToken?: string
   password?: string
   /**
    * TLS on the PostgreSQL port: PEM files, or 'self-signed' (a pair created in `dataDir`
@@ -122,6 +132,12 @@ export class ConcordNode {
   peerPortClosed = false
   private readonly started = Date.now()
   private readonly catchUp: CatchUpLog
+  private readonly membership: PeerMembership
+  private readonly joinTokens = new JoinTokens()
+  /** The join token not yet used that this node printed last (a fresh one after each use); undefined without libp2p. */
+  joinToken: string | undefined
+  /** The join token this node still has to redeem on its first PostgreSQL-address join target. */
+  private pendingJoinToken: string | undefined
 
   readonly nodeId: string
   readonly region: string
@@ -152,6 +168,7 @@ export class ConcordNode {
     pg: PgServer,
     http: HttpServer | undefined,
     log: Logger,
+    membership: PeerMembership,
   ) {
     this.nodeId = nodeId
     this.region = region
@@ -165,6 +182,7 @@ export class ConcordNode {
     this.pg = pg
     this.http = http
     this.log = log
+    this.membership = membership
     this.catchUp = new CatchUpLog(engine.replica, log)
     engine.database.backups.openStore = openBackupStore
     engine.database.backups.log = (line) => log.info(line)
@@ -205,6 +223,11 @@ export class ConcordNode {
     const own: Storage | undefined =
       options.storage !== undefined ? undefined : lmdb ? new lmdb.LmdbStorage({ path: join(dataDir!, 'lmdb') }) : new MemoryStorage()
     const storage = options.storage ?? own!
+    if (options.joinToken !== undefined && !(options.join ?? []).some((a) => parsePgAddress(a) !== null)) {
+      throw new Error('--join-token is redeemed over PostgreSQL: give --join the host:port of the node that printed it')
+    }
+    const grants = new BrowserGrants()
+    const membership = new PeerMembership(log, (peerId) => grants.admits(peerId))
     let transport: Libp2pTransport | undefined
     if (libp2p && peerKey) {
       const privateKey = onDisk ? await peerKey.loadOrCreatePeerKey(join(dataDir!, 'peer.key')) : await peerKey.newPeerKey()
@@ -213,6 +236,8 @@ export class ConcordNode {
         listen: [`/ip4/${p2pHost}/tcp/${options.p2pPort ?? 0}`, `/ip4/${p2pHost}/tcp/${options.wsPort ?? 0}/ws`],
         privateKey,
         ...(peerPortKey.key ? { clusterKey: peerPortKey.key } : {}),
+        admitPeer: (peerId) => (grants.restricted(peerId) ? grants.admits(peerId) : membership.admits(peerId)),
+        restrictedPeer: (peerId) => grants.restricted(peerId),
         logger: log,
       })
     }
@@ -259,8 +284,36 @@ export class ConcordNode {
         })
         httpPort = await http.listen(options.httpPort, httpHost)
       }
-      const ready = new ConcordNode(nodeId, region, pgPort, httpPort, peerPortKey, { kind: onDisk ? 'lmdb' : 'memory', own }, transport, eng, pg, http, log)
+      const ready = new ConcordNode(nodeId, region, pgPort, httpPort, peerPortKey, { kind: onDisk ? 'lmdb' : 'memory', own }, transport, eng, pg, http, log, membership)
       self = ready
+      if (transport !== undefined) {
+        const t = transport
+        membership.attach(eng.replica, t)
+        ready.pendingJoinToken = options.joinToken
+        ready.joinToken = ready.joinTokens.issue()
+        eng.database.membership = {
+          selfPeerId: () => t.peerId,
+          redeemJoinToken: (token) => {
+            if (!ready.joinTokens.redeem(token)) return false
+            ready.joinToken = ready.joinTokens.issue()
+            log.info(`a join token was used; the next one is ${ready.joinToken}`)
+            return true
+          },
+          issueBrowserToken: (tables, validSeconds) => {
+            // Without the list any identity connects as a full peer: a scope would bind nobody.
+            if (!membership.enforced) {
+              throw new SqlError(SqlState.objectNotInPrerequisiteState, `browser tokens need the cluster's member list: turn it on with ALTER SYSTEM ADD NODE '${t.peerId}'`)
+            }
+            return grants.issue(tables, validSeconds)
+          },
+        }
+        eng.replica.replicator.peerScopes = (peer) => {
+          const peerId = t.peerIdOf(peer)
+          return peerId === undefined ? null : (grants.scopeOf(peerId) ?? null)
+        }
+        eng.replica.replicator.onOutOfScope = outOfScopeLog(log)
+        log.info(`libp2p peer id ${t.peerId}; ${membership.enforced ? 'member list on' : 'no member list yet (the cluster key admits peers)'}; join token (one use): ${ready.joinToken}`)
+      }
       // How peers reach this node (pg_nodes.addresses, client_addr); subscriptions and
       // master_nodes reach other nodes through their PostgreSQL addresses.
       const pgHost = options.host ?? '127.0.0.1'
@@ -269,7 +322,8 @@ export class ConcordNode {
       if (transport !== undefined && rolesPeerPort !== undefined && peerPortKey.key === undefined) {
         const t = transport
         ready.stopRolesWatch = rolesPeerPort.watchRolesOnOpenPeerPort({
-          rolesExist: () => eng.database.roles().loginRolesExist,
+          // With the member list on, identity gates the port: a local process cannot join without being admitted.
+          rolesExist: () => eng.database.roles().loginRolesExist && !membership.enforced,
           closePeerPort: async () => {
             ready.peerPortClosed = true
             await t.stop()
@@ -306,12 +360,23 @@ export class ConcordNode {
   private async resolveAndJoin(addr: PgAddress, password: string | undefined, attempt: number): Promise<void> {
     if (this.stopped) return
     try {
-      const addrs = await fetchP2pAddresses(addr, password)
+      const token = this.pendingJoinToken
+      const admit = token !== undefined && this.transport !== undefined ? { peerId: this.transport.peerId, token } : undefined
+      const addrs = await fetchP2pAddresses(addr, password, admit)
+      if (admit !== undefined) {
+        this.pendingJoinToken = undefined
+        this.log.info(`admitted to the cluster's member list by ${addr.host}:${addr.port} (join token)`)
+      }
       if (addrs.length === 0) throw new Error('peer reported no libp2p addresses')
       this.log.info(`joining ${addr.host}:${addr.port} via ${addrs[0]}`)
       this.transport?.join(addrs[0]!)
     } catch (err) {
       if (this.stopped) return
+      if (this.pendingJoinToken !== undefined && (err as { code?: unknown }).code === SqlState.invalidAuthorizationSpecification) {
+        // A token is used once: retrying cannot help. Joining goes on; the member list decides.
+        this.pendingJoinToken = undefined
+        this.log.error(`the join token was refused by ${addr.host}:${addr.port} (${errorMessage(err)}): ask a member for a new one, or to run ALTER SYSTEM ADD NODE '${this.transport?.peerId ?? ''}'`)
+      }
       // @concord/p2p loads libp2p: only a node that joins peers pays for it.
       const { backoffDelay } = await import('@concord/p2p')
       const delay = backoffDelay(attempt, { initialMs: 500, maxMs: 30_000 })
@@ -411,6 +476,7 @@ export class ConcordNode {
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     this.stopRolesWatch()
+    this.membership.stop()
     this.log.info(`node ${this.nodeId} stopping`)
     this.catchUp.stop()
     await this.http?.close().catch((err: unknown) => this.log.warn(`http close: ${errorMessage(err)}`))
@@ -419,6 +485,22 @@ export class ConcordNode {
     await this.transport?.stop().catch(() => {})
     await this.ownStorage?.close?.()
     this.log.info(`node ${this.nodeId} stopped; ${this.storageKind === 'memory' ? 'its in-memory data is gone' : 'storage flushed and closed'}`)
+  }
+}
+
+/** Distinct (peer, what) refusals logged per node: a scoped browser resends its own catalog entries every round. */
+const MAX_OUT_OF_SCOPE_LOGGED = 4096
+
+/** Logs what a scoped peer sent outside its scope, once per peer and shard. */
+function outOfScopeLog(log: Logger): (peer: string, refused: string[]) => void {
+  const seen = new Set<string>()
+  return (peer, refused) => {
+    for (const what of refused) {
+      const key = `${peer}\u0000${what}`
+      if (seen.has(key) || seen.size >= MAX_OUT_OF_SCOPE_LOGGED) continue
+      seen.add(key)
+      log.warn(`refused from scoped browser replica ${peer}: ${what} is outside its token's tables (not applied, not replicated)`)
+    }
   }
 }
 

@@ -2,7 +2,8 @@
  * `--join host:port` with a PostgreSQL address: asks that node for its libp2p addresses
  * over the PostgreSQL protocol (`SHOW concord.p2p_addresses`, answered by the SQL layer),
  * so users can join a cluster with the address they already know, as the seed's
- * `CREATE SUBSCRIPTION .. CONNECTION 'postgresql://host:port/db'` does.
+ * `CREATE SUBSCRIPTION .. CONNECTION 'postgresql://host:port/db'` does. A joiner holding
+ * a join token redeems it on the same connection (join-tokens.ts).
  */
 import pg from 'pg'
 
@@ -27,12 +28,22 @@ export function parsePgAddress(addr: string): PgAddress | null {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port }
 }
 
-/** The peer's dialable multiaddrs, best first: TCP on the host we reached it by, then the rest. */
-export async function fetchP2pAddresses(addr: PgAddress, password: string | undefined, timeoutMs = 5000): Promise<string[]> {
+/**
+ * The peer's dialable multiaddrs, best first: TCP on the host we reached it by, then the
+ * rest. With `admit`, first redeems a join token there for this node's PeerId (the
+ * statement's error, 28000 for a bad token, is thrown as it is).
+ */
+export async function fetchP2pAddresses(
+  addr: PgAddress,
+  password: string | undefined,
+  admit?: { peerId: string; token: string },
+  timeoutMs = 5000,
+): Promise<string[]> {
   const client = new pg.Client({ host: addr.host, port: addr.port, user: 'concord', database: 'concord', password, connectionTimeoutMillis: timeoutMs })
   client.on('error', () => {})
   try {
     await client.connect()
+    if (admit !== undefined) await client.query(`ALTER SYSTEM ADD NODE ${quote(admit.peerId)} WITH JOIN TOKEN ${quote(admit.token)}`)
     const r = await client.query<{ address: string }>(P2P_ADDRESSES_QUERY)
     const all = r.rows.map((row) => row.address).filter((a) => typeof a === 'string' && a.startsWith('/'))
     const score = (a: string): number => (a.includes(`/${addr.host}/`) ? 0 : 2) + (a.includes('/ws') ? 1 : 0)
@@ -40,4 +51,8 @@ export async function fetchP2pAddresses(addr: PgAddress, password: string | unde
   } finally {
     await client.end().catch(() => {})
   }
+}
+
+function quote(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import pg from 'pg'
+import { queryNode } from './node-query.fixture.js'
 import { ConcordNode, type ConcordNodeOptions } from './concord-node.js'
 
 const nodes: ConcordNode[] = []
@@ -25,15 +25,7 @@ async function start(options: Partial<ConcordNodeOptions>): Promise<ConcordNode>
   return n
 }
 
-async function query(node: ConcordNode, sql: string, user = 'concord', password?: string): Promise<pg.QueryResult> {
-  const c = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user, database: 'concord', ...(password ? { password } : {}) })
-  await c.connect()
-  try {
-    return await c.query(sql)
-  } finally {
-    await c.end()
-  }
-}
+const query = queryNode
 
 async function rows(node: ConcordNode, table: string): Promise<number | null> {
   try {

@@ -33,6 +33,13 @@ function bad(message: string): SqlError {
   return new SqlError(SqlState.invalidBinaryRepresentation, message)
 }
 
+/** Date/time text the binary encoder cannot read: printed in a DateStyle or IntervalStyle other than ISO / postgres. */
+function notIsoText(kind: string, text: string): SqlError {
+  return new SqlError(SqlState.featureNotSupported, `binary format for ${kind} "${text}" needs DateStyle ISO and IntervalStyle postgres`, {
+    hint: "SET DateStyle = 'ISO' and IntervalStyle = 'postgres', or read the column in text format.",
+  })
+}
+
 function unsupported(oid: number): SqlError {
   return new SqlError(SqlState.featureNotSupported, `binary format for type with OID ${oid} is not supported`)
 }
@@ -221,7 +228,7 @@ function dateFromText(text: string): number {
   if (text === 'infinity') return 2147483647
   if (text === '-infinity') return -2147483648
   const m = DATE_RE.exec(text)
-  if (!m) throw bad(`invalid date text "${text}"`)
+  if (!m) throw notIsoText('date', text)
   let y = Number(m[1])
   if (text.endsWith(' BC')) y = 1 - y
   return daysFromCivil(y, Number(m[2]), Number(m[3])) - PG_EPOCH_DAYS
@@ -242,7 +249,7 @@ function timestampFromText(text: string): bigint {
   if (text === 'infinity') return INT64_MAX
   if (text === '-infinity') return INT64_MIN
   const m = /^(\d{4,})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([+-])(\d{2})(?::(\d{2}))?)?( BC)?$/.exec(text)
-  if (!m) throw bad(`invalid timestamp text "${text}"`)
+  if (!m) throw notIsoText('timestamp', text)
   let y = Number(m[1])
   if (m[11]) y = 1 - y
   const days = BigInt(daysFromCivil(y, Number(m[2]), Number(m[3])) - PG_EPOCH_DAYS)
@@ -256,10 +263,10 @@ function timestampFromText(text: string): bigint {
 
 const INTERVAL_RE = /^(?:(-?\d+) years? ?)?(?:(-?\d+) mons? ?)?(?:(-?\d+) days? ?)?(?:([+-]?)(\d+):(\d{2}):(\d{2})(?:\.(\d+))?)?$/
 
-/** PostgreSQL's interval output (IntervalStyle postgres, the only style Concord prints). */
+/** PostgreSQL's interval output in IntervalStyle postgres (other styles: notIsoText). */
 function intervalFromText(text: string): { months: number; days: number; micros: bigint } {
   const m = INTERVAL_RE.exec(text)
-  if (!m || text === '') throw bad(`invalid interval text "${text}"`)
+  if (!m || text === '') throw notIsoText('interval', text)
   const time = m[5] === undefined ? 0n : microsOfTime(m[5], m[6]!, m[7]!, m[8])
   return {
     months: Number(m[1] ?? 0) * 12 + Number(m[2] ?? 0),

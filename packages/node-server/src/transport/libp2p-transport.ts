@@ -10,6 +10,8 @@
  *   dialed once each, so a cluster meshes. `join(addr)` targets are redialed with backoff
  *   until `stop` (p2p's join loop).
  *
+ * - With `admitPeer` (the cluster's member list), only admitted libp2p identities connect.
+ *
  * Invariants: those of `SessionTransport`; at most MAX_EXCHANGE_DIALS peer-exchange dials
  * in flight; a listener beyond loopback exists only with a cluster key (the constructor
  * refuses otherwise: an open peer port gives anyone who reaches it every row and write).
@@ -34,6 +36,20 @@ export interface Libp2pTransportOptions {
   privateKey?: PrivateKey
   /** Contents of a libp2p swarm key file (see cluster-key.ts); absent: open network. */
   clusterKey?: Uint8Array
+  /**
+   * Whether a libp2p peer (PeerId string) may connect and take part: the cluster's member
+   * list (node/peer-membership.ts). A refused peer's connection ends right after the Noise
+   * handshake, before any stream; asked again for every connection and every message, so a
+   * removed member's frames and signed gossip stop at once. Absent: every peer that has
+   * the cluster key.
+   */
+  admitPeer?(peerId: string): boolean
+  /**
+   * Whether an admitted peer is restricted (a scoped browser replica): kept out of gossip
+   * both ways, so it is served only through direct messages, which the replica filters by
+   * its scope (core replication/peer-scope.ts).
+   */
+  restrictedPeer?(peerId: string): boolean
   /** Sign gossip (default true). Unsigned gossip is about 4x faster; use it with a cluster key. */
   signGossip?: boolean
   /** Largest direct or gossip message; default 64 MiB. */
@@ -140,6 +156,8 @@ export class Libp2pTransport extends SessionTransport implements Transport {
       ...(this.options.clusterKey ? { connectionProtector: preSharedKey({ psk: this.options.clusterKey }) } : {}),
       // Why: cluster members commonly sit on private and loopback addresses.
       denyDial: () => false,
+      ...(this.options.restrictedPeer ? { gossipExcluded: (peerId: string) => this.gossipExcluded(peerId) } : {}),
+      ...(this.options.admitPeer ? { denyPeer: (peerId: string) => peerId !== this.node?.peerId.toString() && !this.peerAdmitted(peerId) } : {}),
       signGossip: this.options.signGossip !== false,
       maxMessageBytes: this.maxMessageBytes,
     })
@@ -147,6 +165,14 @@ export class Libp2pTransport extends SessionTransport implements Transport {
 
   protected override started(): void {
     this.logger.info(`libp2p ${this.peerId} listening on ${this.addresses().join(' ')}`)
+  }
+
+  protected override peerAdmitted(peerId: string): boolean {
+    return this.options.admitPeer?.(peerId) ?? true
+  }
+
+  protected override gossipExcluded(peerId: string): boolean {
+    return this.options.restrictedPeer?.(peerId) ?? false
   }
 
   protected accepting(): boolean {

@@ -2,7 +2,10 @@
  * The gossip side of a Concord transport, shared by the Node and browser transports:
  * topic subscriptions kept across (re)starts of the libp2p node, and every message
  * wrapped in an envelope naming its origin node (gossip is relayed, so the libp2p sender
- * is not the writer). Envelopes that do not decode are dropped and counted.
+ * is not the writer). Envelopes that do not decode are dropped and counted, and so are
+ * signed messages whose author (the libp2p peer that signed them) the transport does not
+ * admit: a peer cut off from the cluster cannot reach it through a member that relays
+ * its gossip.
  */
 import type { GossipSub } from '@libp2p/gossipsub'
 import { decodeGossipEnvelope, encodeGossipEnvelope } from './gossip-envelope.js'
@@ -14,18 +17,22 @@ export interface GossipCounters {
   rejected: number
 }
 
+export interface GossipHooks {
+  message(origin: string, data: Uint8Array): void
+  /** Whether a message signed by this libp2p peer may be delivered; absent: every author. */
+  authorAdmitted?(peerId: string): boolean
+  log(level: 'info' | 'warn', message: string): void
+}
+
 export class GossipTopics {
   readonly counters: GossipCounters = { published: 0, received: 0, dropped: 0, rejected: 0 }
   private readonly topics = new Set<string>()
   private pubsub?: GossipSub
 
   private readonly options: { nodeId: string; maxMessageBytes: number }
-  private readonly hooks: { message(origin: string, data: Uint8Array): void; log(level: 'info' | 'warn', message: string): void }
+  private readonly hooks: GossipHooks
 
-  constructor(
-    options: { nodeId: string; maxMessageBytes: number },
-    hooks: { message(origin: string, data: Uint8Array): void; log(level: 'info' | 'warn', message: string): void },
-  ) {
+  constructor(options: { nodeId: string; maxMessageBytes: number }, hooks: GossipHooks) {
     this.options = options
     this.hooks = hooks
   }
@@ -36,6 +43,10 @@ export class GossipTopics {
     pubsub.addEventListener('message', (e) => {
       const msg = e.detail
       if (!this.topics.has(msg.topic)) return
+      if (msg.type === 'signed' && this.hooks.authorAdmitted && !this.hooks.authorAdmitted(msg.from.toString())) {
+        this.counters.rejected++
+        return
+      }
       let envelope: { origin: string; data: Uint8Array }
       try {
         envelope = decodeGossipEnvelope(msg.data)

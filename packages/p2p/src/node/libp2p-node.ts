@@ -15,7 +15,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { gossipsub, StrictNoSign, StrictSign, type GossipSub } from '@libp2p/gossipsub'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export type Libp2pNode = Libp2p<{ pubsub: GossipSub }>
@@ -29,6 +29,18 @@ export interface Libp2pNodeOptions {
   transports: NonNullable<Libp2pOptions['transports']>
   /** Whether a multiaddr must not be dialed. */
   denyDial(addr: Multiaddr): boolean
+  /**
+   * Whether a peer (its libp2p PeerId, as Noise authenticated it) must not be connected:
+   * checked once the encryption handshake has proved the identity and before any stream,
+   * so a refused peer exchanges no protocol message, gossip included. Absent: every peer.
+   */
+  denyPeer?(peerId: string): boolean
+  /**
+   * Whether a connected peer is kept out of gossip (a scoped browser replica): gossipsub
+   * scores it far below its graylist threshold, so nothing is published or relayed to it
+   * and nothing it sends is taken. Absent: none.
+   */
+  gossipExcluded?(peerId: string): boolean
   /** Stable identity; a fresh one if absent. */
   privateKey?: PrivateKey
   /** Private-network protector (libp2p pnet); absent: open network. */
@@ -41,6 +53,24 @@ export interface Libp2pNodeOptions {
 
 export const NODE_VERSION = '0.1.0'
 
+/**
+ * Gossipsub's application score: EXCLUDED_SCORE (times its default weight of 10) is below
+ * every default threshold (gossip -10, publish -50, graylist -80); 0 leaves the rest as is.
+ */
+const EXCLUDED_SCORE = -1000
+
+function excludedScore(excluded: (peerId: string) => boolean): (peerId: string) => number {
+  return (peerId) => (excluded(peerId) ? EXCLUDED_SCORE : 0)
+}
+
+/** The connection gater's per-peer checks: dialing a refused peer, and either side of its encrypted connection. */
+type PeerGate = Pick<ConnectionGater, 'denyDialPeer' | 'denyInboundEncryptedConnection' | 'denyOutboundEncryptedConnection'>
+
+function peerGate(deny: (peerId: string) => boolean): PeerGate {
+  const check = (peerId: PeerId): boolean => deny(peerId.toString())
+  return { denyDialPeer: check, denyInboundEncryptedConnection: check, denyOutboundEncryptedConnection: check }
+}
+
 export async function createLibp2pNode(options: Libp2pNodeOptions): Promise<Libp2pNode> {
   return createLibp2p({
     ...(options.privateKey ? { privateKey: options.privateKey } : {}),
@@ -50,7 +80,10 @@ export async function createLibp2pNode(options: Libp2pNodeOptions): Promise<Libp
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(options.connectionProtector ? { connectionProtector: options.connectionProtector } : {}),
-    connectionGater: { denyDialMultiaddr: async (addr: Multiaddr) => options.denyDial(addr) },
+    connectionGater: {
+      denyDialMultiaddr: async (addr: Multiaddr) => options.denyDial(addr),
+      ...(options.denyPeer ? peerGate(options.denyPeer) : {}),
+    },
     services: {
       identify: identify(),
       ping: ping(),
@@ -60,6 +93,7 @@ export async function createLibp2pNode(options: Libp2pNodeOptions): Promise<Libp
         globalSignaturePolicy: options.signGossip ? StrictSign : StrictNoSign,
         maxInboundDataLength: options.maxMessageBytes + 1024,
         maxOutboundBufferSize: 2 * options.maxMessageBytes,
+        ...(options.gossipExcluded ? { scoreParams: { appSpecificScore: excludedScore(options.gossipExcluded) } } : {}),
       }),
     },
   })

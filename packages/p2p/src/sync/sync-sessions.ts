@@ -55,6 +55,11 @@ export interface SyncSessionHooks {
   down(session: SyncSession, reason: string): void
   /** A DATA frame (the replica's message) from a peer's node id. */
   message(from: string, data: Uint8Array): void
+  /**
+   * Whether frames from this libp2p peer may still be delivered (a member removed while
+   * its connection closes); absent: every connected peer.
+   */
+  admitted?(peerId: string): boolean
   /** Any change of the session set (for observers). */
   changed?(): void
   log(level: 'info' | 'warn', message: string): void
@@ -257,6 +262,10 @@ export class SyncSessions {
   private onFrame(session: SyncSession, frame: SyncFrame): void {
     switch (frame.type) {
       case 'data':
+        if (this.hooks.admitted && !this.hooks.admitted(session.peerId)) {
+          this.counters.messagesDropped++
+          return
+        }
         this.counters.messagesReceived++
         this.counters.bytesReceived += frame.data.length
         this.hooks.message(session.nodeId!, frame.data)

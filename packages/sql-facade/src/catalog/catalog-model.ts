@@ -13,6 +13,7 @@
  * order, also the same everywhere. Hidden columns (`_rowid`) and hidden primary keys
  * never appear.
  */
+import { listSchemas } from './schema-def.js'
 import type { Json, TableInfo } from '@concord/core'
 import { columnMeta, tableMeta, ROWID, type ForeignKey, type ForeignKeyAction } from './table-meta.js'
 import { userTypeOid, type SqlType } from '../types/sql-type.js'
@@ -95,6 +96,8 @@ export interface ConstraintModel {
   onUpdate: ForeignKeyAction | null
   onDelete: ForeignKeyAction | null
   matchFull: boolean
+  /** A CHECK marked NO INHERIT (pg_constraint.connoinherit). */
+  noInherit?: boolean
 }
 
 export interface TableModel {
@@ -112,6 +115,8 @@ export interface TableModel {
   partitionOf: string | null
   /** 'FOR VALUES WITH (modulus 2, remainder 0)' for a partition. */
   partitionBound: string | null
+  /** INHERITS parents, in order (catalog/table-inheritance.ts). */
+  inherits: string[]
   regions: string[] | null
   /** Referenced by a foreign key, or has one (PostgreSQL keeps RI triggers on both sides). */
   hasTriggers: boolean
@@ -177,9 +182,18 @@ export type RelationModel =
   | { kind: 'index'; index: IndexModel }
   | { kind: 'view'; view: SystemViewModel }
 
+/** A user schema (catalog/schema-def.ts): always empty today. */
+export interface SchemaModel {
+  oid: number
+  name: string
+  owner: string
+}
+
 export interface CatalogModel {
   /** User tables in name order. */
   readonly tables: TableModel[]
+  /** User schemas (CREATE SCHEMA) in name order. */
+  readonly schemas: SchemaModel[]
   readonly indexes: IndexModel[]
   readonly constraints: ConstraintModel[]
   readonly views: SystemViewModel[]
@@ -202,7 +216,7 @@ export interface CatalogModel {
 }
 
 /** FNV-1a of the kind and name, mapped into the user OID range. */
-export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence' | 'role' | 'function', name: string): number {
+export function objectOid(kind: 'table' | 'index' | 'constraint' | 'default' | 'sequence' | 'role' | 'function' | 'schema', name: string): number {
   let h = 0x811c9dc5
   const s = `${kind}\u0000${name}`
   for (let i = 0; i < s.length; i++) {
@@ -305,7 +319,7 @@ function tableModel(t: TableInfo, indexObjects: Array<Record<string, Json>>): Ta
     addIndex(`${t.name}_${u.join('_')}_key`, u, false, true, 'u')
   }
   for (const c of meta.checks) {
-    constraints.push(constraint(self, { name: String(c.name ?? `${t.name}_check`), type: 'c', columns: [], def: `CHECK (${exprText(c.expr)})` }))
+    constraints.push(constraint(self, { name: String(c.name ?? `${t.name}_check`), type: 'c', columns: [], def: `CHECK (${exprText(c.expr)})${c.noInherit === true ? ' NO INHERIT' : ''}`, ...(c.noInherit === true ? { noInherit: true } : {}) }))
   }
   for (const fk of meta.foreignKeys) {
     constraints.push(constraint(self, {
@@ -327,6 +341,7 @@ function tableModel(t: TableInfo, indexObjects: Array<Record<string, Json>>): Ta
     partitionStrategy: p ? (p.method === 'hash' ? 'h' : p.method === 'list' ? 'l' : 'r') : null,
     partitionOf: meta.partitionOf ?? null,
     partitionBound: boundText(meta.bound),
+    inherits: meta.inherits ?? [],
     regions: t.regions,
     hasTriggers: meta.foreignKeys.length > 0,
   }
@@ -451,5 +466,6 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     },
     tableNamed: (name) => byName.get(name),
     constraint: (oid) => constraintsByOid.get(oid),
+    schemas: listSchemas(source).map((d) => ({ oid: objectOid('schema', d.name), name: d.name, owner: d.owner })).sort((a, b) => (a.name < b.name ? -1 : 1)),
   }
 }

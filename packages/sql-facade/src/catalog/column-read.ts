@@ -74,11 +74,12 @@ function constantOf(node: Node): { v: RtValue; t: SqlType } | null {
 function fits(v: RtValue, t: SqlType): boolean {
   switch (t.id) {
     case 'int2': case 'int4': return typeof v === 'number' && Number.isInteger(v)
-    case 'int8': return typeof v === 'bigint'
+    case 'int8': case 'timetz': case 'money': return typeof v === 'bigint'
     case 'float4': case 'float8': return typeof v === 'number'
     case 'numeric': return v instanceof Decimal
     case 'bool': return typeof v === 'boolean'
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'uuid': case 'json': case 'jsonb': return typeof v === 'string'
+    case 'inet': case 'cidr': case 'point': case 'lseg': case 'line': case 'box': case 'path': case 'polygon': case 'circle': return typeof v === 'string'
     case 'date': case 'time': case 'timestamp': case 'timestamptz': return typeof v === 'number'
     case 'interval': return v instanceof Interval
     case 'bytea': return v instanceof Uint8Array

@@ -138,5 +138,7 @@ function comparable(a: SqlType, b: SqlType): boolean {
   if (numeric.includes(a.id) && numeric.includes(b.id)) return true
   const text = ['text', 'varchar', 'bpchar', 'name']
   if (text.includes(a.id) && text.includes(b.id)) return true
+  // cidr is binary-coercible to inet: both compare with inet's operators.
+  if ((a.id === 'inet' || a.id === 'cidr') && (b.id === 'inet' || b.id === 'cidr') && !a.array && !b.array) return true
   return canCast(a, b, 'implicit') && canCast(b, a, 'implicit')
 }

@@ -64,7 +64,7 @@ export function regInput(type: SqlType, text: string, names: NameContext): numbe
     case 'regtype':
       return typeOid(resolveTypeName(parts.length ? parts : [s], [], false, userTypes({ getCatalog: (kind, name) => userTypeObject(names.catalog(), kind, name) })))
     case 'regnamespace': {
-      const oid = NAMESPACE_OIDS[last as Namespace] as number | undefined
+      const oid = (NAMESPACE_OIDS[last as Namespace] as number | undefined) ?? names.catalog().schemas.find((x) => x.name === last)?.oid
       if (oid === undefined) throw new SqlError(SqlState.invalidSchemaName, `schema "${s}" does not exist`)
       return oid
     }
@@ -91,7 +91,7 @@ export function regOutput(type: SqlType, oid: number, names: NameContext): strin
       return t ? typeName(t) : String(oid)
     }
     case 'regnamespace':
-      return (Object.keys(NAMESPACE_OIDS) as Namespace[]).find((n) => NAMESPACE_OIDS[n] === oid) ?? String(oid)
+      return (Object.keys(NAMESPACE_OIDS) as Namespace[]).find((n) => NAMESPACE_OIDS[n] === oid) ?? names.catalog().schemas.find((x) => x.oid === oid)?.name ?? String(oid)
     case 'regrole':
       return oid === OWNER_OID ? names.user : String(oid)
     case 'regproc':

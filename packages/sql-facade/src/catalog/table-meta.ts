@@ -53,6 +53,8 @@ export interface ForeignKey {
 export interface CheckConstraint {
   name: string
   expr: StoredExpr
+  /** `CHECK (..) NO INHERIT`: not given to inheritance children. */
+  noInherit?: boolean
 }
 
 export interface TableMeta {
@@ -72,6 +74,8 @@ export interface TableMeta {
   partitionOf?: string
   /** Partition bound as given: { modulus, remainder } or { values } or { from, to }. */
   bound?: Json
+  /** `INHERITS (a, b)`: the parent tables, in order (catalog/table-inheritance.ts). */
+  inherits?: string[]
 }
 
 export const ROWID = '_rowid'
@@ -128,6 +132,7 @@ export function tableMeta(t: TableInfo): TableMeta {
     foreignKeys: Array.isArray(m.foreignKeys) ? (m.foreignKeys as unknown as ForeignKey[]) : [],
     partitionOf: typeof m.partitionOf === 'string' ? m.partitionOf : undefined,
     bound: m.bound,
+    ...(Array.isArray(m.inherits) && m.inherits.length > 0 ? { inherits: m.inherits.filter((x): x is string => typeof x === 'string') } : {}),
     ...(m.temporary === true ? { temporary: true } : {}),
     ...(typeof m.primaryKeyName === 'string' && Array.isArray(m.primaryKeyColumns)
       ? { primaryKeyName: m.primaryKeyName, primaryKeyColumns: m.primaryKeyColumns as string[] }
@@ -151,6 +156,7 @@ export function tableMetaToJson(m: TableMeta): Json {
   if (m.partitionOf) out.partitionOf = m.partitionOf
   if (m.bound !== undefined) out.bound = m.bound
   if (m.temporary === true) out.temporary = true
+  if (m.inherits !== undefined && m.inherits.length > 0) out.inherits = m.inherits
   if (m.primaryKeyName !== undefined && m.primaryKeyColumns !== undefined) {
     out.primaryKeyName = m.primaryKeyName
     out.primaryKeyColumns = m.primaryKeyColumns

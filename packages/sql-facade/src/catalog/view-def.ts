@@ -25,6 +25,8 @@ export interface ViewDef {
   relations: string[]
   /** A session's temporary view (session/temp-schema.ts): never in the replicated catalog. */
   temporary?: boolean
+  /** `WITH [LOCAL | CASCADED] CHECK OPTION` (exec/view-write.ts refuses writes through it). */
+  checkOption?: 'local' | 'cascaded'
 }
 
 /** Where views are read from: a transaction or the replica. */

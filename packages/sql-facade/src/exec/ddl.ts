@@ -33,6 +33,10 @@ import { readView } from '../catalog/view-def.js'
 import { dropDependentViews, execDropView } from './view-ddl.js'
 import { dropOwnedSequences, execDropSequences } from './sequence-ddl.js'
 import { likeContribution } from './table-like.js'
+import { alterColumnType } from './alter-column-type.js'
+import { execDropSchema } from './schema-ddl.js'
+import { addInherit, checkNoChildren, dropInherit, inheritedDefinition, isInheritedCheck, isInheritedColumn, mergeLocalColumn } from './inherits-ddl.js'
+import { inheritanceDescendants, parentsOf } from '../catalog/table-inheritance.js'
 import { execDropTypes } from './type-ddl.js'
 import { applyShardLocation, placesShard } from '../placement/shard-location.js'
 import { addsRegion, noteHolderChange } from '../placement/holder-change.js'
@@ -266,15 +270,15 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
     return utility('CREATE TABLE')
   }
-  if (stmt.inhRelations?.length) {
-    checkInheritsPartitioning(stmt, p)
-    // Table inheritance (a parent's scans seeing its children's rows) is not built: refused, never ignored.
-    throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE .. INHERITS is not supported', {
-      hint: 'Use declarative partitioning (PARTITION BY / PARTITION OF), or CREATE TABLE .. (LIKE parent) for the columns alone.',
-    })
-  }
-  const cols: ColumnPlan[] = []
-  const checks: CheckConstraint[] = []
+  // A typed table would be created without its type's columns and never follow ALTER TYPE: refused, never ignored.
+  if (stmt.ofTypename) throw new SqlError(SqlState.featureNotSupported, 'CREATE TABLE .. OF type is not supported', { hint: 'List the columns, or use CREATE TABLE .. (LIKE ..).' })
+  if (stmt.inhRelations?.length) checkInheritsPartitioning(stmt, p)
+  // INHERITS (..): the parents' columns come first, then the table's own (inherits-ddl.ts).
+  const inherited = stmt.inhRelations?.length ? inheritedDefinition(stmt, p, name, temporary) : null
+  const inheritedNames = new Set((inherited?.columns ?? []).map((c) => c.spec.name))
+  const notices = [...(inherited?.notices ?? [])]
+  const cols: ColumnPlan[] = (inherited?.columns ?? []).map((c) => ({ ...c, primary: false, unique: false, checks: [], references: [] }))
+  const checks: CheckConstraint[] = [...(inherited?.checks ?? [])]
   const uniques: string[][] = []
   /** `CONSTRAINT name UNIQUE (..)`: the name it was given. */
   const uniqueNames = new Map<string[], string>()
@@ -284,8 +288,15 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   for (const el of stmt.tableElts ?? []) {
     if ('ColumnDef' in el) {
       const c = planColumn(el.ColumnDef, name, tx)
-      if (cols.some((x) => x.spec.name === c.spec.name)) throw new SqlError(SqlState.duplicateColumn, `column "${c.spec.name}" specified more than once`)
-      cols.push(c)
+      const merged = inheritedNames.has(c.spec.name) ? cols.find((x) => x.spec.name === c.spec.name) : undefined
+      if (merged) {
+        // A local definition of an inherited column merges into it (once).
+        inheritedNames.delete(c.spec.name)
+        notices.push(mergeLocalColumn(merged, c, el.ColumnDef))
+      } else {
+        if (cols.some((x) => x.spec.name === c.spec.name)) throw new SqlError(SqlState.duplicateColumn, `column "${c.spec.name}" specified more than once`)
+        cols.push(c)
+      }
       checks.push(...c.checks)
       if (c.primary) {
         if (pk.length) throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${name}" are not allowed`)
@@ -306,8 +317,10 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       } else if (k.contype === 'CONSTR_UNIQUE') {
         uniques.push(keys)
         if (k.conname) uniqueNames.set(keys, k.conname)
-      } else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json })
+      } else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json, ...(k.is_no_inherit === true ? { noInherit: true } : {}) })
       else if (k.contype === 'CONSTR_FOREIGN') references.push({ k, column: null })
+      // An exclusion constraint would be accepted and never checked: refuse it, as ALTER TABLE does.
+      else if (k.contype === 'CONSTR_EXCLUSION') throw new SqlError(SqlState.featureNotSupported, 'EXCLUDE constraints are not supported')
     } else if ('TableLikeClause' in el) {
       const like = likeContribution(el.TableLikeClause, tx)
       for (const c of like.columns) {
@@ -361,7 +374,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     policy: tablePolicy(opts.conflict_resolution_policy),
     regions: opts.replication_regions ? opts.replication_regions.split(',').map((s) => s.trim()).filter(Boolean) : null,
     options: opts,
-    meta: tableMetaToJson({ checks, uniques, foreignKeys: [], ...(temporary ? { temporary } : {}) }),
+    meta: tableMetaToJson({ checks, uniques, foreignKeys: [], ...(temporary ? { temporary } : {}), ...(inherited ? { inherits: inherited.parents } : {}) }),
   }
   // WITH (counter_columns = 'a, b'): those columns are counters from the start.
   const counters = counterColumnsOption(opts.counter_columns)
@@ -383,7 +396,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   addForeignKeys(p, name, references)
   for (const c of counters) assertCounterable(p, tx.table(name)!, c)
   if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
-  return utility('CREATE TABLE')
+  return utility('CREATE TABLE', notices)
 }
 
 export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
@@ -402,6 +415,17 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
             continue
           }
           throw new SqlError(SqlState.undefinedTable, `table "${n}" does not exist`)
+        }
+      }
+      // Inheritance children go with their parent under CASCADE; without it they block the DROP (2BP01).
+      const cascade = stmt.behavior === 'DROP_CASCADE'
+      for (const n of [...names]) {
+        if (!tx.table(n)) continue
+        if (!cascade) checkNoChildren(p, n, names)
+        else for (const d of inheritanceDescendants(p.exec.allTables(), n)) {
+          if (names.includes(d.name)) continue
+          names.push(d.name)
+          notices.push(`drop cascades to table ${d.name}`)
         }
       }
       notices.push(...dropTableReferences(p, names.filter((n) => tx.table(n)), stmt.behavior === 'DROP_CASCADE'))
@@ -452,6 +476,8 @@ export function execDrop(stmt: DropStmt, p: PlanCtx): StatementResult {
       return execDropTypes(stmt.objects ?? [], !!stmt.missing_ok, stmt.behavior === 'DROP_CASCADE', p.exec, 'DROP DOMAIN')
     case 'OBJECT_SEQUENCE':
       return execDropSequences(names, !!stmt.missing_ok, p.exec)
+    case 'OBJECT_SCHEMA':
+      return execDropSchema(stmt, names, p)
     case 'OBJECT_PUBLICATION':
       return execDropPublications(names, !!stmt.missing_ok, tx, p.exec.nodeId)
   }
@@ -492,30 +518,46 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         checkPartitionColumnChange(p, current, 'add', def.colname ?? '', stmt.relation!.inh !== true)
         const col = planColumn(def, name, p.exec.tx)
         if (col.primary) throw new SqlError(SqlState.featureNotSupported, 'adding a primary key column is not supported')
+        // Inheritance children get the column too (a child that has it already keeps its own, same type required).
+        const heirs = inheritanceDescendants(p.exec.allTables(), name)
+        if (heirs.length > 0 && stmt.relation!.inh !== true) throw new SqlError(SqlState.invalidTableDefinition, 'column must be added to child tables too')
         tx.addColumn(name, col.spec)
         // Partitions (at every depth) carry a copy of their partitioned table's columns.
         for (const d of partitionDescendants(p, name)) tx.addColumn(d, col.spec)
-        const meta = tableMeta(current)
-        if (col.checks.length || col.unique) {
-          tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: [...meta.checks, ...col.checks], uniques: col.unique ? [...meta.uniques, [col.spec.name]] : meta.uniques }) })
-        }
-        // Existing rows take the column's default (or generated value), as in PostgreSQL.
-        const after = tx.table(name)!
-        // Rows not held here can be neither filled nor checked from here; a plain nullable
-        // column needs neither (every row reads null in it), anything else is refused.
-        const plain = !col.meta.default && !col.meta.serial && !col.meta.generated && !col.meta.notNull && !col.checks.length && !col.unique && !col.references.length
-        if (plain && !holdsTable(p.exec.region, after)) break
-        const w = new TableWriter(after, p)
-        const ci = w.index(col.spec.name)
-        const cols = tableColumns(after, name)
-        for (const r of [...p.exec.rows.scan(name)]) {
-          const row = decodeRow(r, cols)
-          const v = w.isGenerated(ci) ? (w.computeGenerated(row), row[ci]!) : w.defaultValue(ci)
-          if (v === null) {
-            if (col.meta.notNull) throw new SqlError(SqlState.notNullViolation, `column "${col.spec.name}" of relation "${name}" contains null values`)
+        const filled = [name]
+        for (const d of heirs) {
+          const own = d.columns.find((x) => x.name === col.spec.name)
+          if (own && typeName(columnMeta(own).t) !== typeName(col.meta.t)) throw new SqlError(SqlState.datatypeMismatch, `child table "${d.name}" has different type for column "${col.spec.name}"`)
+          if (own) {
+            notices.push(`merging definition of column "${col.spec.name}" for child "${d.name}"`)
             continue
           }
-          p.exec.rows.update(name, w.keyOf(row), { [col.spec.name]: encodeValue(v) })
+          tx.addColumn(d.name, col.spec)
+          filled.push(d.name)
+        }
+        for (const t of filled) {
+          const meta = tableMeta(tx.table(t)!)
+          if (col.checks.length || (col.unique && t === name)) {
+            tx.alterTable(t, { meta: tableMetaToJson({ ...meta, checks: [...meta.checks, ...col.checks], uniques: col.unique && t === name ? [...meta.uniques, [col.spec.name]] : meta.uniques }) })
+          }
+          // Existing rows take the column's default (or generated value), as in PostgreSQL.
+          const after = tx.table(t)!
+          // Rows not held here can be neither filled nor checked from here; a plain nullable
+          // column needs neither (every row reads null in it), anything else is refused.
+          const plain = !col.meta.default && !col.meta.serial && !col.meta.generated && !col.meta.notNull && !col.checks.length && !col.unique && !col.references.length
+          if (plain && !holdsTable(p.exec.region, after)) continue
+          const w = new TableWriter(after, p)
+          const ci = w.index(col.spec.name)
+          const cols = tableColumns(after, t)
+          for (const r of [...p.exec.rows.scan(t)]) {
+            const row = decodeRow(r, cols)
+            const v = w.isGenerated(ci) ? (w.computeGenerated(row), row[ci]!) : w.defaultValue(ci)
+            if (v === null) {
+              if (col.meta.notNull) throw new SqlError(SqlState.notNullViolation, `column "${col.spec.name}" of relation "${t}" contains null values`)
+              continue
+            }
+            p.exec.rows.update(t, w.keyOf(row), { [col.spec.name]: encodeValue(v) })
+          }
         }
         addForeignKeys(p, name, col.references.map((k) => ({ k, column: col.spec.name })))
         break
@@ -528,9 +570,18 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         }
         if (current.primaryKey.includes(col)) throw new SqlError(SqlState.featureNotSupported, `cannot drop column "${col}": it is part of the primary key`)
         checkPartitionColumnChange(p, current, 'drop', col, stmt.relation!.inh !== true)
+        if (isInheritedColumn(p, current, col)) throw new SqlError(SqlState.invalidTableDefinition, `cannot drop inherited column "${col}"`)
         notices.push(...dropColumnReferences(p, current, col, cmd.behavior === 'DROP_CASCADE'))
         tx.dropColumn(name, col)
         for (const d of partitionDescendants(p, name)) if (tx.table(d)?.columns.some((x) => x.name === col)) tx.dropColumn(d, col)
+        // Without ONLY the column leaves the children that have it from no other parent (with ONLY they keep it as their own).
+        if (stmt.relation!.inh === true) {
+          for (const d of inheritanceDescendants(p.exec.allTables(), name)) {
+            if (!d.columns.some((x) => x.name === col) || isInheritedColumn(p, tx.table(d.name)!, col)) continue
+            notices.push(...dropColumnReferences(p, d, col, cmd.behavior === 'DROP_CASCADE'))
+            tx.dropColumn(d.name, col)
+          }
+        }
         break
       }
       case 'AT_SetRelOptions': case 'AT_ResetRelOptions': {
@@ -560,17 +611,15 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         if (!k) break
         const meta = tableMeta(current)
         if (k.contype === 'CONSTR_CHECK') {
-          const check = { name: k.conname ?? `${name}_check`, expr: k.raw_expr as unknown as Json }
-          tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: [...meta.checks, check] }) })
-          const w = new TableWriter(tx.table(name)!, p)
-          for (const r of p.exec.rows.scan(name)) {
-            const row = decodeRow(r, w.columns)
-            try {
-              w.validate(row, w.keyOf(row))
-            } catch (e) {
-              if ((e as SqlError).code === SqlState.checkViolation) throw new SqlError(SqlState.checkViolation, `check constraint "${check.name}" of relation "${name}" is violated by some row`)
-              throw e
-            }
+          const check = { name: k.conname ?? `${name}_check`, expr: k.raw_expr as unknown as Json, ...(k.is_no_inherit === true ? { noInherit: true } : {}) }
+          // Inheritance children get the constraint too, unless ONLY or NO INHERIT.
+          const heirs = k.is_no_inherit === true || stmt.relation!.inh !== true ? [] : inheritanceDescendants(p.exec.allTables(), name).map((d) => d.name)
+          for (const t of [name, ...heirs]) {
+            const tm = tableMeta(tx.table(t)!)
+            if (t !== name && tm.checks.some((c) => c.name === check.name)) continue
+            tx.alterTable(t, { meta: tableMetaToJson({ ...tm, checks: [...tm.checks, t === name ? check : { name: check.name, expr: check.expr }] }) })
+            // NOT VALID: existing rows are checked by VALIDATE CONSTRAINT, new ones from now on.
+            if (k.skip_validation !== true) checkExistingRows(p, t, check.name)
           }
         } else if (k.contype === 'CONSTR_UNIQUE') {
           const keys = nameList(k.keys)
@@ -605,7 +654,16 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           (named?.unique === true && named.table === name ? meta.uniques.find((u) => u.join('\u0000') === named.columns.join('\u0000')) : undefined)
         if (dropForeignKey(p, current, cname)) break
         if (meta.checks.some((c) => c.name === cname)) {
+          if (isInheritedCheck(p, current, cname)) throw new SqlError(SqlState.invalidTableDefinition, `cannot drop inherited constraint "${cname}" of relation "${name}"`)
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, checks: meta.checks.filter((c) => c.name !== cname) }) })
+          // Children lose the inherited copy (with ONLY they keep it as their own).
+          if (stmt.relation!.inh === true) {
+            for (const d of inheritanceDescendants(p.exec.allTables(), name)) {
+              const dm = tableMeta(tx.table(d.name)!)
+              if (!dm.checks.some((c) => c.name === cname) || isInheritedCheck(p, tx.table(d.name)!, cname)) continue
+              tx.alterTable(d.name, { meta: tableMetaToJson({ ...dm, checks: dm.checks.filter((c) => c.name !== cname) }) })
+            }
+          }
           break
         }
         if (unique) {
@@ -624,7 +682,13 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
       }
       case 'AT_ValidateConstraint': {
         const cname = cmd.name ?? ''
-        if (validateForeignKey(p, current, cname) || tableMeta(current).checks.some((c) => c.name === cname)) break
+        if (validateForeignKey(p, current, cname)) break
+        if (tableMeta(current).checks.some((c) => c.name === cname)) {
+          for (const t of [name, ...inheritanceDescendants(p.exec.allTables(), name).filter((d) => tableMeta(d).checks.some((c) => c.name === cname)).map((d) => d.name)]) {
+            checkExistingRows(p, t, cname)
+          }
+          break
+        }
         throw new SqlError(SqlState.undefinedObject, `constraint "${cname}" of relation "${name}" does not exist`)
       }
       case 'AT_ColumnDefault': case 'AT_SetNotNull': case 'AT_DropNotNull': {
@@ -640,21 +704,47 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
           } else {
             delete meta.default
           }
-        } else if (cmd.subtype === 'AT_SetNotNull') {
-          for (const r of p.exec.rows.scan(name)) {
-            if (r[colName] === null || r[colName] === undefined) throw new SqlError(SqlState.notNullViolation, `column "${colName}" of relation "${name}" contains null values`)
+        }
+        // Inheritance children (without ONLY) change with their parent, each keeping the rest of its own column definition.
+        const heirs = stmt.relation!.inh === true ? inheritanceDescendants(p.exec.allTables(), name).filter((d) => d.columns.some((x) => x.name === colName)) : []
+        if (cmd.subtype === 'AT_SetNotNull') {
+          for (const t of [name, ...heirs.map((d) => d.name)]) {
+            for (const r of p.exec.rows.scan(t)) {
+              if (r[colName] === null || r[colName] === undefined) throw new SqlError(SqlState.notNullViolation, `column "${colName}" of relation "${t}" contains null values`)
+            }
           }
           meta.notNull = true
-        } else {
+        } else if (cmd.subtype === 'AT_DropNotNull') {
           if (current.primaryKey.includes(colName)) throw new SqlError(SqlState.invalidTableDefinition, `column "${colName}" is in a primary key`)
+          if (parentsOf(current).some((pn) => tx.table(pn)?.columns.some((x) => x.name === colName && columnMeta(x).notNull === true) === true)) {
+            throw new SqlError(SqlState.invalidTableDefinition, `column "${colName}" is marked NOT NULL in parent table`)
+          }
           meta.notNull = false
         }
         // Partitions carry a copy of their parent's columns: keep them in step.
         for (const t of [current, ...partitionDescendants(p, name).map((d) => tx.table(d)!)]) {
           tx.alterColumn(t.name, colName, { meta: metaToJson(meta) })
         }
+        for (const d of heirs) {
+          const own: ColumnMeta = { ...columnMeta(d.columns.find((x) => x.name === colName)!) }
+          if (cmd.subtype === 'AT_ColumnDefault') {
+            if (meta.default === undefined) delete own.default
+            else own.default = meta.default
+          } else if (cmd.subtype === 'AT_SetNotNull') own.notNull = true
+          else if (!d.primaryKey.includes(colName)) own.notNull = false
+          tx.alterColumn(d.name, colName, { meta: metaToJson(own) })
+        }
         break
       }
+      case 'AT_AlterColumnType':
+        alterColumnType(p, name, cmd, stmt.relation!.inh !== true)
+        break
+      case 'AT_AddInherit':
+        addInherit(p, name, cmd.def)
+        break
+      case 'AT_DropInherit':
+        dropInherit(p, name, cmd.def)
+        break
       case 'AT_AttachPartition':
         attachPartition(p, name, cmd)
         break
@@ -666,6 +756,20 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
     }
   }
   return utility('ALTER TABLE', notices)
+}
+
+/** Every row of `table` passes its constraints; a CHECK failing names `check`, as PostgreSQL's 23514 does. */
+function checkExistingRows(p: PlanCtx, table: string, check: string): void {
+  const w = new TableWriter(p.exec.tx.table(table)!, p)
+  for (const r of p.exec.rows.scan(table)) {
+    const row = decodeRow(r, w.columns)
+    try {
+      w.validate(row, w.keyOf(row))
+    } catch (e) {
+      if ((e as SqlError).code === SqlState.checkViolation) throw new SqlError(SqlState.checkViolation, `check constraint "${check}" of relation "${table}" is violated by some row`)
+      throw e
+    }
+  }
 }
 
 export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {

@@ -26,6 +26,9 @@ import type { StatementResult } from '../runtime/result.js'
 import { TableWriter } from './table-writer.js'
 import { partitionRoot } from '../placement/partition-view.js'
 import { partitionCatalog, tableOidReader } from '../plan/partition-catalog.js'
+import { inheritanceDescendants } from '../catalog/table-inheritance.js'
+import { objectOid } from '../catalog/catalog-model.js'
+import { deleteThroughView, insertThroughView, throughViews, updateThroughView } from './view-write.js'
 
 /** The table a statement writes: a named partition is written through its parent. */
 export function targetTable(p: PlanCtx, name: string): { table: TableInfo; partition: TableInfo | null } {
@@ -41,7 +44,8 @@ export function targetTable(p: PlanCtx, name: string): { table: TableInfo; parti
 
 interface Returning {
   columns: ColumnBinding[]
-  eval: (row: RtValue[]) => RtValue[]
+  /** `tableOid`: the table the row is stored in, when it is not the writer's (an inheritance child's row). */
+  eval: (row: RtValue[], tableOid?: number) => RtValue[]
 }
 
 function returningList(stmt: { returningClause?: { exprs?: Node[] }; returningList?: Node[] }): Node[] {
@@ -70,13 +74,15 @@ function planReturning(nodes: Node[], w: TableWriter, alias: string, p: PlanCtx)
     const name = n.ResTarget.name ?? ('ColumnRef' in val ? nameList(val.ColumnRef.fields).pop()! : 'FuncCall' in val ? nameList(val.FuncCall.funcname).pop()! : '?column?')
     outs.push({ name, type: c.type.id === 'unknown' ? T.text : c.type, f: c.eval })
   }
-  return { columns: outs.map((o) => ({ name: o.name, table: null, type: o.type })), eval: (row) => {
-    const r = oidOf ? [...row, oidOf(row)] : row
+  return { columns: outs.map((o) => ({ name: o.name, table: null, type: o.type })), eval: (row, tableOid) => {
+    const r = oidOf ? [...row, tableOid ?? oidOf(row)] : row
     return outs.map((o) => o.f({ row: r, outer: null }))
   } }
 }
 
-export function execInsert(stmt: InsertStmt, p: PlanCtx): StatementResult {
+export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
+  // A write naming an updatable view is rewritten over the view's table (view-write.ts).
+  const stmt = throughViews(written, p.exec.tx, (s, v) => insertThroughView(s, v, p.exec.tx))
   const rv = stmt.relation!
   const { table, partition } = targetTable(p, rv.relname!)
   const w = new TableWriter(table, p, partition)
@@ -261,10 +267,11 @@ export function generatedError(name: string): SqlError {
  */
 export type TargetRowPlans = <T>(plan: (p: PlanCtx) => T) => T
 
-function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node | undefined, extraFrom: Node[], relname = table.name, cache?: TargetRowPlans): { columns: ColumnBinding[]; rows: Array<{ row: RtValue[]; env: Env }> } {
+function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node | undefined, extraFrom: Node[], relname = table.name, cache?: TargetRowPlans, only = false): { columns: ColumnBinding[]; rows: Array<{ row: RtValue[]; env: Env }> } {
   const planned = (q: PlanCtx) => {
-    // Read through the named relation: UPDATE/DELETE on a partition touch only its rows.
-    const rv: Node = { RangeVar: { relname, inh: true, relpersistence: 'p', alias: { aliasname: alias } } }
+    // Read through the named relation: UPDATE/DELETE on a partition touch only its rows;
+    // an inheritance member is read ONLY (its descendants are visited on their own).
+    const rv: Node = { RangeVar: { relname, ...(only ? {} : { inh: true }), relpersistence: 'p', alias: { aliasname: alias } } }
     const from = planFrom([rv, ...extraFrom], q, null, where)
     const pred = where ? compilePredicate(where, makeCompileCtx(q, new Scope(from.columns)), 'WHERE') : null
     return { from, pred }
@@ -289,25 +296,70 @@ function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node |
   return { columns: from.columns, rows: out }
 }
 
-export function execUpdate(stmt: UpdateStmt, p: PlanCtx, cache?: TargetRowPlans): StatementResult {
+export function execUpdate(written: UpdateStmt, p: PlanCtx, given?: TargetRowPlans): StatementResult {
+  const stmt = throughViews(written, p.exec.tx, (s, v) => updateThroughView(s, v, p.exec.tx))
+  // The cached target-row plan belongs to the statement as written.
+  const cache = stmt === written ? given : undefined
   const rv = stmt.relation!
-  const { table, partition } = targetTable(p, rv.relname!)
+  const set = inheritanceSet(p, rv)
+  if (!set) return updateIn(stmt, p, rv.relname!, cache, null)
+  return combined('UPDATE', set.members.map((m) => updateIn(stmt, p, m, undefined, set.shape)))
+}
+
+/**
+ * An UPDATE of one table: the named one, or (`shape` given) one member of the named
+ * inheritance parent's set, read ONLY, whose RETURNING rows take the parent's layout.
+ */
+function updateIn(stmt: UpdateStmt, p: PlanCtx, relname: string, cache: TargetRowPlans | undefined, shape: TableWriter | null): StatementResult {
+  const rv = stmt.relation!
+  const { table, partition } = targetTable(p, relname)
   const alias = rv.alias?.aliasname ?? rv.relname!
   const w = new TableWriter(table, p, partition)
   const now = p.exec.nowMicros
-  const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], rv.relname!, cache)
+  const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], relname, cache, shape !== null || rv.inh !== true)
   const cctx = makeCompileCtx(p, new Scope(columns))
   const setList = compileSetList(stmt.targetList ?? [], w, cctx, [alias, rv.relname!])
-  const returning = planReturning(returningList(stmt), w, alias, p)
+  const returning = planReturning(returningList(stmt), shape ?? w, alias, p)
+  const reshape = memberRow(w, shape)
   const out: RtValue[][] = []
   // Compute every new row before writing any, so SET expressions see the old state.
   const updates = rows.map(({ row, env }) => ({ row, ...setList.apply(row, env) }))
   for (const u of updates) {
     p.exec.budget.tick()
     w.update(u.row, u.next, setList.assigned, u.increments)
-    if (returning) out.push(returning.eval(u.next))
+    if (returning) out.push(returning.eval(reshape(u.next), shape ? objectOid('table', table.name) : undefined))
   }
   return { command: 'UPDATE', rowCount: updates.length, columns: returning?.columns ?? [], rows: out }
+}
+
+/**
+ * The tables an UPDATE / DELETE without ONLY visits when it names an inheritance parent:
+ * the parent, then every descendant (catalog/table-inheritance.ts); null when the
+ * statement says ONLY or the table has no children (one table, the plain path).
+ */
+function inheritanceSet(p: PlanCtx, rv: NonNullable<UpdateStmt['relation']>): { members: string[]; shape: TableWriter } | null {
+  if (rv.inh !== true) return null
+  const t = p.exec.tx.table(rv.relname!)
+  if (!t) return null
+  const below = inheritanceDescendants(p.exec.allTables(), t.name)
+  if (below.length === 0) return null
+  return { members: [t.name, ...below.map((d) => d.name)], shape: new TableWriter(t, p) }
+}
+
+/** A member's row laid out as the parent's (by column name; NULL where the member lacks one). */
+function memberRow(w: TableWriter, shape: TableWriter | null): (row: RtValue[]) => RtValue[] {
+  if (!shape || shape.table === w.table) return (row) => row
+  const at = shape.columns.map((c) => w.columns.findIndex((x) => x.name === c.name))
+  return (row) => at.map((i) => (i < 0 ? null : row[i] ?? null))
+}
+
+function combined(command: 'UPDATE' | 'DELETE', parts: StatementResult[]): StatementResult {
+  return {
+    command,
+    rowCount: parts.reduce((n, r) => n + (r.rowCount ?? 0), 0),
+    columns: parts[0]?.columns ?? [],
+    rows: parts.flatMap((r) => r.rows),
+  }
 }
 
 /** A compiled SET list (UPDATE, MERGE .. UPDATE SET): the new row and counter increments of an old row. */
@@ -362,18 +414,29 @@ export function compileSetList(targetList: Node[], w: TableWriter, cctx: Compile
   }
 }
 
-export function execDelete(stmt: DeleteStmt, p: PlanCtx, cache?: TargetRowPlans): StatementResult {
+export function execDelete(written: DeleteStmt, p: PlanCtx, given?: TargetRowPlans): StatementResult {
+  const stmt = throughViews(written, p.exec.tx, (s, v) => deleteThroughView(s, v, p.exec.tx))
+  const cache = stmt === written ? given : undefined
   const rv = stmt.relation!
-  const { table } = targetTable(p, rv.relname!)
+  const set = inheritanceSet(p, rv)
+  if (!set) return deleteIn(stmt, p, rv.relname!, cache, null)
+  return combined('DELETE', set.members.map((m) => deleteIn(stmt, p, m, undefined, set.shape)))
+}
+
+/** A DELETE from one table (see updateIn for `shape`). */
+function deleteIn(stmt: DeleteStmt, p: PlanCtx, relname: string, cache: TargetRowPlans | undefined, shape: TableWriter | null): StatementResult {
+  const rv = stmt.relation!
+  const { table } = targetTable(p, relname)
   const alias = rv.alias?.aliasname ?? rv.relname!
   const w = new TableWriter(table, p)
-  const { rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [], rv.relname!, cache)
-  const returning = planReturning(returningList(stmt), w, alias, p)
+  const { rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [], relname, cache, shape !== null || rv.inh !== true)
+  const returning = planReturning(returningList(stmt), shape ?? w, alias, p)
+  const reshape = memberRow(w, shape)
   const out: RtValue[][] = []
   for (const { row } of rows) {
     p.exec.budget.tick()
     w.delete(row)
-    if (returning) out.push(returning.eval(row))
+    if (returning) out.push(returning.eval(reshape(row), shape ? objectOid('table', table.name) : undefined))
   }
   return { command: 'DELETE', rowCount: rows.length, columns: returning?.columns ?? [], rows: out }
 }

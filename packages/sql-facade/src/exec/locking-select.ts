@@ -13,6 +13,7 @@
  * are not locked. FOR UPDATE over a join, a view, a subquery or a set operation fails
  * with 0A000 rather than locking less.
  */
+import { hasChildren } from '../catalog/table-inheritance.js'
 import type { Node, SelectStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { coerce } from '../expr/coerce.js'
@@ -67,6 +68,8 @@ export function execLockingSelect(stmt: SelectStmt, p: PlanCtx): StatementResult
     throw refuse('of a view or a common table expression')
   }
   const { table } = targetTable(p, rv.relname!)
+  // Each row would have to be locked in the table holding it (its own or a child's).
+  if (rv.inh === true && hasChildren(p.exec.allTables(), table.name)) throw refuse(`of inheritance parent "${table.name}" (use FROM ONLY)`)
   const mode = named.map((c) => MODES[c.strength ?? 'LCS_FORUPDATE'] ?? 'update').reduce((a, b) => (STRENGTH.indexOf(a) >= STRENGTH.indexOf(b) ? a : b))
   const policy = named.some((c) => c.waitPolicy === 'LockWaitError') ? 'nowait' : named.some((c) => c.waitPolicy === 'LockWaitSkip') ? 'skip' : 'wait'
 

@@ -12,6 +12,7 @@
  * and deleted; every write goes through `TableWriter`, so constraints, defaults, foreign
  * keys and partitions hold as for INSERT / UPDATE / DELETE.
  */
+import { hasChildren } from '../catalog/table-inheritance.js'
 import { encodeRowKey } from '@concord/core'
 import type { MergeStmt, MergeWhenClause, Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -45,8 +46,12 @@ export function execMerge(stmt: MergeStmt, p: PlanCtx): StatementResult {
   if (stmt.withClause) throw new SqlError(SqlState.featureNotSupported, 'WITH in MERGE is not supported')
   const src = stmt.sourceRelation!
   if (sourceAlias(src) === alias) throw new SqlError(SqlState.duplicateAlias, `table name "${alias}" specified more than once`)
+  // MERGE into an inheritance parent would have to route each matched row to the table holding it: not built.
+  if (rv.inh === true && hasChildren(p.exec.allTables(), table.name)) {
+    throw new SqlError(SqlState.featureNotSupported, `MERGE into inheritance parent "${name}" is not supported`, { hint: 'Use MERGE INTO ONLY, or UPDATE / DELETE / INSERT, which visit the children.' })
+  }
   const w = new TableWriter(table, p, partition)
-  const target: Node = { RangeVar: { relname: name, inh: true, relpersistence: 'p', alias: { aliasname: alias } } }
+  const target: Node = { RangeVar: { relname: name, relpersistence: 'p', alias: { aliasname: alias } } }
   const join: Node = { JoinExpr: { jointype: 'JOIN_LEFT', larg: src, rarg: target, quals: stmt.joinCondition } }
   const from = planFrom([join], p, null, undefined)
   // The target's columns come last: the join's right side.

@@ -9,6 +9,7 @@
  * SYSTEM name the current database (0A000). CONCURRENTLY inside a transaction block is
  * refused by the session (25001), as PostgreSQL refuses it.
  */
+import { schemaExists } from '../catalog/schema-def.js'
 import type { ReindexStmt } from 'libpg-query'
 import type { IndexDef } from '../catalog/secondary-index.js'
 import { readView } from '../catalog/view-def.js'
@@ -42,7 +43,7 @@ export function execReindex(stmt: ReindexStmt, p: PlanCtx): StatementResult {
       throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
     }
     case 'REINDEX_OBJECT_SCHEMA': {
-      if (!['public', 'pg_catalog', 'information_schema'].includes(name)) throw new SqlError(SqlState.invalidSchemaName, `schema "${name}" does not exist`)
+      if (!schemaExists(p.exec.tx, name)) throw new SqlError(SqlState.invalidSchemaName, `schema "${name}" does not exist`)
       break
     }
     default: {

@@ -15,6 +15,8 @@
  * Refused loudly (0A000) rather than done halfway: renaming a column a view reads (a view
  * fixes its columns when created), a primary key constraint, and sequences.
  */
+import { inheritanceDescendants } from '../catalog/table-inheritance.js'
+import { isInheritedCheck, isInheritedColumn } from './inherits-ddl.js'
 import type { Json, TableInfo } from '@concord/core'
 import type { RenameStmt } from 'libpg-query'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson, type ForeignKey } from '../catalog/table-meta.js'
@@ -52,6 +54,10 @@ export function execRename(stmt: RenameStmt, p: PlanCtx): StatementResult {
         if (stmt.missing_ok) return utility(tag, [`relation "${table}" does not exist, skipping`])
         throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
       }
+      // ONLY cannot rename a column the children inherit (they would lose it): PostgreSQL's 42P16.
+      if (stmt.relation?.inh !== true && inheritanceDescendants(p.exec.allTables(), table).some((d) => d.columns.some((c) => c.name === stmt.subname))) {
+        throw new SqlError(SqlState.invalidTableDefinition, `inherited column "${stmt.subname ?? ''}" must be renamed in child tables too`)
+      }
       renameColumn(p, table, stmt.subname ?? '', newName)
       return utility(tag)
     }
@@ -62,7 +68,15 @@ export function execRename(stmt: RenameStmt, p: PlanCtx): StatementResult {
         if (stmt.missing_ok) return utility('ALTER TABLE', [`relation "${table}" does not exist, skipping`])
         throw new SqlError(SqlState.undefinedTable, `relation "${table}" does not exist`)
       }
-      renameConstraint(p, info, stmt.subname ?? '', newName)
+      const cname = stmt.subname ?? ''
+      if (isInheritedCheck(p, info, cname)) throw new SqlError(SqlState.invalidTableDefinition, `cannot rename inherited constraint "${cname}"`)
+      const heirs = tableMeta(info).checks.some((c) => c.name === cname && c.noInherit !== true)
+        ? inheritanceDescendants(p.exec.allTables(), table).filter((d) => tableMeta(d).checks.some((c) => c.name === cname))
+        : []
+      if (heirs.length > 0 && stmt.relation?.inh !== true) throw new SqlError(SqlState.invalidTableDefinition, `inherited constraint "${cname}" must be renamed in child tables too`)
+      renameConstraint(p, info, cname, newName)
+      // The children's inherited copies follow.
+      for (const d of heirs) renameConstraint(p, p.exec.tx.table(d.name)!, cname, newName)
       return utility('ALTER TABLE')
     }
   }
@@ -113,8 +127,11 @@ function renameTable(p: PlanCtx, name: string, newName: string): void {
     const meta = tableMeta(t)
     const fks = meta.foreignKeys.map((k): ForeignKey => (k.refTable === name ? { ...k, refTable: newName } : k))
     const moved = fks.some((k, i) => k !== meta.foreignKeys[i])
-    if (moved || meta.partitionOf === name) {
-      tx.alterTable(t.name, { meta: tableMetaToJson({ ...meta, foreignKeys: fks, ...(meta.partitionOf === name ? { partitionOf: newName } : {}) }) })
+    const inherits = meta.inherits?.includes(name) === true ? meta.inherits.map((x) => (x === name ? newName : x)) : meta.inherits
+    if (moved || meta.partitionOf === name || inherits !== meta.inherits) {
+      tx.alterTable(t.name, {
+        meta: tableMetaToJson({ ...meta, foreignKeys: fks, ...(meta.partitionOf === name ? { partitionOf: newName } : {}), ...(inherits ? { inherits } : {}) }),
+      })
     }
   }
   for (const [sname, v] of tx.listCatalog(SEQUENCE_KIND)) {
@@ -200,9 +217,10 @@ function renameColumn(p: PlanCtx, table: string, column: string, newName: string
       throw new SqlError(SqlState.featureNotSupported, `cannot rename column "${column}" of table "${table}": view "${v.name}" reads it`, { hint: 'Drop the view, rename the column, and create the view again.' })
     }
   }
-  if (tableMeta(info).partitionOf !== undefined) throw new SqlError(SqlState.invalidTableDefinition, `cannot rename inherited column "${column}"`)
-  // Partitions carry a copy of their parent's columns: they follow.
+  if (tableMeta(info).partitionOf !== undefined || isInheritedColumn(p, info, column)) throw new SqlError(SqlState.invalidTableDefinition, `cannot rename inherited column "${column}"`)
+  // Partitions carry a copy of their parent's columns, and inheritance children inherit them: they follow.
   const family = [info, ...p.exec.allTables().filter((t) => tableMeta(t).partitionOf === table)]
+  for (const d of inheritanceDescendants(p.exec.allTables(), table)) if (d.columns.some((c) => c.name === column)) family.push(d)
   for (const t of family) renameOwnColumn(p, t, column, newName)
   const swap = (c: string): string => (c === column ? newName : c)
   for (const t of tx.tables()) {

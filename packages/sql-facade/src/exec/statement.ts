@@ -2,6 +2,8 @@
  * Runs one parsed statement that reads or writes data inside a core transaction.
  * Session-level statements (transactions, SET/SHOW) are handled by the session itself.
  */
+import { execCreateSchema } from './schema-ddl.js'
+import { inheritanceDescendants } from '../catalog/table-inheritance.js'
 import { execReindex } from './reindex.js'
 import type { DeleteStmt, UpdateStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -32,9 +34,10 @@ import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
 import { checkAccess } from '../auth/access-check.js'
 import { trackOwnership } from '../auth/relation-ownership.js'
 import { roleStatement } from '../auth/role-dispatch.js'
-import { execAlterEnum, execCreateComposite, execCreateDomain, execCreateEnum } from './type-ddl.js'
+import { execAlterEnum, execCreateComposite, execCreateDomain, execCreateEnum, typeUsers } from './type-ddl.js'
 import { execMerge } from './merge.js'
 import { execRename } from './rename-ddl.js'
+import { execAlterCompositeType, execRenameAttribute } from './composite-alter.js'
 
 /** Runs one statement, then its foreign key actions and checks (statement end). */
 export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResult {
@@ -107,14 +110,21 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('CreateSeqStmt' in node) return execCreateSequence(node.CreateSeqStmt, exec)
   if ('AlterSeqStmt' in node) return execAlterSequence(node.AlterSeqStmt, exec)
   if ('DropStmt' in node) return execDrop(node.DropStmt, p)
-  if ('AlterTableStmt' in node && node.AlterTableStmt.objtype === 'OBJECT_TYPE') throw new SqlError(SqlState.featureNotSupported, 'ALTER TYPE .. ADD / DROP / ALTER ATTRIBUTE is not supported')
+  if ('AlterTableStmt' in node && node.AlterTableStmt.objtype === 'OBJECT_TYPE') return execAlterCompositeType(node.AlterTableStmt, exec, typeUsers)
+  if ('RenameStmt' in node && node.RenameStmt.renameType === 'OBJECT_ATTRIBUTE') return execRenameAttribute(node.RenameStmt, exec, typeUsers)
   if ('AlterTableStmt' in node) return execAlterTable(node.AlterTableStmt, p)
   if ('RenameStmt' in node) return execRename(node.RenameStmt, p)
   if ('IndexStmt' in node) return execCreateIndex(node.IndexStmt, p)
   if ('CreateFunctionStmt' in node) return execCreateFunction(node.CreateFunctionStmt, p)
   if ('TruncateStmt' in node) {
-    const names = (node.TruncateStmt.relations ?? []).map((r) => ('RangeVar' in r ? r.RangeVar.relname! : ''))
+    const rels = (node.TruncateStmt.relations ?? []).map((r) => ('RangeVar' in r ? r.RangeVar : { relname: '' }))
+    const names = rels.map((r) => r.relname!)
     for (const name of names) if (!exec.tx.table(name)) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+    // Without ONLY, an inheritance parent's descendants are truncated with it.
+    for (const r of rels) {
+      if (r.inh !== true) continue
+      for (const d of inheritanceDescendants(exec.allTables(), r.relname!)) if (!names.includes(d.name)) names.push(d.name)
+    }
     // Every table referencing a truncated one is truncated with it, so no key can break.
     const { tables, notices } = truncateTargets(p, names, node.TruncateStmt.behavior === 'DROP_CASCADE')
     for (const name of tables) {
@@ -143,7 +153,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
   if ('ReindexStmt' in node) return execReindex(node.ReindexStmt, p)
   if ('CommentStmt' in node) return utility('COMMENT')
   if ('ExplainStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'EXPLAIN is not supported')
-  if ('CreateSchemaStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'schemas other than public are not supported')
+  if ('CreateSchemaStmt' in node) return execCreateSchema(node.CreateSchemaStmt, p)
   if ('ViewStmt' in node) return execCreateView(node.ViewStmt, p, stmt.text)
   if ('CreateTableAsStmt' in node) {
     const c = node.CreateTableAsStmt

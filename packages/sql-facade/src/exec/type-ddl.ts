@@ -6,7 +6,7 @@
  * Invariants: every column of an enum type holds a copy of the type's labels equal to
  * the type object's after each of these statements (ALTER TYPE rewrites the copies in
  * the same transaction), so a column's type converts and compares exactly as the type
- * does; a composite type's fields never change (ALTER TYPE .. ATTRIBUTE is 0A000). A
+ * does; a composite type's fields change only while nothing uses it (composite-alter.ts). A
  * type used by a column is never dropped (2BP01; CASCADE is 0A000), so no column is left
  * of a type that no longer exists.
  */
@@ -141,6 +141,11 @@ function dependentColumns(exec: ExecCtx, name: string): Array<{ table: TableInfo
     }
   }
   return out
+}
+
+/** Everything that stores or embeds a value of type `name`: `table.column`s, then other types. */
+export function typeUsers(exec: ExecCtx, name: string): string[] {
+  return [...dependentColumns(exec, name).map((d) => `${d.table.name}.${d.column}`), ...dependentTypes(exec, name)]
 }
 
 /** The composite types with a field of type `name` (or an array of it). */

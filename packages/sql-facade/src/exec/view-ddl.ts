@@ -8,6 +8,7 @@
  * created, and dropping one of them fails (2BP01) unless CASCADE, which drops the views
  * that read it, transitively.
  */
+import { checkOptionOf } from './view-write.js'
 import type { Json } from '@concord/core'
 import type { ViewStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -79,7 +80,10 @@ export function execCreateView(stmt: ViewStmt, p: PlanCtx, statementText: string
   if (existing && stmt.replace && !!existing.temporary === temporary) checkReplacement(existing, columns)
   const readers = new Set(dependents(p, [name]).map((v) => v.name))
   if (relations.some((r) => r === name || readers.has(r))) throw new SqlError(SqlState.invalidObjectDefinition, `infinite recursion detected in rules for relation "${name}"`)
-  const def: ViewDef = { name, columns, query: sel as unknown as Json, definition: viewQueryText(statementText), relations, ...(temporary ? { temporary } : {}) }
+  const checkOption = checkOptionOf(stmt.withCheckOption, stmt.options)
+  const def: ViewDef = {
+    name, columns, query: sel as unknown as Json, definition: viewQueryText(statementText), relations, ...(temporary ? { temporary } : {}), ...(checkOption ? { checkOption } : {}),
+  }
   tx.setCatalog(VIEW_KIND, name, def as unknown as Json)
   return utility('CREATE VIEW', notices)
 }

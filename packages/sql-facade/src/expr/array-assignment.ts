@@ -17,6 +17,7 @@ import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
 import type { RtValue } from '../types/value.js'
 import type { CompileFn } from './array-expr.js'
 import { coerce } from './coerce.js'
+import { compileGeometricAssignment, isGeometricSubscriptable } from './geometric-subscript.js'
 import type { Compiled } from './compiled.js'
 import type { CompileCtx } from './compile-context.js'
 import type { Env } from '../relation/scope.js'
@@ -85,6 +86,7 @@ function compileJsonbAssignment(indirection: Node[], source: Compiled, ctx: Comp
 export function compileArrayAssignment(column: { name: string; type: SqlType }, indirection: Node[], source: Compiled, ctx: CompileCtx, compile: CompileFn): ArrayAssign {
   const now = ctx.exec.nowMicros
   if (column.type.id === 'jsonb' && !column.type.array) return compileJsonbAssignment(indirection, source, ctx, compile)
+  if (!column.type.array && isGeometricSubscriptable(column.type.id)) return compileGeometricAssignment(column, indirection, source, ctx, compile)
   if (!column.type.array) throw new SqlError(SqlState.datatypeMismatch, `cannot subscript type ${typeName(column.type)} because it does not support subscripting`)
   const parts = indirection.map((n) => {
     if (!('A_Indices' in n)) throw new SqlError(SqlState.featureNotSupported, 'assigning to a field of an array element is not supported')

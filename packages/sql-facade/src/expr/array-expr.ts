@@ -16,6 +16,7 @@ import type { RtValue } from '../types/value.js'
 import { coerce, fold } from './coerce.js'
 import { truth, type Compiled } from './compiled.js'
 import type { CompileCtx } from './compile-context.js'
+import { compileGeometricSubscript, isGeometricSubscriptable } from './geometric-subscript.js'
 
 export type CompileFn = (node: Node, ctx: CompileCtx) => Compiled
 
@@ -133,6 +134,7 @@ export function compileSubscripts(base: Compiled, indices: Node[], ctx: CompileC
   const now = ctx.exec.nowMicros
   if (!base.type.array) {
     if (base.type.id === 'jsonb') return compileJsonbSubscripts(base, indices, ctx, compile)
+    if (isGeometricSubscriptable(base.type.id)) return compileGeometricSubscript(base, indices, ctx, compile)
     throw new SqlError(SqlState.datatypeMismatch, `cannot subscript type ${base.type.id === 'unknown' ? 'unknown' : typeName(base.type)} because it does not support subscripting`)
   }
   if (indices.length > MAX_DIMS) throw tooManyDims(indices.length)

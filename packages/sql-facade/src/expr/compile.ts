@@ -17,15 +17,17 @@ import { compareValues, groupKey } from '../types/compare.js'
 import { compareJsonb } from '../types/jsonb-order.js'
 import { Decimal } from '../types/decimal.js'
 import { canCast } from '../types/cast.js'
-import { arrayOf, commonType, isIntegerType, isRegType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
+import { arrayOf, category, commonType, isIntegerType, isRegType, T, typeFromTypeName, typeName, type SqlType } from '../types/sql-type.js'
 import { MAX_FIELDS, rowItems as rowValueItems, RowValue } from '../types/row-type.js'
+import { timeTzOfInstant } from '../types/timetz.js'
+import { geometricComparator } from './geometric-operators.js'
 import { compileDomainCheck } from './domain-check.js'
 import { nameList, stringValue } from '../parser/name-list.js'
 import type { RtValue } from '../types/value.js'
 import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compileSubscripts } from './array-expr.js'
 import { coerce, fold } from './coerce.js'
 import { constant, truth, type Compiled } from './compiled.js'
-import { likeToRegExp } from './like.js'
+import { likeMatches } from './like.js'
 import { compileRegCast } from './reg-cast.js'
 import { negate, resolveOperator } from './operators.js'
 import { envAt, Scope, type Env } from '../relation/scope.js'
@@ -331,7 +333,9 @@ export function compileComparison(op: string, l: Compiled, r: Compiled, nowMicro
   const rf = coerce(r, t.id === 'unknown' ? T.text : t, 'implicit', nowMicros).eval
   const test = comparator(op)
   // jsonb orders by kind, size and members (jsonb-order.ts), not by its text.
-  const cmp = t.id === 'jsonb' && !t.array ? (a: RtValue, b: RtValue) => compareJsonb(a as string, b as string) : compareValues
+  const cmp = t.id === 'jsonb' && !t.array
+    ? (a: RtValue, b: RtValue) => compareJsonb(a as string, b as string)
+    : category(t) === 'G' ? geometricComparator(op, t) : compareValues
   return fold({ type: T.bool, isConst: l.isConst && r.isConst, eval: (env) => {
     const a = lf(env)
     if (a === null) return null
@@ -570,7 +574,7 @@ function compileLike(l: Compiled, r: Compiled, insensitive: boolean, negated: bo
     if (a === null) return null
     const p = rf(env)
     if (p === null) return null
-    const m = likeToRegExp(p as string, insensitive).test(a as string)
+    const m = likeMatches(a as string, p as string, insensitive)
     return negated ? !m : m
   } }
 }
@@ -781,7 +785,9 @@ function compileSqlValueFunction(op: string, ctx: CompileCtx): Compiled {
     case 'SVFOP_CURRENT_DATE': return { type: T.date, eval: () => Math.floor(ctx.exec.nowMicros / 86_400_000_000) }
     case 'SVFOP_CURRENT_TIMESTAMP': case 'SVFOP_CURRENT_TIMESTAMP_N': return { type: T.timestamptz, eval: () => ctx.exec.nowMicros }
     case 'SVFOP_LOCALTIMESTAMP': case 'SVFOP_LOCALTIMESTAMP_N': return { type: T.timestamp, eval: () => ctx.exec.nowMicros }
-    case 'SVFOP_CURRENT_TIME': case 'SVFOP_CURRENT_TIME_N': case 'SVFOP_LOCALTIME': case 'SVFOP_LOCALTIME_N':
+    case 'SVFOP_CURRENT_TIME': case 'SVFOP_CURRENT_TIME_N':
+      return { type: T.timetz, eval: () => timeTzOfInstant(ctx.exec.nowMicros) }
+    case 'SVFOP_LOCALTIME': case 'SVFOP_LOCALTIME_N':
       return { type: T.time, eval: () => ctx.exec.nowMicros % 86_400_000_000 }
     case 'SVFOP_CURRENT_CATALOG': return { type: T.name, eval: () => 'concord' }
     case 'SVFOP_CURRENT_SCHEMA': return { type: T.name, eval: () => 'public' }
@@ -850,7 +856,7 @@ function compileWindowCall(name: string, f: NonNullable<Extract<Node, { FuncCall
   const rangeOffset = (n: Node): Node => {
     if (compileExpr(n, inner).type.id !== 'unknown') return n
     const keyType = order[0]!.key.type
-    const typeName = ['date', 'time', 'timestamp', 'timestamptz', 'interval'].includes(keyType.id) ? 'interval' : keyType.id
+    const typeName = ['date', 'time', 'timetz', 'timestamp', 'timestamptz', 'interval'].includes(keyType.id) ? 'interval' : keyType.id
     return { TypeCast: { arg: n, typeName: { names: [{ String: { sval: typeName } }] } } }
   }
   // ROWS and GROUPS offsets count rows or groups; a RANGE offset keeps its own type.

@@ -3,12 +3,14 @@
  * operator accepts and what it returns) and the value functions, with PostgreSQL's
  * overflow and division-by-zero errors.
  */
+import { activeDateTimeStyle } from '../types/datetime-style.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { floatAdd, floatDiv, floatMul, floatPower, floatSub } from '../types/float-math.js'
 import { numericPower } from '../functions/numeric-math.js'
-import { checkDate, USEC_PER_DAY } from '../types/datetime.js'
+import { checkDate, checkTimestamp, USEC_PER_DAY } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'
 import { addInterval, Interval } from '../types/interval.js'
+import { addToTimeTz, timeTzOnDate } from '../types/timetz.js'
 import { formatJsonb, jsonAsText, jsonGet, parseJsonText, type JsonValue } from '../types/json.js'
 import { jsonSourceGet, jsonSourceText, parseJsonSource, type JsonNode } from '../types/json-source.js'
 import { arrayOf, category, commonType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
@@ -17,6 +19,8 @@ import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 import { resolveArrayOperator } from './array-operators.js'
 import { resolveJsonbOperator } from './jsonb-operators.js'
+import { isGeometricOperator, resolveGeometricOperator } from './geometric-operators.js'
+import { resolveMoneyOperator } from './money-operators.js'
 import type { BinFn, OperatorImpl } from './operator-impl.js'
 
 function noOperator(op: string, l: SqlType, r: SqlType): SqlError {
@@ -97,6 +101,12 @@ function intervalOf(v: RtValue): Interval {
 
 /** Resolves a binary arithmetic/string operator for the (already known) operand types. */
 export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImpl {
+  if (isGeometricOperator(op, l, r)) return resolveGeometricOperator(op, l, r)
+  if ((l.id === 'money' || r.id === 'money') && op !== '||') {
+    const m = resolveMoneyOperator(op, l, r)
+    if (m) return m
+    throw noOperator(op, l, r)
+  }
   if (l.id === 'jsonb') {
     const j = resolveJsonbOperator(op, r)
     if (j) return j
@@ -150,15 +160,32 @@ export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImp
       return (a as number) - (b as number)
     } }
   }
-  if ((cl === 'D' && l.id !== 'time') && r.id === 'interval' && (op === '+' || op === '-')) {
+  if (l.id === 'timetz' && r.id === 'interval' && (op === '+' || op === '-')) {
+    return { left: T.timetz, right: T.interval, result: T.timetz, fn: (a, b) => addToTimeTz(a as bigint, op === '+' ? intervalOf(b).micros : -intervalOf(b).micros) }
+  }
+  if (l.id === 'interval' && r.id === 'timetz' && op === '+') {
+    return { left: T.interval, right: T.timetz, result: T.timetz, fn: (a, b) => addToTimeTz(b as bigint, intervalOf(a).micros) }
+  }
+  if (((l.id === 'date' && r.id === 'timetz') || (l.id === 'timetz' && r.id === 'date')) && op === '+') {
+    const dateLeft = l.id === 'date'
+    return { left: l, right: r, result: T.timestamptz, fn: (a, b) => (dateLeft ? timeTzOnDate(a as number, b as bigint) : timeTzOnDate(b as number, a as bigint)) }
+  }
+  // date + time (either order) and date - time: the timestamp at that time of day.
+  if (l.id === 'date' && r.id === 'time' && (op === '+' || op === '-')) {
+    return { left: T.date, right: T.time, result: T.timestamp, fn: (a, b) => dateAtTime(a as number, op === '+' ? (b as number) : -(b as number)) }
+  }
+  if (l.id === 'time' && r.id === 'date' && op === '+') {
+    return { left: T.time, right: T.date, result: T.timestamp, fn: (a, b) => dateAtTime(b as number, a as number) }
+  }
+  if ((cl === 'D' && l.id !== 'time' && l.id !== 'timetz') && r.id === 'interval' && (op === '+' || op === '-')) {
     const resT = l.id === 'date' ? T.timestamp : l
     return { left: resT, right: T.interval, result: resT, fn: (a, b) => addInterval(a as number, op === '+' ? intervalOf(b) : intervalOf(b).neg()) }
   }
-  if (l.id === 'interval' && cr === 'D' && r.id !== 'time' && op === '+') {
+  if (l.id === 'interval' && cr === 'D' && r.id !== 'time' && r.id !== 'timetz' && op === '+') {
     const resT = r.id === 'date' ? T.timestamp : r
     return { left: T.interval, right: resT, result: resT, fn: (a, b) => addInterval(b as number, intervalOf(a)) }
   }
-  if (cl === 'D' && cr === 'D' && op === '-' && l.id !== 'time' && r.id !== 'time') {
+  if (cl === 'D' && cr === 'D' && op === '-' && l.id !== 'time' && r.id !== 'time' && l.id !== 'timetz' && r.id !== 'timetz') {
     const t = commonType(l, r) ?? T.timestamp
     return { left: t, right: t, result: T.interval, fn: (a, b) => timestampDiff(a as number, b as number) }
   }
@@ -224,9 +251,19 @@ function resolveBitwise(op: string, l: SqlType, r: SqlType): OperatorImpl {
   return { left: t, right: shift ? T.int4 : t, result: t, fn }
 }
 
-/** An operand of `||` as text: non-text operands are cast to text (bool reads 'true'). */
+/** Midnight of `days` moved by `us` microseconds: a timestamp (infinite dates stay infinite). */
+function dateAtTime(days: number, us: number): number {
+  if (!Number.isFinite(days)) return days
+  return checkTimestamp(days * USEC_PER_DAY + us)
+}
+
+/**
+ * An operand of `||` as text: non-text operands are cast to text (bool reads 'true';
+ * character(n) drops its padding; dates and intervals print in the session's styles).
+ */
 function catText(v: RtValue, t: SqlType): string {
-  return t.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, t)!
+  if (t.id === 'bpchar') return (v as string).replace(/ +$/, '')
+  return t.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, t, activeDateTimeStyle())!
 }
 
 function resolveConcat(l: SqlType, r: SqlType): OperatorImpl {

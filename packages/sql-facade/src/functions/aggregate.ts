@@ -16,6 +16,7 @@ import { jsonArrayText, jsonText } from './json-text.js'
 import { arrayOf, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
+import { checkMoney } from '../types/money.js'
 
 export interface AggState {
   acc: RtValue | Decimal | bigint | number
@@ -31,7 +32,34 @@ export interface AggregateImpl {
   final(s: AggState): RtValue
 }
 
+/**
+ * The longest text string_agg builds (UTF-16 units). PostgreSQL stops at 1 GB with 54000
+ * "out of memory"; here concatenating toward the JS engine's string limit (512 Mi units)
+ * across millions of rows could exhaust the heap and end the process, so the bound is
+ * lower and the error the same.
+ */
+const MAX_AGGREGATE_TEXT = 2 ** 28
+
+function aggregateTextTooLong(have: number): SqlError {
+  return new SqlError(SqlState.programLimitExceeded, 'out of memory', {
+    detail: `Cannot enlarge string buffer containing ${have} characters: string_agg results are limited to ${MAX_AGGREGATE_TEXT}.`,
+  })
+}
+
 const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'stddev', 'variance', 'stddev_samp', 'var_samp', 'stddev_pop', 'var_pop', 'json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg'])
+
+/** sum() of int2/int4 values: a number until the sum leaves the safe integers, a bigint (checked against int8) after. */
+function sumSmallInts(s: AggState, args: RtValue[]): void {
+  const v = args[0] as number
+  const acc = s.acc
+  if (acc === null || typeof acc === 'number') {
+    const x = (acc ?? 0) + v
+    s.acc = Number.isSafeInteger(x) ? x : checkInt8(BigInt(acc ?? 0) + BigInt(v))
+  } else {
+    s.acc = checkInt8((acc as bigint) + BigInt(v))
+  }
+  s.n++
+}
 
 export function isAggregate(name: string): boolean {
   return AGGREGATES.has(name)
@@ -50,10 +78,12 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
   const t = t0.id === 'unknown' ? T.text : t0
   switch (name) {
     case 'sum': {
-      if (t.id === 'int2' || t.id === 'int4') return { args: [t], result: T.int8, step: (s, [v]) => { s.acc = checkInt8((s.acc as bigint ?? 0n) + BigInt(v as number)); s.n++ }, final: (s) => (s.n ? s.acc : null) }
+      // The running sum stays a number while it is a safe integer (exact, and no bigint per row), then a bigint.
+      if (t.id === 'int2' || t.id === 'int4') return { args: [t], result: T.int8, step: sumSmallInts, final: (s) => (s.n ? (typeof s.acc === 'number' ? BigInt(s.acc) : s.acc) : null) }
       if (t.id === 'int8' || t.id === 'numeric') return { args: [T.numeric], result: T.numeric, step: (s, [v]) => { s.acc = s.n ? (s.acc as Decimal).add(v as Decimal) : (v as Decimal); s.n++ }, final: (s) => (s.n ? s.acc : null) }
       if (t.id === 'float4' || t.id === 'float8') return { args: [t], result: t, step: (s, [v]) => { s.acc = (s.n ? (s.acc as number) : 0) + (v as number); s.n++ }, final: (s) => (s.n ? s.acc : null) }
       if (t.id === 'interval') return { args: [t], result: t, step: (s, [v]) => { s.acc = s.n ? (s.acc as Interval).add(v as Interval) : v; s.n++ }, final: (s) => (s.n ? s.acc : null) }
+      if (t.id === 'money') return { args: [t], result: t, step: (s, [v]) => { s.acc = checkMoney((s.n ? (s.acc as bigint) : 0n) + (v as bigint)); s.n++ }, final: (s) => (s.n ? s.acc : null) }
       throw noAgg(name, ts)
     }
     case 'avg': {
@@ -77,6 +107,8 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
     }
     case 'string_agg': {
       return { args: [T.text, T.text], result: T.text, step: (s, [v, sep]) => {
+        const next = s.n ? (s.acc as string).length + ((sep ?? '') as string).length + (v as string).length : (v as string).length
+        if (next > MAX_AGGREGATE_TEXT) throw aggregateTextTooLong((s.acc as string).length)
         s.acc = s.n ? (s.acc as string) + (sep ?? '') + (v as string) : (v as string)
         s.n++
       }, final: (s) => (s.n ? s.acc : null) }

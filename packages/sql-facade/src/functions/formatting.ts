@@ -1,11 +1,11 @@
 /**
- * PostgreSQL's formatting functions: `to_char` for timestamps, dates, intervals and
- * numbers (the common template patterns of formatting.c), and `format()` with its
+ * PostgreSQL's formatting functions: `to_char` for timestamps, dates and intervals
+ * (the common template patterns of formatting.c; numbers: number-template.ts), and `format()` with its
  * `%s`, `%I`, `%L` and `%%` conversions, argument positions (`%2$s`) and widths.
  * Text output follows the C locale (English month and day names, '.' and ',').
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { dayOfWeek, dayOfYear, partsFromMicros, USEC_PER_DAY } from '../types/datetime.js'
+import { dayOfWeek, dayOfYear, daysFromCivil, partsFromMicros, USEC_PER_DAY } from '../types/datetime.js'
 import { Decimal } from '../types/decimal.js'
 import type { Interval } from '../types/interval.js'
 import { T, type SqlType } from '../types/sql-type.js'
@@ -17,19 +17,27 @@ const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
 const ROMAN = ['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X', 'XI', 'XII']
 
-/** Datetime template patterns, longest first so `HH24` wins over `HH`. */
-const DT_PATTERNS = [
-  'HH24', 'HH12', 'HH', 'MI', 'SS', 'MS', 'US', 'SSSSS', 'SSSS',
-  'A.M.', 'a.m.', 'P.M.', 'p.m.', 'AM', 'am', 'PM', 'pm',
-  'Y,YYY', 'YYYY', 'YYY', 'YY', 'Y', 'IYYY', 'IW',
-  'MONTH', 'Month', 'month', 'MON', 'Mon', 'mon', 'MM',
-  'DAY', 'Day', 'day', 'DY', 'Dy', 'dy', 'DDD', 'DD', 'D', 'ID',
-  'WW', 'W', 'Q', 'RM', 'rm', 'J', 'CC', 'TZ', 'tz', 'OF',
-].sort((a, b) => b.length - a.length)
+/**
+ * Datetime template patterns. Those whose output is a number are also read in lowercase
+ * (`hh24`, `yyyy`); words keep the case they are written in (`Month`, `a.d.`).
+ */
+const NUMERIC_PATTERNS = [
+  'HH24', 'HH12', 'HH', 'MI', 'SS', 'MS', 'US', 'SSSSS', 'SSSS', 'FF1', 'FF2', 'FF3', 'FF4', 'FF5', 'FF6',
+  'Y,YYY', 'YYYY', 'YYY', 'YY', 'Y', 'IYYY', 'IYY', 'IY', 'I', 'IW', 'IDDD', 'ID',
+  'MM', 'DDD', 'DD', 'D', 'WW', 'W', 'Q', 'J', 'CC', 'TZH', 'TZM', 'OF',
+]
+const WORD_PATTERNS = [
+  'A.M.', 'a.m.', 'P.M.', 'p.m.', 'AM', 'am', 'PM', 'pm', 'A.D.', 'a.d.', 'B.C.', 'b.c.', 'AD', 'ad', 'BC', 'bc',
+  'MONTH', 'Month', 'month', 'MON', 'Mon', 'mon', 'DAY', 'Day', 'day', 'DY', 'Dy', 'dy', 'RM', 'rm', 'TZ', 'tz',
+]
+const DT_PATTERNS: Array<[string, string]> = [
+  ...NUMERIC_PATTERNS.flatMap((x): Array<[string, string]> => [[x, x], [x.toLowerCase(), x]]),
+  ...WORD_PATTERNS.map((x): [string, string] => [x, x]),
+].sort((a, b) => b[0].length - a[0].length)
 
 function ordinal(n: number, upper: boolean): string {
-  const t = n % 100
-  const s = t >= 11 && t <= 13 ? 'th' : n % 10 === 1 ? 'st' : n % 10 === 2 ? 'nd' : n % 10 === 3 ? 'rd' : 'th'
+  const t = Math.abs(n) % 100
+  const s = t >= 11 && t <= 13 ? 'th' : t % 10 === 1 ? 'st' : t % 10 === 2 ? 'nd' : t % 10 === 3 ? 'rd' : 'th'
   return upper ? s.toUpperCase() : s
 }
 
@@ -44,41 +52,66 @@ function cased(word: string, pattern: string, fm: boolean, width: number): strin
   return fm ? w : w.padEnd(width, ' ')
 }
 
-/** to_char(timestamp|date, template). `us` is epoch microseconds (UTC). */
-export function toCharTimestamp(us: number, template: string, withZone: boolean): string {
-  if (!Number.isFinite(us)) return ''
+/** The ISO 8601 week-numbering year, week and day of the year of day `days` (since 1970-01-01). */
+function isoWeekDate(days: number): { year: number; week: number; dayOfYear: number } {
+  const dow = (((days + 3) % 7) + 7) % 7 // Monday = 0
+  const thursday = days - dow + 3
+  const year = partsFromMicros(thursday * USEC_PER_DAY).year
+  const jan4 = daysFromCivil(year, 1, 4)
+  const week1Monday = jan4 - ((((jan4 + 3) % 7) + 7) % 7)
+  const week = Math.floor((days - week1Monday) / 7) + 1
+  return { year, week, dayOfYear: days - week1Monday + 1 }
+}
+
+/** to_char(timestamp|date, template); `us` is epoch microseconds (UTC). NULL for ±infinity, as in PostgreSQL. */
+export function toCharTimestamp(us: number, template: string, withZone: boolean): string | null {
+  if (!Number.isFinite(us)) return null
   const p = partsFromMicros(us)
   const days = Math.floor(us / USEC_PER_DAY)
+  const bc = p.year <= 0
+  // Years print as PostgreSQL's: 1 BC is year 1 with BC, not year 0.
+  const year = bc ? 1 - p.year : p.year
+  const iso = isoWeekDate(days)
+  const isoYear = iso.year <= 0 ? 1 - iso.year : iso.year
   let out = ''
   let i = 0
   while (i < template.length) {
     let fm = false
-    if (template.startsWith('FM', i) || template.startsWith('fm', i)) {
-      fm = true
+    // Prefixes: FM (no padding), TM (translated names: the C locale's English ones, unpadded), FX (input only).
+    for (;;) {
+      const two = template.slice(i, i + 2)
+      if (two === 'FM' || two === 'fm' || two === 'TM' || two === 'tm') fm = true
+      else if (two !== 'FX' && two !== 'fx') break
       i += 2
     }
     if (template[i] === '"') {
-      const end = template.indexOf('"', i + 1)
-      out += template.slice(i + 1, end < 0 ? template.length : end)
-      i = end < 0 ? template.length : end + 1
+      i++
+      while (i < template.length && template[i] !== '"') {
+        if (template[i] === '\\' && i + 1 < template.length) i++
+        out += template[i]
+        i++
+      }
+      i++
       continue
     }
-    if (template[i] === '\\' && i + 1 < template.length) {
-      out += template[i + 1]
+    if (template[i] === '\\' && template[i + 1] === '"') {
+      out += '"'
       i += 2
       continue
     }
-    const pat = DT_PATTERNS.find((x) => template.startsWith(x, i))
-    if (!pat) {
+    const hit = DT_PATTERNS.find(([x]) => template.startsWith(x, i))
+    if (!hit) {
       out += template[i]
       i++
       continue
     }
-    i += pat.length
+    i += hit[0].length
+    const pat = hit[1]
     let th: 'TH' | 'th' | null = null
     if (template.startsWith('TH', i)) th = 'TH'
     else if (template.startsWith('th', i)) th = 'th'
     if (th) i += 2
+    if (template.startsWith('SP', i) || template.startsWith('sp', i)) i += 2
     let num: number | null = null
     let text: string
     const hour12 = p.hour % 12 === 0 ? 12 : p.hour % 12
@@ -87,19 +120,35 @@ export function toCharTimestamp(us: number, template: string, withZone: boolean)
       case 'HH12': case 'HH': num = hour12; text = pad(hour12, 2, fm); break
       case 'MI': num = p.minute; text = pad(p.minute, 2, fm); break
       case 'SS': num = p.second; text = pad(p.second, 2, fm); break
-      case 'MS': text = pad(Math.floor(p.micro / 1000), 3, fm); break
-      case 'US': text = pad(p.micro, 6, fm); break
-      case 'SSSS': case 'SSSSS': text = String(p.hour * 3600 + p.minute * 60 + p.second); break
+      case 'MS': num = Math.floor(p.micro / 1000); text = pad(num, 3, fm); break
+      case 'US': num = p.micro; text = pad(p.micro, 6, fm); break
+      case 'FF1': case 'FF2': case 'FF3': case 'FF4': case 'FF5': case 'FF6': {
+        const n = Number(pat[2])
+        num = Math.floor(p.micro / 10 ** (6 - n))
+        text = pad(num, n, fm)
+        break
+      }
+      case 'SSSS': case 'SSSSS': num = p.hour * 3600 + p.minute * 60 + p.second; text = String(num); break
       case 'AM': case 'PM': text = p.hour < 12 ? 'AM' : 'PM'; break
       case 'am': case 'pm': text = p.hour < 12 ? 'am' : 'pm'; break
       case 'A.M.': case 'P.M.': text = p.hour < 12 ? 'A.M.' : 'P.M.'; break
       case 'a.m.': case 'p.m.': text = p.hour < 12 ? 'a.m.' : 'p.m.'; break
-      case 'Y,YYY': text = `${Math.floor(p.year / 1000)},${pad(p.year % 1000, 3, false)}`; break
-      case 'YYYY': case 'IYYY': num = p.year; text = pad(p.year, 4, fm); break
-      case 'YYY': text = pad(p.year % 1000, 3, fm); break
-      case 'YY': text = pad(p.year % 100, 2, fm); break
-      case 'Y': text = String(p.year % 10); break
-      case 'CC': num = Math.ceil(p.year / 100); text = pad(num, 2, fm); break
+      case 'AD': case 'BC': text = bc ? 'BC' : 'AD'; break
+      case 'ad': case 'bc': text = bc ? 'bc' : 'ad'; break
+      case 'A.D.': case 'B.C.': text = bc ? 'B.C.' : 'A.D.'; break
+      case 'a.d.': case 'b.c.': text = bc ? 'b.c.' : 'a.d.'; break
+      case 'Y,YYY': text = `${Math.floor(year / 1000)},${pad(year % 1000, 3, false)}`; break
+      case 'YYYY': num = year; text = pad(year, 4, fm); break
+      case 'YYY': num = year % 1000; text = pad(num, 3, fm); break
+      case 'YY': num = year % 100; text = pad(num, 2, fm); break
+      case 'Y': num = year % 10; text = String(num); break
+      case 'IYYY': num = isoYear; text = pad(isoYear, 4, fm); break
+      case 'IYY': num = isoYear % 1000; text = pad(num, 3, fm); break
+      case 'IY': num = isoYear % 100; text = pad(num, 2, fm); break
+      case 'I': num = isoYear % 10; text = String(num); break
+      case 'IW': num = iso.week; text = pad(num, 2, fm); break
+      case 'IDDD': num = iso.dayOfYear; text = pad(num, 3, fm); break
+      case 'CC': num = p.year > 0 ? Math.floor((p.year + 99) / 100) : -Math.floor((99 - (p.year - 1)) / 100); text = pad(num, 2, fm); break
       case 'MM': num = p.month; text = pad(p.month, 2, fm); break
       case 'MONTH': case 'Month': case 'month': text = cased(MONTHS[p.month - 1]!, pat, fm, 9); break
       case 'MON': case 'Mon': case 'mon': text = cased(MONTHS[p.month - 1]!.slice(0, 3), pat, true, 3); break
@@ -113,19 +162,14 @@ export function toCharTimestamp(us: number, template: string, withZone: boolean)
       case 'ID': num = dayOfWeek(us) || 7; text = String(num); break
       case 'WW': num = Math.floor((dayOfYear(us) - 1) / 7) + 1; text = pad(num, 2, fm); break
       case 'W': num = Math.floor((p.day - 1) / 7) + 1; text = String(num); break
-      case 'IW': {
-        const thursday = days - ((dayOfWeek(us) + 6) % 7) + 3
-        const ty = partsFromMicros(thursday * USEC_PER_DAY).year
-        const jan1 = Math.floor(Date.UTC(ty, 0, 1) / 86_400_000)
-        num = Math.floor((thursday - jan1) / 7) + 1
-        text = pad(num, 2, fm)
-        break
-      }
       case 'Q': num = Math.floor((p.month - 1) / 3) + 1; text = String(num); break
       case 'J': num = days + 2440588; text = String(num); break
+      // Sessions run in UTC (settings/parameters.ts): a timestamptz prints zone UTC, offset +00.
       case 'TZ': text = withZone ? 'UTC' : ''; break
       case 'tz': text = withZone ? 'utc' : ''; break
-      case 'OF': text = withZone ? '+00' : ''; break
+      case 'TZH': text = '+00'; break
+      case 'TZM': text = '00'; break
+      case 'OF': text = '+00'; break
       default: text = pat
     }
     out += text
@@ -140,140 +184,25 @@ export function toCharInterval(iv: Interval, template: string): string {
   const rest = iv.micros - totalHours * 3_600_000_000
   const us = ((iv.days * 24 + (totalHours % 24)) * 3_600_000_000) + rest
   // Reuse the timestamp formatter for minutes and seconds, then patch hours and days.
-  return template.replace(/(FM)?(HH24|HH12|HH|MI|SS|MS|US|DD|MM|YYYY)/g, (_m, fm: string | undefined, pat: string) => {
+  const years = Math.trunc(iv.months / 12)
+  const months = iv.months % 12
+  return template.replace(/(FM)?(HH24|HH12|HH|MI|SS|MS|US|DD|MM|YYYY|RM|rm)/g, (_m, fm: string | undefined, pat: string) => {
     const f = !!fm
     switch (pat) {
       case 'HH24': case 'HH': case 'HH12': return pad(totalHours, 2, f)
       case 'DD': return pad(iv.days, 2, f)
-      case 'MM': return pad(iv.months % 12, 2, f)
-      case 'YYYY': return pad(Math.trunc(iv.months / 12), 4, f)
-      default: return toCharTimestamp(us, (f ? 'FM' : '') + pat, false)
+      case 'MM': return pad(months, 2, f)
+      case 'YYYY': return pad(years, 4, f)
+      case 'RM': case 'rm': {
+        // Whole years count as December (XII, or I when negative); -1 month is December too.
+        if (months === 0 && years === 0) return ''
+        const k = months === 0 ? (years >= 0 ? 12 : 1) : months < 0 ? 13 + months : months
+        const r = f ? ROMAN[k - 1]! : ROMAN[k - 1]!.padEnd(4, ' ')
+        return pat === 'rm' ? r.toLowerCase() : r
+      }
+      default: return toCharTimestamp(us, (f ? 'FM' : '') + pat, false) ?? ''
     }
   })
-}
-
-interface NumFormat {
-  intDigits: string[]
-  fracDigits: string[]
-  tokens: Array<{ kind: 'digit'; ch: '9' | '0'; int: boolean } | { kind: 'point' } | { kind: 'group' } | { kind: 'sign'; which: 'S' | 'MI' | 'PL' | 'SG' } | { kind: 'text'; text: string }>
-  fm: boolean
-  explicitSign: boolean
-}
-
-function parseNumFormat(template: string): NumFormat {
-  const f: NumFormat = { intDigits: [], fracDigits: [], tokens: [], fm: false, explicitSign: false }
-  let seenPoint = false
-  let i = 0
-  while (i < template.length) {
-    const rest = template.slice(i)
-    const up = rest.toUpperCase()
-    if (up.startsWith('FM')) { f.fm = true; i += 2; continue }
-    const c = template[i]!
-    if (c === '9' || c === '0') {
-      f.tokens.push({ kind: 'digit', ch: c, int: !seenPoint })
-      ;(seenPoint ? f.fracDigits : f.intDigits).push(c)
-      i++
-      continue
-    }
-    if (c === '.' || c === 'D' || c === 'd') {
-      if (seenPoint) throw new SqlError(SqlState.syntaxError, 'multiple decimal points')
-      seenPoint = true
-      f.tokens.push({ kind: 'point' })
-      i++
-      continue
-    }
-    if (c === ',' || c === 'G' || c === 'g') { f.tokens.push({ kind: 'group' }); i++; continue }
-    if (up.startsWith('MI') || up.startsWith('PL') || up.startsWith('SG')) {
-      f.tokens.push({ kind: 'sign', which: up.slice(0, 2) as 'MI' | 'PL' | 'SG' })
-      f.explicitSign = true
-      i += 2
-      continue
-    }
-    if (c === 'S' || c === 's') { f.tokens.push({ kind: 'sign', which: 'S' }); f.explicitSign = true; i++; continue }
-    if (c === '"') {
-      const end = template.indexOf('"', i + 1)
-      f.tokens.push({ kind: 'text', text: template.slice(i + 1, end < 0 ? template.length : end) })
-      i = end < 0 ? template.length : end + 1
-      continue
-    }
-    if (c === 'L' || c === 'l') { f.tokens.push({ kind: 'text', text: ' ' }); i++; continue }
-    f.tokens.push({ kind: 'text', text: c })
-    i++
-  }
-  return f
-}
-
-/** to_char(numeric, template) for the digit, point, group and sign patterns. */
-export function toCharNumber(value: Decimal, template: string): string {
-  const f = parseNumFormat(template)
-  // NaN prints as the word, right-aligned in the integer digits; infinities overflow (#).
-  if (value.isNaN()) return (f.fm ? '' : ' ') + ' '.repeat(f.fm ? 0 : Math.max(0, f.intDigits.length - 3)) + 'NaN'
-  const neg = value.sign() < 0
-  const rounded = value.abs().withScale(f.fracDigits.length)
-  const text = rounded.toString()
-  const [ip, fp = ''] = text.split('.')
-  const intStr = ip === '0' ? '' : ip!
-  const nInt = f.intDigits.length
-  const overflow = intStr.length > nInt
-  const firstZero = f.intDigits.indexOf('0')
-  // Which integer positions print a digit (or a zero placeholder).
-  const intOut: string[] = []
-  for (let k = 0; k < nInt; k++) {
-    const di = k - (nInt - intStr.length)
-    if (overflow) intOut.push('#')
-    else if (di >= 0) intOut.push(intStr[di]!)
-    else if (firstZero >= 0 && k >= firstZero) intOut.push('0')
-    else intOut.push('')
-  }
-  // Trailing 9s in the fraction are dropped in fill mode when they are zeros.
-  let fracOut = f.fracDigits.map((_c, k) => (overflow ? '#' : fp[k] ?? '0'))
-  if (f.fm) {
-    let end = fracOut.length
-    while (end > 0 && f.fracDigits[end - 1] === '9' && fracOut[end - 1] === '0') end--
-    fracOut = fracOut.slice(0, end)
-  }
-  const signChar = neg ? '-' : f.fm ? '' : ' '
-  let out = ''
-  let intK = 0
-  let fracK = 0
-  let printedDigit = false
-  let signPlaced = f.explicitSign
-  const placeSign = () => {
-    if (!signPlaced) {
-      out += signChar
-      signPlaced = true
-    }
-  }
-  for (const t of f.tokens) {
-    if (t.kind === 'digit' && t.int) {
-      const d = intOut[intK++]!
-      if (d === '') {
-        if (!f.fm) out += ' '
-        continue
-      }
-      placeSign()
-      out += d
-      printedDigit = true
-    } else if (t.kind === 'digit') {
-      const d = fracOut[fracK++]
-      if (d !== undefined) out += d
-    } else if (t.kind === 'point') {
-      placeSign()
-      out += '.'
-    } else if (t.kind === 'group') {
-      if (printedDigit) out += ','
-      else if (!f.fm) out += ' '
-    } else if (t.kind === 'sign') {
-      if (t.which === 'S') out += neg ? '-' : '+'
-      else if (t.which === 'MI') out += neg ? '-' : f.fm ? '' : ' '
-      else if (t.which === 'PL') out += neg ? '' : '+'
-      else out += neg ? '-' : '+'
-    } else {
-      out += t.text
-    }
-  }
-  placeSign()
-  return out
 }
 
 function quoteIdent(s: string): string {

@@ -5,7 +5,7 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../runtime/context.js'
-import { daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
+import { checkTimestamp, daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
 import { utcToZone, zoneToUtc } from '../types/datetime-input.js'
 import { toDate, toTimestamp } from './to-timestamp.js'
 import { Decimal } from '../types/decimal.js'
@@ -16,7 +16,8 @@ import { RowValue, rowItems } from '../types/row-type.js'
 import { commonType, elementType, isIntegerType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
-import { formatSql, toCharInterval, toCharNumber, toCharTimestamp } from './formatting.js'
+import { formatSql, toCharInterval, toCharTimestamp } from './formatting.js'
+import { toCharNumeric, toNumber } from './number-template.js'
 import { ARRAY_FUNCTIONS } from './array-functions.js'
 import { ENUM_FUNCTIONS } from './enum-functions.js'
 import { JSON_POPULATE_FUNCTIONS } from './json-populate.js'
@@ -25,11 +26,16 @@ import { JSON_FUNCTIONS } from './json-functions.js'
 import { CATALOG_FUNCTIONS } from './catalog-functions.js'
 import { SEQUENCE_FUNCTIONS } from './sequence-functions.js'
 import { TABLE_CHANGE_FUNCTIONS } from './table-changes.js'
+import { BROWSER_TOKEN_FUNCTIONS } from './browser-token.js'
 import { extractField } from './extract.js'
 import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } from './make-datetime.js'
 import { md5Hex } from './md5.js'
 import { compilePattern, regexOptions } from './regex.js'
+import { likeEscape } from './like-escape.js'
+import { activeDateTimeStyle } from '../types/datetime-style.js'
 import { REGEXP_FUNCTIONS } from './regexp-functions.js'
+import { TIMETZ_FUNCTIONS } from './timetz-functions.js'
+import { GEOMETRIC_FUNCTIONS } from './geometric-functions.js'
 import { overlapsResolver } from './overlaps.js'
 import { dateBin, makeTimestamptzIn, truncInZone } from './zoned-datetime.js'
 import { padText, repeatText } from './text-size.js'
@@ -143,7 +149,9 @@ const FUNCTIONS: Record<string, Resolver> = {
   length: (ts) => (ts.length === 1 ? { args: [T.text], result: T.int4, fn: (a) => [...(ts[0]!.id === 'bpchar' ? str(a[0]!).replace(/ +$/, '') : str(a[0]!))].length } : null),
   char_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
   character_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
-  octet_length: textFn([1], (a) => new TextEncoder().encode(str(a[0]!)).length, T.int4),
+  // character(n) counts its padding (PostgreSQL's bpcharoctetlen): read it as itself, not cast to text (which drops it).
+  octet_length: (ts) =>
+    ts.length !== 1 ? null : { args: [ts[0]!.id === 'bpchar' ? ts[0]! : T.text], result: T.int4, fn: (a) => new TextEncoder().encode(str(a[0]!)).length },
   lower: textFn([1], (a) => str(a[0]!).toLowerCase()),
   upper: textFn([1], (a) => str(a[0]!).toUpperCase()),
   initcap: textFn([1], (a) => str(a[0]!).toLowerCase().replace(/(^|[^a-z0-9])([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase())),
@@ -154,6 +162,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   reverse: textFn([1], (a) => [...str(a[0]!)].reverse().join('')),
   md5: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'bytea' ? T.bytea : T.text], result: T.text, fn: (a) => md5Hex(a[0] as string | Uint8Array) } : null),
   format: (ts) => (ts.length >= 1 ? { args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => (a[0] === null ? null : formatSql(str(a[0]!), a.slice(1), ts.slice(1).map((t) => (t.id === 'unknown' ? T.text : t)))) } : null),
+  to_number: (ts) => (ts.length === 2 ? { args: [T.text, T.text], result: T.numeric, fn: (a) => toNumber(str(a[0]!), str(a[1]!)) } : null),
   to_char: (ts) => {
     if (ts.length !== 2) return null
     const t = ts[0]!
@@ -161,7 +170,14 @@ const FUNCTIONS: Record<string, Resolver> = {
       return { args: [t.id === 'date' ? T.timestamp : t, T.text], result: T.text, fn: (a) => toCharTimestamp(a[0] as number, str(a[1]!), t.id === 'timestamptz') }
     }
     if (t.id === 'interval') return { args: [T.interval, T.text], result: T.text, fn: (a) => toCharInterval(a[0] as Interval, str(a[1]!)) }
-    if (num(t)) return { args: [t.id === 'unknown' ? T.numeric : t, T.text], result: T.text, fn: (a) => toCharNumber(a[0] instanceof Decimal ? a[0] : typeof a[0] === 'number' ? Decimal.fromNumber(a[0]) : new Decimal(BigInt(a[0] as bigint), 0), str(a[1]!)) }
+    if (num(t)) {
+      return { args: [t.id === 'unknown' ? T.numeric : t, T.text], result: T.text, fn: (a) => {
+        const v = a[0]!
+        const digits = t.id === 'float4' ? 6 : 15
+        if (typeof v === 'number' && (t.id === 'float4' || t.id === 'float8')) return toCharNumeric(v, str(a[1]!), digits)
+        return toCharNumeric(v instanceof Decimal ? v : typeof v === 'number' ? Decimal.fromNumber(v) : new Decimal(BigInt(v as bigint), 0), str(a[1]!))
+      } }
+    }
     return null
   },
   width_bucket: (ts) => (ts.length === 4 ? (ts.slice(0, 3).some((t) => t.id === 'float4' || t.id === 'float8') ? { args: [T.float8, T.float8, T.float8, T.int4], result: T.int4, fn: (a) => widthBucket(a[0] as number, a[1] as number, a[2] as number, a[3] as number) } : { args: [T.numeric, T.numeric, T.numeric, T.int4], result: T.int4, fn: (a) => widthBucket((a[0] as Decimal).toNumber(), (a[1] as Decimal).toNumber(), (a[2] as Decimal).toNumber(), a[3] as number) }) : null),
@@ -208,22 +224,36 @@ const FUNCTIONS: Record<string, Resolver> = {
   rpad: (ts) => padResolver(ts, false),
   repeat: (ts) => (ts.length === 2 ? { args: [T.text, T.int4], result: T.text, fn: (a) => repeatText(str(a[0]!), int(a[1]!)) } : null),
   split_part: (ts) => (ts.length === 3 ? { args: [T.text, T.text, T.int4], result: T.text, fn: (a) => {
-    const parts = str(a[0]!).split(str(a[1]!))
     const n = int(a[2]!)
     if (n === 0) throw new SqlError(SqlState.invalidParameterValue, 'field position must not be zero')
+    // An empty delimiter leaves the whole text as the one field.
+    const parts = str(a[1]!) === '' ? [str(a[0]!)] : str(a[0]!).split(str(a[1]!))
     return (n > 0 ? parts[n - 1] : parts[parts.length + n]) ?? ''
   } } : null),
-  concat: (ts) => ({ args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => a.map((v, i) => (v === null ? '' : formatText(v, ts[i]!.id === 'unknown' ? T.text : ts[i]!))).join('') }),
+  concat: (ts) => ({ args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => a.map((v, i) => (v === null ? '' : formatText(v, ts[i]!.id === 'unknown' ? T.text : ts[i]!, activeDateTimeStyle()))).join('') }),
   concat_ws: (ts) => (ts.length >= 1 ? { args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => {
     if (a[0] === null) return null
-    return a.slice(1).filter((v) => v !== null).map((v, i) => formatText(v, ts[i + 1]!.id === 'unknown' ? T.text : ts[i + 1]!)).join(str(a[0]!))
+    // Types by argument position: NULLs are skipped only after each value is paired with its type.
+    const parts = a.slice(1).map((v, i) => (v === null ? null : formatText(v, ts[i + 1]!.id === 'unknown' ? T.text : ts[i + 1]!, activeDateTimeStyle())))
+    return parts.filter((p) => p !== null).join(str(a[0]!))
   } } : null),
   // With an integer 4th argument (start), regexp-functions.ts's form.
   regexp_replace: (ts) => (ts.length === 3 || (ts.length === 4 && !isIntegerType(ts[3]!)) ? { args: same(ts.length, T.text), result: T.text, fn: (a) => {
     const re = compilePattern(str(a[1]!), regexOptions(a[3] === undefined ? '' : str(a[3])))
-    return str(a[0]!).replace(re, str(a[2]!).replace(/\\(\d)/g, '$$$1').replace(/\\&/g, '$$&'))
+    const replacement = str(a[2]!)
+    // PostgreSQL's replacement grammar: \N a group, \& the match, \\ one backslash; `$` is plain text.
+    return str(a[0]!).replace(re, (...m: unknown[]) => {
+      // The callback gets the match, its groups, then the offset (the first number).
+      const groups = m.slice(1, m.findIndex((x) => typeof x === 'number'))
+      return replacement.replace(/\\(\d|&|\\)/g, (_all, c: string) => {
+        if (c === '\\') return '\\'
+        if (c === '&' || c === '0') return m[0] as string
+        const g = groups[Number(c) - 1]
+        return typeof g === 'string' ? g : ''
+      })
+    })
   } } : null),
-  like_escape: textFn([2], (a) => str(a[0]!)),
+  like_escape: textFn([2], (a) => likeEscape(str(a[0]!), str(a[1]!))),
   to_hex: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'int8' ? T.int8 : T.int4], result: T.text, fn: (a) => {
     const v = BigInt(a[0] as number | bigint)
     return (v < 0n ? BigInt.asUintN(ts[0]!.id === 'int8' ? 64 : 32, v) : v).toString(16)
@@ -312,7 +342,8 @@ const FUNCTIONS: Record<string, Resolver> = {
   date_trunc: (ts) => {
     if (ts.length === 3) return { args: [T.text, T.timestamptz, T.text], result: T.timestamptz, fn: (a) => truncInZone(str(a[0]!).toLowerCase(), a[1] as number, str(a[2]!)) }
     if (ts.length !== 2) return null
-    const t = ts[1]!.id === 'timestamptz' ? T.timestamptz : ts[1]!.id === 'interval' ? T.interval : T.timestamp
+    // A date goes through timestamptz, as PostgreSQL resolves date_trunc(text, date).
+    const t = ts[1]!.id === 'timestamptz' || ts[1]!.id === 'date' ? T.timestamptz : ts[1]!.id === 'interval' ? T.interval : T.timestamp
     if (t.id === 'interval') return { args: [T.text, T.interval], result: T.interval, fn: (a) => {
       const iv = a[1] as Interval
       const f = str(a[0]!).toLowerCase()
@@ -323,6 +354,11 @@ const FUNCTIONS: Record<string, Resolver> = {
     } }
     return { args: [T.text, t], result: t, fn: (a) => truncTimestamp(str(a[0]!).toLowerCase(), a[1] as number) }
   },
+  // timestamptz(date, time): the date at that time of day (the session zone is UTC).
+  timestamptz: (ts) => dateAndTime(ts, T.timestamptz),
+  isfinite: (ts) => (ts.length === 1 && ['date', 'timestamp', 'timestamptz', 'interval'].includes(ts[0]!.id) ? {
+    args: [ts[0]!], result: T.bool, fn: (a) => (a[0] instanceof Interval ? true : Number.isFinite(a[0] as number)),
+  } : null),
   extract: (ts) => {
     if (ts.length !== 2) return null
     const t = ts[1]!.id === 'unknown' ? T.timestamptz : ts[1]!
@@ -452,7 +488,13 @@ const FUNCTIONS: Record<string, Resolver> = {
   json_build_object: (ts) => buildObject(ts, T.json),
   jsonb_build_array: (ts) => buildArray(ts, T.jsonb),
   json_build_array: (ts) => buildArray(ts, T.json),
-  pg_typeof: (ts) => (ts.length === 1 ? { args: [ts[0]!], result: T.text, nonStrict: true, fn: () => typeName(ts[0]!.id === 'unknown' ? T.unknown : ts[0]!) } : null),
+  // regtype output: the type without its modifier (numeric, not numeric(10,2)).
+  pg_typeof: (ts) => (ts.length === 1 ? { args: [ts[0]!], result: T.text, nonStrict: true, fn: () => {
+    const t = ts[0]!
+    if (t.id === 'bpchar' && !t.domain) return t.array ? 'character[]' : 'character'
+    const { precision: _p, scale: _s, ...bare } = t
+    return typeName(t.id === 'unknown' ? T.unknown : bare)
+  } } : null),
 }
 
 function jsonType(v: JsonValue): string {
@@ -573,6 +615,14 @@ function trimChars(s: string, chars: string, left: boolean, right: boolean): str
   return c.slice(i, j).join('')
 }
 
+function dateAndTime(ts: SqlType[], result: SqlType): ScalarImpl | null {
+  if (ts.length !== 2 || !['date', 'unknown'].includes(ts[0]!.id) || !['time', 'unknown'].includes(ts[1]!.id)) return null
+  return { args: [T.date, T.time], result, fn: (a) => {
+    const days = a[0] as number
+    return Number.isFinite(days) ? checkTimestamp(days * USEC_PER_DAY + (a[1] as number)) : days
+  } }
+}
+
 function substrResolver(ts: SqlType[]): ScalarImpl | null {
   if (ts.length === 2 && ts[1]!.id !== 'text' && ts[1]!.id !== 'unknown') {
     return { args: [T.text, T.int4], result: T.text, fn: (a) => [...str(a[0]!)].slice(Math.max(0, int(a[1]!) - 1)).join('') }
@@ -581,7 +631,9 @@ function substrResolver(ts: SqlType[]): ScalarImpl | null {
     // substring(text FROM pattern): POSIX regular expression
     return { args: [T.text, T.text], result: T.text, fn: (a) => {
       const m = compilePattern(str(a[1]!)).exec(str(a[0]!))
-      return m ? (m[1] ?? m[0]) : null
+      // With a parenthesized group, the first group's text: NULL when it took no part in the match.
+      if (!m) return null
+      return m.length > 1 ? (m[1] ?? null) : m[0]
     } }
   }
   if (ts.length === 3) {
@@ -666,8 +718,8 @@ export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null 
   const r = FUNCTIONS[name]
   const impl = r ? r(types) : undefined
   if (impl) return impl
-  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name] ?? TABLE_CHANGE_FUNCTIONS[name] ?? JSON_FUNCTIONS[name]
-    ?? REGEXP_FUNCTIONS[name]
+  const a = ARRAY_FUNCTIONS[name] ?? CATALOG_FUNCTIONS[name] ?? SEQUENCE_FUNCTIONS[name] ?? ENUM_FUNCTIONS[name] ?? JSON_POPULATE_FUNCTIONS[name] ?? JSONB_SET_FUNCTIONS[name] ?? TABLE_CHANGE_FUNCTIONS[name] ?? BROWSER_TOKEN_FUNCTIONS[name] ?? JSON_FUNCTIONS[name]
+    ?? REGEXP_FUNCTIONS[name] ?? TIMETZ_FUNCTIONS[name] ?? GEOMETRIC_FUNCTIONS[name]
   return a ? a(types) : impl
 }
 

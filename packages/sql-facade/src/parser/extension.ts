@@ -5,6 +5,7 @@
  *   BACKUP DATABASE [name] TO 'uri'
  *   RESTORE DATABASE [name] FROM 'uri' [AS OF BACKUP 'id']
  *   ALTER TABLE name REBALANCE SHARDS
+ *   ALTER SYSTEM ADD NODE 'peer id' [WITH JOIN TOKEN 'token'] | ALTER SYSTEM REMOVE NODE 'peer id'
  * and `ANY` as a function argument or result type in CREATE FUNCTION, rewritten to
  * PostgreSQL's `anyelement` so the real grammar accepts the rest of the statement.
  */
@@ -72,6 +73,20 @@ export function parseExtension(src: StatementSource): Statement | null {
     }
     if (i + 2 !== t.length) throw syntaxError(t[i + 2])
     return { kind: 'restore', source: tokenString(uri), asOf, text: src.text }
+  }
+  if (w(0) === 'alter' && w(1) === 'system' && (w(2) === 'add' || w(2) === 'remove') && w(3) === 'node') {
+    const id = t[4]
+    if (!id || id.tokenName !== 'SCONST') throw syntaxError(id)
+    let joinToken: string | null = null
+    let i = 5
+    if (w(2) === 'add' && w(i) === 'with' && w(i + 1) === 'join' && w(i + 2) === 'token') {
+      const tok = t[i + 3]
+      if (!tok || tok.tokenName !== 'SCONST') throw syntaxError(tok)
+      joinToken = tokenString(tok)
+      i += 4
+    }
+    if (i !== t.length) throw syntaxError(t[i])
+    return { kind: 'clusterNode', action: w(2) === 'add' ? 'add' : 'remove', peerId: tokenString(id), joinToken, text: src.text }
   }
   if (w(0) === 'alter' && w(1) === 'table' && w(t.length - 2) === 'rebalance' && w(t.length - 1) === 'shards') {
     const names = t.slice(2, t.length - 2).filter((x) => x.text !== '.')

@@ -23,6 +23,8 @@ import { planFunctionScan } from './function-scan.js'
 import { equiJoinKeys, filterByTerms } from './where-pushdown.js'
 import { readView } from '../catalog/view-def.js'
 import { planView } from './view-scan.js'
+import { inheritanceDescendants } from '../catalog/table-inheritance.js'
+import { inheritanceUnion } from './inheritance-scan.js'
 
 function starOf(r: FromRelation): number[] {
   return r.star ?? r.columns.map((_c, i) => i)
@@ -221,7 +223,13 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
           return { columns: renamed(rel, a.name, a.cols), primaryKeys: new Map([[a.name, parentTable.primaryKey]]), rows: rel.rows }
         }
       }
-      const base = withTableOid(p, table, withShardLocation(p, table, null, baseTableRelation(table, a.name, p.exec, terms, makeCompileCtx(p, new Scope([], parent)), parent), a.name), a.name)
+      const cctx = makeCompileCtx(p, new Scope([], parent))
+      const own = withTableOid(p, table, withShardLocation(p, table, null, baseTableRelation(table, a.name, p.exec, terms, cctx, parent), a.name), a.name)
+      // Without ONLY, an inheritance parent reads its descendants' rows too (each from its own storage).
+      const members = rv.inh === true ? inheritanceDescendants(p.exec.allTables(), table.name) : []
+      const base = members.length === 0 ? own : inheritanceUnion(own, members.map((m) => (
+        withTableOid(p, m, withShardLocation(p, m, null, baseTableRelation(m, a.name, p.exec, [], cctx, parent), a.name), a.name)
+      )), p.exec.budget)
       return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows }
     }
     const userView = system || rv.schemaname === 'pg_temp' ? undefined : readView(p.exec.tx, name)

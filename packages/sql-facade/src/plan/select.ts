@@ -23,6 +23,7 @@ import { computeWindows, WindowCollector } from '../expr/window.js'
 import { planWithClause } from './with-clause.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import type { StatementBudget } from '../runtime/statement-budget.js'
+import { assertOrderable } from '../types/geometry.js'
 
 export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation {
   if (stmt.withClause) p = planWithClause(stmt.withClause, p, parent)
@@ -278,22 +279,30 @@ function sortKey(node: Node, outputs: ColumnBinding[], targets: Target[] | null,
   if ('A_Const' in expr && expr.A_Const.ival !== undefined) {
     const pos = expr.A_Const.ival.ival ?? 0
     if (pos < 1 || pos > outputs.length) throw new SqlError(SqlState.invalidColumnReference, `ORDER BY position ${pos} is not in select list`)
+    assertOrderable(outputs[pos - 1]!.type)
     return { eval: (_e, out) => out[pos - 1]!, desc, nullsFirst }
   }
   if ('ColumnRef' in expr) {
     const names = nameList(expr.ColumnRef.fields)
     if (names.length === 1) {
       const i = outputs.findIndex((o) => o.name === names[0])
-      if (i >= 0 && (targets === null || outputs.filter((o) => o.name === names[0]).length === 1)) return { eval: (_e, out) => out[i]!, desc, nullsFirst }
+      if (i >= 0 && (targets === null || outputs.filter((o) => o.name === names[0]).length === 1)) {
+        assertOrderable(outputs[i]!.type)
+        return { eval: (_e, out) => out[i]!, desc, nullsFirst }
+      }
     }
   }
   if (targets) {
     // An expression equal to a select-list item sorts by that output.
     const fp = fingerprint(expr)
     const i = targets.findIndex((t) => t.node && fingerprint(t.node) === fp)
-    if (i >= 0) return { eval: (_e, out) => out[i]!, desc, nullsFirst }
+    if (i >= 0) {
+      assertOrderable(outputs[i]!.type)
+      return { eval: (_e, out) => out[i]!, desc, nullsFirst }
+    }
   }
   const c = compileExpr(expr, cctx)
+  assertOrderable(c.type)
   const f = c.eval
   return { eval: (env) => f(env), desc, nullsFirst }
 }
@@ -460,25 +469,47 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
         }
       } else {
         type Buffered = Array<{ vals: RtValue[]; keys: RtValue[] }>
-        const groups = new Map<string, { rep: RtValue[]; states: AggState[]; seen: Array<Set<string> | null>; buffers: Array<Buffered | null> }>()
-        const order: string[] = []
+        type Group = { rep: RtValue[]; states: AggState[]; seen: Array<Set<string> | null>; buffers: Array<Buffered | null> }
+        // Groups by a key string (groupKey), except a single grouping value that is a
+        // number, string or boolean: a Map keys those by SameValueZero, which groups as
+        // groupKey does (0 with -0, NaN with NaN), without building a string per row.
+        const groups = new Map<string, Group>()
+        const byValue = new Map<RtValue, Group>()
+        const order: Group[] = []
+        const single = groupExprs.length === 1 ? groupExprs[0]! : null
+        const argFns = slots.map((s) => s.args.map((a) => a.eval))
+        const countsNulls = slots.map((s) => s.name === 'count')
         for (const row of input) {
           budget.tick()
+          // A fresh environment per row: subqueries memoize per outer environment (with-clause.ts).
           const env: Env = { row, outer }
           if (wherePred && !wherePred(env)) continue
-          const key = groupExprs.length ? rowKey(groupExprs.map((g) => g(env))) : ''
-          let g = groups.get(key)
+          let g: Group | undefined
+          let key: string | null = null
+          let value: RtValue = null
+          if (single !== null) {
+            value = single(env)
+            const t = typeof value
+            if (t === 'number' || t === 'string' || t === 'boolean') g = byValue.get(value)
+            else g = groups.get((key = groupKey(value)))
+          } else {
+            g = groups.get((key = groupExprs.length ? rowKey(groupExprs.map((f) => f(env))) : ''))
+          }
           if (!g) {
             g = { rep: row, states: slots.map(() => ({ acc: null, n: 0 })), seen: slots.map((s) => (s.distinct ? new Set<string>() : null)), buffers: slots.map((s) => (s.order.length ? [] : null)) }
-            groups.set(key, g)
-            order.push(key)
+            if (key === null) byValue.set(value, g)
+            else groups.set(key, g)
+            order.push(g)
           }
           for (let i = 0; i < slots.length; i++) {
             const s = slots[i]!
             if (s.filter && s.filter.eval(env) !== true) continue
-            const vals = s.args.map((a) => a.eval(env))
+            const fns = argFns[i]!
+            const vals = new Array<RtValue>(fns.length)
+            let nulls = false
+            for (let a = 0; a < fns.length; a++) if ((vals[a] = fns[a]!(env)) === null) nulls = true
             if (!s.seesNulls && vals.length > 0 && vals[0] === null) continue
-            if (s.name === 'count' && vals.some((v) => v === null)) continue
+            if (nulls && countsNulls[i]) continue
             if (s.distinct) {
               const k = rowKey(vals)
               if (g.seen[i]!.has(k)) continue
@@ -489,7 +520,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
             else s.impl.step(g.states[i]!, vals)
           }
         }
-        for (const g of groups.values()) {
+        for (const g of order) {
           g.buffers.forEach((buf, i) => {
             if (!buf) return
             const s = slots[i]!
@@ -500,12 +531,8 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
             }
           })
         }
-        if (groups.size === 0 && groupExprs.length === 0) {
-          groups.set('', { rep: from.columns.map(() => null), states: slots.map(() => ({ acc: null, n: 0 })), seen: [], buffers: [] })
-          order.push('')
-        }
-        for (const key of order) {
-          const g = groups.get(key)!
+        if (order.length === 0 && groupExprs.length === 0) order.push({ rep: from.columns.map(() => null), states: slots.map(() => ({ acc: null, n: 0 })), seen: [], buffers: [] })
+        for (const g of order) {
           const env: Env = { row: g.rep, outer, aggs: slots.map((s, i) => s.impl.final(g.states[i]!)) }
           if (having && !having(env)) continue
           envs.push(env)

@@ -19,6 +19,7 @@ import type { SequenceAccess } from '../sequences/session-sequences.js'
 import type { RoleRecord } from '../catalog/role-record.js'
 import type { RoleDirectory } from '../catalog/role-directory.js'
 import type { NodeRole } from '../cluster/node-role.js'
+import type { MembershipHost } from '../cluster/peer-members.js'
 import type { PlannedShard } from '../placement/rebalance-plan.js'
 import type { TableChangeSource } from './table-change-source.js'
 
@@ -104,6 +105,8 @@ export interface ExecCtx {
   notify(channel: string, payload: string): void
   /** The node's table change feed (concord_changes); absent where changes cannot be followed. */
   tableChanges?: TableChangeSource
+  /** The node server's identity, join tokens and browser tokens; undefined without one. */
+  membership?: MembershipHost
   /** The rebalance plan of a table (concord_rebalance_plan, placement/rebalance-plan.ts); absent where none can be made. */
   rebalancePlan?(table: string): PlannedShard[]
   /**

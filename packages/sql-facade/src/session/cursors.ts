@@ -19,6 +19,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ColumnBinding } from '../relation/scope.js'
 import type { StatementResult } from '../runtime/result.js'
 import type { RtValue } from '../types/value.js'
+import type { CurrentOfCursor, CursorScan } from './current-of.js'
 
 const CURSOR_OPT_BINARY = 0x1
 const CURSOR_OPT_SCROLL = 0x2
@@ -39,6 +40,8 @@ export interface Cursor {
   /** Declared in the open block (closed if it rolls back). */
   inBlock: boolean
   createdAt: number
+  /** The table it plainly scans and its rows' keys, for WHERE CURRENT OF (current-of.ts); null otherwise. */
+  scan: CursorScan | null
 }
 
 export class Cursors {
@@ -58,14 +61,20 @@ export class Cursors {
     if (options & CURSOR_OPT_SCROLL && options & CURSOR_OPT_NO_SCROLL) throw new SqlError(SqlState.invalidCursorDefinition, 'cannot specify both SCROLL and NO SCROLL')
   }
 
-  declare(stmt: DeclareCursorStmt, text: string, result: StatementResult, inBlock: boolean, nowMicros: number): void {
+  declare(stmt: DeclareCursorStmt, text: string, result: StatementResult, inBlock: boolean, nowMicros: number, scan: CursorScan | null = null): void {
     const options = stmt.options ?? 0
     const name = stmt.portalname ?? ''
     this.byName.set(name, {
       name, text, columns: result.columns, rows: result.rows, pos: 0,
       scroll: !(options & CURSOR_OPT_NO_SCROLL), hold: !!(options & CURSOR_OPT_HOLD), binary: false,
-      inBlock, createdAt: nowMicros,
+      inBlock, createdAt: nowMicros, scan,
     })
+  }
+
+  /** The cursor `name` as WHERE CURRENT OF sees it, or undefined. */
+  currentOf(name: string): CurrentOfCursor | undefined {
+    const c = this.byName.get(name)
+    return c && { pos: c.pos, rowCount: c.rows.length, heldFromEarlierTransaction: c.hold && !c.inBlock, scan: c.scan }
   }
 
   close(name: string | null): void {

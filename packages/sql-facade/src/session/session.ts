@@ -26,6 +26,8 @@ import { DeferredConstraints } from '../runtime/deferred-constraints.js'
 import { ForeignKeyChecks } from '../runtime/foreign-key-checks.js'
 import { rootPlanCtx } from '../exec/plan-root.js'
 import { utility, type StatementResult } from '../runtime/result.js'
+import { runClusterNodeStatement } from './cluster-node-statement.js'
+import type { MembershipHost } from '../cluster/peer-members.js'
 import { runInTransaction } from '../exec/statement.js'
 import { PlanCache } from '../plan/plan-cache.js'
 import { monotonicNow, StatementBudget, type BudgetSource } from '../runtime/statement-budget.js'
@@ -50,6 +52,8 @@ import { planSelect } from '../plan/select.js'
 import type { PublisherConnector } from '../cluster/publisher-connector.js'
 import { SUBSCRIPTION_KIND } from '../replication/replication-catalog.js'
 import { execAlterSubscription, execCreateSubscription, execDropSubscription, type SubscriptionHost } from '../replication/replication-statements.js'
+import { dateTimeStyleOf, withDateTimeStyle, type DateTimeStyle } from '../types/datetime-style.js'
+import { keyedCursorQuery, resolveCurrentOf, splitKeyedResult, type CursorScan } from './current-of.js'
 import { fieldInfo, toQueryResult, type FieldInfo, type Int8Output, type QueryResult } from '../result-format.js'
 import { IdRangePending } from '../sequences/serial-sequences.js'
 import { SessionSequences } from '../sequences/session-sequences.js'
@@ -120,6 +124,8 @@ export interface SessionHost {
   readonly rowLocks: RowLocks
   /** The libp2p addresses `SHOW concord.p2p_addresses` lists. */
   p2pAddresses(): string[]
+  /** The node server's identity and join tokens, for ALTER SYSTEM ADD/REMOVE NODE; undefined without one. */
+  readonly membership: MembershipHost | undefined
   /** Roles and grants as the replica holds them (cached by the database). */
   roles(): RoleDirectory
   /** This node's high-availability role: a standby takes no writes (25006). */
@@ -436,6 +442,12 @@ export class Session {
       const r = stmt.kind === 'backup' ? await this.db.backups.backup(stmt.target) : await this.db.backups.restore(stmt.source, stmt.asOf)
       return toQueryResult(r, this.db.int8)
     }
+    if (stmt.kind === 'clusterNode') {
+      if (this.block) throw new SqlError(SqlState.activeSqlTransaction, 'ALTER SYSTEM cannot run inside a transaction block')
+      const result = runClusterNodeStatement(this.db, stmt, this.currentRole().superuser)
+      await this.db.replica.durable()
+      return toQueryResult(result, this.db.int8)
+    }
     if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) {
       assertWritable(this.writeMode(), stmt)
       return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
@@ -475,10 +487,20 @@ export class Session {
       if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
       // Committed (a statement outside a block, or COMMIT): its notifications go out.
       if (this.block === null) this.notifications.commit()
-      return toQueryResult(r.result, this.db.int8)
+      return this.styled(() => toQueryResult(r.result, this.db.int8))
     } finally {
       this.deadline = Infinity
     }
+  }
+
+  /** The session's DateStyle and IntervalStyle, which its statements run and print their results in. */
+  private dateTimeStyle(): DateTimeStyle {
+    return dateTimeStyleOf(this.settings.show('datestyle') ?? 'ISO, MDY', this.settings.show('intervalstyle') ?? 'postgres')
+  }
+
+  /** Builds a result in the session's styles (its dates and intervals are printed here). */
+  private styled(build: () => QueryResult): QueryResult {
+    return withDateTimeStyle(this.dateTimeStyle(), build)
   }
 
   /**
@@ -491,6 +513,13 @@ export class Session {
     const targets = unheldWriteTargets(stmt.node, this.db.replica, this.db.region)
     if (targets.length === 0 || notForwardable(stmt.node, params) !== null) return null
     assertWritable(this.writeMode(), stmt)
+    // The holder reads the statement's literals in the default styles; other ones would be misread there.
+    const style = this.dateTimeStyle()
+    if (style.order !== 'MDY' || style.interval === 'sql_standard') {
+      throw new SqlError(SqlState.featureNotSupported, 'a write forwarded to another region reads dates and intervals in DateStyle MDY and IntervalStyle postgres', {
+        hint: "SET DateStyle = 'ISO, MDY' and IntervalStyle = 'postgres' for writes to tables held in other regions.",
+      })
+    }
     try {
       const r = await forwardWrite(this.db.replica, targets, { sql: stmt.text, params: params as Array<string | null>, user: this.currentRole().name })
       this.notifications.commit()
@@ -595,7 +624,7 @@ export class Session {
       // The mark copies the block's writes: taken only when another session holds a lock.
       const mark = block !== null && !block.failed && mayLockRows(stmt) && this.db.rowLocks.othersHold(this.locker.owner) ? block.tx.savepoint() : null
       try {
-        return this.runOne(stmt, params, remote)
+        return withDateTimeStyle(this.dateTimeStyle(), () => this.runOne(stmt, params, remote))
       } catch (e) {
         if (e instanceof RowLockWait && (block === null || mark !== null)) {
           if (block !== null && mark !== null) {
@@ -663,7 +692,8 @@ export class Session {
     }
   }
 
-  private runStatementNow(stmt: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
+  private runStatementNow(given: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
+    const stmt = resolveCurrentOf(given, (name) => this.cursors.currentOf(name))
     const node = stmt.kind === 'pg' ? stmt.node : null
     if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN', node.TransactionStmt.savepoint_name ?? '', node.TransactionStmt.options), durable: true }
     if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
@@ -748,11 +778,15 @@ export class Session {
   }
 
   /**
-   * The startup ParameterStatus a wire server reports for this session (PostgreSQL 14+
-   * reports these two, so libpq's target_session_attrs needs no query).
+   * The ParameterStatus a wire server reports for this session, at startup and whenever one
+   * changes (PostgreSQL 14+ reports the first two, so libpq's target_session_attrs needs no
+   * query; DateStyle and IntervalStyle tell drivers how dates and intervals print).
    */
   reportedParameters(): Array<[string, string]> {
-    return [['in_hot_standby', this.settings.show('in_hot_standby')!], ['default_transaction_read_only', this.settings.show('default_transaction_read_only')!]]
+    return [
+      ['in_hot_standby', this.settings.show('in_hot_standby')!], ['default_transaction_read_only', this.settings.show('default_transaction_read_only')!],
+      ['DateStyle', this.settings.show('datestyle')!], ['IntervalStyle', this.settings.show('intervalstyle')!],
+    ]
   }
 
   /** The running transaction's mode: READ ONLY as the block or session says, and on a standby always. */
@@ -790,8 +824,23 @@ export class Session {
     const query = stmt.query
     if (!query || !('SelectStmt' in query)) throw new SqlError(SqlState.syntaxError, 'DECLARE CURSOR takes a SELECT or VALUES query')
     const nowMicros = this.block?.startMicros ?? this.db.replica.now() * 1000
-    const { result } = this.withTransaction((ctx) => runInTransaction({ kind: 'pg', node: query, text }, ctx))
-    this.cursors.declare(stmt, text, result, this.block !== null, nowMicros)
+    let scan: CursorScan | null = null
+    const { result } = this.withTransaction((ctx) => {
+      // A plain scan of one table also selects its rows' keys, for WHERE CURRENT OF.
+      const keyed = keyedCursorQuery(query, (name) => ctx.tx.table(name)?.primaryKey ?? null)
+      if (keyed) {
+        try {
+          const split = splitKeyedResult(runInTransaction({ kind: 'pg', node: keyed.node, text }, ctx), keyed.table, keyed.keyColumns)
+          scan = split.scan
+          return split.result
+        } catch (e) {
+          // Not a plain scan after all (an aggregate in the select list: 42803 ..): the query runs as written.
+          if (!(e instanceof SqlError) || !e.code.startsWith('42')) throw e
+        }
+      }
+      return runInTransaction({ kind: 'pg', node: query, text }, ctx)
+    })
+    this.cursors.declare(stmt, text, result, this.block !== null, nowMicros, scan)
     return { result: utility('DECLARE CURSOR'), durable: false }
   }
 
@@ -948,6 +997,7 @@ export class Session {
       },
       listeningChannels: () => this.notifications.listening(),
       tableChanges: this.db.tableChanges,
+      ...(this.db.membership !== undefined ? { membership: this.db.membership } : {}),
       rebalancePlan: (table) => rebalancePlan(db.replica, tx, rebalanceTarget(tx, table), db.shardSizes),
       processId: this.processId,
       nextSerial: (table, column) => db.nextSerial(table, column),

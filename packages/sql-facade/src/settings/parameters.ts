@@ -10,6 +10,7 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { parseMasterNodes } from '../cluster/publisher-connector.js'
+import { normalizeDateStyle } from './date-style-setting.js'
 
 type Kind = 'bool' | 'int' | 'string' | 'enum' | 'duration' | 'memory'
 export type SettingScope = 'session' | 'node' | 'cluster'
@@ -63,7 +64,7 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   client_encoding: session('string', 'UTF8', 'Sets the client\'s character set encoding.'),
   datestyle: session('string', 'ISO, MDY', 'Sets the display format for date and time values.'),
   timezone: session('string', 'UTC', 'Sets the time zone for displaying and interpreting time stamps.'),
-  intervalstyle: session('enum', 'postgres', 'Sets the display format for interval values.', ['postgres']),
+  intervalstyle: session('enum', 'postgres', 'Sets the display format for interval values.', ['postgres', 'postgres_verbose', 'sql_standard', 'iso_8601']),
   search_path: session('string', '"$user", public', 'Sets the schema search order.'),
   statement_timeout: session('duration', '0', 'Sets the maximum allowed duration of any statement.'),
   lock_timeout: session('duration', '0', 'Sets the maximum allowed duration of any wait for a lock.'),
@@ -135,8 +136,8 @@ export function parameterDef(name: string): ParameterDef | null {
   return null
 }
 
-/** A value as SET stores it, or 22023 with PostgreSQL's message. */
-export function normalizeValue(name: string, def: ParameterDef, raw: string): string {
+/** A value as SET stores it, or 22023 with PostgreSQL's message; `current` is the value it replaces. */
+export function normalizeValue(name: string, def: ParameterDef, raw: string, current = def.default): string {
   const v = raw.trim()
   const bad = () => new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${raw}"`)
   switch (def.kind) {
@@ -179,7 +180,11 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string): st
       return v
     default:
       if (name === 'timezone') return utcOnly(validTimeZone(v, raw), raw)
-      if (name === 'datestyle') return isoDateStyle(v, raw)
+      if (name === 'datestyle') {
+        const style = normalizeDateStyle(v, current)
+        if (style === null) throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "DateStyle": "${raw}"`)
+        return style
+      }
       if (name === 'master_nodes') parseMasterNodes(v)
       if (name === 'backup_target' && v !== '' && !/^(file|s3):\/\/./.test(v)) {
         throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${raw}"`, { hint: "A file:// or s3:// URL, as in 's3://backups/prod'." })
@@ -218,17 +223,6 @@ function utcOnly(zone: string, raw: string): string {
   const z = zone.toLowerCase()
   if (UTC_ZONES.has(z) || /^[+-]?0{1,2}(:?0{2})?$/.test(z)) return zone
   throw new SqlError(SqlState.featureNotSupported, `time zone "${raw}" is not supported: Concord sessions run in UTC`, { hint: "SET TimeZone = 'UTC'" })
-}
-
-/** Dates print as ISO and read month-day-year: the one DateStyle implemented (others refused, not ignored). */
-function isoDateStyle(v: string, raw: string): string {
-  const parts = v.split(/[\s,]+/).filter((p) => p !== '').map((p) => p.toUpperCase())
-  const known = ['ISO', 'POSTGRES', 'SQL', 'GERMAN', 'MDY', 'DMY', 'YMD', 'US', 'EURO', 'EUROPEAN', 'NONEURO', 'NONEUROPEAN']
-  if (parts.length === 0 || parts.length > 2 || !parts.every((p) => known.includes(p))) {
-    throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "DateStyle": "${raw}"`)
-  }
-  if (parts.every((p) => p === 'ISO' || p === 'MDY' || p === 'US' || p === 'NONEURO' || p === 'NONEUROPEAN')) return 'ISO, MDY'
-  throw new SqlError(SqlState.featureNotSupported, `DateStyle "${raw}" is not supported: Concord prints dates as ISO and reads them as MDY`, { hint: "SET DateStyle = 'ISO, MDY'" })
 }
 
 function validTimeZone(v: string, raw: string): string {

@@ -216,7 +216,7 @@ export class Settings {
   private assign(key: string, name: string, value: string | null, isLocal: boolean): { writes: CatalogWrite[]; warning?: string } {
     const d = this.def(key)
     if (d.readonly) throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`)
-    const v = value === null ? null : normalizeValue(key, d, value)
+    const v = value === null ? null : normalizeValue(key, d, value, this.show(key, true) ?? d.default)
     if (isLocal && this.stack === null) return { writes: [], warning: 'SET LOCAL can only be used in transaction blocks' }
     if (d.scope !== 'session') {
       if (isLocal) {

@@ -49,7 +49,10 @@ function datetimePrecision(t: SqlType): RtValue {
 
 const schemata = view(
   [['catalog_name', id], ['schema_name', id], ['schema_owner', id], ['default_character_set_catalog', id], ['default_character_set_schema', id], ['default_character_set_name', id], ['sql_path', text]],
-  (ctx) => ['information_schema', 'pg_catalog', 'public'].map((s) => [ctx.exec.database, s, ctx.exec.settings.user, null, null, null, null]),
+  (ctx) => [
+    ...['information_schema', 'pg_catalog', 'public'].map((s) => [ctx.exec.database, s, ctx.exec.settings.user, null, null, null, null]),
+    ...ctx.exec.catalog().schemas.map((s) => [ctx.exec.database, s.name, s.owner, null, null, null, null]),
+  ],
 )
 
 const tables = view(

@@ -129,7 +129,7 @@ const pgClass = view(
         hasIndex: t.indexes.length > 0,
         checks: t.constraints.filter((c) => c.type === 'c').length,
         triggers: t.hasTriggers,
-        subclass: m.tables.some((c) => c.partitionOf === t.name),
+        subclass: m.tables.some((c) => c.partitionOf === t.name || c.inherits.includes(t.name)),
         partition: t.partitionOf !== null,
         options: t.regions ? [`replication_regions=${t.regions.join(',')}`] : null,
         bound: t.partitionBound,
@@ -143,15 +143,26 @@ const pgClass = view(
   },
 )
 
-const pgNamespace = view([['oid', oid], ['nspname', name], ['nspowner', oid], ['nspacl', textArray]], () =>
-  (['pg_catalog', 'public', 'information_schema'] as const).map((n) => [NAMESPACE_OIDS[n], n, OWNER_OID, null]))
+const pgNamespace = view([['oid', oid], ['nspname', name], ['nspowner', oid], ['nspacl', textArray]], (ctx) => [
+  ...(['pg_catalog', 'public', 'information_schema'] as const).map((n) => [NAMESPACE_OIDS[n], n, OWNER_OID, null]),
+  ...catalog(ctx).schemas.map((s) => [s.oid, s.name, ctx.exec.roles().role(s.owner)?.oid ?? OWNER_OID, null]),
+])
 
-function attributeRows(relid: number, attributes: AttributeModel[]): RtValue[][] {
+/** `inherited(name)`: how many inheritance parents have the column (pg_attribute.attinhcount). */
+function attributeRows(relid: number, attributes: AttributeModel[], inherited: (name: string) => number = () => 0): RtValue[][] {
   return attributes.map((a, i) => [
     relid, a.name, typeOid(a.type), -1, typeSize(a.type), i + 1, a.type.array ? 1 : 0, -1, typeModifier(a.type),
     typeSize(a.type) > 0 && typeSize(a.type) <= 8, 'i', storageOf(a.type), '', a.notNull, a.default !== null,
-    false, '', a.generated ? 's' : '', false, true, 0, collationOf(a.type), null, null, null,
+    false, '', a.generated ? 's' : '', false, inherited(a.name) === 0, inherited(a.name), collationOf(a.type), null, null, null,
   ])
+}
+
+/** How many of `t`'s inheritance parents have a column / an inheritable CHECK named `name`. */
+function parentCount(m: CatalogModel, t: TableModel, has: (parent: TableModel) => boolean): number {
+  return t.inherits.filter((pn) => {
+    const parent = m.tableNamed(pn)
+    return parent !== undefined && has(parent)
+  }).length
 }
 
 function indexAttributes(m: CatalogModel, ix: IndexModel): AttributeModel[] {
@@ -172,7 +183,7 @@ const pgAttribute = view(
   (ctx) => {
     const m = catalog(ctx)
     return [
-      ...m.tables.flatMap((t) => attributeRows(t.oid, t.attributes)),
+      ...m.tables.flatMap((t) => attributeRows(t.oid, t.attributes, (name) => parentCount(m, t, (parent) => parent.attributes.some((x) => x.name === name)))),
       ...m.indexes.flatMap((ix) => attributeRows(ix.oid, indexAttributes(m, ix))),
       ...m.views.flatMap((v) => attributeRows(v.oid, v.attributes)),
     ]
@@ -219,11 +230,12 @@ const pgConstraint = view(
       const t = m.table(c.tableOid)!
       const parent = c.type === 'f' ? m.table(c.refTableOid) : undefined
       const fk = c.type === 'f'
+      const inh = c.type === 'c' ? parentCount(m, t, (parent) => parent.constraints.some((x) => x.type === 'c' && x.name === c.name && x.noInherit !== true)) : 0
       return [
         c.oid, c.name, NAMESPACE_OIDS.public, c.type, c.deferrable, c.deferred, true, c.tableOid, 0, c.indexOid, 0, c.refTableOid,
         fk ? ACTION_CODE[c.onUpdate ?? 'no_action'] : ' ', fk ? ACTION_CODE[c.onDelete ?? 'no_action'] : ' ', fk ? (c.matchFull ? 'f' : 's') : ' ',
-        true, 0, false, c.columns.length ? SqlArray.of(attnums(t, c.columns)) : null, parent ? SqlArray.of(attnums(parent, c.refColumns)) : null,
-        null, null, null, null, null, c.type === 'c' ? c.def.replace(/^CHECK /, '') : null,
+        inh === 0, inh, c.noInherit === true, c.columns.length ? SqlArray.of(attnums(t, c.columns)) : null, parent ? SqlArray.of(attnums(parent, c.refColumns)) : null,
+        null, null, null, null, null, c.type === 'c' ? c.def.replace(/^CHECK /, '').replace(/ NO INHERIT$/, '') : null,
       ]
     })
   },
@@ -235,6 +247,11 @@ const pgInherits = view([['inhrelid', oid], ['inhparent', oid], ['inhseqno', int
   for (const t of m.tables) {
     const parent = t.partitionOf === null ? undefined : m.tableNamed(t.partitionOf)
     if (parent) rows.push([t.oid, parent.oid, 1, false])
+    // INHERITS parents, numbered from 1 in declaration order.
+    t.inherits.forEach((name, i) => {
+      const p = m.tableNamed(name)
+      if (p) rows.push([t.oid, p.oid, i + 1, false])
+    })
   }
   return rows
 })
@@ -259,13 +276,18 @@ const TYPE_ROWS: Array<{ id: TypeId; typname: string; category: string; pseudo?:
   { id: 'oid', typname: 'oid', category: 'N' }, { id: 'json', typname: 'json', category: 'U' }, { id: 'float4', typname: 'float4', category: 'N' },
   { id: 'float8', typname: 'float8', category: 'N' }, { id: 'unknown', typname: 'unknown', category: 'X', pseudo: true },
   { id: 'bpchar', typname: 'bpchar', category: 'S' }, { id: 'varchar', typname: 'varchar', category: 'S' }, { id: 'date', typname: 'date', category: 'D' },
-  { id: 'time', typname: 'time', category: 'D' }, { id: 'timestamp', typname: 'timestamp', category: 'D' },
+  { id: 'time', typname: 'time', category: 'D' }, { id: 'timetz', typname: 'timetz', category: 'D' },
+  { id: 'timestamp', typname: 'timestamp', category: 'D' },
   { id: 'timestamptz', typname: 'timestamptz', category: 'D' }, { id: 'interval', typname: 'interval', category: 'T' },
   { id: 'numeric', typname: 'numeric', category: 'N' }, { id: 'regclass', typname: 'regclass', category: 'N' },
   { id: 'regtype', typname: 'regtype', category: 'N' }, { id: 'record', typname: 'record', category: 'P', pseudo: true },
   { id: 'void', typname: 'void', category: 'P', pseudo: true }, { id: 'anyelement', typname: 'anyelement', category: 'P', pseudo: true },
   { id: 'uuid', typname: 'uuid', category: 'U' }, { id: 'jsonb', typname: 'jsonb', category: 'U' },
   { id: 'regnamespace', typname: 'regnamespace', category: 'N' }, { id: 'regrole', typname: 'regrole', category: 'N' },
+  { id: 'point', typname: 'point', category: 'G' }, { id: 'lseg', typname: 'lseg', category: 'G' }, { id: 'path', typname: 'path', category: 'G' },
+  { id: 'box', typname: 'box', category: 'G' }, { id: 'polygon', typname: 'polygon', category: 'G' }, { id: 'line', typname: 'line', category: 'G' },
+  { id: 'circle', typname: 'circle', category: 'G' }, { id: 'money', typname: 'money', category: 'N' },
+  { id: 'inet', typname: 'inet', category: 'I' }, { id: 'cidr', typname: 'cidr', category: 'I' },
 ]
 
 const pgType = view(

@@ -21,6 +21,7 @@ import { REPLICATION_VIEWS } from '../replication/replication-views.js'
 import { buildCatalogModel, type CatalogModel, type CatalogSource, type Namespace, type SystemRelationInfo } from '../catalog/catalog-model.js'
 import { CLUSTER_VIEWS } from './cluster-views.js'
 import { failoverHistoryView } from '../failover/failover-history-view.js'
+import { clusterMembersView } from './cluster-members-view.js'
 import { INFORMATION_SCHEMA_VIEWS } from './information-schema-views.js'
 import { PG_CATALOG_VIEWS } from './pg-catalog-views.js'
 import { mayRead, ROLE_CATALOG_VIEWS, ROLE_INFORMATION_SCHEMA_VIEWS } from '../auth/role-views.js'
@@ -48,6 +49,7 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
       pg_cursors: pgCursors,
       concord_conflicts: (ctx) => conflictsView(host.conflicts, (table) => mayRead(ctx.exec, table)),
       concord_failover_history: failoverHistoryView,
+      concord_cluster_members: clusterMembersView,
       concord_backups: backupsView(host.backups),
       pg_stat_progress_backup: backupProgressView(host.backups),
       concord_backup_schedule: backupScheduleView(host.backups),

@@ -76,7 +76,7 @@ function boundValue(text: string, s: string): number {
 }
 
 /** Parses an array literal; `parseElement` is the element type's input function. */
-export function parseArrayText(text: string, parseElement: (s: string) => RtValue): SqlArray {
+export function parseArrayText(text: string, parseElement: (s: string) => RtValue, delim = ','): SqlArray {
   let i = 0
   while (isSpace(text[i])) i++
   const deco = readDecoration(text, i)
@@ -121,8 +121,8 @@ export function parseArrayText(text: string, parseElement: (s: string) => RtValu
       }
       continue
     }
-    if (c === ',') {
-      if (expectItem) throw malformed(text, 'Unexpected "," character.')
+    if (c === delim) {
+      if (expectItem) throw malformed(text, `Unexpected "${delim}" character.`)
       expectItem = true
       i++
       continue
@@ -180,7 +180,7 @@ export function parseArrayText(text: string, parseElement: (s: string) => RtValu
         k += 2
         continue
       }
-      if (ch === ',' || ch === '}') break
+      if (ch === delim || ch === '}') break
       if (ch === '{') throw malformed(s, 'Unexpected "{" character.')
       if (ch === '"') throw malformed(s, 'Unexpected array element.')
       out += ch
@@ -193,7 +193,7 @@ export function parseArrayText(text: string, parseElement: (s: string) => RtValu
 }
 
 /** An element's text as array_out writes it: quoted when it would not read back alone. */
-function quoteElement(s: string): string {
+function quoteElement(s: string, delim: string): string {
   let need = s.length === 0 || (s.length === 4 && s.toUpperCase() === 'NULL')
   let escape = false
   for (let k = 0; k < s.length; k++) {
@@ -201,14 +201,17 @@ function quoteElement(s: string): string {
     if (ch === '"' || ch === '\\') {
       need = true
       escape = true
-    } else if (ch === '{' || ch === '}' || ch === ',' || isSpace(ch)) need = true
+    } else if (ch === '{' || ch === '}' || ch === delim || isSpace(ch)) need = true
   }
   if (!need) return s
   return '"' + (escape ? s.replace(/["\\]/g, (c) => '\\' + c) : s) + '"'
 }
 
-/** PostgreSQL's text output of an array; `formatElement` is the element type's output function. */
-export function formatArrayText(a: SqlArray, formatElement: (v: RtValue) => string): string {
+/**
+ * PostgreSQL's text output of an array; `formatElement` is the element type's output
+ * function, `delim` its typdelim (`;` for box, `,` for every other type).
+ */
+export function formatArrayText(a: SqlArray, formatElement: (v: RtValue) => string, delim = ','): string {
   const nd = a.ndims
   if (nd === 0) return '{}'
   const parts: string[] = []
@@ -227,10 +230,10 @@ export function formatArrayText(a: SqlArray, formatElement: (v: RtValue) => stri
         idx[d]!++
       }
       const wrapped = nd - 1 - d
-      parts.push(wrapped ? '}'.repeat(wrapped) + ',' + '{'.repeat(wrapped) : ',')
+      parts.push(wrapped ? '}'.repeat(wrapped) + delim + '{'.repeat(wrapped) : delim)
     }
     const v = items[k]!
-    parts.push(v === null ? 'NULL' : quoteElement(formatElement(v)))
+    parts.push(v === null ? 'NULL' : quoteElement(formatElement(v), delim))
   }
   parts.push('}'.repeat(nd))
   return parts.join('')

@@ -3,6 +3,7 @@
  * function arguments), assignment (INSERT/UPDATE targets) and explicit (CAST, ::).
  * `castKind` decides at plan time whether a cast is allowed; `castValue` performs it.
  */
+import { activeDateTimeStyle } from './datetime-style.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { toFloat4 } from './float-math.js'
 import { TIMESTAMP_END_MICROS, USEC_PER_DAY } from './datetime.js'
@@ -14,6 +15,9 @@ import { rowItems, RowValue } from './row-type.js'
 import { category, elementType, isIntegerType, isNumericType, isRegType, typeName, type SqlType } from './sql-type.js'
 import { applyTypmod, checkInt, checkInt8, formatText, parseText } from './text-format.js'
 import type { RtValue } from './value.js'
+import { packTimeTz, timeTzOfInstant, unpackTimeTz } from './timetz.js'
+import { checkMoney, moneyFromDecimal, moneyToDecimal } from './money.js'
+import { inetToCidrKey } from './inet.js'
 
 export type CastContext = 'implicit' | 'assignment' | 'explicit'
 
@@ -38,6 +42,9 @@ export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
   if (from.array) return category(to) === 'S' && ctx !== 'implicit'
   const cf = category(from)
   const ct = category(to)
+  // money: from integers and numeric, to numeric (assignment casts in PostgreSQL).
+  if (to.id === 'money') return cf === 'S' ? ctx === 'explicit' : (from.id === 'int4' || from.id === 'int8' || from.id === 'numeric') && ctx !== 'implicit'
+  if (from.id === 'money') return to.id === 'numeric' ? ctx !== 'implicit' : ct === 'S' && ctx !== 'implicit'
   if (isNumericType(from) && isNumericType(to)) {
     if (NUM_RANK[from.id]! <= NUM_RANK[to.id]!) return true
     return ctx !== 'implicit'
@@ -51,6 +58,10 @@ export function canCast(from: SqlType, to: SqlType, ctx: CastContext): boolean {
   if (from.id === 'timestamp' && to.id === 'timestamptz') return true
   if (from.id === 'timestamptz' && to.id === 'timestamp') return ctx !== 'implicit'
   if ((from.id === 'timestamp' || from.id === 'timestamptz') && (to.id === 'date' || to.id === 'time')) return ctx !== 'implicit'
+  if (from.id === 'time' && to.id === 'timetz') return true
+  if (from.id === 'cidr' && to.id === 'inet') return true
+  if (from.id === 'inet' && to.id === 'cidr') return ctx !== 'implicit'
+  if ((from.id === 'timetz' && to.id === 'time') || (from.id === 'timestamptz' && to.id === 'timetz')) return ctx !== 'implicit'
   if ((from.id === 'json' && to.id === 'jsonb') || (from.id === 'jsonb' && to.id === 'json')) return ctx !== 'implicit'
   if (from.id === 'jsonb' && !to.array && (isNumericType(to) || to.id === 'bool')) return ctx === 'explicit'
   if (from.id === 'bool' && to.id === 'int4') return ctx === 'explicit'
@@ -131,18 +142,32 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
     const te = elementType(to)
     return v.map((x) => castValue(x, fe, te, nowMicros, explicit))
   }
-  if (from.array) return applyTypmod(formatText(v, from), to, explicit)
+  // Text in and out follows the running statement's DateStyle and IntervalStyle.
+  if (from.array) return applyTypmod(formatText(v, from, activeDateTimeStyle()), to, explicit)
   if (from.id === 'unknown' || category(from) === 'S') {
+    // character(n) pads with blanks that are not part of the value: they go when it becomes text.
+    if (from.id === 'bpchar' && to.id !== 'bpchar' && category(to) === 'S') return applyTypmod((v as string).replace(/ +$/, ''), to, explicit)
     if (category(to) === 'S') return applyTypmod(v as string, to, explicit)
-    return applyTypmod(parseText(v as string, to, nowMicros), to, explicit)
+    return applyTypmod(parseText(v as string, to, nowMicros, activeDateTimeStyle()), to, explicit)
   }
   if (from.id === 'jsonb' && !to.array && (isNumericType(to) || to.id === 'bool')) return jsonbScalar(v as string, to, nowMicros)
   if (category(to) === 'S') {
     // bool's text cast spells the word out (booltext), unlike its output function's 't'/'f'.
-    const text = from.id === 'json' || from.id === 'jsonb' ? (v as string) : from.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, from)
+    const text = from.id === 'json' || from.id === 'jsonb' ? (v as string) : from.id === 'bool' ? (v ? 'true' : 'false') : formatText(v, from, activeDateTimeStyle())
     return applyTypmod(text, to, explicit)
   }
   switch (to.id) {
+    case 'inet':
+      if (from.id === 'cidr') return v
+      break
+    case 'cidr':
+      if (from.id === 'inet') return inetToCidrKey(v as string)
+      break
+    case 'money':
+      if (typeof v === 'number') return checkMoney(BigInt(v) * 100n)
+      if (typeof v === 'bigint') return checkMoney(v * 100n)
+      if (v instanceof Decimal) return moneyFromDecimal(v)
+      break
     case 'oid': case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return toOid(v, from)
     case 'int2': case 'int4': case 'int8': {
       const target = to
@@ -156,6 +181,7 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
       break
     }
     case 'numeric': {
+      if (from.id === 'money') return applyTypmod(moneyToDecimal(v as bigint), to, explicit)
       let d: Decimal
       if (typeof v === 'number') {
         d = from.id === 'float4' || from.id === 'float8' ? floatToNumeric(v, from.id === 'float4' ? 6 : 15) : Number.isInteger(v) ? new Decimal(BigInt(v), 0) : Decimal.fromNumber(v)
@@ -187,7 +213,13 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
       return v
     case 'date':
       return Math.floor((v as number) / USEC_PER_DAY)
+    case 'timetz':
+      // time and timestamptz take the session's zone, which is UTC.
+      if (from.id === 'time') return packTimeTz(v as number, 0)
+      if (from.id === 'timestamptz') return Number.isFinite(v as number) ? timeTzOfInstant(v as number) : null
+      break
     case 'time': {
+      if (from.id === 'timetz') return unpackTimeTz(v as bigint).ofDay
       const us = v as number
       // PostgreSQL's timestamp_time answers NULL for an infinite timestamp.
       if (!Number.isFinite(us)) return null

@@ -1,5 +1,5 @@
 /**
- * Date and time input in every spelling PostgreSQL's DateStyle MDY accepts, beyond the
+ * Date and time input in every spelling PostgreSQL accepts, beyond the
  * ISO forms types/datetime.ts reads directly: `Mon Feb 10 17:32:01 1997 PST`,
  * `Feb-10-1997 5:32PM`, `19970210 173201`, `1997.041`, `J2451187`, `1999 08 Jan`,
  * `tomorrow 16:00`, `2011-03-27 01:00 Europe/Moscow`, POSIX zones (`GMT+8` is UTC-8), ..
@@ -7,7 +7,7 @@
  * The text is split into fields as PostgreSQL does (numbers, `h:m:s` times, delimited
  * dates, words, signed zones), then each field fills the date and time slots it can:
  * a word names a month, weekday, AM/PM, BC/AD, a relative day or a zone; a number is a
- * year, month or day by position and DateStyle order (month-day-year), or a run-together
+ * year, month or day by position and the DateStyle field order (MDY, DMY, YMD), or a run-together
  * `yyyymmdd` / `hhmmss`. Named zones (IANA) are resolved with the platform's time zone
  * database (Intl), abbreviations with PostgreSQL's default abbreviation set.
  *
@@ -20,6 +20,7 @@ import {
   DATE_END_DAYS, DATE_MIN_DAYS, TIMESTAMP_END_MICROS, TIMESTAMP_MIN_MICROS, USEC_PER_DAY, USEC_PER_SEC,
   dateOutOfRange, daysFromCivil, daysInMonth, parseDate, parseTime, parseTimestamp, timestampOutOfRange,
 } from './datetime.js'
+import type { DateOrder } from './datetime-style.js'
 
 type FieldKind = 'number' | 'time' | 'date' | 'string' | 'tz' | 'special'
 interface Field { kind: FieldKind; text: string }
@@ -196,8 +197,8 @@ function setYear(d: Decoded, v: number, len: number): void {
   d.twoDigitYear = len <= 2
 }
 
-/** A lone number, placed by what the date has so far (PostgreSQL's DecodeNumber, MDY order). */
-function decodeNumber(d: Decoded, text: string): void {
+/** A lone number, placed by what the date has so far and the DateStyle field order (PostgreSQL's DecodeNumber). */
+function decodeNumber(d: Decoded, text: string, order: DateOrder): void {
   const m = /^(\d+)(?:\.(\d*))?$/.exec(text)
   if (!m) bad()
   const len = m[1]!.length
@@ -214,21 +215,30 @@ function decodeNumber(d: Decoded, text: string): void {
     d.day = 1
     return
   }
-  if (d.year === null && d.month === null && d.day === null) {
-    if (len >= 3) setYear(d, v, len)
+  const y = d.year !== null
+  const mo = d.month !== null
+  const dy = d.day !== null
+  if (!y && !mo && !dy) {
+    // The first number: a year if it has three digits or more, else what the order puts first.
+    if (len >= 3 || order === 'YMD') setYear(d, v, len)
+    else if (order === 'DMY') d.day = v
     else d.month = v
-  } else if (d.year !== null && d.month === null && d.day === null) {
+  } else if (y && !mo && !dy) {
     d.month = v
-  } else if (d.year === null && d.month !== null && d.day === null) {
-    if (d.textMonth && len >= 3) setYear(d, v, len)
+  } else if (!y && mo && !dy) {
+    // After a month name: MON-DD-YYYY, DD-MON-YYYY, YYYY-MON-DD (YY-MON-DD in YMD order).
+    if (d.textMonth && (len >= 3 || order === 'YMD')) setYear(d, v, len)
     else d.day = v
-  } else if (d.year !== null && d.month !== null && d.day === null) {
+  } else if (y && mo && !dy) {
     if (d.textMonth && len >= 3 && d.twoDigitYear) {
+      // DD-MON-YYYY read in YMD order: the first number was the day.
       d.day = d.year
       d.year = v
       d.twoDigitYear = false
     } else d.day = v
-  } else if (d.year === null && d.month !== null && d.day !== null) {
+  } else if (!y && !mo && dy) {
+    d.month = v
+  } else if (!y && mo && dy) {
     setYear(d, v, len)
   } else if (haveDate) {
     decodeRunTogether(d, text)
@@ -257,9 +267,10 @@ function decodeRunTogether(d: Decoded, text: string, forceTime = false): void {
 }
 
 /** A delimited date field: `1997-02-10`, `02/10/1997`, `feb-10-1997`, `1997.041`. */
-function decodeDate(d: Decoded, text: string): void {
-  const parts = text.split(/[-/.]/).filter((p) => p !== '')
-  if (parts.length === 0) bad()
+function decodeDate(d: Decoded, text: string, order: DateOrder): void {
+  const parts = text.split(/[-/.]/)
+  // An empty field (`1999-08-` before a month name) is not a date, as in PostgreSQL.
+  if (parts.some((p) => p === '')) bad()
   // Month names first, so that the numbers fall into place around them.
   const nums: string[] = []
   for (const p of parts) {
@@ -273,7 +284,7 @@ function decodeDate(d: Decoded, text: string): void {
     else if (k?.k === 'dow') continue
     else bad()
   }
-  for (const n of nums) decodeNumber(d, n)
+  for (const n of nums) decodeNumber(d, n, order)
 }
 
 function setMonthName(d: Decoded, v: number): void {
@@ -347,7 +358,7 @@ function localOffset(zone: string, localMs: number, gapAfter = false): number {
   return gapAfter ? after : before
 }
 
-function decode(text: string, timeOnly = false): Decoded {
+function decode(text: string, order: DateOrder, timeOnly = false): Decoded {
   if (text.length > MAX_INPUT) bad()
   const fields = splitFields(text)
   if (!fields || fields.length === 0) bad()
@@ -358,8 +369,18 @@ function decode(text: string, timeOnly = false): Decoded {
   let prefix: 'iso-time' | 'julian' | null = null
   for (const f of fields) {
     if (prefix === 'julian') {
-      if (f.kind !== 'number' || !/^\d+$/.test(f.text)) bad()
-      d.julian = Number(f.text)
+      // `J2452271`, a day fraction as the time (`J2452271.5` is noon), or a zone run on (`J2452271-08`).
+      const m = f.kind === 'number' ? /^(\d+)(?:\.(\d*))?$/.exec(f.text) : f.kind === 'date' ? /^(\d+)()([+-]\d.*)$/.exec(f.text) : null
+      if (!m) bad()
+      d.julian = Number(m[1])
+      if (m[2]) {
+        const us = Math.round(Number('0.' + m[2]) * USEC_PER_DAY)
+        setTime(d, Math.floor(us / 3_600_000_000), Math.floor(us / 60_000_000) % 60, Math.floor(us / USEC_PER_SEC) % 60, us % USEC_PER_SEC)
+      }
+      if (m[3]) {
+        if (d.zone !== null) bad()
+        d.zone = offsetSeconds(m[3])
+      }
       prefix = null
       continue
     }
@@ -378,9 +399,10 @@ function decode(text: string, timeOnly = false): Decoded {
       case 'number':
         // TIME input reads `hhmmss.fff` as a time, not a year and a day of the year.
         if (timeOnly && /^\d{3,}\./.test(f.text)) decodeRunTogether(d, f.text, true)
-        else if (f.text.includes('.') && d.year === null && d.month === null && d.day === null) decodeDate(d, f.text)
-        else if (f.text.length >= 6 && !f.text.includes('.') && (d.year === null || d.hour === null)) decodeRunTogether(d, f.text)
-        else decodeNumber(d, f.text)
+        else if (f.text.includes('.') && d.year === null && d.month === null && d.day === null) decodeDate(d, f.text, order)
+        // Six digits or more run together (yymmdd, hhmmss) unless both a date field and the time are known: then a year.
+        else if (f.text.length >= 6 && !f.text.includes('.') && ((d.year === null && d.month === null && d.day === null) || d.hour === null)) decodeRunTogether(d, f.text)
+        else decodeNumber(d, f.text, order)
         break
       case 'date': {
         const first = f.text[0]!
@@ -392,8 +414,8 @@ function decode(text: string, timeOnly = false): Decoded {
             decodeRunTogether(d, tz[1]!)
             if (d.zone !== null) bad()
             d.zone = offsetSeconds(tz[2]!)
-          } else decodeDate(d, f.text)
-        } else if (head && KEYWORDS.get(head)?.k === 'month') decodeDate(d, f.text)
+          } else decodeDate(d, f.text, order)
+        } else if (head && KEYWORDS.get(head)?.k === 'month') decodeDate(d, f.text, order)
         else {
           if (d.zone !== null) bad()
           d.zone = namedZone(f.text)
@@ -497,15 +519,15 @@ function isBadSyntax(e: unknown): boolean {
 }
 
 /** TIMESTAMP / TIMESTAMPTZ text: the ISO forms, else any PostgreSQL spelling (micros since the epoch, UTC for TIMESTAMPTZ). */
-export function readTimestamp(text: string, withZone: boolean, nowMicros: number): number {
+export function readTimestamp(text: string, withZone: boolean, nowMicros: number, order: DateOrder = 'MDY'): number {
   try {
-    return parseTimestamp(text, withZone, nowMicros)
+    return parseTimestamp(text, withZone, nowMicros, order)
   } catch (e) {
     if (!isBadSyntax(e)) throw e
   }
   const type = withZone ? 'timestamp with time zone' : 'timestamp without time zone'
   return run(type, text, () => {
-    const d = decode(text)
+    const d = decode(text, order)
     if (d.special === 'infinity') return Infinity
     if (d.special === '-infinity') return -Infinity
     if (d.special === 'now') return nowMicros
@@ -524,14 +546,14 @@ export function readTimestamp(text: string, withZone: boolean, nowMicros: number
 }
 
 /** DATE text in any PostgreSQL spelling (days since 1970-01-01). */
-export function readDate(text: string, nowMicros: number): number {
+export function readDate(text: string, nowMicros: number, order: DateOrder = 'MDY'): number {
   try {
-    return parseDate(text, nowMicros)
+    return parseDate(text, nowMicros, order)
   } catch (e) {
     if (!isBadSyntax(e)) throw e
   }
   return run('date', text, () => {
-    const d = decode(text)
+    const d = decode(text, order)
     if (d.special === 'infinity') return Infinity
     if (d.special === '-infinity') return -Infinity
     if (d.special === 'now') return Math.floor(nowMicros / USEC_PER_DAY)
@@ -552,11 +574,35 @@ export function readTime(text: string, nowMicros: number): number {
     if (!isBadSyntax(e)) throw e
   }
   return run('time', text, () => {
-    const d = decode(text, true)
+    const d = decode(text, 'MDY', true)
     if (d.special === 'allballs') return 0
     if (d.special === 'now') return ((nowMicros % USEC_PER_DAY) + USEC_PER_DAY) % USEC_PER_DAY
     if (d.special !== null || d.hour === null) bad()
     return civil(d, false, nowMicros)!.ofDay
+  })
+}
+
+/**
+ * TIME WITH TIME ZONE text: micros of the day and the zone's offset east of UTC in seconds.
+ * No zone means the session's (UTC); a full zone name needs a date to pick its offset, as
+ * in PostgreSQL ('2003-07-07 15:36:39 America/New_York'), and the date is otherwise ignored.
+ */
+export function readTimeTz(text: string, nowMicros: number): { ofDay: number; zone: number } {
+  const type = 'time with time zone'
+  return run(type, text, () => {
+    const d = decode(text, 'MDY', true)
+    if (d.special === 'allballs') return { ofDay: 0, zone: 0 }
+    if (d.special === 'now') return { ofDay: ((nowMicros % USEC_PER_DAY) + USEC_PER_DAY) % USEC_PER_DAY, zone: 0 }
+    if (d.special !== null || d.hour === null) bad()
+    const c = civil(d, false, nowMicros)!
+    let zone = 0
+    if (typeof d.zone === 'number') zone = d.zone
+    else if (typeof d.zone === 'string') {
+      if (d.year === null && !d.zoneIsAbbrev) bad()
+      const days = d.year === null ? Math.floor(nowMicros / USEC_PER_DAY) : c.days
+      zone = localOffset(d.zone, (days * USEC_PER_DAY + c.ofDay) / 1000, d.zoneIsAbbrev)
+    }
+    return { ofDay: c.ofDay, zone }
   })
 }
 

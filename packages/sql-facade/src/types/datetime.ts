@@ -11,6 +11,7 @@
  * proleptic Gregorian over the whole range (no JS Date, whose range is smaller).
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import type { DateOrder } from './datetime-style.js'
 
 export const USEC_PER_SEC = 1_000_000
 export const USEC_PER_DAY = 86_400_000_000
@@ -135,17 +136,18 @@ export function daysInMonth(year: number, month: number): number {
 }
 
 const DATE_TIME_RE =
-  /^\s*(\d{1,7})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(?:([Zz]|UTC|utc|GMT|[+-]\d{1,2}(?::?\d{2})?))?\s*(BC|bc)?\s*$/
+  /^\s*(\d{3,7})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(?:([Zz]|UTC|utc|GMT|[+-]\d{1,2}(?::?\d{2})?))?\s*(BC|bc)?\s*$/
 
 function badDatetime(type: string, text: string): SqlError {
   return new SqlError(SqlState.invalidDatetimeFormat, `invalid input syntax for type ${type}: "${text}"`)
 }
 
 /** Parses timestamp text. Returns micros; `withZone` applies a given offset (TIMESTAMPTZ). */
-export function parseTimestamp(text: string, withZone: boolean, nowMicros: number, type = withZone ? 'timestamp with time zone' : 'timestamp without time zone'): number {
+export function parseTimestamp(text: string, withZone: boolean, nowMicros: number, order: DateOrder = 'MDY'): number {
+  const type = withZone ? 'timestamp with time zone' : 'timestamp without time zone'
   const special = specialValue(text, nowMicros)
   if (special !== null) return special
-  const m = DATE_TIME_RE.exec(text) ?? DATE_TIME_RE.exec(looseDateText(text))
+  const m = DATE_TIME_RE.exec(text) ?? DATE_TIME_RE.exec(looseDateText(text, order))
   if (!m) throw badDatetime(type, text)
   const year = Number(m[1])
   const month = Number(m[2])
@@ -192,19 +194,19 @@ function monthNumber(word: string): number {
 }
 
 /**
- * Rewrites the other date spellings PostgreSQL accepts (DateStyle MDY) as Y-M-D text:
+ * Rewrites the other date spellings PostgreSQL accepts as Y-M-D text (`1/5/2024` in DateStyle order):
  * `20240105`, `2024/01/05`, `1/5/2024`, `January 5, 2024`, `5 January 2024`,
  * `Jan-05-2024`, with the rest of the text (a time, a zone) kept. '' when none fits (a
  * two-digit year is left to types/datetime-input.ts, which widens it as PostgreSQL does).
  */
-function looseDateText(text: string): string {
+function looseDateText(text: string, order: DateOrder): string {
   const t = text.trim()
   let m = /^(\d{4})(\d{2})(\d{2})(?:[Tt\s](\d{2}):?(\d{2}):?(\d{2}(?:\.\d+)?)?)?(.*)$/.exec(t)
   if (m) return `${m[1]}-${m[2]}-${m[3]}${m[4] ? ` ${m[4]}:${m[5]}${m[6] ? ':' + m[6] : ''}` : ''}${m[7]}`
   m = /^(\d{4})[/.](\d{1,2})[/.](\d{1,2})(.*)$/.exec(t)
   if (m) return `${m[1]}-${m[2]}-${m[3]}${m[4]}`
   m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(.*)$/.exec(t)
-  if (m) return `${m[3]}-${m[1]}-${m[2]}${m[4]}`
+  if (m && order !== 'YMD') return order === 'DMY' ? `${m[3]}-${m[2]}-${m[1]}${m[4]}` : `${m[3]}-${m[1]}-${m[2]}${m[4]}`
   m = /^([A-Za-z]+\.?)[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+(\d{3,4})(.*)$/.exec(t)
   if (m && monthNumber(m[1]!)) return `${m[3]}-${monthNumber(m[1]!)}-${m[2]}${m[4]}`
   m = /^(\d{1,2})[\s-]+([A-Za-z]+\.?),?[\s-]+(\d{3,4})(.*)$/.exec(t)
@@ -226,10 +228,10 @@ function specialValue(text: string, nowMicros: number): number | null {
   return null
 }
 
-export function parseDate(text: string, nowMicros: number): number {
+export function parseDate(text: string, nowMicros: number, order: DateOrder = 'MDY'): number {
   const special = specialValue(text, nowMicros)
   if (special !== null) return Number.isFinite(special) ? Math.floor(special / USEC_PER_DAY) : special
-  const m = DATE_TIME_RE.exec(text) ?? DATE_TIME_RE.exec(looseDateText(text))
+  const m = DATE_TIME_RE.exec(text) ?? DATE_TIME_RE.exec(looseDateText(text, order))
   if (!m) throw badDatetime('date', text)
   const year = Number(m[1])
   const month = Number(m[2])
@@ -267,11 +269,32 @@ function formatYear(year: number): [string, string] {
   return year <= 0 ? [pad(1 - year, 4), ' BC'] : [pad(year, 4), '']
 }
 
-export function formatDate(days: number): string {
+const MONTH_ABBREVS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+const DAY_ABBREVS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+
+/** How a date or timestamp prints: DateStyle's output style and field order (types/datetime-style.ts). */
+export interface DateFormat {
+  readonly output: 'ISO' | 'Postgres' | 'SQL' | 'German'
+  readonly order: 'MDY' | 'DMY' | 'YMD'
+}
+
+const ISO_FORMAT: DateFormat = { output: 'ISO', order: 'MDY' }
+
+/** The month and day in DateStyle order: day first for DMY, month first otherwise. */
+function monthDay(month: number, day: number, order: DateFormat['order'], sep: string): string {
+  return order === 'DMY' ? `${pad(day)}${sep}${pad(month)}` : `${pad(month)}${sep}${pad(day)}`
+}
+
+export function formatDate(days: number, f: DateFormat = ISO_FORMAT): string {
   if (!Number.isFinite(days)) return days > 0 ? 'infinity' : '-infinity'
   const { year, month, day } = civilFromDays(days)
   const [y, bc] = formatYear(year)
-  return `${y}-${pad(month)}-${pad(day)}${bc}`
+  switch (f.output) {
+    case 'SQL': return `${monthDay(month, day, f.order, '/')}/${y}${bc}`
+    case 'German': return `${pad(day)}.${pad(month)}.${y}${bc}`
+    case 'Postgres': return `${monthDay(month, day, f.order, '-')}-${y}${bc}`
+    default: return `${y}-${pad(month)}-${pad(day)}${bc}`
+  }
 }
 
 export function formatTime(hour: number, minute: number, second: number, micro: number): string {
@@ -280,11 +303,23 @@ export function formatTime(hour: number, minute: number, second: number, micro: 
   return s
 }
 
-export function formatTimestamp(us: number, withZone: boolean): string {
+/** A timestamp in the DateStyle `f`; a TIMESTAMPTZ adds the session zone (UTC: `+00`, or its name `UTC`). */
+export function formatTimestamp(us: number, withZone: boolean, f: DateFormat = ISO_FORMAT): string {
   if (!Number.isFinite(us)) return us > 0 ? 'infinity' : '-infinity'
   const p = partsFromMicros(us)
   const [y, bc] = formatYear(p.year)
-  return `${y}-${pad(p.month)}-${pad(p.day)} ${formatTime(p.hour, p.minute, p.second, p.micro)}${withZone ? '+00' : ''}${bc}`
+  const time = formatTime(p.hour, p.minute, p.second, p.micro)
+  const zone = withZone ? ' UTC' : ''
+  switch (f.output) {
+    case 'SQL': return `${monthDay(p.month, p.day, f.order, '/')}/${y} ${time}${zone}${bc}`
+    case 'German': return `${pad(p.day)}.${pad(p.month)}.${y} ${time}${zone}${bc}`
+    case 'Postgres': {
+      const dow = DAY_ABBREVS[(((Math.floor(us / USEC_PER_DAY) + 4) % 7) + 7) % 7]!
+      const md = f.order === 'DMY' ? `${pad(p.day)} ${MONTH_ABBREVS[p.month - 1]}` : `${MONTH_ABBREVS[p.month - 1]} ${pad(p.day)}`
+      return `${dow} ${md} ${time} ${y}${zone}${bc}`
+    }
+    default: return `${y}-${pad(p.month)}-${pad(p.day)} ${time}${withZone ? '+00' : ''}${bc}`
+  }
 }
 
 /** Adds calendar months, clamping the day to the end of the target month (as PostgreSQL). */
@@ -320,6 +355,7 @@ export function truncTimestamp(field: string, us: number): number {
     case 'year': return microsFromParts({ ...p, month: 1, day: 1, hour: 0, minute: 0, second: 0, micro: 0 })
     case 'decade': return microsFromParts({ year: Math.floor(p.year / 10) * 10, month: 1, day: 1, hour: 0, minute: 0, second: 0, micro: 0 })
     case 'century': return microsFromParts({ year: Math.floor((p.year - 1) / 100) * 100 + 1, month: 1, day: 1, hour: 0, minute: 0, second: 0, micro: 0 })
+    case 'millennium': return microsFromParts({ year: Math.floor((p.year - 1) / 1000) * 1000 + 1, month: 1, day: 1, hour: 0, minute: 0, second: 0, micro: 0 })
     default:
       throw new SqlError(SqlState.featureNotSupported, `unit "${field}" not supported for type timestamp without time zone`)
   }

@@ -320,7 +320,13 @@ function divRound(num: bigint, den: bigint): bigint {
   return q
 }
 
-/** Applies NUMERIC(p, s): rounds to s and checks that the integer part fits p - s digits. */
+/** `d` rounded (half away from zero) to a multiple of 10^k, as an integer coefficient at scale 0. */
+function roundToPowerOfTen(d: Decimal, k: number): bigint {
+  const unit = 10n ** BigInt(k + d.scale)
+  return divRound(d.coef, unit) * 10n ** BigInt(k)
+}
+
+/** Applies NUMERIC(p, s): rounds to s and checks that the value stays below 10^(p - s). */
 export function applyNumericTypmod(d: Decimal, precision: number, scale: number): Decimal {
   if (d.isNaN()) return d
   if (!d.isFinite()) {
@@ -328,8 +334,11 @@ export function applyNumericTypmod(d: Decimal, precision: number, scale: number)
       detail: `A field with precision ${precision}, scale ${scale} cannot hold an infinite value.`,
     })
   }
-  const r = d.withScale(scale)
-  if (r.integerDigits() > precision - scale) {
+  // A negative scale rounds to tens, hundreds ..: the value keeps scale 0 (PostgreSQL 15).
+  const r = scale >= 0 ? d.withScale(scale) : new Decimal(roundToPowerOfTen(d, -scale), 0)
+  // |r| must be below 10^(precision - scale), which is below 1 when the scale exceeds the precision.
+  const bound = precision - scale >= 0 ? new Decimal(10n ** BigInt(precision - scale), 0) : new Decimal(1n, scale - precision)
+  if (r.abs().compare(bound) >= 0) {
     throw new SqlError(SqlState.numericValueOutOfRange, 'numeric field overflow', {
       detail: `A field with precision ${precision}, scale ${scale} must round to an absolute value less than 10^${precision - scale}.`,
     })

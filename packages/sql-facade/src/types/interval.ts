@@ -161,6 +161,8 @@ function parseFields(text: string, range: number | undefined): Interval {
   }
   if (s === '') throw bad(text)
   if (s.startsWith('p')) return applyAgo(parseIso(s, text), ago)
+  // A sign set apart from its number (`1 month - 1 second`) still belongs to it, as PostgreSQL reads it.
+  s = s.replace(/(^|\s)([+-])\s+(?=[\d.])/g, '$1$2')
   // As PostgreSQL's parser: years, months and days are 32-bit fields and the time a
   // 64-bit one; a field that overflows is 22015, the year-and-month total 22008.
   let years = 0
@@ -287,6 +289,102 @@ export function formatInterval(iv: Interval): string {
     parts.push((neg ? '-' : before ? '+' : '') + t)
   }
   return parts.join(' ')
+}
+
+/** The interval's fields as PostgreSQL splits them: every time field carries the sign of the time part. */
+function fieldsOf(iv: Interval): { year: number; mon: number; mday: number; hour: number; min: number; sec: number; fsec: number } {
+  const year = Math.trunc(iv.months / 12)
+  const mon = iv.months - year * 12
+  let us = iv.micros
+  const hour = Math.trunc(us / 3_600_000_000)
+  us -= hour * 3_600_000_000
+  const min = Math.trunc(us / 60_000_000)
+  us -= min * 60_000_000
+  const sec = Math.trunc(us / USEC_PER_SEC)
+  return { year, mon, mday: iv.days, hour, min, sec, fsec: us - sec * USEC_PER_SEC }
+}
+
+/** |sec|.|fsec| with trailing fraction zeros dropped; `fill` pads the seconds to two digits. */
+function seconds(sec: number, fsec: number, fill: boolean): string {
+  const s = String(Math.abs(sec))
+  const whole = fill ? s.padStart(2, '0') : s
+  return fsec === 0 ? whole : whole + '.' + String(Math.abs(fsec)).padStart(6, '0').replace(/0+$/, '')
+}
+
+/** An interval in IntervalStyle `style` (postgres, postgres_verbose, sql_standard, iso_8601). */
+export function formatIntervalStyle(iv: Interval, style: string): string {
+  if (style === 'sql_standard') return sqlStandard(iv)
+  if (style === 'iso_8601') return iso8601(iv)
+  if (style === 'postgres_verbose') return verbose(iv)
+  return formatInterval(iv)
+}
+
+function sqlStandard(iv: Interval): string {
+  let { year, mon, mday, hour, min, sec, fsec } = fieldsOf(iv)
+  const all = [year, mon, mday, hour, min, sec, fsec]
+  const hasNegative = all.some((x) => x < 0)
+  const hasPositive = all.some((x) => x > 0)
+  const hasYearMonth = year !== 0 || mon !== 0
+  const hasDayTime = mday !== 0 || hour !== 0 || min !== 0 || sec !== 0 || fsec !== 0
+  // The standard's form has one sign in front; mixed signs, or years with days, print every sign.
+  const standard = !(hasNegative && hasPositive) && !(hasYearMonth && hasDayTime)
+  let out = ''
+  if (hasNegative && standard) {
+    out = '-'
+    ;[year, mon, mday, hour, min, sec, fsec] = all.map((x) => -x) as [number, number, number, number, number, number, number]
+  }
+  const time = (h: number) => `${h}:${String(Math.abs(min)).padStart(2, '0')}:${seconds(sec, fsec, true)}`
+  if (!hasNegative && !hasPositive) return '0'
+  if (!standard) {
+    const ys = year < 0 || mon < 0 ? '-' : '+'
+    const ds = mday < 0 ? '-' : '+'
+    const ts = hour < 0 || min < 0 || sec < 0 || fsec < 0 ? '-' : '+'
+    return `${ys}${Math.abs(year)}-${Math.abs(mon)} ${ds}${Math.abs(mday)} ${ts}${time(Math.abs(hour))}`
+  }
+  if (hasYearMonth) return `${out}${year}-${mon}`
+  if (mday !== 0) return `${out}${mday} ${time(hour)}`
+  return out + time(hour)
+}
+
+function iso8601(iv: Interval): string {
+  const { year, mon, mday, hour, min, sec, fsec } = fieldsOf(iv)
+  if ([year, mon, mday, hour, min, sec, fsec].every((x) => x === 0)) return 'PT0S'
+  const part = (v: number, unit: string) => (v === 0 ? '' : `${v}${unit}`)
+  let out = 'P' + part(year, 'Y') + part(mon, 'M') + part(mday, 'D')
+  if (hour !== 0 || min !== 0 || sec !== 0 || fsec !== 0) out += 'T'
+  out += part(hour, 'H') + part(min, 'M')
+  if (sec !== 0 || fsec !== 0) out += (sec < 0 || fsec < 0 ? '-' : '') + seconds(sec, fsec, false) + 'S'
+  return out
+}
+
+function verbose(iv: Interval): string {
+  const { year, mon, mday, hour, min, sec, fsec } = fieldsOf(iv)
+  let out = '@'
+  let isZero = true
+  let isBefore = false
+  // The first nonzero field decides "ago"; later fields print relative to it.
+  for (const [v0, unit] of [[year, 'year'], [mon, 'mon'], [mday, 'day'], [hour, 'hour'], [min, 'min']] as const) {
+    if (v0 === 0) continue
+    let v: number = v0
+    if (isZero) {
+      isBefore = v < 0
+      v = Math.abs(v)
+    } else if (isBefore) v = -v
+    out += ` ${v} ${unit}${v === 1 ? '' : 's'}`
+    isZero = false
+  }
+  if (sec !== 0 || fsec !== 0) {
+    out += ' '
+    if (sec < 0 || (sec === 0 && fsec < 0)) {
+      if (isZero) isBefore = true
+      else if (!isBefore) out += '-'
+    } else if (isBefore) out += '-'
+    out += seconds(sec, fsec, false) + ` sec${Math.abs(sec) !== 1 || fsec !== 0 ? 's' : ''}`
+    isZero = false
+  }
+  if (isZero) out += ' 0'
+  if (isBefore) out += ' ago'
+  return out
 }
 
 /** timestamp + interval: infinite timestamps stay infinite, a result out of range is 22008. */

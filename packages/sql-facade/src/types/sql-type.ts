@@ -11,12 +11,18 @@ import type { EnumLabel } from './enum-type.js'
 export type TypeId =
   | 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8'
   | 'text' | 'varchar' | 'bpchar' | 'name' | 'uuid' | 'json' | 'jsonb' | 'bytea'
-  | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'interval'
+  | 'date' | 'time' | 'timetz' | 'timestamp' | 'timestamptz' | 'interval'
   | 'oid' | 'unknown' | 'void' | 'anyelement' | 'record'
   // The catalog's own types: "char" (one byte) and the OID aliases that print as names.
   | 'char' | 'regclass' | 'regtype' | 'regnamespace' | 'regproc' | 'regrole'
   // A user-defined enum type: `name` and `labels` say which (types/enum-type.ts).
   | 'enum'
+  // The geometric types (types/geometry.ts).
+  | 'point' | 'lseg' | 'line' | 'box' | 'path' | 'polygon' | 'circle'
+  // Cents as a bigint (types/money.ts).
+  | 'money'
+  // Network addresses, as a sort key string (types/inet.ts).
+  | 'inet' | 'cidr'
 
 export interface SqlType {
   id: TypeId
@@ -82,20 +88,22 @@ export function arrayOf(t: SqlType): SqlType {
 
 export const OIDS: Record<TypeId, number> = {
   bool: 16, bytea: 17, name: 19, int8: 20, int2: 21, int4: 23, text: 25, oid: 26, json: 114,
-  float4: 700, float8: 701, unknown: 705, bpchar: 1042, varchar: 1043, date: 1082, time: 1083,
+  float4: 700, float8: 701, unknown: 705, bpchar: 1042, varchar: 1043, date: 1082, time: 1083, timetz: 1266,
   timestamp: 1114, timestamptz: 1184, interval: 1186, numeric: 1700, uuid: 2950, jsonb: 3802,
   void: 2278, anyelement: 2283, record: 2249,
   char: 18, regproc: 24, regclass: 2205, regtype: 2206, regrole: 4096, regnamespace: 4089,
   // An enum's own OID is a hash of its name (userTypeOid); this is anyenum's.
   enum: 3500,
+  inet: 869, cidr: 650, money: 790, point: 600, lseg: 601, path: 602, box: 603, polygon: 604, line: 628, circle: 718,
 }
 
 const ARRAY_OIDS: Partial<Record<TypeId, number>> = {
   bool: 1000, bytea: 1001, name: 1003, int2: 1005, int4: 1007, text: 1009, bpchar: 1014, varchar: 1015,
-  int8: 1016, float4: 1021, float8: 1022, oid: 1028, numeric: 1231, date: 1182, time: 1183,
+  int8: 1016, float4: 1021, float8: 1022, oid: 1028, numeric: 1231, date: 1182, time: 1183, timetz: 1270,
   timestamp: 1115, timestamptz: 1185, interval: 1187, uuid: 2951, jsonb: 3807, json: 199,
   char: 1002, regproc: 1008, regclass: 2210, regtype: 2211, regrole: 4097, regnamespace: 4090,
   record: 2287,
+  inet: 1041, cidr: 651, money: 791, point: 1017, lseg: 1018, path: 1019, box: 1020, polygon: 1027, line: 629, circle: 719,
 }
 
 /** The OID aliases: an OID that `::text` and the wire print as the object's name. */
@@ -135,9 +143,12 @@ export function typeFromOid(oid: number, typmod: number | null = -1): SqlType | 
   const mod = typmod ?? -1
   if (t.id === 'numeric' && mod >= 4) {
     t.precision = ((mod - 4) >> 16) & 0xffff
-    t.scale = (mod - 4) & 0xffff
+    // 11 bits, signed: PostgreSQL 15 allows scales from -1000 to 1000.
+    t.scale = ((((mod - 4) & 0x7ff) ^ 1024) - 1024)
   } else if ((t.id === 'varchar' || t.id === 'bpchar') && mod >= 4) {
     t.precision = mod - 4
+  } else if ((t.id === 'timestamp' || t.id === 'timestamptz' || t.id === 'time') && mod >= 0 && mod <= 6) {
+    t.precision = mod
   }
   return t
 }
@@ -150,7 +161,11 @@ export function typeSize(t: SqlType): number {
     case 'int2': return 2
     case 'int4': case 'float4': case 'date': case 'oid':
     case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return 4
-    case 'int8': case 'float8': case 'timestamp': case 'timestamptz': case 'time': return 8
+    case 'int8': case 'money': case 'float8': case 'timestamp': case 'timestamptz': case 'time': return 8
+    case 'timetz': return 12
+    case 'point': return 16
+    case 'line': case 'circle': return 24
+    case 'lseg': case 'box': return 32
     case 'interval': case 'uuid': return 16
     case 'name': return 64
     default: return -1
@@ -159,9 +174,14 @@ export function typeSize(t: SqlType): number {
 
 /** PostgreSQL's atttypmod for a field: -1 when none. */
 export function typeModifier(t: SqlType): number {
-  if (t.id === 'numeric' && t.precision !== undefined) return ((t.precision << 16) | (t.scale ?? 0)) + 4
+  if (t.id === 'numeric' && t.precision !== undefined) return ((t.precision << 16) | ((t.scale ?? 0) & 0x7ff)) + 4
   if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) return t.precision + 4
+  if ((t.id === 'timestamp' || t.id === 'timestamptz' || t.id === 'time' || t.id === 'timetz') && t.precision !== undefined) return t.precision
   return -1
+}
+
+function secondsPrecision(t: SqlType): string {
+  return t.precision !== undefined ? `(${t.precision})` : ''
 }
 
 /** Type name as `format_type` prints it, e.g. `numeric(10,2)`, `character varying(100)`. */
@@ -178,9 +198,10 @@ export function typeName(t: SqlType): string {
       case 'numeric': return t.precision !== undefined ? `numeric(${t.precision},${t.scale ?? 0})` : 'numeric'
       case 'varchar': return t.precision !== undefined ? `character varying(${t.precision})` : 'character varying'
       case 'bpchar': return `character(${t.precision ?? 1})`
-      case 'timestamp': return 'timestamp without time zone'
-      case 'timestamptz': return 'timestamp with time zone'
-      case 'time': return 'time without time zone'
+      case 'timestamp': return `timestamp${secondsPrecision(t)} without time zone`
+      case 'timestamptz': return `timestamp${secondsPrecision(t)} with time zone`
+      case 'time': return `time${secondsPrecision(t)} without time zone`
+      case 'timetz': return `time${secondsPrecision(t)} with time zone`
       case 'char': return '"char"'
       case 'enum': return t.name ?? 'anyenum'
       case 'record': return t.name ?? 'record'
@@ -206,6 +227,7 @@ export const T = {
   bytea: { id: 'bytea' } as SqlType,
   date: { id: 'date' } as SqlType,
   time: { id: 'time' } as SqlType,
+  timetz: { id: 'timetz' } as SqlType,
   timestamp: { id: 'timestamp' } as SqlType,
   timestamptz: { id: 'timestamptz' } as SqlType,
   interval: { id: 'interval' } as SqlType,
@@ -220,6 +242,16 @@ export const T = {
   regnamespace: { id: 'regnamespace' } as SqlType,
   regproc: { id: 'regproc' } as SqlType,
   regrole: { id: 'regrole' } as SqlType,
+  money: { id: 'money' } as SqlType,
+  inet: { id: 'inet' } as SqlType,
+  cidr: { id: 'cidr' } as SqlType,
+  point: { id: 'point' } as SqlType,
+  lseg: { id: 'lseg' } as SqlType,
+  line: { id: 'line' } as SqlType,
+  box: { id: 'box' } as SqlType,
+  path: { id: 'path' } as SqlType,
+  polygon: { id: 'polygon' } as SqlType,
+  circle: { id: 'circle' } as SqlType,
 } as const
 
 const NAMES: Record<string, TypeId> = {
@@ -232,8 +264,9 @@ const NAMES: Record<string, TypeId> = {
   float8: 'float8', float: 'float8', 'double precision': 'float8',
   text: 'text', varchar: 'varchar', 'character varying': 'varchar', bpchar: 'bpchar', char: 'bpchar', character: 'bpchar',
   name: 'name', uuid: 'uuid', json: 'json', jsonb: 'jsonb', bytea: 'bytea',
-  date: 'date', time: 'time', timestamp: 'timestamp', timestamptz: 'timestamptz',
+  date: 'date', time: 'time', timetz: 'timetz', timestamp: 'timestamp', timestamptz: 'timestamptz',
   interval: 'interval', oid: 'oid', void: 'void',
+  inet: 'inet', cidr: 'cidr', money: 'money', point: 'point', lseg: 'lseg', line: 'line', box: 'box', path: 'path', polygon: 'polygon', circle: 'circle',
   regclass: 'regclass', regtype: 'regtype', regnamespace: 'regnamespace', regproc: 'regproc', regrole: 'regrole',
   anyelement: 'anyelement', anyenum: 'enum', any: 'anyelement', anycompatible: 'anyelement', record: 'record', unknown: 'unknown',
 }
@@ -269,9 +302,16 @@ export function resolveTypeName(names: string[], mods: number[], arrayBounds = f
     const p = mods[0]!
     const s = mods[1] ?? 0
     if (p < 1 || p > 1000) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC precision ${p} must be between 1 and 1000`)
-    if (s < 0 || s > p) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC scale ${s} must be between 0 and precision ${p}`)
+    if (s < -1000 || s > 1000) throw new SqlError(SqlState.invalidParameterValue, `NUMERIC scale ${s} must be between -1000 and 1000`)
     t.precision = p
     t.scale = s
+  } else if ((id === 'timestamp' || id === 'timestamptz' || id === 'time' || id === 'timetz') && mods.length > 0) {
+    // Fractional-second digits kept: 0..6 (more is reduced to 6, as PostgreSQL does after a warning).
+    const p = mods[0]!
+    const label = id === 'time' || id === 'timetz' ? 'TIME' : 'TIMESTAMP'
+    const zoned = id === 'timestamptz' || id === 'timetz'
+    if (p < 0) throw new SqlError(SqlState.invalidParameterValue, `${label}(${p})${zoned ? ' WITH TIME ZONE' : ''} precision must not be negative`)
+    t.precision = Math.min(p, 6)
   } else if ((id === 'varchar' || id === 'bpchar') && mods.length > 0) {
     t.precision = mods[0]!
   } else if (id === 'bpchar') {
@@ -294,7 +334,9 @@ export function typeFromTypeName(tn: { names?: Node[]; typmods?: Node[]; arrayBo
   if (names[names.length - 1] === 'interval') {
     // typmods: the field mask (`day to hour`), then a seconds precision; the full range is no restriction.
     const range = mods[0]
-    const t: SqlType = range !== undefined && range !== INTERVAL_FULL_RANGE ? { id: 'interval', range } : T.interval
+    const t: SqlType = range !== undefined && range !== INTERVAL_FULL_RANGE ? { id: 'interval', range } : { id: 'interval' }
+    // A seconds precision (0..6) rounds the time part.
+    if (mods[1] !== undefined && mods[1] >= 0 && mods[1] < 6) t.precision = mods[1]
     return isArray ? arrayOf(t) : t
   }
   return resolveTypeName(names, mods, isArray, source)
@@ -306,20 +348,22 @@ export function isSerialName(names: string[]): boolean {
   return ['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2'].includes(n)
 }
 
-export type TypeCategory = 'B' | 'N' | 'S' | 'D' | 'T' | 'U' | 'X' | 'A' | 'E' | 'C'
+export type TypeCategory = 'B' | 'N' | 'S' | 'D' | 'T' | 'U' | 'X' | 'A' | 'E' | 'C' | 'G' | 'I'
 
 export function category(t: SqlType): TypeCategory {
   if (t.array) return 'A'
   switch (t.id) {
     case 'bool': return 'B'
     case 'int2': case 'int4': case 'int8': case 'numeric': case 'float4': case 'float8': case 'oid': return 'N'
-    case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': return 'N'
+    case 'regclass': case 'regtype': case 'regnamespace': case 'regproc': case 'regrole': case 'money': return 'N'
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': return 'S'
-    case 'date': case 'time': case 'timestamp': case 'timestamptz': return 'D'
+    case 'date': case 'time': case 'timetz': case 'timestamp': case 'timestamptz': return 'D'
     case 'interval': return 'T'
     case 'unknown': return 'X'
     case 'enum': return 'E'
     case 'record': return 'C'
+    case 'inet': case 'cidr': return 'I'
+    case 'point': case 'lseg': case 'line': case 'box': case 'path': case 'polygon': case 'circle': return 'G'
     default: return 'U'
   }
 }
@@ -367,10 +411,12 @@ export function commonType(a: SqlType, b: SqlType): SqlType | null {
   const cb = category(b)
   if (ca === 'S' && cb === 'S') return T.text
   if (ca === 'D' && cb === 'D') {
-    if (a.id === 'time' || b.id === 'time') return null
+    if (a.id === 'time' || b.id === 'time' || a.id === 'timetz' || b.id === 'timetz') return null
     if (a.id === 'timestamptz' || b.id === 'timestamptz') return T.timestamptz
     return T.timestamp
   }
   if ((a.id === 'json' && b.id === 'jsonb') || (a.id === 'jsonb' && b.id === 'json')) return T.jsonb
+  // cidr converts to inet implicitly.
+  if (ca === 'I' && cb === 'I') return T.inet
   return null
 }

@@ -14,7 +14,8 @@
  *            name; the label is what a reader without the type sees.
  * Everything else stores as its runtime scalar: integers as number (int2/int4) or bigint
  * (int8), floats as number, text/uuid/json/jsonb as string, dates as days, timestamps as
- * epoch micros, bytea as Uint8Array. The tags let a custom conflict resolver, which sees
+ * epoch micros, bytea as Uint8Array, money and timetz as bigint, geometric and inet/cidr
+ * values as string (their own files say which string). The tags let a custom conflict resolver, which sees
  * core values without their column, recover exact SQL values (`decodeUntyped`).
  */
 import type { Value } from '@concord/core'

@@ -4,17 +4,23 @@
  * protocol sends in text format); `parseText` is its input function.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { formatDate, formatTimestamp, formatTime, USEC_PER_SEC } from './datetime.js'
-import { readDate, readTime, readTimestamp } from './datetime-input.js'
+import { formatDate, formatTimestamp, formatTime, TIMESTAMP_END_MICROS, timestampOutOfRange, USEC_PER_SEC } from './datetime.js'
+import { readDate, readTime, readTimestamp, readTimeTz } from './datetime-input.js'
 import { Decimal, applyNumericTypmod } from './decimal.js'
-import { Interval, parseInterval, restrictInterval } from './interval.js'
+import { Interval, formatIntervalStyle, parseInterval, restrictInterval } from './interval.js'
+import { DEFAULT_DATETIME_STYLE, type DateTimeStyle } from './datetime-style.js'
 import { parseEnum } from './enum-type.js'
 import { formatRow, parseRowText, rowItems, RowValue } from './row-type.js'
 import { normalizeJsonb, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
 import { formatArrayText, parseArrayText } from './array-text.js'
 import { elementType, type SqlType } from './sql-type.js'
+import { formatTimeTz, packTimeTz, unpackTimeTz } from './timetz.js'
+import { parseGeometry } from './geometry.js'
+import { formatMoney, parseMoney } from './money.js'
+import { formatInet, inetKey, parseInet } from './inet.js'
 import type { RtValue } from './value.js'
+import { formatFloat } from './float-text.js'
 
 export const INT2_MIN = -32768
 export const INT2_MAX = 32767
@@ -43,26 +49,7 @@ function badInput(t: SqlType, text: string): SqlError {
   return new SqlError(SqlState.invalidTextRepresentation, `invalid input syntax for type ${name}: "${text}"`)
 }
 
-export function formatFloat(v: number, single: boolean): string {
-  if (Number.isNaN(v)) return 'NaN'
-  if (v === Infinity) return 'Infinity'
-  if (v === -Infinity) return '-Infinity'
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0'
-  let exp: string
-  if (single) {
-    let p = 1
-    while (p < 9 && Math.fround(Number(v.toPrecision(p))) !== v) p++
-    exp = Number(v.toPrecision(p)).toExponential()
-  } else {
-    exp = v.toExponential()
-  }
-  const [mant, e] = exp.split('e') as [string, string]
-  const e10 = Number(e)
-  if (e10 < -4 || e10 >= (single ? 6 : 15)) {
-    return `${mant}e${e10 < 0 ? '-' : '+'}${String(Math.abs(e10)).padStart(2, '0')}`
-  }
-  return String(Number(exp))
-}
+export { formatFloat } from './float-text.js'
 
 function hex(bytes: Uint8Array): string {
   let s = '\\x'
@@ -78,24 +65,33 @@ function guessType(v: RtValue): SqlType {
   return { id: 'text' }
 }
 
-export function formatText(v: RtValue, t: SqlType): string | null {
+/**
+ * A value's text in PostgreSQL's output function for its type. Dates, timestamps and
+ * intervals print in `style` (DateStyle, IntervalStyle); the default is the one stored
+ * and replicated text uses.
+ */
+export function formatText(v: RtValue, t: SqlType, style: DateTimeStyle = DEFAULT_DATETIME_STYLE): string | null {
   if (v === null) return null
   if (v instanceof SqlArray) {
     const el = elementType(t)
-    return formatArrayText(v, (x) => formatText(x, el)!)
+    return formatArrayText(v, (x) => formatText(x, el, style)!, el.id === 'box' ? ';' : ',')
   }
-  if (v instanceof RowValue) return formatRow(rowItems(v).map((x, i) => formatText(x, t.fields?.[i]?.type ?? guessType(x))))
+  if (v instanceof RowValue) return formatRow(rowItems(v).map((x, i) => formatText(x, t.fields?.[i]?.type ?? guessType(x), style)))
   switch (t.id) {
     case 'bool': return v ? 't' : 'f'
     case 'float4': return formatFloat(v as number, true)
     case 'float8': return formatFloat(v as number, false)
-    case 'date': return formatDate(v as number)
-    case 'timestamp': return formatTimestamp(v as number, false)
-    case 'timestamptz': return formatTimestamp(v as number, true)
+    case 'date': return formatDate(v as number, style)
+    case 'timestamp': return formatTimestamp(v as number, false, style)
+    case 'timestamptz': return formatTimestamp(v as number, true, style)
+    case 'interval': return v instanceof Interval ? formatIntervalStyle(v, style.interval) : String(v)
     case 'time': {
       const us = v as number
       return formatTime(Math.floor(us / 3_600_000_000), Math.floor(us / 60_000_000) % 60, Math.floor(us / USEC_PER_SEC) % 60, us % USEC_PER_SEC)
     }
+    case 'timetz': return formatTimeTz(v as bigint)
+    case 'money': return formatMoney(v as bigint)
+    case 'inet': case 'cidr': return formatInet(v as string, t.id === 'cidr')
     case 'bytea': return hex(v as Uint8Array)
     default:
       if (v instanceof Uint8Array) return hex(v)
@@ -212,7 +208,17 @@ export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue 
     return v.map((x) => applyTypmod(x, el, explicit))
   }
   if (t.id === 'numeric' && t.precision !== undefined) return applyNumericTypmod(v as Decimal, t.precision, t.scale ?? 0)
-  if (t.id === 'interval' && t.range !== undefined) return restrictInterval(v as Interval, t.range)
+  if (t.id === 'interval' && (t.range !== undefined || t.precision !== undefined)) {
+    const iv = t.range !== undefined ? restrictInterval(v as Interval, t.range) : (v as Interval)
+    return t.precision === undefined ? iv : new Interval(iv.months, iv.days, roundMicros(iv.micros, t.precision, 'time'))
+  }
+  if ((t.id === 'timestamp' || t.id === 'timestamptz' || t.id === 'time') && t.precision !== undefined && t.precision < 6) {
+    return roundMicros(v as number, t.precision, t.id === 'time' ? 'time' : 'timestamp')
+  }
+  if (t.id === 'timetz' && t.precision !== undefined && t.precision < 6) {
+    const { ofDay, east } = unpackTimeTz(v as bigint)
+    return packTimeTz(roundMicros(ofDay, t.precision, 'time'), east)
+  }
   if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) {
     const s = v as string
     const chars = [...s]
@@ -225,10 +231,30 @@ export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue 
   return v
 }
 
-export function parseText(text: string, t: SqlType, nowMicros: number): RtValue {
+/** A time or timestamp rounded (half away from zero) to `digits` fractional-second digits; infinities pass. */
+function roundMicros(us: number, digits: number, kind: 'time' | 'timestamp'): number {
+  if (!Number.isFinite(us)) return us
+  const unit = 10 ** (6 - digits)
+  const r = us < 0 ? -Math.round(-us / unit) * unit : Math.round(us / unit) * unit
+  if (kind === 'timestamp' && r >= TIMESTAMP_END_MICROS) throw timestampOutOfRange()
+  return r
+}
+
+/**
+ * IntervalStyle sql_standard reads `-1 2:03:04` as all negative: a leading minus applies
+ * to every field when no other field has a sign of its own (PostgreSQL's DecodeInterval).
+ */
+function sqlStandardInterval(text: string, range: number | undefined): Interval {
+  const fields = text.trim().split(/\s+/)
+  if (!fields[0]!.startsWith('-') || fields.slice(1).some((f) => f.startsWith('-') || f.startsWith('+'))) return parseInterval(text, range)
+  return parseInterval(text.trim().slice(1), range).neg()
+}
+
+/** A value from its text (PostgreSQL's input function); ambiguous dates read in `style`'s field order. */
+export function parseText(text: string, t: SqlType, nowMicros: number, style: DateTimeStyle = DEFAULT_DATETIME_STYLE): RtValue {
   if (t.array) {
     const el = elementType(t)
-    return parseArrayText(text, (s) => parseText(s, el, nowMicros))
+    return parseArrayText(text, (s) => parseText(s, el, nowMicros, style), el.id === 'box' ? ';' : ',')
   }
   switch (t.id) {
     case 'bool': return parseBool(text)
@@ -239,18 +265,25 @@ export function parseText(text: string, t: SqlType, nowMicros: number): RtValue 
     case 'numeric': return Decimal.parse(text)
     case 'text': case 'varchar': case 'bpchar': case 'name': case 'char': case 'unknown': return text
     case 'uuid': return parseUuid(text)
+    case 'money': return parseMoney(text)
+    case 'inet': case 'cidr': return inetKey(parseInet(text, t.id === 'cidr'))
+    case 'point': case 'lseg': case 'line': case 'box': case 'path': case 'polygon': case 'circle': return parseGeometry(text, t.id)
     case 'json': parseJsonText(text); return text
     case 'jsonb': return normalizeJsonb(text)
     case 'bytea': return parseBytea(text)
-    case 'date': return readDate(text, nowMicros)
-    case 'timestamp': return readTimestamp(text, false, nowMicros)
-    case 'timestamptz': return readTimestamp(text, true, nowMicros)
+    case 'date': return readDate(text, nowMicros, style.order)
+    case 'timestamp': return readTimestamp(text, false, nowMicros, style.order)
+    case 'timestamptz': return readTimestamp(text, true, nowMicros, style.order)
     case 'time': return readTime(text, nowMicros)
-    case 'interval': return parseInterval(text, t.range)
+    case 'timetz': {
+      const { ofDay, zone } = readTimeTz(text, nowMicros)
+      return packTimeTz(ofDay, zone)
+    }
+    case 'interval': return style.interval === 'sql_standard' ? sqlStandardInterval(text, t.range) : parseInterval(text, t.range)
     case 'record': {
       if (!t.fields) throw new SqlError(SqlState.featureNotSupported, 'input of anonymous composite types is not implemented')
       const texts = parseRowText(text, t.fields.length)
-      return new RowValue(texts.map((s, i) => (s === null ? null : parseText(s, t.fields![i]!.type, nowMicros))))
+      return new RowValue(texts.map((s, i) => (s === null ? null : parseText(s, t.fields![i]!.type, nowMicros, style))))
     }
     case 'enum':
       if (!t.labels || t.name === undefined) throw new SqlError(SqlState.featureNotSupported, 'input of anyenum needs a concrete enum type')

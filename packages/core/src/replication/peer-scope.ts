@@ -1,0 +1,86 @@
+/**
+ * Peer scopes: what a restricted peer (a browser replica holding a scoped token) may read
+ * and write, applied to the replication messages crossing this replica's boundary.
+ *
+ * A peer without a scope (every node peer) is unaffected. For a scoped peer:
+ * - Received: UPDATES, SYNC_DIFF and GENERATION entries for shards it may not write are
+ *   dropped (the rest of the message applies) and reported; ROWS_REQ for a table it may
+ *   not read, and every CALL (forwarded SQL, run as a role the caller names) and NOTICE,
+ *   are refused whole. HELLO, ACK, HEARTBEAT, DIGEST, SYNC_REQ and ROWS carry no data of
+ *   the cluster's and pass.
+ * - Sent: UPDATES, SYNC_DIFF, DIGEST and SYNC_REQ keep only the shards it may read; a
+ *   GENERATION of another shard, a NOTICE and a CALL are not sent. So it never learns a
+ *   row, a digest or the id of a shard outside its scope through this replica.
+ *
+ * Invariant: the functions are pure; a filtered message that keeps no entry is dropped
+ * (null), never sent or applied empty. Gossip is not covered here: a transport must keep
+ * scoped peers out of gossip (the node's does: gossipsub scores them below every threshold).
+ */
+import { MessageType, type Message } from './messages.js'
+
+export interface PeerScope {
+  /** Whether the peer may receive this shard's data. */
+  reads(shard: string): boolean
+  /** Whether updates from the peer to this shard may be applied. */
+  writes(shard: string): boolean
+  /** Whether the peer may read this table's rows (a federated read, ROWS_REQ). */
+  readsTable(table: string): boolean
+}
+
+/** The scope of a peer (by replica node id), or null for an unrestricted peer. */
+export type PeerScopes = (peer: string) => PeerScope | null
+
+/** A received message cut to what a scoped peer may write: `refused` names what was dropped. */
+export function scopeIncoming(scope: PeerScope, msg: Message): { msg: Message | null; refused: string[] } {
+  switch (msg.type) {
+    case MessageType.Updates: {
+      const keep = msg.updates.filter((u) => scope.writes(u.shard))
+      return cut(msg.updates.map((u) => u.shard), keep.length === 0 ? null : { ...msg, updates: keep }, scope.writes)
+    }
+    case MessageType.SyncDiff: {
+      const keep = msg.diffs.filter((d) => scope.writes(d.shard))
+      return cut(msg.diffs.map((d) => d.shard), keep.length === 0 ? null : { ...msg, diffs: keep }, scope.writes)
+    }
+    case MessageType.Generation:
+      return scope.writes(msg.shard) ? { msg, refused: [] } : { msg: null, refused: [msg.shard] }
+    case MessageType.RowsRequest:
+      return scope.readsTable(msg.table) && msg.shards.every((s) => scope.reads(s)) ? { msg, refused: [] } : { msg: null, refused: [`rows of ${msg.table}`] }
+    case MessageType.Call:
+      return { msg: null, refused: [`call ${msg.topic}`] }
+    case MessageType.Notice:
+      return { msg: null, refused: [`notice ${msg.topic}`] }
+    default:
+      return { msg, refused: [] }
+  }
+}
+
+/** A message to send cut to what a scoped peer may read; null: send nothing. */
+export function scopeOutgoing(scope: PeerScope, msg: Message): Message | null {
+  switch (msg.type) {
+    case MessageType.Updates: {
+      const updates = msg.updates.filter((u) => scope.reads(u.shard))
+      return updates.length === 0 ? null : { ...msg, updates }
+    }
+    case MessageType.SyncDiff: {
+      const diffs = msg.diffs.filter((d) => scope.reads(d.shard))
+      return diffs.length === 0 ? null : { ...msg, diffs }
+    }
+    case MessageType.Digest:
+      return { ...msg, digests: msg.digests.filter((d) => scope.reads(d.shard)) }
+    case MessageType.SyncRequest: {
+      const requests = msg.requests.filter((r) => scope.reads(r.shard))
+      return requests.length === 0 ? null : { ...msg, requests }
+    }
+    case MessageType.Generation:
+      return scope.reads(msg.shard) ? msg : null
+    case MessageType.Notice:
+    case MessageType.Call:
+      return null
+    default:
+      return msg
+  }
+}
+
+function cut(shards: string[], msg: Message | null, allowed: (shard: string) => boolean): { msg: Message | null; refused: string[] } {
+  return { msg, refused: [...new Set(shards.filter((s) => !allowed(s)))] }
+}

@@ -1,0 +1,177 @@
+/**
+ * Row snapshots: what a replica's table shards resolved to, written at a clean close so the
+ * next open can serve the rows before (or without) applying the shards' Yjs records
+ * (docs/decisions/0017-row-snapshots.md). One metadata value (`ROW_SNAPSHOT_META_KEY`):
+ *
+ *   byte 0      format version (2)
+ *   bytes 1..   UTF-8 JSON: { hlc, replayedMs, shards: [ShardRowSnapshot as JSON] }
+ *
+ * A shard's rows are two parallel arrays: the row keys, and the rows as JSON objects (so
+ * that JSON.parse builds them, far cheaper than building each row from a list of values).
+ * Values JSON cannot carry as they are (bigint, bytes, NaN, infinities) are tagged
+ * arrays: ["b", "<decimal>"], ["u", "<base64>"], ["n", "<text>"], and the columns holding
+ * any are listed (`tagged`): only those are walked at load. Every other value is itself
+ * (a row value is never an array); -0 is kept as 0, as writer entries keep it.
+ *
+ * Invariants: a snapshot is trusted only as a whole statement about one storage state: the
+ * loader takes a shard's part only when the shard's stored log still has the generation
+ * and record count written beside it and its table's view has the fingerprint written
+ * beside it (replica-loader.ts), and the replica clears the value before it writes
+ * anything else, so a crash later never meets a snapshot older than the log. The decoder
+ * never trusts the bytes: anything malformed is no snapshot at all (the shards load from
+ * their records, as without one).
+ */
+import type { TableView } from '../catalog/table-view.js'
+import type { Row, Value } from '../types.js'
+
+export const ROW_SNAPSHOT_META_KEY = 'row-snapshot'
+const VERSION = 2
+
+/** One shard's resolved state, as `Shard.rowSnapshot` takes it and `Shard.restoreRows` puts it back. */
+export interface ShardRowSnapshot {
+  shard: string
+  generation: number
+  /** Records the shard's storage log held when the snapshot was taken. */
+  records: number
+  /** `viewFingerprint` of the table view the rows were resolved under. */
+  view: string
+  /** The shard's Yjs digest, garbage count and live entry count (Shard.digest, garbage, entryCount). */
+  digest: number
+  garbage: number
+  entries: number
+  /** Order-independent hash of the rows (Shard.rowsHash). */
+  rowsHash: number
+  writers: string[]
+  /** Row keys resolved as deleted that still hold entries (Shard.deletedRowKeys). */
+  deleted: string[]
+  /** Columns whose values include a tagged one (see the header). */
+  tagged: string[]
+  /** Row keys, in the order of `rows`. */
+  keys: string[]
+  rows: Array<Record<string, EncodedValue>>
+}
+
+export interface RowSnapshot {
+  /** The replica's hybrid clock when it was taken (at least every timestamp of the rows). */
+  hlc: number
+  /** Replica.lastReplayedCommitMs then. */
+  replayedMs: number | null
+  shards: ShardRowSnapshot[]
+}
+
+type EncodedValue = null | boolean | number | string | [string, string]
+
+/** A table view's identity for row resolution: same fingerprint, same rows from the same entries. */
+export function viewFingerprint(view: TableView): string {
+  return JSON.stringify([view.info, [...view.policies], view.layout, view.special], (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
+}
+
+export function encodeValue(v: Value): EncodedValue {
+  // -0 is kept as 0, as writer entries keep it (a snapshot gives what resolving the entries gives).
+  if (typeof v === 'number') return Number.isFinite(v) ? (Object.is(v, -0) ? 0 : v) : ['n', String(v)]
+  if (typeof v === 'bigint') return ['b', v.toString()]
+  if (v instanceof Uint8Array) return ['u', bytesToBase64(v)]
+  return v
+}
+
+function decodeValue(v: unknown): Value {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return v
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'string') throw new Error('bad value')
+  const [tag, text] = v as [unknown, string]
+  if (tag === 'b') return BigInt(text)
+  if (tag === 'u') return base64ToBytes(text)
+  if (tag === 'n') return Number(text)
+  throw new Error('bad value tag')
+}
+
+export function encodeRowSnapshot(snapshot: RowSnapshot): Uint8Array {
+  const text = new TextEncoder().encode(JSON.stringify(snapshot))
+  const out = new Uint8Array(text.length + 1)
+  out[0] = VERSION
+  out.set(text, 1)
+  return out
+}
+
+/** The snapshot `bytes` holds; null when there is none or it is not one this version wrote. */
+export function decodeRowSnapshot(bytes: Uint8Array | undefined): RowSnapshot | null {
+  if (bytes === undefined || bytes.length < 2 || bytes[0] !== VERSION) return null
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(1)))
+    if (!isObject(parsed) || !Array.isArray(parsed['shards']) || !isCount(parsed['hlc'])) return null
+    const replayedMs = parsed['replayedMs']
+    if (replayedMs !== null && !isCount(replayedMs)) return null
+    const shards: ShardRowSnapshot[] = []
+    for (const s of parsed['shards'] as unknown[]) {
+      if (!isShard(s)) return null
+      shards.push(s)
+    }
+    return { hlc: parsed['hlc'] as number, replayedMs: replayedMs as number | null, shards }
+  } catch {
+    return null
+  }
+}
+
+/** The part of a row snapshot that holds the rows (Shard.rowSnapshot fills in the rest). */
+export function encodeRows(rows: ReadonlyMap<string, Row>, columns: readonly string[]): Pick<ShardRowSnapshot, 'tagged' | 'keys' | 'rows'> {
+  const tagged = new Set<string>()
+  const keys: string[] = []
+  const out: ShardRowSnapshot['rows'] = []
+  for (const [key, row] of rows) {
+    const o: Record<string, EncodedValue> = {}
+    for (const c of columns) {
+      const v = encodeValue(row[c] ?? null)
+      if (Array.isArray(v)) tagged.add(c)
+      o[c] = v
+    }
+    keys.push(key)
+    out.push(o)
+  }
+  return { tagged: [...tagged], keys, rows: out }
+}
+
+/** Puts the rows of a shard's snapshot into `rows` by row key (throws on a malformed row list: the caller loads the records instead). */
+export function snapshotRows(s: ShardRowSnapshot, columns: readonly string[], rows: Map<string, Row>): void {
+  if (s.keys.length !== s.rows.length) throw new Error('row keys and rows differ in number')
+  const n = columns.length
+  for (let i = 0; i < s.rows.length; i++) {
+    const key = s.keys[i]!
+    const row = s.rows[i] as unknown as Row
+    if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error('a row is not an object')
+    // Every column present (a whole-key comparison per row cost as much as the parse).
+    for (let c = 0; c < n; c++) if (row[columns[c]!] === undefined) throw new Error('a row lacks a column of its table')
+    for (const c of s.tagged) row[c] = decodeValue(row[c])
+    rows.set(key, row)
+  }
+}
+
+function isShard(s: unknown): s is ShardRowSnapshot {
+  if (!isObject(s)) return false
+  return typeof s['shard'] === 'string' && isCount(s['generation']) && isCount(s['records']) && typeof s['view'] === 'string' &&
+    isCount(s['digest']) && isCount(s['garbage']) && isCount(s['entries']) && isCount(s['rowsHash']) &&
+    isStrings(s['writers']) && isStrings(s['deleted']) && isStrings(s['tagged']) && isStrings(s['keys']) && Array.isArray(s['rows'])
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
+function isStrings(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string')
+}
+
+function bytesToBase64(bytes: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(s)
+}
+
+function base64ToBytes(text: string): Uint8Array {
+  const s = atob(text)
+  const out = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i)
+  return out
+}

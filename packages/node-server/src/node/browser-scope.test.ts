@@ -1,0 +1,143 @@
+/**
+ * Scoped browser replicas (issue 15): a token from `concord_browser_token` limits a browser
+ * replica to its tables. Before it, a browser replica was a full peer: it received every
+ * table and its inserts, deletes, DDL and cluster-setting changes applied on the node.
+ *
+ * The "modified client" here speaks the browser's protocol directly from Node: the same
+ * libp2p WebSockets connection, sync sessions and replication messages a page's replica
+ * uses, with a full SQL database over it that writes whatever it likes. Real node on
+ * 127.0.0.1 (loopback, no cluster key: browsers cannot hold one) with the member list on.
+ */
+import { afterAll, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import { encodeMessage, MemoryStorage, MessageType, shardId, CATALOG_SHARD } from '@concord/core'
+import { decodeBrowserToken } from '@concord/p2p'
+import { openDatabase, type Database } from '@concord/sql-facade'
+import { ConcordNode } from './concord-node.js'
+import { Libp2pTransport } from '../transport/libp2p-transport.js'
+import { ensureGlobalWebSocket } from '../cli/global-websocket.js'
+import type { Logger } from '../log/logger.js'
+
+const nodes: ConcordNode[] = []
+const clients: Database[] = []
+
+afterAll(async () => {
+  for (const c of clients.splice(0)) await c.close()
+  for (const n of nodes.splice(0)) await n.stop()
+})
+
+async function query(node: ConcordNode, sql: string): Promise<pg.QueryResult> {
+  const c = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord' })
+  await c.connect()
+  try {
+    return await c.query(sql)
+  } finally {
+    await c.end()
+  }
+}
+
+async function sqlState(node: ConcordNode, sql: string): Promise<string | undefined> {
+  try {
+    await query(node, sql)
+    return undefined
+  } catch (err) {
+    return (err as { code?: string }).code
+  }
+}
+
+/** The ids in a table, or null when it is not there. */
+async function ids(run: (sql: string) => Promise<{ rows: unknown[] }>, table: string): Promise<number[] | null> {
+  try {
+    return (await run(`SELECT id FROM ${table} ORDER BY id`)).rows.map((r) => Number((r as { id: unknown }).id))
+  } catch {
+    return null
+  }
+}
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 90_000): Promise<void> {
+  for (let i = 0; i < ms / 100; i++) {
+    if (await cond()) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** A browser-protocol client: a SQL database on a libp2p transport (WebSockets only, no listener) with the given identity. */
+async function browserClient(
+  nodeId: string,
+  wsAddr: string,
+  privateKey?: ReturnType<typeof decodeBrowserToken>['privateKey'],
+): Promise<{ db: Database; transport: Libp2pTransport }> {
+  await ensureGlobalWebSocket()
+  const transport = new Libp2pTransport({ nodeId, listen: [], ...(privateKey ? { privateKey } : {}) })
+  const db = await openDatabase({ nodeId, storage: new MemoryStorage(), transport, serialWaitMs: 0 })
+  clients.push(db)
+  transport.join(wsAddr)
+  return { db, transport }
+}
+
+/**
+ * What a modified client can do beyond its replica's own protocol: push a shard's whole
+ * state to the node as an unsolicited UPDATES message (the node never asked for it).
+ */
+function pushShard(client: { db: Database; transport: Libp2pTransport }, to: string, id: string): void {
+  const shard = client.db.replica.shardFor(id)!
+  const msg = encodeMessage({ type: MessageType.Updates, prevLsn: 0, lsn: 0, updates: [{ shard: id, generation: shard.generation, update: shard.encodeState() }] })
+  client.transport.send(to, msg)
+}
+
+describe('a scoped browser token', () => {
+  it('lets a browser replica read and write only its tables, even with a modified client', async () => {
+    const lines: string[] = []
+    const log: Logger = { info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(m) }
+    const a = await ConcordNode.start({ memory: true, nodeId: 'a', pgPort: 0, pgPortSearch: false, logger: log })
+    nodes.push(a)
+    await query(a, 'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)')
+    await query(a, 'CREATE TABLE secrets (id INT PRIMARY KEY, body TEXT)')
+    await query(a, "INSERT INTO notes VALUES (1, 'n1')")
+    await query(a, "INSERT INTO secrets VALUES (1, 's1')")
+    // Without the member list any identity would connect unscoped: no token then.
+    expect(await sqlState(a, "SELECT concord_browser_token(ARRAY['notes'], 600)")).toBe('55000')
+    await query(a, `ALTER SYSTEM ADD NODE '${a.transport!.peerId}'`)
+    expect(await sqlState(a, "SELECT concord_browser_token(ARRAY['nope'], 600)")).toBe('42P01')
+    const token = (await query(a, "SELECT concord_browser_token(ARRAY['notes'], 600) AS t")).rows[0].t as string
+    const identity = decodeBrowserToken(token)
+    expect(identity.tables).toEqual(['notes'])
+    const wsAddr = a.p2pAddresses().find((x) => x.includes('/ws'))!
+
+    const client = await browserClient('browser-1', wsAddr, identity.privateKey)
+    const browser = client.db
+    const run = (sql: string) => browser.query(sql)
+    await until(async () => (await ids(run, 'notes'))?.length === 1, 'the note on the browser replica')
+    // It knows the other table's definition (the catalog), never its rows.
+    expect(await ids(run, 'secrets')).toEqual([])
+
+    // In scope: its write applies on the node.
+    await browser.query("INSERT INTO notes VALUES (2, 'from the browser')")
+    await until(async () => (await ids((s) => query(a, s), 'notes'))?.length === 2, "the browser's note on the node")
+
+    // Out of scope, as a modified client would: rows of another table, a new table, a cluster setting.
+    await browser.query("INSERT INTO secrets VALUES (66, 'planted')")
+    await browser.query('DELETE FROM notes WHERE id = 1') // in scope: applies
+    await browser.query('CREATE TABLE planted (id INT PRIMARY KEY)')
+    await browser.query("ALTER SYSTEM SET conflict_resolution_policy = 'first_write_wins'")
+    // Its replica never gets asked for those shards (the node does not tell it they differ), so push them.
+    pushShard(client, 'a', shardId('secrets', browser.replica.table('secrets')!.incarnation, 0))
+    pushShard(client, 'a', CATALOG_SHARD)
+    await until(() => lines.some((l) => l.includes('browser-1') && l.includes(':secrets') && l.includes('outside its token')), 'the node to log the refused write')
+    await until(async () => (await ids((s) => query(a, s), 'notes'))?.join() === '2', "the browser's delete on the node")
+    // The node keeps writing both tables: only notes reach the browser.
+    await query(a, "INSERT INTO secrets VALUES (2, 's2')")
+    await query(a, "INSERT INTO notes VALUES (3, 'n3')")
+    await until(async () => (await ids(run, 'notes'))?.join() === '2,3', 'the new note on the browser')
+    expect(await ids(run, 'secrets')).toEqual([66])
+    expect(await ids((s) => query(a, s), 'secrets')).toEqual([1, 2])
+    expect(await ids((s) => query(a, s), 'planted')).toBeNull()
+    expect((await query(a, 'SHOW conflict_resolution_policy')).rows[0].conflict_resolution_policy).not.toBe('first_write_wins')
+
+    // Another identity (no token, not a member) gets nothing at all.
+    const stranger = await browserClient('browser-2', wsAddr)
+    await until(() => lines.some((l) => l.startsWith('refused peer')), 'the node to refuse the stranger')
+    expect(await ids((s) => stranger.db.query(s), 'notes')).toBeNull()
+  }, 180_000)
+})

@@ -1,0 +1,63 @@
+/**
+ * Scoped browser tokens: what a node hands a browser replica so it may connect with a
+ * limited scope (docs/security.md, "Scoped browser replicas"). A token carries the libp2p
+ * identity the node created for that browser (its private key), the tables it may read
+ * and write, and when it expires. The node records the grant under that identity's PeerId
+ * when it issues the token, and Noise proves the identity on every connection, so a token
+ * whose tables or expiry were edited changes nothing: the node reads its own record.
+ *
+ * Layout, version 1: `concord-browser-1.` + base64url(UTF-8 JSON {k, t, e}): k the key's
+ * protobuf bytes (base64url), t the table names, e the expiry (ms since the epoch).
+ * Decoding checks every field; a token is a credential, so it is never logged.
+ */
+import { privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+
+const PREFIX = 'concord-browser-1.'
+const MAX_TOKEN_CHARS = 64 * 1024
+const MAX_TABLES = 256
+
+export interface BrowserToken {
+  privateKey: PrivateKey
+  /** The PeerId the browser connects as. */
+  peerId: string
+  tables: string[]
+  /** Milliseconds since the epoch. */
+  expires: number
+}
+
+export function encodeBrowserToken(privateKey: PrivateKey, tables: string[], expires: number): string {
+  const body = JSON.stringify({ k: toBase64Url(privateKeyToProtobuf(privateKey)), t: tables, e: expires })
+  return PREFIX + toBase64Url(new TextEncoder().encode(body))
+}
+
+export function decodeBrowserToken(token: string): BrowserToken {
+  if (token.length > MAX_TOKEN_CHARS || !token.startsWith(PREFIX)) throw new Error('not a Concord browser token')
+  let body: unknown
+  try {
+    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(fromBase64Url(token.slice(PREFIX.length))))
+  } catch {
+    throw new Error('browser token is damaged')
+  }
+  const o = body as { k?: unknown; t?: unknown; e?: unknown }
+  if (typeof body !== 'object' || body === null || typeof o.k !== 'string' || typeof o.e !== 'number' || !Array.isArray(o.t)) {
+    throw new Error('browser token is damaged')
+  }
+  if (o.t.length === 0 || o.t.length > MAX_TABLES || !o.t.every((x) => typeof x === 'string')) throw new Error('browser token is damaged')
+  const privateKey = privateKeyFromProtobuf(fromBase64Url(o.k))
+  return { privateKey, peerId: privateKey.publicKey.toString(), tables: o.t as string[], expires: o.e }
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  let s = ''
+  for (const b of bytes) s += String.fromCharCode(b)
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+function fromBase64Url(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('not base64url')
+  const s = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
+  const out = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i)
+  return out
+}

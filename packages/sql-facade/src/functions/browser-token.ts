@@ -1,0 +1,45 @@
+/**
+ * concord_browser_token(tables text[], valid_seconds int) returns text: a scoped token for a
+ * browser replica (docs/security.md, "Scoped browser replicas"). The node server makes it
+ * (MembershipHost.issueBrowserToken): a libp2p identity the browser connects with, the
+ * tables it may read and write, and an expiry; the node serves that identity only those
+ * tables and applies its updates only to them.
+ *
+ * Superusers only (42501): the token is a credential. Every table must exist (42P01);
+ * valid_seconds is 1 to 30 days (22023).
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+import type { ExecCtx } from '../runtime/context.js'
+import { SqlArray } from '../types/array.js'
+import { arrayOf, T } from '../types/sql-type.js'
+import type { ScalarResolver } from './scalar-impl.js'
+
+const MAX_VALID_SECONDS = 30 * 24 * 3600
+const MAX_TABLES = 256
+
+function issue(tablesArg: unknown, secondsArg: unknown, ctx: ExecCtx): string {
+  if (!ctx.role.superuser) throw new SqlError(SqlState.insufficientPrivilege, 'must be superuser to issue browser tokens')
+  const host = ctx.membership
+  if (host === undefined) throw new SqlError(SqlState.featureNotSupported, 'browser tokens are issued by a node that runs libp2p (a server node without --no-p2p)')
+  if (!(tablesArg instanceof SqlArray) || tablesArg.items.length === 0 || tablesArg.items.length > MAX_TABLES) {
+    throw new SqlError(SqlState.invalidParameterValue, `a browser token names 1 to ${MAX_TABLES} tables`)
+  }
+  const tables = [...new Set(tablesArg.items.map((t) => String(t).replace(/^public\./, '')))]
+  for (const name of tables) {
+    if (ctx.tx.table(name) === undefined) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+  }
+  const seconds = Number(secondsArg)
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_VALID_SECONDS) {
+    throw new SqlError(SqlState.invalidParameterValue, `valid_seconds must be between 1 and ${MAX_VALID_SECONDS}`)
+  }
+  return host.issueBrowserToken(tables, seconds)
+}
+
+export const BROWSER_TOKEN_FUNCTIONS: Record<string, ScalarResolver> = {
+  concord_browser_token: (ts) => (ts.length === 2 ? {
+    args: [arrayOf(T.text), T.int4],
+    result: T.text,
+    volatile: true,
+    fn: (a, ctx) => (a[0] === null || a[1] === null ? null : issue(a[0], a[1], ctx)),
+  } : null),
+}

@@ -1,0 +1,33 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { openDatabase, type Database } from '../database.js'
+
+/**
+ * GROUP BY keys a single grouping value that is a number, string or boolean by the value
+ * itself and every other by its group key text (plan/select.ts): both must group as
+ * PostgreSQL does.
+ */
+describe('GROUP BY', () => {
+  let db: Database
+  afterEach(async () => {
+    await db.close()
+  })
+
+  it('groups floats with 0 and -0 together, NaN with NaN, and NULL apart, in first-seen order', async () => {
+    db = await openDatabase({ nodeId: 'g1' })
+    await db.query('CREATE TABLE f (id INT PRIMARY KEY, x FLOAT8, t TEXT, b BOOL, n NUMERIC, k INT8)')
+    await db.query(`INSERT INTO f VALUES (1, 0, 'a', true, 1.0, 1), (2, '-0', 'a', false, 1.00, 1), (3, 'NaN', 'b', NULL, NULL, NULL),
+      (4, 'NaN', NULL, true, 2, 2), (5, NULL, 'b', NULL, NULL, 2), (6, NULL, '1', false, 2.0, NULL), (7, 1, '', true, 1, 1)`)
+    const q = async (col: string): Promise<unknown[]> => {
+      const r = await db.query(`SELECT coalesce(${col}::text, 'NULL') || ':' || count(*) || ':' || sum(id) AS r FROM f GROUP BY ${col} ORDER BY count(*) DESC, sum(id), ${col}`)
+      return r.rows.map((row) => row['r'])
+    }
+    expect(await q('x')).toEqual(['0:2:3', 'NaN:2:7', 'NULL:2:11', '1:1:7'])
+    expect(await q('t')).toEqual(['a:2:3', 'b:2:8', 'NULL:1:4', '1:1:6', ':1:7'])
+    expect(await q('b')).toEqual(['true:3:12', 'false:2:8', 'NULL:2:8'])
+    expect(await q('n')).toEqual(['1.0:3:10', 'NULL:2:8', '2:2:10'])
+    expect(await q('k')).toEqual(['1:3:10', '2:2:9', 'NULL:2:9'])
+    // Two grouping values: keyed by text.
+    const two = await db.query(`SELECT b, t, count(*) AS c FROM f GROUP BY b, t ORDER BY c DESC, b, t`)
+    expect(two.rows.map((r) => `${r['b']}/${r['t']}/${r['c']}`)).toEqual(['null/b/2', 'false/1/1', 'false/a/1', 'true//1', 'true/a/1', 'true/null/1'])
+  })
+})

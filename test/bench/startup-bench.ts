@@ -1,0 +1,230 @@
+/**
+ * `npm run bench:startup` (issue 13): start to first query, Concord against PostgreSQL 15
+ * in the same run, on the same rows:
+ *
+ * - empty: a new data directory (Concord) / a new initialised instance (PostgreSQL, its
+ *   directory copied before the clock starts), spawn until `SELECT 1` answers;
+ * - with ROWS rows, after a clean stop: spawn until the last row answers by primary key
+ *   (Concord after SIGTERM, so it starts from its row snapshot; PostgreSQL after a fast
+ *   shutdown);
+ * - with ROWS rows, after a crash (Concord killed with SIGKILL, PostgreSQL with an
+ *   immediate shutdown): Concord then loads every shard from its Yjs records.
+ *
+ * One `concord start` node (LMDB, libp2p on 127.0.0.1) against one PostgreSQL instance
+ * (fsync on); both loaded once through psql's \copy. Each measure runs RUNS times, the
+ * sides taking turns at going first; the table shows medians, the CPU seconds of the
+ * Concord process until its first answer, the median 1-minute load average, and the ratio.
+ * Every loop is bounded. Nothing is asserted.
+ *
+ * Environment (all optional):
+ *   BENCH_ROWS=1000000   rows of the table (id INT PRIMARY KEY, grp INT, body TEXT)
+ *   BENCH_RUNS=3         repetitions of each measure
+ *   BENCH_PG_PORT        PostgreSQL's first of two ports (default: random in 55000-56999)
+ *   BENCH_BUILT=1        run the built bundle (`npm run build` first), as users do
+ *   BENCH_NO_PG=1        Concord only
+ * Temporary directories go under $TMPDIR.
+ */
+import { execFileSync } from 'node:child_process'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { ConcordProcess } from '../cluster/concord-process.js'
+import { fmt, load1, median, printTable } from './harness.js'
+import { PostgresInstance, pgBinDir } from './postgres-instance.js'
+
+const env = process.env
+const ROWS = Number(env['BENCH_ROWS'] ?? 1_000_000)
+const RUNS = Number(env['BENCH_RUNS'] ?? 3)
+const BUILT = env['BENCH_BUILT'] === '1'
+const PG_PORT = Number(env['BENCH_PG_PORT'] ?? 55_000 + Math.floor(Math.random() * 2000))
+const TABLE = '(id INT PRIMARY KEY, grp INT, body TEXT)'
+const DEADLINE_MS = 900_000
+const POLL_MS = 20
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc); null elsewhere. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return null
+  }
+}
+
+/** Polls `query` on a new connection every POLL_MS until it answers `want`; bounded in time. */
+async function firstAnswer(config: pg.ClientConfig, query: string, want: string): Promise<void> {
+  const deadline = Date.now() + DEADLINE_MS
+  for (let i = 0; Date.now() < deadline && i < DEADLINE_MS / POLL_MS; i++) {
+    const c = new pg.Client({ ...config, connectionTimeoutMillis: 30_000 })
+    try {
+      await c.connect()
+      const r = await c.query(query)
+      if (String(Object.values(r.rows[0] ?? {})[0]) === want) return
+    } catch {
+      // not up yet
+    } finally {
+      await c.end().catch(() => {})
+    }
+    await sleep(POLL_MS)
+  }
+  throw new Error(`no answer to ${query} within ${DEADLINE_MS} ms`)
+}
+
+interface Figures {
+  seconds: number
+  cpu: number | null
+}
+
+interface Side {
+  name: string
+  empty(run: number): Promise<Figures>
+  withRows(how: 'clean' | 'crash'): Promise<Figures>
+  close(): Promise<void>
+}
+
+const lastRow = `SELECT id FROM data WHERE id = ${ROWS}`
+/** Rows per COPY: one COPY is one transaction, which Concord holds in memory until it commits. */
+const COPY_ROWS = 50_000
+
+/** psql arguments copying the chunk files `csv`.0, `csv`.1, .. into `data`. */
+function copies(csv: string): string[] {
+  const out: string[] = []
+  for (let i = 0; i * COPY_ROWS < ROWS; i++) out.push('-c', `\\copy data FROM '${csv}.${i}' CSV`)
+  return out
+}
+
+async function concordSide(dir: string, csv: string): Promise<Side> {
+  const dataDir = join(dir, 'concord-rows')
+  const start = (data: string, id: string): Promise<ConcordProcess> =>
+    ConcordProcess.start({ dataDir: data, nodeId: id, built: BUILT, extraArgs: ['--quiet'] })
+  const loader = await start(dataDir, 'rows')
+  execFileSync('psql', [`postgres://concord@127.0.0.1:${loader.pgPort}/concord`, '-q', '-c', `CREATE TABLE data ${TABLE}`, ...copies(csv)])
+  await loader.stop(DEADLINE_MS)
+  // The first start after loading pays for nothing the measured ones would not.
+  let stopped: 'clean' | 'crash' = 'clean'
+  const timed = async (data: string, id: string, query: string, want: string): Promise<{ node: ConcordProcess } & Figures> => {
+    const t0 = performance.now()
+    const node = await start(data, id)
+    await firstAnswer({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord' }, query, want)
+    return { node, seconds: (performance.now() - t0) / 1000, cpu: cpuSeconds(node.child.pid!) }
+  }
+  return {
+    name: 'Concord',
+    async empty(run) {
+      const { node, seconds, cpu } = await timed(join(dir, `concord-empty${run}`), `empty${run}`, 'SELECT 1', '1')
+      await node.stop(DEADLINE_MS)
+      return { seconds, cpu }
+    },
+    async withRows(how) {
+      // A start after a crash must follow a crash: stop the previous run that way.
+      if (how !== stopped) {
+        const prep = await timed(dataDir, 'rows', lastRow, String(ROWS))
+        if (how === 'crash') await prep.node.kill9()
+        else await prep.node.stop(DEADLINE_MS)
+        stopped = how
+      }
+      const { node, seconds, cpu } = await timed(dataDir, 'rows', lastRow, String(ROWS))
+      if (how === 'crash') await node.kill9()
+      else await node.stop(DEADLINE_MS)
+      return { seconds, cpu }
+    },
+    async close() {},
+  }
+}
+
+async function postgresSide(dir: string, bin: string, csv: string): Promise<Side> {
+  const rows = PostgresInstance.create(bin, PG_PORT, `${dir}/pgrows`)
+  execFileSync('psql', [rows.url('postgres'), '-q', '-c', `CREATE TABLE data ${TABLE}`, ...copies(csv), '-c', 'CHECKPOINT'])
+  rows.stop()
+  const template = PostgresInstance.create(bin, PG_PORT + 1, `${dir}/pgtemplate`)
+  template.stop()
+  const config = (p: PostgresInstance): pg.ClientConfig => ({ host: '127.0.0.1', port: p.port, user: 'postgres', database: 'postgres' })
+  const timed = async (p: PostgresInstance, query: string, want: string): Promise<Figures> => {
+    const t0 = performance.now()
+    p.start(false)
+    await firstAnswer(config(p), query, want)
+    return { seconds: (performance.now() - t0) / 1000, cpu: null }
+  }
+  return {
+    name: 'PostgreSQL',
+    async empty(run) {
+      const p = PostgresInstance.copyOf(template, PG_PORT + 1, `${dir}/pgempty${run}`)
+      const f = await timed(p, 'SELECT 1', '1')
+      p.stop()
+      return f
+    },
+    async withRows(how) {
+      const f = await timed(rows, lastRow, String(ROWS))
+      if (how === 'crash') {
+        // An immediate shutdown: the next start recovers from the WAL, as after a crash.
+        execFileSync('runuser', ['-u', 'postgres', '--', `${bin}/pg_ctl`, '-D', rows.data, '-m', 'immediate', 'stop'], { stdio: 'ignore' })
+        rows.stop()
+      } else {
+        rows.stop()
+      }
+      return f
+    },
+    async close() {
+      rows.stop()
+    },
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'concord-startup-bench-'))
+chmodSync(dir, 0o755)
+const csv = join(dir, 'rows.csv')
+const figures = new Map<string, Map<string, { seconds: number[]; cpu: number[]; load: number[] }>>()
+const record = (measure: string, side: string, f: Figures): void => {
+  const bySide = figures.get(measure) ?? new Map()
+  figures.set(measure, bySide)
+  const e = bySide.get(side) ?? { seconds: [], cpu: [], load: [] }
+  bySide.set(side, e)
+  e.seconds.push(f.seconds)
+  if (f.cpu !== null) e.cpu.push(f.cpu)
+  e.load.push(load1())
+}
+const sides: Side[] = []
+try {
+  console.log(`start-up benchmark: ${ROWS.toLocaleString('en-US')} rows, ${RUNS} interleaved runs; load average at start ${load1().toFixed(2)}`)
+  for (let chunk = 0; chunk * COPY_ROWS < ROWS; chunk++) {
+    const lines: string[] = []
+    for (let i = chunk * COPY_ROWS + 1; i <= Math.min(ROWS, (chunk + 1) * COPY_ROWS); i++) lines.push(`${i},${i % 10},payload-0123456789-0123456789`)
+    writeFileSync(`${csv}.${chunk}`, lines.join('\n') + '\n')
+    chmodSync(`${csv}.${chunk}`, 0o644)
+  }
+  sides.push(await concordSide(dir, csv))
+  console.log(`Concord: ${ROWS.toLocaleString('en-US')} rows loaded (load ${load1().toFixed(2)})`)
+  const bin = pgBinDir()
+  if (bin && env['BENCH_NO_PG'] !== '1') sides.push(await postgresSide(dir, bin, csv))
+  for (const [measure, run] of [
+    ['empty', (s: Side, r: number) => s.empty(r)],
+    ['clean', (s: Side) => s.withRows('clean')],
+    ['crash', (s: Side) => s.withRows('crash')],
+  ] as const) {
+    for (let r = 0; r < RUNS; r++) {
+      for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
+        record(measure, side.name, await run(side, r))
+        console.log(`${measure}, run ${r + 1}/${RUNS}, ${side.name} done (load ${load1().toFixed(2)})`)
+      }
+    }
+  }
+  const n = ROWS.toLocaleString('en-US')
+  const names: Array<[string, string]> = [['empty', 'start to first query, empty, s'], ['clean', `start to first query, ${n} rows, after a clean stop, s`],
+    ['crash', `start to first query, ${n} rows, after a crash, s`]]
+  const rows: Array<Array<string | number>> = [['measure', 'Concord', 'CPU s', 'load', 'PostgreSQL 15', 'load', 'Concord / PostgreSQL']]
+  for (const [m, label] of names) {
+    const c = figures.get(m)?.get('Concord')
+    const p = figures.get(m)?.get('PostgreSQL')
+    if (c === undefined) continue
+    const cs = median(c.seconds)
+    rows.push([`${label} (${c.seconds.length})`, fmt(cs, 2), c.cpu.length ? fmt(median(c.cpu), 2) : '', fmt(median(c.load), 2),
+      p ? fmt(median(p.seconds), 2) : '', p ? fmt(median(p.load), 2) : '', p ? `${fmt(cs / median(p.seconds), 1)}x` : ''])
+  }
+  printTable('Start to first query (medians)', rows)
+} finally {
+  for (const s of sides) await s.close().catch(() => {})
+  rmSync(dir, { recursive: true, force: true })
+}
