@@ -196,7 +196,9 @@ export class Replica {
   static async open(options: ReplicaOptions): Promise<Replica> {
     const r = new Replica(options)
     await r.load()
-    r.housekeeper.registerMembership()
+    // A brand-new joiner: empty storage (no member, no table) and peers to catch up from.
+    const joining = options.transport !== undefined && r.listCatalog('member').length === 0 && r.catalog.tables().length === 0
+    r.housekeeper.registerMembership(joining)
     r.scheduleJoinMarks()
     r.housekeeper.start()
     await r.replicator.start()
@@ -761,6 +763,7 @@ export class Replica {
     nextId: () => this.ids.next(),
     region: () => this.region,
     holdsWhole: (info) => this.holdsWhole(info),
+    caughtUp: (info) => this.caughtUp(info),
     joinedHolders: (regions) => this.placement.joinCatchUp.joinedHolders(regions),
   }
 

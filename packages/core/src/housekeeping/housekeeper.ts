@@ -126,16 +126,20 @@ export class Housekeeper {
 
   /**
    * Records this node as a member (catalog kind 'member'), or again after it was declared
-   * departed: then it rejoins as a new member, keeping its own writes.
+   * departed: then it rejoins as a new member, keeping its own writes. `joining`: the node
+   * opened on empty storage with peers to catch up from; it also records that it joined
+   * (kind 'joined', placement/join-catch-up.ts). A node opened on storage holding a
+   * catalog (restarted, or started on a copy of another node's data) or without a
+   * transport (embedded, nothing to catch up from) holds what it holds and records none.
    */
-  registerMembership(): void {
+  registerMembership(joining = false): void {
     const me = this.host.getCatalog('member', this.host.nodeId) as { departed?: boolean; region?: string } | undefined
     if (me !== undefined && me.departed !== true && me.region === this.host.region) return
     const since = this.host.hlc()
     this.host.transact((tx) => {
       tx.setCatalog('member', this.host.nodeId, { region: this.host.region, since })
       // First open on empty storage: it catches up on every table before answering from it.
-      if (me === undefined) tx.setCatalog(JOINED_KIND, this.host.nodeId, { since })
+      if (me === undefined && joining) tx.setCatalog(JOINED_KIND, this.host.nodeId, { since })
     })
   }
 

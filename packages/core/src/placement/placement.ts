@@ -61,6 +61,20 @@ export function notHeldWhole(info: TableInfo): ConcordError {
   )
 }
 
+/**
+ * The refusal of a row read of a table this node holds but has not caught up on (after
+ * joining on empty storage, join-catch-up.ts, or a change of holders, catch-up.ts): its
+ * copy may still lack rows, so it answers nothing from it rather than answer short. Class
+ * 08, as when no holder is reachable: the client retries, or reads through a caught-up
+ * node (the SQL layer does so itself).
+ */
+export function notCaughtUp(info: TableInfo): ConcordError {
+  return new ConcordError(
+    'sqlclientUnableToEstablishSqlconnection',
+    `relation "${info.name}" is not caught up on this node yet: it joined or started holding it and has not yet received every row from a caught-up holder (retry, or read it through a caught-up node)`,
+  )
+}
+
 /** The refusal of a write routed to a placed shard this node does not hold. */
 export function unheldShard(info: TableInfo, partition: number, placement: ShardPlacement, nodeId: string): ConcordError {
   return new ConcordError(

@@ -31,7 +31,7 @@ import type { ColumnKind, ColumnSpec, Json, PartitionSpec, PolicySpec, Row, Tabl
 import { encodeRowKey } from '../codec/row-key.js'
 import { NO_INCREMENTS, type RowWrite } from './row-write.js'
 import { RESERVED_NAME_CHARS } from '../codec/writer-entry.js'
-import { holdsTable, notHeldHere, notHeldWhole } from '../placement/placement.js'
+import { holdsTable, notCaughtUp, notHeldHere, notHeldWhole } from '../placement/placement.js'
 import { catchUpName } from '../placement/catch-up.js'
 import { JOIN_CAUGHT_UP_KIND } from '../placement/join-catch-up.js'
 
@@ -63,6 +63,8 @@ export interface TransactionHost {
   region(): string
   /** Whether this replica holds every shard of the table (placement.ts `holdsWhole`): only then are its rows read here. */
   holdsWhole(info: TableInfo): boolean
+  /** Whether this replica has caught up on the table (placement.ts `caughtUp`): a read refused for that alone says so. */
+  caughtUp(info: TableInfo): boolean
   /** Live members that joined on empty storage and hold tables of `regions` (placement/join-catch-up.ts). */
   joinedHolders(regions: readonly string[] | null): Array<{ nodeId: string; since: number }>
 }
@@ -158,14 +160,19 @@ export class LocalTransaction implements Transaction {
     const info = this.requireTable(name)
     const region = this.host.region()
     if (!holdsTable(region, info)) throw notHeldHere(info, region)
-    if (!write && !this.host.holdsWhole(info)) throw notHeldWhole(info)
+    if (!write && !this.host.holdsWhole(info)) throw this.notWhole(info)
     return info
   }
 
-  /** A change to a row not found here: on a table held in part, the row may live in a shard held elsewhere. */
+  /** A change to a row not found here: on a table held in part, or not caught up on, the row may be missing here only. */
   private missed(info: TableInfo): false {
     if (this.host.holdsWhole(info)) return false
-    throw notHeldWhole(info)
+    throw this.notWhole(info)
+  }
+
+  /** Why rows of a table are not read here: still catching up on it (retryable), or shards placed elsewhere. */
+  private notWhole(info: TableInfo): ConcordError {
+    return this.host.caughtUp(info) ? notHeldWhole(info) : notCaughtUp(info)
   }
 
   private keyOf(info: TableInfo, row: Row): Value[] {

@@ -3,6 +3,10 @@
  * catalog) before anti-entropy has brought all its rows. Until an exchange with a
  * caught-up holder has brought it everything, it reads the table from such a holder (or
  * fails, 08001), never from the rows it has received so far; afterwards it answers alone.
+ * (Known gap: a holder's answer travelling in fragments while the same holder streams the
+ * joiner's catch-up in fragments can be discarded, since a node reassembles one fragmented
+ * message per peer at a time: that read fails 08001 after the federated read timeout —
+ * loud and retryable, never short. docs/placement.md.)
  */
 import { describe, expect, it } from 'vitest'
 import { SqlState } from '../errors/sql-error.js'
@@ -71,16 +75,24 @@ describe('a brand-new node joining a region that holds a table', () => {
     const cluster = await clusterWithTable(1674)
     await joinUntilTableKnown(cluster)
     const w2 = cluster.node('w2')
-    // Writes are accepted meanwhile (checked against a holder's rows) and replicate.
-    await cluster.run(w2.query("INSERT INTO t VALUES (0, 'from w2')"))
-    expect(w2.replica.rowCount('t')).toBeLessThan(ROWS)
     cluster.partition(['w2'], ['w1', 'e'])
     expect(await codeOf(cluster.run(w2.query('SELECT count(*) FROM t')))).toBe(SqlState.sqlclientUnableToEstablishSqlconnection)
     expect(await codeOf(cluster.run(w2.query('SELECT v FROM t WHERE id = 1')))).toBe(SqlState.sqlclientUnableToEstablishSqlconnection)
+    // A write that checks a key against the table's rows cannot check it either: refused, nothing written.
+    expect(await codeOf(cluster.run(w2.query("INSERT INTO t VALUES (0, 'from w2')")))).toBe(SqlState.sqlclientUnableToEstablishSqlconnection)
+    // Below SQL, the node's own transactions are refused too (class 08, retryable).
+    expect(() => w2.replica.transact((tx) => tx.get('t', [1]))).toThrow(/not caught up on this node yet/)
+    expect(w2.replica.rowCount('t')).toBeLessThan(ROWS)
     cluster.heal()
     await cluster.settle()
     cluster.partition(['w2'], ['w1', 'e'])
-    expect((await cluster.run(w2.query('SELECT count(*)::int AS k FROM t'))).rows).toEqual([{ k: ROWS + 1 }])
+    expect((await cluster.run(w2.query('SELECT count(*)::int AS k FROM t'))).rows).toEqual([{ k: ROWS }])
+    // Caught up: its own transactions read it too.
+    let row: unknown
+    w2.replica.transact((tx) => {
+      row = tx.get('t', [1])
+    })
+    expect(row).toMatchObject({ id: 1 })
     cluster.heal()
     await cluster.close()
   })

@@ -9,7 +9,7 @@
  * never from a partial copy; a shard no holder reported is absent from the answer (the
  * caller refuses to plan without it). Bodies are JSON, decoded defensively and bounded.
  */
-import type { Replica } from '@concord/core'
+import { parseShardId, type Replica } from '@concord/core'
 
 export const SHARD_SIZES_TOPIC = 'placement/shard-sizes'
 /** Most shards one call asks about. */
@@ -22,10 +22,19 @@ export interface ShardSize {
   bytes: number
 }
 
-/** The size of a shard held here, when this node holds it and has caught up on its table; else null. */
+/**
+ * The size of a shard held here, when this node holds it and has caught up on its table;
+ * else null. A shard of such a table never written here (no row ever reached it) is empty.
+ */
 export function localShardSize(replica: Replica, id: string): ShardSize | null {
+  if (!replica.holdsHere(id)) return null
   const s = replica.shards.get(id)
-  if (s === undefined || s.table === null || !replica.holdsHere(id) || !replica.caughtUp(s.table.info)) return null
+  if (s === undefined) {
+    const p = parseShardId(id)
+    const info = p === null ? undefined : replica.tables().find((t) => (t.storage ?? t.name) === p.table && t.incarnation === p.incarnation)
+    return info !== undefined && replica.caughtUp(info) ? { rows: 0, bytes: 0 } : null
+  }
+  if (s.table === null || !replica.caughtUp(s.table.info)) return null
   return { rows: s.rows.size, bytes: s.encodeState().length }
 }
 
