@@ -37,7 +37,8 @@ import { MAX_NOTICE_BODY_BYTES, MAX_NOTICE_TOPIC_BYTES } from './replication/mes
 import { Placement, holdsTable } from './placement/placement.js'
 import { CATALOG_SHARD } from './placement/shard-id.js'
 import { ShardPlacements, type ShardPlacement } from './placement/shard-placement.js'
-import { CatchUp, CAUGHT_UP_KIND } from './placement/catch-up.js'
+import { CatchUp } from './placement/catch-up.js'
+import { JOIN_CAUGHT_UP_KIND, JoinCatchUp } from './placement/join-catch-up.js'
 import type { ReadPart } from './replication/federated-reads.js'
 import type { ReplicatorStats } from './replication/replication-context.js'
 import type { ReplicationHost } from './replication/replication-host.js'
@@ -95,6 +96,8 @@ export class Replica {
   private rowFilter: RowFilterCompiler | null = null
   private loading = true
   private closed = false
+  /** A check for join marks due is scheduled (scheduleJoinMarks). */
+  private joinMarksScheduled = false
 
   private constructor(options: ReplicaOptions) {
     if (typeof options.nodeId !== 'string' || options.nodeId.length === 0 || RESERVED_NAME_CHARS.test(options.nodeId)) {
@@ -142,11 +145,13 @@ export class Replica {
       {
         tableOfShard: (table, incarnation) => this.catalog.tableOfShard(table, incarnation),
         shardList: (table) => this.catalog.shardList(table),
+        tables: () => this.catalog.tables(),
         shard: (id) => this.shards.get(id),
         createShard: (id) => this.createShard(id),
       },
       new ShardPlacements({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
       new CatchUp({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
+      new JoinCatchUp({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
       options.partitionOf,
     )
     this.housekeeper = new Housekeeper(
@@ -192,7 +197,10 @@ export class Replica {
   static async open(options: ReplicaOptions): Promise<Replica> {
     const r = new Replica(options)
     await r.load()
-    r.housekeeper.registerMembership()
+    // A brand-new joiner: empty storage (no member, no table) and peers to catch up from.
+    const joining = options.transport !== undefined && r.listCatalog('member').length === 0 && r.catalog.tables().length === 0
+    r.housekeeper.registerMembership(joining)
+    r.scheduleJoinMarks()
     r.housekeeper.start()
     await r.replicator.start()
     return r
@@ -278,6 +286,7 @@ export class Replica {
   private onCatalogChange(change: CatalogChange): void {
     // Declared departed while away: it rejoins at the next settle (outside any Yjs transaction).
     if (change.kind === 'member' && change.name === this.nodeId && !this.loading) this.housekeeper.ownMemberChanged()
+    this.scheduleJoinMarks()
     this.pipeline.catalog(change)
   }
 
@@ -304,6 +313,16 @@ export class Replica {
   /** Whether this replica has caught up on a table it started holding (placement/catch-up.ts); true if it always held it. */
   caughtUp(info: TableInfo): boolean {
     return this.placement.caughtUp(this.nodeId, this.region, info)
+  }
+
+  /** Whether node `nodeId` of `region` has caught up on a table it holds (placement/catch-up.ts, join-catch-up.ts). */
+  nodeCaughtUp(nodeId: string, region: string, info: TableInfo): boolean {
+    return this.placement.caughtUp(nodeId, region, info)
+  }
+
+  /** The placed shards of a table's current incarnation (`shard_location`). */
+  placedShards(info: TableInfo): ReadonlyArray<{ id: string; partition: number; placement: ShardPlacement }> {
+    return this.placement.placedShards(info)
   }
 
   /** The placement of a shard (`shard_location`); null when its table's regions hold it. */
@@ -438,7 +457,7 @@ export class Replica {
       adoptGeneration: (shard, generation, state) => this.housekeeper.adoptGeneration(shard, generation, state),
       noteEqualState: (shardId, peer) => this.housekeeper.noteEqualState(shardId, peer),
       releaseCopy: (shard) => this.releaseCopy(shard),
-      heldEverythingOf: (peer, shards) => this.heldEverythingOf(peer, shards),
+      heldEverythingOf: (peer) => this.heldEverythingOf(peer),
       readRows: (table, incarnation, filter, parts) => {
         const info = this.catalog.table(table)
         if (info === undefined || info.incarnation !== incarnation) return null
@@ -461,21 +480,49 @@ export class Replica {
 
   /**
    * An anti-entropy exchange with `peer` brought every shard it listed: each table this
-   * replica is catching up on (placement/catch-up.ts) is caught up once such a peer was
-   * caught up itself and either holds the table whole or listed some shard of it (a former
-   * holder that has handed its copies over proves nothing). Recorded in the catalog, out
-   * of the message's handling.
+   * replica is catching up on (placement/catch-up.ts, join-catch-up.ts) is caught up once
+   * such exchanges with caught-up peers have covered every part of it held here
+   * (Placement.caughtUpThrough; a former holder that has handed its copies over covers
+   * nothing). Recorded in the catalog, out of the message's handling.
    */
-  private heldEverythingOf(peer: string, shards: ReadonlySet<string>): void {
+  private heldEverythingOf(peer: string): void {
     const region = this.replicator.peerRegion(peer)
     if (region === undefined || this.closed) return
-    const done = this.placement.caughtUpThrough({ nodeId: this.nodeId, region: this.region }, { nodeId: peer, region }, shards)
+    const done = this.placement.caughtUpThrough({ nodeId: this.nodeId, region: this.region }, { nodeId: peer, region })
     if (done.length === 0) return
     this.scheduler.setTimeout(0, () => {
+      if (this.closed || this.log.failing) return
+      try {
+        this.transact((tx) => {
+          for (const { kind, name, value } of done) tx.setCatalog(kind, name, value)
+        })
+      } catch {
+        // Storage refused the write: a later exchange marks it again.
+      }
+    })
+  }
+
+  /**
+   * After a catalog change: marks this node caught up on tables it joined holding but no
+   * other node is a source of (placement/join-catch-up.ts), so later joiners catch up
+   * from it. Once per batch of changes, out of the change's handling.
+   */
+  private scheduleJoinMarks(): void {
+    if (this.joinMarksScheduled || this.loading || this.closed) return
+    this.joinMarksScheduled = true
+    this.scheduler.setTimeout(0, () => {
+      this.joinMarksScheduled = false
       if (this.closed) return
-      this.transact((tx) => {
-        for (const { name, epoch } of done) tx.setCatalog(CAUGHT_UP_KIND, name, { epoch })
-      })
+      if (this.log.failing) return
+      const due = this.placement.joinMarksDue({ nodeId: this.nodeId, region: this.region })
+      if (due.length === 0) return
+      try {
+        this.transact((tx) => {
+          for (const { name, value } of due) tx.setCatalog(JOIN_CAUGHT_UP_KIND, name, value)
+        })
+      } catch {
+        // Storage refused the write: the next catalog change tries again.
+      }
     })
   }
 
@@ -717,6 +764,8 @@ export class Replica {
     nextId: () => this.ids.next(),
     region: () => this.region,
     holdsWhole: (info) => this.holdsWhole(info),
+    caughtUp: (info) => this.caughtUp(info),
+    joinedHolders: (regions) => this.placement.joinCatchUp.joinedHolders(regions),
   }
 
   private baseRow(table: string, rowKey: string): Row | null {

@@ -19,6 +19,8 @@ import type { ExecCtx, UserFunction } from './runtime/context.js'
 import type { CatalogModel } from './catalog/catalog-model.js'
 import { RemoteRows } from './placement/remote-rows.js'
 import { answerForwardedWrites, FORWARD_TOPIC } from './placement/write-forwarding.js'
+import { answerShardSizes, SHARD_SIZES_TOPIC, type ShardSize } from './placement/shard-sizes.js'
+import { RebalanceRunner } from './placement/rebalance-job.js'
 import { compileRowFilter } from './exec/row-filter.js'
 import { TransactionRows } from './runtime/transaction-rows.js'
 import { ForeignKeyChecks } from './runtime/foreign-key-checks.js'
@@ -122,6 +124,10 @@ export class Database implements SessionHost {
   private readonly liveQueries: LiveQueries
   /** Changes of followed tables, by position (concord_changes, LISTEN concord_changes_<table>). */
   readonly tableChanges: ChangeFeed
+  /** Runs the shard moves of REBALANCE SHARDS this node takes part in (placement/rebalance-job.ts). */
+  readonly rebalance: RebalanceRunner
+  /** Placed shards' sizes as their holders last reported them to a statement here (concord_rebalance_plan). */
+  shardSizes: ReadonlyMap<string, ShardSize> = new Map()
   /** Row locks of this node's sessions (runtime/row-locks.ts). */
   readonly rowLocks = new RowLocks()
 
@@ -183,6 +189,11 @@ export class Database implements SessionHost {
         }),
       ),
     )
+    // Sizes of the shards this node holds, for other nodes' rebalance plans (placement/shard-sizes.ts).
+    this.unsubscribe.push(replica.handleCalls(SHARD_SIZES_TOPIC, answerShardSizes(replica)))
+    this.rebalance = new RebalanceRunner(replica)
+    this.rebalance.start()
+    this.unsubscribe.push(() => this.rebalance.stop())
     this.defaultSession = new Session(this)
     this.liveQueries = new LiveQueries(replica, this)
     this.unsubscribe.push(() => this.liveQueries.close())

@@ -5,7 +5,8 @@
  *
  * Invariants: both refuse a target that holds data (objectNotInPrerequisiteState): a
  * restore never merges a backup into live data. The restored node gets its own identity
- * (node id, Yjs client id); the backup's rows keep their writers.
+ * (node id, Yjs client id); the backup's rows keep their writers. A restored node is no
+ * brand-new joiner: it answers from the backup's rows at once.
  */
 import type { Storage } from '../api.js'
 import type { Replica } from '../replica.js'
@@ -13,6 +14,7 @@ import type { RestorePlan } from './restore-plan.js'
 import { ConcordError } from '../errors/concord-error.js'
 import { previousId } from '../generations/generation-id.js'
 import { CATALOG_SHARD } from '../placement/shard-id.js'
+import { JOINED_KIND } from '../placement/join-catch-up.js'
 
 /** Writes the plan into `storage`, which must be empty: one snapshot per shard and overlay. */
 export async function restoreIntoStorage(plan: RestorePlan, storage: Storage): Promise<void> {
@@ -49,4 +51,7 @@ export function restoreIntoReplica(plan: RestorePlan, replica: Replica): void {
       } else throw new ConcordError('objectNotInPrerequisiteState', `shard ${s.shard} is in a newer generation here than in the backup`)
     }
   }
+  // Restored, it holds every table as of the backup, as a node restarted after an outage
+  // does: no brand-new joiner waiting to catch up (placement/join-catch-up.ts).
+  if (replica.getCatalog(JOINED_KIND, replica.nodeId) !== undefined) replica.transact((tx) => tx.setCatalog(JOINED_KIND, replica.nodeId, null))
 }

@@ -3,7 +3,8 @@
  * timer of its own.
  *
  * - Membership: every replica records itself in the catalog as a member (kind 'member':
- *   region, joining HLC), and again, as a new member keeping its writes, if it finds
+ *   region, joining HLC; on empty storage also kind 'joined', see
+ *   placement/join-catch-up.ts), and again, as a new member keeping its writes, if it finds
  *   itself declared departed. The oldest live member declares members silent longer than
  *   `departAfterMs` departed.
  * - Generations: each round, the member that builds a shard's generations (`builderOf`)
@@ -27,6 +28,7 @@ import type { ChangePipeline } from '../changes/change-pipeline.js'
 import type { Shard } from '../rows/shard.js'
 import type { ShardLog } from '../storage/shard-log.js'
 import type { Json, RowChange } from '../types.js'
+import { JOINED_KIND } from '../placement/join-catch-up.js'
 import { StateReportAsks, type ReportsWanted } from './state-report-asks.js'
 
 /** One member as the catalog records it. */
@@ -147,12 +149,21 @@ export class Housekeeper {
 
   /**
    * Records this node as a member (catalog kind 'member'), or again after it was declared
-   * departed: then it rejoins as a new member, keeping its own writes.
+   * departed: then it rejoins as a new member, keeping its own writes. `joining`: the node
+   * opened on empty storage with peers to catch up from; it also records that it joined
+   * (kind 'joined', placement/join-catch-up.ts). A node opened on storage holding a
+   * catalog (restarted, or started on a copy of another node's data) or without a
+   * transport (embedded, nothing to catch up from) holds what it holds and records none.
    */
-  registerMembership(): void {
+  registerMembership(joining = false): void {
     const me = this.host.getCatalog('member', this.host.nodeId) as { departed?: boolean; region?: string } | undefined
     if (me !== undefined && me.departed !== true && me.region === this.host.region) return
-    this.host.transact((tx) => tx.setCatalog('member', this.host.nodeId, { region: this.host.region, since: this.host.hlc() }))
+    const since = this.host.hlc()
+    this.host.transact((tx) => {
+      tx.setCatalog('member', this.host.nodeId, { region: this.host.region, since })
+      // First open on empty storage: it catches up on every table before answering from it.
+      if (me === undefined && joining) tx.setCatalog(JOINED_KIND, this.host.nodeId, { since })
+    })
   }
 
   /** This node's member row changed (not at load): it checks it at the next settle. */

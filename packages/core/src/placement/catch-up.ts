@@ -6,9 +6,11 @@
  * does not hold the table, and as a holder it refuses to answer others' reads of it.
  *
  * The records (catalog objects, so every node agrees):
- * - `catch_up`, named `<incarnation>:<storage>`: `{ epoch, regions, nodes }`, written by
- *   the statement that changed who holds the table. `regions` (null: every region) and
- *   `nodes` are the sources: nodes that held the table before, and are caught up.
+ * - `catch_up`, named `<incarnation>:<storage>`: `{ epoch, regions, nodes, parts }`,
+ *   written by the statement that changed who holds the table. `regions` (null: every
+ *   region) and `nodes` are the sources: nodes that held the table before, and are caught
+ *   up. `parts` (absent: all) names the parts whose holders changed: a node holding none
+ *   of them has nothing to catch up on (placement.ts decides, knowing who holds what).
  * - `caught_up`, named `<incarnation>:<storage>/<nodeId>`: `{ epoch }`, written by a node
  *   once it has caught up under that epoch (see `Replica.caughtUpWith`).
  * A table without a `catch_up` record needs no catching up.
@@ -34,6 +36,11 @@ export interface CatchUpRecord {
   regions: string[] | null
   /** Nodes that are caught up whatever their region. */
   nodes: string[]
+  /**
+   * The parts of the table whose holders changed ('' the shards without a placement, or a
+   * placed shard's id): a node holding none of them has nothing to catch up on. Null: every part.
+   */
+  parts: string[] | null
 }
 
 /** The catalog name of a table's catch-up record. */
@@ -50,8 +57,10 @@ export function parseCatchUp(value: Json): CatchUpRecord | null {
   const o = value as Record<string, unknown>
   const nodes = stringList(o['nodes'])
   const regions = o['regions'] === null ? null : stringList(o['regions'])
+  const parts = o['parts'] === undefined || o['parts'] === null ? null : stringList(o['parts'])
   if (typeof o['epoch'] !== 'number' || nodes === null || (o['regions'] !== null && regions === null)) return null
-  return { epoch: o['epoch'], regions, nodes }
+  if (parts === null && o['parts'] !== undefined && o['parts'] !== null) return null
+  return { epoch: o['epoch'], regions, nodes, parts }
 }
 
 export class CatchUp {
@@ -87,7 +96,7 @@ export class CatchUp {
     return this.records.get(catchUpName(storage, incarnation)) ?? null
   }
 
-  /** Whether node `nodeId` of `region` has caught up the table (true when it never had to). */
+  /** Whether node `nodeId` of `region` is a source of the table or has caught up on it (true when it never had to). */
   caughtUp(nodeId: string, region: string, storage: string, incarnation: number): boolean {
     const r = this.record(storage, incarnation)
     if (r === null) return true

@@ -17,9 +17,10 @@
  * replicate nowhere. Refusals are `featureNotSupported`, never a short answer.
  */
 import { ConcordError } from '../errors/concord-error.js'
-import type { Row, TableInfo, Value } from '../types.js'
+import type { Json, Row, TableInfo, Value } from '../types.js'
 import { CATALOG_SHARD, parseShardId, shardId } from './shard-id.js'
-import { catchUpName, type CatchUp } from './catch-up.js'
+import { catchUpName, CAUGHT_UP_KIND, type CatchUp } from './catch-up.js'
+import { JOIN_CAUGHT_UP_KIND, type JoinCatchUp } from './join-catch-up.js'
 import type { ShardPlacement, ShardPlacements } from './shard-placement.js'
 
 /** Routes a row of a partitioned table to its partition (ReplicaOptions.partitionOf). */
@@ -31,6 +32,8 @@ export interface PlacementHost<S> {
   tableOfShard(table: string, incarnation: number): { info: TableInfo | undefined; dropped: boolean }
   /** The shards of a table's current incarnation. */
   shardList(table: string): readonly S[]
+  /** Every table of the catalog. */
+  tables(): readonly TableInfo[]
   shard(id: string): S | undefined
   /** Creates an empty shard (it joins its table, see CatalogView.attach). */
   createShard(id: string): S
@@ -58,6 +61,20 @@ export function notHeldWhole(info: TableInfo): ConcordError {
   )
 }
 
+/**
+ * The refusal of a row read of a table this node holds but has not caught up on (after
+ * joining on empty storage, join-catch-up.ts, or a change of holders, catch-up.ts): its
+ * copy may still lack rows, so it answers nothing from it rather than answer short. Class
+ * 08, as when no holder is reachable: the client retries, or reads through a caught-up
+ * node (the SQL layer does so itself).
+ */
+export function notCaughtUp(info: TableInfo): ConcordError {
+  return new ConcordError(
+    'sqlclientUnableToEstablishSqlconnection',
+    `relation "${info.name}" is not caught up on this node yet: it joined or started holding it and has not yet received every row from a caught-up holder (retry, or read it through a caught-up node)`,
+  )
+}
+
 /** The refusal of a write routed to a placed shard this node does not hold. */
 export function unheldShard(info: TableInfo, partition: number, placement: ShardPlacement, nodeId: string): ConcordError {
   return new ConcordError(
@@ -67,16 +84,23 @@ export function unheldShard(info: TableInfo, partition: number, placement: Shard
   )
 }
 
+/** Bound on the catch-ups whose covered parts are remembered at once. */
+const MAX_CATCH_UPS_TRACKED = 10_000
+
 export class Placement<S extends { rowCl(rowKey: string): number; readonly id: string }> {
   private readonly host: PlacementHost<S>
   private readonly placements: ShardPlacements
   readonly catchUp: CatchUp
+  readonly joinCatchUp: JoinCatchUp
   partitionOf: PartitionOf | undefined
+  /** Per catch-up record (and mark name): the parts of the table exchanges have covered so far. */
+  private readonly covered = new Map<string, Set<string>>()
 
-  constructor(host: PlacementHost<S>, placements: ShardPlacements, catchUp: CatchUp, partitionOf: PartitionOf | undefined) {
+  constructor(host: PlacementHost<S>, placements: ShardPlacements, catchUp: CatchUp, joinCatchUp: JoinCatchUp, partitionOf: PartitionOf | undefined) {
     this.host = host
     this.placements = placements
     this.catchUp = catchUp
+    this.joinCatchUp = joinCatchUp
     this.partitionOf = partitionOf
   }
 
@@ -103,29 +127,88 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
     return this.caughtUp(nodeId, region, info)
   }
 
-  /** Whether node `nodeId` of `region` has caught up on the table since it started holding it (true if it always did). */
+  /**
+   * Whether node `nodeId` of `region` has caught up on the table since it started holding
+   * it (catch-up.ts) and since it joined on empty storage (join-catch-up.ts); true if it
+   * always held it.
+   */
   caughtUp(nodeId: string, region: string, info: TableInfo): boolean {
-    return this.catchUp.caughtUp(nodeId, region, info.storage ?? info.name, info.incarnation)
+    return this.caughtUpOnRecord(nodeId, region, info) && this.joinCatchUp.caughtUp(nodeId, info)
+  }
+
+  /** Caught up under the table's catch-up record: a source, marked, or holding none of the parts that changed holders. */
+  private caughtUpOnRecord(nodeId: string, region: string, info: TableInfo): boolean {
+    const storage = info.storage ?? info.name
+    if (this.catchUp.caughtUp(nodeId, region, storage, info.incarnation)) return true
+    const changed = this.catchUp.record(storage, info.incarnation)?.parts ?? null
+    return changed !== null && !this.partsHeld(nodeId, region, info).some((p) => changed.includes(p))
   }
 
   /**
-   * The tables `self` has caught up on through an anti-entropy exchange with `peer` that
-   * brought it every shard in `listed` (catch-up.ts): each is named by its `caught_up`
-   * mark and the epoch to record. A table counts when `self` holds it and has not caught
-   * up, the peer has, and the peer holds it whole or listed some shard of it.
+   * The parts of a table node `nodeId` of `region` holds: '' for the shards without a
+   * placement (when its region holds the table), and each placed shard naming it.
    */
-  caughtUpThrough(self: { nodeId: string; region: string }, peer: { nodeId: string; region: string }, listed: ReadonlySet<string>): Array<{ name: string; epoch: number }> {
-    const out: Array<{ name: string; epoch: number }> = []
+  private partsHeld(nodeId: string, region: string, info: TableInfo): string[] {
+    const out = holdsTable(region, info) ? [''] : []
+    for (const p of this.placedShards(info)) if (p.placement.nodes.includes(nodeId)) out.push(p.id)
+    return out
+  }
+
+  /**
+   * The marks `self` earns through an anti-entropy exchange with `peer` that brought it
+   * every shard the peer listed: for each table `self` holds and has not caught up on
+   * (after a change of holders, catch-up.ts, or since joining, join-catch-up.ts). A peer
+   * that has caught up on the table covers the parts of it that both hold (a former
+   * holder covers nothing); the table is caught up once exchanges under the same record
+   * have covered every part `self` holds (in memory: a restart starts over). Each mark is a
+   * catalog record to write.
+   */
+  caughtUpThrough(self: { nodeId: string; region: string }, peer: { nodeId: string; region: string }): Array<{ kind: string; name: string; value: Json }> {
+    const out: Array<{ kind: string; name: string; value: Json }> = []
+    const covers = (info: TableInfo, key: string, changed: readonly string[] | null): boolean => {
+      if (!this.caughtUp(peer.nodeId, peer.region, info)) return false
+      const mine = this.partsHeld(self.nodeId, self.region, info).filter((p) => changed === null || changed.includes(p))
+      if (mine.length === 0) return false
+      const theirs = new Set(this.partsHeld(peer.nodeId, peer.region, info))
+      let got = this.covered.get(key)
+      if (got === undefined) {
+        if (this.covered.size >= MAX_CATCH_UPS_TRACKED) this.covered.clear()
+        got = new Set()
+        this.covered.set(key, got)
+      }
+      for (const part of mine) if (theirs.has(part)) got.add(part)
+      if (!mine.every((part) => got.has(part))) return false
+      this.covered.delete(key)
+      return true
+    }
     for (const { storage, incarnation, record } of this.catchUp.tables()) {
       const info = this.host.tableOfShard(storage, incarnation).info
-      if (info === undefined || !holdsTable(self.region, info) || this.caughtUp(self.nodeId, self.region, info)) continue
-      if (!this.caughtUp(peer.nodeId, peer.region, info)) continue
-      const some = [...listed].some((id) => {
-        const p = parseShardId(id)
-        return p !== null && p.table === storage && p.incarnation === incarnation
-      })
-      if (!some && !this.holdsWhole(peer.nodeId, peer.region, info)) continue
-      out.push({ name: `${catchUpName(storage, incarnation)}/${self.nodeId}`, epoch: record.epoch })
+      if (info === undefined || this.caughtUpOnRecord(self.nodeId, self.region, info)) continue
+      const name = `${catchUpName(storage, incarnation)}/${self.nodeId}`
+      if (!covers(info, `${CAUGHT_UP_KIND}/${name}/${record.epoch}`, record.parts)) continue
+      out.push({ kind: CAUGHT_UP_KIND, name, value: { epoch: record.epoch } })
+    }
+    for (const info of this.host.tables()) {
+      if (!this.joinCatchUp.unmarked(self.nodeId, info)) continue
+      const mark = this.joinCatchUp.markOf(self.nodeId, info)
+      if (mark === null || !covers(info, `${JOIN_CAUGHT_UP_KIND}/${mark.name}/${JSON.stringify(mark.value)}`, null)) continue
+      out.push({ kind: JOIN_CAUGHT_UP_KIND, ...mark })
+    }
+    return out
+  }
+
+  /**
+   * The join marks `self` writes without an exchange: for each table it holds, joined on
+   * empty storage, has no mark for, and no other node is a source of (join-catch-up.ts),
+   * so that nodes joining later catch up from it.
+   */
+  joinMarksDue(self: { nodeId: string; region: string }): Array<{ name: string; value: Json }> {
+    if (this.joinCatchUp.joinedSince(self.nodeId) === null) return []
+    const out: Array<{ name: string; value: Json }> = []
+    for (const info of this.host.tables()) {
+      if (!holdsTable(self.region, info) || !this.joinCatchUp.unmarked(self.nodeId, info) || !this.joinCatchUp.caughtUp(self.nodeId, info)) continue
+      const mark = this.joinCatchUp.markOf(self.nodeId, info)
+      if (mark !== null) out.push(mark)
     }
     return out
   }

@@ -31,7 +31,9 @@ import type { ColumnKind, ColumnSpec, Json, PartitionSpec, PolicySpec, Row, Tabl
 import { encodeRowKey } from '../codec/row-key.js'
 import { NO_INCREMENTS, type RowWrite } from './row-write.js'
 import { RESERVED_NAME_CHARS } from '../codec/writer-entry.js'
-import { holdsTable, notHeldHere, notHeldWhole } from '../placement/placement.js'
+import { holdsTable, notCaughtUp, notHeldHere, notHeldWhole } from '../placement/placement.js'
+import { catchUpName } from '../placement/catch-up.js'
+import { JOIN_CAUGHT_UP_KIND } from '../placement/join-catch-up.js'
 
 export interface PendingRow extends RowWrite {
   keyValues: Value[]
@@ -61,6 +63,10 @@ export interface TransactionHost {
   region(): string
   /** Whether this replica holds every shard of the table (placement.ts `holdsWhole`): only then are its rows read here. */
   holdsWhole(info: TableInfo): boolean
+  /** Whether this replica has caught up on the table (placement.ts `caughtUp`): a read refused for that alone says so. */
+  caughtUp(info: TableInfo): boolean
+  /** Live members that joined on empty storage and hold tables of `regions` (placement/join-catch-up.ts). */
+  joinedHolders(regions: readonly string[] | null): Array<{ nodeId: string; since: number }>
 }
 
 const HIDDEN_ROWID = '_rowid'
@@ -154,14 +160,19 @@ export class LocalTransaction implements Transaction {
     const info = this.requireTable(name)
     const region = this.host.region()
     if (!holdsTable(region, info)) throw notHeldHere(info, region)
-    if (!write && !this.host.holdsWhole(info)) throw notHeldWhole(info)
+    if (!write && !this.host.holdsWhole(info)) throw this.notWhole(info)
     return info
   }
 
-  /** A change to a row not found here: on a table held in part, the row may live in a shard held elsewhere. */
+  /** A change to a row not found here: on a table held in part, or not caught up on, the row may be missing here only. */
   private missed(info: TableInfo): false {
     if (this.host.holdsWhole(info)) return false
-    throw notHeldWhole(info)
+    throw this.notWhole(info)
+  }
+
+  /** Why rows of a table are not read here: still catching up on it (retryable), or shards placed elsewhere. */
+  private notWhole(info: TableInfo): ConcordError {
+    return this.host.caughtUp(info) ? notHeldWhole(info) : notCaughtUp(info)
   }
 
   private keyOf(info: TableInfo, row: Row): Value[] {
@@ -523,6 +534,8 @@ export class LocalTransaction implements Transaction {
     this.writeCatalog('table', spec.name, encodeTableDefinition(def))
     const inc = this.catalogCl('table', spec.name)
     columns.forEach((c, i) => this.writeColumn(spec.name, inc, c, [at, i]))
+    // A new table is empty: every member known to hold it has all of it (join-catch-up.ts).
+    for (const m of this.host.joinedHolders(def.regions)) this.setCatalog(JOIN_CAUGHT_UP_KIND, `${catchUpName(spec.name, inc)}/${m.nodeId}`, { since: m.since })
     return this.table(spec.name)!
   }
 

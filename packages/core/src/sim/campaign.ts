@@ -25,6 +25,7 @@ import type { DiskFaultCounts, StorageFaults } from './disk-faults.js'
 import { trafficBetween, type TrafficSnapshot } from './traffic-meter.js'
 import { entryCl } from '../codec/writer-entry.js'
 import { decodeRowKey, encodeRowKey, entryKey } from '../codec/row-key.js'
+import { holdsTable } from '../placement/placement.js'
 
 export interface CampaignOptions {
   peers: number
@@ -150,6 +151,42 @@ function refusedForFullDisk(err: unknown): boolean {
   return err instanceof ConcordError && err.condition === 'diskFull'
 }
 
+/**
+ * The error a replica refuses a read with while it has not caught up on a table since it
+ * joined (placement/join-catch-up.ts): class 08, nothing applied; its client retries later
+ * or reads through a caught-up node (a SQL client's reads go there by themselves).
+ */
+function refusedUntilCaughtUp(r: Replica, table: string, err: unknown): boolean {
+  const info = r.table(table)
+  return err instanceof ConcordError && err.condition === 'sqlclientUnableToEstablishSqlconnection' && info !== undefined && !r.caughtUp(info)
+}
+
+/** The tables a running replica holds and has not caught up on yet. */
+function notCaughtUp(r: Replica): string[] {
+  return r
+    .tables()
+    .filter((info) => holdsTable(r.region, info) && !r.caughtUp(info))
+    .map((info) => info.name)
+}
+
+/**
+ * Settles, then runs on until every running replica has caught up on every table it holds
+ * (a joined node proves it through an anti-entropy exchange with a caught-up holder), as an
+ * operator waits for new nodes to be ready before sending them clients; then settles again
+ * (the marks are catalog writes). Throws, naming the seed, if that takes longer than `maxMs`.
+ */
+async function settleCaughtUp(sim: Simulation, ids: readonly string[], seed: number, maxMs: number): Promise<void> {
+  await sim.settle(maxMs)
+  const deadline = sim.now + maxMs
+  for (;;) {
+    const behind = ids.filter((id) => sim.isRunning(id)).map((id) => [id, notCaughtUp(sim.replica(id))] as const).filter(([, t]) => t.length > 0)
+    if (behind.length === 0) break
+    if (sim.now >= deadline) throw new Error(`seed ${seed}: not caught up within ${maxMs} virtual ms: ${behind.map(([id, t]) => `${id} (${t.join(', ')})`).join('; ')}`)
+    await sim.advance(CAMPAIGN_ROUND_MS)
+  }
+  await sim.settle(maxMs)
+}
+
 function randomWrite(r: Replica, rng: SeededRandom, step: number, log: WriteLog, acknowledged: (fn: () => void) => void): void {
   const table = rng.pick(CAMPAIGN_TABLES)
   const id = rng.int(0, 7)
@@ -165,6 +202,8 @@ function randomWrite(r: Replica, rng: SeededRandom, step: number, log: WriteLog,
     if (refusedForFullDisk(err)) return
     // A node outside a table's regions refuses its rows (placement.ts), applying nothing.
     if (table.regions && !table.regions.includes(r.region) && err instanceof ConcordError && err.condition === 'featureNotSupported') return
+    // A node that lost its storage and joined again refuses reads until it has caught up.
+    if (refusedUntilCaughtUp(r, table.name, err) || refusedUntilCaughtUp(r, 'lww', err)) return
     throw err
   }
   // The commit took one timestamp; record it for every row the transaction wrote.
@@ -294,7 +333,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   sim.replica(ids[0]!).transact((tx) => {
     for (const t of CAMPAIGN_TABLES) tx.createTable(t)
   })
-  await sim.settle()
+  // The other nodes joined before the tables reached them: clients start once they are ready.
+  await settleCaughtUp(sim, ids, seed, 120_000)
   // Entries written before the first write (membership) are in the catalog: not compared.
   ledger.clearFresh()
   const trafficAtStart = sim.traffic.snapshot()
@@ -358,7 +398,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     quietRounds: QUIET_MS / CAMPAIGN_ROUND_MS,
     convergeMs,
   }
-  await sim.settle(600_000)
+  // Converged, and every node answers from its own rows (none still catching up).
+  await settleCaughtUp(sim, ids, seed, 600_000)
 
   auditBooks(sim, ids, seed)
   // Every replica of the same data materializes the same rows.

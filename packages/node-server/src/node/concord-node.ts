@@ -191,6 +191,7 @@ export class ConcordNode {
     this.catchUp = new CatchUpLog(engine.replica, log)
     engine.database.backups.openStore = openBackupStore
     engine.database.backups.log = (line) => log.info(line)
+    engine.database.rebalance.onProgress = (line) => log.info(line)
     engine.replica.replicator.onDivergence = (d) =>
       log.error(`shard ${d.shard} holds other rows here than on ${d.peer} although both hold the same updates (since ${new Date(d.since).toISOString()}): reported in pg_cluster_health`)
     engine.database.failover.onEvent((e) => (e.kind === 'primary_suspected' ? log.warn(`failover: ${e.message}`) : log.info(`failover: ${e.message}`)))

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { queryNode } from './node-query.fixture.js'
+import { caughtUpOn, queryNode } from './node-query.fixture.js'
 import { ConcordNode, type ConcordNodeOptions } from './concord-node.js'
 import { writeClusterKey } from '../transport/cluster-key.js'
 import type { Logger } from '../log/logger.js'
@@ -104,7 +104,8 @@ describe('the cluster member list on the peer port', () => {
 
     // An administrator admits it: it syncs, and its writes now apply.
     await query(a, `ALTER SYSTEM ADD NODE '${intruderId}'`)
-    await until(async () => (await ids(intruder, 't'))?.length === 2, 'the rows on the admitted node')
+    // It reads through a until it has caught up; cut off later, it answers from its own copy.
+    await until(async () => (await ids(intruder, 't'))?.length === 2 && (await caughtUpOn(intruder, 't')), 'the rows on the admitted node, caught up')
     await until(async () => (await ids(a, 'planted'))?.length === 1, "the admitted node's table on a")
 
     // Removed: every member closes its connections and refuses it from then on.

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { queryNode } from './node-query.fixture.js'
+import { caughtUpOn, queryNode } from './node-query.fixture.js'
 import { ConcordNode, type ConcordNodeOptions } from './concord-node.js'
 
 const nodes: ConcordNode[] = []
@@ -55,7 +55,8 @@ describe('LOGIN roles on a node without a cluster key', () => {
     // Before roles: a loopback node without a password has an open peer port (by design: every
     // local user is already superuser on its PostgreSQL port). A local process joins and reads.
     const early = await start({ memory: true, nodeId: 'early', join: [a.p2pAddresses()[0]!] })
-    await until(async () => (await rows(early, 't')) === 1, 'the row on the early joiner')
+    // It reads through `a` until it has caught up; then it answers from its own copy.
+    await until(async () => (await rows(early, 't')) === 1 && (await caughtUpOn(early, 't')), 'the row on the early joiner, caught up')
 
     await query(a, "CREATE ROLE alice LOGIN PASSWORD 'al1ce'")
     await query(a, 'GRANT SELECT ON t TO alice')

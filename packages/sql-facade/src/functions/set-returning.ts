@@ -11,6 +11,7 @@
  *   regexp_matches, regexp_split_to_table (regexp-functions.ts)
  *   pg_partition_ancestors(regclass)          the relation, then the tables it is a partition of
  *   concord_changes(table, since)             a table's changes on this node (table-changes.ts)
+ *   concord_rebalance_plan(table)             where REBALANCE SHARDS would move shards (rebalance-functions.ts)
  *
  * Strict: a NULL argument gives no rows.
  */
@@ -26,6 +27,7 @@ import { splitText } from './array-functions.js'
 import { JSON_POPULATE_SET_FUNCTIONS } from './json-populate.js'
 import { JSON_SET_FUNCTIONS } from './json-sets.js'
 import { TABLE_CHANGE_SET_FUNCTIONS } from './table-changes.js'
+import { REBALANCE_SET_FUNCTIONS } from './rebalance-functions.js'
 import { REGEXP_SET_FUNCTIONS } from './regexp-functions.js'
 
 export interface SetFunctionImpl {
@@ -121,6 +123,7 @@ const SET_FUNCTIONS: Record<string, Resolver> = {
   ...JSON_POPULATE_SET_FUNCTIONS,
   ...JSON_SET_FUNCTIONS,
   ...TABLE_CHANGE_SET_FUNCTIONS,
+  ...REBALANCE_SET_FUNCTIONS,
   ...REGEXP_SET_FUNCTIONS,
   unnest: (ts) => {
     if (ts.length !== 1) return null

@@ -17,23 +17,34 @@ export type CatalogAccess = Pick<Transaction, 'table' | 'getCatalog' | 'listCata
 export interface Holders {
   regions: string[] | null
   nodes: string[]
+  /** Nodes known caught up now: kept as sources even when an earlier change is still being caught up on. */
+  confirmed?: string[]
 }
 
-/** Records that holders of `table` change now, `before` having held it (see the module header). */
-export function noteHolderChange(tx: CatalogAccess, table: TableInfo, before: Holders, epoch: number): void {
+/**
+ * Records that holders of `table` change now, `before` having held it (see the module
+ * header). `parts` names the parts whose holders change ('' the shards without a
+ * placement, a placed shard's id; undefined: every part): nodes holding none of them
+ * have nothing to catch up on.
+ */
+export function noteHolderChange(tx: CatalogAccess, table: TableInfo, before: Holders, epoch: number, parts?: readonly string[]): void {
   const storage = table.storage ?? table.name
   const name = catchUpName(storage, table.incarnation)
   const existing = tx.getCatalog(CATCH_UP_KIND, name)
   const old = existing === undefined ? null : parseCatchUp(existing)
   let sources = before
+  let changed: string[] | null = parts === undefined ? null : [...parts]
   if (old !== null) {
+    changed = old.parts === null || changed === null ? null : [...new Set([...old.parts, ...changed])]
     const prefix = `${name}/`
     const marked = tx.listCatalog(CAUGHT_UP_KIND).filter(([n, v]) => n.startsWith(prefix) && (v as { epoch?: unknown } | null)?.epoch === old.epoch)
-    sources = { regions: old.regions, nodes: [...new Set([...old.nodes, ...marked.map(([n]) => n.slice(prefix.length))])] }
+    sources = { regions: old.regions, nodes: [...new Set([...old.nodes, ...marked.map(([n]) => n.slice(prefix.length)), ...(before.confirmed ?? [])])] }
   }
   // Every node held it: whoever holds it now has it all.
   if (sources.regions === null) return
-  tx.setCatalog(CATCH_UP_KIND, name, { epoch, regions: sources.regions, nodes: sources.nodes } as unknown as Json)
+  const record: Record<string, unknown> = { epoch, regions: sources.regions, nodes: sources.nodes }
+  if (changed !== null) record['parts'] = changed
+  tx.setCatalog(CATCH_UP_KIND, name, record as unknown as Json)
 }
 
 /** Whether `after` (null: every region) names a region `before` did not. */

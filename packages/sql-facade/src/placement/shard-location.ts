@@ -33,14 +33,15 @@ export const SHARD_REPLICATION_FACTOR_OPTION = 'shard_replication_factor'
 /** Catalog kind of the node records each node writes when it opens (database.ts). */
 const NODE_KIND = 'node'
 
-interface KnownNode {
+export interface KnownNode {
   nodeId: string
   region: string
   /** Its `node_id` label (ALTER SYSTEM SET node_id), if any. */
   name: string | null
 }
 
-function knownNodes(tx: CatalogAccess): KnownNode[] {
+/** Nodes as their `node` records name them, by node id. */
+export function knownNodes(tx: Pick<CatalogAccess, 'listCatalog' | 'getCatalog'>): KnownNode[] {
   const out: KnownNode[] = []
   for (const [, v] of tx.listCatalog(NODE_KIND)) {
     const r = v as { nodeId?: unknown; region?: unknown } | null
@@ -139,14 +140,14 @@ export function applyShardLocation(tx: CatalogAccess, tableName: string, epoch: 
   if (location === undefined) {
     if (previous === null) return
     tx.setCatalog(SHARD_PLACEMENT_KIND, id, null)
-    noteHolderChange(tx, root, before, epoch)
+    noteHolderChange(tx, root, before, epoch, [''])
     return
   }
   const chosen = resolveLocation(tx, root, id, location.trim(), factor)
   const nodes = chosen.map((n) => n.nodeId)
   tx.setCatalog(SHARD_PLACEMENT_KIND, id, { location: location.trim(), nodes, regions: [...new Set(chosen.map((n) => n.region))] } as unknown as Json)
   const newcomer = chosen.some((n) => !before.nodes.includes(n.nodeId) && before.regions !== null && !before.regions.includes(n.region))
-  if (newcomer) noteHolderChange(tx, root, before, epoch)
+  if (newcomer) noteHolderChange(tx, root, before, epoch, [id])
 }
 
 /** Whether a statement's WITH/SET options touch a shard's placement. */

@@ -160,7 +160,7 @@ describe('subscriptions are directional', () => {
     await pub.query(`INSERT INTO items SELECT 'pub ' || g || ' ${big}', 0 FROM generate_series(1, 40) g`)
     await pub.query('CREATE PUBLICATION p FOR ALL TABLES')
     await sub.query("CREATE SUBSCRIPTION s CONNECTION 'host=pub' PUBLICATION p")
-    await until(async () => (await sub.query("SELECT 1 FROM pg_tables WHERE tablename = 'items'")).rows.length === 1 && (await names(sub)).length === 40, 'initial copy')
+    await until(async () => (await sub.query("SELECT 1 FROM pg_tables WHERE tablename = 'items'")).rows.length === 1 && (await names(sub)).length === 40 && sub.replica.rowCount('items') === 40, 'initial copy')
     const shardId = [...sub.replica.shards.keys()].find((id) => id.endsWith(':items'))!
     expect(sub.replica.builderOf(shardId)).toBe('pub')
     expect(pub.replica.builderOf(shardId)).toBe('pub')

@@ -19,6 +19,7 @@ import { arrayOf, T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { NODE_SETTING_KIND } from '../settings/settings.js'
 import { formatLsn } from './lsn.js'
+import { moveRecords, REBALANCE_MOVE_KIND } from '../placement/rebalance-job.js'
 import { covers, publicationsOf, subscriptions, type SubscriptionRecord } from './replication-catalog.js'
 import { objectOid } from '../catalog/catalog-model.js'
 import type { SystemView } from '../runtime/system-view.js'
@@ -231,6 +232,23 @@ function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation
         }
         return out.sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : String(x[0]) > String(y[0]) ? 1 : Number(x[1]) - Number(y[1])))
       })
+    case 'pg_stat_concord_rebalance':
+      // The shard moves of ALTER TABLE .. REBALANCE SHARDS (placement/rebalance-job.ts), one
+      // row per move as the catalog records it: from_nodes and to_nodes are node id lists;
+      // state 'copying' (the new nodes are catching up), 'done' (placement switched; the
+      // old nodes drop their copies once a new holder has every update), 'cancelled'. On a
+      // new node running a move, bytes_done is what it holds of the shard now.
+      return rel([
+        ['table_name', T.text], ['shard', T.text], ['partition', T.int4], ['from_nodes', T.text], ['to_nodes', T.text], ['rows_total', T.int8],
+        ['bytes_total', T.int8], ['bytes_done', T.int8], ['state', T.text], ['started_at', T.timestamptz], ['finished_at', T.timestamptz],
+      ], () =>
+        moveRecords(replica.listCatalog(REBALANCE_MOVE_KIND))
+          .sort(([a, x], [b, y]) => x.started - y.started || (a < b ? -1 : 1))
+          .map(([id, m]) => {
+            const here = m.state === 'copying' && m.to.filter((n) => !m.from.includes(n))[0] === replica.nodeId ? replica.shards.get(id) : undefined
+            const done = here === undefined ? m.bytesDone : Math.min(m.bytes, here.encodeState().length)
+            return [m.table, m.shard, m.partition, [...m.from].sort().join(','), [...m.to].sort().join(','), BigInt(m.rows), BigInt(m.bytes), BigInt(done), m.state, micros(m.started), micros(m.finished)]
+          }))
     case 'pg_nodes':
       // node_type: every node is a writable 'master' in multi_master mode (a one-way
       // subscriber shows as 'standby'); in active_passive mode the current term's node is
@@ -269,7 +287,7 @@ function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation
 
 const NAMES = [
   'pg_stat_replication', 'pg_replication_slots', 'pg_subscription', 'pg_stat_subscription', 'pg_subscription_rel', 'pg_publication',
-  'pg_publication_rel', 'pg_publication_tables', 'pg_cluster_health', 'pg_stat_concord_shards', 'pg_nodes',
+  'pg_publication_rel', 'pg_publication_tables', 'pg_cluster_health', 'pg_stat_concord_shards', 'pg_stat_concord_rebalance', 'pg_nodes',
 ]
 
 /** The replication and cluster views, for the system view registry. */

@@ -20,6 +20,7 @@ import type { RoleRecord } from '../catalog/role-record.js'
 import type { RoleDirectory } from '../catalog/role-directory.js'
 import type { NodeRole } from '../cluster/node-role.js'
 import type { MembershipHost } from '../cluster/peer-members.js'
+import type { PlannedShard } from '../placement/rebalance-plan.js'
 import type { TableChangeSource } from './table-change-source.js'
 
 import type { TriggerCall, UserFunction } from '../catalog/function-def.js'
@@ -106,6 +107,8 @@ export interface ExecCtx {
   tableChanges?: TableChangeSource
   /** The node server's identity, join tokens and browser tokens; undefined without one. */
   membership?: MembershipHost
+  /** The rebalance plan of a table (concord_rebalance_plan, placement/rebalance-plan.ts); absent where none can be made. */
+  rebalancePlan?(table: string): PlannedShard[]
   /**
    * pg_sleep: asks the session to wait `ms` before the statement's result is returned
    * (the executor is synchronous; the session waits asynchronously, so other clients run,

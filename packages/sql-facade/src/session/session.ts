@@ -38,6 +38,8 @@ import { TransactionRows, type RowReadObserver, type RowRestriction } from '../r
 import type { TableChangeSource } from '../runtime/table-change-source.js'
 import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
+import { fetchShardSizes, type ShardSize } from '../placement/shard-sizes.js'
+import { rebalancePlan, rebalanceTarget, startRebalance } from '../placement/rebalance-job.js'
 import { forwardWrite, notForwardable, unheldWriteTargets } from '../placement/write-forwarding.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
 import { callUserFunction, callUserSetFunction } from '../exec/user-function.js'
@@ -133,6 +135,8 @@ export interface SessionHost {
   readonly notifications: NotificationHub
   /** The node's table change feed (concord_changes, live/change-feed.ts). */
   readonly tableChanges: TableChangeSource
+  /** Placed shards' sizes as their holders last reported them (measureShards). */
+  shardSizes: ReadonlyMap<string, ShardSize>
 }
 
 /** Who a session is, and how it answers catalog probes; a wire server sets them per connection. */
@@ -472,6 +476,7 @@ export class Session {
       try {
         const remote = new RemoteRows(this.db.region, (info) => this.db.replica.holdsWhole(info))
         await this.prepareTemp(stmt)
+        await this.measureShards(stmt)
         await this.federate(stmt, remote)
         this.pendingSleepMs = 0
         r = await this.runWaitingForIds(stmt, params, remote)
@@ -532,6 +537,32 @@ export class Session {
       this.notifications.abort()
       throw e
     }
+  }
+
+  /**
+   * Before a statement that plans a rebalance (REBALANCE SHARDS, concord_rebalance_plan):
+   * asks the holders of every placed shard for its size (placement/shard-sizes.ts).
+   */
+  private async measureShards(stmt: Statement): Promise<void> {
+    if (stmt.kind !== 'rebalance' && !/concord_rebalance_plan/i.test(stmt.text)) return
+    const r = this.db.replica
+    const shards = r.tables().flatMap((t) => r.placedShards(t).map((p) => ({ id: p.id, nodes: p.placement.nodes })))
+    this.db.shardSizes = await fetchShardSizes(r, shards)
+  }
+
+  /**
+   * ALTER TABLE .. REBALANCE SHARDS: starts the moves of the table's plan as a background
+   * job (placement/rebalance-job.ts) and returns; pg_stat_concord_rebalance shows them.
+   */
+  private rebalanceShards(table: string): StatementResult {
+    if (this.block) throw new SqlError(SqlState.activeSqlTransaction, 'ALTER TABLE .. REBALANCE SHARDS cannot run inside a transaction block')
+    if (!this.currentRole().superuser) throw new SqlError(SqlState.insufficientPrivilege, 'must be superuser to rebalance shards')
+    const r = this.db.replica
+    r.transact((tx) => {
+      const root = rebalanceTarget(tx, table)
+      startRebalance(r, tx, root, rebalancePlan(r, tx, root, this.db.shardSizes), r.clock.now(), r.now())
+    })
+    return utility('ALTER TABLE')
   }
 
   /**
@@ -679,7 +710,7 @@ export class Session {
       if (node && ('VariableSetStmt' in node || 'VariableShowStmt' in node || 'AlterSystemStmt' in node || 'DiscardStmt' in node)) {
         return { result: this.settingStatement(node), durable: true }
       }
-      if (stmt.kind === 'rebalance') throw new SqlError(SqlState.featureNotSupported, 'ALTER TABLE .. REBALANCE SHARDS is not supported yet')
+      if (stmt.kind === 'rebalance') return { result: this.rebalanceShards(stmt.table), durable: true }
       if (node && 'VacuumStmt' in node && node.VacuumStmt.is_vacuumcmd && this.block) {
         throw new SqlError(SqlState.activeSqlTransaction, 'VACUUM cannot run inside a transaction block')
       }
@@ -997,6 +1028,7 @@ export class Session {
       listeningChannels: () => this.notifications.listening(),
       tableChanges: this.db.tableChanges,
       ...(this.db.membership !== undefined ? { membership: this.db.membership } : {}),
+      rebalancePlan: (table) => rebalancePlan(db.replica, tx, rebalanceTarget(tx, table), db.shardSizes),
       processId: this.processId,
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
