@@ -6,13 +6,12 @@
  * administrator by the PeerId a refused joiner printed. Real processes on 127.0.0.1.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ConcordProcess, until } from './concord-process.js'
+import { useNodeProcesses } from './node-processes.fixture.js'
 
 const CLI = fileURLToPath(new URL('../../packages/node-server/src/cli.ts', import.meta.url))
 const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href
@@ -29,19 +28,7 @@ async function concord(args: string[]): Promise<{ code: number; out: string }> {
   }
 }
 
-let dir: string
-const procs: ConcordProcess[] = []
-
-afterAll(async () => {
-  await Promise.all(procs.map((p) => p.stop()))
-  if (dir) rmSync(dir, { recursive: true, force: true })
-})
-
-async function started(p: Promise<ConcordProcess>): Promise<ConcordProcess> {
-  const proc = await p
-  procs.push(proc)
-  return proc
-}
+const { dir, started } = useNodeProcesses('concord-admit-')
 
 const printedToken = (p: ConcordProcess): string => /--join-token ([A-Za-z0-9_-]{43})/.exec(p.out)![1]!
 const printedPeerId = (p: ConcordProcess): string => /peer id: +(\S+)/.exec(p.out)![1]!
@@ -55,8 +42,6 @@ async function rows(p: ConcordProcess): Promise<number> {
 }
 
 describe('concord admit', () => {
-  dir = mkdtempSync(join(tmpdir(), 'concord-admit-'))
-
   it('redeems a join token for a data directory, and adds a node by its peer id', async () => {
     const first = await started(ConcordProcess.start({ dataDir: join(dir, 'first'), nodeId: 'first' }))
     // The member list on: the first node lists itself.

@@ -5,25 +5,13 @@
  * its writes reach the node; a node told to listen for peers beyond loopback creates a
  * key and prints the join command that carries it. Real processes on 127.0.0.1.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ConcordProcess, until } from './concord-process.js'
+import { useNodeProcesses } from './node-processes.fixture.js'
 
-let dir: string
-const procs: ConcordProcess[] = []
-
-afterAll(async () => {
-  await Promise.all(procs.map((p) => p.stop()))
-  if (dir) rmSync(dir, { recursive: true, force: true })
-})
-
-async function started(p: Promise<ConcordProcess>): Promise<ConcordProcess> {
-  const proc = await p
-  procs.push(proc)
-  return proc
-}
+const { dir, started } = useNodeProcesses('concord-closed-')
 
 async function tables(p: ConcordProcess): Promise<string[]> {
   const r = await p.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
@@ -38,8 +26,6 @@ function printedKey(p: ConcordProcess): string {
 }
 
 describe('closed by default', () => {
-  dir = mkdtempSync(join(tmpdir(), 'concord-closed-'))
-
   it('a password-protected node keys its peer port: a joiner without the key reads nothing and writes nothing', async () => {
     const passwordFile = join(dir, 'password')
     writeFileSync(passwordFile, 's3cret\n', { mode: 0o600 })

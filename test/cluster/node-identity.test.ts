@@ -8,25 +8,12 @@
  * the real node's session stays up, and nothing the impostor writes reaches a member.
  * Real processes on 127.0.0.1.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ConcordProcess, until } from './concord-process.js'
+import { useNodeProcesses } from './node-processes.fixture.js'
 
-let dir: string
-const procs: ConcordProcess[] = []
-
-afterAll(async () => {
-  await Promise.all(procs.map((p) => p.stop()))
-  if (dir) rmSync(dir, { recursive: true, force: true })
-})
-
-async function started(p: Promise<ConcordProcess>): Promise<ConcordProcess> {
-  const proc = await p
-  procs.push(proc)
-  return proc
-}
+const { dir, started } = useNodeProcesses('concord-identity-')
 
 /** The join token a node printed at start, or the fresh one it logged after the last use. */
 function latestToken(p: ConcordProcess): string {
@@ -48,8 +35,6 @@ async function ids(p: ConcordProcess, table: string): Promise<number[] | null> {
 }
 
 describe('node ids bound to peer ids', () => {
-  dir = mkdtempSync(join(tmpdir(), 'concord-identity-'))
-
   it('a member started with another node\'s --node-id is refused as that node; its writes never apply', async () => {
     const alpha = await started(ConcordProcess.start({ dataDir: join(dir, 'alpha'), nodeId: 'alpha' }))
     await alpha.query('CREATE TABLE t (id INT PRIMARY KEY)')
