@@ -22,7 +22,7 @@ export interface SchemaDef {
   owner: string
 }
 
-interface SchemaSource {
+export interface SchemaSource {
   getCatalog(kind: string, name: string): Json | undefined
   listCatalog(kind: string): Array<[string, Json]>
 }

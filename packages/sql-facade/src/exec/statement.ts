@@ -5,7 +5,7 @@
 import { execCreateSchema } from './schema-ddl.js'
 import { inheritanceDescendants } from '../catalog/table-inheritance.js'
 import { execReindex } from './reindex.js'
-import type { DeleteStmt, DoStmt, Node, UpdateStmt, WithClause } from 'libpg-query'
+import type { DeleteStmt, DoStmt, UpdateStmt, WithClause } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
 import { planSelect } from '../plan/select.js'
@@ -49,7 +49,7 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
   if (stmt.kind === 'pg') {
     // Names in a user schema never reach code that resolves by the last name only.
     const checked = checkUserSchemaNames(stmt.node, exec.tx)
-    if (checked.empty) return utility(`DROP ${dropKind(stmt.node)}`, checked.notices)
+    if (checked.skippedCommand !== null) return utility(checked.skippedCommand, checked.notices)
     if (checked.node !== stmt.node) stmt = { ...stmt, node: checked.node }
     skipped = checked.notices
   }
@@ -65,12 +65,6 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
   if (exec.depth > 0 || notices.length === start) return named
   const raised = notices.splice(start)
   return { ...named, notices: [...raised, ...(named.notices ?? [])] }
-}
-
-/** The command tag's object word of a DROP statement (TABLE, VIEW, ..). */
-function dropKind(node: Node): string {
-  const type = 'DropStmt' in node ? node.DropStmt.removeType : undefined
-  return (type ?? 'OBJECT_TABLE').replace(/^OBJECT_/, '').replace(/_/g, ' ')
 }
 
 /**

@@ -10,6 +10,7 @@ import { callPlpgsql, callPlpgsqlSet } from './plpgsql.js'
 import { RowValue } from '../types/scalar-value.js'
 import { coerce } from '../expr/coerce.js'
 import { Scope } from '../relation/scope.js'
+import type { Relation } from '../relation/relation.js'
 import { parseScript } from '../parser/parse.js'
 import { planSelect } from '../plan/select.js'
 import { rootPlanCtx } from './plan-root.js'
@@ -35,15 +36,21 @@ function bodyOf(def: UserFunction): SelectStmt {
   return stmt
 }
 
-export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType, trigger?: TriggerCall): RtValue {
-  if (def.strict && args.some((a) => a === null)) return null
-  if (def.language === 'plpgsql') return callPlpgsql(ctx, def, argTypes, args, result, trigger)
+/** A LANGUAGE SQL body's last SELECT, run with the call's arguments as its parameters. */
+function runSqlBody(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[]): { rel: Relation; rows: RtValue[][] } {
   if (ctx.depth >= MAX_DEPTH) throw new SqlError(SqlState.statementTooComplex, 'stack depth limit exceeded')
   const stmt = bodyOf(def)
   const inner: ExecCtx = { ...ctx, params: args, paramTypes: argTypes, depth: ctx.depth + 1 }
   const scope = new Scope(def.args.map((a, i) => ({ name: a.name ?? `$${i + 1}`, table: def.name, type: argTypes[i]! })))
   const rel = planSelect(stmt, rootPlanCtx(inner), scope)
   const rows = rel.rows({ row: args, outer: null })
+  return { rel, rows }
+}
+
+export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType, trigger?: TriggerCall): RtValue {
+  if (def.strict && args.some((a) => a === null)) return null
+  if (def.language === 'plpgsql') return callPlpgsql(ctx, def, argTypes, args, result, trigger)
+  const { rel, rows } = runSqlBody(ctx, def, argTypes, args)
   if (rows.length === 0 || rel.columns.length === 0) return null
   const col = rel.columns[0]!
   return coerce({ type: col.type, eval: () => rows[0]![0]! }, result, 'assignment', ctx.nowMicros).eval({ row: [], outer: null })
@@ -53,12 +60,7 @@ export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlT
 export function callUserSetFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue[] {
   if (def.strict && args.some((a) => a === null)) return []
   if (def.language === 'plpgsql') return callPlpgsqlSet(ctx, def, argTypes, args, result)
-  if (ctx.depth >= MAX_DEPTH) throw new SqlError(SqlState.statementTooComplex, 'stack depth limit exceeded')
-  const stmt = bodyOf(def)
-  const inner: ExecCtx = { ...ctx, params: args, paramTypes: argTypes, depth: ctx.depth + 1 }
-  const scope = new Scope(def.args.map((a, i) => ({ name: a.name ?? `$${i + 1}`, table: def.name, type: argTypes[i]! })))
-  const rel = planSelect(stmt, rootPlanCtx(inner), scope)
-  const rows = rel.rows({ row: args, outer: null })
+  const { rel, rows } = runSqlBody(ctx, def, argTypes, args)
   if (result.id === 'void') return rows.map(() => null)
   if (result.fields) {
     const fields = result.fields

@@ -13,16 +13,10 @@
  */
 import type { DropStmt, Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { schemaExists } from '../catalog/schema-def.js'
-import type { Json } from '@concord/core'
+import { schemaExists, type SchemaSource } from '../catalog/schema-def.js'
 
 /** Schemas whose names the statement code resolves itself. */
 const RESOLVED = new Set(['public', 'pg_catalog', 'information_schema', 'pg_temp'])
-
-interface SchemaSource {
-  getCatalog(kind: string, name: string): Json | undefined
-  listCatalog(kind: string): Array<[string, Json]>
-}
 
 function userSchema(schema: string | undefined): schema is string {
   return schema !== undefined && !RESOLVED.has(schema) && !schema.startsWith('pg_temp_')
@@ -132,8 +126,8 @@ export interface SchemaCheckedStatement {
   node: Node
   /** PostgreSQL's "does not exist, skipping" notices for skipped DROP objects. */
   notices: string[]
-  /** Every object of a DROP was skipped: nothing is left to run. */
-  empty: boolean
+  /** Every object of a DROP was skipped, nothing is left to run: the command tag to answer with. */
+  skippedCommand: string | null
 }
 
 /** Refuses (or, for DROP IF EXISTS, skips) every name the statement qualifies by a user schema. */
@@ -143,15 +137,16 @@ export function checkUserSchemaNames(node: Node, tx: SchemaSource): SchemaChecke
   if ('DropStmt' in node) {
     const notices: string[] = []
     const drop = dropWithoutUserSchemas(node.DropStmt, tx, notices)
-    if (drop === node.DropStmt) return { node, notices, empty: false }
-    return { node: { DropStmt: drop }, notices, empty: (drop.objects ?? []).length === 0 }
+    if (drop === node.DropStmt) return { node, notices, skippedCommand: null }
+    const skippedCommand = (drop.objects ?? []).length === 0 ? `DROP ${objectKind(drop.removeType).toUpperCase()}` : null
+    return { node: { DropStmt: drop }, notices, skippedCommand }
   }
-  if ('CreateSchemaStmt' in node || 'AlterObjectSchemaStmt' in node) return { node, notices: [], empty: false }
+  if ('CreateSchemaStmt' in node || 'AlterObjectSchemaStmt' in node) return { node, notices: [], skippedCommand: null }
   const commented = 'CommentStmt' in node && node.CommentStmt.object ? dropObjectSchema(node.CommentStmt.object, node.CommentStmt.objtype) : undefined
   if (commented) {
     if (!schemaExists(tx, commented.schema)) throw new SqlError(SqlState.invalidSchemaName, `schema "${commented.schema}" does not exist`)
     throw new SqlError(SqlState.undefinedTable, `relation "${commented.schema}.${commented.name}" does not exist`)
   }
   refuseReferences(node, tx)
-  return { node, notices: [], empty: false }
+  return { node, notices: [], skippedCommand: null }
 }
