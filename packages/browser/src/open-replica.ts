@@ -86,6 +86,8 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
       region: options.region ?? 'default',
       storage,
       transport,
+      // Offline-first: the page answers from its own rows and shows sync status (ConnectionMonitor).
+      answerBeforeCatchUp: true,
       ...(options.scheduler ? { scheduler: options.scheduler } : {}),
       ...(options.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: options.antiEntropyIntervalMs } : {}),
     })

@@ -111,6 +111,12 @@ export interface ReplicaOptions {
   region?: string
   storage?: Storage
   transport?: Transport
+  /**
+   * Answer from local rows at once even on empty storage (no catch-up wait for a brand-new
+   * joiner, placement/join-catch-up.ts): for offline-first replicas (the browser), whose
+   * application shows sync status itself. Default false.
+   */
+  answerBeforeCatchUp?: boolean
   /** Wall clock in milliseconds; default Date.now. */
   clock?: () => number
   /** Uniform random in [0, 1); default Math.random. */

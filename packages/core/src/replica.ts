@@ -197,8 +197,10 @@ export class Replica {
   static async open(options: ReplicaOptions): Promise<Replica> {
     const r = new Replica(options)
     await r.load()
-    // A brand-new joiner: empty storage (no member, no table) and peers to catch up from.
-    const joining = options.transport !== undefined && r.listCatalog('member').length === 0 && r.catalog.tables().length === 0
+    // A brand-new joiner: empty storage (no member, no table) and peers to catch up from,
+    // unless it is an offline-first replica that answers from what it holds.
+    const joining = options.transport !== undefined && options.answerBeforeCatchUp !== true
+      && r.listCatalog('member').length === 0 && r.catalog.tables().length === 0
     r.housekeeper.registerMembership(joining)
     r.scheduleJoinMarks()
     r.housekeeper.start()

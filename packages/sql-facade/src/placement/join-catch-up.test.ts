@@ -108,4 +108,19 @@ describe('a brand-new node joining a region that holds a table', () => {
     cluster.heal()
     await cluster.close()
   })
+
+  it('an offline-first replica (answerBeforeCatchUp, as the browser opens) answers from the rows it has, without waiting', async () => {
+    const cluster = await clusterWithTable(1675)
+    const w2 = await cluster.addNode({ id: 'w2', region: 'us-west', options: { ...SMALL_MESSAGES, answerBeforeCatchUp: true } })
+    for (let step = 0; step < 2_000 && w2.replica.table('t') === undefined; step++) await cluster.advance(1)
+    const held = w2.replica.rowCount('t')
+    expect(held).toBeLessThan(ROWS)
+    cluster.partition(['w2'], ['w1', 'e'])
+    // Its own rows, at once: the page shows its sync status; a server node would refuse (test above).
+    expect((await cluster.run(w2.query('SELECT count(*)::int AS k FROM t'))).rows).toEqual([{ k: held }])
+    cluster.heal()
+    await cluster.settle()
+    expect((await cluster.run(w2.query('SELECT count(*)::int AS k FROM t'))).rows).toEqual([{ k: ROWS }])
+    await cluster.close()
+  })
 })
