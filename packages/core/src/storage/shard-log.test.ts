@@ -10,9 +10,9 @@ import { MemoryStorage } from './memory-storage.js'
 
 class CountingStorage extends MemoryStorage {
   compactions = 0
-  override compact(shard: string, snapshot: StoredRecord): void {
+  override compact(shard: string, snapshot: StoredRecord): Promise<void> {
     this.compactions++
-    super.compact(shard, snapshot)
+    return super.compact(shard, snapshot)
   }
 }
 
