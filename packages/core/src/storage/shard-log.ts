@@ -8,12 +8,7 @@
  * - Records reach storage in the order their transactions ran, in batches (one `append`
  *   per flush, atomic across its shards).
  * - A shard's log is rewritten as one snapshot once it holds `COMPACT_AFTER_RECORDS`
- *   records and the bytes appended since its last snapshot reach `COMPACT_BYTES_SHARE`
- *   of that snapshot's size, or once it holds `COMPACT_AT_RECORDS` records whatever
- *   their size: a snapshot encodes the shard's whole state, so a shard of 100,000 rows
- *   updated a row at a time is rewritten in proportion to what changed, not every 2,000
- *   small updates (which cost a tenth of the node's CPU under pgbench tpcb-like). The
- *   snapshot is taken in the same synchronous step as the `compact` call, so
+ *   records. The snapshot is taken in the same synchronous step as the `compact` call, so
  *   it contains every update appended before it (durable or still in flight); appends
  *   issued later come after it. Whatever order storage commits them in, nothing is lost.
  * - A snapshot retried after a storage failure is taken afresh (see StorageOp.retry).
@@ -22,12 +17,8 @@ import type { Scheduler, Storage, StoredRecord } from '../api.js'
 import type { ConcordError } from '../errors/concord-error.js'
 import { StorageQueue } from './storage-queue.js'
 
-/** Update records per shard before its storage log may be compacted into one snapshot. */
+/** Update records per shard before its storage log is compacted into one snapshot. */
 const COMPACT_AFTER_RECORDS = 2000
-/** Update records per shard at which its log is compacted whatever their size (bounds a replay at load). */
-const COMPACT_AT_RECORDS = 20_000
-/** Bytes appended since a shard's last snapshot, as a share of that snapshot's size, before its log is compacted. */
-const COMPACT_BYTES_SHARE = 0.25
 
 /** Records taken for one append. */
 export type RecordBatch = Array<{ shard: string; record: StoredRecord }>
@@ -41,10 +32,6 @@ export class ShardLog {
   private unpersisted: RecordBatch = []
   /** Records per shard since its last snapshot. */
   private readonly recordCounts = new Map<string, number>()
-  /** Bytes of the records appended per shard since its last snapshot by this log. */
-  private readonly appendedBytes = new Map<string, number>()
-  /** Size of each shard's last snapshot written by this log (unknown after a load: 0, the record count alone decides). */
-  private readonly snapshotBytes = new Map<string, number>()
 
   constructor(storage: Storage, scheduler: Scheduler, stateOf: (shard: string) => StoredRecord | undefined) {
     this.storage = storage
@@ -77,10 +64,7 @@ export class ShardLog {
 
   /** Appends a batch taken by `take`; `done` runs once it is durable (then the log may be compacted). */
   append(batch: RecordBatch, done: () => void): void {
-    for (const { shard, record } of batch) {
-      this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
-      this.appendedBytes.set(shard, (this.appendedBytes.get(shard) ?? 0) + record.data.length)
-    }
+    for (const { shard } of batch) this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
     const shards = [...new Set(batch.map((b) => b.shard))]
     this.queue.store({
       kind: 'append',
@@ -101,8 +85,6 @@ export class ShardLog {
   /** Replaces `shard`'s log by `snapshot`; a retry takes the shard's state afresh. */
   snapshot(shard: string, snapshot: StoredRecord): void {
     this.recordCounts.set(shard, 1)
-    this.appendedBytes.set(shard, 0)
-    this.snapshotBytes.set(shard, snapshot.data.length)
     this.queue.store({ kind: 'snapshot', shards: [shard], run: () => this.storage.compact(shard, snapshot), retry: this.freshSnapshot(shard) })
   }
 
@@ -189,9 +171,7 @@ export class ShardLog {
   /** Rewrites the logs of the batch's shards that hold many records as one snapshot each. */
   private compactLogs(batch: RecordBatch): void {
     for (const { shard } of batch) {
-      const records = this.recordCounts.get(shard) ?? 0
-      if (records < COMPACT_AFTER_RECORDS) continue
-      if (records < COMPACT_AT_RECORDS && (this.appendedBytes.get(shard) ?? 0) < (this.snapshotBytes.get(shard) ?? 0) * COMPACT_BYTES_SHARE) continue
+      if ((this.recordCounts.get(shard) ?? 0) < COMPACT_AFTER_RECORDS) continue
       const state = this.stateOf(shard)
       if (state === undefined) continue
       this.snapshot(shard, state)
