@@ -88,3 +88,29 @@ describe('GossipTopics: origins bound to signers', () => {
     expect(delivered).toEqual(['node-b'])
   })
 })
+
+describe('GossipTopics: publishing', () => {
+  class CountingPubsub extends FakePubsub {
+    subscribers: string[] = []
+    readonly sent: Uint8Array[] = []
+    getSubscribers(): string[] {
+      return this.subscribers
+    }
+    override async publish(_topic?: string, data?: Uint8Array): Promise<void> {
+      this.sent.push(data!)
+    }
+  }
+
+  it('builds no message while no peer is subscribed to the topic, and publishes once one is', () => {
+    const topics = new GossipTopics({ nodeId: 'node-a', maxMessageBytes: 1 << 20 }, { message: () => {}, log: () => {} })
+    const pubsub = new CountingPubsub()
+    topics.attach(pubsub as unknown as GossipSub, 'PEER-A')
+    topics.subscribe('concord')
+    topics.publish('concord', new Uint8Array([1]))
+    expect(pubsub.sent).toHaveLength(0)
+    pubsub.subscribers = ['PEER-B']
+    topics.publish('concord', new Uint8Array([2]))
+    expect(pubsub.sent).toHaveLength(1)
+    expect(topics.counters).toMatchObject({ published: 1, unheard: 1 })
+  })
+})

@@ -12,6 +12,11 @@
  * counted, logged once per signer and origin, never delivered and never relayed by this
  * node (gossipsub also lowers the score of the peer it came from).
  *
+ * A message no peer is subscribed to is not built: gossipsub would sign it (an Ed25519
+ * signature per commit, the largest per-commit cost of a node with no peers) and send it
+ * to nobody. A peer that subscribes later gets those writes by anti-entropy, as it gets
+ * every write made before it connected.
+ *
  * Invariants: the judgement is a pure function of the message and the hooks, so the
  * listener repeats it silently (a message reaching it without passing the validator is
  * dropped just the same); at most MAX_LOGGED_REFUSALS refusals are logged.
@@ -21,6 +26,8 @@ import { decodeGossipEnvelope, encodeGossipEnvelope } from './gossip-envelope.js
 
 export interface GossipCounters {
   published: number
+  /** Messages not built because no peer was subscribed to their topic. */
+  unheard: number
   received: number
   dropped: number
   rejected: number
@@ -47,7 +54,7 @@ type Verdict =
   | { ok: false; kind: 'author' | 'malformed' | 'origin'; why: string; author?: string; origin?: string }
 
 export class GossipTopics {
-  readonly counters: GossipCounters = { published: 0, received: 0, dropped: 0, rejected: 0, originsRefused: 0 }
+  readonly counters: GossipCounters = { published: 0, unheard: 0, received: 0, dropped: 0, rejected: 0, originsRefused: 0 }
   private readonly topics = new Set<string>()
   private pubsub?: GossipSub
   private selfPeerId: string | undefined
@@ -83,6 +90,10 @@ export class GossipTopics {
     if (data.length > this.options.maxMessageBytes) {
       this.counters.dropped++
       this.hooks.log('warn', `dropped a ${data.length}-byte gossip message: larger than ${this.options.maxMessageBytes}`)
+      return
+    }
+    if (pubsub.getSubscribers(topic).length === 0) {
+      this.counters.unheard++
       return
     }
     this.counters.published++

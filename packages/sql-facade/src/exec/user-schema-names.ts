@@ -10,10 +10,16 @@
  * - reading or writing a relation there: 42P01 `relation "s.t" does not exist`;
  * - calling a function or naming a type there: 3F000 / 42883 / 42704;
  * - DROP: 3F000 / 42P01, or with IF EXISTS the object is skipped with PostgreSQL's notice.
+ *
+ * A tree that passes unchanged passes whatever the catalog holds (the catalog is read only
+ * to word a refusal), and so does every tree of its literal template (literals name no
+ * relation, function or type): such trees are remembered by their template's tree, so a
+ * statement run again is not walked again.
  */
 import type { DropStmt, Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { schemaExists, type SchemaSource } from '../catalog/schema-def.js'
+import { sharedNode } from '../parser/literal-template.js'
 
 /** Schemas whose names the statement code resolves itself. */
 const RESOLVED = new Set(['public', 'pg_catalog', 'information_schema', 'pg_temp'])
@@ -130,8 +136,19 @@ export interface SchemaCheckedStatement {
   skippedCommand: string | null
 }
 
+/** Trees (by their template's tree, see sharedNode) that passed unchanged: they pass again. */
+const passed = new WeakSet<object>()
+
 /** Refuses (or, for DROP IF EXISTS, skips) every name the statement qualifies by a user schema. */
 export function checkUserSchemaNames(node: Node, tx: SchemaSource): SchemaCheckedStatement {
+  const shape = sharedNode(node)
+  if (passed.has(shape)) return { node, notices: [], skippedCommand: null }
+  const checked = checkNames(node, tx)
+  if (checked.node === node && checked.notices.length === 0 && checked.skippedCommand === null) passed.add(shape)
+  return checked
+}
+
+function checkNames(node: Node, tx: SchemaSource): SchemaCheckedStatement {
   const created = createdSchema(node)
   if (userSchema(created)) refuseCreate(tx, created)
   if ('DropStmt' in node) {

@@ -501,10 +501,19 @@ export class Session {
     }
   }
 
+  /** The last style built, with the setting values it was built from (read twice per statement). */
+  private lastStyle: { dateStyle: string; intervalStyle: string; floatDigits: string; style: DateTimeStyle } | null = null
+
   /** The session's DateStyle and IntervalStyle, which its statements run and print their results in. */
   private dateTimeStyle(): DateTimeStyle {
-    return dateTimeStyleOf(this.settings.show('datestyle') ?? 'ISO, MDY', this.settings.show('intervalstyle') ?? 'postgres',
-      Number(this.settings.show('extra_float_digits') ?? '1'))
+    const dateStyle = this.settings.show('datestyle') ?? 'ISO, MDY'
+    const intervalStyle = this.settings.show('intervalstyle') ?? 'postgres'
+    const floatDigits = this.settings.show('extra_float_digits') ?? '1'
+    const last = this.lastStyle
+    if (last !== null && last.dateStyle === dateStyle && last.intervalStyle === intervalStyle && last.floatDigits === floatDigits) return last.style
+    const style = dateTimeStyleOf(dateStyle, intervalStyle, Number(floatDigits))
+    this.lastStyle = { dateStyle, intervalStyle, floatDigits, style }
+    return style
   }
 
   /** Builds a result in the session's styles (its dates and intervals are printed here). */

@@ -62,6 +62,9 @@ interface Snapshot {
 /** Catalog values `stored` keeps at once, at most (custom placeholders make the names open-ended). */
 const MAX_STORED_VALUES = 256
 
+/** Answers `show` keeps at once, at most (the same open-ended names). */
+const MAX_SHOWN_VALUES = 256
+
 export class Settings {
   private session = new Map<string, string>()
   /** SET LOCAL values, dropped when the transaction block ends. */
@@ -72,6 +75,18 @@ export class Settings {
   /** Node and cluster values read from the catalog at `storedVersion` (the catalog version). */
   private readonly storedValues = new Map<string, string | undefined>()
   private storedVersion = -1
+  /**
+   * `show`'s answers while neither the catalog version nor the session's own values moved:
+   * every statement reads several parameters (DateStyle, IntervalStyle, statement_timeout,
+   * search_path, the ParameterStatus set ..), and each answer otherwise walks the
+   * definitions, the block's values and the catalog. Read-only parameters are not kept
+   * (the session and the node's role decide them, see setDynamic).
+   */
+  private readonly shown = new Map<string, string>()
+  private shownVersion = -1
+  private shownChanges = -1
+  /** Bumped by every change of the session's own values (SET, RESET, block end, rollback), so `shown` is dropped. */
+  private changes = 0
   /** Read-only parameters the session decides (transaction_read_only ..), see setDynamic. */
   private dynamic: ((key: string) => string | undefined) | null = null
 
@@ -148,6 +163,21 @@ export class Settings {
   }
 
   show(name: string, missingOk = false): string | null {
+    const version = this.replica.catalogVersion
+    if (version !== this.shownVersion || this.changes !== this.shownChanges || this.shown.size >= MAX_SHOWN_VALUES) {
+      this.shown.clear()
+      this.shownVersion = version
+      this.shownChanges = this.changes
+    }
+    const hit = this.shown.get(name)
+    if (hit !== undefined) return hit
+    const value = this.lookup(name, missingOk)
+    if (value !== null && parameterDef(name.toLowerCase())?.readonly !== true) this.shown.set(name, value)
+    return value
+  }
+
+  /** A parameter's value as the session sees it now (`show` without its memo). */
+  private lookup(name: string, missingOk: boolean): string | null {
     const key = name.toLowerCase()
     if (key === 'all') return null
     const d = parameterDef(key)
@@ -214,6 +244,15 @@ export class Settings {
   }
 
   private assign(key: string, name: string, value: string | null, isLocal: boolean): { writes: CatalogWrite[]; warning?: string } {
+    try {
+      return this.assignNow(key, name, value, isLocal)
+    } finally {
+      // After the change: assignNow reads the old value through `show`.
+      this.changes++
+    }
+  }
+
+  private assignNow(key: string, name: string, value: string | null, isLocal: boolean): { writes: CatalogWrite[]; warning?: string } {
     const d = this.def(key)
     if (d.readonly) throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`)
     const v = value === null ? null : normalizeValue(key, d, value, this.show(key, true) ?? d.default)
@@ -273,6 +312,7 @@ export class Settings {
     for (const m of [this.session, this.local]) {
       for (const k of [...m.keys()]) if (!keepRoles || (k !== 'role' && k !== 'session_authorization')) m.delete(k)
     }
+    this.changes++
   }
 
   /** DISCARD ALL: like RESET ALL and SET SESSION AUTHORIZATION DEFAULT, but not in a transaction block. */
@@ -289,6 +329,7 @@ export class Settings {
     this.session = new Map(s.session)
     this.local = new Map(s.local)
     this.pending = new Map(s.pending)
+    this.changes++
   }
 
   beginTransaction(): void {
@@ -324,6 +365,7 @@ export class Settings {
     this.stack = null
     this.local.clear()
     this.pending.clear()
+    this.changes++
   }
 
   /** Every known parameter with its value and scope (SHOW ALL, pg_settings). */
