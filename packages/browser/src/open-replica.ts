@@ -13,6 +13,7 @@ import { encodeRowKey, type Scheduler, type Value } from '@concord/core'
 import { IdbStorage } from './storage/idb-storage.js'
 import { BrowserTransport, type BrowserTransportOptions } from './transport/browser-transport.js'
 import { ConnectionMonitor, type ConnectionState } from './status/connection-monitor.js'
+import { RowCheckpoint } from './storage/row-checkpoint.js'
 
 export interface OpenReplicaOptions {
   /** Replica name: one IndexedDB database and one node id per name. */
@@ -48,6 +49,12 @@ export interface BrowserExtras {
   goOnline(): Promise<void>
   /** Convenience: the current connection state. */
   status(): ConnectionState
+  /**
+   * Stores the replica's rows now, so the next open (a reload) starts from them instead
+   * of resolving every stored record again; done on its own after a second with no row
+   * change and when the page is hidden. Resolves false if writes are still in flight.
+   */
+  checkpoint(): Promise<boolean>
   /** Whether the row of `table` with this primary key (values in key column order) was written here and no node peer has confirmed it yet. */
   isPending(table: string, key: readonly Value[]): boolean
 }
@@ -98,6 +105,8 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
   }
   const connection = await ConnectionMonitor.create(db.replica, transport)
   const stopWatching = watchBrowserNetwork(transport)
+  const checkpoint = new RowCheckpoint(db.replica, { scheduler: options.scheduler ?? timerScheduler })
+  const stopHiding = watchPageHidden(() => void checkpoint.checkpointNow())
   const close = db.close.bind(db)
   const extras: BrowserExtras = {
     connection,
@@ -105,12 +114,15 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
     goOffline: () => transport.setOnline(false),
     goOnline: () => transport.setOnline(true),
     status: () => connection.state,
+    checkpoint: () => checkpoint.checkpointNow(),
     isPending: (table, key) => connection.pendingKeys(table).has(encodeRowKey(key)),
   }
   Object.defineProperties(db, Object.getOwnPropertyDescriptors(extras))
   Object.defineProperty(db, 'close', {
     value: async () => {
       stopWatching()
+      stopHiding()
+      checkpoint.stop()
       connection.close()
       await close()
       storage.close()
@@ -137,6 +149,27 @@ function watchBrowserNetwork(transport: BrowserTransport): () => void {
     target.removeEventListener('online', onOnline)
     target.removeEventListener('offline', onOffline)
   }
+}
+
+/** Calls `fn` when the page is hidden or being unloaded: the last moment a closing tab reliably gets. */
+function watchPageHidden(fn: () => void): () => void {
+  if (typeof document === 'undefined' || typeof window === 'undefined') return () => {}
+  const onVisibility = (): void => {
+    if (document.visibilityState === 'hidden') fn()
+  }
+  document.addEventListener('visibilitychange', onVisibility)
+  window.addEventListener('pagehide', fn)
+  return () => {
+    document.removeEventListener('visibilitychange', onVisibility)
+    window.removeEventListener('pagehide', fn)
+  }
+}
+
+const timerScheduler: Scheduler = {
+  setTimeout(ms, fn) {
+    const t = setTimeout(fn, ms)
+    return () => clearTimeout(t)
+  },
 }
 
 export class ReplicaInUseError extends Error {

@@ -973,10 +973,30 @@ export class Replica {
    * can issue a log compaction: waited for too). Not when storage fails: the next open
    * then loads every shard from its records.
    */
-  private async storeRowSnapshot(): Promise<void> {
+  private async storeRowSnapshot(): Promise<boolean> {
     for (let i = 0; i < 4 && !this.log.failing && !this.log.isDurable(); i++) await this.log.durable().catch(() => {})
-    if (this.log.failing || !this.log.isDurable()) return
-    this.log.setMeta(ROW_SNAPSHOT_META_KEY, this.rowSnapshot())
+    if (this.log.failing || !this.log.isDurable()) return false
+    this.log.storeRowSnapshot(ROW_SNAPSHOT_META_KEY, this.rowSnapshot())
+    return true
+  }
+
+  /**
+   * Stores the row snapshot now, as a clean close does, for a replica that is seldom
+   * closed cleanly (a page is reloaded or closed without warning): the next open then
+   * starts from its rows while no write came after this one (the next write clears it
+   * first: storage/shard-log.ts). Resolves true once it is durable; false when
+   * `rowSnapshots` is off, writes stay in flight, or storage fails.
+   */
+  async checkpointRows(): Promise<boolean> {
+    if (this.closed || this.options.rowSnapshots === false) return false
+    if (!(await this.storeRowSnapshot())) return false
+    await this.log.durable().catch(() => {})
+    return this.log.holdsRowSnapshot && this.log.isDurable()
+  }
+
+  /** True while storage holds a row snapshot of the replica as it is (`checkpointRows`, a clean close) and nothing was written since. */
+  get rowsCheckpointed(): boolean {
+    return this.log.holdsRowSnapshot
   }
 
   /** The row snapshot of every table shard that qualifies (rows/row-snapshot.ts), for the next open. */

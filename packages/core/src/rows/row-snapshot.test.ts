@@ -146,4 +146,30 @@ describe('row snapshots', () => {
     expect(tableShard(r3, 'u').isDeferred).toBe(true)
     await Promise.all([r2.close(), r3.close()])
   })
+
+  it('a checkpoint while open lets a crashed replica start from its rows; the next write clears it first', async () => {
+    const storage = new MemoryStorage()
+    const r1 = await filled(storage)
+    expect(r1.rowsCheckpointed).toBe(false)
+    expect(await r1.checkpointRows()).toBe(true)
+    expect(r1.rowsCheckpointed).toBe(true)
+    const expected = { t: rowsOf(r1, 't'), u: rowsOf(r1, 'u') }
+    // No close: a page reloaded. The next open serves the checkpointed rows.
+    const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
+    expect(tableShard(r2, 't').isDeferred).toBe(true)
+    expect(rowsOf(r2, 't')).toEqual(expected.t.map((row) => (Object.is(row['n'], -0) ? { ...row, n: 0 } : row)))
+    expect(rowsOf(r2, 'u')).toEqual(expected.u)
+    await r2.close()
+
+    // A write after the checkpoint clears it ahead of its own record: a crash then loads the records.
+    r1.transact((tx) => tx.upsert('u', { k: 'after', w: 2 }))
+    expect(r1.rowsCheckpointed).toBe(false)
+    await r1.durable()
+    expect(storage.getMeta(ROW_SNAPSHOT_META_KEY)?.length ?? 0).toBeLessThan(2)
+    const r3 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
+    expect(tableShard(r3, 'u').isDeferred).toBe(false)
+    expect(r3.get('u', ['after'])).toEqual({ k: 'after', w: 2 })
+    expect(rowsOf(r3, 'u')).toEqual(rowsOf(r1, 'u'))
+    await Promise.all([r1.close(), r3.close()])
+  })
 })

@@ -12,6 +12,9 @@
  *   it contains every update appended before it (durable or still in flight); appends
  *   issued later come after it. Whatever order storage commits them in, nothing is lost.
  * - A snapshot retried after a storage failure is taken afresh (see StorageOp.retry).
+ * - A row snapshot stored while the replica stays open (`storeRowSnapshot`) describes the
+ *   log as it is then; it is cleared, in the queue ahead of it, before the next write of
+ *   any kind, so storage never holds one older than the log.
  */
 import type { Scheduler, Storage, StoredRecord } from '../api.js'
 import type { ConcordError } from '../errors/concord-error.js'
@@ -32,6 +35,8 @@ export class ShardLog {
   private unpersisted: RecordBatch = []
   /** Records per shard since its last snapshot. */
   private readonly recordCounts = new Map<string, number>()
+  /** The metadata key of the row snapshot storage holds now (stored and not yet cleared); null when none. */
+  private heldRowSnapshot: string | null = null
 
   constructor(storage: Storage, scheduler: Scheduler, stateOf: (shard: string) => StoredRecord | undefined) {
     this.storage = storage
@@ -64,6 +69,7 @@ export class ShardLog {
 
   /** Appends a batch taken by `take`; `done` runs once it is durable (then the log may be compacted). */
   append(batch: RecordBatch, done: () => void): void {
+    this.beforeWrite()
     for (const { shard } of batch) this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
     const shards = [...new Set(batch.map((b) => b.shard))]
     this.queue.store({
@@ -84,12 +90,14 @@ export class ShardLog {
 
   /** Replaces `shard`'s log by `snapshot`; a retry takes the shard's state afresh. */
   snapshot(shard: string, snapshot: StoredRecord): void {
+    this.beforeWrite()
     this.recordCounts.set(shard, 1)
     this.queue.store({ kind: 'snapshot', shards: [shard], run: () => this.storage.compact(shard, snapshot), retry: this.freshSnapshot(shard) })
   }
 
   /** Stores a snapshot under a storage id of its own (an overlay); `retry` takes it afresh (nothing if gone). */
   snapshotAs(id: string, snapshot: StoredRecord, retry: () => StoredRecord | undefined): void {
+    this.beforeWrite()
     this.queue.store({
       kind: 'snapshot',
       shards: [id],
@@ -102,11 +110,35 @@ export class ShardLog {
   }
 
   remove(id: string): void {
+    this.beforeWrite()
     this.queue.store({ kind: 'remove', shards: [id], run: () => this.storage.remove(id) })
   }
 
   setMeta(key: string, value: Uint8Array): void {
+    this.beforeWrite()
     this.queue.store({ kind: 'meta', shards: [], run: () => this.storage.setMeta(key, value) })
+  }
+
+  /**
+   * Stores a row snapshot of the log as it is now (the caller checked `isDurable`). It
+   * stays valid until the next write, which clears it first (`beforeWrite`).
+   */
+  storeRowSnapshot(key: string, value: Uint8Array): void {
+    this.setMeta(key, value)
+    this.heldRowSnapshot = key
+  }
+
+  /** True while storage holds a row snapshot stored by `storeRowSnapshot` and no write came after it. */
+  get holdsRowSnapshot(): boolean {
+    return this.heldRowSnapshot !== null
+  }
+
+  /** Clears a held row snapshot ahead of a write that would make it stale. */
+  private beforeWrite(): void {
+    const key = this.heldRowSnapshot
+    if (key === null) return
+    this.heldRowSnapshot = null
+    this.queue.store({ kind: 'meta', shards: [], run: () => this.storage.setMeta(key, new Uint8Array(0)) })
   }
 
   /** At load: the records a shard's log holds. */

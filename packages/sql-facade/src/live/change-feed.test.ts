@@ -49,6 +49,7 @@ describe('concord_changes on one node', () => {
     for (const db of [one, other]) await db.query('CREATE TABLE t (id INT PRIMARY KEY)')
     const p = await positionOf(one, 't')
     expect(await sqlState(other, `SELECT * FROM concord_changes('t', '${p}')`)).toBe('55000')
+    await expect(other.query(`SELECT * FROM concord_changes('t', '${p}')`)).rejects.toThrow(/not from this node's feed .*positions are per node/)
     expect(await sqlState(one, "SELECT * FROM concord_changes('t', 'not a position')")).toBe('22023')
     expect(await sqlState(one, "SELECT * FROM concord_changes('missing', 'x')")).toBe('42P01')
     // A table is followed from its first position on: a position from before does not cover it.
@@ -59,6 +60,21 @@ describe('concord_changes on one node', () => {
     expect(await sqlState(one, `SELECT * FROM concord_changes('u', '${fromU}')`)).toBe(null)
     // A position ahead of the feed is malformed.
     expect(await sqlState(one, `SELECT * FROM concord_changes('t', '${p.replace(/\/\d+$/, '/99')}')`)).toBe('22023')
+    await one.close()
+    await other.close()
+  })
+
+  it("another node's position fails with 55000 even when both nodes draw the same random numbers", async () => {
+    // Seeded nodes (tests, simulations) share a random source: the epoch mixes in the node id.
+    const one = await openDatabase({ nodeId: 'n1', random: () => 0.5 })
+    const other = await openDatabase({ nodeId: 'n2', random: () => 0.5 })
+    for (const db of [one, other]) {
+      await db.query('CREATE TABLE t (id INT PRIMARY KEY)')
+      await db.query('INSERT INTO t VALUES (1)')
+    }
+    const p = await positionOf(one, 't')
+    expect(p.split('/')[0]).not.toBe((await positionOf(other, 't')).split('/')[0])
+    expect(await sqlState(other, `SELECT * FROM concord_changes('t', '${p}')`)).toBe('55000')
     await one.close()
     await other.close()
   })

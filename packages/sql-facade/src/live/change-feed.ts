@@ -6,7 +6,7 @@
  * listeners of `concord_changes_<table>` get each change as a JSON notification.
  *
  * A position is `<feed epoch>/<sequence>`: the epoch (12 hex digits, drawn when the node
- * opens its database) names this feed, the sequence counts changes across all followed
+ * opens its database, mixed with its node id: drawEpoch) names this feed, the sequence counts changes across all followed
  * tables. A table is followed from the first `concord_changes_position(table)` or
  * `LISTEN concord_changes_<table>` on this node until the node stops; its feed keeps the
  * last MAX_CHANGES_PER_TABLE changes.
@@ -117,9 +117,7 @@ export class ChangeFeed implements TableChangeSource {
       this.durableSeq = saved.seq
       for (const t of saved.tables) this.journals.set(t.table, { floor: t.floor, changes: t.changes.slice(), head: 0 })
     } else {
-      let epoch = ''
-      for (let i = 0; i < 12; i++) epoch += Math.floor(replica.random() * 16).toString(16)
-      this.epoch = epoch
+      this.epoch = drawEpoch(replica.nodeId, replica.random)
     }
     this.stop = replica.on('change', (changes) => this.onChanges(changes))
   }
@@ -131,6 +129,12 @@ export class ChangeFeed implements TableChangeSource {
 
   since(table: string, since: string): TableChange[] {
     const seq = this.parse(since)
+    if (seq === FOREIGN) {
+      throw new SqlError(SqlState.objectNotInPrerequisiteState, `change position ${since} is not from this node's feed of "${table}" (epoch ${this.epoch}): positions are per node`, {
+        detail: "It is another node's position, or this node's from before it restarted without its kept feed.",
+        hint: `Read the table again, then follow it from concord_changes_position('${table}').`,
+      })
+    }
     const j = this.journals.get(table)
     if (j === undefined || seq < j.floor) {
       throw new SqlError(SqlState.objectNotInPrerequisiteState, `changes of "${table}" after position ${since} are no longer held on this node`, {
@@ -248,10 +252,32 @@ export class ChangeFeed implements TableChangeSource {
     const m = /^([0-9a-f]{12})\/(\d{1,16})$/.exec(position)
     if (m === null) throw new SqlError(SqlState.invalidParameterValue, `invalid change position: "${position}"`)
     const seq = Number(m[2])
-    if (m[1] !== this.epoch) return -1
+    if (m[1] !== this.epoch) return FOREIGN
     if (seq > this.seq) throw new SqlError(SqlState.invalidParameterValue, `change position ${position} is ahead of this node's feed (${this.format(this.seq)})`)
     return seq
   }
+}
+
+/** `parse`'s answer for a position of another epoch: another node's, or an earlier run's. */
+const FOREIGN = -2
+
+/**
+ * A new feed epoch: 48 random bits mixed with a hash of the node id, so two nodes never
+ * share an epoch even when their random sources agree (seeded tests, simulations), and a
+ * position taken on one node fails on another instead of resuming the wrong feed.
+ */
+function drawEpoch(nodeId: string, random: () => number): string {
+  const bits = fnv1a(nodeId, 0x811c9dc5).toString(16).padStart(8, '0') + fnv1a(nodeId, 0x01000193).toString(16).padStart(8, '0')
+  let epoch = ''
+  for (let i = 0; i < 12; i++) epoch += ((Math.floor(random() * 16) ^ parseInt(bits[i]!, 16)) & 0xf).toString(16)
+  return epoch
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units, from `basis`. */
+function fnv1a(text: string, basis: number): number {
+  let h = basis
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+  return h >>> 0
 }
 
 /** A change notification: position, op and row, the row left out (null, "truncated": true) past the payload limit. */

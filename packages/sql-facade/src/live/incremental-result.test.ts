@@ -43,16 +43,20 @@ describe('incremental live results', () => {
     await db.query('CREATE TABLE u (id INT PRIMARY KEY)')
     const plan = (sql: string) => {
       const n = parseScript(sql)[0]!
-      return n.kind === 'pg' && 'SelectStmt' in n.node ? incrementalPlan(n.node.SelectStmt as unknown as Record<string, unknown>, db.replica) : null
+      return n.kind === 'pg' && 'SelectStmt' in n.node ? incrementalPlan(n.node.SelectStmt as unknown as Record<string, unknown>, db.replica, sql) : null
     }
-    expect(plan('SELECT * FROM t WHERE a > 1 ORDER BY b DESC, id')).toEqual({ table: 't', keyColumns: [{ col: 0, out: 0 }], order: [{ col: 2, desc: true, nullsFirst: true }, { col: 0, desc: false, nullsFirst: false }] })
+    expect(plan('SELECT * FROM t WHERE a > 1 ORDER BY b DESC, id')).toEqual({ table: 't', keyColumns: [{ col: 0, out: 0 }], order: [{ col: 2, desc: true, nullsFirst: true }, { col: 0, desc: false, nullsFirst: false }], window: null })
+    expect(plan('SELECT * FROM t WHERE a > 1 ORDER BY b, id LIMIT $1 OFFSET 20')).toMatchObject({ window: { sql: 'SELECT * FROM t WHERE a > 1 ORDER BY b, id ', count: { param: 1 }, offset: { value: 20 } } })
+    expect(plan('SELECT * FROM t ORDER BY id OFFSET $2 LIMIT ALL')).toMatchObject({ window: { sql: 'SELECT * FROM t ORDER BY id ', count: null, offset: { param: 2 } } })
     expect(plan('SELECT b, t.id AS k FROM t WHERE id = $1')).toMatchObject({ keyColumns: [{ col: 0, out: 1 }] })
     for (const sql of [
       'SELECT a, b FROM t', // no key shown
       'SELECT id, a + 1 FROM t', // an expression
       'SELECT * FROM t WHERE a IN (SELECT id FROM u)', // a subquery
       'SELECT * FROM t WHERE random() < 0.5', // a function
-      'SELECT * FROM t ORDER BY id LIMIT 3',
+      'SELECT * FROM t LIMIT 3', // LIMIT without ORDER BY
+      'SELECT * FROM t ORDER BY id FETCH FIRST 3 ROWS WITH TIES',
+      'SELECT * FROM t ORDER BY id LIMIT 2 + 1', // a bound that is no constant or parameter
       'SELECT DISTINCT * FROM t',
       'SELECT * FROM t, u',
       'SELECT * FROM t ORDER BY a + 1',
@@ -71,6 +75,8 @@ describe('incremental live results', () => {
       { sql: "SELECT id, title, big FROM todos WHERE prio >= $1 AND title LIKE 't%' ORDER BY title NULLS FIRST, id DESC", params: [7], ordered: true, incremental: true },
       { sql: 'SELECT id, prio FROM todos WHERE id = $1', params: [17], ordered: true, incremental: true },
       { sql: 'SELECT id, done FROM todos WHERE done IS NOT TRUE', params: [], ordered: false, incremental: true },
+      { sql: 'SELECT id, prio, title FROM todos WHERE NOT done ORDER BY prio DESC NULLS LAST, id LIMIT 10', params: [], ordered: true, incremental: true },
+      { sql: 'SELECT * FROM todos ORDER BY title, id LIMIT $1 OFFSET $2', params: [20, 5], ordered: true, incremental: true },
       { sql: 'SELECT count(*) AS n, max(prio) AS m FROM todos WHERE done', params: [], ordered: true, incremental: false },
     ]
     const live = []

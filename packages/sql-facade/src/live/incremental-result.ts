@@ -8,8 +8,13 @@
  * Which queries (`incrementalPlan`): one table (not partitioned, not a view), targets that
  * are plain columns (or `*`) including the whole primary key, a WHERE without subqueries
  * or function calls (so no volatile function and no read of another table), ORDER BY
- * plain columns of the table; no DISTINCT, GROUP BY, HAVING, window, LIMIT/OFFSET, set
- * operation, WITH or locking clause. Anything else re-runs whole (live-query.ts).
+ * plain columns of the table; no DISTINCT, GROUP BY, HAVING, window, set operation, WITH
+ * or locking clause. Anything else re-runs whole (live-query.ts).
+ *
+ * `ORDER BY .. LIMIT n [OFFSET m]` (n and m constants or parameters): every row the query
+ * would give without LIMIT/OFFSET is kept (`window.sql`, the query's text cut before
+ * them, is what runs), and the result is the slice [m, m + n) of them, so a row that
+ * leaves the page is replaced by the next one without a whole run.
  *
  * Invariants: `entries` is sorted by the ORDER BY columns (the database's comparison,
  * compare.ts; NULLS as PostgreSQL defaults them), ties by row key; each row key appears
@@ -32,7 +37,12 @@ export interface IncrementalPlan {
   keyColumns: Array<{ col: number; out: number }>
   /** ORDER BY: table column index, descending, nulls first. */
   order: Array<{ col: number; desc: boolean; nullsFirst: boolean }>
+  /** LIMIT/OFFSET: the query without them (run instead), and where its rows are sliced. */
+  window: { sql: string; count: Bound | null; offset: Bound | null } | null
 }
+
+/** A LIMIT or OFFSET value: a constant, or the n-th parameter. */
+type Bound = { value: number } | { param: number }
 
 interface Entry {
   rk: string
@@ -44,8 +54,8 @@ interface Entry {
 type Json = Record<string, unknown>
 
 /** The plan of a parsed SELECT (libpg_query's JSON), or null when it must re-run whole. */
-export function incrementalPlan(select: Json, replica: Replica): IncrementalPlan | null {
-  for (const k of ['distinctClause', 'groupClause', 'havingClause', 'windowClause', 'limitCount', 'limitOffset', 'lockingClause', 'valuesLists', 'withClause', 'intoClause', 'larg', 'rarg']) {
+export function incrementalPlan(select: Json, replica: Replica, sql = ''): IncrementalPlan | null {
+  for (const k of ['distinctClause', 'groupClause', 'havingClause', 'windowClause', 'lockingClause', 'valuesLists', 'withClause', 'intoClause', 'larg', 'rarg']) {
     if (select[k] !== undefined) return null
   }
   if (select.op !== undefined && select.op !== 'SETOP_NONE') return null
@@ -97,7 +107,61 @@ export function incrementalPlan(select: Json, replica: Replica): IncrementalPlan
     const desc = sb.sortby_dir === 'SORTBY_DESC'
     order.push({ col, desc, nullsFirst: sb.sortby_nulls === 'SORTBY_NULLS_DEFAULT' ? desc : sb.sortby_nulls === 'SORTBY_NULLS_FIRST' })
   }
-  return { table: info.name, keyColumns, order }
+  let window: IncrementalPlan['window'] = null
+  if (select.limitCount !== undefined || select.limitOffset !== undefined) {
+    window = limitWindow(select, sql)
+    if (window === null || order.length === 0) return null
+  }
+  return { table: info.name, keyColumns, order, window }
+}
+
+/**
+ * LIMIT/OFFSET as bounds, and the query's text cut before them (they close a SELECT
+ * without a locking clause, so nothing follows them); null for FETCH .. WITH TIES, for
+ * bounds other than constants and parameters, or text that does not read as expected.
+ */
+function limitWindow(select: Json, sql: string): IncrementalPlan['window'] {
+  if (select.limitOption !== 'LIMIT_OPTION_COUNT' && select.limitOption !== 'LIMIT_OPTION_DEFAULT') return null
+  const bound = (node: Json | undefined): { bound: Bound | null; at: number } | null | undefined => {
+    if (node === undefined) return undefined
+    const c = node.A_Const as Json | undefined
+    if (c !== undefined) {
+      if (c.isnull === true) return { bound: null, at: Number(c.location) }
+      const ival = c.ival as Json | undefined
+      if (ival === undefined) return null
+      return { bound: { value: Number(ival.ival ?? 0) }, at: Number(c.location) }
+    }
+    const p = node.ParamRef as Json | undefined
+    if (p !== undefined && typeof p.number === 'number') return { bound: { param: p.number }, at: Number(p.location) }
+    return null
+  }
+  const count = bound(select.limitCount as Json | undefined)
+  const offset = bound(select.limitOffset as Json | undefined)
+  if (count === null || offset === null) return null
+  const first = Math.min(count?.at ?? Infinity, offset?.at ?? Infinity)
+  if (!Number.isInteger(first) || first <= 0 || first > sql.length) return null
+  const m = /\b(LIMIT|OFFSET)\s+$/i.exec(sql.slice(0, first))
+  if (m === null) return null
+  return { sql: sql.slice(0, m.index), count: count?.bound ?? null, offset: offset?.bound ?? null }
+}
+
+/** A LIMIT/OFFSET bound's value with these parameters; null (no limit) or NaN (not a count: run whole). */
+function boundValue(b: Bound | null, params: readonly unknown[]): number | null {
+  if (b === null) return null
+  const v = 'value' in b ? b.value : params[b.param - 1]
+  if (v === null || v === undefined) return null
+  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : Number.NaN
+}
+
+/** The slice [offset, offset + count) a plan's window takes, or null when its bounds are not counts. */
+export function windowSlice(plan: IncrementalPlan, params: readonly unknown[]): { start: number; end: number } | null {
+  if (plan.window === null) return { start: 0, end: Infinity }
+  const count = boundValue(plan.window.count, params)
+  const offset = boundValue(plan.window.offset, params)
+  if (Number.isNaN(count) || Number.isNaN(offset)) return null
+  const start = offset ?? 0
+  return { start, end: count === null ? Infinity : start + count }
 }
 
 function mentionsAny(node: unknown, kinds: readonly string[]): boolean {
@@ -202,10 +266,11 @@ export class IncrementalResult {
     return this.entries.length
   }
 
-  /** The rows now, as a run's result. */
-  result(): QueryResult {
-    const n = this.entries.length
-    return { ...this.template, rows: this.entries.map((e) => e.row), rowArrays: this.entries.map((e) => e.arr), rowCount: n, commandTag: `SELECT ${n}`, notices: [] }
+  /** The rows now (those of `slice`, for a LIMIT/OFFSET), as a run's result. */
+  result(slice: { start: number; end: number } = { start: 0, end: Infinity }): QueryResult {
+    const shown = slice.start === 0 && slice.end === Infinity ? this.entries : this.entries.slice(slice.start, slice.end)
+    const n = shown.length
+    return { ...this.template, rows: shown.map((e) => e.row), rowArrays: shown.map((e) => e.arr), rowCount: n, commandTag: `SELECT ${n}`, notices: [] }
   }
 
   /** Index of `e` in `entries` if there, else where it goes. */

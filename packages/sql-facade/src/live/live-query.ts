@@ -25,7 +25,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { JsValue, QueryResult } from '../result-format.js'
 import type { Session, SessionOptions } from '../session/session.js'
 import { ReadFootprint } from './read-footprint.js'
-import { IncrementalResult, incrementalPlan, type IncrementalPlan } from './incremental-result.js'
+import { IncrementalResult, incrementalPlan, windowSlice, type IncrementalPlan } from './incremental-result.js'
 import type { Int8Output } from '../result-format.js'
 
 /** Changed rows handed on incrementally at most per step (beyond, and beyond a quarter of the rows, a whole run). */
@@ -72,6 +72,8 @@ export class LiveQuery {
   private plan: IncrementalPlan | null = null
   /** The result row by row, while it is kept so (null: the next run is whole). */
   private rows: IncrementalResult | null = null
+  /** The rows of `rows` shown: all, or a LIMIT/OFFSET's slice. */
+  private slice = { start: 0, end: Infinity }
   /** Changed rows of the plan's table not yet handed on, by row key. */
   private changed = new Map<string, RowChange>()
   /** Runs over changed rows only, and whole runs (for tests and diagnostics). */
@@ -93,7 +95,7 @@ export class LiveQuery {
     this.running = true
     try {
       await this.session.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY')
-      this.deliverWhole(await this.runOnce())
+      await this.deliverWhole(await this.runOnce())
     } finally {
       this.running = false
     }
@@ -151,7 +153,7 @@ export class LiveQuery {
             this.dirty = false
             this.changed.clear()
             this.rows = null
-            this.deliverWhole(await this.runOnce())
+            await this.deliverWhole(await this.runOnce())
           } else if (!(await this.runChanged(rows))) {
             this.dirty = true
           }
@@ -176,31 +178,46 @@ export class LiveQuery {
     this.session.rowRestriction = { table: this.plan!.table, keys }
     let result: QueryResult
     try {
-      result = await this.session.query(this.sql, this.params)
+      // Without its LIMIT/OFFSET: those apply to the rows kept, not to the changed ones.
+      result = await this.session.query(this.plan!.window?.sql ?? this.sql, this.params)
     } finally {
       this.session.rowRestriction = null
     }
     // Changes to these rows during the run are in `changed` again: the next step takes them.
     if (!rows.apply(keys, result)) return false
-    this.deliver(rows.result())
+    this.deliver(rows.result(this.slice))
     return true
   }
 
-  /** Hands a whole run's rows on, and keeps them row by row when the query allows it. */
-  private deliverWhole(result: QueryResult): void {
+  /**
+   * Hands a whole run's rows on, and keeps them row by row when the query allows it. A
+   * LIMIT/OFFSET query runs once more without them, to keep every row it could show
+   * (its footprint then is that run's: a change to any of those rows is followed).
+   */
+  private async deliverWhole(result: QueryResult): Promise<void> {
     this.deliver(result)
+    const plan = this.select === null ? null : incrementalPlan(this.select, this.host.replica, this.sql)
+    const slice = plan === null ? null : windowSlice(plan, this.params)
+    this.plan = slice === null ? null : plan
     // Only if nothing changed since the run read the table (then it runs whole again).
-    this.plan = this.select === null ? null : incrementalPlan(this.select, this.host.replica)
-    if (this.plan !== null && !this.dirty && this.changed.size === 0 && !this.stopped) this.rows = IncrementalResult.build(this.plan, this.host.replica, this.host.int8, result)
+    const unchanged = (): boolean => !this.dirty && this.changed.size === 0 && !this.stopped
+    if (this.plan === null || slice === null || !unchanged()) return
+    let full = result
+    if (this.plan.window !== null) {
+      full = await this.runOnce(this.plan.window.sql)
+      if (!unchanged()) return
+    }
+    this.slice = slice
+    this.rows = IncrementalResult.build(this.plan, this.host.replica, this.host.int8, full)
   }
 
-  private async runOnce(): Promise<QueryResult> {
+  private async runOnce(sql = this.sql): Promise<QueryResult> {
     this.runs.whole++
     const fp = new ReadFootprint()
     this.recording = fp
     let result: QueryResult
     try {
-      result = await this.session.query(this.sql, this.params)
+      result = await this.session.query(sql, this.params)
     } finally {
       this.recording = null
     }
