@@ -9,10 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { MemoryStorage } from '@concord/core'
+import { MemoryStorage, Replica } from '@concord/core'
 import { decodeBrowserToken } from '@concord/p2p'
 import { openDatabase, type Database } from '@concord/sql-facade'
 import { ConcordNode } from './concord-node.js'
+import { BrowserGrants } from './browser-grants.js'
 import { queryNode } from './node-query.fixture.js'
 import { ed25519PublicKeyOf, signGrant, verifyGrant } from './browser-grant-signature.js'
 import { Libp2pTransport } from '../transport/libp2p-transport.js'
@@ -84,6 +85,40 @@ describe('browser grant signatures', () => {
     expect(verifyGrant({ ...grant, issuer: other.publicKey.toString() }, sig)).toBe(false)
     expect(verifyGrant(grant, 'x')).toBe(false)
     expect(ed25519PublicKeyOf('not a peer id')).toBeNull()
+  })
+})
+
+describe('BrowserGrants read from the catalog', () => {
+  it('admit nobody for a grant whose tables were edited, whose issuer is not trusted, or that was revoked', async () => {
+    const replica = await Replica.open({ nodeId: 'n', antiEntropyIntervalMs: 0 })
+    try {
+      const key = await newPeerKey()
+      let trusted = true
+      const grants = new BrowserGrants()
+      grants.attach(replica, { peerId: key.publicKey.toString(), key, trusted: () => trusted })
+      const a = decodeBrowserToken(grants.issue(['notes'], 60)).peerId
+      const b = decodeBrowserToken(grants.issue(['notes'], 60)).peerId
+      expect([grants.admits(a), grants.admits(b)]).toEqual([true, true])
+      expect(grants.scopeOf(a)!.writes('t:1:0:notes')).toBe(true)
+
+      // Whoever writes the catalog cannot widen a grant: the signature no longer matches.
+      const stored = replica.getCatalog('browser_grant', a) as Record<string, unknown>
+      replica.transact((tx) => tx.setCatalog('browser_grant', a, { ...stored, tables: ['notes', 'secrets'] } as never))
+      grants.refresh()
+      expect(grants.admits(a)).toBe(false)
+      expect(grants.restricted(a)).toBe(true)
+      expect(grants.scopeOf(a)!.reads('t:2:0:secrets')).toBe(false)
+
+      expect(grants.revoke(b)).toBe(true)
+      expect(grants.admits(b)).toBe(false)
+      expect(grants.revoke(b)).toBe(false)
+      const c = decodeBrowserToken(grants.issue(['notes'], 60)).peerId
+      trusted = false
+      grants.refresh()
+      expect(grants.admits(c)).toBe(false)
+    } finally {
+      await replica.close()
+    }
   })
 })
 

@@ -31,7 +31,7 @@ import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { CATALOG_SHARD, parseShardId, type Json, type PeerScope, type Replica } from '@concord/core'
 import { decodeBrowserToken, encodeBrowserToken } from '@concord/p2p'
 import { BROWSER_GRANT_KIND, SqlError, SqlState } from '@concord/sql-facade'
-import { signGrant, verifyGrant } from './browser-grant-signature.js'
+import { signGrant, verifyGrant, type SignedGrant } from './browser-grant-signature.js'
 import type { Logger } from '../log/logger.js'
 
 /** Grants read from the catalog at most (the newest expiries kept beyond it). */
@@ -66,6 +66,8 @@ export class BrowserGrants {
   private replica: Replica | undefined
   private issuer: GrantIssuer | undefined
   private readonly logged = new Set<string>()
+  /** Signature checks of the grants read last, by everything signed and the signature. */
+  private verified = new Map<string, boolean>()
 
   constructor(now: () => number = Date.now) {
     this.now = now
@@ -84,11 +86,21 @@ export class BrowserGrants {
     if (replica === undefined || issuer === undefined) return
     const next = new Map<string, Grant>()
     const entries = replica.listCatalog(BROWSER_GRANT_KIND)
+    const verified = new Map<string, boolean>()
+    const check = (g: SignedGrant, sig: string): boolean => {
+      // A signature is verified once per signed content (a refresh follows every change of grants or members).
+      const key = JSON.stringify([g.browser, g.issuer, g.expires, g.tables, sig])
+      let ok = this.verified.get(key)
+      if (ok === undefined) ok = verifyGrant(g, sig)
+      verified.set(key, ok)
+      return ok
+    }
     for (const [browser, v] of entries.length > MAX_GRANTS ? newest(entries) : entries) {
-      const g = decodeGrant(browser, v, issuer.trusted)
+      const g = decodeGrant(browser, v, issuer.trusted, check)
       if (g !== null) next.set(browser, g)
     }
     this.grants = next
+    this.verified = verified
   }
 
   /** A token for a new browser identity limited to `tables` for `validSeconds`, recorded in the catalog. */
@@ -175,7 +187,7 @@ export class BrowserGrants {
 }
 
 /** A stored grant; null when the entry is not one at all (then the PeerId is not even restricted). */
-function decodeGrant(browser: string, v: Json, trusted: (peerId: string) => boolean): Grant | null {
+function decodeGrant(browser: string, v: Json, trusted: (peerId: string) => boolean, verify: (g: SignedGrant, sig: string) => boolean): Grant | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null
   const o = v as Record<string, Json>
   const tables = Array.isArray(o['tables']) ? o['tables'].filter((t): t is string => typeof t === 'string' && t.length <= MAX_TABLE_NAME) : []
@@ -183,7 +195,7 @@ function decodeGrant(browser: string, v: Json, trusted: (peerId: string) => bool
   const issuer = typeof o['issuer'] === 'string' ? o['issuer'] : ''
   const sig = typeof o['sig'] === 'string' ? o['sig'] : ''
   const revoked = o['revoked'] === true
-  const signed = tables.length > 0 && trusted(issuer) && verifyGrant({ browser, tables, expires, issuer }, sig)
+  const signed = tables.length > 0 && trusted(issuer) && verify({ browser, tables, expires, issuer }, sig)
   return { tables: new Set(tables), expires, valid: signed && !revoked, revoked }
 }
 

@@ -90,7 +90,7 @@ export class MemberRights {
       if (this.logged.has(key) || this.logged.size >= MAX_LOGGED) continue
       this.logged.add(key)
       this.log.warn(
-        `refused an update of ${shard} from ${peer}: a member without the admin right may not change the member list, roles, grants, cluster settings or browser tokens, nor relay such changes (not applied, not replicated)`,
+        `refused an update of ${shard} from ${peer}: a member without the admin right may not change the member list, roles, grants, cluster settings or browser tokens, nor relay such changes, nor send what cannot be attributed to the objects it changes (not applied, not replicated)`,
       )
     }
   }
