@@ -1,6 +1,6 @@
 /**
  * Which catalog objects a Yjs update to the catalog shard would change, before it is
- * applied: the kinds of the `$catalog` rows whose writer entries it sets or deletes. A node
+ * applied (docs/decisions/0024-member-rights.md): the kinds of the `$catalog` rows whose writer entries it sets or deletes. A node
  * uses it to refuse a member's update that touches what the member may not write (the
  * member list, roles, cluster settings: node-server member-rights.ts).
  *

@@ -15,7 +15,7 @@
  *   and logged once per peer; anti-entropy does not ask that peer for that shard again
  *   until its state changes.
  *
- * What "the peer" is: the authenticated sender of the message. For a direct frame, the
+ * What "the peer" is (docs/decisions/0024-member-rights.md): the authenticated sender of the message. For a direct frame, the
  * PeerId of the Noise connection (its node id bound by its HELLO); for gossip, the PeerId
  * that signed the envelope, which must be bound to the envelope's origin (peer-membership
  * .ts), even when another member relayed it. Yjs structs carry no signature, so a
