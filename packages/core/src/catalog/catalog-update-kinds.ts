@@ -1,8 +1,9 @@
 /**
  * Which catalog objects a Yjs update to the catalog shard would change, before it is
- * applied (docs/decisions/0024-member-rights.md): the kinds of the `$catalog` rows whose writer entries it sets or deletes. A node
- * uses it to refuse a member's update that touches what the member may not write (the
- * member list, roles, cluster settings: node-server member-rights.ts).
+ * applied (docs/decisions/0024-member-rights.md): the kinds of the `$catalog` rows whose
+ * writer entries it sets or deletes. A node uses it to refuse a member's update that
+ * touches what the member may not write (the member list, roles, cluster settings:
+ * node-server member-rights.ts).
  *
  * A writer entry's key (`rowKey U+0000 nodeId`, codec/row-key.ts) is encoded in an update
  * only for an entry's first struct; a struct overwriting a key names its predecessor
