@@ -26,7 +26,7 @@ export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, Rep
 export { StorageFullError } from './api.js'
 export { Replica, type RowFilterCompiler } from './replica.js'
 export { CATALOG_SHARD, parseShardId, shardId } from './placement/shard-id.js'
-export type { PeerScope, PeerScopes } from './replication/peer-scope.js'
+export type { PeerScope, PeerScopes, PeerWriteChecks, WriteCheck } from './replication/peer-scope.js'
 export { holdsTable, notHeldHere, notHeldWhole } from './placement/placement.js'
 export { SHARD_PLACEMENT_KIND, MAX_PLACEMENT_NODES, parsePlacement, type ShardPlacement } from './placement/shard-placement.js'
 export { CATCH_UP_KIND, CAUGHT_UP_KIND, catchUpName, parseCatchUp, type CatchUpRecord } from './placement/catch-up.js'
@@ -63,3 +63,4 @@ export { runBackup, listBackupIds, readManifest, type BackupOptions, type Backup
 export { planRestore, type RestorePlan } from './backup/restore-plan.js'
 export { listChains, pruneChains, type Retention } from './backup/backup-chains.js'
 export { restoreIntoStorage, restoreIntoReplica } from './backup/restore-apply.js'
+export { catalogKindsOfUpdate } from './catalog/catalog-update-kinds.js'

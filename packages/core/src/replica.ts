@@ -768,7 +768,15 @@ export class Replica {
     holdsWhole: (info) => this.holdsWhole(info),
     caughtUp: (info) => this.caughtUp(info),
     joinedHolders: (regions) => this.placement.joinCatchUp.joinedHolders(regions),
+    guardCatalogWrite: (kind, name) => this.catalogWriteGuard?.(kind, name),
   }
+
+  /**
+   * Called before every catalog write of a local transaction (`setCatalog`); throwing
+   * aborts the transaction. The node server refuses here what this node may not write (a
+   * member without the admin right: node-server member-rights.ts). Null: every write.
+   */
+  catalogWriteGuard: ((kind: string, name: string) => void) | null = null
 
   private baseRow(table: string, rowKey: string): Row | null {
     for (const s of this.catalog.shardsOf(table)) {

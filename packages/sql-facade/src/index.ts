@@ -22,9 +22,13 @@ export { parseConnInfo, parseMasterNodes, type ConnInfo, type PublisherConnector
 export { DirectionFilter } from './replication/direction-filter.js'
 export { LinkTable } from './replication/replication-catalog.js'
 export {
-  listPeerMembers, memberBindings, bindPeerMember, PEER_MEMBER_KIND, validPeerId, type MembershipHost, type MemberBindings, type PeerMemberRecord,
+  listPeerMembers, memberBindings, bindPeerMember, PEER_MEMBER_KIND, validPeerId, type MembershipHost, type MemberBindings, type PeerMemberRecord, type MemberRight,
 } from './cluster/peer-members.js'
-export { BOOTSTRAP_NAMES, BOOTSTRAP_ROLE, type RoleRecord } from './catalog/role-record.js'
+export {
+  BOOTSTRAP_NAMES, BOOTSTRAP_ROLE, ROLE_KIND, ROLE_MEMBER_KIND, ROLE_LOGIN_KIND, TABLE_GRANT_KIND, SCHEMA_GRANT_KIND, type RoleRecord,
+} from './catalog/role-record.js'
+export { CLUSTER_SETTING_KIND } from './settings/settings.js'
+export { BROWSER_GRANT_KIND } from './cluster/browser-grant-records.js'
 export type { RoleDirectory } from './catalog/role-directory.js'
 export { parseScramVerifier, scramVerifier, type ScramSecret } from './auth/scram-verifier.js'
 export { BackupService, type BackupRecord, type BackupStoreOpener } from './backup/backup-service.js'

@@ -17,6 +17,10 @@
  * shards it should hold is sent a digest back to ask from, not the shards themselves. A
  * shard asked from a peer is not asked from it again while the answer may still come
  * (requests-in-flight.ts): digests arrive every round, a large answer takes longer.
+ * A shard whose diff or generation from a peer was refused (the peer may not write what
+ * it carries: peer-scope.ts) is not asked from that peer again until the peer's digest of
+ * it changes, and a diff answering that peer's request for it is final (the peer must not
+ * send its side back): either would bring the same refused state every round.
  *
  * Invariant: diffs and generations, encoded from a shard as it is in memory, leave only
  * once every storage write issued before the encoding is complete (host.whenDurable).
@@ -36,6 +40,8 @@ const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
 
 /** How long the peer a lacking shard was asked from may stay silent before another peer is asked (ms). */
 export const FETCH_PATIENCE_MS = 5000
+/** Refused shards remembered per peer (the oldest forgotten first). */
+const MAX_REFUSED_PER_PEER = 1024
 /** A peer whose digest leaves shards out is sent a digest back at most this often (ms). */
 const ANSWER_GAP_MS = 1000
 
@@ -71,6 +77,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private readonly answered = new Map<string, number>()
   /** Shards asked from each peer whose answer may still come. */
   private readonly inFlight = new RequestsInFlight(FETCH_PATIENCE_MS)
+  /** Per peer: shards whose answer from it was refused, with its digest hash of them then (null: not heard since). */
+  private readonly refused = new Map<string, Map<string, number | null>>()
 
   constructor(ctx: ReplicationContext<S>, fragments: Fragments<S>, positions: Positions<S>, links: ShardLinks<S>, divergence: DivergenceWatch) {
     this.ctx = ctx
@@ -184,6 +192,10 @@ export class AntiEntropy<S extends ReplicatedShard> {
         awaiting = true
         continue
       }
+      if (this.stillRefused(from, d.shard, d.hash)) {
+        deferred = true
+        continue
+      }
       const stateVector = shard ? shard.stateVector() : EMPTY_STATE_VECTOR
       if (holdsNothing(stateVector)) {
         if (this.fetchingElsewhere(d.shard, from)) {
@@ -252,6 +264,32 @@ export class AntiEntropy<S extends ReplicatedShard> {
     for (const [id, f] of this.fetching) if (f.peer === peer) this.fetching.delete(id)
     this.answered.delete(peer)
     this.inFlight.forget(peer)
+    this.refused.delete(peer)
+  }
+
+  /** What `peer` sent of `shard` was refused (peer-scope.ts): not asked again while its state stays the same. */
+  noteRefused(peer: string, shard: string): void {
+    this.inFlight.answered(peer, shard)
+    let m = this.refused.get(peer)
+    if (m === undefined) this.refused.set(peer, (m = new Map()))
+    m.delete(shard)
+    m.set(shard, null)
+    if (m.size > MAX_REFUSED_PER_PEER) m.delete(m.keys().next().value!)
+  }
+
+  /** Whether `shard` of `peer`, whose digest is now `hash`, is still the state refused before. */
+  private stillRefused(peer: string, shard: string, hash: number): boolean {
+    const m = this.refused.get(peer)
+    if (m === undefined || !m.has(shard)) return false
+    const seen = m.get(shard)
+    // The first digest after a refusal names the state refused (a refusal answers a request, which followed a digest).
+    if (seen === null) {
+      m.set(shard, hash)
+      return true
+    }
+    if (seen === hash) return true
+    m.delete(shard)
+    return false
   }
 
   /** A fragment of a message came from `peer`: an answer asked from it is on its way. */
@@ -297,7 +335,9 @@ export class AntiEntropy<S extends ReplicatedShard> {
         this.ctx.stats.rejected++
         continue
       }
-      diffs.push({ shard: r.shard, generation: shard.generation, update, hash: shard.digest(), final: false, stateVector: shard.stateVector() })
+      // What the peer would send back was refused here: it must not send it again (final).
+      const final = this.refused.get(from)?.has(r.shard) === true
+      diffs.push({ shard: r.shard, generation: shard.generation, update, hash: shard.digest(), final, stateVector: shard.stateVector() })
     }
     this.sendDiffs(from, diffs)
   }

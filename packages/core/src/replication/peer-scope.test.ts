@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MessageType, type Message } from './messages.js'
-import { scopeIncoming, scopeOutgoing, type PeerScope } from './peer-scope.js'
+import { scopeIncoming, scopeOutgoing, writesIncoming, type PeerScope } from './peer-scope.js'
 
 const notes = 't:1:0:notes'
 const secrets = 't:2:0:secrets'
@@ -37,5 +37,16 @@ describe('peer scopes', () => {
     expect(digest?.type === MessageType.Digest && digest.digests.map((d) => d.shard)).toEqual([notes])
     expect(scopeOutgoing(scope, { type: MessageType.SyncRequest, requests: [{ shard: secrets, generation: 0, stateVector: new Uint8Array() }] })).toBeNull()
     expect(scopeOutgoing(scope, { type: MessageType.Call, id: 1, topic: 't', body: new Uint8Array() })).toBeNull()
+  })
+
+  it('drop only the updates a full peer\'s write check refuses, and pass everything else', () => {
+    const check = (shard: string, update: Uint8Array): boolean => shard !== 'catalog' || update[0] !== 2
+    const msg: Message = { type: MessageType.Updates, prevLsn: 0, lsn: 5, updates: [u(notes), { shard: 'catalog', generation: 0, update: new Uint8Array([2]) }, u('catalog')] }
+    const cut = writesIncoming(check, msg)
+    expect(cut.refused).toEqual(['catalog'])
+    expect(cut.msg?.type === MessageType.Updates && cut.msg.updates.length).toBe(2)
+    expect(writesIncoming(check, { type: MessageType.Generation, shard: 'catalog', generation: 1, state: new Uint8Array([2]) }).msg).toBeNull()
+    const call: Message = { type: MessageType.Call, id: 1, topic: 'sql/forward', body: new Uint8Array() }
+    expect(writesIncoming(check, call)).toEqual({ msg: call, refused: [] })
   })
 })

@@ -12,6 +12,11 @@
  *   GENERATION of another shard, a NOTICE and a CALL are not sent. So it never learns a
  *   row, a digest or the id of a shard outside its scope through this replica.
  *
+ * A full peer may still be denied some writes: a member without the admin right may not
+ * write the member list, roles or cluster settings (node-server member-rights.ts). Its
+ * messages pass `writesIncoming`, which drops the UPDATES, SYNC_DIFF and GENERATION entries
+ * a `WriteCheck` refuses, and nothing else.
+ *
  * Invariant: the functions are pure; a filtered message that keeps no entry is dropped
  * (null), never sent or applied empty. Gossip is not covered here: a transport must keep
  * scoped peers out of gossip (the node's does: gossipsub scores them below every threshold).
@@ -30,19 +35,19 @@ export interface PeerScope {
 /** The scope of a peer (by replica node id), or null for an unrestricted peer. */
 export type PeerScopes = (peer: string) => PeerScope | null
 
+/** Whether one Yjs update from a peer to a shard (an UPDATES entry, a SYNC_DIFF, a GENERATION's state) may be applied. */
+export type WriteCheck = (shard: string, update: Uint8Array, generation: number) => boolean
+
+/** The write check of a full peer (by replica node id), or null when every write of it applies. */
+export type PeerWriteChecks = (peer: string) => WriteCheck | null
+
 /** A received message cut to what a scoped peer may write: `refused` names what was dropped. */
 export function scopeIncoming(scope: PeerScope, msg: Message): { msg: Message | null; refused: string[] } {
   switch (msg.type) {
-    case MessageType.Updates: {
-      const keep = msg.updates.filter((u) => scope.writes(u.shard))
-      return cut(msg.updates.map((u) => u.shard), keep.length === 0 ? null : { ...msg, updates: keep }, scope.writes)
-    }
-    case MessageType.SyncDiff: {
-      const keep = msg.diffs.filter((d) => scope.writes(d.shard))
-      return cut(msg.diffs.map((d) => d.shard), keep.length === 0 ? null : { ...msg, diffs: keep }, scope.writes)
-    }
+    case MessageType.Updates:
+    case MessageType.SyncDiff:
     case MessageType.Generation:
-      return scope.writes(msg.shard) ? { msg, refused: [] } : { msg: null, refused: [msg.shard] }
+      return writesIncoming((shard) => scope.writes(shard), msg)
     case MessageType.RowsRequest:
       return scope.readsTable(msg.table) && msg.shards.every((s) => scope.reads(s)) ? { msg, refused: [] } : { msg: null, refused: [`rows of ${msg.table}`] }
     case MessageType.Call:
@@ -81,6 +86,22 @@ export function scopeOutgoing(scope: PeerScope, msg: Message): Message | null {
   }
 }
 
-function cut(shards: string[], msg: Message | null, allowed: (shard: string) => boolean): { msg: Message | null; refused: string[] } {
-  return { msg, refused: [...new Set(shards.filter((s) => !allowed(s)))] }
+/** A received message without the shard updates `check` refuses: `refused` names their shards. */
+export function writesIncoming(check: WriteCheck, msg: Message): { msg: Message | null; refused: string[] } {
+  switch (msg.type) {
+    case MessageType.Updates: {
+      const ok = msg.updates.map((u) => check(u.shard, u.update, u.generation))
+      const keep = msg.updates.filter((_, i) => ok[i])
+      return { msg: keep.length === 0 ? null : { ...msg, updates: keep }, refused: [...new Set(msg.updates.filter((_, i) => !ok[i]).map((u) => u.shard))] }
+    }
+    case MessageType.SyncDiff: {
+      const ok = msg.diffs.map((d) => check(d.shard, d.update, d.generation))
+      const keep = msg.diffs.filter((_, i) => ok[i])
+      return { msg: keep.length === 0 ? null : { ...msg, diffs: keep }, refused: [...new Set(msg.diffs.filter((_, i) => !ok[i]).map((d) => d.shard))] }
+    }
+    case MessageType.Generation:
+      return check(msg.shard, msg.state, msg.generation) ? { msg, refused: [] } : { msg: null, refused: [msg.shard] }
+    default:
+      return { msg, refused: [] }
+  }
 }

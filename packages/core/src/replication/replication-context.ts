@@ -28,6 +28,8 @@ export interface ReplicatorStats {
   filtered: number
   /** Messages from scoped peers that held something outside their scope (peer-scope.ts; those parts dropped). */
   outOfScope: number
+  /** Updates from a full peer refused by its write check (a member without the admin right). */
+  writesRefused: number
   /** Messages sent, and received whole, as fragments. */
   fragmentedSent: number
   fragmentedReceived: number
@@ -47,6 +49,7 @@ export function newReplicatorStats(): ReplicatorStats {
     oversize: 0,
     filtered: 0,
     outOfScope: 0,
+    writesRefused: 0,
     roundsFailed: 0,
     fragmentedSent: 0,
     fragmentedReceived: 0,

@@ -17,7 +17,7 @@
  * Yjs client id, would race the lost one, and Yjs breaks that tie by client id, so a
  * write acknowledged after the restart could lose to one that never was.
  */
-import { scopeIncoming, type PeerScopes } from './peer-scope.js'
+import { scopeIncoming, writesIncoming, type PeerScopes, type PeerWriteChecks } from './peer-scope.js'
 import type { Transport } from '../api.js'
 import type { TableInfo } from '../types.js'
 import { AntiEntropy } from './anti-entropy.js'
@@ -51,6 +51,10 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
    * write (peer-scope.ts); null: every peer is unrestricted. Set by the environment.
    */
   peerScopes: PeerScopes | null = null
+  /** Full peers some of whose writes are refused (node-server member-rights.ts); null: none. */
+  peerWriteChecks: PeerWriteChecks | null = null
+  /** A full peer's write refused by `peerWriteChecks`: what, by shard. */
+  onWriteRefused: ((peer: string, shards: string[]) => void) | null = null
   /** Told what a scoped peer sent outside its scope (dropped, never applied or relayed). */
   onOutOfScope: ((peer: string, refused: string[]) => void) | null = null
   private readonly host: ReplicationHost<S>
@@ -315,9 +319,22 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       if (cut.refused.length > 0) {
         this.stats.outOfScope++
         this.onOutOfScope?.(from, cut.refused)
+        if (msg.type === MessageType.SyncDiff || msg.type === MessageType.Generation) for (const shard of cut.refused) this.antiEntropy.noteRefused(from, shard)
       }
       if (cut.msg === null) return
       msg = cut.msg
+    } else {
+      const check = this.peerWriteChecks?.(from) ?? null
+      if (check !== null) {
+        const cut = writesIncoming(check, msg)
+        if (cut.refused.length > 0) {
+          this.stats.writesRefused++
+          this.onWriteRefused?.(from, cut.refused)
+          if (msg.type === MessageType.SyncDiff || msg.type === MessageType.Generation) for (const shard of cut.refused) this.antiEntropy.noteRefused(from, shard)
+        }
+        if (cut.msg === null) return
+        msg = cut.msg
+      }
     }
     this.positions.statusOf(from).lastSeen = this.host.now()
     const m = msg

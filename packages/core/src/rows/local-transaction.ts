@@ -67,6 +67,8 @@ export interface TransactionHost {
   caughtUp(info: TableInfo): boolean
   /** Live members that joined on empty storage and hold tables of `regions` (placement/join-catch-up.ts). */
   joinedHolders(regions: readonly string[] | null): Array<{ nodeId: string; since: number }>
+  /** Throws when this replica may not write that catalog object (Replica.catalogWriteGuard). */
+  guardCatalogWrite?(kind: string, name: string): void
 }
 
 const HIDDEN_ROWID = '_rowid'
@@ -428,6 +430,7 @@ export class LocalTransaction implements Transaction {
     if (kind === 'table' || kind === 'column') {
       throw new ConcordError('invalidParameterValue', `catalog kind "${kind}" is reserved`)
     }
+    this.host.guardCatalogWrite?.(kind, name)
     this.writeCatalog(kind, name, value === null ? null : JSON.stringify(value))
   }
 

@@ -4,95 +4,150 @@
  *
  * Issuing a token creates a fresh libp2p identity and records, under its PeerId, the
  * tables it may read and write and the expiry. A peer connecting as that PeerId is then:
- * admitted even when the member list is on (until the expiry; refused after), kept out
- * of gossip both ways (libp2p-transport.ts `restrictedPeer`), and served and heard only
- * through the replica's peer scope (core replication/peer-scope.ts): rows of its tables
- * and the catalog (table definitions) out, updates to its tables in; anything else it
- * sends is dropped and logged.
+ * admitted even when the member list is on (until the expiry or a revocation; refused
+ * after), kept out of gossip both ways (libp2p-transport.ts `restrictedPeer`), and served
+ * and heard only through the replica's peer scope (core replication/peer-scope.ts): rows
+ * of its tables and the catalog (table definitions) out, updates to its tables in;
+ * anything else it sends is dropped and logged.
  *
- * Invariants: grants are kept by the node that issued them: in memory, and on disk in
- * `<data-dir>/browser-grants.json` (0600; rewritten whole, through a temporary file and a
- * rename, at every issue), so a token works on that node until it expires, across
- * restarts; a node in memory keeps them until it stops. The file holds PeerIds, tables and
- * expiries, never a browser's private key. Loading it trusts only well-formed entries (a
- * damaged file is logged and its grants are lost, never widened). At most MAX_GRANTS are
- * kept, expired ones first to go; a PeerId that ever held a grant stays restricted
- * (refused once expired), never promoted to a full peer, while its grant is kept.
+ * Grants live in the replicated catalog (`('browser_grant', <browser PeerId>)`: tables,
+ * expiry, issuer PeerId, the issuer's signature; browser-grant-signature.ts), so every
+ * member node honours a token whichever member issued it, and they survive restarts with
+ * the catalog. A grant counts only while its signature verifies against the issuer's
+ * PeerId and the issuer is a live admin member (`issuerTrusted`): a grant written by
+ * anyone else, or by a member since removed or demoted, admits nobody. Revoking rewrites
+ * the entry with `revoked: true` (concord_revoke_browser_token), which reaches every node
+ * like any catalog change; a node then refuses the identity and closes its connections.
+ *
+ * Invariants: the in-memory view is rebuilt from the catalog after every change of grants
+ * or members, never edited by hand; a PeerId with any entry (valid, revoked, expired,
+ * badly signed) stays restricted (never promoted to a full peer); a scope asks the current
+ * view on every use, so an expiry or revocation empties open scopes at once. The catalog
+ * never holds a browser's private key (only the token does).
  */
 import { generateKeyPairSync } from 'node:crypto'
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
-import type { Logger } from '../log/logger.js'
+import type { PrivateKey } from '@libp2p/interface'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
-import { CATALOG_SHARD, parseShardId, type PeerScope } from '@concord/core'
-import { encodeBrowserToken } from '@concord/p2p'
+import { CATALOG_SHARD, parseShardId, type Json, type PeerScope, type Replica } from '@concord/core'
+import { decodeBrowserToken, encodeBrowserToken } from '@concord/p2p'
+import { BROWSER_GRANT_KIND, SqlError, SqlState } from '@concord/sql-facade'
+import { signGrant, verifyGrant, type SignedGrant } from './browser-grant-signature.js'
+import type { Logger } from '../log/logger.js'
 
+/** Grants read from the catalog at most (the newest expiries kept beyond it). */
 const MAX_GRANTS = 10_000
+/** Expired grants older than this are deleted from the catalog when a new one is issued. */
+const KEEP_EXPIRED_MS = 24 * 3600 * 1000
+/** Expired grants deleted per issue, so one issue stays a small write. */
+const PRUNE_PER_ISSUE = 64
+const MAX_TABLE_NAME = 256
+/** Refused browser PeerIds logged per node. */
+const MAX_LOGGED = 1024
 
 interface Grant {
   tables: ReadonlySet<string>
   expires: number
+  /** Signed by a trusted issuer and not revoked. */
+  valid: boolean
+  revoked: boolean
+}
+
+/** What issuing needs of the node: its identity and who may issue. */
+export interface GrantIssuer {
+  peerId: string
+  key: PrivateKey
+  /** Whether grants signed by this PeerId count (a live admin member). */
+  trusted(peerId: string): boolean
 }
 
 export class BrowserGrants {
-  private readonly grants = new Map<string, Grant>()
+  private grants = new Map<string, Grant>()
   private readonly now: () => number
-  private readonly file: string | undefined
+  private replica: Replica | undefined
+  private issuer: GrantIssuer | undefined
+  private readonly logged = new Set<string>()
+  /** Signature checks of the grants read last, by everything signed and the signature. */
+  private verified = new Map<string, boolean>()
 
-  /** `file`: where grants are kept across restarts (loaded now); absent: in memory only. */
-  constructor(now: () => number = Date.now, file?: string, log?: Logger) {
+  constructor(now: () => number = Date.now) {
     this.now = now
-    this.file = file
-    if (file !== undefined) this.load(file, log)
   }
 
-  /** A token for a new browser identity limited to `tables` for `validSeconds`. */
+  /** Starts reading grants from the replica's catalog (call `refresh` after changes of grants or members). */
+  attach(replica: Replica, issuer: GrantIssuer): void {
+    this.replica = replica
+    this.issuer = issuer
+    this.refresh()
+  }
+
+  refresh(): void {
+    const replica = this.replica
+    const issuer = this.issuer
+    if (replica === undefined || issuer === undefined) return
+    const next = new Map<string, Grant>()
+    const entries = replica.listCatalog(BROWSER_GRANT_KIND)
+    const verified = new Map<string, boolean>()
+    const check = (g: SignedGrant, sig: string): boolean => {
+      // A signature is verified once per signed content (a refresh follows every change of grants or members).
+      const key = JSON.stringify([g.browser, g.issuer, g.expires, g.tables, sig])
+      let ok = this.verified.get(key)
+      if (ok === undefined) ok = verifyGrant(g, sig)
+      verified.set(key, ok)
+      return ok
+    }
+    for (const [browser, v] of entries.length > MAX_GRANTS ? newest(entries) : entries) {
+      const g = decodeGrant(browser, v, issuer.trusted, check)
+      if (g !== null) next.set(browser, g)
+    }
+    this.grants = next
+    this.verified = verified
+  }
+
+  /** A token for a new browser identity limited to `tables` for `validSeconds`, recorded in the catalog. */
   issue(tables: string[], validSeconds: number): string {
+    const replica = this.replica
+    const issuer = this.issuer
+    if (replica === undefined || issuer === undefined) throw new SqlError(SqlState.objectNotInPrerequisiteState, 'this node issues no browser tokens (no libp2p identity)')
     const key = newEd25519Key()
+    const browser = key.publicKey.toString()
     const expires = this.now() + validSeconds * 1000
-    this.makeRoom()
-    this.grants.set(key.publicKey.toString(), { tables: new Set(tables), expires })
-    this.save()
+    const sig = signGrant(issuer.key, { browser, tables, expires, issuer: issuer.peerId })
+    const now = this.now()
+    replica.transact((tx) => {
+      tx.setCatalog(BROWSER_GRANT_KIND, browser, { tables, expires, issuer: issuer.peerId, sig })
+      let pruned = 0
+      for (const [id, g] of this.grants) {
+        if (pruned >= PRUNE_PER_ISSUE) break
+        if (g.expires + KEEP_EXPIRED_MS < now) {
+          tx.setCatalog(BROWSER_GRANT_KIND, id, null)
+          pruned++
+        }
+      }
+    })
+    this.refresh()
     return encodeBrowserToken(key, tables, expires)
   }
 
-  private save(): void {
-    if (this.file === undefined) return
-    const entries = [...this.grants].map(([peerId, g]) => ({ peerId, tables: [...g.tables], expires: g.expires }))
-    const tmp = `${this.file}.tmp`
-    writeFileSync(tmp, JSON.stringify({ version: 1, grants: entries }), { mode: 0o600 })
-    renameSync(tmp, this.file)
-  }
-
-  private load(file: string, log: Logger | undefined): void {
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log?.warn(`cannot read ${file} (browser grants): ${(err as Error).message}`)
-      return
-    }
-    let body: unknown
-    try {
-      body = JSON.parse(text)
-    } catch {
-      body = null
-    }
-    const list = (body as { grants?: unknown } | null)?.grants
-    if (!Array.isArray(list)) {
-      log?.warn(`${file} is damaged: its browser grants are lost (tokens issued before must be issued again)`)
-      return
-    }
-    let skipped = 0
-    for (const e of list.slice(0, MAX_GRANTS) as unknown[]) {
-      const o = e as { peerId?: unknown; tables?: unknown; expires?: unknown } | null
-      const ok = typeof o?.peerId === 'string' && Array.isArray(o.tables) && o.tables.every((t) => typeof t === 'string') && typeof o.expires === 'number'
-      if (!ok) {
-        skipped++
-        continue
+  /** Revokes the grant of a token (or of its id, the browser PeerId) on every node; false when already revoked, 42704 when unknown. */
+  revoke(tokenOrId: string): boolean {
+    const replica = this.replica
+    if (replica === undefined) throw new SqlError(SqlState.objectNotInPrerequisiteState, 'this node has no browser grants (no libp2p identity)')
+    let browser = tokenOrId
+    if (tokenOrId.startsWith('concord-browser-')) {
+      try {
+        browser = decodeBrowserToken(tokenOrId).peerId
+      } catch {
+        throw new SqlError(SqlState.invalidParameterValue, 'not a valid browser token')
       }
-      this.grants.set(o.peerId as string, { tables: new Set(o.tables as string[]), expires: o.expires as number })
     }
-    if (skipped > 0) log?.warn(`${file}: ${skipped} malformed browser grant(s) ignored`)
+    const stored = replica.getCatalog(BROWSER_GRANT_KIND, browser)
+    if (stored === undefined || typeof stored !== 'object' || stored === null || Array.isArray(stored)) {
+      throw new SqlError(SqlState.undefinedObject, `browser token "${browser.slice(0, 80)}" was not issued in this cluster`)
+    }
+    if ((stored as Record<string, Json>)['revoked'] === true) return false
+    replica.transact((tx) => tx.setCatalog(BROWSER_GRANT_KIND, browser, { ...(stored as Record<string, Json>), revoked: true }))
+    this.refresh()
+    return true
   }
 
   /** Whether this PeerId holds (or held) a grant: a restricted peer, never a full one. */
@@ -100,32 +155,54 @@ export class BrowserGrants {
     return this.grants.has(peerId)
   }
 
-  /** Whether this PeerId may connect now (a grant not expired). */
+  /** Whether this PeerId may connect now (a valid grant, not expired, not revoked). */
   admits(peerId: string): boolean {
     const g = this.grants.get(peerId)
-    return g !== undefined && g.expires > this.now()
+    return g !== undefined && g.valid && g.expires > this.now()
   }
 
-  /** The replica-level scope of a granted PeerId (nothing at all once expired); undefined when it holds no grant. */
+  /** `admits`, logging each refused PeerId once (a revoked or expired browser keeps redialing). */
+  admitsOrLog(peerId: string, log: Logger): boolean {
+    if (this.admits(peerId)) return true
+    if (!this.logged.has(peerId) && this.logged.size < MAX_LOGGED) {
+      this.logged.add(peerId)
+      const g = this.grants.get(peerId)
+      log.warn(`refused peer ${peerId}: its browser token ${g?.revoked ? 'was revoked' : g !== undefined && g.expires <= this.now() ? 'expired' : 'is not signed by an admin member'}`)
+    }
+    return false
+  }
+
+  /** The replica-level scope of a granted PeerId (nothing at all once expired or revoked); undefined when it holds no grant. */
   scopeOf(peerId: string): PeerScope | undefined {
     const g = this.grants.get(peerId)
     if (g === undefined) return undefined
-    const live = (): boolean => g.expires > this.now()
-    const ofTable = (shard: string): boolean => live() && g.tables.has(parseShardId(shard)?.table ?? '')
+    const current = (): Grant | undefined => (this.admits(peerId) ? this.grants.get(peerId) : undefined)
+    const ofTable = (shard: string): boolean => current()?.tables.has(parseShardId(shard)?.table ?? '') === true
     return {
-      reads: (shard) => ofTable(shard) || (live() && shard === CATALOG_SHARD),
+      reads: (shard) => ofTable(shard) || (current() !== undefined && shard === CATALOG_SHARD),
       writes: ofTable,
-      readsTable: (table) => live() && g.tables.has(table),
+      readsTable: (table) => current()?.tables.has(table) === true,
     }
   }
+}
 
-  private makeRoom(): void {
-    if (this.grants.size < MAX_GRANTS) return
-    const now = this.now()
-    for (const [id, g] of this.grants) if (g.expires <= now) this.grants.delete(id)
-    // Still full of live grants: the oldest goes (Map order is issue order).
-    while (this.grants.size >= MAX_GRANTS) this.grants.delete(this.grants.keys().next().value!)
-  }
+/** A stored grant; null when the entry is not one at all (then the PeerId is not even restricted). */
+function decodeGrant(browser: string, v: Json, trusted: (peerId: string) => boolean, verify: (g: SignedGrant, sig: string) => boolean): Grant | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null
+  const o = v as Record<string, Json>
+  const tables = Array.isArray(o['tables']) ? o['tables'].filter((t): t is string => typeof t === 'string' && t.length <= MAX_TABLE_NAME) : []
+  const expires = typeof o['expires'] === 'number' ? o['expires'] : 0
+  const issuer = typeof o['issuer'] === 'string' ? o['issuer'] : ''
+  const sig = typeof o['sig'] === 'string' ? o['sig'] : ''
+  const revoked = o['revoked'] === true
+  const signed = tables.length > 0 && trusted(issuer) && verify({ browser, tables, expires, issuer }, sig)
+  return { tables: new Set(tables), expires, valid: signed && !revoked, revoked }
+}
+
+/** The MAX_GRANTS entries that expire last. */
+function newest(entries: Array<[string, Json]>): Array<[string, Json]> {
+  const expiry = (v: Json): number => (typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v['expires'] === 'number' ? v['expires'] : 0)
+  return [...entries].sort((a, b) => expiry(b[1]) - expiry(a[1])).slice(0, MAX_GRANTS)
 }
 
 /** A libp2p Ed25519 key, made synchronously (a SQL function cannot wait). */

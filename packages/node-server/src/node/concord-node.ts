@@ -19,7 +19,8 @@
  * port beyond loopback, or beside a password, is keyed (peer-port-policy.ts).
  */
 import { MemoryStorage, type ReplicaOptions, type Storage } from '@concord/core'
-import { SqlError, SqlState } from '@concord/sql-facade'
+import { BROWSER_GRANT_KIND, PEER_MEMBER_KIND, SqlError, SqlState } from '@concord/sql-facade'
+import type { PrivateKey } from '@libp2p/interface'
 import { join } from 'node:path'
 // LMDB and libp2p load only when the node uses them (dynamic imports in start): a
 // `--memory --no-p2p` node starts without reading either.
@@ -43,6 +44,7 @@ import { pgConnector } from './pg-connector.js'
 import { JoinTokens } from './join-tokens.js'
 import { PeerMembership } from './peer-membership.js'
 import { BrowserGrants } from './browser-grants.js'
+import { MemberRights } from './member-rights.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
 export interface ConcordNodeOptions {
@@ -133,6 +135,7 @@ export class ConcordNode {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   /** Stops the watch that closes an unkeyed peer port once LOGIN roles exist (roles-peer-port.ts). */
   private stopRolesWatch: () => void = () => {}
+  private stopGrantsWatch: () => void = () => {}
   /** Set when that watch closed the peer port: no libp2p until the next start. */
   peerPortClosed = false
   private readonly started = Date.now()
@@ -236,12 +239,14 @@ export class ConcordNode {
     if (options.joinToken !== undefined && !(options.join ?? []).some((a) => parsePgAddress(a) !== null)) {
       throw new Error('--join-token is redeemed over PostgreSQL: give --join the host:port of the node that printed it')
     }
-    // Kept in the data directory: a token works across restarts of the node that issued it.
-    const grants = new BrowserGrants(Date.now, onDisk ? join(dataDir!, 'browser-grants.json') : undefined, log)
+    // Grants live in the replicated catalog: any member honours a token another issued.
+    const grants = new BrowserGrants()
     const membership = new PeerMembership(log, (peerId) => grants.admits(peerId))
     let transport: Libp2pTransport | undefined
+    let nodeKey: PrivateKey | undefined
     if (libp2p && peerKey) {
       const privateKey = onDisk ? await peerKey.loadOrCreatePeerKey(join(dataDir!, 'peer.key')) : await peerKey.newPeerKey()
+      nodeKey = privateKey
       transport = new libp2p.Libp2pTransport({
         nodeId,
         listen: [
@@ -252,7 +257,7 @@ export class ConcordNode {
         ...(options.wssPort !== undefined && tlsPair !== undefined ? { webSocketsTls: tlsPair } : {}),
         privateKey,
         ...(peerPortKey.key ? { clusterKey: peerPortKey.key } : {}),
-        admitPeer: (peerId) => (grants.restricted(peerId) ? grants.admits(peerId) : membership.admits(peerId)),
+        admitPeer: (peerId) => (grants.restricted(peerId) ? grants.admitsOrLog(peerId, log) : membership.admits(peerId)),
         restrictedPeer: (peerId) => grants.restricted(peerId),
         claimRefused: (claimed, peerId) => membership.claimRefused(claimed, peerId),
         logger: log,
@@ -308,6 +313,17 @@ export class ConcordNode {
       if (transport !== undefined) {
         const t = transport
         membership.attach(eng.replica, t)
+        grants.attach(eng.replica, { peerId: t.peerId, key: nodeKey!, trusted: (peerId) => membership.rightOf(peerId) === 'admin' })
+        const rights = new MemberRights(membership, eng.replica, log)
+        eng.replica.catalogWriteGuard = (kind) => rights.guard(kind)
+        eng.replica.replicator.peerWriteChecks = (peer) => rights.checkOf(peer)
+        eng.replica.replicator.onWriteRefused = (peer, shards) => rights.refused(peer, shards)
+        ready.stopGrantsWatch = eng.replica.on('catalog', (changes) => {
+          if (!changes.some((c) => c.kind === BROWSER_GRANT_KIND || c.kind === PEER_MEMBER_KIND)) return
+          grants.refresh()
+          // A revoked (or no longer trusted) grant closes the browser's open connections.
+          membership.refresh()
+        })
         ready.pendingJoinToken = options.joinToken
         ready.joinToken = ready.joinTokens.issue()
         eng.database.membership = {
@@ -325,6 +341,8 @@ export class ConcordNode {
             }
             return grants.issue(tables, validSeconds)
           },
+          revokeBrowserToken: (tokenOrId) => grants.revoke(tokenOrId),
+          selfRight: () => membership.selfRight(),
         }
         eng.replica.replicator.peerScopes = (peer) => {
           const peerId = t.peerIdOf(peer)
@@ -460,6 +478,8 @@ export class ConcordNode {
         { name: 'concord_generations_total', help: 'Shard generations built or adopted (storage compaction) since start', type: 'counter', value: s.generationsAdopted },
         { name: 'concord_tombstones_dropped_total', help: 'Deleted rows whose tombstones generations built here dropped, since start', type: 'counter', value: s.tombstonesDropped },
         { name: 'concord_generation_overlays', help: 'Older generations still held until their writers re-apply', type: 'gauge', value: s.overlays },
+        { name: 'concord_writes_refused_total', help: 'Updates from members without the admin right refused (member list, roles, settings, browser grants)', type: 'counter', value: s.writesRefused },
+        { name: 'concord_out_of_scope_total', help: 'Messages from scoped browser replicas cut to their token\'s tables', type: 'counter', value: s.outOfScope },
         { name: 'concord_fragmented_messages_sent_total', help: 'Messages over the size limit sent as fragments', type: 'counter', value: s.fragmentedSent },
         {
           name: 'concord_diverged_shards',
@@ -495,6 +515,7 @@ export class ConcordNode {
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     this.stopRolesWatch()
+    this.stopGrantsWatch()
     this.membership.stop()
     this.log.info(`node ${this.nodeId} stopping`)
     this.catchUp.stop()

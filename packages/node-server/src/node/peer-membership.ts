@@ -20,13 +20,18 @@
  *   as the list is on; a member still unbound is bound to the first node id it is heard
  *   speaking as. A binding that changes closes the sessions it now refuses.
  *
+ * - Rights (`admin` or `member`, the entries' `right`): `rightOfNode` answers what a peer
+ *   speaking as a node id may write (member-rights.ts), `selfRight` what this node may.
+ *   Bindings of other members are written only by admins (a member's catalog write of the
+ *   list would be refused everywhere).
+ *
  * Invariants: the set and the bindings are recomputed from the catalog after every `peer_member` change
  * (never edited by hand); before the catalog is attached every peer is refused (a start
  * must not admit anyone the list would refuse); each refused PeerId is logged once
  * (bounded to MAX_LOGGED ids).
  */
 import type { Replica } from '@concord/core'
-import { bindPeerMember, listPeerMembers, memberBindings, PEER_MEMBER_KIND, type MemberBindings } from '@concord/sql-facade'
+import { bindPeerMember, listPeerMembers, memberBindings, PEER_MEMBER_KIND, type MemberBindings, type MemberRight } from '@concord/sql-facade'
 import type { Logger } from '../log/logger.js'
 
 const MAX_LOGGED = 1024
@@ -37,6 +42,8 @@ export interface MembershipTransport {
   disconnectPeer(peerId: string, reason: string): void
   /** The node id a connected peer's HELLO named, if it said one. */
   nodeIdOfPeer(peerId: string): string | undefined
+  /** The PeerId of a connected peer's session, by the node id its HELLO named. */
+  peerIdOf(nodeId: string): string | undefined
 }
 
 export class PeerMembership {
@@ -44,6 +51,7 @@ export class PeerMembership {
   private transport: MembershipTransport | undefined
   private on = false
   private members = new Set<string>()
+  private readonly rights = new Map<string, MemberRight>()
   private bindings: MemberBindings = { peerOfNode: new Map(), nodeOfPeer: new Map() }
   /** PeerIds whose binding is being written (one catalog write each). */
   private readonly binding = new Set<string>()
@@ -73,6 +81,31 @@ export class PeerMembership {
   /** Whether the cluster has a member list (from its first entry on, for good). */
   get enforced(): boolean {
     return this.on
+  }
+
+  /** This node's right; null while the list is off (every node may write everything). */
+  selfRight(): MemberRight | null {
+    if (!this.on || this.transport === undefined) return null
+    return this.rights.get(this.transport.peerId) ?? 'member'
+  }
+
+  /** A live member's right, by PeerId; undefined for a non-member. */
+  rightOf(peerId: string): MemberRight | undefined {
+    return this.rights.get(peerId)
+  }
+
+  /**
+   * The right of the peer speaking as `nodeId`: its bound member's, else (not bound yet)
+   * that of the PeerId of its direct session; null while the list is off. A node id no
+   * member is known to speak as gets `member`, the lesser right.
+   */
+  rightOfNode(nodeId: string): MemberRight | null {
+    if (!this.on) return null
+    const peerId = this.bindings.peerOfNode.get(nodeId) ?? this.transport?.peerIdOf(nodeId)
+    if (peerId === undefined) return 'member'
+    const bound = this.bindings.nodeOfPeer.get(peerId)
+    if (bound !== undefined && bound !== nodeId) return 'member'
+    return this.rights.get(peerId) ?? 'member'
   }
 
   /** Whether a libp2p peer may connect and have its data applied. */
@@ -108,7 +141,7 @@ export class PeerMembership {
   /** Writes `peerId`'s binding to `nodeId` (after the current call: never inside a transport callback's stack). */
   private bind(peerId: string, nodeId: string): void {
     const replica = this.replica
-    if (replica === undefined || this.binding.has(peerId)) return
+    if (replica === undefined || this.binding.has(peerId) || this.selfRight() === 'member') return
     this.binding.add(peerId)
     setImmediate(() => {
       this.binding.delete(peerId)
@@ -122,13 +155,16 @@ export class PeerMembership {
     })
   }
 
-  private refresh(): void {
+  /** Re-reads the list and closes what it no longer admits (after a change of browser grants too). */
+  refresh(): void {
     const replica = this.replica
     const transport = this.transport
     if (replica === undefined || transport === undefined) return
     const entries = listPeerMembers(replica)
     this.on = entries.length > 0
     this.members = new Set(entries.filter((e) => !e.removed).map((e) => e.peerId))
+    this.rights.clear()
+    for (const e of entries) if (!e.removed) this.rights.set(e.peerId, e.right)
     this.members.add(transport.peerId)
     this.bindings = memberBindings(entries)
     for (const id of this.members) this.logged.delete(id)

@@ -21,6 +21,14 @@
  * by the node server on HELLOs and gossip). A removed entry binds nothing (the node id is
  * free for a new identity); re-adding a PeerId clears its binding.
  *
+ * **Rights**: each entry carries the member's right (`right`, shown as `role` in
+ * concord_cluster_members): `admin` may change the member list, roles and grants, cluster
+ * settings and browser grants; `member` may write data and ordinary DDL only (node-server
+ * member-rights.ts enforces both on the node's own writes and on what it applies from
+ * peers). The node that starts the list is an admin; a node added without a right is a
+ * member; an entry written before rights existed (no `right`) is an admin, as every member
+ * was then. `ALTER SYSTEM ALTER NODE` changes a right; the last live admin cannot lose its.
+ *
  * Invariants: a key is a syntactically valid PeerId (base58btc, 46 to 64 characters,
  * `validPeerId`); a node never removes itself; two live entries naming one node id resolve
  * to the one written first (then the smaller PeerId), the same on every node.
@@ -39,7 +47,13 @@ export interface PeerMemberRecord {
   at: number
   /** The replica node id this member speaks as; null until bound. */
   nodeId: string | null
+  /** What it may write (see the header). */
+  right: MemberRight
 }
+
+export type MemberRight = 'admin' | 'member'
+
+export const MEMBER_RIGHTS: readonly MemberRight[] = ['admin', 'member']
 
 /** Longest node id a binding carries (the sync frames' limit). */
 const MAX_NODE_ID_BYTES = 256
@@ -52,6 +66,10 @@ export interface MembershipHost {
   redeemJoinToken(token: string): boolean
   /** A scoped browser token for these (existing) tables, valid this many seconds (concord_browser_token). */
   issueBrowserToken(tables: string[], validSeconds: number): string
+  /** Revokes a browser token (the token, or its id) on every node (concord_revoke_browser_token); false when unknown. */
+  revokeBrowserToken(tokenOrId: string): boolean
+  /** This node's right in the member list; null while the list is off (every node may write everything). */
+  selfRight(): MemberRight | null
 }
 
 const PEER_ID = /^[1-9A-HJ-NP-Za-km-z]{46,64}$/
@@ -71,7 +89,13 @@ export function decodePeerMember(peerId: string, v: Json): PeerMemberRecord | nu
     by: typeof o['by'] === 'string' ? o['by'] : '',
     at: typeof o['at'] === 'number' ? o['at'] : 0,
     nodeId: validNodeId(o['nodeId']) ? o['nodeId'] : null,
+    right: o['right'] === 'member' ? 'member' : 'admin',
   }
+}
+
+/** The stored form of an entry. */
+function encodePeerMember(r: Omit<PeerMemberRecord, 'peerId'>): Json {
+  return { removed: r.removed, by: r.by, at: r.at, right: r.right, ...(r.nodeId !== null ? { nodeId: r.nodeId } : {}) }
 }
 
 function validNodeId(v: Json | undefined): v is string {
@@ -106,7 +130,7 @@ export function bindPeerMember(tx: Transaction, peerId: string, nodeId: string, 
   const current = tx.getCatalog(PEER_MEMBER_KIND, peerId)
   const r = current === undefined ? null : decodePeerMember(peerId, current)
   if (r === null || r.removed || r.nodeId === nodeId || !validNodeId(nodeId)) return
-  tx.setCatalog(PEER_MEMBER_KIND, peerId, { removed: false, by, at: now, nodeId })
+  tx.setCatalog(PEER_MEMBER_KIND, peerId, encodePeerMember({ removed: false, by, at: now, nodeId, right: r.right }))
 }
 
 /** Every entry of the list (removed ones included), in PeerId order. */
@@ -119,15 +143,41 @@ export function listPeerMembers(source: { listCatalog(kind: string): Array<[stri
   return out.sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0))
 }
 
-/** Adds `peerId`, and this node itself when the list has no live entry for it yet (the list's first write). */
-export function addPeerMember(tx: Transaction, host: MembershipHost, peerId: string, nodeId: string, now: number): void {
+/**
+ * Adds `peerId` with `right` (null: the right it has when it is a live member already, else
+ * `member`), and this node itself, as an admin, when the list has no live entry for it yet
+ * (the list's first write).
+ */
+export function addPeerMember(tx: Transaction, host: MembershipHost, peerId: string, nodeId: string, now: number, right: MemberRight | null = null): void {
   checkPeerId(peerId)
   const self = host.selfPeerId()
   for (const id of new Set([self, peerId])) {
     const current = tx.getCatalog(PEER_MEMBER_KIND, id)
-    const live = current !== undefined && decodePeerMember(id, current)?.removed === false
+    const was = current === undefined ? null : decodePeerMember(id, current)
+    const live = was !== null && !was.removed
+    const wanted: MemberRight = id === peerId ? right ?? (live ? was.right : id === self ? 'admin' : 'member') : 'admin'
     // This node's own entry carries its node id; another's is bound by its first HELLO.
-    if (!live || id === peerId) tx.setCatalog(PEER_MEMBER_KIND, id, { removed: false, by: nodeId, at: now, ...(id === self ? { nodeId } : {}) })
+    if (!live || id === peerId) tx.setCatalog(PEER_MEMBER_KIND, id, encodePeerMember({ removed: false, by: nodeId, at: now, nodeId: id === self ? nodeId : null, right: wanted }))
+  }
+  checkAnAdminLeft(tx)
+}
+
+/** Changes a live member's right: 42704 when it is not one, 55000 when it would leave the list without an admin. */
+export function alterPeerMember(tx: Transaction, peerId: string, right: MemberRight, nodeId: string, now: number): void {
+  checkPeerId(peerId)
+  const current = tx.getCatalog(PEER_MEMBER_KIND, peerId)
+  const r = current === undefined ? null : decodePeerMember(peerId, current)
+  if (r === null || r.removed) throw new SqlError(SqlState.undefinedObject, `node "${peerId}" is not a member of the cluster`)
+  if (r.right === right) return
+  tx.setCatalog(PEER_MEMBER_KIND, peerId, encodePeerMember({ ...r, by: nodeId, at: now, right }))
+  checkAnAdminLeft(tx)
+}
+
+/** The list must keep a live admin: without one nobody could change it again. */
+function checkAnAdminLeft(tx: Transaction): void {
+  const entries = listPeerMembers(tx)
+  if (entries.length > 0 && !entries.some((e) => !e.removed && e.right === 'admin')) {
+    throw new SqlError(SqlState.objectNotInPrerequisiteState, 'the cluster must keep at least one admin member: make another member an admin first')
   }
 }
 
@@ -141,8 +191,9 @@ export function removePeerMember(tx: Transaction, host: MembershipHost, peerId: 
   if (current === undefined || decodePeerMember(peerId, current)?.removed !== false) {
     throw new SqlError(SqlState.undefinedObject, `node "${peerId}" is not a member of the cluster`)
   }
-  const was = decodePeerMember(peerId, current)?.nodeId
-  tx.setCatalog(PEER_MEMBER_KIND, peerId, { removed: true, by: nodeId, at: now, ...(was ? { nodeId: was } : {}) })
+  const was = decodePeerMember(peerId, current)!
+  tx.setCatalog(PEER_MEMBER_KIND, peerId, encodePeerMember({ removed: true, by: nodeId, at: now, nodeId: was.nodeId, right: was.right }))
+  checkAnAdminLeft(tx)
 }
 
 function checkPeerId(peerId: string): void {

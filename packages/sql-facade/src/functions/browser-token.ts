@@ -7,6 +7,11 @@
  *
  * Superusers only (42501): the token is a credential. Every table must exist (42P01);
  * valid_seconds is 1 to 30 days (22023).
+ *
+ * concord_revoke_browser_token(token_or_id text) returns boolean: revokes a token on every
+ * node (the token itself, or its id: the browser identity's PeerId). True when a grant was
+ * revoked, false when it was already revoked; 42704 when no node issued it. Superusers only.
+ * Both write the cluster's catalog, so on a member without the admin right they are 42501.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../runtime/context.js'
@@ -35,11 +40,24 @@ function issue(tablesArg: unknown, secondsArg: unknown, ctx: ExecCtx): string {
   return host.issueBrowserToken(tables, seconds)
 }
 
+function revoke(tokenOrId: unknown, ctx: ExecCtx): boolean {
+  if (!ctx.role.superuser) throw new SqlError(SqlState.insufficientPrivilege, 'must be superuser to revoke browser tokens')
+  const host = ctx.membership
+  if (host === undefined) throw new SqlError(SqlState.featureNotSupported, 'browser tokens are revoked on a node that runs libp2p (a server node without --no-p2p)')
+  return host.revokeBrowserToken(String(tokenOrId))
+}
+
 export const BROWSER_TOKEN_FUNCTIONS: Record<string, ScalarResolver> = {
   concord_browser_token: (ts) => (ts.length === 2 ? {
     args: [arrayOf(T.text), T.int4],
     result: T.text,
     volatile: true,
     fn: (a, ctx) => (a[0] === null || a[1] === null ? null : issue(a[0], a[1], ctx)),
+  } : null),
+  concord_revoke_browser_token: (ts) => (ts.length === 1 ? {
+    args: [T.text],
+    result: T.bool,
+    volatile: true,
+    fn: (a, ctx) => (a[0] === null ? null : revoke(a[0], ctx)),
   } : null),
 }

@@ -5,7 +5,8 @@
  *   BACKUP DATABASE [name] TO 'uri'
  *   RESTORE DATABASE [name] FROM 'uri' [AS OF BACKUP 'id']
  *   ALTER TABLE name REBALANCE SHARDS
- *   ALTER SYSTEM ADD NODE 'peer id' [WITH JOIN TOKEN 'token'] | ALTER SYSTEM REMOVE NODE 'peer id'
+ *   ALTER SYSTEM ADD NODE 'peer id' [WITH JOIN TOKEN 'token'] [WITH (ROLE = admin | member)]
+ *   ALTER SYSTEM ALTER NODE 'peer id' WITH (ROLE = admin | member) | ALTER SYSTEM REMOVE NODE 'peer id'
  * and `ANY` as a function argument or result type in CREATE FUNCTION, rewritten to
  * PostgreSQL's `anyelement` so the real grammar accepts the rest of the statement.
  */
@@ -74,10 +75,11 @@ export function parseExtension(src: StatementSource): Statement | null {
     if (i + 2 !== t.length) throw syntaxError(t[i + 2])
     return { kind: 'restore', source: tokenString(uri), asOf, text: src.text }
   }
-  if (w(0) === 'alter' && w(1) === 'system' && (w(2) === 'add' || w(2) === 'remove') && w(3) === 'node') {
+  if (w(0) === 'alter' && w(1) === 'system' && (w(2) === 'add' || w(2) === 'remove' || w(2) === 'alter') && w(3) === 'node') {
     const id = t[4]
     if (!id || id.tokenName !== 'SCONST') throw syntaxError(id)
     let joinToken: string | null = null
+    let right: string | null = null
     let i = 5
     if (w(2) === 'add' && w(i) === 'with' && w(i + 1) === 'join' && w(i + 2) === 'token') {
       const tok = t[i + 3]
@@ -85,8 +87,15 @@ export function parseExtension(src: StatementSource): Statement | null {
       joinToken = tokenString(tok)
       i += 4
     }
+    if (w(2) !== 'remove' && w(i) === 'with' && w(i + 1) === '(') {
+      if (w(i + 2) !== 'role' || w(i + 3) !== '=' || !isNameToken(t[i + 4]) || w(i + 5) !== ')') throw syntaxError(t[i + 2])
+      right = tokenString(t[i + 4]!).toLowerCase()
+      i += 6
+    }
     if (i !== t.length) throw syntaxError(t[i])
-    return { kind: 'clusterNode', action: w(2) === 'add' ? 'add' : 'remove', peerId: tokenString(id), joinToken, text: src.text }
+    if (w(2) === 'alter' && right === null) throw syntaxError(t[5])
+    const action = w(2) === 'add' ? 'add' : w(2) === 'alter' ? 'alter' : 'remove'
+    return { kind: 'clusterNode', action, peerId: tokenString(id), joinToken, right, text: src.text }
   }
   if (w(0) === 'alter' && w(1) === 'table' && w(t.length - 2) === 'rebalance' && w(t.length - 1) === 'shards') {
     const names = t.slice(2, t.length - 2).filter((x) => x.text !== '.')

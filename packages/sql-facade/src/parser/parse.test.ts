@@ -19,6 +19,19 @@ describe('parseScript', () => {
     expect(rebalance).toMatchObject({ kind: 'rebalance', table: 'orders' })
   })
 
+  it('recognizes the member list statements and a member\'s role', () => {
+    const id = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
+    const [add, token, alter, remove] = parseScript(
+      `ALTER SYSTEM ADD NODE '${id}' WITH (ROLE = admin); ALTER SYSTEM ADD NODE '${id}' WITH JOIN TOKEN 't'; ALTER SYSTEM ALTER NODE '${id}' WITH (role = 'member'); ALTER SYSTEM REMOVE NODE '${id}'`,
+    )
+    expect(add).toMatchObject({ kind: 'clusterNode', action: 'add', peerId: id, right: 'admin', joinToken: null })
+    expect(token).toMatchObject({ kind: 'clusterNode', action: 'add', right: null, joinToken: 't' })
+    expect(alter).toMatchObject({ kind: 'clusterNode', action: 'alter', right: 'member' })
+    expect(remove).toMatchObject({ kind: 'clusterNode', action: 'remove', right: null })
+    expect(() => parseScript(`ALTER SYSTEM ALTER NODE '${id}'`)).toThrow(expect.objectContaining({ code: '42601' }))
+    expect(() => parseScript(`ALTER SYSTEM REMOVE NODE '${id}' WITH (ROLE = admin)`)).toThrow(expect.objectContaining({ code: '42601' }))
+  })
+
   it('accepts ANY as a function argument and result type', () => {
     const [s] = parseScript('CREATE FUNCTION resolve_conflict(v1 ANY, v2 ANY) RETURNS ANY AS $$ SELECT v1 $$ LANGUAGE SQL')
     expect(s!.kind).toBe('pg')

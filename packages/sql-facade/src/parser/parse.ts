@@ -81,7 +81,7 @@ export function parsePlpgsql(source: string): unknown {
  * run through the (slow, token-by-token) scanner first. Comments between the leading
  * words make a statement miss here, and the PostgreSQL grammar then rejects it.
  */
-const EXTENSION_CANDIDATE = /^(create\s+(region|(or\s+replace\s+)?(function|procedure))\b|(backup|restore)\s+database\b|alter\s+table\b[\s\S]*\brebalance\s+shards\s*$|alter\s+system\s+(add|remove)\s+node\b)/i
+const EXTENSION_CANDIDATE = /^(create\s+(region|(or\s+replace\s+)?(function|procedure))\b|(backup|restore)\s+database\b|alter\s+table\b[\s\S]*\brebalance\s+shards\s*$|alter\s+system\s+(add|remove|alter)\s+node\b)/i
 
 function parseUncached(script: string): Statement[] {
   checkScript(script)

@@ -10,4 +10,4 @@ export type Statement =
   | { kind: 'backup'; target: string; text: string }
   | { kind: 'restore'; source: string; asOf: string | null; text: string }
   | { kind: 'rebalance'; table: string; text: string }
-  | { kind: 'clusterNode'; action: 'add' | 'remove'; peerId: string; joinToken: string | null; text: string }
+  | { kind: 'clusterNode'; action: 'add' | 'remove' | 'alter'; peerId: string; joinToken: string | null; right: string | null; text: string }

@@ -56,4 +56,15 @@ describe('a write forwarded to a holder', () => {
     expect((await w1!.query('SELECT count(*)::int AS k FROM t WHERE id = 6')).rows).toEqual([{ k: 0 }])
     await cluster.close()
   })
+
+  it('refuses a forwarded call that is not a write of rows (a peer sending DDL or role changes as superuser)', async () => {
+    const cluster = await SimCluster.create({ seed: 7, nodes: [{ id: 'w1', region: 'us-west' }, { id: 'x', region: 'ap-southeast' }] })
+    const [w1, x] = ['w1', 'x'].map((id) => cluster.node(id))
+    await cluster.settle()
+    const body = new TextEncoder().encode(JSON.stringify({ sql: 'CREATE ROLE mallory SUPERUSER LOGIN', params: [], user: 'concord' }))
+    const reply = JSON.parse(new TextDecoder().decode(await cluster.run(x!.replica.call('w1', 'sql/forward', body, 30_000)))) as { error?: { code: string } }
+    expect(reply.error?.code).toBe(SqlState.insufficientPrivilege)
+    expect((await w1!.query("SELECT count(*)::int AS k FROM pg_roles WHERE rolname = 'mallory'")).rows).toEqual([{ k: 0 }])
+    await cluster.close()
+  })
 })

@@ -438,6 +438,11 @@ export class Session {
 
   /** Runs one statement; a write is acknowledged only once durable. */
   private async runStatement(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
+    // Another node forwards only the writes it cannot apply itself; anything else in a
+    // forwarded call would run here with this node's rights (docs/security.md, Member rights).
+    if (this.forwarded && !(stmt.kind === 'pg' && ('InsertStmt' in stmt.node || 'UpdateStmt' in stmt.node || 'DeleteStmt' in stmt.node || 'MergeStmt' in stmt.node))) {
+      throw new SqlError(SqlState.insufficientPrivilege, 'a forwarded statement must be an INSERT, UPDATE, DELETE or MERGE')
+    }
     if (stmt.kind === 'backup' || stmt.kind === 'restore') {
       if (this.block) throw new SqlError(SqlState.activeSqlTransaction, `${stmt.kind.toUpperCase()} DATABASE cannot run inside a transaction block`)
       // They read and write files (or buckets) as the server: superusers only, as COPY to a file.

@@ -22,6 +22,7 @@ import { buildCatalogModel, type CatalogModel, type CatalogSource, type Namespac
 import { CLUSTER_VIEWS } from './cluster-views.js'
 import { failoverHistoryView } from '../failover/failover-history-view.js'
 import { clusterMembersView } from './cluster-members-view.js'
+import { browserGrantsView } from './browser-grants-view.js'
 import { INFORMATION_SCHEMA_VIEWS } from './information-schema-views.js'
 import { PG_CATALOG_VIEWS } from './pg-catalog-views.js'
 import { mayRead, ROLE_CATALOG_VIEWS, ROLE_INFORMATION_SCHEMA_VIEWS } from '../auth/role-views.js'
@@ -54,6 +55,7 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
       concord_conflicts: (ctx) => conflictsView(host.conflicts, (table) => mayRead(ctx.exec, table)),
       concord_failover_history: failoverHistoryView,
       concord_cluster_members: clusterMembersView,
+      concord_browser_grants: browserGrantsView,
       concord_backups: backupsView(host.backups),
       pg_stat_progress_backup: backupProgressView(host.backups),
       concord_backup_schedule: backupScheduleView(host.backups),

@@ -1,0 +1,74 @@
+/**
+ * The signature on a browser grant (browser-grants.ts): the issuing node signs, with its
+ * libp2p identity key (Ed25519, `<data-dir>/peer.key`), which browser identity may read and
+ * write which tables until when. Any node verifies it with the public key inside the
+ * issuer's PeerId (an Ed25519 PeerId is the identity multihash of its public key), so a
+ * grant needs no shared secret and cannot be altered or made up by whoever relays the
+ * catalog.
+ *
+ * Signed bytes, version 1: UTF-8 of `concord-browser-grant-1`, the browser PeerId, the
+ * expiry (ms, decimal), the issuer PeerId and the table names, joined by U+0000 (names and
+ * PeerIds cannot hold it). Only Ed25519 identities sign or verify; anything else is false.
+ */
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
+import type { PrivateKey } from '@libp2p/interface'
+
+export interface SignedGrant {
+  browser: string
+  tables: readonly string[]
+  expires: number
+  issuer: string
+}
+
+const DOMAIN = 'concord-browser-grant-1'
+/** An Ed25519 PeerId's bytes: identity multihash (0x00, 36 bytes) of the protobuf PublicKey {Type: Ed25519, Data: 32 bytes}. */
+const ED25519_PEER_ID_PREFIX = [0x00, 0x24, 0x08, 0x01, 0x12, 0x20]
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+
+function payload(g: SignedGrant): Buffer {
+  return Buffer.from([DOMAIN, g.browser, String(g.expires), g.issuer, ...g.tables].join('\u0000'), 'utf8')
+}
+
+/** The signature (base64url) of `g` by `key`, which must be the issuer's Ed25519 identity. */
+export function signGrant(key: PrivateKey, g: SignedGrant): string {
+  if (key.type !== 'Ed25519' || key.publicKey.toString() !== g.issuer) throw new Error('a browser grant is signed by its issuer\'s Ed25519 identity')
+  const d = Buffer.from(key.raw.subarray(0, 32)).toString('base64url')
+  const x = Buffer.from(key.publicKey.raw).toString('base64url')
+  const keyObject = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d, x }, format: 'jwk' })
+  return sign(null, payload(g), keyObject).toString('base64url')
+}
+
+/** Whether `signature` is the issuer's signature of `g`. */
+export function verifyGrant(g: SignedGrant, signature: string): boolean {
+  const raw = ed25519PublicKeyOf(g.issuer)
+  if (raw === null || !/^[A-Za-z0-9_-]{86}$/.test(signature)) return false
+  try {
+    const keyObject = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' })
+    return verify(null, payload(g), keyObject, Buffer.from(signature, 'base64url'))
+  } catch {
+    return false
+  }
+}
+
+/** The raw Ed25519 public key inside a PeerId (base58btc text), or null when it holds none. */
+export function ed25519PublicKeyOf(peerId: string): Buffer | null {
+  if (peerId.length > 64) return null
+  let n = 0n
+  for (const c of peerId) {
+    const v = BASE58.indexOf(c)
+    if (v < 0) return null
+    n = n * 58n + BigInt(v)
+  }
+  const bytes: number[] = []
+  while (n > 0n) {
+    bytes.unshift(Number(n & 0xffn))
+    n >>= 8n
+  }
+  // Leading '1's are leading zero bytes.
+  for (const c of peerId) {
+    if (c !== '1') break
+    bytes.unshift(0)
+  }
+  if (bytes.length !== ED25519_PEER_ID_PREFIX.length + 32 || !ED25519_PEER_ID_PREFIX.every((b, i) => bytes[i] === b)) return null
+  return Buffer.from(bytes.slice(ED25519_PEER_ID_PREFIX.length))
+}

@@ -1,0 +1,36 @@
+/**
+ * Browser grants as the replicated catalog holds them: `('browser_grant', <browser PeerId>)`
+ * with the tables, the expiry (ms), the issuing node's PeerId, its signature and, once
+ * revoked, `revoked: true`. The node server writes and verifies them (node-server
+ * browser-grants.ts); this layer only names the kind and reads entries for
+ * concord_browser_grants, without judging signatures.
+ */
+import type { Json } from '@concord/core'
+
+export const BROWSER_GRANT_KIND = 'browser_grant'
+
+export interface BrowserGrantRecord {
+  /** The token's id: the browser identity's PeerId. */
+  id: string
+  tables: string[]
+  expires: number
+  issuer: string
+  revoked: boolean
+}
+
+/** Every entry, in id order (malformed fields read as empty). */
+export function listBrowserGrants(source: { listCatalog(kind: string): Array<[string, Json]> }): BrowserGrantRecord[] {
+  const out: BrowserGrantRecord[] = []
+  for (const [id, v] of source.listCatalog(BROWSER_GRANT_KIND)) {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) continue
+    const tables = Array.isArray(v['tables']) ? v['tables'].filter((t): t is string => typeof t === 'string') : []
+    out.push({
+      id,
+      tables,
+      expires: typeof v['expires'] === 'number' ? v['expires'] : 0,
+      issuer: typeof v['issuer'] === 'string' ? v['issuer'] : '',
+      revoked: v['revoked'] === true,
+    })
+  }
+  return out
+}
