@@ -106,6 +106,8 @@ export interface ConcordNodeOptions {
   authenticationTimeoutMs?: number
   /** Close PostgreSQL sessions idle this long; default never. */
   idleSessionTimeoutMs?: number
+  /** Most bytes of values one row written here may hold; default 16 MiB (sql-facade runtime/row-size.ts). */
+  maxRowBytes?: number
   /** 0 or undefined: no HTTP server. */
   httpPort?: number
   /** Generation compaction (see @concord/core ReplicaOptions.compaction); default on, departed after 24 h. */
@@ -276,6 +278,7 @@ export class ConcordNode {
       eng.database.setP2pAddresses(() => transport?.addresses() ?? [])
       // SHOW max_connections answers what the wire server enforces.
       eng.database.setServerParameter('max_connections', String(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS))
+      if (options.maxRowBytes !== undefined) eng.database.maxRowBytes = options.maxRowBytes
       pg = new PgServer({
         session: (info) => eng.session(info),
         host: options.host ?? '127.0.0.1',
