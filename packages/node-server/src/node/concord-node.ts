@@ -18,7 +18,8 @@
  * otherwise, the data directory and its files are owner-only (data-dir.ts), and a peer
  * port beyond loopback, or beside a password, is keyed (peer-port-policy.ts).
  */
-import { MemoryStorage, type ReplicaOptions, type Storage } from '@concord/core'
+import { DEFAULT_MAX_REMOTE_VALUE_BYTES, MemoryStorage, type ReplicaOptions, type Storage } from '@concord/core'
+import { oversizedLog } from './oversized-update-log.js'
 import { SqlError, SqlState } from '@concord/sql-facade'
 import { join } from 'node:path'
 // LMDB and libp2p load only when the node uses them (dynamic imports in start): a
@@ -271,6 +272,8 @@ export class ConcordNode {
         ...(changeJournal !== undefined ? { changeJournal } : {}),
         ...(transport !== undefined ? { transport } : {}),
         ...(options.compaction !== undefined ? { compaction: options.compaction } : {}),
+        ...(options.maxRowBytes !== undefined ? { maxRemoteValueBytes: options.maxRowBytes } : {}),
+        onOversizedUpdate: oversizedLog(log, options.maxRowBytes ?? DEFAULT_MAX_REMOTE_VALUE_BYTES),
       })
       const eng = engine
       if (changeJournal?.damage != null) log.warn(changeJournal.damage)

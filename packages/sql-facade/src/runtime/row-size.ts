@@ -11,11 +11,14 @@
  * value of LARGE_VALUE bytes or more is measured with the rest of its row (smaller values
  * alone cannot take a row of at most 1,600 columns far past the limit: at most 1,600 KiB).
  */
-import type { Row, Value } from '@concord/core'
+import { DEFAULT_MAX_REMOTE_VALUE_BYTES, type Row, type Value } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 
-/** The default: rows up to 16 MiB replicate in seconds on a loaded machine (docs/security.md). */
-export const DEFAULT_MAX_ROW_BYTES = 16 * 1024 * 1024
+/**
+ * The default, 16 MiB: such rows replicate in seconds on a loaded machine (docs/security.md);
+ * the same number core refuses in a remote update (a value past it never came from here).
+ */
+export const DEFAULT_MAX_ROW_BYTES = DEFAULT_MAX_REMOTE_VALUE_BYTES
 
 /** A value at least this large makes an UPDATE measure its whole row. */
 const LARGE_VALUE = 1024
