@@ -151,7 +151,8 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
 function eachRow(exec: ExecCtx, name: string, cols: ColumnBinding[], readers: ColumnReader[], read: number[] | null, visit: (row: RtValue[]) => void): void {
   const stored = [...exec.rows.scan(name)]
   exec.budget.spend(stored.length)
-  exec.budget.hold(stored.length, 0)
+  // One array of references to rows that exist already.
+  exec.budget.hold(1, stored.length)
   for (let i = 0; i < stored.length; i++) visit(decodeColumns(stored[i]!, cols, readers, read))
 }
 
