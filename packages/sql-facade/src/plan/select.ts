@@ -587,8 +587,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
             if (buf) {
               budget.hold(1, vals.length + s.order.length + 2)
               buf.push({ vals, keys: s.order.map((o) => o.key.eval(env)) })
-            }
-            else s.impl.step(g.states[i]!, vals)
+            } else s.impl.step(g.states[i]!, vals)
           }
         }
         if (from.each) from.each(outer, visit)
