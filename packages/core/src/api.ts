@@ -141,6 +141,14 @@ export interface ReplicaOptions {
   gossipDelayMs?: number
   /** Upper bound on one encoded message; default 64 MiB. */
   maxMessageBytes?: number
+  /**
+   * Largest value (one row entry, one text insertion) a remote update may carry; larger
+   * updates are refused, counted as malformed and reported to `onOversizedUpdate`.
+   * Default 16 MiB (replication/oversized-values.ts).
+   */
+  maxRemoteValueBytes?: number
+  /** A remote update was refused for carrying a value of `bytes` bytes (see maxRemoteValueBytes). */
+  onOversizedUpdate?: (shardId: string, bytes: number) => void
   /** How long a federated read waits for one holder's answer (ms); default 5000. */
   federatedReadTimeoutMs?: number
   /** Most bytes (about) of rows a holder sends in answer to one federated read; default 16 MiB. */

@@ -49,6 +49,7 @@ export {
 } from './replication/messages.js'
 export { TOPIC_ALL, regionTopic } from './replication/gossip.js'
 export { DEFAULT_COMMIT_LOG_LIMIT, type PeerStatus } from './replication/positions.js'
+export { DEFAULT_MAX_REMOTE_VALUE_BYTES } from './replication/oversized-values.js'
 export { DIVERGENCE_CONFIRM_MS, type Divergence } from './replication/divergence-watch.js'
 export type { SyncState } from './replication/peer-confirmations.js'
 export type { ReplicatorStats } from './replication/replication-context.js'

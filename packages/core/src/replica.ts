@@ -50,6 +50,7 @@ import { resolveEntriesFresh } from './rows/resolve-entries.js'
 import { encodeRowSnapshot, ROW_SNAPSHOT_META_KEY, type ShardRowSnapshot } from './rows/row-snapshot.js'
 import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, type ShardRowChange } from './rows/shard.js'
 import { ShardLog } from './storage/shard-log.js'
+import { DEFAULT_MAX_REMOTE_VALUE_BYTES, oversizedValue } from './replication/oversized-values.js'
 import { MemoryStorage } from './storage/memory-storage.js'
 import type { CatalogChange, Json, Resolver, Row, TableInfo, Value } from './types.js'
 
@@ -544,6 +545,13 @@ export class Replica {
   applyRemote(shard: Shard, update: Uint8Array): boolean {
     return this.pipeline.run(() => {
       try {
+        const oversized = oversizedValue(update, this.options.maxRemoteValueBytes ?? DEFAULT_MAX_REMOTE_VALUE_BYTES)
+        if (oversized > 0) {
+          // Refused as a whole, as a malformed update is: applying it is what stalled links.
+          this.malformed++
+          this.options.onOversizedUpdate?.(shard.id, oversized)
+          return false
+        }
         if (shard.applyRemote(update, REMOTE_ORIGIN)) this.pipeline.onUpdate(shard, update, REMOTE_ORIGIN)
         return true
       } catch {

@@ -49,6 +49,7 @@ import { BOOTSTRAP, ROLE_KINDS } from './catalog/role-record.js'
 import { FailoverMonitor } from './failover/failover-monitor.js'
 import { ChangeFeed, type ChangeJournalStore } from './live/change-feed.js'
 import type { MembershipHost } from './cluster/peer-members.js'
+import { DEFAULT_MAX_ROW_BYTES } from './runtime/row-size.js'
 import { LiveQueries, type Unsubscribe } from './live/live-queries.js'
 import type { LiveQueryOptions, LiveRowsListener } from './live/live-query.js'
 
@@ -107,6 +108,11 @@ export class Database implements SessionHost {
   readonly int8: Int8Output
   /** See DatabaseOptions.serialWaitMs. */
   readonly serialWaitMs: number
+  /**
+   * Most bytes of values one row written on this node may hold; a larger write fails with
+   * 54000 (runtime/row-size.ts). The node server's `--max-row-size` sets it.
+   */
+  maxRowBytes = DEFAULT_MAX_ROW_BYTES
   /** This node's id slots and SERIAL sequences (node-local state over the catalog). */
   readonly idSlots: IdSlots
   readonly serials: SerialSequences

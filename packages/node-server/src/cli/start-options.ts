@@ -55,6 +55,8 @@ export interface StartSettings {
   authenticationTimeout: number
   /** Milliseconds a session may wait idle; absent: no limit. */
   idleSessionTimeout?: number
+  /** Most bytes of values in one written row. */
+  maxRowBytes: number
   httpPort?: number
   /** Milliseconds of silence after which a member is declared departed. */
   departAfter: number
@@ -167,6 +169,11 @@ export const SETTINGS: Setting[] = [
   {
     key: 'idleSessionTimeout', flag: 'idle-session-timeout', env: 'CONCORD_IDLE_SESSION_TIMEOUT', kind: 'duration',
     help: 'close a PostgreSQL session idle this long (57P05; 25P03 in a transaction block); default: never',
+  },
+  {
+    key: 'maxRowBytes', flag: 'max-row-bytes', env: 'CONCORD_MAX_ROW_BYTES', kind: 'count',
+    default: '16777216',
+    help: 'bytes of values one written row may hold (INSERT, UPDATE, COPY); a larger row gets 54000',
   },
   {
     key: 'httpPort', flag: 'http-port', env: 'CONCORD_HTTP_PORT', kind: 'port',
@@ -353,6 +360,7 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     maxConnections: s.maxConnections,
     authenticationTimeoutMs: s.authenticationTimeout,
     ...(s.idleSessionTimeout !== undefined ? { idleSessionTimeoutMs: s.idleSessionTimeout } : {}),
+    maxRowBytes: s.maxRowBytes,
     httpPort: s.httpPort,
     compaction: { enabled: s.compaction, departAfterMs: s.departAfter, minGarbage: s.compactionMinGarbage },
   }

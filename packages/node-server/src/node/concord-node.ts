@@ -18,7 +18,8 @@
  * otherwise, the data directory and its files are owner-only (data-dir.ts), and a peer
  * port beyond loopback, or beside a password, is keyed (peer-port-policy.ts).
  */
-import { MemoryStorage, type ReplicaOptions, type Storage } from '@concord/core'
+import { DEFAULT_MAX_REMOTE_VALUE_BYTES, MemoryStorage, type ReplicaOptions, type Storage } from '@concord/core'
+import { oversizedLog } from './oversized-update-log.js'
 import { BROWSER_GRANT_KIND, PEER_MEMBER_KIND, SqlError, SqlState } from '@concord/sql-facade'
 import type { PrivateKey } from '@libp2p/interface'
 import { join } from 'node:path'
@@ -108,6 +109,8 @@ export interface ConcordNodeOptions {
   authenticationTimeoutMs?: number
   /** Close PostgreSQL sessions idle this long; default never. */
   idleSessionTimeoutMs?: number
+  /** Most bytes of values one row written here may hold; default 16 MiB (sql-facade runtime/row-size.ts). */
+  maxRowBytes?: number
   /** 0 or undefined: no HTTP server. */
   httpPort?: number
   /** Generation compaction (see @concord/core ReplicaOptions.compaction); default on, departed after 24 h. */
@@ -274,6 +277,8 @@ export class ConcordNode {
         ...(changeJournal !== undefined ? { changeJournal } : {}),
         ...(transport !== undefined ? { transport } : {}),
         ...(options.compaction !== undefined ? { compaction: options.compaction } : {}),
+        ...(options.maxRowBytes !== undefined ? { maxRemoteValueBytes: options.maxRowBytes } : {}),
+        onOversizedUpdate: oversizedLog(log, options.maxRowBytes ?? DEFAULT_MAX_REMOTE_VALUE_BYTES),
       })
       const eng = engine
       if (changeJournal?.damage != null) log.warn(changeJournal.damage)
@@ -281,6 +286,7 @@ export class ConcordNode {
       eng.database.setP2pAddresses(() => transport?.addresses() ?? [])
       // SHOW max_connections answers what the wire server enforces.
       eng.database.setServerParameter('max_connections', String(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS))
+      if (options.maxRowBytes !== undefined) eng.database.maxRowBytes = options.maxRowBytes
       pg = new PgServer({
         session: (info) => eng.session(info),
         host: options.host ?? '127.0.0.1',

@@ -34,9 +34,17 @@ import type { PreparedQuery, QueryField, QueryResult, SqlSession } from './sql-s
 /** Bounds per connection, so one client cannot grow a server without limit. */
 const MAX_STATEMENTS = 10_000
 const MAX_PORTALS = 1_000
+/**
+ * Bytes of statement text and bound parameters one connection may keep in prepared
+ * statements and portals: 60 statements of 50 MB each drove a node to 4.2 GB. A Parse or
+ * Bind past it fails with 53200 and keeps nothing; Close frees its share.
+ */
+export const MAX_PREPARED_BYTES = 64 * 1024 * 1024
 
 interface Prepared {
   query: PreparedQuery
+  /** Bytes of its text (counted against MAX_PREPARED_BYTES). */
+  bytes: number
   /** The parameter types Parse declared (0: unspecified): how Bind reads binary values. */
   declared: number[]
 }
@@ -44,6 +52,8 @@ interface Prepared {
 interface Portal {
   statement: Prepared
   params: unknown[]
+  /** Bytes of its bound parameters (counted against MAX_PREPARED_BYTES). */
+  bytes: number
   /** Bind's result format codes: none (all text), one for every column, or one per column. */
   resultFormats: number[]
   /** Set once run; null for an empty statement. */
@@ -240,7 +250,9 @@ export class WireSession {
       case 'parse': {
         if (msg.name !== '' && this.statements.has(msg.name)) throw new SqlError(SqlState.duplicatePreparedStatement, `prepared statement "${msg.name}" already exists`)
         if (this.statements.size >= MAX_STATEMENTS && !this.statements.has(msg.name)) throw new SqlError(SqlState.configurationLimitExceeded, `more than ${MAX_STATEMENTS} prepared statements`)
-        this.statements.set(msg.name, { query: await this.sql.prepare(msg.sql, msg.paramTypes), declared: msg.paramTypes })
+        const bytes = msg.sql.length
+        this.checkHeld(bytes, this.statements.get(msg.name)?.bytes ?? 0)
+        this.statements.set(msg.name, { query: await this.sql.prepare(msg.sql, msg.paramTypes), declared: msg.paramTypes, bytes })
         this.out.parseComplete()
         return
       }
@@ -251,8 +263,11 @@ export class WireSession {
         if (msg.paramFormats.length > 1 && msg.paramFormats.length !== msg.params.length) throw new ProtocolError('parameter format count does not match parameter count')
         if (msg.portal !== '' && this.portals.has(msg.portal)) throw new SqlError(SqlState.duplicateCursor, `portal "${msg.portal}" already exists`)
         if (this.portals.size >= MAX_PORTALS && !this.portals.has(msg.portal)) throw new SqlError(SqlState.configurationLimitExceeded, `more than ${MAX_PORTALS} portals`)
+        let bytes = 0
+        for (const p of msg.params) bytes += p?.byteLength ?? 0
+        this.checkHeld(bytes, this.portals.get(msg.portal)?.bytes ?? 0)
         const params = msg.params.map((p, i) => decodeParam(p, msg.paramFormats.length === 1 ? msg.paramFormats[0]! : (msg.paramFormats[i] ?? 0), statement.declared[i] ?? 0))
-        this.portals.set(msg.portal, { statement, params, resultFormats: msg.resultFormats, sent: 0 })
+        this.portals.set(msg.portal, { statement, params, resultFormats: msg.resultFormats, sent: 0, bytes })
         this.out.bindComplete()
         return
       }
@@ -295,6 +310,18 @@ export class WireSession {
         this.out.closeComplete()
         return
     }
+  }
+
+  /** Throws 53200 if keeping `adding` more bytes (replacing `replacing`) passes MAX_PREPARED_BYTES. */
+  private checkHeld(adding: number, replacing: number): void {
+    let held = adding - replacing
+    for (const s of this.statements.values()) held += s.bytes
+    for (const p of this.portals.values()) held += p.bytes
+    if (held <= MAX_PREPARED_BYTES) return
+    throw new SqlError(SqlState.outOfMemory, 'out of memory', {
+      detail: `Prepared statements and portals of this connection would hold ${held} bytes of text and parameters, more than ${MAX_PREPARED_BYTES}.`,
+      hint: 'Close (DEALLOCATE) prepared statements and portals no longer needed.',
+    })
   }
 
   private async run(portal: Portal): Promise<QueryResult | null> {

@@ -127,10 +127,12 @@ function lateralJoin(left: FromRelation, right: FromRelation, kind: string, pred
     ...(star ? { star } : {}),
     rows: (outer) => {
       const out: RtValue[][] = []
+      const width = left.columns.length + right.columns.length
       for (const l of left.rows(outer)) {
         let matched = false
         for (const r of right.rows({ row: l, outer })) {
           budget.tick()
+          budget.hold(1, width)
           const row = l.concat(r)
           if (pred && !pred({ row, outer })) continue
           matched = true
@@ -153,8 +155,10 @@ function crossJoin(a: FromRelation, b: FromRelation, budget: StatementBudget): F
       const left = a.rows(outer)
       const right = b.rows(outer)
       const out: RtValue[][] = []
+      const width = a.columns.length + b.columns.length
       for (const l of left) {
         budget.spend(right.length)
+        budget.hold(right.length, width)
         for (const r of right) out.push(l.concat(r))
       }
       return out
@@ -172,8 +176,10 @@ function innerJoin(a: FromRelation, b: FromRelation, keys: Array<[number, number
     primaryKeys: new Map([...a.primaryKeys, ...b.primaryKeys]),
     rows: (outer) => {
       const table = new Map<string, RtValue[][]>()
+      const width = a.columns.length + b.columns.length
       for (const r of b.rows(outer)) {
         budget.tick()
+        budget.hold(1, keys.length)
         const vals = keys.map(([, ri]) => r[ri]!)
         if (vals.some((v) => v === null)) continue
         const k = rowKey(vals)
@@ -188,6 +194,7 @@ function innerJoin(a: FromRelation, b: FromRelation, keys: Array<[number, number
         budget.tick()
         for (const r of table.get(rowKey(vals)) ?? []) {
           budget.tick()
+          budget.hold(1, width)
           out.push(l.concat(r))
         }
       }
@@ -434,6 +441,7 @@ function planJoin(j: NonNullable<Extract<Node, { JoinExpr: unknown }>['JoinExpr'
         let matched = false
         for (const i of candidates(l)) {
           budget.tick()
+          budget.hold(1, columns.length)
           const row = l.concat(rrows[i]!)
           if (!ok(row)) continue
           matched = true

@@ -164,6 +164,7 @@ export function planFunctionScan(rf: RangeFunction, p: PlanCtx, parent: Scope | 
       for (const l of lists) n = Math.max(n, l.length)
       const out: RtValue[][] = []
       p.exec.budget.spend(n)
+      p.exec.budget.hold(n, columns.length)
       for (let i = 0; i < n; i++) {
         const row: RtValue[] = lists.map((l) => (i < l.length ? l[i]! : null))
         if (ordinality) row.push(BigInt(i + 1))

@@ -60,6 +60,14 @@ class BudgetRelay extends StatementBudget {
   override check(): void {
     this.current.check()
   }
+
+  override hold(rows: number, width: number): void {
+    this.current.hold(rows, width)
+  }
+
+  override heldBytes(): number {
+    return this.current.heldBytes()
+  }
 }
 
 interface Entry {

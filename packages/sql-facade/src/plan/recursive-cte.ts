@@ -98,6 +98,7 @@ export function planRecursive(cte: CommonTableExpr, sel: SelectStmt, names: stri
     yield* current
     while (current.length > 0) {
       budget.spend(current.length)
+      budget.hold(current.length, current[0]?.length ?? 0)
       const next = keep(round(current, outer))
       produced += next.length
       if (produced > MAX_RECURSIVE_ROWS) throw new SqlError(SqlState.statementTooComplex, `recursive query "${name}" produced more than ${MAX_RECURSIVE_ROWS} rows`)

@@ -48,6 +48,7 @@ export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): 
     rows: (outer) => {
       let rows = rel.rows(outer)
       if (sorts.length) {
+        p.exec.budget.hold(rows.length, sorts.length + 3)
         const keyed = rows.map((r) => ({ out: r, keys: sorts.map((s) => s.eval({ row: r, outer }, r)) }))
         sortRows(keyed, sorts, p.exec.budget)
         rows = keyed.map((k) => k.out)
@@ -88,6 +89,7 @@ function planSetOp(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
     rows: (outer) => {
       const map = (rows: RtValue[][], fs: Array<(e: Env) => RtValue>) => rows.map((row) => {
         budget.tick()
+        budget.hold(1, fs.length)
         return fs.map((f) => f({ row, outer }))
       })
       const left = map(l.rows(outer), lc)
@@ -513,6 +515,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
             skip--
             continue
           }
+          budget.hold(1, outFns.length)
           out.push(outFns.map((f) => f(env)))
           if (count !== null && out.length >= count) break
         }
@@ -524,6 +527,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
           budget.tick()
           const env: Env = { row, outer }
           if (wherePred && !wherePred(env)) continue
+          budget.hold(1, 2)
           envs.push(env)
         }
       } else {
@@ -559,6 +563,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
             g = groups.get((key = groupExprs.length ? rowKey(groupExprs.map((f) => f(env))) : ''))
           }
           if (!g) {
+            budget.hold(1, 4 + 3 * slots.length)
             g = { rep: row, states: slots.map(() => ({ acc: null, n: 0 })), seen: slots.map((s) => (s.distinct ? new Set<string>() : null)), buffers: slots.map((s) => (s.order.length ? [] : null)) }
             if (key === null) byValue.set(value, g)
             else groups.set(key, g)
@@ -579,8 +584,10 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
               g.seen[i]!.add(k)
             }
             const buf = g.buffers[i]
-            if (buf) buf.push({ vals, keys: s.order.map((o) => o.key.eval(env)) })
-            else s.impl.step(g.states[i]!, vals)
+            if (buf) {
+              budget.hold(1, vals.length + s.order.length + 2)
+              buf.push({ vals, keys: s.order.map((o) => o.key.eval(env)) })
+            } else s.impl.step(g.states[i]!, vals)
           }
         }
         if (from.each) from.each(outer, visit)
@@ -605,8 +612,10 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
       }
       if (win.slots.length) computeWindows(envs, win.slots, budget)
       const projected = srf.empty ? envs : srf.expand(envs, budget)
+      const keyedWidth = outFns.length + sorts.length + 3
       let keyed = projected.map((env) => {
         budget.tick()
+        budget.hold(1, keyedWidth)
         const out = outFns.map((f) => f(env))
         return { out, keys: sorts.map((s) => s.eval(env, out)), env }
       })

@@ -151,6 +151,8 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
 function eachRow(exec: ExecCtx, name: string, cols: ColumnBinding[], readers: ColumnReader[], read: number[] | null, visit: (row: RtValue[]) => void): void {
   const stored = [...exec.rows.scan(name)]
   exec.budget.spend(stored.length)
+  // One array of references to rows that exist already.
+  exec.budget.hold(1, stored.length)
   for (let i = 0; i < stored.length; i++) visit(decodeColumns(stored[i]!, cols, readers, read))
 }
 
@@ -167,6 +169,7 @@ function scanAll(exec: ExecCtx, name: string, cols: ColumnBinding[], readers: Co
   const out: RtValue[][] = []
   for (const row of exec.rows.scan(name)) {
     exec.budget.tick()
+    exec.budget.hold(1, cols.length)
     out.push(decodeColumns(row, cols, readers, read))
   }
   return out

@@ -18,6 +18,7 @@ import { Interval } from '../types/interval.js'
 import { arrayOf, T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { NODE_SETTING_KIND } from '../settings/settings.js'
+import { memoryBytes } from '../settings/parameters.js'
 import { formatLsn } from './lsn.js'
 import { moveRecords, REBALANCE_MOVE_KIND } from '../placement/rebalance-job.js'
 import { covers, publicationsOf, subscriptions, type SubscriptionRecord } from './replication-catalog.js'
@@ -45,13 +46,6 @@ export function nodeRecords(replica: Replica): NodeRecord[] {
   return replica.listCatalog('node').map(([, v]) => v as unknown as NodeRecord).filter((n) => typeof n?.nodeId === 'string').sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1))
 }
 
-/** Bytes of a memory setting ('1GB', '64kB', '512' = MB as for wal_keep_size). */
-export function memoryBytes(text: string): number {
-  const m = /^(-?\d+)\s*(B|kB|MB|GB|TB)?$/.exec(text.trim())
-  if (!m) return 0
-  const unit = { B: 1, kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[m[2] ?? 'MB']!
-  return Math.max(0, Number(m[1]) * unit)
-}
 
 function keepBytes(ctx: ExecCtx): number {
   return memoryBytes(ctx.settings.show('wal_keep_size') ?? '0') || DEFAULT_KEEP_BYTES

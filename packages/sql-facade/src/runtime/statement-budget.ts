@@ -1,9 +1,18 @@
 /**
- * How long one statement may keep the node busy: its statement_timeout deadline and the
- * client's cancel request. Statements run synchronously on the event loop, so the
+ * How long one statement may keep the node busy and how much it may hold: its
+ * statement_timeout deadline, the client's cancel request, and its statement_mem bound. Statements run synchronously on the event loop, so the
  * executor calls `tick()` in every loop that grows with the data (scans, joins, sorts,
  * aggregates, set-returning functions, recursive CTEs, DML loops); a tick is a counter
  * decrement, and only every CHECK_EVERY ticks is the clock read and the cancel flag looked at.
+ *
+ * The executor materializes every intermediate result (a relation's rows are an array),
+ * so a cross join, a sort or a grouped result of millions of rows could outgrow the heap
+ * and end the process for every client. `hold(rows, width)` counts what such a loop
+ * builds: an estimate per row (its array and one slot per value; values themselves are
+ * shared with the rows they came from, and single large values are bounded where they are
+ * made: text-size.ts, arrays). The count only grows during a statement (freed arrays are
+ * not subtracted), so it bounds what the statement holds at once from above; past
+ * `memoryLimit` bytes the statement fails with 53200 and the node goes on serving.
  *
  * Invariants: a budget belongs to one statement; once it has thrown, every later check
  * throws the same condition (the statement cannot continue past a failed check); a
@@ -13,6 +22,11 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 
 /** Ticks between two clock reads: tens of microseconds of work at the cheapest loop. */
 const CHECK_EVERY = 1024
+
+/** Estimated bytes of one materialized row: the array object and its backing store headers. */
+export const ROW_BYTES = 48
+/** Estimated bytes per value slot of a row (a pointer, or an inline small integer). */
+export const VALUE_BYTES = 8
 
 /** What a budget reads: a monotonic clock (ms) and whether the client asked to cancel. */
 export interface BudgetSource {
@@ -24,11 +38,37 @@ export class StatementBudget {
   private countdown = CHECK_EVERY
   private readonly deadline: number
   private readonly source: BudgetSource | null
+  private readonly memoryLimit: number
+  /** Estimated bytes of rows materialized so far (only grows). */
+  private held = 0
 
-  /** `deadline` on the source's clock; Infinity: none. */
-  constructor(deadline: number, source: BudgetSource | null) {
+  /** `deadline` on the source's clock; Infinity: none. `memoryLimit` in bytes (statement_mem); Infinity: none. */
+  constructor(deadline: number, source: BudgetSource | null, memoryLimit = Infinity) {
     this.source = source
     this.deadline = deadline
+    this.memoryLimit = memoryLimit
+  }
+
+  /**
+   * `rows` rows of `width` values materialized (kept in an array, a hash table, a sort
+   * buffer, a result): throws 53200 once the statement's estimate passes statement_mem.
+   */
+  hold(rows: number, width: number): void {
+    this.held += rows * (ROW_BYTES + width * VALUE_BYTES)
+    if (this.held > this.memoryLimit) throw this.overMemory()
+  }
+
+  /** Estimated bytes materialized so far by the statement. */
+  heldBytes(): number {
+    return this.held
+  }
+
+  private overMemory(): SqlError {
+    const mb = (n: number) => `${Math.round(n / (1024 * 1024))}MB`
+    return new SqlError(SqlState.outOfMemory, 'out of memory', {
+      detail: `The statement materialized about ${mb(this.held)} of rows (joins, sorts, groups, results held in memory), more than statement_mem (${mb(this.memoryLimit)}).`,
+      hint: 'Narrow the statement (a WHERE clause, a LIMIT, an aggregate), or raise statement_mem for this session.',
+    })
   }
 
   /** One unit of work; cheap enough for every row of every loop. */

@@ -36,6 +36,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { RtValue } from '../types/value.js'
 import type { RemoteRows, RemoteTable } from '../placement/remote-rows.js'
 import { RowLocks, RowLockWait, type RowLocker, type RowLockMode } from './row-locks.js'
+import { checkRowSize, DEFAULT_MAX_ROW_BYTES } from './row-size.js'
 
 /**
  * How a statement read a table, for whoever watches what a query depends on (live
@@ -79,6 +80,8 @@ export class TransactionRows {
   private readonly observer: RowReadObserver | null
   private locker: RowLocker | null = null
   private restriction: RowRestriction | null = null
+  /** Most bytes of values one written row may hold (row-size.ts): 54000 beyond. */
+  maxRowBytes = DEFAULT_MAX_ROW_BYTES
 
   /**
    * @param useIndexes false where indexes may be mid-update (conflict resolvers run while
@@ -222,6 +225,7 @@ export class TransactionRows {
     // A second inserter of the key waits, then finds the row (unique violation, ON CONFLICT).
     const key = this.keyIn(table, row)
     if (key !== null) this.lock(table, key, 'update')
+    checkRowSize(table, row, this.maxRowBytes)
     this.tx.insert(table, row, defaulted)
     this.touch(table, key)
   }
@@ -232,6 +236,7 @@ export class TransactionRows {
     const newKey = info && info.primaryKey.some((c) => c in changes) ? info.primaryKey.map((c, i) => (c in changes ? changes[c]! : key[i]!)) : null
     this.lock(table, key, newKey !== null ? 'update' : 'noKeyUpdate')
     if (newKey !== null) this.lock(table, newKey, 'update')
+    checkRowSize(table, changes, this.maxRowBytes, () => this.tx.get(table, key))
     const ok = this.tx.update(table, key, changes)
     if (ok) {
       this.touch(table, key)

@@ -60,7 +60,7 @@ import { IdRangePending } from '../sequences/serial-sequences.js'
 import { SessionSequences } from '../sequences/session-sequences.js'
 import type { UserSequences } from '../sequences/user-sequences.js'
 import { Settings } from '../settings/settings.js'
-import { durationMillis, parameterDef } from '../settings/parameters.js'
+import { durationMillis, memoryBytes, parameterDef } from '../settings/parameters.js'
 import { showRelation } from '../system/show.js'
 import type { SystemCatalog } from '../system/system-views.js'
 import type { RtValue } from '../types/value.js'
@@ -111,6 +111,8 @@ export interface SessionHost {
   /** BACKUP / RESTORE DATABASE (backup/backup-service.ts). */
   readonly backups: BackupService
   readonly serialWaitMs: number
+  /** Most bytes of values one row written here may hold (runtime/row-size.ts). */
+  readonly maxRowBytes: number
   /** Rejects once the database is closed. */
   ready(): Promise<void>
   /** Waits a moment for a pending SERIAL id slot claim. */
@@ -169,6 +171,8 @@ export class Session {
   private readonly database: string
   private readonly lenientCatalogProbes: boolean
   private readonly forwarded: boolean
+  /** The running statement's statement_mem in bytes; Infinity when 0 (no bound). */
+  private memoryLimit = Infinity
   /** The running statement's deadline (ms on `monotonicNow`); Infinity without statement_timeout. */
   private deadline = Infinity
   /** What the running statement's pg_sleep calls asked to wait (ms), waited after it ran. */
@@ -226,6 +230,7 @@ export class Session {
   /** The rows of `tx` as this session's statements read and write them (locking what they write). */
   private newRows(tx: Transaction): TransactionRows {
     const rows = new TransactionRows(tx, this.db.indexes, true, this.statementRemote, this.readObserver)
+    rows.maxRowBytes = this.db.maxRowBytes
     rows.setLocker(this.locker)
     rows.restrict(this.rowRestriction)
     return rows
@@ -467,6 +472,7 @@ export class Session {
     }
     const timeoutMs = durationMillis(this.settings.show('statement_timeout') ?? '0')
     this.deadline = timeoutMs > 0 ? monotonicNow() + timeoutMs : Infinity
+    this.memoryLimit = memoryBytes(this.settings.show('statement_mem') ?? '0', 'kB') || Infinity
     try {
       try {
         this.budget().check()
@@ -630,7 +636,7 @@ export class Session {
 
   /** A budget for one run of the current statement (every execCtx gets one). */
   private budget(): StatementBudget {
-    return new StatementBudget(this.deadline, this.budgetSource)
+    return new StatementBudget(this.deadline, this.budgetSource, this.memoryLimit)
   }
 
   /**

@@ -67,6 +67,7 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   intervalstyle: session('enum', 'postgres', 'Sets the display format for interval values.', ['postgres', 'postgres_verbose', 'sql_standard', 'iso_8601']),
   search_path: session('string', '"$user", public', 'Sets the schema search order.'),
   statement_timeout: session('duration', '0', 'Sets the maximum allowed duration of any statement.'),
+  statement_mem: session('memory', '256MB', 'Sets the most memory (estimated) one statement may hold in rows it materializes (joins, sorts, groups, results); 0: no bound. Past it the statement fails with 53200.'),
   lock_timeout: session('duration', '0', 'Sets the maximum allowed duration of any wait for a lock.'),
   idle_in_transaction_session_timeout: session('duration', '0', 'Sets the maximum allowed idle time between queries, when in a transaction.'),
   extra_float_digits: session('int', '1', 'Sets the number of digits displayed for floating-point values.'),
@@ -212,6 +213,14 @@ export function durationMillis(value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?$/i.exec(value.trim())
   if (!m) return 0
   return Number(m[1]) * DURATION_UNIT_MS[(m[2] ?? 'ms').toLowerCase()]!
+}
+
+/** Bytes of a memory setting ('1GB', '64kB'; a bare number in `bareUnit`, MB as for wal_keep_size). */
+export function memoryBytes(text: string, bareUnit: 'kB' | 'MB' = 'MB'): number {
+  const m = /^(-?\d+)\s*(B|kB|MB|GB|TB)?$/.exec(text.trim())
+  if (!m) return 0
+  const unit = { B: 1, kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[m[2] ?? bareUnit]!
+  return Math.max(0, Number(m[1]) * unit)
 }
 
 /** Zone names and offsets that are UTC at every instant. */
