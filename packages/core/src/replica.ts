@@ -180,6 +180,8 @@ export class Replica {
         peersLastSeen: () => new Map(this.replicator.peerStatus().map((p) => [p.nodeId, p.lastSeen])),
         announceGeneration: (shard, state) => this.replicator.announceGeneration(shard, state),
         askState: (peer, shardId) => this.replicator.askState(peer, shardId),
+        askReports: (shardId, holders) => this.replicator.askReports(shardId, holders),
+        shard: (id) => this.shards.get(id),
       },
       this.log,
       this.pipeline,
@@ -458,6 +460,8 @@ export class Replica {
       },
       adoptGeneration: (shard, generation, state) => this.housekeeper.adoptGeneration(shard, generation, state),
       noteEqualState: (shardId, peer) => this.housekeeper.noteEqualState(shardId, peer),
+      vouchesFor: (shardId, generation, holders) => this.housekeeper.vouchesFor(shardId, generation, holders),
+      noteReports: (shardId, generation, groups) => this.housekeeper.noteReports(shardId, generation, groups),
       releaseCopy: (shard) => this.releaseCopy(shard),
       heldEverythingOf: (peer) => this.heldEverythingOf(peer),
       readRows: (table, incarnation, filter, parts) => {
