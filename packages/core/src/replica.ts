@@ -81,7 +81,7 @@ export class Replica {
   /** Entries or messages that failed validation. */
   malformed = 0
   /** The housekeeper's catalog lists, kept per catalog version (it only reads them). */
-  private readonly catalogLists = new CatalogLists(() => this.catalog.version, (kind) => this.listCatalog(kind))
+  private readonly catalogLists = new CatalogLists(() => this.catalog.version, () => this.scan(CATALOG_TABLE.name))
   /** Which peers' changes this replica applies, per shard (null: all of them). */
   linkPolicy: LinkPolicy | null = null
   private readonly clientID: number
@@ -149,9 +149,9 @@ export class Replica {
         shard: (id) => this.shards.get(id),
         createShard: (id) => this.createShard(id),
       },
-      new ShardPlacements({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
-      new CatchUp({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
-      new JoinCatchUp({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
+      new ShardPlacements({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
+      new CatchUp({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
+      new JoinCatchUp({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
       options.partitionOf,
     )
     this.housekeeper = new Housekeeper(
