@@ -81,7 +81,7 @@ export class Replica {
   /** Entries or messages that failed validation. */
   malformed = 0
   /** The housekeeper's catalog lists, kept per catalog version (it only reads them). */
-  private readonly catalogLists = new CatalogLists(() => this.catalog.version, () => this.scan(CATALOG_TABLE.name))
+  private readonly catalogLists = new CatalogLists(() => this.catalog.version, () => this.catalogShard.rows.values())
   /** Which peers' changes this replica applies, per shard (null: all of them). */
   linkPolicy: LinkPolicy | null = null
   private readonly clientID: number
