@@ -174,6 +174,7 @@ export class Replica {
         shards: () => this.shards.values(),
         holds: (nodeId, region, id) => this.placement.holds(nodeId, region, id),
         getCatalog: (kind, name) => this.catalog.getCatalog(kind, name),
+        catalogVersion: () => this.catalog.version,
         // Read every round on every node (members): re-listed only when the catalog changed.
         listCatalog: (kind) => this.catalogLists.list(kind),
         transact: (fn) => this.transact(fn),

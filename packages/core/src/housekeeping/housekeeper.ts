@@ -64,6 +64,8 @@ export interface HousekeeperHost {
   shard(id: string): Shard | undefined
   holds(nodeId: string, region: string, id: string): boolean
   getCatalog(kind: string, name: string): Json | undefined
+  /** Moves on every change of the catalog: members and holders follow from the catalog alone. */
+  catalogVersion(): number
   listCatalog(kind: string): Array<[string, Json]>
   transact(fn: (tx: Transaction) => void): void
   /** When each peer was last heard from (wall ms; null: never since start). */
@@ -115,6 +117,11 @@ export class Housekeeper {
   private readonly deletedState = new Map<string, Map<string, { generation: number; stateVector: Map<number, number> }>>()
   private cancelTimer: (() => void) | null = null
   private stopped = false
+  /**
+   * The member list and each shard's builder, for one catalog version: every node asks
+   * every round (O(members) each, per shard), and the catalog rarely moves once a cluster runs.
+   */
+  private known: { version: number; members: Member[]; builders: Map<string, string | null> } | null = null
 
   constructor(host: HousekeeperHost, log: ShardLog, pipeline: ChangePipeline) {
     this.host = host
@@ -199,8 +206,18 @@ export class Housekeeper {
     this.registerMembership()
   }
 
-  /** Members as the catalog records them, oldest first. */
+  /** Members as the catalog records them, oldest first (a fresh array). */
   members(): Member[] {
+    return this.current().members.slice()
+  }
+
+  private current(): { version: number; members: Member[]; builders: Map<string, string | null> } {
+    const version = this.host.catalogVersion()
+    if (this.known === null || this.known.version !== version) this.known = { version, members: this.listMembers(), builders: new Map() }
+    return this.known
+  }
+
+  private listMembers(): Member[] {
     const out: Member[] = []
     for (const [id, v] of this.host.listCatalog('member')) {
       const o = v as { region?: unknown; since?: unknown; departed?: unknown }
@@ -215,7 +232,21 @@ export class Housekeeper {
    * subscriber's generations would carry its local writes to its publisher). Null if
    * none qualifies: the shard is not compacted.
    */
-  builderOf(id: string, members = this.members()): string | null {
+  builderOf(id: string, members?: Member[]): string | null {
+    // Without a link policy the builder follows from the catalog alone: kept per version.
+    if (members === undefined && this.host.linkPolicy === null) {
+      const known = this.current()
+      let b = known.builders.get(id)
+      if (b === undefined) {
+        b = this.builderAmong(id, known.members)
+        known.builders.set(id, b)
+      }
+      return b
+    }
+    return this.builderAmong(id, members ?? this.current().members)
+  }
+
+  private builderAmong(id: string, members: readonly Member[]): string | null {
     const holders = members.filter((m) => !m.departed && this.host.holds(m.nodeId, m.region, id))
     const policy = this.host.linkPolicy
     for (const m of holders) {
@@ -224,7 +255,7 @@ export class Housekeeper {
     return null
   }
 
-  private markDeparted(live: Member[]): void {
+  private markDeparted(live: readonly Member[]): void {
     const horizon = this.host.options.compaction?.departAfterMs ?? 24 * 3600 * 1000
     const now = this.host.now()
     const seen = this.host.peersLastSeen()
@@ -308,7 +339,7 @@ export class Housekeeper {
   }
 
   /** The stable deletes of a shard, and the holders whose reports the others wait for. */
-  private deleteStability(shard: Shard, members = this.members()): DeleteStability {
+  private deleteStability(shard: Shard, members: readonly Member[] = this.current().members): DeleteStability {
     const out = new Set<string>()
     const now = this.host.now()
     let deleted = this.deletedAt.get(shard.id)
@@ -386,7 +417,7 @@ export class Housekeeper {
    */
   compactionRound(): void {
     if (!this.enabled || this.host.isClosed) return
-    const members = this.members()
+    const members = this.current().members
     const departedSet = new Set(members.filter((m) => m.departed).map((m) => m.nodeId))
     const live = members.filter((m) => !m.departed)
     // While storage refuses writes, departures wait for a later round.
@@ -405,7 +436,7 @@ export class Housekeeper {
         if (shard.prevs.length > 0) continue
       }
       if (!this.host.holds(this.host.nodeId, this.host.region, shard.id) || shard.hasText) continue
-      if (this.builderOf(shard.id, members) !== this.host.nodeId) continue
+      if (this.builderOf(shard.id) !== this.host.nodeId) continue
       const stability = this.deleteStability(shard, members)
       // Deletes that still wait for some holders' reports: ask those holders (after this loop).
       if (stability.waitingOn.length > 0) wanted.push({ shard: shard.id, holders: stability.waitingOn })
