@@ -43,6 +43,8 @@ export class RelayedReports<S extends ReplicatedShard> {
   private readonly askState: (peer: string, shardId: string) => boolean
   /** (shard U+0000 holder) -> when this replica last asked the holder for its state as a relayer. */
   private readonly askedAt = new Map<string, number>()
+  /** Per shard: where the next ask starts in a list of holders longer than one ask names. */
+  private readonly nextName = new Map<string, number>()
   /** Asks received and answered (for tests and metrics). */
   answered = 0
 
@@ -72,10 +74,17 @@ export class RelayedReports<S extends ReplicatedShard> {
   ask(shardId: string, holders: readonly string[]): boolean {
     const shard = this.ctx.host.shard(shardId)
     if (shard === undefined || this.ctx.stopped) return false
-    const named = new Set(holders)
-    const relays = this.connectedHolders(shardId, RELAYS_PER_ASK, named)
+    const relays = this.connectedHolders(shardId, RELAYS_PER_ASK, new Set(holders))
     if (relays.length === 0) return false
-    const msg = { type: MessageType.ReportsAsk, shard: shardId, generation: shard.generation, hops: REPORT_HOPS, holders: holders.slice(0, MAX_REPORT_HOLDERS) } as const
+    let named = [...holders]
+    if (holders.length > MAX_REPORT_HOLDERS) {
+      // In turn: each ask names the next MAX_REPORT_HOLDERS of them.
+      const start = (this.nextName.get(shardId) ?? 0) % holders.length
+      named = [...holders.slice(start), ...holders.slice(0, start)].slice(0, MAX_REPORT_HOLDERS)
+      if (this.nextName.size >= MAX_REMEMBERED_ASKS) this.nextName.clear()
+      this.nextName.set(shardId, start + MAX_REPORT_HOLDERS)
+    }
+    const msg = { type: MessageType.ReportsAsk, shard: shardId, generation: shard.generation, hops: REPORT_HOPS, holders: named } as const
     for (const peer of relays) this.fragments.send(peer, msg)
     return true
   }
