@@ -82,7 +82,7 @@ export class Replica {
   /** Entries or messages that failed validation. */
   malformed = 0
   /** The housekeeper's catalog lists, kept per catalog version (it only reads them). */
-  private readonly catalogLists = new CatalogLists(() => this.catalog.version, (kind) => this.listCatalog(kind))
+  private readonly catalogLists = new CatalogLists(() => this.catalog.version, () => this.catalogShard.rows.values())
   /** Which peers' changes this replica applies, per shard (null: all of them). */
   linkPolicy: LinkPolicy | null = null
   private readonly clientID: number
@@ -150,9 +150,9 @@ export class Replica {
         shard: (id) => this.shards.get(id),
         createShard: (id) => this.createShard(id),
       },
-      new ShardPlacements({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
-      new CatchUp({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
-      new JoinCatchUp({ version: () => this.catalog.version, list: (kind) => this.listCatalog(kind) }),
+      new ShardPlacements({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
+      new CatchUp({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
+      new JoinCatchUp({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
       options.partitionOf,
     )
     this.housekeeper = new Housekeeper(
@@ -175,12 +175,15 @@ export class Replica {
         shards: () => this.shards.values(),
         holds: (nodeId, region, id) => this.placement.holds(nodeId, region, id),
         getCatalog: (kind, name) => this.catalog.getCatalog(kind, name),
+        catalogVersion: () => this.catalog.version,
         // Read every round on every node (members): re-listed only when the catalog changed.
         listCatalog: (kind) => this.catalogLists.list(kind),
         transact: (fn) => this.transact(fn),
         peersLastSeen: () => new Map(this.replicator.peerStatus().map((p) => [p.nodeId, p.lastSeen])),
         announceGeneration: (shard, state) => this.replicator.announceGeneration(shard, state),
         askState: (peer, shardId) => this.replicator.askState(peer, shardId),
+        askReports: (shardId, holders) => this.replicator.askReports(shardId, holders),
+        shard: (id) => this.shards.get(id),
       },
       this.log,
       this.pipeline,
@@ -459,6 +462,8 @@ export class Replica {
       },
       adoptGeneration: (shard, generation, state) => this.housekeeper.adoptGeneration(shard, generation, state),
       noteEqualState: (shardId, peer) => this.housekeeper.noteEqualState(shardId, peer),
+      vouchesFor: (shardId, generation, holders) => this.housekeeper.vouchesFor(shardId, generation, holders),
+      noteReports: (shardId, generation, groups) => this.housekeeper.noteReports(shardId, generation, groups),
       releaseCopy: (shard) => this.releaseCopy(shard),
       heldEverythingOf: (peer) => this.heldEverythingOf(peer),
       readRows: (table, incarnation, filter, parts) => {

@@ -14,11 +14,15 @@
  *   disk too, so a restart in between shows the same rows.
  * - Stability within holders: the builder asks the holders a pending delete waits for
  *   to report their state (StateReportAsks, a bounded number per round), rather than
- *   waiting for them to pick it for anti-entropy (docs/decisions/0018-stability-within-holders.md).
+ *   waiting for them to pick it for anti-entropy (docs/decisions/0018-stability-within-holders.md);
+ *   holders it has no connection to are vouched for by peers that are (relayed reports,
+ *   state-vouches.ts).
  *
  * Invariant: a delete counts as stable only once every other live member holding the
  * shard has reported (by a matching anti-entropy digest, or the hash a SYNC_DIFF carries,
- * both sent only for durable state) holding exactly this replica's state after the delete.
+ * both sent only for durable state) holding exactly this replica's state after the delete,
+ * or is vouched for (directly or relayed) as having durably held a state that this
+ * replica holds all of and that holds all this replica held once the delete was pending.
  */
 import * as Y from 'yjs'
 import type { LinkPolicy, ReplicaOptions, Scheduler, StoredRecord, Transaction } from '../api.js'
@@ -30,6 +34,8 @@ import type { ShardLog } from '../storage/shard-log.js'
 import type { Json, RowChange } from '../types.js'
 import { JOINED_KIND } from '../placement/join-catch-up.js'
 import { StateReportAsks, type ReportsWanted } from './state-report-asks.js'
+import { StateVouches, coversState, decodeStateVector } from './state-vouches.js'
+import type { ReportGroup } from '../replication/messages.js'
 
 /** One member as the catalog records it. */
 export interface Member {
@@ -55,8 +61,11 @@ export interface HousekeeperHost {
   hlc(): number
   /** Every shard in memory, in creation order. */
   shards(): Iterable<Shard>
+  shard(id: string): Shard | undefined
   holds(nodeId: string, region: string, id: string): boolean
   getCatalog(kind: string, name: string): Json | undefined
+  /** Moves on every change of the catalog: members and holders follow from the catalog alone. */
+  catalogVersion(): number
   listCatalog(kind: string): Array<[string, Json]>
   transact(fn: (tx: Transaction) => void): void
   /** When each peer was last heard from (wall ms; null: never since start). */
@@ -68,6 +77,11 @@ export interface HousekeeperHost {
    * its answer matches); false when the peer is not connected.
    */
   askState(peer: string, shardId: string): boolean
+  /**
+   * Asks some connected holders of a shard to vouch for `holders` (relayed reports,
+   * replication/relayed-reports.ts); false when no connected peer holds it.
+   */
+  askReports(shardId: string, holders: readonly string[]): boolean
 }
 
 /** What the deletes of a shard wait for (see `deleteStability`). */
@@ -97,8 +111,17 @@ export class Housekeeper {
   private readonly adoptedAt = new Map<string, number>()
   /** The builder's asks for state reports (stability at scale). */
   readonly asks = new StateReportAsks()
+  /** Holders' durable states, seen here or relayed (stability beyond the builder's connections). */
+  readonly vouches = new StateVouches()
+  /** Per shard, per deleted row: this replica's state once the delete was pending here (for vouches). */
+  private readonly deletedState = new Map<string, Map<string, { generation: number; stateVector: Map<number, number> }>>()
   private cancelTimer: (() => void) | null = null
   private stopped = false
+  /**
+   * The member list and each shard's builder, for one catalog version: every node asks
+   * every round (O(members) each, per shard), and the catalog rarely moves once a cluster runs.
+   */
+  private known: { version: number; members: Member[]; builders: Map<string, string | null> } | null = null
 
   constructor(host: HousekeeperHost, log: ShardLog, pipeline: ChangePipeline) {
     this.host = host
@@ -183,8 +206,18 @@ export class Housekeeper {
     this.registerMembership()
   }
 
-  /** Members as the catalog records them, oldest first. */
+  /** Members as the catalog records them, oldest first (a fresh array). */
   members(): Member[] {
+    return this.current().members.slice()
+  }
+
+  private current(): { version: number; members: Member[]; builders: Map<string, string | null> } {
+    const version = this.host.catalogVersion()
+    if (this.known === null || this.known.version !== version) this.known = { version, members: this.listMembers(), builders: new Map() }
+    return this.known
+  }
+
+  private listMembers(): Member[] {
     const out: Member[] = []
     for (const [id, v] of this.host.listCatalog('member')) {
       const o = v as { region?: unknown; since?: unknown; departed?: unknown }
@@ -199,7 +232,21 @@ export class Housekeeper {
    * subscriber's generations would carry its local writes to its publisher). Null if
    * none qualifies: the shard is not compacted.
    */
-  builderOf(id: string, members = this.members()): string | null {
+  builderOf(id: string, members?: Member[]): string | null {
+    // Without a link policy the builder follows from the catalog alone: kept per version.
+    if (members === undefined && this.host.linkPolicy === null) {
+      const known = this.current()
+      let b = known.builders.get(id)
+      if (b === undefined) {
+        b = this.builderAmong(id, known.members)
+        known.builders.set(id, b)
+      }
+      return b
+    }
+    return this.builderAmong(id, members ?? this.current().members)
+  }
+
+  private builderAmong(id: string, members: readonly Member[]): string | null {
     const holders = members.filter((m) => !m.departed && this.host.holds(m.nodeId, m.region, id))
     const policy = this.host.linkPolicy
     for (const m of holders) {
@@ -208,7 +255,7 @@ export class Housekeeper {
     return null
   }
 
-  private markDeparted(live: Member[]): void {
+  private markDeparted(live: readonly Member[]): void {
     const horizon = this.host.options.compaction?.departAfterMs ?? 24 * 3600 * 1000
     const now = this.host.now()
     const seen = this.host.peersLastSeen()
@@ -234,6 +281,23 @@ export class Housekeeper {
       this.equalAt.set(shardId, m)
     }
     m.set(peer, this.host.now())
+    const shard = this.host.shard(shardId)
+    // The catalog never compacts: no vouch wanted.
+    if (shard !== undefined && shard !== this.host.catalogShard) this.vouches.noteEqual(shard, peer)
+  }
+
+  /** What this replica vouches for of `holders` of a shard (see StateVouches.report). */
+  vouchesFor(shardId: string, generation: number, holders: readonly string[]): { groups: ReportGroup[]; stale: string[] } {
+    const shard = this.host.shard(shardId)
+    const current = shard !== undefined && shard.generation === generation ? this.vouches.own(shard) : null
+    return this.vouches.report(shardId, generation, holders, current)
+  }
+
+  /** Vouches relayed by a peer, for a shard this replica holds (the catalog never compacts). */
+  noteReports(shardId: string, generation: number, groups: readonly ReportGroup[]): void {
+    const shard = this.host.shard(shardId)
+    if (shard === undefined || shard === this.host.catalogShard || generation < shard.generation) return
+    for (const g of groups) for (const h of g.holders) if (h !== this.host.nodeId) this.vouches.note(shardId, h, generation, g.stateVector)
   }
 
   /**
@@ -249,7 +313,10 @@ export class Housekeeper {
   noteRows(shard: Shard, changes: readonly RowChange[]): void {
     const now = this.host.now()
     let deleted = this.deletedAt.get(shard.id)
+    const states = this.deletedState.get(shard.id)
     for (const c of changes) {
+      // Taken again at the next round: a later state than this change.
+      states?.delete(c.key)
       if (c.after === null) {
         if (deleted === undefined) {
           deleted = new Map()
@@ -272,13 +339,18 @@ export class Housekeeper {
   }
 
   /** The stable deletes of a shard, and the holders whose reports the others wait for. */
-  private deleteStability(shard: Shard, members = this.members()): DeleteStability {
+  private deleteStability(shard: Shard, members: readonly Member[] = this.current().members): DeleteStability {
     const out = new Set<string>()
     const now = this.host.now()
     let deleted = this.deletedAt.get(shard.id)
     if (deleted === undefined) {
       deleted = new Map()
       this.deletedAt.set(shard.id, deleted)
+    }
+    let states = this.deletedState.get(shard.id)
+    if (states === undefined) {
+      states = new Map()
+      this.deletedState.set(shard.id, states)
     }
     const others = members.filter((m) => !m.departed && m.nodeId !== this.host.nodeId && this.host.holds(m.nodeId, m.region, shard.id))
     const equal = this.equalAt.get(shard.id)
@@ -289,21 +361,51 @@ export class Housekeeper {
     // Rows already collapsed (or live again) need no more tracking.
     const stillDeleted = new Set(pending)
     for (const row of deleted.keys()) if (!stillDeleted.has(row)) deleted.delete(row)
-    /** The newest delete not yet stable: every report at or before it is still wanted. */
-    let newestPending = Number.NEGATIVE_INFINITY
+    for (const row of states.keys()) if (!stillDeleted.has(row)) states.delete(row)
+    /** Rows not stable by direct reports, with when they were deleted here. */
+    const open: Array<[string, number]> = []
     for (const row of pending) {
-      const at = deleted.get(row)
+      let at = deleted.get(row)
       if (at === undefined) {
         // deleted before this replica started: count from now
+        at = now
         deleted.set(row, now)
-        newestPending = Math.max(newestPending, now)
-        continue
       }
       if (oldestReport > at) out.add(row)
-      else newestPending = Math.max(newestPending, at)
+      else open.push([row, at])
     }
-    const waitingOn = newestPending === Number.NEGATIVE_INFINITY ? [] : others.filter((m) => (equal?.get(m.nodeId) ?? -1) <= newestPending).map((m) => m.nodeId)
-    return { stable: out, waitingOn }
+    if (open.length === 0) return { stable: out, waitingOn: [] }
+    // Relayed reports: a holder vouched for as having durably held a state that this replica
+    // holds all of, and that holds all this replica held once the delete was pending here
+    // (taken at the first round after it, a later state than the delete itself).
+    const current = decodeStateVector(this.vouches.own(shard))
+    const vouched = new Map<string, Map<number, number>>()
+    if (current !== null) {
+      for (const m of others) {
+        const v = this.vouches.get(shard.id, m.nodeId)
+        if (v === undefined || v.generation !== shard.generation) continue
+        const sv = decodeStateVector(v.stateVector)
+        if (sv !== null && coversState(current, sv)) vouched.set(m.nodeId, sv)
+      }
+    }
+    const waiting = new Set<string>()
+    for (const [row, at] of open) {
+      let state = states.get(row)
+      if (state === undefined || state.generation !== shard.generation) {
+        state = current === null ? undefined : { generation: shard.generation, stateVector: current }
+        if (state !== undefined) states.set(row, state)
+      }
+      let stable = true
+      for (const m of others) {
+        if ((equal?.get(m.nodeId) ?? -1) > at) continue
+        const sv = vouched.get(m.nodeId)
+        if (state !== undefined && sv !== undefined && coversState(sv, state.stateVector)) continue
+        stable = false
+        waiting.add(m.nodeId)
+      }
+      if (stable) out.add(row)
+    }
+    return { stable: out, waitingOn: [...waiting] }
   }
 
   // ---- generations --------------------------------------------------------------------
@@ -315,7 +417,7 @@ export class Housekeeper {
    */
   compactionRound(): void {
     if (!this.enabled || this.host.isClosed) return
-    const members = this.members()
+    const members = this.current().members
     const departedSet = new Set(members.filter((m) => m.departed).map((m) => m.nodeId))
     const live = members.filter((m) => !m.departed)
     // While storage refuses writes, departures wait for a later round.
@@ -334,7 +436,7 @@ export class Housekeeper {
         if (shard.prevs.length > 0) continue
       }
       if (!this.host.holds(this.host.nodeId, this.host.region, shard.id) || shard.hasText) continue
-      if (this.builderOf(shard.id, members) !== this.host.nodeId) continue
+      if (this.builderOf(shard.id) !== this.host.nodeId) continue
       const stability = this.deleteStability(shard, members)
       // Deletes that still wait for some holders' reports: ask those holders (after this loop).
       if (stability.waitingOn.length > 0) wanted.push({ shard: shard.id, holders: stability.waitingOn })
@@ -345,7 +447,13 @@ export class Housekeeper {
       if (shard.hasHalfAppliedWrites((w) => departedSet.has(w))) continue
       this.compactShard(shard, stability.stable)
     }
-    this.asks.round(wanted, this.host.now(), 3 * Math.max(1, this.interval), (peer, shard) => this.host.askState(peer, shard))
+    this.asks.round(
+      wanted,
+      this.host.now(),
+      3 * Math.max(1, this.interval),
+      (peer, shard) => this.host.askState(peer, shard),
+      (shard, holders) => this.host.askReports(shard, holders),
+    )
   }
 
   /** Rewrites a shard as a new generation of its live entries, persists it and tells the peers holding it. */

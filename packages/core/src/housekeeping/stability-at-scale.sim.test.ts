@@ -61,4 +61,38 @@ describe('compaction in a cluster of many peers', () => {
     for (const id of ids) if (!holders.includes(id)) expect(shardOf(sim.replica(id), 'regional')).toBeUndefined()
     // Virtual time drives it; the bound is for a loaded machine (6 s alone, 183 s at load 45).
   }, 900_000)
+
+  it('drops tombstones when the holders outnumber the builder\'s connections, by relayed reports', async () => {
+    // Every node holds the table; each holds at most 8 links, so the builder has no
+    // connection to most holders and hears of them only through peers that do.
+    const peers = 30
+    const sim = new Simulation({ seed: 12, antiEntropyIntervalMs: 300, links: { target: 4, max: 8 } })
+    const ids: string[] = []
+    for (let i = 0; i < peers; i++) {
+      ids.push(`n${i}`)
+      await sim.addNode({ id: `n${i}`, options: { compaction: { minGarbage: 2, ratio: 0.05, departAfterMs: 3_600_000 } } })
+    }
+    const everywhere: TableSpec = { name: 'everywhere', columns: [{ name: 'id', type: 'int' }, { name: 'a', type: 'text' }], primaryKey: ['id'] }
+    sim.replica('n0').transact((tx) => tx.createTable(everywhere))
+    await sim.settle()
+    for (let row = 0; row < ROWS; row++) sim.replica(ids[(row * 7) % peers]!).transact((tx) => tx.insert('everywhere', { id: row, a: `v${row}` }))
+    await sim.settle()
+    for (let row = 0; row < ROWS; row++) sim.replica(ids[(row * 7 + 3) % peers]!).transact((tx) => tx.delete('everywhere', [row]))
+    await sim.settle()
+    await sim.advance(15_000)
+    await sim.settle()
+
+    const builder = sim.replica('n0').builderOf(shardOf(sim.replica('n0'), 'everywhere')!.id)
+    expect(builder).not.toBeNull()
+    const unlinked = ids.filter((id) => id !== builder && !sim.linkedPeers(builder!).includes(id))
+    expect(unlinked.length, 'holders the builder has no connection to').toBeGreaterThan(peers / 2)
+    const built = shardOf(sim.replica(builder!), 'everywhere')!
+    expect(built.tombstonesDropped).toBe(ROWS)
+    expect(sim.replica(builder!).housekeeper.asks.relayed).toBeGreaterThan(0)
+    for (const id of ids) {
+      const shard = shardOf(sim.replica(id), 'everywhere')!
+      expect(shard.generation, `${id} switched to the new generation`).toBe(built.generation)
+      expect([...sim.replica(id).scan('everywhere')]).toEqual([])
+    }
+  }, 900_000)
 })

@@ -32,6 +32,8 @@ const samples: Message[] = [
   },
   { type: MessageType.Rows, id: 4, status: RowsStatus.NotHeld, message: 'node a does not hold relation "t"', columns: [], rows: [] },
   { type: MessageType.Notice, topic: 'pg_notify', body: new Uint8Array([123, 125]) },
+  { type: MessageType.ReportsAsk, shard: 't:1:0:orders', generation: 3, hops: 2, holders: ['node-1', 'node-2'] },
+  { type: MessageType.Reports, shard: 't:1:0:orders', generation: 3, groups: [{ stateVector: new Uint8Array([1, 7, 3]), holders: ['node-1'] }, { stateVector: new Uint8Array([0]), holders: [] }] },
 ]
 
 describe('replication message codec', () => {

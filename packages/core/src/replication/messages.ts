@@ -25,6 +25,12 @@
  *   NOTICE    = topic:str body:bytes   (ephemeral: handed to the layers above, never stored)
  *   CALL      = id:varuint topic:str body:bytes   (a request to one peer for the layers above, see peer-calls.ts)
  *   REPLY     = id:varuint status:u8 body:bytes   (its answer: status 0 done, 1 no handler, 2 failed; body opaque to core)
+ *   REPORTS_ASK = shard:str generation:varuint hops:u8 n:varuint (holder:str){n}
+ *             (which of these holders of a shard does the receiver know durably held which state; it may pass
+ *             the ask on to its own links while hops > 0, see relayed-reports.ts)
+ *   REPORTS   = shard:str generation:varuint n:varuint (stateVector:bytes m:varuint (holder:str){m}){n}
+ *             (the answer: groups of holders, each known to have durably held exactly the state of that
+ *             state vector in that generation)
  *
  * A message larger than the size limit (a big shard's diff or generation) travels as
  * FRAGMENTs: consecutive slices of its encoded frame, `count` of them, `total` bytes in
@@ -56,6 +62,11 @@ export const MAX_FRAGMENTS = 65_536
 /** Most peers one HEARTBEAT reports positions for. */
 export const MAX_HEARTBEAT_PEERS = 4096
 
+/** Most holders one REPORTS_ASK names, and one REPORTS vouches for. */
+export const MAX_REPORT_HOLDERS = 4096
+/** Most hops a REPORTS_ASK may still be passed on. */
+export const MAX_REPORT_HOPS = 4
+
 /** Message type tags. A plain object rather than an enum: the sources use erasable syntax only. */
 export const MessageType = {
   Hello: 1,
@@ -68,6 +79,9 @@ export const MessageType = {
   Fragment: 8,
   Heartbeat: 9,
   Notice: 10,
+  // Relayed state reports (relayed-reports.ts, docs/decisions/0018-stability-within-holders.md).
+  ReportsAsk: 11,
+  Reports: 12,
   // Federated reads (federated-reads.ts), numbered apart from the replication messages above.
   RowsRequest: 20,
   Rows: 21,
@@ -135,6 +149,12 @@ export interface ShardDiff {
   stateVector: Uint8Array
 }
 
+/** Holders known to have durably held exactly the state of `stateVector` (REPORTS). */
+export interface ReportGroup {
+  stateVector: Uint8Array
+  holders: string[]
+}
+
 export type Message =
   | { type: typeof MessageType.Hello; nodeId: string; region: string; reply: boolean }
   | { type: typeof MessageType.Updates; prevLsn: number; lsn: number; updates: ShardUpdate[] }
@@ -150,6 +170,8 @@ export type Message =
   | { type: typeof MessageType.Notice; topic: string; body: Uint8Array }
   | { type: typeof MessageType.Call; id: number; topic: string; body: Uint8Array }
   | { type: typeof MessageType.Reply; id: number; status: ReplyStatus; body: Uint8Array }
+  | { type: typeof MessageType.ReportsAsk; shard: string; generation: number; hops: number; holders: string[] }
+  | { type: typeof MessageType.Reports; shard: string; generation: number; groups: ReportGroup[] }
 
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -194,6 +216,23 @@ export function encodeMessage(msg: Message): Uint8Array {
       encoding.writeVarUint(e, msg.id)
       encoding.writeUint8(e, msg.status)
       encoding.writeVarUint8Array(e, msg.body)
+      break
+    case MessageType.ReportsAsk:
+      encoding.writeVarString(e, msg.shard)
+      encoding.writeVarUint(e, msg.generation)
+      encoding.writeUint8(e, msg.hops)
+      encoding.writeVarUint(e, msg.holders.length)
+      for (const h of msg.holders) encoding.writeVarString(e, h)
+      break
+    case MessageType.Reports:
+      encoding.writeVarString(e, msg.shard)
+      encoding.writeVarUint(e, msg.generation)
+      encoding.writeVarUint(e, msg.groups.length)
+      for (const g of msg.groups) {
+        encoding.writeVarUint8Array(e, g.stateVector)
+        encoding.writeVarUint(e, g.holders.length)
+        for (const h of g.holders) encoding.writeVarString(e, h)
+      }
       break
     case MessageType.Generation:
       encoding.writeVarString(e, msg.shard)
@@ -357,6 +396,19 @@ class Reader {
     return n
   }
 
+  /** A count, then that many node ids (non-empty, no U+0000), at most `max`. */
+  nodeIds(max: number): string[] {
+    const n = this.count(1)
+    if (n > max) throw new DecodeError(`${n} node ids exceed limit ${max}`)
+    const out: string[] = []
+    for (let i = 0; i < n; i++) {
+      const id = this.string(MAX_NODE_ID_BYTES)
+      if (id.length === 0 || id.includes('\u0000')) throw new DecodeError('invalid node id')
+      out.push(id)
+    }
+    return out
+  }
+
   done(): void {
     if (this.remaining() !== 0) throw new DecodeError('trailing bytes')
   }
@@ -428,6 +480,30 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
     case MessageType.Generation:
       msg = { type, shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), state: r.bytes(maxBytes) }
       break
+    case MessageType.ReportsAsk: {
+      const shard = r.string(MAX_SHARD_ID_BYTES)
+      const generation = r.varuint(2 ** 32)
+      const hops = r.u8()
+      if (hops > MAX_REPORT_HOPS) throw new DecodeError(`ask of ${hops} hops exceeds limit ${MAX_REPORT_HOPS}`)
+      msg = { type, shard, generation, hops, holders: r.nodeIds(MAX_REPORT_HOLDERS) }
+      break
+    }
+    case MessageType.Reports: {
+      const shard = r.string(MAX_SHARD_ID_BYTES)
+      const generation = r.varuint(2 ** 32)
+      const n = r.count(2)
+      const groups: ReportGroup[] = []
+      let holders = 0
+      for (let i = 0; i < n; i++) {
+        const stateVector = r.bytes(maxBytes)
+        const ids = r.nodeIds(MAX_REPORT_HOLDERS)
+        holders += ids.length
+        if (holders > MAX_REPORT_HOLDERS) throw new DecodeError(`report of more than ${MAX_REPORT_HOLDERS} holders`)
+        groups.push({ stateVector, holders: ids })
+      }
+      msg = { type, shard, generation, groups }
+      break
+    }
     case MessageType.Updates: {
       const prevLsn = r.varuint(MAX_LSN)
       const lsn = r.varuint(MAX_LSN)

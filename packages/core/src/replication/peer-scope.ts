@@ -54,6 +54,10 @@ export function scopeIncoming(scope: PeerScope, msg: Message): { msg: Message | 
       return { msg: null, refused: [`call ${msg.topic}`] }
     case MessageType.Notice:
       return { msg: null, refused: [`notice ${msg.topic}`] }
+    // Vouches decide when tombstones go: only an unrestricted peer's count.
+    case MessageType.ReportsAsk:
+    case MessageType.Reports:
+      return { msg: null, refused: [`reports of ${msg.shard}`] }
     default:
       return { msg, refused: [] }
   }
@@ -80,6 +84,8 @@ export function scopeOutgoing(scope: PeerScope, msg: Message): Message | null {
       return scope.reads(msg.shard) ? msg : null
     case MessageType.Notice:
     case MessageType.Call:
+    case MessageType.ReportsAsk:
+    case MessageType.Reports:
       return null
     default:
       return msg

@@ -9,6 +9,7 @@
  */
 import type { LinkPolicy, Scheduler } from '../api.js'
 import type { Value } from '../types.js'
+import type { ReportGroup } from './messages.js'
 
 /** A shard as replication sees it: its id, generation, digests and Yjs state. */
 export interface ReplicatedShard {
@@ -65,6 +66,14 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   adoptGeneration(shard: S, generation: number, state: Uint8Array): void
   /** A peer reported holding exactly this replica's state of a shard. */
   noteEqualState(shardId: string, peer: string): void
+  /**
+   * What this replica can vouch for of `holders` of a shard in `generation` (relayed-reports.ts):
+   * groups of holders by the state they durably held, and the holders it knows nothing of
+   * at its current state (to ask).
+   */
+  vouchesFor(shardId: string, generation: number, holders: readonly string[]): { groups: ReportGroup[]; stale: string[] }
+  /** A peer relayed vouches for holders of a shard (kept for the builder, or for the next ask). */
+  noteReports(shardId: string, generation: number, groups: readonly ReportGroup[]): void
   /**
    * An anti-entropy exchange with `peer` ended with this replica holding everything of the
    * `shards` the peer's digest listed, as the peer had them then (placement/catch-up.ts).

@@ -28,6 +28,7 @@ import { Fragments } from './fragments.js'
 import { Gossip, TOPIC_ALL, regionTopic, type GossipUpdate } from './gossip.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DecodeError, MAX_HEARTBEAT_PEERS, MAX_REASSEMBLED_BYTES, MessageType, decodeMessage, encodeMessage, type Message } from './messages.js'
 import { PeerConfirmations } from './peer-confirmations.js'
+import { RelayedReports } from './relayed-reports.js'
 import { MAX_PEER_RECORDS, Positions, type PeerStatus } from './positions.js'
 import { newReplicatorStats, type PeerInfo, type ReplicationContext, type ReplicatorStats } from './replication-context.js'
 import type { ReplicatedShard, ReplicationHost } from './replication-host.js'
@@ -71,6 +72,8 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   private readonly gossiping: Gossip<S>
   private readonly federated: FederatedReads<S>
   private readonly calls: PeerCalls<S>
+  /** Relayed state reports (stability of deletes beyond the builder's connections). */
+  readonly reports: RelayedReports<S>
   private cancelTimer: (() => void) | null = null
   private stopped = false
   /**
@@ -105,6 +108,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.gossiping = new Gossip(ctx, this.antiEntropy, this.positions, links)
     this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation, filter, parts) => host.readRows(table, incarnation, filter, parts), options.federatedRead)
     this.calls = new PeerCalls(ctx, this.fragments)
+    this.reports = new RelayedReports(ctx, this.fragments, (peer, shardId) => this.askState(peer, shardId))
   }
 
   async start(): Promise<void> {
@@ -236,6 +240,14 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     const requests = [{ shard: shardId, generation: shard.generation, stateVector: shard.stateVector() }]
     this.fragments.send(peer, { type: MessageType.SyncRequest, requests })
     return true
+  }
+
+  /**
+   * Asks a few connected holders of a shard to vouch for `holders`, which this replica
+   * cannot ask itself (relayed-reports.ts). False when no connected peer holds the shard.
+   */
+  askReports(shardId: string, holders: readonly string[]): boolean {
+    return this.reports.ask(shardId, holders)
   }
 
   /**
@@ -381,6 +393,12 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         break
       case MessageType.Reply:
         this.calls.onReply(from, msg.id, msg.status, msg.body)
+        break
+      case MessageType.ReportsAsk:
+        this.reports.onAsk(from, msg.shard, msg.generation, msg.hops, msg.holders)
+        break
+      case MessageType.Reports:
+        this.reports.onReports(from, msg.shard, msg.generation, msg.groups)
         break
     }
   }

@@ -18,7 +18,7 @@
 import type { Row, TableSpec, Value } from '../types.js'
 import type { Replica } from '../replica.js'
 import { ConcordError } from '../errors/concord-error.js'
-import { Simulation } from './simulation.js'
+import { SIM_EPOCH_MS, Simulation } from './simulation.js'
 import { SeededRandom } from './seeded-random.js'
 import { EntryLedger } from './entry-ledger.js'
 import type { DiskFaultCounts, StorageFaults } from './disk-faults.js'
@@ -52,6 +52,8 @@ export interface CampaignOptions {
    * (seed % 3 === 0); `true`: every seed; `false`: none. Nothing without storage delay.
    */
   storageFaults?: boolean
+  /** Told where a seed is (nodes added, steps, healing, quiet spell, checks): long runs show how far they got. */
+  progress?: (line: string) => void
 }
 
 export interface SeedResult {
@@ -330,6 +332,8 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
       },
     })
   }
+  const progress = (what: string) => options.progress?.(`seed ${seed}: ${what} (virtual ${((sim.now - SIM_EPOCH_MS) / 1000).toFixed(1)} s, ${sim.counters.events} events)`)
+  progress(`${options.peers} nodes added`)
   sim.replica(ids[0]!).transact((tx) => {
     for (const t of CAMPAIGN_TABLES) tx.createTable(t)
   })
@@ -337,6 +341,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   await settleCaughtUp(sim, ids, seed, 120_000)
   // Entries written before the first write (membership) are in the catalog: not compared.
   ledger.clearFresh()
+  progress('every node caught up on the tables')
   const trafficAtStart = sim.traffic.snapshot()
 
   const writes_: WriteLog = new Map()
@@ -348,6 +353,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   for (let step = 0; step < options.steps; step++) {
     // What shards keep per change agrees with a recount from scratch.
     if (step % 10 === 0) auditBooks(sim, ids, seed)
+    if (step % 25 === 0) progress(`step ${step} of ${options.steps}`)
     const roll = rng.next()
     const running = ids.filter((id) => sim.isRunning(id))
     const down = ids.filter((id) => !sim.isRunning(id))
@@ -389,6 +395,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   const healedAt = sim.now
   await sim.settle(600_000)
   const convergeMs = sim.now - healedAt
+  progress(`converged ${(convergeMs / 1000).toFixed(1)} s after healing`)
   const trafficAtConverged = sim.traffic.snapshot()
   // A quiet spell: deletes become stable and collapse, overlays drain; then settle again.
   await sim.advance(QUIET_MS)
@@ -400,6 +407,7 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   }
   // Converged, and every node answers from its own rows (none still catching up).
   await settleCaughtUp(sim, ids, seed, 600_000)
+  progress('quiet spell over; checking')
 
   auditBooks(sim, ids, seed)
   // Every replica of the same data materializes the same rows.

@@ -1,8 +1,8 @@
 /**
- * `npm run sim -- --seeds N --peers P --from S [--steps K] [--outages] [--faults | --no-faults]`:
+ * `npm run sim -- --seeds N --peers P --from S [--steps K] [--outages] [--faults | --no-faults] [--progress]`:
  * runs a longer simulation campaign than CI does. Disk faults (slow fsync, disk full, torn
  * tails) run on one seed in three by default, on every seed with --faults, on none with
- * --no-faults. Prints one line per failing seed (replay with --from SEED
+ * --no-faults; --progress prints where each seed is (long runs at many peers). Prints one line per failing seed (replay with --from SEED
  * --seeds 1) and a closing 'N passed, N failed' line. Node-only entry point; the rest of
  * the simulator has no Node dependency.
  *
@@ -31,6 +31,7 @@ const peers = flag('peers', 20)
 const from = flag('from', 1)
 const steps = flag('steps', 150)
 const outages = process.argv.includes('--outages')
+const progress = process.argv.includes('--progress') ? (line: string) => console.log(`  ${line}, ${((Date.now() - started) / 1000).toFixed(0)} s wall`) : undefined
 const storageFaults = process.argv.includes('--faults') ? true : process.argv.includes('--no-faults') ? false : undefined
 const faultFlag = storageFaults === true ? ' --faults' : storageFaults === false ? ' --no-faults' : ''
 const faults = { seeds: 0, slowWrites: 0, fullWrites: 0, landedAtCrash: 0, lostAtCrash: 0 }
@@ -60,7 +61,7 @@ const started = Date.now()
 for (let seed = from; seed < from + seeds; seed++) {
   try {
     const seedStarted = Date.now()
-    const r = await runSeed(seed, { peers, steps, outages, ...(storageFaults === undefined ? {} : { storageFaults }) })
+    const r = await runSeed(seed, { peers, steps, outages, ...(progress === undefined ? {} : { progress }), ...(storageFaults === undefined ? {} : { storageFaults }) })
     passed++
     writes += r.writes
     addTraffic(r.traffic)
