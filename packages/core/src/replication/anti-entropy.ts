@@ -22,6 +22,15 @@
  * it changes, and a diff answering that peer's request for it is final (the peer must not
  * send its side back): either would bring the same refused state every round.
  *
+ * An answer of more than SLICE_STRUCTS Yjs structs (a joiner's whole shard) goes as
+ * slices, one SYNC_DIFF message each (yjs/update-slices.ts, docs/decisions/0019-sliced-catch-up.md):
+ * the receiver applies each in its own transaction and serves peers and clients between
+ * them. Every slice carries the sender's state vector; a diff is the last of its answer
+ * when the receiver's state vector covers it after applying (a whole diff always does).
+ * Only then is the request answered, the repair counted in and a diff sent back: a slice
+ * before it only shows the answer is on its way (and a lost slice leaves the repair open,
+ * asked again once the peer goes quiet).
+ *
  * Invariant: diffs and generations, encoded from a shard as it is in memory, leave only
  * once every storage write issued before the encoding is complete (host.whenDurable).
  */
@@ -32,7 +41,7 @@ import { CATALOG_SHARD } from '../placement/shard-id.js'
 import { MessageType, type Message, type ShardDiff, type ShardDigest, type ShardStateVector } from './messages.js'
 import type { Positions } from './positions.js'
 import type { ReplicationContext } from './replication-context.js'
-import type { ReplicatedShard } from './replication-host.js'
+import type { ReplicatedShard, StateSlices } from './replication-host.js'
 import { RequestsInFlight } from './requests-in-flight.js'
 import type { ShardLinks } from './shard-links.js'
 
@@ -42,6 +51,11 @@ const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
 export const FETCH_PATIENCE_MS = 5000
 /** Refused shards remembered per peer (the oldest forgotten first). */
 const MAX_REFUSED_PER_PEER = 1024
+/**
+ * Most Yjs structs (about one row entry each) in one slice of an answer: what a receiver
+ * applies in one synchronous step (tens of ms on this machine, idle).
+ */
+export const SLICE_STRUCTS = 4096
 /** A peer whose digest leaves shards out is sent a digest back at most this often (ms). */
 const ANSWER_GAP_MS = 1000
 
@@ -79,6 +93,13 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private readonly inFlight = new RequestsInFlight(FETCH_PATIENCE_MS)
   /** Per peer: shards whose answer from it was refused, with its digest hash of them then (null: not heard since). */
   private readonly refused = new Map<string, Map<string, number | null>>()
+  /**
+   * Per peer and shard: the digest of the shard when its state was last sent to the peer,
+   * and when. While the shard is still at that digest, and for FETCH_PATIENCE_MS, the peer
+   * is not sent it back again: a joiner's own diffs (it answers requests too) each asked
+   * for the whole shard back while the first answer was still on its way.
+   */
+  private readonly sentState = new Map<string, Map<string, { hash: number; at: number }>>()
 
   constructor(ctx: ReplicationContext<S>, fragments: Fragments<S>, positions: Positions<S>, links: ShardLinks<S>, divergence: DivergenceWatch) {
     this.ctx = ctx
@@ -197,7 +218,9 @@ export class AntiEntropy<S extends ReplicatedShard> {
         continue
       }
       const stateVector = shard ? shard.stateVector() : EMPTY_STATE_VECTOR
-      if (holdsNothing(stateVector)) {
+      // A shard partly in from the peer it is fetched from (its answer comes in slices) is
+      // not asked elsewhere either while that peer is heard from.
+      if (holdsNothing(stateVector) || this.fetching.has(d.shard)) {
         if (this.fetchingElsewhere(d.shard, from)) {
           deferred = true
           continue
@@ -259,8 +282,22 @@ export class AntiEntropy<S extends ReplicatedShard> {
     this.syncWith(peer)
   }
 
+  /** Notes that the state of `shard` at digest `hash` was sent to `peer` now. */
+  private noteSent(peer: string, shard: string, hash: number): void {
+    let m = this.sentState.get(peer)
+    if (m === undefined) this.sentState.set(peer, (m = new Map()))
+    m.set(shard, { hash, at: this.ctx.host.now() })
+  }
+
+  /** True while the shard, still at digest `hash`, was sent to `peer` within FETCH_PATIENCE_MS. */
+  private recentlySent(peer: string, shard: string, hash: number): boolean {
+    const sent = this.sentState.get(peer)?.get(shard)
+    return sent !== undefined && sent.hash === hash && this.ctx.host.now() - sent.at <= FETCH_PATIENCE_MS
+  }
+
   /** A peer left: shards asked from it may be asked from others at once. */
   peerDown(peer: string): void {
+    this.sentState.delete(peer)
     for (const [id, f] of this.fetching) if (f.peer === peer) this.fetching.delete(id)
     this.answered.delete(peer)
     this.inFlight.forget(peer)
@@ -312,6 +349,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
     if (info === undefined) return
     const host = this.ctx.host
     const diffs: ShardDiff[] = []
+    const sliced: Array<{ answer: Omit<ShardDiff, 'update'>; slices: StateSlices }> = []
     for (const r of requests) {
       if (!host.holds(from, info.region, r.shard) || !this.links.deliversTo(from, r.shard)) continue
       const shard = host.shardFor(r.shard)
@@ -328,18 +366,51 @@ export class AntiEntropy<S extends ReplicatedShard> {
         continue
       }
       if (r.generation > shard.generation) continue
-      let update: Uint8Array
+      let slices: StateSlices
       try {
-        update = shard.encodeState(r.stateVector)
+        slices = shard.sliceState(r.stateVector, SLICE_STRUCTS)
       } catch {
         this.ctx.stats.rejected++
         continue
       }
       // What the peer would send back was refused here: it must not send it again (final).
       const final = this.refused.get(from)?.has(r.shard) === true
-      diffs.push({ shard: r.shard, generation: shard.generation, update, hash: shard.digest(), final, stateVector: shard.stateVector() })
+      const answer = { shard: r.shard, generation: shard.generation, hash: shard.digest(), final, stateVector: shard.stateVector() }
+      this.noteSent(from, r.shard, answer.hash)
+      if (slices.whole) diffs.push({ ...answer, update: slices.next()! })
+      else sliced.push({ answer, slices })
     }
+    // Whole diffs first: the catalog's among them lets the receiver resolve each slice's rows as it lands.
     this.sendDiffs(from, diffs)
+    for (const { answer, slices } of sliced) this.sendSlices(from, answer, slices)
+  }
+
+  /**
+   * Sends the slices of one answer, one message each, in order, encoding the next only
+   * after a turn of the event loop (see the module header): the sender's encoding, the
+   * transfer and the receiver's applying overlap, and neither side blocks for the whole
+   * shard. Stops when the shard moved to another generation or replication stopped (the
+   * receiver's repair stays open and it asks again).
+   */
+  private sendSlices(peer: string, answer: Omit<ShardDiff, 'update'>, slices: StateSlices): void {
+    this.ctx.stats.diffsSent++
+    this.ctx.stats.slicedAnswersSent++
+    const host = this.ctx.host
+    const step = (): void => {
+      if (this.ctx.stopped || host.isClosed || !this.ctx.peers.has(peer) || host.shardFor(answer.shard)?.generation !== answer.generation) return
+      let update: Uint8Array | null
+      try {
+        update = slices.next()
+      } catch {
+        // Never a crash from a timer: the receiver's repair stays open and it asks again.
+        this.ctx.stats.rejected++
+        return
+      }
+      if (update === null) return
+      this.fragments.send(peer, { type: MessageType.SyncDiff, diffs: [{ ...answer, update }] })
+      host.scheduler.setTimeout(0, step)
+    }
+    host.whenDurable(step, { shards: [answer.shard], send: true })
   }
 
   onSyncDiff(from: string, diffs: ShardDiff[]): void {
@@ -347,18 +418,26 @@ export class AntiEntropy<S extends ReplicatedShard> {
     const back: ShardDiff[] = []
     if (this.ctx.peers.has(from)) for (const d of diffs) this.ctx.confirmations.note(from, d.shard, d.hash)
     for (const d of diffs) {
-      this.inFlight.answered(from, d.shard)
       const shard = this.links.target(d.shard)
-      if (shard === null || !this.links.acceptsFrom(from, d.shard)) continue
-      if (d.generation !== shard.generation) {
-        if (d.generation > shard.generation) this.syncWith(from)
+      if (shard === null || !this.links.acceptsFrom(from, d.shard) || d.generation !== shard.generation) {
+        this.inFlight.answered(from, d.shard)
+        if (shard !== null && d.generation > shard.generation && this.links.acceptsFrom(from, d.shard)) this.syncWith(from)
         continue
       }
       this.ctx.stats.repairBytes += d.update.length
       if (!host.applyRemote(shard, d.update)) {
+        this.inFlight.answered(from, d.shard)
         this.ctx.stats.rejected++
         continue
       }
+      // A final diff carries no state vector: it is always whole.
+      if (!d.final && !covers(shard.stateVector(), d.stateVector)) {
+        // A slice, and more of the answer follows (see the module header).
+        this.ctx.stats.slicesReceived++
+        this.inFlight.receiving(from, host.now())
+        continue
+      }
+      this.inFlight.answered(from, d.shard)
       this.fetching.delete(d.shard)
       const repair = this.repairs.get(from)
       if (repair !== undefined && repair.shards.delete(d.shard) && repair.shards.size === 0) {
@@ -373,6 +452,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
         continue
       }
       if (d.final) continue
+      // What the peer lacks is on its way to it already (our answer to its request).
+      if (this.recentlySent(from, d.shard, shard.digest())) continue
       let update: Uint8Array
       try {
         update = shard.encodeState(d.stateVector)
@@ -381,6 +462,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
         continue
       }
       back.push({ shard: d.shard, generation: shard.generation, update, hash: shard.digest(), final: true, stateVector: new Uint8Array(0) })
+      this.noteSent(from, d.shard, shard.digest())
     }
     this.sendDiffs(from, back)
   }

@@ -33,6 +33,9 @@ export interface ReplicatorStats {
   /** Messages sent, and received whole, as fragments. */
   fragmentedSent: number
   fragmentedReceived: number
+  /** Anti-entropy answers sent as slices (anti-entropy.ts SLICE_STRUCTS), and slices of one received before its last. */
+  slicedAnswersSent: number
+  slicesReceived: number
 }
 
 export function newReplicatorStats(): ReplicatorStats {
@@ -53,6 +56,8 @@ export function newReplicatorStats(): ReplicatorStats {
     roundsFailed: 0,
     fragmentedSent: 0,
     fragmentedReceived: 0,
+    slicedAnswersSent: 0,
+    slicesReceived: 0,
   }
 }
 

@@ -26,6 +26,16 @@ export interface ReplicatedShard {
   stateVector(): Uint8Array
   /** The current generation's state as one Yjs update; only what a holder of `stateVector` lacks, if given (throws if it is malformed). */
   encodeState(stateVector?: Uint8Array): Uint8Array
+  /** The same as causally ordered slices of at most `maxStructs` structs, encoded one per call, the delete set in the last; one update when small (throws if `stateVector` is malformed). */
+  sliceState(stateVector: Uint8Array, maxStructs: number): StateSlices
+}
+
+/** A shard's state cut into slices (yjs/update-slices.ts). */
+export interface StateSlices {
+  /** True when `next()` gives the state in one update. */
+  readonly whole: boolean
+  /** The next slice; null once all were given. */
+  next(): Uint8Array | null
 }
 
 export interface ReplicationHost<S extends ReplicatedShard> {

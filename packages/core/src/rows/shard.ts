@@ -35,6 +35,7 @@ import { setText } from '../merge/text.js'
 import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
 import { KeptDeleteSet } from '../yjs/kept-delete-set.js'
 import { deletedItemCount, hasPendingUpdates, mapItems } from '../yjs/yjs-internals.js'
+import { UpdateSlicer } from '../yjs/update-slices.js'
 import { localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
 import { readSingleWriterRow, resolveLiveRow, type ResolveContext } from './row-resolver.js'
@@ -494,6 +495,16 @@ export class Shard {
    */
   encodeState(stateVector?: Uint8Array): Uint8Array {
     return stateVector === undefined ? Y.encodeStateAsUpdate(this.doc) : Y.encodeStateAsUpdate(this.doc, stateVector)
+  }
+
+  /**
+   * What a holder of `stateVector` lacks now, as causally ordered slices of at most
+   * `maxStructs` Yjs structs encoded one by one, the delete set in the last
+   * (yjs/update-slices.ts); one update when it is that small. Throws when `stateVector`
+   * is malformed.
+   */
+  sliceState(stateVector: Uint8Array, maxStructs: number): UpdateSlicer {
+    return new UpdateSlicer(this.doc, stateVector, maxStructs)
   }
 
   // ---- rows and the delete rule ------------------------------------------------------
