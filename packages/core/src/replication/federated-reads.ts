@@ -105,6 +105,11 @@ export class FederatedReads<S extends ReplicatedShard> {
     this.maxBytes = options.maxBytes ?? DEFAULT_FEDERATED_READ_MAX_BYTES
   }
 
+  /** The last round trip measured to `peer` by a federated read, in ms; undefined when none was. */
+  roundTrip(peer: string): number | undefined {
+    return this.rtt.get(peer)
+  }
+
   /** Known peers of the table's regions, nearest first. */
   holders(info: TableInfo): string[] {
     const regions = info.regions

@@ -148,6 +148,40 @@ describe('messages larger than the size limit', () => {
   })
 })
 
+describe('two fragmented messages from one peer at once', () => {
+  it('both arrive when their fragments interleave (a federated read answer beside a catch-up stream)', async () => {
+    const r = await Replica.open({ nodeId: 'r', antiEntropyIntervalMs: 0 })
+    const frag = (id: number, index: number, count: number, whole: Uint8Array, slice: number) =>
+      encodeMessage({ type: MessageType.Fragment, id, index, count, total: whole.length, chunk: whole.subarray(index * slice, (index + 1) * slice) })
+    const first = encodeMessage({ type: MessageType.Hello, nodeId: 'p', region: 'default', reply: false })
+    const second = encodeMessage({ type: MessageType.Hello, nodeId: 'p', region: 'us-west', reply: false })
+    const slice = Math.ceil(Math.max(first.length, second.length) / 3)
+    const count = (m: Uint8Array) => Math.ceil(m.length / slice)
+    // Paced sends to one peer interleave: 1.0, 2.0, 1.1, 2.1, ...
+    for (let i = 0; i < 3; i++) {
+      if (i < count(first)) r.replicator.receive('p', frag(7, i, count(first), first, slice))
+      if (i < count(second)) r.replicator.receive('p', frag(8, i, count(second), second, slice))
+    }
+    expect(r.replicator.stats.fragmentedReceived).toBe(2)
+    expect(r.replicator.stats.rejected).toBe(0)
+    await r.close()
+  })
+
+  it('from many peers and many messages, half-received ones stay bounded and a newer message still arrives', async () => {
+    const r = await Replica.open({ nodeId: 'r', antiEntropyIntervalMs: 0 })
+    const whole = encodeMessage({ type: MessageType.Hello, nodeId: 'p', region: 'default', reply: false })
+    const half = Math.ceil(whole.length / 2)
+    const frag = (id: number, index: number) =>
+      encodeMessage({ type: MessageType.Fragment, id, index, count: 2, total: whole.length, chunk: index === 0 ? whole.subarray(0, half) : whole.subarray(half) })
+    // 200 peers each start 10 messages and finish none
+    for (let p = 0; p < 200; p++) for (let id = 1; id <= 10; id++) r.replicator.receive(`p${p}`, frag(id, 0))
+    // the last message of the last peer is still there to finish
+    r.replicator.receive('p199', frag(10, 1))
+    expect(r.replicator.stats.fragmentedReceived).toBe(1)
+    await r.close()
+  })
+})
+
 /** A transport that records what is sent, and delivers nothing. */
 class Recorder implements Transport {
   sent: Array<[string, Uint8Array]> = []
