@@ -113,6 +113,41 @@ describe('messages larger than the size limit', () => {
     await b.close()
   })
 
+  it('a federated read answer and a catch-up, both in paced fragments from one peer at once, both arrive whole', async () => {
+    const max = 8 * 1024
+    const time = new VirtualTime()
+    const link = new QueuedLink(2 * max, 1, time)
+    const on = { clock: time.clock, scheduler: time.scheduler, maxMessageBytes: max, antiEntropyIntervalMs: 50 }
+    const a = await Replica.open({ nodeId: 'a', region: 'us-west', transport: new QueuedEnd(link, 'a', 'b'), ...on })
+    const columns = [{ name: 'id', type: 'int' as const }, { name: 'v', type: 'text' as const }]
+    a.transact((tx) => {
+      tx.createTable({ name: 'everywhere', columns, primaryKey: ['id'] })
+      tx.createTable({ name: 'west', columns, primaryKey: ['id'], regions: ['us-west'] })
+    })
+    a.transact((tx) => {
+      for (let i = 0; i < 3000; i++) tx.insert('everywhere', { id: i, v: `row ${i} `.repeat(4) })
+      for (let i = 0; i < 10000; i++) tx.insert('west', { id: i, v: `west ${i} `.repeat(4) })
+    })
+    const b = await Replica.open({ nodeId: 'b', region: 'eu-central', transport: new QueuedEnd(link, 'b', 'a'), ...on })
+    for (let i = 0; i < 2000 && b.table('west') === undefined; i++) await time.advance(1)
+    expect(b.table('west')).toBeDefined()
+    // The catch-up of `everywhere` is still streaming when the read is asked.
+    expect(b.rowCount('everywhere')).toBeLessThan(3000)
+    let result: { rows: unknown[] } | Error | undefined
+    b.readFromHolder('west').then(
+      (r) => (result = r),
+      (e: unknown) => (result = e as Error),
+    )
+    // at most 60 virtual seconds
+    for (let i = 0; i < 600 && result === undefined; i++) await time.advance(100)
+    expect(result).not.toBeInstanceOf(Error)
+    expect((result as { rows: unknown[] }).rows.length).toBe(10000)
+    // The catch-up's fragmented message too (one reassembly per peer dropped the older of the two).
+    expect(b.replicator.stats.fragmentedReceived).toBeGreaterThan(1)
+    await a.close()
+    await b.close()
+  })
+
   it('from a lying peer: inconsistent, duplicated or garbage fragments are rejected, and nothing else is disturbed', async () => {
     const r = await Replica.open({ nodeId: 'r', antiEntropyIntervalMs: 0 })
     r.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'] }))
