@@ -37,6 +37,25 @@ afterAll(async () => {
 })
 
 describe('a table held in another region, over the wire', () => {
+  it('answers a join with each table read under its own pushed-down filter, and lists the reads in query_result_cache', async () => {
+    await west.query("CREATE TABLE orders (id INT PRIMARY KEY, customer INT, total NUMERIC(8,2), note TEXT) WITH (replication_regions = 'us-west')")
+    await west.query("INSERT INTO orders SELECT g, g % 10, g * 1.5, repeat('n', 200) FROM generate_series(1, 200) g")
+    await west.query("CREATE TABLE customers (id INT PRIMARY KEY, name TEXT, tier TEXT) WITH (replication_regions = 'us-west')")
+    await west.query("INSERT INTO customers SELECT g, 'c' || g, CASE WHEN g < 5 THEN 'gold' ELSE 'basic' END FROM generate_series(0, 9) g")
+    await until(async () => {
+      try {
+        return (await east.query('SELECT count(*)::int AS k FROM customers')).rows[0]?.['k'] === 10
+      } catch {
+        return false
+      }
+    }, 30_000, 'customers readable on east')
+    const sql = "SELECT c.name, count(*) AS n, sum(o.total) AS s FROM orders o JOIN customers c ON c.id = o.customer AND c.tier = 'gold' WHERE o.id <= 50 GROUP BY c.name ORDER BY c.name"
+    expect((await east.query(sql)).rows).toEqual((await west.query(sql)).rows)
+    const cached = (await east.query("SELECT node_id, holder_id, relation, query, rows::int AS rows FROM query_result_cache WHERE node_id = 'nearest_node' AND relation IN ('orders', 'customers') ORDER BY relation, query LIMIT 100")).rows
+    expect(cached).toContainEqual({ node_id: 'nearest_node', holder_id: 'west', relation: 'orders', query: 'SELECT "id", "customer", "total" WHERE ("id" <= 50)', rows: 50 })
+    expect(cached).toContainEqual({ node_id: 'nearest_node', holder_id: 'west', relation: 'customers', query: `("tier" = 'gold')`, rows: 5 })
+  }, 120_000)
+
   it('is read through the holder, written through it, and fails loudly once the holder is gone', async () => {
     await west.query("CREATE TABLE t (id INT PRIMARY KEY, v TEXT) WITH (replication_regions = 'us-west')")
     await west.query("INSERT INTO t SELECT g, CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END FROM generate_series(1, 50) g")

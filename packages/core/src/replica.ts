@@ -61,8 +61,24 @@ const realScheduler: Scheduler = {
   },
 }
 
-/** Turns a federated read's filter into a predicate over a table's stored rows; null when it cannot. */
-export type RowFilterCompiler = (table: TableInfo, filter: string) => ((row: Row) => boolean) | null
+/**
+ * What a holder sends of a table for a federated read, beyond its filter: the rows `keep`
+ * accepts; of them, when `limit` is set, only the first `limit` in `order` (any `limit`
+ * of them without an order); of each row, only `columns` when set (the reader takes the
+ * others as NULL: the layer above asks only for what its statement reads).
+ */
+export interface RowSelection {
+  keep: (row: Row) => boolean
+  columns?: readonly string[] | null
+  limit?: number | null
+  order?: ((a: Row, b: Row) => number) | null
+}
+
+/**
+ * Turns a federated read's filter into a predicate over a table's stored rows (or a
+ * fuller `RowSelection`); null when it cannot.
+ */
+export type RowFilterCompiler = (table: TableInfo, filter: string) => ((row: Row) => boolean) | RowSelection | null
 
 export class Replica {
   readonly nodeId: string
@@ -395,26 +411,55 @@ export class Replica {
     this.rowFilter = compile
   }
 
-  /** The rows a federated read's filter keeps: all of them when there is none or it cannot be applied. */
-  private rowFilterFor(info: TableInfo, filter: string): (row: Row) => boolean {
-    const all = () => true
+  /**
+   * What a federated read's filter selects: every row and column when there is none or it
+   * cannot be applied. A row the filter cannot judge (it throws) is kept: the reader
+   * decides; an order that throws leaves the rows unlimited.
+   */
+  private rowSelectionFor(info: TableInfo, filter: string): Required<RowSelection> {
+    const all: Required<RowSelection> = { keep: () => true, columns: null, limit: null, order: null }
     if (filter === '' || this.rowFilter === null) return all
-    let keep: ((row: Row) => boolean) | null
+    let got: ReturnType<RowFilterCompiler>
     try {
-      keep = this.rowFilter(info, filter)
+      got = this.rowFilter(info, filter)
     } catch {
-      keep = null
+      got = null
     }
-    if (keep === null) return all
-    const test = keep
-    // A row the filter cannot judge (it throws) is sent: the reader decides.
-    return (row) => {
+    if (got === null) return all
+    const selection = typeof got === 'function' ? { keep: got } : got
+    const test = selection.keep
+    const names = new Set(info.columns.map((c) => c.name))
+    const columns = selection.columns?.every((c) => names.has(c)) ? selection.columns : null
+    const limit = selection.limit !== undefined && selection.limit !== null && Number.isSafeInteger(selection.limit) && selection.limit >= 0 ? selection.limit : null
+    const keep = (row: Row) => {
       try {
         return test(row)
       } catch {
         return true
       }
     }
+    return { keep, columns, limit, order: limit === null ? null : (selection.order ?? null) }
+  }
+
+  /** The rows a holder sends for a federated read of `info` (see `rowSelectionFor`), as value arrays of `columns`. */
+  private selectedRows(info: TableInfo, filter: string, parts: { unplaced: boolean; shards: readonly string[] }): { columns: string[]; rows: Value[][] } {
+    const selection = this.rowSelectionFor(info, filter)
+    const columns = [...(selection.columns ?? info.columns.map((c) => c.name))]
+    let kept: Row[] = []
+    for (const row of this.heldRows(info, parts)) {
+      if (!selection.keep(row)) continue
+      kept.push(row)
+      // Without an order any `limit` rows do.
+      if (selection.limit !== null && selection.order === null && kept.length >= selection.limit) break
+    }
+    if (selection.limit !== null && selection.order !== null && kept.length > selection.limit) {
+      try {
+        kept = kept.sort(selection.order).slice(0, selection.limit)
+      } catch {
+        // An order that cannot compare two rows limits nothing: the reader sorts and limits.
+      }
+    }
+    return { columns, rows: kept.map((row) => columns.map((c) => row[c] ?? null)) }
   }
 
   /**
@@ -473,11 +518,7 @@ export class Replica {
         if (!this.placement.caughtUp(this.nodeId, this.region, info)) return null
         if (parts.unplaced && !holdsTable(this.region, info)) return null
         for (const id of parts.shards) if (this.placement.placementOf(id)?.nodes.includes(this.nodeId) !== true) return null
-        const columns = info.columns.map((c) => c.name)
-        const keep = this.rowFilterFor(info, filter)
-        const rows: Value[][] = []
-        for (const row of this.heldRows(info, { unplaced: parts.unplaced, shards: parts.shards })) if (keep(row)) rows.push(columns.map((c) => row[c] ?? null))
-        return { columns, rows }
+        return this.selectedRows(info, filter, parts)
       },
       batch: (fn) => this.pipeline.run(fn),
       onNotice: (origin, topic, body) => {

@@ -10,8 +10,9 @@
  * its placement names. A read asks for the parts it lacks; one holder may serve several,
  * and every part must be served by some holder or the read fails naming it.
  *
- * Holders are tried one at a time, nearest first: by the round trip measured on earlier
- * answers, then the unmeasured by node id (deterministic). A holder that does not answer
+ * Holders are chosen nearest first: by the round trip measured on earlier answers, then
+ * the unmeasured by node id (deterministic); parts whose nearest holders differ are asked
+ * of them at once (`read`). A holder that does not answer
  * within the timeout, goes down, or says it does not hold the table is passed over; when
  * none is left the read fails (`sqlclientUnableToEstablishSqlconnection`), never with
  * fewer rows. A holder refuses to send more than its result limit in bytes, and the
@@ -105,6 +106,11 @@ export class FederatedReads<S extends ReplicatedShard> {
     this.maxBytes = options.maxBytes ?? DEFAULT_FEDERATED_READ_MAX_BYTES
   }
 
+  /** The last round trip measured to `peer` by a federated read, in ms; undefined when none was. */
+  roundTrip(peer: string): number | undefined {
+    return this.rtt.get(peer)
+  }
+
   /** Known peers of the table's regions, nearest first. */
   holders(info: TableInfo): string[] {
     const regions = info.regions
@@ -125,44 +131,57 @@ export class FederatedReads<S extends ReplicatedShard> {
 
   /**
    * The rows of `parts` of `info` (those meeting `filter`, see RowsSource) from the nearest
-   * holders that answer: each peer, nearest first, is asked for the parts left that it
-   * holds. Throws when some part has no holder left; never returns part of a part.
+   * holders that answer. In each round every part left goes to its nearest holder not
+   * tried yet, and the holders so chosen are asked at once (a table whose placed shards
+   * live on different nodes is read from them in parallel, each asked for every part it
+   * was given); a holder that fails is passed over in the next round. Throws when some
+   * part has no holder left; never returns part of a part.
    */
   async read(info: TableInfo, filter = '', parts: readonly ReadPart[] = [{ shard: null, nodes: null, label: '' }]): Promise<FederatedRows> {
     const tried: string[] = []
+    const passed = new Set<string>()
     const left = new Set(parts)
     const columns: string[] = []
     const rows: Value[][] = []
     const from: string[] = []
-    const serves = (peer: string, region: string, part: ReadPart) =>
-      part.nodes === null ? info.regions === null || info.regions.includes(region) : part.nodes.includes(peer)
-    for (const peer of this.nearestFirst([...this.ctx.peers.keys()])) {
-      if (left.size === 0 || this.ctx.stopped) break
+    const serves = (peer: string, part: ReadPart) => {
       const region = this.ctx.peers.get(peer)?.region ?? ''
-      const ask = [...left].filter((part) => serves(peer, region, part))
-      if (ask.length === 0) continue
-      const answer = await this.ask(peer, info, filter, ask)
-      if (answer === 'timeout' || answer === 'down') {
-        tried.push(`${peer} (${answer === 'timeout' ? `no answer within ${this.timeoutMs} ms` : 'went down'})`)
-        continue
+      return part.nodes === null ? info.regions === null || info.regions.includes(region) : part.nodes.includes(peer)
+    }
+    // Bounded: every round passes over at least one peer, and there are finitely many.
+    while (left.size > 0 && !this.ctx.stopped) {
+      const order = this.nearestFirst([...this.ctx.peers.keys()].filter((p) => !passed.has(p)))
+      const plan = new Map<string, ReadPart[]>()
+      for (const part of left) {
+        const peer = order.find((p) => serves(p, part))
+        if (peer !== undefined) plan.set(peer, [...(plan.get(peer) ?? []), part])
       }
-      if (answer.status === RowsStatus.TooLarge) {
-        throw new ConcordError('programLimitExceeded', `relation "${info.name}" cannot be read from node ${peer}: ${answer.message}`)
+      if (plan.size === 0) break
+      const answers = await Promise.all([...plan].map(async ([peer, ask]) => ({ peer, ask, answer: await this.ask(peer, info, filter, ask) })))
+      for (const { peer, ask, answer } of answers) {
+        passed.add(peer)
+        if (answer === 'timeout' || answer === 'down') {
+          tried.push(`${peer} (${answer === 'timeout' ? `no answer within ${this.timeoutMs} ms` : 'went down'})`)
+          continue
+        }
+        if (answer.status === RowsStatus.TooLarge) {
+          throw new ConcordError('programLimitExceeded', `relation "${info.name}" cannot be read from node ${peer}: ${answer.message}`)
+        }
+        if (answer.status === RowsStatus.NotHeld) {
+          tried.push(`${peer} (${answer.message})`)
+          continue
+        }
+        // Answers name their columns: every part's rows are laid out as the first one's.
+        if (columns.length === 0) columns.push(...answer.columns)
+        const at = answer.columns.map((c) => columns.indexOf(c))
+        for (const row of answer.rows) {
+          const out: Value[] = columns.map(() => null)
+          at.forEach((j, i) => j >= 0 && (out[j] = row[i]!))
+          rows.push(out)
+        }
+        for (const part of ask) left.delete(part)
+        from.push(peer)
       }
-      if (answer.status === RowsStatus.NotHeld) {
-        tried.push(`${peer} (${answer.message})`)
-        continue
-      }
-      // Answers name their columns: every part's rows are laid out as the first one's.
-      if (columns.length === 0) columns.push(...answer.columns)
-      const at = answer.columns.map((c) => columns.indexOf(c))
-      for (const row of answer.rows) {
-        const out: Value[] = columns.map(() => null)
-        at.forEach((j, i) => j >= 0 && (out[j] = row[i]!))
-        rows.push(out)
-      }
-      for (const part of ask) left.delete(part)
-      from.push(peer)
     }
     if (left.size === 0) return { from: from.join(','), columns, rows }
     const regions = (info.regions ?? []).join(', ')

@@ -206,6 +206,11 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     return this.federated.holders(info)
   }
 
+  /** The last round trip a federated read measured to `peer`, in ms; undefined when none was. */
+  roundTripOf(peer: string): number | undefined {
+    return this.federated.roundTrip(peer)
+  }
+
   /** The region a connected peer said hello from; undefined for a peer not connected. */
   peerRegion(peer: string): string | undefined {
     return this.peers.get(peer)?.region

@@ -153,7 +153,7 @@ describe('federated reads of a table held in another region', () => {
 })
 
 describe('a federated read past the holder’s result limit', () => {
-  it('fails with 54000 rather than reading part of the table, unless its WHERE terms narrow it below the limit', async () => {
+  it('fails with 54000 rather than reading part of the table, unless its WHERE terms or the columns it reads narrow it below the limit', async () => {
     const cluster = await SimCluster.create({
       seed: 1602,
       nodes: [
@@ -168,7 +168,9 @@ describe('a federated read past the holder’s result limit', () => {
     await a.query('INSERT INTO small VALUES (1), (2)')
     await cluster.settle()
     const b = cluster.node('b')
-    expect(await codeOf(cluster.run(b.query('SELECT count(*) FROM big')))).toBe(SqlState.programLimitExceeded)
+    expect(await codeOf(cluster.run(b.query('SELECT count(pad) FROM big')))).toBe(SqlState.programLimitExceeded)
+    // Only the columns the statement reads cross the network: count(*) needs the key alone.
+    expect((await cluster.run(b.query('SELECT count(*)::int AS k FROM big'))).rows).toEqual([{ k: 40 }])
     expect((await cluster.run(b.query('SELECT count(*)::int AS k FROM small'))).rows).toEqual([{ k: 2 }])
     // Simple WHERE terms go to the holder, which then sends only the rows that can match.
     expect((await cluster.run(b.query('SELECT id, length(pad) AS n FROM big WHERE id >= 3 AND id < 5 ORDER BY id'))).rows).toEqual([
@@ -268,6 +270,48 @@ describe('a session that ran while this node held every table', () => {
     expect(await codeOf(cluster.run(s.query("INSERT INTO away VALUES (9, 'x')")))).toBe(SqlState.featureNotSupported)
     await s.query('ROLLBACK')
     expect(await a.query('SELECT v FROM away ORDER BY id').then((r) => r.rows)).toEqual([{ v: 'x' }, { v: 'a2' }, { v: 'a3' }])
+    await cluster.close()
+  })
+})
+
+describe('a table whose placed partitions live on different nodes', () => {
+  it('is read from their holders at once: answers as a holder does, and fails after one timeout (not one per holder) when none answers', async () => {
+    const cluster = await SimCluster.create({
+      seed: 1603,
+      nodes: [
+        { id: 'u1', region: 'us-west' },
+        { id: 'u2', region: 'us-west' },
+        { id: 'r', region: 'ap-southeast' },
+      ],
+    })
+    const u1 = cluster.node('u1')
+    const r = cluster.node('r')
+    await u1.query("CREATE TABLE orders (id INT PRIMARY KEY, total INT) PARTITION BY HASH (id) WITH (replication_regions = 'us-west')")
+    for (let p = 0; p < 2; p++) await u1.query(`CREATE TABLE orders_shard_${p} PARTITION OF orders FOR VALUES WITH (MODULUS 2, REMAINDER ${p})`)
+    await u1.query('INSERT INTO orders SELECT g, g * 10 FROM generate_series(1, 40) g')
+    await cluster.settle()
+    await u1.query("ALTER TABLE orders_shard_0 SET (shard_location = 'u1')")
+    await u1.query("ALTER TABLE orders_shard_1 SET (shard_location = 'u2')")
+    await cluster.settle()
+    const sql = 'SELECT count(*)::int AS k, sum(total)::int AS s FROM orders'
+    expect((await cluster.run(r.query(sql))).rows).toEqual((await cluster.run(u1.query(sql))).rows)
+    expect((await cluster.run(r.query("SELECT holder_id FROM query_result_cache WHERE relation = 'orders'"))).rows).toEqual([{ holder_id: 'u1,u2' }])
+    cluster.sim.setFaults({ drop: 1 })
+    const started = r.replica.now()
+    let message = ''
+    const code = await codeOf(
+      cluster.run(r.query(sql)).catch((e: unknown) => {
+        message = (e as Error).message
+        throw e
+      }),
+    )
+    const waited = r.replica.now() - started
+    cluster.sim.setFaults({ drop: 0 })
+    expect(code).toBe(SqlState.sqlclientUnableToEstablishSqlconnection)
+    expect(message).toContain('u1 (no answer within')
+    expect(message).toContain('u2 (no answer within')
+    // Both holders were asked at once: one timeout of virtual time, not two.
+    expect(waited).toBeLessThan(2 * DEFAULT_FEDERATED_READ_TIMEOUT_MS)
     await cluster.close()
   })
 })

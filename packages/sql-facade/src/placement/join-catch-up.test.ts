@@ -3,10 +3,8 @@
  * catalog) before anti-entropy has brought all its rows. Until an exchange with a
  * caught-up holder has brought it everything, it reads the table from such a holder (or
  * fails, 08001), never from the rows it has received so far; afterwards it answers alone.
- * (Known gap: a holder's answer travelling in fragments while the same holder streams the
- * joiner's catch-up in fragments can be discarded, since a node reassembles one fragmented
- * message per peer at a time: that read fails 08001 after the federated read timeout —
- * loud and retryable, never short. docs/placement.md.)
+ * (A holder's federated read answer travelling in fragments while the same holder streams
+ * the joiner's catch-up in fragments arrives whole: core replication/fragments.test.ts.)
  */
 import { describe, expect, it } from 'vitest'
 import { SqlState } from '../errors/sql-error.js'

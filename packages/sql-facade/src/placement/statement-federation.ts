@@ -3,10 +3,12 @@
  * one is refused (unheld-write.ts); every one it reads (named in it, or in a view it
  * reads, at any depth) is read whole from a holder into the session's `RemoteRows`, so
  * the statement then runs locally as if the rows were here: joins, GROUP BY, ORDER BY,
- * subqueries over them are finished here. Simple WHERE terms of a single-table read go
- * with the request, so the holder sends only rows that can matter (pushdown-filter.ts). A read the walk did not foresee (a function's
- * body) fails with `UnheldRead`, and the session reads that table and runs the
- * statement again (`readUnheld`).
+ * subqueries over them are finished here. What the statement needs of a table it reads
+ * directly (its conditions, the columns it reads, a LIMIT) goes with the request, so the
+ * holder sends only what can matter (pushdown-read.ts). A read the walk did not foresee
+ * (a function's body) fails with `UnheldRead`, and the session reads that table and runs
+ * the statement again (`readUnheld`). A session that allows it answers a repeated read
+ * from the node's result cache (result-cache.ts) instead of a holder.
  *
  * What the holder sends is its committed rows at that moment (eventually consistent, as
  * any read here is). If no holder answers, the statement fails (08001) before it runs;
@@ -17,14 +19,19 @@ import type { Node } from 'libpg-query'
 import { tableMeta } from '../catalog/table-meta.js'
 import { readView, relationsRead, type ViewSource } from '../catalog/view-def.js'
 import { nameList } from '../parser/name-list.js'
-import { pushdownFilter } from './pushdown-filter.js'
+import { pushdownRequest } from './pushdown-read.js'
 import type { RemoteRows } from './remote-rows.js'
+import { resultCacheOf } from './result-cache.js'
 import { refuseUnheldWrite } from './unheld-write.js'
 
 /** Where a statement's names resolve: the running transaction's catalog (or the replica's). */
 export interface NameSource extends ViewSource {
   table(name: string): TableInfo | undefined
+  tables(): TableInfo[]
 }
+
+/** What a federated read needs of the replica. */
+export type HolderReader = Pick<Replica, 'readFromHolder' | 'catalogVersion' | 'now'>
 
 /** Most names followed from one statement (views reading views ..), against blow-up; what is left is read on demand. */
 const MAX_STEPS = 1024
@@ -58,7 +65,7 @@ export function refuseUnheldWrites(node: Node, names: NameSource, region: string
  * Refuses the statement if it writes a table not held here; reads from a holder every
  * table not held here that it reads. Throws what `Replica.readFromHolder` throws.
  */
-export async function federateStatement(node: Node, names: NameSource, remote: RemoteRows, replica: Pick<Replica, 'readFromHolder'>): Promise<void> {
+export async function federateStatement(node: Node, names: NameSource, remote: RemoteRows, replica: HolderReader, cacheTtlMs = 0): Promise<void> {
   refuseUnheldWrites(node, names, remote.region)
   if (!READS_ROWS.some((k) => k in node)) return
   const pending = relationsRead(node).map((name) => ({ name, direct: true }))
@@ -91,7 +98,7 @@ export async function federateStatement(node: Node, names: NameSource, remote: R
   // statement's own FROM item is the one reader (no view, partition or function reads it).
   if (unheld.size === 0) return
   const functions = callsUserFunction(node, names)
-  for (const { info, indirect } of unheld.values()) await readUnheld(info, remote, replica, indirect || functions ? '' : pushdownFilter(node, info))
+  for (const { info, indirect } of unheld.values()) await readUnheld(info, remote, replica, indirect || functions ? '' : pushdownRequest(node, info, names), cacheTtlMs)
 }
 
 /** Whether `node` calls a function defined with CREATE FUNCTION (its body may read any table). */
@@ -107,8 +114,21 @@ function callsUserFunction(node: unknown, names: NameSource): boolean {
   return Object.values(o).some((v) => callsUserFunction(v, names))
 }
 
-/** Reads one table not held here from a holder into `remote` (only rows meeting `filter`, when given: pushdown-filter.ts). */
-export async function readUnheld(info: TableInfo, remote: RemoteRows, replica: Pick<Replica, 'readFromHolder'>, filter = ''): Promise<void> {
-  const got = await replica.readFromHolder(info.name, filter)
+/**
+ * Reads one table not held here from a holder into `remote` (only what `request` asks
+ * for, when given: pushdown-read.ts). With `cacheTtlMs` above 0, an answer to the same
+ * read kept in the node's result cache no older than that serves instead (result-cache.ts).
+ */
+export async function readUnheld(info: TableInfo, remote: RemoteRows, replica: HolderReader, request = '', cacheTtlMs = 0): Promise<void> {
+  const cache = resultCacheOf(replica)
+  const hit = cache.lookup(info, request, replica.catalogVersion, replica.now(), cacheTtlMs)
+  if (hit !== undefined) {
+    remote.add(info, hit.rows)
+    return
+  }
+  const version = replica.catalogVersion
+  const got = await replica.readFromHolder(info.name, request)
+  // Kept only when the catalog did not change during the wait (the answer is of the catalog it was asked under).
+  if (replica.catalogVersion === version) cache.store(info, request, version, replica.now(), got.from, got.rows)
   remote.add(info, got.rows)
 }

@@ -41,6 +41,7 @@ import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/
 import { fetchShardSizes, type ShardSize } from '../placement/shard-sizes.js'
 import { rebalancePlan, rebalanceTarget, startRebalance } from '../placement/rebalance-job.js'
 import { forwardWrite, notForwardable, unheldWriteTargets } from '../placement/write-forwarding.js'
+import { resultCacheOf } from '../placement/result-cache.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
 import { callUserFunction, callUserSetFunction } from '../exec/user-function.js'
 import { functionFromCatalog } from '../catalog/function-def.js'
@@ -550,6 +551,8 @@ export class Session {
       })
     }
     try {
+      // Cached reads of a table written from here are dropped, whatever the outcome (placement/result-cache.ts).
+      for (const t of targets) resultCacheOf(this.db.replica).invalidate(t.name)
       const r = await forwardWrite(this.db.replica, targets, { sql: stmt.text, params: params as Array<string | null>, user: this.currentRole().name })
       this.notifications.commit()
       return toQueryResult({ ...r, columns: [], rows: [] }, this.db.int8)
@@ -597,7 +600,8 @@ export class Session {
     // tables the committed catalog does not show yet: it takes the walk.
     if (!this.block?.rolesTouched && this.everyTableHeld()) return
     try {
-      await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica)
+      const ttl = durationMillis(this.settings.show('query_result_cache_ttl') ?? '0')
+      await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica, ttl)
       // The wait is where a cancel request or the deadline can be seen.
       this.budget().check()
     } catch (e) {

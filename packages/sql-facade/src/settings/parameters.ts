@@ -68,6 +68,7 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   search_path: session('string', '"$user", public', 'Sets the schema search order.'),
   statement_timeout: session('duration', '0', 'Sets the maximum allowed duration of any statement.'),
   statement_mem: session('memory', '256MB', 'Sets the most memory (estimated) one statement may hold in rows it materializes (joins, sorts, groups, results); 0: no bound. Past it the statement fails with 53200.'),
+  query_result_cache_ttl: session('duration', '0', 'How old a federated read kept in this node\'s query_result_cache may be to answer again instead of a holder (0: never).'),
   lock_timeout: session('duration', '0', 'Sets the maximum allowed duration of any wait for a lock.'),
   idle_in_transaction_session_timeout: session('duration', '0', 'Sets the maximum allowed idle time between queries, when in a transaction.'),
   extra_float_digits: session('int', '1', 'Sets the number of digits displayed for floating-point values.'),
