@@ -60,6 +60,8 @@ export type RowsSource = (
 export interface ReadPart {
   shard: string | null
   nodes: readonly string[] | null
+  /** For a homed table's home shard (placement/row-homing.ts): the regions whose nodes hold it (`nodes` is then null). */
+  regions?: readonly string[]
   /** How the part is named in an error ("partition 1 (placed on node2)"). */
   label: string
 }
@@ -135,7 +137,11 @@ export class FederatedReads<S extends ReplicatedShard> {
     const rows: Value[][] = []
     const from: string[] = []
     const serves = (peer: string, region: string, part: ReadPart) =>
-      part.nodes === null ? info.regions === null || info.regions.includes(region) : part.nodes.includes(peer)
+      part.regions !== undefined
+        ? part.regions.includes(region)
+        : part.nodes === null
+          ? info.regions === null || info.regions.includes(region)
+          : part.nodes.includes(peer)
     for (const peer of this.nearestFirst([...this.ctx.peers.keys()])) {
       if (left.size === 0 || this.ctx.stopped) break
       const region = this.ctx.peers.get(peer)?.region ?? ''

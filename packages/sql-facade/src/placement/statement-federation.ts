@@ -17,6 +17,7 @@ import type { Node } from 'libpg-query'
 import { tableMeta } from '../catalog/table-meta.js'
 import { readView, relationsRead, type ViewSource } from '../catalog/view-def.js'
 import { nameList } from '../parser/name-list.js'
+import { homeRegionsRead } from './home-region-filter.js'
 import { pushdownFilter } from './pushdown-filter.js'
 import type { RemoteRows } from './remote-rows.js'
 import { refuseUnheldWrite } from './unheld-write.js'
@@ -91,7 +92,10 @@ export async function federateStatement(node: Node, names: NameSource, remote: R
   // statement's own FROM item is the one reader (no view, partition or function reads it).
   if (unheld.size === 0) return
   const functions = callsUserFunction(node, names)
-  for (const { info, indirect } of unheld.values()) await readUnheld(info, remote, replica, indirect || functions ? '' : pushdownFilter(node, info))
+  for (const { info, indirect } of unheld.values()) {
+    const narrow = !indirect && !functions
+    await readUnheld(info, remote, replica, narrow ? pushdownFilter(node, info) : '', narrow ? homeRegionsRead(node, info, remote.region) : undefined)
+  }
 }
 
 /** Whether `node` calls a function defined with CREATE FUNCTION (its body may read any table). */
@@ -107,8 +111,12 @@ function callsUserFunction(node: unknown, names: NameSource): boolean {
   return Object.values(o).some((v) => callsUserFunction(v, names))
 }
 
-/** Reads one table not held here from a holder into `remote` (only rows meeting `filter`, when given: pushdown-filter.ts). */
-export async function readUnheld(info: TableInfo, remote: RemoteRows, replica: Pick<Replica, 'readFromHolder'>, filter = ''): Promise<void> {
-  const got = await replica.readFromHolder(info.name, filter)
+/**
+ * Reads one table not held here from a holder into `remote` (only rows meeting `filter`,
+ * when given: pushdown-filter.ts; of a homed table, only rows homed in `homeRegions`,
+ * when given: home-region-filter.ts).
+ */
+export async function readUnheld(info: TableInfo, remote: RemoteRows, replica: Pick<Replica, 'readFromHolder'>, filter = '', homeRegions?: string[]): Promise<void> {
+  const got = await replica.readFromHolder(info.name, filter, homeRegions === undefined ? undefined : { homeRegions })
   remote.add(info, got.rows)
 }

@@ -1,0 +1,171 @@
+/**
+ * Row homing (home_region_column): each row is stored only on the nodes of its home
+ * region, yet every node answers queries over the whole table (federated reads) as a
+ * single node holding every row would; a query pinned to this node's region is answered
+ * from its own rows; writes of rows homed elsewhere, unknown regions and moves are refused
+ * loudly; with a home region unreachable a whole-table read fails (08001), never short.
+ * Three regions of two nodes each, in the simulator.
+ */
+import { homeShardId, parseShardId } from '@concord/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase, type Database } from '../database.js'
+import { SqlState } from '../errors/sql-error.js'
+import { SimCluster } from '../sim-cluster.js'
+
+async function failure(work: Promise<unknown>): Promise<{ code: string; message: string } | null> {
+  try {
+    await work
+    return null
+  } catch (e) {
+    return { code: (e as { code?: string }).code ?? 'no code', message: (e as Error).message }
+  }
+}
+
+/** Partitions of `table` whose shards a node stores, on disk and in memory. */
+async function storedPartitions(db: Database, table: string): Promise<{ disk: number[]; memory: number[] }> {
+  const of = (ids: Iterable<string>) =>
+    [...ids].map((id) => parseShardId(id)).filter((p) => p !== null && p.table === table).map((p) => p!.partition).sort()
+  return { disk: of(await db.replica.storage.shards()), memory: of(db.replica.shards.keys()) }
+}
+
+const REGIONS = { u: 'us-west', e: 'eu-central', a: 'ap-southeast' } as const
+const CREATE = "CREATE TABLE customers (id INT PRIMARY KEY, name TEXT, region TEXT, spend INT) WITH (home_region_column = 'region')"
+
+/** The rows each region's first node writes: its own rows, the home column left to its default for some. */
+function rowsOf(prefix: keyof typeof REGIONS): string[] {
+  const base = { u: 0, e: 100, a: 200 }[prefix]
+  const out: string[] = []
+  for (let i = 1; i <= 6; i++) {
+    const id = base + i
+    out.push(i % 2 === 0 ? `INSERT INTO customers (id, name, spend) VALUES (${id}, '${prefix}${i}', ${id * 3})` : `INSERT INTO customers VALUES (${id}, '${prefix}${i}', '${REGIONS[prefix]}', ${id * 3})`)
+  }
+  return out
+}
+
+describe('row homing stores each row only in its home region', () => {
+  let cluster: SimCluster
+  let single: Database
+  const on = async (id: string, sql: string) => (await cluster.run(cluster.node(id).query(sql))).rows
+
+  beforeAll(async () => {
+    cluster = await SimCluster.create({
+      seed: 1671,
+      nodes: [
+        { id: 'u1', region: 'us-west' },
+        { id: 'u2', region: 'us-west' },
+        { id: 'e1', region: 'eu-central' },
+        { id: 'e2', region: 'eu-central' },
+        { id: 'a1', region: 'ap-southeast' },
+        { id: 'a2', region: 'ap-southeast' },
+      ],
+    })
+    await cluster.node('u1').query(CREATE)
+    await cluster.settle()
+    // The same rows on one node holding everything: the answer every node must give.
+    single = await openDatabase({ nodeId: 's1', region: 'us-west' })
+    await single.query(CREATE.replace(" WITH (home_region_column = 'region')", ''))
+    for (const p of ['u', 'e', 'a'] as const) {
+      for (const sql of rowsOf(p)) {
+        await cluster.run(cluster.node(`${p}1`).query(sql))
+        await single.query(sql.replace(/\(id, name, spend\) VALUES \((\d+), ('[a-z0-9]+'), /, `(id, name, region, spend) VALUES ($1, $2, '${REGIONS[p]}', `))
+      }
+    }
+    await cluster.settle()
+  })
+  afterAll(async () => {
+    await single?.close()
+    await cluster.close()
+  })
+
+  it('homes a row written without the column in the writing node’s region', async () => {
+    expect(await on('e1', 'SELECT region FROM customers WHERE id = 102')).toEqual([{ region: 'eu-central' }])
+    expect(await on('u2', 'SELECT region FROM customers WHERE id = 2')).toEqual([{ region: 'us-west' }])
+  })
+
+  it('stores a row homed in eu-central on eu-central nodes only, in memory and on disk', async () => {
+    const eu = parseShardId(homeShardId(cluster.node('e1').replica.table('customers')!, 'eu-central'))!.partition
+    const us = parseShardId(homeShardId(cluster.node('e1').replica.table('customers')!, 'us-west'))!.partition
+    for (const id of ['e1', 'e2']) {
+      const got = await storedPartitions(cluster.node(id), 'customers')
+      expect(got.memory).toContain(eu)
+      expect(got.disk).toContain(eu)
+      expect(got.memory).not.toContain(us)
+    }
+    for (const id of ['u1', 'u2', 'a1', 'a2']) {
+      const got = await storedPartitions(cluster.node(id), 'customers')
+      expect(got.memory).not.toContain(eu)
+      expect(got.disk).not.toContain(eu)
+    }
+    // And no eu-central row is among us-west's stored rows.
+    const names = [...cluster.node('u1').replica.shards.values()]
+      .filter((s) => parseShardId(s.id)?.table === 'customers')
+      .flatMap((s) => [...s.rows.values()])
+      .map((r) => r['name'])
+    expect(names).not.toContain('e1')
+    expect(names).toContain('u1')
+  })
+
+  it('returns rows homed in eu-central to a query issued in us-west', async () => {
+    expect(await on('u1', "SELECT id, name FROM customers WHERE region = 'eu-central' ORDER BY id")).toEqual(
+      [101, 102, 103, 104, 105, 106].map((id) => ({ id, name: `e${id - 100}` })),
+    )
+  })
+
+  const queries = [
+    'SELECT * FROM customers ORDER BY id',
+    'SELECT region, count(*), sum(spend) FROM customers GROUP BY region ORDER BY region',
+    "SELECT id FROM customers WHERE region IN ('ap-southeast', 'eu-central') AND spend > 310 ORDER BY id",
+    'SELECT c.id, d.name FROM customers c JOIN customers d ON d.id = c.id + 100 ORDER BY c.id',
+    'SELECT name FROM customers ORDER BY spend DESC LIMIT 4',
+  ]
+  for (const sql of queries) {
+    it(`answers as a single node holding every row does, on every node: ${sql}`, async () => {
+      const expected = (await single.query(sql)).rows
+      expect(expected.length).toBeGreaterThan(0)
+      for (const id of ['u1', 'e2', 'a1']) expect(await on(id, sql)).toEqual(expected)
+    })
+  }
+
+  it('answers the seed’s use case 4 from the region’s own rows, with other regions cut off', async () => {
+    const sql = 'SELECT * FROM customers WHERE region = current_region() ORDER BY id'
+    const expected = (await single.query("SELECT * FROM customers WHERE region = 'us-west' ORDER BY id")).rows
+    cluster.partition(['u1', 'u2'], ['e1', 'e2', 'a1', 'a2'])
+    try {
+      expect(await on('u1', sql)).toEqual(expected)
+      // The whole table needs the other regions: a loud failure naming them, never a short answer.
+      expect(await failure(cluster.run(cluster.node('u1').query('SELECT count(*) FROM customers')))).toMatchObject({
+        code: SqlState.sqlclientUnableToEstablishSqlconnection,
+        message: expect.stringContaining('homed in region eu-central'),
+      })
+    } finally {
+      cluster.heal()
+    }
+    await cluster.settle()
+  })
+
+  it('refuses writes of rows homed in another region (0A000), unknown regions (22023) and moves (0A000)', async () => {
+    const u1 = cluster.node('u1')
+    expect((await failure(cluster.run(u1.query("INSERT INTO customers VALUES (50, 'x', 'eu-central', 1)"))))?.code).toBe(SqlState.featureNotSupported)
+    expect((await failure(cluster.run(u1.query("INSERT INTO customers VALUES (51, 'x', 'mars', 1)"))))?.code).toBe(SqlState.invalidParameterValue)
+    expect((await failure(cluster.run(u1.query("UPDATE customers SET spend = 0 WHERE id = 101"))))?.code).toBe(SqlState.featureNotSupported)
+    expect((await failure(cluster.run(u1.query("UPDATE customers SET region = 'eu-central' WHERE id = 1"))))?.code).toBe(SqlState.featureNotSupported)
+    expect((await failure(cluster.run(u1.query('INSERT INTO customers (id, name, region) VALUES (52, NULL, NULL)'))))?.code).toBe(SqlState.notNullViolation)
+    expect((await failure(cluster.run(u1.query('INSERT INTO customers VALUES (101, \'dup\', \'us-west\', 1)'))))?.code).toBe(SqlState.uniqueViolation)
+    // Its own rows update and delete as usual.
+    expect((await cluster.run(u1.query('UPDATE customers SET spend = spend + 1 WHERE id = 1'))).rowCount).toBe(1)
+    await cluster.settle()
+    expect(await on('e1', 'SELECT spend FROM customers WHERE id = 1')).toEqual([{ spend: 4 }])
+    expect(await on('u2', 'SELECT count(*)::int AS k FROM customers WHERE id >= 50 AND id < 100')).toEqual([{ k: 0 }])
+  })
+
+  it('refuses a home column that is missing (42703) or not text (22023), and changing the option (0A000)', async () => {
+    const u1 = cluster.node('u1')
+    expect((await failure(u1.query("CREATE TABLE h1 (id INT PRIMARY KEY) WITH (home_region_column = 'region')")))?.code).toBe(SqlState.undefinedColumn)
+    expect((await failure(u1.query("CREATE TABLE h2 (id INT PRIMARY KEY, region INT) WITH (home_region_column = 'region')")))?.code).toBe(SqlState.invalidParameterValue)
+    expect((await failure(u1.query("CREATE TABLE h3 (id INT PRIMARY KEY, region TEXT) WITH (home_region_column = 'region', replication_regions = 'us-west')")))?.code).toBe(
+      SqlState.featureNotSupported,
+    )
+    expect((await failure(u1.query("ALTER TABLE customers SET (home_region_column = 'name')")))?.code).toBe(SqlState.featureNotSupported)
+    expect((await failure(u1.query("ALTER TABLE customers SET (replication_regions = 'us-west')")))?.code).toBe(SqlState.featureNotSupported)
+  })
+})
