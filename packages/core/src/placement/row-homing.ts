@@ -7,10 +7,11 @@
  *
  * The shard of home region R is partition `homePartition(R)` of the table (a number
  * derived from R alone, so every node routes alike without a catalog write per region);
- * partition 0 holds no rows. The home regions of a cluster are the regions of its members
- * (catalog kind `member`, departed ones included: their rows may still be somewhere) that
- * are not REPLICA-only (catalog kind `region`, roles without PRIMARY). A read of the whole
- * table needs every home region's shard: one unreachable fails the read, never short.
+ * partition 0 holds no rows. A row may be homed in a region of a member (catalog kind
+ * `member`) that is not REPLICA-only (catalog kind `region`, roles without PRIMARY). A
+ * read of the whole table reads the shard of every member's region (departed members'
+ * and REPLICA-only regions' included: rows may have been homed there before), so a
+ * region whose holders are all unreachable fails the read, never makes it short.
  *
  * Invariants: a row is written only to the shard of the region its home column names; a
  * row never changes shard (moving it is refused: delete it in its old home, insert it in
@@ -94,11 +95,11 @@ export class HomeRegions {
       const r = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { region?: unknown }).region : undefined
       regions.add(typeof r === 'string' ? r : 'default')
     }
-    this.homes = [...regions].filter((r) => !this.replicaOnly.has(r)).sort()
+    this.homes = [...regions].sort()
     this.byPartition = new Map(this.homes.map((r) => [homePartition(r), r]))
   }
 
-  /** Regions rows can be homed in: those of members, REPLICA-only ones excepted (sorted). */
+  /** Regions rows may be homed in, or have been: those of members (sorted). */
   homeRegions(): readonly string[] {
     this.fresh()
     return this.homes
@@ -127,7 +128,7 @@ export class HomeRegions {
     if (typeof value !== 'string' || value === '') return 'a home region is a non-empty region name'
     this.fresh()
     if (this.replicaOnly.has(value)) return `region ${value} is REPLICA-only (it holds copies, it is no home)`
-    if (!this.homes.includes(value)) return `no node of the cluster is in region ${value} (home regions: ${this.homes.join(', ')})`
+    if (!this.homes.includes(value)) return `no node of the cluster is in region ${value} (regions: ${this.homes.join(', ')})`
     return null
   }
 

@@ -13,9 +13,10 @@
  * PARTITION BY, replication_regions or shard_location, and any later change of the option
  * by ALTER TABLE .. SET/RESET (0A000: the rows would have to move between shards).
  */
-import { HOME_REGION_COLUMN_OPTION } from '@concord/core'
+import { HOME_REGION_COLUMN_OPTION, homeColumn, replicaOnlyRecord, type Json, type TableInfo } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { SqlType } from '../types/sql-type.js'
+import { noteHolderChange, type CatalogAccess } from './holder-change.js'
 
 export { HOME_REGION_COLUMN_OPTION }
 
@@ -68,4 +69,19 @@ export function refuseHomedPlacement(opts: Readonly<Record<string, string>>, tab
   const other = EXCLUSIVE.find((o) => opts[o] !== undefined)
   if (other === undefined) return
   throw new SqlError(SqlState.featureNotSupported, `${other} cannot be set on "${table.name}": its rows are placed by their home region (${HOME_REGION_COLUMN_OPTION})`)
+}
+
+/**
+ * A region declared REPLICA-only (CREATE REGION .. WITH (REPLICA)) holds every homed
+ * table's rows from now on: its nodes catch up on each before they answer from it
+ * (holder-change.ts), the nodes of every other region being the sources.
+ */
+export function noteReplicaRegion(tx: CatalogAccess, region: string, record: Json, tables: readonly TableInfo[], epoch: number): void {
+  if (!replicaOnlyRecord(record)) return
+  const sources = new Set<string>()
+  for (const [, v] of tx.listCatalog('member')) {
+    const r = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as { region?: unknown }).region : undefined
+    if (typeof r === 'string' && r !== region) sources.add(r)
+  }
+  for (const t of tables) if (homeColumn(t) !== null) noteHolderChange(tx, t, { regions: [...sources], nodes: [] }, epoch)
 }

@@ -169,3 +169,91 @@ describe('row homing stores each row only in its home region', () => {
     expect((await failure(u1.query("ALTER TABLE customers SET (replication_regions = 'us-west')")))?.code).toBe(SqlState.featureNotSupported)
   })
 })
+
+describe('a REPLICA-only region holds copies of every home region’s rows and serves reads', () => {
+  let cluster: SimCluster
+  const on = async (id: string, sql: string) => (await cluster.run(cluster.node(id).query(sql))).rows
+  const ALL = 'SELECT id, name, region FROM customers ORDER BY id'
+
+  beforeAll(async () => {
+    cluster = await SimCluster.create({
+      seed: 1672,
+      nodes: [
+        { id: 'u1', region: 'us-west' },
+        { id: 'e1', region: 'eu-central' },
+        { id: 'a1', region: 'ap-southeast' },
+        { id: 'a2', region: 'ap-southeast' },
+        { id: 'o1', region: 'oceania' },
+      ],
+    })
+    const u1 = cluster.node('u1')
+    await u1.query("CREATE REGION 'ap-southeast' WITH (REPLICA)")
+    await u1.query(CREATE)
+    await cluster.settle()
+    for (const sql of rowsOf('u')) await cluster.run(u1.query(sql))
+    for (const sql of rowsOf('e')) await cluster.run(cluster.node('e1').query(sql))
+    await cluster.settle()
+  })
+  afterAll(async () => {
+    await cluster.close()
+  })
+
+  it('stores every home region’s rows on its nodes, and answers reads from them with the home regions cut off', async () => {
+    const expected = await on('u1', ALL)
+    expect(expected).toHaveLength(12)
+    const table = cluster.node('a1').replica.table('customers')!
+    for (const id of ['a1', 'a2']) {
+      const got = await storedPartitions(cluster.node(id), 'customers')
+      for (const r of ['us-west', 'eu-central']) expect(got.disk).toContain(parseShardId(homeShardId(table, r))!.partition)
+    }
+    cluster.partition(['a1', 'a2'], ['u1', 'e1', 'o1'])
+    try {
+      expect(await on('a1', ALL)).toEqual(expected)
+    } finally {
+      cluster.heal()
+    }
+    await cluster.settle()
+  })
+
+  it('answers another region’s federated read of a home region that is cut off', async () => {
+    const expected = await on('u1', ALL)
+    cluster.partition(['u1', 'a1', 'a2', 'o1'], ['e1'])
+    try {
+      expect(await on('u1', ALL)).toEqual(expected)
+    } finally {
+      cluster.heal()
+    }
+    await cluster.settle()
+  })
+
+  it('is no home: a row homed there is refused (22023), a row homed elsewhere is taken and reaches its home', async () => {
+    const a1 = cluster.node('a1')
+    expect(await failure(cluster.run(a1.query("INSERT INTO customers (id, name) VALUES (300, 'ap')")))).toMatchObject({
+      code: SqlState.invalidParameterValue,
+      message: expect.stringContaining('REPLICA-only'),
+    })
+    await cluster.run(a1.query("INSERT INTO customers VALUES (301, 'via-ap', 'us-west', 1)"))
+    await cluster.settle()
+    expect(await on('u1', 'SELECT name FROM customers WHERE id = 301')).toEqual([{ name: 'via-ap' }])
+  })
+
+  it('catches up on a homed table when declared REPLICA-only after rows were homed', async () => {
+    const o1 = cluster.node('o1')
+    const before = await on('o1', ALL)
+    await cluster.run(o1.query("CREATE REGION 'oceania' WITH (REPLICA)"))
+    // It holds the other regions' rows from now on, but has none of them yet: not caught up.
+    const table = o1.replica.table('customers')!
+    expect(o1.replica.caughtUp(table)).toBe(false)
+    await cluster.settle()
+    // Anti-entropy rounds with caught-up holders bring it every region's rows (bounded).
+    for (let i = 0; i < 60 && !o1.replica.caughtUp(table); i++) await cluster.advance(1000)
+    expect(o1.replica.caughtUp(table)).toBe(true)
+    // Now it holds every region's rows and has caught up: it answers alone.
+    cluster.partition(['o1'], ['u1', 'e1', 'a1', 'a2'])
+    try {
+      expect(await on('o1', ALL)).toEqual(before)
+    } finally {
+      cluster.heal()
+    }
+  })
+})
