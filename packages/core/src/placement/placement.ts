@@ -209,8 +209,18 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
     const out: Array<{ kind: string; name: string; value: Json }> = []
     const covers = (info: TableInfo, key: string, changed: readonly string[] | null): boolean => {
       if (!this.caughtUp(peer.nodeId, peer.region, info)) return false
-      const mine = this.partsHeld(self.nodeId, self.region, info).filter((p) => changed === null || changed.includes(p))
+      let mine = this.partsHeld(self.nodeId, self.region, info).filter((p) => changed === null || changed.includes(p))
       if (mine.length === 0) return false
+      if (homeColumn(info) !== null) {
+        // A home shard no other live node holds (the first node of a new region) has no
+        // source to catch up from: nothing was homed there but by this node.
+        const regionsOf = new Map(this.homeParts(info).map((p) => [p.shard, p.regions]))
+        mine = mine.filter((p) => this.homes.othersIn(regionsOf.get(p) ?? [], self.nodeId))
+        if (mine.length === 0) {
+          this.covered.delete(key)
+          return true
+        }
+      }
       const theirs = new Set(this.partsHeld(peer.nodeId, peer.region, info))
       let got = this.covered.get(key)
       if (got === undefined) {

@@ -79,6 +79,8 @@ export class HomeRegions {
   private homes: string[] = []
   private replicaOnly = new Set<string>()
   private byPartition = new Map<number, string>()
+  /** Live (not departed) members per region. */
+  private live = new Map<string, string[]>()
 
   constructor(source: PlacementSource) {
     this.source = source
@@ -91,9 +93,15 @@ export class HomeRegions {
     this.replicaOnly = new Set()
     for (const [name, value] of this.source.list('region')) if (replicaOnlyRecord(value)) this.replicaOnly.add(name)
     const regions = new Set<string>()
-    for (const [, value] of this.source.list('member')) {
-      const r = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { region?: unknown }).region : undefined
-      regions.add(typeof r === 'string' ? r : 'default')
+    this.live = new Map()
+    for (const [nodeId, value] of this.source.list('member')) {
+      const o = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { region?: unknown; departed?: unknown }) : {}
+      const region = typeof o.region === 'string' ? o.region : 'default'
+      regions.add(region)
+      if (o.departed === true) continue
+      const list = this.live.get(region) ?? []
+      list.push(nodeId)
+      this.live.set(region, list)
     }
     this.homes = [...regions].sort()
     this.byPartition = new Map(this.homes.map((r) => [homePartition(r), r]))
@@ -103,6 +111,12 @@ export class HomeRegions {
   homeRegions(): readonly string[] {
     this.fresh()
     return this.homes
+  }
+
+  /** Whether a live member of one of `regions` other than `nodeId` exists (one that may hold what they hold). */
+  othersIn(regions: readonly string[], nodeId: string): boolean {
+    this.fresh()
+    return regions.some((r) => (this.live.get(r) ?? []).some((n) => n !== nodeId))
   }
 
   /** Whether `region` is declared REPLICA-only (CREATE REGION .. WITH (REPLICA)). */

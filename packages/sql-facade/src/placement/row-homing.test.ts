@@ -168,6 +168,17 @@ describe('row homing stores each row only in its home region', () => {
     expect((await failure(u1.query("ALTER TABLE customers SET (home_region_column = 'name')")))?.code).toBe(SqlState.featureNotSupported)
     expect((await failure(u1.query("ALTER TABLE customers SET (replication_regions = 'us-west')")))?.code).toBe(SqlState.featureNotSupported)
   })
+  it('takes a node of a new region: it catches up with no peer of its region, homes rows there and reads the whole table', async () => {
+    const n1 = await cluster.addNode({ id: 'n1', region: 'antarctica' })
+    await cluster.settle()
+    const t = n1.replica.table('customers')!
+    for (let i = 0; i < 60 && !n1.replica.caughtUp(t); i++) await cluster.advance(1000)
+    expect(n1.replica.caughtUp(t)).toBe(true)
+    await cluster.run(n1.query("INSERT INTO customers (id, name, spend) VALUES (400, 'n', 1)"))
+    await cluster.settle()
+    expect(await on('u1', "SELECT id FROM customers WHERE region = 'antarctica'")).toEqual([{ id: 400 }])
+    expect(await on('n1', 'SELECT count(*)::int AS k FROM customers')).toEqual(await on('e1', 'SELECT count(*)::int AS k FROM customers'))
+  })
 })
 
 describe('a REPLICA-only region holds copies of every home region’s rows and serves reads', () => {
