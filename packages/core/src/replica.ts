@@ -37,6 +37,7 @@ import { MAX_NOTICE_BODY_BYTES, MAX_NOTICE_TOPIC_BYTES } from './replication/mes
 import { Placement, holdsTable } from './placement/placement.js'
 import { CATALOG_SHARD } from './placement/shard-id.js'
 import { ShardPlacements, type ShardPlacement } from './placement/shard-placement.js'
+import { HomeRegions, homeColumn } from './placement/row-homing.js'
 import { CatchUp } from './placement/catch-up.js'
 import { JOIN_CAUGHT_UP_KIND, JoinCatchUp } from './placement/join-catch-up.js'
 import type { ReadPart } from './replication/federated-reads.js'
@@ -169,6 +170,7 @@ export class Replica {
       new ShardPlacements({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
       new CatchUp({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
       new JoinCatchUp({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
+      new HomeRegions({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
       options.partitionOf,
     )
     this.housekeeper = new Housekeeper(
@@ -361,22 +363,30 @@ export class Replica {
    * (`sqlclientUnableToEstablishSqlconnection`) or the rows exceed a holder's limit
    * (`programLimitExceeded`); never returns part of the table.
    */
-  async readFromHolder(table: string, filter = ''): Promise<{ from: string; rows: Row[] }> {
+  async readFromHolder(table: string, filter = '', only?: { homeRegions?: readonly string[] }): Promise<{ from: string; rows: Row[] }> {
     const info = this.table(table)
     if (info === undefined) throw new ConcordError('undefinedTable', `relation "${table}" does not exist`)
     if (this.holdsWhole(info)) return { from: this.nodeId, rows: [...this.scan(table)] }
     const parts: ReadPart[] = []
     // Not caught up yet: nothing held here is read here.
     const caughtUp = this.placement.caughtUp(this.nodeId, this.region, info)
-    const regionHeld = holdsTable(this.region, info) && caughtUp
-    if (!regionHeld) parts.push({ shard: null, nodes: null, label: '' })
+    const homed = homeColumn(info) !== null
+    const regionHeld = holdsTable(this.region, info) && caughtUp && !homed
+    if (!regionHeld && !homed) parts.push({ shard: null, nodes: null, label: '' })
     for (const p of this.placement.placedShards(info)) {
       if (caughtUp && p.placement.nodes.includes(this.nodeId)) continue
       parts.push({ shard: p.id, nodes: p.placement.nodes, label: `partition ${p.partition} (placed on ${p.placement.location})` })
     }
+    // A homed table: each home region's shard (only those asked for), here when held here.
+    const localHomes: string[] = []
+    for (const p of this.placement.homeParts(info)) {
+      if (only?.homeRegions !== undefined && !only.homeRegions.includes(p.home)) continue
+      if (caughtUp && this.holdsHere(p.shard)) localHomes.push(p.shard)
+      else parts.push({ shard: p.shard, nodes: null, regions: p.regions, label: `rows homed in region ${p.home}` })
+    }
     // What is held here is read here (taken before the wait: the answer is as of now).
-    const local = caughtUp ? [...this.heldRows(info, { unplaced: regionHeld, shards: null })] : []
-    const got = await this.replicator.readRows(info, filter, parts)
+    const local = caughtUp ? [...this.heldRows(info, { unplaced: regionHeld, shards: homed ? localHomes : null })] : []
+    const got = parts.length === 0 ? { from: this.nodeId, columns: [], rows: [] } : await this.replicator.readRows(info, filter, parts)
     const at = new Map(got.columns.map((c, i) => [c, i]))
     const rows = got.rows.map((values) => {
       const row: Row = {}
@@ -396,7 +406,7 @@ export class Replica {
   private *heldRows(info: TableInfo, parts: { unplaced: boolean; shards: readonly string[] | null }): Iterable<Row> {
     for (const s of this.catalog.shardsOf(info.name)) {
       if (!this.holdsHere(s.id)) continue
-      const placed = this.placement.placementOf(s.id) !== null
+      const placed = this.placement.placementOf(s.id) !== null || homeColumn(info) !== null
       if (placed ? parts.shards !== null && !parts.shards.includes(s.id) : !parts.unplaced) continue
       yield* s.rows.values()
     }
@@ -517,7 +527,7 @@ export class Replica {
         // Still catching up on the table: what is here may be short.
         if (!this.placement.caughtUp(this.nodeId, this.region, info)) return null
         if (parts.unplaced && !holdsTable(this.region, info)) return null
-        for (const id of parts.shards) if (this.placement.placementOf(id)?.nodes.includes(this.nodeId) !== true) return null
+        for (const id of parts.shards) if (!this.placement.servesById(this.nodeId, this.region, id)) return null
         return this.selectedRows(info, filter, parts)
       },
       batch: (fn) => this.pipeline.run(fn),
@@ -887,7 +897,7 @@ export class Replica {
     // A row routed to a placed shard held elsewhere would replicate nowhere: refused before anything applies.
     for (const [table, rows] of tx.pending) {
       const info = table === CATALOG_TABLE.name ? undefined : this.catalog.table(table)
-      if (info !== undefined) this.placement.checkWrites(this.nodeId, info, rows)
+      if (info !== undefined) this.placement.checkWrites(this.nodeId, this.region, info, rows)
     }
     this.pipeline.run(() =>
       commitWrites(tx.pending, this.clock.now(), {

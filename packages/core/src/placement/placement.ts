@@ -15,6 +15,10 @@
  * not here to read. It writes rows of tables its region holds, but a row that routes to a
  * placed shard held elsewhere is refused at commit (`unheldShard`): written here it would
  * replicate nowhere. Refusals are `featureNotSupported`, never a short answer.
+ *
+ * A homed table (row-homing.ts, SQL `home_region_column`) keeps each row in the shard of
+ * its home region, held by that region's nodes (and REPLICA-only regions'): no node holds
+ * it whole but a REPLICA-only one, and a row is written only where its home shard is held.
  */
 import { ConcordError } from '../errors/concord-error.js'
 import type { Json, Row, TableInfo, Value } from '../types.js'
@@ -22,6 +26,7 @@ import { CATALOG_SHARD, parseShardId, shardId } from './shard-id.js'
 import { catchUpName, CAUGHT_UP_KIND, type CatchUp } from './catch-up.js'
 import { JOIN_CAUGHT_UP_KIND, type JoinCatchUp } from './join-catch-up.js'
 import type { ShardPlacement, ShardPlacements } from './shard-placement.js'
+import { homeColumn, homeMove, homeShardId, notHomedHere, unknownHomeRegion, type HomeRegions } from './row-homing.js'
 
 /** Routes a row of a partitioned table to its partition (ReplicaOptions.partitionOf). */
 export type PartitionOf = (table: TableInfo, row: Row) => number
@@ -55,6 +60,12 @@ export function notHeldHere(info: TableInfo, region: string): ConcordError {
 
 /** The refusal of a row read of a table some of whose placed shards are held elsewhere. */
 export function notHeldWhole(info: TableInfo): ConcordError {
+  if (homeColumn(info) !== null) {
+    return new ConcordError(
+      'featureNotSupported',
+      `relation "${info.name}" is held on this node only in part: its rows homed in other regions (home_region_column "${homeColumn(info)}") live on their regions' nodes`,
+    )
+  }
   return new ConcordError(
     'featureNotSupported',
     `relation "${info.name}" is held on this node only in part: some of its partitions are placed on other nodes (shard_location)`,
@@ -92,15 +103,17 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
   private readonly placements: ShardPlacements
   readonly catchUp: CatchUp
   readonly joinCatchUp: JoinCatchUp
+  readonly homes: HomeRegions
   partitionOf: PartitionOf | undefined
   /** Per catch-up record (and mark name): the parts of the table exchanges have covered so far. */
   private readonly covered = new Map<string, Set<string>>()
 
-  constructor(host: PlacementHost<S>, placements: ShardPlacements, catchUp: CatchUp, joinCatchUp: JoinCatchUp, partitionOf: PartitionOf | undefined) {
+  constructor(host: PlacementHost<S>, placements: ShardPlacements, catchUp: CatchUp, joinCatchUp: JoinCatchUp, homes: HomeRegions, partitionOf: PartitionOf | undefined) {
     this.host = host
     this.placements = placements
     this.catchUp = catchUp
     this.joinCatchUp = joinCatchUp
+    this.homes = homes
     this.partitionOf = partitionOf
   }
 
@@ -114,7 +127,34 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
     const placed = this.placements.of(id)
     if (placed !== null) return placed.nodes.includes(nodeId)
     if (info === undefined) return true
-    return holdsTable(region, info)
+    if (!holdsTable(region, info)) return false
+    return homeColumn(info) === null || this.homes.holds(region, parsed.partition)
+  }
+
+  /** Whether the shard is addressed by id in a federated read: a placed shard, or a homed table's home shard. */
+  private byId(id: string): boolean {
+    if (this.placements.of(id) !== null) return true
+    const parsed = parseShardId(id)
+    if (parsed === null) return false
+    const info = this.host.tableOfShard(parsed.table, parsed.incarnation).info
+    return info !== undefined && homeColumn(info) !== null
+  }
+
+  /** Whether node `nodeId` of `region` holds the shard a federated read asks for by id (placed or homed). */
+  servesById(nodeId: string, region: string, id: string): boolean {
+    return this.byId(id) && this.holds(nodeId, region, id)
+  }
+
+  /**
+   * The home parts of a homed table a read needs: one per home region (its shard, the
+   * regions whose nodes hold it). Empty for other tables.
+   */
+  homeParts(info: TableInfo): Array<{ shard: string; home: string; regions: string[] }> {
+    if (homeColumn(info) === null) return []
+    const replicas = this.homes.replicaOnlyRegions().filter((r) => holdsTable(r, info))
+    return this.homes.homeRegions()
+      .filter((r) => holdsTable(r, info))
+      .map((home) => ({ shard: homeShardId(info, home), home, regions: [home, ...replicas.filter((r) => r !== home)] }))
   }
 
   /**
@@ -123,6 +163,7 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
    */
   holdsWhole(nodeId: string, region: string, info: TableInfo): boolean {
     if (!holdsTable(region, info)) return false
+    if (homeColumn(info) !== null && !this.homes.isReplicaOnly(region)) return false
     for (const p of this.placements.ofTable(info.storage ?? info.name, info.incarnation)) if (!p.placement.nodes.includes(nodeId)) return false
     return this.caughtUp(nodeId, region, info)
   }
@@ -149,6 +190,7 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
    * placement (when its region holds the table), and each placed shard naming it.
    */
   private partsHeld(nodeId: string, region: string, info: TableInfo): string[] {
+    if (homeColumn(info) !== null) return this.homeParts(info).filter((p) => p.regions.includes(region)).map((p) => p.shard)
     const out = holdsTable(region, info) ? [''] : []
     for (const p of this.placedShards(info)) if (p.placement.nodes.includes(nodeId)) out.push(p.id)
     return out
@@ -167,8 +209,18 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
     const out: Array<{ kind: string; name: string; value: Json }> = []
     const covers = (info: TableInfo, key: string, changed: readonly string[] | null): boolean => {
       if (!this.caughtUp(peer.nodeId, peer.region, info)) return false
-      const mine = this.partsHeld(self.nodeId, self.region, info).filter((p) => changed === null || changed.includes(p))
+      let mine = this.partsHeld(self.nodeId, self.region, info).filter((p) => changed === null || changed.includes(p))
       if (mine.length === 0) return false
+      if (homeColumn(info) !== null) {
+        // A home shard no other live node holds (the first node of a new region) has no
+        // source to catch up from: nothing was homed there but by this node.
+        const regionsOf = new Map(this.homeParts(info).map((p) => [p.shard, p.regions]))
+        mine = mine.filter((p) => this.homes.othersIn(regionsOf.get(p) ?? [], self.nodeId))
+        if (mine.length === 0) {
+          this.covered.delete(key)
+          return true
+        }
+      }
       const theirs = new Set(this.partsHeld(peer.nodeId, peer.region, info))
       let got = this.covered.get(key)
       if (got === undefined) {
@@ -229,7 +281,12 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
     if (placed !== null) return placed.regions
     const parsed = parseShardId(id)
     if (parsed === null) return null
-    return this.host.tableOfShard(parsed.table, parsed.incarnation).info?.regions ?? null
+    const info = this.host.tableOfShard(parsed.table, parsed.incarnation).info
+    if (info !== undefined && homeColumn(info) !== null && parsed.partition !== 0) {
+      const home = this.homes.regionOf(parsed.partition)
+      if (home !== null) return [home, ...this.homes.replicaOnlyRegions().filter((r) => r !== home)]
+    }
+    return info?.regions ?? null
   }
 
   /** The shard for an id, created empty if absent. Null when the id belongs to a dropped incarnation (or is no shard id). */
@@ -245,13 +302,15 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
   /** The shard a row lives in, or the one its partition routes it to (created if needed). */
   locate(info: TableInfo, rowKey: string, w: { keyValues: Value[]; cols: Map<string, Value> }): S {
     const list = this.host.shardList(info.name)
-    if (list.length === 1 && info.partitioning === null) return list[0]!
+    if (list.length === 1 && info.partitioning === null && homeColumn(info) === null) return list[0]!
     const id = this.routeOf(info, rowKey, w)
     return this.host.shard(id) ?? this.host.createShard(id)
   }
 
   /** The id of the shard `locate` picks, creating nothing. */
   routeOf(info: TableInfo, rowKey: string, w: { keyValues: Value[]; cols: Map<string, Value> }): string {
+    const home = this.homeRoute(info, rowKey, w)
+    if (home !== null) return home.id
     for (const s of this.host.shardList(info.name)) if (s.rowCl(rowKey) > 0) return s.id
     let partition = 0
     if (this.partitionOf !== undefined && info.partitioning !== null) {
@@ -267,12 +326,64 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
    * Refuses writes this node may not make: a row of `info` routed to a placed shard it does
    * not hold. Checked before a commit applies anything.
    */
-  checkWrites(nodeId: string, info: TableInfo, rows: Iterable<[string, { keyValues: Value[]; cols: Map<string, Value> }]>): void {
+  checkWrites(nodeId: string, region: string, info: TableInfo, rows: Iterable<[string, { keyValues: Value[]; cols: Map<string, Value>; live: boolean }]>): void {
+    if (homeColumn(info) !== null) return this.checkHomedWrites(nodeId, region, info, rows)
     if (this.placedShards(info).length === 0) return
     for (const [rowKey, w] of rows) {
       const id = this.routeOf(info, rowKey, w)
       const placed = this.placements.of(id)
       if (placed !== null && !placed.nodes.includes(nodeId)) throw unheldShard(info, parseShardId(id)?.partition ?? 0, placed, nodeId)
+    }
+  }
+
+  /** The value of the home column a write gives; undefined when it does not set it. */
+  private homeValue(info: TableInfo, w: { keyValues: Value[]; cols: Map<string, Value> }): Value | undefined {
+    const col = homeColumn(info)!
+    const k = info.primaryKey.indexOf(col)
+    return k >= 0 ? w.keyValues[k] : w.cols.get(col)
+  }
+
+  /**
+   * Where a write of a homed table's row goes (null for other tables): `id` the shard,
+   * `live` the shard the row is live in here now (if any), `home` the region it names
+   * (null when the write names none and the row is not here).
+   */
+  private homeRoute(info: TableInfo, rowKey: string, w: { keyValues: Value[]; cols: Map<string, Value> }): { id: string; live: S | null; home: string | null } | null {
+    if (homeColumn(info) === null) return null
+    let live: S | null = null
+    let stored: S | null = null
+    for (const s of this.host.shardList(info.name)) {
+      const cl = s.rowCl(rowKey)
+      if (cl <= 0) continue
+      stored ??= s
+      if (cl % 2 === 1) live = s
+    }
+    const v = this.homeValue(info, w)
+    if (typeof v === 'string') return { id: homeShardId(info, v), live, home: v }
+    const at = live ?? stored
+    if (at !== null) return { id: at.id, live, home: this.homes.regionOf(parseShardId(at.id)?.partition ?? 0) }
+    // Not here and not named: partition 0, which the check refuses.
+    return { id: shardId(info.storage ?? info.name, info.incarnation, 0), live, home: null }
+  }
+
+  /**
+   * Refuses writes of a homed table's rows this node may not make: a row naming no home
+   * region (22023), a row homed in a region whose shard it does not hold (0A000), a row
+   * whose home changes (0A000: it would live in two shards).
+   */
+  private checkHomedWrites(nodeId: string, region: string, info: TableInfo, rows: Iterable<[string, { keyValues: Value[]; cols: Map<string, Value>; live: boolean }]>): void {
+    for (const [rowKey, w] of rows) {
+      const route = this.homeRoute(info, rowKey, w)!
+      const v = this.homeValue(info, w)
+      if (v !== undefined && w.live) {
+        const why = this.homes.refusal(v)
+        if (why !== null) throw unknownHomeRegion(info, v, why)
+      }
+      if (route.home === null || parseShardId(route.id)?.partition === 0) throw notHomedHere(info, null, nodeId, region)
+      if (!this.holds(nodeId, region, route.id)) throw notHomedHere(info, route.home, nodeId, region)
+      if (route.live !== null && route.live.id !== route.id) {
+        throw homeMove(info, this.homes.regionOf(parseShardId(route.live.id)?.partition ?? 0) ?? 'unknown', route.home)
+      }
     }
   }
 }

@@ -61,6 +61,8 @@ export type RowsSource = (
 export interface ReadPart {
   shard: string | null
   nodes: readonly string[] | null
+  /** For a homed table's home shard (placement/row-homing.ts): the regions whose nodes hold it (`nodes` is then null). */
+  regions?: readonly string[]
   /** How the part is named in an error ("partition 1 (placed on node2)"). */
   label: string
 }
@@ -146,6 +148,7 @@ export class FederatedReads<S extends ReplicatedShard> {
     const from: string[] = []
     const serves = (peer: string, part: ReadPart) => {
       const region = this.ctx.peers.get(peer)?.region ?? ''
+      if (part.regions !== undefined) return part.regions.includes(region)
       return part.nodes === null ? info.regions === null || info.regions.includes(region) : part.nodes.includes(peer)
     }
     // Bounded: every round passes over at least one peer, and there are finitely many.

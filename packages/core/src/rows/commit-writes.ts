@@ -11,6 +11,7 @@
  * as a concurrent update from another node does (delete wins): it is dropped here
  * instead of bringing the row back.
  */
+import { homeColumn } from '../placement/row-homing.js'
 import { CATALOG_TABLE } from '../catalog/catalog-schema.js'
 import type { TableInfo, Value } from '../types.js'
 import type { PendingRow } from './local-transaction.js'
@@ -46,7 +47,7 @@ export function commitWrites(pending: ReadonlyMap<string, ReadonlyMap<string, Pe
     const info = target.table(table)
     if (info === undefined) continue
     const shards = target.shardList(info.name)
-    if (shards.length === 1 && info.partitioning === null) {
+    if (shards.length === 1 && info.partitioning === null && homeColumn(info) === null) {
       // One shard holds the whole table: no routing, no grouping.
       const shard = shards[0]!
       shard.transactLocal(() => rows.forEach((w, rowKey) => stale(shard, rowKey, w) || shard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)))

@@ -41,7 +41,7 @@ import { inheritanceDescendants, parentsOf } from '../catalog/table-inheritance.
 import { execDropTypes } from './type-ddl.js'
 import { applyShardLocation, placesShard } from '../placement/shard-location.js'
 import { addsRegion, noteHolderChange } from '../placement/holder-change.js'
-import { refuseUnbuiltPlacementOptions } from '../placement/unbuilt-options.js'
+import { checkHomeRegionColumn, CURRENT_REGION_DEFAULT, refuseHomedPlacement, refuseHomeRegionChange } from '../placement/home-region-column.js'
 import { compilePlpgsql } from './plpgsql-compile.js'
 import { sqlStandardBody } from './function-ddl.js'
 import { dropTriggerOf, triggersUsing } from './triggers.js'
@@ -310,7 +310,6 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     }
   }
   const opts = options(stmt.options)
-  refuseUnbuiltPlacementOptions(opts)
   // PARTITION OF parent: the partition shares the parent's columns; rows live in the parent.
   if (stmt.inhRelations?.length && stmt.partbound) {
     const parentName = stmt.inhRelations[0] && 'RangeVar' in stmt.inhRelations[0] ? stmt.inhRelations[0].RangeVar.relname! : ''
@@ -323,6 +322,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     const pm = tableMeta(parent)
     if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'a partition takes its counter columns from its partitioned table')
     if (opts.replication_regions !== undefined) throw partitionRegions()
+    checkHomeRegionColumn(opts, [], { name, partitioned: false, partition: true })
     checkOneDefault(p, parentName, name, bound)
     checkDefaultKeepsRows(p, parent, { name, bound })
     tx.createTable({
@@ -412,6 +412,14 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
     const c = cols.find((x) => x.spec.name === k)!
     c.meta.notNull = true
     c.spec.meta = metaToJson(c.meta)
+  }
+  // Row homing: the home column is never NULL, and names the writer's region unless given.
+  const home = checkHomeRegionColumn(opts, cols.map((c) => ({ name: c.spec.name, type: c.meta.t })), { name, partitioned: !!stmt.partspec, partition: false })
+  const homeCol = home === null ? undefined : cols.find((c) => c.spec.name === home)
+  if (homeCol !== undefined) {
+    homeCol.meta.notNull = true
+    if (!homeCol.meta.default && !homeCol.meta.generated) homeCol.meta.default = CURRENT_REGION_DEFAULT as unknown as NonNullable<ColumnMeta['default']>
+    homeCol.spec.meta = metaToJson(homeCol.meta)
   }
   if (pk.length === 0) {
     // A hidden node-unique row id identifies rows of tables without a primary key.
@@ -685,7 +693,8 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
       }
       case 'AT_SetRelOptions': case 'AT_ResetRelOptions': {
         const opts = options(cmd.def && 'List' in cmd.def ? cmd.def.List.items : undefined)
-        refuseUnbuiltPlacementOptions(opts)
+        refuseHomeRegionChange(opts, name)
+        refuseHomedPlacement(opts, current)
         if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'counter_columns is given at CREATE TABLE only', { hint: "Use ALTER TABLE .. ALTER COLUMN .. SET (conflict_resolution_policy = 'counter')." })
         const merged = { ...current.options }
         for (const [k, v] of Object.entries(opts)) {

@@ -2,6 +2,7 @@
  * Runs one parsed statement that reads or writes data inside a core transaction.
  * Session-level statements (transactions, SET/SHOW) are handled by the session itself.
  */
+import { noteReplicaRegion } from '../placement/home-region-column.js'
 import { execCreateSchema } from './schema-ddl.js'
 import { inheritanceDescendants } from '../catalog/table-inheritance.js'
 import { execReindex } from './reindex.js'
@@ -94,7 +95,9 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
       if (stmt.ifNotExists) return utility('CREATE REGION', [`region "${stmt.name}" already exists, skipping`])
       throw new SqlError(SqlState.duplicateObject, `region "${stmt.name}" already exists`)
     }
-    exec.tx.setCatalog('region', stmt.name, { name: stmt.name, roles: stmt.roles.map((r) => r.toUpperCase()) })
+    const record = { name: stmt.name, roles: stmt.roles.map((r) => r.toUpperCase()) }
+    exec.tx.setCatalog('region', stmt.name, record)
+    noteReplicaRegion(exec.tx, stmt.name, record, exec.allTables(), exec.hlc())
     return utility('CREATE REGION')
   }
   if (stmt.kind !== 'pg') throw new SqlError(SqlState.featureNotSupported, `${stmt.kind.toUpperCase()} is not supported yet`)

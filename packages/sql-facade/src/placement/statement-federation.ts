@@ -19,6 +19,7 @@ import type { Node } from 'libpg-query'
 import { tableMeta } from '../catalog/table-meta.js'
 import { readView, relationsRead, type ViewSource } from '../catalog/view-def.js'
 import { nameList } from '../parser/name-list.js'
+import { homeRegionsRead } from './home-region-filter.js'
 import { pushdownRequest } from './pushdown-read.js'
 import type { RemoteRows } from './remote-rows.js'
 import { resultCacheOf } from './result-cache.js'
@@ -98,7 +99,10 @@ export async function federateStatement(node: Node, names: NameSource, remote: R
   // statement's own FROM item is the one reader (no view, partition or function reads it).
   if (unheld.size === 0) return
   const functions = callsUserFunction(node, names)
-  for (const { info, indirect } of unheld.values()) await readUnheld(info, remote, replica, indirect || functions ? '' : pushdownRequest(node, info, names), cacheTtlMs)
+  for (const { info, indirect } of unheld.values()) {
+    const narrow = !indirect && !functions
+    await readUnheld(info, remote, replica, narrow ? pushdownRequest(node, info, names) : '', cacheTtlMs, narrow ? homeRegionsRead(node, info, remote.region) : undefined)
+  }
 }
 
 /** Whether `node` calls a function defined with CREATE FUNCTION (its body may read any table). */
@@ -116,19 +120,22 @@ function callsUserFunction(node: unknown, names: NameSource): boolean {
 
 /**
  * Reads one table not held here from a holder into `remote` (only what `request` asks
- * for, when given: pushdown-read.ts). With `cacheTtlMs` above 0, an answer to the same
+ * for, when given: pushdown-read.ts; of a homed table, only rows homed in `homeRegions`,
+ * when given: home-region-filter.ts). With `cacheTtlMs` above 0, an answer to the same
  * read kept in the node's result cache no older than that serves instead (result-cache.ts).
  */
-export async function readUnheld(info: TableInfo, remote: RemoteRows, replica: HolderReader, request = '', cacheTtlMs = 0): Promise<void> {
+export async function readUnheld(info: TableInfo, remote: RemoteRows, replica: HolderReader, request = '', cacheTtlMs = 0, homeRegions?: string[]): Promise<void> {
   const cache = resultCacheOf(replica)
-  const hit = cache.lookup(info, request, replica.catalogVersion, replica.now(), cacheTtlMs)
+  // The regions read are part of what was asked: a read of other regions must not answer from it.
+  const asked = homeRegions === undefined ? request : `${request} -- rows homed in ${homeRegions.join(', ')}`
+  const hit = cache.lookup(info, asked, replica.catalogVersion, replica.now(), cacheTtlMs)
   if (hit !== undefined) {
     remote.add(info, hit.rows)
     return
   }
   const version = replica.catalogVersion
-  const got = await replica.readFromHolder(info.name, request)
+  const got = await replica.readFromHolder(info.name, request, homeRegions === undefined ? undefined : { homeRegions })
   // Kept only when the catalog did not change during the wait (the answer is of the catalog it was asked under).
-  if (replica.catalogVersion === version) cache.store(info, request, version, replica.now(), got.from, got.rows)
+  if (replica.catalogVersion === version) cache.store(info, asked, version, replica.now(), got.from, got.rows)
   remote.add(info, got.rows)
 }

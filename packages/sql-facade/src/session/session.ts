@@ -14,7 +14,7 @@
  */
 import { reindexConcurrently } from '../exec/reindex.js'
 import type { BackupService } from '../backup/backup-service.js'
-import { holdsTable, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
+import { holdsTable, homeColumn, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
@@ -615,7 +615,8 @@ export class Session {
     const version = this.db.replica.catalogVersion
     if (this.heldCheck?.version !== version) {
       const region = this.db.region
-      this.heldCheck = { version, all: this.db.replica.tables().every((t) => holdsTable(region, t)) }
+      // A homed table (home_region_column) is held here only in part: its statements take the walk.
+      this.heldCheck = { version, all: this.db.replica.tables().every((t) => holdsTable(region, t) && homeColumn(t) === null) }
     }
     return this.heldCheck.all
   }
