@@ -4,19 +4,15 @@
  * A message over the size limit is sent as FRAGMENTs: slices of its frame under one id,
  * handed to the transport only while its backlog for that peer stays under one message,
  * so a transport that drops past a queue limit never drops a slice. A whole message
- * waits (bounded) behind a large one the same way. The receiver reassembles up to
- * MAX_REASSEMBLING_PER_PEER messages per peer at once: two paced sends to one peer (a
- * federated read's answer and an anti-entropy catch-up stream) interleave their
- * fragments, and each must arrive whole.
+ * waits (bounded) behind a large one the same way. The receiver reassembles one message
+ * per peer at a time.
  *
  * Bounds: a message is at most MAX_REASSEMBLED_BYTES and MAX_FRAGMENTS fragments (larger
  * ones are counted in `oversize` and not sent); a paced send gives up after
  * FRAGMENT_PACING_LIMIT_MS (a later anti-entropy round sends the message again); at most
- * MAX_REASSEMBLING messages are half received at once over all peers (a sender is named
- * by whatever it wrote in a gossip envelope, so one peer could otherwise start one per
- * forged name), and MAX_REASSEMBLING_PER_PEER from one peer: a newcomer past either
- * discards the oldest unfinished one (anti-entropy resends it; a federated read whose
- * answer is lost so fails loudly after its timeout).
+ * MAX_REASSEMBLING peers have a message half received at once (a sender is named by
+ * whatever it wrote in a gossip envelope, so one peer could otherwise start one per forged
+ * name): a newcomer past it discards the oldest unfinished one, which anti-entropy resends.
  */
 import type { Transport } from '../api.js'
 import { assert } from '../errors/assert.js'
@@ -29,18 +25,8 @@ import type { ReplicatedShard } from './replication-host.js'
 const FRAGMENT_PACING_MS = 5
 const FRAGMENT_PACING_LIMIT_MS = 10 * 60 * 1000
 
-/** Messages half received at once, over all peers. */
+/** Peers with a message half received at once. */
 const MAX_REASSEMBLING = 64
-/** Messages half received at once from one peer (its paced sends interleave). */
-const MAX_REASSEMBLING_PER_PEER = 4
-
-/** One fragmented message being reassembled. */
-interface Reassembly {
-  total: number
-  count: number
-  chunks: Map<number, Uint8Array>
-  bytes: number
-}
 
 /** A fragment as decoded. */
 export interface Fragment {
@@ -53,10 +39,8 @@ export interface Fragment {
 
 export class Fragments<S extends ReplicatedShard> {
   private readonly ctx: ReplicationContext<S>
-  /** Per peer: the fragmented messages being reassembled, by fragment id, oldest first. */
-  private readonly reassembly = new Map<string, Map<number, Reassembly>>()
-  /** Messages in `reassembly`, over all peers. */
-  private reassembling = 0
+  /** Per peer: the fragmented message being reassembled (one at a time; a newer id replaces it). */
+  private readonly reassembly = new Map<string, { id: number; total: number; count: number; chunks: Map<number, Uint8Array>; bytes: number }>()
   private nextFragmentId = 1
 
   constructor(ctx: ReplicationContext<S>) {
@@ -147,42 +131,32 @@ export class Fragments<S extends ReplicatedShard> {
   }
 
   /**
-   * Takes one fragment; returns the whole message once its last fragment is in. Several
-   * messages from one peer may be half received at once (its paced sends interleave); past
-   * the bounds the oldest unfinished one is discarded (lost fragments are repaired by a
-   * later anti-entropy round, which sends the message again). Fragments that disagree with
-   * their message's first are rejected.
+   * Takes one fragment; returns the whole message once its last fragment is in. A peer
+   * reassembles one message at a time: a fragment of a newer message discards an
+   * unfinished older one (lost fragments are repaired by a later anti-entropy round, which
+   * sends the message again). Fragments that disagree with their message's first are
+   * rejected.
    */
   reassemble(from: string, f: Fragment): Uint8Array | null {
-    let mine = this.reassembly.get(from)
-    let r = mine?.get(f.id)
-    if (r === undefined) {
-      if (mine !== undefined && mine.size >= MAX_REASSEMBLING_PER_PEER) {
-        // Ids grow per sender: an id below every one kept belongs to a message already discarded.
-        const oldest = mine.keys().next().value!
-        if (f.id < oldest) return null
-        this.discard(from, oldest)
+    let r = this.reassembly.get(from)
+    if (r === undefined || r.id !== f.id) {
+      if (r !== undefined && f.id < r.id) return null
+      r = { id: f.id, total: f.total, count: f.count, chunks: new Map(), bytes: 0 }
+      if (!this.reassembly.has(from) && this.reassembly.size >= MAX_REASSEMBLING) {
+        this.reassembly.delete(this.reassembly.keys().next().value!)
       }
-      if (this.reassembling >= MAX_REASSEMBLING) {
-        const [peer, messages] = this.reassembly.entries().next().value!
-        this.discard(peer, messages.keys().next().value!)
-      }
-      mine = this.reassembly.get(from)
-      if (mine === undefined) this.reassembly.set(from, (mine = new Map()))
-      r = { total: f.total, count: f.count, chunks: new Map(), bytes: 0 }
-      mine.set(f.id, r)
-      this.reassembling++
+      this.reassembly.set(from, r)
     }
     if (r.count !== f.count || r.total !== f.total || r.bytes + f.chunk.length > r.total) {
       this.ctx.stats.rejected++
-      this.discard(from, f.id)
+      this.reassembly.delete(from)
       return null
     }
     if (r.chunks.has(f.index)) return null
     r.chunks.set(f.index, f.chunk.slice())
     r.bytes += f.chunk.length
     if (r.chunks.size < r.count) return null
-    this.discard(from, f.id)
+    this.reassembly.delete(from)
     if (r.bytes !== r.total) {
       this.ctx.stats.rejected++
       return null
@@ -198,16 +172,8 @@ export class Fragments<S extends ReplicatedShard> {
     return whole
   }
 
-  private discard(peer: string, id: number): void {
-    const mine = this.reassembly.get(peer)
-    if (mine === undefined || !mine.delete(id)) return
-    this.reassembling--
-    if (mine.size === 0) this.reassembly.delete(peer)
-  }
-
   /** A peer went away: a message half received from it will not be finished. */
   forget(peer: string): void {
-    this.reassembling -= this.reassembly.get(peer)?.size ?? 0
     this.reassembly.delete(peer)
   }
 }

@@ -19,6 +19,7 @@ import { readView } from '../catalog/view-def.js'
 import { execCreateTable } from './ddl.js'
 import { TableWriter } from './table-writer.js'
 import { utility, type StatementResult } from '../runtime/result.js'
+import { takesSystemViewName } from './system-view-name.js'
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
@@ -36,7 +37,7 @@ export function execCreateTableAs(into: IntoClause, query: SelectStmt, ifNotExis
   const temporary = rv.relpersistence === 't'
   const existing = tx.table(name)
   const view = readView(tx, name)
-  if ((existing && (!temporary || tableMeta(existing).temporary)) || (view && (!temporary || view.temporary)) || p.exec.systemView('pg_catalog', name)) {
+  if ((existing && (!temporary || tableMeta(existing).temporary)) || (view && (!temporary || view.temporary)) || takesSystemViewName(p.exec, name)) {
     if (ifNotExists) return utility('CREATE TABLE AS', [`relation "${name}" already exists, skipping`])
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }

@@ -45,6 +45,7 @@ import { checkHomeRegionColumn, CURRENT_REGION_DEFAULT, refuseHomedPlacement, re
 import { compilePlpgsql } from './plpgsql-compile.js'
 import { sqlStandardBody } from './function-ddl.js'
 import { dropTriggerOf, triggersUsing } from './triggers.js'
+import { takesSystemViewName } from './system-view-name.js'
 
 function defElemValue(arg: Node | undefined): string {
   if (!arg) return 'true'
@@ -299,7 +300,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   // A temporary table may take a permanent relation's name (it shadows it), not another temporary one's.
   const existing = tx.table(name)
   const view = readView(tx, name)
-  if ((existing && (!temporary || tableMeta(existing).temporary)) || (view && (!temporary || view.temporary)) || p.exec.systemView('pg_catalog', name)) {
+  if ((existing && (!temporary || tableMeta(existing).temporary)) || (view && (!temporary || view.temporary)) || takesSystemViewName(p.exec, name)) {
     if (stmt.if_not_exists) return utility('CREATE TABLE', [`relation "${name}" already exists, skipping`])
     throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   }

@@ -19,6 +19,7 @@ import type { PlanCtx } from '../plan/plan-context.js'
 import { typeName, T } from '../types/sql-type.js'
 import { listViews, readView, relationsRead, VIEW_KIND, type ViewDef } from '../catalog/view-def.js'
 import { utility, type StatementResult } from '../runtime/result.js'
+import { takesSystemViewName } from './system-view-name.js'
 
 /**
  * The text of the view's query inside its CREATE VIEW statement: what follows the first
@@ -67,7 +68,7 @@ export function execCreateView(stmt: ViewStmt, p: PlanCtx, statementText: string
   if (temporary && !p.exec.temporaryRelations) throw new SqlError(SqlState.internalError, 'a temporary view outside a session that holds temporary relations')
   const notices = temporary && stmt.view?.relpersistence !== 't' ? [`view "${name}" will be a temporary view`] : []
   const table = tx.table(name)
-  if ((table && (!temporary || tableMeta(table).temporary)) || p.exec.systemView('pg_catalog', name)) throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
+  if ((table && (!temporary || tableMeta(table).temporary)) || takesSystemViewName(p.exec, name)) throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   const existing = readView(tx, name)
   if (existing && !stmt.replace && (!temporary || existing.temporary)) throw new SqlError(SqlState.duplicateTable, `relation "${name}" already exists`)
   // Planned with no CTEs of an enclosing statement in sight: a view stands alone.

@@ -18,6 +18,9 @@
  */
 import { fnv1aString, type Row, type TableInfo, type Value } from '@concord/core'
 
+/** The name of the view listing the cache (system/result-cache-view.ts). */
+export const RESULT_CACHE_VIEW = 'query_result_cache'
+
 /** Entries kept at once. */
 const MAX_ENTRIES = 256
 /** Bytes of rows kept at once, about (a result alone larger than this is not kept). */

@@ -30,6 +30,7 @@ import { informationSchemaSequences, pgSequence, pgSequences } from './sequence-
 import { pgCursors, pgPreparedStatements } from './session-views.js'
 import { pgLocks } from './lock-views.js'
 import { queryResultCacheView } from './result-cache-view.js'
+import { RESULT_CACHE_VIEW } from '../placement/result-cache.js'
 import type { RowLocks } from '../runtime/row-locks.js'
 import type { SystemView, ViewCtx } from '../runtime/system-view.js'
 
@@ -61,7 +62,7 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
       pg_stat_progress_backup: backupProgressView(host.backups),
       concord_backup_schedule: backupScheduleView(host.backups),
       pg_locks: pgLocks(host.rowLocks),
-      query_result_cache: queryResultCacheView,
+      [RESULT_CACHE_VIEW]: queryResultCacheView,
     },
     information_schema: { ...INFORMATION_SCHEMA_VIEWS, ...ROLE_INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
   }
