@@ -60,6 +60,17 @@ async function changesSince(c: pg.Client, since: string): Promise<Change[]> {
   return r.rows
 }
 
+/**
+ * The changes after `since` once the feed holds at least `count` of them. A change is
+ * listed once its journal entry is on disk, which can be a moment after its row is
+ * visible (on a loaded machine, after the node has caught up): the follower asks again.
+ */
+async function changesOnceHeld(c: pg.Client, since: string, count: number): Promise<Change[]> {
+  let changes: Change[] = []
+  await until(async () => (changes = await changesSince(c, since)).length >= count, 30_000, `${count} changes in the feed`)
+  return changes
+}
+
 describe('following a table over the wire', () => {
   it('LISTEN delivers changes made on the other node; after a reconnect, concord_changes gives exactly the missed ones', async () => {
     const [a, b] = nodes as [ConcordProcess, ConcordProcess]
@@ -90,7 +101,7 @@ describe('following a table over the wire', () => {
     const after: Change[] = []
     follower.on('notification', (n) => after.push(JSON.parse(n.payload ?? 'null') as Change))
     await follower.query('LISTEN concord_changes_items')
-    const missed = await changesSince(follower, last)
+    const missed = await changesOnceHeld(follower, last, 5)
     expect(missed.map((c) => [c.op, c.row?.id])).toEqual([['update', 1], ['insert', 3], ['insert', 4], ['delete', 2], ['update', 4]])
     apply(copy, missed)
     last = missed[missed.length - 1]!.position
@@ -115,7 +126,7 @@ describe('following a table over the wire', () => {
     const b2 = nodes[1]
     await until(async () => (await b2.query<{ n: number }>('SELECT count(*)::int AS n FROM items WHERE id = 6')).rows[0]!.n === 1, 60_000, 'node b caught up after its restart')
     follower = await client(b2)
-    const resumed = await changesSince(follower, last)
+    const resumed = await changesOnceHeld(follower, last, 2)
     expect(resumed.map((c) => [c.op, c.row?.id])).toEqual([['update', 1], ['insert', 6]])
     apply(copy, resumed)
     last = resumed[resumed.length - 1]!.position
