@@ -162,13 +162,14 @@ export class LocalTransaction implements Transaction {
     const info = this.requireTable(name)
     const region = this.host.region()
     if (!holdsTable(region, info)) throw notHeldHere(info, region)
-    if (!write && !this.host.holdsWhole(info)) throw this.notWhole(info)
+    // The catalog is every node's whole, whatever it has caught up on: catch-up is of tables.
+    if (!write && info !== CATALOG_TABLE && !this.host.holdsWhole(info)) throw this.notWhole(info)
     return info
   }
 
   /** A change to a row not found here: on a table held in part, or not caught up on, the row may be missing here only. */
   private missed(info: TableInfo): false {
-    if (this.host.holdsWhole(info)) return false
+    if (info === CATALOG_TABLE || this.host.holdsWhole(info)) return false
     throw this.notWhole(info)
   }
 
