@@ -114,7 +114,8 @@ export interface ReplicaOptions {
   /**
    * Answer from local rows at once even on empty storage (no catch-up wait for a brand-new
    * joiner, placement/join-catch-up.ts): for offline-first replicas (the browser), whose
-   * application shows sync status itself. Default false.
+   * application shows sync status itself. It still records its joining, so others do not
+   * catch up from it before it has caught up itself. Default false.
    */
   answerBeforeCatchUp?: boolean
   /** Wall clock in milliseconds; default Date.now. */

@@ -219,10 +219,11 @@ export class Replica {
   static async open(options: ReplicaOptions): Promise<Replica> {
     const r = new Replica(options)
     await r.load()
-    // A brand-new joiner: empty storage (no member, no table) and peers to catch up from,
-    // unless it is an offline-first replica that answers from what it holds.
-    const joining = options.transport !== undefined && options.answerBeforeCatchUp !== true
-      && r.listCatalog('member').length === 0 && r.catalog.tables().length === 0
+    // A brand-new joiner: empty storage (no member, no table) and peers to catch up from.
+    // An offline-first replica (answerBeforeCatchUp) answers from what it holds meanwhile,
+    // but records its joining all the same: until it has caught up it is no source others
+    // may catch up from (placement/join-catch-up.ts).
+    const joining = options.transport !== undefined && r.listCatalog('member').length === 0 && r.catalog.tables().length === 0
     r.housekeeper.registerMembership(joining)
     r.scheduleJoinMarks()
     r.housekeeper.start()
@@ -331,7 +332,7 @@ export class Replica {
 
   /** Whether this replica holds every shard of a table, so it can read the table's rows itself. */
   holdsWhole(info: TableInfo): boolean {
-    return this.placement.holdsWhole(this.nodeId, this.region, info)
+    return this.placement.holdsWhole(this.nodeId, this.region, info, this.options.answerBeforeCatchUp !== true)
   }
 
   /** Whether this replica has caught up on a table it started holding (placement/catch-up.ts); true if it always held it. */

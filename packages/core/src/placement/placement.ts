@@ -159,13 +159,15 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
 
   /**
    * Whether node `nodeId` of `region` holds every shard of the table and has caught up on
-   * them (catch-up.ts): only then are its rows read there.
+   * them (catch-up.ts): only then are its rows read there. `sinceJoining` false leaves out
+   * the catch-up since joining on empty storage (join-catch-up.ts): a replica that answers
+   * before catching up (ReplicaOptions.answerBeforeCatchUp) reads what it holds.
    */
-  holdsWhole(nodeId: string, region: string, info: TableInfo): boolean {
+  holdsWhole(nodeId: string, region: string, info: TableInfo, sinceJoining = true): boolean {
     if (!holdsTable(region, info)) return false
     if (homeColumn(info) !== null && !this.homes.isReplicaOnly(region)) return false
     for (const p of this.placements.ofTable(info.storage ?? info.name, info.incarnation)) if (!p.placement.nodes.includes(nodeId)) return false
-    return this.caughtUp(nodeId, region, info)
+    return sinceJoining ? this.caughtUp(nodeId, region, info) : this.caughtUpOnRecord(nodeId, region, info)
   }
 
   /**
