@@ -63,7 +63,8 @@ export function notHeldWhole(info: TableInfo): ConcordError {
   if (homeColumn(info) !== null) {
     return new ConcordError(
       'featureNotSupported',
-      `relation "${info.name}" is held on this node only in part: its rows homed in other regions (home_region_column "${homeColumn(info)}") live on their regions' nodes`,
+      `relation "${info.name}" is held on this node only in part: its rows homed in other regions (home_region_column "${homeColumn(info)}") live on their regions' nodes` +
+        ` (an UPDATE or DELETE of rows homed in one other region is forwarded there when its WHERE names the region: "${homeColumn(info)}" = '..')`,
     )
   }
   return new ConcordError(

@@ -68,7 +68,7 @@ export function notHomedHere(info: TableInfo, home: string | null, nodeId: strin
  * The refusal of a statement's writes of rows homed in regions this node does not hold.
  * `homes` is the home region of every row of the table it writes (these rows and any held
  * here; null for a row naming none), so the SQL layer can forward the statement to the
- * one region that holds them all (placement/home-write-forwarding.ts there).
+ * one region that holds them all (docs/decisions/0030-homed-write-forwarding.md).
  */
 export class RowsHomedElsewhere extends ConcordError {
   readonly table: string

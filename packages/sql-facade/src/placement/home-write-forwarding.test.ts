@@ -98,7 +98,9 @@ describe('a write of rows homed in another region', () => {
     expect(two?.code).toBe(SqlState.featureNotSupported)
     expect(two?.hint).toMatch(/one statement per region/)
     // An UPDATE that reaches a row homed elsewhere without naming its region.
-    expect((await failure(q('u1', 'UPDATE customers SET spend = 0 WHERE id = 101')))?.code).toBe(SqlState.featureNotSupported)
+    const unpinned = await failure(q('u1', 'UPDATE customers SET spend = 0 WHERE id = 101'))
+    expect(unpinned?.code).toBe(SqlState.featureNotSupported)
+    expect(unpinned?.message).toMatch(/forwarded there when its WHERE names the region/)
     // current_region() would name the other region there.
     const cr = await failure(q('u1', "UPDATE customers SET name = current_region() WHERE region = 'eu-central'"))
     expect(cr?.code).toBe(SqlState.featureNotSupported)

@@ -20,7 +20,8 @@
  * write fails at COMMIT with 0A000, the block's other writes with it.
  *
  * Invariants: a statement goes to at most one region, and only when every row it writes
- * here was found homed there; this node applies nothing of it.
+ * here was found homed there; this node applies nothing of it
+ * (docs/decisions/0030-homed-write-forwarding.md).
  */
 import { homeColumn, homeShardId, type Replica, type RowsHomedElsewhere, type TableInfo } from '@concord/core'
 import type { Node } from 'libpg-query'
