@@ -26,7 +26,7 @@ import { CATALOG_SHARD, parseShardId, shardId } from './shard-id.js'
 import { catchUpName, CAUGHT_UP_KIND, type CatchUp } from './catch-up.js'
 import { JOIN_CAUGHT_UP_KIND, type JoinCatchUp } from './join-catch-up.js'
 import type { ShardPlacement, ShardPlacements } from './shard-placement.js'
-import { homeColumn, homeMove, homeShardId, notHomedHere, unknownHomeRegion, type HomeRegions } from './row-homing.js'
+import { homeColumn, homeMove, homeShardId, RowsHomedElsewhere, unknownHomeRegion, type HomeRegions } from './row-homing.js'
 
 /** Routes a row of a partitioned table to its partition (ReplicaOptions.partitionOf). */
 export type PartitionOf = (table: TableInfo, row: Row) => number
@@ -63,7 +63,8 @@ export function notHeldWhole(info: TableInfo): ConcordError {
   if (homeColumn(info) !== null) {
     return new ConcordError(
       'featureNotSupported',
-      `relation "${info.name}" is held on this node only in part: its rows homed in other regions (home_region_column "${homeColumn(info)}") live on their regions' nodes`,
+      `relation "${info.name}" is held on this node only in part: its rows homed in other regions (home_region_column "${homeColumn(info)}") live on their regions' nodes` +
+        ` (an UPDATE or DELETE of rows homed in one other region is forwarded there when its WHERE names the region: "${homeColumn(info)}" = '..')`,
     )
   }
   return new ConcordError(
@@ -374,6 +375,9 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
    * whose home changes (0A000: it would live in two shards).
    */
   private checkHomedWrites(nodeId: string, region: string, info: TableInfo, rows: Iterable<[string, { keyValues: Value[]; cols: Map<string, Value>; live: boolean }]>): void {
+    /** The home of every row written, and the first not held here (undefined: none). */
+    const homes = new Set<string | null>()
+    let elsewhere: string | null | undefined
     for (const [rowKey, w] of rows) {
       const route = this.homeRoute(info, rowKey, w)!
       const v = this.homeValue(info, w)
@@ -381,11 +385,14 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
         const why = this.homes.refusal(v)
         if (why !== null) throw unknownHomeRegion(info, v, why)
       }
-      if (route.home === null || parseShardId(route.id)?.partition === 0) throw notHomedHere(info, null, nodeId, region)
-      if (!this.holds(nodeId, region, route.id)) throw notHomedHere(info, route.home, nodeId, region)
-      if (route.live !== null && route.live.id !== route.id) {
+      // A move first: it is never forwarded (the row's old home would keep it).
+      if (route.home !== null && route.live !== null && route.live.id !== route.id) {
         throw homeMove(info, this.homes.regionOf(parseShardId(route.live.id)?.partition ?? 0) ?? 'unknown', route.home)
       }
+      const home = route.home === null || parseShardId(route.id)?.partition === 0 ? null : route.home
+      homes.add(home)
+      if (elsewhere === undefined && (home === null || !this.holds(nodeId, region, route.id))) elsewhere = home
     }
+    if (elsewhere !== undefined) throw new RowsHomedElsewhere(info, elsewhere, homes, nodeId, region)
   }
 }

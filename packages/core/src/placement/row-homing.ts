@@ -64,6 +64,24 @@ export function notHomedHere(info: TableInfo, home: string | null, nodeId: strin
   )
 }
 
+/**
+ * The refusal of a statement's writes of rows homed in regions this node does not hold.
+ * `homes` is the home region of every row of the table it writes (these rows and any held
+ * here; null for a row naming none), so the SQL layer can forward the statement to the
+ * one region that holds them all (docs/decisions/0030-homed-write-forwarding.md).
+ */
+export class RowsHomedElsewhere extends ConcordError {
+  readonly table: string
+  readonly homes: ReadonlySet<string | null>
+
+  constructor(info: TableInfo, first: string | null, homes: ReadonlySet<string | null>, nodeId: string, region: string) {
+    super('featureNotSupported', notHomedHere(info, first, nodeId, region).message)
+    this.name = 'RowsHomedElsewhere'
+    this.table = info.name
+    this.homes = homes
+  }
+}
+
 /** The refusal of an UPDATE that changes a row's home region. */
 export function homeMove(info: TableInfo, from: string, to: string): ConcordError {
   return new ConcordError(

@@ -7,7 +7,7 @@
  * else is a bug in Concord: it is reported as XX000 with the engine's message, so that it
  * can be found and fixed where it is thrown; bad input must never take this path.
  */
-import { ConcordError } from '@concord/core'
+import { ConcordError, RowsHomedElsewhere } from '@concord/core'
 import { SqlError, SqlState, sqlStateOf } from './sql-error.js'
 
 function hasSqlState(e: unknown): boolean {
@@ -17,6 +17,13 @@ function hasSqlState(e: unknown): boolean {
 
 export function asSqlError(e: unknown): unknown {
   if (hasSqlState(e)) return e
+  if (e instanceof RowsHomedElsewhere) {
+    return new SqlError(sqlStateOf(e.condition), e.message, {
+      hint:
+        'A write whose rows are all homed in one other region is forwarded there when it runs as a statement of its own, outside a transaction block ' +
+        '(it could not commit atomically with the block); write rows of several regions with one statement per region.',
+    })
+  }
   if (e instanceof ConcordError) return new SqlError(sqlStateOf(e.condition), e.message)
   const message = e instanceof Error ? e.message : String(e)
   if (e instanceof RangeError) {

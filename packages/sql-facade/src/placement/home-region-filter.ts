@@ -6,8 +6,9 @@
  * answers `.. WHERE region = current_region()` from its own rows, with no network).
  *
  * Only where it is plainly safe, as for the pushed-down filter (pushdown-filter.ts): a
- * single SELECT that names the table exactly once, as an item of its own FROM list, read
- * by no view, partition or function body. The whole WHERE clause still runs over the rows
+ * single SELECT that names the table exactly once, as an item of its own FROM list (or an
+ * UPDATE or DELETE naming it once, as its target), read by no view, partition or function
+ * body. The whole WHERE clause still runs over the rows
  * read, so this narrows what is read, never the answer. Anything else: every region.
  */
 import { homeColumn, type TableInfo } from '@concord/core'
@@ -40,26 +41,56 @@ function regionValue(node: Node, here: string): string | null {
 
 /**
  * The home regions `node` reads of homed table `info` (see the module header); undefined
- * for every region (or a table not homed).
+ * for every region (or a table not homed). An UPDATE or DELETE of the table reads (and so
+ * writes) only the rows its WHERE clause pins, as a SELECT does, when it names the table
+ * once, as its target, and an UPDATE does not set the home column.
  */
 export function homeRegionsRead(node: Node, info: TableInfo, here: string): string[] | undefined {
   const col = homeColumn(info)
-  if (col === null || !('SelectStmt' in node)) return undefined
+  if (col === null) return undefined
+  // An UPDATE's or DELETE's target is a bare RangeVar (not counted by mentions): it must be the only one.
+  const target = dmlTarget(node, col)
+  if (target !== undefined) {
+    if (target.rv.relname !== info.name || mentions(node, info.name) !== 0) return undefined
+    return pinned(target.where, target.rv, info.name, col, target.alone, here)
+  }
+  if (!('SelectStmt' in node) || mentions(node, info.name) !== 1) return undefined
   const s = node.SelectStmt
-  if ((s.op !== undefined && s.op !== 'SETOP_NONE') || !s.whereClause || mentions(node, info.name) !== 1) return undefined
+  if (s.op !== undefined && s.op !== 'SETOP_NONE') return undefined
   const from = s.fromClause ?? []
   const item = from.find((f) => 'RangeVar' in f && f.RangeVar.relname === info.name)
   if (item === undefined || !('RangeVar' in item)) return undefined
-  const rv = item.RangeVar
+  return pinned(s.whereClause, item.RangeVar, info.name, col, from.length === 1, here)
+}
+
+type RangeVarNode = Extract<Node, { RangeVar: unknown }>['RangeVar']
+
+/** The target, WHERE clause and whether the target is the only relation of an UPDATE or DELETE; undefined for other statements (and an UPDATE setting `col`). */
+function dmlTarget(node: Node, col: string): { rv: RangeVarNode; where: Node | undefined; alone: boolean } | undefined {
+  if ('UpdateStmt' in node) {
+    const u = node.UpdateStmt
+    if (u.relation === undefined) return undefined
+    const sets = (u.targetList ?? []).some((t) => 'ResTarget' in t && t.ResTarget.name === col)
+    return sets ? undefined : { rv: u.relation, where: u.whereClause, alone: (u.fromClause ?? []).length === 0 }
+  }
+  if ('DeleteStmt' in node) {
+    const d = node.DeleteStmt
+    return d.relation === undefined ? undefined : { rv: d.relation, where: d.whereClause, alone: (d.usingClause ?? []).length === 0 }
+  }
+  return undefined
+}
+
+/** The regions the top-level AND terms of `where` pin the home column `col` of `rv` to; undefined when none do. */
+function pinned(where: Node | undefined, rv: RangeVarNode, table: string, col: string, alone: boolean, here: string): string[] | undefined {
+  if (where === undefined) return undefined
   if (rv.schemaname !== undefined && rv.schemaname !== 'public') return undefined
-  const qualifier = rv.alias?.aliasname ?? info.name
+  const qualifier = rv.alias?.aliasname ?? table
   const isHome = (n: Node | undefined): boolean => {
     if (n === undefined || !('ColumnRef' in n)) return false
     const names = nameList(n.ColumnRef.fields)
     if (names.length === 2) return names[0] === qualifier && names[1] === col
-    return names.length === 1 && from.length === 1 && names[0] === col
+    return names.length === 1 && alone && names[0] === col
   }
-  const where = s.whereClause
   const terms = 'BoolExpr' in where && where.BoolExpr.boolop === 'AND_EXPR' ? (where.BoolExpr.args ?? []) : [where]
   let out: string[] | undefined
   for (const t of terms) {

@@ -2,8 +2,8 @@
  * Row homing (home_region_column): each row is stored only on the nodes of its home
  * region, yet every node answers queries over the whole table (federated reads) as a
  * single node holding every row would; a query pinned to this node's region is answered
- * from its own rows; writes of rows homed elsewhere, unknown regions and moves are refused
- * loudly; with a home region unreachable a whole-table read fails (08001), never short.
+ * from its own rows; writes of rows of several regions, unknown regions and moves are
+ * refused loudly; with a home region unreachable a whole-table read fails (08001), never short.
  * Three regions of two nodes each, in the simulator.
  */
 import { homeShardId, parseShardId } from '@concord/core'
@@ -145,7 +145,8 @@ describe('row homing stores each row only in its home region', () => {
 
   it('refuses writes of rows homed in another region (0A000), unknown regions (22023) and moves (0A000)', async () => {
     const u1 = cluster.node('u1')
-    expect((await failure(cluster.run(u1.query("INSERT INTO customers VALUES (50, 'x', 'eu-central', 1)"))))?.code).toBe(SqlState.featureNotSupported)
+    // Rows of two regions in one statement (one region's alone is forwarded: home-write-forwarding.test.ts).
+    expect((await failure(cluster.run(u1.query("INSERT INTO customers VALUES (50, 'x', 'eu-central', 1), (53, 'y', 'us-west', 1)"))))?.code).toBe(SqlState.featureNotSupported)
     expect((await failure(cluster.run(u1.query("INSERT INTO customers VALUES (51, 'x', 'mars', 1)"))))?.code).toBe(SqlState.invalidParameterValue)
     expect((await failure(cluster.run(u1.query("UPDATE customers SET spend = 0 WHERE id = 101"))))?.code).toBe(SqlState.featureNotSupported)
     expect((await failure(cluster.run(u1.query("UPDATE customers SET region = 'eu-central' WHERE id = 1"))))?.code).toBe(SqlState.featureNotSupported)

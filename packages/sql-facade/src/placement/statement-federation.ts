@@ -14,7 +14,7 @@
  * any read here is). If no holder answers, the statement fails (08001) before it runs;
  * nothing is ever answered from fewer rows.
  */
-import type { Replica, TableInfo } from '@concord/core'
+import { homeColumn, type Replica, type TableInfo } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { tableMeta } from '../catalog/table-meta.js'
 import { readView, relationsRead, type ViewSource } from '../catalog/view-def.js'
@@ -70,6 +70,14 @@ export async function federateStatement(node: Node, names: NameSource, remote: R
   refuseUnheldWrites(node, names, remote.region)
   if (!READS_ROWS.some((k) => k in node)) return
   const pending = relationsRead(node).map((name) => ({ name, direct: true }))
+  // An INSERT into a homed table checks its keys against every region's rows (found by its
+  // run otherwise, which a transaction block cannot redo): they are read first.
+  if ('InsertStmt' in node) {
+    for (const name of writeTargets(node)) {
+      const info = names.table(name)
+      if (info !== undefined && homeColumn(info) !== null) pending.push({ name, direct: false })
+    }
+  }
   /** Views and partitions already followed. */
   const followed = new Set<string>()
   /** Tables not held here the statement reads; `indirect` when a view or partition reads it too. */

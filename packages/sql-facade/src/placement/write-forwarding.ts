@@ -6,6 +6,9 @@
  * `us-west` table works from any node and is acknowledged only when a holder has it on
  * disk.
  *
+ * Rows homed in another region (home_region_column) are forwarded to a node of that region
+ * the same way (home-write-forwarding.ts decides when).
+ *
  * What is not forwarded stays refused (0A000, unheld-write.ts): a statement inside a
  * transaction block (its other statements run here), one with RETURNING (rows are not
  * carried back), one with binary parameters, COPY FROM, and a row routed to a partition
@@ -58,14 +61,23 @@ export function notForwardable(node: Node, params: readonly unknown[]): string |
   return null
 }
 
-/** Sends a write to the nearest holder of every table in `targets` that can be reached; see the module header. */
+/**
+ * Sends a write to the nearest holder of every table in `targets` that can be reached; see
+ * the module header. With `home`, to the nearest node of that region (the statement writes
+ * only rows of `targets[0]` homed there: home-write-forwarding.ts).
+ */
 export async function forwardWrite(
   replica: Pick<Replica, 'holdersOf' | 'call' | 'nodeId' | 'region'>,
   targets: readonly TableInfo[],
   request: ForwardRequest,
+  home?: string,
 ): Promise<{ command: string; rowCount: number | null }> {
   const [first, ...rest] = targets
-  const candidates = replica.holdersOf(first!).filter((peer) => rest.every((t) => replica.holdersOf(t).includes(peer)))
+  const candidates =
+    home !== undefined
+      ? // The peers that would hold the table were it held in `home` alone: the nodes of that region.
+        replica.holdersOf({ ...first!, regions: [home] })
+      : replica.holdersOf(first!).filter((peer) => rest.every((t) => replica.holdersOf(t).includes(peer)))
   const body = encoder.encode(JSON.stringify(request))
   const tried: string[] = []
   for (const peer of candidates) {
@@ -89,6 +101,13 @@ export async function forwardWrite(
     return { command: reply.ok.command, rowCount: reply.ok.rowCount }
   }
   const names = targets.map((t) => `"${t.name}"`).join(', ')
+  if (home !== undefined) {
+    throw new SqlError(
+      SqlState.sqlclientUnableToEstablishSqlconnection,
+      `cannot forward the write to ${names}: no node of region ${home}, where its rows are homed, is reachable from this node (region ${replica.region}); nothing was written` +
+        (tried.length > 0 ? `; tried ${tried.join(', ')}` : ''),
+    )
+  }
   const regions = [...new Set(targets.flatMap((t) => t.regions ?? []))].join(', ')
   throw new SqlError(
     SqlState.sqlclientUnableToEstablishSqlconnection,

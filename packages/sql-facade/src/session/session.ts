@@ -14,7 +14,7 @@
  */
 import { reindexConcurrently } from '../exec/reindex.js'
 import type { BackupService } from '../backup/backup-service.js'
-import { holdsTable, homeColumn, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
+import { holdsTable, homeColumn, RowsHomedElsewhere, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
@@ -41,6 +41,7 @@ import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/
 import { fetchShardSizes, type ShardSize } from '../placement/shard-sizes.js'
 import { rebalancePlan, rebalanceTarget, startRebalance } from '../placement/rebalance-job.js'
 import { forwardWrite, notForwardable, unheldWriteTargets } from '../placement/write-forwarding.js'
+import { callsCurrentRegion, pinnedHomeWrite, refusedHomeWrite, type HomedWrite } from '../placement/home-write-forwarding.js'
 import { resultCacheOf } from '../placement/result-cache.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
 import { callUserFunction, callUserSetFunction } from '../exec/user-function.js'
@@ -500,6 +501,11 @@ export class Session {
         // PostgreSQL, its row locks are released now (ROLLBACK then only ends the block).
         if (this.block === null || (this.block.failed && this.block.savepoints.length === 0)) this.db.rowLocks.release(this.locker.owner)
         if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
+        // Its rows are all homed in one other region: it runs there instead (nothing was applied here).
+        if (e instanceof RowsHomedElsewhere && stmt.kind === 'pg' && this.block === null && !this.forwarded) {
+          const homed = refusedHomeWrite(e, this.db.replica, this.db.replica)
+          if (homed !== null) return await this.forwardHomeWrite(stmt, params, homed, e)
+        }
         throw e
       }
       // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
@@ -541,7 +547,33 @@ export class Session {
   private async forwardWrite(stmt: Statement, params: RtValue[]): Promise<QueryResult | null> {
     if (stmt.kind !== 'pg' || this.block !== null || this.forwarded) return null
     const targets = unheldWriteTargets(stmt.node, this.db.replica, this.db.region)
-    if (targets.length === 0 || notForwardable(stmt.node, params) !== null) return null
+    if (targets.length === 0) {
+      // An UPDATE or DELETE pinned to one other home region runs there (placement/home-write-forwarding.ts).
+      const homed = pinnedHomeWrite(stmt.node, this.db.replica, this.db.replica)
+      return homed === null ? null : await this.forwardHomeWrite(stmt, params, homed)
+    }
+    if (notForwardable(stmt.node, params) !== null) return null
+    return await this.sendWrite(stmt, params, targets)
+  }
+
+  /**
+   * Forwards a statement whose rows are all homed in `homed.home` to a node of that region;
+   * one that cannot be forwarded is refused (0A000) with the reason (`refused`: core's
+   * refusal of the run here, rethrown with it).
+   */
+  private async forwardHomeWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], homed: HomedWrite, refused?: Error): Promise<QueryResult> {
+    const why = notForwardable(stmt.node, params) ?? (callsCurrentRegion(stmt.node) ? 'it calls current_region(), which would name that region there' : null)
+    if (why !== null) {
+      const what = refused?.message ?? `cannot write rows of relation "${homed.info.name}" homed in region ${homed.home} on this node (region ${this.db.region})`
+      throw new SqlError(SqlState.featureNotSupported, `${what}; not forwarded to region ${homed.home}: ${why}`, {
+        hint: `Run the statement on a node of region ${homed.home}.`,
+      })
+    }
+    return await this.sendWrite(stmt, params, [homed.info], homed.home)
+  }
+
+  /** Sends a write to a holder (of `targets`, or of rows homed in `home`) and returns its answer once durable there. */
+  private async sendWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], targets: TableInfo[], home?: string): Promise<QueryResult> {
     assertWritable(this.writeMode(), stmt)
     // The holder reads the statement's literals in the default styles; other ones would be misread there.
     const style = this.dateTimeStyle()
@@ -553,7 +585,7 @@ export class Session {
     try {
       // Cached reads of a table written from here are dropped, whatever the outcome (placement/result-cache.ts).
       for (const t of targets) resultCacheOf(this.db.replica).invalidate(t.name)
-      const r = await forwardWrite(this.db.replica, targets, { sql: stmt.text, params: params as Array<string | null>, user: this.currentRole().name })
+      const r = await forwardWrite(this.db.replica, targets, { sql: stmt.text, params: params as Array<string | null>, user: this.currentRole().name }, home)
       this.notifications.commit()
       return toQueryResult({ ...r, columns: [], rows: [] }, this.db.int8)
     } catch (e) {
