@@ -31,8 +31,12 @@ function loadUndiciWebSocket(): WebSocketClass {
  * Installs the global on `target` (globalThis unless a test gives another object) unless
  * it has one; `load` is called on the first read of the global, at most once.
  */
-export function installGlobalWebSocket(target: object = globalThis, load: () => WebSocketClass = loadUndiciWebSocket): 'native' | 'undici' {
-  if (Object.getOwnPropertyDescriptor(target, 'WebSocket') !== undefined || typeof (target as { WebSocket?: unknown }).WebSocket === 'function') return 'native'
+export function installGlobalWebSocket(
+  target: object = globalThis,
+  load: () => WebSocketClass = loadUndiciWebSocket,
+): 'native' | 'undici' {
+  const present = Object.getOwnPropertyDescriptor(target, 'WebSocket') !== undefined
+  if (present || typeof (target as { WebSocket?: unknown }).WebSocket === 'function') return 'native'
   let loaded: WebSocketClass | undefined
   Object.defineProperty(target, 'WebSocket', {
     get: () => (loaded ??= load()),
