@@ -4,8 +4,10 @@
  * who it is, which publications it has and its current LSN, and joins it over libp2p
  * (`ConcordNode.join`, which resolves the PostgreSQL address to libp2p addresses and
  * retries with backoff).
+ *
+ * The pg client loads on the first describe, not with the node: a start that follows no
+ * publisher compiles none of it (start to first query, docs/benchmarks.md wave 8).
  */
-import pg from 'pg'
 import { parseLsn, SqlError, SqlState, type ConnInfo, type PublisherConnector, type PublisherInfo } from '@concord/sql-facade'
 
 const CONNECT_TIMEOUT_MS = 5000
@@ -22,6 +24,7 @@ export function pgConnector(options: PgConnectorOptions): PublisherConnector {
   return {
     async describe(conn: ConnInfo): Promise<PublisherInfo> {
       const where = `${conn.host}:${conn.port}`
+      const { default: pg } = await import('pg')
       const client = new pg.Client({
         host: conn.host, port: conn.port, database: conn.dbname, user: conn.user ?? 'concord',
         password: conn.password ?? options.password, connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

@@ -3,9 +3,9 @@
  * over the PostgreSQL protocol (`SHOW concord.p2p_addresses`, answered by the SQL layer),
  * so users can join a cluster with the address they already know, as the seed's
  * `CREATE SUBSCRIPTION .. CONNECTION 'postgresql://host:port/db'` does. A joiner holding
- * a join token redeems it on the same connection (join-tokens.ts).
+ * a join token redeems it on the same connection (join-tokens.ts). The pg client loads
+ * on the first such join, not with the node.
  */
-import pg from 'pg'
 
 export const P2P_ADDRESSES_QUERY = 'SHOW concord.p2p_addresses'
 
@@ -39,6 +39,7 @@ export async function fetchP2pAddresses(
   admit?: { peerId: string; token: string },
   timeoutMs = 5000,
 ): Promise<string[]> {
+  const { default: pg } = await import('pg')
   const client = new pg.Client({ host: addr.host, port: addr.port, user: 'concord', database: 'concord', password, connectionTimeoutMillis: timeoutMs })
   client.on('error', () => {})
   try {
