@@ -132,8 +132,24 @@ function foldClass(p: string, start: number): { text: string; next: number } {
   return { text: `${out}]`, next: i + 1 }
 }
 
+/** Patterns folded lately: `~*` compiles its pattern for every row it tests. */
+const recent = new Map<string, string | null>()
+const RECENT_MAX = 256
+/** Longer patterns are folded each time: the cache holds at most RECENT_MAX x this many units (and their folds). */
+const RECENT_MAX_LENGTH = 1024
+
 /** The pattern rewritten to match case-insensitively without the `i` flag; null when it cannot be. */
 export function foldCase(pattern: string): string | null {
+  const hit = recent.get(pattern)
+  if (hit !== undefined) return hit
+  const folded = rewrite(pattern)
+  if (pattern.length > RECENT_MAX_LENGTH) return folded
+  if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!)
+  recent.set(pattern, folded)
+  return folded
+}
+
+function rewrite(pattern: string): string | null {
   try {
     const fold = classes()
     let out = ''
