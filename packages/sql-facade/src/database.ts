@@ -28,6 +28,7 @@ import { unify } from './expr/compile.js'
 import { callUserFunction, callUserSetFunction } from './exec/user-function.js'
 import { functionFromCatalog } from './catalog/function-def.js'
 import { loadParser } from './parser/parse.js'
+import { parserReady } from './parser/parser-instance.js'
 import { PartitionRouter } from './placement/partition-view.js'
 import type { Int8Output, QueryResult } from './result-format.js'
 import { NotificationHub } from './notify/notification-hub.js'
@@ -289,6 +290,8 @@ export class Database implements SessionHost {
 
   async ready(): Promise<void> {
     if (this.closed) throw new SqlError(SqlState.connectionDoesNotExist, 'database is closed')
+    // A parser replacing a failed one (parser-instance.ts) is waited for, not failed on.
+    await parserReady()
   }
 
   /** A new session with its own settings and transaction state. */

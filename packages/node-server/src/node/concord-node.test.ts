@@ -106,11 +106,11 @@ describe('ConcordNode', () => {
   it('/health names peers and addresses only when its listener is on loopback', async () => {
     const a = await start({ nodeId: 'h-a', httpPort: 0 })
     const local = (await (await fetch(`http://127.0.0.1:${a.httpPort}/health`)).json()) as Record<string, unknown>
-    expect(Object.keys(local).sort()).toEqual(['nodeId', 'p2p', 'p2pAddresses', 'peerCount', 'peers', 'pgPort', 'region', 'status', 'storage', 'uptimeSeconds'])
+    expect(Object.keys(local).sort()).toEqual(['nodeId', 'p2p', 'p2pAddresses', 'parser', 'peerCount', 'peers', 'pgPort', 'region', 'status', 'storage', 'uptimeSeconds'])
     // Beyond loopback (0.0.0.0 is every interface, loopback included): counts only.
     const b = await start({ nodeId: 'h-b', httpPort: 0, httpHost: '0.0.0.0' })
     const remote = (await (await fetch(`http://127.0.0.1:${b.httpPort}/health`)).json()) as Record<string, unknown>
-    expect(remote).toEqual({ status: 'ok', region: 'default', uptimeSeconds: expect.any(Number), peerCount: 0, storage: 'lmdb', p2p: true })
+    expect(remote).toEqual({ status: 'ok', region: 'default', uptimeSeconds: expect.any(Number), peerCount: 0, storage: 'lmdb', p2p: true, parser: { ok: true, restarts: 0, lastFailure: null } })
     expect(JSON.stringify(remote)).not.toMatch(/h-b|ip4/)
   })
 

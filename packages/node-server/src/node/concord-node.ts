@@ -20,7 +20,7 @@
  */
 import { DEFAULT_MAX_REMOTE_VALUE_BYTES, MemoryStorage, type ReplicaOptions, type Storage } from '@concord/core'
 import { oversizedLog } from './oversized-update-log.js'
-import { BROWSER_GRANT_KIND, PEER_MEMBER_KIND, SqlError, SqlState } from '@concord/sql-facade'
+import { BROWSER_GRANT_KIND, PEER_MEMBER_KIND, SqlError, SqlState, parserHealth, setParserLoader } from '@concord/sql-facade'
 import type { PrivateKey } from '@libp2p/interface'
 import { join } from 'node:path'
 // LMDB and libp2p load only when the node uses them (dynamic imports in start): a
@@ -41,6 +41,7 @@ import { openSqlEngine, type SqlEngine } from './sql-engine.js'
 import { openBackupStore } from '../backup/backup-store-url.js'
 import { CatchUpLog } from './catch-up-log.js'
 import { boundRegExpBacktracking } from './regexp-backtracking.js'
+import { freshParser } from './parser-reload.js'
 import { pgConnector } from './pg-connector.js'
 import { JoinTokens } from './join-tokens.js'
 import { PeerMembership } from './peer-membership.js'
@@ -205,6 +206,7 @@ export class ConcordNode {
 
   static async start(options: ConcordNodeOptions): Promise<ConcordNode> {
     boundRegExpBacktracking()
+    setParserLoader(freshParser)
     const log = options.logger ?? silentLogger
     const region = options.region ?? 'default'
     const p2p = options.p2p ?? true
@@ -444,13 +446,16 @@ export class ConcordNode {
    */
   health(detail = true): Record<string, unknown> {
     const peers = this.transport?.peers() ?? []
+    // A parser that failed and could not be replaced answers no new statement: not ok.
+    const parser = parserHealth()
     const base = {
-      status: this.stopped ? 'stopping' : 'ok',
+      status: this.stopped ? 'stopping' : parser.ok ? 'ok' : 'degraded',
       region: this.region,
       uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
       peerCount: peers.length,
       storage: this.storageKind,
       p2p: this.transport !== undefined,
+      parser,
     }
     if (!detail) return base
     return { ...base, nodeId: this.nodeId, peers, pgPort: this.pgPort, p2pAddresses: this.p2pAddresses() }

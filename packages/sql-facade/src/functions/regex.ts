@@ -6,6 +6,7 @@
  * refused (0A000) rather than ignored.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { foldCase } from './regex-case-fold.js'
 
 /** Every option letter PostgreSQL accepts. */
 const PG_OPTIONS = 'bcegimnpqstwx'
@@ -29,9 +30,17 @@ export function regexOptions(flags: string): RegexOptions {
   return { global: flags.includes('g'), insensitive }
 }
 
+/**
+ * A case-insensitive pattern is compiled case-sensitive from its case-folded text
+ * (regex-case-fold.ts), which V8's linear-time engine takes when a match backtracks too
+ * much; only one the rewrite cannot read (a backreference) keeps the `i` flag.
+ */
 export function compilePattern(pattern: string, options: RegexOptions = { global: false, insensitive: false }): RegExp {
   try {
-    return new RegExp(pattern, (options.global ? 'g' : '') + (options.insensitive ? 'i' : ''))
+    // The original is compiled first so that a bad pattern's 2201B names the user's text.
+    const re = new RegExp(pattern, (options.global ? 'g' : '') + (options.insensitive ? 'i' : ''))
+    const folded = options.insensitive ? foldCase(pattern) : null
+    return folded === null ? re : new RegExp(folded, options.global ? 'g' : '')
   } catch (e) {
     const reason = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '') : String(e)
     throw new SqlError(SqlState.invalidRegularExpression, `invalid regular expression: ${reason}`)

@@ -19,7 +19,7 @@ import { compilePattern, regexOptions } from './regex.js'
 import type { ScalarResolver } from './scalar-impl.js'
 
 interface Match {
-  /** Code-unit offsets of the whole match and of each capture (undefined: did not take part). */
+  /** Code-unit offsets of the whole match and of each capture (undefined: did not take part; empty unless asked for). */
   start: number
   end: number
   groups: Array<[number, number] | undefined>
@@ -30,19 +30,24 @@ function badParameter(name: string, v: number): SqlError {
   return new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": ${v}`)
 }
 
-/** Every match of `pattern` in `s` from code unit `from`, left to right, without overlap. */
-function* matches(s: string, pattern: string, flags: string, from = 0): Generator<Match> {
+/**
+ * Every match of `pattern` in `s` from code unit `from`, left to right, without overlap.
+ * Captures' offsets (`withOffsets`) need the `d` flag, which V8's linear-time engine does
+ * not take: only a subexpression's position asks for them, and only that match can
+ * backtrack without bound (docs/security.md).
+ */
+function* matches(s: string, pattern: string, flags: string, from = 0, withOffsets = false): Generator<Match> {
   const base = compilePattern(pattern, regexOptions(flags))
-  const re = new RegExp(base.source, base.flags.replace('g', '') + 'gd')
+  const re = new RegExp(base.source, base.flags.replace('g', '') + (withOffsets ? 'gd' : 'g'))
   let at = from
   while (at <= s.length) {
     re.lastIndex = at
     const m = re.exec(s)
     if (!m) return
-    const indices = (m as RegExpExecArray & { indices: Array<[number, number] | undefined> }).indices
+    const indices = (m as RegExpExecArray & { indices?: Array<[number, number] | undefined> }).indices
     const start = m.index
     const end = start + m[0].length
-    yield { start, end, groups: indices.slice(1), texts: Array.from(m).slice(1) }
+    yield { start, end, groups: indices ? indices.slice(1) : [], texts: Array.from(m).slice(1) }
     at = end > start ? end : end + 1
   }
 }
@@ -77,10 +82,10 @@ function positive(name: string, v: number): number {
 const str = (v: RtValue): string => v as string
 const int = (v: RtValue): number => Number(v)
 
-/** The n-th match (1-based) at or after character `start`. */
-function nthMatch(s: string, pattern: string, flags: string, start: number, n: number): Match | undefined {
+/** The n-th match (1-based) at or after character `start`; with captures' offsets when `subexpr` names one. */
+function nthMatch(s: string, pattern: string, flags: string, start: number, n: number, subexpr: number): Match | undefined {
   let k = 0
-  for (const m of matches(s, pattern, flags, unitOffset(s, start))) if (++k === n) return m
+  for (const m of matches(s, pattern, flags, unitOffset(s, start), subexpr > 0)) if (++k === n) return m
   return undefined
 }
 
@@ -142,7 +147,7 @@ export const REGEXP_FUNCTIONS: Record<string, ScalarResolver> = {
       const flags = noGlobal('regexp_instr', a.length > 5 ? str(a[5]!) : '')
       const subexpr = a.length > 6 ? int(a[6]!) : 0
       if (subexpr < 0) throw badParameter('subexpr', subexpr)
-      const m = nthMatch(text, str(a[1]!), flags, start, n)
+      const m = nthMatch(text, str(a[1]!), flags, start, n, subexpr)
       const sp = m && span(m, subexpr)
       if (!sp) return 0
       return charPosition(text, endoption === 0 ? sp[0] : sp[1])
@@ -157,9 +162,10 @@ export const REGEXP_FUNCTIONS: Record<string, ScalarResolver> = {
       const flags = noGlobal('regexp_substr', a.length > 4 ? str(a[4]!) : '')
       const subexpr = a.length > 5 ? int(a[5]!) : 0
       if (subexpr < 0) throw badParameter('subexpr', subexpr)
-      const m = nthMatch(text, str(a[1]!), flags, start, n)
-      const sp = m && span(m, subexpr)
-      return sp ? text.slice(sp[0], sp[1]) : null
+      // A capture's text needs no offsets (see `matches`).
+      const m = nthMatch(text, str(a[1]!), flags, start, n, 0)
+      if (!m) return null
+      return subexpr === 0 ? text.slice(m.start, m.end) : m.texts[subexpr - 1] ?? null
     } }
   },
   // regexp_replace(source, pattern, replacement, start [, N [, flags]]): the 3- and 4-argument text forms are scalar.ts's.
@@ -235,7 +241,7 @@ export const REGEXP_SET_FUNCTIONS: Record<string, (ts: SqlType[]) => SetImpl | n
       const flags = a.length > 2 ? str(a[2]!) : ''
       const out: RtValue[] = []
       for (const m of matches(text, str(a[1]!), flags)) {
-        const items = m.groups.length ? m.texts.map((t) => t ?? null) : [text.slice(m.start, m.end)]
+        const items = m.texts.length ? m.texts.map((t) => t ?? null) : [text.slice(m.start, m.end)]
         out.push(new SqlArray([items.length], [1], items))
         if (!regexOptions(flags).global) break
       }

@@ -69,7 +69,7 @@ export function checkStatement(s: ScannedStatement): void {
 
 /**
  * A failure of the WASM parser other than a syntax error: a JS stack overflow inside it
- * is 54001, an exhausted or aborted module 54000. Null for anything else.
+ * is 54001, an exhausted, aborted or trapped module 54000. Null for anything else.
  */
 export function parserFailure(e: unknown): SqlError | null {
   if (e instanceof RangeError && /call stack/i.test(e.message)) return stackDepthExceeded()
@@ -77,6 +77,10 @@ export function parserFailure(e: unknown): SqlError | null {
   const message = String((e as { message?: unknown } | null)?.message ?? '')
   if (name === 'ExitStatus' || /out of memory|memory allocation failed|No parse tree generated|Program terminated/i.test(message)) {
     return new SqlError(SqlState.programLimitExceeded, 'out of memory', { detail: 'The SQL parser could not hold this statement.' })
+  }
+  // A trap inside the module: it is replaced (parser-instance.ts); this statement fails.
+  if (e instanceof WebAssembly.RuntimeError) {
+    return new SqlError(SqlState.programLimitExceeded, 'the SQL parser failed', { detail: `${e.message}; the parser is restarted, retry the statement.` })
   }
   return null
 }

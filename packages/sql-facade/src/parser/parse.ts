@@ -2,9 +2,10 @@
  * Entry point of the parser: splits a script into statements (script-scanner.ts),
  * refuses statements past the parser's limits (parse-limits.ts), recognizes extension
  * statements, and hands the rest to PostgreSQL's own grammar (libpg-query, WASM).
- * `loadParser()` must have resolved before `parseScript` is called.
+ * `loadParser()` must have resolved before `parseScript` is called; the instance it
+ * parses with is parser-instance.ts's, replaced when a failure may have damaged it.
  */
-import { loadModule, parsePlPgSQLSync, parseSync, type Node } from 'libpg-query'
+import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { parseExtension, rewriteAnyTypes } from './extension.js'
 import type { Statement } from './statement.js'
@@ -12,13 +13,9 @@ import { checkScript, checkStatement, parserFailure } from './parse-limits.js'
 import { LiteralTemplates } from './literal-template.js'
 import { scanScript } from './script-scanner.js'
 import { tokenizeStatement } from './tokens.js'
+import { damagesParser, parser, retireParser } from './parser-instance.js'
 
-let loaded: Promise<void> | null = null
-
-export function loadParser(): Promise<void> {
-  loaded ??= loadModule()
-  return loaded
-}
+export { loadParser } from './parser-instance.js'
 
 interface PgParseError {
   message: string
@@ -70,8 +67,12 @@ export function parseScript(script: string): Statement[] {
  */
 export function parsePlpgsql(source: string): unknown {
   try {
-    return parsePlPgSQLSync(source)
+    return parser().parsePlPgSQLSync(source)
   } catch (e) {
+    if (damagesParser(e)) {
+      retireParser(e)
+      throw parserFailure(e)!
+    }
     throw new SqlError(SqlState.syntaxError, (e as Error).message ?? String(e))
   }
 }
@@ -105,8 +106,9 @@ function parseUncached(script: string): Statement[] {
 function parseTrees(text: string): Node[] {
   let result
   try {
-    result = parseSync(text)
+    result = parser().parseSync(text)
   } catch (e) {
+    if (damagesParser(e)) retireParser(e)
     throw parserFailure(e) ?? toSqlError(e)
   }
   const stmts = (result.stmts ?? []).flatMap((raw) => (raw.stmt ? [raw.stmt] : []))
