@@ -41,7 +41,9 @@ export class BackendWriter {
 
   /** Returns what was written and resets the writer. */
   take(): Uint8Array {
-    const out = Uint8Array.prototype.slice.call(this.buf, 0, this.len)
+    // A Buffer, so the socket writes it as it is; small ones come from Node's pool.
+    const out = Buffer.allocUnsafe(this.len)
+    this.buf.copy(out, 0, 0, this.len)
     this.len = 0
     if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(4096) // do not pin a huge reply's buffer
     return out

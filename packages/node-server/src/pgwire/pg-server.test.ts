@@ -151,6 +151,83 @@ describe('PgServer with node-postgres', () => {
   })
 })
 
+/** The server's messages read from a raw socket: [type, body] pairs, as they arrive. */
+class RawClient {
+  readonly messages: Array<[string, Buffer]> = []
+  private buffered = Buffer.alloc(0)
+  private waiter: (() => void) | null = null
+  readonly socket
+
+  constructor(port: number) {
+    this.socket = connect(port, '127.0.0.1')
+    this.socket.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk])
+      while (this.buffered.length >= 5 && this.buffered.length >= 1 + this.buffered.readInt32BE(1)) {
+        const end = 1 + this.buffered.readInt32BE(1)
+        this.messages.push([String.fromCharCode(this.buffered[0]!), this.buffered.subarray(5, end)])
+        this.buffered = this.buffered.subarray(end)
+      }
+      this.waiter?.()
+    })
+  }
+
+  /** Resolves once `n` ReadyForQuery messages have come (bounded by 10 s). */
+  async readyCount(n: number): Promise<void> {
+    const deadline = Date.now() + 10_000
+    while (this.messages.filter(([t]) => t === 'Z').length < n) {
+      if (Date.now() > deadline) throw new Error(`only ${this.messages.filter(([t]) => t === 'Z').length} of ${n} ReadyForQuery`)
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve
+        setTimeout(resolve, 100)
+      })
+    }
+  }
+
+  /** The CommandComplete tags so far, in order. */
+  tags(): string[] {
+    return this.messages.filter(([t]) => t === 'C').map(([, b]) => b.subarray(0, b.length - 1).toString())
+  }
+}
+
+function frontend(type: string, body: Buffer): Buffer {
+  const head = Buffer.alloc(5)
+  head[0] = type.charCodeAt(0)
+  head.writeInt32BE(4 + body.length, 1)
+  return Buffer.concat([head, body])
+}
+const query = (sql: string): Buffer => frontend('Q', Buffer.from(`${sql}\0`))
+
+describe('PgServer message framing after startup', () => {
+  it('answers queries split across reads and several in one read, in order', async () => {
+    const { port } = await start()
+    const raw = new RawClient(port)
+    await new Promise<void>((resolve) => raw.socket.once('connect', () => resolve()))
+    const params = Buffer.from('user\0concord\0database\0concord\0\0')
+    const startup = Buffer.alloc(8)
+    startup.writeInt32BE(8 + params.length, 0)
+    startup.writeInt32BE(3 << 16, 4)
+    raw.socket.write(Buffer.concat([startup, params]))
+    await raw.readyCount(1)
+    // Sent at once behind the startup's ReadyForQuery: the first read after the handover.
+    raw.socket.write(Buffer.concat([query('select 1'), query('create table items (id int, name text)')]))
+    await raw.readyCount(3)
+    // One query a byte at a time, then three in one write.
+    const split = query("insert into items values (1, 'a')")
+    for (let i = 0; i < split.length; i++) {
+      raw.socket.write(split.subarray(i, i + 1))
+      await new Promise((r) => setTimeout(r, 2))
+    }
+    await raw.readyCount(4)
+    raw.socket.write(Buffer.concat([query("insert into items values (2, 'b')"), query('select id, name from items order by id'), query('select 1/0')]))
+    await raw.readyCount(7)
+    expect(raw.tags()).toEqual(['SELECT 1', 'CREATE TABLE', 'INSERT 0 1', 'INSERT 0 1', 'SELECT 2'])
+    expect(raw.messages.filter(([t]) => t === 'E')).toHaveLength(1)
+    const closed = new Promise<void>((resolve) => raw.socket.on('close', () => resolve()))
+    raw.socket.write(frontend('X', Buffer.alloc(0)))
+    await closed
+  })
+})
+
 describe('PgServer with psql', () => {
   it('runs statements, shows errors, and records the catalog queries of \\dt and \\d', async (ctx) => {
     if (!(await hasPsql())) ctx.skip()

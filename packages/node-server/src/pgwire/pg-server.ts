@@ -16,6 +16,7 @@ import { fromDuplexStream } from 'pg-gateway/node'
 import type { PostgresConnectionOptions, ScramSha256Data } from 'pg-gateway'
 import { BackendWriter } from './backend-writer.js'
 import { socketDuplex } from './socket-duplex.js'
+import { MessagePump, type PumpReply } from './message-pump.js'
 import { startupSettings } from './startup-settings.js'
 import { startupLayoutFault, startupParameters } from './startup-packet.js'
 import { passwordMessageFault } from './password-message.js'
@@ -181,6 +182,8 @@ export class PgServer {
     let wire: WireSession | undefined
     let session: SqlSession | undefined
     let sessionError: unknown
+    /** Carries the messages once pg-gateway has sent the startup's ReadyForQuery (message-pump.ts). */
+    let pump: MessagePump | undefined
     const duplex = socketDuplex(
       io,
       (err) => this.log.warn(`dropping client ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`),
@@ -225,6 +228,16 @@ export class PgServer {
         const s = session
         this.cancelKeys.set(pid, { secret, cancel: () => s?.cancel?.() })
         duplex.beforeNextWrite = this.startupParameters(pid, secret, params.user, superuser, s?.reportedParameters?.() ?? [])
+        const w = wire
+        if (w !== undefined) {
+          const p = new MessagePump(io, (data) => this.message(w, data, socket, s), (err) => {
+            this.log.warn(`dropping client ${remoteAddress}: ${errorMessage(err)}`)
+          })
+          pump = p
+          duplex.afterStartupWrite = () => {
+            duplex.direct = (chunk) => p.feed(chunk)
+          }
+        }
         this.limits.idle(socket, false)
       },
       onMessage: async (data, state) => {
@@ -242,23 +255,30 @@ export class PgServer {
           return fault === null ? undefined : this.drop(socket, fault)
         }
         if (state.step !== 'ReadyForQuery') return undefined
-        this.counters.messages++
-        if (!wire) {
-          const w = new BackendWriter()
-          w.error(errorFields(sessionError ?? new Error('no SQL session'), 'FATAL'))
-          return closing(w.take(), io)
+        if (pump !== undefined) {
+          // A message that came in the same read as the startup's last one: in order, behind it.
+          pump.enqueue(data)
+          return nothing()
         }
-        this.limits.busy(socket)
-        const reply = await wire.handle(data)
-        if (reply.close) return closing(reply.bytes, io)
-        this.limits.idle(socket, session?.transactionState() !== 'idle')
-        return reply.bytes ?? nothing()
+        this.counters.messages++
+        const w = new BackendWriter()
+        w.error(errorFields(sessionError ?? new Error('no SQL session'), 'FATAL'))
+        return closing(w.take(), io)
       },
     }
     fromDuplexStream(duplex, options).catch((err: unknown) => {
       this.log.warn(`client ${remoteAddress}: ${errorMessage(err)}`)
       socket.destroy()
     })
+  }
+
+  /** One message of an authenticated connection: its reply, and whether to hang up. */
+  private async message(wire: WireSession, data: Uint8Array, socket: Socket, session: SqlSession | undefined): Promise<PumpReply> {
+    this.counters.messages++
+    this.limits.busy(socket)
+    const reply = await wire.handle(data)
+    if (!reply.close) this.limits.idle(socket, session?.transactionState() !== 'idle')
+    return reply
   }
 
   /**

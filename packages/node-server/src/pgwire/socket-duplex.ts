@@ -4,7 +4,8 @@
  * Why not pg-gateway's own `fromNodeSocket`: we need to (a) write each reply batch with
  * exactly one `socket.write` on a `noDelay` socket, and (b) slip the startup
  * ParameterStatus/BackendKeyData messages in front of the first ReadyForQuery, which
- * pg-gateway does not send. `beforeNextWrite` does (b).
+ * pg-gateway does not send. `beforeNextWrite` does (b). After that write, pg-server.ts
+ * takes the connection's bytes (`direct`) from pg-gateway: it only did startup.
  */
 import type { Socket } from 'node:net'
 import { FrameGuard } from './frame-guard.js'
@@ -14,6 +15,13 @@ export interface SocketDuplex {
   writable: WritableStream<Uint8Array>
   /** Bytes to prepend to the next write (then cleared). */
   beforeNextWrite?: Uint8Array
+  /** Called once, right after the write that carried `beforeNextWrite` (startup's last reply). */
+  afterStartupWrite?: () => void
+  /**
+   * Once set, the socket's bytes go here instead of to `readable` (pg-gateway has handed
+   * the connection over: message-pump.ts); the frame guard still checks them first.
+   */
+  direct?: (chunk: Uint8Array) => void
 }
 
 /** Chunks buffered from the socket before it is paused. */
@@ -37,6 +45,7 @@ export function socketDuplex(socket: Socket, onBadFrame: (err: Error) => void, m
               controller.close()
               return
             }
+            if (duplex.direct !== undefined) return duplex.direct(chunk)
             controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
             if ((controller.desiredSize ?? 1) <= 0) socket.pause()
           })
@@ -67,12 +76,17 @@ export function socketDuplex(socket: Socket, onBadFrame: (err: Error) => void, m
       write(chunk) {
         if (socket.destroyed) return
         let bytes = chunk
+        let after: (() => void) | undefined
         if (duplex.beforeNextWrite) {
           bytes = concat(duplex.beforeNextWrite, chunk)
           duplex.beforeNextWrite = undefined
+          after = duplex.afterStartupWrite
+          duplex.afterStartupWrite = undefined
         }
         if (bytes.byteLength === 0) return
-        if (socket.write(bytes)) return
+        const flushed = socket.write(bytes)
+        after?.()
+        if (flushed) return
         return new Promise<void>((resolve) => {
           const done = (): void => {
             socket.off('drain', done)

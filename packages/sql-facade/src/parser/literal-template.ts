@@ -241,8 +241,22 @@ function templateOf(node: Node, shape: Shape): Template | null {
   return { node, plan: copyPlan(slots) }
 }
 
-/** Each tree made from a template, to the template's tree. */
-const origins = new WeakMap<object, object>()
+/**
+ * What a tree made from a template carries, under a symbol (not enumerable, so walks,
+ * spreads and comparisons of the tree never see it): the template's tree and the tree's
+ * A_Const records. A property, not a WeakMap: two WeakMap entries per statement cost more
+ * than the rest of making the tree (their ephemerons are the collector's work).
+ */
+const MADE = Symbol('madeFromTemplate')
+
+interface Made {
+  origin: object
+  constants: object[]
+}
+
+function madeOf(tree: object): Made | undefined {
+  return (tree as { [MADE]?: Made })[MADE]
+}
 
 /**
  * The template tree `tree` was made from, or `tree` itself. Memos of facts about a whole
@@ -251,11 +265,8 @@ const origins = new WeakMap<object, object>()
  * shared with the template as they are, so memos keyed by them hit anyway.)
  */
 export function sharedNode<T extends object>(tree: T): T {
-  return (origins.get(tree) as T | undefined) ?? tree
+  return (madeOf(tree)?.origin as T | undefined) ?? tree
 }
-
-/** Each tree made from a template, to its A_Const records (the objects under `A_Const` keys) in the shape's literal order. */
-const constants = new WeakMap<object, object[]>()
 
 /**
  * The A_Const records `tree` got from its literals, in order (the same positions in every
@@ -263,7 +274,7 @@ const constants = new WeakMap<object, object[]>()
  * for the template reads these per execution (plan/plan-cache.ts).
  */
 export function templateConstants(tree: object): readonly object[] | undefined {
-  return constants.get(tree)
+  return madeOf(tree)?.constants
 }
 
 /** The nodes to copy on the way down to the literals: a trie of the slots' paths. */
@@ -302,8 +313,7 @@ function copyAlong(src: Record<string | number, unknown>, plan: CopyPlan, litera
 function instantiate(t: Template, literals: Literal[]): Node {
   const made: object[] = []
   const tree = copyAlong(t.node as Record<string, unknown>, t.plan, literals, made) as Node
-  origins.set(tree, t.node)
-  constants.set(tree, made)
+  Object.defineProperty(tree, MADE, { value: { origin: t.node, constants: made } satisfies Made })
   return tree
 }
 

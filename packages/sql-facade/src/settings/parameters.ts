@@ -211,17 +211,34 @@ const DURATION_UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, mi
 
 /** A duration value as SET stores it ('100ms', '1.5s', '250': milliseconds by default) in milliseconds. */
 export function durationMillis(value: string): number {
+  // Read before every statement (statement_timeout, lock_timeout): the few values a node sees are remembered.
+  const known = durationMemo.get(value)
+  if (known !== undefined) return known
   const m = /^(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?$/i.exec(value.trim())
-  if (!m) return 0
-  return Number(m[1]) * DURATION_UNIT_MS[(m[2] ?? 'ms').toLowerCase()]!
+  const ms = m ? Number(m[1]) * DURATION_UNIT_MS[(m[2] ?? 'ms').toLowerCase()]! : 0
+  return remember(durationMemo, value, ms)
+}
+
+/** Values parsed by durationMillis and memoryBytes (pure functions of their text), at most MEMO_ENTRIES each. */
+const MEMO_ENTRIES = 64
+const durationMemo = new Map<string, number>()
+const memoryMemo = new Map<string, number>()
+
+function remember(memo: Map<string, number>, key: string, value: number): number {
+  if (memo.size >= MEMO_ENTRIES) memo.clear()
+  memo.set(key, value)
+  return value
 }
 
 /** Bytes of a memory setting ('1GB', '64kB'; a bare number in `bareUnit`, MB as for wal_keep_size). */
 export function memoryBytes(text: string, bareUnit: 'kB' | 'MB' = 'MB'): number {
+  const key = `${bareUnit}:${text}`
+  const known = memoryMemo.get(key)
+  if (known !== undefined) return known
   const m = /^(-?\d+)\s*(B|kB|MB|GB|TB)?$/.exec(text.trim())
-  if (!m) return 0
+  if (!m) return remember(memoryMemo, key, 0)
   const unit = { B: 1, kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[m[2] ?? bareUnit]!
-  return Math.max(0, Number(m[1]) * unit)
+  return remember(memoryMemo, key, Math.max(0, Number(m[1]) * unit))
 }
 
 /** Zone names and offsets that are UTC at every instant. */
