@@ -11,9 +11,10 @@
  *   records whose bytes reach half the size of its last snapshot, or
  *   `COMPACT_RECORDS_MAX` records whatever their size (decisions/0026): rewriting costs the
  *   whole shard, so it waits until the log has grown by a share of it, and a small update
- *   to a large table pays a bounded share of a rewrite. The snapshot is taken in the same synchronous step as the `compact` call, so
- *   it contains every update appended before it (durable or still in flight); appends
- *   issued later come after it. Whatever order storage commits them in, nothing is lost.
+ *   to a large table pays a bounded share of a rewrite. The snapshot is taken in the same
+ *   synchronous step as the `compact` call, so it contains every update appended before
+ *   it (durable or still in flight); appends issued later come after it. Whatever order
+ *   storage commits them in, nothing is lost.
  * - A snapshot retried after a storage failure is taken afresh (see StorageOp.retry).
  * - A row snapshot stored while the replica stays open (`storeRowSnapshot`) describes the
  *   log as it is then; it is cleared, in the queue ahead of it, before the next write of
