@@ -8,9 +8,13 @@
  * - Records reach storage in the order their transactions ran, in batches (one `append`
  *   per flush, atomic across its shards).
  * - A shard's log is rewritten as one snapshot once it holds `COMPACT_AFTER_RECORDS`
- *   records. The snapshot is taken in the same synchronous step as the `compact` call, so
- *   it contains every update appended before it (durable or still in flight); appends
- *   issued later come after it. Whatever order storage commits them in, nothing is lost.
+ *   records whose bytes reach half the size of its last snapshot, or
+ *   `COMPACT_RECORDS_MAX` records whatever their size (decisions/0026): rewriting costs the
+ *   whole shard, so it waits until the log has grown by a share of it, and a small update
+ *   to a large table pays a bounded share of a rewrite. The snapshot is taken in the same
+ *   synchronous step as the `compact` call, so it contains every update appended before
+ *   it (durable or still in flight); appends issued later come after it. Whatever order
+ *   storage commits them in, nothing is lost.
  * - A snapshot retried after a storage failure is taken afresh (see StorageOp.retry).
  * - A row snapshot stored while the replica stays open (`storeRowSnapshot`) describes the
  *   log as it is then; it is cleared, in the queue ahead of it, before the next write of
@@ -20,8 +24,12 @@ import type { Scheduler, Storage, StoredRecord } from '../api.js'
 import type { ConcordError } from '../errors/concord-error.js'
 import { StorageQueue } from './storage-queue.js'
 
-/** Update records per shard before its storage log is compacted into one snapshot. */
+/** Update records per shard before its storage log may be compacted into one snapshot. */
 const COMPACT_AFTER_RECORDS = 2000
+/** Records past which a shard's log is compacted whatever their size: bounds what a crash start replays. */
+const COMPACT_RECORDS_MAX = 20_000
+/** A log is compacted once its records' bytes reach this share of its last snapshot's size. */
+const COMPACT_BYTES_SHARE = 0.5
 
 /** Records taken for one append. */
 export type RecordBatch = Array<{ shard: string; record: StoredRecord }>
@@ -35,6 +43,10 @@ export class ShardLog {
   private unpersisted: RecordBatch = []
   /** Records per shard since its last snapshot. */
   private readonly recordCounts = new Map<string, number>()
+  /** Bytes of the update records per shard since its last snapshot written here. */
+  private readonly recordBytes = new Map<string, number>()
+  /** Size of the last snapshot written here per shard (unknown for a log loaded from storage: then records alone decide). */
+  private readonly snapshotBytes = new Map<string, number>()
   /** The metadata key of the row snapshot storage holds now (stored and not yet cleared); null when none. */
   private heldRowSnapshot: string | null = null
 
@@ -70,7 +82,10 @@ export class ShardLog {
   /** Appends a batch taken by `take`; `done` runs once it is durable (then the log may be compacted). */
   append(batch: RecordBatch, done: () => void): void {
     this.beforeWrite()
-    for (const { shard } of batch) this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
+    for (const { shard, record } of batch) {
+      this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
+      this.recordBytes.set(shard, (this.recordBytes.get(shard) ?? 0) + record.data.byteLength)
+    }
     const shards = [...new Set(batch.map((b) => b.shard))]
     this.queue.store({
       kind: 'append',
@@ -92,6 +107,8 @@ export class ShardLog {
   snapshot(shard: string, snapshot: StoredRecord): void {
     this.beforeWrite()
     this.recordCounts.set(shard, 1)
+    this.recordBytes.set(shard, 0)
+    this.snapshotBytes.set(shard, snapshot.data.byteLength)
     this.queue.store({ kind: 'snapshot', shards: [shard], run: () => this.storage.compact(shard, snapshot), retry: this.freshSnapshot(shard) })
   }
 
@@ -200,10 +217,19 @@ export class ShardLog {
     }
   }
 
+  /** True when `shard`'s log has grown enough to be rewritten as one snapshot (see the module header). */
+  private compactionDue(shard: string): boolean {
+    const records = this.recordCounts.get(shard) ?? 0
+    if (records < COMPACT_AFTER_RECORDS) return false
+    if (records >= COMPACT_RECORDS_MAX) return true
+    const last = this.snapshotBytes.get(shard)
+    return last === undefined || (this.recordBytes.get(shard) ?? 0) >= last * COMPACT_BYTES_SHARE
+  }
+
   /** Rewrites the logs of the batch's shards that hold many records as one snapshot each. */
   private compactLogs(batch: RecordBatch): void {
     for (const { shard } of batch) {
-      if ((this.recordCounts.get(shard) ?? 0) < COMPACT_AFTER_RECORDS) continue
+      if (!this.compactionDue(shard)) continue
       const state = this.stateOf(shard)
       if (state === undefined) continue
       this.snapshot(shard, state)

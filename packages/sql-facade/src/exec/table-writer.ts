@@ -113,8 +113,14 @@ export class TableWriter {
     }
   }
 
-  /** NOT NULL, CHECK and local UNIQUE checks; `selfKey` excludes the row being updated. */
-  validate(row: RtValue[], selfKey: Value[] | null): void {
+  /**
+   * NOT NULL, CHECK and local UNIQUE checks; `selfKey` excludes the row being updated.
+   * `before`: the row an UPDATE replaces. A UNIQUE constraint whose columns it leaves as
+   * they were is not looked up again (as PostgreSQL, which checks a unique index only for
+   * a key that changed): no row can newly collide with a key that did not move, and on
+   * pgbench's UPDATEs the lookup was a tenth of the statement's CPU.
+   */
+  validate(row: RtValue[], selfKey: Value[] | null, before?: RtValue[]): void {
     for (let i = 0; i < row.length; i++) this.domainChecks[i]?.(row[i]!)
     for (let i = 0; i < row.length; i++) {
       const m = this.metas[i]!
@@ -132,7 +138,18 @@ export class TableWriter {
         })
       }
     }
-    for (const u of this.uniques) this.checkUnique(row, u, selfKey)
+    for (const u of this.uniques) if (before === undefined || this.keyMoved(u, before, row)) this.checkUnique(row, u, selfKey)
+  }
+
+  /** True when `row` differs from `before` in one of `cols` (a NULL and a value differ). */
+  private keyMoved(cols: string[], before: RtValue[], row: RtValue[]): boolean {
+    for (const c of cols) {
+      const i = this.index(c)
+      const a = before[i] ?? null
+      const b = row[i] ?? null
+      if (a === null || b === null ? a !== b : compareValues(a, b) !== 0) return true
+    }
+    return false
   }
 
   /** The live row that conflicts with `row` on a UNIQUE constraint, if any. */
@@ -245,7 +262,7 @@ export class TableWriter {
    */
   update(oldRow: RtValue[], newRow: RtValue[], assigned: Set<number>, increments?: ReadonlyMap<number, RtValue>): void {
     const oldKey = this.keyOf(oldRow)
-    this.validate(newRow, oldKey)
+    this.validate(newRow, oldKey, oldRow)
     this.checkPartitionConstraint(newRow)
     const newKey = this.keyOf(newRow)
     const keyChanged = this.pkIdx.some((i) => compareValues(oldRow[i] ?? '', newRow[i] ?? '') !== 0 || (oldRow[i] === null) !== (newRow[i] === null))

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import type { Scheduler, StoredRecord } from '../api.js'
+import { MemoryStorage } from './memory-storage.js'
+import { ShardLog } from './shard-log.js'
+
+const noTimers: Scheduler = { setTimeout: () => () => {} }
+
+/** A log over memory storage whose shard state is a snapshot of `size` bytes; counts the snapshots taken. */
+function logOf(size: number) {
+  const storage = new MemoryStorage()
+  let snapshots = 0
+  const log = new ShardLog(storage, noTimers, (): StoredRecord => {
+    snapshots++
+    return { generation: 0, kind: 'snapshot', data: new Uint8Array(size) }
+  })
+  const write = async (count: number, bytes: number) => {
+    for (let i = 0; i < count; i++) {
+      log.record('s', { generation: 0, kind: 'update', data: new Uint8Array(bytes) })
+      log.append(log.take()!, () => {})
+    }
+    await log.durable()
+  }
+  return { storage, log, write, snapshots: () => snapshots }
+}
+
+describe('shard log compaction', () => {
+  it('a small shard is rewritten every 2,000 records, as before', async () => {
+    const l = logOf(1_000)
+    await l.write(2_000, 50) // first rewrite: the snapshot's size is not known yet
+    expect(l.snapshots()).toBe(1)
+    await l.write(1_999, 50) // 100 kB of records against a 1 kB snapshot
+    expect(l.snapshots()).toBe(2)
+    expect(l.storage.load('s')[0]!.kind).toBe('snapshot')
+  })
+
+  it('a large shard is rewritten once its records reach half its size, and at 20,000 records whatever their size', async () => {
+    const l = logOf(1_000_000)
+    await l.write(2_000, 50)
+    expect(l.snapshots()).toBe(1)
+    await l.write(9_000, 50) // 450 kB of records: below half of the 1 MB snapshot
+    expect(l.snapshots()).toBe(1)
+    expect(l.log.recordCount('s')).toBe(9_001)
+    await l.write(1_000, 50) // 500 kB: due
+    expect(l.snapshots()).toBe(2)
+    expect(l.log.recordCount('s')).toBe(1)
+
+    const tiny = logOf(10_000_000)
+    await tiny.write(2_000, 10)
+    await tiny.write(19_998, 10) // 200 kB of records against 10 MB: the record count bounds the log
+    expect(tiny.snapshots()).toBe(1)
+    await tiny.write(1, 10)
+    expect(tiny.snapshots()).toBe(2)
+    expect(tiny.storage.load('s')).toHaveLength(1)
+  })
+})
