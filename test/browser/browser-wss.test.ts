@@ -85,6 +85,11 @@ describe.skipIf(!hasChromium)('browser replica over wss:// (headless Chromium)',
     expect(targets.map((t) => [t.addr.replace(/\/p2p\/.*$/, ''), t.connected])).toEqual([[`/ip4/127.0.0.1/tcp/${new URL(wssUrl).port}/wss`, true]])
     await until(async () => (await pageQuery("SELECT name FROM inventory WHERE sku = 'w0001'")).length === 1, 30_000, 'the node row in the page')
     await pageQuery("INSERT INTO inventory VALUES ('w0002', 'from the page', 2)")
-    await until(async () => (await node.query("SELECT count(*)::int AS n FROM inventory WHERE sku = 'w0002'")).rows[0]?.['n'] === 1, 30_000, 'the page row on the node')
+    try {
+      await until(async () => (await node.query("SELECT count(*)::int AS n FROM inventory WHERE sku = 'w0002'")).rows[0]?.['n'] === 1, 30_000, 'the page row on the node')
+    } catch (err) {
+      console.log(`node log:\n${node.log.slice(-20_000)}\npage status: ${JSON.stringify(await pageStatus().catch(() => null))}`)
+      throw err
+    }
   }, 90_000)
 })

@@ -63,6 +63,12 @@ export interface HousekeeperHost {
   shards(): Iterable<Shard>
   shard(id: string): Shard | undefined
   holds(nodeId: string, region: string, id: string): boolean
+  /**
+   * Whether this replica's catalog knows the table of shard `id` and this replica has
+   * caught up on it (placement/catch-up.ts, join-catch-up.ts): only then may it build the
+   * shard's generations.
+   */
+  caughtUpOn(id: string): boolean
   getCatalog(kind: string, name: string): Json | undefined
   /** Moves on every change of the catalog: members and holders follow from the catalog alone. */
   catalogVersion(): number
@@ -437,6 +443,12 @@ export class Housekeeper {
       }
       if (!this.host.holds(this.host.nodeId, this.host.region, shard.id) || shard.hasText) continue
       if (this.builderOf(shard.id) !== this.host.nodeId) continue
+      // A generation's frontier says its builder held each writer's entries up to it, and
+      // it drops entries of rows that read as deleted. A joiner holding rows of a table its
+      // catalog does not know yet reads every row as deleted and knows no other member:
+      // its generation dropped rows every writer still held, and the writers, adopting it,
+      // lost them. Nor does a replica still catching up on the table build from what it has.
+      if (!this.host.caughtUpOn(shard.id)) continue
       const stability = this.deleteStability(shard, members)
       // Deletes that still wait for some holders' reports: ask those holders (after this loop).
       if (stability.waitingOn.length > 0) wanted.push({ shard: shard.id, holders: stability.waitingOn })
