@@ -57,6 +57,9 @@ describe('a brand-new node joining a region that holds a table', () => {
     expect(counts.length).toBeGreaterThan(0)
     expect(counts.filter((k) => k !== ROWS)).toEqual([])
     await until(async () => (await w2.query("SELECT bool_and(caught_up) AS c FROM pg_stat_concord_shards WHERE table_name = 't'")).rows[0]?.['c'] === true, 60_000, 'w2 caught up')
+    // The holder lost nothing to the join either (a joiner that built a generation before
+    // it knew the table's catalog record made the writer drop rows it had acknowledged).
+    expect((await w1.query('SELECT count(*)::int AS k FROM t')).rows).toEqual([{ k: ROWS }])
     await w1.kill9()
     expect((await w2.query('SELECT count(*)::int AS k FROM t')).rows).toEqual([{ k: ROWS }])
     // Whether the window was seen depends on timing; the counts above hold either way.
