@@ -1,12 +1,18 @@
 /**
  * Says what replication is doing in the node's log: a progress line every interval
- * while a large amount of remote data is arriving (a node catching up after being
- * away, or a new node filling up), and a summary when it settles.
+ * while a large amount of remote data is arriving, and a summary when it settles.
+ *
+ * The words follow the replica's catch-up state, not the volume: "catching up" and
+ * "caught up" only while (and once) some table this node's region holds is not caught up
+ * (placement/catch-up.ts, join-catch-up.ts: a new node filling up, a node given a shard);
+ * any other burst (a peer's bulk load, rows re-resolved after a generation switch) is
+ * "receiving from peers". An operator read "caught up: 145,719 rows" on a node that had
+ * never been behind, for a table of 20,000 rows.
  *
  * Counts remote row changes (the replica's `change` events with origin 'remote') and
  * anti-entropy bytes (`repairBytes`); it never touches the data itself.
  */
-import type { Replica } from '@concord/core'
+import { holdsTable, type Replica } from '@concord/core'
 import type { Logger } from '../log/logger.js'
 
 export interface CatchUpLogOptions {
@@ -20,7 +26,8 @@ export class CatchUpLog {
   private rows = 0
   private lastRows = 0
   private lastBytes = 0
-  private active: { startedAt: number; rows: number; bytes: number } | null = null
+  /** The burst being logged; `behind`: some table was not caught up during it. */
+  private active: { startedAt: number; rows: number; bytes: number; behind: boolean } | null = null
   private readonly timer: ReturnType<typeof setInterval>
   private readonly unsubscribe: () => void
 
@@ -47,17 +54,30 @@ export class CatchUpLog {
     this.lastRows = this.rows
     this.lastBytes = bytes
     if (dRows >= minRows || (this.active && dRows > 0)) {
-      if (!this.active) this.active = { startedAt: Date.now() - interval, rows: 0, bytes: 0 }
+      if (!this.active) this.active = { startedAt: Date.now() - interval, rows: 0, bytes: 0, behind: false }
       this.active.rows += dRows
       this.active.bytes += dBytes
-      this.log.info(`catching up: ${this.active.rows.toLocaleString('en-US')} rows (${mb(this.active.bytes)}) received from peers, ${Math.round((dRows * 1000) / interval).toLocaleString('en-US')} rows/s, ${this.replica.replicator.knownPeers().length} peer(s)`)
+      const behind = this.tablesBehind()
+      if (behind > 0) this.active.behind = true
+      const what = `${this.active.rows.toLocaleString('en-US')} row changes (${mb(this.active.bytes)}) received from peers, ${Math.round((dRows * 1000) / interval).toLocaleString('en-US')}/s, ${this.replica.replicator.knownPeers().length} peer(s)`
+      this.log.info(behind > 0 ? `catching up: ${what}; ${behind} table(s) not caught up` : `receiving from peers: ${what}`)
       return
     }
     if (this.active) {
       const s = (Date.now() - this.active.startedAt) / 1000
-      this.log.info(`caught up: ${this.active.rows.toLocaleString('en-US')} rows (${mb(this.active.bytes)}) in ${s.toFixed(1)} s`)
+      const what = `${this.active.rows.toLocaleString('en-US')} row changes (${mb(this.active.bytes)}) in ${s.toFixed(1)} s`
+      const behind = this.tablesBehind()
+      if (behind > 0) this.log.info(`received from peers: ${what}; ${behind} table(s) still catching up`)
+      else this.log.info(this.active.behind ? `caught up: ${what}` : `received from peers: ${what}`)
       this.active = null
     }
+  }
+
+  /** Tables this node's region holds that it has not caught up on. */
+  private tablesBehind(): number {
+    let n = 0
+    for (const info of this.replica.tables()) if (holdsTable(this.replica.region, info) && !this.replica.caughtUp(info)) n++
+    return n
   }
 
   stop(): void {
