@@ -173,6 +173,18 @@ describe('Libp2pTransport', () => {
     await until(() => b.p.messages.some((m) => m.text === 'still here'), 5_000, 'message after garbage')
   })
 
+  it('a peer that opens a sync stream and sends no HELLO is dropped after the handshake timeout, not counted as a bad frame', async () => {
+    const warnings: string[] = []
+    const a = await startNode('h-a', { logger: { info() {}, warn: (m: string) => warnings.push(m), error() {} } })
+    const silent = await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionGater: { denyDialMultiaddr: async () => false } })
+    running.push(silent)
+    await silent.handle(SYNC_PROTOCOL, () => {})
+    await silent.dialProtocol(multiaddr(tcpAddr(a.t)), SYNC_PROTOCOL)
+    await until(() => warnings.some((w) => /no HELLO within 3000 ms/.test(w)), 10_000, 'the silent peer dropped')
+    expect(a.t.stats().framesRejected).toBe(0)
+    expect(warnings.filter((w) => w.includes('bad sync frame'))).toEqual([])
+  })
+
   it('a second identity claiming a bound node id is refused and does not replace its session', async () => {
     // Node ids bound to PeerIds as the member list binds them (node/peer-membership.ts).
     let bPeer = ''

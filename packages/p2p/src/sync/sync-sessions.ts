@@ -231,8 +231,10 @@ export class SyncSessions {
     if (session.inStream) session.inStream.abort(new Error('replaced by a newer sync stream'))
     session.inStream = stream
     const input = lpStream(stream, this.lpOptions())
+    let hello = false
     try {
       const first = decodeSyncFrame((await input.read({ signal: AbortSignal.timeout(this.options.handshakeTimeoutMs) })).subarray())
+      hello = true
       if (first.type !== 'hello') throw new Error(`expected HELLO, got ${first.type.toUpperCase()}`)
       const refused = this.hooks.claimRefused?.(first.nodeId, session.peerId) ?? null
       if (refused !== null) {
@@ -253,6 +255,13 @@ export class SyncSessions {
       const name = err instanceof Error ? err.name : ''
       if (name === 'UnexpectedEOFError' || name === 'StreamResetError' || name === 'StreamClosedError') {
         this.close(session, 'sync stream closed', true)
+        return
+      }
+      // A HELLO that does not come in time is a slow or silent peer, not a malformed frame
+      // (a node busy applying a large diff was counted as sending bad frames).
+      if (!hello && (name === 'TimeoutError' || name === 'AbortError')) {
+        this.hooks.log('warn', `dropping peer ${session.peerId}: no HELLO within ${this.options.handshakeTimeoutMs} ms (it is dialed again)`)
+        this.close(session, 'no hello', true)
         return
       }
       this.counters.framesRejected++
