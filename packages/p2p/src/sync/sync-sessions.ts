@@ -260,7 +260,8 @@ export class SyncSessions {
       // A HELLO that does not come in time is a slow or silent peer, not a malformed frame
       // (a node busy applying a large diff was counted as sending bad frames).
       if (!hello && (name === 'TimeoutError' || name === 'AbortError')) {
-        this.hooks.log('warn', `dropping peer ${session.peerId}: no HELLO within ${this.options.handshakeTimeoutMs} ms (it is dialed again)`)
+        const within = this.options.handshakeTimeoutMs
+        this.hooks.log('warn', `dropping peer ${session.peerId}: no HELLO within ${within} ms (it is dialed again)`)
         this.close(session, 'no hello', true)
         return
       }
