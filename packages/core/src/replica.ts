@@ -35,7 +35,7 @@ import { Housekeeper, type Member } from './housekeeping/housekeeper.js'
 import { loadReplica } from './loading/replica-loader.js'
 import { MAX_NOTICE_BODY_BYTES, MAX_NOTICE_TOPIC_BYTES } from './replication/messages.js'
 import { Placement, holdsTable } from './placement/placement.js'
-import { CATALOG_SHARD, parseShardId } from './placement/shard-id.js'
+import { CATALOG_SHARD } from './placement/shard-id.js'
 import { ShardPlacements, type ShardPlacement } from './placement/shard-placement.js'
 import { HomeRegions, homeColumn } from './placement/row-homing.js'
 import { CatchUp } from './placement/catch-up.js'
@@ -192,11 +192,7 @@ export class Replica {
         hlc: () => this.clock.now(),
         shards: () => this.shards.values(),
         holds: (nodeId, region, id) => this.placement.holds(nodeId, region, id),
-        caughtUpOn: (id) => {
-          const parsed = parseShardId(id)
-          const info = parsed === null ? undefined : this.catalog.tableOfShard(parsed.table, parsed.incarnation).info
-          return info !== undefined && this.placement.caughtUp(this.nodeId, this.region, info)
-        },
+        caughtUpOn: (id) => this.placement.caughtUpOnShard(this.nodeId, this.region, id),
         getCatalog: (kind, name) => this.catalog.getCatalog(kind, name),
         catalogVersion: () => this.catalog.version,
         // Read every round on every node (members): re-listed only when the catalog changed.

@@ -24,8 +24,7 @@ describe('who builds generations', () => {
     joiner.compactionRound()
     expect(shard.generation).toBe(0)
     expect(joiner.stats().generationsAdopted).toBe(0)
-    // Once the catalog arrives the rows read as rows, and the joiner (no transport: it
-    // holds what it holds) may build: a generation then keeps every row.
+    // Once the catalog arrives the same rows read as rows again.
     expect(joiner.applyRemote(joiner.shardFor(CATALOG_SHARD)!, writer.shardFor(CATALOG_SHARD)!.encodeState())).toBe(true)
     expect(joiner.rowCount('t')).toBe(2000)
     await writer.close()

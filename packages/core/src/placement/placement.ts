@@ -135,10 +135,24 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
   /** Whether the shard is addressed by id in a federated read: a placed shard, or a homed table's home shard. */
   private byId(id: string): boolean {
     if (this.placements.of(id) !== null) return true
-    const parsed = parseShardId(id)
-    if (parsed === null) return false
-    const info = this.host.tableOfShard(parsed.table, parsed.incarnation).info
+    const info = this.tableOfId(id)
     return info !== undefined && homeColumn(info) !== null
+  }
+
+  /** The table the catalog knows shard `id` to hold (undefined: unknown yet, dropped, or no shard id). */
+  private tableOfId(id: string): TableInfo | undefined {
+    const parsed = parseShardId(id)
+    return parsed === null ? undefined : this.host.tableOfShard(parsed.table, parsed.incarnation).info
+  }
+
+  /**
+   * Whether node `nodeId` of `region` has caught up (`caughtUp`) on the table of shard
+   * `id`; false while the catalog does not know that table: rows that came before it are
+   * no state to build a generation from (housekeeping/housekeeper.ts).
+   */
+  caughtUpOnShard(nodeId: string, region: string, id: string): boolean {
+    const info = this.tableOfId(id)
+    return info !== undefined && this.caughtUp(nodeId, region, info)
   }
 
   /** Whether node `nodeId` of `region` holds the shard a federated read asks for by id (placed or homed). */

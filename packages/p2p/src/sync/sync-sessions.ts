@@ -231,10 +231,10 @@ export class SyncSessions {
     if (session.inStream) session.inStream.abort(new Error('replaced by a newer sync stream'))
     session.inStream = stream
     const input = lpStream(stream, this.lpOptions())
-    let hello = false
+    let firstRead = false
     try {
       const first = decodeSyncFrame((await input.read({ signal: AbortSignal.timeout(this.options.handshakeTimeoutMs) })).subarray())
-      hello = true
+      firstRead = true
       if (first.type !== 'hello') throw new Error(`expected HELLO, got ${first.type.toUpperCase()}`)
       const refused = this.hooks.claimRefused?.(first.nodeId, session.peerId) ?? null
       if (refused !== null) {
@@ -259,7 +259,7 @@ export class SyncSessions {
       }
       // A HELLO that does not come in time is a slow or silent peer, not a malformed frame
       // (a node busy applying a large diff was counted as sending bad frames).
-      if (!hello && (name === 'TimeoutError' || name === 'AbortError')) {
+      if (!firstRead && (name === 'TimeoutError' || name === 'AbortError')) {
         const within = this.options.handshakeTimeoutMs
         this.hooks.log('warn', `dropping peer ${session.peerId}: no HELLO within ${within} ms (it is dialed again)`)
         this.close(session, 'no hello', true)
