@@ -66,6 +66,15 @@ describe('concord start options', () => {
     expect(s).toMatchObject({ maxConnections: 2000, authenticationTimeout: 5000, idleSessionTimeout: 600_000 })
     expect(() => parseStartOptions(['--max-connections', '0'], {}, noFile)).toThrow(/not a positive whole number/)
   })
+  it('takes --require-tls off, remote or all, only with a certificate', () => {
+    expect(toNodeOptions(parseStartOptions([], {}, noFile)).requireTls).toBeUndefined()
+    expect(toNodeOptions(parseStartOptions(['--tls-self-signed', '--require-tls', 'remote'], {}, noFile)).requireTls).toBe('remote')
+    const fromEnv = { CONCORD_TLS_SELF_SIGNED: 'on', CONCORD_REQUIRE_TLS: 'all' }
+    expect(toNodeOptions(parseStartOptions([], fromEnv, noFile)).requireTls).toBe('all')
+    expect(toNodeOptions(parseStartOptions(['--tls-self-signed', '--require-tls', 'off'], {}, noFile)).requireTls).toBeUndefined()
+    expect(() => parseStartOptions(['--require-tls', 'all'], {}, noFile)).toThrow(/needs a certificate/)
+    expect(() => parseStartOptions(['--tls-self-signed', '--require-tls', 'yes'], {}, noFile)).toThrow(/'yes' is not one of off, remote, all/)
+  })
   it('takes TLS as a certificate and key pair, or a self-signed pair, never half of one', () => {
     expect(toNodeOptions(parseStartOptions([], {}, noFile)).tls).toBeUndefined()
     const pair = toNodeOptions(parseStartOptions(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'], {}, noFile))

@@ -5,6 +5,9 @@
  */
 import { parseArgs } from 'node:util'
 import type { ConcordNodeOptions } from '../node/concord-node.js'
+import type { TlsRequirement } from '../pgwire/client-authentication.js'
+
+const TLS_REQUIREMENTS: readonly TlsRequirement[] = ['off', 'remote', 'all']
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -50,6 +53,8 @@ export interface StartSettings {
   tlsKey?: string
   /** Create (on first start) and use a self-signed pair in the data directory. */
   tlsSelfSigned: boolean
+  /** PostgreSQL connections that must use TLS: off, remote (beyond loopback) or all. */
+  requireTls: TlsRequirement
   maxConnections: number
   /** Milliseconds a connection has to authenticate. */
   authenticationTimeout: number
@@ -157,6 +162,11 @@ export const SETTINGS: Setting[] = [
     help: 'TLS with a self-signed certificate created in the data directory on first start (server.crt, server.key; needs openssl)',
   },
   {
+    key: 'requireTls', flag: 'require-tls', env: 'CONCORD_REQUIRE_TLS', kind: 'string',
+    default: 'off',
+    help: 'refuse PostgreSQL connections without TLS (28000): off, remote (from beyond loopback) or all; needs a certificate',
+  },
+  {
     key: 'maxConnections', flag: 'max-connections', env: 'CONCORD_MAX_CONNECTIONS', kind: 'count',
     default: '100',
     help: 'PostgreSQL sessions at once (max_connections); the next gets 53300',
@@ -254,6 +264,12 @@ export function parseStartOptions(
   }
   if (out['tlsCert'] !== undefined && out['tlsSelfSigned'] === true) {
     throw new UsageError('give --tls-cert/--tls-key or --tls-self-signed, not both')
+  }
+  if (!TLS_REQUIREMENTS.includes(out['requireTls'] as TlsRequirement)) {
+    throw new UsageError(`--require-tls: '${String(out['requireTls'])}' is not one of ${TLS_REQUIREMENTS.join(', ')}`)
+  }
+  if (out['requireTls'] !== 'off' && out['tlsCert'] === undefined && out['tlsSelfSigned'] !== true) {
+    throw new UsageError('--require-tls needs a certificate: give --tls-cert/--tls-key (or --tls-self-signed)')
   }
   const join = (out['join'] as string[] | undefined) ?? []
   const settings = { ...(out as unknown as StartSettings), join, quiet: flags['quiet'] === true }
@@ -357,6 +373,7 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     password: s.password,
     ...(s.tlsCert !== undefined && s.tlsKey !== undefined ? { tls: { certFile: s.tlsCert, keyFile: s.tlsKey } } : {}),
     ...(s.tlsSelfSigned ? { tls: 'self-signed' as const } : {}),
+    ...(s.requireTls !== 'off' ? { requireTls: s.requireTls } : {}),
     maxConnections: s.maxConnections,
     authenticationTimeoutMs: s.authenticationTimeout,
     ...(s.idleSessionTimeout !== undefined ? { idleSessionTimeoutMs: s.idleSessionTimeout } : {}),

@@ -28,6 +28,7 @@ import { join } from 'node:path'
 import type { Libp2pTransport, TransportStats } from '../transport/libp2p-transport.js'
 import { DEFAULT_MAX_CONNECTIONS } from '../pgwire/connection-limits.js'
 import { PgServer } from '../pgwire/pg-server.js'
+import type { TlsRequirement } from '../pgwire/client-authentication.js'
 import { loadTlsPair } from './tls-files.js'
 import { HttpServer } from '../http/http-server.js'
 import { consoleState } from '../http/console-state.js'
@@ -104,6 +105,11 @@ export interface ConcordNodeOptions {
    * on first start: tls-files.ts). Absent: SSLRequest is answered 'N'.
    */
   tls?: { certFile: string; keyFile: string } | 'self-signed'
+  /**
+   * PostgreSQL connections that must run over TLS: 'remote' (from beyond loopback) or
+   * 'all'; needs `tls`. Default 'off' (pgwire/client-authentication.ts, rule 0).
+   */
+  requireTls?: TlsRequirement
   /** PostgreSQL sessions at once; default 100 (see pgwire/connection-limits.ts). */
   maxConnections?: number
   /** Time a PostgreSQL connection has to authenticate; default 60 s. */
@@ -235,6 +241,7 @@ export class ConcordNode {
       : { created: false }
     if (peerPortKey.created) log.warn(`created cluster key ${peerPortKey.file}: peers need it to connect (--cluster-key)`)
     if (options.wssPort !== undefined && options.tls === undefined) throw new Error('WebSockets over TLS (wssPort) needs a certificate: give tls')
+    if ((options.requireTls ?? 'off') !== 'off' && options.tls === undefined) throw new Error(`requireTls '${options.requireTls}' needs a certificate: give tls`)
     const tlsPair = options.tls !== undefined ? loadTlsPair(options.tls, dataDir, log) : undefined
     const own: Storage | undefined =
       options.storage !== undefined ? undefined : lmdb ? new lmdb.LmdbStorage({ path: join(dataDir!, 'lmdb') }) : new MemoryStorage()
@@ -295,6 +302,7 @@ export class ConcordNode {
         password: options.password,
         logins: eng.logins,
         ...(tlsPair !== undefined ? { tls: tlsPair } : {}),
+        ...(options.requireTls !== undefined ? { requireTls: options.requireTls } : {}),
         ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
         ...(options.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: options.authenticationTimeoutMs } : {}),
         ...(options.idleSessionTimeoutMs !== undefined ? { idleSessionTimeoutMs: options.idleSessionTimeoutMs } : {}),

@@ -63,6 +63,32 @@ describe('TLS on the PostgreSQL port', () => {
   }, 60_000)
 })
 
+describe('requiring TLS (requireTls, --require-tls)', () => {
+  it("'all' refuses a plain connection with 28000 and serves a TLS one", async (ctx) => {
+    if (!(await has('openssl'))) ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'concord-tls-req-'))
+    dirs.push(dir)
+    const node = await ConcordNode.start({ dataDir: dir, nodeId: 'tlsreq', pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', tls: 'self-signed', requireTls: 'all' })
+    nodes.push(node)
+    const plain = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord' })
+    const refused = await plain.connect().then(() => undefined, (err: { code?: string; message: string }) => err)
+    expect(refused?.code).toBe('28000')
+    expect(refused?.message).toBe('no pg_hba.conf entry for host "127.0.0.1", user "concord", database "concord", no encryption')
+    const ca = readFileSync(join(dir, 'server.crt'))
+    const secure = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord', ssl: { ca, servername: 'localhost', rejectUnauthorized: true } })
+    await secure.connect()
+    try {
+      expect((await secure.query('SELECT 6 * 7 AS n')).rows).toEqual([{ n: 42 }])
+    } finally {
+      await secure.end()
+    }
+  }, 60_000)
+
+  it('without a certificate is refused at start', async () => {
+    await expect(ConcordNode.start({ memory: true, nodeId: 'noreq', pgPort: 0, pgPortSearch: false, requireTls: 'remote' })).rejects.toThrow(/needs a certificate/)
+  })
+})
+
 describe('WebSockets over TLS for browser replicas (wssPort)', () => {
   it('listens on /tls/ws with the node certificate: a client trusting it upgrades to a WebSocket', async (ctx) => {
     if (!(await has('openssl'))) ctx.skip()

@@ -15,6 +15,10 @@
  *      pg_hba.conf entry ..`); when the node has a --password, a role without one cannot
  *      log in (its SCRAM exchange fails against a random verifier, so a client learns
  *      nothing about the role from the attempt).
+ *   0. Before all of these, the node's TLS requirement (--require-tls, PostgreSQL's
+ *      `hostssl` lines): 'remote' refuses a connection from beyond loopback that does not
+ *      run over TLS, 'all' every such connection (28000 `no pg_hba.conf entry .., no
+ *      encryption`, as PostgreSQL answers where only hostssl lines match).
  *
  * Invariants: nothing here reads a password in clear; a decision is made from the
  * startup packet before any authentication message is sent.
@@ -60,17 +64,28 @@ export function isLoopback(address: string): boolean {
   return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a)
 }
 
+/** Which connections must run over TLS: none, those from beyond loopback, or all. */
+export type TlsRequirement = 'off' | 'remote' | 'all'
+
 export class ClientAuthentication {
   private readonly nodeScram?: Promise<ScramSha256Data>
   private readonly directory?: LoginDirectory
+  private readonly requireTls: TlsRequirement
 
-  /** `password`: the node's --password (the bootstrap superuser's); `directory`: the catalog's roles, absent for a server without roles. */
-  constructor(password: string | undefined, directory: LoginDirectory | undefined) {
+  /**
+   * `password`: the node's --password (the bootstrap superuser's); `directory`: the
+   * catalog's roles, absent for a server without roles; `requireTls`: rule 0 above.
+   */
+  constructor(password: string | undefined, directory: LoginDirectory | undefined, requireTls: TlsRequirement = 'off') {
     if (password !== undefined) this.nodeScram = createScramSha256Data(password)
     this.directory = directory
+    this.requireTls = requireTls
   }
 
   decide(req: AuthRequest): AuthDecision {
+    if (req.tls !== true && (this.requireTls === 'all' || (this.requireTls === 'remote' && !isLoopback(req.remoteAddress)))) {
+      return refuse(noEntry(req))
+    }
     const enforced = this.directory?.rolesEnforced() ?? false
     const bootstrap = BOOTSTRAP_NAMES.has(req.user)
     const stored = bootstrap ? undefined : this.directory?.role(req.user)
@@ -88,8 +103,13 @@ export class ClientAuthentication {
     if (stored === undefined && nodeScram) return { method: 'scram', data: () => nodeScram, superuser }
     if (nodeScram) return { method: 'scram', data: () => createScramSha256Data(randomSecret()), superuser }
     if (isLoopback(req.remoteAddress)) return { method: 'trust', superuser }
-    return refuse(`no pg_hba.conf entry for host "${req.remoteAddress}", user "${req.user}", database "${req.database}", ${req.tls ? 'SSL encryption' : 'no encryption'}`)
+    return refuse(noEntry(req))
   }
+}
+
+/** PostgreSQL's words when no pg_hba.conf line lets the connection in. */
+function noEntry(req: AuthRequest): string {
+  return `no pg_hba.conf entry for host "${req.remoteAddress}", user "${req.user}", database "${req.database}", ${req.tls === true ? 'SSL encryption' : 'no encryption'}`
 }
 
 function refuse(message: string): AuthDecision {

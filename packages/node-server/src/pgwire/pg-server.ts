@@ -20,7 +20,7 @@ import { MessagePump, type PumpReply } from './message-pump.js'
 import { startupSettings } from './startup-settings.js'
 import { startupLayoutFault, startupParameters } from './startup-packet.js'
 import { passwordMessageFault } from './password-message.js'
-import { ClientAuthentication, type AuthDecision, type LoginDirectory } from './client-authentication.js'
+import { ClientAuthentication, type AuthDecision, type LoginDirectory, type TlsRequirement } from './client-authentication.js'
 import { negotiateTls } from './tls-negotiation.js'
 import { ConnectionLimits, DEFAULT_AUTHENTICATION_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './connection-limits.js'
 import { errorFields, WireSession } from './wire-session.js'
@@ -47,6 +47,8 @@ export interface PgServerOptions {
   idleSessionTimeoutMs?: number
   /** Certificate and key (PEM): clients' SSLRequest is then answered 'S' and the session runs over TLS (tls-negotiation.ts). */
   tls?: { cert: string | Buffer; key: string | Buffer }
+  /** Connections that must run over TLS (client-authentication.ts, rule 0); needs `tls` unless 'off'. Default 'off'. */
+  requireTls?: TlsRequirement
   /** Largest message a client may send; default 256 MiB (frame-guard.ts). */
   maxMessageBytes?: number
   logger?: Logger
@@ -88,7 +90,8 @@ export class PgServer {
   constructor(options: PgServerOptions) {
     this.options = options
     this.log = options.logger ?? silentLogger
-    this.authentication = new ClientAuthentication(options.password, options.logins)
+    if ((options.requireTls ?? 'off') !== 'off' && !options.tls) throw new Error('requiring TLS needs a certificate: give tls')
+    this.authentication = new ClientAuthentication(options.password, options.logins, options.requireTls)
     // A bad certificate or key fails here, at start, not at the first client.
     if (options.tls) this.tlsContext = createSecureContext({ cert: options.tls.cert, key: options.tls.key })
     this.limits = new ConnectionLimits(
