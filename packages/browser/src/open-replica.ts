@@ -8,7 +8,8 @@
  * reload is the same node: its unsynced writes keep their author, and nothing is sent
  * twice under two names.
  */
-import { Database } from '@concord/sql-facade'
+import { Database, restrictWrites } from '@concord/sql-facade'
+import { decodeBrowserToken } from '@concord/p2p'
 import { encodeRowKey, type Scheduler, type Value } from '@concord/core'
 import { IdbStorage } from './storage/idb-storage.js'
 import { BrowserTransport, type BrowserTransportOptions } from './transport/browser-transport.js'
@@ -27,7 +28,11 @@ export interface OpenReplicaOptions {
   region?: string
   /** Start without dialing (the user chose offline before a reload). */
   offline?: boolean
-  /** A scoped browser token from the node (`concord_browser_token`): the tables this replica may read and write there. */
+  /**
+   * A scoped browser token from the node (`concord_browser_token`): the tables this
+   * replica may read and write there, and those it may only read. The replica then
+   * refuses (42501) writes the node would not take: rows of other tables, DDL.
+   */
   token?: string
   /** Node id on first open; default `browser-<random>`. Ignored once one is stored. */
   nodeId?: string
@@ -74,6 +79,8 @@ export async function openReplica(options: OpenReplicaOptions): Promise<BrowserD
 }
 
 async function openLocked(options: OpenReplicaOptions, release: () => void): Promise<BrowserDatabase> {
+  // A damaged token fails the open here, before anything is stored or dialed.
+  const scope = options.token !== undefined ? decodeBrowserToken(options.token) : undefined
   const storage = new IdbStorage({ name: options.name, ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}) })
   const nodeId = await loadOrCreateNodeId(storage, options.nodeId)
   const transport = new BrowserTransport({
@@ -103,6 +110,7 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
     storage.close()
     throw err
   }
+  if (scope !== undefined) restrictWrites(db.replica, { tables: scope.tables, readOnly: scope.readOnly })
   const connection = await ConnectionMonitor.create(db.replica, transport)
   const stopWatching = watchBrowserNetwork(transport)
   const checkpoint = new RowCheckpoint(db.replica, { scheduler: options.scheduler ?? timerScheduler })

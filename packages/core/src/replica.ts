@@ -835,6 +835,7 @@ export class Replica {
     caughtUp: (info) => this.caughtUp(info),
     joinedHolders: (regions) => this.placement.joinCatchUp.joinedHolders(regions),
     guardCatalogWrite: (kind, name) => this.catalogWriteGuard?.(kind, name),
+    guardTableWrite: (table) => this.tableWriteGuard?.(table),
   }
 
   /**
@@ -843,6 +844,14 @@ export class Replica {
    * member without the admin right: node-server member-rights.ts). Null: every write.
    */
   catalogWriteGuard: ((kind: string, name: string) => void) | null = null
+
+  /**
+   * Called before every row write of a local transaction (insert, upsert, update,
+   * increment, delete) with the table's name; throwing aborts the transaction. A browser
+   * replica holding a scoped token refuses here the tables its token does not let it
+   * write (sql-facade auth/write-scope.ts). Null: every table.
+   */
+  tableWriteGuard: ((table: string) => void) | null = null
 
   private baseRow(table: string, rowKey: string): Row | null {
     for (const s of this.catalog.shardsOf(table)) {

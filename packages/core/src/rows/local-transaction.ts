@@ -69,6 +69,8 @@ export interface TransactionHost {
   joinedHolders(regions: readonly string[] | null): Array<{ nodeId: string; since: number }>
   /** Throws when this replica may not write that catalog object (Replica.catalogWriteGuard). */
   guardCatalogWrite?(kind: string, name: string): void
+  /** Throws when this replica may not write rows of that table (Replica.tableWriteGuard). */
+  guardTableWrite?(table: string): void
 }
 
 const HIDDEN_ROWID = '_rowid'
@@ -162,6 +164,7 @@ export class LocalTransaction implements Transaction {
     const info = this.requireTable(name)
     const region = this.host.region()
     if (!holdsTable(region, info)) throw notHeldHere(info, region)
+    if (write) this.host.guardTableWrite?.(info.name)
     // The catalog is every node's whole, whatever it has caught up on: catch-up is of tables.
     if (!write && info !== CATALOG_TABLE && !this.host.holdsWhole(info)) throw this.notWhole(info)
     return info
@@ -415,6 +418,7 @@ export class LocalTransaction implements Transaction {
   }
 
   private writeCatalog(kind: string, name: string, value: string | null): void {
+    this.host.guardCatalogWrite?.(kind, name)
     const k = this.catalogKey(kind, name)
     const rows = this.rowsOf(CATALOG_TABLE.name)
     const exists = this.view(CATALOG_TABLE, k, rows.get(k)) !== null
@@ -431,7 +435,6 @@ export class LocalTransaction implements Transaction {
     if (kind === 'table' || kind === 'column') {
       throw new ConcordError('invalidParameterValue', `catalog kind "${kind}" is reserved`)
     }
-    this.host.guardCatalogWrite?.(kind, name)
     this.writeCatalog(kind, name, value === null ? null : JSON.stringify(value))
   }
 

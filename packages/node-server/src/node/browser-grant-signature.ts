@@ -6,9 +6,13 @@
  * grant needs no shared secret and cannot be altered or made up by whoever relays the
  * catalog.
  *
- * Signed bytes, version 1: UTF-8 of `concord-browser-grant-1`, the browser PeerId, the
- * expiry (ms, decimal), the issuer PeerId and the table names, joined by U+0000 (names and
- * PeerIds cannot hold it). Only Ed25519 identities sign or verify; anything else is false.
+ * Signed bytes, version 1 (a grant without read-only tables): UTF-8 of
+ * `concord-browser-grant-1`, the browser PeerId, the expiry (ms, decimal), the issuer
+ * PeerId and the table names, joined by U+0000 (names and PeerIds cannot hold it).
+ * Version 2 (with read-only tables): `concord-browser-grant-2`, the same fields, the count
+ * of writable tables (decimal), the writable tables, then the read-only ones, so no table
+ * moves between the lists without breaking the signature, and a version-1 signature never
+ * verifies a grant with read-only tables. Only Ed25519 identities sign or verify; anything else is false.
  */
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import type { PrivateKey } from '@libp2p/interface'
@@ -16,17 +20,24 @@ import type { PrivateKey } from '@libp2p/interface'
 export interface SignedGrant {
   browser: string
   tables: readonly string[]
+  /** Tables the browser may only read; absent or empty: none (a version-1 grant). */
+  readOnly?: readonly string[]
   expires: number
   issuer: string
 }
 
 const DOMAIN = 'concord-browser-grant-1'
+const DOMAIN_READ_ONLY = 'concord-browser-grant-2'
 /** An Ed25519 PeerId's bytes: identity multihash (0x00, 36 bytes) of the protobuf PublicKey {Type: Ed25519, Data: 32 bytes}. */
 const ED25519_PEER_ID_PREFIX = [0x00, 0x24, 0x08, 0x01, 0x12, 0x20]
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
 
 function payload(g: SignedGrant): Buffer {
-  return Buffer.from([DOMAIN, g.browser, String(g.expires), g.issuer, ...g.tables].join('\u0000'), 'utf8')
+  const readOnly = g.readOnly ?? []
+  const fields = readOnly.length === 0
+    ? [DOMAIN, g.browser, String(g.expires), g.issuer, ...g.tables]
+    : [DOMAIN_READ_ONLY, g.browser, String(g.expires), g.issuer, String(g.tables.length), ...g.tables, ...readOnly]
+  return Buffer.from(fields.join('\u0000'), 'utf8')
 }
 
 /** The signature (base64url) of `g` by `key`, which must be the issuer's Ed25519 identity. */

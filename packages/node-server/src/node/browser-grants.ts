@@ -46,6 +46,8 @@ const MAX_LOGGED = 1024
 
 interface Grant {
   tables: ReadonlySet<string>
+  /** Tables it may read but not write. */
+  readOnly: ReadonlySet<string>
   expires: number
   /** Signed by a trusted issuer and not revoked. */
   valid: boolean
@@ -89,7 +91,7 @@ export class BrowserGrants {
     const verified = new Map<string, boolean>()
     const check = (g: SignedGrant, sig: string): boolean => {
       // A signature is verified once per signed content (a refresh follows every change of grants or members).
-      const key = JSON.stringify([g.browser, g.issuer, g.expires, g.tables, sig])
+      const key = JSON.stringify([g.browser, g.issuer, g.expires, g.tables, g.readOnly ?? [], sig])
       let ok = this.verified.get(key)
       if (ok === undefined) ok = verifyGrant(g, sig)
       verified.set(key, ok)
@@ -103,18 +105,21 @@ export class BrowserGrants {
     this.verified = verified
   }
 
-  /** A token for a new browser identity limited to `tables` for `validSeconds`, recorded in the catalog. */
-  issue(tables: string[], validSeconds: number): string {
+  /**
+   * A token for a new browser identity limited to reading and writing `tables` and
+   * reading `readOnly` for `validSeconds`, recorded in the catalog.
+   */
+  issue(tables: string[], validSeconds: number, readOnly: string[] = []): string {
     const replica = this.replica
     const issuer = this.issuer
     if (replica === undefined || issuer === undefined) throw new SqlError(SqlState.objectNotInPrerequisiteState, 'this node issues no browser tokens (no libp2p identity)')
     const key = newEd25519Key()
     const browser = key.publicKey.toString()
     const expires = this.now() + validSeconds * 1000
-    const sig = signGrant(issuer.key, { browser, tables, expires, issuer: issuer.peerId })
+    const sig = signGrant(issuer.key, { browser, tables, readOnly, expires, issuer: issuer.peerId })
     const now = this.now()
     replica.transact((tx) => {
-      tx.setCatalog(BROWSER_GRANT_KIND, browser, { tables, expires, issuer: issuer.peerId, sig })
+      tx.setCatalog(BROWSER_GRANT_KIND, browser, { tables, ...(readOnly.length > 0 ? { readOnly } : {}), expires, issuer: issuer.peerId, sig })
       let pruned = 0
       for (const [id, g] of this.grants) {
         if (pruned >= PRUNE_PER_ISSUE) break
@@ -125,7 +130,7 @@ export class BrowserGrants {
       }
     })
     this.refresh()
-    return encodeBrowserToken(key, tables, expires)
+    return encodeBrowserToken(key, tables, expires, readOnly)
   }
 
   /** Revokes the grant of a token (or of its id, the browser PeerId) on every node; false when already revoked, 42704 when unknown. */
@@ -177,11 +182,16 @@ export class BrowserGrants {
     const g = this.grants.get(peerId)
     if (g === undefined) return undefined
     const current = (): Grant | undefined => (this.admits(peerId) ? this.grants.get(peerId) : undefined)
-    const ofTable = (shard: string): boolean => current()?.tables.has(parseShardId(shard)?.table ?? '') === true
+    const writesTable = (table: string): boolean => current()?.tables.has(table) === true
+    const readsTable = (table: string): boolean => {
+      const c = current()
+      return c !== undefined && (c.tables.has(table) || c.readOnly.has(table))
+    }
+    const tableOf = (shard: string): string => parseShardId(shard)?.table ?? ''
     return {
-      reads: (shard) => ofTable(shard) || (current() !== undefined && shard === CATALOG_SHARD),
-      writes: ofTable,
-      readsTable: (table) => current()?.tables.has(table) === true,
+      reads: (shard) => readsTable(tableOf(shard)) || (current() !== undefined && shard === CATALOG_SHARD),
+      writes: (shard) => writesTable(tableOf(shard)),
+      readsTable,
     }
   }
 }
@@ -190,13 +200,15 @@ export class BrowserGrants {
 function decodeGrant(browser: string, v: Json, trusted: (peerId: string) => boolean, verify: (g: SignedGrant, sig: string) => boolean): Grant | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null
   const o = v as Record<string, Json>
-  const tables = Array.isArray(o['tables']) ? o['tables'].filter((t): t is string => typeof t === 'string' && t.length <= MAX_TABLE_NAME) : []
+  const names = (x: Json | undefined): string[] => (Array.isArray(x) ? x.filter((t): t is string => typeof t === 'string' && t.length <= MAX_TABLE_NAME) : [])
+  const tables = names(o['tables'])
+  const readOnly = names(o['readOnly'])
   const expires = typeof o['expires'] === 'number' ? o['expires'] : 0
   const issuer = typeof o['issuer'] === 'string' ? o['issuer'] : ''
   const sig = typeof o['sig'] === 'string' ? o['sig'] : ''
   const revoked = o['revoked'] === true
-  const signed = tables.length > 0 && trusted(issuer) && verify({ browser, tables, expires, issuer }, sig)
-  return { tables: new Set(tables), expires, valid: signed && !revoked, revoked }
+  const signed = tables.length + readOnly.length > 0 && trusted(issuer) && verify({ browser, tables, readOnly, expires, issuer }, sig)
+  return { tables: new Set(tables), readOnly: new Set(readOnly), expires, valid: signed && !revoked, revoked }
 }
 
 /** The MAX_GRANTS entries that expire last. */

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { encodeMessage, MemoryStorage, MessageType, shardId, CATALOG_SHARD } from '@concord/core'
 import { decodeBrowserToken } from '@concord/p2p'
-import { openDatabase, type Database } from '@concord/sql-facade'
+import { openDatabase, restrictWrites, type Database } from '@concord/sql-facade'
 import { ConcordNode } from './concord-node.js'
 import { Libp2pTransport } from '../transport/libp2p-transport.js'
 import { ensureGlobalWebSocket } from '../cli/global-websocket.js'
@@ -144,5 +144,47 @@ describe('a scoped browser token', () => {
     const stranger = await browserClient('browser-2', wsAddr)
     await until(() => lines.some((l) => l.startsWith('refused peer')), 'the node to refuse the stranger')
     expect(await ids((s) => stranger.db.query(s), 'notes')).toBeNull()
+  }, 180_000)
+
+  it('serves read-only tables to a browser replica and applies none of its writes to them', async () => {
+    const lines: string[] = []
+    const log: Logger = { info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(m) }
+    const a = await ConcordNode.start({ memory: true, nodeId: 'ro', pgPort: 0, pgPortSearch: false, logger: log })
+    nodes.push(a)
+    await query(a, 'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)')
+    await query(a, 'CREATE TABLE prices (id INT PRIMARY KEY, cents INT)')
+    await query(a, 'INSERT INTO prices VALUES (1, 100)')
+    await query(a, `ALTER SYSTEM ADD NODE '${a.transport!.peerId}'`)
+    expect(await sqlState(a, "SELECT concord_browser_token(ARRAY['notes'], 600, ARRAY['notes'])")).toBe('22023')
+    const token = (await query(a, "SELECT concord_browser_token(ARRAY['notes'], 600, ARRAY['prices']) AS t")).rows[0].t as string
+    const identity = decodeBrowserToken(token)
+    expect([identity.tables, identity.readOnly]).toEqual([['notes'], ['prices']])
+    expect((await query(a, `SELECT tables, read_only_tables FROM concord_browser_grants WHERE id = '${identity.peerId}'`)).rows)
+      .toEqual([{ tables: 'notes', read_only_tables: 'prices' }])
+    const client = await browserClient('browser-ro', a.p2pAddresses().find((x) => x.includes('/ws'))!, identity.privateKey)
+    const browser = client.db
+    const run = (sql: string) => browser.query(sql)
+    // Read: the node's rows reach it, later ones too.
+    await until(async () => (await ids(run, 'prices'))?.join() === '1', 'the price on the browser replica')
+    await query(a, 'INSERT INTO prices VALUES (2, 200)')
+    await until(async () => (await ids(run, 'prices'))?.join() === '1,2', 'the new price on the browser replica')
+
+    // A modified client writes the read-only table anyway and pushes it: the node applies none of it.
+    // (Below SQL, as above: its SQL reads the table through a holder until it has caught up.)
+    browser.replica.transact((tx) => {
+      tx.upsert('prices', { id: 1, cents: 1 })
+      tx.upsert('prices', { id: 66, cents: 6 })
+    })
+    pushShard(client, 'ro', shardId('prices', browser.replica.table('prices')!.incarnation, 0))
+    await until(() => lines.some((l) => l.includes('browser-ro') && l.includes(':prices') && l.includes('outside its token')), 'the node to log the refused write')
+    await browser.query("INSERT INTO notes VALUES (1, 'in scope')")
+    await until(async () => (await ids((s) => query(a, s), 'notes'))?.join() === '1', "the browser's note on the node")
+    expect((await query(a, 'SELECT id, cents FROM prices ORDER BY id')).rows).toEqual([{ id: 1, cents: 100 }, { id: 2, cents: 200 }])
+
+    // An honest replica (openReplica applies its token's scope so) refuses such writes itself.
+    restrictWrites(browser.replica, { tables: identity.tables, readOnly: identity.readOnly })
+    await expect(browser.query('UPDATE prices SET cents = 2')).rejects.toMatchObject({ code: '42501' })
+    await browser.query("INSERT INTO notes VALUES (2, 'still fine')")
+    await until(async () => (await ids((s) => query(a, s), 'notes'))?.join() === '1,2', "the browser's second note on the node")
   }, 180_000)
 })

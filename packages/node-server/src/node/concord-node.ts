@@ -350,12 +350,12 @@ export class ConcordNode {
             log.info(`a join token was used; the next one is ${ready.joinToken}`)
             return true
           },
-          issueBrowserToken: (tables, validSeconds) => {
+          issueBrowserToken: (tables, validSeconds, readOnly) => {
             // Without the list any identity connects as a full peer: a scope would bind nobody.
             if (!membership.enforced) {
               throw new SqlError(SqlState.objectNotInPrerequisiteState, `browser tokens need the cluster's member list: turn it on with ALTER SYSTEM ADD NODE '${t.peerId}'`)
             }
-            return grants.issue(tables, validSeconds)
+            return grants.issue(tables, validSeconds, readOnly)
           },
           revokeBrowserToken: (tokenOrId) => grants.revoke(tokenOrId),
           selfRight: () => membership.selfRight(),

@@ -2,12 +2,14 @@
  * Scoped browser tokens: what a node hands a browser replica so it may connect with a
  * limited scope (docs/security.md, "Scoped browser replicas"). A token carries the libp2p
  * identity the node created for that browser (its private key), the tables it may read
- * and write, and when it expires. The node records the grant under that identity's PeerId
+ * and write, the tables it may only read, and when it expires. The node records the grant under that identity's PeerId
  * when it issues the token, and Noise proves the identity on every connection, so a token
  * whose tables or expiry were edited changes nothing: the node reads its own record.
  *
- * Layout, version 1: `concord-browser-1.` + base64url(UTF-8 JSON {k, t, e}): k the key's
- * protobuf bytes (base64url), t the table names, e the expiry (ms since the epoch).
+ * Layout, version 1: `concord-browser-1.` + base64url(UTF-8 JSON {k, t, e, r?}): k the key's
+ * protobuf bytes (base64url), t the tables it may read and write, r (absent: none) the
+ * tables it may only read, e the expiry (ms since the epoch); t and r together name at
+ * least one table.
  * Decoding checks every field; a token is a credential, so it is never logged.
  */
 import { privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -21,13 +23,17 @@ export interface BrowserToken {
   privateKey: PrivateKey
   /** The PeerId the browser connects as. */
   peerId: string
+  /** Tables it may read and write. */
   tables: string[]
+  /** Tables it may read only. */
+  readOnly: string[]
   /** Milliseconds since the epoch. */
   expires: number
 }
 
-export function encodeBrowserToken(privateKey: PrivateKey, tables: string[], expires: number): string {
-  const body = JSON.stringify({ k: toBase64Url(privateKeyToProtobuf(privateKey)), t: tables, e: expires })
+export function encodeBrowserToken(privateKey: PrivateKey, tables: string[], expires: number, readOnly: string[] = []): string {
+  const fields = { k: toBase64Url(privateKeyToProtobuf(privateKey)), t: tables, e: expires }
+  const body = JSON.stringify(readOnly.length > 0 ? { ...fields, r: readOnly } : fields)
   return PREFIX + toBase64Url(new TextEncoder().encode(body))
 }
 
@@ -39,13 +45,16 @@ export function decodeBrowserToken(token: string): BrowserToken {
   } catch {
     throw new Error('browser token is damaged')
   }
-  const o = body as { k?: unknown; t?: unknown; e?: unknown }
+  const o = body as { k?: unknown; t?: unknown; e?: unknown; r?: unknown }
   if (typeof body !== 'object' || body === null || typeof o.k !== 'string' || typeof o.e !== 'number' || !Array.isArray(o.t)) {
     throw new Error('browser token is damaged')
   }
-  if (o.t.length === 0 || o.t.length > MAX_TABLES || !o.t.every((x) => typeof x === 'string')) throw new Error('browser token is damaged')
+  const r = o.r === undefined ? [] : o.r
+  if (!Array.isArray(r)) throw new Error('browser token is damaged')
+  const count = o.t.length + r.length
+  if (count === 0 || count > MAX_TABLES || ![...o.t, ...r].every((x) => typeof x === 'string')) throw new Error('browser token is damaged')
   const privateKey = privateKeyFromProtobuf(fromBase64Url(o.k))
-  return { privateKey, peerId: privateKey.publicKey.toString(), tables: o.t as string[], expires: o.e }
+  return { privateKey, peerId: privateKey.publicKey.toString(), tables: o.t as string[], readOnly: r as string[], expires: o.e }
 }
 
 function toBase64Url(bytes: Uint8Array): string {

@@ -1,6 +1,6 @@
 /**
  * Browser grants as the replicated catalog holds them: `('browser_grant', <browser PeerId>)`
- * with the tables, the expiry (ms), the issuing node's PeerId, its signature and, once
+ * with the tables (read and written), the read-only tables (`readOnly`, absent when none), the expiry (ms), the issuing node's PeerId, its signature and, once
  * revoked, `revoked: true`. The node server writes and verifies them (node-server
  * browser-grants.ts); this layer only names the kind and reads entries for
  * concord_browser_grants, without judging signatures.
@@ -13,6 +13,8 @@ export interface BrowserGrantRecord {
   /** The token's id: the browser identity's PeerId. */
   id: string
   tables: string[]
+  /** Tables the browser may only read. */
+  readOnly: string[]
   expires: number
   issuer: string
   revoked: boolean
@@ -23,10 +25,11 @@ export function listBrowserGrants(source: { listCatalog(kind: string): Array<[st
   const out: BrowserGrantRecord[] = []
   for (const [id, v] of source.listCatalog(BROWSER_GRANT_KIND)) {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) continue
-    const tables = Array.isArray(v['tables']) ? v['tables'].filter((t): t is string => typeof t === 'string') : []
+    const names = (x: Json | undefined): string[] => (Array.isArray(x) ? x.filter((t): t is string => typeof t === 'string') : [])
     out.push({
       id,
-      tables,
+      tables: names(v['tables']),
+      readOnly: names(v['readOnly']),
       expires: typeof v['expires'] === 'number' ? v['expires'] : 0,
       issuer: typeof v['issuer'] === 'string' ? v['issuer'] : '',
       revoked: v['revoked'] === true,

@@ -1,0 +1,67 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Database, openDatabase } from '../database.js'
+import { sqlState } from '../errors/sql-state.fixture.js'
+import { restrictWrites } from './write-scope.js'
+
+let db: Database
+
+beforeEach(async () => {
+  db = await openDatabase({ nodeId: 'browser-1', region: 'default' })
+  await db.query('CREATE TABLE notes (id SERIAL PRIMARY KEY, body TEXT)')
+  await db.query('CREATE TABLE prices (id INT PRIMARY KEY, cents INT)')
+  await db.query('CREATE TABLE secrets (id INT PRIMARY KEY, v TEXT)')
+  await db.query('INSERT INTO prices VALUES (1, 100)')
+  await db.query(`INSERT INTO secrets VALUES (1, 'x')`)
+  restrictWrites(db.replica, { tables: ['notes'], readOnly: ['prices'] })
+})
+
+afterEach(async () => {
+  await db.close()
+})
+
+async function failure(sql: string): Promise<{ code?: string; message: string; detail?: string } | null> {
+  try {
+    await db.query(sql)
+    return null
+  } catch (e) {
+    return e as { code?: string; message: string; detail?: string }
+  }
+}
+
+describe('a scoped browser replica refuses, itself, the writes its node would not take (restrictWrites)', () => {
+  it('writes rows of its writable tables, serial ids included', async () => {
+    await db.query(`INSERT INTO notes (body) VALUES ('a'), ('b')`)
+    await db.query(`UPDATE notes SET body = 'c' WHERE body = 'b'`)
+    await db.query(`DELETE FROM notes WHERE body = 'a'`)
+    expect((await db.query('SELECT body FROM notes')).rows).toEqual([{ body: 'c' }])
+  })
+
+  it('refuses every write to a read-only table with 42501 and changes nothing', async () => {
+    const e = await failure('UPDATE prices SET cents = 1')
+    expect(e).toMatchObject({ code: '42501', message: 'permission denied for table prices', detail: `This browser replica's token lets it read "prices" but not write it.` })
+    expect(await sqlState(db, 'INSERT INTO prices VALUES (2, 5)')).toBe('42501')
+    expect(await sqlState(db, 'DELETE FROM prices')).toBe('42501')
+    expect(await sqlState(db, 'TRUNCATE prices')).toBe('42501')
+    expect((await db.query('SELECT id, cents FROM prices')).rows).toEqual([{ id: 1, cents: 100 }])
+  })
+
+  it('refuses writes to tables outside the token, also inside a block, which then rolls back whole', async () => {
+    expect(await failure(`INSERT INTO secrets VALUES (2, 'y')`)).toMatchObject({ code: '42501', detail: `This browser replica's token lets it write rows of notes only.` })
+    const s = db.session()
+    await s.query('BEGIN')
+    await s.query(`INSERT INTO notes (body) VALUES ('in block')`)
+    expect(await sqlState(s, `UPDATE secrets SET v = 'z'`)).toBe('42501')
+    await s.query('ROLLBACK')
+    expect((await db.query('SELECT count(*)::int AS n FROM notes')).rows).toEqual([{ n: 0 }])
+    expect((await db.query('SELECT v FROM secrets')).rows).toEqual([{ v: 'x' }])
+  })
+
+  it('refuses DDL and role changes, but runs a CREATE TABLE IF NOT EXISTS that writes nothing', async () => {
+    expect(await failure('CREATE TABLE mine (id INT PRIMARY KEY)')).toMatchObject({ code: '42501', message: 'a browser replica with a scoped token cannot change the schema, roles or settings' })
+    expect(await sqlState(db, 'DROP TABLE notes')).toBe('42501')
+    expect(await sqlState(db, 'ALTER TABLE notes ADD COLUMN extra INT')).toBe('42501')
+    expect(await sqlState(db, 'CREATE ROLE intruder')).toBe('42501')
+    expect(await sqlState(db, 'CREATE TABLE IF NOT EXISTS notes (id SERIAL PRIMARY KEY, body TEXT)')).toBeNull()
+    expect((await db.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname = 'mine'`)).rows).toEqual([{ n: 0 }])
+  })
+})

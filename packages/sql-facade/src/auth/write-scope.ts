@@ -1,0 +1,60 @@
+/**
+ * A scoped browser replica's own writes (docs/security.md, "Scoped browser replicas").
+ *
+ * With a scoped token, a node applies the browser's updates only to the token's writable
+ * tables and takes no catalog change from it. Before this, the page applied every write
+ * locally and acknowledged it: an INSERT into a table outside the token, a read-only one,
+ * or a CREATE TABLE ran in the page, showed in its own queries, and never reached a node.
+ * Here the replica refuses them itself, with 42501, before anything is applied:
+ * - rows: only of the token's writable tables (its read-only tables and every other table
+ *   are refused), through Replica.tableWriteGuard, so every way of writing a row (INSERT,
+ *   UPDATE, DELETE, MERGE, COPY, TRUNCATE, triggers, functions) is covered;
+ * - the catalog: only the records a replica keeps about itself (its node registration, its
+ *   join and catch-up marks, the serial ranges it draws ids from), through
+ *   Replica.catalogWriteGuard; DDL, roles, grants, settings and setval are refused. A
+ *   statement that writes nothing (CREATE TABLE IF NOT EXISTS of an existing table) runs.
+ *
+ * Invariant: the guards only refuse; what the node would accept from the token is exactly
+ * what passes here (the same table names: a table's storage name, as shard ids carry it).
+ */
+import type { Replica } from '@concord/core'
+import { SqlError, SqlState } from '../errors/sql-error.js'
+
+export interface WriteScope {
+  /** Tables whose rows the replica may write. */
+  tables: readonly string[]
+  /** Tables it may read but not write. */
+  readOnly: readonly string[]
+}
+
+/**
+ * Catalog records a replica writes about itself, which a node ignores from a scoped
+ * browser: its registration (`node`), join and catch-up marks (core placement:
+ * `joined`, `join_caught_up`, `catch_up`, `caught_up`) and the ranges and positions it
+ * draws serial and sequence values from (sequences/id-slots.ts, serial-sequences.ts,
+ * user-sequences.ts).
+ */
+const OWN_RECORDS: ReadonlySet<string> = new Set([
+  'node', 'joined', 'join_caught_up', 'catch_up', 'caught_up', 'serial-slot', 'serial-position', 'sequence-position',
+])
+
+/** Makes `replica` refuse (42501) the writes a node would not take from a browser holding `scope`. */
+export function restrictWrites(replica: Replica, scope: WriteScope): void {
+  const writable = new Set(scope.tables)
+  const readOnly = new Set(scope.readOnly)
+  const allowed = scope.tables.length === 0 ? 'no table' : `rows of ${scope.tables.join(', ')}`
+  replica.tableWriteGuard = (table) => {
+    if (writable.has(table)) return
+    throw new SqlError(SqlState.insufficientPrivilege, `permission denied for table ${table}`, {
+      detail: readOnly.has(table)
+        ? `This browser replica's token lets it read "${table}" but not write it.`
+        : `This browser replica's token lets it write ${allowed} only.`,
+    })
+  }
+  replica.catalogWriteGuard = (kind) => {
+    if (OWN_RECORDS.has(kind)) return
+    throw new SqlError(SqlState.insufficientPrivilege, 'a browser replica with a scoped token cannot change the schema, roles or settings', {
+      detail: `Its token lets it write ${allowed} only; run this on a node.`,
+    })
+  }
+}
