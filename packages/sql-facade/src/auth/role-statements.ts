@@ -5,8 +5,10 @@
  * the statement's transaction, so they replicate with the rest of the catalog.
  *
  * GRANT / REVOKE CREATE ON SCHEMA public lets a role create tables, views, sequences and
- * functions (which it then owns). Refused with 0A000 rather than accepted and ignored:
- * column privileges, WITH GRANT OPTION, REPLICATION and BYPASSRLS, role-level settings,
+ * functions (which it then owns). WITH GRANT OPTION lets a grantee grant the privilege
+ * on (recorded with itself as grantor); REVOKE [GRANT OPTION FOR] .. CASCADE takes back
+ * what was granted from it, RESTRICT refuses while such grants exist (2BP01).
+ * Refused with 0A000 rather than accepted and ignored: column privileges, REPLICATION and BYPASSRLS, role-level settings,
  * MD5 verifiers, altering the bootstrap superuser (its password is the node's
  * --password), and REVOKE of privileges Concord does not check (USAGE on schema public,
  * CONNECT on the database, sequences: every role has them, so GRANT of them is accepted
@@ -21,7 +23,7 @@ import type { CatalogTransaction } from '../runtime/context.js'
 import { listViews } from '../catalog/view-def.js'
 import { grantTarget, isSequence } from '../catalog/grant-target.js'
 import { SEQUENCE_KIND } from '../sequences/sequence-definition.js'
-import { RoleDirectory, type GrantTarget } from '../catalog/role-directory.js'
+import { RoleDirectory, type GrantTarget, type TableGrant } from '../catalog/role-directory.js'
 import {
   BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, SCHEMA_GRANT_KIND, schemaCreateKey, TABLE_GRANT_KIND,
   type RoleRecord,
@@ -285,7 +287,6 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
     if (stmt.is_grant && implicit && !stmt.grant_option && (all || privNames.every((p) => implicit.has((p.priv_name ?? '').toLowerCase())))) return utility(verb)
     throw new SqlError(SqlState.featureNotSupported, `${verb} on ${objtype.slice(7).toLowerCase()} objects is not supported (only table privileges are checked)`)
   }
-  if (stmt.grant_option) throw new SqlError(SqlState.featureNotSupported, `${verb} .. ${stmt.is_grant ? 'WITH' : ''} GRANT OPTION is not supported`)
   if (privNames.some((p) => (p.cols?.length ?? 0) > 0)) throw new SqlError(SqlState.featureNotSupported, 'column privileges are not supported')
   const named: PrivilegeLetter[] | null = privNames.length === 0 ? null : privNames.map((p) => privilegeLetter(p.priv_name ?? ''))
   const notices: string[] = []
@@ -326,20 +327,77 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
     })
   }
   const grantees = (stmt.grantees ?? []).map((g) => roleSpecOid('RoleSpec' in g ? g.RoleSpec : {}, dir, current, true))
+  // GRANT .. WITH GRANT OPTION, or REVOKE GRANT OPTION FOR ..
+  const option = stmt.grant_option === true
+  if (option && stmt.is_grant && grantees.includes(PUBLIC_OID)) throw new SqlError(SqlState.invalidGrantOperation, 'grant options can only be granted to roles')
   for (const t of targets) {
     const sequence = isSequence(tx, t.name)
-    if (!current.superuser && !dir.memberOf(current.oid).has(dir.ownerOf(t)) && dir.ownerOf(t) !== current.oid) throw denied(`permission denied for ${sequence ? 'sequence' : 'table'} ${t.name}`)
-    const letters = lettersFor(t)
+    const owner = dir.ownerOf(t)
+    let letters = lettersFor(t)
+    // The grantor: the owner when the current role acts as it; else the role whose grant option it uses, per privilege.
+    const grantorOf = (l: PrivilegeLetter): number | undefined => (dir.actsAsOwner(current.oid, t) ? owner : dir.grantOptionHolder(current.oid, t, l))
+    if (!dir.actsAsOwner(current.oid, t)) {
+      const held = letters.filter((l) => grantorOf(l) !== undefined)
+      if (held.length === 0 && dir.privileges(current.oid, t).size === 0) throw denied(`permission denied for ${sequence ? 'sequence' : 'table'} ${t.name}`)
+      // As PostgreSQL: privileges held without the grant option are skipped with a warning, not an error.
+      if (held.length < letters.length) {
+        const none = held.length === 0
+        notices.push(stmt.is_grant
+          ? `${none ? 'no' : 'not all'} privileges were granted for "${t.name}"`
+          : `${none ? 'no' : 'not all'} privileges could be revoked for "${t.name}"`)
+      }
+      letters = held
+    }
+    const live = dir.grantsOn(t).map((g) => ({ ...g }))
+    const write = (g: Omit<TableGrant, 'key'>, value: 'grant' | 'delete' | 'revoked-from-owner'): void => {
+      const key = g.grantor === owner ? grantKey(t.name, g.grantee, g.privilege) : `${grantKey(t.name, g.grantee, g.privilege)}/${g.grantor}`
+      const record = { table: t.name, incarnation: t.incarnation, grantee: g.grantee, privilege: g.privilege, grantor: g.grantor, ...(g.grantOption === true ? { grantOption: true } : {}) }
+      tx.setCatalog(TABLE_GRANT_KIND, key, value === 'grant' ? record : value === 'revoked-from-owner' ? { ...record, revoked: true } : null)
+      const i = live.findIndex((x) => x.grantee === g.grantee && x.privilege === g.privilege && x.grantor === g.grantor)
+      if (i >= 0) live.splice(i, 1)
+      if (value === 'grant') live.push({ ...g, key })
+    }
     for (const grantee of grantees) {
       for (const l of letters) {
-        const key = grantKey(t.name, grantee, l)
-        const grant = { table: t.name, incarnation: t.incarnation, grantee, privilege: l, grantor: dir.ownerOf(t) }
-        // REVOKE from the owner takes the privilege from it (recorded: owners hold all by default), as in PostgreSQL.
-        tx.setCatalog(TABLE_GRANT_KIND, key, stmt.is_grant ? grant : grantee === dir.ownerOf(t) ? { ...grant, revoked: true } : null)
+        const grantor = grantorOf(l)!
+        const existing = live.find((g) => g.grantee === grantee && g.privilege === l && g.grantor === grantor)
+        if (stmt.is_grant) {
+          // A grant without the option keeps an option granted before, as in PostgreSQL.
+          write({ table: t.name, incarnation: t.incarnation, grantee, privilege: l, grantor, grantOption: option || existing?.grantOption === true }, 'grant')
+          continue
+        }
+        if (option) {
+          if (existing?.grantOption === true) write({ ...existing, grantOption: false }, 'grant')
+        } else if (grantee === owner && grantor === owner) {
+          // REVOKE from the owner takes the privilege from it (recorded: owners hold all by default), as in PostgreSQL.
+          write({ table: t.name, incarnation: t.incarnation, grantee, privilege: l, grantor }, 'revoked-from-owner')
+        } else if (existing !== undefined) {
+          write(existing, 'delete')
+        }
+        revokeDependents(owner, grantee, l, live, stmt.behavior === 'DROP_CASCADE', (g) => write(g, 'delete'))
       }
     }
   }
   return utility(verb, notices)
+}
+
+/**
+ * After `grantee` lost a grant option (or the privilege) for `letter`: the grants it made
+ * with that option, when it no longer holds the option from anyone. With CASCADE they are
+ * revoked, and theirs in turn; without, their existence is 2BP01 and nothing is revoked
+ * (the statement's transaction rolls back), as in PostgreSQL.
+ */
+function revokeDependents(
+  owner: number, grantee: number, letter: PrivilegeLetter, live: TableGrant[], cascade: boolean, remove: (g: TableGrant) => void,
+): void {
+  if (grantee === owner || live.some((g) => g.grantee === grantee && g.privilege === letter && g.grantOption === true)) return
+  const dependents = live.filter((g) => g.grantor === grantee && g.privilege === letter)
+  if (dependents.length === 0) return
+  if (!cascade) throw new SqlError(SqlState.dependentObjectsStillExist, 'dependent privileges exist', { hint: 'Use CASCADE to revoke them too.' })
+  for (const d of dependents) {
+    remove(d)
+    revokeDependents(owner, d.grantee, letter, live, cascade, remove)
+  }
 }
 
 /** GRANT / REVOKE CREATE [, USAGE] ON SCHEMA public TO / FROM roles: superusers only (the bootstrap superuser owns public). */

@@ -116,7 +116,7 @@ function privilegeRows(exec: ExecCtx, includePublic: boolean): RtValue[][] {
     const t = grantTarget(exec.tx, rel)
     if (!t) continue
     const owner = roles.ownerOf(t)
-    const grants: Array<Pick<TableGrant, 'grantee' | 'privilege' | 'grantor'>> = [
+    const grants: Array<Pick<TableGrant, 'grantee' | 'privilege' | 'grantor' | 'grantOption'>> = [
       ...ALL_PRIVILEGES.map((privilege) => ({ grantee: owner, privilege, grantor: owner })),
       ...roles.grantsOn(t),
     ]
@@ -124,7 +124,7 @@ function privilegeRows(exec: ExecCtx, includePublic: boolean): RtValue[][] {
     for (const g of grants) {
       if (!visible(g.grantor, g.grantee) || (!includePublic && g.grantee === PUBLIC_OID)) continue
       const grantee = g.grantee === PUBLIC_OID ? 'PUBLIC' : roleName(exec, g.grantee)
-      rows.push([roleName(exec, g.grantor), grantee, exec.database, 'public', rel, privilegeName(g.privilege), g.grantee === owner ? 'YES' : 'NO', g.privilege === 'r' ? 'YES' : 'NO'])
+      rows.push([roleName(exec, g.grantor), grantee, exec.database, 'public', rel, privilegeName(g.privilege), g.grantee === owner || g.grantOption === true ? 'YES' : 'NO', g.privilege === 'r' ? 'YES' : 'NO'])
     }
   }
   return rows

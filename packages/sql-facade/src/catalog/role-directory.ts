@@ -44,6 +44,8 @@ export interface TableGrant {
   key: string
   /** A privilege REVOKEd from the relation's owner (owners hold all until they revoke their own, as in PostgreSQL). */
   revoked?: boolean
+  /** Granted WITH GRANT OPTION: the grantee may grant it on (its own grants name it as grantor). */
+  grantOption?: boolean
 }
 
 const ANY_PRIVILEGE = new Set<string>([...ALL_PRIVILEGES, 'U'])
@@ -82,7 +84,10 @@ export class RoleDirectory {
       if (typeof table !== 'string' || typeof incarnation !== 'number' || typeof grantee !== 'number' || typeof privilege !== 'string') continue
       if (!ANY_PRIVILEGE.has(privilege)) continue
       const list = this.grants.get(table) ?? []
-      list.push({ table, incarnation, grantee, privilege: privilege as PrivilegeLetter, grantor: typeof grantor === 'number' ? grantor : BOOTSTRAP_OID, key, ...(o['revoked'] === true ? { revoked: true } : {}) })
+      list.push({
+        table, incarnation, grantee, privilege: privilege as PrivilegeLetter, grantor: typeof grantor === 'number' ? grantor : BOOTSTRAP_OID, key,
+        ...(o['revoked'] === true ? { revoked: true } : {}), ...(o['grantOption'] === true ? { grantOption: true } : {}),
+      })
       this.grants.set(table, list)
     }
     for (const [, v] of source.listCatalog(SCHEMA_GRANT_KIND)) {
@@ -199,6 +204,34 @@ export class RoleDirectory {
     return out
   }
 
+  /** Whether `role` acts as the relation's owner: a superuser, the owner, or a member of the owning role. */
+  actsAsOwner(role: number, target: GrantTarget): boolean {
+    const owner = this.ownerOf(target)
+    return this.byOid.get(role)?.superuser === true || role === owner || this.memberOf(role).has(owner)
+  }
+
+  /**
+   * The role whose grant option lets `role` grant (or revoke what it granted of) `letter`
+   * on the relation: `role` itself when it holds the option, else a role it inherits from
+   * that does (PostgreSQL records that role as the grantor); undefined when none does.
+   * Owners are not asked here (they grant as the owner: `actsAsOwner`).
+   */
+  grantOptionHolder(role: number, target: GrantTarget, letter: PrivilegeLetter): number | undefined {
+    const holders = new Set(this.grantsOn(target).filter((g) => g.grantOption === true && g.privilege === letter).map((g) => g.grantee))
+    if (holders.has(role)) return role
+    for (const r of this.memberOf(role, true)) if (holders.has(r)) return r
+    return undefined
+  }
+
+  /** The privileges `role` may grant on the relation (has_table_privilege(.., 'x WITH GRANT OPTION')). */
+  grantable(role: number, target: GrantTarget): Set<PrivilegeLetter> {
+    if (this.actsAsOwner(role, target)) {
+      const revoked = this.revokedFromOwner(target)
+      return new Set(([...ALL_PRIVILEGES, 'U'] as PrivilegeLetter[]).filter((l) => !revoked.has(l)))
+    }
+    return new Set(([...ALL_PRIVILEGES, 'U'] as PrivilegeLetter[]).filter((l) => this.grantOptionHolder(role, target, l) !== undefined))
+  }
+
   /**
    * pg_class.relacl as PostgreSQL's aclitem text: null while nobody was granted anything
    * (the default: the owner has all), else the owner's entry and one per grantee
@@ -212,13 +245,16 @@ export class RoleDirectory {
     const owner = this.nameOf(ownerOid)
     const own = all.filter((l) => !revoked.has(l) && !grants.some((g) => g.grantee === ownerOid && g.privilege === l))
     const items = own.length > 0 ? [`${aclName(owner)}=${aclLetters(own)}/${aclName(owner)}`] : []
-    const byGrantee = new Map<number, { letters: PrivilegeLetter[]; grantor: number }>()
+    // One aclitem per grantee and grantor, as PostgreSQL keeps them; `*` after a letter granted WITH GRANT OPTION.
+    const byGrantee = new Map<string, { grantee: number; grantor: number; letters: PrivilegeLetter[]; options: PrivilegeLetter[] }>()
     for (const g of grants) {
-      const e = byGrantee.get(g.grantee) ?? { letters: [], grantor: g.grantor }
+      const k = `${g.grantee}/${g.grantor}`
+      const e = byGrantee.get(k) ?? { grantee: g.grantee, grantor: g.grantor, letters: [], options: [] }
       e.letters.push(g.privilege)
-      byGrantee.set(g.grantee, e)
+      if (g.grantOption === true) e.options.push(g.privilege)
+      byGrantee.set(k, e)
     }
-    for (const [grantee, e] of byGrantee) items.push(`${aclName(this.nameOf(grantee))}=${aclLetters(e.letters)}/${aclName(this.nameOf(e.grantor))}`)
+    for (const e of byGrantee.values()) items.push(`${aclName(this.nameOf(e.grantee))}=${aclLetters(e.letters, e.options)}/${aclName(this.nameOf(e.grantor))}`)
     return items
   }
 }

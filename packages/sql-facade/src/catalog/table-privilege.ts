@@ -35,12 +35,16 @@ export function privilegeLetter(name: string): PrivilegeLetter {
 }
 
 /** has_table_privilege's privilege text: names separated by commas, each optionally `WITH GRANT OPTION`. */
-export function privilegeList(text: string): PrivilegeLetter[] {
-  return text.split(',').map((p) => privilegeLetter(p.replace(/\s+with\s+grant\s+option\s*$/i, '')))
+export function privilegeList(text: string): Array<{ letter: PrivilegeLetter; grantOption: boolean }> {
+  return text.split(',').map((p) => {
+    const grantOption = /\s+with\s+grant\s+option\s*$/i.test(p)
+    return { letter: privilegeLetter(p.replace(/\s+with\s+grant\s+option\s*$/i, '')), grantOption }
+  })
 }
 
-/** Letters in aclitem order, for `{alice=arw/owner}`. */
-export function aclLetters(letters: Iterable<PrivilegeLetter>): string {
+/** Letters in aclitem order, for `{alice=arw/owner}`; each of `options` (held WITH GRANT OPTION) followed by `*`. */
+export function aclLetters(letters: Iterable<PrivilegeLetter>, options: Iterable<PrivilegeLetter> = []): string {
   const set = new Set(letters)
-  return [...ALL_PRIVILEGES, 'U'].filter((l) => set.has(l as PrivilegeLetter)).join('')
+  const starred = new Set(options)
+  return [...ALL_PRIVILEGES, 'U'].filter((l) => set.has(l as PrivilegeLetter)).map((l) => (starred.has(l as PrivilegeLetter) ? `${l}*` : l)).join('')
 }

@@ -32,7 +32,8 @@ function role(exec: ExecCtx, v: RtValue): RoleRecord {
 
 /** The privileges `who` has on a relation, or undefined for a catalog relation (readable by all). */
 function tableAllows(exec: ExecCtx, who: RoleRecord, table: RtValue, privileges: string): boolean {
-  const letters = privilegeList(privileges)
+  const wanted = privilegeList(privileges)
+  const letters = wanted.map((w) => w.letter)
   let relname: string
   if (typeof table === 'number') {
     const r = exec.catalog().relation(table)
@@ -56,7 +57,8 @@ function tableAllows(exec: ExecCtx, who: RoleRecord, table: RtValue, privileges:
   }
   if (who.superuser) return true
   const have = exec.roles().privileges(who.oid, target)
-  return letters.some((l) => have.has(l))
+  const grantable = wanted.some((w) => w.grantOption) ? exec.roles().grantable(who.oid, target) : new Set()
+  return wanted.some((w) => (w.grantOption ? grantable : have).has(w.letter))
 }
 
 const textish = (t: SqlType): SqlType => (t.id === 'unknown' ? T.text : t)
