@@ -4,7 +4,9 @@
  * INSERT / UPDATE / DELETE / TRUNCATE on the one it writes (UPDATE and DELETE with a
  * WHERE, FROM/USING or RETURNING also read it, so they need SELECT too; INSERT ..
  * RETURNING likewise; ON CONFLICT DO UPDATE needs UPDATE; MERGE needs what its actions
- * do on the target, SELECT on it and on its source). A view is checked for the
+ * do on the target, SELECT on it and on its source). Column privileges stand in for a
+ * missing table privilege when the role holds them on every column the statement uses
+ * (`readColumns`, `columnsAllow`). A view is checked for the
  * current role, and the relations it reads for the view's owner, as PostgreSQL does; the
  * body of a SQL function a statement calls is checked for the current role (functions
  * are SECURITY INVOKER). Superusers pass every check.
@@ -25,7 +27,7 @@ import { parseScript } from '../parser/parse.js'
 import { readView, VIEW_KIND } from '../catalog/view-def.js'
 import type { CatalogTransaction, UserFunction } from '../runtime/context.js'
 import { grantTarget } from '../catalog/grant-target.js'
-import type { RoleDirectory } from '../catalog/role-directory.js'
+import type { GrantTarget, RoleDirectory } from '../catalog/role-directory.js'
 import { BOOTSTRAP_OID, type RoleRecord } from '../catalog/role-record.js'
 import type { PrivilegeLetter } from '../catalog/table-privilege.js'
 
@@ -44,6 +46,12 @@ const denied = (message: string): SqlError => new SqlError(SqlState.insufficient
 interface Need {
   name: string
   privilege: PrivilegeLetter
+  /**
+   * The columns of the relation the statement uses with this privilege, when it can tell
+   * (a role holding column privileges instead of the table's passes if it holds all of
+   * them); 'all' or absent: only the table privilege will do.
+   */
+  columns?: ReadonlySet<string> | 'all'
 }
 
 /** Throws 42501 when the current role may not run `stmt`. */
@@ -127,7 +135,10 @@ function referencedTables(tree: unknown): Need[] {
     if (Array.isArray(v)) return v.forEach(walk)
     const o = v as Record<string, unknown>
     const fk = o['Constraint'] as { contype?: string; pktable?: { relname?: string } } | undefined
-    if (fk?.contype === 'CONSTR_FOREIGN' && fk.pktable?.relname) list.push({ name: fk.pktable.relname, privilege: 'x' })
+    if (fk?.contype === 'CONSTR_FOREIGN' && fk.pktable?.relname) {
+      const pk = ((fk as { pk_attrs?: Node[] }).pk_attrs ?? []).map((a) => ('String' in a ? a.String.sval ?? '' : ''))
+      list.push({ name: fk.pktable.relname, privilege: 'x', columns: pk.length > 0 ? new Set(pk) : 'all' })
+    }
     const like = o['TableLikeClause'] as { relation?: { relname?: string } } | undefined
     if (like?.relation?.relname) list.push({ name: like.relation.relname, privilege: 'r' })
     for (const x of Object.values(o)) walk(x)
@@ -152,9 +163,57 @@ function mustOwnFunction(name: string, ctx: AccessCtx): void {
   if (owner !== ctx.current.oid && !ctx.roles().memberOf(ctx.current.oid, true).has(owner)) throw denied(`must be owner of function ${name.toLowerCase()}`)
 }
 
+/**
+ * The column names a statement may read, for column privileges: every name in a column
+ * reference or USING list anywhere in it, or 'all' where it may read whole rows without
+ * naming columns (`*`, `t.*`, a whole-row reference, NATURAL JOIN, column aliases in
+ * FROM). Coarse on purpose: a name counts for every table that has such a column, so a
+ * role may be refused a statement PostgreSQL would run (never the other way).
+ */
+function readColumns(root: Node | unknown): ReadonlySet<string> | 'all' {
+  const names = new Set<string>()
+  const single = new Set<string>()
+  const relations = new Set<string>()
+  let all = false
+  const walk = (v: unknown): void => {
+    if (all || v === null || typeof v !== 'object') return
+    if (Array.isArray(v)) return v.forEach(walk)
+    const o = v as Record<string, unknown>
+    const ref = o['ColumnRef'] as { fields?: Node[] } | undefined
+    if (ref) {
+      const fields = ref.fields ?? []
+      if (fields.some((f) => 'A_Star' in f)) all = true
+      const strings = fields.map((f) => ('String' in f ? f.String.sval ?? '' : ''))
+      if (strings.length === 1) single.add(strings[0]!)
+      for (const s of strings) names.add(s)
+    }
+    // A RangeVar, or a statement's own target (`relation`, kept unwrapped in the tree).
+    const rv = (o['RangeVar'] ?? (typeof o['relname'] === 'string' ? o : undefined)) as { relname?: string; alias?: { aliasname?: string; colnames?: Node[] } } | undefined
+    if (rv) {
+      if (rv.relname) relations.add(rv.relname)
+      if (rv.alias?.aliasname) relations.add(rv.alias.aliasname)
+      if ((rv.alias?.colnames?.length ?? 0) > 0) all = true
+    }
+    const join = o['JoinExpr'] as { isNatural?: boolean; usingClause?: Node[] } | undefined
+    if (join?.isNatural) all = true
+    for (const u of join?.usingClause ?? []) if ('String' in u) names.add(u.String.sval ?? '')
+    for (const x of Object.values(o)) walk(x)
+  }
+  walk(root)
+  if (all || [...single].some((s) => relations.has(s))) return 'all'
+  return names
+}
+
+/** The names of an INSERT's column list or an UPDATE's SET list (ResTargets); 'all' for none. */
+function targetColumns(list: unknown): ReadonlySet<string> | 'all' {
+  if (!Array.isArray(list) || list.length === 0) return 'all'
+  return new Set(list.map((t) => ((t as Node) && 'ResTarget' in (t as Node) ? (t as { ResTarget: { name?: string } }).ResTarget.name ?? '' : '')))
+}
+
 /** Every relation privilege the statement needs; names in `scope` are CTEs, not relations. */
 function needs(root: Node, ctx: AccessCtx, depth: number): Need[] {
   const out: Need[] = []
+  const reads = readColumns(root)
   const fnSeen = new Set<string>()
   const walk = (value: unknown, scope: ReadonlySet<string>): void => {
     if (value === null || typeof value !== 'object') return
@@ -177,26 +236,35 @@ function needs(root: Node, ctx: AccessCtx, depth: number): Need[] {
     }
     for (const [k, v] of Object.entries(o)) walkKey(k, v, scope)
   }
-  const relation = (rv: { relname?: string; schemaname?: string } | undefined, scope: ReadonlySet<string>, privilege: PrivilegeLetter): void => {
+  const relation = (
+    rv: { relname?: string; schemaname?: string } | undefined, scope: ReadonlySet<string>, privilege: PrivilegeLetter,
+    columns: ReadonlySet<string> | 'all' | undefined = privilege === 'r' ? reads : undefined,
+  ): void => {
     if (!rv?.relname) return
     if (rv.schemaname !== undefined && rv.schemaname !== 'public') return // pg_catalog, information_schema: readable by all
     if (rv.schemaname === undefined && scope.has(rv.relname)) return
-    out.push({ name: rv.relname, privilege })
+    out.push({ name: rv.relname, privilege, ...(columns !== undefined ? { columns } : {}) })
   }
   const walkKey = (key: string, v: unknown, scope: ReadonlySet<string>): void => {
     const s = v as Record<string, unknown>
     switch (key) {
       case 'RangeVar': return relation(s as { relname?: string }, scope, 'r')
       case 'InsertStmt': {
-        relation(s['relation'] as { relname?: string }, scope, 'a')
+        relation(s['relation'] as { relname?: string }, scope, 'a', targetColumns(s['cols']))
         if (returns(s)) relation(s['relation'] as { relname?: string }, scope, 'r')
-        const conflict = s['onConflictClause'] as { action?: string } | undefined
-        if (conflict?.action === 'ONCONFLICT_UPDATE') relation(s['relation'] as { relname?: string }, scope, 'w')
+        const conflict = s['onConflictClause'] as { action?: string; targetList?: unknown } | undefined
+        if (conflict?.action === 'ONCONFLICT_UPDATE') relation(s['relation'] as { relname?: string }, scope, 'w', targetColumns(conflict.targetList))
         return walk(omit(s, 'relation'), scope)
       }
       case 'UpdateStmt': case 'DeleteStmt': {
-        relation(s['relation'] as { relname?: string }, scope, key === 'UpdateStmt' ? 'w' : 'd')
-        if (s['whereClause'] || returns(s) || hasItems(s['fromClause']) || hasItems(s['usingClause'])) relation(s['relation'] as { relname?: string }, scope, 'r')
+        if (key === 'UpdateStmt') relation(s['relation'] as { relname?: string }, scope, 'w', targetColumns(s['targetList']))
+        else relation(s['relation'] as { relname?: string }, scope, 'd')
+        if (s['whereClause'] || returns(s) || hasItems(s['fromClause']) || hasItems(s['usingClause'])) {
+          // What it reads: WHERE, FROM/USING, RETURNING and the SET values, not the columns it only sets.
+          const values = ((s['targetList'] as Node[] | undefined) ?? []).map((t) => ('ResTarget' in t ? t.ResTarget.val : undefined))
+          const read = readColumns([s['relation'], s['whereClause'], s['returningClause'], s['fromClause'], s['usingClause'], values])
+          relation(s['relation'] as { relname?: string }, scope, 'r', read)
+        }
         return walk(omit(s, 'relation'), scope)
       }
       case 'MergeStmt': {
@@ -214,7 +282,7 @@ function needs(root: Node, ctx: AccessCtx, depth: number): Need[] {
         for (const r of (s['relations'] as Node[] | undefined) ?? []) if ('RangeVar' in r) relation(r.RangeVar, scope, 'D')
         return
       case 'CopyStmt':
-        relation(s['relation'] as { relname?: string }, scope, s['is_from'] ? 'a' : 'r')
+        relation(s['relation'] as { relname?: string }, scope, s['is_from'] ? 'a' : 'r', copyColumns(s['attlist']))
         return walk(s['query'], scope)
       case 'FuncCall': {
         const names = ((s['funcname'] as Node[] | undefined) ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : ''))
@@ -234,6 +302,12 @@ function needs(root: Node, ctx: AccessCtx, depth: number): Need[] {
   return out
 }
 
+/** A COPY's column list; 'all' without one. */
+function copyColumns(list: unknown): ReadonlySet<string> | 'all' {
+  if (!Array.isArray(list) || list.length === 0) return 'all'
+  return new Set(list.map((n) => ((n as Node) && 'String' in (n as Node) ? (n as { String: { sval?: string } }).String.sval ?? '' : '')))
+}
+
 /** Whether an INSERT, UPDATE or DELETE has a RETURNING list. */
 function returns(s: Record<string, unknown>): boolean {
   return hasItems((s['returningClause'] as { exprs?: unknown } | undefined)?.exprs)
@@ -248,13 +322,27 @@ function omit(o: Record<string, unknown>, key: string): Record<string, unknown> 
   return rest
 }
 
+/**
+ * Whether column privileges stand in for the missing table privilege: the statement's
+ * columns of the table are known and `role` holds the privilege on every one of them (and
+ * on one column at least, so `SELECT count(*)` needs SELECT on some column, as in PostgreSQL).
+ */
+function columnsAllow(n: Need, t: GrantTarget, role: number, ctx: AccessCtx): boolean {
+  if (n.columns === undefined || n.columns === 'all') return false
+  const table = ctx.tx.table(n.name)
+  const granted = ctx.roles().columnPrivileges(role, t, n.privilege)
+  if (table === undefined || granted.size === 0) return false
+  const used = n.columns
+  return table.columns.every((c) => !used.has(c.name) || granted.has(c.name))
+}
+
 /** Checks each need for `role`; a view's own reads are checked for the view's owner. */
 function checkPrivileges(list: Need[], role: number, ctx: AccessCtx, depth: number): void {
   const roles = ctx.roles()
   for (const n of list) {
     const t = grantTarget(ctx.tx, n.name)
     if (t === undefined) continue
-    if (!roles.privileges(role, t).has(n.privilege)) {
+    if (!roles.privileges(role, t).has(n.privilege) && !columnsAllow(n, t, role, ctx)) {
       throw denied(`permission denied for ${ctx.tx.getCatalog(VIEW_KIND, n.name) !== undefined && !ctx.tx.table(n.name) ? 'view' : 'table'} ${n.name}`)
     }
     const view = t.incarnation === 0 && !ctx.tx.table(n.name) ? readView(ctx.tx, n.name) : undefined

@@ -7,8 +7,10 @@
  * GRANT / REVOKE CREATE ON SCHEMA public lets a role create tables, views, sequences and
  * functions (which it then owns). WITH GRANT OPTION lets a grantee grant the privilege
  * on (recorded with itself as grantor); REVOKE [GRANT OPTION FOR] .. CASCADE takes back
- * what was granted from it, RESTRICT refuses while such grants exist (2BP01).
- * Refused with 0A000 rather than accepted and ignored: column privileges, REPLICATION and BYPASSRLS, role-level settings,
+ * what was granted from it, RESTRICT refuses while such grants exist (2BP01). Column
+ * privileges (`GRANT SELECT (a) ON t`) are granted by the owner (grantColumns).
+ * Refused with 0A000 rather than accepted and ignored: column privileges WITH GRANT
+ * OPTION or on views, REPLICATION and BYPASSRLS, role-level settings,
  * MD5 verifiers, altering the bootstrap superuser (its password is the node's
  * --password), and REVOKE of privileges Concord does not check (USAGE on schema public,
  * CONNECT on the database, sequences: every role has them, so GRANT of them is accepted
@@ -25,7 +27,7 @@ import { grantTarget, isSequence } from '../catalog/grant-target.js'
 import { SEQUENCE_KIND } from '../sequences/sequence-definition.js'
 import { RoleDirectory, type GrantTarget, type TableGrant } from '../catalog/role-directory.js'
 import {
-  BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, SCHEMA_GRANT_KIND, schemaCreateKey, TABLE_GRANT_KIND,
+  BOOTSTRAP_OID, columnGrantKey, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, SCHEMA_GRANT_KIND, schemaCreateKey, TABLE_GRANT_KIND,
   type RoleRecord,
 } from '../catalog/role-record.js'
 import { recordOwner } from './relation-ownership.js'
@@ -287,8 +289,9 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
     if (stmt.is_grant && implicit && !stmt.grant_option && (all || privNames.every((p) => implicit.has((p.priv_name ?? '').toLowerCase())))) return utility(verb)
     throw new SqlError(SqlState.featureNotSupported, `${verb} on ${objtype.slice(7).toLowerCase()} objects is not supported (only table privileges are checked)`)
   }
-  if (privNames.some((p) => (p.cols?.length ?? 0) > 0)) throw new SqlError(SqlState.featureNotSupported, 'column privileges are not supported')
-  const named: PrivilegeLetter[] | null = privNames.length === 0 ? null : privNames.map((p) => privilegeLetter(p.priv_name ?? ''))
+  const columnPrivs = privNames.filter((p) => (p.cols?.length ?? 0) > 0)
+  const tablePrivs = privNames.filter((p) => (p.cols?.length ?? 0) === 0)
+  const named: PrivilegeLetter[] | null = privNames.length === 0 ? null : tablePrivs.map((p) => privilegeLetter(p.priv_name ?? ''))
   const notices: string[] = []
   // ALL is every privilege of the object's kind; a sequence has USAGE, SELECT and UPDATE, a table no USAGE.
   const lettersFor = (t: GrantTarget): PrivilegeLetter[] => {
@@ -374,11 +377,52 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
         } else if (existing !== undefined) {
           write(existing, 'delete')
         }
+        // REVOKE of a table privilege takes the grantee's column privileges of that kind too, as in PostgreSQL.
+        if (!option && grantor === owner) {
+          for (const g of dir.columnGrantsOn(t)) if (g.grantee === grantee && g.privilege === l) tx.setCatalog(TABLE_GRANT_KIND, g.key, null)
+        }
         revokeDependents(owner, grantee, l, live, stmt.behavior === 'DROP_CASCADE', (g) => write(g, 'delete'))
       }
     }
+    if (columnPrivs.length > 0) grantColumns(stmt, t, columnPrivs, grantees, dir, ctx)
   }
   return utility(verb, notices)
+}
+
+/** The privileges a column can hold (PostgreSQL's: SELECT, INSERT, UPDATE, REFERENCES). */
+const COLUMN_PRIVILEGES: readonly PrivilegeLetter[] = ['r', 'a', 'w', 'x']
+
+/**
+ * GRANT / REVOKE privilege (column, ..) ON table: column privileges, granted and revoked
+ * by the table's owner (or a superuser). A role holding one may read (SELECT), give values
+ * to (INSERT), or set (UPDATE) those columns of the table without the table privilege
+ * (auth/access-check.ts). Not with GRANT OPTION (0A000), nor on views or sequences.
+ */
+function grantColumns(stmt: GrantStmt, t: GrantTarget, privs: Array<{ priv_name?: string; cols?: Node[] }>, grantees: number[], dir: RoleDirectory, ctx: RoleStatementCtx): void {
+  const { tx, current } = ctx
+  const table = tx.table(t.name)
+  if (table === undefined || isSequence(tx, t.name)) {
+    throw new SqlError(SqlState.featureNotSupported, `column privileges are supported on tables only ("${t.name}" is not a table)`)
+  }
+  if (stmt.grant_option === true) throw new SqlError(SqlState.featureNotSupported, 'column privileges WITH GRANT OPTION are not supported')
+  if (!dir.actsAsOwner(current.oid, t)) throw denied(`permission denied for table ${t.name}`)
+  const owner = dir.ownerOf(t)
+  for (const p of privs) {
+    const letters = p.priv_name === undefined ? COLUMN_PRIVILEGES : [privilegeLetter(p.priv_name)]
+    for (const l of letters) {
+      if (!COLUMN_PRIVILEGES.includes(l)) throw new SqlError(SqlState.invalidGrantOperation, `invalid privilege type ${privilegeName(l)} for column`)
+    }
+    for (const c of p.cols ?? []) {
+      const column = 'String' in c ? c.String.sval ?? '' : ''
+      if (!table.columns.some((x) => x.name === column)) throw new SqlError(SqlState.undefinedColumn, `column "${column}" of relation "${t.name}" does not exist`)
+      for (const grantee of grantees) {
+        for (const l of letters) {
+          const value = { table: t.name, incarnation: t.incarnation, grantee, privilege: l, grantor: owner, column }
+          tx.setCatalog(TABLE_GRANT_KIND, columnGrantKey(t.name, grantee, l, column), stmt.is_grant ? value : null)
+        }
+      }
+    }
+  }
 }
 
 /**

@@ -54,6 +54,15 @@ export function relationAcl(exec: ExecCtx, relation: string): SqlArray | null {
   return SqlArray.of(boot === 'concord' ? items : items.map((i) => i.replace(/(^|=|\/)concord(?=[=/]|$)/g, `$1${boot}`)))
 }
 
+/** pg_attribute.attacl: a column's privileges granted by column (GRANT SELECT (a) ON t), null without any. */
+export function columnAcl(exec: ExecCtx, relation: string, column: string): SqlArray | null {
+  const t = grantTarget(exec.tx, relation)
+  const items = t ? exec.roles().columnAcl(t, column) : null
+  if (items === null) return null
+  const boot = roleName(exec, BOOTSTRAP_OID)
+  return SqlArray.of(boot === 'concord' ? items : items.map((i) => i.replace(/(^|=|\/)concord(?=[=/]|$)/g, `$1${boot}`)))
+}
+
 /** Whether the statement's role may SELECT from the table (views that show row data filter by it). */
 export function mayRead(exec: ExecCtx, table: string): boolean {
   if (exec.role.superuser) return true

@@ -46,6 +46,8 @@ export interface TableGrant {
   revoked?: boolean
   /** Granted WITH GRANT OPTION: the grantee may grant it on (its own grants name it as grantor). */
   grantOption?: boolean
+  /** A column privilege (`GRANT SELECT (a) ON t`): of this column only. Absent: the whole table. */
+  column?: string
 }
 
 const ANY_PRIVILEGE = new Set<string>([...ALL_PRIVILEGES, 'U'])
@@ -87,6 +89,7 @@ export class RoleDirectory {
       list.push({
         table, incarnation, grantee, privilege: privilege as PrivilegeLetter, grantor: typeof grantor === 'number' ? grantor : BOOTSTRAP_OID, key,
         ...(o['revoked'] === true ? { revoked: true } : {}), ...(o['grantOption'] === true ? { grantOption: true } : {}),
+        ...(typeof o['column'] === 'string' ? { column: o['column'] } : {}),
       })
       this.grants.set(table, list)
     }
@@ -154,13 +157,41 @@ export class RoleDirectory {
 
   /** The grants on this incarnation of a relation. */
   grantsOn(target: GrantTarget): TableGrant[] {
-    return (this.grants.get(target.name) ?? []).filter((g) => g.incarnation === target.incarnation && g.revoked !== true)
+    return (this.grants.get(target.name) ?? []).filter((g) => g.incarnation === target.incarnation && g.revoked !== true && g.column === undefined)
+  }
+
+  /** The column privileges granted on this incarnation of a relation. */
+  columnGrantsOn(target: GrantTarget): TableGrant[] {
+    return (this.grants.get(target.name) ?? []).filter((g) => g.incarnation === target.incarnation && g.column !== undefined)
+  }
+
+  /** The columns of the relation on which `role` holds `letter` by column privileges (its own, inherited, PUBLIC's). */
+  columnPrivileges(role: number, target: GrantTarget, letter: PrivilegeLetter): Set<string> {
+    const roles = this.memberOf(role, true)
+    roles.add(role)
+    const out = new Set<string>()
+    for (const g of this.columnGrantsOn(target)) if (g.privilege === letter && (g.grantee === PUBLIC_OID || roles.has(g.grantee))) out.add(g.column!)
+    return out
+  }
+
+  /** pg_attribute.attacl of one column, as aclitem text: null without column privileges. */
+  columnAcl(target: GrantTarget, column: string): string[] | null {
+    const byGrantee = new Map<string, { grantee: number; grantor: number; letters: PrivilegeLetter[] }>()
+    for (const g of this.columnGrantsOn(target)) {
+      if (g.column !== column) continue
+      const k = `${g.grantee}/${g.grantor}`
+      const e = byGrantee.get(k) ?? { grantee: g.grantee, grantor: g.grantor, letters: [] }
+      e.letters.push(g.privilege)
+      byGrantee.set(k, e)
+    }
+    if (byGrantee.size === 0) return null
+    return [...byGrantee.values()].map((e) => `${aclName(this.nameOf(e.grantee))}=${aclLetters(e.letters)}/${aclName(this.nameOf(e.grantor))}`)
   }
 
   /** The privileges the relation's owner revoked from itself. */
   revokedFromOwner(target: GrantTarget): Set<PrivilegeLetter> {
     const owner = this.ownerOf(target)
-    return new Set((this.grants.get(target.name) ?? []).filter((g) => g.incarnation === target.incarnation && g.revoked === true && g.grantee === owner).map((g) => g.privilege))
+    return new Set((this.grants.get(target.name) ?? []).filter((g) => g.incarnation === target.incarnation && g.revoked === true && g.grantee === owner && g.column === undefined).map((g) => g.privilege))
   }
 
   /** Every stored grant of a name, whatever its incarnation (DROP removes them all). */

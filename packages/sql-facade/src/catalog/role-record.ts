@@ -5,7 +5,11 @@
  * kinds, keyed so that two nodes granting different things concurrently write different
  * keys and both grants survive (the catalog is last-writer-wins per key):
  *   role_member  `<role oid>/<member oid>`            { role, member, admin }
- *   table_grant  `<table>/<grantee oid>/<letter>`     { table, incarnation, grantee, privilege, grantor }
+ *   table_grant  `<table>/<grantee oid>/<letter>[/<grantor oid>]`
+ *                                                     { table, incarnation, grantee, privilege, grantor, grantOption? }
+ *                (the grantor's OID in the key when it is not the owner: a grantee granting on WITH GRANT OPTION)
+ *                `<table>/<grantee oid>/<letter>/col:<column>`
+ *                                                     { table, incarnation, grantee, privilege, grantor, column }: a column privilege
  *   table_owner  `<table>`                            { owner, incarnation }
  *   schema_grant `public/<grantee oid>/C`             { grantee, grantor }: CREATE on schema public
  * Memberships, grants and owners name roles by OID, so renaming a role rewrites only its
@@ -104,4 +108,5 @@ export function decodeRole(name: string, v: Json): RoleRecord | null {
 
 export const memberKey = (role: number, member: number): string => `${role}/${member}`
 export const grantKey = (table: string, grantee: number, letter: string): string => `${table}/${grantee}/${letter}`
+export const columnGrantKey = (table: string, grantee: number, letter: string, column: string): string => `${grantKey(table, grantee, letter)}/col:${column}`
 export const schemaCreateKey = (grantee: number): string => `public/${grantee}/C`

@@ -67,6 +67,18 @@ function resolver(min: number, fn: (args: RtValue[], exec: ExecCtx) => RtValue):
   return (ts) => (ts.length === min || ts.length === min + 1 ? ({ args: ts.map(textish), result: T.bool, fn } satisfies ScalarImpl) : null)
 }
 
+/** has_column_privilege: the table's privilege, or the column's own (GRANT SELECT (a) ON t). */
+function columnAllows(exec: ExecCtx, who: RoleRecord, table: RtValue, column: RtValue, privileges: string): boolean {
+  if (tableAllows(exec, who, table, privileges)) return true
+  const relname = typeof table === 'number' ? exec.catalog().table(table)?.name : String(table).split('.').pop()!.replace(/^"(.*)"$/, '$1')
+  const target = relname === undefined ? undefined : grantTarget(exec.tx, relname)
+  if (target === undefined) return false
+  const info = exec.tx.table(target.name)
+  const name = typeof column === 'number' ? info?.columns[column - 1]?.name : String(column)
+  if (name === undefined) return false
+  return privilegeList(privileges).some((w) => !w.grantOption && exec.roles().columnPrivileges(who.oid, target, w.letter).has(name))
+}
+
 /** has_schema_privilege: USAGE on the three schemas is everyone's; CREATE on public is granted (role-directory.ts). */
 function schemaAllows(exec: ExecCtx, who: RoleRecord, schema: RtValue, privileges: string): boolean {
   const name = typeof schema === 'number' ? ({ 11: 'pg_catalog', 2200: 'public', 13183: 'information_schema' } as Record<number, string>)[schema] : String(schema)
@@ -82,7 +94,9 @@ function schemaAllows(exec: ExecCtx, who: RoleRecord, schema: RtValue, privilege
 export const PRIVILEGE_FUNCTIONS: Record<string, ScalarResolver> = {
   has_schema_privilege: resolver(2, (a, exec) => (a.length === 2 ? schemaAllows(exec, exec.role, a[0]!, String(a[1])) : schemaAllows(exec, role(exec, a[0]!), a[1]!, String(a[2])))),
   has_table_privilege: resolver(2, (a, exec) => (a.length === 2 ? tableAllows(exec, exec.role, a[0]!, String(a[1])) : tableAllows(exec, role(exec, a[0]!), a[1]!, String(a[2])))),
-  has_column_privilege: resolver(3, (a, exec) => (a.length === 3 ? tableAllows(exec, exec.role, a[0]!, String(a[2])) : tableAllows(exec, role(exec, a[0]!), a[1]!, String(a[3])))),
+  has_column_privilege: resolver(3, (a, exec) => (a.length === 3
+    ? columnAllows(exec, exec.role, a[0]!, a[1]!, String(a[2]))
+    : columnAllows(exec, role(exec, a[0]!), a[1]!, a[2]!, String(a[3])))),
   pg_has_role: resolver(2, (a, exec) => {
     const [who, target, mode] = a.length === 2 ? [exec.role, role(exec, a[0]!), String(a[1])] : [role(exec, a[0]!), role(exec, a[1]!), String(a[2])]
     if (!/^\s*(member|usage|set)(\s+with\s+(admin|grant)\s+option)?\s*$/i.test(mode)) throw new SqlError(SqlState.invalidParameterValue, `unrecognized privilege type: "${mode}"`)

@@ -17,7 +17,7 @@ import {
   type AttributeModel, type CatalogModel, type IndexModel, type TableModel,
 } from '../catalog/catalog-model.js'
 import { view, type SystemView, type ViewCtx } from '../runtime/system-view.js'
-import { relationAcl, relationOwner, roleName } from '../auth/role-views.js'
+import { columnAcl, relationAcl, relationOwner, roleName } from '../auth/role-views.js'
 import { operatorClasses, operatorClassOf } from './operator-classes.js'
 
 const text = T.text
@@ -152,12 +152,17 @@ const pgNamespace = view([['oid', oid], ['nspname', name], ['nspowner', oid], ['
   ...catalog(ctx).schemas.map((s) => [s.oid, s.name, ctx.exec.roles().role(s.owner)?.oid ?? OWNER_OID, null]),
 ])
 
-/** `inherited(name)`: how many inheritance parents have the column (pg_attribute.attinhcount). */
-function attributeRows(relid: number, attributes: AttributeModel[], inherited: (name: string) => number = () => 0): RtValue[][] {
+/**
+ * `inherited(name)`: how many inheritance parents have the column (pg_attribute.attinhcount);
+ * `acl(name)`: its column privileges (attacl).
+ */
+function attributeRows(
+  relid: number, attributes: AttributeModel[], inherited: (name: string) => number = () => 0, acl: (name: string) => RtValue = () => null,
+): RtValue[][] {
   return attributes.map((a, i) => [
     relid, a.name, typeOid(a.type), -1, typeSize(a.type), i + 1, a.type.array ? 1 : 0, -1, typeModifier(a.type),
     typeSize(a.type) > 0 && typeSize(a.type) <= 8, 'i', storageOf(a.type), '', a.notNull, a.default !== null,
-    false, '', a.generated ? 's' : '', false, inherited(a.name) === 0, inherited(a.name), collationOf(a.type), null, null, null,
+    false, '', a.generated ? 's' : '', false, inherited(a.name) === 0, inherited(a.name), collationOf(a.type), acl(a.name), null, null,
   ])
 }
 
@@ -187,7 +192,9 @@ const pgAttribute = view(
   (ctx) => {
     const m = catalog(ctx)
     return [
-      ...m.tables.flatMap((t) => attributeRows(t.oid, t.attributes, (name) => parentCount(m, t, (parent) => parent.attributes.some((x) => x.name === name)))),
+      ...m.tables.flatMap((t) => attributeRows(
+        t.oid, t.attributes, (name) => parentCount(m, t, (parent) => parent.attributes.some((x) => x.name === name)), (column) => columnAcl(ctx.exec, t.name, column),
+      )),
       ...m.indexes.flatMap((ix) => attributeRows(ix.oid, indexAttributes(m, ix))),
       ...m.views.flatMap((v) => attributeRows(v.oid, v.attributes)),
     ]
