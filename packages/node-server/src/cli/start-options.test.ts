@@ -73,7 +73,13 @@ describe('concord start options', () => {
     expect(toNodeOptions(parseStartOptions([], fromEnv, noFile)).requireTls).toBe('all')
     expect(toNodeOptions(parseStartOptions(['--tls-self-signed', '--require-tls', 'off'], {}, noFile)).requireTls).toBeUndefined()
     expect(() => parseStartOptions(['--require-tls', 'all'], {}, noFile)).toThrow(/needs a certificate/)
-    expect(() => parseStartOptions(['--tls-self-signed', '--require-tls', 'yes'], {}, noFile)).toThrow(/'yes' is not one of off, remote, all/)
+    expect(() => parseStartOptions(['--tls-self-signed', '--require-tls', 'yes'], {}, noFile)).toThrow(/'yes' is not one of off, remote, all, cert/)
+  })
+  it('takes --tls-client-ca with a certificate, and --require-tls cert only with it', () => {
+    const s = toNodeOptions(parseStartOptions(['--tls-self-signed', '--tls-client-ca', 'ca.pem', '--require-tls', 'cert'], {}, noFile))
+    expect([s.tlsClientCaFile, s.requireTls]).toEqual(['ca.pem', 'cert'])
+    expect(() => parseStartOptions(['--tls-client-ca', 'ca.pem'], {}, noFile)).toThrow(/--tls-client-ca needs a certificate/)
+    expect(() => parseStartOptions(['--tls-self-signed', '--require-tls', 'cert'], {}, noFile)).toThrow(/needs --tls-client-ca/)
   })
   it('takes TLS as a certificate and key pair, or a self-signed pair, never half of one', () => {
     expect(toNodeOptions(parseStartOptions([], {}, noFile)).tls).toBeUndefined()

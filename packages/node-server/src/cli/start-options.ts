@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 import type { ConcordNodeOptions } from '../node/concord-node.js'
 import type { TlsRequirement } from '../pgwire/client-authentication.js'
 
-const TLS_REQUIREMENTS: readonly TlsRequirement[] = ['off', 'remote', 'all']
+const TLS_REQUIREMENTS: readonly TlsRequirement[] = ['off', 'remote', 'all', 'cert']
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -53,8 +53,10 @@ export interface StartSettings {
   tlsKey?: string
   /** Create (on first start) and use a self-signed pair in the data directory. */
   tlsSelfSigned: boolean
-  /** PostgreSQL connections that must use TLS: off, remote (beyond loopback) or all. */
+  /** PostgreSQL connections that must use TLS: off, remote (beyond loopback), all, or cert (all, with a client certificate). */
   requireTls: TlsRequirement
+  /** PEM CA certificate(s) client certificates are checked against (PostgreSQL's cert authentication). */
+  tlsClientCa?: string
   maxConnections: number
   /** Milliseconds a connection has to authenticate. */
   authenticationTimeout: number
@@ -164,7 +166,11 @@ export const SETTINGS: Setting[] = [
   {
     key: 'requireTls', flag: 'require-tls', env: 'CONCORD_REQUIRE_TLS', kind: 'string',
     default: 'off',
-    help: 'refuse PostgreSQL connections without TLS (28000): off, remote (from beyond loopback) or all; needs a certificate',
+    help: 'refuse PostgreSQL connections without TLS (28000): off, remote (from beyond loopback), all, or cert (all, with a client certificate of --tls-client-ca); needs a certificate',
+  },
+  {
+    key: 'tlsClientCa', flag: 'tls-client-ca', env: 'CONCORD_TLS_CLIENT_CA', kind: 'string',
+    help: 'PEM CA for client certificates: a verified one logs in the user its common name names, without a password (PostgreSQL\'s cert method)',
   },
   {
     key: 'maxConnections', flag: 'max-connections', env: 'CONCORD_MAX_CONNECTIONS', kind: 'count',
@@ -268,9 +274,10 @@ export function parseStartOptions(
   if (!TLS_REQUIREMENTS.includes(out['requireTls'] as TlsRequirement)) {
     throw new UsageError(`--require-tls: '${String(out['requireTls'])}' is not one of ${TLS_REQUIREMENTS.join(', ')}`)
   }
-  if (out['requireTls'] !== 'off' && out['tlsCert'] === undefined && out['tlsSelfSigned'] !== true) {
-    throw new UsageError('--require-tls needs a certificate: give --tls-cert/--tls-key (or --tls-self-signed)')
+  if ((out['requireTls'] !== 'off' || out['tlsClientCa'] !== undefined) && out['tlsCert'] === undefined && out['tlsSelfSigned'] !== true) {
+    throw new UsageError(`${out['tlsClientCa'] !== undefined ? '--tls-client-ca' : '--require-tls'} needs a certificate: give --tls-cert/--tls-key (or --tls-self-signed)`)
   }
+  if (out['requireTls'] === 'cert' && out['tlsClientCa'] === undefined) throw new UsageError('--require-tls cert needs --tls-client-ca (the CA client certificates are checked against)')
   const join = (out['join'] as string[] | undefined) ?? []
   const settings = { ...(out as unknown as StartSettings), join, quiet: flags['quiet'] === true }
   if (!settings.p2p && settings.join.length > 0) throw new UsageError('--join needs libp2p, which --no-p2p (p2p off) turns off')
@@ -374,6 +381,7 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     ...(s.tlsCert !== undefined && s.tlsKey !== undefined ? { tls: { certFile: s.tlsCert, keyFile: s.tlsKey } } : {}),
     ...(s.tlsSelfSigned ? { tls: 'self-signed' as const } : {}),
     ...(s.requireTls !== 'off' ? { requireTls: s.requireTls } : {}),
+    ...(s.tlsClientCa !== undefined ? { tlsClientCaFile: s.tlsClientCa } : {}),
     maxConnections: s.maxConnections,
     authenticationTimeoutMs: s.authenticationTimeout,
     ...(s.idleSessionTimeout !== undefined ? { idleSessionTimeoutMs: s.idleSessionTimeout } : {}),

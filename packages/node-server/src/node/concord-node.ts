@@ -29,7 +29,7 @@ import type { Libp2pTransport, TransportStats } from '../transport/libp2p-transp
 import { DEFAULT_MAX_CONNECTIONS } from '../pgwire/connection-limits.js'
 import { PgServer } from '../pgwire/pg-server.js'
 import type { TlsRequirement } from '../pgwire/client-authentication.js'
-import { loadTlsPair } from './tls-files.js'
+import { loadTlsPair, readTlsFile } from './tls-files.js'
 import { HttpServer } from '../http/http-server.js'
 import { consoleState } from '../http/console-state.js'
 import type { Metric } from '../http/prometheus-text.js'
@@ -110,6 +110,8 @@ export interface ConcordNodeOptions {
    * 'all'; needs `tls`. Default 'off' (pgwire/client-authentication.ts, rule 0).
    */
   requireTls?: TlsRequirement
+  /** PEM file of the CA client certificates are checked against (pgwire/client-authentication.ts, rule 1b); needs `tls`. */
+  tlsClientCaFile?: string
   /** PostgreSQL sessions at once; default 100 (see pgwire/connection-limits.ts). */
   maxConnections?: number
   /** Time a PostgreSQL connection has to authenticate; default 60 s. */
@@ -241,7 +243,9 @@ export class ConcordNode {
       : { created: false }
     if (peerPortKey.created) log.warn(`created cluster key ${peerPortKey.file}: peers need it to connect (--cluster-key)`)
     if (options.wssPort !== undefined && options.tls === undefined) throw new Error('WebSockets over TLS (wssPort) needs a certificate: give tls')
-    if ((options.requireTls ?? 'off') !== 'off' && options.tls === undefined) throw new Error(`requireTls '${options.requireTls}' needs a certificate: give tls`)
+    if (((options.requireTls ?? 'off') !== 'off' || options.tlsClientCaFile !== undefined) && options.tls === undefined) {
+      throw new Error(`${options.tlsClientCaFile !== undefined ? 'tlsClientCaFile' : `requireTls '${options.requireTls}'`} needs a certificate: give tls`)
+    }
     const tlsPair = options.tls !== undefined ? loadTlsPair(options.tls, dataDir, log) : undefined
     const own: Storage | undefined =
       options.storage !== undefined ? undefined : lmdb ? new lmdb.LmdbStorage({ path: join(dataDir!, 'lmdb') }) : new MemoryStorage()
@@ -301,7 +305,7 @@ export class ConcordNode {
         host: options.host ?? '127.0.0.1',
         password: options.password,
         logins: eng.logins,
-        ...(tlsPair !== undefined ? { tls: tlsPair } : {}),
+        ...(tlsPair !== undefined ? { tls: { ...tlsPair, ...(options.tlsClientCaFile !== undefined ? { clientCa: readTlsFile(options.tlsClientCaFile, 'client CA') } : {}) } } : {}),
         ...(options.requireTls !== undefined ? { requireTls: options.requireTls } : {}),
         ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
         ...(options.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: options.authenticationTimeoutMs } : {}),

@@ -22,7 +22,8 @@ export interface TlsPair {
 
 const SELF_SIGNED_DAYS = 3650
 
-function read(file: string, what: string): Buffer {
+/** A PEM file the TLS setup needs; a file that cannot be read stops the start, naming it. */
+export function readTlsFile(file: string, what: string): Buffer {
   try {
     return readFileSync(file)
   } catch (err) {
@@ -31,7 +32,7 @@ function read(file: string, what: string): Buffer {
 }
 
 export function loadTlsPair(spec: { certFile: string; keyFile: string } | 'self-signed', dataDir: string | undefined, log: Logger): TlsPair {
-  if (spec !== 'self-signed') return { cert: read(spec.certFile, 'certificate'), key: read(spec.keyFile, 'key') }
+  if (spec !== 'self-signed') return { cert: readTlsFile(spec.certFile, 'certificate'), key: readTlsFile(spec.keyFile, 'key') }
   if (dataDir === undefined) throw new Error('a self-signed TLS certificate is kept in the data directory: give one (not --memory), or --tls-cert/--tls-key')
   const cert = join(dataDir, 'server.crt')
   const key = join(dataDir, 'server.key')
@@ -49,5 +50,5 @@ export function loadTlsPair(spec: { certFile: string; keyFile: string } | 'self-
     chmodSync(cert, PRIVATE_FILE_MODE)
     log.warn(`created a self-signed TLS certificate ${cert}: clients verify it with sslmode=verify-full sslrootcert=${cert}`)
   }
-  return { cert: read(cert, 'certificate'), key: read(key, 'key') }
+  return { cert: readTlsFile(cert, 'certificate'), key: readTlsFile(key, 'key') }
 }

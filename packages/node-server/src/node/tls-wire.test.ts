@@ -89,6 +89,68 @@ describe('requiring TLS (requireTls, --require-tls)', () => {
   })
 })
 
+describe('client certificates (tlsClientCaFile, --tls-client-ca)', () => {
+  /** A CA, a certificate it signed for `alice`, and a self-signed one also naming alice. */
+  async function certificates(dir: string): Promise<void> {
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+    await run('openssl', ['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=test-ca', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt')])
+    await run('openssl', ['req', ...ec, '-subj', '/CN=alice', '-keyout', join(dir, 'alice.key'), '-out', join(dir, 'alice.csr')])
+    await run('openssl', ['x509', '-req', '-in', join(dir, 'alice.csr'), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2', '-out', join(dir, 'alice.crt')])
+    await run('openssl', ['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=alice', '-keyout', join(dir, 'rogue.key'), '-out', join(dir, 'rogue.crt')])
+  }
+
+  const failure = (c: pg.Client): Promise<{ code?: string; message: string } | undefined> => c.connect().then(() => undefined, (err: { code?: string; message: string }) => err)
+
+  it('a certificate the CA signed logs in the user it names without a password; another user, or a rogue certificate, does not', async (ctx) => {
+    if (!(await has('openssl'))) ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'concord-tls-cert-'))
+    dirs.push(dir)
+    await certificates(dir)
+    const node = await ConcordNode.start({
+      dataDir: dir, nodeId: 'tlscert', pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', tls: 'self-signed', tlsClientCaFile: join(dir, 'ca.crt'), password: 's3cret',
+    })
+    nodes.push(node)
+    const admin = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord', password: 's3cret' })
+    await admin.connect()
+    await admin.query(`CREATE ROLE alice LOGIN PASSWORD 'alice-pw'`)
+    await admin.query(`CREATE ROLE bob LOGIN PASSWORD 'bob-pw'`)
+    await admin.end()
+    const withCert = (user: string, name: string, password?: string) => new pg.Client({
+      host: '127.0.0.1', port: node.pgPort, user, database: 'concord', ...(password !== undefined ? { password } : {}),
+      ssl: { rejectUnauthorized: false, cert: readFileSync(join(dir, `${name}.crt`)), key: readFileSync(join(dir, `${name}.key`)) },
+    })
+    const alice = withCert('alice', 'alice')
+    await alice.connect()
+    try {
+      expect((await alice.query('SELECT current_user AS u')).rows).toEqual([{ u: 'alice' }])
+    } finally {
+      await alice.end()
+    }
+    expect(await failure(withCert('bob', 'alice', 'bob-pw'))).toMatchObject({ code: '28000', message: 'certificate authentication failed for user "bob"' })
+    // A certificate the CA did not sign proves nothing: the password rules apply.
+    expect(await failure(withCert('alice', 'rogue', 'wrong'))).toMatchObject({ message: 'password authentication failed for user "alice"' })
+  }, 60_000)
+
+  it("requireTls 'cert' refuses a TLS connection without a client certificate", async (ctx) => {
+    if (!(await has('openssl'))) ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'concord-tls-cert-req-'))
+    dirs.push(dir)
+    await certificates(dir)
+    const node = await ConcordNode.start({
+      dataDir: dir, nodeId: 'tlscertreq', pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', tls: 'self-signed', tlsClientCaFile: join(dir, 'ca.crt'), requireTls: 'cert',
+    })
+    nodes.push(node)
+    const bare = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord', ssl: { rejectUnauthorized: false } })
+    expect(await failure(bare)).toMatchObject({ code: '28000', message: 'connection requires a valid client certificate' })
+    const signed = new pg.Client({
+      host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord',
+      ssl: { rejectUnauthorized: false, cert: readFileSync(join(dir, 'alice.crt')), key: readFileSync(join(dir, 'alice.key')) },
+    })
+    // Before any LOGIN role exists every user name is the bootstrap superuser, but the certificate must still name the user.
+    expect(await failure(signed)).toMatchObject({ code: '28000', message: 'certificate authentication failed for user "concord"' })
+  }, 60_000)
+})
+
 describe('WebSockets over TLS for browser replicas (wssPort)', () => {
   it('listens on /tls/ws with the node certificate: a client trusting it upgrades to a WebSocket', async (ctx) => {
     if (!(await has('openssl'))) ctx.skip()

@@ -29,3 +29,25 @@ describe('the TLS requirement (rule 0, --require-tls)', () => {
     expect(auth.decide(from('10.1.2.3', true))).toMatchObject({ method: 'refuse', message: expect.stringMatching(/SSL encryption$/) })
   })
 })
+
+describe('client certificates (rule 1b, --tls-client-ca)', () => {
+  const withCert = (user: string, cn: string | undefined, remoteAddress = '10.1.2.3'): AuthRequest => ({ user, database: 'concord', remoteAddress, tls: true, certificateUser: cn })
+
+  it('a verified certificate logs in the user its common name names, without a password', () => {
+    const roles = { rolesEnforced: () => true, role: (n: string) => (n === 'alice' ? { login: true, superuser: false, scram: null } : undefined) }
+    const auth = new ClientAuthentication('s3cret', roles)
+    expect(auth.decide(withCert('alice', 'alice'))).toEqual({ method: 'trust', superuser: false })
+    expect(auth.decide(withCert('alice', 'bob'))).toEqual({ method: 'refuse', code: '28000', message: 'certificate authentication failed for user "alice"' })
+    // The role must still exist: rule 1 comes first.
+    expect(auth.decide(withCert('carol', 'carol'))).toMatchObject({ method: 'refuse', message: 'role "carol" does not exist' })
+    // Without a certificate the password rules apply as before.
+    expect(auth.decide(withCert('concord', undefined)).method).toBe('scram')
+  })
+
+  it("--require-tls cert refuses a connection without a verified certificate, loopback too", () => {
+    const auth = new ClientAuthentication(undefined, undefined, 'cert')
+    expect(auth.decide(withCert('concord', undefined, '127.0.0.1'))).toEqual({ method: 'refuse', code: '28000', message: 'connection requires a valid client certificate' })
+    expect(auth.decide({ ...withCert('concord', undefined, '127.0.0.1'), tls: false }).method).toBe('refuse')
+    expect(auth.decide(withCert('concord', 'concord', '127.0.0.1'))).toEqual({ method: 'trust', superuser: true })
+  })
+})

@@ -18,7 +18,13 @@
  *   0. Before all of these, the node's TLS requirement (--require-tls, PostgreSQL's
  *      `hostssl` lines): 'remote' refuses a connection from beyond loopback that does not
  *      run over TLS, 'all' every such connection (28000 `no pg_hba.conf entry .., no
- *      encryption`, as PostgreSQL answers where only hostssl lines match).
+ *      encryption`, as PostgreSQL answers where only hostssl lines match); 'cert' also
+ *      wants a client certificate that verified against the node's client CA (28000
+ *      `connection requires a valid client certificate`).
+ *   1b. A client certificate that verified (--tls-client-ca, PostgreSQL's `cert` method)
+ *      logs in the user its common name names, with no password; naming another user is
+ *      28000 `certificate authentication failed for user "x"`. After rule 1 (the role must
+ *      exist and may log in).
  *
  * Invariants: nothing here reads a password in clear; a decision is made from the
  * startup packet before any authentication message is sent.
@@ -54,6 +60,8 @@ export interface AuthRequest {
   remoteAddress: string
   /** Whether the connection runs over TLS. */
   tls?: boolean
+  /** The common name of a client certificate that verified against the node's client CA; absent without one. */
+  certificateUser?: string | undefined
 }
 
 /** Database names a node answers to once roles exist. */
@@ -64,8 +72,8 @@ export function isLoopback(address: string): boolean {
   return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a)
 }
 
-/** Which connections must run over TLS: none, those from beyond loopback, or all. */
-export type TlsRequirement = 'off' | 'remote' | 'all'
+/** Which connections must run over TLS: none, those from beyond loopback, all, or all with a client certificate. */
+export type TlsRequirement = 'off' | 'remote' | 'all' | 'cert'
 
 export class ClientAuthentication {
   private readonly nodeScram?: Promise<ScramSha256Data>
@@ -83,9 +91,10 @@ export class ClientAuthentication {
   }
 
   decide(req: AuthRequest): AuthDecision {
-    if (req.tls !== true && (this.requireTls === 'all' || (this.requireTls === 'remote' && !isLoopback(req.remoteAddress)))) {
+    if (req.tls !== true && (this.requireTls === 'all' || this.requireTls === 'cert' || (this.requireTls === 'remote' && !isLoopback(req.remoteAddress)))) {
       return refuse(noEntry(req))
     }
+    if (this.requireTls === 'cert' && req.certificateUser === undefined) return refuse('connection requires a valid client certificate')
     const enforced = this.directory?.rolesEnforced() ?? false
     const bootstrap = BOOTSTRAP_NAMES.has(req.user)
     const stored = bootstrap ? undefined : this.directory?.role(req.user)
@@ -95,6 +104,10 @@ export class ClientAuthentication {
       if (!DATABASES.has(req.database)) return { method: 'refuse', code: SqlState.invalidCatalogName, message: `database "${req.database}" does not exist` }
     }
     const superuser = stored?.superuser ?? true
+    if (req.certificateUser !== undefined) {
+      const named = req.certificateUser === req.user || (bootstrap && BOOTSTRAP_NAMES.has(req.certificateUser))
+      return named ? { method: 'trust', superuser } : refuse(`certificate authentication failed for user "${req.user}"`)
+    }
     if (stored?.scram) {
       const data = stored.scram
       return { method: 'scram', data: () => Promise.resolve(data), superuser }

@@ -11,7 +11,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import { randomInt } from 'node:crypto'
-import { createSecureContext, type SecureContext } from 'node:tls'
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls'
 import { fromDuplexStream } from 'pg-gateway/node'
 import type { PostgresConnectionOptions, ScramSha256Data } from 'pg-gateway'
 import { BackendWriter } from './backend-writer.js'
@@ -46,7 +46,7 @@ export interface PgServerOptions {
   /** Close a session idle this long (57P05; 25P03 in a transaction block); 0 or absent: never. */
   idleSessionTimeoutMs?: number
   /** Certificate and key (PEM): clients' SSLRequest is then answered 'S' and the session runs over TLS (tls-negotiation.ts). */
-  tls?: { cert: string | Buffer; key: string | Buffer }
+  tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer }
   /** Connections that must run over TLS (client-authentication.ts, rule 0); needs `tls` unless 'off'. Default 'off'. */
   requireTls?: TlsRequirement
   /** Largest message a client may send; default 256 MiB (frame-guard.ts). */
@@ -91,9 +91,13 @@ export class PgServer {
     this.options = options
     this.log = options.logger ?? silentLogger
     if ((options.requireTls ?? 'off') !== 'off' && !options.tls) throw new Error('requiring TLS needs a certificate: give tls')
+    if (options.requireTls === 'cert' && options.tls?.clientCa === undefined) throw new Error('requiring client certificates needs their CA: give tls.clientCa')
     this.authentication = new ClientAuthentication(options.password, options.logins, options.requireTls)
     // A bad certificate or key fails here, at start, not at the first client.
-    if (options.tls) this.tlsContext = createSecureContext({ cert: options.tls.cert, key: options.tls.key })
+    if (options.tls) {
+      const { cert, key, clientCa } = options.tls
+      this.tlsContext = createSecureContext({ cert, key, ...(clientCa !== undefined ? { ca: clientCa } : {}) })
+    }
     this.limits = new ConnectionLimits(
       {
         maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
@@ -167,7 +171,7 @@ export class PgServer {
     })
     const context = this.tlsContext
     if (context === undefined) return this.serve(socket, socket, conn)
-    negotiateTls(socket, context).then(
+    negotiateTls(socket, context, this.options.tls?.clientCa !== undefined).then(
       (n) => {
         if (n === null) return void socket.destroy()
         if (n.tls) n.io.on('error', (err) => this.log.info(`client ${socket.remoteAddress}:${socket.remotePort} (TLS): ${errorMessage(err)}`))
@@ -319,7 +323,9 @@ export class PgServer {
     }
     const params = startupParameters(data)
     const user = params['user'] ?? ''
-    const decision = this.authentication.decide({ user, database: params['database'] ?? user, remoteAddress: socket.remoteAddress ?? '', tls: io !== socket })
+    const decision = this.authentication.decide({
+      user, database: params['database'] ?? user, remoteAddress: socket.remoteAddress ?? '', tls: io !== socket, certificateUser: verifiedCertificateUser(io),
+    })
     if (decision.method === 'refuse') {
       this.log.info(`refusing client ${socket.remoteAddress}:${socket.remotePort}: ${decision.message}`)
       const w = new BackendWriter()
@@ -372,4 +378,11 @@ function closing(bytes: Uint8Array | undefined, socket: Socket): AsyncIterable<U
     socket.end()
     return null
   })()
+}
+
+/** The common name of the client certificate a TLS connection presented, when it verified against the client CA. */
+function verifiedCertificateUser(io: Socket): string | undefined {
+  if (!(io instanceof TLSSocket) || !io.authorized) return undefined
+  const cn = io.getPeerCertificate().subject?.CN
+  return typeof cn === 'string' ? cn : undefined
 }
