@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { SqlState } from '../errors/sql-error.js'
-import { decodeForwardReply, forwardedQueryResult, replyMaxBytes } from './forwarded-reply.js'
+import { forwardedQueryResult } from '../forwarded-result.js'
+import { decodeForwardReply, replyMaxBytes } from './forwarded-reply.js'
 
 const bytes = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v))
 const column = (name: string, typeId: string, oid: number) => ({ name, type: typeId, oid, typmod: -1, size: -1, typeId, isArray: false })

@@ -18,11 +18,11 @@
  * more than MAX_COLUMNS columns, a row whose width is not the columns', a value that is
  * not text of its column's type (for the types whose values are not kept as text). A
  * reply breaking any of this is 08007 for the client: the write may have run there.
+ * The result shapes on either side are built in forwarded-result.ts.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { commandTag, formatPgText, type FieldInfo, type Int8Output, type JsValue, type QueryResult } from '../result-format.js'
-import type { StatementResult } from '../runtime/result.js'
-import type { TypeId } from '../types/sql-type.js'
+import type { SqlType, TypeId } from '../types/sql-type.js'
+import type { RtValue } from '../types/value.js'
 import { formatText } from '../types/text-format.js'
 import { activeDateTimeStyle } from '../types/datetime-style.js'
 
@@ -33,8 +33,16 @@ const MAX_COLUMNS = 1664
 /** A column's name, type name or type id longer than this is not from a holder. */
 const MAX_NAME_CHARS = 1024
 
-/** A column of a forwarded statement's returned rows. */
-export type ReturnedColumn = Pick<FieldInfo, 'name' | 'type' | 'oid' | 'typmod' | 'size' | 'typeId' | 'isArray'>
+/** A column of a forwarded statement's returned rows, as result-format.ts's FieldInfo has it. */
+export interface ReturnedColumn {
+  name: string
+  type: string
+  oid: number
+  typmod: number
+  size: number
+  typeId: TypeId
+  isArray: boolean
+}
 
 /** What a holder ran: the command tag's parts and, with RETURNING, the rows in text. */
 export interface ForwardedResult {
@@ -56,7 +64,7 @@ export function replyMaxBytes(maxChars: number): number {
  * Fails a forwarded statement (54000) whose returned rows would take more than `maxChars`
  * characters in the reply; called on the holder before the statement commits.
  */
-export function checkReturnedSize(r: StatementResult, maxChars: number): void {
+export function checkReturnedSize(r: { columns: ReadonlyArray<{ type: SqlType }>; rows: readonly RtValue[][] }, maxChars: number): void {
   if (r.rows.length === 0 || r.columns.length === 0) return
   const style = activeDateTimeStyle()
   let chars = 2
@@ -74,15 +82,8 @@ export function checkReturnedSize(r: StatementResult, maxChars: number): void {
   }
 }
 
-/** The holder's reply for its result: every value as PostgreSQL text. */
-export function forwardedResult(r: QueryResult): ForwardedResult {
-  if (!r.returnsRows) return { command: r.command, rowCount: r.rowCount, columns: null, rows: [] }
-  const columns = r.fields.map((f) => ({ name: f.name, type: f.type, oid: f.oid, typmod: f.typmod, size: f.size, typeId: f.typeId, isArray: f.isArray }))
-  const rows = r.rowArrays.map((row) => row.map((v, i) => formatPgText(v, r.fields[i]!)))
-  return { command: r.command, rowCount: r.rowCount, columns, rows }
-}
-
-function malformed(peer: string, why: string): SqlError {
+/** The refusal of a reply that breaks the grammar (see the module header). */
+export function malformed(peer: string, why: string): SqlError {
   return new SqlError(SqlState.transactionResolutionUnknown, `node ${peer} sent a malformed reply to the forwarded write (${why}): whether it ran there is unknown`)
 }
 
@@ -135,52 +136,4 @@ export function decodeForwardReply(body: Uint8Array, peer: string, maxChars = FO
   }
   if (rowCount !== null && rowCount !== rows.length) throw malformed(peer, `${rows.length} rows for a count of ${rowCount}`)
   return { ok: { command, rowCount, columns, rows: rows as Array<Array<string | null>> } }
-}
-
-/** A value of a returned column as `rows` hold it locally (result-format.ts `toJs`); undefined when it is not text of that type. */
-function jsValue(text: string, c: ReturnedColumn, int8: Int8Output): JsValue | undefined {
-  if (c.isArray) return text
-  switch (c.typeId) {
-    case 'bool': return text === 't' ? true : text === 'f' ? false : undefined
-    case 'int2': case 'int4': case 'oid': return /^-?\d{1,10}$/.test(text) ? Number(text) : undefined
-    case 'float4': case 'float8':
-      return /^(-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?|NaN|-?Infinity)$/i.test(text) ? Number(text) : undefined
-    case 'int8':
-      if (!/^-?\d{1,19}$/.test(text)) return undefined
-      return int8 === 'bigint' ? BigInt(text) : text
-    case 'bytea': {
-      if (!/^\\x([0-9a-f]{2})*$/.test(text)) return undefined
-      const out = new Uint8Array((text.length - 2) / 2)
-      for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(2 + 2 * i, 4 + 2 * i), 16)
-      return out
-    }
-    default: return text
-  }
-}
-
-/**
- * A holder's result as this node's client sees it, the same as a local statement's: the
- * columns' RowDescription and values in the local JS forms. Floats print in this session's
- * extra_float_digits; other values keep the holder's text, which a forwarding session reads
- * only in the default DateStyle and IntervalStyle (write-forwarding.ts).
- */
-export function forwardedQueryResult(r: ForwardedResult, int8: Int8Output, peer: string): QueryResult {
-  const tag = { command: r.command, commandTag: commandTag(r.command, r.rowCount), rowCount: r.rowCount, notices: [] }
-  if (r.columns === null) return { ...tag, fields: [], rows: [], rowArrays: [], returnsRows: false }
-  const extra = activeDateTimeStyle().extraFloatDigits
-  const fields: FieldInfo[] = r.columns.map((c) => ({ ...c, ...((c.typeId === 'float4' || c.typeId === 'float8') && !c.isArray && extra <= 0 ? { extraFloatDigits: extra } : {}) }))
-  const rowArrays = r.rows.map((row) =>
-    row.map((text, i) => {
-      if (text === null) return null
-      const v = jsValue(text, r.columns![i]!, int8)
-      if (v === undefined) throw malformed(peer, `a value of column "${r.columns![i]!.name}" is not ${r.columns![i]!.type}`)
-      return v
-    }),
-  )
-  const rows = rowArrays.map((arr) => {
-    const o: Record<string, JsValue> = {}
-    fields.forEach((f, i) => (o[f.name] = arr[i]!))
-    return o
-  })
-  return { ...tag, fields, rows, rowArrays, returnsRows: true }
 }
