@@ -201,6 +201,19 @@ describe('an UPDATE or DELETE of a homed table not pinned to one region', () => 
     expect(cluster.node('u1').replica.lsn).toBe(lsn)
   })
 
+  it('locates afresh, whatever result a session may answer reads from (query_result_cache_ttl)', async () => {
+    const s = cluster.node('u1').session()
+    await cluster.run(s.query("SET query_result_cache_ttl = '1h'"))
+    expect((await cluster.run(s.query('SELECT region FROM customers WHERE id = 103'))).rows).toEqual([])
+    await q('e1', "INSERT INTO customers VALUES (103, 'new', 'eu-central', 30)")
+    // The same read answers from what it kept; the write finds the new row.
+    expect((await cluster.run(s.query('SELECT region FROM customers WHERE id = 103'))).rows).toEqual([])
+    expect((await cluster.run(s.query('DELETE FROM customers WHERE id = 103'))).rowCount).toBe(1)
+    await s.close()
+    await cluster.settle()
+    expect((await euRows('e1')).map((r) => r['id'])).toEqual([101])
+  })
+
   it('refuses rows of several regions (0A000, naming them) and fails with 08001 naming a region it cannot reach, writing nothing', async () => {
     const two = await failure(q('u1', 'DELETE FROM customers WHERE id IN (1, 101)'))
     expect(two?.code).toBe(SqlState.featureNotSupported)

@@ -583,7 +583,8 @@ export class Session {
   private async locateHomeWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], info: TableInfo): Promise<QueryResult | { targetHomes: string[] }> {
     const locate: Statement = { kind: 'pg', node: locateQuery(stmt.node, info), text: stmt.text }
     const remote = new RemoteRows(this.db.region, (t) => this.db.replica.holdsWhole(t))
-    await this.federate(locate, remote)
+    // Read afresh: a kept result (query_result_cache_ttl) could miss rows the write must reach.
+    await this.federate(locate, remote, undefined, true)
     const found = await this.runWaitingForIds(locate, params, remote)
     const homes = [...new Set(found.result.rows.map((row) => String(row[0])))].sort()
     const r = this.db.replica
@@ -670,16 +671,18 @@ export class Session {
   /**
    * Before a statement runs: refuses its writes to tables not held here and reads the
    * tables not held here that it reads from holders (placement/statement-federation.ts).
-   * A failure fails the statement (and its block) before anything ran.
+   * A failure fails the statement (and its block) before anything ran. `targetHomes`: an
+   * UPDATE or DELETE of a homed table reads only those regions' rows of it; `fresh`: no
+   * kept result (query_result_cache_ttl) answers.
    */
-  private async federate(stmt: Statement, remote: RemoteRows, targetHomes?: readonly string[]): Promise<void> {
+  private async federate(stmt: Statement, remote: RemoteRows, targetHomes?: readonly string[], fresh = false): Promise<void> {
     if (stmt.kind !== 'pg' || this.block?.failed) return
     // Every table is held here (no placement keeps one away, the common case): nothing to
     // refuse or read, so the statement's tree is not walked. A block that ran DDL may hold
     // tables the committed catalog does not show yet: it takes the walk.
     if (!this.block?.rolesTouched && this.everyTableHeld()) return
     try {
-      const ttl = durationMillis(this.settings.show('query_result_cache_ttl') ?? '0')
+      const ttl = fresh ? 0 : durationMillis(this.settings.show('query_result_cache_ttl') ?? '0')
       await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica, ttl, targetHomes)
       // The wait is where a cancel request or the deadline can be seen.
       this.budget().check()
