@@ -110,6 +110,9 @@ describe('a write of rows homed in another region', () => {
     const style = cluster.node('u1').session()
     await cluster.run(style.query("SET DateStyle = 'SQL, MDY'"))
     expect((await failure(cluster.run(style.query("INSERT INTO customers VALUES (105, 'x', 'eu-central', 0) RETURNING id"))))?.code).toBe(SqlState.featureNotSupported)
+    await cluster.run(style.query("SET DateStyle = 'ISO, MDY'"))
+    await cluster.run(style.query("SET IntervalStyle = 'iso_8601'"))
+    expect((await failure(cluster.run(style.query("INSERT INTO customers VALUES (105, 'x', 'eu-central', 0) RETURNING id"))))?.code).toBe(SqlState.featureNotSupported)
     await style.close()
     // Inside a transaction block: the block fails at COMMIT, its own region's row with it.
     const s = cluster.node('u1').session()

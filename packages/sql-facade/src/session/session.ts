@@ -624,9 +624,9 @@ export class Session {
       })
     }
     // Returned rows come back as the holder prints them: in the default styles.
-    if (returnsRows(stmt.node) && style.output !== 'ISO') {
-      throw new SqlError(SqlState.featureNotSupported, 'a write forwarded to another region returns its rows (RETURNING) in DateStyle ISO only', {
-        hint: "SET DateStyle = 'ISO, MDY' for writes with RETURNING to tables held in other regions.",
+    if (returnsRows(stmt.node) && (style.output !== 'ISO' || style.interval !== 'postgres')) {
+      throw new SqlError(SqlState.featureNotSupported, 'a write forwarded to another region returns its rows (RETURNING) in DateStyle ISO and IntervalStyle postgres only', {
+        hint: "SET DateStyle = 'ISO, MDY' and IntervalStyle = 'postgres' for writes with RETURNING to tables held in other regions.",
       })
     }
     try {
