@@ -222,6 +222,11 @@ describe('an UPDATE or DELETE of a homed table not pinned to one region', () => 
     expect(two?.code).toBe(SqlState.featureNotSupported)
     expect(two?.message).toMatch(/regions eu-central, us-west/)
     expect(two?.hint).toMatch(/one statement per region/)
+    // Not located when another reader of the table in it would see only the located region's rows: 0A000 as before.
+    const self = await failure(q('u1', 'UPDATE customers SET spend = 0 WHERE spend = (SELECT max(spend) FROM customers)'))
+    expect(self?.code).toBe(SqlState.featureNotSupported)
+    const keyed = await failure(q('u1', 'UPDATE customers SET id = 100 WHERE id = 101'))
+    expect(keyed?.code).toBe(SqlState.featureNotSupported)
     cluster.partition(['u1'], ['e1', 'e2'])
     await cluster.advance(20_000)
     const cut = await failure(q('u1', 'UPDATE customers SET spend = 0 WHERE id = 1'))
