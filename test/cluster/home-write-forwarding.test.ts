@@ -6,15 +6,14 @@
  * killed right after the acknowledgement and still has it when it comes back); with the
  * eu-central node killed, such a write fails with a class-08 error naming the region and
  * nothing of it is applied anywhere. An INSERT .. RETURNING forwarded there returns the
- * eu-central node's generated id (simple and extended protocol, binary results, and
- * knex's `insert().returning()`); an UPDATE by primary key alone of a row homed there is located
+ * eu-central node's generated id (simple and extended protocol, and knex's
+ * `insert().returning()`); an UPDATE by primary key alone of a row homed there is located
  * and runs there; one matching rows of both regions is 0A000 and changes nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import knexFactory from 'knex'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConcordProcess, until } from './concord-process.js'
 
@@ -122,18 +121,10 @@ describe('a write of a row homed in another region, over the wire', () => {
     } finally {
       await knex.destroy()
     }
-    // Binary result format (node-postgres asks it for every column): built from the holder's text, as for a local result.
-    // (`binary` is a node-postgres option its types leave out.)
-    const binary = new pg.Client({ host: '127.0.0.1', port: u1.pgPort, user: 'concord', database: 'concord', binary: true } as pg.ClientConfig)
-    await binary.connect()
-    let viaBinary: pg.QueryResult
-    try {
-      viaBinary = await binary.query('INSERT INTO accounts (name, region, balance) VALUES ($1, $2, $3) RETURNING id, balance', ['binary', 'eu-central', 5])
-    } finally {
-      await binary.end()
-    }
-    expect(viaBinary.rows).toEqual([{ id: expect.any(Number), balance: 5 }])
-    await u1.query('DELETE FROM accounts WHERE id = $1', [viaBinary.rows[0]!['id']])
+    // An unpinned DELETE by key of a row homed there, with RETURNING: located in eu-central, run there.
+    const doomed = await u1.query('INSERT INTO accounts (name, region, balance) VALUES ($1, $2, $3) RETURNING id', ['doomed', 'eu-central', 5])
+    const deleted = await u1.query('DELETE FROM accounts WHERE id = $1 RETURNING name, balance', [doomed.rows[0]!['id']])
+    expect([deleted.rowCount, deleted.rows]).toEqual([1, [{ name: 'doomed', balance: 5 }]])
     const held = await euAccounts()
     expect(held.filter((r) => r['name'] !== 'e')).toEqual([
       { id: simple.rows[0]!['id'], name: 'simple', balance: 0 },
