@@ -5,11 +5,15 @@
  * node's storage, and is acknowledged only once durable there (the eu-central node is
  * killed right after the acknowledgement and still has it when it comes back); with the
  * eu-central node killed, such a write fails with a class-08 error naming the region and
- * nothing of it is applied anywhere.
+ * nothing of it is applied anywhere. An INSERT .. RETURNING forwarded there returns the
+ * eu-central node's generated id (simple and extended protocol, and knex's
+ * `insert().returning()`); an UPDATE by primary key alone of a row homed there is located
+ * and runs there; one matching rows of both regions is 0A000 and changes nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import knexFactory from 'knex'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConcordProcess, until } from './concord-process.js'
 
@@ -97,4 +101,50 @@ describe('a write of a row homed in another region, over the wire', () => {
       { id: 102, name: 'renamed' },
     ])
   }, 400_000)
+
+  it('returns the rows of INSERT .. RETURNING from the home region, and locates an UPDATE by primary key', async () => {
+    const [u1, e1] = [nodes['u1']!, nodes['e1']!]
+    await u1.query("CREATE TABLE accounts (id SERIAL PRIMARY KEY, name TEXT, region TEXT, balance INT DEFAULT 0) WITH (home_region_column = 'region')")
+    await until(async () => (await failure(e1.query("INSERT INTO accounts (name) VALUES ('e') RETURNING id"))) === null, 60_000, 'e1 writes accounts')
+    await until(async () => (await failure(u1.query('SELECT count(*) FROM accounts'))) === null, 60_000, 'u1 reads eu-central')
+    const euAccounts = async () => (await e1.query('SELECT id, name, balance FROM accounts WHERE region = current_region() ORDER BY id')).rows
+
+    // Simple and extended protocol: the id e1 generated comes back through u1, with its RowDescription.
+    const simple = await u1.query("INSERT INTO accounts (name, region) VALUES ('simple', 'eu-central') RETURNING id, name")
+    expect([simple.command, simple.rowCount, simple.fields.map((f) => [f.name, f.dataTypeID])]).toEqual(['INSERT', 1, [['id', 23], ['name', 25]]])
+    const extended = await u1.query('INSERT INTO accounts (name, region) VALUES ($1, $2) RETURNING *', ['extended', 'eu-central'])
+    expect(extended.rows).toEqual([{ id: expect.any(Number), name: 'extended', region: 'eu-central', balance: 0 }])
+    const knex = knexFactory({ client: 'pg', connection: { host: '127.0.0.1', port: u1.pgPort, user: 'concord', database: 'concord' }, pool: { min: 0, max: 1 } })
+    let viaKnex: Array<{ id: number }>
+    try {
+      viaKnex = await knex('accounts').insert({ name: 'knex', region: 'eu-central' }).returning('id')
+    } finally {
+      await knex.destroy()
+    }
+    // An unpinned DELETE by key of a row homed there, with RETURNING: located in eu-central, run there.
+    const doomed = await u1.query('INSERT INTO accounts (name, region, balance) VALUES ($1, $2, $3) RETURNING id', ['doomed', 'eu-central', 5])
+    const deleted = await u1.query('DELETE FROM accounts WHERE id = $1 RETURNING name, balance', [doomed.rows[0]!['id']])
+    expect([deleted.rowCount, deleted.rows]).toEqual([1, [{ name: 'doomed', balance: 5 }]])
+    const held = await euAccounts()
+    expect(held.filter((r) => r['name'] !== 'e')).toEqual([
+      { id: simple.rows[0]!['id'], name: 'simple', balance: 0 },
+      { id: extended.rows[0]!['id'], name: 'extended', balance: 0 },
+      { id: viaKnex[0]!.id, name: 'knex', balance: 0 },
+    ])
+
+    // An UPDATE by primary key alone: located in eu-central and run there.
+    await u1.query("INSERT INTO accounts (id, name, region) VALUES (1, 'west', 'us-west')")
+    const target = simple.rows[0]!['id'] as number
+    const u = await u1.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [50, target])
+    expect([u.command, u.rowCount]).toEqual(['UPDATE', 1])
+    expect((await euAccounts()).find((r) => r['id'] === target)).toEqual({ id: target, name: 'simple', balance: 50 })
+    expect((await u1.query('UPDATE accounts SET balance = 7 WHERE id = -1')).rowCount).toBe(0)
+
+    // Rows of both regions: refused whole, naming them; nothing changed in either.
+    const both = await failure(u1.query('UPDATE accounts SET balance = 999 WHERE id IN (1, $1)', [target]))
+    expect(both?.code).toBe('0A000')
+    expect(both?.message).toContain('eu-central, us-west')
+    expect((await u1.query("SELECT balance FROM accounts WHERE region = 'us-west'")).rows).toEqual([{ balance: 0 }])
+    expect((await euAccounts()).map((r) => r['balance'])).not.toContain(999)
+  }, 300_000)
 })

@@ -1,7 +1,8 @@
 /**
  * Placement over real processes on 127.0.0.1: a table held only in us-west is read on an
  * ap-southeast node through a federated read over libp2p (answers equal the holder's),
- * writes there are forwarded to the holder and acknowledged once durable there, and with
+ * writes there are forwarded to the holder and acknowledged once durable there (with their
+ * RETURNING rows), and with
  * the holder killed reads and writes fail (08001) instead of answering short or being
  * kept where they would replicate nowhere.
  */
@@ -70,7 +71,9 @@ describe('a table held in another region, over the wire', () => {
     const forwarded = await east.query("INSERT INTO t VALUES (100, 'from east')")
     expect(forwarded.rowCount).toBe(1)
     expect((await west.query('SELECT v FROM t WHERE id = 100')).rows).toEqual([{ v: 'from east' }])
-    expect(await codeOf(east.query("INSERT INTO t VALUES (101, 'x') RETURNING id"))).toBe('0A000')
+    // RETURNING: the holder's rows come back, as a local statement's.
+    const returned = await east.query("INSERT INTO t VALUES (101, 'x') RETURNING id, v")
+    expect([returned.command, returned.rows, returned.fields.map((f) => f.dataTypeID)]).toEqual(['INSERT', [{ id: 101, v: 'x' }], [23, 25]])
 
     await west.kill9()
     expect(await codeOf(east.query('SELECT count(*) FROM t'))).toBe('08001')

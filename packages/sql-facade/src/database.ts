@@ -19,6 +19,8 @@ import type { ExecCtx, UserFunction } from './runtime/context.js'
 import type { CatalogModel } from './catalog/catalog-model.js'
 import { RemoteRows } from './placement/remote-rows.js'
 import { answerForwardedWrites, FORWARD_TOPIC } from './placement/write-forwarding.js'
+import { FORWARD_RETURNING_MAX_CHARS } from './placement/forwarded-reply.js'
+import { forwardedResult } from './forwarded-result.js'
 import { answerShardSizes, SHARD_SIZES_TOPIC, type ShardSize } from './placement/shard-sizes.js'
 import { RebalanceRunner } from './placement/rebalance-job.js'
 import { compileRowFilter } from './exec/row-filter.js'
@@ -101,6 +103,12 @@ export class Database implements SessionHost {
   private readonly defaultSession: Session
   private readonly unsubscribe: Array<() => void> = []
   private closed = false
+  /**
+   * How much text the rows a write forwarded here returns (RETURNING) may take, in
+   * characters of the reply (placement/forwarded-reply.ts); past it the write fails with
+   * 54000 before it commits. Tests lower it.
+   */
+  forwardReturningMaxChars = FORWARD_RETURNING_MAX_CHARS
   /** Reaches other nodes by PostgreSQL address (node server); null in memory and in the simulator. */
   connector: PublisherConnector | null = null
   /** Applies subscriptions' direction to the transport; null when opened without one or attached. */
@@ -190,9 +198,9 @@ export class Database implements SessionHost {
     this.unsubscribe.push(
       replica.handleCalls(
         FORWARD_TOPIC,
-        answerForwardedWrites(async (user, sql, params) => {
-          const r = await this.session({ user, forwarded: true }).query(sql, params)
-          return { command: r.command, rowCount: r.rowCount }
+        answerForwardedWrites(async (user, sql, params, home) => {
+          const session = this.session({ user, forwarded: { returningMaxChars: this.forwardReturningMaxChars, ...(home !== undefined ? { home } : {}) } })
+          return forwardedResult(await session.query(sql, params))
         }),
       ),
     )

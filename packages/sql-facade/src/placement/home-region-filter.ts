@@ -15,8 +15,8 @@ import { homeColumn, type TableInfo } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { nameList } from '../parser/name-list.js'
 
-/** How often a RangeVar names `table` anywhere in `node`. */
-function mentions(node: unknown, table: string): number {
+/** How often a RangeVar names `table` anywhere in `node` (an UPDATE's or DELETE's bare target is not counted). */
+export function mentions(node: unknown, table: string): number {
   if (!node || typeof node !== 'object') return 0
   if (Array.isArray(node)) return node.reduce((n: number, x) => n + mentions(x, table), 0)
   const o = node as Record<string, unknown>

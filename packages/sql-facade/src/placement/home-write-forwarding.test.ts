@@ -1,8 +1,9 @@
 /**
  * Writes of rows homed in another region (home_region_column) are forwarded to a node of
  * that region, which runs the same statement and answers once it is durable there; the
- * row is never stored on the writing node. What cannot be forwarded whole (rows of several
- * regions, a transaction block, an UPDATE not pinned to one region) is refused with 0A000
+ * row is never stored on the writing node. An UPDATE or DELETE not pinned to one region is
+ * located first and runs where its rows are. What cannot be forwarded whole (rows of several
+ * regions, a transaction block) is refused with 0A000
  * and leaves nothing behind; no node of the region reachable is 08001 naming it; a holder
  * gone silent after the write was sent is 08007, never a second try. Two regions of two
  * nodes each, in the simulator.
@@ -97,16 +98,22 @@ describe('a write of rows homed in another region', () => {
     const two = await failure(q('u1', "INSERT INTO customers VALUES (2, 'x', 'us-west', 0), (104, 'x', 'eu-central', 0)"))
     expect(two?.code).toBe(SqlState.featureNotSupported)
     expect(two?.hint).toMatch(/one statement per region/)
-    // An UPDATE that reaches a row homed elsewhere without naming its region.
-    const unpinned = await failure(q('u1', 'UPDATE customers SET spend = 0 WHERE id = 101'))
+    // An UPDATE that reaches rows of two regions without naming them: located, refused, naming both.
+    const unpinned = await failure(q('u1', 'UPDATE customers SET spend = 0 WHERE id IN (1, 101)'))
     expect(unpinned?.code).toBe(SqlState.featureNotSupported)
-    expect(unpinned?.message).toMatch(/forwarded there when its WHERE names the region/)
+    expect(unpinned?.message).toMatch(/homed in regions eu-central, us-west in one statement/)
     // current_region() would name the other region there.
     const cr = await failure(q('u1', "UPDATE customers SET name = current_region() WHERE region = 'eu-central'"))
     expect(cr?.code).toBe(SqlState.featureNotSupported)
     expect(cr?.message).toMatch(/current_region\(\)/)
-    // RETURNING: rows are not carried back.
-    expect((await failure(q('u1', "INSERT INTO customers VALUES (105, 'x', 'eu-central', 0) RETURNING id")))?.code).toBe(SqlState.featureNotSupported)
+    // Unless the session prints dates in another style than the holder's (RETURNING comes back as its text).
+    const style = cluster.node('u1').session()
+    await cluster.run(style.query("SET DateStyle = 'SQL, MDY'"))
+    expect((await failure(cluster.run(style.query("INSERT INTO customers VALUES (105, 'x', 'eu-central', 0) RETURNING id"))))?.code).toBe(SqlState.featureNotSupported)
+    await cluster.run(style.query("SET DateStyle = 'ISO, MDY'"))
+    await cluster.run(style.query("SET IntervalStyle = 'iso_8601'"))
+    expect((await failure(cluster.run(style.query("INSERT INTO customers VALUES (105, 'x', 'eu-central', 0) RETURNING id"))))?.code).toBe(SqlState.featureNotSupported)
+    await style.close()
     // Inside a transaction block: the block fails at COMMIT, its own region's row with it.
     const s = cluster.node('u1').session()
     await cluster.run(s.query('BEGIN'))
@@ -141,5 +148,96 @@ describe('a write of rows homed in another region', () => {
     await cluster.settle()
     expect((await euRows('e1')).map((row) => row['id'])).toEqual([101, 102])
     for (const id of ['u1', 'u2']) expect(await storesHome(cluster.node(id), 'eu-central')).toBe(false)
+  })
+})
+
+describe('an UPDATE or DELETE of a homed table not pinned to one region', () => {
+  let cluster: SimCluster
+  const q = (id: string, sql: string, params?: unknown[]) => cluster.run(cluster.node(id).query(sql, params))
+  const euRows = async (id: string) => (await q(id, 'SELECT id, name, spend FROM customers WHERE region = current_region() ORDER BY id')).rows
+  /** Reads of customers a node made in the last 2 s and kept (placement/result-cache.ts), but those of its own region's rows. */
+  const kept = async (id: string) =>
+    (await q(id, "SELECT query FROM query_result_cache WHERE relation = 'customers' AND age < interval '2 seconds' AND query NOT LIKE '%rows homed in eu-central'")).rows
+
+  beforeAll(async () => {
+    cluster = await SimCluster.create({
+      seed: 1692,
+      nodes: [
+        { id: 'u1', region: 'us-west' },
+        { id: 'e1', region: 'eu-central' },
+        { id: 'e2', region: 'eu-central' },
+      ],
+    })
+    await cluster.node('u1').query(CREATE)
+    await cluster.settle()
+    await q('u1', "INSERT INTO customers VALUES (1, 'u', 'us-west', 10), (2, 'u', 'us-west', 11)")
+    await q('e1', "INSERT INTO customers VALUES (101, 'e', 'eu-central', 20), (102, 'e', 'eu-central', 21)")
+    await cluster.settle()
+  })
+  afterAll(async () => {
+    await cluster.close()
+  })
+
+  it('runs on the one region holding every row it matches, pinned there: the holder reads only its own rows', async () => {
+    await cluster.advance(5_000)
+    const u = await q('u1', 'UPDATE customers SET spend = spend + 100 WHERE id = $1', ['101'])
+    expect([u.command, u.rowCount]).toEqual(['UPDATE', 1])
+    // Durable there when acknowledged.
+    expect((await Promise.all(['e1', 'e2'].map(async (id) => (await euRows(id)).find((r) => r['id'] === 101)?.['spend'])))).toContain(120)
+    // The holder read nothing of other regions (no federated read of customers kept there).
+    for (const id of ['e1', 'e2']) expect(await kept(id)).toEqual([])
+    const d = await q('u1', "DELETE FROM customers WHERE name = 'e' AND spend < 100 RETURNING id, region")
+    expect([d.commandTag, d.rows]).toEqual(['DELETE 1', [{ id: 102, region: 'eu-central' }]])
+    await cluster.settle()
+    expect(await euRows('e2')).toEqual([{ id: 101, name: 'e', spend: 120 }])
+    // Never stored here.
+    expect(await storesHome(cluster.node('u1'), 'eu-central')).toBe(false)
+  })
+
+  it('runs here when its rows are all homed here, and writes nothing when it matches none', async () => {
+    const here = await q('u1', "UPDATE customers SET name = 'here' WHERE spend < 20 RETURNING id")
+    expect([here.commandTag, here.rows]).toEqual(['UPDATE 2', [{ id: 1 }, { id: 2 }]])
+    const lsn = cluster.node('u1').replica.lsn
+    const none = await q('u1', 'UPDATE customers SET spend = 0 WHERE id = 999 RETURNING id')
+    expect([none.commandTag, none.fields.map((f) => f.name), none.rows]).toEqual(['UPDATE 0', ['id'], []])
+    expect((await q('u1', 'DELETE FROM customers WHERE id > 1000')).commandTag).toBe('DELETE 0')
+    expect(cluster.node('u1').replica.lsn).toBe(lsn)
+  })
+
+  it('locates afresh, whatever result a session may answer reads from (query_result_cache_ttl)', async () => {
+    const s = cluster.node('u1').session()
+    await cluster.run(s.query("SET query_result_cache_ttl = '1h'"))
+    expect((await cluster.run(s.query('SELECT region FROM customers WHERE id = 103'))).rows).toEqual([])
+    await q('e1', "INSERT INTO customers VALUES (103, 'new', 'eu-central', 30)")
+    // The same read answers from what it kept; the write finds the new row.
+    expect((await cluster.run(s.query('SELECT region FROM customers WHERE id = 103'))).rows).toEqual([])
+    expect((await cluster.run(s.query('DELETE FROM customers WHERE id = 103'))).rowCount).toBe(1)
+    await s.close()
+    await cluster.settle()
+    expect((await euRows('e1')).map((r) => r['id'])).toEqual([101])
+  })
+
+  it('refuses rows of several regions (0A000, naming them) and fails with 08001 naming a region it cannot reach, writing nothing', async () => {
+    const two = await failure(q('u1', 'DELETE FROM customers WHERE id IN (1, 101)'))
+    expect(two?.code).toBe(SqlState.featureNotSupported)
+    expect(two?.message).toMatch(/regions eu-central, us-west/)
+    expect(two?.hint).toMatch(/one statement per region/)
+    // Not located when another reader of the table in it would see only the located region's rows: 0A000 as before.
+    const self = await failure(q('u1', 'UPDATE customers SET spend = 0 WHERE spend = (SELECT max(spend) FROM customers)'))
+    expect(self?.code).toBe(SqlState.featureNotSupported)
+    const keyed = await failure(q('u1', 'UPDATE customers SET id = 100 WHERE id = 101'))
+    expect(keyed?.code).toBe(SqlState.featureNotSupported)
+    cluster.partition(['u1'], ['e1', 'e2'])
+    await cluster.advance(20_000)
+    const cut = await failure(q('u1', 'UPDATE customers SET spend = 0 WHERE id = 1'))
+    expect(cut?.code).toBe(SqlState.sqlclientUnableToEstablishSqlconnection)
+    expect(cut?.message).toMatch(/eu-central/)
+    cluster.heal()
+    await cluster.settle()
+    expect((await q('u1', 'SELECT id, spend FROM customers ORDER BY id')).rows).toEqual([
+      { id: 1, spend: 10 },
+      { id: 2, spend: 11 },
+      { id: 101, spend: 120 },
+    ])
   })
 })

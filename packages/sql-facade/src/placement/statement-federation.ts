@@ -66,9 +66,18 @@ export function refuseUnheldWrites(node: Node, names: NameSource, region: string
  * Refuses the statement if it writes a table not held here; reads from a holder every
  * table not held here that it reads. Throws what `Replica.readFromHolder` throws.
  */
-export async function federateStatement(node: Node, names: NameSource, remote: RemoteRows, replica: HolderReader, cacheTtlMs = 0): Promise<void> {
+export async function federateStatement(node: Node, names: NameSource, remote: RemoteRows, replica: HolderReader, cacheTtlMs = 0, targetHomes?: readonly string[]): Promise<void> {
   refuseUnheldWrites(node, names, remote.region)
   if (!READS_ROWS.some((k) => k in node)) return
+  // An UPDATE or DELETE whose rows were found homed in `targetHomes` alone (home-write-
+  // forwarding.ts) reads only those regions' rows of its target: the ones held here, here.
+  if (targetHomes !== undefined && ('UpdateStmt' in node || 'DeleteStmt' in node)) {
+    const [name] = writeTargets(node)
+    const info = name === undefined ? undefined : names.table(name)
+    if (info !== undefined && homeColumn(info) !== null && !remote.holds(info)) {
+      remote.add(info, (await replica.readFromHolder(info.name, '', { homeRegions: targetHomes })).rows)
+    }
+  }
   const pending = relationsRead(node).map((name) => ({ name, direct: true }))
   // An INSERT into a homed table checks its keys against every region's rows (found by its
   // run otherwise, which a transaction block cannot redo): they are read first.
@@ -114,7 +123,7 @@ export async function federateStatement(node: Node, names: NameSource, remote: R
 }
 
 /** Whether `node` calls a function defined with CREATE FUNCTION (its body may read any table). */
-function callsUserFunction(node: unknown, names: NameSource): boolean {
+export function callsUserFunction(node: unknown, names: NameSource): boolean {
   if (!node || typeof node !== 'object') return false
   if (Array.isArray(node)) return node.some((x) => callsUserFunction(x, names))
   const o = node as Record<string, unknown>

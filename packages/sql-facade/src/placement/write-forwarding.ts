@@ -9,10 +9,14 @@
  * Rows homed in another region (home_region_column) are forwarded to a node of that region
  * the same way (home-write-forwarding.ts decides when).
  *
+ * A statement with RETURNING gets the holder's returned rows back (forwarded-reply.ts: as
+ * text, at most FORWARD_RETURNING_MAX_CHARS of it, else 54000 before anything commits
+ * there), and its client sees them as a local statement's.
+ *
  * What is not forwarded stays refused (0A000, unheld-write.ts): a statement inside a
- * transaction block (its other statements run here), one with RETURNING (rows are not
- * carried back), one with binary parameters, COPY FROM, and a row routed to a partition
- * placed on other nodes (`shard_location`, refused at commit).
+ * transaction block (its other statements run here), one with binary parameters, COPY
+ * FROM, and a row routed to a partition placed on other nodes (`shard_location`, refused
+ * at commit).
  *
  * At most once: a holder that cannot be reached before the call is sent is passed over
  * for the next (nearest first); a holder that goes silent or down after it was sent ends
@@ -23,6 +27,7 @@
 import { holdsTable, type Replica, type TableInfo } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { decodeForwardReply, type ForwardedResult, type ForwardReply } from './forwarded-reply.js'
 import { writeTargets, type NameSource } from './statement-federation.js'
 
 export const FORWARD_TOPIC = 'sql/forward'
@@ -33,9 +38,12 @@ interface ForwardRequest {
   sql: string
   params: Array<string | null>
   user: string
+  /**
+   * An UPDATE or DELETE of a homed table whose rows the sender found all homed in this
+   * region (home-write-forwarding.ts): the holder reads only its rows homed there.
+   */
+  home?: string
 }
-
-type ForwardReply = { ok: { command: string; rowCount: number | null } } | { error: { code: string; message: string } }
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -50,13 +58,17 @@ export function unheldWriteTargets(node: Node, names: NameSource, region: string
   return out
 }
 
-/** Why a statement writing a table held elsewhere cannot be forwarded; null when it can. */
-export function notForwardable(node: Node, params: readonly unknown[]): string | null {
-  if ('CopyStmt' in node) return 'COPY FROM is not forwarded'
+/** Whether a write returns rows (RETURNING). */
+export function returnsRows(node: Node): boolean {
   const stmt = ('InsertStmt' in node ? node.InsertStmt : 'UpdateStmt' in node ? node.UpdateStmt : 'DeleteStmt' in node ? node.DeleteStmt : 'MergeStmt' in node ? node.MergeStmt : null) as
     | { returningClause?: { exprs?: unknown[] }; returningList?: unknown[] }
     | null
-  if ((stmt?.returningClause?.exprs ?? stmt?.returningList ?? []).length > 0) return 'a forwarded write does not return rows (RETURNING)'
+  return (stmt?.returningClause?.exprs ?? stmt?.returningList ?? []).length > 0
+}
+
+/** Why a statement writing a table held elsewhere cannot be forwarded; null when it can. */
+export function notForwardable(node: Node, params: readonly unknown[]): string | null {
+  if ('CopyStmt' in node) return 'COPY FROM is not forwarded'
   if (params.some((p) => p !== null && typeof p !== 'string')) return 'a forwarded write takes text parameters only'
   return null
 }
@@ -71,7 +83,7 @@ export async function forwardWrite(
   targets: readonly TableInfo[],
   request: ForwardRequest,
   home?: string,
-): Promise<{ command: string; rowCount: number | null }> {
+): Promise<{ peer: string; result: ForwardedResult }> {
   const [first, ...rest] = targets
   const candidates =
     home !== undefined
@@ -93,12 +105,9 @@ export async function forwardWrite(
       }
       throw e
     }
-    const reply = JSON.parse(decoder.decode(answer)) as ForwardReply
-    if ('error' in reply) {
-      const code = /^[0-9A-Z]{5}$/.test(reply.error.code) ? reply.error.code : SqlState.internalError
-      throw new SqlError(code, `${reply.error.message} (on node ${peer}, the write forwarded there)`)
-    }
-    return { command: reply.ok.command, rowCount: reply.ok.rowCount }
+    const reply = decodeForwardReply(answer, peer)
+    if ('error' in reply) throw new SqlError(reply.error.code, `${reply.error.message} (on node ${peer}, the write forwarded there)`)
+    return { peer, result: reply.ok }
   }
   const names = targets.map((t) => `"${t.name}"`).join(', ')
   if (home !== undefined) {
@@ -116,8 +125,12 @@ export async function forwardWrite(
   )
 }
 
-/** Runs one forwarded statement here, in a session that forwards nothing onwards, as `user`; resolves once it is durable. */
-export type ForwardedRun = (user: string, sql: string, params: Array<string | null>) => Promise<{ command: string; rowCount: number | null }>
+/**
+ * Runs one forwarded statement here, in a session that forwards nothing onwards, as `user`
+ * (an UPDATE or DELETE reading only its target's rows homed in `home`, when given);
+ * resolves once it is durable.
+ */
+export type ForwardedRun = (user: string, sql: string, params: Array<string | null>, home: string | undefined) => Promise<ForwardedResult>
 
 /** The handler of forwarded writes on a holder (registered with `Replica.handleCalls(FORWARD_TOPIC, ..)`). */
 export function answerForwardedWrites(run: ForwardedRun): (from: string, body: Uint8Array) => Promise<Uint8Array> {
@@ -126,11 +139,11 @@ export function answerForwardedWrites(run: ForwardedRun): (from: string, body: U
     try {
       const req = JSON.parse(decoder.decode(body)) as Partial<ForwardRequest>
       const params = req.params
-      if (typeof req.sql !== 'string' || typeof req.user !== 'string' || !Array.isArray(params) || !params.every((p) => p === null || typeof p === 'string')) {
+      if (typeof req.sql !== 'string' || typeof req.user !== 'string' || !Array.isArray(params) || !params.every((p) => p === null || typeof p === 'string') ||
+        (req.home !== undefined && typeof req.home !== 'string')) {
         throw new SqlError(SqlState.protocolViolation, 'malformed forwarded write')
       }
-      const r = await run(req.user, req.sql, params)
-      reply = { ok: { command: r.command, rowCount: r.rowCount } }
+      reply = { ok: await run(req.user, req.sql, params, req.home) }
     } catch (e) {
       reply = { error: { code: (e as { code?: string }).code ?? SqlState.internalError, message: (e as Error).message } }
     }

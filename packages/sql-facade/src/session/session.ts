@@ -14,7 +14,7 @@
  */
 import { reindexConcurrently } from '../exec/reindex.js'
 import type { BackupService } from '../backup/backup-service.js'
-import { holdsTable, homeColumn, RowsHomedElsewhere, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
+import { holdsTable, homeColumn, homeShardId, RowsHomedElsewhere, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
@@ -40,8 +40,10 @@ import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
 import { fetchShardSizes, type ShardSize } from '../placement/shard-sizes.js'
 import { rebalancePlan, rebalanceTarget, startRebalance } from '../placement/rebalance-job.js'
-import { forwardWrite, notForwardable, unheldWriteTargets } from '../placement/write-forwarding.js'
-import { callsCurrentRegion, pinnedHomeWrite, refusedHomeWrite, type HomedWrite } from '../placement/home-write-forwarding.js'
+import { forwardWrite, notForwardable, returnsRows, unheldWriteTargets } from '../placement/write-forwarding.js'
+import { checkReturnedSize, FORWARD_RETURNING_MAX_CHARS } from '../placement/forwarded-reply.js'
+import { forwardedQueryResult } from '../forwarded-result.js'
+import { callsCurrentRegion, locateQuery, pinnedHomeWrite, refusedHomeWrite, severalHomes, unpinnedHomeWrite, type HomedWrite } from '../placement/home-write-forwarding.js'
 import { resultCacheOf } from '../placement/result-cache.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
 import { callUserFunction, callUserSetFunction } from '../exec/user-function.js'
@@ -155,8 +157,13 @@ export interface SessionOptions {
   processId?: number
   /** Told of every table read the session's statements make (a live query's session, live/). */
   readObserver?: RowReadObserver
-  /** The session runs a write another node forwarded here: it forwards nothing onwards (placement/write-forwarding.ts). */
-  forwarded?: boolean
+  /**
+   * The session runs a write another node forwarded here: it forwards nothing onwards
+   * (placement/write-forwarding.ts). The rows it returns take at most `returningMaxChars`
+   * characters of text (placement/forwarded-reply.ts), else it fails before committing;
+   * with `home`, an UPDATE or DELETE of a homed table reads only its rows homed there.
+   */
+  forwarded?: boolean | { returningMaxChars?: number; home?: string }
 }
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
@@ -173,6 +180,8 @@ export class Session {
   private readonly database: string
   private readonly lenientCatalogProbes: boolean
   private readonly forwarded: boolean
+  /** Of a forwarded session: the most text its returned rows may take, and the home region its UPDATE or DELETE reads. */
+  private readonly forwardedBounds: { returningMaxChars: number; home?: string }
   /** The running statement's statement_mem in bytes; Infinity when 0 (no bound). */
   private memoryLimit = Infinity
   /** The running statement's deadline (ms on `monotonicNow`); Infinity without statement_timeout. */
@@ -220,7 +229,9 @@ export class Session {
     this.settings.setDynamic((key) => this.readOnlyParameter(key))
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
-    this.forwarded = options.forwarded ?? false
+    this.forwarded = options.forwarded !== undefined && options.forwarded !== false
+    const bounds = typeof options.forwarded === 'object' ? options.forwarded : {}
+    this.forwardedBounds = { returningMaxChars: bounds.returningMaxChars ?? FORWARD_RETURNING_MAX_CHARS, ...(bounds.home !== undefined ? { home: bounds.home } : {}) }
     this.sequences = new SessionSequences(db.userSequences, () => db.replica.clock.now())
     this.processId = options.processId ?? 0
     this.readObserver = options.readObserver ?? null
@@ -483,14 +494,16 @@ export class Session {
         throw e
       }
       const forwarded = await this.forwardWrite(stmt, params)
-      if (forwarded !== null) return forwarded
+      if (forwarded !== null && !('targetHomes' in forwarded)) return forwarded
+      // A forwarded UPDATE or DELETE the sender found homed here reads only those rows.
+      const targetHomes = this.forwardedBounds.home !== undefined ? [this.forwardedBounds.home] : forwarded?.targetHomes
       const lsn = this.db.replica.lsn
       let r: { result: StatementResult; durable: boolean }
       try {
         const remote = new RemoteRows(this.db.region, (info) => this.db.replica.holdsWhole(info))
         await this.prepareTemp(stmt)
         await this.measureShards(stmt)
-        await this.federate(stmt, remote)
+        await this.federate(stmt, remote, targetHomes)
         this.pendingSleepMs = 0
         r = await this.runWaitingForIds(stmt, params, remote)
         await this.sleepPending()
@@ -543,17 +556,42 @@ export class Session {
    * A statement outside a block that writes a table this node's region does not hold runs
    * on a holder instead, acknowledged once durable there (placement/write-forwarding.ts);
    * null when it is not such a statement, or cannot be forwarded (it is then refused).
+   * An UPDATE or DELETE of a homed table not pinned to one region runs where its rows are
+   * found (`targetHomes`: here, reading only the rows homed in those regions).
    */
-  private async forwardWrite(stmt: Statement, params: RtValue[]): Promise<QueryResult | null> {
+  private async forwardWrite(stmt: Statement, params: RtValue[]): Promise<QueryResult | { targetHomes: string[] } | null> {
     if (stmt.kind !== 'pg' || this.block !== null || this.forwarded) return null
     const targets = unheldWriteTargets(stmt.node, this.db.replica, this.db.region)
     if (targets.length === 0) {
       // An UPDATE or DELETE pinned to one other home region runs there (placement/home-write-forwarding.ts).
       const homed = pinnedHomeWrite(stmt.node, this.db.replica, this.db.replica)
-      return homed === null ? null : await this.forwardHomeWrite(stmt, params, homed)
+      if (homed !== null) return await this.forwardHomeWrite(stmt, params, homed)
+      const unpinned = unpinnedHomeWrite(stmt.node, this.db.replica, this.db.replica)
+      return unpinned === null ? null : await this.locateHomeWrite(stmt, params, unpinned)
     }
     if (notForwardable(stmt.node, params) !== null) return null
     return await this.sendWrite(stmt, params, targets)
+  }
+
+  /**
+   * An UPDATE or DELETE of a homed table not pinned to one region: finds the home regions
+   * of the rows it matches (a federated read of their home column under the same WHERE),
+   * then runs it here over the rows of the regions held here (none matched: it writes
+   * nothing), or forwards it to the one other region holding them all, pinned there; rows
+   * of several regions are 0A000 (placement/home-write-forwarding.ts).
+   */
+  private async locateHomeWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], info: TableInfo): Promise<QueryResult | { targetHomes: string[] }> {
+    const locate: Statement = { kind: 'pg', node: locateQuery(stmt.node, info), text: stmt.text }
+    const remote = new RemoteRows(this.db.region, (t) => this.db.replica.holdsWhole(t))
+    // Read afresh: a kept result (query_result_cache_ttl) could miss rows the write must reach.
+    await this.federate(locate, remote, undefined, true)
+    const found = await this.runWaitingForIds(locate, params, remote)
+    const homes = [...new Set(found.result.rows.map((row) => String(row[0])))].sort()
+    const r = this.db.replica
+    const elsewhere = homes.filter((h) => !r.holdsHere(homeShardId(info, h)))
+    if (elsewhere.length === 0) return { targetHomes: homes }
+    if (homes.length > 1) throw severalHomes(info, homes, r.region)
+    return await this.forwardHomeWrite(stmt, params, { info, home: homes[0]! }, undefined, true)
   }
 
   /**
@@ -561,7 +599,7 @@ export class Session {
    * one that cannot be forwarded is refused (0A000) with the reason (`refused`: core's
    * refusal of the run here, rethrown with it).
    */
-  private async forwardHomeWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], homed: HomedWrite, refused?: Error): Promise<QueryResult> {
+  private async forwardHomeWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], homed: HomedWrite, refused?: Error, pin = false): Promise<QueryResult> {
     const why = notForwardable(stmt.node, params) ?? (callsCurrentRegion(stmt.node) ? 'it calls current_region(), which would name that region there' : null)
     if (why !== null) {
       const what = refused?.message ?? `cannot write rows of relation "${homed.info.name}" homed in region ${homed.home} on this node (region ${this.db.region})`
@@ -569,11 +607,14 @@ export class Session {
         hint: `Run the statement on a node of region ${homed.home}.`,
       })
     }
-    return await this.sendWrite(stmt, params, [homed.info], homed.home)
+    return await this.sendWrite(stmt, params, [homed.info], homed.home, pin)
   }
 
-  /** Sends a write to a holder (of `targets`, or of rows homed in `home`) and returns its answer once durable there. */
-  private async sendWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], targets: TableInfo[], home?: string): Promise<QueryResult> {
+  /**
+   * Sends a write to a holder (of `targets`, or of rows homed in `home`: with `pin`, its
+   * UPDATE or DELETE reads only those there) and returns its answer once durable there.
+   */
+  private async sendWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], targets: TableInfo[], home?: string, pin = false): Promise<QueryResult> {
     assertWritable(this.writeMode(), stmt)
     // The holder reads the statement's literals in the default styles; other ones would be misread there.
     const style = this.dateTimeStyle()
@@ -582,12 +623,19 @@ export class Session {
         hint: "SET DateStyle = 'ISO, MDY' and IntervalStyle = 'postgres' for writes to tables held in other regions.",
       })
     }
+    // Returned rows come back as the holder prints them: in the default styles.
+    if (returnsRows(stmt.node) && (style.output !== 'ISO' || style.interval !== 'postgres')) {
+      throw new SqlError(SqlState.featureNotSupported, 'a write forwarded to another region returns its rows (RETURNING) in DateStyle ISO and IntervalStyle postgres only', {
+        hint: "SET DateStyle = 'ISO, MDY' and IntervalStyle = 'postgres' for writes with RETURNING to tables held in other regions.",
+      })
+    }
     try {
       // Cached reads of a table written from here are dropped, whatever the outcome (placement/result-cache.ts).
       for (const t of targets) resultCacheOf(this.db.replica).invalidate(t.name)
-      const r = await forwardWrite(this.db.replica, targets, { sql: stmt.text, params: params as Array<string | null>, user: this.currentRole().name }, home)
+      const request = { sql: stmt.text, params: params as Array<string | null>, user: this.currentRole().name, ...(pin && home !== undefined ? { home } : {}) }
+      const { peer, result } = await forwardWrite(this.db.replica, targets, request, home)
       this.notifications.commit()
-      return toQueryResult({ ...r, columns: [], rows: [] }, this.db.int8)
+      return this.styled(() => forwardedQueryResult(result, this.db.int8, peer))
     } catch (e) {
       this.notifications.abort()
       throw e
@@ -623,17 +671,19 @@ export class Session {
   /**
    * Before a statement runs: refuses its writes to tables not held here and reads the
    * tables not held here that it reads from holders (placement/statement-federation.ts).
-   * A failure fails the statement (and its block) before anything ran.
+   * A failure fails the statement (and its block) before anything ran. `targetHomes`: an
+   * UPDATE or DELETE of a homed table reads only those regions' rows of it; `fresh`: no
+   * kept result (query_result_cache_ttl) answers.
    */
-  private async federate(stmt: Statement, remote: RemoteRows): Promise<void> {
+  private async federate(stmt: Statement, remote: RemoteRows, targetHomes?: readonly string[], fresh = false): Promise<void> {
     if (stmt.kind !== 'pg' || this.block?.failed) return
     // Every table is held here (no placement keeps one away, the common case): nothing to
     // refuse or read, so the statement's tree is not walked. A block that ran DDL may hold
     // tables the committed catalog does not show yet: it takes the walk.
     if (!this.block?.rolesTouched && this.everyTableHeld()) return
     try {
-      const ttl = durationMillis(this.settings.show('query_result_cache_ttl') ?? '0')
-      await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica, ttl)
+      const ttl = fresh ? 0 : durationMillis(this.settings.show('query_result_cache_ttl') ?? '0')
+      await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica, ttl, targetHomes)
       // The wait is where a cancel request or the deadline can be seen.
       this.budget().check()
     } catch (e) {
@@ -821,7 +871,10 @@ export class Session {
         const ctx = this.execCtx(tx, params, nowMicros)
         // Outside a block no uncommitted DDL can hide from the catalog version; temporary relations shadow names.
         if (!ctx.temporaryRelations) ctx.planCache = this.plans
-        return runInTransaction(stmt, ctx)
+        const r = runInTransaction(stmt, ctx)
+        // A forwarded write's returned rows go back in one reply: bounded before it commits.
+        if (this.forwarded) checkReturnedSize(r, this.forwardedBounds.returningMaxChars)
+        return r
       })
       return { result, durable: true }
     } catch (e) {
