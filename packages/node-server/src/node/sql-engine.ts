@@ -31,7 +31,7 @@ export async function openSqlEngine(options: ReplicaOptions & { changeJournal?: 
   const db = await Database.open({ ...options, nodeId: options.nodeId })
   return {
     session: (info) => {
-      const s = db.session({ user: info?.user, database: info?.database, lenientCatalogProbes: true, processId: info?.processId })
+      const s = db.session({ user: info?.user, database: info?.database, lenientCatalogProbes: true, processId: info?.processId, connection: true })
       // A bad value refuses the connection (the factory throws), as PostgreSQL does.
       for (const [name, value] of Object.entries(info?.settings ?? {})) s.settings.set(name, value)
       return wireSession(s)
@@ -83,6 +83,7 @@ function wireSession(s: Session): SqlSession {
       return p.statement === null ? null : toWire(await s.execute(p, params))
     },
     transactionState: () => (s.transactionFailed ? 'failed' : s.inTransaction ? 'transaction' : 'idle'),
+    idleTimeoutMs: () => s.idleTimeoutMs(),
     cancel: () => s.cancel(),
     reportedParameters: () => s.reportedParameters(),
     onNotification: (receiver) => s.onNotification(receiver),

@@ -89,11 +89,16 @@ export class ConnectionLimits {
     this.idleClocks.delete(socket)
   }
 
-  /** Its reply is sent and it waits for the client: the idle clock starts (if there is one). */
-  idle(socket: Socket, inTransaction: boolean): void {
+  /**
+   * Its reply is sent and it waits for the client: the idle clock starts (if there is one):
+   * the node's --idle-session-timeout or the session's own limit (`sessionMs`, its
+   * idle_session_timeout or idle_in_transaction_session_timeout), whichever is shorter.
+   */
+  idle(socket: Socket, inTransaction: boolean, sessionMs = 0): void {
     this.busy(socket)
-    const ms = this.options.idleSessionTimeoutMs
-    if (ms <= 0 || !this.admitted.has(socket)) return
+    const limits = [this.options.idleSessionTimeoutMs, sessionMs].filter((x) => x > 0)
+    if (limits.length === 0 || !this.admitted.has(socket)) return
+    const ms = Math.min(...limits)
     this.idleClocks.set(socket, setTimeout(() => {
       this.idleClocks.delete(socket)
       this.actions.idleTimeout(socket, inTransaction)

@@ -284,7 +284,7 @@ export class PgServer {
     this.counters.messages++
     this.limits.busy(socket)
     const reply = await wire.handle(data)
-    if (!reply.close) this.limits.idle(socket, session?.transactionState() !== 'idle')
+    if (!reply.close) this.limits.idle(socket, session?.transactionState() !== 'idle', session?.idleTimeoutMs?.() ?? 0)
     return reply
   }
 

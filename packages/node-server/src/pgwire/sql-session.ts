@@ -62,6 +62,8 @@ export interface SqlSession {
   /** Execute: runs it with bound parameters (text, or bytes for bytea); null for an empty statement. */
   execute(statement: PreparedQuery, params: unknown[]): Promise<QueryResult | null>
   transactionState(): SessionTransactionState
+  /** The session's own idle limit now (idle_session_timeout, or idle_in_transaction_session_timeout in a block), ms; 0: none. */
+  idleTimeoutMs?(): number
   /** A client's CancelRequest for this connection: the running request fails with 57014 at its next check. */
   cancel?(): void
   /**

@@ -164,6 +164,12 @@ export interface SessionOptions {
    * with `home`, an UPDATE or DELETE of a homed table reads only its rows homed there.
    */
   forwarded?: boolean | { returningMaxChars?: number; home?: string }
+  /**
+   * The session is a client's connection (the node's PostgreSQL server): the connection
+   * timeouts (idle_session_timeout, idle_in_transaction_session_timeout) may be set, and
+   * the server closes it by `idleTimeoutMs`. Default false: they can only be 0.
+   */
+  connection?: boolean
 }
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
@@ -226,6 +232,7 @@ export class Session {
   ) {
     this.db = db
     this.settings = new Settings(db.replica, options.user ?? 'concord', db.serverParameters)
+    this.settings.connection = options.connection === true
     this.settings.setDynamic((key) => this.readOnlyParameter(key))
     this.database = options.database ?? 'concord'
     this.lenientCatalogProbes = options.lenientCatalogProbes ?? false
@@ -323,6 +330,15 @@ export class Session {
 
   get transactionFailed(): boolean {
     return this.block?.failed ?? false
+  }
+
+  /**
+   * How long this session may now wait for its client's next request before the server
+   * closes it: idle_in_transaction_session_timeout inside a transaction block (failed or
+   * not), idle_session_timeout outside one; 0 for no limit.
+   */
+  idleTimeoutMs(): number {
+    return durationMillis(this.settings.show(this.block !== null ? 'idle_in_transaction_session_timeout' : 'idle_session_timeout') ?? '0')
   }
 
   /** Runs every statement of `sql`; returns one result per statement. */

@@ -71,6 +71,7 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   query_result_cache_ttl: session('duration', '0', 'How old a federated read kept in this node\'s query_result_cache may be to answer again instead of a holder (0: never).'),
   lock_timeout: session('duration', '0', 'Sets the maximum allowed duration of any wait for a lock.'),
   idle_in_transaction_session_timeout: session('duration', '0', 'Sets the maximum allowed idle time between queries, when in a transaction.'),
+  idle_session_timeout: session('duration', '0', 'Sets the maximum allowed idle time between queries, when not in a transaction.'),
   extra_float_digits: session('int', '1', 'Sets the number of digits displayed for floating-point values.'),
   client_min_messages: session('string', 'notice', 'Sets the message levels that are sent to the client.'),
   standard_conforming_strings: session('bool', 'on', 'Causes \'...\' strings to treat backslashes literally.'),
@@ -176,9 +177,6 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string, cur
       if (name === 'failover_timeout' && durationMillis(v) < 100) {
         throw new SqlError(SqlState.invalidParameterValue, `${v} is outside the valid range for parameter "${name}" (100ms .. )`)
       }
-      if (UNENFORCED_TIMEOUTS[name] !== undefined && !/^0+(\.0+)?\s*[a-z]*$/i.test(v)) {
-        throw new SqlError(SqlState.featureNotSupported, `parameter "${name}" can only be 0 (off): ${UNENFORCED_TIMEOUTS[name]}`, { hint: `SET ${name} = 0` })
-      }
       return v
     case 'memory':
       if (!/^-?\d+\s*(B|kB|MB|GB|TB)?$/.test(v)) throw bad()
@@ -200,12 +198,11 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string, cur
 }
 
 /**
- * Timeouts a session cannot set yet: accepted and ignored they would promise what does
- * not happen, so any value but 0 (off, the default) is refused.
+ * Timeouts that close a client's connection (node-server pgwire/connection-limits.ts): a
+ * session with no connection (one opened in-process, `Database.session`) cannot honour
+ * them, so there any value but 0 (off, the default) is refused rather than ignored.
  */
-const UNENFORCED_TIMEOUTS: Record<string, string> = {
-  idle_in_transaction_session_timeout: "a node's idle sessions are closed by `concord start --idle-session-timeout`, not per session",
-}
+export const CONNECTION_TIMEOUTS: ReadonlySet<string> = new Set(['idle_in_transaction_session_timeout', 'idle_session_timeout'])
 
 const DURATION_UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 }
 

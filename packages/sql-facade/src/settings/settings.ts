@@ -16,7 +16,7 @@
  */
 import type { Json, Replica } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { normalizeValue, parameterDef, PARAMETERS, type ParameterDef, type SettingScope } from './parameters.js'
+import { CONNECTION_TIMEOUTS, durationMillis, normalizeValue, parameterDef, PARAMETERS, type ParameterDef, type SettingScope } from './parameters.js'
 import { nextTermWrites, PRIMARY_TERM_KIND } from '../cluster/primary-term.js'
 import { mayBePrimary } from '../cluster/node-role.js'
 
@@ -95,6 +95,9 @@ export class Settings {
   readonly loginUser: string
   /** Values of read-only parameters that the server decides (max_connections): see `Database.setServerParameter`. */
   private readonly server: ReadonlyMap<string, string>
+
+  /** Whether the session is a client's connection, which the connection timeouts can close (CONNECTION_TIMEOUTS). */
+  connection = false
 
   constructor(replica: Replica, user = 'concord', server: ReadonlyMap<string, string> = new Map()) {
     this.replica = replica
@@ -256,6 +259,11 @@ export class Settings {
     const d = this.def(key)
     if (d.readonly) throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be changed`)
     const v = value === null ? null : normalizeValue(key, d, value, this.show(key, true) ?? d.default)
+    if (v !== null && CONNECTION_TIMEOUTS.has(key) && !this.connection && durationMillis(v) > 0) {
+      throw new SqlError(SqlState.featureNotSupported, `parameter "${name}" closes idle client connections, and this session has none (it was opened in-process): only 0 (off)`, {
+        hint: `SET ${name} = 0`,
+      })
+    }
     if (isLocal && this.stack === null) return { writes: [], warning: 'SET LOCAL can only be used in transaction blocks' }
     if (d.scope !== 'session') {
       if (isLocal) {
