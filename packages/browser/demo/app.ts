@@ -12,6 +12,8 @@ import { openReplica, type BrowserDatabase, type ConnectionState } from '../src/
 interface DemoConfig {
   join: string[]
   name?: string
+  /** A scoped browser token from the node (concord_browser_token): the page then reads and writes only what it allows. */
+  token?: string
 }
 
 const OFFLINE_KEY = 'concord-demo-offline'
@@ -44,7 +46,10 @@ async function main(): Promise<void> {
   const name = params.get('name') ?? config.name ?? 'demo'
   const offline = localStorage.getItem(OFFLINE_KEY) === '1'
   const startedAt = performance.now()
-  const db = await openReplica({ name, join: config.join, offline, log: (level, m) => (level === 'warn' ? console.warn(m) : console.info(m)) })
+  const db = await openReplica({
+    name, join: config.join, offline, ...(config.token !== undefined ? { token: config.token } : {}),
+    log: (level, m) => (level === 'warn' ? console.warn(m) : console.info(m)),
+  })
   $('node').textContent = db.nodeId
   const openedAt = performance.now()
 
