@@ -195,6 +195,7 @@ export class Replica {
         caughtUpOn: (id) => this.placement.caughtUpOnShard(this.nodeId, this.region, id),
         getCatalog: (kind, name) => this.catalog.getCatalog(kind, name),
         catalogVersion: () => this.catalog.version,
+        membersVersion: () => this.catalogLists.version('member'),
         // Read every round on every node (members): re-listed only when the catalog changed.
         listCatalog: (kind) => this.catalogLists.list(kind),
         transact: (fn) => this.transact(fn),

@@ -35,6 +35,8 @@ import { catchUpName } from './catch-up.js'
 
 export const JOINED_KIND = 'joined'
 export const JOIN_CAUGHT_UP_KIND = 'join_caught_up'
+/** Tables whose last source is remembered (a bound: forgetting costs a search). */
+const MAX_LAST_SOURCES = 4096
 
 /** A member as this cache reads it. */
 interface MemberView {
@@ -58,6 +60,12 @@ export class JoinCatchUp {
   private version = -1
   /** `<incarnation>:<storage>/<nodeId>` -> caught up, for this version of the records read. */
   private answers = new Map<string, boolean>()
+  /**
+   * Per table: the member last found a source of it, tried first (kept across versions,
+   * checked again each time): while a cluster starts, most members have no mark yet, and
+   * looking through them after every catalog change was O(members) per change.
+   */
+  private readonly lastSource = new Map<string, string>()
 
   constructor(source: PlacementSource) {
     this.source = source
@@ -92,12 +100,14 @@ export class JoinCatchUp {
 
   /** Whether a node other than `self` is a source of the table (see the module header). */
   private hasSource(self: string, info: TableInfo, table: string): boolean {
-    for (const [nodeId, value] of this.source.entries('member')) {
-      if (nodeId === self) continue
-      const m = memberView(value)
-      if (m === undefined || m.departed) continue
-      if (info.regions !== null && !info.regions.includes(m.region)) continue
-      if (this.marked(nodeId, table)) return true
+    const last = this.lastSource.get(table)
+    if (last !== undefined && this.isSource(last, self, info, table)) return true
+    for (const [nodeId] of this.source.entries('member')) {
+      if (this.isSource(nodeId, self, info, table)) {
+        if (this.lastSource.size >= MAX_LAST_SOURCES) this.lastSource.clear()
+        this.lastSource.set(table, nodeId)
+        return true
+      }
     }
     // A mark of a node whose member row has not arrived yet still names a source.
     const suffix = `${table}/`
@@ -108,6 +118,15 @@ export class JoinCatchUp {
       if (nodeId !== self && since !== null && this.source.get('member', nodeId) === undefined && this.joined(nodeId) === since) return true
     }
     return false
+  }
+
+  /** Whether member `nodeId` (not `self`) is a source of the table: live, of a region holding it, marked. */
+  private isSource(nodeId: string, self: string, info: TableInfo, table: string): boolean {
+    if (nodeId === self) return false
+    const m = memberView(this.source.get('member', nodeId))
+    if (m === undefined || m.departed) return false
+    if (info.regions !== null && !info.regions.includes(m.region)) return false
+    return this.marked(nodeId, table)
   }
 
   /** Whether node `nodeId` has caught up on the table since it joined (true when it never joined on empty storage). */
