@@ -98,7 +98,7 @@ export class Replica {
   lastReplayedCommitMs: number | null = null
   /** Entries or messages that failed validation. */
   malformed = 0
-  /** The housekeeper's catalog lists, kept per catalog version (it only reads them). */
+  /** Catalog objects by kind, fed by the catalog's changed rows (placement and the housekeeper only read them). */
   private readonly catalogLists = new CatalogLists(() => this.catalog.version, () => this.catalogShard.rows.values())
   /** Which peers' changes this replica applies, per shard (null: all of them). */
   linkPolicy: LinkPolicy | null = null
@@ -167,10 +167,10 @@ export class Replica {
         shard: (id) => this.shards.get(id),
         createShard: (id) => this.createShard(id),
       },
-      new ShardPlacements({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
-      new CatchUp({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
-      new JoinCatchUp({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
-      new HomeRegions({ version: () => this.catalog.version, list: (kind) => this.catalogLists.list(kind) }),
+      new ShardPlacements(this.catalogLists),
+      new CatchUp(this.catalogLists),
+      new JoinCatchUp(this.catalogLists),
+      new HomeRegions(this.catalogLists),
       options.partitionOf,
     )
     this.housekeeper = new Housekeeper(
@@ -195,6 +195,7 @@ export class Replica {
         caughtUpOn: (id) => this.placement.caughtUpOnShard(this.nodeId, this.region, id),
         getCatalog: (kind, name) => this.catalog.getCatalog(kind, name),
         catalogVersion: () => this.catalog.version,
+        membersVersion: () => this.catalogLists.version('member'),
         // Read every round on every node (members): re-listed only when the catalog changed.
         listCatalog: (kind) => this.catalogLists.list(kind),
         transact: (fn) => this.transact(fn),
@@ -301,6 +302,7 @@ export class Replica {
 
   private onShardRows(shard: Shard, changes: ShardRowChange[], origin: string): void {
     if (shard === this.catalogShard) {
+      this.catalogLists.note(changes)
       this.catalog.onCatalogRows(changes, origin === LOCAL_ORIGIN ? 'local' : 'remote')
       return
     }

@@ -91,7 +91,7 @@ export function isDropped(ek: string, raw: unknown, map: Y.Map<unknown>): boolea
  */
 export function countingEntries(
   rowKey: string,
-  writers: ReadonlySet<string>,
+  writers: Iterable<string>,
   current: Y.Map<unknown>,
   prevs: readonly HeldGeneration[],
   written: ReadonlyMap<string, { entry: { cl: number } }> | null,

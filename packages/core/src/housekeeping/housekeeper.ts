@@ -72,6 +72,8 @@ export interface HousekeeperHost {
   getCatalog(kind: string, name: string): Json | undefined
   /** Moves on every change of the catalog: members and holders follow from the catalog alone. */
   catalogVersion(): number
+  /** Moves whenever a member row changes (it may move more often). */
+  membersVersion(): number
   listCatalog(kind: string): Array<[string, Json]>
   transact(fn: (tx: Transaction) => void): void
   /** When each peer was last heard from (wall ms; null: never since start). */
@@ -127,7 +129,10 @@ export class Housekeeper {
    * The member list and each shard's builder, for one catalog version: every node asks
    * every round (O(members) each, per shard), and the catalog rarely moves once a cluster runs.
    */
-  private known: { version: number; members: Member[]; builders: Map<string, string | null> } | null = null
+  /** Members (oldest first) and the departed among them, for one version of the member rows. */
+  private known: { version: number; members: Member[]; live: Member[]; departed: Set<string> } | null = null
+  /** Each shard's builder, for one version of the catalog (holders follow from all of it). */
+  private builders: { version: number; of: Map<string, string | null> } | null = null
 
   constructor(host: HousekeeperHost, log: ShardLog, pipeline: ChangePipeline) {
     this.host = host
@@ -217,9 +222,16 @@ export class Housekeeper {
     return this.current().members.slice()
   }
 
-  private current(): { version: number; members: Member[]; builders: Map<string, string | null> } {
-    const version = this.host.catalogVersion()
-    if (this.known === null || this.known.version !== version) this.known = { version, members: this.listMembers(), builders: new Map() }
+  /**
+   * Kept per version of the member rows, not of the catalog: every round reads them, and
+   * while a cluster starts the catalog moves between any two rounds (join marks).
+   */
+  private current(): { version: number; members: Member[]; live: Member[]; departed: Set<string> } {
+    const version = this.host.membersVersion()
+    if (this.known === null || this.known.version !== version) {
+      const members = this.listMembers()
+      this.known = { version, members, live: members.filter((m) => !m.departed), departed: new Set(members.filter((m) => m.departed).map((m) => m.nodeId)) }
+    }
     return this.known
   }
 
@@ -241,11 +253,12 @@ export class Housekeeper {
   builderOf(id: string, members?: Member[]): string | null {
     // Without a link policy the builder follows from the catalog alone: kept per version.
     if (members === undefined && this.host.linkPolicy === null) {
-      const known = this.current()
-      let b = known.builders.get(id)
+      const version = this.host.catalogVersion()
+      if (this.builders === null || this.builders.version !== version) this.builders = { version, of: new Map() }
+      let b = this.builders.of.get(id)
       if (b === undefined) {
-        b = this.builderAmong(id, known.members)
-        known.builders.set(id, b)
+        b = this.builderAmong(id, this.current().members)
+        this.builders.of.set(id, b)
       }
       return b
     }
@@ -253,6 +266,7 @@ export class Housekeeper {
   }
 
   private builderAmong(id: string, members: readonly Member[]): string | null {
+    if (this.host.linkPolicy === null) return members.find((m) => !m.departed && this.host.holds(m.nodeId, m.region, id))?.nodeId ?? null
     const holders = members.filter((m) => !m.departed && this.host.holds(m.nodeId, m.region, id))
     const policy = this.host.linkPolicy
     for (const m of holders) {
@@ -423,9 +437,7 @@ export class Housekeeper {
    */
   compactionRound(): void {
     if (!this.enabled || this.host.isClosed) return
-    const members = this.current().members
-    const departedSet = new Set(members.filter((m) => m.departed).map((m) => m.nodeId))
-    const live = members.filter((m) => !m.departed)
+    const { members, live, departed: departedSet } = this.current()
     // While storage refuses writes, departures wait for a later round.
     if (live.length > 0 && live[0]!.nodeId === this.host.nodeId && !this.log.failing) this.markDeparted(live)
     const o = this.host.options.compaction

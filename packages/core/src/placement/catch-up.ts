@@ -75,7 +75,7 @@ export class CatchUp {
   }
 
   private fresh(): void {
-    const v = this.source.version()
+    const v = this.source.version(CATCH_UP_KIND) + this.source.version(CAUGHT_UP_KIND)
     if (v === this.version) return
     this.version = v
     this.records = new Map()

@@ -24,9 +24,10 @@
  * with what replication brings. It then writes its mark, so nodes joining later catch up
  * from it.
  *
- * Invariants: records are decoded defensively and cached per catalog version; a mark
- * whose `since` is not its node's current `joined.since` counts for nothing; departed
- * members are no sources.
+ * Invariants: records are decoded defensively and read from the source as asked (only
+ * answers are kept, until a record of the kinds read changes); a mark whose `since` is
+ * not its node's current `joined.since` counts for nothing; departed members are no
+ * sources.
  */
 import type { Json, TableInfo } from '../types.js'
 import type { PlacementSource } from './shard-placement.js'
@@ -34,6 +35,8 @@ import { catchUpName } from './catch-up.js'
 
 export const JOINED_KIND = 'joined'
 export const JOIN_CAUGHT_UP_KIND = 'join_caught_up'
+/** Tables whose last source is remembered (a bound: forgetting costs a search). */
+const MAX_LAST_SOURCES = 4096
 
 /** A member as this cache reads it. */
 interface MemberView {
@@ -46,69 +49,84 @@ function sinceOf(value: Json | undefined): number | null {
   return typeof since === 'number' && Number.isFinite(since) ? since : null
 }
 
+function memberView(value: Json | undefined): MemberView | undefined {
+  if (value === undefined) return undefined
+  const o = (value ?? {}) as { region?: unknown; departed?: unknown }
+  return { region: typeof o.region === 'string' ? o.region : 'default', departed: o.departed === true }
+}
+
 export class JoinCatchUp {
   private readonly source: PlacementSource
   private version = -1
-  private joined = new Map<string, number>()
-  /** `<incarnation>:<storage>/<nodeId>` -> since. */
-  private marks = new Map<string, number>()
-  private members = new Map<string, MemberView>()
-  /** `<incarnation>:<storage>/<nodeId>` -> caught up, for this catalog version. */
+  /** `<incarnation>:<storage>/<nodeId>` -> caught up, for this version of the records read. */
   private answers = new Map<string, boolean>()
+  /**
+   * Per table: the member last found a source of it, tried first (kept across versions,
+   * checked again each time): while a cluster starts, most members have no mark yet, and
+   * looking through them after every catalog change was O(members) per change.
+   */
+  private readonly lastSource = new Map<string, string>()
 
   constructor(source: PlacementSource) {
     this.source = source
   }
 
+  /**
+   * Records are read from the source one at a time, not copied: the catalog moves about
+   * three times per node joining, and re-reading every record each time made a large
+   * cluster's start quadratic per node (issue 20). Only the answers are kept per version.
+   */
   private fresh(): void {
-    const v = this.source.version()
+    const v = this.source.version(JOINED_KIND) + this.source.version(JOIN_CAUGHT_UP_KIND) + this.source.version('member')
     if (v === this.version) return
     this.version = v
-    this.joined = new Map()
-    this.marks = new Map()
-    this.members = new Map()
     this.answers = new Map()
-    for (const [name, value] of this.source.list(JOINED_KIND)) {
-      const since = sinceOf(value)
-      if (since !== null) this.joined.set(name, since)
-    }
-    for (const [name, value] of this.source.list(JOIN_CAUGHT_UP_KIND)) {
-      const since = sinceOf(value)
-      if (since !== null) this.marks.set(name, since)
-    }
-    for (const [name, value] of this.source.list('member')) {
-      const o = (value ?? {}) as { region?: unknown; departed?: unknown }
-      this.members.set(name, { region: typeof o.region === 'string' ? o.region : 'default', departed: o.departed === true })
-    }
+  }
+
+  private joined(nodeId: string): number | null {
+    return sinceOf(this.source.get(JOINED_KIND, nodeId))
   }
 
   /** The HLC a node joined at on empty storage; null when it has no `joined` record. */
   joinedSince(nodeId: string): number | null {
-    this.fresh()
-    return this.joined.get(nodeId) ?? null
+    return this.joined(nodeId)
   }
 
   /** Whether the node has its mark for the table (or never had to catch up: no `joined` record). */
   private marked(nodeId: string, table: string): boolean {
-    const since = this.joined.get(nodeId)
-    return since === undefined || this.marks.get(`${table}/${nodeId}`) === since
+    const since = this.joined(nodeId)
+    return since === null || sinceOf(this.source.get(JOIN_CAUGHT_UP_KIND, `${table}/${nodeId}`)) === since
   }
 
   /** Whether a node other than `self` is a source of the table (see the module header). */
   private hasSource(self: string, info: TableInfo, table: string): boolean {
-    for (const [nodeId, m] of this.members) {
-      if (nodeId === self || m.departed) continue
-      if (info.regions !== null && !info.regions.includes(m.region)) continue
-      if (this.marked(nodeId, table)) return true
+    const last = this.lastSource.get(table)
+    if (last !== undefined && this.isSource(last, self, info, table)) return true
+    for (const [nodeId] of this.source.entries('member')) {
+      if (this.isSource(nodeId, self, info, table)) {
+        if (this.lastSource.size >= MAX_LAST_SOURCES) this.lastSource.clear()
+        this.lastSource.set(table, nodeId)
+        return true
+      }
     }
     // A mark of a node whose member row has not arrived yet still names a source.
     const suffix = `${table}/`
-    for (const [name, since] of this.marks) {
+    for (const [name, value] of this.source.entries(JOIN_CAUGHT_UP_KIND)) {
       if (!name.startsWith(suffix)) continue
       const nodeId = name.slice(suffix.length)
-      if (nodeId !== self && !this.members.has(nodeId) && this.joined.get(nodeId) === since) return true
+      const since = sinceOf(value)
+      if (nodeId !== self && since !== null && this.source.get('member', nodeId) === undefined && this.joined(nodeId) === since) return true
     }
     return false
+  }
+
+  /** Whether member `nodeId` (not `self`) is a source of the table: live, of a region holding it, marked. */
+  private isSource(nodeId: string, self: string, info: TableInfo, table: string): boolean {
+    if (nodeId === self) return false
+    const m = memberView(this.source.get('member', nodeId))
+    if (m === undefined || m.departed) return false
+    if (info.regions !== null && !info.regions.includes(m.region)) return false
+    return this.marked(nodeId, table)
   }
 
   /** Whether node `nodeId` has caught up on the table since it joined (true when it never joined on empty storage). */
@@ -127,7 +145,6 @@ export class JoinCatchUp {
 
   /** Whether `nodeId` joined on empty storage and has no mark for the table yet. */
   unmarked(nodeId: string, info: TableInfo): boolean {
-    this.fresh()
     return !this.marked(nodeId, catchUpName(info.storage ?? info.name, info.incarnation))
   }
 
@@ -140,11 +157,11 @@ export class JoinCatchUp {
 
   /** Live members that joined on empty storage and whose region holds tables of `regions` (null: every region). */
   joinedHolders(regions: readonly string[] | null): Array<{ nodeId: string; since: number }> {
-    this.fresh()
     const out: Array<{ nodeId: string; since: number }> = []
-    for (const [nodeId, m] of this.members) {
-      const since = this.joined.get(nodeId)
-      if (since === undefined || m.departed || (regions !== null && !regions.includes(m.region))) continue
+    for (const [nodeId, value] of this.source.list('member')) {
+      const m = memberView(value)
+      const since = this.joined(nodeId)
+      if (m === undefined || since === null || m.departed || (regions !== null && !regions.includes(m.region))) continue
       out.push({ nodeId, since })
     }
     return out

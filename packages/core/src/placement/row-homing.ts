@@ -105,7 +105,7 @@ export class HomeRegions {
   }
 
   private fresh(): void {
-    const v = this.source.version()
+    const v = this.source.version('region') + this.source.version('member')
     if (v === this.version) return
     this.version = v
     this.replicaOnly = new Set()

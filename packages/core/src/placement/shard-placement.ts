@@ -33,9 +33,14 @@ export interface ShardPlacement {
 
 /** What the cache reads of the catalog. */
 export interface PlacementSource {
-  /** Moves on every catalog change. */
-  version(): number
+  /** Moves whenever an object of `kind` is set, changed or removed (it may move more often). */
+  version(kind: string): number
+  /** The objects of `kind`, sorted by name (a fresh array). */
   list(kind: string): Array<[string, Json]>
+  /** One object; undefined when absent or malformed. */
+  get(kind: string, name: string): Json | undefined
+  /** The objects of `kind` in no particular order, without copying. */
+  entries(kind: string): Iterable<[string, Json]>
 }
 
 function strings(v: unknown): string[] | null {
@@ -66,7 +71,7 @@ export class ShardPlacements {
   }
 
   private fresh(): void {
-    const v = this.source.version()
+    const v = this.source.version(SHARD_PLACEMENT_KIND)
     if (v === this.version) return
     this.version = v
     this.byShard = new Map()

@@ -86,6 +86,14 @@ export class Shard {
   readonly prevs: HeldGeneration[] = []
   /** Every node that has an entry in this shard. */
   readonly writers = new Set<string>()
+  /**
+   * The writers with an entry of each row, in any generation (a writer alone, as a
+   * string, saves a set per row). Kept wherever `writers` learns of an entry, so a row
+   * is resolved from its own writers: the catalog shard has an entry per member, and
+   * going through every writer of the shard per row made each catalog change O(members)
+   * per replica (issue 20). May name writers whose entries are gone (looked up, absent).
+   */
+  private readonly rowWriters = new Map<string, string | Set<string>>()
   /** Materialized rows by row key. Empty while the table is unknown. */
   readonly rows = new Map<string, Row>()
   generation = 0
@@ -183,6 +191,20 @@ export class Shard {
     return doc
   }
 
+  private noteWriter(rowKey: string, writer: string): void {
+    this.writers.add(writer)
+    const known = this.rowWriters.get(rowKey)
+    if (known === undefined) this.rowWriters.set(rowKey, writer)
+    else if (typeof known === 'string') {
+      if (known !== writer) this.rowWriters.set(rowKey, new Set([known, writer]))
+    } else known.add(writer)
+  }
+
+  private writersOf(rowKey: string): Iterable<string> {
+    const known = this.rowWriters.get(rowKey)
+    return known === undefined ? [] : typeof known === 'string' ? [known] : known
+  }
+
   /** A key's newest entry across the current and older generations (generations/overlays.ts). */
   private raw(ek: string): unknown {
     return newestEntry(ek, this.map, this.prevs)
@@ -268,7 +290,7 @@ export class Shard {
     this.chained = true
     for (const k of nextMap.keys()) {
       const split = splitEntryKey(k)
-      if (split !== null) this.writers.add(split[1])
+      if (split !== null) this.noteWriter(split[0], split[1])
     }
     // This node's own entries are settled now (re-applied, or dead by the delete rule):
     // the old generation keeps only other writers' entries, still to be re-applied.
@@ -312,7 +334,7 @@ export class Shard {
     const map = doc.getMap<unknown>('rows')
     for (const k of map.keys()) {
       const split = splitEntryKey(k)
-      if (split !== null) this.writers.add(split[1])
+      if (split !== null) this.noteWriter(split[0], split[1])
     }
     this.prevs.push({ generation, doc, map })
     this.prevs.sort((a, b) => a.generation - b.generation)
@@ -399,7 +421,7 @@ export class Shard {
 
   /** Whether any generation holds a live entry of the row. */
   private holdsEntries(rowKey: string): boolean {
-    for (const w of this.writers) {
+    for (const w of this.writersOf(rowKey)) {
       const ek = entryKey(rowKey, w)
       if (this.map.get(ek) !== undefined) return true
       for (const p of this.prevs) if (p.map.get(ek) !== undefined) return true
@@ -526,7 +548,7 @@ export class Shard {
    * this node wrote in the current Yjs transaction are taken as already parsed.
    */
   private rowEntries(rowKey: string, cache = true): { cl: number; raws: Array<[string, unknown]> } {
-    return countingEntries(rowKey, this.writers, this.map, this.prevs, cache ? this.written : null, this.countMalformed)
+    return countingEntries(rowKey, this.writersOf(rowKey), this.map, this.prevs, cache ? this.written : null, this.countMalformed)
   }
 
   /** Entries of one row by writer, only those carrying the row's causal length. */
@@ -810,6 +832,7 @@ export class Shard {
       // A delete of a live row ends its life; of an absent or deleted one, nothing.
       if (newCl !== rowCl) {
         const raw = encodeEntry({ cl: newCl, hlc, cols: new Map() })
+        this.noteWriter(rowKey, writer)
         this.map.set(key, raw)
         this.hooks.onLocalEntry?.(this, key, raw)
         if (alone) this.resolvedLocally.set(rowKey, null)
@@ -821,6 +844,8 @@ export class Shard {
     const entry = localEntry(view, write, rowKey, writer, hlc, newCl, newCl === rowCl, own, others, this.writeContext)
     const raw = encodeEntry(entry)
     if (!alone || view.special) this.written.set(key, { raw, entry })
+    // Known as the row's writer before the transaction ends: a later write of the row in it reads this entry.
+    this.noteWriter(rowKey, writer)
     this.map.set(key, raw)
     this.hooks.onLocalEntry?.(this, key, raw)
     if (alone && !view.special && keyValues !== undefined) {
@@ -877,7 +902,7 @@ export class Shard {
             this.hooks.onMalformed()
             continue
           }
-          this.writers.add(split[1])
+          this.noteWriter(split[0], split[1])
           if (this.booksOnly) continue
           keys.add(split[0])
           if (raws !== null) {
