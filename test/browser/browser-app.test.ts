@@ -8,17 +8,16 @@
  * Last, with the static server stopped and the network off, the page starts from its
  * service worker's cache.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { buildDemo } from '../../packages/browser/demo/build.js'
 import { NodePeer } from '../../packages/browser/demo/node-peer.js'
 import { serveStatic, type StaticServer } from '../../packages/browser/demo/static-server.js'
+import { hasChromium, launchChromium, until } from './chromium.fixture.js'
 
-const CHROMIUM = process.env['CONCORD_CHROMIUM'] ?? '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
 // Nothing listens here (inside this suite's port range): a dial target that always fails.
 const DEAD_WS = '/ip4/127.0.0.1/tcp/47913/ws'
 const ROWS = 10_000
@@ -46,20 +45,6 @@ interface PageApi {
   }
 }
 
-async function until(cond: () => Promise<boolean> | boolean, ms: number, what: string, stepMs = 100): Promise<void> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  for (let i = 0; i <= Math.ceil(ms / stepMs); i++) {
-    try {
-      if (await cond()) return
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) break
-    await new Promise((r) => setTimeout(r, stepMs))
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
-}
 
 describe.skipIf(!hasChromium)('the browser replica as an app platform (headless Chromium)', () => {
   let dir: string
@@ -81,13 +66,7 @@ describe.skipIf(!hasChromium)('the browser replica as an app platform (headless 
     await a.query("CREATE TABLE inventory (sku TEXT PRIMARY KEY, name TEXT NOT NULL, qty INT NOT NULL DEFAULT 0) WITH (counter_columns = 'qty')")
     await a.query("INSERT INTO inventory (sku, name, qty) VALUES ('a0001', 'anvil', 5)")
     server = await serveStatic(join(dir, 'www'), () => ({ join: [a.wsAddress, DEAD_WS] }))
-    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1200, height: 900 },
-    })
-    page = context.pages()[0] ?? (await context.newPage())
+    ;({ context, page } = await launchChromium(dir, { viewport: { width: 1200, height: 900 } }))
     await page.goto(`${server.url}?name=app`)
     await waitReady()
     await until(async () => (await pageStatus()).status === 'online', 30_000, 'online')

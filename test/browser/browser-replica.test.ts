@@ -11,14 +11,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { buildDemo, formatReport } from '../../packages/browser/demo/build.js'
 import { NodePeer } from '../../packages/browser/demo/node-peer.js'
 import { serveStatic, type StaticServer } from '../../packages/browser/demo/static-server.js'
+import { CHROMIUM, hasChromium, launchChromium, until } from './chromium.fixture.js'
 
 // CONCORD_CHROMIUM overrides the path (a wrong one shows the skip path).
-const CHROMIUM = process.env['CONCORD_CHROMIUM'] ?? '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url))
 const run = promisify(execFile)
 
@@ -39,20 +38,6 @@ interface PageApi {
 }
 
 /** Polls `cond` every `stepMs` until it holds; bounded in count and time. */
-async function until(cond: () => Promise<boolean> | boolean, ms: number, what: string, stepMs = 150): Promise<void> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  for (let i = 0; i <= Math.ceil(ms / stepMs); i++) {
-    try {
-      if (await cond()) return
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) break
-    await new Promise((r) => setTimeout(r, stepMs))
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
-}
 
 describe.skipIf(!hasChromium)('browser replica in headless Chromium', () => {
   let dir: string
@@ -80,13 +65,7 @@ describe.skipIf(!hasChromium)('browser replica in headless Chromium', () => {
     await a.query('CREATE TABLE inventory (sku TEXT PRIMARY KEY, name TEXT NOT NULL, qty INT NOT NULL DEFAULT 0)')
     await until(async () => (await nodeRows(b, "SELECT 1 FROM pg_tables WHERE tablename = 'inventory'")).length === 1 || (await b.query('SELECT count(*) FROM inventory').then(() => true)), 20_000, 'the table on node B')
     server = await serveStatic(join(dir, 'www'), () => ({ join: [a.wsAddress] }))
-    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1200, height: 720 },
-    })
-    page = context.pages()[0] ?? (await context.newPage())
+    ;({ context, page } = await launchChromium(dir, { viewport: { width: 1200, height: 720 } }))
     page.on('console', (m) => pageLog.push(`[${m.type()}] ${m.text()}`))
     page.on('pageerror', (e) => pageLog.push(`[pageerror] ${e.message}`))
     await page.goto(`${server.url}?name=e2e`)

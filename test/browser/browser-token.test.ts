@@ -5,17 +5,16 @@
  * to write prices or change the schema (42501), where before such writes ran in the page
  * and reached no node. Skipped where /usr/bin/chromium is absent.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { buildDemo } from '../../packages/browser/demo/build.js'
 import { NodePeer } from '../../packages/browser/demo/node-peer.js'
 import { serveStatic, type StaticServer } from '../../packages/browser/demo/static-server.js'
+import { hasChromium, launchChromium, until } from './chromium.fixture.js'
 
-const CHROMIUM = process.env['CONCORD_CHROMIUM'] ?? '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
 
 interface PageApi {
   concord?: {
@@ -24,19 +23,6 @@ interface PageApi {
   }
 }
 
-async function until(cond: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  while (Date.now() <= deadline) {
-    try {
-      if (await cond()) return
-    } catch (err) {
-      last = err
-    }
-    await new Promise((r) => setTimeout(r, 150))
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
-}
 
 describe.skipIf(!hasChromium)('a scoped browser token in headless Chromium', () => {
   let dir: string
@@ -65,12 +51,7 @@ describe.skipIf(!hasChromium)('a scoped browser token in headless Chromium', () 
     await node.query(`ALTER SYSTEM ADD NODE '${peerId}'`)
     const token = (await node.query<{ t: string }>("SELECT concord_browser_token(ARRAY['inventory'], 600, ARRAY['prices']) AS t")).rows[0]!.t
     server = await serveStatic(join(dir, 'www'), () => ({ join: [node.wsAddress], token }))
-    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    })
-    page = context.pages()[0] ?? (await context.newPage())
+    ;({ context, page } = await launchChromium(dir))
     await page.goto(`${server.url}?name=scoped`)
     await page.waitForFunction(() => (window as unknown as PageApi).concord?.ready === true, null, { timeout: 60_000 })
   }, 120_000)

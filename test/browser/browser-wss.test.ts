@@ -5,17 +5,16 @@
  * --ignore-certificate-errors, standing in for a certificate the browser trusts (a
  * self-signed one is trusted by no browser). Skipped where /usr/bin/chromium is absent.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { buildDemo } from '../../packages/browser/demo/build.js'
 import { NodePeer } from '../../packages/browser/demo/node-peer.js'
 import { serveStatic, type StaticServer } from '../../packages/browser/demo/static-server.js'
+import { hasChromium, launchChromium, until } from './chromium.fixture.js'
 
-const CHROMIUM = process.env['CONCORD_CHROMIUM'] ?? '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
 
 interface PageApi {
   concord?: {
@@ -27,19 +26,6 @@ interface PageApi {
   }
 }
 
-async function until(cond: () => Promise<boolean> | boolean, ms: number, what: string, stepMs = 150): Promise<void> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  while (Date.now() <= deadline) {
-    try {
-      if (await cond()) return
-    } catch (err) {
-      last = err
-    }
-    await new Promise((r) => setTimeout(r, stepMs))
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
-}
 
 describe.skipIf(!hasChromium)('browser replica over wss:// (headless Chromium)', () => {
   let dir: string
@@ -61,12 +47,7 @@ describe.skipIf(!hasChromium)('browser replica over wss:// (headless Chromium)',
     await node.query('CREATE TABLE inventory (sku TEXT PRIMARY KEY, name TEXT NOT NULL, qty INT NOT NULL DEFAULT 0)')
     await node.query("INSERT INTO inventory VALUES ('w0001', 'from the node', 1)")
     server = await serveStatic(join(dir, 'www'), () => ({ join: [wssUrl] }))
-    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--ignore-certificate-errors', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    })
-    page = context.pages()[0] ?? (await context.newPage())
+    ;({ context, page } = await launchChromium(dir, { args: ['--ignore-certificate-errors'] }))
     await page.goto(`${server.url}?name=wss`)
     await page.waitForFunction(() => (window as unknown as PageApi).concord?.ready === true, null, { timeout: 60_000 })
   }, 120_000)
