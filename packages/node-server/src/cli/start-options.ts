@@ -166,11 +166,15 @@ export const SETTINGS: Setting[] = [
   {
     key: 'requireTls', flag: 'require-tls', env: 'CONCORD_REQUIRE_TLS', kind: 'string',
     default: 'off',
-    help: 'refuse PostgreSQL connections without TLS (28000): off, remote (from beyond loopback), all, or cert (all, with a client certificate of --tls-client-ca); needs a certificate',
+    help:
+      'refuse PostgreSQL connections without TLS (28000): off, remote (from beyond loopback), all, ' +
+      'or cert (all, with a client certificate of --tls-client-ca); needs a certificate',
   },
   {
     key: 'tlsClientCa', flag: 'tls-client-ca', env: 'CONCORD_TLS_CLIENT_CA', kind: 'string',
-    help: 'PEM CA for client certificates: a verified one logs in the user its common name names, without a password (PostgreSQL\'s cert method)',
+    help:
+      'PEM CA for client certificates: a verified one logs in the user its common name names, ' +
+      'without a password (PostgreSQL\'s cert method)',
   },
   {
     key: 'maxConnections', flag: 'max-connections', env: 'CONCORD_MAX_CONNECTIONS', kind: 'count',
@@ -275,9 +279,12 @@ export function parseStartOptions(
     throw new UsageError(`--require-tls: '${String(out['requireTls'])}' is not one of ${TLS_REQUIREMENTS.join(', ')}`)
   }
   if ((out['requireTls'] !== 'off' || out['tlsClientCa'] !== undefined) && out['tlsCert'] === undefined && out['tlsSelfSigned'] !== true) {
-    throw new UsageError(`${out['tlsClientCa'] !== undefined ? '--tls-client-ca' : '--require-tls'} needs a certificate: give --tls-cert/--tls-key (or --tls-self-signed)`)
+    const option = out['tlsClientCa'] !== undefined ? '--tls-client-ca' : '--require-tls'
+    throw new UsageError(`${option} needs a certificate: give --tls-cert/--tls-key (or --tls-self-signed)`)
   }
-  if (out['requireTls'] === 'cert' && out['tlsClientCa'] === undefined) throw new UsageError('--require-tls cert needs --tls-client-ca (the CA client certificates are checked against)')
+  if (out['requireTls'] === 'cert' && out['tlsClientCa'] === undefined) {
+    throw new UsageError('--require-tls cert needs --tls-client-ca (the CA client certificates are checked against)')
+  }
   const join = (out['join'] as string[] | undefined) ?? []
   const settings = { ...(out as unknown as StartSettings), join, quiet: flags['quiet'] === true }
   if (!settings.p2p && settings.join.length > 0) throw new UsageError('--join needs libp2p, which --no-p2p (p2p off) turns off')
