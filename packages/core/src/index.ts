@@ -30,6 +30,7 @@ export type { PeerScope, PeerScopes, PeerWriteChecks, WriteCheck } from './repli
 export { holdsTable, notHeldHere, notHeldWhole } from './placement/placement.js'
 export { SHARD_PLACEMENT_KIND, MAX_PLACEMENT_NODES, parsePlacement, type ShardPlacement } from './placement/shard-placement.js'
 export { CATCH_UP_KIND, CAUGHT_UP_KIND, catchUpName, parseCatchUp, type CatchUpRecord } from './placement/catch-up.js'
+export { RowsPlacedElsewhere, type RoutedPart } from './placement/rows-placed-elsewhere.js'
 export { HOME_REGION_COLUMN_OPTION, homeColumn, homePartition, homeShardId, replicaOnlyRecord, RowsHomedElsewhere } from './placement/row-homing.js'
 export { DEFAULT_FEDERATED_READ_MAX_BYTES, DEFAULT_FEDERATED_READ_TIMEOUT_MS } from './replication/federated-reads.js'
 export { ConcordError, type CoreCondition } from './errors/concord-error.js'

@@ -835,6 +835,7 @@ export class Replica {
     region: () => this.region,
     holdsWhole: (info) => this.holdsWhole(info),
     caughtUp: (info) => this.caughtUp(info),
+    placedElsewhere: (info, rowKey, key) => this.placement.placedElsewhere(this.nodeId, info, rowKey, key),
     joinedHolders: (regions) => this.placement.joinCatchUp.joinedHolders(regions),
     guardCatalogWrite: (kind, name) => this.catalogWriteGuard?.(kind, name),
     guardTableWrite: (table) => this.tableWriteGuard?.(table),

@@ -13,8 +13,8 @@
  * A replica reads only rows of tables it holds whole (`holdsWhole`: its region holds the
  * table and it is among the nodes of every placed shard of it): rows it does not hold are
  * not here to read. It writes rows of tables its region holds, but a row that routes to a
- * placed shard held elsewhere is refused at commit (`unheldShard`): written here it would
- * replicate nowhere. Refusals are `featureNotSupported`, never a short answer.
+ * placed shard held elsewhere is refused at commit (`RowsPlacedElsewhere`, naming where every
+ * row of the table goes): written here it would replicate nowhere. Refusals are `featureNotSupported`, never a short answer.
  *
  * A homed table (row-homing.ts, SQL `home_region_column`) keeps each row in the shard of
  * its home region, held by that region's nodes (and REPLICA-only regions'): no node holds
@@ -27,6 +27,7 @@ import { catchUpName, CAUGHT_UP_KIND, type CatchUp } from './catch-up.js'
 import { JOIN_CAUGHT_UP_KIND, type JoinCatchUp } from './join-catch-up.js'
 import type { ShardPlacement, ShardPlacements } from './shard-placement.js'
 import { homeColumn, homeMove, homeShardId, RowsHomedElsewhere, unknownHomeRegion, type HomeRegions } from './row-homing.js'
+import { RowsPlacedElsewhere, type RoutedPart } from './rows-placed-elsewhere.js'
 
 /** Routes a row of a partitioned table to its partition (ReplicaOptions.partitionOf). */
 export type PartitionOf = (table: TableInfo, row: Row) => number
@@ -84,15 +85,6 @@ export function notCaughtUp(info: TableInfo): ConcordError {
   return new ConcordError(
     'sqlclientUnableToEstablishSqlconnection',
     `relation "${info.name}" is not caught up on this node yet: it joined or started holding it and has not yet received every row from a caught-up holder (retry, or read it through a caught-up node)`,
-  )
-}
-
-/** The refusal of a write routed to a placed shard this node does not hold. */
-export function unheldShard(info: TableInfo, partition: number, placement: ShardPlacement, nodeId: string): ConcordError {
-  return new ConcordError(
-    'featureNotSupported',
-    `cannot write this row of relation "${info.name}" on node ${nodeId}: it routes to partition ${partition}, ` +
-      `placed on ${placement.location} (node(s) ${placement.nodes.join(', ')})`,
   )
 }
 
@@ -341,16 +333,37 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
 
   /**
    * Refuses writes this node may not make: a row of `info` routed to a placed shard it does
-   * not hold. Checked before a commit applies anything.
+   * not hold (naming every shard the rows route to). Checked before a commit applies anything.
    */
   checkWrites(nodeId: string, region: string, info: TableInfo, rows: Iterable<[string, { keyValues: Value[]; cols: Map<string, Value>; live: boolean }]>): void {
     if (homeColumn(info) !== null) return this.checkHomedWrites(nodeId, region, info, rows)
     if (this.placedShards(info).length === 0) return
+    const parts = new Map<string, RoutedPart>()
+    let refused: { partition: number; placement: ShardPlacement } | undefined
     for (const [rowKey, w] of rows) {
       const id = this.routeOf(info, rowKey, w)
-      const placed = this.placements.of(id)
-      if (placed !== null && !placed.nodes.includes(nodeId)) throw unheldShard(info, parseShardId(id)?.partition ?? 0, placed, nodeId)
+      if (parts.has(id)) continue
+      const placement = this.placements.of(id)
+      const partition = parseShardId(id)?.partition ?? 0
+      parts.set(id, { partition, placement })
+      if (placement !== null && !placement.nodes.includes(nodeId)) refused ??= { partition, placement }
     }
+    if (refused !== undefined) throw new RowsPlacedElsewhere(info, refused, [...parts.values()], nodeId)
+  }
+
+  /**
+   * The refusal of a change to a row of `info` not stored here whose key routes it to a
+   * placed shard this node does not hold; null otherwise (a homed table, a partition key
+   * not within the primary key: the key alone does not tell where the row is).
+   */
+  placedElsewhere(nodeId: string, info: TableInfo, rowKey: string, keyValues: Value[]): RowsPlacedElsewhere | null {
+    if (homeColumn(info) !== null || this.placedShards(info).length === 0) return null
+    if (info.partitioning !== null && !info.partitioning.columns.every((c) => info.primaryKey.includes(c))) return null
+    const id = this.routeOf(info, rowKey, { keyValues, cols: new Map() })
+    const placement = this.placements.of(id)
+    if (placement === null || placement.nodes.includes(nodeId)) return null
+    const part = { partition: parseShardId(id)?.partition ?? 0, placement }
+    return new RowsPlacedElsewhere(info, part, [part], nodeId)
   }
 
   /** The value of the home column a write gives; undefined when it does not set it. */

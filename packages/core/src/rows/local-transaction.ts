@@ -71,6 +71,12 @@ export interface TransactionHost {
   guardCatalogWrite?(kind: string, name: string): void
   /** Throws when this replica may not write rows of that table (Replica.tableWriteGuard). */
   guardTableWrite?(table: string): void
+  /**
+   * The refusal of a change to a row not found here whose key routes it to a placed shard
+   * held elsewhere (Placement.placedElsewhere: `RowsPlacedElsewhere`, so the SQL layer can
+   * forward the statement to its holder); null when that is not why it is missing.
+   */
+  placedElsewhere?(info: TableInfo, rowKey: string, key: Value[]): ConcordError | null
 }
 
 const HIDDEN_ROWID = '_rowid'
@@ -170,10 +176,14 @@ export class LocalTransaction implements Transaction {
     return info
   }
 
-  /** A change to a row not found here: on a table held in part, or not caught up on, the row may be missing here only. */
-  private missed(info: TableInfo): false {
+  /**
+   * A change to a row not found here: on a table held in part, or not caught up on, the row
+   * may be missing here only. One whose key routes it to a placed shard held elsewhere is
+   * refused naming that shard (checked first: it is never here, caught up or not).
+   */
+  private missed(info: TableInfo, rowKey: string, key: Value[]): false {
     if (info === CATALOG_TABLE || this.host.holdsWhole(info)) return false
-    throw this.notWhole(info)
+    throw this.host.placedElsewhere?.(info, rowKey, key) ?? this.notWhole(info)
   }
 
   /** Why rows of a table are not read here: still catching up on it (retryable), or shards placed elsewhere. */
@@ -337,7 +347,7 @@ export class LocalTransaction implements Transaction {
     this.checkColumns(info, changes)
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
-    if (!this.exists(info, rowKey, rows.get(rowKey))) return this.missed(info)
+    if (!this.exists(info, rowKey, rows.get(rowKey))) return this.missed(info, rowKey, key)
     const movesKey = info.primaryKey.some((c, i) => c in changes && !sameValue(changes[c] ?? null, key[i] ?? null))
     if (movesKey) {
       const current = this.view(info, rowKey, rows.get(rowKey))!
@@ -367,7 +377,7 @@ export class LocalTransaction implements Transaction {
     if (col.kind !== 'counter') throw new ConcordError('datatypeMismatch', `column "${column}" is not a counter column`)
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
-    if (this.view(info, rowKey, rows.get(rowKey)) === null) return this.missed(info)
+    if (this.view(info, rowKey, rows.get(rowKey)) === null) return this.missed(info, rowKey, key)
     let p = rows.get(rowKey)
     if (p === undefined) {
       p = this.changeOf(info, rowKey, key, true)
@@ -386,7 +396,7 @@ export class LocalTransaction implements Transaction {
     const rowKey = encodeRowKey(key)
     const rows = this.rowsOf(info.name)
     const p = rows.get(rowKey)
-    if (this.view(info, rowKey, p) === null) return this.missed(info)
+    if (this.view(info, rowKey, p) === null) return this.missed(info, rowKey, key)
     const del = this.changeOf(info, rowKey, key, false)
     // A row this transaction inserted has no stored life to check; one it changed keeps its first.
     if (p !== undefined) {

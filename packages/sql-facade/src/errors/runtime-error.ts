@@ -7,7 +7,7 @@
  * else is a bug in Concord: it is reported as XX000 with the engine's message, so that it
  * can be found and fixed where it is thrown; bad input must never take this path.
  */
-import { ConcordError, RowsHomedElsewhere } from '@concord/core'
+import { ConcordError, RowsHomedElsewhere, RowsPlacedElsewhere } from '@concord/core'
 import { SqlError, SqlState, sqlStateOf } from './sql-error.js'
 
 function hasSqlState(e: unknown): boolean {
@@ -22,6 +22,13 @@ export function asSqlError(e: unknown): unknown {
       hint:
         'A write whose rows are all homed in one other region is forwarded there when it runs as a statement of its own, outside a transaction block ' +
         '(it could not commit atomically with the block); write rows of several regions with one statement per region.',
+    })
+  }
+  if (e instanceof RowsPlacedElsewhere) {
+    return new SqlError(sqlStateOf(e.condition), e.message, {
+      hint:
+        'A write whose rows all route to partitions one node holds is forwarded there when it runs as a statement of its own, outside a transaction block ' +
+        '(it could not commit atomically with the block); write rows of different placements with one statement per placement.',
     })
   }
   if (e instanceof ConcordError) return new SqlError(sqlStateOf(e.condition), e.message)

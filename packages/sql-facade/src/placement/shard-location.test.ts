@@ -1,7 +1,7 @@
 /**
  * shard_location: a placed partition is stored only on its location's nodes (in memory and
  * in storage), every other node answers reads of it by asking a holder, writes routed to
- * it elsewhere are refused, and with its holder gone a read fails (08001) rather than
+ * it elsewhere are forwarded to a holder (refused when no node holds all their partitions), and with its holder gone a read fails (08001) rather than
  * answer short. Two regions of two nodes each, in the simulator.
  */
 import { parseShardId } from '@concord/core'
@@ -123,32 +123,80 @@ describe('shard_location places a partition on named nodes', () => {
     ])
   })
 
-  it('accepts a write routed to a placed partition on its holder only (0A000 elsewhere), and every node reads it', async () => {
-    // A new id of partition 0: routed alike in a table partitioned the same way and not placed.
+  it('forwards a write whose rows route to partitions one node holds to that node, durable there when acknowledged, never stored here', async () => {
+    // New ids of partitions 0 (placed on u1), 1 (on e1, e2) and 2 (not placed): routed alike in a table partitioned the same way.
     const u1 = cluster.node('u1')
     await u1.query('CREATE TABLE probe (id INT PRIMARY KEY) PARTITION BY HASH (id)')
     for (let r = 0; r < 4; r++) await u1.query(`CREATE TABLE probe_${r} PARTITION OF probe FOR VALUES WITH (MODULUS 4, REMAINDER ${r})`)
-    await u1.query('INSERT INTO probe SELECT g FROM generate_series(1001, 1020) g')
-    const id = (await u1.query('SELECT min(id) AS id FROM probe_0')).rows[0]!['id'] as number
-    const refused = await failure(cluster.run(cluster.node('u2').query(`INSERT INTO orders VALUES (${id}, 1)`)))
-    expect(refused?.code).toBe(SqlState.featureNotSupported)
-    expect(await on('u1', `SELECT count(*)::int AS k FROM orders WHERE id = ${id}`)).toEqual([{ k: 0 }])
-    // A write to a partition every node holds is accepted anywhere, on a node holding the table in part too.
-    const other = (await u1.query('SELECT min(id) AS id FROM probe_2')).rows[0]!['id'] as number
-    await cluster.run(cluster.node('u2').query(`INSERT INTO orders VALUES (${other}, 2)`))
-    expect(await on('u2', `SELECT tableoid::regclass::text AS p, total FROM orders WHERE id = ${other}`)).toEqual([{ p: 'orders_shard_2', total: 2 }])
-    await cluster.run(cluster.node('u2').query(`UPDATE orders SET total = 3 WHERE id = ${other}`))
-    // A change to a row of the placed partition, made elsewhere, is refused like an insert.
+    await u1.query('INSERT INTO probe SELECT g FROM generate_series(1001, 1040) g')
+    const ids = async (p: number) => (await u1.query(`SELECT id FROM probe_${p} ORDER BY id`)).rows.map((r) => r['id'] as number)
+    const [p0, p1, p2] = [await ids(0), await ids(1), await ids(2)]
+    const u2 = cluster.node('u2')
+    const r = await cluster.run(u2.query(`INSERT INTO orders VALUES (${p0[0]}, 1) RETURNING id, total`))
+    expect([r.command, r.rowCount, r.rows]).toEqual(['INSERT', 1, [{ id: p0[0], total: 1 }]])
+    // On the holder when acknowledged, before any settling.
+    expect(await on('u1', `SELECT total FROM orders_shard_0 WHERE id = ${p0[0]}`)).toEqual([{ total: 1 }])
+    // An UPDATE and a DELETE of rows of the placed partition made elsewhere go there too.
     const placed = (await on('u1', 'SELECT min(id) AS id FROM orders_shard_0'))[0]!['id'] as number
-    expect(await codeOf(cluster.run(cluster.node('u2').query(`UPDATE orders SET total = total + 1 WHERE id = ${placed}`)))).toBe(SqlState.featureNotSupported)
-    expect(await codeOf(cluster.run(cluster.node('e1').query(`DELETE FROM orders WHERE id = ${placed}`)))).toBe(SqlState.featureNotSupported)
-    expect(await on('e1', `SELECT total FROM orders WHERE id = ${placed}`)).toEqual([{ total: placed * 10 }])
-    await cluster.run(cluster.node('u1').query(`INSERT INTO orders VALUES (${id}, 1)`))
+    const u = await cluster.run(u2.query(`UPDATE orders SET total = total + 1 WHERE id = ${placed} RETURNING total`))
+    expect([u.command, u.rowCount, u.rows]).toEqual(['UPDATE', 1, [{ total: placed * 10 + 1 }]])
+    const d = await cluster.run(cluster.node('e1').query(`DELETE FROM orders WHERE id = ${p0[0]}`))
+    expect([d.command, d.rowCount]).toEqual(['DELETE', 1])
+    // Rows of a placed partition and of one every node holds: u1 holds both, so it takes them.
+    const mixed = await cluster.run(cluster.node('e2').query(`INSERT INTO orders VALUES (${p0[1]}, 2), (${p2[0]}, 2)`))
+    expect([mixed.command, mixed.rowCount]).toEqual(['INSERT', 2])
+    // A partition placed on two nodes: the nearest of them takes it.
+    expect((await cluster.run(u2.query(`INSERT INTO orders VALUES (${p1[0]}, 3)`))).rowCount).toBe(1)
     await cluster.settle()
-    for (const n of ['u2', 'e1']) expect(await on(n, `SELECT total FROM orders WHERE id = ${id}`)).toEqual([{ total: 1 }])
-    expect(await storedPartitions(cluster.node('u2'), 'orders')).toEqual({ disk: [2, 3], memory: [2, 3] })
-    await cluster.run(cluster.node('u1').query(`DELETE FROM orders WHERE id IN (${id}, ${other})`))
+    for (const n of ['u2', 'e1']) {
+      expect(await on(n, `SELECT id, total FROM orders WHERE id IN (${p0[0]}, ${p0[1]}, ${p2[0]}, ${p1[0]}, ${placed}) ORDER BY id`)).toEqual(
+        [
+          { id: p0[1], total: 2 },
+          { id: p2[0], total: 2 },
+          { id: p1[0], total: 3 },
+          { id: placed, total: placed * 10 + 1 },
+        ].sort((a, b) => a.id - b.id),
+      )
+    }
+    expect(await storedPartitions(u2, 'orders')).toEqual({ disk: [2, 3], memory: [2, 3] })
+    await on('u1', `UPDATE orders SET total = ${placed * 10} WHERE id = ${placed}`)
+    await on('u1', `DELETE FROM orders WHERE id IN (${p0[1]}, ${p2[0]})`)
+    await on('e1', `DELETE FROM orders WHERE id = ${p1[0]}`)
     await cluster.settle()
+  })
+
+  it('refuses rows routed to partitions placed on different nodes (0A000, naming them), a write in a block, and an unreachable holder (08001), writing nothing', async () => {
+    const u1 = cluster.node('u1')
+    const ids = async (p: number) => (await u1.query(`SELECT id FROM probe_${p} ORDER BY id`)).rows.map((r) => r['id'] as number)
+    const [p0, p1, p2] = [await ids(0), await ids(1), await ids(2)]
+    const several = await failure(cluster.run(cluster.node('u2').query(`INSERT INTO orders VALUES (${p0[0]}, 1), (${p1[0]}, 1), (${p2[0]}, 1)`)))
+    expect(several?.code).toBe(SqlState.featureNotSupported)
+    expect(several?.message).toContain('partition 0 (placed on u1)')
+    expect(several?.message).toContain('partition 1 (placed on eu-central)')
+    // An UPDATE or DELETE reaching rows of two placements: refused whole (by the holder it went to, which lacks the other).
+    const [k0, k1] = [(await on('u1', 'SELECT min(id) AS id FROM orders_shard_0'))[0]!['id'], (await on('e1', 'SELECT min(id) AS id FROM orders_shard_1'))[0]!['id']]
+    expect(await codeOf(cluster.run(cluster.node('u2').query(`DELETE FROM orders WHERE id IN (${k0}, ${k1})`)))).toBe(SqlState.featureNotSupported)
+    expect(await on('e2', `SELECT count(*)::int AS k FROM orders WHERE id IN (${k0}, ${k1})`)).toEqual([{ k: 2 }])
+    // Inside a transaction block: not forwarded (it could not commit or roll back with the block), refused.
+    const s = cluster.node('u2').session()
+    await cluster.run(s.query('BEGIN'))
+    const inBlock = await failure(
+      (async () => {
+        await cluster.run(s.query(`INSERT INTO orders VALUES (${p0[1]}, 1)`))
+        await cluster.run(s.query('COMMIT'))
+      })(),
+    )
+    expect(inBlock?.code).toBe(SqlState.featureNotSupported)
+    await s.close()
+    // Its only holder cut off: 08001 before anything is written.
+    cluster.partition(['u1'], ['u2', 'e1', 'e2'])
+    await cluster.advance(20_000)
+    const cut = await failure(cluster.run(cluster.node('e1').query(`INSERT INTO orders VALUES (${p0[2]}, 1)`)))
+    expect(cut?.code).toBe(SqlState.sqlclientUnableToEstablishSqlconnection)
+    cluster.heal()
+    await cluster.settle()
+    const all = [p0[0], p0[1], p0[2], p1[0], p2[0]].join(', ')
+    for (const n of ['u1', 'e1']) expect(await on(n, `SELECT count(*)::int AS k FROM orders WHERE id IN (${all})`)).toEqual([{ k: 0 }])
   })
 
   it('keeps a partition placed on two nodes readable when one of them is gone', async () => {

@@ -7,7 +7,8 @@
  * disk.
  *
  * Rows homed in another region (home_region_column) are forwarded to a node of that region
- * the same way (home-write-forwarding.ts decides when).
+ * the same way (home-write-forwarding.ts decides when), and rows routed to partitions placed
+ * on other nodes (shard_location) to a node holding them all (placed-write-forwarding.ts).
  *
  * A statement with RETURNING gets the holder's returned rows back (forwarded-reply.ts: as
  * text, at most FORWARD_RETURNING_MAX_CHARS of it, else 54000 before anything commits
@@ -15,8 +16,8 @@
  *
  * What is not forwarded stays refused (0A000, unheld-write.ts): a statement inside a
  * transaction block (its other statements run here), one with binary parameters, COPY
- * FROM, and a row routed to a partition placed on other nodes (`shard_location`, refused
- * at commit).
+ * FROM, and rows routed to partitions placed on different nodes in one statement
+ * (`shard_location`, refused at commit).
  *
  * At most once: a holder that cannot be reached before the call is sent is passed over
  * for the next (nearest first); a holder that goes silent or down after it was sent ends
@@ -74,22 +75,32 @@ export function notForwardable(node: Node, params: readonly unknown[]): string |
 }
 
 /**
- * Sends a write to the nearest holder of every table in `targets` that can be reached; see
- * the module header. With `home`, to the nearest node of that region (the statement writes
- * only rows of `targets[0]` homed there: home-write-forwarding.ts).
+ * Where a write goes besides a holder of its tables: `home`, a node of that region (the
+ * statement writes only rows of `targets[0]` homed there: home-write-forwarding.ts);
+ * `nodes`, one of those nodes (its rows route to shards they all hold, `where` in words:
+ * placed-write-forwarding.ts).
+ */
+export type ForwardDestination = { home: string } | { nodes: readonly string[]; where: string }
+
+/**
+ * Sends a write to the nearest holder of every table in `targets` that can be reached (of
+ * `to`, when given); see the module header.
  */
 export async function forwardWrite(
   replica: Pick<Replica, 'holdersOf' | 'call' | 'nodeId' | 'region'>,
   targets: readonly TableInfo[],
   request: ForwardRequest,
-  home?: string,
+  to?: ForwardDestination,
 ): Promise<{ peer: string; result: ForwardedResult }> {
   const [first, ...rest] = targets
+  const holders = (): string[] => replica.holdersOf(first!).filter((peer) => rest.every((t) => replica.holdersOf(t).includes(peer)))
   const candidates =
-    home !== undefined
-      ? // The peers that would hold the table were it held in `home` alone: the nodes of that region.
-        replica.holdersOf({ ...first!, regions: [home] })
-      : replica.holdersOf(first!).filter((peer) => rest.every((t) => replica.holdersOf(t).includes(peer)))
+    to === undefined
+      ? holders()
+      : 'home' in to
+        ? // The peers that would hold the table were it held in `home` alone: the nodes of that region.
+          replica.holdersOf({ ...first!, regions: [to.home] })
+        : holders().filter((peer) => to.nodes.includes(peer))
   const body = encoder.encode(JSON.stringify(request))
   const tried: string[] = []
   for (const peer of candidates) {
@@ -110,18 +121,25 @@ export async function forwardWrite(
     return { peer, result: reply.ok }
   }
   const names = targets.map((t) => `"${t.name}"`).join(', ')
-  if (home !== undefined) {
+  const triedText = tried.length > 0 ? `; tried ${tried.join(', ')}` : ''
+  if (to !== undefined && 'home' in to) {
     throw new SqlError(
       SqlState.sqlclientUnableToEstablishSqlconnection,
-      `cannot forward the write to ${names}: no node of region ${home}, where its rows are homed, is reachable from this node (region ${replica.region}); nothing was written` +
-        (tried.length > 0 ? `; tried ${tried.join(', ')}` : ''),
+      `cannot forward the write to ${names}: no node of region ${to.home}, where its rows are homed, is reachable from this node (region ${replica.region}); nothing was written` +
+        triedText,
+    )
+  }
+  if (to !== undefined) {
+    throw new SqlError(
+      SqlState.sqlclientUnableToEstablishSqlconnection,
+      `cannot forward the write to ${names}: no node holding ${to.where} (node(s) ${to.nodes.join(', ')}), where its rows route, is reachable from this node (${replica.nodeId}); nothing was written` +
+        triedText,
     )
   }
   const regions = [...new Set(targets.flatMap((t) => t.regions ?? []))].join(', ')
   throw new SqlError(
     SqlState.sqlclientUnableToEstablishSqlconnection,
-    `cannot forward the write to ${names}: no node of region(s) ${regions} is reachable from this node (region ${replica.region})` +
-      (tried.length > 0 ? `; tried ${tried.join(', ')}` : ''),
+    `cannot forward the write to ${names}: no node of region(s) ${regions} is reachable from this node (region ${replica.region})` + triedText,
   )
 }
 

@@ -14,7 +14,7 @@
  */
 import { reindexConcurrently } from '../exec/reindex.js'
 import type { BackupService } from '../backup/backup-service.js'
-import { holdsTable, homeColumn, homeShardId, RowsHomedElsewhere, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
+import { holdsTable, homeColumn, homeShardId, RowsHomedElsewhere, RowsPlacedElsewhere, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
@@ -40,7 +40,8 @@ import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
 import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
 import { fetchShardSizes, type ShardSize } from '../placement/shard-sizes.js'
 import { rebalancePlan, rebalanceTarget, startRebalance } from '../placement/rebalance-job.js'
-import { forwardWrite, notForwardable, returnsRows, unheldWriteTargets } from '../placement/write-forwarding.js'
+import { forwardWrite, notForwardable, returnsRows, unheldWriteTargets, type ForwardDestination } from '../placement/write-forwarding.js'
+import { refusedPlacedWrite, type PlacedWrite } from '../placement/placed-write-forwarding.js'
 import { checkReturnedSize, FORWARD_RETURNING_MAX_CHARS } from '../placement/forwarded-reply.js'
 import { forwardedQueryResult } from '../forwarded-result.js'
 import { callsCurrentRegion, locateQuery, pinnedHomeWrite, refusedHomeWrite, severalHomes, unpinnedHomeWrite, type HomedWrite } from '../placement/home-write-forwarding.js'
@@ -535,6 +536,11 @@ export class Session {
           const homed = refusedHomeWrite(e, this.db.replica, this.db.replica)
           if (homed !== null) return await this.forwardHomeWrite(stmt, params, homed, e)
         }
+        // Its rows all route to partitions placed on other nodes that one node holds: it runs there.
+        if (e instanceof RowsPlacedElsewhere && stmt.kind === 'pg' && this.block === null && !this.forwarded) {
+          const placed = refusedPlacedWrite(e, this.db.replica, this.db.replica)
+          if (placed !== null) return await this.forwardPlacedWrite(stmt, params, placed, e)
+        }
         throw e
       }
       // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
@@ -623,14 +629,30 @@ export class Session {
         hint: `Run the statement on a node of region ${homed.home}.`,
       })
     }
-    return await this.sendWrite(stmt, params, [homed.info], homed.home, pin)
+    return await this.sendWrite(stmt, params, [homed.info], { home: homed.home }, pin)
   }
 
   /**
-   * Sends a write to a holder (of `targets`, or of rows homed in `home`: with `pin`, its
-   * UPDATE or DELETE reads only those there) and returns its answer once durable there.
+   * Forwards a statement whose rows all route to shards `placed.nodes` hold to the nearest
+   * of them; one that cannot be forwarded is refused (0A000) with the reason, after core's
+   * refusal (placement/placed-write-forwarding.ts).
    */
-  private async sendWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], targets: TableInfo[], home?: string, pin = false): Promise<QueryResult> {
+  private async forwardPlacedWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], placed: PlacedWrite, refused: Error): Promise<QueryResult> {
+    const why = notForwardable(stmt.node, params)
+    if (why !== null) {
+      throw new SqlError(SqlState.featureNotSupported, `${refused.message}; not forwarded to node(s) ${placed.nodes.join(', ')}: ${why}`, {
+        hint: `Run the statement on node ${placed.nodes[0]}.`,
+      })
+    }
+    return await this.sendWrite(stmt, params, [placed.info], { nodes: placed.nodes, where: placed.where })
+  }
+
+  /**
+   * Sends a write to a holder (of `targets`, or `to`: of rows homed in a region, with `pin`
+   * its UPDATE or DELETE reads only those there; or one of some nodes) and returns its
+   * answer once durable there.
+   */
+  private async sendWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], targets: TableInfo[], to?: ForwardDestination, pin = false): Promise<QueryResult> {
     assertWritable(this.writeMode(), stmt)
     // The holder reads the statement's literals in the default styles; other ones would be misread there.
     const style = this.dateTimeStyle()
@@ -648,8 +670,9 @@ export class Session {
     try {
       // Cached reads of a table written from here are dropped, whatever the outcome (placement/result-cache.ts).
       for (const t of targets) resultCacheOf(this.db.replica).invalidate(t.name)
+      const home = to !== undefined && 'home' in to ? to.home : undefined
       const request = { sql: stmt.text, params: params as Array<string | null>, user: this.currentRole().name, ...(pin && home !== undefined ? { home } : {}) }
-      const { peer, result } = await forwardWrite(this.db.replica, targets, request, home)
+      const { peer, result } = await forwardWrite(this.db.replica, targets, request, to)
       this.notifications.commit()
       return this.styled(() => forwardedQueryResult(result, this.db.int8, peer))
     } catch (e) {
