@@ -12,7 +12,7 @@
  * of it see those rows; each statement run has its own store (the session makes one per
  * statement), so no answer outlives, or leaks into another statement than, its own.
  */
-import { encodeRowKey, holdsTable, notHeldHere, type Row, type TableInfo, type Value } from '@concord/core'
+import { encodeRowKey, holdsTable, notHeldHere, notHeldWhole, type Row, type TableInfo, type Value } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 
 /** A read of a table this node does not hold and has not read from a holder for this statement. */
@@ -20,7 +20,8 @@ export class UnheldRead extends SqlError {
   readonly table: TableInfo
 
   constructor(table: TableInfo, region: string) {
-    super(SqlState.featureNotSupported, notHeldHere(table, region).message)
+    // Its region is held here and the table only in part (placed partitions, homed rows), or not held at all.
+    super(SqlState.featureNotSupported, (holdsTable(region, table) ? notHeldWhole(table) : notHeldHere(table, region)).message)
     this.table = table
   }
 }

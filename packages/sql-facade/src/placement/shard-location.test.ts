@@ -187,6 +187,8 @@ describe('shard_location places a partition on named nodes', () => {
       })(),
     )
     expect(inBlock?.code).toBe(SqlState.featureNotSupported)
+    // It names what keeps the write here (it named an empty region list before).
+    expect(inBlock?.message).toBe('relation "orders" is held on this node only in part: some of its partitions are placed on other nodes (shard_location)')
     await s.close()
     // Its only holder cut off: 08001 before anything is written.
     cluster.partition(['u1'], ['u2', 'e1', 'e2'])
