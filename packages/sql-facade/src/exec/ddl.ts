@@ -336,7 +336,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       // The parent's foreign keys apply to rows written through it; a partition keeps none.
       meta: tableMetaToJson({ ...pm, foreignKeys: [], partitionOf: parentName, bound }),
     })
-    if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
+    if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc(), p.exec.nodeCaughtUp)
     return utility('CREATE TABLE')
   }
   // A typed table would be created without its type's columns and never follow ALTER TYPE: refused, never ignored.
@@ -473,7 +473,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
   }
   addForeignKeys(p, name, references)
   for (const c of counters) assertCounterable(p, tx.table(name)!, c)
-  if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
+  if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc(), p.exec.nodeCaughtUp)
   return utility('CREATE TABLE', notices)
 }
 
@@ -712,7 +712,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         tx.alterTable(name, patch)
         // Nodes of a region added now hold the table at once: they catch up before they answer from it.
         if (patch.regions !== undefined && addsRegion(current.regions, patch.regions)) noteHolderChange(tx, tx.table(name)!, { regions: current.regions, nodes: [] }, p.exec.hlc())
-        if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc())
+        if (placesShard(opts)) applyShardLocation(tx, name, p.exec.hlc(), p.exec.nodeCaughtUp)
         break
       }
       case 'AT_AddConstraint': {

@@ -124,7 +124,9 @@ export function resolveLocation(tx: CatalogAccess, root: TableInfo, shard: strin
  * now (after CREATE TABLE or ALTER TABLE .. SET/RESET): writes the shard's placement
  * record, or removes it when no location is set.
  */
-export function applyShardLocation(tx: CatalogAccess, tableName: string, epoch: number): void {
+export function applyShardLocation(
+  tx: CatalogAccess, tableName: string, epoch: number, caughtUp?: (nodeId: string, region: string, table: TableInfo) => boolean,
+): void {
   const table = tx.table(tableName)
   if (table === undefined) return
   const location = table.options[SHARD_LOCATION_OPTION]
@@ -144,6 +146,14 @@ export function applyShardLocation(tx: CatalogAccess, tableName: string, epoch: 
     return
   }
   const chosen = resolveLocation(tx, root, id, location.trim(), factor)
+  // A node that has not caught up on the table could never prove it once the former holders
+  // hand their copies over (no other node lists the shard then): its reads would fail for good.
+  const behind = caughtUp === undefined ? undefined : chosen.find((n) => !caughtUp(n.nodeId, n.region, root))
+  if (behind !== undefined) {
+    throw new SqlError(SqlState.objectNotInPrerequisiteState, `cannot place "${table.name}" on node ${behind.nodeId} yet: it has not caught up on "${root.name}"`, {
+      hint: `A node that joined or started holding the table moments ago catches up within seconds (pg_stat_concord_shards.caught_up on it); retry then.`,
+    })
+  }
   const nodes = chosen.map((n) => n.nodeId)
   tx.setCatalog(SHARD_PLACEMENT_KIND, id, { location: location.trim(), nodes, regions: [...new Set(chosen.map((n) => n.region))] } as unknown as Json)
   const newcomer = chosen.some((n) => !before.nodes.includes(n.nodeId) && before.regions !== null && !before.regions.includes(n.region))

@@ -109,6 +109,8 @@ export interface ExecCtx {
   membership?: MembershipHost
   /** The rebalance plan of a table (concord_rebalance_plan, placement/rebalance-plan.ts); absent where none can be made. */
   rebalancePlan?(table: string): PlannedShard[]
+  /** Whether node `nodeId` of `region` has caught up on `table` (core Replica.nodeCaughtUp); absent: no replica to ask. */
+  nodeCaughtUp?(nodeId: string, region: string, table: TableInfo): boolean
   /**
    * pg_sleep: asks the session to wait `ms` before the statement's result is returned
    * (the executor is synchronous; the session waits asynchronously, so other clients run,

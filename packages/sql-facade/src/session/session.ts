@@ -1178,6 +1178,7 @@ export class Session {
       tableChanges: this.db.tableChanges,
       ...(this.db.membership !== undefined ? { membership: this.db.membership } : {}),
       rebalancePlan: (table) => rebalancePlan(db.replica, tx, rebalanceTarget(tx, table), db.shardSizes),
+      nodeCaughtUp: (nodeId, region, table) => db.replica.nodeCaughtUp(nodeId, region, table),
       processId: this.processId,
       nextSerial: (table, column) => db.nextSerial(table, column),
       allTables: () => tx.tables(),
