@@ -51,7 +51,12 @@ describe('a large row and replication', () => {
       // The small row reaches b; b never applies the large one and says why.
       expect(await eventually(async () => (await rowsOf(cb, 'SELECT count(*)::int AS n FROM small WHERE id = 1')) === 1)).toBe(true)
       expect(await eventually(async () => /refused a replicated update of shard \S+: it carries a value of \d+ bytes/.test(b.log))).toBe(true)
-      expect(await rowsOf(cb, 'SELECT count(*)::int AS n FROM big')).toBe(0)
+      // b has none of it: it answers 0 from its own rows, or, when the table was made before
+      // a knew b had joined (so b catches up by an exchange, which the refused row keeps
+      // from completing), it reads big from a and that read is refused past the federated
+      // read limit: never the row.
+      const bigOnB = await rowsOf(cb, 'SELECT count(*)::int AS n FROM big').catch((e: Error) => e.message)
+      expect(bigOnB === 0 || /exceed the federated read limit/.test(String(bigOnB)), String(bigOnB)).toBe(true)
 
       // The link keeps working in both directions afterwards.
       await cb.query("INSERT INTO small VALUES (2, 'from b')")
