@@ -51,8 +51,11 @@ interface Need {
    * (a role holding column privileges instead of the table's passes if it holds all of
    * them); 'all' or absent: only the table privilege will do.
    */
-  columns?: ReadonlySet<string> | 'all'
+  columns?: Columns
 }
+
+/** A need's columns, or how to work them out (only asked when a column privilege may stand in). */
+type Columns = ReadonlySet<string> | 'all' | (() => ReadonlySet<string> | 'all')
 
 /** Throws 42501 when the current role may not run `stmt`. */
 export function checkAccess(stmt: Statement, ctx: AccessCtx): void {
@@ -213,7 +216,9 @@ function targetColumns(list: unknown): ReadonlySet<string> | 'all' {
 /** Every relation privilege the statement needs; names in `scope` are CTEs, not relations. */
 function needs(root: Node, ctx: AccessCtx, depth: number): Need[] {
   const out: Need[] = []
-  const reads = readColumns(root)
+  // Walked only when a role lacking a table privilege holds column privileges (columnsAllow).
+  let readsOfRoot: ReadonlySet<string> | 'all' | undefined
+  const reads = (): ReadonlySet<string> | 'all' => (readsOfRoot ??= readColumns(root))
   const fnSeen = new Set<string>()
   const walk = (value: unknown, scope: ReadonlySet<string>): void => {
     if (value === null || typeof value !== 'object') return
@@ -238,7 +243,7 @@ function needs(root: Node, ctx: AccessCtx, depth: number): Need[] {
   }
   const relation = (
     rv: { relname?: string; schemaname?: string } | undefined, scope: ReadonlySet<string>, privilege: PrivilegeLetter,
-    columns: ReadonlySet<string> | 'all' | undefined = privilege === 'r' ? reads : undefined,
+    columns: Columns | undefined = privilege === 'r' ? reads : undefined,
   ): void => {
     if (!rv?.relname) return
     if (rv.schemaname !== undefined && rv.schemaname !== 'public') return // pg_catalog, information_schema: readable by all
@@ -261,8 +266,10 @@ function needs(root: Node, ctx: AccessCtx, depth: number): Need[] {
         else relation(s['relation'] as { relname?: string }, scope, 'd')
         if (s['whereClause'] || returns(s) || hasItems(s['fromClause']) || hasItems(s['usingClause'])) {
           // What it reads: WHERE, FROM/USING, RETURNING and the SET values, not the columns it only sets.
-          const values = ((s['targetList'] as Node[] | undefined) ?? []).map((t) => ('ResTarget' in t ? t.ResTarget.val : undefined))
-          const read = readColumns([s['relation'], s['whereClause'], s['returningClause'], s['fromClause'], s['usingClause'], values])
+          const read = (): ReadonlySet<string> | 'all' => {
+            const values = ((s['targetList'] as Node[] | undefined) ?? []).map((t) => ('ResTarget' in t ? t.ResTarget.val : undefined))
+            return readColumns([s['relation'], s['whereClause'], s['returningClause'], s['fromClause'], s['usingClause'], values])
+          }
           relation(s['relation'] as { relname?: string }, scope, 'r', read)
         }
         return walk(omit(s, 'relation'), scope)
@@ -328,11 +335,12 @@ function omit(o: Record<string, unknown>, key: string): Record<string, unknown> 
  * on one column at least, so `SELECT count(*)` needs SELECT on some column, as in PostgreSQL).
  */
 function columnsAllow(n: Need, t: GrantTarget, role: number, ctx: AccessCtx): boolean {
-  if (n.columns === undefined || n.columns === 'all') return false
+  const columns = typeof n.columns === 'function' ? n.columns() : n.columns
+  if (columns === undefined || columns === 'all') return false
   const table = ctx.tx.table(n.name)
   const granted = ctx.roles().columnPrivileges(role, t, n.privilege)
   if (table === undefined || granted.size === 0) return false
-  const used = n.columns
+  const used = columns
   return table.columns.every((c) => !used.has(c.name) || granted.has(c.name))
 }
 

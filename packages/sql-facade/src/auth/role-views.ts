@@ -48,9 +48,12 @@ export function relationOwner(exec: ExecCtx, relation: string): number {
 export function relationAcl(exec: ExecCtx, relation: string): SqlArray | null {
   const t = grantTarget(exec.tx, relation)
   const items = t ? exec.roles().acl(t, isSequence(exec.tx, relation) ? SEQUENCE_PRIVILEGES : undefined) : null
-  if (items === null) return null
+  return items === null ? null : asSeen(exec, items)
+}
+
+/** aclitems as the session sees them: the directory names OID 10 'concord'; an open-mode session sees it under its own name. */
+function asSeen(exec: ExecCtx, items: string[]): SqlArray {
   const boot = roleName(exec, BOOTSTRAP_OID)
-  // The directory names OID 10 'concord'; an open-mode session sees it under its own name.
   return SqlArray.of(boot === 'concord' ? items : items.map((i) => i.replace(/(^|=|\/)concord(?=[=/]|$)/g, `$1${boot}`)))
 }
 
@@ -58,9 +61,7 @@ export function relationAcl(exec: ExecCtx, relation: string): SqlArray | null {
 export function columnAcl(exec: ExecCtx, relation: string, column: string): SqlArray | null {
   const t = grantTarget(exec.tx, relation)
   const items = t ? exec.roles().columnAcl(t, column) : null
-  if (items === null) return null
-  const boot = roleName(exec, BOOTSTRAP_OID)
-  return SqlArray.of(boot === 'concord' ? items : items.map((i) => i.replace(/(^|=|\/)concord(?=[=/]|$)/g, `$1${boot}`)))
+  return items === null ? null : asSeen(exec, items)
 }
 
 /** Whether the statement's role may SELECT from the table (views that show row data filter by it). */

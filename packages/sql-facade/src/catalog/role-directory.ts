@@ -174,18 +174,23 @@ export class RoleDirectory {
     return out
   }
 
-  /** pg_attribute.attacl of one column, as aclitem text: null without column privileges. */
-  columnAcl(target: GrantTarget, column: string): string[] | null {
-    const byGrantee = new Map<string, { grantee: number; grantor: number; letters: PrivilegeLetter[] }>()
-    for (const g of this.columnGrantsOn(target)) {
-      if (g.column !== column) continue
+  /** One aclitem per grantee and grantor, as PostgreSQL keeps them; `*` after a letter granted WITH GRANT OPTION. */
+  private aclItems(grants: readonly TableGrant[]): string[] {
+    const byGrantee = new Map<string, { grantee: number; grantor: number; letters: PrivilegeLetter[]; options: PrivilegeLetter[] }>()
+    for (const g of grants) {
       const k = `${g.grantee}/${g.grantor}`
-      const e = byGrantee.get(k) ?? { grantee: g.grantee, grantor: g.grantor, letters: [] }
+      const e = byGrantee.get(k) ?? { grantee: g.grantee, grantor: g.grantor, letters: [], options: [] }
       e.letters.push(g.privilege)
+      if (g.grantOption === true) e.options.push(g.privilege)
       byGrantee.set(k, e)
     }
-    if (byGrantee.size === 0) return null
-    return [...byGrantee.values()].map((e) => `${aclName(this.nameOf(e.grantee))}=${aclLetters(e.letters)}/${aclName(this.nameOf(e.grantor))}`)
+    return [...byGrantee.values()].map((e) => `${aclName(this.nameOf(e.grantee))}=${aclLetters(e.letters, e.options)}/${aclName(this.nameOf(e.grantor))}`)
+  }
+
+  /** pg_attribute.attacl of one column, as aclitem text: null without column privileges. */
+  columnAcl(target: GrantTarget, column: string): string[] | null {
+    const items = this.aclItems(this.columnGrantsOn(target).filter((g) => g.column === column))
+    return items.length === 0 ? null : items
   }
 
   /** The privileges the relation's owner revoked from itself. */
@@ -276,16 +281,7 @@ export class RoleDirectory {
     const owner = this.nameOf(ownerOid)
     const own = all.filter((l) => !revoked.has(l) && !grants.some((g) => g.grantee === ownerOid && g.privilege === l))
     const items = own.length > 0 ? [`${aclName(owner)}=${aclLetters(own)}/${aclName(owner)}`] : []
-    // One aclitem per grantee and grantor, as PostgreSQL keeps them; `*` after a letter granted WITH GRANT OPTION.
-    const byGrantee = new Map<string, { grantee: number; grantor: number; letters: PrivilegeLetter[]; options: PrivilegeLetter[] }>()
-    for (const g of grants) {
-      const k = `${g.grantee}/${g.grantor}`
-      const e = byGrantee.get(k) ?? { grantee: g.grantee, grantor: g.grantor, letters: [], options: [] }
-      e.letters.push(g.privilege)
-      if (g.grantOption === true) e.options.push(g.privilege)
-      byGrantee.set(k, e)
-    }
-    for (const e of byGrantee.values()) items.push(`${aclName(this.nameOf(e.grantee))}=${aclLetters(e.letters, e.options)}/${aclName(this.nameOf(e.grantor))}`)
+    items.push(...this.aclItems(grants))
     return items
   }
 }
