@@ -57,10 +57,11 @@ describe('column privileges (GRANT privilege (column, ..) ON table)', () => {
     expect(await sqlState(clerk, `UPDATE staff SET status = 'y'`)).toBe('42501')
   })
 
-  it('refuses what PostgreSQL refuses, and what Concord does not do, loudly', async () => {
+  it('refuses what PostgreSQL refuses', async () => {
     expect(await sqlState(db, 'GRANT DELETE (id) ON staff TO clerk')).toBe('0LP01')
     expect(await sqlState(db, 'GRANT SELECT (nope) ON staff TO clerk')).toBe('42703')
-    expect(await sqlState(db, 'GRANT SELECT (id) ON staff TO clerk WITH GRANT OPTION')).toBe('0A000')
-    expect(await sqlState(clerk, 'GRANT SELECT (id) ON staff TO PUBLIC')).toBe('42501')
+    // Held without the grant option: a warning, as PostgreSQL 15 (WITH GRANT OPTION: column-grant-option.test.ts).
+    expect((await clerk.query('GRANT SELECT (id) ON staff TO PUBLIC')).notices).toEqual(['no privileges were granted for column "id" of relation "staff"'])
+    expect(await sqlState(clerk, 'GRANT SELECT (salary) ON staff TO PUBLIC')).toBe('42501')
   })
 })

@@ -8,9 +8,9 @@
  * functions (which it then owns). WITH GRANT OPTION lets a grantee grant the privilege
  * on (recorded with itself as grantor); REVOKE [GRANT OPTION FOR] .. CASCADE takes back
  * what was granted from it, RESTRICT refuses while such grants exist (2BP01). Column
- * privileges (`GRANT SELECT (a) ON t`) are granted by the owner (grantColumns).
- * Refused with 0A000 rather than accepted and ignored: column privileges WITH GRANT
- * OPTION or on views, REPLICATION and BYPASSRLS, role-level settings,
+ * privileges (`GRANT SELECT (a) ON t`, on tables and views, also WITH GRANT OPTION) follow
+ * the same rules (auth/column-grants.ts).
+ * Refused with 0A000 rather than accepted and ignored: REPLICATION and BYPASSRLS, role-level settings,
  * MD5 verifiers, altering the bootstrap superuser (its password is the node's
  * --password), and REVOKE of privileges Concord does not check (USAGE on schema public,
  * CONNECT on the database, sequences: every role has them, so GRANT of them is accepted
@@ -22,12 +22,13 @@ import type {
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { utility, type StatementResult } from '../runtime/result.js'
 import type { CatalogTransaction } from '../runtime/context.js'
-import { listViews } from '../catalog/view-def.js'
+import { listViews, readView } from '../catalog/view-def.js'
+import { COLUMN_PRIVILEGES, ColumnGrants } from './column-grants.js'
 import { grantTarget, isSequence } from '../catalog/grant-target.js'
 import { SEQUENCE_KIND } from '../sequences/sequence-definition.js'
 import { RoleDirectory, type GrantTarget, type TableGrant } from '../catalog/role-directory.js'
 import {
-  BOOTSTRAP_OID, columnGrantKey, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, SCHEMA_GRANT_KIND, schemaCreateKey, TABLE_GRANT_KIND,
+  BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, SCHEMA_GRANT_KIND, schemaCreateKey, TABLE_GRANT_KIND,
   type RoleRecord,
 } from '../catalog/role-record.js'
 import { recordOwner } from './relation-ownership.js'
@@ -341,7 +342,8 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
     const grantorOf = (l: PrivilegeLetter): number | undefined => (dir.actsAsOwner(current.oid, t) ? owner : dir.grantOptionHolder(current.oid, t, l))
     if (!dir.actsAsOwner(current.oid, t)) {
       const held = letters.filter((l) => grantorOf(l) !== undefined)
-      if (held.length === 0 && dir.privileges(current.oid, t).size === 0) throw denied(`permission denied for ${sequence ? 'sequence' : 'table'} ${t.name}`)
+      // (A statement naming column privileges only asks nothing of the table here: letters is empty.)
+      if (letters.length > 0 && held.length === 0 && dir.privileges(current.oid, t).size === 0) throw denied(`permission denied for ${sequence ? 'sequence' : 'table'} ${t.name}`)
       // As PostgreSQL: privileges held without the grant option are skipped with a warning, not an error.
       if (held.length < letters.length) {
         const none = held.length === 0
@@ -352,6 +354,7 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
       letters = held
     }
     const live = dir.grantsOn(t).map((g) => ({ ...g }))
+    const columns = new ColumnGrants(tx, dir, t, live)
     const write = (g: Omit<TableGrant, 'key'>, value: 'grant' | 'delete' | 'revoked-from-owner'): void => {
       const key = g.grantor === owner ? grantKey(t.name, g.grantee, g.privilege) : `${grantKey(t.name, g.grantee, g.privilege)}/${g.grantor}`
       const record = { table: t.name, incarnation: t.incarnation, grantee: g.grantee, privilege: g.privilege, grantor: g.grantor, ...(g.grantOption === true ? { grantOption: true } : {}) }
@@ -377,52 +380,28 @@ export function execGrant(stmt: GrantStmt, ctx: RoleStatementCtx): StatementResu
         } else if (existing !== undefined) {
           write(existing, 'delete')
         }
-        // REVOKE of a table privilege takes the grantee's column privileges of that kind too, as in PostgreSQL.
-        if (!option && grantor === owner) {
-          for (const g of dir.columnGrantsOn(t)) if (g.grantee === grantee && g.privilege === l) tx.setCatalog(TABLE_GRANT_KIND, g.key, null)
-        }
         revokeDependents(owner, grantee, l, live, stmt.behavior === 'DROP_CASCADE', (g) => write(g, 'delete'))
+        // REVOKE of a table privilege takes the grantee's column privileges of that kind too, as in PostgreSQL.
+        if (COLUMN_PRIVILEGES.includes(l)) columns.revokeWithTable(grantee, l, grantor, option, stmt.behavior === 'DROP_CASCADE')
       }
     }
-    if (columnPrivs.length > 0) grantColumns(stmt, t, columnPrivs, grantees, dir, ctx)
+    if (columnPrivs.length > 0) {
+      const names = relationColumns(tx, t)
+      if (names === undefined) throw new SqlError(SqlState.featureNotSupported, `column privileges are supported on tables and views only ("${t.name}" is neither)`)
+      notices.push(...columns.change(columnPrivs, names, {
+        isGrant: stmt.is_grant === true, option, cascade: stmt.behavior === 'DROP_CASCADE', current: current.oid, grantees,
+      }))
+    }
   }
   return utility(verb, notices)
 }
 
-/** The privileges a column can hold (PostgreSQL's: SELECT, INSERT, UPDATE, REFERENCES). */
-const COLUMN_PRIVILEGES: readonly PrivilegeLetter[] = ['r', 'a', 'w', 'x']
-
-/**
- * GRANT / REVOKE privilege (column, ..) ON table: column privileges, granted and revoked
- * by the table's owner (or a superuser). A role holding one may read (SELECT), give values
- * to (INSERT), or set (UPDATE) those columns of the table without the table privilege
- * (auth/access-check.ts). Not with GRANT OPTION (0A000), nor on views or sequences.
- */
-function grantColumns(stmt: GrantStmt, t: GrantTarget, privs: Array<{ priv_name?: string; cols?: Node[] }>, grantees: number[], dir: RoleDirectory, ctx: RoleStatementCtx): void {
-  const { tx, current } = ctx
+/** The column names of a table or view; undefined for a sequence. */
+function relationColumns(tx: CatalogTransaction, t: GrantTarget): string[] | undefined {
+  if (isSequence(tx, t.name)) return undefined
   const table = tx.table(t.name)
-  if (table === undefined || isSequence(tx, t.name)) {
-    throw new SqlError(SqlState.featureNotSupported, `column privileges are supported on tables only ("${t.name}" is not a table)`)
-  }
-  if (stmt.grant_option === true) throw new SqlError(SqlState.featureNotSupported, 'column privileges WITH GRANT OPTION are not supported')
-  if (!dir.actsAsOwner(current.oid, t)) throw denied(`permission denied for table ${t.name}`)
-  const owner = dir.ownerOf(t)
-  for (const p of privs) {
-    const letters = p.priv_name === undefined ? COLUMN_PRIVILEGES : [privilegeLetter(p.priv_name)]
-    for (const l of letters) {
-      if (!COLUMN_PRIVILEGES.includes(l)) throw new SqlError(SqlState.invalidGrantOperation, `invalid privilege type ${privilegeName(l)} for column`)
-    }
-    for (const c of p.cols ?? []) {
-      const column = 'String' in c ? c.String.sval ?? '' : ''
-      if (!table.columns.some((x) => x.name === column)) throw new SqlError(SqlState.undefinedColumn, `column "${column}" of relation "${t.name}" does not exist`)
-      for (const grantee of grantees) {
-        for (const l of letters) {
-          const value = { table: t.name, incarnation: t.incarnation, grantee, privilege: l, grantor: owner, column }
-          tx.setCatalog(TABLE_GRANT_KIND, columnGrantKey(t.name, grantee, l, column), stmt.is_grant ? value : null)
-        }
-      }
-    }
-  }
+  if (table !== undefined) return table.columns.map((c) => c.name)
+  return readView(tx, t.name)?.columns.map((c) => c.name)
 }
 
 /**

@@ -259,6 +259,37 @@ export class RoleDirectory {
     return undefined
   }
 
+  /**
+   * The role whose grant option lets `role` grant `letter` on one column (or revoke what it
+   * granted of it): a grant option on the column (its own or inherited), else one on the
+   * whole relation, as PostgreSQL merges the two ACLs when it picks the grantor.
+   */
+  columnGrantOptionHolder(role: number, target: GrantTarget, letter: PrivilegeLetter, column: string): number | undefined {
+    const holders = new Set(this.columnGrantsOn(target).filter((g) => g.grantOption === true && g.privilege === letter && g.column === column).map((g) => g.grantee))
+    if (holders.has(role)) return role
+    for (const r of this.memberOf(role, true)) if (holders.has(r)) return r
+    return this.grantOptionHolder(role, target, letter)
+  }
+
+  /**
+   * Whether `role` holds anything a column can hold (SELECT, INSERT, UPDATE, REFERENCES) on
+   * the relation or on this column: a GRANT of a column privilege it cannot grant is then a
+   * warning, not 42501, as in PostgreSQL.
+   */
+  holdsOnColumn(role: number, target: GrantTarget, column: string): boolean {
+    const table = this.privileges(role, target)
+    if ((['r', 'a', 'w', 'x'] as const).some((l) => table.has(l))) return true
+    const roles = this.memberOf(role, true)
+    roles.add(role)
+    return this.columnGrantsOn(target).some((g) => g.column === column && (g.grantee === PUBLIC_OID || roles.has(g.grantee)))
+  }
+
+  /** Whether `role` may grant `letter` on the column (has_column_privilege(.., 'x WITH GRANT OPTION')). */
+  columnGrantable(role: number, target: GrantTarget, letter: PrivilegeLetter, column: string): boolean {
+    if (this.actsAsOwner(role, target)) return !this.revokedFromOwner(target).has(letter)
+    return this.columnGrantOptionHolder(role, target, letter, column) !== undefined
+  }
+
   /** The privileges `role` may grant on the relation (has_table_privilege(.., 'x WITH GRANT OPTION')). */
   grantable(role: number, target: GrantTarget): Set<PrivilegeLetter> {
     if (this.actsAsOwner(role, target)) {

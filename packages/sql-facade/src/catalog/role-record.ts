@@ -8,8 +8,9 @@
  *   table_grant  `<table>/<grantee oid>/<letter>[/<grantor oid>]`
  *                                                     { table, incarnation, grantee, privilege, grantor, grantOption? }
  *                (the grantor's OID in the key when it is not the owner: a grantee granting on WITH GRANT OPTION)
- *                `<table>/<grantee oid>/<letter>/col:<column>`
- *                                                     { table, incarnation, grantee, privilege, grantor, column }: a column privilege
+ *                `<table>/<grantee oid>/<letter>[/<grantor oid>]/col:<column>`
+ *                                                     { table, incarnation, grantee, privilege, grantor, column, grantOption? }:
+ *                a column privilege of a table or view (the grantor's OID in the key as above)
  *   table_owner  `<table>`                            { owner, incarnation }
  *   schema_grant `public/<grantee oid>/C`             { grantee, grantor }: CREATE on schema public
  * Memberships, grants and owners name roles by OID, so renaming a role rewrites only its
@@ -108,5 +109,7 @@ export function decodeRole(name: string, v: Json): RoleRecord | null {
 
 export const memberKey = (role: number, member: number): string => `${role}/${member}`
 export const grantKey = (table: string, grantee: number, letter: string): string => `${table}/${grantee}/${letter}`
-export const columnGrantKey = (table: string, grantee: number, letter: string, column: string): string => `${grantKey(table, grantee, letter)}/col:${column}`
+/** A column privilege's key; `grantor` only when it is not the owner (a grantee granting on WITH GRANT OPTION). */
+export const columnGrantKey = (table: string, grantee: number, letter: string, column: string, grantor?: number): string =>
+  `${grantKey(table, grantee, letter)}${grantor === undefined ? '' : `/${grantor}`}/col:${column}`
 export const schemaCreateKey = (grantee: number): string => `public/${grantee}/C`

@@ -1,8 +1,8 @@
 /**
  * PostgreSQL's access privilege inquiry functions over the roles catalog:
  * has_table_privilege([role,] table, privileges), has_schema_privilege([role,] schema,
- * 'CREATE' | 'USAGE'), has_column_privilege (Concord has no
- * column privileges, so a column has its table's), pg_has_role([role,] role, 'MEMBER' |
+ * 'CREATE' | 'USAGE'), has_column_privilege (the table's or view's privilege, or the
+ * column's own, each optionally WITH GRANT OPTION), pg_has_role([role,] role, 'MEMBER' |
  * 'USAGE' | 'SET'). A role is given by name or OID, a table by name (optionally `public.`)
  * or OID. Catalog relations (pg_catalog, information_schema) are readable by everyone,
  * as PostgreSQL grants SELECT on them to PUBLIC.
@@ -12,6 +12,7 @@ import type { ExecCtx } from '../runtime/context.js'
 import { T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { grantTarget } from '../catalog/grant-target.js'
+import { readView } from '../catalog/view-def.js'
 import { BOOTSTRAP, BOOTSTRAP_OID, type RoleRecord } from '../catalog/role-record.js'
 import { privilegeList } from '../catalog/table-privilege.js'
 import type { ScalarImpl, ScalarResolver } from './scalar-impl.js'
@@ -73,10 +74,11 @@ function columnAllows(exec: ExecCtx, who: RoleRecord, table: RtValue, column: Rt
   const relname = typeof table === 'number' ? exec.catalog().table(table)?.name : String(table).split('.').pop()!.replace(/^"(.*)"$/, '$1')
   const target = relname === undefined ? undefined : grantTarget(exec.tx, relname)
   if (target === undefined) return false
-  const info = exec.tx.table(target.name)
-  const name = typeof column === 'number' ? info?.columns[column - 1]?.name : String(column)
+  const columns = exec.tx.table(target.name)?.columns ?? readView(exec.tx, target.name)?.columns
+  const name = typeof column === 'number' ? columns?.[column - 1]?.name : String(column)
   if (name === undefined) return false
-  return privilegeList(privileges).some((w) => !w.grantOption && exec.roles().columnPrivileges(who.oid, target, w.letter).has(name))
+  const roles = exec.roles()
+  return privilegeList(privileges).some((w) => (w.grantOption ? roles.columnGrantable(who.oid, target, w.letter, name) : roles.columnPrivileges(who.oid, target, w.letter).has(name)))
 }
 
 /** has_schema_privilege: USAGE on the three schemas is everyone's; CREATE on public is granted (role-directory.ts). */
