@@ -6,8 +6,10 @@
  * RETURNING likewise; ON CONFLICT DO UPDATE needs UPDATE; MERGE needs what its actions
  * do on the target, SELECT on it and on its source). Column privileges stand in for a
  * missing table privilege when the role holds them on every column the statement uses
- * (`readColumns`, `columnsAllow`). A view is checked for the
- * current role, and the relations it reads for the view's owner, as PostgreSQL does; the
+ * (`readColumns`, `columnsAllow`), on tables and views. A view is checked for the
+ * current role, and then, for the view's owner, SELECT on the columns its query reads and,
+ * for a write through it, that privilege on the base columns written (`ownerNeeds`), as
+ * PostgreSQL does; the
  * body of a SQL function a statement calls is checked for the current role (functions
  * are SECURITY INVOKER). Superusers pass every check.
  *
@@ -24,7 +26,8 @@ import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
 import { parseScript } from '../parser/parse.js'
-import { readView, VIEW_KIND } from '../catalog/view-def.js'
+import { readView, VIEW_KIND, type ViewDef } from '../catalog/view-def.js'
+import { viewBase } from '../catalog/view-base-columns.js'
 import type { CatalogTransaction, UserFunction } from '../runtime/context.js'
 import { grantTarget } from '../catalog/grant-target.js'
 import type { GrantTarget, RoleDirectory } from '../catalog/role-directory.js'
@@ -337,27 +340,62 @@ function omit(o: Record<string, unknown>, key: string): Record<string, unknown> 
 function columnsAllow(n: Need, t: GrantTarget, role: number, ctx: AccessCtx): boolean {
   const columns = typeof n.columns === 'function' ? n.columns() : n.columns
   if (columns === undefined || columns === 'all') return false
-  const table = ctx.tx.table(n.name)
+  const names = ctx.tx.table(n.name)?.columns.map((c) => c.name) ?? readView(ctx.tx, n.name)?.columns.map((c) => c.name)
   const granted = ctx.roles().columnPrivileges(role, t, n.privilege)
-  if (table === undefined || granted.size === 0) return false
-  const used = columns
-  return table.columns.every((c) => !used.has(c.name) || granted.has(c.name))
+  if (names === undefined || granted.size === 0) return false
+  return names.every((c) => !columns.has(c) || granted.has(c))
 }
 
-/** Checks each need for `role`; a view's own reads are checked for the view's owner. */
+/**
+ * Checks each need for `role`. A view's own needs are checked for the view's owner, as
+ * PostgreSQL does: reading it, SELECT on the columns its query reads of each relation;
+ * writing through it, the same privilege on the base relation's columns the statement
+ * writes (an owner with SELECT alone on a table cannot lend INSERT, UPDATE or DELETE on it
+ * through a view).
+ */
 function checkPrivileges(list: Need[], role: number, ctx: AccessCtx, depth: number): void {
   const roles = ctx.roles()
+  const targets: Array<{ n: Need; t: GrantTarget }> = []
   for (const n of list) {
     const t = grantTarget(ctx.tx, n.name)
     if (t === undefined) continue
     if (!roles.privileges(role, t).has(n.privilege) && !columnsAllow(n, t, role, ctx)) {
       throw denied(`permission denied for ${ctx.tx.getCatalog(VIEW_KIND, n.name) !== undefined && !ctx.tx.table(n.name) ? 'view' : 'table'} ${n.name}`)
     }
+    targets.push({ n, t })
+  }
+  // Then the views' owners: the caller's own privileges are reported first, as PostgreSQL checks its range table.
+  for (const { n, t } of targets) {
     const view = t.incarnation === 0 && !ctx.tx.table(n.name) ? readView(ctx.tx, n.name) : undefined
     if (view && depth < MAX_DEPTH) {
       const owner = roles.ownerOf(t)
       if (roles.roleByOid(owner)?.superuser) continue
-      checkPrivileges(view.relations.map((name) => ({ name, privilege: 'r' as const })), owner, ctx, depth + 1)
+      checkPrivileges(ownerNeeds(view, n, ctx), owner, ctx, depth + 1)
     }
   }
+}
+
+/** What the owner of `view` needs for `n` (a need on the view). */
+function ownerNeeds(view: ViewDef, n: Need, ctx: AccessCtx): Need[] {
+  if (n.privilege === 'r') {
+    let read: ReadonlySet<string> | 'all' | undefined
+    const columns = (): ReadonlySet<string> | 'all' => (read ??= readColumns(view.query))
+    return view.relations.map((name) => ({ name, privilege: 'r', columns }))
+  }
+  // A view over anything but one relation cannot be written through: the write fails with PostgreSQL's 0A000.
+  const base = viewBase(view, ctx.tx)
+  if (base === undefined) return []
+  const columns = (): ReadonlySet<string> | 'all' => {
+    const used = typeof n.columns === 'function' ? n.columns() : n.columns
+    if (used === undefined || used === 'all') return 'all'
+    const out = new Set<string>()
+    for (const c of used) {
+      const b = base.columns.get(c)
+      // A name that is no plain column of the view (an expression, or a column the statement only reads): the whole table.
+      if (b === undefined) return 'all'
+      out.add(b)
+    }
+    return out
+  }
+  return [{ name: base.relation, privilege: n.privilege, ...(n.columns !== undefined ? { columns } : {}) }]
 }

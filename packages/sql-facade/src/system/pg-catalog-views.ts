@@ -196,7 +196,7 @@ const pgAttribute = view(
         t.oid, t.attributes, (name) => parentCount(m, t, (parent) => parent.attributes.some((x) => x.name === name)), (column) => columnAcl(ctx.exec, t.name, column),
       )),
       ...m.indexes.flatMap((ix) => attributeRows(ix.oid, indexAttributes(m, ix))),
-      ...m.views.flatMap((v) => attributeRows(v.oid, v.attributes)),
+      ...m.views.flatMap((v) => attributeRows(v.oid, v.attributes, undefined, v.namespace === 'public' ? (column) => columnAcl(ctx.exec, v.name, column) : undefined)),
     ]
   },
 )
