@@ -87,6 +87,7 @@ function wireSession(s: Session): SqlSession {
     cancel: () => s.cancel(),
     reportedParameters: () => s.reportedParameters(),
     onNotification: (receiver) => s.onNotification(receiver),
+    onNotice: (receiver) => s.onNotice(receiver),
     // Temporary tables end with the connection.
     close: () => s.close(),
   }

@@ -178,10 +178,10 @@ export class BackendWriter {
     this.fields(fields, 'ERROR')
   }
 
-  /** NoticeResponse: a message the client shows without failing the statement. */
-  notice(message: string): void {
+  /** NoticeResponse: a message the client shows without failing the statement (NOTICE 00000 unless told). */
+  notice(message: string, raised: { severity?: 'NOTICE' | 'WARNING'; code?: string } = {}): void {
     this.begin(0x4e) // 'N'
-    this.fields({ severity: 'NOTICE', code: SqlState.successfulCompletion, message }, 'NOTICE')
+    this.fields({ severity: raised.severity ?? 'NOTICE', code: raised.code ?? SqlState.successfulCompletion, message }, 'NOTICE')
   }
 
   private fields(fields: ErrorFields, fallback: NonNullable<ErrorFields['severity']>): void {

@@ -48,6 +48,14 @@ export interface SessionNotification {
   payload: string
 }
 
+/** A NoticeResponse raised while a request runs, ahead of its results (an identifier truncated to 63 bytes, 42622). */
+export interface SessionNotice {
+  severity: 'NOTICE' | 'WARNING'
+  /** SQLSTATE. */
+  code: string
+  message: string
+}
+
 /** Where a session stands, for ReadyForQuery: idle, in a transaction, in a failed one. */
 export type SessionTransactionState = 'idle' | 'transaction' | 'failed'
 
@@ -76,6 +84,8 @@ export interface SqlSession {
    * while a request runs; null stops it.
    */
   onNotification?(receiver: ((n: SessionNotification) => void) | null): void
+  /** Where notices raised while a request runs go (before its results or error); null stops it. */
+  onNotice?(receiver: ((n: SessionNotice) => void) | null): void
   close?(): void | Promise<void>
 }
 

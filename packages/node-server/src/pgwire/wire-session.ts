@@ -93,6 +93,8 @@ export class WireSession {
       this.out.notificationResponse(n.processId, n.channel, n.payload)
       if (alone) this.push!(this.out.take())
     })
+    // Raised while a message is handled (parsing it): written ahead of its results, as PostgreSQL does.
+    sql.onNotice?.((n) => this.out.notice(n.message, n))
   }
 
   /** Lets notifications that come while the connection is idle be written at once. */

@@ -122,6 +122,7 @@ export const SqlState = {
   statementTooComplex: '54001',
   internalError: 'XX000',
   invalidName: '42602',
+  nameTooLong: '42622',
   diskFull: '53100',
   ioError: '58030',
   insufficientPrivilege: '42501',

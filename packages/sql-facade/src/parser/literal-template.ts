@@ -367,7 +367,8 @@ export class LiteralTemplates {
 /** The template of a one-statement script, whose literals all lie in its statement's text. */
 function scriptTemplate(script: string, shape: Shape, parsed: Statement[]): ScriptTemplate | null {
   const stmt = parsed[0]
-  if (parsed.length !== 1 || stmt?.kind !== 'pg') return null
+  // A statement with parse notices (rare: a truncated identifier) is parsed each time, so each run has them.
+  if (parsed.length !== 1 || stmt?.kind !== 'pg' || stmt.notices !== undefined) return null
   // Only blanks precede the statement (literalShape refuses comments): its first occurrence is it.
   const textStart = script.indexOf(stmt.text)
   if (textStart < 0) return null

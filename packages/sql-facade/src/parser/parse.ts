@@ -13,6 +13,7 @@ import { checkScript, checkStatement, parserFailure } from './parse-limits.js'
 import { LiteralTemplates } from './literal-template.js'
 import { scanScript } from './script-scanner.js'
 import { tokenizeStatement } from './tokens.js'
+import { truncationNotices } from './identifier-truncation.js'
 import { damagesParser, parser, retireParser } from './parser-instance.js'
 
 export { loadParser } from './parser-instance.js'
@@ -97,7 +98,8 @@ function parseUncached(script: string): Statement[] {
       continue
     }
     const stmts = parseTrees(src ? rewriteAnyTypes(src) : scanned.text)
-    for (const node of stmts) out.push({ kind: 'pg', node, text: scanned.text })
+    const notices = scanned.longName ? truncationNotices(src ?? tokenizeStatement(scanned.text)) : []
+    stmts.forEach((node, i) => out.push({ kind: 'pg', node, text: scanned.text, ...(i === 0 && notices.length > 0 ? { notices } : {}) }))
   }
   return out
 }

@@ -15,11 +15,25 @@
  * subquery costs extra levels; set operations (UNION ...) chain at statement level.
  */
 
+import { MAX_IDENTIFIER_BYTES, utf8Length } from './identifier-truncation.js'
+
 export interface ScannedStatement {
   /** The statement's text, from its first token to before its `;`. */
   text: string
   /** Estimated parse-tree nesting (see the module comment). */
   nesting: number
+  /**
+   * Whether a word or a quoted identifier of it may be longer than an identifier may be
+   * (63 bytes), so the parser will truncate it: parser/identifier-truncation.ts then finds
+   * which. Never false when one is (a string literal's word may make it true).
+   */
+  longName: boolean
+}
+
+/** Whether `s` from `from` to `to` (a word or a quoted identifier's text) takes more than MAX_IDENTIFIER_BYTES in UTF-8 (at most 3 bytes a UTF-16 unit). */
+function mayBeLong(s: string, from: number, to: number): boolean {
+  if (to - from > MAX_IDENTIFIER_BYTES) return true
+  return (to - from) * 3 > MAX_IDENTIFIER_BYTES && utf8Length(s.slice(from, to)) > MAX_IDENTIFIER_BYTES
 }
 
 /** Keywords that end an operand: what follows is a sibling, not a deeper operand. */
@@ -66,9 +80,11 @@ export function scanScript(script: string): ScannedStatement[] {
   const begin = (at: number): void => {
     if (start < 0) start = at
   }
+  let longName = false
   const finish = (end: number): void => {
-    if (start >= 0) out.push({ text: script.slice(start, end).trimEnd(), nesting: maxDepth })
+    if (start >= 0) out.push({ text: script.slice(start, end).trimEnd(), nesting: maxDepth, longName })
     start = -1
+    longName = false
     levels = [{ chain: 0, weight: 1 }]
     depth = 1
     maxDepth = 1
@@ -128,7 +144,10 @@ export function scanScript(script: string): ScannedStatement[] {
     }
     if (c === 39 || c === 34) {
       begin(i)
-      i = skipQuoted(script, i, c, false)
+      const end = skipQuoted(script, i, c, false)
+      // (A doubled "" counts twice here, once in the name: an upper bound.)
+      if (c === 34 && mayBeLong(script, i + 1, end - 1)) longName = true
+      i = end
       continue
     }
     if (c === 36) {
@@ -139,6 +158,7 @@ export function scanScript(script: string): ScannedStatement[] {
     if (isWordStart(c)) {
       let j = i + 1
       while (j < n && isWordPart(script.charCodeAt(j))) j++
+      if (mayBeLong(script, i, j)) longName = true
       const word = script.slice(i, j).toLowerCase()
       if (start < 0) atomic = 0
       if (word === 'atomic' && previousWord === 'begin') atomic = 1

@@ -53,6 +53,7 @@ import { mentionsColumn } from '../parser/column-mention.js'
 import { nameList } from '../parser/name-list.js'
 import { parseScript } from '../parser/parse.js'
 import type { Statement } from '../parser/statement.js'
+import type { SqlNotice } from '../errors/sql-notice.js'
 import type { PartitionRouter } from '../placement/partition-view.js'
 import { planSelect } from '../plan/select.js'
 import type { PublisherConnector } from '../cluster/publisher-connector.js'
@@ -216,6 +217,7 @@ export class Session {
   private statementRemote: RemoteRows | null = null
   /** LISTEN / NOTIFY / UNLISTEN. */
   private readonly notifications: SessionNotifications
+  private noticeReceiver: ((n: SqlNotice) => void) | null = null
   private readonly processId: number
   private readonly readObserver: RowReadObserver | null
   /** Rows the session's statements see of one table (a live query's incremental runs); null: all. */
@@ -264,6 +266,25 @@ export class Session {
    */
   onNotification(receiver: ((n: Notification) => void) | null): void {
     this.notifications.onNotification(receiver)
+  }
+
+  /**
+   * Hands the notices parsing raises (an identifier truncated to 63 bytes, 42622) to
+   * `receiver` as they are raised, before the statement runs, as PostgreSQL sends them:
+   * the wire writes them ahead of the statement's results or its error. Without a
+   * receiver (null), a statement's parse notices open its result's `notices` (and are
+   * not seen when it fails).
+   */
+  onNotice(receiver: ((n: SqlNotice) => void) | null): void {
+    this.noticeReceiver = receiver
+  }
+
+  /** Raises the parse notices of `stmts` to the receiver; false when there is none (they go in results). */
+  private raiseParseNotices(stmts: readonly Statement[]): boolean {
+    const receiver = this.noticeReceiver
+    if (receiver === null) return false
+    for (const st of stmts) if (st.kind === 'pg') for (const n of st.notices ?? []) receiver(n)
+    return true
   }
 
   /** Notifications waiting for this session (no receiver set), oldest first. */
@@ -354,6 +375,8 @@ export class Session {
   private async runScript(sql: string, params: unknown[]): Promise<QueryResult[]> {
     await this.db.ready()
     const stmts = parseScript(sql)
+    // PostgreSQL parses the whole query string first: its notices come before any result.
+    const raised = this.raiseParseNotices(stmts)
     if (params.length > 0 && stmts.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement')
     const bound = params.map(bindParam)
     const out: QueryResult[] = []
@@ -378,7 +401,9 @@ export class Session {
       }
       // Between statements the event loop runs: other clients are served, and a cancel request is seen.
       if (i > 0) await yieldToEventLoop()
-      out.push(await this.runStatement(stmt, bound))
+      const result = await this.runStatement(stmt, bound)
+      const parsed = !raised && stmt.kind === 'pg' ? stmt.notices ?? [] : []
+      out.push(parsed.length === 0 ? result : { ...result, notices: [...parsed.map((n) => n.message), ...result.notices] })
     }
     if (out.length === 0) out.push(toQueryResult(utility('EMPTY'), this.db.int8))
     return out
@@ -399,7 +424,9 @@ export class Session {
       await this.db.ready()
       // The open block's transaction sees tables it created; otherwise a dropped read transaction.
       const tx = this.block?.tx ?? this.temp.begin()
-      return prepareStatement(sql, paramTypes, (name) => tx.table(name))
+      const prepared = prepareStatement(sql, paramTypes, (name) => tx.table(name))
+      if (prepared.statement !== null) this.raiseParseNotices([prepared.statement])
+      return prepared
     } catch (e) {
       throw asSqlError(e)
     }
