@@ -51,6 +51,8 @@ export interface PgServerOptions {
   requireTls?: TlsRequirement
   /** Largest message a client may send; default 256 MiB (frame-guard.ts). */
   maxMessageBytes?: number
+  /** Rows one connection's suspended portals may keep; default 256 MiB (portal-rows.ts). */
+  maxPortalRowBytes?: number
   logger?: Logger
 }
 
@@ -223,7 +225,7 @@ export class PgServer {
             settings: startupSettings(params),
             processId: pid,
           })
-          wire = new WireSession(session)
+          wire = new WireSession(session, this.options.maxPortalRowBytes !== undefined ? { maxPortalRowBytes: this.options.maxPortalRowBytes } : {})
           conn.wire = wire
           // Notifications while idle: written straight to the connection (whole messages, in order).
           wire.setPush((bytes) => {

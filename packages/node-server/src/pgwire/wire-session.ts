@@ -18,6 +18,8 @@
  *   CopyDone or CopyFail; Flush and Sync in between are ignored. An error ends the COPY
  *   at once (ErrorResponse, ReadyForQuery), and the CopyData, CopyDone and CopyFail the
  *   client still sends are dropped, as PostgreSQL drops them outside a COPY.
+ * - The rows suspended portals keep (Execute with a row limit) are bounded per
+ *   connection (portal-rows.ts): 53200 past the bound, the portal dropped.
  * - Notifications (LISTEN): one that comes while a message is handled, or while replies
  *   wait for a synchronisation point, joins the reply buffer (so it leaves with them,
  *   before their ReadyForQuery); one that comes while the connection is idle with
@@ -30,6 +32,7 @@ import { decodeBinaryParam, encodeBinary, supportsBinary } from './binary-format
 import { textValue, typeOid } from './pg-types.js'
 import type { CopyIn } from '@concord/sql-facade'
 import type { PreparedQuery, QueryField, QueryResult, SqlSession } from './sql-session.js'
+import { DEFAULT_MAX_PORTAL_ROW_BYTES, portalRowsExceeded, rowBytes } from './portal-rows.js'
 
 /** Bounds per connection, so one client cannot grow a server without limit. */
 const MAX_STATEMENTS = 10_000
@@ -56,10 +59,17 @@ interface Portal {
   bytes: number
   /** Bind's result format codes: none (all text), one for every column, or one per column. */
   resultFormats: number[]
-  /** Set once run; null for an empty statement. */
+  /** Set once run; null for an empty statement. Its rows are dropped once all are sent. */
   result?: QueryResult | null
   /** Rows already sent by Execute with a row limit. */
   sent: number
+  /** Estimated bytes of the rows it keeps while suspended (portal-rows.ts); 0 while it keeps none for later. */
+  keptBytes: number
+}
+
+export interface WireSessionOptions {
+  /** Rows the connection's suspended portals may keep (portal-rows.ts); default 256 MiB. */
+  maxPortalRowBytes?: number
 }
 
 export type WireReply = { bytes?: Uint8Array; close?: boolean }
@@ -84,8 +94,11 @@ export class WireSession {
    */
   private readonly reported = new Map<string, string>()
 
-  constructor(sql: SqlSession) {
+  private readonly maxPortalRowBytes: number
+
+  constructor(sql: SqlSession, options: WireSessionOptions = {}) {
     this.sql = sql
+    this.maxPortalRowBytes = options.maxPortalRowBytes ?? DEFAULT_MAX_PORTAL_ROW_BYTES
     for (const [k, v] of sql.reportedParameters?.() ?? []) this.reported.set(k, v)
     sql.onNotification?.((n) => {
       // Idle with nothing held back: out at once. Otherwise behind what is already there.
@@ -269,7 +282,7 @@ export class WireSession {
         for (const p of msg.params) bytes += p?.byteLength ?? 0
         this.checkHeld(bytes, this.portals.get(msg.portal)?.bytes ?? 0)
         const params = msg.params.map((p, i) => decodeParam(p, msg.paramFormats.length === 1 ? msg.paramFormats[0]! : (msg.paramFormats[i] ?? 0), statement.declared[i] ?? 0))
-        this.portals.set(msg.portal, { statement, params, resultFormats: msg.resultFormats, sent: 0, bytes })
+        this.portals.set(msg.portal, { statement, params, resultFormats: msg.resultFormats, sent: 0, bytes, keptBytes: 0 })
         this.out.bindComplete()
         return
       }
@@ -300,10 +313,19 @@ export class WireSession {
         }
         const fields = r.fields === null ? [] : describeFields(r.fields, portal.resultFormats)
         const end = msg.maxRows > 0 ? Math.min(r.rows.length, portal.sent + msg.maxRows) : r.rows.length
+        // Checked before any row goes out: a refused portal sends nothing and keeps nothing.
+        if (end < r.rows.length && portal.keptBytes === 0) this.keepRows(msg.portal, portal, r)
         this.writeRows(r, fields, portal.sent, end)
         portal.sent = end
-        if (end < r.rows.length) this.out.portalSuspended()
-        else this.out.commandComplete(r.commandTag)
+        if (end < r.rows.length) {
+          this.out.portalSuspended()
+        } else {
+          this.out.commandComplete(r.commandTag)
+          // Every row is sent: the portal keeps none (a later Execute of it sends none, as PostgreSQL's).
+          if (r.rows.length > 0) portal.result = { ...r, rows: [] }
+          portal.sent = 0
+          portal.keptBytes = 0
+        }
         return
       }
       case 'close':
@@ -324,6 +346,18 @@ export class WireSession {
       detail: `Prepared statements and portals of this connection would hold ${held} bytes of text and parameters, more than ${MAX_PREPARED_BYTES}.`,
       hint: 'Close (DEALLOCATE) prepared statements and portals no longer needed.',
     })
+  }
+
+  /** Counts the rows a portal being suspended keeps; 53200 (and the portal dropped) past the connection's bound. */
+  private keepRows(name: string, portal: Portal, r: QueryResult): void {
+    let others = 0
+    for (const p of this.portals.values()) if (p !== portal) others += p.keptBytes
+    const bytes = rowBytes(r.rows)
+    if (others > 0 && others + bytes > this.maxPortalRowBytes) {
+      this.portals.delete(name)
+      throw portalRowsExceeded(others + bytes, this.maxPortalRowBytes)
+    }
+    portal.keptBytes = bytes
   }
 
   private async run(portal: Portal): Promise<QueryResult | null> {
