@@ -382,7 +382,9 @@ function ownerNeeds(view: ViewDef, n: Need, ctx: AccessCtx): Need[] {
     const columns = (): ReadonlySet<string> | 'all' => (read ??= readColumns(view.query))
     return view.relations.map((name) => ({ name, privilege: 'r', columns }))
   }
-  // A view over anything but one relation cannot be written through: the write fails with PostgreSQL's 0A000.
+  // Only INSERT, UPDATE and DELETE reach a base relation through a view; a view over anything
+  // but one relation cannot be written through (the write fails with PostgreSQL's 0A000).
+  if (n.privilege !== 'a' && n.privilege !== 'w' && n.privilege !== 'd') return []
   const base = viewBase(view, ctx.tx)
   if (base === undefined) return []
   const columns = (): ReadonlySet<string> | 'all' => {
