@@ -567,9 +567,10 @@ export class Simulation {
    * same state. Messages still in flight then carry nothing new (every write originates
    * at a replica whose state is already everywhere), so they cannot change any row.
    * Anti-entropy keeps running meanwhile, so lost messages are repaired. Gives up
-   * (throws, naming the seed) after `maxVirtualMs`.
+   * (throws, naming the seed) after `maxVirtualMs`. `onSlice` is called between slices
+   * of virtual time (a long settle can say where it is).
    */
-  async settle(maxVirtualMs = 120_000): Promise<void> {
+  async settle(maxVirtualMs = 120_000, onSlice?: () => void): Promise<void> {
     const deadline = this.time + maxVirtualMs
     const slice = Math.max(10, this.faults.maxDelayMs)
     for (;;) {
@@ -580,6 +581,7 @@ export class Simulation {
       }
       await this.runUntil(this.time + slice, Number.POSITIVE_INFINITY)
       this.time = Math.min(deadline, this.time + slice)
+      onSlice?.()
     }
   }
 
