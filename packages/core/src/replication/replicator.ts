@@ -172,6 +172,11 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     await this.transport?.stop()
   }
 
+  /** Received messages held back by catalog pacing, not yet dispatched (they are still on their way). */
+  get heldMessages(): number {
+    return this.pacing.waiting
+  }
+
   /** Peers that have said hello, with their regions. */
   knownPeers(): Array<[string, string]> {
     return [...this.peers].map(([id, p]) => [id, p.region])

@@ -535,8 +535,8 @@ export class Simulation {
 
   /** True when every running node holds identical content for every shard it shares with any other. */
   converged(): boolean {
-    // Within each set of mutually reachable nodes, every node that should hold a shard
-    // holds it, with the same hash as every other. Stops at the first difference: settle()
+    // Within each set of mutually reachable nodes, nothing received waits to be applied,
+    // and every node that should hold a shard holds it, with the same hash as every other. Stops at the first difference: settle()
     // asks after every slice of virtual time, mostly while still apart.
     const groups = this.groups.length === 0 ? [new Set(this.nodes.keys())] : this.groups
     for (const group of groups) {
@@ -545,6 +545,8 @@ export class Simulation {
         const r = this.nodes.get(id)?.replica
         if (r !== null && r !== undefined) running.push(r)
       }
+      // Messages a replica holds back (catalog pacing) are still on their way.
+      for (const r of running) if (r.replicator.heldMessages > 0) return false
       const seen = new Map<string, number>()
       for (const r of running) {
         for (const [shard, hash] of r.stateDigests()) {
