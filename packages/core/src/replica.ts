@@ -535,6 +535,7 @@ export class Replica {
         return this.selectedRows(info, filter, parts)
       },
       batch: (fn) => this.pipeline.run(fn),
+      applyCatalogTogether: (fn) => this.catalogShard.applyRemoteTogether(fn),
       onNotice: (origin, topic, body) => {
         for (const l of this.noticeListeners) l(origin, topic, body)
       },

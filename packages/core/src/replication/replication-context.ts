@@ -36,6 +36,8 @@ export interface ReplicatorStats {
   /** Anti-entropy answers sent as slices (anti-entropy.ts SLICE_STRUCTS), and slices of one received before its last. */
   slicedAnswersSent: number
   slicesReceived: number
+  /** Messages held back by catalog pacing (catalog-pacing.ts) before they were dispatched. */
+  pacedMessages: number
 }
 
 export function newReplicatorStats(): ReplicatorStats {
@@ -58,6 +60,7 @@ export function newReplicatorStats(): ReplicatorStats {
     fragmentedReceived: 0,
     slicedAnswersSent: 0,
     slicesReceived: 0,
+    pacedMessages: 0,
   }
 }
 

@@ -99,8 +99,14 @@ export interface ReplicationHost<S extends ReplicatedShard> {
    * federated-reads.ts RowsSource).
    */
   readRows(table: string, incarnation: number, filter: string, parts: { unplaced: boolean; shards: readonly string[] }): { columns: string[]; rows: Value[][] } | null
-  /** Runs `fn`, which applies what one message carries, as one batch (settled once, at its end). */
+  /** Runs `fn`, which applies what one message (or several held ones) carries, as one batch (settled once, at its end). */
   batch(fn: () => void): void
+  /**
+   * Runs `fn` with every remote update it applies to the catalog shard gathered in one Yjs
+   * transaction (catalog-pacing.ts): each of them is persisted, and the catalog's rows are
+   * resolved once, when `fn` returns.
+   */
+  applyCatalogTogether(fn: () => void): void
   /** An ephemeral notice from node `origin` (see Replicator.notice). */
   onNotice(origin: string, topic: string, body: Uint8Array): void
 }

@@ -27,6 +27,7 @@ import { FederatedReads, type ReadPart, type FederatedReadOptions, type Federate
 import { Fragments } from './fragments.js'
 import { Gossip, TOPIC_ALL, regionTopic, type GossipUpdate } from './gossip.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DecodeError, MAX_HEARTBEAT_PEERS, MAX_REASSEMBLED_BYTES, MessageType, decodeMessage, encodeMessage, type Message } from './messages.js'
+import { CatalogPacing } from './catalog-pacing.js'
 import { PeerConfirmations } from './peer-confirmations.js'
 import { RelayedReports } from './relayed-reports.js'
 import { MAX_PEER_RECORDS, Positions, type PeerStatus } from './positions.js'
@@ -41,7 +42,15 @@ export interface ReplicatorOptions {
   maxMessageBytes?: number
   /** Timeout and result limit of federated reads (federated-reads.ts). */
   federatedRead?: FederatedReadOptions
+  /**
+   * Peers' catalog changes are applied at most once per this many milliseconds, those that
+   * came in between together (catalog-pacing.ts); default CATALOG_PACING_MS. 0: each at once.
+   */
+  catalogPacingMs?: number
 }
+
+/** Default of `catalogPacingMs`. */
+export const CATALOG_PACING_MS = 50
 
 export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   readonly stats: ReplicatorStats = newReplicatorStats()
@@ -74,6 +83,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   private readonly calls: PeerCalls<S>
   /** Relayed state reports (stability of deletes beyond the builder's connections). */
   readonly reports: RelayedReports<S>
+  private readonly pacing: CatalogPacing
   private cancelTimer: (() => void) | null = null
   private stopped = false
   /**
@@ -109,6 +119,20 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation, filter, parts) => host.readRows(table, incarnation, filter, parts), options.federatedRead)
     this.calls = new PeerCalls(ctx, this.fragments)
     this.reports = new RelayedReports(ctx, this.fragments, (peer, shardId) => this.askState(peer, shardId))
+    this.pacing = new CatalogPacing(
+      {
+        scheduler: host.scheduler,
+        now: () => host.now(),
+        dispatch: (from, msg) => {
+          if (!this.stopped && !host.isClosed) this.dispatch(from, msg)
+        },
+        batch: (fn) => host.batch(fn),
+        applyCatalogTogether: (fn) => host.applyCatalogTogether(fn),
+        failed: () => this.stats.rejected++,
+        paced: () => this.stats.pacedMessages++,
+      },
+      options.catalogPacingMs ?? CATALOG_PACING_MS,
+    )
   }
 
   async start(): Promise<void> {
@@ -140,11 +164,17 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
 
   async stop(): Promise<void> {
     this.stopped = true
+    this.pacing.stop()
     this.federated.stop()
     this.calls.stop()
     this.cancelTimer?.()
     this.cancelTimer = null
     await this.transport?.stop()
+  }
+
+  /** Received messages held back by catalog pacing, not yet dispatched (they are still on their way). */
+  get heldMessages(): number {
+    return this.pacing.waiting
   }
 
   /** Peers that have said hello, with their regions. */
@@ -354,8 +384,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       }
     }
     this.positions.statusOf(from).lastSeen = this.host.now()
-    const m = msg
-    this.host.batch(() => this.dispatch(from, m))
+    this.pacing.deliver(from, msg, data.length)
   }
 
   private dispatch(from: string, msg: Message): void {

@@ -140,6 +140,8 @@ export class Shard {
   private chained = false
   /** Set while the shard edits an older generation's document for its own bookkeeping. */
   private quiet = false
+  /** Inside applyRemoteTogether: remote updates join one Yjs transaction. */
+  private together = false
   /** Set while `transactLocal` runs: the only place local writes may happen. */
   private writing = false
   private readonly countMalformed = (): void => this.hooks.onMalformed()
@@ -864,9 +866,34 @@ export class Shard {
    * update that later completes it does not carry it). Throws on garbage.
    */
   applyRemote(update: Uint8Array, origin: string): boolean {
+    if (this.together) {
+      // Inside applyRemoteTogether: whether it brought anything is known only at the end.
+      Y.applyUpdate(this.doc, update, origin)
+      return true
+    }
     this.changedByLast = false
     Y.applyUpdate(this.doc, update, origin)
     return this.changedByLast || hasPendingUpdates(this.doc)
+  }
+
+  /**
+   * Runs `fn` with the remote updates it applies (`applyRemote`) in one Yjs transaction:
+   * the document's state vector is computed twice for all of them rather than twice for
+   * each (O(writers of the document) each time), and the rows they touch are resolved
+   * once, when `fn` returns. Each update applied in it counts as bringing something (it is
+   * persisted: a duplicate costs a log record, never a lost change).
+   */
+  applyRemoteTogether(fn: () => void): void {
+    if (this.together) {
+      fn()
+      return
+    }
+    this.together = true
+    try {
+      Y.transact(this.doc, fn, REMOTE_ORIGIN)
+    } finally {
+      this.together = false
+    }
   }
 
   private afterTransaction(tr: Y.Transaction): void {

@@ -177,16 +177,17 @@ function notCaughtUp(r: Replica): string[] {
  * operator waits for new nodes to be ready before sending them clients; then settles again
  * (the marks are catalog writes). Throws, naming the seed, if that takes longer than `maxMs`.
  */
-async function settleCaughtUp(sim: Simulation, ids: readonly string[], seed: number, maxMs: number): Promise<void> {
-  await sim.settle(maxMs)
+async function settleCaughtUp(sim: Simulation, ids: readonly string[], seed: number, maxMs: number, onSlice?: () => void): Promise<void> {
+  await sim.settle(maxMs, onSlice)
   const deadline = sim.now + maxMs
   for (;;) {
     const behind = ids.filter((id) => sim.isRunning(id)).map((id) => [id, notCaughtUp(sim.replica(id))] as const).filter(([, t]) => t.length > 0)
     if (behind.length === 0) break
     if (sim.now >= deadline) throw new Error(`seed ${seed}: not caught up within ${maxMs} virtual ms: ${behind.map(([id, t]) => `${id} (${t.join(', ')})`).join('; ')}`)
     await sim.advance(CAMPAIGN_ROUND_MS)
+    onSlice?.()
   }
-  await sim.settle(maxMs)
+  await sim.settle(maxMs, onSlice)
 }
 
 function randomWrite(r: Replica, rng: SeededRandom, step: number, log: WriteLog, acknowledged: (fn: () => void) => void): void {
@@ -338,7 +339,13 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
     for (const t of CAMPAIGN_TABLES) tx.createTable(t)
   })
   // The other nodes joined before the tables reached them: clients start once they are ready.
-  await settleCaughtUp(sim, ids, seed, 120_000)
+  let reported = sim.now
+  await settleCaughtUp(sim, ids, seed, 120_000, () => {
+    // A large cluster's start takes a while: say where it is every virtual second.
+    if (sim.now - reported < 1000) return
+    reported = sim.now
+    progress(`starting: ${ids.filter((id) => sim.isRunning(id) && notCaughtUp(sim.replica(id)).length === 0).length} of ${ids.length} nodes caught up`)
+  })
   // Entries written before the first write (membership) are in the catalog: not compared.
   ledger.clearFresh()
   progress('every node caught up on the tables')

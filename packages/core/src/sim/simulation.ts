@@ -535,8 +535,8 @@ export class Simulation {
 
   /** True when every running node holds identical content for every shard it shares with any other. */
   converged(): boolean {
-    // Within each set of mutually reachable nodes, every node that should hold a shard
-    // holds it, with the same hash as every other. Stops at the first difference: settle()
+    // Within each set of mutually reachable nodes, nothing received waits to be applied,
+    // and every node that should hold a shard holds it, with the same hash as every other. Stops at the first difference: settle()
     // asks after every slice of virtual time, mostly while still apart.
     const groups = this.groups.length === 0 ? [new Set(this.nodes.keys())] : this.groups
     for (const group of groups) {
@@ -545,6 +545,8 @@ export class Simulation {
         const r = this.nodes.get(id)?.replica
         if (r !== null && r !== undefined) running.push(r)
       }
+      // Messages a replica holds back (catalog pacing) are still on their way.
+      for (const r of running) if (r.replicator.heldMessages > 0) return false
       const seen = new Map<string, number>()
       for (const r of running) {
         for (const [shard, hash] of r.stateDigests()) {
@@ -567,9 +569,10 @@ export class Simulation {
    * same state. Messages still in flight then carry nothing new (every write originates
    * at a replica whose state is already everywhere), so they cannot change any row.
    * Anti-entropy keeps running meanwhile, so lost messages are repaired. Gives up
-   * (throws, naming the seed) after `maxVirtualMs`.
+   * (throws, naming the seed) after `maxVirtualMs`. `onSlice` is called between slices
+   * of virtual time (a long settle can say where it is).
    */
-  async settle(maxVirtualMs = 120_000): Promise<void> {
+  async settle(maxVirtualMs = 120_000, onSlice?: () => void): Promise<void> {
     const deadline = this.time + maxVirtualMs
     const slice = Math.max(10, this.faults.maxDelayMs)
     for (;;) {
@@ -580,6 +583,7 @@ export class Simulation {
       }
       await this.runUntil(this.time + slice, Number.POSITIVE_INFINITY)
       this.time = Math.min(deadline, this.time + slice)
+      onSlice?.()
     }
   }
 
