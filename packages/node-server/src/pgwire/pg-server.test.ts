@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { PgServer, type PgServerOptions } from './pg-server.js'
 import { fakeDatabase, fakeSession, type FakeDatabase } from './fake-sql-session.fixture.js'
+import { RawWireSocket, frontend } from './raw-wire-socket.fixture.js'
 
 const run = promisify(execFile)
 const servers: PgServer[] = []
@@ -152,35 +153,11 @@ describe('PgServer with node-postgres', () => {
 })
 
 /** The server's messages read from a raw socket: [type, body] pairs, as they arrive. */
-class RawClient {
-  readonly messages: Array<[string, Buffer]> = []
-  private buffered = Buffer.alloc(0)
-  private waiter: (() => void) | null = null
-  readonly socket
-
-  constructor(port: number) {
-    this.socket = connect(port, '127.0.0.1')
-    this.socket.on('data', (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk])
-      while (this.buffered.length >= 5 && this.buffered.length >= 1 + this.buffered.readInt32BE(1)) {
-        const end = 1 + this.buffered.readInt32BE(1)
-        this.messages.push([String.fromCharCode(this.buffered[0]!), this.buffered.subarray(5, end)])
-        this.buffered = this.buffered.subarray(end)
-      }
-      this.waiter?.()
-    })
-  }
-
+class RawClient extends RawWireSocket {
   /** Resolves once `n` ReadyForQuery messages have come (bounded by 10 s). */
   async readyCount(n: number): Promise<void> {
-    const deadline = Date.now() + 10_000
-    while (this.messages.filter(([t]) => t === 'Z').length < n) {
-      if (Date.now() > deadline) throw new Error(`only ${this.messages.filter(([t]) => t === 'Z').length} of ${n} ReadyForQuery`)
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve
-        setTimeout(resolve, 100)
-      })
-    }
+    const ready = () => this.messages.filter(([t]) => t === 'Z').length
+    await this.until(() => ready() >= n, () => `only ${ready()} of ${n} ReadyForQuery`)
   }
 
   /** The CommandComplete tags so far, in order. */
@@ -189,12 +166,6 @@ class RawClient {
   }
 }
 
-function frontend(type: string, body: Buffer): Buffer {
-  const head = Buffer.alloc(5)
-  head[0] = type.charCodeAt(0)
-  head.writeInt32BE(4 + body.length, 1)
-  return Buffer.concat([head, body])
-}
 const query = (sql: string): Buffer => frontend('Q', Buffer.from(`${sql}\0`))
 
 describe('PgServer message framing after startup', () => {

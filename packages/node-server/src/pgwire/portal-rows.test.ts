@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type Socket } from 'node:net'
 import { openSqlEngine, type SqlEngine } from '../node/sql-engine.js'
 import { PgServer } from './pg-server.js'
 import { rowBytes } from './portal-rows.js'
+import { RawWireSocket, frontend } from './raw-wire-socket.fixture.js'
 
 // Execute with a row limit leaves a portal suspended holding the rest of its result; one
 // connection could keep many. The rows suspended portals keep are bounded per connection.
@@ -29,13 +29,7 @@ afterAll(async () => {
 })
 
 const cstr = (s: string): Buffer => Buffer.from(`${s}\0`)
-function message(type: string, ...parts: Buffer[]): Buffer {
-  const body = Buffer.concat(parts)
-  const head = Buffer.alloc(5)
-  head[0] = type.charCodeAt(0)
-  head.writeInt32BE(4 + body.length, 1)
-  return Buffer.concat([head, body])
-}
+const message = frontend
 const int16 = (n: number): Buffer => { const b = Buffer.alloc(2); b.writeInt16BE(n); return b }
 const int32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b }
 const parse = (name: string, sql: string): Buffer => message('P', cstr(name), cstr(sql), int16(0))
@@ -45,27 +39,9 @@ const closePortal = (portal: string): Buffer => message('C', Buffer.from('P'), c
 const sync = (): Buffer => message('S')
 
 /** One connection speaking the extended protocol by hand; `round` sends messages and reads up to ReadyForQuery. */
-class ExtendedClient {
-  private buffered = Buffer.alloc(0)
-  private messages: Array<[string, Buffer]> = []
-  private wake: (() => void) | null = null
-  private readonly socket: Socket
-  private readonly connected: Promise<void>
-
+class ExtendedClient extends RawWireSocket {
   constructor() {
-    this.socket = connect(port, '127.0.0.1')
-    this.connected = new Promise<void>((resolve) => this.socket.once('connect', () => resolve()))
-    // The server may reset the socket as it closes after Terminate.
-    this.socket.on('error', () => {})
-    this.socket.on('data', (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk])
-      while (this.buffered.length >= 5 && this.buffered.length >= 1 + this.buffered.readInt32BE(1)) {
-        const end = 1 + this.buffered.readInt32BE(1)
-        this.messages.push([String.fromCharCode(this.buffered[0]!), this.buffered.subarray(5, end)])
-        this.buffered = this.buffered.subarray(end)
-      }
-      this.wake?.()
-    })
+    super(port)
   }
 
   async start(): Promise<void> {
@@ -86,16 +62,9 @@ class ExtendedClient {
   }
 
   private async untilReady(): Promise<Array<[string, Buffer]>> {
-    const deadline = Date.now() + 10_000
-    for (;;) {
-      const z = this.messages.findIndex(([t]) => t === 'Z')
-      if (z >= 0) return this.messages.splice(0, z + 1).filter(([t]) => t !== 'S' && t !== 'K' && t !== 'R')
-      if (Date.now() > deadline) throw new Error('no ReadyForQuery within 10 s')
-      await new Promise<void>((resolve) => {
-        this.wake = resolve
-        setTimeout(resolve, 100)
-      })
-    }
+    await this.until(() => this.messages.some(([t]) => t === 'Z'), () => 'no ReadyForQuery within 10 s')
+    const z = this.messages.findIndex(([t]) => t === 'Z')
+    return this.messages.splice(0, z + 1).filter(([t]) => t !== 'S' && t !== 'K' && t !== 'R')
   }
 
   end(): void {

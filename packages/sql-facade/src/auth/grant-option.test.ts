@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Database, openDatabase } from '../database.js'
+import type { Database } from '../database.js'
+import { databaseWithRoles } from './login-roles.fixture.js'
 import type { Session } from '../session/session.js'
 import { sqlState } from '../errors/sql-state.fixture.js'
 
@@ -9,13 +10,9 @@ let bob: Session
 let carol: Session
 
 beforeEach(async () => {
-  db = await openDatabase({ nodeId: 'n1', region: 'us-west' })
-  await db.query('CREATE TABLE t (id INT PRIMARY KEY, v TEXT)')
-  await db.query("INSERT INTO t VALUES (1, 'one')")
-  for (const r of ['alice', 'bob', 'carol']) await db.query(`CREATE ROLE ${r} LOGIN`)
-  alice = db.session({ user: 'alice' })
-  bob = db.session({ user: 'bob' })
-  carol = db.session({ user: 'carol' })
+  const made = await databaseWithRoles(['CREATE TABLE t (id INT PRIMARY KEY, v TEXT)', "INSERT INTO t VALUES (1, 'one')"], ['alice', 'bob', 'carol'])
+  db = made.db
+  ;({ alice, bob, carol } = made.as as Record<'alice' | 'bob' | 'carol', Session>)
 })
 
 afterEach(async () => {

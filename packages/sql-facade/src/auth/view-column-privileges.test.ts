@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Database, openDatabase } from '../database.js'
+import type { Database } from '../database.js'
+import { databaseWithRoles } from './login-roles.fixture.js'
 import type { Session } from '../session/session.js'
 
 let db: Database
@@ -8,14 +9,11 @@ let bob: Session
 
 /** dave owns views over t, holding column privileges on t only; bob reads and writes through them. */
 beforeEach(async () => {
-  db = await openDatabase({ nodeId: 'n1', region: 'us-west' })
-  await db.query('CREATE TABLE t (id INT PRIMARY KEY, a TEXT, b TEXT)')
-  await db.query(`INSERT INTO t VALUES (1, 'x', 'y')`)
-  for (const r of ['dave', 'bob']) await db.query(`CREATE ROLE ${r} LOGIN`)
+  const made = await databaseWithRoles(['CREATE TABLE t (id INT PRIMARY KEY, a TEXT, b TEXT)', `INSERT INTO t VALUES (1, 'x', 'y')`], ['dave', 'bob'])
+  db = made.db
+  ;({ dave, bob } = made.as as Record<'dave' | 'bob', Session>)
   await db.query('GRANT CREATE ON SCHEMA public TO dave')
   await db.query('GRANT SELECT (id, a) ON t TO dave')
-  dave = db.session({ user: 'dave' })
-  bob = db.session({ user: 'bob' })
   await dave.query('CREATE VIEW v AS SELECT id, a FROM t')
   await dave.query('CREATE VIEW vb AS SELECT id, b FROM t')
   await dave.query('CREATE VIEW vs AS SELECT count(*) AS n FROM t')

@@ -1,0 +1,56 @@
+/**
+ * A raw TCP connection to a PostgreSQL wire server, for tests that speak the protocol by
+ * hand: what the server sends is split into [type, body] messages as it arrives, and a
+ * test waits for a condition on them. Frontend messages are built with `frontend`.
+ *
+ * Invariant: a wait is bounded (10 s by default): a server that never answers fails the
+ * test with the condition it waited for, never hangs it.
+ */
+import { connect, type Socket } from 'node:net'
+
+/** One frontend message: its type byte, then its length (itself included) and body. */
+export function frontend(type: string, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts)
+  const head = Buffer.alloc(5)
+  head[0] = type.charCodeAt(0)
+  head.writeInt32BE(4 + body.length, 1)
+  return Buffer.concat([head, body])
+}
+
+export class RawWireSocket {
+  /** The server's messages so far, in order; a test may take them out. */
+  readonly messages: Array<[string, Buffer]> = []
+  readonly socket: Socket
+  /** Resolves once the connection is made. */
+  readonly connected: Promise<void>
+  private buffered = Buffer.alloc(0)
+  private wake: (() => void) | null = null
+
+  constructor(port: number) {
+    this.socket = connect(port, '127.0.0.1')
+    this.connected = new Promise<void>((resolve) => this.socket.once('connect', () => resolve()))
+    // The server may reset the socket as it closes after Terminate.
+    this.socket.on('error', () => {})
+    this.socket.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk])
+      while (this.buffered.length >= 5 && this.buffered.length >= 1 + this.buffered.readInt32BE(1)) {
+        const end = 1 + this.buffered.readInt32BE(1)
+        this.messages.push([String.fromCharCode(this.buffered[0]!), this.buffered.subarray(5, end)])
+        this.buffered = this.buffered.subarray(end)
+      }
+      this.wake?.()
+    })
+  }
+
+  /** Waits until `done()` holds of the messages; throws naming `what` after `ms`. */
+  async until(done: () => boolean, what: () => string, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(what())
+      await new Promise<void>((resolve) => {
+        this.wake = resolve
+        setTimeout(resolve, 100)
+      })
+    }
+  }
+}
