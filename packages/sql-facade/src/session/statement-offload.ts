@@ -28,7 +28,7 @@ import type { Int8Output, QueryResult } from '../result-format.js'
 export const OFFLOAD_REQUEST_VERSION = 1
 
 /** Most bytes of shard state (Yjs updates) one request carries; a larger snapshot is not taken. */
-export const MAX_OFFLOAD_SNAPSHOT_BYTES = 256 * 1024 * 1024
+export const MAX_OFFLOAD_SNAPSHOT_BYTES = 64 * 1024 * 1024
 
 /** Everything a fresh engine needs to answer one statement as the session would have. */
 export interface OffloadRequest {
