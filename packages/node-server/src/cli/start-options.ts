@@ -364,7 +364,8 @@ function convert(s: Setting, raw: unknown, where: string): unknown {
     case 'whole': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN
       const least = s.kind === 'count' ? 1 : 0
-      if (!Number.isSafeInteger(n) || n < least) throw new UsageError(`${where}: '${String(raw)}' is not a ${least === 1 ? 'positive' : 'non-negative'} whole number`)
+      const what = least === 1 ? 'positive' : 'non-negative'
+      if (!Number.isSafeInteger(n) || n < least) throw new UsageError(`${where}: '${String(raw)}' is not a ${what} whole number`)
       return n
     }
     case 'switch':

@@ -32,7 +32,7 @@ import { runInTransaction } from '../exec/statement.js'
 import { PlanCache } from '../plan/plan-cache.js'
 import { monotonicNow, OffloadSignal, StatementBudget, type BudgetSource, type OffloadPoint } from '../runtime/statement-budget.js'
 import { offloadTables } from './offload-eligibility.js'
-import { MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
+import { MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../cluster/node-role.js'
@@ -894,7 +894,8 @@ export class Session {
       hasUserFunction: (name) => this.db.userFunction(name) !== undefined,
       holdsWhole: (info) => r.holdsWhole(info),
     })
-    if (tables === null) return null
+    // The snapshot's cost grows with the rows (taken on the event loop): large tables stay here.
+    if (tables === null || tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return null
     return { point: { at: monotonicNow() + afterMs, fired: false }, tables: new Set(tables.map((t) => t.name)), nowMs: r.now() }
   }
 
