@@ -504,6 +504,15 @@ export class ConcordNode {
       { name: 'concord_pg_connections_starting', help: 'PostgreSQL connections not yet authenticated', type: 'gauge', value: pg.starting },
       { name: 'concord_pg_messages_total', help: 'PostgreSQL protocol messages handled', type: 'counter', value: pg.messages },
     ]
+    const offload = this.engine.offload
+    if (offload !== null) {
+      out.push(
+        { name: 'concord_offloaded_statements_total', help: 'Read-only statements answered by a worker thread (docs/decisions/0031-statement-offload.md)', type: 'counter', value: offload.stats.offloaded },
+        { name: 'concord_statement_workers', help: 'Statement worker threads running', type: 'gauge', value: offload.workers },
+        { name: 'concord_statement_workers_terminated_total', help: 'Statement workers terminated after a cancel or deadline they did not honour in time', type: 'counter', value: offload.stats.terminated },
+        { name: 'concord_statement_workers_out_of_memory_total', help: 'Statement workers that ran out of heap (53200 to the client)', type: 'counter', value: offload.stats.outOfMemory },
+      )
+    }
     {
       const s = this.engine.replica.stats()
       out.push(

@@ -324,6 +324,8 @@ export class Session {
 
   /** Ends the session: its LISTENs stop and its temporary tables and views are dropped. */
   async close(): Promise<void> {
+    // A statement running elsewhere for a client that left is stopped.
+    this.offloadAbort?.abort()
     this.notifications.close()
     this.block = null
     // A disconnected session's transaction is over: its row locks go with it.
