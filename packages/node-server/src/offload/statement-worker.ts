@@ -11,6 +11,7 @@
  */
 import { isMainThread, parentPort } from 'node:worker_threads'
 import { loadParser, runOffloadedStatement, type OffloadRequest } from '@concord/sql-facade'
+import { boundRegExpBacktracking } from '../node/regexp-backtracking.js'
 
 interface RunMessage {
   kind: 'run'
@@ -21,6 +22,8 @@ interface RunMessage {
 
 const port = isMainThread ? null : parentPort
 if (port !== null) {
+  // As on the node's main thread: a backtracking match is rerun in linear time.
+  boundRegExpBacktracking()
   await loadParser()
   port.on('message', (m: RunMessage) => {
     if (m.kind !== 'run') return
