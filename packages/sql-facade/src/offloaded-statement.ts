@@ -10,14 +10,19 @@
  * flag in shared memory) is read by the statement's budget.
  *
  * Invariants: the engine is made for one request and closed after it; it has no transport
- * and no timers that reach out (nothing it does leaves this call); every failure comes
- * back as a reply carrying a SQLSTATE, never as a thrown error.
+ * and its scheduler never fires, so none of the node's background work runs there (a due
+ * scheduled backup, failover heartbeats, rebalancing, id slot claims): nothing it does
+ * leaves this call; every failure comes back as a reply carrying a SQLSTATE, never as a
+ * thrown error.
  */
-import { MemoryStorage, previousId } from '@concord/core'
+import { MemoryStorage, previousId, type Scheduler } from '@concord/core'
 import { Database } from './database.js'
 import { asSqlError } from './errors/runtime-error.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import { offloadError, OFFLOAD_REQUEST_VERSION, type OffloadReply, type OffloadRequest } from './session/statement-offload.js'
+
+/** The engine's timers: none ever fires (see the header). */
+const NO_TIMERS: Scheduler = { setTimeout: () => () => {} }
 
 /** Parameters the request's settings may not carry onto the fresh session (connection timeouts end connections, not statements). */
 const NOT_CARRIED = new Set(['idle_session_timeout', 'idle_in_transaction_session_timeout', 'statement_timeout', 'offload_after'])
@@ -35,6 +40,7 @@ export async function runOffloadedStatement(request: OffloadRequest, canceled: (
       nodeId: request.nodeId,
       region: request.region,
       storage,
+      scheduler: NO_TIMERS,
       // now() and current_timestamp are the statement's time on the sending node.
       clock: () => request.nowMs,
       rowSnapshots: false,
