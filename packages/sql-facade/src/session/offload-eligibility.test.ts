@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
 import { parseScript } from '../parser/parse.js'
+import { readView } from '../catalog/view-def.js'
 import { offloadTables, type EligibilityCatalog } from './offload-eligibility.js'
 
 let db: Database
@@ -14,6 +15,10 @@ beforeAll(async () => {
   await db.query('CREATE TABLE m1 PARTITION OF m FOR VALUES IN (1)')
   await db.query('CREATE TABLE m2 PARTITION OF m FOR VALUES IN (2)')
   await db.query('CREATE VIEW av AS SELECT * FROM a')
+  await db.query('CREATE VIEW abv AS SELECT av.v, b.id FROM av JOIN b ON b.a_id = av.id')
+  await db.query("CREATE SEQUENCE s")
+  await db.query("CREATE VIEW drawing AS SELECT nextval('s') AS n")
+  await db.query('CREATE VIEW classes AS SELECT relname FROM pg_class')
   await db.query('CREATE FUNCTION twice(x INT) RETURNS INT LANGUAGE sql AS $$ SELECT x * 2 $$')
   await db.query('CREATE FUNCTION upper(x TEXT) RETURNS TEXT LANGUAGE sql AS $$ SELECT x $$')
   catalog = {
@@ -21,6 +26,7 @@ beforeAll(async () => {
     tables: () => db.replica.tables(),
     hasUserFunction: (name) => db.userFunction(name) !== undefined,
     holdsWhole: (info) => db.replica.holdsWhole(info),
+    viewQuery: (name) => readView(db.replica, name)?.query,
   }
 })
 afterAll(async () => {
@@ -67,8 +73,14 @@ describe('which statements may move off the main thread', () => {
     }
   })
 
-  it('views, system views, other schemas and missing relations stay', () => {
-    expect(tablesOf('SELECT * FROM av')).toBeNull()
+  it('a view moves with the tables its query reads, nested views too', () => {
+    expect(tablesOf('SELECT * FROM av')).toEqual(['a'])
+    expect(tablesOf('SELECT count(*) FROM abv, generate_series(1, 10)')).toEqual(['a', 'b'])
+  })
+
+  it('views calling functions off the list or reading system views, system views, other schemas and missing relations stay', () => {
+    expect(tablesOf('SELECT * FROM drawing')).toBeNull()
+    expect(tablesOf('SELECT * FROM a, classes')).toBeNull()
     expect(tablesOf('SELECT * FROM pg_class')).toBeNull()
     expect(tablesOf('SELECT * FROM pg_catalog.pg_class')).toBeNull()
     expect(tablesOf('SELECT * FROM information_schema.tables')).toBeNull()

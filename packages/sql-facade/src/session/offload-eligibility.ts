@@ -3,17 +3,18 @@
  * answer a fresh engine over a snapshot of the catalog and of the tables they name gives
  * exactly as this one would, and whose running there changes nothing a client could see.
  * So: a plain SELECT (or VALUES) with no INTO, no FOR UPDATE/SHARE, no data-modifying
- * WITH, no TABLESAMPLE, reading only user tables held wholly here (or its own WITH
- * queries), calling only the built-in functions listed below, none of them shadowed by a
- * user function.
+ * WITH, no TABLESAMPLE, reading only user tables held wholly here, its own WITH queries
+ * and user views whose queries pass the same walk, calling only the built-in functions
+ * listed below, none of them shadowed by a user function.
  *
  * The list is an allow-list on purpose: a function not on it (nextval, set_config,
  * pg_sleep, advisory locks, random and the clock, the concord_* functions, pg_catalog's
  * views of node state, user functions) keeps the statement on the main thread, bounded by
- * statement_timeout as before. Views are not expanded (their text could call anything):
- * a statement naming one stays too.
+ * statement_timeout as before. A view's stored query is walked like the statement's own
+ * text (a view calling nextval keeps the statement here).
  *
- * Invariants: the walk is bounded (MAX_NODES parse-tree nodes; past it: not eligible);
+ * Invariants: the walk is bounded (MAX_NODES parse-tree nodes over the statement and its
+ * views, MAX_VIEWS views; past either: not eligible);
  * a table is taken with its partition family and its inheritance family, whose rows a
  * scan of it may read.
  */
@@ -30,10 +31,15 @@ export interface EligibilityCatalog {
   hasUserFunction(name: string): boolean
   /** This node holds every shard of the table (no federated read needed). */
   holdsWhole(info: TableInfo): boolean
+  /** A user view's stored query (its SelectStmt tree); undefined when `name` is no view (or a temporary one). */
+  viewQuery(name: string): unknown
 }
 
 /** Parse-tree nodes one walk visits at most: a statement larger than this stays on the main thread. */
 const MAX_NODES = 100_000
+
+/** Views one statement may read, nested ones included, and still move. */
+const MAX_VIEWS = 64
 
 /** Node kinds that write, lock or draw randomness: their presence keeps a statement here. */
 const DENIED_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'LockingClause', 'IntoClause', 'RangeTableSample', 'CallStmt'])
@@ -126,18 +132,33 @@ export function offloadTables(stmt: Statement, catalog: EligibilityCatalog): Tab
     }
   }
   visit(root as Node)
-  if (!ok) return null
   const tables: TableInfo[] = []
-  for (const name of named) {
-    const table = catalog.table(name)
-    if (table === undefined) {
-      // A WITH query's name; anything else (a view, a system view, a missing relation) stays here.
-      if (cteNames.has(name)) continue
-      return null
+  const done = new Set<string>()
+  let views = 0
+  // Views add the names their queries read: walked until no new name comes up.
+  for (let more = true; more && ok; ) {
+    more = false
+    for (const name of [...named]) {
+      if (done.has(name)) continue
+      done.add(name)
+      const table = catalog.table(name)
+      if (table !== undefined) {
+        if (tableMeta(table).temporary === true) return null
+        tables.push(table)
+        continue
+      }
+      const view = catalog.viewQuery(name)
+      if (view !== undefined) {
+        if (++views > MAX_VIEWS) return null
+        visit(view)
+        more = true
+        continue
+      }
+      // A WITH query's name; anything else (a system view, a missing relation) stays here.
+      if (!cteNames.has(name)) return null
     }
-    if (tableMeta(table).temporary === true) return null
-    tables.push(table)
   }
+  if (!ok) return null
   return withFamilies(tables, catalog)
 }
 

@@ -32,6 +32,7 @@ import { runInTransaction } from '../exec/statement.js'
 import { PlanCache } from '../plan/plan-cache.js'
 import { monotonicNow, OffloadSignal, StatementBudget, type BudgetSource, type OffloadPoint } from '../runtime/statement-budget.js'
 import { offloadTables } from './offload-eligibility.js'
+import { readView } from '../catalog/view-def.js'
 import { MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
@@ -895,6 +896,10 @@ export class Session {
       tables: () => r.tables(),
       hasUserFunction: (name) => this.db.userFunction(name) !== undefined,
       holdsWhole: (info) => r.holdsWhole(info),
+      viewQuery: (name) => {
+        const view = readView(r, name)
+        return view === undefined || view.temporary === true ? undefined : view.query
+      },
     })
     // The snapshot's cost grows with the rows (taken on the event loop): large tables stay here.
     if (tables === null || tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return null

@@ -70,6 +70,15 @@ describe('statements moved off the main thread', () => {
     expect(moved).toEqual(await run(sql, undefined, setup))
   })
 
+  it('a SELECT through a view moves with the view\'s tables and answers as here', async () => {
+    await db.query('CREATE VIEW cheap AS SELECT id, label FROM items WHERE price < 100')
+    const sql = 'SELECT count(*), max(md5(c.label || g::text)) FROM cheap c, generate_series(1, 200) g'
+    const off = recordingOffloader()
+    const moved = await run(sql, off)
+    expect(off.requests).toHaveLength(1)
+    expect(moved).toEqual(await run(sql, undefined))
+  })
+
   it('an error raised where the statement was moved reaches the client with its SQLSTATE and message', async () => {
     const sql = 'SELECT count(*) / (count(*) - 200000) FROM generate_series(1, 200000) g'
     const off = recordingOffloader()
