@@ -62,16 +62,29 @@ describe('statement worker pool', () => {
   })
 
   it('a worker that does not stop within the grace is terminated, and a fresh one takes the next request', async () => {
-    const p = pool({ graceMs: 0 })
-    expect(await p.run(await requestFor('SELECT count(*) FROM generate_series(1, 100000)'), new AbortController().signal)).toMatchObject({ ok: true })
+    // A worker that answers its first statement and never the second (a match that cannot be interrupted, say).
+    const stuck = [
+      "import { parentPort } from 'node:worker_threads'",
+      'let n = 0',
+      "parentPort.on('message', (m) => { if (++n > 1) for (;;) {} ; parentPort.postMessage({ kind: 'reply', id: m.id, reply: { ok: true, result: { n } } }) })",
+      "parentPort.postMessage({ kind: 'ready' })",
+    ].join('\n')
+    const p = pool({ graceMs: 50, script: new URL(`data:text/javascript,${encodeURIComponent(stuck)}`) })
+    const taken = await requestFor('SELECT count(*) FROM generate_series(1, 100000)')
+    // A request's shard states move to the worker: each run gets its own copy.
+    const request = () => structuredClone(taken)
+    expect(await p.run(request(), new AbortController().signal)).toMatchObject({ ok: true })
     const abort = new AbortController()
-    const running = p.run(await requestFor(ENDLESS), abort.signal)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    const running = p.run(request(), abort.signal)
     abort.abort()
     expect(await running).toEqual({ ok: false, error: { code: '57014', message: 'canceling statement due to user request' } })
-    expect(p.stats).toMatchObject({ terminated: 1 })
-    expect(await p.run(await requestFor('SELECT count(*) FROM generate_series(1, 100000)'), new AbortController().signal)).toMatchObject({ ok: true })
-    expect(p.stats).toMatchObject({ started: 2 })
+    expect(p.stats).toMatchObject({ terminated: 1, started: 1 })
+    // Past its deadline and the grace, likewise (statement_timeout).
+    expect(await p.run(request(), new AbortController().signal)).toMatchObject({ ok: true })
+    expect(await p.run({ ...request(), timeoutMs: 20 }, new AbortController().signal)).toEqual({ ok: false, error: { code: '57014', message: 'canceling statement due to statement timeout' } })
+    expect(p.stats).toMatchObject({ terminated: 2, started: 2 })
+    expect(await p.run(request(), new AbortController().signal)).toMatchObject({ ok: true })
+    expect(p.stats).toMatchObject({ started: 3 })
   })
 
   it('past its queue bound, or once closed, the pool declines (the statement runs on the event loop)', async () => {

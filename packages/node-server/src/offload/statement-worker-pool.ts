@@ -16,7 +16,8 @@
  *   cannot be started, `run` answers null and the statement runs on the event loop.
  *
  * Invariants: a worker holds at most one job; every job is settled exactly once (reply,
- * kill, worker death, cancel while queued); settling a job frees or replaces its worker
+ * kill, worker death, cancel while queued); a request's shard states are moved to the
+ * worker, not copied (the caller must not use the request again); settling a job frees or replaces its worker
  * before the next queued job is dispatched. Decision: docs/decisions/0031-statement-offload.md.
  */
 import { Worker } from 'node:worker_threads'
@@ -205,7 +206,15 @@ export class StatementWorkerPool implements StatementOffloader {
     for (const s of job.request.shards) for (const d of [s.data, ...s.overlays.map((o) => o.data)]) {
       if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer) buffers.add(d.buffer)
     }
-    slot.worker.postMessage({ kind: 'run', id: job.id, request: job.request, flag: job.flag.buffer }, [...buffers])
+    try {
+      slot.worker.postMessage({ kind: 'run', id: job.id, request: job.request, flag: job.flag.buffer }, [...buffers])
+    } catch (err) {
+      // A request that cannot cross (a detached buffer: a request is posted once): it runs on the event loop.
+      this.log.warn(`cannot send a statement to its worker: ${errorMessage(err)}`)
+      slot.job = null
+      job.slot = null
+      job.settle(null)
+    }
   }
 
   private start(): Slot | null {

@@ -843,7 +843,9 @@ export class Session {
     try {
       ran = await this.runWaitingForIds(stmt, params, remote)
     } catch (e) {
-      if (!(e instanceof OffloadSignal)) throw e
+      // Whatever ended a run past the point (the signal, or an error something made of
+      // it), the run is discarded: the statement's answer comes from elsewhere.
+      if (!(e instanceof OffloadSignal) && !pending.point.fired) throw e
     } finally {
       this.offload = null
     }
