@@ -89,7 +89,14 @@ describe('statement worker pool', () => {
 
   it('past its queue bound, or once closed, the pool declines (the statement runs on the event loop)', async () => {
     const request = await requestFor('SELECT count(*) FROM generate_series(1, 100000)')
-    expect(await pool({ maxQueued: 0 }).run(request, new AbortController().signal)).toBeNull()
+    const one = pool({ maxQueued: 0 })
+    const abort = new AbortController()
+    const running = one.run(await requestFor(ENDLESS), abort.signal)
+    // Its one worker is busy and nothing may wait.
+    expect(await one.run(structuredClone(request), new AbortController().signal)).toBeNull()
+    abort.abort()
+    expect(await running).toMatchObject({ ok: false, error: { code: '57014' } })
+    expect(await one.run(structuredClone(request), new AbortController().signal)).toMatchObject({ ok: true })
     const p = pool()
     await p.close()
     expect(await p.run(request, new AbortController().signal)).toBeNull()

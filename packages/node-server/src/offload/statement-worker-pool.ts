@@ -100,7 +100,10 @@ export class StatementWorkerPool implements StatementOffloader {
   }
 
   run(request: OffloadRequest, signal: AbortSignal): Promise<OffloadReply | null> {
-    if (this.closed || this.startFailures >= MAX_START_FAILURES || this.queue.length >= this.maxQueued) return Promise.resolve(null)
+    if (this.closed || this.startFailures >= MAX_START_FAILURES) return Promise.resolve(null)
+    // Every worker busy (and no room for another): the request would wait, within the bound.
+    const busy = this.slots.length >= this.size && this.slots.every((s) => s.job !== null)
+    if (busy && this.queue.length >= this.maxQueued) return Promise.resolve(null)
     return new Promise((resolve) => {
       const job: Job = {
         id: this.nextId++,
