@@ -92,7 +92,7 @@ describe('Session.cancel cancels the running query string with 57014', () => {
 describe('the offload point of a budget', () => {
   it('past the point a check throws OffloadSignal (no SQLSTATE), records it, and keeps throwing', () => {
     let now = 0
-    const point = { at: 10, fired: false }
+    const point = { at: 10, fired: false, movable: () => true }
     const budget = new StatementBudget(100, { now: () => now, canceled: () => false }, Infinity, point)
     budget.check()
     now = 10
@@ -105,11 +105,21 @@ describe('the offload point of a budget', () => {
 
   it('a cancel request and the deadline come before the point', () => {
     let canceled = false
-    const point = { at: 0, fired: false }
+    const point = { at: 0, fired: false, movable: () => true }
     const budget = new StatementBudget(5, { now: () => 10, canceled: () => canceled }, Infinity, point)
     expect(() => budget.check()).toThrow('canceling statement due to statement timeout')
     canceled = true
     expect(() => budget.check()).toThrow('canceling statement due to user request')
+    expect(point.fired).toBe(false)
+  })
+
+  it('a statement found not movable at the point runs on: the point is disarmed, asked once', () => {
+    let asked = 0
+    const point = { at: 0, fired: false, movable: () => (asked++, false) }
+    const budget = new StatementBudget(Infinity, { now: () => 10, canceled: () => false }, Infinity, point)
+    budget.check()
+    budget.check()
+    expect(asked).toBe(1)
     expect(point.fired).toBe(false)
   })
 })

@@ -40,11 +40,17 @@ export interface BudgetSource {
   canceled(): boolean
 }
 
-/** Where an eligible statement stops running here: `at` on the budget source's clock. */
+/**
+ * Where a statement may stop running here: `at` on the budget source's clock. Whether it
+ * may move is decided only there (`movable`, asked once): a statement that ends sooner,
+ * the common case, pays nothing for the question.
+ */
 export interface OffloadPoint {
-  readonly at: number
-  /** Set by the first check past `at`: the run's result, if it returns one anyway, is not used. */
+  at: number
+  /** Set by the first check past `at` that moves it: the run's result, if it returns one anyway, is not used. */
   fired: boolean
+  /** Asked at the first check past `at`; false disarms the point and the statement runs on here. */
+  movable(): boolean
 }
 
 /**
@@ -124,6 +130,10 @@ export class StatementBudget {
     if (now >= this.deadline) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to statement timeout')
     const o = this.offload
     if (o !== null && now >= o.at) {
+      if (!o.fired && !o.movable()) {
+        o.at = Infinity
+        return
+      }
       o.fired = true
       throw new OffloadSignal()
     }

@@ -190,6 +190,7 @@ export interface SessionOptions {
 /** A statement that may move off the main thread, while it runs here. */
 interface PendingOffload {
   point: OffloadPoint
+  /** The tables it reads, once the point found it movable. */
   tables: ReadonlySet<string>
   nowMs: number
   /** Taken when the point fired, in the run's synchronous stretch; null: over the size bound. */
@@ -886,12 +887,38 @@ export class Session {
     return { query: reply.result }
   }
 
-  /** The statement's offload state when it may move off the main thread (offload-eligibility.ts); null when it runs here whatever happens. */
+  /**
+   * The statement's offload state when it may move off the main thread; null when it runs
+   * here whatever happens. Whether it is eligible (offload-eligibility.ts) is asked only
+   * once it has run `offload_after`: short statements never walk their tree for it.
+   */
   private pendingOffload(stmt: Statement, params: RtValue[]): PendingOffload | null {
     if (this.offloader === null || this.block !== null || this.forwarded || this.readObserver !== null || this.rowRestriction !== null || this.temp.active) return null
+    if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node)) return null
     if (!params.every((p) => p === null || typeof p === 'string' || p instanceof Uint8Array)) return null
     const afterMs = durationMillis(this.settings.show('offload_after') ?? '0')
     if (afterMs <= 0) return null
+    const pending: PendingOffload = {
+      point: {
+        at: monotonicNow() + afterMs,
+        fired: false,
+        // Asked from inside the run (a budget check): a failure to decide keeps the statement here, never fails it.
+        movable: () => {
+          try {
+            return this.movable(stmt, pending)
+          } catch {
+            return false
+          }
+        },
+      },
+      tables: new Set(),
+      nowMs: this.db.replica.now(),
+    }
+    return pending
+  }
+
+  /** Whether a statement past its offload point may move (offload-eligibility.ts); notes the tables it reads. */
+  private movable(stmt: Statement, pending: PendingOffload): boolean {
     const r = this.db.replica
     const tables = offloadTables(stmt, {
       table: (name) => r.table(name),
@@ -904,8 +931,9 @@ export class Session {
       },
     })
     // The snapshot's cost grows with the rows (taken on the event loop): large tables stay here.
-    if (tables === null || tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return null
-    return { point: { at: monotonicNow() + afterMs, fired: false }, tables: new Set(tables.map((t) => t.name)), nowMs: r.now() }
+    if (tables === null || tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return false
+    pending.tables = new Set(tables.map((t) => t.name))
+    return true
   }
 
   /**
