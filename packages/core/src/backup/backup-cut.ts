@@ -11,6 +11,7 @@
  */
 import * as Y from 'yjs'
 import type { Replica } from '../replica.js'
+import type { Shard } from '../rows/shard.js'
 
 export interface CutShard {
   shard: string
@@ -30,19 +31,39 @@ export interface ParentShard {
 /** Takes the cut; synchronous by design (see the header). */
 export function takeCut(replica: Replica, parent: ReadonlyMap<string, ParentShard> | null): CutShard[] {
   const out: CutShard[] = []
+  for (const [id, shard] of replica.shards) out.push(cutShard(id, shard, parent?.get(id)))
+  return out
+}
+
+/**
+ * The whole state of some shards, taken in one synchronous pass like a backup's cut: what
+ * a statement moved off the main thread reads (the catalog and the tables it names).
+ * `only` is asked with each shard's id and the name of the table its rows belong to now
+ * (undefined for the catalog and for shards of no current table). Null once the states taken pass `maxBytes` (the caller then does not move it).
+ */
+export function takeShards(replica: Replica, only: (id: string, table: string | undefined) => boolean, maxBytes: number): CutShard[] | null {
+  const out: CutShard[] = []
+  let bytes = 0
   for (const [id, shard] of replica.shards) {
-    const before = parent?.get(id)
-    const diff = before !== undefined && before.generation === shard.generation
-    out.push({
-      shard: id,
-      generation: shard.generation,
-      kind: diff ? 'diff' : 'full',
-      data: diff ? shard.encodeState(before.stateVector) : shard.encodeState(),
-      stateVector: Y.encodeStateVector(shard.doc),
-      overlays: shard.prevs.map((p) => ({ generation: p.generation, data: Y.encodeStateAsUpdate(p.doc) })),
-    })
+    if (!only(id, shard.viewName())) continue
+    const cut = cutShard(id, shard, undefined)
+    bytes += cut.data.byteLength + cut.overlays.reduce((n, o) => n + o.data.byteLength, 0)
+    if (bytes > maxBytes) return null
+    out.push(cut)
   }
   return out
+}
+
+function cutShard(id: string, shard: Shard, before: ParentShard | undefined): CutShard {
+  const diff = before !== undefined && before.generation === shard.generation
+  return {
+    shard: id,
+    generation: shard.generation,
+    kind: diff ? 'diff' : 'full',
+    data: diff ? shard.encodeState(before.stateVector) : shard.encodeState(),
+    stateVector: Y.encodeStateVector(shard.doc),
+    overlays: shard.prevs.map((p) => ({ generation: p.generation, data: Y.encodeStateAsUpdate(p.doc) })),
+  }
 }
 
 export function toBase64(data: Uint8Array): string {

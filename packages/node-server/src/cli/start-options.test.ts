@@ -66,6 +66,15 @@ describe('concord start options', () => {
     expect(s).toMatchObject({ maxConnections: 2000, authenticationTimeout: 5000, idleSessionTimeout: 600_000 })
     expect(() => parseStartOptions(['--max-connections', '0'], {}, noFile)).toThrow(/not a positive whole number/)
   })
+  it('takes the statement worker count (0: none) and their heap', () => {
+    expect(parseStartOptions([], {}, noFile)).toMatchObject({ offloadWorkers: 1, offloadHeapMb: 1024 })
+    const off = parseStartOptions(['--offload-workers', '0', '--offload-heap-mb', '256'], {}, noFile)
+    expect(off).toMatchObject({ offloadWorkers: 0, offloadHeapMb: 256 })
+    expect(parseStartOptions([], { CONCORD_OFFLOAD_WORKERS: '2' }, noFile)).toMatchObject({ offloadWorkers: 2 })
+    expect(() => parseStartOptions(['--offload-workers', 'two'], {}, noFile)).toThrow(/non-negative whole number/)
+    expect(() => parseStartOptions(['--offload-heap-mb', '0'], {}, noFile)).toThrow(/positive whole number/)
+  })
+
   it('takes --require-tls off, remote or all, only with a certificate', () => {
     expect(toNodeOptions(parseStartOptions([], {}, noFile)).requireTls).toBeUndefined()
     expect(toNodeOptions(parseStartOptions(['--tls-self-signed', '--require-tls', 'remote'], {}, noFile)).requireTls).toBe('remote')

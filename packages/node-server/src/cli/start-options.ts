@@ -21,7 +21,8 @@ interface Setting {
   flag: string
   env: string
   /** A `flag` takes no value on the command line: its presence sets `sets`; env and config say on|off. */
-  kind: 'string' | 'port' | 'list' | 'duration' | 'switch' | 'count' | 'flag'
+  /** count: a positive whole number; whole: 0 or more. */
+  kind: 'string' | 'port' | 'list' | 'duration' | 'switch' | 'count' | 'whole' | 'flag'
   help: string
   default?: string
   sets?: boolean
@@ -64,6 +65,10 @@ export interface StartSettings {
   idleSessionTimeout?: number
   /** Most bytes of values in one written row. */
   maxRowBytes: number
+  /** Worker threads long read-only statements move to (0: none). */
+  offloadWorkers: number
+  /** Old-generation heap of one statement worker, MB. */
+  offloadHeapMb: number
   httpPort?: number
   /** Milliseconds of silence after which a member is declared departed. */
   departAfter: number
@@ -187,6 +192,17 @@ export const SETTINGS: Setting[] = [
   {
     key: 'idleSessionTimeout', flag: 'idle-session-timeout', env: 'CONCORD_IDLE_SESSION_TIMEOUT', kind: 'duration',
     help: 'close a PostgreSQL session idle this long (57P05; 25P03 in a transaction block); default: never',
+  },
+  {
+    key: 'offloadWorkers', flag: 'offload-workers', env: 'CONCORD_OFFLOAD_WORKERS', kind: 'whole',
+    default: '1',
+    help: 'worker threads a read-only statement moves to once it has run offload_after on the event loop, '
+      + 'so other clients are served meanwhile; 0: none',
+  },
+  {
+    key: 'offloadHeapMb', flag: 'offload-heap-mb', env: 'CONCORD_OFFLOAD_HEAP_MB', kind: 'count',
+    default: '1024',
+    help: 'heap of one statement worker in MB; a statement past it gets 53200 and the worker is replaced',
   },
   {
     key: 'maxRowBytes', flag: 'max-row-bytes', env: 'CONCORD_MAX_ROW_BYTES', kind: 'count',
@@ -344,9 +360,12 @@ function convert(s: Setting, raw: unknown, where: string): unknown {
       }
       return n
     }
-    case 'count': {
+    case 'count':
+    case 'whole': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN
-      if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${where}: '${String(raw)}' is not a positive whole number`)
+      const least = s.kind === 'count' ? 1 : 0
+      const what = least === 1 ? 'positive' : 'non-negative'
+      if (!Number.isSafeInteger(n) || n < least) throw new UsageError(`${where}: '${String(raw)}' is not a ${what} whole number`)
       return n
     }
     case 'switch':
@@ -392,6 +411,8 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     authenticationTimeoutMs: s.authenticationTimeout,
     ...(s.idleSessionTimeout !== undefined ? { idleSessionTimeoutMs: s.idleSessionTimeout } : {}),
     maxRowBytes: s.maxRowBytes,
+    offloadWorkers: s.offloadWorkers,
+    offloadHeapMb: s.offloadHeapMb,
     httpPort: s.httpPort,
     compaction: { enabled: s.compaction, departAfterMs: s.departAfter, minGarbage: s.compactionMinGarbage },
   }
@@ -405,6 +426,7 @@ const PLACEHOLDER: Record<Setting['kind'], string> = {
   duration: 'time',
   switch: 'on|off',
   count: 'n',
+  whole: 'n',
   flag: '',
 }
 

@@ -120,6 +120,14 @@ export interface ConcordNodeOptions {
   idleSessionTimeoutMs?: number
   /** Most bytes of values one row written here may hold; default 16 MiB (sql-facade runtime/row-size.ts). */
   maxRowBytes?: number
+  /**
+   * Worker threads long read-only statements move to, so other clients are served while
+   * they run (offload/statement-worker-pool.ts); default 1, 0: none (every statement runs
+   * on the event loop).
+   */
+  offloadWorkers?: number
+  /** Old-generation heap of one statement worker in MB; default 1024 (past it: 53200, a fresh worker). */
+  offloadHeapMb?: number
   /** 0 or undefined: no HTTP server. */
   httpPort?: number
   /** Generation compaction (see @concord/core ReplicaOptions.compaction); default on, departed after 24 h. */
@@ -292,6 +300,11 @@ export class ConcordNode {
         ...(options.compaction !== undefined ? { compaction: options.compaction } : {}),
         ...(options.maxRowBytes !== undefined ? { maxRemoteValueBytes: options.maxRowBytes } : {}),
         onOversizedUpdate: oversizedLog(log, options.maxRowBytes ?? DEFAULT_MAX_REMOTE_VALUE_BYTES),
+        offload: options.offloadWorkers === 0 ? null : {
+          size: options.offloadWorkers ?? 1,
+          ...(options.offloadHeapMb !== undefined ? { heapMb: options.offloadHeapMb } : {}),
+          logger: log,
+        },
       })
       const eng = engine
       if (changeJournal?.damage != null) log.warn(changeJournal.damage)
@@ -491,6 +504,15 @@ export class ConcordNode {
       { name: 'concord_pg_connections_starting', help: 'PostgreSQL connections not yet authenticated', type: 'gauge', value: pg.starting },
       { name: 'concord_pg_messages_total', help: 'PostgreSQL protocol messages handled', type: 'counter', value: pg.messages },
     ]
+    const offload = this.engine.offload
+    if (offload !== null) {
+      out.push(
+        { name: 'concord_offloaded_statements_total', help: 'Read-only statements answered by a worker thread (docs/decisions/0031-statement-offload.md)', type: 'counter', value: offload.stats.offloaded },
+        { name: 'concord_statement_workers', help: 'Statement worker threads running', type: 'gauge', value: offload.workers },
+        { name: 'concord_statement_workers_terminated_total', help: 'Statement workers terminated after a cancel or deadline they did not honour in time', type: 'counter', value: offload.stats.terminated },
+        { name: 'concord_statement_workers_out_of_memory_total', help: 'Statement workers that ran out of heap (53200 to the client)', type: 'counter', value: offload.stats.outOfMemory },
+      )
+    }
     {
       const s = this.engine.replica.stats()
       out.push(

@@ -14,6 +14,7 @@ import type { Replica, ReplicaOptions } from '@concord/core'
 import { Database, formatPgText, parseScramVerifier, type ChangeJournalStore, type PreparedStatement, type QueryResult as FacadeResult, type Session } from '@concord/sql-facade'
 import type { PreparedQuery, QueryField, QueryResult, SessionInfo, SqlSession } from '../pgwire/sql-session.js'
 import type { LoginDirectory } from '../pgwire/client-authentication.js'
+import { StatementWorkerPool, type StatementWorkerPoolOptions } from '../offload/statement-worker-pool.js'
 
 export interface SqlEngine {
   /** A session for one client connection (default identity: user and database 'concord'). */
@@ -22,16 +23,28 @@ export interface SqlEngine {
   readonly database: Database
   /** The catalog's roles, as the wire server authenticates them. */
   readonly logins: LoginDirectory
+  /** The worker threads long read-only statements move to (offload/); null when off. */
+  readonly offload: StatementWorkerPool | null
   /** What `SHOW server_version` answers; sent to clients at startup too. */
   serverVersion(): Promise<string>
   close(): Promise<void>
 }
 
-export async function openSqlEngine(options: ReplicaOptions & { changeJournal?: ChangeJournalStore }): Promise<SqlEngine> {
-  const db = await Database.open({ ...options, nodeId: options.nodeId })
+/**
+ * `offload`: the worker pool's options (workers start on first use); null: every statement
+ * runs on the event loop. Default: one worker.
+ */
+export async function openSqlEngine(options: ReplicaOptions & { changeJournal?: ChangeJournalStore; offload?: StatementWorkerPoolOptions | null }): Promise<SqlEngine> {
+  const { offload: offloadOptions, ...replicaOptions } = options
+  const db = await Database.open({ ...replicaOptions, nodeId: options.nodeId })
+  const offload = offloadOptions === null ? null : new StatementWorkerPool(offloadOptions ?? {})
   return {
+    offload,
     session: (info) => {
-      const s = db.session({ user: info?.user, database: info?.database, lenientCatalogProbes: true, processId: info?.processId, connection: true })
+      const s = db.session({
+        user: info?.user, database: info?.database, lenientCatalogProbes: true, processId: info?.processId, connection: true,
+        ...(offload !== null ? { offloader: offload } : {}),
+      })
       // A bad value refuses the connection (the factory throws), as PostgreSQL does.
       for (const [name, value] of Object.entries(info?.settings ?? {})) s.settings.set(name, value)
       return wireSession(s)
@@ -51,7 +64,10 @@ export async function openSqlEngine(options: ReplicaOptions & { changeJournal?: 
       const v = r.rowArrays[0]?.[0]
       return typeof v === 'string' ? v : '17.0'
     },
-    close: () => db.close(),
+    close: async () => {
+      await offload?.close()
+      await db.close()
+    },
   }
 }
 

@@ -163,9 +163,11 @@ export function planFunctionScan(rf: RangeFunction, p: PlanCtx, parent: Scope | 
       let n = 0
       for (const l of lists) n = Math.max(n, l.length)
       const out: RtValue[][] = []
-      p.exec.budget.spend(n)
       p.exec.budget.hold(n, columns.length)
+      // A tick per row, not one spend(n) up front: building millions of rows takes long
+      // enough that a cancel request or the deadline must be seen during it.
       for (let i = 0; i < n; i++) {
+        p.exec.budget.tick()
         const row: RtValue[] = lists.map((l) => (i < l.length ? l[i]! : null))
         if (ordinality) row.push(BigInt(i + 1))
         out.push(row)

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
+import { OffloadSignal, StatementBudget } from './statement-budget.js'
 
 // Each statement below runs for minutes (or exhausts memory) unless the budget stops it;
 // the timeouts are small so a working check ends them within seconds.
@@ -85,5 +86,40 @@ describe('Session.cancel cancels the running query string with 57014', () => {
     s.cancel()
     expect((await s.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
     await db.close()
+  })
+})
+
+describe('the offload point of a budget', () => {
+  it('past the point a check throws OffloadSignal (no SQLSTATE), records it, and keeps throwing', () => {
+    let now = 0
+    const point = { at: 10, fired: false, movable: () => true }
+    const budget = new StatementBudget(100, { now: () => now, canceled: () => false }, Infinity, point)
+    budget.check()
+    now = 10
+    expect(() => budget.check()).toThrow(OffloadSignal)
+    expect(point.fired).toBe(true)
+    expect(() => budget.check()).toThrow(OffloadSignal)
+    // The signal is no SqlError: nothing maps it to a client's SQLSTATE.
+    expect((new OffloadSignal() as { code?: string }).code).toBeUndefined()
+  })
+
+  it('a cancel request and the deadline come before the point', () => {
+    let canceled = false
+    const point = { at: 0, fired: false, movable: () => true }
+    const budget = new StatementBudget(5, { now: () => 10, canceled: () => canceled }, Infinity, point)
+    expect(() => budget.check()).toThrow('canceling statement due to statement timeout')
+    canceled = true
+    expect(() => budget.check()).toThrow('canceling statement due to user request')
+    expect(point.fired).toBe(false)
+  })
+
+  it('a statement found not movable at the point runs on: the point is disarmed, asked once', () => {
+    let asked = 0
+    const point = { at: 0, fired: false, movable: () => (asked++, false) }
+    const budget = new StatementBudget(Infinity, { now: () => 10, canceled: () => false }, Infinity, point)
+    budget.check()
+    budget.check()
+    expect(asked).toBe(1)
+    expect(point.fired).toBe(false)
   })
 })

@@ -14,9 +14,15 @@
  * not subtracted), so it bounds what the statement holds at once from above; past
  * `memoryLimit` bytes the statement fails with 53200 and the node goes on serving.
  *
+ * A statement that may run off the main thread (session/offload-eligibility.ts) gets an
+ * offload point: once its run has lasted past it, the check throws `OffloadSignal`, never
+ * seen by a client, and the session runs the statement again elsewhere over a snapshot
+ * (session/statement-offload.ts, docs/decisions/0031-statement-offload.md).
+ *
  * Invariants: a budget belongs to one statement; once it has thrown, every later check
  * throws the same condition (the statement cannot continue past a failed check); a
- * budget without a deadline and without a cancel source never throws.
+ * budget without a deadline and without a cancel source never throws; the offload
+ * point records that it fired, so a run that swallowed the signal is still discarded.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 
@@ -34,19 +40,48 @@ export interface BudgetSource {
   canceled(): boolean
 }
 
+/**
+ * Where a statement may stop running here: `at` on the budget source's clock. Whether it
+ * may move is decided only there (`movable`, asked once): a statement that ends sooner,
+ * the common case, pays nothing for the question.
+ */
+export interface OffloadPoint {
+  at: number
+  /** Set by the first check past `at` that moves it: the run's result, if it returns one anyway, is not used. */
+  fired: boolean
+  /** Asked at the first check past `at`; false disarms the point and the statement runs on here. */
+  movable(): boolean
+}
+
+/**
+ * Thrown by a budget check past the statement's offload point: the statement stops here
+ * and is run again off the main thread. Not a SqlError: it must never reach a client.
+ */
+export class OffloadSignal extends Error {
+  constructor() {
+    super('statement moved off the main thread')
+    this.name = 'OffloadSignal'
+  }
+}
+
 export class StatementBudget {
   private countdown = CHECK_EVERY
   private readonly deadline: number
   private readonly source: BudgetSource | null
   private readonly memoryLimit: number
+  private readonly offload: OffloadPoint | null
   /** Estimated bytes of rows materialized so far (only grows). */
   private held = 0
 
-  /** `deadline` on the source's clock; Infinity: none. `memoryLimit` in bytes (statement_mem); Infinity: none. */
-  constructor(deadline: number, source: BudgetSource | null, memoryLimit = Infinity) {
+  /**
+   * `deadline` on the source's clock; Infinity: none. `memoryLimit` in bytes (statement_mem);
+   * Infinity: none. `offload`: where the statement stops to run elsewhere; null: never.
+   */
+  constructor(deadline: number, source: BudgetSource | null, memoryLimit = Infinity, offload: OffloadPoint | null = null) {
     this.source = source
     this.deadline = deadline
     this.memoryLimit = memoryLimit
+    this.offload = offload
   }
 
   /**
@@ -86,12 +121,22 @@ export class StatementBudget {
     this.check()
   }
 
-  /** Throws 57014 if the statement is over its deadline or canceled. */
+  /** Throws 57014 if the statement is over its deadline or canceled; OffloadSignal past its offload point. */
   check(): void {
     const s = this.source
     if (s === null) return
     if (s.canceled()) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request')
-    if (s.now() >= this.deadline) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to statement timeout')
+    const now = s.now()
+    if (now >= this.deadline) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to statement timeout')
+    const o = this.offload
+    if (o !== null && now >= o.at) {
+      if (!o.fired && !o.movable()) {
+        o.at = Infinity
+        return
+      }
+      o.fired = true
+      throw new OffloadSignal()
+    }
   }
 }
 

@@ -14,7 +14,7 @@
  */
 import { reindexConcurrently } from '../exec/reindex.js'
 import type { BackupService } from '../backup/backup-service.js'
-import { holdsTable, homeColumn, homeShardId, RowsHomedElsewhere, RowsPlacedElsewhere, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
+import { CATALOG_SHARD, holdsTable, homeColumn, homeShardId, RowsHomedElsewhere, RowsPlacedElsewhere, takeShards, type CutShard, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
@@ -30,7 +30,10 @@ import { runClusterNodeStatement } from './cluster-node-statement.js'
 import type { MembershipHost } from '../cluster/peer-members.js'
 import { runInTransaction } from '../exec/statement.js'
 import { PlanCache } from '../plan/plan-cache.js'
-import { monotonicNow, StatementBudget, type BudgetSource } from '../runtime/statement-budget.js'
+import { monotonicNow, OffloadSignal, StatementBudget, type BudgetSource, type OffloadPoint } from '../runtime/statement-budget.js'
+import { offloadTables } from './offload-eligibility.js'
+import { readView } from '../catalog/view-def.js'
+import { MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../cluster/node-role.js'
@@ -172,6 +175,26 @@ export interface SessionOptions {
    * the server closes it by `idleTimeoutMs`. Default false: they can only be 0.
    */
   connection?: boolean
+  /**
+   * Runs long read-only statements off the main thread (statement-offload.ts): the node
+   * server's worker threads. Without one every statement runs on the event loop.
+   */
+  offloader?: StatementOffloader
+  /**
+   * Read by every statement's budget beside the session's own cancel flag: the flag a
+   * worker thread's owner sets (shared memory) when the client cancels an offloaded statement.
+   */
+  canceled?: () => boolean
+}
+
+/** A statement that may move off the main thread, while it runs here. */
+interface PendingOffload {
+  point: OffloadPoint
+  /** The tables it reads, once the point found it movable. */
+  tables: ReadonlySet<string>
+  nowMs: number
+  /** Taken when the point fired, in the run's synchronous stretch; null: over the size bound. */
+  shards?: CutShard[] | null
 }
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
@@ -200,7 +223,13 @@ export class Session {
   private cancelRequested = false
   /** A query string or an Execute is under way (from its call until its result or error). */
   private busy = false
-  private readonly budgetSource: BudgetSource = { now: monotonicNow, canceled: () => this.cancelRequested }
+  private readonly budgetSource: BudgetSource
+  /** See SessionOptions.offloader; null: statements always run here. */
+  private readonly offloader: StatementOffloader | null
+  /** The running statement, while it may still move off the main thread. */
+  private offload: PendingOffload | null = null
+  /** Aborted by a cancel request while the running statement runs elsewhere. */
+  private offloadAbort: AbortController | null = null
   /** SELECT plans kept across this session's executions (plan/plan-cache.ts). */
   readonly plans: PlanCache = new PlanCache(() => this.db.replica.catalogVersion)
   /** currval / lastval state. */
@@ -248,6 +277,9 @@ export class Session {
     this.notifications = new SessionNotifications(db.notifications, this.processId)
     this.temp = new TempSchema(db.replica)
     this.locker = { locks: db.rowLocks, owner: { pid: this.processId } }
+    this.offloader = options.offloader ?? null
+    const external = options.canceled
+    this.budgetSource = { now: monotonicNow, canceled: external === undefined ? () => this.cancelRequested : () => this.cancelRequested || external() }
   }
 
   /** The rows of `tx` as this session's statements read and write them (locking what they write). */
@@ -294,6 +326,8 @@ export class Session {
 
   /** Ends the session: its LISTENs stop and its temporary tables and views are dropped. */
   async close(): Promise<void> {
+    // A statement running elsewhere for a client that left is stopped.
+    this.offloadAbort?.abort()
     this.notifications.close()
     this.block = null
     // A disconnected session's transaction is over: its row locks go with it.
@@ -331,7 +365,10 @@ export class Session {
    * durability wait after a write); with nothing running it does nothing, as in PostgreSQL.
    */
   cancel(): void {
-    if (this.busy) this.cancelRequested = true
+    if (!this.busy) return
+    this.cancelRequested = true
+    // A statement running elsewhere is told at once (the event loop is free to hear the request).
+    this.offloadAbort?.abort()
   }
 
   /** Runs one client request (query string or Execute); a cancel request applies to it until it ends. */
@@ -549,7 +586,9 @@ export class Session {
         await this.measureShards(stmt)
         await this.federate(stmt, remote, targetHomes)
         this.pendingSleepMs = 0
-        r = await this.runWaitingForIds(stmt, params, remote)
+        const moved = await this.runOrOffload(stmt, params, remote)
+        if ('query' in moved) return moved.query
+        r = moved
         await this.sleepPending()
       } catch (e) {
         // Outside a block the statement was its own transaction: its NOTIFYs go with it.
@@ -789,7 +828,112 @@ export class Session {
 
   /** A budget for one run of the current statement (every execCtx gets one). */
   private budget(): StatementBudget {
-    return new StatementBudget(this.deadline, this.budgetSource, this.memoryLimit)
+    return new StatementBudget(this.deadline, this.budgetSource, this.memoryLimit, this.offload?.point ?? null)
+  }
+
+  /**
+   * Runs the statement here; if it is eligible to move off the main thread and runs past
+   * `offload_after`, runs it again from the start elsewhere over a snapshot taken when it
+   * stopped (statement-offload.ts). `query`: the answer from elsewhere, ready to send.
+   */
+  private async runOrOffload(stmt: Statement, params: RtValue[], remote: RemoteRows): Promise<{ result: StatementResult; durable: boolean } | { query: QueryResult }> {
+    const pending = this.pendingOffload(stmt, params)
+    if (pending === null) return await this.runWaitingForIds(stmt, params, remote)
+    this.offload = pending
+    let ran: { result: StatementResult; durable: boolean } | null = null
+    try {
+      ran = await this.runWaitingForIds(stmt, params, remote)
+    } catch (e) {
+      // Whatever ended a run past the point (the signal, or an error something made of
+      // it), the run is discarded: the statement's answer comes from elsewhere.
+      if (!(e instanceof OffloadSignal) && !pending.point.fired) throw e
+    } finally {
+      this.offload = null
+    }
+    // A run that ended without passing the point answers; one that passed it (even if
+    // something swallowed the signal) is discarded and run elsewhere.
+    if (!pending.point.fired && ran !== null) return ran
+    const shards = pending.shards ?? null
+    const left = this.deadline === Infinity ? 0 : Math.max(1, Math.ceil(this.deadline - monotonicNow()))
+    const request: OffloadRequest | null = shards === null ? null : {
+      version: OFFLOAD_REQUEST_VERSION,
+      nodeId: this.db.nodeId,
+      region: this.db.region,
+      nowMs: pending.nowMs,
+      loginUser: this.settings.loginUser,
+      database: this.database,
+      processId: this.processId,
+      settings: this.settings.sessionValues(),
+      serverParameters: [...this.db.serverParameters],
+      int8: this.db.int8,
+      maxRowBytes: this.db.maxRowBytes,
+      sql: stmt.text,
+      params: params as Array<string | Uint8Array | null>,
+      timeoutMs: left,
+      shards,
+    }
+    const abort = new AbortController()
+    if (this.cancelRequested) abort.abort()
+    this.offloadAbort = abort
+    let reply
+    try {
+      reply = request === null ? null : await this.offloader!.run(request, abort.signal)
+    } finally {
+      this.offloadAbort = null
+    }
+    // Not taken (a snapshot over its bound, no worker): the statement runs here after all.
+    if (reply === null) return await this.runWaitingForIds(stmt, params, remote)
+    if (!reply.ok) throw sqlErrorOf(reply.error)
+    return { query: reply.result }
+  }
+
+  /**
+   * The statement's offload state when it may move off the main thread; null when it runs
+   * here whatever happens. Whether it is eligible (offload-eligibility.ts) is asked only
+   * once it has run `offload_after`: short statements never walk their tree for it.
+   */
+  private pendingOffload(stmt: Statement, params: RtValue[]): PendingOffload | null {
+    if (this.offloader === null || this.block !== null || this.forwarded || this.readObserver !== null || this.rowRestriction !== null || this.temp.active) return null
+    if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node)) return null
+    if (!params.every((p) => p === null || typeof p === 'string' || p instanceof Uint8Array)) return null
+    const afterMs = durationMillis(this.settings.show('offload_after') ?? '0')
+    if (afterMs <= 0) return null
+    const pending: PendingOffload = {
+      point: {
+        at: monotonicNow() + afterMs,
+        fired: false,
+        // Asked from inside the run (a budget check): a failure to decide keeps the statement here, never fails it.
+        movable: () => {
+          try {
+            return this.movable(stmt, pending)
+          } catch {
+            return false
+          }
+        },
+      },
+      tables: new Set(),
+      nowMs: this.db.replica.now(),
+    }
+    return pending
+  }
+
+  /** Whether a statement past its offload point may move (offload-eligibility.ts); notes the tables it reads. */
+  private movable(stmt: Statement, pending: PendingOffload): boolean {
+    const r = this.db.replica
+    const tables = offloadTables(stmt, {
+      table: (name) => r.table(name),
+      tables: () => r.tables(),
+      hasUserFunction: (name) => this.db.userFunction(name) !== undefined,
+      holdsWhole: (info) => r.holdsWhole(info),
+      viewQuery: (name) => {
+        const view = readView(r, name)
+        return view === undefined || view.temporary === true ? undefined : view.query
+      },
+    })
+    // The snapshot's cost grows with the rows (taken on the event loop): large tables stay here.
+    if (tables === null || tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return false
+    pending.tables = new Set(tables.map((t) => t.name))
+    return true
   }
 
   /**
@@ -871,6 +1015,11 @@ export class Session {
       this.statementRemote = null
       // Outside a block (a statement of its own, COMMIT, ROLLBACK) the transaction ended: its locks are released.
       if (this.block === null) this.db.rowLocks.release(this.locker.owner)
+      // Still in the run's synchronous stretch: the snapshot holds what the run was reading.
+      const o = this.offload
+      if (o !== null && o.point.fired && o.shards === undefined) {
+        o.shards = takeShards(this.db.replica, (id, table) => id === CATALOG_SHARD || (table !== undefined && o.tables.has(table)), MAX_OFFLOAD_SNAPSHOT_BYTES)
+      }
     }
   }
 

@@ -227,6 +227,14 @@ export class Settings {
   }
 
   /**
+   * The session's own values (SET, SET ROLE, SET SESSION AUTHORIZATION) outside a
+   * transaction block, to be set again on another engine's session (session/statement-offload.ts).
+   */
+  sessionValues(): Array<[string, string]> {
+    return [...this.session]
+  }
+
+  /**
    * SET / SET LOCAL / RESET of one parameter (value null: DEFAULT). Returns the catalog
    * writes to perform now (node and cluster parameters outside a transaction block; in a
    * block they wait for COMMIT) and a warning, if any.

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase, runOffloadedStatement, type Database, type OffloadRequest } from '@concord/sql-facade'
+import { StatementWorkerPool } from './statement-worker-pool.js'
+
+// The pool with real worker threads (bin/statement-worker.js, the sources under tsx here).
+
+let db: Database
+const pools: StatementWorkerPool[] = []
+
+beforeAll(async () => {
+  db = await openDatabase({ nodeId: 'pool1', region: 'r1' })
+  await db.query('CREATE TABLE t (id INT PRIMARY KEY, v TEXT)')
+  await db.query("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 500) g")
+})
+afterAll(async () => {
+  for (const p of pools) await p.close()
+  await db.close()
+})
+
+/** The request a session sends for `sql` (taken by an offloader that only records it). */
+async function requestFor(sql: string, setup: string[] = []): Promise<OffloadRequest> {
+  let taken: OffloadRequest | null = null
+  const session = db.session({ offloader: { run: async (r) => ((taken = r), { ok: false, error: { code: '57014', message: 'recorded' } }) } })
+  for (const s of setup) await session.query(s)
+  await session.query("SET offload_after = '1ms'")
+  await session.query(sql).catch(() => undefined)
+  await session.close()
+  if (taken === null) throw new Error(`not offloaded: ${sql}`)
+  return taken
+}
+
+function pool(options: ConstructorParameters<typeof StatementWorkerPool>[0] = {}): StatementWorkerPool {
+  const p = new StatementWorkerPool(options)
+  pools.push(p)
+  return p
+}
+
+const ENDLESS = 'SELECT count(*), max(md5(g::text)) FROM generate_series(1, 3000000) g'
+
+describe('statement worker pool', () => {
+  it('a worker answers as the same request run on this thread', async () => {
+    const request = await requestFor('SELECT t.v, count(*) FROM t, generate_series(1, 300) g WHERE t.id < 20 GROUP BY t.v ORDER BY 1')
+    const p = pool()
+    const there = await p.run(structuredClone(request), new AbortController().signal)
+    expect(there).toEqual(await runOffloadedStatement(request, () => false))
+    expect(there).toMatchObject({ ok: true })
+    expect(p.stats).toMatchObject({ started: 1, offloaded: 1 })
+  })
+
+  it('a cancel stops the statement in its worker (57014), and the worker takes the next one', async () => {
+    const p = pool()
+    const warm = await p.run(await requestFor('SELECT count(*) FROM generate_series(1, 100000)'), new AbortController().signal)
+    expect(warm).toMatchObject({ ok: true })
+    const abort = new AbortController()
+    const running = p.run(await requestFor(ENDLESS), abort.signal)
+    // Cancelled while it runs in the worker (the worker has started; the request is posted).
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    abort.abort()
+    expect(await running).toEqual({ ok: false, error: { code: '57014', message: 'canceling statement due to user request' } })
+    expect(p.stats).toMatchObject({ started: 1, terminated: 0 })
+    expect(await p.run(await requestFor('SELECT count(*) FROM generate_series(1, 100000)'), new AbortController().signal)).toMatchObject({ ok: true })
+  })
+
+  it('a worker that does not stop within the grace is terminated, and a fresh one takes the next request', async () => {
+    // A worker that answers its first statement and never the second (a match that cannot be interrupted, say).
+    const stuck = [
+      "import { parentPort } from 'node:worker_threads'",
+      'let n = 0',
+      "parentPort.on('message', (m) => { if (++n > 1) for (;;) {} ; parentPort.postMessage({ kind: 'reply', id: m.id, reply: { ok: true, result: { n } } }) })",
+      "parentPort.postMessage({ kind: 'ready' })",
+    ].join('\n')
+    const p = pool({ graceMs: 50, script: new URL(`data:text/javascript,${encodeURIComponent(stuck)}`) })
+    const taken = await requestFor('SELECT count(*) FROM generate_series(1, 100000)')
+    // A request's shard states move to the worker: each run gets its own copy.
+    const request = () => structuredClone(taken)
+    expect(await p.run(request(), new AbortController().signal)).toMatchObject({ ok: true })
+    const abort = new AbortController()
+    const running = p.run(request(), abort.signal)
+    abort.abort()
+    expect(await running).toEqual({ ok: false, error: { code: '57014', message: 'canceling statement due to user request' } })
+    expect(p.stats).toMatchObject({ terminated: 1, started: 1 })
+    // Past its deadline and the grace, likewise (statement_timeout).
+    expect(await p.run(request(), new AbortController().signal)).toMatchObject({ ok: true })
+    expect(await p.run({ ...request(), timeoutMs: 20 }, new AbortController().signal)).toEqual({ ok: false, error: { code: '57014', message: 'canceling statement due to statement timeout' } })
+    expect(p.stats).toMatchObject({ terminated: 2, started: 2 })
+    expect(await p.run(request(), new AbortController().signal)).toMatchObject({ ok: true })
+    expect(p.stats).toMatchObject({ started: 3 })
+  })
+
+  it('past its queue bound, or once closed, the pool declines (the statement runs on the event loop)', async () => {
+    const request = await requestFor('SELECT count(*) FROM generate_series(1, 100000)')
+    const one = pool({ maxQueued: 0 })
+    const abort = new AbortController()
+    const running = one.run(await requestFor(ENDLESS), abort.signal)
+    // Its one worker is busy and nothing may wait.
+    expect(await one.run(structuredClone(request), new AbortController().signal)).toBeNull()
+    abort.abort()
+    expect(await running).toMatchObject({ ok: false, error: { code: '57014' } })
+    expect(await one.run(structuredClone(request), new AbortController().signal)).toMatchObject({ ok: true })
+    const p = pool()
+    await p.close()
+    expect(await p.run(request, new AbortController().signal)).toBeNull()
+  })
+})

@@ -1,0 +1,298 @@
+/**
+ * The node server's `StatementOffloader`: a small pool of worker threads, each answering
+ * one offloaded statement at a time on a fresh engine (statement-worker.ts runs
+ * `runOffloadedStatement`). Workers start on first use and stay for the next statement;
+ * a worker that dies or is stopped is replaced on the next use.
+ *
+ * Bounds and how a statement ends here:
+ * - heap: each worker runs under `resourceLimits` (`heapMb` of old generation); a
+ *   statement that outgrows it ends that worker, not the process: the client gets 53200
+ *   and the next statement a fresh worker.
+ * - cancel: the client's cancel request sets a flag in shared memory that the statement's
+ *   budget reads at its checks (57014 from the worker); a worker that has not answered
+ *   `graceMs` after the cancel, or after the statement's deadline (statement_timeout), is
+ *   terminated and the client gets 57014 from here.
+ * - queue: at most `maxQueued` requests wait for a busy pool; past it, and when a worker
+ *   cannot be started, `run` answers null and the statement runs on the event loop.
+ *
+ * Invariants: a worker holds at most one job; every job is settled exactly once (reply,
+ * kill, worker death, cancel while queued); a request's shard states are moved to the
+ * worker, not copied (the caller must not use the request again); settling a job frees or replaces its worker
+ * before the next queued job is dispatched. Decision: docs/decisions/0031-statement-offload.md.
+ */
+import { Worker } from 'node:worker_threads'
+import { SqlState, type OffloadReply, type OffloadRequest, type StatementOffloader } from '@concord/sql-facade'
+import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
+
+export interface StatementWorkerPoolOptions {
+  /** Worker threads at most (default 1). */
+  size?: number
+  /** Old-generation heap of one worker in MB (default 1024). */
+  heapMb?: number
+  /** How long a worker may take to stop after a cancel or its deadline before it is terminated (ms, default 1000). */
+  graceMs?: number
+  /** Requests waiting for a worker at most (default 64). */
+  maxQueued?: number
+  /** The worker's entry module (default: bin/statement-worker.js of this package). */
+  script?: URL
+  logger?: Logger
+}
+
+/** Counters for /metrics and tests. */
+export interface StatementWorkerPoolStats {
+  /** Statements answered by a worker (result or error). */
+  offloaded: number
+  /** Workers started. */
+  started: number
+  /** Workers terminated for a statement past its cancel or deadline grace. */
+  terminated: number
+  /** Workers that ran out of heap. */
+  outOfMemory: number
+}
+
+/** One message from a worker. */
+type WorkerMessage = { kind: 'ready' } | { kind: 'reply'; id: number; reply: OffloadReply }
+
+interface Job {
+  id: number
+  request: OffloadRequest
+  /** Set to 1 when the client cancels: the worker's budget reads it. */
+  flag: Int32Array
+  settle: (reply: OffloadReply | null) => void
+  settled: boolean
+  timers: Array<ReturnType<typeof setTimeout>>
+  slot: Slot | null
+}
+
+interface Slot {
+  worker: Worker
+  ready: boolean
+  job: Job | null
+}
+
+const STATEMENT_TIMEOUT = 'canceling statement due to statement timeout'
+const USER_CANCEL = 'canceling statement due to user request'
+
+/** Failures to start a worker in a row after which the pool stops trying (every statement then runs on the event loop). */
+const MAX_START_FAILURES = 3
+
+export class StatementWorkerPool implements StatementOffloader {
+  private readonly size: number
+  private readonly heapMb: number
+  private readonly graceMs: number
+  private readonly maxQueued: number
+  private readonly script: URL
+  private readonly log: Logger
+  private readonly slots: Slot[] = []
+  private readonly queue: Job[] = []
+  private nextId = 1
+  private startFailures = 0
+  private closed = false
+  readonly stats: StatementWorkerPoolStats = { offloaded: 0, started: 0, terminated: 0, outOfMemory: 0 }
+
+  constructor(options: StatementWorkerPoolOptions = {}) {
+    this.size = Math.max(1, options.size ?? 1)
+    this.heapMb = Math.max(16, options.heapMb ?? 1024)
+    this.graceMs = Math.max(0, options.graceMs ?? 1000)
+    this.maxQueued = Math.max(0, options.maxQueued ?? 64)
+    this.script = options.script ?? new URL('../../bin/statement-worker.js', import.meta.url)
+    this.log = options.logger ?? silentLogger
+  }
+
+  run(request: OffloadRequest, signal: AbortSignal): Promise<OffloadReply | null> {
+    if (this.closed || this.startFailures >= MAX_START_FAILURES) return Promise.resolve(null)
+    // Every worker busy (and no room for another): the request would wait, within the bound.
+    const busy = this.slots.length >= this.size && this.slots.every((s) => s.job !== null)
+    if (busy && this.queue.length >= this.maxQueued) return Promise.resolve(null)
+    return new Promise((resolve) => {
+      const job: Job = {
+        id: this.nextId++,
+        request,
+        flag: new Int32Array(new SharedArrayBuffer(4)),
+        settled: false,
+        timers: [],
+        slot: null,
+        settle: (reply) => {
+          if (job.settled) return
+          job.settled = true
+          for (const t of job.timers) clearTimeout(t)
+          signal.removeEventListener('abort', onAbort)
+          if (reply !== null && reply.ok) this.stats.offloaded++
+          resolve(reply)
+        },
+      }
+      const onAbort = () => this.cancel(job)
+      if (signal.aborted) {
+        job.settle(canceled(USER_CANCEL))
+        return
+      }
+      signal.addEventListener('abort', onAbort)
+      // The worker stops itself at the deadline; past it and the grace, it is stopped from here.
+      if (request.timeoutMs > 0) job.timers.push(setTimeout(() => this.kill(job, STATEMENT_TIMEOUT), request.timeoutMs + this.graceMs))
+      this.queue.push(job)
+      this.dispatch()
+    })
+  }
+
+  /** Terminates every worker; later requests answer null. */
+  async close(): Promise<void> {
+    this.closed = true
+    for (const job of this.queue.splice(0)) job.settle(null)
+    await Promise.all(this.slots.splice(0).map((s) => {
+      s.job?.settle(null)
+      return s.worker.terminate()
+    }))
+  }
+
+  /** Workers running now (started, not ended). */
+  get workers(): number {
+    return this.slots.length
+  }
+
+  private cancel(job: Job): void {
+    if (job.settled) return
+    if (job.slot === null || !job.slot.ready) {
+      this.unstarted(job)
+      job.settle(canceled(USER_CANCEL))
+      this.dispatch()
+      return
+    }
+    Atomics.store(job.flag, 0, 1)
+    job.timers.push(setTimeout(() => this.kill(job, USER_CANCEL), this.graceMs))
+  }
+
+  /** Ends a job that its worker did not answer in time: the worker is terminated. */
+  private kill(job: Job, message: string): void {
+    if (job.settled) return
+    const slot = job.slot
+    if (slot === null || !slot.ready) {
+      this.unstarted(job)
+    } else {
+      this.stats.terminated++
+      this.drop(slot)
+      void slot.worker.terminate()
+      this.log.warn(`offloaded statement did not stop within ${this.graceMs} ms of its ${message === USER_CANCEL ? 'cancel request' : 'deadline'}: worker terminated`)
+    }
+    job.settle(canceled(message))
+    this.dispatch()
+  }
+
+  /** Takes a job that has not reached a worker off the queue, or off its still-starting worker (which stays, for the next job). */
+  private unstarted(job: Job): void {
+    if (job.slot === null) this.queue.splice(this.queue.indexOf(job), 1)
+    else job.slot.job = null
+    job.slot = null
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      let slot = this.slots.find((s) => s.job === null)
+      if (slot === undefined) {
+        if (this.slots.length >= this.size) return
+        const started = this.start()
+        if (started === null) {
+          for (const job of this.queue.splice(0)) job.settle(null)
+          return
+        }
+        slot = started
+      }
+      const job = this.queue.shift()!
+      slot.job = job
+      job.slot = slot
+      if (slot.ready) this.post(slot, job)
+    }
+  }
+
+  private post(slot: Slot, job: Job): void {
+    const buffers = new Set<ArrayBuffer>()
+    // The shard states were encoded for this request alone: moved to the worker, not copied.
+    for (const s of job.request.shards) for (const d of [s.data, ...s.overlays.map((o) => o.data)]) {
+      if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer) buffers.add(d.buffer)
+    }
+    try {
+      slot.worker.postMessage({ kind: 'run', id: job.id, request: job.request, flag: job.flag.buffer }, [...buffers])
+    } catch (err) {
+      // A request that cannot cross (a detached buffer: a request is posted once): it runs on the event loop.
+      this.log.warn(`cannot send a statement to its worker: ${errorMessage(err)}`)
+      slot.job = null
+      job.slot = null
+      job.settle(null)
+    }
+  }
+
+  private start(): Slot | null {
+    let worker: Worker
+    try {
+      worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } })
+    } catch (err) {
+      this.startFailures++
+      this.log.warn(`cannot start a statement worker: ${errorMessage(err)}`)
+      return null
+    }
+    this.stats.started++
+    // The node's own lifetime decides when the process ends, not an idle worker.
+    worker.unref()
+    const slot: Slot = { worker, ready: false, job: null }
+    this.slots.push(slot)
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.kind === 'ready') {
+        slot.ready = true
+        this.startFailures = 0
+        if (slot.job !== null) this.post(slot, slot.job)
+        return
+      }
+      const job = slot.job
+      if (job === null || job.id !== m.id) return
+      slot.job = null
+      job.settle(m.reply)
+      this.dispatch()
+    })
+    worker.on('error', (err: Error & { code?: string }) => {
+      const job = slot.job
+      this.drop(slot)
+      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        this.stats.outOfMemory++
+        this.log.warn(`offloaded statement ran out of its worker's heap (${this.heapMb} MB): worker replaced`)
+        job?.settle(outOfMemory(this.heapMb))
+      } else if (!slot.ready) {
+        this.startFailures++
+        this.log.warn(`statement worker failed to start: ${errorMessage(err)}`)
+        // Not the statement's fault: it runs on the event loop instead.
+        job?.settle(null)
+      } else {
+        this.log.warn(`statement worker failed: ${errorMessage(err)}`)
+        job?.settle({ ok: false, error: { code: SqlState.internalError, message: `internal error: statement worker failed: ${err.message}` } })
+      }
+      this.dispatch()
+    })
+    worker.on('exit', () => {
+      const job = slot.job
+      this.drop(slot)
+      job?.settle(slot.ready ? { ok: false, error: { code: SqlState.internalError, message: 'internal error: statement worker exited' } } : null)
+      this.dispatch()
+    })
+    return slot
+  }
+
+  private drop(slot: Slot): void {
+    const i = this.slots.indexOf(slot)
+    if (i >= 0) this.slots.splice(i, 1)
+    slot.job = null
+  }
+}
+
+function canceled(message: string): OffloadReply {
+  return { ok: false, error: { code: SqlState.queryCanceled, message } }
+}
+
+function outOfMemory(heapMb: number): OffloadReply {
+  return {
+    ok: false,
+    error: {
+      code: SqlState.outOfMemory,
+      message: 'out of memory',
+      detail: `The statement outgrew the ${heapMb} MB heap of the worker thread it ran on.`,
+      hint: 'Narrow the statement (a WHERE clause, a LIMIT, an aggregate), or lower statement_mem so it fails earlier.',
+    },
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Running a long read-only statement off the main thread. The executor is synchronous, so
+ * while one statement runs on the event loop every other client of the node waits, and a
+ * cancel request (it comes on another connection) cannot even be read. A statement that
+ * is eligible (offload-eligibility.ts) runs on the event loop as before until it has
+ * lasted `offload_after`; then its budget stops it (`OffloadSignal`), the session takes a
+ * snapshot in the same synchronous stretch (the catalog and the shards of the tables it
+ * reads, and the session state its answer depends on: `OffloadRequest`), and hands it to
+ * a `StatementOffloader`, which runs the statement again from the start on a fresh engine
+ * over that snapshot (offloaded-statement.ts) and answers with its result or its error.
+ * The event loop serves other clients meanwhile; a cancel request reaches the offloader
+ * through the AbortSignal.
+ *
+ * The offloader is what an environment with threads provides: the node server gives a
+ * pool of worker threads (node-server/src/offload/); the browser and the simulator give
+ * none, and statements run on the event loop as before.
+ *
+ * Invariants: a request holds only structured-clone values (no class instances), the
+ * state of tables of at most MAX_OFFLOAD_ROWS rows and at most MAX_OFFLOAD_SNAPSHOT_BYTES
+ * of it (past either the statement goes on here, bounded by statement_timeout); a reply's error carries the SQLSTATE, message, detail, hint and
+ * position the statement failed with there. Decision: docs/decisions/0031-statement-offload.md.
+ */
+import type { CutShard } from '@concord/core'
+import { SqlError } from '../errors/sql-error.js'
+import type { Int8Output, QueryResult } from '../result-format.js'
+
+/** Request format; a runner refuses another. */
+export const OFFLOAD_REQUEST_VERSION = 1
+
+/**
+ * Most bytes of shard state (Yjs updates) one request carries; past it the snapshot is
+ * dropped and the statement goes on here. Taking it pauses the event loop (about 30 ms per
+ * MB measured: 7 MB, 100,000 rows, 213 ms), so the bound is also a bound on that pause.
+ */
+export const MAX_OFFLOAD_SNAPSHOT_BYTES = 32 * 1024 * 1024
+
+/** Most rows of the tables a statement reads for it to move: checked before any state is taken. */
+export const MAX_OFFLOAD_ROWS = 200_000
+
+/** Everything a fresh engine needs to answer one statement as the session would have. */
+export interface OffloadRequest {
+  version: number
+  nodeId: string
+  region: string
+  /** The statement's wall-clock time (ms): now(), current_timestamp. */
+  nowMs: number
+  /** The role that logged in; the session's SET ROLE / SESSION AUTHORIZATION are in `settings`. */
+  loginUser: string
+  database: string
+  processId: number
+  /** The session's own parameter values (SET), role and session_authorization included. */
+  settings: Array<[string, string]>
+  /** Read-only parameters the node server decides (max_connections). */
+  serverParameters: Array<[string, string]>
+  int8: Int8Output
+  maxRowBytes: number
+  /** The statement's own text (one statement) and its bound parameters (text, bytes or NULL). */
+  sql: string
+  params: Array<string | Uint8Array | null>
+  /** What is left of statement_timeout (ms); 0: none. */
+  timeoutMs: number
+  /** The catalog's shard and the shards of the tables the statement reads, whole. */
+  shards: CutShard[]
+}
+
+/** A SqlError as it crosses a thread: the fields a client sees. */
+export interface OffloadError {
+  code: string
+  message: string
+  detail?: string
+  hint?: string
+  position?: number
+}
+
+export type OffloadReply = { ok: true; result: QueryResult } | { ok: false; error: OffloadError }
+
+/**
+ * Runs a request elsewhere. Resolves with the reply, or null when it cannot take the
+ * request now (no worker could be started, its queue is full): the statement then runs
+ * on the event loop as it would without an offloader. `signal` aborts on the client's
+ * cancel request; the reply is then 57014.
+ */
+export interface StatementOffloader {
+  run(request: OffloadRequest, signal: AbortSignal): Promise<OffloadReply | null>
+}
+
+/** An error as a reply carries it (a SqlError, or anything `asSqlError` passed on with a SQLSTATE). */
+export function offloadError(e: Pick<SqlError, 'code' | 'message' | 'detail' | 'hint' | 'position'>): OffloadError {
+  return {
+    code: e.code,
+    message: e.message,
+    ...(e.detail !== undefined ? { detail: e.detail } : {}),
+    ...(e.hint !== undefined ? { hint: e.hint } : {}),
+    ...(e.position !== undefined ? { position: e.position } : {}),
+  }
+}
+
+/** The SqlError a reply's error stands for. */
+export function sqlErrorOf(e: OffloadError): SqlError {
+  return new SqlError(e.code, e.message, {
+    ...(e.detail !== undefined ? { detail: e.detail } : {}),
+    ...(e.hint !== undefined ? { hint: e.hint } : {}),
+    ...(e.position !== undefined ? { position: e.position } : {}),
+  })
+}

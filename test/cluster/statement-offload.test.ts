@@ -1,0 +1,161 @@
+/**
+ * Long read-only statements move off the event loop (issue 15, docs/decisions/0031-statement-offload.md):
+ * while one client's long SELECT runs, other clients are answered, a cancel request stops
+ * it, statement_timeout bounds it, and a statement that outgrows its worker's heap fails
+ * with 53200 while the node lives on. A real `concord start` on 127.0.0.1, with its worker
+ * heap lowered so the last case is quick. The assertions are about the order answers come
+ * in, never about how long they take: the long statements run for seconds (tens of
+ * seconds where a cancel or a timeout must end them), the short ones for milliseconds.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import { ConcordProcess } from './concord-process.js'
+
+/** Seconds of work on the event loop, little memory: md5 of a few hundred thousand numbers. */
+const LONG = 'SELECT count(*) AS n, max(md5(g::text)) AS top FROM generate_series(1, 400000) g'
+/** Minutes of work: only a cancel or a timeout ends it in time. */
+const ENDLESS = 'SELECT count(*) AS n, max(md5(g::text)) AS top FROM generate_series(1, 3000000) g'
+
+let dir: string
+let node: ConcordProcess
+const clients: pg.Client[] = []
+
+async function client(user = 'concord'): Promise<pg.Client> {
+  const c = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user, database: 'concord', query_timeout: 120_000 })
+  await c.connect()
+  clients.push(c)
+  return c
+}
+
+/** Runs `long` on `a` and, once it is surely under way, `short` on `b`: the order their answers came in. */
+async function race(a: pg.Client, long: string | pg.QueryConfig, b: pg.Client, short: string[]): Promise<{ order: string[]; long: pg.QueryResult | Error }> {
+  const order: string[] = []
+  const running = (typeof long === 'string' ? a.query(long) : a.query(long)).then((r) => r, (e: Error) => e).finally(() => order.push('long'))
+  // Not a deadline: the long statement has been sent and read by the node well before this.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  for (const [i, sql] of short.entries()) {
+    await b.query(sql)
+    order.push(`short${i}`)
+  }
+  return { order, long: await running }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'concord-offload-'))
+  node = await ConcordProcess.start({ dataDir: join(dir, 'n'), nodeId: 'offload', extraArgs: ['--offload-heap-mb', '256'] })
+  const admin = await client()
+  await admin.query('CREATE TABLE kv (id INT PRIMARY KEY, v TEXT)')
+  await admin.query("INSERT INTO kv SELECT g, 'v' || g FROM generate_series(1, 1000) g")
+  await admin.query('CREATE SEQUENCE s')
+  await admin.query('CREATE ROLE reader LOGIN')
+}, 120_000)
+
+afterAll(async () => {
+  for (const c of clients) await c.end().catch(() => {})
+  await node?.stop()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('long read-only statements off the event loop', () => {
+  it('other clients are answered while a long SELECT runs, and its answer is the one computed on the event loop', async () => {
+    const [a, b] = [await client(), await client()]
+    // Off (offload_after = 0): the long statement holds every client, as before.
+    await a.query('SET offload_after = 0')
+    const before = await race(a, LONG, b, ['SELECT 1'])
+    expect(before.order).toEqual(['long', 'short0'])
+    // On (the default): the short statements, a point read of a table among them, come first.
+    await a.query('RESET offload_after')
+    const after = await race(a, LONG, b, ['SELECT 1', 'SELECT v FROM kv WHERE id = 7'])
+    expect(after.order).toEqual(['short0', 'short1', 'long'])
+    expect((after.long as pg.QueryResult).rows).toEqual((before.long as pg.QueryResult).rows)
+    expect((after.long as pg.QueryResult).rows).toEqual([{ n: '400000', top: expect.stringMatching(/^[0-9a-f]{32}$/) }])
+    // Field types and the command tag are those of the event loop's answer.
+    expect((after.long as pg.QueryResult).fields.map((f) => [f.name, f.dataTypeID])).toEqual((before.long as pg.QueryResult).fields.map((f) => [f.name, f.dataTypeID]))
+    expect((after.long as pg.QueryResult).command).toBe('SELECT')
+  })
+
+  it('a SELECT reading a table moves with it and answers as on the event loop, parameters included', async () => {
+    const [a, b] = [await client(), await client()]
+    const sql = 'SELECT k.v, count(*) AS n, max(md5(g::text || k.v)) AS top FROM kv k, generate_series(1, 400) g WHERE k.id > $1 GROUP BY k.v ORDER BY k.v LIMIT 3'
+    await a.query('SET offload_after = 0')
+    const here = await a.query(sql, [900])
+    await a.query('RESET offload_after')
+    const moved = await race(a, { text: sql, values: [900] }, b, ['SELECT 1'])
+    expect(moved.order).toEqual(['short0', 'long'])
+    expect((moved.long as pg.QueryResult).rows).toEqual(here.rows)
+  })
+
+  it('a cancel request stops the moved statement with 57014, and the node goes on serving', async () => {
+    const [a, b] = [await client(), await client()]
+    const running = a.query(ENDLESS).then(() => null, (e: unknown) => e)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // Answered: the event loop is free, so the long statement runs elsewhere now.
+    expect((await b.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    await cancel(a)
+    expect(await running).toMatchObject({ code: '57014', message: 'canceling statement due to user request' })
+    expect((await a.query('SELECT v FROM kv WHERE id = 3')).rows).toEqual([{ v: 'v3' }])
+    expect((await a.query(LONG)).rows[0]).toMatchObject({ n: '400000' })
+  })
+
+  it('statement_timeout stops the moved statement with 57014', async () => {
+    const [a, b] = [await client(), await client()]
+    await a.query("SET statement_timeout = '1500ms'")
+    const r = await race(a, ENDLESS, b, ['SELECT 1'])
+    expect(r.order).toEqual(['short0', 'long'])
+    expect(r.long).toMatchObject({ code: '57014', message: 'canceling statement due to statement timeout' })
+  })
+
+  it('a statement calling nextval is not moved, and is still right', async () => {
+    const [a, b] = [await client(), await client()]
+    // The first draw may wait for the node's id range (the event loop is free meanwhile): drawn before the race.
+    await a.query("SELECT nextval('s')")
+    const r = await race(a, `SELECT nextval('s') AS id, ${LONG.slice('SELECT '.length)}`, b, ['SELECT 1'])
+    expect(r.order).toEqual(['long', 'short0'])
+    expect((r.long as pg.QueryResult).rows).toEqual([{ id: '2', n: '400000', top: expect.any(String) }])
+  })
+
+  it('privileges hold as on the event loop: without SELECT 42501, with it the answer', async () => {
+    const sql = 'SELECT count(*) AS n, max(md5(g::text)) AS top FROM generate_series(1, 400000) g WHERE g > (SELECT count(*) - 1000 FROM kv)'
+    const r = await client('reader')
+    await expect(r.query(sql)).rejects.toMatchObject({ code: '42501' })
+    await (await client()).query('GRANT SELECT ON kv TO reader')
+    const b = await client()
+    const granted = await race(r, sql, b, ['SELECT 1'])
+    expect(granted.order).toEqual(['short0', 'long'])
+    expect((granted.long as pg.QueryResult).rows[0]).toMatchObject({ n: '400000' })
+  })
+
+  it('a statement that outgrows its worker heap fails with 53200; the node lives and the next one moves to a fresh worker', async () => {
+    const [a, b] = [await client(), await client()]
+    // No statement_mem bound: only the worker's heap (256 MB here) stops it.
+    await a.query('SET statement_mem = 0')
+    const r = await race(a, "SELECT count(*) FROM (SELECT g, repeat('x', 100) || g AS s FROM generate_series(1, 10000000) g ORDER BY s) t", b, ['SELECT 1'])
+    expect(r.order).toEqual(['short0', 'long'])
+    expect(r.long).toMatchObject({ code: '53200', message: 'out of memory' })
+    expect(node.log).toContain("ran out of its worker's heap")
+    const again = await race(a, LONG, b, ['SELECT 1'])
+    expect(again.order).toEqual(['short0', 'long'])
+    expect((again.long as pg.QueryResult).rows[0]).toMatchObject({ n: '400000' })
+  })
+})
+
+/** pg's CancelRequest for a client's connection, sent on a new one. */
+async function cancel(c: pg.Client): Promise<void> {
+  const { processID, secretKey } = c as unknown as { processID: number; secretKey: number }
+  const { connect } = await import('node:net')
+  await new Promise<void>((resolve, reject) => {
+    const s = connect(node.pgPort, '127.0.0.1', () => {
+      const m = Buffer.alloc(16)
+      m.writeInt32BE(16, 0)
+      m.writeInt32BE(80877102, 4)
+      m.writeInt32BE(processID, 8)
+      m.writeInt32BE(secretKey, 12)
+      s.end(m)
+    })
+    s.on('close', () => resolve())
+    s.on('error', reject)
+  })
+}
