@@ -250,7 +250,8 @@ export class Replica {
         this.clock.observe(hlc)
         this.lastReplayedCommitMs = replayedMs
       },
-      clearRowSnapshot: () => this.log.setMeta(ROW_SNAPSHOT_META_KEY, new Uint8Array(0)),
+      rowSnapshotCurrent: () => this.log.loadedCurrentRowSnapshot(),
+      warn: (message) => this.options.onWarning?.(message),
     })
     this.loading = false
     this.pipeline.discardChanges()
@@ -1049,7 +1050,8 @@ export class Replica {
     this.housekeeper.stop()
     await this.replicator.stop()
     this.pipeline.flush()
-    if (this.options.rowSnapshots !== false) await this.storeRowSnapshot()
+    // A checkpoint with nothing written after it is the snapshot a close would store.
+    if (this.options.rowSnapshots !== false && !this.log.holdsRowSnapshot) await this.storeRowSnapshot()
     await this.log.close()
     for (const s of this.shards.values()) s.destroy()
   }
@@ -1067,11 +1069,10 @@ export class Replica {
   }
 
   /**
-   * Stores the row snapshot now, as a clean close does, for a replica that is seldom
-   * closed cleanly (a page is reloaded or closed without warning): the next open then
-   * starts from its rows while no write came after this one (the next write clears it
-   * first: storage/shard-log.ts). Resolves true once it is durable; false when
-   * `rowSnapshots` is off, writes stay in flight, or storage fails.
+   * Stores the row snapshot now, as a clean close does (a checkpoint): the next open, after
+   * a crash too, starts from these rows and applies on top only the records written after
+   * it (docs/decisions/0033-row-checkpoints.md). Resolves true once it is durable; false
+   * when `rowSnapshots` is off, writes stay in flight, or storage fails.
    */
   async checkpointRows(): Promise<boolean> {
     if (this.closed || this.options.rowSnapshots === false) return false
@@ -1080,7 +1081,7 @@ export class Replica {
     return this.log.holdsRowSnapshot && this.log.isDurable()
   }
 
-  /** True while storage holds a row snapshot of the replica as it is (`checkpointRows`, a clean close) and nothing was written since. */
+  /** True while storage holds a row snapshot of the replica as it is (`checkpointRows`, a clean close, or found so at open) and nothing was written since. */
   get rowsCheckpointed(): boolean {
     return this.log.holdsRowSnapshot
   }
@@ -1089,9 +1090,9 @@ export class Replica {
   private rowSnapshot(): Uint8Array {
     const shards: ShardRowSnapshot[] = []
     for (const s of this.shards.values()) {
-      const records = this.log.recordCount(s.id)
-      if (s === this.catalogShard || records === undefined) continue
-      const snapshot = s.rowSnapshot(records)
+      const position = this.log.position(s.id)
+      if (s === this.catalogShard || position === undefined) continue
+      const snapshot = s.rowSnapshot(position)
       if (snapshot !== null) shards.push(snapshot)
     }
     return encodeRowSnapshot({ hlc: this.clock.peek(), replayedMs: this.lastReplayedCommitMs, shards })
