@@ -98,6 +98,8 @@ export class Replica {
   lastReplayedCommitMs: number | null = null
   /** Entries or messages that failed validation. */
   malformed = 0
+  /** Table shards whose rows the open took from the row snapshot: as stored, or with later records applied on top. */
+  readonly rowsRestored = { exact: 0, after: 0 }
   /** Catalog objects by kind, fed by the catalog's changed rows (placement and the housekeeper only read them). */
   private readonly catalogLists = new CatalogLists(() => this.catalog.version, () => this.catalogShard.rows.values())
   /** Which peers' changes this replica applies, per shard (null: all of them). */
@@ -250,6 +252,7 @@ export class Replica {
         this.clock.observe(hlc)
         this.lastReplayedCommitMs = replayedMs
       },
+      restoredRows: (how) => void (how === 'exact' ? this.rowsRestored.exact++ : this.rowsRestored.after++),
       rowSnapshotCurrent: () => this.log.loadedCurrentRowSnapshot(),
       warn: (message) => this.options.onWarning?.(message),
     })

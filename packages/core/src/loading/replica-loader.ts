@@ -50,6 +50,8 @@ export interface LoadTarget {
   catalogLoaded(): void
   /** A row snapshot was found: the clock and replay time it was taken at. */
   restoredSnapshot(hlc: number, replayedMs: number | null): void
+  /** A table shard's rows came from the row snapshot: 'exact' (its records wait for first use) or 'after' (later records applied on top). */
+  restoredRows(how: 'exact' | 'after'): void
   /** Storage holds a row snapshot of every table shard exactly as loaded (none was resolved from its records). */
   rowSnapshotCurrent(): void
   /** Something stored could not be used and was worked around (a damaged row snapshot). */
@@ -92,6 +94,8 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
       if (how === 'records') {
         applyAll(shard.doc, records)
         shard.generation = records[0]!.generation
+      } else {
+        target.restoredRows(how)
       }
       if (how !== 'exact' && id !== CATALOG_SHARD && shard.qualifiesForRowSnapshot()) current = false
     } catch (err) {

@@ -212,6 +212,10 @@ export class ConcordNode {
     this.log = log
     this.membership = membership
     this.catchUp = new CatchUpLog(engine.replica, log)
+    const restored = engine.replica.rowsRestored
+    if (restored.exact + restored.after > 0) {
+      log.info(`rows of ${restored.exact + restored.after} shards from the row snapshot (${restored.after} with later records applied on top)`)
+    }
     this.rowCheckpoint = new RowCheckpoint(engine.replica, {
       scheduler: engine.replica.scheduler,
       quietMs: ROW_CHECKPOINT_QUIET_MS,
