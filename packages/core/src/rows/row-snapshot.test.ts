@@ -198,6 +198,8 @@ describe('row snapshots', () => {
     await r1.durable()
     const r3 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
     const full = await fromRecords(storage)
+    // Both shards from the checkpoint, each with the records written after it on top.
+    expect(r3.rowsRestored).toEqual({ exact: 0, after: 2 })
     expect(tableShard(r3, 'u').isDeferred).toBe(false)
     expect(r3.get('u', ['after'])).toEqual({ k: 'after', w: 2 })
     expect(r3.get('u', ['k3'])).toBeUndefined()
@@ -258,6 +260,7 @@ describe('row snapshots', () => {
     expect(storage.load(u.id)[0]!.generation).toBe(named.generation)
     const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
     const full = await fromRecords(storage)
+    expect(r2.rowsRestored).toEqual({ exact: 1, after: 0 })
     expect(tableShard(r2, 'u').isDeferred).toBe(false)
     expect(rowsOf(r2, 'u')).toEqual(rowsOf(r1, 'u'))
     sameAsFromRecords(r2, full)
