@@ -10,11 +10,10 @@
  */
 import { Database, restrictWrites } from '@concord/sql-facade'
 import { decodeBrowserToken } from '@concord/p2p'
-import { encodeRowKey, type Scheduler, type Value } from '@concord/core'
+import { encodeRowKey, RowCheckpoint, type Scheduler, type Value } from '@concord/core'
 import { IdbStorage } from './storage/idb-storage.js'
 import { BrowserTransport, type BrowserTransportOptions } from './transport/browser-transport.js'
 import { ConnectionMonitor, type ConnectionState } from './status/connection-monitor.js'
-import { RowCheckpoint } from './storage/row-checkpoint.js'
 
 export interface OpenReplicaOptions {
   /** Replica name: one IndexedDB database and one node id per name. */

@@ -127,10 +127,12 @@ export interface ReplicaOptions {
   /** Partition (shard) number of a row of a partitioned table; default 0 for all rows. */
   partitionOf?: (table: TableInfo, row: Row) => number
   /**
-   * Store a row snapshot at a clean close, so the next open serves rows before applying
-   * the shards' records (rows/row-snapshot.ts); default true.
+   * Store a row snapshot at a clean close and at each `checkpointRows`, so the next open
+   * serves rows before applying the shards' records (rows/row-snapshot.ts); default true.
    */
   rowSnapshots?: boolean
+  /** Something stored could not be used and the replica worked around it (a damaged row snapshot: loaded from the records instead). */
+  onWarning?: (message: string) => void
   /** Milliseconds between anti-entropy rounds; default 1000. 0 disables the timer. */
   antiEntropyIntervalMs?: number
   /**

@@ -25,6 +25,7 @@ export type {
 export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, OpenTransaction, TransactionSavepoint, ReplicaEvents, LinkPolicy } from './api.js'
 export { StorageFullError } from './api.js'
 export { Replica, type RowFilterCompiler, type RowSelection } from './replica.js'
+export { RowCheckpoint, type CheckpointTarget, type RowCheckpointOptions } from './rows/row-checkpoint.js'
 export { CATALOG_SHARD, parseShardId, shardId } from './placement/shard-id.js'
 export type { PeerScope, PeerScopes, PeerWriteChecks, WriteCheck } from './replication/peer-scope.js'
 export { holdsTable, notHeldHere, notHeldWhole } from './placement/placement.js'

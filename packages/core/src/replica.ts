@@ -98,6 +98,8 @@ export class Replica {
   lastReplayedCommitMs: number | null = null
   /** Entries or messages that failed validation. */
   malformed = 0
+  /** Table shards whose rows the open took from the row snapshot: as stored, or with later records applied on top. */
+  readonly rowsRestored = { exact: 0, after: 0 }
   /** Catalog objects by kind, fed by the catalog's changed rows (placement and the housekeeper only read them). */
   private readonly catalogLists = new CatalogLists(() => this.catalog.version, () => this.catalogShard.rows.values())
   /** Which peers' changes this replica applies, per shard (null: all of them). */
@@ -250,7 +252,9 @@ export class Replica {
         this.clock.observe(hlc)
         this.lastReplayedCommitMs = replayedMs
       },
-      clearRowSnapshot: () => this.log.setMeta(ROW_SNAPSHOT_META_KEY, new Uint8Array(0)),
+      restoredRows: (how) => void (how === 'exact' ? this.rowsRestored.exact++ : this.rowsRestored.after++),
+      rowSnapshotCurrent: () => this.log.loadedCurrentRowSnapshot(),
+      warn: (message) => this.options.onWarning?.(message),
     })
     this.loading = false
     this.pipeline.discardChanges()
@@ -1050,7 +1054,8 @@ export class Replica {
     this.housekeeper.stop()
     await this.replicator.stop()
     this.pipeline.flush()
-    if (this.options.rowSnapshots !== false) await this.storeRowSnapshot()
+    // A checkpoint with nothing written after it is the snapshot a close would store.
+    if (this.options.rowSnapshots !== false && !this.log.holdsRowSnapshot) await this.storeRowSnapshot()
     await this.log.close()
     for (const s of this.shards.values()) s.destroy()
   }
@@ -1068,11 +1073,10 @@ export class Replica {
   }
 
   /**
-   * Stores the row snapshot now, as a clean close does, for a replica that is seldom
-   * closed cleanly (a page is reloaded or closed without warning): the next open then
-   * starts from its rows while no write came after this one (the next write clears it
-   * first: storage/shard-log.ts). Resolves true once it is durable; false when
-   * `rowSnapshots` is off, writes stay in flight, or storage fails.
+   * Stores the row snapshot now, as a clean close does (a checkpoint): the next open, after
+   * a crash too, starts from these rows and applies on top only the records written after
+   * it (docs/decisions/0033-row-checkpoints.md). Resolves true once it is durable; false
+   * when `rowSnapshots` is off, writes stay in flight, or storage fails.
    */
   async checkpointRows(): Promise<boolean> {
     if (this.closed || this.options.rowSnapshots === false) return false
@@ -1081,7 +1085,7 @@ export class Replica {
     return this.log.holdsRowSnapshot && this.log.isDurable()
   }
 
-  /** True while storage holds a row snapshot of the replica as it is (`checkpointRows`, a clean close) and nothing was written since. */
+  /** True while storage holds a row snapshot of the replica as it is (`checkpointRows`, a clean close, or found so at open) and nothing was written since. */
   get rowsCheckpointed(): boolean {
     return this.log.holdsRowSnapshot
   }
@@ -1090,9 +1094,9 @@ export class Replica {
   private rowSnapshot(): Uint8Array {
     const shards: ShardRowSnapshot[] = []
     for (const s of this.shards.values()) {
-      const records = this.log.recordCount(s.id)
-      if (s === this.catalogShard || records === undefined) continue
-      const snapshot = s.rowSnapshot(records)
+      const position = this.log.position(s.id)
+      if (s === this.catalogShard || position === undefined) continue
+      const snapshot = s.rowSnapshot(position)
       if (snapshot !== null) shards.push(snapshot)
     }
     return encodeRowSnapshot({ hlc: this.clock.peek(), replayedMs: this.lastReplayedCommitMs, shards })

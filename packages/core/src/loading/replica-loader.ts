@@ -7,13 +7,16 @@
  * that decodes them; then the older generations kept as overlays (the caller resolves
  * again the rows of the shards that got one).
  *
- * A row snapshot left by a clean close (rows/row-snapshot.ts) stands in for that pass:
- * a table shard whose stored log still has the generation and record count the snapshot
- * was taken at, whose table view has the same fingerprint, and which has no overlay gets
- * the snapshot's rows, and its records are applied only when its document is first used
- * (Shard.restoreRows); they are still read here, so storage verifies them at open and a
- * damaged data file stops the open as before. The snapshot is cleared (`clearRowSnapshot`) before anything else
- * is written, so it never outlives the state it describes.
+ * A row snapshot left by a clean close or a checkpoint (rows/row-snapshot.ts) stands in
+ * for that pass: a table shard whose stored log still begins with the records its part
+ * names (generation, count, bytes, last record's hash), whose table view has the same
+ * fingerprint, and which has no overlay gets the snapshot's rows. When the log holds no
+ * record after that position, the records are applied only when the shard's document is
+ * first used (Shard.restoreRows); otherwise they are applied now, and only the rows the
+ * later records touch are resolved (Shard.applyAfterSnapshot). The records are read here
+ * either way, so storage verifies them at open and a damaged data file stops the open as
+ * before. A row snapshot storage cannot read back (a checksum, a torn value) is reported
+ * (`warn`) and the shards load from their records: it is derived data.
  *
  * Invariants: loading writes nothing back (its Yjs transactions carry the load origin,
  * which the change pipeline never persists), except removing an overlay that no longer
@@ -27,7 +30,7 @@ import { LSN_META_KEY } from '../changes/local-sequence.js'
 import { ConcordError } from '../errors/concord-error.js'
 import { isPreviousId, parsePreviousId } from '../generations/generation-id.js'
 import { CATALOG_SHARD } from '../placement/shard-id.js'
-import { decodeRowSnapshot, ROW_SNAPSHOT_META_KEY, viewFingerprint, type ShardRowSnapshot } from '../rows/row-snapshot.js'
+import { decodeRowSnapshot, recordHash, ROW_SNAPSHOT_META_KEY, viewFingerprint, type RowSnapshot, type ShardRowSnapshot } from '../rows/row-snapshot.js'
 import { LOAD_ORIGIN, type Shard } from '../rows/shard.js'
 
 /** What loading fills in. */
@@ -37,8 +40,8 @@ export interface LoadTarget {
   restoreSequence(saved: Uint8Array | undefined): void
   shard(id: string): Shard | undefined
   createShard(id: string): Shard
-  /** A shard's storage log holds `records` records. */
-  loadedLog(id: string, records: number): void
+  /** A shard's storage log holds these records. */
+  loadedLog(id: string, records: readonly StoredRecord[]): void
   /** Removes something storage holds that belongs to nothing any more. */
   removeStored(id: string): void
   /** An older generation of `shard` was restored as an overlay. */
@@ -47,22 +50,27 @@ export interface LoadTarget {
   catalogLoaded(): void
   /** A row snapshot was found: the clock and replay time it was taken at. */
   restoredSnapshot(hlc: number, replayedMs: number | null): void
-  /** Clears the stored row snapshot, ahead of every later storage write. */
-  clearRowSnapshot(): void
+  /** A table shard's rows came from the row snapshot: 'exact' (its records wait for first use) or 'after' (later records applied on top). */
+  restoredRows(how: 'exact' | 'after'): void
+  /** Storage holds a row snapshot of every table shard exactly as loaded (none was resolved from its records). */
+  rowSnapshotCurrent(): void
+  /** Something stored could not be used and was worked around (a damaged row snapshot). */
+  warn(message: string): void
 }
 
 /** Reads everything `target.storage` holds into `target`. */
 export async function loadReplica(target: LoadTarget): Promise<void> {
   target.restoreSequence(await target.storage.getMeta(LSN_META_KEY))
-  const snapshot = decodeRowSnapshot(await target.storage.getMeta(ROW_SNAPSHOT_META_KEY))
+  const snapshot = await readRowSnapshot(target)
   const ids = await target.storage.shards()
   const overlaid = new Set(ids.map((id) => parsePreviousId(id)?.shard).filter((id) => id !== undefined))
   const snapshots = new Map<string, ShardRowSnapshot>()
   if (snapshot !== null) {
-    target.clearRowSnapshot()
     target.restoredSnapshot(snapshot.hlc, snapshot.replayedMs)
     for (const s of snapshot.shards) if (!overlaid.has(s.shard)) snapshots.set(s.shard, s)
   }
+  // Every table shard that qualifies came exactly from the snapshot: nothing to checkpoint.
+  let current = snapshot !== null
   const rank = (id: string) => (id === CATALOG_SHARD ? 0 : isPreviousId(id) ? 2 : 1)
   const order = [...ids].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
   let catalogDone = false
@@ -79,30 +87,68 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
     }
     const records = sameDocument(stored)
     const shard = target.shard(id) ?? target.createShard(id)
-    target.loadedLog(id, stored.length)
+    target.loadedLog(id, stored)
     const rows = snapshots.get(id)
-    if (rows !== undefined && restored(shard, rows, stored.length, records[0]!.generation, () => records)) continue
     try {
-      applyAll(shard.doc, records)
-      shard.generation = records[0]!.generation
+      const how = rows === undefined ? 'records' : restored(shard, rows, records)
+      if (how === 'records') {
+        applyAll(shard.doc, records)
+        shard.generation = records[0]!.generation
+      } else {
+        target.restoredRows(how)
+      }
+      if (how !== 'exact' && id !== CATALOG_SHARD && shard.qualifiesForRowSnapshot()) current = false
     } catch (err) {
       throw new ConcordError('internalError', `storage of shard ${id} is corrupt: ${String(err)}`)
     }
   }
   if (!catalogDone) target.catalogLoaded()
+  if (current) target.rowSnapshotCurrent()
 }
 
-/** Gives `shard` its rows from its part of a row snapshot if that still describes the stored log; false when it does not. */
-function restored(shard: Shard, rows: ShardRowSnapshot, count: number, generation: number, read: () => StoredRecord[]): boolean {
-  const view = shard.table
-  if (view === null || generation !== rows.generation || count !== rows.records) return false
-  if (viewFingerprint(view) !== rows.view) return false
+/** The stored row snapshot; null when there is none, or it cannot be read (reported). */
+async function readRowSnapshot(target: LoadTarget): Promise<RowSnapshot | null> {
+  let bytes: Uint8Array | undefined
   try {
-    shard.restoreRows(rows, read)
-    return true
-  } catch {
-    return false
+    bytes = await target.storage.getMeta(ROW_SNAPSHOT_META_KEY)
+  } catch (err) {
+    target.warn(`the row snapshot cannot be read (${String(err)}): every shard loads from its records`)
+    return null
   }
+  const snapshot = decodeRowSnapshot(bytes)
+  // Version 2 (before row checkpoints) is not read: its shards load from their records once.
+  if (snapshot === null && bytes !== undefined && bytes.length > 1 && bytes[0] !== 2) {
+    target.warn(`the row snapshot (${bytes.length} bytes) is malformed: every shard loads from its records`)
+  }
+  return snapshot
+}
+
+/**
+ * Gives `shard` its rows from its part of a row snapshot if the stored log still begins
+ * with the records the part names: 'exact' when the log holds nothing more (its records
+ * wait for the document's first use), 'after' when the records after that position were
+ * applied on top, 'records' when the part does not describe this log (load the records).
+ */
+function restored(shard: Shard, rows: ShardRowSnapshot, records: StoredRecord[]): 'exact' | 'after' | 'records' {
+  const view = shard.table
+  if (view === null || !beginsWith(records, rows) || viewFingerprint(view) !== rows.view) return 'records'
+  const upTo = records.length === rows.records ? records : records.slice(0, rows.records)
+  try {
+    shard.restoreRows(rows, () => upTo)
+  } catch {
+    return 'records'
+  }
+  if (upTo === records) return 'exact'
+  shard.applyAfterSnapshot(records.slice(rows.records))
+  return 'after'
+}
+
+/** True when `records` (one document) begin with exactly the records `position` names. */
+function beginsWith(records: StoredRecord[], position: ShardRowSnapshot): boolean {
+  if (position.records === 0 || records.length < position.records || records[0]!.generation !== position.generation) return false
+  let bytes = 0
+  for (let i = 0; i < position.records; i++) bytes += records[i]!.data.byteLength
+  return bytes === position.bytes && recordHash(records[position.records - 1]!.data) === position.last
 }
 
 /** Restores an older generation kept as an overlay (see Housekeeper.adoptGeneration). */

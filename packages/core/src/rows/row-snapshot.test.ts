@@ -3,7 +3,7 @@ import type { Storage } from '../api.js'
 import { Replica } from '../replica.js'
 import { MemoryStorage } from '../storage/memory-storage.js'
 import type { Row } from '../types.js'
-import { ROW_SNAPSHOT_META_KEY } from './row-snapshot.js'
+import { decodeRowSnapshot, ROW_SNAPSHOT_META_KEY } from './row-snapshot.js'
 
 const quiet = { antiEntropyIntervalMs: 0, housekeepingIntervalMs: 0 }
 const table = {
@@ -67,6 +67,27 @@ function asynchronous(base: MemoryStorage): Storage {
   }
 }
 
+/** The replica the records alone give: the same storage without its row snapshot. */
+async function fromRecords(storage: MemoryStorage): Promise<Replica> {
+  const copy = storage.snapshot()
+  copy.meta = copy.meta.filter(([k]) => k !== ROW_SNAPSHOT_META_KEY)
+  return Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(copy), ...quiet })
+}
+
+/** `r` serves what a load from the records serves: rows and the shards' books. */
+function sameAsFromRecords(r: Replica, full: Replica): void {
+  for (const name of ['t', 'u']) {
+    expect(rowsOf(r, name)).toEqual(rowsOf(full, name))
+    const a = tableShard(r, name)
+    const b = tableShard(full, name)
+    expect(a.rowsHash).toBe(b.rowsHash)
+    expect(a.digest()).toBe(b.digest())
+    expect(a.entryCount).toBe(b.entryCount)
+    expect(a.deletedRowKeys().sort()).toEqual(b.deletedRowKeys().sort())
+  }
+  expect(r.stats().malformed).toBe(0)
+}
+
 describe('row snapshots', () => {
   it.each([
     ['synchronous storage', (s: MemoryStorage): Storage => s],
@@ -113,21 +134,27 @@ describe('row snapshots', () => {
     await Promise.all([r2.close(), full.close()])
   })
 
-  it('a replica that crashes after writing on a snapshot-opened state reopens with its writes', async () => {
+  it('a replica that crashes after writing on a snapshot-opened state reopens with its writes, from the snapshot and the records after it', async () => {
     const storage = new MemoryStorage()
     await (await filled(storage)).close()
     const r2 = await Replica.open({ nodeId: 'a', storage, ...quiet })
-    // The snapshot is cleared before anything else reaches storage.
-    await r2.durable()
-    expect(storage.getMeta(ROW_SNAPSHOT_META_KEY)?.length ?? 0).toBeLessThan(2)
+    // Nothing written yet: the stored snapshot still describes the log.
+    expect(r2.rowsCheckpointed).toBe(true)
     r2.transact((tx) => tx.upsert('u', { k: 'new', w: 1 }))
+    expect(r2.rowsCheckpointed).toBe(false)
     await r2.durable()
-    // No close: a crash. The next open loads the records.
-    const r3 = await Replica.open({ nodeId: 'a', storage, ...quiet })
+    // The snapshot stays: it names the position of each log it resolves.
+    expect(storage.getMeta(ROW_SNAPSHOT_META_KEY)!.length).toBeGreaterThan(1)
+    // No close: a crash. `t` is as the snapshot saw it, `u` has one record after it.
+    const r3 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
+    const full = await fromRecords(storage)
+    expect(tableShard(r3, 't').isDeferred).toBe(true)
     expect(tableShard(r3, 'u').isDeferred).toBe(false)
     expect(r3.get('u', ['new'])).toEqual({ k: 'new', w: 1 })
     expect(rowsOf(r3, 'u')).toEqual(rowsOf(r2, 'u'))
-    await Promise.all([r2.close(), r3.close()])
+    sameAsFromRecords(r3, full)
+    expect(r3.rowsCheckpointed).toBe(false)
+    await Promise.all([r2.close(), r3.close(), full.close()])
   })
 
   it('a snapshot that no longer matches the stored log is not used', async () => {
@@ -147,29 +174,123 @@ describe('row snapshots', () => {
     await Promise.all([r2.close(), r3.close()])
   })
 
-  it('a checkpoint while open lets a crashed replica start from its rows; the next write clears it first', async () => {
+  it('a checkpoint while open lets a crashed replica start from its rows; writes after it are applied on top', async () => {
     const storage = new MemoryStorage()
     const r1 = await filled(storage)
     expect(r1.rowsCheckpointed).toBe(false)
     expect(await r1.checkpointRows()).toBe(true)
     expect(r1.rowsCheckpointed).toBe(true)
     const expected = { t: rowsOf(r1, 't'), u: rowsOf(r1, 'u') }
-    // No close: a page reloaded. The next open serves the checkpointed rows.
+    // No close: a crash. The next open serves the checkpointed rows.
     const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
     expect(tableShard(r2, 't').isDeferred).toBe(true)
     expect(rowsOf(r2, 't')).toEqual(expected.t.map((row) => (Object.is(row['n'], -0) ? { ...row, n: 0 } : row)))
     expect(rowsOf(r2, 'u')).toEqual(expected.u)
     await r2.close()
 
-    // A write after the checkpoint clears it ahead of its own record: a crash then loads the records.
+    // Writes after the checkpoint: a crash then starts from it and applies the records after it.
     r1.transact((tx) => tx.upsert('u', { k: 'after', w: 2 }))
+    r1.transact((tx) => {
+      tx.delete('u', ['k3'])
+      tx.upsert('t', { id: 2, v: 'later', n: 7, b: null, f: null })
+    })
     expect(r1.rowsCheckpointed).toBe(false)
     await r1.durable()
-    expect(storage.getMeta(ROW_SNAPSHOT_META_KEY)?.length ?? 0).toBeLessThan(2)
     const r3 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
+    const full = await fromRecords(storage)
+    // Both shards from the checkpoint, each with the records written after it on top.
+    expect(r3.rowsRestored).toEqual({ exact: 0, after: 2 })
     expect(tableShard(r3, 'u').isDeferred).toBe(false)
     expect(r3.get('u', ['after'])).toEqual({ k: 'after', w: 2 })
+    expect(r3.get('u', ['k3'])).toBeUndefined()
+    expect(r3.get('t', [2])?.['v']).toBe('later')
     expect(rowsOf(r3, 'u')).toEqual(rowsOf(r1, 'u'))
-    await Promise.all([r1.close(), r3.close()])
+    sameAsFromRecords(r3, full)
+    await Promise.all([r1.close(), r3.close(), full.close()])
+  })
+
+  it('a crash between the checkpoint and the next append, in either order, starts with exactly the records', async () => {
+    const base = new MemoryStorage()
+    const r1 = await filled(base)
+    // Writes to the row snapshot wait until released, so appends issued after it land first.
+    let release: () => void = () => {}
+    const held = new Promise<void>((r) => (release = r))
+    const storage: Storage = {
+      ...asynchronous(base),
+      setMeta: (key, value) => (key === ROW_SNAPSHOT_META_KEY ? held.then(() => base.setMeta(key, value)) : base.setMeta(key, value)),
+    }
+    const r = await Replica.open({ nodeId: 'a', storage, ...quiet })
+    await r1.close()
+    const checkpoint = r.checkpointRows()
+    for (let i = 0; i < 5; i++) await Promise.resolve()
+    r.transact((tx) => tx.upsert('u', { k: 'raced', w: 9 }))
+    await new Promise((res) => setTimeout(res, 0))
+    // Crash 1: the append landed, the checkpoint did not (the clean close's snapshot is older).
+    const crash1 = MemoryStorage.fromSnapshot(base.snapshot())
+    release()
+    expect(await checkpoint).toBe(false) // a write came after it: not current
+    await r.durable()
+    // Crash 2: both landed; the checkpoint is older than the log by one record.
+    const crash2 = MemoryStorage.fromSnapshot(base.snapshot())
+    for (const image of [crash1, crash2]) {
+      const reopened = await Replica.open({ nodeId: 'a', storage: image, ...quiet })
+      const full = await fromRecords(image)
+      expect(reopened.get('u', ['raced'])).toEqual({ k: 'raced', w: 9 })
+      expect(tableShard(reopened, 't').isDeferred).toBe(true)
+      sameAsFromRecords(reopened, full)
+      await Promise.all([reopened.close(), full.close()])
+    }
+    await r.close()
+  })
+
+  it('a checkpoint of a log later rewritten by compaction, back to as many records, is refused: the shard loads from its records', async () => {
+    const storage = new MemoryStorage()
+    const r1 = await filled(storage)
+    expect(await r1.checkpointRows()).toBe(true)
+    const u = tableShard(r1, 'u')
+    const named = decodeRowSnapshot(storage.getMeta(ROW_SNAPSHOT_META_KEY))!.shards.find((p) => p.shard === u.id)!
+    // Enough single-row writes that the log is rewritten as one snapshot (decisions 0026).
+    for (let i = 0; storage.load(u.id).length !== 1 || i < 100; i++) {
+      expect(i).toBeLessThan(30_000)
+      r1.transact((tx) => tx.upsert('u', { k: `w${i % 50}`, w: i }))
+      await r1.durable()
+    }
+    // The rewritten log holds as many records as the checkpoint names, of the same generation.
+    expect(storage.load(u.id).length).toBe(named.records)
+    expect(storage.load(u.id)[0]!.generation).toBe(named.generation)
+    const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
+    const full = await fromRecords(storage)
+    expect(r2.rowsRestored).toEqual({ exact: 1, after: 0 })
+    expect(tableShard(r2, 'u').isDeferred).toBe(false)
+    expect(rowsOf(r2, 'u')).toEqual(rowsOf(r1, 'u'))
+    sameAsFromRecords(r2, full)
+    await Promise.all([r1.close(), r2.close(), full.close()])
+  })
+
+  it.each([
+    ['a value storage cannot read back (a checksum that does not match)', 'throws'],
+    ['a torn value', 'torn'],
+  ] as const)('a damaged row snapshot is reported and every shard loads from its records: %s', async (_, how) => {
+    const base = new MemoryStorage()
+    await (await filled(base)).close()
+    const stored = base.getMeta(ROW_SNAPSHOT_META_KEY)!
+    if (how === 'torn') base.setMeta(ROW_SNAPSHOT_META_KEY, stored.subarray(0, Math.floor(stored.length / 2)))
+    const storage: Storage = {
+      ...asynchronous(base),
+      getMeta: async (key) => {
+        if (how === 'throws' && key === ROW_SNAPSHOT_META_KEY) throw new Error('checksum mismatch')
+        return base.getMeta(key)
+      },
+    }
+    const warnings: string[] = []
+    const r = await Replica.open({ nodeId: 'a', storage, ...quiet, onWarning: (m) => warnings.push(m) })
+    const full = await fromRecords(base)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/row snapshot/)
+    expect(tableShard(r, 't').isDeferred).toBe(false)
+    expect(tableShard(r, 'u').isDeferred).toBe(false)
+    sameAsFromRecords(r, full)
+    expect(r.rowsCheckpointed).toBe(false)
+    await Promise.all([r.close(), full.close()])
   })
 })

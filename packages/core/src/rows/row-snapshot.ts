@@ -1,9 +1,11 @@
 /**
- * Row snapshots: what a replica's table shards resolved to, written at a clean close so the
- * next open can serve the rows before (or without) applying the shards' Yjs records
- * (docs/decisions/0017-row-snapshots.md). One metadata value (`ROW_SNAPSHOT_META_KEY`):
+ * Row snapshots: what a replica's table shards resolved to, written at a clean close and
+ * as a checkpoint while the replica runs, so the next open (after a crash too) can serve
+ * the rows before (or without) applying the shards' Yjs records
+ * (docs/decisions/0017-row-snapshots.md, 0033-row-checkpoints.md). One metadata value
+ * (`ROW_SNAPSHOT_META_KEY`):
  *
- *   byte 0      format version (2)
+ *   byte 0      format version (3)
  *   bytes 1..   UTF-8 JSON: { hlc, replayedMs, shards: [ShardRowSnapshot as JSON] }
  *
  * A shard's rows are two parallel arrays: the row keys, and the rows as JSON objects (so
@@ -13,26 +15,46 @@
  * any are listed (`tagged`): only those are walked at load. Every other value is itself
  * (a row value is never an array); -0 is kept as 0, as writer entries keep it.
  *
- * Invariants: a snapshot is trusted only as a whole statement about one storage state: the
- * loader takes a shard's part only when the shard's stored log still has the generation
- * and record count written beside it and its table's view has the fingerprint written
- * beside it (replica-loader.ts), and the replica clears the value before it writes
- * anything else, so a crash later never meets a snapshot older than the log. The decoder
- * never trusts the bytes: anything malformed is no snapshot at all (the shards load from
- * their records, as without one).
+ * Invariants: each shard's part names the position of the shard's storage log it resolves:
+ * the generation, the number of records, their total bytes and a hash of the last of them
+ * (`LogPosition`). The loader takes a part only when the stored log still begins with
+ * exactly those records (same generation, at least that many records, the same bytes up
+ * to it, the same last record) and the table's view has the fingerprint written beside
+ * it (replica-loader.ts); the records after the position are applied on top. A log
+ * rewritten since (compaction, a new generation) no longer begins with those records, so
+ * its part is refused and the shard loads from its records. The decoder never trusts the
+ * bytes: anything malformed is no snapshot at all (the shards load from their records,
+ * as without one).
  */
 import type { TableView } from '../catalog/table-view.js'
+import { fnv1a } from '../codec/checksum.js'
 import type { Row, Value } from '../types.js'
 
 export const ROW_SNAPSHOT_META_KEY = 'row-snapshot'
-const VERSION = 2
+const VERSION = 3
+
+/**
+ * A position in a shard's storage log: its first `records` records, of `bytes` bytes in
+ * all, the last of them hashing to `last` (`recordHash`). Identifies a prefix of the log:
+ * a log rewritten by compaction starts with another record and so differs in bytes or in
+ * the last record's hash even when it holds as many records again.
+ */
+export interface LogPosition {
+  records: number
+  bytes: number
+  last: number
+}
+
+/** The hash a `LogPosition` keeps of its last record. */
+export function recordHash(data: Uint8Array): number {
+  // Seeded with the length: records that differ only in length hash apart too.
+  return fnv1a(data, (0x811c9dc5 ^ data.length) >>> 0)
+}
 
 /** One shard's resolved state, as `Shard.rowSnapshot` takes it and `Shard.restoreRows` puts it back. */
-export interface ShardRowSnapshot {
+export interface ShardRowSnapshot extends LogPosition {
   shard: string
   generation: number
-  /** Records the shard's storage log held when the snapshot was taken. */
-  records: number
   /** `viewFingerprint` of the table view the rows were resolved under. */
   view: string
   /** The shard's Yjs digest, garbage count and live entry count (Shard.digest, garbage, entryCount). */
@@ -146,7 +168,8 @@ export function snapshotRows(s: ShardRowSnapshot, columns: readonly string[], ro
 
 function isShard(s: unknown): s is ShardRowSnapshot {
   if (!isObject(s)) return false
-  return typeof s['shard'] === 'string' && isCount(s['generation']) && isCount(s['records']) && typeof s['view'] === 'string' &&
+  return typeof s['shard'] === 'string' && isCount(s['generation']) && isCount(s['records']) && isCount(s['bytes']) && isCount(s['last']) &&
+    typeof s['view'] === 'string' &&
     isCount(s['digest']) && isCount(s['garbage']) && isCount(s['entries']) && isCount(s['rowsHash']) &&
     isStrings(s['writers']) && isStrings(s['deleted']) && isStrings(s['tagged']) && isStrings(s['keys']) && Array.isArray(s['rows'])
 }

@@ -40,7 +40,7 @@ import { localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
 import { readSingleWriterRow, resolveLiveRow, type ResolveContext } from './row-resolver.js'
 import { rowHash, sameRow } from './row-hash.js'
-import { encodeRows, snapshotRows, viewFingerprint, type ShardRowSnapshot } from './row-snapshot.js'
+import { encodeRows, snapshotRows, viewFingerprint, type LogPosition, type ShardRowSnapshot } from './row-snapshot.js'
 import type { StoredRecord } from '../api.js'
 
 export const LOCAL_ORIGIN = 'local'
@@ -665,23 +665,34 @@ export class Shard {
   // ---- row snapshots (row-snapshot.ts) ------------------------------------------------
 
   /**
-   * This shard's rows and books as a row snapshot, taken when its storage log holds
-   * `records` records; null when the shard does not qualify: no table yet, older
-   * generations held, Y.Texts (their rows are not all in the entries), or part of an
-   * update still waiting for its dependencies.
+   * True when the shard can be put in a row snapshot: it has a table, holds no older
+   * generation, no Y.Text (its rows are not all in the entries) and no part of an update
+   * still waiting for its dependencies.
    */
-  rowSnapshot(records: number): ShardRowSnapshot | null {
+  qualifiesForRowSnapshot(): boolean {
     const view = this.view
-    if (view === null || this.prevs.length > 0 || view.info.columns.some((c) => c.kind === 'text')) return null
+    if (view === null || this.prevs.length > 0 || view.info.columns.some((c) => c.kind === 'text')) return false
     if (this.deferred === null) {
-      if (hasPendingUpdates(this.currentDoc)) return null
-      for (const name of this.currentDoc.share.keys()) if (name.startsWith(TEXT_PREFIX)) return null
+      if (hasPendingUpdates(this.currentDoc)) return false
+      for (const name of this.currentDoc.share.keys()) if (name.startsWith(TEXT_PREFIX)) return false
     }
+    return true
+  }
+
+  /**
+   * This shard's rows and books as a row snapshot of its storage log at `position` (where
+   * the log stands now); null when the shard does not qualify (`qualifiesForRowSnapshot`).
+   */
+  rowSnapshot(position: LogPosition): ShardRowSnapshot | null {
+    const view = this.view
+    if (view === null || !this.qualifiesForRowSnapshot()) return null
     const digest = this.digest()
     return {
       shard: this.id,
       generation: this.generation,
-      records,
+      records: position.records,
+      bytes: position.bytes,
+      last: position.last,
       view: viewFingerprint(view),
       digest,
       garbage: this.deletedCache,
@@ -712,6 +723,19 @@ export class Shard {
     for (const w of snapshot.writers) this.writers.add(w)
     this.deletedRows = new Set(snapshot.deleted)
     this.deferred = { read, digest: snapshot.digest, garbage: snapshot.garbage, entries: snapshot.entries }
+  }
+
+  /**
+   * At load, after `restoreRows`: applies the snapshot's records, then the records the log
+   * holds after the snapshot's position, resolving only the rows those touch (the doc's
+   * `afterTransaction`, as for any update). The rows are then what all the records resolve to.
+   */
+  applyAfterSnapshot(later: readonly StoredRecord[]): void {
+    if (this.deferred !== null) this.applyDeferred()
+    const doc = this.currentDoc
+    doc.transact(() => {
+      for (const r of later) if (r.generation === this.generation) Y.applyUpdate(doc, r.data, LOAD_ORIGIN)
+    }, LOAD_ORIGIN)
   }
 
   /** True while the rows came from a row snapshot and the document is not loaded yet. */

@@ -16,12 +16,17 @@
  *   it (durable or still in flight); appends issued later come after it. Whatever order
  *   storage commits them in, nothing is lost.
  * - A snapshot retried after a storage failure is taken afresh (see StorageOp.retry).
- * - A row snapshot stored while the replica stays open (`storeRowSnapshot`) describes the
- *   log as it is then; it is cleared, in the queue ahead of it, before the next write of
- *   any kind, so storage never holds one older than the log.
+ * - A row snapshot stored while the replica stays open (`storeRowSnapshot`, a checkpoint)
+ *   names, per shard, the position of the log it resolves (`position`: records, bytes,
+ *   hash of the last record), taken in the same synchronous step as the snapshot once
+ *   every write issued before it is durable. Later writes leave it in place: a start
+ *   applies the records after its position on top of it, and refuses it for a shard whose
+ *   log was rewritten since (rows/row-snapshot.ts). `holdsRowSnapshot` says whether no
+ *   write came after it.
  */
 import type { Scheduler, Storage, StoredRecord } from '../api.js'
 import type { ConcordError } from '../errors/concord-error.js'
+import { recordHash, type LogPosition } from '../rows/row-snapshot.js'
 import { StorageQueue } from './storage-queue.js'
 
 /** Update records per shard before its storage log may be compacted into one snapshot. */
@@ -47,8 +52,16 @@ export class ShardLog {
   private readonly recordBytes = new Map<string, number>()
   /** Size of the last snapshot written here per shard (unknown for a log loaded from storage: then records alone decide). */
   private readonly snapshotBytes = new Map<string, number>()
-  /** The metadata key of the row snapshot storage holds now (stored and not yet cleared); null when none. */
-  private heldRowSnapshot: string | null = null
+  /** Bytes of every record of each shard's log (its snapshot included). */
+  private readonly logBytes = new Map<string, number>()
+  /**
+   * The last record of each shard's log: its bytes until a position asks for its hash (an
+   * update record: small), or the hash (taken at once for a snapshot, which can be large
+   * and is not kept alive for it).
+   */
+  private readonly lastRecord = new Map<string, Uint8Array | number>()
+  /** True while storage holds a row snapshot of the log as it is (no write issued since it). */
+  private rowSnapshotCurrent = false
 
   constructor(storage: Storage, scheduler: Scheduler, stateOf: (shard: string) => StoredRecord | undefined) {
     this.storage = storage
@@ -85,6 +98,8 @@ export class ShardLog {
     for (const { shard, record } of batch) {
       this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
       this.recordBytes.set(shard, (this.recordBytes.get(shard) ?? 0) + record.data.byteLength)
+      this.logBytes.set(shard, (this.logBytes.get(shard) ?? 0) + record.data.byteLength)
+      this.lastRecord.set(shard, record.data)
     }
     const shards = [...new Set(batch.map((b) => b.shard))]
     this.queue.store({
@@ -109,6 +124,8 @@ export class ShardLog {
     this.recordCounts.set(shard, 1)
     this.recordBytes.set(shard, 0)
     this.snapshotBytes.set(shard, snapshot.data.byteLength)
+    this.logBytes.set(shard, snapshot.data.byteLength)
+    this.lastRecord.set(shard, recordHash(snapshot.data))
     this.queue.store({ kind: 'snapshot', shards: [shard], run: () => this.storage.compact(shard, snapshot), retry: this.freshSnapshot(shard) })
   }
 
@@ -128,39 +145,61 @@ export class ShardLog {
 
   remove(id: string): void {
     this.beforeWrite()
+    this.recordCounts.delete(id)
+    this.logBytes.delete(id)
+    this.lastRecord.delete(id)
     this.queue.store({ kind: 'remove', shards: [id], run: () => this.storage.remove(id) })
   }
 
+  /** Stores a metadata value (no shard's log changes: a row snapshot stays current). */
   setMeta(key: string, value: Uint8Array): void {
-    this.beforeWrite()
     this.queue.store({ kind: 'meta', shards: [], run: () => this.storage.setMeta(key, value) })
   }
 
   /**
-   * Stores a row snapshot of the log as it is now (the caller checked `isDurable`). It
-   * stays valid until the next write, which clears it first (`beforeWrite`).
+   * Stores a row snapshot of the log as it is now (the caller checked `isDurable` and took
+   * the positions from `position` in the same synchronous step).
    */
   storeRowSnapshot(key: string, value: Uint8Array): void {
     this.setMeta(key, value)
-    this.heldRowSnapshot = key
+    this.rowSnapshotCurrent = true
   }
 
-  /** True while storage holds a row snapshot stored by `storeRowSnapshot` and no write came after it. */
+  /** True while storage holds a row snapshot stored by `storeRowSnapshot` (or found current at load) and no write came after it. */
   get holdsRowSnapshot(): boolean {
-    return this.heldRowSnapshot !== null
+    return this.rowSnapshotCurrent
   }
 
-  /** Clears a held row snapshot ahead of a write that would make it stale. */
+  /** At load: storage holds a row snapshot of every shard as loaded. */
+  loadedCurrentRowSnapshot(): void {
+    this.rowSnapshotCurrent = true
+  }
+
+  /** A write makes the stored row snapshot older than the log (still usable: see the header). */
   private beforeWrite(): void {
-    const key = this.heldRowSnapshot
-    if (key === null) return
-    this.heldRowSnapshot = null
-    this.queue.store({ kind: 'meta', shards: [], run: () => this.storage.setMeta(key, new Uint8Array(0)) })
+    this.rowSnapshotCurrent = false
   }
 
   /** At load: the records a shard's log holds. */
-  loaded(shard: string, records: number): void {
-    this.recordCounts.set(shard, records)
+  loaded(shard: string, records: readonly StoredRecord[]): void {
+    this.recordCounts.set(shard, records.length)
+    let bytes = 0
+    for (const r of records) bytes += r.data.byteLength
+    this.logBytes.set(shard, bytes)
+    if (records.length > 0) this.lastRecord.set(shard, records[records.length - 1]!.data)
+  }
+
+  /** Where `shard`'s log stands, as a row snapshot names it; undefined when unknown. */
+  position(shard: string): LogPosition | undefined {
+    const records = this.recordCounts.get(shard)
+    const bytes = this.logBytes.get(shard)
+    let last = this.lastRecord.get(shard)
+    if (records === undefined || bytes === undefined || last === undefined) return undefined
+    if (typeof last !== 'number') {
+      last = recordHash(last)
+      this.lastRecord.set(shard, last)
+    }
+    return { records, bytes, last }
   }
 
   /** Records `shard`'s storage log holds (loaded, appended and compacted by this log); undefined when unknown. */

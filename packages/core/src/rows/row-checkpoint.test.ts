@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryStorage, Replica, type Scheduler } from '@concord/core'
+import type { Scheduler } from '../api.js'
+import { Replica } from '../replica.js'
+import { MemoryStorage } from '../storage/memory-storage.js'
 import { RowCheckpoint } from './row-checkpoint.js'
 
 /** Timers driven by the test: `advance(ms)` runs those due, in order. */
-function manualClock(): { scheduler: Scheduler; now: () => number; advance(ms: number): Promise<void> } {
+function manualClock(): { scheduler: Scheduler; now: () => number; advance(ms: number): Promise<void>; advanceInside(ms: number): Promise<void> } {
   let t = 0
   let timers: Array<{ at: number; fn: () => void }> = []
   return {
@@ -15,6 +17,11 @@ function manualClock(): { scheduler: Scheduler; now: () => number; advance(ms: n
       },
     },
     now: () => t,
+    // Time passing inside a running timer (its work takes `ms`); timers due meanwhile run later.
+    async advanceInside(ms) {
+      t += ms
+      await Promise.resolve()
+    },
     async advance(ms) {
       const end = t + ms
       for (let i = 0; i < 1000; i++) {
@@ -27,14 +34,14 @@ function manualClock(): { scheduler: Scheduler; now: () => number; advance(ms: n
         for (let j = 0; j < 20; j++) await Promise.resolve()
         await new Promise((r) => setTimeout(r, 0))
       }
-      t = end
+      t = Math.max(t, end)
     },
   }
 }
 
 const table = { name: 't', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'] }
 
-describe('row checkpoints of a browser replica', () => {
+describe('row checkpoints', () => {
   it('stores the rows after a quiet second, not while rows keep changing, and a write drops the checkpoint', async () => {
     const storage = new MemoryStorage()
     const clock = manualClock()
@@ -70,5 +77,40 @@ describe('row checkpoints of a browser replica', () => {
     expect(replica.rowsCheckpointed).toBe(false)
     expect(checkpoint.stored).toBe(2)
     await replica.close()
+  })
+
+  it('waits costFactor times the last checkpoint\'s duration before the next, however quiet', async () => {
+    const clock = manualClock()
+    let listener: () => void = () => {}
+    let current = false
+    const runs: number[] = []
+    const target = {
+      get rowsCheckpointed() {
+        return current
+      },
+      on: (_event: string, fn: () => void) => {
+        listener = fn
+        return () => {}
+      },
+      // Each checkpoint takes 500 ms of the clock.
+      checkpointRows: async () => {
+        runs.push(clock.now())
+        await clock.advanceInside(500)
+        current = true
+        return true
+      },
+    }
+    const checkpoint = new RowCheckpoint(target as never, { scheduler: clock.scheduler, now: clock.now, quietMs: 1000, costFactor: 4 })
+    await clock.advance(1000)
+    expect(runs).toEqual([1000])
+    // It ended at 1500. A change then: quiet again at 2500, but the next waits until 1500 + 4 x 500 ms.
+    expect(clock.now()).toBe(1500)
+    current = false
+    listener()
+    await clock.advance(1900)
+    expect(runs).toEqual([1000])
+    await clock.advance(200)
+    expect(runs).toEqual([1000, 3500])
+    checkpoint.stop()
   })
 })
