@@ -79,7 +79,8 @@ describe('long read-only statements off the event loop', () => {
 
   it('a SELECT reading a table moves with it and answers as on the event loop, parameters included', async () => {
     const [a, b] = [await client(), await client()]
-    const sql = 'SELECT k.v, count(*) AS n, max(md5(g::text || k.v)) AS top FROM kv k, generate_series(1, 400) g WHERE k.id > $1 GROUP BY k.v ORDER BY k.v LIMIT 3'
+    // Seconds of work, as LONG: 100 rows of kv times 4,000 (with 400 the moved statement could end before b's query was sent).
+    const sql = 'SELECT k.v, count(*) AS n, max(md5(g::text || k.v)) AS top FROM kv k, generate_series(1, 4000) g WHERE k.id > $1 GROUP BY k.v ORDER BY k.v LIMIT 3'
     await a.query('SET offload_after = 0')
     const here = await a.query(sql, [900])
     await a.query('RESET offload_after')
