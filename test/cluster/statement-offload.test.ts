@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
+import { sendCancelRequest } from '../../packages/node-server/src/pgwire/raw-wire-socket.fixture.js'
 import { ConcordProcess } from './concord-process.js'
 
 /** Seconds of work on the event loop, little memory: md5 of a few hundred thousand numbers. */
@@ -146,17 +147,5 @@ describe('long read-only statements off the event loop', () => {
 /** pg's CancelRequest for a client's connection, sent on a new one. */
 async function cancel(c: pg.Client): Promise<void> {
   const { processID, secretKey } = c as unknown as { processID: number; secretKey: number }
-  const { connect } = await import('node:net')
-  await new Promise<void>((resolve, reject) => {
-    const s = connect(node.pgPort, '127.0.0.1', () => {
-      const m = Buffer.alloc(16)
-      m.writeInt32BE(16, 0)
-      m.writeInt32BE(80877102, 4)
-      m.writeInt32BE(processID, 8)
-      m.writeInt32BE(secretKey, 12)
-      s.end(m)
-    })
-    s.on('close', () => resolve())
-    s.on('error', reject)
-  })
+  await sendCancelRequest(node.pgPort, processID, secretKey)
 }

@@ -1,7 +1,8 @@
 /**
  * A raw TCP connection to a PostgreSQL wire server, for tests that speak the protocol by
  * hand: what the server sends is split into [type, body] messages as it arrives, and a
- * test waits for a condition on them. Frontend messages are built with `frontend`.
+ * test waits for a condition on them. Frontend messages are built with `frontend`; a
+ * CancelRequest is sent on its own connection by `sendCancelRequest`.
  *
  * Invariant: a wait is bounded (10 s by default): a server that never answers fails the
  * test with the condition it waited for, never hangs it.
@@ -15,6 +16,22 @@ export function frontend(type: string, ...parts: Buffer[]): Buffer {
   head[0] = type.charCodeAt(0)
   head.writeInt32BE(4 + body.length, 1)
   return Buffer.concat([head, body])
+}
+
+/** What pg's `client.cancel` sends: a CancelRequest for (pid, secret) on a new connection, which the server closes. */
+export async function sendCancelRequest(port: number, pid: number, secret: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => {
+      const b = Buffer.alloc(16)
+      b.writeInt32BE(16, 0)
+      b.writeInt32BE(80877102, 4)
+      b.writeInt32BE(pid, 8)
+      b.writeInt32BE(secret, 12)
+      s.write(b)
+    })
+    s.on('close', () => resolve())
+    s.on('error', reject)
+  })
 }
 
 export class RawWireSocket {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { wireServer } from './wire-server.fixture.js'
+import { sendCancelRequest } from './raw-wire-socket.fixture.js'
 
 // statement_timeout and CancelRequest over the wire, with node-postgres against a real
 // engine. Each long statement below runs for minutes (or exhausts memory) unless it is
@@ -72,19 +73,4 @@ describe('CancelRequest over the wire', () => {
   })
 })
 
-/** What pg's client.cancel sends: a CancelRequest on a new connection, which the server closes. */
-async function sendCancel(pid: number, secret: number): Promise<void> {
-  const { connect } = await import('node:net')
-  await new Promise<void>((resolve, reject) => {
-    const s = connect(wire.port, '127.0.0.1', () => {
-      const b = Buffer.alloc(16)
-      b.writeInt32BE(16, 0)
-      b.writeInt32BE(80877102, 4)
-      b.writeInt32BE(pid, 8)
-      b.writeInt32BE(secret, 12)
-      s.write(b)
-    })
-    s.on('close', () => resolve())
-    s.on('error', reject)
-  })
-}
+const sendCancel = (pid: number, secret: number): Promise<void> => sendCancelRequest(wire.port, pid, secret)
