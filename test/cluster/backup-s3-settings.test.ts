@@ -19,7 +19,8 @@ import { ConcordProcess } from './concord-process.js'
 const CLI = fileURLToPath(new URL('../../packages/node-server/src/cli.ts', import.meta.url))
 const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href
 const run = promisify(execFile)
-const PORT = 46032
+/** The S3 server's port, picked by the system when it starts (a fixed one in the ephemeral range could be any socket's). */
+let port = 0
 /** The node gets none of these: its S3 configuration comes from settings only. */
 const S3_VARIABLES = new Set([
   'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'CONCORD_S3_FORCE_PATH_STYLE', 'AWS_PROFILE',
@@ -38,8 +39,8 @@ afterAll(async () => {
 describe('S3 settings and scheduled backups (s3rver)', () => {
   it('backs up on a schedule to S3 configured by ALTER SYSTEM alone, and restores', async () => {
     dir = mkdtempSync(join(tmpdir(), 'concord-backup-s3-settings-'))
-    server = new S3rver({ address: '127.0.0.1', port: PORT, silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: 'sched', configs: [] }] })
-    await server.run()
+    server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: 'sched', configs: [] }] })
+    ;({ port } = (await server.run()) as { port: number })
     const env: Record<string, string> = {}
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !S3_VARIABLES.has(k)) env[k] = v
     const src = await ConcordProcess.start({ dataDir: join(dir, 'src'), nodeId: 'sched-src', extraArgs: ['--no-p2p'], httpPort: true, env })
@@ -47,7 +48,7 @@ describe('S3 settings and scheduled backups (s3rver)', () => {
     await src.query('CREATE TABLE items (id INT PRIMARY KEY, name TEXT)')
     await src.query("INSERT INTO items SELECT g, 'row ' || g FROM generate_series(1, 3000) g")
     for (const [name, value] of [
-      ['backup_s3_endpoint', `http://127.0.0.1:${PORT}`],
+      ['backup_s3_endpoint', `http://127.0.0.1:${port}`],
       ['backup_s3_region', 'us-east-1'],
       ['backup_s3_access_key_id', 'S3RVER'],
       ['backup_s3_secret_access_key', 'S3RVER'],
@@ -71,7 +72,7 @@ describe('S3 settings and scheduled backups (s3rver)', () => {
     await src.query('ALTER SYSTEM RESET backup_schedule')
     await src.stop()
 
-    const s3Env = { AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${PORT}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', CONCORD_S3_FORCE_PATH_STYLE: '1' }
+    const s3Env = { AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', CONCORD_S3_FORCE_PATH_STYLE: '1' }
     const { stdout } = await run(process.execPath, ['--no-warnings', '--import', TSX, CLI, 'restore', '--from', 's3://sched/prod', '--data-dir', join(dir, 'dst')], {
       env: { ...env, ...s3Env },
       timeout: 120_000,

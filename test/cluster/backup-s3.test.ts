@@ -20,13 +20,16 @@ import { ConcordProcess } from './concord-process.js'
 const CLI = fileURLToPath(new URL('../../packages/node-server/src/cli.ts', import.meta.url))
 const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href
 const run = promisify(execFile)
-const PORT = 58032
+/** The S3 server's port, picked by the system when it starts (a fixed one in the ephemeral range could be any socket's). */
+let port = 0
 /** Rows acknowledged before the first backup starts; up to DURING written while it runs; up to TOTAL before the second. */
 const ACKED = 45_000
 const DURING = 50_000
 const TOTAL = 50_100
 const S3_ENV = {
-  AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${PORT}`,
+  get AWS_ENDPOINT_URL_S3() {
+    return `http://127.0.0.1:${port}`
+  },
   AWS_ACCESS_KEY_ID: 'S3RVER',
   AWS_SECRET_ACCESS_KEY: 'S3RVER',
   AWS_REGION: 'us-east-1',
@@ -55,8 +58,8 @@ function filesUnder(d: string): string[] {
 describe('backups to S3 (s3rver)', () => {
   it('backs up a running node online and incrementally, restores the chain row by row, and detects a corrupted object', async () => {
     dir = mkdtempSync(join(tmpdir(), 'concord-backup-s3-'))
-    server = new S3rver({ address: '127.0.0.1', port: PORT, silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: 'backups', configs: [] }] })
-    await server.run()
+    server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: 'backups', configs: [] }] })
+    ;({ port } = (await server.run()) as { port: number })
     const url = 's3://backups/prod'
     const src = await ConcordProcess.start({ dataDir: join(dir, 'src'), nodeId: 's3-src', extraArgs: ['--no-p2p'], env: S3_ENV })
     procs.push(src)
