@@ -142,6 +142,11 @@ export interface ReplicaOptions {
   housekeepingIntervalMs?: number
   /** Milliseconds fresh updates may wait to be batched before gossip; default 0 (next tick). */
   gossipDelayMs?: number
+  /**
+   * Peers' catalog changes are applied at most once per this many milliseconds, those that
+   * came in between together (replication/catalog-pacing.ts, decision 32); default 50. 0: each at once.
+   */
+  catalogPacingMs?: number
   /** Upper bound on one encoded message; default 64 MiB. */
   maxMessageBytes?: number
   /**

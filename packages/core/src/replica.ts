@@ -215,6 +215,7 @@ export class Replica {
     this.replicator = new Replicator(this.replicationHost(), options.transport ?? null, {
       antiEntropyIntervalMs: options.antiEntropyIntervalMs,
       maxMessageBytes: options.maxMessageBytes,
+      catalogPacingMs: options.catalogPacingMs,
       federatedRead: { timeoutMs: options.federatedReadTimeoutMs, maxBytes: options.federatedReadMaxBytes },
     })
   }

@@ -143,4 +143,15 @@ describe('catalog pacing', () => {
       expect(back.tables().some((t) => t.name === `c${i}`)).toBe(true)
     }
   })
+
+  it('a replica opened with catalogPacingMs 0 applies every catalog change as it comes', async () => {
+    const sim = new Simulation({ seed: 12, faults: { minDelayMs: 1, maxDelayMs: 2 } })
+    const a = await sim.addNode({ id: 'a' })
+    const b = await sim.addNode({ id: 'b', options: { catalogPacingMs: 0 } })
+    await sim.settle()
+    for (let i = 0; i < 10; i++) a.transact((tx) => tx.createTable({ name: `t${i}`, columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'] }))
+    await sim.settle()
+    expect(b.tables().filter((t) => t.name.startsWith('t'))).toHaveLength(10)
+    expect(b.replicator.stats.pacedMessages).toBe(0)
+  })
 })

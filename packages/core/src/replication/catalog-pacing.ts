@@ -59,7 +59,7 @@ export interface CatalogPacingHost {
 }
 
 /** True when `msg` applies something to the catalog shard. */
-export function bringsCatalog(msg: Message): boolean {
+function bringsCatalog(msg: Message): boolean {
   if (msg.type === MessageType.Updates) return msg.updates.some((u) => u.shard === CATALOG_SHARD)
   if (msg.type === MessageType.SyncDiff) return msg.diffs.some((d) => d.shard === CATALOG_SHARD)
   return false
