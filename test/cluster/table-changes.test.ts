@@ -154,6 +154,10 @@ describe('following a table over the wire', () => {
     writing = false
     await writes
     nodes[1] = await ConcordProcess.start({ dataDir: join(dir, 'b'), nodeId: 'chgb', join: [a.pgAddress] })
+    // Killed soon after it rejoined, b may not have proved its catch-up yet: it refuses reads
+    // (08001) until an exchange with a proves it, as a client retrying would see.
+    const b3 = nodes[1]
+    await until(async () => (await b3.query('SELECT count(*) FROM items').then(() => true, () => false)), 60_000, 'node b answers after its crash')
     follower = await client(nodes[1])
     const afterCrash = await changesSince(follower, last)
     expect(afterCrash.length).toBeGreaterThanOrEqual(40)
