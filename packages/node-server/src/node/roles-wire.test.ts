@@ -93,6 +93,26 @@ describe('roles over the PostgreSQL wire', () => {
     expect(who.stdout.trim()).toBe('alice')
   }, 60_000)
 
+  it('answers information_schema.column_privileges to a logged-in role with its own grants only', async () => {
+    const a = await start({ nodeId: 'roles-colpriv' })
+    const admin = await connect(a, 'concord')
+    await admin.query('CREATE TABLE staff (id INT PRIMARY KEY, name TEXT, salary INT)')
+    await admin.query("CREATE ROLE alice LOGIN PASSWORD 'a1'")
+    await admin.query("CREATE ROLE bob LOGIN PASSWORD 'b1'")
+    await admin.query('GRANT SELECT (id, name) ON staff TO alice WITH GRANT OPTION')
+    await admin.query('GRANT UPDATE ON staff TO bob')
+    const alice = await connect(a, 'alice', 'a1')
+    const r = await alice.query(`SELECT grantor, grantee, table_catalog, table_schema, table_name, column_name, privilege_type, is_grantable
+      FROM information_schema.column_privileges ORDER BY column_name`)
+    expect(r.fields.map((f) => f.name)).toEqual(['grantor', 'grantee', 'table_catalog', 'table_schema', 'table_name', 'column_name', 'privilege_type', 'is_grantable'])
+    expect(r.rows).toEqual([
+      { grantor: 'concord', grantee: 'alice', table_catalog: 'concord', table_schema: 'public', table_name: 'staff', column_name: 'id', privilege_type: 'SELECT', is_grantable: 'YES' },
+      { grantor: 'concord', grantee: 'alice', table_catalog: 'concord', table_schema: 'public', table_name: 'staff', column_name: 'name', privilege_type: 'SELECT', is_grantable: 'YES' },
+    ])
+    const all = await admin.query(`SELECT count(*)::int AS n FROM information_schema.column_privileges WHERE grantee = 'bob'`)
+    expect(all.rows).toEqual([{ n: 3 }])
+  }, 30_000)
+
   it('keeps --password for the bootstrap superuser and requires a password of every role then', async () => {
     const a = await start({ nodeId: 'roles-pw', password: 'node-secret' })
     expect((await refusal(a, 'concord')).message).not.toBe('connected')

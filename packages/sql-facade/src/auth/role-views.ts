@@ -1,8 +1,8 @@
 /**
  * The roles and privileges catalogs: pg_roles, pg_user, pg_authid (superusers only, as
- * in PostgreSQL; it shows the SCRAM verifiers), pg_auth_members, and
- * information_schema.table_privileges / role_table_grants, over the statement's role
- * directory (catalog/role-directory.ts). pg_class.relowner / relacl and pg_tables read the
+ * in PostgreSQL; it shows the SCRAM verifiers) and pg_auth_members, over the statement's
+ * role directory (catalog/role-directory.ts); information_schema's privilege views are in
+ * privilege-views.ts. pg_class.relowner / relacl and pg_tables read the
  * owners and grants through `relationOwner` and `relationAcl`.
  *
  * The bootstrap superuser (OID 10) is shown under the session's name while the session
@@ -11,13 +11,11 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../runtime/context.js'
-import { arrayOf, T, type SqlType } from '../types/sql-type.js'
+import { arrayOf, T } from '../types/sql-type.js'
 import { SqlArray } from '../types/array.js'
-import type { RtValue } from '../types/value.js'
 import { grantTarget, isSequence } from '../catalog/grant-target.js'
-import { BOOTSTRAP_OID, PUBLIC_OID, type RoleRecord } from '../catalog/role-record.js'
-import { ALL_PRIVILEGES, privilegeName, SEQUENCE_PRIVILEGES, type PrivilegeLetter } from '../catalog/table-privilege.js'
-import type { TableGrant } from '../catalog/role-directory.js'
+import { BOOTSTRAP_OID, type RoleRecord } from '../catalog/role-record.js'
+import { SEQUENCE_PRIVILEGES } from '../catalog/table-privilege.js'
 import { view, type SystemView } from '../runtime/system-view.js'
 
 const name = T.name
@@ -111,48 +109,9 @@ const pgAuthMembers = view(
   (ctx) => ctx.exec.roles().memberships.map((m, i) => [i + 1, m.role, m.member, BOOTSTRAP_OID, m.admin, true, true]),
 )
 
-/** PostgreSQL's order of table privileges in information_schema. */
-const INFO_ORDER: readonly PrivilegeLetter[] = ['a', 'r', 'w', 'd', 'D', 'x', 't']
-
-/** Every table privilege: the owners' implicit ones and the grants, visible to the current role. */
-function privilegeRows(exec: ExecCtx, includePublic: boolean): RtValue[][] {
-  const roles = exec.roles()
-  const mine = roles.memberOf(exec.role.oid)
-  mine.add(exec.role.oid)
-  const visible = (grantor: number, grantee: number): boolean => exec.role.superuser || mine.has(grantor) || mine.has(grantee) || grantee === PUBLIC_OID
-  const rows: RtValue[][] = []
-  const relations = [...exec.catalog().tables.map((t) => t.name), ...exec.catalog().views.filter((v) => v.namespace === 'public').map((v) => v.name)]
-  for (const rel of relations) {
-    const t = grantTarget(exec.tx, rel)
-    if (!t) continue
-    const owner = roles.ownerOf(t)
-    const grants: Array<Pick<TableGrant, 'grantee' | 'privilege' | 'grantor' | 'grantOption'>> = [
-      ...ALL_PRIVILEGES.map((privilege) => ({ grantee: owner, privilege, grantor: owner })),
-      ...roles.grantsOn(t),
-    ]
-    grants.sort((a, b) => a.grantee - b.grantee || INFO_ORDER.indexOf(a.privilege) - INFO_ORDER.indexOf(b.privilege))
-    for (const g of grants) {
-      if (!visible(g.grantor, g.grantee) || (!includePublic && g.grantee === PUBLIC_OID)) continue
-      const grantee = g.grantee === PUBLIC_OID ? 'PUBLIC' : roleName(exec, g.grantee)
-      rows.push([roleName(exec, g.grantor), grantee, exec.database, 'public', rel, privilegeName(g.privilege), g.grantee === owner || g.grantOption === true ? 'YES' : 'NO', g.privilege === 'r' ? 'YES' : 'NO'])
-    }
-  }
-  return rows
-}
-
-const PRIVILEGE_COLUMNS: Array<[string, SqlType]> = [
-  ['grantor', name], ['grantee', name], ['table_catalog', name], ['table_schema', name], ['table_name', name], ['privilege_type', T.varchar],
-  ['is_grantable', T.varchar], ['with_hierarchy', T.varchar],
-]
-
 export const ROLE_CATALOG_VIEWS: Record<string, SystemView> = {
   pg_roles: pgRoles,
   pg_user: pgUser,
   pg_authid: pgAuthid,
   pg_auth_members: pgAuthMembers,
-}
-
-export const ROLE_INFORMATION_SCHEMA_VIEWS: Record<string, SystemView> = {
-  table_privileges: view(PRIVILEGE_COLUMNS, (ctx) => privilegeRows(ctx.exec, true)),
-  role_table_grants: view(PRIVILEGE_COLUMNS, (ctx) => privilegeRows(ctx.exec, false)),
 }

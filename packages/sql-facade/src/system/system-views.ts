@@ -25,7 +25,8 @@ import { clusterMembersView } from './cluster-members-view.js'
 import { browserGrantsView } from './browser-grants-view.js'
 import { INFORMATION_SCHEMA_VIEWS } from './information-schema-views.js'
 import { PG_CATALOG_VIEWS } from './pg-catalog-views.js'
-import { mayRead, ROLE_CATALOG_VIEWS, ROLE_INFORMATION_SCHEMA_VIEWS } from '../auth/role-views.js'
+import { mayRead, ROLE_CATALOG_VIEWS } from '../auth/role-views.js'
+import { PRIVILEGE_INFORMATION_SCHEMA_VIEWS } from '../auth/privilege-views.js'
 import { informationSchemaSequences, pgSequence, pgSequences } from './sequence-views.js'
 import { pgCursors, pgPreparedStatements } from './session-views.js'
 import { pgLocks } from './lock-views.js'
@@ -64,7 +65,7 @@ function schemas(host: SystemViewHost): Record<'pg_catalog' | 'information_schem
       pg_locks: pgLocks(host.rowLocks),
       [RESULT_CACHE_VIEW]: queryResultCacheView,
     },
-    information_schema: { ...INFORMATION_SCHEMA_VIEWS, ...ROLE_INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
+    information_schema: { ...INFORMATION_SCHEMA_VIEWS, ...PRIVILEGE_INFORMATION_SCHEMA_VIEWS, sequences: informationSchemaSequences },
   }
 }
 
