@@ -32,6 +32,24 @@ describe('openReplica with a scoped token', () => {
     }
   })
 
+  it('serves the region a token names, and writes only rows placed in it', async () => {
+    const name = `regional-${Math.random().toString(36).slice(2)}`
+    const setup = await openReplica({ name, join: [], offline: true, region: 'eu' })
+    await setup.query(`CREATE TABLE eu_notes (id INT PRIMARY KEY, body TEXT) WITH (replication_regions = 'eu')`)
+    await setup.query('CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)')
+    await setup.close()
+
+    const token = encodeBrowserToken(await generateKeyPair('Ed25519'), [], Date.now() + 600_000, [], ['eu'])
+    const db = await openReplica({ name, join: [], offline: true, token })
+    try {
+      expect(db.replica.region).toBe('eu')
+      await db.query(`INSERT INTO eu_notes VALUES (1, 'mine')`)
+      await expect(db.query(`INSERT INTO notes VALUES (1, 'not placed in eu')`)).rejects.toMatchObject({ code: '42501' })
+    } finally {
+      await db.close()
+    }
+  })
+
   it('refuses a damaged token before opening anything', async () => {
     await expect(openReplica({ name: 'damaged', join: [], offline: true, token: 'concord-browser-1.!!' })).rejects.toThrow(/not base64url|damaged|browser token/)
   })

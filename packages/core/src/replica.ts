@@ -353,6 +353,11 @@ export class Replica {
     return this.placement.caughtUp(nodeId, region, info)
   }
 
+  /** Whether every row shard `id` can hold is placed within `regions` (placement/region-scope.ts: a region-scoped peer's shards). */
+  shardWithinRegions(id: string, regions: ReadonlySet<string>): boolean {
+    return this.placement.withinRegions(id, regions)
+  }
+
   /** The placed shards of a table's current incarnation (`shard_location`). */
   placedShards(info: TableInfo): ReadonlyArray<{ id: string; partition: number; placement: ShardPlacement }> {
     return this.placement.placedShards(info)

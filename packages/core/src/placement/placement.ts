@@ -28,6 +28,7 @@ import { JOIN_CAUGHT_UP_KIND, type JoinCatchUp } from './join-catch-up.js'
 import type { ShardPlacement, ShardPlacements } from './shard-placement.js'
 import { homeColumn, homeMove, homeShardId, RowsHomedElsewhere, unknownHomeRegion, type HomeRegions } from './row-homing.js'
 import { RowsPlacedElsewhere, type RoutedPart } from './rows-placed-elsewhere.js'
+import { shardWithinRegions } from './region-scope.js'
 
 /** Routes a row of a partitioned table to its partition (ReplicaOptions.partitionOf). */
 export type PartitionOf = (table: TableInfo, row: Row) => number
@@ -122,6 +123,14 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
     if (info === undefined) return true
     if (!holdsTable(region, info)) return false
     return homeColumn(info) === null || this.homes.holds(region, parsed.partition)
+  }
+
+  /** Whether shard `id` lies within `regions` (region-scope.ts): false for the catalog, unknown tables and dropped incarnations. */
+  withinRegions(id: string, regions: ReadonlySet<string>): boolean {
+    const parsed = parseShardId(id)
+    if (parsed === null) return false
+    const { info, dropped } = this.host.tableOfShard(parsed.table, parsed.incarnation)
+    return !dropped && shardWithinRegions(info, parsed.partition, this.placements.of(id) !== null, regions)
   }
 
   /** Whether the shard is addressed by id in a federated read: a placed shard, or a homed table's home shard. */

@@ -29,6 +29,18 @@ describe('peer scopes', () => {
     expect(scopeIncoming(scope, req('notes')).msg).not.toBeNull()
   })
 
+  it('let a scoped peer read named shards it may read of a table it may not read whole (a region scope\'s home shards), nothing more', () => {
+    const euHome = 't:3:77:posts'
+    const usHome = 't:3:88:posts'
+    const regional: PeerScope = { reads: (s) => s === euHome, writes: (s) => s === euHome, readsTable: () => false }
+    const req = (unplaced: boolean, shards: string[]): Message => ({ type: MessageType.RowsRequest, id: 1, table: 'posts', incarnation: 3, filter: '', unplaced, shards })
+    expect(scopeIncoming(regional, req(false, [euHome])).msg).not.toBeNull()
+    expect(scopeIncoming(regional, req(false, [euHome, usHome])).msg).toBeNull()
+    // The table's unplaced shards, or no shard named: the whole table, which it may not read.
+    expect(scopeIncoming(regional, req(true, [euHome])).msg).toBeNull()
+    expect(scopeIncoming(regional, req(false, [])).msg).toBeNull()
+  })
+
   it('send a scoped peer only the shards it may read', () => {
     const out = scopeOutgoing(scope, { type: MessageType.Updates, prevLsn: 0, lsn: 5, updates: [u(secrets), u('catalog'), u(notes)] })
     expect(out?.type === MessageType.Updates && out.updates.map((x) => x.shard)).toEqual(['catalog', notes])

@@ -5,7 +5,7 @@
  * A peer without a scope (every node peer) is unaffected. For a scoped peer:
  * - Received: UPDATES, SYNC_DIFF and GENERATION entries for shards it may not write are
  *   dropped (the rest of the message applies) and reported; ROWS_REQ for a table it may
- *   not read, and every CALL (forwarded SQL, run as a role the caller names) and NOTICE,
+ *   not read whole, unless it names only shards it may read, and every CALL (forwarded SQL, run as a role the caller names) and NOTICE,
  *   are refused whole. HELLO, ACK, HEARTBEAT, DIGEST, SYNC_REQ and ROWS carry no data of
  *   the cluster's and pass.
  * - Sent: UPDATES, SYNC_DIFF, DIGEST and SYNC_REQ keep only the shards it may read; a
@@ -28,7 +28,7 @@ export interface PeerScope {
   reads(shard: string): boolean
   /** Whether updates from the peer to this shard may be applied. */
   writes(shard: string): boolean
-  /** Whether the peer may read this table's rows (a federated read, ROWS_REQ). */
+  /** Whether the peer may read every row of this table (a federated read, ROWS_REQ, of any of its parts). */
   readsTable(table: string): boolean
 }
 
@@ -48,8 +48,11 @@ export function scopeIncoming(scope: PeerScope, msg: Message): { msg: Message | 
     case MessageType.SyncDiff:
     case MessageType.Generation:
       return writesIncoming((shard) => scope.writes(shard), msg)
-    case MessageType.RowsRequest:
-      return scope.readsTable(msg.table) && msg.shards.every((s) => scope.reads(s)) ? { msg, refused: [] } : { msg: null, refused: [`rows of ${msg.table}`] }
+    case MessageType.RowsRequest: {
+      // A table it reads whole, or named shards it may read only (a region scope's home shards).
+      const byShard = !msg.unplaced && msg.shards.length > 0
+      return (scope.readsTable(msg.table) || byShard) && msg.shards.every((s) => scope.reads(s)) ? { msg, refused: [] } : { msg: null, refused: [`rows of ${msg.table}`] }
+    }
     case MessageType.Call:
       return { msg: null, refused: [`call ${msg.topic}`] }
     case MessageType.Notice:

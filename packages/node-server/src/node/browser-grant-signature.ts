@@ -1,7 +1,7 @@
 /**
  * The signature on a browser grant (browser-grants.ts): the issuing node signs, with its
  * libp2p identity key (Ed25519, `<data-dir>/peer.key`), which browser identity may read and
- * write which tables until when. Any node verifies it with the public key inside the
+ * write which tables and regions until when. Any node verifies it with the public key inside the
  * issuer's PeerId (an Ed25519 PeerId is the identity multihash of its public key), so a
  * grant needs no shared secret and cannot be altered or made up by whoever relays the
  * catalog.
@@ -12,7 +12,14 @@
  * Version 2 (with read-only tables): `concord-browser-grant-2`, the same fields, the count
  * of writable tables (decimal), the writable tables, then the read-only ones, so no table
  * moves between the lists without breaking the signature, and a version-1 signature never
- * verifies a grant with read-only tables. Only Ed25519 identities sign or verify; anything else is false.
+ * verifies a grant with read-only tables. Version 3 (with regions): `concord-browser-grant-3`,
+ * the browser, expiry and issuer, then each list (writable tables, read-only tables,
+ * regions) as its count (decimal) and its names, so a grant signed without regions never
+ * verifies with regions added and a name never moves between lists. A grant without
+ * regions is still signed as version 1 or 2, so grants issued before regions existed
+ * verify as they did, and a node that predates regions verifies no grant with regions
+ * (it admits nobody for it rather than the tables alone). Only Ed25519 identities sign or
+ * verify; anything else is false.
  */
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import type { PrivateKey } from '@libp2p/interface'
@@ -22,21 +29,28 @@ export interface SignedGrant {
   tables: readonly string[]
   /** Tables the browser may only read; absent or empty: none (a version-1 grant). */
   readOnly?: readonly string[]
+  /** Regions whose shards the browser may read and write; absent or empty: none (version 1 or 2). */
+  regions?: readonly string[]
   expires: number
   issuer: string
 }
 
 const DOMAIN = 'concord-browser-grant-1'
 const DOMAIN_READ_ONLY = 'concord-browser-grant-2'
+const DOMAIN_REGIONS = 'concord-browser-grant-3'
 /** An Ed25519 PeerId's bytes: identity multihash (0x00, 36 bytes) of the protobuf PublicKey {Type: Ed25519, Data: 32 bytes}. */
 const ED25519_PEER_ID_PREFIX = [0x00, 0x24, 0x08, 0x01, 0x12, 0x20]
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
 
 function payload(g: SignedGrant): Buffer {
   const readOnly = g.readOnly ?? []
-  const fields = readOnly.length === 0
-    ? [DOMAIN, g.browser, String(g.expires), g.issuer, ...g.tables]
-    : [DOMAIN_READ_ONLY, g.browser, String(g.expires), g.issuer, String(g.tables.length), ...g.tables, ...readOnly]
+  const regions = g.regions ?? []
+  const list = (names: readonly string[]): string[] => [String(names.length), ...names]
+  const fields = regions.length > 0
+    ? [DOMAIN_REGIONS, g.browser, String(g.expires), g.issuer, ...list(g.tables), ...list(readOnly), ...list(regions)]
+    : readOnly.length === 0
+      ? [DOMAIN, g.browser, String(g.expires), g.issuer, ...g.tables]
+      : [DOMAIN_READ_ONLY, g.browser, String(g.expires), g.issuer, String(g.tables.length), ...g.tables, ...readOnly]
   return Buffer.from(fields.join('\u0000'), 'utf8')
 }
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { MemoryStorage, Replica } from '@concord/core'
+import { homeShardId, MemoryStorage, Replica, shardId } from '@concord/core'
 import { decodeBrowserToken } from '@concord/p2p'
 import { openDatabase, type Database } from '@concord/sql-facade'
 import { ConcordNode } from './concord-node.js'
@@ -86,6 +86,21 @@ describe('browser grant signatures', () => {
     expect(verifyGrant(grant, 'x')).toBe(false)
     expect(ed25519PublicKeyOf('not a peer id')).toBeNull()
   })
+
+  it('bind a grant\'s regions: none added, dropped or moved to the tables verifies, and grants without regions sign as before', async () => {
+    const key = await newPeerKey()
+    const issuer = key.publicKey.toString()
+    const browser = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
+    const regional = { browser, tables: ['notes'], regions: ['eu'], expires: 1_000, issuer }
+    const sig = signGrant(key, regional)
+    expect(verifyGrant(regional, sig)).toBe(true)
+    for (const edited of [{ regions: ['eu', 'us'] }, { regions: [] }, { tables: ['notes', 'eu'], regions: [] }, { tables: [], readOnly: ['notes'] }, { regions: ['us'] }]) {
+      expect(verifyGrant({ ...regional, ...edited }, sig), JSON.stringify(edited)).toBe(false)
+    }
+    // A grant issued before regions existed (no regions field) verifies with an empty list too.
+    const old = { browser, tables: ['notes'], readOnly: ['prices'], expires: 1_000, issuer }
+    expect(verifyGrant({ ...old, regions: [] }, signGrant(key, old))).toBe(true)
+  })
 })
 
 describe('BrowserGrants read from the catalog', () => {
@@ -116,6 +131,41 @@ describe('BrowserGrants read from the catalog', () => {
       trusted = false
       grants.refresh()
       expect(grants.admits(c)).toBe(false)
+    } finally {
+      await replica.close()
+    }
+  })
+})
+
+describe('BrowserGrants with regions', () => {
+  it('scope a region grant to the shards placed in its regions, and admit nobody once its regions are edited', async () => {
+    const replica = await Replica.open({ nodeId: 'n', antiEntropyIntervalMs: 0 })
+    try {
+      replica.transact((tx) => {
+        tx.createTable({ name: 'eu_notes', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'], regions: ['eu'] })
+        tx.createTable({ name: 'both', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'], regions: ['eu', 'us'] })
+        tx.createTable({ name: 'notes', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'] })
+        tx.createTable({ name: 'posts', columns: [{ name: 'id', type: 'int' }, { name: 'region', type: 'text' }], primaryKey: ['id'], options: { home_region_column: 'region' } })
+      })
+      const key = await newPeerKey()
+      const grants = new BrowserGrants()
+      grants.attach(replica, { peerId: key.publicKey.toString(), key, trusted: () => true })
+      const token = decodeBrowserToken(grants.issue([], 60, ['eu_notes'], ['eu']))
+      expect(token.regions).toEqual(['eu'])
+      const scope = grants.scopeOf(token.peerId)!
+      const shard = (table: string, partition = 0): string => shardId(table, replica.table(table)!.incarnation, partition)
+      const posts = replica.table('posts')!
+      expect(['eu_notes', 'both', 'notes'].map((t) => scope.reads(shard(t)))).toEqual([true, false, false])
+      expect([scope.reads(homeShardId(posts, 'eu')), scope.writes(homeShardId(posts, 'eu')), scope.reads(homeShardId(posts, 'us'))]).toEqual([true, true, false])
+      // A table it names read-only stays read-only within its region.
+      expect(scope.writes(shard('eu_notes'))).toBe(false)
+      expect(['eu_notes', 'posts', 'both'].map((t) => scope.readsTable(t))).toEqual([true, false, false])
+
+      const stored = replica.getCatalog('browser_grant', token.peerId) as Record<string, unknown>
+      replica.transact((tx) => tx.setCatalog('browser_grant', token.peerId, { ...stored, regions: ['eu', 'us'] } as never))
+      grants.refresh()
+      expect(grants.admits(token.peerId)).toBe(false)
+      expect(scope.reads(homeShardId(posts, 'eu'))).toBe(false)
     } finally {
       await replica.close()
     }

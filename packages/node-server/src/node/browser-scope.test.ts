@@ -10,7 +10,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
-import { encodeMessage, MemoryStorage, MessageType, shardId, CATALOG_SHARD } from '@concord/core'
+import { encodeMessage, homeShardId, MemoryStorage, MessageType, shardId, CATALOG_SHARD } from '@concord/core'
 import { decodeBrowserToken } from '@concord/p2p'
 import { openDatabase, restrictWrites, type Database } from '@concord/sql-facade'
 import { ConcordNode } from './concord-node.js'
@@ -67,10 +67,11 @@ async function browserClient(
   nodeId: string,
   wsAddr: string,
   privateKey?: ReturnType<typeof decodeBrowserToken>['privateKey'],
+  region?: string,
 ): Promise<{ db: Database; transport: Libp2pTransport }> {
   await ensureGlobalWebSocket()
   const transport = new Libp2pTransport({ nodeId, listen: [], ...(privateKey ? { privateKey } : {}) })
-  const db = await openDatabase({ nodeId, storage: new MemoryStorage(), transport, serialWaitMs: 0 })
+  const db = await openDatabase({ nodeId, storage: new MemoryStorage(), transport, serialWaitMs: 0, ...(region !== undefined ? { region } : {}) })
   clients.push(db)
   transport.join(wsAddr)
   return { db, transport }
@@ -186,5 +187,69 @@ describe('a scoped browser token', () => {
     await expect(browser.query('UPDATE prices SET cents = 2')).rejects.toMatchObject({ code: '42501' })
     await browser.query("INSERT INTO notes VALUES (2, 'still fine')")
     await until(async () => (await ids((s) => query(a, s), 'notes'))?.join() === '1,2', "the browser's second note on the node")
+  }, 180_000)
+
+  it('limits a browser token naming a region to the rows placed in it: one for another region gets none and changes none, even claiming the region', async () => {
+    const lines: string[] = []
+    const log: Logger = { info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(m) }
+    const a = await ConcordNode.start({ memory: true, nodeId: 'eu1', region: 'eu', pgPort: 0, pgPortSearch: false, logger: log })
+    nodes.push(a)
+    await query(a, "CREATE TABLE eu_notes (id INT PRIMARY KEY, body TEXT) WITH (replication_regions = 'eu')")
+    await query(a, "CREATE TABLE posts (id INT PRIMARY KEY, region TEXT, body TEXT) WITH (home_region_column = 'region')")
+    await query(a, 'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)')
+    await query(a, "INSERT INTO eu_notes VALUES (1, 'e1')")
+    await query(a, "INSERT INTO posts VALUES (1, 'eu', 'p1')")
+    await query(a, "INSERT INTO notes VALUES (1, 'n1')")
+    await query(a, "CREATE REGION 'us' WITH (PRIMARY)")
+    await query(a, `ALTER SYSTEM ADD NODE '${a.transport!.peerId}'`)
+    expect(await sqlState(a, "SELECT concord_browser_token(ARRAY[]::text[], 600, NULL, ARRAY['mars'])")).toBe('22023')
+    expect(await sqlState(a, 'SELECT concord_browser_token(ARRAY[]::text[], 600, NULL, ARRAY[]::text[])')).toBe('22023')
+    const issue = async (region: string): Promise<ReturnType<typeof decodeBrowserToken>> =>
+      decodeBrowserToken((await query(a, `SELECT concord_browser_token(ARRAY[]::text[], 600, NULL, ARRAY['${region}']) AS t`)).rows[0].t as string)
+    const euToken = await issue('eu')
+    const usToken = await issue('us')
+    expect([euToken.tables, euToken.regions]).toEqual([[], ['eu']])
+    expect((await query(a, `SELECT tables, regions FROM concord_browser_grants WHERE id = '${euToken.peerId}'`)).rows).toEqual([{ tables: '', regions: 'eu' }])
+    const wsAddr = a.p2pAddresses().find((x) => x.includes('/ws'))!
+
+    // The eu browser: the rows placed in eu (the eu-only table, the posts homed in eu), not the table every region holds.
+    const eu = await browserClient('browser-eu', wsAddr, euToken.privateKey, 'eu')
+    // The us browser is modified: it claims region eu in its HELLO to be sent eu's rows.
+    const us = await browserClient('browser-us', wsAddr, usToken.privateKey, 'eu')
+    const has = (db: Database, table: string, id: number): boolean => db.replica.table(table) !== undefined && db.replica.get(table, [id]) !== undefined
+    await until(() => has(eu.db, 'eu_notes', 1) && has(eu.db, 'posts', 1), "eu's rows on the eu browser")
+    await eu.db.query("INSERT INTO eu_notes VALUES (2, 'from the eu browser')")
+    await eu.db.query("INSERT INTO posts VALUES (2, 'eu', 'from the eu browser')")
+    await until(async () => (await ids((q) => query(a, q), 'eu_notes'))?.join() === '1,2' && (await ids((q) => query(a, q), 'posts'))?.join() === '1,2',
+      "the eu browser's rows on the node")
+
+    // The us browser has the catalog (table definitions) and nothing else; a row the node writes now reaches eu only.
+    await until(() => us.db.replica.table('posts') !== undefined && us.db.replica.table('eu_notes') !== undefined, 'the catalog on the us browser')
+    await query(a, "INSERT INTO eu_notes VALUES (3, 'e3')")
+    await until(() => has(eu.db, 'eu_notes', 3), 'the new eu row on the eu browser')
+    expect(['eu_notes', 'posts', 'notes'].map((t) => us.db.replica.rowCount(t))).toEqual([0, 0, 0])
+    expect(eu.db.replica.rowCount('notes')).toBe(0)
+
+    // It writes eu's rows below SQL and pushes their shards unasked: logged, never applied.
+    us.db.replica.transact((tx) => {
+      tx.upsert('eu_notes', { id: 66, body: 'planted' })
+      tx.upsert('posts', { id: 67, region: 'eu', body: 'planted' })
+    })
+    pushShard(us, 'eu1', shardId('eu_notes', us.db.replica.table('eu_notes')!.incarnation, 0))
+    pushShard(us, 'eu1', homeShardId(us.db.replica.table('posts')!, 'eu'))
+    for (const table of [':eu_notes', ':posts']) {
+      await until(() => lines.some((l) => l.includes('browser-us') && l.includes(table) && l.includes('outside its token')), `the node to log the refused ${table}`)
+    }
+    // A write of the eu browser after the push still arrives, so the push had its chance.
+    await eu.db.query("INSERT INTO eu_notes VALUES (4, 'after the push')")
+    await until(async () => (await ids((q) => query(a, q), 'eu_notes'))?.join() === '1,2,3,4', "the eu browser's later row on the node")
+    expect(await ids((q) => query(a, q), 'posts')).toEqual([1, 2])
+    expect(lines.some((l) => l.includes('browser-eu') && l.includes('outside its token') && !l.includes(': catalog '))).toBe(false)
+
+    // An honest page (openReplica applies the token's regions) refuses rows outside them itself.
+    restrictWrites(eu.db.replica, { tables: [], readOnly: [], regions: ['eu'] })
+    // (Its SQL would first look for a holder of notes; the guard is what every row write passes.)
+    expect(() => eu.db.replica.transact((tx) => tx.upsert('notes', { id: 9, body: 'not placed in eu' }))).toThrow(expect.objectContaining({ code: '42501' }))
+    await eu.db.query("INSERT INTO eu_notes VALUES (5, 'still fine')")
   }, 180_000)
 })

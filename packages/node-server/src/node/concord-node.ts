@@ -385,12 +385,12 @@ export class ConcordNode {
             log.info(`a join token was used; the next one is ${ready.joinToken}`)
             return true
           },
-          issueBrowserToken: (tables, validSeconds, readOnly) => {
+          issueBrowserToken: (tables, validSeconds, readOnly, regions) => {
             // Without the list any identity connects as a full peer: a scope would bind nobody.
             if (!membership.enforced) {
               throw new SqlError(SqlState.objectNotInPrerequisiteState, `browser tokens need the cluster's member list: turn it on with ALTER SYSTEM ADD NODE '${t.peerId}'`)
             }
-            return grants.issue(tables, validSeconds, readOnly)
+            return grants.issue(tables, validSeconds, readOnly, regions)
           },
           revokeBrowserToken: (tokenOrId) => grants.revoke(tokenOrId),
           selfRight: () => membership.selfRight(),
@@ -603,7 +603,7 @@ function outOfScopeLog(log: Logger): (peer: string, refused: string[]) => void {
       const key = `${peer}\u0000${what}`
       if (seen.has(key) || seen.size >= MAX_OUT_OF_SCOPE_LOGGED) continue
       seen.add(key)
-      log.warn(`refused from scoped browser replica ${peer}: ${what} is outside its token's tables (not applied, not replicated)`)
+      log.warn(`refused from scoped browser replica ${peer}: ${what} is outside its token's tables and regions (not applied, not replicated)`)
     }
   }
 }

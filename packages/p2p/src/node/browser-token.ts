@@ -2,14 +2,18 @@
  * Scoped browser tokens: what a node hands a browser replica so it may connect with a
  * limited scope (docs/security.md, "Scoped browser replicas"). A token carries the libp2p
  * identity the node created for that browser (its private key), the tables it may read
- * and write, the tables it may only read, and when it expires. The node records the grant under that identity's PeerId
+ * and write, the tables it may only read, the regions whose shards it may read and write
+ * (core placement/region-scope.ts), and when it expires. The node records the grant under that identity's PeerId
  * when it issues the token, and Noise proves the identity on every connection, so a token
  * whose tables or expiry were edited changes nothing: the node reads its own record.
  *
- * Layout, version 1: `concord-browser-1.` + base64url(UTF-8 JSON {k, t, e, r?}): k the key's
- * protobuf bytes (base64url), t the tables it may read and write, r (absent: none) the
- * tables it may only read, e the expiry (ms since the epoch); t and r together name at
- * least one table.
+ * Layout, version 1: `concord-browser-1.` + base64url(UTF-8 JSON {k, t, e, r?, g?}): k the
+ * key's protobuf bytes (base64url), t the tables it may read and write, r (absent: none)
+ * the tables it may only read, g (absent: none) the regions it may read and write, e the
+ * expiry (ms since the epoch); t, r and g together name at least one table or region.
+ * `g` was added later without a new version: a token without it is what it always was,
+ * and a token with it gives an older page's decoder only the tables (the node, which
+ * reads its own signed record, decides the scope either way).
  * Decoding checks every field; a token is a credential, so it is never logged.
  */
 import { privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -18,6 +22,8 @@ import type { PrivateKey } from '@libp2p/interface'
 const PREFIX = 'concord-browser-1.'
 const MAX_TOKEN_CHARS = 64 * 1024
 const MAX_TABLES = 256
+const MAX_REGIONS = 64
+const MAX_NAME_CHARS = 256
 
 export interface BrowserToken {
   privateKey: PrivateKey
@@ -27,13 +33,17 @@ export interface BrowserToken {
   tables: string[]
   /** Tables it may read only. */
   readOnly: string[]
+  /** Regions whose shards it may read and write (core placement/region-scope.ts). */
+  regions: string[]
   /** Milliseconds since the epoch. */
   expires: number
 }
 
-export function encodeBrowserToken(privateKey: PrivateKey, tables: string[], expires: number, readOnly: string[] = []): string {
+export function encodeBrowserToken(
+  privateKey: PrivateKey, tables: string[], expires: number, readOnly: string[] = [], regions: string[] = [],
+): string {
   const fields = { k: toBase64Url(privateKeyToProtobuf(privateKey)), t: tables, e: expires }
-  const body = JSON.stringify(readOnly.length > 0 ? { ...fields, r: readOnly } : fields)
+  const body = JSON.stringify({ ...fields, ...(readOnly.length > 0 ? { r: readOnly } : {}), ...(regions.length > 0 ? { g: regions } : {}) })
   return PREFIX + toBase64Url(new TextEncoder().encode(body))
 }
 
@@ -45,16 +55,22 @@ export function decodeBrowserToken(token: string): BrowserToken {
   } catch {
     throw new Error('browser token is damaged')
   }
-  const o = body as { k?: unknown; t?: unknown; e?: unknown; r?: unknown }
+  const o = body as { k?: unknown; t?: unknown; e?: unknown; r?: unknown; g?: unknown }
   if (typeof body !== 'object' || body === null || typeof o.k !== 'string' || typeof o.e !== 'number' || !Array.isArray(o.t)) {
     throw new Error('browser token is damaged')
   }
   const r = o.r === undefined ? [] : o.r
-  if (!Array.isArray(r)) throw new Error('browser token is damaged')
+  const g = o.g === undefined ? [] : o.g
+  if (!Array.isArray(r) || !Array.isArray(g)) throw new Error('browser token is damaged')
+  const names = (list: unknown[]): boolean => list.every((x) => typeof x === 'string' && x.length > 0 && x.length <= MAX_NAME_CHARS)
   const count = o.t.length + r.length
-  if (count === 0 || count > MAX_TABLES || ![...o.t, ...r].every((x) => typeof x === 'string')) throw new Error('browser token is damaged')
+  const tablesOk = [...o.t, ...r].every((x) => typeof x === 'string')
+  if (count + g.length === 0 || count > MAX_TABLES || g.length > MAX_REGIONS || !tablesOk || !names(g)) {
+    throw new Error('browser token is damaged')
+  }
   const privateKey = privateKeyFromProtobuf(fromBase64Url(o.k))
-  return { privateKey, peerId: privateKey.publicKey.toString(), tables: o.t as string[], readOnly: r as string[], expires: o.e }
+  const peerId = privateKey.publicKey.toString()
+  return { privateKey, peerId, tables: o.t as string[], readOnly: r as string[], regions: g as string[], expires: o.e }
 }
 
 function toBase64Url(bytes: Uint8Array): string {

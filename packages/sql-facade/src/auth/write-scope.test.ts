@@ -65,3 +65,33 @@ describe('a scoped browser replica refuses, itself, the writes its node would no
     expect((await db.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname = 'mine'`)).rows).toEqual([{ n: 0 }])
   })
 })
+
+describe('a browser replica whose token names a region writes only rows placed in it', () => {
+  let eu: Database
+
+  beforeEach(async () => {
+    eu = await openDatabase({ nodeId: 'browser-eu', region: 'eu' })
+    await eu.query(`CREATE TABLE eu_notes (id INT PRIMARY KEY, body TEXT) WITH (replication_regions = 'eu')`)
+    await eu.query(`CREATE TABLE shared (id INT PRIMARY KEY, body TEXT) WITH (replication_regions = 'eu,us')`)
+    await eu.query('CREATE TABLE everywhere (id INT PRIMARY KEY, body TEXT)')
+    await eu.query(`CREATE TABLE posts (id INT PRIMARY KEY, region TEXT, body TEXT) WITH (home_region_column = 'region')`)
+    await eu.query(`CREATE TABLE eu_prices (id INT PRIMARY KEY, cents INT) WITH (replication_regions = 'eu')`)
+    restrictWrites(eu.replica, { tables: [], readOnly: ['eu_prices'], regions: ['eu'] })
+  })
+
+  afterEach(async () => {
+    await eu.close()
+  })
+
+  it('writes a table placed only in its region and rows homed there; refuses tables also placed elsewhere or everywhere, and its read-only ones', async () => {
+    await eu.query(`INSERT INTO eu_notes VALUES (1, 'a')`)
+    await eu.query(`INSERT INTO posts VALUES (1, 'eu', 'a')`)
+    expect((await eu.query('SELECT count(*)::int AS n FROM eu_notes')).rows).toEqual([{ n: 1 }])
+    expect(await sqlState(eu, `INSERT INTO shared VALUES (1, 'a')`)).toBe('42501')
+    expect(await sqlState(eu, `INSERT INTO everywhere VALUES (1, 'a')`)).toBe('42501')
+    expect(await sqlState(eu, 'INSERT INTO eu_prices VALUES (1, 1)')).toBe('42501')
+    await expect(eu.query(`INSERT INTO everywhere VALUES (2, 'b')`)).rejects.toMatchObject({
+      detail: `This browser replica's token lets it write rows placed in region eu only.`,
+    })
+  })
+})

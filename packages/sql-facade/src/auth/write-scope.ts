@@ -6,9 +6,12 @@
  * locally and acknowledged it: an INSERT into a table outside the token, a read-only one,
  * or a CREATE TABLE ran in the page, showed in its own queries, and never reached a node.
  * Here the replica refuses them itself, with 42501, before anything is applied:
- * - rows: only of the token's writable tables (its read-only tables and every other table
- *   are refused), through Replica.tableWriteGuard, so every way of writing a row (INSERT,
- *   UPDATE, DELETE, MERGE, COPY, TRUNCATE, triggers, functions) is covered;
+ * - rows: only of the token's writable tables and of tables within its regions (core
+ *   placement/region-scope.ts: placed only in them, or homed, whose rows the replica
+ *   writes only when homed in its own region, which opening it takes from the token); its
+ *   read-only tables and every other table are refused, through Replica.tableWriteGuard,
+ *   so every way of writing a row (INSERT, UPDATE, DELETE, MERGE, COPY, TRUNCATE,
+ *   triggers, functions) is covered;
  * - the catalog: only the records a replica keeps about itself (its node registration, its
  *   join and catch-up marks, the serial ranges it draws ids from), through
  *   Replica.catalogWriteGuard; DDL, roles, grants, settings and setval are refused. A
@@ -17,7 +20,7 @@
  * Invariant: the guards only refuse; what the node would accept from the token is exactly
  * what passes here (the same table names: a table's storage name, as shard ids carry it).
  */
-import type { Replica } from '@concord/core'
+import { holdsTable, homeColumn, tableWithinRegions, type Replica, type TableInfo } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 
 export interface WriteScope {
@@ -25,6 +28,15 @@ export interface WriteScope {
   tables: readonly string[]
   /** Tables it may read but not write. */
   readOnly: readonly string[]
+  /** Regions whose shards it may read and write (absent: none). */
+  regions?: readonly string[]
+}
+
+/** Whether rows of `info` may be written within `regions`: placed only there, or homed with a home in one of them. */
+function writableInRegions(info: TableInfo | undefined, regions: ReadonlySet<string>): boolean {
+  if (info === undefined || regions.size === 0) return false
+  if (homeColumn(info) !== null) return [...regions].some((r) => holdsTable(r, info))
+  return tableWithinRegions(info, regions)
 }
 
 /**
@@ -42,9 +54,12 @@ const OWN_RECORDS: ReadonlySet<string> = new Set([
 export function restrictWrites(replica: Replica, scope: WriteScope): void {
   const writable = new Set(scope.tables)
   const readOnly = new Set(scope.readOnly)
-  const allowed = scope.tables.length === 0 ? 'no table' : `rows of ${scope.tables.join(', ')}`
+  const regions = new Set(scope.regions ?? [])
+  const parts = [...(scope.tables.length > 0 ? [`rows of ${scope.tables.join(', ')}`] : []), ...(regions.size > 0 ? [`rows placed in region ${[...regions].join(', ')}`] : [])]
+  const allowed = parts.length === 0 ? 'no table' : parts.join(' and ')
   replica.tableWriteGuard = (table) => {
     if (writable.has(table)) return
+    if (!readOnly.has(table) && writableInRegions(replica.table(table), regions)) return
     throw new SqlError(SqlState.insufficientPrivilege, `permission denied for table ${table}`, {
       detail: readOnly.has(table)
         ? `This browser replica's token lets it read "${table}" but not write it.`

@@ -65,10 +65,11 @@ export interface MembershipHost {
   /** Consumes a one-time join token this node issued; false when unknown or already used. */
   redeemJoinToken(token: string): boolean
   /**
-   * A scoped browser token for these (existing) tables, read and written, and `readOnly`
-   * ones, read only, valid this many seconds (concord_browser_token).
+   * A scoped browser token for these (existing) tables, read and written, `readOnly`
+   * ones, read only, and the shards within `regions`, read and written, valid this many
+   * seconds (concord_browser_token).
    */
-  issueBrowserToken(tables: string[], validSeconds: number, readOnly: string[]): string
+  issueBrowserToken(tables: string[], validSeconds: number, readOnly: string[], regions: string[]): string
   /** Revokes a browser token (the token, or its id) on every node (concord_revoke_browser_token); false when unknown. */
   revokeBrowserToken(tokenOrId: string): boolean
   /** This node's right in the member list; null while the list is off (every node may write everything). */

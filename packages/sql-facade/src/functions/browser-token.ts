@@ -1,14 +1,18 @@
 /**
- * concord_browser_token(tables text[], valid_seconds int [, read_only_tables text[]])
- * returns text: a scoped token for a browser replica (docs/security.md, "Scoped browser
- * replicas"). The node server makes it (MembershipHost.issueBrowserToken): a libp2p
- * identity the browser connects with, the tables it may read and write, the tables it may
- * only read, and an expiry; the node serves that identity only those tables and applies
- * its updates only to the first ones.
+ * concord_browser_token(tables text[], valid_seconds int [, read_only_tables text[] [,
+ * regions text[]]]) returns text: a scoped token for a browser replica (docs/security.md,
+ * "Scoped browser replicas"). The node server makes it (MembershipHost.issueBrowserToken):
+ * a libp2p identity the browser connects with, the tables it may read and write, the
+ * tables it may only read, the regions whose shards it may read and write (core
+ * placement/region-scope.ts: a homed table's rows homed there, tables placed only there),
+ * and an expiry; the node serves that identity only those and applies its updates only
+ * to the writable ones.
  *
  * Superusers only (42501): the token is a credential. Every table must exist (42P01), the
- * two lists name 1 to 256 tables together and no table twice (22023); valid_seconds is 1
- * to 30 days (22023). `tables` may be empty when read_only_tables is not.
+ * two table lists name at most 256 tables together and no table twice (22023); regions
+ * are at most 64, each a region of the cluster (pg_regions: of a node or CREATE REGION;
+ * 22023 otherwise); the token names one table or region at least (22023); valid_seconds is
+ * 1 to 30 days (22023). NULL for read_only_tables means none.
  *
  * concord_revoke_browser_token(token_or_id text) returns boolean: revokes a token on every
  * node (the token itself, or its id: the browser identity's PeerId). True when a grant was
@@ -23,6 +27,7 @@ import type { ScalarResolver } from './scalar-impl.js'
 
 const MAX_VALID_SECONDS = 30 * 24 * 3600
 const MAX_TABLES = 256
+const MAX_REGIONS = 64
 
 /** The table names of an array argument, without a `public.` prefix. */
 function tableNames(arg: unknown): string[] {
@@ -30,14 +35,30 @@ function tableNames(arg: unknown): string[] {
   return [...new Set(arg.items.map((t) => String(t).replace(/^public\./, '')))]
 }
 
-function issue(tablesArg: unknown, secondsArg: unknown, readOnlyArg: unknown, ctx: ExecCtx): string {
+/** The regions the catalog names: of the nodes that registered, and those CREATE REGION made. */
+function knownRegions(ctx: ExecCtx): Set<string> {
+  const out = new Set(ctx.tx.listCatalog('region').map(([name]) => name))
+  for (const [, v] of ctx.tx.listCatalog('node')) {
+    const region = typeof v === 'object' && v !== null && !Array.isArray(v) ? v['region'] : undefined
+    if (typeof region === 'string') out.add(region)
+  }
+  return out
+}
+
+function issue(tablesArg: unknown, secondsArg: unknown, readOnlyArg: unknown, regionsArg: unknown, ctx: ExecCtx): string {
   if (!ctx.role.superuser) throw new SqlError(SqlState.insufficientPrivilege, 'must be superuser to issue browser tokens')
   const host = ctx.membership
   if (host === undefined) throw new SqlError(SqlState.featureNotSupported, 'browser tokens are issued by a node that runs libp2p (a server node without --no-p2p)')
   const tables = tableNames(tablesArg)
   const readOnly = tableNames(readOnlyArg)
-  if (tables.length + readOnly.length === 0 || tables.length + readOnly.length > MAX_TABLES) {
-    throw new SqlError(SqlState.invalidParameterValue, `a browser token names 1 to ${MAX_TABLES} tables`)
+  const regions = regionsArg instanceof SqlArray ? [...new Set(regionsArg.items.filter((r) => r !== null).map(String))] : []
+  if (tables.length + readOnly.length > MAX_TABLES) throw new SqlError(SqlState.invalidParameterValue, `a browser token names at most ${MAX_TABLES} tables`)
+  if (regions.length > MAX_REGIONS) throw new SqlError(SqlState.invalidParameterValue, `a browser token names at most ${MAX_REGIONS} regions`)
+  if (tables.length + readOnly.length + regions.length === 0) throw new SqlError(SqlState.invalidParameterValue, 'a browser token names one table or region at least')
+  const known = regions.length > 0 ? knownRegions(ctx) : new Set<string>()
+  const unknown = regions.find((r) => !known.has(r))
+  if (unknown !== undefined) {
+    throw new SqlError(SqlState.invalidParameterValue, `region "${unknown.slice(0, 256)}" is not a region of this cluster`, { hint: 'pg_regions lists them.' })
   }
   const both = tables.find((t) => readOnly.includes(t))
   if (both !== undefined) throw new SqlError(SqlState.invalidParameterValue, `table "${both}" is named both writable and read-only`)
@@ -48,7 +69,7 @@ function issue(tablesArg: unknown, secondsArg: unknown, readOnlyArg: unknown, ct
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_VALID_SECONDS) {
     throw new SqlError(SqlState.invalidParameterValue, `valid_seconds must be between 1 and ${MAX_VALID_SECONDS}`)
   }
-  return host.issueBrowserToken(tables, seconds, readOnly)
+  return host.issueBrowserToken(tables, seconds, readOnly, regions)
 }
 
 function revoke(tokenOrId: unknown, ctx: ExecCtx): boolean {
@@ -59,11 +80,13 @@ function revoke(tokenOrId: unknown, ctx: ExecCtx): boolean {
 }
 
 export const BROWSER_TOKEN_FUNCTIONS: Record<string, ScalarResolver> = {
-  concord_browser_token: (ts) => (ts.length === 2 || ts.length === 3 ? {
-    args: ts.length === 2 ? [arrayOf(T.text), T.int4] : [arrayOf(T.text), T.int4, arrayOf(T.text)],
+  concord_browser_token: (ts) => (ts.length >= 2 && ts.length <= 4 ? {
+    args: [arrayOf(T.text), T.int4, arrayOf(T.text), arrayOf(T.text)].slice(0, ts.length),
     result: T.text,
     volatile: true,
-    fn: (a, ctx) => (a[0] === null || a[1] === null || a[2] === null ? null : issue(a[0], a[1], a[2], ctx)),
+    nonStrict: true,
+    // NULL tables or seconds: NULL. A NULL read-only list is none, so regions can follow it (ARRAY['notes'], 600, NULL, ARRAY['eu']).
+    fn: (a, ctx) => (a[0] === null || a[1] === null || (ts.length === 3 && a[2] === null) || (ts.length === 4 && a[3] === null) ? null : issue(a[0], a[1], a[2] ?? null, a[3] ?? null, ctx)),
   } : null),
   concord_revoke_browser_token: (ts) => (ts.length === 1 ? {
     args: [T.text],
