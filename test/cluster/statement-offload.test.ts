@@ -52,6 +52,15 @@ beforeAll(async () => {
   await admin.query("INSERT INTO kv SELECT g, 'v' || g FROM generate_series(1, 1000) g")
   await admin.query('CREATE SEQUENCE s')
   await admin.query('CREATE ROLE reader LOGIN')
+  // User functions: IMMUTABLE and STABLE ones whose bodies only read move with the statement (the tables they read too).
+  await admin.query('CREATE FUNCTION hashed(x INT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$ SELECT md5(x::text) $$')
+  await admin.query('CREATE FUNCTION pl_hashed(x INT) RETURNS TEXT LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN md5(x::text || \'pl\'); END $$')
+  await admin.query('CREATE FUNCTION kv_len(x INT) RETURNS INT LANGUAGE sql STABLE AS $$ SELECT length(v) FROM kv WHERE id = x $$')
+  await admin.query('CREATE FUNCTION volatile_hashed(x INT) RETURNS TEXT LANGUAGE sql AS $$ SELECT md5(x::text) $$')
+  await admin.query('CREATE TABLE secret (id INT PRIMARY KEY, v TEXT)')
+  await admin.query("INSERT INTO secret SELECT g, 's' || g FROM generate_series(1, 100) g")
+  await admin.query('CREATE FUNCTION secret_len(x INT) RETURNS INT LANGUAGE sql STABLE AS $$ SELECT length(v) FROM secret WHERE id = x $$')
+  await admin.query('CREATE ROLE fnreader LOGIN')
 }, 120_000)
 
 afterAll(async () => {
@@ -141,6 +150,41 @@ describe('long read-only statements off the event loop', () => {
     const again = await race(a, LONG, b, ['SELECT 1'])
     expect(again.order).toEqual(['short0', 'long'])
     expect((again.long as pg.QueryResult).rows[0]).toMatchObject({ n: '400000' })
+  })
+})
+
+describe('long read-only statements calling user functions off the event loop', () => {
+  // Seconds of work on the event loop: each call of a SQL function runs its body's plan.
+  const CALLS = 'SELECT count(*) AS n, max(hashed(g)) AS top, max(pl_hashed(g)) AS pl, sum(kv_len(1 + g % 1000)) AS len FROM generate_series(1, 20000) g'
+
+  it('a SELECT calling IMMUTABLE and STABLE functions (SQL and PL/pgSQL, one reading a table) moves, and answers as on the event loop', async () => {
+    const [a, b] = [await client(), await client()]
+    await a.query('SET offload_after = 0')
+    const before = await race(a, CALLS, b, ['SELECT 1'])
+    expect(before.order).toEqual(['long', 'short0'])
+    await a.query('RESET offload_after')
+    const after = await race(a, CALLS, b, ['SELECT 1', 'SELECT v FROM kv WHERE id = 7'])
+    expect(after.order).toEqual(['short0', 'short1', 'long'])
+    expect((after.long as pg.QueryResult).rows).toEqual((before.long as pg.QueryResult).rows)
+    expect((after.long as pg.QueryResult).rows).toEqual([{ n: '20000', top: expect.stringMatching(/^[0-9a-f]{32}$/), pl: expect.stringMatching(/^[0-9a-f]{32}$/), len: expect.any(String) }])
+  })
+
+  it('a statement calling a VOLATILE function is not moved, and is still right', async () => {
+    const [a, b] = [await client(), await client()]
+    const r = await race(a, 'SELECT count(*) AS n, max(volatile_hashed(g)) AS top FROM generate_series(1, 60000) g', b, ['SELECT 1'])
+    expect(r.order).toEqual(['long', 'short0'])
+    expect((r.long as pg.QueryResult).rows).toEqual([{ n: '60000', top: expect.stringMatching(/^[0-9a-f]{32}$/) }])
+  })
+
+  it("privileges hold as on the event loop: a function's body reads as the caller, 42501 without SELECT, the answer with it", async () => {
+    const sql = 'SELECT count(*) AS n, max(hashed(g)) AS top, sum(secret_len(1 + g % 100)) AS len FROM generate_series(1, 60000) g'
+    const r = await client('fnreader')
+    await expect(r.query(sql)).rejects.toMatchObject({ code: '42501', message: 'permission denied for table secret' })
+    await (await client()).query('GRANT SELECT ON secret TO fnreader')
+    const b = await client()
+    const granted = await race(r, sql, b, ['SELECT 1'])
+    expect(granted.order).toEqual(['short0', 'long'])
+    expect((granted.long as pg.QueryResult).rows[0]).toMatchObject({ n: '60000' })
   })
 })
 

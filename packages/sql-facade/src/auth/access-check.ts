@@ -10,8 +10,9 @@
  * current role, and then, for the view's owner, SELECT on the columns its query reads and,
  * for a write through it, that privilege on the base columns written (`ownerNeeds`), as
  * PostgreSQL does; the
- * body of a SQL function a statement calls is checked for the current role (functions
- * are SECURITY INVOKER). Superusers pass every check.
+ * body of a function a statement calls is checked for the current role (functions are
+ * SECURITY INVOKER): a SQL body's statements, a SQL-standard body's query, a PL/pgSQL
+ * body's expressions (its statements are checked as each runs). Superusers pass every check.
  *
  * DDL: creating anything (tables, views, sequences, functions, domains, composite and
  * enum types) needs CREATE on schema public (superusers, and roles granted it:
@@ -25,7 +26,6 @@
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
-import { parseScript } from '../parser/parse.js'
 import { readView, VIEW_KIND, type ViewDef } from '../catalog/view-def.js'
 import { viewBase } from '../catalog/view-base-columns.js'
 import type { CatalogTransaction, UserFunction } from '../runtime/context.js'
@@ -39,6 +39,12 @@ export interface AccessCtx {
   current: RoleRecord
   roles(): RoleDirectory
   functions(name: string): UserFunction | undefined
+  /**
+   * The queries of a function's body checked before the statement calling it runs (a SQL
+   * body's statements, a SQL-standard body's query, a PL/pgSQL body's expressions: its
+   * statements are checked as each runs); handed in by the executor, which parses bodies.
+   */
+  bodyReads(fn: UserFunction): Node[]
 }
 
 /** Views inside views and functions inside functions are followed this deep, no deeper. */
@@ -300,7 +306,7 @@ function needs(root: Node, ctx: AccessCtx, depth: number): Need[] {
         const fn = ctx.functions(name)
         if (fn && !fnSeen.has(name) && depth < MAX_DEPTH) {
           fnSeen.add(name)
-          for (const st of parseScript(fn.body)) if (st.kind === 'pg') out.push(...needs(st.node, ctx, depth + 1))
+          for (const tree of ctx.bodyReads(fn)) out.push(...needs(tree, ctx, depth + 1))
         }
         return walk(s, scope)
       }

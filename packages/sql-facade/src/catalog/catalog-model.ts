@@ -167,6 +167,8 @@ export interface FunctionModel {
   strict: boolean
   setof: boolean
   trigger: boolean
+  /** pg_proc.provolatile: 'i' IMMUTABLE, 's' STABLE, 'v' VOLATILE. */
+  volatility: 'i' | 's' | 'v'
 }
 
 /** A user-defined type (pg_type typtype 'e' for an enum, 'c' for a composite type), with its array type. */
@@ -431,7 +433,7 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
   const functions: FunctionModel[] = []
   for (const [, v] of source.listCatalog('function')) {
     const f = functionFromCatalog(v)
-    if (f) functions.push({ oid: objectOid('function', f.name), name: f.name, args: f.args, returns: f.returns, language: f.language, body: f.body, strict: !!f.strict, setof: !!f.setof, trigger: !!f.trigger })
+    if (f) functions.push({ oid: objectOid('function', f.name), name: f.name, args: f.args, returns: f.returns, language: f.language, body: f.body, strict: !!f.strict, setof: !!f.setof, trigger: !!f.trigger, volatility: f.volatility === 'immutable' ? 'i' : f.volatility === 'stable' ? 's' : 'v' })
   }
   functions.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const functionsByOid = new Map(functions.map((f) => [f.oid, f]))

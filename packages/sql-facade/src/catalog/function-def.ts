@@ -23,6 +23,22 @@ export interface UserFunction {
   setof?: boolean
   /** A SQL-standard body (RETURN expr, BEGIN ATOMIC): the SELECT it runs, as a parse tree (exec/function-ddl.ts). */
   bodyTree?: Json
+  /**
+   * IMMUTABLE or STABLE as declared; absent: VOLATILE (PostgreSQL's default, and what a
+   * function stored before volatility was kept is taken as). Nothing is planned by it: it
+   * decides whether a statement calling the function may move off the main thread
+   * (session/offload-eligibility.ts).
+   */
+  volatility?: Volatility
+}
+
+/** A declared volatility other than VOLATILE. */
+export type Volatility = 'immutable' | 'stable'
+
+/** The volatility a CREATE / ALTER FUNCTION option names ('immutable', 'stable', 'volatile'); undefined for VOLATILE. */
+export function volatilityOf(option: string): Volatility | undefined {
+  const v = option.toLowerCase()
+  return v === 'immutable' || v === 'stable' ? v : undefined
 }
 
 /** What a trigger function sees of the event that fired it (NEW, OLD, TG_*). */
@@ -44,7 +60,7 @@ export interface TriggerCall {
 
 export function functionFromCatalog(v: Json): UserFunction | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
-  const o = v as { name?: string; args?: Array<{ name: string | null; type: { id: TypeId } }>; returns?: { id: TypeId }; body?: string; language?: string; source?: string; trigger?: boolean; strict?: boolean; bodyTree?: Json; setof?: boolean }
+  const o = v as { name?: string; args?: Array<{ name: string | null; type: { id: TypeId } }>; returns?: { id: TypeId }; body?: string; language?: string; source?: string; trigger?: boolean; strict?: boolean; bodyTree?: Json; setof?: boolean; volatility?: unknown }
   if (typeof o.name !== 'string' || typeof o.body !== 'string') return undefined
   return {
     name: o.name,
@@ -57,5 +73,6 @@ export function functionFromCatalog(v: Json): UserFunction | undefined {
     ...(o.strict === true ? { strict: true } : {}),
     ...(o.setof === true ? { setof: true } : {}),
     ...(o.bodyTree !== undefined && o.bodyTree !== null ? { bodyTree: o.bodyTree } : {}),
+    ...(o.volatility === 'immutable' || o.volatility === 'stable' ? { volatility: o.volatility } : {}),
   }
 }

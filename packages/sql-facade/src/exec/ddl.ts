@@ -44,6 +44,7 @@ import { addsRegion, noteHolderChange } from '../placement/holder-change.js'
 import { checkHomeRegionColumn, CURRENT_REGION_DEFAULT, refuseHomedPlacement, refuseHomeRegionChange } from '../placement/home-region-column.js'
 import { compilePlpgsql } from './plpgsql-compile.js'
 import { sqlStandardBody } from './function-ddl.js'
+import { volatilityOf } from '../catalog/function-def.js'
 import { dropTriggerOf, triggersUsing } from './triggers.js'
 import { takesSystemViewName } from './system-view-name.js'
 
@@ -965,6 +966,7 @@ export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx, text = 
   const outRow: SqlType | null = outs.length > 1 ? { id: 'record', fields: outs.map((fp, i) => ({ name: fp.name ?? `column${i + 1}`, type: typeFromTypeName(fp.argType ?? {}, userTypes(tx)) })) } : null
   const returns = trigger ? T.void : outRow ?? (outs.length ? typeFromTypeName(outs[0]!.argType ?? {}, userTypes(tx)) : stmt.returnType ? typeFromTypeName(stmt.returnType, userTypes(tx)) : T.void)
   const strict = opts.strict === 'true' || opts.strict === true as unknown
+  const volatility = volatilityOf(opts.volatility ?? 'volatile')
   if (language === 'plpgsql') compilePlpgsql(text)
   const existing = tx.getCatalog('function', name)
   if (existing !== undefined && existing !== null && !stmt.replace) {
@@ -977,6 +979,7 @@ export function execCreateFunction(stmt: CreateFunctionStmt, p: PlanCtx, text = 
     ...(strict ? { strict: true } : {}),
     ...(bodyTree !== undefined ? { bodyTree } : {}),
     ...(setof ? { setof: true } : {}),
+    ...(volatility !== undefined ? { volatility } : {}),
     owner: existing !== undefined && existing !== null && typeof (existing as { owner?: unknown }).owner === 'number' ? (existing as { owner: number }).owner : p.exec.role.oid,
   })
   return utility('CREATE FUNCTION')

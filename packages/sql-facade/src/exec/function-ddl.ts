@@ -3,9 +3,11 @@
  * for CREATE FUNCTION (exec/ddl.ts).
  *
  * ALTER FUNCTION changes what Concord keeps of a function: STRICT / CALLED ON NULL INPUT
- * (RETURNS NULL ON NULL INPUT). Volatility, COST, ROWS, LEAKPROOF, PARALLEL and SECURITY
- * INVOKER are accepted and change nothing Concord uses (it plans no function specially);
- * SECURITY DEFINER and SET are refused with 0A000.
+ * (RETURNS NULL ON NULL INPUT) and the volatility (IMMUTABLE, STABLE, VOLATILE), which plans
+ * nothing but decides whether a statement calling the function may move off the main
+ * thread (session/offload-eligibility.ts). COST, ROWS, LEAKPROOF, PARALLEL and SECURITY
+ * INVOKER are accepted and change nothing Concord uses; SECURITY DEFINER and SET are
+ * refused with 0A000.
  */
 import type { AlterFunctionStmt, Node } from 'libpg-query'
 import type { Json } from '@concord/core'
@@ -15,6 +17,7 @@ import { utility, type StatementResult } from '../runtime/result.js'
 import { nameList } from '../parser/name-list.js'
 import { typeFromTypeName, typeName } from '../types/sql-type.js'
 import { userTypes } from '../catalog/user-type.js'
+import { volatilityOf } from '../catalog/function-def.js'
 
 export function execAlterFunction(stmt: AlterFunctionStmt, p: PlanCtx): StatementResult {
   const tx = p.exec.tx
@@ -26,6 +29,7 @@ export function execAlterFunction(stmt: AlterFunctionStmt, p: PlanCtx): Statemen
     throw new SqlError(SqlState.undefinedFunction, `function ${name}(${args}) does not exist`)
   }
   let strict = (existing as { strict?: boolean }).strict === true
+  let volatility = volatilityOf(String((existing as { volatility?: unknown }).volatility ?? 'volatile'))
   for (const a of stmt.actions ?? []) {
     if (!('DefElem' in a)) continue
     const d = a.DefElem
@@ -35,13 +39,15 @@ export function execAlterFunction(stmt: AlterFunctionStmt, p: PlanCtx): Statemen
       case 'strict': strict = on; break
       case 'security': if (on) throw new SqlError(SqlState.featureNotSupported, 'SECURITY DEFINER functions are not supported'); break
       case 'set': throw new SqlError(SqlState.featureNotSupported, 'ALTER FUNCTION .. SET is not supported')
-      case 'volatility': case 'cost': case 'rows': case 'leakproof': case 'parallel': case 'support': break
+      case 'volatility': volatility = volatilityOf(arg !== undefined && 'String' in arg ? arg.String.sval ?? 'volatile' : 'volatile'); break
+      case 'cost': case 'rows': case 'leakproof': case 'parallel': case 'support': break
       default: throw new SqlError(SqlState.featureNotSupported, `ALTER FUNCTION .. ${String(d.defname).toUpperCase()} is not supported`)
     }
   }
-  const { strict: _old, ...rest } = existing as { strict?: boolean } & Record<string, Json>
+  const { strict: _old, volatility: _oldVolatility, ...rest } = existing as { strict?: boolean; volatility?: Json } & Record<string, Json>
   void _old
-  tx.setCatalog('function', name, { ...rest, ...(strict ? { strict: true } : {}) })
+  void _oldVolatility
+  tx.setCatalog('function', name, { ...rest, ...(strict ? { strict: true } : {}), ...(volatility !== undefined ? { volatility } : {}) })
   return utility('ALTER FUNCTION')
 }
 

@@ -43,6 +43,15 @@ export function exprText(e: PlNode): string {
   return e?.PLpgSQL_expr?.query ?? ''
 }
 
+/**
+ * An assignment statement's text (`target [subscript] := expr`, as PL/pgSQL's parser keeps
+ * it) split into its parts; null when it is not one. `target` keeps its quotes.
+ */
+export function assignmentParts(text: string): { target: string; subscript: string | undefined; expr: string } | null {
+  const m = /^\s*((?:"[^"]*"|[^\s.:=[\]"]+)(?:\s*\.\s*(?:"[^"]*"|[^\s.:=[\]"]+))*)\s*(\[[\s\S]*?\])?\s*(?::=|=)\s*([\s\S]*)$/.exec(text)
+  return m === null ? null : { target: m[1]!, subscript: m[2], expr: m[3]! }
+}
+
 /** Parses (and caches) a PL/pgSQL function from its CREATE FUNCTION or DO text. */
 export function compilePlpgsql(source: string): PlFunction {
   const hit = parsed.get(source)

@@ -24,7 +24,7 @@ import { SqlError, SqlState, sqlStateOf } from '../errors/sql-error.js'
 import type { ExecCtx, TriggerCall, UserFunction } from '../runtime/context.js'
 import { coerce } from '../expr/coerce.js'
 import { parseScript } from '../parser/parse.js'
-import { compilePlpgsql, CONSTRUCT, exprText, plpgsqlSource, unwrap, type PlFunction, type PlNode } from './plpgsql-compile.js'
+import { assignmentParts, compilePlpgsql, CONSTRUCT, exprText, plpgsqlSource, unwrap, type PlFunction, type PlNode } from './plpgsql-compile.js'
 import { planSelect } from '../plan/select.js'
 import { rootPlanCtx } from './plan-root.js'
 import { runInTransaction } from './statement.js'
@@ -541,16 +541,16 @@ class Frame {
 
   assignStmt(s: PlNode): Signal {
     const text = exprText(s.expr)
-    const m = /^\s*((?:"[^"]*"|[^\s.:=[\]"]+)(?:\s*\.\s*(?:"[^"]*"|[^\s.:=[\]"]+))*)\s*(\[[\s\S]*?\])?\s*(?::=|=)\s*([\s\S]*)$/.exec(text)
-    if (!m) throw new SqlError(SqlState.syntaxError, `PL/pgSQL assignment "${text}" could not be parsed`)
-    const [, target, subscript, expr] = m
+    const parts = assignmentParts(text)
+    if (!parts) throw new SqlError(SqlState.syntaxError, `PL/pgSQL assignment "${text}" could not be parsed`)
+    const { target, subscript, expr } = parts
     if (subscript) throw new SqlError(SqlState.featureNotSupported, 'PL/pgSQL assignment to an array element is not supported')
-    const v = this.evalExpr(expr!)
-    const parts = target!.split('.').map((p) => p.trim()).map((p) => (p.startsWith('"') ? p.slice(1, -1) : p.toLowerCase()))
-    const i = this.fn.names.get(parts[0]!)
-    if (i === undefined) throw new SqlError(SqlState.syntaxError, `"${parts[0]}" is not a known variable`)
-    if (parts.length === 1) this.assign(i, v.value, v.type ?? T.unknown)
-    else if (parts.length === 2) this.assignField(i, parts[1]!, v.value, v.type ?? T.unknown)
+    const v = this.evalExpr(expr)
+    const names = target.split('.').map((p) => p.trim()).map((p) => (p.startsWith('"') ? p.slice(1, -1) : p.toLowerCase()))
+    const i = this.fn.names.get(names[0]!)
+    if (i === undefined) throw new SqlError(SqlState.syntaxError, `"${names[0]}" is not a known variable`)
+    if (names.length === 1) this.assign(i, v.value, v.type ?? T.unknown)
+    else if (names.length === 2) this.assignField(i, names[1]!, v.value, v.type ?? T.unknown)
     else throw new SqlError(SqlState.featureNotSupported, `PL/pgSQL assignment to "${target}" is not supported`)
     return undefined
   }

@@ -34,6 +34,7 @@ import { partitionCatalog } from '../plan/partition-catalog.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
 import { checkAccess } from '../auth/access-check.js'
+import { privilegeCheckedQueries } from './function-body-queries.js'
 import { trackOwnership } from '../auth/relation-ownership.js'
 import { roleStatement } from '../auth/role-dispatch.js'
 import { execAlterEnum, execCreateComposite, execCreateDomain, execCreateEnum, typeUsers } from './type-ddl.js'
@@ -54,7 +55,7 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
     if (checked.node !== stmt.node) stmt = { ...stmt, node: checked.node }
     skipped = checked.notices
   }
-  checkAccess(stmt, { tx: exec.tx, current: exec.role, roles: exec.roles, functions: exec.functions })
+  checkAccess(stmt, { tx: exec.tx, current: exec.role, roles: exec.roles, functions: exec.functions, bodyReads: privilegeCheckedQueries })
   // PL/pgSQL's RAISE NOTICE (at any depth) collects here; the outermost statement sends them.
   const notices = (exec.notices ??= [])
   const start = notices.length

@@ -21,10 +21,53 @@ beforeAll(async () => {
   await db.query('CREATE VIEW classes AS SELECT relname FROM pg_class')
   await db.query('CREATE FUNCTION twice(x INT) RETURNS INT LANGUAGE sql AS $$ SELECT x * 2 $$')
   await db.query('CREATE FUNCTION upper(x TEXT) RETURNS TEXT LANGUAGE sql AS $$ SELECT x $$')
+  // Functions a moved statement may call: IMMUTABLE or STABLE, bodies that only read.
+  await db.query('CREATE FUNCTION sq(x INT) RETURNS INT LANGUAGE sql IMMUTABLE AS $$ SELECT x * x $$')
+  await db.query('CREATE FUNCTION sq_std(x INT) RETURNS INT IMMUTABLE RETURN x * x')
+  await db.query('CREATE FUNCTION a_count() RETURNS BIGINT LANGUAGE sql STABLE AS $$ SELECT count(*) FROM a $$')
+  await db.query('CREATE FUNCTION b_of(x INT) RETURNS SETOF INT LANGUAGE sql STABLE AS $$ SELECT id FROM b WHERE a_id = x $$')
+  await db.query('CREATE FUNCTION via_view() RETURNS BIGINT LANGUAGE sql STABLE AS $$ SELECT count(*) FROM abv $$')
+  await db.query('CREATE FUNCTION outer_fn(x INT) RETURNS BIGINT LANGUAGE sql STABLE AS $$ SELECT sq(x) + a_count() $$')
+  await db.query('CREATE FUNCTION with_cte() RETURNS BIGINT LANGUAGE sql STABLE AS $$ WITH w AS (SELECT id FROM m) SELECT count(*) FROM w $$')
+  await db.query('CREATE FUNCTION fact(n INT) RETURNS NUMERIC LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN n <= 1 THEN 1 ELSE n * fact(n - 1) END $$')
+  await db.query('CREATE FUNCTION ping(n INT) RETURNS INT LANGUAGE sql STABLE AS $$ SELECT CASE WHEN n <= 0 THEN 0 ELSE pong(n - 1) END $$')
+  await db.query('CREATE FUNCTION pong(n INT) RETURNS INT LANGUAGE sql STABLE AS $$ SELECT CASE WHEN n <= 0 THEN (SELECT count(*)::int FROM b) ELSE ping(n - 1) END $$')
+  await db.query(`CREATE FUNCTION pl_read(x INT) RETURNS BIGINT LANGUAGE plpgsql STABLE AS $$
+    DECLARE n BIGINT := x * 2; r RECORD;
+    BEGIN
+      n := n + (SELECT count(*) FROM a);
+      SELECT count(*) INTO n FROM b WHERE id > x;
+      PERFORM 1 FROM m;
+      FOR r IN SELECT * FROM av LOOP n := n + 1; END LOOP;
+      FOR i IN 1 .. sq(x) LOOP n := n + i; END LOOP;
+      IF n < 0 THEN RAISE EXCEPTION 'negative %', n; END IF;
+      RETURN n;
+    END $$`)
+  // Functions that keep the statement here.
+  await db.query('CREATE FUNCTION vol(x INT) RETURNS INT LANGUAGE sql AS $$ SELECT x $$')
+  await db.query('CREATE FUNCTION vol_declared(x INT) RETURNS INT LANGUAGE sql VOLATILE AS $$ SELECT x $$')
+  await db.query("CREATE FUNCTION draws() RETURNS BIGINT LANGUAGE sql STABLE AS $$ SELECT nextval('s') $$")
+  await db.query('CREATE FUNCTION rolls() RETURNS FLOAT8 LANGUAGE sql IMMUTABLE AS $$ SELECT random() $$')
+  await db.query('CREATE FUNCTION ticks() RETURNS TIMESTAMPTZ LANGUAGE sql STABLE AS $$ SELECT clock_timestamp() $$')
+  await db.query("CREATE FUNCTION sets() RETURNS TEXT LANGUAGE sql STABLE AS $$ SELECT set_config('a.b', 'c', false) $$")
+  await db.query('CREATE FUNCTION sleeps() RETURNS VOID LANGUAGE sql STABLE AS $$ SELECT pg_sleep(1) $$')
+  await db.query('CREATE FUNCTION sys_read() RETURNS BIGINT LANGUAGE sql STABLE AS $$ SELECT count(*) FROM pg_class $$')
+  await db.query('CREATE FUNCTION sys_view_read() RETURNS BIGINT LANGUAGE sql STABLE AS $$ SELECT count(*) FROM classes $$')
+  await db.query('CREATE FUNCTION calls_vol(x INT) RETURNS INT LANGUAGE sql IMMUTABLE AS $$ SELECT vol(x) $$')
+  await db.query('CREATE FUNCTION writes_sql() RETURNS INT LANGUAGE sql STABLE AS $$ INSERT INTO a VALUES (99, \'x\'); SELECT 1 $$')
+  await db.query('CREATE FUNCTION pl_writes() RETURNS INT LANGUAGE plpgsql STABLE AS $$ BEGIN INSERT INTO a VALUES (98, \'y\'); RETURN 1; END $$')
+  await db.query("CREATE FUNCTION pl_dynamic() RETURNS INT LANGUAGE plpgsql STABLE AS $$ DECLARE n INT; BEGIN EXECUTE 'SELECT 1' INTO n; RETURN n; END $$")
+  await db.query("CREATE FUNCTION pl_notice() RETURNS INT LANGUAGE plpgsql STABLE AS $$ BEGIN RAISE NOTICE 'hello'; RETURN 1; END $$")
+  await db.query("CREATE FUNCTION pl_default_draws() RETURNS BIGINT LANGUAGE plpgsql STABLE AS $$ DECLARE n BIGINT := nextval('s'); BEGIN RETURN n; END $$")
+  await db.query("CREATE FUNCTION pl_assign_draws() RETURNS BIGINT LANGUAGE plpgsql STABLE AS $$ DECLARE n BIGINT; BEGIN n := nextval('s'); RETURN n; END $$")
+  await db.query('CREATE FUNCTION lower(x TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$ SELECT x || \'!\' $$')
+  await db.query('CREATE FUNCTION ceil(x INT) RETURNS INT LANGUAGE sql IMMUTABLE AS $$ SELECT nextval(\'s\')::int $$')
+  await db.query('CREATE FUNCTION altered(x INT) RETURNS INT LANGUAGE sql AS $$ SELECT x $$')
+  await db.query('CREATE FUNCTION missing_read() RETURNS BIGINT LANGUAGE sql STABLE AS $$ SELECT count(*) FROM nowhere $$')
   catalog = {
     table: (name) => db.replica.table(name),
     tables: () => db.replica.tables(),
-    hasUserFunction: (name) => db.userFunction(name) !== undefined,
+    userFunction: (name) => db.userFunction(name),
     holdsWhole: (info) => db.replica.holdsWhole(info),
     viewQuery: (name) => readView(db.replica, name)?.query,
   }
@@ -85,6 +128,68 @@ describe('which statements may move off the main thread', () => {
     expect(tablesOf('SELECT * FROM pg_catalog.pg_class')).toBeNull()
     expect(tablesOf('SELECT * FROM information_schema.tables')).toBeNull()
     expect(tablesOf('SELECT * FROM nowhere')).toBeNull()
+  })
+
+  it('IMMUTABLE and STABLE user functions whose bodies only read move, with the tables their bodies read', () => {
+    expect(tablesOf('SELECT sum(sq(g)) FROM generate_series(1, 10) g')).toEqual([])
+    expect(tablesOf('SELECT sum(sq_std(g)) FROM generate_series(1, 10) g')).toEqual([])
+    expect(tablesOf('SELECT public.sq(2), a_count()')).toEqual(['a'])
+    expect(tablesOf('SELECT * FROM b_of(1)')).toEqual(['b'])
+    expect(tablesOf('SELECT via_view()')).toEqual(['a', 'b'])
+    expect(tablesOf('SELECT outer_fn(g) FROM generate_series(1, 10) g')).toEqual(['a'])
+    // A WITH query's name inside a body hides no table outside it; the partitioned table moves with its family.
+    expect(tablesOf('SELECT with_cte()')).toEqual(['m', 'm1', 'm2'])
+    expect(tablesOf('SELECT v FROM a WHERE id = sq(3)')).toEqual(['a'])
+    expect(tablesOf('SELECT pl_read(g) FROM generate_series(1, 10) g')).toEqual(['a', 'b', 'm', 'm1', 'm2'])
+  })
+
+  it('recursive and mutually recursive functions are walked once', () => {
+    expect(tablesOf('SELECT fact(20)')).toEqual([])
+    expect(tablesOf('SELECT ping(5)')).toEqual(['b'])
+  })
+
+  it('VOLATILE functions, and functions whose bodies write, call functions off the list or read system views, stay', () => {
+    for (const f of ['vol(1)', 'vol_declared(1)', 'draws()', 'rolls()', 'ticks()', 'sets()', 'sleeps()', 'sys_read()', 'sys_view_read()', 'calls_vol(1)',
+      'writes_sql()', 'pl_writes()', 'pl_dynamic()', 'pl_notice()', 'pl_default_draws()', 'pl_assign_draws()', 'missing_read()', 'myschema.sq(1)']) {
+      expect(tablesOf(`SELECT ${f}, count(*) FROM generate_series(1, 10)`), f).toBeNull()
+    }
+  })
+
+  it('a user function named as a built-in is judged as the function the executor runs', () => {
+    // upper: VOLATILE, so stays; lower: IMMUTABLE and reading nothing, so moves (also qualified, as the executor runs it then too).
+    expect(tablesOf("SELECT upper('x')")).toBeNull()
+    expect(tablesOf("SELECT lower('x'), pg_catalog.lower('y')")).toEqual([])
+    // ceil is on the allow-list, but the user's ceil draws from a sequence.
+    expect(tablesOf('SELECT ceil(1)')).toBeNull()
+    expect(tablesOf('SELECT floor(1.5)')).toEqual([])
+  })
+
+  it('ALTER FUNCTION sets the volatility a statement is judged by', async () => {
+    expect(tablesOf('SELECT altered(1)')).toBeNull()
+    await db.query('ALTER FUNCTION altered(INT) STABLE')
+    expect(tablesOf('SELECT altered(1)')).toEqual([])
+    expect((await db.query("SELECT provolatile FROM pg_proc WHERE proname IN ('altered', 'sq', 'vol') ORDER BY proname")).rows).toEqual([
+      { provolatile: 's' }, { provolatile: 'i' }, { provolatile: 'v' },
+    ])
+    await db.query('ALTER FUNCTION altered(INT) VOLATILE')
+    expect(tablesOf('SELECT altered(1)')).toBeNull()
+  })
+
+  it('the walk through function bodies is bounded in depth', async () => {
+    // A chain of 20 distinct STABLE functions, each calling the next: past the depth bound.
+    await db.query('CREATE FUNCTION chain20(x INT) RETURNS INT LANGUAGE sql STABLE AS $$ SELECT x $$')
+    for (let i = 19; i >= 0; i--) await db.query(`CREATE FUNCTION chain${i}(x INT) RETURNS INT LANGUAGE sql STABLE AS $$ SELECT chain${i + 1}(x) $$`)
+    expect(tablesOf('SELECT chain10(1)')).toEqual([])
+    expect(tablesOf('SELECT chain0(1)')).toBeNull()
+  })
+
+  it('a WITH query hides a relation of its name only inside its scope', () => {
+    expect(tablesOf('SELECT (WITH pg_class AS (SELECT 1) SELECT count(*) FROM pg_class)')).toEqual([])
+    expect(tablesOf('SELECT (WITH pg_class AS (SELECT 1) SELECT 1), (SELECT count(*) FROM pg_class)')).toBeNull()
+    expect(tablesOf('WITH x AS (SELECT 1), y AS (SELECT * FROM x) SELECT * FROM y')).toEqual([])
+    expect(tablesOf('WITH y AS (SELECT * FROM x), x AS (SELECT 1) SELECT * FROM y')).toBeNull()
+    expect(tablesOf('WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT * FROM r')).toEqual([])
+    expect(tablesOf('(WITH w AS (SELECT id FROM a) SELECT id FROM w) UNION SELECT id FROM b')).toEqual(['a', 'b'])
   })
 
   it('a table not held wholly here stays', () => {

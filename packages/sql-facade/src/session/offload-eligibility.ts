@@ -5,30 +5,42 @@
  * So: a plain SELECT (or VALUES) with no INTO, no FOR UPDATE/SHARE, no data-modifying
  * WITH, no TABLESAMPLE, reading only user tables held wholly here, its own WITH queries
  * and user views whose queries pass the same walk, calling only the built-in functions
- * listed below, none of them shadowed by a user function.
+ * listed below and user functions declared IMMUTABLE or STABLE whose bodies pass the same
+ * walk (exec/function-body-queries.ts: SQL bodies of SELECTs, PL/pgSQL bodies that only read;
+ * the tables they read move with the statement, as a view's do).
  *
  * The list is an allow-list on purpose: a function not on it (nextval, set_config,
  * pg_sleep, advisory locks, random and the clock, the concord_* functions, pg_catalog's
- * views of node state, user functions) keeps the statement on the main thread, bounded by
- * statement_timeout as before. A view's stored query is walked like the statement's own
- * text (a view calling nextval keeps the statement here).
+ * views of node state) keeps the statement on the main thread, bounded by
+ * statement_timeout as before. A view's stored query and a function's body are walked
+ * like the statement's own text (a view or a function calling nextval keeps the statement
+ * here). A user function named as a built-in is what the executor calls (functions are
+ * looked up by name alone): the function is judged, not the built-in. VOLATILE (the
+ * default), trigger functions and bodies that cannot be analysed keep the statement here.
+ * A user function has no EXECUTE privilege and no SECURITY DEFINER (refused): its body's
+ * reads are checked for the calling role, on the worker as here, since the worker's
+ * session has the sender's role.
  *
- * Invariants: the walk is bounded (MAX_NODES parse-tree nodes over the statement and its
- * views, MAX_VIEWS views; past either: not eligible);
- * a table is taken with its partition family and its inheritance family, whose rows a
- * scan of it may read.
+ * Invariants: the walk is bounded (MAX_NODES parse-tree nodes over the statement, its
+ * views and its functions' bodies, MAX_VIEWS views, MAX_FUNCTIONS functions and calls
+ * MAX_FUNCTION_DEPTH deep; past any: not eligible); a function calling itself, directly
+ * or not, is walked once; a WITH query's name hides a relation only inside its WITH's
+ * scope; a table is taken with its partition family and its inheritance family, whose
+ * rows a scan of it may read.
  */
 import type { TableInfo } from '@concord/core'
 import type { Node } from 'libpg-query'
 import { tableMeta } from '../catalog/table-meta.js'
 import type { Statement } from '../parser/statement.js'
+import type { UserFunction } from '../catalog/function-def.js'
+import { readOnlyBodyQueries } from '../exec/function-body-queries.js'
 
 /** What eligibility looks up: the statement's catalog, as the session's transaction sees it. */
 export interface EligibilityCatalog {
   table(name: string): TableInfo | undefined
   tables(): TableInfo[]
-  /** A user function of this name exists (it would shadow a built-in). */
-  hasUserFunction(name: string): boolean
+  /** The user function of this name: what a call of the name runs, a built-in's name included. */
+  userFunction(name: string): UserFunction | undefined
   /** This node holds every shard of the table (no federated read needed). */
   holdsWhole(info: TableInfo): boolean
   /** A user view's stored query (its SelectStmt tree); undefined when `name` is no view (or a temporary one). */
@@ -40,6 +52,12 @@ const MAX_NODES = 100_000
 
 /** Views one statement may read, nested ones included, and still move. */
 const MAX_VIEWS = 64
+
+/** User functions one statement may call, through others included, and still move. */
+const MAX_FUNCTIONS = 64
+
+/** How deep calls of user functions inside user functions' bodies are followed; deeper: not eligible. */
+const MAX_FUNCTION_DEPTH = 16
 
 /** Node kinds that write, lock or draw randomness: their presence keeps a statement here. */
 const DENIED_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'LockingClause', 'IntoClause', 'RangeTableSample', 'CallStmt'])
@@ -92,53 +110,15 @@ export function offloadTables(stmt: Statement, catalog: EligibilityCatalog): Tab
   if (stmt.kind !== 'pg') return null
   const root = stmt.node
   if (!('SelectStmt' in root) || root.SelectStmt.intoClause) return null
-  const named = new Set<string>()
-  const cteNames = new Set<string>()
-  let budget = MAX_NODES
-  let ok = true
-  const visit = (value: unknown): void => {
-    if (!ok) return
-    if (--budget < 0) {
-      ok = false
-      return
-    }
-    if (Array.isArray(value)) {
-      for (const v of value) visit(v)
-      return
-    }
-    if (value === null || typeof value !== 'object') return
-    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-      if (DENIED_NODES.has(key)) {
-        ok = false
-        return
-      }
-      if (key === 'FuncCall' && !allowedCall(child as FuncCallNode, catalog)) {
-        ok = false
-        return
-      }
-      if (key === 'RangeVar') {
-        const rv = child as { relname?: string; schemaname?: string }
-        if (rv.schemaname !== undefined && rv.schemaname !== 'public') {
-          ok = false
-          return
-        }
-        if (rv.relname !== undefined) named.add(rv.relname)
-      }
-      if (key === 'CommonTableExpr') {
-        const name = (child as { ctename?: string }).ctename
-        if (name !== undefined) cteNames.add(name)
-      }
-      visit(child)
-    }
-  }
-  visit(root as Node)
+  const walk = new Walk(catalog)
+  walk.query(root, 0)
   const tables: TableInfo[] = []
   const done = new Set<string>()
   let views = 0
   // Views add the names their queries read: walked until no new name comes up.
-  for (let more = true; more && ok; ) {
+  for (let more = true; more && walk.ok; ) {
     more = false
-    for (const name of [...named]) {
+    for (const name of [...walk.named]) {
       if (done.has(name)) continue
       done.add(name)
       const table = catalog.table(name)
@@ -148,17 +128,13 @@ export function offloadTables(stmt: Statement, catalog: EligibilityCatalog): Tab
         continue
       }
       const view = catalog.viewQuery(name)
-      if (view !== undefined) {
-        if (++views > MAX_VIEWS) return null
-        visit(view)
-        more = true
-        continue
-      }
-      // A WITH query's name; anything else (a system view, a missing relation) stays here.
-      if (!cteNames.has(name)) return null
+      // Anything else (a system view, a missing relation) stays here.
+      if (view === undefined || ++views > MAX_VIEWS) return null
+      walk.query({ SelectStmt: view }, 0)
+      more = true
     }
   }
-  if (!ok) return null
+  if (!walk.ok) return null
   return withFamilies(tables, catalog)
 }
 
@@ -166,12 +142,101 @@ interface FuncCallNode {
   funcname?: Node[]
 }
 
-function allowedCall(call: FuncCallNode, catalog: EligibilityCatalog): boolean {
-  const parts = (call.funcname ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : ''))
-  if (parts.length === 0 || parts.length > 2) return false
-  if (parts.length === 2 && parts[0] !== 'pg_catalog') return false
-  const name = parts[parts.length - 1]!
-  return OFFLOADABLE_FUNCTIONS.has(name) && !catalog.hasUserFunction(name)
+interface SelectNode {
+  withClause?: { recursive?: boolean; ctes?: Node[] }
+  [key: string]: unknown
+}
+
+const NO_CTES: ReadonlySet<string> = new Set()
+
+/**
+ * One walk over a statement and what it reaches (views' queries, user functions' bodies):
+ * `named` collects the relations the queries name outside the scope of a WITH query of
+ * that name; `ok` turns false at the first thing that keeps the statement here.
+ */
+class Walk {
+  readonly named = new Set<string>()
+  ok = true
+  private budget = MAX_NODES
+  /** User functions whose bodies were walked (or are being walked: a recursive call is walked once). */
+  private readonly functions = new Set<string>()
+  private readonly catalog: EligibilityCatalog
+
+  constructor(catalog: EligibilityCatalog) {
+    this.catalog = catalog
+  }
+
+  /** Walks one query tree (`{ SelectStmt: .. }`): the statement, a view's query, a function body's query. */
+  query(tree: unknown, depth: number): void {
+    this.visit(tree, NO_CTES, depth)
+  }
+
+  private visit(value: unknown, ctes: ReadonlySet<string>, depth: number): void {
+    if (!this.ok) return
+    if (--this.budget < 0) {
+      this.ok = false
+      return
+    }
+    if (Array.isArray(value)) {
+      for (const v of value) this.visit(v, ctes, depth)
+      return
+    }
+    if (value === null || typeof value !== 'object') return
+    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+      if (DENIED_NODES.has(key) || (key === 'FuncCall' && !this.call(child as FuncCallNode, depth))) {
+        this.ok = false
+        return
+      }
+      if (key === 'RangeVar') {
+        const rv = child as { relname?: string; schemaname?: string }
+        if (rv.schemaname !== undefined && rv.schemaname !== 'public') {
+          this.ok = false
+          return
+        }
+        if (rv.relname !== undefined && (rv.schemaname !== undefined || !ctes.has(rv.relname))) this.named.add(rv.relname)
+      }
+      // A SELECT, or either side of a set operation (a join's sides pass through unchanged).
+      if (key === 'SelectStmt' || key === 'larg' || key === 'rarg') this.select(child as SelectNode, ctes, depth)
+      else this.visit(child, ctes, depth)
+    }
+  }
+
+  /** A SELECT: its WITH queries' names are in scope in its body and in the WITH queries after each (in all of them under RECURSIVE). */
+  private select(stmt: SelectNode, ctes: ReadonlySet<string>, depth: number): void {
+    const w = stmt !== null && typeof stmt === 'object' ? stmt.withClause : undefined
+    if (w === undefined) return this.visit(stmt, ctes, depth)
+    const list = w.ctes ?? []
+    const names = list.map((n) => ('CommonTableExpr' in n ? n.CommonTableExpr.ctename ?? '' : ''))
+    const all = new Set([...ctes, ...names])
+    list.forEach((n, i) => this.visit(n, w.recursive === true ? all : new Set([...ctes, ...names.slice(0, i)]), depth))
+    this.visit({ ...stmt, withClause: undefined }, all, depth)
+  }
+
+  /**
+   * Whether a call may run off the main thread. A user function of the name is what the
+   * executor runs (functions are looked up by name alone, a built-in's name included):
+   * it may when it is IMMUTABLE or STABLE and its body only reads, by the same walk.
+   * Otherwise the built-in must be on the allow-list.
+   */
+  private call(call: FuncCallNode, depth: number): boolean {
+    const parts = (call.funcname ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : ''))
+    if (parts.length === 0 || parts.length > 2) return false
+    const name = parts[parts.length - 1]!
+    const user = this.catalog.userFunction(name.toLowerCase())
+    if (user !== undefined) return (parts.length === 1 || parts[0] === 'public' || parts[0] === 'pg_catalog') && this.userFunction(user, depth)
+    return (parts.length === 1 || parts[0] === 'pg_catalog') && OFFLOADABLE_FUNCTIONS.has(name)
+  }
+
+  private userFunction(def: UserFunction, depth: number): boolean {
+    if (def.volatility === undefined) return false
+    if (this.functions.has(def.name)) return true
+    if (depth >= MAX_FUNCTION_DEPTH || this.functions.size >= MAX_FUNCTIONS) return false
+    this.functions.add(def.name)
+    const queries = readOnlyBodyQueries(def)
+    if (queries === null) return false
+    for (const q of queries) this.query(q, depth + 1)
+    return this.ok
+  }
 }
 
 /**

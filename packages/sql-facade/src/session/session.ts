@@ -923,7 +923,7 @@ export class Session {
     const tables = offloadTables(stmt, {
       table: (name) => r.table(name),
       tables: () => r.tables(),
-      hasUserFunction: (name) => this.db.userFunction(name) !== undefined,
+      userFunction: (name) => this.db.userFunction(name),
       holdsWhole: (info) => r.holdsWhole(info),
       viewQuery: (name) => {
         const view = readView(r, name)

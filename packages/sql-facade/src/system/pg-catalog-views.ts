@@ -83,7 +83,7 @@ const pgProc = view(
     const lang = LANGUAGES.find(([, n]) => n === f.language)?.[0] ?? 14
     const names = f.args.some((a) => a.name !== null) ? SqlArray.of(f.args.map((a) => a.name ?? '')) : null
     return [
-      f.oid, f.name, NAMESPACE_OIDS.public, OWNER_OID, lang, 100, f.setof ? 1000 : 0, 0, 0, 'f', false, false, f.strict, f.setof, 'v', 'u', f.args.length, 0, f.trigger ? TRIGGER_TYPE_OID : typeOid(f.returns),
+      f.oid, f.name, NAMESPACE_OIDS.public, OWNER_OID, lang, 100, f.setof ? 1000 : 0, 0, 0, 'f', false, false, f.strict, f.setof, f.volatility, 'u', f.args.length, 0, f.trigger ? TRIGGER_TYPE_OID : typeOid(f.returns),
       vector(f.args.map((a) => typeOid(a.type))), null, null, names, null, null, f.body, null, null, null, null,
     ]
   }),
