@@ -8,7 +8,8 @@
  * after), kept out of gossip both ways (libp2p-transport.ts `restrictedPeer`), and served
  * and heard only through the replica's peer scope (core replication/peer-scope.ts): rows
  * of its tables and the catalog (table definitions) out, updates to its tables in;
- * anything else it sends is dropped and logged.
+ * anything else it sends is dropped and logged. The secrets shard (role verifiers) is
+ * neither sent nor taken (docs/decisions/0034-role-secrets-off-browsers.md).
  *
  * Grants live in the replicated catalog (`('browser_grant', <browser PeerId>)`: tables,
  * expiry, issuer PeerId, the issuer's signature; browser-grant-signature.ts), so every
@@ -187,10 +188,12 @@ export class BrowserGrants {
       const c = current()
       return c !== undefined && (c.tables.has(table) || c.readOnly.has(table))
     }
-    const tableOf = (shard: string): string => parseShardId(shard)?.table ?? ''
+    // Of the system shards only the catalog is read (table definitions, so its SQL layer
+    // works); the secrets shard (role verifiers) never, and neither is ever written.
+    const tableOf = (shard: string): string | undefined => parseShardId(shard)?.table
     return {
-      reads: (shard) => readsTable(tableOf(shard)) || (current() !== undefined && shard === CATALOG_SHARD),
-      writes: (shard) => writesTable(tableOf(shard)),
+      reads: (shard) => (shard === CATALOG_SHARD ? current() !== undefined : tableOf(shard) !== undefined && readsTable(tableOf(shard)!)),
+      writes: (shard) => tableOf(shard) !== undefined && writesTable(tableOf(shard)!),
       readsTable,
     }
   }

@@ -16,6 +16,7 @@ import { SqlArray } from '../types/array.js'
 import type { RtValue } from '../types/value.js'
 import { grantTarget, isSequence } from '../catalog/grant-target.js'
 import { BOOTSTRAP_OID, PUBLIC_OID, type RoleRecord } from '../catalog/role-record.js'
+import { roleVerifier } from '../catalog/role-secret.js'
 import { ALL_PRIVILEGES, privilegeName, SEQUENCE_PRIVILEGES, type PrivilegeLetter } from '../catalog/table-privilege.js'
 import type { TableGrant } from '../catalog/role-directory.js'
 import { view, type SystemView } from '../runtime/system-view.js'
@@ -101,7 +102,7 @@ const pgAuthid = view(
   (ctx) => {
     if (!ctx.exec.role.superuser) throw new SqlError(SqlState.insufficientPrivilege, 'permission denied for table pg_authid')
     return roleList(ctx.exec).map((r) => [
-      r.oid, r.name, r.superuser, r.inherit, r.createrole, r.createdb, r.login, false, r.superuser, r.connlimit, r.password, validUntil(r),
+      r.oid, r.name, r.superuser, r.inherit, r.createrole, r.createdb, r.login, false, r.superuser, r.connlimit, roleVerifier(ctx.exec.tx, r), validUntil(r),
     ])
   },
 )
