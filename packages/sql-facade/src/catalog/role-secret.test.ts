@@ -23,7 +23,7 @@ async function authid(db: Database, name: string): Promise<unknown> {
 }
 
 describe('role verifiers live in the secrets shard', () => {
-  it('CREATE and ALTER ROLE .. PASSWORD keep the verifier out of the catalog, and it replicates to the other node', async () => {
+  it('CREATE ROLE .. PASSWORD keeps the verifier out of the catalog; it replicates to the other node and survives a crash', async () => {
     const cluster = await SimCluster.create({ seed: 341, nodes: [{ id: 'a' }, { id: 'b' }] })
     const a = cluster.node('a')
     const b = cluster.node('b')
@@ -38,6 +38,24 @@ describe('role verifiers live in the secrets shard', () => {
     await cluster.settle()
     expect(await authid(b, 'alice')).toBe(verifier)
     expect(roleVerifier(b.replica, b.roles().role('alice')!)).toBe(verifier)
+    // Kept in b's storage: after a crash it is there before any peer sends it again.
+    cluster.crash('b')
+    const b2 = await cluster.restart('b')
+    expect(b2.replica.getSecret(ROLE_SECRET_KIND, String(stored.oid))).toBe(verifier)
+    cluster.crash('a')
+    const a2 = await cluster.restart('a')
+    expect(await authid(a2, 'alice')).toBe(verifier)
+    await cluster.close()
+  })
+
+  it('ALTER ROLE .. PASSWORD and RENAME on another node replace the verifier everywhere', async () => {
+    const cluster = await SimCluster.create({ seed: 345, nodes: [{ id: 'a' }, { id: 'b' }] })
+    const a = cluster.node('a')
+    const b = cluster.node('b')
+    await a.query("CREATE ROLE alice LOGIN PASSWORD 'correct horse'")
+    const stored = decodeRole('alice', a.replica.getCatalog(ROLE_KIND, 'alice')!)!
+    const verifier = (await authid(a, 'alice')) as string
+    await cluster.settle()
 
     await b.query("ALTER ROLE alice PASSWORD 'battery staple'")
     await b.query('ALTER ROLE alice RENAME TO alicia')
