@@ -206,8 +206,23 @@ export interface Transaction {
 
   /** Generic replicated catalog objects (settings, functions, indexes ...), last writer wins. */
   setCatalog(kind: string, name: string, value: Json | null): void
+  /**
+   * `setCatalog`, and at commit every other node's entry of the object is deleted from
+   * the catalog's document, so none of its earlier values stays in the catalog's state
+   * (which every peer reading the catalog, a scoped browser included, is sent). For
+   * last-write-wins objects whose earlier values must not outlive them.
+   */
+  replaceCatalog(kind: string, name: string, value: Json | null): void
   getCatalog(kind: string, name: string): Json | undefined
   listCatalog(kind: string): Array<[string, Json]>
+  /**
+   * Secrets (role verifiers): like catalog objects, but kept in the secrets shard, which
+   * every node holds and no scoped browser replica is ever sent
+   * (docs/decisions/0034-role-secrets-off-browsers.md). A write is guarded as a catalog
+   * write of `kind`.
+   */
+  setSecret(kind: string, name: string, value: string | null): void
+  getSecret(kind: string, name: string): string | undefined
 
   get(table: string, key: Value[]): Row | undefined
   scan(table: string): Iterable<Row>

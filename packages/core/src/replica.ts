@@ -19,15 +19,15 @@
  * notifies) when it returns.
  */
 import type { LinkPolicy, OpenTransaction, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
-import { CATALOG_TABLE } from './catalog/catalog-schema.js'
+import { CATALOG_TABLE, SECRETS_TABLE } from './catalog/catalog-schema.js'
 import { CatalogView } from './catalog/catalog-view.js'
 import { CatalogLists } from './catalog/catalog-lists.js'
 import { CATALOG_MERGE, mergeCatalogValues } from './catalog/definition-merge.js'
-import { catalogTableView } from './catalog/table-view.js'
+import { catalogTableView, secretsTableView } from './catalog/table-view.js'
 import { ChangePipeline } from './changes/change-pipeline.js'
 import { HybridClock, hlcMillis } from './clock/hlc.js'
 import { IdGenerator, nodeNumberOf } from './clock/id-generator.js'
-import { encodeRowKey } from './codec/row-key.js'
+import { decodeRowKey, encodeRowKey } from './codec/row-key.js'
 import { RESERVED_NAME_CHARS } from './codec/writer-entry.js'
 import { assert } from './errors/assert.js'
 import { ConcordError } from './errors/concord-error.js'
@@ -35,7 +35,7 @@ import { Housekeeper, type Member } from './housekeeping/housekeeper.js'
 import { loadReplica } from './loading/replica-loader.js'
 import { MAX_NOTICE_BODY_BYTES, MAX_NOTICE_TOPIC_BYTES } from './replication/messages.js'
 import { Placement, holdsTable } from './placement/placement.js'
-import { CATALOG_SHARD } from './placement/shard-id.js'
+import { CATALOG_SHARD, SECRETS_SHARD } from './placement/shard-id.js'
 import { ShardPlacements, type ShardPlacement } from './placement/shard-placement.js'
 import { HomeRegions, homeColumn } from './placement/row-homing.js'
 import { CatchUp } from './placement/catch-up.js'
@@ -91,6 +91,11 @@ export class Replica {
   readonly options: ReplicaOptions
   readonly shards = new Map<string, Shard>()
   readonly catalogShard: Shard
+  /**
+   * The secrets (catalog-schema.ts SECRETS_TABLE): held by every replica, never served to
+   * a scoped peer (replication/peer-scope.ts), and fed to no change stream.
+   */
+  readonly secretsShard: Shard
   readonly replicator: Replicator<Shard>
   /** Membership and generations (see Housekeeper). */
   readonly housekeeper: Housekeeper
@@ -212,6 +217,8 @@ export class Replica {
     )
     this.catalogShard = this.createShard(CATALOG_SHARD)
     this.catalogShard.setView(catalogTableView())
+    this.secretsShard = this.createShard(SECRETS_SHARD)
+    this.secretsShard.setView(secretsTableView())
     this.replicator = new Replicator(this.replicationHost(), options.transport ?? null, {
       antiEntropyIntervalMs: options.antiEntropyIntervalMs,
       maxMessageBytes: options.maxMessageBytes,
@@ -311,7 +318,8 @@ export class Replica {
       this.catalog.onCatalogRows(changes, origin === LOCAL_ORIGIN ? 'local' : 'remote')
       return
     }
-    if (shard.table === null) return
+    // Secrets are read where they are used (getSecret); no change feed or listener sees them.
+    if (shard === this.secretsShard || shard.table === null) return
     this.pipeline.rows(changes)
     this.housekeeper.noteRows(shard, changes)
   }
@@ -797,6 +805,41 @@ export class Replica {
   }
 
   /**
+   * Every node's value of each catalog object of `kind` that the catalog's document still
+   * holds, dead objects included: what a peer reading the catalog is sent, beyond what
+   * `listCatalog` resolves (see `Transaction.replaceCatalog`). Values that do not parse are left out.
+   */
+  catalogEntryValues(kind: string): Array<[string, Json[]]> {
+    const out: Array<[string, Json[]]> = []
+    for (const [rowKey, values] of this.catalogShard.entryValues('value')) {
+      let key: Value[]
+      try {
+        key = decodeRowKey(rowKey, 2)
+      } catch {
+        continue
+      }
+      if (key[0] !== kind || typeof key[1] !== 'string') continue
+      const parsed: Json[] = []
+      for (const v of values) {
+        if (typeof v !== 'string') continue
+        try {
+          parsed.push(JSON.parse(v) as Json)
+        } catch {
+          // a malformed value from a broken peer is skipped
+        }
+      }
+      out.push([key[1], parsed])
+    }
+    return out
+  }
+
+  /** A secret (`Transaction.setSecret`) as this replica holds it; undefined when absent (a scoped browser never has any). */
+  getSecret(kind: string, name: string): string | undefined {
+    const v = this.secretsShard.rows.get(encodeRowKey([kind, name]))?.value
+    return typeof v === 'string' ? v : undefined
+  }
+
+  /**
    * Timestamp of the newest write `writer` made to a row, as this replica holds it (null
    * if none): lets tests check that no write is lost, whatever the merge policy showed.
    */
@@ -823,11 +866,13 @@ export class Replica {
   private readonly txHost: TransactionHost = {
     baseRow: (table, rowKey) => {
       if (table === CATALOG_TABLE.name) return this.catalogShard.rows.get(rowKey) ?? null
+      if (table === SECRETS_TABLE.name) return this.secretsShard.rows.get(rowKey) ?? null
       return this.baseRow(table, rowKey)
     },
     baseRows: (table) => this.baseRows(table),
     baseRowValues: (table) => {
       if (table === CATALOG_TABLE.name) return this.catalogShard.rows.values()
+      if (table === SECRETS_TABLE.name) return this.secretsShard.rows.values()
       const shards = this.catalog.shardsOf(table)
       return shards.length === 1 ? shards[0]!.rows.values() : [...this.baseRows(table)].map(([, row]) => row)
     },
@@ -880,6 +925,10 @@ export class Replica {
       yield* this.catalogShard.rows
       return
     }
+    if (table === SECRETS_TABLE.name) {
+      yield* this.secretsShard.rows
+      return
+    }
     for (const s of this.catalog.shardsOf(table)) yield* s.rows
   }
 
@@ -921,13 +970,14 @@ export class Replica {
     if (this.log.failing) throw this.log.failureError(true)
     // A row routed to a placed shard held elsewhere would replicate nowhere: refused before anything applies.
     for (const [table, rows] of tx.pending) {
-      const info = table === CATALOG_TABLE.name ? undefined : this.catalog.table(table)
+      const info = table === CATALOG_TABLE.name || table === SECRETS_TABLE.name ? undefined : this.catalog.table(table)
       if (info !== undefined) this.placement.checkWrites(this.nodeId, this.region, info, rows)
     }
     this.pipeline.run(() =>
       commitWrites(tx.pending, this.clock.now(), {
         nodeId: this.nodeId,
         catalogShard: this.catalogShard,
+        secretsShard: this.secretsShard,
         table: (name) => this.catalog.table(name),
         shardList: (table) => this.catalog.shardList(table),
         locate: (info, rowKey, w) => this.placement.locate(info, rowKey, w),
@@ -1101,7 +1151,7 @@ export class Replica {
     const shards: ShardRowSnapshot[] = []
     for (const s of this.shards.values()) {
       const position = this.log.position(s.id)
-      if (s === this.catalogShard || position === undefined) continue
+      if (s === this.catalogShard || s === this.secretsShard || position === undefined) continue
       const snapshot = s.rowSnapshot(position)
       if (snapshot !== null) shards.push(snapshot)
     }

@@ -32,6 +32,7 @@ export {
 export {
   BOOTSTRAP_NAMES, BOOTSTRAP_ROLE, ROLE_KIND, ROLE_MEMBER_KIND, ROLE_LOGIN_KIND, TABLE_GRANT_KIND, SCHEMA_GRANT_KIND, type RoleRecord,
 } from './catalog/role-record.js'
+export { moveRoleVerifiers, roleVerifier, ROLE_SECRET_KIND, VERIFIER_ELSEWHERE } from './catalog/role-secret.js'
 export { CLUSTER_SETTING_KIND } from './settings/settings.js'
 export { BROWSER_GRANT_KIND } from './cluster/browser-grant-records.js'
 export type { RoleDirectory } from './catalog/role-directory.js'

@@ -39,6 +39,13 @@ export const CATALOG_TABLE: TableInfo = {
   meta: null,
 }
 
+/**
+ * The secrets: `(kind, name, value)` as the catalog, in the shard `secrets`, which peer
+ * scopes never serve (docs/decisions/0034-role-secrets-off-browsers.md). Values are
+ * opaque strings, last writer wins. Its name holds U+0000, so no table can take it.
+ */
+export const SECRETS_TABLE: TableInfo = { ...CATALOG_TABLE, name: '\u0000secrets' }
+
 /** Marks a catalog value as a table or column definition (merged by the DDL rules). */
 export const DEFINITION_TAG = '$def'
 

@@ -5,7 +5,7 @@
  */
 import { hasEpochs } from '../merge/column-epochs.js'
 import type { ColumnInfo, PolicySpec, TableInfo } from '../types.js'
-import { CATALOG_TABLE } from './catalog-schema.js'
+import { CATALOG_TABLE, SECRETS_TABLE } from './catalog-schema.js'
 import { CATALOG_MERGE } from './definition-merge.js'
 
 export interface TableView {
@@ -73,4 +73,9 @@ export function catalogTableView(): TableView {
     layout,
     nameByStorageKey: new Map(layout.filter((c) => c.pkAt < 0).map((c) => [c.skey, c.name])),
   }
+}
+
+/** The view of the secrets table (catalog-schema.ts SECRETS_TABLE): every value last-write-wins. */
+export function secretsTableView(): TableView {
+  return tableView(SECRETS_TABLE, 'last_write_wins', () => 1)
 }

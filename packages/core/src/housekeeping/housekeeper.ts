@@ -33,6 +33,7 @@ import type { Shard } from '../rows/shard.js'
 import type { ShardLog } from '../storage/shard-log.js'
 import type { Json, RowChange } from '../types.js'
 import { JOINED_KIND } from '../placement/join-catch-up.js'
+import { isSystemShard } from '../placement/shard-id.js'
 import { StateReportAsks, type ReportsWanted } from './state-report-asks.js'
 import { StateVouches, coversState, decodeStateVector } from './state-vouches.js'
 import type { ReportGroup } from '../replication/messages.js'
@@ -302,8 +303,8 @@ export class Housekeeper {
     }
     m.set(peer, this.host.now())
     const shard = this.host.shard(shardId)
-    // The catalog never compacts: no vouch wanted.
-    if (shard !== undefined && shard !== this.host.catalogShard) this.vouches.noteEqual(shard, peer)
+    // The system shards (catalog, secrets) never compact: no vouch wanted.
+    if (shard !== undefined && !isSystemShard(shard.id)) this.vouches.noteEqual(shard, peer)
   }
 
   /** What this replica vouches for of `holders` of a shard (see StateVouches.report). */
@@ -313,10 +314,10 @@ export class Housekeeper {
     return this.vouches.report(shardId, generation, holders, current)
   }
 
-  /** Vouches relayed by a peer, for a shard this replica holds (the catalog never compacts). */
+  /** Vouches relayed by a peer, for a shard this replica holds (the system shards never compact). */
   noteReports(shardId: string, generation: number, groups: readonly ReportGroup[]): void {
     const shard = this.host.shard(shardId)
-    if (shard === undefined || shard === this.host.catalogShard || generation < shard.generation) return
+    if (shard === undefined || isSystemShard(shard.id) || generation < shard.generation) return
     for (const g of groups) for (const h of g.holders) if (h !== this.host.nodeId) this.vouches.note(shardId, h, generation, g.stateVector)
   }
 
@@ -443,7 +444,7 @@ export class Housekeeper {
     const o = this.host.options.compaction
     const wanted: ReportsWanted[] = []
     for (const shard of this.host.shards()) {
-      if (shard === this.host.catalogShard) continue
+      if (isSystemShard(shard.id)) continue
       if (shard.prevs.length > 0) {
         const since = this.adoptedAt.get(shard.id) ?? Number.POSITIVE_INFINITY
         const equal = this.equalAt.get(shard.id)

@@ -29,7 +29,7 @@ import type { Storage, StoredRecord } from '../api.js'
 import { LSN_META_KEY } from '../changes/local-sequence.js'
 import { ConcordError } from '../errors/concord-error.js'
 import { isPreviousId, parsePreviousId } from '../generations/generation-id.js'
-import { CATALOG_SHARD } from '../placement/shard-id.js'
+import { CATALOG_SHARD, isSystemShard } from '../placement/shard-id.js'
 import { decodeRowSnapshot, recordHash, ROW_SNAPSHOT_META_KEY, viewFingerprint, type RowSnapshot, type ShardRowSnapshot } from '../rows/row-snapshot.js'
 import { LOAD_ORIGIN, type Shard } from '../rows/shard.js'
 
@@ -97,7 +97,7 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
       } else {
         target.restoredRows(how)
       }
-      if (how !== 'exact' && id !== CATALOG_SHARD && shard.qualifiesForRowSnapshot()) current = false
+      if (how !== 'exact' && !isSystemShard(id) && shard.qualifiesForRowSnapshot()) current = false
     } catch (err) {
       throw new ConcordError('internalError', `storage of shard ${id} is corrupt: ${String(err)}`)
     }

@@ -22,7 +22,7 @@
  */
 import { ConcordError } from '../errors/concord-error.js'
 import type { Json, Row, TableInfo, Value } from '../types.js'
-import { CATALOG_SHARD, parseShardId, shardId } from './shard-id.js'
+import { isSystemShard, parseShardId, shardId } from './shard-id.js'
 import { catchUpName, CAUGHT_UP_KIND, type CatchUp } from './catch-up.js'
 import { JOIN_CAUGHT_UP_KIND, type JoinCatchUp } from './join-catch-up.js'
 import type { ShardPlacement, ShardPlacements } from './shard-placement.js'
@@ -113,7 +113,7 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
 
   /** Whether node `nodeId` of `region` holds the shard. Unknown tables count as held by everyone. */
   holds(nodeId: string, region: string, id: string): boolean {
-    if (id === CATALOG_SHARD) return true
+    if (isSystemShard(id)) return true
     const parsed = parseShardId(id)
     if (parsed === null) return false
     const { info, dropped } = this.host.tableOfShard(parsed.table, parsed.incarnation)
@@ -312,7 +312,7 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
     const existing = this.host.shard(id)
     if (existing !== undefined) return existing
     const parsed = parseShardId(id)
-    if (id !== CATALOG_SHARD && parsed === null) return null
+    if (!isSystemShard(id) && parsed === null) return null
     if (parsed !== null && this.host.tableOfShard(parsed.table, parsed.incarnation).dropped) return null
     return this.host.createShard(id)
   }

@@ -1,12 +1,26 @@
 /**
  * Shard ids (docs/decisions/0002-shard-documents.md). One shard per (table incarnation,
- * partition): `t:<incarnation>:<partition>:<table>`; the catalog is the shard `catalog`.
+ * partition): `t:<incarnation>:<partition>:<table>`; the catalog is the shard `catalog`, and
+ * the catalog's secrets (role verifiers) the shard `secrets`
+ * (docs/decisions/0034-role-secrets-off-browsers.md).
  * Which regions hold a shard comes from its table, not the id, so changing a table's
  * regions moves no data between documents.
  */
 
 /** The catalog's shard: held by every replica. */
 export const CATALOG_SHARD = 'catalog'
+
+/**
+ * The secrets' shard: held by every replica, as the catalog, but a peer scope never
+ * serves it (a scoped browser reads the catalog and its tables only), so what must not
+ * leave the nodes lives here.
+ */
+export const SECRETS_SHARD = 'secrets'
+
+/** Whether a shard id is one of the system shards (no table's: never compacted, never in a row snapshot). */
+export function isSystemShard(id: string): boolean {
+  return id === CATALOG_SHARD || id === SECRETS_SHARD
+}
 
 export function shardId(table: string, incarnation: number, partition: number): string {
   return `t:${incarnation}:${partition}:${table}`

@@ -1,7 +1,7 @@
 /**
  * Committing a transaction: its buffered writes applied to shards in one synchronous
  * step, with one HLC for all of them. Catalog writes go first (one Yjs transaction on the
- * catalog shard), then each table's rows, one Yjs transaction per shard: a table held by
+ * catalog shard), then secrets (one on the secrets shard), then each table's rows, one Yjs transaction per shard: a table held by
  * one shard takes its rows as they are, others are routed row by row (a row stays in the
  * shard holding it; a new one goes where its partition says). Readers in this process see
  * all of it or none of it.
@@ -12,7 +12,7 @@
  * instead of bringing the row back.
  */
 import { homeColumn } from '../placement/row-homing.js'
-import { CATALOG_TABLE } from '../catalog/catalog-schema.js'
+import { CATALOG_TABLE, SECRETS_TABLE } from '../catalog/catalog-schema.js'
 import type { TableInfo, Value } from '../types.js'
 import type { PendingRow } from './local-transaction.js'
 import type { Shard } from './shard.js'
@@ -21,6 +21,7 @@ import type { Shard } from './shard.js'
 export interface CommitTarget {
   readonly nodeId: string
   readonly catalogShard: Shard
+  readonly secretsShard: Shard
   table(name: string): TableInfo | undefined
   /** The shards of a table's current incarnation. */
   shardList(table: string): readonly Shard[]
@@ -34,16 +35,20 @@ function stale(shard: Shard, rowKey: string, w: PendingRow): boolean {
 
 /** Applies `pending` (table name -> row key -> write) as `target.nodeId`, at `hlc`. */
 export function commitWrites(pending: ReadonlyMap<string, ReadonlyMap<string, PendingRow>>, hlc: number, target: CommitTarget): void {
-  const { nodeId, catalogShard } = target
-  const catalog = pending.get(CATALOG_TABLE.name)
-  if (catalog !== undefined && catalog.size > 0) {
-    catalogShard.transactLocal(() => {
-      for (const [rowKey, w] of catalog) catalogShard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)
+  const { nodeId } = target
+  for (const [name, shard] of [[CATALOG_TABLE.name, target.catalogShard], [SECRETS_TABLE.name, target.secretsShard]] as const) {
+    const writes = pending.get(name)
+    if (writes === undefined || writes.size === 0) continue
+    shard.transactLocal(() => {
+      for (const [rowKey, w] of writes) {
+        shard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)
+        if (w.scrub) shard.dropOtherEntries(rowKey, nodeId, hlc)
+      }
     })
   }
   const byShard = new Map<Shard, Array<[string, PendingRow]>>()
   for (const [table, rows] of pending) {
-    if (table === CATALOG_TABLE.name || rows.size === 0) continue
+    if (table === CATALOG_TABLE.name || table === SECRETS_TABLE.name || rows.size === 0) continue
     const info = target.table(table)
     if (info === undefined) continue
     const shards = target.shardList(info.name)

@@ -10,6 +10,7 @@ import { ConcordError } from '../errors/concord-error.js'
 import type { Transaction, TransactionSavepoint } from '../api.js'
 import {
   CATALOG_TABLE,
+  SECRETS_TABLE,
   buildTableInfo,
   columnCatalogName,
   encodeColumnDefinition,
@@ -43,6 +44,8 @@ export interface PendingRow extends RowWrite {
    * was concurrent with that delete and loses to it, as across nodes.
    */
   baseCl?: number
+  /** Catalog and secrets rows only (`replaceCatalog`, `setSecret`): every other writer's entry of the row is deleted at commit. */
+  scrub?: true
 }
 
 /** What a transaction needs from its replica. */
@@ -90,6 +93,7 @@ function copyPending(p: PendingRow): PendingRow {
   const copy: PendingRow = { live: p.live, reset: p.reset, cols: new Map(p.cols), incr: p.incr === NO_INCREMENTS ? NO_INCREMENTS : new Map(p.incr), keyValues: p.keyValues.slice() }
   if (p.baseCl !== undefined) copy.baseCl = p.baseCl
   if (p.dflt !== undefined) copy.dflt = new Set(p.dflt)
+  if (p.scrub !== undefined) copy.scrub = p.scrub
   return copy
 }
 
@@ -223,7 +227,7 @@ export class LocalTransaction implements Transaction {
    * dropped the table and created it again (a new incarnation starts empty).
    */
   private committed(info: TableInfo): boolean {
-    return info === CATALOG_TABLE || this.host.baseTable(this.baseName(info.name))?.incarnation === info.incarnation
+    return info === CATALOG_TABLE || info === SECRETS_TABLE || this.host.baseTable(this.baseName(info.name))?.incarnation === info.incarnation
   }
 
   /** The name the replica knows a table by (it differs once this transaction renamed it). */
@@ -427,18 +431,20 @@ export class LocalTransaction implements Transaction {
     return p === undefined ? base : clAfter(base, p)
   }
 
-  private writeCatalog(kind: string, name: string, value: string | null): void {
+  private writeCatalog(kind: string, name: string, value: string | null, scrub = false): void {
     this.host.guardCatalogWrite?.(kind, name)
     const k = this.catalogKey(kind, name)
     const rows = this.rowsOf(CATALOG_TABLE.name)
-    const exists = this.view(CATALOG_TABLE, k, rows.get(k)) !== null
+    const p = rows.get(k)
+    const exists = this.view(CATALOG_TABLE, k, p) !== null
     this.tableCache.clear()
+    const keep = scrub || p?.scrub === true ? { scrub: true as const } : {}
     if (value === null) {
-      if (exists) rows.set(k, { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: [kind, name] })
+      // A scrub of an absent row still commits: other writers' entries of its past lives go.
+      if (exists || keep.scrub) rows.set(k, { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: [kind, name], ...keep })
       return
     }
-    const p = rows.get(k)
-    rows.set(k, { live: true, reset: p?.reset ?? false, cols: new Map([['value', value]]), incr: NO_INCREMENTS, keyValues: [kind, name] })
+    rows.set(k, { live: true, reset: p?.reset ?? false, cols: new Map([['value', value]]), incr: NO_INCREMENTS, keyValues: [kind, name], ...keep })
   }
 
   setCatalog(kind: string, name: string, value: Json | null): void {
@@ -446,6 +452,19 @@ export class LocalTransaction implements Transaction {
       throw new ConcordError('invalidParameterValue', `catalog kind "${kind}" is reserved`)
     }
     this.writeCatalog(kind, name, value === null ? null : JSON.stringify(value))
+  }
+
+  /**
+   * `setCatalog`, and at commit every other node's entry of the object is deleted from the
+   * catalog's document (Shard.dropOtherEntries), so no earlier value of it stays in the
+   * catalog's state, which every peer reading the catalog is sent. For last-write-wins
+   * objects whose earlier values must not outlive them (a role record that held a verifier).
+   */
+  replaceCatalog(kind: string, name: string, value: Json | null): void {
+    if (kind === 'table' || kind === 'column') {
+      throw new ConcordError('invalidParameterValue', `catalog kind "${kind}" is reserved`)
+    }
+    this.writeCatalog(kind, name, value === null ? null : JSON.stringify(value), true)
   }
 
   getCatalog(kind: string, name: string): Json | undefined {
@@ -456,6 +475,28 @@ export class LocalTransaction implements Transaction {
     } catch {
       return undefined
     }
+  }
+
+  /**
+   * A secret (catalog-schema.ts SECRETS_TABLE): written like a catalog object and guarded
+   * as one of `kind` (Replica.catalogWriteGuard), kept in the secrets shard. Always
+   * written as `replaceCatalog` writes: an earlier value of another node does not outlive it.
+   */
+  setSecret(kind: string, name: string, value: string | null): void {
+    this.host.guardCatalogWrite?.(kind, name)
+    const k = this.catalogKey(kind, name)
+    const rows = this.rowsOf(SECRETS_TABLE.name)
+    if (value === null) {
+      if (this.view(SECRETS_TABLE, k, rows.get(k)) !== null) rows.set(k, { live: false, reset: true, cols: new Map(), incr: NO_INCREMENTS, keyValues: [kind, name], scrub: true })
+      return
+    }
+    rows.set(k, { live: true, reset: rows.get(k)?.reset ?? false, cols: new Map([['value', value]]), incr: NO_INCREMENTS, keyValues: [kind, name], scrub: true })
+  }
+
+  getSecret(kind: string, name: string): string | undefined {
+    const k = this.catalogKey(kind, name)
+    const v = this.view(SECRETS_TABLE, k, this.pending.get(SECRETS_TABLE.name)?.get(k))?.value
+    return typeof v === 'string' ? v : undefined
   }
 
   listCatalog(kind: string): Array<[string, Json]> {

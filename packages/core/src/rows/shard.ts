@@ -882,6 +882,49 @@ export class Shard {
     }
   }
 
+  /**
+   * Deletes every other writer's entry of a row `writer` has just written (in the same
+   * `transactLocal`, after `applyWrite`), so none of their values stays in the document:
+   * Yjs deletes their items and garbage collection drops the content, in every copy the
+   * deletion reaches. For last-write-wins rows only, where the entry just written is the
+   * newest and so the row resolves as before. It must carry the row's causal length: a
+   * dead row this writer did not delete gets a tombstone entry of its own that keeps it;
+   * a live row this writer has no entry of at its causal length is left as it is.
+   * A concurrent write not seen here is another Yjs item and stays. Returns the entries deleted.
+   */
+  dropOtherEntries(rowKey: string, writer: string, hlc: number): number {
+    assert(this.writing, 'local writes run inside transactLocal')
+    const { cl, raws } = this.rowEntries(rowKey, false)
+    const others = raws.filter(([w]) => w !== writer)
+    if (others.length === 0) return 0
+    const own = raws.find(([w]) => w === writer)
+    if (own === undefined || entryCl(own[1]) !== cl) {
+      if (isLive(cl)) return 0
+      const key = entryKey(rowKey, writer)
+      const raw = encodeEntry({ cl, hlc, cols: new Map() })
+      this.noteWriter(rowKey, writer)
+      this.map.set(key, raw)
+      this.hooks.onLocalEntry?.(this, key, raw)
+    }
+    for (const [w] of others) this.map.delete(entryKey(rowKey, w))
+    return others.length
+  }
+
+  /** Every writer's value of `column` in every row of the document, dead rows included, by row key. */
+  entryValues(column: string): Map<string, Value[]> {
+    const skey = this.view?.storageKeys.get(column) ?? column
+    const out = new Map<string, Value[]>()
+    for (const [k, raw] of this.map) {
+      const split = splitEntryKey(k)
+      const w = split === null ? undefined : parseEntry(raw)?.cols.get(skey)
+      if (split === null || w === undefined) continue
+      const list = out.get(split[0])
+      if (list === undefined) out.set(split[0], [w.value])
+      else list.push(w.value)
+    }
+    return out
+  }
+
   // ---- remote updates and integration ------------------------------------------------
 
   /**

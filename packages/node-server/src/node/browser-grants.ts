@@ -11,7 +11,8 @@
  * of its tables, of the shards within its regions (core placement/region-scope.ts: a
  * homed table's shards of those home regions, tables whose regions all are among them)
  * and the catalog (table definitions) out, updates to those (not to read-only tables) in;
- * anything else it sends is dropped and logged.
+ * anything else it sends is dropped and logged. The secrets shard (role verifiers) is
+ * neither sent nor taken (docs/decisions/0034-role-secrets-off-browsers.md).
  *
  * Grants live in the replicated catalog (`('browser_grant', <browser PeerId>)`: tables,
  * read-only tables, regions, expiry, issuer PeerId, the issuer's signature; browser-grant-signature.ts), so every
@@ -206,11 +207,13 @@ export class BrowserGrants {
       const info = c !== undefined && c.regions.size > 0 ? this.replica?.table(table) : undefined
       return info !== undefined && tableWithinRegions(info, c!.regions)
     }
-    const tableOf = (shard: string): string => parseShardId(shard)?.table ?? ''
+    // Of the system shards only the catalog is read (table definitions, so its SQL layer
+    // works); the secrets shard (role verifiers) never, and neither is ever written.
+    const tableOf = (shard: string): string | undefined => parseShardId(shard)?.table
     return {
-      reads: (shard) => readsTable(tableOf(shard)) || inRegions(shard) || (current() !== undefined && shard === CATALOG_SHARD),
+      reads: (shard) => (shard === CATALOG_SHARD ? current() !== undefined : tableOf(shard) !== undefined && (readsTable(tableOf(shard)!) || inRegions(shard))),
       // A table the token names read-only stays read-only within its regions too.
-      writes: (shard) => writesTable(tableOf(shard)) || (inRegions(shard) && current()?.readOnly.has(tableOf(shard)) !== true),
+      writes: (shard) => tableOf(shard) !== undefined && (writesTable(tableOf(shard)!) || (inRegions(shard) && current()?.readOnly.has(tableOf(shard)!) !== true)),
       readsTable: (table) => readsTable(table) || regionTable(table),
     }
   }

@@ -10,7 +10,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
-import { encodeMessage, homeShardId, MemoryStorage, MessageType, shardId, CATALOG_SHARD } from '@concord/core'
+import { encodeMessage, homeShardId, MemoryStorage, MessageType, shardId, CATALOG_SHARD, SECRETS_SHARD } from '@concord/core'
 import { decodeBrowserToken } from '@concord/p2p'
 import { openDatabase, restrictWrites, type Database } from '@concord/sql-facade'
 import { ConcordNode } from './concord-node.js'
@@ -68,13 +68,41 @@ async function browserClient(
   wsAddr: string,
   privateKey?: ReturnType<typeof decodeBrowserToken>['privateKey'],
   region?: string,
-): Promise<{ db: Database; transport: Libp2pTransport }> {
+): Promise<{ db: Database; transport: Libp2pTransport; storage: MemoryStorage }> {
   await ensureGlobalWebSocket()
   const transport = new Libp2pTransport({ nodeId, listen: [], ...(privateKey ? { privateKey } : {}) })
-  const db = await openDatabase({ nodeId, storage: new MemoryStorage(), transport, serialWaitMs: 0, ...(region !== undefined ? { region } : {}) })
+  const storage = new MemoryStorage()
+  const db = await openDatabase({ nodeId, storage, transport, serialWaitMs: 0, ...(region !== undefined ? { region } : {}) })
   clients.push(db)
   transport.join(wsAddr)
-  return { db, transport }
+  return { db, transport, storage }
+}
+
+/** Whether a role can log in to the node with a password (SCRAM-SHA-256). */
+async function logsIn(node: ConcordNode, user: string, password: string): Promise<boolean> {
+  const c = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user, password, database: 'concord' })
+  try {
+    await c.connect()
+    await c.end()
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The base64 parts of a SCRAM verifier (salt, StoredKey, ServerKey): any of them in a browser's hands is a leak. */
+function verifierParts(verifier: string): string[] {
+  const m = /^SCRAM-SHA-256\$\d+:([^$]+)\$([^:]+):(.+)$/.exec(verifier)
+  if (m === null) throw new Error(`not a verifier: ${verifier}`)
+  return [m[1]!, m[2]!, m[3]!]
+}
+
+/** Which parts of `verifier` a replica holds anywhere: in any shard's state, or in its storage. */
+async function heldParts(db: Database, storage: MemoryStorage, verifier: string): Promise<string[]> {
+  const texts: string[] = []
+  for (const shard of db.replica.shards.values()) texts.push(Buffer.from(shard.encodeState()).toString('latin1'))
+  for (const id of await storage.shards()) for (const r of await storage.load(id)) texts.push(Buffer.from(r.data).toString('latin1'))
+  return verifierParts(verifier).filter((p) => texts.some((t) => t.includes(p)))
 }
 
 /**
@@ -145,6 +173,44 @@ describe('a scoped browser token', () => {
     const stranger = await browserClient('browser-2', wsAddr)
     await until(() => lines.some((l) => l.startsWith('refused peer')), 'the node to refuse the stranger')
     expect(await ids((s) => stranger.db.query(s), 'notes')).toBeNull()
+  }, 180_000)
+
+  it('never sends a browser replica a role verifier, and takes none from it', async () => {
+    const lines: string[] = []
+    const log: Logger = { info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(m) }
+    const a = await ConcordNode.start({ memory: true, nodeId: 'rs', pgPort: 0, pgPortSearch: false, logger: log })
+    nodes.push(a)
+    await query(a, 'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)')
+    await query(a, `ALTER SYSTEM ADD NODE '${a.transport!.peerId}'`)
+    await query(a, "CREATE ROLE alice LOGIN PASSWORD 'correct horse battery staple'")
+    const verifier = (await query(a, "SELECT rolpassword FROM pg_authid WHERE rolname = 'alice'")).rows[0].rolpassword as string
+    expect(verifierParts(verifier)).toHaveLength(3)
+    const token = (await query(a, "SELECT concord_browser_token(ARRAY['notes'], 600) AS t")).rows[0].t as string
+    const client = await browserClient('browser-rs', a.p2pAddresses().find((x) => x.includes('/ws'))!, decodeBrowserToken(token).privateKey)
+    const browser = client.db
+    const run = (sql: string) => browser.query(sql)
+    // It has the catalog (the role is there, so its SQL layer knows it), never the verifier.
+    await query(a, "INSERT INTO notes VALUES (1, 'n1')")
+    await until(async () => (await ids(run, 'notes'))?.join() === '1' && browser.replica.getCatalog('role', 'alice') !== undefined, 'the note and the role on the browser replica')
+    expect(await heldParts(browser, client.storage, verifier)).toEqual([])
+
+    // A new password, after the browser synced: neither it nor the old one reaches it.
+    await query(a, "ALTER ROLE alice PASSWORD 'another long passphrase'")
+    const changed = (await query(a, "SELECT rolpassword FROM pg_authid WHERE rolname = 'alice'")).rows[0].rolpassword as string
+    await query(a, "INSERT INTO notes VALUES (2, 'n2')")
+    await until(async () => (await ids(run, 'notes'))?.join() === '1,2', 'the second note on the browser replica')
+    expect(await heldParts(browser, client.storage, verifier)).toEqual([])
+    expect(await heldParts(browser, client.storage, changed)).toEqual([])
+
+    // A modified client plants its own verifier for alice and pushes the secrets shard: refused.
+    browser.replica.transact((tx) => {
+      tx.setSecret('role_secret', String(browser.roles().role('alice')!.oid), 'SCRAM-SHA-256$4096:c2FsdA==$' + 'A'.repeat(43) + '=:' + 'B'.repeat(43) + '=')
+    })
+    pushShard(client, 'rs', SECRETS_SHARD)
+    await until(() => lines.some((l) => l.includes('browser-rs') && l.includes(`${SECRETS_SHARD} is outside its token`)), 'the node to log the refused secrets')
+    expect((await query(a, "SELECT rolpassword FROM pg_authid WHERE rolname = 'alice'")).rows[0].rolpassword).toBe(changed)
+    expect(await logsIn(a, 'alice', 'another long passphrase')).toBe(true)
+    expect(await logsIn(a, 'alice', 'correct horse battery staple')).toBe(false)
   }, 180_000)
 
   it('serves read-only tables to a browser replica and applies none of its writes to them', async () => {

@@ -47,6 +47,7 @@ import { pgConnector } from './pg-connector.js'
 import { JoinTokens } from './join-tokens.js'
 import { PeerMembership } from './peer-membership.js'
 import { BrowserGrants } from './browser-grants.js'
+import { watchRoleVerifiers } from './role-verifier-move.js'
 import { MemberRights } from './member-rights.js'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
@@ -162,6 +163,7 @@ export class ConcordNode {
   /** Stops the watch that closes an unkeyed peer port once LOGIN roles exist (roles-peer-port.ts). */
   private stopRolesWatch: () => void = () => {}
   private stopGrantsWatch: () => void = () => {}
+  private stopVerifiersWatch: () => void = () => {}
   /** Set when that watch closed the peer port: no libp2p until the next start. */
   peerPortClosed = false
   private readonly started = Date.now()
@@ -402,6 +404,8 @@ export class ConcordNode {
         eng.replica.replicator.onOutOfScope = outOfScopeLog(log)
         log.info(`libp2p peer id ${t.peerId}; ${membership.enforced ? 'member list on' : 'no member list yet (the cluster key admits peers)'}; join token (one use): ${ready.joinToken}`)
       }
+      // After the rights guard: a member node leaves the move to an admin node.
+      ready.stopVerifiersWatch = watchRoleVerifiers(eng.replica, log)
       // How peers reach this node (pg_nodes.addresses, client_addr); subscriptions and
       // master_nodes reach other nodes through their PostgreSQL addresses.
       const pgHost = options.host ?? '127.0.0.1'
@@ -579,6 +583,7 @@ export class ConcordNode {
     this.timers.clear()
     this.stopRolesWatch()
     this.stopGrantsWatch()
+    this.stopVerifiersWatch()
     this.membership.stop()
     this.log.info(`node ${this.nodeId} stopping`)
     this.catchUp.stop()

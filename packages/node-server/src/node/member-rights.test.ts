@@ -114,6 +114,9 @@ describe('member rights', () => {
     const a = await start({ nodeId: 'a2', logger: log })
     await query(a, `ALTER SYSTEM ADD NODE '${a.transport!.peerId}'`)
     await query(a, 'CREATE TABLE t (id INT PRIMARY KEY)')
+    await query(a, "CREATE ROLE alice LOGIN PASSWORD 'alice secret'")
+    const verifier = async (): Promise<unknown> => (await query(a, "SELECT rolpassword FROM pg_authid WHERE rolname = 'alice'")).rows[0].rolpassword
+    const alice = await verifier()
     const key = await newPeerKey()
     await query(a, `ALTER SYSTEM ADD NODE '${key.publicKey.toString()}'`)
 
@@ -122,15 +125,18 @@ describe('member rights', () => {
     const rogue = await openDatabase({ nodeId: 'rogue', storage: new MemoryStorage(), transport, serialWaitMs: 0 })
     clients.push(rogue)
     transport.join(a.p2pAddresses().find((x) => x.includes('/tcp/') && !x.includes('/ws'))!)
-    await until(async () => (await ids((s) => rogue.query(s), 't')) !== null, 'the rogue member to sync')
+    await until(async () => (await ids((s) => rogue.query(s), 't')) !== null && rogue.roles().role('alice') !== undefined, 'the rogue member to sync')
 
     await rogue.query("ALTER SYSTEM SET conflict_resolution_policy = 'first_write_wins'")
     await rogue.query("CREATE ROLE mallory SUPERUSER LOGIN PASSWORD 'x'")
+    // Verifiers live in the secrets shard: a member may write none of it.
+    await rogue.query("ALTER ROLE alice PASSWORD 'chosen by the rogue'")
     rogue.replica.transact((tx) => tx.setCatalog('peer_member', SOMEONE, { removed: false, by: 'rogue', at: Date.now(), right: 'admin' }))
     await rogue.query('CREATE TABLE planted (id INT PRIMARY KEY)')
     await rogue.query('INSERT INTO t VALUES (7)')
 
     await until(() => log.lines.some((l) => l.includes('refused an update of catalog from rogue')), 'a to refuse the catalog update')
+    await until(() => log.lines.some((l) => l.includes('refused an update of secrets from rogue')), 'a to refuse the secrets update')
     // Its data still applies (rows of t travel in t's shard).
     await until(async () => (await ids((s) => query(a, s), 't'))?.join() === '7', "the rogue member's row on a")
     const refused = (await fetchMetric(a, 'concord_writes_refused_total'))
@@ -138,6 +144,7 @@ describe('member rights', () => {
     expect(await policy(a)).not.toBe('first_write_wins')
     expect((await query(a, "SELECT count(*)::int AS n FROM pg_roles WHERE rolname = 'mallory'")).rows[0].n).toBe(0)
     expect(Object.keys(await members(a))).not.toContain(SOMEONE)
+    expect(await verifier()).toBe(alice)
     // Anti-entropy does not ask it for the refused catalog state round after round.
     const before = (await fetchMetric(a, 'concord_writes_refused_total'))
     await new Promise((r) => setTimeout(r, 5000))

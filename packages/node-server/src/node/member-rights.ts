@@ -4,7 +4,7 @@
  * A member may write data and ordinary DDL; only an admin may write the catalog objects
  * that govern the cluster (`ADMIN_CATALOG_KINDS`: the member list and its bindings, roles,
  * role memberships and grants, cluster-wide settings and the default conflict policy,
- * browser grants).
+ * browser grants) and the secrets shard (role verifiers), which is only those.
  *
  * Enforced twice:
  * - on this node's own writes (`guard`, Replica.catalogWriteGuard): a member node's SQL
@@ -27,10 +27,10 @@
  * Invariant: while the list is off, nothing is checked (every peer is a full member, as
  * before rights existed).
  */
-import { CATALOG_SHARD, catalogKindsOfUpdate, type Replica, type WriteCheck } from '@concord/core'
+import { CATALOG_SHARD, SECRETS_SHARD, catalogKindsOfUpdate, type Replica, type WriteCheck } from '@concord/core'
 import {
-  BROWSER_GRANT_KIND, CLUSTER_SETTING_KIND, PEER_MEMBER_KIND, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_MEMBER_KIND, SCHEMA_GRANT_KIND, SqlError, SqlState, TABLE_GRANT_KIND,
-  type MemberRight,
+  BROWSER_GRANT_KIND, CLUSTER_SETTING_KIND, PEER_MEMBER_KIND, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_MEMBER_KIND, ROLE_SECRET_KIND, SCHEMA_GRANT_KIND, SqlError, SqlState,
+  TABLE_GRANT_KIND, type MemberRight,
 } from '@concord/sql-facade'
 import type { Logger } from '../log/logger.js'
 
@@ -38,7 +38,7 @@ import type { Logger } from '../log/logger.js'
 const POLICY_KIND = 'policy'
 
 export const ADMIN_CATALOG_KINDS: ReadonlySet<string> = new Set([
-  PEER_MEMBER_KIND, ROLE_KIND, ROLE_MEMBER_KIND, ROLE_LOGIN_KIND, TABLE_GRANT_KIND, SCHEMA_GRANT_KIND, CLUSTER_SETTING_KIND, POLICY_KIND, BROWSER_GRANT_KIND,
+  PEER_MEMBER_KIND, ROLE_KIND, ROLE_SECRET_KIND, ROLE_MEMBER_KIND, ROLE_LOGIN_KIND, TABLE_GRANT_KIND, SCHEMA_GRANT_KIND, CLUSTER_SETTING_KIND, POLICY_KIND, BROWSER_GRANT_KIND,
 ])
 
 /** Refusals logged per node: (peer, shard) pairs. */
@@ -74,6 +74,8 @@ export class MemberRights {
   checkOf(nodeId: string): WriteCheck | null {
     if (this.rights.rightOfNode(nodeId) !== 'member') return null
     return (shard, update, generation) => {
+      // The secrets shard holds role verifiers only: nothing of it is a member's to write.
+      if (shard === SECRETS_SHARD) return false
       if (shard !== CATALOG_SHARD) return true
       const catalog = this.replica.catalogShard
       const kinds = catalogKindsOfUpdate(generation === catalog.generation ? catalog.doc : null, update)

@@ -11,7 +11,7 @@
  * client's CommandComplete means the write is on disk.
  */
 import type { Replica, ReplicaOptions } from '@concord/core'
-import { Database, formatPgText, parseScramVerifier, type ChangeJournalStore, type PreparedStatement, type QueryResult as FacadeResult, type Session } from '@concord/sql-facade'
+import { Database, formatPgText, parseScramVerifier, roleVerifier, VERIFIER_ELSEWHERE, type ChangeJournalStore, type PreparedStatement, type QueryResult as FacadeResult, type Session } from '@concord/sql-facade'
 import type { PreparedQuery, QueryField, QueryResult, SessionInfo, SqlSession } from '../pgwire/sql-session.js'
 import type { LoginDirectory } from '../pgwire/client-authentication.js'
 import { StatementWorkerPool, type StatementWorkerPoolOptions } from '../offload/statement-worker-pool.js'
@@ -56,7 +56,9 @@ export async function openSqlEngine(options: ReplicaOptions & { changeJournal?: 
       role: (name) => {
         const r = db.roles().role(name)
         if (r === undefined) return undefined
-        return { login: r.login, superuser: r.superuser, scram: r.password === null ? null : parseScramVerifier(r.password) }
+        // A verifier that does not parse (a broken peer's) refuses every password, as one not arrived yet.
+        const verifier = roleVerifier(db.replica, r)
+        return { login: r.login, superuser: r.superuser, scram: verifier === null ? null : parseScramVerifier(verifier) ?? parseScramVerifier(VERIFIER_ELSEWHERE) }
       },
     },
     serverVersion: async () => {

@@ -2,7 +2,8 @@
  * CREATE ROLE / USER, ALTER ROLE, ALTER ROLE .. RENAME TO, DROP ROLE, GRANT / REVOKE of
  * table privileges and of role membership, ALTER TABLE .. OWNER TO: each checks who may
  * run it as PostgreSQL does, then writes the catalog objects catalog/role-record.ts describes in
- * the statement's transaction, so they replicate with the rest of the catalog.
+ * the statement's transaction, so they replicate with the rest of the catalog. A role's
+ * password verifier goes to the secrets shard instead (catalog/role-secret.ts).
  *
  * GRANT / REVOKE CREATE ON SCHEMA public lets a role create tables, views, sequences and
  * functions (which it then owns). WITH GRANT OPTION lets a grantee grant the privilege
@@ -28,9 +29,10 @@ import { grantTarget, isSequence } from '../catalog/grant-target.js'
 import { SEQUENCE_KIND } from '../sequences/sequence-definition.js'
 import { RoleDirectory, type GrantTarget, type TableGrant } from '../catalog/role-directory.js'
 import {
-  BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_KIND, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, roleJson, SCHEMA_GRANT_KIND, schemaCreateKey, TABLE_GRANT_KIND,
+  BOOTSTRAP_OID, grantKey, memberKey, newRoleOid, PREDEFINED, PUBLIC_OID, ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, ROLE_MEMBER_KIND, SCHEMA_GRANT_KIND, schemaCreateKey, TABLE_GRANT_KIND,
   type RoleRecord,
 } from '../catalog/role-record.js'
+import { deleteRole, storeRole } from '../catalog/role-secret.js'
 import { recordOwner } from './relation-ownership.js'
 import { looksLikeVerifier, parseScramVerifier, scramVerifier } from './scram-verifier.js'
 import { ALL_PRIVILEGES, privilegeLetter, privilegeName, SEQUENCE_PRIVILEGES, type PrivilegeLetter } from '../catalog/table-privilege.js'
@@ -152,7 +154,7 @@ function roleSpecOid(spec: RoleSpec, dir: RoleDirectory, current: RoleRecord, al
 }
 
 function writeRole(tx: CatalogTransaction, r: RoleRecord): void {
-  tx.setCatalog(ROLE_KIND, r.name, roleJson(r))
+  storeRole(tx, r)
   if (r.login && tx.getCatalog(ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER) === undefined) tx.setCatalog(ROLE_LOGIN_KIND, ROLE_LOGIN_MARKER, true)
 }
 
@@ -227,7 +229,7 @@ export function execRenameRole(stmt: RenameStmt, ctx: RoleStatementCtx): Stateme
   if (!mayAdminister(current, target)) throw denied('permission denied to rename role', 'Only roles with the CREATEROLE attribute may rename roles.')
   checkNewName(newName)
   if (dir.role(newName)) throw new SqlError(SqlState.duplicateObject, `role "${newName}" already exists`)
-  tx.setCatalog(ROLE_KIND, target.name, null)
+  deleteRole(tx, target.name)
   writeRole(tx, { ...target, name: newName })
   return utility('ALTER ROLE')
 }
@@ -264,7 +266,7 @@ export function execDropRole(stmt: DropRoleStmt, ctx: RoleStatementCtx): Stateme
     for (const g of dir.grantsTo(target.oid)) tx.setCatalog(TABLE_GRANT_KIND, g.key, null)
     if (dir.schemaCreate.has(target.oid)) tx.setCatalog(SCHEMA_GRANT_KIND, schemaCreateKey(target.oid), null)
     for (const m of dir.memberships) if (m.role === target.oid || m.member === target.oid) tx.setCatalog(ROLE_MEMBER_KIND, memberKey(m.role, m.member), null)
-    tx.setCatalog(ROLE_KIND, target.name, null)
+    deleteRole(tx, target.name, target.oid)
   }
   return utility('DROP ROLE', notices.length ? notices : undefined)
 }

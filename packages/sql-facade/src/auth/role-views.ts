@@ -15,6 +15,7 @@ import { arrayOf, T } from '../types/sql-type.js'
 import { SqlArray } from '../types/array.js'
 import { grantTarget, isSequence } from '../catalog/grant-target.js'
 import { BOOTSTRAP_OID, type RoleRecord } from '../catalog/role-record.js'
+import { roleVerifier } from '../catalog/role-secret.js'
 import { SEQUENCE_PRIVILEGES } from '../catalog/table-privilege.js'
 import { view, type SystemView } from '../runtime/system-view.js'
 
@@ -99,7 +100,7 @@ const pgAuthid = view(
   (ctx) => {
     if (!ctx.exec.role.superuser) throw new SqlError(SqlState.insufficientPrivilege, 'permission denied for table pg_authid')
     return roleList(ctx.exec).map((r) => [
-      r.oid, r.name, r.superuser, r.inherit, r.createrole, r.createdb, r.login, false, r.superuser, r.connlimit, r.password, validUntil(r),
+      r.oid, r.name, r.superuser, r.inherit, r.createrole, r.createdb, r.login, false, r.superuser, r.connlimit, roleVerifier(ctx.exec.tx, r), validUntil(r),
     ])
   },
 )

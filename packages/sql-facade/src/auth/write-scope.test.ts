@@ -61,6 +61,10 @@ describe('a scoped browser replica refuses, itself, the writes its node would no
     expect(await sqlState(db, 'DROP TABLE notes')).toBe('42501')
     expect(await sqlState(db, 'ALTER TABLE notes ADD COLUMN extra INT')).toBe('42501')
     expect(await sqlState(db, 'CREATE ROLE intruder')).toBe('42501')
+    // Role verifiers live in the secrets shard: the page writes none either (a node would drop them).
+    expect(await sqlState(db, "CREATE ROLE intruder LOGIN PASSWORD 'x'")).toBe('42501')
+    expect(() => db.replica.transact((tx) => tx.setSecret('role_secret', '1', 'x'))).toThrow(/cannot change the schema, roles or settings/)
+    expect(db.replica.getSecret('role_secret', '1')).toBeUndefined()
     expect(await sqlState(db, 'CREATE TABLE IF NOT EXISTS notes (id SERIAL PRIMARY KEY, body TEXT)')).toBeNull()
     expect((await db.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname = 'mine'`)).rows).toEqual([{ n: 0 }])
   })

@@ -19,7 +19,8 @@
  *
  * Invariants: a role's OID is fixed when it is created (a function of its first name,
  * the same on every node); `password` is a SCRAM-SHA-256 verifier or null, never a
- * plaintext password. Roles built in and never stored: the bootstrap superuser `concord`
+ * plaintext password, and as stored, the placeholder saying the verifier is in the
+ * secrets shard (catalog/role-secret.ts), except in records of earlier versions. Roles built in and never stored: the bootstrap superuser `concord`
  * (OID 10, PostgreSQL's bootstrap OID; also named `postgres`), and the predefined roles
  * pg_read_all_data and pg_write_all_data (PostgreSQL's OIDs).
  */
@@ -64,7 +65,7 @@ export interface RoleRecord {
   login: boolean
   /** -1: no limit. */
   connlimit: number
-  /** SCRAM-SHA-256 verifier, or null (no password). */
+  /** SCRAM-SHA-256 verifier, or null (no password); as stored, role-secret.ts VERIFIER_ELSEWHERE (use `roleVerifier`). */
   password: string | null
   /** VALID UNTIL as given (text), or null. */
   validUntil: string | null

@@ -89,6 +89,10 @@ function layered<T extends Transaction>(main: T, temp: T): Transaction {
       const names = new Set(own.map(([n]) => n))
       return [...own, ...main.listCatalog(kind).filter(([n]) => !names.has(n))]
     },
+    // Role records and their secrets (the only users of these two) are never temporary.
+    replaceCatalog: (kind, name, value) => main.replaceCatalog(kind, name, value),
+    setSecret: (kind, name, value) => main.setSecret(kind, name, value),
+    getSecret: (kind, name) => main.getSecret(kind, name),
     get: (table, key) => owner(table).get(table, key),
     scan: (table) => owner(table).scan(table),
     insert: (table, row, defaulted) => owner(table).insert(table, row, defaulted),
