@@ -30,6 +30,10 @@
  *                        also run that build as a second Concord node, interleaved like the
  *                        others, with a "this build / baseline" column: a change measured
  *                        against the build before it, in the same run
+ *   BENCH_SAME_INSTANT=1 with BENCH_BASELINE_BIN: each round runs pgbench against this build's
+ *                        node and the baseline's at the same time instead of one after the
+ *                        other, so a change in the machine's load falls on both alike (on a
+ *                        shared machine a round's CPU per transaction follows its TPS)
  * Temporary directories go under $TMPDIR.
  */
 import { execFile } from 'node:child_process'
@@ -53,6 +57,7 @@ const PROFILE = env['BENCH_PROFILE']
 const BASELINE_BIN = env['BENCH_BASELINE_BIN']
 const BASELINE = 'baseline'
 const BUILT = env['BENCH_BUILT'] === '1'
+const SAME_INSTANT = env['BENCH_SAME_INSTANT'] === '1' && BASELINE_BIN !== undefined
 const PG_PORT = Number(env['BENCH_PG_PORT'] ?? 55_000 + Math.floor(Math.random() * 2000))
 const PGBENCH = [env['PGBENCH'], '/usr/lib/postgresql/15/bin/pgbench', '/usr/bin/pgbench'].find((p) => p !== undefined && existsSync(p))
 
@@ -123,7 +128,7 @@ let baseline: ConcordProcess | undefined
 let postgres: PostgresInstance | undefined
 try {
   console.log(`pgbench benchmark: scale ${SCALE}, ${CLIENTS} clients, -M ${MODE}, ${SECONDS} s per run, ${RUNS} interleaved rounds; ` +
-    `Concord from ${BUILT ? 'the built bundle' : 'the sources (tsx)'}; load average at start ${load1().toFixed(2)}`)
+    `Concord from ${BUILT ? 'the built bundle' : 'the sources (tsx)'}${SAME_INSTANT ? '; this build and the baseline at the same instant' : ''}; load average at start ${load1().toFixed(2)}`)
   node = await ConcordProcess.start({ dataDir: join(dir, 'concord'), nodeId: 'pgbench', built: BUILT, extraArgs: ['--quiet'] })
   const concord: Side = { name: 'Concord', conn: ['-h', '127.0.0.1', '-p', String(node.pgPort), '-U', 'concord', 'concord'], pid: node.child.pid }
   const sides: Side[] = [concord]
@@ -159,14 +164,20 @@ try {
   const runs = new Map<string, Run[]>()
   for (let round = 0; round < RUNS; round++) {
     for (const script of SCRIPTS) {
-      // Each round another side goes first.
+      // Each round another side goes first; with SAME_INSTANT the two Concord builds run together.
       const order = [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)]
-      for (const side of order) {
-        const r = await once(side, script)
-        const key = `${script}/${side.name}`
-        runs.set(key, [...(runs.get(key) ?? []), r])
-        const cpu = r.cpuUs === undefined ? '' : `, node CPU ${fmt(r.cpuUs)} µs per transaction`
-        console.log(`round ${round + 1}/${RUNS} ${script.padEnd(13)} ${side.name.padEnd(10)} ${fmt(r.tps).padStart(7)} tps (load ${r.load.toFixed(2)}${cpu})`)
+      const steps: Side[][] = SAME_INSTANT
+        ? [sides.filter((x) => x.name !== 'PostgreSQL'), ...sides.filter((x) => x.name === 'PostgreSQL').map((x) => [x])]
+        : order.map((x) => [x])
+      for (const step of steps) {
+        const results = await Promise.all(step.map((side) => once(side, script)))
+        step.forEach((side, i) => {
+          const r = results[i]!
+          const key = `${script}/${side.name}`
+          runs.set(key, [...(runs.get(key) ?? []), r])
+          const cpu = r.cpuUs === undefined ? '' : `, node CPU ${fmt(r.cpuUs)} µs per transaction`
+          console.log(`round ${round + 1}/${RUNS} ${script.padEnd(13)} ${side.name.padEnd(10)} ${fmt(r.tps).padStart(7)} tps (load ${r.load.toFixed(2)}${cpu})`)
+        })
       }
     }
   }

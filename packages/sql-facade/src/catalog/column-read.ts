@@ -25,14 +25,14 @@ import { Interval } from '../types/interval.js'
 import { T, typeFromTypeName, type SqlType } from '../types/sql-type.js'
 import { decodeUntyped, decodeValue } from '../types/storage-codec.js'
 import type { RtValue } from '../types/value.js'
-import { columnMeta } from './table-meta.js'
+import { sharedColumnMeta } from './table-meta.js'
 
 const fills = new WeakMap<ColumnInfo, RtValue | undefined>()
 
 /** What a NULL of this column reads as: its constant DEFAULT if it is NOT NULL and has one. */
 export function columnFill(c: ColumnInfo): RtValue | undefined {
   if (fills.has(c)) return fills.get(c)
-  const m = columnMeta(c)
+  const m = sharedColumnMeta(c)
   let fill: RtValue | undefined
   if (m.notNull && !m.serial && m.generated === undefined && m.default !== undefined) {
     try {
@@ -109,7 +109,7 @@ export function readColumn(v: Value | undefined, c: ColumnBinding): RtValue {
 
 export function tableColumns(t: TableInfo, alias: string): ColumnBinding[] {
   return t.columns.map((c) => {
-    const m = columnMeta(c)
+    const m = sharedColumnMeta(c)
     const fill = columnFill(c)
     return { name: c.name, table: alias, type: m.t, ...(m.hidden ? { hidden: true } : {}), ...(fill !== undefined ? { fill } : {}) }
   })

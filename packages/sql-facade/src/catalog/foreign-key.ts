@@ -15,7 +15,7 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import { nameList } from '../parser/name-list.js'
 import { canCast } from '../types/cast.js'
 import { typeName, type SqlType } from '../types/sql-type.js'
-import { columnMeta, ROWID, tableMeta, type ForeignKey, type ForeignKeyAction } from './table-meta.js'
+import { columnMeta, ROWID, sharedTableMeta, tableMeta, type ForeignKey, type ForeignKeyAction } from './table-meta.js'
 
 const ACTIONS: Record<string, ForeignKeyAction> = { a: 'no_action', r: 'restrict', c: 'cascade', n: 'set_null', d: 'set_default' }
 
@@ -37,14 +37,14 @@ export function keyedTable(t: TableInfo): KeyedTable {
 }
 
 export function foreignKeysOf(t: TableInfo): ForeignKey[] {
-  return tableMeta(t).foreignKeys
+  return sharedTableMeta(t).foreignKeys
 }
 
 /** The foreign keys that reference `parent`, with their child tables (partitions excluded). */
 export function referencingKeys(tables: TableInfo[], parent: string): Array<{ child: TableInfo; fk: ForeignKey }> {
   const out: Array<{ child: TableInfo; fk: ForeignKey }> = []
   for (const t of tables) {
-    const m = tableMeta(t)
+    const m = sharedTableMeta(t)
     if (m.partitionOf) continue
     for (const fk of m.foreignKeys) if (fk.refTable === parent) out.push({ child: t, fk })
   }

@@ -14,7 +14,7 @@ import { compareValues } from '../types/compare.js'
 import type { ColumnBinding } from '../relation/scope.js'
 import type { RtValue } from '../types/value.js'
 import { columnFill, readColumn } from './column-read.js'
-import { columnMeta, tableMeta } from './table-meta.js'
+import { columnMeta, sharedTableMeta } from './table-meta.js'
 
 /** A range of one indexed column's values; a missing bound is open. */
 export interface IndexRange {
@@ -195,7 +195,7 @@ export class SecondaryIndexes {
    */
   indexOn(table: TableInfo, column: string): OrderedIndex | null {
     // A session's temporary table shares no index with the permanent table of its name.
-    if (tableMeta(table).temporary) return null
+    if (sharedTableMeta(table).temporary) return null
     const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column && (d.exprs?.[0] ?? null) === null)
     if (!def) return null
     if (this.replica.table(table.name)?.incarnation !== table.incarnation) return null

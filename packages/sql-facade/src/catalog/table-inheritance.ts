@@ -10,14 +10,16 @@
  * here is bounded and visits a table once, whatever the stored parent lists say.
  */
 import type { TableInfo } from '@concord/core'
-import { tableMeta } from './table-meta.js'
+import { sharedTableMeta } from './table-meta.js'
 
 /** Deeper hierarchies are not walked (PostgreSQL has no limit; no real schema comes close). */
 const MAX_DEPTH = 64
 
+const NO_PARENTS: readonly string[] = Object.freeze([])
+
 /** The parents `t` inherits from, in declaration order (empty for a table that inherits nothing). */
-export function parentsOf(t: TableInfo): string[] {
-  return tableMeta(t).inherits ?? []
+export function parentsOf(t: TableInfo): readonly string[] {
+  return sharedTableMeta(t).inherits ?? NO_PARENTS
 }
 
 /** The tables that list `name` among their parents (direct children only). */

@@ -134,6 +134,47 @@ export function columnMeta(c: ColumnInfo): ColumnMeta {
   return { t: { id: (['int4', 'int8', 'text', 'bool', 'float8', 'numeric'].includes(c.type) ? c.type : 'text') as TypeId } }
 }
 
+/** Shared answers of `sharedColumnMeta`, by column (a catalog's ColumnInfo is never changed in place). */
+const sharedMetas = new WeakMap<ColumnInfo, Readonly<ColumnMeta>>()
+
+/**
+ * `columnMeta(c)`, computed once per column and shared by every caller: for the paths that
+ * read it per statement (each INSERT and UPDATE builds its writer's bindings from it), where
+ * building it afresh was a tenth of what a pgbench transaction allocated. Frozen, with its
+ * type, so no reader can change what the others see; a caller that edits a column's meta
+ * (DDL) takes its own copy from `columnMeta`.
+ */
+export function sharedColumnMeta(c: ColumnInfo): Readonly<ColumnMeta> {
+  let m = sharedMetas.get(c)
+  if (m === undefined) {
+    const fresh = columnMeta(c)
+    Object.freeze(fresh.t)
+    m = Object.freeze(fresh)
+    sharedMetas.set(c, m)
+  }
+  return m
+}
+
+/** Shared answers of `sharedTableMeta`, by table (a catalog's TableInfo is never changed in place). */
+const sharedTableMetas = new WeakMap<TableInfo, Readonly<TableMeta>>()
+
+/**
+ * `tableMeta(t)`, computed once per table and shared: for reads per statement or per row
+ * (the inheritance walk of every UPDATE and DELETE asks it of every table). Frozen, with
+ * the list of parents it makes; its other lists are the catalog's own, as `tableMeta`'s
+ * are. A caller that edits a table's meta (DDL) takes its own copy from `tableMeta`.
+ */
+export function sharedTableMeta(t: TableInfo): Readonly<TableMeta> {
+  let m = sharedTableMetas.get(t)
+  if (m === undefined) {
+    const fresh = tableMeta(t)
+    if (fresh.inherits !== undefined) Object.freeze(fresh.inherits)
+    m = Object.freeze(fresh)
+    sharedTableMetas.set(t, m)
+  }
+  return m
+}
+
 export function tableMeta(t: TableInfo): TableMeta {
   const m = t.meta
   if (!isObject(m)) return { checks: [], uniques: [], foreignKeys: [] }

@@ -5,7 +5,7 @@
  */
 import { ConcordError, encodeRowKey, type TableInfo, type Value } from '@concord/core'
 import type { Node } from 'libpg-query'
-import { columnMeta, tableMeta, ROWID, type ColumnMeta } from '../catalog/table-meta.js'
+import { sharedColumnMeta, sharedTableMeta, ROWID, type ColumnMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { coerce } from '../expr/coerce.js'
 import { compileExpr } from '../expr/compile.js'
@@ -25,7 +25,7 @@ import { refuseUnheldWrite } from '../placement/unheld-write.js'
 
 export class TableWriter {
   readonly columns: ColumnBinding[]
-  readonly metas: ColumnMeta[]
+  readonly metas: ReadonlyArray<Readonly<ColumnMeta>>
   readonly scope: Scope
   private defaults: Array<Compiled | null> = []
   private generated: Array<Compiled | null> = []
@@ -55,7 +55,7 @@ export class TableWriter {
     this.p = p
     this.partition = partition
     this.columns = tableColumns(table, table.name)
-    this.metas = table.columns.map(columnMeta)
+    this.metas = table.columns.map(sharedColumnMeta)
     this.scope = new Scope(this.columns)
     const cctx = makeCompileCtx(p, this.scope)
     const empty = makeCompileCtx(p, new Scope([]))
@@ -64,7 +64,7 @@ export class TableWriter {
     this.defaults = this.metas.map((m, i) => (m.default ?? m.t.domain?.default ? coerce(compileExpr((m.default ?? m.t.domain!.default) as unknown as Node, empty), this.columns[i]!.type, 'assignment', now, `column "${this.columns[i]!.name}"`) : null))
     this.generated = this.metas.map((m, i) => (m.generated ? coerce(compileExpr(m.generated as unknown as Node, cctx), this.columns[i]!.type, 'assignment', now, `column "${this.columns[i]!.name}"`) : null))
     this.domainChecks = this.metas.map((m) => compileDomainCheck(m.t, empty, compileExpr))
-    const tm = tableMeta(table)
+    const tm = sharedTableMeta(table)
     this.checks = tm.checks.map((c) => ({ name: c.name, test: coerce(compileExpr(c.expr as unknown as Node, cctx), T.bool, 'implicit', now) }))
     this.uniques = tm.uniques
     this.pkIdx = table.primaryKey.map((c) => this.columns.findIndex((x) => x.name === c))

@@ -299,11 +299,24 @@ function copyPlan(slots: Path[]): CopyPlan {
   return root
 }
 
+/** The A_Const record of `l` at `location`: `constValue`'s fields, then the location, as the parser orders them. */
+function constRecord(l: Literal, location: unknown): object {
+  if (l.kind === 'i') return { ival: l.value === 0 ? {} : { ival: l.value }, location }
+  if (l.kind === 'f') return { fval: { fval: l.value }, location }
+  return { sval: { sval: l.value }, location }
+}
+
+// Runs for every templated statement: indexed loops and records built at once (no iterator,
+// no destructuring, no spread of a fresh object), which were most of its cost.
 function copyAlong(src: Record<string | number, unknown>, plan: CopyPlan, literals: Literal[], made: object[]): Record<string | number, unknown> {
-  const out: Record<string | number, unknown> = Array.isArray(src) ? [...(src as unknown[])] as unknown as Record<number, unknown> : { ...src }
-  for (const [k, sub] of plan.into) {
+  const out: Record<string | number, unknown> = Array.isArray(src) ? (src.slice() as unknown as Record<number, unknown>) : { ...src }
+  const into = plan.into
+  for (let i = 0; i < into.length; i++) {
+    const step = into[i]!
+    const k = step[0]
+    const sub = step[1]
     const child = src[k] as Record<string | number, unknown>
-    if (sub.literal !== undefined) out[k] = made[sub.literal] = { ...constValue(literals[sub.literal]!), location: child['location'] }
+    if (sub.literal !== undefined) out[k] = made[sub.literal] = constRecord(literals[sub.literal]!, child['location'])
     else out[k] = copyAlong(child, sub, literals, made)
   }
   return out

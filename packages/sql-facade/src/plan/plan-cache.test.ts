@@ -3,6 +3,11 @@ import { openDatabase, type Database } from '../database.js'
 import { SimCluster } from '../sim-cluster.js'
 import { sqlState } from '../errors/sql-state.fixture.js'
 import type { Session } from '../session/session.js'
+import type { TableInfo } from '@concord/core'
+import type { ExecCtx } from '../runtime/context.js'
+import type { Relation } from '../relation/relation.js'
+import { StatementBudget } from '../runtime/statement-budget.js'
+import { PlanCache } from './plan-cache.js'
 
 let db: Database | undefined
 let cluster: SimCluster | undefined
@@ -243,5 +248,53 @@ describe('cached SELECT plans', () => {
     expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'temporary']])
     await s.query('DROP TABLE items')
     expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'permanent']])
+  })
+})
+
+describe('a cached plan\'s context', () => {
+  // `SELECT id FROM items`, as the parser gives it, over a one-column table.
+  const tree = {
+    SelectStmt: {
+      targetList: [{ ResTarget: { val: { ColumnRef: { fields: [{ String: { sval: 'id' } }] } } } }],
+      fromClause: [{ RangeVar: { relname: 'items', inh: true, relpersistence: 'p' } }],
+      limitOption: 'LIMIT_OPTION_DEFAULT',
+      op: 'SETOP_NONE',
+    },
+  }
+  const table = { name: 'items', columns: [{ name: 'id', meta: { t: { id: 'int4' } } }], meta: {} } as unknown as TableInfo
+  const exec = (fields: Record<string, unknown>): ExecCtx => ({
+    tx: { table: (name: string) => (name === 'items' ? table : undefined) },
+    params: [],
+    role: { oid: 10 },
+    settings: { user: 'u', show: () => null },
+    budget: new StatementBudget(Infinity, null),
+    ...fields,
+  }) as unknown as ExecCtx
+  // The plan is the context it was planned over: what its closures would read.
+  const plan = (e: ExecCtx): Relation => e as unknown as Relation
+
+  it('takes each execution\'s fields, and keeps none an earlier execution had that this one lacks', () => {
+    const cache = new PlanCache(() => 1)
+    const first = exec({ deferred: 'first', nowMicros: 1 })
+    const live = cache.select(tree as never, first, plan) as unknown as ExecCtx
+    expect(live).not.toBe(first)
+    expect(live.deferred).toBe('first')
+    // The same keys: every field is the new execution's.
+    const second = exec({ deferred: 'second', nowMicros: 2 })
+    expect(cache.select(tree as never, second, plan)).toBe(live)
+    expect([live.deferred, live.nowMicros, live.params, live.tx]).toEqual(['second', 2, second.params, second.tx])
+    expect(live.params).toBe(second.params)
+    // One key fewer (outside a block: no deferred constraints): it does not survive.
+    const third = exec({ nowMicros: 3 })
+    expect(cache.select(tree as never, third, plan)).toBe(live)
+    expect('deferred' in live).toBe(false)
+    expect(live.nowMicros).toBe(3)
+    expect(live.budget).not.toBe(third.budget)
+    // And back, with the keys in another order.
+    const fourth = { deferred: 'fourth', ...exec({}) } as ExecCtx
+    expect(cache.select(tree as never, fourth, plan)).toBe(live)
+    expect(['deferred' in live, 'nowMicros' in live, live.deferred]).toEqual([true, false, 'fourth'])
+    expect(live.planCache).toBeUndefined()
+    expect(cache.hits).toBe(3)
   })
 })

@@ -81,6 +81,8 @@ interface Entry {
   /** Whether the plan reads a template's literals (else its tree's own constants). */
   templated: boolean
   live: ExecCtx
+  /** The keys of the execution context `live` last took its fields from (its own are these and the three the cache sets). */
+  keys: string[]
   slots: PlanSlots
   budget: BudgetRelay
   /** What `plan` returned: a SELECT's relation, or an UPDATE's or DELETE's target-row plan. */
@@ -145,9 +147,23 @@ function constValue(c: object): RtValue | undefined {
 }
 
 function signatureOf(exec: ExecCtx, constants: readonly object[] | undefined): string {
-  const params = exec.params.map((v, i) => exec.paramTypes?.[i]?.id ?? (v instanceof Uint8Array ? 'bytea' : 'unknown'))
-  const literals = (constants ?? []).map((c) => ('ival' in c ? 'i' : 'sval' in c ? 's' : '?'))
-  return `${params.join(',')}|${literals.join('')}`
+  // Built by concatenation: it runs on every execution, and the arrays a map and join make were most of its cost.
+  let out = ''
+  const params = exec.params
+  for (let i = 0; i < params.length; i++) {
+    if (i > 0) out += ','
+    out += exec.paramTypes?.[i]?.id ?? (params[i] instanceof Uint8Array ? 'bytea' : 'unknown')
+  }
+  out += '|'
+  if (constants !== undefined) for (const c of constants) out += 'ival' in c ? 'i' : 'sval' in c ? 's' : '?'
+  return out
+}
+
+/** Whether two key lists are the same, in the same order. */
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** Plans of one session's SELECTs, with how many were reused (for tests and profiles). */
@@ -182,8 +198,17 @@ export class PlanCache implements SelectPlans {
       if (values.every((v) => v !== undefined)) {
         const live = found.live as unknown as Record<string, unknown>
         // An optional field the earlier execution had and this one lacks must not survive.
-        for (const k in live) if (!(k in exec) && k !== 'planSlots') delete live[k]
-        Object.assign(live, exec, { planSlots: found.slots, budget: found.budget, planCache: undefined })
+        // Contexts of one call site have the same keys, so the walk of `live` (and the
+        // deletes, which slow every later read of it) is only for a context with others.
+        const keys = Object.keys(exec)
+        if (!sameKeys(keys, found.keys)) {
+          for (const k in live) if (!(k in exec) && k !== 'planSlots') delete live[k]
+          found.keys = keys
+        }
+        Object.assign(live, exec)
+        live['planSlots'] = found.slots
+        live['budget'] = found.budget
+        live['planCache'] = undefined
         found.budget.current = exec.budget
         found.slots.values = values as RtValue[]
         this.hits++
@@ -196,7 +221,7 @@ export class PlanCache implements SelectPlans {
     const budget = new BudgetRelay(exec.budget)
     const live: ExecCtx = { ...exec, planSlots: slots, budget, planCache: undefined }
     const planned = plan(live)
-    this.entries.set(key, { catalogVersion: version, roleOid: exec.role.oid, user: exec.settings.user, searchPath: exec.settings.show('search_path'), signature, templated: constants !== undefined, live, slots, budget, plan: planned })
+    this.entries.set(key, { catalogVersion: version, roleOid: exec.role.oid, user: exec.settings.user, searchPath: exec.settings.show('search_path'), signature, templated: constants !== undefined, live, keys: Object.keys(exec), slots, budget, plan: planned })
     return planned
   }
 }

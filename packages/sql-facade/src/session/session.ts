@@ -219,6 +219,28 @@ export class Session {
   private deadline = Infinity
   /** What the running statement's pg_sleep calls asked to wait (ms), waited after it ran. */
   private pendingSleepMs = 0
+  /**
+   * The execution context's functions that read nothing of one statement: made once per
+   * session rather than per statement (`execCtx` runs for every statement).
+   */
+  private readonly sessionCallbacks: Pick<ExecCtx, 'clockMicros' | 'random' | 'hlc' | 'sessionObjects' | 'nextId' | 'notify' | 'sleep' | 'listeningChannels' | 'nodeCaughtUp' | 'nextSerial' | 'replication'> = {
+    clockMicros: () => this.db.replica.now() * 1000,
+    random: () => this.db.replica.random(),
+    hlc: () => this.db.replica.clock.now(),
+    sessionObjects: () => ({
+      prepared: this.sqlPrepared.list().map((p) => ({ name: p.name, text: p.text, preparedAt: p.preparedAt, parameterTypes: SqlPreparedStatements.declaredTypes(p) })),
+      cursors: this.cursors.list(),
+    }),
+    nextId: () => this.db.replica.nextId(),
+    notify: (channel, payload) => this.notifications.notify(channel, payload),
+    sleep: (ms) => {
+      this.pendingSleepMs += ms
+    },
+    listeningChannels: () => this.notifications.listening(),
+    nodeCaughtUp: (nodeId, region, table) => this.db.replica.nodeCaughtUp(nodeId, region, table),
+    nextSerial: (table, column) => this.db.nextSerial(table, column),
+    replication: () => ({ lsn: this.db.replica.lsn, lastReplayedCommitMs: this.db.replica.lastReplayedCommitMs, role: this.db.failover.role() }),
+  }
   /** Set by `cancel()` while a query string or execute runs; cleared when the next one starts. */
   private cancelRequested = false
   /** A query string or an Execute is under way (from its call until its result or error). */
@@ -574,7 +596,9 @@ export class Session {
         if (this.block) this.block.failed = true
         throw e
       }
-      const forwarded = await this.forwardWrite(stmt, params)
+      // Each step below that waits only for some statements is awaited only for them: an
+      // await costs a promise and a turn of the microtask queue, several per statement.
+      const forwarded = this.mayForward(stmt) ? await this.forwardWrite(stmt, params) : null
       if (forwarded !== null && !('targetHomes' in forwarded)) return forwarded
       // A forwarded UPDATE or DELETE the sender found homed here reads only those rows.
       const targetHomes = this.forwardedBounds.home !== undefined ? [this.forwardedBounds.home] : forwarded?.targetHomes
@@ -582,14 +606,14 @@ export class Session {
       let r: { result: StatementResult; durable: boolean }
       try {
         const remote = new RemoteRows(this.db.region, (info) => this.db.replica.holdsWhole(info))
-        await this.prepareTemp(stmt)
-        await this.measureShards(stmt)
-        await this.federate(stmt, remote, targetHomes)
+        if (createsTempRelation(stmt)) await this.prepareTemp(stmt)
+        if (plansRebalance(stmt)) await this.measureShards(stmt)
+        if (this.mayFederate(stmt)) await this.federate(stmt, remote, targetHomes)
         this.pendingSleepMs = 0
         const moved = await this.runOrOffload(stmt, params, remote)
         if ('query' in moved) return moved.query
         r = moved
-        await this.sleepPending()
+        if (this.pendingSleepMs > 0) await this.sleepPending()
       } catch (e) {
         // Outside a block the statement was its own transaction: its NOTIFYs go with it.
         if (this.block === null) this.notifications.abort()
@@ -648,7 +672,7 @@ export class Session {
    * found (`targetHomes`: here, reading only the rows homed in those regions).
    */
   private async forwardWrite(stmt: Statement, params: RtValue[]): Promise<QueryResult | { targetHomes: string[] } | null> {
-    if (stmt.kind !== 'pg' || this.block !== null || this.forwarded) return null
+    if (stmt.kind !== 'pg' || !this.mayForward(stmt)) return null
     const targets = unheldWriteTargets(stmt.node, this.db.replica, this.db.region)
     if (targets.length === 0) {
       // An UPDATE or DELETE pinned to one other home region runs there (placement/home-write-forwarding.ts).
@@ -659,6 +683,11 @@ export class Session {
     }
     if (notForwardable(stmt.node, params) !== null) return null
     return await this.sendWrite(stmt, params, targets)
+  }
+
+  /** Whether `forwardWrite` may forward `stmt` at all: a statement outside a block, not itself forwarded here. */
+  private mayForward(stmt: Statement): boolean {
+    return stmt.kind === 'pg' && this.block === null && !this.forwarded
   }
 
   /**
@@ -752,7 +781,7 @@ export class Session {
    * asks the holders of every placed shard for its size (placement/shard-sizes.ts).
    */
   private async measureShards(stmt: Statement): Promise<void> {
-    if (stmt.kind !== 'rebalance' && !/concord_rebalance_plan/i.test(stmt.text)) return
+    if (!plansRebalance(stmt)) return
     const r = this.db.replica
     const shards = r.tables().flatMap((t) => r.placedShards(t).map((p) => ({ id: p.id, nodes: p.placement.nodes })))
     this.db.shardSizes = await fetchShardSizes(r, shards)
@@ -781,11 +810,7 @@ export class Session {
    * kept result (query_result_cache_ttl) answers.
    */
   private async federate(stmt: Statement, remote: RemoteRows, targetHomes?: readonly string[], fresh = false): Promise<void> {
-    if (stmt.kind !== 'pg' || this.block?.failed) return
-    // Every table is held here (no placement keeps one away, the common case): nothing to
-    // refuse or read, so the statement's tree is not walked. A block that ran DDL may hold
-    // tables the committed catalog does not show yet: it takes the walk.
-    if (!this.block?.rolesTouched && this.everyTableHeld()) return
+    if (stmt.kind !== 'pg' || !this.mayFederate(stmt)) return
     try {
       const ttl = fresh ? 0 : durationMillis(this.settings.show('query_result_cache_ttl') ?? '0')
       await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica, ttl, targetHomes)
@@ -795,6 +820,15 @@ export class Session {
       if (this.block) this.block.failed = true
       throw e
     }
+  }
+
+  /** Whether `federate` has anything to refuse or read for `stmt`. */
+  private mayFederate(stmt: Statement): boolean {
+    if (stmt.kind !== 'pg' || this.block?.failed) return false
+    // Every table is held here (no placement keeps one away, the common case): nothing to
+    // refuse or read, so the statement's tree is not walked. A block that ran DDL may hold
+    // tables the committed catalog does not show yet: it takes the walk.
+    return this.block?.rolesTouched === true || !this.everyTableHeld()
   }
 
   /** Whether this node's region holds every table of the committed catalog (kept per catalog version). */
@@ -1310,6 +1344,7 @@ export class Session {
 
   private execCtx(tx: Transaction, params: RtValue[], nowMicros: number, rows = this.newRows(tx)): ExecCtx {
     const db = this.db
+    const cb = this.sessionCallbacks
     let model: CatalogModel | undefined
     // After a block changed roles, grants or owners, its own transaction shows them; otherwise the database's cached copy is current.
     let roles: RoleDirectory | undefined = this.block?.rolesTouched ? undefined : db.roles()
@@ -1327,7 +1362,7 @@ export class Session {
       }),
       params,
       nowMicros,
-      clockMicros: () => db.replica.now() * 1000,
+      clockMicros: cb.clockMicros,
       nodeId: db.nodeId,
       region: db.region,
       database: this.database,
@@ -1339,27 +1374,22 @@ export class Session {
       partitions: db.partitions,
       systemView: (schema, name) => db.system.view(schema, name, ctx),
       catalog: () => (model ??= db.system.model(tx, ctx)),
-      random: () => db.replica.random(),
-      hlc: () => db.replica.clock.now(),
-      sessionObjects: () => ({
-        prepared: this.sqlPrepared.list().map((p) => ({ name: p.name, text: p.text, preparedAt: p.preparedAt, parameterTypes: SqlPreparedStatements.declaredTypes(p) })),
-        cursors: this.cursors.list(),
-      }),
-      nextId: () => db.replica.nextId(),
-      notify: (channel, payload) => this.notifications.notify(channel, payload),
-      sleep: (ms) => {
-        this.pendingSleepMs += ms
-      },
-      listeningChannels: () => this.notifications.listening(),
+      random: cb.random,
+      hlc: cb.hlc,
+      sessionObjects: cb.sessionObjects,
+      nextId: cb.nextId,
+      notify: cb.notify,
+      sleep: cb.sleep,
+      listeningChannels: cb.listeningChannels,
       tableChanges: this.db.tableChanges,
       ...(this.db.membership !== undefined ? { membership: this.db.membership } : {}),
       rebalancePlan: (table) => rebalancePlan(db.replica, tx, rebalanceTarget(tx, table), db.shardSizes),
-      nodeCaughtUp: (nodeId, region, table) => db.replica.nodeCaughtUp(nodeId, region, table),
+      nodeCaughtUp: cb.nodeCaughtUp,
       processId: this.processId,
-      nextSerial: (table, column) => db.nextSerial(table, column),
+      nextSerial: cb.nextSerial,
       allTables: () => tx.tables(),
       sequences: this.sequences.access(tx),
-      replication: () => ({ lsn: db.replica.lsn, lastReplayedCommitMs: db.replica.lastReplayedCommitMs, role: db.failover.role() }),
+      replication: cb.replication,
       callUserFunction,
       callUserSetFunction,
       depth: 0,
@@ -1500,6 +1530,11 @@ const SLEEP_SLICE_MS = 50
 function yieldToEventLoop(): Promise<void> {
   const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate
   return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)))
+}
+
+/** Whether a statement plans a rebalance (REBALANCE SHARDS, concord_rebalance_plan), which needs the shards' sizes first. */
+function plansRebalance(stmt: Statement): boolean {
+  return stmt.kind === 'rebalance' || /concord_rebalance_plan/i.test(stmt.text)
 }
 
 /** Whether a statement may lock rows (anything but transaction control and settings). */

@@ -379,9 +379,11 @@ export class Settings {
   endTransaction(commit: boolean): void {
     if (this.stack !== null && !commit) this.restore(this.stack[0]!)
     this.stack = null
+    // A COMMIT changes what `show` answers only by ending SET LOCAL values and pending node
+    // or cluster writes: a block with neither keeps the memo (most blocks set nothing).
+    if (this.local.size > 0 || this.pending.size > 0) this.changes++
     this.local.clear()
     this.pending.clear()
-    this.changes++
   }
 
   /** Every known parameter with its value and scope (SHOW ALL, pg_settings). */
