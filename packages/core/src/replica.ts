@@ -39,7 +39,7 @@ import { CATALOG_SHARD, SECRETS_SHARD } from './placement/shard-id.js'
 import { ShardPlacements, type ShardPlacement } from './placement/shard-placement.js'
 import { HomeRegions, homeColumn } from './placement/row-homing.js'
 import { CatchUp } from './placement/catch-up.js'
-import { JOIN_CAUGHT_UP_KIND, JoinCatchUp } from './placement/join-catch-up.js'
+import { JOINED_KIND, JoinCatchUp } from './placement/join-catch-up.js'
 import type { ReadPart } from './replication/federated-reads.js'
 import type { ReplicatorStats } from './replication/replication-context.js'
 import type { ReplicationHost } from './replication/replication-host.js'
@@ -571,12 +571,13 @@ export class Replica {
     const region = this.replicator.peerRegion(peer)
     if (region === undefined || this.closed) return
     const done = this.placement.caughtUpThrough({ nodeId: this.nodeId, region: this.region }, { nodeId: peer, region })
-    if (done.length === 0) return
+    if (done.records.length === 0 && done.joinMarks.length === 0) return
     this.scheduler.setTimeout(0, () => {
       if (this.closed || this.log.failing) return
       try {
         this.transact((tx) => {
-          for (const { kind, name, value } of done) tx.setCatalog(kind, name, value)
+          for (const { kind, name, value } of done.records) tx.setCatalog(kind, name, value)
+          this.writeJoinMarks(tx, done.joinMarks)
         })
       } catch {
         // Storage refused the write: a later exchange marks it again.
@@ -589,6 +590,13 @@ export class Replica {
    * other node is a source of (placement/join-catch-up.ts), so later joiners catch up
    * from it. Once per batch of changes, out of the change's handling.
    */
+  /** Adds join marks (table names) to this node's `joined` record, read as it is now: none when it has none. */
+  private writeJoinMarks(tx: Transaction, tables: readonly string[]): void {
+    if (tables.length === 0) return
+    const record = this.placement.joinCatchUp.joinedWithMarks(this.nodeId, tables)
+    if (record !== null) tx.setCatalog(JOINED_KIND, record.name, record.value)
+  }
+
   private scheduleJoinMarks(): void {
     if (this.joinMarksScheduled || this.loading || this.closed) return
     this.joinMarksScheduled = true
@@ -599,9 +607,7 @@ export class Replica {
       const due = this.placement.joinMarksDue({ nodeId: this.nodeId, region: this.region })
       if (due.length === 0) return
       try {
-        this.transact((tx) => {
-          for (const { name, value } of due) tx.setCatalog(JOIN_CAUGHT_UP_KIND, name, value)
-        })
+        this.transact((tx) => this.writeJoinMarks(tx, due))
       } catch {
         // Storage refused the write: the next catalog change tries again.
       }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { ConcordError } from '../errors/concord-error.js'
+import type { Replica } from '../replica.js'
 import { Simulation } from '../sim/simulation.js'
+
+/** Runs the simulation until `r` has caught up on every table (a joiner proves it through an exchange with a source). */
+async function caughtUp(sim: Simulation, r: Replica, tables: number): Promise<void> {
+  for (let i = 0; i < 200 && !(r.tables().length === tables && r.tables().every((info) => r.caughtUp(info))); i++) await sim.advance(100)
+  await sim.settle()
+}
 
 describe('join catch-up and the catalog', () => {
   // A member with no `joined` record (its storage predates the record) is a source of every
@@ -60,5 +67,45 @@ describe('join catch-up and the catalog', () => {
     await sim.settle()
     expect(c.transact((tx) => [...tx.scan('t')].length)).toBe(16000)
     expect(page.rowCount('t')).toBe(16000)
+  })
+
+  // Every joiner marked itself caught up with one record per table: at 1,000 simulated
+  // peers and 6 tables those marks were 6 of every member's 8 catalog records on every
+  // node (issue 20). A joiner's own marks are now a list in its `joined` record.
+  it('a joiner marks the tables it caught up on in its own joined record, one record whatever the tables', async () => {
+    const sim = new Simulation({ seed: 11 })
+    const a = await sim.addNode({ id: 'a' })
+    a.transact((tx) => {
+      for (const name of ['t1', 't2', 't3']) tx.createTable({ name, columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'] })
+    })
+    a.transact((tx) => {
+      for (const name of ['t1', 't2', 't3']) tx.insert(name, { id: 1 })
+    })
+    await sim.settle()
+    const b = await sim.addNode({ id: 'b' })
+    await caughtUp(sim, b, 3)
+    for (const name of ['t1', 't2', 't3']) expect(b.transact((tx) => [...tx.scan(name)].length)).toBe(1)
+    const joined = new Map(a.listCatalog('joined'))
+    expect((joined.get('b') as { tables?: string[] }).tables).toEqual(['1:t1', '1:t2', '1:t3'])
+    expect(a.listCatalog('join_caught_up').filter(([name]) => name.endsWith('/b'))).toEqual([])
+    // b is a source for the next joiner, which catches up from it alone.
+    sim.partition(['a'], ['b', 'c'])
+    const c = await sim.addNode({ id: 'c' })
+    await caughtUp(sim, c, 3)
+    for (const name of ['t1', 't2', 't3']) expect(c.transact((tx) => [...tx.scan(name)].length)).toBe(1)
+    expect((new Map(c.listCatalog('joined')).get('c') as { tables?: string[] }).tables).toEqual(['1:t1', '1:t2', '1:t3'])
+  })
+
+  // A mark records catching up since the node joined: a node whose joined record was
+  // removed (a restore makes it hold everything) gets no joined record back from a mark.
+  it('a mark is not written once the joined record is gone', async () => {
+    const sim = new Simulation({ seed: 12 })
+    const a = await sim.addNode({ id: 'a' })
+    a.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'] }))
+    await sim.settle()
+    const b = await sim.addNode({ id: 'b' })
+    b.transact((tx) => tx.setCatalog('joined', 'b', null))
+    await sim.settle()
+    expect(a.listCatalog('joined').map(([name]) => name)).toEqual(['a'])
   })
 })

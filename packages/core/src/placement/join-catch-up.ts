@@ -9,13 +9,19 @@
  * - `joined`, named by node id: `{ since }`, written by a node when it first opens on
  *   empty storage (its member row's joining HLC). A node without one (its storage
  *   predates this record) counts as caught up on everything.
- * - `join_caught_up`, named `<incarnation>:<storage>/<nodeId>`: `{ since }`, the node's
- *   mark that it has caught up on the table since it joined at `since` (a mark from an
- *   earlier life of the node id, on storage since wiped, counts for nothing). Written:
- *   by `CREATE TABLE` for every member it knows holds the new table (an empty table
- *   has nothing to catch up on); by the node itself once an anti-entropy exchange with a
- *   caught-up holder has brought it every shard of the table that holder listed; and by
- *   the node itself when no other node is a source of the table (below).
+ * - marks that the node has caught up on a table since it joined at `since` (a mark from
+ *   an earlier life of the node id, on storage since wiped, counts for nothing), named by
+ *   the table's `<incarnation>:<storage>`. The node's own marks are a list in its
+ *   `joined` record, `{ since, tables }`: it writes them once an anti-entropy exchange
+ *   with a caught-up holder has brought it every shard of the table that holder listed,
+ *   and when no other node is a source of the table (below). Only the node writes that
+ *   record, so rewriting it whole loses nothing. Other nodes' marks for it are
+ *   `join_caught_up` records named `<incarnation>:<storage>/<nodeId>`, `{ since }`:
+ *   `CREATE TABLE` writes one for every member it knows holds the new table (an empty
+ *   table has nothing to catch up on). Nodes before the list wrote their own marks as
+ *   such records too; both are read. (One record per member, not one per member and
+ *   table: at 1,000 simulated peers the per-table marks were most of every node's
+ *   catalog, issue 20.)
  *
  * A node is a **source** of a table (others catch up from it) when it is a live member
  * whose region holds the table and it has no `joined` record, or it has its mark. A
@@ -49,6 +55,13 @@ function sinceOf(value: Json | undefined): number | null {
   return typeof since === 'number' && Number.isFinite(since) ? since : null
 }
 
+/** The table names a `joined` record lists as caught up; empty when absent or malformed. */
+function markList(value: Json | undefined): ReadonlySet<string> {
+  const tables = (value as { tables?: unknown } | null | undefined)?.tables
+  if (!Array.isArray(tables)) return new Set()
+  return new Set(tables.filter((t): t is string => typeof t === 'string'))
+}
+
 function memberView(value: Json | undefined): MemberView | undefined {
   if (value === undefined) return undefined
   const o = (value ?? {}) as { region?: unknown; departed?: unknown }
@@ -60,6 +73,8 @@ export class JoinCatchUp {
   private version = -1
   /** `<incarnation>:<storage>/<nodeId>` -> caught up, for this version of the records read. */
   private answers = new Map<string, boolean>()
+  /** Per node: the tables its `joined` record lists, for this version of the records read. */
+  private ownMarksRead = new Map<string, ReadonlySet<string>>()
   /**
    * Per table: the member last found a source of it, tried first (kept across versions,
    * checked again each time): while a cluster starts, most members have no mark yet, and
@@ -81,10 +96,21 @@ export class JoinCatchUp {
     if (v === this.version) return
     this.version = v
     this.answers = new Map()
+    this.ownMarksRead = new Map()
   }
 
   private joined(nodeId: string): number | null {
     return sinceOf(this.source.get(JOINED_KIND, nodeId))
+  }
+
+  /** The tables a node's `joined` record lists as caught up (empty when none or malformed). */
+  private ownMarks(nodeId: string): ReadonlySet<string> {
+    let marks = this.ownMarksRead.get(nodeId)
+    if (marks === undefined) {
+      marks = markList(this.source.get(JOINED_KIND, nodeId))
+      this.ownMarksRead.set(nodeId, marks)
+    }
+    return marks
   }
 
   /** The HLC a node joined at on empty storage; null when it has no `joined` record. */
@@ -95,7 +121,7 @@ export class JoinCatchUp {
   /** Whether the node has its mark for the table (or never had to catch up: no `joined` record). */
   private marked(nodeId: string, table: string): boolean {
     const since = this.joined(nodeId)
-    return since === null || sinceOf(this.source.get(JOIN_CAUGHT_UP_KIND, `${table}/${nodeId}`)) === since
+    return since === null || this.ownMarks(nodeId).has(table) || sinceOf(this.source.get(JOIN_CAUGHT_UP_KIND, `${table}/${nodeId}`)) === since
   }
 
   /** Whether a node other than `self` is a source of the table (see the module header). */
@@ -116,6 +142,9 @@ export class JoinCatchUp {
       const nodeId = name.slice(suffix.length)
       const since = sinceOf(value)
       if (nodeId !== self && since !== null && this.source.get('member', nodeId) === undefined && this.joined(nodeId) === since) return true
+    }
+    for (const [nodeId] of this.source.entries(JOINED_KIND)) {
+      if (nodeId !== self && this.source.get('member', nodeId) === undefined && this.ownMarks(nodeId).has(table)) return true
     }
     return false
   }
@@ -148,11 +177,20 @@ export class JoinCatchUp {
     return !this.marked(nodeId, catchUpName(info.storage ?? info.name, info.incarnation))
   }
 
-  /** The mark recording that `nodeId` has caught up on the table: its catalog name and value. */
-  markOf(nodeId: string, info: TableInfo): { name: string; value: Json } | null {
-    const since = this.joinedSince(nodeId)
+  /**
+   * The `joined` record of `nodeId` with `tables` (`<incarnation>:<storage>` names) added
+   * to its marks: the record the node writes to mark itself caught up on them. Null when
+   * it has no `joined` record (nothing to mark) or already lists them all. Read when the
+   * record is written, not before: a mark is never written on a record since removed.
+   */
+  joinedWithMarks(nodeId: string, tables: readonly string[]): { name: string; value: Json } | null {
+    const record = this.source.get(JOINED_KIND, nodeId)
+    const since = sinceOf(record)
     if (since === null) return null
-    return { name: `${catchUpName(info.storage ?? info.name, info.incarnation)}/${nodeId}`, value: { since } }
+    const marks = markList(record)
+    const added = tables.filter((t) => !marks.has(t))
+    if (added.length === 0) return null
+    return { name: nodeId, value: { since, tables: [...marks, ...new Set(added)].sort() } }
   }
 
   /** Live members that joined on empty storage and whose region holds tables of `regions` (null: every region). */

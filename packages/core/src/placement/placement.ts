@@ -33,6 +33,12 @@ import { shardWithinRegions } from './region-scope.js'
 /** Routes a row of a partitioned table to its partition (ReplicaOptions.partitionOf). */
 export type PartitionOf = (table: TableInfo, row: Row) => number
 
+/** What an exchange with a caught-up peer earned: catalog records, and tables caught up on since joining. */
+export interface CaughtUpThrough {
+  records: Array<{ kind: string; name: string; value: Json }>
+  joinMarks: string[]
+}
+
 /** What placement needs of its replica. */
 export interface PlacementHost<S> {
   /** The table a shard's (storage name, incarnation) belongs to; `dropped` for an incarnation that is gone. */
@@ -220,11 +226,13 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
    * (after a change of holders, catch-up.ts, or since joining, join-catch-up.ts). A peer
    * that has caught up on the table covers the parts of it that both hold (a former
    * holder covers nothing); the table is caught up once exchanges under the same record
-   * have covered every part `self` holds (in memory: a restart starts over). Each mark is a
-   * catalog record to write.
+   * have covered every part `self` holds (in memory: a restart starts over). Marks after a
+   * change of holders are catalog records to write; join marks are table names, for the
+   * node's `joined` record (JoinCatchUp.joinedWithMarks).
    */
-  caughtUpThrough(self: { nodeId: string; region: string }, peer: { nodeId: string; region: string }): Array<{ kind: string; name: string; value: Json }> {
+  caughtUpThrough(self: { nodeId: string; region: string }, peer: { nodeId: string; region: string }): CaughtUpThrough {
     const out: Array<{ kind: string; name: string; value: Json }> = []
+    const joinMarks: string[] = []
     const covers = (info: TableInfo, key: string, changed: readonly string[] | null): boolean => {
       if (!this.caughtUp(peer.nodeId, peer.region, info)) return false
       let mine = this.partsHeld(self.nodeId, self.region, info).filter((p) => changed === null || changed.includes(p))
@@ -258,13 +266,15 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
       if (!covers(info, `${CAUGHT_UP_KIND}/${name}/${record.epoch}`, record.parts)) continue
       out.push({ kind: CAUGHT_UP_KIND, name, value: { epoch: record.epoch } })
     }
-    for (const info of this.host.tables()) {
-      if (!this.joinCatchUp.unmarked(self.nodeId, info)) continue
-      const mark = this.joinCatchUp.markOf(self.nodeId, info)
-      if (mark === null || !covers(info, `${JOIN_CAUGHT_UP_KIND}/${mark.name}/${JSON.stringify(mark.value)}`, null)) continue
-      out.push({ kind: JOIN_CAUGHT_UP_KIND, ...mark })
+    const since = this.joinCatchUp.joinedSince(self.nodeId)
+    if (since !== null) {
+      for (const info of this.host.tables()) {
+        if (!this.joinCatchUp.unmarked(self.nodeId, info)) continue
+        const table = catchUpName(info.storage ?? info.name, info.incarnation)
+        if (covers(info, `${JOIN_CAUGHT_UP_KIND}/${table}/${self.nodeId}/${since}`, null)) joinMarks.push(table)
+      }
     }
-    return out
+    return { records: out, joinMarks }
   }
 
   /**
@@ -272,13 +282,12 @@ export class Placement<S extends { rowCl(rowKey: string): number; readonly id: s
    * empty storage, has no mark for, and no other node is a source of (join-catch-up.ts),
    * so that nodes joining later catch up from it.
    */
-  joinMarksDue(self: { nodeId: string; region: string }): Array<{ name: string; value: Json }> {
+  joinMarksDue(self: { nodeId: string; region: string }): string[] {
     if (this.joinCatchUp.joinedSince(self.nodeId) === null) return []
-    const out: Array<{ name: string; value: Json }> = []
+    const out: string[] = []
     for (const info of this.host.tables()) {
       if (!holdsTable(self.region, info) || !this.joinCatchUp.unmarked(self.nodeId, info) || !this.joinCatchUp.caughtUp(self.nodeId, info)) continue
-      const mark = this.joinCatchUp.markOf(self.nodeId, info)
-      if (mark !== null) out.push(mark)
+      out.push(catchUpName(info.storage ?? info.name, info.incarnation))
     }
     return out
   }

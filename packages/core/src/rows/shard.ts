@@ -34,7 +34,7 @@ import type { ResolverLookup } from '../merge/policy.js'
 import { setText } from '../merge/text.js'
 import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
 import { KeptDeleteSet } from '../yjs/kept-delete-set.js'
-import { deletedItemCount, hasPendingUpdates, mapItems } from '../yjs/yjs-internals.js'
+import { deletedItemCount, fitContent, hasPendingUpdates, mapItems } from '../yjs/yjs-internals.js'
 import { UpdateSlicer } from '../yjs/update-slices.js'
 import { localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
@@ -988,8 +988,11 @@ export class Shard {
         for (const sub of subs) {
           if (sub === null) continue
           if (current) {
-            if (items.get(sub)?.deleted === true) this.absentKeys.add(sub)
+            const item = items.get(sub)
+            if (item?.deleted === true) this.absentKeys.add(sub)
             else this.absentKeys.delete(sub)
+            // Decoded from an update or from storage: held in an array of its size.
+            if (remote && item !== undefined && !item.deleted) fitContent(item)
           }
           const split = splitEntryKey(sub)
           if (split === null) {
