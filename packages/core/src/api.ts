@@ -248,6 +248,11 @@ export interface OpenTransaction extends Transaction {
   savepoint(): TransactionSavepoint
   /** Discards every write made since `mark`; the mark stays usable. */
   rollbackTo(mark: TransactionSavepoint): void
+  /**
+   * Whether the transaction holds any write (rows, DDL, catalog objects): with none, every
+   * read it makes is the replica's current state, as a read outside it would be.
+   */
+  hasWrites(): boolean
   /** Applies the writes in one step; the transaction must not be used afterwards. */
   commit(): void
 }

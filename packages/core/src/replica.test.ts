@@ -171,6 +171,24 @@ describe('replica: rows and merge', () => {
     expect(rows(r)).toEqual([{ id: 3, name: 'three', price: null }])
   })
 
+  it('an open transaction tells whether it holds writes: rows and DDL do, a rollback to a savepoint before them undoes that', async () => {
+    const sim = await cluster(['a'])
+    const r = sim.replica('a')
+    const tx = r.begin()
+    expect([...tx.scan('products')]).toEqual([])
+    expect(tx.hasWrites()).toBe(false)
+    const mark = tx.savepoint()
+    tx.insert('products', { id: 1, name: 'one' })
+    expect(tx.hasWrites()).toBe(true)
+    tx.rollbackTo(mark)
+    expect(tx.hasWrites()).toBe(false)
+    tx.setCatalog('setting', 'x', 'y')
+    expect(tx.hasWrites()).toBe(true)
+    tx.rollbackTo(mark)
+    tx.addColumn('products', { name: 'extra', type: 'int' })
+    expect(tx.hasWrites()).toBe(true)
+  })
+
   it('a change an open transaction made to a row deleted before it commits loses to the delete', async () => {
     const sim = await cluster(['a', 'b'])
     sim.replica('a').transact((tx) => tx.insert('products', { id: 1, name: 'one' }))

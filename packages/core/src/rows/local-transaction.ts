@@ -146,6 +146,12 @@ export class LocalTransaction implements Transaction {
     this.tableCache.clear()
   }
 
+  /** See OpenTransaction.hasWrites: a rename counts as written even once rolled back (a rename leaves state beside `pending`). */
+  hasWrites(): boolean {
+    for (const rows of this.pending.values()) if (rows.size > 0) return true
+    return this.renamedFrom.size > 0 || this.columnsFrom.size > 0
+  }
+
   // ---- rows -------------------------------------------------------------
 
   writtenKeys(table: string): Value[][] {

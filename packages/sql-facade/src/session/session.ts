@@ -853,6 +853,9 @@ export class Session {
     // A run that ended without passing the point answers; one that passed it (even if
     // something swallowed the signal) is discarded and run elsewhere.
     if (!pending.point.fired && ran !== null) return ran
+    // The discarded run failed an open block as any error does; it was not failed before
+    // (a failed block's statement stops at 25P02), and the answer from elsewhere decides.
+    if (this.block !== null) this.block.failed = false
     const shards = pending.shards ?? null
     const left = this.deadline === Infinity ? 0 : Math.max(1, Math.ceil(this.deadline - monotonicNow()))
     const request: OffloadRequest | null = shards === null ? null : {
@@ -878,12 +881,19 @@ export class Session {
     let reply
     try {
       reply = request === null ? null : await this.offloader!.run(request, abort.signal)
+    } catch (e) {
+      if (this.block !== null) this.block.failed = true
+      throw e
     } finally {
       this.offloadAbort = null
     }
     // Not taken (a snapshot over its bound, no worker): the statement runs here after all.
     if (reply === null) return await this.runWaitingForIds(stmt, params, remote)
-    if (!reply.ok) throw sqlErrorOf(reply.error)
+    if (!reply.ok) {
+      // An error aborts an open block here as on the event loop (25P02 until ROLLBACK [TO SAVEPOINT]).
+      if (this.block !== null) this.block.failed = true
+      throw sqlErrorOf(reply.error)
+    }
     return { query: reply.result }
   }
 
@@ -893,7 +903,7 @@ export class Session {
    * once it has run `offload_after`: short statements never walk their tree for it.
    */
   private pendingOffload(stmt: Statement, params: RtValue[]): PendingOffload | null {
-    if (this.offloader === null || this.block !== null || this.forwarded || this.readObserver !== null || this.rowRestriction !== null || this.temp.active) return null
+    if (this.offloader === null || !this.blockReadsAsReplica() || this.forwarded || this.readObserver !== null || this.rowRestriction !== null || this.temp.active) return null
     if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node)) return null
     if (!params.every((p) => p === null || typeof p === 'string' || p instanceof Uint8Array)) return null
     const afterMs = durationMillis(this.settings.show('offload_after') ?? '0')
@@ -912,13 +922,28 @@ export class Session {
         },
       },
       tables: new Set(),
-      nowMs: this.db.replica.now(),
+      // In a block now() is the block's start (PostgreSQL's transaction timestamp).
+      nowMs: this.block !== null ? this.block.startMicros / 1000 : this.db.replica.now(),
     }
     return pending
   }
 
+  /**
+   * Whether a statement here reads what it would outside a transaction block: no block, or
+   * one that has written nothing (no rows, DDL, grants or catalog objects in its
+   * transaction, no node or cluster setting waiting for COMMIT) and spans no temporary
+   * relations. Isolation is READ COMMITTED: such a block's statement reads the replica's
+   * current state, as a statement of its own would, so a snapshot taken now is what it
+   * reads. A block that wrote would need its uncommitted writes carried too: it stays here.
+   */
+  private blockReadsAsReplica(): boolean {
+    const b = this.block
+    return b === null || (!b.failed && !b.temp && !b.tx.hasWrites() && !this.settings.pendingWrites)
+  }
+
   /** Whether a statement past its offload point may move (offload-eligibility.ts); notes the tables it reads. */
   private movable(stmt: Statement, pending: PendingOffload): boolean {
+    if (!this.blockReadsAsReplica()) return false
     const r = this.db.replica
     const tables = offloadTables(stmt, {
       table: (name) => r.table(name),
@@ -929,6 +954,7 @@ export class Session {
         const view = readView(r, name)
         return view === undefined || view.temporary === true ? undefined : view.query
       },
+      systemView: (schema, name) => this.db.system.schemaOf(schema, name),
     })
     // The snapshot's cost grows with the rows (taken on the event loop): large tables stay here.
     if (tables === null || tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return false

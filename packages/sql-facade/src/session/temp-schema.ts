@@ -181,6 +181,7 @@ export class TempSchema {
         main.rollbackTo(mark)
         temp.rollbackTo(marks.get(mark) ?? start)
       },
+      hasWrites: () => main.hasWrites() || temp.hasWrites(),
       commit: () => {
         main.commit()
         temp.commit()
