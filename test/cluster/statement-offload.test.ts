@@ -189,7 +189,7 @@ describe('long read-only statements calling user functions off the event loop', 
 })
 
 describe('long read-only statements of transaction blocks and over the catalog off the event loop', () => {
-  it('a long SELECT inside BEGIN .. COMMIT no longer holds other clients, answers as on the event loop, and the block goes on', async () => {
+  it('a long SELECT inside BEGIN .. COMMIT no longer holds other clients, answers as on the event loop (the block\'s own writes included), and the block goes on', async () => {
     const [a, b] = [await client(), await client()]
     const sql = 'SELECT count(*) AS n, max(md5(g::text || k.v)) AS top FROM kv k, generate_series(1, 400) g WHERE k.id > $1'
     await a.query('SET offload_after = 0')
@@ -205,11 +205,18 @@ describe('long read-only statements of transaction blocks and over the catalog o
     expect(after.order).toEqual(['short0', 'short1', 'long'])
     expect((after.long as pg.QueryResult).rows).toEqual((before.long as pg.QueryResult).rows)
     expect((after.long as pg.QueryResult).rows).toEqual([{ n: '400000', top: expect.stringMatching(/^[0-9a-f]{32}$/) }])
+    // After a write of the table it reads, the SELECT moves with the block's writes and sees them.
     await a.query("INSERT INTO kv VALUES (5001, 'in block')")
+    await a.query("UPDATE kv SET v = 'changed' WHERE id = 1")
+    const own = await race(a, { text: sql, values: [0] }, b, ['SELECT 1', 'SELECT v FROM kv WHERE id = 1'])
+    expect(own.order).toEqual(['short0', 'short1', 'long'])
+    expect((own.long as pg.QueryResult).rows).toEqual([{ n: '400400', top: expect.stringMatching(/^[0-9a-f]{32}$/) }])
+    expect((await a.query('SELECT v FROM kv WHERE id IN (1, 5001) ORDER BY id')).rows).toEqual([{ v: 'changed' }, { v: 'in block' }])
     expect((await a.query('SHOW DateStyle')).rows).toEqual([{ DateStyle: 'SQL, DMY' }])
     expect((await a.query('COMMIT')).command).toBe('COMMIT')
     expect((await b.query('SELECT v FROM kv WHERE id = 5001')).rows).toEqual([{ v: 'in block' }])
     await b.query('DELETE FROM kv WHERE id = 5001')
+    await b.query("UPDATE kv SET v = 'v1' WHERE id = 1")
   })
 
   it('an error in a moved statement aborts the block: 25P02 after it, ROLLBACK TO SAVEPOINT resumes, COMMIT of a failed block rolls back', async () => {

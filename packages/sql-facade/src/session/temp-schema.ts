@@ -181,7 +181,8 @@ export class TempSchema {
         main.rollbackTo(mark)
         temp.rollbackTo(marks.get(mark) ?? start)
       },
-      hasWrites: () => main.hasWrites() || temp.hasWrites(),
+      // A session's temporary rows never travel to another engine.
+      carryRows: () => null,
       commit: () => {
         main.commit()
         temp.commit()
