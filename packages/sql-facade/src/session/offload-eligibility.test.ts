@@ -145,6 +145,11 @@ describe('which statements may move off the main thread', () => {
     // An unqualified name is a user table before a system view (plan/from.ts): the table moves.
     expect(tablesOf('SELECT * FROM tables')).toEqual(['tables'])
     expect(tablesOf('SELECT * FROM information_schema.tables')).toEqual([])
+    // With the catalog functions psql and ORMs call over them.
+    expect(tablesOf(`SELECT c.relname, pg_catalog.pg_get_userbyid(c.relowner), pg_catalog.format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid),
+      col_description(c.oid, a.attnum), pg_table_is_visible(c.oid) FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+      LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum`)).toEqual([])
+    expect(tablesOf('SELECT pg_get_indexdef(indexrelid), pg_get_constraintdef(0), pg_get_functiondef(0), pg_get_viewdef(0) FROM pg_index')).toEqual([])
   })
 
   it('system views of node or session state stay, and a name in the wrong schema is no system view', () => {

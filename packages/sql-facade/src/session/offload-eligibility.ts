@@ -126,6 +126,10 @@ export const OFFLOADABLE_FUNCTIONS: ReadonlySet<string> = new Set([
   'jsonb_insert', 'row_to_json', 'array_to_json',
   // the session and the node (carried by the snapshot)
   'coalesce', 'nullif', 'current_database', 'current_region', 'current_node',
+  // the catalog's definitions, as the catalog views read them (functions/catalog-functions.ts; the snapshot carries the catalog whole)
+  'format_type', 'pg_get_expr', 'pg_table_is_visible', 'pg_type_is_visible', 'pg_function_is_visible', 'pg_get_function_result',
+  'pg_get_function_arguments', 'pg_get_function_identity_arguments', 'pg_get_functiondef', 'pg_get_userbyid', 'pg_get_indexdef',
+  'pg_get_constraintdef', 'pg_get_partkeydef', 'pg_get_viewdef', 'obj_description', 'col_description', 'shobj_description',
 ])
 
 /**

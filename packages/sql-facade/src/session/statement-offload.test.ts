@@ -329,6 +329,27 @@ describe('system views computed from the catalog, moved off the main thread', ()
     'pg_proc', 'pg_namespace', 'pg_roles', 'pg_auth_members', 'pg_authid', 'columns', 'views', 'table_constraints', 'key_column_usage',
     'constraint_column_usage', 'referential_constraints', 'table_privileges', 'column_privileges']
 
+  it('the catalog functions psql and ORMs call over the views give the same answers where the statement moved', async () => {
+    for (const q of [
+      `SELECT c.relname, c.relkind, pg_catalog.pg_get_userbyid(c.relowner) AS owner, pg_catalog.pg_table_is_visible(c.oid) AS visible, a.attname,
+        pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def, col_description(c.oid, a.attnum) AS note,
+        obj_description(c.oid, 'pg_class') AS about, pg_get_partkeydef(c.oid) AS partkey, CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid) END AS view
+        FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+        WHERE c.relnamespace = 2200 ORDER BY 1, a.attnum`,
+      `SELECT i.indexrelid, pg_get_indexdef(i.indexrelid) AS def, pg_get_indexdef(i.indexrelid, 1, true) AS first FROM pg_index i ORDER BY 1`,
+      `SELECT conname, pg_get_constraintdef(oid, true) AS def FROM pg_constraint ORDER BY 1`,
+      `SELECT proname, pg_get_functiondef(oid) AS def, pg_get_function_arguments(oid) AS args, pg_get_function_identity_arguments(oid) AS ident,
+        pg_get_function_result(oid) AS result, pg_function_is_visible(oid) AS visible FROM pg_proc ORDER BY 1`,
+      `SELECT typname, pg_type_is_visible(oid) AS visible, format_type(oid, NULL) AS name, shobj_description(oid, 'pg_type') AS about FROM pg_type ORDER BY 1`,
+    ]) {
+      const off = recordingOffloader()
+      const moved = await over(`(${q})`, off, [])
+      expect(off.requests, q).toHaveLength(1)
+      expect(moved, q).toEqual(await over(`(${q})`, undefined, []))
+      expect((moved as QueryResult).rows.length, q).toBeGreaterThan(0)
+    }
+  })
+
   for (const [schema, views] of Object.entries(OFFLOADABLE_SYSTEM_VIEWS)) {
     it(`every allow-listed view of ${schema} gives the rows computed here`, async () => {
       for (const name of views) {
