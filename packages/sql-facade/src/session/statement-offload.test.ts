@@ -225,6 +225,26 @@ describe('statements of a transaction block moved off the main thread', () => {
     await session.close()
   })
 
+  it('SET LOCAL ROLE holds where the statement moved (42501 as here) and ends with the block', async () => {
+    const sql = 'SELECT count(*) FROM generate_series(1, 200000) g WHERE g > (SELECT count(*) FROM items)'
+    const who = 'SELECT current_user AS u, count(*) FROM generate_series(1, 200000) g'
+    const seen: unknown[][] = []
+    const off = recordingOffloader()
+    for (const o of [off, undefined]) {
+      const session = await blockSession(o)
+      await session.query('BEGIN')
+      await session.query('SET LOCAL ROLE reader')
+      const moved = (await session.query(who)).rows
+      const denied = await failure(session.query(sql))
+      await session.query('ROLLBACK')
+      seen.push([moved, denied.code, denied.message, (await session.query(who)).rows])
+      await session.close()
+    }
+    expect(seen[0]).toEqual([[{ u: 'reader', count: '200000' }], '42501', expect.any(String), [{ u: 'concord', count: '200000' }]])
+    expect(seen[0]).toEqual(seen[1])
+    expect(off.requests.map((r) => r.settings.find(([k]) => k === 'role')?.[1])).toEqual(['reader', undefined])
+  })
+
   it('an error in a moved statement aborts the block as here: 25P02 until ROLLBACK, ROLLBACK TO SAVEPOINT resumes it', async () => {
     const failing = 'SELECT count(*) / (count(*) - 200000) FROM generate_series(1, 200000) g'
     const seen: unknown[][] = []
