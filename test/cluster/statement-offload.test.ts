@@ -188,6 +188,79 @@ describe('long read-only statements calling user functions off the event loop', 
   })
 })
 
+describe('long read-only statements of transaction blocks and over the catalog off the event loop', () => {
+  it('a long SELECT inside BEGIN .. COMMIT no longer holds other clients, answers as on the event loop (the block\'s own writes included), and the block goes on', async () => {
+    const [a, b] = [await client(), await client()]
+    const sql = 'SELECT count(*) AS n, max(md5(g::text || k.v)) AS top FROM kv k, generate_series(1, 400) g WHERE k.id > $1'
+    await a.query('SET offload_after = 0')
+    await a.query('BEGIN')
+    const before = await race(a, { text: sql, values: [0] }, b, ['SELECT 1'])
+    await a.query('COMMIT')
+    expect(before.order).toEqual(['long', 'short0'])
+    await a.query('RESET offload_after')
+    // As an ORM or a psql script sends it: BEGIN, reads, a write, COMMIT.
+    await a.query('BEGIN')
+    await a.query("SET LOCAL DateStyle = 'SQL, DMY'")
+    const after = await race(a, { text: sql, values: [0] }, b, ['SELECT 1', 'SELECT v FROM kv WHERE id = 7'])
+    expect(after.order).toEqual(['short0', 'short1', 'long'])
+    expect((after.long as pg.QueryResult).rows).toEqual((before.long as pg.QueryResult).rows)
+    expect((after.long as pg.QueryResult).rows).toEqual([{ n: '400000', top: expect.stringMatching(/^[0-9a-f]{32}$/) }])
+    // After a write of the table it reads, the SELECT moves with the block's writes and sees them.
+    await a.query("INSERT INTO kv VALUES (5001, 'in block')")
+    await a.query("UPDATE kv SET v = 'changed' WHERE id = 1")
+    const own = await race(a, { text: sql, values: [0] }, b, ['SELECT 1', 'SELECT v FROM kv WHERE id = 1'])
+    expect(own.order).toEqual(['short0', 'short1', 'long'])
+    expect((own.long as pg.QueryResult).rows).toEqual([{ n: '400400', top: expect.stringMatching(/^[0-9a-f]{32}$/) }])
+    expect((await a.query('SELECT v FROM kv WHERE id IN (1, 5001) ORDER BY id')).rows).toEqual([{ v: 'changed' }, { v: 'in block' }])
+    expect((await a.query('SHOW DateStyle')).rows).toEqual([{ DateStyle: 'SQL, DMY' }])
+    expect((await a.query('COMMIT')).command).toBe('COMMIT')
+    expect((await b.query('SELECT v FROM kv WHERE id = 5001')).rows).toEqual([{ v: 'in block' }])
+    await b.query('DELETE FROM kv WHERE id = 5001')
+    await b.query("UPDATE kv SET v = 'v1' WHERE id = 1")
+  })
+
+  it('an error in a moved statement aborts the block: 25P02 after it, ROLLBACK TO SAVEPOINT resumes, COMMIT of a failed block rolls back', async () => {
+    const [a, b] = [await client(), await client()]
+    const failing = 'SELECT count(*) / (count(*) - 400000) AS n, max(md5(g::text)) AS top FROM generate_series(1, 400000) g'
+    await a.query('BEGIN')
+    await a.query('SAVEPOINT s')
+    const r = await race(a, failing, b, ['SELECT 1'])
+    expect(r.order).toEqual(['short0', 'long'])
+    expect(r.long).toMatchObject({ code: '22012', message: 'division by zero' })
+    await expect(a.query('SELECT v FROM kv WHERE id = 1')).rejects.toMatchObject({ code: '25P02' })
+    await a.query('ROLLBACK TO SAVEPOINT s')
+    expect((await a.query('SELECT v FROM kv WHERE id = 1')).rows).toEqual([{ v: 'v1' }])
+    const again = await race(a, failing, b, ['SELECT 1'])
+    expect(again.order).toEqual(['short0', 'long'])
+    expect(again.long).toMatchObject({ code: '22012' })
+    await expect(a.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' })
+    expect((await a.query('COMMIT')).command).toBe('ROLLBACK')
+    expect((await a.query('SELECT v FROM kv WHERE id = 1')).rows).toEqual([{ v: 'v1' }])
+  })
+
+  it('a long query over catalog-only system views moves and answers as on the event loop; one over pg_settings stays', async () => {
+    const [a, b] = [await client(), await client()]
+    const sql = 'SELECT count(*) AS n, max(md5(c.relname || a.attname || g::text)) AS top FROM pg_catalog.pg_attribute a JOIN pg_class c ON c.oid = a.attrelid, generate_series(1, 520) g'
+    await a.query('SET offload_after = 0')
+    const before = await race(a, sql, b, ['SELECT 1'])
+    expect(before.order).toEqual(['long', 'short0'])
+    await a.query('RESET offload_after')
+    const after = await race(a, sql, b, ['SELECT 1'])
+    expect(after.order).toEqual(['short0', 'long'])
+    expect((after.long as pg.QueryResult).rows).toEqual((before.long as pg.QueryResult).rows)
+    // information_schema too, inside a block.
+    const columns = 'SELECT table_name, column_name, data_type, ordinal_position FROM information_schema.columns, (SELECT max(md5(g::text)) FROM generate_series(1, 400000) g) slow ORDER BY 1, 4'
+    await a.query('BEGIN')
+    const listed = await race(a, columns, b, ['SELECT 1'])
+    await a.query('COMMIT')
+    expect(listed.order).toEqual(['short0', 'long'])
+    expect((listed.long as pg.QueryResult).rows).toContainEqual({ table_name: 'kv', column_name: 'v', data_type: 'text', ordinal_position: 2 })
+    // pg_settings shows node state: it stays on the event loop.
+    const settings = await race(a, 'SELECT count(*) AS n, max(md5(s.name || g::text)) AS top FROM pg_settings s, generate_series(1, 4600) g', b, ['SELECT 1'])
+    expect(settings.order).toEqual(['long', 'short0'])
+  })
+})
+
 /** pg's CancelRequest for a client's connection, sent on a new one. */
 async function cancel(c: pg.Client): Promise<void> {
   const { processID, secretKey } = c as unknown as { processID: number; secretKey: number }

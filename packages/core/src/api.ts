@@ -247,6 +247,23 @@ export interface Transaction {
   writtenKeys(table: string): Value[][]
 }
 
+/** One pending row write as `OpenTransaction.carryRows` copies it (structured-clone safe). */
+export interface CarriedRow {
+  keyValues: Value[]
+  live: boolean
+  reset: boolean
+  cols: Array<[string, Value]>
+  incr: Array<[string, number | bigint]>
+  dflt?: string[]
+  /** The row's causal length when the transaction first changed it (a transaction kept open). */
+  baseCl?: number
+}
+
+/** A transaction's pending row writes of some tables (`OpenTransaction.carryRows`). */
+export interface CarriedRows {
+  tables: Array<{ table: string; rows: CarriedRow[] }>
+}
+
 declare const savepointBrand: unique symbol
 /** Marks a state of an `OpenTransaction` to roll back to (opaque). */
 export interface TransactionSavepoint {
@@ -263,6 +280,14 @@ export interface OpenTransaction extends Transaction {
   savepoint(): TransactionSavepoint
   /** Discards every write made since `mark`; the mark stays usable. */
   rollbackTo(mark: TransactionSavepoint): void
+  /**
+   * The pending writes of the rows of `tables`, copied as plain data, for another replica
+   * holding the same rows to reopen (`Replica.begin(carried)`): its reads of those tables
+   * then see what this transaction's reads see. Null when the transaction holds writes the
+   * rows do not carry (DDL, grants, catalog objects, renames) or more than `maxRows` row
+   * writes of those tables.
+   */
+  carryRows(tables: ReadonlySet<string>, maxRows: number): CarriedRows | null
   /** Applies the writes in one step; the transaction must not be used afterwards. */
   commit(): void
 }

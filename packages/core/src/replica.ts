@@ -18,7 +18,7 @@
  * shards runs through the change pipeline, which settles it (persists, publishes,
  * notifies) when it returns.
  */
-import type { LinkPolicy, OpenTransaction, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
+import type { CarriedRows, LinkPolicy, OpenTransaction, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
 import { CATALOG_TABLE, SECRETS_TABLE } from './catalog/catalog-schema.js'
 import { CatalogView } from './catalog/catalog-view.js'
 import { CatalogLists } from './catalog/catalog-lists.js'
@@ -955,9 +955,11 @@ export class Replica {
    * Opens a transaction that stays open across calls until `commit` (SQL BEGIN .. COMMIT).
    * Dropping it without committing applies nothing.
    */
-  begin(): OpenTransaction {
+  begin(carried?: CarriedRows): OpenTransaction {
     if (this.closed) throw new ConcordError('objectNotInPrerequisiteState', 'replica is closed')
     const tx = new LocalTransaction(this.txHost, true)
+    // Another replica's transaction's row writes, reopened here (OpenTransaction.carryRows).
+    if (carried !== undefined) tx.carryIn(carried)
     let done = false
     return Object.assign(tx, {
       commit: () => {

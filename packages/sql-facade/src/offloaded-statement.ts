@@ -5,7 +5,9 @@
  * the replica loads them the way a node loads its data directory), with the request's
  * node id, region and statement time; a session with the sender's login role, database,
  * process id and own settings (SET ROLE and SET SESSION AUTHORIZATION included, so
- * privileges are checked as on the sender) runs the statement's text with its parameters.
+ * privileges are checked as on the sender) runs the statement's text with its parameters,
+ * in a transaction block holding the sender's block's row writes when it carries them
+ * (their now() is the request's time, the block's start there).
  * statement_timeout is what was left of the sender's, and `canceled` (the sender's cancel
  * flag in shared memory) is read by the statement's budget.
  *
@@ -59,6 +61,8 @@ export async function runOffloadedStatement(request: OffloadRequest, canceled: (
       else session.settings.set(name, value)
     }
     if (request.timeoutMs > 0) session.settings.set('statement_timeout', `${request.timeoutMs}ms`)
+    // The sender's block's writes: its reads see them (its now() is the request's, the block's start).
+    if (request.carried !== undefined) session.beginCarrying(request.carried)
     const prepared = await session.prepare(request.sql)
     const result = await session.execute(prepared, request.params)
     // A COPY never gets here (not eligible); a result is plain data from here on.

@@ -7,7 +7,7 @@
  * DDL goes through the same buffer: it is a set of writes to the `$catalog` table.
  */
 import { ConcordError } from '../errors/concord-error.js'
-import type { Transaction, TransactionSavepoint } from '../api.js'
+import type { CarriedRow, CarriedRows, Transaction, TransactionSavepoint } from '../api.js'
 import {
   CATALOG_TABLE,
   SECRETS_TABLE,
@@ -97,6 +97,13 @@ function copyPending(p: PendingRow): PendingRow {
   return copy
 }
 
+function carriedRow(p: PendingRow): CarriedRow {
+  const r: CarriedRow = { keyValues: p.keyValues.slice(), live: p.live, reset: p.reset, cols: [...p.cols], incr: [...p.incr] }
+  if (p.dflt !== undefined) r.dflt = [...p.dflt]
+  if (p.baseCl !== undefined) r.baseCl = p.baseCl
+  return r
+}
+
 export class LocalTransaction implements Transaction {
   /** Pending row intents by table name, then row key. The catalog's are under `$catalog`. */
   readonly pending = new Map<string, Map<string, PendingRow>>()
@@ -148,6 +155,48 @@ export class LocalTransaction implements Transaction {
       this.pending.set(table, copy)
     }
     this.tableCache.clear()
+  }
+
+  // ---- carried to another replica ----------------------------------------
+
+  /** See OpenTransaction.carryRows. */
+  carryRows(tables: ReadonlySet<string>, maxRows: number): CarriedRows | null {
+    if ((this.pending.get(CATALOG_TABLE.name)?.size ?? 0) > 0 || this.renamedFrom.size > 0 || this.columnsFrom.size > 0) return null
+    const out: CarriedRows['tables'] = []
+    let count = 0
+    for (const [table, rows] of this.pending) {
+      if (!tables.has(table) || rows.size === 0) continue
+      count += rows.size
+      if (count > maxRows) return null
+      out.push({ table, rows: [...rows.values()].map(carriedRow) })
+    }
+    return { tables: out }
+  }
+
+  /**
+   * Takes on the row writes another replica's transaction carried (`carryRows`), before
+   * any write of its own. Checked against this replica's catalog, as anything crossing
+   * from another engine: the tables exist, keys have the primary key's arity, written
+   * columns and counter deltas name columns of the table (dataCorrupted otherwise).
+   */
+  carryIn(carried: CarriedRows): void {
+    if (this.pending.size > 0) throw new ConcordError('objectNotInPrerequisiteState', 'carried rows go into a transaction that has written nothing')
+    for (const { table, rows } of carried.tables) {
+      const info = this.host.baseTable(table)
+      if (info === undefined) throw new ConcordError('undefinedTable', `relation "${table}" does not exist`)
+      const columns = new Set(info.columns.map((c) => c.name))
+      const pending = this.rowsOf(table)
+      for (const r of rows) {
+        const bad = typeof r.live !== 'boolean' || typeof r.reset !== 'boolean' || r.keyValues.length !== info.primaryKey.length || r.cols.some(([c]) => !columns.has(c)) ||
+          r.incr.some(([c, d]) => !columns.has(c) || (typeof d !== 'number' && typeof d !== 'bigint')) || (r.dflt ?? []).some((c) => !columns.has(c))
+        const rowKey = bad ? '' : encodeRowKey(r.keyValues)
+        if (bad || pending.has(rowKey)) throw new ConcordError('dataCorrupted', `a carried write of a row of "${table}" does not fit the table`)
+        const p: PendingRow = { live: r.live, reset: r.reset, cols: new Map(r.cols), incr: r.incr.length === 0 ? NO_INCREMENTS : new Map(r.incr), keyValues: r.keyValues.slice() }
+        if (r.baseCl !== undefined) p.baseCl = r.baseCl
+        if (r.dflt !== undefined) p.dflt = new Set(r.dflt)
+        pending.set(rowKey, p)
+      }
+    }
   }
 
   // ---- rows -------------------------------------------------------------

@@ -19,6 +19,8 @@ beforeAll(async () => {
   await db.query("CREATE SEQUENCE s")
   await db.query("CREATE VIEW drawing AS SELECT nextval('s') AS n")
   await db.query('CREATE VIEW classes AS SELECT relname FROM pg_class')
+  await db.query('CREATE VIEW node_settings AS SELECT name, setting FROM pg_settings')
+  await db.query('CREATE TABLE tables (id INT PRIMARY KEY)')
   await db.query('CREATE FUNCTION twice(x INT) RETURNS INT LANGUAGE sql AS $$ SELECT x * 2 $$')
   await db.query('CREATE FUNCTION upper(x TEXT) RETURNS TEXT LANGUAGE sql AS $$ SELECT x $$')
   // Functions a moved statement may call: IMMUTABLE or STABLE, bodies that only read.
@@ -53,6 +55,8 @@ beforeAll(async () => {
   await db.query('CREATE FUNCTION sleeps() RETURNS VOID LANGUAGE sql STABLE AS $$ SELECT pg_sleep(1) $$')
   await db.query('CREATE FUNCTION sys_read() RETURNS BIGINT LANGUAGE sql STABLE AS $$ SELECT count(*) FROM pg_class $$')
   await db.query('CREATE FUNCTION sys_view_read() RETURNS BIGINT LANGUAGE sql STABLE AS $$ SELECT count(*) FROM classes $$')
+  await db.query('CREATE FUNCTION locks_read() RETURNS BIGINT LANGUAGE sql STABLE AS $$ SELECT count(*) FROM pg_locks $$')
+  await db.query('CREATE FUNCTION settings_view_read() RETURNS BIGINT LANGUAGE sql STABLE AS $$ SELECT count(*) FROM node_settings $$')
   await db.query('CREATE FUNCTION calls_vol(x INT) RETURNS INT LANGUAGE sql IMMUTABLE AS $$ SELECT vol(x) $$')
   await db.query('CREATE FUNCTION writes_sql() RETURNS INT LANGUAGE sql STABLE AS $$ INSERT INTO a VALUES (99, \'x\'); SELECT 1 $$')
   await db.query('CREATE FUNCTION pl_writes() RETURNS INT LANGUAGE plpgsql STABLE AS $$ BEGIN INSERT INTO a VALUES (98, \'y\'); RETURN 1; END $$')
@@ -70,6 +74,7 @@ beforeAll(async () => {
     userFunction: (name) => db.userFunction(name),
     holdsWhole: (info) => db.replica.holdsWhole(info),
     viewQuery: (name) => readView(db.replica, name)?.query,
+    systemView: (schema, name) => db.system.schemaOf(schema, name),
   }
 })
 afterAll(async () => {
@@ -121,13 +126,38 @@ describe('which statements may move off the main thread', () => {
     expect(tablesOf('SELECT count(*) FROM abv, generate_series(1, 10)')).toEqual(['a', 'b'])
   })
 
-  it('views calling functions off the list or reading system views, system views, other schemas and missing relations stay', () => {
+  it('views calling functions off the list or reading system views of node state, those views, other schemas and missing relations stay', () => {
     expect(tablesOf('SELECT * FROM drawing')).toBeNull()
-    expect(tablesOf('SELECT * FROM a, classes')).toBeNull()
-    expect(tablesOf('SELECT * FROM pg_class')).toBeNull()
-    expect(tablesOf('SELECT * FROM pg_catalog.pg_class')).toBeNull()
-    expect(tablesOf('SELECT * FROM information_schema.tables')).toBeNull()
+    expect(tablesOf('SELECT * FROM a, node_settings')).toBeNull()
+    expect(tablesOf('SELECT * FROM myschema.a')).toBeNull()
+    expect(tablesOf('SELECT * FROM pg_temp.a')).toBeNull()
     expect(tablesOf('SELECT * FROM nowhere')).toBeNull()
+  })
+
+  it('system views computed from the catalog and the session identity move, named as the executor resolves them', () => {
+    expect(tablesOf('SELECT * FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid')).toEqual([])
+    expect(tablesOf('SELECT * FROM pg_catalog.pg_namespace, public.pg_type, pg_catalog.pg_proc, pg_index, pg_constraint')).toEqual([])
+    expect(tablesOf('SELECT * FROM pg_roles, pg_auth_members, pg_tables, pg_indexes, pg_inherits, pg_enum, pg_database')).toEqual([])
+    expect(tablesOf('SELECT * FROM information_schema.tables t JOIN information_schema.columns c USING (table_name)')).toEqual([])
+    expect(tablesOf('SELECT * FROM information_schema.key_column_usage, information_schema.table_privileges, columns')).toEqual([])
+    // With user tables, and through a user view over pg_class.
+    expect(tablesOf('SELECT * FROM a, classes, pg_class')).toEqual(['a'])
+    // An unqualified name is a user table before a system view (plan/from.ts): the table moves.
+    expect(tablesOf('SELECT * FROM tables')).toEqual(['tables'])
+    expect(tablesOf('SELECT * FROM information_schema.tables')).toEqual([])
+    // With the catalog functions psql and ORMs call over them.
+    expect(tablesOf(`SELECT c.relname, pg_catalog.pg_get_userbyid(c.relowner), pg_catalog.format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid),
+      col_description(c.oid, a.attnum), pg_table_is_visible(c.oid) FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+      LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum`)).toEqual([])
+    expect(tablesOf('SELECT pg_get_indexdef(indexrelid), pg_get_constraintdef(0), pg_get_functiondef(0), pg_get_viewdef(0) FROM pg_index')).toEqual([])
+  })
+
+  it('system views of node or session state stay, and a name in the wrong schema is no system view', () => {
+    for (const v of ['pg_settings', 'pg_catalog.pg_settings', 'pg_stat_user_indexes', 'pg_locks', 'pg_cursors', 'pg_prepared_statements', 'pg_sequences',
+      'pg_sequence', 'information_schema.sequences', 'concord_conflicts', 'concord_cluster_members', 'concord_backups', 'pg_stat_progress_backup',
+      'pg_stat_replication', 'query_result_cache', 'information_schema.pg_class', 'pg_catalog.columns', 'pg_catalog.nowhere']) {
+      expect(tablesOf(`SELECT * FROM ${v}`), v).toBeNull()
+    }
   })
 
   it('IMMUTABLE and STABLE user functions whose bodies only read move, with the tables their bodies read', () => {
@@ -141,6 +171,8 @@ describe('which statements may move off the main thread', () => {
     expect(tablesOf('SELECT with_cte()')).toEqual(['m', 'm1', 'm2'])
     expect(tablesOf('SELECT v FROM a WHERE id = sq(3)')).toEqual(['a'])
     expect(tablesOf('SELECT pl_read(g) FROM generate_series(1, 10) g')).toEqual(['a', 'b', 'm', 'm1', 'm2'])
+    // Bodies reading catalog-only system views, directly or through a view.
+    expect(tablesOf('SELECT sys_read(), sys_view_read()')).toEqual([])
   })
 
   it('recursive and mutually recursive functions are walked once', () => {
@@ -149,7 +181,7 @@ describe('which statements may move off the main thread', () => {
   })
 
   it('VOLATILE functions, and functions whose bodies write, call functions off the list or read system views, stay', () => {
-    for (const f of ['vol(1)', 'vol_declared(1)', 'draws()', 'rolls()', 'ticks()', 'sets()', 'sleeps()', 'sys_read()', 'sys_view_read()', 'calls_vol(1)',
+    for (const f of ['vol(1)', 'vol_declared(1)', 'draws()', 'rolls()', 'ticks()', 'sets()', 'sleeps()', 'locks_read()', 'settings_view_read()', 'calls_vol(1)',
       'writes_sql()', 'pl_writes()', 'pl_dynamic()', 'pl_notice()', 'pl_default_draws()', 'pl_assign_draws()', 'missing_read()', 'myschema.sq(1)']) {
       expect(tablesOf(`SELECT ${f}, count(*) FROM generate_series(1, 10)`), f).toBeNull()
     }
@@ -184,8 +216,8 @@ describe('which statements may move off the main thread', () => {
   })
 
   it('a WITH query hides a relation of its name only inside its scope', () => {
-    expect(tablesOf('SELECT (WITH pg_class AS (SELECT 1) SELECT count(*) FROM pg_class)')).toEqual([])
-    expect(tablesOf('SELECT (WITH pg_class AS (SELECT 1) SELECT 1), (SELECT count(*) FROM pg_class)')).toBeNull()
+    expect(tablesOf('SELECT (WITH pg_locks AS (SELECT 1) SELECT count(*) FROM pg_locks)')).toEqual([])
+    expect(tablesOf('SELECT (WITH pg_locks AS (SELECT 1) SELECT 1), (SELECT count(*) FROM pg_locks)')).toBeNull()
     expect(tablesOf('WITH x AS (SELECT 1), y AS (SELECT * FROM x) SELECT * FROM y')).toEqual([])
     expect(tablesOf('WITH y AS (SELECT * FROM x), x AS (SELECT 1) SELECT * FROM y')).toBeNull()
     expect(tablesOf('WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT * FROM r')).toEqual([])

@@ -3,16 +3,17 @@
  * answer a fresh engine over a snapshot of the catalog and of the tables they name gives
  * exactly as this one would, and whose running there changes nothing a client could see.
  * So: a plain SELECT (or VALUES) with no INTO, no FOR UPDATE/SHARE, no data-modifying
- * WITH, no TABLESAMPLE, reading only user tables held wholly here, its own WITH queries
- * and user views whose queries pass the same walk, calling only the built-in functions
- * listed below and user functions declared IMMUTABLE or STABLE whose bodies pass the same
- * walk (exec/function-body-queries.ts: SQL bodies of SELECTs, PL/pgSQL bodies that only read;
- * the tables they read move with the statement, as a view's do).
+ * WITH, no TABLESAMPLE, reading only user tables held wholly here, its own WITH queries,
+ * user views whose queries pass the same walk and the system views computed from the
+ * catalog and the session's identity alone (OFFLOADABLE_SYSTEM_VIEWS), calling only the
+ * built-in functions listed below and user functions declared IMMUTABLE or STABLE whose
+ * bodies pass the same walk (exec/function-body-queries.ts: SQL bodies of SELECTs, PL/pgSQL
+ * bodies that only read; the tables they read move with the statement, as a view's do).
  *
- * The list is an allow-list on purpose: a function not on it (nextval, set_config,
- * pg_sleep, advisory locks, random and the clock, the concord_* functions, pg_catalog's
- * views of node state) keeps the statement on the main thread, bounded by
- * statement_timeout as before. A view's stored query and a function's body are walked
+ * The lists are allow-lists on purpose: a function not on one (nextval, set_config,
+ * pg_sleep, advisory locks, random and the clock, the concord_* functions), like a system
+ * view not on one (pg_settings, pg_stat_*, pg_locks, the concord_* views), keeps the
+ * statement on the main thread, bounded by statement_timeout as before. A view's stored query and a function's body are walked
  * like the statement's own text (a view or a function calling nextval keeps the statement
  * here). A user function named as a built-in is what the executor calls (functions are
  * looked up by name alone): the function is judged, not the built-in. VOLATILE (the
@@ -45,6 +46,31 @@ export interface EligibilityCatalog {
   holdsWhole(info: TableInfo): boolean
   /** A user view's stored query (its SelectStmt tree); undefined when `name` is no view (or a temporary one). */
   viewQuery(name: string): unknown
+  /** The schema of the system view `name` resolves to (`schema`: qualified with it); null: no system view (system/system-views.ts). */
+  systemView(schema: string | null, name: string): SystemSchema | null
+}
+
+export type SystemSchema = 'pg_catalog' | 'information_schema'
+
+/**
+ * System views whose rows come from the catalog (which every snapshot carries) and the
+ * session's identity and database alone: computed on a fresh engine over the snapshot they
+ * are the rows the event loop would have computed. Views of node state stay off the list:
+ * pg_settings (node values, the block's transaction_read_only), pg_stat_*, pg_locks,
+ * pg_cursors and pg_prepared_statements (the session's objects), the sequences' views (their
+ * values are the node's), the cluster, replication and concord_* views.
+ */
+export const OFFLOADABLE_SYSTEM_VIEWS: Readonly<Record<SystemSchema, ReadonlySet<string>>> = {
+  pg_catalog: new Set([
+    'pg_tables', 'pg_indexes', 'pg_class', 'pg_namespace', 'pg_attribute', 'pg_attrdef', 'pg_index', 'pg_constraint', 'pg_inherits',
+    'pg_partitioned_table', 'pg_type', 'pg_enum', 'pg_am', 'pg_database', 'pg_collation', 'pg_tablespace', 'pg_description', 'pg_policy',
+    'pg_statistic_ext', 'pg_trigger', 'pg_rewrite', 'pg_publication_namespace', 'pg_opclass', 'pg_proc', 'pg_language', 'pg_policies',
+    'pg_extension', 'pg_roles', 'pg_user', 'pg_authid', 'pg_auth_members',
+  ]),
+  information_schema: new Set([
+    'schemata', 'tables', 'views', 'columns', 'table_constraints', 'key_column_usage', 'constraint_column_usage', 'referential_constraints',
+    'table_privileges', 'role_table_grants', 'column_privileges', 'role_column_grants',
+  ]),
 }
 
 /** Parse-tree nodes one walk visits at most: a statement larger than this stays on the main thread. */
@@ -100,6 +126,10 @@ export const OFFLOADABLE_FUNCTIONS: ReadonlySet<string> = new Set([
   'jsonb_insert', 'row_to_json', 'array_to_json',
   // the session and the node (carried by the snapshot)
   'coalesce', 'nullif', 'current_database', 'current_region', 'current_node',
+  // the catalog's definitions, as the catalog views read them (functions/catalog-functions.ts; the snapshot carries the catalog whole)
+  'format_type', 'pg_get_expr', 'pg_table_is_visible', 'pg_type_is_visible', 'pg_function_is_visible', 'pg_get_function_result',
+  'pg_get_function_arguments', 'pg_get_function_identity_arguments', 'pg_get_functiondef', 'pg_get_userbyid', 'pg_get_indexdef',
+  'pg_get_constraintdef', 'pg_get_partkeydef', 'pg_get_viewdef', 'obj_description', 'col_description', 'shobj_description',
 ])
 
 /**
@@ -128,7 +158,8 @@ export function offloadTables(stmt: Statement, catalog: EligibilityCatalog): Tab
         continue
       }
       const view = catalog.viewQuery(name)
-      // Anything else (a system view, a missing relation) stays here.
+      if (view === undefined && offloadableSystemView(catalog, null, name)) continue
+      // Anything else (a system view of node state, a missing relation) stays here.
       if (view === undefined || ++views > MAX_VIEWS) return null
       walk.query({ SelectStmt: view }, 0)
       more = true
@@ -189,11 +220,13 @@ class Walk {
       }
       if (key === 'RangeVar') {
         const rv = child as { relname?: string; schemaname?: string }
-        if (rv.schemaname !== undefined && rv.schemaname !== 'public') {
+        // pg_catalog.x and information_schema.x name system views only (plan/from.ts).
+        const system = rv.schemaname === 'pg_catalog' || rv.schemaname === 'information_schema'
+        if ((rv.schemaname !== undefined && rv.schemaname !== 'public' && !system) || (system && !offloadableSystemView(this.catalog, rv.schemaname!, rv.relname ?? ''))) {
           this.ok = false
           return
         }
-        if (rv.relname !== undefined && (rv.schemaname !== undefined || !ctes.has(rv.relname))) this.named.add(rv.relname)
+        if (!system && rv.relname !== undefined && (rv.schemaname !== undefined || !ctes.has(rv.relname))) this.named.add(rv.relname)
       }
       // A SELECT, or either side of a set operation (a join's sides pass through unchanged).
       if (key === 'SelectStmt' || key === 'larg' || key === 'rarg') this.select(child as SelectNode, ctes, depth)
@@ -237,6 +270,12 @@ class Walk {
     for (const q of queries) this.query(q, depth + 1)
     return this.ok
   }
+}
+
+/** Whether `name` (qualified with `schema`, or not) resolves to a system view on OFFLOADABLE_SYSTEM_VIEWS. */
+function offloadableSystemView(catalog: EligibilityCatalog, schema: string | null, name: string): boolean {
+  const found = catalog.systemView(schema, name)
+  return found !== null && OFFLOADABLE_SYSTEM_VIEWS[found].has(name)
 }
 
 /**

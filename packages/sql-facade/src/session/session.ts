@@ -14,7 +14,7 @@
  */
 import { reindexConcurrently } from '../exec/reindex.js'
 import type { BackupService } from '../backup/backup-service.js'
-import { CATALOG_SHARD, holdsTable, homeColumn, homeShardId, RowsHomedElsewhere, RowsPlacedElsewhere, takeShards, type CutShard, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
+import { CATALOG_SHARD, holdsTable, homeColumn, homeShardId, RowsHomedElsewhere, RowsPlacedElsewhere, takeShards, type CarriedRows, type CutShard, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
@@ -33,7 +33,7 @@ import { PlanCache } from '../plan/plan-cache.js'
 import { monotonicNow, OffloadSignal, StatementBudget, type BudgetSource, type OffloadPoint } from '../runtime/statement-budget.js'
 import { offloadTables } from './offload-eligibility.js'
 import { readView } from '../catalog/view-def.js'
-import { MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
+import { carriedBytes, MAX_CARRIED_BYTES, MAX_CARRIED_ROWS, MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../cluster/node-role.js'
@@ -195,6 +195,8 @@ interface PendingOffload {
   nowMs: number
   /** Taken when the point fired, in the run's synchronous stretch; null: over the size bound. */
   shards?: CutShard[] | null
+  /** The open block's row writes of `tables`, taken with them. */
+  carried?: CarriedRows
 }
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
@@ -403,6 +405,19 @@ export class Session {
       this.busy = false
       this.cancelRequested = false
     }
+  }
+
+  /**
+   * Opens a transaction block whose transaction holds `rows`: another engine's block's row
+   * writes, carried with a statement moved off its main thread (offloaded-statement.ts).
+   */
+  beginCarrying(rows: CarriedRows): void {
+    if (this.block !== null || this.temp.active) throw new SqlError(SqlState.activeSqlTransaction, 'carried writes open a block of their own')
+    this.transactionStatement('TRANS_STMT_BEGIN', '', undefined)
+    const b = this.block as Block | null
+    if (b === null) throw new SqlError(SqlState.internalError, 'BEGIN opened no block')
+    b.tx = this.db.replica.begin(rows)
+    b.rows = this.newRows(b.tx)
   }
 
   get inTransaction(): boolean {
@@ -887,6 +902,9 @@ export class Session {
     // A run that ended without passing the point answers; one that passed it (even if
     // something swallowed the signal) is discarded and run elsewhere.
     if (!pending.point.fired && ran !== null) return ran
+    // The discarded run failed an open block as any error does; it was not failed before
+    // (a failed block's statement stops at 25P02), and the answer from elsewhere decides.
+    if (this.block !== null) this.block.failed = false
     const shards = pending.shards ?? null
     const left = this.deadline === Infinity ? 0 : Math.max(1, Math.ceil(this.deadline - monotonicNow()))
     const request: OffloadRequest | null = shards === null ? null : {
@@ -905,6 +923,7 @@ export class Session {
       params: params as Array<string | Uint8Array | null>,
       timeoutMs: left,
       shards,
+      ...(pending.carried !== undefined ? { carried: pending.carried } : {}),
     }
     const abort = new AbortController()
     if (this.cancelRequested) abort.abort()
@@ -912,12 +931,19 @@ export class Session {
     let reply
     try {
       reply = request === null ? null : await this.offloader!.run(request, abort.signal)
+    } catch (e) {
+      if (this.block !== null) this.block.failed = true
+      throw e
     } finally {
       this.offloadAbort = null
     }
     // Not taken (a snapshot over its bound, no worker): the statement runs here after all.
     if (reply === null) return await this.runWaitingForIds(stmt, params, remote)
-    if (!reply.ok) throw sqlErrorOf(reply.error)
+    if (!reply.ok) {
+      // An error aborts an open block here as on the event loop (25P02 until ROLLBACK [TO SAVEPOINT]).
+      if (this.block !== null) this.block.failed = true
+      throw sqlErrorOf(reply.error)
+    }
     return { query: reply.result }
   }
 
@@ -927,7 +953,7 @@ export class Session {
    * once it has run `offload_after`: short statements never walk their tree for it.
    */
   private pendingOffload(stmt: Statement, params: RtValue[]): PendingOffload | null {
-    if (this.offloader === null || this.block !== null || this.forwarded || this.readObserver !== null || this.rowRestriction !== null || this.temp.active) return null
+    if (this.offloader === null || !this.blockMayMove() || this.forwarded || this.readObserver !== null || this.rowRestriction !== null || this.temp.active) return null
     if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node)) return null
     if (!params.every((p) => p === null || typeof p === 'string' || p instanceof Uint8Array)) return null
     const afterMs = durationMillis(this.settings.show('offload_after') ?? '0')
@@ -946,13 +972,28 @@ export class Session {
         },
       },
       tables: new Set(),
-      nowMs: this.db.replica.now(),
+      // In a block now() is the block's start (PostgreSQL's transaction timestamp).
+      nowMs: this.block !== null ? this.block.startMicros / 1000 : this.db.replica.now(),
     }
     return pending
   }
 
+  /**
+   * Whether the open block, if any, lets a statement move: it spans no temporary relations
+   * and no node or cluster setting waits for its COMMIT. Isolation is READ COMMITTED: a
+   * block's statement reads the replica's current state under the block's own writes, so a
+   * snapshot taken at the offload point plus the block's row writes of the tables read
+   * (carried, `movable`) is what it reads. A block holding DDL, grants or other catalog
+   * writes keeps its statements here (its catalog is not the snapshot's).
+   */
+  private blockMayMove(): boolean {
+    const b = this.block
+    return b === null || (!b.failed && !b.temp && !this.settings.pendingWrites)
+  }
+
   /** Whether a statement past its offload point may move (offload-eligibility.ts); notes the tables it reads. */
   private movable(stmt: Statement, pending: PendingOffload): boolean {
+    if (!this.blockMayMove()) return false
     const r = this.db.replica
     const tables = offloadTables(stmt, {
       table: (name) => r.table(name),
@@ -963,10 +1004,16 @@ export class Session {
         const view = readView(r, name)
         return view === undefined || view.temporary === true ? undefined : view.query
       },
+      systemView: (schema, name) => this.db.system.schemaOf(schema, name),
     })
     // The snapshot's cost grows with the rows (taken on the event loop): large tables stay here.
     if (tables === null || tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return false
-    pending.tables = new Set(tables.map((t) => t.name))
+    const names = new Set(tables.map((t) => t.name))
+    // The block's own writes of those tables travel with the statement; null: it holds what cannot (DDL ..), or too much.
+    const carried = this.block === null ? null : this.block.tx.carryRows(names, MAX_CARRIED_ROWS)
+    if (this.block !== null && (carried === null || carriedBytes(carried, MAX_CARRIED_BYTES) > MAX_CARRIED_BYTES)) return false
+    pending.tables = names
+    if (carried !== null && carried.tables.length > 0) pending.carried = carried
     return true
   }
 

@@ -5,7 +5,8 @@
  * is eligible (offload-eligibility.ts) runs on the event loop as before until it has
  * lasted `offload_after`; then its budget stops it (`OffloadSignal`), the session takes a
  * snapshot in the same synchronous stretch (the catalog and the shards of the tables it
- * reads, and the session state its answer depends on: `OffloadRequest`), and hands it to
+ * reads, in a transaction block the block's row writes of those tables, and the session
+ * state its answer depends on: `OffloadRequest`), and hands it to
  * a `StatementOffloader`, which runs the statement again from the start on a fresh engine
  * over that snapshot (offloaded-statement.ts) and answers with its result or its error.
  * The event loop serves other clients meanwhile; a cancel request reaches the offloader
@@ -17,15 +18,16 @@
  *
  * Invariants: a request holds only structured-clone values (no class instances), the
  * state of tables of at most MAX_OFFLOAD_ROWS rows and at most MAX_OFFLOAD_SNAPSHOT_BYTES
- * of it (past either the statement goes on here, bounded by statement_timeout); a reply's error carries the SQLSTATE, message, detail, hint and
+ * of it, and at most MAX_CARRIED_ROWS row writes of a block, about MAX_CARRIED_BYTES (past
+ * any the statement goes on here, bounded by statement_timeout); a reply's error carries the SQLSTATE, message, detail, hint and
  * position the statement failed with there. Decision: docs/decisions/0031-statement-offload.md.
  */
-import type { CutShard } from '@concord/core'
+import type { CarriedRows, CutShard } from '@concord/core'
 import { SqlError } from '../errors/sql-error.js'
 import type { Int8Output, QueryResult } from '../result-format.js'
 
 /** Request format; a runner refuses another. */
-export const OFFLOAD_REQUEST_VERSION = 1
+export const OFFLOAD_REQUEST_VERSION = 2
 
 /**
  * Most bytes of shard state (Yjs updates) one request carries; past it the snapshot is
@@ -36,6 +38,32 @@ export const MAX_OFFLOAD_SNAPSHOT_BYTES = 32 * 1024 * 1024
 
 /** Most rows of the tables a statement reads for it to move: checked before any state is taken. */
 export const MAX_OFFLOAD_ROWS = 200_000
+
+/** Most row writes of an open transaction block a request carries; past it the statement goes on here. */
+export const MAX_CARRIED_ROWS = 10_000
+
+/** Most bytes (estimated: `carriedBytes`) of a block's row writes a request carries. */
+export const MAX_CARRIED_BYTES = 8 * 1024 * 1024
+
+/** Bytes of values in `carried`, about (8 per number, 2 per character); counting stops past `limit`. */
+export function carriedBytes(carried: CarriedRows, limit: number): number {
+  let n = 0
+  const add = (v: unknown) => {
+    n += typeof v === 'string' ? 2 * v.length : v instanceof Uint8Array ? v.byteLength : 8
+  }
+  for (const t of carried.tables) {
+    for (const r of t.rows) {
+      for (const v of r.keyValues) add(v)
+      for (const [c, v] of r.cols) {
+        add(c)
+        add(v)
+      }
+      n += 16 * r.incr.length
+      if (n > limit) return n
+    }
+  }
+  return n
+}
 
 /** Everything a fresh engine needs to answer one statement as the session would have. */
 export interface OffloadRequest {
@@ -61,6 +89,11 @@ export interface OffloadRequest {
   timeoutMs: number
   /** The catalog's shard and the shards of the tables the statement reads, whole. */
   shards: CutShard[]
+  /**
+   * In a transaction block that wrote rows of the tables the statement reads: those writes
+   * (the statement runs in a block holding them, whose now() is `nowMs`).
+   */
+  carried?: CarriedRows
 }
 
 /** A SqlError as it crosses a thread: the fields a client sees. */

@@ -185,6 +185,8 @@ export class TempSchema {
         main.rollbackTo(mark)
         temp.rollbackTo(marks.get(mark) ?? start)
       },
+      // A session's temporary rows never travel to another engine.
+      carryRows: () => null,
       commit: () => {
         main.commit()
         temp.commit()

@@ -227,11 +227,17 @@ export class Settings {
   }
 
   /**
-   * The session's own values (SET, SET ROLE, SET SESSION AUTHORIZATION) outside a
-   * transaction block, to be set again on another engine's session (session/statement-offload.ts).
+   * The session's own values as its statements see them now (SET, SET ROLE, SET SESSION
+   * AUTHORIZATION, and in a transaction block SET LOCAL's over them), to be set again on
+   * another engine's session outside a block (session/statement-offload.ts).
    */
   sessionValues(): Array<[string, string]> {
-    return [...this.session]
+    return [...new Map([...this.session, ...this.local])]
+  }
+
+  /** Whether the open block SET node or cluster parameters, written at its COMMIT. */
+  get pendingWrites(): boolean {
+    return this.pending.size > 0
   }
 
   /**

@@ -89,6 +89,13 @@ export class SystemCatalog {
     return v ? v(ctx) : null
   }
 
+  /** The schema the view `name` (in `schema` when given) is found in, as `view` resolves it; null when there is none. */
+  schemaOf(schema: string | null, name: string): 'pg_catalog' | 'information_schema' | null {
+    if (schema === 'pg_catalog' || schema === 'information_schema') return Object.hasOwn(this.views[schema], name) ? schema : null
+    if (Object.hasOwn(this.views.pg_catalog, name)) return 'pg_catalog'
+    return Object.hasOwn(this.views.information_schema, name) ? 'information_schema' : null
+  }
+
   /** Every view with its columns, in registry order (pg_class, pg_attribute list them). Columns never change, so listed once. */
   relations(exec: ExecCtx): SystemRelationInfo[] {
     if (this.listed) return this.listed
