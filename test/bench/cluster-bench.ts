@@ -456,6 +456,7 @@ try {
   if (runs('catchup')) {
     await interleaved(sides, 'catch-up', async (side, run) => {
       const r = await side.catchUp(run)
+      console.log(`  ${side.name}: caught up in ${r.seconds.toFixed(2)} s${r.cpu == null ? '' : `, ${r.cpu.toFixed(2)} CPU s`}`)
       record('catchup', side, r.seconds)
       record('catchup-cpu', side, r.cpu ?? null)
       record('rss-new', side, r.memory)
@@ -475,14 +476,18 @@ try {
     await interleaved(sides, 'throughput', async (side, run) => {
       const pids = side.nodePids()
       const before = pids && { writer: cpuSeconds(pids.writer), follower: cpuSeconds(pids.follower) }
-      record('throughput', side, await throughput(side.writer, side.reader, `thr${run}`))
+      const rate = await throughput(side.writer, side.reader, `thr${run}`)
+      record('throughput', side, rate)
       if (!pids || !before) return
       const used = (pid: number, from: number | null): number | null => {
         const now = cpuSeconds(pid)
         return now === null || from === null ? null : now - from
       }
-      record('throughput-cpu-writer', side, used(pids.writer, before.writer))
-      record('throughput-cpu-follower', side, used(pids.follower, before.follower))
+      const writer = used(pids.writer, before.writer)
+      const follower = used(pids.follower, before.follower)
+      console.log(`  ${side.name}: ${Math.round(rate)} rows/s, CPU s writer ${writer?.toFixed(2) ?? '?'}, follower ${follower?.toFixed(2) ?? '?'}`)
+      record('throughput-cpu-writer', side, writer)
+      record('throughput-cpu-follower', side, follower)
     })
   }
 

@@ -69,7 +69,7 @@ function moduleOf(url: string, line: number): string {
       lo = mid + 1
     } else hi = mid - 1
   }
-  return found < 0 ? `${file} (bundle prelude)` : map.paths[found]!
+  return found < 0 ? `${file} (esbuild's module glue)` : map.paths[found]!
 }
 
 /** The dependency a module belongs to, and a finer part of it. */
@@ -86,8 +86,8 @@ function partOf(module: string): [string, string] {
   if (pkg === 'lmdb' || pkg === 'msgpackr' || pkg === 'ordered-binary') return ['LMDB', pkg]
   if (pkg === 'libpg-query' || pkg === 'pg-protocol' || pkg === 'pg' || pkg === 'pg-gateway') return ['PostgreSQL wire and parser', pkg]
   if (pkg === '@chainsafe/libp2p-noise' || pkg.startsWith('@noble/') || pkg === '@chainsafe/as-chacha20poly1305' || pkg === '@chainsafe/as-sha256') return ['libp2p', `noise (${pkg})`]
-  if (pkg === '@chainsafe/libp2p-yamux') return ['libp2p', 'yamux']
-  if (pkg === '@chainsafe/libp2p-gossipsub') return ['libp2p', 'gossipsub']
+  if (pkg === '@chainsafe/libp2p-yamux' || pkg === '@libp2p/yamux') return ['libp2p', 'yamux']
+  if (pkg === '@chainsafe/libp2p-gossipsub' || pkg === '@libp2p/gossipsub') return ['libp2p', 'gossipsub']
   if (pkg === 'protons-runtime' || pkg === 'protobufjs') return ['libp2p', 'protobuf']
   return ['libp2p', `rest of the stack (${pkg})`]
 }
@@ -146,6 +146,20 @@ function main(): void {
   console.log(`${file}: ${(total / 1e6).toFixed(2)} s of samples, ${(idle / 1e6).toFixed(2)} s idle, ${(busy / 1e6).toFixed(2)} s busy (shares below are of busy)`)
   console.log('\nself time by dependency, ms')
   for (const [d, t] of [...dep].filter(([d]) => d !== '(idle)').sort((a, b) => b[1] - a[1])) console.log(`${ms(t)} ${pct(t)}  ${d}`)
+  // Concord by folder (core/rows, core/replication, sql-facade/..), Node by what it did.
+  const area = new Map<string, number>()
+  for (const [p, t] of part) {
+    let a: string | null = null
+    if (p.startsWith('Concord: ')) a = `Concord: ${p.slice(9).split('/').slice(0, 2).join('/')}`
+    else if (p === 'Node: (garbage collector)') a = 'Node: garbage collection'
+    else if (p.startsWith('Node: node:internal/modules') || p.startsWith('Node: node:internal/bootstrap')) a = 'Node: loading modules (start)'
+    else if (/^Node: node:(internal\/(stream|net|js_stream)|net|stream)/.test(p)) a = 'Node: streams and sockets'
+    else if (p.startsWith('Node: node:internal/crypto')) a = 'Node: crypto (noise\'s ciphers, the peer key)'
+    else if (p.startsWith('Node: ')) a = 'Node: the rest'
+    if (a !== null) area.set(a, (area.get(a) ?? 0) + t)
+  }
+  console.log('\nself time of Concord by folder and of Node by kind, ms')
+  for (const [a, t] of [...area].sort((x, y) => y[1] - x[1])) console.log(`${ms(t)} ${pct(t)}  ${a}`)
   console.log(`\nself time by part, ms (top ${top})`)
   for (const [p, t] of [...part].filter(([p]) => !p.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${ms(t)} ${pct(t)}  ${p}`)
 
