@@ -93,9 +93,9 @@ export class Shard {
    * going through every writer of the shard per row made each catalog change O(members)
    * per replica (issue 20). May name writers whose entries are gone (looked up, absent).
    * Kept only once the shard has a second writer: while `writers` holds one, every row's
-   * writer is that one, and a map of 100,000 rows to the same name cost a catch-up or a
-   * follower more than resolving the rows did (issue 13). `noteWriter` fills it from the
-   * entries when the second writer appears.
+   * writer is that one, and a map of every row to the same name was memory and a map
+   * insert per row for nothing (issue 13). `noteWriter` fills it from the entries when
+   * the second writer appears.
    */
   private readonly rowWriters = new Map<string, string | Set<string>>()
   /** Materialized rows by row key. Empty while the table is unknown. */
