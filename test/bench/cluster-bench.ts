@@ -43,6 +43,11 @@
  *                                the others, with a "Concord / baseline" column: a before/after in one run
  *   BENCH_MEASURES=catchup,start-empty,..  only these measures (point, groupby, catchup, start-empty,
  *                                latency, throughput; catchup includes the restart with rows and memory)
+ *   BENCH_PROFILE=<dir>          every node of the Concord side runs under `node --cpu-prof`, each process
+ *                                writing into <dir>/<node id>[-restart] when it stops: the joiners' profiles
+ *                                are their catch-up; the writer's (bench1) and the follower's (bench2)
+ *                                cover the whole run, so profile throughput with BENCH_MEASURES=throughput
+ *                                and a small BENCH_ROWS
  * Temporary directories go under $TMPDIR.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -64,6 +69,7 @@ const THROUGHPUT_ROWS = Number(env['BENCH_THROUGHPUT_ROWS'] ?? 30_000)
 const BUILT = env['BENCH_BUILT'] === '1'
 const PG_PORT = Number(env['BENCH_PG_PORT'] ?? 55_000 + Math.floor(Math.random() * 2000))
 const BASELINE_BIN = env['BENCH_BASELINE_BIN']
+const PROFILE = env['BENCH_PROFILE']
 const MEASURES = env['BENCH_MEASURES'] === undefined ? null : new Set(env['BENCH_MEASURES'].split(','))
 const runs = (measure: string): boolean => MEASURES === null || MEASURES.has(measure)
 const BATCH = 1000
@@ -224,6 +230,8 @@ interface Side {
   writerMemory(): number | null
   /** The process answering the writer connection: Concord's node, PostgreSQL's backend. */
   writerPid(): Promise<number | null>
+  /** Concord's writer and follower processes (PostgreSQL: none; its work spreads over several). */
+  nodePids(): { writer: number; follower: number } | null
   catchUp(run: number): Promise<CatchUp>
   startEmpty(run: number): Promise<number>
   close(): Promise<void>
@@ -233,8 +241,12 @@ interface Side {
 
 async function concordSide(dir: string, name = 'Concord', bin?: string): Promise<Side> {
   const procs: ConcordProcess[] = []
-  const start = (id: string, join: string[]): Promise<ConcordProcess> =>
-    ConcordProcess.start({ dataDir: `${dir}/${id}`, nodeId: id, join, built: BUILT, bin, extraArgs: ['--quiet'] })
+  const profiled = PROFILE !== undefined && name === 'Concord'
+  const start = (id: string, peers: string[], profileAs = id): Promise<ConcordProcess> =>
+    ConcordProcess.start({
+      dataDir: `${dir}/${id}`, nodeId: id, join: peers, built: BUILT, bin, extraArgs: ['--quiet'],
+      nodeArgs: profiled ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE, profileAs)] : [],
+    })
   const first = await start('bench1', [])
   procs.push(first)
   for (let i = 2; i <= NODES; i++) procs.push(await start(`bench${i}`, [first.pgAddress]))
@@ -247,6 +259,7 @@ async function concordSide(dir: string, name = 'Concord', bin?: string): Promise
     reader,
     writerMemory: () => rssBytes(first.child.pid!),
     writerPid: async () => first.child.pid ?? null,
+    nodePids: () => ({ writer: first.child.pid!, follower: procs[1]!.child.pid! }),
     async catchUp(run) {
       const id = `joiner${run}`
       const t0 = performance.now()
@@ -262,7 +275,7 @@ async function concordSide(dir: string, name = 'Concord', bin?: string): Promise
         await c.end()
         await node.stop(60_000)
         const t1 = performance.now()
-        node = await start(id, [first.pgAddress])
+        node = await start(id, [first.pgAddress], `${id}-restart`)
         c = await clientOf(node)
         await until(() => hasRow(c, 'data', ROWS), DEADLINE_MS, 'the restarted node answering')
         return { seconds, memory, restartSeconds: (performance.now() - t1) / 1000, cpu, restartCpu: cpuSeconds(node.child.pid!) }
@@ -332,6 +345,7 @@ async function postgresSide(dir: string, bin: string): Promise<Side> {
     reader,
     writerMemory: () => pssTreeBytes(pub.pid() ?? -1),
     writerPid: async () => Number((await writer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid),
+    nodePids: () => null,
     async catchUp(run) {
       const p = PostgresInstance.copyOf(template, PG_PORT + 2, `${dir}/pgnew${run}`)
       const t0 = performance.now()
@@ -442,6 +456,7 @@ try {
   if (runs('catchup')) {
     await interleaved(sides, 'catch-up', async (side, run) => {
       const r = await side.catchUp(run)
+      console.log(`  ${side.name}: caught up in ${r.seconds.toFixed(2)} s${r.cpu == null ? '' : `, ${r.cpu.toFixed(2)} CPU s`}`)
       record('catchup', side, r.seconds)
       record('catchup-cpu', side, r.cpu ?? null)
       record('rss-new', side, r.memory)
@@ -458,7 +473,22 @@ try {
     })
   }
   if (runs('throughput')) {
-    await interleaved(sides, 'throughput', async (side, run) => record('throughput', side, await throughput(side.writer, side.reader, `thr${run}`)))
+    await interleaved(sides, 'throughput', async (side, run) => {
+      const pids = side.nodePids()
+      const before = pids && { writer: cpuSeconds(pids.writer), follower: cpuSeconds(pids.follower) }
+      const rate = await throughput(side.writer, side.reader, `thr${run}`)
+      record('throughput', side, rate)
+      if (!pids || !before) return
+      const used = (pid: number, from: number | null): number | null => {
+        const now = cpuSeconds(pid)
+        return now === null || from === null ? null : now - from
+      }
+      const writer = used(pids.writer, before.writer)
+      const follower = used(pids.follower, before.follower)
+      console.log(`  ${side.name}: ${Math.round(rate)} rows/s, CPU s writer ${writer?.toFixed(2) ?? '?'}, follower ${follower?.toFixed(2) ?? '?'}`)
+      record('throughput-cpu-writer', side, writer)
+      record('throughput-cpu-follower', side, follower)
+    })
   }
 
   const n = ROWS.toLocaleString('en-US')
@@ -469,6 +499,8 @@ try {
     ['p50', 'replication commit -> visible on a peer, p50 ms', 1],
     ['p99', 'replication commit -> visible on a peer, p99 ms', 1],
     ['throughput', `replicated throughput, ${BATCH}-row transactions, rows/s`, 0],
+    ['throughput-cpu-writer', `  CPU seconds of the writer for the run's ${THROUGHPUT_ROWS.toLocaleString('en-US')} rows`, 2],
+    ['throughput-cpu-follower', `  CPU seconds of the follower for them`, 2],
     ['catchup', `a new node catches up ${n} rows, s (from process start)`, 2],
     ['catchup-cpu', `  CPU seconds of the new node until caught up`, 2],
     ['rss-writer', `resident memory, writer holding ${n} rows, MB`, 0],

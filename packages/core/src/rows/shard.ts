@@ -92,6 +92,10 @@ export class Shard {
    * is resolved from its own writers: the catalog shard has an entry per member, and
    * going through every writer of the shard per row made each catalog change O(members)
    * per replica (issue 20). May name writers whose entries are gone (looked up, absent).
+   * Kept only once the shard has a second writer: while `writers` holds one, every row's
+   * writer is that one, and a map of every row to the same name was memory and a map
+   * insert per row for nothing (issue 13). `noteWriter` fills it from the entries when
+   * the second writer appears.
    */
   private readonly rowWriters = new Map<string, string | Set<string>>()
   /** Materialized rows by row key. Empty while the table is unknown. */
@@ -193,7 +197,19 @@ export class Shard {
     return doc
   }
 
+  /**
+   * Notes that `writer` has an entry of the row. Called once the entry is in one of the
+   * generations' maps, or just before it is put there (a local write): the rows of the
+   * sole writer are read back from those maps when a second writer appears.
+   */
   private noteWriter(rowKey: string, writer: string): void {
+    if (this.writers.size <= 1) {
+      if (this.writers.size === 0 || this.writers.has(writer)) {
+        this.writers.add(writer)
+        return
+      }
+      this.keepRowWriters()
+    }
     this.writers.add(writer)
     const known = this.rowWriters.get(rowKey)
     if (known === undefined) this.rowWriters.set(rowKey, writer)
@@ -202,7 +218,19 @@ export class Shard {
     } else known.add(writer)
   }
 
+  /** The second writer is here: every entry key so far (deleted ones too) names the first. */
+  private keepRowWriters(): void {
+    const sole = this.writers.values().next().value as string
+    for (const map of [this.map, ...this.prevs.map((p) => p.map)]) {
+      for (const ek of mapItems(map).keys()) {
+        const split = splitEntryKey(ek)
+        if (split !== null && split[1] === sole) this.rowWriters.set(split[0], sole)
+      }
+    }
+  }
+
   private writersOf(rowKey: string): Iterable<string> {
+    if (this.writers.size <= 1) return this.writers
     const known = this.rowWriters.get(rowKey)
     return known === undefined ? [] : typeof known === 'string' ? [known] : known
   }
@@ -334,12 +362,13 @@ export class Shard {
     const doc = this.newDoc(this.clientID)
     Y.applyUpdate(doc, state, LOAD_ORIGIN)
     const map = doc.getMap<unknown>('rows')
+    // Held before its writers are noted: a second writer met among them reads the first's rows from every map.
+    this.prevs.push({ generation, doc, map })
+    this.prevs.sort((a, b) => a.generation - b.generation)
     for (const k of map.keys()) {
       const split = splitEntryKey(k)
       if (split !== null) this.noteWriter(split[0], split[1])
     }
-    this.prevs.push({ generation, doc, map })
-    this.prevs.sort((a, b) => a.generation - b.generation)
     this.deletedRows = null
   }
 

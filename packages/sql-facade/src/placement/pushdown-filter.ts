@@ -56,8 +56,20 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
 }
 
-/** A constant as SQL text; null for NULL and anything not a plain literal. */
-function literal(node: Node): string | null {
+/** Longest parameter value sent as a literal (a longer one is not pushed: the read is only wider). */
+const MAX_PARAM_LITERAL = 1024
+
+/**
+ * A constant as SQL text; null for NULL and anything not a plain literal. A parameter
+ * (`$1`) is its bound value as a quoted literal: a client's parameter is evaluated here
+ * as a constant of unknown type with that text (expr/compile.ts), exactly what the
+ * literal is on the holder. Binary values, NULL and long ones are not pushed.
+ */
+function literal(node: Node, params: readonly unknown[]): string | null {
+  if ('ParamRef' in node) {
+    const v = params[(node.ParamRef.number ?? 0) - 1]
+    return typeof v === 'string' && v.length <= MAX_PARAM_LITERAL ? `'${v.replace(/'/g, "''")}'` : null
+  }
   if (!('A_Const' in node)) return null
   const c = node.A_Const
   if (c.isnull) return null
@@ -126,8 +138,11 @@ function otherColumns(items: readonly Node[], except: RangeVar, columnsOf: Colum
   return items.every(visit) ? out : null
 }
 
-/** What `node` pushes down to a federated read of `info` (see the header). */
-export function pushdownTerms(node: Node, info: TableInfo, columnsOf: ColumnsOf): PushedTerms {
+/**
+ * What `node` pushes down to a federated read of `info` (see the header). `params`: the
+ * client's bound parameters (text, or bytes), which its `$n` stand for.
+ */
+export function pushdownTerms(node: Node, info: TableInfo, columnsOf: ColumnsOf, params: readonly unknown[] = []): PushedTerms {
   const none: PushedTerms = { filter: '', whole: false, item: null }
   if (!('SelectStmt' in node)) return none
   const s = node.SelectStmt
@@ -152,7 +167,7 @@ export function pushdownTerms(node: Node, info: TableInfo, columnsOf: ColumnsOf)
   }
   const operand = (n: Node): string | null => {
     const c = column(n)
-    return c !== null ? quoteIdent(c) : literal(n)
+    return c !== null ? quoteIdent(c) : literal(n, params)
   }
   /** A strict condition over the table's columns alone, as SQL text; null when it is not one. */
   const render = (n: Node, depth: number): string | null => {
@@ -179,7 +194,7 @@ export function pushdownTerms(node: Node, info: TableInfo, columnsOf: ColumnsOf)
     }
     const c = column(e.lexpr)
     if (c === null || !('List' in e.rexpr)) return null
-    const items = (e.rexpr.List.items ?? []).map(literal)
+    const items = (e.rexpr.List.items ?? []).map((i) => literal(i, params))
     if (items.length === 0 || items.some((x) => x === null)) return null
     if (e.kind === 'AEXPR_IN' && (op === '=' || op === '<>')) return `(${quoteIdent(c)} ${op === '=' ? 'IN' : 'NOT IN'} (${items.join(', ')}))`
     if ((e.kind === 'AEXPR_BETWEEN' || e.kind === 'AEXPR_NOT_BETWEEN') && items.length === 2) {

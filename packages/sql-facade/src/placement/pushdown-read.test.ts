@@ -135,6 +135,24 @@ describe('federated reads push down conditions, columns and limits', () => {
     expect((await cache('t')).some((c) => c.query === 'SELECT "id", "v"')).toBe(true)
   })
 
+  it('sends a condition on a parameter with its bound value, so a point read by parameter reads one row', async () => {
+    const point = 'SELECT id, v FROM t WHERE id = $1'
+    expect((await cluster.run(b.query(point, [42]))).rows).toEqual((await a.query(point, [42])).rows)
+    const e = (await cache('t')).find((c) => c.query.includes("'42'"))!
+    expect(e.query).toBe(`SELECT "id", "v" WHERE ("id" = '42')`)
+    expect(e.rows).toBe('1')
+    // A value with quotes stays one literal; IN lists and numeric columns take parameters too.
+    const quoted = 'SELECT id FROM t WHERE v = $1 OR n IN ($2, $3) ORDER BY id'
+    const params = ["a' OR 'x' = 'x", '3.00', 6]
+    expect((await cluster.run(b.query(quoted, params))).rows).toEqual((await a.query(quoted, params)).rows)
+    const q = (await cache('t')).find((c) => c.query.includes('OR \'\'x\'\''))!
+    expect(q.query).toBe(`SELECT "id", "v", "n" WHERE (("v" = 'a'' OR ''x'' = ''x') OR ("n" IN ('3.00', '6')))`)
+    expect(Number(q.rows)).toBe((await onA("SELECT count(*)::int AS k FROM t WHERE n IN (3, 6)"))[0]!['k'])
+    // NULL and binary values are not sent: the read is only wider, the answer the same.
+    const nul = 'SELECT id FROM t WHERE id = $1 OR g = $2 ORDER BY id'
+    expect((await cluster.run(b.query(nul, [null, 2]))).rows).toEqual((await a.query(nul, [null, 2])).rows)
+  })
+
   it('query_result_cache lists this node\'s cached reads; with query_result_cache_ttl a repeated read answers from it until the catalog changes', async () => {
     await a.query('CREATE TABLE k (id INT PRIMARY KEY, x INT, note TEXT) WITH (replication_regions = \'us-west\')')
     await a.query('INSERT INTO k VALUES (1, 10), (2, 20)')

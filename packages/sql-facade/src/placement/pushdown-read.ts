@@ -56,9 +56,9 @@ function count(node: Node | undefined): number | null {
   return n >= 0 ? n : null
 }
 
-/** The request text for a federated read of `info` by `node` ('' for every row and column). */
-export function pushdownRequest(node: Node, info: TableInfo, catalog: PushdownCatalog): string {
-  const terms = pushdownTerms(node, info, (name) => catalog.table(name)?.columns.map((c) => c.name))
+/** The request text for a federated read of `info` by `node` with bound `params` ('' for every row and column). */
+export function pushdownRequest(node: Node, info: TableInfo, catalog: PushdownCatalog, params: readonly unknown[] = []): string {
+  const terms = pushdownTerms(node, info, (name) => catalog.table(name)?.columns.map((c) => c.name), params)
   if (terms.item === null || !('SelectStmt' in node)) return terms.filter
   const s = node.SelectStmt
   const rv = terms.item

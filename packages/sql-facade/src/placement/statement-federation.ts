@@ -65,8 +65,11 @@ export function refuseUnheldWrites(node: Node, names: NameSource, region: string
 /**
  * Refuses the statement if it writes a table not held here; reads from a holder every
  * table not held here that it reads. Throws what `Replica.readFromHolder` throws.
+ * `params`: the statement's bound parameters, sent in place of its `$n` (pushdown-filter.ts).
  */
-export async function federateStatement(node: Node, names: NameSource, remote: RemoteRows, replica: HolderReader, cacheTtlMs = 0, targetHomes?: readonly string[]): Promise<void> {
+export async function federateStatement(
+  node: Node, names: NameSource, remote: RemoteRows, replica: HolderReader, cacheTtlMs = 0, targetHomes?: readonly string[], params: readonly unknown[] = [],
+): Promise<void> {
   refuseUnheldWrites(node, names, remote.region)
   if (!READS_ROWS.some((k) => k in node)) return
   // An UPDATE or DELETE whose rows were found homed in `targetHomes` alone (home-write-
@@ -118,7 +121,7 @@ export async function federateStatement(node: Node, names: NameSource, remote: R
   const functions = callsUserFunction(node, names)
   for (const { info, indirect } of unheld.values()) {
     const narrow = !indirect && !functions
-    await readUnheld(info, remote, replica, narrow ? pushdownRequest(node, info, names) : '', cacheTtlMs, narrow ? homeRegionsRead(node, info, remote.region) : undefined)
+    await readUnheld(info, remote, replica, narrow ? pushdownRequest(node, info, names, params) : '', cacheTtlMs, narrow ? homeRegionsRead(node, info, remote.region) : undefined)
   }
 }
 

@@ -155,7 +155,10 @@ describe('which statements may move off the main thread', () => {
   it('system views of node or session state stay, and a name in the wrong schema is no system view', () => {
     for (const v of ['pg_settings', 'pg_catalog.pg_settings', 'pg_stat_user_indexes', 'pg_locks', 'pg_cursors', 'pg_prepared_statements', 'pg_sequences',
       'pg_sequence', 'information_schema.sequences', 'concord_conflicts', 'concord_cluster_members', 'concord_backups', 'pg_stat_progress_backup',
-      'pg_stat_replication', 'query_result_cache', 'information_schema.pg_class', 'pg_catalog.columns', 'pg_catalog.nowhere']) {
+      'pg_stat_replication', 'query_result_cache', 'information_schema.pg_class', 'pg_catalog.columns', 'pg_catalog.nowhere',
+      // its verifiers are in the secrets shard (decision 34), which no snapshot carries: a
+      // moved statement showed the placeholder instead
+      'pg_authid']) {
       expect(tablesOf(`SELECT * FROM ${v}`), v).toBeNull()
     }
   })

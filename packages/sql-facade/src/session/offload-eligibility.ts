@@ -58,14 +58,16 @@ export type SystemSchema = 'pg_catalog' | 'information_schema'
  * are the rows the event loop would have computed. Views of node state stay off the list:
  * pg_settings (node values, the block's transaction_read_only), pg_stat_*, pg_locks,
  * pg_cursors and pg_prepared_statements (the session's objects), the sequences' views (their
- * values are the node's), the cluster, replication and concord_* views.
+ * values are the node's), the cluster, replication and concord_* views, and pg_authid
+ * (its password verifiers live in the secrets shard, decision 34, which no snapshot
+ * carries: secrets stay off the worker).
  */
 export const OFFLOADABLE_SYSTEM_VIEWS: Readonly<Record<SystemSchema, ReadonlySet<string>>> = {
   pg_catalog: new Set([
     'pg_tables', 'pg_indexes', 'pg_class', 'pg_namespace', 'pg_attribute', 'pg_attrdef', 'pg_index', 'pg_constraint', 'pg_inherits',
     'pg_partitioned_table', 'pg_type', 'pg_enum', 'pg_am', 'pg_database', 'pg_collation', 'pg_tablespace', 'pg_description', 'pg_policy',
     'pg_statistic_ext', 'pg_trigger', 'pg_rewrite', 'pg_publication_namespace', 'pg_opclass', 'pg_proc', 'pg_language', 'pg_policies',
-    'pg_extension', 'pg_roles', 'pg_user', 'pg_authid', 'pg_auth_members',
+    'pg_extension', 'pg_roles', 'pg_user', 'pg_auth_members',
   ]),
   information_schema: new Set([
     'schemata', 'tables', 'views', 'columns', 'table_constraints', 'key_column_usage', 'constraint_column_usage', 'referential_constraints',

@@ -623,7 +623,7 @@ export class Session {
         const remote = new RemoteRows(this.db.region, (info) => this.db.replica.holdsWhole(info))
         if (createsTempRelation(stmt)) await this.prepareTemp(stmt)
         if (plansRebalance(stmt)) await this.measureShards(stmt)
-        if (this.mayFederate(stmt)) await this.federate(stmt, remote, targetHomes)
+        if (this.mayFederate(stmt)) await this.federate(stmt, remote, targetHomes, false, params)
         this.pendingSleepMs = 0
         const moved = await this.runOrOffload(stmt, params, remote)
         if ('query' in moved) return moved.query
@@ -716,7 +716,7 @@ export class Session {
     const locate: Statement = { kind: 'pg', node: locateQuery(stmt.node, info), text: stmt.text }
     const remote = new RemoteRows(this.db.region, (t) => this.db.replica.holdsWhole(t))
     // Read afresh: a kept result (query_result_cache_ttl) could miss rows the write must reach.
-    await this.federate(locate, remote, undefined, true)
+    await this.federate(locate, remote, undefined, true, params)
     const found = await this.runWaitingForIds(locate, params, remote)
     const homes = [...new Set(found.result.rows.map((row) => String(row[0])))].sort()
     const r = this.db.replica
@@ -822,13 +822,14 @@ export class Session {
    * tables not held here that it reads from holders (placement/statement-federation.ts).
    * A failure fails the statement (and its block) before anything ran. `targetHomes`: an
    * UPDATE or DELETE of a homed table reads only those regions' rows of it; `fresh`: no
-   * kept result (query_result_cache_ttl) answers.
+   * kept result (query_result_cache_ttl) answers; `params`: the statement's bound
+   * parameters, so a condition on one narrows the read as a constant does.
    */
-  private async federate(stmt: Statement, remote: RemoteRows, targetHomes?: readonly string[], fresh = false): Promise<void> {
+  private async federate(stmt: Statement, remote: RemoteRows, targetHomes?: readonly string[], fresh = false, params: readonly RtValue[] = []): Promise<void> {
     if (stmt.kind !== 'pg' || !this.mayFederate(stmt)) return
     try {
       const ttl = fresh ? 0 : durationMillis(this.settings.show('query_result_cache_ttl') ?? '0')
-      await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica, ttl, targetHomes)
+      await federateStatement(stmt.node, this.block?.tx ?? this.db.replica, remote, this.db.replica, ttl, targetHomes, params)
       // The wait is where a cancel request or the deadline can be seen.
       this.budget().check()
     } catch (e) {

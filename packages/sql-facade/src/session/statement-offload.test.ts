@@ -342,11 +342,11 @@ describe('system views computed from the catalog, moved off the main thread', ()
   }
 
   /** Views whose rows depend on who reads them (privileges shown, superuser only): read as another role too. */
-  const BY_ROLE = new Set(['pg_authid', 'pg_roles', 'pg_class', 'pg_attribute', 'pg_tables', 'schemata', 'table_privileges', 'role_table_grants', 'column_privileges', 'role_column_grants'])
+  const BY_ROLE = new Set(['pg_roles', 'pg_class', 'pg_attribute', 'pg_tables', 'schemata', 'table_privileges', 'role_table_grants', 'column_privileges', 'role_column_grants'])
 
   /** Views the objects above give rows: the comparison is not of empty answers. */
   const FILLED = ['pg_class', 'pg_attribute', 'pg_attrdef', 'pg_constraint', 'pg_index', 'pg_inherits', 'pg_partitioned_table', 'pg_type', 'pg_enum',
-    'pg_proc', 'pg_namespace', 'pg_roles', 'pg_auth_members', 'pg_authid', 'columns', 'views', 'table_constraints', 'key_column_usage',
+    'pg_proc', 'pg_namespace', 'pg_roles', 'pg_auth_members', 'columns', 'views', 'table_constraints', 'key_column_usage',
     'constraint_column_usage', 'referential_constraints', 'table_privileges', 'column_privileges']
 
   it('the catalog functions psql and ORMs call over the views give the same answers where the statement moved', async () => {
