@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { Replica } from '../replica.js'
+import { describe, expect, it } from 'vitest'
+import type { Replica } from '../replica.js'
+import { catalogReplicas } from './catalog-replicas.fixture.js'
 
-const open: Replica[] = []
-afterEach(async () => {
-  for (const r of open.splice(0)) await r.close()
-})
-
-async function replica(nodeId: string): Promise<Replica> {
-  const r = await Replica.open({ nodeId, antiEntropyIntervalMs: 0 })
-  open.push(r)
-  return r
-}
+const replica = catalogReplicas()
 
 /** Sends `to` what it lacks of `from`'s catalog and secrets, as anti-entropy would. */
 function sync(from: Replica, to: Replica): void {

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { Replica } from '../replica.js'
+import { describe, expect, it } from 'vitest'
+import type { Replica } from '../replica.js'
+import { catalogReplicas } from './catalog-replicas.fixture.js'
 import { catalogKindsOfUpdate } from './catalog-update-kinds.js'
 
-const open: Replica[] = []
-afterEach(async () => {
-  for (const r of open.splice(0)) await r.close()
-})
-
-async function replica(nodeId: string): Promise<Replica> {
-  const r = await Replica.open({ nodeId, antiEntropyIntervalMs: 0 })
-  open.push(r)
-  return r
-}
+const replica = catalogReplicas()
 
 /** What `to` lacks of `from`'s catalog, as anti-entropy would send it. */
 function diff(from: Replica, to: Replica): Uint8Array {
