@@ -5,7 +5,8 @@
  * (docs/decisions/0017-row-snapshots.md, 0033-row-checkpoints.md). One metadata value
  * (`ROW_SNAPSHOT_META_KEY`):
  *
- *   byte 0      format version (3)
+ *   byte 0      format version (4: shard digests are KeptDeleteSet's sum of client terms;
+ *               3 held digests of the encoded snapshot, and is read as no snapshot)
  *   bytes 1..   UTF-8 JSON: { hlc, replayedMs, shards: [ShardRowSnapshot as JSON] }
  *
  * A shard's rows are two parallel arrays: the row keys, and the rows as JSON objects (so
@@ -31,7 +32,7 @@ import { fnv1a } from '../codec/checksum.js'
 import type { Row, Value } from '../types.js'
 
 export const ROW_SNAPSHOT_META_KEY = 'row-snapshot'
-const VERSION = 3
+const VERSION = 4
 
 /**
  * A position in a shard's storage log: its first `records` records, of `bytes` bytes in

@@ -33,7 +33,7 @@ import { clAfter, deleteUpdateConflict, isLive } from '../merge/causal-length.js
 import type { ResolverLookup } from '../merge/policy.js'
 import { setText } from '../merge/text.js'
 import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
-import { KeptDeleteSet } from '../yjs/kept-delete-set.js'
+import { KeptDeleteSet, snapshotDigest } from '../yjs/kept-delete-set.js'
 import { deletedItemCount, fitContent, hasPendingUpdates, mapItems } from '../yjs/yjs-internals.js'
 import { UpdateSlicer } from '../yjs/update-slices.js'
 import { localEntry, type LocalWriteContext } from './local-write.js'
@@ -429,7 +429,7 @@ export class Shard {
    */
   auditBooks(): string | null {
     const snapshot = Y.snapshot(this.doc)
-    const digest = fnv1a(Y.encodeSnapshot(snapshot))
+    const digest = snapshotDigest(snapshot)
     if (this.digest() !== digest) return `shard ${this.id}: digest ${this.digest()}, recomputed ${digest}`
     if (this.deletedCache !== deletedItemCount(snapshot)) return `shard ${this.id}: ${this.deletedCache} deleted items kept, ${deletedItemCount(snapshot)} counted`
     if (this.entryCount !== this.map.size) return `shard ${this.id}: entryCount ${this.entryCount}, map holds ${this.map.size}`
@@ -507,7 +507,7 @@ export class Shard {
     }
     if (this.digestCache === null) {
       this.deletedCache = this.deletes.count()
-      this.digestCache = fnv1a(Y.encodeSnapshot(this.deletes.snapshot(this.doc)))
+      this.digestCache = this.deletes.digest(this.doc)
     }
     return this.digestCache
   }
