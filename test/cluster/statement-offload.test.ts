@@ -69,17 +69,25 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
+/**
+ * Runs `statement` on one client while another sends short queries: with offload off
+ * (offload_after = 0) it holds every client, as before; on (the default) the short
+ * statements, a point read of a table among them, come first.
+ */
+async function offThenOn(statement: string): Promise<{ before: Awaited<ReturnType<typeof race>>; after: Awaited<ReturnType<typeof race>> }> {
+  const [a, b] = [await client(), await client()]
+  await a.query('SET offload_after = 0')
+  const before = await race(a, statement, b, ['SELECT 1'])
+  expect(before.order).toEqual(['long', 'short0'])
+  await a.query('RESET offload_after')
+  const after = await race(a, statement, b, ['SELECT 1', 'SELECT v FROM kv WHERE id = 7'])
+  expect(after.order).toEqual(['short0', 'short1', 'long'])
+  return { before, after }
+}
+
 describe('long read-only statements off the event loop', () => {
   it('other clients are answered while a long SELECT runs, and its answer is the one computed on the event loop', async () => {
-    const [a, b] = [await client(), await client()]
-    // Off (offload_after = 0): the long statement holds every client, as before.
-    await a.query('SET offload_after = 0')
-    const before = await race(a, LONG, b, ['SELECT 1'])
-    expect(before.order).toEqual(['long', 'short0'])
-    // On (the default): the short statements, a point read of a table among them, come first.
-    await a.query('RESET offload_after')
-    const after = await race(a, LONG, b, ['SELECT 1', 'SELECT v FROM kv WHERE id = 7'])
-    expect(after.order).toEqual(['short0', 'short1', 'long'])
+    const { before, after } = await offThenOn(LONG)
     expect((after.long as pg.QueryResult).rows).toEqual((before.long as pg.QueryResult).rows)
     expect((after.long as pg.QueryResult).rows).toEqual([{ n: '400000', top: expect.stringMatching(/^[0-9a-f]{32}$/) }])
     // Field types and the command tag are those of the event loop's answer.
@@ -158,13 +166,7 @@ describe('long read-only statements calling user functions off the event loop', 
   const CALLS = 'SELECT count(*) AS n, max(hashed(g)) AS top, max(pl_hashed(g)) AS pl, sum(kv_len(1 + g % 1000)) AS len FROM generate_series(1, 20000) g'
 
   it('a SELECT calling IMMUTABLE and STABLE functions (SQL and PL/pgSQL, one reading a table) moves, and answers as on the event loop', async () => {
-    const [a, b] = [await client(), await client()]
-    await a.query('SET offload_after = 0')
-    const before = await race(a, CALLS, b, ['SELECT 1'])
-    expect(before.order).toEqual(['long', 'short0'])
-    await a.query('RESET offload_after')
-    const after = await race(a, CALLS, b, ['SELECT 1', 'SELECT v FROM kv WHERE id = 7'])
-    expect(after.order).toEqual(['short0', 'short1', 'long'])
+    const { before, after } = await offThenOn(CALLS)
     expect((after.long as pg.QueryResult).rows).toEqual((before.long as pg.QueryResult).rows)
     expect((after.long as pg.QueryResult).rows).toEqual([{ n: '20000', top: expect.stringMatching(/^[0-9a-f]{32}$/), pl: expect.stringMatching(/^[0-9a-f]{32}$/), len: expect.any(String) }])
   })
