@@ -162,6 +162,17 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
     }
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGTERM', () => stop('SIGTERM'))
+    // As PostgreSQL rereads its ssl_* files: a renewed certificate or CRL without a restart.
+    // Only a node with TLS takes SIGHUP over; without, it keeps its default (ending the process).
+    if (settings.tlsCert !== undefined || settings.tlsSelfSigned) {
+      process.on('SIGHUP', () => {
+        try {
+          node.reloadTls()
+        } catch (err) {
+          log.error(`SIGHUP: the TLS files in use are kept: ${errorMessage(err)}`)
+        }
+      })
+    }
   })
   return 0
 }

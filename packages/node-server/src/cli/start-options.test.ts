@@ -90,6 +90,13 @@ describe('concord start options', () => {
     expect(() => parseStartOptions(['--tls-client-ca', 'ca.pem'], {}, noFile)).toThrow(/--tls-client-ca needs a certificate/)
     expect(() => parseStartOptions(['--tls-self-signed', '--require-tls', 'cert'], {}, noFile)).toThrow(/needs --tls-client-ca/)
   })
+  it('takes --tls-crl-file only with --tls-client-ca', () => {
+    const s = toNodeOptions(parseStartOptions(['--tls-self-signed', '--tls-client-ca', 'ca.pem', '--tls-crl-file', 'crl.pem'], {}, noFile))
+    expect([s.tlsClientCaFile, s.tlsCrlFile]).toEqual(['ca.pem', 'crl.pem'])
+    const fromEnv = { CONCORD_TLS_SELF_SIGNED: 'on', CONCORD_TLS_CLIENT_CA: 'ca.pem', CONCORD_TLS_CRL_FILE: 'crl.pem' }
+    expect(toNodeOptions(parseStartOptions([], fromEnv, noFile)).tlsCrlFile).toBe('crl.pem')
+    expect(() => parseStartOptions(['--tls-self-signed', '--tls-crl-file', 'crl.pem'], {}, noFile)).toThrow(/--tls-crl-file needs --tls-client-ca/)
+  })
   it('takes TLS as a certificate and key pair, or a self-signed pair, never half of one', () => {
     expect(toNodeOptions(parseStartOptions([], {}, noFile)).tls).toBeUndefined()
     const pair = toNodeOptions(parseStartOptions(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'], {}, noFile))

@@ -58,6 +58,8 @@ export interface StartSettings {
   requireTls: TlsRequirement
   /** PEM CA certificate(s) client certificates are checked against (PostgreSQL's cert authentication). */
   tlsClientCa?: string
+  /** PEM file of CRLs client certificates are checked against with --tls-client-ca (PostgreSQL's ssl_crl_file). */
+  tlsCrlFile?: string
   maxConnections: number
   /** Milliseconds a connection has to authenticate. */
   authenticationTimeout: number
@@ -177,7 +179,12 @@ export const SETTINGS: Setting[] = [
   {
     key: 'tlsClientCa', flag: 'tls-client-ca', env: 'CONCORD_TLS_CLIENT_CA', kind: 'string',
     help: 'PEM CA for client certificates: a verified one logs in the user its common name names, '
-      + 'without a password (PostgreSQL\'s cert method)',
+      + 'without a password (PostgreSQL\'s cert method); a bundle may hold intermediate CAs',
+  },
+  {
+    key: 'tlsCrlFile', flag: 'tls-crl-file', env: 'CONCORD_TLS_CRL_FILE', kind: 'string',
+    help: 'PEM certificate revocation lists (one per CA of --tls-client-ca): a revoked client certificate proves nothing '
+      + '(ssl_crl_file); SIGHUP re-reads it and the other TLS files; needs --tls-client-ca',
   },
   {
     key: 'maxConnections', flag: 'max-connections', env: 'CONCORD_MAX_CONNECTIONS', kind: 'count',
@@ -297,6 +304,9 @@ export function parseStartOptions(
     const flag = out['tlsClientCa'] !== undefined ? '--tls-client-ca' : '--require-tls'
     throw new UsageError(`${flag} needs a certificate: give --tls-cert/--tls-key (or --tls-self-signed)`)
   }
+  if (out['tlsCrlFile'] !== undefined && out['tlsClientCa'] === undefined) {
+    throw new UsageError('--tls-crl-file needs --tls-client-ca (the CA whose certificates the CRLs revoke)')
+  }
   if (out['requireTls'] === 'cert' && out['tlsClientCa'] === undefined) {
     throw new UsageError('--require-tls cert needs --tls-client-ca (the CA client certificates are checked against)')
   }
@@ -407,6 +417,7 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     ...(s.tlsSelfSigned ? { tls: 'self-signed' as const } : {}),
     ...(s.requireTls !== 'off' ? { requireTls: s.requireTls } : {}),
     ...(s.tlsClientCa !== undefined ? { tlsClientCaFile: s.tlsClientCa } : {}),
+    ...(s.tlsCrlFile !== undefined ? { tlsCrlFile: s.tlsCrlFile } : {}),
     maxConnections: s.maxConnections,
     authenticationTimeoutMs: s.authenticationTimeout,
     ...(s.idleSessionTimeout !== undefined ? { idleSessionTimeoutMs: s.idleSessionTimeout } : {}),

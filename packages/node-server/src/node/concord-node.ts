@@ -29,7 +29,7 @@ import type { Libp2pTransport, TransportStats } from '../transport/libp2p-transp
 import { DEFAULT_MAX_CONNECTIONS } from '../pgwire/connection-limits.js'
 import { PgServer } from '../pgwire/pg-server.js'
 import type { TlsRequirement } from '../pgwire/client-authentication.js'
-import { loadTlsPair, readTlsFile } from './tls-files.js'
+import { loadPgTls, type PgTlsFiles, type PgTlsMaterial } from './tls-files.js'
 import { HttpServer } from '../http/http-server.js'
 import { consoleState } from '../http/console-state.js'
 import type { Metric } from '../http/prometheus-text.js'
@@ -113,6 +113,12 @@ export interface ConcordNodeOptions {
   requireTls?: TlsRequirement
   /** PEM file of the CA client certificates are checked against (pgwire/client-authentication.ts, rule 1b); needs `tls`. */
   tlsClientCaFile?: string
+  /**
+   * PEM file of certificate revocation lists (one or more) client certificates are checked
+   * against with `tlsClientCaFile`, which it needs (crl-file.ts). A revoked certificate
+   * proves nothing. Re-read by reloadTls (SIGHUP).
+   */
+  tlsCrlFile?: string
   /** PostgreSQL sessions at once; default 100 (see pgwire/connection-limits.ts). */
   maxConnections?: number
   /** Time a PostgreSQL connection has to authenticate; default 60 s. */
@@ -164,6 +170,8 @@ export class ConcordNode {
   private stopRolesWatch: () => void = () => {}
   private stopGrantsWatch: () => void = () => {}
   private stopVerifiersWatch: () => void = () => {}
+  /** Reads the PostgreSQL port's TLS files again; undefined without TLS. */
+  private tlsReload: (() => PgTlsMaterial) | undefined
   /** Set when that watch closed the peer port: no libp2p until the next start. */
   peerPortClosed = false
   private readonly started = Date.now()
@@ -273,7 +281,14 @@ export class ConcordNode {
     if (((options.requireTls ?? 'off') !== 'off' || options.tlsClientCaFile !== undefined) && options.tls === undefined) {
       throw new Error(`${options.tlsClientCaFile !== undefined ? 'tlsClientCaFile' : `requireTls '${options.requireTls}'`} needs a certificate: give tls`)
     }
-    const tlsPair = options.tls !== undefined ? loadTlsPair(options.tls, dataDir, log) : undefined
+    if (options.tlsCrlFile !== undefined && options.tlsClientCaFile === undefined) throw new Error('tlsCrlFile needs the client CA it is checked with: give tlsClientCaFile')
+    const tlsFiles: PgTlsFiles | undefined = options.tls === undefined ? undefined : {
+      pair: options.tls,
+      ...(options.tlsClientCaFile !== undefined ? { clientCaFile: options.tlsClientCaFile } : {}),
+      ...(options.tlsCrlFile !== undefined ? { crlFile: options.tlsCrlFile } : {}),
+    }
+    const pgTls = tlsFiles !== undefined ? loadPgTls(tlsFiles, dataDir, log) : undefined
+    const tlsPair = pgTls !== undefined ? { cert: pgTls.cert, key: pgTls.key } : undefined
     const own: Storage | undefined =
       options.storage !== undefined ? undefined : lmdb ? new lmdb.LmdbStorage({ path: join(dataDir!, 'lmdb') }) : new MemoryStorage()
     const storage = options.storage ?? own!
@@ -338,7 +353,7 @@ export class ConcordNode {
         host: options.host ?? '127.0.0.1',
         password: options.password,
         logins: eng.logins,
-        ...(tlsPair !== undefined ? { tls: { ...tlsPair, ...(options.tlsClientCaFile !== undefined ? { clientCa: readTlsFile(options.tlsClientCaFile, 'client CA') } : {}) } } : {}),
+        ...(pgTls !== undefined ? { tls: pgTls } : {}),
         ...(options.requireTls !== undefined ? { requireTls: options.requireTls } : {}),
         ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
         ...(options.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: options.authenticationTimeoutMs } : {}),
@@ -363,6 +378,7 @@ export class ConcordNode {
       }
       const ready = new ConcordNode(nodeId, region, pgPort, httpPort, peerPortKey, { kind: onDisk ? 'lmdb' : 'memory', own }, transport, eng, pg, http, log, membership)
       self = ready
+      if (tlsFiles !== undefined) ready.tlsReload = () => loadPgTls(tlsFiles, dataDir, log)
       if (transport !== undefined) {
         const t = transport
         membership.attach(eng.replica, t)
@@ -435,6 +451,20 @@ export class ConcordNode {
       await Promise.resolve(own?.close?.()).catch(() => {})
       throw err
     }
+  }
+
+  /**
+   * Reads the PostgreSQL port's TLS files again (the CLI does on SIGHUP, as PostgreSQL
+   * rereads ssl_* files): a renewed certificate, client CA bundle or CRL file serves the
+   * connections that open after; sessions open already keep theirs; the WSS listener keeps
+   * the certificate of the start. Throws, keeping what is in use, if a file cannot be read
+   * or parsed; false when the node has no TLS.
+   */
+  reloadTls(): boolean {
+    if (this.tlsReload === undefined) return false
+    this.pg.reloadTls(this.tlsReload())
+    this.log.info('TLS files of the PostgreSQL port read again')
+    return true
   }
 
   /** Joins a peer by PostgreSQL address (resolved to its libp2p addresses, retried with backoff) or multiaddr. */

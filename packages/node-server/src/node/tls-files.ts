@@ -1,19 +1,25 @@
 /**
- * The certificate and key the PostgreSQL port serves TLS with: the operator's PEM files
+ * The TLS files of the PostgreSQL port. The certificate and key it serves: the operator's PEM files
  * (--tls-cert / --tls-key), or a self-signed pair the node keeps in its data directory
  * (--tls-self-signed): `server.crt` and `server.key`, created on first start with the
  * openssl command (ECDSA P-256, ten years, names `localhost` and 127.0.0.1), kept after,
  * the key mode 0600. A client verifies such a node with `sslmode=verify-full
  * sslrootcert=<data-dir>/server.crt`.
  *
+ * A certificate file may hold a chain (leaf first, then intermediates): all of it is
+ * served. Then the CA bundle client certificates are checked against (--tls-client-ca)
+ * and the CRLs checked with it (--tls-crl-file, crl-file.ts).
+ *
  * Files that cannot be read, or a self-signed pair that cannot be made, stop the start
- * with a message: a node asked for TLS never serves without it.
+ * with a message: a node asked for TLS never serves without it. A SIGHUP reads them all
+ * again (loadPgTls); one that fails then leaves the material in use.
  */
 import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from '../log/logger.js'
 import { PRIVATE_FILE_MODE } from './data-dir.js'
+import { readCrlFile } from './crl-file.js'
 
 export interface TlsPair {
   cert: Buffer
@@ -51,4 +57,29 @@ export function loadTlsPair(spec: { certFile: string; keyFile: string } | 'self-
     log.warn(`created a self-signed TLS certificate ${cert}: clients verify it with sslmode=verify-full sslrootcert=${cert}`)
   }
   return { cert: readTlsFile(cert, 'certificate'), key: readTlsFile(key, 'key') }
+}
+
+/** Where the PostgreSQL port's TLS material comes from (ConcordNodeOptions' tls, tlsClientCaFile, tlsCrlFile). */
+export interface PgTlsFiles {
+  pair: { certFile: string; keyFile: string } | 'self-signed'
+  clientCaFile?: string
+  crlFile?: string
+}
+
+/** What PgServer's `tls` takes, as read from the files. */
+export interface PgTlsMaterial extends TlsPair {
+  clientCa?: Buffer
+  crl?: string[]
+}
+
+/** Reads all the PostgreSQL port's TLS files; what the CRLs will make OpenSSL refuse is logged as warnings. */
+export function loadPgTls(files: PgTlsFiles, dataDir: string | undefined, log: Logger, now = new Date()): PgTlsMaterial {
+  if (files.crlFile !== undefined && files.clientCaFile === undefined) throw new Error('a CRL file (tlsCrlFile) needs the client CA it is checked with: give tlsClientCaFile')
+  const pair = loadTlsPair(files.pair, dataDir, log)
+  if (files.clientCaFile === undefined) return pair
+  const clientCa = readTlsFile(files.clientCaFile, 'client CA')
+  if (files.crlFile === undefined) return { ...pair, clientCa }
+  const { crls, warnings } = readCrlFile(files.crlFile, clientCa, now)
+  for (const w of warnings) log.warn(w)
+  return { ...pair, clientCa, crl: crls }
 }

@@ -1,11 +1,15 @@
 import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { PgServer, type PgServerOptions } from './pg-server.js'
 import { fakeDatabase, fakeSession, type FakeDatabase } from './fake-sql-session.fixture.js'
 import { RawWireSocket, frontend } from './raw-wire-socket.fixture.js'
+import { hasOpenssl, TestPki } from '../node/test-pki.fixture.js'
 
 const run = promisify(execFile)
 const servers: PgServer[] = []
@@ -216,4 +220,27 @@ describe('PgServer with psql', () => {
     expect(db.catalogQueries.length).toBeGreaterThan(0)
     console.log(`psql catalog queries:\n${db.catalogQueries.map((q) => '---\n' + q).join('\n')}`)
   })
+})
+
+describe('PgServer TLS reload (reloadTls, SIGHUP)', () => {
+  it('takes new material with the parts it started with, and keeps what it has when the new one does not load', async (ctx) => {
+    if (!(await hasOpenssl())) return ctx.skip()
+    const dir = mkdtempSync(join(tmpdir(), 'concord-pg-tls-'))
+    try {
+      const pki = await TestPki.create(dir, [])
+      const file = (name: string): Buffer => readFileSync(pki.path(name))
+      const pair = { cert: file('server.crt'), key: file('server.key') }
+      const crl = [readFileSync(await pki.crl('inter'), 'utf8'), readFileSync(await pki.crl('root'), 'utf8')]
+      const { port, server } = await start({ tls: { ...pair, clientCa: file('bundle.crt'), crl } })
+      expect(() => server.reloadTls(pair)).toThrow(/keeps its parts/)
+      expect(() => server.reloadTls({ ...pair, clientCa: file('bundle.crt') })).toThrow(/keeps its parts/)
+      expect(() => server.reloadTls({ ...pair, clientCa: file('bundle.crt'), crl: ['not a CRL'] })).toThrow(/CRL/)
+      server.reloadTls({ ...pair, clientCa: file('bundle.crt'), crl })
+      const c = await client(port, { ssl: { ca: file('root.crt'), servername: 'localhost' } })
+      expect((await c.query('SELECT 1')).rowCount).toBe(1)
+      expect(() => new PgServer({ session: () => fakeSession(fakeDatabase()), tls: { ...pair, crl } })).toThrow(/CRLs are checked with the client CA/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

@@ -10,7 +10,7 @@
  * CancelRequest reaches that session only with both, and is never answered.
  */
 import { createServer, type Server, type Socket } from 'node:net'
-import { randomInt } from 'node:crypto'
+import { constants, randomInt } from 'node:crypto'
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls'
 import { fromDuplexStream } from 'pg-gateway/node'
 import type { PostgresConnectionOptions, ScramSha256Data } from 'pg-gateway'
@@ -21,7 +21,7 @@ import { startupSettings } from './startup-settings.js'
 import { startupLayoutFault, startupParameters } from './startup-packet.js'
 import { passwordMessageFault } from './password-message.js'
 import { ClientAuthentication, type AuthDecision, type LoginDirectory, type TlsRequirement } from './client-authentication.js'
-import { negotiateTls } from './tls-negotiation.js'
+import { negotiateTls, type CertificateRefusal } from './tls-negotiation.js'
 import { ConnectionLimits, DEFAULT_AUTHENTICATION_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './connection-limits.js'
 import { errorFields, WireSession } from './wire-session.js'
 import type { SessionFactory, SqlSession } from './sql-session.js'
@@ -46,7 +46,7 @@ export interface PgServerOptions {
   /** Close a session idle this long (57P05; 25P03 in a transaction block); 0 or absent: never. */
   idleSessionTimeoutMs?: number
   /** Certificate and key (PEM): clients' SSLRequest is then answered 'S' and the session runs over TLS (tls-negotiation.ts). */
-  tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer }
+  tls?: PgTls
   /** Connections that must run over TLS (client-authentication.ts, rule 0); needs `tls` unless 'off'. Default 'off'. */
   requireTls?: TlsRequirement
   /** Largest message a client may send; default 256 MiB (frame-guard.ts). */
@@ -54,6 +54,19 @@ export interface PgServerOptions {
   /** Rows one connection's suspended portals may keep; default 256 MiB (portal-rows.ts). */
   maxPortalRowBytes?: number
   logger?: Logger
+}
+
+/**
+ * The TLS material of the PostgreSQL port, PEM: the certificate (a chain: leaf first, then
+ * the intermediates it is served with) and key; the CA bundle client certificates are
+ * checked against (their chain is completed from it); the CRLs checked with it, one per
+ * string (needs `clientCa`).
+ */
+export interface PgTls {
+  cert: string | Buffer
+  key: string | Buffer
+  clientCa?: string | Buffer
+  crl?: string[]
 }
 
 export interface PgServerStats {
@@ -72,6 +85,24 @@ interface Connection {
   pid: number
 }
 
+/** OpenSSL's verify errors that are the CRL file's fault, not the client's. */
+const CRL_FAULTS = new Set(['UNABLE_TO_GET_CRL', 'CRL_HAS_EXPIRED', 'CRL_NOT_YET_VALID', 'CRL_SIGNATURE_FAILURE', 'UNABLE_TO_DECRYPT_CRL_SIGNATURE', 'ERROR_IN_CRL_LAST_UPDATE_FIELD', 'ERROR_IN_CRL_NEXT_UPDATE_FIELD'])
+
+/** Characters of an unverified certificate's name a log line shows. */
+const MAX_LOGGED_NAME = 64
+
+function tlsContextOf(tls: PgTls): SecureContext {
+  const { cert, key, clientCa, crl } = tls
+  if (crl !== undefined && clientCa === undefined) throw new Error('CRLs are checked with the client CA: give tls.clientCa')
+  return createSecureContext({
+    cert, key, ...(clientCa !== undefined ? { ca: clientCa } : {}), ...(crl !== undefined && crl.length > 0 ? { crl } : {}),
+    // No session tickets where certificates are checked, as PostgreSQL: a resumed session
+    // skips the check (a certificate revoked since would count), and OpenSSL refuses to
+    // resume one here anyway, failing the handshake of a client that offers its last session.
+    ...(clientCa !== undefined ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}),
+  })
+}
+
 const CANCEL_REQUEST = 80877102
 const GSSENC_REQUEST = 80877104
 const PROTOCOL_3_0 = 3 << 16
@@ -80,7 +111,11 @@ export class PgServer {
   private server?: Server
   private readonly sockets = new Set<Socket>()
   private readonly authentication: ClientAuthentication
-  private readonly tlsContext?: SecureContext
+  private tlsContext?: SecureContext
+  /** The material tlsContext was made of. */
+  private tls: PgTls | undefined
+  /** Set once a client certificate failed for want of a usable CRL: warned once per context, not per connection. */
+  private crlWarned = false
   private readonly log: Logger
   private readonly counters = { connectionsTotal: 0, messages: 0 }
   private readonly limits: ConnectionLimits
@@ -96,10 +131,8 @@ export class PgServer {
     if (options.requireTls === 'cert' && options.tls?.clientCa === undefined) throw new Error('requiring client certificates needs their CA: give tls.clientCa')
     this.authentication = new ClientAuthentication(options.password, options.logins, options.requireTls)
     // A bad certificate or key fails here, at start, not at the first client.
-    if (options.tls) {
-      const { cert, key, clientCa } = options.tls
-      this.tlsContext = createSecureContext({ cert, key, ...(clientCa !== undefined ? { ca: clientCa } : {}) })
-    }
+    this.tls = options.tls
+    if (options.tls) this.tlsContext = tlsContextOf(options.tls)
     this.limits = new ConnectionLimits(
       {
         maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
@@ -122,6 +155,23 @@ export class PgServer {
         },
       },
     )
+  }
+
+  /**
+   * Serves new connections with this TLS material from now on (a SIGHUP re-reading the
+   * files); open sessions keep theirs. What is given replaces the start's wholly, with the
+   * same parts: a client CA, and CRLs, only if the server started with them. Throws, keeping
+   * the material in use, if it does not load.
+   */
+  reloadTls(tls: PgTls): void {
+    const before = this.tls
+    if (before === undefined) throw new Error('this server has no TLS to reload')
+    if ((before.clientCa === undefined) !== (tls.clientCa === undefined) || (before.crl === undefined) !== (tls.crl === undefined)) {
+      throw new Error('reloading TLS keeps its parts: the client CA and the CRLs, as at start')
+    }
+    this.tlsContext = tlsContextOf(tls)
+    this.tls = tls
+    this.crlWarned = false
   }
 
   /** Starts listening; resolves to the bound port. Rejects with EADDRINUSE if taken. */
@@ -173,10 +223,11 @@ export class PgServer {
     })
     const context = this.tlsContext
     if (context === undefined) return this.serve(socket, socket, conn)
-    negotiateTls(socket, context, this.options.tls?.clientCa !== undefined).then(
+    negotiateTls(socket, context, this.tls?.clientCa !== undefined).then(
       (n) => {
         if (n === null) return void socket.destroy()
         if (n.tls) n.io.on('error', (err) => this.log.info(`client ${socket.remoteAddress}:${socket.remotePort} (TLS): ${errorMessage(err)}`))
+        if (n.certificateRefused !== undefined) this.certificateRefused(socket, n.certificateRefused)
         this.serve(socket, n.io, conn)
       },
       (err: unknown) => {
@@ -184,6 +235,23 @@ export class PgServer {
         socket.destroy()
       },
     )
+  }
+
+  /**
+   * Says why a client's certificate proves nothing (it goes on to the password rules). A
+   * missing or unusable CRL refuses every certificate of its CA: warned once, where the
+   * operator looks, until the next reload.
+   */
+  private certificateRefused(socket: Socket, reason: CertificateRefusal): void {
+    // The name is the client's word until verified: quoted and cut, so it cannot forge log lines.
+    const name = JSON.stringify(reason.subject.slice(0, MAX_LOGGED_NAME))
+    const line = `client ${socket.remoteAddress}:${socket.remotePort}: client certificate ${name} not verified: ${reason.message} (${reason.code})`
+    if (CRL_FAULTS.has(reason.code) && !this.crlWarned) {
+      this.crlWarned = true
+      this.log.warn(`${line}; every client certificate under that CA is refused until the CRL file is fixed (SIGHUP re-reads it)`)
+    } else {
+      this.log.info(line)
+    }
   }
 
   /** Runs the connection's protocol over `io` (the socket, or TLS over it); limits and the close follow `socket`. */

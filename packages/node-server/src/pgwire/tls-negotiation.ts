@@ -23,6 +23,16 @@ export interface TlsNegotiation {
   /** The stream the session runs over: the TLS socket, or the raw socket. */
   io: Socket
   tls: boolean
+  /** A client certificate was sent but did not verify: why (it proves nothing; the caller logs it). */
+  certificateRefused?: CertificateRefusal
+}
+
+/** OpenSSL's verify error for a client certificate: its code (`CERT_REVOKED`, `CRL_HAS_EXPIRED`, ..) and text. */
+export interface CertificateRefusal {
+  code: string
+  message: string
+  /** The certificate's common name, or '' without one. */
+  subject: string
 }
 
 /** Reads exactly the next `n` bytes (null if the socket ends first); leaves the socket paused. */
@@ -83,20 +93,30 @@ export async function negotiateTls(socket: Socket, context: SecureContext, reque
       secure.once('error', () => resolve(false))
       secure.once('close', () => resolve(false))
     })
-    if (ok && requestCert) secure.authorized = clientCertificateVerified(secure)
-    return ok ? { io: secure, tls: true } : null
+    if (!ok) return null
+    if (!requestCert) return { io: secure, tls: true }
+    const refused = clientCertificateRefusal(secure)
+    secure.authorized = refused === null
+    return { io: secure, tls: true, ...(refused !== null && refused !== 'none' ? { certificateRefused: refused } : {}) }
   }
   return null
 }
 
 /**
- * Whether the client's certificate verified against the context's CA, as Node's own TLS
- * server records it in `authorized` (a TLSSocket made over an accepted socket, as here,
- * is not given it): OpenSSL's verify result of the handshake, which a missing certificate
- * fails too. Reads the socket's native handle, Node 20's (decision 0015).
+ * Whether the client's certificate verified against the context's CA (and CRLs), as
+ * Node's own TLS server records it in `authorized` (a TLSSocket made over an accepted
+ * socket, as here, is not given it): OpenSSL's verify result of the handshake. null:
+ * verified and names a user; 'none': no certificate was sent; else why it proves nothing.
+ * Reads the socket's native handle, Node 20's (decision 0015).
  */
-function clientCertificateVerified(secure: TLSSocket): boolean {
-  const handle = (secure as unknown as { _handle?: { verifyError?: () => Error | null } })._handle
-  if (typeof handle?.verifyError !== 'function') return false
-  return handle.verifyError() === null && typeof secure.getPeerCertificate().subject?.CN === 'string'
+function clientCertificateRefusal(secure: TLSSocket): CertificateRefusal | 'none' | null {
+  const peer = secure.getPeerCertificate()
+  if (peer === null || peer.raw === undefined) return 'none'
+  const cn = peer.subject?.CN
+  const subject = typeof cn === 'string' ? cn : ''
+  const handle = (secure as unknown as { _handle?: { verifyError?: () => (Error & { code?: string }) | null } })._handle
+  if (typeof handle?.verifyError !== 'function') return { code: 'UNKNOWN', message: 'no verify result from Node', subject }
+  const error = handle.verifyError()
+  if (error !== null) return { code: error.code ?? 'UNKNOWN', message: error.message, subject }
+  return typeof cn === 'string' ? null : { code: 'NO_COMMON_NAME', message: 'the certificate names no user (no CN)', subject }
 }
