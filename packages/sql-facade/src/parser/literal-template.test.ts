@@ -107,12 +107,15 @@ describe('literalShape', () => {
     }
   })
 
-  it('names each literal by kind and length, and skips identifiers and parameters', () => {
+  it('names each literal by kind, not length, and skips identifiers and parameters', () => {
     const a = literalShape('SELECT "c1", t2.x FROM t2 WHERE a = $1 AND b = 12 AND c = \'ab\'')!
     const b = literalShape('SELECT "c1", t2.x FROM t2 WHERE a = $1 AND b = 34 AND c = \'cd\'')!
-    const c = literalShape('SELECT "c1", t2.x FROM t2 WHERE a = $1 AND b = 345 AND c = \'cd\'')!
+    const c = literalShape('SELECT "c1", t2.x FROM t2 WHERE a = $1 AND b = 345 AND c = \'c\'\'d\'')!
+    const d = literalShape('SELECT "c1", t2.x FROM t2 WHERE a = $1 AND b = 3.5 AND c = \'cd\'')!
     expect(a.literals.map((l) => l.value)).toEqual([12, 'ab'])
+    expect(c.literals.map((l) => l.value)).toEqual([345, "c'd"])
     expect(a.key).toBe(b.key)
-    expect(c.key).not.toBe(a.key)
+    expect(c.key).toBe(a.key)
+    expect(d.key).not.toBe(a.key)
   })
 })

@@ -20,7 +20,8 @@ type Lookup = (name: string) => TableInfo | undefined
 
 /** Fills `paramTypes` (one OID per parameter, 0 where unknown) in place from the statement's context. */
 export function inferParamTypes(statement: Statement | null, paramTypes: number[], table: Lookup): void {
-  if (statement?.kind !== 'pg') return
+  // Nothing to fill: a statement of literals only (a bulk INSERT's tree is not walked).
+  if (statement?.kind !== 'pg' || paramTypes.length === 0) return
   const found = new Map<number, SqlType>()
   const set = (node: Node | undefined, t: SqlType | undefined): void => {
     const n = node && 'ParamRef' in node ? node.ParamRef.number ?? 0 : 0

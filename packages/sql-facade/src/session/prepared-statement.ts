@@ -12,6 +12,7 @@ import type { TableInfo } from '@concord/core'
 import type { Node, SelectStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { parseScript } from '../parser/parse.js'
+import { sharedNode } from '../parser/literal-template.js'
 import type { Statement } from '../parser/statement.js'
 import { OIDS } from '../types/sql-type.js'
 import { inferParamTypes } from './param-types.js'
@@ -25,6 +26,17 @@ export interface PreparedStatement {
   readonly statement: Statement | null
   /** One type OID per parameter. */
   readonly paramTypes: number[]
+}
+
+/** `maxParam` of trees by their template's (literal-template.ts `sharedNode`): literals are never parameters. */
+const maxParams = new WeakMap<object, number>()
+
+/** The highest parameter number `$n` of a statement's tree, memoized per shared tree (a bulk INSERT's is walked once per shape). */
+function statementMaxParam(tree: object): number {
+  const key = sharedNode(tree)
+  let n = maxParams.get(key)
+  if (n === undefined) maxParams.set(key, (n = maxParam(tree)))
+  return n
 }
 
 /** The highest parameter number `$n` in a parse tree. */
@@ -43,7 +55,7 @@ export function prepareStatement(sql: string, declared: number[] = [], table?: (
   const stmts = parseScript(sql)
   if (stmts.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement')
   const statement = stmts[0] ?? null
-  const count = Math.min(MAX_PARAMS, Math.max(declared.length, statement?.kind === 'pg' ? maxParam(statement.node) : 0))
+  const count = Math.min(MAX_PARAMS, Math.max(declared.length, statement?.kind === 'pg' ? statementMaxParam(statement.node) : 0))
   const paramTypes = Array.from({ length: count }, (_, i) => declared[i] ?? 0)
   if (table) inferParamTypes(statement, paramTypes, table)
   for (let i = 0; i < count; i++) paramTypes[i] ||= OIDS.text
