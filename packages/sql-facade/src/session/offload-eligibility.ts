@@ -196,6 +196,8 @@ export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog)
   if (table === undefined || catalog.viewQuery(rv.relname) !== undefined) return null
   const meta = tableMeta(table)
   if (meta.temporary === true || (meta.triggers ?? []).length > 0) return null
+  // Rows are named by their primary key's values (the worker's answer, the change events).
+  if (table.primaryKey.length === 0 || !table.primaryKey.every((c) => table.columns.some((x) => x.name === c))) return null
   const family = withFamilies([table], catalog)
   if (family === null || family.length !== 1) return null
   if (!whereMayMove(write.whereClause, catalog)) return null

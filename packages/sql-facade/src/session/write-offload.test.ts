@@ -120,6 +120,21 @@ describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () =>
     await other.close()
   })
 
+  it('now() is the statement\'s start on the event loop as where the WHERE ran: a row stamped by another session meanwhile is not written', async () => {
+    await db.query('CREATE TABLE stamped (id INT PRIMARY KEY, at TIMESTAMPTZ, v INT, note TEXT)')
+    await db.query(`INSERT INTO stamped SELECT g, TIMESTAMPTZ '2020-01-01 00:00:00+00', 0, 'x' || g || 'x' FROM generate_series(1, ${ROWS}) g`)
+    const other = db.session()
+    const off = offloader(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await other.query("INSERT INTO stamped VALUES (30001, now(), 0, 'late')")
+    })
+    const r = await run(db, `UPDATE stamped SET v = 1 WHERE ${slow('at < now()')}`, off)
+    expect(off.requests).toHaveLength(1)
+    expect(r.rowCount).toBe(ROWS)
+    expect((await db.query('SELECT v FROM stamped WHERE id = 30001')).rowArrays).toEqual([[0]])
+    await other.close()
+  })
+
   it('a DELETE while other sessions write: a row deleted meanwhile is not brought back, a row that stopped matching survives', async () => {
     await fill(db, 'racing_delete')
     const other = db.session()
@@ -238,6 +253,35 @@ describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () =>
     // The same write, outside the block and costly enough, moves.
     expect((await run(db, `UPDATE stays SET v = -4 WHERE ${slow('k = 11')}`, off)).rowCount).toBe(20)
     expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(['stays'])
+  })
+})
+
+describe('UPDATE and DELETE moved off the main thread: keys of other shapes', () => {
+  it('a composite key of text and bigint, and a table without a primary key, give the same rows as with offload off', async () => {
+    for (const suffix of ['on', 'off']) {
+      await db.query(`CREATE TABLE comp_${suffix} (a TEXT, b BIGINT, k INT, v INT, note TEXT, PRIMARY KEY (a, b))`)
+      await db.query(`INSERT INTO comp_${suffix} SELECT 'a' || (g % 7), g * 10000000000, g % 1000, 0, 'x' || g || 'x' FROM generate_series(1, ${ROWS}) g`)
+      await db.query(`CREATE TABLE nopk_${suffix} (k INT, v INT, note TEXT)`)
+      await db.query(`INSERT INTO nopk_${suffix} SELECT g % 1000, 0, 'x' || g || 'x' FROM generate_series(1, ${ROWS}) g`)
+    }
+    const statements = [
+      `UPDATE comp_{s} SET v = v + 1 WHERE ${slow('k = 7')} RETURNING a, b, v`,
+      `DELETE FROM comp_{s} WHERE ${slow("note LIKE '%99x'")} RETURNING a, b`,
+      `UPDATE nopk_{s} SET v = v + 1 WHERE ${slow('k = 7')}`,
+      `DELETE FROM nopk_{s} WHERE ${slow("note LIKE '%99x'")}`,
+    ]
+    const off = offloader()
+    for (const sql of statements) {
+      const moved = await run(db, sql.replace('{s}', 'on'), off)
+      const here = await run(db, sql.replace('{s}', 'off'), undefined)
+      const sorted = (r: QueryResult) => ({ ...r, rowArrays: [...r.rowArrays].sort(), rows: [] })
+      expect(sorted(moved)).toEqual(sorted(here))
+    }
+    expect(off.requests.map((r) => r.targetKeys?.table)).toContain('comp_on')
+    for (const t of ['comp', 'nopk']) {
+      const cols = t === 'comp' ? 'a, b, k, v, note' : 'k, v, note'
+      expect((await db.query(`SELECT ${cols} FROM ${t}_on ORDER BY ${cols}`)).rowArrays).toEqual((await db.query(`SELECT ${cols} FROM ${t}_off ORDER BY ${cols}`)).rowArrays)
+    }
   })
 })
 
