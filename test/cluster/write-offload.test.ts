@@ -33,16 +33,22 @@ async function client(): Promise<pg.Client> {
 }
 
 /** Runs `long` on `a` and, once it is surely under way, `SELECT 1` on `b`: the order the answers came in, and how long b waited. */
-async function race(a: pg.Client, long: string, b: pg.Client): Promise<{ order: string[]; long: pg.QueryResult; waitedMs: number }> {
+async function race(a: pg.Client, long: string, b: pg.Client): Promise<{ order: string[]; long: pg.QueryResult; waitedMs: number; longMs: number }> {
   const order: string[] = []
-  const running = a.query(long).finally(() => order.push('long'))
+  const started = performance.now()
+  let longMs = 0
+  const running = a.query(long).finally(() => {
+    longMs = performance.now() - started
+    order.push('long')
+  })
   // Not a deadline: the long statement has been sent and read by the node well before this.
   await new Promise((resolve) => setTimeout(resolve, 300))
   const sent = performance.now()
   await b.query('SELECT 1')
   const waitedMs = performance.now() - sent
   order.push('short')
-  return { order, long: await running, waitedMs }
+  const result = await running
+  return { order, long: result, waitedMs, longMs }
 }
 
 beforeAll(async () => {
@@ -86,6 +92,7 @@ describe('long writes off the event loop', () => {
     expect(deleted.order).toEqual(['short', 'long'])
     expect(deleted.long.rowCount).toBe(doomed)
     expect((await a.query('SELECT count(*)::int AS n FROM big')).rows).toEqual([{ n: ROWS - doomed }])
-    console.log(`b waited: UPDATE off ${before.waitedMs.toFixed(1)} ms, on ${after.waitedMs.toFixed(1)} ms; DELETE on ${deleted.waitedMs.toFixed(1)} ms`)
+    const ms = (n: number) => `${n.toFixed(1)} ms`
+    console.log(`b waited: UPDATE off ${ms(before.waitedMs)}, on ${ms(after.waitedMs)}; DELETE on ${ms(deleted.waitedMs)}. a took: UPDATE off ${ms(before.longMs)}, on ${ms(after.longMs)}; DELETE on ${ms(deleted.longMs)}`)
   }, 300_000)
 })
