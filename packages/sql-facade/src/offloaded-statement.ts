@@ -7,7 +7,8 @@
  * process id and own settings (SET ROLE and SET SESSION AUTHORIZATION included, so
  * privileges are checked as on the sender) runs the statement's text with its parameters,
  * in a transaction block holding the sender's block's row writes when it carries them
- * (their now() is the request's time, the block's start there).
+ * (their now() is the request's time, the block's start there). For an UPDATE or DELETE
+ * (`targetKeys`) the statement only finds its target rows and the reply carries their keys.
  * statement_timeout is what was left of the sender's, and `canceled` (the sender's cancel
  * flag in shared memory) is read by the statement's budget.
  *
@@ -63,11 +64,16 @@ export async function runOffloadedStatement(request: OffloadRequest, canceled: (
     if (request.timeoutMs > 0) session.settings.set('statement_timeout', `${request.timeoutMs}ms`)
     // The sender's block's writes: its reads see them (its now() is the request's, the block's start).
     if (request.carried !== undefined) session.beginCarrying(request.carried)
+    // An UPDATE or DELETE only finds its target rows here (runtime/target-rows.ts): their keys go back.
+    const collector = request.targetKeys === undefined ? null : session.collectTargetKeys(request.targetKeys.table, request.targetKeys.limit)
     const prepared = await session.prepare(request.sql)
     const result = await session.execute(prepared, request.params)
     // A COPY never gets here (not eligible); a result is plain data from here on.
     delete result.copy
-    return { ok: true, result }
+    if (collector === null) return { ok: true, result }
+    // Keys only from a statement that collected them: an empty list would tell the sender no row matched.
+    if (!collector.done) throw new SqlError(SqlState.internalError, `the statement collected no target rows of "${collector.table}"`)
+    return { ok: true, result, keys: collector.keys }
   } catch (e) {
     return { ok: false, error: offloadError(asSqlError(e) as SqlError) }
   } finally {

@@ -29,6 +29,7 @@ import { partitionCatalog, tableOidReader } from '../plan/partition-catalog.js'
 import { inheritanceDescendants } from '../catalog/table-inheritance.js'
 import { objectOid } from '../catalog/catalog-model.js'
 import { StatementTriggers } from './triggers.js'
+import { collectTargetKey, type TargetRows } from '../runtime/target-rows.js'
 import { deleteThroughView, insertThroughView, throughViews, updateThroughView } from './view-write.js'
 
 /** The table a statement writes: a named partition is written through its parent. */
@@ -340,7 +341,11 @@ function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node |
   const width = table.columns.length
   const out: Array<{ row: RtValue[]; env: Env }> = []
   const seen = new Set<string>()
-  for (const row of from.rows(null)) {
+  // The WHERE ran off the main thread first: only its matches and the rows changed since are read (target-rows.ts).
+  const target = ownTarget(p, relname)
+  const restricted = target?.kind === 'restrict' && target.applies() ? target : null
+  const read = restricted === null ? from.rows(null) : p.exec.rows.within(restricted, () => [...from.rows(null)])
+  for (const row of read) {
     p.exec.budget.tick()
     const env: Env = { row, outer: null }
     if (pred && !pred(env)) continue
@@ -354,6 +359,21 @@ function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node |
     out.push({ row: own, env })
   }
   return { columns: from.columns, rows: out }
+}
+
+/** How the statement's own target rows are read (target-rows.ts), for `relname` at depth 0 only; null: as always. */
+function ownTarget(p: PlanCtx, relname: string): TargetRows | null {
+  const t = p.exec.targetRows
+  return t !== undefined && p.exec.depth === 0 && t.table === relname ? t : null
+}
+
+/** Collects the target rows' keys and writes nothing (target-rows.ts); null when the statement runs as always. */
+function collected(p: PlanCtx, relname: string, w: TableWriter, command: 'UPDATE' | 'DELETE', rows: Array<{ row: RtValue[] }>): StatementResult | null {
+  const target = ownTarget(p, relname)
+  if (target?.kind !== 'collect') return null
+  for (const { row } of rows) collectTargetKey(target, w.keyOf(row))
+  target.done = true
+  return { command, rowCount: rows.length, columns: [], rows: [] }
 }
 
 /** Positions of the columns of an UPDATE's FROM / DELETE's USING items (after the target's own). */
@@ -384,6 +404,8 @@ function updateIn(stmt: UpdateStmt, p: PlanCtx, relname: string, cache: TargetRo
   const w = new TableWriter(table, p, partition)
   const now = p.exec.nowMicros
   const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], relname, cache, shape !== null || rv.inh !== true)
+  const keysOnly = collected(p, relname, w, 'UPDATE', rows)
+  if (keysOnly !== null) return keysOnly
   const cctx = makeCompileCtx(p, new Scope(columns))
   const setList = compileSetList(stmt.targetList ?? [], w, cctx, [alias, rv.relname!])
   const extraIdx = otherItems(columns, table, alias)
@@ -512,6 +534,8 @@ function deleteIn(stmt: DeleteStmt, p: PlanCtx, relname: string, cache: TargetRo
   const alias = rv.alias?.aliasname ?? rv.relname!
   const w = new TableWriter(table, p)
   const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [], relname, cache, shape !== null || rv.inh !== true)
+  const keysOnly = collected(p, relname, w, 'DELETE', rows)
+  if (keysOnly !== null) return keysOnly
   const extraIdx = otherItems(columns, table, alias)
   const returning = planReturning(returningList(stmt), shape ?? w, alias, p, extraIdx.map((i) => columns[i]!))
   const reshape = memberRow(w, shape)

@@ -17,6 +17,7 @@ import { Scope, type ColumnBinding, type Env } from '../relation/scope.js'
 import { nameList } from '../parser/name-list.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import type { FromRelation } from '../relation/relation.js'
+import type { RtValue } from '../types/value.js'
 
 /** Node kinds a pushed-down filter may contain. */
 const SIMPLE = new Set(['A_Expr', 'BoolExpr', 'NullTest', 'BooleanTest', 'ColumnRef', 'A_Const', 'TypeCast', 'CollateClause', 'ParamRef', 'List'])
@@ -68,14 +69,20 @@ export function filterByTerms(rel: FromRelation, terms: Node[], p: PlanCtx, pare
   if (preds.length === 0) return rel
   const stream = rel.stream
   const each = rel.each
+  // A term can cost much per row (LIKE over long text): the budget is ticked per row tested.
+  const budget = p.exec.budget
+  const keep = (row: RtValue[], outer: Env | null): boolean => {
+    budget.tick()
+    return preds.every((f) => f({ row, outer }))
+  }
   return {
     ...rel,
-    rows: (outer) => rel.rows(outer).filter((row) => preds.every((f) => f({ row, outer }))),
+    rows: (outer) => rel.rows(outer).filter((row) => keep(row, outer)),
     stream: stream && function* (outer) {
-      for (const row of stream(outer)) if (preds.every((f) => f({ row, outer }))) yield row
+      for (const row of stream(outer)) if (keep(row, outer)) yield row
     },
     each: each && ((outer, visit) => each(outer, (row) => {
-      if (preds.every((f) => f({ row, outer }))) visit(row)
+      if (keep(row, outer)) visit(row)
     })),
   }
 }

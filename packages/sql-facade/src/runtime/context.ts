@@ -22,6 +22,7 @@ import type { NodeRole } from '../cluster/node-role.js'
 import type { MembershipHost } from '../cluster/peer-members.js'
 import type { PlannedShard } from '../placement/rebalance-plan.js'
 import type { TableChangeSource } from './table-change-source.js'
+import type { TargetRows } from './target-rows.js'
 
 import type { TriggerCall, UserFunction } from '../catalog/function-def.js'
 export type { TriggerCall, UserFunction }
@@ -143,4 +144,6 @@ export interface ExecCtx {
   depth: number
   /** statement_timeout and cancel: every loop that grows with the data ticks it (statement-budget.ts). */
   budget: StatementBudget
+  /** How the statement's own UPDATE or DELETE reads its target rows after (or while) its WHERE ran off the main thread (target-rows.ts); absent: as always. */
+  targetRows?: TargetRows
 }

@@ -42,14 +42,17 @@ export interface BudgetSource {
 
 /**
  * Where a statement may stop running here: `at` on the budget source's clock. Whether it
- * may move is decided only there (`movable`, asked once): a statement that ends sooner,
+ * may move is decided only there (`movable`, asked once, or again when it postpones): a statement that ends sooner,
  * the common case, pays nothing for the question.
  */
 export interface OffloadPoint {
   at: number
   /** Set by the first check past `at` that moves it: the run's result, if it returns one anyway, is not used. */
   fired: boolean
-  /** Asked at the first check past `at`; false disarms the point and the statement runs on here. */
+  /**
+   * Asked at the first check past `at`; false disarms the point and the statement runs on
+   * here, unless it moved `at` later (a write not yet far enough to judge): asked again then.
+   */
   movable(): boolean
 }
 
@@ -130,9 +133,13 @@ export class StatementBudget {
     if (now >= this.deadline) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to statement timeout')
     const o = this.offload
     if (o !== null && now >= o.at) {
-      if (!o.fired && !o.movable()) {
-        o.at = Infinity
-        return
+      if (!o.fired) {
+        const at = o.at
+        // Not movable: never asked again, unless it asked to be asked later (moved `at`).
+        if (!o.movable()) {
+          if (o.at === at) o.at = Infinity
+          return
+        }
       }
       o.fired = true
       throw new OffloadSignal()

@@ -107,6 +107,17 @@ export class TransactionRows {
     this.restriction = r
   }
 
+  /** Runs `read` seeing only some rows of one table (see RowRestriction), then as before. */
+  within<T>(r: RowRestriction, read: () => T): T {
+    const before = this.restriction
+    this.restriction = r
+    try {
+      return read()
+    } finally {
+      this.restriction = before
+    }
+  }
+
   /** Locks every row this transaction writes (or locks) for `locker`'s session. */
   setLocker(locker: RowLocker | null): void {
     this.locker = locker

@@ -171,6 +171,80 @@ export function offloadTables(stmt: Statement, catalog: EligibilityCatalog): Tab
   return withFamilies(tables, catalog)
 }
 
+/** Node kinds a moved write's WHERE may not hold: a subquery reads other rows (their changes are not followed), CURRENT OF a cursor's. */
+const WRITE_DENIED_NODES = new Set(['SubLink', 'CurrentOfExpr'])
+
+/**
+ * The table an UPDATE or DELETE writes, when its WHERE may be evaluated off the main
+ * thread over a snapshot (session/write-offload.ts); null when it may not. The match of a
+ * row must depend on that row alone (and on the catalog, the session and the statement's
+ * time, which do not change under it): so a single user table held wholly here, with no
+ * partitions, inheritance or triggers, named without ONLY's subtleties; no WITH, FROM or
+ * USING; a WHERE (none: every row matches) with no subquery, no CURRENT OF, calling only
+ * the allow-listed built-ins and no user function (whose body could read other tables,
+ * changes to which are not followed); SET and RETURNING passing the SELECT walk (the run
+ * thrown away at the offload point must leave nothing behind).
+ */
+export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog): TableInfo | null {
+  if (stmt.kind !== 'pg') return null
+  const root = stmt.node
+  const write = 'UpdateStmt' in root ? { ...root.UpdateStmt, joined: root.UpdateStmt.fromClause } : 'DeleteStmt' in root ? { ...root.DeleteStmt, joined: root.DeleteStmt.usingClause } : null
+  if (write === null || write.withClause !== undefined || write.whereClause === undefined || write.relation === undefined || (write.joined ?? []).length > 0) return null
+  const rv = write.relation
+  if ((rv.schemaname !== undefined && rv.schemaname !== 'public') || rv.relname === undefined) return null
+  const table = catalog.table(rv.relname)
+  if (table === undefined || catalog.viewQuery(rv.relname) !== undefined) return null
+  const meta = tableMeta(table)
+  if (meta.temporary === true || (meta.triggers ?? []).length > 0) return null
+  // Rows are named by their primary key's values (the worker's answer, the change events).
+  if (table.primaryKey.length === 0 || !table.primaryKey.every((c) => table.columns.some((x) => x.name === c))) return null
+  const family = withFamilies([table], catalog)
+  if (family === null || family.length !== 1) return null
+  if (!whereMayMove(write.whereClause, catalog)) return null
+  // The first run here is thrown away: SET and RETURNING may call nothing with effects
+  // outside its transaction (nextval, pg_notify, advisory locks, pg_sleep ..), as a SELECT.
+  const rest = new Walk(catalog)
+  rest.query({ ...write, relation: undefined, whereClause: undefined, joined: undefined }, 0)
+  return rest.ok ? table : null
+}
+
+/** A write's WHERE: the read walk's allow-list, and no subquery, CURRENT OF or user function. */
+function whereMayMove(where: Node, catalog: EligibilityCatalog): boolean {
+  let budget = MAX_NODES
+  let ok = true
+  const visit = (value: unknown): void => {
+    if (!ok) return
+    if (--budget < 0) {
+      ok = false
+      return
+    }
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v)
+      return
+    }
+    if (value === null || typeof value !== 'object') return
+    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+      if (WRITE_DENIED_NODES.has(key) || key === 'RangeVar') {
+        ok = false
+        return
+      }
+      if (key === 'FuncCall') {
+        const parts = ((child as FuncCallNode).funcname ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : ''))
+        if (catalog.userFunction((parts[parts.length - 1] ?? '').toLowerCase()) !== undefined) {
+          ok = false
+          return
+        }
+      }
+      visit(child)
+    }
+  }
+  visit(where)
+  if (!ok) return false
+  const walk = new Walk(catalog)
+  walk.query(where, 0)
+  return walk.ok && walk.named.size === 0
+}
+
 interface FuncCallNode {
   funcname?: Node[]
 }

@@ -31,7 +31,9 @@ import type { MembershipHost } from '../cluster/peer-members.js'
 import { runInTransaction } from '../exec/statement.js'
 import { PlanCache } from '../plan/plan-cache.js'
 import { monotonicNow, OffloadSignal, StatementBudget, type BudgetSource, type OffloadPoint } from '../runtime/statement-budget.js'
-import { offloadTables } from './offload-eligibility.js'
+import { offloadTables, offloadWriteTarget, type EligibilityCatalog } from './offload-eligibility.js'
+import { ChangedKeys, MAX_OFFLOAD_TARGET_KEYS, MAX_OFFLOAD_WRITE_ROWS, snapshotCostMs } from './write-offload.js'
+import type { TargetKeyCollector, TargetRows } from '../runtime/target-rows.js'
 import { readView } from '../catalog/view-def.js'
 import { carriedBytes, MAX_CARRIED_BYTES, MAX_CARRIED_ROWS, MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
 import { TableWriter } from '../exec/table-writer.js'
@@ -197,6 +199,10 @@ interface PendingOffload {
   shards?: CutShard[] | null
   /** The open block's row writes of `tables`, taken with them. */
   carried?: CarriedRows
+  /** An UPDATE or DELETE (write-offload.ts): its table, and once the snapshot is taken the changes to it since. */
+  write?: { table: TableInfo; catalogVersion: number; changed?: ChangedKeys }
+  /** When the statement started (ms on `monotonicNow`). */
+  startMs: number
 }
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
@@ -254,6 +260,10 @@ export class Session {
   private offload: PendingOffload | null = null
   /** Aborted by a cancel request while the running statement runs elsewhere. */
   private offloadAbort: AbortController | null = null
+  /** How the running UPDATE or DELETE reads its target rows (runtime/target-rows.ts); null: as always. */
+  private targetRows: TargetRows | null = null
+  /** The running statement's now() (epoch µs) when fixed in advance: a write whose WHERE ran elsewhere at that time. */
+  private pinnedNowMicros: number | null = null
   /** SELECT plans kept across this session's executions (plan/plan-cache.ts). */
   readonly plans: PlanCache = new PlanCache(() => this.db.replica.catalogVersion)
   /** currval / lastval state. */
@@ -418,6 +428,17 @@ export class Session {
     if (b === null) throw new SqlError(SqlState.internalError, 'BEGIN opened no block')
     b.tx = this.db.replica.begin(rows)
     b.rows = this.newRows(b.tx)
+  }
+
+  /**
+   * From now on the session's UPDATEs and DELETEs of `table` only find their target rows
+   * and add their keys to the collector (at most `limit`), writing nothing: a worker's
+   * session answering for a write (offloaded-statement.ts, session/write-offload.ts).
+   */
+  collectTargetKeys(table: string, limit: number): TargetKeyCollector {
+    const collector: TargetKeyCollector = { kind: 'collect', table, keys: [], limit, done: false }
+    this.targetRows = collector
+    return collector
   }
 
   get inTransaction(): boolean {
@@ -901,31 +922,17 @@ export class Session {
       this.offload = null
     }
     // A run that ended without passing the point answers; one that passed it (even if
-    // something swallowed the signal) is discarded and run elsewhere.
-    if (!pending.point.fired && ran !== null) return ran
+    // something swallowed the signal) is discarded and run elsewhere. A write that ran to
+    // its end committed: it answers whatever happened (it must never run twice).
+    if (ran !== null && (!pending.point.fired || pending.write !== undefined)) {
+      pending.write?.changed?.stop()
+      return ran
+    }
+    if (pending.write !== undefined) return await this.offloadWrite(stmt, params, remote, pending)
     // The discarded run failed an open block as any error does; it was not failed before
     // (a failed block's statement stops at 25P02), and the answer from elsewhere decides.
     if (this.block !== null) this.block.failed = false
-    const shards = pending.shards ?? null
-    const left = this.deadline === Infinity ? 0 : Math.max(1, Math.ceil(this.deadline - monotonicNow()))
-    const request: OffloadRequest | null = shards === null ? null : {
-      version: OFFLOAD_REQUEST_VERSION,
-      nodeId: this.db.nodeId,
-      region: this.db.region,
-      nowMs: pending.nowMs,
-      loginUser: this.settings.loginUser,
-      database: this.database,
-      processId: this.processId,
-      settings: this.settings.sessionValues(),
-      serverParameters: [...this.db.serverParameters],
-      int8: this.db.int8,
-      maxRowBytes: this.db.maxRowBytes,
-      sql: stmt.text,
-      params: params as Array<string | Uint8Array | null>,
-      timeoutMs: left,
-      shards,
-      ...(pending.carried !== undefined ? { carried: pending.carried } : {}),
-    }
+    const request = this.offloadRequest(stmt, params, pending)
     const abort = new AbortController()
     if (this.cancelRequested) abort.abort()
     this.offloadAbort = abort
@@ -948,6 +955,75 @@ export class Session {
     return { query: reply.result }
   }
 
+  /** The request that moves the statement (as it stood at its offload point); null: no snapshot (over its bound). */
+  private offloadRequest(stmt: Statement, params: RtValue[], pending: PendingOffload): OffloadRequest | null {
+    const shards = pending.shards ?? null
+    if (shards === null) return null
+    const left = this.deadline === Infinity ? 0 : Math.max(1, Math.ceil(this.deadline - monotonicNow()))
+    return {
+      version: OFFLOAD_REQUEST_VERSION,
+      nodeId: this.db.nodeId,
+      region: this.db.region,
+      nowMs: pending.nowMs,
+      loginUser: this.settings.loginUser,
+      database: this.database,
+      processId: this.processId,
+      settings: this.settings.sessionValues(),
+      serverParameters: [...this.db.serverParameters],
+      int8: this.db.int8,
+      maxRowBytes: this.db.maxRowBytes,
+      sql: stmt.text,
+      params: params as Array<string | Uint8Array | null>,
+      timeoutMs: left,
+      shards,
+      ...(pending.carried !== undefined ? { carried: pending.carried } : {}),
+      ...(pending.write !== undefined ? { targetKeys: { table: pending.write.table.name, limit: MAX_OFFLOAD_TARGET_KEYS } } : {}),
+    }
+  }
+
+  /**
+   * An UPDATE or DELETE past its offload point (session/write-offload.ts): a worker finds
+   * its target rows over the snapshot; then it runs here, its target-row scan reading only
+   * those rows and the rows of the table changed since the snapshot. When the worker gives
+   * no keys (no snapshot, no worker, an error there, a cancel) it runs here whole, as
+   * without an offloader: its own checks end it if it was canceled or is past its deadline.
+   */
+  private async offloadWrite(stmt: Statement, params: RtValue[], remote: RemoteRows, pending: PendingOffload): Promise<{ result: StatementResult; durable: boolean }> {
+    const write = pending.write!
+    const changed = write.changed
+    try {
+      const request = changed === undefined ? null : this.offloadRequest(stmt, params, pending)
+      const abort = new AbortController()
+      if (this.cancelRequested) abort.abort()
+      this.offloadAbort = abort
+      let reply
+      try {
+        reply = request === null ? null : await this.offloader!.run(request, abort.signal)
+      } finally {
+        this.offloadAbort = null
+      }
+      this.budget().check()
+      if (reply === null || !reply.ok || reply.keys === undefined || changed === undefined) return await this.runWaitingForIds(stmt, params, remote)
+      changed.add(reply.keys)
+      const r = this.db.replica
+      const restriction = changed.restriction(() => {
+        const now = r.table(write.table.name)
+        return r.catalogVersion === write.catalogVersion && now !== undefined && now.incarnation === write.table.incarnation && r.holdsWhole(now)
+      })
+      this.targetRows = restriction
+      // now() is the statement's start, as the worker had it: the WHERE answers there and here alike.
+      this.pinnedNowMicros = pending.nowMs * 1000
+      try {
+        return await this.runWaitingForIds(stmt, params, remote)
+      } finally {
+        this.targetRows = null
+        this.pinnedNowMicros = null
+      }
+    } finally {
+      changed?.stop()
+    }
+  }
+
   /**
    * The statement's offload state when it may move off the main thread; null when it runs
    * here whatever happens. Whether it is eligible (offload-eligibility.ts) is asked only
@@ -955,13 +1031,16 @@ export class Session {
    */
   private pendingOffload(stmt: Statement, params: RtValue[]): PendingOffload | null {
     if (this.offloader === null || !this.blockMayMove() || this.forwarded || this.readObserver !== null || this.rowRestriction !== null || this.temp.active) return null
-    if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node)) return null
+    // UPDATE and DELETE outside a block only (write-offload.ts).
+    if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node || (this.block === null && ('UpdateStmt' in stmt.node || 'DeleteStmt' in stmt.node)))) return null
     if (!params.every((p) => p === null || typeof p === 'string' || p instanceof Uint8Array)) return null
     const afterMs = durationMillis(this.settings.show('offload_after') ?? '0')
     if (afterMs <= 0) return null
+    const startMs = monotonicNow()
     const pending: PendingOffload = {
+      startMs,
       point: {
-        at: monotonicNow() + afterMs,
+        at: startMs + afterMs,
         fired: false,
         // Asked from inside the run (a budget check): a failure to decide keeps the statement here, never fails it.
         movable: () => {
@@ -996,7 +1075,7 @@ export class Session {
   private movable(stmt: Statement, pending: PendingOffload): boolean {
     if (!this.blockMayMove()) return false
     const r = this.db.replica
-    const tables = offloadTables(stmt, {
+    const catalog: EligibilityCatalog = {
       table: (name) => r.table(name),
       tables: () => r.tables(),
       userFunction: (name) => this.db.userFunction(name),
@@ -1006,7 +1085,23 @@ export class Session {
         return view === undefined || view.temporary === true ? undefined : view.query
       },
       systemView: (schema, name) => this.db.system.schemaOf(schema, name),
-    })
+    }
+    if (stmt.kind === 'pg' && !('SelectStmt' in stmt.node)) {
+      if (this.block !== null) return false
+      const target = offloadWriteTarget(stmt, catalog)
+      const rows = target === null ? 0 : r.rowCount(target.name)
+      if (target === null || rows > MAX_OFFLOAD_WRITE_ROWS) return false
+      // Not before it has held the event loop as long as the snapshot would: asked again then.
+      const due = pending.startMs + snapshotCostMs(rows)
+      if (monotonicNow() < due) {
+        pending.point.at = due
+        return false
+      }
+      pending.tables = new Set([target.name])
+      pending.write = { table: target, catalogVersion: r.catalogVersion }
+      return true
+    }
+    const tables = offloadTables(stmt, catalog)
     // The snapshot's cost grows with the rows (taken on the event loop): large tables stay here.
     if (tables === null || tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return false
     const names = new Set(tables.map((t) => t.name))
@@ -1101,6 +1196,9 @@ export class Session {
       const o = this.offload
       if (o !== null && o.point.fired && o.shards === undefined) {
         o.shards = takeShards(this.db.replica, (id, table) => id === CATALOG_SHARD || (table !== undefined && o.tables.has(table)), MAX_OFFLOAD_SNAPSHOT_BYTES)
+        // A write follows its table's changes from the snapshot on (write-offload.ts): no turn of the event loop between.
+        const w = o.write
+        if (w !== undefined && o.shards !== null && w.catalogVersion === this.db.replica.catalogVersion) w.changed = new ChangedKeys(this.db.replica, w.table.name, w.table.primaryKey.length)
       }
     }
   }
@@ -1163,7 +1261,7 @@ export class Session {
         if (!this.block.rolesTouched && !this.block.temp && !ctx.temporaryRelations) ctx.planCache = this.plans
         return { result: runInTransaction(stmt, ctx), durable: false }
       }
-      const nowMicros = this.db.replica.now() * 1000
+      const nowMicros = this.pinnedNowMicros ?? this.db.replica.now() * 1000
       const result = this.temp.transact((tx) => {
         const ctx = this.execCtx(tx, params, nowMicros)
         // Outside a block no uncommitted DDL can hide from the catalog version; temporary relations shadow names.
@@ -1410,6 +1508,7 @@ export class Session {
       }),
       params,
       nowMicros,
+      ...(this.targetRows !== null ? { targetRows: this.targetRows } : {}),
       clockMicros: cb.clockMicros,
       nodeId: db.nodeId,
       region: db.region,

@@ -10,7 +10,9 @@
  * a `StatementOffloader`, which runs the statement again from the start on a fresh engine
  * over that snapshot (offloaded-statement.ts) and answers with its result or its error.
  * The event loop serves other clients meanwhile; a cancel request reaches the offloader
- * through the AbortSignal.
+ * through the AbortSignal. A long UPDATE or DELETE moves only its WHERE: the runner
+ * returns the keys of its target rows, and the write runs here over those and the rows
+ * changed since (`targetKeys`, session/write-offload.ts).
  *
  * The offloader is what an environment with threads provides: the node server gives a
  * pool of worker threads (node-server/src/offload/); the browser and the simulator give
@@ -22,12 +24,12 @@
  * any the statement goes on here, bounded by statement_timeout); a reply's error carries the SQLSTATE, message, detail, hint and
  * position the statement failed with there. Decision: docs/decisions/0031-statement-offload.md.
  */
-import type { CarriedRows, CutShard } from '@concord/core'
+import type { CarriedRows, CutShard, Value } from '@concord/core'
 import { SqlError } from '../errors/sql-error.js'
 import type { Int8Output, QueryResult } from '../result-format.js'
 
 /** Request format; a runner refuses another. */
-export const OFFLOAD_REQUEST_VERSION = 2
+export const OFFLOAD_REQUEST_VERSION = 3
 
 /**
  * Most bytes of shard state (Yjs updates) one request carries; past it the snapshot is
@@ -94,6 +96,11 @@ export interface OffloadRequest {
    * (the statement runs in a block holding them, whose now() is `nowMs`).
    */
   carried?: CarriedRows
+  /**
+   * An UPDATE or DELETE (session/write-offload.ts): the runner only finds the rows of
+   * `table` it targets and answers with their primary keys (at most `limit`), writing nothing.
+   */
+  targetKeys?: { table: string; limit: number }
 }
 
 /** A SqlError as it crosses a thread: the fields a client sees. */
@@ -105,7 +112,8 @@ export interface OffloadError {
   position?: number
 }
 
-export type OffloadReply = { ok: true; result: QueryResult } | { ok: false; error: OffloadError }
+/** `keys`: for a request's `targetKeys`, the primary keys of the target rows. */
+export type OffloadReply = { ok: true; result: QueryResult; keys?: Value[][] } | { ok: false; error: OffloadError }
 
 /**
  * Runs a request elsewhere. Resolves with the reply, or null when it cannot take the

@@ -1,0 +1,318 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase, type Database } from '../database.js'
+import { runOffloadedStatement } from '../offloaded-statement.js'
+import type { QueryResult } from '../result-format.js'
+import { SimCluster } from '../sim-cluster.js'
+import type { OffloadReply, OffloadRequest, StatementOffloader } from './statement-offload.js'
+
+/**
+ * An offloader answering on this thread on a fresh engine, as a worker would; `meanwhile`
+ * runs after the snapshot was taken and before the worker answers (other clients'
+ * writes, replication), as on a node whose event loop serves others while the worker runs.
+ */
+function offloader(meanwhile: () => Promise<void> = async () => {}): StatementOffloader & { requests: OffloadRequest[]; replies: OffloadReply[] } {
+  const requests: OffloadRequest[] = []
+  const replies: OffloadReply[] = []
+  return {
+    requests,
+    replies,
+    run: async (request, signal) => {
+      requests.push(request)
+      await meanwhile()
+      const reply = await runOffloadedStatement(structuredClone(request), () => signal.aborted)
+      replies.push(reply)
+      return reply
+    },
+  }
+}
+
+const ROWS = 20_000
+
+/**
+ * `cond` as one WHERE term costing some µs per row (no index, not pushed into the scan):
+ * so the statement runs longer than its table's snapshot costs (write-offload.ts
+ * `snapshotCostMs`, 20 ms for 20,000 rows) and moves; a cheap WHERE over 20,000 rows
+ * ends before that and is not worth moving.
+ */
+const slow = (cond: string, text = 'note') => `(md5(md5(md5(${text}))) <> '' AND (${cond})) IS TRUE`
+
+/** A table of ROWS rows: k = id % 1000, note holding 'x<id>x'. */
+async function fill(db: Database, name: string, extra = ''): Promise<void> {
+  await db.query(`CREATE TABLE ${name} (id INT PRIMARY KEY, k INT, v INT, note TEXT${extra})`)
+  await db.query(`INSERT INTO ${name} SELECT g, g % 1000, 0, 'x' || g || 'x' FROM generate_series(1, ${ROWS}) g`)
+}
+
+async function run(db: Database, sql: string, off: StatementOffloader | undefined, setup: string[] = []): Promise<QueryResult> {
+  const session = db.session(off ? { offloader: off } : {})
+  await session.query(`SET offload_after = '${off ? '1ms' : '0'}'`)
+  for (const s of setup) await session.query(s)
+  try {
+    return await session.query(sql)
+  } finally {
+    await session.close()
+  }
+}
+
+async function failure(p: Promise<unknown>): Promise<{ code?: string; message?: string }> {
+  try {
+    await p
+  } catch (e) {
+    return e as { code?: string }
+  }
+  throw new Error('expected a failure')
+}
+
+const contents = async (db: Database, table: string) => (await db.query(`SELECT id, k, v, note FROM ${table} ORDER BY id`)).rowArrays
+
+let db: Database
+beforeAll(async () => {
+  db = await openDatabase({ nodeId: 'n1', region: 'us-west' })
+})
+afterAll(async () => {
+  await db.close()
+})
+
+describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () => {
+  it('an UPDATE and a DELETE give the row counts, RETURNING rows and table as with offload off', async () => {
+    await fill(db, 'same_on')
+    await fill(db, 'same_off')
+    const statements = [
+      `UPDATE {t} SET v = v + id, note = upper(note) WHERE ${slow("(k = 7 OR note LIKE '%x123%')")} RETURNING id, v, note`,
+      `UPDATE {t} SET v = v - 1 WHERE ${slow("k BETWEEN 10 AND 12")}`,
+      `DELETE FROM {t} WHERE ${slow("note LIKE '%77x'")} RETURNING *`,
+      `DELETE FROM {t} WHERE ${slow("k = 999")}`,
+    ]
+    const off = offloader()
+    const counts: number[] = []
+    for (const sql of statements) {
+      const moved = await run(db, sql.replace('{t}', 'same_on'), off)
+      const here = await run(db, sql.replace('{t}', 'same_off'), undefined)
+      expect(moved).toEqual(here)
+      counts.push(moved.rowCount ?? -1)
+    }
+    // Each moved, and the worker found exactly the rows that were written.
+    expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(['same_on', 'same_on', 'same_on', 'same_on'])
+    expect(off.replies.map((r) => (r.ok ? r.keys?.length : -1))).toEqual(counts)
+    expect(counts).toEqual([131, 60, 199, 20])
+    expect(await contents(db, 'same_on')).toEqual(await contents(db, 'same_off'))
+  })
+
+  it('rows other sessions change while the worker runs: a row that starts matching is written, one that stops is not, a deleted one stays deleted, an inserted match is written', async () => {
+    await fill(db, 'racing')
+    const other = db.session()
+    const off = offloader(async () => {
+      await other.query('UPDATE racing SET k = 7 WHERE id = 8') // starts matching
+      await other.query('UPDATE racing SET k = 8 WHERE id = 1007') // stops matching
+      await other.query('DELETE FROM racing WHERE id = 2007') // deleted meanwhile
+      await other.query("INSERT INTO racing VALUES (30007, 7, 0, 'new')") // inserted, matching
+      await other.query("INSERT INTO racing VALUES (30008, 8, 0, 'new')") // inserted, not matching
+    })
+    const r = await run(db, `UPDATE racing SET v = v + 1 WHERE ${slow("k = 7")} RETURNING id`, off)
+    expect(off.requests).toHaveLength(1)
+    // The worker saw the snapshot: the 20 rows with k = 7 then.
+    expect(off.replies[0]!.ok && off.replies[0]!.keys!.length).toBe(20)
+    const expected = [...Array.from({ length: 20 }, (_, i) => i * 1000 + 7).filter((id) => id !== 1007 && id !== 2007), 8, 30007].sort((a, b) => a - b)
+    expect(r.rowArrays.map((x) => Number(x[0])).sort((a, b) => a - b)).toEqual(expected)
+    expect(r.rowCount).toBe(expected.length)
+    const written = (await db.query('SELECT id FROM racing WHERE v = 1 ORDER BY id')).rowArrays.map((x) => Number(x[0]))
+    expect(written).toEqual(expected)
+    expect((await db.query('SELECT count(*) FROM racing WHERE id = 2007')).rowArrays).toEqual([['0']])
+    await other.close()
+  })
+
+  it('now() is the statement\'s start on the event loop as where the WHERE ran: a row stamped by another session meanwhile is not written', async () => {
+    await db.query('CREATE TABLE stamped (id INT PRIMARY KEY, at TIMESTAMPTZ, v INT, note TEXT)')
+    await db.query(`INSERT INTO stamped SELECT g, TIMESTAMPTZ '2020-01-01 00:00:00+00', 0, 'x' || g || 'x' FROM generate_series(1, ${ROWS}) g`)
+    const other = db.session()
+    const off = offloader(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await other.query("INSERT INTO stamped VALUES (30001, now(), 0, 'late')")
+    })
+    const r = await run(db, `UPDATE stamped SET v = 1 WHERE ${slow('at < now()')}`, off)
+    expect(off.requests).toHaveLength(1)
+    expect(r.rowCount).toBe(ROWS)
+    expect((await db.query('SELECT v FROM stamped WHERE id = 30001')).rowArrays).toEqual([[0]])
+    await other.close()
+  })
+
+  it('a DELETE while other sessions write: a row deleted meanwhile is not brought back, a row that stopped matching survives', async () => {
+    await fill(db, 'racing_delete')
+    const other = db.session()
+    const off = offloader(async () => {
+      await other.query("UPDATE racing_delete SET note = 'kept' WHERE id = 5") // x5x stopped matching '%5x'
+      await other.query('DELETE FROM racing_delete WHERE id = 15')
+      await other.query("UPDATE racing_delete SET note = 'now 5x' WHERE id = 16") // starts matching
+    })
+    const r = await run(db, `DELETE FROM racing_delete WHERE ${slow("note LIKE '%5x'")}`, off)
+    expect(off.requests).toHaveLength(1)
+    // Of the 2,000 ids ending in 5: 5 kept, 15 deleted before; 16 added.
+    expect(r.rowCount).toBe(2000 - 2 + 1)
+    expect((await db.query("SELECT id FROM racing_delete WHERE id IN (5, 15, 16, 25) ORDER BY id")).rowArrays).toEqual([[5]])
+    await other.close()
+  })
+
+  it('a unique violation found on the event loop aborts the statement as with offload off, against rows outside the worker\'s matches', async () => {
+    await fill(db, 'uniq', ', u INT UNIQUE')
+    await db.query('UPDATE uniq SET u = id')
+    const off = offloader()
+    const moved = await failure(run(db, `UPDATE uniq SET u = 1 WHERE ${slow("note LIKE '%x17x%'")}`, off))
+    const here = await failure(run(db, `UPDATE uniq SET u = 1 WHERE ${slow("note LIKE '%x17x%'")}`, undefined))
+    expect(off.requests).toHaveLength(1)
+    expect({ code: moved.code, message: moved.message }).toEqual({ code: here.code, message: here.message })
+    expect(moved.code).toBe('23505')
+    expect((await db.query('SELECT u FROM uniq WHERE id = 17')).rowArrays).toEqual([[17]])
+  })
+
+  it('a cancel request while the worker runs ends the statement with 57014 and writes nothing', async () => {
+    await fill(db, 'canceled')
+    const session = db.session({
+      offloader: offloader(async () => {
+        session.cancel()
+      }),
+    })
+    await session.query("SET offload_after = '1ms'")
+    const e = await failure(session.query(`UPDATE canceled SET v = 1 WHERE ${slow("k = 3")}`))
+    expect(e.code).toBe('57014')
+    expect((await db.query('SELECT count(*) FROM canceled WHERE v = 1')).rowArrays).toEqual([['0']])
+    await session.close()
+  })
+
+  it('statement_timeout passing while the worker runs ends the statement with 57014 and writes nothing', async () => {
+    await fill(db, 'timed')
+    const off = offloader(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 400))
+    })
+    const e = await failure(run(db, `DELETE FROM timed WHERE ${slow("k = 3")}`, off, ["SET statement_timeout = '300ms'"]))
+    expect(off.requests).toHaveLength(1)
+    expect(e.code).toBe('57014')
+    expect((await db.query('SELECT count(*) FROM timed')).rowArrays).toEqual([[String(ROWS)]])
+  })
+
+  it('an offloader that declines, or a worker that fails, leaves the write to run here whole', async () => {
+    await fill(db, 'declined')
+    let asked = 0
+    const r = await run(db, `UPDATE declined SET v = 2 WHERE ${slow("k = 4")}`, {
+      run: async () => {
+        asked++
+        return null
+      },
+    })
+    expect(r.rowCount).toBe(20)
+    const failing: StatementOffloader = {
+      run: async () => {
+        asked++
+        return { ok: false, error: { code: 'XX000', message: 'worker broke' } }
+      },
+    }
+    const d = await run(db, `DELETE FROM declined WHERE ${slow("k = 4")}`, failing)
+    expect(d.rowCount).toBe(20)
+    expect(asked).toBe(2)
+  })
+
+  it('the run here reads only the rows the worker found and the rows changed since the snapshot', async () => {
+    await fill(db, 'narrowed')
+    const other = db.session()
+    const inner = offloader(async () => {
+      await other.query('UPDATE narrowed SET k = 7 WHERE id = 8')
+    })
+    // A worker that (wrongly) reports one match of the twenty: only it and the changed row are written.
+    const lying: StatementOffloader = {
+      run: async (request, signal) => {
+        const reply = await inner.run(request, signal)
+        return reply && reply.ok ? { ...reply, keys: reply.keys!.filter((k) => k[0] === 7) } : reply
+      },
+    }
+    const r = await run(db, `UPDATE narrowed SET v = 1 WHERE ${slow("k = 7")} RETURNING id`, lying)
+    expect(r.rowArrays.map((x) => Number(x[0])).sort((a, b) => a - b)).toEqual([7, 8])
+    await other.close()
+  })
+
+  it('writes that may not move run here: subqueries, user functions or nextval, FROM / USING, a transaction block', async () => {
+    await fill(db, 'stays')
+    await db.query('CREATE SEQUENCE stays_seq')
+    await db.query('CREATE FUNCTION seven() RETURNS INT LANGUAGE sql IMMUTABLE AS $$ SELECT 7 $$')
+    const off = offloader()
+    for (const sql of [
+      'UPDATE stays SET v = 1 WHERE k = (SELECT 7)',
+      'UPDATE stays SET v = 1 WHERE k = seven()',
+      "UPDATE stays SET v = nextval('stays_seq') WHERE k = 7",
+      'UPDATE stays SET v = 1 FROM generate_series(1, 2) g WHERE stays.k = g',
+      'DELETE FROM stays USING generate_series(1, 2) g WHERE stays.k = g',
+      'UPDATE stays SET v = 1 WHERE random() < 2 AND k = 9',
+    ]) {
+      await run(db, sql, off)
+    }
+    const session = db.session({ offloader: off })
+    await session.query("SET offload_after = '1ms'")
+    await session.query('BEGIN')
+    await session.query('UPDATE stays SET v = -3 WHERE k = 11')
+    await session.query('COMMIT')
+    await session.close()
+    expect(off.requests).toEqual([])
+    expect((await db.query('SELECT count(*) FROM stays WHERE v = -3')).rowArrays).toEqual([['20']])
+    // The same write, outside the block and costly enough, moves.
+    expect((await run(db, `UPDATE stays SET v = -4 WHERE ${slow('k = 11')}`, off)).rowCount).toBe(20)
+    expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(['stays'])
+  })
+})
+
+describe('UPDATE and DELETE moved off the main thread: keys of other shapes', () => {
+  it('a composite key of text and bigint, and a table without a primary key, give the same rows as with offload off', async () => {
+    for (const suffix of ['on', 'off']) {
+      await db.query(`CREATE TABLE comp_${suffix} (a TEXT, b BIGINT, k INT, v INT, note TEXT, PRIMARY KEY (a, b))`)
+      await db.query(`INSERT INTO comp_${suffix} SELECT 'a' || (g % 7), g * 10000000000, g % 1000, 0, 'x' || g || 'x' FROM generate_series(1, ${ROWS}) g`)
+      await db.query(`CREATE TABLE nopk_${suffix} (k INT, v INT, note TEXT)`)
+      await db.query(`INSERT INTO nopk_${suffix} SELECT g % 1000, 0, 'x' || g || 'x' FROM generate_series(1, ${ROWS}) g`)
+    }
+    const statements = [
+      `UPDATE comp_{s} SET v = v + 1 WHERE ${slow('k = 7')} RETURNING a, b, v`,
+      `DELETE FROM comp_{s} WHERE ${slow("note LIKE '%99x'")} RETURNING a, b`,
+      `UPDATE nopk_{s} SET v = v + 1 WHERE ${slow('k = 7')}`,
+      `DELETE FROM nopk_{s} WHERE ${slow("note LIKE '%99x'")}`,
+    ]
+    const off = offloader()
+    for (const sql of statements) {
+      const moved = await run(db, sql.replace('{s}', 'on'), off)
+      const here = await run(db, sql.replace('{s}', 'off'), undefined)
+      const sorted = (r: QueryResult) => ({ ...r, rowArrays: [...r.rowArrays].sort(), rows: [] })
+      expect(sorted(moved)).toEqual(sorted(here))
+    }
+    expect(off.requests.map((r) => r.targetKeys?.table)).toContain('comp_on')
+    for (const t of ['comp', 'nopk']) {
+      const cols = t === 'comp' ? 'a, b, k, v, note' : 'k, v, note'
+      expect((await db.query(`SELECT ${cols} FROM ${t}_on ORDER BY ${cols}`)).rowArrays).toEqual((await db.query(`SELECT ${cols} FROM ${t}_off ORDER BY ${cols}`)).rowArrays)
+    }
+  })
+})
+
+describe('UPDATE moved off the main thread while replication applies peers\' writes', () => {
+  it('a peer\'s writes arriving while the worker runs are seen: new matches written, lost matches and deleted rows left alone', async () => {
+    const cluster = await SimCluster.create({ seed: 31, nodes: [{ id: 'a' }, { id: 'b' }] })
+    const a = cluster.node('a')
+    const b = cluster.node('b')
+    await a.query('CREATE TABLE shared (id INT PRIMARY KEY, k INT, v INT)')
+    await a.query(`INSERT INTO shared SELECT g, g % 1000, 0 FROM generate_series(1, ${ROWS}) g`)
+    await cluster.settle()
+    expect((await b.query('SELECT count(*) FROM shared')).rowArrays).toEqual([[String(ROWS)]])
+    const off = offloader(async () => {
+      await b.query('UPDATE shared SET k = 7 WHERE id = 8')
+      await b.query('UPDATE shared SET k = 8 WHERE id = 1007')
+      await b.query('DELETE FROM shared WHERE id = 2007')
+      await b.query('INSERT INTO shared VALUES (30007, 7, 0)')
+      await cluster.settle()
+      // They reached a before the worker answers.
+      expect((await a.query('SELECT count(*) FROM shared WHERE id IN (8, 30007) AND k = 7')).rowArrays).toEqual([['2']])
+    })
+    const r = await run(a, `UPDATE shared SET v = v + 1 WHERE ${slow('k = 7', 'id::text')}`, off)
+    expect(off.requests).toHaveLength(1)
+    expect(off.replies[0]!.ok && off.replies[0]!.keys!.length).toBe(20)
+    const expected = [...Array.from({ length: 20 }, (_, i) => i * 1000 + 7).filter((id) => id !== 1007 && id !== 2007), 8, 30007].sort((x, y) => x - y)
+    expect(r.rowCount).toBe(expected.length)
+    await cluster.settle()
+    for (const node of [a, b]) {
+      expect((await node.query('SELECT id FROM shared WHERE v = 1 ORDER BY id')).rowArrays.map((x) => Number(x[0]))).toEqual(expected)
+      expect((await node.query('SELECT count(*) FROM shared WHERE id = 2007')).rowArrays).toEqual([['0']])
+    }
+    await cluster.close()
+  })
+})
