@@ -211,6 +211,28 @@ describe('IdbStorage integrity', () => {
     await deleteIdbStorage(name)
   })
 
+  it('a damaged row snapshot (derived metadata) is not used: the replica opens from its records', async () => {
+    const name = fresh()
+    const first = await openReplica({ name, join: [], offline: true })
+    await first.query('CREATE TABLE todo (id INT PRIMARY KEY, title TEXT NOT NULL)')
+    await first.query("INSERT INTO todo VALUES (1, 'milk')")
+    expect(await first.checkpoint()).toBe(true)
+    await first.close()
+    const key = metaKey('row-snapshot')
+    const [, value] = (await rawEntries(name)).find(([k]) => JSON.stringify(k) === JSON.stringify(key))!
+    const bytes = Uint8Array.from(value as Uint8Array)
+    const at = indexOf(bytes, MILK)
+    expect(at).toBeGreaterThan(0)
+    bytes[at + 3] = 'c'.charCodeAt(0)
+    await rawWrite(name, (s) => s.put(bytes, key))
+
+    const again = await openReplica({ name, join: [], offline: true })
+    expect(again.replica.rowsCheckpointed).toBe(false)
+    expect((await again.query('SELECT title FROM todo')).rows).toEqual([{ title: 'milk' }])
+    await again.close()
+    await deleteIdbStorage(name)
+  })
+
   it('a database written before checksums (format 1) opens with its data and is rewritten as format 2', async () => {
     const name = fresh()
     await todoDatabase(name)
