@@ -85,7 +85,14 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
   // A damaged token fails the open here, before anything is stored or dialed.
   const scope = options.token !== undefined ? decodeBrowserToken(options.token) : undefined
   const storage = new IdbStorage({ name: options.name, ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}) })
-  const nodeId = await loadOrCreateNodeId(storage, options.nodeId)
+  let nodeId: string
+  try {
+    nodeId = await loadOrCreateNodeId(storage, options.nodeId)
+  } catch (err) {
+    // A damaged or unknown-format database: closed, so the page can delete it (deleteIdbStorage).
+    storage.close()
+    throw err
+  }
   const transport = new BrowserTransport({
     nodeId,
     join: options.join,

@@ -14,13 +14,20 @@
  * append called after a `compact` survives it. Sequence numbers are assigned at call
  * time for the same reason.
  *
+ * Integrity: every record and metadata value carries a CRC-32C (idb-record.ts), verified
+ * whenever it is read back: `load` (every shard is loaded when a replica opens) and
+ * `getMeta`. A damaged value rejects with `CorruptIdbRecordError` naming the database and
+ * the key, and is never returned. The database's format is checked (and a database
+ * written before checksums upgraded) before anything else runs (idb-format.ts).
+ *
  * Failures: arguments are checked at call time, before anything is queued (the core's
  * storage-arguments rules); a transaction the browser aborts for lack of quota
  * (QuotaExceededError) rejects with `StorageFullError`, as the Storage contract asks.
  */
 import { get, promisifyRequest } from 'idb-keyval'
 import { checkAppendBatch, checkMetaValue, checkSnapshot, checkStorageName, StorageFullError, type Storage, type StoredRecord } from '@concord/core'
-import { allRecordsRange, decodeIdbRecord, encodeIdbRecord, metaKey, parseRecordKey, recordKey, shardRange } from './idb-record.js'
+import { allRecordsRange, CorruptIdbRecordError, decodeIdbRecord, encodeIdbRecord, keyText, metaKey, openMeta, parseRecordKey, recordKey, sealMeta, shardRange } from './idb-record.js'
+import { damagedAdvice, openIdbFormat } from './idb-format.js'
 import { createStrictStore, type StrictStore } from './strict-store.js'
 
 export interface IdbStorageOptions {
@@ -36,6 +43,7 @@ const MAX_META_BYTES = 1024 * 1024
 
 export class IdbStorage implements Storage {
   readonly dbName: string
+  private readonly name: string
   private readonly store: StrictStore
   private readonly ready: Promise<void>
   private nextSeq = 0
@@ -44,13 +52,17 @@ export class IdbStorage implements Storage {
 
   constructor(options: IdbStorageOptions) {
     if (!options.name) throw new Error('IdbStorage needs a name')
+    this.name = options.name
     this.dbName = `concord:${options.name}`
     this.store = createStrictStore(this.dbName, STORE_NAME, options.indexedDB ?? indexedDB)
-    this.ready = this.scan()
+    this.ready = this.open()
+    // Every method awaits `ready` and reports its failure; a storage closed unused must not leave it unhandled.
+    this.ready.catch(() => undefined)
   }
 
-  /** Reads every record key once: the shards held and the next sequence number. */
-  private async scan(): Promise<void> {
+  /** Checks (or upgrades) the format, then reads every record key once: the shards held and the next sequence number. */
+  private async open(): Promise<void> {
+    await openIdbFormat(this.store, this.dbName, this.name)
     const keys = await this.store.use('readonly', (s) => promisifyRequest(s.getAllKeys(allRecordsRange())))
     for (const key of keys) {
       const parsed = parseRecordKey(key)
@@ -64,10 +76,10 @@ export class IdbStorage implements Storage {
     this.assertOpen()
     checkAppendBatch(batch)
     if (batch.length === 0) return
-    // Copied now: the caller may reuse its buffers once this call returns.
-    const taken = batch.map(({ shard, record }) => ({ shard, record: { ...record, data: record.data.slice() } }))
+    // Encoded (so copied) now: the caller may reuse its buffers once this call returns.
+    const taken = batch.map(({ shard, record }) => ({ shard, value: encodeIdbRecord(record) }))
     await this.ready
-    const entries = taken.map(({ shard, record }) => [recordKey(shard, this.nextSeq++), encodeIdbRecord(record)] as const)
+    const entries = taken.map(({ shard, value }) => [recordKey(shard, this.nextSeq++), value] as const)
     await this.write((s) => {
       for (const [key, value] of entries) s.put(value, key)
     })
@@ -81,8 +93,9 @@ export class IdbStorage implements Storage {
 
   async load(shard: string): Promise<StoredRecord[]> {
     await this.ready
-    const values = await this.store.use('readonly', (s) => promisifyRequest(s.getAll(shardRange(shard))))
-    const records = values.map((v, i) => decodeIdbRecord(v, `shard ${shard} record ${i}`))
+    // Keys and values from one transaction, so they pair up; the keys name a damaged record.
+    const [keys, values] = await this.store.use('readonly', (s) => Promise.all([promisifyRequest(s.getAllKeys(shardRange(shard))), promisifyRequest(s.getAll(shardRange(shard)))]))
+    const records = values.map((v: unknown, i) => this.verified(() => decodeIdbRecord(v, `${this.dbName} is damaged: shard ${JSON.stringify(shard)} record ${keyText(keys[i]!)}`)))
     let start = 0
     for (let i = records.length - 1; i >= 0; i--) {
       if (records[i]!.kind === 'snapshot') {
@@ -97,7 +110,7 @@ export class IdbStorage implements Storage {
     this.assertOpen()
     checkStorageName(shard, 'shard')
     checkSnapshot(snapshot)
-    const value = encodeIdbRecord({ ...snapshot, data: snapshot.data.slice() })
+    const value = encodeIdbRecord(snapshot)
     await this.ready
     const seq = this.nextSeq++
     await this.write((s) => {
@@ -121,8 +134,7 @@ export class IdbStorage implements Storage {
     await this.ready
     const value: unknown = await get(metaKey(key), this.store.use)
     if (value === undefined) return undefined
-    if (!(value instanceof Uint8Array)) throw new Error(`meta ${key} in ${this.dbName} is not bytes`)
-    return value
+    return this.verified(() => openMeta(value, `${this.dbName} is damaged: metadata ${keyText(metaKey(key))}`))
   }
 
   async setMeta(key: string, value: Uint8Array): Promise<void> {
@@ -130,10 +142,10 @@ export class IdbStorage implements Storage {
     checkStorageName(key, 'meta key')
     checkMetaValue(value)
     if (value.length > MAX_META_BYTES) throw new RangeError(`meta value of ${value.length} bytes exceeds ${MAX_META_BYTES}`)
-    const copy = value.slice()
+    const sealed = sealMeta(value)
     await this.ready
     await this.write((s) => {
-      s.put(copy, metaKey(key))
+      s.put(sealed, metaKey(key))
     })
   }
 
@@ -151,6 +163,16 @@ export class IdbStorage implements Storage {
     } catch (err) {
       // The browser aborts a transaction past the origin's quota with this DOMException.
       if ((err as { name?: unknown } | null)?.name === 'QuotaExceededError') throw new StorageFullError(`storage quota of ${this.dbName} exceeded`, { cause: err })
+      throw err
+    }
+  }
+
+  /** Runs a decoder; its error gains what the page can do about it. */
+  private verified<T>(decode: () => T): T {
+    try {
+      return decode()
+    } catch (err) {
+      if (err instanceof CorruptIdbRecordError) throw new CorruptIdbRecordError(`${err.message}. ${damagedAdvice(this.name)}`)
       throw err
     }
   }

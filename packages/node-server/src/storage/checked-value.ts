@@ -7,7 +7,7 @@
  * Invariant: `openValue` returns a payload only when its checksum matches; anything else
  * (short, another version, a changed byte) is a `CorruptRecordError`.
  */
-import { checksumText, crc32c } from './crc32c.js'
+import { checksumText, crc32c } from '@concord/core'
 import { CorruptRecordError } from './record-codec.js'
 
 const VALUE_VERSION = 2

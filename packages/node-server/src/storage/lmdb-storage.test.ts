@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { StorageFullError, type StoredRecord } from '@concord/core'
+import { crc32c, StorageFullError, type StoredRecord } from '@concord/core'
 import { LmdbStorage } from './lmdb-storage.js'
-import { crc32c } from './crc32c.js'
 import { CorruptRecordError, decodeRecord, encodeRecord } from './record-codec.js'
 
 const dirs: string[] = []

@@ -2,7 +2,7 @@
  * On-disk encoding of one shard record (DESIGN.md decision 11).
  *
  * Layout, version 2: [version u8 = 2][kind u8][generation: u32 hi, u32 lo][crc32c u32][data ...]
- * The checksum (crc32c.ts) covers the ten header bytes before it and the data, so a changed
+ * The checksum (core's codec/crc32c.ts) covers the ten header bytes before it and the data, so a changed
  * byte anywhere in the record is found at load instead of being applied as a different
  * Yjs update (a wrong value served for ever).
  *
@@ -13,8 +13,7 @@
  * Decoding trusts nothing read from disk: a wrong version, kind, checksum or a short buffer
  * throws a `CorruptRecordError` instead of producing a record the core would misapply.
  */
-import type { StoredRecord } from '@concord/core'
-import { checksumText, crc32c } from './crc32c.js'
+import { checksumText, crc32c, type StoredRecord } from '@concord/core'
 
 export const RECORD_FORMAT_VERSION = 2
 const LEGACY_VERSION = 1

@@ -1,6 +1,8 @@
 /**
- * CRC-32C (Castagnoli), the checksum every stored value carries (record-codec.ts,
- * shard-marker.ts, meta-value.ts). Chosen over a hash because it detects every burst of
+ * CRC-32C (Castagnoli), the checksum every stored value carries: the node's LMDB storage
+ * (node-server's storage/record-codec.ts, shard-marker.ts, checked-value.ts) and the
+ * browser's IndexedDB storage (browser's storage/idb-record.ts). Here in core so both
+ * reach it without one depending on the other. Chosen over a hash because it detects every burst of
  * up to 32 damaged bits, the usual shape of a bad sector or a torn write, and over
  * CRC-32 for its better detection on long messages. It guards against accidents, not
  * against someone who edits the file on purpose (they can recompute it).

@@ -1,0 +1,132 @@
+/**
+ * Storage integrity in a real browser: Chromium's own IndexedDB, not fake-indexeddb. A
+ * page's replica holding 'milk' is changed on disk to 'milc' (through a second
+ * connection, as a broken disk or an extension would leave it); the next open refuses
+ * with CorruptIdbRecordError naming the record, and the page recovers as the package
+ * README says: deleteIdbStorage (not blocked: the failed open closed its connection),
+ * then a fresh open. No node: the replica is opened offline.
+ *
+ * The packages are built first (`tsc -b`; skipped when up to date), since the bundle
+ * resolves `@concord/browser` to its `dist/`, as plain-bundle.test.ts does.
+ */
+import { execFile } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { build } from 'esbuild'
+import type { BrowserContext, Page } from 'playwright-core'
+import { buildBrowserParser } from '../../packages/sql-facade/build/browser-parser.js'
+import { serveStatic, type StaticServer } from '../../packages/browser/demo/static-server.js'
+import { hasChromium, launchChromium } from './chromium.fixture.js'
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+const APP = `import * as browser from '@concord/browser'
+Object.assign(window, { concordTest: browser })
+`
+
+interface PageApi {
+  concordTest?: {
+    openReplica(options: { name: string; join: string[]; offline: boolean }): Promise<{ query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }>; close(): Promise<void> }>
+    deleteIdbStorage(name: string): Promise<void>
+    CorruptIdbRecordError: new (message: string) => Error
+  }
+}
+
+describe.skipIf(!hasChromium)('IndexedDB storage integrity (headless Chromium)', () => {
+  let dir: string
+  let server: StaticServer
+  let context: BrowserContext
+  let page: Page
+
+  beforeAll(async () => {
+    await run('npx', ['tsc', '-b'], { cwd: root, timeout: 600_000 })
+    await buildBrowserParser()
+    mkdirSync(join(root, 'test', 'artifacts'), { recursive: true })
+    dir = mkdtempSync(join(root, 'test', 'artifacts', 'browser-integrity-'))
+    const www = join(dir, 'www')
+    mkdirSync(www)
+    writeFileSync(join(dir, 'app.ts'), APP)
+    await build({ entryPoints: [join(dir, 'app.ts')], bundle: true, format: 'esm', outfile: join(www, 'app.js'), logLevel: 'silent' })
+    writeFileSync(join(www, 'index.html'), '<!doctype html><title>integrity</title><script type="module" src="./app.js"></script>')
+    server = await serveStatic(www, () => ({}))
+    ;({ context, page } = await launchChromium(dir))
+    await page.goto(server.url)
+    await page.waitForFunction(() => (window as unknown as PageApi).concordTest !== undefined, null, { timeout: 60_000 })
+  }, 660_000)
+
+  afterAll(async () => {
+    await context?.close().catch(() => {})
+    await server?.close().catch(() => {})
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  }, 30_000)
+
+  it("a record changed on disk is refused at the next open, naming it; deleting the replica recovers the page", async () => {
+    const outcome = await page.evaluate(async () => {
+      const t = (window as unknown as PageApi).concordTest!
+      const name = 'damaged'
+      const first = await t.openReplica({ name, join: [], offline: true })
+      await first.query('CREATE TABLE todo (id INT PRIMARY KEY, title TEXT NOT NULL)')
+      await first.query("INSERT INTO todo VALUES (1, 'milk'), (2, 'bread')")
+      await first.close()
+
+      // Another connection changes 'milk' to 'milc' in the record that holds it.
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const r = indexedDB.open(`concord:${name}`)
+        r.onsuccess = () => resolve(r.result)
+        r.onerror = () => reject(r.error)
+      })
+      const damagedKey = await new Promise<unknown>((resolve, reject) => {
+        const tx = db.transaction('records', 'readwrite')
+        const store = tx.objectStore('records')
+        const keys = store.getAllKeys()
+        const values = store.getAll()
+        let found: unknown
+        values.onsuccess = () => {
+          values.result.forEach((value: unknown, i) => {
+            const key = keys.result[i]!
+            if (found !== undefined || !Array.isArray(key) || key[0] !== 'r') return
+            // The Yjs data: the whole value since checksums, its `d` before (format 1).
+            const bytes = value instanceof Uint8Array ? value : (value as { d: Uint8Array }).d
+            const at = new TextDecoder('latin1').decode(bytes).indexOf('milk')
+            if (at < 0) return
+            bytes[at + 3] = 'c'.charCodeAt(0)
+            store.put(value, key)
+            found = key
+          })
+        }
+        tx.oncomplete = () => resolve(found)
+        tx.onerror = () => reject(tx.error)
+      })
+      db.close()
+
+      let refused: { corrupt: boolean; message: string } | undefined
+      let served: unknown
+      try {
+        const again = await t.openReplica({ name, join: [], offline: true })
+        served = (await again.query('SELECT title FROM todo ORDER BY id')).rows
+        await again.close()
+      } catch (err) {
+        refused = { corrupt: err instanceof t.CorruptIdbRecordError, message: String((err as Error).message) }
+      }
+
+      await t.deleteIdbStorage(name)
+      const fresh = await t.openReplica({ name, join: [], offline: true })
+      // An empty replica (no node to copy from here): the damaged rows are gone, not served.
+      const todoGone = await fresh.query('SELECT title FROM todo').then(
+        () => false,
+        () => true,
+      )
+      await fresh.close()
+      return { damagedKey, refused, served, todoGone }
+    })
+    expect(outcome.damagedKey).toBeDefined()
+    expect(outcome.served).toBeUndefined()
+    expect(outcome.refused?.corrupt).toBe(true)
+    expect(outcome.refused?.message).toContain(`concord:damaged is damaged: shard ${JSON.stringify((outcome.damagedKey as unknown[])[1])} record ${JSON.stringify(outcome.damagedKey)}: checksum mismatch`)
+    expect(outcome.todoGone).toBe(true)
+  }, 60_000)
+})
