@@ -35,7 +35,7 @@ import { offloadTables, offloadWriteTarget, type EligibilityCatalog } from './of
 import { ChangedKeys, MAX_OFFLOAD_TARGET_KEYS, MAX_OFFLOAD_WRITE_ROWS, snapshotCostMs } from './write-offload.js'
 import type { TargetKeyCollector, TargetRows } from '../runtime/target-rows.js'
 import { readView } from '../catalog/view-def.js'
-import { carriedBytes, MAX_CARRIED_BYTES, MAX_CARRIED_ROWS, MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
+import { carriedBytes, MAX_CARRIED_BYTES, MAX_CARRIED_ROWS, MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadReply, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../cluster/node-role.js'
@@ -933,17 +933,12 @@ export class Session {
     // (a failed block's statement stops at 25P02), and the answer from elsewhere decides.
     if (this.block !== null) this.block.failed = false
     const request = this.offloadRequest(stmt, params, pending)
-    const abort = new AbortController()
-    if (this.cancelRequested) abort.abort()
-    this.offloadAbort = abort
     let reply
     try {
-      reply = request === null ? null : await this.offloader!.run(request, abort.signal)
+      reply = await this.askOffloader(request)
     } catch (e) {
       if (this.block !== null) this.block.failed = true
       throw e
-    } finally {
-      this.offloadAbort = null
     }
     // Not taken (a snapshot over its bound, no worker): the statement runs here after all.
     if (reply === null) return await this.runWaitingForIds(stmt, params, remote)
@@ -953,6 +948,19 @@ export class Session {
       throw sqlErrorOf(reply.error)
     }
     return { query: reply.result }
+  }
+
+  /** Runs a moved statement on the offloader, where a cancel request reaches it; null request: null (run here). */
+  private async askOffloader(request: OffloadRequest | null): Promise<OffloadReply | null> {
+    if (request === null) return null
+    const abort = new AbortController()
+    if (this.cancelRequested) abort.abort()
+    this.offloadAbort = abort
+    try {
+      return await this.offloader!.run(request, abort.signal)
+    } finally {
+      this.offloadAbort = null
+    }
   }
 
   /** The request that moves the statement (as it stood at its offload point); null: no snapshot (over its bound). */
@@ -992,16 +1000,7 @@ export class Session {
     const write = pending.write!
     const changed = write.changed
     try {
-      const request = changed === undefined ? null : this.offloadRequest(stmt, params, pending)
-      const abort = new AbortController()
-      if (this.cancelRequested) abort.abort()
-      this.offloadAbort = abort
-      let reply
-      try {
-        reply = request === null ? null : await this.offloader!.run(request, abort.signal)
-      } finally {
-        this.offloadAbort = null
-      }
+      const reply = await this.askOffloader(changed === undefined ? null : this.offloadRequest(stmt, params, pending))
       this.budget().check()
       if (reply === null || !reply.ok || reply.keys === undefined || changed === undefined) return await this.runWaitingForIds(stmt, params, remote)
       changed.add(reply.keys)
