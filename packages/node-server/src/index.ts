@@ -3,7 +3,7 @@
  * core replica, a PostgreSQL wire server, HTTP health and metrics, and the `concord` CLI.
  */
 export { LmdbStorage, type LmdbStorageOptions } from './storage/lmdb-storage.js'
-export { encodeRecord, decodeRecord, CorruptRecordError, RECORD_FORMAT_VERSION } from './storage/record-codec.js'
+export { encodeRecord, decodeRecord, CorruptRecordError, RECORD_FORMAT_VERSION } from '@concord/core'
 export { Libp2pTransport, type Libp2pTransportOptions, type TransportStats } from './transport/libp2p-transport.js'
 // Wire formats and backoff live in @concord/p2p (shared with browser replicas); re-exported as before.
 export { SYNC_PROTOCOL, encodeSyncFrame, decodeSyncFrame, SyncFrameError, type SyncFrame, encodeGossipEnvelope, decodeGossipEnvelope, GossipEnvelopeError, backoffDelay, type BackoffOptions } from '@concord/p2p'

@@ -185,7 +185,7 @@ describe('IdbStorage integrity', () => {
     )
     // Cut into its header: still named, never decoded.
     await damageRecords(name, (key) => (JSON.stringify(key) === JSON.stringify(damaged[0]) ? new Uint8Array([2, 0, 0]) : undefined))
-    await expect(openDatabase({ nodeId: 'browser-a', storage: storageOf(name) })).rejects.toThrow(/record of 3 bytes is shorter than its 14-byte header/)
+    await expect(openDatabase({ nodeId: 'browser-a', storage: storageOf(name) })).rejects.toThrow(/record of 3 bytes is shorter than its header/)
   })
 
   it('a damaged metadata value is refused by name; the page recovers by deleting the replica', async () => {

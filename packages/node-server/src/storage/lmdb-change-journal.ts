@@ -3,7 +3,7 @@
  * a client following a table resumes from its position after the node restarts, or
  * crashes (docs/decisions/0022-durable-change-feed.md).
  *
- * Keys (store-format.ts), values sealed with a checksum (checked-value.ts):
+ * Keys (store-format.ts), values sealed with a checksum (core's codec/checked-record.ts):
  *   ['j', '', 0]       -> {"epoch": .., "seq": ..}: the feed's epoch and greatest sequence number
  *   ['j', table, 0]    -> {"floor": n}: the table is followed; every change of it above n is held
  *   ['j', table, seq]  -> op, U+0000, the row as JSON text
@@ -19,8 +19,8 @@
  * - A damaged or unreadable journal is not served: `load` answers null, the feed starts
  *   a new epoch (clients read the table again), and its first write drops the old keys.
  */
+import { openValue, sealValue } from '@concord/core'
 import type { ChangeJournalStore, JournalContents, JournalWrite } from '@concord/sql-facade'
-import { openValue, sealValue } from './checked-value.js'
 import type { LmdbStorage, RiderTransaction } from './lmdb-storage.js'
 import type { StoreKey } from './store-format.js'
 

@@ -14,10 +14,10 @@
  * the free-list database whose first field (0x30) holds the page size, the last page in
  * use u64 at 0x90 and the transaction id u64 at 0x98. A meta page of another version is
  * not judged beyond its magic. Damage elsewhere in the file (a B-tree page) is not
- * found here: records' checksums find what reaches a value (record-codec.ts).
+ * found here: records' checksums find what reaches a value (core's codec/checked-record.ts).
  */
+import { CorruptRecordError } from '@concord/core'
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
-import { CorruptRecordError } from './record-codec.js'
 
 const MAGIC = 0xbeefc0de
 const KNOWN_VERSION = 2

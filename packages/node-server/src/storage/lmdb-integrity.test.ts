@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { open } from 'lmdb'
-import type { StoredRecord } from '@concord/core'
+import { CorruptRecordError, type StoredRecord } from '@concord/core'
 import { LmdbStorage } from './lmdb-storage.js'
-import { CorruptRecordError } from './record-codec.js'
 
 type Key = [string, string] | [string, string, number]
 

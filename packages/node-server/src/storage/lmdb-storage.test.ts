@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { crc32c, StorageFullError, type StoredRecord } from '@concord/core'
+import { CorruptRecordError, crc32c, decodeRecord, encodeRecord, StorageFullError, type StoredRecord } from '@concord/core'
 import { LmdbStorage } from './lmdb-storage.js'
-import { CorruptRecordError, decodeRecord, encodeRecord } from './record-codec.js'
 
 const dirs: string[] = []
 function tempDir(): string {

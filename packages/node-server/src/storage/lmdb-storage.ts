@@ -29,10 +29,8 @@
 import { chmodSync, mkdirSync, readdirSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type RootDatabase } from 'lmdb'
-import { checkMetaValue, StorageFullError, type Storage, type StoredRecord } from '@concord/core'
-import { openValue, sealValue } from './checked-value.js'
+import { checkMetaValue, CorruptRecordError, decodeRecord, encodeRecord, openValue, sealValue, StorageFullError, type Storage, type StoredRecord } from '@concord/core'
 import { checkLmdbFile } from './lmdb-file-check.js'
-import { CorruptRecordError, decodeRecord, encodeRecord } from './record-codec.js'
 import { afterAppend, decodeMarker, EMPTY_MARKER, encodeMarker, type ShardMarker } from './shard-marker.js'
 import { openStoreFormat, type StoreKey as Key } from './store-format.js'
 

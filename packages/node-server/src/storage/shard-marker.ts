@@ -1,14 +1,13 @@
 /**
  * The marker LMDB keeps per shard (key ['s', shard]): which record sequence numbers the
  * shard's log holds, so that a record missing from the file (or one that appeared) is found
- * at load, not only a changed byte inside one (record-codec.ts checks those).
+ * at load, not only a changed byte inside one (core's codec/checked-record.ts checks those).
  *
- * Payload (sealed by checked-value.ts): [first seq: u32 hi, lo][next seq: u32 hi, lo]
+ * Payload (sealed by core's codec/checked-record.ts): [first seq: u32 hi, lo][next seq: u32 hi, lo]
  * [count: u32 hi, lo]. Every record of the shard has first <= seq < next, and there are
  * exactly `count` of them (not next - first: a batch whose commit failed leaves a gap).
  */
-import { openValue, sealValue } from './checked-value.js'
-import { CorruptRecordError } from './record-codec.js'
+import { CorruptRecordError, openValue, sealValue } from '@concord/core'
 
 export interface ShardMarker {
   readonly first: number

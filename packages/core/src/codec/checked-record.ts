@@ -1,5 +1,6 @@
 /**
- * On-disk encoding of one shard record (DESIGN.md decision 11).
+ * On-disk encoding of one shard record (DESIGN.md decision 11), the node's LMDB storage
+ * and the browser's IndexedDB storage alike.
  *
  * Layout, version 2: [version u8 = 2][kind u8][generation: u32 hi, u32 lo][crc32c u32][data ...]
  * The checksum (core's codec/crc32c.ts) covers the ten header bytes before it and the data, so a changed
@@ -8,12 +9,13 @@
  *
  * Version 1 (before checksums: the same header without the crc, then the data) is read
  * only when asked (`legacy`): by the one-time upgrade of an old data directory
- * (store-format.ts). Afterwards a version-1 record is damage like any other.
+ * (node-server's store-format.ts). Afterwards a version-1 record is damage like any other.
  *
  * Decoding trusts nothing read from disk: a wrong version, kind, checksum or a short buffer
  * throws a `CorruptRecordError` instead of producing a record the core would misapply.
  */
-import { checksumText, crc32c, type StoredRecord } from '@concord/core'
+import { checksumText, crc32c } from './crc32c.js'
+import type { StoredRecord } from '../api.js'
 
 export const RECORD_FORMAT_VERSION = 2
 const LEGACY_VERSION = 1
@@ -70,3 +72,33 @@ export function decodeRecord(bytes: Uint8Array, options: { legacy?: boolean } = 
   return { generation, kind: kindByte === KIND_UPDATE ? 'update' : 'snapshot', data }
 }
 
+
+/**
+ * The frame around every small value stored besides records (the node's shard markers and
+ * replica metadata, the browser's metadata): [version u8 = 2][crc32c u32 of the payload]
+ * [payload ...]. Version 2 matches the record format that introduced checksums.
+ *
+ * Invariant: `openValue` returns a payload only when its checksum matches; anything else
+ * (short, another version, a changed byte) is a `CorruptRecordError`.
+ */
+const VALUE_VERSION = 2
+const VALUE_HEADER_BYTES = 5
+
+export function sealValue(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(VALUE_HEADER_BYTES + payload.length)
+  out[0] = VALUE_VERSION
+  new DataView(out.buffer).setUint32(1, crc32c(payload))
+  out.set(payload, VALUE_HEADER_BYTES)
+  return out
+}
+
+/** The payload of a sealed value (a copy: LMDB may reuse the buffer it returned). */
+export function openValue(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < VALUE_HEADER_BYTES) throw new CorruptRecordError(`value of ${bytes.length} bytes is shorter than its header`)
+  if (bytes[0] !== VALUE_VERSION) throw new CorruptRecordError(`unknown value format version ${bytes[0]}`)
+  const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1)
+  const payload = Uint8Array.from(bytes.subarray(VALUE_HEADER_BYTES))
+  const computed = crc32c(payload)
+  if (stored !== computed) throw new CorruptRecordError(`checksum mismatch (stored ${checksumText(stored)}, computed ${checksumText(computed)})`)
+  return payload
+}
