@@ -1,22 +1,34 @@
 /**
  * The format of an IdbStorage database as a whole, and the one-time upgrade of a database
- * written before values carried checksums (keys and values: idb-record.ts).
+ * written before values carried checksums or shards had markers (keys and values:
+ * idb-record.ts, markers: idb-markers.ts).
  *
- * Format 1 (format-1 record objects, bare metadata, no format key) is read once, at the
- * first open by a version that knows format 2, and rewritten in place in one read-write
- * transaction: every record re-encoded with its checksum, every metadata value sealed,
- * then the format key written; a fresh database gets its format key the same way. What
- * format 1 held is trusted as it is at that moment (it has nothing to verify against);
- * from then on a format-1 record or a bare metadata value is damage.
+ * Format 3 (checksummed records and metadata, a marker per shard) is what this version
+ * writes. Format 2 (checksums, no markers; written by unreleased versions only) and
+ * format 1 (format-1 record objects, bare metadata, no format key) are read once, at the
+ * first open by this version, and rewritten in place in one read-write transaction:
+ * format-1 records re-encoded with their checksum and metadata sealed, every shard given
+ * the marker its record keys call for, then the format key written; a fresh database
+ * gets its format key the same way. What the old format held is trusted as it is at that
+ * moment (it has nothing to count against); from then on a format-1 record, a bare
+ * metadata value or a shard that disagrees with its marker is damage.
+ *
+ * Why a new number rather than "format 2 without any marker gets them at open": a
+ * database that lost every marker key would then be re-counted and trusted, together
+ * with any record it lost at the same time. With format 3, a missing marker is damage.
  *
  * A database that says another format, or whose format key is missing while it holds a
  * format-2 record, is refused: nothing is rewritten on a guess.
  */
 import { promisifyRequest } from 'idb-keyval'
 import { type StrictStore } from './strict-store.js'
+import { encodeMarker } from '@concord/core'
 import { allMetaRange, allRecordsRange, CorruptIdbRecordError, decodeLegacyIdbRecord, encodeIdbRecord, keyText, sealMeta } from './idb-record.js'
+import { allMarkersRange, markerKey, markersOf } from './idb-markers.js'
 
-export const IDB_FORMAT = 2
+export const IDB_FORMAT = 3
+/** Checksums, no shard markers (unreleased versions only); upgraded by adding the markers. */
+const UNMARKED_FORMAT = 2
 const FORMAT_KEY: IDBValidKey = ['f', 'format']
 
 /** What recovery an error about `dbName` suggests (the page's side of docs/security.md). */
@@ -31,8 +43,8 @@ export function damagedAdvice(name: string): string {
 export async function openIdbFormat(store: StrictStore, dbName: string, name: string): Promise<void> {
   const format = await store.use('readonly', (s) => promisifyRequest(s.get(FORMAT_KEY)))
   if (format === IDB_FORMAT) return
-  if (format !== undefined) throw unknownFormat(dbName, name, format)
-  await store.use('readwrite', (s) => upgradeFromFormat1(s, dbName, name))
+  if (format !== undefined && format !== UNMARKED_FORMAT) throw unknownFormat(dbName, name, format)
+  await store.use('readwrite', (s) => upgrade(s, dbName, name))
 }
 
 function unknownFormat(dbName: string, name: string, format: unknown): CorruptIdbRecordError {
@@ -45,7 +57,7 @@ function unknownFormat(dbName: string, name: string, format: unknown): CorruptId
  * chained from success callbacks, never across an `await`, so the transaction stays
  * active; it commits when the last put is done, or aborts on the first refusal.
  */
-function upgradeFromFormat1(s: IDBObjectStore, dbName: string, name: string): Promise<void> {
+function upgrade(s: IDBObjectStore, dbName: string, name: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const tx = s.transaction
     let refused: Error | undefined
@@ -62,14 +74,17 @@ function upgradeFromFormat1(s: IDBObjectStore, dbName: string, name: string): Pr
     metas.onsuccess = () => {
       // Another connection may have upgraded meanwhile (IdbStorage used without openReplica's lock).
       if (format.result === IDB_FORMAT) return
-      if (format.result !== undefined) return refuse(unknownFormat(dbName, name, format.result))
+      if (format.result !== undefined && format.result !== UNMARKED_FORMAT) return refuse(unknownFormat(dbName, name, format.result))
       const rewritten: Array<[IDBValidKey, Uint8Array]> = []
+      for (const [shard, marker] of markersOf(recordKeys.result)) rewritten.push([markerKey(shard), encodeMarker(marker)])
+      // Format 2: checksummed values stay as they are (verified at load); only the markers are new.
+      if (format.result === UNMARKED_FORMAT) return finish(rewritten)
       for (let i = 0; i < recordKeys.result.length; i++) {
         const key = recordKeys.result[i]!
         const value: unknown = records.result[i]
         const where = `${dbName} is damaged: record ${keyText(key)}`
         if (value instanceof Uint8Array) {
-          return refuse(new CorruptIdbRecordError(`${where}: the format key is missing but the record is checksummed (format ${IDB_FORMAT}): refusing to guess. ${damagedAdvice(name)}`))
+          return refuse(new CorruptIdbRecordError(`${where}: the format key is missing but the record is checksummed (format ${UNMARKED_FORMAT} or later): refusing to guess. ${damagedAdvice(name)}`))
         }
         try {
           rewritten.push([key, encodeIdbRecord(decodeLegacyIdbRecord(value, where))])
@@ -84,6 +99,10 @@ function upgradeFromFormat1(s: IDBObjectStore, dbName: string, name: string): Pr
         }
         rewritten.push([metaKeys.result[i]!, sealMeta(value)])
       }
+      finish(rewritten)
+    }
+    const finish = (rewritten: Array<[IDBValidKey, Uint8Array]>): void => {
+      s.delete(allMarkersRange())
       for (const [key, value] of rewritten) s.put(value, key)
       s.put(IDB_FORMAT, FORMAT_KEY)
     }

@@ -233,7 +233,7 @@ describe('IdbStorage integrity', () => {
     await deleteIdbStorage(name)
   })
 
-  it('a database written before checksums (format 1) opens with its data and is rewritten as format 2', async () => {
+  it('a database written before checksums (format 1) opens with its data and is rewritten as format 3, with shard markers', async () => {
     const name = fresh()
     await todoDatabase(name)
     await toFormat1(name)
@@ -247,7 +247,10 @@ describe('IdbStorage integrity', () => {
     await db.close()
 
     const after = await rawEntries(name)
-    expect(after.find(([key]) => JSON.stringify(key) === '["f","format"]')?.[1]).toBe(2)
+    expect(after.find(([key]) => JSON.stringify(key) === '["f","format"]')?.[1]).toBe(3)
+    const shardsOf = (prefix: string): string[] => [...new Set(after.filter(([key]) => Array.isArray(key) && key[0] === prefix).map(([key]) => (key as string[])[1]!))].sort()
+    expect(shardsOf('k')).toEqual(shardsOf('r'))
+    expect(shardsOf('k').length).toBeGreaterThan(0)
     for (const [key, value] of after) {
       if (isRecordKey(key)) expect(() => decodeIdbRecord(value, 'test')).not.toThrow()
       if (isMetaKey(key)) expect(() => openMeta(value, 'test')).not.toThrow()
@@ -277,12 +280,12 @@ describe('IdbStorage integrity', () => {
     const s = new IdbStorage({ name })
     await s.append([{ shard: 's1', record: update(0, 1) }])
     s.close()
-    await rawWrite(name, (st) => st.put(3, ['f', 'format']))
+    await rawWrite(name, (st) => st.put(4, ['f', 'format']))
     const before = await rawEntries(name)
 
     const newer = new IdbStorage({ name })
-    await expect(newer.load('s1')).rejects.toThrow(`concord:${name}: unknown IndexedDB format 3 (this version reads 2)`)
-    await expect(newer.append([{ shard: 's1', record: update(0, 2) }])).rejects.toThrow(/unknown IndexedDB format 3/)
+    await expect(newer.load('s1')).rejects.toThrow(`concord:${name}: unknown IndexedDB format 4 (this version reads 3)`)
+    await expect(newer.append([{ shard: 's1', record: update(0, 2) }])).rejects.toThrow(/unknown IndexedDB format 4/)
     newer.close()
     await expect(openDatabase({ nodeId: 'browser-a', storage: storageOf(name) })).rejects.toThrow(CorruptIdbRecordError)
     expect(await rawEntries(name)).toEqual(before)
@@ -298,5 +301,82 @@ describe('IdbStorage integrity', () => {
     await expect(again.load('s1')).rejects.toThrow(/format key is missing but the record is checksummed/)
     again.close()
     await deleteIdbStorage(name)
+  })
+
+  it('a record deleted from the middle of a shard\'s log is refused at open, naming the database and shard', async () => {
+    const name = fresh()
+    const s = new IdbStorage({ name })
+    for (let i = 0; i < 3; i++) await s.append([{ shard: 's1', record: update(0, i) }])
+    await s.append([{ shard: 's2', record: update(0, 9) }])
+    s.close()
+    await rawWrite(name, (st) => st.delete(recordKey('s1', 1)))
+
+    const again = new IdbStorage({ name })
+    await expect(again.load('s2')).rejects.toThrow(CorruptIdbRecordError)
+    await expect(again.load('s1')).rejects.toThrow(`concord:${name} is damaged: shard "s1": holds 2 records (seq 0 to 2) but its marker counts 3 records (seq 0 to 2)`)
+    await expect(again.shards()).rejects.toThrow(`deleteIdbStorage(${JSON.stringify(name)})`)
+    again.close()
+    await expect(openDatabase({ nodeId: 'browser-a', storage: storageOf(name) })).rejects.toThrow(CorruptIdbRecordError)
+  })
+
+  it('the last record deleted from a shard\'s log is refused at open', async () => {
+    const name = fresh()
+    const s = new IdbStorage({ name })
+    for (let i = 0; i < 3; i++) await s.append([{ shard: 's1', record: update(0, i) }])
+    s.close()
+    await rawWrite(name, (st) => st.delete(recordKey('s1', 2)))
+    const again = new IdbStorage({ name })
+    await expect(again.load('s1')).rejects.toThrow(`concord:${name} is damaged: shard "s1": holds 2 records (seq 0 to 1) but its marker counts 3 records (seq 0 to 2)`)
+    again.close()
+  })
+
+  it('the record holding a row, deleted whole, is refused at open instead of serving the table without it; delete and reopen recovers', async () => {
+    const name = fresh()
+    await todoDatabase(name)
+    const entries = await rawEntries(name)
+    const holding = entries.filter(([key, value]) => isRecordKey(key) && indexOf(bytesOf(value), MILK) >= 0).map(([key]) => key)
+    expect(holding.length).toBeGreaterThan(0)
+    await rawWrite(name, (st) => {
+      for (const key of holding) st.delete(key)
+    })
+    let served: unknown = 'not opened'
+    const opening = openDatabase({ nodeId: 'browser-a', storage: storageOf(name) }).then(async (db) => {
+      served = (await db.query('SELECT title FROM todo ORDER BY title')).rows
+      await db.close()
+    })
+    await expect(opening).rejects.toThrow(new RegExp(`concord:${name} is damaged: shard "[^"]+": (holds \\d+ records?|its marker counts)`))
+    expect(served).toBe('not opened')
+    for (const st of opened.splice(0)) st.close()
+    await deleteIdbStorage(name)
+    const fresh2 = await openDatabase({ nodeId: 'browser-a', storage: storageOf(name) })
+    await fresh2.close()
+  })
+
+  it('a record added to a shard\'s log, or a shard with records and no marker, is refused at open', async () => {
+    const name = fresh()
+    const s = new IdbStorage({ name })
+    await s.append([{ shard: 's1', record: update(0, 1) }])
+    s.close()
+    const valid = (await rawEntries(name)).find(([key]) => isRecordKey(key))![1]
+    await rawWrite(name, (st) => st.put(valid, recordKey('s1', 5)))
+    const extra = new IdbStorage({ name })
+    await expect(extra.load('s1')).rejects.toThrow(`concord:${name} is damaged: shard "s1": holds 2 records (seq 0 to 5) but its marker counts 1 record (seq 0 to 0)`)
+    extra.close()
+
+    await rawWrite(name, (st) => {
+      st.delete(recordKey('s1', 5))
+      st.put(valid, recordKey('s9', 6))
+    })
+    const unmarked = new IdbStorage({ name })
+    await expect(unmarked.load('s1')).rejects.toThrow(`concord:${name} is damaged: shard "s9": holds 1 record (seq 6 to 6) but has no marker`)
+    unmarked.close()
+
+    await rawWrite(name, (st) => {
+      st.delete(recordKey('s9', 6))
+      st.delete(recordKey('s1', 0))
+    })
+    const emptied = new IdbStorage({ name })
+    await expect(emptied.load('s1')).rejects.toThrow(`concord:${name} is damaged: shard "s1": its marker counts 1 record (seq 0 to 0) but the shard holds none`)
+    emptied.close()
   })
 })

@@ -17,8 +17,11 @@
  * Integrity: every record and metadata value carries a CRC-32C (idb-record.ts), verified
  * whenever it is read back: `load` (every shard is loaded when a replica opens) and
  * `getMeta`. A damaged value rejects with `CorruptIdbRecordError` naming the database and
- * the key, and is never returned. The database's format is checked (and a database
- * written before checksums upgraded) before anything else runs (idb-format.ts).
+ * the key, and is never returned. Each shard's marker (idb-markers.ts) counts its records
+ * and is written in the transaction that changes them; a shard whose records disagree
+ * with it (one deleted or added) makes the open reject the same way. The database's
+ * format is checked (and a database written before checksums or markers upgraded)
+ * before anything else runs (idb-format.ts).
  *
  * Failures: arguments are checked at call time, before anything is queued (the core's
  * storage-arguments rules); a transaction the browser aborts for lack of quota
@@ -26,7 +29,9 @@
  */
 import { get, promisifyRequest } from 'idb-keyval'
 import { checkAppendBatch, checkMetaValue, checkSnapshot, checkStorageName, StorageFullError, type Storage, type StoredRecord } from '@concord/core'
+import { afterAppend, EMPTY_MARKER, encodeMarker } from '@concord/core'
 import { allRecordsRange, CorruptIdbRecordError, decodeIdbRecord, encodeIdbRecord, keyText, metaKey, openMeta, parseRecordKey, recordKey, sealMeta, shardRange } from './idb-record.js'
+import { allMarkersRange, checkMarkers, markerKey, openMarker } from './idb-markers.js'
 import { damagedAdvice, openIdbFormat } from './idb-format.js'
 import { createStrictStore, type StrictStore } from './strict-store.js'
 
@@ -60,10 +65,16 @@ export class IdbStorage implements Storage {
     this.ready.catch(() => undefined)
   }
 
-  /** Checks (or upgrades) the format, then reads every record key once: the shards held and the next sequence number. */
+  /**
+   * Checks (or upgrades) the format, then reads every record key and marker once: each
+   * shard's records must agree with its marker; then the shards held and the next sequence number.
+   */
   private async open(): Promise<void> {
     await openIdbFormat(this.store, this.dbName, this.name)
-    const keys = await this.store.use('readonly', (s) => promisifyRequest(s.getAllKeys(allRecordsRange())))
+    const [keys, markerKeys, markers] = await this.store.use('readonly', (s) =>
+      Promise.all([promisifyRequest(s.getAllKeys(allRecordsRange())), promisifyRequest(s.getAllKeys(allMarkersRange())), promisifyRequest(s.getAll(allMarkersRange()))]),
+    )
+    this.verified(() => checkMarkers(this.dbName, keys, markerKeys, markers))
     for (const key of keys) {
       const parsed = parseRecordKey(key)
       if (parsed === null) continue
@@ -79,10 +90,36 @@ export class IdbStorage implements Storage {
     // Encoded (so copied) now: the caller may reuse its buffers once this call returns.
     const taken = batch.map(({ shard, record }) => ({ shard, value: encodeIdbRecord(record) }))
     await this.ready
-    const entries = taken.map(({ shard, value }) => [recordKey(shard, this.nextSeq++), value] as const)
-    await this.write((s) => {
-      for (const [key, value] of entries) s.put(value, key)
-    })
+    const entries = taken.map(({ shard, value }) => ({ shard, seq: this.nextSeq++, value }))
+    const seqs = new Map<string, number[]>()
+    for (const { shard, seq } of entries) {
+      const list = seqs.get(shard)
+      if (list === undefined) seqs.set(shard, [seq])
+      else list.push(seq)
+    }
+    let refused: Error | undefined
+    try {
+      await this.write((s) => {
+        for (const { shard, seq, value } of entries) s.put(value, recordKey(shard, seq))
+        // Each marker is read and rewritten inside this transaction: it counts exactly what committed before.
+        for (const [shard, added] of seqs) {
+          const stored = s.get(markerKey(shard))
+          stored.onsuccess = () => {
+            try {
+              const value: unknown = stored.result
+              let marker = value === undefined ? EMPTY_MARKER : openMarker(value, `${this.dbName} is damaged: shard ${JSON.stringify(shard)} marker ${keyText(markerKey(shard))}`)
+              for (const seq of added) marker = afterAppend(marker, seq)
+              s.put(encodeMarker(marker), markerKey(shard))
+            } catch (err) {
+              refused = err as Error
+              s.transaction.abort()
+            }
+          }
+        }
+      })
+    } catch (err) {
+      throw refused === undefined ? err : advised(refused, this.name)
+    }
     for (const { shard } of taken) this.held.add(shard)
   }
 
@@ -116,6 +153,8 @@ export class IdbStorage implements Storage {
     await this.write((s) => {
       s.delete(IDBKeyRange.bound(['r', shard], ['r', shard, seq], false, true))
       s.put(value, recordKey(shard, seq))
+      // Every older record is deleted, and none is newer (sequence numbers follow call order).
+      s.put(encodeMarker({ first: seq, next: seq + 1, count: 1 }), markerKey(shard))
     })
     this.held.add(shard)
   }
@@ -126,6 +165,7 @@ export class IdbStorage implements Storage {
     await this.ready
     await this.write((s) => {
       s.delete(shardRange(shard))
+      s.delete(markerKey(shard))
     })
     this.held.delete(shard)
   }
@@ -172,8 +212,7 @@ export class IdbStorage implements Storage {
     try {
       return decode()
     } catch (err) {
-      if (err instanceof CorruptIdbRecordError) throw new CorruptIdbRecordError(`${err.message}. ${damagedAdvice(this.name)}`)
-      throw err
+      throw advised(err, this.name)
     }
   }
 
@@ -187,6 +226,11 @@ export class IdbStorage implements Storage {
   private assertOpen(): void {
     if (this.closed) throw new Error(`storage ${this.dbName} is closed`)
   }
+}
+
+/** A `CorruptIdbRecordError` with what the page can do about it appended; any other error as it is. */
+function advised(err: unknown, name: string): unknown {
+  return err instanceof CorruptIdbRecordError ? new CorruptIdbRecordError(`${err.message}. ${damagedAdvice(name)}`) : err
 }
 
 /** Deletes a replica's database (every shard and its metadata). */

@@ -1,6 +1,6 @@
 /**
  * CRC-32C (Castagnoli), the checksum every stored value carries: the node's LMDB storage
- * (checked-record.ts for records and sealed values; node-server's shard-marker.ts) and the
+ * (checked-record.ts for records and sealed values; shard-marker.ts) and the
  * browser's IndexedDB storage (browser's storage/idb-record.ts). Here in core so both
  * reach it without one depending on the other. Chosen over a hash because it detects every burst of
  * up to 32 damaged bits, the usual shape of a bad sector or a torn write, and over

@@ -29,9 +29,8 @@
 import { chmodSync, mkdirSync, readdirSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type RootDatabase } from 'lmdb'
-import { checkMetaValue, CorruptRecordError, decodeRecord, encodeRecord, openValue, sealValue, StorageFullError, type Storage, type StoredRecord } from '@concord/core'
+import { afterAppend, checkMetaValue, CorruptRecordError, decodeMarker, decodeRecord, EMPTY_MARKER, encodeMarker, encodeRecord, openValue, sealValue, StorageFullError, type ShardMarker, type Storage, type StoredRecord } from '@concord/core'
 import { checkLmdbFile } from './lmdb-file-check.js'
-import { afterAppend, decodeMarker, EMPTY_MARKER, encodeMarker, type ShardMarker } from './shard-marker.js'
 import { openStoreFormat, type StoreKey as Key } from './store-format.js'
 
 /** LMDB keys are limited to 1978 bytes; leave room for the tag and sequence number. */

@@ -5,7 +5,7 @@
  * Keys (ordered-binary arrays):
  *   ['f', 'format'] -> [format u8]: 2 since checksums; absent in directories of format 1
  *   ['r', shard, seq] -> record (core's codec/checked-record.ts)
- *   ['s', shard]      -> shard marker (shard-marker.ts): the shard exists, and which records it holds
+ *   ['s', shard]      -> shard marker (core's codec/shard-marker.ts): the shard exists, and which records it holds
  *   ['m', key]        -> replica metadata, sealed (core's codec/checked-record.ts)
  *   ['j', table, seq] -> the table change journal (lmdb-change-journal.ts), sealed; not
  *                        part of the format check (a directory without it has none yet)
@@ -21,8 +21,7 @@
  * format-2 markers, is refused: nothing is rewritten on a guess.
  */
 import type { RootDatabase } from 'lmdb'
-import { CorruptRecordError, decodeRecord, encodeRecord, sealValue } from '@concord/core'
-import { afterAppend, EMPTY_MARKER, encodeMarker, type ShardMarker } from './shard-marker.js'
+import { afterAppend, CorruptRecordError, decodeRecord, EMPTY_MARKER, encodeMarker, encodeRecord, sealValue, type ShardMarker } from '@concord/core'
 
 export type StoreKey = [string, string] | [string, string, number]
 

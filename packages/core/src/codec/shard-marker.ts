@@ -1,13 +1,13 @@
 /**
- * The marker LMDB keeps per shard (key ['s', shard]): which record sequence numbers the
- * shard's log holds, so that a record missing from the file (or one that appeared) is found
+ * The marker a storage keeps per shard (the node's LMDB under ['s', shard], the browser's
+ * IndexedDB under ['k', shard]): which record sequence numbers the shard's log holds, so that a record missing from the file (or one that appeared) is found
  * at load, not only a changed byte inside one (core's codec/checked-record.ts checks those).
  *
- * Payload (sealed by core's codec/checked-record.ts): [first seq: u32 hi, lo][next seq: u32 hi, lo]
+ * Payload (sealed by checked-record.ts): [first seq: u32 hi, lo][next seq: u32 hi, lo]
  * [count: u32 hi, lo]. Every record of the shard has first <= seq < next, and there are
  * exactly `count` of them (not next - first: a batch whose commit failed leaves a gap).
  */
-import { CorruptRecordError, openValue, sealValue } from '@concord/core'
+import { CorruptRecordError, openValue, sealValue } from './checked-record.js'
 
 export interface ShardMarker {
   readonly first: number
