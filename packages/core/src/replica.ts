@@ -209,6 +209,7 @@ export class Replica {
         peersLastSeen: () => new Map(this.replicator.peerStatus().map((p) => [p.nodeId, p.lastSeen])),
         announceGeneration: (shard, state) => this.replicator.announceGeneration(shard, state),
         askState: (peer, shardId) => this.replicator.askState(peer, shardId),
+        reportedDigest: (shard) => this.reportedDigest(shard),
         askReports: (shardId, holders) => this.replicator.askReports(shardId, holders),
         shard: (id) => this.shards.get(id),
       },
@@ -541,6 +542,8 @@ export class Replica {
       noteEqualState: (shardId, peer) => this.housekeeper.noteEqualState(shardId, peer),
       vouchesFor: (shardId, generation, holders) => this.housekeeper.vouchesFor(shardId, generation, holders),
       noteReports: (shardId, generation, groups) => this.housekeeper.noteReports(shardId, generation, groups),
+      heldSets: (shardIds) => this.housekeeper.heldSets(shardIds),
+      noteHeld: (sets) => this.housekeeper.noteHeld(sets),
       releaseCopy: (shard) => this.releaseCopy(shard),
       heldEverythingOf: (peer) => this.heldEverythingOf(peer),
       readRows: (table, incarnation, filter, parts) => {

@@ -16,7 +16,9 @@
  *   to report their state (StateReportAsks, a bounded number per round), rather than
  *   waiting for them to pick it for anti-entropy (docs/decisions/0018-stability-within-holders.md);
  *   holders it has no connection to are vouched for by peers that are (relayed reports,
- *   state-vouches.ts).
+ *   state-vouches.ts). Every holder also gossips which holders it knows to hold its state
+ *   (held-by sets, held-sets.ts, docs/decisions/0036-held-by-sets.md): the builder learns
+ *   of all of them in O(log n) rounds.
  *
  * Invariant: a delete counts as stable only once every other live member holding the
  * shard has reported (by a matching anti-entropy digest, or the hash a SYNC_DIFF carries,
@@ -36,7 +38,8 @@ import { JOINED_KIND } from '../placement/join-catch-up.js'
 import { isSystemShard } from '../placement/shard-id.js'
 import { StateReportAsks, type ReportsWanted } from './state-report-asks.js'
 import { StateVouches, coversState, decodeStateVector } from './state-vouches.js'
-import type { ReportGroup } from '../replication/messages.js'
+import type { HeldSet, ReportGroup } from '../replication/messages.js'
+import { HeldSets, holderList, type HolderList } from './held-sets.js'
 
 /** One member as the catalog records it. */
 export interface Member {
@@ -58,6 +61,8 @@ export interface HousekeeperHost {
   readonly catalogShard: Shard
   /** Wall-clock ms (the injected clock). */
   now(): number
+  /** The digest anti-entropy reports for a shard: its own only while all of it is durable here. */
+  reportedDigest(shard: Shard): number
   /** A fresh HLC timestamp. */
   hlc(): number
   /** Every shard in memory, in creation order. */
@@ -122,6 +127,12 @@ export class Housekeeper {
   readonly asks = new StateReportAsks()
   /** Holders' durable states, seen here or relayed (stability beyond the builder's connections). */
   readonly vouches = new StateVouches()
+  /** Per shard: the holders known to hold this replica's current state, gossiped (held-sets.ts). */
+  readonly held = new HeldSets()
+  /** Holders first known to hold this replica's state from a peer's held-by set, since start (for tests and metrics). */
+  heldLearned = 0
+  /** Each shard's live holders as held-by sets number them, for one version of the catalog. */
+  private holderLists: { version: number; of: Map<string, HolderList> } | null = null
   /** Per shard, per deleted row: this replica's state once the delete was pending here (for vouches). */
   private readonly deletedState = new Map<string, Map<string, { generation: number; stateVector: Map<number, number> }>>()
   private cancelTimer: (() => void) | null = null
@@ -304,7 +315,72 @@ export class Housekeeper {
     m.set(peer, this.host.now())
     const shard = this.host.shard(shardId)
     // The system shards (catalog, secrets) never compact: no vouch wanted.
-    if (shard !== undefined && !isSystemShard(shard.id)) this.vouches.noteEqual(shard, peer)
+    if (shard === undefined || isSystemShard(shard.id)) return
+    this.vouches.noteEqual(shard, peer)
+    this.held.add(shard, peer)
+  }
+
+  /**
+   * The held-by sets this replica sends its anti-entropy partner for the shards both hold
+   * (`shardIds`): only for shards whose tombstones would make a new generation due once
+   * stable (otherwise nobody waits for them), naming this replica too while its state is
+   * durable.
+   */
+  heldSets(shardIds: readonly string[]): HeldSet[] {
+    if (!this.enabled) return []
+    const out: HeldSet[] = []
+    for (const id of shardIds) {
+      const shard = this.host.shard(id)
+      if (shard === undefined || isSystemShard(id) || shard.hasText || !this.host.holds(this.host.nodeId, this.host.region, id)) continue
+      if (!shard.hasDeletedRows() || shard.garbage() + shard.entriesOfRows(shard.deletedRowKeys()) < this.threshold(shard)) continue
+      if (this.host.reportedDigest(shard) === shard.digest()) this.held.add(shard, this.host.nodeId)
+      const set = this.held.outgoing(shard, this.holdersOf(id))
+      if (set !== null) out.push(set)
+    }
+    return out
+  }
+
+  /**
+   * A peer's held-by sets: the holders named that this replica did not know to hold its
+   * state count as equal reports from them. Returns this replica's sets of the shards where
+   * it knows of more holders than the peer did (its answer).
+   */
+  noteHeld(sets: readonly HeldSet[]): HeldSet[] {
+    const answer: HeldSet[] = []
+    for (const set of sets) {
+      const shard = this.host.shard(set.shard)
+      if (shard === undefined || isSystemShard(shard.id) || !this.host.holds(this.host.nodeId, this.host.region, shard.id)) continue
+      const list = this.holdersOf(shard.id)
+      const { added, knowsMore } = this.held.incoming(shard, set, list)
+      for (const h of added) {
+        if (h === this.host.nodeId) continue
+        this.heldLearned++
+        this.noteEqualState(shard.id, h)
+      }
+      if (knowsMore) {
+        const mine = this.held.outgoing(shard, list)
+        if (mine !== null) answer.push(mine)
+      }
+    }
+    return answer
+  }
+
+  /** A shard's live holders (this replica included when it holds it), per catalog version. */
+  private holdersOf(id: string): HolderList {
+    const version = this.host.catalogVersion()
+    if (this.holderLists === null || this.holderLists.version !== version) this.holderLists = { version, of: new Map() }
+    let list = this.holderLists.of.get(id)
+    if (list === undefined) {
+      list = holderList(this.current().live.filter((m) => this.host.holds(m.nodeId, m.region, id)).map((m) => m.nodeId))
+      this.holderLists.of.set(id, list)
+    }
+    return list
+  }
+
+  /** Garbage (overwritten entries, and entries of stable deleted rows) at which a shard is rewritten. */
+  private threshold(shard: Shard): number {
+    const o = this.host.options.compaction
+    return Math.max(o?.minGarbage ?? 1000, shard.entryCount * (o?.ratio ?? 1))
   }
 
   /** What this replica vouches for of `holders` of a shard (see StateVouches.report). */
@@ -441,7 +517,6 @@ export class Housekeeper {
     const { members, live, departed: departedSet } = this.current()
     // While storage refuses writes, departures wait for a later round.
     if (live.length > 0 && live[0]!.nodeId === this.host.nodeId && !this.log.failing) this.markDeparted(live)
-    const o = this.host.options.compaction
     const wanted: ReportsWanted[] = []
     for (const shard of this.host.shards()) {
       if (isSystemShard(shard.id)) continue
@@ -465,9 +540,8 @@ export class Housekeeper {
       const stability = this.deleteStability(shard, members)
       // Deletes that still wait for some holders' reports: ask those holders (after this loop).
       if (stability.waitingOn.length > 0) wanted.push({ shard: shard.id, holders: stability.waitingOn })
-      const threshold = Math.max(o?.minGarbage ?? 1000, shard.entryCount * (o?.ratio ?? 1))
-      // Deleted rows cost their entries until collapsed: stable ones count as garbage too.
-      if (shard.garbage() + stability.stable.size < threshold) continue
+      // Deleted rows cost their entries until collapsed: those of stable ones count as garbage too.
+      if (shard.garbage() + shard.entriesOfRows(stability.stable) < this.threshold(shard)) continue
       // Scans every key: only once the shard is due.
       if (shard.hasHalfAppliedWrites((w) => departedSet.has(w))) continue
       this.compactShard(shard, stability.stable)

@@ -38,7 +38,7 @@ import * as Y from 'yjs'
 import { comparableRows, NOT_COMPARABLE, type DivergenceWatch } from './divergence-watch.js'
 import type { Fragments } from './fragments.js'
 import { CATALOG_SHARD } from '../placement/shard-id.js'
-import { MessageType, type Message, type ShardDiff, type ShardDigest, type ShardStateVector } from './messages.js'
+import { MessageType, type HeldSet, type Message, type ShardDiff, type ShardDigest, type ShardStateVector } from './messages.js'
 import type { Positions } from './positions.js'
 import type { ReplicationContext } from './replication-context.js'
 import type { ReplicatedShard, StateSlices } from './replication-host.js'
@@ -122,6 +122,16 @@ export class AntiEntropy<S extends ReplicatedShard> {
     this.ctx.stats.digestsSent++
     const lsn = host.lsn
     this.fragments.sendChunked(peer, digests, (d) => d.shard.length + 12, (digests) => ({ type: MessageType.Digest, lsn, digests }))
+    // Which holders are known to hold our state, where tombstones wait for it (held-sets.ts).
+    const sets = host.heldSets(digests.map((d) => d.shard))
+    if (sets.length > 0) this.fragments.sendChunked(peer, sets, (h) => h.shard.length + h.bits.length + 16, (sets) => ({ type: MessageType.Held, answer: false, sets }))
+  }
+
+  /** A peer's held-by sets: merged, and answered with ours where we know of more holders (never an answer to an answer). */
+  onHeld(from: string, answer: boolean, sets: readonly HeldSet[]): void {
+    if (!this.ctx.peers.has(from)) return
+    const mine = this.ctx.host.noteHeld(sets)
+    if (!answer && mine.length > 0) this.fragments.sendChunked(from, mine, (h) => h.shard.length + h.bits.length + 16, (sets) => ({ type: MessageType.Held, answer: true, sets }))
   }
 
   /** Sends a shard's current generation, whole, to every known peer that holds it. */

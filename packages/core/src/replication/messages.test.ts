@@ -34,6 +34,7 @@ const samples: Message[] = [
   { type: MessageType.Notice, topic: 'pg_notify', body: new Uint8Array([123, 125]) },
   { type: MessageType.ReportsAsk, shard: 't:1:0:orders', generation: 3, hops: 2, holders: ['node-1', 'node-2'] },
   { type: MessageType.Reports, shard: 't:1:0:orders', generation: 3, groups: [{ stateVector: new Uint8Array([1, 7, 3]), holders: ['node-1'] }, { stateVector: new Uint8Array([0]), holders: [] }] },
+  { type: MessageType.Held, answer: true, sets: [{ shard: 't:1:0:orders', generation: 2, hash: 0xdeadbeef, holders: 7, bits: new Uint8Array([0b101, 0x80]) }] },
 ]
 
 describe('replication message codec', () => {

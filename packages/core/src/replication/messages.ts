@@ -66,6 +66,8 @@ export const MAX_HEARTBEAT_PEERS = 4096
 export const MAX_REPORT_HOLDERS = 4096
 /** Most hops a REPORTS_ASK may still be passed on. */
 export const MAX_REPORT_HOPS = 4
+/** Most holders one HELD set names (one bit each). */
+export const MAX_HELD_HOLDERS = 65_536
 
 /** Message type tags. A plain object rather than an enum: the sources use erasable syntax only. */
 export const MessageType = {
@@ -82,6 +84,8 @@ export const MessageType = {
   // Relayed state reports (relayed-reports.ts, docs/decisions/0018-stability-within-holders.md).
   ReportsAsk: 11,
   Reports: 12,
+  // Held-by sets (housekeeping/held-sets.ts, docs/decisions/0036-held-by-sets.md).
+  Held: 13,
   // Federated reads (federated-reads.ts), numbered apart from the replication messages above.
   RowsRequest: 20,
   Rows: 21,
@@ -155,6 +159,19 @@ export interface ReportGroup {
   holders: string[]
 }
 
+/**
+ * Holders of a shard known to have durably held exactly the state whose digest is `hash`
+ * in `generation` (HELD): bit i of `bits` stands for the i-th of the shard's live holders
+ * sorted by node id, a list whose hash is `holders` (housekeeping/held-sets.ts).
+ */
+export interface HeldSet {
+  shard: string
+  generation: number
+  hash: number
+  holders: number
+  bits: Uint8Array
+}
+
 export type Message =
   | { type: typeof MessageType.Hello; nodeId: string; region: string; reply: boolean }
   | { type: typeof MessageType.Updates; prevLsn: number; lsn: number; updates: ShardUpdate[] }
@@ -172,6 +189,7 @@ export type Message =
   | { type: typeof MessageType.Reply; id: number; status: ReplyStatus; body: Uint8Array }
   | { type: typeof MessageType.ReportsAsk; shard: string; generation: number; hops: number; holders: string[] }
   | { type: typeof MessageType.Reports; shard: string; generation: number; groups: ReportGroup[] }
+  | { type: typeof MessageType.Held; answer: boolean; sets: HeldSet[] }
 
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -238,6 +256,17 @@ export function encodeMessage(msg: Message): Uint8Array {
       encoding.writeVarString(e, msg.shard)
       encoding.writeVarUint(e, msg.generation)
       encoding.writeVarUint8Array(e, msg.state)
+      break
+    case MessageType.Held:
+      encoding.writeUint8(e, msg.answer ? 1 : 0)
+      encoding.writeVarUint(e, msg.sets.length)
+      for (const h of msg.sets) {
+        encoding.writeVarString(e, h.shard)
+        encoding.writeVarUint(e, h.generation)
+        encoding.writeUint32(e, h.hash)
+        encoding.writeUint32(e, h.holders)
+        encoding.writeVarUint8Array(e, h.bits)
+      }
       break
     case MessageType.Digest:
       encoding.writeVarUint(e, msg.lsn)
@@ -514,6 +543,16 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
         updates.push({ shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), update: r.bytes(maxBytes) })
       }
       msg = { type, prevLsn, lsn, updates }
+      break
+    }
+    case MessageType.Held: {
+      const answer = r.flag()
+      const n = r.count(11)
+      const sets: HeldSet[] = []
+      for (let i = 0; i < n; i++) {
+        sets.push({ shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), hash: r.u32(), holders: r.u32(), bits: r.bytes(MAX_HELD_HOLDERS / 8) })
+      }
+      msg = { type, answer, sets }
       break
     }
     case MessageType.Digest: {

@@ -57,10 +57,12 @@ export function scopeIncoming(scope: PeerScope, msg: Message): { msg: Message | 
       return { msg: null, refused: [`call ${msg.topic}`] }
     case MessageType.Notice:
       return { msg: null, refused: [`notice ${msg.topic}`] }
-    // Vouches decide when tombstones go: only an unrestricted peer's count.
+    // Vouches and held-by sets decide when tombstones go: only an unrestricted peer's count.
     case MessageType.ReportsAsk:
     case MessageType.Reports:
       return { msg: null, refused: [`reports of ${msg.shard}`] }
+    case MessageType.Held:
+      return { msg: null, refused: msg.sets.map((h) => `reports of ${h.shard}`) }
     default:
       return { msg, refused: [] }
   }
@@ -89,6 +91,7 @@ export function scopeOutgoing(scope: PeerScope, msg: Message): Message | null {
     case MessageType.Call:
     case MessageType.ReportsAsk:
     case MessageType.Reports:
+    case MessageType.Held:
       return null
     default:
       return msg

@@ -434,6 +434,9 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       case MessageType.Reports:
         this.reports.onReports(from, msg.shard, msg.generation, msg.groups)
         break
+      case MessageType.Held:
+        this.antiEntropy.onHeld(from, msg.answer, msg.sets)
+        break
     }
   }
 

@@ -416,6 +416,21 @@ export class Shard {
     return [...this.deletedRows]
   }
 
+  /** Whether some row resolved as deleted still holds writers' entries. */
+  hasDeletedRows(): boolean {
+    return this.deletedRows === null ? this.deletedRowKeys().length > 0 : this.deletedRows.size > 0
+  }
+
+  /** Writers' entries the given rows hold (one per writer of each, across generations). */
+  entriesOfRows(rowKeys: Iterable<string>): number {
+    let n = 0
+    for (const k of rowKeys) {
+      const w = this.writersOf(k)
+      n += w instanceof Set ? w.size : Array.isArray(w) ? w.length : [...w].length
+    }
+    return n
+  }
+
   /** Live entries of the current generation (what `map.size` counts, without walking the map). */
   get entryCount(): number {
     if (this.deferred !== null) return this.deferred.entries
