@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -290,6 +290,41 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
     expect(await currentUser(client(node, pki, 'alice', 'alice'))).toBe('alice')
   }, 60_000)
 
+  it('a CRL directory (tlsCrlDir) is read whole: a certificate a CRL in it revokes gets 28000 under requireTls cert', async (ctx) => {
+    if (!(await hasOpenssl()) || !(await hasPsql())) ctx.skip()
+    const pki = await pkiDir()
+    const crlDir = pki.path('crl.d')
+    mkdirSync(crlDir)
+    copyFileSync(await pki.crl('inter', { revoke: ['bob'] }), join(crlDir, 'intermediate.pem'))
+    copyFileSync(await pki.crl('root'), join(crlDir, 'root.crl'))
+    const { node, logged } = await pkiNode(pki, { tlsClientCaFile: pki.path('bundle.crt'), tlsCrlDir: crlDir, requireTls: 'cert' })
+    expect(logged.warn).toEqual([])
+    await expect(currentUser(client(node, pki, 'bob', 'bob'))).rejects.toMatchObject({ code: '28000', message: 'connection requires a valid client certificate' })
+    await expect(psql(node, pki, 'bob')).rejects.toMatchObject({ stderr: expect.stringMatching(/connection requires a valid client certificate/) })
+    expect(await psql(node, pki, 'alice')).toBe('alice')
+    expect(logged.info).toContainEqual(expect.stringMatching(/client certificate "bob" not verified: certificate revoked \(CERT_REVOKED\)$/))
+  }, 60_000)
+
+  it('reloadTls (SIGHUP) reads the CRL directory again: a CRL added to it applies to the next connections, with the CRL file', async (ctx) => {
+    if (!(await hasOpenssl())) ctx.skip()
+    const pki = await pkiDir()
+    const crlDir = pki.path('crl.d')
+    mkdirSync(crlDir)
+    // The root's CRL in the file, none yet from the intermediate: its certificates are refused.
+    const { node, logged } = await pkiNode(pki, { tlsClientCaFile: pki.path('bundle.crt'), tlsCrlFile: await pki.crl('root'), tlsCrlDir: crlDir, requireTls: 'cert' })
+    expect(logged.warn).toEqual([expect.stringMatching(/root-\d+\.crl and the CRL directory .*crl\.d hold no CRL from CA "CN=test-intermediate"/)])
+    await expect(currentUser(client(node, pki, 'alice', 'alice'))).rejects.toMatchObject({ code: '28000' })
+    copyFileSync(await pki.crl('inter', { revoke: ['bob'] }), join(crlDir, 'intermediate.crl'))
+    expect(node.reloadTls()).toBe(true)
+    expect(await currentUser(client(node, pki, 'alice', 'alice'))).toBe('alice')
+    await expect(currentUser(client(node, pki, 'bob', 'bob'))).rejects.toMatchObject({ code: '28000', message: 'connection requires a valid client certificate' })
+    // A file in the directory that does not parse: the CRLs in use are kept.
+    writeFileSync(join(crlDir, 'broken.crl'), '-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n')
+    expect(() => node.reloadTls()).toThrow(/crl\.d\/broken\.crl, CRL 1 of 1 cannot be parsed/)
+    expect(await currentUser(client(node, pki, 'alice', 'alice'))).toBe('alice')
+    await expect(currentUser(client(node, pki, 'bob', 'bob'))).rejects.toMatchObject({ code: '28000' })
+  }, 60_000)
+
   it('a client offering its last TLS session gets a full handshake, its certificate checked again', async (ctx) => {
     if (!(await hasOpenssl())) ctx.skip()
     const pki = await pkiDir()
@@ -329,7 +364,7 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
     expect(second).toMatchObject({ auth: 0, reused: false })
   }, 60_000)
 
-  it('a CRL file that cannot be read or parsed, or one without a client CA, stops the start', async (ctx) => {
+  it('a CRL file or directory that cannot be read or parsed, or one without a client CA, stops the start', async (ctx) => {
     if (!(await hasOpenssl())) ctx.skip()
     const pki = await pkiDir()
     const start = (extra: Partial<ConcordNodeOptions>) => ConcordNode.start({
@@ -344,6 +379,13 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
       memory: true, nodeId: 'tlsnoca', pgPort: 0, pgPortSearch: false, p2p: false,
       tls: { certFile: pki.path('server.crt'), keyFile: pki.path('server.key') }, tlsCrlFile: await pki.crl('root'),
     })).rejects.toThrow(/tlsCrlFile needs the client CA/)
+    await expect(ConcordNode.start({
+      memory: true, nodeId: 'tlsnoca', pgPort: 0, pgPortSearch: false, p2p: false,
+      tls: { certFile: pki.path('server.crt'), keyFile: pki.path('server.key') }, tlsCrlDir: pki.dir,
+    })).rejects.toThrow(/tlsCrlDir needs the client CA/)
+    await expect(start({ tlsCrlDir: pki.path('missing.d') })).rejects.toThrow(/^cannot read the TLS CRL directory .*missing\.d: ENOENT/)
+    // Every file of the directory is read: here, certificates and keys among them.
+    await expect(start({ tlsCrlDir: pki.dir })).rejects.toThrow(/holds no CRL/)
   }, 60_000)
 })
 
