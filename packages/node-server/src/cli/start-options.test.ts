@@ -97,6 +97,17 @@ describe('concord start options', () => {
     expect(toNodeOptions(parseStartOptions([], fromEnv, noFile)).tlsCrlFile).toBe('crl.pem')
     expect(() => parseStartOptions(['--tls-self-signed', '--tls-crl-file', 'crl.pem'], {}, noFile)).toThrow(/--tls-crl-file needs --tls-client-ca/)
   })
+  it('takes --tls-crl-dir only with --tls-client-ca, alone or with --tls-crl-file', () => {
+    const s = toNodeOptions(parseStartOptions(['--tls-self-signed', '--tls-client-ca', 'ca.pem', '--tls-crl-dir', 'crl.d'], {}, noFile))
+    expect([s.tlsClientCaFile, s.tlsCrlDir, s.tlsCrlFile]).toEqual(['ca.pem', 'crl.d', undefined])
+    const withFile = ['--tls-self-signed', '--tls-client-ca', 'ca.pem', '--tls-crl-dir', 'crl.d', '--tls-crl-file', 'crl.pem']
+    const both = toNodeOptions(parseStartOptions(withFile, {}, noFile))
+    expect([both.tlsCrlDir, both.tlsCrlFile]).toEqual(['crl.d', 'crl.pem'])
+    const fromEnv = { CONCORD_TLS_SELF_SIGNED: 'on', CONCORD_TLS_CLIENT_CA: 'ca.pem', CONCORD_TLS_CRL_DIR: 'crl.d' }
+    expect(toNodeOptions(parseStartOptions([], fromEnv, noFile)).tlsCrlDir).toBe('crl.d')
+    expect(() => parseStartOptions(['--tls-self-signed', '--tls-crl-dir', 'crl.d'], {}, noFile)).toThrow(/--tls-crl-dir needs --tls-client-ca/)
+    expect(() => parseStartOptions([], { CONCORD_TLS_SELF_SIGNED: 'on', CONCORD_TLS_CRL_DIR: 'crl.d' }, noFile)).toThrow(/--tls-crl-dir needs --tls-client-ca/)
+  })
   it('takes TLS as a certificate and key pair, or a self-signed pair, never half of one', () => {
     expect(toNodeOptions(parseStartOptions([], {}, noFile)).tls).toBeUndefined()
     const pair = toNodeOptions(parseStartOptions(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'], {}, noFile))

@@ -60,6 +60,8 @@ export interface StartSettings {
   tlsClientCa?: string
   /** PEM file of CRLs client certificates are checked against with --tls-client-ca (PostgreSQL's ssl_crl_file). */
   tlsCrlFile?: string
+  /** Directory of PEM CRL files (every regular file read), with or instead of --tls-crl-file (PostgreSQL's ssl_crl_dir). */
+  tlsCrlDir?: string
   maxConnections: number
   /** Milliseconds a connection has to authenticate. */
   authenticationTimeout: number
@@ -187,6 +189,11 @@ export const SETTINGS: Setting[] = [
       + '(ssl_crl_file); SIGHUP re-reads it and the other TLS files; needs --tls-client-ca',
   },
   {
+    key: 'tlsCrlDir', flag: 'tls-crl-dir', env: 'CONCORD_TLS_CRL_DIR', kind: 'string',
+    help: 'directory of PEM CRL files, every regular file in it read (ssl_crl_dir; no c_rehash names needed), '
+      + 'with --tls-crl-file if both are given; SIGHUP re-reads it; needs --tls-client-ca',
+  },
+  {
     key: 'maxConnections', flag: 'max-connections', env: 'CONCORD_MAX_CONNECTIONS', kind: 'count',
     default: '100',
     help: 'PostgreSQL sessions at once (max_connections); the next gets 53300',
@@ -304,8 +311,10 @@ export function parseStartOptions(
     const flag = out['tlsClientCa'] !== undefined ? '--tls-client-ca' : '--require-tls'
     throw new UsageError(`${flag} needs a certificate: give --tls-cert/--tls-key (or --tls-self-signed)`)
   }
-  if (out['tlsCrlFile'] !== undefined && out['tlsClientCa'] === undefined) {
-    throw new UsageError('--tls-crl-file needs --tls-client-ca (the CA whose certificates the CRLs revoke)')
+  for (const [key, flag] of [['tlsCrlFile', '--tls-crl-file'], ['tlsCrlDir', '--tls-crl-dir']] as const) {
+    if (out[key] !== undefined && out['tlsClientCa'] === undefined) {
+      throw new UsageError(`${flag} needs --tls-client-ca (the CA whose certificates the CRLs revoke)`)
+    }
   }
   if (out['requireTls'] === 'cert' && out['tlsClientCa'] === undefined) {
     throw new UsageError('--require-tls cert needs --tls-client-ca (the CA client certificates are checked against)')
@@ -418,6 +427,7 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     ...(s.requireTls !== 'off' ? { requireTls: s.requireTls } : {}),
     ...(s.tlsClientCa !== undefined ? { tlsClientCaFile: s.tlsClientCa } : {}),
     ...(s.tlsCrlFile !== undefined ? { tlsCrlFile: s.tlsCrlFile } : {}),
+    ...(s.tlsCrlDir !== undefined ? { tlsCrlDir: s.tlsCrlDir } : {}),
     maxConnections: s.maxConnections,
     authenticationTimeoutMs: s.authenticationTimeout,
     ...(s.idleSessionTimeout !== undefined ? { idleSessionTimeoutMs: s.idleSessionTimeout } : {}),

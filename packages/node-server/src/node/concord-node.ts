@@ -119,6 +119,12 @@ export interface ConcordNodeOptions {
    * proves nothing. Re-read by reloadTls (SIGHUP).
    */
   tlsCrlFile?: string
+  /**
+   * Directory of CRL files (PEM; every regular file in it is read), checked as `tlsCrlFile`
+   * and with it if both are given; needs `tlsClientCaFile` (crl-file.ts). Re-read by
+   * reloadTls (SIGHUP).
+   */
+  tlsCrlDir?: string
   /** PostgreSQL sessions at once; default 100 (see pgwire/connection-limits.ts). */
   maxConnections?: number
   /** Time a PostgreSQL connection has to authenticate; default 60 s. */
@@ -281,11 +287,14 @@ export class ConcordNode {
     if (((options.requireTls ?? 'off') !== 'off' || options.tlsClientCaFile !== undefined) && options.tls === undefined) {
       throw new Error(`${options.tlsClientCaFile !== undefined ? 'tlsClientCaFile' : `requireTls '${options.requireTls}'`} needs a certificate: give tls`)
     }
-    if (options.tlsCrlFile !== undefined && options.tlsClientCaFile === undefined) throw new Error('tlsCrlFile needs the client CA it is checked with: give tlsClientCaFile')
+    for (const [name, given] of [['tlsCrlFile', options.tlsCrlFile], ['tlsCrlDir', options.tlsCrlDir]] as const) {
+      if (given !== undefined && options.tlsClientCaFile === undefined) throw new Error(`${name} needs the client CA it is checked with: give tlsClientCaFile`)
+    }
     const tlsFiles: PgTlsFiles | undefined = options.tls === undefined ? undefined : {
       pair: options.tls,
       ...(options.tlsClientCaFile !== undefined ? { clientCaFile: options.tlsClientCaFile } : {}),
       ...(options.tlsCrlFile !== undefined ? { crlFile: options.tlsCrlFile } : {}),
+      ...(options.tlsCrlDir !== undefined ? { crlDir: options.tlsCrlDir } : {}),
     }
     const pgTls = tlsFiles !== undefined ? loadPgTls(tlsFiles, dataDir, log) : undefined
     const tlsPair = pgTls !== undefined ? { cert: pgTls.cert, key: pgTls.key } : undefined
@@ -455,7 +464,7 @@ export class ConcordNode {
 
   /**
    * Reads the PostgreSQL port's TLS files again (the CLI does on SIGHUP, as PostgreSQL
-   * rereads ssl_* files): a renewed certificate, client CA bundle or CRL file serves the
+   * rereads ssl_* files): a renewed certificate, client CA bundle, CRL file or directory serves the
    * connections that open after; sessions open already keep theirs; the WSS listener keeps
    * the certificate of the start. Throws, keeping what is in use, if a file cannot be read
    * or parsed; false when the node has no TLS.

@@ -1,14 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseCrlFile, readCrlFile } from './crl-file.js'
+import { parseCrlFile, readCrlFile, readCrls } from './crl-file.js'
 import { hasOpenssl, TestPki } from './test-pki.fixture.js'
 import { crlFields, DerError } from './x509-der.js'
 
 let dir = ''
 let pki: TestPki | undefined
-
 
 beforeAll(async () => {
   if (!(await hasOpenssl())) return
@@ -59,6 +58,62 @@ describe('the CRL file (--tls-crl-file)', () => {
     expect(() => parseCrlFile(good.slice(0, good.indexOf('-----END')), 'cut.crl', ca, new Date())).toThrow(/cut\.crl: a CRL has no -----END X509 CRL----- line/)
     const garbage = '-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n'
     expect(() => parseCrlFile(good + garbage, 'bad.crl', ca, new Date())).toThrow(/^the TLS CRL file bad\.crl, CRL 2 of 2 cannot be parsed: /)
+  })
+})
+
+describe('the CRL directory (--tls-crl-dir)', () => {
+  let n = 0
+  /** A new empty directory in the PKI's. */
+  const crlDir = (): string => {
+    const d = join(dir, `crl.d-${++n}`)
+    mkdirSync(d)
+    return d
+  }
+
+  it('reads every regular file of the directory, whatever its name, a CRL reached twice by a link counting once', async (ctx) => {
+    if (pki === undefined) return ctx.skip()
+    const d = crlDir()
+    copyFileSync(await pki.crl('inter', { revoke: ['bob'] }), join(d, 'intermediate.pem'))
+    copyFileSync(await pki.crl('root'), join(d, 'root'))
+    // As `openssl rehash` leaves it: a hashed name linking to a file of the directory.
+    symlinkSync('root', join(d, '1a2b3c4d.r0'))
+    mkdirSync(join(d, 'old'))
+    writeFileSync(join(d, 'old', 'ignored.crl'), 'not read: a subdirectory\n')
+    const read = readCrls({ dir: d }, readFileSync(pki.path('bundle.crt')), new Date())
+    expect(read.crls).toHaveLength(2)
+    expect(read.warnings).toEqual([])
+  })
+
+  it('checks the directory and the file together: a CA with its CRL in either has one', async (ctx) => {
+    if (pki === undefined) return ctx.skip()
+    const d = crlDir()
+    copyFileSync(await pki.crl('inter'), join(d, 'intermediate.crl'))
+    const ca = readFileSync(pki.path('bundle.crt'))
+    const both = readCrls({ file: await pki.crl('root'), dir: d }, ca, new Date())
+    expect(both).toMatchObject({ crls: [expect.any(String), expect.any(String)], warnings: [] })
+    expect(readCrls({ dir: d }, ca, new Date()).warnings).toEqual([
+      expect.stringMatching(/^the CRL directory .*crl\.d-\d+ holds no CRL from CA "CN=test-root" of --tls-client-ca/),
+    ])
+    const expired = join(d, 'expired.crl')
+    copyFileSync(await pki.crl('inter', { lastUpdate: '20200101000000Z', nextUpdate: '20200102000000Z' }), expired)
+    expect(readCrls({ dir: d }, ca, new Date()).warnings[0]).toMatch(/^CRL 1 of .*expired\.crl \(CA "CN=test-intermediate"\) expired at 2020-01-02/)
+  })
+
+  it('refuses a directory it cannot read, one without a CRL file, and a file in it without a CRL or that does not parse, naming it', async (ctx) => {
+    if (pki === undefined) return ctx.skip()
+    const ca = readFileSync(pki.path('bundle.crt'))
+    expect(() => readCrls({ dir: join(dir, 'missing.d') }, ca, new Date())).toThrow(/^cannot read the TLS CRL directory .*missing\.d: ENOENT/)
+    const d = crlDir()
+    expect(() => readCrls({ dir: d }, ca, new Date())).toThrow(/^the TLS CRL directory .*crl\.d-\d+ holds no CRL file/)
+    copyFileSync(await pki.crl('root'), join(d, 'root.crl'))
+    copyFileSync(pki.path('root.crt'), join(d, 'root.crt'))
+    expect(() => readCrls({ dir: d }, ca, new Date())).toThrow(/^the TLS CRL file .*crl\.d-\d+\/root\.crt holds no CRL/)
+    rmSync(join(d, 'root.crt'))
+    writeFileSync(join(d, 'bad.crl'), '-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n')
+    expect(() => readCrls({ dir: d }, ca, new Date())).toThrow(/^the TLS CRL file .*crl\.d-\d+\/bad\.crl, CRL 1 of 1 cannot be parsed: /)
+    // With the file too: the directory's bad file still stops it.
+    const inter = await pki.crl('inter')
+    expect(() => readCrls({ file: inter, dir: d }, ca, new Date())).toThrow(/bad\.crl, CRL 1 of 1 cannot be parsed/)
   })
 })
 

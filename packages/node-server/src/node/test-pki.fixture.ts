@@ -2,7 +2,7 @@
  * A small PKI for TLS tests, made with the openssl command in a directory: a root CA, an
  * intermediate CA it signed, client certificates the intermediate signed (CN = user name),
  * a server certificate for localhost and 127.0.0.1 the intermediate signed (`server.crt`
- * holds it and the intermediate: a chain), and CRLs on demand.
+ * holds it and the intermediate: a chain), and CRLs and self-signed certificates on demand.
  *
  * Files: root.crt, inter.crt, bundle.crt (root + intermediate), <user>.crt/.key,
  * server.crt/.key, server-leaf.crt. Keys are ECDSA P-256; certificates last two days.
@@ -73,6 +73,12 @@ export class TestPki {
       ...(options.nextUpdate !== undefined ? ['-crl_nextupdate', options.nextUpdate] : [])])
     rmSync(db, { recursive: true, force: true })
     return out
+  }
+
+  /** A self-signed certificate `<name>.crt` (key `<name>.key`) with CN = `user`: one no CA of the PKI signed. */
+  async selfSigned(name: string, user: string): Promise<void> {
+    await run('openssl', ['req', '-x509', ...EC, '-days', '2', '-subj', `/CN=${user}`, '-keyout', this.path(`${name}.key`), '-out', this.path(`${name}.crt`)])
+    chmodSync(this.path(`${name}.key`), 0o600)
   }
 
   /** A file `name` holding the given files one after another (a CRL file with several lists, a chain); returns its path. */

@@ -8,7 +8,7 @@
  *
  * A certificate file may hold a chain (leaf first, then intermediates): all of it is
  * served. Then the CA bundle client certificates are checked against (--tls-client-ca)
- * and the CRLs checked with it (--tls-crl-file, crl-file.ts).
+ * and the CRLs checked with it (--tls-crl-file, --tls-crl-dir: crl-file.ts).
  *
  * Files that cannot be read, or a self-signed pair that cannot be made, stop the start
  * with a message: a node asked for TLS never serves without it. A SIGHUP reads them all
@@ -19,7 +19,7 @@ import { chmodSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from '../log/logger.js'
 import { PRIVATE_FILE_MODE } from './data-dir.js'
-import { readCrlFile } from './crl-file.js'
+import { readCrls } from './crl-file.js'
 
 export interface TlsPair {
   cert: Buffer
@@ -59,11 +59,12 @@ export function loadTlsPair(spec: { certFile: string; keyFile: string } | 'self-
   return { cert: readTlsFile(cert, 'certificate'), key: readTlsFile(key, 'key') }
 }
 
-/** Where the PostgreSQL port's TLS material comes from (ConcordNodeOptions' tls, tlsClientCaFile, tlsCrlFile). */
+/** Where the PostgreSQL port's TLS material comes from (ConcordNodeOptions' tls, tlsClientCaFile, tlsCrlFile, tlsCrlDir). */
 export interface PgTlsFiles {
   pair: { certFile: string; keyFile: string } | 'self-signed'
   clientCaFile?: string
   crlFile?: string
+  crlDir?: string
 }
 
 /** What PgServer's `tls` takes, as read from the files. */
@@ -74,12 +75,15 @@ export interface PgTlsMaterial extends TlsPair {
 
 /** Reads all the PostgreSQL port's TLS files; what the CRLs will make OpenSSL refuse is logged as warnings. */
 export function loadPgTls(files: PgTlsFiles, dataDir: string | undefined, log: Logger, now = new Date()): PgTlsMaterial {
-  if (files.crlFile !== undefined && files.clientCaFile === undefined) throw new Error('a CRL file (tlsCrlFile) needs the client CA it is checked with: give tlsClientCaFile')
+  const { crlFile: file, crlDir: dir } = files
+  if ((file !== undefined || dir !== undefined) && files.clientCaFile === undefined) {
+    throw new Error('CRLs (tlsCrlFile, tlsCrlDir) need the client CA they are checked with: give tlsClientCaFile')
+  }
   const pair = loadTlsPair(files.pair, dataDir, log)
   if (files.clientCaFile === undefined) return pair
   const clientCa = readTlsFile(files.clientCaFile, 'client CA')
-  if (files.crlFile === undefined) return { ...pair, clientCa }
-  const { crls, warnings } = readCrlFile(files.crlFile, clientCa, now)
+  if (file === undefined && dir === undefined) return { ...pair, clientCa }
+  const { crls, warnings } = readCrls({ ...(file !== undefined ? { file } : {}), ...(dir !== undefined ? { dir } : {}) }, clientCa, now)
   for (const w of warnings) log.warn(w)
   return { ...pair, clientCa, crl: crls }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -11,7 +11,7 @@ import { connect as tlsConnect } from 'node:tls'
 import { afterEach, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { ConcordNode, type ConcordNodeOptions } from './concord-node.js'
-import { TestPki } from './test-pki.fixture.js'
+import { hasOpenssl, TestPki } from './test-pki.fixture.js'
 
 const run = promisify(execFile)
 const nodes: ConcordNode[] = []
@@ -22,7 +22,14 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-const has = (cmd: string): Promise<boolean> => run(cmd, [cmd === 'openssl' ? 'version' : '--version']).then(() => true, () => false)
+const hasPsql = (): Promise<boolean> => run('psql', ['--version']).then(() => true, () => false)
+
+/** A PKI (test-pki.fixture.ts) in a directory of its own: root, intermediate, the server's chain, and a certificate the intermediate signed for each of `users`. */
+async function pkiDir(users = ['alice', 'bob']): Promise<TestPki> {
+  const dir = mkdtempSync(join(tmpdir(), 'concord-tls-pki-'))
+  dirs.push(dir)
+  return TestPki.create(dir, users)
+}
 
 async function tlsNode(): Promise<{ node: ConcordNode; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'concord-tls-'))
@@ -34,7 +41,7 @@ async function tlsNode(): Promise<{ node: ConcordNode; dir: string }> {
 
 describe('TLS on the PostgreSQL port', () => {
   it('serves sslmode=verify-full with its self-signed certificate, and plain connections still', async (ctx) => {
-    if (!(await has('openssl'))) ctx.skip()
+    if (!(await hasOpenssl())) ctx.skip()
     const { node, dir } = await tlsNode()
     const ca = readFileSync(join(dir, 'server.crt'))
     expect(statSync(join(dir, 'server.key')).mode & 0o777).toBe(0o600)
@@ -57,7 +64,7 @@ describe('TLS on the PostgreSQL port', () => {
   }, 60_000)
 
   it('psql connects with sslmode=verify-full and reports TLS', async (ctx) => {
-    if (!(await has('openssl')) || !(await has('psql'))) ctx.skip()
+    if (!(await hasOpenssl()) || !(await hasPsql())) ctx.skip()
     const { node, dir } = await tlsNode()
     const conn = `host=localhost port=${node.pgPort} user=concord dbname=concord sslmode=verify-full sslrootcert=${join(dir, 'server.crt')}`
     const out = await run('psql', ['-X', '-At', conn, '-c', 'SELECT 7'], { env: { ...process.env, PGCONNECT_TIMEOUT: '5' }, timeout: 15_000 })
@@ -69,7 +76,7 @@ describe('TLS on the PostgreSQL port', () => {
 
 describe('requiring TLS (requireTls, --require-tls)', () => {
   it("'all' refuses a plain connection with 28000 and serves a TLS one", async (ctx) => {
-    if (!(await has('openssl'))) ctx.skip()
+    if (!(await hasOpenssl())) ctx.skip()
     const dir = mkdtempSync(join(tmpdir(), 'concord-tls-req-'))
     dirs.push(dir)
     const node = await ConcordNode.start({ dataDir: dir, nodeId: 'tlsreq', pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', tls: 'self-signed', requireTls: 'all' })
@@ -94,24 +101,17 @@ describe('requiring TLS (requireTls, --require-tls)', () => {
 })
 
 describe('client certificates (tlsClientCaFile, --tls-client-ca)', () => {
-  /** A CA, a certificate it signed for `alice`, and a self-signed one also naming alice. */
-  async function certificates(dir: string): Promise<void> {
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
-    await run('openssl', ['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=test-ca', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt')])
-    await run('openssl', ['req', ...ec, '-subj', '/CN=alice', '-keyout', join(dir, 'alice.key'), '-out', join(dir, 'alice.csr')])
-    await run('openssl', ['x509', '-req', '-in', join(dir, 'alice.csr'), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2', '-out', join(dir, 'alice.crt')])
-    await run('openssl', ['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=alice', '-keyout', join(dir, 'rogue.key'), '-out', join(dir, 'rogue.crt')])
-  }
-
   const failure = (c: pg.Client): Promise<{ code?: string; message: string } | undefined> => c.connect().then(() => undefined, (err: { code?: string; message: string }) => err)
 
   it('a certificate the CA signed logs in the user it names without a password; another user, or a rogue certificate, does not', async (ctx) => {
-    if (!(await has('openssl'))) ctx.skip()
+    if (!(await hasOpenssl())) ctx.skip()
     const dir = mkdtempSync(join(tmpdir(), 'concord-tls-cert-'))
     dirs.push(dir)
-    await certificates(dir)
+    const pki = await pkiDir(['alice'])
+    // Also naming alice, signed by no CA of the bundle.
+    await pki.selfSigned('rogue', 'alice')
     const node = await ConcordNode.start({
-      dataDir: dir, nodeId: 'tlscert', pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', tls: 'self-signed', tlsClientCaFile: join(dir, 'ca.crt'), password: 's3cret',
+      dataDir: dir, nodeId: 'tlscert', pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', tls: 'self-signed', tlsClientCaFile: pki.path('bundle.crt'), password: 's3cret',
     })
     nodes.push(node)
     const admin = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord', password: 's3cret' })
@@ -121,7 +121,7 @@ describe('client certificates (tlsClientCaFile, --tls-client-ca)', () => {
     await admin.end()
     const withCert = (user: string, name: string, password?: string) => new pg.Client({
       host: '127.0.0.1', port: node.pgPort, user, database: 'concord', ...(password !== undefined ? { password } : {}),
-      ssl: { rejectUnauthorized: false, cert: readFileSync(join(dir, `${name}.crt`)), key: readFileSync(join(dir, `${name}.key`)) },
+      ssl: { rejectUnauthorized: false, cert: readFileSync(pki.path(`${name}.crt`)), key: readFileSync(pki.path(`${name}.key`)) },
     })
     const alice = withCert('alice', 'alice')
     await alice.connect()
@@ -136,19 +136,19 @@ describe('client certificates (tlsClientCaFile, --tls-client-ca)', () => {
   }, 60_000)
 
   it("requireTls 'cert' refuses a TLS connection without a client certificate", async (ctx) => {
-    if (!(await has('openssl'))) ctx.skip()
+    if (!(await hasOpenssl())) ctx.skip()
     const dir = mkdtempSync(join(tmpdir(), 'concord-tls-cert-req-'))
     dirs.push(dir)
-    await certificates(dir)
+    const pki = await pkiDir(['alice'])
     const node = await ConcordNode.start({
-      dataDir: dir, nodeId: 'tlscertreq', pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', tls: 'self-signed', tlsClientCaFile: join(dir, 'ca.crt'), requireTls: 'cert',
+      dataDir: dir, nodeId: 'tlscertreq', pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', tls: 'self-signed', tlsClientCaFile: pki.path('bundle.crt'), requireTls: 'cert',
     })
     nodes.push(node)
     const bare = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord', ssl: { rejectUnauthorized: false } })
     expect(await failure(bare)).toMatchObject({ code: '28000', message: 'connection requires a valid client certificate' })
     const signed = new pg.Client({
       host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord',
-      ssl: { rejectUnauthorized: false, cert: readFileSync(join(dir, 'alice.crt')), key: readFileSync(join(dir, 'alice.key')) },
+      ssl: { rejectUnauthorized: false, cert: readFileSync(pki.path('alice.crt')), key: readFileSync(pki.path('alice.key')) },
     })
     // Before any LOGIN role exists every user name is the bootstrap superuser, but the certificate must still name the user.
     expect(await failure(signed)).toMatchObject({ code: '28000', message: 'certificate authentication failed for user "concord"' })
@@ -157,13 +157,6 @@ describe('client certificates (tlsClientCaFile, --tls-client-ca)', () => {
 
 describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', () => {
   const psqlEnv = { ...process.env, PGCONNECT_TIMEOUT: '5', PGPASSWORD: '' }
-  /** A PKI of root, intermediate, the server's chain and certificates for alice and bob, both signed by the intermediate. */
-  async function pkiDir(): Promise<TestPki> {
-    const dir = mkdtempSync(join(tmpdir(), 'concord-tls-pki-'))
-    dirs.push(dir)
-    return TestPki.create(dir, ['alice', 'bob'])
-  }
-
   interface Logged { warn: string[]; info: string[] }
   async function pkiNode(pki: TestPki, extra: Partial<ConcordNodeOptions> = {}): Promise<{ node: ConcordNode; logged: Logged }> {
     const logged: Logged = { warn: [], info: [] }
@@ -205,7 +198,7 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
   }
 
   it('serves the chain of its certificate file: psql verify-full trusts the root alone', async (ctx) => {
-    if (!(await has('openssl')) || !(await has('psql'))) ctx.skip()
+    if (!(await hasOpenssl()) || !(await hasPsql())) ctx.skip()
     const pki = await pkiDir()
     const { node } = await pkiNode(pki)
     const conn = (port: number) => `host=localhost port=${port} user=concord dbname=concord sslmode=verify-full sslrootcert=${pki.path('root.crt')}`
@@ -218,7 +211,7 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
   }, 60_000)
 
   it('verifies a client certificate of an intermediate CA of the bundle when the client sends only its leaf', async (ctx) => {
-    if (!(await has('openssl')) || !(await has('psql'))) ctx.skip()
+    if (!(await hasOpenssl()) || !(await hasPsql())) ctx.skip()
     const pki = await pkiDir()
     const { node } = await pkiNode(pki, { tlsClientCaFile: pki.path('bundle.crt'), password: 's3cret' })
     await roles(node)
@@ -232,7 +225,7 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
   }, 60_000)
 
   it('a certificate the CRL revokes proves nothing: the password rules apply, and requireTls cert refuses it', async (ctx) => {
-    if (!(await has('openssl')) || !(await has('psql'))) ctx.skip()
+    if (!(await hasOpenssl()) || !(await hasPsql())) ctx.skip()
     const pki = await pkiDir()
     const crlFile = pki.concatenate('clients.crl', [await pki.crl('inter', { revoke: ['bob'] }), await pki.crl('root')])
     const { node, logged } = await pkiNode(pki, { tlsClientCaFile: pki.path('bundle.crt'), tlsCrlFile: crlFile, password: 's3cret' })
@@ -251,7 +244,7 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
   }, 90_000)
 
   it('an expired CRL refuses every certificate of its CA, as OpenSSL and PostgreSQL do, warned at start and at the first refusal', async (ctx) => {
-    if (!(await has('openssl'))) ctx.skip()
+    if (!(await hasOpenssl())) ctx.skip()
     const pki = await pkiDir()
     const crlFile = pki.concatenate('expired.crl', [
       await pki.crl('inter', { lastUpdate: '20200101000000Z', nextUpdate: '20200102000000Z' }), await pki.crl('root'),
@@ -267,7 +260,7 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
   }, 60_000)
 
   it('a CA of the bundle without a CRL in the file refuses the certificates under it', async (ctx) => {
-    if (!(await has('openssl'))) ctx.skip()
+    if (!(await hasOpenssl())) ctx.skip()
     const pki = await pkiDir()
     const { node, logged } = await pkiNode(pki, { tlsClientCaFile: pki.path('bundle.crt'), tlsCrlFile: await pki.crl('inter'), requireTls: 'cert' })
     expect(logged.warn).toEqual([expect.stringMatching(/holds no CRL from CA "CN=test-root"/)])
@@ -276,7 +269,7 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
   }, 60_000)
 
   it('reloadTls (SIGHUP) reads a new CRL for the next connections, and keeps the one in use when the new file does not parse', async (ctx) => {
-    if (!(await has('openssl'))) ctx.skip()
+    if (!(await hasOpenssl())) ctx.skip()
     const pki = await pkiDir()
     const root = await pki.crl('root')
     const crlFile = pki.concatenate('live.crl', [await pki.crl('inter'), root])
@@ -297,8 +290,43 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
     expect(await currentUser(client(node, pki, 'alice', 'alice'))).toBe('alice')
   }, 60_000)
 
+  it('a CRL directory (tlsCrlDir) is read whole: a certificate a CRL in it revokes gets 28000 under requireTls cert', async (ctx) => {
+    if (!(await hasOpenssl()) || !(await hasPsql())) ctx.skip()
+    const pki = await pkiDir()
+    const crlDir = pki.path('crl.d')
+    mkdirSync(crlDir)
+    copyFileSync(await pki.crl('inter', { revoke: ['bob'] }), join(crlDir, 'intermediate.pem'))
+    copyFileSync(await pki.crl('root'), join(crlDir, 'root.crl'))
+    const { node, logged } = await pkiNode(pki, { tlsClientCaFile: pki.path('bundle.crt'), tlsCrlDir: crlDir, requireTls: 'cert' })
+    expect(logged.warn).toEqual([])
+    await expect(currentUser(client(node, pki, 'bob', 'bob'))).rejects.toMatchObject({ code: '28000', message: 'connection requires a valid client certificate' })
+    await expect(psql(node, pki, 'bob')).rejects.toMatchObject({ stderr: expect.stringMatching(/connection requires a valid client certificate/) })
+    expect(await psql(node, pki, 'alice')).toBe('alice')
+    expect(logged.info).toContainEqual(expect.stringMatching(/client certificate "bob" not verified: certificate revoked \(CERT_REVOKED\)$/))
+  }, 60_000)
+
+  it('reloadTls (SIGHUP) reads the CRL directory again: a CRL added to it applies to the next connections, with the CRL file', async (ctx) => {
+    if (!(await hasOpenssl())) ctx.skip()
+    const pki = await pkiDir()
+    const crlDir = pki.path('crl.d')
+    mkdirSync(crlDir)
+    // The root's CRL in the file, none yet from the intermediate: its certificates are refused.
+    const { node, logged } = await pkiNode(pki, { tlsClientCaFile: pki.path('bundle.crt'), tlsCrlFile: await pki.crl('root'), tlsCrlDir: crlDir, requireTls: 'cert' })
+    expect(logged.warn).toEqual([expect.stringMatching(/root-\d+\.crl and the CRL directory .*crl\.d hold no CRL from CA "CN=test-intermediate"/)])
+    await expect(currentUser(client(node, pki, 'alice', 'alice'))).rejects.toMatchObject({ code: '28000' })
+    copyFileSync(await pki.crl('inter', { revoke: ['bob'] }), join(crlDir, 'intermediate.crl'))
+    expect(node.reloadTls()).toBe(true)
+    expect(await currentUser(client(node, pki, 'alice', 'alice'))).toBe('alice')
+    await expect(currentUser(client(node, pki, 'bob', 'bob'))).rejects.toMatchObject({ code: '28000', message: 'connection requires a valid client certificate' })
+    // A file in the directory that does not parse: the CRLs in use are kept.
+    writeFileSync(join(crlDir, 'broken.crl'), '-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n')
+    expect(() => node.reloadTls()).toThrow(/crl\.d\/broken\.crl, CRL 1 of 1 cannot be parsed/)
+    expect(await currentUser(client(node, pki, 'alice', 'alice'))).toBe('alice')
+    await expect(currentUser(client(node, pki, 'bob', 'bob'))).rejects.toMatchObject({ code: '28000' })
+  }, 60_000)
+
   it('a client offering its last TLS session gets a full handshake, its certificate checked again', async (ctx) => {
-    if (!(await has('openssl'))) ctx.skip()
+    if (!(await hasOpenssl())) ctx.skip()
     const pki = await pkiDir()
     const { node } = await pkiNode(pki, { tlsClientCaFile: pki.path('bundle.crt'), tlsCrlFile: pki.concatenate('c.crl', [await pki.crl('inter'), await pki.crl('root')]) })
     /** SSLRequest, TLS offering `session`, a startup packet for alice: the first authentication message and whether the session was resumed. */
@@ -336,8 +364,8 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
     expect(second).toMatchObject({ auth: 0, reused: false })
   }, 60_000)
 
-  it('a CRL file that cannot be read or parsed, or one without a client CA, stops the start', async (ctx) => {
-    if (!(await has('openssl'))) ctx.skip()
+  it('a CRL file or directory that cannot be read or parsed, or one without a client CA, stops the start', async (ctx) => {
+    if (!(await hasOpenssl())) ctx.skip()
     const pki = await pkiDir()
     const start = (extra: Partial<ConcordNodeOptions>) => ConcordNode.start({
       memory: true, nodeId: 'tlsbad', pgPort: 0, pgPortSearch: false, p2p: false,
@@ -351,12 +379,19 @@ describe('intermediate CAs and revocation lists (tlsCrlFile, --tls-crl-file)', (
       memory: true, nodeId: 'tlsnoca', pgPort: 0, pgPortSearch: false, p2p: false,
       tls: { certFile: pki.path('server.crt'), keyFile: pki.path('server.key') }, tlsCrlFile: await pki.crl('root'),
     })).rejects.toThrow(/tlsCrlFile needs the client CA/)
+    await expect(ConcordNode.start({
+      memory: true, nodeId: 'tlsnoca', pgPort: 0, pgPortSearch: false, p2p: false,
+      tls: { certFile: pki.path('server.crt'), keyFile: pki.path('server.key') }, tlsCrlDir: pki.dir,
+    })).rejects.toThrow(/tlsCrlDir needs the client CA/)
+    await expect(start({ tlsCrlDir: pki.path('missing.d') })).rejects.toThrow(/^cannot read the TLS CRL directory .*missing\.d: ENOENT/)
+    // Every file of the directory is read: here, certificates and keys among them.
+    await expect(start({ tlsCrlDir: pki.dir })).rejects.toThrow(/holds no CRL/)
   }, 60_000)
 })
 
 describe('WebSockets over TLS for browser replicas (wssPort)', () => {
   it('listens on /tls/ws with the node certificate: a client trusting it upgrades to a WebSocket', async (ctx) => {
-    if (!(await has('openssl'))) ctx.skip()
+    if (!(await hasOpenssl())) ctx.skip()
     const dir = mkdtempSync(join(tmpdir(), 'concord-wss-'))
     dirs.push(dir)
     const node = await ConcordNode.start({ dataDir: dir, nodeId: 'wss', pgPort: 0, pgPortSearch: false, p2pHost: '127.0.0.1', tls: 'self-signed', wssPort: 0 })

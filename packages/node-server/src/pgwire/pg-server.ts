@@ -85,7 +85,7 @@ interface Connection {
   pid: number
 }
 
-/** OpenSSL's verify errors that are the CRL file's fault, not the client's. */
+/** OpenSSL's verify errors that are the CRLs' fault (file or directory), not the client's. */
 const CRL_FAULTS = new Set(['UNABLE_TO_GET_CRL', 'CRL_HAS_EXPIRED', 'CRL_NOT_YET_VALID', 'CRL_SIGNATURE_FAILURE', 'UNABLE_TO_DECRYPT_CRL_SIGNATURE', 'ERROR_IN_CRL_LAST_UPDATE_FIELD', 'ERROR_IN_CRL_NEXT_UPDATE_FIELD'])
 
 /** Characters of an unverified certificate's name a log line shows. */
@@ -248,7 +248,7 @@ export class PgServer {
     const line = `client ${socket.remoteAddress}:${socket.remotePort}: client certificate ${name} not verified: ${reason.message} (${reason.code})`
     if (CRL_FAULTS.has(reason.code) && !this.crlWarned) {
       this.crlWarned = true
-      this.log.warn(`${line}; every client certificate under that CA is refused until the CRL file is fixed (SIGHUP re-reads it)`)
+      this.log.warn(`${line}; every client certificate under that CA is refused until its CRL is fixed (SIGHUP re-reads the CRL file and directory)`)
     } else {
       this.log.info(line)
     }
