@@ -542,8 +542,8 @@ export class Replica {
       noteEqualState: (shardId, peer) => this.housekeeper.noteEqualState(shardId, peer),
       vouchesFor: (shardId, generation, holders) => this.housekeeper.vouchesFor(shardId, generation, holders),
       noteReports: (shardId, generation, groups) => this.housekeeper.noteReports(shardId, generation, groups),
-      heldSets: (shardIds) => this.housekeeper.heldSets(shardIds),
-      noteHeld: (sets) => this.housekeeper.noteHeld(sets),
+      heldSets: (peer, shardIds) => this.housekeeper.heldSets(peer, shardIds),
+      noteHeld: (from, sets) => this.housekeeper.noteHeld(from, sets),
       releaseCopy: (shard) => this.releaseCopy(shard),
       heldEverythingOf: (peer) => this.heldEverythingOf(peer),
       readRows: (table, incarnation, filter, parts) => {

@@ -18,9 +18,15 @@
  * member list replicated in the catalog), and carries a hash of that list: a replica
  * whose list differs (its catalog is behind or ahead) ignores it.
  *
+ * A set is not sent again to a peer known to hold all of it already (it was sent there, or
+ * the peer's own set named as many holders) for RESEND_AFTER_ROUNDS rounds: in a quiet
+ * cluster the sets stop travelling once they are whole, and a set lost on the way is sent
+ * again after that many rounds.
+ *
  * Invariants: a set belongs to one (generation, digest) of a shard, and is emptied when
  * the shard's state moves on; it only names holders of the list it was built from.
- * Memory: one set per shard with an equal report at its current state.
+ * Memory: one set per shard with an equal report at its current state; one count per
+ * (peer, shard) told, at most MAX_TOLD.
  */
 import { fnv1aString } from '../codec/checksum.js'
 import { MAX_HELD_HOLDERS, type HeldSet } from '../replication/messages.js'
@@ -47,8 +53,15 @@ export interface HeldState {
   digest(): number
 }
 
+/** Rounds after which a set is sent again to a peer thought to hold all of it. */
+export const RESEND_AFTER_ROUNDS = 10
+/** Bound on the remembered (peer, shard) counts. */
+const MAX_TOLD = 8192
+
 export class HeldSets {
   private readonly byShard = new Map<string, { generation: number; hash: number; held: Set<string> }>()
+  /** (peer U+0000 shard) -> the state and number of holders the peer is known to know of, and when that was learned (round). */
+  private readonly told = new Map<string, { generation: number; hash: number; count: number; round: number }>()
 
   /** The set of the shard's current state, emptied first if the state moved on. */
   private at(shard: HeldState): Set<string> {
@@ -74,18 +87,33 @@ export class HeldSets {
     return this.at(shard).has(holder)
   }
 
-  /** The set of the shard's current state over `list`; null when it names nobody or the list is too long to send. */
-  outgoing(shard: HeldState, list: HolderList): HeldSet | null {
+  /**
+   * The set of the shard's current state over `list`, to send `peer` in `round`; null when
+   * it names nobody, the list is too long to send, or the peer knows all of it already
+   * (learned fewer than RESEND_AFTER_ROUNDS rounds ago).
+   */
+  outgoing(shard: HeldState, list: HolderList, peer: string, round: number): HeldSet | null {
     if (list.ids.length > MAX_HELD_HOLDERS) return null
     const bits = new Uint8Array(Math.ceil(list.ids.length / 8))
-    let any = false
+    let count = 0
     for (const h of this.at(shard)) {
       const i = list.index.get(h)
       if (i === undefined) continue
       bits[i >> 3]! |= 1 << (i & 7)
-      any = true
+      count++
     }
-    return any ? { shard: shard.id, generation: shard.generation, hash: shard.digest(), holders: list.hash, bits } : null
+    if (count === 0) return null
+    const set = { shard: shard.id, generation: shard.generation, hash: shard.digest(), holders: list.hash, bits }
+    const key = `${peer}\u0000${shard.id}`
+    const t = this.told.get(key)
+    if (t !== undefined && t.generation === set.generation && t.hash === set.hash && t.count >= count && round - t.round < RESEND_AFTER_ROUNDS) return null
+    this.tell(key, set.generation, set.hash, count, round)
+    return set
+  }
+
+  private tell(key: string, generation: number, hash: number, count: number, round: number): void {
+    if (this.told.size >= MAX_TOLD && !this.told.has(key)) this.told.clear()
+    this.told.set(key, { generation, hash, count, round })
   }
 
   /**
@@ -93,7 +121,7 @@ export class HeldSets {
    * current state (added now), and whether this replica's set names holders the peer's
    * does not. Nothing when the set is of another state or another holder list.
    */
-  incoming(shard: HeldState, set: HeldSet, list: HolderList): { added: string[]; knowsMore: boolean } {
+  incoming(shard: HeldState, set: HeldSet, list: HolderList, peer: string, round: number): { added: string[]; knowsMore: boolean } {
     const none = { added: [], knowsMore: false }
     if (set.generation !== shard.generation || set.hash !== shard.digest() || set.holders !== list.hash) return none
     if (set.bits.length !== Math.ceil(list.ids.length / 8)) return none
@@ -110,7 +138,10 @@ export class HeldSets {
     // The merged set holds every holder the peer's names: it names more if it is larger over the list.
     let merged = 0
     for (const h of held) if (list.index.has(h)) merged++
-    return { added, knowsMore: merged > countBits(set.bits) }
+    const knowsMore = merged > countBits(set.bits)
+    // Otherwise the peer's set is all of ours (an answer, when there is one, tells it the rest).
+    if (!knowsMore) this.tell(`${peer}\u0000${shard.id}`, set.generation, set.hash, merged, round)
+    return { added, knowsMore }
   }
 
   forget(shardId: string): void {

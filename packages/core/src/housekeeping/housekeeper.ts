@@ -326,7 +326,7 @@ export class Housekeeper {
    * stable (otherwise nobody waits for them), naming this replica too while its state is
    * durable.
    */
-  heldSets(shardIds: readonly string[]): HeldSet[] {
+  heldSets(peer: string, shardIds: readonly string[]): HeldSet[] {
     if (!this.enabled) return []
     const out: HeldSet[] = []
     for (const id of shardIds) {
@@ -334,7 +334,7 @@ export class Housekeeper {
       if (shard === undefined || isSystemShard(id) || shard.hasText || !this.host.holds(this.host.nodeId, this.host.region, id)) continue
       if (!shard.hasDeletedRows() || shard.garbage() + shard.entriesOfRows(shard.deletedRowKeys()) < this.threshold(shard)) continue
       if (this.host.reportedDigest(shard) === shard.digest()) this.held.add(shard, this.host.nodeId)
-      const set = this.held.outgoing(shard, this.holdersOf(id))
+      const set = this.held.outgoing(shard, this.holdersOf(id), peer, this.heldRound())
       if (set !== null) out.push(set)
     }
     return out
@@ -345,24 +345,30 @@ export class Housekeeper {
    * state count as equal reports from them. Returns this replica's sets of the shards where
    * it knows of more holders than the peer did (its answer).
    */
-  noteHeld(sets: readonly HeldSet[]): HeldSet[] {
+  noteHeld(from: string, sets: readonly HeldSet[]): HeldSet[] {
     const answer: HeldSet[] = []
     for (const set of sets) {
       const shard = this.host.shard(set.shard)
       if (shard === undefined || isSystemShard(shard.id) || !this.host.holds(this.host.nodeId, this.host.region, shard.id)) continue
       const list = this.holdersOf(shard.id)
-      const { added, knowsMore } = this.held.incoming(shard, set, list)
+      const { added, knowsMore } = this.held.incoming(shard, set, list, from, this.heldRound())
       for (const h of added) {
         if (h === this.host.nodeId) continue
         this.heldLearned++
         this.noteEqualState(shard.id, h)
       }
       if (knowsMore) {
-        const mine = this.held.outgoing(shard, list)
+        const mine = this.held.outgoing(shard, list, from, this.heldRound())
         if (mine !== null) answer.push(mine)
       }
     }
     return answer
+  }
+
+  /** The anti-entropy round held-by sets count in (wall time over the interval). */
+  private heldRound(): number {
+    const o = this.host.options
+    return Math.floor(this.host.now() / Math.max(1, o.antiEntropyIntervalMs ?? 1000))
   }
 
   /** A shard's live holders (this replica included when it holds it), per catalog version. */

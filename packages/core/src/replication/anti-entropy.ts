@@ -123,14 +123,14 @@ export class AntiEntropy<S extends ReplicatedShard> {
     const lsn = host.lsn
     this.fragments.sendChunked(peer, digests, (d) => d.shard.length + 12, (digests) => ({ type: MessageType.Digest, lsn, digests }))
     // Which holders are known to hold our state, where tombstones wait for it (held-sets.ts).
-    const sets = host.heldSets(digests.map((d) => d.shard))
+    const sets = host.heldSets(peer, digests.map((d) => d.shard))
     if (sets.length > 0) this.fragments.sendChunked(peer, sets, (h) => h.shard.length + h.bits.length + 16, (sets) => ({ type: MessageType.Held, answer: false, sets }))
   }
 
   /** A peer's held-by sets: merged, and answered with ours where we know of more holders (never an answer to an answer). */
   onHeld(from: string, answer: boolean, sets: readonly HeldSet[]): void {
     if (!this.ctx.peers.has(from)) return
-    const mine = this.ctx.host.noteHeld(sets)
+    const mine = this.ctx.host.noteHeld(from, sets)
     if (!answer && mine.length > 0) this.fragments.sendChunked(from, mine, (h) => h.shard.length + h.bits.length + 16, (sets) => ({ type: MessageType.Held, answer: true, sets }))
   }
 

@@ -29,6 +29,12 @@ describe('peer scopes', () => {
     expect(scopeIncoming(scope, req('notes')).msg).not.toBeNull()
   })
 
+  it('neither take held-by sets from a scoped peer nor send it any, even of its own shards (a forged set could drop tombstones early)', () => {
+    const held: Message = { type: MessageType.Held, answer: false, sets: [{ shard: notes, generation: 0, hash: 1, holders: 2, bits: new Uint8Array([1]) }] }
+    expect(scopeIncoming(scope, held)).toEqual({ msg: null, refused: [`reports of ${notes}`] })
+    expect(scopeOutgoing(scope, held)).toBeNull()
+  })
+
   it('let a scoped peer read named shards it may read of a table it may not read whole (a region scope\'s home shards), nothing more', () => {
     const euHome = 't:3:77:posts'
     const usHome = 't:3:88:posts'

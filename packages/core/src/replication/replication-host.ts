@@ -84,10 +84,10 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   vouchesFor(shardId: string, generation: number, holders: readonly string[]): { groups: ReportGroup[]; stale: string[] }
   /** A peer relayed vouches for holders of a shard (kept for the builder, or for the next ask). */
   noteReports(shardId: string, generation: number, groups: readonly ReportGroup[]): void
-  /** The held-by sets to send an anti-entropy partner with the shards both hold (housekeeping/held-sets.ts). */
-  heldSets(shardIds: readonly string[]): HeldSet[]
-  /** A peer's held-by sets merged here; returns this replica's sets where it knows of more holders (to answer with). */
-  noteHeld(sets: readonly HeldSet[]): HeldSet[]
+  /** The held-by sets to send anti-entropy partner `peer` with the shards both hold (housekeeping/held-sets.ts). */
+  heldSets(peer: string, shardIds: readonly string[]): HeldSet[]
+  /** Peer `from`'s held-by sets merged here; returns this replica's sets where it knows of more holders (to answer with). */
+  noteHeld(from: string, sets: readonly HeldSet[]): HeldSet[]
   /**
    * An anti-entropy exchange with `peer` ended with this replica holding everything of the
    * `shards` the peer's digest listed, as the peer had them then (placement/catch-up.ts).
