@@ -7,7 +7,7 @@ import type { TableSpec } from '../types.js'
  * Held-by sets (held-sets.ts, docs/decisions/0036-held-by-sets.md): in a cluster where the
  * builder holds a link to few of a shard's holders, it learns that all of them hold its
  * state from the sets its peers gossip, and drops the tombstones within a few tens of
- * rounds (22 with this seed). Asking each holder, and relays two hops away, reach a bounded
+ * rounds (26 with this seed). Asking each holder, and relays two hops away, reach a bounded
  * number of holders per round: without held-by sets no tombstone had gone after 100 rounds.
  */
 const PEERS = 120

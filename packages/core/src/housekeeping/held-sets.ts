@@ -6,11 +6,12 @@
  * An equal report (a peer's digest or SYNC_DIFF hash matching this replica's state, both
  * sent only for durable state) is a fact about the holder: it durably held this state.
  * Every replica holding the shard keeps the set of holders it knows that of, for its
- * current state (itself included once its state is durable), and sends it, as one bit per
- * holder, to its anti-entropy partner of the round; the partner, at the same state, adds
- * the holders it did not know to its own set (each counts as an equal report there,
- * Housekeeper.noteEqualState) and answers with its set when that names holders the
- * sender's did not. Sets of one state only grow, and a union spreads through the holders
+ * current state (itself included once its state is durable). A replica whose anti-entropy
+ * partner's digest shows it holds the same state sends it its set, as one bit per holder;
+ * the partner adds the holders it did not know to its own set (each counts as an equal
+ * report there, Housekeeper.noteEqualState) and answers with its set when that names
+ * holders the sender's did not. Sets travel only between replicas at the same state:
+ * while a shard is being written they would be of no use. Sets of one state only grow, and a union spreads through the holders
  * as a rumour does: the builder knows the whole set in O(log n) rounds, where asking or
  * hearing from each holder itself took O(n) (decision 0018).
  *

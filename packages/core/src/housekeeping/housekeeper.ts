@@ -321,8 +321,8 @@ export class Housekeeper {
   }
 
   /**
-   * The held-by sets this replica sends its anti-entropy partner for the shards both hold
-   * (`shardIds`): only for shards whose tombstones would make a new generation due once
+   * The held-by sets this replica sends `peer`, whose digest showed it holds the same state
+   * of `shardIds`: only for shards whose tombstones would make a new generation due once
    * stable (otherwise nobody waits for them), naming this replica too while its state is
    * durable.
    */

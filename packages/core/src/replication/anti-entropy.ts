@@ -122,9 +122,6 @@ export class AntiEntropy<S extends ReplicatedShard> {
     this.ctx.stats.digestsSent++
     const lsn = host.lsn
     this.fragments.sendChunked(peer, digests, (d) => d.shard.length + 12, (digests) => ({ type: MessageType.Digest, lsn, digests }))
-    // Which holders are known to hold our state, where tombstones wait for it (held-sets.ts).
-    const sets = host.heldSets(peer, digests.map((d) => d.shard))
-    if (sets.length > 0) this.fragments.sendChunked(peer, sets, (h) => h.shard.length + h.bits.length + 16, (sets) => ({ type: MessageType.Held, answer: false, sets }))
   }
 
   /** A peer's held-by sets: merged, and answered with ours where we know of more holders (never an answer to an answer). */
@@ -195,6 +192,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
     let sameCatalog = false
     /** Some shard was asked from this peer before and its answer is still on its way. */
     let awaiting = false
+    /** Shards the peer holds exactly as we do. */
+    const equal: string[] = []
     const now = host.now()
     for (const d of digests) {
       listed.add(d.shard)
@@ -214,6 +213,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
           this.divergence.noteRows(from, d.shard, comparableRows(shard) === d.rows, host.now())
         }
         host.noteEqualState(d.shard, from)
+        equal.push(d.shard)
         if (d.shard === CATALOG_SHARD) sameCatalog = true
         // The peer keeps a copy it does not hold: our state vector tells it we have it all.
         if (!host.holds(from, info.region, d.shard)) copies.push({ shard: d.shard, generation: shard.generation, stateVector: shard.stateVector() })
@@ -242,6 +242,9 @@ export class AntiEntropy<S extends ReplicatedShard> {
       this.inFlight.sent(from, d.shard, now)
     }
     this.fragments.sendChunked(from, [...requests, ...copies], (r) => r.shard.length + r.stateVector.length + 16, (requests) => ({ type: MessageType.SyncRequest, requests }))
+    // Of the shards the peer holds as we do, who else is known to: where tombstones wait for it (held-sets.ts).
+    const sets = equal.length === 0 ? [] : host.heldSets(from, equal)
+    if (sets.length > 0) this.fragments.sendChunked(from, sets, (h) => h.shard.length + h.bits.length + 16, (sets) => ({ type: MessageType.Held, answer: false, sets }))
     // Shards the peer should hold but did not list: it has nothing of them. Our digest lets
     // it ask for them, from one peer (see `fetching`).
     if (this.leftOut(from, info.region, listed)) this.answer(from)

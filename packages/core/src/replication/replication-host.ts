@@ -84,7 +84,7 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   vouchesFor(shardId: string, generation: number, holders: readonly string[]): { groups: ReportGroup[]; stale: string[] }
   /** A peer relayed vouches for holders of a shard (kept for the builder, or for the next ask). */
   noteReports(shardId: string, generation: number, groups: readonly ReportGroup[]): void
-  /** The held-by sets to send anti-entropy partner `peer` with the shards both hold (housekeeping/held-sets.ts). */
+  /** The held-by sets to send `peer`, whose digest showed it holds the same state of `shardIds` (housekeeping/held-sets.ts). */
   heldSets(peer: string, shardIds: readonly string[]): HeldSet[]
   /** Peer `from`'s held-by sets merged here; returns this replica's sets where it knows of more holders (to answer with). */
   noteHeld(from: string, sets: readonly HeldSet[]): HeldSet[]
