@@ -50,6 +50,31 @@ describe('openReplica with a scoped token', () => {
     }
   })
 
+  it('serves a read-only region a token names, reads its rows and refuses every write of them', async () => {
+    const name = `read-only-region-${Math.random().toString(36).slice(2)}`
+    const setup = await openReplica({ name, join: [], offline: true, region: 'eu' })
+    await setup.query(`CREATE TABLE eu_notes (id INT PRIMARY KEY, body TEXT) WITH (replication_regions = 'eu')`)
+    await setup.query(`CREATE TABLE posts (id INT PRIMARY KEY, region TEXT, body TEXT) WITH (home_region_column = 'region')`)
+    await setup.query('CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)')
+    await setup.query(`INSERT INTO eu_notes VALUES (1, 'from the node')`)
+    await setup.query(`INSERT INTO posts VALUES (1, 'eu', 'from the node')`)
+    await setup.close()
+
+    const token = encodeBrowserToken(await generateKeyPair('Ed25519'), ['notes'], Date.now() + 600_000, [], [], ['eu'])
+    const db = await openReplica({ name, join: [], offline: true, token })
+    try {
+      expect(db.replica.region).toBe('eu')
+      expect((await db.query('SELECT body FROM eu_notes')).rows).toEqual([{ body: 'from the node' }])
+      await expect(db.query(`UPDATE eu_notes SET body = 'mine'`)).rejects.toMatchObject({ code: '42501', message: 'permission denied for table eu_notes' })
+      await expect(db.query(`INSERT INTO posts VALUES (2, 'eu', 'mine')`)).rejects.toMatchObject({ code: '42501' })
+      await db.query(`INSERT INTO notes VALUES (1, 'mine')`)
+      expect((await db.query('SELECT body FROM eu_notes')).rows).toEqual([{ body: 'from the node' }])
+      expect((await db.query('SELECT id FROM posts')).rows).toEqual([{ id: 1 }])
+    } finally {
+      await db.close()
+    }
+  })
+
   it('refuses a damaged token before opening anything', async () => {
     await expect(openReplica({ name: 'damaged', join: [], offline: true, token: 'concord-browser-1.!!' })).rejects.toThrow(/not base64url|damaged|browser token/)
   })

@@ -25,16 +25,17 @@ export interface OpenReplicaOptions {
   join: string | string[]
   /**
    * Region this replica serves; it holds only the shards of tables replicated to it.
-   * Default: the first region the token names, else 'default'.
+   * Default: the first region the token names (a read-write one before a read-only one),
+   * else 'default'.
    */
   region?: string
   /** Start without dialing (the user chose offline before a reload). */
   offline?: boolean
   /**
    * A scoped browser token from the node (`concord_browser_token`): the tables this
-   * replica may read and write there, those it may only read, and the regions whose
-   * rows it may read and write. The replica then refuses (42501) writes the node would
-   * not take: rows of other tables, DDL.
+   * replica may read and write there, those it may only read, the regions whose rows it
+   * may read and write, and those whose rows it may only read. The replica then refuses
+   * (42501) writes the node would not take: rows of other tables or of read-only regions, DDL.
    */
   token?: string
   /** Node id on first open; default `browser-<random>`. Ignored once one is stored. */
@@ -108,7 +109,7 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
     db = await Database.open({
       nodeId,
       // A region-scoped token's rows are those placed in its regions: the replica holds them as one of their nodes does.
-      region: options.region ?? scope?.regions[0] ?? 'default',
+      region: options.region ?? scope?.regions[0] ?? scope?.readOnlyRegions[0] ?? 'default',
       storage,
       transport,
       // Offline-first: the page answers from its own rows and shows sync status (ConnectionMonitor).
@@ -121,7 +122,9 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
     storage.close()
     throw err
   }
-  if (scope !== undefined) restrictWrites(db.replica, { tables: scope.tables, readOnly: scope.readOnly, regions: scope.regions })
+  if (scope !== undefined) {
+    restrictWrites(db.replica, { tables: scope.tables, readOnly: scope.readOnly, regions: scope.regions, readOnlyRegions: scope.readOnlyRegions })
+  }
   const connection = await ConnectionMonitor.create(db.replica, transport)
   const stopWatching = watchBrowserNetwork(transport)
   const checkpoint = new RowCheckpoint(db.replica, { scheduler: options.scheduler ?? timerScheduler })

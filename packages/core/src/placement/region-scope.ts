@@ -11,6 +11,11 @@
  *   particular, a shard placed on named nodes (`shard_location`) follows nodes, not
  *   regions, and a shard of a table the catalog does not know cannot be judged.
  *
+ * A scope may name regions it only reads (a token's read-only regions): it reads the
+ * shards within all its regions together and writes those within the read-write ones
+ * alone (`regionAccess`), so a table of eu and us is read, not written, by a scope that
+ * writes eu and reads us, and a region named both ways is read only.
+ *
  * Invariant: pure; answers false whenever it cannot tell (a scope never widens on doubt).
  */
 import type { TableInfo } from '../types.js'
@@ -34,4 +39,10 @@ export function shardWithinRegions(info: TableInfo | undefined, partition: numbe
     if (homePartition(r) === partition && (info.regions === null || info.regions.length === 0 || info.regions.includes(r))) return true
   }
   return false
+}
+
+/** The regions whose shards a scope reads (all it names) and writes (read-write ones not also named read-only). */
+export function regionAccess(regions: readonly string[], readOnlyRegions: readonly string[]): { reads: ReadonlySet<string>; writes: ReadonlySet<string> } {
+  const readOnly = new Set(readOnlyRegions)
+  return { reads: new Set([...regions, ...readOnlyRegions]), writes: new Set(regions.filter((r) => !readOnly.has(r))) }
 }

@@ -18,8 +18,14 @@
  * verifies with regions added and a name never moves between lists. A grant without
  * regions is still signed as version 1 or 2, so grants issued before regions existed
  * verify as they did, and a node that predates regions verifies no grant with regions
- * (it admits nobody for it rather than the tables alone). Only Ed25519 identities sign or
- * verify; anything else is false.
+ * (it admits nobody for it rather than the tables alone). Version 4 (with read-only
+ * regions): `concord-browser-grant-4`, the fields of version 3, then the read-only regions
+ * as a fourth list (count and names), so no region moves between the two region lists
+ * without breaking the signature. A grant without read-only regions is signed as before,
+ * and a node that predates them verifies no grant with them (it ignores the field and
+ * builds an earlier version's bytes, which never match): it admits nobody for such a
+ * grant rather than read and write the read-only regions. Only Ed25519 identities sign
+ * or verify; anything else is false.
  */
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import type { PrivateKey } from '@libp2p/interface'
@@ -31,6 +37,8 @@ export interface SignedGrant {
   readOnly?: readonly string[]
   /** Regions whose shards the browser may read and write; absent or empty: none (version 1 or 2). */
   regions?: readonly string[]
+  /** Regions whose shards the browser may only read; absent or empty: none (version 1, 2 or 3). */
+  readOnlyRegions?: readonly string[]
   expires: number
   issuer: string
 }
@@ -38,6 +46,7 @@ export interface SignedGrant {
 const DOMAIN = 'concord-browser-grant-1'
 const DOMAIN_READ_ONLY = 'concord-browser-grant-2'
 const DOMAIN_REGIONS = 'concord-browser-grant-3'
+const DOMAIN_READ_ONLY_REGIONS = 'concord-browser-grant-4'
 /** An Ed25519 PeerId's bytes: identity multihash (0x00, 36 bytes) of the protobuf PublicKey {Type: Ed25519, Data: 32 bytes}. */
 const ED25519_PEER_ID_PREFIX = [0x00, 0x24, 0x08, 0x01, 0x12, 0x20]
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
@@ -45,12 +54,15 @@ const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
 function payload(g: SignedGrant): Buffer {
   const readOnly = g.readOnly ?? []
   const regions = g.regions ?? []
+  const readOnlyRegions = g.readOnlyRegions ?? []
+  const head = [g.browser, String(g.expires), g.issuer]
   const list = (names: readonly string[]): string[] => [String(names.length), ...names]
-  const fields = regions.length > 0
-    ? [DOMAIN_REGIONS, g.browser, String(g.expires), g.issuer, ...list(g.tables), ...list(readOnly), ...list(regions)]
-    : readOnly.length === 0
-      ? [DOMAIN, g.browser, String(g.expires), g.issuer, ...g.tables]
-      : [DOMAIN_READ_ONLY, g.browser, String(g.expires), g.issuer, String(g.tables.length), ...g.tables, ...readOnly]
+  // The earliest version that holds every list the grant names (so older grants verify as they did).
+  let fields: string[]
+  if (readOnlyRegions.length > 0) fields = [DOMAIN_READ_ONLY_REGIONS, ...head, ...list(g.tables), ...list(readOnly), ...list(regions), ...list(readOnlyRegions)]
+  else if (regions.length > 0) fields = [DOMAIN_REGIONS, ...head, ...list(g.tables), ...list(readOnly), ...list(regions)]
+  else if (readOnly.length > 0) fields = [DOMAIN_READ_ONLY, ...head, String(g.tables.length), ...g.tables, ...readOnly]
+  else fields = [DOMAIN, ...head, ...g.tables]
   return Buffer.from(fields.join('\u0000'), 'utf8')
 }
 

@@ -103,6 +103,32 @@ describe('browser grant signatures', () => {
   })
 })
 
+describe('browser grant signatures with read-only regions', () => {
+  it('break when a region moves between the read-write and read-only lists, or the read-only list changes at all', async () => {
+    const key = await newPeerKey()
+    const issuer = key.publicKey.toString()
+    const browser = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
+    const grant = { browser, tables: ['notes'], regions: ['us'], readOnlyRegions: ['eu'], expires: 1_000, issuer }
+    const sig = signGrant(key, grant)
+    expect(verifyGrant(grant, sig)).toBe(true)
+    for (const edited of [
+      { regions: ['us', 'eu'], readOnlyRegions: [] }, // eu moved to the read-write list
+      { regions: [], readOnlyRegions: ['us', 'eu'] }, // us moved to the read-only list
+      { regions: ['eu'], readOnlyRegions: ['us'] }, // the two swapped
+      { readOnlyRegions: [] },
+      { readOnlyRegions: ['eu', 'ap'] },
+      { tables: ['notes'], readOnly: ['eu'], readOnlyRegions: [] },
+    ]) {
+      expect(verifyGrant({ ...grant, ...edited }, sig), JSON.stringify(edited)).toBe(false)
+    }
+    // A signature over both regions read-write (an earlier version's bytes) verifies no read-only split of them.
+    const readWrite = { browser, tables: ['notes'], regions: ['us', 'eu'], expires: 1_000, issuer }
+    const readWriteSig = signGrant(key, readWrite)
+    expect(verifyGrant({ ...readWrite, readOnlyRegions: [] }, readWriteSig)).toBe(true)
+    expect(verifyGrant({ ...readWrite, regions: ['us'], readOnlyRegions: ['eu'] }, readWriteSig)).toBe(false)
+  })
+})
+
 describe('BrowserGrants read from the catalog', () => {
   it('admit nobody for a grant whose tables were edited, whose issuer is not trusted, or that was revoked', async () => {
     const replica = await Replica.open({ nodeId: 'n', antiEntropyIntervalMs: 0 })
@@ -166,6 +192,44 @@ describe('BrowserGrants with regions', () => {
       grants.refresh()
       expect(grants.admits(token.peerId)).toBe(false)
       expect(scope.reads(homeShardId(posts, 'eu'))).toBe(false)
+    } finally {
+      await replica.close()
+    }
+  })
+})
+
+describe('BrowserGrants with read-only regions', () => {
+  it('read the shards placed in a read-only region, write none of them, and admit nobody once a region moves to the read-write list', async () => {
+    const replica = await Replica.open({ nodeId: 'n', antiEntropyIntervalMs: 0 })
+    try {
+      replica.transact((tx) => {
+        tx.createTable({ name: 'eu_notes', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'], regions: ['eu'] })
+        tx.createTable({ name: 'us_notes', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'], regions: ['us'] })
+        tx.createTable({ name: 'both', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'], regions: ['eu', 'us'] })
+        tx.createTable({ name: 'notes', columns: [{ name: 'id', type: 'int' }], primaryKey: ['id'] })
+        tx.createTable({ name: 'posts', columns: [{ name: 'id', type: 'int' }, { name: 'region', type: 'text' }], primaryKey: ['id'], options: { home_region_column: 'region' } })
+      })
+      const key = await newPeerKey()
+      const grants = new BrowserGrants()
+      grants.attach(replica, { peerId: key.publicKey.toString(), key, trusted: () => true })
+      const token = decodeBrowserToken(grants.issue([], 60, [], ['us'], ['eu']))
+      expect([token.regions, token.readOnlyRegions]).toEqual([['us'], ['eu']])
+      expect(replica.getCatalog('browser_grant', token.peerId)).toMatchObject({ regions: ['us'], readOnlyRegions: ['eu'] })
+      const scope = grants.scopeOf(token.peerId)!
+      const shard = (table: string): string => shardId(table, replica.table(table)!.incarnation, 0)
+      const posts = replica.table('posts')!
+      const access = (id: string): [boolean, boolean] => [scope.reads(id), scope.writes(id)]
+      // eu is read only, us read and written; a table of both is read (all its rows are in them), not written (eu rows).
+      expect(['eu_notes', 'us_notes', 'both', 'notes'].map((t) => access(shard(t)))).toEqual([[true, false], [true, true], [true, false], [false, false]])
+      expect([access(homeShardId(posts, 'eu')), access(homeShardId(posts, 'us'))]).toEqual([[true, false], [true, true]])
+      expect(['eu_notes', 'both', 'posts', 'notes'].map((t) => scope.readsTable(t))).toEqual([true, true, false, false])
+
+      // Moving eu to the read-write list in the catalog breaks the signature: nothing is read or written then.
+      const stored = replica.getCatalog('browser_grant', token.peerId) as Record<string, unknown>
+      replica.transact((tx) => tx.setCatalog('browser_grant', token.peerId, { ...stored, regions: ['us', 'eu'], readOnlyRegions: [] } as never))
+      grants.refresh()
+      expect(grants.admits(token.peerId)).toBe(false)
+      expect([access(shard('eu_notes')), access(shard('us_notes'))]).toEqual([[false, false], [false, false]])
     } finally {
       await replica.close()
     }

@@ -4,18 +4,20 @@
  *
  * Issuing a token creates a fresh libp2p identity and records, under its PeerId, the
  * tables it may read and write (or only read), the regions whose shards it may read and
- * write, and the expiry. A peer connecting as that PeerId is then:
+ * write (or only read), and the expiry. A peer connecting as that PeerId is then:
  * admitted even when the member list is on (until the expiry or a revocation; refused
  * after), kept out of gossip both ways (libp2p-transport.ts `restrictedPeer`), and served
  * and heard only through the replica's peer scope (core replication/peer-scope.ts): rows
  * of its tables, of the shards within its regions (core placement/region-scope.ts: a
  * homed table's shards of those home regions, tables whose regions all are among them)
- * and the catalog (table definitions) out, updates to those (not to read-only tables) in;
+ * and the catalog (table definitions) out, updates to those (not to read-only tables, nor
+ * to shards within its read-only regions only: core region-scope.ts `regionAccess`) in;
  * anything else it sends is dropped and logged. The secrets shard (role verifiers) is
  * neither sent nor taken (docs/decisions/0034-role-secrets-off-browsers.md).
  *
  * Grants live in the replicated catalog (`('browser_grant', <browser PeerId>)`: tables,
- * read-only tables, regions, expiry, issuer PeerId, the issuer's signature; browser-grant-signature.ts), so every
+ * read-only tables, regions, read-only regions, expiry, issuer PeerId, the issuer's
+ * signature; browser-grant-signature.ts), so every
  * member node honours a token whichever member issued it, and they survive restarts with
  * the catalog. A grant counts only while its signature verifies against the issuer's
  * PeerId and the issuer is a live admin member (`issuerTrusted`): a grant written by
@@ -32,7 +34,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import type { PrivateKey } from '@libp2p/interface'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
-import { CATALOG_SHARD, parseShardId, tableWithinRegions, type Json, type PeerScope, type Replica } from '@concord/core'
+import { CATALOG_SHARD, parseShardId, regionAccess, tableWithinRegions, type Json, type PeerScope, type Replica } from '@concord/core'
 import { decodeBrowserToken, encodeBrowserToken } from '@concord/p2p'
 import { BROWSER_GRANT_KIND, SqlError, SqlState } from '@concord/sql-facade'
 import { signGrant, verifyGrant, type SignedGrant } from './browser-grant-signature.js'
@@ -45,7 +47,7 @@ const KEEP_EXPIRED_MS = 24 * 3600 * 1000
 /** Expired grants deleted per issue, so one issue stays a small write. */
 const PRUNE_PER_ISSUE = 64
 const MAX_TABLE_NAME = 256
-/** Regions a grant names at most (as a token carries). */
+/** Regions a grant names at most, read-write and read-only together (as a token carries). */
 const MAX_REGIONS = 64
 /** Refused browser PeerIds logged per node. */
 const MAX_LOGGED = 1024
@@ -54,8 +56,10 @@ interface Grant {
   tables: ReadonlySet<string>
   /** Tables it may read but not write. */
   readOnly: ReadonlySet<string>
-  /** Regions whose shards it may read and write. */
-  regions: ReadonlySet<string>
+  /** Regions whose shards it may read: its read-write and read-only regions (region-scope.ts `regionAccess`). */
+  readsRegions: ReadonlySet<string>
+  /** Regions whose shards it may also write. */
+  writesRegions: ReadonlySet<string>
   expires: number
   /** Signed by a trusted issuer and not revoked. */
   valid: boolean
@@ -99,7 +103,7 @@ export class BrowserGrants {
     const verified = new Map<string, boolean>()
     const check = (g: SignedGrant, sig: string): boolean => {
       // A signature is verified once per signed content (a refresh follows every change of grants or members).
-      const key = JSON.stringify([g.browser, g.issuer, g.expires, g.tables, g.readOnly ?? [], g.regions ?? [], sig])
+      const key = JSON.stringify([g.browser, g.issuer, g.expires, g.tables, g.readOnly ?? [], g.regions ?? [], g.readOnlyRegions ?? [], sig])
       let ok = this.verified.get(key)
       if (ok === undefined) ok = verifyGrant(g, sig)
       verified.set(key, ok)
@@ -115,20 +119,27 @@ export class BrowserGrants {
 
   /**
    * A token for a new browser identity limited to reading and writing `tables` and the
-   * shards within `regions`, and reading `readOnly`, for `validSeconds`, recorded in the catalog.
+   * shards within `regions`, and reading `readOnly` and the shards within
+   * `readOnlyRegions`, for `validSeconds`, recorded in the catalog.
    */
-  issue(tables: string[], validSeconds: number, readOnly: string[] = [], regions: string[] = []): string {
+  issue(tables: string[], validSeconds: number, readOnly: string[] = [], regions: string[] = [], readOnlyRegions: string[] = []): string {
     const replica = this.replica
     const issuer = this.issuer
     if (replica === undefined || issuer === undefined) throw new SqlError(SqlState.objectNotInPrerequisiteState, 'this node issues no browser tokens (no libp2p identity)')
     const key = newEd25519Key()
     const browser = key.publicKey.toString()
     const expires = this.now() + validSeconds * 1000
-    const sig = signGrant(issuer.key, { browser, tables, readOnly, regions, expires, issuer: issuer.peerId })
+    const sig = signGrant(issuer.key, { browser, tables, readOnly, regions, readOnlyRegions, expires, issuer: issuer.peerId })
     const now = this.now()
     replica.transact((tx) => {
       tx.setCatalog(BROWSER_GRANT_KIND, browser, {
-        tables, ...(readOnly.length > 0 ? { readOnly } : {}), ...(regions.length > 0 ? { regions } : {}), expires, issuer: issuer.peerId, sig,
+        tables,
+        ...(readOnly.length > 0 ? { readOnly } : {}),
+        ...(regions.length > 0 ? { regions } : {}),
+        ...(readOnlyRegions.length > 0 ? { readOnlyRegions } : {}),
+        expires,
+        issuer: issuer.peerId,
+        sig,
       })
       let pruned = 0
       for (const [id, g] of this.grants) {
@@ -140,7 +151,7 @@ export class BrowserGrants {
       }
     })
     this.refresh()
-    return encodeBrowserToken(key, tables, expires, readOnly, regions)
+    return encodeBrowserToken(key, tables, expires, readOnly, regions, readOnlyRegions)
   }
 
   /** Revokes the grant of a token (or of its id, the browser PeerId) on every node; false when already revoked, 42704 when unknown. */
@@ -197,23 +208,23 @@ export class BrowserGrants {
       const c = current()
       return c !== undefined && (c.tables.has(table) || c.readOnly.has(table))
     }
-    // Shards within its regions are read and written (region-scope.ts); none without regions.
-    const inRegions = (shard: string): boolean => {
-      const c = current()
-      return c !== undefined && c.regions.size > 0 && this.replica?.shardWithinRegions(shard, c.regions) === true
+    // Shards within all its regions are read, those within its read-write ones written (region-scope.ts); none without regions.
+    const inRegions = (shard: string, which: 'readsRegions' | 'writesRegions'): boolean => {
+      const regions = current()?.[which]
+      return regions !== undefined && regions.size > 0 && this.replica?.shardWithinRegions(shard, regions) === true
     }
     const regionTable = (table: string): boolean => {
-      const c = current()
-      const info = c !== undefined && c.regions.size > 0 ? this.replica?.table(table) : undefined
-      return info !== undefined && tableWithinRegions(info, c!.regions)
+      const regions = current()?.readsRegions
+      const info = regions !== undefined && regions.size > 0 ? this.replica?.table(table) : undefined
+      return info !== undefined && tableWithinRegions(info, regions!)
     }
     // Of the system shards only the catalog is read (table definitions, so its SQL layer
     // works); the secrets shard (role verifiers) never, and neither is ever written.
     const tableOf = (shard: string): string | undefined => parseShardId(shard)?.table
     return {
-      reads: (shard) => (shard === CATALOG_SHARD ? current() !== undefined : tableOf(shard) !== undefined && (readsTable(tableOf(shard)!) || inRegions(shard))),
+      reads: (shard) => (shard === CATALOG_SHARD ? current() !== undefined : tableOf(shard) !== undefined && (readsTable(tableOf(shard)!) || inRegions(shard, 'readsRegions'))),
       // A table the token names read-only stays read-only within its regions too.
-      writes: (shard) => tableOf(shard) !== undefined && (writesTable(tableOf(shard)!) || (inRegions(shard) && current()?.readOnly.has(tableOf(shard)!) !== true)),
+      writes: (shard) => tableOf(shard) !== undefined && (writesTable(tableOf(shard)!) || (inRegions(shard, 'writesRegions') && current()?.readOnly.has(tableOf(shard)!) !== true)),
       readsTable: (table) => readsTable(table) || regionTable(table),
     }
   }
@@ -227,12 +238,15 @@ function decodeGrant(browser: string, v: Json, trusted: (peerId: string) => bool
   const tables = names(o['tables'])
   const readOnly = names(o['readOnly'])
   const regions = names(o['regions']).slice(0, MAX_REGIONS)
+  const readOnlyRegions = names(o['readOnlyRegions']).slice(0, MAX_REGIONS - regions.length)
   const expires = typeof o['expires'] === 'number' ? o['expires'] : 0
   const issuer = typeof o['issuer'] === 'string' ? o['issuer'] : ''
   const sig = typeof o['sig'] === 'string' ? o['sig'] : ''
   const revoked = o['revoked'] === true
-  const signed = tables.length + readOnly.length + regions.length > 0 && trusted(issuer) && verify({ browser, tables, readOnly, regions, expires, issuer }, sig)
-  return { tables: new Set(tables), readOnly: new Set(readOnly), regions: new Set(regions), expires, valid: signed && !revoked, revoked }
+  const named = tables.length + readOnly.length + regions.length + readOnlyRegions.length
+  const signed = named > 0 && trusted(issuer) && verify({ browser, tables, readOnly, regions, readOnlyRegions, expires, issuer }, sig)
+  const access = regionAccess(regions, readOnlyRegions)
+  return { tables: new Set(tables), readOnly: new Set(readOnly), readsRegions: access.reads, writesRegions: access.writes, expires, valid: signed && !revoked, revoked }
 }
 
 /** The MAX_GRANTS entries that expire last. */

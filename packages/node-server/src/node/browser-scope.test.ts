@@ -318,4 +318,61 @@ describe('a scoped browser token', () => {
     expect(() => eu.db.replica.transact((tx) => tx.upsert('notes', { id: 9, body: 'not placed in eu' }))).toThrow(expect.objectContaining({ code: '42501' }))
     await eu.db.query("INSERT INTO eu_notes VALUES (5, 'still fine')")
   }, 180_000)
+
+  it('serves a read-only region\'s rows to a browser replica and applies none of its writes to them', async () => {
+    const lines: string[] = []
+    const log: Logger = { info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(m) }
+    const a = await ConcordNode.start({ memory: true, nodeId: 'eur', region: 'eu', pgPort: 0, pgPortSearch: false, logger: log })
+    nodes.push(a)
+    await query(a, "CREATE TABLE eu_notes (id INT PRIMARY KEY, body TEXT) WITH (replication_regions = 'eu')")
+    await query(a, "CREATE TABLE posts (id INT PRIMARY KEY, region TEXT, body TEXT) WITH (home_region_column = 'region')")
+    await query(a, 'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)')
+    await query(a, "INSERT INTO eu_notes VALUES (1, 'e1')")
+    await query(a, "INSERT INTO posts VALUES (1, 'eu', 'p1')")
+    await query(a, "INSERT INTO notes VALUES (1, 'n1')")
+    await query(a, "CREATE REGION 'us' WITH (PRIMARY)")
+    await query(a, `ALTER SYSTEM ADD NODE '${a.transport!.peerId}'`)
+    // Each read-only region must be the cluster's, and none may be read-write too.
+    expect(await sqlState(a, "SELECT concord_browser_token(ARRAY[]::text[], 600, NULL, NULL, ARRAY['mars'])")).toBe('22023')
+    expect(await sqlState(a, "SELECT concord_browser_token(ARRAY[]::text[], 600, NULL, ARRAY['eu'], ARRAY['eu'])")).toBe('22023')
+    const token = (await query(a, "SELECT concord_browser_token(ARRAY['notes'], 600, NULL, NULL, ARRAY['eu']) AS t")).rows[0].t as string
+    const identity = decodeBrowserToken(token)
+    expect([identity.tables, identity.regions, identity.readOnlyRegions]).toEqual([['notes'], [], ['eu']])
+    expect((await query(a, `SELECT tables, regions, read_only_regions FROM concord_browser_grants WHERE id = '${identity.peerId}'`)).rows)
+      .toEqual([{ tables: 'notes', regions: '', read_only_regions: 'eu' }])
+    const client = await browserClient('browser-ro-eu', a.p2pAddresses().find((x) => x.includes('/ws'))!, identity.privateKey, 'eu')
+    const browser = client.db
+    const has = (table: string, id: number): boolean => browser.replica.table(table) !== undefined && browser.replica.get(table, [id]) !== undefined
+
+    // Read: eu's rows reach it (the eu-only table, the posts homed in eu), later ones too.
+    await until(() => has('eu_notes', 1) && has('posts', 1) && has('notes', 1), "eu's rows and the note on the browser replica")
+    await query(a, "INSERT INTO eu_notes VALUES (2, 'e2')")
+    await query(a, "INSERT INTO posts VALUES (2, 'eu', 'p2')")
+    await until(() => has('eu_notes', 2) && has('posts', 2), "eu's later rows on the browser replica")
+
+    // A modified client writes them anyway, below SQL, and pushes their shards unasked: logged, never applied.
+    browser.replica.transact((tx) => {
+      tx.upsert('eu_notes', { id: 1, body: 'overwritten' })
+      tx.upsert('eu_notes', { id: 66, body: 'planted' })
+      tx.upsert('posts', { id: 67, region: 'eu', body: 'planted' })
+    })
+    pushShard(client, 'eur', shardId('eu_notes', browser.replica.table('eu_notes')!.incarnation, 0))
+    pushShard(client, 'eur', homeShardId(browser.replica.table('posts')!, 'eu'))
+    for (const table of [':eu_notes', ':posts']) {
+      await until(() => lines.some((l) => l.includes('browser-ro-eu') && l.includes(table) && l.includes('outside its token')), `the node to log the refused ${table}`)
+    }
+    // Its writable table's row, written after the push, arrives: the push had its chance.
+    await browser.query("INSERT INTO notes VALUES (2, 'from the browser')")
+    await until(async () => (await ids((q) => query(a, q), 'notes'))?.join() === '1,2', "the browser's note on the node")
+    expect((await query(a, 'SELECT id, body FROM eu_notes ORDER BY id')).rows).toEqual([{ id: 1, body: 'e1' }, { id: 2, body: 'e2' }])
+    expect(await ids((q) => query(a, q), 'posts')).toEqual([1, 2])
+
+    // An honest page (openReplica applies the token's read-only regions) refuses such writes itself.
+    restrictWrites(browser.replica, { tables: identity.tables, readOnly: identity.readOnly, regions: identity.regions, readOnlyRegions: identity.readOnlyRegions })
+    await expect(browser.query("INSERT INTO eu_notes VALUES (5, 'refused')")).rejects.toMatchObject({ code: '42501' })
+    expect(() => browser.replica.transact((tx) => tx.upsert('posts', { id: 5, region: 'eu', body: 'refused' }))).toThrow(expect.objectContaining({ code: '42501' }))
+    expect(has('eu_notes', 5) || has('posts', 5)).toBe(false)
+    await browser.query("INSERT INTO notes VALUES (3, 'still fine')")
+    await until(async () => (await ids((q) => query(a, q), 'notes'))?.join() === '1,2,3', "the browser's later note on the node")
+  }, 180_000)
 })

@@ -412,12 +412,12 @@ export class ConcordNode {
             log.info(`a join token was used; the next one is ${ready.joinToken}`)
             return true
           },
-          issueBrowserToken: (tables, validSeconds, readOnly, regions) => {
+          issueBrowserToken: (tables, validSeconds, readOnly, regions, readOnlyRegions) => {
             // Without the list any identity connects as a full peer: a scope would bind nobody.
             if (!membership.enforced) {
               throw new SqlError(SqlState.objectNotInPrerequisiteState, `browser tokens need the cluster's member list: turn it on with ALTER SYSTEM ADD NODE '${t.peerId}'`)
             }
-            return grants.issue(tables, validSeconds, readOnly, regions)
+            return grants.issue(tables, validSeconds, readOnly, regions, readOnlyRegions)
           },
           revokeBrowserToken: (tokenOrId) => grants.revoke(tokenOrId),
           selfRight: () => membership.selfRight(),

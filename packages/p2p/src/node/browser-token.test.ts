@@ -19,7 +19,36 @@ describe('browser tokens', () => {
     const key = await generateKeyPair('Ed25519')
     const old = token({ k: b64url(privateKeyToProtobuf(key)), t: ['notes'], e: 99, r: ['prices'] })
     const t = decodeBrowserToken(old)
-    expect([t.tables, t.readOnly, t.regions, t.expires]).toEqual([['notes'], ['prices'], [], 99])
+    expect([t.tables, t.readOnly, t.regions, t.readOnlyRegions, t.expires]).toEqual([['notes'], ['prices'], [], [], 99])
+    // A region token made before read-only regions: its regions, none read-only.
+    const regional = decodeBrowserToken(token({ k: b64url(privateKeyToProtobuf(key)), t: [], e: 99, g: ['eu'] }))
+    expect([regional.regions, regional.readOnlyRegions]).toEqual([['eu'], []])
+  })
+
+  it('round-trip read-only regions apart from the read-write ones, alone or with them', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const t = decodeBrowserToken(encodeBrowserToken(key, ['notes'], 1234, [], ['us'], ['eu']))
+    expect([t.tables, t.regions, t.readOnlyRegions]).toEqual([['notes'], ['us'], ['eu']])
+    // Read-only regions alone make a token.
+    const alone = decodeBrowserToken(encodeBrowserToken(key, [], 1, [], [], ['eu']))
+    expect([alone.regions, alone.readOnlyRegions]).toEqual([[], ['eu']])
+    // The field is written only when there is one (older pages decode such tokens as before).
+    const body = (tok: string): Record<string, unknown> =>
+      JSON.parse(Buffer.from(tok.slice('concord-browser-1.'.length), 'base64url').toString('utf8'))
+    expect(body(encodeBrowserToken(key, [], 1, [], ['eu']))).not.toHaveProperty('rg')
+    expect(body(encodeBrowserToken(key, [], 1, [], [], ['eu']))).toMatchObject({ rg: ['eu'] })
+  })
+
+  it('refuse damaged read-only region lists: not names, a region in both lists, more than 64 regions in the two', async () => {
+    const k = b64url(privateKeyToProtobuf(await generateKeyPair('Ed25519')))
+    const regions = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `r${from + i}`)
+    const damaged = [
+      { rg: 'eu' }, { rg: [1] }, { rg: [''] }, { g: ['eu'], rg: ['eu'] }, { g: regions(32), rg: regions(33, 32) }, { rg: regions(65) },
+    ]
+    for (const fields of damaged) {
+      expect(() => decodeBrowserToken(token({ k, t: [], e: 1, ...fields })), JSON.stringify(fields).slice(0, 40)).toThrow('damaged')
+    }
+    expect(decodeBrowserToken(token({ k, t: [], e: 1, g: regions(32), rg: regions(32, 32) })).readOnlyRegions).toHaveLength(32)
   })
 
   it('refuse damaged region lists: not an array, not names, too many, and a token naming nothing', async () => {

@@ -99,3 +99,49 @@ describe('a browser replica whose token names a region writes only rows placed i
     })
   })
 })
+
+describe('a browser replica whose token names a read-only region writes none of the rows placed in it', () => {
+  let eu: Database
+
+  beforeEach(async () => {
+    eu = await openDatabase({ nodeId: 'browser-eu-ro', region: 'eu' })
+    await eu.query(`CREATE TABLE eu_notes (id INT PRIMARY KEY, body TEXT) WITH (replication_regions = 'eu')`)
+    await eu.query(`CREATE TABLE posts (id INT PRIMARY KEY, region TEXT, body TEXT) WITH (home_region_column = 'region')`)
+    await eu.query('CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)')
+    await eu.query(`INSERT INTO eu_notes VALUES (1, 'from the node')`)
+    await eu.query(`INSERT INTO posts VALUES (1, 'eu', 'from the node')`)
+    restrictWrites(eu.replica, { tables: ['notes'], readOnly: [], readOnlyRegions: ['eu'] })
+  })
+
+  afterEach(async () => {
+    await eu.close()
+  })
+
+  it('refuses every write to a table placed in it and to rows homed in it with 42501, and still reads them', async () => {
+    const e = await eu.query(`INSERT INTO eu_notes VALUES (2, 'mine')`).then(() => null, (err: unknown) => err)
+    expect(e).toMatchObject({ code: '42501', message: 'permission denied for table eu_notes', detail: `This browser replica's token lets it read "eu_notes" but not write it.` })
+    expect(await sqlState(eu, `UPDATE eu_notes SET body = 'changed'`)).toBe('42501')
+    expect(await sqlState(eu, 'DELETE FROM eu_notes')).toBe('42501')
+    expect(await sqlState(eu, `INSERT INTO posts VALUES (2, 'eu', 'mine')`)).toBe('42501')
+    expect(await sqlState(eu, `UPDATE posts SET body = 'changed'`)).toBe('42501')
+    expect((await eu.query('SELECT id, body FROM eu_notes')).rows).toEqual([{ id: 1, body: 'from the node' }])
+    expect((await eu.query('SELECT id, body FROM posts')).rows).toEqual([{ id: 1, body: 'from the node' }])
+    // Its writable table is still written.
+    await eu.query(`INSERT INTO notes VALUES (1, 'mine')`)
+  })
+
+  it('writes a region named read-write, not one named read-only, and none named both', async () => {
+    restrictWrites(eu.replica, { tables: [], readOnly: [], regions: ['eu'], readOnlyRegions: ['us'] })
+    await eu.query(`INSERT INTO eu_notes VALUES (2, 'mine')`)
+    await eu.query(`INSERT INTO posts VALUES (2, 'eu', 'mine')`)
+    restrictWrites(eu.replica, { tables: [], readOnly: [], regions: ['eu'], readOnlyRegions: ['eu'] })
+    expect(await sqlState(eu, `INSERT INTO eu_notes VALUES (3, 'mine')`)).toBe('42501')
+    expect(await sqlState(eu, `INSERT INTO posts VALUES (3, 'eu', 'mine')`)).toBe('42501')
+  })
+
+  it('writes no homed rows when its own region is read-only, even with another region read-write', async () => {
+    restrictWrites(eu.replica, { tables: [], readOnly: [], regions: ['us'], readOnlyRegions: ['eu'] })
+    expect(await sqlState(eu, `INSERT INTO posts VALUES (2, 'eu', 'mine')`)).toBe('42501')
+    expect(await sqlState(eu, `INSERT INTO eu_notes VALUES (2, 'mine')`)).toBe('42501')
+  })
+})

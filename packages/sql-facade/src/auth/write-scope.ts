@@ -6,12 +6,13 @@
  * locally and acknowledged it: an INSERT into a table outside the token, a read-only one,
  * or a CREATE TABLE ran in the page, showed in its own queries, and never reached a node.
  * Here the replica refuses them itself, with 42501, before anything is applied:
- * - rows: only of the token's writable tables and of tables within its regions (core
- *   placement/region-scope.ts: placed only in them, or homed, whose rows the replica
- *   writes only when homed in its own region, which opening it takes from the token); its
- *   read-only tables and every other table are refused, through Replica.tableWriteGuard,
- *   so every way of writing a row (INSERT, UPDATE, DELETE, MERGE, COPY, TRUNCATE,
- *   triggers, functions) is covered;
+ * - rows: only of the token's writable tables and of tables within its read-write regions
+ *   (core placement/region-scope.ts: placed only in them, or homed, whose rows the replica
+ *   writes only when homed in its own region, which opening it takes from the token, so
+ *   only when that region is a read-write one); its read-only tables, the tables within
+ *   its read-only regions and every other table are refused, through
+ *   Replica.tableWriteGuard, so every way of writing a row (INSERT, UPDATE, DELETE, MERGE,
+ *   COPY, TRUNCATE, triggers, functions) is covered;
  * - the catalog: only the records a replica keeps about itself (its node registration, its
  *   join and catch-up marks, the serial ranges it draws ids from), through
  *   Replica.catalogWriteGuard; DDL, roles, grants, settings and setval are refused. A
@@ -20,7 +21,7 @@
  * Invariant: the guards only refuse; what the node would accept from the token is exactly
  * what passes here (the same table names: a table's storage name, as shard ids carry it).
  */
-import { holdsTable, homeColumn, tableWithinRegions, type Replica, type TableInfo } from '@concord/core'
+import { holdsTable, homeColumn, regionAccess, tableWithinRegions, type Replica, type TableInfo } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 
 export interface WriteScope {
@@ -30,12 +31,18 @@ export interface WriteScope {
   readOnly: readonly string[]
   /** Regions whose shards it may read and write (absent: none). */
   regions?: readonly string[]
+  /** Regions whose shards it may read but not write (absent: none). */
+  readOnlyRegions?: readonly string[]
 }
 
-/** Whether rows of `info` may be written within `regions`: placed only there, or homed with a home in one of them. */
-function writableInRegions(info: TableInfo | undefined, regions: ReadonlySet<string>): boolean {
+/**
+ * Whether rows of `info` may be written by a replica of region `own` within `regions`:
+ * placed only there, or homed and `own` one of them (the replica writes only rows homed
+ * in its own region).
+ */
+function writableInRegions(info: TableInfo | undefined, own: string, regions: ReadonlySet<string>): boolean {
   if (info === undefined || regions.size === 0) return false
-  if (homeColumn(info) !== null) return [...regions].some((r) => holdsTable(r, info))
+  if (homeColumn(info) !== null) return regions.has(own) && holdsTable(own, info)
   return tableWithinRegions(info, regions)
 }
 
@@ -54,14 +61,17 @@ const OWN_RECORDS: ReadonlySet<string> = new Set([
 export function restrictWrites(replica: Replica, scope: WriteScope): void {
   const writable = new Set(scope.tables)
   const readOnly = new Set(scope.readOnly)
-  const regions = new Set(scope.regions ?? [])
-  const parts = [...(scope.tables.length > 0 ? [`rows of ${scope.tables.join(', ')}`] : []), ...(regions.size > 0 ? [`rows placed in region ${[...regions].join(', ')}`] : [])]
+  const regions = regionAccess(scope.regions ?? [], scope.readOnlyRegions ?? [])
+  const parts = [...(scope.tables.length > 0 ? [`rows of ${scope.tables.join(', ')}`] : []), ...(regions.writes.size > 0 ? [`rows placed in region ${[...regions.writes].join(', ')}`] : [])]
   const allowed = parts.length === 0 ? 'no table' : parts.join(' and ')
   replica.tableWriteGuard = (table) => {
     if (writable.has(table)) return
-    if (!readOnly.has(table) && writableInRegions(replica.table(table), regions)) return
+    const info = replica.table(table)
+    if (!readOnly.has(table) && writableInRegions(info, replica.region, regions.writes)) return
+    // Within its regions, but not writable there: what it reads only, as a read-only table.
+    const readsOnly = readOnly.has(table) || writableInRegions(info, replica.region, regions.reads)
     throw new SqlError(SqlState.insufficientPrivilege, `permission denied for table ${table}`, {
-      detail: readOnly.has(table)
+      detail: readsOnly
         ? `This browser replica's token lets it read "${table}" but not write it.`
         : `This browser replica's token lets it write ${allowed} only.`,
     })

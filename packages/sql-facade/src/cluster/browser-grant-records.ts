@@ -1,7 +1,8 @@
 /**
  * Browser grants as the replicated catalog holds them: `('browser_grant', <browser PeerId>)`
  * with the tables (read and written), the read-only tables (`readOnly`, absent when none),
- * the regions whose shards are read and written (`regions`, absent when none), the expiry (ms), the issuing node's PeerId, its signature and, once
+ * the regions whose shards are read and written (`regions`, absent when none), those whose
+ * shards are only read (`readOnlyRegions`, absent when none), the expiry (ms), the issuing node's PeerId, its signature and, once
  * revoked, `revoked: true`. The node server writes and verifies them (node-server
  * browser-grants.ts); this layer only names the kind and reads entries for
  * concord_browser_grants, without judging signatures.
@@ -18,6 +19,8 @@ export interface BrowserGrantRecord {
   readOnly: string[]
   /** Regions whose shards the browser may read and write. */
   regions: string[]
+  /** Regions whose shards the browser may only read. */
+  readOnlyRegions: string[]
   expires: number
   issuer: string
   revoked: boolean
@@ -34,6 +37,7 @@ export function listBrowserGrants(source: { listCatalog(kind: string): Array<[st
       tables: names(v['tables']),
       readOnly: names(v['readOnly']),
       regions: names(v['regions']),
+      readOnlyRegions: names(v['readOnlyRegions']),
       expires: typeof v['expires'] === 'number' ? v['expires'] : 0,
       issuer: typeof v['issuer'] === 'string' ? v['issuer'] : '',
       revoked: v['revoked'] === true,

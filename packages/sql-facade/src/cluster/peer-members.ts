@@ -66,10 +66,10 @@ export interface MembershipHost {
   redeemJoinToken(token: string): boolean
   /**
    * A scoped browser token for these (existing) tables, read and written, `readOnly`
-   * ones, read only, and the shards within `regions`, read and written, valid this many
-   * seconds (concord_browser_token).
+   * ones, read only, the shards within `regions`, read and written, and those within
+   * `readOnlyRegions`, read only, valid this many seconds (concord_browser_token).
    */
-  issueBrowserToken(tables: string[], validSeconds: number, readOnly: string[], regions: string[]): string
+  issueBrowserToken(tables: string[], validSeconds: number, readOnly: string[], regions: string[], readOnlyRegions: string[]): string
   /** Revokes a browser token (the token, or its id) on every node (concord_revoke_browser_token); false when unknown. */
   revokeBrowserToken(tokenOrId: string): boolean
   /** This node's right in the member list; null while the list is off (every node may write everything). */
