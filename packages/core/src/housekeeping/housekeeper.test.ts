@@ -73,3 +73,36 @@ describe('housekeeping while the disk is full', () => {
     expect(departed(a, 'b')).toBe(true)
   })
 })
+
+describe('when a shard is due for a new generation', () => {
+  it('counts a stable deleted row by the writers\' entries it holds, not as one', async () => {
+    // 30 rows of one writer and one row every node wrote: 38 entries, threshold 20 % = 7.6.
+    // The row, deleted, holds 8 entries: due. Counted as one row it was not (1 < 7.6).
+    const sim = new Simulation({ seed: 5, antiEntropyIntervalMs: 300 })
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
+    for (const id of ids) await sim.addNode({ id, options: { compaction: { minGarbage: 2, ratio: 0.2, departAfterMs: 3_600_000 } } })
+    const a = sim.replica('a')
+    a.transact((tx) => tx.createTable({ name: 't', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'] }))
+    await sim.settle()
+    a.transact((tx) => {
+      for (let i = 1; i <= 30; i++) tx.insert('t', { id: i, v: 'x' })
+    })
+    for (const id of ids) {
+      sim.replica(id).transact((tx) => tx.upsert('t', { id: 0, v: id }))
+      await sim.settle()
+    }
+    const shard = [...a.shards.values()].find((s) => s.table?.info.name === 't')!
+    expect(shard.garbage()).toBe(0)
+    expect(shard.deletedRowKeys()).toEqual([])
+    sim.replica('h').transact((tx) => tx.delete('t', [0]))
+    await sim.settle()
+    expect(shard.entriesOfRows(shard.deletedRowKeys())).toBe(8)
+    await sim.advance(6_000)
+    await sim.settle()
+    const builder = sim.replica(a.builderOf(shard.id)!)
+    const built = [...builder.shards.values()].find((s) => s.table?.info.name === 't')!
+    expect(built.tombstonesDropped).toBe(1)
+    expect(built.generation).toBeGreaterThan(0)
+    for (const id of ids) expect(sim.replica(id).get('t', [0])).toBeUndefined()
+  }, 120_000)
+})
