@@ -71,10 +71,13 @@ afterAll(async () => {
 })
 
 describe('INSERT .. SELECT whose SELECT runs off the main thread', () => {
-  it('rows inserted, defaults, RETURNING and ON CONFLICT are as with offload off', async () => {
+  it('rows inserted, defaults, triggers, RETURNING and ON CONFLICT are as with offload off', async () => {
+    await db.query("CREATE FUNCTION mark_tag() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.tag := coalesce(NEW.tag, '') || '#'; RETURN NEW; END $$")
     for (const s of ['on', 'off']) {
       // A serial and a now() default: drawn on the event loop when the row is inserted.
       await db.query(`CREATE TABLE dst_${s} (n SERIAL, id INT PRIMARY KEY, k INT NOT NULL, tag TEXT, amount NUMERIC(10, 2), span INTERVAL, tags TEXT[], at TIMESTAMPTZ DEFAULT now())`)
+      // A BEFORE ROW trigger changes each row as it is inserted (on the event loop).
+      await db.query(`CREATE TRIGGER mark_${s} BEFORE INSERT ON dst_${s} FOR EACH ROW EXECUTE FUNCTION mark_tag()`)
     }
     const statements = [
       `INSERT INTO dst_{s} (id, k, tag, amount, span, tags) SELECT id, k, upper(note), id / 7.0, make_interval(days => k), ARRAY[note, 'a'] FROM src WHERE ${slow("note LIKE '%7x'")} ORDER BY id RETURNING n, id, k, tag, amount, span, tags`,
