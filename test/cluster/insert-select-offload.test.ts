@@ -33,15 +33,22 @@ async function client(): Promise<pg.Client> {
 }
 
 /** Runs `long` on `a` and, once it is surely under way, `SELECT 1` and a count of `table` on `b`: what b saw, and the order the answers came in. */
-async function race(a: pg.Client, long: string, b: pg.Client, table: string): Promise<{ order: string[]; long: pg.QueryResult | Error; seen: number }> {
+async function race(a: pg.Client, long: string, b: pg.Client, table: string): Promise<{ order: string[]; long: pg.QueryResult | Error; seen: number; waitedMs: number; longMs: number }> {
   const order: string[] = []
-  const running = a.query(long).then((r) => r, (e: Error) => e).finally(() => order.push('long'))
+  const started = performance.now()
+  let longMs = 0
+  const running = a.query(long).then((r) => r, (e: Error) => e).finally(() => {
+    longMs = performance.now() - started
+    order.push('long')
+  })
   // Not a deadline: the long statement has been sent and read by the node well before this.
   await new Promise((resolve) => setTimeout(resolve, 300))
+  const sent = performance.now()
   expect((await b.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+  const waitedMs = performance.now() - sent
   const seen = (await b.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n as number
   order.push('short')
-  return { order, long: await running, seen }
+  return { order, long: await running, seen, waitedMs, longMs }
 }
 
 beforeAll(async () => {
@@ -77,6 +84,8 @@ describe('long INSERT .. SELECT off the event loop', () => {
     expect(returned(after.long)).toEqual(returned(before.long))
     const contents = async (t: string) => (await a.query(`SELECT n, g, h FROM ${t} ORDER BY g`)).rows
     expect(await contents('picked_on')).toEqual(await contents('picked_off'))
+    const ms = (n: number) => `${n.toFixed(1)} ms`
+    console.log(`b's SELECT 1 waited: off ${ms(before.waitedMs)}, on ${ms(after.waitedMs)}. a took: off ${ms(before.longMs)}, on ${ms(after.longMs)}`)
   }, 300_000)
 
   it('a cancel request while the worker runs ends the INSERT with 57014, inserts nothing, and the node goes on serving', async () => {
