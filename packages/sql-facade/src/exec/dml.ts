@@ -168,6 +168,8 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
     })
     for (const row of rel.rows(null)) {
       p.exec.budget.tick()
+      // On a worker, past its bound the statement fails now (it then runs whole on the event loop).
+      if (source?.kind === 'collect' && sourceRows.length >= source.limit) throw new SqlError(SqlState.programLimitExceeded, `more than ${source.limit} rows to insert`)
       const m = new Map<number, RtValue>()
       convs.forEach((f, k) => { if (f) m.set(idx[k]!, f({ row, outer: null }, m.get(idx[k]!) ?? null)) })
       sourceRows.push(m)
