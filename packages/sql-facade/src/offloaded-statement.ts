@@ -8,7 +8,9 @@
  * privileges are checked as on the sender) runs the statement's text with its parameters,
  * in a transaction block holding the sender's block's row writes when it carries them
  * (their now() is the request's time, the block's start there). For an UPDATE or DELETE
- * (`targetKeys`) the statement only finds its target rows and the reply carries their keys.
+ * (`targetKeys`) the statement only finds its target rows and the reply carries their keys;
+ * for an INSERT .. SELECT (`insertRows`) it only computes the rows to insert, and the
+ * reply carries them.
  * statement_timeout is what was left of the sender's, and `canceled` (the sender's cancel
  * flag in shared memory) is read by the statement's budget.
  *
@@ -66,10 +68,17 @@ export async function runOffloadedStatement(request: OffloadRequest, canceled: (
     if (request.carried !== undefined) session.beginCarrying(request.carried)
     // An UPDATE or DELETE only finds its target rows here (runtime/target-rows.ts): their keys go back.
     const collector = request.targetKeys === undefined ? null : session.collectTargetKeys(request.targetKeys.table, request.targetKeys.limit)
+    // An INSERT .. SELECT only computes the rows it would insert here (runtime/insert-source.ts): they go back.
+    const insert = request.insertRows === undefined ? null : session.collectInsertRows(request.insertRows.table, request.insertRows.limit, request.insertRows.maxBytes)
     const prepared = await session.prepare(request.sql)
     const result = await session.execute(prepared, request.params)
     // A COPY never gets here (not eligible); a result is plain data from here on.
     delete result.copy
+    if (insert !== null) {
+      // Rows only from a statement that collected them: an empty list would tell the sender the SELECT gave none.
+      if (!insert.done) throw new SqlError(SqlState.internalError, `the statement collected no rows to insert into "${insert.table}"`)
+      return { ok: true, result, rows: insert.rows }
+    }
     if (collector === null) return { ok: true, result }
     // Keys only from a statement that collected them: an empty list would tell the sender no row matched.
     if (!collector.done) throw new SqlError(SqlState.internalError, `the statement collected no target rows of "${collector.table}"`)

@@ -30,6 +30,7 @@ import { inheritanceDescendants } from '../catalog/table-inheritance.js'
 import { objectOid } from '../catalog/catalog-model.js'
 import { StatementTriggers } from './triggers.js'
 import { collectTargetKey, type TargetRows } from '../runtime/target-rows.js'
+import { collectInsertRows, suppliedInsertRows, type InsertSource } from '../runtime/insert-source.js'
 import { deleteThroughView, insertThroughView, throughViews, updateThroughView } from './view-write.js'
 
 /** The table a statement writes: a named partition is written through its parent. */
@@ -122,9 +123,14 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
   }
 
   // Source rows: a Map of column index -> value per row (absent = DEFAULT).
-  const sourceRows: Array<Map<number, RtValue>> = []
+  let sourceRows: Array<Map<number, RtValue>> = []
   const sel = stmt.selectStmt && 'SelectStmt' in stmt.selectStmt ? stmt.selectStmt.SelectStmt : null
-  if (sel && sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause) {
+  // The SELECT ran off the main thread (insert-source.ts): its rows, converted there, are inserted here.
+  const source = ownInsertSource(p, rv.relname!)
+  const supplied = source?.kind === 'supply' && source.applies() ? source : null
+  if (supplied !== null) {
+    sourceRows = suppliedInsertRows(supplied, w.columns)
+  } else if (sel && sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause) {
     const cctx = makeCompileCtx(p, new Scope([]))
     for (const list of sel.valuesLists) {
       const items = 'List' in list ? list.List.items ?? [] : []
@@ -162,13 +168,22 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
     })
     for (const row of rel.rows(null)) {
       p.exec.budget.tick()
+      // On a worker, past its bound the statement fails now (it then runs whole on the event loop).
+      if (source?.kind === 'collect' && sourceRows.length >= source.limit) throw new SqlError(SqlState.programLimitExceeded, `more than ${source.limit} rows to insert`)
       const m = new Map<number, RtValue>()
       convs.forEach((f, k) => { if (f) m.set(idx[k]!, f({ row, outer: null }, m.get(idx[k]!) ?? null)) })
       sourceRows.push(m)
     }
+    // On a worker the source rows are the answer: nothing is inserted there.
+    if (source?.kind === 'collect') {
+      collectInsertRows(source, sourceRows)
+      return { command: 'INSERT', rowCount: sourceRows.length, columns: [], rows: [] }
+    }
   } else {
     sourceRows.push(new Map())
   }
+  // What could run elsewhere (the SELECT) is done: the inserts, defaults, triggers and RETURNING are the event loop's.
+  p.exec.budget.stayHere()
 
   const returning = planReturning(returningList(stmt), w, alias, p)
   const out: RtValue[][] = []
@@ -365,6 +380,12 @@ function matchingRows(p: PlanCtx, table: TableInfo, alias: string, where: Node |
 function ownTarget(p: PlanCtx, relname: string): TargetRows | null {
   const t = p.exec.targetRows
   return t !== undefined && p.exec.depth === 0 && t.table === relname ? t : null
+}
+
+/** Where the statement's own INSERT (into `relname`, at depth 0) takes its source rows (insert-source.ts); null: its SELECT. */
+function ownInsertSource(p: PlanCtx, relname: string): InsertSource | null {
+  const s = p.exec.insertSource
+  return s !== undefined && p.exec.depth === 0 && s.table === relname ? s : null
 }
 
 /** Collects the target rows' keys and writes nothing (target-rows.ts); null when the statement runs as always. */

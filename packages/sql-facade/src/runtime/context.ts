@@ -23,6 +23,7 @@ import type { MembershipHost } from '../cluster/peer-members.js'
 import type { PlannedShard } from '../placement/rebalance-plan.js'
 import type { TableChangeSource } from './table-change-source.js'
 import type { TargetRows } from './target-rows.js'
+import type { InsertSource } from './insert-source.js'
 
 import type { TriggerCall, UserFunction } from '../catalog/function-def.js'
 export type { TriggerCall, UserFunction }
@@ -146,4 +147,6 @@ export interface ExecCtx {
   budget: StatementBudget
   /** How the statement's own UPDATE or DELETE reads its target rows after (or while) its WHERE ran off the main thread (target-rows.ts); absent: as always. */
   targetRows?: TargetRows
+  /** Where the statement's own INSERT .. SELECT takes its source rows when its SELECT ran off the main thread (insert-source.ts); absent: its SELECT. */
+  insertSource?: InsertSource
 }

@@ -124,6 +124,16 @@ export class StatementBudget {
     this.check()
   }
 
+  /**
+   * From here on the statement does not move (its offload point, if any, no longer
+   * fires): the part that could run elsewhere is done, and what follows has effects only
+   * the event loop may have (an INSERT .. SELECT once its source rows are in hand).
+   */
+  stayHere(): void {
+    const o = this.offload
+    if (o !== null && !o.fired) o.at = Infinity
+  }
+
   /** Throws 57014 if the statement is over its deadline or canceled; OffloadSignal past its offload point. */
   check(): void {
     const s = this.source

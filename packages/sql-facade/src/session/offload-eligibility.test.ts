@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
 import { parseScript } from '../parser/parse.js'
 import { readView } from '../catalog/view-def.js'
-import { offloadTables, type EligibilityCatalog } from './offload-eligibility.js'
+import { offloadInsertSource, offloadTables, type EligibilityCatalog } from './offload-eligibility.js'
 
 let db: Database
 let catalog: EligibilityCatalog
@@ -231,5 +231,35 @@ describe('which statements may move off the main thread', () => {
     const held: EligibilityCatalog = { ...catalog, holdsWhole: (info) => info.name !== 'b' }
     expect(offloadTables(parseScript('SELECT * FROM a')[0]!, held)).not.toBeNull()
     expect(offloadTables(parseScript('SELECT * FROM a, b')[0]!, held)).toBeNull()
+  })
+})
+
+describe('which INSERT .. SELECTs may move their SELECT off the main thread', () => {
+  /** The target and the tables the SELECT reads, sorted; null when the statement stays. */
+  function insertOf(sql: string, given: EligibilityCatalog = catalog): { target: string; tables: string[] } | null {
+    const r = offloadInsertSource(parseScript(sql)[0]!, given)
+    return r === null ? null : { target: r.target.name, tables: r.tables.map((t) => t.name).sort() }
+  }
+
+  it('the SELECT is walked as a moved SELECT; the target is not among the tables read unless the SELECT reads it', () => {
+    expect(insertOf('INSERT INTO b SELECT id, id FROM a WHERE v LIKE $1')).toEqual({ target: 'b', tables: ['a'] })
+    expect(insertOf('INSERT INTO b (id) SELECT g FROM generate_series(1, 10) g ON CONFLICT (id) DO UPDATE SET a_id = excluded.id RETURNING *')).toEqual({ target: 'b', tables: [] })
+    expect(insertOf('INSERT INTO a SELECT id + 100, v FROM a')).toEqual({ target: 'a', tables: ['a'] })
+    expect(insertOf('INSERT INTO m SELECT id, 1 FROM abv')).toEqual({ target: 'm', tables: ['a', 'b'] })
+    // What runs only on the event loop, after the rows are in hand, is not walked: RETURNING may draw from a sequence.
+    expect(insertOf("INSERT INTO b SELECT id, id FROM a RETURNING nextval('s')")).toEqual({ target: 'b', tables: ['a'] })
+  })
+
+  it('a SELECT off the allow-lists, VALUES, a WITH of the INSERT, a view or a table not held as target stay', () => {
+    expect(insertOf("INSERT INTO b SELECT nextval('s'), 1 FROM a")).toBeNull()
+    expect(insertOf('INSERT INTO b SELECT id, random()::int FROM a')).toBeNull()
+    expect(insertOf('INSERT INTO b SELECT vol(id), 1 FROM a')).toBeNull()
+    expect(insertOf('INSERT INTO b SELECT id, 1 FROM pg_locks')).toBeNull()
+    expect(insertOf('INSERT INTO b VALUES (1, 2), (3, 4)')).toBeNull()
+    expect(insertOf('INSERT INTO b DEFAULT VALUES')).toBeNull()
+    expect(insertOf('WITH w AS (SELECT id FROM a) INSERT INTO b SELECT id, id FROM w')).toBeNull()
+    expect(insertOf('INSERT INTO av SELECT id, v FROM a')).toBeNull()
+    expect(insertOf('INSERT INTO nowhere SELECT 1')).toBeNull()
+    expect(insertOf('INSERT INTO b SELECT id, id FROM a', { ...catalog, holdsWhole: (info) => info.name !== 'b' })).toBeNull()
   })
 })

@@ -171,6 +171,31 @@ export function offloadTables(stmt: Statement, catalog: EligibilityCatalog): Tab
   return withFamilies(tables, catalog)
 }
 
+/**
+ * The table an INSERT .. SELECT writes and the tables its SELECT reads, when the SELECT may
+ * be evaluated off the main thread over a snapshot (runtime/insert-source.ts); null when
+ * it may not. The SELECT passes the walk a moved SELECT passes (the same allow-lists: no
+ * nextval, random, clock, VOLATILE function); the INSERT names a user table held wholly
+ * here, not a view, not temporary, and has no WITH of its own. ON CONFLICT, RETURNING,
+ * the target's defaults and triggers are not walked: they run on the event loop only,
+ * after the source rows are in hand, where the statement can no longer move
+ * (`StatementBudget.stayHere`), so the run thrown away at the offload point never reached them.
+ */
+export function offloadInsertSource(stmt: Statement, catalog: EligibilityCatalog): { target: TableInfo; tables: TableInfo[] } | null {
+  if (stmt.kind !== 'pg' || !('InsertStmt' in stmt.node)) return null
+  const insert = stmt.node.InsertStmt
+  const rv = insert.relation
+  if (insert.withClause !== undefined || rv?.relname === undefined || (rv.schemaname !== undefined && rv.schemaname !== 'public')) return null
+  const select = insert.selectStmt !== undefined && 'SelectStmt' in insert.selectStmt ? insert.selectStmt.SelectStmt : null
+  // INSERT .. VALUES (and DEFAULT VALUES) computes its rows in the INSERT itself (exec/dml.ts): it stays.
+  if (select === null || select.valuesLists !== undefined) return null
+  const target = catalog.table(rv.relname)
+  if (target === undefined || catalog.viewQuery(rv.relname) !== undefined || tableMeta(target).temporary === true) return null
+  if (withFamilies([target], catalog) === null) return null
+  const tables = offloadTables({ kind: 'pg', node: { SelectStmt: select }, text: stmt.text }, catalog)
+  return tables === null ? null : { target, tables }
+}
+
 /** Node kinds a moved write's WHERE may not hold: a subquery reads other rows (their changes are not followed), CURRENT OF a cursor's. */
 const WRITE_DENIED_NODES = new Set(['SubLink', 'CurrentOfExpr'])
 

@@ -31,11 +31,12 @@ import type { MembershipHost } from '../cluster/peer-members.js'
 import { runInTransaction } from '../exec/statement.js'
 import { PlanCache } from '../plan/plan-cache.js'
 import { monotonicNow, OffloadSignal, StatementBudget, type BudgetSource, type OffloadPoint } from '../runtime/statement-budget.js'
-import { offloadTables, offloadWriteTarget, type EligibilityCatalog } from './offload-eligibility.js'
+import { offloadInsertSource, offloadTables, offloadWriteTarget, type EligibilityCatalog } from './offload-eligibility.js'
 import { ChangedKeys, MAX_OFFLOAD_TARGET_KEYS, MAX_OFFLOAD_WRITE_ROWS, snapshotCostMs } from './write-offload.js'
 import type { TargetKeyCollector, TargetRows } from '../runtime/target-rows.js'
+import type { InsertRowCollector, InsertSource } from '../runtime/insert-source.js'
 import { readView } from '../catalog/view-def.js'
-import { carriedBytes, MAX_CARRIED_BYTES, MAX_CARRIED_ROWS, MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadReply, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
+import { carriedBytes, MAX_CARRIED_BYTES, MAX_CARRIED_ROWS, MAX_OFFLOAD_INSERT_BYTES, MAX_OFFLOAD_INSERT_ROWS, MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadReply, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../cluster/node-role.js'
@@ -201,6 +202,8 @@ interface PendingOffload {
   carried?: CarriedRows
   /** An UPDATE or DELETE (write-offload.ts): its table, and once the snapshot is taken the changes to it since. */
   write?: { table: TableInfo; catalogVersion: number; changed?: ChangedKeys }
+  /** An INSERT .. SELECT (runtime/insert-source.ts): the table it names, and the catalog version its snapshot was taken at. */
+  insert?: { table: string; catalogVersion: number }
   /** When the statement started (ms on `monotonicNow`). */
   startMs: number
 }
@@ -262,6 +265,8 @@ export class Session {
   private offloadAbort: AbortController | null = null
   /** How the running UPDATE or DELETE reads its target rows (runtime/target-rows.ts); null: as always. */
   private targetRows: TargetRows | null = null
+  /** Where the running INSERT .. SELECT takes its source rows (runtime/insert-source.ts); null: its SELECT. */
+  private insertSource: InsertSource | null = null
   /** The running statement's now() (epoch µs) when fixed in advance: a write whose WHERE ran elsewhere at that time. */
   private pinnedNowMicros: number | null = null
   /** SELECT plans kept across this session's executions (plan/plan-cache.ts). */
@@ -438,6 +443,18 @@ export class Session {
   collectTargetKeys(table: string, limit: number): TargetKeyCollector {
     const collector: TargetKeyCollector = { kind: 'collect', table, keys: [], limit, done: false }
     this.targetRows = collector
+    return collector
+  }
+
+  /**
+   * From now on the session's INSERT .. SELECTs into `table` only compute the rows they
+   * would insert and hand them to the collector (at most `limit` rows, about `maxBytes`
+   * bytes), inserting nothing: a worker's session answering for an INSERT .. SELECT
+   * (offloaded-statement.ts, runtime/insert-source.ts).
+   */
+  collectInsertRows(table: string, limit: number, maxBytes: number): InsertRowCollector {
+    const collector: InsertRowCollector = { kind: 'collect', table, limit, maxBytes, rows: { columns: [], rows: [] }, done: false }
+    this.insertSource = collector
     return collector
   }
 
@@ -924,11 +941,12 @@ export class Session {
     // A run that ended without passing the point answers; one that passed it (even if
     // something swallowed the signal) is discarded and run elsewhere. A write that ran to
     // its end committed: it answers whatever happened (it must never run twice).
-    if (ran !== null && (!pending.point.fired || pending.write !== undefined)) {
+    if (ran !== null && (!pending.point.fired || pending.write !== undefined || pending.insert !== undefined)) {
       pending.write?.changed?.stop()
       return ran
     }
     if (pending.write !== undefined) return await this.offloadWrite(stmt, params, remote, pending)
+    if (pending.insert !== undefined) return await this.offloadInsert(stmt, params, remote, pending)
     // The discarded run failed an open block as any error does; it was not failed before
     // (a failed block's statement stops at 25P02), and the answer from elsewhere decides.
     if (this.block !== null) this.block.failed = false
@@ -986,6 +1004,7 @@ export class Session {
       shards,
       ...(pending.carried !== undefined ? { carried: pending.carried } : {}),
       ...(pending.write !== undefined ? { targetKeys: { table: pending.write.table.name, limit: MAX_OFFLOAD_TARGET_KEYS } } : {}),
+      ...(pending.insert !== undefined ? { insertRows: { table: pending.insert.table, limit: MAX_OFFLOAD_INSERT_ROWS, maxBytes: MAX_OFFLOAD_INSERT_BYTES } } : {}),
     }
   }
 
@@ -1024,14 +1043,40 @@ export class Session {
   }
 
   /**
+   * An INSERT .. SELECT past its offload point (runtime/insert-source.ts): a worker runs
+   * its SELECT over the snapshot and returns the rows it would insert; then it runs here,
+   * inserting those rows instead of running its SELECT (defaults, constraints, triggers,
+   * ON CONFLICT, RETURNING as always). When the worker gives no rows (no snapshot, no
+   * worker, an error there, a cancel, rows over the bound) it runs here whole, as without
+   * an offloader: its own checks end it if it was canceled or is past its deadline.
+   */
+  private async offloadInsert(stmt: Statement, params: RtValue[], remote: RemoteRows, pending: PendingOffload): Promise<{ result: StatementResult; durable: boolean }> {
+    const insert = pending.insert!
+    const reply = await this.askOffloader(this.offloadRequest(stmt, params, pending))
+    this.budget().check()
+    if (reply === null || !reply.ok || reply.rows === undefined) return await this.runWaitingForIds(stmt, params, remote)
+    const r = this.db.replica
+    // The rows were converted for the catalog of the snapshot: a run after it moved runs its SELECT here.
+    this.insertSource = { kind: 'supply', table: insert.table, rows: reply.rows, applies: () => r.catalogVersion === insert.catalogVersion }
+    // now() is the statement's start, as the SELECT had it there (and as a run here from the start would have).
+    this.pinnedNowMicros = pending.nowMs * 1000
+    try {
+      return await this.runWaitingForIds(stmt, params, remote)
+    } finally {
+      this.insertSource = null
+      this.pinnedNowMicros = null
+    }
+  }
+
+  /**
    * The statement's offload state when it may move off the main thread; null when it runs
    * here whatever happens. Whether it is eligible (offload-eligibility.ts) is asked only
    * once it has run `offload_after`: short statements never walk their tree for it.
    */
   private pendingOffload(stmt: Statement, params: RtValue[]): PendingOffload | null {
     if (this.offloader === null || !this.blockMayMove() || this.forwarded || this.readObserver !== null || this.rowRestriction !== null || this.temp.active) return null
-    // UPDATE and DELETE outside a block only (write-offload.ts).
-    if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node || (this.block === null && ('UpdateStmt' in stmt.node || 'DeleteStmt' in stmt.node)))) return null
+    // UPDATE, DELETE and INSERT .. SELECT outside a block only (write-offload.ts, runtime/insert-source.ts).
+    if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node || (this.block === null && ('UpdateStmt' in stmt.node || 'DeleteStmt' in stmt.node || 'InsertStmt' in stmt.node)))) return null
     if (!params.every((p) => p === null || typeof p === 'string' || p instanceof Uint8Array)) return null
     const afterMs = durationMillis(this.settings.show('offload_after') ?? '0')
     if (afterMs <= 0) return null
@@ -1084,6 +1129,15 @@ export class Session {
         return view === undefined || view.temporary === true ? undefined : view.query
       },
       systemView: (schema, name) => this.db.system.schemaOf(schema, name),
+    }
+    if (stmt.kind === 'pg' && 'InsertStmt' in stmt.node) {
+      if (this.block !== null) return false
+      // Its SELECT moves as a SELECT would (the same walk and bounds); the target is written here.
+      const source = offloadInsertSource(stmt, catalog)
+      if (source === null || source.tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return false
+      pending.tables = new Set(source.tables.map((t) => t.name))
+      pending.insert = { table: source.target.name, catalogVersion: r.catalogVersion }
+      return true
     }
     if (stmt.kind === 'pg' && !('SelectStmt' in stmt.node)) {
       if (this.block !== null) return false
@@ -1508,6 +1562,7 @@ export class Session {
       params,
       nowMicros,
       ...(this.targetRows !== null ? { targetRows: this.targetRows } : {}),
+      ...(this.insertSource !== null ? { insertSource: this.insertSource } : {}),
       clockMicros: cb.clockMicros,
       nodeId: db.nodeId,
       region: db.region,

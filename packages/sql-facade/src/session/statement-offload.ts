@@ -12,7 +12,9 @@
  * The event loop serves other clients meanwhile; a cancel request reaches the offloader
  * through the AbortSignal. A long UPDATE or DELETE moves only its WHERE: the runner
  * returns the keys of its target rows, and the write runs here over those and the rows
- * changed since (`targetKeys`, session/write-offload.ts).
+ * changed since (`targetKeys`, session/write-offload.ts). A long INSERT .. SELECT moves
+ * only its SELECT: the runner returns the rows to insert, and they are inserted here
+ * (`insertRows`, runtime/insert-source.ts).
  *
  * The offloader is what an environment with threads provides: the node server gives a
  * pool of worker threads (node-server/src/offload/); the browser and the simulator give
@@ -27,9 +29,10 @@
 import type { CarriedRows, CutShard, Value } from '@concord/core'
 import { SqlError } from '../errors/sql-error.js'
 import type { Int8Output, QueryResult } from '../result-format.js'
+import type { InsertRows } from '../runtime/insert-source.js'
 
 /** Request format; a runner refuses another. */
-export const OFFLOAD_REQUEST_VERSION = 3
+export const OFFLOAD_REQUEST_VERSION = 4
 
 /**
  * Most bytes of shard state (Yjs updates) one request carries; past it the snapshot is
@@ -40,6 +43,15 @@ export const MAX_OFFLOAD_SNAPSHOT_BYTES = 32 * 1024 * 1024
 
 /** Most rows of the tables a statement reads for it to move: checked before any state is taken. */
 export const MAX_OFFLOAD_ROWS = 200_000
+
+/**
+ * Most rows an INSERT .. SELECT's worker returns (runtime/insert-source.ts), and most bytes
+ * of their values: past either the statement runs whole here. They are held twice (the
+ * reply, then the rows inserted) and inserted on the event loop, which holds it as long
+ * as before for them: the bound keeps the rows crossing a thread to a result's size.
+ */
+export const MAX_OFFLOAD_INSERT_ROWS = 50_000
+export const MAX_OFFLOAD_INSERT_BYTES = 32 * 1024 * 1024
 
 /** Most row writes of an open transaction block a request carries; past it the statement goes on here. */
 export const MAX_CARRIED_ROWS = 10_000
@@ -101,6 +113,12 @@ export interface OffloadRequest {
    * `table` it targets and answers with their primary keys (at most `limit`), writing nothing.
    */
   targetKeys?: { table: string; limit: number }
+  /**
+   * An INSERT .. SELECT: the runner only computes the rows it would insert into `table`
+   * (runtime/insert-source.ts) and answers with them (at most `limit` rows and `maxBytes`
+   * bytes of values), inserting nothing.
+   */
+  insertRows?: { table: string; limit: number; maxBytes: number }
 }
 
 /** A SqlError as it crosses a thread: the fields a client sees. */
@@ -112,8 +130,8 @@ export interface OffloadError {
   position?: number
 }
 
-/** `keys`: for a request's `targetKeys`, the primary keys of the target rows. */
-export type OffloadReply = { ok: true; result: QueryResult; keys?: Value[][] } | { ok: false; error: OffloadError }
+/** `keys`: for a request's `targetKeys`, the primary keys of the target rows; `rows`: for its `insertRows`, the rows to insert. */
+export type OffloadReply = { ok: true; result: QueryResult; keys?: Value[][]; rows?: InsertRows } | { ok: false; error: OffloadError }
 
 /**
  * Runs a request elsewhere. Resolves with the reply, or null when it cannot take the
