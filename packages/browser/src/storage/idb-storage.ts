@@ -22,7 +22,7 @@
  * with it (one deleted or added) makes the open reject the same way, and so does a shard
  * deleted whole, records and marker, or one that appeared: the shard directory
  * (idb-directory.ts) lists every shard that has a marker. The database's
- * format is checked (and a database written before checksums or markers upgraded)
+ * format is checked (and a database written before checksums, markers or the directory upgraded)
  * before anything else runs (idb-format.ts).
  *
  * Failures: arguments are checked at call time, before anything is queued (the core's
