@@ -62,4 +62,38 @@ describe('a damaged data directory', () => {
     expect(err.message).toMatch(/checksum mismatch/)
     expect(err.message).toMatch(/does not serve damaged data: restore the data directory from a backup/)
   }, 180_000)
+
+  it("stops `concord start` when a table's shard was deleted whole (its records and its marker), instead of copying it back from peers", async () => {
+    const dataDir = join(dir, 'shard-gone')
+    const node = await ConcordProcess.start({ dataDir, nodeId: 'shard-gone' })
+    procs.push(node)
+    await node.query('CREATE TABLE ledger (id INT PRIMARY KEY, entry TEXT)')
+    await node.query("INSERT INTO ledger VALUES (1, 'only-here')")
+    expect(await node.stop()).toBe(0)
+
+    // Every record of the shard holding the row, and its marker: nothing left that counts them.
+    const env = open<Uint8Array, Key>(join(dataDir, 'lmdb'), { encoding: 'binary' })
+    let shard: string | undefined
+    await env.transaction(() => {
+      for (const { key, value } of env.getRange({ start: ['r', '', 0], end: ['s'] })) {
+        if (Buffer.from(value).indexOf('only-here') >= 0) shard = key[1]
+      }
+      if (shard === undefined) return
+      for (const key of [...env.getKeys({ start: ['r', shard, 0], end: ['r', shard, Number.MAX_SAFE_INTEGER] })]) void env.remove(key)
+      void env.remove(['s', shard])
+    })
+    await env.close()
+    expect(shard, 'a shard holding the row').toBeDefined()
+
+    const err = await ConcordProcess.start({ dataDir, nodeId: 'shard-gone' }).then(
+      (p) => {
+        procs.push(p)
+        throw new Error('the node started without a shard it held')
+      },
+      (e: unknown) => e as Error,
+    )
+    expect(err.message).toMatch(/exited with 1 before it was ready/)
+    expect(err.message).toContain(`${join(dataDir, 'lmdb', 'data.mdb')} is damaged: shard ${JSON.stringify(shard)}: the shard directory lists it but its records and marker are gone`)
+    expect(err.message).toMatch(/does not serve damaged data: restore the data directory from a backup/)
+  }, 180_000)
 })

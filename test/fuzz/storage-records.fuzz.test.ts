@@ -2,15 +2,17 @@
  * Fuzz campaign over what a node reads from disk at start-up: shard records in LMDB
  * (record-codec.ts framing around Yjs updates and snapshots). A golden data directory is
  * written once by a replica; each iteration copies it, damages one stored record (flipped
- * bits, truncation, zeroes, a forged header, a deleted record, random bytes) through LMDB
- * itself, and opens a replica on the copy.
+ * bits, truncation, zeroes, a forged header, a deleted record, random bytes, or the
+ * record's whole shard deleted with its marker) through LMDB itself, and opens a replica
+ * on the copy.
  *
  * Properties: `decodeRecord` throws only CorruptRecordError; opening on a damaged copy
  * either refuses with a CorruptRecordError naming the data file, or opens, answers reads
  * and serves exactly the rows it was given: never a wrong value (records, shard markers
- * and metadata carry checksums, and each shard's marker counts its records, so a changed
- * byte or a missing record is found at load). Before checksums about a fifth of damaged
- * starts served wrong rows.
+ * and metadata carry checksums, each shard's marker counts its records and the shard
+ * directory the markers, so a changed byte, a missing record or a missing shard is found
+ * at load). Before checksums about a fifth of damaged starts served wrong rows; before
+ * the shard directory a shard deleted whole opened as an empty table.
  *
  * Damage to LMDB's own pages: the meta-page and truncation cases LMDB would die of with a
  * signal are refused before it opens the file (lmdb-file-check.ts, fixed cases in
@@ -112,7 +114,10 @@ describe('fuzz: storage records read at start-up', () => {
         const key = rng.pick(recordKeys)
         const path = await damagedCopy(`s${seed}`, (env) => {
           const value = env.get(key)!
-          if (rng.chance(0.1)) env.removeSync(key)
+          if (rng.chance(0.05)) {
+            for (const k of recordKeys.filter((k) => k[1] === key[1])) env.removeSync(k)
+            env.removeSync(['s', key[1]] as unknown as Key)
+          } else if (rng.chance(0.1)) env.removeSync(key)
           else env.putSync(key, rng.chance(0.05) ? randomBytes(rng, 64) : mutate(rng, value, { maxLength: value.length + 64 }))
         })
         let opened: { replica: Replica; storage: LmdbStorage }

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { promisifyRequest } from 'idb-keyval'
 import { openDatabase } from '@concord/sql-facade'
-import type { StoredRecord } from '@concord/core'
+import { decodeShardDirectory, type StoredRecord } from '@concord/core'
 import { openReplica } from '../open-replica.js'
 import { deleteIdbStorage, IdbStorage } from './idb-storage.js'
 import { createStrictStore } from './strict-store.js'
@@ -233,7 +233,7 @@ describe('IdbStorage integrity', () => {
     await deleteIdbStorage(name)
   })
 
-  it('a database written before checksums (format 1) opens with its data and is rewritten as format 3, with shard markers', async () => {
+  it('a database written before checksums (format 1) opens with its data and is rewritten as format 4, with shard markers and the shard directory', async () => {
     const name = fresh()
     await todoDatabase(name)
     await toFormat1(name)
@@ -247,9 +247,11 @@ describe('IdbStorage integrity', () => {
     await db.close()
 
     const after = await rawEntries(name)
-    expect(after.find(([key]) => JSON.stringify(key) === '["f","format"]')?.[1]).toBe(3)
+    expect(after.find(([key]) => JSON.stringify(key) === '["f","format"]')?.[1]).toBe(4)
     const shardsOf = (prefix: string): string[] => [...new Set(after.filter(([key]) => Array.isArray(key) && key[0] === prefix).map(([key]) => (key as string[])[1]!))].sort()
     expect(shardsOf('k')).toEqual(shardsOf('r'))
+    const directory = after.find(([key]) => JSON.stringify(key) === '["d","shards"]')?.[1] as Uint8Array
+    expect([...decodeShardDirectory(directory)].sort()).toEqual(shardsOf('k'))
     expect(shardsOf('k').length).toBeGreaterThan(0)
     for (const [key, value] of after) {
       if (isRecordKey(key)) expect(() => decodeIdbRecord(value, 'test')).not.toThrow()
@@ -280,12 +282,12 @@ describe('IdbStorage integrity', () => {
     const s = new IdbStorage({ name })
     await s.append([{ shard: 's1', record: update(0, 1) }])
     s.close()
-    await rawWrite(name, (st) => st.put(4, ['f', 'format']))
+    await rawWrite(name, (st) => st.put(5, ['f', 'format']))
     const before = await rawEntries(name)
 
     const newer = new IdbStorage({ name })
-    await expect(newer.load('s1')).rejects.toThrow(`concord:${name}: unknown IndexedDB format 4 (this version reads 3)`)
-    await expect(newer.append([{ shard: 's1', record: update(0, 2) }])).rejects.toThrow(/unknown IndexedDB format 4/)
+    await expect(newer.load('s1')).rejects.toThrow(`concord:${name}: unknown IndexedDB format 5 (this version reads 4)`)
+    await expect(newer.append([{ shard: 's1', record: update(0, 2) }])).rejects.toThrow(/unknown IndexedDB format 5/)
     newer.close()
     await expect(openDatabase({ nodeId: 'browser-a', storage: storageOf(name) })).rejects.toThrow(CorruptIdbRecordError)
     expect(await rawEntries(name)).toEqual(before)

@@ -111,7 +111,7 @@ describe('IdbStorage shard markers', () => {
     s = new IdbStorage({ name })
     expect((await s.load('a')).map((r) => r.data[0])).toEqual([1, 2])
     s.close()
-    expect(await raw(name, 'readonly', (st) => promisifyRequest(st.get(['f', 'format'])))).toBe(3)
+    expect(await raw(name, 'readonly', (st) => promisifyRequest(st.get(['f', 'format'])))).toBe(4)
     const upgraded = await markersAndRecords(name)
     expect(upgraded.markers).toEqual({ a: { first: 0, next: 2, count: 2 }, b: { first: 2, next: 3, count: 1 } })
 

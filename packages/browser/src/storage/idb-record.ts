@@ -3,8 +3,10 @@
  * the IdbStorage layout.
  *
  * Keys (IndexedDB array keys, ordered element by element):
- *   ['f', 'format']    the database's format (a number): 3 since shard markers, 2 with
- *                      checksums only; absent in databases of format 1 (idb-format.ts)
+ *   ['d', 'shards']    the shard directory: every shard that has a marker (idb-directory.ts)
+ *   ['f', 'format']    the database's format (a number): 4 since the shard directory, 3
+ *                      since shard markers, 2 with checksums only; absent in databases of
+ *                      format 1 (idb-format.ts)
  *   ['k', shard]       the shard's marker: which records it holds (idb-markers.ts)
  *   ['m', key]         replica metadata (`Storage.getMeta` / `setMeta`), sealed
  *   ['r', shard, seq]  a record of `shard`; `seq` grows with every append, so a range

@@ -19,8 +19,10 @@
  * `getMeta`. A damaged value rejects with `CorruptIdbRecordError` naming the database and
  * the key, and is never returned. Each shard's marker (idb-markers.ts) counts its records
  * and is written in the transaction that changes them; a shard whose records disagree
- * with it (one deleted or added) makes the open reject the same way. The database's
- * format is checked (and a database written before checksums or markers upgraded)
+ * with it (one deleted or added) makes the open reject the same way, and so does a shard
+ * deleted whole, records and marker, or one that appeared: the shard directory
+ * (idb-directory.ts) lists every shard that has a marker. The database's
+ * format is checked (and a database written before checksums, markers or the directory upgraded)
  * before anything else runs (idb-format.ts).
  *
  * Failures: arguments are checked at call time, before anything is queued (the core's
@@ -32,6 +34,7 @@ import { checkAppendBatch, checkMetaValue, checkSnapshot, checkStorageName, Stor
 import { afterAppend, EMPTY_MARKER, encodeMarker } from '@concord/core'
 import { allRecordsRange, CorruptIdbRecordError, decodeIdbRecord, encodeIdbRecord, keyText, metaKey, openMeta, parseRecordKey, recordKey, sealMeta, shardRange } from './idb-record.js'
 import { allMarkersRange, checkMarkers, markerKey, openMarker } from './idb-markers.js'
+import { checkDirectory, DIRECTORY_KEY, relist } from './idb-directory.js'
 import { damagedAdvice, openIdbFormat } from './idb-format.js'
 import { createStrictStore, type StrictStore } from './strict-store.js'
 
@@ -66,15 +69,22 @@ export class IdbStorage implements Storage {
   }
 
   /**
-   * Checks (or upgrades) the format, then reads every record key and marker once: each
-   * shard's records must agree with its marker; then the shards held and the next sequence number.
+   * Checks (or upgrades) the format, then reads every record key, marker and the shard
+   * directory once: each shard's records must agree with its marker, and the shards that
+   * have a marker must be those the directory lists; then the shards held and the next
+   * sequence number.
    */
   private async open(): Promise<void> {
     await openIdbFormat(this.store, this.dbName, this.name)
-    const [keys, markerKeys, markers] = await this.store.use('readonly', (s) =>
-      Promise.all([promisifyRequest(s.getAllKeys(allRecordsRange())), promisifyRequest(s.getAllKeys(allMarkersRange())), promisifyRequest(s.getAll(allMarkersRange()))]),
+    const [keys, markerKeys, markers, directory] = await this.store.use('readonly', (s) =>
+      Promise.all([
+        promisifyRequest(s.getAllKeys(allRecordsRange())),
+        promisifyRequest(s.getAllKeys(allMarkersRange())),
+        promisifyRequest(s.getAll(allMarkersRange())),
+        promisifyRequest(s.get(DIRECTORY_KEY)) as Promise<unknown>,
+      ]),
     )
-    this.verified(() => checkMarkers(this.dbName, keys, markerKeys, markers))
+    this.verified(() => checkDirectory(this.dbName, directory, checkMarkers(this.dbName, keys, markerKeys, markers).keys()))
     for (const key of keys) {
       const parsed = parseRecordKey(key)
       if (parsed === null) continue
@@ -97,29 +107,26 @@ export class IdbStorage implements Storage {
       if (list === undefined) seqs.set(shard, [seq])
       else list.push(seq)
     }
-    let refused: Error | undefined
-    try {
-      await this.write((s) => {
-        for (const { shard, seq, value } of entries) s.put(value, recordKey(shard, seq))
-        // Each marker is read and rewritten inside this transaction: it counts exactly what committed before.
-        for (const [shard, added] of seqs) {
-          const stored = s.get(markerKey(shard))
-          stored.onsuccess = () => {
-            try {
-              const value: unknown = stored.result
-              let marker = value === undefined ? EMPTY_MARKER : openMarker(value, `${this.dbName} is damaged: shard ${JSON.stringify(shard)} marker ${keyText(markerKey(shard))}`)
-              for (const seq of added) marker = afterAppend(marker, seq)
-              s.put(encodeMarker(marker), markerKey(shard))
-            } catch (err) {
-              refused = err as Error
-              s.transaction.abort()
-            }
+    await this.writeChecked((s, refuse) => {
+      for (const { shard, seq, value } of entries) s.put(value, recordKey(shard, seq))
+      const created: string[] = []
+      // Each marker is read and rewritten inside this transaction: it counts exactly what committed before.
+      for (const [shard, added] of seqs) {
+        const stored = s.get(markerKey(shard))
+        stored.onsuccess = () => {
+          try {
+            const value: unknown = stored.result
+            let marker = value === undefined ? EMPTY_MARKER : openMarker(value, `${this.dbName} is damaged: shard ${JSON.stringify(shard)} marker ${keyText(markerKey(shard))}`)
+            for (const seq of added) marker = afterAppend(marker, seq)
+            s.put(encodeMarker(marker), markerKey(shard))
+            // A new marker: the directory, read after every marker of the batch, lists `created` as it is by then.
+            if (value === undefined && created.push(shard) === 1) relist(s, this.dbName, created, [], refuse)
+          } catch (err) {
+            refuse(err as Error)
           }
         }
-      })
-    } catch (err) {
-      throw refused === undefined ? err : advised(refused, this.name)
-    }
+      }
+    })
     for (const { shard } of taken) this.held.add(shard)
   }
 
@@ -150,11 +157,13 @@ export class IdbStorage implements Storage {
     const value = encodeIdbRecord(snapshot)
     await this.ready
     const seq = this.nextSeq++
-    await this.write((s) => {
+    await this.writeChecked((s, refuse) => {
       s.delete(IDBKeyRange.bound(['r', shard], ['r', shard, seq], false, true))
       s.put(value, recordKey(shard, seq))
       // Every older record is deleted, and none is newer (sequence numbers follow call order).
       s.put(encodeMarker({ first: seq, next: seq + 1, count: 1 }), markerKey(shard))
+      // The shard may have had no marker (a new id): listed unless it already is.
+      relist(s, this.dbName, [shard], [], refuse)
     })
     this.held.add(shard)
   }
@@ -163,9 +172,10 @@ export class IdbStorage implements Storage {
     this.assertOpen()
     checkStorageName(shard, 'shard')
     await this.ready
-    await this.write((s) => {
+    await this.writeChecked((s, refuse) => {
       s.delete(shardRange(shard))
       s.delete(markerKey(shard))
+      relist(s, this.dbName, [], [shard], refuse)
     })
     this.held.delete(shard)
   }
@@ -204,6 +214,26 @@ export class IdbStorage implements Storage {
       // The browser aborts a transaction past the origin's quota with this DOMException.
       if ((err as { name?: unknown } | null)?.name === 'QuotaExceededError') throw new StorageFullError(`storage quota of ${this.dbName} exceeded`, { cause: err })
       throw err
+    }
+  }
+
+  /**
+   * `write`, with `refuse` for what a request callback finds damaged inside the
+   * transaction: it aborts the transaction, and the write rejects with that error
+   * (with the page's advice) instead of the abort.
+   */
+  private async writeChecked(fill: (store: IDBObjectStore, refuse: (err: Error) => void) => void): Promise<void> {
+    let refused: Error | undefined
+    try {
+      await this.write((s) =>
+        fill(s, (err) => {
+          if (refused !== undefined) return
+          refused = err
+          s.transaction.abort()
+        }),
+      )
+    } catch (err) {
+      throw refused === undefined ? err : advised(refused, this.name)
     }
   }
 

@@ -1,14 +1,16 @@
 /**
  * Storage integrity (issue 15): what LmdbStorage does with a data directory damaged behind
  * its back (edited through LMDB itself, as a bad sector or a stray write would leave it),
- * and with a directory written before records carried checksums.
+ * and with a directory written before records carried checksums or before the shard
+ * directory.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { open } from 'lmdb'
-import { CorruptRecordError, type StoredRecord } from '@concord/core'
+import { CorruptRecordError, decodeShardDirectory, type StoredRecord } from '@concord/core'
+import { openDatabase } from '@concord/sql-facade'
 import { LmdbStorage } from './lmdb-storage.js'
 
 type Key = [string, string] | [string, string, number]
@@ -37,6 +39,14 @@ async function written(): Promise<string> {
   await s.setMeta('lsn', Uint8Array.of(1, 2, 3))
   await s.close()
   return dir
+}
+
+/** The stored shard directory, as bytes. */
+async function directoryBytes(dir: string): Promise<Uint8Array> {
+  const env = open<Uint8Array, Key>(dir, { encoding: 'binary' })
+  const value = Uint8Array.from(env.get(['d', 'shards'])!)
+  await env.close()
+  return value
 }
 
 /** Edits the directory under the storage's feet, through LMDB. */
@@ -171,6 +181,133 @@ describe('LmdbStorage integrity', () => {
     expect(() => new LmdbStorage({ path: dir, durable: false })).toThrow(/unknown data directory format 09/)
     await damage(dir, (env) => void env.remove(['f', 'format']))
     expect(() => new LmdbStorage({ path: dir, durable: false })).toThrow(/format key is missing/)
+  })
+
+  describe('the shard directory (a shard deleted whole, with its marker)', () => {
+    const shardKeys = (env: ReturnType<typeof open<Uint8Array, Key>>, shard: string): Key[] => [
+      ...env.getKeys({ start: ['r', shard, 0], end: ['r', shard, Number.MAX_SAFE_INTEGER] }),
+      ['s', shard],
+    ]
+
+    it("a shard's records and marker deleted together are refused when the shards are listed, naming the file and the shard", async () => {
+      const dir = await written()
+      await damage(dir, (env) => {
+        for (const key of shardKeys(env, 'b')) void env.remove(key)
+      })
+      const s = new LmdbStorage({ path: dir, durable: false })
+      const e = thrown(() => s.shards())
+      expect(e.message).toBe(
+        `${join(dir, 'data.mdb')} is damaged: shard "b": the shard directory lists it but its records and marker are gone (the shard was deleted). ` +
+          'Concord does not serve damaged data: restore the data directory from a backup (concord restore), or move it away and start an empty node that joins a peer (--join) to copy the data back from the cluster',
+      )
+      await s.close()
+    })
+
+    it('a whole shard that appeared (records and a marker the directory does not list) is refused', async () => {
+      const dir = await written()
+      await damage(dir, (env) => {
+        void env.put(['r', 'c', 0], env.get(['r', 'b', 0])!)
+        void env.put(['s', 'c'], env.get(['s', 'b'])!)
+      })
+      const s = new LmdbStorage({ path: dir, durable: false })
+      expect(thrown(() => s.shards()).message).toMatch(/shard "c": it has a marker but the shard directory does not list it \(a shard was added\)/)
+      await s.close()
+    })
+
+    it('a damaged or missing shard directory is refused', async () => {
+      const dir = await written()
+      await damage(dir, (env) => {
+        const value = Uint8Array.from(env.get(['d', 'shards'])!)
+        value[value.length - 1]! ^= 0x01
+        void env.put(['d', 'shards'], value)
+      })
+      const s = new LmdbStorage({ path: dir, durable: false })
+      expect(thrown(() => s.shards()).message).toMatch(/data\.mdb is damaged: its shard directory is damaged: checksum mismatch/)
+      await s.close()
+      await damage(dir, (env) => void env.remove(['d', 'shards']))
+      const t = new LmdbStorage({ path: dir, durable: false })
+      expect(thrown(() => t.shards()).message).toMatch(/data\.mdb is damaged: its shard directory is missing\. Concord does not serve damaged data/)
+      await t.close()
+    })
+
+    it('shards created and removed by the storage itself (appends, compact of a new id, remove) reopen fine; appends to a known shard leave the directory alone', async () => {
+      const dir = await written()
+      let s = new LmdbStorage({ path: dir, durable: false })
+      // What a generation switch does: the old generation kept under a new id by a compact, later removed.
+      await s.compact('prev:4096:a', { generation: 1, kind: 'snapshot', data: bytes('old a') })
+      await s.compact('a', { generation: 4096, kind: 'snapshot', data: bytes('new a') })
+      await s.remove('b')
+      await s.remove('never there')
+      await s.close()
+      s = new LmdbStorage({ path: dir, durable: false })
+      expect(s.shards().sort()).toEqual(['a', 'prev:4096:a'])
+      await s.remove('prev:4096:a')
+      await s.append([{ shard: 'c', record: update('c1') }, { shard: 'a', record: update('a5') }])
+      await s.close()
+
+      const before = await directoryBytes(dir)
+      s = new LmdbStorage({ path: dir, durable: false })
+      expect(s.shards().sort()).toEqual(['a', 'c'])
+      await s.append([{ shard: 'a', record: update('a6') }])
+      await s.close()
+      expect(await directoryBytes(dir)).toEqual(before)
+      s = new LmdbStorage({ path: dir, durable: false })
+      expect(s.load('a').map((r) => text(r.data))).toEqual(['new a', 'a5', 'a6'])
+      await s.close()
+    })
+
+    it('a table dropped through SQL is removed from the directory with its shards: the node opens again', async () => {
+      const dir = tempDir()
+      let storage = new LmdbStorage({ path: dir, durable: false })
+      let db = await openDatabase({ nodeId: 'n1', storage })
+      await db.query('CREATE TABLE kept (id INT PRIMARY KEY, v TEXT)')
+      await db.query('CREATE TABLE gone (id INT PRIMARY KEY, v TEXT)')
+      await db.query("INSERT INTO kept VALUES (1, 'k')")
+      await db.query("INSERT INTO gone VALUES (1, 'g')")
+      const withGone = storage.shards().length
+      await db.query('DROP TABLE gone')
+      await db.close()
+      await storage.close()
+
+      storage = new LmdbStorage({ path: dir, durable: false })
+      expect(storage.shards().length).toBeLessThan(withGone)
+      db = await openDatabase({ nodeId: 'n1', storage })
+      expect((await db.query('SELECT v FROM kept')).rows).toEqual([{ v: 'k' }])
+      await db.close()
+      await storage.close()
+    })
+
+    it('a directory of format 2 (markers, no shard directory) opens and gets its directory once, listing the shards it holds', async () => {
+      const dir = await written()
+      await damage(dir, (env) => {
+        void env.remove(['d', 'shards'])
+        void env.put(['f', 'format'], Uint8Array.of(2))
+      })
+      const s = new LmdbStorage({ path: dir, durable: false })
+      expect(s.shards().sort()).toEqual(['a', 'b'])
+      expect(s.load('a').map((r) => text(r.data))).toEqual(['a1', 'a2', 'a3'])
+      await s.close()
+      const env = open<Uint8Array, Key>(dir, { encoding: 'binary' })
+      expect(Uint8Array.from(env.get(['f', 'format'])!)).toEqual(Uint8Array.of(3))
+      expect(decodeShardDirectory(env.get(['d', 'shards'])!)).toEqual(new Set(['a', 'b']))
+      await env.close()
+
+      // Once: from now on a shard deleted whole is refused, not re-listed.
+      await damage(dir, (e) => {
+        for (const key of shardKeys(e, 'a')) void e.remove(key)
+      })
+      const again = new LmdbStorage({ path: dir, durable: false })
+      expect(thrown(() => again.shards()).message).toMatch(/shard "a": the shard directory lists it but its records and marker are gone/)
+      await again.close()
+    })
+
+    it('a format-3 directory whose format key is gone is refused, not upgraded again', async () => {
+      const dir = tempDir()
+      const s = new LmdbStorage({ path: dir, durable: false })
+      await s.close()
+      await damage(dir, (env) => void env.remove(['f', 'format']))
+      expect(() => new LmdbStorage({ path: dir, durable: false })).toThrow(/format key is missing but the directory has a shard directory/)
+    })
   })
 
   describe("damage to LMDB's own file, refused before LMDB maps it (it would end the process with a signal)", () => {

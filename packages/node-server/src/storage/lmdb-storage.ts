@@ -9,7 +9,9 @@
  *   record missing from a shard's log or one its marker does not count, a record with no
  *   shard, throw a `CorruptRecordError` naming the file, the shard and the record (`load`,
  *   `shards`, `getMeta`), so the replica does not open on it (docs/security.md, "Storage
- *   integrity"). A directory of the format before checksums is upgraded at open. A data
+ *   integrity"). A shard deleted whole (records and marker) or one that appeared is found
+ *   against the shard directory when the shards are listed (`shards`, first at open). A
+ *   directory of an older format is upgraded at open. A data
  *   file LMDB itself would crash on (a damaged meta page, a truncated file) is refused
  *   before it is opened (lmdb-file-check.ts).
  * - An `append` promise resolves only once its records are on disk (fsync'd): LMDB runs
@@ -17,6 +19,10 @@
  *   while a commit is in flight are grouped by lmdb-js into the next transaction (group
  *   commit), so concurrent writers share one fsync.
  * - Each `append` batch commits atomically (one `transaction` callback).
+ * - The shard directory lists exactly the shards that have a marker: it is rewritten in
+ *   the transaction that creates a marker (the first append or compact of a shard) or
+ *   removes one, and in no other (an append to a shard that has a marker costs what it
+ *   did before the directory).
  * - Sequence numbers are assigned at call time, so records load in call order, and a
  *   `compact` removes exactly the records appended before it was called.
  * - Private: the environment's directory is 0700 and its files (data.mdb, lock.mdb)
@@ -29,9 +35,9 @@
 import { chmodSync, mkdirSync, readdirSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type RootDatabase } from 'lmdb'
-import { afterAppend, checkMetaValue, CorruptRecordError, decodeMarker, decodeRecord, EMPTY_MARKER, encodeMarker, encodeRecord, openValue, sealValue, StorageFullError, type ShardMarker, type Storage, type StoredRecord } from '@concord/core'
+import { afterAppend, checkMetaValue, compareShardDirectory, CorruptRecordError, decodeMarker, decodeRecord, decodeShardDirectory, directoryDamage, EMPTY_MARKER, encodeMarker, encodeRecord, encodeShardDirectory, openValue, sealValue, StorageFullError, type ShardMarker, type Storage, type StoredRecord } from '@concord/core'
 import { checkLmdbFile } from './lmdb-file-check.js'
-import { openStoreFormat, type StoreKey as Key } from './store-format.js'
+import { DIRECTORY_KEY, markerRange, openStoreFormat, type StoreKey as Key } from './store-format.js'
 
 /** LMDB keys are limited to 1978 bytes; leave room for the tag and sequence number. */
 const MAX_NAME_BYTES = 1024
@@ -117,20 +123,31 @@ export class LmdbStorage implements Storage {
     })
     await this.commit(this.write(() => {
       const markers = new Map<string, ShardMarker>()
+      const created: string[] = []
       for (const w of writes) {
-        const marker = markers.get(w.shard) ?? this.marker(w.shard) ?? EMPTY_MARKER
+        let marker = markers.get(w.shard)
+        if (marker === undefined) {
+          const stored = this.marker(w.shard)
+          if (stored === undefined) created.push(w.shard)
+          marker = stored ?? EMPTY_MARKER
+        }
         markers.set(w.shard, afterAppend(marker, w.seq))
         this.db.put(['r', w.shard, w.seq], w.value)
       }
       for (const [shard, marker] of markers) this.db.put(['s', shard], encodeMarker(marker))
+      if (created.length > 0) this.relist(created, [])
     }))
   }
 
-  /** The shards that hold records. Throws when a record belongs to no shard (its marker is gone). */
+  /**
+   * The shards that hold records. Throws when a record belongs to no shard (its marker is
+   * gone), or when the shards that have a marker are not those the shard directory lists
+   * (a shard deleted whole, or one that appeared). A replica asks first thing at open.
+   */
   shards(): string[] {
     this.assertOpen()
     const out = new Set<string>()
-    for (const key of this.db.getKeys({ start: ['s', ''], end: ['t'] })) out.add(key[1])
+    for (const key of this.db.getKeys(markerRange())) out.add(key[1])
     let shard: string | undefined
     while (true) {
       // One key per shard: jump past the shard just seen.
@@ -141,6 +158,8 @@ export class LmdbStorage implements Storage {
       shard = found[1]
       if (!out.has(shard)) this.corrupt(shard, found[2] as number, 'a record of a shard that has no marker (the marker is missing)')
     }
+    const damage = directoryDamage(compareShardDirectory(this.listed(), out))
+    if (damage !== null) this.corrupt(damage.shard, undefined, damage.what)
     return [...out]
   }
 
@@ -176,7 +195,8 @@ export class LmdbStorage implements Storage {
     const seq = this.takeSeq(shard)
     const value = encodeRecord(snapshot)
     await this.commit(this.write(() => {
-      const marker = this.marker(shard) ?? EMPTY_MARKER
+      const stored = this.marker(shard)
+      const marker = stored ?? EMPTY_MARKER
       let removed = 0
       for (const key of [...this.db.getKeys({ start: ['r', shard, 0], end: ['r', shard, seq] })]) {
         this.db.remove(key)
@@ -186,6 +206,7 @@ export class LmdbStorage implements Storage {
       const kept = marker.count - removed
       this.db.put(['s', shard], encodeMarker({ first: seq, next: Math.max(marker.next, seq + 1), count: kept + 1 }))
       this.db.put(['r', shard, seq], value)
+      if (stored === undefined) this.relist([shard], [])
     }))
   }
 
@@ -193,8 +214,10 @@ export class LmdbStorage implements Storage {
     this.assertOpen()
     checkName(shard, 'shard')
     await this.commit(this.write(() => {
+      const marked = this.db.doesExist(['s', shard])
       for (const key of this.db.getKeys(recordRange(shard))) this.db.remove(key)
       this.db.remove(['s', shard])
+      if (marked) this.relist([], [shard])
     }))
   }
 
@@ -328,6 +351,25 @@ export class LmdbStorage implements Storage {
     } catch (e) {
       this.corrupt(shard, undefined, `its marker is damaged: ${(e as Error).message}`)
     }
+  }
+
+  /** The shards the directory lists; a missing or damaged directory throws. */
+  private listed(): Set<string> {
+    const value = this.db.get(DIRECTORY_KEY)
+    if (value === undefined) throw new CorruptRecordError(`${this.file()} is damaged: its shard directory is missing. ${REMEDY}`)
+    try {
+      return decodeShardDirectory(value)
+    } catch (e) {
+      throw new CorruptRecordError(`${this.file()} is damaged: its shard directory is damaged: ${(e as Error).message}. ${REMEDY}`)
+    }
+  }
+
+  /** Inside a write transaction: `created` shards got a marker, `removed` ones lost theirs. */
+  private relist(created: readonly string[], removed: readonly string[]): void {
+    const listed = this.listed()
+    for (const shard of created) listed.add(shard)
+    for (const shard of removed) listed.delete(shard)
+    this.db.put(DIRECTORY_KEY, encodeShardDirectory(listed))
   }
 
   private corrupt(shard: string, seq: number | undefined, what: string): never {
