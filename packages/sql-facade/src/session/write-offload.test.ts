@@ -1,66 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
-import { runOffloadedStatement } from '../offloaded-statement.js'
-import type { QueryResult } from '../result-format.js'
 import { SimCluster } from '../sim-cluster.js'
-import type { OffloadReply, OffloadRequest, StatementOffloader } from './statement-offload.js'
-
-/**
- * An offloader answering on this thread on a fresh engine, as a worker would; `meanwhile`
- * runs after the snapshot was taken and before the worker answers (other clients'
- * writes, replication), as on a node whose event loop serves others while the worker runs.
- */
-function offloader(meanwhile: () => Promise<void> = async () => {}): StatementOffloader & { requests: OffloadRequest[]; replies: OffloadReply[] } {
-  const requests: OffloadRequest[] = []
-  const replies: OffloadReply[] = []
-  return {
-    requests,
-    replies,
-    run: async (request, signal) => {
-      requests.push(request)
-      await meanwhile()
-      const reply = await runOffloadedStatement(structuredClone(request), () => signal.aborted)
-      replies.push(reply)
-      return reply
-    },
-  }
-}
-
-const ROWS = 20_000
-
-/**
- * `cond` as one WHERE term costing some µs per row (no index, not pushed into the scan):
- * so the statement runs longer than its table's snapshot costs (write-offload.ts
- * `snapshotCostMs`, 20 ms for 20,000 rows) and moves; a cheap WHERE over 20,000 rows
- * ends before that and is not worth moving.
- */
-const slow = (cond: string, text = 'note') => `(md5(md5(md5(${text}))) <> '' AND (${cond})) IS TRUE`
-
-/** A table of ROWS rows: k = id % 1000, note holding 'x<id>x'. */
-async function fill(db: Database, name: string, extra = ''): Promise<void> {
-  await db.query(`CREATE TABLE ${name} (id INT PRIMARY KEY, k INT, v INT, note TEXT${extra})`)
-  await db.query(`INSERT INTO ${name} SELECT g, g % 1000, 0, 'x' || g || 'x' FROM generate_series(1, ${ROWS}) g`)
-}
-
-async function run(db: Database, sql: string, off: StatementOffloader | undefined, setup: string[] = []): Promise<QueryResult> {
-  const session = db.session(off ? { offloader: off } : {})
-  await session.query(`SET offload_after = '${off ? '1ms' : '0'}'`)
-  for (const s of setup) await session.query(s)
-  try {
-    return await session.query(sql)
-  } finally {
-    await session.close()
-  }
-}
-
-async function failure(p: Promise<unknown>): Promise<{ code?: string; message?: string }> {
-  try {
-    await p
-  } catch (e) {
-    return e as { code?: string }
-  }
-  throw new Error('expected a failure')
-}
+import type { QueryResult } from '../result-format.js'
+import { ROWS, failure, fill, offloader, run, slow } from './offload-test.fixture.js'
+import type { StatementOffloader } from './statement-offload.js'
 
 const contents = async (db: Database, table: string) => (await db.query(`SELECT id, k, v, note FROM ${table} ORDER BY id`)).rowArrays
 
