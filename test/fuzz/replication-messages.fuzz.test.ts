@@ -132,7 +132,11 @@ async function sampleCorpus(): Promise<Uint8Array[]> {
     { type: MessageType.Digest, lsn: 3, digests: [{ shard: 's:t', generation: 0, hash: 77, rows: 0 }] },
     { type: MessageType.Updates, prevLsn: 1, lsn: 2, updates: [{ shard: 's:t', generation: 0, update: new Uint8Array([0, 0]) }] },
     { type: MessageType.ReportsAsk, shard: 's:t', generation: 1, hops: 2, holders: ['n2', 'n3'] },
-    { type: MessageType.Held, answer: false, sets: [{ shard: 's:t', generation: 1, hash: 77, holders: 0x1234abcd, bits: new Uint8Array([0b1011, 0x80]) }] },
+    {
+      type: MessageType.Held,
+      answer: false,
+      sets: [{ shard: 's:t', generation: 1, hash: 77, holders: 0x1234abcd, bits: new Uint8Array([0b1011, 0x80]) }],
+    },
     {
       type: MessageType.Reports,
       shard: 's:t',
