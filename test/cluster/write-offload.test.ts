@@ -26,8 +26,7 @@ let node: ConcordProcess
 const clients: pg.Client[] = []
 
 async function client(): Promise<pg.Client> {
-  const c = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'concord', database: 'concord', query_timeout: 300_000 })
-  await c.connect()
+  const c = await node.client()
   clients.push(c)
   return c
 }

@@ -4,10 +4,10 @@ import { promisifyRequest } from 'idb-keyval'
 import { decodeShardDirectory, type StoredRecord } from '@concord/core'
 import { openDatabase } from '@concord/sql-facade'
 import { deleteIdbStorage, IdbStorage } from './idb-storage.js'
-import { createStrictStore } from './strict-store.js'
 import { CorruptIdbRecordError, shardRange } from './idb-record.js'
 import { markerKey } from './idb-markers.js'
 import { DIRECTORY_KEY } from './idb-directory.js'
+import { raw, rawWrite, rec, stored } from './idb-raw.fixture.js'
 
 /**
  * The shard directory through IdbStorage's own writes and against damage made through a
@@ -18,22 +18,7 @@ import { DIRECTORY_KEY } from './idb-directory.js'
  */
 let n = 0
 const fresh = (): string => `directory-${process.pid}-${n++}`
-const rec = (kind: StoredRecord['kind'], ...bytes: number[]): StoredRecord => ({ generation: 0, kind, data: new Uint8Array(bytes) })
 
-async function raw<T>(name: string, mode: IDBTransactionMode, fill: (s: IDBObjectStore) => Promise<T>): Promise<T> {
-  const store = createStrictStore(`concord:${name}`, 'records')
-  try {
-    return await store.use(mode, fill)
-  } finally {
-    store.close()
-  }
-}
-const rawWrite = (name: string, fill: (s: IDBObjectStore) => void): Promise<void> =>
-  raw(name, 'readwrite', (s) => {
-    fill(s)
-    return promisifyRequest(s.transaction)
-  })
-const stored = (name: string, key: IDBValidKey): Promise<unknown> => raw(name, 'readonly', (s) => promisifyRequest(s.get(key)))
 
 /** What the directory lists and which shards have a marker: they must be equal. */
 async function listedAndMarked(name: string): Promise<{ listed: string[]; marked: string[] }> {

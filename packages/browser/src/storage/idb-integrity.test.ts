@@ -5,7 +5,7 @@ import { openDatabase } from '@concord/sql-facade'
 import { decodeShardDirectory, type StoredRecord } from '@concord/core'
 import { openReplica } from '../open-replica.js'
 import { deleteIdbStorage, IdbStorage } from './idb-storage.js'
-import { createStrictStore } from './strict-store.js'
+import { raw, rawWrite } from './idb-raw.fixture.js'
 import { CorruptIdbRecordError, decodeIdbRecord, metaKey, openMeta, recordKey } from './idb-record.js'
 
 /**
@@ -33,29 +33,12 @@ afterEach(() => {
   for (const s of opened.splice(0)) s.close()
 })
 
-async function rawEntries(name: string): Promise<Entry[]> {
-  const store = createStrictStore(`concord:${name}`, 'records')
-  try {
-    return await store.use('readonly', async (s) => {
-      const [keys, values] = await Promise.all([promisifyRequest(s.getAllKeys()), promisifyRequest(s.getAll())])
-      return keys.map((k, i): Entry => [k, values[i]])
-    })
-  } finally {
-    store.close()
-  }
-}
+const rawEntries = (name: string): Promise<Entry[]> =>
+  raw(name, 'readonly', async (s) => {
+    const [keys, values] = await Promise.all([promisifyRequest(s.getAllKeys()), promisifyRequest(s.getAll())])
+    return keys.map((k, i): Entry => [k, values[i]])
+  })
 
-async function rawWrite(name: string, fill: (s: IDBObjectStore) => void): Promise<void> {
-  const store = createStrictStore(`concord:${name}`, 'records')
-  try {
-    await store.use('readwrite', (s) => {
-      fill(s)
-      return promisifyRequest(s.transaction)
-    })
-  } finally {
-    store.close()
-  }
-}
 
 const isRecordKey = (key: IDBValidKey): boolean => Array.isArray(key) && key[0] === 'r'
 const isMetaKey = (key: IDBValidKey): boolean => Array.isArray(key) && key[0] === 'm'

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { promisifyRequest } from 'idb-keyval'
 import { decodeMarker, type StoredRecord } from '@concord/core'
 import { deleteIdbStorage, IdbStorage } from './idb-storage.js'
-import { createStrictStore } from './strict-store.js'
 import { CorruptIdbRecordError, recordKey } from './idb-record.js'
 import { markerKey } from './idb-markers.js'
+import { raw, rawWrite, rec } from './idb-raw.fixture.js'
 
 /**
  * Shard markers through IdbStorage's own writes: after appends, compactions and removals
@@ -15,21 +15,7 @@ import { markerKey } from './idb-markers.js'
  */
 let n = 0
 const fresh = (): string => `markers-${process.pid}-${n++}`
-const rec = (kind: StoredRecord['kind'], ...bytes: number[]): StoredRecord => ({ generation: 0, kind, data: new Uint8Array(bytes) })
 
-async function raw<T>(name: string, mode: IDBTransactionMode, fill: (s: IDBObjectStore) => Promise<T>): Promise<T> {
-  const store = createStrictStore(`concord:${name}`, 'records')
-  try {
-    return await store.use(mode, fill)
-  } finally {
-    store.close()
-  }
-}
-const rawWrite = (name: string, fill: (s: IDBObjectStore) => void): Promise<void> =>
-  raw(name, 'readwrite', (s) => {
-    fill(s)
-    return promisifyRequest(s.transaction)
-  })
 
 /** Every shard's stored marker, and what its record keys say: they must be equal. */
 async function markersAndRecords(name: string): Promise<{ markers: Record<string, unknown>; records: Record<string, unknown> }> {

@@ -115,6 +115,21 @@ function pushShard(client: { db: Database; transport: Libp2pTransport }, to: str
   client.transport.send(to, msg)
 }
 
+/**
+ * On node `a` (region eu): a table of eu only, posts homed by a column and a table every
+ * region holds, one row each; region us; the member list on (browser tokens need it).
+ */
+async function regionalTables(a: ConcordNode): Promise<void> {
+  await query(a, "CREATE TABLE eu_notes (id INT PRIMARY KEY, body TEXT) WITH (replication_regions = 'eu')")
+  await query(a, "CREATE TABLE posts (id INT PRIMARY KEY, region TEXT, body TEXT) WITH (home_region_column = 'region')")
+  await query(a, 'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)')
+  await query(a, "INSERT INTO eu_notes VALUES (1, 'e1')")
+  await query(a, "INSERT INTO posts VALUES (1, 'eu', 'p1')")
+  await query(a, "INSERT INTO notes VALUES (1, 'n1')")
+  await query(a, "CREATE REGION 'us' WITH (PRIMARY)")
+  await query(a, `ALTER SYSTEM ADD NODE '${a.transport!.peerId}'`)
+}
+
 describe('a scoped browser token', () => {
   it('lets a browser replica read and write only its tables, even with a modified client', async () => {
     const lines: string[] = []
@@ -260,14 +275,7 @@ describe('a scoped browser token', () => {
     const log: Logger = { info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(m) }
     const a = await ConcordNode.start({ memory: true, nodeId: 'eu1', region: 'eu', pgPort: 0, pgPortSearch: false, logger: log })
     nodes.push(a)
-    await query(a, "CREATE TABLE eu_notes (id INT PRIMARY KEY, body TEXT) WITH (replication_regions = 'eu')")
-    await query(a, "CREATE TABLE posts (id INT PRIMARY KEY, region TEXT, body TEXT) WITH (home_region_column = 'region')")
-    await query(a, 'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)')
-    await query(a, "INSERT INTO eu_notes VALUES (1, 'e1')")
-    await query(a, "INSERT INTO posts VALUES (1, 'eu', 'p1')")
-    await query(a, "INSERT INTO notes VALUES (1, 'n1')")
-    await query(a, "CREATE REGION 'us' WITH (PRIMARY)")
-    await query(a, `ALTER SYSTEM ADD NODE '${a.transport!.peerId}'`)
+    await regionalTables(a)
     expect(await sqlState(a, "SELECT concord_browser_token(ARRAY[]::text[], 600, NULL, ARRAY['mars'])")).toBe('22023')
     expect(await sqlState(a, 'SELECT concord_browser_token(ARRAY[]::text[], 600, NULL, ARRAY[]::text[])')).toBe('22023')
     const issue = async (region: string): Promise<ReturnType<typeof decodeBrowserToken>> =>
@@ -324,14 +332,7 @@ describe('a scoped browser token', () => {
     const log: Logger = { info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(m) }
     const a = await ConcordNode.start({ memory: true, nodeId: 'eur', region: 'eu', pgPort: 0, pgPortSearch: false, logger: log })
     nodes.push(a)
-    await query(a, "CREATE TABLE eu_notes (id INT PRIMARY KEY, body TEXT) WITH (replication_regions = 'eu')")
-    await query(a, "CREATE TABLE posts (id INT PRIMARY KEY, region TEXT, body TEXT) WITH (home_region_column = 'region')")
-    await query(a, 'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)')
-    await query(a, "INSERT INTO eu_notes VALUES (1, 'e1')")
-    await query(a, "INSERT INTO posts VALUES (1, 'eu', 'p1')")
-    await query(a, "INSERT INTO notes VALUES (1, 'n1')")
-    await query(a, "CREATE REGION 'us' WITH (PRIMARY)")
-    await query(a, `ALTER SYSTEM ADD NODE '${a.transport!.peerId}'`)
+    await regionalTables(a)
     // Each read-only region must be the cluster's, and none may be read-write too.
     expect(await sqlState(a, "SELECT concord_browser_token(ARRAY[]::text[], 600, NULL, NULL, ARRAY['mars'])")).toBe('22023')
     expect(await sqlState(a, "SELECT concord_browser_token(ARRAY[]::text[], 600, NULL, ARRAY['eu'], ARRAY['eu'])")).toBe('22023')
