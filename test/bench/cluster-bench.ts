@@ -43,6 +43,9 @@
  *                                the others, with a "Concord / baseline" column: a before/after in one run
  *   BENCH_MEASURES=catchup,start-empty,..  only these measures (point, groupby, catchup, start-empty,
  *                                latency, throughput; catchup includes the restart with rows and memory)
+ *   BENCH_HIBERNATE_AFTER=10s    the Concord side's nodes run with `--hibernate-after 10s`, and one more
+ *                                measure: the writer's memory once its table's shard is put away (waited for
+ *                                in pg_stat_concord_shards.hibernated); the other sides' after twice that long idle
  *   BENCH_PROFILE=<dir>          every node of the Concord side runs under `node --cpu-prof`, each process
  *                                writing into <dir>/<node id>[-restart] when it stops: the joiners' profiles
  *                                are their catch-up; the writer's (bench1) and the follower's (bench2)
@@ -70,6 +73,7 @@ const BUILT = env['BENCH_BUILT'] === '1'
 const PG_PORT = Number(env['BENCH_PG_PORT'] ?? 55_000 + Math.floor(Math.random() * 2000))
 const BASELINE_BIN = env['BENCH_BASELINE_BIN']
 const PROFILE = env['BENCH_PROFILE']
+const HIBERNATE_AFTER = env['BENCH_HIBERNATE_AFTER']
 const MEASURES = env['BENCH_MEASURES'] === undefined ? null : new Set(env['BENCH_MEASURES'].split(','))
 const runs = (measure: string): boolean => MEASURES === null || MEASURES.has(measure)
 const BATCH = 1000
@@ -105,6 +109,13 @@ function percentile(xs: number[], p: number): number {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /** Polls `probe` every POLL_MS until it holds; throws after `ms`. Bounded in count and time. */
+/** Milliseconds of a `--hibernate-after` value (a number with ms, s, m or h). */
+function durationMs(text: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text.trim())
+  if (m === null) throw new Error(`BENCH_HIBERNATE_AFTER: '${text}' is not a duration such as 10s`)
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']
+}
+
 async function until(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms
   let last: unknown
@@ -228,6 +239,8 @@ interface Side {
   writer: pg.Client
   reader: pg.Client
   writerMemory(): number | null
+  /** The writer's memory after `idleMs` without writes (Concord: once its `data` shard is put away). */
+  idleMemory(idleMs: number): Promise<number | null>
   /** The process answering the writer connection: Concord's node, PostgreSQL's backend. */
   writerPid(): Promise<number | null>
   /** Concord's writer and follower processes (PostgreSQL: none; its work spreads over several). */
@@ -244,7 +257,8 @@ async function concordSide(dir: string, name = 'Concord', bin?: string): Promise
   const profiled = PROFILE !== undefined && name === 'Concord'
   const start = (id: string, peers: string[], profileAs = id): Promise<ConcordProcess> =>
     ConcordProcess.start({
-      dataDir: `${dir}/${id}`, nodeId: id, join: peers, built: BUILT, bin, extraArgs: ['--quiet'],
+      dataDir: `${dir}/${id}`, nodeId: id, join: peers, built: BUILT, bin,
+      extraArgs: ['--quiet', ...(HIBERNATE_AFTER !== undefined && name === 'Concord' ? ['--hibernate-after', HIBERNATE_AFTER] : [])],
       nodeArgs: profiled ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE, profileAs)] : [],
     })
   const first = await start('bench1', [])
@@ -258,6 +272,16 @@ async function concordSide(dir: string, name = 'Concord', bin?: string): Promise
     writer,
     reader,
     writerMemory: () => rssBytes(first.child.pid!),
+    async idleMemory(idleMs) {
+      if (name !== 'Concord') await sleep(idleMs)
+      else {
+        const hibernated = async (): Promise<boolean> =>
+          (await writer.query("SELECT bool_and(hibernated) AS h FROM pg_stat_concord_shards WHERE table_name = 'data'")).rows[0]?.h === true
+        await until(hibernated, idleMs + 60_000, "the writer's data shard hibernated")
+        await sleep(2000) // the next collections return the freed pages
+      }
+      return rssBytes(first.child.pid!)
+    },
     writerPid: async () => first.child.pid ?? null,
     nodePids: () => ({ writer: first.child.pid!, follower: procs[1]!.child.pid! }),
     async catchUp(run) {
@@ -344,6 +368,10 @@ async function postgresSide(dir: string, bin: string): Promise<Side> {
     writer,
     reader,
     writerMemory: () => pssTreeBytes(pub.pid() ?? -1),
+    async idleMemory(idleMs) {
+      await sleep(idleMs)
+      return pssTreeBytes(pub.pid() ?? -1)
+    },
     writerPid: async () => Number((await writer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid),
     nodePids: () => null,
     async catchUp(run) {
@@ -453,6 +481,10 @@ try {
     })
   }
   for (const side of sides) record('rss-writer', side, side.writerMemory())
+  if (HIBERNATE_AFTER !== undefined) {
+    const idleMs = 2 * durationMs(HIBERNATE_AFTER)
+    for (const side of sides) record('rss-idle', side, await side.idleMemory(idleMs))
+  }
   if (runs('catchup')) {
     await interleaved(sides, 'catch-up', async (side, run) => {
       const r = await side.catchUp(run)
@@ -505,6 +537,7 @@ try {
     ['catchup-cpu', `  CPU seconds of the new node until caught up`, 2],
     ['rss-writer', `resident memory, writer holding ${n} rows, MB`, 0],
     ['rss-new', `resident memory, new node after catch-up, MB`, 0],
+    ['rss-idle', `resident memory, writer holding ${n} rows once idle (--hibernate-after ${HIBERNATE_AFTER ?? '-'}), MB`, 0],
     ['start-empty', 'start to first query, empty, s', 2],
     ['start-rows', `start to first query, ${n} rows, s`, 2],
     ['start-rows-cpu', `  CPU seconds of that start`, 2],

@@ -26,6 +26,7 @@ export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, Rep
 export { StorageFullError } from './api.js'
 export { Replica, type RowFilterCompiler, type RowSelection } from './replica.js'
 export { RowCheckpoint, type CheckpointTarget, type RowCheckpointOptions } from './rows/row-checkpoint.js'
+export { ShardHibernation, type HibernatingShard, type HibernationTarget, type ShardHibernationOptions } from './rows/shard-hibernation.js'
 export { CATALOG_SHARD, SECRETS_SHARD, isSystemShard, parseShardId, shardId } from './placement/shard-id.js'
 export type { PeerScope, PeerScopes, PeerWriteChecks, WriteCheck } from './replication/peer-scope.js'
 export { holdsTable, notHeldHere, notHeldWhole } from './placement/placement.js'

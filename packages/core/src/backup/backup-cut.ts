@@ -61,7 +61,7 @@ function cutShard(id: string, shard: Shard, before: ParentShard | undefined): Cu
     generation: shard.generation,
     kind: diff ? 'diff' : 'full',
     data: diff ? shard.encodeState(before.stateVector) : shard.encodeState(),
-    stateVector: Y.encodeStateVector(shard.doc),
+    stateVector: shard.stateVector(),
     overlays: shard.prevs.map((p) => ({ generation: p.generation, data: Y.encodeStateAsUpdate(p.doc) })),
   }
 }

@@ -76,9 +76,14 @@ export class Shard {
    * document applies them (`doc`, `map`), and what the snapshot knows of the document
    * (digest, garbage, entry count) answers until then.
    */
-  private deferred: { read: () => StoredRecord[]; digest: number; garbage: number; entries: number } | null = null
+  private deferred: Deferred | null = null
   /** Set while deferred records are applied: the rows are known, only the books are kept. */
   private booksOnly = false
+  /** Counts the document's transactions and loads: a shard whose count stands still is idle (ShardHibernation). */
+  activity = 0
+  /** Hibernated documents loaded again, and those whose digest then differed from the one kept (a bug: none expected). */
+  wakes = 0
+  wakeMismatches = 0
   /**
    * Older generations still holding entries the current one lacks (writes their owners
    * have not re-applied yet), oldest first. Read-only overlays (generations/overlays.ts).
@@ -554,6 +559,7 @@ export class Shard {
 
   /** The current generation's Yjs state vector. */
   stateVector(): Uint8Array {
+    if (this.deferred?.stateVector !== undefined) return this.deferred.stateVector
     return Y.encodeStateVector(this.doc)
   }
 
@@ -562,6 +568,8 @@ export class Shard {
    * `stateVector` lacks. Throws when `stateVector` is malformed.
    */
   encodeState(stateVector?: Uint8Array): Uint8Array {
+    // A hibernated document's one record is its state, encoded when it was put away.
+    if (stateVector === undefined && this.deferred?.ownClient === true) return this.deferred.read()[0]!.data
     return stateVector === undefined ? Y.encodeStateAsUpdate(this.doc) : Y.encodeStateAsUpdate(this.doc, stateVector)
   }
 
@@ -782,6 +790,39 @@ export class Shard {
     }, LOAD_ORIGIN)
   }
 
+  /**
+   * Frees the document of a shard nobody has written for a while (issue 13: the Yjs
+   * items and entry strings are most of a row's memory, its encoded state a tenth of
+   * them): keeps the state as one encoded update and the books the deferred state
+   * answers with (digest, garbage, entry count, state vector, deleted rows), the rows
+   * staying as they are. The first use of the document applies the update again, as after
+   * a start from a row snapshot (`applyDeferred`); the client id stays, so this session's
+   * writes continue its clock where they stopped. Returns false, changing nothing, for a
+   * shard that does not qualify (`qualifiesForRowSnapshot`: an older generation held, a
+   * Y.Text, an update waiting for its dependencies) or is deferred already.
+   */
+  hibernate(): boolean {
+    if (this.deferred !== null || this.writing || this.together || !this.qualifiesForRowSnapshot()) return false
+    const old = this.currentDoc
+    const digest = this.digest()
+    const stateVector = Y.encodeStateVector(old)
+    const state = Y.encodeStateAsUpdate(old)
+    const entries = this.entryCount
+    // Kept as rows are resolved; null would mean a scan of the entries while deferred.
+    this.deletedRowKeys()
+    const generation = this.generation
+    const record: StoredRecord = { generation, kind: 'snapshot', data: state }
+    this.deferred = { read: () => [record], digest, garbage: this.deletedCache, entries, stateVector, ownClient: true }
+    old.destroy()
+    this.currentDoc = this.newDoc(this.clientID)
+    this.currentMap = this.currentDoc.getMap('rows')
+    this.deletes.reset(this.currentDoc)
+    this.absentKeys.clear()
+    this.textNames = new Map()
+    this.digestCache = null
+    return true
+  }
+
   /** True while the rows came from a row snapshot and the document is not loaded yet. */
   get isDeferred(): boolean {
     return this.deferred !== null
@@ -799,6 +840,12 @@ export class Shard {
     this.deferred = null
     const doc = this.currentDoc
     const records = d.read()
+    // A hibernated state holds this session's own items: applied under the session's id,
+    // Yjs would take them for another client's use of it, log so and give the document a
+    // new id. Applied under a stand-in, the id is set back after: the store then
+    // continues this session's clock.
+    const own = this.clientID
+    if (d.ownClient === true) this.clientID = doc.clientID = standInClient(own)
     this.booksOnly = true
     try {
       doc.transact(() => {
@@ -806,8 +853,11 @@ export class Shard {
       }, LOAD_ORIGIN)
     } finally {
       this.booksOnly = false
+      if (d.ownClient === true) this.clientID = doc.clientID = own
     }
+    if (d.ownClient === true) this.wakes++
     if (records.length > 0 && records[0]!.generation === this.generation && this.digest() === d.digest) return
+    if (d.ownClient === true) this.wakeMismatches++
     if (records.length > 0) this.generation = records[0]!.generation
     this.hooks.onMalformed()
     this.rows.clear()
@@ -1008,6 +1058,7 @@ export class Shard {
   }
 
   private afterTransaction(tr: Y.Transaction): void {
+    this.activity++
     if (this.quiet) return
     if (tr.doc === this.doc && this.doc.clientID !== this.clientID) {
       // Yjs saw structs under this session's client id arrive from elsewhere (only a bug
@@ -1089,6 +1140,23 @@ export class Shard {
     }
     return name
   }
+}
+
+/** What a shard whose document is not loaded answers with (`restoreRows`, `hibernate`). */
+interface Deferred {
+  read: () => StoredRecord[]
+  digest: number
+  garbage: number
+  entries: number
+  /** Known when the document was hibernated; a start from a row snapshot does not know it. */
+  stateVector?: Uint8Array
+  /** The records hold this session's own items (a hibernated document). */
+  ownClient?: boolean
+}
+
+/** A Yjs client id other than `own`, for one load (`applyDeferred`). */
+function standInClient(own: number): number {
+  return (own ^ 0x5bd1e995) >>> 0 || 1
 }
 
 /** Name of the top-level Y.Text of a text column of a row in one of its lives. */

@@ -80,6 +80,9 @@ export interface SeedResult {
   diskFaults: DiskFaultCounts
   /** What the network carried (sim/traffic-meter.ts), to read how cost grows with the cluster. */
   traffic: CampaignTraffic
+  /** Idle shards put away (ShardHibernation) over all lives, and put-away documents loaded again since the last restarts. */
+  hibernations: number
+  wakes: number
 }
 
 /** Network cost of one seed, in two phases. */
@@ -519,8 +522,18 @@ export async function runSeed(seed: number, options: CampaignOptions): Promise<S
   let generations = 0
   for (const id of ids) generations += sim.replica(id).generationsAdopted
   let tombstonesDropped = 0
-  for (const id of ids) for (const s of sim.replica(id).shards.values()) tombstonesDropped += s.tombstonesDropped
+  let wakes = 0
+  for (const id of ids) {
+    for (const s of sim.replica(id).shards.values()) {
+      tombstonesDropped += s.tombstonesDropped
+      wakes += s.wakes
+      // A document put away and loaded again must be the one put away (Shard.hibernate).
+      if (s.wakeMismatches > 0) throw new Error(`seed ${seed}: ${id} loaded ${s.wakeMismatches} hibernated documents of ${s.id} with another digest`)
+    }
+  }
   return {
+    hibernations: sim.hibernations(),
+    wakes,
     generations,
     tombstonesDropped,
     twinCompared,

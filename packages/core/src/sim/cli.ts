@@ -73,7 +73,7 @@ for (let seed = from; seed < from + seeds; seed++) {
     faults.lostAtCrash += r.diskFaults.lostAtCrash
     if (seeds <= 10)
       console.log(
-        `seed ${seed}: ok (${r.writes} writes, ${r.crashes} crashes (${r.outages} past the departure horizon, ${r.departures} seen declared departed), ${r.partitions} partitions, ${r.generations} generation switches, ${r.tombstonesDropped} tombstones dropped, twin compared ${r.twinCompared} rows and left out ${r.twinExcluded}, ${r.events} events, ` +
+        `seed ${seed}: ok (${r.writes} writes, ${r.crashes} crashes (${r.outages} past the departure horizon, ${r.departures} seen declared departed), ${r.partitions} partitions, ${r.generations} generation switches, ${r.hibernations} shards put away and ${r.wakes} loaded again, ${r.tombstonesDropped} tombstones dropped, twin compared ${r.twinCompared} rows and left out ${r.twinExcluded}, ${r.events} events, ` +
           `${(r.traffic.convergeMs / 1000).toFixed(1)} s virtual to converge after healing, ${((Date.now() - seedStarted) / 1000).toFixed(1)} s wall)`,
       )
   } catch (err) {

@@ -78,15 +78,22 @@ describe('simulation campaign (CI size: 20 peers, 200 seeds)', () => {
   const from = Number(process.env.CONCORD_SIM_FROM ?? 1)
   it(`all replicas converge for seeds ${from}..${from + seeds - 1}`, async () => {
     const failures: string[] = []
+    let hibernations = 0
+    let wakes = 0
     for (let seed = from; seed < from + seeds; seed++) {
       try {
         // Half the seeds with storage that takes time (the 3-peer campaign below runs all with it).
-        await runSeed(seed, { peers: 20, steps: 150, storageDelay: seed % 2 === 0 })
+        const r = await runSeed(seed, { peers: 20, steps: 150, storageDelay: seed % 2 === 0 })
+        hibernations += r.hibernations
+        wakes += r.wakes
       } catch (err) {
         failures.push(`seed ${seed}: ${String(err).split('\n')[0]} (replay: npm run sim -- --from ${seed} --seeds 1)`)
       }
     }
     expect(failures).toEqual([])
+    // The campaign's nodes put idle shards away and load them again (writes, syncs, the audits).
+    expect(hibernations).toBeGreaterThan(seeds)
+    expect(wakes).toBeGreaterThan(seeds)
   }, 900_000)
 })
 

@@ -12,12 +12,15 @@
  * loses those still in flight, as kill -9 does to a real node; with `storageFaults` the
  * disks are also slow now and then, fill up for spells, and tear at a crash (DiskFaults).
  * Every node checkpoints its rows after a quiet spell (RowCheckpoint), as a server does,
- * so a restart meets row snapshots older than its log and applies the records after them.
+ * so a restart meets row snapshots older than its log and applies the records after them,
+ * and puts away the documents of shards idle for a moment (ShardHibernation), so writes,
+ * syncs and generations meet documents that must be loaded again first.
  */
 import type { ReplicaOptions, Scheduler, Transport, TransportHandler } from '../api.js'
 import { fnv1a } from '../codec/checksum.js'
 import { Replica } from '../replica.js'
 import { RowCheckpoint } from '../rows/row-checkpoint.js'
+import { ShardHibernation } from '../rows/shard-hibernation.js'
 import { MemoryStorage } from '../storage/memory-storage.js'
 import type { Row } from '../types.js'
 import { SeededRandom } from './seeded-random.js'
@@ -92,6 +95,14 @@ interface GossipMessage {
  */
 const ROW_CHECKPOINT_QUIET_MS = 100
 
+/**
+ * Virtual ms without use before a node puts a shard's document away (node-server waits
+ * 2 minutes), and the fewest entries it takes: short and none, so the campaign's writes,
+ * syncs, generations and crashes keep meeting shards that are put away and loaded again.
+ */
+const HIBERNATE_AFTER_MS = 300
+const HIBERNATE_MIN_ENTRIES = 1
+
 interface SimNode {
   spec: SimNodeSpec
   storage: MemoryStorage
@@ -108,6 +119,8 @@ interface SimNode {
   simStorage: SimStorage | null
   /** Checkpoints the rows of the current life, as a node does, so crashes meet row snapshots older than the log. */
   checkpoint: RowCheckpoint | null
+  /** Puts away the current life's idle shards, as a node does (ShardHibernation). */
+  hibernation: ShardHibernation | null
 }
 
 class EventQueue {
@@ -206,6 +219,8 @@ export class Simulation {
   private readonly rng: SeededRandom
   private readonly queue = new EventQueue()
   private readonly nodes = new Map<string, SimNode>()
+  /** Shards put away in nodes' earlier lives (`hibernations`). */
+  private hibernatedBefore = 0
   private seq = 0
   private time = SIM_EPOCH_MS
   private faults: NetworkFaults
@@ -265,7 +280,7 @@ export class Simulation {
     const random = this.rng.fork(spec.id)
     const diskRandom = random.fork('disk')
     const disk = this.storageTiming === null ? null : new DiskFaults(this.storageFaults, () => diskRandom.next(), this.time)
-    const node: SimNode = { spec, storage: new MemoryStorage(), replica: null, transport: null, epoch: 0, random, diskRandom, disk, simStorage: null, checkpoint: null }
+    const node: SimNode = { spec, storage: new MemoryStorage(), replica: null, transport: null, epoch: 0, random, diskRandom, disk, simStorage: null, checkpoint: null, hibernation: null }
     this.nodes.set(spec.id, node)
     this.graph.add(spec.id, spec.region)
     return this.boot(node)
@@ -320,10 +335,18 @@ export class Simulation {
     })
     node.replica = replica
     node.checkpoint = new RowCheckpoint(replica, { scheduler: this.scheduler(node), now: () => this.time, quietMs: ROW_CHECKPOINT_QUIET_MS })
+    node.hibernation = new ShardHibernation(replica, { scheduler: this.scheduler(node), quietMs: HIBERNATE_AFTER_MS, minEntries: HIBERNATE_MIN_ENTRIES })
     for (const peer of this.connectedPeers(id)) {
       this.nodes.get(peer)!.transport?.handler?.onPeerUp(id)
     }
     return replica
+  }
+
+  /** Shards put away by every node's hibernation, over all lives. */
+  hibernations(): number {
+    let n = this.hibernatedBefore
+    for (const node of this.nodes.values()) n += node.hibernation?.hibernated ?? 0
+    return n
   }
 
   replica(id: string): Replica {
@@ -481,6 +504,9 @@ export class Simulation {
     node.replica.replicator.stop().catch(() => undefined)
     node.checkpoint?.stop()
     node.checkpoint = null
+    this.hibernatedBefore += node.hibernation?.hibernated ?? 0
+    node.hibernation?.stop()
+    node.hibernation = null
     node.simStorage?.crash()
     node.simStorage = null
     this.mesh.forget(id)

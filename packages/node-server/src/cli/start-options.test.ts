@@ -22,6 +22,16 @@ describe('concord start options', () => {
     const file = JSON.stringify({ departAfter: 60_000, compaction: false })
     expect(parseStartOptions(['--config', 'c.json'], {}, () => file)).toMatchObject({ departAfter: 60_000, compaction: false })
   })
+  it('takes the hibernation quiet spell as a duration or off', () => {
+    expect(parseStartOptions([], {}, noFile).hibernateAfter).toBe(600_000)
+    expect(parseStartOptions(['--hibernate-after', '30s'], {}, noFile).hibernateAfter).toBe(30_000)
+    expect(parseStartOptions(['--hibernate-after', 'off'], {}, noFile).hibernateAfter).toBe(0)
+    expect(parseStartOptions([], { CONCORD_HIBERNATE_AFTER: 'off' }, noFile).hibernateAfter).toBe(0)
+    expect(toNodeOptions(parseStartOptions(['--hibernate-after', '5m'], {}, noFile)).hibernateAfterMs).toBe(300_000)
+    expect(() => parseStartOptions(['--hibernate-after', '0s'], {}, noFile)).toThrow(/not a duration .*or off/)
+    // Only this setting takes off.
+    expect(() => parseStartOptions(['--depart-after', 'off'], {}, noFile)).toThrow(/not a duration \(a positive number with ms, s, m, h or d\)/)
+  })
   it('takes the compaction threshold as a positive whole number', () => {
     expect(parseStartOptions([], {}, noFile).compactionMinGarbage).toBe(1000)
     expect(parseStartOptions(['--compaction-min-garbage', '50'], {}, noFile).compactionMinGarbage).toBe(50)

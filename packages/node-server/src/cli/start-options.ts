@@ -23,6 +23,8 @@ interface Setting {
   /** A `flag` takes no value on the command line: its presence sets `sets`; env and config say on|off. */
   /** count: a positive whole number; whole: 0 or more. */
   kind: 'string' | 'port' | 'list' | 'duration' | 'switch' | 'count' | 'whole' | 'flag'
+  /** A duration that also takes `off` (0). */
+  off?: boolean
   help: string
   default?: string
   sets?: boolean
@@ -69,6 +71,8 @@ export interface StartSettings {
   idleSessionTimeout?: number
   /** Most bytes of values in one written row. */
   maxRowBytes: number
+  /** Milliseconds without use before a shard's document is put away (0: never). */
+  hibernateAfter: number
   /** Worker threads long read-only statements move to (0: none). */
   offloadWorkers: number
   /** Old-generation heap of one statement worker, MB. */
@@ -224,6 +228,12 @@ export const SETTINGS: Setting[] = [
     help: 'bytes of values one written row may hold (INSERT, UPDATE, COPY); a larger row gets 54000',
   },
   {
+    key: 'hibernateAfter', flag: 'hibernate-after', env: 'CONCORD_HIBERNATE_AFTER', kind: 'duration', off: true,
+    default: '10m',
+    help: 'keep only the rows of a shard unused this long, not its CRDT document (about a tenth of the memory; '
+      + 'the next write to it loads the document again); off: never',
+  },
+  {
     key: 'httpPort', flag: 'http-port', env: 'CONCORD_HTTP_PORT', kind: 'port',
     help: 'serve /health and /metrics on this port (0: any free port)',
   },
@@ -370,12 +380,14 @@ function convert(s: Setting, raw: unknown, where: string): unknown {
       return n
     }
     case 'duration': {
+      if (s.off === true && (raw === 'off' || raw === 0)) return 0
       // A number (config file) is milliseconds; a string carries its unit.
       const m = typeof raw === 'string' ? /^(\d+)(ms|s|m|h|d)$/.exec(raw.trim()) : null
       const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
       const n = typeof raw === 'number' ? raw : m === null ? NaN : Number(m[1]) * unit[m[2] as keyof typeof unit]
       if (!Number.isSafeInteger(n) || n <= 0) {
-        throw new UsageError(`${where}: '${String(raw)}' is not a duration (a positive number with ms, s, m, h or d)`)
+        const or = s.off === true ? ', or off' : ''
+        throw new UsageError(`${where}: '${String(raw)}' is not a duration (a positive number with ms, s, m, h or d${or})`)
       }
       return n
     }
@@ -432,6 +444,7 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     authenticationTimeoutMs: s.authenticationTimeout,
     ...(s.idleSessionTimeout !== undefined ? { idleSessionTimeoutMs: s.idleSessionTimeout } : {}),
     maxRowBytes: s.maxRowBytes,
+    hibernateAfterMs: s.hibernateAfter,
     offloadWorkers: s.offloadWorkers,
     offloadHeapMb: s.offloadHeapMb,
     httpPort: s.httpPort,

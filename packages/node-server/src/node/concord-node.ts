@@ -18,7 +18,8 @@
  * otherwise, the data directory and its files are owner-only (data-dir.ts), and a peer
  * port beyond loopback, or beside a password, is keyed (peer-port-policy.ts).
  */
-import { DEFAULT_MAX_REMOTE_VALUE_BYTES, MemoryStorage, RowCheckpoint, type ReplicaOptions, type Storage } from '@concord/core'
+import { DEFAULT_MAX_REMOTE_VALUE_BYTES, MemoryStorage, RowCheckpoint, ShardHibernation, type ReplicaOptions, type Storage } from '@concord/core'
+import { HeapReturn } from './heap-return.js'
 import { oversizedLog } from './oversized-update-log.js'
 import { BROWSER_GRANT_KIND, PEER_MEMBER_KIND, SqlError, SqlState, parserHealth, setParserLoader } from '@concord/sql-facade'
 import type { PrivateKey } from '@libp2p/interface'
@@ -141,6 +142,12 @@ export interface ConcordNodeOptions {
   offloadWorkers?: number
   /** Old-generation heap of one statement worker in MB; default 1024 (past it: 53200, a fresh worker). */
   offloadHeapMb?: number
+  /**
+   * Put away the Yjs document of a shard nobody has written or synced for this long,
+   * keeping its rows (core rows/shard-hibernation.ts, decision 37): a tenth of the
+   * memory; the next write to it loads the document again. Default 10 minutes; 0: never.
+   */
+  hibernateAfterMs?: number
   /** 0 or undefined: no HTTP server. */
   httpPort?: number
   /** Generation compaction (see @concord/core ReplicaOptions.compaction); default on, departed after 24 h. */
@@ -155,6 +162,10 @@ const PG_PORT_SEARCH = 100
  * million rows, at most about 5% of the time.
  */
 const ROW_CHECKPOINT_QUIET_MS = 2000
+/** ConcordNodeOptions.hibernateAfterMs's default. */
+const DEFAULT_HIBERNATE_AFTER_MS = 600_000
+/** Entries put away in one check past which the heap is collected and shrunk (heap-return.ts). */
+const HEAP_RETURN_MIN_ENTRIES = 10_000
 
 /** The transport counters of a node without libp2p. */
 const NO_TRANSPORT: TransportStats = {
@@ -207,6 +218,10 @@ export class ConcordNode {
   private readonly log: Logger
   /** Stores the rows while the node runs, so a start after a crash need not resolve them from the records. */
   private readonly rowCheckpoint: RowCheckpoint
+  /** Puts away idle shards' documents (`hibernateAfterMs`); null when off. */
+  private hibernation: ShardHibernation | null = null
+  /** Gives the heap they held back to the system. */
+  private heapReturn: HeapReturn | null = null
 
   private constructor(
     nodeId: string,
@@ -387,6 +402,19 @@ export class ConcordNode {
       }
       const ready = new ConcordNode(nodeId, region, pgPort, httpPort, peerPortKey, { kind: onDisk ? 'lmdb' : 'memory', own }, transport, eng, pg, http, log, membership)
       self = ready
+      const hibernateAfter = options.hibernateAfterMs ?? DEFAULT_HIBERNATE_AFTER_MS
+      if (hibernateAfter > 0) {
+        const heap = new HeapReturn()
+        ready.heapReturn = heap
+        ready.hibernation = new ShardHibernation(eng.replica, {
+          scheduler: eng.replica.scheduler,
+          quietMs: hibernateAfter,
+          onChecked: (shards, entries) => {
+            log.info(`put away the documents of ${shards} idle shards (${entries} entries); their rows stay`)
+            if (entries >= HEAP_RETURN_MIN_ENTRIES) void heap.request()
+          },
+        })
+      }
       if (tlsFiles !== undefined) ready.tlsReload = () => loadPgTls(tlsFiles, dataDir, log)
       if (transport !== undefined) {
         const t = transport
@@ -627,6 +655,8 @@ export class ConcordNode {
     this.log.info(`node ${this.nodeId} stopping`)
     this.catchUp.stop()
     this.rowCheckpoint.stop()
+    this.hibernation?.stop()
+    this.heapReturn?.stop()
     await this.http?.close().catch((err: unknown) => this.log.warn(`http close: ${errorMessage(err)}`))
     await this.pg.close().catch((err: unknown) => this.log.warn(`pg close: ${errorMessage(err)}`))
     await this.engine.close().catch((err: unknown) => this.log.warn(`replica close: ${errorMessage(err)}`))

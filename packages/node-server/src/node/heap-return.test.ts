@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest'
+import { HeapReturn } from './heap-return.js'
+
+describe('HeapReturn', () => {
+  it('collects a heap that grew and was freed, shrinking what it holds; one request at a time, none after stop', async () => {
+    // A heap grown by ~200 MB of objects, then freed: nothing else collects it while idle.
+    let garbage: Array<{ a: number; b: string }> | null = []
+    for (let i = 0; i < 2_000_000; i++) garbage.push({ a: i, b: `row ${i}` })
+    const grown = process.memoryUsage().heapTotal
+    garbage = null
+    const heap = new HeapReturn(10)
+    const first = heap.request()
+    // A second request while one runs does nothing more.
+    await heap.request()
+    await first
+    expect(heap.collected).toBeGreaterThanOrEqual(1)
+    expect(heap.collected).toBeLessThanOrEqual(3)
+    expect(process.memoryUsage().heapTotal).toBeLessThan(grown * 0.8)
+    heap.stop()
+    const before = heap.collected
+    await heap.request()
+    expect(heap.collected).toBe(before)
+  }, 60_000)
+})
