@@ -278,7 +278,7 @@ async function concordSide(dir: string, name = 'Concord', bin?: string): Promise
         const hibernated = async (): Promise<boolean> =>
           (await writer.query("SELECT bool_and(hibernated) AS h FROM pg_stat_concord_shards WHERE table_name = 'data'")).rows[0]?.h === true
         await until(hibernated, idleMs + 60_000, "the writer's data shard hibernated")
-        await sleep(2000) // the next collections return the freed pages
+        await sleep(10_000) // the node's collections after it put the shard away, and the system, return the freed pages
       }
       return rssBytes(first.child.pid!)
     },

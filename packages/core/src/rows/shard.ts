@@ -793,11 +793,11 @@ export class Shard {
   /**
    * Frees the document of a shard nobody has written for a while (issue 13: the Yjs
    * items and entry strings are most of a row's memory, its encoded state a tenth of
-   * them): keeps the state as one encoded update and the books the deferred state
-   * answers with (digest, garbage, entry count, state vector, deleted rows), the rows
-   * staying as they are. The first use of the document applies the update again, as after
-   * a start from a row snapshot (`applyDeferred`); the client id stays, so this session's
-   * writes continue its clock where they stopped. Returns false, changing nothing, for a
+   * them; docs/decisions/0037-shard-hibernation.md): keeps the state as one encoded
+   * update and what the deferred state answers with (digest, garbage, entry count, state
+   * vector), the rows and the books staying as they are. The first use of the document
+   * applies the update again (`wake`); the client id stays, so this session's writes
+   * continue its clock where they stopped. Returns false, changing nothing, for a
    * shard that does not qualify (`qualifiesForRowSnapshot`: an older generation held, a
    * Y.Text, an update waiting for its dependencies) or is deferred already.
    */
@@ -816,8 +816,8 @@ export class Shard {
     old.destroy()
     this.currentDoc = this.newDoc(this.clientID)
     this.currentMap = this.currentDoc.getMap('rows')
-    this.deletes.reset(this.currentDoc)
-    this.absentKeys.clear()
+    // The books (writers, delete set, absent keys, deleted rows) describe the state put
+    // away, which is the state loaded back: they stay, and the load only applies items.
     this.textNames = new Map()
     this.digestCache = null
     return true
@@ -840,12 +840,10 @@ export class Shard {
     this.deferred = null
     const doc = this.currentDoc
     const records = d.read()
-    // A hibernated state holds this session's own items: applied under the session's id,
-    // Yjs would take them for another client's use of it, log so and give the document a
-    // new id. Applied under a stand-in, the id is set back after: the store then
-    // continues this session's clock.
-    const own = this.clientID
-    if (d.ownClient === true) this.clientID = doc.clientID = standInClient(own)
+    if (d.ownClient === true) {
+      this.wake(d, records)
+      return
+    }
     this.booksOnly = true
     try {
       doc.transact(() => {
@@ -853,12 +851,48 @@ export class Shard {
       }, LOAD_ORIGIN)
     } finally {
       this.booksOnly = false
-      if (d.ownClient === true) this.clientID = doc.clientID = own
     }
-    if (d.ownClient === true) this.wakes++
     if (records.length > 0 && records[0]!.generation === this.generation && this.digest() === d.digest) return
-    if (d.ownClient === true) this.wakeMismatches++
     if (records.length > 0) this.generation = records[0]!.generation
+    this.resolveAfresh()
+  }
+
+  /**
+   * Loads a hibernated document back (`hibernate`): its books were kept, so the items are
+   * applied with none kept (`quiet`), then the document's digest is checked against the
+   * one put away. The state holds this session's own items: applied under the session's
+   * id, Yjs would take them for another client's use of it, log so and give the document
+   * a new id; they are applied under a stand-in id, set back after, so the store continues
+   * this session's clock.
+   */
+  private wake(d: Deferred, records: StoredRecord[]): void {
+    const doc = this.currentDoc
+    const own = this.clientID
+    doc.clientID = standInClient(own)
+    this.quiet = true
+    try {
+      doc.transact(() => {
+        for (const r of records) Y.applyUpdate(doc, r.data, LOAD_ORIGIN)
+      }, LOAD_ORIGIN)
+    } finally {
+      this.quiet = false
+      doc.clientID = own
+    }
+    this.wakes++
+    if (snapshotDigest(Y.snapshot(doc)) === d.digest) return
+    // Not the document put away (no run has shown it): books and rows afresh from it.
+    this.wakeMismatches++
+    this.digestCache = null
+    this.newGenerationBooks()
+    for (const k of this.currentMap.keys()) {
+      const split = splitEntryKey(k)
+      if (split !== null) this.noteWriter(split[0], split[1])
+    }
+    this.resolveAfresh()
+  }
+
+  /** Resolves every row of the current document anew, counting it as malformed (a loaded state that is not the expected one). */
+  private resolveAfresh(): void {
     this.hooks.onMalformed()
     this.rows.clear()
     this.rowsSum = 0

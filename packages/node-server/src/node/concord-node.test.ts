@@ -175,6 +175,26 @@ describe('ConcordNode on a supplied storage, without libp2p', () => {
     expect((await sql(again.pgPort, 'SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 1 }])
   })
 
+  it('puts an idle shard away after hibernateAfterMs and reports it, with its memory, in /metrics', async () => {
+    const a = await start({ nodeId: 'h-a', p2p: false, hibernateAfterMs: 300 })
+    const c = new pg.Client({ host: '127.0.0.1', port: a.pgPort, user: 'concord', database: 'concord' })
+    await c.connect()
+    try {
+      await c.query('CREATE TABLE big (id INT PRIMARY KEY, v TEXT)')
+      await c.query("INSERT INTO big SELECT g, 'row ' || g FROM generate_series(1, 2000) g")
+      const metric = (name: string): number | undefined => a.metrics().find((m) => m.name === name)?.value
+      await until(() => metric('concord_shards_hibernated') === 1, 20_000, 'the shard put away')
+      expect(metric('concord_shards_hibernated_total')).toBeGreaterThanOrEqual(1)
+      for (const name of ['concord_resident_memory_bytes', 'concord_heap_total_bytes', 'concord_heap_used_bytes']) expect(metric(name)).toBeGreaterThan(0)
+      expect((await c.query('SELECT count(*)::int AS n FROM big')).rows).toEqual([{ n: 2000 }])
+      await c.query("UPDATE big SET v = 'changed' WHERE id = 1")
+      expect(metric('concord_shards_hibernated')).toBe(0)
+      expect((await c.query('SELECT v FROM big WHERE id = 1')).rows).toEqual([{ v: 'changed' }])
+    } finally {
+      await c.end()
+    }
+  })
+
   it('refuses joins without libp2p', async () => {
     await expect(ConcordNode.start({ memory: true, p2p: false, pgPort: 0, join: ['127.0.0.1:5432'] })).rejects.toThrow(/needs libp2p/)
     const n = await start({ memory: true, p2p: false })

@@ -606,6 +606,14 @@ export class ConcordNode {
       const s = this.engine.replica.stats()
       out.push(
         { name: 'concord_shards', help: 'Shards held by this node', type: 'gauge', value: s.shards },
+        {
+          name: 'concord_shards_hibernated',
+          help: 'Shards whose CRDT document is put away, only their rows held (--hibernate-after; docs/decisions/0037-shard-hibernation.md)',
+          type: 'gauge',
+          value: [...this.engine.replica.shards.values()].filter((shard) => shard.isDeferred).length,
+        },
+        { name: 'concord_shards_hibernated_total', help: 'Shards put away since start (a shard woken and put away again counts again)', type: 'counter', value: this.hibernation?.hibernated ?? 0 },
+        ...memoryMetrics(),
         { name: 'concord_updates_applied_total', help: 'Remote updates merged into local shards', type: 'counter', value: s.updatesApplied },
         { name: 'concord_repair_bytes_total', help: 'Bytes received through anti-entropy repair', type: 'counter', value: s.repairBytes },
         { name: 'concord_malformed_total', help: 'Updates or messages that failed validation', type: 'counter', value: s.malformed },
@@ -664,6 +672,17 @@ export class ConcordNode {
     await this.ownStorage?.close?.()
     this.log.info(`node ${this.nodeId} stopped; ${this.storageKind === 'memory' ? 'its in-memory data is gone' : 'storage flushed and closed'}`)
   }
+}
+
+/** The process's memory as the system and V8 see it (what a hibernation returns shows here). */
+function memoryMetrics(): Metric[] {
+  const m = process.memoryUsage()
+  return [
+    { name: 'concord_resident_memory_bytes', help: 'Resident set size of the node process', type: 'gauge', value: m.rss },
+    { name: 'concord_heap_total_bytes', help: 'V8 heap reserved (live objects and free space kept)', type: 'gauge', value: m.heapTotal },
+    { name: 'concord_heap_used_bytes', help: 'V8 heap used by live and not yet collected objects', type: 'gauge', value: m.heapUsed },
+    { name: 'concord_external_memory_bytes', help: 'Memory outside the V8 heap held by JavaScript objects (buffers, WebAssembly)', type: 'gauge', value: m.external },
+  ]
 }
 
 /** Distinct (peer, what) refusals logged per node: a scoped browser resends its own catalog entries every round. */
