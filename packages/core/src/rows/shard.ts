@@ -570,7 +570,10 @@ export class Shard {
   encodeState(stateVector?: Uint8Array): Uint8Array {
     // A hibernated document's one record is its state, encoded when it was put away.
     if (stateVector === undefined && this.deferred?.ownClient === true) return this.deferred.read()[0]!.data
-    return stateVector === undefined ? Y.encodeStateAsUpdate(this.doc) : Y.encodeStateAsUpdate(this.doc, stateVector)
+    if (stateVector === undefined) return Y.encodeStateAsUpdate(this.doc)
+    // A peer reading what it lacks uses the document as a write does (ShardHibernation).
+    this.activity++
+    return Y.encodeStateAsUpdate(this.doc, stateVector)
   }
 
   /**
@@ -579,8 +582,17 @@ export class Shard {
    * (yjs/update-slices.ts); one update when it is that small. Throws when `stateVector`
    * is malformed.
    */
-  sliceState(stateVector: Uint8Array, maxStructs: number): UpdateSlicer {
-    return new UpdateSlicer(this.doc, stateVector, maxStructs)
+  sliceState(stateVector: Uint8Array, maxStructs: number): { readonly whole: boolean; next(): Uint8Array | null } {
+    const slicer = new UpdateSlicer(this.doc, stateVector, maxStructs)
+    // Each slice a peer is sent uses the document as a write does: a shard being sent is
+    // not put away under the sending (ShardHibernation), which would end it early.
+    return {
+      whole: slicer.whole,
+      next: () => {
+        this.activity++
+        return slicer.next()
+      },
+    }
   }
 
   // ---- rows and the delete rule ------------------------------------------------------

@@ -23,7 +23,7 @@ describe('concord start options', () => {
     expect(parseStartOptions(['--config', 'c.json'], {}, () => file)).toMatchObject({ departAfter: 60_000, compaction: false })
   })
   it('takes the hibernation quiet spell as a duration or off', () => {
-    expect(parseStartOptions([], {}, noFile).hibernateAfter).toBe(600_000)
+    expect(parseStartOptions([], {}, noFile).hibernateAfter).toBe(0)
     expect(parseStartOptions(['--hibernate-after', '30s'], {}, noFile).hibernateAfter).toBe(30_000)
     expect(parseStartOptions(['--hibernate-after', 'off'], {}, noFile).hibernateAfter).toBe(0)
     expect(parseStartOptions([], { CONCORD_HIBERNATE_AFTER: 'off' }, noFile).hibernateAfter).toBe(0)

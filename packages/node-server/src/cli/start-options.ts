@@ -229,9 +229,9 @@ export const SETTINGS: Setting[] = [
   },
   {
     key: 'hibernateAfter', flag: 'hibernate-after', env: 'CONCORD_HIBERNATE_AFTER', kind: 'duration', off: true,
-    default: '10m',
-    help: 'keep only the rows of a shard unused this long, not its CRDT document (about a tenth of the memory; '
-      + 'the next write to it loads the document again); off: never',
+    default: 'off',
+    help: 'keep only the rows of a shard unused this long, not its CRDT document (less memory; the next write '
+      + 'to it loads the document again, holding every client for ~5 s per million rows); off: never',
   },
   {
     key: 'httpPort', flag: 'http-port', env: 'CONCORD_HTTP_PORT', kind: 'port',

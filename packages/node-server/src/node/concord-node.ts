@@ -144,8 +144,9 @@ export interface ConcordNodeOptions {
   offloadHeapMb?: number
   /**
    * Put away the Yjs document of a shard nobody has written or synced for this long,
-   * keeping its rows (core rows/shard-hibernation.ts, decision 37): a tenth of the
-   * memory; the next write to it loads the document again. Default 10 minutes; 0: never.
+   * keeping its rows (core rows/shard-hibernation.ts, decision 37): less memory; the next
+   * write to it loads the document again, holding the event loop (~5 s per million rows).
+   * Default 0: never (decision 37 says why).
    */
   hibernateAfterMs?: number
   /** 0 or undefined: no HTTP server. */
@@ -163,7 +164,7 @@ const PG_PORT_SEARCH = 100
  */
 const ROW_CHECKPOINT_QUIET_MS = 2000
 /** ConcordNodeOptions.hibernateAfterMs's default. */
-const DEFAULT_HIBERNATE_AFTER_MS = 600_000
+const DEFAULT_HIBERNATE_AFTER_MS = 0
 /** Entries put away in one check past which the heap is collected and shrunk (heap-return.ts). */
 const HEAP_RETURN_MIN_ENTRIES = 10_000
 
