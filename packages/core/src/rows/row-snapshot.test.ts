@@ -3,7 +3,7 @@ import type { Storage } from '../api.js'
 import { Replica } from '../replica.js'
 import { MemoryStorage } from '../storage/memory-storage.js'
 import type { Row } from '../types.js'
-import { decodeRowSnapshot, ROW_SNAPSHOT_META_KEY } from './row-snapshot.js'
+import { decodeRowSnapshot, encodeRowSnapshot, ROW_SNAPSHOT_META_KEY } from './row-snapshot.js'
 
 const quiet = { antiEntropyIntervalMs: 0, housekeepingIntervalMs: 0 }
 const table = {
@@ -172,6 +172,39 @@ describe('row snapshots', () => {
     expect(r3.get('t', [7])?.['v']).toBe('later')
     expect(tableShard(r3, 'u').isDeferred).toBe(true)
     await Promise.all([r2.close(), r3.close()])
+  })
+
+  it('a shard opened from the snapshot tells its state vector without loading its document; a snapshot without one still opens', async () => {
+    const storage = new MemoryStorage()
+    const r1 = await filled(storage)
+    const expected = Buffer.from(tableShard(r1, 't').stateVector())
+    await r1.close()
+    const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
+    const shard = tableShard(r2, 't')
+    expect(shard.isDeferred).toBe(true)
+    // What an equal peer's report asks for (Housekeeper.noteEqualState): answered from the snapshot.
+    expect(Buffer.from(shard.stateVector())).toEqual(expected)
+    expect(shard.isDeferred).toBe(true)
+    await r2.close()
+
+    // Written before the state vector was kept (or kept one that does not decode): the
+    // shard still opens from its rows, and the state vector loads the document.
+    for (const stateVector of [undefined, '']) {
+      const snap = decodeRowSnapshot(storage.getMeta(ROW_SNAPSHOT_META_KEY))!
+      for (const s of snap.shards) {
+        if (stateVector === undefined) delete s.stateVector
+        else s.stateVector = stateVector
+      }
+      const old = MemoryStorage.fromSnapshot(storage.snapshot())
+      old.setMeta(ROW_SNAPSHOT_META_KEY, encodeRowSnapshot(snap))
+      const r3 = await Replica.open({ nodeId: 'a', storage: old, ...quiet })
+      const s3 = tableShard(r3, 't')
+      expect(s3.isDeferred).toBe(true)
+      expect(Buffer.from(s3.stateVector())).toEqual(expected)
+      expect(s3.isDeferred).toBe(false)
+      expect(r3.stats().malformed).toBe(0)
+      await r3.close()
+    }
   })
 
   it('a checkpoint while open lets a crashed replica start from its rows; writes after it are applied on top', async () => {

@@ -72,6 +72,12 @@ export interface ShardRowSnapshot extends LogPosition {
   /** Row keys, in the order of `rows`. */
   keys: string[]
   rows: Array<Record<string, EncodedValue>>
+  /**
+   * The shard's Yjs state vector at the position, base64 (`stateVectorField`). Optional
+   * (snapshots written before it lack it): with it, a shard opened from the snapshot
+   * tells a peer with the same state what it holds without loading its document.
+   */
+  stateVector?: string
 }
 
 export interface RowSnapshot {
@@ -164,6 +170,22 @@ export function snapshotRows(s: ShardRowSnapshot, columns: readonly string[], ro
     for (let c = 0; c < n; c++) if (row[columns[c]!] === undefined) throw new Error('a row lacks a column of its table')
     for (const c of s.tagged) row[c] = decodeValue(row[c])
     rows.set(key, row)
+  }
+}
+
+/** A state vector as a snapshot part keeps it. */
+export function stateVectorField(stateVector: Uint8Array): string {
+  return bytesToBase64(stateVector)
+}
+
+/** The state vector a snapshot part keeps; undefined when it keeps none or one that does not decode. */
+export function snapshotStateVector(s: ShardRowSnapshot, valid: (bytes: Uint8Array) => boolean): Uint8Array | undefined {
+  if (typeof s.stateVector !== 'string') return undefined
+  try {
+    const bytes = base64ToBytes(s.stateVector)
+    return valid(bytes) ? bytes : undefined
+  } catch {
+    return undefined
   }
 }
 

@@ -40,7 +40,7 @@ import { localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
 import { readSingleWriterRow, resolveLiveRow, type ResolveContext } from './row-resolver.js'
 import { rowHash, sameRow } from './row-hash.js'
-import { encodeRows, snapshotRows, viewFingerprint, type LogPosition, type ShardRowSnapshot } from './row-snapshot.js'
+import { encodeRows, snapshotRows, snapshotStateVector, stateVectorField, viewFingerprint, type LogPosition, type ShardRowSnapshot } from './row-snapshot.js'
 import type { StoredRecord } from '../api.js'
 
 export const LOCAL_ORIGIN = 'local'
@@ -751,6 +751,7 @@ export class Shard {
     const view = this.view
     if (view === null || !this.qualifiesForRowSnapshot()) return null
     const digest = this.digest()
+    const stateVector = this.knownStateVector()
     return {
       shard: this.id,
       generation: this.generation,
@@ -765,7 +766,14 @@ export class Shard {
       writers: [...this.writers],
       deleted: this.deletedRowKeys(),
       ...encodeRows(this.rows, view.layout.map((c) => c.name)),
+      ...(stateVector !== null ? { stateVector: stateVectorField(stateVector) } : {}),
     }
+  }
+
+  /** The state vector when known without loading a deferred document; null otherwise. */
+  private knownStateVector(): Uint8Array | null {
+    if (this.deferred === null) return Y.encodeStateVector(this.currentDoc)
+    return this.deferred.stateVector ?? null
   }
 
   /**
@@ -786,7 +794,8 @@ export class Shard {
     this.rowsSum = snapshot.rowsHash
     for (const w of snapshot.writers) this.writers.add(w)
     this.deletedRows = new Set(snapshot.deleted)
-    this.deferred = { read, digest: snapshot.digest, garbage: snapshot.garbage, entries: snapshot.entries }
+    const stateVector = snapshotStateVector(snapshot, decodesAsStateVector)
+    this.deferred = { read, digest: snapshot.digest, garbage: snapshot.garbage, entries: snapshot.entries, ...(stateVector !== undefined ? { stateVector } : {}) }
   }
 
   /**
@@ -1198,6 +1207,16 @@ interface Deferred {
   stateVector?: Uint8Array
   /** The records hold this session's own items (a hibernated document). */
   ownClient?: boolean
+}
+
+/** Whether `bytes` decode as a Yjs state vector. */
+function decodesAsStateVector(bytes: Uint8Array): boolean {
+  try {
+    Y.decodeStateVector(bytes)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** A Yjs client id other than `own`, for one load (`applyDeferred`). */
