@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import type { Scheduler } from '../api.js'
 import { Replica } from '../replica.js'
+import { VirtualTime } from '../sim/virtual-time.fixture.js'
 import type { Row } from '../types.js'
 import type { Shard } from './shard.js'
 import { ShardHibernation } from './shard-hibernation.js'
@@ -15,32 +15,6 @@ function tableShard(r: Replica, name: string): Shard {
 
 function rowsOf(r: Replica, name: string): Row[] {
   return [...r.scan(name)].sort((a, b) => Number(a['id']) - Number(b['id']))
-}
-
-/** Timers the test runs: `advance(ms)` fires those due. */
-function manualScheduler(): { scheduler: Scheduler; advance(ms: number): void } {
-  let t = 0
-  let timers: Array<{ at: number; fn: () => void }> = []
-  return {
-    scheduler: {
-      setTimeout(ms, fn) {
-        const timer = { at: t + ms, fn }
-        timers.push(timer)
-        return () => (timers = timers.filter((x) => x !== timer))
-      },
-    },
-    advance(ms) {
-      const end = t + ms
-      for (let i = 0; i < 1000; i++) {
-        const due = timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0]
-        if (!due) break
-        timers = timers.filter((x) => x !== due)
-        t = due.at
-        due.fn()
-      }
-      t = end
-    },
-  }
 }
 
 /** Two replicas sharing table `t`: `a` wrote rows, overwrites and deletes, `b` wrote some of the same rows; both merged. */
@@ -173,7 +147,7 @@ describe('shard hibernation', () => {
   })
 
   it('puts away shards idle for a quiet spell: not those written meanwhile, not system shards, not small ones', async () => {
-    const clock = manualScheduler()
+    const clock = new VirtualTime()
     const a = await Replica.open({ nodeId: 'a', ...quiet })
     a.transact((tx) => {
       tx.createTable(table)
@@ -188,7 +162,7 @@ describe('shard hibernation', () => {
     const hibernation = new ShardHibernation(a, { scheduler: clock.scheduler, quietMs: 1000, minEntries: 10 })
     for (let i = 0; i < 5; i++) {
       a.transact((tx) => tx.upsert('busy', { id: i, v: 'again', n: i }))
-      clock.advance(1000)
+      await clock.advance(1000)
     }
     expect(tableShard(a, 't').isDeferred).toBe(true)
     expect(tableShard(a, 'busy').isDeferred).toBe(false)
@@ -197,15 +171,15 @@ describe('shard hibernation', () => {
     expect(hibernation.hibernated).toBe(1)
     // Quiet now: `busy` follows one spell later; a read does not wake `t`.
     expect(rowsOf(a, 't').length).toBe(30)
-    clock.advance(2000)
+    await clock.advance(2000)
     expect(tableShard(a, 'busy').isDeferred).toBe(true)
     expect(tableShard(a, 't').isDeferred).toBe(true)
     expect(hibernation.hibernated).toBe(2)
     // A write wakes `t`; it sleeps again only after a whole quiet spell.
     a.transact((tx) => tx.upsert('t', { id: 1, v: 'y', n: 1 }))
-    clock.advance(1000)
+    await clock.advance(1000)
     expect(tableShard(a, 't').isDeferred).toBe(false)
-    clock.advance(1000)
+    await clock.advance(1000)
     expect(tableShard(a, 't').isDeferred).toBe(true)
     // A peer reading what it lacks, whole or in slices, keeps it awake as a write does:
     // a catch-up is not interrupted by putting the document away under it.
@@ -214,19 +188,19 @@ describe('shard hibernation', () => {
     const empty = Y.encodeStateVector(new Y.Doc())
     const slices = t.sliceState(empty, 5)
     for (let i = 0; i < 3; i++) {
-      clock.advance(1000)
+      await clock.advance(1000)
       expect(slices.next()).not.toBeNull()
     }
-    clock.advance(1000)
+    await clock.advance(1000)
     t.encodeState(empty)
-    clock.advance(1000)
+    await clock.advance(1000)
     expect(t.isDeferred).toBe(false)
-    clock.advance(1000)
+    await clock.advance(1000)
     expect(t.isDeferred).toBe(true)
     expect(hibernation.hibernated).toBe(4)
     hibernation.stop()
     a.transact((tx) => tx.upsert('t', { id: 1, v: 'z', n: 1 }))
-    clock.advance(5000)
+    await clock.advance(5000)
     expect(tableShard(a, 't').isDeferred).toBe(false)
     expect(hibernation.hibernated).toBe(4)
     expect(a.get('t', [1])).toEqual({ id: 1, v: 'z', n: 1 })

@@ -905,14 +905,13 @@ export class Shard {
     this.wakeMismatches++
     this.digestCache = null
     this.newGenerationBooks()
-    for (const k of this.currentMap.keys()) {
-      const split = splitEntryKey(k)
-      if (split !== null) this.noteWriter(split[0], split[1])
-    }
     this.resolveAfresh()
   }
 
-  /** Resolves every row of the current document anew, counting it as malformed (a loaded state that is not the expected one). */
+  /**
+   * Resolves every row of the current document anew, its writers noted again, counting it
+   * as malformed (a loaded state that is not the expected one).
+   */
   private resolveAfresh(): void {
     this.hooks.onMalformed()
     this.rows.clear()
@@ -921,7 +920,9 @@ export class Shard {
     const keys = new Set<string>()
     for (const k of this.currentMap.keys()) {
       const split = splitEntryKey(k)
-      if (split !== null) keys.add(split[0])
+      if (split === null) continue
+      this.noteWriter(split[0], split[1])
+      keys.add(split[0])
     }
     this.rematerialize(keys, 'remote')
   }
