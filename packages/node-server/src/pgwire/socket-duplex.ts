@@ -46,7 +46,12 @@ export function socketDuplex(socket: Socket, onBadFrame: (err: Error) => void, m
               return
             }
             if (duplex.direct !== undefined) return duplex.direct(chunk)
-            controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+            // A copy of its own, not a view: pg-gateway reads each message's length through
+            // a DataView of the view's whole ArrayBuffer, ignoring its offset, so a chunk
+            // that is a slice of a larger buffer (as socket reads can be) had its length read
+            // from other bytes; a zero there looped pg-gateway forever on the event loop
+            // and the node stopped answering (seen in the browser-over-wss test, 3 runs in 8).
+            controller.enqueue(new Uint8Array(chunk))
             if ((controller.desiredSize ?? 1) <= 0) socket.pause()
           })
           const finish = (): void => {

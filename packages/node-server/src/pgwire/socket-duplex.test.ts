@@ -1,0 +1,44 @@
+import { EventEmitter } from 'node:events'
+import type { Socket } from 'node:net'
+import { fromDuplexStream } from 'pg-gateway/node'
+import { describe, expect, it } from 'vitest'
+import { socketDuplex } from './socket-duplex.js'
+
+/** A startup packet (protocol 3.0, user and database) as a client sends it. */
+function startupPacket(): Buffer {
+  const body = Buffer.from('user\0concord\0database\0concord\0\0')
+  const out = Buffer.alloc(8 + body.length)
+  out.writeInt32BE(out.length, 0)
+  out.writeInt32BE(3 << 16, 4)
+  body.copy(out, 8)
+  return out
+}
+
+/** Enough of a socket for socketDuplex: data events, pause and resume, destroy, write. */
+function fakeSocket(): Socket & EventEmitter {
+  const s = new EventEmitter() as Socket & EventEmitter
+  Object.assign(s, { pause: () => s, resume: () => s, destroy: () => s, write: () => true, end: () => s, setNoDelay: () => s })
+  return s
+}
+
+describe('socketDuplex', () => {
+  it('hands pg-gateway a startup packet that arrives as a slice of a larger buffer whole, with its own length', async () => {
+    const socket = fakeSocket()
+    const duplex = socketDuplex(socket, () => {})
+    const seen: number[] = []
+    void fromDuplexStream(duplex, {
+      onMessage(data) {
+        seen.push(data.byteLength)
+        // Bounded: before the fix pg-gateway read a length of 0 and handed over empty messages forever.
+        if (seen.length > 10) throw new Error('too many messages')
+        return new Uint8Array(0)
+      },
+    })
+    // Zeros where pg-gateway looked for the length: the packet sits 64 bytes into its buffer.
+    const pool = Buffer.alloc(64 + startupPacket().length)
+    startupPacket().copy(pool, 64)
+    socket.emit('data', pool.subarray(64))
+    for (let i = 0; i < 20 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 5))
+    expect(seen).toEqual([startupPacket().length])
+  })
+})
