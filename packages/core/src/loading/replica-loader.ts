@@ -31,7 +31,7 @@ import { ConcordError } from '../errors/concord-error.js'
 import { isPreviousId, parsePreviousId } from '../generations/generation-id.js'
 import { CATALOG_SHARD, isSystemShard } from '../placement/shard-id.js'
 import { decodeRowSnapshot, recordHash, ROW_SNAPSHOT_META_KEY, viewFingerprint, type RowSnapshot, type ShardRowSnapshot } from '../rows/row-snapshot.js'
-import { LOAD_ORIGIN, type Shard } from '../rows/shard.js'
+import { applyRecords, type Shard } from '../rows/shard.js'
 
 /** What loading fills in. */
 export interface LoadTarget {
@@ -92,7 +92,7 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
     try {
       const how = rows === undefined ? 'records' : restored(shard, rows, records)
       if (how === 'records') {
-        applyAll(shard.doc, records)
+        applyRecords(shard.doc, records)
         shard.generation = records[0]!.generation
       } else {
         target.restoredRows(how)
@@ -181,21 +181,6 @@ function loadPrevious(target: LoadTarget, id: string, records: StoredRecord[]): 
 function sameDocument(records: StoredRecord[]): StoredRecord[] {
   const generation = records[0]!.generation
   return records.every((r) => r.generation === generation) ? records : records.filter((r) => r.generation === generation)
-}
-
-/**
- * Applies a shard's records in one Yjs transaction, one after another: merging them into
- * one update first decoded and encoded every record once more before applying it (a
- * tenth of a start's time for a shard written in many transactions).
- */
-function applyAll(doc: Y.Doc, records: StoredRecord[]): void {
-  if (records.length === 1) {
-    Y.applyUpdate(doc, records[0]!.data, LOAD_ORIGIN)
-    return
-  }
-  doc.transact(() => {
-    for (const r of records) Y.applyUpdate(doc, r.data, LOAD_ORIGIN)
-  }, LOAD_ORIGIN)
 }
 
 function merged(records: StoredRecord[]): Uint8Array {

@@ -867,9 +867,7 @@ export class Shard {
     }
     this.booksOnly = true
     try {
-      doc.transact(() => {
-        for (const r of records) Y.applyUpdate(doc, r.data, LOAD_ORIGIN)
-      }, LOAD_ORIGIN)
+      applyRecords(doc, records)
     } finally {
       this.booksOnly = false
     }
@@ -892,9 +890,7 @@ export class Shard {
     doc.clientID = standInClient(own)
     this.quiet = true
     try {
-      doc.transact(() => {
-        for (const r of records) Y.applyUpdate(doc, r.data, LOAD_ORIGIN)
-      }, LOAD_ORIGIN)
+      applyRecords(doc, records)
     } finally {
       this.quiet = false
       doc.clientID = own
@@ -1196,6 +1192,21 @@ export class Shard {
     }
     return name
   }
+}
+
+/**
+ * Applies a shard's stored records as one load, in one Yjs transaction, one after another:
+ * merging them into one update first decoded and encoded every record once more before
+ * applying it (a tenth of a start's time for a shard written in many transactions).
+ */
+export function applyRecords(doc: Y.Doc, records: readonly StoredRecord[]): void {
+  if (records.length === 1) {
+    Y.applyUpdate(doc, records[0]!.data, LOAD_ORIGIN)
+    return
+  }
+  doc.transact(() => {
+    for (const r of records) Y.applyUpdate(doc, r.data, LOAD_ORIGIN)
+  }, LOAD_ORIGIN)
 }
 
 /** What a shard whose document is not loaded answers with (`restoreRows`, `hibernate`). */

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { FrameError, FrameGuard } from './frame-guard.js'
+import { startupMessage } from './raw-wire-socket.fixture.js'
 
 function startup(): Uint8Array {
-  const body = Buffer.from('user\0concord\0\0')
-  const b = Buffer.alloc(8 + body.length)
-  b.writeInt32BE(b.length, 0)
-  b.writeInt32BE(3 << 16, 4)
-  body.copy(b, 8)
-  return b
+  return startupMessage({ user: 'concord' })
 }
 
 describe('FrameGuard', () => {

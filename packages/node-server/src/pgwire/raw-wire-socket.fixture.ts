@@ -18,6 +18,15 @@ export function frontend(type: string, ...parts: Buffer[]): Buffer {
   return Buffer.concat([head, body])
 }
 
+/** A StartupMessage (protocol 3.0) with `params` (user, database ..), as a client's first message. */
+export function startupMessage(params: Record<string, string>): Buffer {
+  const body = Buffer.from(Object.entries(params).map(([k, v]) => `${k}\0${v}\0`).join('') + '\0')
+  const head = Buffer.alloc(8)
+  head.writeInt32BE(8 + body.length, 0)
+  head.writeInt32BE(3 << 16, 4)
+  return Buffer.concat([head, body])
+}
+
 /** What pg's `client.cancel` sends: a CancelRequest for (pid, secret) on a new connection, which the server closes. */
 export async function sendCancelRequest(port: number, pid: number, secret: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {

@@ -2,17 +2,8 @@ import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import { fromDuplexStream } from 'pg-gateway/node'
 import { describe, expect, it } from 'vitest'
+import { startupMessage } from './raw-wire-socket.fixture.js'
 import { socketDuplex } from './socket-duplex.js'
-
-/** A startup packet (protocol 3.0, user and database) as a client sends it. */
-function startupPacket(): Buffer {
-  const body = Buffer.from('user\0concord\0database\0concord\0\0')
-  const out = Buffer.alloc(8 + body.length)
-  out.writeInt32BE(out.length, 0)
-  out.writeInt32BE(3 << 16, 4)
-  body.copy(out, 8)
-  return out
-}
 
 /** Enough of a socket for socketDuplex: data events, pause and resume, destroy, write. */
 function fakeSocket(): Socket & EventEmitter {
@@ -20,6 +11,8 @@ function fakeSocket(): Socket & EventEmitter {
   Object.assign(s, { pause: () => s, resume: () => s, destroy: () => s, write: () => true, end: () => s, setNoDelay: () => s })
   return s
 }
+
+const startupPacket = startupMessage({ user: 'concord', database: 'concord' })
 
 describe('socketDuplex', () => {
   it('hands pg-gateway a startup packet that arrives as a slice of a larger buffer whole, with its own length', async () => {
@@ -35,10 +28,10 @@ describe('socketDuplex', () => {
       },
     })
     // Zeros where pg-gateway looked for the length: the packet sits 64 bytes into its buffer.
-    const pool = Buffer.alloc(64 + startupPacket().length)
-    startupPacket().copy(pool, 64)
+    const pool = Buffer.alloc(64 + startupPacket.length)
+    startupPacket.copy(pool, 64)
     socket.emit('data', pool.subarray(64))
     for (let i = 0; i < 20 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 5))
-    expect(seen).toEqual([startupPacket().length])
+    expect(seen).toEqual([startupPacket.length])
   })
 })
