@@ -588,11 +588,6 @@ export class Replica {
     })
   }
 
-  /**
-   * After a catalog change: marks this node caught up on tables it joined holding but no
-   * other node is a source of (placement/join-catch-up.ts), so later joiners catch up
-   * from it. Once per batch of changes, out of the change's handling.
-   */
   /** Adds join marks (table names) to this node's `joined` record, read as it is now: none when it has none. */
   private writeJoinMarks(tx: Transaction, tables: readonly string[]): void {
     if (tables.length === 0) return
@@ -600,6 +595,11 @@ export class Replica {
     if (record !== null) tx.setCatalog(JOINED_KIND, record.name, record.value)
   }
 
+  /**
+   * After a catalog change: marks this node caught up on tables it joined holding but no
+   * other node is a source of (placement/join-catch-up.ts), so later joiners catch up
+   * from it. Once per batch of changes, out of the change's handling.
+   */
   private scheduleJoinMarks(): void {
     if (this.joinMarksScheduled || this.loading || this.closed) return
     this.joinMarksScheduled = true
