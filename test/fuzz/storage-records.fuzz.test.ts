@@ -17,7 +17,7 @@
  * Damage to LMDB's own pages: the meta-page and truncation cases LMDB would die of with a
  * signal are refused before it opens the file (lmdb-file-check.ts, fixed cases in
  * lmdb-integrity.test.ts); random damage to its B-tree pages needs a child process per
- * case and is not in this campaign yet.
+ * case: the lmdb-pages campaign.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

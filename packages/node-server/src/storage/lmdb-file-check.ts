@@ -13,11 +13,13 @@
  * header of 24 bytes, then the meta: magic u32 0xBEEFC0DE at 0x18, version u32 at 0x1c,
  * the free-list database whose first field (0x30) holds the page size, the last page in
  * use u64 at 0x90 and the transaction id u64 at 0x98. A meta page of another version is
- * not judged beyond its magic. Damage elsewhere in the file (a B-tree page) is not
- * found here: records' checksums find what reaches a value (core's codec/checked-record.ts).
+ * not judged beyond its magic. Then the B-trees the newest meta page roots are walked
+ * (lmdb-tree-check.ts); records' checksums find what reaches a value (core's
+ * codec/checked-record.ts).
  */
 import { CorruptRecordError } from '@concord/core'
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
+import { LmdbTreeDamage, checkLmdbTrees } from './lmdb-tree-check.js'
 
 const MAGIC = 0xbeefc0de
 const KNOWN_VERSION = 2
@@ -34,32 +36,45 @@ interface Meta {
   txnid: number
 }
 
-/** Throws a CorruptRecordError naming `file` when LMDB would crash on it; a missing file is fine (a new store). */
-export function checkLmdbFile(file: string, remedy: string): void {
+/**
+ * Throws a CorruptRecordError naming `file` when LMDB would crash on it; a missing file is
+ * fine (a new store). Returns the branch and leaf pages its trees were read from (none for
+ * a new store or a format it does not judge).
+ */
+export function checkLmdbFile(file: string, remedy: string): number[] {
   let size: number
   try {
     size = statSync(file).size
   } catch {
-    return
+    return []
   }
   const refuse = (what: string): never => {
     throw new CorruptRecordError(`${file} is damaged: ${what}. ${remedy}`)
   }
   if (size < 2 * 512) refuse(`it holds ${size} bytes, less than LMDB's two meta pages`)
   const fd = openSync(file, 'r')
+  let tree: { pageSize: number; at: number; lastPage: number }
   try {
     const first = readMeta(fd, 0)
     if (first === null) refuse('meta page 0 does not carry LMDB\'s magic number (zeroed or overwritten)')
-    if (first!.version !== KNOWN_VERSION) return
+    if (first!.version !== KNOWN_VERSION) return []
     const pageSize = readU32(fd, AT_PAGE_SIZE)
     if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) refuse(`meta page 0 records a page size of ${pageSize}`)
     if (size < 2 * pageSize) refuse(`it holds ${size} bytes, less than two pages of ${pageSize}`)
     const second = readMeta(fd, pageSize)
-    const newest = second !== null && second.version === KNOWN_VERSION && second.txnid > first!.txnid ? second : first!
+    const newestAt = second !== null && second.version === KNOWN_VERSION && second.txnid > first!.txnid ? pageSize : 0
+    const newest = newestAt === 0 ? first! : second!
     const needed = (newest.lastPage + 1) * pageSize
     if (size < needed) refuse(`it holds ${size} bytes but its pages in use end at byte ${needed} (truncated)`)
+    tree = { pageSize, at: newestAt, lastPage: newest.lastPage }
   } finally {
     closeSync(fd)
+  }
+  try {
+    return checkLmdbTrees(file, tree.pageSize, tree.at, tree.lastPage)
+  } catch (e) {
+    if (e instanceof LmdbTreeDamage) refuse(e.message)
+    throw e
   }
 }
 
