@@ -94,4 +94,20 @@ describe('long writes off the event loop', () => {
     const ms = (n: number) => `${n.toFixed(1)} ms`
     console.log(`b waited: UPDATE off ${ms(before.waitedMs)}, on ${ms(after.waitedMs)}; DELETE on ${ms(deleted.waitedMs)}. a took: UPDATE off ${ms(before.longMs)}, on ${ms(after.longMs)}; DELETE on ${ms(deleted.longMs)}`)
   }, 300_000)
+
+  it('a WHERE with a subquery over another table moves too, and writes the rows it names', async () => {
+    const [a, b] = [await client(), await client()]
+    await a.query('CREATE TABLE marks (k INT PRIMARY KEY)')
+    await a.query('INSERT INTO marks VALUES (3), (5), (8)')
+    const where = "md5(md5(note)) LIKE '%ab%' AND k IN (SELECT k FROM marks)"
+    const targets = (await a.query(`SELECT count(*)::int AS n FROM big WHERE ${where}`)).rows[0].n as number
+    expect(targets).toBeGreaterThan(0)
+    const moved = await race(a, `UPDATE big SET v = -1 WHERE ${where}`, b)
+    expect(moved.order).toEqual(['short', 'long'])
+    // b was answered while the scan ran, not after it.
+    expect(moved.waitedMs).toBeLessThan(moved.longMs / 2)
+    expect(moved.long.rowCount).toBe(targets)
+    expect((await a.query('SELECT count(*)::int AS n FROM big WHERE v = -1')).rows).toEqual([{ n: targets }])
+    console.log(`subquery UPDATE: b waited ${moved.waitedMs.toFixed(1)} ms while a took ${moved.longMs.toFixed(1)} ms`)
+  }, 300_000)
 })

@@ -144,6 +144,16 @@ export function offloadTables(stmt: Statement, catalog: EligibilityCatalog): Tab
   if (!('SelectStmt' in root) || root.SelectStmt.intoClause) return null
   const walk = new Walk(catalog)
   walk.query(root, 0)
+  return tablesNamed(walk, catalog)
+}
+
+/**
+ * The user tables a walk's statement reads (views' queries walked in, the system views a
+ * snapshot answers left out) with their partition and inheritance families; null when it
+ * reads anything else (a temporary table, a system view of node state, a missing
+ * relation) or the walk refused.
+ */
+function tablesNamed(walk: Walk, catalog: EligibilityCatalog): TableInfo[] | null {
   const tables: TableInfo[] = []
   const done = new Set<string>()
   let views = 0
@@ -196,21 +206,23 @@ export function offloadInsertSource(stmt: Statement, catalog: EligibilityCatalog
   return tables === null ? null : { target, tables }
 }
 
-/** Node kinds a moved write's WHERE may not hold: a subquery reads other rows (their changes are not followed), CURRENT OF a cursor's. */
-const WRITE_DENIED_NODES = new Set(['SubLink', 'CurrentOfExpr'])
+/** Node kinds a moved write's WHERE may not hold: CURRENT OF names a cursor's row. */
+const WRITE_DENIED_NODES = new Set(['CurrentOfExpr'])
 
 /**
- * The table an UPDATE or DELETE writes, when its WHERE may be evaluated off the main
- * thread over a snapshot (session/write-offload.ts); null when it may not. The match of a
- * row must depend on that row alone (and on the catalog, the session and the statement's
- * time, which do not change under it): so a single user table held wholly here, with no
- * partitions, inheritance or triggers, named without ONLY's subtleties; no WITH, FROM or
- * USING; a WHERE (none: every row matches) with no subquery, no CURRENT OF, calling only
- * the allow-listed built-ins and no user function (whose body could read other tables,
- * changes to which are not followed); SET and RETURNING passing the SELECT walk (the run
- * thrown away at the offload point must leave nothing behind).
+ * The table an UPDATE or DELETE writes, and the tables its WHERE reads, when its WHERE
+ * may be evaluated off the main thread over a snapshot (session/write-offload.ts); null
+ * when it may not. The match of a row must depend on that row and on the tables the WHERE
+ * reads (whose changes are followed: any one lapses the restriction), the catalog, the
+ * session and the statement's time, which do not change under it: so a single user table
+ * held wholly here, with no partitions, inheritance or triggers, named without ONLY's
+ * subtleties; no WITH, FROM or USING; a WHERE (none: every row matches) passing the
+ * SELECT walk (subqueries and IMMUTABLE or STABLE user functions whose bodies only read
+ * user tables held wholly here and the catalog's views; the allow-listed built-ins), with
+ * no CURRENT OF; SET and RETURNING passing the SELECT walk too (the run thrown away at
+ * the offload point must leave nothing behind).
  */
-export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog): TableInfo | null {
+export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog): { table: TableInfo; reads: TableInfo[] } | null {
   if (stmt.kind !== 'pg') return null
   const root = stmt.node
   const write = 'UpdateStmt' in root ? { ...root.UpdateStmt, joined: root.UpdateStmt.fromClause } : 'DeleteStmt' in root ? { ...root.DeleteStmt, joined: root.DeleteStmt.usingClause } : null
@@ -225,16 +237,17 @@ export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog)
   if (table.primaryKey.length === 0 || !table.primaryKey.every((c) => table.columns.some((x) => x.name === c))) return null
   const family = withFamilies([table], catalog)
   if (family === null || family.length !== 1) return null
-  if (!whereMayMove(write.whereClause, catalog)) return null
+  const reads = whereReads(write.whereClause, catalog)
+  if (reads === null) return null
   // The first run here is thrown away: SET and RETURNING may call nothing with effects
   // outside its transaction (nextval, pg_notify, advisory locks, pg_sleep ..), as a SELECT.
   const rest = new Walk(catalog)
   rest.query({ ...write, relation: undefined, whereClause: undefined, joined: undefined }, 0)
-  return rest.ok ? table : null
+  return rest.ok ? { table, reads } : null
 }
 
-/** A write's WHERE: the read walk's allow-list, and no subquery, CURRENT OF or user function. */
-function whereMayMove(where: Node, catalog: EligibilityCatalog): boolean {
+/** The tables a write's WHERE reads (the read walk's allow-list, no CURRENT OF); null when it may not move. */
+function whereReads(where: Node, catalog: EligibilityCatalog): TableInfo[] | null {
   let budget = MAX_NODES
   let ok = true
   const visit = (value: unknown): void => {
@@ -249,25 +262,18 @@ function whereMayMove(where: Node, catalog: EligibilityCatalog): boolean {
     }
     if (value === null || typeof value !== 'object') return
     for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-      if (WRITE_DENIED_NODES.has(key) || key === 'RangeVar') {
+      if (WRITE_DENIED_NODES.has(key)) {
         ok = false
         return
-      }
-      if (key === 'FuncCall') {
-        const parts = ((child as FuncCallNode).funcname ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : ''))
-        if (catalog.userFunction((parts[parts.length - 1] ?? '').toLowerCase()) !== undefined) {
-          ok = false
-          return
-        }
       }
       visit(child)
     }
   }
   visit(where)
-  if (!ok) return false
+  if (!ok) return null
   const walk = new Walk(catalog)
   walk.query(where, 0)
-  return walk.ok && walk.named.size === 0
+  return tablesNamed(walk, catalog)
 }
 
 interface FuncCallNode {

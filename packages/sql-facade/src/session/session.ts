@@ -201,7 +201,8 @@ interface PendingOffload {
   /** The open block's row writes of `tables`, taken with them. */
   carried?: CarriedRows
   /** An UPDATE or DELETE (write-offload.ts): its table, and once the snapshot is taken the changes to it since. */
-  write?: { table: TableInfo; catalogVersion: number; changed?: ChangedKeys }
+  /** `reads`: the tables the WHERE reads (the target too, when a subquery reads it). */
+  write?: { table: TableInfo; reads: ReadonlySet<string>; catalogVersion: number; changed?: ChangedKeys }
   /** An INSERT .. SELECT (runtime/insert-source.ts): the table it names, and the catalog version its snapshot was taken at. */
   insert?: { table: string; catalogVersion: number }
   /** When the statement started (ms on `monotonicNow`). */
@@ -1142,16 +1143,19 @@ export class Session {
     if (stmt.kind === 'pg' && !('SelectStmt' in stmt.node)) {
       if (this.block !== null) return false
       const target = offloadWriteTarget(stmt, catalog)
-      const rows = target === null ? 0 : r.rowCount(target.name)
-      if (target === null || rows > MAX_OFFLOAD_WRITE_ROWS) return false
+      if (target === null) return false
+      const rows = r.rowCount(target.table.name)
+      const reads = target.reads.filter((t) => t.name !== target.table.name)
+      const readRows = reads.reduce((n, t) => n + r.rowCount(t.name), 0)
+      if (rows > MAX_OFFLOAD_WRITE_ROWS || readRows > MAX_OFFLOAD_ROWS) return false
       // Not before it has held the event loop as long as the snapshot would: asked again then.
-      const due = pending.startMs + snapshotCostMs(rows)
+      const due = pending.startMs + snapshotCostMs(rows + readRows)
       if (monotonicNow() < due) {
         pending.point.at = due
         return false
       }
-      pending.tables = new Set([target.name])
-      pending.write = { table: target, catalogVersion: r.catalogVersion }
+      pending.tables = new Set([target.table.name, ...reads.map((t) => t.name)])
+      pending.write = { table: target.table, reads: new Set(target.reads.map((t) => t.name)), catalogVersion: r.catalogVersion }
       return true
     }
     const tables = offloadTables(stmt, catalog)
@@ -1251,7 +1255,7 @@ export class Session {
         o.shards = takeShards(this.db.replica, (id, table) => id === CATALOG_SHARD || (table !== undefined && o.tables.has(table)), MAX_OFFLOAD_SNAPSHOT_BYTES)
         // A write follows its table's changes from the snapshot on (write-offload.ts): no turn of the event loop between.
         const w = o.write
-        if (w !== undefined && o.shards !== null && w.catalogVersion === this.db.replica.catalogVersion) w.changed = new ChangedKeys(this.db.replica, w.table.name, w.table.primaryKey.length)
+        if (w !== undefined && o.shards !== null && w.catalogVersion === this.db.replica.catalogVersion) w.changed = new ChangedKeys(this.db.replica, w.table.name, w.table.primaryKey.length, w.reads)
       }
     }
   }

@@ -170,14 +170,13 @@ describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () =>
     await other.close()
   })
 
-  it('writes that may not move run here: subqueries, user functions or nextval, FROM / USING, a transaction block', async () => {
+  it('writes that may not move run here: VOLATILE user functions or nextval, FROM / USING, a transaction block', async () => {
     await fill(db, 'stays')
     await db.query('CREATE SEQUENCE stays_seq')
-    await db.query('CREATE FUNCTION seven() RETURNS INT LANGUAGE sql IMMUTABLE AS $$ SELECT 7 $$')
+    await db.query('CREATE FUNCTION seven_volatile() RETURNS INT LANGUAGE sql AS $$ SELECT 7 $$')
     const off = offloader()
     for (const sql of [
-      'UPDATE stays SET v = 1 WHERE k = (SELECT 7)',
-      'UPDATE stays SET v = 1 WHERE k = seven()',
+      `UPDATE stays SET v = 1 WHERE ${slow('k = seven_volatile()')}`,
       "UPDATE stays SET v = nextval('stays_seq') WHERE k = 7",
       'UPDATE stays SET v = 1 FROM generate_series(1, 2) g WHERE stays.k = g',
       'DELETE FROM stays USING generate_series(1, 2) g WHERE stays.k = g',
@@ -196,6 +195,70 @@ describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () =>
     // The same write, outside the block and costly enough, moves.
     expect((await run(db, `UPDATE stays SET v = -4 WHERE ${slow('k = 11')}`, off)).rowCount).toBe(20)
     expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(['stays'])
+  })
+})
+
+describe('UPDATE and DELETE moved off the main thread: a WHERE that reads tables', () => {
+  it('subqueries over another table or the target, and STABLE or IMMUTABLE functions reading one, give the rows, counts and table as with offload off', async () => {
+    for (const suffix of ['on', 'off']) {
+      await fill(db, `reading_${suffix}`)
+      await db.query(`CREATE TABLE picks_${suffix} (k INT PRIMARY KEY, tag TEXT)`)
+      await db.query(`INSERT INTO picks_${suffix} VALUES (7, 'a'), (11, 'b'), (12, 'a')`)
+      await db.query(`CREATE FUNCTION least_pick_${suffix}() RETURNS INT LANGUAGE sql STABLE AS $$ SELECT min(k) FROM picks_${suffix} $$`)
+    }
+    const statements = [
+      `UPDATE reading_{s} SET v = v + 1 WHERE ${slow("k IN (SELECT k FROM picks_{s} WHERE tag = 'a')")} RETURNING id, v`,
+      `UPDATE reading_{s} SET v = 5 WHERE ${slow('EXISTS (SELECT 1 FROM picks_{s} p WHERE p.k = reading_{s}.k + 1)')}`,
+      `DELETE FROM reading_{s} WHERE ${slow('k = least_pick_{s}()')} RETURNING id`,
+      `UPDATE reading_{s} SET v = 9 WHERE ${slow('k >= (SELECT max(k) FROM reading_{s}) - 1')}`,
+    ]
+    const off = offloader()
+    const counts: number[] = []
+    for (const sql of statements) {
+      const moved = await run(db, sql.replaceAll('{s}', 'on'), off)
+      const here = await run(db, sql.replaceAll('{s}', 'off'), undefined)
+      const sorted = (r: QueryResult) => ({ ...r, rowArrays: [...r.rowArrays].sort(), rows: [] })
+      expect(sorted(moved)).toEqual(sorted(here))
+      counts.push(moved.rowCount ?? -1)
+    }
+    expect(counts).toEqual([40, 60, 20, 40])
+    // Each moved, its snapshot holding the tables its WHERE reads.
+    expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(['reading_on', 'reading_on', 'reading_on', 'reading_on'])
+    expect(off.requests[0]!.shards.some((x) => x.shard.includes('picks_on'))).toBe(true)
+    expect(off.replies.map((r) => (r.ok ? r.keys?.length : -1))).toEqual(counts)
+    expect(await contents(db, 'reading_on')).toEqual(await contents(db, 'reading_off'))
+  })
+
+  it('a change to a table the WHERE reads while the worker runs makes the run here read every row: rows that match only after it are written', async () => {
+    await fill(db, 'read_other')
+    await db.query('CREATE TABLE read_picks (k INT PRIMARY KEY)')
+    await db.query('INSERT INTO read_picks VALUES (7)')
+    const other = db.session()
+    const off = offloader(async () => {
+      // Rows of k = 8 changed nowhere, yet they match once this row is there.
+      await other.query('INSERT INTO read_picks VALUES (8)')
+    })
+    const r = await run(db, `UPDATE read_other SET v = 1 WHERE ${slow('k IN (SELECT k FROM read_picks)')}`, off)
+    expect(off.requests).toHaveLength(1)
+    // The worker saw the snapshot: the 20 rows of k = 7.
+    expect(off.replies[0]!.ok && off.replies[0]!.keys!.length).toBe(20)
+    expect(r.rowCount).toBe(40)
+    expect((await db.query('SELECT k, count(*) FROM read_other WHERE v = 1 GROUP BY k ORDER BY k')).rowArrays).toEqual([[7, '20'], [8, '20']])
+    await other.close()
+  })
+
+  it('a change to another row of the target, when a subquery reads the target, lapses the restriction too', async () => {
+    await fill(db, 'read_self')
+    const other = db.session()
+    const off = offloader(async () => {
+      // max(k) falls from 999 to 998: the rows of k = 997, changed nowhere, start matching.
+      await other.query('UPDATE read_self SET k = 0 WHERE k = 999')
+    })
+    const r = await run(db, `UPDATE read_self SET v = 1 WHERE ${slow('k >= (SELECT max(k) FROM read_self) - 1')}`, off)
+    expect(off.replies[0]!.ok && off.replies[0]!.keys!.length).toBe(40)
+    expect(r.rowCount).toBe(40)
+    expect((await db.query('SELECT k, count(*) FROM read_self WHERE v = 1 GROUP BY k ORDER BY k')).rowArrays).toEqual([[997, '20'], [998, '20']])
+    await other.close()
   })
 })
 

@@ -11,18 +11,21 @@
  * keys and the changed ones (`restrict`), its full WHERE evaluated again on each.
  *
  * Why that is the answer of a whole run: a row not among them is, now, the row the
- * snapshot held; the WHERE depends on that row alone (no subquery, no user function, no
- * other table), on the catalog (unchanged, or the restriction lapses), on the session's
- * settings and on the statement's time, which the worker and the run here share (now()
- * is pinned to the statement's start): so it does not match now, since it did not there.
- * Every other read of the statement (unique and foreign key checks, SET and RETURNING
- * subqueries) sees the whole table.
+ * snapshot held; the WHERE depends on that row, on the tables its subqueries and user
+ * functions read (the snapshot holds them too, and any change to one of their rows, or
+ * to any other row of the target when a subquery reads it, lapses the restriction), on
+ * the catalog (unchanged, or the restriction lapses), on the session's settings and on
+ * the statement's time, which the worker and the run here share (now() is pinned to the
+ * statement's start): so it does not match now, since it did not there. Every other read
+ * of the statement (unique and foreign key checks, SET and RETURNING subqueries) sees the
+ * whole table.
  *
  * Invariants: changes are followed from the synchronous stretch that takes the snapshot
  * until the statement's last run ends (a run stopped by a row lock runs again with the
- * changes made meanwhile); past MAX_CHANGED_KEYS changes, or once the catalog moved or the
- * table stopped being held whole here, the restriction lapses and the scan reads every
- * row. A write that completed on the event loop is never run again.
+ * changes made meanwhile); past MAX_CHANGED_KEYS changes, at a change to a table the
+ * WHERE reads, or once the catalog moved or the table stopped being held whole here, the
+ * restriction lapses and the scan reads every row. A write that completed on the event
+ * loop is never run again.
  */
 import { decodeRowKey, encodeRowKey, type RowChange, type Value } from '@concord/core'
 import type { TargetKeyRestriction } from '../runtime/target-rows.js'
@@ -63,26 +66,35 @@ export interface RowChangeSource {
 /**
  * The keys of one table's rows changed since it started listening (inserted, updated,
  * deleted, moved), to which the worker's keys are added when it answers: the rows the
- * statement's run here reads (`restriction`).
+ * statement's run here reads (`restriction`). A change to a row of a table in `reads`
+ * (those the WHERE's subqueries and functions read, the target among them when they read
+ * it) lapses it: the match of rows that did not change may then have changed.
  */
 export class ChangedKeys {
   readonly table: string
   private readonly arity: number
+  private readonly reads: ReadonlySet<string>
   private readonly keys = new Map<string, Value[]>()
   private changes = 0
-  /** More changes than MAX_CHANGED_KEYS: `keys` no longer covers them. */
+  /** More changes than MAX_CHANGED_KEYS, or a change to a table the WHERE reads: `keys` no longer covers them. */
   overflowed = false
   private stopListening: (() => void) | null
 
-  constructor(source: RowChangeSource, table: string, arity: number) {
+  constructor(source: RowChangeSource, table: string, arity: number, reads: ReadonlySet<string> = new Set()) {
     this.table = table
     this.arity = arity
+    this.reads = reads
     this.stopListening = source.on('change', (changes) => this.note(changes))
   }
 
   private note(changes: readonly RowChange[]): void {
     if (this.overflowed) return
     for (const c of changes) {
+      if (this.reads.has(c.table)) {
+        this.overflowed = true
+        this.keys.clear()
+        return
+      }
       if (c.table !== this.table || this.keys.has(c.key)) continue
       if (++this.changes > MAX_CHANGED_KEYS) {
         this.overflowed = true
