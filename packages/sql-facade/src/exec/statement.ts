@@ -85,6 +85,10 @@ function withRegNames(result: StatementResult, exec: ExecCtx): StatementResult {
 function targetRowPlans(tree: { UpdateStmt: UpdateStmt } | { DeleteStmt: DeleteStmt }, exec: ExecCtx, p: PlanCtx): TargetRowPlans | undefined {
   const cache = exec.planCache
   if (cache === undefined || p.shardLocation || p.tableOid) return undefined
+  // A cached plan is planned over a root context: one with the statement's WITH would not
+  // see its CTEs (a subquery of the WHERE naming one failed with 42P01).
+  const dml = 'UpdateStmt' in tree ? tree.UpdateStmt : tree.DeleteStmt
+  if ((dml.withClause?.ctes?.length ?? 0) > 0) return undefined
   return (plan) => cache.targetRows(tree, exec, (e) => plan(rootPlanCtx(e)))
 }
 

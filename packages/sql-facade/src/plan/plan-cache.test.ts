@@ -164,6 +164,20 @@ describe('cached SELECT plans', () => {
     expect(await rows(db.session(), 'SELECT note FROM acct WHERE id <= 4 ORDER BY id')).toEqual([['c'], ['b'], ['d'], ['n4']])
   })
 
+  it('UPDATE and DELETE with a WITH see its CTEs in their WHERE\'s subqueries, run after run (not through a plan cached without them)', async () => {
+    db = await openDatabase({ nodeId: 'pc-cte' })
+    await db.query('CREATE TABLE cte_t (id int PRIMARY KEY, k int, v int)')
+    await db.query('INSERT INTO cte_t SELECT g, g % 5, 0 FROM generate_series(1, 20) g')
+    const s = db.session()
+    for (let i = 1; i <= 3; i++) {
+      // Failed with 42P01 (relation "w" does not exist): the target rows were planned without the CTE.
+      const r = await s.query(`WITH w AS (SELECT ${i} AS k) UPDATE cte_t SET v = v + 1 WHERE k IN (SELECT k FROM w)`)
+      expect(r.rowCount).toBe(4)
+    }
+    expect((await s.query('WITH w AS (SELECT 4 AS k) DELETE FROM cte_t WHERE EXISTS (SELECT 1 FROM w WHERE w.k = cte_t.k)')).rowCount).toBe(4)
+    expect(await rows(s, 'SELECT k, sum(v)::int, count(*)::int FROM cte_t GROUP BY k ORDER BY k')).toEqual([[0, 0, 4], [1, 4, 4], [2, 4, 4], [3, 4, 4]])
+  })
+
   it('UPDATE and DELETE are replanned after DDL, also after their own block\'s uncommitted DDL', async () => {
     db = await openDatabase({ nodeId: 'pc10' })
     await db.query('CREATE TABLE acct (id int PRIMARY KEY, bal int)')

@@ -216,17 +216,17 @@ const WRITE_DENIED_NODES = new Set(['CurrentOfExpr'])
  * reads (whose changes are followed: any one lapses the restriction), the catalog, the
  * session and the statement's time, which do not change under it: so a single user table
  * held wholly here, with no partitions, inheritance or triggers, named without ONLY's
- * subtleties; no WITH, FROM or USING; a WHERE (none: every row matches) passing the
- * SELECT walk (subqueries and IMMUTABLE or STABLE user functions whose bodies only read
- * user tables held wholly here and the catalog's views; the allow-listed built-ins), with
- * no CURRENT OF; SET and RETURNING passing the SELECT walk too (the run thrown away at
- * the offload point must leave nothing behind).
+ * subtleties; no WITH; a WHERE (none: every row matches) and FROM or USING items passing
+ * the SELECT walk (subqueries, joined tables, and IMMUTABLE or STABLE user functions
+ * whose bodies only read user tables held wholly here and the catalog's views; the
+ * allow-listed built-ins), with no CURRENT OF; SET and RETURNING passing the SELECT walk
+ * too (the run thrown away at the offload point must leave nothing behind).
  */
 export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog): { table: TableInfo; reads: TableInfo[] } | null {
   if (stmt.kind !== 'pg') return null
   const root = stmt.node
   const write = 'UpdateStmt' in root ? { ...root.UpdateStmt, joined: root.UpdateStmt.fromClause } : 'DeleteStmt' in root ? { ...root.DeleteStmt, joined: root.DeleteStmt.usingClause } : null
-  if (write === null || write.withClause !== undefined || write.whereClause === undefined || write.relation === undefined || (write.joined ?? []).length > 0) return null
+  if (write === null || write.withClause !== undefined || write.whereClause === undefined || write.relation === undefined) return null
   const rv = write.relation
   if ((rv.schemaname !== undefined && rv.schemaname !== 'public') || rv.relname === undefined) return null
   const table = catalog.table(rv.relname)
@@ -237,7 +237,8 @@ export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog)
   if (table.primaryKey.length === 0 || !table.primaryKey.every((c) => table.columns.some((x) => x.name === c))) return null
   const family = withFamilies([table], catalog)
   if (family === null || family.length !== 1) return null
-  const reads = whereReads(write.whereClause, catalog)
+  // FROM / USING items join with the target row: their tables are read as the WHERE's are.
+  const reads = whereReads([write.whereClause, ...(write.joined ?? [])], catalog)
   if (reads === null) return null
   // The first run here is thrown away: SET and RETURNING may call nothing with effects
   // outside its transaction (nextval, pg_notify, advisory locks, pg_sleep ..), as a SELECT.
@@ -246,8 +247,8 @@ export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog)
   return rest.ok ? { table, reads } : null
 }
 
-/** The tables a write's WHERE reads (the read walk's allow-list, no CURRENT OF); null when it may not move. */
-function whereReads(where: Node, catalog: EligibilityCatalog): TableInfo[] | null {
+/** The tables a write's WHERE and FROM / USING items read (the read walk's allow-list, no CURRENT OF); null when it may not move. */
+function whereReads(where: Node[], catalog: EligibilityCatalog): TableInfo[] | null {
   let budget = MAX_NODES
   let ok = true
   const visit = (value: unknown): void => {

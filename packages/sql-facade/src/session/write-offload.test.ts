@@ -170,7 +170,7 @@ describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () =>
     await other.close()
   })
 
-  it('writes that may not move run here: VOLATILE user functions or nextval, FROM / USING, a transaction block', async () => {
+  it('writes that may not move run here: VOLATILE user functions or nextval, WITH, a transaction block', async () => {
     await fill(db, 'stays')
     await db.query('CREATE SEQUENCE stays_seq')
     await db.query('CREATE FUNCTION seven_volatile() RETURNS INT LANGUAGE sql AS $$ SELECT 7 $$')
@@ -178,9 +178,8 @@ describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () =>
     for (const sql of [
       `UPDATE stays SET v = 1 WHERE ${slow('k = seven_volatile()')}`,
       "UPDATE stays SET v = nextval('stays_seq') WHERE k = 7",
-      'UPDATE stays SET v = 1 FROM generate_series(1, 2) g WHERE stays.k = g',
-      'DELETE FROM stays USING generate_series(1, 2) g WHERE stays.k = g',
-      'UPDATE stays SET v = 1 WHERE random() < 2 AND k = 9',
+      `WITH w AS (SELECT 1 AS k) UPDATE stays SET v = 1 WHERE ${slow('k IN (SELECT k FROM w)')}`,
+      `UPDATE stays SET v = 1 WHERE ${slow('random() < 2 AND k = 9')}`,
     ]) {
       await run(db, sql, off)
     }
@@ -211,6 +210,8 @@ describe('UPDATE and DELETE moved off the main thread: a WHERE that reads tables
       `UPDATE reading_{s} SET v = 5 WHERE ${slow('EXISTS (SELECT 1 FROM picks_{s} p WHERE p.k = reading_{s}.k + 1)')}`,
       `DELETE FROM reading_{s} WHERE ${slow('k = least_pick_{s}()')} RETURNING id`,
       `UPDATE reading_{s} SET v = 9 WHERE ${slow('k >= (SELECT max(k) FROM reading_{s}) - 1')}`,
+      `UPDATE reading_{s} SET v = p.k + length(p.tag) FROM picks_{s} p WHERE ${slow('reading_{s}.k = p.k + 100')} RETURNING reading_{s}.id, v`,
+      `DELETE FROM reading_{s} USING picks_{s} p, generate_series(1, 2) g WHERE ${slow('reading_{s}.k = p.k + 200 * g')}`,
     ]
     const off = offloader()
     const counts: number[] = []
@@ -221,9 +222,9 @@ describe('UPDATE and DELETE moved off the main thread: a WHERE that reads tables
       expect(sorted(moved)).toEqual(sorted(here))
       counts.push(moved.rowCount ?? -1)
     }
-    expect(counts).toEqual([40, 60, 20, 40])
+    expect(counts).toEqual([40, 60, 20, 40, 60, 120])
     // Each moved, its snapshot holding the tables its WHERE reads.
-    expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(['reading_on', 'reading_on', 'reading_on', 'reading_on'])
+    expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(Array(6).fill('reading_on'))
     expect(off.requests[0]!.shards.some((x) => x.shard.includes('picks_on'))).toBe(true)
     expect(off.replies.map((r) => (r.ok ? r.keys?.length : -1))).toEqual(counts)
     expect(await contents(db, 'reading_on')).toEqual(await contents(db, 'reading_off'))
@@ -244,6 +245,21 @@ describe('UPDATE and DELETE moved off the main thread: a WHERE that reads tables
     expect(off.replies[0]!.ok && off.replies[0]!.keys!.length).toBe(20)
     expect(r.rowCount).toBe(40)
     expect((await db.query('SELECT k, count(*) FROM read_other WHERE v = 1 GROUP BY k ORDER BY k')).rowArrays).toEqual([[7, '20'], [8, '20']])
+    await other.close()
+  })
+
+  it('a row joined through FROM while the worker runs: the rows it joins are written', async () => {
+    await fill(db, 'read_from')
+    await db.query('CREATE TABLE from_picks (k INT PRIMARY KEY, add INT)')
+    await db.query('INSERT INTO from_picks VALUES (7, 1)')
+    const other = db.session()
+    const off = offloader(async () => {
+      await other.query('INSERT INTO from_picks VALUES (8, 2)')
+    })
+    const r = await run(db, `UPDATE read_from SET v = f.add FROM from_picks f WHERE ${slow('read_from.k = f.k')}`, off)
+    expect(off.replies[0]!.ok && off.replies[0]!.keys!.length).toBe(20)
+    expect(r.rowCount).toBe(40)
+    expect((await db.query('SELECT k, v, count(*) FROM read_from WHERE v > 0 GROUP BY k, v ORDER BY k')).rowArrays).toEqual([[7, 1, '20'], [8, 2, '20']])
     await other.close()
   })
 
