@@ -110,4 +110,23 @@ describe('long writes off the event loop', () => {
     expect((await a.query('SELECT count(*)::int AS n FROM big WHERE v = -1')).rows).toEqual([{ n: targets }])
     console.log(`subquery UPDATE: b waited ${moved.waitedMs.toFixed(1)} ms while a took ${moved.longMs.toFixed(1)} ms`)
   }, 300_000)
+
+  it('in a transaction block too: another client is answered, and the rows are the block\'s until COMMIT', async () => {
+    const [a, b] = [await client(), await client()]
+    const where = "md5(md5(note)) LIKE '%cd%' AND k < 100"
+    const targets = (await a.query(`SELECT count(*)::int AS n FROM big WHERE ${where}`)).rows[0].n as number
+    expect(targets).toBeGreaterThan(0)
+    await a.query('BEGIN')
+    // One row of the block's own, matching: the worker finds it through the block's writes.
+    await a.query("INSERT INTO big VALUES (-1, 1, 0, 'cdcdcd')")
+    const own = (await a.query(`SELECT count(*)::int AS n FROM big WHERE id = -1 AND ${where}`)).rows[0].n as number
+    const moved = await race(a, `UPDATE big SET v = -2 WHERE ${where}`, b)
+    expect(moved.order).toEqual(['short', 'long'])
+    expect(moved.waitedMs).toBeLessThan(moved.longMs / 2)
+    expect(moved.long.rowCount).toBe(targets + own)
+    expect((await b.query('SELECT count(*)::int AS n FROM big WHERE v = -2')).rows).toEqual([{ n: 0 }])
+    await a.query('COMMIT')
+    expect((await b.query('SELECT count(*)::int AS n FROM big WHERE v = -2')).rows).toEqual([{ n: targets + own }])
+    console.log(`UPDATE in a block: b waited ${moved.waitedMs.toFixed(1)} ms while a took ${moved.longMs.toFixed(1)} ms`)
+  }, 300_000)
 })

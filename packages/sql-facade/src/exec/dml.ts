@@ -427,6 +427,10 @@ function updateIn(stmt: UpdateStmt, p: PlanCtx, relname: string, cache: TargetRo
   const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], relname, cache, shape !== null || rv.inh !== true)
   const keysOnly = collected(p, relname, w, 'UPDATE', rows)
   if (keysOnly !== null) return keysOnly
+  // What could run elsewhere (finding the target rows) is done: SET, the writes and
+  // RETURNING are the event loop's, so a run never moves once it may have written (in a
+  // transaction block its writes would stay in the block).
+  p.exec.budget.stayHere()
   const cctx = makeCompileCtx(p, new Scope(columns))
   const setList = compileSetList(stmt.targetList ?? [], w, cctx, [alias, rv.relname!])
   const extraIdx = otherItems(columns, table, alias)
@@ -557,6 +561,8 @@ function deleteIn(stmt: DeleteStmt, p: PlanCtx, relname: string, cache: TargetRo
   const { columns, rows } = matchingRows(p, table, alias, stmt.whereClause, stmt.usingClause ?? [], relname, cache, shape !== null || rv.inh !== true)
   const keysOnly = collected(p, relname, w, 'DELETE', rows)
   if (keysOnly !== null) return keysOnly
+  // As for UPDATE: the deletes are the event loop's, never moved once begun.
+  p.exec.budget.stayHere()
   const extraIdx = otherItems(columns, table, alias)
   const returning = planReturning(returningList(stmt), shape ?? w, alias, p, extraIdx.map((i) => columns[i]!))
   const reshape = memberRow(w, shape)

@@ -3,7 +3,7 @@ import { openDatabase, type Database } from '../database.js'
 import { ROWS, failure, fill, offloader, run, slow } from './offload-test.fixture.js'
 import type { OffloadReply, StatementOffloader } from './statement-offload.js'
 
-const rowsOf = async (db: Database, sql: string) => (await db.query(sql)).rowArrays
+const rowsOf = async (db: Pick<Database, 'query'>, sql: string) => (await db.query(sql)).rowArrays
 
 /** How many rows the worker answered with, per request (-1: it answered none). */
 const rowsAnswered = (off: { replies: OffloadReply[] }) => off.replies.map((r) => (r.ok && r.rows !== undefined ? r.rows.rows.length : -1))
@@ -190,23 +190,44 @@ describe('INSERT .. SELECT whose SELECT runs off the main thread', () => {
     expect(await rowsOf(db, 'SELECT min(n), max(n), count(*) FROM heavy')).toEqual([[1, 2000, '2000']])
   })
 
-  it('INSERT .. SELECTs that may not move run here: nextval or random() in the SELECT, INSERT .. VALUES, a transaction block', async () => {
+  it('INSERT .. SELECTs that may not move run here: nextval or random() in the SELECT, INSERT .. VALUES', async () => {
     await db.query('CREATE TABLE stays_dst (id INT PRIMARY KEY, v FLOAT8)')
     await db.query('CREATE SEQUENCE stays_seq')
     const off = offloader()
     await run(db, `INSERT INTO stays_dst SELECT id, nextval('stays_seq') FROM src WHERE ${slow('k = 1')}`, off)
     await run(db, `INSERT INTO stays_dst SELECT id, random() FROM src WHERE ${slow('k = 2')}`, off)
     await run(db, 'INSERT INTO stays_dst VALUES (-1, 0), (-2, 0)', off)
-    const session = db.session({ offloader: off })
-    await session.query("SET offload_after = '1ms'")
-    await session.query('BEGIN')
-    await session.query(`INSERT INTO stays_dst SELECT id, 0 FROM src WHERE ${slow('k = 3')}`)
-    await session.query('COMMIT')
-    await session.close()
     expect(off.requests).toEqual([])
-    expect(await rowsOf(db, 'SELECT count(*) FROM stays_dst')).toEqual([['62']])
-    // The same statement outside the block moves.
+    expect(await rowsOf(db, 'SELECT count(*) FROM stays_dst')).toEqual([['42']])
+    // Without what kept them here, the same statement moves.
     expect((await run(db, `INSERT INTO stays_dst SELECT id, 0 FROM src WHERE ${slow('k = 4')}`, off)).rowCount).toBe(20)
     expect(off.requests.map((r) => r.insertRows?.table)).toEqual(['stays_dst'])
+  })
+
+  it('in a transaction block it moves, its SELECT reading the block\'s own writes, and the rows stay the block\'s until COMMIT or ROLLBACK', async () => {
+    await db.query('CREATE TABLE block_dst (id INT PRIMARY KEY, v FLOAT8)')
+    const off = offloader()
+    const session = db.session({ offloader: off })
+    const other = db.session()
+    await session.query("SET offload_after = '1ms'")
+    for (const end of ['ROLLBACK', 'COMMIT']) {
+      await session.query('BEGIN')
+      // The block's own rows of the source: one new match, one match taken away.
+      await session.query('INSERT INTO src VALUES (-5, 5, 0, \'x-5x\')')
+      await session.query('UPDATE src SET k = 6 WHERE id = 5')
+      const r = await session.query(`INSERT INTO block_dst SELECT id, k FROM src WHERE ${slow('k = 5')}`)
+      expect(r.rowCount).toBe(20)
+      // Not visible to others before COMMIT.
+      expect(await rowsOf(other, 'SELECT count(*) FROM block_dst')).toEqual([['0']])
+      expect(await rowsOf(session, 'SELECT count(*) FROM block_dst WHERE id = -5')).toEqual([['1']])
+      await session.query(end)
+    }
+    expect(off.requests.map((r) => [r.insertRows?.table, r.carried !== undefined])).toEqual([['block_dst', true], ['block_dst', true]])
+    expect(await rowsOf(db, 'SELECT count(*), min(id), bool_and(v = 5) FROM block_dst')).toEqual([['20', -5, true]])
+    expect(await rowsOf(db, 'SELECT count(*) FROM block_dst WHERE id = 5')).toEqual([['0']])
+    await db.query('DELETE FROM src WHERE id = -5')
+    await db.query('UPDATE src SET k = 5 WHERE id = 5')
+    await other.close()
+    await session.close()
   })
 })

@@ -946,8 +946,17 @@ export class Session {
       pending.write?.changed?.stop()
       return ran
     }
-    if (pending.write !== undefined) return await this.offloadWrite(stmt, params, remote, pending)
-    if (pending.insert !== undefined) return await this.offloadInsert(stmt, params, remote, pending)
+    if (pending.write !== undefined) {
+      // In a block, the discarded run failed it as any error does (it stopped before writing:
+      // `stayHere`); the run here decides, as on the event loop.
+      if (this.block !== null) this.block.failed = false
+      return await this.offloadWrite(stmt, params, remote, pending)
+    }
+    if (pending.insert !== undefined) {
+      // As for a write: the discarded run stopped before inserting (`stayHere`) and failed the block only as a signal.
+      if (this.block !== null) this.block.failed = false
+      return await this.offloadInsert(stmt, params, remote, pending)
+    }
     // The discarded run failed an open block as any error does; it was not failed before
     // (a failed block's statement stops at 25P02), and the answer from elsewhere decides.
     if (this.block !== null) this.block.failed = false
@@ -1076,8 +1085,8 @@ export class Session {
    */
   private pendingOffload(stmt: Statement, params: RtValue[]): PendingOffload | null {
     if (this.offloader === null || !this.blockMayMove() || this.forwarded || this.readObserver !== null || this.rowRestriction !== null || this.temp.active) return null
-    // UPDATE, DELETE and INSERT .. SELECT outside a block only (write-offload.ts, runtime/insert-source.ts).
-    if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node || (this.block === null && ('UpdateStmt' in stmt.node || 'DeleteStmt' in stmt.node || 'InsertStmt' in stmt.node)))) return null
+    // SELECT, and UPDATE, DELETE and INSERT .. SELECT (write-offload.ts, runtime/insert-source.ts), in a block or not.
+    if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node || 'UpdateStmt' in stmt.node || 'DeleteStmt' in stmt.node || 'InsertStmt' in stmt.node)) return null
     if (!params.every((p) => p === null || typeof p === 'string' || p instanceof Uint8Array)) return null
     const afterMs = durationMillis(this.settings.show('offload_after') ?? '0')
     if (afterMs <= 0) return null
@@ -1132,16 +1141,19 @@ export class Session {
       systemView: (schema, name) => this.db.system.schemaOf(schema, name),
     }
     if (stmt.kind === 'pg' && 'InsertStmt' in stmt.node) {
-      if (this.block !== null) return false
       // Its SELECT moves as a SELECT would (the same walk and bounds); the target is written here.
       const source = offloadInsertSource(stmt, catalog)
       if (source === null || source.tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return false
-      pending.tables = new Set(source.tables.map((t) => t.name))
+      const names = new Set(source.tables.map((t) => t.name))
+      // In a transaction block the SELECT reads through the block's own row writes, as a moved SELECT does.
+      const carried = this.block === null ? null : this.block.tx.carryRows(names, MAX_CARRIED_ROWS)
+      if (this.block !== null && (carried === null || carriedBytes(carried, MAX_CARRIED_BYTES) > MAX_CARRIED_BYTES)) return false
+      pending.tables = names
+      if (carried !== null && carried.tables.length > 0) pending.carried = carried
       pending.insert = { table: source.target.name, catalogVersion: r.catalogVersion }
       return true
     }
     if (stmt.kind === 'pg' && !('SelectStmt' in stmt.node)) {
-      if (this.block !== null) return false
       const target = offloadWriteTarget(stmt, catalog)
       if (target === null) return false
       const rows = r.rowCount(target.table.name)
@@ -1154,7 +1166,12 @@ export class Session {
         pending.point.at = due
         return false
       }
-      pending.tables = new Set([target.table.name, ...reads.map((t) => t.name)])
+      const names = new Set([target.table.name, ...reads.map((t) => t.name)])
+      // In a transaction block the worker reads through the block's own row writes of those tables, as a moved SELECT does.
+      const carried = this.block === null ? null : this.block.tx.carryRows(names, MAX_CARRIED_ROWS)
+      if (this.block !== null && (carried === null || carriedBytes(carried, MAX_CARRIED_BYTES) > MAX_CARRIED_BYTES)) return false
+      pending.tables = names
+      if (carried !== null && carried.tables.length > 0) pending.carried = carried
       pending.write = { table: target.table, reads: new Set(target.reads.map((t) => t.name)), catalogVersion: r.catalogVersion }
       return true
     }

@@ -170,7 +170,7 @@ describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () =>
     await other.close()
   })
 
-  it('writes that may not move run here: VOLATILE user functions or nextval, WITH, a transaction block', async () => {
+  it('writes that may not move run here: VOLATILE user functions or nextval, WITH', async () => {
     await fill(db, 'stays')
     await db.query('CREATE SEQUENCE stays_seq')
     await db.query('CREATE FUNCTION seven_volatile() RETURNS INT LANGUAGE sql AS $$ SELECT 7 $$')
@@ -183,17 +183,104 @@ describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () =>
     ]) {
       await run(db, sql, off)
     }
+    expect(off.requests).toEqual([])
+    // Without what kept them here, the same write moves.
+    expect((await run(db, `UPDATE stays SET v = -4 WHERE ${slow('k = 11')}`, off)).rowCount).toBe(20)
+    expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(['stays'])
+  })
+})
+
+describe('UPDATE and DELETE moved off the main thread in a transaction block', () => {
+  /** The block both sides run: its own writes, then the moved statements, then `end`. */
+  const block = (t: string, end: string) => [
+    'BEGIN',
+    `INSERT INTO ${t} VALUES (-7, 7, 0, 'x-7x'), (-8, 8, 0, 'x-8x')`,
+    `UPDATE ${t} SET k = 7 WHERE id = 8`,
+    `DELETE FROM ${t} WHERE id = 1007`,
+    `UPDATE ${t} SET v = v + 1, note = note || '!' WHERE ${slow('k = 7')} RETURNING id, v, note`,
+    `DELETE FROM ${t} WHERE ${slow("note LIKE '%8x'")} RETURNING id`,
+    `SELECT count(*), sum(v) FROM ${t}`,
+    end,
+  ]
+
+  it('they move, see the block\'s own writes, and answer and leave the table as with offload off, at COMMIT and at ROLLBACK', async () => {
+    for (const end of ['COMMIT', 'ROLLBACK']) {
+      const answers: Record<string, unknown[]> = {}
+      const off = offloader()
+      for (const side of ['on', 'off']) {
+        const t = `blocked_${end.toLowerCase()}_${side}`
+        await fill(db, t)
+        const session = db.session(side === 'on' ? { offloader: off } : {})
+        await session.query(`SET offload_after = '${side === 'on' ? '1ms' : '0'}'`)
+        const results: unknown[] = []
+        for (const sql of block(t, end)) {
+          const r = await session.query(sql)
+          results.push({ count: r.rowCount, rows: [...r.rowArrays].map((x) => JSON.stringify(x)).sort() })
+        }
+        await session.close()
+        results.push((await contents(db, t)).map((x) => JSON.stringify(x)))
+        answers[side] = results
+      }
+      expect(answers['on']).toEqual(answers['off'])
+      // Both moved, each carrying the block's writes of the table.
+      const writes = off.requests.filter((r) => r.targetKeys !== undefined)
+      expect(writes.map((r) => [r.targetKeys?.table, r.carried !== undefined])).toEqual([[`blocked_${end.toLowerCase()}_on`, true], [`blocked_${end.toLowerCase()}_on`, true]])
+      // The block's inserted row -7 and updated row 8 were among the worker's matches.
+      expect(off.replies[0]!.ok && off.replies[0]!.keys!.map((k) => k[0]).filter((id) => id === -7 || id === 8).sort()).toEqual([-7, 8])
+    }
+  })
+
+  it('an error of a moved write aborts the block as on the event loop (25P02), and ROLLBACK leaves the table as it was', async () => {
+    await fill(db, 'block_error', ', u INT UNIQUE')
+    await db.query('UPDATE block_error SET u = id')
+    const off = offloader()
     const session = db.session({ offloader: off })
     await session.query("SET offload_after = '1ms'")
     await session.query('BEGIN')
-    await session.query('UPDATE stays SET v = -3 WHERE k = 11')
+    await session.query('UPDATE block_error SET v = 1 WHERE id = 3')
+    const e = await failure(session.query(`UPDATE block_error SET u = 1 WHERE ${slow("note LIKE '%x17x%'")}`))
+    expect(e.code).toBe('23505')
+    expect(off.requests).toHaveLength(1)
+    expect((await failure(session.query('SELECT 1'))).code).toBe('25P02')
+    await session.query('ROLLBACK')
+    await session.close()
+    expect((await db.query('SELECT count(*) FROM block_error WHERE v = 1 OR u <> id')).rowArrays).toEqual([['0']])
+  })
+
+  it('a run never moves once it may have written: a slow RETURNING in a block writes each row once', async () => {
+    // Few rows: finding them takes microseconds, far less than offload_after.
+    await db.query('CREATE TABLE block_returning (id INT PRIMARY KEY, v INT)')
+    await db.query('INSERT INTO block_returning SELECT g, 0 FROM generate_series(1, 100) g')
+    const off = offloader()
+    const session = db.session({ offloader: off })
+    await session.query("SET offload_after = '1ms'")
+    await session.query('BEGIN')
+    // A key lookup and a costly RETURNING: the run passes its offload point after writing.
+    const r = await session.query('UPDATE block_returning SET v = v + 1 WHERE id IN (5, 6) RETURNING id, (SELECT count(*) FROM generate_series(1, 400000))')
+    // Written once: a run that moved after writing left its writes in the block, and the run here wrote them again.
+    expect((await session.query('SELECT id, v FROM block_returning WHERE id IN (5, 6) ORDER BY id')).rowArrays).toEqual([[5, 1], [6, 1]])
+    expect([...r.rowArrays].sort()).toEqual([[5, '400000'], [6, '400000']])
     await session.query('COMMIT')
     await session.close()
-    expect(off.requests).toEqual([])
-    expect((await db.query('SELECT count(*) FROM stays WHERE v = -3')).rowArrays).toEqual([['20']])
-    // The same write, outside the block and costly enough, moves.
-    expect((await run(db, `UPDATE stays SET v = -4 WHERE ${slow('k = 11')}`, off)).rowCount).toBe(20)
-    expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(['stays'])
+    expect(off.requests.filter((q) => q.targetKeys !== undefined).map((q) => q.sql)).toEqual([])
+  })
+
+  it('another session\'s commit while the worker runs is seen by the run here, as on the event loop', async () => {
+    await fill(db, 'block_racing')
+    const other = db.session()
+    const off = offloader(async () => {
+      await other.query('UPDATE block_racing SET k = 7 WHERE id = 9')
+    })
+    const session = db.session({ offloader: off })
+    await session.query("SET offload_after = '1ms'")
+    await session.query('BEGIN')
+    await session.query('UPDATE block_racing SET k = 7 WHERE id = 8')
+    const r = await session.query(`UPDATE block_racing SET v = 1 WHERE ${slow('k = 7')}`)
+    await session.query('COMMIT')
+    expect(r.rowCount).toBe(22)
+    expect((await db.query('SELECT count(*) FROM block_racing WHERE v = 1 AND id IN (8, 9)')).rowArrays).toEqual([['2']])
+    await session.close()
+    await other.close()
   })
 })
 
