@@ -215,7 +215,8 @@ const WRITE_DENIED_NODES = new Set(['CurrentOfExpr'])
  * when it may not. The match of a row must depend on that row and on the tables the WHERE
  * reads (whose changes are followed: any one lapses the restriction), the catalog, the
  * session and the statement's time, which do not change under it: so a single user table
- * held wholly here, with no partitions, inheritance or triggers, named without ONLY's
+ * held wholly here, with no partitions or inheritance (triggers fire only on the event
+ * loop: the run thrown away stops before writing), named without ONLY's
  * subtleties; no WITH; a WHERE (none: every row matches) and FROM or USING items passing
  * the SELECT walk (subqueries, joined tables, and IMMUTABLE or STABLE user functions
  * whose bodies only read user tables held wholly here and the catalog's views; the
@@ -232,7 +233,8 @@ export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog)
   const table = catalog.table(rv.relname)
   if (table === undefined || catalog.viewQuery(rv.relname) !== undefined) return null
   const meta = tableMeta(table)
-  if (meta.temporary === true || (meta.triggers ?? []).length > 0) return null
+  // Triggers may: they fire only in the write phase, which never moves (`stayHere` in exec/dml.ts).
+  if (meta.temporary === true) return null
   // Rows are named by their primary key's values (the worker's answer, the change events).
   if (table.primaryKey.length === 0 || !table.primaryKey.every((c) => table.columns.some((x) => x.name === c))) return null
   const family = withFamilies([table], catalog)

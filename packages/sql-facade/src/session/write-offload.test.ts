@@ -190,6 +190,35 @@ describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () =>
   })
 })
 
+describe('UPDATE and DELETE moved off the main thread: tables with triggers', () => {
+  it('row and statement triggers fire once, on the event loop, as with offload off', async () => {
+    await db.query("CREATE FUNCTION bump_note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := NEW.note || '+'; RETURN NEW; END $$")
+    await db.query('CREATE SEQUENCE trig_seq')
+    for (const side of ['on', 'off']) {
+      await fill(db, `trig_${side}`)
+      await db.query(`CREATE TABLE trig_log_${side} (n INT, op TEXT, id INT)`)
+      // AFTER triggers log each row and each statement, drawing a sequence value: a trigger
+      // that fired in a discarded run as well would leave more rows and skip numbers.
+      await db.query(`CREATE FUNCTION log_${side}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO trig_log_${side} VALUES (nextval('trig_seq'), TG_OP, coalesce(OLD.id, -1)); RETURN NULL; END $$`)
+      await db.query(`CREATE TRIGGER bump_${side} BEFORE UPDATE ON trig_${side} FOR EACH ROW EXECUTE FUNCTION bump_note()`)
+      await db.query(`CREATE TRIGGER log_row_${side} AFTER UPDATE OR DELETE ON trig_${side} FOR EACH ROW EXECUTE FUNCTION log_${side}()`)
+      await db.query(`CREATE TRIGGER log_stmt_${side} AFTER DELETE ON trig_${side} FOR EACH STATEMENT EXECUTE FUNCTION log_${side}()`)
+    }
+    const off = offloader()
+    for (const sql of [`UPDATE trig_{s} SET v = 1 WHERE ${slow('k = 7')} RETURNING id, note`, `DELETE FROM trig_{s} WHERE ${slow("note LIKE '%8x'")}`]) {
+      const moved = await run(db, sql.replaceAll('{s}', 'on'), off)
+      const here = await run(db, sql.replaceAll('{s}', 'off'), undefined)
+      const sorted = (r: QueryResult) => ({ ...r, rowArrays: [...r.rowArrays].sort(), rows: [] })
+      expect(sorted(moved)).toEqual(sorted(here))
+    }
+    expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(['trig_on', 'trig_on'])
+    expect(await contents(db, 'trig_on')).toEqual(await contents(db, 'trig_off'))
+    const log = async (side: string) => (await db.query(`SELECT op, count(*)::int, count(DISTINCT n)::int FROM trig_log_${side} GROUP BY op ORDER BY op`)).rowArrays
+    expect(await log('on')).toEqual([['DELETE', 2001, 2001], ['UPDATE', 20, 20]])
+    expect(await log('on')).toEqual(await log('off'))
+  })
+})
+
 describe('UPDATE and DELETE moved off the main thread in a transaction block', () => {
   /** The block both sides run: its own writes, then the moved statements, then `end`. */
   const block = (t: string, end: string) => [
