@@ -50,6 +50,18 @@ describe('INSERT .. SELECT whose SELECT runs off the main thread', () => {
     expect(await rowsOf(db, 'SELECT count(DISTINCT at) FROM dst_on')).toEqual([['2']])
   })
 
+  it('an INSERT with a WITH of its own moves, its SELECT reading the WITH\'s queries, as with offload off', async () => {
+    for (const s of ['on', 'off']) await db.query(`CREATE TABLE with_dst_${s} (id INT PRIMARY KEY, k INT)`)
+    const sql = `WITH picked AS (SELECT id, k FROM src WHERE ${slow("note LIKE '%9x'")}) INSERT INTO with_dst_{s} SELECT id, k * 2 FROM picked WHERE k < 500 RETURNING id, k`
+    const off = offloader()
+    const moved = await run(db, sql.replaceAll('{s}', 'on'), off)
+    const here = await run(db, sql.replaceAll('{s}', 'off'), undefined)
+    expect(moved).toEqual(here)
+    expect(moved.rowCount).toBe(1000)
+    expect(off.requests.map((r) => r.insertRows?.table)).toEqual(['with_dst_on'])
+    expect(await rowsOf(db, 'SELECT count(*), sum(k) FROM with_dst_on')).toEqual(await rowsOf(db, 'SELECT count(*), sum(k) FROM with_dst_off'))
+  })
+
   it('INSERT INTO t SELECT .. FROM t inserts each row of the statement\'s snapshot once', async () => {
     await db.query('CREATE TABLE twice (id INT PRIMARY KEY, note TEXT)')
     await db.query(`INSERT INTO twice SELECT g, 'x' || g || 'x' FROM generate_series(1, ${ROWS}) g`)

@@ -185,8 +185,9 @@ function tablesNamed(walk: Walk, catalog: EligibilityCatalog): TableInfo[] | nul
  * The table an INSERT .. SELECT writes and the tables its SELECT reads, when the SELECT may
  * be evaluated off the main thread over a snapshot (runtime/insert-source.ts); null when
  * it may not. The SELECT passes the walk a moved SELECT passes (the same allow-lists: no
- * nextval, random, clock, VOLATILE function); the INSERT names a user table held wholly
- * here, not a view, not temporary, and has no WITH of its own. ON CONFLICT, RETURNING,
+ * nextval, random, clock, VOLATILE function), with the INSERT's own WITH, if any, in
+ * scope (a data-modifying one is refused by the walk); the INSERT names a user table held
+ * wholly here, not a view, not temporary. ON CONFLICT, RETURNING,
  * the target's defaults and triggers are not walked: they run on the event loop only,
  * after the source rows are in hand, where the statement can no longer move
  * (`StatementBudget.stayHere`), so the run thrown away at the offload point never reached them.
@@ -195,14 +196,16 @@ export function offloadInsertSource(stmt: Statement, catalog: EligibilityCatalog
   if (stmt.kind !== 'pg' || !('InsertStmt' in stmt.node)) return null
   const insert = stmt.node.InsertStmt
   const rv = insert.relation
-  if (insert.withClause !== undefined || rv?.relname === undefined || (rv.schemaname !== undefined && rv.schemaname !== 'public')) return null
+  if (rv?.relname === undefined || (rv.schemaname !== undefined && rv.schemaname !== 'public')) return null
   const select = insert.selectStmt !== undefined && 'SelectStmt' in insert.selectStmt ? insert.selectStmt.SelectStmt : null
   // INSERT .. VALUES (and DEFAULT VALUES) computes its rows in the INSERT itself (exec/dml.ts): it stays.
   if (select === null || select.valuesLists !== undefined) return null
   const target = catalog.table(rv.relname)
   if (target === undefined || catalog.viewQuery(rv.relname) !== undefined || tableMeta(target).temporary === true) return null
   if (withFamilies([target], catalog) === null) return null
-  const tables = offloadTables({ kind: 'pg', node: { SelectStmt: select }, text: stmt.text }, catalog)
+  // The INSERT's own WITH is in scope in its SELECT: walked as the SELECT's outer query.
+  const source = insert.withClause === undefined ? select : { withClause: insert.withClause, fromClause: [{ RangeSubselect: { subquery: { SelectStmt: select } } }] }
+  const tables = offloadTables({ kind: 'pg', node: { SelectStmt: source }, text: stmt.text } as Statement, catalog)
   return tables === null ? null : { target, tables }
 }
 
@@ -217,7 +220,7 @@ const WRITE_DENIED_NODES = new Set(['CurrentOfExpr'])
  * session and the statement's time, which do not change under it: so a single user table
  * held wholly here, with no partitions or inheritance (triggers fire only on the event
  * loop: the run thrown away stops before writing), named without ONLY's
- * subtleties; no WITH; a WHERE (none: every row matches) and FROM or USING items passing
+ * subtleties; a WITH of reading queries; a WHERE (none: every row matches) and FROM or USING items passing
  * the SELECT walk (subqueries, joined tables, and IMMUTABLE or STABLE user functions
  * whose bodies only read user tables held wholly here and the catalog's views; the
  * allow-listed built-ins), with no CURRENT OF; SET and RETURNING passing the SELECT walk
@@ -227,7 +230,7 @@ export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog)
   if (stmt.kind !== 'pg') return null
   const root = stmt.node
   const write = 'UpdateStmt' in root ? { ...root.UpdateStmt, joined: root.UpdateStmt.fromClause } : 'DeleteStmt' in root ? { ...root.DeleteStmt, joined: root.DeleteStmt.usingClause } : null
-  if (write === null || write.withClause !== undefined || write.whereClause === undefined || write.relation === undefined) return null
+  if (write === null || write.whereClause === undefined || write.relation === undefined) return null
   const rv = write.relation
   if ((rv.schemaname !== undefined && rv.schemaname !== 'public') || rv.relname === undefined) return null
   const table = catalog.table(rv.relname)
@@ -240,7 +243,7 @@ export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog)
   const family = withFamilies([table], catalog)
   if (family === null || family.length !== 1) return null
   // FROM / USING items join with the target row: their tables are read as the WHERE's are.
-  const reads = whereReads([write.whereClause, ...(write.joined ?? [])], catalog)
+  const reads = whereReads(write.withClause, [write.whereClause, ...(write.joined ?? [])], catalog)
   if (reads === null) return null
   // The first run here is thrown away: SET and RETURNING may call nothing with effects
   // outside its transaction (nextval, pg_notify, advisory locks, pg_sleep ..), as a SELECT.
@@ -249,8 +252,12 @@ export function offloadWriteTarget(stmt: Statement, catalog: EligibilityCatalog)
   return rest.ok ? { table, reads } : null
 }
 
-/** The tables a write's WHERE and FROM / USING items read (the read walk's allow-list, no CURRENT OF); null when it may not move. */
-function whereReads(where: Node[], catalog: EligibilityCatalog): TableInfo[] | null {
+/**
+ * The tables a write's WHERE and FROM / USING items read, its WITH's queries in scope
+ * (the read walk's allow-list: no data-modifying WITH; no CURRENT OF); null when it may
+ * not move.
+ */
+function whereReads(withClause: unknown, where: Node[], catalog: EligibilityCatalog): TableInfo[] | null {
   let budget = MAX_NODES
   let ok = true
   const visit = (value: unknown): void => {
@@ -275,7 +282,8 @@ function whereReads(where: Node[], catalog: EligibilityCatalog): TableInfo[] | n
   visit(where)
   if (!ok) return null
   const walk = new Walk(catalog)
-  walk.query(where, 0)
+  // As one SELECT's parts, so the WITH's names are in scope (and not taken for tables).
+  walk.query({ SelectStmt: { withClause, whereClause: where } }, 0)
   return tablesNamed(walk, catalog)
 }
 

@@ -170,7 +170,7 @@ describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () =>
     await other.close()
   })
 
-  it('writes that may not move run here: VOLATILE user functions or nextval, WITH', async () => {
+  it('writes that may not move run here: VOLATILE user functions or nextval, a data-modifying WITH', async () => {
     await fill(db, 'stays')
     await db.query('CREATE SEQUENCE stays_seq')
     await db.query('CREATE FUNCTION seven_volatile() RETURNS INT LANGUAGE sql AS $$ SELECT 7 $$')
@@ -178,7 +178,7 @@ describe('UPDATE and DELETE whose WHERE is evaluated off the main thread', () =>
     for (const sql of [
       `UPDATE stays SET v = 1 WHERE ${slow('k = seven_volatile()')}`,
       "UPDATE stays SET v = nextval('stays_seq') WHERE k = 7",
-      `WITH w AS (SELECT 1 AS k) UPDATE stays SET v = 1 WHERE ${slow('k IN (SELECT k FROM w)')}`,
+      `WITH d AS (DELETE FROM stays WHERE id = -1 RETURNING k) UPDATE stays SET v = 1 WHERE ${slow('k IN (SELECT k FROM d)')}`,
       `UPDATE stays SET v = 1 WHERE ${slow('random() < 2 AND k = 9')}`,
     ]) {
       await run(db, sql, off)
@@ -314,7 +314,7 @@ describe('UPDATE and DELETE moved off the main thread in a transaction block', (
 })
 
 describe('UPDATE and DELETE moved off the main thread: a WHERE that reads tables', () => {
-  it('subqueries over another table or the target, and STABLE or IMMUTABLE functions reading one, give the rows, counts and table as with offload off', async () => {
+  it('subqueries over another table or the target, FROM / USING, a WITH, and STABLE functions reading a table give the rows, counts and table as with offload off', async () => {
     for (const suffix of ['on', 'off']) {
       await fill(db, `reading_${suffix}`)
       await db.query(`CREATE TABLE picks_${suffix} (k INT PRIMARY KEY, tag TEXT)`)
@@ -328,6 +328,7 @@ describe('UPDATE and DELETE moved off the main thread: a WHERE that reads tables
       `UPDATE reading_{s} SET v = 9 WHERE ${slow('k >= (SELECT max(k) FROM reading_{s}) - 1')}`,
       `UPDATE reading_{s} SET v = p.k + length(p.tag) FROM picks_{s} p WHERE ${slow('reading_{s}.k = p.k + 100')} RETURNING reading_{s}.id, v`,
       `DELETE FROM reading_{s} USING picks_{s} p, generate_series(1, 2) g WHERE ${slow('reading_{s}.k = p.k + 200 * g')}`,
+      `WITH a AS (SELECT k FROM picks_{s} WHERE tag = 'a'), b AS (SELECT k + 300 AS k FROM a) UPDATE reading_{s} SET v = 3 WHERE ${slow('k IN (SELECT k FROM b)')}`,
     ]
     const off = offloader()
     const counts: number[] = []
@@ -338,9 +339,10 @@ describe('UPDATE and DELETE moved off the main thread: a WHERE that reads tables
       expect(sorted(moved)).toEqual(sorted(here))
       counts.push(moved.rowCount ?? -1)
     }
-    expect(counts).toEqual([40, 60, 20, 40, 60, 120])
+    expect(counts).toEqual([40, 60, 20, 40, 60, 120, 40])
     // Each moved, its snapshot holding the tables its WHERE reads.
-    expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(Array(6).fill('reading_on'))
+    expect(off.requests.map((r) => r.targetKeys?.table)).toEqual(Array(7).fill('reading_on'))
+    expect(off.requests[6]!.shards.some((x) => x.shard.includes('picks_on'))).toBe(true)
     expect(off.requests[0]!.shards.some((x) => x.shard.includes('picks_on'))).toBe(true)
     expect(off.replies.map((r) => (r.ok ? r.keys?.length : -1))).toEqual(counts)
     expect(await contents(db, 'reading_on')).toEqual(await contents(db, 'reading_off'))
