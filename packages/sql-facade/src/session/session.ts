@@ -1144,12 +1144,7 @@ export class Session {
       // Its SELECT moves as a SELECT would (the same walk and bounds); the target is written here.
       const source = offloadInsertSource(stmt, catalog)
       if (source === null || source.tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return false
-      const names = new Set(source.tables.map((t) => t.name))
-      // In a transaction block the SELECT reads through the block's own row writes, as a moved SELECT does.
-      const carried = this.block === null ? null : this.block.tx.carryRows(names, MAX_CARRIED_ROWS)
-      if (this.block !== null && (carried === null || carriedBytes(carried, MAX_CARRIED_BYTES) > MAX_CARRIED_BYTES)) return false
-      pending.tables = names
-      if (carried !== null && carried.tables.length > 0) pending.carried = carried
+      if (!this.readsMove(pending, new Set(source.tables.map((t) => t.name)))) return false
       pending.insert = { table: source.target.name, catalogVersion: r.catalogVersion }
       return true
     }
@@ -1166,20 +1161,22 @@ export class Session {
         pending.point.at = due
         return false
       }
-      const names = new Set([target.table.name, ...reads.map((t) => t.name)])
-      // In a transaction block the worker reads through the block's own row writes of those tables, as a moved SELECT does.
-      const carried = this.block === null ? null : this.block.tx.carryRows(names, MAX_CARRIED_ROWS)
-      if (this.block !== null && (carried === null || carriedBytes(carried, MAX_CARRIED_BYTES) > MAX_CARRIED_BYTES)) return false
-      pending.tables = names
-      if (carried !== null && carried.tables.length > 0) pending.carried = carried
+      if (!this.readsMove(pending, new Set([target.table.name, ...reads.map((t) => t.name)]))) return false
       pending.write = { table: target.table, reads: new Set(target.reads.map((t) => t.name)), catalogVersion: r.catalogVersion }
       return true
     }
     const tables = offloadTables(stmt, catalog)
     // The snapshot's cost grows with the rows (taken on the event loop): large tables stay here.
     if (tables === null || tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return false
-    const names = new Set(tables.map((t) => t.name))
-    // The block's own writes of those tables travel with the statement; null: it holds what cannot (DDL ..), or too much.
+    return this.readsMove(pending, new Set(tables.map((t) => t.name)))
+  }
+
+  /**
+   * Notes the tables a moving statement reads; in a transaction block their rows the block
+   * wrote travel with it (the worker reads through them as the statement would here).
+   * False when they cannot: the block holds what cannot travel (DDL ..), or too much.
+   */
+  private readsMove(pending: PendingOffload, names: ReadonlySet<string>): boolean {
     const carried = this.block === null ? null : this.block.tx.carryRows(names, MAX_CARRIED_ROWS)
     if (this.block !== null && (carried === null || carriedBytes(carried, MAX_CARRIED_BYTES) > MAX_CARRIED_BYTES)) return false
     pending.tables = names
