@@ -200,8 +200,11 @@ interface PendingOffload {
   shards?: CutShard[] | null
   /** The open block's row writes of `tables`, taken with them. */
   carried?: CarriedRows
-  /** An UPDATE or DELETE (write-offload.ts): its table, and once the snapshot is taken the changes to it since. */
-  /** `reads`: the tables the WHERE reads (the target too, when a subquery reads it). */
+  /**
+   * An UPDATE or DELETE (write-offload.ts): its table, the tables its WHERE and FROM /
+   * USING read (the target too, when a subquery reads it), and once the snapshot is taken
+   * the changes since.
+   */
   write?: { table: TableInfo; reads: ReadonlySet<string>; catalogVersion: number; changed?: ChangedKeys }
   /** An INSERT .. SELECT (runtime/insert-source.ts): the table it names, and the catalog version its snapshot was taken at. */
   insert?: { table: string; catalogVersion: number }
