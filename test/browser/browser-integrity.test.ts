@@ -4,7 +4,9 @@
  * connection, as a broken disk or an extension would leave it); the next open refuses
  * with CorruptIdbRecordError naming the record, and the page recovers as the package
  * README says: deleteIdbStorage (not blocked: the failed open closed its connection),
- * then a fresh open. No node: the replica is opened offline.
+ * then a fresh open. Likewise a shard deleted whole (its records and its marker; the
+ * shard directory still lists it) is refused by name, not opened as an empty table. No
+ * node: the replica is opened offline.
  *
  * The packages are built first (`tsc -b`; skipped when up to date), since the bundle
  * resolves `@concord/browser` to its `dist/`, as plain-bundle.test.ts does.
@@ -128,5 +130,65 @@ describe.skipIf(!hasChromium)('IndexedDB storage integrity (headless Chromium)',
     expect(outcome.refused?.corrupt).toBe(true)
     expect(outcome.refused?.message).toContain(`concord:damaged is damaged: shard ${JSON.stringify((outcome.damagedKey as unknown[])[1])} record ${JSON.stringify(outcome.damagedKey)}: checksum mismatch`)
     expect(outcome.todoGone).toBe(true)
+  }, 60_000)
+
+  it('a shard deleted whole on disk (its records and its marker) is refused at the next open, naming it, not opened as an empty table', async () => {
+    const outcome = await page.evaluate(async () => {
+      const t = (window as unknown as PageApi).concordTest!
+      const name = 'shard-gone'
+      const first = await t.openReplica({ name, join: [], offline: true })
+      await first.query('CREATE TABLE todo (id INT PRIMARY KEY, title TEXT NOT NULL)')
+      await first.query("INSERT INTO todo VALUES (1, 'milk'), (2, 'bread')")
+      await first.close()
+
+      // Another connection deletes every record of the shard holding the rows, and its marker.
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const r = indexedDB.open(`concord:${name}`)
+        r.onsuccess = () => resolve(r.result)
+        r.onerror = () => reject(r.error)
+      })
+      const deleted = await new Promise<{ shard: unknown; records: number; marker: boolean }>((resolve, reject) => {
+        const tx = db.transaction('records', 'readwrite')
+        const store = tx.objectStore('records')
+        const keys = store.getAllKeys()
+        const values = store.getAll()
+        const out = { shard: undefined as unknown, records: 0, marker: false }
+        values.onsuccess = () => {
+          values.result.forEach((value: unknown, i) => {
+            const key = keys.result[i]!
+            if (out.shard !== undefined || !Array.isArray(key) || key[0] !== 'r' || !(value instanceof Uint8Array)) return
+            if (new TextDecoder('latin1').decode(value).includes('milk')) out.shard = key[1]
+          })
+          for (const key of keys.result) {
+            if (!Array.isArray(key) || key[1] !== out.shard) continue
+            if (key[0] === 'r') out.records++
+            else if (key[0] === 'k') out.marker = true
+            else continue
+            store.delete(key)
+          }
+        }
+        tx.oncomplete = () => resolve(out)
+        tx.onerror = () => reject(tx.error)
+      })
+      db.close()
+
+      let refused: { corrupt: boolean; message: string } | undefined
+      let served: unknown
+      try {
+        const again = await t.openReplica({ name, join: [], offline: true })
+        served = (await again.query('SELECT count(*) AS n FROM todo')).rows
+        await again.close()
+      } catch (err) {
+        refused = { corrupt: err instanceof t.CorruptIdbRecordError, message: String((err as Error).message) }
+      }
+      await t.deleteIdbStorage(name)
+      return { deleted, refused, served }
+    })
+    expect(outcome.deleted.shard).toBeDefined()
+    expect(outcome.deleted.records).toBeGreaterThan(0)
+    expect(outcome.deleted.marker).toBe(true)
+    expect(outcome.served).toBeUndefined()
+    expect(outcome.refused?.corrupt).toBe(true)
+    expect(outcome.refused?.message).toContain(`concord:shard-gone is damaged: shard ${JSON.stringify(outcome.deleted.shard)}: the shard directory lists it but its records and marker are gone`)
   }, 60_000)
 })
