@@ -123,7 +123,8 @@ class TreeWalk {
     this.fd = fd
     this.pageSize = pageSize
     this.lastPage = lastPage
-    this.seen = new Uint8Array((lastPage >> 3) + 1)
+    // Page numbers pass 2^31 in files past 8 TiB: bytes and bits by arithmetic, not 32-bit shifts.
+    this.seen = new Uint8Array(Math.floor(lastPage / 8) + 1)
     this.page = Buffer.alloc(pageSize)
   }
 
@@ -148,9 +149,10 @@ class TreeWalk {
     if (!Number.isSafeInteger(pgno) || pgno < 2 || pgno > this.lastPage) {
       this.fail(`${what} names page ${pgno}, outside the pages in use (2 to ${this.lastPage})`)
     }
-    const bit = 1 << (pgno & 7)
-    if ((this.seen[pgno >> 3]! & bit) !== 0) this.fail(`${what} names page ${pgno}, which is reached twice (a cycle, or two parents)`)
-    this.seen[pgno >> 3]! |= bit
+    const byte = Math.floor(pgno / 8)
+    const bit = 1 << (pgno % 8)
+    if ((this.seen[byte]! & bit) !== 0) this.fail(`${what} names page ${pgno}, which is reached twice (a cycle, or two parents)`)
+    this.seen[byte]! |= bit
   }
 
   private walk(tree: Tree, isFreeList: boolean): void {
