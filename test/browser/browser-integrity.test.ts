@@ -26,8 +26,32 @@ import { hasChromium, launchChromium } from './chromium.fixture.js'
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
+// editRecords: a second connection to a replica's database, as a broken disk or an
+// extension would write: `edit` gets the records store with all its keys and values, in
+// one read-write transaction, and its answer is returned once that commits.
 const APP = `import * as browser from '@concord/browser'
-Object.assign(window, { concordTest: browser })
+async function editRecords(name, edit) {
+  const db = await new Promise((resolve, reject) => {
+    const r = indexedDB.open('concord:' + name)
+    r.onsuccess = () => resolve(r.result)
+    r.onerror = () => reject(r.error)
+  })
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction('records', 'readwrite')
+      const store = tx.objectStore('records')
+      const keys = store.getAllKeys()
+      const values = store.getAll()
+      let out
+      values.onsuccess = () => { out = edit(store, keys.result, values.result) }
+      tx.oncomplete = () => resolve(out)
+      tx.onerror = () => reject(tx.error)
+    })
+  } finally {
+    db.close()
+  }
+}
+Object.assign(window, { concordTest: browser, editRecords })
 `
 
 interface PageApi {
@@ -36,6 +60,7 @@ interface PageApi {
     deleteIdbStorage(name: string): Promise<void>
     CorruptIdbRecordError: new (message: string) => Error
   }
+  editRecords?: <T>(name: string, edit: (store: IDBObjectStore, keys: IDBValidKey[], values: unknown[]) => T) => Promise<T>
 }
 
 describe.skipIf(!hasChromium)('IndexedDB storage integrity (headless Chromium)', () => {
@@ -76,34 +101,21 @@ describe.skipIf(!hasChromium)('IndexedDB storage integrity (headless Chromium)',
       await first.close()
 
       // Another connection changes 'milk' to 'milc' in the record that holds it.
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const r = indexedDB.open(`concord:${name}`)
-        r.onsuccess = () => resolve(r.result)
-        r.onerror = () => reject(r.error)
-      })
-      const damagedKey = await new Promise<unknown>((resolve, reject) => {
-        const tx = db.transaction('records', 'readwrite')
-        const store = tx.objectStore('records')
-        const keys = store.getAllKeys()
-        const values = store.getAll()
+      const damagedKey = await (window as unknown as PageApi).editRecords!(name, (store, keys, values) => {
         let found: unknown
-        values.onsuccess = () => {
-          values.result.forEach((value: unknown, i) => {
-            const key = keys.result[i]!
-            if (found !== undefined || !Array.isArray(key) || key[0] !== 'r') return
-            // The Yjs data: the whole value since checksums, its `d` before (format 1).
-            const bytes = value instanceof Uint8Array ? value : (value as { d: Uint8Array }).d
-            const at = new TextDecoder('latin1').decode(bytes).indexOf('milk')
-            if (at < 0) return
-            bytes[at + 3] = 'c'.charCodeAt(0)
-            store.put(value, key)
-            found = key
-          })
-        }
-        tx.oncomplete = () => resolve(found)
-        tx.onerror = () => reject(tx.error)
+        values.forEach((value, i) => {
+          const key = keys[i]!
+          if (found !== undefined || !Array.isArray(key) || key[0] !== 'r') return
+          // The Yjs data: the whole value since checksums, its `d` before (format 1).
+          const bytes = value instanceof Uint8Array ? value : (value as { d: Uint8Array }).d
+          const at = new TextDecoder('latin1').decode(bytes).indexOf('milk')
+          if (at < 0) return
+          bytes[at + 3] = 'c'.charCodeAt(0)
+          store.put(value, key)
+          found = key
+        })
+        return found
       })
-      db.close()
 
       let refused: { corrupt: boolean; message: string } | undefined
       let served: unknown
@@ -142,35 +154,22 @@ describe.skipIf(!hasChromium)('IndexedDB storage integrity (headless Chromium)',
       await first.close()
 
       // Another connection deletes every record of the shard holding the rows, and its marker.
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const r = indexedDB.open(`concord:${name}`)
-        r.onsuccess = () => resolve(r.result)
-        r.onerror = () => reject(r.error)
-      })
-      const deleted = await new Promise<{ shard: unknown; records: number; marker: boolean }>((resolve, reject) => {
-        const tx = db.transaction('records', 'readwrite')
-        const store = tx.objectStore('records')
-        const keys = store.getAllKeys()
-        const values = store.getAll()
+      const deleted = await (window as unknown as PageApi).editRecords!(name, (store, keys, values) => {
         const out = { shard: undefined as unknown, records: 0, marker: false }
-        values.onsuccess = () => {
-          values.result.forEach((value: unknown, i) => {
-            const key = keys.result[i]!
-            if (out.shard !== undefined || !Array.isArray(key) || key[0] !== 'r' || !(value instanceof Uint8Array)) return
-            if (new TextDecoder('latin1').decode(value).includes('milk')) out.shard = key[1]
-          })
-          for (const key of keys.result) {
-            if (!Array.isArray(key) || key[1] !== out.shard) continue
-            if (key[0] === 'r') out.records++
-            else if (key[0] === 'k') out.marker = true
-            else continue
-            store.delete(key)
-          }
+        values.forEach((value, i) => {
+          const key = keys[i]!
+          if (out.shard !== undefined || !Array.isArray(key) || key[0] !== 'r' || !(value instanceof Uint8Array)) return
+          if (new TextDecoder('latin1').decode(value).includes('milk')) out.shard = key[1]
+        })
+        for (const key of keys) {
+          if (!Array.isArray(key) || key[1] !== out.shard) continue
+          if (key[0] === 'r') out.records++
+          else if (key[0] === 'k') out.marker = true
+          else continue
+          store.delete(key)
         }
-        tx.oncomplete = () => resolve(out)
-        tx.onerror = () => reject(tx.error)
+        return out
       })
-      db.close()
 
       let refused: { corrupt: boolean; message: string } | undefined
       let served: unknown
