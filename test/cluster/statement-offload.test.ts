@@ -46,7 +46,7 @@ async function race(a: pg.Client, long: string | pg.QueryConfig, b: pg.Client, s
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'concord-offload-'))
-  node = await ConcordProcess.start({ dataDir: join(dir, 'n'), nodeId: 'offload', extraArgs: ['--offload-heap-mb', '256'] })
+  node = await ConcordProcess.start({ dataDir: join(dir, 'n'), nodeId: 'offload', httpPort: true, extraArgs: ['--offload-heap-mb', '256'] })
   const admin = await client()
   await admin.query('CREATE TABLE kv (id INT PRIMARY KEY, v TEXT)')
   await admin.query("INSERT INTO kv SELECT g, 'v' || g FROM generate_series(1, 1000) g")
@@ -105,6 +105,33 @@ describe('long read-only statements off the event loop', () => {
     const moved = await race(a, { text: sql, values: [900] }, b, ['SELECT 1'])
     expect(moved.order).toEqual(['short0', 'long'])
     expect((moved.long as pg.QueryResult).rows).toEqual(here.rows)
+  })
+
+  it('a later statement over the same table, after writes, is sent only what changed to the engine its worker kept, and answers as on the event loop', async () => {
+    const metric = async (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text())?.[1])
+    const [a, b] = [await client(), await client()]
+    await b.query('CREATE TABLE kept (id INT PRIMARY KEY, v TEXT)')
+    await b.query("INSERT INTO kept SELECT g, 'v' || g FROM generate_series(1, 1000) g")
+    const sql = 'SELECT count(*) AS n, sum(length(k.v)) AS len, max(md5(g::text || k.v)) AS top FROM kept k, generate_series(1, 400) g'
+    const answer = async () => {
+      await b.query('SET offload_after = 0')
+      return (await b.query(sql)).rows
+    }
+    expect((await a.query(sql)).rows).toEqual(await answer())
+    const [kept, bytes] = [await metric('concord_offload_kept_engine_total'), await metric('concord_offload_state_bytes_total')]
+    await b.query("INSERT INTO kept SELECT g, 'w' || g FROM generate_series(1001, 1100) g")
+    await b.query("UPDATE kept SET v = v || '!' WHERE id <= 10")
+    const here = await answer()
+    await b.query('RESET offload_after')
+    const moved = await race(a, sql, b, ['SELECT 1'])
+    expect(moved.order).toEqual(['short0', 'long'])
+    expect((moved.long as pg.QueryResult).rows).toEqual(here)
+    expect((moved.long as pg.QueryResult).rows[0]).toMatchObject({ n: String(1100 * 400) })
+    expect(await metric('concord_offload_kept_engine_total')).toBe(kept + 1)
+    // The 100 rows inserted and 10 updated, not the table's 1,100 rows and the catalog (over 50 kB).
+    const sent = (await metric('concord_offload_state_bytes_total')) - bytes
+    expect(sent).toBeGreaterThan(0)
+    expect(sent).toBeLessThan(16 * 1024)
   })
 
   it('a cancel request stops the moved statement with 57014, and the node goes on serving', async () => {

@@ -3,9 +3,9 @@
  */
 export { openDatabase, Database, type DatabaseOptions, type AttachOptions } from './database.js'
 export { Session, type SessionOptions } from './session/session.js'
-export { type StatementOffloader, type OffloadRequest, type OffloadReply, type OffloadError, MAX_OFFLOAD_SNAPSHOT_BYTES } from './session/statement-offload.js'
+export { type StatementOffloader, type OffloadRequest, type OffloadReply, type OffloadError, type OffloadEngine, MAX_OFFLOAD_SNAPSHOT_BYTES } from './session/statement-offload.js'
 export { offloadTables, OFFLOADABLE_FUNCTIONS } from './session/offload-eligibility.js'
-export { runOffloadedStatement } from './offloaded-statement.js'
+export { runOffloadedStatement, OffloadEngineHost, ENGINE_GONE } from './offloaded-statement.js'
 export type { LiveRowsListener, LiveQueryOptions } from './live/live-query.js'
 export type { Unsubscribe } from './live/live-queries.js'
 export type { ChangeJournalStore, JournalContents, JournalEntry, JournalWrite } from './live/change-feed.js'

@@ -35,21 +35,51 @@ export function takeCut(replica: Replica, parent: ReadonlyMap<string, ParentShar
   return out
 }
 
+/** What an engine kept between statements holds of a shard (a moved statement's worker): at least this state. */
+export interface HeldShard extends ParentShard {
+  /** The shard's digest (`Shard.digest`: state vector and delete set) at that state. */
+  digest: number
+}
+
+/** The states `takeShards` took. */
+export interface TakenShards {
+  /** Whole, or a diff against what the engine holds; a shard the engine holds unchanged is left out. */
+  shards: CutShard[]
+  /** Every shard taken as it is now (those left out too): what the engine holds once `shards` are applied. */
+  states: Array<[string, HeldShard]>
+  /** Bytes of state in `shards`. */
+  bytes: number
+  /**
+   * Some shard cannot be applied onto the engine (held in another generation, or one with
+   * older generations still held, whose overlays only a fresh engine loads): `shards` is
+   * empty, and the caller takes them again without `held`, for a fresh engine.
+   */
+  stale: boolean
+}
+
 /**
- * The whole state of some shards, taken in one synchronous pass like a backup's cut: what
- * a statement moved off the main thread reads (the catalog and the tables it names).
- * `only` is asked with each shard's id and the name of the table its rows belong to now
- * (undefined for the catalog and for shards of no current table). Null once the states taken pass `maxBytes` (the caller then does not move it).
+ * The state of some shards, taken in one synchronous pass like a backup's cut: what a
+ * statement moved off the main thread reads (the catalog and the tables it names). `only`
+ * is asked with each shard's id and the name of the table its rows belong to now
+ * (undefined for the catalog and for shards of no current table). Without `held`, each
+ * shard whole (a fresh engine); with it (what an engine kept between statements holds),
+ * a shard held in its current generation as a diff against the held state vector, or not
+ * at all when its digest is the held one. Null once the states taken pass `maxBytes`
+ * (the caller then does not move the statement).
  */
-export function takeShards(replica: Replica, only: (id: string, table: string | undefined) => boolean, maxBytes: number): CutShard[] | null {
-  const out: CutShard[] = []
-  let bytes = 0
+export function takeShards(replica: Replica, only: (id: string, table: string | undefined) => boolean, maxBytes: number, held?: ReadonlyMap<string, HeldShard>): TakenShards | null {
+  const out: TakenShards = { shards: [], states: [], bytes: 0, stale: false }
   for (const [id, shard] of replica.shards) {
     if (!only(id, shard.viewName())) continue
-    const cut = cutShard(id, shard, undefined)
-    bytes += cut.data.byteLength + cut.overlays.reduce((n, o) => n + o.data.byteLength, 0)
-    if (bytes > maxBytes) return null
-    out.push(cut)
+    const before = held?.get(id)
+    if (held !== undefined && (shard.prevs.length > 0 || (before !== undefined && before.generation !== shard.generation))) return { shards: [], states: [], bytes: 0, stale: true }
+    const state: HeldShard = { generation: shard.generation, stateVector: shard.stateVector(), digest: shard.digest() }
+    out.states.push([id, state])
+    if (before !== undefined && before.digest === state.digest) continue
+    const cut = cutShard(id, shard, before)
+    out.bytes += cut.data.byteLength + cut.overlays.reduce((n, o) => n + o.data.byteLength, 0)
+    if (out.bytes > maxBytes) return null
+    out.shards.push(cut)
   }
   return out
 }

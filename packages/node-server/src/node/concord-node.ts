@@ -601,6 +601,8 @@ export class ConcordNode {
         { name: 'concord_statement_workers', help: 'Statement worker threads running', type: 'gauge', value: offload.workers },
         { name: 'concord_statement_workers_terminated_total', help: 'Statement workers terminated after a cancel or deadline they did not honour in time', type: 'counter', value: offload.stats.terminated },
         { name: 'concord_statement_workers_out_of_memory_total', help: 'Statement workers that ran out of heap (53200 to the client)', type: 'counter', value: offload.stats.outOfMemory },
+        { name: 'concord_offload_kept_engine_total', help: 'Moved statements sent onto the engine their worker kept from earlier ones (carrying only what it lacked)', type: 'counter', value: offload.stats.keptEngine },
+        { name: 'concord_offload_state_bytes_total', help: 'Bytes of table and catalog state sent to statement workers', type: 'counter', value: offload.stats.stateBytes },
       )
     }
     {

@@ -101,4 +101,37 @@ describe('statement worker pool', () => {
     await p.close()
     expect(await p.run(request, new AbortController().signal)).toBeNull()
   })
+
+  it('a worker keeps its engine: a later statement sends only what changed, and answers as on the event loop', async () => {
+    await db.query('CREATE TABLE kept (id INT PRIMARY KEY, v INT)')
+    await db.query('INSERT INTO kept SELECT g, g % 7 FROM generate_series(1, 5000) g')
+    const p = pool()
+    const session = db.session({ offloader: p })
+    await session.query("SET offload_after = '1ms'")
+    const q = "SELECT count(*), sum(v) FROM kept, generate_series(1, 20) g WHERE md5(v::text || g) <> ''"
+    const answer = async () => (await db.query(q)).rowArrays
+    expect((await session.query(q)).rowArrays).toEqual(await answer())
+    expect(p.stats).toMatchObject({ offloaded: 1, keptEngine: 0 })
+    const whole = p.stats.stateBytes
+    await db.query('UPDATE kept SET v = v + 1 WHERE id < 100')
+    await db.query('DELETE FROM kept WHERE id > 4900')
+    expect((await session.query(q)).rowArrays).toEqual(await answer())
+    expect(p.stats).toMatchObject({ offloaded: 2, keptEngine: 1, started: 1 })
+    expect(p.stats.stateBytes - whole).toBeLessThan(whole / 10)
+    await session.close()
+  })
+
+  it('a request for an engine whose worker ended, or that its worker does not hold, runs on the event loop, and the next starts it afresh', async () => {
+    const p = pool()
+    const request = await requestFor('SELECT count(*) FROM generate_series(1, 100000)')
+    const engine = p.engine()!
+    const stale = (id: number): OffloadRequest => ({ ...structuredClone(request), shards: [], engine: { id, fresh: false, states: [], bytes: 0 } })
+    expect(await p.run(stale(engine.id + 1000), new AbortController().signal)).toBeNull()
+    // Its own engine, which the worker never opened (as if a request had been lost on the way).
+    expect(await p.run(stale(engine.id), new AbortController().signal)).toBeNull()
+    const next = p.engine()!
+    expect(next.id).not.toBe(engine.id)
+    expect(next.held.size).toBe(0)
+    expect(await p.run({ ...structuredClone(request), engine: { id: next.id, fresh: true, states: [], bytes: 0 } }, new AbortController().signal)).toMatchObject({ ok: true })
+  })
 })

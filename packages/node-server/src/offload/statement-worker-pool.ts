@@ -1,8 +1,17 @@
 /**
  * The node server's `StatementOffloader`: a small pool of worker threads, each answering
- * one offloaded statement at a time on a fresh engine (statement-worker.ts runs
- * `runOffloadedStatement`). Workers start on first use and stay for the next statement;
- * a worker that dies or is stopped is replaced on the next use.
+ * one offloaded statement at a time on an engine it keeps between statements
+ * (statement-worker.ts runs `OffloadEngineHost`). Workers start on first use and stay for
+ * the next statement; a worker that dies or is stopped is replaced on the next use.
+ *
+ * Engines: the pool records, per worker, what its engine will hold once the requests
+ * given to it have run (`engine()`: the session takes only what that lacks, diffs against
+ * it, and names the engine in the request). A request naming an engine runs only on that
+ * worker, in the order given; it is recorded when `run` takes it. Whatever breaks that
+ * record (a request taken and then not sent, a worker that ended, an engine that could
+ * not take a request's states) starts the worker's engine afresh: the requests queued for
+ * the old one are answered null (run on the event loop) and the next request carries its
+ * shards whole.
  *
  * Bounds and how a statement ends here:
  * - heap: each worker runs under `resourceLimits` (`heapMb` of old generation); a
@@ -16,12 +25,15 @@
  *   cannot be started, `run` answers null and the statement runs on the event loop.
  *
  * Invariants: a worker holds at most one job; every job is settled exactly once (reply,
- * kill, worker death, cancel while queued); a request's shard states are moved to the
+ * kill, worker death, cancel while queued); the jobs naming one engine reach its worker in
+ * the order `run` took them; an engine's record is, per shard, at most the state its
+ * worker holds when the next request for it arrives; a request's shard states are moved to the
  * worker, not copied (the caller must not use the request again); settling a job frees or replaces its worker
  * before the next queued job is dispatched. Decision: docs/decisions/0031-statement-offload.md.
  */
 import { Worker } from 'node:worker_threads'
-import { SqlState, type OffloadReply, type OffloadRequest, type StatementOffloader } from '@concord/sql-facade'
+import type { HeldShard } from '@concord/core'
+import { ENGINE_GONE, SqlState, type OffloadEngine, type OffloadReply, type OffloadRequest, type StatementOffloader } from '@concord/sql-facade'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 
 export interface StatementWorkerPoolOptions {
@@ -48,6 +60,10 @@ export interface StatementWorkerPoolStats {
   terminated: number
   /** Workers that ran out of heap. */
   outOfMemory: number
+  /** Requests sent onto the engine their worker kept from earlier statements (only what it lacked). */
+  keptEngine: number
+  /** Bytes of shard state sent to workers (whole shards for fresh engines, diffs for kept ones). */
+  stateBytes: number
 }
 
 /** One message from a worker. */
@@ -62,12 +78,22 @@ interface Job {
   settled: boolean
   timers: Array<ReturnType<typeof setTimeout>>
   slot: Slot | null
+  /** The worker whose engine the request names; null: any. */
+  target: Slot | null
+}
+
+/** What a worker's engine holds once the jobs given to it have run (`OffloadEngine`). */
+interface EngineRecord {
+  id: number
+  held: Map<string, HeldShard>
+  bytes: number
 }
 
 interface Slot {
   worker: Worker
   ready: boolean
   job: Job | null
+  engine: EngineRecord
 }
 
 const STATEMENT_TIMEOUT = 'canceling statement due to statement timeout'
@@ -86,9 +112,10 @@ export class StatementWorkerPool implements StatementOffloader {
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
   private nextId = 1
+  private nextEngine = 1
   private startFailures = 0
   private closed = false
-  readonly stats: StatementWorkerPoolStats = { offloaded: 0, started: 0, terminated: 0, outOfMemory: 0 }
+  readonly stats: StatementWorkerPoolStats = { offloaded: 0, started: 0, terminated: 0, outOfMemory: 0, keptEngine: 0, stateBytes: 0 }
 
   constructor(options: StatementWorkerPoolOptions = {}) {
     this.size = Math.max(1, options.size ?? 1)
@@ -104,6 +131,19 @@ export class StatementWorkerPool implements StatementOffloader {
     // Every worker busy (and no room for another): the request would wait, within the bound.
     const busy = this.slots.length >= this.size && this.slots.every((s) => s.job !== null)
     if (busy && this.queue.length >= this.maxQueued) return Promise.resolve(null)
+    const e = request.engine
+    // Its engine's worker ended since the states were taken: they are of no use elsewhere.
+    const target = e === undefined ? null : this.slots.find((s) => s.engine.id === e.id) ?? null
+    if (e !== undefined && target === null) return Promise.resolve(null)
+    if (e !== undefined && target !== null) {
+      if (e.fresh) {
+        target.engine = { id: this.nextEngine++, held: new Map(e.states), bytes: e.bytes }
+        request.engine = { ...e, id: target.engine.id }
+      } else {
+        for (const [id, state] of e.states) target.engine.held.set(id, state)
+        target.engine.bytes += e.bytes
+      }
+    }
     return new Promise((resolve) => {
       const job: Job = {
         id: this.nextId++,
@@ -112,6 +152,7 @@ export class StatementWorkerPool implements StatementOffloader {
         settled: false,
         timers: [],
         slot: null,
+        target,
         settle: (reply) => {
           if (job.settled) return
           job.settled = true
@@ -123,6 +164,8 @@ export class StatementWorkerPool implements StatementOffloader {
       }
       const onAbort = () => this.cancel(job)
       if (signal.aborted) {
+        // Recorded as its engine's and never sent: the record no longer holds.
+        if (target !== null) this.restartEngine(target)
         job.settle(canceled(USER_CANCEL))
         return
       }
@@ -142,6 +185,31 @@ export class StatementWorkerPool implements StatementOffloader {
       s.job?.settle(null)
       return s.worker.terminate()
     }))
+  }
+
+  /**
+   * The engine the next request may be based on: the least busy worker's (one started for
+   * it when every worker is busy and the pool has room). Null when no worker can run one.
+   */
+  engine(): OffloadEngine | null {
+    if (this.closed || this.startFailures >= MAX_START_FAILURES) return null
+    const load = (s: Slot) => (s.job === null ? 0 : 1) + this.queue.filter((j) => j.target === s).length
+    let best: Slot | null = null
+    for (const s of this.slots) if (best === null || load(s) < load(best)) best = s
+    if (best === null || (load(best) > 0 && this.slots.length < this.size)) best = this.start() ?? best
+    return best?.engine ?? null
+  }
+
+  /**
+   * A worker's engine no longer matches its record: the next request starts it afresh, and
+   * the requests queued for it (based on the record) run on the event loop.
+   */
+  private restartEngine(slot: Slot): void {
+    slot.engine = { id: this.nextEngine++, held: new Map(), bytes: 0 }
+    for (const job of this.queue.filter((j) => j.target === slot)) {
+      this.queue.splice(this.queue.indexOf(job), 1)
+      job.settle(null)
+    }
   }
 
   /** Workers running now (started, not ended). */
@@ -182,21 +250,36 @@ export class StatementWorkerPool implements StatementOffloader {
     if (job.slot === null) this.queue.splice(this.queue.indexOf(job), 1)
     else job.slot.job = null
     job.slot = null
+    // Recorded as its engine's and never sent: the record no longer holds.
+    if (job.target !== null && this.slots.includes(job.target)) this.restartEngine(job.target)
   }
 
   private dispatch(): void {
-    while (this.queue.length > 0 && !this.closed) {
-      let slot = this.slots.find((s) => s.job === null)
-      if (slot === undefined) {
-        if (this.slots.length >= this.size) return
-        const started = this.start()
-        if (started === null) {
-          for (const job of this.queue.splice(0)) job.settle(null)
-          return
-        }
-        slot = started
+    for (let i = 0; i < this.queue.length && !this.closed; ) {
+      const job = this.queue[i]!
+      let slot: Slot | null = job.target
+      if (slot !== null && !this.slots.includes(slot)) {
+        // Its engine's worker ended: its states are of no use elsewhere.
+        this.queue.splice(i, 1)
+        job.settle(null)
+        continue
       }
-      const job = this.queue.shift()!
+      if (slot === null) {
+        slot = this.slots.find((s) => s.job === null && !this.queue.some((j) => j.target === s)) ?? null
+        if (slot === null && this.slots.length < this.size) {
+          slot = this.start()
+          if (slot === null) {
+            this.queue.splice(i, 1)
+            job.settle(null)
+            continue
+          }
+        }
+      }
+      if (slot === null || slot.job !== null) {
+        i++
+        continue
+      }
+      this.queue.splice(i, 1)
       slot.job = job
       job.slot = slot
       if (slot.ready) this.post(slot, job)
@@ -209,13 +292,23 @@ export class StatementWorkerPool implements StatementOffloader {
     for (const s of job.request.shards) for (const d of [s.data, ...s.overlays.map((o) => o.data)]) {
       if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer) buffers.add(d.buffer)
     }
+    const e = job.request.engine
+    // A request naming no engine replaces the worker's, unrecorded: the next one starts it afresh.
+    if (e === undefined) slot.engine = { id: this.nextEngine++, held: new Map(), bytes: 0 }
+    // The states recorded stay here; the worker needs only the engine's id.
+    const request: OffloadRequest = e === undefined ? job.request : { ...job.request, engine: { ...e, states: [] } }
+    let bytes = 0
+    for (const c of request.shards) bytes += c.data.byteLength + c.overlays.reduce((n, o) => n + o.data.byteLength, 0)
     try {
-      slot.worker.postMessage({ kind: 'run', id: job.id, request: job.request, flag: job.flag.buffer }, [...buffers])
+      slot.worker.postMessage({ kind: 'run', id: job.id, request, flag: job.flag.buffer }, [...buffers])
+      this.stats.stateBytes += bytes
+      if (e !== undefined && !e.fresh) this.stats.keptEngine++
     } catch (err) {
       // A request that cannot cross (a detached buffer: a request is posted once): it runs on the event loop.
       this.log.warn(`cannot send a statement to its worker: ${errorMessage(err)}`)
       slot.job = null
       job.slot = null
+      if (e !== undefined) this.restartEngine(slot)
       job.settle(null)
     }
   }
@@ -232,7 +325,7 @@ export class StatementWorkerPool implements StatementOffloader {
     this.stats.started++
     // The node's own lifetime decides when the process ends, not an idle worker.
     worker.unref()
-    const slot: Slot = { worker, ready: false, job: null }
+    const slot: Slot = { worker, ready: false, job: null, engine: { id: this.nextEngine++, held: new Map(), bytes: 0 } }
     this.slots.push(slot)
     worker.on('message', (m: WorkerMessage) => {
       if (m.kind === 'ready') {
@@ -244,7 +337,13 @@ export class StatementWorkerPool implements StatementOffloader {
       const job = slot.job
       if (job === null || job.id !== m.id) return
       slot.job = null
-      job.settle(m.reply)
+      if (!m.reply.ok && m.reply.error.message.startsWith(ENGINE_GONE)) {
+        // The engine did not hold what its record says (it failed to take a request's states): afresh.
+        this.restartEngine(slot)
+        job.settle(null)
+      } else {
+        job.settle(m.reply)
+      }
       this.dispatch()
     })
     worker.on('error', (err: Error & { code?: string }) => {

@@ -4,10 +4,11 @@
  * would, a table of ROWS rows, a WHERE term slow enough to move, and a session run with
  * offload on or off.
  */
-import { runOffloadedStatement } from '../offloaded-statement.js'
+import type { HeldShard } from '@concord/core'
+import { OffloadEngineHost, runOffloadedStatement } from '../offloaded-statement.js'
 import type { Database } from '../database.js'
 import type { QueryResult } from '../result-format.js'
-import type { OffloadReply, OffloadRequest, StatementOffloader } from './statement-offload.js'
+import type { OffloadEngine, OffloadReply, OffloadRequest, StatementOffloader } from './statement-offload.js'
 
 /**
  * An offloader answering on this thread on a fresh engine, as a worker would; `meanwhile`
@@ -24,6 +25,43 @@ export function offloader(meanwhile: () => Promise<void> = async () => {}): Stat
       requests.push(request)
       await meanwhile()
       const reply = await runOffloadedStatement(structuredClone(request), () => signal.aborted)
+      replies.push(reply)
+      return reply
+    },
+  }
+}
+
+/**
+ * An offloader answering on this thread on one engine kept between statements, recording
+ * what it holds as the node's worker pool does (node-server/src/offload/): each request is
+ * recorded when run takes it, then answered on the kept engine.
+ */
+export function keptEngineOffloader(): StatementOffloader & { requests: OffloadRequest[]; replies: OffloadReply[]; host: OffloadEngineHost; record: { id: number; held: Map<string, HeldShard>; bytes: number } } {
+  const requests: OffloadRequest[] = []
+  const replies: OffloadReply[] = []
+  const host = new OffloadEngineHost()
+  let next = 1
+  const record = { id: next++, held: new Map<string, HeldShard>(), bytes: 0 }
+  return {
+    requests,
+    replies,
+    host,
+    record,
+    engine: (): OffloadEngine => record,
+    run: async (request, signal) => {
+      requests.push(request)
+      const e = request.engine
+      if (e === undefined || e.id !== record.id) return null
+      if (e.fresh) {
+        record.id = next++
+        record.held = new Map(e.states)
+        record.bytes = e.bytes
+        request = { ...request, engine: { ...e, id: record.id } }
+      } else {
+        for (const [id, state] of e.states) record.held.set(id, state)
+        record.bytes += e.bytes
+      }
+      const reply = await host.run(structuredClone(request), () => signal.aborted)
       replies.push(reply)
       return reply
     },

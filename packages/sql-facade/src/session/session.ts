@@ -36,7 +36,7 @@ import { ChangedKeys, MAX_OFFLOAD_TARGET_KEYS, MAX_OFFLOAD_WRITE_ROWS, snapshotC
 import type { TargetKeyCollector, TargetRows } from '../runtime/target-rows.js'
 import type { InsertRowCollector, InsertSource } from '../runtime/insert-source.js'
 import { readView } from '../catalog/view-def.js'
-import { carriedBytes, MAX_CARRIED_BYTES, MAX_CARRIED_ROWS, MAX_OFFLOAD_INSERT_BYTES, MAX_OFFLOAD_INSERT_ROWS, MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadReply, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
+import { carriedBytes, MAX_CARRIED_BYTES, MAX_CARRIED_ROWS, MAX_OFFLOAD_INSERT_BYTES, MAX_ENGINE_BYTES, MAX_OFFLOAD_INSERT_ROWS, MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadReply, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../cluster/node-role.js'
@@ -198,6 +198,8 @@ interface PendingOffload {
   nowMs: number
   /** Taken when the point fired, in the run's synchronous stretch; null: over the size bound. */
   shards?: CutShard[] | null
+  /** The engine kept between statements they were taken for (`StatementOffloader.engine`); absent: a fresh one kept by no one. */
+  engine?: OffloadRequest['engine']
   /** The open block's row writes of `tables`, taken with them. */
   carried?: CarriedRows
   /**
@@ -1015,6 +1017,7 @@ export class Session {
       params: params as Array<string | Uint8Array | null>,
       timeoutMs: left,
       shards,
+      ...(pending.engine !== undefined ? { engine: pending.engine } : {}),
       ...(pending.carried !== undefined ? { carried: pending.carried } : {}),
       ...(pending.write !== undefined ? { targetKeys: { table: pending.write.table.name, limit: MAX_OFFLOAD_TARGET_KEYS } } : {}),
       ...(pending.insert !== undefined ? { insertRows: { table: pending.insert.table, limit: MAX_OFFLOAD_INSERT_ROWS, maxBytes: MAX_OFFLOAD_INSERT_BYTES } } : {}),
@@ -1269,12 +1272,35 @@ export class Session {
       // Still in the run's synchronous stretch: the snapshot holds what the run was reading.
       const o = this.offload
       if (o !== null && o.point.fired && o.shards === undefined) {
-        o.shards = takeShards(this.db.replica, (id, table) => id === CATALOG_SHARD || (table !== undefined && o.tables.has(table)), MAX_OFFLOAD_SNAPSHOT_BYTES)
+        this.takeOffloadShards(o)
         // A write follows its table's changes from the snapshot on (write-offload.ts): no turn of the event loop between.
         const w = o.write
         if (w !== undefined && o.shards !== null && w.catalogVersion === this.db.replica.catalogVersion) w.changed = new ChangedKeys(this.db.replica, w.table.name, w.table.primaryKey.length, w.reads)
       }
     }
+  }
+
+  /**
+   * Takes the state a moving statement reads (the catalog and its tables), in the run's
+   * synchronous stretch: for the offloader's engine kept between statements, what it
+   * lacks; for a fresh one (none kept, one holding nothing, a shard it cannot take, past
+   * MAX_ENGINE_BYTES), whole. Null shards: over MAX_OFFLOAD_SNAPSHOT_BYTES.
+   */
+  private takeOffloadShards(o: PendingOffload): void {
+    const r = this.db.replica
+    const only = (id: string, table: string | undefined) => id === CATALOG_SHARD || (table !== undefined && o.tables.has(table))
+    const engine = this.offloader?.engine?.() ?? null
+    if (engine !== null && engine.held.size > 0) {
+      const taken = takeShards(r, only, MAX_OFFLOAD_SNAPSHOT_BYTES, engine.held)
+      if (taken !== null && !taken.stale && engine.bytes + taken.bytes <= MAX_ENGINE_BYTES) {
+        o.shards = taken.shards
+        o.engine = { id: engine.id, fresh: false, states: taken.states, bytes: taken.bytes }
+        return
+      }
+    }
+    const taken = takeShards(r, only, MAX_OFFLOAD_SNAPSHOT_BYTES)
+    o.shards = taken?.shards ?? null
+    if (taken !== null && engine !== null) o.engine = { id: engine.id, fresh: true, states: taken.states, bytes: taken.bytes }
   }
 
   private runStatementNow(given: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {

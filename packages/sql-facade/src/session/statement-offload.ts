@@ -26,13 +26,13 @@
  * any the statement goes on here, bounded by statement_timeout); a reply's error carries the SQLSTATE, message, detail, hint and
  * position the statement failed with there. Decision: docs/decisions/0031-statement-offload.md.
  */
-import type { CarriedRows, CutShard, Value } from '@concord/core'
+import type { CarriedRows, CutShard, HeldShard, Value } from '@concord/core'
 import { SqlError } from '../errors/sql-error.js'
 import type { Int8Output, QueryResult } from '../result-format.js'
 import type { InsertRows } from '../runtime/insert-source.js'
 
 /** Request format; a runner refuses another. */
-export const OFFLOAD_REQUEST_VERSION = 4
+export const OFFLOAD_REQUEST_VERSION = 5
 
 /**
  * Most bytes of shard state (Yjs updates) one request carries; past it the snapshot is
@@ -40,6 +40,13 @@ export const OFFLOAD_REQUEST_VERSION = 4
  * MB measured: 7 MB, 100,000 rows, 213 ms), so the bound is also a bound on that pause.
  */
 export const MAX_OFFLOAD_SNAPSHOT_BYTES = 32 * 1024 * 1024
+
+/**
+ * Most bytes of state an engine kept between statements is sent (whole shards and diffs)
+ * before it starts afresh with only the shards the next statement reads: it holds no more
+ * than one fresh engine may (MAX_OFFLOAD_SNAPSHOT_BYTES), within the worker's heap.
+ */
+export const MAX_ENGINE_BYTES = MAX_OFFLOAD_SNAPSHOT_BYTES
 
 /** Most rows of the tables a statement reads for it to move: checked before any state is taken. */
 export const MAX_OFFLOAD_ROWS = 200_000
@@ -101,8 +108,19 @@ export interface OffloadRequest {
   params: Array<string | Uint8Array | null>
   /** What is left of statement_timeout (ms); 0: none. */
   timeoutMs: number
-  /** The catalog's shard and the shards of the tables the statement reads, whole. */
+  /**
+   * The catalog's shard and the shards of the tables the statement reads: whole for a
+   * fresh engine; for one kept between statements (`engine`), what it lacks of them.
+   */
   shards: CutShard[]
+  /**
+   * The engine kept between statements the request runs on (`StatementOffloader.engine`):
+   * `fresh`, a new one is opened over `shards` (all whole); otherwise `shards` are applied
+   * onto engine `id`, which holds at least the states the offloader recorded for it when they were taken.
+   * `states`: what the engine holds of them once applied. Absent: a fresh engine, kept by
+   * no one.
+   */
+  engine?: { id: number; fresh: boolean; states: Array<[string, HeldShard]>; bytes: number }
   /**
    * In a transaction block that wrote rows of the tables the statement reads: those writes
    * (the statement runs in a block holding them, whose now() is `nowMs`).
@@ -141,6 +159,23 @@ export type OffloadReply = { ok: true; result: QueryResult; keys?: Value[][]; ro
  */
 export interface StatementOffloader {
   run(request: OffloadRequest, signal: AbortSignal): Promise<OffloadReply | null>
+  /**
+   * The engine kept between statements that the next request may be based on: what it
+   * will hold once the requests already given to it have run. A request naming it
+   * (`OffloadRequest.engine`) carries only what it lacks; `run` answers null when that
+   * engine is gone by then (its worker ended). Absent or null: every request is fresh.
+   */
+  engine?(): OffloadEngine | null
+}
+
+/** An engine kept between statements, as the offloader records it (offloaded-statement.ts `OffloadEngineHost`). */
+export interface OffloadEngine {
+  /** Names it; a fresh request replaces it by a new id. */
+  readonly id: number
+  /** Per shard, at least the state it holds. Empty: it holds nothing (the next request is fresh). */
+  readonly held: ReadonlyMap<string, HeldShard>
+  /** Bytes of state sent to it since it was fresh. */
+  readonly bytes: number
 }
 
 /** An error as a reply carries it (a SqlError, or anything `asSqlError` passed on with a SQLSTATE). */

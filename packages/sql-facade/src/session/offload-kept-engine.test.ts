@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CATALOG_SHARD, parseShardId } from '@concord/core'
+import { openDatabase, type Database } from '../database.js'
+import { ENGINE_GONE, OffloadEngineHost } from '../offloaded-statement.js'
+import { fill, keptEngineOffloader, run, slow } from './offload-test.fixture.js'
+import type { OffloadRequest } from './statement-offload.js'
+
+// A worker keeps its engine between moved statements: later requests carry only what the
+// engine lacks (offloaded-statement.ts, docs/decisions/0031-statement-offload.md).
+
+let db: Database
+beforeAll(async () => {
+  db = await openDatabase({ nodeId: 'n1', region: 'us-west' })
+})
+afterAll(async () => {
+  await db.close()
+})
+
+/** Tables whose state a request carries, and how. */
+function carried(request: OffloadRequest): Array<[string, string]> {
+  return request.shards.map((s) => [s.shard === CATALOG_SHARD ? 'catalog' : parseShardId(s.shard)?.table ?? s.shard, s.kind] as [string, string]).sort()
+}
+
+describe('a moved statement on the engine its worker kept', () => {
+  it('carries only the changes since the last one (nothing when there are none) and answers as on the event loop', async () => {
+    await fill(db, 'kept')
+    const off = keptEngineOffloader()
+    const q = `SELECT count(*), sum(v), min(note), max(id), sum(k) FROM kept WHERE ${slow('k < 500')}`
+    expect(await run(db, q, off)).toEqual(await run(db, q, undefined))
+    const first = off.requests[0]!
+    expect(first.engine).toMatchObject({ fresh: true })
+    expect(carried(first)).toEqual([['catalog', 'full'], ['kept', 'full']])
+
+    // Inserted, updated and deleted rows, by this node and as a peer's would be.
+    await db.query("INSERT INTO kept SELECT g, g % 1000, 1, 'n' || g FROM generate_series(30001, 30100) g")
+    await db.query('UPDATE kept SET v = 5, note = note || \'!\' WHERE id <= 50')
+    await db.query('DELETE FROM kept WHERE id BETWEEN 100 AND 199')
+    expect(await run(db, q, off)).toEqual(await run(db, q, undefined))
+    const second = off.requests[1]!
+    expect(second.engine).toMatchObject({ fresh: false, id: first.engine!.id + 1 })
+    expect(carried(second)).toEqual([['kept', 'diff']])
+    expect(second.engine!.bytes).toBeLessThan(first.engine!.bytes / 20)
+
+    // Nothing changed: nothing is sent, and the answer is the same.
+    const again = await run(db, q, off)
+    expect(again).toEqual(await run(db, q, undefined))
+    expect(off.requests[2]!.shards).toEqual([])
+    expect(off.replies.every((r) => r.ok)).toBe(true)
+  })
+
+  it('follows the catalog: a column added, a table created, dropped and created again', async () => {
+    await fill(db, 'kept_ddl')
+    const off = keptEngineOffloader()
+    await run(db, `SELECT count(*) FROM kept_ddl WHERE ${slow('k < 10')}`, off)
+    await db.query('ALTER TABLE kept_ddl ADD COLUMN w INT DEFAULT 3')
+    await db.query('UPDATE kept_ddl SET w = 4 WHERE id < 100')
+    const withColumn = `SELECT sum(w), count(*) FROM kept_ddl WHERE ${slow('k < 10')}`
+    expect(await run(db, withColumn, off)).toEqual(await run(db, withColumn, undefined))
+    expect(off.requests[1]!.engine).toMatchObject({ fresh: false })
+    expect(carried(off.requests[1]!)).toEqual([['catalog', 'diff'], ['kept_ddl', 'diff']])
+
+    const joined = `SELECT count(*), sum(u.id) FROM kept_ddl JOIN kept_u u USING (k) WHERE ${slow('kept_ddl.id < 5000')}`
+    for (const rows of ['1, 7), (2, 8', '3, 7), (4, 9), (5, 11']) {
+      await db.query('DROP TABLE IF EXISTS kept_u')
+      await db.query('CREATE TABLE kept_u (id INT PRIMARY KEY, k INT)')
+      await db.query(`INSERT INTO kept_u VALUES (${rows})`)
+      expect(await run(db, joined, off)).toEqual(await run(db, joined, undefined))
+    }
+    // Both runs of the join on the kept engine, the new incarnation sent whole.
+    expect(off.requests.slice(2).map((r) => [r.engine?.fresh, carried(r)])).toEqual([
+      [false, [['catalog', 'diff'], ['kept_u', 'full']]],
+      [false, [['catalog', 'diff'], ['kept_u', 'full']]],
+    ])
+    const incarnations = off.requests.slice(2).map((r) => r.shards.find((s) => parseShardId(s.shard)?.table === 'kept_u')!.shard)
+    expect(new Set(incarnations).size).toBe(2)
+    expect((await run(db, joined, undefined)).rowArrays).toEqual([['15', '60']])
+  })
+
+  it('a shard compacted into a new generation starts the engine afresh', async () => {
+    await fill(db, 'kept_gen')
+    const off = keptEngineOffloader()
+    const q = `SELECT count(*), max(note) FROM kept_gen WHERE ${slow('k > 3')}`
+    await run(db, q, off)
+    await db.query('DELETE FROM kept_gen WHERE id < 1000')
+    const shard = [...db.replica.shards.values()].find((s) => s.viewName() === 'kept_gen')!
+    db.replica.compactShard(shard)
+    expect(await run(db, q, off)).toEqual(await run(db, q, undefined))
+    expect(off.requests.map((r) => r.engine?.fresh)).toEqual([true, true])
+  })
+
+  it("a transaction block's carried writes do not stay on the engine", async () => {
+    await fill(db, 'kept_block')
+    const off = keptEngineOffloader()
+    const q = `SELECT count(*), sum(v) FROM kept_block WHERE ${slow('k >= 0')}`
+    const session = db.session({ offloader: off })
+    await session.query("SET offload_after = '1ms'")
+    await session.query('BEGIN')
+    await session.query("INSERT INTO kept_block SELECT g, 1, 2, 'b' FROM generate_series(50001, 50010) g")
+    await session.query('UPDATE kept_block SET v = 7 WHERE id = 1')
+    expect((await session.query(q)).rowArrays).toEqual([['20010', '27']])
+    await session.query('ROLLBACK')
+    expect((await session.query(q)).rowArrays).toEqual([['20000', '0']])
+    await session.close()
+    expect(off.requests.map((r) => [r.engine?.fresh, r.carried !== undefined])).toEqual([
+      [true, true],
+      [false, false],
+    ])
+  })
+
+  it('a request for an engine the worker does not hold fails with ENGINE_GONE (the offloader then runs it on the event loop)', async () => {
+    await fill(db, 'kept_gone')
+    const off = keptEngineOffloader()
+    await run(db, `SELECT count(*) FROM kept_gone WHERE ${slow('k < 10')}`, off)
+    const host = new OffloadEngineHost()
+    try {
+      const request = { ...off.requests[0]!, shards: [], engine: { id: 99, fresh: false, states: [], bytes: 0 } }
+      const reply = await host.run(request, () => false)
+      expect(reply.ok).toBe(false)
+      expect(!reply.ok && reply.error.message.startsWith(ENGINE_GONE)).toBe(true)
+    } finally {
+      await host.close()
+    }
+  })
+})
