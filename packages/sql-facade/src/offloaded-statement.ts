@@ -68,6 +68,8 @@ export class OffloadEngineHost {
       if (request.version !== OFFLOAD_REQUEST_VERSION) throw new SqlError(SqlState.internalError, `offloaded statement request version ${request.version} is not ${OFFLOAD_REQUEST_VERSION}`)
       this.nowMs = request.nowMs
       const db = await this.engineFor(request)
+      // Slices of a table sent ahead of a statement: applied, nothing run.
+      if (request.applyOnly === true) return { ok: true, result: { command: '', commandTag: '', rowCount: null, fields: [], rows: [], rowArrays: [], notices: [], returnsRows: false } }
       return await this.answer(db, request, canceled)
     } catch (e) {
       return { ok: false, error: offloadError(asSqlError(e) as SqlError) }

@@ -3,7 +3,7 @@ import { CATALOG_SHARD, parseShardId } from '@concord/core'
 import { openDatabase, type Database } from '../database.js'
 import { ENGINE_GONE, OffloadEngineHost } from '../offloaded-statement.js'
 import { fill, keptEngineOffloader, run, slow } from './offload-test.fixture.js'
-import type { OffloadRequest } from './statement-offload.js'
+import { MAX_OFFLOAD_ROWS, type OffloadRequest } from './statement-offload.js'
 
 // A worker keeps its engine between moved statements: later requests carry only what the
 // engine lacks (offloaded-statement.ts, docs/decisions/0031-statement-offload.md).
@@ -121,4 +121,39 @@ describe('a moved statement on the engine its worker kept', () => {
       await host.close()
     }
   })
+
+  it('a SELECT over more rows than one snapshot may hold sends the table to the engine in slices first, writes made meanwhile included', async () => {
+    const rows = MAX_OFFLOAD_ROWS + 10_000
+    await db.query('CREATE TABLE kept_big (id INT PRIMARY KEY, k INT)')
+    for (let i = 0; i < rows; i += 50_000) await db.query(`INSERT INTO kept_big SELECT g, g % 1000 FROM generate_series(${i + 1}, ${Math.min(rows, i + 50_000)}) g`)
+    const other = db.session()
+    let slices = 0
+    const off = keptEngineOffloader(64 * 1024 * 1024, async (request) => {
+      // Other clients write while the table is on its way.
+      if (request.applyOnly === true && request.shards.some((s) => parseShardId(s.shard)?.table === 'kept_big') && ++slices === 2) {
+        await other.query('UPDATE kept_big SET k = k + 1 WHERE id <= 1000')
+        await other.query('DELETE FROM kept_big WHERE id > 200000 AND id <= 200500')
+        await other.query('INSERT INTO kept_big VALUES (-1, 7)')
+      }
+    })
+    const q = `SELECT count(*), sum(k), min(id) FROM kept_big WHERE ${slow('k < 600', 'k::text')}`
+    const moved = await run(db, q, off)
+    expect(moved).toEqual(await run(db, q, undefined))
+    expect(moved.rowArrays[0]![2]).toBe(-1)
+    const applied = off.requests.filter((r) => r.applyOnly === true)
+    // The catalog first (the engine held nothing), then the table's slices, the last one recording it held.
+    expect(applied[0]!.engine).toMatchObject({ fresh: true })
+    expect(carried(applied[0]!)).toEqual([['catalog', 'full']])
+    const sliceRequests = applied.slice(1)
+    expect(sliceRequests.length).toBeGreaterThan(5)
+    expect(sliceRequests.every((r) => carried(r).join() === 'kept_big,diff')).toBe(true)
+    expect(sliceRequests.map((r) => r.engine!.states.length)).toEqual([...sliceRequests.slice(1).map(() => 0), 1])
+    // The statement itself: only what changed since slicing began.
+    const statement = off.requests.at(-1)!
+    expect(statement.applyOnly).toBeUndefined()
+    expect(statement.engine).toMatchObject({ fresh: false })
+    expect(statement.engine!.bytes).toBeLessThan(200_000)
+    expect(off.replies.every((r) => r.ok)).toBe(true)
+    await other.close()
+  }, 120_000)
 })

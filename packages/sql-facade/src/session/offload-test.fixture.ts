@@ -34,14 +34,15 @@ export function offloader(meanwhile: () => Promise<void> = async () => {}): Stat
 /**
  * An offloader answering on this thread on one engine kept between statements, recording
  * what it holds as the node's worker pool does (node-server/src/offload/): each request is
- * recorded when run takes it, then answered on the kept engine.
+ * recorded when run takes it, then answered on the kept engine. `meanwhile` runs as each
+ * request arrives (other clients' writes while a table is sent in slices, say).
  */
-export function keptEngineOffloader(): StatementOffloader & { requests: OffloadRequest[]; replies: OffloadReply[]; host: OffloadEngineHost; record: { id: number; held: Map<string, HeldShard>; bytes: number } } {
+export function keptEngineOffloader(maxBytes = 32 * 1024 * 1024, meanwhile: (request: OffloadRequest) => Promise<void> = async () => {}): StatementOffloader & { requests: OffloadRequest[]; replies: OffloadReply[]; host: OffloadEngineHost; record: { id: number; held: Map<string, HeldShard>; bytes: number; maxBytes: number } } {
   const requests: OffloadRequest[] = []
   const replies: OffloadReply[] = []
   const host = new OffloadEngineHost()
   let next = 1
-  const record = { id: next++, held: new Map<string, HeldShard>(), bytes: 0 }
+  const record = { id: next++, held: new Map<string, HeldShard>(), bytes: 0, maxBytes }
   return {
     requests,
     replies,
@@ -50,6 +51,7 @@ export function keptEngineOffloader(): StatementOffloader & { requests: OffloadR
     engine: (): OffloadEngine => record,
     run: async (request, signal) => {
       requests.push(request)
+      await meanwhile(request)
       const e = request.engine
       if (e === undefined || e.id !== record.id) return null
       if (e.fresh) {

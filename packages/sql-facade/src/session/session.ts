@@ -36,7 +36,7 @@ import { ChangedKeys, MAX_OFFLOAD_TARGET_KEYS, MAX_OFFLOAD_WRITE_ROWS, snapshotC
 import type { TargetKeyCollector, TargetRows } from '../runtime/target-rows.js'
 import type { InsertRowCollector, InsertSource } from '../runtime/insert-source.js'
 import { readView } from '../catalog/view-def.js'
-import { carriedBytes, MAX_CARRIED_BYTES, MAX_CARRIED_ROWS, MAX_OFFLOAD_INSERT_BYTES, MAX_ENGINE_BYTES, MAX_OFFLOAD_INSERT_ROWS, MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, OFFLOAD_REQUEST_VERSION, sqlErrorOf, type OffloadReply, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
+import { carriedBytes, MAX_CARRIED_BYTES, MAX_CARRIED_ROWS, ENGINE_SLICE_STRUCTS, MAX_OFFLOAD_INSERT_BYTES, MAX_OFFLOAD_INSERT_ROWS, MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, MAX_SLICED_ROWS, OFFLOAD_REQUEST_VERSION, SLICED_FROM_ROWS, sqlErrorOf, type OffloadReply, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
 import { TableWriter } from '../exec/table-writer.js'
 import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../cluster/node-role.js'
@@ -200,6 +200,11 @@ interface PendingOffload {
   shards?: CutShard[] | null
   /** The engine kept between statements they were taken for (`StatementOffloader.engine`); absent: a fresh one kept by no one. */
   engine?: OffloadRequest['engine']
+  /**
+   * A SELECT over more rows than one take may hold: the tables the engine lacks are sent
+   * to it in slices after the point (`sendToEngine`), and the snapshot taken then.
+   */
+  sliced?: boolean
   /** The open block's row writes of `tables`, taken with them. */
   carried?: CarriedRows
   /**
@@ -213,6 +218,9 @@ interface PendingOffload {
   /** When the statement started (ms on `monotonicNow`). */
   startMs: number
 }
+
+/** A Yjs state vector of nothing: a shard sliced against it is sliced whole. */
+const EMPTY_STATE_VECTOR = new Uint8Array([0])
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
 const MAX_UNFORESEEN_READS = 16
@@ -965,6 +973,14 @@ export class Session {
     // The discarded run failed an open block as any error does; it was not failed before
     // (a failed block's statement stops at 25P02), and the answer from elsewhere decides.
     if (this.block !== null) this.block.failed = false
+    if (pending.sliced === true) {
+      try {
+        await this.sendToEngine(pending)
+      } catch (e) {
+        if (this.block !== null) this.block.failed = true
+        throw e
+      }
+    }
     const request = this.offloadRequest(stmt, params, pending)
     let reply
     try {
@@ -997,7 +1013,7 @@ export class Session {
   }
 
   /** The request that moves the statement (as it stood at its offload point); null: no snapshot (over its bound). */
-  private offloadRequest(stmt: Statement, params: RtValue[], pending: PendingOffload): OffloadRequest | null {
+  private offloadRequest(stmt: Statement | null, params: RtValue[], pending: PendingOffload): OffloadRequest | null {
     const shards = pending.shards ?? null
     if (shards === null) return null
     const left = this.deadline === Infinity ? 0 : Math.max(1, Math.ceil(this.deadline - monotonicNow()))
@@ -1013,7 +1029,7 @@ export class Session {
       serverParameters: [...this.db.serverParameters],
       int8: this.db.int8,
       maxRowBytes: this.db.maxRowBytes,
-      sql: stmt.text,
+      sql: stmt?.text ?? '',
       params: params as Array<string | Uint8Array | null>,
       timeoutMs: left,
       shards,
@@ -1172,9 +1188,15 @@ export class Session {
       return true
     }
     const tables = offloadTables(stmt, catalog)
-    // The snapshot's cost grows with the rows (taken on the event loop): large tables stay here.
-    if (tables === null || tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return false
-    return this.readsMove(pending, new Set(tables.map((t) => t.name)))
+    if (tables === null) return false
+    // The snapshot's cost grows with the rows (taken on the event loop): past the bound the
+    // tables go to the worker's engine in slices first, within a bound of their own.
+    const rows = tables.reduce((n, t) => n + r.rowCount(t.name), 0)
+    if (rows > MAX_SLICED_ROWS || !this.readsMove(pending, new Set(tables.map((t) => t.name)))) return false
+    // Past SLICED_FROM_ROWS, what an engine kept between statements lacks goes to it in
+    // slices (no pause as long as a whole snapshot's); past MAX_OFFLOAD_ROWS only so.
+    pending.sliced = rows > SLICED_FROM_ROWS && (this.offloader?.engine?.() ?? null) !== null
+    return rows <= MAX_OFFLOAD_ROWS || pending.sliced
   }
 
   /**
@@ -1271,7 +1293,7 @@ export class Session {
       if (this.block === null) this.db.rowLocks.release(this.locker.owner)
       // Still in the run's synchronous stretch: the snapshot holds what the run was reading.
       const o = this.offload
-      if (o !== null && o.point.fired && o.shards === undefined) {
+      if (o !== null && o.point.fired && o.shards === undefined && o.sliced !== true) {
         this.takeOffloadShards(o)
         // A write follows its table's changes from the snapshot on (write-offload.ts): no turn of the event loop between.
         const w = o.write
@@ -1284,7 +1306,7 @@ export class Session {
    * Takes the state a moving statement reads (the catalog and its tables), in the run's
    * synchronous stretch: for the offloader's engine kept between statements, what it
    * lacks; for a fresh one (none kept, one holding nothing, a shard it cannot take, past
-   * MAX_ENGINE_BYTES), whole. Null shards: over MAX_OFFLOAD_SNAPSHOT_BYTES.
+   * its maxBytes), whole. Null shards: over MAX_OFFLOAD_SNAPSHOT_BYTES.
    */
   private takeOffloadShards(o: PendingOffload): void {
     const r = this.db.replica
@@ -1292,7 +1314,7 @@ export class Session {
     const engine = this.offloader?.engine?.() ?? null
     if (engine !== null && engine.held.size > 0) {
       const taken = takeShards(r, only, MAX_OFFLOAD_SNAPSHOT_BYTES, engine.held)
-      if (taken !== null && !taken.stale && engine.bytes + taken.bytes <= MAX_ENGINE_BYTES) {
+      if (taken !== null && !taken.stale && engine.bytes + taken.bytes <= engine.maxBytes) {
         o.shards = taken.shards
         o.engine = { id: engine.id, fresh: false, states: taken.states, bytes: taken.bytes }
         return
@@ -1301,6 +1323,64 @@ export class Session {
     const taken = takeShards(r, only, MAX_OFFLOAD_SNAPSHOT_BYTES)
     o.shards = taken?.shards ?? null
     if (taken !== null && engine !== null) o.engine = { id: engine.id, fresh: true, states: taken.states, bytes: taken.bytes }
+  }
+
+  /**
+   * Sends the offloader's engine, in slices, the shards of a moving SELECT's tables it
+   * lacks (not held, or held in another generation), each slice taken in its own turn of
+   * the event loop (`Shard.sliceState`: at least the shard's state when slicing began);
+   * a shard is recorded as held with that state once its last slice is applied. Then
+   * takes the snapshot (what the engine lacks still) as `takeOffloadShards` does at the
+   * point. Null shards when the engine cannot take them (gone meanwhile, past its
+   * maxBytes, a shard with older generations): the statement then runs here. A cancel
+   * request or the deadline between slices ends the statement (57014).
+   */
+  private async sendToEngine(o: PendingOffload): Promise<void> {
+    const r = this.db.replica
+    const offloader = this.offloader!
+    const only = (id: string, table: string | undefined) => id === CATALOG_SHARD || (table !== undefined && o.tables.has(table))
+    let engine = offloader.engine?.() ?? null
+    // No statement runs: the slices are only applied (the block's writes stay for the statement's request).
+    const base = (shards: CutShard[], e: NonNullable<OffloadRequest['engine']>): OffloadRequest => ({
+      ...this.offloadRequest(null, [], { ...o, shards, carried: undefined })!,
+      engine: e,
+      applyOnly: true,
+    })
+    const apply = async (request: OffloadRequest): Promise<boolean> => {
+      const reply = await this.askOffloader(request)
+      this.budget().check()
+      return reply !== null && reply.ok
+    }
+    if (engine === null) return void (o.shards = null)
+    if (engine.held.size === 0) {
+      // An engine holding nothing opens over the catalog first.
+      const taken = takeShards(r, (id) => id === CATALOG_SHARD, MAX_OFFLOAD_SNAPSHOT_BYTES)
+      if (taken === null || !(await apply(base(taken.shards, { id: engine.id, fresh: true, states: taken.states, bytes: taken.bytes })))) return void (o.shards = null)
+    }
+    const lacking = [...r.shards].filter(([id, shard]) => id !== CATALOG_SHARD && only(id, shard.viewName())).map(([id]) => id)
+    for (const id of lacking) {
+      engine = offloader.engine?.() ?? null
+      const shard = r.shards.get(id)
+      if (engine === null || shard === undefined || shard.prevs.length > 0) return void (o.shards = null)
+      const held = engine.held.get(id)
+      if (held !== undefined && held.generation === shard.generation) continue
+      const state = { generation: shard.generation, stateVector: shard.stateVector(), digest: shard.digest() }
+      const slices = shard.sliceState(EMPTY_STATE_VECTOR, ENGINE_SLICE_STRUCTS)
+      let bytes = engine.bytes
+      for (let data = slices.next(); data !== null; ) {
+        const next = slices.next()
+        bytes += data.byteLength
+        if (bytes > engine.maxBytes) return void (o.shards = null)
+        const cut: CutShard = { shard: id, generation: shard.generation, kind: 'diff', data, stateVector: state.stateVector, overlays: [] }
+        const id0 = engine.id
+        // The shard counts as held once its last slice is in.
+        if (!(await apply(base([cut], { id: id0, fresh: false, states: next === null ? [[id, state]] : [], bytes: data.byteLength })))) return void (o.shards = null)
+        engine = offloader.engine?.() ?? null
+        if (engine === null || engine.id !== id0) return void (o.shards = null)
+        data = next
+      }
+    }
+    this.takeOffloadShards(o)
   }
 
   private runStatementNow(given: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {

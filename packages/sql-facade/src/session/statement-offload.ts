@@ -42,11 +42,21 @@ export const OFFLOAD_REQUEST_VERSION = 5
 export const MAX_OFFLOAD_SNAPSHOT_BYTES = 32 * 1024 * 1024
 
 /**
- * Most bytes of state an engine kept between statements is sent (whole shards and diffs)
- * before it starts afresh with only the shards the next statement reads: it holds no more
- * than one fresh engine may (MAX_OFFLOAD_SNAPSHOT_BYTES), within the worker's heap.
+ * Most rows of the tables a SELECT reads for it to move when they are more than
+ * MAX_OFFLOAD_ROWS: the tables its worker's engine lacks are then sent to it in slices,
+ * the event loop free between them (`Session.sendToEngine`), within the engine's
+ * `maxBytes` (a statement whose tables outgrow it runs on the event loop).
  */
-export const MAX_ENGINE_BYTES = MAX_OFFLOAD_SNAPSHOT_BYTES
+export const MAX_SLICED_ROWS = 1_000_000
+
+/**
+ * Rows of the tables a SELECT reads past which those its worker's engine lacks are sent in
+ * slices rather than taken whole at the point (about 100 ms of event loop for 50,000 rows).
+ */
+export const SLICED_FROM_ROWS = 50_000
+
+/** Yjs structs per slice of a table sent to an engine: a few ms of event loop each. */
+export const ENGINE_SLICE_STRUCTS = 8192
 
 /** Most rows of the tables a statement reads for it to move: checked before any state is taken. */
 export const MAX_OFFLOAD_ROWS = 200_000
@@ -121,6 +131,8 @@ export interface OffloadRequest {
    * no one.
    */
   engine?: { id: number; fresh: boolean; states: Array<[string, HeldShard]>; bytes: number }
+  /** Only `shards` are applied onto the engine (a slice of a table sent ahead of a statement); no statement runs. */
+  applyOnly?: boolean
   /**
    * In a transaction block that wrote rows of the tables the statement reads: those writes
    * (the statement runs in a block holding them, whose now() is `nowMs`).
@@ -176,6 +188,11 @@ export interface OffloadEngine {
   readonly held: ReadonlyMap<string, HeldShard>
   /** Bytes of state sent to it since it was fresh. */
   readonly bytes: number
+  /**
+   * Most bytes of state it is sent before it starts afresh with only what the next
+   * statement reads: what its worker's heap holds with room for the statement's own work.
+   */
+  readonly maxBytes: number
 }
 
 /** An error as a reply carries it (a SqlError, or anything `asSqlError` passed on with a SQLSTATE). */
