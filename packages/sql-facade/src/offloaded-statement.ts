@@ -62,6 +62,11 @@ export class OffloadEngineHost {
   private id = -1
   /** now() on the engine: the running request's statement time. */
   private nowMs = 0
+  /**
+   * The sender's generation of each shard the engine was sent any of (whole, a diff, a
+   * slice): another generation is another document, which must never be merged into it.
+   */
+  private readonly generations = new Map<string, number>()
 
   async run(request: OffloadRequest, canceled: () => boolean): Promise<OffloadReply> {
     try {
@@ -80,6 +85,7 @@ export class OffloadEngineHost {
     const db = this.db
     this.db = null
     this.id = -1
+    this.generations.clear()
     await db?.close()
   }
 
@@ -90,6 +96,7 @@ export class OffloadEngineHost {
       await this.close()
       this.db = await openEngine(request, () => this.nowMs)
       this.id = e?.id ?? -1
+      for (const s of request.shards) this.generations.set(s.shard, s.generation)
       return this.db
     }
     const db = this.db
@@ -97,7 +104,9 @@ export class OffloadEngineHost {
     // The catalog first: the tables' shards are known by it.
     const shards = [...request.shards].sort((a, b) => Number(b.shard === CATALOG_SHARD) - Number(a.shard === CATALOG_SHARD))
     for (const s of shards) {
-      const shard = s.overlays.length === 0 ? db.replica.shardFor(s.shard) : null
+      const held = this.generations.get(s.shard)
+      const shard = s.overlays.length === 0 && (held === undefined || held === s.generation) ? db.replica.shardFor(s.shard) : null
+      this.generations.set(s.shard, s.generation)
       if (shard === null || !db.replica.applyRemote(shard, s.data)) {
         await this.close()
         throw new SqlError(SqlState.internalError, `${ENGINE_GONE}: shard ${s.shard} could not be applied`)

@@ -52,7 +52,7 @@ export interface StatementWorkerPoolOptions {
 
 /** Counters for /metrics and tests. */
 export interface StatementWorkerPoolStats {
-  /** Statements answered by a worker (result or error). */
+  /** Statements a worker answered with a result (not the slices of tables sent ahead of one). */
   offloaded: number
   /** Workers started. */
   started: number
@@ -60,7 +60,7 @@ export interface StatementWorkerPoolStats {
   terminated: number
   /** Workers that ran out of heap. */
   outOfMemory: number
-  /** Requests sent onto the engine their worker kept from earlier statements (only what it lacked). */
+  /** Statements sent onto the engine their worker kept from earlier ones (only what it lacked). */
   keptEngine: number
   /** Bytes of shard state sent to workers (whole shards for fresh engines, diffs for kept ones). */
   stateBytes: number
@@ -159,7 +159,7 @@ export class StatementWorkerPool implements StatementOffloader {
           job.settled = true
           for (const t of job.timers) clearTimeout(t)
           signal.removeEventListener('abort', onAbort)
-          if (reply !== null && reply.ok) this.stats.offloaded++
+          if (reply !== null && reply.ok && request.applyOnly !== true) this.stats.offloaded++
           resolve(reply)
         },
       }
@@ -313,7 +313,7 @@ export class StatementWorkerPool implements StatementOffloader {
     try {
       slot.worker.postMessage({ kind: 'run', id: job.id, request, flag: job.flag.buffer }, [...buffers])
       this.stats.stateBytes += bytes
-      if (e !== undefined && !e.fresh) this.stats.keptEngine++
+      if (e !== undefined && !e.fresh && request.applyOnly !== true) this.stats.keptEngine++
     } catch (err) {
       // A request that cannot cross (a detached buffer: a request is posted once): it runs on the event loop.
       this.log.warn(`cannot send a statement to its worker: ${errorMessage(err)}`)

@@ -107,6 +107,42 @@ describe('a moved statement on the engine its worker kept', () => {
     ])
   })
 
+  it('a table sent in slices with too little room left beside what the engine holds goes to a fresh engine', async () => {
+    const off = keptEngineOffloader()
+    const tables = ['kept_room_a', 'kept_room_b']
+    for (const t of tables) {
+      await db.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, k INT)`)
+      await db.query(`INSERT INTO ${t} SELECT g, g % 1000 FROM generate_series(1, 60000) g`)
+    }
+    const q = (t: string) => `SELECT count(*), sum(k) FROM ${t} WHERE ${slow('k < 900', 'k::text')}`
+    expect(await run(db, q('kept_room_a'), off)).toEqual(await run(db, q('kept_room_a'), undefined))
+    // Room for one of the tables, not both.
+    off.record.maxBytes = Math.floor(off.record.bytes * 1.5)
+    const sent = off.requests.length
+    expect(await run(db, q('kept_room_b'), off)).toEqual(await run(db, q('kept_room_b'), undefined))
+    const after = off.requests.slice(sent)
+    // Slices onto the kept engine until it was full, then the catalog to a fresh one and the table again, then the statement.
+    const fresh = after.findIndex((r) => r.engine?.fresh === true)
+    expect(fresh).toBeGreaterThan(0)
+    expect(carried(after[fresh]!)).toEqual([['catalog', 'full']])
+    expect(after.slice(fresh + 1, -1).every((r) => r.applyOnly === true && carried(r).join() === 'kept_room_b,diff')).toBe(true)
+    expect(after.at(-1)!.applyOnly).toBeUndefined()
+    expect([...off.record.held.keys()].map((id) => parseShardId(id)?.table ?? 'catalog').sort()).toEqual(['catalog', 'kept_room_b'])
+  })
+
+  it('an engine sent a shard in another generation than it holds refuses it (ENGINE_GONE), and holds nothing after', async () => {
+    await fill(db, 'kept_other')
+    const off = keptEngineOffloader()
+    await run(db, `SELECT count(*) FROM kept_other WHERE ${slow('k < 10')}`, off)
+    const first = off.requests[0]!
+    const cut = first.shards.find((s) => parseShardId(s.shard)?.table === 'kept_other')!
+    const other = { ...first, shards: [{ ...cut, generation: cut.generation + 1 }], engine: { id: off.record.id, fresh: false, states: [], bytes: 0 } }
+    const reply = await off.host.run(structuredClone(other), () => false)
+    expect(!reply.ok && reply.error.message.startsWith(ENGINE_GONE)).toBe(true)
+    const again = await off.host.run({ ...structuredClone(first), shards: [], engine: { id: off.record.id, fresh: false, states: [], bytes: 0 } }, () => false)
+    expect(!again.ok && again.error.message.startsWith(ENGINE_GONE)).toBe(true)
+  })
+
   it('a request for an engine the worker does not hold fails with ENGINE_GONE (the offloader then runs it on the event loop)', async () => {
     await fill(db, 'kept_gone')
     const off = keptEngineOffloader()
@@ -155,5 +191,16 @@ describe('a moved statement on the engine its worker kept', () => {
     expect(statement.engine!.bytes).toBeLessThan(200_000)
     expect(off.replies.every((r) => r.ok)).toBe(true)
     await other.close()
+
+    // Compacted into a new generation (another document): sent again, to a fresh engine.
+    await db.query('DELETE FROM kept_big WHERE id <= 100')
+    db.replica.compactShard([...db.replica.shards.values()].find((s) => s.viewName() === 'kept_big')!)
+    const sent = off.requests.length
+    expect(await run(db, q, off)).toEqual(await run(db, q, undefined))
+    const after = off.requests.slice(sent)
+    expect(after[0]).toMatchObject({ applyOnly: true, engine: { fresh: true } })
+    expect(carried(after[0]!)).toEqual([['catalog', 'full']])
+    expect(after.length).toBeGreaterThan(5)
+    expect(off.replies.slice(sent).every((r) => r.ok)).toBe(true)
   }, 120_000)
 })

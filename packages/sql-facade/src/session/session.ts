@@ -1327,19 +1327,21 @@ export class Session {
 
   /**
    * Sends the offloader's engine, in slices, the shards of a moving SELECT's tables it
-   * lacks (not held, or held in another generation), each slice taken in its own turn of
-   * the event loop (`Shard.sliceState`: at least the shard's state when slicing began);
-   * a shard is recorded as held with that state once its last slice is applied. Then
-   * takes the snapshot (what the engine lacks still) as `takeOffloadShards` does at the
-   * point. Null shards when the engine cannot take them (gone meanwhile, past its
-   * maxBytes, a shard with older generations): the statement then runs here. A cancel
-   * request or the deadline between slices ends the statement (57014).
+   * lacks, each slice taken in its own turn of the event loop (`Shard.sliceState`: at
+   * least the shard's state when slicing began); a shard is recorded as held with that
+   * state once its last slice is applied. An engine holding nothing, or a shard in
+   * another generation, or too little room beside what it holds (its maxBytes), and the
+   * engine is opened afresh over the catalog first. Then takes the snapshot (what the
+   * engine lacks still) as `takeOffloadShards` does at the point. Null shards when the
+   * engine cannot take them (gone meanwhile, past its maxBytes even fresh, a shard with
+   * older generations): the statement then runs here. A cancel request or the deadline
+   * between slices ends the statement (57014).
    */
   private async sendToEngine(o: PendingOffload): Promise<void> {
     const r = this.db.replica
     const offloader = this.offloader!
     const only = (id: string, table: string | undefined) => id === CATALOG_SHARD || (table !== undefined && o.tables.has(table))
-    let engine = offloader.engine?.() ?? null
+    const engine = offloader.engine?.() ?? null
     // No statement runs: the slices are only applied (the block's writes stay for the statement's request).
     const base = (shards: CutShard[], e: NonNullable<OffloadRequest['engine']>): OffloadRequest => ({
       ...this.offloadRequest(null, [], { ...o, shards, carried: undefined })!,
@@ -1352,34 +1354,49 @@ export class Session {
       return reply !== null && reply.ok
     }
     if (engine === null) return void (o.shards = null)
-    if (engine.held.size === 0) {
-      // An engine holding nothing opens over the catalog first.
-      const taken = takeShards(r, (id) => id === CATALOG_SHARD, MAX_OFFLOAD_SNAPSHOT_BYTES)
-      if (taken === null || !(await apply(base(taken.shards, { id: engine.id, fresh: true, states: taken.states, bytes: taken.bytes })))) return void (o.shards = null)
-    }
     const lacking = [...r.shards].filter(([id, shard]) => id !== CATALOG_SHARD && only(id, shard.viewName())).map(([id]) => id)
-    for (const id of lacking) {
-      engine = offloader.engine?.() ?? null
-      const shard = r.shards.get(id)
-      if (engine === null || shard === undefined || shard.prevs.length > 0) return void (o.shards = null)
-      const held = engine.held.get(id)
-      if (held !== undefined && held.generation === shard.generation) continue
-      const state = { generation: shard.generation, stateVector: shard.stateVector(), digest: shard.digest() }
-      const slices = shard.sliceState(EMPTY_STATE_VECTOR, ENGINE_SLICE_STRUCTS)
-      let bytes = engine.bytes
-      for (let data = slices.next(); data !== null; ) {
-        const next = slices.next()
-        bytes += data.byteLength
-        if (bytes > engine.maxBytes) return void (o.shards = null)
-        const cut: CutShard = { shard: id, generation: shard.generation, kind: 'diff', data, stateVector: state.stateVector, overlays: [] }
-        const id0 = engine.id
-        // The shard counts as held once its last slice is in.
-        if (!(await apply(base([cut], { id: id0, fresh: false, states: next === null ? [[id, state]] : [], bytes: data.byteLength })))) return void (o.shards = null)
-        engine = offloader.engine?.() ?? null
-        if (engine === null || engine.id !== id0) return void (o.shards = null)
-        data = next
-      }
+    // A fresh engine, over the catalog alone.
+    const openFresh = async (): Promise<boolean> => {
+      const e = offloader.engine?.() ?? null
+      const taken = takeShards(r, (id) => id === CATALOG_SHARD, MAX_OFFLOAD_SNAPSHOT_BYTES)
+      return e !== null && taken !== null && (await apply(base(taken.shards, { id: e.id, fresh: true, states: taken.states, bytes: taken.bytes })))
     }
+    const sendLacking = async (): Promise<'sent' | 'full' | 'failed'> => {
+      for (const id of lacking) {
+        let e = offloader.engine?.() ?? null
+        const shard = r.shards.get(id)
+        if (e === null || shard === undefined || shard.prevs.length > 0) return 'failed'
+        const held = e.held.get(id)
+        if (held !== undefined && held.generation === shard.generation) continue
+        const state = { generation: shard.generation, stateVector: shard.stateVector(), digest: shard.digest() }
+        const slices = shard.sliceState(EMPTY_STATE_VECTOR, ENGINE_SLICE_STRUCTS)
+        let bytes = e.bytes
+        for (let data = slices.next(); data !== null; ) {
+          const next = slices.next()
+          bytes += data.byteLength
+          if (bytes > e.maxBytes) return 'full'
+          const cut: CutShard = { shard: id, generation: shard.generation, kind: 'diff', data, stateVector: state.stateVector, overlays: [] }
+          const at = e.id
+          // The shard counts as held once its last slice is in.
+          if (!(await apply(base([cut], { id: at, fresh: false, states: next === null ? [[id, state]] : [], bytes: data.byteLength })))) return 'failed'
+          e = offloader.engine?.() ?? null
+          if (e === null || e.id !== at) return 'failed'
+          data = next
+        }
+      }
+      return 'sent'
+    }
+    // A shard held in another generation is another document: only a fresh engine takes it.
+    const otherGeneration = lacking.some((id) => {
+      const held = engine.held.get(id)
+      return held !== undefined && held.generation !== r.shards.get(id)!.generation
+    })
+    const opened = engine.held.size === 0 || otherGeneration
+    if (opened && !(await openFresh())) return void (o.shards = null)
+    let sent = await sendLacking()
+    // No room beside what the kept engine holds: once more, on a fresh one holding only these tables.
+    if (sent === 'full' && !opened) sent = (await openFresh()) ? await sendLacking() : 'failed'
+    if (sent !== 'sent') return void (o.shards = null)
     this.takeOffloadShards(o)
   }
 
