@@ -128,6 +128,16 @@ describe('a moved statement on the engine its worker kept', () => {
     expect(after.slice(fresh + 1, -1).every((r) => r.applyOnly === true && carried(r).join() === 'kept_room_b,diff')).toBe(true)
     expect(after.at(-1)!.applyOnly).toBeUndefined()
     expect([...off.record.held.keys()].map((id) => parseShardId(id)?.table ?? 'catalog').sort()).toEqual(['catalog', 'kept_room_b'])
+
+    // No room even on a fresh engine: it runs here, and the next statement over as many rows is not sliced again.
+    off.record.maxBytes = 64 * 1024
+    const before = off.requests.length
+    expect(await run(db, q('kept_room_a'), off)).toEqual(await run(db, q('kept_room_a'), undefined))
+    expect(off.requests.slice(before).every((r) => r.applyOnly === true)).toBe(true)
+    const next = off.requests.length
+    expect(await run(db, q('kept_room_a'), off)).toEqual(await run(db, q('kept_room_a'), undefined))
+    // Taken whole at its point (60,000 rows, within one snapshot's bound): one request, to a fresh engine.
+    expect(off.requests.slice(next).map((r) => [r.applyOnly === true, r.engine?.fresh, carried(r)])).toEqual([[false, true, [['catalog', 'full'], ['kept_room_a', 'full']]]])
   })
 
   it('an engine sent a shard in another generation than it holds refuses it (ENGINE_GONE), and holds nothing after', async () => {

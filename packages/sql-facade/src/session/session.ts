@@ -222,6 +222,13 @@ interface PendingOffload {
 /** A Yjs state vector of nothing: a shard sliced against it is sliced whole. */
 const EMPTY_STATE_VECTOR = new Uint8Array([0])
 
+/**
+ * Per replica, tables that did not fit a fresh engine when sent in slices, with their
+ * rows then: a SELECT over as many rows of one of them is not sent again (it would pay
+ * for the sending each time, then run here all the same).
+ */
+const OUTGREW_ENGINE = new WeakMap<Replica, Map<string, number>>()
+
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
 const MAX_UNFORESEEN_READS = 16
 
@@ -1192,10 +1199,12 @@ export class Session {
     // The snapshot's cost grows with the rows (taken on the event loop): past the bound the
     // tables go to the worker's engine in slices first, within a bound of their own.
     const rows = tables.reduce((n, t) => n + r.rowCount(t.name), 0)
-    if (rows > MAX_SLICED_ROWS || !this.readsMove(pending, new Set(tables.map((t) => t.name)))) return false
+    const outgrew = OUTGREW_ENGINE.get(r)
+    const fits = outgrew === undefined || tables.every((t) => r.rowCount(t.name) < (outgrew.get(t.name) ?? Infinity))
+    if ((rows > MAX_OFFLOAD_ROWS && !fits) || rows > MAX_SLICED_ROWS || !this.readsMove(pending, new Set(tables.map((t) => t.name)))) return false
     // Past SLICED_FROM_ROWS, what an engine kept between statements lacks goes to it in
     // slices (no pause as long as a whole snapshot's); past MAX_OFFLOAD_ROWS only so.
-    pending.sliced = rows > SLICED_FROM_ROWS && (this.offloader?.engine?.() ?? null) !== null
+    pending.sliced = rows > SLICED_FROM_ROWS && fits && (this.offloader?.engine?.() ?? null) !== null
     return rows <= MAX_OFFLOAD_ROWS || pending.sliced
   }
 
@@ -1396,6 +1405,12 @@ export class Session {
     let sent = await sendLacking()
     // No room beside what the kept engine holds: once more, on a fresh one holding only these tables.
     if (sent === 'full' && !opened) sent = (await openFresh()) ? await sendLacking() : 'failed'
+    if (sent === 'full') {
+      // Not even a fresh engine has room: not sent again until fewer rows.
+      const outgrew = OUTGREW_ENGINE.get(r) ?? new Map<string, number>()
+      OUTGREW_ENGINE.set(r, outgrew)
+      for (const t of o.tables) outgrew.set(t, r.rowCount(t))
+    }
     if (sent !== 'sent') return void (o.shards = null)
     this.takeOffloadShards(o)
   }
