@@ -48,6 +48,23 @@ describe('a moved statement on the engine its worker kept', () => {
     expect(off.replies.every((r) => r.ok)).toBe(true)
   })
 
+  it('an UPDATE and a DELETE find their rows on the kept engine too, sent only what changed', async () => {
+    await fill(db, 'kept_w_on')
+    await fill(db, 'kept_w_off')
+    const off = keptEngineOffloader()
+    await run(db, `SELECT count(*) FROM kept_w_on WHERE ${slow('k < 10')}`, off)
+    const statements = [`UPDATE {t} SET v = v + 1 WHERE ${slow('k = 7')} RETURNING id, v`, `DELETE FROM {t} WHERE ${slow("note LIKE '%77x'")}`]
+    for (const sql of statements) {
+      expect(await run(db, sql.replace('{t}', 'kept_w_on'), off)).toEqual(await run(db, sql.replace('{t}', 'kept_w_off'), undefined))
+    }
+    expect(off.requests.slice(1).map((r) => [r.targetKeys?.table, r.engine?.fresh, carried(r)])).toEqual([
+      ['kept_w_on', false, []],
+      ['kept_w_on', false, [['kept_w_on', 'diff']]],
+    ])
+    const contents = async (t: string) => (await db.query(`SELECT id, k, v, note FROM ${t} ORDER BY id`)).rowArrays
+    expect(await contents('kept_w_on')).toEqual(await contents('kept_w_off'))
+  })
+
   it('follows the catalog: a column added, a table created, dropped and created again', async () => {
     await fill(db, 'kept_ddl')
     const off = keptEngineOffloader()

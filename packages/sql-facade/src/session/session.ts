@@ -1184,8 +1184,10 @@ export class Session {
       const reads = target.reads.filter((t) => t.name !== target.table.name)
       const readRows = reads.reduce((n, t) => n + r.rowCount(t.name), 0)
       if (rows > MAX_OFFLOAD_WRITE_ROWS || readRows > MAX_OFFLOAD_ROWS) return false
-      // Not before it has held the event loop as long as the snapshot would: asked again then.
-      const due = pending.startMs + snapshotCostMs(rows + readRows)
+      // Not before it has held the event loop as long as the snapshot would (a diff, for
+      // tables the offloader's kept engine holds: little): asked again then.
+      const cold = (this.engineHolds(target.table.name) ? 0 : rows) + reads.reduce((n, t) => n + (this.engineHolds(t.name) ? 0 : r.rowCount(t.name)), 0)
+      const due = pending.startMs + snapshotCostMs(cold)
       if (monotonicNow() < due) {
         pending.point.at = due
         return false
@@ -1206,6 +1208,20 @@ export class Session {
     // slices (no pause as long as a whole snapshot's); past MAX_OFFLOAD_ROWS only so.
     pending.sliced = rows > SLICED_FROM_ROWS && fits && (this.offloader?.engine?.() ?? null) !== null
     return rows <= MAX_OFFLOAD_ROWS || pending.sliced
+  }
+
+  /** Whether the offloader's kept engine holds every shard of `table`, in its current generation: its snapshot is then a diff. */
+  private engineHolds(table: string): boolean {
+    const engine = this.offloader?.engine?.() ?? null
+    if (engine === null) return false
+    let any = false
+    for (const [id, shard] of this.db.replica.shards) {
+      if (shard.viewName() !== table) continue
+      const held = engine.held.get(id)
+      if (held === undefined || held.generation !== shard.generation || shard.prevs.length > 0) return false
+      any = true
+    }
+    return any
   }
 
   /**
