@@ -219,6 +219,17 @@ describe('a moved statement on the engine its worker kept', () => {
     expect(off.replies.every((r) => r.ok)).toBe(true)
     await other.close()
 
+    // An INSERT .. SELECT over the table the engine holds moves too (before: past its 200,000-row bound), its snapshot a diff.
+    await db.query('CREATE TABLE kept_big_on (id INT PRIMARY KEY, k INT)')
+    await db.query('CREATE TABLE kept_big_off (id INT PRIMARY KEY, k INT)')
+    const insert = (t: string) => `INSERT INTO ${t} SELECT id, k FROM kept_big WHERE ${slow('k = 7', 'k::text')}`
+    const before = off.requests.length
+    expect(await run(db, insert('kept_big_on'), off)).toEqual(await run(db, insert('kept_big_off'), undefined))
+    expect(off.requests.slice(before).map((r) => [r.insertRows?.table, r.engine?.fresh, carried(r)])).toEqual([['kept_big_on', false, [['catalog', 'diff']]]])
+    const rowsOf = async (t: string) => (await db.query(`SELECT id, k FROM ${t} ORDER BY id`)).rowArrays
+    expect(await rowsOf('kept_big_on')).toEqual(await rowsOf('kept_big_off'))
+    expect((await rowsOf('kept_big_on')).length).toBe(210)
+
     // Compacted into a new generation (another document): sent again, to a fresh engine.
     await db.query('DELETE FROM kept_big WHERE id <= 100')
     db.replica.compactShard([...db.replica.shards.values()].find((s) => s.viewName() === 'kept_big')!)
