@@ -5,7 +5,8 @@
  * address> --join-token <token>`, which runs `ALTER SYSTEM ADD NODE '<its peer id>' WITH
  * JOIN TOKEN '<token>'` on this node's PostgreSQL port before dialing its peer port.
  *
- * Invariants: tokens are 256 random bits; only their SHA-256 is kept, in memory (a token
+ * Invariants: tokens are 256 random bits, never beginning with '-' (a command line would
+ * read `--join-token -x..` as a missing argument: 1 token in 64 did); only their SHA-256 is kept, in memory (a token
  * is valid while the process that printed it runs); each is consumed by its first
  * redemption; at most MAX_OUTSTANDING wait unused (issuing more forgets the oldest).
  */
@@ -17,9 +18,10 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/
 export class JoinTokens {
   private readonly outstanding = new Set<string>()
 
-  /** A new token (base64url, 43 characters). */
+  /** A new token (base64url, 43 characters, the first not '-'). */
   issue(): string {
-    const token = randomBytes(32).toString('base64url')
+    let token = randomBytes(32).toString('base64url')
+    while (token.startsWith('-')) token = randomBytes(32).toString('base64url')
     this.outstanding.add(digest(token))
     if (this.outstanding.size > MAX_OUTSTANDING) this.outstanding.delete(this.outstanding.values().next().value!)
     return token
