@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
+import { metric as nodeMetric, race as raceOf } from './client-race.js'
 import { ConcordProcess } from './concord-process.js'
 
 const ROWS = 250_000
@@ -28,22 +29,13 @@ async function client(): Promise<pg.Client> {
   return c
 }
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text()
-  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1])
-}
+const metric = (name: string) => nodeMetric(node, name)
 
-/** Runs `long` on `a` and, once it is surely under way, `short` on `b`: the order their answers came in. */
+/** LONG on `a` raced by `short` on `b` (client-race.ts): the order, and LONG's rows. */
 async function race(a: pg.Client, b: pg.Client, short: string[]): Promise<{ order: string[]; long: pg.QueryResult }> {
-  const order: string[] = []
-  const running = a.query(LONG).finally(() => order.push('long'))
-  // Not a deadline: the long statement has been sent and read by the node well before this.
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  for (const [i, sql] of short.entries()) {
-    await b.query(sql)
-    order.push(`short${i}`)
-  }
-  return { order, long: await running }
+  const r = await raceOf(a, LONG, b, short)
+  if (r.long instanceof Error) throw r.long
+  return { order: r.order, long: r.long }
 }
 
 beforeAll(async () => {

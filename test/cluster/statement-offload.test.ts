@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { sendCancelRequest } from '../../packages/node-server/src/pgwire/raw-wire-socket.fixture.js'
+import { metric, race } from './client-race.js'
 import { ConcordProcess } from './concord-process.js'
 
 /** Seconds of work on the event loop, little memory: md5 of a few hundred thousand numbers. */
@@ -29,19 +30,6 @@ async function client(user = 'concord'): Promise<pg.Client> {
   await c.connect()
   clients.push(c)
   return c
-}
-
-/** Runs `long` on `a` and, once it is surely under way, `short` on `b`: the order their answers came in. */
-async function race(a: pg.Client, long: string | pg.QueryConfig, b: pg.Client, short: string[]): Promise<{ order: string[]; long: pg.QueryResult | Error }> {
-  const order: string[] = []
-  const running = (typeof long === 'string' ? a.query(long) : a.query(long)).then((r) => r, (e: Error) => e).finally(() => order.push('long'))
-  // Not a deadline: the long statement has been sent and read by the node well before this.
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  for (const [i, sql] of short.entries()) {
-    await b.query(sql)
-    order.push(`short${i}`)
-  }
-  return { order, long: await running }
 }
 
 beforeAll(async () => {
@@ -108,7 +96,6 @@ describe('long read-only statements off the event loop', () => {
   })
 
   it('a later statement over the same table, after writes, is sent only what changed to the engine its worker kept, and answers as on the event loop', async () => {
-    const metric = async (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text())?.[1])
     const [a, b] = [await client(), await client()]
     await b.query('CREATE TABLE kept (id INT PRIMARY KEY, v TEXT)')
     await b.query("INSERT INTO kept SELECT g, 'v' || g FROM generate_series(1, 1000) g")
@@ -118,7 +105,7 @@ describe('long read-only statements off the event loop', () => {
       return (await b.query(sql)).rows
     }
     expect((await a.query(sql)).rows).toEqual(await answer())
-    const [kept, bytes] = [await metric('concord_offload_kept_engine_total'), await metric('concord_offload_state_bytes_total')]
+    const [kept, bytes] = [await metric(node, 'concord_offload_kept_engine_total'), await metric(node, 'concord_offload_state_bytes_total')]
     await b.query("INSERT INTO kept SELECT g, 'w' || g FROM generate_series(1001, 1100) g")
     await b.query("UPDATE kept SET v = v || '!' WHERE id <= 10")
     const here = await answer()
@@ -127,9 +114,9 @@ describe('long read-only statements off the event loop', () => {
     expect(moved.order).toEqual(['short0', 'long'])
     expect((moved.long as pg.QueryResult).rows).toEqual(here)
     expect((moved.long as pg.QueryResult).rows[0]).toMatchObject({ n: String(1100 * 400) })
-    expect(await metric('concord_offload_kept_engine_total')).toBe(kept + 1)
+    expect(await metric(node, 'concord_offload_kept_engine_total')).toBe(kept + 1)
     // The 100 rows inserted and 10 updated, not the table's 1,100 rows and the catalog (over 50 kB).
-    const sent = (await metric('concord_offload_state_bytes_total')) - bytes
+    const sent = (await metric(node, 'concord_offload_state_bytes_total')) - bytes
     expect(sent).toBeGreaterThan(0)
     expect(sent).toBeLessThan(16 * 1024)
   })

@@ -20,9 +20,13 @@
  * pool of worker threads (node-server/src/offload/); the browser and the simulator give
  * none, and statements run on the event loop as before.
  *
+ * A worker may keep its engine between statements (`StatementOffloader.engine`): a
+ * request then carries only what that engine lacks (diffs), and a SELECT's large tables
+ * are sent to it ahead in slices (`applyOnly` requests; Session.sendToEngine).
+ *
  * Invariants: a request holds only structured-clone values (no class instances), the
- * state of tables of at most MAX_OFFLOAD_ROWS rows and at most MAX_OFFLOAD_SNAPSHOT_BYTES
- * of it, and at most MAX_CARRIED_ROWS row writes of a block, about MAX_CARRIED_BYTES (past
+ * state of tables of at most MAX_OFFLOAD_ROWS rows taken whole (MAX_SLICED_ROWS in slices)
+ * and at most MAX_OFFLOAD_SNAPSHOT_BYTES of it, and at most MAX_CARRIED_ROWS row writes of a block, about MAX_CARRIED_BYTES (past
  * any the statement goes on here, bounded by statement_timeout); a reply's error carries the SQLSTATE, message, detail, hint and
  * position the statement failed with there. Decision: docs/decisions/0031-statement-offload.md.
  */
