@@ -73,6 +73,6 @@ export { runBackup, listBackupIds, readManifest, type BackupOptions, type Backup
 export { planRestore, type RestorePlan } from './backup/restore-plan.js'
 export { listChains, pruneChains, type Retention } from './backup/backup-chains.js'
 export { restoreIntoStorage, restoreIntoReplica } from './backup/restore-apply.js'
-export { takeShards, type CutShard, type HeldShard, type TakenShards } from './backup/backup-cut.js'
+export { heldState, takeShards, type CutShard, type HeldShard, type TakenShards } from './backup/backup-cut.js'
 export { previousId } from './generations/generation-id.js'
 export { catalogKindsOfUpdate } from './catalog/catalog-update-kinds.js'

@@ -73,7 +73,7 @@ export function takeShards(replica: Replica, only: (id: string, table: string | 
     if (!only(id, shard.viewName())) continue
     const before = held?.get(id)
     if (held !== undefined && (shard.prevs.length > 0 || (before !== undefined && before.generation !== shard.generation))) return { shards: [], states: [], bytes: 0, stale: true }
-    const state: HeldShard = { generation: shard.generation, stateVector: shard.stateVector(), digest: shard.digest() }
+    const state = heldState(shard)
     out.states.push([id, state])
     if (before !== undefined && before.digest === state.digest) continue
     const cut = cutShard(id, shard, before)
@@ -82,6 +82,11 @@ export function takeShards(replica: Replica, only: (id: string, table: string | 
     out.shards.push(cut)
   }
   return out
+}
+
+/** A shard's state as an engine holding it now would be recorded (`HeldShard`). */
+export function heldState(shard: Shard): HeldShard {
+  return { generation: shard.generation, stateVector: shard.stateVector(), digest: shard.digest() }
 }
 
 function cutShard(id: string, shard: Shard, before: ParentShard | undefined): CutShard {

@@ -14,7 +14,7 @@
  */
 import { reindexConcurrently } from '../exec/reindex.js'
 import type { BackupService } from '../backup/backup-service.js'
-import { CATALOG_SHARD, holdsTable, homeColumn, homeShardId, RowsHomedElsewhere, RowsPlacedElsewhere, takeShards, type CarriedRows, type CutShard, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
+import { CATALOG_SHARD, heldState, holdsTable, homeColumn, homeShardId, RowsHomedElsewhere, RowsPlacedElsewhere, takeShards, type CarriedRows, type CutShard, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
@@ -217,6 +217,11 @@ interface PendingOffload {
   insert?: { table: string; catalogVersion: number }
   /** When the statement started (ms on `monotonicNow`). */
   startMs: number
+}
+
+/** The shards a moving statement reads (`takeShards`'s filter): the catalog's and those of its tables. */
+function offloadReads(o: PendingOffload): (id: string, table: string | undefined) => boolean {
+  return (id, table) => id === CATALOG_SHARD || (table !== undefined && o.tables.has(table))
 }
 
 /** A Yjs state vector of nothing: a shard sliced against it is sliced whole. */
@@ -1319,7 +1324,7 @@ export class Session {
    */
   private takeOffloadShards(o: PendingOffload): void {
     const r = this.db.replica
-    const only = (id: string, table: string | undefined) => id === CATALOG_SHARD || (table !== undefined && o.tables.has(table))
+    const only = offloadReads(o)
     const engine = this.offloader?.engine?.() ?? null
     // Writes and INSERT .. SELECT take their state whole, on a fresh engine, as before engines
     // were kept: their rows are decided by the worker's answer (not yet run against a kept
@@ -1353,7 +1358,7 @@ export class Session {
   private async sendToEngine(o: PendingOffload): Promise<void> {
     const r = this.db.replica
     const offloader = this.offloader!
-    const only = (id: string, table: string | undefined) => id === CATALOG_SHARD || (table !== undefined && o.tables.has(table))
+    const only = offloadReads(o)
     const engine = offloader.engine?.() ?? null
     // No statement runs: the slices are only applied (the block's writes stay for the statement's request).
     const base = (shards: CutShard[], e: NonNullable<OffloadRequest['engine']>): OffloadRequest => ({
@@ -1381,7 +1386,7 @@ export class Session {
         if (e === null || shard === undefined || shard.prevs.length > 0) return 'failed'
         const held = e.held.get(id)
         if (held !== undefined && held.generation === shard.generation) continue
-        const state = { generation: shard.generation, stateVector: shard.stateVector(), digest: shard.digest() }
+        const state = heldState(shard)
         const slices = shard.sliceState(EMPTY_STATE_VECTOR, ENGINE_SLICE_STRUCTS)
         let bytes = e.bytes
         for (let data = slices.next(); data !== null; ) {
