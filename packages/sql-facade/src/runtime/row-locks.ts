@@ -199,4 +199,11 @@ export class RowLocks {
 export interface RowLocker {
   readonly locks: RowLocks
   readonly owner: LockOwner
+  /**
+   * True while a lock taken now could neither conflict nor be seen: a statement that is its
+   * own transaction (its locks are released when it ends, and it runs synchronously, so no
+   * other session runs before then) while no other session holds a lock. Its rows are then
+   * not recorded: a bulk UPDATE or DELETE spent 8% of its time adding and removing them.
+   */
+  unshared?(): boolean
 }

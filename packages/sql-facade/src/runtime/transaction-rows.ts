@@ -129,7 +129,7 @@ export class TransactionRows {
    * `nowait`: fails with 55P03 instead (NOWAIT).
    */
   lock(table: string, key: Value[], mode: RowLockMode, onLocked: 'wait' | 'skip' | 'nowait' = 'wait'): boolean {
-    if (this.locker === null) return true
+    if (this.locker === null || this.locker.unshared?.() === true) return true
     const lockKey = RowLocks.keyOf(table, key)
     const blockers = this.locker.locks.tryLock(this.locker.owner, lockKey, mode)
     if (blockers.length === 0) return true

@@ -341,7 +341,8 @@ export class Session {
     this.readObserver = options.readObserver ?? null
     this.notifications = new SessionNotifications(db.notifications, this.processId)
     this.temp = new TempSchema(db.replica)
-    this.locker = { locks: db.rowLocks, owner: { pid: this.processId } }
+    const owner = { pid: this.processId }
+    this.locker = { locks: db.rowLocks, owner, unshared: () => this.block === null && !db.rowLocks.othersHold(owner) }
     this.offloader = options.offloader ?? null
     const external = options.canceled
     this.budgetSource = { now: monotonicNow, canceled: external === undefined ? () => this.cancelRequested : () => this.cancelRequested || external() }
