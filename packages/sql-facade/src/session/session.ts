@@ -1178,7 +1178,8 @@ export class Session {
     if (stmt.kind === 'pg' && 'InsertStmt' in stmt.node) {
       // Its SELECT moves as a SELECT would (the same walk and bounds); the target is written here.
       const source = offloadInsertSource(stmt, catalog)
-      if (source === null || source.tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_OFFLOAD_ROWS) return false
+      // Bounded by the rows its snapshot takes whole (tables the kept engine holds go as diffs).
+      if (source === null || this.coldRows(source.tables) > MAX_OFFLOAD_ROWS || source.tables.reduce((n, t) => n + r.rowCount(t.name), 0) > MAX_SLICED_ROWS) return false
       if (!this.readsMove(pending, new Set(source.tables.map((t) => t.name)))) return false
       pending.insert = { table: source.target.name, catalogVersion: r.catalogVersion }
       return true
@@ -1189,9 +1190,11 @@ export class Session {
       const rows = r.rowCount(target.table.name)
       const reads = target.reads.filter((t) => t.name !== target.table.name)
       const readRows = reads.reduce((n, t) => n + r.rowCount(t.name), 0)
-      if (rows > MAX_OFFLOAD_WRITE_ROWS || readRows > MAX_OFFLOAD_ROWS) return false
-      // Not before it has held the event loop as long as the snapshot would: asked again then.
-      const due = pending.startMs + snapshotCostMs(rows + readRows)
+      const coldReads = this.coldRows(reads)
+      if (rows > MAX_OFFLOAD_WRITE_ROWS || coldReads > MAX_OFFLOAD_ROWS || readRows > MAX_SLICED_ROWS) return false
+      // Not before it has held the event loop as long as the snapshot would (a diff, for
+      // tables the offloader's kept engine holds: little): asked again then.
+      const due = pending.startMs + snapshotCostMs(this.coldRows([target.table]) + coldReads)
       if (monotonicNow() < due) {
         pending.point.at = due
         return false
@@ -1212,6 +1215,25 @@ export class Session {
     // slices (no pause as long as a whole snapshot's); past MAX_OFFLOAD_ROWS only so.
     pending.sliced = rows > SLICED_FROM_ROWS && fits && (this.offloader?.engine?.() ?? null) !== null
     return rows <= MAX_OFFLOAD_ROWS || pending.sliced
+  }
+
+  /** Rows of `tables` the offloader's kept engine does not hold (`engineHolds`): what a snapshot takes whole. */
+  private coldRows(tables: ReadonlyArray<{ name: string }>): number {
+    return tables.reduce((n, t) => n + (this.engineHolds(t.name) ? 0 : this.db.replica.rowCount(t.name)), 0)
+  }
+
+  /** Whether the offloader's kept engine holds every shard of `table`, in its current generation: its snapshot is then a diff. */
+  private engineHolds(table: string): boolean {
+    const engine = this.offloader?.engine?.() ?? null
+    if (engine === null) return false
+    let any = false
+    for (const [id, shard] of this.db.replica.shards) {
+      if (shard.viewName() !== table) continue
+      const held = engine.held.get(id)
+      if (held === undefined || held.generation !== shard.generation || shard.prevs.length > 0) return false
+      any = true
+    }
+    return any
   }
 
   /**
@@ -1327,11 +1349,7 @@ export class Session {
     const r = this.db.replica
     const only = offloadReads(o)
     const engine = this.offloader?.engine?.() ?? null
-    // Writes and INSERT .. SELECT take their state whole, on a fresh engine, as before engines
-    // were kept: their rows are decided by the worker's answer (not yet run against a kept
-    // engine under kill -9 and partitions: decision 0031).
-    const kept = o.write === undefined && o.insert === undefined
-    if (kept && engine !== null && engine.held.size > 0) {
+    if (engine !== null && engine.held.size > 0) {
       const taken = takeShards(r, only, MAX_OFFLOAD_SNAPSHOT_BYTES, engine.held)
       if (taken !== null && !taken.stale && engine.bytes + taken.bytes <= engine.maxBytes) {
         o.shards = taken.shards
