@@ -3,7 +3,7 @@ import { CATALOG_SHARD, parseShardId } from '@concord/core'
 import { openDatabase, type Database } from '../database.js'
 import { ENGINE_GONE, OffloadEngineHost } from '../offloaded-statement.js'
 import { fill, keptEngineOffloader, run, slow } from './offload-test.fixture.js'
-import { MAX_OFFLOAD_ROWS, type OffloadRequest } from './statement-offload.js'
+import { MAX_OFFLOAD_ROWS, SLICED_FROM_ROWS, type OffloadRequest } from './statement-offload.js'
 
 // A worker keeps its engine between moved statements: later requests carry only what the
 // engine lacks (offloaded-statement.ts, docs/decisions/0031-statement-offload.md).
@@ -156,6 +156,46 @@ describe('a moved statement on the engine its worker kept', () => {
     // Taken whole at its point (60,000 rows, within one snapshot's bound): one request, to a fresh engine.
     expect(off.requests.slice(next).map((r) => [r.applyOnly === true, r.engine?.fresh, carried(r)])).toEqual([[false, true, [['catalog', 'full'], ['kept_room_a', 'full']]]])
   })
+
+  it('an UPDATE over a table no engine holds, past SLICED_FROM_ROWS, sends it in slices first; writes made meanwhile and after the snapshot are seen', async () => {
+    const rows = SLICED_FROM_ROWS + 10_000
+    for (const t of ['kept_sw_on', 'kept_sw_off']) {
+      await db.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, k INT, v INT)`)
+      await db.query(`INSERT INTO ${t} SELECT g, g % 1000, 0 FROM generate_series(1, ${rows}) g`)
+    }
+    // Other clients' writes: one while the table is on its way, one after the snapshot
+    // (while the worker finds the rows). The twin gets the same before its statement.
+    const during = (t: string) => `UPDATE ${t} SET k = 7 WHERE id <= 20`
+    const after = (t: string) => `UPDATE ${t} SET k = 7 WHERE id BETWEEN 21 AND 30`
+    const other = db.session()
+    let slices = 0
+    const off = keptEngineOffloader(64 * 1024 * 1024, async (request) => {
+      if (request.applyOnly === true && request.shards.some((x) => parseShardId(x.shard)?.table === 'kept_sw_on') && ++slices === 2) await other.query(during('kept_sw_on'))
+      // The write's own request (the slices carry its targetKeys too, but only apply).
+      if (request.targetKeys !== undefined && request.applyOnly !== true) await other.query(after('kept_sw_on'))
+    })
+    const update = (t: string) => `UPDATE ${t} SET v = v + 1 WHERE ${slow('k = 7', 'k::text')}`
+    const moved = await run(db, update('kept_sw_on'), off)
+    await db.query(during('kept_sw_off'))
+    await db.query(after('kept_sw_off'))
+    const here = await run(db, update('kept_sw_off'), undefined)
+    expect(moved.rowCount).toBe(here.rowCount)
+    // The 60 rows of k = 7, and 29 more the other client set to 7 (ids 1 to 30 but 7).
+    expect(moved.rowCount).toBe(rows / 1000 + 29)
+    const contents = async (t: string) => (await db.query(`SELECT id, k, v FROM ${t} ORDER BY id`)).rowArrays
+    expect(await contents('kept_sw_on')).toEqual(await contents('kept_sw_off'))
+    await other.close()
+    // The catalog to an engine that held nothing, the table in slices, then the write's request, onto the kept engine.
+    const applied = off.requests.filter((r) => r.applyOnly === true)
+    expect(applied[0]!.engine).toMatchObject({ fresh: true })
+    expect(applied.length).toBeGreaterThan(2)
+    expect(applied.slice(1).every((r) => carried(r).join() === 'kept_sw_on,diff')).toBe(true)
+    const statement = off.requests.at(-1)!
+    expect(statement.applyOnly).toBeUndefined()
+    expect(statement.targetKeys?.table).toBe('kept_sw_on')
+    expect(statement.engine).toMatchObject({ fresh: false })
+    expect(off.replies.every((r) => r.ok)).toBe(true)
+  }, 120_000)
 
   it('an engine sent a shard in another generation than it holds refuses it (ENGINE_GONE), and holds nothing after', async () => {
     await fill(db, 'kept_other')

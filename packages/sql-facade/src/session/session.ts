@@ -201,8 +201,9 @@ interface PendingOffload {
   /** The engine kept between statements they were taken for (`StatementOffloader.engine`); absent: a fresh one kept by no one. */
   engine?: OffloadRequest['engine']
   /**
-   * A SELECT over more rows than one take may hold: the tables the engine lacks are sent
-   * to it in slices after the point (`sendToEngine`), and the snapshot taken then.
+   * A SELECT, UPDATE or DELETE over more rows than one take may hold: the tables the
+   * engine lacks are sent to it in slices after the point (`sendToEngine`), and the
+   * snapshot taken then (for a write, with the tracking of its table's changes).
    */
   sliced?: boolean
   /** The open block's row writes of `tables`, taken with them. */
@@ -1062,6 +1063,17 @@ export class Session {
    */
   private async offloadWrite(stmt: Statement, params: RtValue[], remote: RemoteRows, pending: PendingOffload): Promise<{ result: StatementResult; durable: boolean }> {
     const write = pending.write!
+    // Tables no kept engine holds, past SLICED_FROM_ROWS: sent in slices first; the snapshot
+    // (and the tracking of the table's changes) is taken when the last is in.
+    if (pending.sliced === true) {
+      try {
+        await this.sendToEngine(pending)
+      } catch (e) {
+        // A cancel request or the deadline between slices: nothing was written; an open block fails as for any error.
+        if (this.block !== null) this.block.failed = true
+        throw e
+      }
+    }
     const changed = write.changed
     try {
       const reply = await this.askOffloader(changed === undefined ? null : this.offloadRequest(stmt, params, pending))
@@ -1190,17 +1202,21 @@ export class Session {
       const rows = r.rowCount(target.table.name)
       const reads = target.reads.filter((t) => t.name !== target.table.name)
       const readRows = reads.reduce((n, t) => n + r.rowCount(t.name), 0)
-      const coldReads = this.coldRows(reads)
-      if (rows > MAX_OFFLOAD_WRITE_ROWS || coldReads > MAX_OFFLOAD_ROWS || readRows > MAX_SLICED_ROWS) return false
+      const cold = this.coldRows([target.table, ...reads])
+      // Past SLICED_FROM_ROWS of what the kept engine lacks, those tables go to it in slices
+      // first (no pause as long as a whole snapshot's), as for a SELECT; past MAX_OFFLOAD_ROWS only so.
+      const sliced = cold > SLICED_FROM_ROWS && this.fitsEngine([target.table, ...reads]) && (this.offloader?.engine?.() ?? null) !== null
+      if (rows > MAX_OFFLOAD_WRITE_ROWS || rows + readRows > MAX_SLICED_ROWS || (cold > MAX_OFFLOAD_ROWS && !sliced)) return false
       // Not before it has held the event loop as long as the snapshot would (a diff, for
       // tables the offloader's kept engine holds: little): asked again then.
-      const due = pending.startMs + snapshotCostMs(this.coldRows([target.table]) + coldReads)
+      const due = pending.startMs + snapshotCostMs(cold)
       if (monotonicNow() < due) {
         pending.point.at = due
         return false
       }
       if (!this.readsMove(pending, new Set([target.table.name, ...reads.map((t) => t.name)]))) return false
       pending.write = { table: target.table, reads: new Set(target.reads.map((t) => t.name)), catalogVersion: r.catalogVersion }
+      pending.sliced = sliced
       return true
     }
     const tables = offloadTables(stmt, catalog)
@@ -1208,13 +1224,19 @@ export class Session {
     // The snapshot's cost grows with the rows (taken on the event loop): past the bound the
     // tables go to the worker's engine in slices first, within a bound of their own.
     const rows = tables.reduce((n, t) => n + r.rowCount(t.name), 0)
-    const outgrew = OUTGREW_ENGINE.get(r)
-    const fits = outgrew === undefined || tables.every((t) => r.rowCount(t.name) < (outgrew.get(t.name) ?? Infinity))
+    const fits = this.fitsEngine(tables)
     if ((rows > MAX_OFFLOAD_ROWS && !fits) || rows > MAX_SLICED_ROWS || !this.readsMove(pending, new Set(tables.map((t) => t.name)))) return false
     // Past SLICED_FROM_ROWS, what an engine kept between statements lacks goes to it in
     // slices (no pause as long as a whole snapshot's); past MAX_OFFLOAD_ROWS only so.
     pending.sliced = rows > SLICED_FROM_ROWS && fits && (this.offloader?.engine?.() ?? null) !== null
     return rows <= MAX_OFFLOAD_ROWS || pending.sliced
+  }
+
+  /** Whether `tables` may be sent to an engine in slices: none outgrew a fresh engine at its present row count (`OUTGREW_ENGINE`). */
+  private fitsEngine(tables: ReadonlyArray<{ name: string }>): boolean {
+    const r = this.db.replica
+    const outgrew = OUTGREW_ENGINE.get(r)
+    return outgrew === undefined || tables.every((t) => r.rowCount(t.name) < (outgrew.get(t.name) ?? Infinity))
   }
 
   /** Rows of `tables` the offloader's kept engine does not hold (`engineHolds`): what a snapshot takes whole. */
@@ -1330,12 +1352,7 @@ export class Session {
       if (this.block === null) this.db.rowLocks.release(this.locker.owner)
       // Still in the run's synchronous stretch: the snapshot holds what the run was reading.
       const o = this.offload
-      if (o !== null && o.point.fired && o.shards === undefined && o.sliced !== true) {
-        this.takeOffloadShards(o)
-        // A write follows its table's changes from the snapshot on (write-offload.ts): no turn of the event loop between.
-        const w = o.write
-        if (w !== undefined && o.shards !== null && w.catalogVersion === this.db.replica.catalogVersion) w.changed = new ChangedKeys(this.db.replica, w.table.name, w.table.primaryKey.length, w.reads)
-      }
+      if (o !== null && o.point.fired && o.shards === undefined && o.sliced !== true) this.takeOffloadShards(o)
     }
   }
 
@@ -1343,9 +1360,18 @@ export class Session {
    * Takes the state a moving statement reads (the catalog and its tables), in the run's
    * synchronous stretch: for the offloader's engine kept between statements, what it
    * lacks; for a fresh one (none kept, one holding nothing, a shard it cannot take, past
-   * its maxBytes), whole. Null shards: over MAX_OFFLOAD_SNAPSHOT_BYTES.
+   * its maxBytes), whole. Null shards: over MAX_OFFLOAD_SNAPSHOT_BYTES. A write follows
+   * its table's changes from the snapshot on (write-offload.ts), started here: no turn of
+   * the event loop between.
    */
   private takeOffloadShards(o: PendingOffload): void {
+    this.takeSnapshot(o)
+    const w = o.write
+    if (w !== undefined && o.shards !== null && w.catalogVersion === this.db.replica.catalogVersion) w.changed = new ChangedKeys(this.db.replica, w.table.name, w.table.primaryKey.length, w.reads)
+  }
+
+  /** `takeOffloadShards` without the write's tracking: the shards and the engine they go to. */
+  private takeSnapshot(o: PendingOffload): void {
     const r = this.db.replica
     const only = offloadReads(o)
     const engine = this.offloader?.engine?.() ?? null
@@ -1363,8 +1389,8 @@ export class Session {
   }
 
   /**
-   * Sends the offloader's engine, in slices, the shards of a moving SELECT's tables it
-   * lacks, each slice taken in its own turn of the event loop (`Shard.sliceState`: at
+   * Sends the offloader's engine, in slices, the shards of a moving SELECT's or UPDATE's
+   * or DELETE's tables it lacks, each slice taken in its own turn of the event loop (`Shard.sliceState`: at
    * least the shard's state when slicing began); a shard is recorded as held with that
    * state once its last slice is applied. An engine holding nothing, or a shard in
    * another generation, or too little room beside what it holds (its maxBytes), and the
