@@ -987,14 +987,7 @@ export class Session {
     // The discarded run failed an open block as any error does; it was not failed before
     // (a failed block's statement stops at 25P02), and the answer from elsewhere decides.
     if (this.block !== null) this.block.failed = false
-    if (pending.sliced === true) {
-      try {
-        await this.sendToEngine(pending)
-      } catch (e) {
-        if (this.block !== null) this.block.failed = true
-        throw e
-      }
-    }
+    await this.sendSlices(pending)
     const request = this.offloadRequest(stmt, params, pending)
     let reply
     try {
@@ -1011,6 +1004,21 @@ export class Session {
       throw sqlErrorOf(reply.error)
     }
     return { query: reply.result }
+  }
+
+  /**
+   * For a statement over tables the kept engine lacks past SLICED_FROM_ROWS (`sliced`):
+   * sends them in slices (`sendToEngine`). A cancel request or the deadline between slices
+   * ends the statement, nothing run or written, and fails an open block as any error does.
+   */
+  private async sendSlices(pending: PendingOffload): Promise<void> {
+    if (pending.sliced !== true) return
+    try {
+      await this.sendToEngine(pending)
+    } catch (e) {
+      if (this.block !== null) this.block.failed = true
+      throw e
+    }
   }
 
   /** Runs a moved statement on the offloader, where a cancel request reaches it; null request: null (run here). */
@@ -1063,17 +1071,8 @@ export class Session {
    */
   private async offloadWrite(stmt: Statement, params: RtValue[], remote: RemoteRows, pending: PendingOffload): Promise<{ result: StatementResult; durable: boolean }> {
     const write = pending.write!
-    // Tables no kept engine holds, past SLICED_FROM_ROWS: sent in slices first; the snapshot
-    // (and the tracking of the table's changes) is taken when the last is in.
-    if (pending.sliced === true) {
-      try {
-        await this.sendToEngine(pending)
-      } catch (e) {
-        // A cancel request or the deadline between slices: nothing was written; an open block fails as for any error.
-        if (this.block !== null) this.block.failed = true
-        throw e
-      }
-    }
+    // The snapshot (and the tracking of the table's changes) is taken when the last slice is in.
+    await this.sendSlices(pending)
     const changed = write.changed
     try {
       const reply = await this.askOffloader(changed === undefined ? null : this.offloadRequest(stmt, params, pending))
