@@ -1201,10 +1201,11 @@ export class Session {
       const rows = r.rowCount(target.table.name)
       const reads = target.reads.filter((t) => t.name !== target.table.name)
       const readRows = reads.reduce((n, t) => n + r.rowCount(t.name), 0)
-      const cold = this.coldRows([target.table, ...reads])
+      const all = [target.table, ...reads]
+      const cold = this.coldRows(all)
       // Past SLICED_FROM_ROWS of what the kept engine lacks, those tables go to it in slices
       // first (no pause as long as a whole snapshot's), as for a SELECT; past MAX_OFFLOAD_ROWS only so.
-      const sliced = cold > SLICED_FROM_ROWS && this.fitsEngine([target.table, ...reads]) && (this.offloader?.engine?.() ?? null) !== null
+      const sliced = cold > SLICED_FROM_ROWS && this.fitsEngine(all) && (this.offloader?.engine?.() ?? null) !== null
       if (rows > MAX_OFFLOAD_WRITE_ROWS || rows + readRows > MAX_SLICED_ROWS || (cold > MAX_OFFLOAD_ROWS && !sliced)) return false
       // Not before it has held the event loop as long as the snapshot would (a diff, for
       // tables the offloader's kept engine holds: little): asked again then.
@@ -1213,7 +1214,7 @@ export class Session {
         pending.point.at = due
         return false
       }
-      if (!this.readsMove(pending, new Set([target.table.name, ...reads.map((t) => t.name)]))) return false
+      if (!this.readsMove(pending, new Set(all.map((t) => t.name)))) return false
       pending.write = { table: target.table, reads: new Set(target.reads.map((t) => t.name)), catalogVersion: r.catalogVersion }
       pending.sliced = sliced
       return true
@@ -1364,27 +1365,20 @@ export class Session {
    * the event loop between.
    */
   private takeOffloadShards(o: PendingOffload): void {
-    this.takeSnapshot(o)
-    const w = o.write
-    if (w !== undefined && o.shards !== null && w.catalogVersion === this.db.replica.catalogVersion) w.changed = new ChangedKeys(this.db.replica, w.table.name, w.table.primaryKey.length, w.reads)
-  }
-
-  /** `takeOffloadShards` without the write's tracking: the shards and the engine they go to. */
-  private takeSnapshot(o: PendingOffload): void {
     const r = this.db.replica
     const only = offloadReads(o)
     const engine = this.offloader?.engine?.() ?? null
-    if (engine !== null && engine.held.size > 0) {
-      const taken = takeShards(r, only, MAX_OFFLOAD_SNAPSHOT_BYTES, engine.held)
-      if (taken !== null && !taken.stale && engine.bytes + taken.bytes <= engine.maxBytes) {
-        o.shards = taken.shards
-        o.engine = { id: engine.id, fresh: false, states: taken.states, bytes: taken.bytes }
-        return
-      }
+    const diff = engine !== null && engine.held.size > 0 ? takeShards(r, only, MAX_OFFLOAD_SNAPSHOT_BYTES, engine.held) : null
+    if (engine !== null && diff !== null && !diff.stale && engine.bytes + diff.bytes <= engine.maxBytes) {
+      o.shards = diff.shards
+      o.engine = { id: engine.id, fresh: false, states: diff.states, bytes: diff.bytes }
+    } else {
+      const taken = takeShards(r, only, MAX_OFFLOAD_SNAPSHOT_BYTES)
+      o.shards = taken?.shards ?? null
+      if (taken !== null && engine !== null) o.engine = { id: engine.id, fresh: true, states: taken.states, bytes: taken.bytes }
     }
-    const taken = takeShards(r, only, MAX_OFFLOAD_SNAPSHOT_BYTES)
-    o.shards = taken?.shards ?? null
-    if (taken !== null && engine !== null) o.engine = { id: engine.id, fresh: true, states: taken.states, bytes: taken.bytes }
+    const w = o.write
+    if (w !== undefined && o.shards !== null && w.catalogVersion === r.catalogVersion) w.changed = new ChangedKeys(r, w.table.name, w.table.primaryKey.length, w.reads)
   }
 
   /**
