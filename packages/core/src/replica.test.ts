@@ -5,6 +5,8 @@ import { Simulation } from './sim/simulation.js'
 import { MemoryStorage } from './storage/memory-storage.js'
 import { encodeMessage, MessageType } from './replication/messages.js'
 import type { RowChange, TableSpec, Value } from './types.js'
+import { shardId } from './placement/shard-id.js'
+import { SHARD_PLACEMENT_KIND } from './placement/shard-placement.js'
 
 const products: TableSpec = {
   name: 'products',
@@ -645,5 +647,24 @@ describe('replica: application metadata', () => {
     expect([...((await again.getMeta('app/state')) ?? [])]).toEqual([1, 2, 3])
     expect(await again.getMeta('app/other')).toBeUndefined()
     await again.close()
+  })
+})
+
+describe('replica: holding a table whole', () => {
+  // holdsWhole keeps its answers per table info until the catalog moves: a placement
+  // record changes the answer for the very same info, so the change must be seen.
+  it('follows a shard placement set and removed, for the same table info', async () => {
+    const r = await Replica.open({ nodeId: 'a' })
+    r.transact((tx) => tx.createTable(products))
+    const info = r.table('products')!
+    expect(r.holdsWhole(info)).toBe(true)
+    const id = shardId('products', info.incarnation, 0)
+    r.transact((tx) => tx.setCatalog(SHARD_PLACEMENT_KIND, id, { location: 'b', nodes: ['b'], regions: ['default'] }))
+    expect(r.table('products')).toBe(info)
+    expect(r.holdsWhole(info)).toBe(false)
+    expect(() => r.transact((tx) => [...tx.scan('products')])).toThrow()
+    r.transact((tx) => tx.setCatalog(SHARD_PLACEMENT_KIND, id, null))
+    expect(r.holdsWhole(info)).toBe(true)
+    await r.close()
   })
 })

@@ -347,10 +347,29 @@ export class Replica {
     return this.placement.holds(this.nodeId, this.region, id)
   }
 
-  /** Whether this replica holds every shard of a table, so it can read the table's rows itself. */
+  /**
+   * Whether this replica holds every shard of a table, so it can read the table's rows
+   * itself. Asked twice per indexed read (the index, then the row), so answers are kept
+   * per table info until the catalog moves: every input of the answer (placements, homes,
+   * catch-up records and marks, members) is a catalog object, and `catalog.version` moves
+   * synchronously on every change to the catalog shard, before anyone reads it.
+   */
   holdsWhole(info: TableInfo): boolean {
-    return this.placement.holdsWhole(this.nodeId, this.region, info, this.options.answerBeforeCatchUp !== true)
+    if (this.wholeAt !== this.catalog.version) {
+      this.wholeAt = this.catalog.version
+      this.whole = new WeakMap()
+    }
+    let held = this.whole.get(info)
+    if (held === undefined) {
+      held = this.placement.holdsWhole(this.nodeId, this.region, info, this.options.answerBeforeCatchUp !== true)
+      this.whole.set(info, held)
+    }
+    return held
   }
+
+  /** `holdsWhole`'s answers, for catalog version `wholeAt`. */
+  private whole = new WeakMap<TableInfo, boolean>()
+  private wholeAt = -1
 
   /** Whether this replica has caught up on a table it started holding (placement/catch-up.ts); true if it always held it. */
   caughtUp(info: TableInfo): boolean {

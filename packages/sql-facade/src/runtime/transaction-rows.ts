@@ -180,7 +180,17 @@ export class TransactionRows {
     const ov = this.overlay(table, column)
     if (ov === null) return null
     this.observer?.(table.name, { kind: 'range', index: ov.index, range: r })
+    const keys = ov.index.range(r.lo, r.loInc, r.hi, r.hiInc)
     const out: Row[] = []
+    // Nothing of the table written by this transaction: the index's rows are the answer
+    // (the common case, a point read outside a block, pays for no bookkeeping below).
+    if (ov.rows.size === 0) {
+      for (let i = 0; i < keys.length; i++) {
+        const row = this.tx.get(table.name, keys[i]!)
+        if (row !== undefined) out.push(row)
+      }
+      return out
+    }
     // A written row is found by its committed value or by the value this transaction gave
     // it (a column it did not set keeps the committed value, which may change meanwhile),
     // and kept only if its value now is in range.
@@ -191,9 +201,9 @@ export class TransactionRows {
       const row = this.tx.get(table.name, key)
       if (row !== undefined && inRange(ov.index.valueOf(row), r)) out.push(row)
     }
-    for (const key of ov.index.range(r.lo, r.loInc, r.hi, r.hiInc)) {
-      const rk = ov.rows.size > 0 ? encodeRowKey(key) : ''
-      if (ov.rows.size > 0 && ov.rows.has(rk)) {
+    for (const key of keys) {
+      const rk = encodeRowKey(key)
+      if (ov.rows.has(rk)) {
         recheck(rk, key)
         continue
       }
