@@ -26,6 +26,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { Scheduler, Transport } from '@concord/core'
 import { errorMessage, silentLogger, type Logger } from '../log/logger.js'
 import { isLoopbackHost, multiaddrHost } from './loopback-host.js'
+import { withKeptSigningKey } from './peer-key.js'
 
 export interface Libp2pTransportOptions {
   /** This replica's node id: how peers name us. */
@@ -162,7 +163,7 @@ export class Libp2pTransport extends SessionTransport implements Transport {
       name: 'concord',
       listen: this.options.listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
       transports: [tcp(), webSockets(this.options.webSocketsTls ? { https: { cert: this.options.webSocketsTls.cert, key: this.options.webSocketsTls.key } } : {})],
-      ...(this.options.privateKey ? { privateKey: this.options.privateKey } : {}),
+      ...(this.options.privateKey ? { privateKey: withKeptSigningKey(this.options.privateKey) } : {}),
       ...(this.options.clusterKey ? { connectionProtector: preSharedKey({ psk: this.options.clusterKey }) } : {}),
       // Why: cluster members commonly sit on private and loopback addresses.
       denyDial: () => false,
