@@ -27,8 +27,9 @@
  * grant rather than read and write the read-only regions. Only Ed25519 identities sign
  * or verify; anything else is false.
  */
-import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
+import { createPublicKey, sign, verify } from 'node:crypto'
 import type { PrivateKey } from '@libp2p/interface'
+import { ed25519KeyObject } from '../transport/peer-key.js'
 
 export interface SignedGrant {
   browser: string
@@ -69,10 +70,7 @@ function payload(g: SignedGrant): Buffer {
 /** The signature (base64url) of `g` by `key`, which must be the issuer's Ed25519 identity. */
 export function signGrant(key: PrivateKey, g: SignedGrant): string {
   if (key.type !== 'Ed25519' || key.publicKey.toString() !== g.issuer) throw new Error('a browser grant is signed by its issuer\'s Ed25519 identity')
-  const d = Buffer.from(key.raw.subarray(0, 32)).toString('base64url')
-  const x = Buffer.from(key.publicKey.raw).toString('base64url')
-  const keyObject = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d, x }, format: 'jwk' })
-  return sign(null, payload(g), keyObject).toString('base64url')
+  return sign(null, payload(g), ed25519KeyObject(key)).toString('base64url')
 }
 
 /** Whether `signature` is the issuer's signature of `g`. */

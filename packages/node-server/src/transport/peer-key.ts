@@ -45,12 +45,8 @@ export function newPeerKey(): Promise<PrivateKey> {
  * own, read through the prototype; keys of other types are returned as they are.
  */
 export function withKeptSigningKey(key: PrivateKey): PrivateKey {
-  if (key.type !== 'Ed25519' || key.raw.byteLength !== 64) return key
-  const raw = key.raw
-  const keyObject: KeyObject = createPrivateKey({
-    format: 'jwk',
-    key: { crv: 'Ed25519', kty: 'OKP', d: Buffer.from(raw.subarray(0, 32)).toString('base64url'), x: Buffer.from(raw.subarray(32)).toString('base64url') },
-  })
+  if (key.type !== 'Ed25519') return key
+  const keyObject = ed25519KeyObject(key)
   const kept = Object.create(key) as PrivateKey
   Object.defineProperty(kept, 'sign', {
     value: (message: Uint8Array | { subarray(): Uint8Array }, options?: { signal?: AbortSignal }): Uint8Array => {
@@ -60,4 +56,11 @@ export function withKeptSigningKey(key: PrivateKey): PrivateKey {
     },
   })
   return kept
+}
+
+/** An Ed25519 libp2p private key as Node's crypto holds it (for `sign`). */
+export function ed25519KeyObject(key: PrivateKey): KeyObject {
+  const d = Buffer.from(key.raw.subarray(0, 32)).toString('base64url')
+  const x = Buffer.from(key.publicKey.raw).toString('base64url')
+  return createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d, x }, format: 'jwk' })
 }
