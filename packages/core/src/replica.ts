@@ -48,7 +48,7 @@ import { Replicator } from './replication/replicator.js'
 import { commitWrites } from './rows/commit-writes.js'
 import { LocalTransaction, type TransactionHost } from './rows/local-transaction.js'
 import { resolveEntriesFresh } from './rows/resolve-entries.js'
-import { encodeRowSnapshot, ROW_SNAPSHOT_META_KEY, type ShardRowSnapshot } from './rows/row-snapshot.js'
+import { ALL_ROWS, encodeRowSnapshotSteps, finishSteps, ROW_SNAPSHOT_META_KEY, type RowSnapshotCapture, type ShardRowCapture } from './rows/row-snapshot.js'
 import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, type ShardRowChange } from './rows/shard.js'
 import { ShardLog } from './storage/shard-log.js'
 import { DEFAULT_MAX_REMOTE_VALUE_BYTES, oversizedValue } from './replication/oversized-values.js'
@@ -1149,24 +1149,44 @@ export class Replica {
   /**
    * Stores the row snapshot once every write issued is durable (a write that completes
    * can issue a log compaction: waited for too). Not when storage fails: the next open
-   * then loads every shard from its records.
+   * then loads every shard from its records. `rowsPerTurn`: the rows, taken in one step
+   * with the log's positions, are encoded that many per turn of the scheduler; false once
+   * the replica closed meanwhile (its close stored a newer one).
    */
-  private async storeRowSnapshot(): Promise<boolean> {
+  private async storeRowSnapshot(rowsPerTurn = ALL_ROWS): Promise<boolean> {
     for (let i = 0; i < 4 && !this.log.failing && !this.log.isDurable(); i++) await this.log.durable().catch(() => {})
     if (this.log.failing || !this.log.isDurable()) return false
-    this.log.storeRowSnapshot(ROW_SNAPSHOT_META_KEY, this.rowSnapshot())
+    const capture = this.captureRows()
+    const writes = this.log.writes
+    const steps = encodeRowSnapshotSteps(capture, rowsPerTurn)
+    let bytes: Uint8Array
+    if (rowsPerTurn === ALL_ROWS) bytes = finishSteps(steps)
+    else {
+      for (;;) {
+        const step = steps.next()
+        if (step.done === true) {
+          bytes = step.value
+          break
+        }
+        await new Promise<void>((resolve) => this.scheduler.setTimeout(0, resolve))
+        if (this.closed) return false
+      }
+    }
+    this.log.storeRowSnapshot(ROW_SNAPSHOT_META_KEY, bytes, writes)
     return true
   }
 
   /**
    * Stores the row snapshot now, as a clean close does (a checkpoint): the next open, after
    * a crash too, starts from these rows and applies on top only the records written after
-   * it (docs/decisions/0033-row-checkpoints.md). Resolves true once it is durable; false
-   * when `rowSnapshots` is off, writes stay in flight, or storage fails.
+   * it (docs/decisions/0033-row-checkpoints.md). Resolves true once it is durable and no
+   * write came after the rows were taken; false when `rowSnapshots` is off, writes stay in
+   * flight, or storage fails. Encoded `checkpointRowsPerTurn` rows per turn when set.
    */
   async checkpointRows(): Promise<boolean> {
     if (this.closed || this.options.rowSnapshots === false) return false
-    if (!(await this.storeRowSnapshot())) return false
+    const perTurn = this.options.checkpointRowsPerTurn ?? 0
+    if (!(await this.storeRowSnapshot(perTurn > 0 ? perTurn : ALL_ROWS))) return false
     await this.log.durable().catch(() => {})
     return this.log.holdsRowSnapshot && this.log.isDurable()
   }
@@ -1176,16 +1196,16 @@ export class Replica {
     return this.log.holdsRowSnapshot
   }
 
-  /** The row snapshot of every table shard that qualifies (rows/row-snapshot.ts), for the next open. */
-  private rowSnapshot(): Uint8Array {
-    const shards: ShardRowSnapshot[] = []
+  /** The rows and books of every table shard that qualifies (rows/row-snapshot.ts) and the log's positions, taken in one step: the next open's row snapshot, rows not yet encoded. */
+  private captureRows(): RowSnapshotCapture {
+    const shards: ShardRowCapture[] = []
     for (const s of this.shards.values()) {
       const position = this.log.position(s.id)
       if (s === this.catalogShard || s === this.secretsShard || position === undefined) continue
-      const snapshot = s.rowSnapshot(position)
-      if (snapshot !== null) shards.push(snapshot)
+      const capture = s.rowCapture(position)
+      if (capture !== null) shards.push(capture)
     }
-    return encodeRowSnapshot({ hlc: this.clock.peek(), replayedMs: this.lastReplayedCommitMs, shards })
+    return { hlc: this.clock.peek(), replayedMs: this.lastReplayedCommitMs, shards }
   }
 }
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import type { Storage } from '../api.js'
+import type { ReplicaOptions, Scheduler, Storage } from '../api.js'
 import { Replica } from '../replica.js'
 import { MemoryStorage } from '../storage/memory-storage.js'
 import type { Row } from '../types.js'
-import { decodeRowSnapshot, encodeRowSnapshot, ROW_SNAPSHOT_META_KEY } from './row-snapshot.js'
+import { ALL_ROWS, decodeRowSnapshot, encodeRowSnapshot, encodeRowSnapshotSteps, finishSteps, ROW_SNAPSHOT_META_KEY, type RowSnapshotCapture } from './row-snapshot.js'
 
 const quiet = { antiEntropyIntervalMs: 0, housekeepingIntervalMs: 0 }
 const table = {
@@ -22,8 +22,8 @@ function tableShard(r: Replica, name: string) {
 }
 
 /** Writes a mix of values, overwrites and deletes from two writers (one of them a peer merged in by its state). */
-async function filled(storage: Storage): Promise<Replica> {
-  const r = await Replica.open({ nodeId: 'a', storage, ...quiet })
+async function filled(storage: Storage, options: Partial<ReplicaOptions> = {}): Promise<Replica> {
+  const r = await Replica.open({ nodeId: 'a', storage, ...quiet, ...options })
   r.transact((tx) => {
     tx.createTable(table)
     tx.createTable(other)
@@ -325,5 +325,113 @@ describe('row snapshots', () => {
     sameAsFromRecords(r, full)
     expect(r.rowsCheckpointed).toBe(false)
     await Promise.all([r.close(), full.close()])
+  })
+
+  it('the encoding in steps gives the bytes of the one-step encoding, whatever the step', () => {
+    const rows = [
+      { id: 1, v: 'plain', n: 10n ** 30n, b: Uint8Array.of(0, 1, 255), f: true },
+      { id: 2, v: 'ünïcödé \u2028 "quoted" \\ 😀', n: Number.NaN, b: null, f: null },
+      { id: 3, v: '', n: -0, b: new Uint8Array(0), f: false },
+      { id: 4, v: null, n: Number.POSITIVE_INFINITY, b: null, f: true },
+      { id: 5, v: '["b","1"]', n: 1.5, b: null, f: false },
+    ]
+    const head = (shard: string) => ({ shard, generation: 2, records: 7, bytes: 900, last: 12345, view: '["view"]', digest: 77, garbage: 1, entries: 9, rowsHash: 4242, writers: ['a', 'b'], deleted: ['k9'] })
+    const columns = ['id', 'v', 'n', 'b', 'f']
+    const capture: RowSnapshotCapture = {
+      hlc: 123456789,
+      replayedMs: null,
+      shards: [
+        { head: head('s1'), stateVector: 'AQID', columns, keys: rows.map((r) => `k${r.id}`), rows },
+        { head: head('s2'), stateVector: undefined, columns: ['id'], keys: [], rows: [] },
+        { head: head('s3'), stateVector: undefined, columns, keys: ['k1', 'k2'], rows: rows.slice(0, 2) },
+      ],
+    }
+    const oneStep = finishSteps(encodeRowSnapshotSteps(capture, ALL_ROWS))
+    // What the snapshot the capture describes encodes to (encodeRowSnapshot: one JSON.stringify).
+    expect(oneStep).toEqual(encodeRowSnapshot(decodeRowSnapshot(oneStep)!))
+    const decoded = decodeRowSnapshot(oneStep)!
+    expect(decoded.shards.map((s) => [s.shard, s.keys.length, s.tagged, s.stateVector])).toEqual([['s1', 5, ['n', 'b'], 'AQID'], ['s2', 0, [], undefined], ['s3', 2, ['n', 'b'], undefined]])
+    for (const step of [1, 2, 3, 4, 100]) {
+      const steps = encodeRowSnapshotSteps(capture, step)
+      let turns = 0
+      let r = steps.next()
+      for (; r.done !== true; r = steps.next()) turns++
+      expect(r.value).toEqual(oneStep)
+      // A step after every `step` rows of each shard.
+      expect(turns).toBe(Math.ceil(5 / step) + Math.ceil(2 / step))
+    }
+  })
+
+  it('a checkpoint encoded a few rows per turn stores what a one-step one does, and the replica keeps running between the turns', async () => {
+    const storage = new MemoryStorage()
+    const r1 = await filled(storage, { checkpointRowsPerTurn: 7 })
+    // The turns are timers of the replica's scheduler: other callbacks run between them
+    // (in one step, with this synchronous storage, none would).
+    let served = 0
+    const serving = setInterval(() => served++, 0)
+    let servedMeanwhile = -1
+    expect(await r1.checkpointRows().then((stored) => ((servedMeanwhile = served), stored))).toBe(true)
+    clearInterval(serving)
+    expect(servedMeanwhile).toBeGreaterThan(0)
+    expect(r1.rowsCheckpointed).toBe(true)
+    const bytes = storage.getMeta(ROW_SNAPSHOT_META_KEY)!
+    expect(encodeRowSnapshot(decodeRowSnapshot(bytes)!)).toEqual(bytes)
+    const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
+    expect(tableShard(r2, 't').isDeferred).toBe(true)
+    expect(rowsOf(r2, 't')).toEqual(rowsOf(r1, 't').map((row) => (Object.is(row['n'], -0) ? { ...row, n: 0 } : row)))
+    const full = await fromRecords(storage)
+    sameAsFromRecords(r2, full)
+    await Promise.all([r1.close(), r2.close(), full.close()])
+  })
+
+  it('a write while a checkpoint encodes in turns leaves it stored but not current: a crash start applies the write on top of it', async () => {
+    const storage = new MemoryStorage()
+    let writeAtTurn: (() => void) | null = null
+    // Real timers; the first turn of the encoding writes a row (a client's statement between two turns).
+    const scheduler: Scheduler = {
+      setTimeout(ms, fn) {
+        const t = setTimeout(() => {
+          if (ms === 0 && writeAtTurn !== null) {
+            const w = writeAtTurn
+            writeAtTurn = null
+            w()
+          }
+          fn()
+        }, ms)
+        return () => clearTimeout(t)
+      },
+    }
+    const r1 = await filled(storage, { checkpointRowsPerTurn: 5, scheduler })
+    writeAtTurn = () => r1.transact((tx) => tx.upsert('u', { k: 'during', w: 1 }))
+    expect(await r1.checkpointRows()).toBe(false)
+    expect(writeAtTurn).toBeNull()
+    expect(r1.rowsCheckpointed).toBe(false)
+    await r1.durable()
+    // Stored all the same, as of the moment its rows were taken: without the row written meanwhile.
+    const stored = decodeRowSnapshot(storage.getMeta(ROW_SNAPSHOT_META_KEY))!
+    expect(stored.shards.find((s) => s.keys.length === 20)).toBeDefined()
+    const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
+    expect(r2.rowsRestored.after).toBeGreaterThanOrEqual(1)
+    expect(r2.get('u', ['during'])).toEqual({ k: 'during', w: 1 })
+    const full = await fromRecords(storage)
+    sameAsFromRecords(r2, full)
+    // Quiet again: the next checkpoint is current.
+    expect(await r1.checkpointRows()).toBe(true)
+    expect(r1.rowsCheckpointed).toBe(true)
+    await Promise.all([r1.close(), r2.close(), full.close()])
+  })
+
+  it('a replica closed while a checkpoint encodes in turns stores its close\'s snapshot, not the older one', async () => {
+    const storage = new MemoryStorage()
+    const r1 = await filled(storage, { checkpointRowsPerTurn: 3 })
+    const checkpoint = r1.checkpointRows()
+    await new Promise((r) => setTimeout(r, 0))
+    r1.transact((tx) => tx.upsert('u', { k: 'last', w: 9 }))
+    await r1.close()
+    expect(await checkpoint).toBe(false)
+    const r2 = await Replica.open({ nodeId: 'a', storage, ...quiet })
+    expect(r2.rowsRestored).toEqual({ exact: 2, after: 0 })
+    expect(r2.get('u', ['last'])).toEqual({ k: 'last', w: 9 })
+    await r2.close()
   })
 })

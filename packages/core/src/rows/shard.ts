@@ -40,7 +40,7 @@ import { localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
 import { readSingleWriterRow, resolveLiveRow, type ResolveContext } from './row-resolver.js'
 import { rowHash, sameRow } from './row-hash.js'
-import { encodeRows, snapshotRows, snapshotStateVector, stateVectorField, viewFingerprint, type LogPosition, type ShardRowSnapshot } from './row-snapshot.js'
+import { snapshotRows, snapshotStateVector, stateVectorField, viewFingerprint, type LogPosition, type ShardRowCapture, type ShardRowSnapshot } from './row-snapshot.js'
 import type { StoredRecord } from '../api.js'
 
 export const LOCAL_ORIGIN = 'local'
@@ -745,28 +745,33 @@ export class Shard {
 
   /**
    * This shard's rows and books as a row snapshot of its storage log at `position` (where
-   * the log stands now); null when the shard does not qualify (`qualifiesForRowSnapshot`).
+   * the log stands now), its rows not yet encoded (row-snapshot.ts, `encodeRowSnapshotSteps`);
+   * null when the shard does not qualify (`qualifiesForRowSnapshot`).
    */
-  rowSnapshot(position: LogPosition): ShardRowSnapshot | null {
+  rowCapture(position: LogPosition): ShardRowCapture | null {
     const view = this.view
     if (view === null || !this.qualifiesForRowSnapshot()) return null
     const digest = this.digest()
     const stateVector = this.knownStateVector()
     return {
-      shard: this.id,
-      generation: this.generation,
-      records: position.records,
-      bytes: position.bytes,
-      last: position.last,
-      view: viewFingerprint(view),
-      digest,
-      garbage: this.deletedCache,
-      entries: this.entryCount,
-      rowsHash: this.rowsSum,
-      writers: [...this.writers],
-      deleted: this.deletedRowKeys(),
-      ...encodeRows(this.rows, view.layout.map((c) => c.name)),
-      ...(stateVector !== null ? { stateVector: stateVectorField(stateVector) } : {}),
+      head: {
+        shard: this.id,
+        generation: this.generation,
+        records: position.records,
+        bytes: position.bytes,
+        last: position.last,
+        view: viewFingerprint(view),
+        digest,
+        garbage: this.deletedCache,
+        entries: this.entryCount,
+        rowsHash: this.rowsSum,
+        writers: [...this.writers],
+        deleted: this.deletedRowKeys(),
+      },
+      stateVector: stateVector !== null ? stateVectorField(stateVector) : undefined,
+      columns: view.layout.map((c) => c.name),
+      keys: [...this.rows.keys()],
+      rows: [...this.rows.values()],
     }
   }
 

@@ -62,6 +62,7 @@ export class ShardLog {
   private readonly lastRecord = new Map<string, Uint8Array | number>()
   /** True while storage holds a row snapshot of the log as it is (no write issued since it). */
   private rowSnapshotCurrent = false
+  private writeCount = 0
 
   constructor(storage: Storage, scheduler: Scheduler, stateOf: (shard: string) => StoredRecord | undefined) {
     this.storage = storage
@@ -157,12 +158,18 @@ export class ShardLog {
   }
 
   /**
-   * Stores a row snapshot of the log as it is now (the caller checked `isDurable` and took
-   * the positions from `position` in the same synchronous step).
+   * Stores a row snapshot of the log as it stood when `writes` read `writesAtCapture` (the
+   * caller checked `isDurable` and took the positions from `position` in that same
+   * synchronous step). It describes the log as it is only if no write came since.
    */
-  storeRowSnapshot(key: string, value: Uint8Array): void {
+  storeRowSnapshot(key: string, value: Uint8Array, writesAtCapture: number): void {
     this.setMeta(key, value)
-    this.rowSnapshotCurrent = true
+    this.rowSnapshotCurrent = writesAtCapture === this.writeCount
+  }
+
+  /** Writes issued to the logs so far (appends, snapshots, removals): a row snapshot taken at one count describes the log while it stays. */
+  get writes(): number {
+    return this.writeCount
   }
 
   /** True while storage holds a row snapshot stored by `storeRowSnapshot` (or found current at load) and no write came after it. */
@@ -178,6 +185,7 @@ export class ShardLog {
   /** A write makes the stored row snapshot older than the log (still usable: see the header). */
   private beforeWrite(): void {
     this.rowSnapshotCurrent = false
+    this.writeCount++
   }
 
   /** At load: the records a shard's log holds. */
