@@ -11,7 +11,7 @@
  * client's CommandComplete means the write is on disk.
  */
 import type { Replica, ReplicaOptions } from '@concord/core'
-import { Database, formatPgText, parseScramVerifier, roleVerifier, VERIFIER_ELSEWHERE, type ChangeJournalStore, type PreparedStatement, type QueryResult as FacadeResult, type Session } from '@concord/sql-facade'
+import { Database, formatPgText, parseScramVerifier, roleVerifier, SqlError, SqlState, VERIFIER_ELSEWHERE, type ChangeJournalStore, type PreparedStatement, type QueryResult as FacadeResult, type Session } from '@concord/sql-facade'
 import type { PreparedQuery, QueryField, QueryResult, SessionInfo, SqlSession } from '../pgwire/sql-session.js'
 import type { LoginDirectory } from '../pgwire/client-authentication.js'
 import { StatementWorkerPool, type StatementWorkerPoolOptions } from '../offload/statement-worker-pool.js'
@@ -45,8 +45,15 @@ export async function openSqlEngine(options: ReplicaOptions & { changeJournal?: 
         user: info?.user, database: info?.database, lenientCatalogProbes: true, processId: info?.processId, connection: true,
         ...(offload !== null ? { offloader: offload } : {}),
       })
-      // A bad value refuses the connection (the factory throws), as PostgreSQL does.
-      for (const [name, value] of Object.entries(info?.settings ?? {})) s.settings.set(name, value)
+      // A bad value refuses the connection (the factory throws), as PostgreSQL does; so does
+      // a node or cluster setting, whose change is a catalog write a session start makes none of.
+      for (const [name, value] of Object.entries(info?.settings ?? {})) {
+        if (s.settings.set(name, value).writes.length > 0) {
+          throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be set when a connection starts`, {
+            hint: 'It is a setting of the node or the cluster: set it with SET or ALTER SYSTEM SET once connected.',
+          })
+        }
+      }
       return wireSession(s)
     },
     replica: db.replica,
