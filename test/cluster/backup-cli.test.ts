@@ -64,7 +64,9 @@ describe('concord backup and concord restore', () => {
     procs.push(first)
     expect((await first.query<{ n: number }>('SELECT count(*)::int AS n, max(id) AS m FROM t')).rows).toEqual([{ n: 2000, m: 2000 }])
 
-    // A data directory holding data is refused.
+    // The directory of a running node is refused (data-dir-lock.ts); once it stopped, a directory holding data still is.
+    await expect(concord(['restore', '--from', url, '--data-dir', join(dir, 'dst')])).rejects.toMatchObject({ stderr: expect.stringMatching(/is in use by another process/) })
+    await dst.stop()
     await expect(concord(['restore', '--from', url, '--data-dir', join(dir, 'dst')])).rejects.toMatchObject({ stderr: expect.stringMatching(/holds data/) })
   })
 })

@@ -99,19 +99,26 @@ export async function runBackupCommand(
 
 /** Writes the backup chain into a new data directory; resolves to the exit code. */
 export async function runRestoreCommand(o: RestoreCommandOptions, log: Logger, out: (line: string) => void): Promise<number> {
-  const [{ planRestore, restoreIntoStorage }, { openBackupStore }, { openDataDir }, { LmdbStorage }] = await Promise.all([
+  const [{ planRestore, restoreIntoStorage }, { openBackupStore }, { openDataDir }, { lockDataDir }, { LmdbStorage }] = await Promise.all([
     import('@concord/core'),
     import('../backup/backup-store-url.js'),
     import('../node/data-dir.js'),
+    import('../node/data-dir-lock.js'),
     import('../storage/lmdb-storage.js'),
   ])
   const plan = await planRestore(openBackupStore(o.from), o.asOf)
   openDataDir(o.dataDir, log)
-  const storage = new LmdbStorage({ path: join(o.dataDir, 'lmdb') })
+  // Not into the directory of a running node (data-dir-lock.ts).
+  const lock = lockDataDir(o.dataDir)
   try {
-    await restoreIntoStorage(plan, storage)
+    const storage = new LmdbStorage({ path: join(o.dataDir, 'lmdb') })
+    try {
+      await restoreIntoStorage(plan, storage)
+    } finally {
+      await storage.close()
+    }
   } finally {
-    await storage.close()
+    lock.release()
   }
   const { backup, chain, shards, bytes } = plan
   out(`restored backup ${backup.id} (${chain.length} in its chain, ${shards.length} shards, ${bytes} bytes) into ${o.dataDir}`)

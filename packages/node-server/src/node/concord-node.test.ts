@@ -70,10 +70,14 @@ describe('ConcordNode', () => {
     const peer = first.transport!.peerId
     await first.stop()
     const second = await ConcordNode.start({ dataDir: d, pgPort: 0, p2pHost: '127.0.0.1' })
-    nodes.push(second)
     expect(second.nodeId).toBe(id)
     expect(second.transport!.peerId).toBe(peer)
+    // While it runs, no other node opens the directory (data-dir-lock.ts); once it stopped, another id is refused.
+    await expect(ConcordNode.start({ dataDir: d, pgPort: 0 })).rejects.toThrow(/is in use by another process/)
+    await second.stop()
     await expect(ConcordNode.start({ dataDir: d, nodeId: 'other', pgPort: 0 })).rejects.toThrow(/belongs to node/)
+    // A refused start leaves the lock free.
+    nodes.push(await ConcordNode.start({ dataDir: d, pgPort: 0, p2pHost: '127.0.0.1' }))
   })
 
   it('keeps its data directory 0700 and every file in it 0600, narrowing a directory others could read', async () => {
@@ -87,9 +91,9 @@ describe('ConcordNode', () => {
       if (statSync(p).isDirectory()) for (const name of readdirSync(p)) walk(join(p, name), rel === '.' ? name : `${rel}/${name}`)
     }
     walk(d, '.')
-    // node id, peer key, cluster key (a password keys the peer port), LMDB data and lock files
+    // node id, peer key, cluster key (a password keys the peer port), the directory's lock, LMDB data and lock files
     expect(modes).toEqual({
-      '.': '700', 'node-id': '600', 'peer.key': '600', 'cluster.key': '600',
+      '.': '700', 'node-id': '600', 'peer.key': '600', 'cluster.key': '600', 'concord.pid': '600',
       lmdb: '700', 'lmdb/data.mdb': '600', 'lmdb/lock.mdb': '600',
     })
     expect(n.peerPortKey).toMatchObject({ file: join(d, 'cluster.key'), created: true })

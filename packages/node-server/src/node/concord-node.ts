@@ -37,6 +37,7 @@ import type { Metric } from '../http/prometheus-text.js'
 import { isLoopbackHost } from '../transport/loopback-host.js'
 import { loadOrCreateNodeId, newNodeId } from './node-id.js'
 import { openDataDir } from './data-dir.js'
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import type { PeerPortKey } from './peer-port-policy.js'
 import { fetchP2pAddresses, parsePgAddress, type PgAddress } from './pg-join.js'
 import { openSqlEngine, type SqlEngine } from './sql-engine.js'
@@ -190,6 +191,8 @@ export class ConcordNode {
   private stopRolesWatch: () => void = () => {}
   private stopGrantsWatch: () => void = () => {}
   private stopVerifiersWatch: () => void = () => {}
+  /** The data directory's lock (data-dir-lock.ts), released once storage is closed; none in memory. */
+  private dataDirLock: DataDirLock | undefined
   /** Reads the PostgreSQL port's TLS files again; undefined without TLS. */
   private tlsReload: (() => PgTlsMaterial) | undefined
   /** Set when that watch closed the peer port: no libp2p until the next start. */
@@ -272,6 +275,20 @@ export class ConcordNode {
   }
 
   static async start(options: ConcordNodeOptions): Promise<ConcordNode> {
+    const onDisk = options.storage === undefined && options.memory !== true
+    if (!onDisk || options.dataDir === undefined) return ConcordNode.startLocked(options, undefined)
+    openDataDir(options.dataDir, options.logger ?? silentLogger)
+    // Before anything reads or writes the directory: a second node on it corrupts it.
+    const lock = lockDataDir(options.dataDir)
+    try {
+      return await ConcordNode.startLocked(options, lock)
+    } catch (err) {
+      lock.release()
+      throw err
+    }
+  }
+
+  private static async startLocked(options: ConcordNodeOptions, lock: DataDirLock | undefined): Promise<ConcordNode> {
     boundRegExpBacktracking()
     setParserLoader(freshParser)
     const log = options.logger ?? silentLogger
@@ -406,6 +423,7 @@ export class ConcordNode {
         httpPort = await http.listen(options.httpPort, httpHost)
       }
       const ready = new ConcordNode(nodeId, region, pgPort, httpPort, peerPortKey, { kind: onDisk ? 'lmdb' : 'memory', own }, transport, eng, pg, http, log, membership)
+      ready.dataDirLock = lock
       self = ready
       const hibernateAfter = options.hibernateAfterMs ?? DEFAULT_HIBERNATE_AFTER_MS
       if (hibernateAfter > 0) {
@@ -676,7 +694,11 @@ export class ConcordNode {
     await this.pg.close().catch((err: unknown) => this.log.warn(`pg close: ${errorMessage(err)}`))
     await this.engine.close().catch((err: unknown) => this.log.warn(`replica close: ${errorMessage(err)}`))
     await this.transport?.stop().catch(() => {})
-    await this.ownStorage?.close?.()
+    try {
+      await this.ownStorage?.close?.()
+    } finally {
+      this.dataDirLock?.release()
+    }
     this.log.info(`node ${this.nodeId} stopped; ${this.storageKind === 'memory' ? 'its in-memory data is gone' : 'storage flushed and closed'}`)
   }
 }
