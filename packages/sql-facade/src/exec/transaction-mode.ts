@@ -7,6 +7,7 @@
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { Statement } from '../parser/statement.js'
+import { refuseStrongerIsolation } from '../settings/parameters.js'
 
 export interface TransactionMode {
   readOnly: boolean
@@ -24,11 +25,8 @@ export function applyTransactionOptions(mode: TransactionMode, options: Node[] |
     if (!('DefElem' in o)) continue
     const name = o.DefElem.defname ?? ''
     const value = constText(o.DefElem.arg).toLowerCase()
-    if (name === 'transaction_isolation') {
-      if (value !== 'read committed' && value !== 'read uncommitted') {
-        throw new SqlError(SqlState.featureNotSupported, `isolation level ${value.toUpperCase()} is not supported; Concord runs transactions READ COMMITTED`)
-      }
-    } else if (name === 'transaction_read_only') {
+    if (name === 'transaction_isolation') refuseStrongerIsolation(value)
+    else if (name === 'transaction_read_only') {
       out.readOnly = value === '1' || value === 'true' || value === 'on'
     } else if (name === 'transaction_deferrable') {
       // DEFERRABLE only matters to SERIALIZABLE READ ONLY transactions, refused above.

@@ -420,4 +420,26 @@ describe('transaction modes', () => {
     expect(await codeOf(db, 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE')).toBe('0A000')
     await db.query('ROLLBACK')
   })
+
+  it('SET of transaction_isolation or default_transaction_isolation refuses the stronger levels too (both were accepted while blocks ran READ COMMITTED)', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    dbs.push(db)
+    const shown = async (name: string) => (await db.query(`SHOW ${name}`)).rows[0]![name]
+    for (const name of ['default_transaction_isolation', 'transaction_isolation']) {
+      expect(await codeOf(db, `SET ${name} = 'serializable'`)).toBe('0A000')
+      expect(await codeOf(db, `SET ${name} TO 'REPEATABLE READ'`)).toBe('0A000')
+      expect(await codeOf(db, `SELECT set_config('${name}', 'serializable', false)`)).toBe('0A000')
+      expect(await codeOf(db, `SET ${name} = 'snapshot'`)).toBe('22023')
+      await db.query(`SET ${name} = 'read uncommitted'`)
+      expect(await shown(name)).toBe('read uncommitted')
+      await db.query(`SET ${name} = 'READ COMMITTED'`)
+      expect(await shown(name)).toBe('read committed')
+    }
+    await db.query('BEGIN')
+    expect(await codeOf(db, "SET transaction_isolation = 'repeatable read'")).toBe('0A000')
+    await db.query('ROLLBACK')
+    await db.query('BEGIN')
+    expect(await shown('transaction_isolation')).toBe('read committed')
+    await db.query('COMMIT')
+  })
 })

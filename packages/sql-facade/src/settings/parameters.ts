@@ -27,6 +27,9 @@ export interface ParameterDef {
   secret?: boolean
 }
 
+/** PostgreSQL's isolation levels; Concord runs READ COMMITTED and refuses the two stronger ones (`refuseStrongerIsolation`). */
+const ISOLATION_LEVELS = ['serializable', 'repeatable read', 'read committed', 'read uncommitted']
+
 const session = (kind: Kind, def: string, description: string, values?: string[]): ParameterDef => ({ kind, scope: 'session', default: def, description, ...(values ? { values } : {}) })
 const cluster = (kind: Kind, def: string, description: string, values?: string[]): ParameterDef => ({ kind, scope: 'cluster', default: def, description, ...(values ? { values } : {}) })
 const node = (kind: Kind, def: string, description: string): ParameterDef => ({ kind, scope: 'node', default: def, description })
@@ -76,8 +79,8 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   extra_float_digits: session('int', '1', 'Sets the number of digits displayed for floating-point values.'),
   client_min_messages: session('string', 'notice', 'Sets the message levels that are sent to the client.'),
   standard_conforming_strings: session('bool', 'on', 'Causes \'...\' strings to treat backslashes literally.'),
-  transaction_isolation: session('string', 'read committed', 'Sets the current transaction\'s isolation level.'),
-  default_transaction_isolation: session('string', 'read committed', 'Sets the transaction isolation level of each new transaction.'),
+  transaction_isolation: session('enum', 'read committed', 'Sets the current transaction\'s isolation level.', ISOLATION_LEVELS),
+  default_transaction_isolation: session('enum', 'read committed', 'Sets the transaction isolation level of each new transaction.', ISOLATION_LEVELS),
   synchronous_commit: session('string', 'on', 'Sets the current transaction\'s synchronization level.'),
   row_security: session('bool', 'on', 'Enable row security.'),
   session_authorization: session('string', 'concord', 'Sets the session user name.'),
@@ -169,6 +172,7 @@ export function normalizeValue(name: string, def: ParameterDef, raw: string, cur
       if (def.values && !def.values.includes(v.toLowerCase()) && !(name === 'conflict_resolution_policy' && /^custom:\w+$/i.test(v))) {
         throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${raw}"`, { hint: `Available values: ${def.values.join(', ')}.` })
       }
+      if (name === 'transaction_isolation' || name === 'default_transaction_isolation') refuseStrongerIsolation(v.toLowerCase())
       return v.toLowerCase()
     case 'duration':
       if (!/^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/i.test(v)) throw bad()
@@ -260,5 +264,18 @@ function validTimeZone(v: string, raw: string): string {
     return v
   } catch {
     throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "TimeZone": "${raw}"`)
+  }
+}
+
+/**
+ * Throws 0A000 for an isolation level stronger than READ COMMITTED, which Concord does not
+ * give: as `BEGIN ISOLATION LEVEL ..` and `SET TRANSACTION` do (exec/transaction-mode.ts),
+ * so a SET of `transaction_isolation` or `default_transaction_isolation` does not promise
+ * what the transactions will not do (both were accepted, and the blocks ran READ
+ * COMMITTED while SHOW said otherwise).
+ */
+export function refuseStrongerIsolation(level: string): void {
+  if (level !== 'read committed' && level !== 'read uncommitted') {
+    throw new SqlError(SqlState.featureNotSupported, `isolation level ${level.toUpperCase()} is not supported; Concord runs transactions READ COMMITTED`)
   }
 }
