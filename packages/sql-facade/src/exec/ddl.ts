@@ -167,7 +167,7 @@ function planColumn(def: ColumnDef, table: string, types: UserTypeSource): Colum
         meta.default = k.raw_expr as unknown as Json
         break
       case 'CONSTR_PRIMARY': primary = true; meta.notNull = true; break
-      case 'CONSTR_UNIQUE': unique = true; uniqueName = k.conname ?? undefined; break
+      case 'CONSTR_UNIQUE': refuseNullsNotDistinct(k.nulls_not_distinct); unique = true; uniqueName = k.conname ?? undefined; break
       case 'CONSTR_CHECK': checks.push({ name: k.conname ?? `${table}_${name}_check`, expr: k.raw_expr as unknown as Json }); break
       case 'CONSTR_GENERATED':
         if (generatedSeen) throw clash('multiple generation clauses specified')
@@ -385,6 +385,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
         if (pk.length) throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${name}" are not allowed`)
         pk = keys
       } else if (k.contype === 'CONSTR_UNIQUE') {
+        refuseNullsNotDistinct(k.nulls_not_distinct)
         uniques.push(keys)
         if (k.conname) uniqueNames.set(keys, k.conname)
       } else if (k.contype === 'CONSTR_CHECK') checks.push({ name: k.conname ?? `${name}_check${checks.length ? checks.length : ''}`, expr: k.raw_expr as unknown as Json, ...(k.is_no_inherit === true ? { noInherit: true } : {}) })
@@ -732,6 +733,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
             if (k.skip_validation !== true) checkExistingRows(p, t, check.name)
           }
         } else if (k.contype === 'CONSTR_UNIQUE') {
+          refuseNullsNotDistinct(k.nulls_not_distinct)
           const keys = nameList(k.keys)
           const iname = k.conname ?? `${name}_${keys.join('_')}_key`
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, uniques: [...meta.uniques, keys] }) })
@@ -885,6 +887,19 @@ function checkExistingRows(p: PlanCtx, table: string, check: string): void {
   }
 }
 
+/**
+ * UNIQUE NULLS NOT DISTINCT (PostgreSQL 15): NULLs would count as equal. Concord's unique
+ * checks let any number of rows hold NULL in a key (NULLS DISTINCT), so the option is
+ * refused rather than accepted and not kept (it was, and a second NULL went in).
+ */
+function refuseNullsNotDistinct(nullsNotDistinct: boolean | undefined): void {
+  if (nullsNotDistinct === true) {
+    throw new SqlError(SqlState.featureNotSupported, 'UNIQUE NULLS NOT DISTINCT is not supported', {
+      hint: 'Concord treats NULLs in a unique key as distinct (the default): declare the columns NOT NULL, or leave out NULLS NOT DISTINCT.',
+    })
+  }
+}
+
 export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
   const tx = p.exec.tx
   const table = stmt.relation!.relname!
@@ -893,6 +908,7 @@ export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
   // A partition's rows are stored in its partitioned table: a unique index of its own would check nothing.
   // A partial unique index constrains only the rows its predicate holds for: Concord's unique checks cover every row.
   if (stmt.unique && stmt.whereClause) throw new SqlError(SqlState.featureNotSupported, 'partial unique indexes (CREATE UNIQUE INDEX .. WHERE) are not supported')
+  if (stmt.unique) refuseNullsNotDistinct(stmt.nulls_not_distinct)
   if (stmt.unique && tableMeta(t).partitionOf) {
     throw new SqlError(SqlState.featureNotSupported, `unique indexes on partition "${table}" are not supported`, { hint: 'Create the unique index on the partitioned table.' })
   }
