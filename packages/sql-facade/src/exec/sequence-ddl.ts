@@ -72,6 +72,35 @@ export function execAlterSequence(stmt: AlterSeqStmt, exec: ExecCtx): StatementR
   return utility('ALTER SEQUENCE')
 }
 
+/**
+ * TRUNCATE .. RESTART IDENTITY: the sequences owned by a column of `tables` (OWNED BY)
+ * start again at their START, as ALTER SEQUENCE .. RESTART does. A table with a SERIAL or
+ * identity column fails with 0A000: its ids are drawn per node, with no cluster-wide
+ * counter to restart (as setval of its sequence fails); RESTART IDENTITY was accepted
+ * there and the ids went on.
+ */
+export function restartOwnedSequences(exec: ExecCtx, tables: readonly string[]): void {
+  for (const name of tables) {
+    const t = exec.tx.table(name)
+    const drawn = t?.columns.find((c) => {
+      const m = columnMeta(c)
+      // A table without a primary key keeps its rows under a hidden row id: no column of the user's.
+      return m.hidden !== true && (m.serial === true || m.identity !== undefined)
+    })
+    if (drawn !== undefined) {
+      throw new SqlError(SqlState.featureNotSupported, `TRUNCATE .. RESTART IDENTITY is not supported for table "${name}": its column "${drawn.name}" draws ids per node, with no cluster-wide counter to restart`, {
+        hint: 'TRUNCATE without RESTART IDENTITY empties the table and the ids go on.',
+      })
+    }
+  }
+  const owners = new Set(tables)
+  for (const [seq, v] of exec.tx.listCatalog(SEQUENCE_KIND)) {
+    const d = decodeSequence(v)
+    if (d === null || d.ownedBy === null || !owners.has(d.ownedBy.slice(0, d.ownedBy.lastIndexOf('.')))) continue
+    exec.tx.setCatalog(SEQUENCE_KIND, seq, encodeSequence({ ...d, base: d.start, epoch: exec.hlc() }))
+  }
+}
+
 /** Whether a column default calls nextval on sequence `name` given as a regclass constant (`nextval('s')`), which depends on it. */
 function readsSequence(node: unknown, name: string): boolean {
   if (!node || typeof node !== 'object') return false

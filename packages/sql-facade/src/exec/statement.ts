@@ -32,7 +32,7 @@ import { tableMeta } from '../catalog/table-meta.js'
 import { partitionFilter, partitionRoot } from '../placement/partition-view.js'
 import { partitionCatalog } from '../plan/partition-catalog.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
-import { execAlterSequence, execCreateSequence } from './sequence-ddl.js'
+import { execAlterSequence, execCreateSequence, restartOwnedSequences } from './sequence-ddl.js'
 import { checkAccess } from '../auth/access-check.js'
 import { privilegeCheckedQueries } from './function-body-queries.js'
 import { trackOwnership } from '../auth/relation-ownership.js'
@@ -160,6 +160,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
     }
     // Every table referencing a truncated one is truncated with it, so no key can break.
     const { tables, notices } = truncateTargets(p, names, node.TruncateStmt.behavior === 'DROP_CASCADE')
+    if (node.TruncateStmt.restart_seqs === true) restartOwnedSequences(exec, tables)
     const triggers = tables.map((name) => StatementTriggers.of(p, exec.tx.table(name), 'TRUNCATE', []))
     for (const t of triggers) t?.beforeStatement()
     for (const name of tables) {

@@ -47,6 +47,29 @@ describe('user sequences on one node', () => {
     expect(await sqlState(db, "SELECT setval('s', 0)")).toBe('22003')
   })
 
+  it('TRUNCATE .. RESTART IDENTITY restarts the sequences its tables own and refuses SERIAL and identity columns (they went on unrestarted)', async () => {
+    db = await openDatabase({ nodeId: 'n1' })
+    await db.query('CREATE TABLE owned (id bigint, v int)')
+    await db.query('CREATE SEQUENCE owned_seq START 5 OWNED BY owned.id')
+    await db.query('CREATE SEQUENCE free_seq START 5')
+    await db.query("INSERT INTO owned SELECT nextval('owned_seq'), g FROM generate_series(1, 3) g")
+    expect(await values(db, "SELECT nextval('free_seq')")).toEqual(['5'])
+    await db.query('TRUNCATE owned CONTINUE IDENTITY')
+    expect(await values(db, "SELECT nextval('owned_seq')")).toEqual(['8'])
+    await db.query('TRUNCATE owned RESTART IDENTITY')
+    expect(await values(db, 'SELECT count(*) FROM owned')).toEqual(['0'])
+    expect(await values(db, "SELECT nextval('owned_seq')")).toEqual(['5'])
+    // A sequence no truncated table owns goes on.
+    expect(await values(db, "SELECT nextval('free_seq')")).toEqual(['6'])
+    await db.query('CREATE TABLE drawn (id serial PRIMARY KEY, v int)')
+    await db.query('CREATE TABLE ident (id int GENERATED ALWAYS AS IDENTITY, v int)')
+    await db.query('INSERT INTO drawn (v) VALUES (1), (2)')
+    for (const t of ['drawn', 'ident', 'owned, drawn']) expect(await sqlState(db, `TRUNCATE ${t} RESTART IDENTITY`)).toBe('0A000')
+    // Refused whole: nothing was emptied or restarted.
+    expect(await values(db, 'SELECT count(*) FROM drawn')).toEqual(['2'])
+    expect(await values(db, "SELECT nextval('owned_seq')")).toEqual(['6'])
+  })
+
   it('MAXVALUE stops with 2200H unless CYCLE, which wraps to MINVALUE; descending sequences stop at MINVALUE', async () => {
     db = await openDatabase({ nodeId: 'n1' })
     await db.query('CREATE SEQUENCE up MAXVALUE 3')
