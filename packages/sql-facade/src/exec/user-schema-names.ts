@@ -94,8 +94,8 @@ function objectKind(removeType: string | undefined): string {
   return (removeType ?? 'OBJECT_TABLE').replace(/^OBJECT_/, '').replace(/_/g, ' ').toLowerCase()
 }
 
-/** Objects named after their table (`DROP TRIGGER x ON s.t` is the list s, t, x). */
-const ON_TABLE = new Set(['OBJECT_TRIGGER', 'OBJECT_RULE', 'OBJECT_POLICY', 'OBJECT_TABCONSTRAINT'])
+/** Objects named after their table (`DROP TRIGGER x ON s.t` is the list s, t, x; `COMMENT ON COLUMN s.t.c` s, t, c). */
+const ON_TABLE = new Set(['OBJECT_TRIGGER', 'OBJECT_RULE', 'OBJECT_POLICY', 'OBJECT_TABCONSTRAINT', 'OBJECT_COLUMN'])
 
 /** The schema part of one DROP or COMMENT object (`s.t`, a type name, a function with arguments). */
 function dropObjectSchema(object: Node, objectType: string | undefined): { schema: string; name: string } | undefined {
