@@ -59,6 +59,8 @@ export interface AttributeModel {
   generated: boolean
   /** A SERIAL column's implicit sequence (`t_c_seq`). */
   serialSequence?: string
+  /** COMMENT ON COLUMN; null without one. */
+  comment: string | null
 }
 
 export interface IndexModel {
@@ -120,6 +122,8 @@ export interface TableModel {
   regions: string[] | null
   /** Referenced by a foreign key, or has one (PostgreSQL keeps RI triggers on both sides). */
   hasTriggers: boolean
+  /** COMMENT ON TABLE; null without one. */
+  comment: string | null
 }
 
 export interface SystemViewModel {
@@ -297,7 +301,7 @@ function tableModel(t: TableInfo, indexObjects: Array<Record<string, Json>>): Ta
     const generated = m.generated !== undefined && m.generated !== null
     const serial = m.serial === true && (m.default === undefined || m.default === null) && !generated ? serialSequenceName(t.name, c.name) : undefined
     const def = generated ? exprText(m.generated) : m.default !== undefined && m.default !== null ? exprText(m.default) : serial !== undefined ? `nextval('${quotedName(serial).replaceAll("'", "''")}'::regclass)` : null
-    attributes.push({ name: c.name, type: m.t, notNull: m.notNull === true || t.primaryKey.includes(c.name), default: def, generated, ...(serial !== undefined ? { serialSequence: serial } : {}) })
+    attributes.push({ name: c.name, type: m.t, notNull: m.notNull === true || t.primaryKey.includes(c.name), default: def, generated, ...(serial !== undefined ? { serialSequence: serial } : {}), comment: m.comment ?? null })
   }
   const visible = new Set(attributes.map((a) => a.name))
   const partitioned = t.partitioning !== null && t.partitioning !== undefined
@@ -359,6 +363,7 @@ function tableModel(t: TableInfo, indexObjects: Array<Record<string, Json>>): Ta
     inherits: meta.inherits ?? [],
     regions: t.regions,
     hasTriggers: meta.foreignKeys.length > 0,
+    comment: meta.comment ?? null,
   }
 }
 
@@ -385,7 +390,7 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
   const indexes = tables.flatMap((t) => t.indexes)
   const constraints = tables.flatMap((t) => t.constraints)
   const attributes = (columns: SystemRelationInfo['columns']): AttributeModel[] =>
-    columns.map((c) => ({ name: c.name, type: c.type, notNull: false, default: null, generated: false }))
+    columns.map((c) => ({ name: c.name, type: c.type, notNull: false, default: null, generated: false, comment: null }))
   // A user view shares the OID space of tables: views and tables share one name space.
   const userViews: SystemViewModel[] = listViews(source)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

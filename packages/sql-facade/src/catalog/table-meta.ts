@@ -29,6 +29,8 @@ export interface ColumnMeta {
   identityIncrement?: number
   generated?: StoredExpr
   hidden?: boolean
+  /** COMMENT ON COLUMN (col_description, pg_description). */
+  comment?: string
 }
 
 /** What happens to referencing rows when a referenced key is deleted or changed. */
@@ -84,6 +86,8 @@ export interface TableMeta {
   inherits?: string[]
   /** CREATE TRIGGER (catalog/trigger-def.ts), in creation order. */
   triggers?: TriggerDef[]
+  /** COMMENT ON TABLE (obj_description, pg_description). */
+  comment?: string
 }
 
 export const ROWID = '_rowid'
@@ -128,6 +132,7 @@ export function columnMeta(c: ColumnInfo): ColumnMeta {
       ...(typeof m.identityIncrement === 'number' ? { identityIncrement: m.identityIncrement } : {}),
       generated: m.generated ?? undefined,
       hidden: m.hidden === true,
+      ...(typeof m.comment === 'string' ? { comment: m.comment } : {}),
     }
   }
   // A table created through the core API directly: guess from the type string.
@@ -190,6 +195,7 @@ export function tableMeta(t: TableInfo): TableMeta {
     ...(typeof m.primaryKeyName === 'string' && Array.isArray(m.primaryKeyColumns)
       ? { primaryKeyName: m.primaryKeyName, primaryKeyColumns: m.primaryKeyColumns as string[] }
       : {}),
+    ...(typeof m.comment === 'string' ? { comment: m.comment } : {}),
   }
 }
 
@@ -203,6 +209,7 @@ export function metaToJson(m: ColumnMeta): Json {
   if (m.identityIncrement !== undefined) out.identityIncrement = m.identityIncrement
   if (m.generated !== undefined) out.generated = m.generated
   if (m.hidden) out.hidden = true
+  if (m.comment !== undefined) out.comment = m.comment
   return out
 }
 
@@ -218,5 +225,6 @@ export function tableMetaToJson(m: TableMeta): Json {
     out.primaryKeyName = m.primaryKeyName
     out.primaryKeyColumns = m.primaryKeyColumns
   }
+  if (m.comment !== undefined) out.comment = m.comment
   return out
 }

@@ -25,6 +25,7 @@ import { execAlterPublication, execCreatePublication } from '../replication/repl
 import { execDelete, execInsert, execUpdate, type TargetRowPlans } from './dml.js'
 import { execLockingSelect } from './locking-select.js'
 import { execCreateView } from './view-ddl.js'
+import { execComment } from './comment-ddl.js'
 import { execCreateTableAs } from './create-table-as.js'
 import { utility, type StatementResult } from '../runtime/result.js'
 import { truncateTargets } from './foreign-key-ddl.js'
@@ -188,22 +189,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
     return utility(node.VacuumStmt.is_vacuumcmd ? 'VACUUM' : 'ANALYZE')
   }
   if ('ReindexStmt' in node) return execReindex(node.ReindexStmt, p)
-  // Comments are not stored (docs/compatibility.md): said, not dropped unsaid. Not an error:
-  // migrations and pg_dump scripts carry COMMENTs that must not stop them.
-  if ('CommentStmt' in node) {
-    const c = node.CommentStmt
-    const names = c.object !== undefined && 'List' in c.object ? (c.object.List.items ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : '')) : []
-    if (c.objtype === 'OBJECT_TABLE' || c.objtype === 'OBJECT_COLUMN') {
-      const table = c.objtype === 'OBJECT_TABLE' ? names.at(-1) : names.at(-2)
-      const t = table === undefined ? undefined : exec.tx.table(table)
-      if (t === undefined) throw new SqlError(SqlState.undefinedTable, `relation "${table ?? ''}" does not exist`)
-      const column = names.at(-1)!
-      if (c.objtype === 'OBJECT_COLUMN' && !t.columns.some((col) => col.name === column)) {
-        throw new SqlError(SqlState.undefinedColumn, `column "${column}" of relation "${table}" does not exist`)
-      }
-    }
-    return utility('COMMENT', ['COMMENT is not stored: Concord keeps no comments (obj_description and col_description answer NULL)'])
-  }
+  if ('CommentStmt' in node) return execComment(node.CommentStmt, exec)
   if ('ExplainStmt' in node) throw new SqlError(SqlState.featureNotSupported, 'EXPLAIN is not supported')
   if ('CreateSchemaStmt' in node) return execCreateSchema(node.CreateSchemaStmt, p)
   if ('ViewStmt' in node) return execCreateView(node.ViewStmt, p, stmt.text)

@@ -6,8 +6,8 @@
  * OID a view returned is found here.
  *
  * What Concord does not keep answers as PostgreSQL does for an object that has none:
- * comments (obj_description) are NULL, and so are sizes (pg_table_size): Concord keeps
- * no per-table byte count.
+ * comments on objects other than tables and columns (obj_description) are NULL, and so
+ * are sizes (pg_table_size): Concord keeps no per-table byte count.
  */
 import { SqlArray } from '../types/array.js'
 import { arrayOf, T, typeFromOid, typeName, type SqlType } from '../types/sql-type.js'
@@ -125,8 +125,9 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   pg_relation_is_publishable: arity([1], [T.regclass], T.bool, ([o], exec) => exec.catalog().table(o as number) !== undefined),
   pg_encoding_to_char: arity([1], [T.int4], T.name, ([e]) => (e === 6 ? 'UTF8' : e === 0 ? 'SQL_ASCII' : '')),
   pg_char_to_encoding: arity([1], [T.name], T.int4, ([n]) => (String(n).toUpperCase() === 'UTF8' ? 6 : String(n).toUpperCase() === 'SQL_ASCII' ? 0 : -1)),
-  obj_description: arity([1, 2], [T.oid, T.name], T.text, nothing),
-  col_description: arity([2], [T.oid, T.int4], T.text, nothing),
+  // Comments are kept on tables and their columns (exec/comment-ddl.ts); other objects have none.
+  obj_description: arity([1, 2], [T.oid, T.name], T.text, ([o, catalog], exec) => (catalog === undefined || catalog === 'pg_class' ? exec.catalog().table(o as number)?.comment ?? null : null)),
+  col_description: arity([2], [T.oid, T.int4], T.text, ([o, n], exec) => exec.catalog().table(o as number)?.attributes[(n as number) - 1]?.comment ?? null),
   shobj_description: arity([2], [T.oid, T.name], T.text, nothing),
   pg_table_size: arity([1], [T.regclass], T.int8, nothing),
   pg_relation_size: arity([1, 2], [T.regclass, T.text], T.int8, nothing),

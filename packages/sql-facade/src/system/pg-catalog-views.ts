@@ -178,7 +178,7 @@ function indexAttributes(m: CatalogModel, ix: IndexModel): AttributeModel[] {
   const t = m.table(ix.tableOid)
   return ix.columns.map((c) => {
     const a = t?.attributes.find((x) => x.name === c)
-    return { name: c, type: a?.type ?? T.text, notNull: false, default: null, generated: false }
+    return { name: c, type: a?.type ?? T.text, notNull: false, default: null, generated: false, comment: null }
   })
 }
 
@@ -251,6 +251,21 @@ const pgConstraint = view(
     })
   },
 )
+
+/** pg_class's OID: the classoid of a table's comment. */
+const PG_CLASS_OID = 1259
+
+/** Comments on tables (objsubid 0) and their columns (objsubid: the attnum), exec/comment-ddl.ts. */
+const pgDescription = view([['objoid', oid], ['classoid', oid], ['objsubid', int4], ['description', text]], (ctx) => {
+  const rows: RtValue[][] = []
+  for (const t of catalog(ctx).tables) {
+    if (t.comment !== null) rows.push([t.oid, PG_CLASS_OID, 0, t.comment])
+    t.attributes.forEach((a, i) => {
+      if (a.comment !== null) rows.push([t.oid, PG_CLASS_OID, i + 1, a.comment])
+    })
+  }
+  return rows
+})
 
 const pgInherits = view([['inhrelid', oid], ['inhparent', oid], ['inhseqno', int4], ['inhdetachpending', bool]], (ctx) => {
   const m = catalog(ctx)
@@ -391,7 +406,7 @@ export const PG_CATALOG_VIEWS: Record<string, SystemView> = {
   pg_database: pgDatabase,
   pg_collation: pgCollation,
   pg_tablespace: pgTablespace,
-  pg_description: none([['objoid', oid], ['classoid', oid], ['objsubid', int4], ['description', text]]),
+  pg_description: pgDescription,
   pg_policy: none([['oid', oid], ['polname', name], ['polrelid', oid], ['polcmd', char], ['polpermissive', bool], ['polroles', oidArray], ['polqual', text], ['polwithcheck', text]]),
   pg_statistic_ext: none([['oid', oid], ['stxrelid', oid], ['stxname', name], ['stxnamespace', oid], ['stxowner', oid], ['stxstattarget', int4], ['stxkeys', int2Array], ['stxkind', arrayOf(char)], ['stxexprs', text]]),
   pg_trigger: none([
