@@ -35,6 +35,10 @@ describe('COMMENT', () => {
     await db.query('ALTER TABLE cr RENAME TO cr2')
     await db.query('ALTER TABLE cr2 RENAME COLUMN b TO bb')
     expect(await rows("SELECT obj_description('cr2'::regclass), col_description('cr2'::regclass, 2)")).toEqual([['second', 'bee']])
+    // LIKE .. INCLUDING COMMENTS copies the columns' comments (not the table's), as PostgreSQL does.
+    await db.query('CREATE TABLE cl1 (LIKE cr2 INCLUDING COMMENTS)')
+    await db.query('CREATE TABLE cl2 (LIKE cr2)')
+    expect(await rows("SELECT obj_description('cl1'::regclass), col_description('cl1'::regclass, 2), col_description('cl2'::regclass, 2)")).toEqual([[null, 'bee', null]])
     await db.query('COMMENT ON TABLE cr2 IS NULL')
     await db.query("COMMENT ON COLUMN cr2.bb IS ''")
     expect(await rows("SELECT obj_description('cr2'::regclass), col_description('cr2'::regclass, 2)")).toEqual([[null, null]])
@@ -42,7 +46,8 @@ describe('COMMENT', () => {
     await db.query('DROP TABLE cr2')
     await db.query('CREATE TABLE cr2 (a int)')
     expect(await rows("SELECT obj_description('cr2'::regclass)")).toEqual([[null]])
-    expect(await rows('SELECT count(*)::int FROM pg_description')).toEqual([[0]])
+    expect(await rows("SELECT count(*)::int FROM pg_description WHERE objoid = 'cr2'::regclass")).toEqual([[0]])
+    expect(await rows('SELECT description FROM pg_description')).toEqual([['bee']])
   })
 
   it('checks the table and column exist; on other objects it says the comment is not stored', async () => {

@@ -79,6 +79,8 @@ export function likeContribution(clause: TableLikeClause, source: LikeSource): L
     if (from.default !== undefined && has(LIKE.defaults)) meta.default = from.default
     if (from.serial && (has(LIKE.defaults) || has(LIKE.identity))) meta.serial = true
     if (from.generated !== undefined && has(LIKE.generated)) meta.generated = from.generated
+    // Column comments, as PostgreSQL's INCLUDING COMMENTS (the table's own comment is not copied there either).
+    if (from.comment !== undefined && has(LIKE.comments)) meta.comment = from.comment
     columns.push({ spec: { name: c.name, type: c.type, meta: metaToJson(meta) }, meta })
   }
   const tm = tableMeta(t)
