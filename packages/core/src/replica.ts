@@ -48,7 +48,7 @@ import { Replicator } from './replication/replicator.js'
 import { commitWrites } from './rows/commit-writes.js'
 import { LocalTransaction, type TransactionHost } from './rows/local-transaction.js'
 import { resolveEntriesFresh } from './rows/resolve-entries.js'
-import { ALL_ROWS, encodeRowSnapshotSteps, finishSteps, ROW_SNAPSHOT_META_KEY, type RowSnapshotCapture, type ShardRowCapture } from './rows/row-snapshot.js'
+import { ALL_ROWS, encodeRowSnapshotSteps, ROW_SNAPSHOT_META_KEY, type RowSnapshotCapture, type ShardRowCapture } from './rows/row-snapshot.js'
 import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, type ShardRowChange } from './rows/shard.js'
 import { ShardLog } from './storage/shard-log.js'
 import { DEFAULT_MAX_REMOTE_VALUE_BYTES, oversizedValue } from './replication/oversized-values.js'
@@ -1159,20 +1159,13 @@ export class Replica {
     const capture = this.captureRows()
     const writes = this.log.writes
     const steps = encodeRowSnapshotSteps(capture, rowsPerTurn)
-    let bytes: Uint8Array
-    if (rowsPerTurn === ALL_ROWS) bytes = finishSteps(steps)
-    else {
-      for (;;) {
-        const step = steps.next()
-        if (step.done === true) {
-          bytes = step.value
-          break
-        }
-        await new Promise<void>((resolve) => this.scheduler.setTimeout(0, resolve))
-        if (this.closed) return false
-      }
+    let step = steps.next()
+    for (; step.done !== true; step = steps.next()) {
+      if (rowsPerTurn === ALL_ROWS) continue
+      await new Promise<void>((resolve) => this.scheduler.setTimeout(0, resolve))
+      if (this.closed) return false
     }
-    this.log.storeRowSnapshot(ROW_SNAPSHOT_META_KEY, bytes, writes)
+    this.log.storeRowSnapshot(ROW_SNAPSHOT_META_KEY, step.value, writes)
     return true
   }
 

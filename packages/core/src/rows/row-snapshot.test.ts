@@ -3,7 +3,15 @@ import type { ReplicaOptions, Scheduler, Storage } from '../api.js'
 import { Replica } from '../replica.js'
 import { MemoryStorage } from '../storage/memory-storage.js'
 import type { Row } from '../types.js'
-import { ALL_ROWS, decodeRowSnapshot, encodeRowSnapshot, encodeRowSnapshotSteps, finishSteps, ROW_SNAPSHOT_META_KEY, type RowSnapshotCapture } from './row-snapshot.js'
+import { ALL_ROWS, decodeRowSnapshot, encodeRowSnapshot, encodeRowSnapshotSteps, ROW_SNAPSHOT_META_KEY, type RowSnapshotCapture } from './row-snapshot.js'
+
+/** Runs `steps` to its end at once. */
+function finishSteps<T>(steps: Generator<void, T, void>): T {
+  for (;;) {
+    const r = steps.next()
+    if (r.done === true) return r.value
+  }
+}
 
 const quiet = { antiEntropyIntervalMs: 0, housekeepingIntervalMs: 0 }
 const table = {

@@ -242,14 +242,6 @@ export function* encodeRowSnapshotSteps(capture: RowSnapshotCapture, rowsPerStep
 /** Bytes `encodeRowSnapshotSteps` copies into its result per step. */
 const COPY_BYTES_PER_STEP = 2 * 1024 * 1024
 
-/** Runs `steps` to its end at once. */
-export function finishSteps<T>(steps: Generator<void, T, void>): T {
-  for (;;) {
-    const r = steps.next()
-    if (r.done === true) return r.value
-  }
-}
-
 /** Puts the rows of a shard's snapshot into `rows` by row key (throws on a malformed row list: the caller loads the records instead). */
 export function snapshotRows(s: ShardRowSnapshot, columns: readonly string[], rows: Map<string, Row>): void {
   if (s.keys.length !== s.rows.length) throw new Error('row keys and rows differ in number')

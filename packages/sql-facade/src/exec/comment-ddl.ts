@@ -9,12 +9,13 @@
  */
 import type { CommentStmt } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { nameList } from '../parser/name-list.js'
 import { columnMeta, metaToJson, tableMeta, tableMetaToJson } from '../catalog/table-meta.js'
 import type { ExecCtx } from '../runtime/context.js'
 import { utility, type StatementResult } from '../runtime/result.js'
 
 export function execComment(c: CommentStmt, exec: ExecCtx): StatementResult {
-  const names = c.object !== undefined && 'List' in c.object ? (c.object.List.items ?? []).map((n) => ('String' in n ? n.String.sval ?? '' : '')) : []
+  const names = c.object !== undefined && 'List' in c.object ? nameList(c.object.List.items) : []
   if (c.objtype !== 'OBJECT_TABLE' && c.objtype !== 'OBJECT_COLUMN') {
     return utility('COMMENT', [`COMMENT ON ${(c.objtype ?? '').replace(/^OBJECT_/, '').toLowerCase()} is not stored: Concord keeps comments on tables and columns only`])
   }
