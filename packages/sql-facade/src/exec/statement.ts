@@ -41,6 +41,7 @@ import { roleStatement } from '../auth/role-dispatch.js'
 import { execAlterEnum, execCreateComposite, execCreateDomain, execCreateEnum, typeUsers } from './type-ddl.js'
 import { execMerge } from './merge.js'
 import { checkUserSchemaNames } from './user-schema-names.js'
+import { sessionSearchPath } from '../catalog/search-path.js'
 import { execAlterFunction } from './function-ddl.js'
 import { execCreateTrigger, execDropTrigger, StatementTriggers } from './triggers.js'
 import { execRename } from './rename-ddl.js'
@@ -51,7 +52,7 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
   let skipped: string[] = []
   if (stmt.kind === 'pg') {
     // Names in a user schema never reach code that resolves by the last name only.
-    const checked = checkUserSchemaNames(stmt.node, exec.tx)
+    const checked = checkUserSchemaNames(stmt.node, exec.tx, { path: sessionSearchPath(exec), userFunction: (name) => exec.functions(name) !== undefined })
     if (checked.skippedCommand !== null) return utility(checked.skippedCommand, checked.notices)
     if (checked.node !== stmt.node) stmt = { ...stmt, node: checked.node }
     skipped = checked.notices

@@ -16,9 +16,17 @@
  * relation, function or type): such trees are remembered by their template's tree, so a
  * statement run again is not walked again.
  */
-import type { DropStmt, Node } from 'libpg-query'
+import type { DropStmt, Node, RangeVar } from 'libpg-query'
+import type { TableInfo } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { schemaExists, type SchemaSource } from '../catalog/schema-def.js'
+import type { SearchPath } from '../catalog/search-path.js'
+import { tableMeta } from '../catalog/table-meta.js'
+import { readView } from '../catalog/view-def.js'
+import { decodeSequence, SEQUENCE_KIND } from '../sequences/sequence-definition.js'
+import { DOMAIN_KIND } from '../types/domain-type.js'
+import { COMPOSITE_KIND } from '../types/row-type.js'
+import { ENUM_KIND } from '../types/enum-type.js'
 import { sharedNode } from '../parser/literal-template.js'
 
 /** Schemas whose names the statement code resolves itself. */
@@ -58,6 +66,99 @@ function createdSchema(node: Node): string | undefined {
           : undefined
   const parts = stringsOf(names)
   return parts && parts.length > 1 ? parts[parts.length - 2] : undefined
+}
+
+/** The RangeVar of a CREATE of a relation, when the statement makes one. */
+function createdRelation(node: Node): RangeVar | undefined {
+  if ('CreateStmt' in node) return node.CreateStmt.relation
+  if ('ViewStmt' in node) return node.ViewStmt.view
+  if ('CreateSeqStmt' in node) return node.CreateSeqStmt.sequence
+  if ('CreateTableAsStmt' in node) return node.CreateTableAsStmt.into?.rel
+  if ('SelectStmt' in node) return node.SelectStmt.intoClause?.rel
+  if ('CompositeTypeStmt' in node) return node.CompositeTypeStmt.typevar
+  return undefined
+}
+
+/** The name of a permanent object the statement creates unqualified (it goes to the path's creation schema). */
+function unqualifiedCreated(node: Node): string | undefined {
+  const relation = createdRelation(node)
+  if (relation !== undefined) return relation.schemaname === undefined && relation.relpersistence !== 't' ? relation.relname : undefined
+  const names = 'CreateEnumStmt' in node ? node.CreateEnumStmt.typeName
+    : 'CreateDomainStmt' in node ? node.CreateDomainStmt.domainname
+      : 'CreateFunctionStmt' in node ? node.CreateFunctionStmt.funcname
+        : 'DefineStmt' in node ? node.DefineStmt.defnames
+          : undefined
+  const parts = stringsOf(names)
+  return parts?.length === 1 ? parts[0] : undefined
+}
+
+/** An unqualified CREATE under a path whose first schema is not public: where PostgreSQL would put it, Concord cannot. */
+function refuseCreationSchema(tx: SchemaSource, path: SearchPath, name: string): never {
+  if (path.creation === null) throw new SqlError(SqlState.invalidSchemaName, 'no schema has been selected to create in')
+  if (path.creation === 'pg_catalog') throw new SqlError(SqlState.insufficientPrivilege, `permission denied to create "pg_catalog.${name}"`)
+  refuseCreate(tx, path.creation)
+}
+
+/** The catalog as the path check reads it: relations by name, with their persistence. */
+export interface NameSource extends SchemaSource {
+  table(name: string): TableInfo | undefined
+}
+
+/** What a statement's unqualified names are checked against when the path is not plain. */
+export interface PathCheck {
+  path: SearchPath
+  /** Whether a user function of this name exists (it lives in public). */
+  userFunction(name: string): boolean
+}
+
+/** A relation of public (not a session's temporary one) by this name. */
+function publicRelation(tx: NameSource, name: string): boolean {
+  const t = tx.table(name)
+  if (t !== undefined) return tableMeta(t).temporary !== true
+  const view = readView(tx, name)
+  if (view !== undefined) return view.temporary !== true
+  const seq = decodeSequence(tx.getCatalog(SEQUENCE_KIND, name))
+  return seq !== null && seq.temporary !== true
+}
+
+function publicType(tx: NameSource, name: string): boolean {
+  return [ENUM_KIND, DOMAIN_KIND, COMPOSITE_KIND].some((kind) => tx.getCatalog(kind, name) !== undefined)
+}
+
+/** Every CTE name of the statement: an unqualified name may be one. */
+function cteNames(value: unknown, into: Set<string>): Set<string> {
+  if (value === null || typeof value !== 'object') return into
+  if (Array.isArray(value)) {
+    for (const v of value) cteNames(v, into)
+    return into
+  }
+  const o = value as Record<string, unknown>
+  if (typeof o['ctename'] === 'string') into.add(o['ctename'])
+  for (const key in o) cteNames(o[key], into)
+  return into
+}
+
+/**
+ * A path without public: the public objects an unqualified name would reach in Concord's
+ * lookup are not found, as in PostgreSQL (42P01, 42883, 42704). A CTE, a temporary
+ * relation and a built-in still are.
+ */
+function refuseUnsearchedPublic(value: unknown, tx: NameSource, check: PathCheck, ctes: Set<string>, created: RangeVar | undefined): void {
+  if (value === null || typeof value !== 'object') return
+  if (Array.isArray(value)) {
+    for (const v of value) refuseUnsearchedPublic(v, tx, check, ctes, created)
+    return
+  }
+  const o = value as Record<string, unknown>
+  const relname = o['relname']
+  if (typeof relname === 'string' && o !== created && o['schemaname'] === undefined && !ctes.has(relname) && publicRelation(tx, relname)) {
+    throw new SqlError(SqlState.undefinedTable, `relation "${relname}" does not exist`)
+  }
+  const fn = stringsOf((o['FuncCall'] as { funcname?: Node[] } | undefined)?.funcname)
+  if (fn && fn.length === 1 && check.userFunction(fn[0]!)) throw new SqlError(SqlState.undefinedFunction, `function ${fn[0]!}() does not exist`)
+  const tn = Array.isArray(o['names']) && 'typemod' in o ? stringsOf(o['names'] as Node[]) : null
+  if (tn && tn.length === 1 && publicType(tx, tn[0]!)) throw new SqlError(SqlState.undefinedObject, `type "${tn[0]!}" does not exist`)
+  for (const key in o) refuseUnsearchedPublic(o[key], tx, check, ctes, created)
 }
 
 /**
@@ -109,19 +210,39 @@ function dropObjectSchema(object: Node, objectType: string | undefined): { schem
   return userSchema(schema) ? { schema, name: named[named.length - 1]! } : undefined
 }
 
-/** DROP [IF EXISTS] of objects named in a user schema: refused, or skipped with a notice. */
-function dropWithoutUserSchemas(stmt: DropStmt, tx: SchemaSource, notices: string[]): DropStmt {
+/** Relation and type kinds of DROP whose unqualified names a path without public does not reach. */
+const PUBLIC_DROPPED: Record<string, (tx: NameSource, name: string) => boolean> = {
+  OBJECT_TABLE: publicRelation,
+  OBJECT_VIEW: publicRelation,
+  OBJECT_MATVIEW: publicRelation,
+  OBJECT_SEQUENCE: publicRelation,
+  OBJECT_TYPE: publicType,
+  OBJECT_DOMAIN: publicType,
+}
+
+/** An unqualified object of a DROP that a path without public does not reach. */
+function unreachedObject(object: Node, stmt: DropStmt, tx: NameSource, check: PathCheck | undefined): string | undefined {
+  const found = PUBLIC_DROPPED[stmt.removeType ?? '']
+  if (check === undefined || check.path.searchesPublic || found === undefined) return undefined
+  const parts = 'List' in object ? stringsOf(object.List.items) : 'TypeName' in object ? stringsOf(object.TypeName.names) : null
+  return parts?.length === 1 && found(tx, parts[0]!) ? parts[0] : undefined
+}
+
+/** DROP [IF EXISTS] of objects named in a user schema (or not reached by the path): refused, or skipped with a notice. */
+function dropWithoutUserSchemas(stmt: DropStmt, tx: NameSource, notices: string[], check: PathCheck | undefined): DropStmt {
   if (stmt.removeType === 'OBJECT_SCHEMA') return stmt
   const kept: Node[] = []
   for (const object of stmt.objects ?? []) {
-    const q = dropObjectSchema(object, stmt.removeType)
+    const unreached = unreachedObject(object, stmt, tx, check)
+    const q = unreached !== undefined ? { schema: 'public', name: unreached } : dropObjectSchema(object, stmt.removeType)
     if (!q) {
       kept.push(object)
       continue
     }
     const exists = schemaExists(tx, q.schema)
     const message = exists ? `${objectKind(stmt.removeType)} "${q.name}" does not exist` : `schema "${q.schema}" does not exist`
-    if (stmt.missing_ok !== true) throw new SqlError(exists ? SqlState.undefinedTable : SqlState.invalidSchemaName, message)
+    const missing = stmt.removeType === 'OBJECT_TYPE' || stmt.removeType === 'OBJECT_DOMAIN' ? SqlState.undefinedObject : SqlState.undefinedTable
+    if (stmt.missing_ok !== true) throw new SqlError(exists ? missing : SqlState.invalidSchemaName, message)
     notices.push(`${message}, skipping`)
   }
   return kept.length === (stmt.objects ?? []).length ? stmt : { ...stmt, objects: kept }
@@ -139,21 +260,30 @@ export interface SchemaCheckedStatement {
 /** Trees (by their template's tree, see sharedNode) that passed unchanged: they pass again. */
 const passed = new WeakSet<object>()
 
-/** Refuses (or, for DROP IF EXISTS, skips) every name the statement qualifies by a user schema. */
-export function checkUserSchemaNames(node: Node, tx: SchemaSource): SchemaCheckedStatement {
+/**
+ * Refuses (or, for DROP IF EXISTS, skips) every name the statement qualifies by a user
+ * schema, and, under a search_path that is not `public` first (`check`), every
+ * unqualified name the path would put or look for elsewhere.
+ */
+export function checkUserSchemaNames(node: Node, tx: NameSource, check?: PathCheck): SchemaCheckedStatement {
+  const plain = check === undefined || check.path.plain
   const shape = sharedNode(node)
-  if (passed.has(shape)) return { node, notices: [], skippedCommand: null }
-  const checked = checkNames(node, tx)
-  if (checked.node === node && checked.notices.length === 0 && checked.skippedCommand === null) passed.add(shape)
+  if (plain && passed.has(shape)) return { node, notices: [], skippedCommand: null }
+  const checked = checkNames(node, tx, plain ? undefined : check)
+  if (plain && checked.node === node && checked.notices.length === 0 && checked.skippedCommand === null) passed.add(shape)
   return checked
 }
 
-function checkNames(node: Node, tx: SchemaSource): SchemaCheckedStatement {
+function checkNames(node: Node, tx: NameSource, check: PathCheck | undefined): SchemaCheckedStatement {
   const created = createdSchema(node)
   if (userSchema(created)) refuseCreate(tx, created)
+  if (check !== undefined && check.path.creation !== 'public') {
+    const name = unqualifiedCreated(node)
+    if (name !== undefined) refuseCreationSchema(tx, check.path, name)
+  }
   if ('DropStmt' in node) {
     const notices: string[] = []
-    const drop = dropWithoutUserSchemas(node.DropStmt, tx, notices)
+    const drop = dropWithoutUserSchemas(node.DropStmt, tx, notices, check)
     if (drop === node.DropStmt) return { node, notices, skippedCommand: null }
     const skippedCommand = (drop.objects ?? []).length === 0 ? `DROP ${objectKind(drop.removeType).toUpperCase()}` : null
     return { node: { DropStmt: drop }, notices, skippedCommand }
@@ -165,5 +295,6 @@ function checkNames(node: Node, tx: SchemaSource): SchemaCheckedStatement {
     throw new SqlError(SqlState.undefinedTable, `relation "${commented.schema}.${commented.name}" does not exist`)
   }
   refuseReferences(node, tx)
+  if (check !== undefined && !check.path.searchesPublic) refuseUnsearchedPublic(node, tx, check, cteNames(node, new Set()), createdRelation(node))
   return { node, notices: [], skippedCommand: null }
 }

@@ -16,8 +16,10 @@ import { Decimal } from '../types/decimal.js'
 import { functionResultName, indexDef, OWNER_OID, type FunctionModel } from '../catalog/catalog-model.js'
 import type { ScalarImpl, ScalarResolver } from './scalar-impl.js'
 import { PRIVILEGE_FUNCTIONS } from './privilege-functions.js'
+import { ADVISORY_LOCK_FUNCTIONS } from './advisory-lock-functions.js'
 import { roleName } from '../auth/role-views.js'
 import { regInput } from '../catalog/object-names.js'
+import { sessionSearchPath } from '../catalog/search-path.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 
 const fixed = (args: SqlType[], result: SqlType, fn: ScalarImpl['fn'], nonStrict = false): ScalarImpl => ({ args, result, fn, ...(nonStrict ? { nonStrict } : {}) })
@@ -140,7 +142,11 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   },
   pg_my_temp_schema: arity([0], [], T.oid, () => 0),
   pg_is_other_temp_schema: arity([1], [T.oid], T.bool, () => false),
-  current_schemas: arity([1], [T.bool], arrayOf(T.name), ([implicit]) => SqlArray.of(implicit ? ['pg_catalog', 'public'] : ['public'])),
+  current_schemas: arity([1], [T.bool], arrayOf(T.name), ([implicit], exec) => {
+    const { schemas } = sessionSearchPath(exec)
+    return SqlArray.of(implicit === true && !schemas.includes('pg_catalog') ? ['pg_catalog', ...schemas] : schemas)
+  }),
   ...PRIVILEGE_FUNCTIONS,
+  ...ADVISORY_LOCK_FUNCTIONS,
   has_database_privilege: (ts) => (ts.length === 2 || ts.length === 3 ? fixed(ts.map((t) => (t.id === 'unknown' ? T.text : t)), T.bool, always) : null),
 }

@@ -45,6 +45,7 @@ import { formatLsn, parseLsn } from '../replication/lsn.js'
 import { promoteStandby } from './pg-promote.js'
 import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
 import { isoTimestamp, jsonArrayText, jsonObjectText, jsonText } from './json-text.js'
+import { sessionSearchPath } from '../catalog/search-path.js'
 
 
 const num = (t: SqlType) => isNumericType(t) || t.id === 'unknown'
@@ -432,7 +433,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   uuid_generate_v4: (ts) => FUNCTIONS.gen_random_uuid!(ts),
   version: (ts) => (ts.length === 0 ? { args: [], result: T.text, fn: () => 'PostgreSQL 17.0 (Concord 0.1.0, an eventually consistent multi-master database)' } : null),
   current_database: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: (_a, ctx) => ctx.database } : null),
-  current_schema: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: () => 'public' } : null),
+  current_schema: (ts) => (ts.length === 0 ? { args: [], result: T.name, fn: (_a, ctx) => sessionSearchPath(ctx).creation } : null),
   current_setting: (ts) => (ts.length === 1 || ts.length === 2 ? { args: same(ts.length, ts.length === 2 ? T.text : T.text).map((t, i) => (i === 1 ? T.bool : t)), result: T.text, fn: (a, ctx) => ctx.settings.show(str(a[0]!), a[1] === true) } : null),
   set_config: (ts) => (ts.length === 3 ? { args: [T.text, T.text, T.bool], result: T.text, volatile: true, fn: (a, ctx) => {
     const { writes } = ctx.settings.set(str(a[0]!), str(a[1]!), a[2] === true)

@@ -14,6 +14,10 @@
  * one key at a time, and a wait that would close a circle in the wait-for graph is
  * refused (40P01) before it starts, so exactly one transaction of a deadlock fails.
  * Locks bind sessions of one node only: other nodes' writes merge (docs/compatibility.md).
+ *
+ * Advisory locks (pg_advisory_*, runtime/advisory-locks.ts) share the table under keys of
+ * their own (ADVISORY_PREFIX): transaction-level ones are held like row locks; session-level
+ * ones are counted holds that outlive transactions until unlocked or the session ends.
  */
 import { encodeRowKey, type Value } from '@concord/core'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -29,6 +33,19 @@ const CONFLICTS: Record<RowLockMode, readonly RowLockMode[]> = {
 }
 
 const STRENGTH: Record<RowLockMode, number> = { keyShare: 0, share: 1, noKeyUpdate: 2, update: 3 }
+
+/** Lock keys of advisory locks start so (no table name does: it is a control character). */
+export const ADVISORY_PREFIX = '\u0001advisory'
+
+/** A session-level hold: how many times each mode was taken and not yet unlocked. */
+type SessionHold = Partial<Record<RowLockMode, number>>
+
+/** One change of a session-level hold, kept while a statement runs so a rerun can undo it. */
+interface SessionChange {
+  lockKey: string
+  mode: RowLockMode
+  delta: 1 | -1
+}
 
 /** Who holds locks: one per session (its transaction's locks are the session's). */
 export interface LockOwner {
@@ -75,6 +92,11 @@ export class RowLocks {
   /** Wait-for edges of the owners waiting now. */
   private readonly waitsFor = new Map<LockOwner, readonly LockOwner[]>()
   private readonly wakers = new Map<string, Set<() => void>>()
+  /** Session-level holds (advisory locks): lock key -> holder -> counts by mode. */
+  private readonly sessionHeld = new Map<string, Map<LockOwner, SessionHold>>()
+  private readonly sessionByOwner = new Map<LockOwner, Set<string>>()
+  /** Session-level changes of the statement each owner runs now (see sessionMark). */
+  private readonly journal = new Map<LockOwner, SessionChange[]>()
 
   static keyOf(table: string, key: Value[]): string {
     return `${table}\u0000${encodeRowKey(key)}`
@@ -82,15 +104,10 @@ export class RowLocks {
 
   /** Takes (or strengthens) `owner`'s lock on a row; returns the owners in the way (none: taken). */
   tryLock(owner: LockOwner, lockKey: string, mode: RowLockMode): LockOwner[] {
+    const blockers = this.blockersOf(owner, lockKey, mode)
+    if (blockers.length > 0) return blockers
     let holders = this.held.get(lockKey)
-    const blockers: LockOwner[] = []
-    if (holders !== undefined) {
-      const conflicting = CONFLICTS[mode]
-      for (const [o, m] of holders) if (o !== owner && conflicting.includes(m)) blockers.push(o)
-      if (blockers.length > 0) return blockers
-    } else {
-      this.held.set(lockKey, (holders = new Map()))
-    }
+    if (holders === undefined) this.held.set(lockKey, (holders = new Map()))
     const had = holders.get(owner)
     if (had === undefined || STRENGTH[had] < STRENGTH[mode]) holders.set(owner, mode)
     let mine = this.byOwner.get(owner)
@@ -99,17 +116,116 @@ export class RowLocks {
     return blockers
   }
 
+  /** The other owners whose locks on `lockKey`, of either level, conflict with `mode`. */
+  private blockersOf(owner: LockOwner, lockKey: string, mode: RowLockMode): LockOwner[] {
+    const blockers: LockOwner[] = []
+    const conflicting = CONFLICTS[mode]
+    const holders = this.held.get(lockKey)
+    if (holders !== undefined) for (const [o, m] of holders) if (o !== owner && conflicting.includes(m)) blockers.push(o)
+    const sessions = this.sessionHeld.get(lockKey)
+    if (sessions !== undefined) {
+      for (const [o, hold] of sessions) {
+        if (o !== owner && !blockers.includes(o) && conflicting.some((m) => (hold[m] ?? 0) > 0)) blockers.push(o)
+      }
+    }
+    return blockers
+  }
+
+  /**
+   * Takes a session-level hold of `lockKey` for `owner` (counted: each take needs its
+   * unlock); returns the owners in the way (none: taken).
+   */
+  tryLockSession(owner: LockOwner, lockKey: string, mode: RowLockMode): LockOwner[] {
+    const blockers = this.blockersOf(owner, lockKey, mode)
+    if (blockers.length > 0) return blockers
+    this.changeSession(owner, lockKey, mode, 1)
+    return blockers
+  }
+
+  /** Gives back one session-level hold of `lockKey` in `mode`; false when `owner` had none. */
+  unlockSession(owner: LockOwner, lockKey: string, mode: RowLockMode): boolean {
+    if ((this.sessionHeld.get(lockKey)?.get(owner)?.[mode] ?? 0) === 0) return false
+    this.changeSession(owner, lockKey, mode, -1)
+    return true
+  }
+
+  /** Gives back every session-level hold of `owner` (pg_advisory_unlock_all, the session's end). */
+  releaseSession(owner: LockOwner): void {
+    for (const lockKey of [...(this.sessionByOwner.get(owner) ?? [])]) {
+      const hold = this.sessionHeld.get(lockKey)?.get(owner) ?? {}
+      for (const mode of Object.keys(hold) as RowLockMode[]) {
+        for (let n = hold[mode] ?? 0; n > 0; n--) this.changeSession(owner, lockKey, mode, -1)
+      }
+    }
+  }
+
+  private changeSession(owner: LockOwner, lockKey: string, mode: RowLockMode, delta: 1 | -1, journal = true): void {
+    let holders = this.sessionHeld.get(lockKey)
+    if (holders === undefined) this.sessionHeld.set(lockKey, (holders = new Map()))
+    let hold = holders.get(owner)
+    if (hold === undefined) holders.set(owner, (hold = {}))
+    const n = (hold[mode] ?? 0) + delta
+    if (n > 0) hold[mode] = n
+    else delete hold[mode]
+    let mine = this.sessionByOwner.get(owner)
+    if (mine === undefined) this.sessionByOwner.set(owner, (mine = new Set()))
+    mine.add(lockKey)
+    if (Object.keys(hold).length === 0) {
+      holders.delete(owner)
+      if (holders.size === 0) this.sessionHeld.delete(lockKey)
+      mine.delete(lockKey)
+      if (mine.size === 0) this.sessionByOwner.delete(owner)
+    }
+    if (journal) this.journal.get(owner)?.push({ lockKey, mode, delta })
+    if (delta < 0) this.wake(lockKey)
+  }
+
+  /**
+   * Starts recording `owner`'s session-level changes: a statement stopped by a lock
+   * (`RowLockWait`) and run again must not take its holds twice. Returns the mark for
+   * `undoSessionSince`; `endSessionJournal` stops recording.
+   */
+  sessionMark(owner: LockOwner): number {
+    let changes = this.journal.get(owner)
+    if (changes === undefined) this.journal.set(owner, (changes = []))
+    return changes.length
+  }
+
+  /** Undoes `owner`'s session-level changes made since `mark`, newest first. */
+  undoSessionSince(owner: LockOwner, mark: number): void {
+    const changes = this.journal.get(owner)
+    if (changes === undefined) return
+    for (const c of changes.splice(mark).reverse()) this.changeSession(owner, c.lockKey, c.mode, c.delta === 1 ? -1 : 1, false)
+  }
+
+  endSessionJournal(owner: LockOwner): void {
+    this.journal.delete(owner)
+  }
+
   /** Every row lock held now: the row's table, its holder and the mode (pg_locks). */
   list(): Array<{ table: string; owner: LockOwner; mode: RowLockMode }> {
     const out: Array<{ table: string; owner: LockOwner; mode: RowLockMode }> = []
     for (const [k, holders] of this.held) {
+      if (k.startsWith(ADVISORY_PREFIX)) continue
       const table = k.slice(0, k.indexOf('\u0000'))
       for (const [owner, mode] of holders) out.push({ table, owner, mode })
     }
     return out
   }
 
-  /** Whether `owner` holds any lock (a transaction that locked nothing ends without work here). */
+  /** Every advisory lock held now, of either level: its key, holder and mode (pg_locks). */
+  listAdvisory(): Array<{ lockKey: string; owner: LockOwner; mode: RowLockMode }> {
+    const out: Array<{ lockKey: string; owner: LockOwner; mode: RowLockMode }> = []
+    for (const [lockKey, holders] of this.held) {
+      if (lockKey.startsWith(ADVISORY_PREFIX)) for (const [owner, mode] of holders) out.push({ lockKey, owner, mode })
+    }
+    for (const [lockKey, holders] of this.sessionHeld) {
+      for (const [owner, hold] of holders) for (const mode of Object.keys(hold) as RowLockMode[]) out.push({ lockKey, owner, mode })
+    }
+    return out
+  }
+
+  /** Whether `owner` holds any transaction-level lock (a transaction that locked nothing ends without work here). */
   holds(owner: LockOwner): boolean {
     return (this.byOwner.get(owner)?.size ?? 0) > 0
   }
@@ -120,7 +236,7 @@ export class RowLocks {
    * to undo its run by.
    */
   othersHold(owner: LockOwner): boolean {
-    return this.byOwner.size > (this.byOwner.has(owner) ? 1 : 0)
+    return this.byOwner.size > (this.byOwner.has(owner) ? 1 : 0) || this.sessionByOwner.size > (this.sessionByOwner.has(owner) ? 1 : 0)
   }
 
   /** Releases every lock of `owner` (its transaction ended) and wakes their waiters. */
@@ -132,9 +248,13 @@ export class RowLocks {
       const holders = this.held.get(k)
       holders?.delete(owner)
       if (holders?.size === 0) this.held.delete(k)
-      const wake = this.wakers.get(k)
-      if (wake !== undefined) for (const w of [...wake]) w()
+      this.wake(k)
     }
+  }
+
+  private wake(lockKey: string): void {
+    const wake = this.wakers.get(lockKey)
+    if (wake !== undefined) for (const w of [...wake]) w()
   }
 
   /**
@@ -145,8 +265,9 @@ export class RowLocks {
   async wait(owner: LockOwner, w: RowLockWait, limits: LockWaitLimits): Promise<void> {
     const circle = this.circleThrough(owner, w.blockers)
     if (circle !== null) {
+      const what = w.lockKey.startsWith(ADVISORY_PREFIX) ? 'an advisory lock held' : `a row of "${w.table}" locked`
       throw new SqlError(SqlState.deadlockDetected, 'deadlock detected', {
-        detail: `Process ${owner.pid} waits for a row of "${w.table}" locked by process ${circle.pid}, which waits, directly or not, for process ${owner.pid}.`,
+        detail: `Process ${owner.pid} waits for ${what} by process ${circle.pid}, which waits, directly or not, for process ${owner.pid}.`,
         hint: 'See server log for query details.',
       })
     }

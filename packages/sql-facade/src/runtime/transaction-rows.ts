@@ -123,6 +123,11 @@ export class TransactionRows {
     this.locker = locker
   }
 
+  /** The session's lock table and owner, for advisory locks (runtime/advisory-locks.ts); null without a session. */
+  get sessionLocker(): RowLocker | null {
+    return this.locker
+  }
+
   /**
    * Locks a row for the transaction, or throws `RowLockWait` when another session's
    * transaction holds a conflicting lock. `skip`: returns false instead (SKIP LOCKED);

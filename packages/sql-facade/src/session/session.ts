@@ -397,8 +397,9 @@ export class Session {
     this.offloadAbort?.abort()
     this.notifications.close()
     this.block = null
-    // A disconnected session's transaction is over: its row locks go with it.
+    // A disconnected session's transaction is over: its row locks go with it, and its advisory locks.
     this.db.rowLocks.release(this.locker.owner)
+    this.db.rowLocks.releaseSession(this.locker.owner)
     await this.temp.discard()
   }
 
@@ -1279,6 +1280,18 @@ export class Session {
   private async runWaitingForIds(stmt: Statement, params: RtValue[], remote: RemoteRows): Promise<{ result: StatementResult; durable: boolean }> {
     const deadline = this.db.replica.now() + this.db.serialWaitMs
     const notifyMark = this.notifications.mark()
+    // Session-level advisory locks outlive the run: one run again must not take them twice.
+    const locks = this.db.rowLocks
+    const owner = this.locker.owner
+    const advisoryMark = locks.sessionMark(owner)
+    try {
+      return await this.runAgainWhileWaiting(stmt, params, remote, deadline, notifyMark, () => locks.undoSessionSince(owner, advisoryMark))
+    } finally {
+      locks.endSessionJournal(owner)
+    }
+  }
+
+  private async runAgainWhileWaiting(stmt: Statement, params: RtValue[], remote: RemoteRows, deadline: number, notifyMark: NotificationMark, undoAdvisory: () => void): Promise<{ result: StatementResult; durable: boolean }> {
     for (let reads = 0; ; ) {
       // A run stopped by a locked row is undone and run again once the lock is released.
       const block = this.block
@@ -1296,6 +1309,7 @@ export class Session {
             // Outside a block the run's transaction was dropped; it holds nothing while it waits.
             this.db.rowLocks.release(this.locker.owner)
           }
+          undoAdvisory()
           this.notifications.rollbackTo(notifyMark)
           try {
             await this.db.rowLocks.wait(this.locker.owner, e, this.lockWaitLimits())
@@ -1310,6 +1324,7 @@ export class Session {
         // Inside a block its writes so far might not be undone: the block fails (0A000).
         if (e instanceof UnheldRead && this.block === null && reads < MAX_UNFORESEEN_READS) {
           reads++
+          undoAdvisory()
           this.notifications.rollbackTo(notifyMark)
           await readUnheld(e.table, remote, this.db.replica)
           this.budget().check()
@@ -1317,6 +1332,7 @@ export class Session {
         }
         if (!(e instanceof IdRangePending) || this.db.replica.now() >= deadline) throw e
         if (this.block) this.block.failed = false
+        undoAdvisory()
         this.notifications.rollbackTo(notifyMark)
         await this.db.waitForIdSlot()
         try {
@@ -1846,13 +1862,21 @@ export class Session {
       this.discardTemp()
       return utility('DISCARD TEMP')
     }
+    if ('DiscardStmt' in node && node.DiscardStmt.target === 'DISCARD_SEQUENCES') {
+      this.sequences.discard()
+      return utility('DISCARD SEQUENCES')
+    }
+    // Plans are cached per node and checked against the catalog on use: nothing of the session's to drop.
+    if ('DiscardStmt' in node && node.DiscardStmt.target === 'DISCARD_PLANS') return utility('DISCARD PLANS')
     if ('DiscardStmt' in node) {
-      if (node.DiscardStmt.target === 'DISCARD_ALL') this.discardTemp()
+      // First: it refuses a transaction block (25001) before anything is discarded.
       this.settings.discardAll()
+      this.discardTemp()
       this.sequences.discard()
       this.sqlPrepared.deallocate(null)
       this.cursors.close(null)
       this.notifications.unlisten(null)
+      this.db.rowLocks.releaseSession(this.locker.owner)
       return utility('DISCARD ALL')
     }
     if ('AlterSystemStmt' in node) {

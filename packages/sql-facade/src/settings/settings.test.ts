@@ -189,6 +189,26 @@ describe('session settings follow PostgreSQL', () => {
     await db.query('ROLLBACK')
   })
 
+  it('DISCARD PLANS and DISCARD SEQUENCES keep the session\'s settings (they reset them all before)', async () => {
+    const s = db.session()
+    await s.query("SET work_mem = '7MB'")
+    await s.query('PREPARE keep AS SELECT 1')
+    await s.query('CREATE TEMP TABLE kept (a int)')
+    for (const sql of ['DISCARD PLANS', 'DISCARD SEQUENCES']) {
+      expect((await s.query(sql)).command).toBe(sql)
+      expect((await s.query('SHOW work_mem')).rowArrays).toEqual([['7MB']])
+      expect((await s.query('EXECUTE keep')).rowArrays).toEqual([[1]])
+    }
+    // In a block DISCARD ALL fails before it drops anything.
+    await s.query('BEGIN')
+    expect(await sqlState(s, 'DISCARD ALL')).toBe('25001')
+    await s.query('ROLLBACK')
+    expect((await s.query('SELECT count(*)::int FROM kept')).rowArrays).toEqual([[0]])
+    await s.query('DISCARD ALL')
+    expect((await s.query('SHOW work_mem')).rowArrays).toEqual([['4MB']])
+    expect(await sqlState(s, 'SELECT * FROM kept')).toBe('42P01')
+  })
+
   it('pg_settings and SHOW ALL tell each parameter\'s scope', async () => {
     const r = await db.query("SELECT name, scope, context FROM pg_settings WHERE name IN ('work_mem', 'master_nodes', 'conflict_resolution_policy', 'server_version') ORDER BY name")
     expect(r.rows).toEqual([
