@@ -59,6 +59,8 @@ function compileSelection(ctx: ExecCtx, table: TableInfo, text: string): RowSele
   if (stmts.length !== 1 || stmt?.kind !== 'pg' || !('SelectStmt' in stmt.node)) return null
   const sel = stmt.node.SelectStmt
   if (sel.fromClause || sel.groupClause || sel.havingClause || sel.distinctClause || sel.withClause || sel.limitOffset || (sel.op !== undefined && sel.op !== 'SETOP_NONE')) return null
+  // A holder applying a plain LIMIT where ties were asked for would send too few rows.
+  if (sel.limitOption === 'LIMIT_OPTION_WITH_TIES') return null
   const names = new Set(table.columns.map((c) => c.name))
   const column = (n: Node | undefined): string | null => {
     if (n === undefined || !('ColumnRef' in n)) return null

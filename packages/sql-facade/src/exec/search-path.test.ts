@@ -52,6 +52,9 @@ describe('search_path', () => {
     await s.query('CREATE TEMP TABLE tt (a int)')
     await s.query('INSERT INTO tt VALUES (2)')
     expect(await rows(s, 'SELECT a FROM tt')).toEqual([[2]])
+    // psql's \dt lists what pg_table_is_visible says: not public's tables, the temporary one.
+    expect(await rows(s, "SELECT pg_table_is_visible('public.t0'::regclass), pg_table_is_visible('tt'::regclass), pg_table_is_visible('pg_class'::regclass)")).toEqual([[false, true, true]])
+    expect((await db.query("SELECT pg_table_is_visible('t0'::regclass), pg_table_is_visible('information_schema.tables'::regclass)")).rowArrays).toEqual([[true, false]])
     const dropped = await s.query('DROP TABLE IF EXISTS t0')
     expect(dropped.notices).toEqual(['table "t0" does not exist, skipping'])
     // Nothing above touched public.t0.

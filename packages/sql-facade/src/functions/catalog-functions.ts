@@ -20,6 +20,7 @@ import { ADVISORY_LOCK_FUNCTIONS } from './advisory-lock-functions.js'
 import { roleName } from '../auth/role-views.js'
 import { regInput } from '../catalog/object-names.js'
 import { sessionSearchPath } from '../catalog/search-path.js'
+import { tableMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 
 const fixed = (args: SqlType[], result: SqlType, fn: ScalarImpl['fn'], nonStrict = false): ScalarImpl => ({ args, result, fn, ...(nonStrict ? { nonStrict } : {}) })
@@ -77,14 +78,18 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   format_type: (ts) => (ts.length === 2 ? fixed([T.oid, T.int4], T.text, ([t, m]) => (t === null ? null : formatType(t as number, m as number | null)), true) : null),
   // adbin, relpartbound, polqual .. hold the expression's text already.
   pg_get_expr: arity([2, 3], [T.text, T.oid, T.bool], T.text, ([e]) => e),
+  // Visible when its schema is on the session's path (catalog/search-path.ts): pg_catalog always, a session's temporary table always.
   pg_table_is_visible: arity([1], [T.oid], T.bool, ([o], exec) => {
     const r = exec.catalog().relation(o as number)
     if (!r) return null
-    return r.kind !== 'view' || r.view.namespace !== 'information_schema'
+    if (r.kind === 'view') return r.view.namespace === 'pg_catalog' || sessionSearchPath(exec).schemas.includes(r.view.namespace)
+    if (sessionSearchPath(exec).searchesPublic) return true
+    const t = r.kind === 'table' ? exec.tx.table(r.table.name) : undefined
+    return t !== undefined && tableMeta(t).temporary === true
   }),
   pg_type_is_visible: arity([1], [T.oid], T.bool, always),
-  // User functions live in public, on the search path; an unknown OID answers NULL, as PostgreSQL's.
-  pg_function_is_visible: arity([1], [T.oid], T.bool, ([o], exec) => (exec.catalog().function(o as number) !== undefined ? true : null)),
+  // User functions live in public; an unknown OID answers NULL, as PostgreSQL's.
+  pg_function_is_visible: arity([1], [T.oid], T.bool, ([o], exec) => (exec.catalog().function(o as number) !== undefined ? sessionSearchPath(exec).searchesPublic : null)),
   pg_get_function_result: arity([1], [T.oid], T.text, ([o], exec) => {
     const f = exec.catalog().function(o as number)
     return f === undefined ? null : functionResultName(f)

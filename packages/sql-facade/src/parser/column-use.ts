@@ -16,7 +16,9 @@
  *   one-field column reference spelling the item's alias or table name makes that item
  *   read whole rows;
  * - column aliases (`FROM t AS x(a, b)`): the references use the new names, so that item
- *   reads whole rows;
+ *   reads whole rows; on a join (`(a JOIN b) AS x(c, d)`), or a join alias read as a whole
+ *   row (`SELECT x FROM (a JOIN b) AS x`), every item of the statement does (they read
+ *   NULL before);
  * - NATURAL JOIN (the joined columns are not named): whole rows;
  * - a statement that writes (INSERT, UPDATE, DELETE, MERGE in a WITH), or locks rows
  *   (FOR UPDATE), or creates a table (SELECT INTO): whole rows; UPDATE writes whole rows
@@ -53,6 +55,8 @@ interface Found {
   /** One-field column references: possibly whole-row references to a FROM item. */
   single: Set<string>
   items: RangeVar[]
+  /** Aliases of parenthesized joins: `(a JOIN b) AS x (c1, c2)`. */
+  joinAliases: Array<{ aliasname?: string; colnames?: Node[] }>
   unsafe: boolean
 }
 
@@ -60,9 +64,10 @@ const WRITES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'])
 
 function analyse(tree: Node): ColumnUse | null {
   if (!('SelectStmt' in tree)) return null
-  const f: Found = { names: new Set(), single: new Set(), items: [], unsafe: false }
+  const f: Found = { names: new Set(), single: new Set(), items: [], joinAliases: [], unsafe: false }
   walk(tree, f)
   if (f.unsafe) return null
+  if (f.joinAliases.some((a) => (a.colnames?.length ?? 0) > 0 || (a.aliasname !== undefined && f.single.has(a.aliasname)))) return null
   const byItem = new Map<RangeVar, ReadonlySet<string>>()
   for (const rv of f.items) {
     if (rv.alias?.colnames?.length) continue
@@ -105,6 +110,10 @@ function walk(node: unknown, f: Found): void {
     if (k === 'JoinExpr' && (v as { isNatural?: boolean }).isNatural) {
       f.unsafe = true
       return
+    }
+    if (k === 'JoinExpr') {
+      const alias = (v as { alias?: { aliasname?: string; colnames?: Node[] } }).alias
+      if (alias !== undefined) f.joinAliases.push(alias)
     }
     if ((k === 'lockingClause' || k === 'intoClause') && v && (!Array.isArray(v) || v.length > 0)) {
       f.unsafe = true

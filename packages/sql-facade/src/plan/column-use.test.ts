@@ -63,6 +63,10 @@ describe('column use of a SELECT', () => {
     expect(decodes('SELECT count(o) FROM data d, other o WHERE d.id = o.id')).toEqual([['id'], 'all'])
     // Column aliases rename the columns the statement names.
     expect(decodes('SELECT a FROM data AS d(a, b)')).toEqual(['all'])
+    // On a join they rename the columns of every item in it; a join alias read whole reads them all.
+    expect(decodes('SELECT a, c FROM (data CROSS JOIN other) AS j(a, b, c)')).toEqual(['all', 'all'])
+    expect(decodes('SELECT j FROM (data CROSS JOIN other) AS j')).toEqual(['all', 'all'])
+    expect(decodes('SELECT j.grp FROM (data CROSS JOIN other) AS j')).toEqual([['grp'], ['grp']])
     expect(decodes('SELECT grp FROM data NATURAL JOIN other')).toEqual(['all', 'all'])
     expect(decodes('WITH u AS (UPDATE data SET grp = 1 RETURNING id) SELECT id FROM u')).toEqual(['all'])
     expect(decodes('SELECT grp FROM data FOR UPDATE')).toEqual(['all'])
@@ -112,6 +116,9 @@ describe('scans that decode some columns answer as whole-row scans do', () => {
     expect(await db.rows('SELECT cu.id, y FROM cu JOIN cu2 USING (body) ORDER BY 1')).toEqual([[1, 100]])
     expect(await db.rows('SELECT id, y FROM cu NATURAL JOIN cu2')).toEqual([[1, 100]])
     expect(await db.rows('SELECT a, c FROM cu AS t(a, b, c) ORDER BY a')).toEqual([[1, 'a'], [2, 'b'], [3, 'c'], [4, null]])
+    // A join's column aliases (the columns read NULL before).
+    expect(await db.rows('SELECT a, b2, y2 FROM (cu JOIN cu2 USING (id)) AS j (a, g, b, x2, b2, y2) ORDER BY a')).toEqual([[1, 'a', 100], [3, 'z', 300]])
+    expect(await db.rows('SELECT j::text FROM (cu JOIN cu2 USING (id)) AS j WHERE id = 1')).toEqual([['(1,1,a,10,a,100)']])
   })
 
   it('whole rows: *, t.*, whole-row references, views and functions', async () => {

@@ -47,13 +47,14 @@ export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): 
     columns: rel.columns,
     rows: (outer) => {
       let rows = rel.rows(outer)
+      let keyed: Array<{ out: RtValue[]; keys: RtValue[] }> = []
       if (sorts.length) {
         p.exec.budget.hold(rows.length, sorts.length + 3)
-        const keyed = rows.map((r) => ({ out: r, keys: sorts.map((s) => s.eval({ row: r, outer }, r)) }))
+        keyed = rows.map((r) => ({ out: r, keys: sorts.map((s) => s.eval({ row: r, outer }, r)) }))
         sortRows(keyed, sorts, p.exec.budget)
         rows = keyed.map((k) => k.out)
       }
-      return limit ? limit(rows, outer) : rows
+      return limit ? limit(rows, outer, (i) => keyed[i]!.keys) : rows
     },
   }
 }
@@ -278,14 +279,34 @@ function limitBoundsOf(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Limi
   }
 }
 
-function limitOf(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): ((rows: RtValue[][], outer: Env | null) => RtValue[][]) | null {
+/** LIMIT / OFFSET over sorted rows; `keys(i)`: row i's ORDER BY values, which FETCH .. WITH TIES compares. */
+type Limit = (rows: RtValue[][], outer: Env | null, keys: (i: number) => RtValue[]) => RtValue[][]
+
+function limitOf(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Limit | null {
   const bounds = limitBoundsOf(stmt, p, parent)
   if (!bounds) return null
-  return (rows, outer) => {
+  const withTies = stmt.limitOption === 'LIMIT_OPTION_WITH_TIES'
+  if (withTies && (stmt.sortClause ?? []).length === 0) throw new SqlError(SqlState.syntaxError, 'WITH TIES cannot be specified without ORDER BY clause')
+  return (rows, outer, keys) => {
     const { off, count } = bounds(outer)
-    const end = count === null ? rows.length : Math.min(rows.length, off + count)
+    if (withTies && count === null) throw new SqlError(SqlState.invalidRowCountInLimit, 'row count cannot be null in FETCH FIRST ... WITH TIES clause')
+    let end = count === null ? rows.length : Math.min(rows.length, off + count)
+    // FETCH FIRST n ROWS WITH TIES: also the rows that sort equal to the last one kept.
+    if (withTies && count !== null && count > 0) while (end < rows.length && sameKeys(keys(end - 1), keys(end))) end++
     return off === 0 && end === rows.length ? rows : rows.slice(off, end)
   }
+}
+
+/** Whether two rows tie on their ORDER BY values (NULLs tie with each other). */
+function sameKeys(a: RtValue[], b: RtValue[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!
+    const y = b[i]!
+    if (x === null || y === null) {
+      if (x !== y) return false
+    } else if (compareValues(x, y) !== 0) return false
+  }
+  return true
 }
 
 /**
@@ -638,7 +659,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
         })
       }
       const rows = keyed.map((k) => k.out)
-      return limit ? limit(rows, outer) : rows
+      return limit ? limit(rows, outer, (i) => keyed[i]!.keys) : rows
     },
   }
 }
