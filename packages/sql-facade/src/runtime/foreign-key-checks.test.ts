@@ -288,6 +288,35 @@ const CASES: Case[] = [
     ],
     after: { 'SELECT * FROM c ORDER BY id': ['10|4'], 'SELECT * FROM i ORDER BY id': ['21|7'] },
   },
+  {
+    // pg-regress foreign_key: the deferred check of the inserted key found no row once an
+    // UPDATE moved it to another key, and COMMIT kept a child without a parent.
+    name: 'a deferred check follows a row an UPDATE moves to another key, in a savepoint too',
+    steps: [
+      ...PARENT_CHILD,
+      ['CREATE TABLE c (id int PRIMARY KEY, pid int REFERENCES p DEFERRABLE INITIALLY DEFERRED)', ''],
+      ['BEGIN', ''],
+      ['INSERT INTO c VALUES (0, 20)', ''],
+      ['UPDATE c SET id = id + 1', ''],
+      ['COMMIT', '23503'],
+      ['BEGIN', ''],
+      ['INSERT INTO c VALUES (0, 20)', ''],
+      ['SAVEPOINT s1', ''],
+      ['UPDATE c SET id = id + 1', ''],
+      ['COMMIT', '23503'],
+      ['BEGIN', ''],
+      ['SAVEPOINT s1', ''],
+      ['INSERT INTO c VALUES (0, 20)', ''],
+      ['RELEASE SAVEPOINT s1', ''],
+      ['UPDATE c SET id = id + 1', ''],
+      ['COMMIT', '23503'],
+      ['BEGIN', ''],
+      ['INSERT INTO c VALUES (0, 1)', ''],
+      ['UPDATE c SET id = id + 1', ''],
+      ['COMMIT', ''],
+    ],
+    after: { 'SELECT * FROM c ORDER BY id': ['1|1'] },
+  },
 ]
 
 type Outcome = string

@@ -101,8 +101,12 @@ export class ForeignKeyChecks {
 
   /** A row of `table` was inserted (`old` null) or updated from `old`. */
   rowWritten(table: TableInfo, row: RtValue[], key: Value[], old: RtValue[] | null): void {
+    // A row that moved to another key is checked under the new one even when its
+    // references did not change: a deferred check of the old key finds no row at COMMIT
+    // (PostgreSQL re-checks a row its own transaction wrote for the same reason).
+    const moved = old !== null && !sameValues(valuesOf(table, old, table.primaryKey), valuesOf(table, row, table.primaryKey))
     for (const fk of foreignKeysOf(table)) {
-      if (old !== null && sameValues(valuesOf(table, old, fk.columns), valuesOf(table, row, fk.columns))) continue
+      if (old !== null && !moved && sameValues(valuesOf(table, old, fk.columns), valuesOf(table, row, fk.columns))) continue
       this.add({ kind: 'child', table: table.name, fk, key })
     }
     if (old === null) return
