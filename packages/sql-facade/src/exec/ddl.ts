@@ -3,7 +3,7 @@
  * CREATE/DROP INDEX, CREATE/DROP FUNCTION and CREATE REGION, all as replicated catalog
  * writes inside the caller's core transaction.
  */
-import { holdsTable, type ColumnSpec, type Json, type PartitionSpec, type PolicySpec, type TableSpec } from '@concord/core'
+import { holdsTable, type ColumnSpec, type Json, type PartitionSpec, type PolicySpec, type TableInfo, type TableSpec } from '@concord/core'
 import { userTypes } from '../catalog/user-type.js'
 import type { AlterTableStmt, ColumnDef, Constraint, CreateFunctionStmt, CreateStmt, DropStmt, IndexStmt, Node } from 'libpg-query'
 import type { Bound, KeyExpr } from '../placement/partition-view.js'
@@ -721,6 +721,8 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         const k = cmd.def && 'Constraint' in cmd.def ? cmd.def.Constraint : null
         if (!k) break
         const meta = tableMeta(current)
+        // Before, a second constraint of one name was added beside the first (42710 in PostgreSQL).
+        if (k.conname !== undefined && (k.contype === 'CONSTR_CHECK' || k.contype === 'CONSTR_UNIQUE' || k.contype === 'CONSTR_FOREIGN')) refuseTakenConstraintName(p, current, k.conname)
         if (k.contype === 'CONSTR_CHECK') {
           const check = { name: k.conname ?? `${name}_check`, expr: k.raw_expr as unknown as Json, ...(k.is_no_inherit === true ? { noInherit: true } : {}) }
           // Inheritance children get the constraint too, unless ONLY or NO INHERIT.
@@ -735,7 +737,16 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         } else if (k.contype === 'CONSTR_UNIQUE') {
           refuseNullsNotDistinct(k.nulls_not_distinct)
           const keys = nameList(k.keys)
+          // Before, a key over a missing column was accepted, and a key the rows already
+          // broke was added while the duplicates stayed.
+          for (const c of keys) {
+            const col = current.columns.find((x) => x.name === c)
+            if (col === undefined || columnMeta(col).hidden) throw new SqlError(SqlState.undefinedColumn, `column "${c}" named in key does not exist`)
+          }
           const iname = k.conname ?? `${name}_${keys.join('_')}_key`
+          const held = tx.getCatalog('index', iname)
+          if ((held !== undefined && held !== null) || tx.table(iname) !== undefined) throw new SqlError(SqlState.duplicateTable, `relation "${iname}" already exists`)
+          refuseDuplicateKeys(p, current, keys, iname)
           tx.alterTable(name, { meta: tableMetaToJson({ ...meta, uniques: [...meta.uniques, keys] }) })
           tx.setCatalog('index', iname, { name: iname, table: name, columns: keys, unique: true })
         } else if (k.contype === 'CONSTR_FOREIGN') {
@@ -900,6 +911,37 @@ function refuseNullsNotDistinct(nullsNotDistinct: boolean | undefined): void {
   }
 }
 
+/** A unique key over the rows `t` holds now: 23505 when two rows share it, as PostgreSQL's index build answers. */
+function refuseDuplicateKeys(p: PlanCtx, t: TableInfo, cols: string[], indexName: string): void {
+  const w = new TableWriter(t, p)
+  const seen = new Set<string>()
+  for (const r of p.exec.rows.scan(t.name)) {
+    const row = decodeRow(r, w.columns)
+    const vals = cols.map((c) => row[w.index(c)]!)
+    if (vals.some((v) => v === null)) continue
+    const k = JSON.stringify(vals.map(String))
+    if (seen.has(k)) throw new SqlError(SqlState.uniqueViolation, `could not create unique index "${indexName}"`, { detail: `Key (${cols.join(', ')})=(${vals.map(String).join(', ')}) is duplicated.` })
+    seen.add(k)
+  }
+}
+
+/** The names the constraints of `t` go by: checks, foreign keys, the primary key and unique keys (by index or derived name). */
+function constraintNames(p: PlanCtx, t: TableInfo): Set<string> {
+  const meta = tableMeta(t)
+  const names = new Set<string>([...meta.checks.map((c) => c.name), ...meta.foreignKeys.map((f) => f.name), ...meta.uniques.map((u) => `${t.name}_${u.join('_')}_key`)])
+  if (meta.primaryKeyName !== undefined) names.add(meta.primaryKeyName)
+  for (const [, v] of p.exec.tx.listCatalog('index')) {
+    const def = v as unknown as IndexDef | null
+    if (def !== null && def.table === t.name && def.unique) names.add(def.name)
+  }
+  return names
+}
+
+/** ADD CONSTRAINT under a name a constraint of the table has already: 42710, as PostgreSQL. */
+function refuseTakenConstraintName(p: PlanCtx, t: TableInfo, name: string): void {
+  if (constraintNames(p, t).has(name)) throw new SqlError(SqlState.duplicateObject, `constraint "${name}" for relation "${t.name}" already exists`)
+}
+
 export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
   const tx = p.exec.tx
   const table = stmt.relation!.relname!
@@ -927,16 +969,7 @@ export function execCreateIndex(stmt: IndexStmt, p: PlanCtx): StatementResult {
   }
   if (stmt.unique) {
     const meta = tableMeta(t)
-    const w = new TableWriter(t, p)
-    const seen = new Set<string>()
-    for (const r of p.exec.rows.scan(table)) {
-      const row = decodeRow(r, w.columns)
-      const vals = cols.map((c) => row[w.index(c)]!)
-      if (vals.some((v) => v === null)) continue
-      const k = JSON.stringify(vals.map(String))
-      if (seen.has(k)) throw new SqlError(SqlState.uniqueViolation, `could not create unique index "${name}"`, { detail: `Key (${cols.join(', ')})=(${vals.map(String).join(', ')}) is duplicated.` })
-      seen.add(k)
-    }
+    refuseDuplicateKeys(p, t, cols, name)
     tx.alterTable(table, { meta: tableMetaToJson({ ...meta, uniques: [...meta.uniques, cols] }) })
   }
   const def: IndexDef = { name, table, columns: cols, unique: !!stmt.unique, ...(keys.exprs ? { exprs: keys.exprs } : {}) }
