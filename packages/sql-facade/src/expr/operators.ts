@@ -202,7 +202,7 @@ export function resolveOperator(op: string, l: SqlType, r: SqlType): OperatorImp
   if (l.id === 'interval' && isNumericType(r) && (op === '*' || op === '/')) {
     return { left: T.interval, right: T.float8, result: T.interval, fn: (a, b) => {
       if (op === '/' && b === 0) throw divZero()
-      return intervalOf(a).scale(op === '*' ? (b as number) : 1 / (b as number))
+      return op === '*' ? intervalOf(a).scale(b as number) : intervalOf(a).divide(b as number)
     } }
   }
   if (isNumericType(l) && r.id === 'interval' && op === '*') {

@@ -89,7 +89,7 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
     case 'avg': {
       if (t.id === 'float4' || t.id === 'float8') return { args: [T.float8], result: T.float8, step: (s, [v]) => { s.acc = (s.n ? (s.acc as number) : 0) + (v as number); s.n++ }, final: (s) => (s.n ? (s.acc as number) / s.n : null) }
       if (isNumericType(t)) return { args: [T.numeric], result: T.numeric, step: (s, [v]) => { s.acc = s.n ? (s.acc as Decimal).add(v as Decimal) : (v as Decimal); s.n++ }, final: (s) => (s.n ? (s.acc as Decimal).div(new Decimal(BigInt(s.n), 0)) : null) }
-      if (t.id === 'interval') return { args: [t], result: t, step: (s, [v]) => { s.acc = s.n ? (s.acc as Interval).add(v as Interval) : v; s.n++ }, final: (s) => (s.n ? (s.acc as Interval).scale(1 / s.n) : null) }
+      if (t.id === 'interval') return { args: [t], result: t, step: (s, [v]) => { s.acc = s.n ? (s.acc as Interval).add(v as Interval) : v; s.n++ }, final: (s) => (s.n ? (s.acc as Interval).divide(s.n) : null) }
       throw noAgg(name, ts)
     }
     case 'min': case 'max': {

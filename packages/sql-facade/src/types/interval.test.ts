@@ -44,3 +44,27 @@ describe('interval and timestamps', () => {
     expect(parseInterval('1 year').epochSeconds()).toBe(365.25 * 86400)
   })
 })
+
+// pg-regress interval: each answer below was PostgreSQL 15's and differed before.
+describe('interval arithmetic and input as PostgreSQL 15', () => {
+  const iv = (s: string) => parseInterval(s)
+  it('cascades a product\'s or quotient\'s fractions field by field', () => {
+    const rows = ['41 mon 12 days 360:00', '-41 mon -12 days +360:00', '-12 days', '9 mon -27 days 12:34:56', '-3 years 482 days 76:54:32.189']
+    expect(rows.map((r) => iv(r).scale(0.3).toString())).toEqual(['1 year 12 days 122:24:00', '-1 years -12 days +93:36:00', '-3 days -14:24:00', '2 mons 13 days 01:22:28.8', '-10 mons +120 days 37:28:21.6567'])
+    expect(rows.map((r) => iv(r).divide(10).toString())).toEqual(['4 mons 4 days 40:48:00', '-4 mons -4 days +31:12:00', '-1 days -04:48:00', '25 days -15:32:30.4', '-3 mons +30 days 12:29:27.2189'])
+    expect(() => iv('1 day').scale(Number.NaN)).toThrow(/out of range/)
+  })
+
+  it('keeps months and days whole in ISO 8601 input with fractions', () => {
+    expect(iv('P1.1Y0M3DT4H5M6S').toString()).toBe('1 year 1 mon 3 days 04:05:06')
+    expect(iv('P0.5M').toString()).toBe('15 days')
+    expect(iv('P1.5W').toString()).toBe('10 days 12:00:00')
+    expect(iv('P1.25D').toString()).toBe('1 day 06:00:00')
+  })
+
+  it('reads h:m.f as minutes and seconds', () => {
+    expect(iv('1 2:03.4567').toString()).toBe('1 day 00:02:03.4567')
+    expect(iv('2:03.5').toString()).toBe('00:02:03.5')
+    expect(iv('2:03').toString()).toBe('02:03:00')
+  })
+})

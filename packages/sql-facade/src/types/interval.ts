@@ -18,6 +18,20 @@ export function intervalOutOfRange(): SqlError {
   return new SqlError(SqlState.datetimeFieldOverflow, 'interval out of range')
 }
 
+/** C's rint: to the nearest integer, ties to even. */
+function rint(x: number): number {
+  const f = Math.floor(x)
+  const diff = x - f
+  if (diff < 0.5) return f
+  if (diff > 0.5) return f + 1
+  return f % 2 === 0 ? f : f + 1
+}
+
+/** PostgreSQL's TSROUND: to the microsecond's precision, before truncating a cascaded fraction. */
+function tsRound(x: number): number {
+  return rint(x * 1e6) / 1e6
+}
+
 function fitsInt32(n: number): boolean {
   return n >= INT32_MIN && n <= INT32_MAX
 }
@@ -55,16 +69,38 @@ export class Interval {
     return Interval.checked(this.months - o.months, this.days - o.days, this.micros - o.micros)
   }
 
+  /** interval * f, as PostgreSQL's interval_mul. */
   scale(f: number): Interval {
-    // PostgreSQL cascades fractional months into days and fractional days into time.
-    const m = this.months * f
+    return this.cascade((x) => x * f)
+  }
+
+  /** interval / f, as PostgreSQL's interval_div (also avg(interval)). */
+  divide(f: number): Interval {
+    return this.cascade((x) => x / f)
+  }
+
+  /**
+   * PostgreSQL's cascade of a product's fractions: the months' fraction becomes days (30 to
+   * a month) and the days' fraction time, each field truncated on its own; a time part of
+   * a day or more moves whole days. Before, the fractions were summed first, so mixed signs
+   * gave `2 mons 12 days 25:22:28.8` where PostgreSQL gives `2 mons 13 days 01:22:28.8`.
+   */
+  private cascade(op: (x: number) => number): Interval {
+    const m = op(this.months)
     if (!fitsInt32(m)) throw intervalOutOfRange()
-    const wholeM = Math.trunc(m)
-    const d = this.days * f + (m - wholeM) * 30
+    const month = Math.trunc(m)
+    const d = op(this.days)
     if (!fitsInt32(d)) throw intervalOutOfRange()
-    const wholeD = Math.trunc(d)
-    const us = Math.round(this.micros * f + (d - wholeD) * USEC_PER_DAY)
-    return Interval.checked(wholeM, wholeD, us)
+    let day = Math.trunc(d)
+    const monthDays = tsRound((op(this.months) - month) * 30)
+    let secs = tsRound((d - day + monthDays - Math.trunc(monthDays)) * 86400)
+    if (Math.abs(secs) >= 86400) {
+      const whole = Math.trunc(secs / 86400)
+      day += whole
+      secs -= whole * 86400
+    }
+    day += Math.trunc(monthDays)
+    return Interval.checked(month, day, rint(op(this.micros) + secs * USEC_PER_SEC))
   }
 
   /** Comparable length in microseconds (30-day months, 24-hour days), as interval_cmp. */
@@ -207,8 +243,9 @@ function parseFields(text: string, range: number | undefined): Interval {
     const time = /^([+-])?(\d+):(\d{1,2}(?:\.\d+)?)(?::(\d{1,2}(?:\.\d+)?))?$/.exec(tok)
     if (time) {
       const sign = time[1] === '-' ? -1 : 1
-      // `interval 'm:s' minute to second` reads two fields as minutes and seconds.
-      const minSec = range === (MINUTE | SECOND) && time[4] === undefined
+      // Two fields are minutes and seconds in `interval 'm:s' minute to second`, and
+      // always when the second has a fraction (`2:03.45`), as PostgreSQL's DecodeTime reads them.
+      const minSec = time[4] === undefined && (range === (MINUTE | SECOND) || time[3]!.includes('.'))
       const secs = minSec ? Number(time[2]) * 60 + Number(time[3]) : Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)
       micros += sign * Math.round(secs * USEC_PER_SEC)
       checkFields()
@@ -255,8 +292,35 @@ function applyAgo(i: Interval, ago: boolean): Interval {
 function parseIso(s: string, text: string): Interval {
   const m = /^p(?:(\d+(?:\.\d+)?)y)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)w)?(?:(\d+(?:\.\d+)?)d)?(?:t(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?)?$/.exec(s)
   if (!m) throw bad(text)
-  const n = (i: number) => Number(m[i] ?? 0)
-  return Interval.checked(n(1) * 12 + n(2), n(3) * 7 + n(4), Math.round((n(5) * 3600 + n(6) * 60 + n(7)) * USEC_PER_SEC))
+  // Fractions cascade as PostgreSQL's DecodeISO8601Interval does: a year's to whole months
+  // (rounded), a month's or a week's to whole days and then time, a day's to time. Months
+  // and days stay whole (a fraction of a year gave 1.200000000000001 months before).
+  let months = 0
+  let days = 0
+  let micros = 0
+  const fractDays = (frac: number, scale: number): void => {
+    const whole = Math.trunc(frac * scale)
+    days += whole
+    micros += Math.round((frac * scale - whole) * USEC_PER_DAY)
+  }
+  const field = (i: number): [number, number] => {
+    const v = Number(m[i] ?? 0)
+    const whole = Math.trunc(v)
+    return [whole, v - whole]
+  }
+  const [y, yf] = field(1)
+  months += y * 12 + Math.round(yf * 12)
+  const [mo, mof] = field(2)
+  months += mo
+  fractDays(mof, 30)
+  const [w, wf] = field(3)
+  days += w * 7
+  fractDays(wf, 7)
+  const [d, df] = field(4)
+  days += d
+  micros += Math.round(df * USEC_PER_DAY)
+  micros += Math.round((Number(m[5] ?? 0) * 3600 + Number(m[6] ?? 0) * 60 + Number(m[7] ?? 0)) * USEC_PER_SEC)
+  return Interval.checked(months, days, micros)
 }
 
 function plural(n: number, unit: string): string {
