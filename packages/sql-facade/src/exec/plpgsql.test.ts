@@ -32,6 +32,13 @@ const failure = async (sql: string): Promise<{ code?: string; message: string; h
 }
 
 describe('PL/pgSQL functions', () => {
+  it('returning void give PostgreSQL\'s empty void value, not NULL; a SQL one ending in SELECT gives NULL', async () => {
+    await db.query('CREATE FUNCTION v_plain() RETURNS void LANGUAGE plpgsql AS $$ BEGIN END $$')
+    await db.query('CREATE FUNCTION v_ret() RETURNS void LANGUAGE plpgsql AS $$ BEGIN RETURN; END $$')
+    await db.query('CREATE FUNCTION v_sql() RETURNS void LANGUAGE sql AS $$ SELECT 1 $$')
+    expect(await rows('SELECT v_plain() IS NULL, v_ret() IS NULL, v_plain()::text, v_sql() IS NULL')).toEqual([[false, false, '', true]])
+  })
+
   it('run DECLARE defaults, assignment, IF/ELSIF/ELSE, FOR over a range, WHILE, and send RAISE NOTICE to the client', async () => {
     await db.query(`create function f(a int) returns int language plpgsql as $$ declare x int := 1; begin x := x + a;
       if x > 2 then raise notice 'big %', x; elsif x = 2 then x := 100; else x := -1; end if;

@@ -706,12 +706,14 @@ class Frame {
     if (this.results !== null && (sig === undefined || sig.k === 'end' || sig.k === 'return')) return null
     if (sig?.k === 'return') {
       if (this.trigger) return sig.v
-      if (this.result.id === 'void') return null
+      // A void function's value is PostgreSQL's empty void, not NULL (`f() IS NULL` is false).
+      if (this.result.id === 'void') return ''
       return castTo(sig.v, sig.t ?? T.unknown, this.result, this.ctx.nowMicros)
     }
     if (sig && sig.k !== 'end') throw new SqlError(SqlState.syntaxError, `${sig.k === 'exit' ? 'EXIT' : 'CONTINUE'} cannot be used outside a loop`)
     if (this.trigger) throw new SqlError(SqlState.functionExecutedNoReturnStatement, 'control reached end of trigger procedure without RETURN')
-    if (this.result.id === 'void' || this.def.name === 'inline_code_block') return null
+    if (this.result.id === 'void') return ''
+    if (this.def.name === 'inline_code_block') return null
     throw new SqlError(SqlState.functionExecutedNoReturnStatement, 'control reached end of function without RETURN')
   }
 

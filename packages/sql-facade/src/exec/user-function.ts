@@ -51,7 +51,8 @@ export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlT
   if (def.strict && args.some((a) => a === null)) return null
   if (def.language === 'plpgsql') return callPlpgsql(ctx, def, argTypes, args, result, trigger)
   const { rel, rows } = runSqlBody(ctx, def, argTypes, args)
-  if (rows.length === 0 || rel.columns.length === 0) return null
+  // A SQL function returning void may end with a SELECT: its rows are dropped and the call is NULL, as in PostgreSQL.
+  if (rows.length === 0 || rel.columns.length === 0 || result.id === 'void') return null
   const col = rel.columns[0]!
   return coerce({ type: col.type, eval: () => rows[0]![0]! }, result, 'assignment', ctx.nowMicros).eval({ row: [], outer: null })
 }
