@@ -8,6 +8,22 @@ afterEach(async () => {
 })
 
 describe('JSON functions and operators', () => {
+  it('keep the digits of integers past 2^53 (they read back rounded to a double before)', async () => {
+    db = await openDatabase({ nodeId: 'jf0' })
+    const big = '9007199254740993'
+    const r = await db.query(`SELECT '{"id": ${big}, "s": "12345678901234567890"}'::jsonb AS j, to_jsonb(${big}::bigint) AS tj,
+      jsonb_build_object('a', 12345678901234567890::numeric, 'b', -${big}::bigint) AS bo, ('{"id": ${big}}'::jsonb->>'id') AS t,
+      ('{"id": ${big}}'::jsonb->'id')::bigint AS i, jsonb_typeof('${big}') AS ty, row_to_json(row(${big}::bigint)) AS rj,
+      '[${big}, 9007199254740992, 1]'::jsonb @> '[${big}]' AS has, '${big}'::jsonb > '9007199254740992'::jsonb AS gt,
+      '[${big}, 3]'::jsonb @? '$[*] ? (@ > 9007199254740992)' AS jp, jsonb_pretty('[${big}]') AS p`)
+    expect(r.rowArrays).toEqual([[`{"s": "12345678901234567890", "id": ${big}}`, big, `{"a": 12345678901234567890, "b": -${big}}`, big, big, 'number', `{"f1":${big}}`, true, true, true, `[\n    ${big}\n]`]])
+    await db.query('CREATE TABLE jbig (id int PRIMARY KEY, j jsonb)')
+    await db.query(`INSERT INTO jbig VALUES (1, '{"ids": [${big}, 18446744073709551615]}')`)
+    expect((await db.query("SELECT j->'ids'->>1 FROM jbig")).rowArrays).toEqual([['18446744073709551615']])
+    expect(await sqlState(db, `SELECT '{"a": ${big}'::jsonb`)).toBe('22P02')
+    expect(await sqlState(db, `SELECT '[${big}, 01]'::jsonb`)).toBe('22P02')
+  })
+
   it('extract paths as functions, keeping json text as written and normalizing jsonb', async () => {
     db = await openDatabase({ nodeId: 'jf1' })
     const r = await db.query(`SELECT json_extract_path('{"a":{"b": [1,  2]}}', 'a', 'b') AS j, jsonb_extract_path('{"a":{"b": [1,  2]}}', 'a', 'b') AS jb,

@@ -15,7 +15,7 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { SqlArray } from '../types/array.js'
-import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
+import { formatJsonb, parseJsonText, stringifyJson, type JsonValue } from '../types/json.js'
 import { RowValue, rowItems } from '../types/row-type.js'
 import { elementType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { parseText } from '../types/text-format.js'
@@ -36,8 +36,8 @@ interface RowsImpl {
 /** A JSON value's text as a non-JSON field reads it. */
 function jsonText(v: JsonValue, kind: JsonKind): string {
   if (typeof v === 'string') return v
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
-  return kind === 'jsonb' ? formatJsonb(v) : JSON.stringify(v)
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
+  return kind === 'jsonb' ? formatJsonb(v) : stringifyJson(v)
 }
 
 /** The dimensions of nested JSON arrays (22P02 when sub-arrays differ in shape). */
@@ -69,7 +69,7 @@ function toField(v: JsonValue, t: SqlType, key: string, kind: JsonKind, now: num
     throw new SqlError(SqlState.featureNotSupported, `populating a field of domain ${t.domain.name} (it has CHECK constraints) from JSON is not supported`)
   }
   // A json field from jsonb input is written as jsonb writes it.
-  if (!t.array && (t.id === 'json' || t.id === 'jsonb')) return t.id === 'jsonb' || kind === 'jsonb' ? formatJsonb(v) : JSON.stringify(v)
+  if (!t.array && (t.id === 'json' || t.id === 'jsonb')) return t.id === 'jsonb' || kind === 'jsonb' ? formatJsonb(v) : stringifyJson(v)
   if (t.array) {
     if (typeof v === 'string') return parseText(v, t, now)
     if (!Array.isArray(v)) throw new SqlError(SqlState.invalidTextRepresentation, 'expected JSON array', { hint: `See the value of key "${key}".` })

@@ -245,7 +245,8 @@ function compareItems(op: string, a: JsonValue, b: JsonValue): Tri {
     if (a === null && b === null) return op === '==' || op === '<=' || op === '>='
     return op === '!='
   }
-  if (typeof a !== typeof b || typeof a === 'object') return null
+  const numeric = (x: JsonValue): boolean => typeof x === 'number' || typeof x === 'bigint'
+  if (!(numeric(a) && numeric(b)) && (typeof a !== typeof b || typeof a === 'object')) return null
   const c = a < b ? -1 : a > b ? 1 : 0
   switch (op) {
     case '==': return c === 0

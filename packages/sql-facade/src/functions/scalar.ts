@@ -10,7 +10,7 @@ import { utcToZone, zoneToUtc } from '../types/datetime-input.js'
 import { toDate, toTimestamp } from './to-timestamp.js'
 import { Decimal } from '../types/decimal.js'
 import { Interval } from '../types/interval.js'
-import { formatJsonb, parseJsonText, type JsonValue } from '../types/json.js'
+import { formatJsonb, jsonKind, parseJsonText, stringifyJson, type JsonValue } from '../types/json.js'
 import { SqlArray } from '../types/array.js'
 import { RowValue, rowItems } from '../types/row-type.js'
 import { commonType, elementType, isIntegerType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
@@ -111,6 +111,8 @@ export function sqlToJson(v: RtValue, t: SqlType): JsonValue {
     // NaN and infinities have no JSON number: PostgreSQL writes them as strings.
     const text = formatText(v, t)!
     const n = Number(text)
+    // An integer a double cannot hold exactly keeps its digits (a bigint id read 9007199254740992).
+    if (Number.isFinite(n) && !Number.isSafeInteger(n) && /^-?\d+$/.test(text)) return BigInt(text)
     return Number.isFinite(n) ? n : text
   }
   if (v instanceof SqlArray) return nestedJson(v, elementType(t))
@@ -127,9 +129,9 @@ export function sqlToJson(v: RtValue, t: SqlType): JsonValue {
 
 /** PostgreSQL's pretty form of row_to_json / array_to_json: a line break after each top-level comma. */
 function prettyTop(v: JsonValue): string {
-  if (Array.isArray(v)) return '[' + v.map((x) => JSON.stringify(x)).join(',\n ') + ']'
-  if (v !== null && typeof v === 'object') return '{' + Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${JSON.stringify(x)}`).join(',\n ') + '}'
-  return JSON.stringify(v)
+  if (Array.isArray(v)) return '[' + v.map((x) => stringifyJson(x)).join(',\n ') + ']'
+  if (v !== null && typeof v === 'object') return '{' + Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${stringifyJson(x)}`).join(',\n ') + '}'
+  return stringifyJson(v)
 }
 
 /** A (multidimensional) array as nested JSON arrays, as to_json renders it. */
@@ -479,10 +481,10 @@ const FUNCTIONS: Record<string, Resolver> = {
   } } : null),
   to_jsonb: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.jsonb, fn: (a) => formatJsonb(sqlToJson(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!)) } : null),
   row_to_json: (ts) => (ts.length >= 1 && ts.length <= 2 && ts[0]!.id === 'record' && !ts[0]!.array
-    ? { args: [ts[0]!, ...(ts.length === 2 ? [T.bool] : [])], result: T.json, fn: (a) => (a[1] === true ? prettyTop : JSON.stringify)(sqlToJson(a[0]!, ts[0]!)) }
+    ? { args: [ts[0]!, ...(ts.length === 2 ? [T.bool] : [])], result: T.json, fn: (a) => (a[1] === true ? prettyTop : stringifyJson)(sqlToJson(a[0]!, ts[0]!)) }
     : null),
   array_to_json: (ts) => (ts.length >= 1 && ts.length <= 2 && ts[0]!.array
-    ? { args: [ts[0]!, ...(ts.length === 2 ? [T.bool] : [])], result: T.json, fn: (a) => (a[1] === true ? prettyTop : JSON.stringify)(sqlToJson(a[0]!, ts[0]!)) }
+    ? { args: [ts[0]!, ...(ts.length === 2 ? [T.bool] : [])], result: T.json, fn: (a) => (a[1] === true ? prettyTop : stringifyJson)(sqlToJson(a[0]!, ts[0]!)) }
     : null),
   to_json: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.json, fn: (a) => jsonText(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!) } : null),
   jsonb_build_object: (ts) => buildObject(ts, T.jsonb),
@@ -499,9 +501,7 @@ const FUNCTIONS: Record<string, Resolver> = {
 }
 
 function jsonType(v: JsonValue): string {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'array'
-  return typeof v === 'object' ? 'object' : typeof v
+  return jsonKind(v)
 }
 
 function buildObject(ts: SqlType[], result: SqlType): ScalarImpl | null {

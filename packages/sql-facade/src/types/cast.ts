@@ -9,7 +9,7 @@ import { toFloat4 } from './float-math.js'
 import { TIMESTAMP_END_MICROS, USEC_PER_DAY } from './datetime.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
-import { formatJsonb, parseJsonText } from './json.js'
+import { formatJsonb, jsonKind, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
 import { rowItems, RowValue } from './row-type.js'
 import { category, elementType, isIntegerType, isNumericType, isRegType, typeName, type SqlType } from './sql-type.js'
@@ -124,7 +124,7 @@ function toOid(v: RtValue, from: SqlType): number {
 /** A jsonb number as a numeric type, or a jsonb boolean as bool (22023 for any other JSON value), as PostgreSQL's jsonb casts. */
 function jsonbScalar(text: string, to: SqlType, nowMicros: number): RtValue {
   const v = parseJsonText(text, 'jsonb')
-  const kind = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : typeof v
+  const kind = jsonKind(v)
   const want = to.id === 'bool' ? 'boolean' : 'number'
   if (kind !== want) throw new SqlError(SqlState.invalidParameterValue, `cannot cast jsonb ${kind} to type ${typeName(to)}`)
   if (to.id === 'bool') return v as boolean

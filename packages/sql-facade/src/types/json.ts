@@ -5,14 +5,131 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue }
+/**
+ * A parsed JSON value. A number is a JS number, except an integer past 2^53 (an id from
+ * another system, a bigint column's value): that one is a bigint, so its digits survive
+ * (`'9007199254740993'::jsonb` read back 9007199254740992 before).
+ */
+export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [k: string]: JsonValue }
 
 export function parseJsonText(text: string, type = 'json'): JsonValue {
   try {
-    return JSON.parse(text) as JsonValue
+    // Sixteen digits in a row somewhere (in a string too) may be a number a double cannot hold exactly.
+    return LONG_DIGITS.test(text) ? new ExactJsonParser(text).parse() : (JSON.parse(text) as JsonValue)
   } catch {
     throw new SqlError(SqlState.invalidTextRepresentation, `invalid input syntax for type ${type}`, { detail: `Token "${text.slice(0, 20)}" is invalid.` })
   }
+}
+
+const LONG_DIGITS = /\d{16}/
+
+/** JSON's grammar (RFC 8259, as JSON.parse reads it), with integers past 2^53 as bigints. */
+class ExactJsonParser {
+  private at = 0
+  private readonly text: string
+
+  constructor(text: string) {
+    this.text = text
+  }
+
+  parse(): JsonValue {
+    const v = this.value()
+    this.space()
+    if (this.at !== this.text.length) throw new SyntaxError('trailing text')
+    return v
+  }
+
+  private space(): void {
+    while (this.at < this.text.length && ' \t\n\r'.includes(this.text[this.at]!)) this.at++
+  }
+
+  private value(): JsonValue {
+    this.space()
+    const c = this.text[this.at]
+    if (c === '{') return this.object()
+    if (c === '[') return this.array()
+    if (c === '"') return this.string()
+    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (this.text.startsWith(word, this.at)) {
+        this.at += word.length
+        return v
+      }
+    }
+    return this.number()
+  }
+
+  private object(): JsonValue {
+    this.at++
+    const out: { [k: string]: JsonValue } = {}
+    this.space()
+    if (this.text[this.at] === '}') {
+      this.at++
+      return out
+    }
+    for (;;) {
+      this.space()
+      if (this.text[this.at] !== '"') throw new SyntaxError('key expected')
+      const key = this.string()
+      this.space()
+      if (this.text[this.at++] !== ':') throw new SyntaxError('colon expected')
+      // As JSON.parse: the last of a repeated key wins; __proto__ is a plain key.
+      Object.defineProperty(out, key, { value: this.value(), enumerable: true, writable: true, configurable: true })
+      this.space()
+      const c = this.text[this.at++]
+      if (c === '}') return out
+      if (c !== ',') throw new SyntaxError('comma expected')
+    }
+  }
+
+  private array(): JsonValue {
+    this.at++
+    const out: JsonValue[] = []
+    this.space()
+    if (this.text[this.at] === ']') {
+      this.at++
+      return out
+    }
+    for (;;) {
+      out.push(this.value())
+      this.space()
+      const c = this.text[this.at++]
+      if (c === ']') return out
+      if (c !== ',') throw new SyntaxError('comma expected')
+    }
+  }
+
+  private string(): string {
+    STRING.lastIndex = this.at
+    const m = STRING.exec(this.text)
+    if (m === null) throw new SyntaxError('bad string')
+    this.at += m[0].length
+    return JSON.parse(m[0]) as string
+  }
+
+  private number(): number | bigint {
+    NUMBER.lastIndex = this.at
+    const m = NUMBER.exec(this.text)
+    if (m === null) throw new SyntaxError('bad value')
+    this.at += m[0].length
+    const n = Number(m[0])
+    return m[1] === undefined && m[2] === undefined && !Number.isSafeInteger(n) ? BigInt(m[0]) : n
+  }
+}
+
+const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y
+const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y
+
+/** JSON text without spaces, as JSON.stringify writes it, bigints as their digits. */
+export function stringifyJson(v: JsonValue): string {
+  if (typeof v === 'bigint') return v.toString()
+  if (v === null || typeof v !== 'object') return JSON.stringify(v)
+  if (Array.isArray(v)) return '[' + v.map(stringifyJson).join(',') + ']'
+  return '{' + Object.keys(v).map((k) => JSON.stringify(k) + ':' + stringifyJson(v[k]!)).join(',') + '}'
+}
+
+/** jsonb_typeof's name of a value: bigints are numbers. */
+export function jsonKind(v: JsonValue): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'bigint' ? 'number' : typeof v
 }
 
 function compareKeys(a: string, b: string): number {
@@ -27,6 +144,7 @@ export function formatJsonb(v: JsonValue): string {
     const keys = Object.keys(v).sort(compareKeys)
     return '{' + keys.map((k) => JSON.stringify(k) + ': ' + formatJsonb(v[k]!)).join(', ') + '}'
   }
+  if (typeof v === 'bigint') return v.toString()
   return JSON.stringify(v)
 }
 

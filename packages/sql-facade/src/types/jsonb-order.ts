@@ -12,17 +12,18 @@
  * compares as one: it sorts before a one-element array, after an empty array (so `[]`
  * sorts below `null`, the quirk PostgreSQL documents), and below any object.
  */
-import { formatJsonb, parseJsonText, type JsonValue } from './json.js'
+import { formatJsonb, jsonKind, parseJsonText, type JsonValue } from './json.js'
 
 const RANK: Record<string, number> = { null: 0, string: 1, number: 2, boolean: 3, array: 4, object: 5 }
 
 function kind(v: JsonValue): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v
+  return jsonKind(v)
 }
 
 function compareScalars(a: JsonValue, b: JsonValue): number {
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0
-  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0
+  // A bigint (an integer past 2^53) and a number compare exactly with < and >.
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return a < b ? -1 : a > b ? 1 : 0
   if (typeof a === 'boolean' && typeof b === 'boolean') return a === b ? 0 : a ? 1 : -1
   return 0
 }
