@@ -48,6 +48,25 @@ export const HEAP_AM_OID = 2
 export const BTREE_AM_OID = 403
 export const FIRST_USER_OID = 16384
 const FIRST_SYSTEM_VIEW_OID = 12000
+/**
+ * PostgreSQL 15's OIDs of its catalog tables (`SELECT relname, oid FROM pg_class WHERE
+ * relnamespace = 11 AND relkind = 'r'`): clients join on them (`classoid =
+ * 'pg_class'::regclass`, pg_description, pg_depend), so the views of those names take
+ * them. Other system views are numbered from FIRST_SYSTEM_VIEW_OID.
+ */
+const CATALOG_TABLE_OIDS: Readonly<Record<string, number>> = {
+  pg_default_acl: 826, pg_tablespace: 1213, pg_shdepend: 1214, pg_type: 1247, pg_attribute: 1249, pg_proc: 1255, pg_class: 1259,
+  pg_authid: 1260, pg_auth_members: 1261, pg_database: 1262, pg_foreign_server: 1417, pg_user_mapping: 1418, pg_sequence: 2224,
+  pg_foreign_data_wrapper: 2328, pg_shdescription: 2396, pg_aggregate: 2600, pg_am: 2601, pg_amop: 2602, pg_amproc: 2603,
+  pg_attrdef: 2604, pg_cast: 2605, pg_constraint: 2606, pg_conversion: 2607, pg_depend: 2608, pg_description: 2609, pg_index: 2610,
+  pg_inherits: 2611, pg_language: 2612, pg_largeobject: 2613, pg_namespace: 2615, pg_opclass: 2616, pg_operator: 2617,
+  pg_rewrite: 2618, pg_statistic: 2619, pg_trigger: 2620, pg_opfamily: 2753, pg_db_role_setting: 2964, pg_largeobject_metadata: 2995,
+  pg_extension: 3079, pg_foreign_table: 3118, pg_policy: 3256, pg_partitioned_table: 3350, pg_statistic_ext: 3381, pg_init_privs: 3394,
+  pg_statistic_ext_data: 3429, pg_collation: 3456, pg_event_trigger: 3466, pg_enum: 3501, pg_range: 3541, pg_transform: 3576,
+  pg_shseclabel: 3592, pg_seclabel: 3596, pg_ts_dict: 3600, pg_ts_parser: 3601, pg_ts_config: 3602, pg_ts_config_map: 3603,
+  pg_ts_template: 3764, pg_replication_origin: 6000, pg_subscription: 6100, pg_subscription_rel: 6102, pg_publication: 6104,
+  pg_publication_rel: 6106, pg_publication_namespace: 6237, pg_parameter_acl: 6243,
+}
 const OID_SPAN = 2 ** 31 - FIRST_USER_OID
 
 export interface AttributeModel {
@@ -397,7 +416,7 @@ export function buildCatalogModel(source: CatalogSource, systemViews: SystemRela
     .map((v) => ({ oid: objectOid('table', v.name), name: v.name, namespace: 'public', attributes: attributes(v.columns), definition: ` ${v.definition};` }))
   const views: SystemViewModel[] = [
     ...userViews,
-    ...systemViews.map((v, i) => ({ oid: FIRST_SYSTEM_VIEW_OID + i, name: v.name, namespace: v.namespace, attributes: attributes(v.columns), definition: null })),
+    ...systemViews.map((v, i) => ({ oid: (v.namespace === 'pg_catalog' ? CATALOG_TABLE_OIDS[v.name] : undefined) ?? FIRST_SYSTEM_VIEW_OID + i, name: v.name, namespace: v.namespace, attributes: attributes(v.columns), definition: null })),
   ]
   const sequences: SequenceModel[] = []
   for (const [name, v] of source.listCatalog(SEQUENCE_KIND)) {

@@ -36,6 +36,14 @@ describe('pg_catalog through the planner', () => {
     expect((await db.query("SELECT 'products'::regclass::oid AS o")).rows[0]!.o).toBe(objectOid('table', 'products'))
   })
 
+  it("gives PostgreSQL's catalogs PostgreSQL's OIDs, which pg_description and clients join on", async () => {
+    const r = await db.query(`SELECT 'pg_class'::regclass::oid::int AS c, 'pg_type'::regclass::oid::int AS t, 'pg_namespace'::regclass::oid::int AS n,
+      (SELECT oid::int FROM pg_class WHERE relname = 'pg_attribute') AS a, (SELECT count(*)::int FROM pg_class WHERE oid = 1259) AS one`)
+    expect(r.rowArrays).toEqual([[1259, 1247, 2615, 1249, 1]])
+    await db.query("COMMENT ON TABLE products IS 'things'")
+    expect((await db.query("SELECT description FROM pg_description WHERE classoid = 'pg_class'::regclass AND objoid = 'products'::regclass")).rowArrays).toEqual([['things']])
+  })
+
   it("answers psql's \\dt query", async () => {
     const r = await db.query(`SELECT n.nspname as "Schema",
   c.relname as "Name",
