@@ -42,6 +42,18 @@ describe('CREATE TABLE / VIEW / INDEX refuse what PostgreSQL refuses', () => {
     expect(await db.code('CREATE TABLE rp1 PARTITION OF rp FOR VALUES FROM (MINVALUE) TO (10)')).toBeUndefined()
   })
 
+  it('table parameters: a misspelt one is 22023, not kept and ignored (the table was not placed as asked)', async () => {
+    expect(await db.code("CREATE TABLE tp1 (a int) WITH (replication_region = 'eu-central')")).toBe('22023')
+    expect(await db.code("CREATE TABLE tp2 (a int) WITH (\"Fillfactor\" = 10) ")).toBe('22023')
+    expect(await db.code('CREATE TABLE tp3 WITH (foo = 1) AS SELECT 1 AS a')).toBe('22023')
+    expect(await db.code("CREATE TABLE tp4 (a int) WITH (replication_strategy = 'synchronous')")).toBe('0A000')
+    expect(await db.rows("SELECT count(*)::int FROM pg_tables WHERE tablename LIKE 'tp_'")).toEqual([[0]])
+    // PostgreSQL's storage parameters and Concord's own are taken.
+    expect(await db.code("CREATE TABLE tp5 (a int) WITH (fillfactor = 70, autovacuum_enabled = false, replication_strategy = 'eventual_consistency')")).toBeUndefined()
+    expect(await db.code("ALTER TABLE tp5 SET (shard_locaton = 'n1')")).toBe('22023')
+    expect(await db.code('ALTER TABLE tp5 RESET (replication_strategy, fillfactor)')).toBeUndefined()
+  })
+
   it('view options', async () => {
     await db.rows('CREATE TABLE vbase (a int)')
     expect(await db.code('CREATE VIEW w1 WITH (security_barrier=100) AS SELECT * FROM vbase')).toBe('22023')

@@ -69,6 +69,42 @@ export function options(list: Node[] | undefined): Record<string, string> {
   return out
 }
 
+/** Concord's own table parameters (WITH (..) / SET (..)); each is read by the code that places or merges the table. */
+const CONCORD_TABLE_OPTIONS = ['replication_regions', 'replication_strategy', 'conflict_resolution_policy', 'counter_columns', 'shard_location', 'shard_replication_factor', 'home_region_column']
+
+/** PostgreSQL 15's storage parameters of a table (reloptions.c, heap and toast.): accepted, and hints only here. */
+const POSTGRES_TABLE_OPTIONS = new Set([
+  'fillfactor', 'toast_tuple_target', 'parallel_workers', 'autovacuum_enabled', 'autovacuum_vacuum_threshold',
+  'autovacuum_vacuum_insert_threshold', 'autovacuum_analyze_threshold', 'autovacuum_vacuum_cost_delay', 'autovacuum_vacuum_cost_limit',
+  'autovacuum_freeze_min_age', 'autovacuum_freeze_max_age', 'autovacuum_freeze_table_age', 'autovacuum_multixact_freeze_min_age',
+  'autovacuum_multixact_freeze_max_age', 'autovacuum_multixact_freeze_table_age', 'log_autovacuum_min_duration',
+  'autovacuum_vacuum_scale_factor', 'autovacuum_vacuum_insert_scale_factor', 'autovacuum_analyze_scale_factor', 'user_catalog_table',
+  'vacuum_index_cleanup', 'vacuum_truncate', 'oids',
+])
+
+/**
+ * A table's WITH (..) / SET (..) parameters, each one known: a misspelt one
+ * (`replication_region`) was kept and ignored, so the table was not placed as asked.
+ * PostgreSQL answers 22023 for a parameter it does not know; so does Concord.
+ */
+function tableOptions(list: Node[] | undefined, reset = false): Record<string, string> {
+  // RESET (fillfactor) names parameters without values: only the names are checked.
+  const opts: Record<string, string> = {}
+  if (reset) for (const o of list ?? []) if ('DefElem' in o) opts[o.DefElem.defname!] = ''
+  Object.assign(opts, reset ? {} : options(list))
+  for (const k of Object.keys(opts)) {
+    if (POSTGRES_TABLE_OPTIONS.has(k) || CONCORD_TABLE_OPTIONS.includes(k)) continue
+    throw new SqlError(SqlState.invalidParameterValue, `unrecognized parameter "${k}"`, { hint: `Concord's table parameters: ${CONCORD_TABLE_OPTIONS.join(', ')}.` })
+  }
+  const strategy = opts['replication_strategy']
+  if (strategy !== undefined && strategy !== '' && strategy.toLowerCase() !== 'eventual_consistency') {
+    throw new SqlError(SqlState.featureNotSupported, `replication_strategy "${strategy}" is not supported`, {
+      hint: "Concord replicates every table to its holders eventually consistently: replication_strategy = 'eventual_consistency'.",
+    })
+  }
+  return opts
+}
+
 /** A partition's rows live in its partitioned table's shards, so they are held where that table is. */
 function partitionRegions(): SqlError {
   return new SqlError(SqlState.featureNotSupported, 'replication_regions cannot be set on a partition: its rows are held in the regions of its partitioned table', {
@@ -311,7 +347,7 @@ export function execCreateTable(stmt: CreateStmt, p: PlanCtx): StatementResult {
       throw new SqlError(SqlState.featureNotSupported, 'tables declared WITH OIDS are not supported')
     }
   }
-  const opts = options(stmt.options)
+  const opts = tableOptions(stmt.options)
   // PARTITION OF parent: the partition shares the parent's columns; rows live in the parent.
   if (stmt.inhRelations?.length && stmt.partbound) {
     const parentName = stmt.inhRelations[0] && 'RangeVar' in stmt.inhRelations[0] ? stmt.inhRelations[0].RangeVar.relname! : ''
@@ -695,7 +731,7 @@ export function execAlterTable(stmt: AlterTableStmt, p: PlanCtx): StatementResul
         break
       }
       case 'AT_SetRelOptions': case 'AT_ResetRelOptions': {
-        const opts = options(cmd.def && 'List' in cmd.def ? cmd.def.List.items : undefined)
+        const opts = tableOptions(cmd.def && 'List' in cmd.def ? cmd.def.List.items : undefined, cmd.subtype === 'AT_ResetRelOptions')
         refuseHomeRegionChange(opts, name)
         refuseHomedPlacement(opts, current)
         if (opts.counter_columns !== undefined) throw new SqlError(SqlState.featureNotSupported, 'counter_columns is given at CREATE TABLE only', { hint: "Use ALTER TABLE .. ALTER COLUMN .. SET (conflict_resolution_policy = 'counter')." })
