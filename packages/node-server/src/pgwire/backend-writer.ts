@@ -28,6 +28,11 @@ export interface ErrorFields {
   detail?: string
   hint?: string
   position?: string
+  /** The object of a constraint violation (fields s, t, c, n). */
+  schema?: string
+  table?: string
+  column?: string
+  constraint?: string
 }
 
 export class BackendWriter {
@@ -193,6 +198,10 @@ export class BackendWriter {
     if (fields.detail) this.field('D', fields.detail)
     if (fields.hint) this.field('H', fields.hint)
     if (fields.position) this.field('P', fields.position)
+    if (fields.schema) this.field('s', fields.schema)
+    if (fields.table) this.field('t', fields.table)
+    if (fields.column) this.field('c', fields.column)
+    if (fields.constraint) this.field('n', fields.constraint)
     this.byte(0)
     this.end()
   }

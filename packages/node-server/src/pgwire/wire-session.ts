@@ -431,6 +431,10 @@ interface SqlErrorLike {
   detail?: unknown
   hint?: unknown
   position?: unknown
+  schema?: unknown
+  table?: unknown
+  column?: unknown
+  constraint?: unknown
 }
 
 export function errorFields(err: unknown, severity: ErrorFields['severity'] = 'ERROR'): ErrorFields {
@@ -442,5 +446,6 @@ export function errorFields(err: unknown, severity: ErrorFields['severity'] = 'E
   if (typeof e.detail === 'string') fields.detail = e.detail
   if (typeof e.hint === 'string') fields.hint = e.hint
   if (typeof e.position === 'string' || typeof e.position === 'number') fields.position = String(e.position)
+  for (const k of ['schema', 'table', 'column', 'constraint'] as const) if (typeof e[k] === 'string') fields[k] = e[k]
   return fields
 }

@@ -10,14 +10,29 @@ export class SqlError extends Error {
   readonly hint?: string
   /** 1-based character position in the statement text, when known. */
   readonly position?: number
+  /**
+   * The object a constraint violation names, as PostgreSQL's ErrorResponse fields s, t, c
+   * and n carry it: drivers expose them (node-postgres `err.constraint`) and ORMs map a
+   * unique violation to its constraint by them.
+   */
+  readonly schema?: string
+  readonly table?: string
+  readonly column?: string
+  readonly constraint?: string
 
-  constructor(code: string, message: string, extra: { detail?: string; hint?: string; position?: number } = {}) {
+  constructor(code: string, message: string, extra: { detail?: string; hint?: string; position?: number; schema?: string; table?: string; column?: string; constraint?: string } = {}) {
     super(message)
     this.name = 'SqlError'
     this.code = code
     this.detail = extra.detail
     this.hint = extra.hint
     this.position = extra.position
+    if (extra.table !== undefined) {
+      this.schema = extra.schema ?? 'public'
+      this.table = extra.table
+    }
+    if (extra.column !== undefined) this.column = extra.column
+    if (extra.constraint !== undefined) this.constraint = extra.constraint
   }
 }
 

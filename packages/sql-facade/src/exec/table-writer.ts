@@ -127,6 +127,8 @@ export class TableWriter {
       if (row[i] === null && (m.notNull || this.pkIdx.includes(i))) {
         throw new SqlError(SqlState.notNullViolation, `null value in column "${this.columns[i]!.name}" of relation "${this.table.name}" violates not-null constraint`, {
           detail: `Failing row contains (${this.describe(row)}).`,
+          table: this.table.name,
+          column: this.columns[i]!.name,
         })
       }
     }
@@ -135,6 +137,8 @@ export class TableWriter {
       if (c.test.eval(env) === false) {
         throw new SqlError(SqlState.checkViolation, `new row for relation "${this.table.name}" violates check constraint "${c.name}"`, {
           detail: `Failing row contains (${this.describe(row)}).`,
+          table: this.table.name,
+          constraint: c.name,
         })
       }
     }
@@ -169,10 +173,27 @@ export class TableWriter {
   private checkUnique(row: RtValue[], cols: string[], selfKey: Value[] | null): void {
     if (this.findUniqueConflict(row, cols, selfKey)) {
       const idx = cols.map((c) => this.index(c))
-      throw new SqlError(SqlState.uniqueViolation, `duplicate key value violates unique constraint "${this.table.name}_${cols.join('_')}_key"`, {
+      const constraint = this.uniqueName(cols)
+      throw new SqlError(SqlState.uniqueViolation, `duplicate key value violates unique constraint "${constraint}"`, {
         detail: `Key (${cols.join(', ')})=(${idx.map((i) => formatText(row[i]!, this.columns[i]!.type)).join(', ')}) already exists.`,
+        table: this.table.name,
+        constraint,
       })
     }
+  }
+
+  /**
+   * The name of the unique constraint (or index) over `cols`: the one it was created
+   * under (CREATE UNIQUE INDEX name, CONSTRAINT name UNIQUE), else PostgreSQL's derived
+   * `<table>_<cols>_key`. Read only when a violation is reported.
+   */
+  private uniqueName(cols: string[]): string {
+    const wanted = cols.join('\u0000')
+    for (const [name, v] of this.p.exec.tx.listCatalog('index')) {
+      const def = v as { table?: unknown; unique?: unknown; columns?: unknown } | null
+      if (def !== null && def.table === this.table.name && def.unique === true && Array.isArray(def.columns) && def.columns.join('\u0000') === wanted) return name
+    }
+    return `${this.table.name}_${cols.join('_')}_key`
   }
 
   keyOf(row: RtValue[]): Value[] {
@@ -201,8 +222,11 @@ export class TableWriter {
   duplicateKey(row: RtValue[]): SqlError {
     const pk = this.table.primaryKey
     if (pk.length === 1 && pk[0] === ROWID) return new SqlError(SqlState.uniqueViolation, 'duplicate row id')
-    return new SqlError(SqlState.uniqueViolation, `duplicate key value violates unique constraint "${this.table.name}_pkey"`, {
+    const constraint = `${this.table.name}_pkey`
+    return new SqlError(SqlState.uniqueViolation, `duplicate key value violates unique constraint "${constraint}"`, {
       detail: `Key (${pk.join(', ')})=(${this.pkIdx.map((i) => formatText(row[i]!, this.columns[i]!.type)).join(', ')}) already exists.`,
+      table: this.table.name,
+      constraint,
     })
   }
 

@@ -17,12 +17,12 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 
 /** A read of a table this node does not hold and has not read from a holder for this statement. */
 export class UnheldRead extends SqlError {
-  readonly table: TableInfo
+  readonly unheld: TableInfo
 
   constructor(table: TableInfo, region: string) {
     // Its region is held here and the table only in part (placed partitions, homed rows), or not held at all.
     super(SqlState.featureNotSupported, (holdsTable(region, table) ? notHeldWhole(table) : notHeldHere(table, region)).message)
-    this.table = table
+    this.unheld = table
   }
 }
 

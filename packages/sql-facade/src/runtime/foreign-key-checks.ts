@@ -238,17 +238,23 @@ export class ForeignKeyChecks {
       if (fk.match === 'simple') return null
       return new SqlError(SqlState.foreignKeyViolation, `insert or update on table "${child.name}" violates foreign key constraint "${fk.name}"`, {
         detail: 'MATCH FULL does not allow mixing of null and nonnull key values.',
+        table: child.name,
+        constraint: fk.name,
       })
     }
     if (this.parentExists(child, fk, values)) return null
     return new SqlError(SqlState.foreignKeyViolation, `insert or update on table "${child.name}" violates foreign key constraint "${fk.name}"`, {
       detail: `Key ${describeKey(child, fk.columns, values)} is not present in table "${fk.refTable}".`,
+      table: child.name,
+      constraint: fk.name,
     })
   }
 
   private stillReferenced(fk: ForeignKey, child: string, parent: TableInfo, values: RtValue[]): SqlError {
     return new SqlError(SqlState.foreignKeyViolation, `update or delete on table "${parent.name}" violates foreign key constraint "${fk.name}" on table "${child}"`, {
       detail: `Key ${describeKey(parent, fk.refColumns, values)} is still referenced from table "${child}".`,
+      table: child,
+      constraint: fk.name,
     })
   }
 

@@ -1326,7 +1326,7 @@ export class Session {
           reads++
           undoAdvisory()
           this.notifications.rollbackTo(notifyMark)
-          await readUnheld(e.table, remote, this.db.replica)
+          await readUnheld(e.unheld, remote, this.db.replica)
           this.budget().check()
           continue
         }
