@@ -1839,6 +1839,29 @@ export class Session {
     return utility('SET CONSTRAINTS')
   }
 
+  /**
+   * SET default_transaction_read_only / transaction_read_only: the parameter forms of SET
+   * SESSION CHARACTERISTICS AS TRANSACTION and SET TRANSACTION (they were refused as
+   * read-only parameters). The session's default is set outside a transaction block only
+   * (inside one, PostgreSQL would undo it with the block: 0A000 here).
+   */
+  private setReadOnly(setting: string, value: string | null, isLocal: boolean): StatementResult {
+    let readOnly = false
+    if (value !== null) {
+      const v = value.toLowerCase()
+      if (['on', 'true', 'yes', '1', 't', 'y'].includes(v)) readOnly = true
+      else if (!['off', 'false', 'no', '0', 'f', 'n'].includes(v)) throw new SqlError(SqlState.invalidParameterValue, `parameter "${setting}" requires a Boolean value`)
+    }
+    if (setting === 'transaction_read_only') {
+      if (this.block) this.block.mode = { ...this.block.mode, readOnly }
+      return utility(value === null ? 'RESET' : 'SET')
+    }
+    if (isLocal) return utility('SET', this.block ? undefined : ['SET LOCAL can only be used in transaction blocks'])
+    if (this.block) throw new SqlError(SqlState.featureNotSupported, 'SET default_transaction_read_only inside a transaction block is not supported', { hint: 'Set it outside the block, or use SET TRANSACTION READ ONLY in it.' })
+    this.characteristics = { ...this.characteristics, readOnly }
+    return utility(value === null ? 'RESET' : 'SET')
+  }
+
   /** SET TRANSACTION .. / SET SESSION CHARACTERISTICS AS TRANSACTION .. */
   private setTransactionMode(name: string, args: Node[] | undefined): StatementResult {
     if (name.toUpperCase() === 'SESSION CHARACTERISTICS') {
@@ -1871,6 +1894,7 @@ export class Session {
     if ('DiscardStmt' in node) {
       // First: it refuses a transaction block (25001) before anything is discarded.
       this.settings.discardAll()
+      this.characteristics = { readOnly: false }
       this.discardTemp()
       this.sequences.discard()
       this.sqlPrepared.deallocate(null)
@@ -1891,10 +1915,15 @@ export class Session {
     const kind = s.kind ?? 'VAR_SET_VALUE'
     if (kind === 'VAR_RESET_ALL') {
       this.settings.resetAll()
+      // default_transaction_read_only is a session parameter too (SET SESSION CHARACTERISTICS).
+      if (!this.block) this.characteristics = { readOnly: false }
       return utility('RESET')
     }
     if (kind === 'VAR_SET_MULTI') return this.setTransactionMode(s.name ?? '', s.args)
     const setting = (s.name ?? '').toLowerCase()
+    if (setting === 'default_transaction_read_only' || setting === 'transaction_read_only') {
+      return this.setReadOnly(setting, kind === 'VAR_SET_VALUE' ? (s.args ?? []).map(argText).join(', ') : null, !!s.is_local)
+    }
     if (setting === 'role' || setting === 'session_authorization') return this.setRole(setting, kind, s.args, !!s.is_local)
     // SET of a node or cluster parameter writes the replicated catalog: superusers only, as ALTER SYSTEM.
     const scope = parameterDef((s.name ?? '').toLowerCase())?.scope
