@@ -48,6 +48,10 @@ export async function openSqlEngine(options: ReplicaOptions & { changeJournal?: 
       // A bad value refuses the connection (the factory throws), as PostgreSQL does; so does
       // a node or cluster setting, whose change is a catalog write a session start makes none of.
       for (const [name, value] of Object.entries(info?.settings ?? {})) {
+        if (name.toLowerCase() === 'default_transaction_read_only') {
+          s.setDefaultReadOnly(value)
+          continue
+        }
         if (s.settings.set(name, value).writes.length > 0) {
           throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${name}" cannot be set when a connection starts`, {
             hint: 'It is a setting of the node or the cluster: set it with SET or ALTER SYSTEM SET once connected.',

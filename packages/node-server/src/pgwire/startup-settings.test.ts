@@ -33,6 +33,13 @@ async function refusal(config: Partial<pg.ClientConfig>): Promise<unknown> {
 }
 
 describe('startup settings over the wire', () => {
+  it('-c default_transaction_read_only=on makes the session\'s transactions read-only', async () => {
+    const c = await wire.client({ options: '-c default_transaction_read_only=on' })
+    expect((await c.query('SHOW default_transaction_read_only')).rows[0].default_transaction_read_only).toBe('on')
+    expect(await c.query('CREATE TABLE ro_startup (a int)').then(() => null, (e: { code?: string }) => e.code)).toBe('25006')
+    expect((await refusal({ options: '-c default_transaction_read_only=maybe' }) as { code?: string } | null)?.code).toBe('22023')
+  })
+
   it('options sets any session parameter (it took statement_timeout alone before, and dropped the rest unsaid)', async () => {
     const c = await wire.client({ options: '-c work_mem=7MB -c offload_after=0 --search_path=a,\\ public -c extra_float_digits=3' })
     const shown = async (name: string) => (await c.query(`SHOW ${name}`)).rows[0][name]

@@ -1845,6 +1845,11 @@ export class Session {
    * read-only parameters). The session's default is set outside a transaction block only
    * (inside one, PostgreSQL would undo it with the block: 0A000 here).
    */
+  /** A connection's startup `-c default_transaction_read_only=on` (PGOPTIONS): as SET before any block. */
+  setDefaultReadOnly(value: string): void {
+    this.setReadOnly('default_transaction_read_only', value, false)
+  }
+
   private setReadOnly(setting: string, value: string | null, isLocal: boolean): StatementResult {
     let readOnly = false
     if (value !== null) {
