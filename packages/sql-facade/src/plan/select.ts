@@ -26,7 +26,12 @@ import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import type { StatementBudget } from '../runtime/statement-budget.js'
 import { assertOrderable } from '../types/geometry.js'
 
-export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation {
+/**
+ * `arm`: the query is an operand of UNION / INTERSECT / EXCEPT, whose untyped literals
+ * (`SELECT NULL`, `SELECT '2'`) keep the unknown type for the set operation to resolve
+ * from the other operands, as PostgreSQL does (`SELECT 1 UNION SELECT NULL` was 42804).
+ */
+export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = false): Relation {
   if (stmt.withClause) p = planWithClause(stmt.withClause, p, parent)
   let rel: Relation
   let outScope: Scope
@@ -37,7 +42,7 @@ export function planSelect(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): 
     rel = planValues(stmt.valuesLists, p, parent)
     outScope = new Scope(rel.columns, parent)
   } else {
-    return planQuery(stmt, p, parent)
+    return planQuery(stmt, p, parent, arm)
   }
   // ORDER BY / LIMIT on a set operation or VALUES apply to its output columns.
   const sorts = (stmt.sortClause ?? []).map((s) => sortKey(s, rel.columns, null, makeCompileCtx(p, outScope)))
@@ -72,8 +77,8 @@ function planValues(lists: Node[], p: PlanCtx, parent: Scope | null): Relation {
 }
 
 function planSetOp(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation {
-  const l = planSelect(stmt.larg!, p, parent)
-  const r = planSelect(stmt.rarg!, p, parent)
+  const l = planSelect(stmt.larg!, p, parent, true)
+  const r = planSelect(stmt.rarg!, p, parent, true)
   if (l.columns.length !== r.columns.length) {
     throw new SqlError(SqlState.syntaxError, `each ${stmt.op!.replace('SETOP_', '')} query must have the same number of columns`)
   }
@@ -404,7 +409,7 @@ function sortRows(keyed: Array<{ keys: RtValue[] }>, sorts: SortKey[], budget: S
   })
 }
 
-function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation {
+function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = false): Relation {
   if (stmt.intoClause) throw new SqlError(SqlState.featureNotSupported, 'SELECT INTO is not supported')
   const where = stmt.whereClause
   const from = planFrom(stmt.fromClause ?? [], p, parent, where)
@@ -501,7 +506,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Relation
     }
     return { name: t.name, node: t.node, compiled: compileExpr(t.node!, octx) }
   })
-  const outputs: ColumnBinding[] = targets.map((t) => ({ name: t.name, table: null, type: t.compiled.type.id === 'unknown' ? T.text : t.compiled.type }))
+  const outputs: ColumnBinding[] = targets.map((t) => ({ name: t.name, table: null, type: t.compiled.type.id === 'unknown' && !arm ? T.text : t.compiled.type }))
   const having = stmt.havingClause ? compilePredicate(stmt.havingClause, { ...sctx, win: null }, 'HAVING') : null
   const sorts = (stmt.sortClause ?? []).map((s) => sortKey(s, outputs, targets, sctx))
   const outFns = targets.map((t) => t.compiled.eval)
