@@ -20,6 +20,7 @@ import { formatSql, toCharInterval, toCharTimestamp } from './formatting.js'
 import { toCharNumeric, toNumber } from './number-template.js'
 import { ARRAY_FUNCTIONS } from './array-functions.js'
 import { ENUM_FUNCTIONS } from './enum-functions.js'
+import { BINARY_ENCODING_FUNCTIONS } from './binary-encoding-functions.js'
 import { JSON_POPULATE_FUNCTIONS } from './json-populate.js'
 import { JSONB_SET_FUNCTIONS } from './jsonb-set.js'
 import { JSON_FUNCTIONS } from './json-functions.js'
@@ -736,6 +737,9 @@ export function lookupVariadicScalar(name: string, types: SqlType[]): ScalarImpl
 }
 
 export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null | undefined {
+  // The bytea forms of names the text functions hold (length, octet_length ..).
+  const binary = BINARY_ENCODING_FUNCTIONS[name]?.(types)
+  if (binary) return binary
   const r = FUNCTIONS[name]
   const impl = r ? r(types) : undefined
   if (impl) return impl
