@@ -43,7 +43,7 @@ import type { NodeRole } from '../cluster/node-role.js'
 import { TransactionRows, type RowReadObserver, type RowRestriction } from '../runtime/transaction-rows.js'
 import type { TableChangeSource } from '../runtime/table-change-source.js'
 import { RemoteRows, UnheldRead } from '../placement/remote-rows.js'
-import { federateStatement, readUnheld, refuseUnheldWrites } from '../placement/statement-federation.js'
+import { federateStatement, readUnheld, refuseUnheldWrites, writeTargets } from '../placement/statement-federation.js'
 import { fetchShardSizes, type ShardSize } from '../placement/shard-sizes.js'
 import { rebalancePlan, rebalanceTarget, startRebalance } from '../placement/rebalance-job.js'
 import { forwardWrite, notForwardable, returnsRows, unheldWriteTargets, type ForwardDestination } from '../placement/write-forwarding.js'
@@ -520,6 +520,53 @@ export class Session {
     const raised = this.raiseParseNotices(stmts)
     if (params.length > 0 && stmts.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement')
     const bound = params.map(bindParam)
+    // Several statements in one query string run as one implicit transaction, as in
+    // PostgreSQL: an error undoes them all (each committed on its own before, so a batch
+    // that failed half way kept its first half).
+    const implicit = stmts.length > 1 && this.block === null && stmts.every((s) => this.joinsImplicitBlock(s))
+    if (!implicit) return this.runEach(stmts, bound, raised)
+    await this.runStatement(implicitStatement('BEGIN'), [])
+    let out: QueryResult[]
+    try {
+      out = await this.runEach(stmts, bound, raised)
+    } catch (e) {
+      // Ended directly: a pending cancel request would stop a ROLLBACK run as a statement.
+      if (this.block !== null) this.transactionStatement('TRANS_STMT_ROLLBACK', '', undefined)
+      throw e
+    }
+    try {
+      await this.runStatement(implicitStatement('COMMIT'), [])
+    } catch (e) {
+      // A deferred check that fails at COMMIT: the transaction is over either way.
+      if (this.block !== null) this.transactionStatement('TRANS_STMT_ROLLBACK', '', undefined)
+      throw e
+    }
+    return out
+  }
+
+  /**
+   * Whether a statement of a multi-statement query may share its implicit transaction:
+   * not one that controls transactions or refuses a block (VACUUM, ALTER SYSTEM, COPY ..),
+   * not Concord's own statements, not a write to a table held elsewhere (forwarded to a
+   * holder one statement at a time, never inside a block). A query holding one runs its
+   * statements one by one, as before (docs/compatibility.md).
+   */
+  private joinsImplicitBlock(stmt: Statement): boolean {
+    if (stmt.kind !== 'pg') return false
+    const n = stmt.node
+    if (NO_IMPLICIT_BLOCK.some((k) => k in n)) return false
+    if ('IndexStmt' in n && n.IndexStmt.concurrent === true) return false
+    // A table placed elsewhere as it is created: the statements after it may write it through a holder.
+    const options = 'CreateStmt' in n ? n.CreateStmt.options : 'AlterTableStmt' in n ? n.AlterTableStmt.cmds?.flatMap((c) => ('AlterTableCmd' in c && c.AlterTableCmd.def && 'List' in c.AlterTableCmd.def ? c.AlterTableCmd.def.List.items ?? [] : [])) : undefined
+    if (options?.some((o) => 'DefElem' in o && PLACEMENT_OPTIONS.includes(o.DefElem.defname ?? ''))) return false
+    for (const target of writeTargets(n)) {
+      const info = this.db.replica.table(target)
+      if (info !== undefined && (!this.db.replica.holdsWhole(info) || homeColumn(info) !== null)) return false
+    }
+    return true
+  }
+
+  private async runEach(stmts: Statement[], bound: RtValue[], raised: boolean): Promise<QueryResult[]> {
     const out: QueryResult[] = []
     for (const [i, stmt] of stmts.entries()) {
       if (stmt.kind === 'pg' && 'CopyStmt' in stmt.node) {
@@ -2003,6 +2050,24 @@ function plansRebalance(stmt: Statement): boolean {
 }
 
 /** Whether a statement may lock rows (anything but transaction control and settings). */
+/** Statements that never share a multi-statement query's implicit transaction (see joinsImplicitBlock). */
+const NO_IMPLICIT_BLOCK = [
+  'TransactionStmt', 'CopyStmt', 'VacuumStmt', 'CreatedbStmt', 'DropdbStmt', 'AlterSystemStmt', 'DiscardStmt', 'ReindexStmt',
+  'CreateSubscriptionStmt', 'AlterSubscriptionStmt', 'DropSubscriptionStmt', 'ClusterStmt', 'CheckPointStmt', 'AlterDatabaseStmt',
+]
+
+/** Table parameters that place a table's rows (on other nodes, possibly). */
+const PLACEMENT_OPTIONS = ['replication_regions', 'shard_location', 'shard_replication_factor', 'home_region_column']
+
+const implicitStatements = new Map<string, Statement>()
+
+/** BEGIN / COMMIT of a multi-statement query's implicit transaction. */
+function implicitStatement(sql: 'BEGIN' | 'COMMIT'): Statement {
+  let s = implicitStatements.get(sql)
+  if (s === undefined) implicitStatements.set(sql, (s = parseScript(sql)[0]!))
+  return s
+}
+
 function mayLockRows(stmt: Statement): boolean {
   if (stmt.kind !== 'pg') return true
   const n = stmt.node
