@@ -13,7 +13,6 @@
  * `public.t` and reads found public's tables, where PostgreSQL refuses (3F000, 42P01).
  */
 import { schemaExists, type SchemaSource } from './schema-def.js'
-import type { ExecCtx } from '../runtime/context.js'
 
 export interface SearchPath {
   /** The path's schemas that exist, in order, "$user" resolved; pg_temp left out. */
@@ -87,7 +86,14 @@ function resolve(names: string[], user: string, source: SchemaSource): SearchPat
   return { schemas, creation, searchesPublic, plain: creation === 'public' }
 }
 
+/** What the session's path is read from: its settings, the role it runs as, its catalog (an ExecCtx has them). */
+export interface SearchPathSource {
+  settings: { show(name: string): string | null }
+  role: { name: string }
+  tx: SchemaSource
+}
+
 /** The session's path, for the statement running as `exec.role` (current_schema(), current_schemas()). */
-export function sessionSearchPath(exec: Pick<ExecCtx, 'settings' | 'role' | 'tx'>): SearchPath {
+export function sessionSearchPath(exec: SearchPathSource): SearchPath {
   return searchPathOf(exec.settings.show('search_path') ?? '', exec.role.name, exec.tx)
 }
