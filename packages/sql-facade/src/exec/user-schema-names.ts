@@ -53,19 +53,20 @@ function refuseCreate(tx: SchemaSource, schema: string): never {
 
 /** The qualified name an object of a CREATE statement takes, when the statement names one. */
 function createdSchema(node: Node): string | undefined {
-  if ('CreateStmt' in node) return node.CreateStmt.relation?.schemaname
-  if ('ViewStmt' in node) return node.ViewStmt.view?.schemaname
-  if ('CreateSeqStmt' in node) return node.CreateSeqStmt.sequence?.schemaname
-  if ('CreateTableAsStmt' in node) return node.CreateTableAsStmt.into?.rel?.schemaname
-  if ('SelectStmt' in node) return node.SelectStmt.intoClause?.rel?.schemaname
-  if ('CompositeTypeStmt' in node) return node.CompositeTypeStmt.typevar?.schemaname
+  const relation = createdRelation(node)
+  if (relation !== undefined) return relation.schemaname
+  const parts = createdObjectNames(node)
+  return parts && parts.length > 1 ? parts[parts.length - 2] : undefined
+}
+
+/** The name, as its parts, of a type or function a CREATE statement makes (`s.f` is [s, f]). */
+function createdObjectNames(node: Node): string[] | null {
   const names = 'CreateEnumStmt' in node ? node.CreateEnumStmt.typeName
     : 'CreateDomainStmt' in node ? node.CreateDomainStmt.domainname
       : 'CreateFunctionStmt' in node ? node.CreateFunctionStmt.funcname
         : 'DefineStmt' in node ? node.DefineStmt.defnames
           : undefined
-  const parts = stringsOf(names)
-  return parts && parts.length > 1 ? parts[parts.length - 2] : undefined
+  return stringsOf(names)
 }
 
 /** The RangeVar of a CREATE of a relation, when the statement makes one. */
@@ -83,12 +84,7 @@ function createdRelation(node: Node): RangeVar | undefined {
 function unqualifiedCreated(node: Node): string | undefined {
   const relation = createdRelation(node)
   if (relation !== undefined) return relation.schemaname === undefined && relation.relpersistence !== 't' ? relation.relname : undefined
-  const names = 'CreateEnumStmt' in node ? node.CreateEnumStmt.typeName
-    : 'CreateDomainStmt' in node ? node.CreateDomainStmt.domainname
-      : 'CreateFunctionStmt' in node ? node.CreateFunctionStmt.funcname
-        : 'DefineStmt' in node ? node.DefineStmt.defnames
-          : undefined
-  const parts = stringsOf(names)
+  const parts = createdObjectNames(node)
   return parts?.length === 1 ? parts[0] : undefined
 }
 

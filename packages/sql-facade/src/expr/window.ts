@@ -190,7 +190,8 @@ function sortIndices(keys: RtValue[][], order: WindowOrder[], budget: StatementB
   return idx
 }
 
-function samePeers(a: RtValue[], b: RtValue[]): boolean {
+/** Whether two rows are peers: equal on every ORDER BY value (NULLs equal to each other). Also FETCH .. WITH TIES. */
+export function samePeers(a: RtValue[], b: RtValue[]): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!
     const y = b[i]!

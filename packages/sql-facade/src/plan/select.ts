@@ -20,7 +20,7 @@ import type { RtValue } from '../types/value.js'
 import { planFrom } from './from.js'
 import { SrfCollector } from '../expr/project-set.js'
 import type { Relation } from '../relation/relation.js'
-import { computeWindows, WindowCollector } from '../expr/window.js'
+import { computeWindows, samePeers, WindowCollector } from '../expr/window.js'
 import { planWithClause } from './with-clause.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import type { StatementBudget } from '../runtime/statement-budget.js'
@@ -297,22 +297,11 @@ function limitOf(stmt: SelectStmt, p: PlanCtx, parent: Scope | null): Limit | nu
     if (withTies && count === null) throw new SqlError(SqlState.invalidRowCountInLimit, 'row count cannot be null in FETCH FIRST ... WITH TIES clause')
     let end = count === null ? rows.length : Math.min(rows.length, off + count)
     // FETCH FIRST n ROWS WITH TIES: also the rows that sort equal to the last one kept.
-    if (withTies && count !== null && count > 0) while (end < rows.length && sameKeys(keys(end - 1), keys(end))) end++
+    if (withTies && count !== null && count > 0) while (end < rows.length && samePeers(keys(end - 1), keys(end))) end++
     return off === 0 && end === rows.length ? rows : rows.slice(off, end)
   }
 }
 
-/** Whether two rows tie on their ORDER BY values (NULLs tie with each other). */
-function sameKeys(a: RtValue[], b: RtValue[]): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!
-    const y = b[i]!
-    if (x === null || y === null) {
-      if (x !== y) return false
-    } else if (compareValues(x, y) !== 0) return false
-  }
-  return true
-}
 
 /**
  * PostgreSQL's rule: the DISTINCT ON expressions must be the leftmost ORDER BY expressions

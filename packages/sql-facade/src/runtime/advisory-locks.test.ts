@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
 import type { Session } from '../session/session.js'
+import { codeOf, pending } from './lock-wait.fixture.js'
 
 const dbs: Database[] = []
 afterEach(async () => {
@@ -19,22 +20,6 @@ async function open(): Promise<Database> {
   return db
 }
 
-/** Whether `p` is still pending after the event loop ran a few turns (bounded). */
-async function pending(p: Promise<unknown>): Promise<boolean> {
-  let settled = false
-  p.then(() => (settled = true), () => (settled = true))
-  for (let i = 0; i < 20 && !settled; i++) await new Promise((r) => setTimeout(r, 5))
-  return !settled
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p
-    return undefined
-  } catch (e) {
-    return (e as { code?: string }).code
-  }
-}
 
 async function one(s: Session, sql: string): Promise<unknown> {
   return (await s.query(sql)).rowArrays[0]?.[0]

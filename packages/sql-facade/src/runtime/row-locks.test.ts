@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
 import type { Session } from '../session/session.js'
+import { codeOf, pending } from './lock-wait.fixture.js'
 
 const dbs: Database[] = []
 afterEach(async () => {
@@ -21,22 +22,6 @@ async function setup(): Promise<{ a: Session; b: Session }> {
   return { a: db.session(), b: db.session() }
 }
 
-/** Whether `p` is still pending after the event loop ran a few turns (bounded). */
-async function pending(p: Promise<unknown>): Promise<boolean> {
-  let settled = false
-  p.then(() => (settled = true), () => (settled = true))
-  for (let i = 0; i < 20 && !settled; i++) await new Promise((r) => setTimeout(r, 5))
-  return !settled
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p
-    return undefined
-  } catch (e) {
-    return (e as { code?: string }).code
-  }
-}
 
 async function valueOf(s: Session, id: number): Promise<unknown> {
   return (await s.query(`SELECT b FROM t WHERE id = ${id}`)).rows[0]?.['b']
