@@ -102,6 +102,8 @@ interface Block {
   deferred: DeferredConstraints
   /** A statement that may change roles, grants or owners ran in the block: its role state is read from the block's transaction. */
   rolesTouched: boolean
+  /** A query (anything but SET, SHOW and transaction control) ran in the block: PostgreSQL's first snapshot is taken. */
+  queried: boolean
   /** `tx` spans the session's temporary relations too (temp-schema.ts). */
   temp: boolean
 }
@@ -688,6 +690,7 @@ export class Session {
 
   /** Runs one statement; a write is acknowledged only once durable. */
   private async runStatement(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
+    if (this.block !== null && mayLockRows(stmt)) this.block.queried = true
     // Another node forwards only the writes it cannot apply itself; anything else in a
     // forwarded call would run here with this node's rights (docs/security.md, Member rights).
     if (this.forwarded && !(stmt.kind === 'pg' && ('InsertStmt' in stmt.node || 'UpdateStmt' in stmt.node || 'DeleteStmt' in stmt.node || 'MergeStmt' in stmt.node))) {
@@ -1734,7 +1737,7 @@ export class Session {
         const tx = this.temp.begin()
         this.block = {
           tx, rows: this.newRows(tx), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
-          deferred: new DeferredConstraints(), rolesTouched: false, temp: this.temp.active,
+          deferred: new DeferredConstraints(), rolesTouched: false, queried: false, temp: this.temp.active,
         }
         this.settings.beginTransaction()
         this.notifications.begin()
@@ -1905,6 +1908,7 @@ export class Session {
       else if (!['off', 'false', 'no', '0', 'f', 'n'].includes(v)) throw new SqlError(SqlState.invalidParameterValue, `parameter "${setting}" requires a Boolean value`)
     }
     if (setting === 'transaction_read_only') {
+      this.refuseReadWriteSwitch(readOnly)
       if (this.block) this.block.mode = { ...this.block.mode, readOnly }
       return utility(value === null ? 'RESET' : 'SET')
     }
@@ -1924,8 +1928,21 @@ export class Session {
       applyTransactionOptions(this.characteristics, args)
       return utility('SET', ['SET TRANSACTION can only be used in transaction blocks'])
     }
-    this.block.mode = applyTransactionOptions(this.block.mode, args)
+    const mode = applyTransactionOptions(this.block.mode, args)
+    this.refuseReadWriteSwitch(mode.readOnly)
+    this.block.mode = mode
     return utility('SET')
+  }
+
+  /**
+   * PostgreSQL's check_transaction_read_only: a read-only block turns read-write only
+   * before its first query, and never inside a savepoint (25001).
+   */
+  private refuseReadWriteSwitch(readOnly: boolean): void {
+    const block = this.block
+    if (block === null || readOnly || !block.mode.readOnly) return
+    if (block.savepoints.length > 0) throw new SqlError(SqlState.activeSqlTransaction, 'cannot set transaction read-write mode inside a read-only transaction')
+    if (block.queried) throw new SqlError(SqlState.activeSqlTransaction, 'transaction read-write mode must be set before any query')
   }
 
   private settingStatement(node: Node): StatementResult {

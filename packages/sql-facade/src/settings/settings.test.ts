@@ -212,6 +212,25 @@ describe('session settings follow PostgreSQL', () => {
     expect((await s.query('SELECT count(*)::int FROM ro_t')).rowArrays).toEqual([[2]])
   })
 
+  it('a read-only block turns read-write only before its first query and outside savepoints (25001, as PostgreSQL)', async () => {
+    const s = db.session()
+    await s.query('BEGIN')
+    await s.query('SET TRANSACTION READ ONLY')
+    await s.query('SET TRANSACTION READ WRITE')
+    await s.query('SET TRANSACTION READ ONLY')
+    await s.query('SELECT 1')
+    expect(await sqlState(s, 'SET TRANSACTION READ WRITE')).toBe('25001')
+    await s.query('ROLLBACK')
+    await s.query('BEGIN READ ONLY')
+    await s.query('SAVEPOINT sp')
+    expect(await sqlState(s, 'SET transaction_read_only = off')).toBe('25001')
+    await s.query('ROLLBACK')
+    await s.query('BEGIN READ ONLY')
+    await s.query('SHOW transaction_read_only')
+    await s.query('SET transaction_read_only = off')
+    await s.query('ROLLBACK')
+  })
+
   it('DISCARD PLANS and DISCARD SEQUENCES keep the session\'s settings (they reset them all before)', async () => {
     const s = db.session()
     await s.query("SET work_mem = '7MB'")
