@@ -67,4 +67,10 @@ describe('interval arithmetic and input as PostgreSQL 15', () => {
     expect(iv('2:03.5').toString()).toBe('00:02:03.5')
     expect(iv('2:03').toString()).toBe('02:03:00')
   })
+
+  it('refuses minutes past 59 and seconds past 60 in a time field (22015)', () => {
+    for (const t of ['00:90:00', '90:03.5', '00:59:61', '1:60']) expect(() => iv(t), t).toThrow(expect.objectContaining({ code: '22015' }))
+    expect(iv('00:59:60').toString()).toBe('01:00:00')
+    expect(iv('100:30:00').toString()).toBe('100:30:00')
+  })
 })

@@ -246,6 +246,9 @@ function parseFields(text: string, range: number | undefined): Interval {
       // Two fields are minutes and seconds in `interval 'm:s' minute to second`, and
       // always when the second has a fraction (`2:03.45`), as PostgreSQL's DecodeTime reads them.
       const minSec = time[4] === undefined && (range === (MINUTE | SECOND) || time[3]!.includes('.'))
+      // As DecodeTime: minutes past 59 or seconds past 60 are 22015 (`00:90:00` read as 01:30 before).
+      const [mins, secField] = minSec ? [Number(time[2]), Number(time[3])] : [Number(time[3]), Number(time[4] ?? 0)]
+      if (mins > 59 || secField > 60) throw fieldOverflow()
       const secs = minSec ? Number(time[2]) * 60 + Number(time[3]) : Number(time[2]) * 3600 + Number(time[3]) * 60 + Number(time[4] ?? 0)
       micros += sign * Math.round(secs * USEC_PER_SEC)
       checkFields()
