@@ -411,6 +411,47 @@ describe('transaction modes', () => {
     expect((await db.query('SELECT count(*) AS n FROM txi')).rows).toEqual([{ n: '4' }])
   })
 
+  it('COMMIT / ROLLBACK AND CHAIN start the next block at once, READ ONLY kept, locks and NOTIFYs of the ended one let go (the chain was dropped: a later ROLLBACK undid nothing)', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    dbs.push(db)
+    await db.query(SETUP)
+    const s = db.session({ processId: 7 })
+    const other = db.session({ processId: 8 })
+    const got: string[] = []
+    other.onNotification((n) => got.push(n.payload))
+    await other.query('LISTEN chan')
+    const count = async () => (await s.query('SELECT count(*) AS n FROM txi')).rows[0]!['n']
+    await s.query('BEGIN')
+    await s.query("INSERT INTO txi VALUES (10, 'c1', 1)")
+    await s.query('UPDATE txi SET qty = 5 WHERE id = 1')
+    await s.query("NOTIFY chan, 'first'")
+    expect((await s.query('COMMIT AND CHAIN')).commandTag).toBe('COMMIT')
+    // The first block is committed: its row lock is gone and its NOTIFY went out.
+    expect(got).toEqual(['first'])
+    await other.query('UPDATE txi SET qty = 6 WHERE id = 1')
+    // The chained block: what it writes goes with its ROLLBACK.
+    await s.query("INSERT INTO txi VALUES (11, 'c2', 1)")
+    expect(await count()).toBe('5')
+    expect((await s.query('ROLLBACK AND CHAIN')).commandTag).toBe('ROLLBACK')
+    await s.query("INSERT INTO txi VALUES (12, 'c3', 1)")
+    await s.query('ROLLBACK')
+    expect(await count()).toBe('4')
+    expect((await other.query('SELECT qty FROM txi WHERE id = 1')).rows).toEqual([{ qty: 6 }])
+    // The characteristics carry over; an aborted block's COMMIT AND CHAIN rolls back and chains.
+    await s.query('BEGIN READ ONLY')
+    await s.query('COMMIT AND CHAIN')
+    expect((await s.query('SHOW transaction_read_only')).rows).toEqual([{ transaction_read_only: 'on' }])
+    expect(await codeOf(s as unknown as Database, "INSERT INTO txi VALUES (13, 'c4', 1)")).toBe('25006')
+    expect((await s.query('COMMIT AND CHAIN')).commandTag).toBe('ROLLBACK')
+    expect((await s.query('SHOW transaction_read_only')).rows).toEqual([{ transaction_read_only: 'on' }])
+    await s.query('COMMIT')
+    expect((await s.query('SHOW transaction_read_only')).rows).toEqual([{ transaction_read_only: 'off' }])
+    // Outside a block it is an error, not a notice.
+    expect(await codeOf(s as unknown as Database, 'COMMIT AND CHAIN')).toBe('25P01')
+    expect(await codeOf(s as unknown as Database, 'ROLLBACK AND CHAIN')).toBe('25P01')
+    expect((await s.query('COMMIT')).commandTag).toBe('COMMIT')
+  })
+
   it('isolation levels stronger than READ COMMITTED are refused with 0A000, not weakened', async () => {
     const db = await openDatabase({ nodeId: 'n1' })
     dbs.push(db)

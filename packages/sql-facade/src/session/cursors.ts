@@ -11,7 +11,7 @@
  *
  * Invariants: a cursor without WITH HOLD lives only inside the transaction block that
  * declared it (25P01 outside one); COMMIT keeps WITH HOLD cursors, ROLLBACK closes the
- * ones the block declared. A NO SCROLL cursor refuses to move backward (55000); BINARY
+ * ones the block declared, ROLLBACK TO a savepoint the ones declared since it. A NO SCROLL cursor refuses to move backward (55000); BINARY
  * cursors are refused (0A000) rather than returning text.
  */
 import type { DeclareCursorStmt, FetchStmt } from 'libpg-query'
@@ -39,6 +39,8 @@ export interface Cursor {
   binary: boolean
   /** Declared in the open block (closed if it rolls back). */
   inBlock: boolean
+  /** Order of declaration in the session: a ROLLBACK TO closes the cursors declared after its savepoint. */
+  seq: number
   createdAt: number
   /** The table it plainly scans and its rows' keys, for WHERE CURRENT OF (current-of.ts); null otherwise. */
   scan: CursorScan | null
@@ -46,6 +48,8 @@ export interface Cursor {
 
 export class Cursors {
   private readonly byName = new Map<string, Cursor>()
+  /** Cursors declared so far in this session (each one's `seq`). */
+  private declared = 0
 
   list(): Cursor[] {
     return [...this.byName.values()]
@@ -67,8 +71,23 @@ export class Cursors {
     this.byName.set(name, {
       name, text, columns: result.columns, rows: result.rows, pos: 0,
       scroll: !(options & CURSOR_OPT_NO_SCROLL), hold: !!(options & CURSOR_OPT_HOLD), binary: false,
-      inBlock, createdAt: nowMicros, scan,
+      inBlock, createdAt: nowMicros, scan, seq: ++this.declared,
     })
+  }
+
+  /** What a SAVEPOINT keeps, for `rollbackTo`. */
+  mark(): number {
+    return this.declared
+  }
+
+  /**
+   * ROLLBACK TO a savepoint: the cursors declared since `mark` are closed, WITH HOLD ones
+   * too, as PostgreSQL closes the portals of an aborted subtransaction. Cursors declared
+   * before it stay, at the position their FETCHes left (a FETCH is not undone), and a
+   * CLOSE since the savepoint stays done.
+   */
+  rollbackTo(mark: number): void {
+    for (const c of [...this.byName.values()]) if (c.seq > mark) this.byName.delete(c.name)
   }
 
   /** The cursor `name` as WHERE CURRENT OF sees it, or undefined. */

@@ -97,7 +97,7 @@ interface Block {
   /** now() of the whole block: PostgreSQL's transaction timestamp. */
   startMicros: number
   failed: boolean
-  savepoints: Array<{ name: string; mark: TransactionSavepoint; notify: NotificationMark }>
+  savepoints: Array<{ name: string; mark: TransactionSavepoint; notify: NotificationMark; cursors: number }>
   mode: TransactionMode
   deferred: DeferredConstraints
   /** A statement that may change roles, grants or owners ran in the block: its role state is read from the block's transaction. */
@@ -247,6 +247,8 @@ export class Session {
   private heldCheck: { version: number; all: boolean } | null = null
   /** SET SESSION CHARACTERISTICS AS TRANSACTION: the mode of later transactions. */
   private characteristics: TransactionMode = { readOnly: false }
+  /** Set by COMMIT / ROLLBACK AND CHAIN: the characteristics of the block to open once the statement has ended. */
+  private chainMode: TransactionMode | null = null
 
   private readonly database: string
   private readonly lenientCatalogProbes: boolean
@@ -770,8 +772,15 @@ export class Session {
       if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
       // Committed (a statement outside a block, or COMMIT): its notifications go out.
       if (this.block === null) this.notifications.commit()
+      // COMMIT / ROLLBACK AND CHAIN: the next block starts now that this one has ended.
+      const chained = this.chainMode
+      if (chained !== null) {
+        this.chainMode = null
+        this.beginBlock(chained)
+      }
       return this.styled(() => toQueryResult(r.result, this.db.int8))
     } finally {
+      this.chainMode = null
       this.deadline = Infinity
     }
   }
@@ -1531,7 +1540,7 @@ export class Session {
   private runStatementNow(given: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
     const stmt = resolveCurrentOf(given, (name) => this.cursors.currentOf(name))
     const node = stmt.kind === 'pg' ? stmt.node : null
-    if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN', node.TransactionStmt.savepoint_name ?? '', node.TransactionStmt.options), durable: true }
+    if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN', node.TransactionStmt.savepoint_name ?? '', node.TransactionStmt.options, node.TransactionStmt.chain === true), durable: true }
     if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
     try {
       if (node && ('VariableSetStmt' in node || 'VariableShowStmt' in node || 'AlterSystemStmt' in node || 'DiscardStmt' in node)) {
@@ -1729,18 +1738,32 @@ export class Session {
     throw new SqlError(SqlState.internalError, 'not a subscription statement')
   }
 
-  private transactionStatement(kind: string, savepoint: string, options: Node[] | undefined): StatementResult {
+  /** Opens a transaction block running in `mode`. */
+  private beginBlock(mode: TransactionMode): void {
+    const tx = this.temp.begin()
+    this.block = {
+      tx, rows: this.newRows(tx), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
+      deferred: new DeferredConstraints(), rolesTouched: false, queried: false, temp: this.temp.active,
+    }
+    this.settings.beginTransaction()
+    this.notifications.begin()
+  }
+
+  /**
+   * BEGIN, COMMIT, ROLLBACK and savepoints. `chain` (COMMIT / ROLLBACK AND CHAIN): once the
+   * block has ended, a new one starts with the ended block's characteristics (read only or
+   * not), as in PostgreSQL; outside a block it is 25P01, not a notice. The new block opens
+   * in runStatement, after the ended one is durable, its row locks released and its
+   * notifications sent (`chainMode`).
+   */
+  private transactionStatement(kind: string, savepoint: string, options: Node[] | undefined, chain = false): StatementResult {
+    if (chain && !this.block && (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK')) {
+      throw new SqlError(SqlState.noActiveSqlTransaction, `${kind === 'TRANS_STMT_COMMIT' ? 'COMMIT' : 'ROLLBACK'} AND CHAIN can only be used in transaction blocks`)
+    }
     switch (kind) {
       case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START': {
         if (this.block) return utility('BEGIN', ['there is already a transaction in progress'])
-        const mode = applyTransactionOptions(this.characteristics, options)
-        const tx = this.temp.begin()
-        this.block = {
-          tx, rows: this.newRows(tx), startMicros: this.db.replica.now() * 1000, failed: false, savepoints: [], mode,
-          deferred: new DeferredConstraints(), rolesTouched: false, queried: false, temp: this.temp.active,
-        }
-        this.settings.beginTransaction()
-        this.notifications.begin()
+        this.beginBlock(applyTransactionOptions(this.characteristics, options))
         return utility('BEGIN')
       }
       case 'TRANS_STMT_COMMIT': {
@@ -1751,6 +1774,7 @@ export class Session {
           this.settings.endTransaction(false)
           this.cursors.endBlock(false)
           this.notifications.abort()
+          if (chain) this.chainMode = block.mode
           return utility('ROLLBACK')
         }
         try {
@@ -1768,15 +1792,19 @@ export class Session {
         }
         this.settings.endTransaction(true)
         this.cursors.endBlock(true)
+        if (chain) this.chainMode = block.mode
         return utility('COMMIT')
       }
-      case 'TRANS_STMT_ROLLBACK':
-        if (!this.block) return utility('ROLLBACK', ['there is no transaction in progress'])
+      case 'TRANS_STMT_ROLLBACK': {
+        const block = this.block
+        if (!block) return utility('ROLLBACK', ['there is no transaction in progress'])
         this.block = null
         this.settings.endTransaction(false)
         this.cursors.endBlock(false)
         this.notifications.abort()
+        if (chain) this.chainMode = block.mode
         return utility('ROLLBACK')
+      }
       case 'TRANS_STMT_SAVEPOINT': case 'TRANS_STMT_RELEASE': case 'TRANS_STMT_ROLLBACK_TO': {
         // A savepoint marks the block's writes; rolling back to it restores them.
         const block = this.block
@@ -1784,7 +1812,7 @@ export class Session {
         if (!block) throw new SqlError(SqlState.noActiveSqlTransaction, `${what} can only be used in transaction blocks`)
         if (kind === 'TRANS_STMT_SAVEPOINT') {
           if (block.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
-          block.savepoints.push({ name: savepoint, mark: block.tx.savepoint(), notify: this.notifications.mark() })
+          block.savepoints.push({ name: savepoint, mark: block.tx.savepoint(), notify: this.notifications.mark(), cursors: this.cursors.mark() })
           this.settings.savepoint()
           return utility('SAVEPOINT')
         }
@@ -1802,6 +1830,7 @@ export class Session {
         }
         block.tx.rollbackTo(block.savepoints[i]!.mark)
         this.notifications.rollbackTo(block.savepoints[i]!.notify)
+        this.cursors.rollbackTo(block.savepoints[i]!.cursors)
         block.rows.invalidate()
         block.savepoints.length = i + 1
         block.failed = false
