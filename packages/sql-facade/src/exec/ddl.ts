@@ -23,6 +23,7 @@ import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
 import { decodeRow, tableColumns } from '../catalog/column-read.js'
 import { encodeValue } from '../types/storage-codec.js'
 import { isSerialName, T, typeName, type SqlType } from '../types/sql-type.js'
+import { operatorClassOf } from '../system/operator-classes.js'
 import { utility, type StatementResult } from '../runtime/result.js'
 import { TableWriter } from './table-writer.js'
 import { assertCounterable, counterColumnsOption, policyOption, POLICY_OPTION, setColumnPolicy } from './column-policy.js'
@@ -290,6 +291,22 @@ function checkTemporary(stmt: CreateStmt, p: PlanCtx): void {
 }
 
 /**
+ * A partition key element's operator class: rows are routed by the type's default
+ * comparison and hash, so only that class may be named (another one, `text_pattern_ops` or
+ * a user's hash class, would route rows otherwise: 0A000 instead of being ignored, as it
+ * was until 2026-12-03).
+ */
+function checkKeyOperatorClass(opclass: Node[] | undefined, type: SqlType): void {
+  if (opclass === undefined || opclass.length === 0) return
+  const names = opclass.map((n) => ('String' in n ? n.String.sval ?? '' : ''))
+  const name = names[names.length - 1]!
+  if ((names.length === 1 || names[0] === 'pg_catalog') && operatorClassOf(type)?.name === name) return
+  throw new SqlError(SqlState.featureNotSupported, `operator class "${names.join('.')}" is not supported in a partition key`, {
+    hint: `Concord routes rows by the type's default operator class${operatorClassOf(type) ? ` (${operatorClassOf(type)!.name})` : ''}: leave the operator class out.`,
+  })
+}
+
+/**
  * `PARTITION BY method (a, (b + 0), lower(c))`: plain columns by name; expression elements
  * keep their parse tree and result type in `partitioning.meta.exprs` (partition-view.ts),
  * their SQL text as the key's column name (shown in `\\d` and error details).
@@ -301,7 +318,9 @@ function partitionSpecOf(partspec: NonNullable<CreateStmt['partspec']>, cols: Co
   for (const e of partspec.partParams ?? []) {
     const el = 'PartitionElem' in e ? e.PartitionElem : {}
     if (el.name !== undefined) {
-      if (!cols.some((x) => x.name === el.name)) throw new SqlError(SqlState.undefinedColumn, `column "${el.name}" named in partition key does not exist`)
+      const col = cols.find((x) => x.name === el.name)
+      if (col === undefined) throw new SqlError(SqlState.undefinedColumn, `column "${el.name}" named in partition key does not exist`)
+      checkKeyOperatorClass(el.opclass, col.type)
       columns.push(el.name)
       exprs.push(null)
     } else if (el.expr) {
@@ -311,6 +330,7 @@ function partitionSpecOf(partspec: NonNullable<CreateStmt['partspec']>, cols: Co
       const c = compileExpr(el.expr, makeCompileCtx(p, new Scope(cols)))
       // An anonymous row (`(a, b)`, ROW(..)) has no type to order by; a table's row (`(t)`) has its composite type.
       if ('RowExpr' in el.expr && c.type.id === 'record' && c.type.name === undefined) throw new SqlError(SqlState.invalidTableDefinition, `partition key column ${columns.length + 1} has pseudo-type record`)
+      checkKeyOperatorClass(el.opclass, c.type)
       columns.push(exprText(el.expr))
       exprs.push({ expr: el.expr as unknown as Json, t: c.type })
     } else {

@@ -16,6 +16,7 @@ import { rootPlanCtx } from './plan-root.js'
 import { mentionsColumn } from '../parser/column-mention.js'
 import { columnUseOf } from '../parser/column-use.js'
 import { hasNestedLockingClause } from '../parser/nested-locking.js'
+import { checkCollations } from '../parser/collations.js'
 import { regOutput } from '../catalog/object-names.js'
 import { isRegType, T } from '../types/sql-type.js'
 import { planWithClause } from '../plan/with-clause.js'
@@ -115,6 +116,7 @@ function runStatement(stmt: Statement, exec: ExecCtx): StatementResult {
     const { intoClause, ...query } = node.SelectStmt
     return execCreateTableAs(intoClause, query, false, p)
   }
+  checkCollations(node, stmt.text)
   if (hasNestedLockingClause(node)) {
     throw new SqlError(SqlState.featureNotSupported, 'FOR UPDATE / FOR SHARE is supported only on the top-level SELECT of a statement', {
       hint: 'Lock the rows first (SELECT .. FROM t WHERE .. FOR UPDATE), then run the statement in the same transaction.',
