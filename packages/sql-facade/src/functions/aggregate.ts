@@ -71,6 +71,9 @@ function noAgg(name: string, ts: SqlType[]): SqlError {
 
 export function resolveAggregate(name: string, ts: SqlType[], star: boolean): AggregateImpl {
   if (name === 'count') {
+    // count() is not count(*): PostgreSQL refuses it (it counted every row here).
+    if (!star && ts.length === 0) throw new SqlError(SqlState.wrongObjectType, 'count(*) must be used to call a parameterless aggregate function')
+    if (ts.length > 1) throw noAgg(name, ts)
     return { args: star ? [] : ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.int8, step: (s) => { s.n++ }, final: (s) => BigInt(s.n) }
   }
   const t0 = ts[0]

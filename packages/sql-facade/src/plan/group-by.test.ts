@@ -30,4 +30,16 @@ describe('GROUP BY', () => {
     const two = await db.query(`SELECT b, t, count(*) AS c FROM f GROUP BY b, t ORDER BY c DESC, b, t`)
     expect(two.rows.map((r) => `${r['b']}/${r['t']}/${r['c']}`)).toEqual(['null/b/2', 'false/1/1', 'false/a/1', 'true//1', 'true/a/1', 'true/null/1'])
   })
+
+  it('count() without * or an argument is 42809 as in PostgreSQL, in GROUP BY and over a window (it counted every row)', async () => {
+    db = await openDatabase({ nodeId: 'g1' })
+    await db.query('CREATE TABLE c (id INT PRIMARY KEY, g INT); INSERT INTO c VALUES (1, 1), (2, 1), (3, 2)')
+    const code = async (sql: string): Promise<string | null> => db.query(sql).then(() => null, (e: { code?: string }) => e.code ?? 'no code')
+    expect(await code('SELECT count() FROM c')).toBe('42809')
+    expect(await code('SELECT g, count() FROM c GROUP BY g')).toBe('42809')
+    expect(await code('SELECT count() OVER () FROM c')).toBe('42809')
+    expect(await code('SELECT count(id, g) FROM c')).toBe('42883')
+    expect((await db.query('SELECT count(*) AS a, count(g) AS b, count(*) OVER () AS w FROM c GROUP BY ()')).rows).toEqual([{ a: '3', b: '3', w: '1' }])
+  })
 })
+
