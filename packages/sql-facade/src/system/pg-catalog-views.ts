@@ -18,7 +18,7 @@ import {
 } from '../catalog/catalog-model.js'
 import { view, type SystemView, type ViewCtx } from '../runtime/system-view.js'
 import { columnAcl, relationAcl, relationOwner, roleName } from '../auth/role-views.js'
-import { operatorClasses, operatorClassOf } from './operator-classes.js'
+import { operatorClasses, operatorClassOf } from '../types/operator-classes.js'
 
 const text = T.text
 const name = T.name

@@ -3,9 +3,10 @@
  * names: what `pg_index.indclass` names for an index's key columns and `pg_opclass`
  * lists, so a client reading an index's operator classes (drizzle-kit, pg_dump-like
  * tools) joins them as it does on PostgreSQL. Concord's indexes compare values by type;
- * these rows describe that, they choose nothing.
+ * these rows describe that, they choose nothing. A partition key may name only its type's
+ * class here (exec/ddl.ts): another one would route rows otherwise.
  */
-import type { SqlType, TypeId } from '../types/sql-type.js'
+import type { SqlType, TypeId } from './sql-type.js'
 
 export interface OperatorClass {
   oid: number
