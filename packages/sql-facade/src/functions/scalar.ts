@@ -5,7 +5,7 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { ExecCtx } from '../runtime/context.js'
-import { checkTimestamp, daysFromCivil, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
+import { checkTimestamp, partsFromMicros, truncTimestamp, USEC_PER_DAY, USEC_PER_SEC } from '../types/datetime.js'
 import { utcToZone, zoneToUtc } from '../types/datetime-input.js'
 import { toDate, toTimestamp } from './to-timestamp.js'
 import { Decimal } from '../types/decimal.js'
@@ -156,13 +156,16 @@ const FUNCTIONS: Record<string, Resolver> = {
   // character(n) counts its padding (PostgreSQL's bpcharoctetlen): read it as itself, not cast to text (which drops it).
   octet_length: (ts) =>
     ts.length !== 1 ? null : { args: [ts[0]!.id === 'bpchar' ? ts[0]! : T.text], result: T.int4, fn: (a) => new TextEncoder().encode(str(a[0]!)).length },
+  bit_length: (ts) =>
+    ts.length !== 1 ? null : { args: [ts[0]!.id === 'bpchar' ? ts[0]! : T.text], result: T.int4, fn: (a) => new TextEncoder().encode(str(a[0]!)).length * 8 },
   lower: textFn([1], (a) => str(a[0]!).toLowerCase()),
   upper: textFn([1], (a) => str(a[0]!).toUpperCase()),
   initcap: textFn([1], (a) => str(a[0]!).toLowerCase().replace(/(^|[^a-z0-9])([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase())),
   btrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), true, true)),
   ltrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), true, false)),
   rtrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), false, true)),
-  replace: textFn([3], (a) => str(a[0]!).split(str(a[1]!)).join(str(a[2]!))),
+  // An empty search string matches nothing, as in PostgreSQL (splitting on '' put the replacement between every character).
+  replace: textFn([3], (a) => (str(a[1]!) === '' ? str(a[0]!) : str(a[0]!).split(str(a[1]!)).join(str(a[2]!)))),
   reverse: textFn([1], (a) => [...str(a[0]!)].reverse().join('')),
   md5: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'bytea' ? T.bytea : T.text], result: T.text, fn: (a) => md5Hex(a[0] as string | Uint8Array) } : null),
   format: (ts) => (ts.length >= 1 ? { args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => (a[0] === null ? null : formatSql(str(a[0]!), a.slice(1), ts.slice(1).map((t) => (t.id === 'unknown' ? T.text : t)))) } : null),
@@ -335,6 +338,19 @@ const FUNCTIONS: Record<string, Resolver> = {
   sin: (ts) => (ts.length === 1 ? floatFn(1, trigonometric(Math.sin)) : null),
   cos: (ts) => (ts.length === 1 ? floatFn(1, trigonometric(Math.cos)) : null),
   tan: (ts) => (ts.length === 1 ? floatFn(1, trigonometric(Math.tan)) : null),
+  // The inverse and hyperbolic functions (missing until 2026-12-03: 42883), with PostgreSQL's domains.
+  asin: (ts) => (ts.length === 1 ? floatFn(1, inDomain(Math.asin, (x) => x >= -1 && x <= 1)) : null),
+  acos: (ts) => (ts.length === 1 ? floatFn(1, inDomain(Math.acos, (x) => x >= -1 && x <= 1)) : null),
+  atan: (ts) => (ts.length === 1 ? floatFn(1, Math.atan) : null),
+  atan2: (ts) => (ts.length === 2 ? floatFn(2, (y, x) => Math.atan2(y, x!)) : null),
+  // cot(0) is Infinity, not an overflow (as PostgreSQL's dcot).
+  cot: (ts) => (ts.length === 1 ? floatFn(1, (x) => (Number.isNaN(x) ? x : 1 / trigonometric(Math.tan)(x))) : null),
+  sinh: (ts) => (ts.length === 1 ? floatFn(1, Math.sinh) : null),
+  cosh: (ts) => (ts.length === 1 ? floatFn(1, Math.cosh) : null),
+  tanh: (ts) => (ts.length === 1 ? floatFn(1, Math.tanh) : null),
+  asinh: (ts) => (ts.length === 1 ? floatFn(1, Math.asinh) : null),
+  acosh: (ts) => (ts.length === 1 ? floatFn(1, inDomain(Math.acosh, (x) => x >= 1)) : null),
+  atanh: (ts) => (ts.length === 1 ? floatFn(1, inDomain(Math.atanh, (x) => x >= -1 && x <= 1)) : null),
   random: (ts) => (ts.length === 0 ? { args: [], result: T.float8, volatile: true, fn: (_a, ctx) => ctx.random() } : null),
   gcd: (ts) => gcdResolver(ts, false),
   // date/time
@@ -533,30 +549,40 @@ function buildArray(ts: SqlType[], result: SqlType): ScalarImpl {
   } }
 }
 
+/**
+ * age(a, b) as PostgreSQL computes it: the field-by-field difference of the two
+ * timestamps (years, months, days, time), taken with the later one first, borrows carried
+ * into the next larger field (a month's borrow is the length of the earlier timestamp's
+ * month), then the sign put back on every field. Before 2026-12-03 a negative age mixed
+ * signs (`-21 years -1 mons +13 days 00:00:01` for PostgreSQL's `-21 years -15 days
+ * -23:59:59`).
+ */
 function age(a: number, b: number): Interval {
   const pa = partsFromMicros(a)
   const pb = partsFromMicros(b)
-  let months = (pa.year - pb.year) * 12 + (pa.month - pb.month)
-  let rest = a - (b + 0)
-  // Approximate PostgreSQL: whole months by calendar, remainder as days and time.
-  const shifted = partsFromMicros(b)
-  void shifted
-  const base = daysFromCivil(pb.year, pb.month, 1)
-  void base
-  let days = pa.day - pb.day
-  let us = (pa.hour - pb.hour) * 3_600_000_000 + (pa.minute - pb.minute) * 60_000_000 + (pa.second - pb.second) * USEC_PER_SEC + (pa.micro - pb.micro)
-  if (us < 0) {
-    us += USEC_PER_DAY
-    days--
-  }
-  if (days < 0) {
-    months--
-    const prevMonthDays = new Date(Date.UTC(pa.year, pa.month - 1, 0)).getUTCDate()
-    days += prevMonthDays
-  }
-  rest = 0
-  void rest
-  return new Interval(months, days, us)
+  const sign = a < b ? -1 : 1
+  let micro = sign * (pa.micro - pb.micro)
+  let second = sign * (pa.second - pb.second)
+  let minute = sign * (pa.minute - pb.minute)
+  let hour = sign * (pa.hour - pb.hour)
+  let day = sign * (pa.day - pb.day)
+  let month = sign * (pa.month - pb.month)
+  let year = sign * (pa.year - pb.year)
+  // Each loop runs a bounded number of times: a field is at most one unit below zero per borrow.
+  while (micro < 0) { micro += USEC_PER_SEC; second-- }
+  while (second < 0) { second += 60; minute-- }
+  while (minute < 0) { minute += 60; hour-- }
+  while (hour < 0) { hour += 24; day-- }
+  const borrowFrom = a < b ? pa : pb
+  while (day < 0) { day += daysInMonth(borrowFrom.year, borrowFrom.month); month-- }
+  while (month < 0) { month += 12; year-- }
+  const us = ((hour * 60 + minute) * 60 + second) * USEC_PER_SEC + micro
+  return new Interval(sign * (year * 12 + month), sign * day, sign * us)
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
 }
 
 function widthBucket(x: number, lo: number, hi: number, n: number): number {
@@ -675,6 +701,15 @@ function numericArgs(ts: SqlType[]): boolean {
 function mathSame(t: SqlType, fn: (v: RtValue, t: SqlType) => RtValue): ScalarImpl {
   const tt = t.id === 'unknown' ? T.float8 : t
   return { args: [tt], result: tt, fn: (a) => fn(a[0]!, tt) }
+}
+
+/** `fn` where `ok` holds (NaN passes through); elsewhere 22003 `input is out of range`, as PostgreSQL. */
+function inDomain(fn: (x: number) => number, ok: (x: number) => boolean): (x: number) => number {
+  return (x) => {
+    if (Number.isNaN(x)) return x
+    if (!ok(x)) throw new SqlError(SqlState.numericValueOutOfRange, 'input is out of range')
+    return fn(x)
+  }
 }
 
 function floatFn(n: 1 | 2, fn: (a: number, b?: number) => number): ScalarImpl {
