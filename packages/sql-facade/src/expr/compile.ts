@@ -503,7 +503,8 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
       return compileLike(l, r, e.kind === 'AEXPR_ILIKE', op.startsWith('!'), now)
     }
     case 'AEXPR_SIMILAR':
-      throw new SqlError(SqlState.featureNotSupported, 'SIMILAR TO is not supported')
+      // `a [NOT] SIMILAR TO p [ESCAPE e]` is `a ~ similar_to_escape(p[, e])` (`!~` for NOT), as PostgreSQL's parser makes it.
+      return compileExpr({ A_Expr: { ...e, kind: 'AEXPR_OP' } }, ctx)
     case 'AEXPR_BETWEEN': case 'AEXPR_NOT_BETWEEN': case 'AEXPR_BETWEEN_SYM': case 'AEXPR_NOT_BETWEEN_SYM': {
       const x = compileExpr(e.lexpr!, ctx)
       const bounds = e.rexpr && 'List' in e.rexpr ? e.rexpr.List.items ?? [] : []

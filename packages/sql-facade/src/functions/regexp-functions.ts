@@ -129,6 +129,19 @@ export const REGEXP_FUNCTIONS: Record<string, ScalarResolver> = {
       return n
     } }
   },
+  // regexp_match(text, pattern [, flags]): the first match's groups (the whole match without groups), NULL without a match.
+  regexp_match: (ts) => {
+    const s = shape(ts, ['tt', 'ttt'])
+    return s && { args: s[1], result: arrayOf(T.text), fn: (a) => {
+      const text = str(a[0]!)
+      const flags = noGlobal('regexp_match', a.length > 2 ? str(a[2]!) : '')
+      const first = matches(text, str(a[1]!), flags).next()
+      if (first.done) return null
+      const m = first.value
+      const items = m.texts.length ? m.texts.map((t) => t ?? null) : [text.slice(m.start, m.end)]
+      return new SqlArray([items.length], [1], items)
+    } }
+  },
   regexp_like: (ts) => {
     const s = shape(ts, ['tt', 'ttt'])
     return s && { args: s[1], result: T.bool, fn: (a) => {

@@ -31,7 +31,7 @@ import { BROWSER_TOKEN_FUNCTIONS } from './browser-token.js'
 import { extractField } from './extract.js'
 import { makeDate, makeInterval, makeTime, makeTimestamp, timestampFromEpoch } from './make-datetime.js'
 import { md5Hex } from './md5.js'
-import { compilePattern, regexOptions } from './regex.js'
+import { compilePattern, regexOptions, similarToEscape } from './regex.js'
 import { likeEscape } from './like-escape.js'
 import { activeDateTimeStyle } from '../types/datetime-style.js'
 import { REGEXP_FUNCTIONS } from './regexp-functions.js'
@@ -165,6 +165,8 @@ const FUNCTIONS: Record<string, Resolver> = {
   ltrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), true, false)),
   rtrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), false, true)),
   // An empty search string matches nothing, as in PostgreSQL (splitting on '' put the replacement between every character).
+  // What `SIMILAR TO` compiles to (expr/compile.ts): the pattern as a regular expression.
+  similar_to_escape: textFn([1, 2], (a) => similarToEscape(str(a[0]!), a.length === 2 ? str(a[1]!) : '\\')),
   replace: textFn([3], (a) => (str(a[1]!) === '' ? str(a[0]!) : str(a[0]!).split(str(a[1]!)).join(str(a[2]!)))),
   reverse: textFn([1], (a) => [...str(a[0]!)].reverse().join('')),
   md5: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'bytea' ? T.bytea : T.text], result: T.text, fn: (a) => md5Hex(a[0] as string | Uint8Array) } : null),
@@ -215,8 +217,9 @@ const FUNCTIONS: Record<string, Resolver> = {
   starts_with: textFn([2], (a) => str(a[0]!).startsWith(str(a[1]!)), T.bool),
   strpos: textFn([2], (a) => position(str(a[0]!), str(a[1]!)), T.int4),
   position: textFn([2], (a) => position(str(a[0]!), str(a[1]!)), T.int4),
-  substring: (ts) => substrResolver(ts),
-  substr: (ts) => substrResolver(ts),
+  substring: (ts) => substrResolver(ts, true),
+  // substr takes positions only (substr('abc', '2') is from the second character).
+  substr: (ts) => substrResolver(ts, false),
   left: (ts) => (ts.length === 2 ? { args: [T.text, T.int4], result: T.text, fn: (a) => {
     const c = [...str(a[0]!)]
     const n = int(a[1]!)
@@ -651,8 +654,12 @@ function dateAndTime(ts: SqlType[], result: SqlType): ScalarImpl | null {
   } }
 }
 
-function substrResolver(ts: SqlType[]): ScalarImpl | null {
-  if (ts.length === 2 && ts[1]!.id !== 'text' && ts[1]!.id !== 'unknown') {
+function isTextual(t: SqlType): boolean {
+  return !t.array && (t.id === 'text' || t.id === 'varchar' || t.id === 'bpchar' || t.id === 'name' || t.id === 'unknown')
+}
+
+function substrResolver(ts: SqlType[], patterns: boolean): ScalarImpl | null {
+  if (ts.length === 2 && (!patterns || (ts[1]!.id !== 'text' && ts[1]!.id !== 'unknown'))) {
     return { args: [T.text, T.int4], result: T.text, fn: (a) => [...str(a[0]!)].slice(Math.max(0, int(a[1]!) - 1)).join('') }
   }
   if (ts.length === 2) {
@@ -660,6 +667,15 @@ function substrResolver(ts: SqlType[]): ScalarImpl | null {
     return { args: [T.text, T.text], result: T.text, fn: (a) => {
       const m = compilePattern(str(a[1]!)).exec(str(a[0]!))
       // With a parenthesized group, the first group's text: NULL when it took no part in the match.
+      if (!m) return null
+      return m.length > 1 ? (m[1] ?? null) : m[0]
+    } }
+  }
+  if (ts.length === 3 && patterns && isTextual(ts[1]!) && isTextual(ts[2]!)) {
+    // substring(text SIMILAR pattern ESCAPE escape): the part between the escape's `"` markers
+    // (the whole match without them), NULL unless the pattern matches the whole text.
+    return { args: [T.text, T.text, T.text], result: T.text, fn: (a) => {
+      const m = compilePattern(similarToEscape(str(a[1]!), str(a[2]!))).exec(str(a[0]!))
       if (!m) return null
       return m.length > 1 ? (m[1] ?? null) : m[0]
     } }
