@@ -34,4 +34,10 @@ describe('scalar functions agree with PostgreSQL where they gave other answers o
     ])
     for (const sql of ['SELECT asin(2)', 'SELECT acos(-1.5)', 'SELECT acosh(0.5)', 'SELECT atanh(-1.5)', "SELECT cot('Infinity')"]) expect(await code(sql), sql).toBe('22003')
   })
+
+  it('upper, lower and initcap map each character to one, as PostgreSQL in a UTF-8 locale (upper(\'ß\') was SS)', async () => {
+    expect(await rows(`SELECT upper('ß café ǆ ﬁ'), lower('ÀÉ İ ß'), initcap('élan ßx hello-world o''neil 3abc'), upper('abc'), lower('ABC'), initcap('hi THERE')`))
+      .toEqual([['ß CAFÉ Ǆ ﬁ', 'àé i ß', "Élan ßx Hello-World O'Neil 3abc", 'ABC', 'abc', 'Hi There']])
+  })
 })
+

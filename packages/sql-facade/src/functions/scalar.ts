@@ -158,9 +158,13 @@ const FUNCTIONS: Record<string, Resolver> = {
     ts.length !== 1 ? null : { args: [ts[0]!.id === 'bpchar' ? ts[0]! : T.text], result: T.int4, fn: (a) => new TextEncoder().encode(str(a[0]!)).length },
   bit_length: (ts) =>
     ts.length !== 1 ? null : { args: [ts[0]!.id === 'bpchar' ? ts[0]! : T.text], result: T.int4, fn: (a) => new TextEncoder().encode(str(a[0]!)).length * 8 },
-  lower: textFn([1], (a) => str(a[0]!).toLowerCase()),
-  upper: textFn([1], (a) => str(a[0]!).toUpperCase()),
-  initcap: textFn([1], (a) => str(a[0]!).toLowerCase().replace(/(^|[^a-z0-9])([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase())),
+  lower: textFn([1], (a) => mapCase(str(a[0]!), false)),
+  upper: textFn([1], (a) => mapCase(str(a[0]!), true)),
+  // The first letter or digit of each run of them in upper case, the rest in lower case.
+  initcap: textFn([1], (a) => str(a[0]!).replace(/[\p{L}\p{N}]+/gu, (word) => {
+    const first = String.fromCodePoint(word.codePointAt(0)!)
+    return mapCase(first, true) + mapCase(word.slice(first.length), false)
+  })),
   btrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), true, true)),
   ltrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), true, false)),
   rtrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), false, true)),
@@ -652,6 +656,25 @@ function dateAndTime(ts: SqlType[], result: SqlType): ScalarImpl | null {
     const days = a[0] as number
     return Number.isFinite(days) ? checkTimestamp(days * USEC_PER_DAY + (a[1] as number)) : days
   } }
+}
+
+/**
+ * upper() / lower(): each code point mapped to one, as PostgreSQL maps them in a UTF-8
+ * locale (towupper / towlower): a character whose full case mapping is several ('ß' ->
+ * 'SS', 'ﬁ' -> 'FI', 'İ' -> 'i̇') keeps its single-character one or stays as it is. Until
+ * 2026-12-03 upper('ß') was 'SS', which no PostgreSQL locale answers.
+ */
+const ASCII_ONLY = /^[\x00-\x7f]*$/
+
+function mapCase(s: string, upper: boolean): string {
+  // ASCII text (most) maps one character to one.
+  if (ASCII_ONLY.test(s)) return upper ? s.toUpperCase() : s.toLowerCase()
+  let out = ''
+  for (const ch of s) {
+    const m = upper ? ch.toUpperCase() : ch.toLowerCase()
+    out += m.length === ch.length || [...m].length === 1 ? m : ch === '\u0130' ? 'i' : ch
+  }
+  return out
 }
 
 function isTextual(t: SqlType): boolean {
