@@ -84,7 +84,7 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
       // The running sum stays a number while it is a safe integer (exact, and no bigint per row), then a bigint.
       if (t.id === 'int2' || t.id === 'int4') return { args: [t], result: T.int8, step: sumSmallInts, final: (s) => (s.n ? (typeof s.acc === 'number' ? BigInt(s.acc) : s.acc) : null) }
       if (t.id === 'int8' || t.id === 'numeric') return { args: [T.numeric], result: T.numeric, step: (s, [v]) => { s.acc = s.n ? (s.acc as Decimal).add(v as Decimal) : (v as Decimal); s.n++ }, final: (s) => (s.n ? s.acc : null) }
-      if (t.id === 'float4' || t.id === 'float8') return { args: [t], result: t, step: (s, [v]) => { s.acc = (s.n ? (s.acc as number) : 0) + (v as number); s.n++ }, final: (s) => (s.n ? s.acc : null) }
+      if (t.id === 'float4' || t.id === 'float8') return { args: [t], result: t, step: (s, [v]) => { s.acc = s.n ? (s.acc as number) + (v as number) : (v as number); s.n++ }, final: (s) => (s.n ? s.acc : null) }
       if (t.id === 'interval') return { args: [t], result: t, step: (s, [v]) => { s.acc = s.n ? (s.acc as Interval).add(v as Interval) : v; s.n++ }, final: (s) => (s.n ? s.acc : null) }
       if (t.id === 'money') return { args: [t], result: t, step: (s, [v]) => { s.acc = checkMoney((s.n ? (s.acc as bigint) : 0n) + (v as bigint)); s.n++ }, final: (s) => (s.n ? s.acc : null) }
       throw noAgg(name, ts)

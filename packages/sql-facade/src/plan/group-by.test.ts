@@ -41,5 +41,11 @@ describe('GROUP BY', () => {
     expect(await code('SELECT count(id, g) FROM c')).toBe('42883')
     expect((await db.query('SELECT count(*) AS a, count(g) AS b, count(*) OVER () AS w FROM c GROUP BY ()')).rows).toEqual([{ a: '3', b: '3', w: '1' }])
   })
+
+  it('sum() of float -0 values is -0, as PostgreSQL (it started from +0)', async () => {
+    db = await openDatabase({ nodeId: 'g1' })
+    expect((await db.query(`SELECT sum(x)::text AS s, avg(x)::text AS a, sum(x::float4)::text AS s4 FROM (VALUES ('-0'::float8), ('-0')) v(x)`)).rows)
+      .toEqual([{ s: '-0', a: '0', s4: '-0' }])
+  })
 })
 
