@@ -321,7 +321,10 @@ function resolveJson(op: string, l: SqlType, r: SqlType): OperatorImpl {
       } }
     }
     return { left: jt, right: keyT, result: op === '->' ? jt : T.text, fn: (a, b) => {
-      const v = jsonGet(parseJsonText(a as string), typeof b === 'number' ? b : (b as string))
+      const doc = parseJsonText(a as string)
+      // A jsonb scalar answers `-> 0` and `-> -1` with itself, as PostgreSQL reads it as a one-element array (NULL before).
+      const scalar = typeof b === 'number' && (b === 0 || b === -1) && (doc === null || typeof doc !== 'object')
+      const v = scalar ? doc : jsonGet(doc, typeof b === 'number' ? b : (b as string))
       if (op === '->>') return jsonAsText(v)
       return v === undefined ? null : formatJsonb(v)
     } }

@@ -39,5 +39,16 @@ describe('scalar functions agree with PostgreSQL where they gave other answers o
     expect(await rows(`SELECT upper('ß café ǆ ﬁ'), lower('ÀÉ İ ß'), initcap('élan ßx hello-world o''neil 3abc'), upper('abc'), lower('ABC'), initcap('hi THERE')`))
       .toEqual([['ß CAFÉ Ǆ ﬁ', 'àé i ß', "Élan ßx Hello-World O'Neil 3abc", 'ABC', 'abc', 'Hi There']])
   })
+
+  it('a jsonb scalar answers -> 0 and -> -1 with itself (NULL before); json and other indexes stay NULL', async () => {
+    expect(await rows(`SELECT '"s"'::jsonb -> 0, '"s"'::jsonb -> -1, '"s"'::jsonb -> 1, '5'::jsonb ->> 0, '"s"'::json -> 0, '{"a":1}'::jsonb -> 0,
+      'null'::jsonb -> 0, 'null'::jsonb ->> 0, '[1,2]'::jsonb -> -1`)).toEqual([['"s"', '"s"', null, '5', null, null, 'null', null, '2']])
+  })
+
+  it('num_nulls and num_nonnulls count their arguments, or a VARIADIC array\'s elements (42883 before)', async () => {
+    expect(await rows(`SELECT num_nulls(1, null, 'a', null::int), num_nonnulls(1, null, 'a'), num_nulls(variadic array[1, null, 3]),
+      num_nonnulls(variadic null::int[]), num_nulls(null)`)).toEqual([[2, 2, 1, null, 1]])
+    expect(await code('SELECT num_nulls()')).toBe('42883')
+  })
 })
 

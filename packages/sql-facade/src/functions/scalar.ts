@@ -244,6 +244,9 @@ const FUNCTIONS: Record<string, Resolver> = {
     const parts = str(a[1]!) === '' ? [str(a[0]!)] : str(a[0]!).split(str(a[1]!))
     return (n > 0 ? parts[n - 1] : parts[parts.length + n]) ?? ''
   } } : null),
+  // num_nulls / num_nonnulls(VARIADIC "any"): how many arguments are NULL or not (missing until 2026-12-03).
+  num_nulls: (ts) => countNulls(ts, true),
+  num_nonnulls: (ts) => countNulls(ts, false),
   concat: (ts) => ({ args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => a.map((v, i) => (v === null ? '' : formatText(v, ts[i]!.id === 'unknown' ? T.text : ts[i]!, activeDateTimeStyle()))).join('') }),
   concat_ws: (ts) => (ts.length >= 1 ? { args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => {
     if (a[0] === null) return null
@@ -781,6 +784,18 @@ function variadicBuild(ts: SqlType[], result: SqlType, object: boolean): ScalarI
  * concat / concat_ws (`sep` true) called with VARIADIC: the array's elements are the
  * arguments; a NULL array gives NULL, as in PostgreSQL.
  */
+function countNulls(ts: SqlType[], nulls: boolean): ScalarImpl | null {
+  if (ts.length === 0) return null
+  return { args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.int4, nonStrict: true, fn: (a) => a.filter((v) => (v === null) === nulls).length }
+}
+
+/** num_nulls(VARIADIC array): counts the array's elements; a NULL array is NULL. */
+function variadicCountNulls(ts: SqlType[], nulls: boolean): ScalarImpl | null {
+  if (ts.length !== 1) return null
+  if (!ts[0]!.array) throw new SqlError(SqlState.datatypeMismatch, 'VARIADIC argument must be an array')
+  return { args: [ts[0]!], result: T.int4, nonStrict: true, fn: (a) => (a[0] === null ? null : (a[0] as SqlArray).items.filter((v) => (v === null) === nulls).length) }
+}
+
 function variadicConcat(ts: SqlType[], sep: boolean): ScalarImpl | null {
   if (ts.length !== (sep ? 2 : 1)) return null
   const at = ts[ts.length - 1]!
@@ -796,6 +811,8 @@ function variadicConcat(ts: SqlType[], sep: boolean): ScalarImpl | null {
 }
 
 const VARIADIC_FUNCTIONS: Record<string, Resolver> = {
+  num_nulls: (ts) => variadicCountNulls(ts, true),
+  num_nonnulls: (ts) => variadicCountNulls(ts, false),
   concat: (ts) => variadicConcat(ts, false),
   concat_ws: (ts) => variadicConcat(ts, true),
   json_build_object: (ts) => variadicBuild(ts, T.json, true),
