@@ -62,4 +62,10 @@ describe('NUMERIC typmods with a negative scale or a scale past the precision (P
       .toEqual([['numeric(3,-6)'], ['numeric(3,3)'], ['numeric(3,6)']])
     expect(await code('SELECT 1::numeric(3, 1001)')).toBe('22023')
   })
+
+  it('a double exactly halfway between two outputs rounds to the even one, as C\'s printf (2.5 printed 3)', async () => {
+    expect(await rows(`SELECT to_char(x, '999'), to_char(x, 'FM990.0'), to_char(-x, '999') FROM (VALUES (1, 2.5::float8), (2, 3.5), (3, 0.25), (4, 12345.5)) v(i, x) ORDER BY i`))
+      .toEqual([['   2', '2.5', '  -2'], ['   4', '3.5', '  -4'], ['   0', '0.2', '  -0'], [' ###', '###.#', '-###']])
+  })
 })
+

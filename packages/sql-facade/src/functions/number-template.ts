@@ -18,6 +18,7 @@
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { Decimal, applyNumericTypmod } from '../types/decimal.js'
+import { cFixed } from '../types/float-text.js'
 
 type Key = '9' | '0' | '.' | 'D' | ',' | 'G' | 'FM' | 'S' | 'MI' | 'PL' | 'SG' | 'PR' | 'TH' | 'th' | 'L' | 'V' | 'RN' | 'rn' | 'EEEE' | 'B' | 'SP'
 type Node = { key: Key } | { text: string }
@@ -214,7 +215,7 @@ function layoutDecimal(value: Decimal, d: NumDesc): Layout {
 
 /** A double's layout: PostgreSQL keeps at most 15 (real: 6) significant digits. */
 function layoutFloat(v: number, d: NumDesc, digits: number): Layout {
-  const fixed = (x: number, post: number) => (Math.abs(x) >= 1e21 ? BigInt(Math.round(x)).toString() + (post > 0 ? '.' + '0'.repeat(post) : '') : x.toFixed(post))
+  const fixed = (x: number, post: number) => (Math.abs(x) >= 1e21 ? BigInt(Math.round(x)).toString() + (post > 0 ? '.' + '0'.repeat(post) : '') : cFixed(x, post))
   const preLen0 = Number.isNaN(v) ? 3 : Number.isFinite(v) ? fixed(Math.abs(v), 0).length : 'Infinity'.length
   const post = preLen0 >= digits ? 0 : preLen0 + d.post > digits ? digits - preLen0 : d.post
   if (!Number.isFinite(v)) return layoutDecimal(Decimal.fromNumber(v), { ...d, post })

@@ -7,13 +7,30 @@
  */
 import { activeDateTimeStyle } from './datetime-style.js'
 
+/**
+ * C's `%.{digits}f`: the double's exact value rounded to `digits` decimals, a tie (a value
+ * exactly halfway, such as 2.5) to the even neighbour, as glibc's printf and so PostgreSQL
+ * round; JS's toFixed rounds a tie away from zero (to_char(2.5::float8, '9') was 3).
+ */
+export function cFixed(x: number, digits: number): string {
+  const s = x.toFixed(digits)
+  if (digits > 75 || !Number.isFinite(x) || Math.abs(x) >= 1e21) return s
+  const wide = x.toFixed(digits + 25)
+  if (!wide.endsWith(TIE_TAIL)) return s
+  const truncated = wide.slice(0, wide.length - TIE_TAIL.length).replace(/\.$/, '')
+  // toFixed went away from zero; when that neighbour is odd, the even one is the truncated value.
+  return Number(truncated[truncated.length - 1]) % 2 === 0 ? truncated : s
+}
+
+const TIE_TAIL = '5' + '0'.repeat(24)
+
 /** C's `%.{precision}g`: exponent form when the exponent is below -4 or at least the precision; no trailing zeros. */
 function formatG(v: number, precision: number): string {
   const [mant, e] = v.toExponential(precision - 1).split('e') as [string, string]
   const e10 = Number(e)
   const trim = (t: string): string => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t)
   if (e10 < -4 || e10 >= precision) return `${trim(mant)}e${e10 < 0 ? '-' : '+'}${String(Math.abs(e10)).padStart(2, '0')}`
-  return trim(v.toFixed(Math.max(0, precision - 1 - e10)))
+  return trim(cFixed(v, Math.max(0, precision - 1 - e10)))
 }
 
 export function formatFloat(v: number, single: boolean, extraFloatDigits = activeDateTimeStyle().extraFloatDigits): string {
