@@ -132,6 +132,7 @@ export const SqlState = {
   invalidRowCountInOffset: '2201X',
   invalidRegularExpression: '2201B',
   invalidEscapeSequence: '22025',
+  singletonSqlJsonItemRequired: '22038',
   invalidUseOfEscapeCharacter: '2200C',
   cantChangeRuntimeParam: '55P02',
   objectNotInPrerequisiteState: '55000',

@@ -15,6 +15,7 @@
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { SqlArray } from '../types/array.js'
 import { formatJsonb, jsonAsText, jsonGet, parseJsonText, type JsonValue } from '../types/json.js'
+import { jsonPathQuery } from './jsonpath.js'
 import { jsonSourceGet, jsonSourceText, parseJsonSource, type JsonNode } from '../types/json-source.js'
 import { arrayOf, category, T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
@@ -232,7 +233,38 @@ const deleteKeys: ScalarResolver = (ts) => {
   return { args: [T.jsonb, ...ts.slice(1).map(() => T.text)], result: T.jsonb, fn: (a) => formatJsonb(jsonbDeleteKeys(parseJsonText(a[0] as string, 'jsonb'), a.slice(1))) }
 }
 
+/**
+ * jsonb_path_exists / _match / _query_array / _query_first (target, path [, vars [, silent]]):
+ * the path as `@?` and `@@` read it (functions/jsonpath.ts). Variables are refused (0A000)
+ * rather than ignored; `silent` turns jsonb_path_match's "not a single boolean" into NULL,
+ * the one error lax mode raises here. They were missing (42883) until 2026-12-03.
+ */
+function jsonPathFunction(result: SqlType, answer: (items: JsonValue[], silent: boolean) => RtValue): ScalarResolver {
+  return (ts) => {
+    if (ts.length < 2 || ts.length > 4) return null
+    return { args: [T.jsonb, T.text, T.jsonb, T.bool].slice(0, ts.length), result, fn: (a) => {
+      if (a.length > 2) {
+        const vars = parseJsonText(a[2] as string, 'jsonb')
+        if (vars === null || typeof vars !== 'object' || Array.isArray(vars) || Object.keys(vars).length > 0) {
+          throw new SqlError(SqlState.featureNotSupported, 'jsonpath variables are not supported', { hint: 'Write the values into the path as literals.' })
+        }
+      }
+      const json = parseJsonText(a[0] as string, 'jsonb')
+      return answer(jsonPathQuery(json, a[1] as string), a.length > 3 && a[3] === true)
+    } }
+  }
+}
+
 export const JSON_FUNCTIONS: Record<string, ScalarResolver> = {
+  jsonb_path_exists: jsonPathFunction(T.bool, (items) => items.length > 0),
+  jsonb_path_query_array: jsonPathFunction(T.jsonb, (items) => formatJsonb(items)),
+  jsonb_path_query_first: jsonPathFunction(T.jsonb, (items) => (items.length === 0 ? null : formatJsonb(items[0]!))),
+  jsonb_path_match: jsonPathFunction(T.bool, (items, silent) => {
+    if (items.length === 1 && typeof items[0] === 'boolean') return items[0]
+    if (items.length === 1 && items[0] === null) return null
+    if (silent) return null
+    throw new SqlError(SqlState.singletonSqlJsonItemRequired, 'single boolean result is expected')
+  }),
   json_extract_path: extractPath('json', false),
   json_extract_path_text: extractPath('json', true),
   jsonb_extract_path: extractPath('jsonb', false),

@@ -32,4 +32,16 @@ describe('jsonb @? and @@ (lax jsonpath)', () => {
     expect(await sqlState(db, `SELECT '{}'::jsonb @? '$.a ? (@ like_regex "x")'`)).toBe('0A000')
     expect(await sqlState(db, `SELECT '{}'::jsonb @? '$.a )'`)).toBe('42601')
   })
+
+  it('jsonb_path_exists, _match, _query_array and _query_first read the path as @? and @@ do (42883 before); variables are 0A000', async () => {
+    db = await openDatabase({ nodeId: 'jp1' })
+    const r = await db.query(`SELECT jsonb_path_match('{}', '$', '{}', true) AS a, jsonb_path_query_array('[1,2,3]', '$[*] ? (@ > 1)') AS b,
+      jsonb_path_query_first('[1,2,3]', '$[*] ? (@ > 5)') AS c, jsonb_path_exists('{"a":1}', '$.a') AS d, jsonb_path_match('null', '$') AS e,
+      jsonb_path_match('{"a":1}', '$.a > 5') AS f, jsonb_path_match('{"a":"x"}', '$.a > 5') AS g, jsonb_path_query_first('{}', '1 > 0') AS h,
+      jsonb_path_query_first('{"a":{"b":[1,null]}}', '$.a.b[1]') AS i, jsonb_path_query_array('{"a":[{"b":1},{"b":2}]}', '$.a[*].b') AS j`)
+    expect(r.rows).toEqual([{ a: null, b: '[2, 3]', c: null, d: true, e: null, f: false, g: null, h: 'true', i: 'null', j: '[1, 2]' }])
+    expect(await sqlState(db, `SELECT jsonb_path_match('{}', '$')`)).toBe('22038')
+    expect(await sqlState(db, `SELECT jsonb_path_exists('{}', '$.a ? (@ > $x)', '{"x": 1}')`)).toBe('0A000')
+  })
 })
+

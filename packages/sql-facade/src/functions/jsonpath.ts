@@ -1,6 +1,7 @@
 /**
- * The part of SQL/JSON path language that `jsonb @? path` and `jsonb @@ path` run here,
- * in PostgreSQL's default lax mode:
+ * The part of SQL/JSON path language that `jsonb @? path` and `jsonb @@ path` run here
+ * (and jsonb_path_exists, _match, _query_array, _query_first: json-functions.ts), in
+ * PostgreSQL's default lax mode:
  *
  *   paths      `$` or `@`, then `.key`, `."key"`, `[*]`, `[n]` and filters `? (predicate)`
  *   literals   strings, numbers, true, false, null
@@ -312,4 +313,11 @@ export function jsonPathMatch(json: JsonValue, path: string): boolean | null {
     return v.length === 1 && typeof v[0] === 'boolean' ? v[0] : null
   }
   return predicate(e, json, json)
+}
+
+/** The items a path yields (jsonb_path_query and friends); a predicate yields its one boolean, or null when unknown. */
+export function jsonPathQuery(json: JsonValue, path: string): JsonValue[] {
+  const e = compile(path)
+  if (e.t === 'path' || e.t === 'lit') return sequence(e, json, json)
+  return [predicate(e, json, json)]
 }
