@@ -50,5 +50,12 @@ describe('scalar functions agree with PostgreSQL where they gave other answers o
       num_nonnulls(variadic null::int[]), num_nulls(null)`)).toEqual([[2, 2, 1, null, 1]])
     expect(await code('SELECT num_nulls()')).toBe('42883')
   })
+
+  it('overlay(.. PLACING .. FROM .. [FOR ..]) on text and bytea (42883 before)', async () => {
+    expect(await rows(`SELECT overlay('abcdef' placing 'XY' from 2 for 3), overlay('abcdef' placing 'XY' from 2), overlay('abc' placing 'XY' from 5 for 1),
+      overlay('é€b' placing 'Z' from 2 for 1), overlay('abc' placing 'X' from 1 for -1), encode(overlay('\\x0102'::bytea placing '\\xff'::bytea from 2), 'hex'),
+      overlay('abc' placing 'X' from 2 for 100)`)).toEqual([['aXYef', 'aXYdef', 'abcXY', 'éZb', 'Xabc', '01ff', 'aX']])
+    expect(await code(`SELECT overlay('abc' placing 'X' from 0)`)).toBe('22011')
+  })
 })
 

@@ -169,6 +169,32 @@ const FUNCTIONS: Record<string, Resolver> = {
   ltrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), true, false)),
   rtrim: textFn([1, 2], (a) => trimChars(str(a[0]!), a[1] === undefined ? ' ' : str(a[1]), false, true)),
   // An empty search string matches nothing, as in PostgreSQL (splitting on '' put the replacement between every character).
+  // overlay(s PLACING r FROM start [FOR count]): s's first start-1 characters (bytes), r, then s from start+count (missing until 2026-12-03).
+  overlay: (ts) => {
+    if (ts.length !== 3 && ts.length !== 4) return null
+    const binary = ts[0]!.id === 'bytea'
+    const t = binary ? T.bytea : T.text
+    return { args: [t, t, T.int4, T.int4].slice(0, ts.length), result: t, fn: (a) => {
+      const start = int(a[2]!)
+      if (start <= 0) throw new SqlError(SqlState.substringError, 'negative substring length not allowed')
+      if (binary) {
+        const src = a[0] as Uint8Array
+        const put = a[1] as Uint8Array
+        const count = a.length > 3 ? int(a[3]!) : put.length
+        const tail = src.subarray(Math.max(0, start + count - 1))
+        const head = src.subarray(0, Math.min(src.length, start - 1))
+        const out = new Uint8Array(head.length + put.length + tail.length)
+        out.set(head, 0)
+        out.set(put, head.length)
+        out.set(tail, head.length + put.length)
+        return out
+      }
+      const src = [...str(a[0]!)]
+      const put = str(a[1]!)
+      const count = a.length > 3 ? int(a[3]!) : [...put].length
+      return src.slice(0, start - 1).join('') + put + src.slice(Math.max(0, start + count - 1)).join('')
+    } }
+  },
   // What `SIMILAR TO` compiles to (expr/compile.ts): the pattern as a regular expression.
   similar_to_escape: textFn([1, 2], (a) => similarToEscape(str(a[0]!), a.length === 2 ? str(a[1]!) : '\\')),
   replace: textFn([3], (a) => (str(a[1]!) === '' ? str(a[0]!) : str(a[0]!).split(str(a[1]!)).join(str(a[2]!)))),
