@@ -962,6 +962,9 @@ function namedArgs(fn: string, args: Node[]): Node[] {
   return out as Node[]
 }
 
+/** Aggregates whose result lists their inputs in the order they were taken. */
+const ORDER_SHOWING_AGGREGATES = new Set(['array_agg', 'string_agg', 'json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg'])
+
 function compileAggregateCall(name: string, f: NonNullable<Extract<Node, { FuncCall: unknown }>['FuncCall']>, ctx: CompileCtx): Compiled {
   if (!ctx.agg) throw new SqlError(SqlState.groupingError, `aggregate functions are not allowed in this context`)
   if (ctx.inAggregate) throw new SqlError(SqlState.groupingError, 'aggregate function calls cannot be nested')
@@ -987,6 +990,11 @@ function compileAggregateCall(name: string, f: NonNullable<Extract<Node, { FuncC
     const nulls = o.SortBy.sortby_nulls
     return { key: compileExpr(o.SortBy.node!, inner), desc, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' ? true : nulls === 'SORTBY_NULLS_LAST' ? false : desc }
   })
+  // DISTINCT without ORDER BY takes its values in ascending order, as PostgreSQL's sort for DISTINCT gives them
+  // (array_agg(DISTINCT x) was in first-seen order); only aggregates whose result shows the order pay for it.
+  if (f.agg_distinct && order.length === 0 && ORDER_SHOWING_AGGREGATES.has(name)) {
+    for (const key of coerced) order.push({ key, desc: false, nullsFirst: false })
+  }
   ctx.agg.slots.push({ impl, name, args: coerced, distinct: !!f.agg_distinct, filter, seesNulls: aggregateSeesNulls(name), order })
   return { type: impl.result, eval: (env) => env.aggs![slot]! }
 }

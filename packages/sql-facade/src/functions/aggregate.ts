@@ -153,7 +153,7 @@ export function resolveAggregate(name: string, ts: SqlType[], star: boolean): Ag
       const isVar = name === 'variance' || name.startsWith('var_')
       // Integer and numeric inputs are computed exactly in numeric, as PostgreSQL does.
       if (isNumericType(t) && t.id !== 'float4' && t.id !== 'float8') {
-        return { args: [T.numeric], result: T.numeric, step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => numericVariance(s.items as Decimal[], pop, !isVar) }
+        return { args: [T.numeric], result: T.numeric, step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => numericVariance((s.items ?? []) as Decimal[], pop, !isVar) }
       }
       return { args: [T.float8], result: T.float8, step: (s, [v]) => { (s.items ??= []).push(v!); s.n++ }, final: (s) => {
         if (s.n < (pop ? 1 : 2)) return null

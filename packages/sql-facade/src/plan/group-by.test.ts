@@ -47,5 +47,18 @@ describe('GROUP BY', () => {
     expect((await db.query(`SELECT sum(x)::text AS s, avg(x)::text AS a, sum(x::float4)::text AS s4 FROM (VALUES ('-0'::float8), ('-0')) v(x)`)).rows)
       .toEqual([{ s: '-0', a: '0', s4: '-0' }])
   })
+
+  it('variance and stddev over no rows are NULL (an internal error before); DISTINCT aggregates list their values ascending (first-seen before)', async () => {
+    db = await openDatabase({ nodeId: 'g1' })
+    await db.query(`CREATE TABLE v (id INT PRIMARY KEY, g TEXT, x INT); INSERT INTO v VALUES (1, 'a', 2), (2, 'a', 1), (3, 'a', 2), (4, 'b', NULL), (5, 'b', 3), (6, 'b', 1)`)
+    expect((await db.query('SELECT stddev_samp(x) AS a, variance(x) AS b, stddev(x) AS c, var_pop(x) AS d, stddev_pop(x) AS e, var_samp(x::float8) AS f FROM v WHERE false')).rows)
+      .toEqual([{ a: null, b: null, c: null, d: null, e: null, f: null }])
+    const r = await db.query(`SELECT g, array_agg(DISTINCT x) AS a, string_agg(DISTINCT x::text, ',') AS s, json_agg(DISTINCT x)::text AS j,
+      array_agg(DISTINCT x ORDER BY x DESC) AS d FROM v GROUP BY g ORDER BY g`)
+    expect(r.rows).toEqual([
+      { g: 'a', a: '{1,2}', s: '1,2', j: '[1, 2]', d: '{2,1}' },
+      { g: 'b', a: '{1,3,NULL}', s: '1,3', j: '[1, 3, null]', d: '{NULL,3,1}' },
+    ])
+  })
 })
 
