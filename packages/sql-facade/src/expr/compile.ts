@@ -8,7 +8,7 @@ import { userTypes } from '../catalog/user-type.js'
 import type { UserFunction } from '../catalog/function-def.js'
 import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { aggregateSeesNulls, isAggregate, resolveAggregate } from '../functions/aggregate.js'
+import { aggregateSeesNulls, isAggregate, ORDERED_SET_AGGREGATES, resolveAggregate, resolveOrderedSet } from '../functions/aggregate.js'
 import { compilePattern } from '../functions/regex.js'
 import { lookupScalar, lookupVariadicScalar } from '../functions/scalar.js'
 import { isSetFunction, lookupSetFunction } from '../functions/set-returning.js'
@@ -962,6 +962,31 @@ function namedArgs(fn: string, args: Node[]): Node[] {
   return out as Node[]
 }
 
+/**
+ * `percentile_cont(f) WITHIN GROUP (ORDER BY x)` and the other ordered-set aggregates: the
+ * ORDER BY value is the aggregated argument, sorted by the aggregate machinery (as an
+ * aggregate's own ORDER BY), the direct arguments follow it.
+ */
+function compileOrderedSetCall(name: string, f: NonNullable<Extract<Node, { FuncCall: unknown }>['FuncCall']>, direct: Compiled[], inner: CompileCtx, ctx: CompileCtx): Compiled {
+  if (!f.agg_within_group) throw new SqlError(SqlState.undefinedFunction, `WITHIN GROUP is required for ordered-set aggregate ${name}`)
+  if (!ORDERED_SET_AGGREGATES.has(name)) throw new SqlError(SqlState.undefinedFunction, `${name} is not an ordered-set aggregate, so it cannot have WITHIN GROUP`)
+  if (f.agg_distinct || f.over) throw new SqlError(SqlState.featureNotSupported, `${f.over ? 'OVER' : 'DISTINCT'} is not supported for ordered-set aggregate ${name}`)
+  const sorts = f.agg_order ?? []
+  if (sorts.length !== 1 || !('SortBy' in sorts[0]!)) throw new SqlError(SqlState.undefinedFunction, `function ${name} with ${sorts.length} ordering columns does not exist`)
+  const by = sorts[0]!.SortBy
+  const value = compileExpr(by.node!, inner)
+  const impl = resolveOrderedSet(name, direct.map((a) => a.type), value.type)
+  const now = ctx.exec.nowMicros
+  const key = coerce(value, impl.args[0]!, 'implicit', now)
+  const args = [key, ...direct.map((a, i) => coerce(a, impl.args[i + 1]!, 'implicit', now))]
+  const filter = f.agg_filter ? coerce(compileExpr(f.agg_filter, inner), T.bool, 'implicit', now) : null
+  const desc = sortDescending(by)
+  const nulls = by.sortby_nulls
+  const slot = ctx.agg!.slots.length
+  ctx.agg!.slots.push({ impl, name, args, distinct: false, filter, seesNulls: false, order: [{ key, desc, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' ? true : nulls === 'SORTBY_NULLS_LAST' ? false : desc }] })
+  return { type: impl.result, eval: (env) => env.aggs![slot]! }
+}
+
 /** Aggregates whose result lists their inputs in the order they were taken. */
 const ORDER_SHOWING_AGGREGATES = new Set(['array_agg', 'string_agg', 'json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg'])
 
@@ -970,6 +995,7 @@ function compileAggregateCall(name: string, f: NonNullable<Extract<Node, { FuncC
   if (ctx.inAggregate) throw new SqlError(SqlState.groupingError, 'aggregate function calls cannot be nested')
   const inner: CompileCtx = { ...ctx, scope: ctx.agg.inputScope, inAggregate: true, srf: null }
   const args = (f.args ?? []).map((a) => compileExpr(a, inner))
+  if (ORDERED_SET_AGGREGATES.has(name) || f.agg_within_group) return compileOrderedSetCall(name, f, args, inner, ctx)
   const impl = resolveAggregate(name, args.map((a) => a.type), !!f.agg_star)
   const now = ctx.exec.nowMicros
   const coerced = args.map((a, i) => coerce(a, impl.args[i] ?? a.type, 'implicit', now))

@@ -62,7 +62,7 @@ function sumSmallInts(s: AggState, args: RtValue[]): void {
 }
 
 export function isAggregate(name: string): boolean {
-  return AGGREGATES.has(name)
+  return AGGREGATES.has(name) || ORDERED_SET_AGGREGATES.has(name)
 }
 
 function noAgg(name: string, ts: SqlType[]): SqlError {
@@ -193,4 +193,80 @@ function numericVariance(xs: Decimal[], pop: boolean, stddev: boolean): Decimal 
 /** Aggregates that see NULL inputs (array_agg keeps them; count(*) has none). */
 export function aggregateSeesNulls(name: string): boolean {
   return name === 'array_agg' || name === 'json_agg' || name === 'jsonb_agg' || name === 'json_object_agg' || name === 'jsonb_object_agg'
+}
+
+/** The ordered-set aggregates: `name(direct args) WITHIN GROUP (ORDER BY value)`. */
+export const ORDERED_SET_AGGREGATES = new Set(['percentile_cont', 'percentile_disc', 'mode'])
+
+/**
+ * percentile_cont, percentile_disc and mode over the values of their WITHIN GROUP's ORDER BY,
+ * which reach `step` sorted (the caller sorts them, NULLs left out), as PostgreSQL's
+ * definitions say: percentile_cont interpolates linearly between the two values around
+ * fraction * (n - 1) (float8 or interval values), percentile_disc takes the first value whose
+ * position reaches fraction * n, mode the most frequent value (the first in the order on a
+ * tie). An array of fractions gives an array of results. Missing (42883) until 2026-12-03.
+ * The impl's arguments: the ordered value, then the direct ones.
+ */
+export function resolveOrderedSet(name: string, direct: SqlType[], value: SqlType): AggregateImpl {
+  const valueType = value.id === 'unknown' ? T.text : value
+  if (name === 'mode') {
+    if (direct.length !== 0) throw noAgg(name, direct)
+    return { args: [valueType], result: valueType, step: orderedStep, final: (s) => {
+      const xs = (s.items ?? []) as RtValue[]
+      let best: RtValue = null
+      let bestRun = 0
+      // Equal values are adjacent in sorted input: the longest run, the first of equal runs.
+      for (let i = 0; i < xs.length;) {
+        let j = i + 1
+        while (j < xs.length && compareValues(xs[j]!, xs[i]!) === 0) j++
+        if (j - i > bestRun) {
+          bestRun = j - i
+          best = xs[i]!
+        }
+        i = j
+      }
+      return bestRun === 0 ? null : best
+    } }
+  }
+  if ((name !== 'percentile_cont' && name !== 'percentile_disc') || direct.length !== 1) throw noAgg(name, direct)
+  const many = direct[0]!.array
+  const continuous = name === 'percentile_cont'
+  const keyType = continuous ? (valueType.id === 'interval' ? T.interval : T.float8) : valueType
+  if (continuous && !isNumericType(valueType) && valueType.id !== 'interval' && valueType.id !== 'unknown') throw noAgg(name, [direct[0]!, valueType])
+  const pick = (xs: RtValue[], f: RtValue): RtValue => {
+    if (f === null) return null
+    const fraction = f as number
+    if (!(fraction >= 0 && fraction <= 1)) throw new SqlError(SqlState.numericValueOutOfRange, `percentile value ${fraction} is not between 0 and 1`)
+    if (xs.length === 0) return null
+    if (!continuous) return xs[Math.max(0, Math.ceil(fraction * xs.length) - 1)]!
+    const pos = fraction * (xs.length - 1)
+    const lo = Math.floor(pos)
+    const hi = Math.ceil(pos)
+    const a = xs[lo]!
+    const b = xs[hi]!
+    if (lo === hi) return a
+    if (keyType.id === 'interval') return (a as Interval).add((b as Interval).sub(a as Interval).scale(pos - lo))
+    return (a as number) + (pos - lo) * ((b as number) - (a as number))
+  }
+  return {
+    args: [keyType, many ? arrayOf(T.float8) : T.float8],
+    result: many ? arrayOf(keyType) : keyType,
+    step: (s, v) => {
+      orderedStep(s, v)
+      s.acc = v[1] ?? null
+    },
+    final: (s) => {
+      const xs = (s.items ?? []) as RtValue[]
+      if (xs.length === 0) return null
+      if (!many) return pick(xs, s.acc as RtValue)
+      const fractions = s.acc as SqlArray | null
+      if (fractions === null) return null
+      return new SqlArray(fractions.dims, fractions.lbounds, fractions.items.map((f) => pick(xs, f)))
+    },
+  }
+}
+
+function orderedStep(s: AggState, [v]: RtValue[]): void {
+  ;(s.items ??= []).push(v!)
+  s.n++
 }

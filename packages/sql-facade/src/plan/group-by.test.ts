@@ -60,5 +60,22 @@ describe('GROUP BY', () => {
       { g: 'b', a: '{1,3,NULL}', s: '1,3', j: '[1, 3, null]', d: '{NULL,3,1}' },
     ])
   })
+
+  it('percentile_cont, percentile_disc and mode WITHIN GROUP (ORDER BY ..), by group, with FILTER and arrays of fractions (42883 before)', async () => {
+    db = await openDatabase({ nodeId: 'g1' })
+    await db.query(`CREATE TABLE p (id INT PRIMARY KEY, g TEXT, x INT, i INTERVAL); INSERT INTO p VALUES
+      (1, 'a', 1, '1 day'), (2, 'a', 2, '3 days'), (3, 'a', NULL, '2 hours'), (4, 'b', 2, NULL), (5, 'b', 5, '1 hour'), (6, 'b', 1, '1 day')`)
+    const r = await db.query(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS a, percentile_cont(0.25) WITHIN GROUP (ORDER BY x) AS b,
+      percentile_disc(0.5) WITHIN GROUP (ORDER BY x) AS c, mode() WITHIN GROUP (ORDER BY x) AS d,
+      percentile_cont(array[0, 0.3, 1]) WITHIN GROUP (ORDER BY x DESC) AS e, percentile_cont(0.5) WITHIN GROUP (ORDER BY i)::text AS f,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FILTER (WHERE id > 2) AS g FROM p`)
+    expect(r.rows).toEqual([{ a: 2, b: 1, c: 2, d: 1, e: '{5,2,1}', f: '1 day', g: 2 }])
+    expect((await db.query(`SELECT g, percentile_disc(0.5) WITHIN GROUP (ORDER BY x) AS m, mode() WITHIN GROUP (ORDER BY x DESC) AS o FROM p GROUP BY g ORDER BY g`)).rows)
+      .toEqual([{ g: 'a', m: 1, o: 2 }, { g: 'b', m: 2, o: 5 }])
+    expect((await db.query('SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS n FROM p WHERE false')).rows).toEqual([{ n: null }])
+    const code = async (sql: string): Promise<string | null> => db.query(sql).then(() => null, (e: { code?: string }) => e.code ?? 'no code')
+    expect(await code('SELECT percentile_cont(1.5) WITHIN GROUP (ORDER BY x) FROM p')).toBe('22003')
+    expect(await code('SELECT percentile_cont(0.5) FROM p')).toBe('42883')
+  })
 })
 
