@@ -57,5 +57,13 @@ describe('scalar functions agree with PostgreSQL where they gave other answers o
       overlay('abc' placing 'X' from 2 for 100)`)).toEqual([['aXYef', 'aXYdef', 'abcXY', 'éZb', 'Xabc', '01ff', 'aX']])
     expect(await code(`SELECT overlay('abc' placing 'X' from 0)`)).toBe('22011')
   })
+
+  it('text input: bool takes every unique prefix (\'of\' was refused), integers an underscore only between digits (\'1__0\' was 10)', async () => {
+    expect(await rows(`SELECT 'of'::bool, 'OFF'::bool, 'tr'::bool, 'ye'::bool, ' n '::bool, '1_000'::int2, '-1_000_000'::int4, '9_223_372_036_854_775_807'::int8`))
+      .toEqual([[false, false, true, true, false, 1000, -1000000, '9223372036854775807']])
+    for (const sql of [`SELECT 'o'::bool`, `SELECT 'onn'::bool`, `SELECT '1__0'::int4`, `SELECT '_1'::int4`, `SELECT '1_'::int8`, `SELECT '1_000'::int2 + '_5'::int2`]) {
+      expect(await code(sql), sql).toBe('22P02')
+    }
+  })
 })
 

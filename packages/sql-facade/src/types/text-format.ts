@@ -106,14 +106,16 @@ export function parseBool(text: string): boolean {
   const s = text.trim().toLowerCase()
   if (s.length > 0) {
     if (TRUE_WORDS.includes(s) || (s.length > 1 && 'true'.startsWith(s)) || (s.length > 1 && 'yes'.startsWith(s))) return true
-    if (FALSE_WORDS.includes(s) || (s.length > 1 && 'false'.startsWith(s)) || (s.length > 2 && 'off'.startsWith(s))) return false
+    if (FALSE_WORDS.includes(s) || (s.length > 1 && 'false'.startsWith(s)) || (s.length > 1 && 'off'.startsWith(s))) return false
   }
   throw badInput({ id: 'bool' }, text)
 }
 
 export function parseIntText(text: string, t: SqlType): number | bigint {
-  const s = text.trim().replace(/_/g, '')
-  if (!/^[+-]?\d+$/.test(s)) throw badInput(t, text)
+  const trimmed = text.trim()
+  // An underscore only between two digits (PostgreSQL 16's rule): '1_000', not '1__0', '_1' or '1_'.
+  if (!/^[+-]?\d+(?:_\d+)*$/.test(trimmed)) throw badInput(t, text)
+  const s = trimmed.includes('_') ? trimmed.replace(/_/g, '') : trimmed
   if (t.id === 'int8') return checkInt8(BigInt(s))
   const n = Number(s)
   return checkInt(n, t)
