@@ -516,11 +516,18 @@ function compileAExpr(e: NonNullable<Extract<Node, { A_Expr: unknown }>['A_Expr'
       const le = compileComparison('<=', x, hi, now).eval
       const ge2 = sym ? compileComparison('>=', x, hi, now).eval : null
       const le2 = sym ? compileComparison('<=', x, lo, now).eval : null
-      const and3 = (a: RtValue, b: RtValue): RtValue => (a === false || b === false ? false : a === null || b === null ? null : true)
+      // `x >= lo AND x <= hi`, the second comparison skipped once the first is false, as PostgreSQL's AND runs it
+      // (both were evaluated: an error in the second failed rows PostgreSQL had already excluded).
+      const and3 = (a: (env: Env) => RtValue, b: (env: Env) => RtValue, env: Env): RtValue => {
+        const x = a(env)
+        if (x === false) return false
+        const y = b(env)
+        return y === false ? false : x === null || y === null ? null : true
+      }
       return { type: T.bool, eval: (env) => {
-        let v = and3(ge(env), le(env))
+        let v = and3(ge, le, env)
         if (sym && v !== true) {
-          const w = and3(ge2!(env), le2!(env))
+          const w = and3(ge2!, le2!, env)
           v = v === null && w !== true ? null : w === true ? true : v
         }
         return v === null ? null : neg ? !v : v

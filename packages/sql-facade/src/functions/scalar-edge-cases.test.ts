@@ -65,5 +65,14 @@ describe('scalar functions agree with PostgreSQL where they gave other answers o
       expect(await code(sql), sql).toBe('22P02')
     }
   })
+
+  it('round, trunc, ceil, floor and sign of an integer are double precision, as PostgreSQL resolves them (numeric before: round(7) / 2 was 3.5000000000000000)', async () => {
+    expect(await rows(`SELECT pg_typeof(round(2))::text, pg_typeof(sign(2::int8))::text, pg_typeof(sign(2.5))::text, (round(7) / 2)::text, (floor(-7) / 4)::text, (sign(-3) * 0.1)::text`))
+      .toEqual([['double precision', 'double precision', 'numeric', '3.5', '-1.75', '-0.1']])
+  })
+
+  it('BETWEEN skips its upper bound once the lower one fails, as PostgreSQL\'s AND (an overflow there failed the row)', async () => {
+    expect(await rows(`SELECT x FROM (VALUES (2, 9223372036854775807::int8), (-5, -2::int8)) v(x, big) WHERE -2 BETWEEN x AND x * big`)).toEqual([[-5]])
+  })
 })
 

@@ -63,7 +63,8 @@ function textFn(arity: number[], fn: (a: RtValue[]) => RtValue, result: SqlType 
 
 /** Picks numeric vs float8 variants the way PostgreSQL's preferred-type rules do. */
 function numericOrFloat(t: SqlType): SqlType {
-  return t.id === 'float4' || t.id === 'float8' ? T.float8 : T.numeric
+  // An integer goes to float8, numeric's preferred type (round(7) / 2 is 3.5, as PostgreSQL; it was numeric's 3.5000000000000000).
+  return t.id === 'float4' || t.id === 'float8' || t.id === 'int2' || t.id === 'int4' || t.id === 'int8' ? T.float8 : T.numeric
 }
 
 function floorDecimal(d: Decimal): Decimal {

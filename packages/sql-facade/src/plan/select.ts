@@ -362,6 +362,17 @@ function sortKey(node: Node, outputs: ColumnBinding[], targets: Target[] | null,
         assertOrderable(outputs[i]!.type)
         return { eval: (_e, out) => out[i]!, desc, nullsFirst }
       }
+      // Select-list items of that name that are different expressions, not all plain columns
+      // (`id, (id)::numeric`): PostgreSQL cannot choose either (42702). Items from `*` and
+      // columns (which may name one column two ways) are left to the rules below.
+      if (i >= 0 && targets !== null) {
+        const same = targets.filter((_t, j) => outputs[j]?.name === names[0])
+        const prints = same.map((t) => (t.node ? fingerprint(t.node) : null))
+        const columnsOnly = same.every((t) => t.node === null || 'ColumnRef' in t.node)
+        if (!columnsOnly && !prints.includes(null) && prints.some((f) => f !== prints[0])) {
+          throw new SqlError(SqlState.ambiguousColumn, `ORDER BY "${names[0]}" is ambiguous`)
+        }
+      }
     }
   }
   if (targets) {
