@@ -138,8 +138,10 @@ export function expressionQuery(r: Rng): string {
   switch (r.int(4)) {
     case 0: {
       const numeric = t === 'int' || t === 'num' || t === 'flt'
+      // An untyped literal is not an aggregate's argument here: PostgreSQL finds array_agg('a') ambiguous.
+      const literal = e.startsWith("'")
       const agg = r.pick([`count(${e})`, `min(${e})`, `max(${e})`, `count(distinct ${e})`, `string_agg((${e})::text, ',' order by id)`,
-        `array_agg(${e} order by id)`, numeric ? `sum(${e})` : 'count(*)', numeric ? `avg(${e})` : 'count(*)', t === 'bool' ? `bool_and(${e})` : 'count(*)',
+        literal ? 'count(*)' : `array_agg(${e} order by id)`, numeric ? `sum(${e})` : 'count(*)', numeric ? `avg(${e})` : 'count(*)', t === 'bool' ? `bool_and(${e})` : 'count(*)',
         numeric && t !== 'flt' ? `percentile_disc(0.5) within group (order by ${e})` : 'count(*)'])
       return `SELECT (id % 3) AS g, ${agg} FROM fz GROUP BY 1 ORDER BY 1`
     }

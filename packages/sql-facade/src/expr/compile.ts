@@ -338,11 +338,12 @@ export function compileComparison(op: string, l: Compiled, r: Compiled, nowMicro
   const cmp = t.id === 'jsonb' && !t.array
     ? (a: RtValue, b: RtValue) => compareJsonb(a as string, b as string)
     : category(t) === 'G' ? geometricComparator(op, t) : compareValues
+  // Both sides are evaluated before NULL is answered, as PostgreSQL evaluates a strict
+  // operator's arguments: an error on the right of a NULL is raised (it was skipped).
   return fold({ type: T.bool, isConst: l.isConst && r.isConst, eval: (env) => {
     const a = lf(env)
-    if (a === null) return null
     const b = rf(env)
-    if (b === null) return null
+    if (a === null || b === null) return null
     return test(cmp(a, b))
   } })
 }
@@ -554,9 +555,8 @@ export function compileBinaryOperator(op: string, l: Compiled, r: Compiled, now:
   const strict = !impl.nonStrict
   return fold({ type: impl.result, isConst: l.isConst && r.isConst, eval: (env) => {
     const a = lf(env)
-    if (a === null && strict) return null
     const b = rf(env)
-    if (b === null && strict) return null
+    if ((a === null || b === null) && strict) return null
     return fn(a, b)
   } })
 }
@@ -832,12 +832,11 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
   const strict = !impl.nonStrict
   const isConst = !impl.volatile && args.every((a) => a.isConst)
   return fold({ type: impl.result, isConst, eval: (env) => {
+    // Every argument is evaluated before a strict function answers NULL, as in PostgreSQL.
     const vals = new Array<RtValue>(fs.length)
-    for (let i = 0; i < fs.length; i++) {
-      const v = fs[i]!(env)
-      if (v === null && strict) return null
-      vals[i] = v
-    }
+    let sawNull = false
+    for (let i = 0; i < fs.length; i++) if ((vals[i] = fs[i]!(env)) === null) sawNull = true
+    if (sawNull && strict) return null
     return fn(vals, exec)
   } })
 }

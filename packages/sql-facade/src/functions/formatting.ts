@@ -205,8 +205,26 @@ export function toCharInterval(iv: Interval, template: string): string {
   })
 }
 
-function quoteIdent(s: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : '"' + s.replace(/"/g, '""') + '"'
+/**
+ * PostgreSQL's keywords that cannot stand as a bare identifier everywhere (every category
+ * but unreserved: `pg_get_keywords()` where catcode <> 'U', PostgreSQL 15). quote_ident and
+ * format's %I quote them, as PostgreSQL's quote_identifier does ('select' -> "select").
+ */
+const QUOTED_KEYWORDS = new Set((
+  'all analyse analyze and any array as asc asymmetric authorization between bigint binary bit boolean both case cast char character check ' +
+  'coalesce collate collation column concurrently constraint create cross current_catalog current_date current_role current_schema ' +
+  'current_time current_timestamp current_user dec decimal default deferrable desc distinct do else end except exists extract false fetch ' +
+  'float for foreign freeze from full grant greatest group grouping having ilike in initially inner inout int integer intersect interval ' +
+  'into is isnull join lateral leading least left like limit localtime localtimestamp national natural nchar none normalize not notnull ' +
+  'null nullif numeric offset on only or order out outer overlaps overlay placing position precision primary real references returning ' +
+  'right row select session_user setof similar smallint some substring symmetric table tablesample then time timestamp to trailing treat ' +
+  'trim true union unique user using values varchar variadic verbose when where window with xmlattributes xmlconcat xmlelement xmlexists ' +
+  'xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable'
+).split(' '))
+
+/** An identifier as SQL text: bare when it is lower case letters, digits, _ and $ and no keyword above, else double-quoted. */
+export function quoteIdent(s: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(s) && !QUOTED_KEYWORDS.has(s) ? s : '"' + s.replace(/"/g, '""') + '"'
 }
 
 export function quoteLiteral(s: string): string {

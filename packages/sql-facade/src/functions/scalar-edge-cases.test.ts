@@ -74,5 +74,19 @@ describe('scalar functions agree with PostgreSQL where they gave other answers o
   it('BETWEEN skips its upper bound once the lower one fails, as PostgreSQL\'s AND (an overflow there failed the row)', async () => {
     expect(await rows(`SELECT x FROM (VALUES (2, 9223372036854775807::int8), (-5, -2::int8)) v(x, big) WHERE -2 BETWEEN x AND x * big`)).toEqual([[-5]])
   })
+
+  it('quote_ident and format(%I) quote PostgreSQL\'s keywords (\'true\' and \'select\' came back bare)', async () => {
+    expect(await rows(`SELECT quote_ident('true'), quote_ident('select'), quote_ident('user'), quote_ident('name'), quote_ident('abc'), quote_ident('Abc'), format('%I.%I', 'public', 'order')`))
+      .toEqual([['"true"', '"select"', '"user"', 'name', 'abc', '"Abc"', 'public."order"']])
+    expect(await rows(`SELECT quote_nullable(NULL), quote_nullable('it''s'), quote_nullable(42), quote_nullable(date '2020-01-02')`)).toEqual([['NULL', "'it''s'", "'42'", "'2020-01-02'"]])
+  })
+
+  it('a strict operator or function evaluates every argument before answering NULL, so an error beside a NULL is raised (it was skipped)', async () => {
+    for (const sql of [
+      'SELECT x FROM (VALUES (NULL::int, 0)) v(x, z) WHERE x < 1/z',
+      "SELECT replace(x::text, 'a', (1/z)::text) FROM (VALUES (NULL::int, 0)) v(x, z)",
+      'SELECT x + 1/z FROM (VALUES (NULL::int, 0)) v(x, z)',
+    ]) expect(await code(sql), sql).toBe('22012')
+  })
 })
 

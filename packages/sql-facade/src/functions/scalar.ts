@@ -16,7 +16,7 @@ import { RowValue, rowItems } from '../types/row-type.js'
 import { commonType, elementType, isIntegerType, isNumericType, T, typeName, type SqlType } from '../types/sql-type.js'
 import { checkInt, checkInt8, formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
-import { formatSql, toCharInterval, toCharTimestamp } from './formatting.js'
+import { formatSql, quoteIdent, quoteLiteral, toCharInterval, toCharTimestamp } from './formatting.js'
 import { toCharNumeric, toNumber } from './number-template.js'
 import { ARRAY_FUNCTIONS } from './array-functions.js'
 import { ENUM_FUNCTIONS } from './enum-functions.js'
@@ -302,14 +302,10 @@ const FUNCTIONS: Record<string, Resolver> = {
     const v = BigInt(a[0] as number | bigint)
     return (v < 0n ? BigInt.asUintN(ts[0]!.id === 'int8' ? 64 : 32, v) : v).toString(16)
   } } : null),
-  quote_literal: textFn([1], (a) => {
-    const s = str(a[0]!)
-    return (s.includes('\\') ? 'E' : '') + "'" + s.replace(/'/g, "''").replace(/\\/g, '\\\\') + "'"
-  }),
-  quote_ident: textFn([1], (a) => {
-    const s = str(a[0]!)
-    return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : '"' + s.replace(/"/g, '""') + '"'
-  }),
+  quote_literal: textFn([1], (a) => quoteLiteral(str(a[0]!))),
+  quote_ident: textFn([1], (a) => quoteIdent(str(a[0]!))),
+  // quote_nullable(x): quote_literal, with NULL as the text NULL (missing until 2026-12-03).
+  quote_nullable: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'unknown' ? T.text : ts[0]!], result: T.text, nonStrict: true, fn: (a) => (a[0] === null ? 'NULL' : quoteLiteral(formatText(a[0]!, ts[0]!.id === 'unknown' ? T.text : ts[0]!, activeDateTimeStyle())!)) } : null),
   lcm: (ts) => gcdResolver(ts, true),
   // scale, min_scale and trim_scale: NULL for NaN and infinities, as in PostgreSQL.
   scale: (ts) => (ts.length === 1 ? { args: [T.numeric], result: T.int4, fn: (a) => ((a[0] as Decimal).isFinite() ? (a[0] as Decimal).scale : null) } : null),
