@@ -377,6 +377,10 @@ const pgTables = view(
   (ctx) => catalog(ctx).tables.map((t) => ['public', t.name, roleName(ctx.exec, relationOwner(ctx.exec, t.name)), null, t.indexes.length > 0, false, t.hasTriggers, false]),
 )
 
+/** Every view with its query text (user views; the system views have none here), as tools list them (missing until 2026-12-03). */
+const pgViews = view([['schemaname', name], ['viewname', name], ['viewowner', name], ['definition', text]], (ctx) =>
+  catalog(ctx).views.map((v) => [v.namespace, v.name, roleName(ctx.exec, v.namespace === 'public' ? relationOwner(ctx.exec, v.name) : OWNER_OID), v.definition]))
+
 const pgIndexes = view([['schemaname', name], ['tablename', name], ['indexname', name], ['tablespace', name], ['indexdef', text]], (ctx) =>
   catalog(ctx).indexes.map((ix) => ['public', ix.tableName, ix.name, null, indexDef(ix)]))
 
@@ -391,6 +395,7 @@ const none = (columns: Array<[string, SqlType]>): SystemView => view(columns, ()
 export const PG_CATALOG_VIEWS: Record<string, SystemView> = {
   pg_tables: pgTables,
   pg_indexes: pgIndexes,
+  pg_views: pgViews,
   pg_settings: pgSettings,
   pg_class: pgClass,
   pg_namespace: pgNamespace,

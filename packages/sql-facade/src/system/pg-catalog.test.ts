@@ -36,6 +36,14 @@ describe('pg_catalog through the planner', () => {
     expect((await db.query("SELECT 'products'::regclass::oid AS o")).rows[0]!.o).toBe(objectOid('table', 'products'))
   })
 
+  it('lists views in pg_views with their query text and owner (the view was missing: 42P01)', async () => {
+    await db.query('CREATE VIEW cheap AS SELECT id, name FROM products WHERE price < 10')
+    expect((await db.query("SELECT schemaname, viewname, viewowner = current_user, definition FROM pg_views WHERE schemaname = 'public'")).rowArrays)
+      .toEqual([['public', 'cheap', true, ' SELECT id, name FROM products WHERE price < 10;']])
+    expect((await db.query("SELECT count(*)::int AS n FROM pg_views WHERE viewname IN ('pg_tables', 'tables')")).rowArrays).toEqual([[2]])
+    await db.query('DROP VIEW cheap')
+  })
+
   it("gives PostgreSQL's catalogs PostgreSQL's OIDs, which pg_description and clients join on", async () => {
     const r = await db.query(`SELECT 'pg_class'::regclass::oid::int AS c, 'pg_type'::regclass::oid::int AS t, 'pg_namespace'::regclass::oid::int AS n,
       (SELECT oid::int FROM pg_class WHERE relname = 'pg_attribute') AS a, (SELECT count(*)::int FROM pg_class WHERE oid = 1259) AS one`)
