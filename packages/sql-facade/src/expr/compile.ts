@@ -326,6 +326,22 @@ function checkArrayOperands(op: string, a: SqlType, b: SqlType): void {
   }
 }
 
+/**
+ * character(n) compared with character(m), varchar or an untyped literal: trailing blanks
+ * do not count, as PostgreSQL's bpchar operators ('ab'::char(5) = 'ab'::char(2) is true;
+ * it was false). Compared with text, the character value is text (its blanks dropped) and
+ * the text's own blanks count.
+ */
+function blankPaddedComparison(a: SqlType, b: SqlType): boolean {
+  if (a.array || b.array) return false
+  const padded = (x: SqlType, y: SqlType) => x.id === 'bpchar' && (y.id === 'bpchar' || y.id === 'varchar' || y.id === 'unknown')
+  return padded(a, b) || padded(b, a)
+}
+
+function trimBlanks(v: RtValue): RtValue {
+  return typeof v === 'string' && v.endsWith(' ') ? v.replace(/ +$/, '') : v
+}
+
 /** Comparison of two compiled operands after promotion to their common type. */
 export function compileComparison(op: string, l: Compiled, r: Compiled, nowMicros: number): Compiled {
   checkArrayOperands(op, l.type, r.type)
@@ -337,7 +353,8 @@ export function compileComparison(op: string, l: Compiled, r: Compiled, nowMicro
   // jsonb orders by kind, size and members (jsonb-order.ts), not by its text.
   const cmp = t.id === 'jsonb' && !t.array
     ? (a: RtValue, b: RtValue) => compareJsonb(a as string, b as string)
-    : category(t) === 'G' ? geometricComparator(op, t) : compareValues
+    : category(t) === 'G' ? geometricComparator(op, t)
+      : blankPaddedComparison(l.type, r.type) ? (a: RtValue, b: RtValue) => compareValues(trimBlanks(a), trimBlanks(b)) : compareValues
   // Both sides are evaluated before NULL is answered, as PostgreSQL evaluates a strict
   // operator's arguments: an error on the right of a NULL is raised (it was skipped).
   return fold({ type: T.bool, isConst: l.isConst && r.isConst, eval: (env) => {
@@ -576,21 +593,25 @@ function quantified(a: RtValue, items: RtValue[], test: (c: number) => boolean, 
   return sawNull ? null : all
 }
 
+/** The text a pattern matches: a character(n) value with its blanks, as PostgreSQL's bpchar LIKE and regex operators see it. */
+function matchedText(l: Compiled, now: number): (env: Env) => RtValue {
+  return l.type.id === 'bpchar' && !l.type.array ? l.eval : coerce(l, T.text, 'implicit', now).eval
+}
+
 function compileLike(l: Compiled, r: Compiled, insensitive: boolean, negated: boolean, now: number): Compiled {
-  const lf = coerce(l, T.text, 'implicit', now).eval
+  const lf = matchedText(l, now)
   const rf = coerce(r, T.text, 'implicit', now).eval
   return { type: T.bool, eval: (env) => {
     const a = lf(env)
-    if (a === null) return null
     const p = rf(env)
-    if (p === null) return null
+    if (a === null || p === null) return null
     const m = likeMatches(a as string, p as string, insensitive)
     return negated ? !m : m
   } }
 }
 
 function compileRegex(l: Compiled, r: Compiled, insensitive: boolean, negated: boolean, now: number): Compiled {
-  const lf = coerce(l, T.text, 'implicit', now).eval
+  const lf = matchedText(l, now)
   const rf = coerce(r, T.text, 'implicit', now).eval
   return { type: T.bool, eval: (env) => {
     const a = lf(env)

@@ -197,7 +197,7 @@ export function typeName(t: SqlType): string {
       case 'float8': return 'double precision'
       case 'numeric': return t.precision !== undefined ? `numeric(${t.precision},${t.scale ?? 0})` : 'numeric'
       case 'varchar': return t.precision !== undefined ? `character varying(${t.precision})` : 'character varying'
-      case 'bpchar': return `character(${t.precision ?? 1})`
+      case 'bpchar': return t.precision !== undefined ? `character(${t.precision})` : 'bpchar'
       case 'timestamp': return `timestamp${secondsPrecision(t)} without time zone`
       case 'timestamptz': return `timestamp${secondsPrecision(t)} with time zone`
       case 'time': return `time${secondsPrecision(t)} without time zone`
@@ -316,7 +316,8 @@ export function resolveTypeName(names: string[], mods: number[], arrayBounds = f
     t.precision = Math.min(p, 6)
   } else if ((id === 'varchar' || id === 'bpchar') && mods.length > 0) {
     t.precision = mods[0]!
-  } else if (id === 'bpchar') {
+  } else if (id === 'bpchar' && name !== 'bpchar') {
+    // `character` alone is character(1); `bpchar` alone has no length, as in PostgreSQL ('ab'::bpchar was 'a').
     t.precision = 1
   }
   if (arrayBounds) t.array = true
