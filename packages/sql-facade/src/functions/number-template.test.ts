@@ -67,5 +67,12 @@ describe('NUMERIC typmods with a negative scale or a scale past the precision (P
     expect(await rows(`SELECT to_char(x, '999'), to_char(x, 'FM990.0'), to_char(-x, '999') FROM (VALUES (1, 2.5::float8), (2, 3.5), (3, 0.25), (4, 12345.5)) v(i, x) ORDER BY i`))
       .toEqual([['   2', '2.5', '  -2'], ['   4', '3.5', '  -4'], ['   0', '0.2', '  -0'], [' ###', '###.#', '-###']])
   })
+
+  it('RN rounds a double half to even, prints # past 1..3999 for every int4, and refuses NaN as PostgreSQL (3.5 was IV, 2.5 III; -2147483648 failed)', async () => {
+    expect(await rows(`SELECT to_char(x, 'RN') FROM (VALUES (1, 2.5::float8), (2, 3.5), (3, 3999.4), (4, 4000)) v(i, x) ORDER BY i`))
+      .toEqual([['             II'], ['             IV'], ['      MMMCMXCIX'], ['###############']])
+    expect(await rows(`SELECT to_char(2.5::numeric, 'RN'), to_char(-2147483648, 'RN'), to_char(2147483647, 'FMRN')`)).toEqual([['            III', '###############', '###############']])
+    expect(await code(`SELECT to_char('NaN'::numeric, 'RN')`)).toBe('0A000')
+  })
 })
 

@@ -166,6 +166,12 @@ const ROMAN_DIGITS: Array<[number, string]> = [
   [1000, 'M'], [900, 'CM'], [500, 'D'], [400, 'CD'], [100, 'C'], [90, 'XC'], [50, 'L'], [40, 'XL'], [10, 'X'], [9, 'IX'], [5, 'V'], [4, 'IV'], [1, 'I'],
 ]
 
+/** C's rint: to the nearest integer, a half to the even one. */
+function rint(x: number): number {
+  const r = Math.round(x)
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r
+}
+
 function toRoman(n: number): string {
   if (n < 1 || n > 3999) return '#'.repeat(15)
   let out = ''
@@ -374,9 +380,10 @@ export function toCharNumeric(value: Decimal | number, template: string, floatDi
   const nodes = parseNumTemplate(template)
   const d = describeTemplate(nodes)
   if (d.roman) {
-    // An exact number becomes an integer first (22003 past its range); a float is rounded as C's rint.
-    const n = typeof value === 'number' ? (Number.isFinite(value) ? Math.round(value) : 0) : value.isFinite() ? Number(value.withScale(0).toString()) : NaN
-    if (typeof value !== 'number' && !(Math.abs(n) <= 2147483647)) throw new SqlError(SqlState.numericValueOutOfRange, 'integer out of range')
+    // An exact number becomes an int4 first (22003 past its range, 0A000 for NaN); a float is rounded as C's rint, a half to even.
+    if (typeof value !== 'number' && value.isNaN()) throw new SqlError(SqlState.featureNotSupported, 'cannot convert NaN to integer')
+    const n = typeof value === 'number' ? (Number.isFinite(value) ? rint(value) : 0) : value.isFinite() ? Number(value.withScale(0).toString()) : NaN
+    if (typeof value !== 'number' && !(n >= -2147483648 && n <= 2147483647)) throw new SqlError(SqlState.numericValueOutOfRange, 'integer out of range')
     return render(nodes, d, { number: toRoman(n), sign: '+', outPreSpaces: 0 })
   }
   if (d.eeee) {
