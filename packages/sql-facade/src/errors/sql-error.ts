@@ -134,6 +134,7 @@ export const SqlState = {
   invalidEscapeSequence: '22025',
   singletonSqlJsonItemRequired: '22038',
   invalidUseOfEscapeCharacter: '2200C',
+  untranslatableCharacter: '22P05',
   cantChangeRuntimeParam: '55P02',
   objectNotInPrerequisiteState: '55000',
   statementTooComplex: '54001',

@@ -88,5 +88,12 @@ describe('scalar functions agree with PostgreSQL where they gave other answers o
       'SELECT x + 1/z FROM (VALUES (NULL::int, 0)) v(x, z)',
     ]) expect(await code(sql), sql).toBe('22012')
   })
+
+  it('jsonb refuses a string or key holding \\u0000, and json refuses it when made text (22P05; a NUL reached the client before)', async () => {
+    for (const sql of [`SELECT '"\\u0000"'::jsonb`, `SELECT '{"a\\u0000": 1}'::jsonb`, `SELECT '["a\\u0000"]'::json::jsonb`, `SELECT '["a\\u0000"]'::json ->> 0`]) {
+      expect(await code(sql), sql).toBe('22P05')
+    }
+    expect(await rows(`SELECT '"\\u0000"'::json, '"a\\\\u0000"'::jsonb, '["a\\u0001"]'::jsonb ->> 0 = E'a\\x01'`)).toEqual([['"\\u0000"', '"a\\\\u0000"', true]])
+  })
 })
 

@@ -9,7 +9,7 @@ import { toFloat4 } from './float-math.js'
 import { TIMESTAMP_END_MICROS, USEC_PER_DAY } from './datetime.js'
 import { Decimal } from './decimal.js'
 import { Interval } from './interval.js'
-import { formatJsonb, jsonKind, parseJsonText } from './json.js'
+import { formatJsonb, jsonbValue, jsonKind, parseJsonText } from './json.js'
 import { SqlArray } from './array.js'
 import { rowItems, RowValue } from './row-type.js'
 import { category, elementType, isIntegerType, isNumericType, isRegType, typeName, type SqlType } from './sql-type.js'
@@ -226,7 +226,7 @@ export function castValue(v: RtValue, from: SqlType, to: SqlType, nowMicros: num
       return us - Math.floor(us / USEC_PER_DAY) * USEC_PER_DAY
     }
     case 'jsonb':
-      return formatJsonb(parseJsonText(v as string))
+      return formatJsonb(jsonbValue(v as string))
     case 'json':
       return v
     case 'interval':

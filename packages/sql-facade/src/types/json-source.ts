@@ -9,6 +9,7 @@
  * text still fails with 22P02 rather than yielding a partial tree.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { nulInJson } from './json.js'
 
 export type JsonNode =
   | { kind: 'object'; text: string; entries: Array<{ key: string; value: JsonNode }> }
@@ -119,5 +120,7 @@ export function jsonSourceGet(v: JsonNode, key: string | number): JsonNode | und
 /** A json node as `->>` returns it: strings unescaped, JSON null as SQL NULL, the rest as written. */
 export function jsonSourceText(v: JsonNode | undefined): string | null {
   if (v === undefined || v.kind === 'null') return null
+  // A json string holding U+0000 cannot become text (22P05), as in PostgreSQL.
+  if (v.kind === 'string' && v.value.includes('\u0000')) throw nulInJson()
   return v.kind === 'string' ? v.value : v.text
 }

@@ -149,7 +149,28 @@ export function formatJsonb(v: JsonValue): string {
 }
 
 export function normalizeJsonb(text: string): string {
-  return formatJsonb(parseJsonText(text, 'jsonb'))
+  return formatJsonb(jsonbValue(text))
+}
+
+/**
+ * Text read as jsonb (input, json::jsonb): a string or key holding U+0000 is 22P05, as in
+ * PostgreSQL, whose text cannot hold it (it was kept, and `->>` sent a NUL to the client).
+ */
+export function jsonbValue(text: string): JsonValue {
+  const v = parseJsonText(text, 'jsonb')
+  if (text.includes('\\u0000') && holdsNul(v)) throw nulInJson()
+  return v
+}
+
+export function nulInJson(): SqlError {
+  return new SqlError(SqlState.untranslatableCharacter, 'unsupported Unicode escape sequence', { detail: '\\u0000 cannot be converted to text.' })
+}
+
+function holdsNul(v: JsonValue): boolean {
+  if (typeof v === 'string') return v.includes('\u0000')
+  if (Array.isArray(v)) return v.some(holdsNul)
+  if (v !== null && typeof v === 'object') return Object.entries(v).some(([k, x]) => k.includes('\u0000') || holdsNul(x))
+  return false
 }
 
 /** `->` / `->>` step: by key for objects, by index (negative from the end) for arrays. */
