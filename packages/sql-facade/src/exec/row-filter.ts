@@ -20,6 +20,7 @@ import { parseScript } from '../parser/parse.js'
 import { makeCompileCtx } from '../plan/plan-context.js'
 import { nameList } from '../parser/name-list.js'
 import { compareValues } from '../types/compare.js'
+import { sortNullsFirst } from '../parser/sort-direction.js'
 
 /** Node kinds a filter from a peer may contain. */
 const ALLOWED = new Set(['A_Expr', 'BoolExpr', 'ColumnRef', 'A_Const', 'String', 'Integer', 'Float', 'Boolean', 'List'])
@@ -99,8 +100,7 @@ function compileSelection(ctx: ExecCtx, table: TableInfo, text: string): RowSele
     const c = column(item.SortBy.node)
     if (c === null) return null
     const desc = item.SortBy.sortby_dir === 'SORTBY_DESC'
-    const nulls = item.SortBy.sortby_nulls
-    keys.push({ at: cols.findIndex((b) => b.name === c), desc, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' ? true : nulls === 'SORTBY_NULLS_LAST' ? false : desc })
+    keys.push({ at: cols.findIndex((b) => b.name === c), desc, nullsFirst: sortNullsFirst(item.SortBy, desc) })
   }
   // The order a reader's sort uses for plain columns (plan/select.ts sortRows).
   const order = keys.length === 0 ? null : (a: Row, b: Row): number => {

@@ -24,7 +24,7 @@ import { timeTzOfInstant } from '../types/timetz.js'
 import { geometricComparator } from './geometric-operators.js'
 import { compileDomainCheck } from './domain-check.js'
 import { nameList, stringValue } from '../parser/name-list.js'
-import { sortDescending } from '../parser/sort-direction.js'
+import { sortDescending, sortNullsFirst } from '../parser/sort-direction.js'
 import type { RtValue } from '../types/value.js'
 import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compileSubscripts } from './array-expr.js'
 import { coerce, fold } from './coerce.js'
@@ -878,8 +878,7 @@ function compileWindowCall(name: string, f: NonNullable<Extract<Node, { FuncCall
   const order = (def.orderClause ?? []).map((o) => {
     if (!('SortBy' in o)) throw new SqlError(SqlState.syntaxError, 'bad ORDER BY in window')
     const desc = sortDescending(o.SortBy)
-    const nulls = o.SortBy.sortby_nulls
-    return { key: compileExpr(o.SortBy.node!, inner), desc, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' ? true : nulls === 'SORTBY_NULLS_LAST' ? false : desc }
+    return { key: compileExpr(o.SortBy.node!, inner), desc, nullsFirst: sortNullsFirst(o.SortBy, desc) }
   })
   const ranged = rangeOffsets(def.frameOptions ?? 0)
   // An untyped RANGE offset ('1 day') is an interval for a date/time key, else the key's type (PostgreSQL's in_range).
@@ -1008,9 +1007,8 @@ function compileOrderedSetCall(name: string, f: NonNullable<Extract<Node, { Func
   const args = [key, ...direct.map((a, i) => coerce(a, impl.args[i + 1]!, 'implicit', now))]
   const filter = f.agg_filter ? coerce(compileExpr(f.agg_filter, inner), T.bool, 'implicit', now) : null
   const desc = sortDescending(by)
-  const nulls = by.sortby_nulls
   const slot = ctx.agg!.slots.length
-  ctx.agg!.slots.push({ impl, name, args, distinct: false, filter, seesNulls: false, order: [{ key, desc, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' ? true : nulls === 'SORTBY_NULLS_LAST' ? false : desc }] })
+  ctx.agg!.slots.push({ impl, name, args, distinct: false, filter, seesNulls: false, order: [{ key, desc, nullsFirst: sortNullsFirst(by, desc) }] })
   return { type: impl.result, eval: (env) => env.aggs![slot]! }
 }
 
@@ -1040,8 +1038,7 @@ function compileAggregateCall(name: string, f: NonNullable<Extract<Node, { FuncC
   const order = (f.agg_order ?? []).map((o) => {
     if (!('SortBy' in o)) throw new SqlError(SqlState.syntaxError, 'bad ORDER BY in aggregate')
     const desc = sortDescending(o.SortBy)
-    const nulls = o.SortBy.sortby_nulls
-    return { key: compileExpr(o.SortBy.node!, inner), desc, nullsFirst: nulls === 'SORTBY_NULLS_FIRST' ? true : nulls === 'SORTBY_NULLS_LAST' ? false : desc }
+    return { key: compileExpr(o.SortBy.node!, inner), desc, nullsFirst: sortNullsFirst(o.SortBy, desc) }
   })
   // DISTINCT without ORDER BY takes its values in ascending order, as PostgreSQL's sort for DISTINCT gives them
   // (array_agg(DISTINCT x) was in first-seen order); only aggregates whose result shows the order pay for it.

@@ -154,11 +154,8 @@ const FUNCTIONS: Record<string, Resolver> = {
   length: (ts) => (ts.length === 1 ? { args: [T.text], result: T.int4, fn: (a) => [...(ts[0]!.id === 'bpchar' ? str(a[0]!).replace(/ +$/, '') : str(a[0]!))].length } : null),
   char_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
   character_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
-  // character(n) counts its padding (PostgreSQL's bpcharoctetlen): read it as itself, not cast to text (which drops it).
-  octet_length: (ts) =>
-    ts.length !== 1 ? null : { args: [ts[0]!.id === 'bpchar' ? ts[0]! : T.text], result: T.int4, fn: (a) => new TextEncoder().encode(str(a[0]!)).length },
-  bit_length: (ts) =>
-    ts.length !== 1 ? null : { args: [ts[0]!.id === 'bpchar' ? ts[0]! : T.text], result: T.int4, fn: (a) => new TextEncoder().encode(str(a[0]!)).length * 8 },
+  octet_length: (ts) => utf8Length(ts, 1),
+  bit_length: (ts) => utf8Length(ts, 8),
   lower: textFn([1], (a) => mapCase(str(a[0]!), false)),
   upper: textFn([1], (a) => mapCase(str(a[0]!), true)),
   // The first letter or digit of each run of them in upper case, the rest in lower case.
@@ -701,6 +698,11 @@ function mapCase(s: string, upper: boolean): string {
     out += m.length === ch.length || [...m].length === 1 ? m : ch === '\u0130' ? 'i' : ch
   }
   return out
+}
+
+/** octet_length / bit_length of text: its UTF-8 bytes; character(n) counts its padding (PostgreSQL's bpcharoctetlen), so it is read as itself. */
+function utf8Length(ts: SqlType[], bits: number): ScalarImpl | null {
+  return ts.length !== 1 ? null : { args: [ts[0]!.id === 'bpchar' ? ts[0]! : T.text], result: T.int4, fn: (a) => new TextEncoder().encode(str(a[0]!)).length * bits }
 }
 
 function isTextual(t: SqlType): boolean {

@@ -15,3 +15,8 @@ export function sortDescending(sb: { sortby_dir?: string; useOp?: Node[] }): boo
   if (op === '>' || op === '>=' || op === '~>~') return true
   throw new SqlError(SqlState.wrongObjectType, `operator ${op} is not a valid ordering operator`, { hint: 'Ordering operators must be "<" or ">" members of btree operator families.' })
 }
+
+/** Whether NULLs come first: as written, else PostgreSQL's default (first when descending). */
+export function sortNullsFirst(sb: { sortby_nulls?: string }, desc: boolean): boolean {
+  return sb.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : sb.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : desc
+}

@@ -9,7 +9,7 @@ import { coerce } from '../expr/coerce.js'
 import { compileExpr, compilePredicate, fingerprint, unify } from '../expr/compile.js'
 import { AggCollector, type CompileCtx } from '../expr/compile-context.js'
 import { nameList } from '../parser/name-list.js'
-import { sortDescending } from '../parser/sort-direction.js'
+import { sortDescending, sortNullsFirst } from '../parser/sort-direction.js'
 import type { Compiled } from '../expr/compiled.js'
 import { Scope, type ColumnBinding, type Env } from '../relation/scope.js'
 import { isAggregate } from '../functions/aggregate.js'
@@ -346,7 +346,7 @@ function sortKey(node: Node, outputs: ColumnBinding[], targets: Target[] | null,
   if (!('SortBy' in node)) throw new SqlError(SqlState.syntaxError, 'bad ORDER BY')
   const sb = node.SortBy
   const desc = sortDescending(sb)
-  const nullsFirst = sb.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : sb.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : desc
+  const nullsFirst = sortNullsFirst(sb, desc)
   const expr = sb.node!
   if ('A_Const' in expr && expr.A_Const.ival !== undefined) {
     const pos = expr.A_Const.ival.ival ?? 0
