@@ -297,8 +297,24 @@ export interface OpenTransaction extends Transaction {
    * writes of those tables.
    */
   carryRows(tables: ReadonlySet<string>, maxRows: number): CarriedRows | null
-  /** Applies the writes in one step; the transaction must not be used afterwards. */
-  commit(): void
+  /**
+   * Applies the writes in one step (or in slices: `CommitOptions`); the transaction must
+   * not be used afterwards.
+   */
+  commit(options?: CommitOptions): void
+}
+
+/**
+ * How a commit may be applied. By default in one synchronous step, visible when it
+ * returns. With `sliceAbove`, a commit of at least that many row writes (and no catalog
+ * or secrets write) is applied in slices, a turn of the scheduler between them
+ * (docs/decisions/0038-sliced-commits.md): readers see none of it until all of it, it
+ * reaches storage in one append and peers after it; `onSliced` gets its end.
+ */
+export interface CommitOptions {
+  sliceAbove?: number
+  /** Called, when the commit is sliced, with a promise of its end (every row applied and shown). */
+  onSliced?: (done: Promise<void>) => void
 }
 
 export interface ReplicaEvents {

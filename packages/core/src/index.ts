@@ -22,7 +22,7 @@ export type {
   ConflictRecord,
   ConflictValue,
 } from './types.js'
-export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, OpenTransaction, TransactionSavepoint, CarriedRow, CarriedRows, ReplicaEvents, LinkPolicy } from './api.js'
+export type { Storage, StoredRecord, Transport, TransportHandler, Scheduler, ReplicaOptions, Transaction, OpenTransaction, CommitOptions, TransactionSavepoint, CarriedRow, CarriedRows, ReplicaEvents, LinkPolicy } from './api.js'
 export { StorageFullError } from './api.js'
 export { Replica, type RowFilterCompiler, type RowSelection } from './replica.js'
 export { RowCheckpoint, type CheckpointTarget, type RowCheckpointOptions } from './rows/row-checkpoint.js'

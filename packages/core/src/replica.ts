@@ -18,7 +18,7 @@
  * shards runs through the change pipeline, which settles it (persists, publishes,
  * notifies) when it returns.
  */
-import type { CarriedRows, LinkPolicy, OpenTransaction, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
+import type { CarriedRows, CommitOptions, LinkPolicy, OpenTransaction, ReplicaEvents, ReplicaOptions, Scheduler, Storage, StoredRecord, Transaction } from './api.js'
 import { CATALOG_TABLE, SECRETS_TABLE } from './catalog/catalog-schema.js'
 import { CatalogView } from './catalog/catalog-view.js'
 import { CatalogLists } from './catalog/catalog-lists.js'
@@ -45,7 +45,7 @@ import type { ReplicatorStats } from './replication/replication-context.js'
 import type { ReplicationHost } from './replication/replication-host.js'
 import type { SyncState } from './replication/peer-confirmations.js'
 import { Replicator } from './replication/replicator.js'
-import { commitWrites } from './rows/commit-writes.js'
+import { applyRowWrites, commitWrites, planRowWrites, type CommitTarget } from './rows/commit-writes.js'
 import { LocalTransaction, type TransactionHost } from './rows/local-transaction.js'
 import { resolveEntriesFresh } from './rows/resolve-entries.js'
 import { ALL_ROWS, encodeRowSnapshotSteps, ROW_SNAPSHOT_META_KEY, type RowSnapshotCapture, type ShardRowCapture } from './rows/row-snapshot.js'
@@ -54,6 +54,9 @@ import { ShardLog } from './storage/shard-log.js'
 import { DEFAULT_MAX_REMOTE_VALUE_BYTES, oversizedValue } from './replication/oversized-values.js'
 import { MemoryStorage } from './storage/memory-storage.js'
 import type { CatalogChange, Json, Resolver, Row, TableInfo, Value } from './types.js'
+
+/** Row writes a sliced commit applies per turn of the scheduler (one Yjs transaction per shard each). */
+const ROWS_PER_SLICE = 2_000
 
 const realScheduler: Scheduler = {
   setTimeout(ms, fn) {
@@ -965,11 +968,11 @@ export class Replica {
    * nothing is applied. The writes are visible when this returns; `durable()` tells
    * when they are on disk.
    */
-  transact<T>(fn: (tx: Transaction) => T): T {
+  transact<T>(fn: (tx: Transaction) => T, options?: CommitOptions): T {
     if (this.closed) throw new ConcordError('objectNotInPrerequisiteState', 'replica is closed')
     const tx = new LocalTransaction(this.txHost)
     const result = fn(tx)
-    this.commit(tx)
+    this.commit(tx, options)
     return result
   }
 
@@ -984,17 +987,17 @@ export class Replica {
     if (carried !== undefined) tx.carryIn(carried)
     let done = false
     return Object.assign(tx, {
-      commit: () => {
+      commit: (options?: CommitOptions) => {
         if (done) throw new ConcordError('objectNotInPrerequisiteState', 'transaction already committed')
         if (this.closed) throw new ConcordError('objectNotInPrerequisiteState', 'replica is closed')
         done = true
-        this.commit(tx)
+        this.commit(tx, options)
       },
     })
   }
 
   /** Applies a transaction's writes in one step (rows/commit-writes.ts), then settles. */
-  private commit(tx: LocalTransaction): void {
+  private commit(tx: LocalTransaction, options?: CommitOptions): void {
     if (tx.pending.size === 0) return
     // Storage refuses writes (disk full): nothing of this transaction is applied.
     if (this.log.failing) throw this.log.failureError(true)
@@ -1003,16 +1006,118 @@ export class Replica {
       const info = table === CATALOG_TABLE.name || table === SECRETS_TABLE.name ? undefined : this.catalog.table(table)
       if (info !== undefined) this.placement.checkWrites(this.nodeId, this.region, info, rows)
     }
-    this.pipeline.run(() =>
-      commitWrites(tx.pending, this.clock.now(), {
-        nodeId: this.nodeId,
-        catalogShard: this.catalogShard,
-        secretsShard: this.secretsShard,
-        table: (name) => this.catalog.table(name),
-        shardList: (table) => this.catalog.shardList(table),
-        locate: (info, rowKey, w) => this.placement.locate(info, rowKey, w),
-      }),
-    )
+    if (options?.sliceAbove !== undefined && this.commitSliced(tx, options.sliceAbove, options.onSliced)) return
+    this.pipeline.run(() => commitWrites(tx.pending, this.clock.now(), this.commitTarget()))
+  }
+
+  private commitTarget(): CommitTarget {
+    return {
+      nodeId: this.nodeId,
+      catalogShard: this.catalogShard,
+      secretsShard: this.secretsShard,
+      table: (name) => this.catalog.table(name),
+      shardList: (table) => this.catalog.shardList(table),
+      locate: (info, rowKey, w) => this.placement.locate(info, rowKey, w),
+    }
+  }
+
+  /** The sliced commit applying now (`commitSliced`), if any. */
+  private slicing: Promise<void> | null = null
+
+  /** True while a sliced commit is applying: its shards show none of it yet, and are held (see `commitSliced`). */
+  get isCommitting(): boolean {
+    return this.slicing !== null
+  }
+
+  /** Resolves once no sliced commit is applying; at once when none is. Never rejects. */
+  async settled(): Promise<void> {
+    // Bounded: each wait ends one commit, and none starts while one applies.
+    while (this.slicing !== null) await this.slicing.catch(() => {})
+  }
+
+  /**
+   * Applies a commit of at least `sliceAbove` row writes (and no catalog or secrets write)
+   * in slices of ROWS_PER_SLICE, a turn of the scheduler between them, so other clients
+   * are served meanwhile (docs/decisions/0038-sliced-commits.md). Its shards are held
+   * until the last slice: their materialized rows keep showing the state before it
+   * (`Shard.hold`), their updates are kept back from storage and peers
+   * (`ChangePipeline.hold`) and reach storage in one append when released, and whatever
+   * waits for their durability waits for that (`ShardLog.hold`); anti-entropy, generations,
+   * hibernation and backups leave them alone meanwhile. A crash before the release leaves
+   * none of the commit anywhere. False (nothing done) when the commit does not qualify,
+   * or another sliced commit is applying (this one then applies at once, into the held
+   * shards: shown and stored with the other).
+   */
+  private commitSliced(tx: LocalTransaction, sliceAbove: number, onSliced: ((done: Promise<void>) => void) | undefined): boolean {
+    const pending = tx.pending
+    if (this.slicing !== null || pending.has(CATALOG_TABLE.name) || pending.has(SECRETS_TABLE.name)) return false
+    let count = 0
+    for (const rows of pending.values()) count += rows.size
+    if (count < sliceAbove) return false
+    const plan = planRowWrites(pending, this.commitTarget())
+    const hlc = this.clock.now()
+    for (const [shard] of plan) {
+      shard.hold()
+      this.pipeline.hold(shard)
+      this.log.hold(shard.id)
+    }
+    let next = 0
+    let at = 0
+    const slice = (): boolean => {
+      let budget = ROWS_PER_SLICE
+      this.pipeline.run(() => {
+        while (budget > 0 && next < plan.length) {
+          const [shard, rows] = plan[next]!
+          const end = Math.min(rows.length, at + budget)
+          const part = rows.slice(at, end)
+          shard.transactLocal(() => applyRowWrites(shard, part, this.nodeId, hlc))
+          budget -= end - at
+          at = end
+          if (at >= rows.length) {
+            next++
+            at = 0
+          }
+        }
+      })
+      return next >= plan.length
+    }
+    const release = (): void => {
+      this.slicing = null
+      this.pipeline.run(() => {
+        for (const [shard] of plan) {
+          this.pipeline.release(shard)
+          this.onShardRows(shard, shard.release(), LOCAL_ORIGIN)
+        }
+      })
+      for (const [shard] of plan) this.log.release(shard.id)
+    }
+    let resolve!: () => void
+    let reject!: (err: unknown) => void
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    // Never an unhandled rejection: `onSliced`'s receiver sees the failure.
+    promise.catch(() => {})
+    this.slicing = promise
+    const step = (): void => {
+      try {
+        if (!slice()) {
+          this.scheduler.setTimeout(0, step)
+          return
+        }
+      } catch (err) {
+        // What was applied stays (as a failed one-step commit's would): shown and stored.
+        release()
+        reject(err)
+        return
+      }
+      release()
+      resolve()
+    }
+    step()
+    onSliced?.(promise)
+    return true
   }
 
   nextId(): bigint {
@@ -1136,6 +1241,8 @@ export class Replica {
 
   async close(): Promise<void> {
     if (this.closed) return
+    // A sliced commit applying ends first: closed halfway, it would be lost (never half kept).
+    await this.settled()
     this.closed = true
     this.housekeeper.stop()
     await this.replicator.stop()

@@ -81,6 +81,9 @@ export interface AttachOptions {
   changeJournal?: ChangeJournalStore
 }
 
+/** See `Database.sliceCommitRows`: about 0.1 s of commit (docs/benchmarks.md, "Sliced commits"). */
+export const DEFAULT_SLICE_COMMIT_ROWS = 10_000
+
 /** Between checks while a statement waits for an id range. */
 const SERIAL_POLL_MS = 100
 
@@ -122,6 +125,14 @@ export class Database implements SessionHost {
    * 54000 (runtime/row-size.ts). The node server's `--max-row-size` sets it.
    */
   maxRowBytes = DEFAULT_MAX_ROW_BYTES
+  /**
+   * Row writes from which a session's commit is applied in slices, other clients served
+   * between them (docs/decisions/0038-sliced-commits.md); 0 (the default): always in one
+   * step. The node server and the browser replica set DEFAULT_SLICE_COMMIT_ROWS: they serve
+   * clients on a real event loop. A simulated one (SimCluster) has no client to serve
+   * between slices, and its scheduler moves only when the simulation is driven.
+   */
+  sliceCommitRows = 0
   /** This node's id slots and SERIAL sequences (node-local state over the catalog). */
   readonly idSlots: IdSlots
   readonly serials: SerialSequences

@@ -10,6 +10,7 @@
  * vector)`); a shard in a newer generation, or new, is taken whole.
  */
 import * as Y from 'yjs'
+import { assert } from '../errors/assert.js'
 import type { Replica } from '../replica.js'
 import type { Shard } from '../rows/shard.js'
 
@@ -30,6 +31,7 @@ export interface ParentShard {
 
 /** Takes the cut; synchronous by design (see the header). */
 export function takeCut(replica: Replica, parent: ReadonlyMap<string, ParentShard> | null): CutShard[] {
+  assert(!replica.isCommitting, 'a backup cut waits for the sliced commit applying (Replica.settled)')
   const out: CutShard[] = []
   for (const [id, shard] of replica.shards) out.push(cutShard(id, shard, parent?.get(id)))
   return out
@@ -64,13 +66,15 @@ export interface TakenShards {
  * (undefined for the catalog and for shards of no current table). Without `held`, each
  * shard whole (a fresh engine); with it (what an engine kept between statements holds),
  * a shard held in its current generation as a diff against the held state vector, or not
- * at all when its digest is the held one. Null once the states taken pass `maxBytes`
- * (the caller then does not move the statement).
+ * at all when its digest is the held one. Null once the states taken pass `maxBytes`, or
+ * when a sliced commit holds one of them (the caller then does not move the statement).
  */
 export function takeShards(replica: Replica, only: (id: string, table: string | undefined) => boolean, maxBytes: number, held?: ReadonlyMap<string, HeldShard>): TakenShards | null {
   const out: TakenShards = { shards: [], states: [], bytes: 0, stale: false }
   for (const [id, shard] of replica.shards) {
     if (!only(id, shard.viewName())) continue
+    // Part of a sliced commit is in its document (docs/decisions/0038-sliced-commits.md): nothing moves meanwhile.
+    if (shard.isHeld) return null
     const before = held?.get(id)
     if (held !== undefined && (shard.prevs.length > 0 || (before !== undefined && before.generation !== shard.generation))) return { shards: [], states: [], bytes: 0, stale: true }
     const state = heldState(shard)

@@ -68,6 +68,8 @@ export async function runBackup(replica: Replica, store: BackupStore, options: B
   const parent = latest === undefined || options.full === true ? null : await readManifest(store, latest)
   const parentShards = new Map<string, ParentShard>()
   for (const s of parent?.shards ?? []) parentShards.set(s.shard, { generation: s.generation, stateVector: fromBase64(s.stateVector) })
+  // A sliced commit applying now is in no backup until it ends (docs/decisions/0038-sliced-commits.md).
+  await replica.settled()
   // The cut: synchronous, nothing awaited from here to its end.
   const started = replica.now()
   const cut = takeCut(replica, parent === null ? null : parentShards)

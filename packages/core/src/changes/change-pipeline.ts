@@ -63,6 +63,8 @@ export class ChangePipeline {
   private readonly conflictsSeen = new Set<string>()
   /** Operations running (`run`): the outermost settles. */
   private depth = 0
+  /** Local updates of shards a sliced commit holds, kept back until it releases them (`hold`). */
+  private readonly held = new Map<Shard, Array<{ generation: number; update: Uint8Array }>>()
 
   constructor(parts: ChangePipelineParts) {
     this.parts = parts
@@ -94,8 +96,32 @@ export class ChangePipeline {
   /** A Yjs update a shard produced: kept for storage, and for peers when local. */
   onUpdate(shard: Shard, update: Uint8Array, origin: unknown): void {
     if (origin === LOAD_ORIGIN) return
+    const held = origin === LOCAL_ORIGIN ? this.held.get(shard) : undefined
+    if (held !== undefined) {
+      held.push({ generation: shard.generation, update })
+      return
+    }
     this.parts.log.record(shard.id, { generation: shard.generation, kind: 'update', data: update })
     if (origin === LOCAL_ORIGIN) this.unpublished.push({ shard, generation: shard.generation, update })
+  }
+
+  /**
+   * Keeps `shard`'s local updates back from storage and peers until `release`: a sliced
+   * commit's slices reach storage in one append and peers after it, or not at all.
+   */
+  hold(shard: Shard): void {
+    this.held.set(shard, [])
+  }
+
+  /** Hands the updates kept back for `shard` on, in the order they were made (settled by the running operation). */
+  release(shard: Shard): void {
+    const held = this.held.get(shard)
+    if (held === undefined) return
+    this.held.delete(shard)
+    for (const { generation, update } of held) {
+      this.parts.log.record(shard.id, { generation, kind: 'update', data: update })
+      this.unpublished.push({ shard, generation, update })
+    }
   }
 
   rows(changes: Iterable<RowChange>): void {

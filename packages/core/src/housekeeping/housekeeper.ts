@@ -525,7 +525,8 @@ export class Housekeeper {
     if (live.length > 0 && live[0]!.nodeId === this.host.nodeId && !this.log.failing) this.markDeparted(live)
     const wanted: ReportsWanted[] = []
     for (const shard of this.host.shards()) {
-      if (isSystemShard(shard.id)) continue
+      // A shard a sliced commit holds is left alone until it ends (docs/decisions/0038-sliced-commits.md).
+      if (isSystemShard(shard.id) || shard.isHeld) continue
       if (shard.prevs.length > 0) {
         const since = this.adoptedAt.get(shard.id) ?? Number.POSITIVE_INFINITY
         const equal = this.equalAt.get(shard.id)
@@ -579,7 +580,8 @@ export class Housekeeper {
    * persists the new one as one snapshot (replacing the old log), and re-resolves.
    */
   adoptGeneration(shard: Shard, generation: number, state: Uint8Array): void {
-    if (generation <= shard.generation) return
+    // Held by a sliced commit: its builder sends the generation again (anti-entropy) once it ends.
+    if (generation <= shard.generation || shard.isHeld) return
     this.pipeline.run(() => {
       const was = shard.generation
       shard.adoptGeneration(generation, state)

@@ -139,7 +139,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
 
   /** Sends a peer behind by a generation the shard's current one, whole. */
   sendGeneration(peer: string, shard: S, state?: Uint8Array): void {
-    if (!this.links.deliversTo(peer, shard.id)) return
+    if (!this.links.deliversTo(peer, shard.id) || shard.isHeld) return
     this.ctx.stats.diffsSent++
     this.sendDurable(peer, [shard.id], { type: MessageType.Generation, shard: shard.id, generation: shard.generation, state: state ?? shard.encodeState() })
   }
@@ -366,7 +366,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
     for (const r of requests) {
       if (!host.holds(from, info.region, r.shard) || !this.links.deliversTo(from, r.shard)) continue
       const shard = host.shardFor(r.shard)
-      if (shard === null) continue
+      // Held by a sliced commit: answered once it ends (the peer's repair stays open and it asks again).
+      if (shard === null || shard.isHeld) continue
       if (!host.holds(host.nodeId, host.region, r.shard)) {
         // A copy of a shard placed elsewhere, and `from` holds it: released once `from` has every update of it.
         if (r.generation === shard.generation && shard.prevs.length === 0 && covers(r.stateVector, shard.stateVector())) {
@@ -410,7 +411,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
     this.ctx.stats.slicedAnswersSent++
     const host = this.ctx.host
     const step = (): void => {
-      if (this.ctx.stopped || host.isClosed || !this.ctx.peers.has(peer) || host.shardFor(answer.shard)?.generation !== answer.generation) return
+      const shard = host.shardFor(answer.shard)
+      if (this.ctx.stopped || host.isClosed || !this.ctx.peers.has(peer) || shard?.generation !== answer.generation || shard.isHeld) return
       let update: Uint8Array | null
       try {
         update = slices.next()
@@ -464,7 +466,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
         host.noteEqualState(d.shard, from)
         continue
       }
-      if (d.final) continue
+      if (d.final || shard.isHeld) continue
       // What the peer lacks is on its way to it already (our answer to its request).
       if (this.recentlySent(from, d.shard, shard.digest())) continue
       let update: Uint8Array

@@ -20,6 +20,11 @@ export interface ReplicatedShard {
   readonly rowsHash: number
   /** Older generations held as overlays: their entries take part in the rows until drained. */
   readonly prevs: readonly unknown[]
+  /**
+   * True while a sliced commit holds the shard: its document holds part of a commit, so
+   * none of its state is encoded for a peer until the hold ends (the peer asks again).
+   */
+  readonly isHeld: boolean
   /** Hash of the current generation's Yjs state vector and delete set. */
   digest(): number
   /** The current generation's Yjs state vector. */

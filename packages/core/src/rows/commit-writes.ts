@@ -46,6 +46,18 @@ export function commitWrites(pending: ReadonlyMap<string, ReadonlyMap<string, Pe
       }
     })
   }
+  for (const [shard, rows] of planRowWrites(pending, target)) shard.transactLocal(() => applyRowWrites(shard, rows, nodeId, hlc))
+}
+
+/** A commit's row writes to one shard. */
+export type ShardWrites = [Shard, Array<[string, PendingRow]>]
+
+/**
+ * Where the row writes of `pending` go, shard by shard (catalog and secrets writes left
+ * out): a table held by one shard takes its rows as they are, others are routed row by row.
+ */
+export function planRowWrites(pending: ReadonlyMap<string, ReadonlyMap<string, PendingRow>>, target: CommitTarget): ShardWrites[] {
+  const out: ShardWrites[] = []
   const byShard = new Map<Shard, Array<[string, PendingRow]>>()
   for (const [table, rows] of pending) {
     if (table === CATALOG_TABLE.name || table === SECRETS_TABLE.name || rows.size === 0) continue
@@ -54,8 +66,7 @@ export function commitWrites(pending: ReadonlyMap<string, ReadonlyMap<string, Pe
     const shards = target.shardList(info.name)
     if (shards.length === 1 && info.partitioning === null && homeColumn(info) === null) {
       // One shard holds the whole table: no routing, no grouping.
-      const shard = shards[0]!
-      shard.transactLocal(() => rows.forEach((w, rowKey) => stale(shard, rowKey, w) || shard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)))
+      out.push([shards[0]!, [...rows]])
       continue
     }
     for (const [rowKey, w] of rows) {
@@ -68,9 +79,11 @@ export function commitWrites(pending: ReadonlyMap<string, ReadonlyMap<string, Pe
       list.push([rowKey, w])
     }
   }
-  for (const [shard, rows] of byShard) {
-    shard.transactLocal(() => {
-      for (const [rowKey, w] of rows) if (!stale(shard, rowKey, w)) shard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)
-    })
-  }
+  for (const entry of byShard) out.push(entry)
+  return out
+}
+
+/** Applies row writes to `shard` as `nodeId` at `hlc`; inside its `transactLocal`. */
+export function applyRowWrites(shard: Shard, rows: ReadonlyArray<readonly [string, PendingRow]>, nodeId: string, hlc: number): void {
+  for (const [rowKey, w] of rows) if (!stale(shard, rowKey, w)) shard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)
 }

@@ -117,6 +117,13 @@ export class Shard {
   private readonly written = new Map<string, { raw: string; entry: WriterEntry }>()
   /** Rows this node wrote in the current Yjs transaction while it was their only writer: already resolved. */
   private readonly resolvedLocally = new Map<string, Row | null>()
+  /**
+   * While a sliced commit holds the shard (`hold`): the rows its Yjs transactions touched,
+   * resolved only at `release`, so the materialized rows show none of the commit until
+   * all of it is in (local: this node's writes; remote: peers' updates meanwhile). Null
+   * when not held.
+   */
+  private held: { local: Set<string>; remote: Set<string>; all: boolean } | null = null
   private digestCache: number | null = null
   /** Order-independent hash of the materialized rows (see `rowsHash`), kept up to date by rematerialize. */
   private rowsSum = 0
@@ -385,6 +392,40 @@ export class Shard {
     this.deletedRows = null
   }
 
+  // ---- holds (a sliced commit: docs/decisions/0038-sliced-commits.md) ---------------------
+
+  /** True while a sliced commit holds the shard (`hold` .. `release`). */
+  get isHeld(): boolean {
+    return this.held !== null
+  }
+
+  /**
+   * Starts a hold: local transactions from now on change the document but not the
+   * materialized rows, which keep showing the rows as they were; `release` resolves every
+   * row changed meanwhile, in one step.
+   */
+  hold(): void {
+    assert(this.held === null, () => `shard ${this.id} is held already`)
+    // A hibernated document is loaded before the first slice writes into it.
+    void this.map
+    this.held = { local: new Set(), remote: new Set(), all: false }
+  }
+
+  /** Ends a hold: resolves the rows changed during it and returns what changed. */
+  release(): ShardRowChange[] {
+    const held = this.held
+    assert(held !== null, () => `shard ${this.id} is not held`)
+    this.held = null
+    try {
+      if (held.all) return this.setView(this.view, 'remote')
+      for (const k of held.local) held.remote.delete(k)
+      return [...this.rematerialize(held.remote, 'remote'), ...this.rematerialize(held.local, 'local')]
+    } finally {
+      this.written.clear()
+      this.resolvedLocally.clear()
+    }
+  }
+
   /** Re-resolves every row (after a generation switch), returning what changed. */
   rematerializeAll(origin: 'local' | 'remote'): ShardRowChange[] {
     const keys = new Set<string>(this.rows.keys())
@@ -493,6 +534,11 @@ export class Shard {
   /** Sets the table view and re-resolves every row; returns the rows that changed. */
   setView(view: TableView | null, origin: 'local' | 'remote' = 'remote'): ShardRowChange[] {
     this.view = view
+    if (this.held !== null) {
+      // Held: every row is resolved at release, under this view.
+      this.held.all = true
+      return []
+    }
     const keys = new Set<string>(this.rows.keys())
     // With one writer, each entry is a whole row: read them in one pass instead of
     // looking every row up again (this is the cold catch-up path).
@@ -689,6 +735,11 @@ export class Shard {
 
   private rematerialize(keys: Iterable<string>, origin: 'local' | 'remote'): ShardRowChange[] {
     const changes: ShardRowChange[] = []
+    if (this.held !== null) {
+      const into = origin === 'local' ? this.held.local : this.held.remote
+      for (const k of keys) into.add(k)
+      return changes
+    }
     if (this.view === null) {
       // Unresolved rows count as deleted until the table is known: rebuilt then.
       this.deletedRows = null
@@ -828,7 +879,7 @@ export class Shard {
    * Y.Text, an update waiting for its dependencies) or is deferred already.
    */
   hibernate(): boolean {
-    if (this.deferred !== null || this.writing || this.together || !this.qualifiesForRowSnapshot()) return false
+    if (this.deferred !== null || this.held !== null || this.writing || this.together || !this.qualifiesForRowSnapshot()) return false
     const old = this.currentDoc
     const digest = this.digest()
     const stateVector = Y.encodeStateVector(old)
@@ -1170,6 +1221,13 @@ export class Shard {
       }
     }
     if (maxHlc >= 0) this.hooks.observe(maxHlc)
+    if (this.held !== null) {
+      // Resolved at release. A peer's entry of a row this node wrote meanwhile makes the
+      // row's local resolution (its only writer's values) stale.
+      if (remote) for (const k of keys) this.resolvedLocally.delete(k)
+      this.rematerialize(keys, tr.origin === LOCAL_ORIGIN ? 'local' : 'remote')
+      return
+    }
     if (keys.size === 0) {
       this.written.clear()
       this.resolvedLocally.clear()

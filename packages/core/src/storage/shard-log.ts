@@ -63,6 +63,10 @@ export class ShardLog {
   /** True while storage holds a row snapshot of the log as it is (no write issued since it). */
   private rowSnapshotCurrent = false
   private writeCount = 0
+  /** Shards a sliced commit holds (`hold`): their changes count as not durable until released and appended. */
+  private readonly held = new Set<string>()
+  /** Waits for durability that started while shards were held: run again once none is. */
+  private heldWaiters: Array<() => void> = []
 
   constructor(storage: Storage, scheduler: Scheduler, stateOf: (shard: string) => StoredRecord | undefined) {
     this.storage = storage
@@ -215,14 +219,32 @@ export class ShardLog {
     return this.recordCounts.get(shard)
   }
 
-  /** True when some change of `shard` is not yet durable (kept, or written and not complete). */
-  holdsUndurable(shard: string): boolean {
-    return this.queue.writing(shard) || this.unpersisted.some((u) => u.shard === shard)
+  /**
+   * A sliced commit holds `shard` (docs/decisions/0038-sliced-commits.md): until `release`,
+   * the shard holds changes not durable, its log is not rewritten from the document, and
+   * whatever waits for its durability (or for everything's) waits for the release too.
+   */
+  hold(shard: string): void {
+    this.held.add(shard)
   }
 
-  /** True when nothing kept or written so far still waits for storage. */
+  /** Ends a hold, after the released records were appended (`append`): the waits go on from there. */
+  release(shard: string): void {
+    this.held.delete(shard)
+    if (this.held.size > 0) return
+    const waiters = this.heldWaiters
+    this.heldWaiters = []
+    for (const w of waiters) w()
+  }
+
+  /** True when some change of `shard` is not yet durable (kept, held, or written and not complete). */
+  holdsUndurable(shard: string): boolean {
+    return this.held.has(shard) || this.queue.writing(shard) || this.unpersisted.some((u) => u.shard === shard)
+  }
+
+  /** True when nothing kept, held or written so far still waits for storage. */
   isDurable(): boolean {
-    return this.unpersisted.length === 0 && this.queue.isDurable()
+    return this.unpersisted.length === 0 && this.held.size === 0 && this.queue.isDurable()
   }
 
   /** True while storage refuses writes. */
@@ -237,11 +259,21 @@ export class ShardLog {
 
   /** Resolves once every write issued so far is durable (records kept and not yet taken excluded). */
   durable(): Promise<void> {
-    return this.queue.durable()
+    if (this.held.size === 0) return this.queue.durable()
+    return new Promise((resolve, reject) => this.heldWaiters.push(() => void this.queue.durable().then(resolve, reject)))
   }
 
-  /** See StorageQueue.whenDurable. */
+  /** See StorageQueue.whenDurable; a wait that covers a held shard starts once the hold ends. */
   whenDurable(fn: () => void, options: { shards?: Iterable<string>; send?: boolean } = {}): void {
+    if (this.held.size > 0) {
+      const shards = options.shards === undefined ? undefined : [...options.shards]
+      if (shards === undefined || shards.some((s) => this.held.has(s))) {
+        this.heldWaiters.push(() => this.queue.whenDurable(fn, { ...options, shards }))
+        return
+      }
+      this.queue.whenDurable(fn, { ...options, shards })
+      return
+    }
     this.queue.whenDurable(fn, options)
   }
 
@@ -258,10 +290,12 @@ export class ShardLog {
 
   /** A snapshot retried: the shard as it is in memory then (nothing if it is gone). */
   private freshSnapshot(shard: string): () => void | Promise<void> {
-    return () => {
+    const take = (): void | Promise<void> => {
       const state = this.stateOf(shard)
       if (state !== undefined) return this.storage.compact(shard, state)
     }
+    // A held document holds part of a commit: taken once the hold ends.
+    return () => (this.held.has(shard) ? new Promise<void>((resolve) => this.heldWaiters.push(resolve)).then(take) : take())
   }
 
   /** True when `shard`'s log has grown enough to be rewritten as one snapshot (see the module header). */
@@ -276,7 +310,8 @@ export class ShardLog {
   /** Rewrites the logs of the batch's shards that hold many records as one snapshot each. */
   private compactLogs(batch: RecordBatch): void {
     for (const { shard } of batch) {
-      if (!this.compactionDue(shard)) continue
+      // A held shard's document holds part of a commit: its log waits for the next append.
+      if (this.held.has(shard) || !this.compactionDue(shard)) continue
       const state = this.stateOf(shard)
       if (state === undefined) continue
       this.snapshot(shard, state)

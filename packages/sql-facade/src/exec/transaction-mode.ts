@@ -47,6 +47,27 @@ function containsWrite(node: unknown): boolean {
   return false
 }
 
+/**
+ * True unless `stmt` only reads: what waits for a sliced commit applying
+ * (docs/decisions/0038-sliced-commits.md). Transaction statements count (COMMIT applies a
+ * block's writes), and so does a SELECT that locks rows.
+ */
+export function mayWrite(stmt: Statement): boolean {
+  if (stmt.kind !== 'pg') return true
+  const kind = Object.keys(stmt.node)[0]!
+  if (kind === 'TransactionStmt') return true
+  return !READS.has(kind) || containsWrite(stmt.node) || containsKey(stmt.node, 'lockingClause')
+}
+
+function containsKey(node: unknown, key: string): boolean {
+  if (!node || typeof node !== 'object') return false
+  if (Array.isArray(node)) return node.some((n) => containsKey(n, key))
+  for (const [k, v] of Object.entries(node)) {
+    if (k === key || containsKey(v, key)) return true
+  }
+  return false
+}
+
 /** Throws 25006 when `stmt` would write and the block is READ ONLY, as PostgreSQL does. */
 export function assertWritable(mode: TransactionMode, stmt: Statement): void {
   if (!mode.readOnly) return

@@ -210,10 +210,12 @@ function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation
       // node, new to the table, has not caught up on it (reads of it go to a holder).
       // hibernated: the shard's CRDT document is put away (idle past --hibernate-after),
       // only its rows held; its next write loads it again. Nothing here loads it.
+      // committing: a large commit is being applied to it in slices (decision 0038): its
+      // rows show none of that commit until all of it is in, and writes wait for it.
       return rel([
         ['table_name', T.text], ['partition', T.int4], ['generation', T.int8], ['overlays', T.int4], ['live_rows', T.int8],
         ['entries', T.int8], ['history_items', T.int8], ['tombstones_dropped', T.int8], ['builder', T.text],
-        ['shard_location', T.text], ['held_by', T.text], ['held_here', T.bool], ['caught_up', T.bool], ['hibernated', T.bool],
+        ['shard_location', T.text], ['held_by', T.text], ['held_here', T.bool], ['caught_up', T.bool], ['hibernated', T.bool], ['committing', T.bool],
       ], () => {
         const out: RtValue[][] = []
         for (const s of replica.shards.values()) {
@@ -223,7 +225,7 @@ function replicationView(replica: Replica, name: string, ctx: ExecCtx): Relation
           out.push([
             s.table.info.name, parsed.partition, BigInt(s.generation), s.prevs.length, BigInt(s.rows.size), BigInt(s.entryCount), BigInt(s.garbage()),
             BigInt(s.tombstonesDropped), replica.builderOf(s.id), placed?.location ?? null, placed === null ? null : [...placed.nodes].sort().join(','), replica.holdsHere(s.id),
-            replica.caughtUp(s.table.info), s.isDeferred,
+            replica.caughtUp(s.table.info), s.isDeferred, s.isHeld,
           ])
         }
         return out.sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : String(x[0]) > String(y[0]) ? 1 : Number(x[1]) - Number(y[1])))

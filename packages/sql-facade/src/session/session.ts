@@ -14,7 +14,7 @@
  */
 import { reindexConcurrently } from '../exec/reindex.js'
 import type { BackupService } from '../backup/backup-service.js'
-import { CATALOG_SHARD, heldState, holdsTable, homeColumn, homeShardId, RowsHomedElsewhere, RowsPlacedElsewhere, takeShards, type CarriedRows, type CutShard, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
+import { CATALOG_SHARD, heldState, holdsTable, homeColumn, homeShardId, RowsHomedElsewhere, RowsPlacedElsewhere, takeShards, type CarriedRows, type CommitOptions, type CutShard, type Json, type OpenTransaction, type Replica, type TableInfo, type Transaction, type TransactionSavepoint } from '@concord/core'
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
@@ -38,7 +38,7 @@ import type { InsertRowCollector, InsertSource } from '../runtime/insert-source.
 import { readView } from '../catalog/view-def.js'
 import { carriedBytes, MAX_CARRIED_BYTES, MAX_CARRIED_ROWS, ENGINE_SLICE_STRUCTS, MAX_OFFLOAD_INSERT_BYTES, MAX_OFFLOAD_INSERT_ROWS, MAX_OFFLOAD_ROWS, MAX_OFFLOAD_SNAPSHOT_BYTES, MAX_SLICED_ROWS, OFFLOAD_REQUEST_VERSION, SLICED_FROM_ROWS, sqlErrorOf, type OffloadReply, type OffloadRequest, type StatementOffloader } from './statement-offload.js'
 import { TableWriter } from '../exec/table-writer.js'
-import { applyTransactionOptions, assertWritable, type TransactionMode } from '../exec/transaction-mode.js'
+import { applyTransactionOptions, assertWritable, mayWrite, type TransactionMode } from '../exec/transaction-mode.js'
 import type { NodeRole } from '../cluster/node-role.js'
 import { TransactionRows, type RowReadObserver, type RowRestriction } from '../runtime/transaction-rows.js'
 import type { TableChangeSource } from '../runtime/table-change-source.js'
@@ -127,6 +127,8 @@ export interface SessionHost {
   readonly serialWaitMs: number
   /** Most bytes of values one row written here may hold (runtime/row-size.ts). */
   readonly maxRowBytes: number
+  /** Row writes from which a commit is applied in slices (`Database.sliceCommitRows`); 0: never. */
+  readonly sliceCommitRows: number
   /** Rejects once the database is closed. */
   ready(): Promise<void>
   /** Waits a moment for a pending SERIAL id slot claim. */
@@ -679,8 +681,10 @@ export class Session {
       },
       begin: () => void this.transactionStatement('TRANS_STMT_BEGIN', '', undefined),
       commit: async () => {
+        if (this.db.replica.isCommitting) await this.db.replica.settled()
         const lsn = this.db.replica.lsn
         this.transactionStatement('TRANS_STMT_COMMIT', '', undefined)
+        await this.slicedCommitEnd()
         if (this.db.replica.lsn !== lsn) await this.db.replica.durable()
       },
       abandon: (own) => {
@@ -767,6 +771,8 @@ export class Session {
         }
         throw e
       }
+      // A commit applied in slices is answered once all of it is in and shown.
+      await this.slicedCommitEnd()
       // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
       // and keeps working while storage refuses writes).
       if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
@@ -782,7 +788,35 @@ export class Session {
     } finally {
       this.chainMode = null
       this.deadline = Infinity
+      this.slicedCommit = null
     }
+  }
+
+  /** The end of the commit this session's last statement started in slices (`sliceOptions`), if any. */
+  private slicedCommit: Promise<void> | null = null
+
+  /**
+   * How this session's commits apply: past `Database.sliceCommitRows` row writes, in slices
+   * with other clients served between them (docs/decisions/0038-sliced-commits.md).
+   */
+  private readonly sliceOptions: CommitOptions = {
+    sliceAbove: undefined,
+    onSliced: (done) => {
+      this.slicedCommit = done
+    },
+  }
+
+  private commitOptions(): CommitOptions {
+    this.sliceOptions.sliceAbove = this.db.sliceCommitRows > 0 ? this.db.sliceCommitRows : undefined
+    return this.sliceOptions
+  }
+
+  /** Waits for the sliced commit the last statement started, if any (its failure is the statement's). */
+  private async slicedCommitEnd(): Promise<void> {
+    const sliced = this.slicedCommit
+    if (sliced === null) return
+    this.slicedCommit = null
+    await sliced
   }
 
   /** The last style built, with the setting values it was built from (read twice per statement). */
@@ -1352,6 +1386,9 @@ export class Session {
 
   private async runAgainWhileWaiting(stmt: Statement, params: RtValue[], remote: RemoteRows, deadline: number, notifyMark: NotificationMark, undoAdvisory: () => void): Promise<{ result: StatementResult; durable: boolean }> {
     for (let reads = 0; ; ) {
+      // A sliced commit applying shows none of its rows yet: a write waits for its end, then
+      // reads them, as it would wait for their row locks (docs/decisions/0038-sliced-commits.md).
+      if (this.db.replica.isCommitting && mayWrite(stmt)) await this.db.replica.settled()
       // A run stopped by a locked row is undone and run again once the lock is released.
       const block = this.block
       // The mark copies the block's writes: taken only when another session holds a lock.
@@ -1604,7 +1641,7 @@ export class Session {
         // A forwarded write's returned rows go back in one reply: bounded before it commits.
         if (this.forwarded) checkReturnedSize(r, this.forwardedBounds.returningMaxChars)
         return r
-      })
+      }, this.commitOptions())
       return { result, durable: true }
     } catch (e) {
       if (this.block) this.block.failed = true
@@ -1654,7 +1691,7 @@ export class Session {
       return { result: fn(ctx), durable: false }
     }
     const nowMicros = this.db.replica.now() * 1000
-    return { result: this.temp.transact((tx) => fn(this.execCtx(tx, [], nowMicros))), durable: true }
+    return { result: this.temp.transact((tx) => fn(this.execCtx(tx, [], nowMicros)), this.commitOptions()), durable: true }
   }
 
   /** EXECUTE name (args): the prepared statement with its arguments evaluated in the same transaction. */
@@ -1783,7 +1820,7 @@ export class Session {
           if (due.length) this.execCtx(block.tx, [], block.startMicros, block.rows).foreignKeys.runDeferred(due)
           // Node and cluster settings SET in the block are written in its core transaction.
           for (const w of this.settings.commitWrites()) block.tx.setCatalog(w.kind, w.name, w.value)
-          block.tx.commit()
+          block.tx.commit(this.commitOptions())
         } catch (e) {
           this.settings.endTransaction(false)
           this.cursors.endBlock(false)

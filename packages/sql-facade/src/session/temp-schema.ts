@@ -17,7 +17,7 @@
  * memory and cannot fail for lack of disk).
  */
 import type { Statement } from '../parser/statement.js'
-import { Replica, type Json, type OpenTransaction, type Transaction, type TransactionSavepoint, type TableInfo } from '@concord/core'
+import { Replica, type CommitOptions, type Json, type OpenTransaction, type Transaction, type TransactionSavepoint, type TableInfo } from '@concord/core'
 
 /** The catalog object kinds a temporary relation owns (by the relation they name). */
 const OWNED_KINDS = new Set(['index', 'view', 'sequence'])
@@ -151,10 +151,10 @@ export class TempSchema {
   }
 
   /** Runs `fn` in one transaction of the database and, when it exists, of the temporary replica. */
-  transact<T>(fn: (tx: Transaction) => T): T {
+  transact<T>(fn: (tx: Transaction) => T, options?: CommitOptions): T {
     const temp = this.replica
-    if (!temp) return this.main.transact(fn)
-    return temp.transact((ttx) => this.main.transact((mtx) => fn(withSavepoints(layered(mtx, ttx), mtx, ttx))))
+    if (!temp) return this.main.transact(fn, options)
+    return temp.transact((ttx) => this.main.transact((mtx) => fn(withSavepoints(layered(mtx, ttx), mtx, ttx)), options))
   }
 
   /** An open transaction (BEGIN) of the database and, when it exists, of the temporary replica. */
@@ -187,8 +187,8 @@ export class TempSchema {
       },
       // A session's temporary rows never travel to another engine.
       carryRows: () => null,
-      commit: () => {
-        main.commit()
+      commit: (options?: CommitOptions) => {
+        main.commit(options)
         temp.commit()
       },
     })
