@@ -18,19 +18,7 @@ import { FRONTIER_MAP, allEntryKeys, type EntrySource } from './overlays.js'
 export function writeGeneration(source: EntrySource, doc: Y.Doc, stableDeleted: ReadonlySet<string>): Set<string> {
   const map = doc.getMap<unknown>('rows')
   const keys = [...new Set(allEntryKeys(source.map, source.prevs))].sort()
-  // What this builder held of each writer, cumulative over generations: lets every
-  // replica tell a dropped row from one the builder never saw (see isDropped).
-  const frontier = new Map<string, number>()
-  const note = (writer: string, h: number) => {
-    if (h > (frontier.get(writer) ?? -1)) frontier.set(writer, h)
-  }
-  for (const m of [source.map, ...source.prevs.map((p) => p.map)]) {
-    for (const [w, h] of m.doc!.getMap(FRONTIER_MAP).entries()) if (typeof h === 'number') note(w, h)
-    for (const [k, r] of m.entries()) {
-      const split = splitEntryKey(k)
-      if (split !== null) note(split[1], entryHlc(r))
-    }
-  }
+  const frontier = heldFrontier(source)
   const dropped = new Set<string>()
   doc.transact(() => {
     if (source.prevs.length === 0) {
@@ -56,10 +44,77 @@ export function writeGeneration(source: EntrySource, doc: Y.Doc, stableDeleted: 
         for (const [w, r] of source.rowEntries(rowKey).raws) map.set(entryKey(rowKey, w), r)
       }
     }
-    const f = doc.getMap<number>(FRONTIER_MAP)
-    for (const w of [...frontier.keys()].sort()) f.set(w, frontier.get(w)!)
+    writeFrontier(doc, frontier)
   }, 'load')
   return dropped
+}
+
+/**
+ * What the builder held of each writer, cumulative over generations: lets every replica
+ * tell a dropped row from one the builder never saw (see isDropped).
+ */
+function heldFrontier(source: EntrySource): Map<string, number> {
+  const frontier = new Map<string, number>()
+  const note = (writer: string, h: number) => {
+    if (h > (frontier.get(writer) ?? -1)) frontier.set(writer, h)
+  }
+  for (const m of [source.map, ...source.prevs.map((p) => p.map)]) {
+    for (const [w, h] of m.doc!.getMap(FRONTIER_MAP).entries()) if (typeof h === 'number') note(w, h)
+    for (const [k, r] of m.entries()) {
+      const split = splitEntryKey(k)
+      if (split !== null) note(split[1], entryHlc(r))
+    }
+  }
+  return frontier
+}
+
+function writeFrontier(doc: Y.Doc, frontier: ReadonlyMap<string, number>): void {
+  const f = doc.getMap<number>(FRONTIER_MAP)
+  for (const w of [...frontier.keys()].sort()) f.set(w, frontier.get(w)!)
+}
+
+/**
+ * The same generation as `writeGeneration` writes, for a shard holding no older
+ * generation, written in parts (`step`), so the builder's event loop serves others
+ * between them (docs/decisions/0038-sliced-commits.md, "Generations"). Its keys and
+ * frontier are taken at the start and each part reads the entries as they are then: the
+ * owner checks that the shard did not change meanwhile before using it.
+ */
+export class GenerationBuild {
+  readonly dropped = new Set<string>()
+  readonly doc: Y.Doc
+  private readonly source: EntrySource
+  private readonly stableDeleted: ReadonlySet<string>
+  private readonly map: Y.Map<unknown>
+  private readonly keys: string[]
+  private readonly frontier: Map<string, number>
+  private next = 0
+
+  constructor(source: EntrySource, doc: Y.Doc, stableDeleted: ReadonlySet<string>) {
+    if (source.prevs.length > 0) throw new Error('a generation over older ones is built in one step')
+    this.source = source
+    this.doc = doc
+    this.stableDeleted = stableDeleted
+    this.map = doc.getMap<unknown>('rows')
+    this.keys = [...source.map.keys()].sort()
+    this.frontier = heldFrontier(source)
+  }
+
+  /** Writes up to `count` more keys (the frontier with the last); true once all are written. */
+  step(count: number): boolean {
+    const end = Math.min(this.keys.length, this.next + count)
+    this.doc.transact(() => {
+      for (; this.next < end; this.next++) {
+        const k = this.keys[this.next]!
+        const split = splitEntryKey(k)
+        if (split === null) continue
+        if (this.stableDeleted.has(split[0])) this.dropped.add(split[0])
+        else this.map.set(k, this.source.map.get(k))
+      }
+      if (this.next >= this.keys.length) writeFrontier(this.doc, this.frontier)
+    }, 'load')
+    return this.next >= this.keys.length
+  }
 }
 
 /**

@@ -106,6 +106,11 @@ interface DeleteStability {
   waitingOn: string[]
 }
 
+/** Entries from which a shard's generation is built in parts (`compactInTurns`). */
+const BUILD_IN_TURNS_ENTRIES = 20_000
+/** Entries written per part: about 25 ms. */
+const BUILD_ENTRIES_PER_TURN = 5_000
+
 export class Housekeeper {
   private readonly host: HousekeeperHost
   private readonly log: ShardLog
@@ -137,6 +142,10 @@ export class Housekeeper {
   private readonly deletedState = new Map<string, Map<string, { generation: number; stateVector: Map<number, number> }>>()
   private cancelTimer: (() => void) | null = null
   private stopped = false
+  /** The shard whose generation is being built in parts (`compactInTurns`), if any. */
+  private building: Shard | null = null
+  /** Builds in parts dropped because the shard changed meanwhile. */
+  buildsDropped = 0
   /**
    * The member list and each shard's builder, for one catalog version: every node asks
    * every round (O(members) each, per shard), and the catalog rarely moves once a cluster runs.
@@ -525,8 +534,8 @@ export class Housekeeper {
     if (live.length > 0 && live[0]!.nodeId === this.host.nodeId && !this.log.failing) this.markDeparted(live)
     const wanted: ReportsWanted[] = []
     for (const shard of this.host.shards()) {
-      // A shard a sliced commit holds is left alone until it ends (docs/decisions/0038-sliced-commits.md).
-      if (isSystemShard(shard.id) || shard.isHeld) continue
+      // A shard a sliced commit holds is left alone until it ends, as one whose generation is being built (docs/decisions/0038-sliced-commits.md).
+      if (isSystemShard(shard.id) || shard.isHeld || this.building === shard) continue
       if (shard.prevs.length > 0) {
         const since = this.adoptedAt.get(shard.id) ?? Number.POSITIVE_INFINITY
         const equal = this.equalAt.get(shard.id)
@@ -551,7 +560,7 @@ export class Housekeeper {
       if (shard.garbage() + shard.entriesOfRows(stability.stable) < this.threshold(shard)) continue
       // Scans every key: only once the shard is due.
       if (shard.hasHalfAppliedWrites((w) => departedSet.has(w))) continue
-      this.compactShard(shard, stability.stable)
+      this.compactInTurns(shard, stability.stable)
     }
     this.asks.round(
       wanted,
@@ -562,10 +571,54 @@ export class Housekeeper {
     )
   }
 
+  /**
+   * Builds a shard's new generation as `compactShard` does; one of BUILD_IN_TURNS_ENTRIES
+   * entries or more in parts of BUILD_ENTRIES_PER_TURN, a turn of the scheduler between
+   * them (docs/decisions/0038-sliced-commits.md, "Generations"), one at a time. A build
+   * the shard changed under is dropped: the next round builds again.
+   */
+  private compactInTurns(shard: Shard, stableDeleted: ReadonlySet<string>): void {
+    if (shard.entryCount < BUILD_IN_TURNS_ENTRIES || this.building !== null) return this.compactShard(shard, stableDeleted)
+    const generation = nextGeneration(shard.generation, this.host.nodeId)
+    const pending = shard.beginGeneration(generation, builderClientId(shard.id, generation), stableDeleted)
+    if (pending === null) return this.compactShard(shard, stableDeleted)
+    this.building = shard
+    const step = (): void => {
+      let done: boolean
+      try {
+        done = this.stopped || this.host.isClosed || pending.build.step(BUILD_ENTRIES_PER_TURN)
+      } catch (err) {
+        this.building = null
+        pending.build.doc.destroy()
+        throw err
+      }
+      if (!done) {
+        this.host.scheduler.setTimeout(0, step)
+        return
+      }
+      this.building = null
+      if (this.stopped || this.host.isClosed) {
+        pending.build.doc.destroy()
+        return
+      }
+      const state = shard.finishGeneration(pending)
+      if (state === null) {
+        this.buildsDropped++
+        return
+      }
+      this.adoptBuilt(shard, generation, state, stableDeleted)
+    }
+    step()
+  }
+
   /** Rewrites a shard as a new generation of its live entries, persists it and tells the peers holding it. */
   compactShard(shard: Shard, stableDeleted: ReadonlySet<string> = this.stableDeletes(shard)): void {
     const generation = nextGeneration(shard.generation, this.host.nodeId)
     const state = shard.rewriteAsGeneration(generation, builderClientId(shard.id, generation), stableDeleted)
+    this.adoptBuilt(shard, generation, state, stableDeleted)
+  }
+
+  private adoptBuilt(shard: Shard, generation: number, state: Uint8Array, stableDeleted: ReadonlySet<string>): void {
     if (stableDeleted.size > 0) this.host.options.onTombstonesDropped?.(shard.id, [...stableDeleted])
     this.generationsAdopted++
     // The snapshot holds everything: records still kept for the shard are in it.

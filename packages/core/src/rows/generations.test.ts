@@ -54,6 +54,57 @@ describe('generations: storage follows live data', () => {
     expect(again.get('items', [1])?.qty).toBe(-1)
   })
 
+  it('a large shard\'s generation is built in parts, the event loop served between; a write meanwhile drops the build, the next round builds again', async () => {
+    let timers: Array<() => void> = []
+    const scheduler = {
+      setTimeout(_ms: number, fn: () => void) {
+        timers.push(fn)
+        return () => (timers = timers.filter((x) => x !== fn))
+      },
+    }
+    const storage = new MemoryStorage()
+    const r = await Replica.open({ nodeId: 'solo', storage, antiEntropyIntervalMs: 0, housekeepingIntervalMs: 0, scheduler })
+    r.transact((tx) => tx.createTable(items))
+    const ROWS = 24_000 // five parts of 5,000 entries
+    r.transact((tx) => {
+      for (let i = 0; i < ROWS; i++) tx.insert('items', { id: i, name: `item ${i}`, price: `${i}.99`, qty: 0 })
+    })
+    for (let u = 1; u <= 2; u++) r.transact((tx) => {
+      for (let i = 0; i < ROWS; i++) tx.update('items', [i], { qty: u })
+    })
+    const before = canonicalRows(r.scan('items'))
+    const grown = encoded(r)
+    expect(dataShard(r).garbage()).toBeGreaterThan(0)
+    // The first part runs in the round; the rest wait for turns of the scheduler.
+    r.compactionRound()
+    expect(dataShard(r).generation).toBe(0)
+    expect(timers.length).toBeGreaterThan(0)
+    // A write between two parts: the build is dropped at its end.
+    r.transact((tx) => tx.update('items', [5], { qty: 7 }))
+    while (timers.length > 0) timers.shift()!()
+    expect(dataShard(r).generation).toBe(0)
+    expect(r.housekeeper.buildsDropped).toBe(1)
+    // The next round builds again, undisturbed: the same rows, its history gone.
+    r.compactionRound()
+    let turns = 0
+    while (timers.length > 0) {
+      expect(canonicalRows(r.scan('items'))).not.toBe(before) // the write of qty 7 shows throughout
+      timers.shift()!()
+      turns++
+    }
+    expect(turns).toBeGreaterThanOrEqual(4)
+    expect(dataShard(r).generation).toBeGreaterThan(0)
+    expect(encoded(r)).toBeLessThan(grown)
+    expect(dataShard(r).garbage()).toBe(0)
+    r.transact((tx) => tx.update('items', [5], { qty: 2 }))
+    expect(canonicalRows(r.scan('items'))).toBe(before)
+    await r.durable()
+    await r.close()
+    const again = await Replica.open({ nodeId: 'solo', storage, antiEntropyIntervalMs: 0, housekeepingIntervalMs: 0 })
+    expect(canonicalRows(again.scan('items'))).toBe(before)
+    await again.close()
+  })
+
   it('every replica switches generation and readers never see a row disappear', async () => {
     const sim = new Simulation({ seed: 31 })
     for (const id of ['a', 'b', 'c']) await sim.addNode({ id, options: { compaction: eager } })

@@ -28,7 +28,7 @@ import { assert } from '../errors/assert.js'
 import { entriesToReapply } from '../generations/adoption.js'
 import { isDrained } from '../generations/drain.js'
 import { allEntryKeys, countingEntries, newestEntry, type EntrySource, type HeldGeneration } from '../generations/overlays.js'
-import { hasHalfAppliedWrites, writeGeneration } from '../generations/rewrite.js'
+import { GenerationBuild, hasHalfAppliedWrites, writeGeneration } from '../generations/rewrite.js'
 import { clAfter, deleteUpdateConflict, isLive } from '../merge/causal-length.js'
 import type { ResolverLookup } from '../merge/policy.js'
 import { setText } from '../merge/text.js'
@@ -51,6 +51,15 @@ const TEXT_PREFIX = '\u0003'
 
 /** A row change as the replica hands it on (the shard fills in table and origin). */
 export type ShardRowChange = RowChange
+
+/** A generation being built in parts (`Shard.beginGeneration`). */
+export interface PendingGeneration {
+  readonly generation: number
+  readonly build: GenerationBuild
+  /** The generation and digest the shard had when the build began. */
+  readonly from: number
+  readonly digest: number
+}
 
 export interface ShardHooks {
   onRows(shard: Shard, changes: ShardRowChange[], origin: string): void
@@ -295,6 +304,36 @@ export class Shard {
     assert(generation > this.generation, 'a new generation is above the current one')
     const doc = this.newDoc(builderClient)
     const dropped = writeGeneration(this.entrySource(), doc, stableDeleted)
+    return this.switchToBuilt(generation, doc, dropped)
+  }
+
+  /**
+   * Starts building generation `generation` in parts (`GenerationBuild.step`, the event
+   * loop served between them); `finishGeneration` switches to it. Null when the shard
+   * holds an older generation, is held or hibernated: `rewriteAsGeneration` then.
+   */
+  beginGeneration(generation: number, builderClient: number, stableDeleted: ReadonlySet<string>): PendingGeneration | null {
+    assert(generation > this.generation, 'a new generation is above the current one')
+    if (this.prevs.length > 0 || this.held !== null || this.deferred !== null) return null
+    const build = new GenerationBuild(this.entrySource(), this.newDoc(builderClient), stableDeleted)
+    return { generation, build, from: this.generation, digest: this.digest() }
+  }
+
+  /**
+   * Switches to a generation built in parts and returns its state, whole; null (the build
+   * dropped) when the shard changed since it began (a write, a remote update, another
+   * generation, a hold, hibernation): the next round builds again.
+   */
+  finishGeneration(pending: PendingGeneration): Uint8Array | null {
+    const unchanged = this.generation === pending.from && this.prevs.length === 0 && this.held === null && this.deferred === null && this.digest() === pending.digest
+    if (!unchanged) {
+      pending.build.doc.destroy()
+      return null
+    }
+    return this.switchToBuilt(pending.generation, pending.build.doc, pending.build.dropped)
+  }
+
+  private switchToBuilt(generation: number, doc: Y.Doc, dropped: ReadonlySet<string>): Uint8Array {
     this.tombstonesDropped += dropped.size
     // From here on this node writes into the new generation under its own client id,
     // and has no earlier session of its own in it to chain onto.
