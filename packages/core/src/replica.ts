@@ -1054,7 +1054,7 @@ export class Replica {
     let count = 0
     for (const rows of pending.values()) count += rows.size
     if (count < sliceAbove) return false
-    const plan = planRowWrites(pending, this.commitTarget())
+    const plan = planRowWrites(pending, this.commitTarget()).map(([shard, rows]) => [shard, [...rows]] as const)
     const hlc = this.clock.now()
     for (const [shard] of plan) {
       shard.hold()

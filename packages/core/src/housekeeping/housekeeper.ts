@@ -583,13 +583,17 @@ export class Housekeeper {
     const pending = shard.beginGeneration(generation, builderClientId(shard.id, generation), stableDeleted)
     if (pending === null) return this.compactShard(shard, stableDeleted)
     this.building = shard
+    const drop = (): void => {
+      this.building = null
+      pending.build.doc.destroy()
+    }
     const step = (): void => {
+      if (this.stopped || this.host.isClosed) return drop()
       let done: boolean
       try {
-        done = this.stopped || this.host.isClosed || pending.build.step(BUILD_ENTRIES_PER_TURN)
+        done = pending.build.step(BUILD_ENTRIES_PER_TURN)
       } catch (err) {
-        this.building = null
-        pending.build.doc.destroy()
+        drop()
         throw err
       }
       if (!done) {
@@ -597,10 +601,6 @@ export class Housekeeper {
         return
       }
       this.building = null
-      if (this.stopped || this.host.isClosed) {
-        pending.build.doc.destroy()
-        return
-      }
       const state = shard.finishGeneration(pending)
       if (state === null) {
         this.buildsDropped++

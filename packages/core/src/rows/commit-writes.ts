@@ -49,8 +49,8 @@ export function commitWrites(pending: ReadonlyMap<string, ReadonlyMap<string, Pe
   for (const [shard, rows] of planRowWrites(pending, target)) shard.transactLocal(() => applyRowWrites(shard, rows, nodeId, hlc))
 }
 
-/** A commit's row writes to one shard. */
-export type ShardWrites = [Shard, Array<[string, PendingRow]>]
+/** A commit's row writes to one shard: a table's own map when one shard holds it (not copied). */
+export type ShardWrites = [Shard, ReadonlyMap<string, PendingRow> | Array<[string, PendingRow]>]
 
 /**
  * Where the row writes of `pending` go, shard by shard (catalog and secrets writes left
@@ -66,7 +66,7 @@ export function planRowWrites(pending: ReadonlyMap<string, ReadonlyMap<string, P
     const shards = target.shardList(info.name)
     if (shards.length === 1 && info.partitioning === null && homeColumn(info) === null) {
       // One shard holds the whole table: no routing, no grouping.
-      out.push([shards[0]!, [...rows]])
+      out.push([shards[0]!, rows])
       continue
     }
     for (const [rowKey, w] of rows) {
@@ -84,6 +84,6 @@ export function planRowWrites(pending: ReadonlyMap<string, ReadonlyMap<string, P
 }
 
 /** Applies row writes to `shard` as `nodeId` at `hlc`; inside its `transactLocal`. */
-export function applyRowWrites(shard: Shard, rows: ReadonlyArray<readonly [string, PendingRow]>, nodeId: string, hlc: number): void {
+export function applyRowWrites(shard: Shard, rows: Iterable<readonly [string, PendingRow]>, nodeId: string, hlc: number): void {
   for (const [rowKey, w] of rows) if (!stale(shard, rowKey, w)) shard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { Replica } from '../replica.js'
 import { Simulation } from '../sim/simulation.js'
+import { VirtualTime } from '../sim/virtual-time.fixture.js'
 import { MemoryStorage } from '../storage/memory-storage.js'
 import { canonicalRows, maxResolver } from '../sim/campaign.js'
 import type { RowChange, TableSpec } from '../types.js'
@@ -55,15 +56,9 @@ describe('generations: storage follows live data', () => {
   })
 
   it('a large shard\'s generation is built in parts, the event loop served between; a write meanwhile drops the build, the next round builds again', async () => {
-    let timers: Array<() => void> = []
-    const scheduler = {
-      setTimeout(_ms: number, fn: () => void) {
-        timers.push(fn)
-        return () => (timers = timers.filter((x) => x !== fn))
-      },
-    }
+    const time = new VirtualTime()
     const storage = new MemoryStorage()
-    const r = await Replica.open({ nodeId: 'solo', storage, antiEntropyIntervalMs: 0, housekeepingIntervalMs: 0, scheduler })
+    const r = await Replica.open({ nodeId: 'solo', storage, antiEntropyIntervalMs: 0, housekeepingIntervalMs: 0, scheduler: time.scheduler })
     r.transact((tx) => tx.createTable(items))
     const ROWS = 24_000 // five parts of 5,000 entries
     r.transact((tx) => {
@@ -78,18 +73,18 @@ describe('generations: storage follows live data', () => {
     // The first part runs in the round; the rest wait for turns of the scheduler.
     r.compactionRound()
     expect(dataShard(r).generation).toBe(0)
-    expect(timers.length).toBeGreaterThan(0)
+    expect(time.pending).toBeGreaterThan(0)
     // A write between two parts: the build is dropped at its end.
     r.transact((tx) => tx.update('items', [5], { qty: 7 }))
-    while (timers.length > 0) timers.shift()!()
+    while (await time.runNext());
     expect(dataShard(r).generation).toBe(0)
     expect(r.housekeeper.buildsDropped).toBe(1)
     // The next round builds again, undisturbed: the same rows, its history gone.
     r.compactionRound()
     let turns = 0
-    while (timers.length > 0) {
+    while (time.pending > 0) {
       expect(canonicalRows(r.scan('items'))).not.toBe(before) // the write of qty 7 shows throughout
-      timers.shift()!()
+      await time.runNext()
       turns++
     }
     expect(turns).toBeGreaterThanOrEqual(4)

@@ -446,7 +446,7 @@ export class Shard {
   hold(): void {
     assert(this.held === null, () => `shard ${this.id} is held already`)
     // A hibernated document is loaded before the first slice writes into it.
-    void this.map
+    if (this.deferred !== null) this.applyDeferred()
     this.held = { local: new Set(), remote: new Set(), all: false }
   }
 

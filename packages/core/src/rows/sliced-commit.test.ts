@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import type { Scheduler } from '../api.js'
 import { Replica } from '../replica.js'
 import { Simulation } from '../sim/simulation.js'
+import { VirtualTime } from '../sim/virtual-time.fixture.js'
 import { MemoryStorage } from '../storage/memory-storage.js'
 import type { TableSpec } from '../types.js'
-
-/** Timers run one at a time by the test (`runOne`), so a sliced commit can be looked at between its slices. */
-function steppedScheduler(): { scheduler: Scheduler; runOne(): boolean; pending(): number } {
-  let timers: Array<() => void> = []
-  return {
-    scheduler: {
-      setTimeout(_ms, fn) {
-        timers.push(fn)
-        return () => (timers = timers.filter((x) => x !== fn))
-      },
-    },
-    runOne() {
-      const fn = timers.shift()
-      fn?.()
-      return fn !== undefined
-    },
-    pending: () => timers.length,
-  }
-}
 
 const table: TableSpec = { name: 't', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'int' }], primaryKey: ['id'] }
 const quiet = { antiEntropyIntervalMs: 0, housekeepingIntervalMs: 0 }
@@ -34,7 +15,7 @@ async function flushStorage(): Promise<void> {
 
 describe('sliced commits (docs/decisions/0038-sliced-commits.md)', () => {
   it('shows, stores and keeps none of a commit until its last slice, then all of it', async () => {
-    const clock = steppedScheduler()
+    const clock = new VirtualTime()
     const storage = new MemoryStorage()
     const replica = await Replica.open({ nodeId: 'a', storage, scheduler: clock.scheduler, ...quiet })
     replica.transact((tx) => {
@@ -66,7 +47,7 @@ describe('sliced commits (docs/decisions/0038-sliced-commits.md)', () => {
       expect(crashed.rowCount('t')).toBe(10)
       expect([...crashed.scan('t')].every((r) => r.v === 0)).toBe(true)
       await crashed.close()
-      expect(clock.runOne()).toBe(true)
+      expect(await clock.runNext()).toBe(true)
       turns++
     }
     await done
@@ -85,7 +66,7 @@ describe('sliced commits (docs/decisions/0038-sliced-commits.md)', () => {
   })
 
   it('applies in one step below the threshold, with catalog writes, or without the option', async () => {
-    const clock = steppedScheduler()
+    const clock = new VirtualTime()
     const replica = await Replica.open({ nodeId: 'a', storage: new MemoryStorage(), scheduler: clock.scheduler, ...quiet })
     let sliced = 0
     const options = { sliceAbove: 1_000, onSliced: () => sliced++ }
@@ -106,7 +87,7 @@ describe('sliced commits (docs/decisions/0038-sliced-commits.md)', () => {
   })
 
   it('waits for a durability wait on a held shard, and a close, until the commit is in', async () => {
-    const clock = steppedScheduler()
+    const clock = new VirtualTime()
     const replica = await Replica.open({ nodeId: 'a', storage: new MemoryStorage(), scheduler: clock.scheduler, ...quiet })
     replica.transact((tx) => tx.createTable(table))
     await replica.durable()
@@ -123,7 +104,7 @@ describe('sliced commits (docs/decisions/0038-sliced-commits.md)', () => {
     await flushStorage()
     expect(durable).toBe(false)
     expect(replica.isClosed).toBe(false)
-    while (clock.runOne()) await flushStorage()
+    while (await clock.runNext()) await flushStorage()
     await done
     await closing
     expect(durable).toBe(true)

@@ -45,6 +45,27 @@ export class VirtualTime {
     return () => cancel()
   }
 
+  /** Timers set and not yet run. */
+  get pending(): number {
+    return this.timers.length
+  }
+
+  /**
+   * Runs the one timer due first (time moves to it), then lets pending promise callbacks
+   * run: a test looks at what a chain of turns (a sliced commit, say) left between two of
+   * them. False when no timer is set.
+   */
+  async runNext(): Promise<boolean> {
+    let next: Timer | undefined
+    for (const t of this.timers) if (next === undefined || t.due < next.due || (t.due === next.due && t.seq < next.seq)) next = t
+    if (next === undefined) return false
+    this.timers = this.timers.filter((x) => x !== next)
+    this.current = Math.max(this.current, next.due)
+    next.fn()
+    await settle()
+    return true
+  }
+
   /** Moves time forward by `ms`, running every timer that falls due on the way. */
   async advance(ms: number): Promise<void> {
     const end = this.current + ms

@@ -266,13 +266,13 @@ export class ShardLog {
   /** See StorageQueue.whenDurable; a wait that covers a held shard starts once the hold ends. */
   whenDurable(fn: () => void, options: { shards?: Iterable<string>; send?: boolean } = {}): void {
     if (this.held.size > 0) {
+      // The shards are read twice here: an iterable given once is copied.
       const shards = options.shards === undefined ? undefined : [...options.shards]
+      options = { ...options, shards }
       if (shards === undefined || shards.some((s) => this.held.has(s))) {
-        this.heldWaiters.push(() => this.queue.whenDurable(fn, { ...options, shards }))
+        this.heldWaiters.push(() => this.queue.whenDurable(fn, options))
         return
       }
-      this.queue.whenDurable(fn, { ...options, shards })
-      return
     }
     this.queue.whenDurable(fn, options)
   }

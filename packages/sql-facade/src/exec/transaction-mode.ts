@@ -36,13 +36,16 @@ export function applyTransactionOptions(mode: TransactionMode, options: Node[] |
 }
 
 const WRITES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'])
+/** What waits for a sliced commit beside writes: a SELECT that locks rows. */
+const WRITES_OR_LOCKS = new Set([...WRITES, 'lockingClause'])
 const READS = new Set(['SelectStmt', 'VariableShowStmt', 'VariableSetStmt', 'ExplainStmt', 'TransactionStmt', 'DiscardStmt', 'ConstraintsSetStmt'])
 
-function containsWrite(node: unknown): boolean {
+/** True when a node of the tree has one of `keys` (a data-modifying statement, say). */
+function containsKey(node: unknown, keys: ReadonlySet<string>): boolean {
   if (!node || typeof node !== 'object') return false
-  if (Array.isArray(node)) return node.some(containsWrite)
+  if (Array.isArray(node)) return node.some((n) => containsKey(n, keys))
   for (const [k, v] of Object.entries(node)) {
-    if (WRITES.has(k) || containsWrite(v)) return true
+    if (keys.has(k) || containsKey(v, keys)) return true
   }
   return false
 }
@@ -56,23 +59,14 @@ export function mayWrite(stmt: Statement): boolean {
   if (stmt.kind !== 'pg') return true
   const kind = Object.keys(stmt.node)[0]!
   if (kind === 'TransactionStmt') return true
-  return !READS.has(kind) || containsWrite(stmt.node) || containsKey(stmt.node, 'lockingClause')
-}
-
-function containsKey(node: unknown, key: string): boolean {
-  if (!node || typeof node !== 'object') return false
-  if (Array.isArray(node)) return node.some((n) => containsKey(n, key))
-  for (const [k, v] of Object.entries(node)) {
-    if (k === key || containsKey(v, key)) return true
-  }
-  return false
+  return !READS.has(kind) || containsKey(stmt.node, WRITES_OR_LOCKS)
 }
 
 /** Throws 25006 when `stmt` would write and the block is READ ONLY, as PostgreSQL does. */
 export function assertWritable(mode: TransactionMode, stmt: Statement): void {
   if (!mode.readOnly) return
   const kind = stmt.kind === 'pg' ? Object.keys(stmt.node)[0]! : stmt.kind
-  if (READS.has(kind) && !containsWrite(stmt.kind === 'pg' ? stmt.node : null)) return
+  if (READS.has(kind) && !containsKey(stmt.kind === 'pg' ? stmt.node : null, WRITES)) return
   const verb = stmt.text.trim().split(/\s+/).slice(0, kind === 'CreateStmt' || kind === 'DropStmt' || kind === 'AlterTableStmt' ? 2 : 1).join(' ').toUpperCase()
   throw new SqlError(SqlState.readOnlySqlTransaction, `cannot execute ${verb} in a read-only transaction`)
 }

@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
+import type { Session } from './session.js'
 
 let db: Database
 afterEach(async () => {
@@ -19,12 +20,16 @@ async function untilCommitting(d: Database, done: () => boolean): Promise<void> 
   for (let i = 0; i < 10_000 && !d.replica.isCommitting && !done(); i++) await new Promise((r) => setImmediate(r))
 }
 
+/** A database slicing commits of 1,000 rows or more, and two of its sessions. */
+async function twoSessions(nodeId: string): Promise<{ a: Session; b: Session }> {
+  db = await openDatabase({ nodeId })
+  db.sliceCommitRows = 1_000
+  return { a: db.session(), b: db.session() }
+}
+
 describe('sliced commits over SQL', () => {
   it('answers a reader while a large UPDATE commits, showing none of it; a concurrent write waits and loses nothing', async () => {
-    db = await openDatabase({ nodeId: 'slc1' })
-    db.sliceCommitRows = 1_000
-    const a = db.session()
-    const b = db.session()
+    const { a, b } = await twoSessions('slc1')
     await a.query('CREATE TABLE big (id int PRIMARY KEY, v int)')
     await a.query(`INSERT INTO big SELECT g, 0 FROM generate_series(1, ${ROWS}) g`)
     expect((await b.query('SELECT count(*)::int, sum(v)::int FROM big')).rowArrays).toEqual([[ROWS, 0]])
@@ -48,10 +53,7 @@ describe('sliced commits over SQL', () => {
   })
 
   it('applies a transaction block\'s COMMIT and COPY-sized inserts in slices too, all or nothing to others', async () => {
-    db = await openDatabase({ nodeId: 'slc2' })
-    db.sliceCommitRows = 1_000
-    const a = db.session()
-    const b = db.session()
+    const { a, b } = await twoSessions('slc2')
     await a.query('CREATE TABLE t (id int PRIMARY KEY, s text)')
     await a.query('BEGIN')
     await a.query(`INSERT INTO t SELECT g, 'row ' || g FROM generate_series(1, ${ROWS}) g`)
