@@ -8,7 +8,7 @@
  * reload is the same node: its unsynced writes keep their author, and nothing is sent
  * twice under two names.
  */
-import { Database, DEFAULT_SLICE_COMMIT_ROWS, restrictWrites } from '@concord/sql-facade'
+import { Database, DEFAULT_PAUSE_RUNS_MS, DEFAULT_SLICE_COMMIT_ROWS, restrictWrites } from '@concord/sql-facade'
 import { decodeBrowserToken } from '@concord/p2p'
 import { encodeRowKey, RowCheckpoint, type Scheduler, type Value } from '@concord/core'
 import { IdbStorage } from './storage/idb-storage.js'
@@ -122,8 +122,11 @@ async function openLocked(options: OpenReplicaOptions, release: () => void): Pro
     storage.close()
     throw err
   }
-  // Large commits apply in slices, the page served between them (decision 0038); a test's own scheduler moves only when driven.
-  if (options.scheduler === undefined) db.sliceCommitRows = DEFAULT_SLICE_COMMIT_ROWS
+  // Large commits apply in slices and DO blocks pause, the page served meanwhile (decisions 0038, 0039); a test's own scheduler moves only when driven.
+  if (options.scheduler === undefined) {
+    db.sliceCommitRows = DEFAULT_SLICE_COMMIT_ROWS
+    db.pauseRunsAfterMs = DEFAULT_PAUSE_RUNS_MS
+  }
   if (scope !== undefined) {
     restrictWrites(db.replica, { tables: scope.tables, readOnly: scope.readOnly, regions: scope.regions, readOnlyRegions: scope.readOnlyRegions })
   }

@@ -212,6 +212,13 @@ export interface Transaction {
   table(name: string): TableInfo | undefined
   /** Every table as this transaction sees it (its own DDL included), by name. */
   tables(): TableInfo[]
+  /**
+   * Moves on every catalog write this transaction makes (tables, columns, catalog objects)
+   * and when it rolls back to a savepoint: a plan made while it had one value holds while
+   * it has it (no other change reaches the transaction's catalog within one synchronous
+   * run). Absent: not counted (plan afresh).
+   */
+  readonly catalogWrites?: number
 
   /** Generic replicated catalog objects (settings, functions, indexes ...), last writer wins. */
   setCatalog(kind: string, name: string, value: Json | null): void

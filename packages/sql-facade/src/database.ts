@@ -84,6 +84,9 @@ export interface AttachOptions {
 /** See `Database.sliceCommitRows`: about 0.1 s of commit (docs/benchmarks.md, "Sliced commits"). */
 export const DEFAULT_SLICE_COMMIT_ROWS = 10_000
 
+/** See `Database.pauseRunsAfterMs`: a DO block's loop holds the event loop about this long at most between pauses. */
+export const DEFAULT_PAUSE_RUNS_MS = 20
+
 /** Between checks while a statement waits for an id range. */
 const SERIAL_POLL_MS = 100
 
@@ -133,6 +136,13 @@ export class Database implements SessionHost {
    * between slices, and its scheduler moves only when the simulation is driven.
    */
   sliceCommitRows = 0
+  /**
+   * How long a DO block's PL/pgSQL runs before it pauses for a turn of the event loop,
+   * other clients served and a cancel request seen meanwhile
+   * (docs/decisions/0039-pausable-plpgsql.md); 0 (the default): it runs to its end. Set by
+   * the node server and the browser replica, as `sliceCommitRows` is.
+   */
+  pauseRunsAfterMs = 0
   /** This node's id slots and SERIAL sequences (node-local state over the catalog). */
   readonly idSlots: IdSlots
   readonly serials: SerialSequences

@@ -1,7 +1,7 @@
 /**
  * @concord/sql-facade: PostgreSQL's SQL dialect over Concord's CRDT engine.
  */
-export { openDatabase, Database, DEFAULT_SLICE_COMMIT_ROWS, type DatabaseOptions, type AttachOptions } from './database.js'
+export { openDatabase, Database, DEFAULT_SLICE_COMMIT_ROWS, DEFAULT_PAUSE_RUNS_MS, type DatabaseOptions, type AttachOptions } from './database.js'
 export { Session, type SessionOptions } from './session/session.js'
 export { type StatementOffloader, type OffloadRequest, type OffloadReply, type OffloadError, type OffloadEngine, MAX_OFFLOAD_SNAPSHOT_BYTES } from './session/statement-offload.js'
 export { offloadTables, OFFLOADABLE_FUNCTIONS } from './session/offload-eligibility.js'

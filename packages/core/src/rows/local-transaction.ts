@@ -148,6 +148,7 @@ export class LocalTransaction implements Transaction {
 
   /** Discards every write made since `mark`; the mark stays usable (ROLLBACK TO twice). */
   rollbackTo(mark: TransactionSavepoint): void {
+    this.catalogWrites++
     this.pending.clear()
     for (const [table, rows] of (mark as unknown as LocalSavepoint).pending) {
       const copy = new Map<string, PendingRow>()
@@ -480,8 +481,12 @@ export class LocalTransaction implements Transaction {
     return p === undefined ? base : clAfter(base, p)
   }
 
+  /** See Transaction.catalogWrites. */
+  catalogWrites = 0
+
   private writeCatalog(kind: string, name: string, value: string | null, scrub = false): void {
     this.host.guardCatalogWrite?.(kind, name)
+    this.catalogWrites++
     const k = this.catalogKey(kind, name)
     const rows = this.rowsOf(CATALOG_TABLE.name)
     const p = rows.get(k)

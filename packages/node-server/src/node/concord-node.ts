@@ -21,7 +21,7 @@
 import { DEFAULT_MAX_REMOTE_VALUE_BYTES, MemoryStorage, RowCheckpoint, ShardHibernation, type ReplicaOptions, type Storage } from '@concord/core'
 import { HeapReturn } from './heap-return.js'
 import { oversizedLog } from './oversized-update-log.js'
-import { BROWSER_GRANT_KIND, DEFAULT_SLICE_COMMIT_ROWS, PEER_MEMBER_KIND, SqlError, SqlState, parserHealth, setParserLoader } from '@concord/sql-facade'
+import { BROWSER_GRANT_KIND, DEFAULT_PAUSE_RUNS_MS, DEFAULT_SLICE_COMMIT_ROWS, PEER_MEMBER_KIND, SqlError, SqlState, parserHealth, setParserLoader } from '@concord/sql-facade'
 import type { PrivateKey } from '@libp2p/interface'
 import { join } from 'node:path'
 // LMDB and libp2p load only when the node uses them (dynamic imports in start): a
@@ -394,8 +394,9 @@ export class ConcordNode {
       // SHOW max_connections answers what the wire server enforces.
       eng.database.setServerParameter('max_connections', String(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS))
       if (options.maxRowBytes !== undefined) eng.database.maxRowBytes = options.maxRowBytes
-      // Large commits apply in slices, other clients served between them (decision 0038).
+      // Large commits apply in slices and DO blocks pause, other clients served meanwhile (decisions 0038, 0039).
       eng.database.sliceCommitRows = DEFAULT_SLICE_COMMIT_ROWS
+      eng.database.pauseRunsAfterMs = DEFAULT_PAUSE_RUNS_MS
       pg = new PgServer({
         session: (info) => eng.session(info),
         host: options.host ?? '127.0.0.1',

@@ -159,3 +159,55 @@ describe('PL/pgSQL functions', () => {
     expect(await rows('select * from outs()')).toEqual([[1, 'a'], [2, 'b']])
   })
 })
+
+describe('PL/pgSQL expressions planned once per call (exec/plpgsql-plans.ts)', () => {
+  it('answer each run with its own values: calls of constants (current_setting after set_config, currval after nextval) are not folded', async () => {
+    await db.query('create sequence kp_seq')
+    await db.query(`create function kp_calls() returns text language plpgsql as $$ declare s text := ''; begin
+      for i in 1..3 loop
+        perform set_config('kp.v', (i * 10)::text, false);
+        perform nextval('kp_seq');
+        s := s || current_setting('kp.v') || ':' || currval('kp_seq') || ',';
+      end loop; return s; end $$`)
+    expect(await rows('select kp_calls()')).toEqual([['10:1,20:2,30:3,']])
+  })
+
+  it('plan again after the body changed the catalog (a function replaced, a column added) and when a variable\'s type changed', async () => {
+    await db.query('create function kp_g() returns int language sql as $$ select 0 $$')
+    await db.query(`create function kp_ddl() returns text language plpgsql as $$ declare s text := ''; begin
+      for i in 1..3 loop
+        execute 'create or replace function kp_g() returns int language sql as $b$ select ' || i || ' $b$';
+        s := s || kp_g();
+      end loop; return s; end $$`)
+    expect(await rows('select kp_ddl()')).toEqual([['123']])
+    await db.query(`create function kp_rec() returns text language plpgsql as $$ declare r record; s text := ''; begin
+      select 1 as a into r; s := s || (r.a + 1);
+      for k in 1..2 loop
+        if k = 1 then select 5 as a into r; else select 'x' as a into r; end if;
+        s := s || '|' || r.a;
+      end loop; return s; end $$`)
+    expect(await rows('select kp_rec()')).toEqual([['2|5|x']])
+  })
+
+  it('are right in recursive calls, each call with its own plans', async () => {
+    await db.query(`create function kp_fib(n int) returns int language plpgsql as $$ begin
+      if n < 2 then return n; end if; return kp_fib(n - 1) + kp_fib(n - 2); end $$`)
+    expect(await rows('select kp_fib(15)')).toEqual([[610]])
+  })
+
+  it('hold one result at a time against statement_mem: a loop of 100,000 evaluations is not 53200', async () => {
+    await db.query("set statement_mem = '2MB'")
+    try {
+      // Before, every evaluation's one-row result counted for the rest of the statement: 5 MB of them.
+      await db.query(`do $$ declare x bigint := 0; n int; r record; begin
+        for i in 1..100000 loop x := x + i; end loop;
+        for i in 1..20000 loop select count(*) into n from (values (1), (2)) v; end loop;
+        for i in 1..2000 loop for r in select g from generate_series(1, 10) g loop x := x + r.g; end loop; end loop;
+        if x <> 5000160000 then raise exception 'wrong sum %', x; end if; end $$`)
+      // Rows a statement of the body does hold at once still count.
+      expect(await code(`do $$ declare n int; begin select count(*) into n from (select g from generate_series(1, 200000) g order by g desc) s; end $$`)).toBe('53200')
+    } finally {
+      await db.query('set statement_mem = default')
+    }
+  })
+})

@@ -38,10 +38,25 @@ import { userTypes } from '../catalog/user-type.js'
 import type { StatementResult } from '../runtime/result.js'
 import { tableColumns } from '../catalog/column-read.js'
 import type { ColumnBinding } from '../relation/scope.js'
+import type { RunPauses } from '../runtime/run-pauses.js'
+import { BodyPlans, planKey, sameTypes, simpleExpression, type BoundText, type ExprPlan } from './plpgsql-plans.js'
+import { isAggregate } from '../functions/aggregate.js'
+import { isSetFunction } from '../functions/set-returning.js'
 
 interface Slot {
   type: SqlType | null
   value: RtValue
+}
+
+/** A run of the interpreter: yields where it may pause (`Frame.pauses`), returns its outcome. */
+type Steps<T> = Generator<void, T, void>
+
+/** Runs `steps` to the end without pausing: a call made inside an SQL statement. */
+function finish<T>(steps: Steps<T>): T {
+  for (;;) {
+    const r = steps.next()
+    if (r.done) return r.value
+  }
 }
 
 type Signal = undefined | { k: 'end' } | { k: 'return'; v: RtValue; t: SqlType | null } | { k: 'exit' | 'continue'; label: string | undefined }
@@ -85,6 +100,8 @@ class Frame {
   readonly def: UserFunction
   readonly result: SqlType
   readonly trigger: TriggerCall | undefined
+  /** When this run pauses (a top-level DO block run by a session that serves others meanwhile); null: never. */
+  pauses: RunPauses | null = null
 
   constructor(ctx: ExecCtx, fn: PlFunction, def: UserFunction, result: SqlType, trigger: TriggerCall | undefined) {
     this.ctx = ctx
@@ -168,7 +185,9 @@ class Frame {
       return
     }
     if (d.kind === 'rec' || d.kind === 'var') {
-      const declared = this.vals[i]!.type ?? (d.typname !== undefined ? this.typeOf(d.typname) : null)
+      // A RECORD variable takes the structure of each row assigned to it, as in PostgreSQL.
+      const untyped = d.kind === 'rec' && (d.typname === undefined || d.typname === 'record')
+      const declared = untyped ? null : this.vals[i]!.type ?? (d.typname !== undefined ? this.typeOf(d.typname) : null)
       if (declared?.fields && from.fields && value !== null) {
         this.vals[i] = { type: declared, value: this.castRow(value as RowValue, from, declared) }
         return
@@ -225,45 +244,52 @@ class Frame {
     return new Map(t.transition.map((x) => [x.name, { columns: t.fields.map((f) => ({ name: f.name, table: x.name, type: f.type })), rows: () => x.rows }]))
   }
 
-  /** Replaces variable references in a (cloned) parse tree by parameters; returns their values and types. */
-  bind(tree: PlNode): { params: RtValue[]; types: SqlType[] } {
+  /** The value(s) a variable reference (a ColumnRef naming a variable, a ParamRef) stands for; null: not a variable. */
+  refSlots(n: PlNode): Slot | Slot[] | null {
+    if (n.ParamRef) {
+      const k = (n.ParamRef.number ?? 0) - 1
+      const i = this.fn.params[k]
+      return i === undefined ? null : this.read(i)
+    }
+    const fields: PlNode[] = n.ColumnRef.fields ?? []
+    const s0 = fields[0]?.String?.sval as string | undefined
+    if (s0 === undefined) return null
+    const i = this.fn.names.get(s0)
+    if (i === undefined) return null
+    if (fields.length === 1) return this.read(i)
+    const d = this.fn.datums[i]!
+    if (fields.length === 2 && (d.kind === 'row' || this.composite(i))) {
+      if (fields[1].A_Star) {
+        const rec = this.read(i)
+        const items = rec.value === null ? [] : rowItems(rec.value as RowValue)
+        return (rec.type!.fields ?? []).map((f, k) => ({ type: f.type, value: items[k] ?? null }))
+      }
+      const f = fields[1]?.String?.sval as string | undefined
+      if (f !== undefined) return this.readField(i, f)
+    }
+    return null
+  }
+
+  /**
+   * Replaces variable references in a (cloned) parse tree by parameters; returns their
+   * values and types, and the references replaced (in parameter order).
+   */
+  bind(tree: PlNode): { params: RtValue[]; types: SqlType[]; refs: PlNode[] } {
     const params: RtValue[] = []
     const types: SqlType[] = []
+    const refs: PlNode[] = []
     const param = (s: Slot): PlNode => {
       params.push(s.value)
       types.push(s.type ?? T.unknown)
       return { ParamRef: { number: params.length } }
-    }
-    const refOf = (n: PlNode): Slot | Slot[] | null => {
-      if (n.ParamRef) {
-        const k = (n.ParamRef.number ?? 0) - 1
-        const i = this.fn.params[k]
-        return i === undefined ? null : this.read(i)
-      }
-      const fields: PlNode[] = n.ColumnRef.fields ?? []
-      const s0 = fields[0]?.String?.sval as string | undefined
-      if (s0 === undefined) return null
-      const i = this.fn.names.get(s0)
-      if (i === undefined) return null
-      if (fields.length === 1) return this.read(i)
-      const d = this.fn.datums[i]!
-      if (fields.length === 2 && (d.kind === 'row' || this.composite(i))) {
-        if (fields[1].A_Star) {
-          const rec = this.read(i)
-          const items = rec.value === null ? [] : rowItems(rec.value as RowValue)
-          return (rec.type!.fields ?? []).map((f, k) => ({ type: f.type, value: items[k] ?? null }))
-        }
-        const f = fields[1]?.String?.sval as string | undefined
-        if (f !== undefined) return this.readField(i, f)
-      }
-      return null
     }
     const walk = (n: PlNode): PlNode => {
       if (Array.isArray(n)) {
         const out: PlNode[] = []
         for (const item of n) {
           if (item && (item.ColumnRef || item.ParamRef)) {
-            const r = refOf(item)
+            const r = this.refSlots(item)
+            if (r) refs.push(item)
             if (Array.isArray(r)) out.push(...r.map(param))
             else out.push(r ? param(r) : item)
           } else out.push(walk(item))
@@ -273,29 +299,111 @@ class Frame {
       if (n === null || typeof n !== 'object') return n
       for (const [k, v] of Object.entries(n)) {
         if (v && typeof v === 'object' && !Array.isArray(v) && ((v as PlNode).ColumnRef || (v as PlNode).ParamRef)) {
-          const r = refOf(v)
+          const r = this.refSlots(v)
           if (Array.isArray(r)) throw new SqlError(SqlState.featureNotSupported, 'record.* is supported only in a list (VALUES, a row constructor, a select list)')
-          if (r) n[k] = param(r)
+          if (r) {
+            refs.push(v)
+            n[k] = param(r)
+          }
         } else if (v && typeof v === 'object') n[k] = walk(v)
       }
       return n
     }
     walk(tree)
-    return { params, types }
+    return { params, types, refs }
+  }
+
+  /** This call's bound trees and expression plans (plpgsql-plans.ts). */
+  readonly plans = new BodyPlans()
+
+  /**
+   * `stmt` (parsed from `text`) with this call's variables as parameters, and their values
+   * now: the tree bound at an earlier run when the variables have the same types, else
+   * bound afresh (and kept).
+   */
+  bound(text: string, parse: () => PlNode): { b: BoundText; params: RtValue[] } {
+    const b = this.plans.get(text)
+    if (b !== undefined) {
+      const params: RtValue[] = []
+      const types: SqlType[] = []
+      let same = true
+      for (const ref of b.refs) {
+        const r = this.refSlots(ref)
+        if (r === null) {
+          same = false
+          break
+        }
+        for (const x of Array.isArray(r) ? r : [r]) {
+          params.push(x.value)
+          types.push(x.type ?? T.unknown)
+        }
+      }
+      if (same && sameTypes(types, b.types)) return { b, params }
+    }
+    const tree = structuredClone(parse()) as PlNode
+    const { params, types, refs } = this.bind(tree)
+    const fresh: BoundText = { tree, refs, types, plan: undefined }
+    this.plans.set(text, fresh)
+    return { b: fresh, params }
   }
 
   /** Evaluates an expression (`SELECT <expr>`) to one value. */
   evalExpr(text: string, what = 'query'): Slot {
-    const stmts = parseScript(`SELECT ${text}`)
-    if (stmts.length !== 1 || stmts[0]!.kind !== 'pg' || !('SelectStmt' in stmts[0]!.node)) throw new SqlError(SqlState.syntaxError, `syntax error in PL/pgSQL expression "${text}"`)
-    const tree = structuredClone(stmts[0]!.node) as PlNode
-    const { params, types } = this.bind(tree)
-    const ctx = this.inner(params, types)
-    const rel = planSelect(tree.SelectStmt, rootPlanCtx(ctx), null)
-    if (rel.columns.length !== 1) throw new SqlError(SqlState.syntaxError, `${what} "${text}" returned ${rel.columns.length} columns`)
-    const rows = rel.rows(null)
-    if (rows.length > 1) throw new SqlError(SqlState.cardinalityViolation, `${what} "${text}" returned more than one row`)
-    return { type: rel.columns[0]!.type, value: rows[0]?.[0] ?? null }
+    const mark = this.ctx.budget.heldBytes()
+    try {
+      return this.evalOnce(text, what)
+    } finally {
+      this.ctx.budget.releaseTo(mark)
+    }
+  }
+
+  private evalOnce(text: string, what: string): Slot {
+    const { b, params } = this.bound(`SELECT ${text}`, () => {
+      const stmts = parseScript(`SELECT ${text}`)
+      if (stmts.length !== 1 || stmts[0]!.kind !== 'pg' || !('SelectStmt' in stmts[0]!.node)) throw new SqlError(SqlState.syntaxError, `syntax error in PL/pgSQL expression "${text}"`)
+      return stmts[0]!.node
+    })
+    const rows = this.exprRows(b, params)
+    if (rows.columns !== 1) throw new SqlError(SqlState.syntaxError, `${what} "${text}" returned ${rows.columns} columns`)
+    if (rows.rows.length > 1) throw new SqlError(SqlState.cardinalityViolation, `${what} "${text}" returned more than one row`)
+    return { type: rows.type, value: rows.rows[0]?.[0] ?? null }
+  }
+
+  /** A bound `SELECT <expr>`'s rows: by its kept plan when it has a valid one, else planned now (and kept, if simple). */
+  private exprRows(b: BoundText, params: RtValue[]): { columns: number; type: SqlType; rows: RtValue[][] } {
+    const key = planKey(this.ctx)
+    const kept = b.plan
+    if (kept && !kept.running && key !== null && kept.key === key) {
+      kept.live.params = params
+      kept.running = true
+      try {
+        return { columns: kept.rel.columns.length, type: kept.rel.columns[0]?.type ?? T.unknown, rows: kept.rel.rows(null) }
+      } finally {
+        kept.running = false
+      }
+    }
+    const ctx = this.inner(params, [...b.types])
+    if (kept === null || key === null || kept?.running === true || !simpleExpression(b.tree, (name) => this.setOrAggregate(name))) {
+      if (kept === undefined) b.plan = null
+      const rel = planSelect(b.tree.SelectStmt, rootPlanCtx(ctx), null)
+      return { columns: rel.columns.length, type: rel.columns[0]?.type ?? T.unknown, rows: rel.rows(null) }
+    }
+    const live = { ...ctx, params, paramTypes: [...b.types], planSlots: { constants: new Map(), values: [], callsPerRun: true as const } }
+    const rel = planSelect(b.tree.SelectStmt, rootPlanCtx(live), null)
+    const plan: ExprPlan = { rel, live, key, running: true }
+    b.plan = plan
+    try {
+      return { columns: rel.columns.length, type: rel.columns[0]?.type ?? T.unknown, rows: rel.rows(null) }
+    } finally {
+      plan.running = false
+    }
+  }
+
+  /** Whether `name` is an aggregate or a set-returning function (a user one included): its expression keeps no plan. */
+  private setOrAggregate(name: string): boolean {
+    const user = this.ctx.functions(name)
+    if (user !== undefined) return user.setof === true
+    return isAggregate(name) || isSetFunction(name)
   }
 
   evalBool(text: string): boolean {
@@ -309,15 +417,28 @@ class Frame {
     return r
   }
 
+  /**
+   * A statement whose result is read (INTO, FOUND, ROW_COUNT) and dropped before the body
+   * goes on: what it materialized no longer counts toward statement_mem once it returns.
+   */
+  transient(run: () => StatementResult): StatementResult {
+    const mark = this.ctx.budget.heldBytes()
+    try {
+      return run()
+    } finally {
+      this.ctx.budget.releaseTo(mark)
+    }
+  }
+
   /** Runs one SQL statement of the body (its variables bound). */
   runSql(text: string): StatementResult {
     const stmts = parseScript(text)
     if (stmts.length !== 1) throw new SqlError(SqlState.syntaxError, `PL/pgSQL statement "${text}" is not one SQL statement`)
     const s = stmts[0]!
     if (s.kind !== 'pg') return this.runResult(runInTransaction(s, this.inner([], [])))
-    const node = structuredClone(s.node) as PlNode
-    const { params, types } = this.bind(node)
-    return this.runResult(runInTransaction({ kind: 'pg', node, text }, this.inner(params, types)))
+    // The executor never changes the tree it is given (parsed trees are shared by the parse cache).
+    const { b, params } = this.bound(text, () => s.node)
+    return this.runResult(runInTransaction({ kind: 'pg', node: b.tree, text }, this.inner(params, [...b.types])))
   }
 
   /** EXECUTE: a statement built at run time, with USING values as $1 .. */
@@ -363,36 +484,40 @@ class Frame {
 
   // ---- statements ----
 
-  runList(list: PlNode[] | undefined): Signal {
+  *runList(list: PlNode[] | undefined): Steps<Signal> {
     for (const s of list ?? []) {
-      const sig = this.run(s)
+      const sig = yield* this.run(s)
       if (sig) return sig
     }
     return undefined
   }
 
   /** A loop body's outcome: go on, stop this loop, or a signal for an enclosing statement. */
-  loopStep(label: string | undefined, body: PlNode[] | undefined): 'next' | 'break' | Signal {
+  *loopStep(label: string | undefined, body: PlNode[] | undefined): Steps<'next' | 'break' | Signal> {
     this.ctx.budget.tick()
-    const sig = this.runList(body)
+    if (this.pauses !== null && this.pauses.due()) {
+      yield
+      this.plans.forgetPlans()
+    }
+    const sig = yield* this.runList(body)
     if (!sig) return 'next'
     if (sig.k === 'exit' && (sig.label === undefined || sig.label === label)) return 'break'
     if (sig.k === 'continue' && (sig.label === undefined || sig.label === label)) return 'next'
     return sig
   }
 
-  run(node: PlNode): Signal {
+  *run(node: PlNode): Steps<Signal> {
     const [k, s] = unwrap(node)
     switch (k) {
-      case 'PLpgSQL_stmt_block': return this.block(s)
+      case 'PLpgSQL_stmt_block': return yield* this.block(s)
       case 'PLpgSQL_stmt_assign': return this.assignStmt(s)
       case 'PLpgSQL_stmt_if': {
-        if (this.evalBool(exprText(s.cond))) return this.runList(s.then_body)
+        if (this.evalBool(exprText(s.cond))) return yield* this.runList(s.then_body)
         for (const e of s.elsif_list ?? []) {
           const b = e.PLpgSQL_if_elsif
-          if (this.evalBool(exprText(b.cond))) return this.runList(b.stmts)
+          if (this.evalBool(exprText(b.cond))) return yield* this.runList(b.stmts)
         }
-        return this.runList(s.else_body)
+        return yield* this.runList(s.else_body)
       }
       case 'PLpgSQL_stmt_case': {
         if (s.t_expr) {
@@ -402,29 +527,37 @@ class Frame {
         }
         for (const w of s.case_when_list ?? []) {
           const b = w.PLpgSQL_case_when
-          if (this.evalBool(exprText(b.expr))) return this.runList(b.stmts)
+          if (this.evalBool(exprText(b.expr))) return yield* this.runList(b.stmts)
         }
-        if (s.have_else) return this.runList(s.else_stmts)
+        if (s.have_else) return yield* this.runList(s.else_stmts)
         throw new SqlError(SqlState.caseNotFound, 'case not found', { hint: 'CASE statement is missing ELSE part.' })
       }
       case 'PLpgSQL_stmt_loop': {
         for (;;) {
-          const r = this.loopStep(s.label, s.body)
+          const r = yield* this.loopStep(s.label, s.body)
           if (r === 'break') return undefined
           if (r !== 'next') return r
         }
       }
       case 'PLpgSQL_stmt_while': {
         while (this.evalBool(exprText(s.cond))) {
-          const r = this.loopStep(s.label, s.body)
+          const r = yield* this.loopStep(s.label, s.body)
           if (r === 'break') return undefined
           if (r !== 'next') return r
         }
         return undefined
       }
-      case 'PLpgSQL_stmt_fori': return this.forInt(s)
-      case 'PLpgSQL_stmt_fors': return this.forRows(s, this.runSql(exprText(s.query)))
-      case 'PLpgSQL_stmt_dynfors': return this.forRows(s, this.runDynamic(s.query, s.params))
+      case 'PLpgSQL_stmt_fori': return yield* this.forInt(s)
+      case 'PLpgSQL_stmt_fors':
+      case 'PLpgSQL_stmt_dynfors': {
+        // The rows are held while the loop runs, and dropped after it.
+        const mark = this.ctx.budget.heldBytes()
+        try {
+          return yield* this.forRows(s, k === 'PLpgSQL_stmt_fors' ? this.runSql(exprText(s.query)) : this.runDynamic(s.query, s.params))
+        } finally {
+          this.ctx.budget.releaseTo(mark)
+        }
+      }
       case 'PLpgSQL_stmt_exit': {
         if (s.cond && !this.evalBool(exprText(s.cond))) return undefined
         return { k: s.is_exit ? 'exit' : 'continue', label: s.label }
@@ -465,21 +598,21 @@ class Frame {
       }
       case 'PLpgSQL_stmt_raise': return this.raise(s)
       case 'PLpgSQL_stmt_perform': {
-        const r = this.runSql(exprText(s.expr))
+        const r = this.transient(() => this.runSql(exprText(s.expr)))
         this.rowCount = r.rowCount ?? r.rows.length
         this.setFound(this.rowCount > 0)
         return undefined
       }
       case 'PLpgSQL_stmt_execsql': {
         const text = exprText(s.sqlstmt)
-        const r = this.runSql(text)
+        const r = this.transient(() => this.runSql(text))
         this.rowCount = r.rowCount ?? r.rows.length
         if (s.into) this.into(s.target, r, !!s.strict, text)
         this.setFound(this.rowCount > 0)
         return undefined
       }
       case 'PLpgSQL_stmt_dynexecute': {
-        const r = this.runDynamic(s.query, s.params)
+        const r = this.transient(() => this.runDynamic(s.query, s.params))
         this.rowCount = r.rowCount ?? r.rows.length
         if (s.into) this.into(s.target, r, !!s.strict, '')
         return undefined
@@ -496,9 +629,9 @@ class Frame {
     }
   }
 
-  block(s: PlNode): Signal {
+  *block(s: PlNode): Steps<Signal> {
     const handlers: PlNode[] | undefined = s.exceptions?.PLpgSQL_exception_block?.exc_list
-    if (!handlers?.length) return this.blockBody(s)
+    if (!handlers?.length) return yield* this.blockBody(s)
     // The block's writes are undone when a handler catches its error, as a subtransaction is in PostgreSQL.
     const tx = this.ctx.tx as Partial<OpenTransaction>
     if (typeof tx.savepoint !== 'function' || typeof tx.rollbackTo !== 'function') {
@@ -506,7 +639,7 @@ class Frame {
     }
     const mark = tx.savepoint()
     try {
-      return this.blockBody(s)
+      return yield* this.blockBody(s)
     } catch (e) {
       const code = sqlStateOfError(e)
       if (code === null) throw e
@@ -526,15 +659,15 @@ class Frame {
       const outer = this.caught
       this.caught = e
       try {
-        return this.runList(h.action)
+        return yield* this.runList(h.action)
       } finally {
         this.caught = outer
       }
     }
   }
 
-  blockBody(s: PlNode): Signal {
-    const sig = this.runList(s.body)
+  *blockBody(s: PlNode): Steps<Signal> {
+    const sig = yield* this.runList(s.body)
     if (sig && sig.k === 'exit' && s.label !== undefined && sig.label === s.label) return undefined
     return sig
   }
@@ -555,7 +688,7 @@ class Frame {
     return undefined
   }
 
-  forInt(s: PlNode): Signal {
+  *forInt(s: PlNode): Steps<Signal> {
     const lo = this.evalExpr(exprText(s.lower))
     const hi = this.evalExpr(exprText(s.upper))
     const by = s.step ? this.evalExpr(exprText(s.step)) : { type: T.int4, value: 1 }
@@ -572,7 +705,7 @@ class Frame {
     for (let x = a; s.reverse ? x >= b : x <= b; x = s.reverse ? x - step : x + step) {
       found = true
       this.vals[i] = { type: T.int4, value: x }
-      const r = this.loopStep(s.label, s.body)
+      const r = yield* this.loopStep(s.label, s.body)
       if (r === 'break') break
       if (r !== 'next') {
         this.setFound(true)
@@ -583,7 +716,7 @@ class Frame {
     return undefined
   }
 
-  forRows(s: PlNode, r: StatementResult): Signal {
+  *forRows(s: PlNode, r: StatementResult): Steps<Signal> {
     const [k, v] = unwrap(s.var)
     const type: SqlType = { id: 'record', fields: r.columns.map((c) => ({ name: c.name, type: c.type })) }
     let found = false
@@ -591,7 +724,7 @@ class Frame {
       found = true
       if (k === 'PLpgSQL_rec') this.assign(this.fn.names.get(v.refname)!, new RowValue(row as never[]), type)
       else (v.fields ?? []).forEach((f: PlNode, n: number) => this.assign(f.varno ?? 0, row[n] ?? null, r.columns[n]?.type ?? T.unknown))
-      const res = this.loopStep(s.label, s.body)
+      const res = yield* this.loopStep(s.label, s.body)
       if (res === 'break') break
       if (res !== 'next') {
         this.setFound(true)
@@ -668,7 +801,7 @@ class Frame {
 
   // ---- the call ----
 
-  call(args: RtValue[], argTypes: SqlType[]): RtValue {
+  *call(args: RtValue[], argTypes: SqlType[]): Steps<RtValue> {
     const fn = this.fn
     // Parameters, then trigger variables, then the declarations in order (each default sees those before it).
     fn.params.forEach((i, k) => {
@@ -702,7 +835,7 @@ class Frame {
       }
     })
     this.setFound(false)
-    const sig = this.run(fn.action)
+    const sig = yield* this.run(fn.action)
     if (this.results !== null && (sig === undefined || sig.k === 'end' || sig.k === 'return')) return null
     if (sig?.k === 'return') {
       if (this.trigger) return sig.v
@@ -756,7 +889,20 @@ export function callPlpgsql(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[]
   if (ctx.depth >= MAX_DEPTH) throw new SqlError(SqlState.statementTooComplex, 'stack depth limit exceeded')
   if (def.trigger && !trigger) throw new SqlError(SqlState.featureNotSupported, 'trigger functions can only be called as triggers')
   const fn = compilePlpgsql(plpgsqlSource(def))
-  return new Frame(ctx, fn, def, result, trigger).call(args, argTypes)
+  return finish(new Frame(ctx, fn, def, result, trigger).call(args, argTypes))
+}
+
+/**
+ * A PL/pgSQL call (a function, a DO block's body) as a run that pauses when `pauses` says
+ * so (its loops ask): each `next()` goes on until the next pause or the end, the call's
+ * value. The caller serves other clients between two, in the same transaction
+ * (runtime/run-pauses.ts, docs/decisions/0039-pausable-plpgsql.md).
+ */
+export function plpgsqlSteps(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType, pauses: RunPauses): Steps<RtValue> {
+  if (ctx.depth >= MAX_DEPTH) throw new SqlError(SqlState.statementTooComplex, 'stack depth limit exceeded')
+  const frame = new Frame(ctx, compilePlpgsql(plpgsqlSource(def)), def, result, undefined)
+  frame.pauses = pauses
+  return frame.call(args, argTypes)
 }
 
 /** Runs a PL/pgSQL function returning SETOF / TABLE: the values its RETURN NEXT / RETURN QUERY gave. */
@@ -765,7 +911,7 @@ export function callPlpgsqlSet(ctx: ExecCtx, def: UserFunction, argTypes: SqlTyp
   const fn = compilePlpgsql(plpgsqlSource(def))
   const frame = new Frame(ctx, fn, def, result, undefined)
   frame.results = []
-  frame.call(args, argTypes)
+  finish(frame.call(args, argTypes))
   return frame.results
 }
 

@@ -29,6 +29,7 @@ import { execCreateView } from './view-ddl.js'
 import { execComment } from './comment-ddl.js'
 import { execCreateTableAs } from './create-table-as.js'
 import { utility, type StatementResult } from '../runtime/result.js'
+import { PausedCall } from '../runtime/run-pauses.js'
 import { truncateTargets } from './foreign-key-ddl.js'
 import { tableMeta } from '../catalog/table-meta.js'
 import { partitionFilter, partitionRoot } from '../placement/partition-view.js'
@@ -63,7 +64,33 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
   const notices = (exec.notices ??= [])
   const start = notices.length
   notices.push(...skipped)
-  const result = runStatement(stmt, exec)
+  const calls = exec.pausable
+  if (calls === undefined || exec.depth > 0) return endStatement(stmt, exec, runStatement(stmt, exec), start)
+  // Its top-level PL/pgSQL call may pause: the rest of the call, then the statement run
+  // again with the call's value, come in later steps (runtime/run-pauses.ts).
+  let paused: PausedCall
+  try {
+    return endStatement(stmt, exec, runStatement(stmt, exec), start)
+  } catch (e) {
+    if (!(e instanceof PausedCall)) throw e
+    paused = e
+  }
+  const resume = (): StatementResult | null => {
+    try {
+      if (!calls.resume(paused.steps)) return null
+      return endStatement(stmt, exec, runStatement(stmt, exec), start)
+    } catch (e) {
+      if (!(e instanceof PausedCall)) throw e
+      paused = e
+      return null
+    }
+  }
+  return { ...utility('PAUSED'), paused: { resume } }
+}
+
+/** A statement's end: what it created is owned, its foreign keys are checked, its notices go first. */
+function endStatement(stmt: Statement, exec: ExecCtx, result: StatementResult, start: number): StatementResult {
+  const notices = exec.notices!
   trackOwnership(stmt, exec.tx, exec.role.oid)
   exec.foreignKeys.finish(exec.deferred?.defer)
   const named = withRegNames(result, exec)

@@ -49,7 +49,11 @@ function runSqlBody(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: 
 
 export function callUserFunction(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType, trigger?: TriggerCall): RtValue {
   if (def.strict && args.some((a) => a === null)) return null
-  if (def.language === 'plpgsql') return callPlpgsql(ctx, def, argTypes, args, result, trigger)
+  if (def.language === 'plpgsql') {
+    // The statement's own top-level call, where the session lets it pause (runtime/run-pauses.ts).
+    if (ctx.pausable !== undefined && ctx.depth === 0 && trigger === undefined && !def.trigger) return ctx.pausable.call(ctx, def, argTypes, args, result)
+    return callPlpgsql(ctx, def, argTypes, args, result, trigger)
+  }
   const { rel, rows } = runSqlBody(ctx, def, argTypes, args)
   // A SQL function returning void may end with a SELECT: its rows are dropped and the call is NULL, as in PostgreSQL.
   if (rows.length === 0 || rel.columns.length === 0 || result.id === 'void') return null

@@ -851,7 +851,7 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
   const fn = impl.fn
   const exec = ctx.exec
   const strict = !impl.nonStrict
-  const isConst = !impl.volatile && args.every((a) => a.isConst)
+  const isConst = !impl.volatile && ctx.exec.planSlots?.callsPerRun !== true && args.every((a) => a.isConst)
   return fold({ type: impl.result, isConst, eval: (env) => {
     // Every argument is evaluated before a strict function answers NULL, as in PostgreSQL.
     const vals = new Array<RtValue>(fs.length)

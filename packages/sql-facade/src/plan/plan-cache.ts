@@ -68,6 +68,10 @@ class BudgetRelay extends StatementBudget {
   override heldBytes(): number {
     return this.current.heldBytes()
   }
+
+  override releaseTo(mark: number): void {
+    this.current.releaseTo(mark)
+  }
 }
 
 interface Entry {

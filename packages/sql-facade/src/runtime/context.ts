@@ -49,6 +49,20 @@ export interface SessionObjects {
 export interface PlanSlots {
   constants: Map<object, number>
   values: RtValue[]
+  /**
+   * Function calls are evaluated at every run, never folded once for the plan: set for a
+   * PL/pgSQL expression's plan, which its body runs again after it may have changed what a
+   * call of constants answers (set_config, nextval; exec/plpgsql-plans.ts).
+   */
+  callsPerRun?: true
+}
+
+/** A statement's top-level PL/pgSQL calls that may pause (runtime/run-pauses.ts `PausableCalls`). */
+export interface TopLevelCalls {
+  /** The call's value: kept from the statement's earlier run, or run now (throws `PausedCall` when it pauses). */
+  call(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue
+  /** Goes on with a paused call: false at its next pause, true at its end (the statement is then run again). */
+  resume(steps: Generator<void, RtValue, void>): boolean
 }
 
 /** Plans of SELECTs kept across executions (plan/plan-cache.ts): `plan` plans one afresh over the context it is given. */
@@ -139,6 +153,13 @@ export interface ExecCtx {
   callUserSetFunction?(ctx: ExecCtx, def: UserFunction, argTypes: SqlType[], args: RtValue[], result: SqlType): RtValue[]
   /** A trigger function's transition tables (REFERENCING OLD/NEW TABLE), readable by name as CTEs are. */
   transitionTables?: ReadonlyMap<string, Relation>
+  /**
+   * Set by a session that serves other clients while the statement's top-level PL/pgSQL
+   * call runs (a DO block, `SELECT f(..)`): the call may pause in its loops, and the
+   * statement's result then carries the rest (`StatementResult.paused`;
+   * runtime/run-pauses.ts). Absent: every call runs to its end.
+   */
+  pausable?: TopLevelCalls
   /** Notices the running statement sends before its result (RAISE NOTICE in PL/pgSQL); set by exec/statement.ts. */
   notices?: string[]
   /** Depth of nested SQL-function calls, to stop runaway recursion. */

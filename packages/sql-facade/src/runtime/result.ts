@@ -15,6 +15,16 @@ export interface StatementResult {
   notices?: string[]
   /** False for a command tagged SELECT that sends no rows (CREATE TABLE AS, SELECT INTO). */
   returnsRows?: false
+  /**
+   * A statement that paused before its end (a DO block's loop, `ExecCtx.pausableDo`): the
+   * rest of its run. Each `resume()` goes on until the next pause (null) or the end (the
+   * statement's result, this one's fields only a placeholder until then).
+   */
+  paused?: PausedRun
+}
+
+export interface PausedRun {
+  resume(): StatementResult | null
 }
 
 export function utility(command: string, notices?: string[]): StatementResult {

@@ -11,7 +11,7 @@
  * builds: an estimate per row (its array and one slot per value; values themselves are
  * shared with the rows they came from, and single large values are bounded where they are
  * made: text-size.ts, arrays). The count only grows during a statement (freed arrays are
- * not subtracted), so it bounds what the statement holds at once from above; past
+ * not subtracted, except the results PL/pgSQL reads and drops: `releaseTo`), so it bounds what the statement holds at once from above; past
  * `memoryLimit` bytes the statement fails with 53200 and the node goes on serving.
  *
  * A statement that may run off the main thread (session/offload-eligibility.ts) gets an
@@ -99,6 +99,15 @@ export class StatementBudget {
   /** Estimated bytes materialized so far by the statement. */
   heldBytes(): number {
     return this.held
+  }
+
+  /**
+   * What was materialized since `mark` (a `heldBytes()` reading) is gone: a PL/pgSQL
+   * expression's or statement's result once read, so a loop running a million of them
+   * holds one at a time, not a million.
+   */
+  releaseTo(mark: number): void {
+    if (mark < this.held) this.held = mark
   }
 
   private overMemory(): SqlError {

@@ -25,7 +25,7 @@ import type { ExecCtx, UserFunction } from '../runtime/context.js'
 import { DeferredConstraints } from '../runtime/deferred-constraints.js'
 import { ForeignKeyChecks } from '../runtime/foreign-key-checks.js'
 import { rootPlanCtx } from '../exec/plan-root.js'
-import { utility, type StatementResult } from '../runtime/result.js'
+import { utility, type PausedRun, type StatementResult } from '../runtime/result.js'
 import { runClusterNodeStatement } from './cluster-node-statement.js'
 import type { MembershipHost } from '../cluster/peer-members.js'
 import { runInTransaction } from '../exec/statement.js'
@@ -54,6 +54,8 @@ import { callsCurrentRegion, locateQuery, pinnedHomeWrite, refusedHomeWrite, sev
 import { resultCacheOf } from '../placement/result-cache.js'
 import { runCopy, type CopyHost } from '../copy/copy-statement.js'
 import { callUserFunction, callUserSetFunction } from '../exec/user-function.js'
+import { plpgsqlSteps } from '../exec/plpgsql.js'
+import { PausableCalls, RunPauses } from '../runtime/run-pauses.js'
 import { functionFromCatalog } from '../catalog/function-def.js'
 import { mentionsColumn } from '../parser/column-mention.js'
 import { nameList } from '../parser/name-list.js'
@@ -129,6 +131,8 @@ export interface SessionHost {
   readonly maxRowBytes: number
   /** Row writes from which a commit is applied in slices (`Database.sliceCommitRows`); 0: never. */
   readonly sliceCommitRows: number
+  /** How long a DO block runs between pauses (`Database.pauseRunsAfterMs`); 0: it never pauses. */
+  readonly pauseRunsAfterMs: number
   /** Rejects once the database is closed. */
   ready(): Promise<void>
   /** Waits a moment for a pending SERIAL id slot claim. */
@@ -241,6 +245,13 @@ const OUTGREW_ENGINE = new WeakMap<Replica, Map<string, number>>()
 
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
 const MAX_UNFORESEEN_READS = 16
+
+/** The statements a DO block outside a transaction block runs between (`runDoInBlock`). */
+const IMPLICIT_BLOCK: Record<'begin' | 'commit' | 'rollback', Statement> = {
+  begin: { kind: 'pg', node: { TransactionStmt: { kind: 'TRANS_STMT_BEGIN' } }, text: 'BEGIN' },
+  commit: { kind: 'pg', node: { TransactionStmt: { kind: 'TRANS_STMT_COMMIT' } }, text: 'COMMIT' },
+  rollback: { kind: 'pg', node: { TransactionStmt: { kind: 'TRANS_STMT_ROLLBACK' } }, text: 'ROLLBACK' },
+}
 
 export class Session {
   readonly settings: Settings
@@ -724,6 +735,7 @@ export class Session {
       assertWritable(this.writeMode(), stmt)
       return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
     }
+    if (this.block === null && this.pauses(stmt)) return await this.runInOwnBlock(stmt, params)
     const timeoutMs = durationMillis(this.settings.show('statement_timeout') ?? '0')
     this.deadline = timeoutMs > 0 ? monotonicNow() + timeoutMs : Infinity
     this.memoryLimit = memoryBytes(this.settings.show('statement_mem') ?? '0', 'kB') || Infinity
@@ -789,6 +801,63 @@ export class Session {
       this.chainMode = null
       this.deadline = Infinity
       this.slicedCommit = null
+    }
+  }
+
+  /**
+   * Whether `stmt`'s PL/pgSQL may pause, other clients served meanwhile (decision 0039): a
+   * DO block, or `SELECT f(..)` of one VOLATILE PL/pgSQL function (the default; STABLE and
+   * IMMUTABLE ones may move off the event loop instead) with constant arguments, so that
+   * running the statement again calls it once, with the same arguments (`PausableCalls`).
+   */
+  private pauses(stmt: Statement): boolean {
+    if (this.db.pauseRunsAfterMs <= 0 || this.forwarded || stmt.kind !== 'pg') return false
+    if ('DoStmt' in stmt.node) return true
+    const call = topLevelCall(stmt.node)
+    if (call === null) return false
+    const def = this.block !== null ? txFunctions(this.block.tx)(call) : this.db.userFunction(call)
+    return def !== undefined && def.language === 'plpgsql' && def.setof !== true && def.trigger !== true && def.volatility === undefined
+  }
+
+  /**
+   * A statement that pauses, outside a transaction block: it runs in a block of its own
+   * (BEGIN, the statement, COMMIT), as one transaction, its writes seen by no one until
+   * COMMIT; an error rolls it back.
+   */
+  private async runInOwnBlock(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
+    await this.runStatement(IMPLICIT_BLOCK.begin, [])
+    let result: QueryResult
+    try {
+      result = await this.runStatement(stmt, params)
+    } catch (e) {
+      // The cancel request (or the deadline) that ended the block does not stop its ROLLBACK.
+      this.cancelRequested = false
+      if (this.block !== null) await this.runStatement(IMPLICIT_BLOCK.rollback, [])
+      throw e
+    }
+    // Nor a late one its COMMIT: the statement is done. A failed COMMIT ends the block too.
+    this.cancelRequested = false
+    await this.runStatement(IMPLICIT_BLOCK.commit, [])
+    return result
+  }
+
+  /**
+   * Runs the rest of a statement that paused (a DO block's loop): a turn of the event loop
+   * between its steps, where other clients are served and a cancel request arrives; the
+   * statement's deadline and cancel are checked before each step.
+   */
+  private async resumePaused(first: { result: StatementResult; durable: boolean }, paused: PausedRun): Promise<{ result: StatementResult; durable: boolean }> {
+    const scheduler = this.db.replica.scheduler
+    for (;;) {
+      await new Promise<void>((resolve) => scheduler.setTimeout(0, resolve))
+      try {
+        this.budget().check()
+        const done = withDateTimeStyle(this.dateTimeStyle(), () => paused.resume())
+        if (done !== null) return { result: done, durable: first.durable }
+      } catch (e) {
+        if (this.block) this.block.failed = true
+        throw e
+      }
     }
   }
 
@@ -1391,10 +1460,14 @@ export class Session {
       if (this.db.replica.isCommitting && mayWrite(stmt)) await this.db.replica.settled()
       // A run stopped by a locked row is undone and run again once the lock is released.
       const block = this.block
-      // The mark copies the block's writes: taken only when another session holds a lock.
-      const mark = block !== null && !block.failed && mayLockRows(stmt) && this.db.rowLocks.othersHold(this.locker.owner) ? block.tx.savepoint() : null
+      // The mark copies the block's writes: taken only when another session holds a lock,
+      // or may take one while a DO block pauses.
+      const pauses = block !== null && this.pauses(stmt)
+      const mark = block !== null && !block.failed && mayLockRows(stmt) && (pauses || this.db.rowLocks.othersHold(this.locker.owner)) ? block.tx.savepoint() : null
       try {
-        return withDateTimeStyle(this.dateTimeStyle(), () => this.runOne(stmt, params, remote))
+        const ran = withDateTimeStyle(this.dateTimeStyle(), () => this.runOne(stmt, params, remote, pauses))
+        const paused = ran.result.paused
+        return paused === undefined ? ran : await this.resumePaused(ran, paused)
       } catch (e) {
         if (e instanceof RowLockWait && (block === null || mark !== null)) {
           if (block !== null && mark !== null) {
@@ -1453,11 +1526,11 @@ export class Session {
   }
 
   /** Runs a statement over `remote` (rows holders sent for it): synchronous from start to end. */
-  private runOne(stmt: Statement, params: RtValue[], remote: RemoteRows): { result: StatementResult; durable: boolean } {
+  private runOne(stmt: Statement, params: RtValue[], remote: RemoteRows, pauses = false): { result: StatementResult; durable: boolean } {
     this.statementRemote = remote
     this.block?.rows.setRemote(remote)
     try {
-      return this.runStatementNow(stmt, params)
+      return this.runStatementNow(stmt, params, pauses)
     } finally {
       this.statementRemote = null
       // Outside a block (a statement of its own, COMMIT, ROLLBACK) the transaction ended: its locks are released.
@@ -1574,7 +1647,7 @@ export class Session {
     this.takeOffloadShards(o)
   }
 
-  private runStatementNow(given: Statement, params: RtValue[]): { result: StatementResult; durable: boolean } {
+  private runStatementNow(given: Statement, params: RtValue[], pauses = false): { result: StatementResult; durable: boolean } {
     const stmt = resolveCurrentOf(given, (name) => this.cursors.currentOf(name))
     const node = stmt.kind === 'pg' ? stmt.node : null
     if (node && 'TransactionStmt' in node) return { result: this.transactionStatement(node.TransactionStmt.kind ?? 'TRANS_STMT_BEGIN', node.TransactionStmt.savepoint_name ?? '', node.TransactionStmt.options, node.TransactionStmt.chain === true), durable: true }
@@ -1627,6 +1700,7 @@ export class Session {
         if (!isDataStatement(stmt)) this.block.rolesTouched = true
         const ctx = this.execCtx(this.block.tx, params, this.block.startMicros, this.block.rows)
         ctx.deferred = this.block.deferred
+        if (pauses) ctx.pausable = new PausableCalls(new RunPauses(this.db.pauseRunsAfterMs, monotonicNow), plpgsqlSteps)
         // A block that ran only data statements holds no uncommitted DDL, grants or role
         // changes for the catalog version to miss: its SELECTs may use cached plans too.
         if (!this.block.rolesTouched && !this.block.temp && !ctx.temporaryRelations) ctx.planCache = this.plans
@@ -1909,7 +1983,7 @@ export class Session {
       role: sessionRole(this.settings.user, directory),
       roles: directory,
       // Inside BEGIN .. COMMIT a function the block created (or replaced) is read from the block's transaction.
-      functions: this.block ? blockFunctions(tx) : (name) => db.userFunction(name),
+      functions: this.block ? txFunctions(tx) : txFunctions(tx, (name) => db.userFunction(name)),
       partitions: db.partitions,
       systemView: (schema, name) => db.system.view(schema, name, ctx),
       catalog: () => (model ??= db.system.model(tx, ctx)),
@@ -2157,6 +2231,30 @@ function mayLockRows(stmt: Statement): boolean {
   return !('TransactionStmt' in n || 'VariableSetStmt' in n || 'VariableShowStmt' in n)
 }
 
+/**
+ * The function `SELECT f(..)` calls when that is the whole statement (one call in the
+ * select list, arguments constants or parameters, nothing else); null for any other.
+ */
+function topLevelCall(n: Node): string | null {
+  if (!('SelectStmt' in n)) return null
+  const { targetList, ...rest } = n.SelectStmt
+  for (const [k, v] of Object.entries(rest)) {
+    if (v === undefined || v === false || (Array.isArray(v) && v.length === 0)) continue
+    if (!(k === 'op' && v === 'SETOP_NONE') && !(k === 'limitOption' && v === 'LIMIT_OPTION_DEFAULT')) return null
+  }
+  if (targetList?.length !== 1) return null
+  const target = targetList[0]!
+  const val = 'ResTarget' in target ? target.ResTarget.val : undefined
+  if (val === undefined || !('FuncCall' in val)) return null
+  const f = val.FuncCall
+  if (f.over !== undefined || f.agg_star === true || f.agg_distinct === true || f.func_variadic === true || (f.agg_order?.length ?? 0) > 0 || f.agg_filter !== undefined) return null
+  const names = f.funcname ?? []
+  const last = names[names.length - 1]
+  if (last === undefined || !('String' in last) || names.length > 2) return null
+  const constant = (a: Node): boolean => 'A_Const' in a || 'ParamRef' in a || ('TypeCast' in a && a.TypeCast.arg !== undefined && constant(a.TypeCast.arg))
+  return (f.args ?? []).every(constant) ? (last.String.sval ?? '') : null
+}
+
 /** SELECT, INSERT, UPDATE, DELETE: statements that cannot change roles, grants or owners. */
 function isDataStatement(stmt: Statement): boolean {
   if (stmt.kind !== 'pg') return false
@@ -2183,9 +2281,22 @@ function argText(n: Node): string {
 }
 
 /** User functions as a block's transaction holds them, each read once per statement. */
-function blockFunctions(tx: Transaction): (name: string) => UserFunction | undefined {
+/**
+ * User functions as `tx` sees them: the database's cached `committed` ones while the
+ * transaction has written no catalog object (outside a block), else read from the
+ * transaction and remembered until its next catalog write (a function a statement's own
+ * EXECUTE replaced is called as replaced).
+ */
+function txFunctions(tx: Transaction, committed?: (name: string) => UserFunction | undefined): (name: string) => UserFunction | undefined {
   const seen = new Map<string, UserFunction | undefined>()
+  let at = tx.catalogWrites
   return (name) => {
+    const writes = tx.catalogWrites
+    if (committed !== undefined && writes === 0) return committed(name)
+    if (writes !== at) {
+      seen.clear()
+      at = writes
+    }
     if (!seen.has(name)) {
       const v = tx.getCatalog('function', name)
       seen.set(name, v === undefined || v === null ? undefined : functionFromCatalog(v))

@@ -101,6 +101,11 @@ function layered<T extends Transaction>(main: T, temp: T): Transaction {
     increment: (table, key, column, delta) => owner(table).increment(table, key, column, delta),
     delete: (table, key) => owner(table).delete(table, key),
     writtenKeys: (table) => owner(table).writtenKeys(table),
+    get catalogWrites() {
+      const a = main.catalogWrites
+      const b = temp.catalogWrites
+      return a === undefined || b === undefined ? undefined : a + b
+    },
   }
 }
 
