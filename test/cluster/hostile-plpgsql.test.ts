@@ -4,7 +4,9 @@
  * statement_timeout by default), a cancel request could not be read, and a loop of
  * 3,000,000 assignments ran 63 s and then failed with a false 53200. Now a DO block and
  * `SELECT f(..)` of a PL/pgSQL function pause in their loops: other clients are answered,
- * a cancel request stops them, and they stay one transaction. A real `concord start` on
+ * a cancel request stops them, and they stay one transaction; a loop that cannot pause
+ * (called per row, from a trigger) is canceled past the node's plpgsql_hold_timeout.
+ * A real `concord start` on
  * 127.0.0.1; clients give up after 60 s, so the old behaviour fails instead of hanging.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -77,6 +79,24 @@ describe('PL/pgSQL loops', () => {
     await looping.query("SET statement_timeout = '300ms'")
     expect(await failure(looping.query('SELECT forever()'))).toMatchObject({ code: '57014', message: 'canceling statement due to statement timeout' })
     expect((await looping.query('SELECT 3 AS three')).rows).toEqual([{ three: 3 }])
+  }, 120_000)
+
+  it('a loop that cannot pause (per row, in a trigger) is canceled past plpgsql_hold_timeout (10 s by default), 57014', async () => {
+    const [admin, other] = await Promise.all([client(), client()])
+    expect((await admin.query('SHOW plpgsql_hold_timeout')).rows).toEqual([{ plpgsql_hold_timeout: '10s' }])
+    await admin.query("SET plpgsql_hold_timeout = '500ms'")
+    await admin.query('CREATE TABLE looped (id INT PRIMARY KEY)')
+    await admin.query(`CREATE FUNCTION forever_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN LOOP END LOOP; END $$`)
+    await admin.query('CREATE TRIGGER looping BEFORE INSERT ON looped FOR EACH ROW EXECUTE FUNCTION forever_trigger()')
+    expect(await failure(other.query('SELECT forever() FROM (VALUES (1), (2)) v'))).toMatchObject({ code: '57014', message: 'canceling statement due to plpgsql_hold_timeout (500 ms)' })
+    expect(await failure(other.query('INSERT INTO looped VALUES (1)'))).toMatchObject({ code: '57014' })
+    // Only a superuser sets it: a node setting.
+    await admin.query('CREATE ROLE plain LOGIN')
+    const plain = new pg.Client({ host: '127.0.0.1', port: node.pgPort, user: 'plain', database: 'concord' })
+    await plain.connect()
+    clients.push(plain)
+    expect(await failure(plain.query('SET plpgsql_hold_timeout = 0'))).toMatchObject({ code: '42501' })
+    await admin.query('SET plpgsql_hold_timeout = DEFAULT')
   }, 120_000)
 
   it('a loop of 1,000,000 assignments ends with its answer, not 53200, others served meanwhile', async () => {

@@ -211,3 +211,25 @@ describe('PL/pgSQL expressions planned once per call (exec/plpgsql-plans.ts)', (
     }
   })
 })
+
+describe('PL/pgSQL loops that cannot pause', () => {
+  it('are canceled past the node\'s plpgsql_hold_timeout (57014): called per row, from a trigger; others are not', async () => {
+    await db.query(`create function kp_forever(n int) returns int language plpgsql as $$ begin loop end loop; end $$`)
+    await db.query('create table kp_t (id int primary key)')
+    await db.query(`create function kp_trig() returns trigger language plpgsql as $$ begin loop end loop; end $$`)
+    await db.query('create trigger kp_loop before insert on kp_t for each row execute function kp_trig()')
+    await db.query("set plpgsql_hold_timeout = '200ms'")
+    try {
+      expect(await failure('select kp_forever(x) from (values (1)) v(x)')).toMatchObject({ code: '57014', message: 'canceling statement due to plpgsql_hold_timeout (200 ms)' })
+      expect(await code('insert into kp_t values (1)')).toBe('57014')
+      expect(await code('select 1 + kp_forever(1)')).toBe('57014')
+      // A handler catching query_canceled inside the loop does not keep it going.
+      expect(await code(`do $$ begin loop begin loop end loop; exception when query_canceled then null; end; end loop; end $$`)).toBe('57014')
+      // A loop that ends in time is not touched.
+      expect(await rows(`select kp_fib(12)`)).toEqual([[144]])
+    } finally {
+      await db.query('set plpgsql_hold_timeout = default')
+    }
+    expect(await rows('show plpgsql_hold_timeout')).toEqual([['10s']])
+  })
+})

@@ -495,7 +495,8 @@ class Frame {
   /** A loop body's outcome: go on, stop this loop, or a signal for an enclosing statement. */
   *loopStep(label: string | undefined, body: PlNode[] | undefined): Steps<'next' | 'break' | Signal> {
     this.ctx.budget.tick()
-    if (this.pauses !== null && this.pauses.due()) {
+    if (this.pauses === null) this.ctx.budget.loopTick()
+    else if (this.pauses.due()) {
       yield
       this.plans.forgetPlans()
     }

@@ -77,6 +77,7 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
   }
   const resume = (): StatementResult | null => {
     try {
+      exec.budget.resumed()
       if (!calls.resume(paused.steps)) return null
       return endStatement(stmt, exec, runStatement(stmt, exec), start)
     } catch (e) {

@@ -72,6 +72,14 @@ class BudgetRelay extends StatementBudget {
   override releaseTo(mark: number): void {
     this.current.releaseTo(mark)
   }
+
+  override loopTick(): void {
+    this.current.loopTick()
+  }
+
+  override resumed(): void {
+    this.current.resumed()
+  }
 }
 
 interface Entry {

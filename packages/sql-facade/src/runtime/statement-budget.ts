@@ -28,6 +28,8 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 
 /** Ticks between two clock reads: tens of microseconds of work at the cheapest loop. */
 const CHECK_EVERY = 1024
+/** PL/pgSQL loop iterations between two reads of the clock for plpgsql_hold_timeout. */
+const LOOP_CHECK_EVERY = 256
 
 /** Estimated bytes of one materialized row: the array object and its backing store headers. */
 export const ROW_BYTES = 48
@@ -75,16 +77,64 @@ export class StatementBudget {
   private readonly offload: OffloadPoint | null
   /** Estimated bytes of rows materialized so far (only grows). */
   private held = 0
+  /** plpgsql_hold_timeout in ms (0: none), read at the first loop check; null: not bounded. */
+  private readonly holdLimit: (() => number) | null
+  /** Since when the statement has held the event loop (its start, or its last pause). */
+  private holdingSince: number
+  /** When a PL/pgSQL loop that cannot pause is stopped; undefined: not read yet. */
+  private holdUntil: number | undefined = undefined
+  private loopCountdown = LOOP_CHECK_EVERY
+  private holdExceeded = false
 
   /**
    * `deadline` on the source's clock; Infinity: none. `memoryLimit` in bytes (statement_mem);
    * Infinity: none. `offload`: where the statement stops to run elsewhere; null: never.
    */
-  constructor(deadline: number, source: BudgetSource | null, memoryLimit = Infinity, offload: OffloadPoint | null = null) {
+  constructor(deadline: number, source: BudgetSource | null, memoryLimit = Infinity, offload: OffloadPoint | null = null, holdLimit: (() => number) | null = null) {
     this.source = source
     this.deadline = deadline
     this.memoryLimit = memoryLimit
     this.offload = offload
+    this.holdLimit = holdLimit
+    this.holdingSince = holdLimit !== null && source !== null ? source.now() : 0
+  }
+
+  /**
+   * One iteration of a PL/pgSQL loop that cannot pause (called per row, from a trigger,
+   * inside an expression: docs/decisions/0039-pausable-plpgsql.md): once the statement
+   * has held the event loop longer than the node's plpgsql_hold_timeout, every other
+   * client waiting all along, it is canceled (57014) instead of holding it for ever.
+   */
+  loopTick(): void {
+    // Once past it, every iteration of every loop stops the statement: a handler catching
+    // query_canceled around an inner loop cannot keep an outer one going.
+    if (this.holdExceeded) throw this.holdError()
+    if (--this.loopCountdown > 0) return
+    this.loopCountdown = LOOP_CHECK_EVERY
+    const s = this.source
+    if (s === null || this.holdLimit === null) return
+    if (this.holdUntil === undefined) {
+      const ms = this.holdLimit()
+      this.holdUntil = ms > 0 ? this.holdingSince + ms : Infinity
+    }
+    if (s.now() < this.holdUntil) return
+    this.holdExceeded = true
+    throw this.holdError()
+  }
+
+  private holdError(): SqlError {
+    const ms = this.holdLimit?.() ?? 0
+    return new SqlError(SqlState.queryCanceled, `canceling statement due to plpgsql_hold_timeout (${ms} ms)`, {
+      detail: 'PL/pgSQL called per row, from a trigger or inside an expression runs on the node\'s event loop to its end, every other client waiting meanwhile.',
+      hint: 'Call the function as SELECT f(..) or run the loop in a DO block, where it pauses between iterations; a superuser may raise plpgsql_hold_timeout (0: no bound).',
+    })
+  }
+
+  /** The statement paused (other clients were served): it holds the event loop anew from now. */
+  resumed(): void {
+    if (this.holdLimit === null || this.source === null) return
+    this.holdingSince = this.source.now()
+    this.holdUntil = undefined
   }
 
   /**

@@ -270,6 +270,8 @@ export class Session {
   private readonly forwardedBounds: { returningMaxChars: number; home?: string }
   /** The running statement's statement_mem in bytes; Infinity when 0 (no bound). */
   private memoryLimit = Infinity
+  /** The node's plpgsql_hold_timeout in ms, read when a statement's PL/pgSQL loop first asks (statement-budget.ts `loopTick`). */
+  private readonly holdLimit = (): number => durationMillis(this.settings.show('plpgsql_hold_timeout') ?? '0')
   /** The running statement's deadline (ms on `monotonicNow`); Infinity without statement_timeout. */
   private deadline = Infinity
   /** What the running statement's pg_sleep calls asked to wait (ms), waited after it ran. */
@@ -1107,7 +1109,7 @@ export class Session {
 
   /** A budget for one run of the current statement (every execCtx gets one). */
   private budget(): StatementBudget {
-    return new StatementBudget(this.deadline, this.budgetSource, this.memoryLimit, this.offload?.point ?? null)
+    return new StatementBudget(this.deadline, this.budgetSource, this.memoryLimit, this.offload?.point ?? null, this.holdLimit)
   }
 
   /**

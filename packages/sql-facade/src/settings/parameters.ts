@@ -71,6 +71,7 @@ export const PARAMETERS: Record<string, ParameterDef> = {
   search_path: session('string', '"$user", public', 'Sets the schema search order.'),
   statement_timeout: session('duration', '0', 'Sets the maximum allowed duration of any statement.'),
   offload_after: session('duration', '50ms', 'How long a read-only statement runs on the event loop before it moves to a worker thread of the node server and other clients are served meanwhile (0: never; docs/decisions/0031-statement-offload.md).'),
+  plpgsql_hold_timeout: node('duration', '10s', 'How long a statement may hold the node\'s event loop (every other client waiting) once it runs a PL/pgSQL loop that cannot pause: called per row, from a trigger or inside an expression; past it 57014 (0: no bound; docs/decisions/0039-pausable-plpgsql.md).'),
   statement_mem: session('memory', '256MB', 'Sets the most memory (estimated) one statement may hold in rows it materializes (joins, sorts, groups, results); 0: no bound. Past it the statement fails with 53200.'),
   query_result_cache_ttl: session('duration', '0', 'How old a federated read kept in this node\'s query_result_cache may be to answer again instead of a holder (0: never).'),
   lock_timeout: session('duration', '0', 'Sets the maximum allowed duration of any wait for a lock.'),
