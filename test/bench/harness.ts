@@ -59,3 +59,25 @@ export function load1(): number {
 export function fmt(n: number, decimals = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: decimals, minimumFractionDigits: decimals })
 }
+
+/**
+ * Runs `run` with a 1 ms ticker: how long it took, and the longest the event loop went
+ * without a turn meanwhile (what every other client of the process waited at most).
+ */
+export async function timedWithGap(run: () => Promise<unknown>): Promise<{ ms: number; gapMs: number }> {
+  let last = performance.now()
+  let gapMs = 0
+  const ticker = setInterval(() => {
+    const now = performance.now()
+    gapMs = Math.max(gapMs, now - last)
+    last = now
+  }, 1)
+  const t0 = performance.now()
+  try {
+    await run()
+  } finally {
+    clearInterval(ticker)
+  }
+  const ms = performance.now() - t0
+  return { ms, gapMs: Math.max(gapMs, performance.now() - last) }
+}

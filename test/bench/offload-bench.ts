@@ -15,7 +15,7 @@
  */
 import { openDatabase, type StatementOffloader } from '@concord/sql-facade'
 import { StatementWorkerPool } from '../../packages/node-server/src/offload/statement-worker-pool.js'
-import { fmt, load1, median, printTable } from './harness.js'
+import { fmt, load1, median, printTable, timedWithGap } from './harness.js'
 
 const ROWS = Number(process.env.BENCH_OFFLOAD_ROWS ?? 150_000)
 const RUNS = 5
@@ -39,20 +39,9 @@ interface Sample {
 async function once(offloader: StatementOffloader | undefined): Promise<Sample> {
   const session = db.session(offloader === undefined ? {} : { offloader })
   await session.query(`SET offload_after = '${offloader === undefined ? '0' : '50ms'}'`)
-  let last = performance.now()
-  let stallMs = 0
-  const ticker = setInterval(() => {
-    const now = performance.now()
-    stallMs = Math.max(stallMs, now - last)
-    last = now
-  }, 1)
-  const t0 = performance.now()
-  await session.query(QUERY)
-  const ms = performance.now() - t0
-  clearInterval(ticker)
-  stallMs = Math.max(stallMs, performance.now() - last)
+  const { ms, gapMs } = await timedWithGap(() => session.query(QUERY))
   await session.close()
-  return { ms, stallMs }
+  return { ms, stallMs: gapMs }
 }
 
 const sides: Array<[string, StatementOffloader | undefined]> = [

@@ -12,7 +12,7 @@
  */
 import pg from 'pg'
 import { DEFAULT_PAUSE_RUNS_MS, openDatabase } from '@concord/sql-facade'
-import { fmt, load1, median, printTable, ratio } from './harness.js'
+import { fmt, load1, median, printTable, ratio, timedWithGap } from './harness.js'
 
 const RUNS = 3
 const PG_URL = process.env.CONCORD_PG_URL
@@ -44,19 +44,8 @@ if (PG_URL) {
 }
 
 /** One run on Concord: its time and the event loop's longest gap meanwhile. */
-async function concord(sql: string): Promise<{ ms: number; gapMs: number }> {
-  let last = performance.now()
-  let gapMs = 0
-  const ticker = setInterval(() => {
-    const now = performance.now()
-    gapMs = Math.max(gapMs, now - last)
-    last = now
-  }, 1)
-  const t0 = performance.now()
-  await session.query(sql)
-  const ms = performance.now() - t0
-  clearInterval(ticker)
-  return { ms, gapMs: Math.max(gapMs, performance.now() - last) }
+function concord(sql: string): Promise<{ ms: number; gapMs: number }> {
+  return timedWithGap(() => session.query(sql))
 }
 
 async function postgres(sql: string): Promise<number> {
