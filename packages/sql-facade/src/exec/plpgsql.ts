@@ -100,7 +100,7 @@ class Frame {
   readonly def: UserFunction
   readonly result: SqlType
   readonly trigger: TriggerCall | undefined
-  /** When this run pauses (a top-level DO block run by a session that serves others meanwhile); null: never. */
+  /** When this run pauses (a statement's top-level call, run by a session that serves others meanwhile); null: never. */
   pauses: RunPauses | null = null
 
   constructor(ctx: ExecCtx, fn: PlFunction, def: UserFunction, result: SqlType, trigger: TriggerCall | undefined) {
@@ -274,10 +274,17 @@ class Frame {
    * Replaces variable references in a (cloned) parse tree by parameters; returns their
    * values and types, and the references replaced (in parameter order).
    */
-  bind(tree: PlNode): { params: RtValue[]; types: SqlType[]; refs: PlNode[] } {
+  bind(tree: PlNode): { params: RtValue[]; types: SqlType[]; refs: PlNode[]; complete: boolean } {
     const params: RtValue[] = []
     const types: SqlType[] = []
     const refs: PlNode[] = []
+    // False when a reference naming a variable was left as it is (a field of a variable
+    // not yet of a composite type): bound again next time, it may be a variable's then.
+    let complete = true
+    const unbound = (n: PlNode): void => {
+      const first = n.ColumnRef?.fields?.[0]?.String?.sval as string | undefined
+      if (first !== undefined && this.fn.names.has(first)) complete = false
+    }
     const param = (s: Slot): PlNode => {
       params.push(s.value)
       types.push(s.type ?? T.unknown)
@@ -290,6 +297,7 @@ class Frame {
           if (item && (item.ColumnRef || item.ParamRef)) {
             const r = this.refSlots(item)
             if (r) refs.push(item)
+            else unbound(item)
             if (Array.isArray(r)) out.push(...r.map(param))
             else out.push(r ? param(r) : item)
           } else out.push(walk(item))
@@ -304,13 +312,13 @@ class Frame {
           if (r) {
             refs.push(v)
             n[k] = param(r)
-          }
+          } else unbound(v)
         } else if (v && typeof v === 'object') n[k] = walk(v)
       }
       return n
     }
     walk(tree)
-    return { params, types, refs }
+    return { params, types, refs, complete }
   }
 
   /** This call's bound trees and expression plans (plpgsql-plans.ts). */
@@ -341,9 +349,9 @@ class Frame {
       if (same && sameTypes(types, b.types)) return { b, params }
     }
     const tree = structuredClone(parse()) as PlNode
-    const { params, types, refs } = this.bind(tree)
+    const { params, types, refs, complete } = this.bind(tree)
     const fresh: BoundText = { tree, refs, types, plan: undefined }
-    this.plans.set(text, fresh)
+    if (complete) this.plans.set(text, fresh)
     return { b: fresh, params }
   }
 

@@ -131,7 +131,7 @@ export interface SessionHost {
   readonly maxRowBytes: number
   /** Row writes from which a commit is applied in slices (`Database.sliceCommitRows`); 0: never. */
   readonly sliceCommitRows: number
-  /** How long a DO block runs between pauses (`Database.pauseRunsAfterMs`); 0: it never pauses. */
+  /** How long a statement's top-level PL/pgSQL runs between pauses (`Database.pauseRunsAfterMs`); 0: it never pauses. */
   readonly pauseRunsAfterMs: number
   /** Rejects once the database is closed. */
   ready(): Promise<void>
@@ -246,7 +246,7 @@ const OUTGREW_ENGINE = new WeakMap<Replica, Map<string, number>>()
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
 const MAX_UNFORESEEN_READS = 16
 
-/** The statements a DO block outside a transaction block runs between (`runDoInBlock`). */
+/** The statements a pausing statement outside a transaction block runs between (`runInOwnBlock`). */
 const IMPLICIT_BLOCK: Record<'begin' | 'commit' | 'rollback', Statement> = {
   begin: { kind: 'pg', node: { TransactionStmt: { kind: 'TRANS_STMT_BEGIN' } }, text: 'BEGIN' },
   commit: { kind: 'pg', node: { TransactionStmt: { kind: 'TRANS_STMT_COMMIT' } }, text: 'COMMIT' },
@@ -844,7 +844,7 @@ export class Session {
   }
 
   /**
-   * Runs the rest of a statement that paused (a DO block's loop): a turn of the event loop
+   * Runs the rest of a statement that paused (its PL/pgSQL's loop): a turn of the event loop
    * between its steps, where other clients are served and a cancel request arrives; the
    * statement's deadline and cancel are checked before each step.
    */
