@@ -31,8 +31,8 @@ const MAX_BOUND = 512
 export interface ExprPlan {
   rel: Relation
   live: ExecCtx & { params: RtValue[]; paramTypes: SqlType[] }
-  /** The catalog it was planned under (`planKey`). */
-  key: string
+  /** The catalog it was planned under (`planCatalog`). */
+  catalog: PlanCatalog
   running: boolean
 }
 
@@ -64,11 +64,23 @@ export class BodyPlans {
   }
 }
 
-/** The catalog a plan is valid under, as `ctx` sees it now; null: unknown (keep no plan). */
-export function planKey(ctx: ExecCtx): string | null {
+/** What a plan was made under: the transaction's catalog writes, the role, search_path. */
+export interface PlanCatalog {
+  writes: number
+  roleOid: number
+  searchPath: string
+}
+
+/** The catalog a plan made now is valid under; null: unknown (keep no plan). */
+export function planCatalog(ctx: ExecCtx): PlanCatalog | null {
   const writes = ctx.tx.catalogWrites
   if (writes === undefined) return null
-  return `${writes}|${ctx.role.oid}|${ctx.settings.show('search_path') ?? ''}`
+  return { writes, roleOid: ctx.role.oid, searchPath: ctx.settings.show('search_path') ?? '' }
+}
+
+/** Whether `ctx` still sees the catalog `c` describes. */
+export function sameCatalog(c: PlanCatalog, ctx: ExecCtx): boolean {
+  return ctx.tx.catalogWrites === c.writes && ctx.role.oid === c.roleOid && (ctx.settings.show('search_path') ?? '') === c.searchPath
 }
 
 /** Whether two parameter type lists are the same types (by value: types are rebuilt by casts and reads). */

@@ -39,7 +39,7 @@ import type { StatementResult } from '../runtime/result.js'
 import { tableColumns } from '../catalog/column-read.js'
 import type { ColumnBinding } from '../relation/scope.js'
 import type { RunPauses } from '../runtime/run-pauses.js'
-import { BodyPlans, planKey, sameTypes, simpleExpression, type BoundText, type ExprPlan } from './plpgsql-plans.js'
+import { BodyPlans, planCatalog, sameCatalog, sameTypes, simpleExpression, type BoundText, type ExprPlan } from './plpgsql-plans.js'
 import { isAggregate } from '../functions/aggregate.js'
 import { isSetFunction } from '../functions/set-returning.js'
 
@@ -379,9 +379,8 @@ class Frame {
 
   /** A bound `SELECT <expr>`'s rows: by its kept plan when it has a valid one, else planned now (and kept, if simple). */
   private exprRows(b: BoundText, params: RtValue[]): { columns: number; type: SqlType; rows: RtValue[][] } {
-    const key = planKey(this.ctx)
     const kept = b.plan
-    if (kept && !kept.running && key !== null && kept.key === key) {
+    if (kept && !kept.running && sameCatalog(kept.catalog, this.ctx)) {
       kept.live.params = params
       kept.running = true
       try {
@@ -391,14 +390,15 @@ class Frame {
       }
     }
     const ctx = this.inner(params, [...b.types])
-    if (kept === null || key === null || kept?.running === true || !simpleExpression(b.tree, (name) => this.setOrAggregate(name))) {
+    const catalog = kept === null ? null : planCatalog(this.ctx)
+    if (catalog === null || kept?.running === true || !simpleExpression(b.tree, (name) => this.setOrAggregate(name))) {
       if (kept === undefined) b.plan = null
       const rel = planSelect(b.tree.SelectStmt, rootPlanCtx(ctx), null)
       return { columns: rel.columns.length, type: rel.columns[0]?.type ?? T.unknown, rows: rel.rows(null) }
     }
     const live = { ...ctx, params, paramTypes: [...b.types], planSlots: { constants: new Map(), values: [], callsPerRun: true as const } }
     const rel = planSelect(b.tree.SelectStmt, rootPlanCtx(live), null)
-    const plan: ExprPlan = { rel, live, key, running: true }
+    const plan: ExprPlan = { rel, live, catalog, running: true }
     b.plan = plan
     try {
       return { columns: rel.columns.length, type: rel.columns[0]?.type ?? T.unknown, rows: rel.rows(null) }
@@ -682,13 +682,8 @@ class Frame {
   }
 
   assignStmt(s: PlNode): Signal {
-    const text = exprText(s.expr)
-    const parts = assignmentParts(text)
-    if (!parts) throw new SqlError(SqlState.syntaxError, `PL/pgSQL assignment "${text}" could not be parsed`)
-    const { target, subscript, expr } = parts
-    if (subscript) throw new SqlError(SqlState.featureNotSupported, 'PL/pgSQL assignment to an array element is not supported')
+    const { target, names, expr } = assignmentOf(s)
     const v = this.evalExpr(expr)
-    const names = target.split('.').map((p) => p.trim()).map((p) => (p.startsWith('"') ? p.slice(1, -1) : p.toLowerCase()))
     const i = this.fn.names.get(names[0]!)
     if (i === undefined) throw new SqlError(SqlState.syntaxError, `"${names[0]}" is not a known variable`)
     if (names.length === 1) this.assign(i, v.value, v.type ?? T.unknown)
@@ -885,6 +880,23 @@ class Frame {
       this.vals[i] = v
     }
   }
+}
+
+/** An assignment statement's target (its name parts) and expression, split once per statement of a body. */
+const assignments = new WeakMap<PlNode, { target: string; names: string[]; expr: string }>()
+
+function assignmentOf(s: PlNode): { target: string; names: string[]; expr: string } {
+  const known = assignments.get(s)
+  if (known !== undefined) return known
+  const text = exprText(s.expr)
+  const parts = assignmentParts(text)
+  if (!parts) throw new SqlError(SqlState.syntaxError, `PL/pgSQL assignment "${text}" could not be parsed`)
+  const { target, subscript, expr } = parts
+  if (subscript) throw new SqlError(SqlState.featureNotSupported, 'PL/pgSQL assignment to an array element is not supported')
+  const names = target.split('.').map((p) => p.trim()).map((p) => (p.startsWith('"') ? p.slice(1, -1) : p.toLowerCase()))
+  const a = { target, names, expr }
+  assignments.set(s, a)
+  return a
 }
 
 function tableFields(ctx: ExecCtx, table: string): Array<{ name: string; type: SqlType }> {
