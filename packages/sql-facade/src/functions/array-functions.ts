@@ -16,6 +16,7 @@ import { arrayOf, commonType, elementType, T, type SqlType } from '../types/sql-
 import { formatText } from '../types/text-format.js'
 import type { RtValue } from '../types/value.js'
 import type { ScalarResolver } from './scalar-impl.js'
+import { textChars } from '../types/text-chars.js'
 
 
 /** How a parameter of a polymorphic function relates to the common element type. */
@@ -133,9 +134,13 @@ function notDistinct(x: RtValue, y: RtValue): boolean {
 export function splitText(s: string, delim: string | null, nullStr: string | null): Array<string | null> {
   let parts: string[]
   if (s === '') parts = []
-  else if (delim === null) parts = [...s]
+  else if (delim === null) parts = textChars(s)
   else if (delim === '') parts = [s]
-  else parts = s.split(delim)
+  else {
+    // At most one element past an array's bound is made before it is refused.
+    parts = s.split(delim, MAX_ITEMS + 1)
+    if (parts.length > MAX_ITEMS) throw tooManyItems()
+  }
   return nullStr === null ? parts : parts.map((x) => (x === nullStr ? null : x))
 }
 

@@ -12,7 +12,7 @@
  * after another match, as PostgreSQL's regexp_split_to_table does.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { SqlArray } from '../types/array.js'
+import { MAX_ITEMS, SqlArray, tooManyItems } from '../types/array.js'
 import { arrayOf, T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { compilePattern, regexOptions } from './regex.js'
@@ -231,6 +231,7 @@ function split(s: string, pattern: string, flags: string, fn: string): string[] 
   let prevEnd = -1
   for (const m of matches(s, pattern, flags)) {
     if (m.start === m.end && (m.start === 0 || m.start === s.length || m.start === prevEnd)) continue
+    if (out.length >= MAX_ITEMS) throw tooManyItems()
     out.push(s.slice(piece, m.start))
     piece = m.end
     prevEnd = m.end
@@ -255,6 +256,7 @@ export const REGEXP_SET_FUNCTIONS: Record<string, (ts: SqlType[]) => SetImpl | n
       const out: RtValue[] = []
       for (const m of matches(text, str(a[1]!), flags)) {
         const items = m.texts.length ? m.texts.map((t) => t ?? null) : [text.slice(m.start, m.end)]
+        if (out.length >= MAX_ITEMS) throw tooManyItems()
         out.push(new SqlArray([items.length], [1], items))
         if (!regexOptions(flags).global) break
       }

@@ -40,6 +40,7 @@ import { GEOMETRIC_FUNCTIONS } from './geometric-functions.js'
 import { overlapsResolver } from './overlaps.js'
 import { dateBin, makeTimestamptzIn, truncInZone } from './zoned-datetime.js'
 import { padText, repeatText } from './text-size.js'
+import { bmpOnly, codePointLength, sliceChars, textChars } from '../types/text-chars.js'
 import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from '../types/float-math.js'
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
 import { formatLsn, parseLsn } from '../replication/lsn.js'
@@ -151,9 +152,9 @@ function nestedJson(a: SqlArray, el: SqlType): JsonValue {
 const FUNCTIONS: Record<string, Resolver> = {
   // strings
   // length(character) ignores the padding, as bpchar's semantics do.
-  length: (ts) => (ts.length === 1 ? { args: [T.text], result: T.int4, fn: (a) => [...(ts[0]!.id === 'bpchar' ? str(a[0]!).replace(/ +$/, '') : str(a[0]!))].length } : null),
-  char_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
-  character_length: textFn([1], (a) => [...str(a[0]!)].length, T.int4),
+  length: (ts) => (ts.length === 1 ? { args: [T.text], result: T.int4, fn: (a) => codePointLength(ts[0]!.id === 'bpchar' ? str(a[0]!).replace(/ +$/, '') : str(a[0]!)) } : null),
+  char_length: textFn([1], (a) => codePointLength(str(a[0]!)), T.int4),
+  character_length: textFn([1], (a) => codePointLength(str(a[0]!)), T.int4),
   octet_length: (ts) => utf8Length(ts, 1),
   bit_length: (ts) => utf8Length(ts, 8),
   lower: textFn([1], (a) => mapCase(str(a[0]!), false)),
@@ -187,16 +188,16 @@ const FUNCTIONS: Record<string, Resolver> = {
         out.set(tail, head.length + put.length)
         return out
       }
-      const src = [...str(a[0]!)]
+      const src = str(a[0]!)
       const put = str(a[1]!)
-      const count = a.length > 3 ? int(a[3]!) : [...put].length
-      return src.slice(0, start - 1).join('') + put + src.slice(Math.max(0, start + count - 1)).join('')
+      const count = a.length > 3 ? int(a[3]!) : codePointLength(put)
+      return sliceChars(src, 0, start - 1) + put + sliceChars(src, Math.max(0, start + count - 1))
     } }
   },
   // What `SIMILAR TO` compiles to (expr/compile.ts): the pattern as a regular expression.
   similar_to_escape: textFn([1, 2], (a) => similarToEscape(str(a[0]!), a.length === 2 ? str(a[1]!) : '\\')),
-  replace: textFn([3], (a) => (str(a[1]!) === '' ? str(a[0]!) : str(a[0]!).split(str(a[1]!)).join(str(a[2]!)))),
-  reverse: textFn([1], (a) => [...str(a[0]!)].reverse().join('')),
+  replace: textFn([3], (a) => (str(a[1]!) === '' ? str(a[0]!) : str(a[0]!).replaceAll(str(a[1]!), str(a[2]!)))),
+  reverse: textFn([1], (a) => textChars(str(a[0]!)).reverse().join('')),
   md5: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'bytea' ? T.bytea : T.text], result: T.text, fn: (a) => md5Hex(a[0] as string | Uint8Array) } : null),
   format: (ts) => (ts.length >= 1 ? { args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => (a[0] === null ? null : formatSql(str(a[0]!), a.slice(1), ts.slice(1).map((t) => (t.id === 'unknown' ? T.text : t)))) } : null),
   to_number: (ts) => (ts.length === 2 ? { args: [T.text, T.text], result: T.numeric, fn: (a) => toNumber(str(a[0]!), str(a[1]!)) } : null),
@@ -235,9 +236,9 @@ const FUNCTIONS: Record<string, Resolver> = {
   ascii: textFn([1], (a) => str(a[0]!).codePointAt(0) ?? 0, T.int4),
   chr: (ts) => (ts.length === 1 ? { args: [T.int4], result: T.text, fn: (a) => chr(int(a[0]!)) } : null),
   translate: textFn([3], (a) => {
-    const from = [...str(a[1]!)]
-    const to = [...str(a[2]!)]
-    return [...str(a[0]!)].map((c) => {
+    const from = textChars(str(a[1]!))
+    const to = textChars(str(a[2]!))
+    return textChars(str(a[0]!)).map((c) => {
       const i = from.indexOf(c)
       return i < 0 ? c : (to[i] ?? '')
     }).join('')
@@ -249,14 +250,14 @@ const FUNCTIONS: Record<string, Resolver> = {
   // substr takes positions only (substr('abc', '2') is from the second character).
   substr: (ts) => substrResolver(ts, false),
   left: (ts) => (ts.length === 2 ? { args: [T.text, T.int4], result: T.text, fn: (a) => {
-    const c = [...str(a[0]!)]
+    const c = str(a[0]!)
     const n = int(a[1]!)
-    return (n >= 0 ? c.slice(0, n) : c.slice(0, Math.max(0, c.length + n))).join('')
+    return n >= 0 ? sliceChars(c, 0, n) : sliceChars(c, 0, Math.max(0, codePointLength(c) + n))
   } } : null),
   right: (ts) => (ts.length === 2 ? { args: [T.text, T.int4], result: T.text, fn: (a) => {
-    const c = [...str(a[0]!)]
+    const c = str(a[0]!)
     const n = int(a[1]!)
-    return (n >= 0 ? c.slice(Math.max(0, c.length - n)) : c.slice(-n)).join('')
+    return n >= 0 ? sliceChars(c, Math.max(0, codePointLength(c) - n)) : sliceChars(c, -n)
   } } : null),
   lpad: (ts) => padResolver(ts, true),
   rpad: (ts) => padResolver(ts, false),
@@ -664,8 +665,16 @@ function position(s: string, sub: string): number {
 }
 
 function trimChars(s: string, chars: string, left: boolean, right: boolean): string {
-  const set = new Set([...chars])
-  const c = [...s]
+  const set = new Set(textChars(chars))
+  if (bmpOnly(s)) {
+    // A character is a UTF-16 unit: trimmed by index, without an array of them.
+    let i = 0
+    let j = s.length
+    if (left) while (i < j && set.has(s[i]!)) i++
+    if (right) while (j > i && set.has(s[j - 1]!)) j--
+    return s.slice(i, j)
+  }
+  const c = textChars(s)
   let i = 0
   let j = c.length
   if (left) while (i < j && set.has(c[i]!)) i++
@@ -711,7 +720,7 @@ function isTextual(t: SqlType): boolean {
 
 function substrResolver(ts: SqlType[], patterns: boolean): ScalarImpl | null {
   if (ts.length === 2 && (!patterns || (ts[1]!.id !== 'text' && ts[1]!.id !== 'unknown'))) {
-    return { args: [T.text, T.int4], result: T.text, fn: (a) => [...str(a[0]!)].slice(Math.max(0, int(a[1]!) - 1)).join('') }
+    return { args: [T.text, T.int4], result: T.text, fn: (a) => sliceChars(str(a[0]!), int(a[1]!) - 1) }
   }
   if (ts.length === 2) {
     // substring(text FROM pattern): POSIX regular expression
@@ -736,10 +745,9 @@ function substrResolver(ts: SqlType[], patterns: boolean): ScalarImpl | null {
       const start = int(a[1]!)
       const len = int(a[2]!)
       if (len < 0) throw new SqlError(SqlState.substringError, 'negative substring length not allowed')
-      const c = [...str(a[0]!)]
       const from = Math.max(1, start)
       const to = start + len
-      return to <= from ? '' : c.slice(from - 1, to - 1).join('')
+      return to <= from ? '' : sliceChars(str(a[0]!), from - 1, to - 1)
     } }
   }
   return null

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { useOneNodeDb } from '../one-node-db.fixture.js'
 
-const { rows } = useOneNodeDb()
+const { rows, code } = useOneNodeDb()
 
 // Every expected answer below is PostgreSQL 15's.
 describe('string functions agree with PostgreSQL on their edge cases', () => {
@@ -23,5 +23,28 @@ describe('string functions agree with PostgreSQL on their edge cases', () => {
 
   it('concat_ws skips NULLs and prints each other argument by its own type', async () => {
     expect(await rows(`SELECT concat_ws(',', 1, NULL, '2001-02-03'::date, 3.5), concat('a', NULL, 2)`)).toEqual([['1,2001-02-03,3.5', 'a2']])
+  })
+})
+
+describe('string functions count and cut characters without an array of them (issue 15)', () => {
+  it('count and cut a text of 140,000,000 characters: before, length() of one ended the process', async () => {
+    // PostgreSQL answers the same; the engine aborted on an array of that many characters (past 2^27).
+    expect(await rows(`WITH t AS MATERIALIZED (SELECT repeat('ab', 70000000) AS s)
+      SELECT length(s), char_length(s), substr(s, 5, 3), right(s, 3), left(s, -139999998), length(btrim(s, 'a')),
+        length(s::varchar(5)), length(lpad(s, 3)) FROM t`))
+      .toEqual([[140_000_000, 140_000_000, 'aba', 'bab', 'ab', 139_999_999, 5, 3]])
+  })
+
+  it('split a text into more characters or elements than an array holds: 54000, not a dead process', async () => {
+    expect(await code(`SELECT length(reverse(repeat('ab', 10000000)))`)).toBe('54000')
+    expect(await code(`SELECT cardinality(string_to_array(repeat('a,', 20000000), ','))`)).toBe('54000')
+    expect(await rows(`SELECT length(replace(repeat('ab', 20000000), 'a', 'xy'))`)).toEqual([[60_000_000]])
+  })
+
+  it('give PostgreSQL\'s answers on characters outside the BMP (two UTF-16 units each)', async () => {
+    expect(await rows(`SELECT length('a😀b'), substr('a😀bc', 2, 2), substr('a😀bc', 3), left('😀x', 1), right('x😀', 1), left('a😀b', -1),
+      lpad('😀', 3, 'ab'), rpad('😀xy', 2), 'a😀bc'::varchar(2), overlay('a😀bc' placing 'Z' from 2 for 1), translate('a😀b', '😀', 'Y'),
+      btrim('😀a😀', '😀'), reverse('a😀b')`))
+      .toEqual([[3, '😀b', 'bc', '😀', '😀', 'a😀', 'ab😀', '😀x', 'a😀', 'aZbc', 'aYb', 'a', 'b😀a']])
   })
 })

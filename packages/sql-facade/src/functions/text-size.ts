@@ -5,6 +5,7 @@
  * units) is lower, and going past it must be the same clean error, never an engine abort.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { codePointLength, sliceChars, textChars } from '../types/text-chars.js'
 
 /** PostgreSQL's MaxAllocSize minus the varlena header: the largest text in bytes. */
 const MAX_TEXT_BYTES = 0x3fffffff - 4
@@ -37,11 +38,11 @@ export function repeatText(s: string, count: number): string {
 export function padText(s: string, length: number, fill: string, left: boolean): string {
   if (length <= 0) return ''
   if (length * MAX_UTF8_CHAR_BYTES > MAX_TEXT_BYTES) throw requestedLengthTooLarge()
-  const chars = [...s]
-  if (length <= chars.length) return chars.slice(0, length).join('')
-  const fillChars = [...fill]
+  const have = codePointLength(s)
+  if (length <= have) return sliceChars(s, 0, length)
+  const fillChars = textChars(fill)
   if (fillChars.length === 0) return s
-  const missing = length - chars.length
+  const missing = length - have
   const whole = Math.floor(missing / fillChars.length)
   const pad = fill.repeat(whole) + fillChars.slice(0, missing - whole * fillChars.length).join('')
   if (pad.length + s.length > MAX_JS_STRING) throw requestedLengthTooLarge()

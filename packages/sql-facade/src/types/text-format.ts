@@ -21,6 +21,7 @@ import { formatMoney, parseMoney } from './money.js'
 import { formatInet, inetKey, parseInet } from './inet.js'
 import type { RtValue } from './value.js'
 import { formatFloat } from './float-text.js'
+import { codePointLength, sliceChars } from './text-chars.js'
 
 export const INT2_MIN = -32768
 export const INT2_MAX = 32767
@@ -235,9 +236,9 @@ export function applyTypmod(v: RtValue, t: SqlType, explicit: boolean): RtValue 
   }
   if ((t.id === 'varchar' || t.id === 'bpchar') && t.precision !== undefined) {
     const s = v as string
-    const chars = [...s]
-    if (chars.length > t.precision) {
-      if (explicit || chars.slice(t.precision).every((c) => c === ' ')) return chars.slice(0, t.precision).join('')
+    // Counted without an array of its characters (a huge text spread into one ended the process).
+    if (s.length > t.precision && codePointLength(s) > t.precision) {
+      if (explicit || /^ *$/.test(sliceChars(s, t.precision))) return sliceChars(s, 0, t.precision)
       throw new SqlError(SqlState.stringDataRightTruncation, `value too long for type ${t.id === 'varchar' ? 'character varying' : 'character'}(${t.precision})`)
     }
     if (t.id === 'bpchar') return s.padEnd(t.precision, ' ')

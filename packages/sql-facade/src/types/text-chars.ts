@@ -1,0 +1,49 @@
+/**
+ * Text counted or cut by character (code point): without an array of its characters when
+ * it has none outside the BMP (the common case: a UTF-16 unit is then a character), and
+ * split into such an array only up to MAX_CHARS of them (54000 past it). A text of a few
+ * hundred million characters spread into an array ended the process (the engine aborts
+ * on an array that large, it does not throw): `length(repeat('ab', 200000000))` did.
+ */
+import { SqlError, SqlState } from '../errors/sql-error.js'
+
+/** The most characters a function splits one text into (an array of them): an array value's bound. */
+const MAX_CHARS = 16_777_216
+/** A UTF-16 surrogate: a text holding one has characters of two units. */
+const SURROGATE = /[\ud800-\udfff]/
+
+/** Whether every character of `s` is one UTF-16 unit (none outside the BMP). */
+export function bmpOnly(s: string): boolean {
+  return !SURROGATE.test(s)
+}
+
+/** The characters (code points) of `s` as an array; 54000 past MAX_CHARS, never an engine abort. */
+export function textChars(s: string): string[] {
+  if (s.length > MAX_CHARS && (!SURROGATE.test(s) || codePointLength(s) > MAX_CHARS)) {
+    throw new SqlError(SqlState.programLimitExceeded, `text of ${codePointLength(s)} characters is too long to handle character by character (at most ${MAX_CHARS})`)
+  }
+  return [...s]
+}
+
+/** How many characters (code points) `s` holds, counted without an array. */
+export function codePointLength(s: string): number {
+  if (!SURROGATE.test(s)) return s.length
+  let n = s.length
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--
+        i++
+      }
+    }
+  }
+  return n
+}
+
+/** The characters `from` (0-based) up to `to` (excluded) of `s`, as String.slice with code points. */
+export function sliceChars(s: string, from: number, to = Infinity): string {
+  if (!SURROGATE.test(s)) return s.slice(Math.max(0, from), to === Infinity ? undefined : Math.max(0, to))
+  return textChars(s).slice(Math.max(0, from), to === Infinity ? undefined : Math.max(0, to)).join('')
+}
