@@ -41,6 +41,12 @@ describe('string functions count and cut characters without an array of them (is
     expect(await rows(`SELECT length(replace(repeat('ab', 20000000), 'a', 'xy'))`)).toEqual([[60_000_000]])
   })
 
+  it('read an array literal or a json text too large for the engine\'s arrays: 54000 (an int[] literal of 140 million elements ended the process)', async () => {
+    expect(await code(`SELECT cardinality(('{' || repeat('1,', 17000000) || '1}')::int[])`)).toBe('54000')
+    expect(await code(`SELECT jsonb_array_length(('[' || repeat('1,', 70000000) || '1]')::jsonb)`)).toBe('54000')
+    expect(await rows(`SELECT cardinality(('{' || repeat('1,', 999) || '1}')::int[]), jsonb_array_length(('[' || repeat('1,', 999) || '1]')::jsonb)`)).toEqual([[1000, 1000]])
+  })
+
   it('give PostgreSQL\'s answers on characters outside the BMP (two UTF-16 units each)', async () => {
     expect(await rows(`SELECT length('a😀b'), substr('a😀bc', 2, 2), substr('a😀bc', 3), left('😀x', 1), right('x😀', 1), left('a😀b', -1),
       lpad('😀', 3, 'ab'), rpad('😀xy', 2), 'a😀bc'::varchar(2), overlay('a😀bc' placing 'Z' from 2 for 1), translate('a😀b', '😀', 'Y'),

@@ -16,7 +16,7 @@
  * type's own input or output function, supplied by the caller.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { MAX_DIMS, SqlArray, tooManyDims } from './array.js'
+import { MAX_DIMS, MAX_ITEMS, SqlArray, tooManyDims, tooManyItems } from './array.js'
 import type { RtValue } from './value.js'
 
 function isSpace(c: string | undefined): boolean {
@@ -131,6 +131,8 @@ export function parseArrayText(text: string, parseElement: (s: string) => RtValu
     if (ndim < 0) ndim = depth
     else if (depth !== ndim) throw malformed(text, 'Unexpected array element.')
     const r = c === '"' ? readQuoted(text, i + 1) : readUnquoted(text, i)
+    // An array's bound before the engine's: an array literal of 170 million elements ended the process.
+    if (items.length >= MAX_ITEMS) throw tooManyItems()
     items.push(r.value)
     i = r.end
     counts[depth]!++

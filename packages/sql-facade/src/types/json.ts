@@ -13,6 +13,9 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [k: string]: JsonValue }
 
 export function parseJsonText(text: string, type = 'json'): JsonValue {
+  // The engine's parser grows an array of a long enough text past the engine's own bound
+  // (about 134 million elements), which ends the process instead of throwing.
+  if (text.length > MAX_JSON_TEXT) throw new SqlError(SqlState.programLimitExceeded, `${type} text of ${text.length} characters exceeds the maximum of ${MAX_JSON_TEXT}`)
   try {
     // Sixteen digits in a row somewhere (in a string too) may be a number a double cannot hold exactly.
     return LONG_DIGITS.test(text) ? new ExactJsonParser(text).parse() : (JSON.parse(text) as JsonValue)
@@ -22,6 +25,11 @@ export function parseJsonText(text: string, type = 'json'): JsonValue {
 }
 
 const LONG_DIGITS = /\d{16}/
+/**
+ * The longest json text parsed (UTF-16 units): at most 64 million array elements, whose
+ * growth stays under the engine's array bound. PostgreSQL's jsonb holds at most 256 MB.
+ */
+const MAX_JSON_TEXT = 2 ** 27
 
 /** JSON's grammar (RFC 8259, as JSON.parse reads it), with integers past 2^53 as bigints. */
 class ExactJsonParser {
