@@ -265,9 +265,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   split_part: (ts) => (ts.length === 3 ? { args: [T.text, T.text, T.int4], result: T.text, fn: (a) => {
     const n = int(a[2]!)
     if (n === 0) throw new SqlError(SqlState.invalidParameterValue, 'field position must not be zero')
-    // An empty delimiter leaves the whole text as the one field.
-    const parts = str(a[1]!) === '' ? [str(a[0]!)] : str(a[0]!).split(str(a[1]!))
-    return (n > 0 ? parts[n - 1] : parts[parts.length + n]) ?? ''
+    return splitPart(str(a[0]!), str(a[1]!), n)
   } } : null),
   // num_nulls / num_nonnulls(VARIADIC "any"): how many arguments are NULL or not (missing until 2026-12-03).
   num_nulls: (ts) => countNulls(ts, true),
@@ -662,6 +660,31 @@ function gcdResolver(ts: SqlType[], lcm: boolean): ScalarImpl | null {
 function position(s: string, sub: string): number {
   const i = s.indexOf(sub)
   return i < 0 ? 0 : [...s.slice(0, i)].length + 1
+}
+
+/**
+ * split_part: field `n` of `s` split at `d` (from the end when negative), found by
+ * scanning, without an array of every field (a text of 200 million fields is one call).
+ * An empty delimiter leaves the whole text as the one field.
+ */
+function splitPart(s: string, d: string, n: number): string {
+  if (d === '') return n === 1 || n === -1 ? s : ''
+  let k = n
+  if (k < 0) {
+    // Counted from the end as PostgreSQL does: fields found left to right, then numbered.
+    let fields = 1
+    for (let i = s.indexOf(d); i >= 0; i = s.indexOf(d, i + d.length)) fields++
+    k = fields + n + 1
+    if (k < 1) return ''
+  }
+  let start = 0
+  for (let f = 1; f < k; f++) {
+    const i = s.indexOf(d, start)
+    if (i < 0) return ''
+    start = i + d.length
+  }
+  const end = s.indexOf(d, start)
+  return end < 0 ? s.slice(start) : s.slice(start, end)
 }
 
 function trimChars(s: string, chars: string, left: boolean, right: boolean): string {

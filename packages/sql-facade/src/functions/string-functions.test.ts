@@ -39,6 +39,10 @@ describe('string functions count and cut characters without an array of them (is
     expect(await code(`SELECT length(reverse(repeat('ab', 10000000)))`)).toBe('54000')
     expect(await code(`SELECT cardinality(string_to_array(repeat('a,', 20000000), ','))`)).toBe('54000')
     expect(await rows(`SELECT length(replace(repeat('ab', 20000000), 'a', 'xy'))`)).toEqual([[60_000_000]])
+    // split_part finds its field without an array of every field (200,000,000 of them here).
+    expect(await rows(`SELECT split_part(repeat('a,', 200000000), ',', 3), split_part(repeat('a,', 200000000), ',', -1), split_part(repeat('a,', 200000000), ',', -2)`)).toEqual([['a', '', 'a']])
+    expect(await rows(`SELECT split_part('a,b,c', ',', -1), split_part('a,b,c', ',', -3), split_part('a,b,c', ',', -4), split_part('aaaa', 'aa', 2), split_part('aaaaa', 'aa', -1), split_part('x', ',', 2)`))
+      .toEqual([['c', 'a', '', '', 'a', '']])
   })
 
   it('read an array literal or a json text too large for the engine\'s arrays: 54000 (an int[] literal of 140 million elements ended the process)', async () => {
