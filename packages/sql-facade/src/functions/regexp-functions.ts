@@ -16,6 +16,7 @@ import { MAX_ITEMS, SqlArray, tooManyItems } from '../types/array.js'
 import { arrayOf, T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { compilePattern, regexOptions } from './regex.js'
+import { replacementParts, TextBuilder, type ReplacementPart } from './text-size.js'
 import type { ScalarResolver } from './scalar-impl.js'
 
 interface Match {
@@ -193,17 +194,20 @@ export const REGEXP_FUNCTIONS: Record<string, ScalarResolver> = {
       // N = 0 replaces every match; N > 0 only that one; without N, the first (every one with 'g').
       const every = n === 0 || (n === null && regexOptions(flags).global)
       const only = n === null ? 1 : n
-      let out = ''
+      const parts = replacementParts(str(a[2]!))
+      const out = new TextBuilder()
       let last = 0
       let k = 0
       for (const m of matches(text, str(a[1]!), flags, unitOffset(text, start))) {
         k++
         if (!every && k !== only) continue
-        out += text.slice(last, m.start) + substitute(str(a[2]!), text, m)
+        out.add(text.slice(last, m.start))
+        substitute(out, parts, text, m)
         last = m.end
         if (!every) break
       }
-      return out + text.slice(last)
+      out.add(text.slice(last))
+      return out.toString()
     } }
   },
   regexp_split_to_array: (ts) => {
@@ -215,13 +219,9 @@ export const REGEXP_FUNCTIONS: Record<string, ScalarResolver> = {
   },
 }
 
-/** `\1`..`\9` and `\&` in a replacement, as PostgreSQL reads them (`\\` is a backslash). */
-function substitute(replacement: string, text: string, m: Match): string {
-  return replacement.replace(/\\(\d|&|\\)/g, (_all, c: string) => {
-    if (c === '\\') return '\\'
-    if (c === '&' || c === '0') return text.slice(m.start, m.end)
-    return m.texts[Number(c) - 1] ?? ''
-  })
+/** A replacement's parts (`replacementParts`) for match `m` of `text`, added to `out`. */
+function substitute(out: TextBuilder, parts: readonly ReplacementPart[], text: string, m: Match): void {
+  for (const p of parts) out.add(typeof p === 'string' ? p : p === 0 ? text.slice(m.start, m.end) : (m.texts[p - 1] ?? ''))
 }
 
 function split(s: string, pattern: string, flags: string, fn: string): string[] {

@@ -39,7 +39,7 @@ import { TIMETZ_FUNCTIONS } from './timetz-functions.js'
 import { GEOMETRIC_FUNCTIONS } from './geometric-functions.js'
 import { overlapsResolver } from './overlaps.js'
 import { dateBin, makeTimestamptzIn, truncInZone } from './zoned-datetime.js'
-import { padText, repeatText } from './text-size.js'
+import { padText, regexpReplaceText, repeatText, replaceText } from './text-size.js'
 import { bmpOnly, codePointLength, sliceChars, textChars } from '../types/text-chars.js'
 import { floatDiv, floatExp, floatMul, floatPower, trigonometric } from '../types/float-math.js'
 import { numericExp, numericFactorial, numericLn, numericLog, numericPower, numericSqrt } from './numeric-math.js'
@@ -196,7 +196,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   },
   // What `SIMILAR TO` compiles to (expr/compile.ts): the pattern as a regular expression.
   similar_to_escape: textFn([1, 2], (a) => similarToEscape(str(a[0]!), a.length === 2 ? str(a[1]!) : '\\')),
-  replace: textFn([3], (a) => (str(a[1]!) === '' ? str(a[0]!) : str(a[0]!).replaceAll(str(a[1]!), str(a[2]!)))),
+  replace: textFn([3], (a) => replaceText(str(a[0]!), str(a[1]!), str(a[2]!))),
   reverse: textFn([1], (a) => textChars(str(a[0]!)).reverse().join('')),
   md5: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'bytea' ? T.bytea : T.text], result: T.text, fn: (a) => md5Hex(a[0] as string | Uint8Array) } : null),
   format: (ts) => (ts.length >= 1 ? { args: ts.map((t) => (t.id === 'unknown' ? T.text : t)), result: T.text, nonStrict: true, fn: (a) => (a[0] === null ? null : formatSql(str(a[0]!), a.slice(1), ts.slice(1).map((t) => (t.id === 'unknown' ? T.text : t)))) } : null),
@@ -280,18 +280,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   // With an integer 4th argument (start), regexp-functions.ts's form.
   regexp_replace: (ts) => (ts.length === 3 || (ts.length === 4 && !isIntegerType(ts[3]!)) ? { args: same(ts.length, T.text), result: T.text, fn: (a) => {
     const re = compilePattern(str(a[1]!), regexOptions(a[3] === undefined ? '' : str(a[3])))
-    const replacement = str(a[2]!)
-    // PostgreSQL's replacement grammar: \N a group, \& the match, \\ one backslash; `$` is plain text.
-    return str(a[0]!).replace(re, (...m: unknown[]) => {
-      // The callback gets the match, its groups, then the offset (the first number).
-      const groups = m.slice(1, m.findIndex((x) => typeof x === 'number'))
-      return replacement.replace(/\\(\d|&|\\)/g, (_all, c: string) => {
-        if (c === '\\') return '\\'
-        if (c === '&' || c === '0') return m[0] as string
-        const g = groups[Number(c) - 1]
-        return typeof g === 'string' ? g : ''
-      })
-    })
+    return regexpReplaceText(str(a[0]!), re, str(a[2]!))
   } } : null),
   like_escape: textFn([2], (a) => likeEscape(str(a[0]!), str(a[1]!))),
   to_hex: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'int8' ? T.int8 : T.int4], result: T.text, fn: (a) => {

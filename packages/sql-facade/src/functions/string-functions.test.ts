@@ -51,6 +51,17 @@ describe('string functions count and cut characters without an array of them (is
     expect(await rows(`SELECT cardinality(('{' || repeat('1,', 999) || '1}')::int[]), jsonb_array_length(('[' || repeat('1,', 999) || '1]')::jsonb)`)).toEqual([[1000, 1000]])
   })
 
+  it('replace and regexp_replace build their result a piece at a time, with PostgreSQL\'s replacement grammar (\\0 is not a group)', async () => {
+    // Before, regexp_replace's \0 was the whole match (PostgreSQL copies it as written), and
+    // both functions went through the engine's own global replace, which keeps every match
+    // until the end: 50 million of them with a group ended the process.
+    expect(await rows(`SELECT regexp_replace('abc', 'b', '<\\0>'), regexp_replace('abcabc', '(b)(c)', '\\2\\1\\&', 'g'), regexp_replace('aab', 'a*', '-', 'g'),
+      regexp_replace('abcabc', 'b', 'X', 1, 2), regexp_replace('abcabc', 'b', '<\\0\\&>', 1, 0), replace('aaa', 'aa', 'b'), regexp_replace('a$b', '\\$', '$1')`))
+      .toEqual([['a<\\0>c', 'acbbcacbbc', '--b-', 'abcaXc', 'a<\\0b>ca<\\0b>c', 'ba', 'a$1b']])
+    expect(await rows(`SELECT length(regexp_replace(repeat('ab', 3000000), '(a)', '\\1\\1', 'g')), length(replace(repeat('ab', 3000000), 'a', 'xyz'))`))
+      .toEqual([[9_000_000, 12_000_000]])
+  })
+
   it('give PostgreSQL\'s answers on characters outside the BMP (two UTF-16 units each)', async () => {
     expect(await rows(`SELECT length('a😀b'), substr('a😀bc', 2, 2), substr('a😀bc', 3), left('😀x', 1), right('x😀', 1), left('a😀b', -1),
       lpad('😀', 3, 'ab'), rpad('😀xy', 2), 'a😀bc'::varchar(2), overlay('a😀bc' placing 'Z' from 2 for 1), translate('a😀b', '😀', 'Y'),

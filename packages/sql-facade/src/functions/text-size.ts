@@ -48,3 +48,108 @@ export function padText(s: string, length: number, fill: string, left: boolean):
   if (pad.length + s.length > MAX_JS_STRING) throw requestedLengthTooLarge()
   return left ? pad + s : s + pad
 }
+
+/** Pieces joined into one chunk at a time: what a TextBuilder holds besides its chunks. */
+const PIECES_PER_CHUNK = 8192
+
+/**
+ * Text built from many pieces (one per match of a replacement): pieces are joined a
+ * chunk at a time, so memory stays the text's own size. The engine's own global
+ * replace and split keep every match (and its groups) until the end: tens of millions
+ * of them exhausted the heap and ended the process (`regexp_replace(repeat('ab',
+ * 200000000), '(a)', 'x', 'g')`).
+ */
+export class TextBuilder {
+  private readonly chunks: string[] = []
+  private pieces: string[] = []
+  private length = 0
+
+  add(piece: string): void {
+    if (piece === '') return
+    this.length += piece.length
+    if (this.length > MAX_JS_STRING) throw requestedLengthTooLarge()
+    this.pieces.push(piece)
+    if (this.pieces.length >= PIECES_PER_CHUNK) {
+      this.chunks.push(this.pieces.join(''))
+      this.pieces = []
+    }
+  }
+
+  toString(): string {
+    if (this.pieces.length > 0) {
+      this.chunks.push(this.pieces.join(''))
+      this.pieces = []
+    }
+    return this.chunks.length === 1 ? this.chunks[0]! : this.chunks.join('')
+  }
+}
+
+/** replace(s, from, to): every occurrence of `from`, found by scanning (see TextBuilder). */
+export function replaceText(s: string, from: string, to: string): string {
+  if (from === '') return s
+  let at = s.indexOf(from)
+  if (at < 0) return s
+  const out = new TextBuilder()
+  let last = 0
+  while (at >= 0) {
+    out.add(s.slice(last, at))
+    out.add(to)
+    last = at + from.length
+    at = s.indexOf(from, last)
+  }
+  out.add(s.slice(last))
+  return out.toString()
+}
+
+/** A replacement text read once: literal text, or a group to insert (0: the whole match). */
+export type ReplacementPart = string | number
+
+/** PostgreSQL's replacement grammar: \1 .. \9 a group, \& the match, \\ one backslash; anything else (`$` too) is plain text. */
+export function replacementParts(replacement: string): ReplacementPart[] {
+  const parts: ReplacementPart[] = []
+  let text = ''
+  for (let i = 0; i < replacement.length; i++) {
+    const c = replacement[i]!
+    const next = replacement[i + 1]
+    // \0 is not a group: copied as it is, as PostgreSQL does.
+    if (c === '\\' && next !== undefined && (next === '\\' || next === '&' || (next >= '1' && next <= '9'))) {
+      i++
+      if (next === '\\') {
+        text += '\\'
+        continue
+      }
+      if (text !== '') parts.push(text)
+      text = ''
+      parts.push(next === '&' ? 0 : Number(next))
+      continue
+    }
+    text += c
+  }
+  if (text !== '') parts.push(text)
+  return parts
+}
+
+/**
+ * regexp_replace(s, pattern, replacement [, flags]) with `re` compiled from the pattern
+ * and flags: the first match, or every one with the g flag, found one `exec` at a time
+ * (see TextBuilder); an empty match moves on by one unit, as the engine's replace does.
+ */
+export function regexpReplaceText(s: string, re: RegExp, replacement: string): string {
+  const parts = replacementParts(replacement)
+  re.lastIndex = 0
+  const out = new TextBuilder()
+  let last = 0
+  for (;;) {
+    const m = re.exec(s)
+    if (m === null) break
+    out.add(s.slice(last, m.index))
+    for (const p of parts) out.add(typeof p === 'string' ? p : (m[p] ?? ''))
+    last = m.index + m[0].length
+    if (!re.global) break
+    if (m[0].length === 0) re.lastIndex = m.index + 1
+    if (re.lastIndex > s.length) break
+  }
+  re.lastIndex = 0
+  out.add(s.slice(last))
+  return out.toString()
+}
