@@ -5,6 +5,7 @@
  * Values arrive as PostgreSQL's text output (null for NULL).
  */
 import type { CopyOptions } from './copy-options.js'
+import { escapeChars } from '../types/text-chars.js'
 
 export function copyHeader(names: string[], o: CopyOptions): string {
   return o.format === 'csv' ? names.map((n) => csvValue(n, o, true)).join(o.delimiter) + '\n' : names.map(textValue).join(o.delimiter) + '\n'
@@ -15,8 +16,10 @@ export function copyLine(values: Array<string | null>, o: CopyOptions): string {
   return values.map((v) => (v === null ? o.null : textValue(v))).join(o.delimiter) + '\n'
 }
 
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f', '\v': '\\v' }
+
 function textValue(v: string): string {
-  return v.replace(/[\\\n\r\t\b\f\v]/g, (c) => ({ '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f', '\v': '\\v' })[c]!)
+  return escapeChars(v, '\\\n\r\t\b\f\v', (c) => COPY_ESCAPES[c]!)
 }
 
 function csvValue(v: string, o: CopyOptions, header: boolean): string {

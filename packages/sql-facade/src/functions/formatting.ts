@@ -9,6 +9,7 @@ import { dayOfWeek, dayOfYear, daysFromCivil, partsFromMicros, USEC_PER_DAY } fr
 import { Decimal } from '../types/decimal.js'
 import type { Interval } from '../types/interval.js'
 import { T, type SqlType } from '../types/sql-type.js'
+import { escapeChars } from '../types/text-chars.js'
 import { formatText, parseIntText } from '../types/text-format.js'
 import { repeatText } from './text-size.js'
 import type { RtValue } from '../types/value.js'
@@ -63,8 +64,20 @@ function isoWeekDate(days: number): { year: number; week: number; dayOfYear: num
   return { year, week, dayOfYear: days - week1Monday + 1 }
 }
 
+/**
+ * The longest to_char template: its fields are replaced through the engine's global
+ * replace, which keeps every match and its groups until the end (tens of millions of
+ * them end the process). 54000 past it.
+ */
+const MAX_TEMPLATE = 1 << 20
+
+function checkTemplate(template: string): void {
+  if (template.length > MAX_TEMPLATE) throw new SqlError(SqlState.programLimitExceeded, `to_char template of ${template.length} characters exceeds the maximum of ${MAX_TEMPLATE}`)
+}
+
 /** to_char(timestamp|date, template); `us` is epoch microseconds (UTC). NULL for ±infinity, as in PostgreSQL. */
 export function toCharTimestamp(us: number, template: string, withZone: boolean): string | null {
+  checkTemplate(template)
   if (!Number.isFinite(us)) return null
   const p = partsFromMicros(us)
   const days = Math.floor(us / USEC_PER_DAY)
@@ -180,6 +193,7 @@ export function toCharTimestamp(us: number, template: string, withZone: boolean)
 
 /** to_char(interval, template): hours may exceed 24, as PostgreSQL prints them. */
 export function toCharInterval(iv: Interval, template: string): string {
+  checkTemplate(template)
   const totalHours = Math.trunc(iv.micros / 3_600_000_000)
   const rest = iv.micros - totalHours * 3_600_000_000
   const us = ((iv.days * 24 + (totalHours % 24)) * 3_600_000_000) + rest
@@ -224,11 +238,11 @@ const QUOTED_KEYWORDS = new Set((
 
 /** An identifier as SQL text: bare when it is lower case letters, digits, _ and $ and no keyword above, else double-quoted. */
 export function quoteIdent(s: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(s) && !QUOTED_KEYWORDS.has(s) ? s : '"' + s.replace(/"/g, '""') + '"'
+  return /^[a-z_][a-z0-9_$]*$/.test(s) && !QUOTED_KEYWORDS.has(s) ? s : '"' + escapeChars(s, '"', () => '""') + '"'
 }
 
 export function quoteLiteral(s: string): string {
-  return (s.includes('\\') ? 'E' : '') + "'" + s.replace(/'/g, "''").replace(/\\/g, '\\\\') + "'"
+  return (s.includes('\\') ? 'E' : '') + "'" + escapeChars(s, "'\\", (c) => c + c) + "'"
 }
 
 /** format(fmt, args...) with PostgreSQL's %[position$][flags][width]type conversions. */

@@ -62,6 +62,27 @@ function textFn(arity: number[], fn: (a: RtValue[]) => RtValue, result: SqlType 
   return (ts) => (arity.includes(ts.length) ? { args: same(ts.length, T.text), result, fn } : null)
 }
 
+/**
+ * The longest text a function that goes through the engine's own global replace takes
+ * (UTF-16 units): 64 Mi. That replace keeps every match until the end; past about 134
+ * million matches (or tens of millions with groups) it ends the process instead of
+ * throwing (`initcap(repeat('a ', 150000000))` did). 54000 past it.
+ */
+const MAX_TEXT_ARGUMENT = 2 ** 26
+
+/** textFn for such a function: its text arguments bounded by MAX_TEXT_ARGUMENT. */
+function boundedTextFn(arity: number[], fn: (a: RtValue[]) => RtValue, result: SqlType = T.text): Resolver {
+  const bounded = (a: RtValue[]): RtValue => {
+    for (const v of a) {
+      if (typeof v === 'string' && v.length > MAX_TEXT_ARGUMENT) {
+        throw new SqlError(SqlState.programLimitExceeded, `text argument of ${v.length} characters exceeds the maximum of ${MAX_TEXT_ARGUMENT} for this function`)
+      }
+    }
+    return fn(a)
+  }
+  return (ts) => (arity.includes(ts.length) ? { args: same(ts.length, T.text), result, fn: bounded } : null)
+}
+
 /** Picks numeric vs float8 variants the way PostgreSQL's preferred-type rules do. */
 function numericOrFloat(t: SqlType): SqlType {
   // An integer goes to float8, numeric's preferred type (round(7) / 2 is 3.5, as PostgreSQL; it was numeric's 3.5000000000000000).
@@ -160,7 +181,7 @@ const FUNCTIONS: Record<string, Resolver> = {
   lower: textFn([1], (a) => mapCase(str(a[0]!), false)),
   upper: textFn([1], (a) => mapCase(str(a[0]!), true)),
   // The first letter or digit of each run of them in upper case, the rest in lower case.
-  initcap: textFn([1], (a) => str(a[0]!).replace(/[\p{L}\p{N}]+/gu, (word) => {
+  initcap: boundedTextFn([1], (a) => str(a[0]!).replace(/[\p{L}\p{N}]+/gu, (word) => {
     const first = String.fromCodePoint(word.codePointAt(0)!)
     return mapCase(first, true) + mapCase(word.slice(first.length), false)
   })),
@@ -195,7 +216,7 @@ const FUNCTIONS: Record<string, Resolver> = {
     } }
   },
   // What `SIMILAR TO` compiles to (expr/compile.ts): the pattern as a regular expression.
-  similar_to_escape: textFn([1, 2], (a) => similarToEscape(str(a[0]!), a.length === 2 ? str(a[1]!) : '\\')),
+  similar_to_escape: boundedTextFn([1, 2], (a) => similarToEscape(str(a[0]!), a.length === 2 ? str(a[1]!) : '\\')),
   replace: textFn([3], (a) => replaceText(str(a[0]!), str(a[1]!), str(a[2]!))),
   reverse: textFn([1], (a) => textChars(str(a[0]!)).reverse().join('')),
   md5: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'bytea' ? T.bytea : T.text], result: T.text, fn: (a) => md5Hex(a[0] as string | Uint8Array) } : null),
@@ -282,7 +303,7 @@ const FUNCTIONS: Record<string, Resolver> = {
     const re = compilePattern(str(a[1]!), regexOptions(a[3] === undefined ? '' : str(a[3])))
     return regexpReplaceText(str(a[0]!), re, str(a[2]!))
   } } : null),
-  like_escape: textFn([2], (a) => likeEscape(str(a[0]!), str(a[1]!))),
+  like_escape: boundedTextFn([2], (a) => likeEscape(str(a[0]!), str(a[1]!))),
   to_hex: (ts) => (ts.length === 1 ? { args: [ts[0]!.id === 'int8' ? T.int8 : T.int4], result: T.text, fn: (a) => {
     const v = BigInt(a[0] as number | bigint)
     return (v < 0n ? BigInt.asUintN(ts[0]!.id === 'int8' ? 64 : 32, v) : v).toString(16)

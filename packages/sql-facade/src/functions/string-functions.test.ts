@@ -62,6 +62,16 @@ describe('string functions count and cut characters without an array of them (is
       .toEqual([[9_000_000, 12_000_000]])
   })
 
+  it('escape long texts by scanning (quote_literal, quote_ident, format %L, array output), and bound what still uses the engine\'s global replace', async () => {
+    // Each of these, on a text of 150 million quotes or words, ended the process.
+    expect(await rows(`SELECT length(quote_literal(repeat('''', 3000000))), length(quote_ident(repeat('"', 3000000))), length(format('%L', repeat('''', 3000000))),
+      length(array[repeat('"', 3000000)]::text), quote_literal('a''b\\c'), quote_ident('A"b'), array['x"y', 'z']::text`))
+      .toEqual([[6_000_002, 6_000_002, 6_000_002, 6_000_004, "E'a''b\\\\c'", '"A""b"', '{"x\\"y",z}']])
+    expect(await code(`SELECT length(initcap(repeat('a ', 40000000)))`)).toBe('54000')
+    expect(await code(`SELECT to_char(now(), repeat('HH', 1000000))`)).toBe('54000')
+    expect(await rows(`SELECT initcap('hello wORLD'), to_char('2024-01-02 03:04:05'::timestamp, 'YYYY-MM-DD HH24')`)).toEqual([['Hello World', '2024-01-02 03']])
+  })
+
   it('give PostgreSQL\'s answers on characters outside the BMP (two UTF-16 units each)', async () => {
     expect(await rows(`SELECT length('a😀b'), substr('a😀bc', 2, 2), substr('a😀bc', 3), left('😀x', 1), right('x😀', 1), left('a😀b', -1),
       lpad('😀', 3, 'ab'), rpad('😀xy', 2), 'a😀bc'::varchar(2), overlay('a😀bc' placing 'Z' from 2 for 1), translate('a😀b', '😀', 'Y'),

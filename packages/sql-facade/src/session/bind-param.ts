@@ -5,6 +5,7 @@
  * would send for them.
  */
 import type { RtValue } from '../types/value.js'
+import { escapeChars } from '../types/text-chars.js'
 
 /**
  * Parameters arrive as JS values and are bound as text of unknown type, like PostgreSQL's.
@@ -29,7 +30,7 @@ function arrayParam(items: unknown[]): string {
     if (Array.isArray(x)) return arrayParam(x)
     const b = bindParam(x)
     const text = b instanceof Uint8Array ? '\\x' + Array.from(b, (n) => n.toString(16).padStart(2, '0')).join('') : String(b)
-    return '"' + text.replace(/[\\"]/g, (c) => '\\' + c) + '"'
+    return '"' + escapeChars(text, '\\"', (c) => '\\' + c) + '"'
   })
   return '{' + parts.join(',') + '}'
 }

@@ -18,6 +18,7 @@
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { MAX_DIMS, MAX_ITEMS, SqlArray, tooManyDims, tooManyItems } from './array.js'
 import type { RtValue } from './value.js'
+import { escapeChars } from './text-chars.js'
 
 function isSpace(c: string | undefined): boolean {
   return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f'
@@ -206,7 +207,7 @@ function quoteElement(s: string, delim: string): string {
     } else if (ch === '{' || ch === '}' || ch === delim || isSpace(ch)) need = true
   }
   if (!need) return s
-  return '"' + (escape ? s.replace(/["\\]/g, (c) => '\\' + c) : s) + '"'
+  return '"' + (escape ? escapeChars(s, '"\\', (c) => '\\' + c) : s) + '"'
 }
 
 /**

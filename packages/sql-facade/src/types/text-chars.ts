@@ -47,3 +47,40 @@ export function sliceChars(s: string, from: number, to = Infinity): string {
   if (!SURROGATE.test(s)) return s.slice(Math.max(0, from), to === Infinity ? undefined : Math.max(0, to))
   return textChars(s).slice(Math.max(0, from), to === Infinity ? undefined : Math.max(0, to)).join('')
 }
+
+/** Past this many units a text is escaped by scanning (see escapeChars). */
+const NATIVE_ESCAPE_MAX = 1 << 20
+/** Pieces joined into one chunk at a time while escaping a long text. */
+const ESCAPE_PIECES = 8192
+
+/**
+ * `s` with every character of `special` replaced by `escape(c)`. A long text is scanned
+ * and built a chunk at a time: the engine's global replace keeps every match until the
+ * end, and a text of 150 million quotes (`array[repeat('"', 150000000)]::text`) ended the
+ * process.
+ */
+export function escapeChars(s: string, special: string, escape: (c: string) => string): string {
+  if (s.length <= NATIVE_ESCAPE_MAX) {
+    let found = false
+    for (let i = 0; i < special.length && !found; i++) found = s.includes(special[i]!)
+    if (!found) return s
+  }
+  const chunks: string[] = []
+  let pieces: string[] = []
+  let last = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!
+    if (!special.includes(c)) continue
+    if (i > last) pieces.push(s.slice(last, i))
+    pieces.push(escape(c))
+    last = i + 1
+    if (pieces.length >= ESCAPE_PIECES) {
+      chunks.push(pieces.join(''))
+      pieces = []
+    }
+  }
+  if (last === 0) return s
+  pieces.push(s.slice(last))
+  chunks.push(pieces.join(''))
+  return chunks.join('')
+}
