@@ -28,6 +28,7 @@ import { sortDescending, sortNullsFirst } from '../parser/sort-direction.js'
 import type { RtValue } from '../types/value.js'
 import { arrayFromColumn, compileArrayConstructor, compileArrayQuantifier, compileSubscripts } from './array-expr.js'
 import { coerce, fold } from './coerce.js'
+import { builtTextTooLong, MAX_BUILT_TEXT } from '../types/text-chars.js'
 import { constant, truth, type Compiled } from './compiled.js'
 import { likeMatches } from './like.js'
 import { compileRegCast } from './reg-cast.js'
@@ -858,7 +859,10 @@ function compileFuncCall(f: NonNullable<Extract<Node, { FuncCall: unknown }>['Fu
     let sawNull = false
     for (let i = 0; i < fs.length; i++) if ((vals[i] = fs[i]!(env)) === null) sawNull = true
     if (sawNull && strict) return null
-    return fn(vals, exec)
+    const r = fn(vals, exec)
+    // Every text a function builds is bounded (types/text-chars.ts MAX_BUILT_TEXT).
+    if (typeof r === 'string' && r.length > MAX_BUILT_TEXT) throw builtTextTooLong(r.length)
+    return r
   } })
 }
 

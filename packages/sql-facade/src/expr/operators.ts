@@ -4,6 +4,7 @@
  * overflow and division-by-zero errors.
  */
 import { activeDateTimeStyle } from '../types/datetime-style.js'
+import { builtTextTooLong, MAX_BUILT_TEXT } from '../types/text-chars.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { floatAdd, floatDiv, floatMul, floatPower, floatSub } from '../types/float-math.js'
 import { numericPower } from '../functions/numeric-math.js'
@@ -284,7 +285,11 @@ function resolveConcat(l: SqlType, r: SqlType): OperatorImpl {
     left: lt,
     right: rt,
     result: T.text,
-    fn: (a, b) => catText(a, lt) + catText(b, rt),
+    fn: (a, b) => {
+      const s = catText(a, lt) + catText(b, rt)
+      if (s.length > MAX_BUILT_TEXT) throw builtTextTooLong(s.length)
+      return s
+    },
   }
 }
 

@@ -5,6 +5,7 @@
  * (0 for count).
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { MAX_BUILT_TEXT } from '../types/text-chars.js'
 import { compareValues } from '../types/compare.js'
 import { Decimal } from '../types/decimal.js'
 import { numericSqrtToScale } from './numeric-math.js'
@@ -38,7 +39,7 @@ export interface AggregateImpl {
  * across millions of rows could exhaust the heap and end the process, so the bound is
  * lower and the error the same.
  */
-const MAX_AGGREGATE_TEXT = 2 ** 28
+const MAX_AGGREGATE_TEXT = MAX_BUILT_TEXT
 
 function aggregateTextTooLong(have: number): SqlError {
   return new SqlError(SqlState.programLimitExceeded, 'out of memory', {

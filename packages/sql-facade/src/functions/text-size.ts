@@ -1,16 +1,16 @@
 /**
  * Functions that build a text value of a size the caller chooses (repeat, lpad, rpad),
  * bounded before anything is allocated. PostgreSQL refuses a result over 1 GB with 54000
- * "requested length too large"; the JS engine's own string limit (about 512 Mi UTF-16
- * units) is lower, and going past it must be the same clean error, never an engine abort.
+ * "requested length too large"; here every text a statement builds is bounded lower
+ * (types/text-chars.ts MAX_BUILT_TEXT), with the same clean error, never an engine abort.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { codePointLength, sliceChars, textChars } from '../types/text-chars.js'
+import { codePointLength, MAX_BUILT_TEXT, sliceChars, textChars } from '../types/text-chars.js'
 
 /** PostgreSQL's MaxAllocSize minus the varlena header: the largest text in bytes. */
 const MAX_TEXT_BYTES = 0x3fffffff - 4
-/** The JS engine's string length limit (V8, 64-bit), in UTF-16 code units. */
-const MAX_JS_STRING = 2 ** 29 - 24
+/** The longest text built here (types/text-chars.ts MAX_BUILT_TEXT: under the engine's own limits). */
+const MAX_JS_STRING = MAX_BUILT_TEXT
 /** PostgreSQL sizes lpad/rpad results for the longest UTF-8 character. */
 const MAX_UTF8_CHAR_BYTES = 4
 

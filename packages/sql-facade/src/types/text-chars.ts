@@ -84,3 +84,19 @@ export function escapeChars(s: string, special: string, escape: (c: string) => s
   chunks.push(pieces.join(''))
   return chunks.join('')
 }
+
+/**
+ * The longest text a statement builds (UTF-16 units): 64 Mi, about 128 MB, well under
+ * the engine's own limits (512 Mi units per string, about 134 million elements per
+ * array). A text of hundreds of millions of characters handed to the engine whole (its
+ * global replace or split, an array of its characters) ended the process instead of
+ * failing; with every built text bounded, no function sees one. A stored row holds at
+ * most 16 MiB anyway; PostgreSQL's own bound is 1 GB.
+ */
+export const MAX_BUILT_TEXT = 2 ** 26
+
+export function builtTextTooLong(length: number): SqlError {
+  return new SqlError(SqlState.programLimitExceeded, 'requested length too large', {
+    detail: `A text of ${length} characters was built; a statement's texts are at most ${MAX_BUILT_TEXT} characters (UTF-16 units).`,
+  })
+}
