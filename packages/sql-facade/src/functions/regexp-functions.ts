@@ -16,7 +16,8 @@ import { MAX_ITEMS, SqlArray, tooManyItems } from '../types/array.js'
 import { arrayOf, T, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { compilePattern, regexOptions } from './regex.js'
-import { replacementParts, TextBuilder, type ReplacementPart } from './text-size.js'
+import { replacementParts, type ReplacementPart } from './text-size.js'
+import { TextBuilder } from '../types/text-chars.js'
 import type { ScalarResolver } from './scalar-impl.js'
 
 interface Match {

@@ -5,12 +5,10 @@
  * (types/text-chars.ts MAX_BUILT_TEXT), with the same clean error, never an engine abort.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { codePointLength, MAX_BUILT_TEXT, sliceChars, textChars } from '../types/text-chars.js'
+import { codePointLength, MAX_BUILT_TEXT, sliceChars, TextBuilder, textChars } from '../types/text-chars.js'
 
 /** PostgreSQL's MaxAllocSize minus the varlena header: the largest text in bytes. */
 const MAX_TEXT_BYTES = 0x3fffffff - 4
-/** The longest text built here (types/text-chars.ts MAX_BUILT_TEXT: under the engine's own limits). */
-const MAX_JS_STRING = MAX_BUILT_TEXT
 /** PostgreSQL sizes lpad/rpad results for the longest UTF-8 character. */
 const MAX_UTF8_CHAR_BYTES = 4
 
@@ -30,7 +28,7 @@ function utf8Length(s: string): number {
 
 export function repeatText(s: string, count: number): string {
   if (count <= 0 || s === '') return ''
-  if (utf8Length(s) * count > MAX_TEXT_BYTES || s.length * count > MAX_JS_STRING) throw requestedLengthTooLarge()
+  if (utf8Length(s) * count > MAX_TEXT_BYTES || s.length * count > MAX_BUILT_TEXT) throw requestedLengthTooLarge()
   return s.repeat(count)
 }
 
@@ -45,43 +43,8 @@ export function padText(s: string, length: number, fill: string, left: boolean):
   const missing = length - have
   const whole = Math.floor(missing / fillChars.length)
   const pad = fill.repeat(whole) + fillChars.slice(0, missing - whole * fillChars.length).join('')
-  if (pad.length + s.length > MAX_JS_STRING) throw requestedLengthTooLarge()
+  if (pad.length + s.length > MAX_BUILT_TEXT) throw requestedLengthTooLarge()
   return left ? pad + s : s + pad
-}
-
-/** Pieces joined into one chunk at a time: what a TextBuilder holds besides its chunks. */
-const PIECES_PER_CHUNK = 8192
-
-/**
- * Text built from many pieces (one per match of a replacement): pieces are joined a
- * chunk at a time, so memory stays the text's own size. The engine's own global
- * replace and split keep every match (and its groups) until the end: tens of millions
- * of them exhausted the heap and ended the process (`regexp_replace(repeat('ab',
- * 200000000), '(a)', 'x', 'g')`).
- */
-export class TextBuilder {
-  private readonly chunks: string[] = []
-  private pieces: string[] = []
-  private length = 0
-
-  add(piece: string): void {
-    if (piece === '') return
-    this.length += piece.length
-    if (this.length > MAX_JS_STRING) throw requestedLengthTooLarge()
-    this.pieces.push(piece)
-    if (this.pieces.length >= PIECES_PER_CHUNK) {
-      this.chunks.push(this.pieces.join(''))
-      this.pieces = []
-    }
-  }
-
-  toString(): string {
-    if (this.pieces.length > 0) {
-      this.chunks.push(this.pieces.join(''))
-      this.pieces = []
-    }
-    return this.chunks.length === 1 ? this.chunks[0]! : this.chunks.join('')
-  }
 }
 
 /** replace(s, from, to): every occurrence of `from`, found by scanning (see TextBuilder). */

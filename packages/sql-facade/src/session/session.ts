@@ -2239,15 +2239,16 @@ function mayLockRows(stmt: Statement): boolean {
  */
 function topLevelCall(n: Node): string | null {
   if (!('SelectStmt' in n)) return null
+  // Asked of every statement of a session that pauses: the cheap tests first.
   const { targetList, ...rest } = n.SelectStmt
+  if (targetList?.length !== 1 || (rest.fromClause?.length ?? 0) > 0) return null
+  const target = targetList[0]!
+  const val = 'ResTarget' in target ? target.ResTarget.val : undefined
+  if (val === undefined || !('FuncCall' in val)) return null
   for (const [k, v] of Object.entries(rest)) {
     if (v === undefined || v === false || (Array.isArray(v) && v.length === 0)) continue
     if (!(k === 'op' && v === 'SETOP_NONE') && !(k === 'limitOption' && v === 'LIMIT_OPTION_DEFAULT')) return null
   }
-  if (targetList?.length !== 1) return null
-  const target = targetList[0]!
-  const val = 'ResTarget' in target ? target.ResTarget.val : undefined
-  if (val === undefined || !('FuncCall' in val)) return null
   const f = val.FuncCall
   if (f.over !== undefined || f.agg_star === true || f.agg_distinct === true || f.func_variadic === true || (f.agg_order?.length ?? 0) > 0 || f.agg_filter !== undefined) return null
   const names = f.funcname ?? []

@@ -50,14 +50,12 @@ export function sliceChars(s: string, from: number, to = Infinity): string {
 
 /** Past this many units a text is escaped by scanning (see escapeChars). */
 const NATIVE_ESCAPE_MAX = 1 << 20
-/** Pieces joined into one chunk at a time while escaping a long text. */
-const ESCAPE_PIECES = 8192
 
 /**
  * `s` with every character of `special` replaced by `escape(c)`. A long text is scanned
- * and built a chunk at a time: the engine's global replace keeps every match until the
- * end, and a text of 150 million quotes (`array[repeat('"', 150000000)]::text`) ended the
- * process.
+ * and built a chunk at a time (TextBuilder): the engine's global replace keeps every
+ * match until the end, and a text of 150 million quotes
+ * (`array[repeat('"', 150000000)]::text`) ended the process.
  */
 export function escapeChars(s: string, special: string, escape: (c: string) => string): string {
   if (s.length <= NATIVE_ESCAPE_MAX) {
@@ -65,24 +63,18 @@ export function escapeChars(s: string, special: string, escape: (c: string) => s
     for (let i = 0; i < special.length && !found; i++) found = s.includes(special[i]!)
     if (!found) return s
   }
-  const chunks: string[] = []
-  let pieces: string[] = []
+  const out = new TextBuilder(Infinity)
   let last = 0
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!
     if (!special.includes(c)) continue
-    if (i > last) pieces.push(s.slice(last, i))
-    pieces.push(escape(c))
+    out.add(s.slice(last, i))
+    out.add(escape(c))
     last = i + 1
-    if (pieces.length >= ESCAPE_PIECES) {
-      chunks.push(pieces.join(''))
-      pieces = []
-    }
   }
   if (last === 0) return s
-  pieces.push(s.slice(last))
-  chunks.push(pieces.join(''))
-  return chunks.join('')
+  out.add(s.slice(last))
+  return out.toString()
 }
 
 /**
@@ -99,4 +91,44 @@ export function builtTextTooLong(length: number): SqlError {
   return new SqlError(SqlState.programLimitExceeded, 'requested length too large', {
     detail: `A text of ${length} characters was built; a statement's texts are at most ${MAX_BUILT_TEXT} characters (UTF-16 units).`,
   })
+}
+
+/** Pieces joined into one chunk at a time: what a TextBuilder holds besides its chunks. */
+const PIECES_PER_CHUNK = 8192
+
+/**
+ * Text built from many pieces (one per match of a replacement or an escape): pieces are
+ * joined a chunk at a time, so memory stays the text's own size. The engine's own global
+ * replace and split keep every match (and its groups) until the end: tens of millions of
+ * them exhausted the heap and ended the process (`regexp_replace(repeat('ab',
+ * 200000000), '(a)', 'x', 'g')`). Past `max` units (default MAX_BUILT_TEXT), 54000.
+ */
+export class TextBuilder {
+  private readonly chunks: string[] = []
+  private pieces: string[] = []
+  private length = 0
+  private readonly max: number
+
+  constructor(max = MAX_BUILT_TEXT) {
+    this.max = max
+  }
+
+  add(piece: string): void {
+    if (piece === '') return
+    this.length += piece.length
+    if (this.length > this.max) throw builtTextTooLong(this.length)
+    this.pieces.push(piece)
+    if (this.pieces.length >= PIECES_PER_CHUNK) {
+      this.chunks.push(this.pieces.join(''))
+      this.pieces = []
+    }
+  }
+
+  toString(): string {
+    if (this.pieces.length > 0) {
+      this.chunks.push(this.pieces.join(''))
+      this.pieces = []
+    }
+    return this.chunks.length === 1 ? this.chunks[0]! : this.chunks.join('')
+  }
 }
