@@ -582,6 +582,7 @@ export class Replica {
       onNotice: (origin, topic, body) => {
         for (const l of this.noticeListeners) l(origin, topic, body)
       },
+      liveMembers: () => this.housekeeper.liveMembers(),
     }
   }
 

@@ -238,6 +238,11 @@ export class Housekeeper {
     this.registerMembership()
   }
 
+  /** The live members, and the version of the member rows they were read at (kept per version: do not change). */
+  liveMembers(): { version: number; live: readonly Member[] } {
+    return this.current()
+  }
+
   /** Members as the catalog records them, oldest first (a fresh array). */
   members(): Member[] {
     return this.current().members.slice()

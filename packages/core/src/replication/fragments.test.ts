@@ -142,6 +142,26 @@ describe('messages larger than the size limit', () => {
     r.replicator.receive('liar', frag(4, 0, 2, whole.length, whole.subarray(0, half)))
     expect(r.replicator.stats.fragmentedReceived).toBe(1)
     expect(r.replicator.peerStatus().some((p) => p.nodeId === 'liar')).toBe(true)
+    // two messages whose fragments interleave (a transport that reorders): both arrive
+    const hello = (id: string) => encodeMessage({ type: MessageType.Hello, nodeId: id, region: 'default', reply: false })
+    const [m5, m6] = [hello('liar'), hello('liar')]
+    const cut = (m: Uint8Array) => [m.subarray(0, 4), m.subarray(4, 8), m.subarray(8)]
+    const [a5, b5, c5] = cut(m5)
+    const [a6, b6, c6] = cut(m6)
+    r.replicator.receive('liar', frag(5, 0, 3, m5.length, a5!))
+    r.replicator.receive('liar', frag(6, 0, 3, m6.length, a6!))
+    r.replicator.receive('liar', frag(5, 1, 3, m5.length, b5!))
+    r.replicator.receive('liar', frag(6, 2, 3, m6.length, c6!))
+    r.replicator.receive('liar', frag(6, 1, 3, m6.length, b6!))
+    expect(r.replicator.stats.fragmentedReceived).toBe(2)
+    r.replicator.receive('liar', frag(5, 2, 3, m5.length, c5!))
+    expect(r.replicator.stats.fragmentedReceived).toBe(3)
+    // more than four unfinished at once: the oldest is given up, and its late fragments ignored
+    for (let id = 7; id <= 11; id++) r.replicator.receive('liar', frag(id, 0, 2, m5.length, m5.subarray(0, 4)))
+    r.replicator.receive('liar', frag(7, 1, 2, m5.length, m5.subarray(4)))
+    expect(r.replicator.stats.fragmentedReceived).toBe(3)
+    r.replicator.receive('liar', frag(11, 1, 2, m5.length, m5.subarray(4)))
+    expect(r.replicator.stats.fragmentedReceived).toBe(4)
     r.transact((tx) => tx.insert('t', { id: 1 }))
     expect(r.get('t', [1])).toEqual({ id: 1 })
     await r.close()

@@ -4,15 +4,21 @@
  * A message over the size limit is sent as FRAGMENTs: slices of its frame under one id,
  * handed to the transport only while its backlog for that peer stays under one message,
  * so a transport that drops past a queue limit never drops a slice. A whole message
- * waits (bounded) behind a large one the same way. The receiver reassembles one message
- * per peer at a time.
+ * waits (bounded) behind a large one the same way. The receiver reassembles up to
+ * MAX_REASSEMBLING_PER_PEER messages of a peer at once, so the fragments of two messages
+ * may interleave (a transport that reorders, as the simulator's does: a federated read's
+ * answer sent while a catch-up diff streams was lost whole when a fragment of the diff
+ * overtook the answer's last one).
  *
  * Bounds: a message is at most MAX_REASSEMBLED_BYTES and MAX_FRAGMENTS fragments (larger
  * ones are counted in `oversize` and not sent); a paced send gives up after
  * FRAGMENT_PACING_LIMIT_MS (a later anti-entropy round sends the message again); at most
  * MAX_REASSEMBLING peers have a message half received at once (a sender is named by
  * whatever it wrote in a gossip envelope, so one peer could otherwise start one per forged
- * name): a newcomer past it discards the oldest unfinished one, which anti-entropy resends.
+ * name): a newcomer past it discards the oldest unfinished one, which anti-entropy resends;
+ * a peer's unfinished messages hold at most MAX_REASSEMBLED_BYTES of fragments together (a
+ * message past it discards that peer's oldest), and while some of a peer's messages are
+ * unfinished, a fragment of one it discarded is ignored.
  */
 import type { Transport } from '../api.js'
 import { assert } from '../errors/assert.js'
@@ -27,6 +33,24 @@ const FRAGMENT_PACING_LIMIT_MS = 10 * 60 * 1000
 
 /** Peers with a message half received at once. */
 const MAX_REASSEMBLING = 64
+/** Messages of one peer half received at once (their fragments may interleave). */
+const MAX_REASSEMBLING_PER_PEER = 4
+
+/** A message being reassembled. */
+interface Reassembly {
+  id: number
+  total: number
+  count: number
+  chunks: Map<number, Uint8Array>
+  bytes: number
+}
+
+/** One peer's messages being reassembled, oldest (lowest id) first; ids below `floor` were given up. */
+interface PeerReassembly {
+  messages: Reassembly[]
+  floor: number
+  bytes: number
+}
 
 /** A fragment as decoded. */
 export interface Fragment {
@@ -39,8 +63,8 @@ export interface Fragment {
 
 export class Fragments<S extends ReplicatedShard> {
   private readonly ctx: ReplicationContext<S>
-  /** Per peer: the fragmented message being reassembled (one at a time; a newer id replaces it). */
-  private readonly reassembly = new Map<string, { id: number; total: number; count: number; chunks: Map<number, Uint8Array>; bytes: number }>()
+  /** Per peer: the fragmented messages being reassembled (see MAX_REASSEMBLING_PER_PEER). */
+  private readonly reassembly = new Map<string, PeerReassembly>()
   private nextFragmentId = 1
 
   constructor(ctx: ReplicationContext<S>) {
@@ -49,14 +73,22 @@ export class Fragments<S extends ReplicatedShard> {
 
   /** Sends one message to a peer: whole, or in paced fragments when it is over the limit. */
   send(peer: string, message: Message): void {
-    const t = this.ctx.transport
-    if (t === null || this.ctx.stopped) return
-    const { stats, host, maxBytes } = this.ctx
+    if (this.ctx.transport === null || this.ctx.stopped) return
     // A scoped peer (a browser replica with a token) gets only the shards it may read.
     const scope = this.ctx.scopeOf(peer)
     const msg = scope === null ? message : scopeOutgoing(scope, message)
     if (msg === null) return
-    const bytes = encodeMessage(msg)
+    this.sendEncoded(peer, encodeMessage(msg))
+  }
+
+  /**
+   * Sends one encoded message to an unscoped peer (the caller checked: nothing is cut
+   * for a scope here), whole or in paced fragments: one encoding for several peers.
+   */
+  sendEncoded(peer: string, bytes: Uint8Array): void {
+    const t = this.ctx.transport
+    if (t === null || this.ctx.stopped) return
+    const { stats, host, maxBytes } = this.ctx
     if (bytes.length <= maxBytes) {
       this.sendWhole(t, peer, bytes, host.now() + FRAGMENT_PACING_LIMIT_MS)
       return
@@ -138,25 +170,34 @@ export class Fragments<S extends ReplicatedShard> {
    * rejected.
    */
   reassemble(from: string, f: Fragment): Uint8Array | null {
-    let r = this.reassembly.get(from)
-    if (r === undefined || r.id !== f.id) {
-      if (r !== undefined && f.id < r.id) return null
+    let peer = this.reassembly.get(from)
+    if (peer === undefined) {
+      if (this.reassembly.size >= MAX_REASSEMBLING) this.reassembly.delete(this.reassembly.keys().next().value!)
+      peer = { messages: [], floor: 0, bytes: 0 }
+      this.reassembly.set(from, peer)
+    }
+    if (f.id < peer.floor) return null
+    let r = peer.messages.find((m) => m.id === f.id)
+    if (r === undefined) {
       r = { id: f.id, total: f.total, count: f.count, chunks: new Map(), bytes: 0 }
-      if (!this.reassembly.has(from) && this.reassembly.size >= MAX_REASSEMBLING) {
-        this.reassembly.delete(this.reassembly.keys().next().value!)
-      }
-      this.reassembly.set(from, r)
+      peer.messages.push(r)
+      peer.messages.sort((x, y) => x.id - y.id)
+      while (peer.messages.length > MAX_REASSEMBLING_PER_PEER) this.giveUp(peer, peer.messages[0]!)
+      if (!peer.messages.includes(r)) return null
     }
     if (r.count !== f.count || r.total !== f.total || r.bytes + f.chunk.length > r.total) {
       this.ctx.stats.rejected++
-      this.reassembly.delete(from)
+      this.drop(from, peer, r)
       return null
     }
     if (r.chunks.has(f.index)) return null
+    // The peer's unfinished messages together stay within one message's bound.
+    while (peer.bytes + f.chunk.length > MAX_REASSEMBLED_BYTES && peer.messages[0] !== r) this.giveUp(peer, peer.messages[0]!)
     r.chunks.set(f.index, f.chunk.slice())
     r.bytes += f.chunk.length
+    peer.bytes += f.chunk.length
     if (r.chunks.size < r.count) return null
-    this.reassembly.delete(from)
+    this.drop(from, peer, r)
     if (r.bytes !== r.total) {
       this.ctx.stats.rejected++
       return null
@@ -170,6 +211,23 @@ export class Fragments<S extends ReplicatedShard> {
     }
     assert(at === r.total, 'a reassembled message is exactly its fragments')
     return whole
+  }
+
+  /** Gives up the oldest unfinished message of a peer: its later fragments are ignored. */
+  private giveUp(peer: PeerReassembly, r: Reassembly): void {
+    peer.floor = Math.max(peer.floor, r.id + 1)
+    peer.messages.splice(peer.messages.indexOf(r), 1)
+    peer.bytes -= r.bytes
+  }
+
+  /** A message finished or rejected: no longer held. */
+  private drop(from: string, peer: PeerReassembly, r: Reassembly): void {
+    const at = peer.messages.indexOf(r)
+    if (at >= 0) {
+      peer.messages.splice(at, 1)
+      peer.bytes -= r.bytes
+    }
+    if (peer.messages.length === 0) this.reassembly.delete(from)
   }
 
   /** A peer went away: a message half received from it will not be finished. */

@@ -1,7 +1,10 @@
 /**
  * Gossip (docs/decisions/0010-replication.md): fresh local updates, once durable here,
  * published on the topics of the regions that hold their shard (`concord/all` for shards
- * every region holds). Best effort: what gossip loses, anti-entropy repairs.
+ * every region holds). Best effort: what gossip loses, anti-entropy repairs. A topic
+ * whose every live hearer is linked here goes to them as direct frames instead
+ * (update-audience.ts, docs/decisions/0040-direct-updates.md): the same message, the
+ * same receivers, no signature and no gossip router.
  *
  * Each update covers the LSN range [start, end) of this replica's change sequence; a
  * message says which range it carries, so a receiver can tell whether it holds everything
@@ -13,10 +16,12 @@
 import { assert } from '../errors/assert.js'
 import type { AntiEntropy } from './anti-entropy.js'
 import { MessageType, encodeMessage, type ShardUpdate } from './messages.js'
+import type { Fragments } from './fragments.js'
 import type { Positions } from './positions.js'
 import type { ReplicationContext } from './replication-context.js'
 import type { ReplicatedShard } from './replication-host.js'
 import type { ShardLinks } from './shard-links.js'
+import { UpdateAudience } from './update-audience.js'
 
 export const TOPIC_ALL = 'concord/all'
 export function regionTopic(region: string): string {
@@ -44,21 +49,25 @@ export class Gossip<S extends ReplicatedShard> {
   private readonly antiEntropy: AntiEntropy<S>
   private readonly positions: Positions<S>
   private readonly links: ShardLinks<S>
+  private readonly fragments: Fragments<S>
+  private readonly audience: UpdateAudience<S>
   /** Per (peer, shard): when a stale update from it was last answered with the generation. */
   private readonly staleAnswered = new Map<string, { generation: number; at: number }>()
 
-  constructor(ctx: ReplicationContext<S>, antiEntropy: AntiEntropy<S>, positions: Positions<S>, links: ShardLinks<S>) {
+  constructor(ctx: ReplicationContext<S>, antiEntropy: AntiEntropy<S>, positions: Positions<S>, links: ShardLinks<S>, fragments: Fragments<S>) {
     this.ctx = ctx
     this.antiEntropy = antiEntropy
     this.positions = positions
     this.links = links
+    this.fragments = fragments
+    this.audience = new UpdateAudience(ctx)
   }
 
   /** Publishes durable local updates to the regions that hold their shards. */
   publish(updates: Array<GossipUpdate<S>>): void {
     const t = this.ctx.transport
     if (t === null || this.ctx.stopped) return
-    const byTopic = new Map<string, Array<ShardUpdate & { start: number; end: number; stale: boolean }>>()
+    const byTopic = new Map<string, { region: string | null; list: Array<ShardUpdate & { start: number; end: number; stale: boolean }> }>()
     let oversize = false
     for (const { shard, generation, update, start, end } of updates) {
       if (update.length > MAX_GOSSIP_BYTES) {
@@ -71,17 +80,25 @@ export class Gossip<S extends ReplicatedShard> {
       // receivers see no gap.
       const stale = generation !== shard.generation
       const scope = this.ctx.host.scopeOf(shard.id)
-      const topics = scope === null ? [TOPIC_ALL] : scope.map(regionTopic)
-      for (const topic of topics) {
-        let list = byTopic.get(topic)
-        if (list === undefined) {
-          list = []
-          byTopic.set(topic, list)
+      for (const region of scope ?? [null]) {
+        const topic = region === null ? TOPIC_ALL : regionTopic(region)
+        let entry = byTopic.get(topic)
+        if (entry === undefined) {
+          entry = { region, list: [] }
+          byTopic.set(topic, entry)
         }
-        list.push({ shard: shard.id, generation, update, start, end, stale })
+        entry.list.push({ shard: shard.id, generation, update, start, end, stale })
       }
     }
-    for (const [topic, list] of byTopic) {
+    let up: string[] | null
+    try {
+      up = t.peers()
+    } catch {
+      up = null
+    }
+    for (const [topic, { region, list }] of byTopic) {
+      // Connected peers not known (the transport failed to say): gossiped.
+      const direct = up === null ? null : this.audience.direct(topic, region, up)
       let batch: Array<ShardUpdate & { start: number; end: number; stale: boolean }> = []
       let size = 0
       const flush = () => {
@@ -91,9 +108,15 @@ export class Gossip<S extends ReplicatedShard> {
         const lsn = batch[batch.length - 1]!.end
         assert(prevLsn <= lsn, 'a gossiped LSN range is not reversed')
         const bytes = encodeMessage({ type: MessageType.Updates, prevLsn, lsn, updates })
-        this.ctx.stats.messagesSent++
-        this.ctx.stats.bytesSent += bytes.length
-        t.publish(topic, bytes)
+        if (direct !== null) {
+          this.ctx.stats.updatesSentDirect++
+          for (const peer of direct) this.fragments.sendEncoded(peer, bytes)
+        } else {
+          this.ctx.stats.messagesSent++
+          this.ctx.stats.bytesSent += bytes.length
+          this.ctx.stats.updatesGossiped++
+          t.publish(topic, bytes)
+        }
         batch = []
         size = 0
       }

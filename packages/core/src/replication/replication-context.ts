@@ -10,6 +10,10 @@ import type { ReplicatedShard, ReplicationHost } from './replication-host.js'
 
 export interface ReplicatorStats {
   messagesSent: number
+  /** Messages of fresh local updates sent as direct frames to every hearer of their topic (update-audience.ts). */
+  updatesSentDirect: number
+  /** Messages of fresh local updates gossiped: some live hearer of their topic is not linked here. */
+  updatesGossiped: number
   messagesReceived: number
   bytesSent: number
   bytesReceived: number
@@ -43,6 +47,8 @@ export interface ReplicatorStats {
 export function newReplicatorStats(): ReplicatorStats {
   return {
     messagesSent: 0,
+    updatesSentDirect: 0,
+    updatesGossiped: 0,
     messagesReceived: 0,
     bytesSent: 0,
     bytesReceived: 0,
@@ -81,6 +87,8 @@ export interface ReplicationContext<S extends ReplicatedShard> {
    * is whatever its sender wrote. Bounds on peer records never push these out.
    */
   readonly linked: ReadonlySet<string>
+  /** Moves whenever `peers` or `linked` changes (what is derived from them is kept per version). */
+  readonly linksVersion: number
   /** Set once replication stopped: nothing is sent any more. */
   readonly stopped: boolean
   /** Upper bound on one encoded message (larger ones travel in fragments). */

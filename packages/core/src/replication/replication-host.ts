@@ -10,6 +10,7 @@
 import type { LinkPolicy, Scheduler } from '../api.js'
 import type { Value } from '../types.js'
 import type { HeldSet, ReportGroup } from './messages.js'
+import type { LiveMembers } from './update-audience.js'
 
 /** A shard as replication sees it: its id, generation, digests and Yjs state. */
 export interface ReplicatedShard {
@@ -118,4 +119,9 @@ export interface ReplicationHost<S extends ReplicatedShard> {
   applyCatalogTogether(fn: () => void): void
   /** An ephemeral notice from node `origin` (see Replicator.notice). */
   onNotice(origin: string, topic: string, body: Uint8Array): void
+  /**
+   * The cluster's live members (update-audience.ts: whether fresh updates can go to their
+   * hearers directly). Absent: not known, and updates are gossiped.
+   */
+  liveMembers?(): LiveMembers
 }

@@ -73,6 +73,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   private readonly maxBytes: number
   private readonly peers = new Map<string, PeerInfo>()
   private readonly linked = new Set<string>()
+  private linksVersion = 0
   /** What connected peers reported holding (`syncState`). */
   readonly confirmations = new PeerConfirmations()
   private readonly fragments: Fragments<S>
@@ -104,6 +105,9 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       stats: this.stats,
       peers: this.peers,
       linked: this.linked,
+      get linksVersion() {
+        return replicator.linksVersion
+      },
       maxBytes: this.maxBytes,
       confirmations: this.confirmations,
       scopeOf: (peer) => replicator.peerScopes?.(peer) ?? null,
@@ -115,7 +119,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.fragments = new Fragments(ctx)
     this.positions = new Positions(ctx, this.fragments)
     this.antiEntropy = new AntiEntropy(ctx, this.fragments, this.positions, links, new DivergenceWatch())
-    this.gossiping = new Gossip(ctx, this.antiEntropy, this.positions, links)
+    this.gossiping = new Gossip(ctx, this.antiEntropy, this.positions, links, this.fragments)
     this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation, filter, parts) => host.readRows(table, incarnation, filter, parts), options.federatedRead)
     this.calls = new PeerCalls(ctx, this.fragments)
     this.reports = new RelayedReports(ctx, this.fragments, (peer, shardId) => this.askState(peer, shardId))
@@ -143,11 +147,13 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       onMessage: (from, data) => this.receive(from, data),
       onPeerUp: (peer) => {
         this.linked.add(peer)
+        this.linksVersion++
         this.hello(peer, false)
       },
       onPeerDown: (peer) => {
         this.linked.delete(peer)
         this.peers.delete(peer)
+        this.linksVersion++
         this.fragments.forget(peer)
         this.positions.peerDown(peer)
         this.antiEntropy.peerDown(peer)
@@ -462,6 +468,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
       this.stats.rejected++
       return
     }
+    if (this.peers.get(from)?.region !== region) this.linksVersion++
     this.peers.set(from, { region })
     this.positions.peerUp(from, region)
     if (!known) this.confirmations.connected(from)

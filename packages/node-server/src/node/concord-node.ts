@@ -643,6 +643,8 @@ export class ConcordNode {
         { name: 'concord_shards_hibernated_total', help: 'Shards put away since start (a shard woken and put away again counts again)', type: 'counter', value: this.hibernation?.hibernated ?? 0 },
         ...memoryMetrics(),
         { name: 'concord_updates_applied_total', help: 'Remote updates merged into local shards', type: 'counter', value: s.updatesApplied },
+        { name: 'concord_updates_sent_direct_total', help: 'Messages of fresh local updates sent as direct frames (every live hearer of their topic connected; docs/decisions/0040-direct-updates.md)', type: 'counter', value: s.updatesSentDirect },
+        { name: 'concord_updates_gossiped_total', help: 'Messages of fresh local updates gossiped (some live hearer of their topic not connected here)', type: 'counter', value: s.updatesGossiped },
         { name: 'concord_repair_bytes_total', help: 'Bytes received through anti-entropy repair', type: 'counter', value: s.repairBytes },
         { name: 'concord_malformed_total', help: 'Updates or messages that failed validation', type: 'counter', value: s.malformed },
         { name: 'concord_generations_total', help: 'Shard generations built or adopted (storage compaction) since start', type: 'counter', value: s.generationsAdopted },

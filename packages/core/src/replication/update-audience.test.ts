@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest'
+import type { TableSpec } from '../types.js'
+import { Simulation } from '../sim/simulation.js'
+import { MessageType } from './messages.js'
+
+const products: TableSpec = {
+  name: 'products',
+  columns: [
+    { name: 'id', type: 'int' },
+    { name: 'name', type: 'text' },
+  ],
+  primaryKey: ['id'],
+}
+
+/** Counts the fresh-update messages each node gossiped, and those it sent as direct frames. */
+function countUpdates(sim: Simulation): { gossiped: Map<string, string[]>; direct: Map<string, string[]> } {
+  const gossiped = new Map<string, string[]>()
+  const direct = new Map<string, string[]>()
+  const note = (m: Map<string, string[]>, from: string, what: string) => m.set(from, [...(m.get(from) ?? []), what])
+  const publish = sim.publish.bind(sim)
+  sim.publish = (from: string, topic: string, data: Uint8Array) => {
+    if (data[1] === MessageType.Updates) note(gossiped, from, topic)
+    publish(from, topic, data)
+  }
+  const deliver = sim.deliver.bind(sim)
+  sim.deliver = (from: string, to: string, data: Uint8Array) => {
+    if (data[1] === MessageType.Updates) note(direct, from, to)
+    deliver(from, to, data)
+  }
+  return { gossiped, direct }
+}
+
+describe('fresh updates go directly to their hearers when every one is connected', () => {
+  it('sent as direct frames in a full mesh, gossiped while a live member is away, and nothing is lost either way', async () => {
+    const sim = new Simulation({ seed: 40 })
+    for (const id of ['a', 'b', 'c']) await sim.addNode({ id })
+    sim.replica('a').transact((tx) => tx.createTable(products))
+    await sim.settle()
+    const sent = countUpdates(sim)
+    for (let i = 0; i < 10; i++) sim.replica('a').transact((tx) => tx.insert('products', { id: i, name: `p${i}` }))
+    await sim.settle()
+    expect(sent.gossiped.get('a') ?? []).toEqual([])
+    expect(new Set(sent.direct.get('a'))).toEqual(new Set(['b', 'c']))
+    expect(sim.replica('a').replicator.stats.updatesSentDirect).toBeGreaterThan(0)
+    for (const id of ['b', 'c']) expect(sim.replica(id).rowCount('products')).toBe(10)
+
+    // c is down but still a live member: only gossip can reach it through another node.
+    sim.crash('c')
+    const gossipedBefore = sim.replica('a').replicator.stats.updatesGossiped
+    for (let i = 10; i < 20; i++) sim.replica('a').transact((tx) => tx.insert('products', { id: i, name: `p${i}` }))
+    await sim.advance(500)
+    expect(sim.replica('a').replicator.stats.updatesGossiped).toBeGreaterThan(gossipedBefore)
+    expect(sent.gossiped.get('a')).toContain('concord/all')
+    expect(sim.replica('b').rowCount('products')).toBe(20)
+
+    await sim.restart('c')
+    await sim.settle()
+    expect(sim.replica('c').rowCount('products')).toBe(20)
+    // Everyone connected again: direct once more.
+    const directBefore = sim.replica('a').replicator.stats.updatesSentDirect
+    const gossipedAgain = sim.replica('a').replicator.stats.updatesGossiped
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 20, name: 'p20' }))
+    await sim.settle()
+    expect(sim.replica('a').replicator.stats.updatesSentDirect).toBeGreaterThan(directBefore)
+    expect(sim.replica('a').replicator.stats.updatesGossiped).toBe(gossipedAgain)
+    for (const id of ['b', 'c']) expect(sim.replica(id).get('products', [20])?.name).toBe('p20')
+  })
+
+  it("a region's topic goes direct when its region's members are connected, whoever else is away", async () => {
+    const sim = new Simulation({ seed: 41 })
+    await sim.addNode({ id: 'us1', region: 'us-west' })
+    await sim.addNode({ id: 'us2', region: 'us-west' })
+    await sim.addNode({ id: 'eu1', region: 'eu-central' })
+    sim.replica('us1').transact((tx) => {
+      tx.createTable({ ...products, regions: ['us-west'] })
+      tx.createTable({ ...products, name: 'everywhere' })
+    })
+    await sim.settle()
+    const sent = countUpdates(sim)
+    sim.crash('eu1')
+    sim.replica('us1').transact((tx) => tx.insert('products', { id: 1, name: 'local' }))
+    await sim.advance(500)
+    // eu1 hears only concord/all and its own region's topic: us-west's topic is complete.
+    expect(sent.gossiped.get('us1') ?? []).toEqual([])
+    expect(sent.direct.get('us1')).toEqual(['us2'])
+    expect(sim.replica('us2').get('products', [1])?.name).toBe('local')
+    // A table every region holds is heard by eu1 too, which is away: gossiped.
+    sim.replica('us1').transact((tx) => tx.insert('everywhere', { id: 1, name: 'global' }))
+    await sim.advance(500)
+    expect(sent.gossiped.get('us1')).toEqual(['concord/all'])
+    expect(sim.replica('us2').get('everywhere', [1])?.name).toBe('global')
+    await sim.restart('eu1')
+    await sim.settle()
+    expect(sim.replica('eu1').get('everywhere', [1])?.name).toBe('global')
+    expect(sim.replica('eu1').rowCount('products')).toBe(0)
+  })
+})
