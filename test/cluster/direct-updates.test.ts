@@ -1,8 +1,9 @@
 /**
  * Fresh updates on real nodes (docs/decisions/0040-direct-updates.md): in a cluster whose
  * every live member is connected to the writer, a commit reaches the others as direct
- * frames on the sync streams (no gossip signature, no gossip router); while a member is
- * down but not declared departed, the writer gossips instead, and nothing is lost.
+ * frames on the sync streams (no gossip signature, no gossip router); while a member has
+ * just gone down, the writer gossips instead; once it has been silent five anti-entropy
+ * rounds it is taken for away and writes go direct again; nothing is lost either way.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -33,7 +34,7 @@ async function has(p: ConcordProcess, id: number): Promise<boolean> {
 }
 
 describe('fresh updates between real nodes', () => {
-  it('go as direct frames while every member is connected, and by gossip while one is down', async () => {
+  it('go as direct frames while every member is connected, by gossip while one has just gone down, direct once it is away', async () => {
     dir = mkdtempSync(join(tmpdir(), 'concord-direct-'))
     const a = await ConcordProcess.start({ dataDir: join(dir, 'a'), nodeId: 'd-a', httpPort: true })
     procs.push(a)
@@ -68,6 +69,14 @@ describe('fresh updates between real nodes', () => {
       await a.query("INSERT INTO t VALUES ($1, 'gossiped')", [++id])
       return (await counters(a)).gossiped > s0.gossiped
     }, 60_000, 'a write gossiped while c is down')
+    await until(() => has(b, id), 60_000, `row ${id} on b`)
+    // Not heard from for five anti-entropy rounds: taken for away, and writes go direct again.
+    await until(async () => {
+      const s0 = await counters(a)
+      await a.query("INSERT INTO t VALUES ($1, 'c away')", [++id])
+      const s1 = await counters(a)
+      return s1.direct > s0.direct && s1.gossiped === s0.gossiped
+    }, 60_000, 'a write sent directly while c is away')
     await until(() => has(b, id), 60_000, `row ${id} on b`)
 
     // c comes back on its own data and catches up on what it missed.

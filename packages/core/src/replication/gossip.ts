@@ -54,13 +54,13 @@ export class Gossip<S extends ReplicatedShard> {
   /** Per (peer, shard): when a stale update from it was last answered with the generation. */
   private readonly staleAnswered = new Map<string, { generation: number; at: number }>()
 
-  constructor(ctx: ReplicationContext<S>, antiEntropy: AntiEntropy<S>, positions: Positions<S>, links: ShardLinks<S>, fragments: Fragments<S>) {
+  constructor(ctx: ReplicationContext<S>, antiEntropy: AntiEntropy<S>, positions: Positions<S>, links: ShardLinks<S>, fragments: Fragments<S>, awayAfterMs: number) {
     this.ctx = ctx
     this.antiEntropy = antiEntropy
     this.positions = positions
     this.links = links
     this.fragments = fragments
-    this.audience = new UpdateAudience(ctx)
+    this.audience = new UpdateAudience(ctx, (peer) => positions.lastSeen(peer), awayAfterMs)
   }
 
   /** Publishes durable local updates to the regions that hold their shards. */

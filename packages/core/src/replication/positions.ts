@@ -103,6 +103,11 @@ export class Positions<S extends ReplicatedShard> {
     return false
   }
 
+  /** When a message from a peer last arrived (its own, direct or relayed); null: none remembered. */
+  lastSeen(peer: string): number | null {
+    return this.status.get(peer)?.lastSeen ?? null
+  }
+
   /** A peer said hello (from `region`). */
   peerUp(peer: string, region: string): void {
     const st = this.statusOf(peer)

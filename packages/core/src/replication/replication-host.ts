@@ -10,7 +10,6 @@
 import type { LinkPolicy, Scheduler } from '../api.js'
 import type { Value } from '../types.js'
 import type { HeldSet, ReportGroup } from './messages.js'
-import type { LiveMembers } from './update-audience.js'
 
 /** A shard as replication sees it: its id, generation, digests and Yjs state. */
 export interface ReplicatedShard {
@@ -42,6 +41,18 @@ export interface StateSlices {
   readonly whole: boolean
   /** The next slice; null once all were given. */
   next(): Uint8Array | null
+}
+
+/** A live member as the catalog records it. */
+export interface AudienceMember {
+  readonly nodeId: string
+  readonly region: string
+}
+
+/** The live members and a number that moves whenever they change. */
+export interface LiveMembers {
+  readonly version: number
+  readonly live: readonly AudienceMember[]
 }
 
 export interface ReplicationHost<S extends ReplicatedShard> {

@@ -51,6 +51,11 @@ export interface ReplicatorOptions {
 
 /** Default of `catalogPacingMs`. */
 export const CATALOG_PACING_MS = 50
+/**
+ * Anti-entropy intervals after which a live member neither connected nor heard from is
+ * taken for away: fresh updates stop being gossiped for it (update-audience.ts).
+ */
+const AWAY_AFTER_ROUNDS = 5
 
 export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
   readonly stats: ReplicatorStats = newReplicatorStats()
@@ -119,7 +124,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
     this.fragments = new Fragments(ctx)
     this.positions = new Positions(ctx, this.fragments)
     this.antiEntropy = new AntiEntropy(ctx, this.fragments, this.positions, links, new DivergenceWatch())
-    this.gossiping = new Gossip(ctx, this.antiEntropy, this.positions, links, this.fragments)
+    this.gossiping = new Gossip(ctx, this.antiEntropy, this.positions, links, this.fragments, AWAY_AFTER_ROUNDS * Math.max(this.interval, 100))
     this.federated = new FederatedReads(ctx, this.fragments, (table, incarnation, filter, parts) => host.readRows(table, incarnation, filter, parts), options.federatedRead)
     this.calls = new PeerCalls(ctx, this.fragments)
     this.reports = new RelayedReports(ctx, this.fragments, (peer, shardId) => this.askState(peer, shardId))

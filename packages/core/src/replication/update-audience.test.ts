@@ -52,10 +52,19 @@ describe('fresh updates go directly to their hearers when every one is connected
     expect(sim.replica('a').replicator.stats.updatesGossiped).toBeGreaterThan(gossipedBefore)
     expect(sent.gossiped.get('a')).toContain('concord/all')
     expect(sim.replica('b').rowCount('products')).toBe(20)
+    // Not heard from for five anti-entropy rounds (2.5 s here): taken for away, direct again.
+    await sim.advance(3000)
+    const gossipedLater = sim.replica('a').replicator.stats.updatesGossiped
+    const directLater = sim.replica('a').replicator.stats.updatesSentDirect
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 100, name: 'while c is away' }))
+    await sim.advance(500)
+    expect(sim.replica('a').replicator.stats.updatesGossiped).toBe(gossipedLater)
+    expect(sim.replica('a').replicator.stats.updatesSentDirect).toBeGreaterThan(directLater)
+    expect(sim.replica('b').get('products', [100])?.name).toBe('while c is away')
 
     await sim.restart('c')
     await sim.settle()
-    expect(sim.replica('c').rowCount('products')).toBe(20)
+    expect(sim.replica('c').rowCount('products')).toBe(21)
     // Everyone connected again: direct once more.
     const directBefore = sim.replica('a').replicator.stats.updatesSentDirect
     const gossipedAgain = sim.replica('a').replicator.stats.updatesGossiped

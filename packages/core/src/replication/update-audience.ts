@@ -6,40 +6,39 @@
  * a region's topic by the nodes of that region. When every live member that hears a
  * topic is linked to this replica (and has said hello), its updates go to each of them
  * as a direct frame: authenticated by the link like every other direct frame, with no
- * signature to make or check and no gossip router in the way. When one is not (a node
- * down but not yet declared departed, a cluster that is not a full mesh, a replica that
- * does not know the members), the topic is gossiped as before, so a node that can only
- * be reached through others still hears it.
+ * signature to make or check and no gossip router in the way. When one is not, and has
+ * been heard from lately (a node just gone down, one reachable only through others), or
+ * the replica does not know the members, the topic is gossiped as before, so a node that
+ * can only be reached through others still hears it. A live member neither connected nor
+ * heard from for `awayAfterMs` (five anti-entropy rounds) is taken for away: gossip
+ * would not reach it either, and it catches up by anti-entropy when it is back (a member
+ * stopped is declared departed only after a day).
  *
  * Invariants: the answer is kept per version of the member rows and of the connected
- * peers; a connected peer that has not said hello, or is not a live member here, and a
+ * peers, for at most a second; a connected peer that has not said hello, or is not a live member here, and a
  * peer that said hello but is not connected, make every topic gossiped (what it hears,
  * or who else there is, is not known), and so does a member list without this replica's
  * own row; a scoped peer (a browser replica with a token) is never sent updates directly (it syncs
  * by anti-entropy, as it is kept out of gossip) and never holds the rest back.
  */
 import type { ReplicationContext } from './replication-context.js'
-import type { ReplicatedShard } from './replication-host.js'
-
-/** A live member as the catalog records it. */
-export interface AudienceMember {
-  readonly nodeId: string
-  readonly region: string
-}
-
-/** The live members and a number that moves whenever they change. */
-export interface LiveMembers {
-  readonly version: number
-  readonly live: readonly AudienceMember[]
-}
+import type { AudienceMember, ReplicatedShard } from './replication-host.js'
 
 export class UpdateAudience<S extends ReplicatedShard> {
   private readonly ctx: ReplicationContext<S>
-  /** Per topic, for one version of the members and of the links. */
+  private readonly lastSeen: (peer: string) => number | null
+  private readonly awayAfterMs: number
+  /** Per topic, for one version of the members and of the links, and one second. */
   private kept: { members: number; links: string; byTopic: Map<string, readonly string[] | null> } | null = null
 
-  constructor(ctx: ReplicationContext<S>) {
+  /**
+   * `lastSeen`: when a message from a node last arrived here; `awayAfterMs`: how long a
+   * live member not connected and not heard from is taken for away (not worth gossiping to).
+   */
+  constructor(ctx: ReplicationContext<S>, lastSeen: (peer: string) => number | null, awayAfterMs: number) {
     this.ctx = ctx
+    this.lastSeen = lastSeen
+    this.awayAfterMs = awayAfterMs
   }
 
   /**
@@ -50,20 +49,21 @@ export class UpdateAudience<S extends ReplicatedShard> {
   direct(topic: string, region: string | null, up: readonly string[]): readonly string[] | null {
     const members = this.ctx.host.liveMembers?.()
     if (members === undefined) return null
-    const links = `${this.ctx.linksVersion}\u0000${up.join('\u0000')}`
+    const now = this.ctx.host.now()
+    const links = `${this.ctx.linksVersion}\u0000${Math.floor(now / 1000)}\u0000${up.join('\u0000')}`
     if (this.kept === null || this.kept.members !== members.version || this.kept.links !== links) {
       this.kept = { members: members.version, links, byTopic: new Map() }
     }
     const byTopic = this.kept.byTopic
     let answer = byTopic.get(topic)
     if (answer === undefined) {
-      answer = this.compute(members.live, region, new Set(up))
+      answer = this.compute(members.live, region, new Set(up), now)
       byTopic.set(topic, answer)
     }
     return answer
   }
 
-  private compute(live: readonly AudienceMember[], region: string | null, up: ReadonlySet<string>): readonly string[] | null {
+  private compute(live: readonly AudienceMember[], region: string | null, up: ReadonlySet<string>, now: number): readonly string[] | null {
     const { peers, linked, host } = this.ctx
     const members = new Set<string>()
     for (const m of live) members.add(m.nodeId)
@@ -89,7 +89,11 @@ export class UpdateAudience<S extends ReplicatedShard> {
     }
     for (const m of live) {
       if (m.nodeId === host.nodeId || (region !== null && m.region !== region)) continue
-      if (!hears.has(m.nodeId) && !scoped.has(m.nodeId)) return null
+      if (hears.has(m.nodeId) || scoped.has(m.nodeId)) continue
+      // Not connected, and heard from lately (its own messages, direct or relayed): up
+      // somewhere, maybe reachable only through others. Not heard from that long: away.
+      const seen = this.lastSeen(m.nodeId)
+      if (seen !== null && now - seen < this.awayAfterMs) return null
     }
     return [...hears]
   }
