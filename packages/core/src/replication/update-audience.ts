@@ -15,11 +15,12 @@
  * stopped is declared departed only after a day).
  *
  * Invariants: the answer is kept per version of the member rows and of the connected
- * peers, for at most a second; a connected peer that has not said hello, or is not a live member here, and a
- * peer that said hello but is not connected, make every topic gossiped (what it hears,
- * or who else there is, is not known), and so does a member list without this replica's
- * own row; a scoped peer (a browser replica with a token) is never sent updates directly (it syncs
- * by anti-entropy, as it is kept out of gossip) and never holds the rest back.
+ * peers, for at most a second; a connected peer that has not said hello or is not a live
+ * member here, and a peer that said hello but is not connected, make every topic gossiped
+ * (what it hears, or who else there is, is not known), and so does a member list without
+ * this replica's own row; a scoped peer (a browser replica with a token) is never sent
+ * updates directly (it syncs by anti-entropy, as it is kept out of gossip) and never
+ * holds the rest back.
  */
 import type { ReplicationContext } from './replication-context.js'
 import type { AudienceMember, ReplicatedShard } from './replication-host.js'
