@@ -32,6 +32,32 @@ describe('prepare, describe, execute', () => {
     await db.query('DROP TABLE typed_params')
   })
 
+  it('infers again once a table the statement names changes, and keeps what each Parse declares', async () => {
+    // The same text is inferred once per tree and reused while its tables stay the same
+    // (prepared-statement.ts): each change below must show in the next Parse.
+    const s = db.session()
+    await db.query('CREATE TABLE reparsed (id INT PRIMARY KEY, n INT)')
+    const q = 'SELECT id FROM reparsed WHERE n = $1 AND id = $2'
+    expect((await s.prepare(q)).paramTypes).toEqual([23, 23])
+    expect((await s.prepare(q)).paramTypes).toEqual([23, 23])
+    expect((await s.prepare(q, [20])).paramTypes).toEqual([20, 23])
+    expect((await s.prepare(q)).paramTypes).toEqual([23, 23])
+    await db.query('ALTER TABLE reparsed ALTER COLUMN n TYPE BIGINT')
+    expect((await s.prepare(q)).paramTypes).toEqual([20, 23])
+    await db.query('DROP TABLE reparsed')
+    expect((await s.prepare(q)).paramTypes).toEqual([25, 25])
+    // A table created in the open block is seen by that block's Parse, and gone after ROLLBACK.
+    await s.query('BEGIN')
+    await s.query('CREATE TABLE reparsed (id TEXT PRIMARY KEY, n NUMERIC)')
+    expect((await s.prepare(q)).paramTypes).toEqual([1700, 25])
+    await s.query('ROLLBACK')
+    expect((await s.prepare(q)).paramTypes).toEqual([25, 25])
+    // The answer handed out is the caller's own: changing it changes no later Parse.
+    const mine = await s.prepare(q)
+    mine.paramTypes[0] = 16
+    expect((await s.prepare(q)).paramTypes).toEqual([25, 25])
+  })
+
   it('describes INSERT, UPDATE and DELETE .. RETURNING by planning the returning list, without writing', async () => {
     const s = db.session()
     const ins = await s.prepare('INSERT INTO items VALUES ($1, $2, 2) RETURNING id, upper(name) AS shout, price')

@@ -50,16 +50,52 @@ export function maxParam(node: unknown): number {
   return max
 }
 
+type TableLookup = (name: string) => TableInfo | undefined
+
+/** Parameter types inferred for a shared tree: valid while the client declares the same and each table looked up is the same object. */
+interface Inferred {
+  declared: string
+  /** Each name inference looked up, and what it found (catalog TableInfos are replaced on change, never edited). */
+  lookups: Array<[string, TableInfo | undefined]>
+  types: readonly number[]
+}
+
+/**
+ * Inferred parameter types by shared tree (literal-template.ts `sharedNode`): a client
+ * that sends the same Parse before every execution (node-postgres for each query with
+ * parameters) walks the tree and builds column maps once, not per query.
+ */
+const inferred = new WeakMap<object, Inferred>()
+
 /** `table` looks tables up to infer the types of parameters the client left unspecified (param-types.ts). */
-export function prepareStatement(sql: string, declared: number[] = [], table?: (name: string) => TableInfo | undefined): PreparedStatement {
+export function prepareStatement(sql: string, declared: number[] = [], table?: TableLookup): PreparedStatement {
   const stmts = parseScript(sql)
   if (stmts.length > 1) throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement')
   const statement = stmts[0] ?? null
   const count = Math.min(MAX_PARAMS, Math.max(declared.length, statement?.kind === 'pg' ? statementMaxParam(statement.node) : 0))
+  return { sql, statement, paramTypes: paramTypesOf(statement, declared, count, table) }
+}
+
+/** One OID per parameter: the declared one, else the inferred one (param-types.ts), else text. */
+function paramTypesOf(statement: Statement | null, declared: number[], count: number, table: TableLookup | undefined): number[] {
+  const key = table !== undefined && count > 0 && statement?.kind === 'pg' ? sharedNode(statement.node) : null
+  const declaredKey = key !== null ? `${count}:${declared.join(',')}` : ''
+  if (key !== null) {
+    const hit = inferred.get(key)
+    if (hit !== undefined && hit.declared === declaredKey && hit.lookups.every(([name, t]) => table!(name) === t)) return hit.types.slice()
+  }
   const paramTypes = Array.from({ length: count }, (_, i) => declared[i] ?? 0)
-  if (table) inferParamTypes(statement, paramTypes, table)
+  const lookups: Array<[string, TableInfo | undefined]> = []
+  if (table) {
+    inferParamTypes(statement, paramTypes, (name) => {
+      const t = table(name)
+      lookups.push([name, t])
+      return t
+    })
+  }
   for (let i = 0; i < count; i++) paramTypes[i] ||= OIDS.text
-  return { sql, statement, paramTypes }
+  if (key !== null) inferred.set(key, { declared: declaredKey, lookups, types: paramTypes.slice() })
+  return paramTypes
 }
 
 /**
