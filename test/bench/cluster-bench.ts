@@ -58,6 +58,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { ConcordProcess } from '../cluster/concord-process.js'
+import { loopbackLine } from './loopback-probe.js'
 import { fmt, load1, median, printTable } from './harness.js'
 import { PostgresInstance, pgBinDir } from './postgres-instance.js'
 import { pssTreeBytes, rssBytes } from './process-memory.js'
@@ -450,6 +451,7 @@ const sides: Side[] = []
 try {
   console.log(`cluster benchmark: ${ROWS.toLocaleString('en-US')} rows, ${RUNS} interleaved runs per measure, ${NODES} Concord nodes ` +
     `(from ${BUILT ? 'the built bundle' : 'the sources (tsx)'}); load average at start ${load1().toFixed(2)}`)
+  console.log(await loopbackLine(load1()))
   sides.push(await concordSide(join(dir, 'concord')))
   if (BASELINE_BIN) {
     sides.push(await concordSide(join(dir, 'baseline'), 'baseline', BASELINE_BIN))
@@ -568,6 +570,7 @@ try {
     rows.push(cells)
   }
   printTable(`Concord (${NODES} nodes)${withBaseline ? ' vs a baseline build' : ''} vs PostgreSQL 15 logical replication, both durable; medians (runs); load = median 1-minute load average`, rows)
+  console.log(await loopbackLine(load1()))
 } finally {
   for (const side of sides) await side.close().catch((err: unknown) => console.log(`closing ${side.name}: ${(err as Error).message}`))
   rmSync(dir, { recursive: true, force: true })

@@ -42,6 +42,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ConcordProcess } from '../cluster/concord-process.js'
+import { loopbackLine } from './loopback-probe.js'
 import { fmt, load1, median, printTable } from './harness.js'
 import { PostgresInstance, pgBinDir } from './postgres-instance.js'
 
@@ -129,6 +130,7 @@ let postgres: PostgresInstance | undefined
 try {
   console.log(`pgbench benchmark: scale ${SCALE}, ${CLIENTS} clients, -M ${MODE}, ${SECONDS} s per run, ${RUNS} interleaved rounds; ` +
     `Concord from ${BUILT ? 'the built bundle' : 'the sources (tsx)'}${SAME_INSTANT ? '; this build and the baseline at the same instant' : ''}; load average at start ${load1().toFixed(2)}`)
+  console.log(await loopbackLine(load1()))
   node = await ConcordProcess.start({ dataDir: join(dir, 'concord'), nodeId: 'pgbench', built: BUILT, extraArgs: ['--quiet'] })
   const concord: Side = { name: 'Concord', conn: ['-h', '127.0.0.1', '-p', String(node.pgPort), '-U', 'concord', 'concord'], pid: node.child.pid }
   const sides: Side[] = [concord]
@@ -237,6 +239,7 @@ try {
   if (BASELINE_BIN) initRow.push(`${(initSeconds.get('Concord')! / initSeconds.get(BASELINE)!).toFixed(2)}x`, '')
   rows.push(initRow)
   printTable(`pgbench, Concord node vs PostgreSQL 15, both durable (load = median 1-minute load average at the end of the runs)`, rows)
+  console.log(await loopbackLine(load1()))
 } finally {
   await node?.stop(60_000)
   await baseline?.stop(60_000)
