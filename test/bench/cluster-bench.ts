@@ -26,7 +26,9 @@
  *
  * Each measure runs RUNS times, Concord and PostgreSQL alternating which goes first;
  * the table shows medians, the 1-minute load average at the end of each side's runs
- * (median), and the ratio. Every loop is bounded in count and time. Nothing is asserted.
+ * (median), and the ratio; at the start and end, the machine's loopback round trip
+ * (loopback-probe.ts), which the point reads and latency polls pay once per query.
+ * Every loop is bounded in count and time. Nothing is asserted.
  *
  * Environment (all optional):
  *   BENCH_ROWS=100000            rows of the main table (1000000 for the issue's 1M-row figures)

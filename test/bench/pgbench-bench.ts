@@ -13,7 +13,9 @@
  * transaction (user + system, from /proc/<pid>/stat across the run): on a machine
  * shared with other jobs the node's TPS mostly follows the scheduler, while its CPU cost
  * per transaction moves much less, so that is the figure that resolves a change in the
- * node's own work (compare it between this build and BENCH_BASELINE_BIN's).
+ * node's own work (compare it between this build and BENCH_BASELINE_BIN's). At its start
+ * and end it prints the machine's loopback round trip (loopback-probe.ts), which every
+ * pgbench statement pays and which moved 3-7x on one machine in one day.
  *
  * Environment (all optional):
  *   BENCH_RUNS=3         rounds (median over them)
