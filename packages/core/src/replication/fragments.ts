@@ -216,17 +216,12 @@ export class Fragments<S extends ReplicatedShard> {
   /** Gives up the oldest unfinished message of a peer: its later fragments are ignored. */
   private giveUp(peer: PeerReassembly, r: Reassembly): void {
     peer.floor = Math.max(peer.floor, r.id + 1)
-    peer.messages.splice(peer.messages.indexOf(r), 1)
-    peer.bytes -= r.bytes
+    release(peer, r)
   }
 
   /** A message finished or rejected: no longer held. */
   private drop(from: string, peer: PeerReassembly, r: Reassembly): void {
-    const at = peer.messages.indexOf(r)
-    if (at >= 0) {
-      peer.messages.splice(at, 1)
-      peer.bytes -= r.bytes
-    }
+    release(peer, r)
     if (peer.messages.length === 0) this.reassembly.delete(from)
   }
 
@@ -234,4 +229,12 @@ export class Fragments<S extends ReplicatedShard> {
   forget(peer: string): void {
     this.reassembly.delete(peer)
   }
+}
+
+/** `r` no longer held among `peer`'s unfinished messages (if it still was). */
+function release(peer: PeerReassembly, r: Reassembly): void {
+  const at = peer.messages.indexOf(r)
+  if (at < 0) return
+  peer.messages.splice(at, 1)
+  peer.bytes -= r.bytes
 }

@@ -79,7 +79,8 @@ export function prepareStatement(sql: string, declared: number[] = [], table?: T
 /** One OID per parameter: the declared one, else the inferred one (param-types.ts), else text. */
 function paramTypesOf(statement: Statement | null, declared: number[], count: number, table: TableLookup | undefined): number[] {
   const key = table !== undefined && count > 0 && statement?.kind === 'pg' ? sharedNode(statement.node) : null
-  const declaredKey = key !== null ? `${count}:${declared.join(',')}` : ''
+  // With the tree the same, the declared types decide the count too.
+  const declaredKey = key !== null ? declared.join(',') : ''
   if (key !== null) {
     const hit = inferred.get(key)
     if (hit !== undefined && hit.declared === declaredKey && hit.lookups.every(([name, t]) => table!(name) === t)) return hit.types.slice()
