@@ -53,6 +53,8 @@
  *                                are their catch-up; the writer's (bench1) and the follower's (bench2)
  *                                cover the whole run, so profile throughput with BENCH_MEASURES=throughput
  *                                and a small BENCH_ROWS
+ *   BENCH_NODE_ARGS="--flag .."  node flags for the Concord side's processes only (not the baseline's):
+ *                                a runtime setting tried against the same build as BENCH_BASELINE_BIN
  * Temporary directories go under $TMPDIR.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -76,6 +78,7 @@ const BUILT = env['BENCH_BUILT'] === '1'
 const PG_PORT = Number(env['BENCH_PG_PORT'] ?? 55_000 + Math.floor(Math.random() * 2000))
 const BASELINE_BIN = env['BENCH_BASELINE_BIN']
 const PROFILE = env['BENCH_PROFILE']
+const NODE_ARGS = (env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)
 const HIBERNATE_AFTER = env['BENCH_HIBERNATE_AFTER']
 const MEASURES = env['BENCH_MEASURES'] === undefined ? null : new Set(env['BENCH_MEASURES'].split(','))
 const runs = (measure: string): boolean => MEASURES === null || MEASURES.has(measure)
@@ -262,7 +265,7 @@ async function concordSide(dir: string, name = 'Concord', bin?: string): Promise
     ConcordProcess.start({
       dataDir: `${dir}/${id}`, nodeId: id, join: peers, built: BUILT, bin,
       extraArgs: ['--quiet', ...(HIBERNATE_AFTER !== undefined && name === 'Concord' ? ['--hibernate-after', HIBERNATE_AFTER] : [])],
-      nodeArgs: profiled ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE, profileAs)] : [],
+      nodeArgs: [...(profiled ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE, profileAs)] : []), ...(name === 'Concord' ? NODE_ARGS : [])],
     })
   const first = await start('bench1', [])
   procs.push(first)

@@ -7,9 +7,9 @@ import type { DeleteStmt, InsertStmt, Node, UpdateStmt } from 'libpg-query'
 import { tableMeta } from '../catalog/table-meta.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { compileArrayAssignment, type ArrayAssign } from '../expr/array-assignment.js'
-import { coerce } from '../expr/coerce.js'
+import { coerce, valueConversion } from '../expr/coerce.js'
 import type { Compiled } from '../expr/compiled.js'
-import { compileExpr, compilePredicate } from '../expr/compile.js'
+import { compileExpr, compilePredicate, readConst } from '../expr/compile.js'
 import type { CompileCtx } from '../expr/compile-context.js'
 import { nameList } from '../parser/name-list.js'
 import { incrementOf } from './counter-increment.js'
@@ -19,7 +19,7 @@ import { readView } from '../catalog/view-def.js'
 import { planSelect } from '../plan/select.js'
 import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
 import { groupKey, rowKey } from '../types/compare.js'
-import { T } from '../types/sql-type.js'
+import { T, type SqlType } from '../types/sql-type.js'
 import { decodeValue } from '../types/storage-codec.js'
 import type { RtValue } from '../types/value.js'
 import type { StatementResult } from '../runtime/result.js'
@@ -132,24 +132,41 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
     sourceRows = suppliedInsertRows(supplied, w.columns)
   } else if (sel && sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause) {
     const cctx = makeCompileCtx(p, new Scope([]))
+    // A plain literal item of a column is converted from its value, without compiling it:
+    // what coerce(compileExpr(item)) would give, the conversion made once per column and
+    // literal type (a bulk INSERT's VALUES rows are thousands of literals). Not for a
+    // cached plan's literals, which compileExpr reads per execution.
+    const plainLiterals = cctx.exec.planSlots === undefined
+    const conversions: Array<{ from: SqlType; convert: ((v: RtValue) => RtValue) | null } | undefined> = []
+    const literal: { type: SqlType; value: RtValue } = { type: T.unknown, value: null }
     for (const list of sel.valuesLists) {
       const items = 'List' in list ? list.List.items ?? [] : []
       if (items.length > idx.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more expressions than target columns')
       if (items.length < idx.length && targetCols.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more target columns than expressions')
       const m = new Map<number, RtValue>()
-      items.forEach((item, k) => {
+      for (let k = 0; k < items.length; k++) {
+        const item = items[k]!
         const ci = idx[k]!
-        if ('SetToDefault' in item) return
+        if ('SetToDefault' in item) continue
         if (w.isGenerated(ci)) throw generatedError(w.columns[ci]!.name)
-        if (!identityGiven(ci)) return
-        const env: Env = { row: [], outer: null }
+        if (!identityGiven(ci)) continue
         if (targetSubs[k]?.length) {
-          m.set(ci, compileArrayAssignment(w.columns[ci]!, targetSubs[k]!, compileExpr(item, cctx), cctx, compileExpr)(env, m.get(ci) ?? null))
-          return
+          m.set(ci, compileArrayAssignment(w.columns[ci]!, targetSubs[k]!, compileExpr(item, cctx), cctx, compileExpr)({ row: [], outer: null }, m.get(ci) ?? null))
+          continue
+        }
+        if (plainLiterals && 'A_Const' in item) {
+          readConst(item.A_Const, literal)
+          let known = conversions[k]
+          if (known === undefined || known.from !== literal.type) {
+            known = { from: literal.type, convert: valueConversion(literal.type, w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`) }
+            conversions[k] = known
+          }
+          m.set(ci, known.convert === null ? literal.value : known.convert(literal.value))
+          continue
         }
         const c = coerce(compileExpr(item, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`)
-        m.set(ci, c.eval(env))
-      })
+        m.set(ci, c.eval({ row: [], outer: null }))
+      }
       sourceRows.push(m)
     }
   } else if (sel) {

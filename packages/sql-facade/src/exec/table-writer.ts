@@ -262,7 +262,7 @@ export class TableWriter {
     this.checkPartition(row)
     const key = this.keyOf(row)
     if (this.p.exec.rows.get(this.table.name, key)) throw this.duplicateKey(row)
-    const defaulted = given === undefined ? undefined : this.columns.filter((_c, i) => !given.has(i) && !this.isGenerated(i)).map((c) => c.name)
+    const defaulted = given === undefined ? undefined : this.defaultedColumns(given)
     try {
       this.p.exec.rows.insert(this.table.name, this.encode(row), defaulted)
     } catch (e) {
@@ -271,6 +271,19 @@ export class TableWriter {
     }
     this.p.exec.foreignKeys.rowWritten(this.table, row, key, null)
   }
+
+  /** Names of the columns that hold defaults in a row `given` these, by the set given (rows of one statement give the same columns). */
+  private defaultedColumns(given: ReadonlyMap<number, unknown>): string[] {
+    let mask = 0
+    if (this.columns.length <= 30) for (const i of given.keys()) mask |= 1 << i
+    const known = this.columns.length <= 30 ? this.defaultedBy.get(mask) : undefined
+    if (known !== undefined) return known
+    const names = this.columns.filter((_c, i) => !given.has(i) && !this.isGenerated(i)).map((c) => c.name)
+    if (this.columns.length <= 30) this.defaultedBy.set(mask, names)
+    return names
+  }
+
+  private readonly defaultedBy = new Map<number, string[]>()
 
   /** Deletes a row; false when it was already gone. */
   delete(row: RtValue[]): boolean {

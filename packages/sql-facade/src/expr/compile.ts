@@ -6,7 +6,7 @@
  */
 import { userTypes } from '../catalog/user-type.js'
 import type { UserFunction } from '../catalog/function-def.js'
-import type { Node } from 'libpg-query'
+import type { A_Const, Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { aggregateSeesNulls, isAggregate, ORDERED_SET_AGGREGATES, resolveAggregate, resolveOrderedSet } from '../functions/aggregate.js'
 import { compilePattern } from '../functions/regex.js'
@@ -40,33 +40,43 @@ export function fingerprint(node: Node): string {
   return JSON.stringify(node, (k, v) => (k === 'location' ? undefined : v))
 }
 
-function constNode(n: Node): Compiled {
+/** The constant an A_Const node is, typed as PostgreSQL types a literal (an untyped string is `unknown`). */
+export function constNode(n: Node): Compiled {
   if (!('A_Const' in n)) throw new Error('not a constant')
-  const c = n.A_Const
-  if (c.isnull) return constant(T.unknown, null)
-  if (c.ival !== undefined) return constant(T.int4, c.ival.ival ?? 0)
+  readConst(n.A_Const, scratch)
+  return constant(scratch.type, scratch.value)
+}
+
+const scratch: { type: SqlType; value: RtValue } = { type: T.unknown, value: null }
+
+/**
+ * The type and value `constNode` gives an A_Const record, written into `out`: no object
+ * made per literal (a bulk INSERT's VALUES rows read thousands).
+ */
+export function readConst(c: A_Const, out: { type: SqlType; value: RtValue }): void {
+  if (c.isnull) return set(out, T.unknown, null)
+  if (c.ival !== undefined) return set(out, T.int4, c.ival.ival ?? 0)
   if (c.fval !== undefined) {
     const s = c.fval.fval ?? '0'
     if (/^-?\d+$/.test(s)) {
       const b = BigInt(s)
       // As PostgreSQL's make_const: an integer that fits int4 (only -2147483648 gets here) is int4.
-      if (b >= -2147483648n && b <= 2147483647n) return constant(T.int4, Number(b))
-      if (b >= -(2n ** 63n) && b < 2n ** 63n) return constant(T.int8, b)
+      if (b >= -2147483648n && b <= 2147483647n) return set(out, T.int4, Number(b))
+      if (b >= -(2n ** 63n) && b < 2n ** 63n) return set(out, T.int8, b)
     }
-    return constant(T.numeric, Decimal.parse(s))
+    return set(out, T.numeric, Decimal.parse(s))
   }
-  if (c.boolval !== undefined) return constant(T.bool, c.boolval.boolval ?? false)
-  if (c.sval !== undefined) return constant(T.unknown, c.sval.sval ?? '')
-  if (c.bsval !== undefined) {
-    const s = c.bsval.bsval ?? ''
-    if (s.startsWith('x') || s.startsWith('X')) {
-      const hex = s.slice(1)
-      return constant(T.text, hex)
-    }
-    return constant(T.text, s.slice(1))
-  }
+  if (c.boolval !== undefined) return set(out, T.bool, c.boolval.boolval ?? false)
+  if (c.sval !== undefined) return set(out, T.unknown, c.sval.sval ?? '')
+  // B'..' and X'..': the digits after the prefix, as text.
+  if (c.bsval !== undefined) return set(out, T.text, (c.bsval.bsval ?? '').slice(1))
   // A bare A_Const without a field is integer zero.
-  return constant(T.int4, 0)
+  set(out, T.int4, 0)
+}
+
+function set(out: { type: SqlType; value: RtValue }, type: SqlType, value: RtValue): void {
+  out.type = type
+  out.value = value
 }
 
 function noFunction(name: string, types: SqlType[]): SqlError {

@@ -370,13 +370,21 @@ interface CopyPlan {
   move: Move[] | null
   /** The template node's own keys (null for an array): the copy is built from them. */
   keys: string[] | null
+  /** On a VALUES row (`{ List: { items } }`) whose changes are only literals that are items: those (see copyRow), else null. */
+  row: RowPlan | null
+}
+
+/** The literals of a VALUES row that are its items: the item positions, and the literal at each. */
+interface RowPlan {
+  at: number[]
+  literals: number[]
 }
 
 /** Leaf plans by literal index, shared by every template (immutable). */
 const literalPlans: CopyPlan[] = []
 
 function literalPlan(i: number): CopyPlan {
-  while (literalPlans.length <= i) literalPlans.push({ into: [], literal: literalPlans.length, move: null, keys: null })
+  while (literalPlans.length <= i) literalPlans.push({ into: [], literal: literalPlans.length, move: null, keys: null, row: null })
   return literalPlans[i]!
 }
 
@@ -399,7 +407,38 @@ function copyPlan(tree: unknown, slots: ReadonlyMap<object, number>, moves: Read
   }
   const move = moves.get(tree) ?? null
   if (into.length === 0 && move === null) return null
-  return { into, literal: -1, move, keys: Array.isArray(tree) ? null : keysOf(tree) }
+  return { into, literal: -1, move, keys: Array.isArray(tree) ? null : keysOf(tree), row: rowPlan(tree, into, move) }
+}
+
+/**
+ * The row plan of `tree` with children to copy `into`, when it is a VALUES row whose only
+ * changes are literals that are its items (`{ List: { items: [{ A_Const }, ..] } }`, no
+ * position to move on the way), else null. Every key on the way is checked: the copy
+ * copyRow makes must be the one copyAlong would.
+ */
+function rowPlan(tree: unknown, into: CopyPlan['into'], move: Move[] | null): RowPlan | null {
+  if (move !== null || into.length !== 1 || into[0]![0] !== 'List' || !onlyKey(tree, 'List')) return null
+  const list = (tree as { List: unknown }).List
+  const listPlan = into[0]![1]
+  if (listPlan.move !== null || listPlan.into.length !== 1 || listPlan.into[0]![0] !== 'items' || !onlyKey(list, 'items')) return null
+  const items = (list as { items: unknown }).items
+  const itemsPlan = listPlan.into[0]![1]
+  if (!Array.isArray(items) || itemsPlan.move !== null) return null
+  const at: number[] = []
+  const literals: number[] = []
+  for (const [i, sub] of itemsPlan.into) {
+    const item = items[i as number]
+    if (sub.move !== null || sub.into.length !== 1 || sub.into[0]![0] !== 'A_Const' || sub.into[0]![1].literal < 0 || !onlyKey(item, 'A_Const')) return null
+    at.push(i as number)
+    literals.push(sub.into[0]![1].literal)
+  }
+  return { at, literals }
+}
+
+function onlyKey(node: unknown, key: string): boolean {
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return false
+  const keys = Object.keys(node)
+  return keys.length === 1 && keys[0] === key
 }
 
 /** Key lists shared between plan nodes (a VALUES list has thousands of nodes of a few shapes); bounded, as node shapes are. */
@@ -442,6 +481,7 @@ function anchorAt(f: Fill, a: number): number {
 // many shapes at one site is megamorphic, and was most of the cost of a 1,000-row VALUES,
 // whose rows are `{ List: { items: [{ A_Const: .. }, ..] } }`.
 function copyAlong(src: Record<string | number, unknown>, plan: CopyPlan, f: Fill): Record<string | number, unknown> {
+  if (plan.row !== null) return copyRow(src as unknown as ValuesRow, plan.row, f) as unknown as Record<string | number, unknown>
   const keys = plan.keys
   const into = plan.into
   if (keys !== null && keys.length === 1 && into.length === 1 && plan.move === null) {
@@ -465,6 +505,23 @@ function copyAlong(src: Record<string | number, unknown>, plan: CopyPlan, f: Fil
   const move = plan.move
   if (move !== null) for (let i = 0; i < move.length; i++) out[move[i]![0]] = anchorAt(f, move[i]![1]) + move[i]![2]
   return out
+}
+
+type ValuesRow = { List: { items: Array<{ A_Const: Record<string, unknown> }> } }
+
+/**
+ * A VALUES row with its literal items replaced (what copyAlong makes of it by the generic
+ * plan, made by fixed property names: the generic walk's keyed loads and stores over
+ * nodes of many kinds were most of a 1,000-row INSERT's copy).
+ */
+function copyRow(src: ValuesRow, row: RowPlan, f: Fill): ValuesRow {
+  const items = src.List.items.slice()
+  const at = row.at
+  for (let k = 0; k < at.length; k++) {
+    const i = at[k]!
+    items[i] = { A_Const: literalRecord(row.literals[k]!, items[i]!.A_Const, f) as Record<string, unknown> }
+  }
+  return { List: { items } }
 }
 
 /** The A_Const record of literal `i` (replacing the template's `was`), noted in `f.made`. */
