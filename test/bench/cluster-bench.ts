@@ -509,6 +509,7 @@ try {
       const lags = await latency(side.writer, side.reader, `lat${run}`)
       record('p50', side, percentile(lags, 50))
       record('p99', side, percentile(lags, 99))
+      console.log(`  ${side.name}: p50 ${percentile(lags, 50).toFixed(2)} ms, p99 ${percentile(lags, 99).toFixed(2)} ms, max ${Math.max(...lags).toFixed(1)} ms`)
     })
   }
   if (runs('throughput')) {

@@ -1,9 +1,10 @@
 /**
  * Fresh updates on real nodes (docs/decisions/0040-direct-updates.md): in a cluster whose
  * every live member is connected to the writer, a commit reaches the others as direct
- * frames on the sync streams (no gossip signature, no gossip router); while a member has
- * just gone down, the writer gossips instead; once it has been silent five anti-entropy
- * rounds it is taken for away and writes go direct again; nothing is lost either way.
+ * frames on the sync streams (no gossip signature, no gossip router); a member killed is
+ * taken for away (nothing of it arrives once its link is down) and writes go on directly
+ * to the rest; it catches up when it is back. Gossip while a member is heard only through
+ * others is the simulator's test (update-audience.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -34,7 +35,7 @@ async function has(p: ConcordProcess, id: number): Promise<boolean> {
 }
 
 describe('fresh updates between real nodes', () => {
-  it('go as direct frames while every member is connected, by gossip while one has just gone down, direct once it is away', async () => {
+  it('go as direct frames while every member is connected, and to the rest once one is killed; nothing is lost', async () => {
     dir = mkdtempSync(join(tmpdir(), 'concord-direct-'))
     const a = await ConcordProcess.start({ dataDir: join(dir, 'a'), nodeId: 'd-a', httpPort: true })
     procs.push(a)
@@ -61,16 +62,10 @@ describe('fresh updates between real nodes', () => {
     expect(after.direct - before.direct).toBeGreaterThanOrEqual(1)
     expect(after.gossiped).toBe(before.gossiped)
 
-    // c crashes: still a live member, so its hearers are not all connected to a.
+    // c crashes: still a live member, but nothing of it reaches a after its link went
+    // down, so gossip could not reach it either: taken for away, and writes go direct to b.
     await c.kill9()
     procs.splice(procs.indexOf(c), 1)
-    await until(async () => {
-      const s0 = await counters(a)
-      await a.query("INSERT INTO t VALUES ($1, 'gossiped')", [++id])
-      return (await counters(a)).gossiped > s0.gossiped
-    }, 60_000, 'a write gossiped while c is down')
-    await until(() => has(b, id), 60_000, `row ${id} on b`)
-    // Not heard from for five anti-entropy rounds: taken for away, and writes go direct again.
     await until(async () => {
       const s0 = await counters(a)
       await a.query("INSERT INTO t VALUES ($1, 'c away')", [++id])

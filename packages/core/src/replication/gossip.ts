@@ -60,7 +60,7 @@ export class Gossip<S extends ReplicatedShard> {
     this.positions = positions
     this.links = links
     this.fragments = fragments
-    this.audience = new UpdateAudience(ctx, (peer) => positions.lastSeen(peer), awayAfterMs)
+    this.audience = new UpdateAudience(ctx, (peer) => positions.lastSeen(peer), (peer) => positions.downAt(peer), awayAfterMs)
   }
 
   /** Publishes durable local updates to the regions that hold their shards. */

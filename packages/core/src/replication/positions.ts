@@ -41,6 +41,8 @@ export interface PeerStatus {
   receivedLsn: number
   /** Wall-clock ms of the last HEARTBEAT from it; null if none. */
   lastHeartbeat: number | null
+  /** Wall-clock ms its link to this replica last went down; null if it never did. */
+  downAt: number | null
 }
 
 /** LSN ranges remembered per peer while waiting for an earlier one. */
@@ -82,7 +84,7 @@ export class Positions<S extends ReplicatedShard> {
   statusOf(peer: string): PeerStatus {
     let st = this.status.get(peer)
     if (st === undefined) {
-      st = { nodeId: peer, region: '', connected: false, lastSeen: null, ackedLsn: 0, ackedAt: null, lagMs: null, receivedLsn: 0, lastHeartbeat: null }
+      st = { nodeId: peer, region: '', connected: false, lastSeen: null, ackedLsn: 0, ackedAt: null, lagMs: null, receivedLsn: 0, lastHeartbeat: null, downAt: null }
       if (this.status.size < MAX_PEER_RECORDS || this.makeRoom()) this.status.set(peer, st)
     }
     return st
@@ -116,9 +118,17 @@ export class Positions<S extends ReplicatedShard> {
   }
 
   /** The transport reports a peer gone (its record stays, for monitoring). */
-  peerDown(peer: string): void {
+  /** Its link went down at `now`. */
+  peerDown(peer: string, now: number): void {
     const st = this.status.get(peer)
-    if (st !== undefined) st.connected = false
+    if (st === undefined) return
+    st.connected = false
+    st.downAt = now
+  }
+
+  /** When its link to this replica last went down; null if it never did. */
+  downAt(peer: string): number | null {
+    return this.status.get(peer)?.downAt ?? null
   }
 
   /**

@@ -53,7 +53,8 @@ export interface ReplicatorOptions {
 export const CATALOG_PACING_MS = 50
 /**
  * Anti-entropy intervals after which a live member neither connected nor heard from is
- * taken for away: fresh updates stop being gossiped for it (update-audience.ts).
+ * taken for away: fresh updates stop being gossiped for it (update-audience.ts). One whose
+ * link went down and that was not heard from since is taken for away at once.
  */
 const AWAY_AFTER_ROUNDS = 5
 
@@ -160,7 +161,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         this.peers.delete(peer)
         this.linksVersion++
         this.fragments.forget(peer)
-        this.positions.peerDown(peer)
+        this.positions.peerDown(peer, this.host.now())
         this.antiEntropy.peerDown(peer)
         this.confirmations.forget(peer)
         this.federated.peerDown(peer)

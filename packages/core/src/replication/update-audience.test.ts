@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest'
 import type { TableSpec } from '../types.js'
 import { Simulation } from '../sim/simulation.js'
 import { MessageType } from './messages.js'
+import type { ReplicationContext } from './replication-context.js'
+import type { ReplicatedShard } from './replication-host.js'
+import { UpdateAudience } from './update-audience.js'
 
 const products: TableSpec = {
   name: 'products',
@@ -31,7 +34,7 @@ function countUpdates(sim: Simulation): { gossiped: Map<string, string[]>; direc
 }
 
 describe('fresh updates go directly to their hearers when every one is connected', () => {
-  it('sent as direct frames in a full mesh, gossiped while a live member is away, and nothing is lost either way', async () => {
+  it('sent as direct frames in a full mesh, still direct once a member crashed (nothing of it heard since), and nothing is lost', async () => {
     const sim = new Simulation({ seed: 40 })
     for (const id of ['a', 'b', 'c']) await sim.addNode({ id })
     sim.replica('a').transact((tx) => tx.createTable(products))
@@ -44,33 +47,31 @@ describe('fresh updates go directly to their hearers when every one is connected
     expect(sim.replica('a').replicator.stats.updatesSentDirect).toBeGreaterThan(0)
     for (const id of ['b', 'c']) expect(sim.replica(id).rowCount('products')).toBe(10)
 
-    // c is down but still a live member: only gossip can reach it through another node.
+    // c crashed: still a live member, but nothing of it arrived since its link went down,
+    // so gossip could not reach it either: taken for away at once, updates stay direct.
     sim.crash('c')
     const gossipedBefore = sim.replica('a').replicator.stats.updatesGossiped
+    const directBefore = sim.replica('a').replicator.stats.updatesSentDirect
     for (let i = 10; i < 20; i++) sim.replica('a').transact((tx) => tx.insert('products', { id: i, name: `p${i}` }))
     await sim.advance(500)
-    expect(sim.replica('a').replicator.stats.updatesGossiped).toBeGreaterThan(gossipedBefore)
-    expect(sent.gossiped.get('a')).toContain('concord/all')
+    expect(sim.replica('a').replicator.stats.updatesGossiped).toBe(gossipedBefore)
+    expect(sim.replica('a').replicator.stats.updatesSentDirect).toBeGreaterThan(directBefore)
     expect(sim.replica('b').rowCount('products')).toBe(20)
-    // Not heard from for five anti-entropy rounds (2.5 s here): taken for away, direct again.
     await sim.advance(3000)
-    const gossipedLater = sim.replica('a').replicator.stats.updatesGossiped
-    const directLater = sim.replica('a').replicator.stats.updatesSentDirect
     sim.replica('a').transact((tx) => tx.insert('products', { id: 100, name: 'while c is away' }))
     await sim.advance(500)
-    expect(sim.replica('a').replicator.stats.updatesGossiped).toBe(gossipedLater)
-    expect(sim.replica('a').replicator.stats.updatesSentDirect).toBeGreaterThan(directLater)
+    expect(sim.replica('a').replicator.stats.updatesGossiped).toBe(gossipedBefore)
     expect(sim.replica('b').get('products', [100])?.name).toBe('while c is away')
 
     await sim.restart('c')
     await sim.settle()
     expect(sim.replica('c').rowCount('products')).toBe(21)
     // Everyone connected again: direct once more.
-    const directBefore = sim.replica('a').replicator.stats.updatesSentDirect
+    const directAgain = sim.replica('a').replicator.stats.updatesSentDirect
     const gossipedAgain = sim.replica('a').replicator.stats.updatesGossiped
     sim.replica('a').transact((tx) => tx.insert('products', { id: 20, name: 'p20' }))
     await sim.settle()
-    expect(sim.replica('a').replicator.stats.updatesSentDirect).toBeGreaterThan(directBefore)
+    expect(sim.replica('a').replicator.stats.updatesSentDirect).toBeGreaterThan(directAgain)
     expect(sim.replica('a').replicator.stats.updatesGossiped).toBe(gossipedAgain)
     for (const id of ['b', 'c']) expect(sim.replica(id).get('products', [20])?.name).toBe('p20')
   })
@@ -93,14 +94,46 @@ describe('fresh updates go directly to their hearers when every one is connected
     expect(sent.gossiped.get('us1') ?? []).toEqual([])
     expect(sent.direct.get('us1')).toEqual(['us2'])
     expect(sim.replica('us2').get('products', [1])?.name).toBe('local')
-    // A table every region holds is heard by eu1 too, which is away: gossiped.
+    // A table every region holds is heard by eu1 too, which crashed (nothing of it heard
+    // since its link went down): away, so direct to the rest as well.
     sim.replica('us1').transact((tx) => tx.insert('everywhere', { id: 1, name: 'global' }))
     await sim.advance(500)
-    expect(sent.gossiped.get('us1')).toEqual(['concord/all'])
+    expect(sent.gossiped.get('us1') ?? []).toEqual([])
+    expect(sent.direct.get('us1')).toEqual(['us2', 'us2'])
     expect(sim.replica('us2').get('everywhere', [1])?.name).toBe('global')
     await sim.restart('eu1')
     await sim.settle()
     expect(sim.replica('eu1').get('everywhere', [1])?.name).toBe('global')
     expect(sim.replica('eu1').rowCount('products')).toBe(0)
+  })
+})
+
+describe('who is taken for away', () => {
+  /** An audience of replica a, whose peers `up` are connected and said hello; c is a live member too. */
+  function audience(up: string[], c: { seen: number | null; down: number | null }, now: number): readonly string[] | null {
+    const ctx = {
+      host: { nodeId: 'a', now: () => now, liveMembers: () => ({ version: 1, live: ['a', 'b', 'c'].map((nodeId) => ({ nodeId, region: 'r' })) }) },
+      peers: new Map(up.map((p) => [p, { region: 'r' }])),
+      linked: new Set(up),
+      linksVersion: 1,
+      scopeOf: () => null,
+    } as unknown as ReplicationContext<ReplicatedShard>
+    const at = (x: number | null) => (peer: string) => (peer === 'c' ? x : null)
+    return new UpdateAudience(ctx, at(c.seen), at(c.down), 2500).direct('concord/all', null, up)
+  }
+
+  it('a member whose last word came over the link that went down is away at once: direct to the rest', () => {
+    expect(audience(['b'], { seen: 9_900, down: 10_000 }, 10_100)).toEqual(['b'])
+  })
+
+  it('a member heard from since its link went down is up somewhere, reachable through others: gossiped, until not heard from for long', () => {
+    expect(audience(['b'], { seen: 10_050, down: 10_000 }, 10_100)).toBeNull()
+    expect(audience(['b'], { seen: 10_050, down: 10_000 }, 12_600)).toEqual(['b'])
+  })
+
+  it('a member never linked here and heard from lately (through others) is gossiped to; one not heard from that long is away', () => {
+    expect(audience(['b'], { seen: 10_000, down: null }, 10_100)).toBeNull()
+    expect(audience(['b'], { seen: 10_000, down: null }, 12_600)).toEqual(['b'])
+    expect(audience(['b', 'c'], { seen: 10_000, down: null }, 10_100)).toEqual(['b', 'c'])
   })
 })

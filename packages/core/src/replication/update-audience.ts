@@ -9,9 +9,12 @@
  * signature to make or check and no gossip router in the way. When one is not, and has
  * been heard from lately (a node just gone down, one reachable only through others), or
  * the replica does not know the members, the topic is gossiped as before, so a node that
- * can only be reached through others still hears it. A live member neither connected nor
- * heard from for `awayAfterMs` (five anti-entropy rounds) is taken for away: gossip
- * would not reach it either, and it catches up by anti-entropy when it is back (a member
+ * can only be reached through others still hears it. A live member not connected is
+ * taken for away when nothing of it arrived since its link here went down (stopped,
+ * crashed, or cut off from this replica alone and idle), or nothing for `awayAfterMs`
+ * (five anti-entropy rounds): gossip would not reach a stopped node either, and it
+ * catches up by anti-entropy when it is back, as an idle one cut off from this replica
+ * alone hears this replica's updates through its anti-entropy with the others (a member
  * stopped is declared departed only after a day).
  *
  * Invariants: the answer is kept per version of the member rows and of the connected
@@ -28,17 +31,20 @@ import type { AudienceMember, ReplicatedShard } from './replication-host.js'
 export class UpdateAudience<S extends ReplicatedShard> {
   private readonly ctx: ReplicationContext<S>
   private readonly lastSeen: (peer: string) => number | null
+  private readonly downAt: (peer: string) => number | null
   private readonly awayAfterMs: number
   /** Per topic, for one version of the members and of the links, and one second. */
   private kept: { members: number; links: string; byTopic: Map<string, readonly string[] | null> } | null = null
 
   /**
-   * `lastSeen`: when a message from a node last arrived here; `awayAfterMs`: how long a
-   * live member not connected and not heard from is taken for away (not worth gossiping to).
+   * `lastSeen`: when a message from a node last arrived here; `downAt`: when its link
+   * here last went down; `awayAfterMs`: how long a live member not connected and not
+   * heard from is taken for away (not worth gossiping to).
    */
-  constructor(ctx: ReplicationContext<S>, lastSeen: (peer: string) => number | null, awayAfterMs: number) {
+  constructor(ctx: ReplicationContext<S>, lastSeen: (peer: string) => number | null, downAt: (peer: string) => number | null, awayAfterMs: number) {
     this.ctx = ctx
     this.lastSeen = lastSeen
+    this.downAt = downAt
     this.awayAfterMs = awayAfterMs
   }
 
@@ -91,10 +97,13 @@ export class UpdateAudience<S extends ReplicatedShard> {
     for (const m of live) {
       if (m.nodeId === host.nodeId || (region !== null && m.region !== region)) continue
       if (hears.has(m.nodeId) || scoped.has(m.nodeId)) continue
-      // Not connected, and heard from lately (its own messages, direct or relayed): up
-      // somewhere, maybe reachable only through others. Not heard from that long: away.
+      // Not connected, and heard from lately (its own messages, direct or relayed) and
+      // since its link here went down (so through others): up somewhere, reachable only
+      // through others. Its last word came over the link that went down, or none for
+      // that long: away (a stop, a crash; gossip would not reach it).
       const seen = this.lastSeen(m.nodeId)
-      if (seen !== null && now - seen < this.awayAfterMs) return null
+      const down = this.downAt(m.nodeId)
+      if (seen !== null && now - seen < this.awayAfterMs && (down === null || seen > down)) return null
     }
     return [...hears]
   }
