@@ -62,11 +62,13 @@ export function relationsRead(query: unknown): string[] {
       return
     }
     const o = node as Record<string, unknown>
+    // A literal names no relation (a bulk INSERT's VALUES rows are thousands of them).
+    if (o['A_Const'] !== undefined) return
     const rv = o['RangeVar'] as { relname?: string; schemaname?: string } | undefined
     if (rv?.relname && (rv.schemaname === undefined || rv.schemaname === 'public')) found.add(rv.relname)
     const cte = o['CommonTableExpr'] as { ctename?: string } | undefined
     if (cte?.ctename) ctes.add(cte.ctename)
-    for (const v of Object.values(o)) walk(v)
+    for (const k in o) walk(o[k])
   }
   walk(query)
   return [...found].filter((n) => !ctes.has(n)).sort()

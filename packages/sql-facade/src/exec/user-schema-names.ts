@@ -170,6 +170,8 @@ function refuseReferences(value: unknown, tx: SchemaSource): void {
     return
   }
   const o = value as Record<string, unknown>
+  // A literal names nothing (a bulk INSERT's VALUES rows are thousands of them).
+  if (o['A_Const'] !== undefined) return
   if (typeof o['relname'] === 'string' && userSchema(o['schemaname'] as string | undefined)) {
     throw new SqlError(SqlState.undefinedTable, `relation "${o['schemaname'] as string}.${o['relname']}" does not exist`)
   }

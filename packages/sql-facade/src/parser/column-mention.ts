@@ -25,8 +25,10 @@ function walk(node: unknown, column: string): boolean {
   if (!node || typeof node !== 'object') return false
   if (Array.isArray(node)) return node.some((x) => walk(x, column))
   const o = node as Record<string, unknown>
+  // A literal names nothing (a bulk INSERT's VALUES rows are thousands of them).
+  if (o['A_Const'] !== undefined) return false
   const ref = o['ColumnRef'] as { fields?: Node[] } | undefined
   if (ref?.fields && stringValue(ref.fields[ref.fields.length - 1]) === column) return true
-  for (const v of Object.values(o)) if (walk(v, column)) return true
+  for (const k in o) if (walk(o[k], column)) return true
   return false
 }

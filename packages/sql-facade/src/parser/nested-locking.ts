@@ -26,8 +26,10 @@ function walk(node: unknown): boolean {
   if (!node || typeof node !== 'object') return false
   if (Array.isArray(node)) return node.some(walk)
   const o = node as Record<string, unknown>
+  // A literal holds no SELECT (a bulk INSERT's VALUES rows are thousands of them).
+  if (o['A_Const'] !== undefined) return false
   const select = o['SelectStmt'] as { lockingClause?: unknown[] } | undefined
   if (select?.lockingClause?.length) return true
-  for (const v of Object.values(o)) if (walk(v)) return true
+  for (const k in o) if (walk(o[k])) return true
   return false
 }
