@@ -117,8 +117,7 @@ export class Positions<S extends ReplicatedShard> {
     st.connected = true
   }
 
-  /** The transport reports a peer gone (its record stays, for monitoring). */
-  /** Its link went down at `now`. */
+  /** The transport reports a peer's link gone at `now` (its record stays, for monitoring). */
   peerDown(peer: string, now: number): void {
     const st = this.status.get(peer)
     if (st === undefined) return

@@ -7,8 +7,8 @@
  * topic is linked to this replica (and has said hello), its updates go to each of them
  * as a direct frame: authenticated by the link like every other direct frame, with no
  * signature to make or check and no gossip router in the way. When one is not, and has
- * been heard from lately (a node just gone down, one reachable only through others), or
- * the replica does not know the members, the topic is gossiped as before, so a node that
+ * been heard from lately through others (reachable only through them), or the replica
+ * does not know the members, the topic is gossiped as before, so a node that
  * can only be reached through others still hears it. A live member not connected is
  * taken for away when nothing of it arrived since its link here went down (stopped,
  * crashed, or cut off from this replica alone and idle), or nothing for `awayAfterMs`

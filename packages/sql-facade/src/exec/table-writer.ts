@@ -274,15 +274,18 @@ export class TableWriter {
 
   /** Names of the columns that hold defaults in a row `given` these, by the set given (rows of one statement give the same columns). */
   private defaultedColumns(given: ReadonlyMap<number, unknown>): string[] {
+    // The set given as a bit mask, for tables of up to 30 columns (others are not kept).
+    const kept = this.columns.length <= 30
     let mask = 0
-    if (this.columns.length <= 30) for (const i of given.keys()) mask |= 1 << i
-    const known = this.columns.length <= 30 ? this.defaultedBy.get(mask) : undefined
+    if (kept) for (const i of given.keys()) mask |= 1 << i
+    const known = kept ? this.defaultedBy.get(mask) : undefined
     if (known !== undefined) return known
     const names = this.columns.filter((_c, i) => !given.has(i) && !this.isGenerated(i)).map((c) => c.name)
-    if (this.columns.length <= 30) this.defaultedBy.set(mask, names)
+    if (kept) this.defaultedBy.set(mask, names)
     return names
   }
 
+  /** `defaultedColumns` answers, by the mask of the columns given. */
   private readonly defaultedBy = new Map<number, string[]>()
 
   /** Deletes a row; false when it was already gone. */

@@ -41,7 +41,7 @@ export function fingerprint(node: Node): string {
 }
 
 /** The constant an A_Const node is, typed as PostgreSQL types a literal (an untyped string is `unknown`). */
-export function constNode(n: Node): Compiled {
+function constNode(n: Node): Compiled {
   if (!('A_Const' in n)) throw new Error('not a constant')
   readConst(n.A_Const, scratch)
   return constant(scratch.type, scratch.value)
