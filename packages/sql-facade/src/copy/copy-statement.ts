@@ -1,14 +1,16 @@
 /**
  * Runs COPY FROM STDIN and COPY TO STDOUT for a session. COPY FROM inserts the rows as
  * INSERT would (defaults, constraints, foreign keys, SERIAL ids, conflict policies: the
- * same executor), in batches of BATCH_ROWS as the data arrives, all in one transaction:
- * the session's block, or one of its own that commits at CopyDone, so a COPY is all or
- * nothing. Values are converted from their text form as a quoted literal assigned to the
- * column is. COPY TO runs the query (or `SELECT cols FROM table`) and formats its rows.
+ * same executor), in batches of BATCH_ROWS rows however the data is cut into messages,
+ * all in one transaction: the session's block, or one of its own that commits at
+ * CopyDone, so a COPY is all or nothing. Values are converted from their text form as a
+ * quoted literal assigned to the column is. COPY TO runs the query (or `SELECT cols FROM
+ * table`) and formats its rows.
  *
- * Invariants: the input is never held whole (see CopyReader); a COPY that fails leaves no
- * row behind (its own transaction rolled back) or aborts the caller's block; COPY to or
- * from a server file or program, WHERE, and FORMAT binary fail with 0A000.
+ * Invariants: the input is never held whole (see CopyReader; at most BATCH_ROWS rows wait
+ * for their INSERT); a COPY that fails leaves no row behind (its own transaction rolled
+ * back) or aborts the caller's block; COPY to or from a server file or program, WHERE,
+ * and FORMAT binary fail with 0A000.
  */
 import type { CopyStmt, Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -91,20 +93,30 @@ async function copyIn(c: CopyStmt, columns: string[], o: CopyOptions, host: Copy
   const reader = new CopyReader(o)
   let count = 0
   let over = false
-  const insert = async (rows: CopyRow[]): Promise<void> => {
-    for (let i = 0; i < rows.length; i += BATCH_ROWS) {
-      const batch = rows.slice(i, i + BATCH_ROWS)
-      for (const [k, row] of batch.entries()) {
-        if (row.length !== width) {
-          const line = reader.line - (rows.length - i - k)
-          throw new SqlError(
-            SqlState.badCopyFileFormat,
-            row.length < width ? `missing data for column "${shape.fields[row.length]!.name}", COPY line ${line}` : `extra data after last expected column, COPY line ${line}`,
-          )
-        }
+  // Rows wait here until BATCH_ROWS of them arrived, however the client cut the data into
+  // messages: libpq (pgbench -i, psql's \copy) sends each line as its own CopyData, and an
+  // INSERT per message cost a whole statement per row.
+  const batch: CopyRow[] = []
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return
+    const rows = batch.splice(0)
+    await host.run(insertOf(c, columns, rows))
+    count += rows.length
+  }
+  const take = async (rows: CopyRow[]): Promise<void> => {
+    for (let k = 0; k < rows.length; k++) {
+      const row = rows[k]!
+      if (row.length !== width) {
+        // At once, before the rows held for the INSERT are checked against the table's
+        // constraints, as PostgreSQL's COPY reports it before its buffered rows' duplicate keys.
+        const line = reader.line - (rows.length - k)
+        throw new SqlError(
+          SqlState.badCopyFileFormat,
+          row.length < width ? `missing data for column "${shape.fields[row.length]!.name}", COPY line ${line}` : `extra data after last expected column, COPY line ${line}`,
+        )
       }
-      await host.run(insertOf(c, columns, batch))
-      count += batch.length
+      batch.push(row)
+      if (batch.length === BATCH_ROWS) await flush()
     }
   }
   const failed = (e: unknown): never => {
@@ -121,7 +133,7 @@ async function copyIn(c: CopyStmt, columns: string[], o: CopyOptions, host: Copy
     write: async (chunk) => {
       if (over) return
       try {
-        await insert(reader.push(chunk))
+        await take(reader.push(chunk))
       } catch (e) {
         failed(e)
       }
@@ -129,7 +141,8 @@ async function copyIn(c: CopyStmt, columns: string[], o: CopyOptions, host: Copy
     end: async () => {
       if (over) throw new SqlError(SqlState.inFailedSqlTransaction, 'the COPY already failed')
       try {
-        await insert(reader.finish())
+        await take(reader.finish())
+        await flush()
         over = true
         if (own) await host.commit()
       } catch (e) {
