@@ -17,8 +17,12 @@
  * - a new node catches up ROWS rows, s: Concord: a new `concord start --join` process,
  *   timed from its spawn; PostgreSQL: a new instance (a copy of an initialised, stopped
  *   data directory: the copy is not timed), timed from `pg_ctl start`, then CREATE TABLE
- *   and CREATE SUBSCRIPTION .. WITH (copy_data = true). Both until the last row shows
- *   and count(*) says ROWS;
+ *   and CREATE SUBSCRIPTION .. WITH (copy_data = true). PostgreSQL until the last row
+ *   shows and count(*) says ROWS; Concord until the node says it holds the table
+ *   (`pg_stat_concord_shards.caught_up`) and then count(*) says ROWS. A Concord node
+ *   not yet caught up answers a read from a holder (docs/placement.md), so the last row
+ *   shows at once and each count(*) poll would fetch every row from the writer while
+ *   the joiner takes them in: work of the poll, measured as catch-up;
  * - resident memory at ROWS rows: the writer, and the new node once caught up (Concord:
  *   the process's RSS; PostgreSQL: the sum of Pss over the postmaster and its children);
  * - start to first query: empty (a new data directory, `SELECT 1`) and with ROWS rows
@@ -147,6 +151,17 @@ async function count(c: pg.Client, table: string): Promise<number> {
 /** The last row by primary key, then count(*) (once the last row shows, the count normally holds at once). */
 async function complete(c: pg.Client, table: string, rows: number, deadlineMs: number): Promise<void> {
   await until(() => hasRow(c, table, rows), deadlineMs, `row ${rows} of ${table}`)
+  await until(async () => (await count(c, table)) >= rows, deadlineMs, `${rows} rows in ${table}`)
+}
+
+/**
+ * A Concord node holds every row of `table`: each of its shards caught up (the node's own
+ * mark, read locally), then count(*), answered from its own copy.
+ */
+async function held(c: pg.Client, table: string, rows: number, deadlineMs: number): Promise<void> {
+  const caughtUp = async (): Promise<boolean> =>
+    (await c.query('SELECT bool_and(caught_up) AS done FROM pg_stat_concord_shards WHERE table_name = $1', [table])).rows[0]?.done === true
+  await until(caughtUp, deadlineMs, `${table} caught up`)
   await until(async () => (await count(c, table)) >= rows, deadlineMs, `${rows} rows in ${table}`)
 }
 
@@ -296,7 +311,7 @@ async function concordSide(dir: string, name = 'Concord', bin?: string): Promise
       let node = await start(id, [first.pgAddress])
       let c = await clientOf(node)
       try {
-        await complete(c, 'data', ROWS, DEADLINE_MS)
+        await held(c, 'data', ROWS, DEADLINE_MS)
         const seconds = (performance.now() - t0) / 1000
         const memory = rssBytes(node.child.pid!)
         const cpu = cpuSeconds(node.child.pid!)
