@@ -273,7 +273,8 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
         withTableOid(p, m, withShardLocation(p, m, null, baseTableRelation(m, a.name, p.exec, [], cctx, parent), a.name), a.name)
       )), p.exec.budget)
       const each = base === scan ? scan.each : undefined
-      return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows, ...(each ? { each } : {}) }
+      const stream = base === scan ? scan.stream : undefined
+      return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows, ...(each ? { each } : {}), ...(stream ? { stream } : {}) }
     }
     const userView = system || rv.schemaname === 'pg_temp' ? undefined : readView(p.exec.tx, name)
     if (userView) {

@@ -519,8 +519,9 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = fal
   const limit = limitOf(stmt, p, parent)
   const slots = agg?.slots ?? []
   const budget = p.exec.budget
-  // A plain filter-and-project under LIMIT reads a lazy input only as far as it needs
-  // (an unbounded WITH RECURSIVE ends here, as in PostgreSQL).
+  // A plain filter-and-project under LIMIT reads a lazy input (a table's scan, a WITH
+  // RECURSIVE) only as far as it needs: an unbounded WITH RECURSIVE ends here, and a
+  // table's other rows are neither decoded nor projected, as in PostgreSQL.
   const bounds = limitBoundsOf(stmt, p, parent)
   const stream = from.stream
   const lazy = !!bounds && !!stream && !agg && win.slots.length === 0 && srf.empty && sorts.length === 0 && !distinctClause
@@ -537,12 +538,14 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = fal
           budget.tick()
           const env: Env = { row, outer }
           if (wherePred && !wherePred(env)) continue
+          // Rows OFFSET skips are projected too, as PostgreSQL's Limit reads them from its projection.
+          const projected = outFns.map((f) => f(env))
           if (skip > 0) {
             skip--
             continue
           }
           budget.hold(1, outFns.length)
-          out.push(outFns.map((f) => f(env)))
+          out.push(projected)
           if (count !== null && out.length >= count) break
         }
         return out

@@ -140,7 +140,27 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
       },
     }
   }
-  return { columns: cols, rows: () => scanAll(exec, name, cols, readers, read), each: (_outer, visit) => eachRow(exec, name, cols, readers, read, visit) }
+  return {
+    columns: cols,
+    rows: () => scanAll(exec, name, cols, readers, read),
+    each: (_outer, visit) => eachRow(exec, name, cols, readers, read, visit),
+    stream: () => streamRows(exec, name, cols, readers, read),
+  }
+}
+
+/**
+ * The rows decoded as a consumer asks for them: a plain SELECT under LIMIT stops early,
+ * neither decoding nor projecting the rest (`SELECT nextval('s') FROM t LIMIT 2` draws
+ * two values, as in PostgreSQL). Which rows is settled when the stream is made, as in
+ * `eachRow`: a row the statement itself adds meanwhile is not read.
+ */
+function streamRows(exec: ExecCtx, name: string, cols: ColumnBinding[], readers: ColumnReader[], read: number[] | null): Iterable<RtValue[]> {
+  const stored = [...exec.rows.scan(name)]
+  // One array of references to rows that exist already; the consumer ticks per row it reads.
+  exec.budget.hold(1, stored.length)
+  return (function* () {
+    for (let i = 0; i < stored.length; i++) yield decodeColumns(stored[i]!, cols, readers, read)
+  })()
 }
 
 /**

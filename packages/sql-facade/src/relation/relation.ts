@@ -10,7 +10,8 @@ export interface Relation {
   rows(outer: Env | null): RtValue[][]
   /**
    * The same rows in the same order, produced lazily, where producing all of them may
-   * not end (a recursive CTE): a consumer that needs only the first rows stops early.
+   * not end (a recursive CTE) or costs more than a consumer may need (a table's scan):
+   * a consumer that needs only the first rows stops early.
    */
   stream?(outer: Env | null): Iterable<RtValue[]>
   /**
