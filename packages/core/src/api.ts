@@ -211,7 +211,7 @@ export interface Transaction {
   alterTable(name: string, patch: { policy?: PolicySpec; regions?: string[] | null; options?: Record<string, string>; meta?: Json; partitioning?: PartitionSpec | null }): void
   table(name: string): TableInfo | undefined
   /** Every table as this transaction sees it (its own DDL included), by name. */
-  tables(): TableInfo[]
+  tables(): readonly TableInfo[]
   /**
    * Moves on every catalog write this transaction makes (tables, columns, catalog objects)
    * and when it rolls back to a savepoint: a plan made while it had one value holds while

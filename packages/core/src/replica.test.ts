@@ -297,6 +297,27 @@ describe('replica: transactions', () => {
     await r.close()
   })
 
+  it('the table list is one frozen array until a table is created, changed or dropped', async () => {
+    const r = await Replica.open({ nodeId: 'a' })
+    r.transact((tx) => tx.createTable(products))
+    const first = r.tables()
+    expect(Object.isFrozen(first)).toBe(true)
+    r.transact((tx) => tx.insert('products', { id: 1, name: 'row writes leave it' }))
+    expect(r.tables()).toBe(first)
+    // A transaction that changes no table reads the same list.
+    r.transact((tx) => expect(tx.tables()).toBe(first))
+    r.transact((tx) => tx.createTable({ ...products, name: 'audit' }))
+    const second = r.tables()
+    expect(second).not.toBe(first)
+    expect(second.map((t) => t.name)).toEqual(['audit', 'products'])
+    r.transact((tx) => tx.addColumn('audit', { name: 'note', type: 'text' }))
+    expect(r.tables()).not.toBe(second)
+    expect(r.tables().find((t) => t.name === 'audit')?.columns.map((c) => c.name)).toContain('note')
+    r.transact((tx) => tx.dropTable('audit'))
+    expect(r.tables().map((t) => t.name)).toEqual(['products'])
+    await r.close()
+  })
+
   it('reads inside a transaction see its own writes, including DDL', async () => {
     const r = await Replica.open({ nodeId: 'a' })
     const seen = r.transact((tx) => {

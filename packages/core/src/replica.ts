@@ -801,7 +801,7 @@ export class Replica {
 
   // ---- reads ------------------------------------------------------------------------
 
-  tables(): TableInfo[] {
+  tables(): readonly TableInfo[] {
     return this.catalog.tables()
   }
 

@@ -62,6 +62,8 @@ export interface CatalogViewHost<S extends ViewedShard> {
 export class CatalogView<S extends ViewedShard> {
   private readonly host: CatalogViewHost<S>
   private readonly tableInfos = new Map<string, TableInfo>()
+  /** `tables()`, kept until `tableInfos` changes. */
+  private sortedTables: readonly TableInfo[] | null = null
   private readonly tableShards = new Map<string, S[]>()
   /** Storage key (`storage U+0000 incarnation`) of each table row's claim, by table name. */
   private readonly claimOf = new Map<string, string>()
@@ -80,9 +82,13 @@ export class CatalogView<S extends ViewedShard> {
     this.host = host
   }
 
-  /** Every table, sorted by name. */
-  tables(): TableInfo[] {
-    return [...this.tableInfos.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
+  /**
+   * Every table, sorted by name. The same array until a table changes: statements read
+   * it several times each (inheritance walks, foreign keys), and sorting it per read was
+   * a share of every UPDATE's allocation.
+   */
+  tables(): readonly TableInfo[] {
+    return (this.sortedTables ??= Object.freeze([...this.tableInfos.values()].sort((a, b) => (a.name < b.name ? -1 : 1))))
   }
 
   table(name: string): TableInfo | undefined {
@@ -306,10 +312,11 @@ export class CatalogView<S extends ViewedShard> {
       if (this.owners.get(previousKey) === name) this.owners.delete(previousKey)
     }
     if (info === undefined) {
-      this.tableInfos.delete(name)
+      if (this.tableInfos.delete(name)) this.sortedTables = null
       return
     }
     this.tableInfos.set(name, info)
+    this.sortedTables = null
     this.owners.set(storageKey(storageName(info), info.incarnation), name)
     const view = this.viewOf(info)
     // DDL merge can replace the primary key (an earlier concurrent CREATE won): rows keyed

@@ -55,7 +55,7 @@ export interface TransactionHost {
   /** The stored rows of a table, without their keys (a plain scan reads only these). */
   baseRowValues(table: string): Iterable<Row>
   baseTable(name: string): TableInfo | undefined
-  baseTables(): TableInfo[]
+  baseTables(): readonly TableInfo[]
   /** Causal length of a stored row (0 if absent). */
   rowCl(table: string, rowKey: string): number
   /** Causal length of a catalog row as stored (0 if absent). */
@@ -576,7 +576,7 @@ export class LocalTransaction implements Transaction {
     return info
   }
 
-  tables(): TableInfo[] {
+  tables(): readonly TableInfo[] {
     const touched = this.pending.get(CATALOG_TABLE.name)
     if (touched === undefined || touched.size === 0) return this.host.baseTables()
     const out: TableInfo[] = []

@@ -26,7 +26,7 @@ import { functionFromCatalog } from './function-def.js'
 
 /** Where the model reads tables and catalog objects (a transaction, or the replica). */
 export interface CatalogSource {
-  tables(): TableInfo[]
+  tables(): readonly TableInfo[]
   listCatalog(kind: string): Array<[string, Json]>
 }
 

@@ -40,8 +40,19 @@ export function foreignKeysOf(t: TableInfo): ForeignKey[] {
   return sharedTableMeta(t).foreignKeys
 }
 
-/** The foreign keys that reference `parent`, with their child tables (partitions excluded). */
-export function referencingKeys(tables: TableInfo[], parent: string): Array<{ child: TableInfo; fk: ForeignKey }> {
+/** `referencingKeys` answers per table list: a replica's list stays the same array until a table changes. */
+const referencingMemo = new WeakMap<readonly TableInfo[], Map<string, ReadonlyArray<{ child: TableInfo; fk: ForeignKey }>>>()
+
+/**
+ * The foreign keys that reference `parent`, with their child tables (partitions excluded).
+ * Every UPDATE and DELETE asks (runtime/foreign-key-checks.ts): answered once per list of
+ * tables and parent.
+ */
+export function referencingKeys(tables: readonly TableInfo[], parent: string): ReadonlyArray<{ child: TableInfo; fk: ForeignKey }> {
+  let byParent = referencingMemo.get(tables)
+  if (byParent === undefined) referencingMemo.set(tables, (byParent = new Map()))
+  const known = byParent.get(parent)
+  if (known !== undefined) return known
   const out: Array<{ child: TableInfo; fk: ForeignKey }> = []
   for (const t of tables) {
     const m = sharedTableMeta(t)
@@ -49,7 +60,9 @@ export function referencingKeys(tables: TableInfo[], parent: string): Array<{ ch
     for (const fk of m.foreignKeys) if (fk.refTable === parent) out.push({ child: t, fk })
   }
   const rank = (fk: ForeignKey) => BigInt(fk.order ?? '0')
-  return out.sort((a, b) => (rank(a.fk) < rank(b.fk) ? -1 : rank(a.fk) > rank(b.fk) ? 1 : 0))
+  const sorted = Object.freeze(out.sort((a, b) => (rank(a.fk) < rank(b.fk) ? -1 : rank(a.fk) > rank(b.fk) ? 1 : 0)))
+  byParent.set(parent, sorted)
+  return sorted
 }
 
 function sameSet(a: string[], b: string[]): boolean {

@@ -156,7 +156,7 @@ export function execDropTrigger(stmt: DropStmt, p: PlanCtx): StatementResult {
 }
 
 /** The tables named in triggers (DROP FUNCTION of a trigger function in use is refused). */
-export function triggersUsing(tables: TableInfo[], fn: string): Array<{ table: string; trigger: string }> {
+export function triggersUsing(tables: readonly TableInfo[], fn: string): Array<{ table: string; trigger: string }> {
   const out: Array<{ table: string; trigger: string }> = []
   for (const t of tables) for (const tr of tableMeta(t).triggers ?? []) if (tr.fn === fn) out.push({ table: t.name, trigger: tr.name })
   return out

@@ -35,7 +35,7 @@ import { pushdownTerms, quoteIdent } from './pushdown-filter.js'
 /** What the read of one table may use of the catalog. */
 export interface PushdownCatalog {
   table(name: string): TableInfo | undefined
-  tables(): TableInfo[]
+  tables(): readonly TableInfo[]
 }
 
 /** Most rows a pushed limit asks for (a larger one is not pushed). */

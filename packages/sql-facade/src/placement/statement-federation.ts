@@ -28,7 +28,7 @@ import { refuseUnheldWrite } from './unheld-write.js'
 /** Where a statement's names resolve: the running transaction's catalog (or the replica's). */
 export interface NameSource extends ViewSource {
   table(name: string): TableInfo | undefined
-  tables(): TableInfo[]
+  tables(): readonly TableInfo[]
 }
 
 /** What a federated read needs of the replica. */

@@ -139,7 +139,7 @@ export interface ExecCtx {
   processId: number
   /** The next SERIAL / identity value of a column: int2/int4 from this node's id ranges, int8 node-unique 64-bit. */
   nextSerial(table: TableInfo, column: string): number | bigint
-  allTables(): TableInfo[]
+  allTables(): readonly TableInfo[]
   /** nextval / currval / setval / lastval of user sequences, with this session's state. */
   sequences: SequenceAccess
   /**

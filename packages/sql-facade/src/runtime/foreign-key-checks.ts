@@ -36,7 +36,7 @@ export interface RowWriter {
 export interface ForeignKeyHost {
   rows: TransactionRows
   table(name: string): TableInfo | undefined
-  tables(): TableInfo[]
+  tables(): readonly TableInfo[]
   writerFor(table: TableInfo): RowWriter
   nowMicros: number
 }
@@ -81,7 +81,8 @@ function sameValues(a: RtValue[], b: RtValue[]): boolean {
 export class ForeignKeyChecks {
   private changes: ParentChange[] = []
   private readonly checks = new Map<string, ForeignKeyCheck>()
-  private readonly referencing = new Map<string, Array<{ child: TableInfo; fk: ForeignKey }>>()
+  /** Per statement too: a transaction that changed the catalog lists its tables afresh per call. */
+  private referencing: Map<string, ReadonlyArray<{ child: TableInfo; fk: ForeignKey }>> | null = null
   private actions = 0
 
   private readonly host: ForeignKeyHost
@@ -90,11 +91,11 @@ export class ForeignKeyChecks {
     this.host = host
   }
 
-  private referencingOf(table: string): Array<{ child: TableInfo; fk: ForeignKey }> {
-    let r = this.referencing.get(table)
+  private referencingOf(table: string): ReadonlyArray<{ child: TableInfo; fk: ForeignKey }> {
+    let r = this.referencing?.get(table)
     if (r === undefined) {
       r = referencingKeys(this.host.tables(), table)
-      this.referencing.set(table, r)
+      ;(this.referencing ??= new Map()).set(table, r)
     }
     return r
   }

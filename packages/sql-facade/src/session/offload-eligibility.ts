@@ -39,7 +39,7 @@ import { readOnlyBodyQueries } from '../exec/function-body-queries.js'
 /** What eligibility looks up: the statement's catalog, as the session's transaction sees it. */
 export interface EligibilityCatalog {
   table(name: string): TableInfo | undefined
-  tables(): TableInfo[]
+  tables(): readonly TableInfo[]
   /** The user function of this name: what a call of the name runs, a built-in's name included. */
   userFunction(name: string): UserFunction | undefined
   /** This node holds every shard of the table (no federated read needed). */
