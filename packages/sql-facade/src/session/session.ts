@@ -1390,7 +1390,17 @@ export class Session {
     // tables go to the worker's engine in slices first, within a bound of their own.
     const rows = tables.reduce((n, t) => n + r.rowCount(t.name), 0)
     const fits = this.fitsEngine(tables)
-    if ((rows > MAX_OFFLOAD_ROWS && !fits) || rows > MAX_SLICED_ROWS || !this.readsMove(pending, new Set(tables.map((t) => t.name)))) return false
+    if ((rows > MAX_OFFLOAD_ROWS && !fits) || rows > MAX_SLICED_ROWS) return false
+    // Not before it has held the event loop as long as taking what the kept engine lacks
+    // would (rent or buy, as for a write): a scan of a large table no engine holds ends
+    // here long before the table could be sent (count(*) over 1,000,000 rows: a fraction
+    // of a second here, seconds moved, the worker loading every row first). Asked again then.
+    const due = pending.startMs + snapshotCostMs(this.coldRows(tables))
+    if (monotonicNow() < due) {
+      pending.point.at = due
+      return false
+    }
+    if (!this.readsMove(pending, new Set(tables.map((t) => t.name)))) return false
     // Past SLICED_FROM_ROWS, what an engine kept between statements lacks goes to it in
     // slices (no pause as long as a whole snapshot's); past MAX_OFFLOAD_ROWS only so.
     pending.sliced = rows > SLICED_FROM_ROWS && fits && (this.offloader?.engine?.() ?? null) !== null

@@ -149,6 +149,28 @@ describe('statements moved off the main thread', () => {
   })
 })
 
+describe('a SELECT over a large table no engine holds: rent or buy', () => {
+  const ROWS = 150_000
+  beforeAll(async () => {
+    await db.query('CREATE TABLE scanned (id INT PRIMARY KEY, label TEXT)')
+    for (let i = 0; i < ROWS; i += 50_000) await db.query(`INSERT INTO scanned SELECT g, 'row ' || g FROM generate_series(${i + 1}, ${i + 50_000}) g`)
+  }, 120_000)
+
+  it('a scan that ends before taking the table would have paid off runs here; one that runs past that cost moves', async () => {
+    const off = recordingOffloader()
+    // One read of each row: a few tens of milliseconds, against ~150 ms to take 150,000
+    // rows for the worker (write-offload.ts, snapshotCostMs). It moved at 1 ms before.
+    const counted = await run('SELECT count(*) AS n FROM scanned', off)
+    expect(counted.rows).toEqual([{ n: String(ROWS) }])
+    expect(off.requests).toHaveLength(0)
+    // Two digests a row: past that cost, so it moves, and answers as here.
+    const long = 'SELECT count(*) AS n, max(md5(md5(label))) AS top FROM scanned'
+    const moved = await run(long, off)
+    expect(off.requests).toHaveLength(1)
+    expect(moved).toEqual(await run(long, undefined))
+  })
+})
+
 describe('statements of a transaction block moved off the main thread', () => {
   /** A session that moves statements past 1 ms (with `off`) or never. */
   async function blockSession(off: StatementOffloader | undefined) {
