@@ -1373,12 +1373,8 @@ export class Session {
       const sliced = cold > SLICED_FROM_ROWS && this.fitsEngine(all) && (this.offloader?.engine?.() ?? null) !== null
       if (rows > MAX_OFFLOAD_WRITE_ROWS || rows + readRows > MAX_SLICED_ROWS || (cold > MAX_OFFLOAD_ROWS && !sliced)) return false
       // Not before it has held the event loop as long as the snapshot would (a diff, for
-      // tables the offloader's kept engine holds: little): asked again then.
-      const due = pending.startMs + snapshotCostMs(cold)
-      if (monotonicNow() < due) {
-        pending.point.at = due
-        return false
-      }
+      // tables the offloader's kept engine holds: little).
+      if (!this.rentPaid(pending, cold)) return false
       if (!this.readsMove(pending, new Set(all.map((t) => t.name)))) return false
       pending.write = { table: target.table, reads: new Set(target.reads.map((t) => t.name)), catalogVersion: r.catalogVersion }
       pending.sliced = sliced
@@ -1391,20 +1387,27 @@ export class Session {
     const rows = tables.reduce((n, t) => n + r.rowCount(t.name), 0)
     const fits = this.fitsEngine(tables)
     if ((rows > MAX_OFFLOAD_ROWS && !fits) || rows > MAX_SLICED_ROWS) return false
-    // Not before it has held the event loop as long as taking what the kept engine lacks
-    // would (rent or buy, as for a write): a scan of a large table no engine holds ends
-    // here long before the table could be sent (count(*) over 1,000,000 rows: a fraction
-    // of a second here, seconds moved, the worker loading every row first). Asked again then.
-    const due = pending.startMs + snapshotCostMs(this.coldRows(tables))
-    if (monotonicNow() < due) {
-      pending.point.at = due
-      return false
-    }
+    // As for a write: a scan of a large table no engine holds ends here long before the
+    // table could be sent (count(*) over 1,000,000 rows: a fraction of a second here,
+    // seconds moved, the worker loading every row first).
+    if (!this.rentPaid(pending, this.coldRows(tables))) return false
     if (!this.readsMove(pending, new Set(tables.map((t) => t.name)))) return false
     // Past SLICED_FROM_ROWS, what an engine kept between statements lacks goes to it in
     // slices (no pause as long as a whole snapshot's); past MAX_OFFLOAD_ROWS only so.
     pending.sliced = rows > SLICED_FROM_ROWS && fits && (this.offloader?.engine?.() ?? null) !== null
     return rows <= MAX_OFFLOAD_ROWS || pending.sliced
+  }
+
+  /**
+   * Rent or buy: whether the statement has held the event loop as long as taking `cold`
+   * rows the kept engine lacks would. If not, its offload point moves to that time and
+   * it is asked again then (write-offload.ts, `snapshotCostMs`).
+   */
+  private rentPaid(pending: PendingOffload, cold: number): boolean {
+    const due = pending.startMs + snapshotCostMs(cold)
+    if (monotonicNow() >= due) return true
+    pending.point.at = due
+    return false
   }
 
   /** Whether `tables` may be sent to an engine in slices: none outgrew a fresh engine at its present row count (`OUTGREW_ENGINE`). */
