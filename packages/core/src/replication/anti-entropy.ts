@@ -58,6 +58,8 @@ const MAX_REFUSED_PER_PEER = 1024
 export const SLICE_STRUCTS = 4096
 /** A peer whose digest leaves shards out is sent a digest back at most this often (ms). */
 const ANSWER_GAP_MS = 1000
+/** A peer is asked for a digest at the end of a repair, and answers such an ask, at most this often (ms). */
+const ASK_GAP_MS = 100
 
 /** Whether state vector `a` includes every update `b` counts (false for a malformed one). */
 function covers(a: Uint8Array, b: Uint8Array): boolean {
@@ -89,6 +91,9 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private readonly fetching = new Map<string, { peer: string; at: number }>()
   /** Per peer: when it was last sent a digest because its own left shards out. */
   private readonly answered = new Map<string, number>()
+  /** Per peer: when it was last asked for a digest (`askAgain`), and when its ask was last answered. */
+  private readonly askedAt = new Map<string, number>()
+  private readonly askAnswered = new Map<string, number>()
   /** Shards asked from each peer whose answer may still come. */
   private readonly inFlight = new RequestsInFlight(FETCH_PATIENCE_MS)
   /** Per peer: shards whose answer from it was refused, with its digest hash of them then (null: not heard since). */
@@ -109,8 +114,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
     this.divergence = divergence
   }
 
-  /** Starts an anti-entropy exchange with one peer. */
-  syncWith(peer: string): void {
+  /** Starts an anti-entropy exchange with one peer; `ask`: the peer answers with its digest (see `askAgain`). */
+  syncWith(peer: string, ask = false): void {
     const info = this.ctx.peers.get(peer)
     if (info === undefined) return
     const host = this.ctx.host
@@ -121,7 +126,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
     }
     this.ctx.stats.digestsSent++
     const lsn = host.lsn
-    this.fragments.sendChunked(peer, digests, (d) => d.shard.length + 12, (digests) => ({ type: MessageType.Digest, lsn, digests }))
+    this.fragments.sendChunked(peer, digests, (d) => d.shard.length + 12, (digests) => (ask ? { type: MessageType.Digest, lsn, digests, ask } : { type: MessageType.Digest, lsn, digests }))
   }
 
   /** A peer's held-by sets: merged, and answered with ours where we know of more holders (never an answer to an answer). */
@@ -178,9 +183,10 @@ export class AntiEntropy<S extends ReplicatedShard> {
     this.fetching.delete(id)
   }
 
-  onDigest(from: string, lsn: number, digests: ShardDigest[]): void {
+  onDigest(from: string, lsn: number, digests: ShardDigest[], ask = false): void {
     const info = this.ctx.peers.get(from)
     if (info === undefined) return
+    if (ask) this.answerAsk(from)
     const host = this.ctx.host
     const requests: ShardStateVector[] = []
     /** Shards the peer keeps a copy of without holding them, and we have every update of: it may drop them. */
@@ -286,6 +292,32 @@ export class AntiEntropy<S extends ReplicatedShard> {
     return false
   }
 
+  /**
+   * A repair from `from` is complete, but the digest it answered was listed under another
+   * catalog than ours, so it cannot tell that this replica now holds everything the peer
+   * had (the catch-up marks of join-catch-up.ts wait for that). A joiner's first exchanges
+   * are all so: its own member and join records differ from the peer's catalog until they
+   * travel. Ask the peer for a digest now (ours goes with the ask, after the diffs this
+   * repair sent back, so the peer lists under a catalog holding them) instead of waiting
+   * for its next round, up to an interval later. At most once per ASK_GAP_MS per peer.
+   */
+  private askAgain(from: string): void {
+    const now = this.ctx.host.now()
+    const last = this.askedAt.get(from)
+    if (last !== undefined && now - last < ASK_GAP_MS) return
+    this.askedAt.set(from, now)
+    this.syncWith(from, true)
+  }
+
+  /** A peer asked for our digest (`askAgain`): sent at most once per ASK_GAP_MS, never with an ask of its own. */
+  private answerAsk(from: string): void {
+    const now = this.ctx.host.now()
+    const last = this.askAnswered.get(from)
+    if (last !== undefined && now - last < ASK_GAP_MS) return
+    this.askAnswered.set(from, now)
+    this.syncWith(from)
+  }
+
   /** Sends a peer whose digest left shards out a digest of ours, at most once per ANSWER_GAP_MS. */
   private answer(peer: string): void {
     const now = this.ctx.host.now()
@@ -313,6 +345,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
     this.sentState.delete(peer)
     for (const [id, f] of this.fetching) if (f.peer === peer) this.fetching.delete(id)
     this.answered.delete(peer)
+    this.askedAt.delete(peer)
+    this.askAnswered.delete(peer)
     this.inFlight.forget(peer)
     this.refused.delete(peer)
   }
@@ -459,6 +493,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
         this.repairs.delete(from)
         this.positions.acknowledge(from, repair.lsn)
         if (repair.listed !== null) host.heldEverythingOf(from, repair.listed)
+        else this.askAgain(from)
       }
       if (shard.digest() === d.hash) {
         // The peer's state (durable when its diff left) is exactly ours now: an equal

@@ -126,3 +126,39 @@ describe('catch-up of a joining node', () => {
     expect(b.rowCount('big')).toBe(live + 1)
   })
 })
+
+describe('the end of a catch-up', () => {
+  // A joiner is caught up on a table once an exchange with a peer finds every shard equal
+  // under the same catalog. Its own catalog writes (its member and join records) make the
+  // first exchanges differ in the catalog, so that confirmation waited for the peer's next
+  // anti-entropy round (up to a second on a real node) after the last slice had arrived.
+  // The peer now follows an answer's last slice with a digest.
+  it('a joiner is marked caught up on a large table soon after its last slice, not at the next anti-entropy round', async () => {
+    const ROWS = 3 * SLICE_STRUCTS
+    const ROUND_MS = 20_000
+    const sim = new Simulation({ seed: 5, antiEntropyIntervalMs: ROUND_MS })
+    const b = await sim.addNode({ id: 'b' })
+    await sim.advance(1000)
+    b.transact((tx) => tx.createTable({ name: 'big', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'] }))
+    for (let start = 0; start < ROWS; start += 2000) {
+      b.transact((tx) => {
+        for (let i = start; i < Math.min(ROWS, start + 2000); i++) tx.insert('big', { id: i, v: `value ${i}` })
+      })
+    }
+    await sim.settle()
+    const j = await sim.addNode({ id: 'j' })
+    let allRowsAt = -1
+    let caughtUpAt = -1
+    for (let t = 0; t < 3 * ROUND_MS && caughtUpAt < 0; t += 10) {
+      await sim.advance(10)
+      const info = j.table('big')
+      if (allRowsAt < 0 && info !== undefined && j.rowCount('big') === ROWS) allRowsAt = t
+      if (info !== undefined && j.caughtUp(info)) caughtUpAt = t
+    }
+    expect(j.replicator.stats.slicesReceived).toBeGreaterThan(0)
+    expect(allRowsAt).toBeGreaterThanOrEqual(0)
+    expect(caughtUpAt).toBeGreaterThanOrEqual(allRowsAt)
+    // Well inside one anti-entropy round of the last slice.
+    expect(caughtUpAt - allRowsAt).toBeLessThan(ROUND_MS / 10)
+  })
+})

@@ -7,6 +7,7 @@ const samples: Message[] = [
   { type: MessageType.Hello, nodeId: 'node-2', region: 'us-west', reply: true },
   { type: MessageType.Updates, prevLsn: 10, lsn: 2 ** 40, updates: [{ shard: 't:1:0:orders', generation: 0, update: new Uint8Array([1, 2, 3]) }, { shard: 'catalog', generation: 4, update: new Uint8Array(0) }] },
   { type: MessageType.Digest, lsn: 77, digests: [{ shard: 'catalog', generation: 0, hash: 0xdeadbeef, rows: 7 }, { shard: 't:2:3:x', generation: 1, hash: 0, rows: 0xffffffff }] },
+  { type: MessageType.Digest, lsn: 78, digests: [{ shard: 'catalog', generation: 0, hash: 1, rows: 2 }], ask: true },
   { type: MessageType.Ack, lsn: Number.MAX_SAFE_INTEGER },
   { type: MessageType.SyncRequest, requests: [{ shard: 'catalog', generation: 0, stateVector: new Uint8Array([0]) }] },
   {

@@ -175,7 +175,8 @@ export interface HeldSet {
 export type Message =
   | { type: typeof MessageType.Hello; nodeId: string; region: string; reply: boolean }
   | { type: typeof MessageType.Updates; prevLsn: number; lsn: number; updates: ShardUpdate[] }
-  | { type: typeof MessageType.Digest; lsn: number; digests: ShardDigest[] }
+  /** `ask`: answer with a digest of yours (anti-entropy.ts, the end of a repair). */
+  | { type: typeof MessageType.Digest; lsn: number; digests: ShardDigest[]; ask?: boolean }
   | { type: typeof MessageType.Ack; lsn: number }
   | { type: typeof MessageType.Generation; shard: string; generation: number; state: Uint8Array }
   | { type: typeof MessageType.SyncRequest; requests: ShardStateVector[] }
@@ -269,6 +270,7 @@ export function encodeMessage(msg: Message): Uint8Array {
       }
       break
     case MessageType.Digest:
+      encoding.writeUint8(e, msg.ask === true ? 1 : 0)
       encoding.writeVarUint(e, msg.lsn)
       encoding.writeVarUint(e, msg.digests.length)
       for (const d of msg.digests) {
@@ -556,13 +558,14 @@ export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_
       break
     }
     case MessageType.Digest: {
+      const ask = r.flag()
       const lsn = r.varuint(MAX_LSN)
       const n = r.count(10)
       const digests: ShardDigest[] = []
       for (let i = 0; i < n; i++) {
         digests.push({ shard: r.string(MAX_SHARD_ID_BYTES), generation: r.varuint(2 ** 32), hash: r.u32(), rows: r.u32() })
       }
-      msg = { type, lsn, digests }
+      msg = ask ? { type, lsn, digests, ask } : { type, lsn, digests }
       break
     }
     case MessageType.SyncRequest: {

@@ -408,7 +408,7 @@ export class Replicator<S extends ReplicatedShard = ReplicatedShard> {
         this.gossiping.onUpdates(from, msg.prevLsn, msg.lsn, msg.updates)
         break
       case MessageType.Digest:
-        this.antiEntropy.onDigest(from, msg.lsn, msg.digests)
+        this.antiEntropy.onDigest(from, msg.lsn, msg.digests, msg.ask === true)
         break
       case MessageType.Ack:
         this.positions.onAck(from, msg.lsn)
