@@ -18,6 +18,7 @@
  * remembered longest of a peer the transport does not link directly makes room (`ReplicationContext.linked`); a linked peer is never forgotten, and when every
  * record is a linked peer's a newcomer is not remembered.
  */
+import { CommitLog } from './commit-log.js'
 import { MessageType } from './messages.js'
 import type { Fragments } from './fragments.js'
 import type { ReplicationContext } from './replication-context.js'
@@ -57,11 +58,8 @@ export class Positions<S extends ReplicatedShard> {
   private readonly fragments: Fragments<S>
   /** Per peer ever heard from: monitoring state, kept after it goes away. */
   private readonly status = new Map<string, PeerStatus>()
-  /** (end LSN, wall ms) of recent local commits, oldest first. */
-  private readonly commits: Array<[number, number]> = []
-  private commitsDropped = false
-  /** How many recent commits are remembered for lag measurement (see setCommitLogLimit). */
-  private commitLogLimit = DEFAULT_COMMIT_LOG_LIMIT
+  /** (end LSN, wall ms) of recent local commits (see setCommitLogLimit). */
+  private readonly commits = new CommitLog(DEFAULT_COMMIT_LOG_LIMIT)
   /** Per peer: LSN ranges received ahead of a gap, start -> end. */
   private readonly ahead = new Map<string, Map<number, number>>()
   /** Per peer: how far it said (last HEARTBEAT) it holds each node's changes. */
@@ -135,32 +133,12 @@ export class Positions<S extends ReplicatedShard> {
    * its position but no lag time. Bounded to keep memory bounded.
    */
   setCommitLogLimit(n: number): void {
-    this.commitLogLimit = Math.max(16, Math.min(1_000_000, Math.floor(n)))
+    this.commits.setLimit(Math.max(16, Math.min(1_000_000, Math.floor(n))))
   }
 
   /** Records a durable local commit ending at `lsn`, for lag measurement. */
   noteCommit(lsn: number, at: number): void {
-    this.commits.push([lsn, at])
-    if (this.commits.length > this.commitLogLimit) {
-      this.commits.splice(0, this.commits.length - this.commitLogLimit)
-      this.commitsDropped = true
-    }
-  }
-
-  /** Wall time of the commit whose range ends at or after `lsn`; null if forgotten or unknown. */
-  private commitTime(lsn: number): number | null {
-    const c = this.commits
-    let lo = 0
-    let hi = c.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (c[mid]![0] >= lsn) hi = mid
-      else lo = mid + 1
-    }
-    if (lo >= c.length) return null
-    // The first remembered commit may stand for older ones that were forgotten.
-    if (lo === 0 && this.commitsDropped && c[0]![0] !== lsn) return null
-    return c[lo]![1]
+    this.commits.note(lsn, at)
   }
 
   /**
@@ -258,7 +236,7 @@ export class Positions<S extends ReplicatedShard> {
     const now = this.ctx.host.now()
     st.ackedLsn = lsn
     st.ackedAt = now
-    const at = this.commitTime(lsn)
+    const at = this.commits.timeOf(lsn)
     st.lagMs = at === null ? null : Math.max(0, now - at)
   }
 }
