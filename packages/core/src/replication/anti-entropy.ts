@@ -35,6 +35,7 @@
  * once every storage write issued before the encoding is complete (host.whenDurable).
  */
 import * as Y from 'yjs'
+import * as encoding from 'lib0/encoding'
 import { comparableRows, NOT_COMPARABLE, type DivergenceWatch } from './divergence-watch.js'
 import type { Fragments } from './fragments.js'
 import { CATALOG_SHARD } from '../placement/shard-id.js'
@@ -75,6 +76,17 @@ function covers(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
+/** A state vector in Yjs's encoding (what `Y.encodeStateVector` gives for a document with these clocks). */
+function encodeStateVectorOf(clocks: Map<number, number>): Uint8Array {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, clocks.size)
+  for (const [client, clock] of [...clocks].sort((a, b) => b[0] - a[0])) {
+    encoding.writeVarUint(encoder, client)
+    encoding.writeVarUint(encoder, clock)
+  }
+  return encoding.toUint8Array(encoder)
+}
+
 function holdsNothing(stateVector: Uint8Array): boolean {
   return stateVector.length === EMPTY_STATE_VECTOR.length && stateVector.every((b, i) => b === EMPTY_STATE_VECTOR[i])
 }
@@ -99,12 +111,16 @@ export class AntiEntropy<S extends ReplicatedShard> {
   /** Per peer: shards whose answer from it was refused, with its digest hash of them then (null: not heard since). */
   private readonly refused = new Map<string, Map<string, number | null>>()
   /**
-   * Per peer and shard: the digest of the shard when its state was last sent to the peer,
-   * and when. While the shard is still at that digest, and for FETCH_PATIENCE_MS, the peer
-   * is not sent it back again: a joiner's own diffs (it answers requests too) each asked
-   * for the whole shard back while the first answer was still on its way.
+   * Per peer and shard: the digest and state vector of the shard when its state was last
+   * sent to the peer, and when. While the shard is still at that digest, and for
+   * FETCH_PATIENCE_MS, the peer is not sent it back again: a joiner's own diffs (it answers
+   * requests too) each asked for the whole shard back while the first answer was still on
+   * its way. After that, or once the shard changed, what is sent back is only what the
+   * peer lacks beyond that state (`lacking`): a large answer is taken in for longer than
+   * FETCH_PATIENCE_MS (a joiner applied a 1,000,000-row shard for 10 s), and the rest of it
+   * was sent again, whole, while its slices were still arriving.
    */
-  private readonly sentState = new Map<string, Map<string, { hash: number; at: number }>>()
+  private readonly sentState = new Map<string, Map<string, { hash: number; stateVector: Uint8Array; at: number }>>()
 
   constructor(ctx: ReplicationContext<S>, fragments: Fragments<S>, positions: Positions<S>, links: ShardLinks<S>, divergence: DivergenceWatch) {
     this.ctx = ctx
@@ -327,11 +343,31 @@ export class AntiEntropy<S extends ReplicatedShard> {
     this.syncWith(peer)
   }
 
-  /** Notes that the state of `shard` at digest `hash` was sent to `peer` now. */
-  private noteSent(peer: string, shard: string, hash: number): void {
+  /** Notes that the state of `shard` at digest `hash` and `stateVector` was sent to `peer` now. */
+  private noteSent(peer: string, shard: string, hash: number, stateVector: Uint8Array): void {
     let m = this.sentState.get(peer)
     if (m === undefined) this.sentState.set(peer, (m = new Map()))
-    m.set(shard, { hash, at: this.ctx.host.now() })
+    m.set(shard, { hash, stateVector, at: this.ctx.host.now() })
+  }
+
+  /**
+   * The state vector to diff against for what `peer`, holding `have`, lacks of `shard`: its
+   * own, raised to the state last sent to it (`sentState`), which is on its way or in.
+   * Null when that leaves nothing to send: no update beyond what was sent, and the shard's
+   * digest (its deletes too) as it was when sent.
+   */
+  private lacking(peer: string, shard: string, have: Uint8Array, now: { stateVector: Uint8Array; hash: number }): Uint8Array | null {
+    const sent = this.sentState.get(peer)?.get(shard)
+    if (sent === undefined) return have
+    let merged: Map<number, number>
+    try {
+      merged = Y.decodeStateVector(have)
+      for (const [client, clock] of Y.decodeStateVector(sent.stateVector)) if ((merged.get(client) ?? 0) < clock) merged.set(client, clock)
+    } catch {
+      return have
+    }
+    const base = encodeStateVectorOf(merged)
+    return sent.hash === now.hash && covers(base, now.stateVector) ? null : base
   }
 
   /** True while the shard, still at digest `hash`, was sent to `peer` within FETCH_PATIENCE_MS. */
@@ -424,7 +460,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
       // What the peer would send back was refused here: it must not send it again (final).
       const final = this.refused.get(from)?.has(r.shard) === true
       const answer = { shard: r.shard, generation: shard.generation, hash: shard.digest(), final, stateVector: shard.stateVector() }
-      this.noteSent(from, r.shard, answer.hash)
+      this.noteSent(from, r.shard, answer.hash, answer.stateVector)
       if (slices.whole) diffs.push({ ...answer, update: slices.next()! })
       else sliced.push({ answer, slices })
     }
@@ -465,6 +501,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
   onSyncDiff(from: string, diffs: ShardDiff[]): void {
     const host = this.ctx.host
     const back: ShardDiff[] = []
+    const sliced: Array<{ answer: Omit<ShardDiff, 'update'>; slices: StateSlices }> = []
     if (this.ctx.peers.has(from)) for (const d of diffs) this.ctx.confirmations.note(from, d.shard, d.hash)
     for (const d of diffs) {
       const shard = this.links.target(d.shard)
@@ -503,17 +540,24 @@ export class AntiEntropy<S extends ReplicatedShard> {
       }
       if (d.final || shard.isHeld) continue
       // What the peer lacks is on its way to it already (our answer to its request).
-      if (this.recentlySent(from, d.shard, shard.digest())) continue
-      let update: Uint8Array
+      const hash = shard.digest()
+      if (this.recentlySent(from, d.shard, hash)) continue
+      const stateVector = shard.stateVector()
+      const base = this.lacking(from, d.shard, d.stateVector, { stateVector, hash })
+      if (base === null) continue
+      let slices: StateSlices
       try {
-        update = shard.encodeState(d.stateVector)
+        slices = shard.sliceState(base, SLICE_STRUCTS)
       } catch {
         this.ctx.stats.rejected++
         continue
       }
-      back.push({ shard: d.shard, generation: shard.generation, update, hash: shard.digest(), final: true, stateVector: new Uint8Array(0) })
-      this.noteSent(from, d.shard, shard.digest())
+      this.noteSent(from, d.shard, hash, stateVector)
+      // Large (a peer back after its link dropped mid-answer): in slices, as an answer is.
+      if (slices.whole) back.push({ shard: d.shard, generation: shard.generation, update: slices.next()!, hash, final: true, stateVector: new Uint8Array(0) })
+      else sliced.push({ answer: { shard: d.shard, generation: shard.generation, hash, final: false, stateVector }, slices })
     }
     this.sendDiffs(from, back)
+    for (const { answer, slices } of sliced) this.sendSlices(from, answer, slices)
   }
 }

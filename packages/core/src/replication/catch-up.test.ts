@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import type { Replica } from '../replica.js'
 import type { Shard } from '../rows/shard.js'
 import { Simulation, type SimulationOptions } from '../sim/simulation.js'
-import { SLICE_STRUCTS } from './anti-entropy.js'
+import * as Y from 'yjs'
+import { FETCH_PATIENCE_MS, SLICE_STRUCTS } from './anti-entropy.js'
+import { MessageType, encodeMessage } from './messages.js'
 
 const TABLES = ['t1', 't2', 't3']
 
@@ -160,5 +162,67 @@ describe('the end of a catch-up', () => {
     expect(caughtUpAt).toBeGreaterThanOrEqual(allRowsAt)
     // Well inside one anti-entropy round of the last slice.
     expect(caughtUpAt - allRowsAt).toBeLessThan(ROUND_MS / 10)
+  })
+})
+
+describe('what a peer lacks of a shard, sent back after its diff', () => {
+  const ROWS = 5 * SLICE_STRUCTS
+  /** `a` holding all of `z`'s large table (caught up from it), and a diff from `a` saying it holds nothing of it. */
+  const setup = async () => {
+    const sim = new Simulation({ seed: 4 })
+    const z = await sim.addNode({ id: 'z' })
+    await sim.advance(1000)
+    z.transact((tx) => tx.createTable({ name: 'big', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'] }))
+    for (let start = 0; start < ROWS; start += 2000) {
+      z.transact((tx) => {
+        for (let i = start; i < Math.min(ROWS, start + 2000); i++) tx.insert('big', { id: i, v: `value ${i}` })
+      })
+    }
+    await sim.settle()
+    const a = await sim.addNode({ id: 'a' })
+    await sim.settle()
+    expect(a.rowCount('big')).toBe(ROWS)
+    const shard = [...z.shards.values()].find((s) => s.viewName() === 'big')!
+    // What `a`'s diff says while it still takes in an answer (or after its link dropped
+    // mid-answer): it holds nothing of the shard yet.
+    const nothing = encodeMessage({
+      type: MessageType.SyncDiff,
+      diffs: [{ shard: shard.id, generation: shard.generation, update: Y.encodeStateAsUpdate(new Y.Doc()), hash: 1, final: false, stateVector: Y.encodeStateVector(new Y.Doc()) }],
+    })
+    return { sim, z, a, data: shard.encodeState().length, nothing }
+  }
+
+  // A large answer is taken in for longer than FETCH_PATIENCE_MS (a joiner applied a
+  // 1,000,000-row shard for 10 s on real nodes); a diff of the receiver's then had the
+  // rest sent again, whole, while its slices were still arriving.
+  it('is not the state already sent to the peer, however long ago', async () => {
+    const { sim, z, a, data, nothing } = await setup()
+    await sim.advance(2 * FETCH_PATIENCE_MS)
+    const sent = z.replicator.stats.bytesSent
+    z.replicator.receive('a', nothing)
+    await sim.settle()
+    expect(a.rowCount('big')).toBe(ROWS)
+    expect(z.replicator.stats.bytesSent - sent).toBeLessThan(0.1 * data)
+  })
+
+  // After its link dropped a peer lacks what was in flight, and the sender no longer
+  // knows what it sent: the rest goes again, but in slices (it went whole: 100 MB in one
+  // message, encoded in one step of the event loop, at 1,000,000 rows).
+  it('goes in slices when large', async () => {
+    const { sim, z, data, nothing } = await setup()
+    // b catches up from a alone: z never sent it the shard.
+    sim.partition(['z'], ['a', 'b'])
+    const b = await sim.addNode({ id: 'b' })
+    await sim.advance(5000)
+    sim.heal()
+    await sim.settle()
+    expect(b.rowCount('big')).toBe(ROWS)
+    const sent = z.replicator.stats.bytesSent
+    const sliced = z.replicator.stats.slicedAnswersSent
+    z.replicator.receive('b', nothing)
+    await sim.settle()
+    expect(z.replicator.stats.bytesSent - sent).toBeGreaterThan(0.5 * data)
+    expect(z.replicator.stats.slicedAnswersSent).toBe(sliced + 1)
+    expect(sim.converged()).toBe(true)
   })
 })
