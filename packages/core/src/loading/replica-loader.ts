@@ -116,8 +116,9 @@ async function readRowSnapshot(target: LoadTarget): Promise<RowSnapshot | null> 
     return null
   }
   const snapshot = decodeRowSnapshot(bytes)
-  // Version 2 (before row checkpoints) is not read: its shards load from their records once.
-  if (snapshot === null && bytes !== undefined && bytes.length > 1 && bytes[0] !== 2) {
+  // Versions 2 (before row checkpoints) and 4 (positions hashed apart from storage's
+  // checksums) are not read: their shards load from their records once.
+  if (snapshot === null && bytes !== undefined && bytes.length > 1 && bytes[0] !== 2 && bytes[0] !== 4) {
     target.warn(`the row snapshot (${bytes.length} bytes) is malformed: every shard loads from its records`)
   }
   return snapshot
@@ -148,7 +149,7 @@ function beginsWith(records: StoredRecord[], position: ShardRowSnapshot): boolea
   if (position.records === 0 || records.length < position.records || records[0]!.generation !== position.generation) return false
   let bytes = 0
   for (let i = 0; i < position.records; i++) bytes += records[i]!.data.byteLength
-  return bytes === position.bytes && recordHash(records[position.records - 1]!.data) === position.last
+  return bytes === position.bytes && recordHash(records[position.records - 1]!) === position.last
 }
 
 /** Restores an older generation kept as an overlay (see Housekeeper.adoptGeneration). */

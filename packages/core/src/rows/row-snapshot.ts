@@ -5,8 +5,9 @@
  * (docs/decisions/0017-row-snapshots.md, 0033-row-checkpoints.md). One metadata value
  * (`ROW_SNAPSHOT_META_KEY`):
  *
- *   byte 0      format version (4: shard digests are KeptDeleteSet's sum of client terms;
- *               3 held digests of the encoded snapshot, and is read as no snapshot)
+ *   byte 0      format version (5: a position's last record is known by its stored
+ *               checksum; 4 hashed it with FNV-1a, 3 held digests of the encoded snapshot:
+ *               both are read as no snapshot)
  *   bytes 1..   UTF-8 JSON: { hlc, replayedMs, shards: [ShardRowSnapshot as JSON] }
  *
  * A shard's rows are two parallel arrays: the row keys, and the rows as JSON objects (so
@@ -28,11 +29,12 @@
  * as without one).
  */
 import type { TableView } from '../catalog/table-view.js'
-import { fnv1a } from '../codec/checksum.js'
+import { recordChecksum } from '../codec/checked-record.js'
+import type { StoredRecord } from '../api.js'
 import type { Row, Value } from '../types.js'
 
 export const ROW_SNAPSHOT_META_KEY = 'row-snapshot'
-const VERSION = 4
+const VERSION = 5
 
 /**
  * A position in a shard's storage log: its first `records` records, of `bytes` bytes in
@@ -46,10 +48,13 @@ export interface LogPosition {
   last: number
 }
 
-/** The hash a `LogPosition` keeps of its last record. */
-export function recordHash(data: Uint8Array): number {
-  // Seeded with the length: records that differ only in length hash apart too.
-  return fnv1a(data, (0x811c9dc5 ^ data.length) >>> 0)
+/**
+ * The hash a `LogPosition` keeps of its last record: the checksum storage keeps with it
+ * (codec/checked-record.ts), known without reading the record again when storage has just
+ * written or verified it.
+ */
+export function recordHash(record: StoredRecord): number {
+  return recordChecksum(record)
 }
 
 /** One shard's resolved state, as `Shard.rowSnapshot` takes it and `Shard.restoreRows` puts it back. */

@@ -55,11 +55,11 @@ export class ShardLog {
   /** Bytes of every record of each shard's log (its snapshot included). */
   private readonly logBytes = new Map<string, number>()
   /**
-   * The last record of each shard's log: its bytes until a position asks for its hash (an
-   * update record: small), or the hash (taken at once for a snapshot, which can be large
-   * and is not kept alive for it).
+   * The last record of each shard's log until a position asks for its hash (`recordHash`),
+   * or the hash. A snapshot, which can be large and is not kept alive for it, gives way to
+   * its hash once storage has written it (and so knows its checksum without reading it again).
    */
-  private readonly lastRecord = new Map<string, Uint8Array | number>()
+  private readonly lastRecord = new Map<string, StoredRecord | number>()
   /** True while storage holds a row snapshot of the log as it is (no write issued since it). */
   private rowSnapshotCurrent = false
   private writeCount = 0
@@ -104,7 +104,7 @@ export class ShardLog {
       this.recordCounts.set(shard, (this.recordCounts.get(shard) ?? 0) + 1)
       this.recordBytes.set(shard, (this.recordBytes.get(shard) ?? 0) + record.data.byteLength)
       this.logBytes.set(shard, (this.logBytes.get(shard) ?? 0) + record.data.byteLength)
-      this.lastRecord.set(shard, record.data)
+      this.lastRecord.set(shard, record)
     }
     const shards = [...new Set(batch.map((b) => b.shard))]
     this.queue.store({
@@ -130,8 +130,11 @@ export class ShardLog {
     this.recordBytes.set(shard, 0)
     this.snapshotBytes.set(shard, snapshot.data.byteLength)
     this.logBytes.set(shard, snapshot.data.byteLength)
-    this.lastRecord.set(shard, recordHash(snapshot.data))
-    this.queue.store({ kind: 'snapshot', shards: [shard], run: () => this.storage.compact(shard, snapshot), retry: this.freshSnapshot(shard) })
+    this.lastRecord.set(shard, snapshot)
+    const hashed = (): void => {
+      if (this.lastRecord.get(shard) === snapshot) this.lastRecord.set(shard, recordHash(snapshot))
+    }
+    this.queue.store({ kind: 'snapshot', shards: [shard], run: () => this.storage.compact(shard, snapshot), retry: this.freshSnapshot(shard), done: hashed })
   }
 
   /** Stores a snapshot under a storage id of its own (an overlay); `retry` takes it afresh (nothing if gone). */
@@ -198,7 +201,7 @@ export class ShardLog {
     let bytes = 0
     for (const r of records) bytes += r.data.byteLength
     this.logBytes.set(shard, bytes)
-    if (records.length > 0) this.lastRecord.set(shard, records[records.length - 1]!.data)
+    if (records.length > 0) this.lastRecord.set(shard, records[records.length - 1]!)
   }
 
   /** Where `shard`'s log stands, as a row snapshot names it; undefined when unknown. */
