@@ -120,7 +120,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
    * FETCH_PATIENCE_MS (a joiner applied a 1,000,000-row shard for 10 s), and the rest of it
    * was sent again, whole, while its slices were still arriving.
    */
-  private readonly sentState = new Map<string, Map<string, { hash: number; stateVector: Uint8Array; at: number }>>()
+  private readonly sentState = new Map<string, Map<string, { generation: number; hash: number; stateVector: Uint8Array; at: number }>>()
 
   constructor(ctx: ReplicationContext<S>, fragments: Fragments<S>, positions: Positions<S>, links: ShardLinks<S>, divergence: DivergenceWatch) {
     this.ctx = ctx
@@ -343,11 +343,11 @@ export class AntiEntropy<S extends ReplicatedShard> {
     this.syncWith(peer)
   }
 
-  /** Notes that the state of `shard` at digest `hash` and `stateVector` was sent to `peer` now. */
-  private noteSent(peer: string, shard: string, hash: number, stateVector: Uint8Array): void {
+  /** Notes that the state of `shard` in `generation` at digest `hash` and `stateVector` was sent to `peer` now. */
+  private noteSent(peer: string, shard: string, generation: number, hash: number, stateVector: Uint8Array): void {
     let m = this.sentState.get(peer)
     if (m === undefined) this.sentState.set(peer, (m = new Map()))
-    m.set(shard, { hash, stateVector, at: this.ctx.host.now() })
+    m.set(shard, { generation, hash, stateVector, at: this.ctx.host.now() })
   }
 
   /**
@@ -356,9 +356,10 @@ export class AntiEntropy<S extends ReplicatedShard> {
    * Null when that leaves nothing to send: no update beyond what was sent, and the shard's
    * digest (its deletes too) as it was when sent.
    */
-  private lacking(peer: string, shard: string, have: Uint8Array, now: { stateVector: Uint8Array; hash: number }): Uint8Array | null {
+  private lacking(peer: string, shard: string, have: Uint8Array, now: { generation: number; stateVector: Uint8Array; hash: number }): Uint8Array | null {
     const sent = this.sentState.get(peer)?.get(shard)
-    if (sent === undefined) return have
+    // A state vector of another generation counts another document's updates.
+    if (sent === undefined || sent.generation !== now.generation) return have
     let merged: Map<number, number>
     try {
       merged = Y.decodeStateVector(have)
@@ -460,7 +461,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
       // What the peer would send back was refused here: it must not send it again (final).
       const final = this.refused.get(from)?.has(r.shard) === true
       const answer = { shard: r.shard, generation: shard.generation, hash: shard.digest(), final, stateVector: shard.stateVector() }
-      this.noteSent(from, r.shard, answer.hash, answer.stateVector)
+      this.noteSent(from, r.shard, answer.generation, answer.hash, answer.stateVector)
       if (slices.whole) diffs.push({ ...answer, update: slices.next()! })
       else sliced.push({ answer, slices })
     }
@@ -543,7 +544,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
       const hash = shard.digest()
       if (this.recentlySent(from, d.shard, hash)) continue
       const stateVector = shard.stateVector()
-      const base = this.lacking(from, d.shard, d.stateVector, { stateVector, hash })
+      const base = this.lacking(from, d.shard, d.stateVector, { generation: shard.generation, stateVector, hash })
       if (base === null) continue
       let slices: StateSlices
       try {
@@ -552,7 +553,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
         this.ctx.stats.rejected++
         continue
       }
-      this.noteSent(from, d.shard, hash, stateVector)
+      this.noteSent(from, d.shard, shard.generation, hash, stateVector)
       // Large (a peer back after its link dropped mid-answer): in slices, as an answer is.
       if (slices.whole) back.push({ shard: d.shard, generation: shard.generation, update: slices.next()!, hash, final: true, stateVector: new Uint8Array(0) })
       else sliced.push({ answer: { shard: d.shard, generation: shard.generation, hash, final: false, stateVector }, slices })
