@@ -318,29 +318,26 @@ export class AntiEntropy<S extends ReplicatedShard> {
    * for its next round, up to an interval later. At most once per ASK_GAP_MS per peer.
    */
   private askAgain(from: string): void {
-    const now = this.ctx.host.now()
-    const last = this.askedAt.get(from)
-    if (last !== undefined && now - last < ASK_GAP_MS) return
-    this.askedAt.set(from, now)
-    this.syncWith(from, true)
+    if (this.due(this.askedAt, from, ASK_GAP_MS)) this.syncWith(from, true)
   }
 
   /** A peer asked for our digest (`askAgain`): sent at most once per ASK_GAP_MS, never with an ask of its own. */
   private answerAsk(from: string): void {
-    const now = this.ctx.host.now()
-    const last = this.askAnswered.get(from)
-    if (last !== undefined && now - last < ASK_GAP_MS) return
-    this.askAnswered.set(from, now)
-    this.syncWith(from)
+    if (this.due(this.askAnswered, from, ASK_GAP_MS)) this.syncWith(from)
   }
 
   /** Sends a peer whose digest left shards out a digest of ours, at most once per ANSWER_GAP_MS. */
   private answer(peer: string): void {
+    if (this.due(this.answered, peer, ANSWER_GAP_MS)) this.syncWith(peer)
+  }
+
+  /** True, noting now in `last`, when `peer` was last noted there `gapMs` ago or more (or never). */
+  private due(last: Map<string, number>, peer: string, gapMs: number): boolean {
     const now = this.ctx.host.now()
-    const last = this.answered.get(peer)
-    if (last !== undefined && now - last < ANSWER_GAP_MS) return
-    this.answered.set(peer, now)
-    this.syncWith(peer)
+    const at = last.get(peer)
+    if (at !== undefined && now - at < gapMs) return false
+    last.set(peer, now)
+    return true
   }
 
   /** Notes that the state of `shard` in `generation` at digest `hash` and `stateVector` was sent to `peer` now. */

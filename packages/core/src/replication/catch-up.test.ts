@@ -35,6 +35,16 @@ async function join(joiner: string, options: Omit<SimulationOptions, 'seed'> = {
   return { received: j.replicator.stats.repairBytes, data, rows }
 }
 
+/** Creates table `big` on `r` and writes `rows` rows into it, 2,000 per transaction. */
+function bigTable(r: Replica, rows: number): void {
+  r.transact((tx) => tx.createTable({ name: 'big', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'] }))
+  for (let start = 0; start < rows; start += 2000) {
+    r.transact((tx) => {
+      for (let i = start; i < Math.min(rows, start + 2000); i++) tx.insert('big', { id: i, v: `value ${i}` })
+    })
+  }
+}
+
 describe('catch-up of a joining node', () => {
   // Each shard comes from one peer, whichever starts the exchange (the lower node id does).
   for (const joiner of ['a', 'z']) {
@@ -141,12 +151,7 @@ describe('the end of a catch-up', () => {
     const sim = new Simulation({ seed: 5, antiEntropyIntervalMs: ROUND_MS })
     const b = await sim.addNode({ id: 'b' })
     await sim.advance(1000)
-    b.transact((tx) => tx.createTable({ name: 'big', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'] }))
-    for (let start = 0; start < ROWS; start += 2000) {
-      b.transact((tx) => {
-        for (let i = start; i < Math.min(ROWS, start + 2000); i++) tx.insert('big', { id: i, v: `value ${i}` })
-      })
-    }
+    bigTable(b, ROWS)
     await sim.settle()
     const j = await sim.addNode({ id: 'j' })
     let allRowsAt = -1
@@ -172,12 +177,7 @@ describe('what a peer lacks of a shard, sent back after its diff', () => {
     const sim = new Simulation({ seed: 4 })
     const z = await sim.addNode({ id: 'z' })
     await sim.advance(1000)
-    z.transact((tx) => tx.createTable({ name: 'big', columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }], primaryKey: ['id'] }))
-    for (let start = 0; start < ROWS; start += 2000) {
-      z.transact((tx) => {
-        for (let i = start; i < Math.min(ROWS, start + 2000); i++) tx.insert('big', { id: i, v: `value ${i}` })
-      })
-    }
+    bigTable(z, ROWS)
     await sim.settle()
     const a = await sim.addNode({ id: 'a' })
     await sim.settle()
