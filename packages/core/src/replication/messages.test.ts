@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DecodeError, MessageType, RowsStatus, decodeMessage, encodeMessage, type Message } from './messages.js'
+import { DecodeError, MessageType, PROTOCOL_VERSION, RowsStatus, decodeMessage, encodeMessage, type Message } from './messages.js'
 import { SeededRandom } from '../sim/seeded-random.js'
 
 const samples: Message[] = [
@@ -80,12 +80,16 @@ describe('replication message codec', () => {
       new DataView(out.buffer).setUint32(b.length, h >>> 0)
       return out
     }
-    expect(() => decodeMessage(reframe([2, 1, 1, 97, 1, 98]))).toThrow(/version/)
-    expect(() => decodeMessage(reframe([1, 77]))).toThrow(/unknown message type/)
-    expect(() => decodeMessage(reframe([1, 1, 1, 97, 1, 98, 0, 0]))).toThrow(/trailing/)
-    expect(() => decodeMessage(reframe([1, 1, 1, 97, 1, 98, 2]))).toThrow(/invalid flag/)
+    const V = PROTOCOL_VERSION
+    expect(() => decodeMessage(reframe([V + 1, 1, 1, 97, 1, 98]))).toThrow(/version/)
+    // Version 1's DIGEST had no `ask` byte: its frames are refused whole, never misread.
+    expect(() => decodeMessage(reframe([1, 3, 5, 0]))).toThrow(/version/)
+    expect(decodeMessage(reframe([V, 3, 0, 5, 0]))).toEqual({ type: MessageType.Digest, lsn: 5, digests: [] })
+    expect(() => decodeMessage(reframe([V, 77]))).toThrow(/unknown message type/)
+    expect(() => decodeMessage(reframe([V, 1, 1, 97, 1, 98, 0, 0]))).toThrow(/trailing/)
+    expect(() => decodeMessage(reframe([V, 1, 1, 97, 1, 98, 2]))).toThrow(/invalid flag/)
     // a count claiming more entries than the message could hold
-    expect(() => decodeMessage(reframe([1, 2, 0xff, 0xff, 0x03]))).toThrow(DecodeError)
+    expect(() => decodeMessage(reframe([V, 2, 0xff, 0xff, 0x03]))).toThrow(DecodeError)
     // fragments: index past the count, a single fragment, an empty chunk, total below count
     const fragment = (id: number, index: number, count: number, total: number, chunk: number[]) =>
       encodeMessage({ type: MessageType.Fragment, id, index, count, total, chunk: new Uint8Array(chunk) })

@@ -1,11 +1,13 @@
 /**
- * Wire format of the replication protocol, version 1.
+ * Wire format of the replication protocol, version 2 (1 until DIGEST gained its `ask` byte:
+ * the two reject each other's frames whole rather than misread a DIGEST).
  *
  *   frame   = version:u8 type:u8 body checksum:u32(FNV-1a of version..body, big endian)
  *   HELLO   = nodeId:str region:str reply:u8   (reply 1: answers a HELLO, is not answered)
  *   UPDATES = prevLsn:varuint lsn:varuint n:varuint (shard:str generation:varuint update:bytes){n}
- *   DIGEST  = lsn:varuint n:varuint (shard:str generation:varuint hash:u32 rows:u32){n}
- *             (rows 0: the sender's rows are not comparable, see divergence-watch NOT_COMPARABLE)
+ *   DIGEST  = ask:u8 lsn:varuint n:varuint (shard:str generation:varuint hash:u32 rows:u32){n}
+ *             (rows 0: the sender's rows are not comparable, see divergence-watch NOT_COMPARABLE;
+ *             ask 1: answer with a digest of yours, see anti-entropy.ts `askAgain`)
  *   ACK     = lsn:varuint
  *   GENERATION = shard:str generation:varuint state:bytes   (a shard's newer generation, whole)
  *   SYNC_REQ  = n:varuint (shard:str generation:varuint stateVector:bytes){n}
@@ -50,7 +52,7 @@ import * as encoding from 'lib0/encoding'
 import { fnv1a } from '../codec/checksum.js'
 import type { Value } from '../types.js'
 
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 export const MAX_SHARD_ID_BYTES = 1024
 export const MAX_NODE_ID_BYTES = 256
 export const MAX_ENTRIES_PER_MESSAGE = 100_000
