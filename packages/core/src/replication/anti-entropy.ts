@@ -98,7 +98,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private readonly links: ShardLinks<S>
   readonly divergence: DivergenceWatch
   /** Per peer: the digest LSN a repair started from, the shards still to arrive, and every shard its digest listed. */
-  private readonly repairs = new Map<string, { lsn: number; shards: Set<string>; listed: ReadonlySet<string> | null }>()
+  private readonly repairs = new Map<string, { lsn: number; shards: Set<string>; listed: ReadonlySet<string> | null; fetched: boolean }>()
   /** Per shard this replica held nothing of when it asked: the peer asked, and when. */
   private readonly fetching = new Map<string, { peer: string; at: number }>()
   /** Per peer: when it was last sent a digest because its own left shards out. */
@@ -214,6 +214,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
     let sameCatalog = false
     /** Some shard was asked from this peer before and its answer is still on its way. */
     let awaiting = false
+    /** Some shard is fetched: asked while this replica held nothing of it (a joiner's, a new holder's). */
+    let fetched = false
     /** Shards the peer holds exactly as we do. */
     const equal: string[] = []
     const now = host.now()
@@ -258,6 +260,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
           continue
         }
         this.fetching.set(d.shard, { peer: from, at: now })
+        fetched = true
       }
       // Asking with our (older) generation makes the peer answer with its generation whole.
       requests.push({ shard: d.shard, generation: shard?.generation ?? 0, stateVector })
@@ -284,8 +287,9 @@ export class AntiEntropy<S extends ReplicatedShard> {
       // asked for it (an older digest's LSN) can be acknowledged, once it and these are in.
       const repair = this.repairs.get(from)
       for (const r of requests) repair?.shards.add(r.shard)
+      if (repair !== undefined && fetched) repair.fetched = true
     } else {
-      this.repairs.set(from, { lsn, shards: new Set(requests.map((r) => r.shard)), listed: sameCatalog ? listed : null })
+      this.repairs.set(from, { lsn, shards: new Set(requests.map((r) => r.shard)), listed: sameCatalog ? listed : null, fetched })
     }
   }
 
@@ -309,13 +313,15 @@ export class AntiEntropy<S extends ReplicatedShard> {
   }
 
   /**
-   * A repair from `from` is complete, but the digest it answered was listed under another
-   * catalog than ours, so it cannot tell that this replica now holds everything the peer
-   * had (the catch-up marks of join-catch-up.ts wait for that). A joiner's first exchanges
-   * are all so: its own member and join records differ from the peer's catalog until they
-   * travel. Ask the peer for a digest now (ours goes with the ask, after the diffs this
-   * repair sent back, so the peer lists under a catalog holding them) instead of waiting
-   * for its next round, up to an interval later. At most once per ASK_GAP_MS per peer.
+   * A repair from `from` that fetched a shard (held nothing of it when asked) is complete,
+   * but the digest it answered was listed under another catalog than ours, so it cannot
+   * tell that this replica now holds everything the peer had (the catch-up marks of
+   * join-catch-up.ts wait for that). A joiner's first exchanges are all so: its own member
+   * and join records differ from the peer's catalog until they travel. Ask the peer for a
+   * digest now (ours goes with the ask, after the diffs this repair sent back, so the peer
+   * lists under a catalog holding them) instead of waiting for its next round, up to an
+   * interval later. At most once per ASK_GAP_MS per peer; only after a fetch, so repairs
+   * while catalogs churn (a large cluster forming) keep the pace of the rounds.
    */
   private askAgain(from: string): void {
     if (this.due(this.askedAt, from, ASK_GAP_MS)) this.syncWith(from, true)
@@ -528,7 +534,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
         this.repairs.delete(from)
         this.positions.acknowledge(from, repair.lsn)
         if (repair.listed !== null) host.heldEverythingOf(from, repair.listed)
-        else this.askAgain(from)
+        else if (repair.fetched) this.askAgain(from)
       }
       if (shard.digest() === d.hash) {
         // The peer's state (durable when its diff left) is exactly ours now: an equal
