@@ -214,8 +214,12 @@ export class AntiEntropy<S extends ReplicatedShard> {
     let sameCatalog = false
     /** Some shard was asked from this peer before and its answer is still on its way. */
     let awaiting = false
-    /** Some shard is fetched: asked while this replica held nothing of it (a joiner's, a new holder's). */
-    let fetched = false
+    /**
+     * Some shard is fetched: asked while this replica held nothing of it (a joiner's, a new
+     * holder's), or this digest may answer our ask after such a repair (the chain goes on
+     * until an exchange under the same catalog confirms it).
+     */
+    let fetched = this.askedAt.has(from) && this.ctx.host.now() - this.askedAt.get(from)! < FETCH_PATIENCE_MS
     /** Shards the peer holds exactly as we do. */
     const equal: string[] = []
     const now = host.now()
