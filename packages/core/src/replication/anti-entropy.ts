@@ -105,6 +105,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private readonly answered = new Map<string, number>()
   /** Per peer: when it was last asked for a digest (`askAgain`), and when its ask was last answered. */
   private readonly askedAt = new Map<string, number>()
+  /** Peers an ask waits for (`askAgain`: one at most per peer). */
+  private readonly askLater = new Set<string>()
   private readonly askAnswered = new Map<string, number>()
   /** Shards asked from each peer whose answer may still come. */
   private readonly inFlight = new RequestsInFlight(FETCH_PATIENCE_MS)
@@ -328,7 +330,20 @@ export class AntiEntropy<S extends ReplicatedShard> {
    * while catalogs churn (a large cluster forming) keep the pace of the rounds.
    */
   private askAgain(from: string): void {
-    if (this.due(this.askedAt, from, ASK_GAP_MS)) this.syncWith(from, true)
+    if (this.due(this.askedAt, from, ASK_GAP_MS)) {
+      this.syncWith(from, true)
+      return
+    }
+    // Asked moments ago (the repair the last ask started was a small one): ask once the
+    // gap is over rather than not at all, which left it to the next round.
+    if (this.askLater.has(from)) return
+    this.askLater.add(from)
+    const wait = Math.max(0, ASK_GAP_MS - (this.ctx.host.now() - (this.askedAt.get(from) ?? 0)))
+    this.ctx.host.scheduler.setTimeout(wait, () => {
+      this.askLater.delete(from)
+      if (this.ctx.stopped || !this.ctx.peers.has(from)) return
+      this.askAgain(from)
+    })
   }
 
   /** A peer asked for our digest (`askAgain`): sent at most once per ASK_GAP_MS, never with an ask of its own. */
