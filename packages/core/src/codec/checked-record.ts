@@ -41,14 +41,19 @@ export class CorruptRecordError extends Error {
  */
 const knownChecksums = new WeakMap<Uint8Array, { kind: StoredRecord['kind']; generation: number; checksum: number }>()
 
-/** The crc32c of the record's ten checked header bytes (version, kind, generation). */
-function headerChecksum(kind: StoredRecord['kind'], generation: number): number {
-  const header = new Uint8Array(CHECKED_BYTES)
-  const view = new DataView(header.buffer)
-  header[0] = RECORD_FORMAT_VERSION
-  header[1] = kind === 'update' ? KIND_UPDATE : KIND_SNAPSHOT
+/** Writes the record's ten checked header bytes (version, kind, generation) at the start of `out`. */
+function writeHeader(out: Uint8Array, kind: StoredRecord['kind'], generation: number): void {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
+  out[0] = RECORD_FORMAT_VERSION
+  out[1] = kind === 'update' ? KIND_UPDATE : KIND_SNAPSHOT
   view.setUint32(2, Math.floor(generation / 2 ** 32))
   view.setUint32(6, generation >>> 0)
+}
+
+/** The crc32c of the record's ten checked header bytes. */
+function headerChecksum(kind: StoredRecord['kind'], generation: number): number {
+  const header = new Uint8Array(CHECKED_BYTES)
+  writeHeader(header, kind, generation)
   return crc32c(header)
 }
 
@@ -71,14 +76,13 @@ export function encodeRecord(record: StoredRecord): Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError('record data must be a Uint8Array')
   const out = new Uint8Array(HEADER_BYTES + data.length)
   const view = new DataView(out.buffer)
-  out[0] = RECORD_FORMAT_VERSION
-  out[1] = kind === 'update' ? KIND_UPDATE : KIND_SNAPSHOT
-  view.setUint32(2, Math.floor(generation / 2 ** 32))
-  view.setUint32(6, generation >>> 0)
+  writeHeader(out, kind, generation)
   out.set(data, HEADER_BYTES)
   const checksum = crc32c(data, crc32c(out.subarray(0, CHECKED_BYTES)))
   view.setUint32(CHECKED_BYTES, checksum)
-  knownChecksums.set(data, { kind, generation, checksum })
+  // A snapshot (a compaction's: large) is named by it once written; an update record is
+  // small and mostly never named, so none is remembered per commit.
+  if (kind === 'snapshot') knownChecksums.set(data, { kind, generation, checksum })
   return out
 }
 

@@ -30,7 +30,8 @@ import { LSN_META_KEY } from '../changes/local-sequence.js'
 import { ConcordError } from '../errors/concord-error.js'
 import { isPreviousId, parsePreviousId } from '../generations/generation-id.js'
 import { CATALOG_SHARD, isSystemShard } from '../placement/shard-id.js'
-import { decodeRowSnapshot, recordHash, ROW_SNAPSHOT_META_KEY, viewFingerprint, type RowSnapshot, type ShardRowSnapshot } from '../rows/row-snapshot.js'
+import { recordChecksum } from '../codec/checked-record.js'
+import { decodeRowSnapshot, ROW_SNAPSHOT_META_KEY, viewFingerprint, type RowSnapshot, type ShardRowSnapshot } from '../rows/row-snapshot.js'
 import { applyRecords, type Shard } from '../rows/shard.js'
 
 /** What loading fills in. */
@@ -149,7 +150,7 @@ function beginsWith(records: StoredRecord[], position: ShardRowSnapshot): boolea
   if (position.records === 0 || records.length < position.records || records[0]!.generation !== position.generation) return false
   let bytes = 0
   for (let i = 0; i < position.records; i++) bytes += records[i]!.data.byteLength
-  return bytes === position.bytes && recordHash(records[position.records - 1]!) === position.last
+  return bytes === position.bytes && recordChecksum(records[position.records - 1]!) === position.last
 }
 
 /** Restores an older generation kept as an overlay (see Housekeeper.adoptGeneration). */

@@ -35,7 +35,6 @@
  * once every storage write issued before the encoding is complete (host.whenDurable).
  */
 import * as Y from 'yjs'
-import * as encoding from 'lib0/encoding'
 import { comparableRows, NOT_COMPARABLE, type DivergenceWatch } from './divergence-watch.js'
 import type { Fragments } from './fragments.js'
 import { CATALOG_SHARD } from '../placement/shard-id.js'
@@ -76,17 +75,6 @@ function covers(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
-/** A state vector in Yjs's encoding (what `Y.encodeStateVector` gives for a document with these clocks). */
-function encodeStateVectorOf(clocks: Map<number, number>): Uint8Array {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarUint(encoder, clocks.size)
-  for (const [client, clock] of [...clocks].sort((a, b) => b[0] - a[0])) {
-    encoding.writeVarUint(encoder, client)
-    encoding.writeVarUint(encoder, clock)
-  }
-  return encoding.toUint8Array(encoder)
-}
-
 function holdsNothing(stateVector: Uint8Array): boolean {
   return stateVector.length === EMPTY_STATE_VECTOR.length && stateVector.every((b, i) => b === EMPTY_STATE_VECTOR[i])
 }
@@ -113,16 +101,15 @@ export class AntiEntropy<S extends ReplicatedShard> {
   /** Per peer: shards whose answer from it was refused, with its digest hash of them then (null: not heard since). */
   private readonly refused = new Map<string, Map<string, number | null>>()
   /**
-   * Per peer and shard: the digest and state vector of the shard when its state was last
-   * sent to the peer, and when. While the shard is still at that digest, and for
-   * FETCH_PATIENCE_MS, the peer is not sent it back again: a joiner's own diffs (it answers
-   * requests too) each asked for the whole shard back while the first answer was still on
-   * its way. After that, or once the shard changed, what is sent back is only what the
-   * peer lacks beyond that state (`lacking`): a large answer is taken in for longer than
-   * FETCH_PATIENCE_MS (a joiner applied a 1,000,000-row shard for 10 s), and the rest of it
-   * was sent again, whole, while its slices were still arriving.
+   * Per peer and shard: the generation, digest and state vector of the shard when its state
+   * was last sent to the peer. What is sent back after the peer's diff is only what it lacks
+   * beyond that state (`lacking`): nothing while the shard is still at that digest. A
+   * joiner's own diffs (it answers requests too) each asked for the whole shard back while
+   * the first answer was still on its way, and a large answer is taken in for longer than
+   * any fixed patience (a joiner applied a 1,000,000-row shard for 10 s; the rest of it was
+   * sent again, whole, once the answer was 5 s old).
    */
-  private readonly sentState = new Map<string, Map<string, { generation: number; hash: number; stateVector: Uint8Array; at: number }>>()
+  private readonly sentState = new Map<string, Map<string, { generation: number; hash: number; stateVector: Uint8Array }>>()
 
   constructor(ctx: ReplicationContext<S>, fragments: Fragments<S>, positions: Positions<S>, links: ShardLinks<S>, divergence: DivergenceWatch) {
     this.ctx = ctx
@@ -369,7 +356,7 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private noteSent(peer: string, shard: string, generation: number, hash: number, stateVector: Uint8Array): void {
     let m = this.sentState.get(peer)
     if (m === undefined) this.sentState.set(peer, (m = new Map()))
-    m.set(shard, { generation, hash, stateVector, at: this.ctx.host.now() })
+    m.set(shard, { generation, hash, stateVector })
   }
 
   /**
@@ -389,14 +376,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
     } catch {
       return have
     }
-    const base = encodeStateVectorOf(merged)
+    const base = Y.encodeStateVector(merged)
     return sent.hash === now.hash && covers(base, now.stateVector) ? null : base
-  }
-
-  /** True while the shard, still at digest `hash`, was sent to `peer` within FETCH_PATIENCE_MS. */
-  private recentlySent(peer: string, shard: string, hash: number): boolean {
-    const sent = this.sentState.get(peer)?.get(shard)
-    return sent !== undefined && sent.hash === hash && this.ctx.host.now() - sent.at <= FETCH_PATIENCE_MS
   }
 
   /** A peer left: shards asked from it may be asked from others at once. */
@@ -562,9 +543,8 @@ export class AntiEntropy<S extends ReplicatedShard> {
         continue
       }
       if (d.final || shard.isHeld) continue
-      // What the peer lacks is on its way to it already (our answer to its request).
+      // What the peer lacks beyond what is on its way to it already (our answer to its request).
       const hash = shard.digest()
-      if (this.recentlySent(from, d.shard, hash)) continue
       const stateVector = shard.stateVector()
       const base = this.lacking(from, d.shard, d.stateVector, { generation: shard.generation, stateVector, hash })
       if (base === null) continue

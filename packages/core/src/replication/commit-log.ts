@@ -21,10 +21,6 @@ export class CommitLog {
     this.times = new Float64Array(limit)
   }
 
-  get limit(): number {
-    return this.lsns.length
-  }
-
   /** Keeps at most `limit` commits from now on (the newest, when it shrinks). */
   setLimit(limit: number): void {
     if (limit === this.lsns.length) return

@@ -29,8 +29,6 @@
  * as without one).
  */
 import type { TableView } from '../catalog/table-view.js'
-import { recordChecksum } from '../codec/checked-record.js'
-import type { StoredRecord } from '../api.js'
 import type { Row, Value } from '../types.js'
 
 export const ROW_SNAPSHOT_META_KEY = 'row-snapshot'
@@ -38,7 +36,7 @@ const VERSION = 5
 
 /**
  * A position in a shard's storage log: its first `records` records, of `bytes` bytes in
- * all, the last of them hashing to `last` (`recordHash`). Identifies a prefix of the log:
+ * all, the last of them hashing to `last` (its stored checksum: codec/checked-record.ts `recordChecksum`). Identifies a prefix of the log:
  * a log rewritten by compaction starts with another record and so differs in bytes or in
  * the last record's hash even when it holds as many records again.
  */
@@ -46,15 +44,6 @@ export interface LogPosition {
   records: number
   bytes: number
   last: number
-}
-
-/**
- * The hash a `LogPosition` keeps of its last record: the checksum storage keeps with it
- * (codec/checked-record.ts), known without reading the record again when storage has just
- * written or verified it.
- */
-export function recordHash(record: StoredRecord): number {
-  return recordChecksum(record)
 }
 
 /** One shard's resolved state, as `Shard.rowSnapshot` takes it and `Shard.restoreRows` puts it back. */

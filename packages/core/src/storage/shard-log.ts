@@ -26,7 +26,8 @@
  */
 import type { Scheduler, Storage, StoredRecord } from '../api.js'
 import type { ConcordError } from '../errors/concord-error.js'
-import { recordHash, type LogPosition } from '../rows/row-snapshot.js'
+import { recordChecksum } from '../codec/checked-record.js'
+import type { LogPosition } from '../rows/row-snapshot.js'
 import { StorageQueue } from './storage-queue.js'
 
 /** Update records per shard before its storage log may be compacted into one snapshot. */
@@ -55,7 +56,7 @@ export class ShardLog {
   /** Bytes of every record of each shard's log (its snapshot included). */
   private readonly logBytes = new Map<string, number>()
   /**
-   * The last record of each shard's log until a position asks for its hash (`recordHash`),
+   * The last record of each shard's log until a position asks for its hash (`recordChecksum`),
    * or the hash. A snapshot, which can be large and is not kept alive for it, gives way to
    * its hash once storage has written it (and so knows its checksum without reading it again).
    */
@@ -132,7 +133,7 @@ export class ShardLog {
     this.logBytes.set(shard, snapshot.data.byteLength)
     this.lastRecord.set(shard, snapshot)
     const hashed = (): void => {
-      if (this.lastRecord.get(shard) === snapshot) this.lastRecord.set(shard, recordHash(snapshot))
+      if (this.lastRecord.get(shard) === snapshot) this.lastRecord.set(shard, recordChecksum(snapshot))
     }
     this.queue.store({ kind: 'snapshot', shards: [shard], run: () => this.storage.compact(shard, snapshot), retry: this.freshSnapshot(shard), done: hashed })
   }
@@ -211,7 +212,7 @@ export class ShardLog {
     let last = this.lastRecord.get(shard)
     if (records === undefined || bytes === undefined || last === undefined) return undefined
     if (typeof last !== 'number') {
-      last = recordHash(last)
+      last = recordChecksum(last)
       this.lastRecord.set(shard, last)
     }
     return { records, bytes, last }
