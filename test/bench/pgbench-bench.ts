@@ -9,8 +9,9 @@
  * load falls on both. Printed: every run's TPS with the 1-minute load average at its end,
  * then the medians side by side with their ratio. Nothing is asserted.
  *
- * For each Concord node it also prints the CPU time the node process spent per
- * transaction (user + system, from /proc/<pid>/stat across the run): on a machine
+ * For each server it also prints the CPU time it spent per transaction (user + system,
+ * from /proc across the run; for PostgreSQL the postmaster, every process it runs and the
+ * backends it reaped during the run; the kernel's share beside it): on a machine
  * shared with other jobs the node's TPS mostly follows the scheduler, while its CPU cost
  * per transaction moves much less, so that is the figure that resolves a change in the
  * node's own work (compare it between this build and BENCH_BASELINE_BIN's). At its start
@@ -39,9 +40,10 @@
  * Temporary directories go under $TMPDIR.
  */
 import { execFile } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { ConcordProcess } from '../cluster/concord-process.js'
 import { loopbackLine } from './loopback-probe.js'
@@ -68,31 +70,70 @@ interface Side {
   name: string
   /** pgbench connection arguments. */
   conn: string[]
-  /** A Concord node's process id: its CPU time per transaction is measured. */
-  pid?: number
+  /** The server's CPU time so far (Linux): its CPU time per transaction is measured. */
+  cpu?: () => CpuTime | undefined
+}
+
+/** CPU time in ms: user and system, each with the children a process has reaped. */
+interface CpuTime {
+  user: number
+  system: number
 }
 
 interface Run {
   tps: number
   load: number
-  /** Node CPU per transaction, µs (Concord sides on Linux). */
+  /** Server CPU per transaction, µs (Linux), and the kernel's part of it. */
   cpuUs?: number
+  sysUs?: number
 }
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux). */
 const USER_HZ = 100
+/** How long PostgreSQL is given to reap a run's backends before its CPU time is read. */
+const REAP_WAIT_MS = 500
 
-/** User + system CPU time of a process so far, ms; undefined where /proc is not there. */
-function cpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined
+/** The fields of /proc/<pid>/stat after the command name (which may hold blanks, so split after its ')'). */
+function statFields(pid: number): string[] | undefined {
   try {
-    // Fields after the command name (which may hold blanks, so split after its ')'): utime and stime are 14 and 15.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   } catch {
     return undefined
   }
+}
+
+/**
+ * CPU time of a process so far, ms; with `reaped`, that of the children it has waited for
+ * too (cutime, cstime). Undefined where /proc is not there. Fields 14-17 of stat are
+ * utime, stime, cutime, cstime (indexes 11-14 after the name).
+ */
+function cpuOf(pid: number | undefined, reaped = false): CpuTime | undefined {
+  if (pid === undefined) return undefined
+  const f = statFields(pid)
+  if (f === undefined) return undefined
+  const tick = (i: number): number => (Number(f[i]) * 1000) / USER_HZ
+  return { user: tick(11) + (reaped ? tick(13) : 0), system: tick(12) + (reaped ? tick(14) : 0) }
+}
+
+/**
+ * PostgreSQL's CPU time so far: the postmaster's with the children it reaped (backends of
+ * connections that closed, autovacuum workers), plus every process it runs now (its
+ * background writers and open backends, with what they reaped).
+ */
+function postgresCpu(postmaster: number): CpuTime | undefined {
+  const total = cpuOf(postmaster, true)
+  if (total === undefined) return undefined
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const f = statFields(Number(entry))
+    if (f === undefined || Number(f[1]) !== postmaster) continue
+    const child = cpuOf(Number(entry), true)
+    if (child === undefined) continue
+    total.user += child.user
+    total.system += child.system
+  }
+  return total
 }
 
 async function pgbench(side: Side, args: string[], timeoutMs: number): Promise<string> {
@@ -108,15 +149,18 @@ async function init(side: Side): Promise<number> {
 }
 
 async function once(side: Side, script: string): Promise<Run> {
-  const cpu0 = cpuMs(side.pid)
+  const cpu0 = side.cpu?.()
   const out = await pgbench(side, ['-b', script, '-M', MODE, '-c', String(CLIENTS), '-T', String(SECONDS)], (SECONDS + 300) * 1000)
-  const cpu1 = cpuMs(side.pid)
+  // The run's backends exit as pgbench disconnects: their time counts once the postmaster has reaped them.
+  if (side.name === 'PostgreSQL') await sleep(REAP_WAIT_MS)
+  const cpu1 = side.cpu?.()
   const tps = /tps = ([\d.]+)/.exec(out)
   const failed = /number of failed transactions: (\d+)/.exec(out)
   if (!tps || (failed && failed[1] !== '0')) throw new Error(`${side.name}: pgbench ${script} failed:\n${out}`)
   const done = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1] ?? 0)
-  const cpuUs = cpu0 !== undefined && cpu1 !== undefined && done > 0 ? ((cpu1 - cpu0) * 1000) / done : undefined
-  return { tps: Number(tps[1]), load: load1(), cpuUs }
+  if (cpu0 === undefined || cpu1 === undefined || done === 0) return { tps: Number(tps[1]), load: load1() }
+  const sysUs = ((cpu1.system - cpu0.system) * 1000) / done
+  return { tps: Number(tps[1]), load: load1(), cpuUs: ((cpu1.user - cpu0.user) * 1000) / done + sysUs, sysUs }
 }
 
 if (!PGBENCH) {
@@ -134,18 +178,22 @@ try {
     `Concord from ${BUILT ? 'the built bundle' : 'the sources (tsx)'}${SAME_INSTANT ? '; this build and the baseline at the same instant' : ''}; load average at start ${load1().toFixed(2)}`)
   console.log(await loopbackLine(load1()))
   node = await ConcordProcess.start({ dataDir: join(dir, 'concord'), nodeId: 'pgbench', built: BUILT, extraArgs: ['--quiet'] })
-  const concord: Side = { name: 'Concord', conn: ['-h', '127.0.0.1', '-p', String(node.pgPort), '-U', 'concord', 'concord'], pid: node.child.pid }
+  const concord: Side = { name: 'Concord', conn: ['-h', '127.0.0.1', '-p', String(node.pgPort), '-U', 'concord', 'concord'], cpu: () => cpuOf(node?.child.pid) }
   const sides: Side[] = [concord]
   if (BASELINE_BIN) {
     baseline = await ConcordProcess.start({ dataDir: join(dir, 'baseline'), nodeId: 'pgbench-baseline', bin: BASELINE_BIN, extraArgs: ['--quiet'] })
-    sides.push({ name: BASELINE, conn: ['-h', '127.0.0.1', '-p', String(baseline.pgPort), '-U', 'concord', 'concord'], pid: baseline.child.pid })
+    sides.push({ name: BASELINE, conn: ['-h', '127.0.0.1', '-p', String(baseline.pgPort), '-U', 'concord', 'concord'], cpu: () => cpuOf(baseline?.child.pid) })
     console.log(`baseline: ${BASELINE_BIN}`)
   }
   const bin = pgBinDir()
   if (bin && env['BENCH_NO_PG'] !== '1') {
     postgres = PostgresInstance.create(bin, PG_PORT, join(dir, 'postgres'))
     await run('psql', [postgres.url('postgres'), '-q', '-c', 'CREATE DATABASE pgbench'])
-    sides.push({ name: 'PostgreSQL', conn: ['-h', '127.0.0.1', '-p', String(PG_PORT), '-U', 'postgres', 'pgbench'] })
+    const pg = postgres
+    sides.push({ name: 'PostgreSQL', conn: ['-h', '127.0.0.1', '-p', String(PG_PORT), '-U', 'postgres', 'pgbench'], cpu: () => {
+      const pid = pg.pid()
+      return pid === null ? undefined : postgresCpu(pid)
+    } })
   } else {
     console.log('PostgreSQL not installed (or BENCH_NO_PG=1): no baseline')
   }
@@ -161,7 +209,6 @@ try {
       dataDir: join(dir, 'concord'), nodeId: 'pgbench', built: BUILT, extraArgs: ['--quiet'], nodeArgs: ['--cpu-prof', '--cpu-prof-dir', PROFILE],
     })
     concord.conn[3] = String(node.pgPort)
-    concord.pid = node.child.pid
     console.log(`Concord restarted under the CPU profiler (profile written to ${PROFILE} when it stops)`)
   }
 
@@ -179,7 +226,7 @@ try {
           const r = results[i]!
           const key = `${script}/${side.name}`
           runs.set(key, [...(runs.get(key) ?? []), r])
-          const cpu = r.cpuUs === undefined ? '' : `, node CPU ${fmt(r.cpuUs)} µs per transaction`
+          const cpu = r.cpuUs === undefined ? '' : `, server CPU ${fmt(r.cpuUs)} µs per transaction (system ${fmt(r.sysUs!)})`
           console.log(`round ${round + 1}/${RUNS} ${script.padEnd(13)} ${side.name.padEnd(10)} ${fmt(r.tps).padStart(7)} tps (load ${r.load.toFixed(2)}${cpu})`)
         })
       }
@@ -211,29 +258,34 @@ try {
     }
     rows.push(cells)
   }
-  // Node CPU per transaction (Concord sides): the load-robust figure for a change in the node's own work.
-  const cpu = (script: string, side: string): number | undefined => {
-    const r = (runs.get(`${script}/${side}`) ?? []).flatMap((x) => (x.cpuUs === undefined ? [] : [x.cpuUs]))
+  // Server CPU per transaction: the load-robust figure for a change in a server's own work,
+  // and on a small machine shared with pgbench what bounds the TPS of a server that keeps
+  // one core busy (a Concord node's event loop).
+  const cpu = (script: string, side: string, of: 'cpuUs' | 'sysUs' = 'cpuUs'): number | undefined => {
+    const r = (runs.get(`${script}/${side}`) ?? []).flatMap((x) => (x[of] === undefined ? [] : [x[of]]))
     return r.length > 0 ? median(r) : undefined
   }
   for (const script of SCRIPTS) {
     if (cpu(script, 'Concord') === undefined) continue
-    const cells = [`node CPU per ${script} transaction, µs (median of ${RUNS})`]
-    for (const side of sides) {
-      const c = cpu(script, side.name)
-      cells.push(c === undefined ? '' : fmt(c), '')
+    for (const of of ['cpuUs', 'sysUs'] as const) {
+      const cells = [of === 'cpuUs' ? `server CPU per ${script} transaction, µs (median of ${RUNS})` : '  of it in the kernel (system time), µs']
+      for (const side of sides) {
+        const c = cpu(script, side.name, of)
+        cells.push(c === undefined ? '' : fmt(c), '')
+      }
+      const pg = cpu(script, 'PostgreSQL', of)
+      if (withPg) cells.push(pg === undefined ? '' : `${(cpu(script, 'Concord', of)! / pg).toFixed(2)}x`)
+      if (BASELINE_BIN) {
+        const c = runs.get(`${script}/Concord`)!
+        const b = runs.get(`${script}/${BASELINE}`)!
+        // Below 1: this build spends less CPU per transaction than the baseline.
+        const perRound = c.flatMap((r, i) => (r[of] !== undefined && b[i]?.[of] !== undefined ? [r[of] / b[i]![of]!] : []))
+        const base = cpu(script, BASELINE, of)
+        cells.push(base === undefined ? '' : `${(cpu(script, 'Concord', of)! / base).toFixed(2)}x`,
+          perRound.length ? `${median(perRound).toFixed(2)}x (${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})` : '')
+      }
+      rows.push(cells)
     }
-    if (withPg) cells.push('')
-    if (BASELINE_BIN) {
-      const c = runs.get(`${script}/Concord`)!
-      const b = runs.get(`${script}/${BASELINE}`)!
-      // Below 1: this build spends less CPU per transaction than the baseline.
-      const perRound = c.flatMap((r, i) => (r.cpuUs !== undefined && b[i]?.cpuUs !== undefined ? [r.cpuUs / b[i]!.cpuUs!] : []))
-      const base = cpu(script, BASELINE)
-      cells.push(base === undefined ? '' : `${(cpu(script, 'Concord')! / base).toFixed(2)}x`,
-        perRound.length ? `${median(perRound).toFixed(2)}x (${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})` : '')
-    }
-    rows.push(cells)
   }
   const initRow = [`pgbench -i -s ${SCALE}, s (once)`]
   for (const side of sides) initRow.push(initSeconds.get(side.name)!.toFixed(1), '')
