@@ -75,6 +75,23 @@ describe('statements differing only in literals', () => {
     expect(s).toMatchObject({ kind: 'pg', text: 'SELECT * FROM t WHERE a = 33 AND b = 4' })
   })
 
+  it('are cached by their text only when the same text comes again', () => {
+    const text = (v: number) => `SELECT v FROM cache_by_text WHERE id = ${v} AND k = 'a'`
+    // The first two texts of a shape are parsed whole and teach it; the rest are templates.
+    parseScript(text(1))
+    parseScript(text(2))
+    const hits = literalTemplateHits()
+    const first = parseScript(text(3))
+    expect(literalTemplateHits() - hits).toBe(1)
+    // Not cached the first time: its tree comes from the template again, and is cached then.
+    const second = parseScript(text(3))
+    expect(literalTemplateHits() - hits).toBe(2)
+    expect(second).not.toBe(first)
+    expect(parseScript(text(3))).toBe(second)
+    expect(literalTemplateHits() - hits).toBe(2)
+    expect(parsed(text(3))).toEqual(fresh(text(3)))
+  })
+
   it('answer queries with their own values', async () => {
     const db = await Database.open({ nodeId: 'n1', antiEntropyIntervalMs: 0 })
     try {
