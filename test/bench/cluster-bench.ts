@@ -70,6 +70,7 @@ import { loopbackLine } from './loopback-probe.js'
 import { fmt, load1, median, printTable } from './harness.js'
 import { PostgresInstance, pgBinDir } from './postgres-instance.js'
 import { pssTreeBytes, rssBytes } from './process-memory.js'
+import { cpuSeconds } from './process-stat.js'
 
 const env = process.env
 const ROWS = Number(env['BENCH_ROWS'] ?? 100_000)
@@ -94,16 +95,6 @@ const POLL_MS = 5
 const TABLE = '(id INT PRIMARY KEY, grp INT, body TEXT)'
 const PAYLOAD = 'payload-0123456789-0123456789'
 const MB = 1024 * 1024
-
-/** CPU seconds (user + system) a process has used so far, from Linux's /proc; null elsewhere. */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return null
-  }
-}
 
 function values(from: number, n: number): string {
   const out: string[] = []

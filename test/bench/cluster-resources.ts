@@ -20,13 +20,14 @@
  *   RATE=20           rows per second each node's client inserts during the load
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { fmt, load1, printTable } from './harness.js'
 import { rssBytes } from './process-memory.js'
+import { childPids, cpuSeconds } from './process-stat.js'
 
 const env = process.env
 const NODES = Number(env['NODES'] ?? 10)
@@ -34,8 +35,6 @@ const PG_PORT = Number(env['PG_PORT'] ?? 43500)
 const IDLE_S = Number(env['IDLE_S'] ?? 20)
 const LOAD_S = Number(env['LOAD_S'] ?? 30)
 const RATE = Number(env['RATE'] ?? 20)
-/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux). */
-const TICKS = 100
 const BIN = fileURLToPath(new URL('../../packages/node-server/bin/concord.js', import.meta.url))
 
 interface Node {
@@ -45,24 +44,14 @@ interface Node {
   client: pg.Client
 }
 
-/** user + system CPU ticks of a process. */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return Number(f[11]) + Number(f[12])
-}
-
 /** The node processes `concord cluster` (pid `parent`) started, by data directory. */
-function childPids(parent: number, dataDir: string): Map<string, number> {
+function nodePids(parent: number, dataDir: string): Map<string, number> {
   const out = new Map<string, number>()
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
+  for (const pid of childPids(parent)) {
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== parent) continue
-      const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
       const at = args.indexOf('--data-dir')
-      if (at >= 0 && args[at + 1]!.startsWith(dataDir)) out.set(args[at + 1]!.slice(dataDir.length + 1), Number(d))
+      if (at >= 0 && args[at + 1]!.startsWith(dataDir)) out.set(args[at + 1]!.slice(dataDir.length + 1), pid)
     } catch {
       // exited while we read
     }
@@ -85,7 +74,7 @@ async function waitFor(what: string, limitMs: number, test: () => Promise<boolea
 /** CPU % of one core and RSS (peak over the window, MB) of every node over `seconds`, while `during` runs. */
 async function measure(nodes: Node[], seconds: number, during: () => Promise<void>): Promise<Array<{ cpu: number; rss: number }>> {
   const t0 = Date.now()
-  const ticks0 = nodes.map((n) => cpuTicks(n.pid))
+  const cpu0 = nodes.map((n) => cpuSeconds(n.pid)!)
   const peak = nodes.map(() => 0)
   let done = false
   const sampler = (async () => {
@@ -98,7 +87,7 @@ async function measure(nodes: Node[], seconds: number, during: () => Promise<voi
   done = true
   await sampler
   const secs = (Date.now() - t0) / 1000
-  return nodes.map((n, i) => ({ cpu: ((cpuTicks(n.pid) - ticks0[i]!) / TICKS / secs) * 100, rss: peak[i]! / 1e6 }))
+  return nodes.map((n, i) => ({ cpu: ((cpuSeconds(n.pid)! - cpu0[i]!) / secs) * 100, rss: peak[i]! / 1e6 }))
 }
 
 async function main(): Promise<void> {
@@ -120,7 +109,7 @@ async function main(): Promise<void> {
     await waitFor('the cluster starting', 1_200_000, async () => out.includes('Ctrl-C stops all nodes') || cluster.exitCode !== null)
     if (cluster.exitCode !== null) throw new Error(`concord cluster exited: ${err}`)
     const startS = (Date.now() - startedAt) / 1000
-    const pids = childPids(cluster.pid!, dataDir)
+    const pids = nodePids(cluster.pid!, dataDir)
     for (const m of out.matchAll(/(node\d+): psql -h \S+ -p (\d+)/g)) {
       const client = new pg.Client({ host: '127.0.0.1', port: Number(m[2]), user: 'concord', database: 'concord' })
       await client.connect()

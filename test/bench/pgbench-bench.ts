@@ -40,7 +40,7 @@
  * Temporary directories go under $TMPDIR.
  */
 import { execFile } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -49,6 +49,7 @@ import { ConcordProcess } from '../cluster/concord-process.js'
 import { loopbackLine } from './loopback-probe.js'
 import { fmt, load1, median, printTable } from './harness.js'
 import { PostgresInstance, pgBinDir } from './postgres-instance.js'
+import { cpuTime, treeCpuTime, type CpuTime } from './process-stat.js'
 
 const run = promisify(execFile)
 const env = process.env
@@ -74,12 +75,6 @@ interface Side {
   cpu?: () => CpuTime | undefined
 }
 
-/** CPU time in ms: user and system, each with the children a process has reaped. */
-interface CpuTime {
-  user: number
-  system: number
-}
-
 interface Run {
   tps: number
   load: number
@@ -88,53 +83,8 @@ interface Run {
   sysUs?: number
 }
 
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux). */
-const USER_HZ = 100
 /** How long PostgreSQL is given to reap a run's backends before its CPU time is read. */
 const REAP_WAIT_MS = 500
-
-/** The fields of /proc/<pid>/stat after the command name (which may hold blanks, so split after its ')'). */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * CPU time of a process so far, ms; with `reaped`, that of the children it has waited for
- * too (cutime, cstime). Undefined where /proc is not there. Fields 14-17 of stat are
- * utime, stime, cutime, cstime (indexes 11-14 after the name).
- */
-function cpuOf(pid: number | undefined, reaped = false): CpuTime | undefined {
-  if (pid === undefined) return undefined
-  const f = statFields(pid)
-  if (f === undefined) return undefined
-  const tick = (i: number): number => (Number(f[i]) * 1000) / USER_HZ
-  return { user: tick(11) + (reaped ? tick(13) : 0), system: tick(12) + (reaped ? tick(14) : 0) }
-}
-
-/**
- * PostgreSQL's CPU time so far: the postmaster's with the children it reaped (backends of
- * connections that closed, autovacuum workers), plus every process it runs now (its
- * background writers and open backends, with what they reaped).
- */
-function postgresCpu(postmaster: number): CpuTime | undefined {
-  const total = cpuOf(postmaster, true)
-  if (total === undefined) return undefined
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const f = statFields(Number(entry))
-    if (f === undefined || Number(f[1]) !== postmaster) continue
-    const child = cpuOf(Number(entry), true)
-    if (child === undefined) continue
-    total.user += child.user
-    total.system += child.system
-  }
-  return total
-}
 
 async function pgbench(side: Side, args: string[], timeoutMs: number): Promise<string> {
   const { stdout, stderr } = await run(PGBENCH!, [...side.conn, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 })
@@ -178,11 +128,11 @@ try {
     `Concord from ${BUILT ? 'the built bundle' : 'the sources (tsx)'}${SAME_INSTANT ? '; this build and the baseline at the same instant' : ''}; load average at start ${load1().toFixed(2)}`)
   console.log(await loopbackLine(load1()))
   node = await ConcordProcess.start({ dataDir: join(dir, 'concord'), nodeId: 'pgbench', built: BUILT, extraArgs: ['--quiet'] })
-  const concord: Side = { name: 'Concord', conn: ['-h', '127.0.0.1', '-p', String(node.pgPort), '-U', 'concord', 'concord'], cpu: () => cpuOf(node?.child.pid) }
+  const concord: Side = { name: 'Concord', conn: ['-h', '127.0.0.1', '-p', String(node.pgPort), '-U', 'concord', 'concord'], cpu: () => cpuTime(node?.child.pid) }
   const sides: Side[] = [concord]
   if (BASELINE_BIN) {
     baseline = await ConcordProcess.start({ dataDir: join(dir, 'baseline'), nodeId: 'pgbench-baseline', bin: BASELINE_BIN, extraArgs: ['--quiet'] })
-    sides.push({ name: BASELINE, conn: ['-h', '127.0.0.1', '-p', String(baseline.pgPort), '-U', 'concord', 'concord'], cpu: () => cpuOf(baseline?.child.pid) })
+    sides.push({ name: BASELINE, conn: ['-h', '127.0.0.1', '-p', String(baseline.pgPort), '-U', 'concord', 'concord'], cpu: () => cpuTime(baseline?.child.pid) })
     console.log(`baseline: ${BASELINE_BIN}`)
   }
   const bin = pgBinDir()
@@ -192,7 +142,7 @@ try {
     const pg = postgres
     sides.push({ name: 'PostgreSQL', conn: ['-h', '127.0.0.1', '-p', String(PG_PORT), '-U', 'postgres', 'pgbench'], cpu: () => {
       const pid = pg.pid()
-      return pid === null ? undefined : postgresCpu(pid)
+      return pid === null ? undefined : treeCpuTime(pid)
     } })
   } else {
     console.log('PostgreSQL not installed (or BENCH_NO_PG=1): no baseline')

@@ -5,7 +5,8 @@
  * among the processes mapping them), so shared memory is counted once, not once per
  * process. Answers null where /proc is not there (other systems): the row says n/a.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { childPids } from './process-stat.js'
 
 function field(path: string, name: string): number | null {
   try {
@@ -24,18 +25,7 @@ export function rssBytes(pid: number): number | null {
 /** The sum of Pss over `pid` and its direct children, bytes (PostgreSQL: the postmaster and its backends). */
 export function pssTreeBytes(pid: number): number | null {
   if (!existsSync(`/proc/${pid}`)) return null
-  const pids = [pid]
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      // pid (comm) state ppid ...: comm may hold spaces, so split after its closing parenthesis.
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid === pid) pids.push(Number(d))
-    } catch {
-      // exited while we read
-    }
-  }
+  const pids = [pid, ...childPids(pid)]
   let total = 0
   for (const p of pids) total += field(`/proc/${p}/smaps_rollup`, 'Pss') ?? 0
   return total

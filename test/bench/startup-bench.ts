@@ -42,6 +42,7 @@ import pg from 'pg'
 import { ConcordProcess } from '../cluster/concord-process.js'
 import { fmt, load1, median, printTable } from './harness.js'
 import { PostgresInstance, pgBinDir } from './postgres-instance.js'
+import { cpuSeconds } from './process-stat.js'
 
 const env = process.env
 const ROWS = Number(env['BENCH_ROWS'] ?? 1_000_000)
@@ -59,16 +60,6 @@ const QUIET_WAIT_MS = 30_000
 const BASELINE = 'baseline'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** CPU seconds (user + system) a process has used so far (Linux /proc); null elsewhere. */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return null
-  }
-}
 
 /** Polls `query` on a new connection every POLL_MS until it answers `want`; bounded in time. */
 async function firstAnswer(config: pg.ClientConfig, query: string, want: string): Promise<void> {

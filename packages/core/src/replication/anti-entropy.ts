@@ -93,9 +93,9 @@ export class AntiEntropy<S extends ReplicatedShard> {
   private readonly answered = new Map<string, number>()
   /** Per peer: when it was last asked for a digest (`askAgain`), and when its ask was last answered. */
   private readonly askedAt = new Map<string, number>()
+  private readonly askAnswered = new Map<string, number>()
   /** Peers an ask waits for (`askAgain`: one at most per peer). */
   private readonly askLater = new Set<string>()
-  private readonly askAnswered = new Map<string, number>()
   /** Shards asked from each peer whose answer may still come. */
   private readonly inFlight = new RequestsInFlight(FETCH_PATIENCE_MS)
   /** Per peer: shards whose answer from it was refused, with its digest hash of them then (null: not heard since). */
@@ -203,15 +203,16 @@ export class AntiEntropy<S extends ReplicatedShard> {
     let sameCatalog = false
     /** Some shard was asked from this peer before and its answer is still on its way. */
     let awaiting = false
+    const now = host.now()
+    const askedAt = this.askedAt.get(from)
     /**
      * Some shard is fetched: asked while this replica held nothing of it (a joiner's, a new
      * holder's), or this digest may answer our ask after such a repair (the chain goes on
      * until an exchange under the same catalog confirms it).
      */
-    let fetched = this.askedAt.has(from) && this.ctx.host.now() - this.askedAt.get(from)! < FETCH_PATIENCE_MS
+    let fetched = askedAt !== undefined && now - askedAt < FETCH_PATIENCE_MS
     /** Shards the peer holds exactly as we do. */
     const equal: string[] = []
-    const now = host.now()
     for (const d of digests) {
       listed.add(d.shard)
       this.ctx.confirmations.note(from, d.shard, d.hash)
