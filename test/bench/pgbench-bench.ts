@@ -18,6 +18,15 @@
  * and end it prints the machine's loopback round trip (loopback-probe.ts), which every
  * pgbench statement pays and which moved 3-7x on one machine in one day.
  *
+ * After the runs, with every table at rest: the CPU a server spends to make a one-row
+ * change (an INSERT into pgbench_history) part of its checkpoint, beyond what a
+ * connection that changes nothing costs it. A Concord node checkpoints its rows by itself
+ * once no row changed for 2 s (decision 33): measured over a window after the INSERT
+ * against the same window after a `SELECT 1`, each after the node's cost bound on
+ * checkpoints (20 times the last one's duration) has passed. PostgreSQL: `INSERT` then
+ * `CHECKPOINT` against `SELECT 1`, from a checkpointed state. Resolution: the kernel's
+ * 10 ms CPU tick.
+ *
  * Environment (all optional):
  *   BENCH_RUNS=3         rounds (median over them)
  *   BENCH_SECONDS=10     length of each pgbench run (-T)
@@ -33,6 +42,7 @@
  *                        also run that build as a second Concord node, interleaved like the
  *                        others, with a "this build / baseline" column: a change measured
  *                        against the build before it, in the same run
+ *   BENCH_CHECKPOINT_ROUNDS=3 rounds of the checkpoint measure below (0: none)
  *   BENCH_SAME_INSTANT=1 with BENCH_BASELINE_BIN: each round runs pgbench against this build's
  *                        node and the baseline's at the same time instead of one after the
  *                        other, so a change in the machine's load falls on both alike (on a
@@ -85,6 +95,11 @@ interface Run {
 
 /** How long PostgreSQL is given to reap a run's backends before its CPU time is read. */
 const REAP_WAIT_MS = 500
+const CHECKPOINT_ROUNDS = Number(env['BENCH_CHECKPOINT_ROUNDS'] ?? 3)
+/** A Concord node's checkpoint comes 2-4 s after the last change (its quiet time, checked every 2 s): the window after it. */
+const CHECKPOINT_WINDOW_MS = 6000
+/** Before each measure on a Concord node: the cost bound of the checkpoint before (20 times its duration, up to ~0.7 s after a run) passes. */
+const CHECKPOINT_SETTLE_MS = 15_000
 
 async function pgbench(side: Side, args: string[], timeoutMs: number): Promise<string> {
   const { stdout, stderr } = await run(PGBENCH!, [...side.conn, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 })
@@ -111,6 +126,45 @@ async function once(side: Side, script: string): Promise<Run> {
   if (cpu0 === undefined || cpu1 === undefined || done === 0) return { tps: Number(tps[1]), load: load1() }
   const sysUs = ((cpu1.system - cpu0.system) * 1000) / done
   return { tps: Number(tps[1]), load: load1(), cpuUs: ((cpu1.user - cpu0.user) * 1000) / done + sysUs, sysUs }
+}
+
+async function psql(side: Side, statements: string[]): Promise<void> {
+  await run('psql', [...side.conn, '-q', '-X', '-v', 'ON_ERROR_STOP=1', ...statements.flatMap((sql) => ['-c', sql])], { timeout: 120_000 })
+}
+
+function cpuMs(side: Side): number {
+  const t = side.cpu?.()
+  if (t === undefined) throw new Error(`${side.name}: its CPU time cannot be read`)
+  return t.user + t.system
+}
+
+/** Server CPU ms spent after `statements` (a fresh psql connection) until `settleMs` later. */
+async function cpuAfter(side: Side, statements: string[], settleMs: number): Promise<number> {
+  const before = cpuMs(side)
+  await psql(side, statements)
+  await sleep(settleMs)
+  return cpuMs(side) - before
+}
+
+/**
+ * The CPU ms `side` spends to make a one-row change part of its checkpoint, beyond a
+ * connection that changes nothing (see the header), median of CHECKPOINT_ROUNDS.
+ */
+async function checkpointCost(side: Side): Promise<number> {
+  const costs: number[] = []
+  for (let i = 0; i < CHECKPOINT_ROUNDS; i++) {
+    const insert = `INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, ${i + 1}, 0, now())`
+    if (side.name === 'PostgreSQL') {
+      await psql(side, ['CHECKPOINT'])
+      const reference = await cpuAfter(side, ['SELECT 1'], REAP_WAIT_MS)
+      costs.push((await cpuAfter(side, [insert, 'CHECKPOINT'], REAP_WAIT_MS)) - reference)
+    } else {
+      await sleep(CHECKPOINT_SETTLE_MS)
+      const reference = await cpuAfter(side, ['SELECT 1'], CHECKPOINT_WINDOW_MS)
+      costs.push((await cpuAfter(side, [insert], CHECKPOINT_WINDOW_MS)) - reference)
+    }
+  }
+  return median(costs)
 }
 
 if (!PGBENCH) {
@@ -236,6 +290,16 @@ try {
       }
       rows.push(cells)
     }
+  }
+  if (CHECKPOINT_ROUNDS > 0 && sides.every((side) => side.cpu?.() !== undefined)) {
+    const costs = new Map<string, number>()
+    for (const side of sides) costs.set(side.name, await checkpointCost(side))
+    const cells = [`server CPU to checkpoint a one-row change, ${SCALE * 100_000} rows at rest, ms (median of ${CHECKPOINT_ROUNDS})`]
+    for (const side of sides) cells.push(fmt(Math.max(0, costs.get(side.name)!)), '')
+    const ratio = (other: string): string => (costs.get(other)! > 0 ? `${(costs.get('Concord')! / costs.get(other)!).toFixed(2)}x` : '')
+    if (withPg) cells.push(ratio('PostgreSQL'))
+    if (BASELINE_BIN) cells.push(ratio(BASELINE), '')
+    rows.push(cells)
   }
   const initRow = [`pgbench -i -s ${SCALE}, s (once)`]
   for (const side of sides) initRow.push(initSeconds.get(side.name)!.toFixed(1), '')

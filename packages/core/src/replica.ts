@@ -48,7 +48,8 @@ import { Replicator } from './replication/replicator.js'
 import { applyRowWrites, commitWrites, planRowWrites, type CommitTarget } from './rows/commit-writes.js'
 import { LocalTransaction, type TransactionHost } from './rows/local-transaction.js'
 import { resolveEntriesFresh } from './rows/resolve-entries.js'
-import { ALL_ROWS, encodeRowSnapshotSteps, ROW_SNAPSHOT_META_KEY, type RowSnapshotCapture, type ShardRowCapture } from './rows/row-snapshot.js'
+import { ALL_ROWS, encodeRowSnapshotSteps, ROW_SNAPSHOT_META_KEY, rowSnapshotPartKey, viewFingerprint, type RowSnapshotCapture, type RowSnapshotPartRef, type ShardRowCapture } from './rows/row-snapshot.js'
+import { RowSnapshotParts } from './rows/row-snapshot-parts.js'
 import { LOCAL_ORIGIN, REMOTE_ORIGIN, Shard, type ShardRowChange } from './rows/shard.js'
 import { ShardLog } from './storage/shard-log.js'
 import { DEFAULT_MAX_REMOTE_VALUE_BYTES, oversizedValue } from './replication/oversized-values.js'
@@ -108,6 +109,8 @@ export class Replica {
   malformed = 0
   /** Table shards whose rows the open took from the row snapshot: as stored, or with later records applied on top. */
   readonly rowsRestored = { exact: 0, after: 0 }
+  /** The row snapshot's parts storage holds: a checkpoint writes only those of shards changed since. */
+  private readonly rowSnapshotParts = new RowSnapshotParts()
   /** Catalog objects by kind, fed by the catalog's changed rows (placement and the housekeeper only read them). */
   private readonly catalogLists = new CatalogLists(() => this.catalog.version, () => this.catalogShard.rows.values())
   /** Which peers' changes this replica applies, per shard (null: all of them). */
@@ -260,11 +263,17 @@ export class Replica {
       // records are applied, in one pass (resolving them all again afterwards doubled the
       // cost of a start).
       catalogLoaded: () => this.catalog.rebuildAll(),
-      restoredSnapshot: (hlc, replayedMs) => {
+      restoredSnapshot: (hlc, replayedMs, named) => {
         this.clock.observe(hlc)
         this.lastReplayedCommitMs = replayedMs
+        this.rowSnapshotParts.loadedManifest(hlc, named)
       },
-      restoredRows: (how) => void (how === 'exact' ? this.rowsRestored.exact++ : this.rowsRestored.after++),
+      restoredRows: (how, part) => {
+        if (how === 'exact') {
+          this.rowsRestored.exact++
+          this.rowSnapshotParts.loadedExact(part)
+        } else this.rowsRestored.after++
+      },
       rowSnapshotCurrent: () => this.log.loadedCurrentRowSnapshot(),
       warn: (message) => this.options.onWarning?.(message),
     })
@@ -1273,7 +1282,12 @@ export class Replica {
       await new Promise<void>((resolve) => this.scheduler.setTimeout(0, resolve))
       if (this.closed) return false
     }
-    this.log.storeRowSnapshot(ROW_SNAPSHOT_META_KEY, step.value, writes)
+    const written = capture.shards.map((c) => c.head)
+    const cleared = this.rowSnapshotParts.issued(written, capture.kept)
+    const values: Array<[string, Uint8Array]> = step.value.parts.map((p) => [rowSnapshotPartKey(p.shard), p.bytes])
+    for (const key of cleared) values.push([key, new Uint8Array(0)])
+    values.push([ROW_SNAPSHOT_META_KEY, step.value.manifest])
+    this.log.storeRowSnapshot(values, writes)
     return true
   }
 
@@ -1297,16 +1311,28 @@ export class Replica {
     return this.log.holdsRowSnapshot
   }
 
-  /** The rows and books of every table shard that qualifies (rows/row-snapshot.ts) and the log's positions, taken in one step: the next open's row snapshot, rows not yet encoded. */
+  /**
+   * The rows and books of every table shard that qualifies (rows/row-snapshot.ts) and the
+   * log's positions, taken in one step: the next open's row snapshot, rows not yet
+   * encoded. A shard whose stored part still describes it keeps that part (`kept`).
+   */
   private captureRows(): RowSnapshotCapture {
     const shards: ShardRowCapture[] = []
+    const kept: RowSnapshotPartRef[] = []
+    const hlc = this.clock.peek()
+    const id = this.rowSnapshotParts.nextId(hlc)
     for (const s of this.shards.values()) {
       const position = this.log.position(s.id)
-      if (s === this.catalogShard || s === this.secretsShard || position === undefined) continue
-      const capture = s.rowCapture(position)
+      if (s === this.catalogShard || s === this.secretsShard || position === undefined || s.table === null || !s.qualifiesForRowSnapshot()) continue
+      const part = this.rowSnapshotParts.kept(s.id, s.generation, position, viewFingerprint(s.table))
+      if (part !== undefined) {
+        kept.push(part)
+        continue
+      }
+      const capture = s.rowCapture(position, id)
       if (capture !== null) shards.push(capture)
     }
-    return { hlc: this.clock.peek(), replayedMs: this.lastReplayedCommitMs, shards }
+    return { hlc, replayedMs: this.lastReplayedCommitMs, shards, kept }
   }
 }
 

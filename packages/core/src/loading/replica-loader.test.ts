@@ -106,8 +106,9 @@ describe('a stored row snapshot', () => {
   })
 
   // Format 4 named the last record by an FNV-1a hash of its bytes; format 5 by the
-  // checksum storage keeps. A format-4 snapshot is not read, and is no damage either.
-  it('of the format before checksums named records loads from the records, without a warning', async () => {
+  // checksum storage keeps, all parts in one value; format 6 a part per shard. A snapshot
+  // of an older format is not read, and is no damage either.
+  it.each([4, 5])('of format %i loads from the records, without a warning', async (version) => {
     const storage = new MemoryStorage()
     const r = await Replica.open({ nodeId: 'n', storage, antiEntropyIntervalMs: 0 })
     r.transact((tx) => tx.createTable(table))
@@ -116,8 +117,8 @@ describe('a stored row snapshot', () => {
     })
     await r.close()
     const bytes = storage.getMeta('row-snapshot')!
-    expect(bytes[0]).toBe(5)
-    storage.setMeta('row-snapshot', Uint8Array.of(4, ...bytes.subarray(1)))
+    expect(bytes[0]).toBe(6)
+    storage.setMeta('row-snapshot', Uint8Array.of(version, ...bytes.subarray(1)))
     const { r: again, warnings } = await reopen(storage)
     expect(again.rowsRestored.exact + again.rowsRestored.after).toBe(0)
     expect(again.rowCount('t')).toBe(50)

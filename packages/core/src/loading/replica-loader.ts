@@ -31,7 +31,7 @@ import { ConcordError } from '../errors/concord-error.js'
 import { isPreviousId, parsePreviousId } from '../generations/generation-id.js'
 import { CATALOG_SHARD, isSystemShard } from '../placement/shard-id.js'
 import { recordChecksum } from '../codec/checked-record.js'
-import { decodeRowSnapshot, ROW_SNAPSHOT_META_KEY, viewFingerprint, type RowSnapshot, type ShardRowSnapshot } from '../rows/row-snapshot.js'
+import { readRowSnapshot, viewFingerprint, type ShardRowSnapshot } from '../rows/row-snapshot.js'
 import { applyRecords, type Shard } from '../rows/shard.js'
 
 /** What loading fills in. */
@@ -49,10 +49,10 @@ export interface LoadTarget {
   restoredOverlay(shard: Shard): void
   /** The catalog shard is in (or storage holds none): table shards created from now on get their tables' views. */
   catalogLoaded(): void
-  /** A row snapshot was found: the clock and replay time it was taken at. */
-  restoredSnapshot(hlc: number, replayedMs: number | null): void
-  /** A table shard's rows came from the row snapshot: 'exact' (its records wait for first use) or 'after' (later records applied on top). */
-  restoredRows(how: 'exact' | 'after'): void
+  /** A row snapshot was found: the clock and replay time it was taken at, the shards its manifest names a part of. */
+  restoredSnapshot(hlc: number, replayedMs: number | null, named: readonly string[]): void
+  /** A table shard's rows came from its part of the row snapshot: 'exact' (its records wait for first use) or 'after' (later records applied on top). */
+  restoredRows(how: 'exact' | 'after', part: ShardRowSnapshot): void
   /** Storage holds a row snapshot of every table shard exactly as loaded (none was resolved from its records). */
   rowSnapshotCurrent(): void
   /** Something stored could not be used and was worked around (a damaged row snapshot). */
@@ -62,12 +62,12 @@ export interface LoadTarget {
 /** Reads everything `target.storage` holds into `target`. */
 export async function loadReplica(target: LoadTarget): Promise<void> {
   target.restoreSequence(await target.storage.getMeta(LSN_META_KEY))
-  const snapshot = await readRowSnapshot(target)
+  const snapshot = await readRowSnapshot((key) => target.storage.getMeta(key), (message) => target.warn(message))
   const ids = await target.storage.shards()
   const overlaid = new Set(ids.map((id) => parsePreviousId(id)?.shard).filter((id) => id !== undefined))
   const snapshots = new Map<string, ShardRowSnapshot>()
   if (snapshot !== null) {
-    target.restoredSnapshot(snapshot.hlc, snapshot.replayedMs)
+    target.restoredSnapshot(snapshot.hlc, snapshot.replayedMs, snapshot.named)
     for (const s of snapshot.shards) if (!overlaid.has(s.shard)) snapshots.set(s.shard, s)
   }
   // Every table shard that qualifies came exactly from the snapshot: nothing to checkpoint.
@@ -96,7 +96,7 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
         applyRecords(shard.doc, records)
         shard.generation = records[0]!.generation
       } else {
-        target.restoredRows(how)
+        target.restoredRows(how, rows!)
       }
       if (how !== 'exact' && !isSystemShard(id) && shard.qualifiesForRowSnapshot()) current = false
     } catch (err) {
@@ -105,24 +105,6 @@ export async function loadReplica(target: LoadTarget): Promise<void> {
   }
   if (!catalogDone) target.catalogLoaded()
   if (current) target.rowSnapshotCurrent()
-}
-
-/** The stored row snapshot; null when there is none, or it cannot be read (reported). */
-async function readRowSnapshot(target: LoadTarget): Promise<RowSnapshot | null> {
-  let bytes: Uint8Array | undefined
-  try {
-    bytes = await target.storage.getMeta(ROW_SNAPSHOT_META_KEY)
-  } catch (err) {
-    target.warn(`the row snapshot cannot be read (${String(err)}): every shard loads from its records`)
-    return null
-  }
-  const snapshot = decodeRowSnapshot(bytes)
-  // Versions 2 (before row checkpoints) and 4 (positions hashed apart from storage's
-  // checksums) are not read: their shards load from their records once.
-  if (snapshot === null && bytes !== undefined && bytes.length > 1 && bytes[0] !== 2 && bytes[0] !== 4) {
-    target.warn(`the row snapshot (${bytes.length} bytes) is malformed: every shard loads from its records`)
-  }
-  return snapshot
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ReplicaOptions, Scheduler, Storage } from '../api.js'
 import { Replica } from '../replica.js'
 import { MemoryStorage } from '../storage/memory-storage.js'
 import type { Row } from '../types.js'
-import { ALL_ROWS, decodeRowSnapshot, encodeRowSnapshot, encodeRowSnapshotSteps, ROW_SNAPSHOT_META_KEY, type RowSnapshotCapture } from './row-snapshot.js'
+import { ALL_ROWS, decodeRowSnapshotManifest, decodeRowSnapshotPart, encodeRowSnapshotPart, encodeRowSnapshotSteps, readRowSnapshot, ROW_SNAPSHOT_META_KEY, rowSnapshotPartKey, type RowSnapshot, type RowSnapshotCapture } from './row-snapshot.js'
 
 /** Runs `steps` to its end at once. */
 function finishSteps<T>(steps: Generator<void, T, void>): T {
@@ -14,6 +14,15 @@ function finishSteps<T>(steps: Generator<void, T, void>): T {
 }
 
 const quiet = { antiEntropyIntervalMs: 0, housekeepingIntervalMs: 0 }
+
+/** The row snapshot `storage` holds (the parts its manifest names by their ids). */
+async function storedSnapshot(storage: MemoryStorage): Promise<RowSnapshot> {
+  const snapshot = await readRowSnapshot((key) => storage.getMeta(key), (message) => {
+    throw new Error(message)
+  })
+  expect(snapshot).not.toBeNull()
+  return snapshot!
+}
 const table = {
   name: 't',
   columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'text' }, { name: 'n', type: 'numeric' }, { name: 'b', type: 'bytea' }, { name: 'f', type: 'bool' }],
@@ -198,13 +207,13 @@ describe('row snapshots', () => {
     // Written before the state vector was kept (or kept one that does not decode): the
     // shard still opens from its rows, and the state vector loads the document.
     for (const stateVector of [undefined, '']) {
-      const snap = decodeRowSnapshot(storage.getMeta(ROW_SNAPSHOT_META_KEY))!
+      const snap = await storedSnapshot(storage)
+      const old = MemoryStorage.fromSnapshot(storage.snapshot())
       for (const s of snap.shards) {
         if (stateVector === undefined) delete s.stateVector
         else s.stateVector = stateVector
+        old.setMeta(rowSnapshotPartKey(s.shard), encodeRowSnapshotPart(s))
       }
-      const old = MemoryStorage.fromSnapshot(storage.snapshot())
-      old.setMeta(ROW_SNAPSHOT_META_KEY, encodeRowSnapshot(snap))
       const r3 = await Replica.open({ nodeId: 'a', storage: old, ...quiet })
       const s3 = tableShard(r3, 't')
       expect(s3.isDeferred).toBe(true)
@@ -289,7 +298,7 @@ describe('row snapshots', () => {
     const r1 = await filled(storage)
     expect(await r1.checkpointRows()).toBe(true)
     const u = tableShard(r1, 'u')
-    const named = decodeRowSnapshot(storage.getMeta(ROW_SNAPSHOT_META_KEY))!.shards.find((p) => p.shard === u.id)!
+    const named = (await storedSnapshot(storage)).shards.find((p) => p.shard === u.id)!
     // Enough single-row writes that the log is rewritten as one snapshot (decisions 0026).
     for (let i = 0; storage.load(u.id).length !== 1 || i < 100; i++) {
       expect(i).toBeLessThan(30_000)
@@ -343,7 +352,7 @@ describe('row snapshots', () => {
       { id: 4, v: null, n: Number.POSITIVE_INFINITY, b: null, f: true },
       { id: 5, v: '["b","1"]', n: 1.5, b: null, f: false },
     ]
-    const head = (shard: string) => ({ shard, generation: 2, records: 7, bytes: 900, last: 12345, view: '["view"]', digest: 77, garbage: 1, entries: 9, rowsHash: 4242, writers: ['a', 'b'], deleted: ['k9'] })
+    const head = (shard: string) => ({ shard, id: 123456789, generation: 2, records: 7, bytes: 900, last: 12345, view: '["view"]', digest: 77, garbage: 1, entries: 9, rowsHash: 4242, writers: ['a', 'b'], deleted: ['k9'] })
     const columns = ['id', 'v', 'n', 'b', 'f']
     const capture: RowSnapshotCapture = {
       hlc: 123456789,
@@ -353,12 +362,15 @@ describe('row snapshots', () => {
         { head: head('s2'), stateVector: undefined, columns: ['id'], keys: [], rows: [] },
         { head: head('s3'), stateVector: undefined, columns, keys: ['k1', 'k2'], rows: rows.slice(0, 2) },
       ],
+      kept: [{ shard: 's0', id: 99 }],
     }
     const oneStep = finishSteps(encodeRowSnapshotSteps(capture, ALL_ROWS))
-    // What the snapshot the capture describes encodes to (encodeRowSnapshot: one JSON.stringify).
-    expect(oneStep).toEqual(encodeRowSnapshot(decodeRowSnapshot(oneStep)!))
-    const decoded = decodeRowSnapshot(oneStep)!
-    expect(decoded.shards.map((s) => [s.shard, s.keys.length, s.tagged, s.stateVector])).toEqual([['s1', 5, ['n', 'b'], 'AQID'], ['s2', 0, [], undefined], ['s3', 2, ['n', 'b'], undefined]])
+    // What each part the capture describes encodes to (encodeRowSnapshotPart: one JSON.stringify).
+    for (const p of oneStep.parts) expect(p.bytes).toEqual(encodeRowSnapshotPart(decodeRowSnapshotPart(p.bytes)!))
+    const decoded = oneStep.parts.map((p) => decodeRowSnapshotPart(p.bytes)!)
+    expect(decoded.map((s) => [s.shard, s.id, s.keys.length, s.tagged, s.stateVector])).toEqual([['s1', 123456789, 5, ['n', 'b'], 'AQID'], ['s2', 123456789, 0, [], undefined], ['s3', 123456789, 2, ['n', 'b'], undefined]])
+    // The manifest names the kept part and the written ones.
+    expect(decodeRowSnapshotManifest(oneStep.manifest)).toEqual({ hlc: 123456789, replayedMs: null, parts: [{ shard: 's0', id: 99 }, ...['s1', 's2', 's3'].map((shard) => ({ shard, id: 123456789 }))] })
     for (const step of [1, 2, 3, 4, 100]) {
       const steps = encodeRowSnapshotSteps(capture, step)
       let turns = 0
@@ -382,8 +394,10 @@ describe('row snapshots', () => {
     clearInterval(serving)
     expect(servedMeanwhile).toBeGreaterThan(0)
     expect(r1.rowsCheckpointed).toBe(true)
-    const bytes = storage.getMeta(ROW_SNAPSHOT_META_KEY)!
-    expect(encodeRowSnapshot(decodeRowSnapshot(bytes)!)).toEqual(bytes)
+    for (const part of (await storedSnapshot(storage)).shards) {
+      const bytes = storage.getMeta(rowSnapshotPartKey(part.shard))!
+      expect(encodeRowSnapshotPart(decodeRowSnapshotPart(bytes)!)).toEqual(bytes)
+    }
     const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
     expect(tableShard(r2, 't').isDeferred).toBe(true)
     expect(rowsOf(r2, 't')).toEqual(rowsOf(r1, 't').map((row) => (Object.is(row['n'], -0) ? { ...row, n: 0 } : row)))
@@ -416,7 +430,7 @@ describe('row snapshots', () => {
     expect(r1.rowsCheckpointed).toBe(false)
     await r1.durable()
     // Stored all the same, as of the moment its rows were taken: without the row written meanwhile.
-    const stored = decodeRowSnapshot(storage.getMeta(ROW_SNAPSHOT_META_KEY))!
+    const stored = await storedSnapshot(storage)
     expect(stored.shards.find((s) => s.keys.length === 20)).toBeDefined()
     const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
     expect(r2.rowsRestored.after).toBeGreaterThanOrEqual(1)
@@ -441,5 +455,103 @@ describe('row snapshots', () => {
     expect(r2.rowsRestored).toEqual({ exact: 2, after: 0 })
     expect(r2.get('u', ['last'])).toEqual({ k: 'last', w: 9 })
     await r2.close()
+  })
+})
+
+describe('row snapshot parts', () => {
+  /** Opens `storage` as node a, with the warnings it reports. */
+  async function reopen(storage: Storage): Promise<{ r: Replica; warnings: string[] }> {
+    const warnings: string[] = []
+    const r = await Replica.open({ nodeId: 'a', storage, ...quiet, onWarning: (m) => warnings.push(m) })
+    return { r, warnings }
+  }
+
+  /** `base`, with every metadata key written recorded in `written`. */
+  function recording(base: MemoryStorage, written: string[]): Storage {
+    return { ...asynchronous(base), setMeta: (key, value) => (written.push(key), base.setMeta(key, value)) }
+  }
+
+  it('a checkpoint writes again only the parts of shards that changed since the last one, and a start takes every part', async () => {
+    const base = new MemoryStorage()
+    const written: string[] = []
+    const r1 = await filled(recording(base, written))
+    expect(await r1.checkpointRows()).toBe(true)
+    const t = tableShard(r1, 't').id
+    const u = tableShard(r1, 'u').id
+    expect(written.filter((k) => k.startsWith(ROW_SNAPSHOT_META_KEY)).sort()).toEqual([ROW_SNAPSHOT_META_KEY, rowSnapshotPartKey(t), rowSnapshotPartKey(u)].sort())
+    const tPart = base.getMeta(rowSnapshotPartKey(t))!
+    written.length = 0
+    r1.transact((tx) => tx.upsert('u', { k: 'later', w: 1 }))
+    await r1.durable()
+    expect(await r1.checkpointRows()).toBe(true)
+    // The part of t (unchanged) stays as stored, named by the new manifest.
+    expect(written.filter((k) => k.startsWith(ROW_SNAPSHOT_META_KEY))).toEqual([rowSnapshotPartKey(u), ROW_SNAPSHOT_META_KEY])
+    expect(base.getMeta(rowSnapshotPartKey(t))).toBe(tPart)
+    const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(base.snapshot()), ...quiet })
+    expect(r2.rowsRestored).toEqual({ exact: 2, after: 0 })
+    expect(r2.get('u', ['later'])).toEqual({ k: 'later', w: 1 })
+    const full = await fromRecords(base)
+    sameAsFromRecords(r2, full)
+    // Opened from those parts, a checkpoint with nothing changed writes the manifest alone.
+    written.length = 0
+    const r3 = await Replica.open({ nodeId: 'a', storage: recording(MemoryStorage.fromSnapshot(base.snapshot()), written), ...quiet })
+    r3.transact((tx) => tx.upsert('u', { k: 'r3', w: 3 }))
+    r3.transact((tx) => tx.delete('u', ['r3']))
+    await r3.durable()
+    written.length = 0
+    expect(await r3.checkpointRows()).toBe(true)
+    expect(written.filter((k) => k.startsWith(ROW_SNAPSHOT_META_KEY))).toEqual([rowSnapshotPartKey(u), ROW_SNAPSHOT_META_KEY])
+    await Promise.all([r1.close(), r2.close(), r3.close(), full.close()])
+  })
+
+  it('a crash after a checkpoint\'s parts landed and before its manifest did takes the parts the older manifest names, and loads the others from their records', async () => {
+    const base = new MemoryStorage()
+    const r1 = await filled(base)
+    expect(await r1.checkpointRows()).toBe(true)
+    // The next manifest waits until released: the parts written before it land first.
+    let release: () => void = () => {}
+    const held = new Promise<void>((r) => (release = r))
+    const r = await Replica.open({
+      nodeId: 'a',
+      storage: { ...asynchronous(base), setMeta: (key, value) => (key === ROW_SNAPSHOT_META_KEY ? held.then(() => base.setMeta(key, value)) : base.setMeta(key, value)) },
+      ...quiet,
+    })
+    await r1.close()
+    r.transact((tx) => tx.upsert('u', { k: 'new', w: 7 }))
+    await r.durable()
+    const checkpoint = r.checkpointRows()
+    for (let i = 0; i < 20 && decodeRowSnapshotPart(base.getMeta(rowSnapshotPartKey(tableShard(r, 'u').id)))?.keys.includes('new') !== true; i++) await new Promise((res) => setTimeout(res, 0))
+    // The crash: u's new part is stored, the manifest naming it is not.
+    const crashed = MemoryStorage.fromSnapshot(base.snapshot())
+    release()
+    expect(await checkpoint).toBe(true)
+    const { r: again, warnings } = await reopen(crashed)
+    expect(again.rowsRestored).toEqual({ exact: 1, after: 0 })
+    expect(tableShard(again, 't').isDeferred).toBe(true)
+    expect(again.get('u', ['new'])).toEqual({ k: 'new', w: 7 })
+    expect(warnings).toEqual([])
+    const full = await fromRecords(crashed)
+    sameAsFromRecords(again, full)
+    // Once the manifest landed, both parts are taken.
+    const { r: after } = await reopen(MemoryStorage.fromSnapshot(base.snapshot()))
+    expect(after.rowsRestored).toEqual({ exact: 2, after: 0 })
+    await Promise.all([r.close(), again.close(), full.close(), after.close()])
+  })
+
+  it('the part of a dropped table is cleared by the next checkpoint', async () => {
+    const base = new MemoryStorage()
+    const r1 = await filled(base)
+    expect(await r1.checkpointRows()).toBe(true)
+    const u = tableShard(r1, 'u').id
+    expect(base.getMeta(rowSnapshotPartKey(u))!.length).toBeGreaterThan(1)
+    r1.transact((tx) => tx.dropTable('u'))
+    await r1.durable()
+    expect(await r1.checkpointRows()).toBe(true)
+    expect(base.getMeta(rowSnapshotPartKey(u))).toEqual(new Uint8Array(0))
+    expect((await storedSnapshot(base)).named).toEqual([tableShard(r1, 't').id])
+    const { r: again, warnings } = await reopen(MemoryStorage.fromSnapshot(base.snapshot()))
+    expect(again.rowsRestored).toEqual({ exact: 1, after: 0 })
+    expect(warnings).toEqual([])
+    await Promise.all([r1.close(), again.close()])
   })
 })

@@ -2,13 +2,16 @@
  * Row snapshots: what a replica's table shards resolved to, written at a clean close and
  * as a checkpoint while the replica runs, so the next open (after a crash too) can serve
  * the rows before (or without) applying the shards' Yjs records
- * (docs/decisions/0017-row-snapshots.md, 0033-row-checkpoints.md). One metadata value
- * (`ROW_SNAPSHOT_META_KEY`):
+ * (docs/decisions/0017-row-snapshots.md, 0033-row-checkpoints.md). Since format 6 one
+ * metadata value per shard (its part, `rowSnapshotPartKey`) and one that names them (the
+ * manifest, `ROW_SNAPSHOT_META_KEY`), so a checkpoint writes again only the parts of
+ * shards that changed since the last one:
  *
- *   byte 0      format version (5: a position's last record is known by its stored
- *               checksum; 4 hashed it with FNV-1a, 3 held digests of the encoded snapshot:
- *               both are read as no snapshot)
- *   bytes 1..   UTF-8 JSON: { hlc, replayedMs, shards: [ShardRowSnapshot as JSON] }
+ *   byte 0      format version (6; 5 held every part in the one value, 4 hashed a
+ *               position's last record with FNV-1a, 3 held digests of the encoded
+ *               snapshot: all are read as no snapshot)
+ *   bytes 1..   UTF-8 JSON: the manifest { hlc, replayedMs, parts: [{ shard, id }] }, or a
+ *               part (ShardRowSnapshot as JSON, its `id` among its fields)
  *
  * A shard's rows are two parallel arrays: the row keys, and the rows as JSON objects (so
  * that JSON.parse builds them, far cheaper than building each row from a list of values).
@@ -19,20 +22,29 @@
  *
  * Invariants: each shard's part names the position of the shard's storage log it resolves:
  * the generation, the number of records, their total bytes and a hash of the last of them
- * (`LogPosition`). The loader takes a part only when the stored log still begins with
- * exactly those records (same generation, at least that many records, the same bytes up
- * to it, the same last record) and the table's view has the fingerprint written beside
- * it (replica-loader.ts); the records after the position are applied on top. A log
- * rewritten since (compaction, a new generation) no longer begins with those records, so
- * its part is refused and the shard loads from its records. The decoder never trusts the
- * bytes: anything malformed is no snapshot at all (the shards load from their records,
- * as without one).
+ * (`LogPosition`). The loader takes a part only when the manifest names it by its `id`
+ * (a part written by a checkpoint whose manifest never landed, or since cleared, is not
+ * taken), the stored log still begins with exactly those records (same generation, at
+ * least that many records, the same bytes up to it, the same last record) and the table's
+ * view has the fingerprint written beside it (replica-loader.ts); the records after the
+ * position are applied on top. A log rewritten since (compaction, a new generation) no
+ * longer begins with those records, so its part is refused and the shard loads from its
+ * records. A part's id is the replica's clock when it was taken (above every timestamp of
+ * its rows, and never taken twice: `nextRowSnapshotPartId`). The decoder never trusts the
+ * bytes: a malformed manifest is no snapshot at all, a malformed part no part (the shards
+ * load from their records, as without one).
  */
 import type { TableView } from '../catalog/table-view.js'
 import type { Row, Value } from '../types.js'
 
+/** The manifest's metadata key. */
 export const ROW_SNAPSHOT_META_KEY = 'row-snapshot'
-const VERSION = 5
+const VERSION = 6
+
+/** The metadata key of a shard's part. */
+export function rowSnapshotPartKey(shard: string): string {
+  return `${ROW_SNAPSHOT_META_KEY}/${shard}`
+}
 
 /**
  * A position in a shard's storage log: its first `records` records, of `bytes` bytes in
@@ -49,6 +61,8 @@ export interface LogPosition {
 /** One shard's resolved state, as `Shard.rowSnapshot` takes it and `Shard.restoreRows` puts it back. */
 export interface ShardRowSnapshot extends LogPosition {
   shard: string
+  /** Names the part in the manifest: the replica's clock when the part was taken. */
+  id: number
   generation: number
   /** `viewFingerprint` of the table view the rows were resolved under. */
   view: string
@@ -79,7 +93,28 @@ export interface RowSnapshot {
   hlc: number
   /** Replica.lastReplayedCommitMs then. */
   replayedMs: number | null
+  /** The parts the manifest names that were read and carry the id it names them by. */
   shards: ShardRowSnapshot[]
+  /** Every shard the manifest names a part of (their part keys may hold values). */
+  named: string[]
+}
+
+/** A part as the manifest names it. */
+export interface RowSnapshotPartRef {
+  shard: string
+  id: number
+}
+
+/** The value that names a row snapshot's parts (`ROW_SNAPSHOT_META_KEY`). */
+export interface RowSnapshotManifest {
+  hlc: number
+  replayedMs: number | null
+  parts: RowSnapshotPartRef[]
+}
+
+/** The id of a part taken now: the clock, above the last id given (`last`) so that no two parts share one. */
+export function nextRowSnapshotPartId(hlc: number, last: number): number {
+  return Math.max(hlc, last + 1)
 }
 
 type EncodedValue = null | boolean | number | string | [string, string]
@@ -107,32 +142,100 @@ function decodeValue(v: unknown): Value {
   throw new Error('bad value tag')
 }
 
-export function encodeRowSnapshot(snapshot: RowSnapshot): Uint8Array {
-  const text = new TextEncoder().encode(JSON.stringify(snapshot))
-  const out = new Uint8Array(text.length + 1)
+function withVersion(text: string): Uint8Array {
+  const bytes = new TextEncoder().encode(text)
+  const out = new Uint8Array(bytes.length + 1)
   out[0] = VERSION
-  out.set(text, 1)
+  out.set(bytes, 1)
   return out
 }
 
-/** The snapshot `bytes` holds; null when there is none or it is not one this version wrote. */
-export function decodeRowSnapshot(bytes: Uint8Array | undefined): RowSnapshot | null {
-  if (bytes === undefined || bytes.length < 2 || bytes[0] !== VERSION) return null
+/** The JSON value `bytes` holds after a version byte of this format; undefined when there is none or it does not parse. */
+function versioned(bytes: Uint8Array | undefined): unknown {
+  if (bytes === undefined || bytes.length < 2 || bytes[0] !== VERSION) return undefined
   try {
-    const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(1)))
-    if (!isObject(parsed) || !Array.isArray(parsed['shards']) || !isCount(parsed['hlc'])) return null
-    const replayedMs = parsed['replayedMs']
-    if (replayedMs !== null && !isCount(replayedMs)) return null
-    const shards: ShardRowSnapshot[] = []
-    for (const s of parsed['shards'] as unknown[]) {
-      if (!isShard(s)) return null
-      shards.push(s)
-    }
-    return { hlc: parsed['hlc'] as number, replayedMs: replayedMs as number | null, shards }
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(1)))
   } catch {
-    return null
+    return undefined
   }
 }
+
+export function encodeRowSnapshotManifest(manifest: RowSnapshotManifest): Uint8Array {
+  return withVersion(JSON.stringify(manifest))
+}
+
+/** The manifest `bytes` holds; null when there is none or it is not one this version wrote. */
+export function decodeRowSnapshotManifest(bytes: Uint8Array | undefined): RowSnapshotManifest | null {
+  const parsed = versioned(bytes)
+  if (!isObject(parsed) || !Array.isArray(parsed['parts']) || !isCount(parsed['hlc'])) return null
+  const replayedMs = parsed['replayedMs']
+  if (replayedMs !== null && !isCount(replayedMs)) return null
+  const parts: RowSnapshotPartRef[] = []
+  for (const p of parsed['parts'] as unknown[]) {
+    if (!isObject(p) || typeof p['shard'] !== 'string' || !isCount(p['id'])) return null
+    parts.push({ shard: p['shard'], id: p['id'] })
+  }
+  return { hlc: parsed['hlc'] as number, replayedMs: replayedMs as number | null, parts }
+}
+
+/** A part's bytes in one step (what `encodeRowSnapshotSteps` gives in several). */
+export function encodeRowSnapshotPart(part: ShardRowSnapshot): Uint8Array {
+  return withVersion(JSON.stringify(part))
+}
+
+/** The part `bytes` holds; null when there is none or it is not one this version wrote. */
+export function decodeRowSnapshotPart(bytes: Uint8Array | undefined): ShardRowSnapshot | null {
+  const parsed = versioned(bytes)
+  return isShard(parsed) ? parsed : null
+}
+
+/** Reads a row snapshot's values (`Storage.getMeta`); `warn` hears of what could not be used. */
+export type RowSnapshotReader = (key: string) => Uint8Array | undefined | Promise<Uint8Array | undefined>
+
+/**
+ * The stored row snapshot: the manifest and the parts it names. Null when there is no
+ * manifest, or it cannot be read or is malformed (reported to `warn`, except a format
+ * before this one: its shards load from their records once, as after a crash). A part
+ * that cannot be read or is malformed is reported and left out; one of another id than
+ * the manifest names (written by a checkpoint whose manifest did not land) is left out
+ * silently. A shard left out loads from its records.
+ */
+export async function readRowSnapshot(read: RowSnapshotReader, warn: (message: string) => void): Promise<RowSnapshot | null> {
+  let bytes: Uint8Array | undefined
+  try {
+    bytes = await read(ROW_SNAPSHOT_META_KEY)
+  } catch (err) {
+    warn(`the row snapshot cannot be read (${String(err)}): every shard loads from its records`)
+    return null
+  }
+  const manifest = decodeRowSnapshotManifest(bytes)
+  if (manifest === null) {
+    if (bytes !== undefined && bytes.length > 1 && !OLDER_VERSIONS.includes(bytes[0]!)) {
+      warn(`the row snapshot (${bytes.length} bytes) is malformed: every shard loads from its records`)
+    }
+    return null
+  }
+  const shards: ShardRowSnapshot[] = []
+  for (const ref of manifest.parts) {
+    let partBytes: Uint8Array | undefined
+    try {
+      partBytes = await read(rowSnapshotPartKey(ref.shard))
+    } catch (err) {
+      warn(`the row snapshot's part of shard ${ref.shard} cannot be read (${String(err)}): it loads from its records`)
+      continue
+    }
+    const part = decodeRowSnapshotPart(partBytes)
+    if (part === null) {
+      if (partBytes !== undefined && partBytes.length > 0) warn(`the row snapshot's part of shard ${ref.shard} (${partBytes.length} bytes) is malformed: it loads from its records`)
+      continue
+    }
+    if (part.id === ref.id && part.shard === ref.shard) shards.push(part)
+  }
+  return { hlc: manifest.hlc, replayedMs: manifest.replayedMs, shards, named: manifest.parts.map((p) => p.shard) }
+}
+
+/** Formats whose snapshots are not read, and are no damage either: 2 (before row checkpoints), 4 (positions hashed apart from storage's checksums), 5 (every part in one value). */
+const OLDER_VERSIONS = [2, 4, 5]
 
 /**
  * A shard's part of a row snapshot before its rows are encoded (`Shard.rowCapture`): its
@@ -149,11 +252,18 @@ export interface ShardRowCapture {
   rows: Row[]
 }
 
-/** A row snapshot before its rows are encoded (`Replica.captureRows`). */
+/** A row snapshot before its rows are encoded (`Replica.captureRows`): the parts to write, and those stored before that still hold (`kept`). */
 export interface RowSnapshotCapture {
   hlc: number
   replayedMs: number | null
   shards: ShardRowCapture[]
+  kept: RowSnapshotPartRef[]
+}
+
+/** A row snapshot's values: the parts written anew, and the manifest naming them with those kept (stored after them). */
+export interface EncodedRowSnapshot {
+  parts: Array<{ shard: string; bytes: Uint8Array }>
+  manifest: Uint8Array
 }
 
 /** Rows `from` to `to` of `rows` as a snapshot keeps them, noting in `tagged` each column a tagged value was put in. */
@@ -176,28 +286,29 @@ function encodeRowRange(rows: readonly Row[], from: number, to: number, columns:
 export const ALL_ROWS = Number.MAX_SAFE_INTEGER
 
 /**
- * The bytes of the row snapshot `capture` holds, exactly as `encodeRowSnapshot` gives them
- * for the snapshot it describes, encoded `rowsPerStep` rows at a time: the generator
- * yields after each step (its caller lets other work run there) and returns the bytes.
- * Each step's text is encoded to UTF-8 at once (pieces end between JSON tokens, so no
- * character is split), so no step handles more than its rows and the last step only
- * copies bytes.
+ * The values of the row snapshot `capture` holds, each part exactly as
+ * `encodeRowSnapshotPart` gives it for the part it describes, encoded `rowsPerStep` rows
+ * at a time: the generator yields after each step (its caller lets other work run there)
+ * and returns the values. Each step's text is encoded to UTF-8 at once (pieces end
+ * between JSON tokens, so no character is split), so no step handles more than its rows
+ * and the copies into each part's value only copy bytes.
  */
-export function* encodeRowSnapshotSteps(capture: RowSnapshotCapture, rowsPerStep: number): Generator<void, Uint8Array, void> {
+export function* encodeRowSnapshotSteps(capture: RowSnapshotCapture, rowsPerStep: number): Generator<void, EncodedRowSnapshot, void> {
   const encoder = new TextEncoder()
-  const pieces: Uint8Array[] = [Uint8Array.of(VERSION)]
-  const text = (s: string): void => {
-    pieces.push(encoder.encode(s))
-  }
-  const joined = (parts: readonly Uint8Array[]): void => {
-    parts.forEach((p, i) => {
-      if (i > 0) text(',')
-      pieces.push(p)
-    })
-  }
-  text(`{"hlc":${JSON.stringify(capture.hlc)},"replayedMs":${JSON.stringify(capture.replayedMs)},"shards":[`)
-  for (let i = 0; i < capture.shards.length; i++) {
-    const s = capture.shards[i]!
+  const parts: EncodedRowSnapshot['parts'] = []
+  const refs: RowSnapshotPartRef[] = [...capture.kept]
+  let copied = 0
+  for (const s of capture.shards) {
+    const pieces: Uint8Array[] = [Uint8Array.of(VERSION)]
+    const text = (t: string): void => {
+      pieces.push(encoder.encode(t))
+    }
+    const joined = (list: readonly Uint8Array[]): void => {
+      list.forEach((p, i) => {
+        if (i > 0) text(',')
+        pieces.push(p)
+      })
+    }
     const tagged = new Set<string>()
     const keyParts: Uint8Array[] = []
     const rowParts: Uint8Array[] = []
@@ -207,30 +318,30 @@ export function* encodeRowSnapshotSteps(capture: RowSnapshotCapture, rowsPerStep
       rowParts.push(encoder.encode(JSON.stringify(encodeRowRange(s.rows, from, to, s.columns, tagged)).slice(1, -1)))
       yield
     }
-    // The head's fields, then tagged, keys and rows, then the state vector: the order encodeRowSnapshot writes a ShardRowSnapshot's fields in.
-    text(`${i > 0 ? ',' : ''}${JSON.stringify(s.head).slice(0, -1)},"tagged":${JSON.stringify([...tagged])},"keys":[`)
+    // The head's fields, then tagged, keys and rows, then the state vector: the order encodeRowSnapshotPart writes a ShardRowSnapshot's fields in.
+    text(`${JSON.stringify(s.head).slice(0, -1)},"tagged":${JSON.stringify([...tagged])},"keys":[`)
     joined(keyParts)
     text('],"rows":[')
     joined(rowParts)
     text(`]${s.stateVector !== undefined ? `,"stateVector":${JSON.stringify(s.stateVector)}` : ''}}`)
-  }
-  text(']}')
-  let size = 0
-  for (const p of pieces) size += p.length
-  const out = new Uint8Array(size)
-  let at = 0
-  let copied = 0
-  for (const p of pieces) {
-    out.set(p, at)
-    at += p.length
-    // The copy in steps too: writing fresh memory is page faults, about 5 ms a megabyte here.
-    copied += p.length
-    if (copied >= COPY_BYTES_PER_STEP) {
-      copied = 0
-      yield
+    let size = 0
+    for (const p of pieces) size += p.length
+    const out = new Uint8Array(size)
+    let at = 0
+    for (const p of pieces) {
+      out.set(p, at)
+      at += p.length
+      // The copy in steps too: writing fresh memory is page faults, about 5 ms a megabyte here.
+      copied += p.length
+      if (copied >= COPY_BYTES_PER_STEP) {
+        copied = 0
+        yield
+      }
     }
+    parts.push({ shard: s.head.shard, bytes: out })
+    refs.push({ shard: s.head.shard, id: s.head.id })
   }
-  return out
+  return { parts, manifest: encodeRowSnapshotManifest({ hlc: capture.hlc, replayedMs: capture.replayedMs, parts: refs }) }
 }
 
 /** Bytes `encodeRowSnapshotSteps` copies into its result per step. */
@@ -269,7 +380,7 @@ export function snapshotStateVector(s: ShardRowSnapshot, valid: (bytes: Uint8Arr
 
 function isShard(s: unknown): s is ShardRowSnapshot {
   if (!isObject(s)) return false
-  return typeof s['shard'] === 'string' && isCount(s['generation']) && isCount(s['records']) && isCount(s['bytes']) && isCount(s['last']) &&
+  return typeof s['shard'] === 'string' && isCount(s['id']) && isCount(s['generation']) && isCount(s['records']) && isCount(s['bytes']) && isCount(s['last']) &&
     typeof s['view'] === 'string' &&
     isCount(s['digest']) && isCount(s['garbage']) && isCount(s['entries']) && isCount(s['rowsHash']) &&
     isStrings(s['writers']) && isStrings(s['deleted']) && isStrings(s['tagged']) && isStrings(s['keys']) && Array.isArray(s['rows'])

@@ -836,9 +836,9 @@ export class Shard {
   /**
    * This shard's rows and books as a row snapshot of its storage log at `position` (where
    * the log stands now), its rows not yet encoded (row-snapshot.ts, `encodeRowSnapshotSteps`);
-   * null when the shard does not qualify (`qualifiesForRowSnapshot`).
+   * null when the shard does not qualify (`qualifiesForRowSnapshot`). `id` names the part.
    */
-  rowCapture(position: LogPosition): ShardRowCapture | null {
+  rowCapture(position: LogPosition, id: number): ShardRowCapture | null {
     const view = this.view
     if (view === null || !this.qualifiesForRowSnapshot()) return null
     const digest = this.digest()
@@ -846,6 +846,7 @@ export class Shard {
     return {
       head: {
         shard: this.id,
+        id,
         generation: this.generation,
         records: position.records,
         bytes: position.bytes,

@@ -168,10 +168,11 @@ export class ShardLog {
   /**
    * Stores a row snapshot of the log as it stood when `writes` read `writesAtCapture` (the
    * caller checked `isDurable` and took the positions from `position` in that same
-   * synchronous step). It describes the log as it is only if no write came since.
+   * synchronous step): its values in the order given (its parts, then the manifest that
+   * names them). It describes the log as it is only if no write came since.
    */
-  storeRowSnapshot(key: string, value: Uint8Array, writesAtCapture: number): void {
-    this.setMeta(key, value)
+  storeRowSnapshot(values: ReadonlyArray<readonly [key: string, value: Uint8Array]>, writesAtCapture: number): void {
+    for (const [key, value] of values) this.setMeta(key, value)
     this.rowSnapshotCurrent = writesAtCapture === this.writeCount
   }
 
