@@ -43,6 +43,8 @@
  *                        others, with a "this build / baseline" column: a change measured
  *                        against the build before it, in the same run
  *   BENCH_CHECKPOINT_ROUNDS=3 rounds of the checkpoint measure below (0: none)
+ *   BENCH_BASELINE_NODE_ARGS="<node flags>" with BENCH_BASELINE_BIN: flags for the baseline's
+ *                        node process (e.g. a V8 heap setting measured against the default)
  *   BENCH_SAME_INSTANT=1 with BENCH_BASELINE_BIN: each round runs pgbench against this build's
  *                        node and the baseline's at the same time instead of one after the
  *                        other, so a change in the machine's load falls on both alike (on a
@@ -186,9 +188,10 @@ try {
   const concord: Side = { name: 'Concord', conn: ['-h', '127.0.0.1', '-p', String(node.pgPort), '-U', 'concord', 'concord'], cpu: () => cpuTime(node?.child.pid) }
   const sides: Side[] = [concord]
   if (BASELINE_BIN) {
-    baseline = await ConcordProcess.start({ dataDir: join(dir, 'baseline'), nodeId: 'pgbench-baseline', bin: BASELINE_BIN, extraArgs: ['--quiet'] })
+    const nodeArgs = (env['BENCH_BASELINE_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')
+    baseline = await ConcordProcess.start({ dataDir: join(dir, 'baseline'), nodeId: 'pgbench-baseline', bin: BASELINE_BIN, extraArgs: ['--quiet'], nodeArgs })
     sides.push({ name: BASELINE, conn: ['-h', '127.0.0.1', '-p', String(baseline.pgPort), '-U', 'concord', 'concord'], cpu: () => cpuTime(baseline?.child.pid) })
-    console.log(`baseline: ${BASELINE_BIN}`)
+    console.log(`baseline: ${BASELINE_BIN}${nodeArgs.length > 0 ? ` (node ${nodeArgs.join(' ')})` : ''}`)
   }
   const bin = pgBinDir()
   if (bin && env['BENCH_NO_PG'] !== '1') {
