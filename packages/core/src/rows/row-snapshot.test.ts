@@ -538,6 +538,40 @@ describe('row snapshot parts', () => {
     await Promise.all([r.close(), again.close(), full.close(), after.close()])
   })
 
+  it.each(['torn', 'throws'] as const)('a part storage cannot give back (%s) is reported, and only its shard loads from its records', async (how) => {
+    const base = new MemoryStorage()
+    const r1 = await filled(base)
+    expect(await r1.checkpointRows()).toBe(true)
+    const u = tableShard(r1, 'u').id
+    await r1.close()
+    const damaged = MemoryStorage.fromSnapshot(base.snapshot())
+    const key = rowSnapshotPartKey(u)
+    const stored = damaged.getMeta(key)!
+    if (how === 'torn') damaged.setMeta(key, stored.subarray(0, Math.floor(stored.length / 2)))
+    const storage: Storage = {
+      ...asynchronous(damaged),
+      getMeta: async (k) => {
+        if (how === 'throws' && k === key) throw new Error('checksum mismatch')
+        return damaged.getMeta(k)
+      },
+    }
+    const { r, warnings } = await reopen(storage)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain(`part of shard ${u}`)
+    expect(r.rowsRestored).toEqual({ exact: 1, after: 0 })
+    expect(tableShard(r, 't').isDeferred).toBe(true)
+    const full = await fromRecords(base)
+    sameAsFromRecords(r, full)
+    expect(r.rowsCheckpointed).toBe(false)
+    // The next checkpoint writes the part again: a start takes both.
+    expect(await r.checkpointRows()).toBe(true)
+    await r.close()
+    const { r: again, warnings: none } = await reopen(damaged)
+    expect(none).toEqual([])
+    expect(again.rowsRestored).toEqual({ exact: 2, after: 0 })
+    await Promise.all([again.close(), full.close()])
+  })
+
   it('the part of a dropped table is cleared by the next checkpoint', async () => {
     const base = new MemoryStorage()
     const r1 = await filled(base)
