@@ -12,6 +12,7 @@ import { resolve } from 'node:path'
 import { parseStartOptions, startHelp, toNodeOptions, UsageError } from './cli/start-options.js'
 import { clusterHelp, parseClusterOptions, runLocalCluster } from './cli/local-cluster.js'
 import { ensureGlobalWebSocket } from './cli/global-websocket.js'
+import { installGlobalNavigator } from './cli/global-navigator.js'
 import { backupHelp, parseBackupOptions, parseRestoreOptions, runBackupCommand, runRestoreCommand } from './cli/backup-command.js'
 import { admitHelp, parseAdmitOptions, runAdmitCommand } from './cli/admit-command.js'
 import { consoleLogger, errorMessage } from './log/logger.js'
@@ -111,6 +112,8 @@ async function start(argv: string[], env: Record<string, string | undefined>): P
   // A database server keeps serving: a promise some library left rejected and unhandled
   // is logged, not allowed to end the process (Node's default).
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${errorMessage(err)}`))
+  // Node 20 lacks Node 21's navigator: without it, node-postgres (federated reads, --join) loads undici as it loads.
+  installGlobalNavigator()
   // Both load modules only; loading them side by side overlaps their file reads.
   const [, { ConcordNode }] = await Promise.all([settings.p2p ? ensureGlobalWebSocket() : undefined, import('./node/concord-node.js')])
   const node = await ConcordNode.start({ ...toNodeOptions(settings), logger: log })
