@@ -1324,12 +1324,13 @@ export class Replica {
     for (const s of this.shards.values()) {
       const position = this.log.position(s.id)
       if (s === this.catalogShard || s === this.secretsShard || position === undefined || s.table === null || !s.qualifiesForRowSnapshot()) continue
-      const part = this.rowSnapshotParts.kept(s.id, s.generation, position, viewFingerprint(s.table))
+      const fingerprint = viewFingerprint(s.table)
+      const part = this.rowSnapshotParts.kept(s.id, s.generation, position, fingerprint)
       if (part !== undefined) {
         kept.push(part)
         continue
       }
-      const capture = s.rowCapture(position, id)
+      const capture = s.rowCapture(position, id, fingerprint)
       if (capture !== null) shards.push(capture)
     }
     return { hlc, replayedMs: this.lastReplayedCommitMs, shards, kept }

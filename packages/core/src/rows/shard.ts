@@ -836,9 +836,10 @@ export class Shard {
   /**
    * This shard's rows and books as a row snapshot of its storage log at `position` (where
    * the log stands now), its rows not yet encoded (row-snapshot.ts, `encodeRowSnapshotSteps`);
-   * null when the shard does not qualify (`qualifiesForRowSnapshot`). `id` names the part.
+   * null when the shard does not qualify (`qualifiesForRowSnapshot`). `id` names the part;
+   * `fingerprint` is the view's `viewFingerprint` when the caller has it already.
    */
-  rowCapture(position: LogPosition, id: number): ShardRowCapture | null {
+  rowCapture(position: LogPosition, id: number, fingerprint?: string): ShardRowCapture | null {
     const view = this.view
     if (view === null || !this.qualifiesForRowSnapshot()) return null
     const digest = this.digest()
@@ -851,7 +852,7 @@ export class Shard {
         records: position.records,
         bytes: position.bytes,
         last: position.last,
-        view: viewFingerprint(view),
+        view: fingerprint ?? viewFingerprint(view),
         digest,
         garbage: this.deletedCache,
         entries: this.entryCount,
