@@ -240,7 +240,11 @@ export interface Transaction {
   setSecret(kind: string, name: string, value: string | null): void
   getSecret(kind: string, name: string): string | undefined
 
-  get(table: string, key: Value[]): Row | undefined
+  /**
+   * The row of `key`, if live. `rowKey`, when given, is `encodeRowKey(key)` already at hand
+   * (an index entry's): the lookup then reuses that string, hash included.
+   */
+  get(table: string, key: Value[], rowKey?: string): Row | undefined
   scan(table: string): Iterable<Row>
   /**
    * Inserts a row; throws 23505 if a live row has the key. Missing columns become null.

@@ -818,8 +818,7 @@ export class Replica {
     return this.catalog.table(name)
   }
 
-  get(table: string, key: Value[]): Row | undefined {
-    const rowKey = encodeRowKey(key)
+  get(table: string, key: Value[], rowKey = encodeRowKey(key)): Row | undefined {
     for (const s of this.catalog.shardsOf(table)) {
       const r = s.rows.get(rowKey)
       if (r !== undefined) return r
@@ -829,6 +828,11 @@ export class Replica {
 
   *scan(table: string): IterableIterator<Row> {
     for (const s of this.catalog.shardsOf(table)) yield* s.rows.values()
+  }
+
+  /** `scan` with each row's key (`encodeRowKey` of its primary key): the strings the rows are held under. */
+  *scanKeyed(table: string): IterableIterator<[string, Row]> {
+    for (const s of this.catalog.shardsOf(table)) yield* s.rows
   }
 
   rowCount(table: string): number {

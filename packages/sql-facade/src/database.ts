@@ -414,8 +414,10 @@ export class Database implements SessionHost {
       } else if (c.kind === SLOT_KIND || c.kind === 'member') {
         this.idSlots.invalidate()
         if (c.kind === 'member' && c.name !== this.nodeId) this.scheduleSlotCheck()
+      } else if (c.kind === 'column') {
+        this.indexes.invalidate(c)
       } else if (c.kind === 'index' || c.kind === 'table') {
-        this.indexes.invalidate()
+        this.indexes.invalidate(c)
         this.partitions.invalidate()
         this.uniqueWatch.invalidate()
       }

@@ -320,9 +320,8 @@ export class LocalTransaction implements Transaction {
     return row
   }
 
-  get(table: string, key: Value[]): Row | undefined {
+  get(table: string, key: Value[], rowKey = encodeRowKey(key)): Row | undefined {
     const info = this.rowTable(table)
-    const rowKey = encodeRowKey(key)
     return this.view(info, rowKey, this.pending.get(info.name)?.get(rowKey)) ?? undefined
   }
 

@@ -185,13 +185,14 @@ export class TransactionRows {
     const ov = this.overlay(table, column)
     if (ov === null) return null
     this.observer?.(table.name, { kind: 'range', index: ov.index, range: r })
-    const keys = ov.index.range(r.lo, r.loInc, r.hi, r.hiInc)
+    const entries = ov.index.range(r.lo, r.loInc, r.hi, r.hiInc)
     const out: Row[] = []
     // Nothing of the table written by this transaction: the index's rows are the answer
     // (the common case, a point read outside a block, pays for no bookkeeping below).
     if (ov.rows.size === 0) {
-      for (let i = 0; i < keys.length; i++) {
-        const row = this.tx.get(table.name, keys[i]!)
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!
+        const row = this.tx.get(table.name, e.pk, e.pkKey)
         if (row !== undefined) out.push(row)
       }
       return out
@@ -203,16 +204,15 @@ export class TransactionRows {
     const recheck = (rk: string, key: Value[]) => {
       if (checked.has(rk)) return
       checked.add(rk)
-      const row = this.tx.get(table.name, key)
+      const row = this.tx.get(table.name, key, rk)
       if (row !== undefined && inRange(ov.index.valueOf(row), r)) out.push(row)
     }
-    for (const key of keys) {
-      const rk = encodeRowKey(key)
-      if (ov.rows.has(rk)) {
-        recheck(rk, key)
+    for (const e of entries) {
+      if (ov.rows.has(e.pkKey)) {
+        recheck(e.pkKey, e.pk)
         continue
       }
-      const row = this.tx.get(table.name, key)
+      const row = this.tx.get(table.name, e.pk, e.pkKey)
       if (row !== undefined) out.push(row)
     }
     const point = r.lo !== undefined && r.lo !== null && r.hi !== undefined && r.hi !== null && r.loInc && r.hiInc && compareValues(r.lo, r.hi) === 0
