@@ -51,7 +51,10 @@ export class ShardLog {
   private readonly recordCounts = new Map<string, number>()
   /** Bytes of the update records per shard since its last snapshot written here. */
   private readonly recordBytes = new Map<string, number>()
-  /** Size of the last snapshot written here per shard (unknown for a log loaded from storage: then records alone decide). */
+  /**
+   * Size of the last snapshot per shard, written here or met at load, or the bytes a log of
+   * updates only held at load (unknown for a log begun since: then records alone decide).
+   */
   private readonly snapshotBytes = new Map<string, number>()
   /** Bytes of every record of each shard's log (its snapshot included). */
   private readonly logBytes = new Map<string, number>()
@@ -197,12 +200,28 @@ export class ShardLog {
     this.writeCount++
   }
 
-  /** At load: the records a shard's log holds. */
+  /**
+   * At load: the records a shard's log holds. A log that starts with a snapshot is
+   * rewritten by the same rule as one written here (its update records' bytes against the
+   * snapshot's); a log of updates only, once the updates written after the start reach that
+   * share of the bytes it held (the state it would be rewritten as is about that large).
+   * Not by the record count alone, which made the first 2,000 writes after a start rewrite a
+   * large table whole (100,000 pgbench accounts: ~0.2 s of CPU and 20 MB written for 400 kB
+   * of updates).
+   */
   loaded(shard: string, records: readonly StoredRecord[]): void {
     this.recordCounts.set(shard, records.length)
     let bytes = 0
     for (const r of records) bytes += r.data.byteLength
     this.logBytes.set(shard, bytes)
+    const first = records[0]
+    if (first?.kind === 'snapshot') {
+      this.snapshotBytes.set(shard, first.data.byteLength)
+      this.recordBytes.set(shard, bytes - first.data.byteLength)
+    } else if (first !== undefined) {
+      this.snapshotBytes.set(shard, bytes)
+      this.recordBytes.set(shard, 0)
+    }
     if (records.length > 0) this.lastRecord.set(shard, records[records.length - 1]!)
   }
 
