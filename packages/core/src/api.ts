@@ -240,11 +240,13 @@ export interface Transaction {
   setSecret(kind: string, name: string, value: string | null): void
   getSecret(kind: string, name: string): string | undefined
 
+  get(table: string, key: Value[]): Row | undefined
   /**
-   * The row of `key`, if live. `rowKey`, when given, is `encodeRowKey(key)` already at hand
-   * (an index entry's): the lookup then reuses that string, hash included.
+   * The row held under `rowKey` (`encodeRowKey` of its primary key, as an index entry keeps
+   * it), if live: `get` without encoding the key again, and with the string the row is held
+   * under, its hash included.
    */
-  get(table: string, key: Value[], rowKey?: string): Row | undefined
+  getHeld(table: string, rowKey: string): Row | undefined
   scan(table: string): Iterable<Row>
   /**
    * Inserts a row; throws 23505 if a live row has the key. Missing columns become null.

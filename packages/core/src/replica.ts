@@ -818,7 +818,11 @@ export class Replica {
     return this.catalog.table(name)
   }
 
-  get(table: string, key: Value[], rowKey = encodeRowKey(key)): Row | undefined {
+  get(table: string, key: Value[]): Row | undefined {
+    return this.getHeld(table, encodeRowKey(key))
+  }
+
+  getHeld(table: string, rowKey: string): Row | undefined {
     for (const s of this.catalog.shardsOf(table)) {
       const r = s.rows.get(rowKey)
       if (r !== undefined) return r

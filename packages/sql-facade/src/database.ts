@@ -523,6 +523,7 @@ export class Database implements SessionHost {
       getSecret: (k, n) => replica.getSecret(k, n),
       tables: () => replica.tables(),
       get: (t, k) => replica.get(t, k),
+      getHeld: (t, k) => replica.getHeld(t, k),
       scan: (t) => replica.scan(t),
       insert: readOnly, upsert: readOnly, update: readOnly, increment: readOnly, delete: readOnly,
       writtenKeys: () => [],

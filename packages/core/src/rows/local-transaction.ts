@@ -320,7 +320,11 @@ export class LocalTransaction implements Transaction {
     return row
   }
 
-  get(table: string, key: Value[], rowKey = encodeRowKey(key)): Row | undefined {
+  get(table: string, key: Value[]): Row | undefined {
+    return this.getHeld(table, encodeRowKey(key))
+  }
+
+  getHeld(table: string, rowKey: string): Row | undefined {
     const info = this.rowTable(table)
     return this.view(info, rowKey, this.pending.get(info.name)?.get(rowKey)) ?? undefined
   }

@@ -9,7 +9,7 @@
  * nothing of open transactions; `TransactionRows` overlays a transaction's own writes, and
  * is the only reader of these structures.
  */
-import { encodeRowKey, type Json, type Replica, type Row, type RowChange, type TableInfo, type Value } from '@concord/core'
+import { encodeRowKey, type Json, type Replica, type Row, type RowChange, type TableInfo } from '@concord/core'
 import { compareValues } from '../types/compare.js'
 import type { ColumnBinding } from '../relation/scope.js'
 import type { RtValue } from '../types/value.js'
@@ -34,11 +34,10 @@ export interface IndexDef {
   exprs?: Array<Json | null>
 }
 
-/** A row in an index: its indexed value and its primary key, as values and encoded (`encodeRowKey`). */
+/** A row in an index: its indexed value and its primary key, encoded (`encodeRowKey`: the string the row is held under). */
 export interface IndexEntry {
   readonly v: RtValue
   readonly pkKey: string
-  readonly pk: Value[]
 }
 
 /** The order of an index's entries: by value, then by encoded primary key. */
@@ -85,9 +84,9 @@ class OrderedIndex {
     this.pkCols = pkCols
   }
 
-  private pkOf(row: Row): { pk: Value[]; pkKey: string } {
-    const pk = this.pkCols.map((c) => row[c] ?? null)
-    return { pk, pkKey: encodeRowKey(pk) }
+  /** The key `row` is held under (`encodeRowKey` of its primary key). */
+  private pkKeyOf(row: Row): string {
+    return encodeRowKey(this.pkCols.map((c) => row[c] ?? null))
   }
 
   /** The indexed value of a row (null when the column is null). */
@@ -110,11 +109,11 @@ class OrderedIndex {
 
   add(row: Row): void {
     const v = this.valueOf(row)
-    const { pk, pkKey } = this.pkOf(row)
+    const pkKey = this.pkKeyOf(row)
     this.remove(row)
     if (v === null) return
     const at = this.position(v, pkKey)
-    this.entries.splice(at, 0, { v, pk, pkKey })
+    this.entries.splice(at, 0, { v, pkKey })
     if (this.nums !== null) {
       if (plainNumber(v)) this.nums.splice(at, 0, v)
       else this.nums = null
@@ -128,16 +127,16 @@ class OrderedIndex {
    * it: nothing is spliced (a splice costs O(rows) in this array).
    */
   update(before: Row, after: Row): void {
-    const { pkKey } = this.pkOf(after)
+    const pkKey = this.pkKeyOf(after)
     const old = this.byPk.get(pkKey)
     const v = this.valueOf(after)
-    if (old !== undefined && v !== null && compareValues(old, v) === 0 && this.pkOf(before).pkKey === pkKey) return
+    if (old !== undefined && v !== null && compareValues(old, v) === 0 && this.pkKeyOf(before) === pkKey) return
     this.remove(before)
     this.add(after)
   }
 
   remove(row: Row): void {
-    const { pkKey } = this.pkOf(row)
+    const pkKey = this.pkKeyOf(row)
     const old = this.byPk.get(pkKey)
     if (old === undefined) return
     const i = this.position(old, pkKey)
@@ -154,8 +153,6 @@ class OrderedIndex {
    * index in O(rows^2)).
    */
   fill(rows: Iterable<[string, Row]>): void {
-    const pkCols = this.pkCols
-    const one = pkCols.length === 1 ? pkCols[0]! : null
     const byPk = this.byPk
     let numbers = true
     for (const [pkKey, row] of rows) {
@@ -164,9 +161,8 @@ class OrderedIndex {
       if (v === null || byPk.has(pkKey)) continue
       byPk.set(pkKey, v)
       numbers &&= plainNumber(v)
-      const pk = one !== null ? [row[one] ?? null] : pkCols.map((c) => row[c] ?? null)
       // The key the row is held under: a lookup through this entry finds the same string.
-      this.entries.push({ v, pk, pkKey })
+      this.entries.push({ v, pkKey })
     }
     this.entries.sort(numbers ? compareNumberEntries : compareEntries)
     this.nums = numbers ? this.entries.map((e) => e.v as number) : null

@@ -191,8 +191,7 @@ export class TransactionRows {
     // (the common case, a point read outside a block, pays for no bookkeeping below).
     if (ov.rows.size === 0) {
       for (let i = 0; i < entries.length; i++) {
-        const e = entries[i]!
-        const row = this.tx.get(table.name, e.pk, e.pkKey)
+        const row = this.tx.getHeld(table.name, entries[i]!.pkKey)
         if (row !== undefined) out.push(row)
       }
       return out
@@ -201,26 +200,26 @@ export class TransactionRows {
     // it (a column it did not set keeps the committed value, which may change meanwhile),
     // and kept only if its value now is in range.
     const checked = new Set<string>()
-    const recheck = (rk: string, key: Value[]) => {
+    const recheck = (rk: string) => {
       if (checked.has(rk)) return
       checked.add(rk)
-      const row = this.tx.get(table.name, key, rk)
+      const row = this.tx.getHeld(table.name, rk)
       if (row !== undefined && inRange(ov.index.valueOf(row), r)) out.push(row)
     }
     for (const e of entries) {
       if (ov.rows.has(e.pkKey)) {
-        recheck(e.pkKey, e.pk)
+        recheck(e.pkKey)
         continue
       }
-      const row = this.tx.get(table.name, e.pk, e.pkKey)
+      const row = this.tx.getHeld(table.name, e.pkKey)
       if (row !== undefined) out.push(row)
     }
     const point = r.lo !== undefined && r.lo !== null && r.hi !== undefined && r.hi !== null && r.loInc && r.hiInc && compareValues(r.lo, r.hi) === 0
     if (point) {
-      for (const rk of ov.byValue.get(groupKey(r.lo!)) ?? []) recheck(rk, ov.rows.get(rk)!.key)
+      for (const rk of ov.byValue.get(groupKey(r.lo!)) ?? []) recheck(rk)
       return out
     }
-    for (const [rk, w] of ov.rows) if (w.v !== undefined && w.v !== null && inRange(w.v, r)) recheck(rk, w.key)
+    for (const [rk, w] of ov.rows) if (w.v !== undefined && w.v !== null && inRange(w.v, r)) recheck(rk)
     return out
   }
 

@@ -94,6 +94,7 @@ function layered<T extends Transaction>(main: T, temp: T): Transaction {
     setSecret: (kind, name, value) => main.setSecret(kind, name, value),
     getSecret: (kind, name) => main.getSecret(kind, name),
     get: (table, key) => owner(table).get(table, key),
+    getHeld: (table, rowKey) => owner(table).getHeld(table, rowKey),
     scan: (table) => owner(table).scan(table),
     insert: (table, row, defaulted) => owner(table).insert(table, row, defaulted),
     upsert: (table, row) => owner(table).upsert(table, row),
