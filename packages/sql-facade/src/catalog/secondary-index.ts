@@ -155,13 +155,18 @@ class OrderedIndex {
   fill(rows: Iterable<[string, Row]>): void {
     const byPk = this.byPk
     let numbers = true
-    for (const [pkKey, row] of rows) {
+    for (const [held, row] of rows) {
       const v = this.valueOf(row)
+      if (v === null) continue
+      // The key `add` and `remove` find the row by; when it is the one the row is held under
+      // (always, for rows a shard resolved), that string, so a read through this entry hands
+      // the shard's map the very string it holds.
+      const own = this.pkKeyOf(row)
+      const pkKey = own === held ? held : own
       // A key met twice (two shards holding one row): the first kept.
-      if (v === null || byPk.has(pkKey)) continue
+      if (byPk.has(pkKey)) continue
       byPk.set(pkKey, v)
       numbers &&= plainNumber(v)
-      // The key the row is held under: a lookup through this entry finds the same string.
       this.entries.push({ v, pkKey })
     }
     this.entries.sort(numbers ? compareNumberEntries : compareEntries)
@@ -243,11 +248,10 @@ export class SecondaryIndexes {
 
   /**
    * After a catalog change: the definitions are read again on next use, and the structures
-   * the change may have made stale are dropped, the index's of that name (`kind` 'index')
+   * the change may have made stale are dropped: the index's of that name (`kind` 'index'),
    * the table's of that name ('table'), or those of the table a column belongs to ('column',
-   * named by the table's storage); with no change, all. Other tables' indexes stay: a
-   * TRUNCATE of one table (pgbench's of its history before each run) or a CREATE TABLE must
-   * not have every other table's index built again on its next read.
+   * named by the table's storage); with no change, all. Other tables' indexes stay: a CREATE
+   * TABLE or CREATE INDEX elsewhere must not have every index built again on its next read.
    */
   invalidate(change?: { kind: string; name: string }): void {
     this.defs = null
