@@ -5,25 +5,21 @@ import { ShardLog } from './shard-log.js'
 
 const noTimers: Scheduler = { setTimeout: () => () => {} }
 
-/** A log over memory storage whose shard state is a snapshot of `size` bytes; counts the snapshots taken. */
-function logOf(size: number) {
-  const storage = new MemoryStorage()
+/** A log over `storage` (memory by default) whose shard state is a snapshot of `size` bytes; counts the snapshots taken. */
+function logOf(size: number, storage = new MemoryStorage()) {
   let snapshots = 0
   const log = new ShardLog(storage, noTimers, (): StoredRecord => {
     snapshots++
     return { generation: 0, kind: 'snapshot', data: new Uint8Array(size) }
   })
-  const write = (count: number, bytes: number) => writeRecords(log, count, bytes)
-  return { storage, log, write, snapshots: () => snapshots }
-}
-
-/** Appends `count` update records of `bytes` bytes to shard 's', each a batch of its own, and waits until they are durable. */
-async function writeRecords(log: ShardLog, count: number, bytes: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    log.record('s', { generation: 0, kind: 'update', data: new Uint8Array(bytes) })
-    log.append(log.take()!, () => {})
+  const write = async (count: number, bytes: number) => {
+    for (let i = 0; i < count; i++) {
+      log.record('s', { generation: 0, kind: 'update', data: new Uint8Array(bytes) })
+      log.append(log.take()!, () => {})
+    }
+    await log.durable()
   }
-  await log.durable()
+  return { storage, log, write, snapshots: () => snapshots }
 }
 
 describe('shard log compaction', () => {
@@ -62,35 +58,26 @@ describe('shard log compaction', () => {
     await before.write(10, 50)
     expect(before.snapshots()).toBe(1)
     // A start: a new log over the same storage, told what the shard's log holds.
-    let snapshots = 0
-    const log = new ShardLog(before.storage, noTimers, (): StoredRecord => {
-      snapshots++
-      return { generation: 0, kind: 'snapshot', data: new Uint8Array(1_000_000) }
-    })
+    const after = logOf(1_000_000, before.storage)
     const stored = before.storage.load('s')
     expect(stored[0]!.kind).toBe('snapshot')
-    log.loaded('s', stored)
-    await writeRecords(log, 2_500, 50) // 125 kB of records against a 1 MB snapshot: not due
-    expect(snapshots).toBe(0)
-    await writeRecords(log, 7_490, 50) // 500 kB with the 10 loaded: due
-    expect(snapshots).toBe(1)
-    expect(log.recordCount('s')).toBe(1)
+    after.log.loaded('s', stored)
+    await after.write(2_500, 50) // 125 kB of records against a 1 MB snapshot: not due
+    expect(after.snapshots()).toBe(0)
+    await after.write(7_490, 50) // 500 kB with the 10 loaded: due
+    expect(after.snapshots()).toBe(1)
+    expect(after.log.recordCount('s')).toBe(1)
   })
 
   it('a log of updates only, loaded from storage, is rewritten once the updates after the start reach half its bytes', async () => {
-    const storage = new MemoryStorage()
-    const first = new ShardLog(storage, noTimers, () => ({ generation: 0, kind: 'snapshot', data: new Uint8Array(1) }))
+    const first = logOf(1)
     // As a COPY leaves a large table: few records, large ones.
-    await writeRecords(first, 10, 100_000)
-    let snapshots = 0
-    const log = new ShardLog(storage, noTimers, (): StoredRecord => {
-      snapshots++
-      return { generation: 0, kind: 'snapshot', data: new Uint8Array(1_000_000) }
-    })
-    log.loaded('s', storage.load('s'))
-    await writeRecords(log, 9_999, 50)
-    expect(snapshots).toBe(0) // 499,950 bytes of updates against the 1 MB it held
-    await writeRecords(log, 1, 50)
-    expect(snapshots).toBe(1)
+    await first.write(10, 100_000)
+    const after = logOf(1_000_000, first.storage)
+    after.log.loaded('s', first.storage.load('s'))
+    await after.write(9_999, 50)
+    expect(after.snapshots()).toBe(0) // 499,950 bytes of updates against the 1 MB it held
+    await after.write(1, 50)
+    expect(after.snapshots()).toBe(1)
   })
 })

@@ -40,16 +40,21 @@ export interface IndexEntry {
   readonly pkKey: string
 }
 
+/** Encoded primary keys in an index's order (ties of value broken by key). */
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
 /** The order of an index's entries: by value, then by encoded primary key. */
 function compareEntries(a: IndexEntry, b: IndexEntry): number {
-  return compareValues(a.v, b.v) || (a.pkKey < b.pkKey ? -1 : a.pkKey > b.pkKey ? 1 : 0)
+  return compareValues(a.v, b.v) || compareKeys(a.pkKey, b.pkKey)
 }
 
 /** `compareEntries` for entries whose values are all plain numbers (as `<` orders them; -0 with 0). */
 function compareNumberEntries(a: IndexEntry, b: IndexEntry): number {
   const x = a.v as number
   const y = b.v as number
-  return x < y ? -1 : x > y ? 1 : a.pkKey < b.pkKey ? -1 : a.pkKey > b.pkKey ? 1 : 0
+  return x < y ? -1 : x > y ? 1 : compareKeys(a.pkKey, b.pkKey)
 }
 
 /** A value the packed search may hold: a number, not NaN (`compareValues` orders these as `<` does). */
@@ -100,7 +105,7 @@ class OrderedIndex {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
       const e = this.entries[mid]!
-      const c = compareValues(e.v, v) || (e.pkKey < pkKey ? -1 : e.pkKey > pkKey ? 1 : 0)
+      const c = compareValues(e.v, v) || compareKeys(e.pkKey, pkKey)
       if (c < 0) lo = mid + 1
       else hi = mid
     }
