@@ -1,7 +1,7 @@
 import { parseSync } from 'libpg-query'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Database } from '../database.js'
-import { literalShape } from './literal-template.js'
+import { LiteralTemplates, literalShape } from './literal-template.js'
 import { literalTemplateHits, loadParser, parseScript } from './parse.js'
 
 beforeAll(() => loadParser())
@@ -19,6 +19,29 @@ function parsed(sql: string): unknown {
 function expectSameTrees(make: (v: string) => string, values: string[]): void {
   for (const v of values) expect(parsed(make(v)), make(v)).toEqual(fresh(make(v)))
 }
+
+describe('the shapes templates remember', () => {
+  const parseAll = (s: string) => parseScript(`/* whole */ ${s}`).map((x) => (x.kind === 'pg' ? { ...x, text: s } : x))
+  /** A template for `table`'s point SELECT: its first text marks the shape, the second builds the template. */
+  const select = (table: string, v: number) => `SELECT v FROM ${table} WHERE k = ${v}`
+
+  it('keep a template used since eviction last reached it, and evict one unused', () => {
+    const t = new LiteralTemplates({ maxEntries: 4, maxText: 1 << 20, maxKeyChars: 1 << 20, maxLiterals: 10_000 })
+    for (const table of ['used', 'idle']) for (const v of [1, 2]) t.parse(select(table, v), parseAll)
+    // Eight new shapes pass through the four places; `used` answers between each two.
+    for (let i = 0; i < 8; i++) {
+      const hits = t.hits
+      t.parse(select('used', 10 + i), parseAll)
+      expect(t.hits, `use ${i}`).toBe(hits + 1)
+      t.parse(select(`other${i}`, 1), parseAll)
+    }
+    const hits = t.hits
+    t.parse(select('idle', 3), parseAll)
+    expect(t.hits).toBe(hits)
+    t.parse(select('used', 99), parseAll)
+    expect(t.hits).toBe(hits + 1)
+  })
+})
 
 describe('statements differing only in literals', () => {
   it('get the parse tree a fresh parse gives, from the template of their shape', () => {

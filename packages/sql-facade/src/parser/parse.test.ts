@@ -1,9 +1,27 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { loadParser, parseScript } from './parse.js'
+import { literalTemplateHits, loadParser, parseScript } from './parse.js'
 
 beforeAll(() => loadParser())
 
 describe('parseScript', () => {
+  it('caches a text answered from a literal template only the second time the text comes', () => {
+    const text = (k: number) => `SELECT v FROM parse_cache_probe WHERE k = ${k}`
+    // The shape's first two texts are parsed (the second builds its template); each is cached by its text.
+    const one = parseScript(text(1))
+    parseScript(text(2))
+    expect(parseScript(text(1))).toBe(one)
+    const hits = literalTemplateHits()
+    const first = parseScript(text(3))
+    expect(literalTemplateHits()).toBe(hits + 1)
+    const second = parseScript(text(3))
+    expect(literalTemplateHits()).toBe(hits + 2)
+    expect(second).not.toBe(first)
+    expect(second).toEqual(first)
+    // From the second sighting on, the text's own tree: no template copy.
+    expect(parseScript(text(3))).toBe(second)
+    expect(literalTemplateHits()).toBe(hits + 2)
+  })
+
   it('splits statements on the scanner, not inside strings or function bodies', () => {
     const stmts = parseScript("SELECT 'a;b'; CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE SQL; -- done;\n")
     expect(stmts.map((s) => s.kind)).toEqual(['pg', 'pg'])

@@ -13,6 +13,7 @@ import { checkScript, checkStatement, parserFailure } from './parse-limits.js'
 import { LiteralTemplates } from './literal-template.js'
 import { scanScript } from './script-scanner.js'
 import { tokenizeStatement } from './tokens.js'
+import { TextCache } from './text-cache.js'
 import { truncationNotices } from './identifier-truncation.js'
 import { damagesParser, parser, retireParser } from './parser-instance.js'
 
@@ -31,18 +32,18 @@ function toSqlError(e: unknown): SqlError {
 
 /** Scripts up to this many characters are cached parsed; longer ones (bulk INSERTs) rarely repeat as texts. */
 const CACHE_MAX_TEXT = 8192
-/** Cached scripts (least recently used evicted first). */
-const CACHE_MAX_ENTRIES = 512
-const cache = new Map<string, Statement[]>()
 /**
- * Texts answered from a literal template once, not cached yet: such a text is cached by its
- * text only when it comes again. Most literal statements differ in their values each time
- * (pgbench's `WHERE aid = 48213`), and caching each one's tree kept 512 trees alive until
- * evicted, long enough for V8 to move them to its old generation: a parse of such a text
- * took 5.7 µs with that, 2.6 µs without (in-process, 200,000 distinct texts). A text
- * costs a string here (no tree).
+ * Parsed scripts by text (text-cache.ts: a text evicts the one in its slot). A text answered
+ * from a literal template is held as SEEN_ONCE, its tree cached only when the text comes
+ * again: most literal statements differ in their values each time (pgbench's `WHERE aid =
+ * 48213`), and caching each one's tree kept hundreds of trees alive until evicted, long
+ * enough for V8 to move them to its old generation (a parse of such a text took 5.7 µs
+ * with that, 2.6 µs without; in-process, 200,000 distinct texts). SEEN_ONCE costs the
+ * text's string (no tree).
  */
-const templatedOnce = new Set<string>()
+const CACHE_SLOTS = 1024
+const SEEN_ONCE = 'seen once'
+const cache = new TextCache<Statement[] | typeof SEEN_ONCE>(CACHE_SLOTS)
 /**
  * Script shapes (text with its literals left out) whose trees are shared, for texts that
  * miss `cache`. A bulk INSERT repeats its shape (one per row count and column list), so
@@ -51,7 +52,7 @@ const templatedOnce = new Set<string>()
  * 1,000-row, 3-column VALUES: 2.6 MB), so 32,768 literals are ~28 MB at most, and one
  * shape may hold a quarter of them (a 1,000-row VALUES of up to 8 columns).
  */
-const templates = new LiteralTemplates({ maxEntries: CACHE_MAX_ENTRIES, maxText: 1024 * 1024, maxKeyChars: 4 * 1024 * 1024, maxLiterals: 32_768 })
+const templates = new LiteralTemplates({ maxEntries: 512, maxText: 1024 * 1024, maxKeyChars: 4 * 1024 * 1024, maxLiterals: 32_768 })
 
 /** How many statements were answered from a shape's template instead of the parser (tests, profiles). */
 export function literalTemplateHits(): number {
@@ -60,27 +61,18 @@ export function literalTemplateHits(): number {
 
 /**
  * Parses a script into statements. Parse trees are shared between calls with the same
- * text (a small LRU cache; a text answered from a literal template enters it the second
- * time it comes, `templatedOnce`), so callers must treat them as immutable.
+ * text (`cache`; a text answered from a literal template enters it the second time it
+ * comes), so callers must treat them as immutable.
  */
 export function parseScript(script: string): Statement[] {
   if (script.length > CACHE_MAX_TEXT) return EXTENSION_CANDIDATE.test(script.trimStart()) ? parseUncached(script) : templates.parse(script, parseUncached)
-  const hit = cache.get(script)
-  if (hit) {
-    cache.delete(script)
-    cache.set(script, hit)
-    return hit
-  }
+  const slot = cache.slotOf(script)
+  const held = cache.get(slot, script)
+  if (held !== undefined && held !== SEEN_ONCE) return held
   // Extension statements are parsed from rewritten text: their trees are not the script's.
   const hits = templates.hits
   const out = EXTENSION_CANDIDATE.test(script.trimStart()) ? parseUncached(script) : templates.parse(script, parseUncached)
-  if (templates.hits !== hits && !templatedOnce.delete(script)) {
-    templatedOnce.add(script)
-    if (templatedOnce.size > CACHE_MAX_ENTRIES) templatedOnce.delete(templatedOnce.values().next().value!)
-    return out
-  }
-  cache.set(script, out)
-  if (cache.size > CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value!)
+  cache.set(slot, script, templates.hits !== hits && held === undefined ? SEEN_ONCE : out)
   return out
 }
 

@@ -41,7 +41,7 @@ export const ADVISORY_PREFIX = '\u0001advisory'
 type SessionHold = Partial<Record<RowLockMode, number>>
 
 /** One change of a session-level hold, kept while a statement runs so a rerun can undo it. */
-interface SessionChange {
+export interface SessionChange {
   lockKey: string
   mode: RowLockMode
   delta: 1 | -1
@@ -50,6 +50,12 @@ interface SessionChange {
 /** Who holds locks: one per session (its transaction's locks are the session's). */
 export interface LockOwner {
   readonly pid: number
+  /**
+   * RowLocks' record of the owner's session-level changes while a statement runs
+   * (`sessionMark` .. `endSessionJournal`), null or absent otherwise. Kept on the owner:
+   * a Map by owner cost three lookups a statement, ~2% of a node's time on pgbench.
+   */
+  sessionJournal?: SessionChange[] | null
 }
 
 /** A statement found a row locked by another transaction: undo the run, wait, run again. */
@@ -95,8 +101,6 @@ export class RowLocks {
   /** Session-level holds (advisory locks): lock key -> holder -> counts by mode. */
   private readonly sessionHeld = new Map<string, Map<LockOwner, SessionHold>>()
   private readonly sessionByOwner = new Map<LockOwner, Set<string>>()
-  /** Session-level changes of the statement each owner runs now (see sessionMark). */
-  private readonly journal = new Map<LockOwner, SessionChange[]>()
 
   static keyOf(table: string, key: Value[]): string {
     return `${table}\u0000${encodeRowKey(key)}`
@@ -176,7 +180,7 @@ export class RowLocks {
       mine.delete(lockKey)
       if (mine.size === 0) this.sessionByOwner.delete(owner)
     }
-    if (journal) this.journal.get(owner)?.push({ lockKey, mode, delta })
+    if (journal) owner.sessionJournal?.push({ lockKey, mode, delta })
     if (delta < 0) this.wake(lockKey)
   }
 
@@ -186,20 +190,18 @@ export class RowLocks {
    * `undoSessionSince`; `endSessionJournal` stops recording.
    */
   sessionMark(owner: LockOwner): number {
-    let changes = this.journal.get(owner)
-    if (changes === undefined) this.journal.set(owner, (changes = []))
-    return changes.length
+    return (owner.sessionJournal ??= []).length
   }
 
   /** Undoes `owner`'s session-level changes made since `mark`, newest first. */
   undoSessionSince(owner: LockOwner, mark: number): void {
-    const changes = this.journal.get(owner)
-    if (changes === undefined) return
+    const changes = owner.sessionJournal
+    if (changes === undefined || changes === null) return
     for (const c of changes.splice(mark).reverse()) this.changeSession(owner, c.lockKey, c.mode, c.delta === 1 ? -1 : 1, false)
   }
 
   endSessionJournal(owner: LockOwner): void {
-    this.journal.delete(owner)
+    owner.sessionJournal = null
   }
 
   /** Every row lock held now: the row's table, its holder and the mode (pg_locks). */

@@ -90,7 +90,7 @@ import { createsTempRelation, TempSchema } from './temp-schema.js'
 import { SessionNotifications, type NotificationMark } from '../notify/session-notifications.js'
 import type { NotificationHub } from '../notify/notification-hub.js'
 import type { Notification } from '../notify/notification.js'
-import { RowLockWait, type LockWaitLimits, type RowLocker, type RowLocks } from '../runtime/row-locks.js'
+import { RowLockWait, type LockOwner, type LockWaitLimits, type RowLocker, type RowLocks } from '../runtime/row-locks.js'
 
 interface Block {
   tx: OpenTransaction
@@ -361,7 +361,7 @@ export class Session {
     this.readObserver = options.readObserver ?? null
     this.notifications = new SessionNotifications(db.notifications, this.processId)
     this.temp = new TempSchema(db.replica)
-    const owner = { pid: this.processId }
+    const owner: LockOwner = { pid: this.processId, sessionJournal: null }
     this.locker = { locks: db.rowLocks, owner, unshared: () => this.block === null && !db.rowLocks.othersHold(owner) }
     this.offloader = options.offloader ?? null
     const external = options.canceled
