@@ -7,7 +7,7 @@ import type { TableInfo } from '@concord/core'
 import type { ExecCtx } from '../runtime/context.js'
 import type { Relation } from '../relation/relation.js'
 import { StatementBudget } from '../runtime/statement-budget.js'
-import { PlanCache } from './plan-cache.js'
+import { EXEC_CTX_KEYS, PlanCache, refreshContext } from './plan-cache.js'
 
 let db: Database | undefined
 let cluster: SimCluster | undefined
@@ -298,17 +298,29 @@ describe('a cached plan\'s context', () => {
     expect(cache.select(tree as never, second, plan)).toBe(live)
     expect([live.deferred, live.nowMicros, live.params, live.tx]).toEqual(['second', 2, second.params, second.tx])
     expect(live.params).toBe(second.params)
-    // One key fewer (outside a block: no deferred constraints): it does not survive.
+    // One key fewer (outside a block: no deferred constraints): its value does not survive.
     const third = exec({ nowMicros: 3 })
     expect(cache.select(tree as never, third, plan)).toBe(live)
-    expect('deferred' in live).toBe(false)
+    expect(live.deferred).toBeUndefined()
     expect(live.nowMicros).toBe(3)
     expect(live.budget).not.toBe(third.budget)
     // And back, with the keys in another order.
     const fourth = { deferred: 'fourth', ...exec({}) } as ExecCtx
     expect(cache.select(tree as never, fourth, plan)).toBe(live)
-    expect(['deferred' in live, 'nowMicros' in live, live.deferred]).toEqual([true, false, 'fourth'])
+    expect([live.deferred, live.nowMicros]).toEqual(['fourth', undefined])
     expect(live.planCache).toBeUndefined()
     expect(cache.hits).toBe(3)
+  })
+
+  it('carries every key of an execution context, and only those', () => {
+    const keys = Object.keys(EXEC_CTX_KEYS)
+    const given = Object.fromEntries(keys.map((k) => [k, Symbol(k)])) as unknown as ExecCtx
+    const live = {} as ExecCtx
+    refreshContext(live, given)
+    expect(Object.keys(live).sort()).toEqual([...keys].sort())
+    for (const k of keys) expect((live as unknown as Record<string, unknown>)[k], k).toBe((given as unknown as Record<string, unknown>)[k])
+    // A context without a key leaves it undefined, whatever the one before had.
+    refreshContext(live, {} as ExecCtx)
+    for (const k of keys) expect((live as unknown as Record<string, unknown>)[k], k).toBeUndefined()
   })
 })
