@@ -114,22 +114,24 @@ describe('cached SELECT plans', () => {
 
   it('are not reused in a block after its own uncommitted DDL (ALTER, DROP, CREATE INDEX), which the catalog version cannot see', async () => {
     db = await openDatabase({ nodeId: 'pc8' })
-    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text)')
-    await db.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two')`)
+    await db.query('CREATE TABLE block_ddl (id int PRIMARY KEY, name text)')
+    await db.query(`INSERT INTO block_ddl VALUES (1, 'one'), (2, 'two')`)
+    // A table name of its own: its texts are in no other test file's share of the parse caches
+    // (one module graph per worker), so which tree a text gets, and the plan it keys, is this test's.
     const s = db.session()
-    await warm(s)
+    await warm(s, 'block_ddl')
     await s.query('BEGIN')
-    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'one']])
-    await s.query('ALTER TABLE items ADD COLUMN extra int DEFAULT 5')
-    expect(await rows(s, 'SELECT * FROM items WHERE id = 1')).toEqual([[1, 'one', 5]])
-    await s.query('CREATE INDEX items_name ON items (name)')
-    expect(await rows(s, 'SELECT * FROM items WHERE id = 2')).toEqual([[2, 'two', 5]])
-    await s.query('DROP TABLE items')
-    expect(await sqlState(s, 'SELECT * FROM items WHERE id = 1')).toBe('42P01')
+    expect(await rows(s, 'SELECT * FROM block_ddl WHERE id = 1')).toEqual([[1, 'one']])
+    await s.query('ALTER TABLE block_ddl ADD COLUMN extra int DEFAULT 5')
+    expect(await rows(s, 'SELECT * FROM block_ddl WHERE id = 1')).toEqual([[1, 'one', 5]])
+    await s.query('CREATE INDEX block_ddl_name ON block_ddl (name)')
+    expect(await rows(s, 'SELECT * FROM block_ddl WHERE id = 2')).toEqual([[2, 'two', 5]])
+    await s.query('DROP TABLE block_ddl')
+    expect(await sqlState(s, 'SELECT * FROM block_ddl WHERE id = 1')).toBe('42P01')
     await s.query('ROLLBACK')
     // Rolled back: the committed table, through the cached plan again.
     const before = s.plans.hits
-    expect(await rows(s, 'SELECT * FROM items WHERE id = 2')).toEqual([[2, 'two']])
+    expect(await rows(s, 'SELECT * FROM block_ddl WHERE id = 2')).toEqual([[2, 'two']])
     expect(s.plans.hits).toBe(before + 1)
   })
 
