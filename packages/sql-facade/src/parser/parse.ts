@@ -44,6 +44,8 @@ const CACHE_MAX_TEXT = 8192
 const CACHE_SLOTS = 1024
 const SEEN_ONCE = 'seen once'
 const cache = new TextCache<Statement[] | typeof SEEN_ONCE>(CACHE_SLOTS)
+/** Shapes the templates remember (templates, and shapes seen once or refused). */
+const TEMPLATE_SHAPES = 512
 /**
  * Script shapes (text with its literals left out) whose trees are shared, for texts that
  * miss `cache`. A bulk INSERT repeats its shape (one per row count and column list), so
@@ -52,7 +54,7 @@ const cache = new TextCache<Statement[] | typeof SEEN_ONCE>(CACHE_SLOTS)
  * 1,000-row, 3-column VALUES: 2.6 MB), so 32,768 literals are ~28 MB at most, and one
  * shape may hold a quarter of them (a 1,000-row VALUES of up to 8 columns).
  */
-const templates = new LiteralTemplates({ maxEntries: 512, maxText: 1024 * 1024, maxKeyChars: 4 * 1024 * 1024, maxLiterals: 32_768 })
+const templates = new LiteralTemplates({ maxEntries: TEMPLATE_SHAPES, maxText: 1024 * 1024, maxKeyChars: 4 * 1024 * 1024, maxLiterals: 32_768 })
 
 /** How many statements were answered from a shape's template instead of the parser (tests, profiles). */
 export function literalTemplateHits(): number {
