@@ -9,6 +9,7 @@
  * and buffers at most two such messages per peer outbound.
  */
 import './promise-with-resolvers.js'
+import './yamux-window-updates.js'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
