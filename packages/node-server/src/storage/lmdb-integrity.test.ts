@@ -140,6 +140,42 @@ describe('LmdbStorage integrity', () => {
     await third.close()
   })
 
+  it('a write transaction that failed after writing leaves the markers right (the bytes kept in memory are only a cache)', async () => {
+    /** Its next write transaction runs, writes, and is rolled back, as a commit that failed. */
+    class FailingOnce extends LmdbStorage {
+      failNext = false
+      protected override transaction(fn: () => void): Promise<unknown> {
+        if (!this.failNext) return super.transaction(fn)
+        this.failNext = false
+        const db = (this as unknown as { db: { transactionSync(fn: () => void): void } }).db
+        try {
+          db.transactionSync(() => {
+            fn()
+            throw Object.assign(new Error('EIO: the commit failed'), { code: 'EIO' })
+          })
+        } catch (e) {
+          return Promise.reject(e)
+        }
+        return Promise.reject(new Error('the stand-in did not fail'))
+      }
+    }
+    const dir = tempDir()
+    const s = new FailingOnce({ path: dir, durable: false })
+    await s.append([{ shard: 'a', record: update('a1') }])
+    s.failNext = true
+    await expect(s.append([{ shard: 'a', record: update('lost') }, { shard: 'a', record: update('lost too') }])).rejects.toThrow(/storage write failed/)
+    await s.append([{ shard: 'a', record: update('a2') }])
+    await s.compact('a', { generation: 2, kind: 'snapshot', data: bytes('snap') })
+    s.failNext = true
+    await expect(s.append([{ shard: 'a', record: update('lost') }])).rejects.toThrow(/storage write failed/)
+    await s.append([{ shard: 'a', record: { generation: 2, kind: 'update', data: bytes('a3') } }])
+    expect(s.load('a').map((r) => text(r.data))).toEqual(['snap', 'a3'])
+    await s.close()
+    const again = new LmdbStorage({ path: dir, durable: false })
+    expect(again.load('a').map((r) => text(r.data))).toEqual(['snap', 'a3'])
+    await again.close()
+  })
+
   it('a directory written before checksums (format 1) is upgraded in place at open and keeps its records and metadata', async () => {
     const dir = tempDir()
     // Format 1, as the version before it wrote it: bare records, empty markers, bare metadata.

@@ -83,6 +83,13 @@ export class LmdbStorage implements Storage {
   private readonly path: string
   /** Next sequence number per shard, loaded lazily from the last stored key. */
   private readonly nextSeq = new Map<string, number>()
+  /**
+   * Per shard, the marker bytes last read or written and what they decode to: a marker
+   * stored as exactly these bytes is not opened again (its checksum was checked, or it was
+   * sealed here, when they were remembered). Only a cache: a write transaction that failed
+   * leaves other bytes in the file, which are decoded as before.
+   */
+  private readonly markerBytes = new Map<string, { bytes: Uint8Array; marker: ShardMarker }>()
   private closed = false
   private rider: TransactionRider | null = null
   private readonly riderTx: RiderTransaction = {
@@ -134,7 +141,7 @@ export class LmdbStorage implements Storage {
         markers.set(w.shard, afterAppend(marker, w.seq))
         this.db.put(['r', w.shard, w.seq], w.value)
       }
-      for (const [shard, marker] of markers) this.db.put(['s', shard], encodeMarker(marker))
+      for (const [shard, marker] of markers) this.putMarker(shard, marker)
       if (created.length > 0) this.relist(created, [])
     }))
   }
@@ -204,7 +211,7 @@ export class LmdbStorage implements Storage {
       }
       // What is left has higher numbers than the snapshot (none, in call order), so it comes first.
       const kept = marker.count - removed
-      this.db.put(['s', shard], encodeMarker({ first: seq, next: Math.max(marker.next, seq + 1), count: kept + 1 }))
+      this.putMarker(shard, { first: seq, next: Math.max(marker.next, seq + 1), count: kept + 1 })
       this.db.put(['r', shard, seq], value)
       if (stored === undefined) this.relist([shard], [])
     }))
@@ -217,6 +224,7 @@ export class LmdbStorage implements Storage {
       const marked = this.db.doesExist(['s', shard])
       for (const key of this.db.getKeys(recordRange(shard))) this.db.remove(key)
       this.db.remove(['s', shard])
+      this.markerBytes.delete(shard)
       if (marked) this.relist([], [shard])
     }))
   }
@@ -346,11 +354,23 @@ export class LmdbStorage implements Storage {
   private marker(shard: string): ShardMarker | undefined {
     const value = this.db.get(['s', shard])
     if (value === undefined) return undefined
+    const known = this.markerBytes.get(shard)
+    if (known !== undefined && sameBytes(known.bytes, value)) return known.marker
+    let marker: ShardMarker
     try {
-      return decodeMarker(value)
+      marker = decodeMarker(value)
     } catch (e) {
       this.corrupt(shard, undefined, `its marker is damaged: ${(e as Error).message}`)
     }
+    this.markerBytes.set(shard, { bytes: value, marker })
+    return marker
+  }
+
+  /** Inside a write transaction: stores `shard`'s marker (remembered with its bytes). */
+  private putMarker(shard: string, marker: ShardMarker): void {
+    const bytes = encodeMarker(marker)
+    this.db.put(['s', shard], bytes)
+    this.markerBytes.set(shard, { bytes, marker })
   }
 
   /** The shards the directory lists; a missing or damaged directory throws. */
@@ -400,6 +420,12 @@ function makePrivateDir(path: string): void {
 /** Removes group and other permissions (a no-op when there are none). */
 function narrow(path: string, mode: number): void {
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, mode)
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function recordRange(shard: string): { start: Key; end: Key } {
