@@ -18,6 +18,7 @@
  */
 import * as Y from 'yjs'
 import type { ReportGroup } from '../replication/messages.js'
+import { sameBytes } from '../codec/bytes.js'
 
 /** A holder known to have durably held exactly the state of `stateVector` in `generation`. */
 export interface Vouch {
@@ -38,10 +39,6 @@ export function decodeStateVector(bytes: Uint8Array): Map<number, number> | null
 export function coversState(have: ReadonlyMap<number, number>, need: ReadonlyMap<number, number>): boolean {
   for (const [client, clock] of need) if ((have.get(client) ?? 0) < clock) return false
   return true
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a === b || (a.length === b.length && a.every((x, i) => x === b[i]))
 }
 
 /** What `StateVouches.own` needs of a shard. */

@@ -35,7 +35,7 @@
 import { chmodSync, mkdirSync, readdirSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type RootDatabase } from 'lmdb'
-import { afterAppend, checkMetaValue, compareShardDirectory, CorruptRecordError, decodeMarker, decodeRecord, decodeShardDirectory, directoryDamage, EMPTY_MARKER, encodeMarker, encodeRecord, encodeShardDirectory, openValue, sealValue, StorageFullError, type ShardMarker, type Storage, type StoredRecord } from '@concord/core'
+import { afterAppend, checkMetaValue, compareShardDirectory, CorruptRecordError, decodeMarker, decodeRecord, decodeShardDirectory, directoryDamage, EMPTY_MARKER, encodeMarker, encodeRecord, encodeShardDirectory, openValue, sameBytes, sealValue, StorageFullError, type ShardMarker, type Storage, type StoredRecord } from '@concord/core'
 import { checkLmdbFile } from './lmdb-file-check.js'
 import { DIRECTORY_KEY, markerRange, openStoreFormat, type StoreKey as Key } from './store-format.js'
 
@@ -420,12 +420,6 @@ function makePrivateDir(path: string): void {
 /** Removes group and other permissions (a no-op when there are none). */
 function narrow(path: string, mode: number): void {
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, mode)
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
 
 function recordRange(shard: string): { start: Key; end: Key } {

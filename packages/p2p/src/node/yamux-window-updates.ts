@@ -12,7 +12,8 @@
  * the unused part of its receive window falls below half of it, which is before the sender
  * can run out (it still holds the other half), so a stream never stalls for want of one.
  * Updates that carry a flag (SYN/ACK, in the other states) and a paused stream's handling
- * are left to the library. Measured: docs/benchmarks.md, "Yamux window updates".
+ * are left to the library. Measured: docs/benchmarks.md, "Yamux window updates, shard
+ * markers, LMDB's write start".
  *
  * Installed once, when this package loads (libp2p-node.ts imports it first). If a later
  * version of the library no longer has the fields this relies on, streams keep the

@@ -279,6 +279,14 @@ export function refreshContext(live: ExecCtx, exec: ExecCtx): void {
   live.insertSource = exec.insertSource
 }
 
+/** `live` as a cached plan runs with it: `exec`'s fields, the plan's own slots and budget relay, no plan cache below it. */
+function bindContext(live: ExecCtx, exec: ExecCtx, slots: PlanSlots, budget: BudgetRelay): void {
+  refreshContext(live, exec)
+  live.planSlots = slots
+  live.budget = budget
+  live.planCache = undefined
+}
+
 /** Plans of one session's SELECTs, with how many were reused (for tests and profiles). */
 export class PlanCache implements SelectPlans {
   private entries = new WeakMap<object, Entry>()
@@ -309,11 +317,7 @@ export class PlanCache implements SelectPlans {
       found.roleOid === exec.role.oid && found.user === exec.settings.user && found.searchPath === exec.settings.show('search_path')) {
       const values = (constants ?? []).map(constValue)
       if (values.every((v) => v !== undefined)) {
-        const live = found.live
-        refreshContext(live, exec)
-        live.planSlots = found.slots
-        live.budget = found.budget
-        live.planCache = undefined
+        bindContext(found.live, exec, found.slots, found.budget)
         found.budget.current = exec.budget
         found.slots.values = values as RtValue[]
         this.hits++
@@ -325,10 +329,7 @@ export class PlanCache implements SelectPlans {
     const slots: PlanSlots = { constants: new Map((constants ?? []).map((c, i) => [c, i])), values: (constants ?? []).map((c) => constValue(c)!) }
     const budget = new BudgetRelay(exec.budget)
     const live = {} as ExecCtx
-    refreshContext(live, exec)
-    live.planSlots = slots
-    live.budget = budget
-    live.planCache = undefined
+    bindContext(live, exec, slots, budget)
     const planned = plan(live)
     this.entries.set(key, { catalogVersion: version, roleOid: exec.role.oid, user: exec.settings.user, searchPath: exec.settings.show('search_path'), signature, templated: constants !== undefined, live, slots, budget, plan: planned })
     return planned
