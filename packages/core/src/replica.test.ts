@@ -225,6 +225,17 @@ describe('replica: rows and merge', () => {
     for (const id of ['a', 'b']) expect(rows(sim.replica(id))).toEqual([{ id: 2, name: 'dos', price: 2 }])
   })
 
+  it("a change an open transaction made to a row its shard's only writer deleted before it commits loses to the delete", async () => {
+    const sim = await cluster(['a'])
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 1, name: 'one' }))
+    const tx = sim.replica('a').begin()
+    tx.update('products', [1], { name: 'uno' })
+    sim.replica('a').transact((t) => t.delete('products', [1]))
+    expect(tx.get('products', [1])).toBeUndefined()
+    tx.commit()
+    expect(rows(sim.replica('a'))).toEqual([])
+  })
+
   it('text columns merge concurrent edits to different parts', async () => {
     const docs: TableSpec = { name: 'docs', columns: [{ name: 'id', type: 'int' }, { name: 'body', type: 'text', kind: 'text' }], primaryKey: ['id'] }
     const sim = await cluster(['a', 'b'], 6, docs)

@@ -690,7 +690,18 @@ export class Shard {
 
   /** The row's causal length: 0 absent, odd live, even deleted (merge/causal-length.ts). */
   rowCl(rowKey: string): number {
-    return this.rowEntries(rowKey, false).cl
+    if (this.prevs.length > 0) return this.rowEntries(rowKey, false).cl
+    // One generation (countingEntries' case without older ones): the largest of the
+    // writers' causal lengths, read without collecting the entries (asked per row written).
+    let cl = 0
+    for (const w of this.writersOf(rowKey)) {
+      const raw = this.map.get(entryKey(rowKey, w))
+      if (raw === undefined) continue
+      const c = entryCl(raw)
+      if (c < 0) this.countMalformed()
+      else if (c > cl) cl = c
+    }
+    return cl
   }
 
   /**

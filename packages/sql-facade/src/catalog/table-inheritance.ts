@@ -22,14 +22,39 @@ export function parentsOf(t: TableInfo): readonly string[] {
   return sharedTableMeta(t).inherits ?? NO_PARENTS
 }
 
+const NO_CHILDREN: readonly TableInfo[] = Object.freeze([])
+
+/**
+ * Direct children by parent name, per list of tables, in the list's order. A list is not
+ * changed once made (the replica's is kept until its catalog changes), so its index is
+ * built once: every UPDATE and DELETE asks for the children of its table.
+ */
+const childIndexes = new WeakMap<readonly TableInfo[], Map<string, TableInfo[]>>()
+
+function childIndex(tables: readonly TableInfo[]): Map<string, TableInfo[]> {
+  let index = childIndexes.get(tables)
+  if (index === undefined) {
+    index = new Map()
+    for (const t of tables) {
+      for (const parent of parentsOf(t)) {
+        const kids = index.get(parent)
+        if (kids === undefined) index.set(parent, [t])
+        else if (kids[kids.length - 1] !== t) kids.push(t)
+      }
+    }
+    childIndexes.set(tables, index)
+  }
+  return index
+}
+
 /** The tables that list `name` among their parents (direct children only). */
-export function childrenOf(tables: readonly TableInfo[], name: string): TableInfo[] {
-  return tables.filter((t) => parentsOf(t).includes(name))
+export function childrenOf(tables: readonly TableInfo[], name: string): readonly TableInfo[] {
+  return childIndex(tables).get(name) ?? NO_CHILDREN
 }
 
 /** Whether any table inherits from `name`. */
 export function hasChildren(tables: readonly TableInfo[], name: string): boolean {
-  return tables.some((t) => parentsOf(t).includes(name))
+  return childIndex(tables).has(name)
 }
 
 /**

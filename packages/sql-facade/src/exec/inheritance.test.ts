@@ -110,8 +110,16 @@ describe('CREATE TABLE .. INHERITS', () => {
     await db.query("INSERT INTO loose VALUES ('l1', 1)")
     await db.query('ALTER TABLE loose INHERIT a')
     expect((await db.query('SELECT count(*) FROM a')).rowArrays).toEqual([['5']])
+    // An UPDATE of the parent reaches the child from the next statement on, and stops once detached.
+    await db.query("UPDATE a SET aa = aa || '+'")
+    expect((await db.query('SELECT aa FROM loose')).rowArrays).toEqual([['l1+']])
     await db.query('ALTER TABLE loose NO INHERIT a')
     expect((await db.query('SELECT count(*) FROM a')).rowArrays).toEqual([['4']])
+    await db.query("UPDATE a SET aa = aa || '+'")
+    expect((await db.query('SELECT aa FROM loose')).rowArrays).toEqual([['l1+']])
+    // Attached inside a block: its UPDATE of the parent already reaches the child.
+    await db.query("BEGIN; ALTER TABLE loose INHERIT a; UPDATE a SET aa = aa || '+'; ALTER TABLE loose NO INHERIT a; UPDATE a SET aa = aa || '+'; COMMIT")
+    expect((await db.query('SELECT aa FROM loose')).rowArrays).toEqual([['l1++']])
     await db.query('CREATE TABLE lacking (x int)')
     await expect(db.query('ALTER TABLE lacking INHERIT a')).rejects.toMatchObject({ code: '42804', message: 'child table is missing column "aa"' })
     await expect(db.query('ALTER TABLE a INHERIT d')).rejects.toMatchObject({ code: '42P07' })
