@@ -30,7 +30,7 @@ import { unify } from './expr/compile.js'
 import { callUserFunction, callUserSetFunction } from './exec/user-function.js'
 import { functionFromCatalog } from './catalog/function-def.js'
 import { loadParser } from './parser/parse.js'
-import { parserReady } from './parser/parser-instance.js'
+import { parserReady, parserReadyNow } from './parser/parser-instance.js'
 import { PartitionRouter } from './placement/partition-view.js'
 import type { Int8Output, QueryResult } from './result-format.js'
 import { NotificationHub } from './notify/notification-hub.js'
@@ -321,6 +321,11 @@ export class Database implements SessionHost {
     if (this.closed) throw new SqlError(SqlState.connectionDoesNotExist, 'database is closed')
     // A parser replacing a failed one (parser-instance.ts) is waited for, not failed on.
     await parserReady()
+  }
+
+  /** Whether `ready()` would resolve at once. */
+  readyNow(): boolean {
+    return !this.closed && parserReadyNow()
   }
 
   /** A new session with its own settings and transaction state. */

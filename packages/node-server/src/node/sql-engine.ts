@@ -92,16 +92,22 @@ function wireSession(s: Session): SqlSession {
     if (!p) throw new Error('a prepared query this session did not prepare')
     return p
   }
+  const keep = (p: PreparedStatement): PreparedQuery => {
+    const q: PreparedQuery = { paramTypes: p.paramTypes }
+    prepared.set(q, p)
+    return q
+  }
   return {
     async query(sql) {
       const results = await s.queryAll(sql)
       return results.length === 1 && results[0]!.command === 'EMPTY' ? [] : results.map(toWire)
     },
     async prepare(sql, paramTypes) {
-      const p = await s.prepare(sql, paramTypes)
-      const q: PreparedQuery = { paramTypes: p.paramTypes }
-      prepared.set(q, p)
-      return q
+      return keep(await s.prepare(sql, paramTypes))
+    },
+    prepareNow(sql, paramTypes) {
+      const p = s.prepareNow(sql, paramTypes)
+      return p === null ? null : keep(p)
     },
     async describe(q) {
       const fields = await s.describe(statement(q))

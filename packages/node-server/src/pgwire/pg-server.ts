@@ -350,10 +350,16 @@ export class PgServer {
   }
 
   /** One message of an authenticated connection: its reply, and whether to hang up. */
-  private async message(wire: WireSession, data: Uint8Array, socket: Socket, session: SqlSession | undefined): Promise<PumpReply> {
+  private message(wire: WireSession, data: Uint8Array, socket: Socket, session: SqlSession | undefined): PumpReply | Promise<PumpReply> {
     this.counters.messages++
     this.limits.busy(socket)
-    const reply = await wire.handle(data)
+    const reply = wire.handle(data)
+    if (reply instanceof Promise) return reply.then((r) => this.replied(r, socket, session))
+    return this.replied(reply, socket, session)
+  }
+
+  /** After a message's reply: the connection's idle clock starts unless it is closing. */
+  private replied(reply: PumpReply, socket: Socket, session: SqlSession | undefined): PumpReply {
     if (!reply.close) this.limits.idle(socket, session?.transactionState() !== 'idle', session?.idleTimeoutMs?.() ?? 0)
     return reply
   }

@@ -65,6 +65,8 @@ export interface SqlSession {
   query(sql: string): Promise<QueryResult[]>
   /** Parse: one statement (or none), with the client's parameter type OIDs (0: unspecified). */
   prepare(sql: string, paramTypes: number[]): Promise<PreparedQuery>
+  /** `prepare` answered in the same turn; null when it would have to wait (the wire then calls `prepare`). */
+  prepareNow?(sql: string, paramTypes: number[]): PreparedQuery | null
   /** Describe of a statement: the columns it returns, learnt without running it; null for none. */
   describe(statement: PreparedQuery): Promise<QueryField[] | null>
   /** Execute: runs it with bound parameters (text, or bytes for bytea); null for an empty statement. */

@@ -115,17 +115,31 @@ export class WireSession {
     this.push = push
   }
 
-  /** Handles one framed message; returns bytes to write now and whether to hang up. */
-  async handle(raw: Uint8Array): Promise<WireReply> {
+  /**
+   * Handles one framed message; returns bytes to write now and whether to hang up. A
+   * message that waits for nothing (Bind, Close, Sync, an Execute of a portal that already
+   * ran) is answered synchronously: no promise, no turn of the microtask queue. A point
+   * SELECT over node-postgres is five messages, three of them such.
+   */
+  handle(raw: Uint8Array): WireReply | Promise<WireReply> {
     this.handling = true
+    let reply: WireReply | Promise<WireReply>
     try {
-      return await this.handleMessage(raw)
-    } finally {
+      reply = this.handleMessage(raw)
+    } catch (err) {
       this.handling = false
+      throw err
     }
+    if (!(reply instanceof Promise)) {
+      this.handling = false
+      return reply
+    }
+    return reply.finally(() => {
+      this.handling = false
+    })
   }
 
-  private async handleMessage(raw: Uint8Array): Promise<WireReply> {
+  private handleMessage(raw: Uint8Array): WireReply | Promise<WireReply> {
     let msg: FrontendMessage
     try {
       msg = decodeFrontendMessage(raw)
@@ -138,10 +152,7 @@ export class WireSession {
     switch (msg.type) {
       case 'query':
         this.skipUntilSync = false
-        await this.simpleQuery(msg.sql)
-        // A COPY FROM STDIN waits for its data: ReadyForQuery comes after CopyDone.
-        if (this.copyIn === null) this.ready()
-        return { bytes: this.out.take() }
+        return this.query(msg.sql)
       case 'copyData': case 'copyDone': case 'copyFail':
         // Left over from a COPY that failed: PostgreSQL drops them too.
         return {}
@@ -157,14 +168,31 @@ export class WireSession {
       case 'unsupported':
         this.fail({ code: SqlState.featureNotSupported, message: `frontend message '${msg.code}' is not supported` })
         return {}
-      default:
+      default: {
+        let ran: void | Promise<void>
         try {
-          await this.extended(msg)
+          ran = this.extended(msg)
         } catch (err) {
           this.fail(errorFields(err))
+          return {}
         }
-        return {}
+        if (!(ran instanceof Promise)) return {}
+        return ran.then(
+          () => ({}),
+          (err: unknown) => {
+            this.fail(errorFields(err))
+            return {}
+          },
+        )
+      }
     }
+  }
+
+  private async query(sql: string): Promise<WireReply> {
+    await this.simpleQuery(sql)
+    // A COPY FROM STDIN waits for its data: ReadyForQuery comes after CopyDone.
+    if (this.copyIn === null) this.ready()
+    return { bytes: this.out.take() }
   }
 
   private async copyMessage(sink: CopyIn, msg: FrontendMessage): Promise<WireReply> {
@@ -260,16 +288,21 @@ export class WireSession {
 
   // --- extended query ----------------------------------------------------------------
 
-  private async extended(msg: Exclude<FrontendMessage, { type: 'query' | 'sync' | 'flush' | 'terminate' | 'unsupported' }>): Promise<void> {
+  /** An extended-protocol message: synchronous unless it waits for the session (see `handle`). */
+  private extended(msg: Exclude<FrontendMessage, { type: 'query' | 'sync' | 'flush' | 'terminate' | 'unsupported' }>): void | Promise<void> {
     switch (msg.type) {
       case 'parse': {
         if (msg.name !== '' && this.statements.has(msg.name)) throw new SqlError(SqlState.duplicatePreparedStatement, `prepared statement "${msg.name}" already exists`)
         if (this.statements.size >= MAX_STATEMENTS && !this.statements.has(msg.name)) throw new SqlError(SqlState.configurationLimitExceeded, `more than ${MAX_STATEMENTS} prepared statements`)
         const bytes = msg.sql.length
         this.checkHeld(bytes, this.statements.get(msg.name)?.bytes ?? 0)
-        this.statements.set(msg.name, { query: await this.sql.prepare(msg.sql, msg.paramTypes), declared: msg.paramTypes, bytes })
-        this.out.parseComplete()
-        return
+        const parsed = (query: PreparedQuery): void => {
+          this.statements.set(msg.name, { query, declared: msg.paramTypes, bytes })
+          this.out.parseComplete()
+        }
+        const now = this.sql.prepareNow?.(msg.sql, msg.paramTypes) ?? null
+        if (now !== null) return parsed(now)
+        return this.sql.prepare(msg.sql, msg.paramTypes).then(parsed)
       }
       case 'bind': {
         const statement = this.statements.get(msg.statement)
@@ -291,41 +324,24 @@ export class WireSession {
           const statement = this.statements.get(msg.name)
           if (!statement) throw new SqlError(SqlState.invalidSqlStatementName, `prepared statement "${msg.name}" does not exist`)
           this.out.parameterDescription([...statement.query.paramTypes])
-          const fields = await this.sql.describe(statement.query)
-          if (fields) this.out.rowDescription(describeFields(fields))
-          else this.out.noData()
-          return
+          return this.sql.describe(statement.query).then((fields) => {
+            if (fields) this.out.rowDescription(describeFields(fields))
+            else this.out.noData()
+          })
         }
         const portal = this.portals.get(msg.name)
         if (!portal) throw new SqlError(SqlState.invalidCursorName, `portal "${msg.name}" does not exist`)
-        const r = await this.run(portal)
-        if (r?.fields) this.out.rowDescription(describeFields(r.fields, portal.resultFormats))
-        else this.out.noData()
+        const r = this.run(portal)
+        if (r instanceof Promise) return r.then((ran) => this.describePortal(portal, ran))
+        this.describePortal(portal, r)
         return
       }
       case 'execute': {
         const portal = this.portals.get(msg.portal)
         if (!portal) throw new SqlError(SqlState.invalidCursorName, `portal "${msg.portal}" does not exist`)
-        const r = await this.run(portal)
-        if (r === null) {
-          this.out.emptyQuery()
-          return
-        }
-        const fields = r.fields === null ? [] : describeFields(r.fields, portal.resultFormats)
-        const end = msg.maxRows > 0 ? Math.min(r.rows.length, portal.sent + msg.maxRows) : r.rows.length
-        // Checked before any row goes out: a refused portal sends nothing and keeps nothing.
-        if (end < r.rows.length && portal.keptBytes === 0) this.keepRows(msg.portal, portal, r)
-        this.writeRows(r, fields, portal.sent, end)
-        portal.sent = end
-        if (end < r.rows.length) {
-          this.out.portalSuspended()
-        } else {
-          this.out.commandComplete(r.commandTag)
-          // Every row is sent: the portal keeps none (a later Execute of it sends none, as PostgreSQL's).
-          if (r.rows.length > 0) portal.result = { ...r, rows: [] }
-          portal.sent = 0
-          portal.keptBytes = 0
-        }
+        const r = this.run(portal)
+        if (r instanceof Promise) return r.then((ran) => this.executePortal(msg.portal, msg.maxRows, portal, ran))
+        this.executePortal(msg.portal, msg.maxRows, portal, r)
         return
       }
       case 'close':
@@ -333,6 +349,34 @@ export class WireSession {
         else this.portals.delete(msg.name)
         this.out.closeComplete()
         return
+    }
+  }
+
+  private describePortal(portal: Portal, r: QueryResult | null): void {
+    if (r?.fields) this.out.rowDescription(describeFields(r.fields, portal.resultFormats))
+    else this.out.noData()
+  }
+
+  /** Execute's answer: the portal's rows from where the last Execute left off, at most `maxRows` (0: all). */
+  private executePortal(name: string, maxRows: number, portal: Portal, r: QueryResult | null): void {
+    if (r === null) {
+      this.out.emptyQuery()
+      return
+    }
+    const fields = r.fields === null ? [] : describeFields(r.fields, portal.resultFormats)
+    const end = maxRows > 0 ? Math.min(r.rows.length, portal.sent + maxRows) : r.rows.length
+    // Checked before any row goes out: a refused portal sends nothing and keeps nothing.
+    if (end < r.rows.length && portal.keptBytes === 0) this.keepRows(name, portal, r)
+    this.writeRows(r, fields, portal.sent, end)
+    portal.sent = end
+    if (end < r.rows.length) {
+      this.out.portalSuspended()
+    } else {
+      this.out.commandComplete(r.commandTag)
+      // Every row is sent: the portal keeps none (a later Execute of it sends none, as PostgreSQL's).
+      if (r.rows.length > 0) portal.result = { ...r, rows: [] }
+      portal.sent = 0
+      portal.keptBytes = 0
     }
   }
 
@@ -360,12 +404,14 @@ export class WireSession {
     portal.keptBytes = bytes
   }
 
-  private async run(portal: Portal): Promise<QueryResult | null> {
-    if (portal.result === undefined) {
-      portal.result = await this.sql.execute(portal.statement.query, portal.params)
-      for (const n of portal.result?.notices ?? []) this.out.notice(n)
-    }
-    return portal.result
+  /** The portal's result: at once when it already ran (Describe runs it, Execute then sends it). */
+  private run(portal: Portal): QueryResult | null | Promise<QueryResult | null> {
+    if (portal.result !== undefined) return portal.result
+    return this.sql.execute(portal.statement.query, portal.params).then((result) => {
+      portal.result = result
+      for (const n of result?.notices ?? []) this.out.notice(n)
+      return result
+    })
   }
 
   private fail(fields: ErrorFields): void {

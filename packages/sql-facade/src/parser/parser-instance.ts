@@ -38,10 +38,20 @@ let loader: (() => Promise<ParserInstance>) | null = null
 let replacing: Promise<void> | null = null
 const health: ParserHealth = { ok: true, restarts: 0, lastFailure: null }
 
+/** Set once the package's instance has loaded. */
+let loadedNow = false
+
 /** Loads the package's instance once; every statement parse needs it to have resolved. */
 export function loadParser(): Promise<void> {
-  loaded ??= loadModule()
+  loaded ??= loadModule().then(() => {
+    loadedNow = true
+  })
   return loaded
+}
+
+/** Whether `parserReady()` would resolve at once (what may skip waiting on it asks). */
+export function parserReadyNow(): boolean {
+  return loadedNow && replacing === null
 }
 
 /** Resolves once the parser is loaded and no replacement is being loaded. */

@@ -135,6 +135,8 @@ export interface SessionHost {
   readonly pauseRunsAfterMs: number
   /** Rejects once the database is closed. */
   ready(): Promise<void>
+  /** Whether `ready()` would resolve at once. */
+  readyNow(): boolean
   /** Waits a moment for a pending SERIAL id slot claim. */
   waitForIdSlot(): Promise<void>
   userFunction(name: string): UserFunction | undefined
@@ -629,6 +631,22 @@ export class Session {
   async prepare(sql: string, paramTypes: number[] = []): Promise<PreparedStatement> {
     try {
       await this.db.ready()
+    } catch (e) {
+      throw asSqlError(e)
+    }
+    return this.prepareReady(sql, paramTypes)
+  }
+
+  /**
+   * `prepare` without waiting, for a wire that answers Parse in the same turn: null when
+   * it would have to wait (the database closed, or its parser being replaced).
+   */
+  prepareNow(sql: string, paramTypes: number[] = []): PreparedStatement | null {
+    return this.db.readyNow() ? this.prepareReady(sql, paramTypes) : null
+  }
+
+  private prepareReady(sql: string, paramTypes: number[]): PreparedStatement {
+    try {
       // The open block's transaction sees tables it created; otherwise a dropped read transaction.
       const tx = this.block?.tx ?? this.temp.begin()
       const prepared = prepareStatement(sql, paramTypes, (name) => tx.table(name))
