@@ -7,7 +7,10 @@
  *
  * - point SELECT by primary key, qps: one client, POINT_QUERIES random keys of the ROWS-row table;
  * - GROUP BY over the ROWS rows, ms, and the CPU ms per query of the answering process
- *   (Concord: the node; PostgreSQL: the backend), from /proc;
+ *   (Concord: the node; PostgreSQL: the backend), from /proc; both reads are measured
+ *   with the side at rest after the load (its servers idle: `atRest`), not while a node
+ *   still checkpoints the rows just loaded; the point reads after a warm-up of a quarter
+ *   of a run on each side;
  * - replication commit -> visible on a peer, p50/p99 ms: LATENCY_WRITES sequential
  *   single-row INSERTs (at most one per WRITE_INTERVAL_MS) on the writer; a reader on
  *   the peer polls the next id by primary key and notes when it first shows;
@@ -70,7 +73,7 @@ import { loopbackLine } from './loopback-probe.js'
 import { fmt, load1, median, printTable } from './harness.js'
 import { PostgresInstance, pgBinDir } from './postgres-instance.js'
 import { pssTreeBytes, rssBytes } from './process-memory.js'
-import { cpuSeconds } from './process-stat.js'
+import { cpuSeconds, treeCpuTime } from './process-stat.js'
 
 const env = process.env
 const ROWS = Number(env['BENCH_ROWS'] ?? 100_000)
@@ -169,13 +172,40 @@ async function insertRows(c: pg.Client, table: string, rows: number): Promise<vo
 
 // ---- the measures, the same code for both sides ------------------------------------------
 
-async function pointQps(c: pg.Client): Promise<number> {
+/** Idle: the side's server processes used under 5% of a core in each half second .. */
+const REST_CPU_SHARE = 0.05
+/** .. for this many half seconds in a row (past a node's 2 s wait before it checkpoints rows). */
+const REST_SPELLS = 6
+/** Waits at most this long for a side to come to rest. */
+const REST_DEADLINE_MS = 60_000
+
+/** Waits until `side`'s servers idle (bounded; says how long it took, or that they did not). */
+async function atRest(side: Side): Promise<void> {
   const t0 = performance.now()
-  for (let i = 0; i < POINT_QUERIES; i++) {
+  const busyMs = (): number => side.serverPids().reduce((n, pid) => {
+    const t = treeCpuTime(pid)
+    return n + (t === undefined ? 0 : t.user + t.system)
+  }, 0)
+  let quiet = 0
+  for (let i = 0; i < REST_DEADLINE_MS / 500; i++) {
+    const before = busyMs()
+    await sleep(500)
+    quiet = busyMs() - before < 500 * REST_CPU_SHARE ? quiet + 1 : 0
+    if (quiet >= REST_SPELLS) {
+      console.log(`${side.name}: at rest after ${((performance.now() - t0) / 1000).toFixed(1)} s (load ${load1().toFixed(2)})`)
+      return
+    }
+  }
+  console.log(`${side.name}: still busy after ${REST_DEADLINE_MS / 1000} s; measuring anyway`)
+}
+
+async function pointQps(c: pg.Client, queries = POINT_QUERIES): Promise<number> {
+  const t0 = performance.now()
+  for (let i = 0; i < queries; i++) {
     const id = 1 + Math.floor(Math.random() * ROWS)
     if (!(await hasRow(c, 'data', id))) throw new Error(`row ${id} missing`)
   }
-  return POINT_QUERIES / ((performance.now() - t0) / 1000)
+  return queries / ((performance.now() - t0) / 1000)
 }
 
 /**
@@ -257,6 +287,8 @@ interface Side {
   writerPid(): Promise<number | null>
   /** Concord's writer and follower processes (PostgreSQL: none; its work spreads over several). */
   nodePids(): { writer: number; follower: number } | null
+  /** The server processes whose trees do the side's work (Concord's nodes; PostgreSQL's two postmasters). */
+  serverPids(): number[]
   catchUp(run: number): Promise<CatchUp>
   startEmpty(run: number): Promise<number>
   close(): Promise<void>
@@ -296,6 +328,7 @@ async function concordSide(dir: string, name = 'Concord', bin?: string): Promise
     },
     writerPid: async () => first.child.pid ?? null,
     nodePids: () => ({ writer: first.child.pid!, follower: procs[1]!.child.pid! }),
+    serverPids: () => procs.map((p) => p.child.pid!),
     async catchUp(run) {
       const id = `joiner${run}`
       const t0 = performance.now()
@@ -386,6 +419,7 @@ async function postgresSide(dir: string, bin: string): Promise<Side> {
     },
     writerPid: async () => Number((await writer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid),
     nodePids: () => null,
+    serverPids: () => [pub.pid() ?? -1, sub.pid() ?? -1],
     async catchUp(run) {
       const p = PostgresInstance.copyOf(template, PG_PORT + 2, `${dir}/pgnew${run}`)
       const t0 = performance.now()
@@ -485,7 +519,15 @@ try {
     if (side.name !== 'PostgreSQL') await complete(side.reader, 'data', ROWS, DEADLINE_MS)
     console.log(`${side.name}: ${ROWS.toLocaleString('en-US')} rows loaded (load ${load1().toFixed(2)})`)
   }
-  if (runs('point')) await interleaved(sides, 'point SELECT', async (side) => record('point', side, await pointQps(side.writer)))
+  // The reads are measured at rest: after a load a node checkpoints its rows once none
+  // changed for 2 s (decision 33) and a peer settles its copy; PostgreSQL's processes
+  // write and vacuum. Each side is waited for until its servers idle.
+  if (runs('point') || runs('groupby')) for (const side of sides) await atRest(side)
+  if (runs('point')) {
+    // Warm-up, not recorded: the query's first runs on each side (plans, JIT, caches).
+    for (const side of sides) await pointQps(side.writer, POINT_QUERIES / 4)
+    await interleaved(sides, 'point SELECT', async (side) => record('point', side, await pointQps(side.writer)))
+  }
   if (runs('groupby')) {
     await interleaved(sides, 'GROUP BY', async (side) => {
       const r = await groupByMs(side.writer, await side.writerPid())
