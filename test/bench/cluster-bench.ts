@@ -41,7 +41,7 @@
  *   BENCH_ROWS=100000            rows of the main table (1000000 for the issue's 1M-row figures)
  *   BENCH_RUNS=3                 repetitions of each measure
  *   BENCH_NODES=2                Concord nodes in the cluster (PostgreSQL: publisher + subscriber)
- *   BENCH_POINT_QUERIES=2000     point SELECTs per run
+ *   BENCH_POINT_QUERIES=10000    point SELECTs per run (about a second: shorter runs measured the client's and the node's warm-up)
  *   BENCH_LATENCY_WRITES=300     single-row INSERTs per latency run
  *   BENCH_THROUGHPUT_ROWS=30000  rows per throughput run
  *   BENCH_PG_PORT                first of PostgreSQL's three ports (default: random in 55000-56999)
@@ -79,7 +79,7 @@ const env = process.env
 const ROWS = Number(env['BENCH_ROWS'] ?? 100_000)
 const RUNS = Number(env['BENCH_RUNS'] ?? 3)
 const NODES = Number(env['BENCH_NODES'] ?? 2)
-const POINT_QUERIES = Number(env['BENCH_POINT_QUERIES'] ?? 2000)
+const POINT_QUERIES = Number(env['BENCH_POINT_QUERIES'] ?? 10_000)
 const LATENCY_WRITES = Number(env['BENCH_LATENCY_WRITES'] ?? 300)
 const THROUGHPUT_ROWS = Number(env['BENCH_THROUGHPUT_ROWS'] ?? 30_000)
 const BUILT = env['BENCH_BUILT'] === '1'
