@@ -1,21 +1,21 @@
 import { describe, expect, it } from 'vitest'
 import type { PreparedQuery, QueryResult, SqlSession } from './sql-session.js'
 import { WireSession, type WireReply } from './wire-session.js'
+import { frontend } from './raw-wire-socket.fixture.js'
 
-/** A frontend message as a client frames it: type byte, length, body. */
-function frame(type: string, body: number[]): Uint8Array {
-  const len = body.length + 4
-  return Uint8Array.from([type.charCodeAt(0), len >>> 24, (len >>> 16) & 255, (len >>> 8) & 255, len & 255, ...body])
+const cstr = (s: string): Buffer => Buffer.from(`${s}\0`, 'utf8')
+const int16 = (n: number): Buffer => Buffer.from([(n >>> 8) & 255, n & 255])
+const int32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4)
+  b.writeInt32BE(n)
+  return b
 }
-const cstr = (s: string): number[] => [...Buffer.from(s, 'utf8'), 0]
-const int16 = (n: number): number[] => [(n >>> 8) & 255, n & 255]
-const int32 = (n: number): number[] => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]
 
-const parse = (sql: string) => frame('P', [...cstr(''), ...cstr(sql), ...int16(0)])
-const bind = (param: string) => frame('B', [...cstr(''), ...cstr(''), ...int16(0), ...int16(1), ...int32(param.length), ...Buffer.from(param), ...int16(0)])
-const describePortal = () => frame('D', [...'P'.split('').map((c) => c.charCodeAt(0)), ...cstr('')])
-const execute = (portal = '') => frame('E', [...cstr(portal), ...int32(0)])
-const sync = () => frame('S', [])
+const parse = (sql: string) => frontend('P', cstr(''), cstr(sql), int16(0))
+const bind = (param: string) => frontend('B', cstr(''), cstr(''), int16(0), int16(1), int32(param.length), Buffer.from(param), int16(0))
+const describePortal = () => frontend('D', Buffer.from('P'), cstr(''))
+const execute = (portal = '') => frontend('E', cstr(portal), int32(0))
+const sync = () => frontend('S')
 
 /** The backend message types in a reply, in order. */
 function types(reply: WireReply): string {
