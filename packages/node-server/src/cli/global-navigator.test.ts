@@ -34,6 +34,29 @@ describe('global navigator (Node 20)', () => {
     if (typeof (globalThis as { navigator?: unknown }).navigator !== 'undefined') expect(installGlobalNavigator()).toBe('native')
   })
 
+  it('asks for the default locale only when language is first read (the first DateTimeFormat of ICU costs a start ~30 ms)', () => {
+    const Real = Intl.DateTimeFormat
+    let made = 0
+    const Counting = function (this: unknown, ...args: ConstructorParameters<typeof Intl.DateTimeFormat>) {
+      made++
+      return new Real(...args)
+    } as unknown as typeof Intl.DateTimeFormat
+    Intl.DateTimeFormat = Counting
+    try {
+      const bare: { navigator?: { language: string; languages: readonly string[] } } = {}
+      installGlobalNavigator(bare)
+      expect(made).toBe(0)
+      const language = bare.navigator!.language
+      expect(made).toBe(1)
+      expect(language).toBe(new Real().resolvedOptions().locale || 'en-US')
+      expect(bare.navigator!.languages).toEqual([language])
+      expect(bare.navigator!.languages).toBe(bare.navigator!.languages)
+      expect(made).toBe(1)
+    } finally {
+      Intl.DateTimeFormat = Real
+    }
+  })
+
   it('loading node-postgres after it does not load undici (it did on Node 20 without it)', () => {
     expect(undiciLoadedByPg(true)).toBe(false)
     if (Number(process.versions.node.split('.')[0]) < 21) expect(undiciLoadedByPg(false)).toBe(true)

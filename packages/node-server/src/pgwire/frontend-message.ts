@@ -58,11 +58,12 @@ class Reader {
     return this.m[this.pos++]!
   }
   cstring(): string {
-    const end = this.m.indexOf(0, this.pos)
+    const start = this.pos
+    const end = this.m.indexOf(0, start)
     if (end < 0) throw new ProtocolError('unterminated string in message')
-    const s = decoder.decode(this.m.subarray(this.pos, end))
     this.pos = end + 1
-    return s
+    // The unnamed statement and portal: four of a node-postgres query's five messages name them.
+    return end === start ? '' : decoder.decode(this.m.subarray(start, end))
   }
   bytes(n: number): Uint8Array {
     this.need(n)

@@ -80,7 +80,8 @@ function sameValues(a: RtValue[], b: RtValue[]): boolean {
 
 export class ForeignKeyChecks {
   private changes: ParentChange[] = []
-  private readonly checks = new Map<string, ForeignKeyCheck>()
+  /** Null until the first check: a statement builds this object whether or not it touches a foreign key. */
+  private checks: Map<string, ForeignKeyCheck> | null = null
   /** Per statement too: a transaction that changed the catalog lists its tables afresh per call. */
   private referencing: Map<string, ReadonlyArray<{ child: TableInfo; fk: ForeignKey }>> | null = null
   private actions = 0
@@ -130,7 +131,7 @@ export class ForeignKeyChecks {
 
   private add(c: ForeignKeyCheck): void {
     const id = c.kind === 'child' ? `c\u0000${c.table}\u0000${c.fk.name}\u0000${encodeRowKey(c.key)}` : `p\u0000${c.table}\u0000${c.fk.name}\u0000${encodeRowKey(c.values.map((v) => (v === null ? null : String(v))))}`
-    this.checks.set(id, c)
+    ;(this.checks ??= new Map()).set(id, c)
   }
 
   /**
@@ -146,6 +147,7 @@ export class ForeignKeyChecks {
         this.act(c)
       }
     }
+    if (this.checks === null || this.checks.size === 0) return
     const pending = [...this.checks.values()]
     this.checks.clear()
     for (const c of pending) if (!defer?.(c)) this.run(c)

@@ -2322,11 +2322,13 @@ function argText(n: Node): string {
  * EXECUTE replaced is called as replaced).
  */
 function txFunctions(tx: Transaction, committed?: (name: string) => UserFunction | undefined): (name: string) => UserFunction | undefined {
-  const seen = new Map<string, UserFunction | undefined>()
+  // Made at the first lookup: every statement makes this function, few call it.
+  let seen: Map<string, UserFunction | undefined> | null = null
   let at = tx.catalogWrites
   return (name) => {
     const writes = tx.catalogWrites
     if (committed !== undefined && writes === 0) return committed(name)
+    seen ??= new Map()
     if (writes !== at) {
       seen.clear()
       at = writes
