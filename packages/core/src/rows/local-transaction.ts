@@ -714,9 +714,9 @@ export class LocalTransaction implements Transaction {
     renamedFrom.set(newName, base)
     renamedFrom.delete(name)
     const cols = this.columnsFrom?.get(name)
-    if (cols !== undefined) {
-      this.columnsFrom!.delete(name)
-      this.columnsFrom!.set(newName, cols)
+    if (this.columnsFrom !== null && cols !== undefined) {
+      this.columnsFrom.delete(name)
+      this.columnsFrom.set(newName, cols)
     }
   }
 

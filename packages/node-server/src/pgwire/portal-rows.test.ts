@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openSqlEngine, type SqlEngine } from '../node/sql-engine.js'
 import { PgServer } from './pg-server.js'
 import { rowBytes } from './portal-rows.js'
-import { RawWireSocket, frontend } from './raw-wire-socket.fixture.js'
+import { RawWireSocket, cstr, frontend, int16, int32 } from './raw-wire-socket.fixture.js'
 
 // Execute with a row limit leaves a portal suspended holding the rest of its result; one
 // connection could keep many. The rows suspended portals keep are bounded per connection.
@@ -28,10 +28,7 @@ afterAll(async () => {
   await engine.close()
 })
 
-const cstr = (s: string): Buffer => Buffer.from(`${s}\0`)
 const message = frontend
-const int16 = (n: number): Buffer => { const b = Buffer.alloc(2); b.writeInt16BE(n); return b }
-const int32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b }
 const parse = (name: string, sql: string): Buffer => message('P', cstr(name), cstr(sql), int16(0))
 const bind = (portal: string, statement: string): Buffer => message('B', cstr(portal), cstr(statement), int16(0), int16(0), int16(0))
 const execute = (portal: string, maxRows: number): Buffer => message('E', cstr(portal), int32(maxRows))

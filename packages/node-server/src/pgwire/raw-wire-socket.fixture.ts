@@ -18,6 +18,19 @@ export function frontend(type: string, ...parts: Buffer[]): Buffer {
   return Buffer.concat([head, body])
 }
 
+/** A message's C string (NUL-terminated UTF-8), 16-bit and 32-bit big-endian integers, as `frontend` parts. */
+export const cstr = (s: string): Buffer => Buffer.from(`${s}\0`, 'utf8')
+export const int16 = (n: number): Buffer => {
+  const b = Buffer.alloc(2)
+  b.writeInt16BE(n)
+  return b
+}
+export const int32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4)
+  b.writeInt32BE(n)
+  return b
+}
+
 /** A StartupMessage (protocol 3.0) with `params` (user, database ..), as a client's first message. */
 export function startupMessage(params: Record<string, string>): Buffer {
   const body = Buffer.from(Object.entries(params).map(([k, v]) => `${k}\0${v}\0`).join('') + '\0')

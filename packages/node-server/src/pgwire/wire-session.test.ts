@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { PreparedQuery, QueryResult, SqlSession } from './sql-session.js'
 import { WireSession, type WireReply } from './wire-session.js'
-import { frontend } from './raw-wire-socket.fixture.js'
-
-const cstr = (s: string): Buffer => Buffer.from(`${s}\0`, 'utf8')
-const int16 = (n: number): Buffer => Buffer.from([(n >>> 8) & 255, n & 255])
-const int32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4)
-  b.writeInt32BE(n)
-  return b
-}
+import { cstr, frontend, int16, int32 } from './raw-wire-socket.fixture.js'
 
 const parse = (sql: string) => frontend('P', cstr(''), cstr(sql), int16(0))
 const bind = (param: string) => frontend('B', cstr(''), cstr(''), int16(0), int16(1), int32(param.length), Buffer.from(param), int16(0))
