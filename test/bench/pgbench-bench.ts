@@ -4,7 +4,13 @@
  * script as `.ci/postgres.sh` does (then fsync, synchronous_commit and full_page_writes on),
  * in the same run, on the same machine, with the same client.
  *
- * `pgbench -i -s 1` loads both; then, for RUNS rounds, each built-in script runs for
+ * `pgbench -i -s 1` loads both; then each built-in script runs once for WARMUP_SECONDS on
+ * each side, not counted (printed as "warm-up"): a node's first transactions after its
+ * start or a load run while V8 compiles the statement paths they take (on a 2-core host
+ * the first 6-10 s of tpcb-like ran at half the later rate, V8's compiler threads busy
+ * beside the loop: docs/benchmarks.md, "The first round after a load is V8's warm-up"),
+ * which a server that has run for a while no longer pays, and PostgreSQL's first runs
+ * fill its buffers and catalog caches. Then, for RUNS rounds, each script runs for
  * SECONDS on each side, the sides taking turns at going first, so drift in the machine's
  * load falls on both. Printed: every run's TPS with the 1-minute load average at its end,
  * then the medians side by side with their ratio. Nothing is asserted.
@@ -30,6 +36,7 @@
  * Environment (all optional):
  *   BENCH_RUNS=3         rounds (median over them)
  *   BENCH_SECONDS=10     length of each pgbench run (-T)
+ *   BENCH_WARMUP_SECONDS=10  length of the uncounted first run of each script on each side (0: none)
  *   BENCH_CLIENTS=4      pgbench -c
  *   BENCH_SCRIPTS=select-only,tpcb-like,simple-update
  *   BENCH_MODE=simple    pgbench -M (simple, extended, prepared)
@@ -67,6 +74,7 @@ const run = promisify(execFile)
 const env = process.env
 const RUNS = Number(env['BENCH_RUNS'] ?? 3)
 const SECONDS = Number(env['BENCH_SECONDS'] ?? 10)
+const WARMUP_SECONDS = Number(env['BENCH_WARMUP_SECONDS'] ?? SECONDS)
 const CLIENTS = Number(env['BENCH_CLIENTS'] ?? 4)
 const SCRIPTS = (env['BENCH_SCRIPTS'] ?? 'select-only,tpcb-like,simple-update').split(',')
 const MODE = env['BENCH_MODE'] ?? 'simple'
@@ -115,9 +123,9 @@ async function init(side: Side): Promise<number> {
   return (performance.now() - t0) / 1000
 }
 
-async function once(side: Side, script: string): Promise<Run> {
+async function once(side: Side, script: string, seconds = SECONDS): Promise<Run> {
   const cpu0 = side.cpu?.()
-  const out = await pgbench(side, ['-b', script, '-M', MODE, '-c', String(CLIENTS), '-T', String(SECONDS)], (SECONDS + 300) * 1000)
+  const out = await pgbench(side, ['-b', script, '-M', MODE, '-c', String(CLIENTS), '-T', String(seconds)], (seconds + 300) * 1000)
   // The run's backends exit as pgbench disconnects: their time counts once the postmaster has reaped them.
   if (side.name === 'PostgreSQL') await sleep(REAP_WAIT_MS)
   const cpu1 = side.cpu?.()
@@ -218,6 +226,16 @@ try {
     })
     concord.conn[3] = String(node.pgPort)
     console.log(`Concord restarted under the CPU profiler (profile written to ${PROFILE} when it stops)`)
+  }
+
+  if (WARMUP_SECONDS > 0) {
+    for (const script of SCRIPTS) {
+      for (const side of sides) {
+        const r = await once(side, script, WARMUP_SECONDS)
+        const cpu = r.cpuUs === undefined ? '' : `, server CPU ${fmt(r.cpuUs)} µs per transaction`
+        console.log(`warm-up ${script.padEnd(13)} ${side.name.padEnd(10)} ${fmt(r.tps).padStart(7)} tps (load ${r.load.toFixed(2)}${cpu}; not counted)`)
+      }
+    }
   }
 
   const runs = new Map<string, Run[]>()
