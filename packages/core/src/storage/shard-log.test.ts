@@ -23,9 +23,13 @@ function logOf(size: number, storage = new MemoryStorage()) {
 }
 
 describe('shard log compaction', () => {
-  it('a small shard is rewritten every 2,000 records, as before', async () => {
+  it('a small shard is rewritten every 2,000 records once its snapshot size is known', async () => {
     const l = logOf(1_000)
-    await l.write(2_000, 50) // first rewrite: the snapshot's size is not known yet
+    // The first rewrite: the snapshot's size is not known, so the log's own 100 kB at its
+    // 2,000th record stand for it, and the records after reach half of that at the 3,000th.
+    await l.write(2_999, 50)
+    expect(l.snapshots()).toBe(0)
+    await l.write(1, 50)
     expect(l.snapshots()).toBe(1)
     await l.write(1_999, 50) // 100 kB of records against a 1 kB snapshot
     expect(l.snapshots()).toBe(2)
@@ -34,7 +38,7 @@ describe('shard log compaction', () => {
 
   it('a large shard is rewritten once its records reach half its size, and at 20,000 records whatever their size', async () => {
     const l = logOf(1_000_000)
-    await l.write(2_000, 50)
+    await l.write(3_000, 50)
     expect(l.snapshots()).toBe(1)
     await l.write(9_000, 50) // 450 kB of records: below half of the 1 MB snapshot
     expect(l.snapshots()).toBe(1)
@@ -44,7 +48,9 @@ describe('shard log compaction', () => {
     expect(l.log.recordCount('s')).toBe(1)
 
     const tiny = logOf(10_000_000)
-    await tiny.write(2_000, 10)
+    await tiny.write(2_000, 100)
+    await tiny.write(1_000, 100) // the first rewrite (see above)
+    expect(tiny.snapshots()).toBe(1)
     await tiny.write(19_998, 10) // 200 kB of records against 10 MB: the record count bounds the log
     expect(tiny.snapshots()).toBe(1)
     await tiny.write(1, 10)
@@ -54,7 +60,7 @@ describe('shard log compaction', () => {
 
   it('a log loaded from storage that starts with a snapshot is rewritten by its bytes, not at 2,000 records', async () => {
     const before = logOf(1_000_000)
-    await before.write(2_000, 50)
+    await before.write(3_000, 50)
     await before.write(10, 50)
     expect(before.snapshots()).toBe(1)
     // A start: a new log over the same storage, told what the shard's log holds.
@@ -79,5 +85,45 @@ describe('shard log compaction', () => {
     expect(after.snapshots()).toBe(0) // 499,950 bytes of updates against the 1 MB it held
     await after.write(1, 50)
     expect(after.snapshots()).toBe(1)
+  })
+
+  it('a log begun with a bulk load is not rewritten at its 2,000th record: the load stands for its state', async () => {
+    // 100 records of 100 kB (a COPY of a large table), then one-row updates: before, the
+    // 1,900th update rewrote the table whole (a 1,000,000-row table: ~5 s of the event loop).
+    const l = logOf(10_000_000)
+    await l.write(100, 100_000)
+    await l.write(1_900, 200)
+    expect(l.snapshots()).toBe(0)
+    // Judged from the 2,000th record against the 10.38 MB the log then held: due at half
+    // of it in updates, or at 20,000 records.
+    await l.write(17_999, 200)
+    expect(l.snapshots()).toBe(0)
+    expect(l.log.recordCount('s')).toBe(19_999)
+    await l.write(1, 200)
+    expect(l.snapshots()).toBe(1)
+    expect(l.log.recordCount('s')).toBe(1)
+  })
+
+  it('a shard removed and made again is judged by its new log, not by the old snapshot', async () => {
+    const l = logOf(1_000_000)
+    await l.write(3_000, 50)
+    expect(l.snapshots()).toBe(1) // the old shard's snapshot: 1 MB
+    l.log.remove('s')
+    await l.log.durable()
+    await l.write(3_000, 50) // the new log's 100 kB at its 2,000th record stand for its state
+    expect(l.snapshots()).toBe(2)
+  })
+
+  it('a large snapshot lets its log hold one record per kB of it before the record count rewrites it', async () => {
+    const big = logOf(40_000_000)
+    await big.write(3_000, 10) // the first rewrite (the 30 kB log stands for its state at first)
+    expect(big.snapshots()).toBe(1)
+    // 40 MB of snapshot: 40,000 records in its log (400 kB, far below half of it) before a rewrite.
+    await big.write(39_998, 10)
+    expect(big.snapshots()).toBe(1)
+    expect(big.log.recordCount('s')).toBe(39_999)
+    await big.write(1, 10)
+    expect(big.snapshots()).toBe(2)
+    expect(big.log.recordCount('s')).toBe(1)
   })
 })

@@ -8,10 +8,13 @@
  * - Records reach storage in the order their transactions ran, in batches (one `append`
  *   per flush, atomic across its shards).
  * - A shard's log is rewritten as one snapshot once it holds `COMPACT_AFTER_RECORDS`
- *   records whose bytes reach half the size of its last snapshot, or
- *   `COMPACT_RECORDS_MAX` records whatever their size (decisions/0026): rewriting costs the
- *   whole shard, so it waits until the log has grown by a share of it, and a small update
- *   to a large table pays a bounded share of a rewrite. The snapshot is taken in the same
+ *   records whose bytes reach half the size of its last snapshot, or, whatever their
+ *   size, `COMPACT_RECORDS_MAX` records or one per `SNAPSHOT_BYTES_PER_RECORD` bytes of
+ *   that snapshot, whichever is more (decisions/0026): rewriting costs the whole shard, so
+ *   it waits until the log has grown by a share of it, and a small update to a large
+ *   table pays a bounded share of a rewrite. A log whose snapshot size is not known (one
+ *   of updates only, loaded or begun here) stands for its state with its own bytes, as
+ *   they were at load or when it first reached `COMPACT_AFTER_RECORDS`. The snapshot is taken in the same
  *   synchronous step as the `compact` call, so it contains every update appended before
  *   it (durable or still in flight); appends issued later come after it. Whatever order
  *   storage commits them in, nothing is lost.
@@ -32,8 +35,20 @@ import { StorageQueue } from './storage-queue.js'
 
 /** Update records per shard before its storage log may be compacted into one snapshot. */
 const COMPACT_AFTER_RECORDS = 2000
-/** Records past which a shard's log is compacted whatever their size: bounds what a crash start replays. */
+/**
+ * Records past which a shard's log is compacted whatever their size: bounds what a crash
+ * start replays, against what loading the snapshot costs anyway (below).
+ */
 const COMPACT_RECORDS_MAX = 20_000
+/**
+ * A shard's snapshot bytes per record its log may hold past `COMPACT_RECORDS_MAX` before
+ * it is compacted whatever their size. Replaying a one-row update record took Yjs ~8-10 µs
+ * and loading a snapshot ~32-49 µs a kB (100,000 rows, 11.7 MB), so a log of one record
+ * per kB of snapshot replays in about a third of the snapshot's own load; a rewrite costs
+ * the whole snapshot (a 1,000,000-row table: ~5 s of the event loop), so a large shard's
+ * log is rewritten once per that many records instead of every 20,000.
+ */
+const SNAPSHOT_BYTES_PER_RECORD = 1000
 /** A log is compacted once its records' bytes reach this share of its last snapshot's size. */
 const COMPACT_BYTES_SHARE = 0.5
 
@@ -49,11 +64,12 @@ export class ShardLog {
   private unpersisted: RecordBatch = []
   /** Records per shard since its last snapshot. */
   private readonly recordCounts = new Map<string, number>()
-  /** Bytes of the update records per shard since its last snapshot written here. */
+  /** Bytes of the update records per shard since its last snapshot, or since `snapshotBytes` was taken from the log itself. */
   private readonly recordBytes = new Map<string, number>()
   /**
-   * Size of the last snapshot per shard, written here or met at load, or the bytes a log of
-   * updates only held at load (unknown for a log begun since: then records alone decide).
+   * Size of the last snapshot per shard, written here or met at load, or for a log of
+   * updates only the bytes it held at load or when it first reached `COMPACT_AFTER_RECORDS`
+   * (unknown until then).
    */
   private readonly snapshotBytes = new Map<string, number>()
   /** Bytes of every record of each shard's log (its snapshot included). */
@@ -158,6 +174,8 @@ export class ShardLog {
   remove(id: string): void {
     this.beforeWrite()
     this.recordCounts.delete(id)
+    this.recordBytes.delete(id)
+    this.snapshotBytes.delete(id)
     this.logBytes.delete(id)
     this.lastRecord.delete(id)
     this.queue.store({ kind: 'remove', shards: [id], run: () => this.storage.remove(id) })
@@ -326,9 +344,16 @@ export class ShardLog {
   private compactionDue(shard: string): boolean {
     const records = this.recordCounts.get(shard) ?? 0
     if (records < COMPACT_AFTER_RECORDS) return false
-    if (records >= COMPACT_RECORDS_MAX) return true
-    const last = this.snapshotBytes.get(shard)
-    return last === undefined || (this.recordBytes.get(shard) ?? 0) >= last * COMPACT_BYTES_SHARE
+    let last = this.snapshotBytes.get(shard)
+    if (last === undefined) {
+      // A log begun here, of updates only: its bytes so far stand for the state it would be
+      // rewritten as (a bulk load's records are about that large); judged by the rule from here.
+      last = this.recordBytes.get(shard) ?? 0
+      this.snapshotBytes.set(shard, last)
+      this.recordBytes.set(shard, 0)
+    }
+    if (records >= Math.max(COMPACT_RECORDS_MAX, last / SNAPSHOT_BYTES_PER_RECORD)) return true
+    return (this.recordBytes.get(shard) ?? 0) >= last * COMPACT_BYTES_SHARE
   }
 
   /** Rewrites the logs of the batch's shards that hold many records as one snapshot each. */
