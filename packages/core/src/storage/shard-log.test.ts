@@ -19,7 +19,18 @@ function logOf(size: number, storage = new MemoryStorage()) {
     }
     await log.durable()
   }
-  return { storage, log, write, snapshots: () => snapshots }
+  /** Writes `count` records of `bytes`: the last of them, not one before, rewrites the log. */
+  const rewrittenAt = async (count: number, bytes: number) => {
+    const before = snapshots
+    const records = log.recordCount('s') ?? 0
+    await write(count - 1, bytes)
+    expect(snapshots).toBe(before)
+    expect(log.recordCount('s')).toBe(records + count - 1)
+    await write(1, bytes)
+    expect(snapshots).toBe(before + 1)
+    expect(log.recordCount('s')).toBe(1)
+  }
+  return { storage, log, write, rewrittenAt, snapshots: () => snapshots }
 }
 
 describe('shard log compaction', () => {
@@ -96,12 +107,7 @@ describe('shard log compaction', () => {
     expect(l.snapshots()).toBe(0)
     // Judged from the 2,000th record against the 10.38 MB the log then held: due at half
     // of it in updates, or at 20,000 records.
-    await l.write(17_999, 200)
-    expect(l.snapshots()).toBe(0)
-    expect(l.log.recordCount('s')).toBe(19_999)
-    await l.write(1, 200)
-    expect(l.snapshots()).toBe(1)
-    expect(l.log.recordCount('s')).toBe(1)
+    await l.rewrittenAt(18_000, 200)
   })
 
   it('a shard removed and made again is judged by its new log, not by the old snapshot', async () => {
@@ -118,12 +124,7 @@ describe('shard log compaction', () => {
     const big = logOf(40_000_000)
     await big.write(3_000, 10) // the first rewrite (the 30 kB log stands for its state at first)
     expect(big.snapshots()).toBe(1)
-    // 40 MB of snapshot: 40,000 records in its log (400 kB, far below half of it) before a rewrite.
-    await big.write(39_998, 10)
-    expect(big.snapshots()).toBe(1)
-    expect(big.log.recordCount('s')).toBe(39_999)
-    await big.write(1, 10)
-    expect(big.snapshots()).toBe(2)
-    expect(big.log.recordCount('s')).toBe(1)
+    // 40 MB of snapshot: 40,000 records in its log (400 kB, far below half of it) at the rewrite.
+    await big.rewrittenAt(39_999, 10)
   })
 })
