@@ -7,7 +7,7 @@
  * `pgbench -i -s 1` loads both; then each built-in script runs once for WARMUP_SECONDS on
  * each side, not counted (printed as "warm-up"): a node's first transactions after its
  * start or a load run while V8 compiles the statement paths they take (on a 2-core host
- * the first 6-10 s of tpcb-like ran at half the later rate, V8's compiler threads busy
+ * the first 6-10 s of tpcb-like ran at ~0.6 of the later rate, V8's compiler threads busy
  * beside the loop: docs/benchmarks.md, "The first round after a load is V8's warm-up"),
  * which a server that has run for a while no longer pays, and PostgreSQL's first runs
  * fill its buffers and catalog caches. Then, for RUNS rounds, each script runs for
