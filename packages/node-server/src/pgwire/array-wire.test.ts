@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { openSqlEngine, type SqlEngine } from '../node/sql-engine.js'
 import { PgServer } from './pg-server.js'
+import { cstr, frontend, int16, int32 } from './raw-wire-socket.fixture.js'
 
 // Arrays through Concord's PostgreSQL wire server over the real SQL engine: text format
 // with node-postgres, binary parameters and results with a minimal protocol client
@@ -39,29 +40,6 @@ interface RawResult {
   fields: Array<{ name: string; oid: number; format: number }>
   rows: Array<Array<Buffer | null>>
   error?: { code: string; message: string }
-}
-
-function frame(type: string, body: Buffer): Buffer {
-  const head = Buffer.alloc(5)
-  head.write(type, 0, 'latin1')
-  head.writeInt32BE(body.length + 4, 1)
-  return Buffer.concat([head, body])
-}
-
-function cstr(s: string): Buffer {
-  return Buffer.concat([Buffer.from(s, 'utf8'), Buffer.alloc(1)])
-}
-
-function int16(n: number): Buffer {
-  const b = Buffer.alloc(2)
-  b.writeInt16BE(n)
-  return b
-}
-
-function int32(n: number): Buffer {
-  const b = Buffer.alloc(4)
-  b.writeInt32BE(n)
-  return b
 }
 
 class RawClient {
@@ -114,7 +92,7 @@ class RawClient {
     const parse = Buffer.concat([cstr(''), cstr(sql), int16(params.length), ...params.map((p) => int32(p.oid))])
     const values = params.flatMap((p) => (p.value === null ? [int32(-1)] : [int32(p.value.length), Buffer.from(p.value)]))
     const bind = Buffer.concat([cstr(''), cstr(''), int16(params.length), ...params.map((p) => int16(p.format)), int16(params.length), ...values, int16(1), int16(resultFormat)])
-    this.socket.write(Buffer.concat([frame('P', parse), frame('B', bind), frame('D', Buffer.concat([Buffer.from('P'), cstr('')])), frame('E', Buffer.concat([cstr(''), int32(0)])), frame('S', Buffer.alloc(0))]))
+    this.socket.write(Buffer.concat([frontend('P', parse), frontend('B', bind), frontend('D', Buffer.concat([Buffer.from('P'), cstr('')])), frontend('E', Buffer.concat([cstr(''), int32(0)])), frontend('S', Buffer.alloc(0))]))
     const out: RawResult = { fields: [], rows: [] }
     for (;;) {
       const m = await this.next()
@@ -152,7 +130,7 @@ class RawClient {
   }
 
   close(): void {
-    this.socket.end(frame('X', Buffer.alloc(0)))
+    this.socket.end(frontend('X', Buffer.alloc(0)))
   }
 }
 

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { cstr, frontend, int16, int32 } from './raw-wire-socket.fixture.js'
 import { wireServer } from './wire-server.fixture.js'
 
 // Parse and Describe of a statement over the real SQL engine, with a minimal protocol
@@ -11,21 +12,6 @@ const wire = wireServer('describe-wire', 'local')
 beforeAll(async () => {
   await wire.engine.database.query('CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))')
 })
-
-function frame(type: string, body: Buffer): Buffer {
-  const head = Buffer.alloc(5)
-  head.write(type, 0, 'latin1')
-  head.writeInt32BE(body.length + 4, 1)
-  return Buffer.concat([head, body])
-}
-
-const cstr = (s: string): Buffer => Buffer.concat([Buffer.from(s, 'utf8'), Buffer.alloc(1)])
-const int16 = (n: number): Buffer => Buffer.from([(n >> 8) & 0xff, n & 0xff])
-const int32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4)
-  b.writeInt32BE(n)
-  return b
-}
 
 interface Message {
   type: string
@@ -60,9 +46,9 @@ async function exchange(messages: Buffer[]): Promise<Message[]> {
   return out
 }
 
-const parse = (sql: string, types: number[]): Buffer => frame('P', Buffer.concat([cstr(''), cstr(sql), int16(types.length), ...types.map(int32)]))
-const describeStatement = frame('D', Buffer.concat([Buffer.from('S'), cstr('')]))
-const sync = frame('S', Buffer.alloc(0))
+const parse = (sql: string, types: number[]): Buffer => frontend('P', Buffer.concat([cstr(''), cstr(sql), int16(types.length), ...types.map(int32)]))
+const describeStatement = frontend('D', Buffer.concat([Buffer.from('S'), cstr('')]))
+const sync = frontend('S', Buffer.alloc(0))
 
 function fieldNames(t: Message): Array<[string, number]> {
   const out: Array<[string, number]> = []
