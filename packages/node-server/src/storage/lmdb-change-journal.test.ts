@@ -21,7 +21,7 @@ const EPOCH = '0123456789ab'
 const change = (table: string, seq: number, op: 'insert' | 'update' | 'delete' = 'insert'): JournalWrite['changes'][number] => ({ table, seq, op, row: `{"id":${seq}}` })
 
 describe('lmdb-js write transactions', () => {
-  it('run their callback after the current task (the journal relies on it to ride with the append issued in the same task)', async () => {
+  it('run their callback after the current task', async () => {
     const dir = tempDir()
     const db = open(dir, { encoding: 'binary' })
     const seen: string[] = []
@@ -82,6 +82,21 @@ describe('LmdbChangeJournal', () => {
     // The append's transaction carried the entry (the journal's own one found nothing left).
     expect(onDisk).toBe(true)
     expect(flushes).toBe(1)
+    await journal.close()
+    await storage.close()
+  })
+
+  it('rides with an append to a shard that exists, issued in the same task (a transaction, not a batch)', async () => {
+    const dir = tempDir()
+    const storage = new LmdbStorage({ path: dir, durable: false })
+    const journal = new LmdbChangeJournal(storage)
+    journal.load()
+    await storage.append([{ shard: 's1', record: { generation: 1, kind: 'update', data: Uint8Array.of(1) } }])
+    const appended = storage.append([{ shard: 's1', record: { generation: 1, kind: 'update', data: Uint8Array.of(2) } }])
+    let onDisk = false
+    journal.write({ epoch: EPOCH, seq: 1, floors: [{ table: 't', floor: 0 }], changes: [change('t', 1)] }, () => (onDisk = true))
+    await appended
+    expect(onDisk).toBe(true)
     await journal.close()
     await storage.close()
   })

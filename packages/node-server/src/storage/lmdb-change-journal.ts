@@ -49,7 +49,7 @@ export class LmdbChangeJournal implements ChangeJournalStore {
 
   constructor(storage: LmdbStorage) {
     this.storage = storage
-    storage.setRider({ ride: (tx) => this.ride(tx) })
+    storage.setRider({ holds: () => this.pending.length > 0, ride: (tx) => this.ride(tx) })
   }
 
   load(): JournalContents | null {

@@ -121,6 +121,81 @@ describe('LmdbStorage', () => {
     await r.close()
   })
 
+  it('issues writes after the task that called them, in call order, one at a time: appends queued together go as one batch', async () => {
+    /** Records each write handed to LMDB: a batch, or a transaction callback. */
+    class Seen extends LmdbStorage {
+      readonly issued: string[] = []
+      protected override transaction(fn: () => void, batch = false): Promise<unknown> {
+        this.issued.push(batch ? 'batch' : 'transaction')
+        return super.transaction(fn, batch)
+      }
+    }
+    const dir = tempDir()
+    const s = new Seen({ path: dir })
+    await s.append([{ shard: 'a', record: update('a1') }])
+    expect(s.issued).toEqual(['transaction'])
+    const all = [s.append([{ shard: 'a', record: update('a2') }]), s.append([{ shard: 'a', record: update('a3') }])]
+    expect(s.issued).toHaveLength(1)
+    all.push(s.compact('a', { generation: 2, kind: 'snapshot', data: bytes('snap') }), s.append([{ shard: 'a', record: update('a4', 2) }]))
+    await Promise.all(all)
+    expect(s.issued).toEqual(['transaction', 'batch', 'transaction', 'batch'])
+    expect(s.load('a').map((r) => text(r.data))).toEqual(['snap', 'a4'])
+    await s.close()
+    const again = new LmdbStorage({ path: dir })
+    expect(again.load('a').map((r) => text(r.data))).toEqual(['snap', 'a4'])
+    await again.close()
+  })
+
+  it('a batch that failed leaves the next append, queued behind it, with the markers the file holds', async () => {
+    /** Its next write runs, writes, is rolled back, and fails 20 ms later, as a slow commit that failed. */
+    class FailingOnce extends LmdbStorage {
+      failNext = false
+      protected override transaction(fn: () => void, batch = false): Promise<unknown> {
+        if (!this.failNext) return super.transaction(fn, batch)
+        this.failNext = false
+        const db = (this as unknown as { db: { transactionSync(fn: () => void): void } }).db
+        const err = Object.assign(new Error('EIO: the commit failed'), { code: 'EIO' })
+        try {
+          db.transactionSync(() => {
+            fn()
+            throw err
+          })
+        } catch {
+          // rolled back, as LMDB does with a commit that failed
+        }
+        return new Promise((_, reject) => setTimeout(() => reject(err), 20))
+      }
+    }
+    const dir = tempDir()
+    const s = new FailingOnce({ path: dir, durable: false })
+    await s.append([{ shard: 'a', record: update('a1') }])
+    s.failNext = true
+    const lost = s.append([{ shard: 'a', record: update('lost') }])
+    // Issued, and in LMDB, when the next append is called.
+    await new Promise((r) => setImmediate(r))
+    const kept = s.append([{ shard: 'a', record: update('kept') }])
+    await expect(lost).rejects.toThrow(/storage write failed/)
+    await kept
+    expect(s.load('a').map((r) => text(r.data))).toEqual(['a1', 'kept'])
+    await s.close()
+    const again = new LmdbStorage({ path: dir, durable: false })
+    expect(again.load('a').map((r) => text(r.data))).toEqual(['a1', 'kept'])
+    await again.close()
+  })
+
+  it('close writes what was called before it', async () => {
+    const dir = tempDir()
+    const s = new LmdbStorage({ path: dir })
+    await s.append([{ shard: 'a', record: update('a1') }])
+    const late = [s.append([{ shard: 'a', record: update('a2') }]), s.setMeta('m', bytes('meta'))]
+    await s.close()
+    await Promise.all(late)
+    const again = new LmdbStorage({ path: dir })
+    expect(again.load('a').map((r) => text(r.data))).toEqual(['a1', 'a2'])
+    expect(text(again.getMeta('m')!)).toBe('meta')
+    await again.close()
+  })
+
   it('rejects use after close and oversized names', async () => {
     const s = new LmdbStorage({ path: tempDir() })
     await expect(s.append([{ shard: 'x'.repeat(2000), record: update('a') }])).rejects.toThrow(RangeError)

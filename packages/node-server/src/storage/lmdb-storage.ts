@@ -15,10 +15,19 @@
  *   file LMDB itself would crash on (a damaged meta page, a truncated file) is refused
  *   before it is opened (lmdb-file-check.ts).
  * - An `append` promise resolves only once its records are on disk (fsync'd): LMDB runs
- *   with `overlappingSync: false`, so a commit returns after the flush. Appends that arrive
- *   while a commit is in flight are grouped by lmdb-js into the next transaction (group
- *   commit), so concurrent writers share one fsync.
- * - Each `append` batch commits atomically (one `transaction` callback).
+ *   with `overlappingSync: false`, so a commit returns after the flush.
+ * - One write in LMDB at a time (`lane`): writes are issued in call order, after the task
+ *   that called them, each once the one before has committed or failed; appends that
+ *   arrived meanwhile go together as the next (group commit: concurrent writers share one
+ *   fsync). Each `append` commits atomically, in one LMDB transaction.
+ * - An append to shards that all have a marker, while the rider holds nothing, is written
+ *   as an lmdb-js `batch`: its puts go to LMDB's write thread without a callback into
+ *   JavaScript, so that thread never holds LMDB's write lock waiting for the event loop.
+ *   Its markers are computed from the bytes last read or written (`markerBytes`), which
+ *   are the file's because nothing else is in LMDB then, and a write that failed forgets
+ *   them all before the next is issued. Every other write (a shard's first append,
+ *   compact, remove, metadata, the rider's) runs as a transaction callback that reads the
+ *   markers inside its transaction.
  * - The shard directory lists exactly the shards that have a marker: it is rewritten in
  *   the transaction that creates a marker (the first append or compact of a shard) or
  *   removes one, and in no other (an append to a shard that has a marker costs what it
@@ -65,10 +74,27 @@ export interface LmdbStorageOptions {
  * Writes that ride along in the storage's next write transaction (the change journal,
  * lmdb-change-journal.ts): `ride` runs inside each write transaction before its own
  * writes, puts what it holds, and returns what to call once that transaction commits or
- * fails (null when it held nothing).
+ * fails (null when it held nothing). While `holds` says true, every write is issued as
+ * a transaction it rides in (none as a batch).
  */
 export interface TransactionRider {
+  holds(): boolean
   ride(tx: RiderTransaction): { committed(): void; failed(): void } | null
+}
+
+/** One record to append: its shard, its sequence number, its encoded bytes. */
+interface RecordWrite {
+  shard: string
+  seq: number
+  value: Uint8Array
+}
+
+/** A write waiting in the lane: records to append (with the appends next to it), or a transaction of its own. */
+interface LaneWrite {
+  appends: RecordWrite[] | null
+  run: (() => void) | null
+  resolve: () => void
+  reject: (err: unknown) => void
 }
 
 /** What a rider may do inside a write transaction (keys under its own tag only). */
@@ -90,6 +116,12 @@ export class LmdbStorage implements Storage {
    * leaves other bytes in the file, which are decoded as before.
    */
   private readonly markerBytes = new Map<string, { bytes: Uint8Array; marker: ShardMarker }>()
+  /** Writes called and not yet issued to LMDB, in call order (see the invariants). */
+  private readonly lane: LaneWrite[] = []
+  /** The write in LMDB now: settles (never rejects) once it committed or failed. */
+  private flight: Promise<void> | null = null
+  /** The lane's next issue, scheduled after the current task. */
+  private issueAt: ReturnType<typeof setImmediate> | null = null
   private closed = false
   private rider: TransactionRider | null = null
   private readonly riderTx: RiderTransaction = {
@@ -124,26 +156,11 @@ export class LmdbStorage implements Storage {
     this.assertOpen()
     if (batch.length === 0) return
     if (batch.length > MAX_BATCH) throw new RangeError(`append batch of ${batch.length} records exceeds ${MAX_BATCH}`)
-    const writes = batch.map(({ shard, record }) => {
+    const writes = batch.map(({ shard, record }): RecordWrite => {
       checkName(shard, 'shard')
       return { shard, seq: this.takeSeq(shard), value: encodeRecord(record) }
     })
-    await this.commit(this.write(() => {
-      const markers = new Map<string, ShardMarker>()
-      const created: string[] = []
-      for (const w of writes) {
-        let marker = markers.get(w.shard)
-        if (marker === undefined) {
-          const stored = this.marker(w.shard)
-          if (stored === undefined) created.push(w.shard)
-          marker = stored ?? EMPTY_MARKER
-        }
-        markers.set(w.shard, afterAppend(marker, w.seq))
-        this.db.put(['r', w.shard, w.seq], w.value)
-      }
-      for (const [shard, marker] of markers) this.putMarker(shard, marker)
-      if (created.length > 0) this.relist(created, [])
-    }))
+    await this.queue(writes, null)
   }
 
   /**
@@ -201,7 +218,7 @@ export class LmdbStorage implements Storage {
     if (snapshot.kind !== 'snapshot') throw new RangeError('compact takes a snapshot record')
     const seq = this.takeSeq(shard)
     const value = encodeRecord(snapshot)
-    await this.commit(this.write(() => {
+    await this.queue(null, () => {
       const stored = this.marker(shard)
       const marker = stored ?? EMPTY_MARKER
       let removed = 0
@@ -214,19 +231,19 @@ export class LmdbStorage implements Storage {
       this.putMarker(shard, { first: seq, next: Math.max(marker.next, seq + 1), count: kept + 1 })
       this.db.put(['r', shard, seq], value)
       if (stored === undefined) this.relist([shard], [])
-    }))
+    })
   }
 
   async remove(shard: string): Promise<void> {
     this.assertOpen()
     checkName(shard, 'shard')
-    await this.commit(this.write(() => {
+    await this.queue(null, () => {
       const marked = this.db.doesExist(['s', shard])
       for (const key of this.db.getKeys(recordRange(shard))) this.db.remove(key)
       this.db.remove(['s', shard])
       this.markerBytes.delete(shard)
       if (marked) this.relist([], [shard])
-    }))
+    })
   }
 
   getMeta(key: string): Uint8Array | undefined {
@@ -247,9 +264,9 @@ export class LmdbStorage implements Storage {
     checkMetaValue(value)
     // Sealed now (a copy): the transaction runs later, and the caller may reuse its buffer.
     const sealed = sealValue(value)
-    await this.commit(this.write(() => {
+    await this.queue(null, () => {
       this.db.put(['m', key], sealed)
-    }))
+    })
   }
 
   /** Installs the rider of every later write transaction (see TransactionRider). */
@@ -266,14 +283,107 @@ export class LmdbStorage implements Storage {
   /** A write transaction of the rider's alone: what it holds, on disk. */
   async flushRider(): Promise<void> {
     this.assertOpen()
-    await this.commit(this.write(() => {}))
+    await this.queue(null, () => {})
+  }
+
+  /** Puts `appends` (or runs `run` as a transaction) in its turn; settles once it committed or failed. */
+  private queue(appends: RecordWrite[] | null, run: (() => void) | null): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.lane.push({ appends, run, resolve, reject })
+      this.scheduleIssue()
+    })
+  }
+
+  private scheduleIssue(): void {
+    if (this.flight !== null || this.issueAt !== null || this.lane.length === 0) return
+    // After the current task: whatever the rider is handed in the task that called a
+    // write, it holds when the write is issued (tested in lmdb-storage.test.ts).
+    this.issueAt = setImmediate(() => {
+      this.issueAt = null
+      this.issue()
+    })
+  }
+
+  /** Issues the lane's first write (with the appends queued right after it, if it is one). */
+  private issue(): void {
+    if (this.flight !== null || this.lane.length === 0) return
+    const group = [this.lane.shift() as LaneWrite]
+    let records = group[0]!.appends
+    if (records !== null) {
+      let count = records.length
+      while (this.lane[0]?.appends != null && count + this.lane[0].appends.length <= MAX_BATCH) {
+        const next = this.lane.shift() as LaneWrite
+        count += next.appends!.length
+        group.push(next)
+      }
+      if (group.length > 1) records = group.flatMap((w) => w.appends!)
+    }
+    let p: Promise<unknown>
+    try {
+      p = records !== null ? this.writeAppends(records) : this.write(group[0]!.run!)
+    } catch (e) {
+      p = Promise.reject(e)
+    }
+    this.flight = this.commit(p).then(
+      () => {
+        for (const w of group) w.resolve()
+      },
+      (err: unknown) => {
+        // What this write put in the marker cache may not be in the file.
+        this.markerBytes.clear()
+        for (const w of group) w.reject(err)
+      },
+    )
+    void this.flight.then(() => {
+      this.flight = null
+      this.scheduleIssue()
+    })
   }
 
   /**
-   * `fn` as a write transaction, the rider first. lmdb-js runs the callback after the
-   * current task (tested in lmdb-storage.test.ts), so whatever the rider was handed in
-   * the same task as the call, it puts in this transaction or an earlier one.
+   * Appends `writes`: as a batch when every shard has a marker and the rider holds
+   * nothing (see the invariants), otherwise as a transaction that reads the markers.
    */
+  private writeAppends(writes: RecordWrite[]): Promise<unknown> {
+    const markers = new Map<string, ShardMarker>()
+    for (const w of writes) {
+      let marker = markers.get(w.shard)
+      if (marker === undefined) {
+        marker = this.markerBytes.get(w.shard)?.marker ?? this.marker(w.shard)
+        if (marker === undefined) return this.write(() => this.putAppends(writes))
+      }
+      markers.set(w.shard, afterAppend(marker, w.seq))
+    }
+    if (this.rider?.holds() === true) return this.write(() => this.putAppends(writes))
+    const sealed = [...markers].map(([shard, marker]) => ({ shard, marker, bytes: encodeMarker(marker) }))
+    return this.transaction(() => {
+      for (const w of writes) this.db.put(['r', w.shard, w.seq], w.value)
+      for (const m of sealed) {
+        this.db.put(['s', m.shard], m.bytes)
+        this.markerBytes.set(m.shard, { bytes: m.bytes, marker: m.marker })
+      }
+    }, true)
+  }
+
+  /** Inside a write transaction: puts `writes` and their shards' markers, read here. */
+  private putAppends(writes: RecordWrite[]): void {
+    const markers = new Map<string, ShardMarker>()
+    const created: string[] = []
+    for (const w of writes) {
+      let marker = markers.get(w.shard)
+      if (marker === undefined) {
+        const stored = this.marker(w.shard)
+        if (stored === undefined) created.push(w.shard)
+        marker = stored ?? EMPTY_MARKER
+      }
+      markers.set(w.shard, afterAppend(marker, w.seq))
+      this.db.put(['r', w.shard, w.seq], w.value)
+    }
+    for (const [shard, marker] of markers) this.putMarker(shard, marker)
+    if (created.length > 0) this.relist(created, [])
+  }
+
+  /** `fn` as a write transaction, the rider first. */
   private write(fn: () => void): Promise<unknown> {
     let after: { committed(): void; failed(): void } | null = null
     const p = this.transaction(() => {
@@ -288,12 +398,13 @@ export class LmdbStorage implements Storage {
   }
 
   /**
-   * Queues `fn` as an LMDB write transaction; the promise settles with its commit. The one
+   * Queues `fn` as an LMDB write transaction (`batch`: as an lmdb-js batch, `fn` run now
+   * and its puts written without a callback); the promise settles with its commit. The one
    * place writes reach LMDB: a test stands a failing commit in here (the full-disk case of
    * the storage contract suite).
    */
-  protected transaction(fn: () => void): Promise<unknown> {
-    return this.db.transaction(fn)
+  protected transaction(fn: () => void, batch = false): Promise<unknown> {
+    return batch ? this.db.batch(fn) : this.db.transaction(fn)
   }
 
   /**
@@ -335,6 +446,13 @@ export class LmdbStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    // What was called before the close is written first.
+    while (this.flight !== null || this.lane.length > 0) {
+      if (this.issueAt !== null) clearImmediate(this.issueAt)
+      this.issueAt = null
+      this.issue()
+      await this.flight
+    }
     await this.db.close()
   }
 
