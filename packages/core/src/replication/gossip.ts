@@ -99,6 +99,8 @@ export class Gossip<S extends ReplicatedShard> {
     for (const [topic, { region, list }] of byTopic) {
       // Connected peers not known (the transport failed to say): gossiped.
       const direct = up === null ? null : this.audience.direct(topic, region, up)
+      // No live member but this one hears the topic: nothing to encode or send.
+      if (direct !== null && direct.length === 0) continue
       let batch: Array<ShardUpdate & { start: number; end: number; stale: boolean }> = []
       let size = 0
       const flush = () => {

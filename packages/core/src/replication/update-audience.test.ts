@@ -76,6 +76,28 @@ describe('fresh updates go directly to their hearers when every one is connected
     for (const id of ['b', 'c']) expect(sim.replica(id).get('products', [20])?.name).toBe('p20')
   })
 
+  it('a node alone sends its updates to no one: no message is made for them', async () => {
+    const sim = new Simulation({ seed: 42 })
+    await sim.addNode({ id: 'a' })
+    sim.replica('a').transact((tx) => tx.createTable(products))
+    await sim.settle()
+    const sent = countUpdates(sim)
+    for (let i = 0; i < 10; i++) sim.replica('a').transact((tx) => tx.insert('products', { id: i, name: `p${i}` }))
+    await sim.settle()
+    expect(sim.replica('a').rowCount('products')).toBe(10)
+    expect(sent.gossiped.get('a') ?? []).toEqual([])
+    expect(sent.direct.get('a') ?? []).toEqual([])
+    const { updatesSentDirect, updatesGossiped } = sim.replica('a').replicator.stats
+    expect({ updatesSentDirect, updatesGossiped }).toEqual({ updatesSentDirect: 0, updatesGossiped: 0 })
+    // A second node joins: it gets the rows, and later updates go to it.
+    await sim.addNode({ id: 'b' })
+    await sim.settle()
+    sim.replica('a').transact((tx) => tx.insert('products', { id: 10, name: 'after b' }))
+    await sim.settle()
+    expect(sim.replica('b').rowCount('products')).toBe(11)
+    expect(sim.replica('a').replicator.stats.updatesSentDirect + sim.replica('a').replicator.stats.updatesGossiped).toBeGreaterThan(0)
+  })
+
   it("a region's topic goes direct when its region's members are connected, whoever else is away", async () => {
     const sim = new Simulation({ seed: 41 })
     await sim.addNode({ id: 'us1', region: 'us-west' })

@@ -2270,12 +2270,13 @@ function mayLockRows(stmt: Statement): boolean {
  */
 function topLevelCall(n: Node): string | null {
   if (!('SelectStmt' in n)) return null
-  // Asked of every statement of a session that pauses: the cheap tests first.
-  const { targetList, ...rest } = n.SelectStmt
-  if (targetList?.length !== 1 || (rest.fromClause?.length ?? 0) > 0) return null
-  const target = targetList[0]!
+  // Asked of every statement of a session that pauses: the cheap tests first, with no copy.
+  const select = n.SelectStmt
+  if (select.targetList?.length !== 1 || (select.fromClause?.length ?? 0) > 0) return null
+  const target = select.targetList[0]!
   const val = 'ResTarget' in target ? target.ResTarget.val : undefined
   if (val === undefined || !('FuncCall' in val)) return null
+  const { targetList: _, ...rest } = select
   for (const [k, v] of Object.entries(rest)) {
     if (v === undefined || v === false || (Array.isArray(v) && v.length === 0)) continue
     if (!(k === 'op' && v === 'SETOP_NONE') && !(k === 'limitOption' && v === 'LIMIT_OPTION_DEFAULT')) return null
