@@ -121,7 +121,7 @@ describe('LmdbStorage', () => {
     await r.close()
   })
 
-  it('issues writes after the task that called them, in call order, one at a time: appends queued together go as one batch', async () => {
+  it('issues writes after the task that called them, in call order, one transaction at a time: appends queued together go as one batch', async () => {
     /** Records each write handed to LMDB: a batch, or a transaction callback. */
     class Seen extends LmdbStorage {
       readonly issued: string[] = []
@@ -134,12 +134,17 @@ describe('LmdbStorage', () => {
     const s = new Seen({ path: dir })
     await s.append([{ shard: 'a', record: update('a1') }])
     expect(s.issued).toEqual(['transaction'])
-    const all = [s.append([{ shard: 'a', record: update('a2') }]), s.append([{ shard: 'a', record: update('a3') }])]
+    const appends = [s.append([{ shard: 'a', record: update('a2') }]), s.append([{ shard: 'a', record: update('a3') }])]
     expect(s.issued).toHaveLength(1)
-    all.push(s.compact('a', { generation: 2, kind: 'snapshot', data: bytes('snap') }), s.append([{ shard: 'a', record: update('a4', 2) }]))
-    await Promise.all(all)
-    expect(s.issued).toEqual(['transaction', 'batch', 'transaction', 'batch'])
+    await Promise.all(appends)
+    expect(s.issued).toEqual(['transaction', 'batch'])
+    expect(s.load('a').map((r) => text(r.data))).toEqual(['a1', 'a2', 'a3'])
+    // Mixed, they go as one transaction, in call order: the compaction drops a1-a3, keeps a4.
+    const mixed = [s.append([{ shard: 'b', record: update('b1') }]), s.compact('a', { generation: 2, kind: 'snapshot', data: bytes('snap') }), s.append([{ shard: 'a', record: update('a4', 2) }]), s.setMeta('m', bytes('meta'))]
+    await Promise.all(mixed)
+    expect(s.issued).toEqual(['transaction', 'batch', 'transaction'])
     expect(s.load('a').map((r) => text(r.data))).toEqual(['snap', 'a4'])
+    expect(s.load('b').map((r) => text(r.data))).toEqual(['b1'])
     await s.close()
     const again = new LmdbStorage({ path: dir })
     expect(again.load('a').map((r) => text(r.data))).toEqual(['snap', 'a4'])

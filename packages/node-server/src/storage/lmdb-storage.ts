@@ -17,9 +17,11 @@
  * - An `append` promise resolves only once its records are on disk (fsync'd): LMDB runs
  *   with `overlappingSync: false`, so a commit returns after the flush.
  * - One write in LMDB at a time (`lane`): writes are issued in call order, after the task
- *   that called them, each once the one before has committed or failed; appends that
- *   arrived meanwhile go together as the next (group commit: concurrent writers share one
- *   fsync). Each `append` commits atomically, in one LMDB transaction.
+ *   that called them, once the one before has committed or failed; the writes that
+ *   arrived meanwhile go together as the next LMDB transaction (group commit: concurrent
+ *   writers share one fsync, and so do the parts of a row checkpoint). Each `append`
+ *   commits atomically, in one LMDB transaction; a write that fails fails the others of
+ *   its transaction.
  * - An append to shards that all have a marker, while the rider holds nothing, is written
  *   as an lmdb-js `batch`: its puts go to LMDB's write thread without a callback into
  *   JavaScript, so that thread never holds LMDB's write lock waiting for the event loop.
@@ -52,6 +54,8 @@ import { DIRECTORY_KEY, markerRange, openStoreFormat, type StoreKey as Key } fro
 const MAX_NAME_BYTES = 1024
 /** Upper bound on records in one append batch; the core batches far fewer. */
 const MAX_BATCH = 100_000
+/** Upper bound on writes issued as one LMDB transaction (see `issue`). */
+const MAX_GROUP = 10_000
 /** A failed commit with less room than this left on the medium failed for lack of it. */
 const FULL_BELOW_BYTES = 64 * 1024
 /**
@@ -304,23 +308,32 @@ export class LmdbStorage implements Storage {
     })
   }
 
-  /** Issues the lane's first write (with the appends queued right after it, if it is one). */
+  /**
+   * Issues what the lane holds as one LMDB transaction (at most MAX_BATCH records and
+   * MAX_GROUP writes): appends alone through `writeAppends`, anything else as a
+   * transaction callback that runs each write in call order.
+   */
   private issue(): void {
     if (this.flight !== null || this.lane.length === 0) return
-    const group = [this.lane.shift() as LaneWrite]
-    let records = group[0]!.appends
-    if (records !== null) {
-      let count = records.length
-      while (this.lane[0]?.appends != null && count + this.lane[0].appends.length <= MAX_BATCH) {
-        const next = this.lane.shift() as LaneWrite
-        count += next.appends!.length
-        group.push(next)
-      }
-      if (group.length > 1) records = group.flatMap((w) => w.appends!)
+    const group: LaneWrite[] = []
+    let count = 0
+    let appendsOnly = true
+    for (let next = this.lane[0]; next !== undefined && group.length < MAX_GROUP; next = this.lane[0]) {
+      const n = next.appends?.length ?? 0
+      if (group.length > 0 && count + n > MAX_BATCH) break
+      group.push(this.lane.shift() as LaneWrite)
+      count += n
+      if (next.appends === null) appendsOnly = false
     }
     let p: Promise<unknown>
     try {
-      p = records !== null ? this.writeAppends(records) : this.write(group[0]!.run!)
+      if (appendsOnly) p = this.writeAppends(group.length === 1 ? group[0]!.appends! : group.flatMap((w) => w.appends!))
+      else p = this.write(() => {
+        for (const w of group) {
+          if (w.appends !== null) this.putAppends(w.appends)
+          else w.run!()
+        }
+      })
     } catch (e) {
       p = Promise.reject(e)
     }
