@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { open } from 'lmdb'
 import { CorruptRecordError, decodeShardDirectory, type StoredRecord } from '@concord/core'
 import { openDatabase } from '@concord/sql-facade'
+import { FailingOnceLmdbStorage } from './failing-lmdb.fixture.js'
 import { LmdbStorage } from './lmdb-storage.js'
 
 type Key = [string, string] | [string, string, number]
@@ -141,26 +142,8 @@ describe('LmdbStorage integrity', () => {
   })
 
   it('a write transaction that failed after writing leaves the markers right (the bytes kept in memory are only a cache)', async () => {
-    /** Its next write transaction runs, writes, and is rolled back, as a commit that failed. */
-    class FailingOnce extends LmdbStorage {
-      failNext = false
-      protected override transaction(fn: () => void): Promise<unknown> {
-        if (!this.failNext) return super.transaction(fn)
-        this.failNext = false
-        const db = (this as unknown as { db: { transactionSync(fn: () => void): void } }).db
-        try {
-          db.transactionSync(() => {
-            fn()
-            throw Object.assign(new Error('EIO: the commit failed'), { code: 'EIO' })
-          })
-        } catch (e) {
-          return Promise.reject(e)
-        }
-        return Promise.reject(new Error('the stand-in did not fail'))
-      }
-    }
     const dir = tempDir()
-    const s = new FailingOnce({ path: dir, durable: false })
+    const s = new FailingOnceLmdbStorage({ path: dir, durable: false })
     await s.append([{ shard: 'a', record: update('a1') }])
     s.failNext = true
     await expect(s.append([{ shard: 'a', record: update('lost') }, { shard: 'a', record: update('lost too') }])).rejects.toThrow(/storage write failed/)

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CorruptRecordError, crc32c, decodeRecord, encodeRecord, StorageFullError, type StoredRecord } from '@concord/core'
+import { FailingOnceLmdbStorage } from './failing-lmdb.fixture.js'
 import { LmdbStorage } from './lmdb-storage.js'
 
 const dirs: string[] = []
@@ -152,27 +153,10 @@ describe('LmdbStorage', () => {
   })
 
   it('a batch that failed leaves the next append, queued behind it, with the markers the file holds', async () => {
-    /** Its next write runs, writes, is rolled back, and fails 20 ms later, as a slow commit that failed. */
-    class FailingOnce extends LmdbStorage {
-      failNext = false
-      protected override transaction(fn: () => void, batch = false): Promise<unknown> {
-        if (!this.failNext) return super.transaction(fn, batch)
-        this.failNext = false
-        const db = (this as unknown as { db: { transactionSync(fn: () => void): void } }).db
-        const err = Object.assign(new Error('EIO: the commit failed'), { code: 'EIO' })
-        try {
-          db.transactionSync(() => {
-            fn()
-            throw err
-          })
-        } catch {
-          // rolled back, as LMDB does with a commit that failed
-        }
-        return new Promise((_, reject) => setTimeout(() => reject(err), 20))
-      }
-    }
     const dir = tempDir()
-    const s = new FailingOnce({ path: dir, durable: false })
+    const s = new FailingOnceLmdbStorage({ path: dir, durable: false })
+    // A slow commit: still in LMDB when the next append is called.
+    s.delayMs = 20
     await s.append([{ shard: 'a', record: update('a1') }])
     s.failNext = true
     const lost = s.append([{ shard: 'a', record: update('lost') }])
