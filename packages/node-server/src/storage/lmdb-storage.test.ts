@@ -172,6 +172,28 @@ describe('LmdbStorage', () => {
     await again.close()
   })
 
+  it('a marker read outside a write while a batch is in LMDB does not replace the one the batch wrote', async () => {
+    /** Hands each write to LMDB 20 ms late: a batch's markers are computed, not yet on disk. */
+    class Slow extends LmdbStorage {
+      protected override transaction(fn: () => void, batch = false): Promise<unknown> {
+        return new Promise((resolve) => setTimeout(resolve, 20)).then(() => super.transaction(fn, batch))
+      }
+    }
+    const dir = tempDir()
+    const s = new Slow({ path: dir, durable: false })
+    await s.append([{ shard: 'a', record: update('a1') }])
+    const a2 = s.append([{ shard: 'a', record: update('a2') }])
+    await new Promise((r) => setImmediate(r))
+    // Reads the file as it is before a2 (and, before the fix, kept that older marker).
+    expect(s.load('a').map((r) => text(r.data))).toEqual(['a1'])
+    await a2
+    await s.append([{ shard: 'a', record: update('a3') }])
+    await s.close()
+    const again = new LmdbStorage({ path: dir, durable: false })
+    expect(again.load('a').map((r) => text(r.data))).toEqual(['a1', 'a2', 'a3'])
+    await again.close()
+  })
+
   it('close writes what was called before it', async () => {
     const dir = tempDir()
     const s = new LmdbStorage({ path: dir })

@@ -27,7 +27,8 @@
  *   JavaScript, so that thread never holds LMDB's write lock waiting for the event loop.
  *   Its markers are computed from the bytes last read or written (`markerBytes`), which
  *   are the file's because nothing else is in LMDB then, and a write that failed forgets
- *   them all before the next is issued. Every other write (a shard's first append,
+ *   them all before the next is issued; a marker read outside a write while one is in
+ *   LMDB (the file may be older than the cache then) is not remembered. Every other write (a shard's first append,
  *   compact, remove, metadata, the rider's) runs as a transaction callback that reads the
  *   markers inside its transaction.
  * - The shard directory lists exactly the shards that have a marker: it is rewritten in
@@ -126,6 +127,8 @@ export class LmdbStorage implements Storage {
   private flight: Promise<void> | null = null
   /** The lane's next issue, scheduled after the current task. */
   private issueAt: ReturnType<typeof setImmediate> | null = null
+  /** True while a transaction callback runs (its reads see the transaction). */
+  private inWrite = false
   private closed = false
   private rider: TransactionRider | null = null
   private readonly riderTx: RiderTransaction = {
@@ -368,13 +371,11 @@ export class LmdbStorage implements Storage {
       markers.set(w.shard, afterAppend(marker, w.seq))
     }
     if (this.rider?.holds() === true) return this.write(() => this.putAppends(writes))
-    const sealed = [...markers].map(([shard, marker]) => ({ shard, marker, bytes: encodeMarker(marker) }))
+    const sealed = [...markers].map(([shard, marker]) => ({ shard, bytes: encodeMarker(marker), marker }))
+    for (const m of sealed) this.markerBytes.set(m.shard, { bytes: m.bytes, marker: m.marker })
     return this.transaction(() => {
       for (const w of writes) this.db.put(['r', w.shard, w.seq], w.value)
-      for (const m of sealed) {
-        this.db.put(['s', m.shard], m.bytes)
-        this.markerBytes.set(m.shard, { bytes: m.bytes, marker: m.marker })
-      }
+      for (const m of sealed) this.db.put(['s', m.shard], m.bytes)
     }, true)
   }
 
@@ -400,8 +401,13 @@ export class LmdbStorage implements Storage {
   private write(fn: () => void): Promise<unknown> {
     let after: { committed(): void; failed(): void } | null = null
     const p = this.transaction(() => {
-      after = this.rider?.ride(this.riderTx) ?? null
-      fn()
+      this.inWrite = true
+      try {
+        after = this.rider?.ride(this.riderTx) ?? null
+        fn()
+      } finally {
+        this.inWrite = false
+      }
     })
     p.then(
       () => (after as { committed(): void } | null)?.committed(),
@@ -493,7 +499,9 @@ export class LmdbStorage implements Storage {
     } catch (e) {
       this.corrupt(shard, undefined, `its marker is damaged: ${(e as Error).message}`)
     }
-    this.markerBytes.set(shard, { bytes: value, marker })
+    // Read outside a write while one is in LMDB, the bytes may be older than those the
+    // cache holds for that write (a batch's markers go in before it commits): not kept.
+    if (this.flight === null || this.inWrite) this.markerBytes.set(shard, { bytes: value, marker })
     return marker
   }
 
