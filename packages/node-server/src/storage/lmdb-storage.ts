@@ -361,16 +361,8 @@ export class LmdbStorage implements Storage {
    * nothing (see the invariants), otherwise as a transaction that reads the markers.
    */
   private writeAppends(writes: RecordWrite[]): Promise<unknown> {
-    const markers = new Map<string, ShardMarker>()
-    for (const w of writes) {
-      let marker = markers.get(w.shard)
-      if (marker === undefined) {
-        marker = this.markerBytes.get(w.shard)?.marker ?? this.marker(w.shard)
-        if (marker === undefined) return this.write(() => this.putAppends(writes))
-      }
-      markers.set(w.shard, afterAppend(marker, w.seq))
-    }
-    if (this.rider?.holds() === true) return this.write(() => this.putAppends(writes))
+    const { markers, created } = nextMarkers(writes, (shard) => this.markerBytes.get(shard)?.marker ?? this.marker(shard))
+    if (created.length > 0 || this.rider?.holds() === true) return this.write(() => this.putAppends(writes))
     const sealed = [...markers].map(([shard, marker]) => ({ shard, bytes: encodeMarker(marker), marker }))
     for (const m of sealed) this.markerBytes.set(m.shard, { bytes: m.bytes, marker: m.marker })
     return this.transaction(() => {
@@ -381,18 +373,8 @@ export class LmdbStorage implements Storage {
 
   /** Inside a write transaction: puts `writes` and their shards' markers, read here. */
   private putAppends(writes: RecordWrite[]): void {
-    const markers = new Map<string, ShardMarker>()
-    const created: string[] = []
-    for (const w of writes) {
-      let marker = markers.get(w.shard)
-      if (marker === undefined) {
-        const stored = this.marker(w.shard)
-        if (stored === undefined) created.push(w.shard)
-        marker = stored ?? EMPTY_MARKER
-      }
-      markers.set(w.shard, afterAppend(marker, w.seq))
-      this.db.put(['r', w.shard, w.seq], w.value)
-    }
+    const { markers, created } = nextMarkers(writes, (shard) => this.marker(shard))
+    for (const w of writes) this.db.put(['r', w.shard, w.seq], w.value)
     for (const [shard, marker] of markers) this.putMarker(shard, marker)
     if (created.length > 0) this.relist(created, [])
   }
@@ -559,6 +541,21 @@ function makePrivateDir(path: string): void {
 /** Removes group and other permissions (a no-op when there are none). */
 function narrow(path: string, mode: number): void {
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, mode)
+}
+
+/** Each shard's marker once `writes` are appended (`stored`: its marker now), and the shards that had none. */
+function nextMarkers(writes: readonly RecordWrite[], stored: (shard: string) => ShardMarker | undefined): { markers: Map<string, ShardMarker>; created: string[] } {
+  const markers = new Map<string, ShardMarker>()
+  const created: string[] = []
+  for (const w of writes) {
+    let marker = markers.get(w.shard)
+    if (marker === undefined) {
+      marker = stored(w.shard)
+      if (marker === undefined) created.push(w.shard)
+    }
+    markers.set(w.shard, afterAppend(marker ?? EMPTY_MARKER, w.seq))
+  }
+  return { markers, created }
 }
 
 function recordRange(shard: string): { start: Key; end: Key } {

@@ -2276,9 +2276,8 @@ function topLevelCall(n: Node): string | null {
   const target = select.targetList[0]!
   const val = 'ResTarget' in target ? target.ResTarget.val : undefined
   if (val === undefined || !('FuncCall' in val)) return null
-  const { targetList: _, ...rest } = select
-  for (const [k, v] of Object.entries(rest)) {
-    if (v === undefined || v === false || (Array.isArray(v) && v.length === 0)) continue
+  for (const [k, v] of Object.entries(select)) {
+    if (k === 'targetList' || v === undefined || v === false || (Array.isArray(v) && v.length === 0)) continue
     if (!(k === 'op' && v === 'SETOP_NONE') && !(k === 'limitOption' && v === 'LIMIT_OPTION_DEFAULT')) return null
   }
   const f = val.FuncCall
