@@ -121,6 +121,22 @@ describe('scans that decode some columns answer as whole-row scans do', () => {
     expect(await db.rows('SELECT j::text FROM (cu JOIN cu2 USING (id)) AS j WHERE id = 1')).toEqual([['(1,1,a,10,a,100)']])
   })
 
+  it('point reads by primary key decode the columns named, as scans do', async () => {
+    expect(await db.rows('SELECT grp FROM cu WHERE id = 1')).toEqual([[1]])
+    expect(await db.rows('SELECT body, x FROM cu WHERE id = 4')).toEqual([[null, 40]])
+    expect(await db.rows('SELECT * FROM cu WHERE id = 3')).toEqual([[3, 2, 'c', null]])
+    expect(await db.rows('SELECT cu::text FROM cu WHERE id = 2')).toEqual([['(2,1,b,20)']])
+    expect(await db.rows('SELECT row_to_json(c) FROM cu c WHERE c.id = 1')).toEqual([['{"id":1,"grp":1,"body":"a","x":10}']])
+    expect(await db.rows('SELECT id, (SELECT y FROM cu2 WHERE cu2.id = cu.id) FROM cu ORDER BY id')).toEqual([[1, 100], [2, null], [3, 300], [4, null]])
+    expect(await db.rows('SELECT count(*) FROM cu WHERE id = 2 AND x = 20')).toEqual([['1']])
+    // A column added since the rows were written reads its default on a point read too.
+    await db.rows("CREATE TABLE cu4 (id INT PRIMARY KEY, body TEXT)")
+    await db.rows("INSERT INTO cu4 VALUES (1, 'a')")
+    await db.rows("ALTER TABLE cu4 ADD COLUMN n INT NOT NULL DEFAULT 5")
+    expect(await db.rows('SELECT n FROM cu4 WHERE id = 1')).toEqual([[5]])
+    expect(await db.rows('SELECT n, body FROM cu4 WHERE id = 1')).toEqual([[5, 'a']])
+  })
+
   it('whole rows: *, t.*, whole-row references, views and functions', async () => {
     expect(await db.rows('SELECT * FROM cu WHERE id = 1 OR grp = 2 ORDER BY id')).toEqual([[1, 1, 'a', 10], [3, 2, 'c', null], [4, 2, null, 40]])
     expect(await db.rows('SELECT c.* FROM cu c WHERE x > 15 ORDER BY id')).toEqual([[2, 1, 'b', 20], [4, 2, null, 40]])

@@ -7,7 +7,7 @@
  */
 import type { Row, TableInfo, Value } from '@concord/core'
 import type { Node } from 'libpg-query'
-import { columnReader, decodeColumns, decodeRow, tableColumns, type ColumnReader } from '../catalog/column-read.js'
+import { columnReader, decodeColumns, tableColumns, type ColumnReader } from '../catalog/column-read.js'
 import type { ExecCtx } from '../runtime/context.js'
 import type { IndexRange } from '../catalog/secondary-index.js'
 import { coerce } from '../expr/coerce.js'
@@ -82,8 +82,9 @@ function sameFamily(from: SqlType, to: SqlType): boolean {
 }
 
 /**
- * A base table as a relation. With `decode`, scans fill only the columns named there and
- * leave the others NULL: the caller promises nothing reads them (parser/column-use.ts).
+ * A base table as a relation. With `decode`, scans and point reads fill only the columns
+ * named there and leave the others NULL: the caller promises nothing reads them
+ * (parser/column-use.ts).
  */
 export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx, where: Node[], cctx: CompileCtx, outer: Scope | null, decode: ReadonlySet<string> | null = null): Relation {
   const cols = tableColumns(table, alias)
@@ -106,7 +107,7 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
           key.push(encodeValue(v))
         }
         const row = exec.rows.get(name, key)
-        return row ? [decodeRow(row, cols)] : []
+        return row ? [decodeColumns(row, cols, readers, read)] : []
       },
     }
   }
