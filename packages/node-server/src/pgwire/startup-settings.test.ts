@@ -10,8 +10,9 @@ describe('startup settings', () => {
     })
     expect(splitOptions('  a\\ b \\\\c  d\\')).toEqual(['a b', '\\c', 'd\\'])
     expect(startupSettings({ statement_timeout: '250', lock_timeout: '1s', idle_in_transaction_session_timeout: '5s', application_name: 'x' })).toEqual({
-      statement_timeout: '250', lock_timeout: '1s', idle_in_transaction_session_timeout: '5s',
+      statement_timeout: '250', lock_timeout: '1s', idle_in_transaction_session_timeout: '5s', application_name: 'x',
     })
+    expect(startupSettings({ client_encoding: 'UTF8', DateStyle: 'ISO' })).toEqual({})
   })
 
   it.each([
@@ -50,6 +51,11 @@ describe('startup settings over the wire', () => {
     const byName = await wire.client({ lock_timeout: 1500, idle_in_transaction_session_timeout: 60_000 } as Partial<pg.ClientConfig>)
     expect((await byName.query('SHOW lock_timeout')).rows).toEqual([{ lock_timeout: '1500' }])
     expect((await byName.query('SHOW idle_in_transaction_session_timeout')).rows).toEqual([{ idle_in_transaction_session_timeout: '60000' }])
+    // application_name from the packet is the session's (it read '' before); SET changes it.
+    const named = await wire.client({ application_name: 'billing-worker' })
+    expect((await named.query("SELECT current_setting('application_name') AS a")).rows).toEqual([{ a: 'billing-worker' }])
+    await named.query("SET application_name = 'other'")
+    expect((await named.query('SHOW application_name')).rows).toEqual([{ application_name: 'other' }])
   })
 
   it('refuses the connection for an unknown parameter (42704), a bad value (22023), a cluster setting (55P02) or another switch (42601)', async () => {

@@ -12,13 +12,17 @@
  * search_path=a,\ b`), as PostgreSQL's `pg_split_opts` does.
  *
  * By name, only the parameters in BY_NAME are taken: the others clients send at startup
- * (client_encoding, DateStyle, application_name ..) keep their existing handling,
+ * (client_encoding, DateStyle ..) keep their existing handling,
  * unchanged by this file (docs/compatibility.md, "Startup parameters").
  */
 import { SqlError, SqlState } from '@concord/sql-facade'
 
-/** Parameters taken by name from the startup packet: the session timeouts drivers send so (node-postgres's `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout`). */
-const BY_NAME = ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout']
+/**
+ * Parameters taken by name from the startup packet: the session timeouts drivers send so
+ * (node-postgres's `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout`)
+ * and `application_name` (libpq's, node-postgres's; `SHOW application_name` answers it).
+ */
+const BY_NAME = ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout', 'application_name']
 
 /** Bound on the words of `options` read (startup packets are already bounded at 10,000 bytes). */
 const MAX_OPTIONS = 100

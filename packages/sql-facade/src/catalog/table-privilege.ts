@@ -6,6 +6,7 @@
  * ownership anyway.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { ownEntry } from '../runtime/own-entry.js'
 
 export type PrivilegeLetter = 'r' | 'a' | 'w' | 'd' | 'D' | 'x' | 't' | 'U'
 
@@ -29,7 +30,7 @@ export function privilegeName(letter: PrivilegeLetter): string {
 
 /** The letter of a table privilege name (any case); 22023 for anything else, as PostgreSQL. */
 export function privilegeLetter(name: string): PrivilegeLetter {
-  const l = BY_NAME[name.trim().toLowerCase()]
+  const l = ownEntry(BY_NAME, name.trim().toLowerCase())
   if (l === undefined) throw new SqlError(SqlState.invalidParameterValue, `unrecognized privilege type: "${name.trim()}"`)
   return l
 }

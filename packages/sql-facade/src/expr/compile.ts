@@ -35,6 +35,7 @@ import { compileRegCast } from './reg-cast.js'
 import { negate, resolveOperator } from './operators.js'
 import { envAt, Scope, type Env } from '../relation/scope.js'
 import type { CompileCtx } from './compile-context.js'
+import { ownEntry } from '../runtime/own-entry.js'
 
 export function fingerprint(node: Node): string {
   return JSON.stringify(node, (k, v) => (k === 'location' ? undefined : v))
@@ -987,7 +988,7 @@ const NAMED_PARAMS: Record<string, string[]> = {
 /** Reorders `name => value` arguments into positions; gaps take the parameter's default 0. */
 function namedArgs(fn: string, args: Node[]): Node[] {
   if (!args.some((a) => 'NamedArgExpr' in a)) return args
-  const params = NAMED_PARAMS[fn]
+  const params = ownEntry(NAMED_PARAMS, fn)
   if (!params) throw new SqlError(SqlState.undefinedFunction, `function ${fn} does not accept named arguments`)
   const out: Array<Node | undefined> = []
   args.forEach((a, i) => {

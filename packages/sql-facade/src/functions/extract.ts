@@ -15,6 +15,7 @@ import { Decimal } from '../types/decimal.js'
 import type { Interval } from '../types/interval.js'
 import { typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
+import { ownEntry } from '../runtime/own-entry.js'
 
 export type DatetimeUnit =
   | 'microseconds' | 'milliseconds' | 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter'
@@ -52,7 +53,7 @@ export type ExtractResult = Decimal | null | number
 
 function unitOf(field: string, t: SqlType): DatetimeUnit {
   const low = field.toLowerCase()
-  const unit = UNITS[low] ?? UNITS[low.slice(0, 10)]
+  const unit = ownEntry(UNITS, low) ?? ownEntry(UNITS, low.slice(0, 10))
   if (!unit) throw new SqlError(SqlState.invalidParameterValue, `unit "${low}" not recognized for type ${typeName(t)}`)
   return unit
 }

@@ -23,6 +23,7 @@ import { castValue } from '../types/cast.js'
 import type { RtValue } from '../types/value.js'
 import type { ScalarResolver } from './scalar-impl.js'
 import type { ExecCtx } from '../runtime/context.js'
+import { ownEntry } from '../runtime/own-entry.js'
 
 type JsonKind = 'json' | 'jsonb'
 
@@ -175,7 +176,7 @@ export function isJsonRecordFunction(name: string): boolean {
  * base must have exactly `t`'s field types (42804, as PostgreSQL's tupledesc_match).
  */
 export function jsonRecordRows(name: string, t: SqlType, argTypes: SqlType[]): RowsImpl | null {
-  const f = RECORD_FUNCTIONS[name]
+  const f = ownEntry(RECORD_FUNCTIONS, name)
   if (!f || argTypes.length !== (f.base ? 2 : 1)) return null
   const jt = f.kind === 'json' ? T.json : T.jsonb
   const fields = t.fields!

@@ -48,6 +48,7 @@ import { promoteStandby } from './pg-promote.js'
 import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
 import { isoTimestamp, jsonArrayText, jsonObjectText, jsonText } from './json-text.js'
 import { sessionSearchPath } from '../catalog/search-path.js'
+import { inheritedName, ownEntry } from '../runtime/own-entry.js'
 
 
 const num = (t: SqlType) => isNumericType(t) || t.id === 'unknown'
@@ -889,11 +890,12 @@ const VARIADIC_FUNCTIONS: Record<string, Resolver> = {
 
 /** A call written with VARIADIC, for the functions whose variadic parameter is "any"; undefined for the others. */
 export function lookupVariadicScalar(name: string, types: SqlType[]): ScalarImpl | null | undefined {
-  const r = VARIADIC_FUNCTIONS[name]
+  const r = ownEntry(VARIADIC_FUNCTIONS, name)
   return r ? r(types) : undefined
 }
 
 export function lookupScalar(name: string, types: SqlType[]): ScalarImpl | null | undefined {
+  if (inheritedName(name)) return undefined
   // The bytea forms of names the text functions hold (length, octet_length ..).
   const binary = BINARY_ENCODING_FUNCTIONS[name]?.(types)
   if (binary) return binary

@@ -29,6 +29,7 @@ import { JSON_SET_FUNCTIONS } from './json-sets.js'
 import { TABLE_CHANGE_SET_FUNCTIONS } from './table-changes.js'
 import { REBALANCE_SET_FUNCTIONS } from './rebalance-functions.js'
 import { REGEXP_SET_FUNCTIONS } from './regexp-functions.js'
+import { inheritedName } from '../runtime/own-entry.js'
 
 export interface SetFunctionImpl {
   /** Types the arguments are coerced to (implicit cast). */
@@ -183,6 +184,7 @@ const NULL_ARGS: Record<string, number[]> = { string_to_table: [1, 2], json_popu
 
 /** The implementation for these argument types: undefined for no such function, null for no match. */
 export function lookupSetFunction(name: string, types: SqlType[]): SetFunctionImpl | null | undefined {
+  if (inheritedName(name)) return undefined
   const r = SET_FUNCTIONS[name]
   if (!r) return undefined
   const impl = r(types)

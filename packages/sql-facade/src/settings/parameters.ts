@@ -11,6 +11,7 @@
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { parseMasterNodes } from '../cluster/publisher-connector.js'
 import { normalizeDateStyle } from './date-style-setting.js'
+import { ownEntry } from '../runtime/own-entry.js'
 
 type Kind = 'bool' | 'int' | 'string' | 'enum' | 'duration' | 'memory'
 export type SettingScope = 'session' | 'node' | 'cluster'
@@ -138,7 +139,7 @@ export const DISPLAY_NAMES: Record<string, string> = { datestyle: 'DateStyle', t
 
 /** A parameter's definition; names with a dot are session-scoped custom placeholders. Null if unknown. */
 export function parameterDef(name: string): ParameterDef | null {
-  const d = PARAMETERS[name]
+  const d = ownEntry(PARAMETERS, name)
   if (d) return d
   if (name.includes('.')) return session('string', '', 'Custom placeholder.')
   return null

@@ -10,6 +10,7 @@ import type { ColumnBinding } from '../relation/scope.js'
 import type { Relation } from '../relation/relation.js'
 import { DISPLAY_NAMES, type Settings } from '../settings/settings.js'
 import { T } from '../types/sql-type.js'
+import { ownEntry } from '../runtime/own-entry.js'
 
 /** What the node tells SHOW about itself. */
 export interface NodeFacts {
@@ -29,5 +30,5 @@ export function showRelation(name: string, settings: Settings, facts: NodeFacts)
   if (key === 'concord.p2p_addresses') return { columns: columns('address'), rows: () => facts.p2pAddresses().map((a) => [a]) }
   // Read now, not when the rows are: an unknown name fails even where only the shape is asked for.
   const value = settings.show(name)
-  return { columns: columns(DISPLAY_NAMES[key] ?? key), rows: () => [[value]] }
+  return { columns: columns(ownEntry(DISPLAY_NAMES, key) ?? key), rows: () => [[value]] }
 }

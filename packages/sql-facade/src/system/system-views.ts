@@ -84,9 +84,8 @@ export class SystemCatalog {
   /** The view `name` (in `schema` when given), or null when there is none. */
   view(schema: string | null, name: string, exec: ExecCtx): Relation | null {
     const ctx: ViewCtx = { exec, replica: this.host.replica }
-    if (schema === 'pg_catalog' || schema === 'information_schema') return this.views[schema][name]?.(ctx) ?? null
-    const v = this.views.pg_catalog[name] ?? this.views.information_schema[name]
-    return v ? v(ctx) : null
+    const found = this.schemaOf(schema, name)
+    return found === null ? null : this.views[found][name]!(ctx)
   }
 
   /** The schema the view `name` (in `schema` when given) is found in, as `view` resolves it; null when there is none. */

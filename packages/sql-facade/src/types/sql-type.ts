@@ -7,6 +7,7 @@ import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { nameList } from '../parser/name-list.js'
 import type { EnumLabel } from './enum-type.js'
+import { ownEntry } from '../runtime/own-entry.js'
 
 export type TypeId =
   | 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8'
@@ -288,16 +289,17 @@ export function resolveTypeName(names: string[], mods: number[], arrayBounds = f
   const parts = names.filter((n) => n !== 'pg_catalog')
   let name = parts.join('.').toLowerCase()
   // Built-in names first: pg_catalog leads the search path.
-  if (!NAMES[name] && !(name.startsWith('_') && NAMES[name.slice(1)]) && names[0] !== 'pg_catalog') {
+  const builtin = (n: string): TypeId | undefined => ownEntry(NAMES, n)
+  if (!builtin(name) && !(name.startsWith('_') && builtin(name.slice(1))) && names[0] !== 'pg_catalog') {
     const own = userType(names, source) ?? (names.length === 1 && names[0]!.startsWith('_') ? userType([names[0]!.slice(1)], source) : undefined)
     if (own) return arrayBounds || (own.domain?.name ?? own.name) !== names[names.length - 1] ? arrayOf(own) : own
   }
   // `_int4` is PostgreSQL's internal name of int4[].
-  if (!NAMES[name] && name.startsWith('_') && NAMES[name.slice(1)]) {
+  if (!builtin(name) && name.startsWith('_') && builtin(name.slice(1))) {
     name = name.slice(1)
     arrayBounds = true
   }
-  const id = NAMES[name]
+  const id = builtin(name)
   if (!id) throw new SqlError(SqlState.undefinedObject, `type "${parts.join('.').toLowerCase()}" does not exist`)
   const t: SqlType = { id }
   if (id === 'numeric' && mods.length > 0) {

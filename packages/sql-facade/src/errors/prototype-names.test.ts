@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase, type Database } from '../database.js'
+
+/**
+ * Names that are properties of every JavaScript object (`constructor`, `__proto__`) are
+ * names like any other to SQL: where the name is unknown, the statement fails with the
+ * SQLSTATE an unknown name gets. They were looked up in plain objects, so `SHOW
+ * constructor` dropped the connection, `SELECT constructor()` failed with an internal
+ * error and `CREATE TABLE t (a constructor)` made a column of no type.
+ */
+let db: Database
+beforeAll(async () => {
+  db = await openDatabase({ nodeId: 'n1', region: 'us-west' })
+  await db.query('CREATE TABLE pn (id INT PRIMARY KEY)')
+})
+afterAll(async () => {
+  await db.close()
+})
+
+async function failure(sql: string): Promise<{ code: string | undefined; message: string } | null> {
+  try {
+    await db.query(sql)
+    return null
+  } catch (e) {
+    return { code: (e as { code?: string }).code, message: (e as Error).message }
+  }
+}
+
+const PROBES = [
+  'SHOW NAME',
+  'SET NAME = 1',
+  'RESET NAME',
+  "SELECT current_setting('NAME')",
+  "SELECT set_config('NAME', '1', false)",
+  'ALTER SYSTEM SET NAME = 1',
+  'SELECT NAME()',
+  'SELECT NAME(1, 2)',
+  'SELECT * FROM NAME()',
+  'SELECT 1::NAME',
+  "SELECT 'x'::NAME",
+  'CREATE TABLE pn2 (a NAME)',
+  "SELECT 'NAME'::regtype",
+  'SELECT * FROM NAME',
+  'SELECT extract(NAME FROM now())',
+  "SELECT date_part('NAME', now())",
+  "SELECT has_table_privilege('pn', 'NAME')",
+]
+
+describe('names that are properties of JavaScript objects', () => {
+  for (const probe of PROBES) {
+    it(probe, async () => {
+      const unknown = await failure(probe.replaceAll('NAME', 'nosuchname'))
+      expect(unknown).not.toBeNull()
+      // Quoted where the name is an identifier: unquoted, SQL folds it to lower case.
+      const literal = probe.includes("'NAME'")
+      for (const name of ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty']) {
+        const written = literal || name === name.toLowerCase() ? name : `"${name}"`
+        const got = await failure(probe.replaceAll('NAME', written))
+        expect(got, `${probe} with ${written}`).not.toBeNull()
+        expect({ code: got!.code, message: got!.message.toLowerCase() }, `${probe} with ${written}`).toEqual({
+          code: unknown!.code,
+          message: unknown!.message.replaceAll('nosuchname', name).toLowerCase(),
+        })
+      }
+    })
+  }
+})
