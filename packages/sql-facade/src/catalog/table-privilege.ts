@@ -6,7 +6,7 @@
  * ownership anyway.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
-import { ownEntry } from '../runtime/own-entry.js'
+import { ownEntry } from '../parser/own-entry.js'
 
 export type PrivilegeLetter = 'r' | 'a' | 'w' | 'd' | 'D' | 'x' | 't' | 'U'
 

@@ -35,7 +35,7 @@ import { compileRegCast } from './reg-cast.js'
 import { negate, resolveOperator } from './operators.js'
 import { envAt, Scope, type Env } from '../relation/scope.js'
 import type { CompileCtx } from './compile-context.js'
-import { ownEntry } from '../runtime/own-entry.js'
+import { ownEntry } from '../parser/own-entry.js'
 
 export function fingerprint(node: Node): string {
   return JSON.stringify(node, (k, v) => (k === 'location' ? undefined : v))

@@ -15,7 +15,7 @@ import { Decimal } from '../types/decimal.js'
 import type { Interval } from '../types/interval.js'
 import { typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import { ownEntry } from '../runtime/own-entry.js'
+import { ownEntry } from '../parser/own-entry.js'
 
 export type DatetimeUnit =
   | 'microseconds' | 'milliseconds' | 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter'

@@ -23,7 +23,7 @@ import { castValue } from '../types/cast.js'
 import type { RtValue } from '../types/value.js'
 import type { ScalarResolver } from './scalar-impl.js'
 import type { ExecCtx } from '../runtime/context.js'
-import { ownEntry } from '../runtime/own-entry.js'
+import { ownEntry } from '../parser/own-entry.js'
 
 type JsonKind = 'json' | 'jsonb'
 

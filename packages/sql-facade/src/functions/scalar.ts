@@ -48,7 +48,7 @@ import { promoteStandby } from './pg-promote.js'
 import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
 import { isoTimestamp, jsonArrayText, jsonObjectText, jsonText } from './json-text.js'
 import { sessionSearchPath } from '../catalog/search-path.js'
-import { inheritedName, ownEntry } from '../runtime/own-entry.js'
+import { inheritedName, ownEntry } from '../parser/own-entry.js'
 
 
 const num = (t: SqlType) => isNumericType(t) || t.id === 'unknown'

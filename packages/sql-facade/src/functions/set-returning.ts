@@ -29,7 +29,7 @@ import { JSON_SET_FUNCTIONS } from './json-sets.js'
 import { TABLE_CHANGE_SET_FUNCTIONS } from './table-changes.js'
 import { REBALANCE_SET_FUNCTIONS } from './rebalance-functions.js'
 import { REGEXP_SET_FUNCTIONS } from './regexp-functions.js'
-import { inheritedName } from '../runtime/own-entry.js'
+import { inheritedName } from '../parser/own-entry.js'
 
 export interface SetFunctionImpl {
   /** Types the arguments are coerced to (implicit cast). */

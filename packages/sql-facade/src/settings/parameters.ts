@@ -11,7 +11,7 @@
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { parseMasterNodes } from '../cluster/publisher-connector.js'
 import { normalizeDateStyle } from './date-style-setting.js'
-import { ownEntry } from '../runtime/own-entry.js'
+import { ownEntry } from '../parser/own-entry.js'
 
 type Kind = 'bool' | 'int' | 'string' | 'enum' | 'duration' | 'memory'
 export type SettingScope = 'session' | 'node' | 'cluster'

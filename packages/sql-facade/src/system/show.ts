@@ -10,7 +10,7 @@ import type { ColumnBinding } from '../relation/scope.js'
 import type { Relation } from '../relation/relation.js'
 import { DISPLAY_NAMES, type Settings } from '../settings/settings.js'
 import { T } from '../types/sql-type.js'
-import { ownEntry } from '../runtime/own-entry.js'
+import { ownEntry } from '../parser/own-entry.js'
 
 /** What the node tells SHOW about itself. */
 export interface NodeFacts {

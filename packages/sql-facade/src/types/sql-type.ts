@@ -7,7 +7,7 @@ import type { Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { nameList } from '../parser/name-list.js'
 import type { EnumLabel } from './enum-type.js'
-import { ownEntry } from '../runtime/own-entry.js'
+import { ownEntry } from '../parser/own-entry.js'
 
 export type TypeId =
   | 'bool' | 'int2' | 'int4' | 'int8' | 'numeric' | 'float4' | 'float8'
