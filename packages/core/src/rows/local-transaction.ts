@@ -826,6 +826,9 @@ function validateName(name: string, what: string): void {
   if (typeof name !== 'string' || name.length === 0 || RESERVED_NAME_CHARS.test(name)) {
     throw new ConcordError('invalidName', `invalid ${what} name`)
   }
+  // A row is an object keyed by column name, and `__proto__` is no key of an object's own:
+  // its values would be lost without a word.
+  if (what === 'column' && name === '__proto__') throw new ConcordError('invalidName', 'column name "__proto__" is reserved in Concord')
 }
 
 function sameValue(a: Value, b: Value): boolean {

@@ -65,3 +65,15 @@ describe('names that are properties of JavaScript objects', () => {
     })
   }
 })
+
+describe('a column named __proto__', () => {
+  it('is refused (42602) where it would be made: its values would be lost (an INSERT kept none before)', async () => {
+    for (const sql of ['CREATE TABLE pp (id INT PRIMARY KEY, __proto__ TEXT)', 'ALTER TABLE pn ADD COLUMN __proto__ TEXT', 'ALTER TABLE pn RENAME COLUMN id TO __proto__']) {
+      expect(await failure(sql), sql).toEqual({ code: '42602', message: 'column name "__proto__" is reserved in Concord' })
+    }
+    // Other names every object has are columns like any other.
+    await db.query('CREATE TABLE pc (id INT PRIMARY KEY, constructor TEXT, "toString" INT)')
+    await db.query("INSERT INTO pc VALUES (1, 'c', 2), (2, NULL, NULL)")
+    expect((await db.query('SELECT id, constructor, "toString" FROM pc ORDER BY id')).rowArrays).toEqual([[1, 'c', 2], [2, null, null]])
+  })
+})

@@ -535,8 +535,7 @@ export class Session {
   }
 
   private async runScript(sql: string, params: unknown[]): Promise<QueryResult[]> {
-    // Every query string asks; a database that is ready answers without a turn of the microtask queue.
-    if (!this.db.readyNow()) await this.db.ready()
+    await this.db.ready()
     const stmts = parseScript(sql)
     // PostgreSQL parses the whole query string first: its notices come before any result.
     const raised = this.raiseParseNotices(stmts)
@@ -666,7 +665,7 @@ export class Session {
    */
   async describe(statement: PreparedStatement): Promise<FieldInfo[] | null> {
     try {
-      if (!this.db.readyNow()) await this.db.ready()
+      await this.db.ready()
       const shape = describeShape(statement.statement)
       if (shape === null) return null
       if (this.block?.failed) throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block')
@@ -689,7 +688,7 @@ export class Session {
   /** Runs a prepared statement with bound parameters (Bind + Execute). */
   async execute(statement: PreparedStatement, params: unknown[] = []): Promise<QueryResult> {
     try {
-      if (!this.db.readyNow()) await this.db.ready()
+      await this.db.ready()
       if (statement.statement === null) return toQueryResult(utility('EMPTY'), this.db.int8)
       if (statement.statement.kind === 'pg' && 'CopyStmt' in statement.statement.node) {
         throw new SqlError(SqlState.featureNotSupported, 'COPY over the extended query protocol is not supported; send it as a simple query')
@@ -1138,7 +1137,7 @@ export class Session {
    */
   private async runOrOffload(stmt: Statement, params: RtValue[], remote: RemoteRows): Promise<{ result: StatementResult; durable: boolean } | { query: QueryResult }> {
     const pending = this.pendingOffload(stmt, params)
-    if (pending === null) return this.runWaitingForIds(stmt, params, remote)
+    if (pending === null) return await this.runWaitingForIds(stmt, params, remote)
     this.offload = pending
     let ran: { result: StatementResult; durable: boolean } | null = null
     try {
