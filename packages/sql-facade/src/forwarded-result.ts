@@ -6,6 +6,7 @@
 import { malformed, type ForwardedResult, type ReturnedColumn } from './placement/forwarded-reply.js'
 import { commandTag, formatPgText, type FieldInfo, type Int8Output, type JsValue, type QueryResult } from './result-format.js'
 import { activeDateTimeStyle } from './types/datetime-style.js'
+import { setOwn } from './parser/own-entry.js'
 
 /** The holder's reply for its result: every value as PostgreSQL text. */
 export function forwardedResult(r: QueryResult): ForwardedResult {
@@ -57,7 +58,7 @@ export function forwardedQueryResult(r: ForwardedResult, int8: Int8Output, peer:
   )
   const rows = rowArrays.map((arr) => {
     const o: Record<string, JsValue> = {}
-    fields.forEach((f, i) => (o[f.name] = arr[i]!))
+    fields.forEach((f, i) => setOwn(o, f.name, arr[i]!))
     return o
   })
   return { ...tag, fields, rows, rowArrays, returnsRows: true }

@@ -14,6 +14,7 @@ import { typeModifier, typeName, typeOid, typeSize, type SqlType, type TypeId } 
 import { formatFloat, formatText } from './types/text-format.js'
 import { activeDateTimeStyle } from './types/datetime-style.js'
 import type { RtValue } from './types/value.js'
+import { setOwn } from './parser/own-entry.js'
 
 export interface FieldInfo {
   name: string
@@ -103,7 +104,7 @@ export function toQueryResult(r: StatementResult, int8: Int8Output): QueryResult
   const rowArrays = r.rows.map((row) => row.map((v, i) => toJs(v, r.columns[i]!.type, int8)))
   const rows = rowArrays.map((arr) => {
     const o: Record<string, (typeof arr)[number]> = {}
-    fields.forEach((f, i) => (o[f.name] = arr[i]!))
+    fields.forEach((f, i) => setOwn(o, f.name, arr[i]!))
     return o
   })
   const returnsRows = r.returnsRows ?? (fields.length > 0 || r.command === 'SELECT' || r.command === 'SHOW')

@@ -77,3 +77,18 @@ describe('a column named __proto__', () => {
     expect((await db.query('SELECT id, constructor, "toString" FROM pc ORDER BY id')).rowArrays).toEqual([[1, 'c', 2], [2, null, null]])
   })
 })
+
+describe('__proto__ as a key of a built object', () => {
+  it('is a key of a jsonb object as of a json one (jsonb_build_object gave {} before)', async () => {
+    expect((await db.query("SELECT jsonb_build_object('__proto__', 1, 'a', 2)::text AS j")).rowArrays).toEqual([['{"a": 2, "__proto__": 1}']])
+    expect((await db.query("SELECT jsonb_build_object('__proto__', 1) -> '__proto__' AS j")).rowArrays).toEqual([['1']])
+    expect((await db.query("SELECT json_build_object('__proto__', 1)::text AS j")).rowArrays).toEqual([['{"__proto__" : 1}']])
+  })
+
+  it('names a column of a result row by name (the row object lacked it before)', async () => {
+    const r = await db.query("SELECT 1 AS __proto__, 'x' AS constructor")
+    expect(Object.keys(r.rows[0]!)).toEqual(['__proto__', 'constructor'])
+    expect(Object.getOwnPropertyDescriptor(r.rows[0]!, '__proto__')?.value).toBe(1)
+    expect(r.rows[0]!['constructor']).toBe('x')
+  })
+})

@@ -48,7 +48,7 @@ import { promoteStandby } from './pg-promote.js'
 import type { ScalarImpl, ScalarResolver as Resolver } from './scalar-impl.js'
 import { isoTimestamp, jsonArrayText, jsonObjectText, jsonText } from './json-text.js'
 import { sessionSearchPath } from '../catalog/search-path.js'
-import { inheritedName, ownEntry } from '../parser/own-entry.js'
+import { inheritedName, ownEntry, setOwn } from '../parser/own-entry.js'
 
 
 const num = (t: SqlType) => isNumericType(t) || t.id === 'unknown'
@@ -574,7 +574,7 @@ function buildObject(ts: SqlType[], result: SqlType): ScalarImpl | null {
         throw new SqlError(SqlState.invalidParameterValue, 'key value must be scalar, not array, composite, or json')
       }
       const key = formatText(a[i]!, args[i]!)!
-      if (result.id === 'jsonb') o[key] = sqlToJson(a[i + 1]!, args[i + 1]!)
+      if (result.id === 'jsonb') setOwn(o, key, sqlToJson(a[i + 1]!, args[i + 1]!))
       else pairs.push([key, jsonText(a[i + 1]!, args[i + 1]!)])
     }
     return result.id === 'jsonb' ? formatJsonb(o) : jsonObjectText(pairs)
