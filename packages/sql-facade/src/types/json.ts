@@ -4,6 +4,7 @@
  * `": "` separators.
  */
 import { SqlError, SqlState } from '../errors/sql-error.js'
+import { setOwn } from '../parser/own-entry.js'
 
 /**
  * A parsed JSON value. A number is a JS number, except an integer past 2^53 (an id from
@@ -81,7 +82,7 @@ class ExactJsonParser {
       this.space()
       if (this.text[this.at++] !== ':') throw new SyntaxError('colon expected')
       // As JSON.parse: the last of a repeated key wins; __proto__ is a plain key.
-      Object.defineProperty(out, key, { value: this.value(), enumerable: true, writable: true, configurable: true })
+      setOwn(out, key, this.value())
       this.space()
       const c = this.text[this.at++]
       if (c === '}') return out

@@ -284,12 +284,16 @@ function userType(names: string[], lookup: TypeLookup | undefined): SqlType | un
   return parts.length === 1 ? lookup(parts[0]!) : undefined
 }
 
+/** The built-in type named `name` (lower case), if any. */
+function builtin(name: string): TypeId | undefined {
+  return ownEntry(NAMES, name)
+}
+
 /** Looks a type up by name (`pg_catalog.` prefix allowed), with typmod integers; user types through `source` (catalog/user-type.ts). */
 export function resolveTypeName(names: string[], mods: number[], arrayBounds = false, source?: TypeLookup): SqlType {
   const parts = names.filter((n) => n !== 'pg_catalog')
   let name = parts.join('.').toLowerCase()
   // Built-in names first: pg_catalog leads the search path.
-  const builtin = (n: string): TypeId | undefined => ownEntry(NAMES, n)
   if (!builtin(name) && !(name.startsWith('_') && builtin(name.slice(1))) && names[0] !== 'pg_catalog') {
     const own = userType(names, source) ?? (names.length === 1 && names[0]!.startsWith('_') ? userType([names[0]!.slice(1)], source) : undefined)
     if (own) return arrayBounds || (own.domain?.name ?? own.name) !== names[names.length - 1] ? arrayOf(own) : own
