@@ -50,7 +50,7 @@
  *   BENCH_BASELINE_BIN=<another build's packages/node-server/bin/concord.js>
  *                                that build as one more side (its own cluster), interleaved with
  *                                the others, with a "Concord / baseline" column: a before/after in one run
- *   BENCH_MEASURES=catchup,start-empty,..  only these measures (point, groupby, catchup, start-empty,
+ *   BENCH_MEASURES=catchup,start-empty,..  only these measures (point, groupby, shapes, catchup, start-empty,
  *                                latency, throughput; catchup includes the restart with rows and memory)
  *   BENCH_HIBERNATE_AFTER=10s    the Concord side's nodes run with `--hibernate-after 10s`, and one more
  *                                measure: the writer's memory once its table's shard is put away (waited for
@@ -206,6 +206,31 @@ async function pointQps(c: pg.Client, queries = POINT_QUERIES): Promise<number> 
     if (!(await hasRow(c, 'data', id))) throw new Error(`row ${id} missing`)
   }
   return queries / ((performance.now() - t0) / 1000)
+}
+
+/**
+ * Query shapes a database is asked every day, wall ms (median of the run's queries, each
+ * checked): ORDER BY the key LIMIT 10 (PostgreSQL walks its primary key's btree), ten
+ * rows of a key range, ORDER BY another column LIMIT 10 (both sides read every row and
+ * keep ten: PostgreSQL's top-N heapsort), and a scan whose WHERE keeps nothing.
+ */
+const SHAPES: Array<{ key: string; label: string; queries: number; sql: (i: number) => [string, unknown[]]; check: (rows: unknown[]) => boolean }> = [
+  { key: 'shape-keyorder', label: 'ORDER BY key DESC LIMIT 10, ms', queries: 200, sql: () => ['SELECT id, body FROM data ORDER BY id DESC LIMIT 10', []], check: (r) => r.length === 10 },
+  { key: 'shape-keyrange', label: 'key range of 10 rows (BETWEEN), ms', queries: 200, sql: (i) => ['SELECT id, body FROM data WHERE id BETWEEN $1 AND $2', [1 + ((i * 7919) % (ROWS - 10)), 10 + ((i * 7919) % (ROWS - 10))]], check: (r) => r.length === 10 },
+  { key: 'shape-topn', label: 'ORDER BY another column LIMIT 10, ms', queries: 10, sql: () => ['SELECT id, body FROM data ORDER BY body DESC, id LIMIT 10', []], check: (r) => r.length === 10 },
+  { key: 'shape-filter', label: 'a scan whose WHERE keeps no row, ms', queries: 10, sql: () => ['SELECT id, body FROM data WHERE grp = -1', []], check: (r) => r.length === 0 },
+]
+
+async function shapeMs(c: pg.Client, shape: (typeof SHAPES)[number]): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < shape.queries; i++) {
+    const [sql, params] = shape.sql(i)
+    const t0 = performance.now()
+    const r = await c.query(sql, params)
+    times.push(performance.now() - t0)
+    if (!shape.check(r.rows)) throw new Error(`${shape.label}: ${r.rows.length} rows`)
+  }
+  return median(times)
 }
 
 /**
@@ -522,7 +547,7 @@ try {
   // The reads are measured at rest: after a load a node checkpoints its rows once none
   // changed for 2 s (decision 33) and a peer settles its copy; PostgreSQL's processes
   // write and vacuum. Each side is waited for until its servers idle.
-  if (runs('point') || runs('groupby')) for (const side of sides) await atRest(side)
+  if (runs('point') || runs('groupby') || runs('shapes')) for (const side of sides) await atRest(side)
   if (runs('point')) {
     // Warm-up, not recorded: the query's first runs on each side (plans, JIT, caches).
     for (const side of sides) await pointQps(side.writer, POINT_QUERIES / 4)
@@ -533,6 +558,13 @@ try {
       const r = await groupByMs(side.writer, await side.writerPid())
       record('groupby', side, r.ms)
       record('groupby-cpu', side, r.cpuMs)
+    })
+  }
+  if (runs('shapes')) {
+    // Warm-up, not recorded.
+    for (const side of sides) for (const shape of SHAPES) await shapeMs(side.writer, { ...shape, queries: Math.min(shape.queries, 20) })
+    await interleaved(sides, 'query shapes', async (side) => {
+      for (const shape of SHAPES) record(shape.key, side, await shapeMs(side.writer, shape))
     })
   }
   for (const side of sides) record('rss-writer', side, side.writerMemory())
@@ -584,6 +616,7 @@ try {
     ['point', 'point SELECT by primary key, node-postgres, qps', 0],
     ['groupby', `GROUP BY over ${n} rows, ms`, 0],
     ['groupby-cpu', `  CPU ms per GROUP BY of the answering process`, 1],
+    ...SHAPES.map((shape): [string, string, number] => [shape.key, shape.label.replace(', ms', ` over ${n} rows, ms`), 2]),
     ['p50', 'replication commit -> visible on a peer, p50 ms', 1],
     ['p99', 'replication commit -> visible on a peer, p99 ms', 1],
     ['throughput', `replicated throughput, ${BATCH}-row transactions, rows/s`, 0],

@@ -189,3 +189,87 @@ describe('index structures outlive other tables\' catalog changes', () => {
     expect(db.indexes.builds).toBe(before + 1)
   })
 })
+
+// A range over a primary key (`id BETWEEN ..`, `id > ..`) reads the key's implicit index
+// (catalog/secondary-index.ts, `primaryKeyIndex`) instead of every row; `id + 0` below
+// hides the key from it, so the same question is answered by a scan.
+describe("a primary key's implicit index", () => {
+  it('answers ranges as a scan does, through inserts, deletes, key changes and open transactions', async () => {
+    db = await openDatabase({ nodeId: 'pk1' })
+    await db.query('CREATE TABLE r (id int PRIMARY KEY, v int)')
+    await db.query('INSERT INTO r SELECT g * 3, g FROM generate_series(1, 400) g')
+    const next = xorshift(2026)
+    const check = async (what: string, s = db!.session()): Promise<void> => {
+      const a = next(1300)
+      const b = a + next(200)
+      for (const [indexed, scanned] of [
+        [`id BETWEEN ${a} AND ${b}`, `id + 0 BETWEEN ${a} AND ${b}`],
+        [`id > ${a} AND id <= ${b}`, `id + 0 > ${a} AND id + 0 <= ${b}`],
+        [`${a} < id`, `${a} < id + 0`],
+        [`id < ${b} AND v % 2 = 0`, `id + 0 < ${b} AND v % 2 = 0`],
+      ]) {
+        const got = (await s.query(`SELECT id, v FROM r WHERE ${indexed} ORDER BY id`)).rowArrays
+        expect(got, `${what}: ${indexed}`).toEqual((await s.query(`SELECT id, v FROM r WHERE ${scanned} ORDER BY id`)).rowArrays)
+      }
+    }
+    const builds = db.indexes.builds
+    await check('as loaded')
+    expect(db.indexes.builds).toBe(builds + 1)
+    for (let round = 0; round < 30; round++) {
+      const k = next(1300)
+      const op = next(4)
+      if (op === 0) await db.query(`INSERT INTO r VALUES (${k}, ${round}) ON CONFLICT (id) DO UPDATE SET v = ${round}`)
+      else if (op === 1) await db.query(`DELETE FROM r WHERE id BETWEEN ${k} AND ${k + 20}`)
+      else if (op === 2) await db.query(`UPDATE r SET id = id + 1000 WHERE id BETWEEN ${k} AND ${k + 5} AND id + 1000 NOT IN (SELECT id FROM r)`)
+      else {
+        // Its own uncommitted writes, seen by the session that made them and by no other.
+        const s = db.session()
+        await s.query('BEGIN')
+        await s.query(`INSERT INTO r VALUES (${k + 100000}, -1) ON CONFLICT DO NOTHING`)
+        await s.query(`DELETE FROM r WHERE id BETWEEN ${k} AND ${k + 9}`)
+        await s.query(`UPDATE r SET id = -id WHERE id BETWEEN ${k + 10} AND ${k + 12}`)
+        await check(`inside a transaction, round ${round}`, s)
+        await check(`beside a transaction, round ${round}`)
+        await s.query(next(2) === 0 ? 'ROLLBACK' : 'COMMIT')
+      }
+      await check(`round ${round}`)
+    }
+    // Kept current all along (writes in key order or near the end): built once.
+    expect(db.indexes.builds).toBe(builds + 1)
+  })
+
+  it('covers a composite key by its first column, and text keys', async () => {
+    db = await openDatabase({ nodeId: 'pk2' })
+    await db.query('CREATE TABLE line (o int, n int, qty int, PRIMARY KEY (o, n))')
+    await db.query('INSERT INTO line SELECT g / 10, g % 10, g FROM generate_series(0, 999) g')
+    expect(await rows('SELECT count(*)::int, min(qty), max(qty) FROM line WHERE o BETWEEN 20 AND 29')).toEqual([[100, 200, 299]])
+    expect(await rows('SELECT qty FROM line WHERE o = 7 AND n >= 8 ORDER BY qty')).toEqual([[78], [79]])
+    await db.query('CREATE TABLE word (w text PRIMARY KEY, n int)')
+    await db.query("INSERT INTO word VALUES ('apple', 1), ('banana', 2), ('cherry', 3), ('date', 4), ('Apple', 5)")
+    expect(await rows("SELECT w FROM word WHERE w BETWEEN 'b' AND 'd' ORDER BY w")).toEqual([['banana'], ['cherry']])
+    expect(await rows("SELECT w FROM word WHERE w >= 'cherry' ORDER BY w")).toEqual([['cherry'], ['date']])
+  })
+
+  it('is put away when writes out of key order cost more than building it again, and built again on its next use', async () => {
+    db = await openDatabase({ nodeId: 'pk3' })
+    await db.query('CREATE TABLE u (id int PRIMARY KEY, v int)')
+    await db.query('INSERT INTO u SELECT g * 2, g FROM generate_series(1, 2000) g')
+    const builds = db.indexes.builds
+    expect(await rows('SELECT count(*)::int FROM u WHERE id BETWEEN 1 AND 100')).toEqual([[50]])
+    expect(db.indexes.builds).toBe(builds + 1)
+    // Odd keys before most of the index: each insert moves most of its entries.
+    for (let i = 0; i < 40; i++) await db.query(`INSERT INTO u SELECT g * 2 + 1, 0 FROM generate_series(${i * 5}, ${i * 5 + 4}) g`)
+    expect(await rows('SELECT count(*)::int FROM u WHERE id BETWEEN 1 AND 100')).toEqual([[100]])
+    expect(db.indexes.builds).toBe(builds + 2)
+    // Used again soon after a few writes: kept.
+    await db.query('INSERT INTO u VALUES (100001, 1)')
+    expect(await rows('SELECT count(*)::int FROM u WHERE id > 4000')).toEqual([[1]])
+    expect(db.indexes.builds).toBe(builds + 2)
+    // One DELETE of most rows from the front: put away part way through its changes, and
+    // built again, right, on its next use.
+    await db.query('DELETE FROM u WHERE id < 3900')
+    expect(await rows('SELECT id FROM u WHERE id BETWEEN 3890 AND 3910 ORDER BY id')).toEqual([[3900], [3902], [3904], [3906], [3908], [3910]])
+    expect(await rows('SELECT id FROM u ORDER BY id LIMIT 2')).toEqual([[3900], [3902]])
+    expect(db.indexes.builds).toBe(builds + 3)
+  })
+})

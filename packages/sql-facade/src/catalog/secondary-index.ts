@@ -65,6 +65,12 @@ function plainNumber(v: RtValue | undefined): v is number {
 class OrderedIndex {
   readonly entries: IndexEntry[] = []
   /**
+   * Upkeep since the index was last used: entries moved by splices and rows changed. Only
+   * the implicit index of a primary key (`SecondaryIndexes.indexOn`) reads it.
+   */
+  moved = 0
+  changed = 0
+  /**
    * `entries`' values, packed, while every one is a plain number (else null, for good):
    * a lookup's binary search reads this array instead of one entry object per step, each
    * a cache miss of its own on a large table (most of a point SELECT's index lookup).
@@ -118,6 +124,8 @@ class OrderedIndex {
     this.remove(row)
     if (v === null) return
     const at = this.position(v, pkKey)
+    this.moved += this.entries.length - at
+    this.changed++
     this.entries.splice(at, 0, { v, pkKey })
     if (this.nums !== null) {
       if (plainNumber(v)) this.nums.splice(at, 0, v)
@@ -146,6 +154,8 @@ class OrderedIndex {
     if (old === undefined) return
     const i = this.position(old, pkKey)
     if (this.entries[i]?.pkKey === pkKey) {
+      this.moved += this.entries.length - i
+      this.changed++
       this.entries.splice(i, 1)
       this.nums?.splice(i, 1)
     }
@@ -201,6 +211,50 @@ class OrderedIndex {
     return out
   }
 
+  /**
+   * The entries within the bounds one at a time, in index order or its reverse: a reader
+   * that needs the first few (ORDER BY the key LIMIT n) reads no further.
+   */
+  *walk(lo: RtValue | undefined, loInc: boolean, hi: RtValue | undefined, hiInc: boolean, desc: boolean): Generator<IndexEntry> {
+    const entries = this.entries
+    if (!desc) {
+      let i = lo === undefined ? 0 : this.lowerBound(lo)
+      if (lo !== undefined && !loInc) while (i < entries.length && compareValues(entries[i]!.v, lo) === 0) i++
+      for (; i < entries.length; i++) {
+        const e = entries[i]!
+        if (hi !== undefined) {
+          const c = compareValues(e.v, hi)
+          if (c > 0 || (c === 0 && !hiInc)) return
+        }
+        yield e
+      }
+      return
+    }
+    // From the last entry not above `hi` down.
+    let i = hi === undefined ? entries.length - 1 : this.upperBound(hi) - 1
+    if (hi !== undefined && !hiInc) while (i >= 0 && compareValues(entries[i]!.v, hi) === 0) i--
+    for (; i >= 0; i--) {
+      const e = entries[i]!
+      if (lo !== undefined) {
+        const c = compareValues(e.v, lo)
+        if (c < 0 || (c === 0 && !loInc)) return
+      }
+      yield e
+    }
+  }
+
+  /** The first position whose value sorts after `v`. */
+  private upperBound(v: RtValue): number {
+    let lo = 0
+    let hi = this.entries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (compareValues(this.entries[mid]!.v, v) <= 0) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
   private lowerBound(v: RtValue): number {
     let lo = 0
     let hi = this.entries.length
@@ -223,6 +277,28 @@ class OrderedIndex {
 }
 
 export type { OrderedIndex }
+
+/**
+ * Names the implicit index of a table's primary key among the built structures: no index
+ * a user creates has a name with a NUL in it.
+ */
+const PRIMARY_KEY_INDEX = '\u0000primary key\u0000'
+/** An implicit index is put away once its upkeep since its last use passes this many entry moves per entry it holds. */
+const UPKEEP_FACTOR = 64
+/** What one row's upkeep costs besides the entries its splice moves (its key encoded, a binary search), in entry moves. */
+const CHANGE_COST = 64
+
+/**
+ * The index of a table's primary key, by its first column, as PostgreSQL's `<table>_pkey`
+ * serves ranges and order: built like a created index on first use (a range over the key,
+ * `WHERE id BETWEEN ..`, ORDER BY the key with LIMIT, or a check by its first column), not
+ * a catalog record (pg_indexes lists `<table>_pkey` from the key itself), and put away when
+ * writes cost more upkeep than its use saves (`apply`). Null unless `column` leads the key.
+ */
+function primaryKeyIndex(table: TableInfo, column: string): IndexDef | null {
+  if (table.primaryKey.length === 0 || table.primaryKey[0] !== column) return null
+  return { name: PRIMARY_KEY_INDEX + table.name, table: table.name, columns: [...table.primaryKey], unique: true }
+}
 
 export class SecondaryIndexes {
   /** Built structures by their index's name. */
@@ -279,11 +355,16 @@ export class SecondaryIndexes {
   private apply(changes: RowChange[]): void {
     if (this.built.size === 0) return
     for (const ch of changes) {
-      for (const idx of this.built.values()) {
+      for (const [name, idx] of this.built) {
         if (idx.def.table !== ch.table) continue
         if (ch.before && ch.after) idx.update(ch.before, ch.after)
         else if (ch.before) idx.remove(ch.before)
         else if (ch.after) idx.add(ch.after)
+        // An implicit primary-key index whose upkeep since its last use passed what building
+        // it again costs is put away at once (a large DELETE from the front of a table would
+        // otherwise move most of the array per row): a table written much and ranged over
+        // seldom pays a build per use at most.
+        if (name.startsWith(PRIMARY_KEY_INDEX) && idx.moved + idx.changed * CHANGE_COST > UPKEEP_FACTOR * (idx.entries.length + 1024)) this.built.delete(name)
       }
     }
   }
@@ -300,7 +381,7 @@ export class SecondaryIndexes {
   indexOn(table: TableInfo, column: string): OrderedIndex | null {
     // A session's temporary table shares no index with the permanent table of its name.
     if (sharedTableMeta(table).temporary) return null
-    const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column && (d.exprs?.[0] ?? null) === null)
+    const def = this.definitionsFor(table.name).find((d) => d.columns[0] === column && (d.exprs?.[0] ?? null) === null) ?? primaryKeyIndex(table, column)
     if (!def) return null
     if (this.replica.table(table.name)?.incarnation !== table.incarnation) return null
     if (!this.replica.holdsWhole(table)) {
@@ -318,6 +399,8 @@ export class SecondaryIndexes {
       this.builds++
       this.built.set(def.name, idx)
     }
+    idx.moved = 0
+    idx.changed = 0
     return idx
   }
 

@@ -274,7 +274,8 @@ function planItem(item: Node, p: PlanCtx, parent: Scope | null, terms: Node[]): 
       )), p.exec.budget)
       const each = base === scan ? scan.each : undefined
       const stream = base === scan ? scan.stream : undefined
-      return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows, ...(each ? { each } : {}), ...(stream ? { stream } : {}) }
+      const ordered = base === scan ? scan.ordered : undefined
+      return { columns: renamed(base, a.name, a.cols), primaryKeys: new Map([[a.name, table.primaryKey]]), rows: base.rows, ...(each ? { each } : {}), ...(stream ? { stream } : {}), ...(ordered ? { ordered } : {}) }
     }
     const userView = system || rv.schemaname === 'pg_temp' ? undefined : readView(p.exec.tx, name)
     if (userView) {

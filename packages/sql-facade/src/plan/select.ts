@@ -25,6 +25,10 @@ import { planWithClause } from './with-clause.js'
 import { makeCompileCtx, type PlanCtx } from './plan-context.js'
 import type { StatementBudget } from '../runtime/statement-budget.js'
 import { assertOrderable } from '../types/geometry.js'
+import { TopN, type KeyOrder } from './top-n.js'
+
+/** ORDER BY .. LIMIT keeps at most this many rows in a heap (OFFSET plus LIMIT); more sorts them all. */
+const TOP_N_MAX = 10_000
 
 /**
  * `arm`: the query is an operand of UNION / INTERSECT / EXCEPT, whose untyped literals
@@ -390,14 +394,14 @@ function sortKey(node: Node, outputs: ColumnBinding[], targets: Target[] | null,
   return { eval: (env) => f(env), desc, nullsFirst }
 }
 
-/** Sorts in place; every comparison ticks the statement budget (a sort of n rows is n log n of them). */
-function sortRows(keyed: Array<{ keys: RtValue[] }>, sorts: SortKey[], budget: StatementBudget): void {
-  keyed.sort((a, b) => {
+/** The order of ORDER BY keys; every comparison ticks the statement budget (a sort of n rows is n log n of them). */
+function keyOrder(sorts: SortKey[], budget: StatementBudget): KeyOrder {
+  return (a, b) => {
     budget.tick()
     for (let i = 0; i < sorts.length; i++) {
       const s = sorts[i]!
-      const x = a.keys[i]!
-      const y = b.keys[i]!
+      const x = a[i]!
+      const y = b[i]!
       if (x === null || y === null) {
         if (x === y) continue
         return (x === null) === s.nullsFirst ? -1 : 1
@@ -406,7 +410,39 @@ function sortRows(keyed: Array<{ keys: RtValue[] }>, sorts: SortKey[], budget: S
       if (c !== 0) return s.desc ? -c : c
     }
     return 0
-  })
+  }
+}
+
+/**
+ * The position in the FROM's columns of the column an ORDER BY item names as it is (by
+ * its output name or position, or as a column of the FROM), else null: an expression, a
+ * USING operator, a column of an outer query.
+ */
+function sortsByColumn(item: Node, targets: ReadonlyArray<{ name: string; node: Node | null; star?: { index: number } }>, scope: Scope): number | null {
+  if (!('SortBy' in item) || item.SortBy.sortby_dir === 'SORTBY_USING' || !item.SortBy.node) return null
+  const node = item.SortBy.node
+  const columnOf = (t: (typeof targets)[number] | undefined): number | null => {
+    if (t === undefined) return null
+    if (t.star) return t.star.index
+    if (t.node === null || !('ColumnRef' in t.node)) return null
+    const r = scope.resolve(nameList(t.node.ColumnRef.fields))
+    return r !== null && r.depth === 0 ? r.index : null
+  }
+  if ('A_Const' in node) return node.A_Const.ival !== undefined ? columnOf(targets[(node.A_Const.ival.ival ?? 0) - 1]) : null
+  if (!('ColumnRef' in node)) return null
+  const names = nameList(node.ColumnRef.fields)
+  // An output name first, as sortKey reads it (one select-list item of that name).
+  const named = names.length === 1 ? targets.filter((t) => t.name === names[0]) : []
+  if (named.length > 1) return null
+  if (named.length === 1) return columnOf(named[0])
+  const r = scope.resolve(names)
+  return r !== null && r.depth === 0 ? r.index : null
+}
+
+/** Sorts in place (stable: rows that compare equal keep their order). */
+function sortRows(keyed: Array<{ keys: RtValue[] }>, sorts: SortKey[], budget: StatementBudget): void {
+  const order = keyOrder(sorts, budget)
+  keyed.sort((a, b) => order(a.keys, b.keys))
 }
 
 function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = false): Relation {
@@ -525,6 +561,22 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = fal
   const bounds = limitBoundsOf(stmt, p, parent)
   const stream = from.stream
   const lazy = !!bounds && !!stream && !agg && win.slots.length === 0 && srf.empty && sorts.length === 0 && !distinctClause
+  // ORDER BY .. LIMIT k over a plain filter-and-project (or groups): every row is read
+  // and projected, as before, but only the first k in sort order are held (top-n.ts).
+  const topN = !!bounds && sorts.length > 0 && win.slots.length === 0 && srf.empty && !distinctClause && stmt.limitOption !== 'LIMIT_OPTION_WITH_TIES'
+  const order = keyOrder(sorts, budget)
+  // ORDER BY the table's single-column key alone: its rows walked in key order, stopping
+  // once LIMIT has them (the key's values never repeat, so no later row sorts before).
+  const walk = topN && !agg && from.ordered !== undefined && sorts.length === 1 && sortsByColumn(stmt.sortClause![0]!, rawTargets, scope) === from.ordered.column ? from.ordered : null
+  const keyedWidth = outFns.length + sorts.length + 3
+  /** Projects a row and offers it to the heap; the statement holds the rows the heap grows by. */
+  const offerTop = (env: Env, into: TopN<RtValue[]>): void => {
+    budget.tick()
+    const out = outFns.map((f) => f(env))
+    const keys = sorts.map((s) => s.eval(env, out))
+    const held = into.size
+    if (into.offer(out, keys) && into.size > held) budget.hold(1, keyedWidth)
+  }
 
   return {
     columns: outputs,
@@ -550,8 +602,26 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = fal
         }
         return out
       }
+      // LIMIT's bounds, once, before any row (as PostgreSQL's Limit computes them first).
+      const limits = topN ? bounds(outer) : null
+      const keep = limits !== null && limits.count !== null && limits.off + limits.count <= TOP_N_MAX ? limits.off + limits.count : null
+      const top = keep === null ? null : new TopN<RtValue[]>(keep, order)
+      if (top !== null && walk !== null) {
+        const inOrder = walk.rows(outer, sorts[0]!.desc)
+        if (inOrder !== null) {
+          for (const row of inOrder) {
+            if (top.size >= keep!) break
+            budget.tick()
+            const env: Env = { row, outer }
+            if (wherePred && !wherePred(env)) continue
+            offerTop(env, top)
+          }
+          return top.sorted().slice(limits!.off)
+        }
+      }
       const envs: Env[] = []
-      if (!agg) {
+      if (!agg && top === null && !from.each) {
+        // A point read's path (one row, or a few): no closure per execution.
         for (const row of from.rows(outer)) {
           budget.tick()
           const env: Env = { row, outer }
@@ -559,6 +629,19 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = fal
           budget.hold(1, 2)
           envs.push(env)
         }
+      } else if (!agg) {
+        // Rows one at a time where the relation can (a table's scan): those WHERE drops are
+        // never all held at once.
+        const visitRow = (row: RtValue[]): void => {
+          budget.tick()
+          const env: Env = { row, outer }
+          if (wherePred && !wherePred(env)) return
+          if (top !== null) return offerTop(env, top)
+          budget.hold(1, 2)
+          envs.push(env)
+        }
+        if (from.each) from.each(outer, visitRow)
+        else for (const row of from.rows(outer)) visitRow(row)
       } else {
         type Buffered = Array<{ vals: RtValue[]; keys: RtValue[] }>
         type Group = { rep: RtValue[]; states: AggState[]; seen: Array<Set<string> | null>; buffers: Array<Buffered | null> }
@@ -639,9 +722,12 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = fal
           envs.push(env)
         }
       }
+      if (top !== null) {
+        for (const env of envs) offerTop(env, top)
+        return top.sorted().slice(limits!.off)
+      }
       if (win.slots.length) computeWindows(envs, win.slots, budget)
       const projected = srf.empty ? envs : srf.expand(envs, budget)
-      const keyedWidth = outFns.length + sorts.length + 3
       let keyed = projected.map((env) => {
         budget.tick()
         budget.hold(1, keyedWidth)
@@ -667,6 +753,8 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = fal
         })
       }
       const rows = keyed.map((k) => k.out)
+      // Bounds read already (a LIMIT too large to keep in a heap, or NULL): not read again.
+      if (limits !== null) return limits.count === null ? rows.slice(limits.off) : rows.slice(limits.off, limits.off + limits.count)
       return limit ? limit(rows, outer, (i) => keyed[i]!.keys) : rows
     },
   }

@@ -37,38 +37,52 @@ interface Bound {
 
 const FLIP: Record<string, string> = { '=': '=', '<': '>', '>': '<', '<=': '>=', '>=': '<=' }
 
-/** Terms `col op expr` where expr depends only on outer queries (or nothing). */
+/**
+ * Terms `col op expr` where expr depends only on outer queries (or nothing); `col BETWEEN
+ * lo AND hi` counts as `col >= lo` and `col <= hi`. They only choose which rows are read:
+ * the whole WHERE is still tested on each.
+ */
 function bounds(terms: Node[], alias: string, cols: ColumnBinding[], cctx: CompileCtx, outer: Scope | null): Bound[] {
   const out: Bound[] = []
   const own = new Scope(cols)
   const outerOnly = new Scope([], outer)
-  for (const term of terms) {
-    if (!('A_Expr' in term) || term.A_Expr.kind !== 'AEXPR_OP' || !term.A_Expr.lexpr || !term.A_Expr.rexpr) continue
-    const op = nameList(term.A_Expr.name).pop() ?? ''
-    if (!FLIP[op]) continue
-    for (const [colSide, valSide, o] of [[term.A_Expr.lexpr, term.A_Expr.rexpr, op], [term.A_Expr.rexpr, term.A_Expr.lexpr, FLIP[op]!]] as const) {
-      if (!('ColumnRef' in colSide)) continue
-      const names = nameList(colSide.ColumnRef.fields)
-      if (names.length > 2 || (names.length === 2 && names[0] !== alias)) continue
-      let r
-      try {
-        r = own.resolve(names)
-      } catch {
-        continue
-      }
-      if (!r) continue
-      let value: Compiled
-      try {
-        value = compileExpr(valSide, { ...cctx, scope: outerOnly, agg: null })
-      } catch {
-        continue
-      }
-      const t = r.binding.type
-      if (value.type.id !== 'unknown' && value.type.id !== t.id && !canCast(value.type, t, 'implicit')) continue
-      if (value.type.id !== t.id && value.type.id !== 'unknown' && !sameFamily(value.type, t)) continue
-      out.push({ column: r.binding.name, op: o, value: coerce(value, t, 'implicit', cctx.exec.nowMicros) })
-      break
+  /** The bound `colSide op valSide`, or null when colSide is not one of this table's columns or valSide does not fit it. */
+  const bound = (colSide: Node, valSide: Node, op: string): Bound | null => {
+    if (!('ColumnRef' in colSide)) return null
+    const names = nameList(colSide.ColumnRef.fields)
+    if (names.length > 2 || (names.length === 2 && names[0] !== alias)) return null
+    let r
+    try {
+      r = own.resolve(names)
+    } catch {
+      return null
     }
+    if (!r) return null
+    let value: Compiled
+    try {
+      value = compileExpr(valSide, { ...cctx, scope: outerOnly, agg: null })
+    } catch {
+      return null
+    }
+    const t = r.binding.type
+    if (value.type.id !== 'unknown' && value.type.id !== t.id && !canCast(value.type, t, 'implicit')) return null
+    if (value.type.id !== t.id && value.type.id !== 'unknown' && !sameFamily(value.type, t)) return null
+    return { column: r.binding.name, op, value: coerce(value, t, 'implicit', cctx.exec.nowMicros) }
+  }
+  for (const term of terms) {
+    if (!('A_Expr' in term) || !term.A_Expr.lexpr || !term.A_Expr.rexpr) continue
+    const e = term.A_Expr
+    if (e.kind === 'AEXPR_BETWEEN') {
+      const ends = 'List' in e.rexpr! ? (e.rexpr.List.items ?? []) : []
+      if (ends.length !== 2) continue
+      for (const b of [bound(e.lexpr!, ends[0]!, '>='), bound(e.lexpr!, ends[1]!, '<=')]) if (b !== null) out.push(b)
+      continue
+    }
+    if (e.kind !== 'AEXPR_OP') continue
+    const op = nameList(e.name).pop() ?? ''
+    if (!FLIP[op]) continue
+    const b = bound(e.lexpr!, e.rexpr!, op) ?? bound(e.rexpr!, e.lexpr!, FLIP[op]!)
+    if (b !== null) out.push(b)
   }
   return out
 }
@@ -111,34 +125,76 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
       },
     }
   }
+  // A single-column key: its rows in key order through the key's index, within the
+  // statement's bounds on it (ORDER BY the key LIMIT n reads n of them, select.ts).
+  const keyAt = pk.length === 1 ? cols.findIndex((c) => c.name === pk[0]) : -1
+  const ordered: Relation['ordered'] = keyAt < 0 ? undefined : {
+    column: keyAt,
+    rows: (env, desc) => {
+      const e: Env = { row: emptyRow, outer: env }
+      const r: IndexRange = { loInc: true, hiInc: true }
+      for (const x of bs) {
+        if (x.column !== pk[0]) continue
+        const v = x.value.eval(e)
+        if (v === null) return []
+        if (x.op === '=' || x.op === '>' || x.op === '>=') {
+          r.lo = v
+          r.loInc = x.op !== '>'
+        }
+        if (x.op === '=' || x.op === '<' || x.op === '<=') {
+          r.hi = v
+          r.hiInc = x.op !== '<'
+        }
+      }
+      const found = exec.rows.ordered(table, pk[0]!, r, desc)
+      if (found === null) return null
+      return (function* () {
+        for (const row of found) yield decodeColumns(row, cols, readers, read)
+      })()
+    },
+  }
   for (const b of bs) {
     if (!exec.rows.hasIndex(table, b.column)) continue
     const sameCol = bs.filter((x) => x.column === b.column)
+    /** The stored rows within the bounds, by the index; null when no index answers now (then every row). */
+    const found = (env: Env | null): Row[] | null => {
+      const e: Env = { row: emptyRow, outer: env }
+      const r: IndexRange = { loInc: true, hiInc: true }
+      for (const x of sameCol) {
+        const v = x.value.eval(e)
+        if (v === null) return []
+        if (x.op === '=') {
+          r.lo = r.hi = v
+          r.loInc = r.hiInc = true
+          break
+        }
+        if (x.op === '>' || x.op === '>=') {
+          r.lo = v
+          r.loInc = x.op === '>='
+        } else {
+          r.hi = v
+          r.hiInc = x.op === '<='
+        }
+      }
+      return exec.rows.range(table, b.column, r)
+    }
     return {
       columns: cols,
       rows: (env) => {
-        const e: Env = { row: emptyRow, outer: env }
-        const r: IndexRange = { loInc: true, hiInc: true }
-        for (const x of sameCol) {
-          const v = x.value.eval(e)
-          if (v === null) return []
-          if (x.op === '=') {
-            r.lo = r.hi = v
-            r.loInc = r.hiInc = true
-            break
-          }
-          if (x.op === '>' || x.op === '>=') {
-            r.lo = v
-            r.loInc = x.op === '>='
-          } else {
-            r.hi = v
-            r.hiInc = x.op === '<='
-          }
-        }
-        const found = exec.rows.range(table, b.column, r)
-        if (found === null) return scanAll(exec, name, cols, readers, read)
-        return found.map((row) => decodeColumns(row, cols, readers, read))
+        const rows = found(env)
+        if (rows === null) return scanAll(exec, name, cols, readers, read)
+        return rows.map((row) => decodeColumns(row, cols, readers, read))
       },
+      // Decoded as read: a plain SELECT under LIMIT stops early, as over a scan.
+      stream: (env) => {
+        const rows = found(env)
+        if (rows === null) return streamRows(exec, name, cols, readers, read)
+        exec.budget.hold(1, rows.length)
+        return (function* () {
+          for (const row of rows) yield decodeColumns(row, cols, readers, read)
+        })()
+      },
+      ...(ordered ? { ordered } : {}),
     }
   }
   return {
@@ -146,6 +202,7 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
     rows: () => scanAll(exec, name, cols, readers, read),
     each: (_outer, visit) => eachRow(exec, name, cols, readers, read, visit),
     stream: () => streamRows(exec, name, cols, readers, read),
+    ...(ordered ? { ordered } : {}),
   }
 }
 

@@ -20,6 +20,13 @@ export interface Relation {
    * scan at once. Which rows is settled before the first visit, as `rows` would settle it.
    */
   each?(outer: Env | null, visit: (row: RtValue[]) => void): void
+  /**
+   * The same rows (those the relation's own bounds let through) in the order of one of
+   * its columns, `column`, ascending or descending, lazily; its values are never null and
+   * never repeat (a table's single-column primary key). `rows` returns null when the order
+   * cannot be read now (no index to walk, or the transaction wrote the table): read `rows`.
+   */
+  ordered?: { column: number; rows(outer: Env | null, desc: boolean): Iterable<RtValue[]> | null }
 }
 
 /** A FROM clause's relation: what SELECT needs beyond the rows. */

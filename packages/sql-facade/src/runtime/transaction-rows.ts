@@ -224,6 +224,26 @@ export class TransactionRows {
   }
 
   /**
+   * Rows whose `column` lies within `r`, one at a time in the order of an index leading
+   * with the column (descending with `desc`); null when no index can answer, or when this
+   * transaction wrote the table (its own rows would have to be merged into the order).
+   */
+  ordered(table: TableInfo, column: string, r: IndexRange, desc: boolean): Iterable<Row> | null {
+    if (this.restriction?.table === table.name) return null
+    const ov = this.overlay(table, column)
+    if (ov === null || ov.rows.size > 0) return null
+    this.observer?.(table.name, { kind: 'range', index: ov.index, range: r })
+    const tx = this.tx
+    const entries = ov.index.walk(r.lo, r.loInc, r.hi, r.hiInc, desc)
+    return (function* () {
+      for (const e of entries) {
+        const row = tx.getHeld(table.name, e.pkKey)
+        if (row !== undefined) yield row
+      }
+    })()
+  }
+
+  /**
    * Rows whose `columns` equal `values` (non-null, already of the columns' types): UNIQUE
    * and foreign key checks. Uses an index on the first column when there is one.
    */
