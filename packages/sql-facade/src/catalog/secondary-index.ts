@@ -294,6 +294,7 @@ const CHANGE_COST = 64
  * `WHERE id BETWEEN ..`, ORDER BY the key with LIMIT, or a check by its first column), not
  * a catalog record (pg_indexes lists `<table>_pkey` from the key itself), and put away when
  * writes cost more upkeep than its use saves (`apply`). Null unless `column` leads the key.
+ * docs/decisions/0041-key-order-and-top-n.md.
  */
 function primaryKeyIndex(table: TableInfo, column: string): IndexDef | null {
   if (table.primaryKey.length === 0 || table.primaryKey[0] !== column) return null

@@ -2,7 +2,8 @@
  * ORDER BY .. LIMIT k without sorting every row: the first k rows of a stream in sort
  * order, kept in a bounded heap (O(n log k) comparisons, k rows held), as PostgreSQL's
  * top-N heapsort does. Rows that compare equal keep the order they arrived in, so the
- * answer is exactly what a stable sort of all the rows, sliced, gives.
+ * answer is exactly what a stable sort of all the rows, sliced, gives
+ * (docs/decisions/0041-key-order-and-top-n.md).
  *
  * Invariant: `heap` is a max-heap under (comparison, arrival): its root is the row that
  * sorts last among those kept, the one a better row replaces.
