@@ -72,6 +72,49 @@ describe('cached SELECT plans', () => {
     for (const id of [1, 2, 3, 2, 3, 1, 2]) expect(await rows(s, `SELECT name FROM items WHERE id = ${id}`)).toEqual([[['one', 'two', 'three'][id - 1]]])
   })
 
+  it('reuse plans of ORDER BY columns with LIMIT / OFFSET across literal values and parameters, never a sort by position', async () => {
+    db = await openDatabase({ nodeId: 'pc-order' })
+    await db.query('CREATE TABLE items (id int PRIMARY KEY, name text, qty int)')
+    await db.query(`INSERT INTO items SELECT g, 'n' || (g % 9), (g * 7) % 40 FROM generate_series(1, 60) g`)
+    const s = db.session()
+    const before = s.plans.hits
+    for (let i = 0; i < 40; i++) {
+      const limit = (i % 5) + 1
+      const offset = i % 3
+      // The same question sorted by an expression, which is never cached: the uncached answer.
+      const expected = await rows(s, `SELECT id, qty FROM items WHERE qty > ${i} ORDER BY qty + 0 DESC, id + 0 LIMIT ${limit} OFFSET ${offset}`)
+      expect(await rows(s, `SELECT id, qty FROM items WHERE qty > ${i} ORDER BY qty DESC, id LIMIT ${limit} OFFSET ${offset}`)).toEqual(expected)
+      expect(await rows(s, `SELECT id FROM items WHERE id > ${i} ORDER BY id DESC FETCH FIRST ${limit} ROWS ONLY`)).toEqual(
+        Array.from({ length: limit }, (_v, k) => [60 - k]))
+      expect(await rows(s, `SELECT id FROM items WHERE id >= ${i} ORDER BY id LIMIT ${limit}`)).toEqual(Array.from({ length: limit }, (_v, k) => [Math.max(i, 1) + k]))
+    }
+    expect(s.plans.hits - before).toBeGreaterThan(100)
+    const p = await s.prepare('SELECT id FROM items ORDER BY name DESC, id LIMIT $1 OFFSET $2')
+    for (const [limit, offset] of [[2, 0], [3, 1], [1, 5], [2, 0]]) {
+      expect((await s.execute(p, [String(limit), String(offset)])).rowArrays).toEqual(
+        (await rows(s, 'SELECT id FROM items ORDER BY name || \'\' DESC, id + 0')).slice(offset, offset + limit))
+    }
+    // BETWEEN, by literals and by parameters.
+    const hits = s.plans.hits
+    for (let i = 1; i <= 20; i++) {
+      expect(await rows(s, `SELECT id FROM items WHERE id BETWEEN ${i} AND ${i + 2} ORDER BY id`)).toEqual([[i], [i + 1], [i + 2]])
+      expect((await s.query('SELECT id FROM items WHERE qty BETWEEN $1 AND $2 ORDER BY id', [i, i + 10])).rowArrays).toEqual(
+        await rows(s, `SELECT id FROM items WHERE qty + 0 >= ${i} AND qty + 0 <= ${i + 10} ORDER BY id`))
+    }
+    expect(s.plans.hits - hits).toBeGreaterThan(30)
+    // ORDER BY a position: the literal steers the plan, so the shape's statements (texts that
+    // differ only in literals share one parse tree) are planned each time.
+    for (let i = 0; i < 6; i++) {
+      expect(await rows(s, `SELECT id, qty FROM items WHERE id <= 6 AND qty > ${-1 - i} ORDER BY 2 DESC, 1 LIMIT 1`)).toEqual([[5, 35]])
+      expect(await rows(s, `SELECT id, qty FROM items WHERE id <= 6 AND qty > ${-1 - i} ORDER BY 1 DESC, 2 LIMIT 1`)).toEqual([[6, 2]])
+      expect(await rows(s, `SELECT id, qty FROM items WHERE id <= 6 AND qty > ${-1 - i} ORDER BY 2, 1 LIMIT 1`)).toEqual([[6, 2]])
+      expect(await rows(s, `SELECT id, qty FROM items WHERE id <= 6 AND qty > ${-1 - i} ORDER BY 1, 2 LIMIT 1`)).toEqual([[1, 7]])
+    }
+    // LIMIT n WITH TIES and LIMIT ALL stay uncached and right.
+    expect(await rows(s, 'SELECT id FROM items ORDER BY qty FETCH FIRST 1 ROWS WITH TIES')).toEqual([[40]])
+    expect((await rows(s, 'SELECT id FROM items ORDER BY id LIMIT ALL')).length).toBe(60)
+  })
+
   it('are replanned after DDL on this node (ALTER TABLE, DROP and CREATE, CREATE INDEX)', async () => {
     db = await openDatabase({ nodeId: 'pc3' })
     await db.query('CREATE TABLE items (id int PRIMARY KEY, name text)')

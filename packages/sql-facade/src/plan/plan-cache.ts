@@ -20,8 +20,9 @@
  *   with temporary relations (which shadow names) plan afresh.
  * - Only statements whose plan holds nothing else that depends on one execution are
  *   cached (`cacheable`): one plain permanent table, column references, integer and
- *   string literals, parameters, operators and AND/OR/NOT; every column of the table of
- *   a type whose casts from text do not read the clock ('now'). Anything else plans afresh.
+ *   string literals, parameters, operators, BETWEEN and AND/OR/NOT, ORDER BY columns by name and
+ *   LIMIT / OFFSET by a literal or a parameter; every column of the table of a type whose
+ *   casts from text do not read the clock ('now'). Anything else plans afresh.
  * - An entry is keyed by the statement's tree, or by its template's tree for a
  *   templated statement, and records which of the two it is: the template's own tree
  *   (parsed, with its literals as constants) never shares an entry with its instances.
@@ -104,12 +105,27 @@ function plainExpr(n: Node): boolean {
   if ('ColumnRef' in n) return (n.ColumnRef.fields ?? []).every((f) => 'String' in f || 'A_Star' in f)
   if ('A_Const' in n) return !n.A_Const.isnull && (n.A_Const.ival !== undefined || n.A_Const.sval !== undefined)
   if ('ParamRef' in n) return true
+  if ('A_Expr' in n && n.A_Expr.kind === 'AEXPR_BETWEEN') {
+    const r = n.A_Expr.rexpr
+    return n.A_Expr.lexpr !== undefined && plainExpr(n.A_Expr.lexpr) && r !== undefined && 'List' in r && (r.List.items ?? []).length === 2 && r.List.items!.every(plainExpr)
+  }
   if ('A_Expr' in n) return n.A_Expr.kind === 'AEXPR_OP' && [n.A_Expr.lexpr, n.A_Expr.rexpr].every((x) => x === undefined || plainExpr(x))
   if ('BoolExpr' in n) return (n.BoolExpr.args ?? []).every(plainExpr)
   return false
 }
 
-const SELECT_KEYS = new Set(['targetList', 'fromClause', 'whereClause', 'op', 'limitOption'])
+const SELECT_KEYS = new Set(['targetList', 'fromClause', 'whereClause', 'op', 'limitOption', 'sortClause', 'limitCount', 'limitOffset'])
+
+/**
+ * Whether an ORDER BY item may be in a cached plan: a column by name, in either direction.
+ * Not a position (`ORDER BY 2`): its integer is a literal a template shares with other
+ * statements, and the plan reads it when planning; not `USING` an operator.
+ */
+function plainSort(n: Node): boolean {
+  if (!('SortBy' in n) || n.SortBy.sortby_dir === 'SORTBY_USING' || (n.SortBy.useOp?.length ?? 0) > 0) return false
+  const e = n.SortBy.node
+  return e !== undefined && 'ColumnRef' in e && plainExpr(e)
+}
 
 /** Whether `rv` names one plain permanent table, not a partition, whose columns are all of plain types. */
 function plainTable(rv: RangeVar, exec: ExecCtx): boolean {
@@ -127,7 +143,12 @@ export function cacheable(stmt: SelectStmt, exec: ExecCtx): boolean {
     if (v === undefined || v === false || (Array.isArray(v) && v.length === 0)) continue
     if (!SELECT_KEYS.has(k)) return false
   }
-  if ((stmt.op ?? 'SETOP_NONE') !== 'SETOP_NONE' || (stmt.limitOption ?? 'LIMIT_OPTION_DEFAULT') !== 'LIMIT_OPTION_DEFAULT') return false
+  // LIMIT / OFFSET n and FETCH FIRST n ROWS ONLY (each n a literal or a parameter, read per
+  // execution), not WITH TIES, nor LIMIT NULL or ALL.
+  const limitOption = stmt.limitOption ?? 'LIMIT_OPTION_DEFAULT'
+  if ((stmt.op ?? 'SETOP_NONE') !== 'SETOP_NONE' || (limitOption !== 'LIMIT_OPTION_DEFAULT' && limitOption !== 'LIMIT_OPTION_COUNT')) return false
+  if (![stmt.limitCount, stmt.limitOffset].every((n) => n === undefined || plainExpr(n))) return false
+  if (!(stmt.sortClause ?? []).every(plainSort)) return false
   const from = stmt.fromClause ?? []
   if (from.length !== 1 || !('RangeVar' in from[0]!)) return false
   if (!plainTable(from[0].RangeVar, exec)) return false
