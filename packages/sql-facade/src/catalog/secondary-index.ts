@@ -194,11 +194,7 @@ class OrderedIndex {
    * are held under, so the lookup neither encodes nor hashes a key again.
    */
   range(lo: RtValue | undefined, loInc: boolean, hi: RtValue | undefined, hiInc: boolean): IndexEntry[] {
-    let i = 0
-    if (lo !== undefined) {
-      i = this.lowerBound(lo)
-      if (!loInc) while (i < this.entries.length && compareValues(this.entries[i]!.v, lo) === 0) i++
-    }
+    let i = this.startOf(lo, loInc)
     const out: IndexEntry[] = []
     for (; i < this.entries.length; i++) {
       const e = this.entries[i]!
@@ -218,9 +214,7 @@ class OrderedIndex {
   *walk(lo: RtValue | undefined, loInc: boolean, hi: RtValue | undefined, hiInc: boolean, desc: boolean): Generator<IndexEntry> {
     const entries = this.entries
     if (!desc) {
-      let i = lo === undefined ? 0 : this.lowerBound(lo)
-      if (lo !== undefined && !loInc) while (i < entries.length && compareValues(entries[i]!.v, lo) === 0) i++
-      for (; i < entries.length; i++) {
+      for (let i = this.startOf(lo, loInc); i < entries.length; i++) {
         const e = entries[i]!
         if (hi !== undefined) {
           const c = compareValues(e.v, hi)
@@ -241,6 +235,14 @@ class OrderedIndex {
       }
       yield e
     }
+  }
+
+  /** The first position within a lower bound (none: 0). */
+  private startOf(lo: RtValue | undefined, loInc: boolean): number {
+    if (lo === undefined) return 0
+    let i = this.lowerBound(lo)
+    if (!loInc) while (i < this.entries.length && compareValues(this.entries[i]!.v, lo) === 0) i++
+    return i
   }
 
   /** The first position whose value sorts after `v`. */

@@ -87,6 +87,32 @@ function bounds(terms: Node[], alias: string, cols: ColumnBinding[], cctx: Compi
   return out
 }
 
+/**
+ * The index range one column's bounds give under `e` (`=` alone when there is one; a later
+ * bound on a side replaces an earlier one: a superset, WHERE tests each row), or null when
+ * a bound is NULL (no row can pass).
+ */
+function rangeOf(sameCol: Bound[], e: Env): IndexRange | null {
+  const r: IndexRange = { loInc: true, hiInc: true }
+  for (const x of sameCol) {
+    const v = x.value.eval(e)
+    if (v === null) return null
+    if (x.op === '=') {
+      r.lo = r.hi = v
+      r.loInc = r.hiInc = true
+      break
+    }
+    if (x.op === '>' || x.op === '>=') {
+      r.lo = v
+      r.loInc = x.op === '>='
+    } else {
+      r.hi = v
+      r.hiInc = x.op === '<='
+    }
+  }
+  return r
+}
+
 /** Whether converting `from` to `to` keeps equality/order exact (int4 -> int8 but not numeric -> int). */
 function sameFamily(from: SqlType, to: SqlType): boolean {
   const ints = ['int2', 'int4', 'int8']
@@ -128,24 +154,12 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
   // A single-column key: its rows in key order through the key's index, within the
   // statement's bounds on it (ORDER BY the key LIMIT n reads n of them, select.ts).
   const keyAt = pk.length === 1 ? cols.findIndex((c) => c.name === pk[0]) : -1
+  const keyBounds = bs.filter((x) => x.column === pk[0])
   const ordered: Relation['ordered'] = keyAt < 0 ? undefined : {
     column: keyAt,
     rows: (env, desc) => {
-      const e: Env = { row: emptyRow, outer: env }
-      const r: IndexRange = { loInc: true, hiInc: true }
-      for (const x of bs) {
-        if (x.column !== pk[0]) continue
-        const v = x.value.eval(e)
-        if (v === null) return []
-        if (x.op === '=' || x.op === '>' || x.op === '>=') {
-          r.lo = v
-          r.loInc = x.op !== '>'
-        }
-        if (x.op === '=' || x.op === '<' || x.op === '<=') {
-          r.hi = v
-          r.hiInc = x.op !== '<'
-        }
-      }
+      const r = rangeOf(keyBounds, { row: emptyRow, outer: env })
+      if (r === null) return []
       const found = exec.rows.ordered(table, pk[0]!, r, desc)
       if (found === null) return null
       return (function* () {
@@ -158,25 +172,8 @@ export function baseTableRelation(table: TableInfo, alias: string, exec: ExecCtx
     const sameCol = bs.filter((x) => x.column === b.column)
     /** The stored rows within the bounds, by the index; null when no index answers now (then every row). */
     const found = (env: Env | null): Row[] | null => {
-      const e: Env = { row: emptyRow, outer: env }
-      const r: IndexRange = { loInc: true, hiInc: true }
-      for (const x of sameCol) {
-        const v = x.value.eval(e)
-        if (v === null) return []
-        if (x.op === '=') {
-          r.lo = r.hi = v
-          r.loInc = r.hiInc = true
-          break
-        }
-        if (x.op === '>' || x.op === '>=') {
-          r.lo = v
-          r.loInc = x.op === '>='
-        } else {
-          r.hi = v
-          r.hiInc = x.op === '<='
-        }
-      }
-      return exec.rows.range(table, b.column, r)
+      const r = rangeOf(sameCol, { row: emptyRow, outer: env })
+      return r === null ? [] : exec.rows.range(table, b.column, r)
     }
     return {
       columns: cols,
