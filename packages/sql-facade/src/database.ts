@@ -14,6 +14,7 @@ import { slotRange } from './sequences/serial-range.js'
 import { SerialSequences } from './sequences/serial-sequences.js'
 import { UserSequences } from './sequences/user-sequences.js'
 import { SecondaryIndexes } from './catalog/secondary-index.js'
+import { CommittedSearchPaths, type SearchPath } from './catalog/search-path.js'
 import { SqlError, SqlState } from './errors/sql-error.js'
 import type { ExecCtx, UserFunction } from './runtime/context.js'
 import type { CatalogModel } from './catalog/catalog-model.js'
@@ -151,6 +152,7 @@ export class Database implements SessionHost {
   private slotCheckScheduled = false
   /** Roles as the replica's catalog holds them; dropped when a role kind changes (see `roles`). */
   private roleCache: RoleDirectory | null = null
+  private readonly searchPaths: CommittedSearchPaths
   /** Active-passive roles, heartbeats and auto-failover of this node (failover/). */
   readonly failover: FailoverMonitor
 
@@ -169,6 +171,7 @@ export class Database implements SessionHost {
 
   private constructor(replica: Replica, ownsReplica: boolean, router: PartitionRouter, options: AttachOptions) {
     this.replica = replica
+    this.searchPaths = new CommittedSearchPaths(replica, () => replica.catalogVersion)
     this.ownsReplica = ownsReplica
     this.int8 = options.int8 ?? 'string'
     this.serialWaitMs = Math.max(0, options.serialWaitMs ?? 0)
@@ -381,6 +384,12 @@ export class Database implements SessionHost {
   live(sql: string, params: unknown[], onRows: LiveRowsListener, options?: LiveQueryOptions): Promise<Unsubscribe> {
     return this.liveQueries.live(sql, params, onRows, options)
   }
+
+  /**
+   * `search_path` resolved over the committed catalog for the role `user` (kept per catalog
+   * version): what a statement whose transaction wrote no catalog object sees.
+   */
+  readonly committedSearchPath = (value: string, user: string): SearchPath => this.searchPaths.get(value, user)
 
   userFunction(name: string): UserFunction | undefined {
     let f = this.functionCache.get(name)

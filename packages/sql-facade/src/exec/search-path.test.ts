@@ -106,4 +106,19 @@ describe('search_path', () => {
     }
     await s.query('CREATE TABLE t6 (a int)')
   })
+
+  it("a block's own CREATE SCHEMA is on its path until it rolls back; another session's at its next statement", async () => {
+    const s = db.session()
+    await s.query('SET search_path = later, public')
+    expect(await rows(s, 'SELECT current_schema()')).toEqual([['public']])
+    await s.query('BEGIN')
+    await s.query('CREATE SCHEMA later')
+    expect(await rows(s, 'SELECT current_schema(), current_schemas(false)')).toEqual([['later', '{later,public}']])
+    await s.query('ROLLBACK')
+    expect(await rows(s, 'SELECT current_schema()')).toEqual([['public']])
+    await db.query('CREATE SCHEMA later')
+    expect(await rows(s, 'SELECT current_schema()')).toEqual([['later']])
+    await db.query('DROP SCHEMA later')
+    expect(await rows(s, 'SELECT current_schema(), current_schemas(true)')).toEqual([['public', '{pg_catalog,public}']])
+  })
 })

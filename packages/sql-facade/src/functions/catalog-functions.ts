@@ -149,7 +149,7 @@ export const CATALOG_FUNCTIONS: Record<string, ScalarResolver> = {
   pg_is_other_temp_schema: arity([1], [T.oid], T.bool, () => false),
   current_schemas: arity([1], [T.bool], arrayOf(T.name), ([implicit], exec) => {
     const { schemas } = sessionSearchPath(exec)
-    return SqlArray.of(implicit === true && !schemas.includes('pg_catalog') ? ['pg_catalog', ...schemas] : schemas)
+    return SqlArray.of(implicit === true && !schemas.includes('pg_catalog') ? ['pg_catalog', ...schemas] : [...schemas])
   }),
   ...PRIVILEGE_FUNCTIONS,
   ...ADVISORY_LOCK_FUNCTIONS,

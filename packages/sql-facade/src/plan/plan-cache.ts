@@ -213,6 +213,7 @@ export const EXEC_CTX_KEYS: { readonly [K in keyof ExecCtx]-?: true } = {
   role: true,
   roles: true,
   functions: true,
+  committedSearchPath: true,
   partitions: true,
   systemView: true,
   catalog: true,
@@ -270,6 +271,7 @@ export function refreshContext(live: ExecCtx, exec: ExecCtx): void {
   live.role = exec.role
   live.roles = exec.roles
   live.functions = exec.functions
+  live.committedSearchPath = exec.committedSearchPath
   live.partitions = exec.partitions
   live.systemView = exec.systemView
   live.catalog = exec.catalog

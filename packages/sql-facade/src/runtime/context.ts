@@ -18,6 +18,7 @@ import type { StatementBudget } from './statement-budget.js'
 import type { SequenceAccess } from '../sequences/session-sequences.js'
 import type { RoleRecord } from '../catalog/role-record.js'
 import type { RoleDirectory } from '../catalog/role-directory.js'
+import type { SearchPath } from '../catalog/search-path.js'
 import type { NodeRole } from '../cluster/node-role.js'
 import type { MembershipHost } from '../cluster/peer-members.js'
 import type { PlannedShard } from '../placement/rebalance-plan.js'
@@ -105,6 +106,8 @@ export interface ExecCtx {
   /** Roles, memberships, owners and grants as this statement's transaction sees them; built once per statement. */
   roles(): RoleDirectory
   functions: (name: string) => UserFunction | undefined
+  /** search_path resolved over the committed catalog (database.ts), used while `tx` wrote no catalog object. */
+  committedSearchPath?: (value: string, user: string) => SearchPath
   /** Which partition a row of a partitioned table routes to (shard_location). */
   partitions: PartitionRouter
   /** The system view `name` (in `schema` when qualified), or null (system/system-views.ts). */

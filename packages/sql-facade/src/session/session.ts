@@ -18,6 +18,7 @@ import { CATALOG_SHARD, heldState, holdsTable, homeColumn, homeShardId, RowsHome
 import type { Node } from 'libpg-query'
 import type { SecondaryIndexes } from '../catalog/secondary-index.js'
 import type { CatalogModel } from '../catalog/catalog-model.js'
+import type { SearchPath } from '../catalog/search-path.js'
 import { foreignKeysOf } from '../catalog/foreign-key.js'
 import { asSqlError } from '../errors/runtime-error.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
@@ -140,6 +141,8 @@ export interface SessionHost {
   /** Waits a moment for a pending SERIAL id slot claim. */
   waitForIdSlot(): Promise<void>
   userFunction(name: string): UserFunction | undefined
+  /** search_path resolved over the committed catalog (kept per catalog version). */
+  readonly committedSearchPath: (value: string, user: string) => SearchPath
   nextSerial(table: TableInfo, column: string): number | bigint
   /** This node's draws of user sequences. */
   readonly userSequences: UserSequences
@@ -2017,6 +2020,7 @@ export class Session {
       roles: directory,
       // Inside BEGIN .. COMMIT a function the block created (or replaced) is read from the block's transaction.
       functions: this.block ? txFunctions(tx) : txFunctions(tx, (name) => db.userFunction(name)),
+      committedSearchPath: db.committedSearchPath,
       partitions: db.partitions,
       systemView: (schema, name) => db.system.view(schema, name, ctx),
       catalog: () => (model ??= db.system.model(tx, ctx)),
