@@ -112,8 +112,9 @@ const MAX_COMMITTED_PATHS = 64
 /**
  * Paths resolved over a committed catalog, by role and value, while the catalog's version
  * holds (it moves on every catalog change, local or replicated). Every statement resolves
- * its session's path (exec/statement.ts); looking up the schemas it names took ~14% of a
- * point SELECT's time on the event loop. The paths handed out are frozen: shared.
+ * its session's path (exec/statement.ts), which looked up each schema it names in the
+ * catalog (2.7% of a point SELECT's time on the event loop by a CPU profile, 1.5% with
+ * this memo). The paths handed out are frozen: shared.
  */
 export class CommittedSearchPaths {
   private readonly source: SchemaSource
