@@ -564,7 +564,6 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = fal
   // ORDER BY .. LIMIT k over a plain filter-and-project (or groups): every row is read
   // and projected, as before, but only the first k in sort order are held (top-n.ts).
   const topN = !!bounds && sorts.length > 0 && win.slots.length === 0 && srf.empty && !distinctClause && stmt.limitOption !== 'LIMIT_OPTION_WITH_TIES'
-  const order = keyOrder(sorts, budget)
   // ORDER BY the table's single-column key alone: its rows walked in key order, stopping
   // once LIMIT has them (the key's values never repeat, so no later row sorts before).
   const walk = topN && !agg && from.ordered !== undefined && sorts.length === 1 && sortsByColumn(stmt.sortClause![0]!, rawTargets, scope) === from.ordered.column ? from.ordered : null
@@ -605,7 +604,7 @@ function planQuery(stmt: SelectStmt, p: PlanCtx, parent: Scope | null, arm = fal
       // LIMIT's bounds, once, before any row (as PostgreSQL's Limit computes them first).
       const limits = topN ? bounds(outer) : null
       const keep = limits !== null && limits.count !== null && limits.off + limits.count <= TOP_N_MAX ? limits.off + limits.count : null
-      const top = keep === null ? null : new TopN<RtValue[]>(keep, order)
+      const top = keep === null ? null : new TopN<RtValue[]>(keep, keyOrder(sorts, budget))
       if (top !== null && walk !== null) {
         const inOrder = walk.rows(outer, sorts[0]!.desc)
         if (inOrder !== null) {
