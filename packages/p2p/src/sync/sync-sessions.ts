@@ -14,8 +14,8 @@
  */
 import '../node/promise-with-resolvers.js'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
-import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import { decodeLengthPrefix, MAX_PREFIX_BYTES } from './length-prefix.js'
+import type { Connection, PeerId, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
+import { decodeLengthPrefix, FrameSplitter, MAX_PREFIX_BYTES } from './length-prefix.js'
 import { decodeSyncFrame, encodeSyncFrame, MAX_ADDRS, SYNC_PROTOCOL, type SyncFrame } from './sync-frame.js'
 
 /** Frames written to a stream in one write. */
@@ -221,8 +221,14 @@ export class SyncSessions {
     }
   }
 
-  /** An inbound sync stream: read the HELLO, then frames until the stream ends. */
-  async inbound(stream: Stream, connection: Connection): Promise<void> {
+  /**
+   * An inbound sync stream: its HELLO, then frames until the stream ends, each handled in
+   * the turn its bytes arrive (cut by `FrameSplitter`, not read through `lpStream`, whose
+   * reads take a promise per byte of a frame's prefix and a thrown RangeError, stack
+   * trace and all, per prefix longer than a byte: docs/benchmarks.md, "Frames handled as
+   * they arrive").
+   */
+  inbound(stream: Stream, connection: Connection): void {
     if (this.stopped || !this.hooks.accepting()) {
       stream.abort(new Error('not accepting'))
       return
@@ -230,45 +236,73 @@ export class SyncSessions {
     const session = this.session(connection.remotePeer.toString())
     if (session.inStream) session.inStream.abort(new Error('replaced by a newer sync stream'))
     session.inStream = stream
-    const input = lpStream(stream, this.lpOptions())
-    let firstRead = false
-    try {
-      const first = decodeSyncFrame((await input.read({ signal: AbortSignal.timeout(this.options.handshakeTimeoutMs) })).subarray())
-      firstRead = true
-      if (first.type !== 'hello') throw new Error(`expected HELLO, got ${first.type.toUpperCase()}`)
-      const refused = this.hooks.claimRefused?.(first.nodeId, session.peerId) ?? null
-      if (refused !== null) {
-        this.counters.claimsRefused++
-        this.hooks.log('warn', `refused peer ${session.peerId}: its HELLO names node id ${first.nodeId}, but ${refused} `
-          + '(connection closed, nothing it sends is applied)')
-        this.close(session, 'node id claim refused', true)
-        return
-      }
-      this.onHello(session, first)
-      // Bounded by the stream: each iteration consumes one frame; the loop ends when the stream does.
-      for (;;) {
-        if (session.closed || this.stopped) return
-        this.onFrame(session, decodeSyncFrame((await input.read()).subarray()))
-      }
-    } catch (err) {
-      if (this.stopped || session.closed || session.inStream !== stream) return
-      const name = err instanceof Error ? err.name : ''
-      if (name === 'UnexpectedEOFError' || name === 'StreamResetError' || name === 'StreamClosedError') {
-        this.close(session, 'sync stream closed', true)
-        return
-      }
-      // A HELLO that does not come in time is a slow or silent peer, not a malformed frame
-      // (a node busy applying a large diff was counted as sending bad frames).
-      if (!firstRead && (name === 'TimeoutError' || name === 'AbortError')) {
-        const within = this.options.handshakeTimeoutMs
-        this.hooks.log('warn', `dropping peer ${session.peerId}: no HELLO within ${within} ms (it is dialed again)`)
-        this.close(session, 'no hello', true)
-        return
-      }
+    const frames = new FrameSplitter(this.options.maxMessageBytes + 16)
+    let hello = false
+    const current = (): boolean => !this.stopped && !session.closed && session.inStream === stream
+    const ended = (): void => {
+      clearTimeout(helloTimer)
+      stream.removeEventListener('message', onMessage)
+      stream.removeEventListener('close', onClose)
+      stream.removeEventListener('remoteCloseWrite', onRemoteCloseWrite)
+    }
+    const refuse = (err: unknown): void => {
+      ended()
+      if (!current()) return
       this.counters.framesRejected++
       this.hooks.log('warn', `dropping peer ${session.nodeId ?? session.peerId}: bad sync frame (${errorText(err)})`)
       this.close(session, 'bad frame', true)
     }
+    const onMessage = (evt: StreamMessageEvent): void => {
+      if (!current()) return ended()
+      try {
+        for (const chunk of chunksOf(evt.data)) {
+          for (const bytes of frames.push(chunk)) {
+            if (!current()) return ended()
+            const frame = decodeSyncFrame(bytes)
+            if (hello) {
+              this.onFrame(session, frame)
+              continue
+            }
+            if (frame.type !== 'hello') throw new Error(`expected HELLO, got ${frame.type.toUpperCase()}`)
+            hello = true
+            clearTimeout(helloTimer)
+            const refused = this.hooks.claimRefused?.(frame.nodeId, session.peerId) ?? null
+            if (refused !== null) {
+              ended()
+              this.counters.claimsRefused++
+              this.hooks.log('warn', `refused peer ${session.peerId}: its HELLO names node id ${frame.nodeId}, but ${refused} `
+                + '(connection closed, nothing it sends is applied)')
+              this.close(session, 'node id claim refused', true)
+              return
+            }
+            this.onHello(session, frame)
+          }
+        }
+      } catch (err) {
+        refuse(err)
+      }
+    }
+    const onClose = (evt: StreamCloseEvent): void => {
+      const name = evt.error?.name
+      if (evt.error === undefined || name === 'StreamResetError' || name === 'StreamClosedError') return onRemoteCloseWrite()
+      refuse(evt.error)
+    }
+    const onRemoteCloseWrite = (): void => {
+      ended()
+      if (current()) this.close(session, 'sync stream closed', true)
+    }
+    // A HELLO that does not come in time is a slow or silent peer, not a malformed frame
+    // (a node busy applying a large diff was counted as sending bad frames).
+    const helloTimer = setTimeout(() => {
+      if (hello || !current()) return
+      ended()
+      const within = this.options.handshakeTimeoutMs
+      this.hooks.log('warn', `dropping peer ${session.peerId}: no HELLO within ${within} ms (it is dialed again)`)
+      this.close(session, 'no hello', true)
+    }, this.options.handshakeTimeoutMs)
+    stream.addEventListener('message', onMessage)
+    stream.addEventListener('close', onClose)
+    stream.addEventListener('remoteCloseWrite', onRemoteCloseWrite)
   }
 
   private onHello(session: SyncSession, hello: Extract<SyncFrame, { type: 'hello' }>): void {
@@ -375,6 +409,11 @@ export class SyncSessions {
       session.writing = false
     }
   }
+}
+
+/** The arrays a message event carries: one, or a `Uint8ArrayList`'s parts in order. */
+function chunksOf(data: Uint8Array | Iterable<Uint8Array>): Iterable<Uint8Array> {
+  return data instanceof Uint8Array ? [data] : data
 }
 
 function errorText(err: unknown): string {
