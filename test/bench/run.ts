@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const scripts = ['core-bench.ts', 'compaction-bench.ts', 'housekeeping-bench.ts', 'sql-bench.ts', 'parse-bench.ts', 'bulk-insert-bench.ts', 'plan-bench.ts', 'live-bench.ts', 'offload-bench.ts', 'plpgsql-bench.ts']
+const scripts = ['core-bench.ts', 'compaction-bench.ts', 'housekeeping-bench.ts', 'sql-bench.ts', 'parse-bench.ts', 'bulk-insert-bench.ts', 'plan-bench.ts', 'live-bench.ts', 'offload-bench.ts', 'plpgsql-bench.ts', 'transport-bench.ts']
 const filter = process.argv[2]
 let failed = 0
 for (const script of scripts) {
