@@ -6,7 +6,10 @@
  * Properties: each decoder throws only its own error class (a length prefix may also say
  * "incomplete" with RangeError, which makes lpStream read on); an accepted sync frame
  * re-encodes to one that decodes the same, with every limit on node ids and addresses
- * kept; an accepted length is finite and within what 5 varint bytes hold.
+ * kept; an accepted length is finite and within what 5 varint bytes hold; the frame
+ * splitter an inbound sync stream reads through hands back, however the bytes are cut,
+ * the frames a reading of the whole stream finds, and throws only LengthPrefixError,
+ * where that reading refuses a prefix.
  */
 import { describe, expect, it } from 'vitest'
 import {
@@ -18,6 +21,7 @@ import {
   decodeLengthPrefix,
   decodeSyncFrame,
   encodeGossipEnvelope,
+  FrameSplitter,
   encodeSyncFrame,
   type SyncFrame,
 } from '@concord/p2p'
@@ -99,4 +103,72 @@ describe('fuzz: libp2p sync frames and gossip envelopes', () => {
       }
     }
   })
+
+  it('FrameSplitter: the frames a reading of the whole stream finds, or its LengthPrefixError, however the bytes are cut', () => {
+    const { seeds, iterations } = fuzzBudget(5_000)
+    const bound = 300
+    for (const seed of seeds) {
+      const rng = campaignRandom(seed, 'frame-splitter')
+      for (let i = 0; i < iterations; i++) {
+        const stream = rng.chance(0.3) ? randomBytes(rng, 600) : mutate(rng, rng.pick(syncCorpus.map(framed)), { maxLength: 600 })
+        const where = `seed ${seed} iteration ${i} on ${Buffer.from(stream).toString('hex')}`
+        const expected = wholeStreamFrames(stream, bound)
+        const splitter = new FrameSplitter(bound)
+        const frames: Uint8Array[] = []
+        try {
+          for (let at = 0; at < stream.length; ) {
+            const size = rng.int(1, 64)
+            frames.push(...splitter.push(stream.subarray(at, at + size)))
+            at += size
+          }
+        } catch (e) {
+          expectOnly(e, [LengthPrefixError], where)
+          expect(expected.refused, where).toBe(true)
+          expect(frames.map(hex), where).toEqual(expected.frames.slice(0, frames.length).map(hex))
+          continue
+        }
+        expect(expected.refused, where).toBe(false)
+        expect(frames.map(hex), where).toEqual(expected.frames.map(hex))
+      }
+    }
+  })
 })
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+
+/**
+ * The whole frames of `stream` read one after another with decodeLengthPrefix (the
+ * reference: fuzzed above), and whether a prefix was refused (endless, or a length over
+ * `bound`) before the stream ended.
+ */
+function wholeStreamFrames(stream: Uint8Array, bound: number): { frames: Uint8Array[]; refused: boolean } {
+  const frames: Uint8Array[] = []
+  for (let at = 0; at < stream.length; ) {
+    let length: number
+    try {
+      length = decodeLengthPrefix(stream.subarray(at))
+    } catch (e) {
+      return { frames, refused: e instanceof LengthPrefixError }
+    }
+    if (length > bound) return { frames, refused: true }
+    let size = 1
+    while ((stream[at + size - 1]! & 0x80) !== 0) size++
+    if (at + size + length > stream.length) break
+    frames.push(stream.subarray(at + size, at + size + length))
+    at += size + length
+  }
+  return { frames, refused: false }
+}
+
+/** `body` behind its shortest varint length prefix, as the sync protocol writes it. */
+function framed(body: Uint8Array): Uint8Array {
+  const prefix: number[] = []
+  for (let n = body.length; ; n = Math.floor(n / 128)) {
+    if (n < 0x80) {
+      prefix.push(n)
+      break
+    }
+    prefix.push((n & 0x7f) | 0x80)
+  }
+  return Buffer.concat([Uint8Array.from(prefix), body])
+}

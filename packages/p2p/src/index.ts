@@ -12,7 +12,7 @@ export {
   SYNC_PROTOCOL, SYNC_FRAME_VERSION, MAX_ADDRS, MAX_ADDR_CHARS, MAX_NODE_ID_BYTES,
   encodeSyncFrame, decodeSyncFrame, SyncFrameError, type SyncFrame,
 } from './sync/sync-frame.js'
-export { decodeLengthPrefix, MAX_PREFIX_BYTES, LengthPrefixError } from './sync/length-prefix.js'
+export { decodeLengthPrefix, FrameSplitter, MAX_PREFIX_BYTES, LengthPrefixError } from './sync/length-prefix.js'
 export { SyncSessions, type SyncSession, type SyncSessionHooks, type SyncNode, type SyncCounters } from './sync/sync-sessions.js'
 export { encodeGossipEnvelope, decodeGossipEnvelope, GossipEnvelopeError, GOSSIP_ENVELOPE_VERSION } from './gossip/gossip-envelope.js'
 export { GossipTopics, type GossipCounters } from './gossip/gossip-topics.js'

@@ -15,7 +15,7 @@
 import '../node/promise-with-resolvers.js'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { Connection, PeerId, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
-import { decodeLengthPrefix, FrameSplitter, MAX_PREFIX_BYTES } from './length-prefix.js'
+import { FrameSplitter } from './length-prefix.js'
 import { decodeSyncFrame, encodeSyncFrame, MAX_ADDRS, SYNC_PROTOCOL, type SyncFrame } from './sync-frame.js'
 
 /** Frames written to a stream in one write. */
@@ -112,15 +112,6 @@ export class SyncSessions {
     return SYNC_PROTOCOL
   }
 
-  lpOptions(): { maxDataLength: number; maxLengthLength: number; maxBufferSize: number; lengthDecoder: typeof decodeLengthPrefix } {
-    return {
-      maxDataLength: this.options.maxMessageBytes + 16,
-      maxLengthLength: MAX_PREFIX_BYTES,
-      maxBufferSize: this.options.maxMessageBytes + 1024,
-      lengthDecoder: decodeLengthPrefix,
-    }
-  }
-
   all(): Iterable<SyncSession> {
     return this.byPeer.values()
   }
@@ -209,7 +200,8 @@ export class SyncSessions {
         return
       }
       session.outStream = stream
-      const out = lpStream(stream, this.lpOptions())
+      // Written only: what comes back from this peer arrives on its own stream (`inbound`).
+      const out = lpStream(stream)
       const hello = encodeSyncFrame({ type: 'hello', nodeId: this.options.nodeId, addrs: this.hooks.helloAddrs().slice(0, MAX_ADDRS) })
       await out.write(hello, { signal: AbortSignal.timeout(this.options.handshakeTimeoutMs) })
       session.out = out
