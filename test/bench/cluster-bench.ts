@@ -30,7 +30,11 @@
  * - resident memory at ROWS rows: the writer, and the new node once caught up (Concord:
  *   the process's RSS; PostgreSQL: the sum of Pss over the postmaster and its children);
  * - start to first query: empty (a new data directory, `SELECT 1`) and with ROWS rows
- *   (the caught-up new node stopped and started again, until its last row is read).
+ *   (the caught-up new node stopped and started again, until its last row is read);
+ * - the dependency floor ("raw Yjs" column, yjs-floor.ts): raw Yjs in bare Node processes
+ *   on the same rows, for the writer's memory, the catch-up (over plain TCP) and the empty
+ *   start: what rows held as Yjs state in a Node process cost before Concord adds storage,
+ *   libp2p, SQL and its books; with its own ratio to PostgreSQL.
  *
  * Each measure runs RUNS times, Concord and PostgreSQL alternating which goes first;
  * the table shows medians, the 1-minute load average at the end of each side's runs
@@ -75,6 +79,7 @@ import { fmt, load1, median, printTable } from './harness.js'
 import { PostgresInstance, pgBinDir } from './postgres-instance.js'
 import { pssTreeBytes, rssBytes } from './process-memory.js'
 import { cpuSeconds, treeCpuTime } from './process-stat.js'
+import { bareStart, startYjsHolder, yjsCatchUp } from './yjs-floor.js'
 
 const env = process.env
 const ROWS = Number(env['BENCH_ROWS'] ?? 100_000)
@@ -500,10 +505,13 @@ interface Sample {
   load: number
 }
 
+/** The dependency floor's pseudo-side (yjs-floor.ts). */
+const FLOOR = 'raw Yjs'
+
 const samples = new Map<string, Sample[]>()
-function record(measure: string, side: Side, value: number | null): void {
+function record(measure: string, side: Side | typeof FLOOR, value: number | null): void {
   if (value === null) return
-  const key = `${measure}/${side.name}`
+  const key = `${measure}/${side === FLOOR ? FLOOR : side.name}`
   samples.set(key, [...(samples.get(key) ?? []), { value, load: load1() }])
 }
 
@@ -575,6 +583,19 @@ try {
     for (const side of sides) record('rss-idle', side, await side.idleMemory(idleMs))
   }
   if (runs('catchup')) {
+    const holder = await startYjsHolder(ROWS, PAYLOAD)
+    record('rss-writer', FLOOR, holder.rss)
+    try {
+      for (let run = 0; run < RUNS; run++) {
+        const r = await yjsCatchUp(holder, ROWS)
+        console.log(`  ${FLOOR}: caught up in ${r.seconds.toFixed(2)} s, ${r.cpu.toFixed(2)} CPU s (load ${load1().toFixed(2)})`)
+        record('catchup', FLOOR, r.seconds)
+        record('catchup-cpu', FLOOR, r.cpu)
+        record('rss-new', FLOOR, r.rss)
+      }
+    } finally {
+      holder.stop()
+    }
     await interleaved(sides, 'catch-up', async (side, run) => {
       const r = await side.catchUp(run)
       console.log(`  ${side.name}: caught up in ${r.seconds.toFixed(2)} s${r.cpu == null ? '' : `, ${r.cpu.toFixed(2)} CPU s`}`)
@@ -585,7 +606,10 @@ try {
       record('start-rows-cpu', side, r.restartCpu ?? null)
     })
   }
-  if (runs('start-empty')) await interleaved(sides, 'start empty', async (side, run) => record('start-empty', side, await side.startEmpty(run)))
+  if (runs('start-empty')) {
+    await interleaved(sides, 'start empty', async (side, run) => record('start-empty', side, await side.startEmpty(run)))
+    for (let run = 0; run < RUNS; run++) record('start-empty', FLOOR, await bareStart())
+  }
   if (runs('latency')) {
     // Warm-up, not recorded: one run on each side. Right after the catch-up measure, the
     // peer's poll and apply paths ran cold (V8's first optimizations), and the first of
@@ -641,11 +665,18 @@ try {
   ]
   const withPg = sides.some((s) => s.name === 'PostgreSQL')
   const withBaseline = sides.some((s) => s.name === 'baseline')
+  const withFloor = [...samples.keys()].some((k) => k.endsWith(`/${FLOOR}`))
   const rows: string[][] = [[
     'measure', 'Concord', 'load',
     ...(withBaseline ? ['baseline', 'load', 'Concord / baseline'] : []),
     ...(withPg ? ['PostgreSQL 15', 'load', 'Concord / PostgreSQL'] : []),
+    ...(withFloor ? ['raw Yjs floor', 'Concord / raw Yjs', ...(withPg ? ['raw Yjs / PostgreSQL'] : [])] : []),
   ]]
+  const medianOf = (key: string, scale: number): number | null => {
+    const s = samples.get(key)
+    return s ? median(s.map((x) => x.value)) * scale : null
+  }
+  const ratio = (a: number, b: number): string => (b === 0 ? 'n/a' : `${(a / b).toFixed(2)}x`)
   for (const [key, label, decimals] of measures) {
     const c = samples.get(`${key}/Concord`)
     if (!c) continue
@@ -659,7 +690,13 @@ try {
         continue
       }
       const pv = median(p.map((s) => s.value)) * scale
-      cells.push(fmt(pv, decimals), median(p.map((s) => s.load)).toFixed(2), pv === 0 ? 'n/a' : `${(cv / pv).toFixed(2)}x`)
+      cells.push(fmt(pv, decimals), median(p.map((s) => s.load)).toFixed(2), ratio(cv, pv))
+    }
+    if (withFloor) {
+      const fv = medianOf(`${key}/${FLOOR}`, scale)
+      const pv = medianOf(`${key}/PostgreSQL`, scale)
+      if (fv === null) cells.push('', '', ...(withPg ? [''] : []))
+      else cells.push(fmt(fv, decimals), ratio(cv, fv), ...(withPg ? [pv === null ? '' : ratio(fv, pv)] : []))
     }
     rows.push(cells)
   }

@@ -1,0 +1,60 @@
+/**
+ * The dependency floor of the cluster benchmark (issue 13), run by bare Node with no
+ * loader: what the founding choice (rows as Yjs state in a Node process) costs before
+ * Concord adds anything. The rows are the benchmark's table in the layout raw Yjs does
+ * best (DESIGN.md; the core benchmark's "raw Yjs"): one Y.Doc, one map key per row, the
+ * row's values as an array. No storage, no libp2p, no SQL, no encryption.
+ *
+ *   node yjs-floor-child.mjs serve <rows> <payload>  build the rows in transactions of 1,000,
+ *       collect garbage (with --expose-gc), print {"port", "rss"}, then answer each TCP
+ *       connection with the document's state as one Yjs update (encoded per connection, as
+ *       a writer encodes for each joiner), until stdin closes;
+ *   node yjs-floor-child.mjs join <port> <rows>  read one connection's bytes to its end,
+ *       apply them to a new document, check it holds <rows> rows, print {"rss", "cpu"};
+ *   node yjs-floor-child.mjs start  listen, print {"port"}, answer a connection with one
+ *       byte, and exit.
+ */
+import { createServer, connect } from 'node:net'
+import * as Y from 'yjs'
+
+const [mode, a, b] = process.argv.slice(2)
+const print = (o) => process.stdout.write(JSON.stringify(o) + '\n')
+
+if (mode === 'serve') {
+  const rows = Number(a)
+  const doc = new Y.Doc()
+  const map = doc.getMap('rows')
+  for (let from = 1; from <= rows; from += 1000) {
+    doc.transact(() => {
+      for (let id = from; id < Math.min(from + 1000, rows + 1); id++) map.set(String(id), [id, id % 10, b])
+    })
+  }
+  globalThis.gc?.()
+  const server = createServer((socket) => {
+    socket.on('error', () => {})
+    socket.end(Y.encodeStateAsUpdate(doc))
+  })
+  server.listen(0, '127.0.0.1', () => print({ port: server.address().port, rss: process.memoryUsage().rss }))
+  process.stdin.on('close', () => server.close())
+  process.stdin.resume()
+} else if (mode === 'join') {
+  const socket = connect(Number(a), '127.0.0.1')
+  const parts = []
+  socket.on('data', (chunk) => parts.push(chunk))
+  socket.on('end', () => {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, Buffer.concat(parts))
+    const held = doc.getMap('rows').size
+    if (held !== Number(b)) throw new Error(`joined ${held} rows, not ${b}`)
+    const cpu = process.cpuUsage()
+    print({ rss: process.memoryUsage().rss, cpu: (cpu.user + cpu.system) / 1e6 })
+  })
+} else if (mode === 'start') {
+  const server = createServer((socket) => {
+    socket.end('1')
+    server.close()
+  })
+  server.listen(0, '127.0.0.1', () => print({ port: server.address().port }))
+} else {
+  throw new Error(`yjs-floor-child: unknown mode '${mode}'`)
+}
