@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { StoredRecord } from '../api.js'
-import { decodeRecord, encodeRecord, recordChecksum } from './checked-record.js'
+import { CorruptRecordError, decodeRecord, encodeRecord, openValue, openValueInPlace, recordChecksum, sealValue } from './checked-record.js'
 
 const stored = (bytes: Uint8Array): number => new DataView(bytes.buffer, bytes.byteOffset).getUint32(10)
 
@@ -35,5 +35,32 @@ describe('recordChecksum', () => {
     const c = recordChecksum({ generation: 1, kind: 'snapshot', data })
     expect(new Set([a, b, c]).size).toBe(3)
     expect(b).toBe(stored(encodeRecord({ generation: 2, kind: 'update', data })))
+  })
+})
+
+describe('sealed values', () => {
+  const payload = new TextEncoder().encode('{"rows":[1,2,3]}')
+
+  it('open to their payload, as a copy or in place', () => {
+    const sealed = sealValue(payload)
+    const copy = openValue(sealed)
+    const view = openValueInPlace(sealed)
+    expect([...copy]).toEqual([...payload])
+    expect([...view]).toEqual([...payload])
+    // The copy is its own memory; the view is the sealed bytes' (what a caller owning them saves).
+    expect(copy.buffer).not.toBe(sealed.buffer)
+    expect(view.buffer).toBe(sealed.buffer)
+  })
+
+  it('refuse a changed byte, another version or a short value, in place too', () => {
+    for (const open of [openValue, openValueInPlace]) {
+      const changed = sealValue(payload)
+      changed[changed.length - 1]! ^= 1
+      expect(() => open(changed)).toThrow(CorruptRecordError)
+      const version = sealValue(payload)
+      version[0] = 9
+      expect(() => open(version)).toThrow(/unknown value format version 9/)
+      expect(() => open(new Uint8Array(3))).toThrow(/shorter than its header/)
+    }
   })
 })

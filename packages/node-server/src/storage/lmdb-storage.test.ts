@@ -100,6 +100,27 @@ describe('LmdbStorage', () => {
     await s.close()
   })
 
+  it('a metadata value read is the reader\'s: later reads and writes, small or large, leave it as it was', async () => {
+    // getMeta answers a view of what lmdb-js's get returned (no second copy of a large
+    // value such as a row snapshot part); that must be memory no later read reuses.
+    const s = new LmdbStorage({ path: tempDir() })
+    const large = (fill: number): Uint8Array => new Uint8Array(3 << 20).fill(fill)
+    await s.setMeta('small', bytes('first'))
+    await s.setMeta('large', large(7))
+    const small = s.getMeta('small')!
+    const big = s.getMeta('large')!
+    await s.setMeta('small', bytes('other'))
+    await s.setMeta('large', large(9))
+    await s.setMeta('third', large(5))
+    expect(text(s.getMeta('small')!)).toBe('other')
+    expect(s.getMeta('large')![0]).toBe(9)
+    expect(s.getMeta('third')![100]).toBe(5)
+    expect(text(small)).toBe('first')
+    expect(big.length).toBe(3 << 20)
+    expect(big.every((b) => b === 7)).toBe(true)
+    await s.close()
+  })
+
   it('reopening after close restores exactly the same state', async () => {
     const dir = tempDir()
     const s = new LmdbStorage({ path: dir })

@@ -47,7 +47,7 @@
 import { chmodSync, mkdirSync, readdirSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type RootDatabase } from 'lmdb'
-import { afterAppend, checkMetaValue, compareShardDirectory, CorruptRecordError, decodeMarker, decodeRecord, decodeShardDirectory, directoryDamage, EMPTY_MARKER, encodeMarker, encodeRecord, encodeShardDirectory, openValue, sameBytes, sealValue, StorageFullError, type ShardMarker, type Storage, type StoredRecord } from '@concord/core'
+import { afterAppend, checkMetaValue, compareShardDirectory, CorruptRecordError, decodeMarker, decodeRecord, decodeShardDirectory, directoryDamage, EMPTY_MARKER, encodeMarker, encodeRecord, encodeShardDirectory, openValueInPlace, sameBytes, sealValue, StorageFullError, type ShardMarker, type Storage, type StoredRecord } from '@concord/core'
 import { checkLmdbFile } from './lmdb-file-check.js'
 import { DIRECTORY_KEY, markerRange, openStoreFormat, type StoreKey as Key } from './store-format.js'
 
@@ -256,10 +256,11 @@ export class LmdbStorage implements Storage {
   getMeta(key: string): Uint8Array | undefined {
     this.assertOpen()
     checkName(key, 'meta key')
+    // lmdb-js's `get` returns a copy the caller owns (`getBinary`), so the payload is a view of it.
     const value = this.db.get(['m', key])
     if (value === undefined) return undefined
     try {
-      return openValue(value)
+      return openValueInPlace(value)
     } catch (e) {
       throw new CorruptRecordError(`${this.file()}: metadata ${JSON.stringify(key)} is damaged: ${(e as Error).message}. ${REMEDY}`)
     }
