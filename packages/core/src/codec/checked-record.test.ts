@@ -64,3 +64,22 @@ describe('sealed values', () => {
     }
   })
 })
+
+describe('decodeRecord', () => {
+  const record: StoredRecord = { generation: 3, kind: 'update', data: Uint8Array.of(1, 2, 3, 4) }
+
+  it('copies the data unless the caller owns the bytes, and gives a plain Uint8Array either way', () => {
+    const stored = Buffer.from(encodeRecord(record))
+    const copied = decodeRecord(stored)
+    const owned = decodeRecord(stored, { owned: true })
+    for (const r of [copied, owned]) {
+      expect(r).toMatchObject({ generation: 3, kind: 'update' })
+      expect([...r.data]).toEqual([1, 2, 3, 4])
+      expect(Object.getPrototypeOf(r.data)).toBe(Uint8Array.prototype)
+    }
+    expect(copied.data.buffer).not.toBe(stored.buffer)
+    expect(owned.data.buffer).toBe(stored.buffer)
+    // An owned record's checksum is known without reading its data again, as a copied one's.
+    expect(recordChecksum(owned)).toBe(recordChecksum(copied))
+  })
+})

@@ -86,8 +86,8 @@ export function encodeRecord(record: StoredRecord): Uint8Array {
   return out
 }
 
-/** Decodes a stored record; `legacy` also accepts version 1 (no checksum). */
-export function decodeRecord(bytes: Uint8Array, options: { legacy?: boolean } = {}): StoredRecord {
+/** Decodes a stored record; `legacy` also accepts version 1 (no checksum); `owned`: the data is a view of `bytes` (see below). */
+export function decodeRecord(bytes: Uint8Array, options: { legacy?: boolean; owned?: boolean } = {}): StoredRecord {
   if (bytes.length < 1) throw new CorruptRecordError('empty record')
   const legacy = options.legacy === true && bytes[0] === LEGACY_VERSION
   if (!legacy && bytes[0] !== RECORD_FORMAT_VERSION) throw new CorruptRecordError(`unknown record format version ${bytes[0]}`)
@@ -103,9 +103,12 @@ export function decodeRecord(bytes: Uint8Array, options: { legacy?: boolean } = 
   if (kindByte !== KIND_UPDATE && kindByte !== KIND_SNAPSHOT) throw new CorruptRecordError(`unknown record kind ${kindByte}`)
   const generation = view.getUint32(2) * 2 ** 32 + view.getUint32(6)
   if (!Number.isSafeInteger(generation)) throw new CorruptRecordError(`generation ${generation} out of range`)
-  // Copy: the caller may keep the data while LMDB reuses the buffer it returned (and a
-  // Buffer's `slice` would be a view, not a copy).
-  const data = new Uint8Array(bytes.subarray(headerBytes))
+  // Copy, unless the caller owns `bytes` (`owned`: a read that returned its own copy, as
+  // lmdb-js's range over a binary store does): LMDB may reuse the buffer it returned (and
+  // a Buffer's `slice` would be a view, not a copy). Either way a plain Uint8Array.
+  const data = options.owned === true
+    ? new Uint8Array(bytes.buffer, bytes.byteOffset + headerBytes, bytes.byteLength - headerBytes)
+    : new Uint8Array(bytes.subarray(headerBytes))
   const kind = kindByte === KIND_UPDATE ? 'update' : 'snapshot'
   if (!legacy) knownChecksums.set(data, { kind, generation, checksum: view.getUint32(CHECKED_BYTES) })
   return { generation, kind, data }

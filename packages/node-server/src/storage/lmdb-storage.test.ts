@@ -100,6 +100,25 @@ describe('LmdbStorage', () => {
     await s.close()
   })
 
+  it('records loaded are the reader\'s: later appends, loads and compactions leave their data as it was', async () => {
+    // load hands out views of what lmdb-js's range returned (no second copy of each
+    // record's data); that must be memory no later read reuses.
+    const s = new LmdbStorage({ path: tempDir() })
+    const large = (fill: number): StoredRecord => ({ generation: 1, kind: 'update', data: new Uint8Array(2 << 20).fill(fill) })
+    await s.append([{ shard: 't', record: update('small') }, { shard: 't', record: large(7) }])
+    const first = s.load('t')
+    await s.append([{ shard: 't', record: update('later') }, { shard: 't', record: large(9) }])
+    const second = s.load('t')
+    await s.compact('t', { generation: 1, kind: 'snapshot', data: new Uint8Array(3 << 20).fill(5) })
+    expect(s.load('t')[0]!.data[0]).toBe(5)
+    expect(second.map((r) => r.data.length)).toEqual([5, 2 << 20, 5, 2 << 20])
+    expect(text(first[0]!.data)).toBe('small')
+    expect(first[1]!.data.every((b) => b === 7)).toBe(true)
+    expect(text(second[2]!.data)).toBe('later')
+    expect(second[3]!.data.every((b) => b === 9)).toBe(true)
+    await s.close()
+  })
+
   it('a metadata value read is the reader\'s: later reads and writes, small or large, leave it as it was', async () => {
     // getMeta answers a view of what lmdb-js's get returned (no second copy of a large
     // value such as a row snapshot part); that must be memory no later read reuses.

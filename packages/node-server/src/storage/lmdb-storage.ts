@@ -207,7 +207,9 @@ export class LmdbStorage implements Storage {
       count++
       let record: StoredRecord
       try {
-        record = decodeRecord(value)
+        // lmdb-js gives a binary store's range values as copies the reader owns (a slice of
+        // its shared buffer, a copy of a mapped page): the record's data is a view of it.
+        record = decodeRecord(value, { owned: true })
       } catch (e) {
         this.corrupt(shard, seq, (e as Error).message)
       }
