@@ -681,7 +681,7 @@ try {
     const c = samples.get(`${key}/Concord`)
     if (!c) continue
     const scale = key.startsWith('rss') ? 1 / MB : 1
-    const cv = median(c.map((s) => s.value)) * scale
+    const cv = medianOf(`${key}/Concord`, scale)!
     const cells = [`${label} (${c.length})`, fmt(cv, decimals), median(c.map((s) => s.load)).toFixed(2)]
     for (const other of [...(withBaseline ? ['baseline'] : []), ...(withPg ? ['PostgreSQL'] : [])]) {
       const p = samples.get(`${key}/${other}`)
@@ -689,7 +689,7 @@ try {
         cells.push('', '', '')
         continue
       }
-      const pv = median(p.map((s) => s.value)) * scale
+      const pv = medianOf(`${key}/${other}`, scale)!
       cells.push(fmt(pv, decimals), median(p.map((s) => s.load)).toFixed(2), ratio(cv, pv))
     }
     if (withFloor) {

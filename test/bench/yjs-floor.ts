@@ -31,7 +31,10 @@ function run(args: string[], nodeArgs: string[] = []): Spawned {
   let out = ''
   let err = ''
   const line = new Promise<Record<string, number>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`yjs floor ${args[0]}: no answer in ${LINE_DEADLINE_MS} ms`)), LINE_DEADLINE_MS)
+    const timer = setTimeout(() => {
+      child.kill()
+      reject(new Error(`yjs floor ${args[0]}: no answer in ${LINE_DEADLINE_MS} ms`))
+    }, LINE_DEADLINE_MS)
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString()
       const nl = out.indexOf('\n')
