@@ -53,6 +53,21 @@ export function encodeRowKey(values: readonly Value[]): string {
   return out
 }
 
+/**
+ * The row key of `row`'s values in `columns` (a table's primary key, in order): what
+ * `encodeRowKey` gives for those values, without building their list. Throws as it does
+ * for a null (or missing) value.
+ */
+export function rowKeyOf(row: Readonly<Record<string, Value>>, columns: readonly string[]): string {
+  if (columns.length === 1) return encodeComponent(row[columns[0]!] ?? null)
+  let out = ''
+  for (let i = 0; i < columns.length; i++) {
+    if (i > 0) out += SEP
+    out += encodeComponent(row[columns[i]!] ?? null)
+  }
+  return out
+}
+
 function decodeComponent(c: string): Value {
   const tag = c.charCodeAt(0)
   const body = c.slice(1)

@@ -3,7 +3,8 @@ import type { ReplicaOptions, Scheduler, Storage } from '../api.js'
 import { Replica } from '../replica.js'
 import { MemoryStorage } from '../storage/memory-storage.js'
 import type { Row } from '../types.js'
-import { ALL_ROWS, decodeRowSnapshotManifest, decodeRowSnapshotPart, encodeRowSnapshotPart, encodeRowSnapshotSteps, readRowSnapshot, ROW_SNAPSHOT_META_KEY, rowSnapshotPartKey, type RowSnapshot, type RowSnapshotCapture } from './row-snapshot.js'
+import { rowKeyOf } from '../codec/row-key.js'
+import { ALL_ROWS, decodeRowSnapshotManifest, decodeRowSnapshotPart, encodeRowSnapshotPart, encodeRowSnapshotSteps, readRowSnapshot, ROW_SNAPSHOT_META_KEY, rowSnapshotPartKey, snapshotRows, type RowSnapshot, type RowSnapshotCapture } from './row-snapshot.js'
 
 /** Runs `steps` to its end at once. */
 function finishSteps<T>(steps: Generator<void, T, void>): T {
@@ -354,13 +355,19 @@ describe('row snapshots', () => {
     ]
     const head = (shard: string) => ({ shard, id: 123456789, generation: 2, records: 7, bytes: 900, last: 12345, view: '["view"]', digest: 77, garbage: 1, entries: 9, rowsHash: 4242, writers: ['a', 'b'], deleted: ['k9'] })
     const columns = ['id', 'v', 'n', 'b', 'f']
+    const derivableRows = rows.map((r, i) => ({ ...r, n: i % 2 === 0 ? 10n ** BigInt(i) : i, b: Uint8Array.of(i, 255) }))
+    const derivable = derivableRows.map((r) => rowKeyOf(r, ['id', 'n', 'b']))
     const capture: RowSnapshotCapture = {
       hlc: 123456789,
       replayedMs: null,
       shards: [
-        { head: head('s1'), stateVector: 'AQID', columns, keys: rows.map((r) => `k${r.id}`), rows },
-        { head: head('s2'), stateVector: undefined, columns: ['id'], keys: [], rows: [] },
-        { head: head('s3'), stateVector: undefined, columns, keys: ['k1', 'k2'], rows: rows.slice(0, 2) },
+        { head: head('s1'), stateVector: 'AQID', columns, keyColumns: ['id'], keys: rows.map((r) => `k${r.id}`), rows },
+        { head: head('s2'), stateVector: undefined, columns: ['id'], keyColumns: ['id'], keys: [], rows: [] },
+        { head: head('s3'), stateVector: undefined, columns, keyColumns: ['id'], keys: ['k1', 'k2'], rows: rows.slice(0, 2) },
+        // Keys that derive from the rows (n's bigint and b's bytes among them); then keys
+        // that do for the first three rows only (written whole, whatever the step).
+        { head: head('s4'), stateVector: undefined, columns, keyColumns: ['id', 'n', 'b'], keys: derivable, rows: derivableRows },
+        { head: head('s5'), stateVector: undefined, columns, keyColumns: ['id'], keys: [...rows.slice(0, 3).map((r) => rowKeyOf(r, ['id'])), 'k4', 'k5'], rows },
       ],
       kept: [{ shard: 's0', id: 99 }],
     }
@@ -368,9 +375,20 @@ describe('row snapshots', () => {
     // What each part the capture describes encodes to (encodeRowSnapshotPart: one JSON.stringify).
     for (const p of oneStep.parts) expect(p.bytes).toEqual(encodeRowSnapshotPart(decodeRowSnapshotPart(p.bytes)!))
     const decoded = oneStep.parts.map((p) => decodeRowSnapshotPart(p.bytes)!)
-    expect(decoded.map((s) => [s.shard, s.id, s.keys.length, s.tagged, s.stateVector])).toEqual([['s1', 123456789, 5, ['n', 'b'], 'AQID'], ['s2', 123456789, 0, [], undefined], ['s3', 123456789, 2, ['n', 'b'], undefined]])
+    expect(decoded.map((s) => [s.shard, s.id, s.keys.length, s.keyColumns, s.tagged, s.stateVector])).toEqual([
+      ['s1', 123456789, 5, undefined, ['n', 'b'], 'AQID'], ['s2', 123456789, 0, undefined, [], undefined], ['s3', 123456789, 2, undefined, ['n', 'b'], undefined],
+      ['s4', 123456789, 0, ['id', 'n', 'b'], ['n', 'b'], undefined], ['s5', 123456789, 5, undefined, ['n', 'b'], undefined],
+    ])
+    // The rows come back under the keys they were taken under, derived or not.
+    const restored = (s: (typeof decoded)[number]) => {
+      const out = new Map<string, Row>()
+      snapshotRows(s, columns, out)
+      return [...out.keys()]
+    }
+    expect(restored(decoded[3]!)).toEqual(derivable)
+    expect(restored(decoded[4]!)).toEqual(capture.shards[4]!.keys)
     // The manifest names the kept part and the written ones.
-    expect(decodeRowSnapshotManifest(oneStep.manifest)).toEqual({ hlc: 123456789, replayedMs: null, parts: [{ shard: 's0', id: 99 }, ...['s1', 's2', 's3'].map((shard) => ({ shard, id: 123456789 }))] })
+    expect(decodeRowSnapshotManifest(oneStep.manifest)).toEqual({ hlc: 123456789, replayedMs: null, parts: [{ shard: 's0', id: 99 }, ...['s1', 's2', 's3', 's4', 's5'].map((shard) => ({ shard, id: 123456789 }))] })
     for (const step of [1, 2, 3, 4, 100]) {
       const steps = encodeRowSnapshotSteps(capture, step)
       let turns = 0
@@ -378,8 +396,21 @@ describe('row snapshots', () => {
       for (; r.done !== true; r = steps.next()) turns++
       expect(r.value).toEqual(oneStep)
       // A step after every `step` rows of each shard.
-      expect(turns).toBe(Math.ceil(5 / step) + Math.ceil(2 / step))
+      expect(turns).toBe(3 * Math.ceil(5 / step) + Math.ceil(2 / step))
     }
+  })
+
+  it('a part whose derived keys do not hold together is refused (its shard loads from its records)', () => {
+    const part = (over: object) => ({ shard: 's', id: 1, generation: 1, records: 1, bytes: 1, last: 1, view: 'v', digest: 1, garbage: 0, entries: 2, rowsHash: 1, writers: [], deleted: [], tagged: [], keys: [], rows: [{ id: 1 }, { id: 2 }], ...over })
+    const restore = (over: object) => snapshotRows(part(over), ['id'], new Map())
+    expect(() => restore({ keyColumns: ['id'] })).not.toThrow()
+    expect(() => restore({ keyColumns: ['id'], rows: [{ id: 1 }, { id: 1 }] })).toThrow(/one key/)
+    expect(() => restore({ keyColumns: ['id'], keys: ['n1', 'n2'] })).toThrow()
+    expect(() => restore({ keyColumns: ['other'] })).toThrow()
+    expect(() => restore({ keyColumns: [] })).toThrow()
+    expect(() => restore({ keyColumns: ['id'], rows: [{ id: 1 }, { id: null }] })).toThrow()
+    expect(() => restore({ keys: ['n1', 2] })).toThrow(/not a string/)
+    expect(decodeRowSnapshotPart(encodeRowSnapshotPart(part({ keyColumns: [1] }) as never))).toBeNull()
   })
 
   it('a checkpoint encoded a few rows per turn stores what a one-step one does, and the replica keeps running between the turns', async () => {
@@ -397,6 +428,8 @@ describe('row snapshots', () => {
     for (const part of (await storedSnapshot(storage)).shards) {
       const bytes = storage.getMeta(rowSnapshotPartKey(part.shard))!
       expect(encodeRowSnapshotPart(decodeRowSnapshotPart(bytes)!)).toEqual(bytes)
+      // Every key here is its row's primary key: none is written, each derives from its row.
+      expect([part.keyColumns, part.keys.length]).toEqual([[part.shard === tableShard(r1, 't').id ? 'id' : 'k'], 0])
     }
     const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
     expect(tableShard(r2, 't').isDeferred).toBe(true)
@@ -431,7 +464,7 @@ describe('row snapshots', () => {
     await r1.durable()
     // Stored all the same, as of the moment its rows were taken: without the row written meanwhile.
     const stored = await storedSnapshot(storage)
-    expect(stored.shards.find((s) => s.keys.length === 20)).toBeDefined()
+    expect(stored.shards.find((s) => s.rows.length === 20)).toBeDefined()
     const r2 = await Replica.open({ nodeId: 'a', storage: MemoryStorage.fromSnapshot(storage.snapshot()), ...quiet })
     expect(r2.rowsRestored.after).toBeGreaterThanOrEqual(1)
     expect(r2.get('u', ['during'])).toEqual({ k: 'during', w: 1 })
@@ -520,7 +553,7 @@ describe('row snapshot parts', () => {
     r.transact((tx) => tx.upsert('u', { k: 'new', w: 7 }))
     await r.durable()
     const checkpoint = r.checkpointRows()
-    for (let i = 0; i < 20 && decodeRowSnapshotPart(base.getMeta(rowSnapshotPartKey(tableShard(r, 'u').id)))?.keys.includes('new') !== true; i++) await new Promise((res) => setTimeout(res, 0))
+    for (let i = 0; i < 20 && decodeRowSnapshotPart(base.getMeta(rowSnapshotPartKey(tableShard(r, 'u').id)))?.rows.some((row) => row['k'] === 'new') !== true; i++) await new Promise((res) => setTimeout(res, 0))
     // The crash: u's new part is stored, the manifest naming it is not.
     const crashed = MemoryStorage.fromSnapshot(base.snapshot())
     release()

@@ -15,6 +15,10 @@
  *
  * A shard's rows are two parallel arrays: the row keys, and the rows as JSON objects (so
  * that JSON.parse builds them, far cheaper than building each row from a list of values).
+ * When every row's key is its primary key's values encoded (`rowKeyOf`; the encoder
+ * checks each row), the part names those columns (`keyColumns`) and its key array is
+ * empty: the loader derives each key from its row (a sixth of a part's bytes and of its
+ * load's time for a short row, and no key list to parse and check).
  * Values JSON cannot carry as they are (bigint, bytes, NaN, infinities) are tagged
  * arrays: ["b", "<decimal>"], ["u", "<base64>"], ["n", "<text>"], and the columns holding
  * any are listed (`tagged`): only those are walked at load. Every other value is itself
@@ -35,6 +39,7 @@
  * load from their records, as without one).
  */
 import type { TableView } from '../catalog/table-view.js'
+import { rowKeyOf } from '../codec/row-key.js'
 import type { Row, Value } from '../types.js'
 
 /** The manifest's metadata key. */
@@ -77,7 +82,12 @@ export interface ShardRowSnapshot extends LogPosition {
   deleted: string[]
   /** Columns whose values include a tagged one (see the header). */
   tagged: string[]
-  /** Row keys, in the order of `rows`. */
+  /**
+   * When present, each row's key is `rowKeyOf` these columns of the row (its values
+   * decoded), and `keys` is empty.
+   */
+  keyColumns?: string[]
+  /** Row keys, in the order of `rows` (empty when `keyColumns` derives them). */
   keys: string[]
   rows: Array<Record<string, EncodedValue>>
   /**
@@ -248,6 +258,8 @@ export interface ShardRowCapture {
   stateVector: string | undefined
   /** The table view's columns, in layout order: each row's fields, in this order. */
   columns: readonly string[]
+  /** The table's primary key columns, from which the keys may derive (`ShardRowSnapshot.keyColumns`). */
+  keyColumns: readonly string[]
   keys: string[]
   rows: Row[]
 }
@@ -282,6 +294,17 @@ function encodeRowRange(rows: readonly Row[], from: number, to: number, columns:
   return out
 }
 
+/** Whether the keys of rows `from` to `to` of `s` are each `rowKeyOf` its row's key columns. */
+function keysDerive(s: ShardRowCapture, from: number, to: number): boolean {
+  try {
+    for (let i = from; i < to; i++) if (rowKeyOf(s.rows[i]!, s.keyColumns) !== s.keys[i]) return false
+  } catch {
+    // A key column's value missing or null: not a key of its values.
+    return false
+  }
+  return true
+}
+
 /** Rows encoded per step of `encodeRowSnapshotSteps` when run to the end at once: the whole shard. */
 export const ALL_ROWS = Number.MAX_SAFE_INTEGER
 
@@ -312,14 +335,24 @@ export function* encodeRowSnapshotSteps(capture: RowSnapshotCapture, rowsPerStep
     const tagged = new Set<string>()
     const keyParts: Uint8Array[] = []
     const rowParts: Uint8Array[] = []
+    const keyList = (from: number, to: number): void => {
+      if (to > from) keyParts.push(encoder.encode(JSON.stringify(s.keys.slice(from, to)).slice(1, -1)))
+    }
+    // Keys derive from the rows until a row is found whose key does not (its earlier keys are written then).
+    let derived = s.keyColumns.length > 0 && s.keys.length > 0
     for (let from = 0; from < s.keys.length; from += rowsPerStep) {
       const to = Math.min(s.keys.length, from + rowsPerStep)
-      keyParts.push(encoder.encode(JSON.stringify(s.keys.slice(from, to)).slice(1, -1)))
+      if (derived && !keysDerive(s, from, to)) {
+        derived = false
+        keyList(0, from)
+      }
+      if (!derived) keyList(from, to)
       rowParts.push(encoder.encode(JSON.stringify(encodeRowRange(s.rows, from, to, s.columns, tagged)).slice(1, -1)))
       yield
     }
-    // The head's fields, then tagged, keys and rows, then the state vector: the order encodeRowSnapshotPart writes a ShardRowSnapshot's fields in.
-    text(`${JSON.stringify(s.head).slice(0, -1)},"tagged":${JSON.stringify([...tagged])},"keys":[`)
+    // The head's fields, then tagged, keyColumns, keys and rows, then the state vector: the order encodeRowSnapshotPart writes a ShardRowSnapshot's fields in.
+    const keyColumns = derived ? `,"keyColumns":${JSON.stringify(s.keyColumns)}` : ''
+    text(`${JSON.stringify(s.head).slice(0, -1)},"tagged":${JSON.stringify([...tagged])}${keyColumns},"keys":[`)
     joined(keyParts)
     text('],"rows":[')
     joined(rowParts)
@@ -347,19 +380,29 @@ export function* encodeRowSnapshotSteps(capture: RowSnapshotCapture, rowsPerStep
 /** Bytes `encodeRowSnapshotSteps` copies into its result per step. */
 const COPY_BYTES_PER_STEP = 2 * 1024 * 1024
 
-/** Puts the rows of a shard's snapshot into `rows` by row key (throws on a malformed row list: the caller loads the records instead). */
+/**
+ * Puts the rows of a shard's snapshot into `rows` by row key, its own or derived from the
+ * row (`keyColumns`, which must be columns of the table); throws on a malformed row list
+ * (the caller loads the records instead).
+ */
 export function snapshotRows(s: ShardRowSnapshot, columns: readonly string[], rows: Map<string, Row>): void {
-  if (s.keys.length !== s.rows.length) throw new Error('row keys and rows differ in number')
+  const keyColumns = s.keyColumns
+  if (keyColumns !== undefined ? s.keys.length !== 0 || keyColumns.length === 0 || keyColumns.some((c) => !columns.includes(c)) : s.keys.length !== s.rows.length) {
+    throw new Error('row keys and rows differ in number')
+  }
   const n = columns.length
   for (let i = 0; i < s.rows.length; i++) {
-    const key = s.keys[i]!
     const row = s.rows[i] as unknown as Row
     if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error('a row is not an object')
     // Every column present (a whole-key comparison per row cost as much as the parse).
     for (let c = 0; c < n; c++) if (row[columns[c]!] === undefined) throw new Error('a row lacks a column of its table')
     for (const c of s.tagged) row[c] = decodeValue(row[c])
+    const key = keyColumns !== undefined ? rowKeyOf(row, keyColumns) : s.keys[i]
+    if (typeof key !== 'string') throw new Error('a row key is not a string')
     rows.set(key, row)
   }
+  // Into a fresh map: fewer entries than rows means two rows under one key.
+  if (rows.size !== s.rows.length) throw new Error('two rows with one key')
 }
 
 /** A state vector as a snapshot part keeps it. */
@@ -383,7 +426,9 @@ function isShard(s: unknown): s is ShardRowSnapshot {
   return typeof s['shard'] === 'string' && isCount(s['id']) && isCount(s['generation']) && isCount(s['records']) && isCount(s['bytes']) && isCount(s['last']) &&
     typeof s['view'] === 'string' &&
     isCount(s['digest']) && isCount(s['garbage']) && isCount(s['entries']) && isCount(s['rowsHash']) &&
-    isStrings(s['writers']) && isStrings(s['deleted']) && isStrings(s['tagged']) && isStrings(s['keys']) && Array.isArray(s['rows'])
+    isStrings(s['writers']) && isStrings(s['deleted']) && isStrings(s['tagged']) && (s['keyColumns'] === undefined || isStrings(s['keyColumns'])) &&
+    // Each key is checked where it is used (snapshotRows): a walk here over a million keys cost 30 ms.
+    Array.isArray(s['keys']) && Array.isArray(s['rows'])
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

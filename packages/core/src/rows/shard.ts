@@ -873,6 +873,7 @@ export class Shard {
       },
       stateVector: stateVector !== null ? stateVectorField(stateVector) : undefined,
       columns: view.layout.map((c) => c.name),
+      keyColumns: view.info.primaryKey,
       keys: [...this.rows.keys()],
       rows: [...this.rows.values()],
     }
