@@ -17,8 +17,8 @@
  * that JSON.parse builds them, far cheaper than building each row from a list of values).
  * When every row's key is its primary key's values encoded (`rowKeyOf`; the encoder
  * checks each row), the part names those columns (`keyColumns`) and its key array is
- * empty: the loader derives each key from its row (a sixth of a part's bytes and of its
- * load's time for a short row, and no key list to parse and check).
+ * empty: the loader derives each key from its row (for a short row, about a sixth of a
+ * part's bytes and a tenth of a start's time: no key list to parse and check).
  * Values JSON cannot carry as they are (bigint, bytes, NaN, infinities) are tagged
  * arrays: ["b", "<decimal>"], ["u", "<base64>"], ["n", "<text>"], and the columns holding
  * any are listed (`tagged`): only those are walked at load. Every other value is itself
