@@ -111,7 +111,14 @@ describe('ALTER TABLE .. REBALANCE SHARDS', () => {
       }
     }
     await cluster.run(cluster.node('u3').query('ALTER TABLE orders REBALANCE SHARDS'))
-    const runners = (await cluster.node('u1').query("SELECT to_nodes FROM pg_stat_concord_rebalance WHERE state = 'copying'")).rows.map((r) => String(r['to_nodes']))
+    // The plan reaches u1 by gossip: in the run's steps, or a few virtual ms after it ended
+    // (a statement answered in fewer microtask turns ends the run sooner: 2026-12-06).
+    const copying = async () => (await cluster.node('u1').query("SELECT to_nodes FROM pg_stat_concord_rebalance WHERE state = 'copying'")).rows.map((r) => String(r['to_nodes']))
+    let runners = await copying()
+    for (let i = 0; i < 100 && runners.length < 2; i++) {
+      await cluster.advance(5)
+      runners = await copying()
+    }
     expect(runners.length).toBe(2)
     const victim = runners[0]!
     for (let i = 0; i < 3; i++) await write(['u1', 'u2', 'u3'])

@@ -51,6 +51,22 @@ const CASES: Case[] = [
     after: { txi: ['1|a|1', '3|c|3'] },
   },
   {
+    // The first read finds nothing of the table written: its overlay is not kept, so the
+    // writes after it are found by the overlay the next read builds.
+    name: 'an index read before the block first wrote the table, then writes: later reads by that index see them',
+    body: [
+      "SELECT id FROM txi WHERE k = 'b'",
+      "UPDATE txi SET k = 'y' WHERE id = 2",
+      "SELECT id FROM txi WHERE k = 'b'",
+      "SELECT id FROM txi WHERE k = 'y'",
+      "SELECT id FROM txu WHERE k = 'p'",
+      "INSERT INTO txu VALUES (1, 'p', 1)",
+      "UPDATE txu SET qty = qty + 1 WHERE k = 'p'",
+      "SELECT id, qty FROM txu WHERE k = 'p'",
+    ],
+    after: { txi: ['1|a|1', '2|y|2', '3|c|3'], txu: ['1|p|2', '10|m|1', '11|n|2'] },
+  },
+  {
     name: 'a row whose indexed value changed in the block is found under its new value only',
     body: ["UPDATE txi SET k = 'z' WHERE k = 'a'", "SELECT id FROM txi WHERE k = 'a'", "SELECT id FROM txi WHERE k = 'z'", "UPDATE txi SET qty = qty * 10 WHERE k = 'z'"],
     after: { txi: ['1|z|10', '2|b|2', '3|c|3'] },

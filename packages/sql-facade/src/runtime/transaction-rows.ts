@@ -61,6 +61,10 @@ export interface RowRestriction {
 }
 
 /** The rows one transaction wrote in one table, by their value in one indexed column. */
+/** The written rows and values of an empty overlay: never written to (`overlay` does not keep one). */
+const NO_ROWS: Overlay['rows'] = new Map()
+const NO_VALUES: Overlay['byValue'] = new Map()
+
 interface Overlay {
   incarnation: number
   index: OrderedIndex
@@ -71,7 +75,8 @@ interface Overlay {
 }
 
 export class TransactionRows {
-  private readonly overlays = new Map<string, Map<string, Overlay>>()
+  /** Overlays kept by table and column; made at the first read through an index after a write (most statements write nothing). */
+  private overlays: Map<string, Map<string, Overlay>> | null = null
 
   private readonly tx: Transaction
   private readonly indexes: SecondaryIndexes
@@ -306,7 +311,7 @@ export class TransactionRows {
 
   /** Forgets every overlay (after ROLLBACK TO SAVEPOINT restored older writes). */
   invalidate(): void {
-    this.overlays.clear()
+    this.overlays = null
   }
 
   // ---- overlay ----------------------------------------------------------------
@@ -322,23 +327,28 @@ export class TransactionRows {
     if (!this.useIndexes) return null
     const index = this.indexes.indexOn(table, column)
     if (index === null) return null
-    let byCol = this.overlays.get(table.name)
-    if (byCol === undefined) this.overlays.set(table.name, (byCol = new Map()))
-    let ov = byCol.get(column)
+    let byCol = this.overlays?.get(table.name)
+    let ov = byCol?.get(column)
     if (ov === undefined || ov.incarnation !== table.incarnation || ov.index !== index) {
+      const written = this.tx.writtenKeys(table.name)
+      // Nothing of the table written by this transaction: an empty overlay, not kept (a
+      // write touches only kept overlays; the first read after one builds it from the
+      // transaction's written keys). A point read outside a block made three maps here.
+      if (written.length === 0 && ov === undefined) return { incarnation: table.incarnation, index, rows: NO_ROWS, byValue: NO_VALUES }
       ov = { incarnation: table.incarnation, index, rows: new Map(), byValue: new Map() }
+      if (byCol === undefined) (this.overlays ??= new Map()).set(table.name, (byCol = new Map()))
       byCol.set(column, ov)
-      for (const key of this.tx.writtenKeys(table.name)) this.refresh(table.name, ov, key)
+      for (const key of written) this.refresh(table.name, ov, key)
     }
     return ov
   }
 
   private touch(table: string, key: Value[] | null): void {
-    const byCol = this.overlays.get(table)
+    const byCol = this.overlays?.get(table)
     if (byCol === undefined) return
     if (key === null) {
       // A row whose key core chose: rebuild on next use.
-      this.overlays.delete(table)
+      this.overlays!.delete(table)
       return
     }
     for (const ov of byCol.values()) this.refresh(table, ov, key)

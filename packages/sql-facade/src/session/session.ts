@@ -251,6 +251,15 @@ const OUTGREW_ENGINE = new WeakMap<Replica, Map<string, number>>()
 /** Tables a statement may read from holders beyond those `federate` found, one run each. */
 const MAX_UNFORESEEN_READS = 16
 
+/** A statement run to its end here: its result, and whether its acknowledgement waits for storage. */
+type Ran = { result: StatementResult; durable: boolean }
+
+/**
+ * A statement's first run, made synchronously, that did not simply end: it failed (`error`)
+ * or paused (`ran`), with the block and savepoint mark it ran under (`runAgainWhileWaiting`).
+ */
+type FirstRun = { block: Block | null; mark: TransactionSavepoint | null } & ({ ran: Ran } | { error: unknown })
+
 /** The statements a pausing statement outside a transaction block runs between (`runInOwnBlock`). */
 const IMPLICIT_BLOCK: Record<'begin' | 'commit' | 'rollback', Statement> = {
   begin: { kind: 'pg', node: { TransactionStmt: { kind: 'TRANS_STMT_BEGIN' } }, text: 'BEGIN' },
@@ -538,7 +547,9 @@ export class Session {
   }
 
   private async runScript(sql: string, params: unknown[]): Promise<QueryResult[]> {
-    await this.db.ready()
+    // Awaited only when it would wait: `ready` is three async frames deep, a dozen
+    // microtask turns a statement.
+    if (!this.db.readyNow()) await this.db.ready()
     const stmts = parseScript(sql)
     // PostgreSQL parses the whole query string first: its notices come before any result.
     const raised = this.raiseParseNotices(stmts)
@@ -691,7 +702,7 @@ export class Session {
   /** Runs a prepared statement with bound parameters (Bind + Execute). */
   async execute(statement: PreparedStatement, params: unknown[] = []): Promise<QueryResult> {
     try {
-      await this.db.ready()
+      if (!this.db.readyNow()) await this.db.ready()
       if (statement.statement === null) return toQueryResult(utility('EMPTY'), this.db.int8)
       if (statement.statement.kind === 'pg' && 'CopyStmt' in statement.statement.node) {
         throw new SqlError(SqlState.featureNotSupported, 'COPY over the extended query protocol is not supported; send it as a simple query')
@@ -783,7 +794,8 @@ export class Session {
         if (plansRebalance(stmt)) await this.measureShards(stmt)
         if (this.mayFederate(stmt)) await this.federate(stmt, remote, targetHomes, false, params)
         this.pendingSleepMs = 0
-        const moved = await this.runOrOffload(stmt, params, remote)
+        const running = this.runOrOffload(stmt, params, remote)
+        const moved = running instanceof Promise ? await running : running
         if ('query' in moved) return moved.query
         r = moved
         if (this.pendingSleepMs > 0) await this.sleepPending()
@@ -807,7 +819,7 @@ export class Session {
         throw e
       }
       // A commit applied in slices is answered once all of it is in and shown.
-      await this.slicedCommitEnd()
+      if (this.slicedCommit !== null) await this.slicedCommitEnd()
       // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
       // and keeps working while storage refuses writes).
       if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
@@ -1138,20 +1150,43 @@ export class Session {
    * `offload_after`, runs it again from the start elsewhere over a snapshot taken when it
    * stopped (statement-offload.ts). `query`: the answer from elsewhere, ready to send.
    */
-  private async runOrOffload(stmt: Statement, params: RtValue[], remote: RemoteRows): Promise<{ result: StatementResult; durable: boolean } | { query: QueryResult }> {
+  private runOrOffload(stmt: Statement, params: RtValue[], remote: RemoteRows): Ran | { query: QueryResult } | Promise<Ran | { query: QueryResult }> {
     const pending = this.pendingOffload(stmt, params)
-    if (pending === null) return await this.runWaitingForIds(stmt, params, remote)
+    if (pending === null) return this.runWaitingForIds(stmt, params, remote)
     this.offload = pending
-    let ran: { result: StatementResult; durable: boolean } | null = null
+    let running: Ran | Promise<Ran>
     try {
-      ran = await this.runWaitingForIds(stmt, params, remote)
+      running = this.runWaitingForIds(stmt, params, remote)
     } catch (e) {
+      this.offload = null
       // Whatever ended a run past the point (the signal, or an error something made of
       // it), the run is discarded: the statement's answer comes from elsewhere.
+      if (!(e instanceof OffloadSignal) && !pending.point.fired) throw e
+      return this.runPastOffloadPoint(stmt, params, remote, pending, null)
+    }
+    if (running instanceof Promise) return this.awaitOffloadable(stmt, params, remote, pending, running)
+    this.offload = null
+    return this.runPastOffloadPoint(stmt, params, remote, pending, running)
+  }
+
+  /** `runOrOffload` for a run that waited (a row lock, SERIAL ids, a pause): the same, once it ended. */
+  private async awaitOffloadable(stmt: Statement, params: RtValue[], remote: RemoteRows, pending: PendingOffload, running: Promise<Ran>): Promise<Ran | { query: QueryResult }> {
+    let ran: Ran | null = null
+    try {
+      ran = await running
+    } catch (e) {
       if (!(e instanceof OffloadSignal) && !pending.point.fired) throw e
     } finally {
       this.offload = null
     }
+    return await this.runPastOffloadPoint(stmt, params, remote, pending, ran)
+  }
+
+  /**
+   * What follows a run that may have passed its offload point: `ran` is its answer (null:
+   * it ended by the signal or an error made of it).
+   */
+  private runPastOffloadPoint(stmt: Statement, params: RtValue[], remote: RemoteRows, pending: PendingOffload, ran: Ran | null): Ran | Promise<Ran | { query: QueryResult }> {
     // A run that ended without passing the point answers; one that passed it (even if
     // something swallowed the signal) is discarded and run elsewhere. A write that ran to
     // its end committed: it answers whatever happened (it must never run twice).
@@ -1159,6 +1194,11 @@ export class Session {
       pending.write?.changed?.stop()
       return ran
     }
+    return this.runElsewhere(stmt, params, remote, pending)
+  }
+
+  /** A run discarded past its offload point: the statement runs again from the start elsewhere, or here if not taken. */
+  private async runElsewhere(stmt: Statement, params: RtValue[], remote: RemoteRows, pending: PendingOffload): Promise<Ran | { query: QueryResult }> {
     if (pending.write !== undefined) {
       // In a block, the discarded run failed it as any error does (it stopped before writing:
       // `stayHere`); the run here decides, as on the event loop.
@@ -1475,33 +1515,86 @@ export class Session {
    * confirmation, waits (up to `serialWaitMs`) and runs it again. The failed run left no
    * trace, in a transaction block too, so the block is not aborted by it.
    */
-  private async runWaitingForIds(stmt: Statement, params: RtValue[], remote: RemoteRows): Promise<{ result: StatementResult; durable: boolean }> {
+  private runWaitingForIds(stmt: Statement, params: RtValue[], remote: RemoteRows): Ran | Promise<Ran> {
     const deadline = this.db.replica.now() + this.db.serialWaitMs
     const notifyMark = this.notifications.mark()
     // Session-level advisory locks outlive the run: one run again must not take them twice.
     const locks = this.db.rowLocks
     const owner = this.locker.owner
     const advisoryMark = locks.sessionMark(owner)
+    let running: Ran | Promise<Ran>
     try {
-      return await this.runAgainWhileWaiting(stmt, params, remote, deadline, notifyMark, () => locks.undoSessionSince(owner, advisoryMark))
-    } finally {
+      running = this.runAgainWhileWaiting(stmt, params, remote, deadline, notifyMark, () => locks.undoSessionSince(owner, advisoryMark))
+    } catch (e) {
       locks.endSessionJournal(owner)
+      throw e
     }
+    if (!(running instanceof Promise)) {
+      locks.endSessionJournal(owner)
+      return running
+    }
+    return running.finally(() => locks.endSessionJournal(owner))
   }
 
-  private async runAgainWhileWaiting(stmt: Statement, params: RtValue[], remote: RemoteRows, deadline: number, notifyMark: NotificationMark, undoAdvisory: () => void): Promise<{ result: StatementResult; durable: boolean }> {
+  /**
+   * Runs the statement, and again after each wait a run ended on (see the loop below). The
+   * first run is made synchronously when nothing is awaited before it, and a run that
+   * ends answers at once: no promise and no turn of the microtask queue for the
+   * statements that wait for nothing (most of them; each async frame between the wire
+   * and the run cost a turn or more).
+   */
+  private runAgainWhileWaiting(stmt: Statement, params: RtValue[], remote: RemoteRows, deadline: number, notifyMark: NotificationMark, undoAdvisory: () => void): Ran | Promise<Ran> {
+    if (this.db.replica.isCommitting && mayWrite(stmt)) return this.runAgainLoop(stmt, params, remote, deadline, notifyMark, undoAdvisory, null)
+    const block = this.block
+    const { pauses, mark } = this.runMark(stmt, block)
+    let ran: Ran
+    try {
+      ran = withDateTimeStyle(this.dateTimeStyle(), () => this.runOne(stmt, params, remote, pauses))
+    } catch (error) {
+      return this.runAgainLoop(stmt, params, remote, deadline, notifyMark, undoAdvisory, { block, mark, error })
+    }
+    if (ran.result.paused === undefined) return ran
+    return this.runAgainLoop(stmt, params, remote, deadline, notifyMark, undoAdvisory, { block, mark, ran })
+  }
+
+  /**
+   * Whether a run in `block` may pause (a DO block), and the savepoint it is undone to if
+   * it stops on a locked row. The mark copies the block's writes: taken only when another
+   * session holds a lock, or may take one while a DO block pauses.
+   */
+  private runMark(stmt: Statement, block: Block | null): { pauses: boolean; mark: TransactionSavepoint | null } {
+    const pauses = block !== null && this.pauses(stmt)
+    const mark = block !== null && !block.failed && mayLockRows(stmt) && (pauses || this.db.rowLocks.othersHold(this.locker.owner)) ? block.tx.savepoint() : null
+    return { pauses, mark }
+  }
+
+  /** The runs of `runAgainWhileWaiting` from the first that did not simply end (`first`; null: none made yet). */
+  private async runAgainLoop(stmt: Statement, params: RtValue[], remote: RemoteRows, deadline: number, notifyMark: NotificationMark, undoAdvisory: () => void, first: FirstRun | null): Promise<Ran> {
     for (let reads = 0; ; ) {
-      // A sliced commit applying shows none of its rows yet: a write waits for its end, then
-      // reads them, as it would wait for their row locks (docs/decisions/0038-sliced-commits.md).
-      if (this.db.replica.isCommitting && mayWrite(stmt)) await this.db.replica.settled()
-      // A run stopped by a locked row is undone and run again once the lock is released.
-      const block = this.block
-      // The mark copies the block's writes: taken only when another session holds a lock,
-      // or may take one while a DO block pauses.
-      const pauses = block !== null && this.pauses(stmt)
-      const mark = block !== null && !block.failed && mayLockRows(stmt) && (pauses || this.db.rowLocks.othersHold(this.locker.owner)) ? block.tx.savepoint() : null
+      let block: Block | null
+      let mark: TransactionSavepoint | null
+      let pauses = false
+      if (first !== null) {
+        block = first.block
+        mark = first.mark
+      } else {
+        // A sliced commit applying shows none of its rows yet: a write waits for its end, then
+        // reads them, as it would wait for their row locks (docs/decisions/0038-sliced-commits.md).
+        if (this.db.replica.isCommitting && mayWrite(stmt)) await this.db.replica.settled()
+        // A run stopped by a locked row is undone and run again once the lock is released.
+        block = this.block
+        ;({ pauses, mark } = this.runMark(stmt, block))
+      }
       try {
-        const ran = withDateTimeStyle(this.dateTimeStyle(), () => this.runOne(stmt, params, remote, pauses))
+        let ran: Ran
+        if (first !== null) {
+          const made = first
+          first = null
+          if ('error' in made) throw made.error
+          ran = made.ran
+        } else {
+          ran = withDateTimeStyle(this.dateTimeStyle(), () => this.runOne(stmt, params, remote, pauses))
+        }
         const paused = ran.result.paused
         return paused === undefined ? ran : await this.resumePaused(ran, paused)
       } catch (e) {

@@ -1,0 +1,80 @@
+/**
+ * What a statement that waits for nothing costs in turns of the microtask queue: each
+ * async frame between the call and the run, and each `await` of something already there,
+ * is a promise and a turn (docs/benchmarks.md, "A statement's async frames"). The runs
+ * that wait (a locked row, SERIAL ids, a sliced commit, a statement moved off the loop)
+ * go on as before: their own tests (row-locks, serial, sliced-commit, statement-offload).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase, type Database } from '../database.js'
+import type { Session } from './session.js'
+import type { StatementOffloader } from './statement-offload.js'
+
+let db: Database
+beforeAll(async () => {
+  db = await openDatabase({ nodeId: 'turns' })
+  await db.query('CREATE TABLE t (id int PRIMARY KEY, v int)')
+  await db.query('INSERT INTO t VALUES (1, 1), (2, 2)')
+})
+afterAll(async () => {
+  await db.close()
+})
+
+/** Turns of the microtask queue from the call until `sql`'s answer is there, and the answer. */
+async function turns(session: Session, sql: string): Promise<{ turns: number; rows: unknown[] }> {
+  let rows: unknown[] | null = null
+  const answered = session.queryAll(sql).then((r) => (rows = r[r.length - 1]!.rows))
+  let n = 0
+  while (rows === null && n < 1000) {
+    await Promise.resolve()
+    n++
+  }
+  await answered
+  return { turns: n, rows: rows! }
+}
+
+/** Never asked: every statement here ends long before its offload point. */
+const idleOffloader: StatementOffloader = {
+  run: () => Promise.reject(new Error('no statement should move')),
+}
+
+describe('a statement that waits for nothing', () => {
+  // 13 turns each before the runs were made in the turn of their call (2026-12-06).
+  it('is answered within 6 turns: a point SELECT, an UPDATE in a block, its COMMIT', async () => {
+    const s = db.session()
+    expect(await turns(s, 'SELECT v FROM t WHERE id = 1')).toEqual({ turns: expect.any(Number), rows: [{ v: 1 }] })
+    for (const sql of ['SELECT v FROM t WHERE id = 1', 'BEGIN', 'UPDATE t SET v = v + 10 WHERE id = 2', 'COMMIT']) {
+      expect((await turns(s, sql)).turns, sql).toBeLessThanOrEqual(6)
+    }
+    expect((await turns(s, 'SELECT v FROM t WHERE id = 2')).rows).toEqual([{ v: 12 }])
+    await s.close()
+  })
+
+  it('is answered as soon where it could move off the loop (an offload point it never reaches)', async () => {
+    const s = db.session({ offloader: idleOffloader })
+    await s.query("SET offload_after = '10s'")
+    const read = await turns(s, 'SELECT v FROM t WHERE id = 1')
+    expect(read.rows).toEqual([{ v: 1 }])
+    expect(read.turns).toBeLessThanOrEqual(6)
+    // A write of its own waits for storage once more (durable() here resolves at once).
+    expect((await turns(s, 'UPDATE t SET v = v + 1 WHERE id = 1')).turns).toBeLessThanOrEqual(7)
+    expect((await turns(s, 'SELECT v FROM t WHERE id = 1')).rows).toEqual([{ v: 2 }])
+    await s.close()
+  })
+
+  it('still waits when it must: an UPDATE of a row another block locked answers after that COMMIT, with its value', async () => {
+    const holder = db.session()
+    const waiter = db.session()
+    await holder.query('BEGIN')
+    await holder.query('UPDATE t SET v = 100 WHERE id = 2')
+    let done = false
+    const waiting = waiter.query('UPDATE t SET v = v + 1 WHERE id = 2').then(() => (done = true))
+    for (let i = 0; i < 50; i++) await Promise.resolve()
+    expect(done).toBe(false)
+    await holder.query('COMMIT')
+    await waiting
+    expect((await waiter.query('SELECT v FROM t WHERE id = 2')).rows).toEqual([{ v: 101 }])
+    await holder.close()
+    await waiter.close()
+  })
+})
