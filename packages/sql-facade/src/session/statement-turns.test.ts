@@ -3,7 +3,8 @@
  * async frame between the call and the run, and each `await` of something already there,
  * is a promise and a turn (docs/benchmarks.md, "A statement's async frames"). The runs
  * that wait (a locked row, SERIAL ids, a sliced commit, a statement moved off the loop)
- * go on as before: their own tests (row-locks, serial, sliced-commit, statement-offload).
+ * go on as before: their own tests (runtime/row-locks, sequences/serial, sliced-commit,
+ * statement-offload and write-offload).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
