@@ -260,6 +260,12 @@ type Ran = { result: StatementResult; durable: boolean }
  */
 type FirstRun = { block: Block | null; mark: TransactionSavepoint | null } & ({ ran: Ran } | { error: unknown })
 
+/** `result` with the notices its statement's parse raised first, unless the script raised them already (`raised`). */
+function withParseNotices(stmt: Statement, result: QueryResult, raised: boolean): QueryResult {
+  const parsed = !raised && stmt.kind === 'pg' ? stmt.notices ?? [] : []
+  return parsed.length === 0 ? result : { ...result, notices: [...parsed.map((n) => n.message), ...result.notices] }
+}
+
 /** The statements a pausing statement outside a transaction block runs between (`runInOwnBlock`). */
 const IMPLICIT_BLOCK: Record<'begin' | 'commit' | 'rollback', Statement> = {
   begin: { kind: 'pg', node: { TransactionStmt: { kind: 'TRANS_STMT_BEGIN' } }, text: 'BEGIN' },
@@ -473,7 +479,7 @@ export class Session {
   }
 
   /** Runs one client request (query string or Execute); a cancel request applies to it until it ends. */
-  private async request<T>(run: () => Promise<T>): Promise<T> {
+  private async request<T>(run: () => T | Promise<T>): Promise<T> {
     this.busy = true
     this.cancelRequested = false
     try {
@@ -546,10 +552,15 @@ export class Session {
     }
   }
 
-  private async runScript(sql: string, params: unknown[]): Promise<QueryResult[]> {
+  /** A query string's statements run: synchronously when none of them waits (see `runStatement`). */
+  private runScript(sql: string, params: unknown[]): QueryResult[] | Promise<QueryResult[]> {
     // Awaited only when it would wait: `ready` is three async frames deep, a dozen
     // microtask turns a statement.
-    if (!this.db.readyNow()) await this.db.ready()
+    if (!this.db.readyNow()) return this.db.ready().then(() => this.runScriptReady(sql, params))
+    return this.runScriptReady(sql, params)
+  }
+
+  private runScriptReady(sql: string, params: unknown[]): QueryResult[] | Promise<QueryResult[]> {
     const stmts = parseScript(sql)
     // PostgreSQL parses the whole query string first: its notices come before any result.
     const raised = this.raiseParseNotices(stmts)
@@ -560,6 +571,11 @@ export class Session {
     // that failed half way kept its first half).
     const implicit = stmts.length > 1 && this.block === null && stmts.every((s) => this.joinsImplicitBlock(s))
     if (!implicit) return this.runEach(stmts, bound, raised)
+    return this.runImplicitBlock(stmts, bound, raised)
+  }
+
+  /** Several statements of one query string in one implicit transaction (`runScript`). */
+  private async runImplicitBlock(stmts: Statement[], bound: RtValue[], raised: boolean): Promise<QueryResult[]> {
     await this.runStatement(implicitStatement('BEGIN'), [])
     let out: QueryResult[]
     try {
@@ -601,7 +617,19 @@ export class Session {
     return true
   }
 
-  private async runEach(stmts: Statement[], bound: RtValue[], raised: boolean): Promise<QueryResult[]> {
+  /** The statements of a query string one by one: one statement that waits for nothing answers synchronously. */
+  private runEach(stmts: Statement[], bound: RtValue[], raised: boolean): QueryResult[] | Promise<QueryResult[]> {
+    if (stmts.length === 0) return [toQueryResult(utility('EMPTY'), this.db.int8)]
+    const only = stmts[0]!
+    if (stmts.length > 1 || (only.kind === 'pg' && 'CopyStmt' in only.node)) return this.runEachWaiting(stmts, bound, raised)
+    const result = this.runStatement(only, bound)
+    if (result instanceof Promise) return this.runEachWaiting(stmts, bound, raised, result)
+    return [withParseNotices(only, result, raised)]
+  }
+
+  /** `runEach` for what waits: several statements, COPY, or one statement's run (`started`) that waited. */
+  private async runEachWaiting(stmts: Statement[], bound: RtValue[], raised: boolean, started?: Promise<QueryResult>): Promise<QueryResult[]> {
+    if (started !== undefined) return [withParseNotices(stmts[0]!, await started, raised)]
     const out: QueryResult[] = []
     for (const [i, stmt] of stmts.entries()) {
       if (stmt.kind === 'pg' && 'CopyStmt' in stmt.node) {
@@ -624,9 +652,7 @@ export class Session {
       }
       // Between statements the event loop runs: other clients are served, and a cancel request is seen.
       if (i > 0) await yieldToEventLoop()
-      const result = await this.runStatement(stmt, bound)
-      const parsed = !raised && stmt.kind === 'pg' ? stmt.notices ?? [] : []
-      out.push(parsed.length === 0 ? result : { ...result, notices: [...parsed.map((n) => n.message), ...result.notices] })
+      out.push(withParseNotices(stmt, await this.runStatement(stmt, bound), raised))
     }
     if (out.length === 0) out.push(toQueryResult(utility('EMPTY'), this.db.int8))
     return out
@@ -717,7 +743,7 @@ export class Session {
   private copyHost(): CopyHost {
     const self = this // the getters below read the live block
     return {
-      run: (stmt) => this.runStatement(stmt, []),
+      run: async (stmt) => await this.runStatement(stmt, []),
       get inBlock() {
         return self.block !== null
       },
@@ -739,27 +765,25 @@ export class Session {
     }
   }
 
-  /** Runs one statement; a write is acknowledged only once durable. */
-  private async runStatement(stmt: Statement, params: RtValue[]): Promise<QueryResult> {
+  /**
+   * Runs one statement; a write is acknowledged only once durable. Answers synchronously
+   * when nothing is awaited on the way (no forwarding, no holder to read from, no
+   * temporary relation or rebalance to prepare, a run that waited for nothing, nothing to
+   * make durable): a promise otherwise. Each async frame and `await` on the way cost a
+   * promise and a turn of the microtask queue, for every statement.
+   */
+  private runStatement(stmt: Statement, params: RtValue[]): QueryResult | Promise<QueryResult> {
     if (this.block !== null && mayLockRows(stmt)) this.block.queried = true
     // Another node forwards only the writes it cannot apply itself; anything else in a
     // forwarded call would run here with this node's rights (docs/security.md, Member rights).
     if (this.forwarded && !(stmt.kind === 'pg' && ('InsertStmt' in stmt.node || 'UpdateStmt' in stmt.node || 'DeleteStmt' in stmt.node || 'MergeStmt' in stmt.node))) {
       throw new SqlError(SqlState.insufficientPrivilege, 'a forwarded statement must be an INSERT, UPDATE, DELETE or MERGE')
     }
-    if (stmt.kind === 'backup' || stmt.kind === 'restore') {
-      if (this.block) throw new SqlError(SqlState.activeSqlTransaction, `${stmt.kind.toUpperCase()} DATABASE cannot run inside a transaction block`)
-      // They read and write files (or buckets) as the server: superusers only, as COPY to a file.
-      if (!this.currentRole().superuser) throw new SqlError(SqlState.insufficientPrivilege, `must be superuser to run ${stmt.kind.toUpperCase()} DATABASE`)
-      if (stmt.kind === 'restore') assertWritable(this.writeMode(), stmt)
-      const r = stmt.kind === 'backup' ? await this.db.backups.backup(stmt.target) : await this.db.backups.restore(stmt.source, stmt.asOf)
-      return toQueryResult(r, this.db.int8)
-    }
+    if (stmt.kind === 'backup' || stmt.kind === 'restore') return this.backupStatement(stmt)
     if (stmt.kind === 'clusterNode') {
       if (this.block) throw new SqlError(SqlState.activeSqlTransaction, 'ALTER SYSTEM cannot run inside a transaction block')
       const result = runClusterNodeStatement(this.db, stmt, this.currentRole().superuser)
-      await this.db.replica.durable()
-      return toQueryResult(result, this.db.int8)
+      return this.db.replica.durable().then(() => toQueryResult(result, this.db.int8))
     }
     if (this.block && !this.block.failed && stmt.kind === 'pg' && 'IndexStmt' in stmt.node && stmt.node.IndexStmt.concurrent === true) {
       this.block.failed = true
@@ -767,76 +791,171 @@ export class Session {
     }
     if (stmt.kind === 'pg' && isSubscriptionStatement(stmt.node)) {
       assertWritable(this.writeMode(), stmt)
-      return toQueryResult(await this.subscriptionStatement(stmt.node), this.db.int8)
+      return this.subscriptionStatement(stmt.node).then((r) => toQueryResult(r, this.db.int8))
     }
-    if (this.block === null && this.pauses(stmt)) return await this.runInOwnBlock(stmt, params)
+    if (this.block === null && this.pauses(stmt)) return this.runInOwnBlock(stmt, params)
     const timeoutMs = durationMillis(this.settings.show('statement_timeout') ?? '0')
     this.deadline = timeoutMs > 0 ? monotonicNow() + timeoutMs : Infinity
     this.memoryLimit = memoryBytes(this.settings.show('statement_mem') ?? '0', 'kB') || Infinity
+    let out: QueryResult | Promise<QueryResult>
     try {
-      try {
-        this.budget().check()
-      } catch (e) {
-        if (this.block) this.block.failed = true
-        throw e
-      }
-      // Each step below that waits only for some statements is awaited only for them: an
-      // await costs a promise and a turn of the microtask queue, several per statement.
-      const forwarded = this.mayForward(stmt) ? await this.forwardWrite(stmt, params) : null
+      out = this.runTimed(stmt, params)
+    } catch (e) {
+      this.endStatement()
+      throw e
+    }
+    if (!(out instanceof Promise)) {
+      this.endStatement()
+      return out
+    }
+    return this.endStatementAfter(out)
+  }
+
+  /** `endStatement` once `running` settled (one async frame: `finally` on the promise took three turns). */
+  private async endStatementAfter(running: Promise<QueryResult>): Promise<QueryResult> {
+    try {
+      return await running
+    } finally {
+      this.endStatement()
+    }
+  }
+
+  /** BACKUP DATABASE / RESTORE DATABASE (`runStatement`). */
+  private async backupStatement(stmt: Statement & { kind: 'backup' | 'restore' }): Promise<QueryResult> {
+    if (this.block) throw new SqlError(SqlState.activeSqlTransaction, `${stmt.kind.toUpperCase()} DATABASE cannot run inside a transaction block`)
+    // They read and write files (or buckets) as the server: superusers only, as COPY to a file.
+    if (!this.currentRole().superuser) throw new SqlError(SqlState.insufficientPrivilege, `must be superuser to run ${stmt.kind.toUpperCase()} DATABASE`)
+    if (stmt.kind === 'restore') assertWritable(this.writeMode(), stmt)
+    const r = stmt.kind === 'backup' ? await this.db.backups.backup(stmt.target) : await this.db.backups.restore(stmt.source, stmt.asOf)
+    return toQueryResult(r, this.db.int8)
+  }
+
+  /** What every statement leaves behind it once it ended, however (`runStatement`). */
+  private endStatement(): void {
+    this.chainMode = null
+    this.deadline = Infinity
+    this.slicedCommit = null
+  }
+
+  /**
+   * The statement under its deadline and memory limit (`runStatement`): synchronously
+   * when nothing on its way waits, else the same steps awaited (`runTimedWaiting`).
+   */
+  private runTimed(stmt: Statement, params: RtValue[]): QueryResult | Promise<QueryResult> {
+    try {
+      this.budget().check()
+    } catch (e) {
+      if (this.block) this.block.failed = true
+      throw e
+    }
+    const forwarding = this.mayForward(stmt) ? this.forwardWrite(stmt, params) : null
+    if (forwarding !== null || createsTempRelation(stmt) || plansRebalance(stmt) || this.mayFederate(stmt)) return this.runTimedWaiting(stmt, params, forwarding)
+    const lsn = this.db.replica.lsn
+    this.pendingSleepMs = 0
+    let moved: Ran | { query: QueryResult } | Promise<Ran | { query: QueryResult }>
+    try {
+      moved = this.runOrOffload(stmt, params, new RemoteRows(this.db.region, (info) => this.db.replica.holdsWhole(info)))
+    } catch (e) {
+      return this.afterFailedRun(stmt, params, e)
+    }
+    if (moved instanceof Promise || this.pendingSleepMs > 0) return this.runTimedWaiting(stmt, params, null, { moved, lsn })
+    if ('query' in moved) return moved.query
+    return this.finishRun(moved, lsn)
+  }
+
+  /**
+   * `runTimed`'s steps where one waits: a write forwarded to a holder (`forwarding`),
+   * a temporary relation or a rebalance prepared, rows read from holders; or, given
+   * `started`, a run begun synchronously that waited or asked for a pg_sleep.
+   */
+  private async runTimedWaiting(
+    stmt: Statement, params: RtValue[], forwarding: Promise<QueryResult | { targetHomes: string[] }> | null,
+    started?: { moved: Ran | { query: QueryResult } | Promise<Ran | { query: QueryResult }>; lsn: number },
+  ): Promise<QueryResult> {
+    let lsn: number
+    let targetHomes: string[] | undefined
+    if (started !== undefined) {
+      lsn = started.lsn
+    } else {
+      // A forward's failure is the statement's, as it is: nothing ran here.
+      const forwarded = forwarding === null ? null : await forwarding
       if (forwarded !== null && !('targetHomes' in forwarded)) return forwarded
       // A forwarded UPDATE or DELETE the sender found homed here reads only those rows.
-      const targetHomes = this.forwardedBounds.home !== undefined ? [this.forwardedBounds.home] : forwarded?.targetHomes
-      const lsn = this.db.replica.lsn
-      let r: { result: StatementResult; durable: boolean }
-      try {
+      targetHomes = this.forwardedBounds.home !== undefined ? [this.forwardedBounds.home] : forwarded?.targetHomes
+      lsn = this.db.replica.lsn
+    }
+    let r: Ran
+    try {
+      let moved: Ran | { query: QueryResult }
+      if (started !== undefined) {
+        moved = await started.moved
+      } else {
         const remote = new RemoteRows(this.db.region, (info) => this.db.replica.holdsWhole(info))
         if (createsTempRelation(stmt)) await this.prepareTemp(stmt)
         if (plansRebalance(stmt)) await this.measureShards(stmt)
         if (this.mayFederate(stmt)) await this.federate(stmt, remote, targetHomes, false, params)
         this.pendingSleepMs = 0
-        const running = this.runOrOffload(stmt, params, remote)
-        const moved = running instanceof Promise ? await running : running
-        if ('query' in moved) return moved.query
-        r = moved
-        if (this.pendingSleepMs > 0) await this.sleepPending()
-      } catch (e) {
-        // Outside a block the statement was its own transaction: its NOTIFYs go with it.
-        if (this.block === null) this.notifications.abort()
-        // An error aborts the whole transaction unless a savepoint may resume it: as in
-        // PostgreSQL, its row locks are released now (ROLLBACK then only ends the block).
-        if (this.block === null || (this.block.failed && this.block.savepoints.length === 0)) this.db.rowLocks.release(this.locker.owner)
-        if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
-        // Its rows are all homed in one other region: it runs there instead (nothing was applied here).
-        if (e instanceof RowsHomedElsewhere && stmt.kind === 'pg' && this.block === null && !this.forwarded) {
-          const homed = refusedHomeWrite(e, this.db.replica, this.db.replica)
-          if (homed !== null) return await this.forwardHomeWrite(stmt, params, homed, e)
-        }
-        // Its rows all route to partitions placed on other nodes that one node holds: it runs there.
-        if (e instanceof RowsPlacedElsewhere && stmt.kind === 'pg' && this.block === null && !this.forwarded) {
-          const placed = refusedPlacedWrite(e, this.db.replica, this.db.replica)
-          if (placed !== null) return await this.forwardPlacedWrite(stmt, params, placed, e)
-        }
-        throw e
+        moved = await this.runOrOffload(stmt, params, remote)
       }
-      // A commit applied in slices is answered once all of it is in and shown.
-      if (this.slicedCommit !== null) await this.slicedCommitEnd()
-      // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
-      // and keeps working while storage refuses writes).
-      if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
-      // Committed (a statement outside a block, or COMMIT): its notifications go out.
-      if (this.block === null) this.notifications.commit()
-      // COMMIT / ROLLBACK AND CHAIN: the next block starts now that this one has ended.
-      const chained = this.chainMode
-      if (chained !== null) {
-        this.chainMode = null
-        this.beginBlock(chained)
-      }
-      return this.styled(() => toQueryResult(r.result, this.db.int8))
-    } finally {
-      this.chainMode = null
-      this.deadline = Infinity
-      this.slicedCommit = null
+      if ('query' in moved) return moved.query
+      r = moved
+      if (this.pendingSleepMs > 0) await this.sleepPending()
+    } catch (e) {
+      return await this.afterFailedRun(stmt, params, e)
     }
+    return await this.finishRun(r, lsn)
+  }
+
+  /**
+   * A statement's run failed with `e`: what the failure leaves undone, then the statement
+   * run elsewhere when its rows are all held by one other region or node, or `e` thrown.
+   */
+  private afterFailedRun(stmt: Statement, params: RtValue[], e: unknown): QueryResult | Promise<QueryResult> {
+    // Outside a block the statement was its own transaction: its NOTIFYs go with it.
+    if (this.block === null) this.notifications.abort()
+    // An error aborts the whole transaction unless a savepoint may resume it: as in
+    // PostgreSQL, its row locks are released now (ROLLBACK then only ends the block).
+    if (this.block === null || (this.block.failed && this.block.savepoints.length === 0)) this.db.rowLocks.release(this.locker.owner)
+    if (this.lenientCatalogProbes && this.block === null && isFailedCatalogProbe(stmt, e)) return toQueryResult({ command: 'SELECT', rowCount: 0, columns: [], rows: [] }, this.db.int8)
+    // Its rows are all homed in one other region: it runs there instead (nothing was applied here).
+    if (e instanceof RowsHomedElsewhere && stmt.kind === 'pg' && this.block === null && !this.forwarded) {
+      const homed = refusedHomeWrite(e, this.db.replica, this.db.replica)
+      if (homed !== null) return this.forwardHomeWrite(stmt, params, homed, e)
+    }
+    // Its rows all route to partitions placed on other nodes that one node holds: it runs there.
+    if (e instanceof RowsPlacedElsewhere && stmt.kind === 'pg' && this.block === null && !this.forwarded) {
+      const placed = refusedPlacedWrite(e, this.db.replica, this.db.replica)
+      if (placed !== null) return this.forwardPlacedWrite(stmt, params, placed, e)
+    }
+    throw e
+  }
+
+  /** A statement run to its end (`r`, `lsn` the replica's before it): answered once shown and durable. */
+  private finishRun(r: Ran, lsn: number): QueryResult | Promise<QueryResult> {
+    if (this.slicedCommit === null && !(r.durable && this.db.replica.lsn !== lsn)) return this.answer(r)
+    return this.finishRunWaiting(r, lsn)
+  }
+
+  private async finishRunWaiting(r: Ran, lsn: number): Promise<QueryResult> {
+    // A commit applied in slices is answered once all of it is in and shown.
+    if (this.slicedCommit !== null) await this.slicedCommitEnd()
+    // Acknowledged only once durable, if it wrote anything (a read waits for nothing,
+    // and keeps working while storage refuses writes).
+    if (r.durable && this.db.replica.lsn !== lsn) await this.db.replica.durable()
+    return this.answer(r)
+  }
+
+  /** The answer of a statement that ended: its notifications sent if it committed, a chained block begun. */
+  private answer(r: Ran): QueryResult {
+    // Committed (a statement outside a block, or COMMIT): its notifications go out.
+    if (this.block === null) this.notifications.commit()
+    // COMMIT / ROLLBACK AND CHAIN: the next block starts now that this one has ended.
+    const chained = this.chainMode
+    if (chained !== null) {
+      this.chainMode = null
+      this.beginBlock(chained)
+    }
+    return this.styled(() => toQueryResult(r.result, this.db.int8))
   }
 
   /**
@@ -950,18 +1069,19 @@ export class Session {
    * An UPDATE or DELETE of a homed table not pinned to one region runs where its rows are
    * found (`targetHomes`: here, reading only the rows homed in those regions).
    */
-  private async forwardWrite(stmt: Statement, params: RtValue[]): Promise<QueryResult | { targetHomes: string[] } | null> {
+  private forwardWrite(stmt: Statement, params: RtValue[]): Promise<QueryResult | { targetHomes: string[] }> | null {
+    // Null synchronously when there is nothing to forward (most statements): nothing awaited.
     if (stmt.kind !== 'pg' || !this.mayForward(stmt)) return null
     const targets = unheldWriteTargets(stmt.node, this.db.replica, this.db.region)
     if (targets.length === 0) {
       // An UPDATE or DELETE pinned to one other home region runs there (placement/home-write-forwarding.ts).
       const homed = pinnedHomeWrite(stmt.node, this.db.replica, this.db.replica)
-      if (homed !== null) return await this.forwardHomeWrite(stmt, params, homed)
+      if (homed !== null) return this.forwardHomeWrite(stmt, params, homed)
       const unpinned = unpinnedHomeWrite(stmt.node, this.db.replica, this.db.replica)
-      return unpinned === null ? null : await this.locateHomeWrite(stmt, params, unpinned)
+      return unpinned === null ? null : this.locateHomeWrite(stmt, params, unpinned)
     }
     if (notForwardable(stmt.node, params) !== null) return null
-    return await this.sendWrite(stmt, params, targets)
+    return this.sendWrite(stmt, params, targets)
   }
 
   /** Whether `forwardWrite` may forward `stmt` at all: a statement outside a block, not itself forwarded here. */
