@@ -14,8 +14,8 @@ import {
   MessageType,
   Replica,
   decodeMessage,
+  crc32c,
   encodeMessage,
-  fnv1a,
   type Message,
   type SeededRandom,
   type Transport,
@@ -147,11 +147,11 @@ async function sampleCorpus(): Promise<Uint8Array[]> {
   return [...net.frames, ...handBuilt.map(encodeMessage)]
 }
 
-/** Rewrites the trailing FNV-1a so a mutated body gets past the checksum and into the grammar. */
+/** Rewrites the trailing CRC-32C so a mutated body gets past the checksum and into the grammar. */
 function reseal(frame: Uint8Array): Uint8Array {
   if (frame.length < 6) return frame
   const out = frame.slice()
-  new DataView(out.buffer).setUint32(out.length - 4, fnv1a(out.subarray(0, out.length - 4)))
+  new DataView(out.buffer).setUint32(out.length - 4, crc32c(out.subarray(0, out.length - 4)))
   return out
 }
 

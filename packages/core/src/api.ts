@@ -254,6 +254,12 @@ export interface Transaction {
    * them): a value another node writes concurrently to such a column wins over it.
    */
   insert(table: string, row: Row, defaulted?: Iterable<string>): void
+  /**
+   * `insert` for a caller that has not read the key (an INSERT's new row): the key is looked
+   * up once, here, so a table whose rows are not all held here is refused as `get` refuses
+   * it (a row with the key could be held elsewhere), where `get` then `insert` looked it up twice.
+   */
+  insertNew(table: string, row: Row, defaulted?: Iterable<string>): void
   /** Writes the given columns, creating the row if it is absent. */
   upsert(table: string, row: Row): void
   /** Writes the given columns of an existing row; false if there is none. */

@@ -5,6 +5,7 @@ import { Simulation } from './sim/simulation.js'
 import { MemoryStorage } from './storage/memory-storage.js'
 import { encodeMessage, MessageType } from './replication/messages.js'
 import type { RowChange, TableSpec, Value } from './types.js'
+import type { Transaction } from './api.js'
 import { shardId } from './placement/shard-id.js'
 import { SHARD_PLACEMENT_KIND } from './placement/shard-placement.js'
 
@@ -699,6 +700,46 @@ describe('replica: holding a table whole', () => {
     expect(() => r.transact((tx) => [...tx.scan('products')])).toThrow()
     r.transact((tx) => tx.setCatalog(SHARD_PLACEMENT_KIND, id, null))
     expect(r.holdsWhole(info)).toBe(true)
+    await r.close()
+  })
+
+  // insertNew is an INSERT's one lookup of its key: what `get` then `insert` did in two.
+  it('insertNew refuses a key a row holds (23505) and a table not held whole, as get does', async () => {
+    const r = await Replica.open({ nodeId: 'a' })
+    r.transact((tx) => tx.createTable(products))
+    r.transact((tx) => tx.insertNew('products', { id: 1, name: 'pen', price: 2 }))
+    expect(r.get('products', [1])).toEqual({ id: 1, name: 'pen', price: 2 })
+    expect(() => r.transact((tx) => tx.insertNew('products', { id: 1, name: 'ink', price: 3 }))).toThrow(expect.objectContaining({ condition: 'uniqueViolation' }))
+    // Inserted and then inserted again in one transaction; deleted and inserted again.
+    expect(() => r.transact((tx) => {
+      tx.insertNew('products', { id: 2, name: 'cap', price: 1 })
+      tx.insertNew('products', { id: 2, name: 'lid', price: 1 })
+    })).toThrow(expect.objectContaining({ condition: 'uniqueViolation' }))
+    r.transact((tx) => {
+      tx.delete('products', [1])
+      tx.insertNew('products', { id: 1, name: 'ink', price: 3 })
+    })
+    expect(r.get('products', [1])).toEqual({ id: 1, name: 'ink', price: 3 })
+    const info = r.table('products')!
+    r.transact((tx) => tx.setCatalog(SHARD_PLACEMENT_KIND, shardId('products', info.incarnation, 0), { location: 'b', nodes: ['b'], regions: ['default'] }))
+    // Refused at the lookup, as the read is, not only at commit (where a write to the shard is).
+    const atCall = (op: (tx: Transaction) => unknown): unknown => {
+      try {
+        r.transact((tx) => {
+          try {
+            op(tx)
+          } catch (e) {
+            throw { atCall: e }
+          }
+        })
+      } catch (e) {
+        return e
+      }
+      return null
+    }
+    const read = atCall((tx) => tx.get('products', [5])) as { atCall?: { condition?: string } }
+    expect(read.atCall?.condition).toEqual(expect.any(String))
+    expect(atCall((tx) => tx.insertNew('products', { id: 5, name: 'nib', price: 1 }))).toMatchObject({ atCall: { condition: read.atCall!.condition } })
     await r.close()
   })
 })

@@ -539,7 +539,7 @@ export class Database implements SessionHost {
       get: (t, k) => replica.get(t, k),
       getHeld: (t, k) => replica.getHeld(t, k),
       scan: (t) => replica.scan(t),
-      insert: readOnly, upsert: readOnly, update: readOnly, increment: readOnly, delete: readOnly,
+      insert: readOnly, insertNew: readOnly, upsert: readOnly, update: readOnly, increment: readOnly, delete: readOnly,
       writtenKeys: () => [],
     }
     // A resolver reads only what is held here: a table held elsewhere fails loudly (UnheldRead).

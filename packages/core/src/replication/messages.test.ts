@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DecodeError, MessageType, PROTOCOL_VERSION, RowsStatus, decodeMessage, encodeMessage, type Message } from './messages.js'
+import { crc32cByBytes } from '../codec/crc32c.js'
 import { SeededRandom } from '../sim/seeded-random.js'
 
 const samples: Message[] = [
@@ -75,15 +76,30 @@ describe('replication message codec', () => {
       const b = new Uint8Array(body)
       const out = new Uint8Array(b.length + 4)
       out.set(b)
-      let h = 0x811c9dc5
-      for (const x of b) h = Math.imul(h ^ x, 0x01000193)
-      new DataView(out.buffer).setUint32(b.length, h >>> 0)
+      new DataView(out.buffer).setUint32(b.length, crc32cByBytes(b))
       return out
     }
     const V = PROTOCOL_VERSION
     expect(() => decodeMessage(reframe([V + 1, 1, 1, 97, 1, 98]))).toThrow(/version/)
     // Version 1's DIGEST had no `ask` byte: its frames are refused whole, never misread.
     expect(() => decodeMessage(reframe([1, 3, 5, 0]))).toThrow(/version/)
+    // Version 2 checksummed its frames with FNV-1a: such a frame is refused for its version.
+    const fnvFramed = (body: number[]) => {
+      const out = new Uint8Array(body.length + 4)
+      out.set(body)
+      let h = 0x811c9dc5
+      for (const x of body) h = Math.imul(h ^ x, 0x01000193)
+      new DataView(out.buffer).setUint32(body.length, h >>> 0)
+      return out
+    }
+    expect(() => decodeMessage(fnvFramed([2, 3, 0, 5, 0]))).toThrow(/unsupported protocol version 2/)
+    // A frame of this version is checked by CRC-32C, whatever its length and alignment.
+    const long = reframe([V, 1, 100, ...new Array<number>(100).fill(97), 1, 98, 0])
+    expect(decodeMessage(long)).toMatchObject({ type: MessageType.Hello, nodeId: 'a'.repeat(100), region: 'b' })
+    const shifted = new Uint8Array(long.length + 3)
+    shifted.set(long, 3)
+    expect(decodeMessage(shifted.subarray(3))).toMatchObject({ type: MessageType.Hello, nodeId: 'a'.repeat(100) })
+    expect(() => decodeMessage(fnvFramed([V, 1, 1, 97, 1, 98, 0]))).toThrow(/checksum mismatch/)
     expect(decodeMessage(reframe([V, 3, 0, 5, 0]))).toEqual({ type: MessageType.Digest, lsn: 5, digests: [] })
     expect(() => decodeMessage(reframe([V, 77]))).toThrow(/unknown message type/)
     expect(() => decodeMessage(reframe([V, 1, 1, 97, 1, 98, 0, 0]))).toThrow(/trailing/)

@@ -365,6 +365,12 @@ export class LocalTransaction implements Transaction {
     this.insertInto(info, this.fillRowId(info, row), defaulted)
   }
 
+  insertNew(table: string, row: Row, defaulted?: Iterable<string>): void {
+    const info = this.rowTable(table, true)
+    if (info !== CATALOG_TABLE && !this.host.holdsWhole(info)) throw this.notWhole(info)
+    this.insertInto(info, this.fillRowId(info, row), defaulted)
+  }
+
   private insertInto(info: TableInfo, row: Row, defaulted?: Iterable<string>): void {
     this.checkColumns(info, row)
     const keyValues = this.keyOf(info, row)
@@ -382,9 +388,10 @@ export class LocalTransaction implements Transaction {
     for (const c in row) if (pk.length === 1 ? pk[0] !== c : !pk.includes(c)) cols.set(c, row[c]!)
     const pending: PendingRow = { live: true, reset: p?.reset ?? false, cols, incr: NO_INCREMENTS, keyValues }
     if (defaulted !== undefined) {
-      const dflt = new Set<string>()
-      for (const c of defaulted) if (cols.has(c)) dflt.add(c)
-      if (dflt.size > 0) pending.dflt = dflt
+      // A Set only for a row with a default in it (a bulk INSERT naming every column has none).
+      let dflt: Set<string> | undefined
+      for (const c of defaulted) if (cols.has(c)) (dflt ??= new Set()).add(c)
+      if (dflt !== undefined) pending.dflt = dflt
     }
     rows.set(rowKey, pending)
   }

@@ -261,10 +261,9 @@ export class TableWriter {
     this.checkPartitionConstraint(row)
     this.checkPartition(row)
     const key = this.keyOf(row)
-    if (this.p.exec.rows.get(this.table.name, key)) throw this.duplicateKey(row)
     const defaulted = given === undefined ? undefined : this.defaultedColumns(given)
     try {
-      this.p.exec.rows.insert(this.table.name, this.encode(row), defaulted)
+      if (!this.p.exec.rows.insertNew(this.table.name, key, this.encode(row), defaulted)) throw this.duplicateKey(row)
     } catch (e) {
       if (e instanceof ConcordError && e.condition === 'uniqueViolation') throw this.duplicateKey(row)
       throw e

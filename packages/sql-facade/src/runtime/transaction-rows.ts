@@ -280,6 +280,28 @@ export class TransactionRows {
     this.touch(table, key)
   }
 
+  /**
+   * Inserts a row the statement has not read, of primary key `key`: false, writing nothing,
+   * when a row with that key is visible (`get`); a row only this transaction's snapshot of
+   * the replica holds fails in `Transaction.insertNew` (core's 23505). Read the holders'
+   * rows, a restricted table or for an observer, the key is looked up by `get` first, as
+   * before; else once, in core, where `get` then `insert` looked it up twice.
+   */
+  insertNew(table: string, key: Value[], row: Row, defaulted?: Iterable<string>): boolean {
+    if (this.observer !== null || this.restriction?.table === table || this.remoteFor(table) !== null) {
+      if (this.get(table, key) !== undefined) return false
+      this.insert(table, row, defaulted)
+      return true
+    }
+    // A key with a null (a row id core fills in) is not locked, as `insert` does not lock it.
+    const locked = key.includes(null) ? null : key
+    if (locked !== null) this.lock(table, locked, 'update')
+    checkRowSize(table, row, this.maxRowBytes)
+    this.tx.insertNew(table, row, defaulted)
+    this.touch(table, locked)
+    return true
+  }
+
   /** Writes columns of an existing row (moving it when `changes` changes its key). */
   update(table: string, key: Value[], changes: Row): boolean {
     const info = this.tx.table(table)

@@ -97,6 +97,7 @@ function layered<T extends Transaction>(main: T, temp: T): Transaction {
     getHeld: (table, rowKey) => owner(table).getHeld(table, rowKey),
     scan: (table) => owner(table).scan(table),
     insert: (table, row, defaulted) => owner(table).insert(table, row, defaulted),
+    insertNew: (table, row, defaulted) => owner(table).insertNew(table, row, defaulted),
     upsert: (table, row) => owner(table).upsert(table, row),
     update: (table, key, changes) => owner(table).update(table, key, changes),
     increment: (table, key, column, delta) => owner(table).increment(table, key, column, delta),
