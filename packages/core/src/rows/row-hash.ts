@@ -20,9 +20,26 @@ export function rowHash(key: string, row: Row): number {
     else if (v instanceof Uint8Array) {
       h = Math.imul(h ^ 0x62, 0x01000193)
       for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v[i]!, 0x01000193)
-    } else h = end(chars(Math.imul(chars(h, typeof v) ^ 0x3a, 0x01000193), String(v)))
+    } else if (typeof v === 'number' && Number.isSafeInteger(v)) h = end(integerChars(Math.imul(chars(h, 'number') ^ 0x3a, 0x01000193), v))
+    else h = end(chars(Math.imul(chars(h, typeof v) ^ 0x3a, 0x01000193), String(v)))
   }
   return h >>> 0
+}
+
+/** Digits of an integer, least significant first (a safe integer has at most 16). */
+const DIGITS = new Uint8Array(16)
+
+/** `chars(h, String(v))` for a safe integer `v`, without making the string (a row's integers, every row of a catch-up). */
+function integerChars(h: number, v: number): number {
+  if (v < 0) h = Math.imul(h ^ 45 /* - */, 0x01000193)
+  let n = Math.abs(v)
+  let count = 0
+  do {
+    DIGITS[count++] = n % 10
+    n = Math.floor(n / 10)
+  } while (n > 0)
+  while (count > 0) h = Math.imul(h ^ (48 + DIGITS[--count]!), 0x01000193)
+  return h
 }
 
 function chars(h: number, s: string): number {

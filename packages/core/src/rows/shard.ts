@@ -34,7 +34,7 @@ import type { ResolverLookup } from '../merge/policy.js'
 import { setText } from '../merge/text.js'
 import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
 import { KeptDeleteSet, snapshotDigest } from '../yjs/kept-delete-set.js'
-import { deletedItemCount, fitContent, hasPendingUpdates, mapItems } from '../yjs/yjs-internals.js'
+import { deletedItemCount, fitContent, hasPendingUpdates, itemValue, mapItems } from '../yjs/yjs-internals.js'
 import { UpdateSlicer } from '../yjs/update-slices.js'
 import { localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
@@ -1241,10 +1241,13 @@ export class Shard {
       const current = type === (this.map as unknown)
       if (current || this.prevs.some((p) => (p.map as unknown) === type)) {
         const items = mapItems(this.map)
+        // The entry is the current document's item's value when no older generation may hold a newer one.
+        const alone = current && this.prevs.length === 0
         for (const sub of subs) {
           if (sub === null) continue
+          let item: Y.Item | undefined
           if (current) {
-            const item = items.get(sub)
+            item = items.get(sub)
             if (item?.deleted === true) this.absentKeys.add(sub)
             else this.absentKeys.delete(sub)
             // Decoded from an update or from storage: held in an array of its size.
@@ -1259,7 +1262,7 @@ export class Shard {
           if (this.booksOnly) continue
           keys.add(split[0])
           if (raws !== null) {
-            const raw = this.raw(sub)
+            const raw = alone ? itemValue(item) : this.raw(sub)
             raws.set(split[0], raw)
             const hlc = entryHlc(raw)
             if (hlc > maxHlc) maxHlc = hlc

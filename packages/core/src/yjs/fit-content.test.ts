@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { fitContent, mapItems } from './yjs-internals.js'
+import { fitContent, itemValue, mapItems } from './yjs-internals.js'
 
 describe('fitContent', () => {
   // Yjs decodes a value by pushing onto an empty array (room for 17 on V8): a row entry
@@ -29,5 +29,26 @@ describe('fitContent', () => {
     fitContent(item)
     expect(item.content).toBe(content)
     expect(d.getText('x').toString()).toBe('hello')
+  })
+})
+
+describe('itemValue', () => {
+  // Read from the item a shard has in hand: what Y.Map.get would look up again.
+  it('is what Y.Map.get reads, for live, overwritten, deleted, absent and binary values, local or decoded', () => {
+    const a = new Y.Doc()
+    const rows = a.getMap('rows')
+    rows.set('live', 'entry')
+    rows.set('over', 'first')
+    rows.set('over', 'second')
+    rows.set('gone', 'x')
+    rows.delete('gone')
+    rows.set('bytes', new Uint8Array([1, 2]))
+    const b = new Y.Doc()
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a))
+    for (const map of [rows, b.getMap('rows')]) {
+      for (const key of ['live', 'over', 'gone', 'bytes', 'absent']) expect(itemValue(mapItems(map).get(key))).toEqual(map.get(key))
+    }
+    expect(itemValue(mapItems(rows).get('over'))).toBe('second')
+    expect(itemValue(mapItems(rows).get('gone'))).toBeUndefined()
   })
 })

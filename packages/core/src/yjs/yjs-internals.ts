@@ -20,6 +20,11 @@ export function mapItems(map: Y.Map<unknown>): ReadonlyMap<string, Y.Item> {
   return (map as unknown as MapInternals)._map
 }
 
+/** The value a map key's item holds, as `Y.Map.get` reads it from the item: undefined when absent or deleted. */
+export function itemValue(item: Y.Item | undefined): unknown {
+  return item === undefined || item.deleted ? undefined : item.content.getContent()[item.length - 1]
+}
+
 /** Whether `map` holds an item under `key` at all, even a deleted one. */
 export function holdsKey(map: Y.Map<unknown>, key: string): boolean {
   return (map as unknown as MapInternals)._map.has(key)
