@@ -2,7 +2,7 @@
  * Wire format of the replication protocol, version 3 (1 until DIGEST gained its `ask` byte:
  * the two reject each other's frames whole rather than misread a DIGEST; 2 until the
  * frame's checksum became CRC-32C, computed a word at a time, for FNV-1a's byte at a time:
- * 7% of a writer's main thread per row in a bulk INSERT replicated, see docs/benchmarks.md).
+ * 1-2% of a node's main thread replicating a bulk INSERT, see docs/benchmarks.md).
  *
  *   frame   = version:u8 type:u8 body checksum:u32(CRC-32C of version..body, big endian)
  *   HELLO   = nodeId:str region:str reply:u8   (reply 1: answers a HELLO, is not answered)

@@ -281,11 +281,11 @@ export class TransactionRows {
   }
 
   /**
-   * Inserts a row the statement has not read, of primary key `key`: false, writing nothing,
-   * when a row with that key is visible (`get`); a row only this transaction's snapshot of
-   * the replica holds fails in `Transaction.insertNew` (core's 23505). Read the holders'
-   * rows, a restricted table or for an observer, the key is looked up by `get` first, as
-   * before; else once, in core, where `get` then `insert` looked it up twice.
+   * Inserts a row the statement has not read, `key` its primary key. Where holders' rows,
+   * a restriction or an observer take part in reading the table, the key is looked up by
+   * `get` first, as before: false, writing nothing, when a row has it. Otherwise it is
+   * looked up once, in core's `Transaction.insertNew`, which throws 23505 (ConcordError
+   * `uniqueViolation`) for a key a live row holds.
    */
   insertNew(table: string, key: Value[], row: Row, defaulted?: Iterable<string>): boolean {
     if (this.observer !== null || this.restriction?.table === table || this.remoteFor(table) !== null) {
