@@ -277,6 +277,37 @@ describe('long read-only statements of transaction blocks and over the catalog o
   })
 })
 
+// A worker's engine kept its copies of the tables it read for the node's life; one unused
+// for --offload-idle ends now (its memory returned), and the next long statement starts a
+// fresh worker that answers as before.
+describe('a statement worker left unused', () => {
+  it('ends after --offload-idle, and the next long statement moves to a fresh worker with the same answer', async () => {
+    const idleDir = mkdtempSync(join(tmpdir(), 'concord-offload-idle-'))
+    const idle = await ConcordProcess.start({ dataDir: join(idleDir, 'n'), nodeId: 'offload-idle', httpPort: true, extraArgs: ['--offload-idle', '1s'] })
+    const c = new pg.Client({ host: '127.0.0.1', port: idle.pgPort, user: 'concord', database: 'concord', query_timeout: 120_000 })
+    try {
+      await c.connect()
+      const first = await c.query(LONG)
+      expect(await metric(idle, 'concord_statement_workers')).toBe(1)
+      let ended = 0
+      for (let i = 0; i < 200 && ended === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        ended = await metric(idle, 'concord_statement_workers_idle_ended_total')
+      }
+      expect(ended).toBe(1)
+      expect(await metric(idle, 'concord_statement_workers')).toBe(0)
+      const second = await c.query(LONG)
+      expect(second.rows).toEqual(first.rows)
+      expect(await metric(idle, 'concord_statement_workers')).toBe(1)
+      expect(await metric(idle, 'concord_offloaded_statements_total')).toBe(2)
+    } finally {
+      await c.end().catch(() => {})
+      await idle.stop()
+      rmSync(idleDir, { recursive: true, force: true })
+    }
+  }, 120_000)
+})
+
 /** pg's CancelRequest for a client's connection, sent on a new one. */
 async function cancel(c: pg.Client): Promise<void> {
   const { processID, secretKey } = c as unknown as { processID: number; secretKey: number }

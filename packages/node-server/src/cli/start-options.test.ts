@@ -84,6 +84,13 @@ describe('concord start options', () => {
     expect(() => parseStartOptions(['--offload-workers', 'two'], {}, noFile)).toThrow(/non-negative whole number/)
     expect(() => parseStartOptions(['--offload-heap-mb', '0'], {}, noFile)).toThrow(/positive whole number/)
   })
+  it('takes how long an unused statement worker stays (default 5 min; off: always)', () => {
+    expect(toNodeOptions(parseStartOptions([], {}, noFile)).offloadIdleMs).toBe(300_000)
+    expect(toNodeOptions(parseStartOptions(['--offload-idle', '10m'], {}, noFile)).offloadIdleMs).toBe(600_000)
+    expect(toNodeOptions(parseStartOptions(['--offload-idle', 'off'], {}, noFile)).offloadIdleMs).toBe(0)
+    expect(toNodeOptions(parseStartOptions([], { CONCORD_OFFLOAD_IDLE: '5s' }, noFile)).offloadIdleMs).toBe(5000)
+    expect(() => parseStartOptions(['--offload-idle', 'soon'], {}, noFile)).toThrow(/offload-idle/)
+  })
 
   it('takes --require-tls off, remote or all, only with a certificate', () => {
     expect(toNodeOptions(parseStartOptions([], {}, noFile)).requireTls).toBeUndefined()

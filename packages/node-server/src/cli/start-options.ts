@@ -77,6 +77,8 @@ export interface StartSettings {
   offloadWorkers: number
   /** Old-generation heap of one statement worker, MB. */
   offloadHeapMb: number
+  /** Milliseconds a statement worker may go unused before it ends, its copies of tables released (0: never). */
+  offloadIdle: number
   httpPort?: number
   /** Milliseconds of silence after which a member is declared departed. */
   departAfter: number
@@ -221,6 +223,12 @@ export const SETTINGS: Setting[] = [
     key: 'offloadHeapMb', flag: 'offload-heap-mb', env: 'CONCORD_OFFLOAD_HEAP_MB', kind: 'count',
     default: '1024',
     help: 'heap of one statement worker in MB; a statement past it gets 53200 and the worker is replaced',
+  },
+  {
+    key: 'offloadIdle', flag: 'offload-idle', env: 'CONCORD_OFFLOAD_IDLE', kind: 'duration', off: true,
+    default: '5m',
+    help: 'end a statement worker unused this long, releasing the copies of tables it kept for the next long '
+      + 'statement (which then starts a fresh worker); off: keep it',
   },
   {
     key: 'maxRowBytes', flag: 'max-row-bytes', env: 'CONCORD_MAX_ROW_BYTES', kind: 'count',
@@ -447,6 +455,7 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     hibernateAfterMs: s.hibernateAfter,
     offloadWorkers: s.offloadWorkers,
     offloadHeapMb: s.offloadHeapMb,
+    offloadIdleMs: s.offloadIdle,
     httpPort: s.httpPort,
     compaction: { enabled: s.compaction, departAfterMs: s.departAfter, minGarbage: s.compactionMinGarbage },
   }

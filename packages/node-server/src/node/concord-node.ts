@@ -144,6 +144,11 @@ export interface ConcordNodeOptions {
   /** Old-generation heap of one statement worker in MB; default 1024 (past it: 53200, a fresh worker). */
   offloadHeapMb?: number
   /**
+   * A statement worker unused this long ends, and with it the copies of tables its engine
+   * kept for the next long statement (which then starts a fresh worker); default 5 min, 0: never.
+   */
+  offloadIdleMs?: number
+  /**
    * Put away the Yjs document of a shard nobody has written or synced for this long,
    * keeping its rows (core rows/shard-hibernation.ts, decision 37): less memory; the next
    * write to it loads the document again, holding the event loop (~5 s per million rows).
@@ -168,6 +173,11 @@ const ROW_CHECKPOINT_QUIET_MS = 2000
 const CHECKPOINT_ROWS_PER_TURN = 5000
 /** ConcordNodeOptions.hibernateAfterMs's default. */
 const DEFAULT_HIBERNATE_AFTER_MS = 0
+/**
+ * ConcordNodeOptions.offloadIdleMs's default: a worker's copies of tables held five minutes
+ * past their last use (a periodic report keeps its engine; a node at rest gives the memory back).
+ */
+const DEFAULT_OFFLOAD_IDLE_MS = 300_000
 /** Entries put away in one check past which the heap is collected and shrunk (heap-return.ts). */
 const HEAP_RETURN_MIN_ENTRIES = 10_000
 
@@ -381,6 +391,7 @@ export class ConcordNode {
         offload: options.offloadWorkers === 0 ? null : {
           size: options.offloadWorkers ?? 1,
           ...(options.offloadHeapMb !== undefined ? { heapMb: options.offloadHeapMb } : {}),
+          idleMs: options.offloadIdleMs ?? DEFAULT_OFFLOAD_IDLE_MS,
           logger: log,
         },
         onWarning: (message) => log.warn(message),
@@ -627,6 +638,7 @@ export class ConcordNode {
         { name: 'concord_statement_workers_terminated_total', help: 'Statement workers terminated after a cancel or deadline they did not honour in time', type: 'counter', value: offload.stats.terminated },
         { name: 'concord_statement_workers_out_of_memory_total', help: 'Statement workers that ran out of heap (53200 to the client)', type: 'counter', value: offload.stats.outOfMemory },
         { name: 'concord_offload_kept_engine_total', help: 'Moved statements sent onto the engine their worker kept from earlier ones (carrying only what it lacked)', type: 'counter', value: offload.stats.keptEngine },
+        { name: 'concord_statement_workers_idle_ended_total', help: 'Statement workers ended after going unused for --offload-idle, the copies of tables they kept released', type: 'counter', value: offload.stats.idleEnded },
         { name: 'concord_offload_state_bytes_total', help: 'Bytes of table and catalog state sent to statement workers', type: 'counter', value: offload.stats.stateBytes },
       )
     }

@@ -134,4 +134,39 @@ describe('statement worker pool', () => {
     expect(next.held.size).toBe(0)
     expect(await p.run({ ...structuredClone(request), engine: { id: next.id, fresh: true, states: [], bytes: 0 } }, new AbortController().signal)).toMatchObject({ ok: true })
   })
+  // A node that ran one long query kept a copy of its tables in the worker's engine for
+  // good; an unused worker now ends after idleMs, and the next statement starts a fresh one.
+  it('ends a worker unused for idleMs (not one that is running, or whose engine was just handed out), and starts a fresh one after', async () => {
+    const p = pool({ idleMs: 150 })
+    const until = async (done: () => boolean): Promise<boolean> => {
+      for (let i = 0; i < 100 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+      return done()
+    }
+    // A statement running longer than idleMs is not cut off.
+    const long = await p.run(await requestFor('SELECT count(*), max(md5(g::text)) FROM generate_series(1, 200000) g'), new AbortController().signal)
+    expect(long).toMatchObject({ ok: true })
+    expect(p.stats).toMatchObject({ started: 1, idleEnded: 0 })
+    // Handed out and used at once: the worker stays while a session builds on its engine.
+    for (let i = 0; i < 4; i++) {
+      expect(p.engine()).not.toBeNull()
+      await new Promise((resolve) => setTimeout(resolve, 60))
+    }
+    expect(p.workers).toBe(1)
+    expect(p.stats.idleEnded).toBe(0)
+    expect(await until(() => p.workers === 0)).toBe(true)
+    expect(p.stats).toMatchObject({ started: 1, idleEnded: 1 })
+    const next = await requestFor('SELECT count(*) FROM t, generate_series(1, 300) g')
+    const again = await p.run(structuredClone(next), new AbortController().signal)
+    expect(again).toMatchObject({ ok: true })
+    expect(again).toEqual(await runOffloadedStatement(next, () => false))
+    expect(p.stats).toMatchObject({ started: 2, offloaded: 2 })
+  })
+
+  it('keeps an unused worker when idleMs is 0', async () => {
+    const p = pool()
+    expect(await p.run(await requestFor('SELECT count(*) FROM t, generate_series(1, 300) g'), new AbortController().signal)).toMatchObject({ ok: true })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(p.workers).toBe(1)
+    expect(p.stats.idleEnded).toBe(0)
+  })
 })

@@ -23,6 +23,10 @@
  *   terminated and the client gets 57014 from here.
  * - queue: at most `maxQueued` requests wait for a busy pool; past it, and when a worker
  *   cannot be started, `run` answers null and the statement runs on the event loop.
+ * - idle: a worker given no request and whose engine was not asked for during `idleMs`
+ *   ends, and with it its engine's copies of the tables it read (up to a sixteenth of its
+ *   heap in state, some 8 bytes of heap a byte): a node that ran one long query does not
+ *   hold its tables twice from then on. The next long statement starts a fresh worker.
  *
  * Invariants: a worker holds at most one job; every job is settled exactly once (reply,
  * kill, worker death, cancel while queued); the jobs naming one engine reach its worker in
@@ -45,6 +49,8 @@ export interface StatementWorkerPoolOptions {
   graceMs?: number
   /** Requests waiting for a worker at most (default 64). */
   maxQueued?: number
+  /** A worker unused this long (ms) ends, its engine's tables released; 0 (the default): never. */
+  idleMs?: number
   /** The worker's entry module (default: bin/statement-worker.js of this package). */
   script?: URL
   logger?: Logger
@@ -64,6 +70,8 @@ export interface StatementWorkerPoolStats {
   keptEngine: number
   /** Bytes of shard state sent to workers (whole shards for fresh engines, diffs for kept ones). */
   stateBytes: number
+  /** Workers ended after `idleMs` unused, their engines' tables released. */
+  idleEnded: number
 }
 
 /** One message from a worker. */
@@ -95,6 +103,10 @@ interface Slot {
   ready: boolean
   job: Job | null
   engine: EngineRecord
+  /** When a request last named or reached this worker, or its engine was handed out (performance.now()). */
+  used: number
+  /** The check of whether it has been idle `idleMs`; null while none is due. */
+  idleCheck: ReturnType<typeof setTimeout> | null
 }
 
 const STATEMENT_TIMEOUT = 'canceling statement due to statement timeout'
@@ -108,6 +120,7 @@ export class StatementWorkerPool implements StatementOffloader {
   private readonly heapMb: number
   private readonly graceMs: number
   private readonly maxQueued: number
+  private readonly idleMs: number
   private readonly script: URL
   private readonly log: Logger
   private readonly slots: Slot[] = []
@@ -116,13 +129,14 @@ export class StatementWorkerPool implements StatementOffloader {
   private nextEngine = 1
   private startFailures = 0
   private closed = false
-  readonly stats: StatementWorkerPoolStats = { offloaded: 0, started: 0, terminated: 0, outOfMemory: 0, keptEngine: 0, stateBytes: 0 }
+  readonly stats: StatementWorkerPoolStats = { offloaded: 0, started: 0, terminated: 0, outOfMemory: 0, keptEngine: 0, stateBytes: 0, idleEnded: 0 }
 
   constructor(options: StatementWorkerPoolOptions = {}) {
     this.size = Math.max(1, options.size ?? 1)
     this.heapMb = Math.max(16, options.heapMb ?? 1024)
     this.graceMs = Math.max(0, options.graceMs ?? 1000)
     this.maxQueued = Math.max(0, options.maxQueued ?? 64)
+    this.idleMs = Math.max(0, options.idleMs ?? 0)
     this.script = options.script ?? new URL('../../bin/statement-worker.js', import.meta.url)
     this.log = options.logger ?? silentLogger
   }
@@ -136,6 +150,7 @@ export class StatementWorkerPool implements StatementOffloader {
     // Its engine's worker ended since the states were taken: they are of no use elsewhere.
     const target = e === undefined ? null : this.slots.find((s) => s.engine.id === e.id) ?? null
     if (e !== undefined && target === null) return Promise.resolve(null)
+    if (target !== null) this.used(target)
     if (e !== undefined && target !== null) {
       if (e.fresh) {
         target.engine = this.newEngine(new Map(e.states), e.bytes)
@@ -183,6 +198,7 @@ export class StatementWorkerPool implements StatementOffloader {
     this.closed = true
     for (const job of this.queue.splice(0)) job.settle(null)
     await Promise.all(this.slots.splice(0).map((s) => {
+      if (s.idleCheck !== null) clearTimeout(s.idleCheck)
       s.job?.settle(null)
       return s.worker.terminate()
     }))
@@ -199,7 +215,36 @@ export class StatementWorkerPool implements StatementOffloader {
     // The least busy; of those, the one holding most (a table sent to one in slices is found there again).
     for (const s of this.slots) if (best === null || load(s) < load(best) || (load(s) === load(best) && s.engine.held.size > best.engine.held.size)) best = s
     if (best === null || (load(best) > 0 && this.slots.length < this.size)) best = this.start() ?? best
+    // A session takes states against this record now: the worker stays for the request it builds.
+    if (best !== null) this.used(best)
     return best?.engine ?? null
+  }
+
+  /** Notes a use of `slot`'s worker, and makes sure its idleness is checked `idleMs` later. */
+  private used(slot: Slot): void {
+    slot.used = performance.now()
+    if (this.idleMs > 0 && slot.idleCheck === null) this.checkIdleIn(slot, this.idleMs)
+  }
+
+  private checkIdleIn(slot: Slot, ms: number): void {
+    const t = setTimeout(() => {
+      slot.idleCheck = null
+      if (this.closed || !this.slots.includes(slot)) return
+      const busy = slot.job !== null || this.queue.some((j) => j.target === slot)
+      const idle = performance.now() - slot.used
+      if (busy || idle < this.idleMs) {
+        this.checkIdleIn(slot, busy ? this.idleMs : this.idleMs - idle)
+        return
+      }
+      // No job, none queued for it, and no engine handed out since: ending it loses nothing.
+      this.drop(slot)
+      this.stats.idleEnded++
+      void slot.worker.terminate()
+      this.log.info(`statement worker unused for ${Math.round(idle / 1000)} s: ended, releasing its copies of ${slot.engine.held.size} shard(s)`)
+    }, Math.max(1, Math.ceil(ms)))
+    // The node's own lifetime decides when the process ends.
+    t.unref()
+    slot.idleCheck = t
   }
 
   /**
@@ -293,6 +338,7 @@ export class StatementWorkerPool implements StatementOffloader {
       this.queue.splice(i, 1)
       slot.job = job
       job.slot = slot
+      this.used(slot)
       if (slot.ready) this.post(slot, job)
     }
   }
@@ -336,7 +382,7 @@ export class StatementWorkerPool implements StatementOffloader {
     this.stats.started++
     // The node's own lifetime decides when the process ends, not an idle worker.
     worker.unref()
-    const slot: Slot = { worker, ready: false, job: null, engine: this.newEngine() }
+    const slot: Slot = { worker, ready: false, job: null, engine: this.newEngine(), used: performance.now(), idleCheck: null }
     this.slots.push(slot)
     worker.on('message', (m: WorkerMessage) => {
       if (m.kind === 'ready') {
@@ -348,6 +394,7 @@ export class StatementWorkerPool implements StatementOffloader {
       const job = slot.job
       if (job === null || job.id !== m.id) return
       slot.job = null
+      this.used(slot)
       if (!m.reply.ok && m.reply.error.message.startsWith(ENGINE_GONE)) {
         // The engine did not hold what its record says (it failed to take a request's states): afresh.
         this.restartEngine(slot)
@@ -388,6 +435,8 @@ export class StatementWorkerPool implements StatementOffloader {
     const i = this.slots.indexOf(slot)
     if (i >= 0) this.slots.splice(i, 1)
     slot.job = null
+    if (slot.idleCheck !== null) clearTimeout(slot.idleCheck)
+    slot.idleCheck = null
   }
 }
 
