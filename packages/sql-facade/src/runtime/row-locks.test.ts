@@ -220,4 +220,24 @@ describe('row locks between sessions of one node', () => {
     await on
     expect(await valueOf(a, 7)).toBe(12)
   })
+
+  // An INSERT looks its key up once (Transaction.insertNew), writing before it locks: a key
+  // a committed row holds fails at once, whoever holds that row's lock, as PostgreSQL's
+  // unique check does for a row locked FOR UPDATE; it does not wait for the lock.
+  it('an INSERT of a key a committed row holds fails with 23505 at once, also while another block has the row locked', async () => {
+    const { a, b } = await setup()
+    await a.query('BEGIN')
+    expect((await a.query('SELECT b FROM t WHERE id = 1 FOR UPDATE')).rows).toEqual([{ b: 10 }])
+    const dup = b.query('INSERT INTO t VALUES (1, 99)')
+    expect(await pending(dup)).toBe(false)
+    expect(await codeOf(dup)).toBe('23505')
+    // In a block of its own too, and the block is then failed (25P02), as for any error.
+    await b.query('BEGIN')
+    expect(await codeOf(b.query('INSERT INTO t VALUES (2, 99), (1, 99)'))).toBe('23505')
+    expect(await codeOf(b.query('SELECT 1'))).toBe('25P02')
+    await b.query('ROLLBACK')
+    await a.query('COMMIT')
+    expect(await valueOf(b, 1)).toBe(10)
+    expect(await valueOf(b, 2)).toBe(20)
+  })
 })

@@ -295,9 +295,12 @@ export class TransactionRows {
     }
     // A key with a null (a row id core fills in) is not locked, as `insert` does not lock it.
     const locked = key.includes(null) ? null : key
-    if (locked !== null) this.lock(table, locked, 'update')
     checkRowSize(table, row, this.maxRowBytes)
+    // Written, then locked: a key a visible row holds fails with 23505 at once, whoever holds
+    // its lock, as when `get` came first; a lock another session holds throws RowLockWait,
+    // and the statement is undone to its start and run again after the wait, as any is.
     this.tx.insertNew(table, row, defaulted)
+    if (locked !== null) this.lock(table, locked, 'update')
     this.touch(table, locked)
     return true
   }
