@@ -23,7 +23,7 @@
  *                                           that build measured the same way after this one, with the ratio
  */
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -31,6 +31,7 @@ import { promisify } from 'node:util'
 import { WebSocket } from 'undici'
 import { ConcordProcess } from '../cluster/concord-process.js'
 import { fmt, load1, printTable } from './harness.js'
+import { pgbenchPath } from './postgres-instance.js'
 
 const run = promisify(execFile)
 const env = process.env
@@ -43,7 +44,7 @@ const BASELINE_BIN = env['BENCH_BASELINE_BIN']
 const SAMPLE_BYTES = 1024
 /** Frames of a row checkpoint (decision 33): what it allocates is not the transactions'. */
 const CHECKPOINT_FRAMES = /RowSnapshot|rowCapture|encodeRowRange|[Cc]heckpoint/
-const PGBENCH = [env['PGBENCH'], '/usr/lib/postgresql/15/bin/pgbench', '/usr/bin/pgbench'].find((p) => p !== undefined && existsSync(p))
+const PGBENCH = pgbenchPath()
 
 interface SampleNode {
   id: number

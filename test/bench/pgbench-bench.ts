@@ -59,7 +59,7 @@
  * Temporary directories go under $TMPDIR.
  */
 import { execFile } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -67,7 +67,7 @@ import { promisify } from 'node:util'
 import { ConcordProcess } from '../cluster/concord-process.js'
 import { loopbackLine } from './loopback-probe.js'
 import { fmt, load1, median, printTable } from './harness.js'
-import { PostgresInstance, pgBinDir } from './postgres-instance.js'
+import { PostgresInstance, pgBinDir, pgbenchPath } from './postgres-instance.js'
 import { cpuTime, treeCpuTime, type CpuTime } from './process-stat.js'
 
 const run = promisify(execFile)
@@ -85,7 +85,7 @@ const BASELINE = 'baseline'
 const BUILT = env['BENCH_BUILT'] === '1'
 const SAME_INSTANT = env['BENCH_SAME_INSTANT'] === '1' && BASELINE_BIN !== undefined
 const PG_PORT = Number(env['BENCH_PG_PORT'] ?? 55_000 + Math.floor(Math.random() * 2000))
-const PGBENCH = [env['PGBENCH'], '/usr/lib/postgresql/15/bin/pgbench', '/usr/bin/pgbench'].find((p) => p !== undefined && existsSync(p))
+const PGBENCH = pgbenchPath()
 
 interface Side {
   name: string

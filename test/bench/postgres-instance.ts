@@ -26,6 +26,11 @@ export function pgBinDir(): string | null {
   return null
 }
 
+/** PostgreSQL's pgbench: `$PGBENCH`, else Debian's (postgresql-client); undefined when none is installed. */
+export function pgbenchPath(): string | undefined {
+  return [process.env['PGBENCH'], '/usr/lib/postgresql/15/bin/pgbench', '/usr/bin/pgbench'].find((p) => p !== undefined && existsSync(p))
+}
+
 /** Runs a command as the cluster's owner (`postgres` when we are root: PostgreSQL refuses root). */
 function asOwner(cmd: string[]): void {
   const root = process.getuid?.() === 0

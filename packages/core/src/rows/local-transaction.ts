@@ -229,9 +229,14 @@ export class LocalTransaction implements Transaction {
     const region = this.host.region()
     if (!holdsTable(region, info)) throw notHeldHere(info, region)
     if (write) this.host.guardTableWrite?.(info.name)
-    // The catalog is every node's whole, whatever it has caught up on: catch-up is of tables.
-    if (!write && info !== CATALOG_TABLE && !this.host.holdsWhole(info)) throw this.notWhole(info)
+    if (!write) this.requireWhole(info)
     return info
+  }
+
+  /** Refuses a table whose rows are not all here (a read, or a key looked up, would come short). */
+  private requireWhole(info: TableInfo): void {
+    // The catalog is every node's whole, whatever it has caught up on: catch-up is of tables.
+    if (info !== CATALOG_TABLE && !this.host.holdsWhole(info)) throw this.notWhole(info)
   }
 
   /**
@@ -367,7 +372,7 @@ export class LocalTransaction implements Transaction {
 
   insertNew(table: string, row: Row, defaulted?: Iterable<string>): void {
     const info = this.rowTable(table, true)
-    if (info !== CATALOG_TABLE && !this.host.holdsWhole(info)) throw this.notWhole(info)
+    this.requireWhole(info)
     this.insertInto(info, this.fillRowId(info, row), defaulted)
   }
 

@@ -150,7 +150,6 @@ export class StatementWorkerPool implements StatementOffloader {
     // Its engine's worker ended since the states were taken: they are of no use elsewhere.
     const target = e === undefined ? null : this.slots.find((s) => s.engine.id === e.id) ?? null
     if (e !== undefined && target === null) return Promise.resolve(null)
-    if (target !== null) this.used(target)
     if (e !== undefined && target !== null) {
       if (e.fresh) {
         target.engine = this.newEngine(new Map(e.states), e.bytes)

@@ -654,7 +654,6 @@ export class Session {
       if (i > 0) await yieldToEventLoop()
       out.push(withParseNotices(stmt, await this.runStatement(stmt, bound), raised))
     }
-    if (out.length === 0) out.push(toQueryResult(utility('EMPTY'), this.db.int8))
     return out
   }
 
@@ -848,7 +847,7 @@ export class Session {
       if (this.block) this.block.failed = true
       throw e
     }
-    const forwarding = this.mayForward(stmt) ? this.forwardWrite(stmt, params) : null
+    const forwarding = this.forwardWrite(stmt, params)
     if (forwarding !== null || createsTempRelation(stmt) || plansRebalance(stmt) || this.mayFederate(stmt)) return this.runTimedWaiting(stmt, params, forwarding)
     const lsn = this.db.replica.lsn
     this.pendingSleepMs = 0
