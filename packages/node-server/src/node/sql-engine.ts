@@ -99,8 +99,11 @@ function wireSession(s: Session): SqlSession {
   }
   return {
     async query(sql) {
-      const results = await s.queryAll(sql)
-      return results.length === 1 && results[0]!.command === 'EMPTY' ? [] : results.map(toWire)
+      return wireResults(await s.queryAll(sql))
+    },
+    queryNow(sql) {
+      const results = s.queryAllNow(sql)
+      return results instanceof Promise ? results.then(wireResults) : wireResults(results)
     },
     async prepare(sql, paramTypes) {
       return keep(await s.prepare(sql, paramTypes))
@@ -117,6 +120,12 @@ function wireSession(s: Session): SqlSession {
       const p = statement(q)
       return p.statement === null ? null : toWire(await s.execute(p, params))
     },
+    executeNow(q, params) {
+      const p = statement(q)
+      if (p.statement === null) return null
+      const r = s.executeNow(p, params)
+      return r instanceof Promise ? r.then(toWire) : toWire(r)
+    },
     transactionState: () => (s.transactionFailed ? 'failed' : s.inTransaction ? 'transaction' : 'idle'),
     idleTimeoutMs: () => s.idleTimeoutMs(),
     cancel: () => s.cancel(),
@@ -126,6 +135,11 @@ function wireSession(s: Session): SqlSession {
     // Temporary tables end with the connection.
     close: () => s.close(),
   }
+}
+
+/** A query string's results for the wire: none for an empty query string. */
+function wireResults(results: FacadeResult[]): QueryResult[] {
+  return results.length === 1 && results[0]!.command === 'EMPTY' ? [] : results.map(toWire)
 }
 
 function toWireField(f: FacadeResult['fields'][number]): QueryField {

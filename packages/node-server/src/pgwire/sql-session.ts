@@ -63,6 +63,8 @@ export type SessionTransactionState = 'idle' | 'transaction' | 'failed'
 export interface SqlSession {
   /** Simple protocol: runs every statement of `sql`; no results for an empty query string. */
   query(sql: string): Promise<QueryResult[]>
+  /** `query` answered in the same turn when no statement of it waits; else its promise (throws or rejects as `query` does). */
+  queryNow?(sql: string): QueryResult[] | Promise<QueryResult[]>
   /** Parse: one statement (or none), with the client's parameter type OIDs (0: unspecified). */
   prepare(sql: string, paramTypes: number[]): Promise<PreparedQuery>
   /** `prepare` answered in the same turn; null when it would have to wait (the wire then calls `prepare`). */
@@ -71,6 +73,8 @@ export interface SqlSession {
   describe(statement: PreparedQuery): Promise<QueryField[] | null>
   /** Execute: runs it with bound parameters (text, or bytes for bytea); null for an empty statement. */
   execute(statement: PreparedQuery, params: unknown[]): Promise<QueryResult | null>
+  /** `execute` answered in the same turn when the statement waits for nothing; else its promise (throws or rejects as `execute` does). */
+  executeNow?(statement: PreparedQuery, params: unknown[]): QueryResult | null | Promise<QueryResult | null>
   transactionState(): SessionTransactionState
   /** The session's own idle limit now (idle_session_timeout, or idle_in_transaction_session_timeout in a block), ms; 0: none. */
   idleTimeoutMs?(): number

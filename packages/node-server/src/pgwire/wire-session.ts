@@ -188,8 +188,35 @@ export class WireSession {
     }
   }
 
-  private async query(sql: string): Promise<WireReply> {
-    await this.simpleQuery(sql)
+  /** A simple Query: answered in the same turn when the session answers in it (`queryNow`). */
+  private query(sql: string): WireReply | Promise<WireReply> {
+    // Why: a simple Query ends any unnamed statement/portal, as in PostgreSQL.
+    this.statements.delete('')
+    this.portals.delete('')
+    let results: QueryResult[] | Promise<QueryResult[]>
+    try {
+      results = this.sql.queryNow !== undefined ? this.sql.queryNow(sql) : this.sql.query(sql)
+    } catch (err) {
+      this.out.error(errorFields(err))
+      return this.queryEnded()
+    }
+    if (!(results instanceof Promise)) {
+      this.writeResults(results)
+      return this.queryEnded()
+    }
+    return results.then(
+      (r) => {
+        this.writeResults(r)
+        return this.queryEnded()
+      },
+      (err: unknown) => {
+        this.out.error(errorFields(err))
+        return this.queryEnded()
+      },
+    )
+  }
+
+  private queryEnded(): WireReply {
     // A COPY FROM STDIN waits for its data: ReadyForQuery comes after CopyDone.
     if (this.copyIn === null) this.ready()
     return { bytes: this.out.take() }
@@ -253,17 +280,8 @@ export class WireSession {
 
   // --- simple query ----------------------------------------------------------------
 
-  private async simpleQuery(sql: string): Promise<void> {
-    // Why: a simple Query ends any unnamed statement/portal, as in PostgreSQL.
-    this.statements.delete('')
-    this.portals.delete('')
-    let results: QueryResult[]
-    try {
-      results = await this.sql.query(sql)
-    } catch (err) {
-      this.out.error(errorFields(err))
-      return
-    }
+  /** A simple Query's results, in order; a COPY FROM STDIN's stops them (its data comes next). */
+  private writeResults(results: QueryResult[]): void {
     if (results.length === 0) this.out.emptyQuery()
     for (const r of results) {
       for (const n of r.notices ?? []) this.out.notice(n)
@@ -407,11 +425,15 @@ export class WireSession {
   /** The portal's result: at once when it already ran (Describe runs it, Execute then sends it). */
   private run(portal: Portal): QueryResult | null | Promise<QueryResult | null> {
     if (portal.result !== undefined) return portal.result
-    return this.sql.execute(portal.statement.query, portal.params).then((result) => {
-      portal.result = result
-      for (const n of result?.notices ?? []) this.out.notice(n)
-      return result
-    })
+    const ran = this.sql.executeNow !== undefined ? this.sql.executeNow(portal.statement.query, portal.params) : this.sql.execute(portal.statement.query, portal.params)
+    if (ran instanceof Promise) return ran.then((result) => this.ran(portal, result))
+    return this.ran(portal, ran)
+  }
+
+  private ran(portal: Portal, result: QueryResult | null): QueryResult | null {
+    portal.result = result
+    for (const n of result?.notices ?? []) this.out.notice(n)
+    return result
   }
 
   private fail(fields: ErrorFields): void {

@@ -120,7 +120,9 @@ export class CommittedSearchPaths {
   private readonly source: SchemaSource
   private readonly catalogVersion: () => number
   private version = -1
-  private readonly byKey = new Map<string, SearchPath>()
+  /** By role, then by value: no key built per statement (a concatenated key, hashed anew each time, was most of this lookup). */
+  private readonly byUser = new Map<string, Map<string, SearchPath>>()
+  private held = 0
 
   constructor(source: SchemaSource, catalogVersion: () => number) {
     this.source = source
@@ -129,17 +131,22 @@ export class CommittedSearchPaths {
 
   get(value: string, user: string): SearchPath {
     const version = this.catalogVersion()
-    if (version !== this.version) {
-      this.byKey.clear()
+    if (version !== this.version || this.held >= MAX_COMMITTED_PATHS) {
+      this.byUser.clear()
+      this.held = 0
       this.version = version
     }
-    const key = user + '\u0000' + value
-    let path = this.byKey.get(key)
+    let byValue = this.byUser.get(user)
+    if (byValue === undefined) {
+      byValue = new Map()
+      this.byUser.set(user, byValue)
+    }
+    let path = byValue.get(value)
     if (path === undefined) {
-      if (this.byKey.size >= MAX_COMMITTED_PATHS) this.byKey.clear()
       const resolved = searchPathOf(value, user, this.source)
       path = Object.freeze({ ...resolved, schemas: Object.freeze(resolved.schemas) })
-      this.byKey.set(key, path)
+      byValue.set(value, path)
+      this.held++
     }
     return path
   }

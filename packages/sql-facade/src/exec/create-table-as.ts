@@ -17,7 +17,7 @@ import { T, typeName, type SqlType } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
 import { readView } from '../catalog/view-def.js'
 import { execCreateTable } from './ddl.js'
-import { TableWriter } from './table-writer.js'
+import { TableWriter, type GivenRow } from './table-writer.js'
 import { utility, type StatementResult } from '../runtime/result.js'
 import { takesSystemViewName } from './system-view-name.js'
 
@@ -58,8 +58,8 @@ export function execCreateTableAs(into: IntoClause, query: SelectStmt, ifNotExis
   const targets = columns.map((c) => w.index(c.name))
   const rows = rel.rows(null)
   for (const r of rows) {
-    const values = new Map<number, RtValue>()
-    targets.forEach((ci, k) => values.set(ci, r[k] ?? null))
+    const values: GivenRow = []
+    targets.forEach((ci, k) => (values[ci] = r[k] ?? null))
     w.insert(w.newRow(values), values)
   }
   return { command: 'SELECT', rowCount: rows.length, columns: [], rows: [], returnsRows: false }

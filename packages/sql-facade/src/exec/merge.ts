@@ -24,13 +24,13 @@ import { makeCompileCtx, type PlanCtx } from '../plan/plan-context.js'
 import type { RtValue } from '../types/value.js'
 import { compileSetList, generatedError, targetTable, type SetList } from './dml.js'
 import type { StatementResult } from '../runtime/result.js'
-import { TableWriter } from './table-writer.js'
+import { TableWriter, type GivenRow } from './table-writer.js'
 import { StatementTriggers } from './triggers.js'
 
 type Action =
   | { kind: 'update'; when: ((env: Env) => boolean) | null; set: SetList }
   | { kind: 'delete' | 'nothing'; when: ((env: Env) => boolean) | null }
-  | { kind: 'insert'; when: ((env: Env) => boolean) | null; values: (env: Env) => Map<number, RtValue> }
+  | { kind: 'insert'; when: ((env: Env) => boolean) | null; values: (env: Env) => GivenRow }
 
 function sourceAlias(n: Node): string | null {
   if ('RangeVar' in n) return n.RangeVar.alias?.aliasname ?? n.RangeVar.relname ?? null
@@ -99,8 +99,8 @@ export function execMerge(stmt: MergeStmt, p: PlanCtx): StatementResult {
           return { ci, f: coerce(compileExpr(v, cctx), w.columns[ci]!.type, 'assignment', now, `column "${w.columns[ci]!.name}"`).eval }
         })
         list.push({ kind: 'insert', when, values: (env) => {
-          const given = new Map<number, RtValue>()
-          for (const x of fs) if (x) given.set(x.ci, x.f(env))
+          const given: GivenRow = []
+          for (const x of fs) if (x) given[x.ci] = x.f(env)
           return given
         } })
         break
@@ -135,8 +135,8 @@ export function execMerge(stmt: MergeStmt, p: PlanCtx): StatementResult {
       if (triggers.insert) {
         const changed = triggers.insert.beforeRow(fresh, null)
         if (changed === null) continue
-        given = new Map(given)
-        for (let i = 0; i < fresh.length; i++) if (changed[i] !== fresh[i]) given.set(i, changed[i]!)
+        given = given.slice()
+        for (let i = 0; i < fresh.length; i++) if (changed[i] !== fresh[i]) given[i] = changed[i]!
         fresh = changed
         w.computeGenerated(fresh)
       }

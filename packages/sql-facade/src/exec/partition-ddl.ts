@@ -31,7 +31,7 @@ import { Scope } from '../relation/scope.js'
 import { formatText } from '../types/text-format.js'
 import { typeName } from '../types/sql-type.js'
 import type { RtValue } from '../types/value.js'
-import { TableWriter } from './table-writer.js'
+import { TableWriter, type GivenRow } from './table-writer.js'
 
 /**
  * A bound datum as stored: its value as text, 'NULL', 'MINVALUE' or 'MAXVALUE'. Constant
@@ -152,10 +152,10 @@ export function attachPartition(p: PlanCtx, parentName: string, cmd: AlterTableC
   const w = new TableWriter(root, p)
   const inBound = partitionFilter(cat, attached, w.columns)
   for (const { key, row } of rows) {
-    const given = new Map<number, RtValue>()
+    const given: GivenRow = []
     childCols.forEach((c, i) => {
       const at = w.columns.findIndex((x) => x.name === c.name)
-      if (at >= 0 && !(c.hidden && !root.primaryKey.includes(c.name))) given.set(at, row[i] ?? null)
+      if (at >= 0 && !(c.hidden && !root.primaryKey.includes(c.name))) given[at] = row[i] ?? null
     })
     const moved = w.newRow(given)
     if (!inBound(moved)) throw new SqlError(SqlState.checkViolation, `partition constraint of relation "${name}" is violated by some row`)
@@ -187,10 +187,10 @@ export function detachPartition(p: PlanCtx, parentName: string, cmd: AlterTableC
   tx.alterTable(name, { meta: tableMetaToJson({ ...cm, foreignKeys: tableMeta(root).foreignKeys, partitionOf: undefined, bound: undefined }) })
   const w = new TableWriter(tx.table(name)!, p)
   for (const { key, row } of rows) {
-    const given = new Map<number, RtValue>()
+    const given: GivenRow = []
     cols.forEach((c, i) => {
       const at = w.columns.findIndex((x) => x.name === c.name)
-      if (at >= 0) given.set(at, row[i] ?? null)
+      if (at >= 0) given[at] = row[i] ?? null
     })
     // Raw delete: the rows move, so no referential action fires.
     p.exec.rows.delete(root.name, key)

@@ -209,6 +209,42 @@ describe('cached SELECT plans', () => {
     expect(await rows(db.session(), 'SELECT note FROM acct WHERE id <= 4 ORDER BY id')).toEqual([['c'], ['b'], ['d'], ['n4']])
   })
 
+  it('UPDATE reuses its SET list with its target rows: each run\'s literals and parameters, counters, errors of a later run', async () => {
+    db = await openDatabase({ nodeId: 'pc-set' })
+    // `cached` takes the cacheable forms; `fresh` the same changes through forms never cached (a cast).
+    await db.query('CREATE TABLE cached (id int PRIMARY KEY, a int, b int, note text, hits int)')
+    await db.query('CREATE TABLE fresh (id int PRIMARY KEY, a int, b int, note text, hits int)')
+    await db.query(`ALTER TABLE cached ALTER COLUMN hits SET (conflict_resolution_policy = 'counter')`)
+    for (const t of ['cached', 'fresh']) await db.query(`INSERT INTO ${t} SELECT g, g, -g, 'n' || g, 0 FROM generate_series(1, 10) g`)
+    const s = db.session()
+    const before = s.plans.hits
+    for (let i = 1; i <= 40; i++) {
+      const id = (i % 10) + 1
+      const d = i % 4 === 0 ? -i : i
+      // Two items that read each other's old values, a string literal into an int column, a counter increment.
+      const r = await s.query(`UPDATE cached SET a = b + ${d}, b = a, note = 'v${i}', hits = hits + ${i} WHERE id = ${id}`)
+      expect(r.rowCount).toBe(1)
+      await s.query(`UPDATE fresh SET a = b + (${d})::int, b = a::int, note = ('v${i}')::text, hits = hits + (${i})::int WHERE id = ${id}`)
+      await s.query(`UPDATE cached SET a = '${i}' WHERE id = ${id} AND a > 1000000`)
+    }
+    const p = await s.prepare('UPDATE cached SET note = $2, a = a + $3 WHERE id = $1')
+    for (const [id, note, inc] of [[1, 'p1', 5], [2, 'p2', -7], [1, 'p3', 11]] as const) {
+      await s.execute(p, [String(id), note, String(inc)])
+      await s.query(`UPDATE fresh SET note = '${note}'::text, a = a + (${inc})::int WHERE id = ${id}`)
+    }
+    expect(s.plans.hits - before).toBeGreaterThan(60)
+    expect(await rows(s, 'SELECT * FROM cached ORDER BY id')).toEqual(await rows(s, 'SELECT * FROM fresh ORDER BY id'))
+    // A later run's value fails as it would planned afresh: out of range, not a number.
+    await s.query(`UPDATE cached SET a = '10' WHERE id = 3`)
+    await s.query('UPDATE cached SET a = a + 1 WHERE id = 3')
+    await s.query('UPDATE cached SET a = a + 1 WHERE id = 3')
+    expect(await sqlState(s, 'UPDATE cached SET a = a + 2147483647 WHERE id = 3')).toBe('22003')
+    expect(await rows(s, 'SELECT a FROM cached WHERE id = 3')).toEqual([[12]])
+    expect(await sqlState(s, `UPDATE cached SET note = 'x', a = 'y1' WHERE id = 3`)).toBe('22P02')
+    await s.query(`UPDATE cached SET note = 'x', a = '14' WHERE id = 3`)
+    expect(await rows(s, 'SELECT a, note FROM cached WHERE id = 3')).toEqual([[14, 'x']])
+  })
+
   it('UPDATE and DELETE with a WITH see its CTEs in their WHERE\'s subqueries, run after run (not through a plan cached without them)', async () => {
     db = await openDatabase({ nodeId: 'pc-cte' })
     await db.query('CREATE TABLE cte_t (id int PRIMARY KEY, k int, v int)')

@@ -2,7 +2,8 @@
  * A session's cached SELECT plans: a statement run again (a prepared statement, the same
  * text, or a text made from the same literal template) reuses the plan of its first run
  * instead of planning again. UPDATE and DELETE reuse the part that finds their target rows
- * (the scan or index lookup and the WHERE predicate); what they write is planned per run.
+ * (the scan or index lookup and the WHERE predicate), and an UPDATE its SET list when it is
+ * plain (`cacheableSetList`); RETURNING is planned per run.
  *
  * A plan is a tree of closures over the `ExecCtx` it was planned with. A cached plan is
  * planned over a context of its own (`live`) whose fields are overwritten with each
@@ -161,13 +162,22 @@ export function cacheable(stmt: SelectStmt, exec: ExecCtx): boolean {
 /**
  * Whether the target-row plan of an UPDATE or DELETE may be cached: one plain table (as
  * for SELECT), no FROM / USING, no WITH (a CTE could shadow the table's name), and a
- * plain WHERE. The SET list and RETURNING are planned per execution either way.
+ * plain WHERE. RETURNING is planned per execution either way, and a SET list unless `cacheableSetList`.
  */
 export function cacheableTargetRows(stmt: UpdateStmt | DeleteStmt, exec: ExecCtx): boolean {
   const extra = 'fromClause' in stmt ? stmt.fromClause : 'usingClause' in stmt ? stmt.usingClause : undefined
   if ((extra?.length ?? 0) > 0 || stmt.withClause !== undefined || stmt.relation === undefined) return false
   if (!plainTable(stmt.relation, exec)) return false
   return stmt.whereClause === undefined || plainExpr(stmt.whereClause)
+}
+
+/**
+ * Whether an UPDATE's SET list may be planned with its cached target-row plan: each item a
+ * plain column (no subscript or field) set to an expression of the kinds a cached WHERE
+ * may hold (not DEFAULT, not a row of several columns).
+ */
+export function cacheableSetList(targetList: Node[] | undefined): boolean {
+  return (targetList ?? []).every((t) => 'ResTarget' in t && t.ResTarget.name !== undefined && (t.ResTarget.indirection?.length ?? 0) === 0 && t.ResTarget.val !== undefined && plainExpr(t.ResTarget.val))
 }
 
 function constValue(c: object): RtValue | undefined {

@@ -52,17 +52,18 @@ function valueBytes(v: Value): number {
   return typeof v === 'string' ? 8 + 2 * v.length : v instanceof Uint8Array ? 8 + v.byteLength : 8
 }
 
-/** Fills `c` with the statement's source rows (column index to value); past its bounds the statement fails (it then runs whole on the event loop). */
-export function collectInsertRows(c: InsertRowCollector, source: ReadonlyArray<ReadonlyMap<number, RtValue>>): void {
+/** Fills `c` with the statement's source rows (the positions given and their values); past its bounds the statement fails (it then runs whole on the event loop). */
+export function collectInsertRows(c: InsertRowCollector, source: ReadonlyArray<Readonly<Array<RtValue | undefined>>>): void {
   if (source.length > c.limit) throw new SqlError(SqlState.programLimitExceeded, `more than ${c.limit} rows to insert`)
-  const columns = source.length === 0 ? [] : [...source[0]!.keys()]
+  const columns = source.length === 0 ? [] : givenColumns(source[0]!)
   const rows: Value[][] = []
   let bytes = 0
   for (const m of source) {
-    if (m.size !== columns.length) throw new SqlError(SqlState.internalError, 'source rows set different columns')
+    if (givenColumns(m).length !== columns.length) throw new SqlError(SqlState.internalError, 'source rows set different columns')
     const row = columns.map((ci) => {
-      if (!m.has(ci)) throw new SqlError(SqlState.internalError, 'source rows set different columns')
-      const v = encodeValue(m.get(ci)!)
+      const given = m[ci]
+      if (given === undefined) throw new SqlError(SqlState.internalError, 'source rows set different columns')
+      const v = encodeValue(given)
       bytes += valueBytes(v)
       return v
     })
@@ -73,16 +74,23 @@ export function collectInsertRows(c: InsertRowCollector, source: ReadonlyArray<R
   c.done = true
 }
 
-/** The supplied rows as the INSERT's source (column index to value), decoded with the target's column types. */
-export function suppliedInsertRows(s: SuppliedInsertRows, targetColumns: readonly ColumnBinding[]): Array<Map<number, RtValue>> {
+/** The positions a source row gives values for, in order. */
+function givenColumns(row: Readonly<Array<RtValue | undefined>>): number[] {
+  const out: number[] = []
+  for (let i = 0; i < row.length; i++) if (row[i] !== undefined) out.push(i)
+  return out
+}
+
+/** The supplied rows as the INSERT's source (a value per column index, undefined where none is given), decoded with the target's column types. */
+export function suppliedInsertRows(s: SuppliedInsertRows, targetColumns: readonly ColumnBinding[]): Array<Array<RtValue | undefined>> {
   const { columns, rows } = s.rows
   for (const ci of columns) {
     if (!Number.isInteger(ci) || ci < 0 || ci >= targetColumns.length) throw new SqlError(SqlState.internalError, `supplied rows name column ${ci} of ${targetColumns.length}`)
   }
   return rows.map((row) => {
     if (row.length !== columns.length) throw new SqlError(SqlState.internalError, 'a supplied row has the wrong number of values')
-    const m = new Map<number, RtValue>()
-    columns.forEach((ci, k) => m.set(ci, row[k] === null ? null : decodeValue(row[k]!, targetColumns[ci]!.type)))
+    const m: Array<RtValue | undefined> = []
+    columns.forEach((ci, k) => (m[ci] = row[k] === null ? null : decodeValue(row[k]!, targetColumns[ci]!.type)))
     return m
   })
 }

@@ -478,16 +478,40 @@ export class Session {
     this.offloadAbort?.abort()
   }
 
-  /** Runs one client request (query string or Execute); a cancel request applies to it until it ends. */
-  private async request<T>(run: () => T | Promise<T>): Promise<T> {
+  /**
+   * Runs one client request (query string or Execute); a cancel request applies to it
+   * until it ends. Its answer in the same turn when `run` gives one, else a promise;
+   * errors are SqlErrors either way.
+   */
+  private request<T>(run: () => T | Promise<T>): T | Promise<T> {
     this.busy = true
     this.cancelRequested = false
+    let ran: T | Promise<T>
     try {
-      return await run()
-    } finally {
-      this.busy = false
-      this.cancelRequested = false
+      ran = run()
+    } catch (e) {
+      this.requestEnded()
+      throw asSqlError(e)
     }
+    if (!(ran instanceof Promise)) {
+      this.requestEnded()
+      return ran
+    }
+    return ran.then(
+      (answer) => {
+        this.requestEnded()
+        return answer
+      },
+      (e: unknown) => {
+        this.requestEnded()
+        throw asSqlError(e)
+      },
+    )
+  }
+
+  private requestEnded(): void {
+    this.busy = false
+    this.cancelRequested = false
   }
 
   /**
@@ -545,11 +569,18 @@ export class Session {
 
   /** Runs every statement of `sql`; returns one result per statement. */
   async queryAll(sql: string, params: unknown[] = []): Promise<QueryResult[]> {
-    try {
-      return await this.request(() => this.runScript(sql, params))
-    } catch (e) {
-      throw asSqlError(e)
-    }
+    return await this.queryAllNow(sql, params)
+  }
+
+  /**
+   * `queryAll`, answered in the same turn when no statement of `sql` waits (a SERIAL id, a
+   * locked row, the durability of a commit): the wire then writes the answer without the
+   * five async frames between it and the session, each a promise and a microtask turn.
+   * Errors are thrown (or the promise rejects) as SqlErrors; a cancel request applies
+   * until the answer, as for `request`.
+   */
+  queryAllNow(sql: string, params: unknown[] = []): QueryResult[] | Promise<QueryResult[]> {
+    return this.request(() => this.runScript(sql, params))
   }
 
   /** A query string's statements run: synchronously when none of them waits (see `runStatement`). */
@@ -726,16 +757,17 @@ export class Session {
 
   /** Runs a prepared statement with bound parameters (Bind + Execute). */
   async execute(statement: PreparedStatement, params: unknown[] = []): Promise<QueryResult> {
-    try {
-      if (!this.db.readyNow()) await this.db.ready()
-      if (statement.statement === null) return toQueryResult(utility('EMPTY'), this.db.int8)
-      if (statement.statement.kind === 'pg' && 'CopyStmt' in statement.statement.node) {
-        throw new SqlError(SqlState.featureNotSupported, 'COPY over the extended query protocol is not supported; send it as a simple query')
-      }
-      return await this.request(() => this.runStatement(statement.statement!, params.map(bindParam)))
-    } catch (e) {
-      throw asSqlError(e)
+    return await this.executeNow(statement, params)
+  }
+
+  /** `execute`, answered in the same turn when the statement waits for nothing (see `queryAllNow`). */
+  executeNow(statement: PreparedStatement, params: unknown[] = []): QueryResult | Promise<QueryResult> {
+    if (!this.db.readyNow()) return this.db.ready().then(() => this.executeNow(statement, params), (e: unknown) => Promise.reject(asSqlError(e)))
+    if (statement.statement === null) return toQueryResult(utility('EMPTY'), this.db.int8)
+    if (statement.statement.kind === 'pg' && 'CopyStmt' in statement.statement.node) {
+      throw new SqlError(SqlState.featureNotSupported, 'COPY over the extended query protocol is not supported; send it as a simple query')
     }
+    return this.request(() => this.runStatement(statement.statement!, params.map(bindParam)))
   }
 
   /** What COPY runs through: this session's statements and its transaction block. */
@@ -2221,8 +2253,10 @@ export class Session {
       }),
       params,
       nowMicros,
-      ...(this.targetRows !== null ? { targetRows: this.targetRows } : {}),
-      ...(this.insertSource !== null ? { insertSource: this.insertSource } : {}),
+      // Every field named, absent ones undefined: one shape for every statement's context
+      // (a conditional spread made a temporary object and a shape of its own per case).
+      targetRows: this.targetRows ?? undefined,
+      insertSource: this.insertSource ?? undefined,
       clockMicros: cb.clockMicros,
       nodeId: db.nodeId,
       region: db.region,
@@ -2244,7 +2278,7 @@ export class Session {
       sleep: cb.sleep,
       listeningChannels: cb.listeningChannels,
       tableChanges: this.db.tableChanges,
-      ...(this.db.membership !== undefined ? { membership: this.db.membership } : {}),
+      membership: this.db.membership,
       rebalancePlan: (table) => rebalancePlan(db.replica, tx, rebalanceTarget(tx, table), db.shardSizes),
       nodeCaughtUp: cb.nodeCaughtUp,
       processId: this.processId,

@@ -80,4 +80,45 @@ describe('a statement that waits for nothing', () => {
     await holder.close()
     await waiter.close()
   })
+
+  it('is answered in the turn of the call by queryAllNow and executeNow; one that waits gives a promise', async () => {
+    const s = db.session()
+    const now = s.queryAllNow('SELECT v FROM t WHERE id = 1')
+    expect(now).not.toBeInstanceOf(Promise)
+    expect((now as Awaited<typeof now>).map((r) => r.rows)).toEqual([[{ v: expect.any(Number) }]])
+    // A query string of several statements is answered too, in a later turn.
+    expect((await s.queryAllNow('SELECT 1 AS one; SELECT 2 AS two')).map((r) => r.rows)).toEqual([[{ one: 1 }], [{ two: 2 }]])
+    const p = await s.prepare('SELECT v FROM t WHERE id = $1')
+    const ran = s.executeNow(p, ['2'])
+    expect(ran).not.toBeInstanceOf(Promise)
+    expect((ran as Awaited<typeof ran>).rows).toEqual([{ v: expect.any(Number) }])
+    // A commit waits for storage: a promise, whose answer is the statement's.
+    expect(s.queryAllNow('BEGIN')).not.toBeInstanceOf(Promise)
+    expect(s.queryAllNow('UPDATE t SET v = v WHERE id = 1')).not.toBeInstanceOf(Promise)
+    const commit = s.queryAllNow('COMMIT')
+    expect(commit).toBeInstanceOf(Promise)
+    expect((await commit)[0]!.command).toBe('COMMIT')
+    await s.close()
+  })
+
+  it('fails with its SQLSTATE, thrown or rejected, and leaves no request open for a cancel to hit', async () => {
+    const s = db.session()
+    const failed = async (run: () => unknown): Promise<unknown> => {
+      try {
+        await run()
+      } catch (e) {
+        return (e as { code?: unknown }).code
+      }
+      return null
+    }
+    expect(await failed(() => s.queryAllNow('SELECT 1 / 0'))).toBe('22012')
+    const p = await s.prepare('SELECT v / $1 FROM t WHERE id = 1')
+    expect(await failed(() => s.executeNow(p, ['0']))).toBe('22012')
+    expect(await failed(() => s.executeNow(p, ['x']))).toBe('22P02')
+    // A cancel between requests does nothing (as in PostgreSQL): the next statement runs.
+    s.cancel()
+    expect((s.queryAllNow('SELECT 3 AS three') as Array<{ rows: unknown[] }>)[0]!.rows).toEqual([{ three: 3 }])
+    expect((await s.execute(p, ['1'])).rows).toEqual([{ '?column?': expect.any(Number) }])
+    await s.close()
+  })
 })
