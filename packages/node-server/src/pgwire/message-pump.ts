@@ -57,22 +57,29 @@ export class MessagePump {
     }
     for (const m of messages) this.queue.push(m)
     if (this.waiting() >= READ_PAUSE_MESSAGES) this.io.pause()
-    if (!this.running && this.waiting() > 0) void this.run()
+    if (!this.running && this.waiting() > 0) this.run()
   }
 
   /** One whole message (one pg-gateway had already buffered when the connection was handed over). */
   enqueue(message: Uint8Array): void {
     if (this.closed) return
     this.queue.push(message)
-    if (!this.running) void this.run()
+    if (!this.running) this.run()
   }
 
   private waiting(): number {
     return this.queue.length - this.next
   }
 
-  private async run(): Promise<void> {
+  /**
+   * Handles the waiting messages in this turn while each reply is there at once and the
+   * socket takes it; past a reply that is a promise, or a full socket buffer, `runWaiting`
+   * goes on. An async loop here was a promise and a generator per message (~1 KB of a
+   * select-only transaction's allocation).
+   */
+  private run(): void {
     this.running = true
+    let handedOn = false
     try {
       // Bounded by the queue, which the socket's pause bounds.
       while (this.next < this.queue.length && !this.closed) {
@@ -82,22 +89,61 @@ export class MessagePump {
           this.next = 0
         }
         const answered = this.handler(message)
-        const reply = answered instanceof Promise ? await answered : answered
-        if (reply.bytes !== undefined && reply.bytes.length > 0 && !this.io.destroyed) {
-          if (!this.io.write(reply.bytes)) await this.drained()
+        if (answered instanceof Promise) {
+          handedOn = true
+          void this.runWaiting(answered)
+          return
         }
-        if (reply.close) {
-          this.closed = true
-          this.io.end()
+        const bytes = answered.bytes
+        if (bytes !== undefined && bytes.length > 0 && !this.io.destroyed && !this.io.write(bytes)) {
+          handedOn = true
+          const close = answered.close === true
+          void this.runWaiting(this.drained().then(() => ({ close })))
+          return
+        }
+        if (answered.close) {
+          this.close()
           return
         }
       }
     } catch (err) {
       this.fail(err)
     } finally {
-      this.running = false
-      if (!this.closed && this.io.isPaused()) this.io.resume()
+      if (!handedOn) this.stopped()
     }
+  }
+
+  /** `run` past a reply it waits for: the reply written (and drained), then on as `run`. */
+  private async runWaiting(answered: Promise<PumpReply>): Promise<void> {
+    let reply: PumpReply
+    try {
+      reply = await answered
+      if (reply.bytes !== undefined && reply.bytes.length > 0 && !this.io.destroyed) {
+        if (!this.io.write(reply.bytes)) await this.drained()
+      }
+    } catch (err) {
+      this.fail(err)
+      this.stopped()
+      return
+    }
+    if (reply.close) {
+      this.close()
+      this.stopped()
+      return
+    }
+    this.run()
+  }
+
+  /** A reply asked to close: nothing after it is handled. */
+  private close(): void {
+    this.closed = true
+    this.io.end()
+  }
+
+  /** The loop ended: the socket reads again if the queue had paused it. */
+  private stopped(): void {
+    this.running = false
+    if (!this.closed && this.io.isPaused()) this.io.resume()
   }
 
   private drained(): Promise<void> {

@@ -72,63 +72,115 @@ export class SessionSequences {
     throw exhausted(name, d)
   }
 
-  /** The functions over the catalog of one statement's transaction. */
+  /**
+   * The functions over the catalog of one statement's transaction: one small object (every
+   * statement's context makes one, and nine closures over the transaction took ~3 KB).
+   */
   access(tx: SequenceCatalog): SequenceAccess {
-    const read = (name: string): SequenceDef => {
-      const d = decodeSequence(tx.getCatalog(SEQUENCE_KIND, name))
-      if (!d) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
-      return d
+    return new TransactionSequences(this, tx)
+  }
+
+  private read(tx: SequenceCatalog, name: string): SequenceDef {
+    const d = decodeSequence(tx.getCatalog(SEQUENCE_KIND, name))
+    if (!d) throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`)
+    return d
+  }
+
+  private reset(tx: SequenceCatalog, name: string, d: SequenceDef, base: bigint): SequenceDef {
+    const next = { ...d, base, epoch: this.hlc() }
+    tx.setCatalog(SEQUENCE_KIND, name, encodeSequence(next))
+    return next
+  }
+
+  nextval(tx: SequenceCatalog, name: string): bigint {
+    const def = this.read(tx, name)
+    const wrap = (d: SequenceDef): SequenceDef => this.reset(tx, name, d, d.increment > 0n ? d.min : d.max)
+    const v = def.temporary === true ? this.drawTemporary(name, def, wrap) : this.draws.next(name, def, wrap)
+    this.current.set(name, v)
+    this.last = name
+    return v
+  }
+
+  currval(tx: SequenceCatalog, name: string): bigint {
+    this.read(tx, name)
+    const v = this.current.get(name)
+    if (v === undefined) throw new SqlError(SqlState.objectNotInPrerequisiteState, `currval of sequence "${name}" is not yet defined in this session`)
+    return v
+  }
+
+  setval(tx: SequenceCatalog, name: string, value: bigint, called: boolean): bigint {
+    const d = this.read(tx, name)
+    if (value < d.min || value > d.max) {
+      throw new SqlError(SqlState.numericValueOutOfRange, `setval: value ${value} is out of bounds for sequence "${name}" (${d.min}..${d.max})`)
     }
-    const reset = (name: string, d: SequenceDef, base: bigint): SequenceDef => {
-      const next = { ...d, base, epoch: this.hlc() }
-      tx.setCatalog(SEQUENCE_KIND, name, encodeSequence(next))
-      return next
+    this.reset(tx, name, d, called ? value + d.increment : value)
+    if (called) {
+      this.current.set(name, value)
+      this.last = name
     }
-    return {
-      nextval: (name) => {
-        const def = read(name)
-        const wrap = (d: SequenceDef): SequenceDef => reset(name, d, d.increment > 0n ? d.min : d.max)
-        const v = def.temporary === true ? this.drawTemporary(name, def, wrap) : this.draws.next(name, def, wrap)
-        this.current.set(name, v)
-        this.last = name
-        return v
-      },
-      currval: (name) => {
-        read(name)
-        const v = this.current.get(name)
-        if (v === undefined) throw new SqlError(SqlState.objectNotInPrerequisiteState, `currval of sequence "${name}" is not yet defined in this session`)
-        return v
-      },
-      setval: (name, value, called) => {
-        const d = read(name)
-        if (value < d.min || value > d.max) {
-          throw new SqlError(SqlState.numericValueOutOfRange, `setval: value ${value} is out of bounds for sequence "${name}" (${d.min}..${d.max})`)
-        }
-        reset(name, d, called ? value + d.increment : value)
-        if (called) {
-          this.current.set(name, value)
-          this.last = name
-        }
-        return value
-      },
-      lastDrawn: (name, d) => {
-        if (d.temporary !== true) return this.draws.lastDrawn(name, d)
-        const t = this.temporary.get(name)
-        return t === undefined || t.epoch !== d.epoch || t.next === 0n ? null : d.base + (t.next - 1n) * d.increment
-      },
-      dropped: (name, temporary) => {
-        this.temporary.delete(name)
-        if (!temporary) this.draws.dropPositions(name)
-        this.current.delete(name)
-      },
-      lastSequence: () => this.last,
-      lastval: () => {
-        const name = this.last
-        if (name === null || decodeSequence(tx.getCatalog(SEQUENCE_KIND, name)) === null) {
-          throw new SqlError(SqlState.objectNotInPrerequisiteState, 'lastval is not yet defined in this session')
-        }
-        return this.current.get(name)!
-      },
+    return value
+  }
+
+  lastDrawn(name: string, d: SequenceDef): bigint | null {
+    if (d.temporary !== true) return this.draws.lastDrawn(name, d)
+    const t = this.temporary.get(name)
+    return t === undefined || t.epoch !== d.epoch || t.next === 0n ? null : d.base + (t.next - 1n) * d.increment
+  }
+
+  dropped(name: string, temporary: boolean): void {
+    this.temporary.delete(name)
+    if (!temporary) this.draws.dropPositions(name)
+    this.current.delete(name)
+  }
+
+  lastSequence(): string | null {
+    return this.last
+  }
+
+  lastval(tx: SequenceCatalog): bigint {
+    const name = this.last
+    if (name === null || decodeSequence(tx.getCatalog(SEQUENCE_KIND, name)) === null) {
+      throw new SqlError(SqlState.objectNotInPrerequisiteState, 'lastval is not yet defined in this session')
     }
+    return this.current.get(name)!
+  }
+}
+
+/** A session's sequences over one statement's transaction (ExecCtx.sequences). */
+class TransactionSequences implements SequenceAccess {
+  private readonly session: SessionSequences
+  private readonly tx: SequenceCatalog
+
+  constructor(session: SessionSequences, tx: SequenceCatalog) {
+    this.session = session
+    this.tx = tx
+  }
+
+  nextval(name: string): bigint {
+    return this.session.nextval(this.tx, name)
+  }
+
+  currval(name: string): bigint {
+    return this.session.currval(this.tx, name)
+  }
+
+  setval(name: string, value: bigint, called: boolean): bigint {
+    return this.session.setval(this.tx, name, value, called)
+  }
+
+  lastval(): bigint {
+    return this.session.lastval(this.tx)
+  }
+
+  lastSequence(): string | null {
+    return this.session.lastSequence()
+  }
+
+  lastDrawn(name: string, d: SequenceDef): bigint | null {
+    return this.session.lastDrawn(name, d)
+  }
+
+  dropped(name: string, temporary: boolean): void {
+    this.session.dropped(name, temporary)
   }
 }
