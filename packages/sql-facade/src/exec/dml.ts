@@ -462,6 +462,12 @@ function updateIn(stmt: UpdateStmt, p: PlanCtx, relname: string, cache: TargetRo
   // transaction block its writes would stay in the block).
   p.exec.budget.stayHere()
   const setList = planned ?? compileSetList(stmt.targetList ?? [], w, makeCompileCtx(p, new Scope(columns)), qualifiers)
+  // A planned SET list reads its literals when it runs, where compiling folded them: with no
+  // row to update, its values are computed once over a row of NULLs, so a literal that does
+  // not convert or a constant that overflows fails as PostgreSQL's planning makes it fail
+  // (22P02, 22003), matching rows or not. Over NULL columns the rest of a plain expression
+  // is NULL, and raises nothing.
+  if (planned !== null && rows.length === 0) setList.check({ row: new Array<RtValue>(columns.length).fill(null), outer: null })
   const extraIdx = otherItems(columns, table, alias)
   const returning = planReturning(returningList(stmt), shape ?? w, alias, p, extraIdx.map((i) => columns[i]!))
   const reshape = memberRow(w, shape)
@@ -523,6 +529,8 @@ function combined(command: 'UPDATE' | 'DELETE', parts: StatementResult[]): State
 export interface SetList {
   assigned: Set<number>
   apply(row: RtValue[], env: Env): { next: RtValue[]; increments: Map<number, RtValue> }
+  /** Computes every value and increment over `env` and keeps none: what they raise, they raise. */
+  check(env: Env): void
 }
 
 /** Compiles `SET a = x, (b, c) = (y, z), d[1] = w` for the table `w` writes, in `cctx`'s scope. */
@@ -568,6 +576,12 @@ export function compileSetList(targetList: Node[], w: TableWriter, cctx: Compile
       }
       w.computeGenerated(next)
       return { next, increments }
+    },
+    check: (env) => {
+      for (const s of sets) {
+        s.f?.(env)
+        s.delta?.(env)
+      }
     },
   }
 }

@@ -243,6 +243,14 @@ describe('cached SELECT plans', () => {
     expect(await sqlState(s, `UPDATE cached SET note = 'x', a = 'y1' WHERE id = 3`)).toBe('22P02')
     await s.query(`UPDATE cached SET note = 'x', a = '14' WHERE id = 3`)
     expect(await rows(s, 'SELECT a, note FROM cached WHERE id = 3')).toEqual([[14, 'x']])
+    // With no row to update too, as PostgreSQL's planning fails them (it had folded the
+    // constants when each run compiled its SET list; a planned one reads them per run).
+    expect(await sqlState(s, `UPDATE cached SET note = 'x', a = 'y1' WHERE id = 999`)).toBe('22P02')
+    for (const n of [1, 2]) await s.query(`UPDATE cached SET b = ${n} + 1 WHERE id = 999`)
+    expect(await sqlState(s, 'UPDATE cached SET b = 2147483647 + 1 WHERE id = 999')).toBe('22003')
+    // Over NULL columns a plain expression raises nothing: no row, no error.
+    expect((await s.query('UPDATE cached SET a = a + 2147483647, b = b * 5 WHERE id = 999')).rowCount).toBe(0)
+    expect((await s.query(`UPDATE cached SET hits = hits + 5, note = 'n' WHERE id = 999`)).rowCount).toBe(0)
   })
 
   it('UPDATE and DELETE with a WITH see its CTEs in their WHERE\'s subqueries, run after run (not through a plan cached without them)', async () => {
