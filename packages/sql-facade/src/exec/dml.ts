@@ -365,7 +365,7 @@ export type TargetRowPlans = <T>(plan: (p: PlanCtx) => T) => T
  * The target rows of an UPDATE or DELETE, and what `also` plans over the same context and
  * columns (an UPDATE's SET list): cached with the target-row plan when that is.
  */
-function matchingRows<A = null>(p: PlanCtx, table: TableInfo, alias: string, where: Node | undefined, extraFrom: Node[], relname = table.name, cache?: TargetRowPlans, only = false, also?: (q: PlanCtx, columns: ColumnBinding[]) => A): { columns: ColumnBinding[]; rows: Array<{ row: RtValue[]; env: Env }>; planned: A | null } {
+function matchingRows<A>(p: PlanCtx, table: TableInfo, alias: string, where: Node | undefined, extraFrom: Node[], relname = table.name, cache?: TargetRowPlans, only = false, also?: (q: PlanCtx, columns: ColumnBinding[]) => A | null): { columns: ColumnBinding[]; rows: Array<{ row: RtValue[]; env: Env }>; planned: A | null } {
   const planned = (q: PlanCtx) => {
     // Read through the named relation: UPDATE/DELETE on a partition touch only its rows;
     // an inheritance member is read ONLY (its descendants are visited on their own).
@@ -445,15 +445,15 @@ function updateIn(stmt: UpdateStmt, p: PlanCtx, relname: string, cache: TargetRo
   const { table, partition } = targetTable(p, relname)
   const alias = rv.alias?.aliasname ?? rv.relname!
   const w = new TableWriter(table, p, partition)
-  const now = p.exec.nowMicros
   const qualifiers = [alias, rv.relname!]
   // A SET list of columns, literals, parameters and operators is planned with the target
   // rows, so a cached plan holds it too: it reads each execution's literals and parameters
   // as the WHERE does (plan/plan-cache.ts), through a writer over the plan's own context
   // (a SET list reads of its writer only what the catalog fixes: column positions, types,
-  // counters, generated columns). Compiling it each run was 15% of a pgbench UPDATE.
-  const planSet = cacheableSetList(stmt.targetList) ? (q: PlanCtx, cols: ColumnBinding[]) =>
-    compileSetList(stmt.targetList ?? [], q.exec === p.exec ? w : new TableWriter(table, q, partition), makeCompileCtx(q, new Scope(cols)), qualifiers) : undefined
+  // counters, generated columns). Compiling it each run was 15% of a pgbench UPDATE. Whether
+  // it may be is decided when planning, so a cached plan's run does not walk the list again.
+  const planSet = (q: PlanCtx, cols: ColumnBinding[]): SetList | null =>
+    cacheableSetList(stmt.targetList) ? compileSetList(stmt.targetList ?? [], q.exec === p.exec ? w : new TableWriter(table, q, partition), makeCompileCtx(q, new Scope(cols)), qualifiers) : null
   const { columns, rows, planned } = matchingRows(p, table, alias, stmt.whereClause, stmt.fromClause ?? [], relname, cache, shape !== null || rv.inh !== true, planSet)
   const keysOnly = collected(p, relname, w, 'UPDATE', rows)
   if (keysOnly !== null) return keysOnly

@@ -59,7 +59,7 @@ export function collectInsertRows(c: InsertRowCollector, source: ReadonlyArray<R
   const rows: Value[][] = []
   let bytes = 0
   for (const m of source) {
-    if (givenColumns(m).length !== columns.length) throw new SqlError(SqlState.internalError, 'source rows set different columns')
+    if (givenCount(m) !== columns.length) throw new SqlError(SqlState.internalError, 'source rows set different columns')
     const row = columns.map((ci) => {
       const given = m[ci]
       if (given === undefined) throw new SqlError(SqlState.internalError, 'source rows set different columns')
@@ -72,6 +72,12 @@ export function collectInsertRows(c: InsertRowCollector, source: ReadonlyArray<R
   }
   c.rows = { columns, rows }
   c.done = true
+}
+
+function givenCount(row: Readonly<Array<RtValue | undefined>>): number {
+  let n = 0
+  for (let i = 0; i < row.length; i++) if (row[i] !== undefined) n++
+  return n
 }
 
 /** The positions a source row gives values for, in order. */
