@@ -28,7 +28,9 @@
  *   shows at once and each count(*) poll would fetch every row from the writer while
  *   the joiner takes them in: work of the poll, measured as catch-up;
  * - resident memory at ROWS rows: the writer, and the new node once caught up (Concord:
- *   the process's RSS; PostgreSQL: the sum of Pss over the postmaster and its children);
+ *   the process's RSS; PostgreSQL: the sum of Pss over the postmaster and its children),
+ *   each right after its work and again after BENCH_REST_MS without clients (what the
+ *   process holds once V8's garbage of the work is collected);
  * - start to first query: empty (a new data directory, `SELECT 1`) and with ROWS rows
  *   (the caught-up new node stopped and started again, until its last row is read);
  * - the dependency floor ("raw Yjs" column, yjs-floor.ts): raw Yjs in bare Node processes
@@ -49,6 +51,7 @@
  *   BENCH_POINT_QUERIES=10000    point SELECTs per run (about a second: shorter runs measured the client's and the node's warm-up)
  *   BENCH_LATENCY_WRITES=300     single-row INSERTs per latency run
  *   BENCH_THROUGHPUT_ROWS=30000  rows per throughput run
+ *   BENCH_REST_MS=10000          rest before the memory "at rest" readings (0: none)
  *   BENCH_PG_PORT                first of PostgreSQL's three ports (default: random in 55000-56999)
  *   BENCH_BUILT=1                run the built bundle (bin/concord.js; `npm run build` first) instead of the sources under tsx
  *   BENCH_NO_PG=1                Concord only
@@ -103,6 +106,8 @@ const GROUP_BY_QUERIES = 10
 const WRITE_INTERVAL_MS = 10
 const DEADLINE_MS = 600_000
 const POLL_MS = 5
+/** How long a process rests before its memory is read again "at rest" (a Concord node returns its heap after 2 s idle: --idle-heap-return). */
+const REST_MS = Number(env['BENCH_REST_MS'] ?? 10_000)
 const TABLE = '(id INT PRIMARY KEY, grp INT, body TEXT)'
 const PAYLOAD = 'payload-0123456789-0123456789'
 const MB = 1024 * 1024
@@ -302,6 +307,8 @@ async function throughput(writer: pg.Client, reader: pg.Client, table: string): 
 interface CatchUp {
   seconds: number
   memory: number | null
+  /** The new node's memory after REST_MS without clients (null with REST_MS 0). */
+  restMemory: number | null
   restartSeconds: number
   /** CPU seconds of the new node until caught up, and of the restarted one until it answered (Concord only). */
   cpu?: number | null
@@ -372,6 +379,7 @@ async function concordSide(dir: string, name = 'Concord', bin?: string): Promise
         const seconds = (performance.now() - t0) / 1000
         const memory = rssBytes(node.child.pid!)
         const cpu = cpuSeconds(node.child.pid!)
+        const restMemory = REST_MS > 0 ? (await sleep(REST_MS), rssBytes(node.child.pid!)) : null
         const progress = node.log.split('\n').filter((l) => /catching up|caught up/.test(l))
         if (progress.length) console.log(`  ${id}'s log: ${progress.slice(-1)[0]}`)
         await c.end()
@@ -380,7 +388,7 @@ async function concordSide(dir: string, name = 'Concord', bin?: string): Promise
         node = await start(id, [first.pgAddress], `${id}-restart`)
         c = await clientOf(node)
         await until(() => hasRow(c, 'data', ROWS), DEADLINE_MS, 'the restarted node answering')
-        return { seconds, memory, restartSeconds: (performance.now() - t1) / 1000, cpu, restartCpu: cpuSeconds(node.child.pid!) }
+        return { seconds, memory, restMemory, restartSeconds: (performance.now() - t1) / 1000, cpu, restartCpu: cpuSeconds(node.child.pid!) }
       } finally {
         await c.end().catch(() => {})
         await node.stop(60_000)
@@ -463,6 +471,7 @@ async function postgresSide(dir: string, bin: string): Promise<Side> {
         await complete(c, 'data', ROWS, DEADLINE_MS)
         const seconds = (performance.now() - t0) / 1000
         const memory = pssTreeBytes(p.pid() ?? -1)
+        const restMemory = REST_MS > 0 ? (await sleep(REST_MS), pssTreeBytes(p.pid() ?? -1)) : null
         await c.end()
         p.stop()
         const t1 = performance.now()
@@ -470,7 +479,7 @@ async function postgresSide(dir: string, bin: string): Promise<Side> {
         await until(() => hasRow(c, 'data', ROWS), DEADLINE_MS, 'the restarted instance answering')
         const restartSeconds = (performance.now() - t1) / 1000
         await c.query(`DROP SUBSCRIPTION bench_new${run}`)
-        return { seconds, memory, restartSeconds }
+        return { seconds, memory, restMemory, restartSeconds }
       } finally {
         await c.end().catch(() => {})
         p.stop()
@@ -578,6 +587,10 @@ try {
     })
   }
   for (const side of sides) record('rss-writer', side, side.writerMemory())
+  if (REST_MS > 0) {
+    await sleep(REST_MS)
+    for (const side of sides) record('rss-writer-rest', side, side.writerMemory())
+  }
   if (HIBERNATE_AFTER !== undefined) {
     const idleMs = 2 * durationMs(HIBERNATE_AFTER)
     for (const side of sides) record('rss-idle', side, await side.idleMemory(idleMs))
@@ -585,6 +598,7 @@ try {
   if (runs('catchup')) {
     const holder = await startYjsHolder(ROWS, PAYLOAD)
     record('rss-writer', FLOOR, holder.rss)
+    record('rss-writer-rest', FLOOR, holder.rss)
     try {
       for (let run = 0; run < RUNS; run++) {
         const r = await yjsCatchUp(holder, ROWS)
@@ -602,6 +616,7 @@ try {
       record('catchup', side, r.seconds)
       record('catchup-cpu', side, r.cpu ?? null)
       record('rss-new', side, r.memory)
+      record('rss-new-rest', side, r.restMemory)
       record('start-rows', side, r.restartSeconds)
       record('start-rows-cpu', side, r.restartCpu ?? null)
     })
@@ -656,7 +671,9 @@ try {
     ['catchup', `a new node catches up ${n} rows, s (from process start)`, 2],
     ['catchup-cpu', `  CPU seconds of the new node until caught up`, 2],
     ['rss-writer', `resident memory, writer holding ${n} rows, MB`, 0],
+    ['rss-writer-rest', `  the same after ${REST_MS / 1000} s without queries, MB`, 0],
     ['rss-new', `resident memory, new node after catch-up, MB`, 0],
+    ['rss-new-rest', `  the same after ${REST_MS / 1000} s without clients, MB`, 0],
     ['rss-idle', `resident memory, writer holding ${n} rows once idle (--hibernate-after ${HIBERNATE_AFTER ?? '-'}), MB`, 0],
     ['start-empty', 'start to first query, empty, s', 2],
     ['start-rows', `start to first query, ${n} rows, s`, 2],

@@ -32,6 +32,14 @@ describe('concord start options', () => {
     // Only this setting takes off.
     expect(() => parseStartOptions(['--depart-after', 'off'], {}, noFile)).toThrow(/not a duration \(a positive number with ms, s, m, h or d\)/)
   })
+  it('takes the idle heap return interval as a duration or off, 2 s by default', () => {
+    expect(parseStartOptions([], {}, noFile).idleHeapReturn).toBe(2000)
+    expect(parseStartOptions(['--idle-heap-return', '500ms'], {}, noFile).idleHeapReturn).toBe(500)
+    expect(parseStartOptions(['--idle-heap-return', 'off'], {}, noFile).idleHeapReturn).toBe(0)
+    expect(parseStartOptions([], { CONCORD_IDLE_HEAP_RETURN: 'off' }, noFile).idleHeapReturn).toBe(0)
+    expect(toNodeOptions(parseStartOptions([], {}, noFile)).idleHeapReturnMs).toBe(2000)
+    expect(() => parseStartOptions(['--idle-heap-return', 'soon'], {}, noFile)).toThrow(/not a duration .*or off/)
+  })
   it('takes the compaction threshold as a positive whole number', () => {
     expect(parseStartOptions([], {}, noFile).compactionMinGarbage).toBe(1000)
     expect(parseStartOptions(['--compaction-min-garbage', '50'], {}, noFile).compactionMinGarbage).toBe(50)

@@ -73,6 +73,8 @@ export interface StartSettings {
   maxRowBytes: number
   /** Milliseconds without use before a shard's document is put away (0: never). */
   hibernateAfter: number
+  /** Milliseconds between checks for an idle node whose heap grew, to give it back (0: never). */
+  idleHeapReturn: number
   /** Worker threads long read-only statements move to (0: none). */
   offloadWorkers: number
   /** Old-generation heap of one statement worker, MB. */
@@ -240,6 +242,12 @@ export const SETTINGS: Setting[] = [
     default: 'off',
     help: 'keep only the rows of a shard unused this long, not its CRDT document (less memory; the next write '
       + 'to it loads the document again, holding every client for ~5 s per million rows); off: never',
+  },
+  {
+    key: 'idleHeapReturn', flag: 'idle-heap-return', env: 'CONCORD_IDLE_HEAP_RETURN', kind: 'duration', off: true,
+    default: '2s',
+    help: 'once the node was idle this long after work that grew its heap (a load, a catch-up, queries), '
+      + 'collect it and give the memory back to the system; off: leave it to V8',
   },
   {
     key: 'httpPort', flag: 'http-port', env: 'CONCORD_HTTP_PORT', kind: 'port',
@@ -453,6 +461,7 @@ export function toNodeOptions(s: StartSettings): ConcordNodeOptions {
     ...(s.idleSessionTimeout !== undefined ? { idleSessionTimeoutMs: s.idleSessionTimeout } : {}),
     maxRowBytes: s.maxRowBytes,
     hibernateAfterMs: s.hibernateAfter,
+    idleHeapReturnMs: s.idleHeapReturn,
     offloadWorkers: s.offloadWorkers,
     offloadHeapMb: s.offloadHeapMb,
     offloadIdleMs: s.offloadIdle,

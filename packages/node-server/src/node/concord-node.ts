@@ -20,6 +20,7 @@
  */
 import { DEFAULT_MAX_REMOTE_VALUE_BYTES, MemoryStorage, RowCheckpoint, ShardHibernation, type ReplicaOptions, type Storage } from '@concord/core'
 import { HeapReturn } from './heap-return.js'
+import { IdleHeapWatch } from './idle-heap.js'
 import { oversizedLog } from './oversized-update-log.js'
 import { BROWSER_GRANT_KIND, DEFAULT_PAUSE_RUNS_MS, DEFAULT_SLICE_COMMIT_ROWS, PEER_MEMBER_KIND, SqlError, SqlState, parserHealth, setParserLoader } from '@concord/sql-facade'
 import type { PrivateKey } from '@libp2p/interface'
@@ -155,6 +156,12 @@ export interface ConcordNodeOptions {
    * Default 0: never (decision 37 says why).
    */
   hibernateAfterMs?: number
+  /**
+   * Every this many ms, whether the node was idle over the interval after work that grew
+   * its heap by 32 MiB or more; if so its heap is collected and given back (idle-heap.ts).
+   * Default 0: never (the CLI's default is 2 s).
+   */
+  idleHeapReturnMs?: number
   /** 0 or undefined: no HTTP server. */
   httpPort?: number
   /** Generation compaction (see @concord/core ReplicaOptions.compaction); default on, departed after 24 h. */
@@ -238,6 +245,7 @@ export class ConcordNode {
   private hibernation: ShardHibernation | null = null
   /** Gives the heap they held back to the system. */
   private heapReturn: HeapReturn | null = null
+  private idleHeap: IdleHeapWatch | null = null
 
   private constructor(
     nodeId: string,
@@ -440,9 +448,21 @@ export class ConcordNode {
       ready.dataDirLock = lock
       self = ready
       const hibernateAfter = options.hibernateAfterMs ?? DEFAULT_HIBERNATE_AFTER_MS
+      const idleHeapReturn = options.idleHeapReturnMs ?? 0
+      if (hibernateAfter > 0 || idleHeapReturn > 0) ready.heapReturn = new HeapReturn()
+      if (idleHeapReturn > 0) {
+        const heap = ready.heapReturn!
+        const request = async (): Promise<void> => {
+          const before = process.memoryUsage().heapTotal
+          await heap.request()
+          const mb = (bytes: number): string => (bytes / 1048576).toFixed(0)
+          log.info(`idle: heap collected and given back, ${mb(before)} MB -> ${mb(process.memoryUsage().heapTotal)} MB`)
+        }
+        ready.idleHeap = new IdleHeapWatch({ everyMs: idleHeapReturn, request })
+        ready.idleHeap.start()
+      }
       if (hibernateAfter > 0) {
-        const heap = new HeapReturn()
-        ready.heapReturn = heap
+        const heap = ready.heapReturn!
         ready.hibernation = new ShardHibernation(eng.replica, {
           scheduler: eng.replica.scheduler,
           quietMs: hibernateAfter,
@@ -626,6 +646,8 @@ export class ConcordNode {
       { name: 'concord_gossip_received_total', help: 'Gossip messages received', type: 'counter', value: t.gossipReceived },
       { name: 'concord_frames_rejected_total', help: 'Malformed frames from peers', type: 'counter', value: t.framesRejected },
       { name: 'concord_pg_connections', help: 'Open PostgreSQL client connections', type: 'gauge', value: pg.connections },
+      { name: 'concord_idle_heap_returns_total', help: 'Times the node, idle after work that grew its heap, collected it and gave memory back (--idle-heap-return)', type: 'counter', value: this.idleHeap?.started ?? 0 },
+      { name: 'concord_heap_collections_total', help: 'Major collections run to give heap memory back (idle, or after shards were put away)', type: 'counter', value: this.heapReturn?.collected ?? 0 },
       { name: 'concord_pg_connections_total', help: 'PostgreSQL client connections accepted', type: 'counter', value: pg.connectionsTotal },
       { name: 'concord_pg_connections_starting', help: 'PostgreSQL connections not yet authenticated', type: 'gauge', value: pg.starting },
       { name: 'concord_pg_messages_total', help: 'PostgreSQL protocol messages handled', type: 'counter', value: pg.messages },
@@ -706,6 +728,7 @@ export class ConcordNode {
     this.catchUp.stop()
     this.rowCheckpoint.stop()
     this.hibernation?.stop()
+    this.idleHeap?.stop()
     this.heapReturn?.stop()
     await this.http?.close().catch((err: unknown) => this.log.warn(`http close: ${errorMessage(err)}`))
     await this.pg.close().catch((err: unknown) => this.log.warn(`pg close: ${errorMessage(err)}`))

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest'
+import { IdleHeapWatch } from './idle-heap.js'
+
+const MB = 1024 * 1024
+
+/** A watch over a heap and a loop the test sets, whose returns the test ends. */
+function watched(): { watch: IdleHeapWatch; state: { heap: number; busy: number }; ends: Array<() => void> } {
+  const state = { heap: 100 * MB, busy: 0 }
+  const ends: Array<() => void> = []
+  const watch = new IdleHeapWatch({
+    everyMs: 1000,
+    request: () => new Promise<void>((resolve) => ends.push(() => {
+      state.heap = 110 * MB
+      resolve()
+    })),
+    heapBytes: () => state.heap,
+    busyShare: () => state.busy,
+  })
+  return { watch, state, ends }
+}
+
+describe('IdleHeapWatch', () => {
+  it('returns a grown heap once the loop goes idle, not while it is busy', () => {
+    const { watch, state } = watched()
+    state.heap = 300 * MB
+    state.busy = 0.6
+    watch.check()
+    expect(watch.started).toBe(0)
+    state.busy = 0.01
+    watch.check()
+    expect(watch.started).toBe(1)
+  })
+
+  it('does not return a heap that grew less than the threshold', () => {
+    const { watch, state } = watched()
+    state.heap = 120 * MB
+    watch.check()
+    expect(watch.started).toBe(0)
+  })
+
+  it('runs one return at a time and counts the next growth from where it ended', async () => {
+    const { watch, state, ends } = watched()
+    state.heap = 300 * MB
+    watch.check()
+    watch.check()
+    expect(watch.started).toBe(1)
+    ends[0]!()
+    await Promise.resolve()
+    await Promise.resolve()
+    // It ended at 110 MB: 130 MB is not growth enough, 150 MB is.
+    state.heap = 130 * MB
+    watch.check()
+    expect(watch.started).toBe(1)
+    state.heap = 150 * MB
+    watch.check()
+    expect(watch.started).toBe(2)
+  })
+
+  it('follows a heap that shrank on its own, and does nothing after stop', () => {
+    const { watch, state } = watched()
+    state.heap = 60 * MB
+    watch.check()
+    state.heap = 95 * MB
+    watch.check()
+    expect(watch.started).toBe(1)
+    const { watch: other, state: s2 } = watched()
+    other.stop()
+    s2.heap = 500 * MB
+    other.check()
+    expect(other.started).toBe(0)
+  })
+
+  it('reads the real event loop: a busy interval is not idle', async () => {
+    let requested = 0
+    let heap = 100 * MB
+    const watch = new IdleHeapWatch({ everyMs: 1000, request: async () => void requested++, heapBytes: () => heap })
+    heap = 1000 * MB
+    // The interval since construction: ~50 ms of it spent spinning.
+    const until = performance.now() + 50
+    while (performance.now() < until) { /* busy */ }
+    watch.check()
+    expect(requested).toBe(0)
+    // An interval spent waiting.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    watch.check()
+    expect(requested).toBe(1)
+    watch.stop()
+  })
+})

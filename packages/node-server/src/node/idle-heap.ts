@@ -1,0 +1,106 @@
+/**
+ * Gives back the heap a burst of work left behind, once the node goes idle.
+ *
+ * A bulk load, a catch-up or a run of queries leaves V8's heap grown to what the burst
+ * needed, mostly garbage; an idle node allocates little, so V8's own memory reducer takes
+ * 20 s or more to collect it and keeps part of it (measured: a node holding 100,000 rows,
+ * 323 MB resident after a load and queries, 232 MB 20 s later, 182 MB after forced major
+ * collections). Every `everyMs` this looks at the share of that interval the event loop was
+ * busy; when it was idle (below `idleBusy`, 2% by default) and the heap has grown by `minGrowthBytes` or
+ * more since the last return, it asks `HeapReturn` (heap-return.ts) for its collections:
+ * incremental, a second apart, until they stop shrinking the heap (measured on the node
+ * above: 368 MB resident after the queries, 262 MB six seconds later).
+ *
+ * What those leave is mostly V8's young generation (~34 MB of semi-spaces, grown by the
+ * burst), which only a collection that reduces memory shrinks. One was tried as the last
+ * step (an in-process inspector session's `HeapProfiler.collectGarbage`): 26 MB less, but
+ * it runs in one step, 95-200 ms on that node, and a client arriving then waits; V8's own
+ * memory reducer does it incrementally after 20 s or so of idleness, so it is left to V8.
+ *
+ * Invariants:
+ * - Nothing is collected while the loop is busy: a node serving clients or replicating
+ *   pays nothing but one sample per interval.
+ * - One return at a time, and none after `stop`; a return that ends sets the baseline the
+ *   next growth is counted from, so a heap that stays large is not collected again and again.
+ */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks'
+
+export interface IdleHeapOptions {
+  /** Interval of the checks, ms. */
+  everyMs: number
+  /** Runs the collections; resolves when they ended (HeapReturn.request). */
+  request: () => Promise<void>
+  /** Share of an interval the loop may be busy and still count as idle; default 0.02. */
+  idleBusy?: number
+  /** Growth of the heap since the last return that is worth one; default 32 MiB. */
+  minGrowthBytes?: number
+  /** Bytes of the heap now (process.memoryUsage().heapTotal); injectable for tests. */
+  heapBytes?: () => number
+  /** Share of the time since the previous call the loop was busy; injectable for tests. */
+  busyShare?: () => number
+}
+
+const DEFAULT_IDLE_BUSY = 0.02
+const DEFAULT_MIN_GROWTH = 32 * 1024 * 1024
+
+export class IdleHeapWatch {
+  private readonly options: IdleHeapOptions
+  private readonly heapBytes: () => number
+  private readonly busyShare: () => number
+  private baseline: number
+  private returning = false
+  private stopped = false
+  private returns = 0
+  private timer: ReturnType<typeof setInterval> | null = null
+
+  constructor(options: IdleHeapOptions) {
+    this.options = options
+    this.heapBytes = options.heapBytes ?? (() => process.memoryUsage().heapTotal)
+    this.busyShare = options.busyShare ?? loopBusyShare()
+    this.baseline = this.heapBytes()
+  }
+
+  /** Returns started so far (for tests and metrics). */
+  get started(): number {
+    return this.returns
+  }
+
+  start(): void {
+    if (this.timer !== null || this.stopped) return
+    this.timer = setInterval(() => this.check(), this.options.everyMs)
+    this.timer.unref()
+  }
+
+  /** One check: a return when the last interval was idle and the heap grew enough. */
+  check(): void {
+    const busy = this.busyShare()
+    if (this.returning || this.stopped || busy >= (this.options.idleBusy ?? DEFAULT_IDLE_BUSY)) return
+    const heap = this.heapBytes()
+    // A heap that shrank on its own lowers the baseline with it.
+    if (heap < this.baseline) this.baseline = heap
+    if (heap - this.baseline < (this.options.minGrowthBytes ?? DEFAULT_MIN_GROWTH)) return
+    this.returning = true
+    this.returns++
+    void this.options.request().finally(() => {
+      this.returning = false
+      this.baseline = this.heapBytes()
+    })
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
+  }
+}
+
+/** The event loop's busy share since the previous call (Node's event loop utilization). */
+function loopBusyShare(): () => number {
+  let last: EventLoopUtilization = performance.eventLoopUtilization()
+  return () => {
+    const now = performance.eventLoopUtilization()
+    const share = performance.eventLoopUtilization(now, last).utilization
+    last = now
+    return share
+  }
+}
