@@ -34,8 +34,9 @@
  * - start to first query: empty (a new data directory, `SELECT 1`) and with ROWS rows
  *   (the caught-up new node stopped and started again, until its last row is read);
  * - the dependency floor ("raw Yjs" column, yjs-floor.ts): raw Yjs in bare Node processes
- *   on the same rows, for the writer's memory, the catch-up (over plain TCP) and the empty
- *   start: what rows held as Yjs state in a Node process cost before Concord adds storage,
+ *   on the same rows, for the writer's memory, the catch-up (over plain TCP), the empty
+ *   start and the replicated throughput (a writer's transactions of 1,000 rows applied by
+ *   a follower over plain TCP): what rows held as Yjs state in a Node process cost before Concord adds storage,
  *   libp2p, SQL and its books; with its own ratio to PostgreSQL.
  *
  * Each measure runs RUNS times, Concord and PostgreSQL alternating which goes first;
@@ -82,7 +83,7 @@ import { fmt, load1, median, printTable } from './harness.js'
 import { PostgresInstance, pgBinDir } from './postgres-instance.js'
 import { pssTreeBytes, rssBytes } from './process-memory.js'
 import { cpuSeconds, treeCpuTime } from './process-stat.js'
-import { bareStart, startYjsHolder, yjsCatchUp } from './yjs-floor.js'
+import { bareStart, startYjsHolder, yjsCatchUp, yjsThroughput } from './yjs-floor.js'
 
 const env = process.env
 const ROWS = Number(env['BENCH_ROWS'] ?? 100_000)
@@ -655,6 +656,12 @@ try {
       record('throughput-cpu-writer', side, writer)
       record('throughput-cpu-follower', side, follower)
     })
+    for (let run = 0; run < RUNS; run++) {
+      const r = await yjsThroughput(THROUGHPUT_ROWS, PAYLOAD)
+      console.log(`  ${FLOOR}: ${Math.round(r.rowsPerSecond)} rows/s, CPU s writer ${r.writerCpu.toFixed(2)} (load ${load1().toFixed(2)})`)
+      record('throughput', FLOOR, r.rowsPerSecond)
+      record('throughput-cpu-writer', FLOOR, r.writerCpu)
+    }
   }
 
   const n = ROWS.toLocaleString('en-US')

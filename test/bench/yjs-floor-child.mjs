@@ -12,7 +12,13 @@
  *   node yjs-floor-child.mjs join <port> <rows>  read one connection's bytes to its end,
  *       apply them to a new document, check it holds <rows> rows, print {"rss", "cpu"};
  *   node yjs-floor-child.mjs start  listen, print {"port"}, answer a connection with one
- *       byte, and exit.
+ *       byte, and exit;
+ *   node yjs-floor-child.mjs follow <rows>  listen, print {"port"}; apply the updates one
+ *       connection sends (each a 4-byte length and its bytes) to a new document as they
+ *       arrive, answer one byte once it holds <rows> rows, and exit;
+ *   node yjs-floor-child.mjs write <port> <rows> <payload>  write the rows in transactions of
+ *       1,000, each one's update sent to the follower at <port> as it is made, then wait for
+ *       the follower's byte; print {"seconds", "cpu"} (from the first transaction).
  */
 import { createServer, connect } from 'node:net'
 import * as Y from 'yjs'
@@ -55,6 +61,52 @@ if (mode === 'serve') {
     server.close()
   })
   server.listen(0, '127.0.0.1', () => print({ port: server.address().port }))
+} else if (mode === 'follow') {
+  const rows = Number(a)
+  const doc = new Y.Doc()
+  const map = doc.getMap('rows')
+  const server = createServer((socket) => {
+    let pending = Buffer.alloc(0)
+    socket.on('data', (chunk) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+      while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+        const len = pending.readUInt32BE(0)
+        Y.applyUpdate(doc, pending.subarray(4, 4 + len))
+        pending = pending.subarray(4 + len)
+      }
+      if (map.size === rows) {
+        socket.end('1')
+        server.close()
+      }
+    })
+  })
+  server.listen(0, '127.0.0.1', () => print({ port: server.address().port }))
+} else if (mode === 'write') {
+  const rows = Number(b)
+  const payload = process.argv[5]
+  const socket = connect(Number(a), '127.0.0.1')
+  socket.on('connect', () => {
+    const doc = new Y.Doc()
+    const map = doc.getMap('rows')
+    doc.on('update', (update) => {
+      const head = Buffer.alloc(4)
+      head.writeUInt32BE(update.length, 0)
+      socket.write(head)
+      socket.write(update)
+    })
+    const t0 = performance.now()
+    const cpu0 = process.cpuUsage()
+    socket.on('data', () => {
+      const cpu = process.cpuUsage(cpu0)
+      print({ seconds: (performance.now() - t0) / 1000, cpu: (cpu.user + cpu.system) / 1e6 })
+      socket.end()
+    })
+    for (let from = 1; from <= rows; from += 1000) {
+      doc.transact(() => {
+        for (let id = from; id < Math.min(from + 1000, rows + 1); id++) map.set(String(id), [id, id % 10, payload])
+      })
+    }
+  })
 } else {
   throw new Error(`yjs-floor-child: unknown mode '${mode}'`)
 }

@@ -7,7 +7,11 @@
  *   collection: a lower bound);
  * - a new process catching up ROWS rows: from its spawn until it has applied the holder's
  *   state, read over one plain TCP connection; its CPU seconds and resident memory then;
- * - start to first answer, empty: from spawn until the process answers a TCP connection.
+ * - start to first answer, empty: from spawn until the process answers a TCP connection;
+ * - replicated throughput: a writer process making the rows in transactions of 1,000, each
+ *   one's update sent over plain TCP to a follower process that applies it, timed until the
+ *   follower holds them all (no storage, no client, no waiting between transactions: the
+ *   least both sides must do per row).
  *
  * Every wait is bounded in time; a child that fails or stays silent fails the measure.
  */
@@ -89,4 +93,18 @@ export async function bareStart(): Promise<number> {
     socket.on('error', reject)
   })
   return (performance.now() - t0) / 1000
+}
+
+export interface YjsThroughput {
+  rowsPerSecond: number
+  /** CPU seconds of the writer from its first transaction until the follower held every row. */
+  writerCpu: number
+}
+
+/** Rows a second from a raw Yjs writer to a raw Yjs follower over TCP (see the header). */
+export async function yjsThroughput(rows: number, payload: string): Promise<YjsThroughput> {
+  const follower = run(['follow', String(rows)])
+  const { port } = await follower.line
+  const { seconds, cpu } = await run(['write', String(port), String(rows), payload]).line
+  return { rowsPerSecond: rows / seconds!, writerCpu: cpu! }
 }

@@ -1,5 +1,6 @@
 /**
- * Gives back the heap a burst of work left behind, once the node goes idle.
+ * Gives back the heap a burst of work left behind, once the node goes idle
+ * (docs/decisions/0042-idle-heap-return.md).
  *
  * A bulk load, a catch-up or a run of queries leaves V8's heap grown to what the burst
  * needed, mostly garbage; an idle node allocates little, so V8's own memory reducer takes
