@@ -89,7 +89,7 @@ const env = process.env
 const ROWS = Number(env['BENCH_ROWS'] ?? 100_000)
 const RUNS = Number(env['BENCH_RUNS'] ?? 3)
 /** Tables of the replication measures: the latency warm-up's, then each run's latency and throughput tables. */
-const STREAMED = ['latw', ...Array.from({ length: RUNS }, (_, r) => [`lat${r}`, `thr${r}`]).flat()]
+const STREAMED = ['latw', 'thrw', ...Array.from({ length: RUNS }, (_, r) => [`lat${r}`, `thr${r}`]).flat()]
 const NODES = Number(env['BENCH_NODES'] ?? 2)
 const POINT_QUERIES = Number(env['BENCH_POINT_QUERIES'] ?? 10_000)
 const LATENCY_WRITES = Number(env['BENCH_LATENCY_WRITES'] ?? 300)
@@ -640,6 +640,11 @@ try {
     })
   }
   if (runs('throughput')) {
+    // Warm-up, not recorded, as for the latency: on 2026-12-06 (night) the first of three
+    // runs cost the writer 0.80-0.90 CPU s against 0.27-0.29 for the others (the bulk
+    // INSERT's new shape and V8's optimizations of the write path), and the median of three
+    // then depended on which of the other two the host slowed.
+    for (const side of sides) await throughput(side.writer, side.reader, 'thrw')
     await interleaved(sides, 'throughput', async (side, run) => {
       const pids = side.nodePids()
       const before = pids && { writer: cpuSeconds(pids.writer), follower: cpuSeconds(pids.follower) }
