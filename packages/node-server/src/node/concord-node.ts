@@ -454,7 +454,10 @@ export class ConcordNode {
         const heap = ready.heapReturn!
         const request = async (): Promise<void> => {
           const before = process.memoryUsage().heapTotal
+          const collections = heap.collected
           await heap.request()
+          // Nothing ran when a return after hibernation was under way already.
+          if (heap.collected === collections) return
           const mb = (bytes: number): string => (bytes / 1048576).toFixed(0)
           log.info(`idle: heap collected and given back, ${mb(before)} MB -> ${mb(process.memoryUsage().heapTotal)} MB`)
         }

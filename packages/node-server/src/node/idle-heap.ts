@@ -82,10 +82,14 @@ export class IdleHeapWatch {
     if (heap - this.baseline < (this.options.minGrowthBytes ?? DEFAULT_MIN_GROWTH)) return
     this.returning = true
     this.returns++
-    void this.options.request().finally(() => {
-      this.returning = false
-      this.baseline = this.heapBytes()
-    })
+    // Best effort: a collection that fails (it never has) leaves the heap as it was.
+    void this.options
+      .request()
+      .catch(() => {})
+      .finally(() => {
+        this.returning = false
+        this.baseline = this.heapBytes()
+      })
   }
 
   stop(): void {
