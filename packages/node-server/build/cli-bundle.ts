@@ -56,6 +56,11 @@ export async function bundleCli(): Promise<string> {
     // start measured 537 against 589 ms, median of five); names stay, so profiles and
     // stack traces still name every function (by column, on a few long lines).
     minifyWhitespace: true,
+    // Source maps beside the files, named by no comment in them: Node never reads them
+    // (no start-up cost), test/bench/profile-shares.ts does, to name the module of each
+    // profiled function (the bundle without whitespace has no per-module lines to go by).
+    sourcemap: 'external',
+    sourcesContent: false,
     logLevel: 'warning',
     metafile: true,
   })
