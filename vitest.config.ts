@@ -41,7 +41,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'test/conformance/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/bench/**/*.test.ts'],
           exclude: [...SIMULATION, '**/node_modules/**'],
           isolate: false,
         },
