@@ -449,9 +449,10 @@ export class ConcordNode {
       self = ready
       const hibernateAfter = options.hibernateAfterMs ?? DEFAULT_HIBERNATE_AFTER_MS
       const idleHeapReturn = options.idleHeapReturnMs ?? 0
-      if (hibernateAfter > 0 || idleHeapReturn > 0) ready.heapReturn = new HeapReturn()
-      if (idleHeapReturn > 0) {
-        const heap = ready.heapReturn!
+      // One HeapReturn for both callers: its collections never overlap.
+      const heap = hibernateAfter > 0 || idleHeapReturn > 0 ? new HeapReturn() : null
+      ready.heapReturn = heap
+      if (heap !== null && idleHeapReturn > 0) {
         const request = async (): Promise<void> => {
           const before = process.memoryUsage().heapTotal
           const collections = heap.collected
@@ -464,8 +465,7 @@ export class ConcordNode {
         ready.idleHeap = new IdleHeapWatch({ everyMs: idleHeapReturn, request })
         ready.idleHeap.start()
       }
-      if (hibernateAfter > 0) {
-        const heap = ready.heapReturn!
+      if (heap !== null && hibernateAfter > 0) {
         ready.hibernation = new ShardHibernation(eng.replica, {
           scheduler: eng.replica.scheduler,
           quietMs: hibernateAfter,
