@@ -21,4 +21,20 @@ describe('HeapReturn', () => {
     await heap.request()
     expect(heap.collected).toBe(before)
   }, 60_000)
+
+  it('ends a request when the event loop has work again between collections', async () => {
+    // Idle between rounds: a heap with nothing to give back still gets two collections (two that shrink nothing end it).
+    let busy = 0
+    let windows = 0
+    const loop = { start: () => { windows++ }, share: () => busy }
+    const idle = new HeapReturn(10, loop)
+    await idle.request()
+    expect(idle.collected).toBeGreaterThanOrEqual(2)
+    expect(windows).toBe(idle.collected - 1)
+    // Busy over the wait after the first: that one only.
+    busy = 0.5
+    const working = new HeapReturn(10, loop)
+    await working.request()
+    expect(working.collected).toBe(1)
+  }, 60_000)
 })

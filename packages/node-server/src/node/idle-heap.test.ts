@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { IdleHeapWatch } from './idle-heap.js'
+import { IdleHeapWatch, MAX_QUIET_CHECKS, RECENT_MS } from './idle-heap.js'
 
 const MB = 1024 * 1024
 
@@ -101,5 +101,50 @@ describe('IdleHeapWatch', () => {
     watch.check()
     expect(requested).toBe(1)
     watch.stop()
+  })
+
+  it('waits for longer pauses after a return the next work followed soon, and for short ones again after a long pause', async () => {
+    const state = { heap: 100 * MB, busy: 0, now: 0 }
+    const watch = new IdleHeapWatch({
+      everyMs: 2000,
+      request: async () => void (state.heap = 100 * MB),
+      heapBytes: () => state.heap,
+      busyShare: () => state.busy,
+      now: () => state.now,
+    })
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 4; i++) await Promise.resolve()
+    }
+    /** One interval of work that grows the heap, then `pause` idle intervals (2 s each). */
+    const burst = async (pause: number): Promise<void> => {
+      state.busy = 0.9
+      state.heap += 64 * MB
+      state.now += 2000
+      watch.check()
+      state.busy = 0.001
+      for (let i = 0; i < pause; i++) {
+        state.now += 2000
+        watch.check()
+        await settle()
+      }
+    }
+    // Bursts with one idle interval between them: the first pause gets a return, the work
+    // right after it doubles the wait, and later one-interval pauses get none.
+    await burst(1)
+    expect(watch.started).toBe(1)
+    await burst(1)
+    expect(watch.quietChecks).toBe(2)
+    await burst(1)
+    await burst(1)
+    expect(watch.started).toBe(1)
+    // The load ends: two idle intervals get the return, and the pause going on past
+    // RECENT_MS after it halves the wait again.
+    await burst(2 + Math.ceil(RECENT_MS / 2000) + 1)
+    expect(watch.started).toBe(2)
+    expect(watch.quietChecks).toBe(1)
+    // Never more than MAX_QUIET_CHECKS intervals, however often a return is followed by work.
+    for (let i = 0; i < 12; i++) await burst(MAX_QUIET_CHECKS)
+    expect(watch.quietChecks).toBeLessThanOrEqual(MAX_QUIET_CHECKS)
+    expect(watch.started).toBeGreaterThan(2)
   })
 })
