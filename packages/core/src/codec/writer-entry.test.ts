@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeEntry, entryBorn, entryCl, entryHlc, parseEntry } from './writer-entry.js'
+import { base36, encodeEntry, entryBorn, entryCl, entryHlc, parseEntry } from './writer-entry.js'
 
 describe('writer entries', () => {
   it('round-trip every value type with ages and dependencies', () => {
@@ -48,5 +48,21 @@ describe('writer entries', () => {
       if (p !== null) expect(p.cols.size).toBe(0)
     }
     expect(entryCl('garbage')).toBe(-1)
+  })
+
+  it('writes base-36 digits as toString(36) does, past the small integers too', () => {
+    const edges = [0, 1, 35, 36, 60_466_175, 60_466_176, 60_466_177, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 36 ** 10 - 1, 36 ** 10, 1_812_345_678_901_234, Number.MAX_SAFE_INTEGER]
+    for (const n of edges) expect(base36(n)).toBe(n.toString(36))
+    // Numbers of every length (a fixed sequence: the same on every run).
+    let x = 0x9e3779b9
+    for (let i = 0; i < 20_000; i++) {
+      x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0
+      const n = Math.floor((x / 2 ** 32) * Number.MAX_SAFE_INTEGER / 10 ** (i % 16))
+      expect(base36(n)).toBe(n.toString(36))
+    }
+    // What an entry holds reads back: a timestamp past 36^10 and an age of 36^5 exactly.
+    const e = { cl: 1, hlc: 36 ** 10 + 5, cols: new Map([['a', { value: 1, hlc: 36 ** 10 + 5 - 60_466_176, deps: null }]]) }
+    expect(entryHlc(encodeEntry(e))).toBe(36 ** 10 + 5)
+    expect(parseEntry(encodeEntry(e))?.cols.get('a')?.hlc).toBe(36 ** 10 + 5 - 60_466_176)
   })
 })

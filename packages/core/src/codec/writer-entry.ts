@@ -90,6 +90,23 @@ function n36(s: string): number {
   return n36at(s, 0, s.length)
 }
 
+/** 36^5: below it a number's base-36 digits come from V8's fast path for small integers. */
+const B36_LOW = 60_466_176
+const B36_PAD = ['', '0', '00', '000', '0000']
+
+/**
+ * `n.toString(36)` for a non-negative safe integer, the same digits. V8 takes a general
+ * path (made for fractions) for a radix other than 10 past the small integers: ~0.8 µs
+ * for a timestamp, a twentieth of a bulk INSERT's work per row on the writer. Here the
+ * number is cut into parts below 36^5, each converted on the fast path (~5x faster).
+ */
+export function base36(n: number): string {
+  if (n < B36_LOW) return n.toString(36)
+  const high = Math.floor(n / B36_LOW)
+  const low = (n - high * B36_LOW).toString(36)
+  return base36(high) + B36_PAD[5 - low.length]! + low
+}
+
 function encodeValue(v: Value, dflt: boolean): string {
   const text = encodePlainValue(v)
   return dflt ? text.charAt(0).toUpperCase() + text.slice(1) : text
@@ -174,18 +191,18 @@ function decodeTagged(s: string, at: number, tag: number): [Value, number] | nul
  */
 export function encodeEntry(entry: WriterEntry): string {
   assert(entry.cl >= 0 && Number.isSafeInteger(entry.cl) && entry.hlc >= 0 && Number.isSafeInteger(entry.hlc), 'an entry has a causal length and a timestamp')
-  let out = FORMAT + entry.cl.toString(36) + ',' + entry.hlc.toString(36)
-  if (entry.born !== undefined && entry.born < entry.hlc) out += ',' + (entry.hlc - entry.born).toString(36)
+  let out = FORMAT + base36(entry.cl) + ',' + base36(entry.hlc)
+  if (entry.born !== undefined && entry.born < entry.hlc) out += ',' + base36(entry.hlc - entry.born)
   for (const [name, w] of entry.cols) {
     assert(w.hlc <= entry.hlc && w.hlc >= 0, 'a column write is not newer than its entry')
     let deps = ''
     if (w.deps !== null) {
       for (let i = 0; i < w.deps.length; i++) {
         if (i > 0) deps += GS
-        deps += w.deps[i]![0] + FS + w.deps[i]![1].toString(36)
+        deps += w.deps[i]![0] + FS + base36(w.deps[i]![1])
       }
     }
-    out += RS + name + US + (entry.hlc - w.hlc).toString(36) + US + deps + US + encodeValue(w.value, w.dflt === true)
+    out += RS + name + US + base36(entry.hlc - w.hlc) + US + deps + US + encodeValue(w.value, w.dflt === true)
   }
   return out
 }

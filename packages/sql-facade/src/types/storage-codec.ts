@@ -38,7 +38,9 @@ const ROW_VERSION = '1'
 const ARRAY_VERSION = '1'
 
 export function encodeValue(v: RtValue): Value {
-  if (v === null) return null
+  // Strings, numbers, bigints and booleans are stored as they are: answered before the
+  // class checks (every value of every row written comes here).
+  if (v === null || typeof v !== 'object') return v
   if (v instanceof Decimal) return NUMERIC_TAG + v.toString()
   if (v instanceof Interval) return `${INTERVAL_TAG}${v.months},${v.days},${v.micros}`
   if (v instanceof EnumValue) return `${ENUM_TAG}${v.id}:${v.label}`
