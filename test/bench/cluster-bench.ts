@@ -52,6 +52,9 @@
  *   BENCH_POINT_QUERIES=10000    point SELECTs per run (about a second: shorter runs measured the client's and the node's warm-up)
  *   BENCH_LATENCY_WRITES=300     single-row INSERTs per latency run
  *   BENCH_THROUGHPUT_ROWS=30000  rows per throughput run
+ *   BENCH_THROUGHPUT_PAUSE_MS=0  a pause before each recorded throughput run (a bulk load in bursts:
+ *                                what a node does while idle between them, such as giving its heap
+ *                                back, shows in the next run's time and CPU)
  *   BENCH_REST_MS=10000          rest before the memory "at rest" readings (0: none)
  *   BENCH_PG_PORT                first of PostgreSQL's three ports (default: random in 55000-56999)
  *   BENCH_BUILT=1                run the built bundle (bin/concord.js; `npm run build` first) instead of the sources under tsx
@@ -94,6 +97,7 @@ const NODES = Number(env['BENCH_NODES'] ?? 2)
 const POINT_QUERIES = Number(env['BENCH_POINT_QUERIES'] ?? 10_000)
 const LATENCY_WRITES = Number(env['BENCH_LATENCY_WRITES'] ?? 300)
 const THROUGHPUT_ROWS = Number(env['BENCH_THROUGHPUT_ROWS'] ?? 30_000)
+const THROUGHPUT_PAUSE_MS = Number(env['BENCH_THROUGHPUT_PAUSE_MS'] ?? 0)
 const BUILT = env['BENCH_BUILT'] === '1'
 const PG_PORT = Number(env['BENCH_PG_PORT'] ?? 55_000 + Math.floor(Math.random() * 2000))
 const BASELINE_BIN = env['BENCH_BASELINE_BIN']
@@ -646,6 +650,7 @@ try {
     // then depended on which of the other two the host slowed.
     for (const side of sides) await throughput(side.writer, side.reader, 'thrw')
     await interleaved(sides, 'throughput', async (side, run) => {
+      if (THROUGHPUT_PAUSE_MS > 0) await sleep(THROUGHPUT_PAUSE_MS)
       const pids = side.nodePids()
       const before = pids && { writer: cpuSeconds(pids.writer), follower: cpuSeconds(pids.follower) }
       const rate = await throughput(side.writer, side.reader, `thr${run}`)

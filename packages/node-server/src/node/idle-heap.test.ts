@@ -66,9 +66,24 @@ describe('IdleHeapWatch', () => {
     // Not running any more, and the heap it failed to shrink is the new baseline.
     watch.check()
     expect(watch.started).toBe(1)
+    // It gave nothing back: the next return waits for the longest pause.
+    expect(watch.quietChecks).toBe(MAX_QUIET_CHECKS)
     heap = 340 * MB
+    for (let i = 0; i < MAX_QUIET_CHECKS - 2; i++) watch.check()
+    expect(watch.started).toBe(1)
     watch.check()
     expect(watch.started).toBe(2)
+  })
+
+  it('waits for the longest pause after a return that gave back little: the growth was live data', async () => {
+    const state = { heap: 100 * MB }
+    // A collection that frees 10 MB of 64 MB grown: the rest is rows the node holds.
+    const watch = new IdleHeapWatch({ everyMs: 1000, request: async () => void (state.heap -= 10 * MB), heapBytes: () => state.heap, busyShare: () => 0 })
+    state.heap += 64 * MB
+    watch.check()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(watch.started).toBe(1)
+    expect(watch.quietChecks).toBe(MAX_QUIET_CHECKS)
   })
 
   it('follows a heap that shrank on its own, and does nothing after stop', () => {
