@@ -56,8 +56,8 @@ export interface LoopWindow {
   share(): number
 }
 
-/** The event loop's utilization (Node's) over the window. */
-function loopWindow(): LoopWindow {
+/** The event loop's utilization (Node's) over the window (also the idle watch's, idle-heap.ts). */
+export function loopWindow(): LoopWindow {
   let from: EventLoopUtilization = performance.eventLoopUtilization()
   return {
     start: () => {

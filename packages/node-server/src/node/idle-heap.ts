@@ -37,7 +37,8 @@
  * - One return at a time, and none after `stop`; a return that ends sets the baseline the
  *   next growth is counted from, so a heap that stays large is not collected again and again.
  */
-import { performance, type EventLoopUtilization } from 'node:perf_hooks'
+import { performance } from 'node:perf_hooks'
+import { loopWindow } from './heap-return.js'
 
 export interface IdleHeapOptions {
   /** Interval of the checks, ms. */
@@ -152,13 +153,12 @@ export class IdleHeapWatch {
   }
 }
 
-/** The event loop's busy share since the previous call (Node's event loop utilization). */
+/** The event loop's busy share since the previous call: heap-return.ts's window, started again at each read. */
 function loopBusyShare(): () => number {
-  let last: EventLoopUtilization = performance.eventLoopUtilization()
+  const window = loopWindow()
   return () => {
-    const now = performance.eventLoopUtilization()
-    const share = performance.eventLoopUtilization(now, last).utilization
-    last = now
+    const share = window.share()
+    window.start()
     return share
   }
 }
