@@ -112,18 +112,24 @@ function encodeValue(v: Value, dflt: boolean): string {
   return dflt ? text.charAt(0).toUpperCase() + text.slice(1) : text
 }
 
+/** Heads (`tag len36 ":"`) of string and number values shorter than 36^2 (most are), made once. */
+const SHORT_VALUE = 1296
+const STRING_HEADS = Array.from({ length: SHORT_VALUE }, (_, n) => 's' + n.toString(36) + ':')
+const NUMBER_HEADS = Array.from({ length: 32 }, (_, n) => 'n' + n.toString(36) + ':')
+
+function valueHead(heads: string[], tag: string, length: number): string {
+  return length < heads.length ? heads[length]! : tag + length.toString(36) + ':'
+}
+
 function encodePlainValue(v: Value): string {
   let tag: string
   let payload: string
   switch (typeof v) {
     case 'string':
-      tag = 's'
-      payload = v
-      break
+      return valueHead(STRING_HEADS, 's', v.length) + v
     case 'number':
-      tag = 'n'
       payload = String(v)
-      break
+      return valueHead(NUMBER_HEADS, 'n', payload.length) + payload
     case 'bigint':
       tag = 'i'
       payload = v.toString()
@@ -191,8 +197,7 @@ function decodeTagged(s: string, at: number, tag: number): [Value, number] | nul
  */
 export function encodeEntry(entry: WriterEntry): string {
   assert(entry.cl >= 0 && Number.isSafeInteger(entry.cl) && entry.hlc >= 0 && Number.isSafeInteger(entry.hlc), 'an entry has a causal length and a timestamp')
-  let out = FORMAT + base36(entry.cl) + ',' + base36(entry.hlc)
-  if (entry.born !== undefined && entry.born < entry.hlc) out += ',' + base36(entry.hlc - entry.born)
+  let out = encodeEntryHead(entry.cl, entry.hlc, entry.born)
   for (const [name, w] of entry.cols) {
     assert(w.hlc <= entry.hlc && w.hlc >= 0, 'a column write is not newer than its entry')
     let deps = ''
@@ -202,9 +207,37 @@ export function encodeEntry(entry: WriterEntry): string {
         deps += w.deps[i]![0] + FS + base36(w.deps[i]![1])
       }
     }
-    out += RS + name + US + base36(entry.hlc - w.hlc) + US + deps + US + encodeValue(w.value, w.dflt === true)
+    out += encodeEntryColumn(name, base36(entry.hlc - w.hlc), deps, w.value, w.dflt === true)
   }
   return out
+}
+
+/** `FORMAT cl36 ","` for the causal lengths of a row's first lives. */
+const CL_HEADS = Array.from({ length: 36 }, (_, n) => FORMAT + n.toString(36) + ',')
+
+/** An entry's text before its columns (`encodeEntry`): the format, causal length, timestamp and, when earlier, birth age. */
+export function encodeEntryHead(cl: number, hlc: number, born: number | undefined): string {
+  const out = (cl < CL_HEADS.length ? CL_HEADS[cl]! : FORMAT + base36(cl) + ',') + base36(hlc)
+  return born !== undefined && born < hlc ? out + ',' + base36(hlc - born) : out
+}
+
+/** One column of an entry's text (`encodeEntry`): its age and deps already encoded. */
+export function encodeEntryColumn(name: string, age36: string, deps: string, value: Value, dflt: boolean): string {
+  return RS + name + US + age36 + US + deps + US + encodeValue(value, dflt)
+}
+
+/** Column texts up to the value for columns written at their entry's time, without deps, by name (bounded: names are a schema's). */
+const FRESH_PREFIXES = new Map<string, string>()
+const MAX_FRESH_PREFIXES = 4096
+
+/** `encodeEntryColumn(name, '0', '', value, dflt)`, its part before the value made once per name. */
+export function encodeFreshColumn(name: string, value: Value, dflt: boolean): string {
+  let prefix = FRESH_PREFIXES.get(name)
+  if (prefix === undefined) {
+    prefix = RS + name + US + '0' + US + US
+    if (FRESH_PREFIXES.size < MAX_FRESH_PREFIXES) FRESH_PREFIXES.set(name, prefix)
+  }
+  return prefix + encodeValue(value, dflt)
 }
 
 /** The causal length alone, without parsing the columns (hot path of row resolution); -1 if malformed. */

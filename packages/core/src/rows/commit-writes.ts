@@ -84,6 +84,11 @@ export function planRowWrites(pending: ReadonlyMap<string, ReadonlyMap<string, P
 }
 
 /** Applies row writes to `shard` as `nodeId` at `hlc`; inside its `transactLocal`. */
-export function applyRowWrites(shard: Shard, rows: Iterable<readonly [string, PendingRow]>, nodeId: string, hlc: number): void {
-  for (const [rowKey, w] of rows) if (!stale(shard, rowKey, w)) shard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)
+export function applyRowWrites(shard: Shard, rows: ReadonlyMap<string, PendingRow> | Iterable<readonly [string, PendingRow]>, nodeId: string, hlc: number): void {
+  const apply = (w: PendingRow, rowKey: string): void => {
+    if (!stale(shard, rowKey, w)) shard.applyWrite(rowKey, w, nodeId, hlc, w.keyValues)
+  }
+  // A map by forEach: for-of over it makes an [key, value] array per row.
+  if (rows instanceof Map) rows.forEach(apply)
+  else for (const [rowKey, w] of rows as Iterable<readonly [string, PendingRow]>) apply(w, rowKey)
 }

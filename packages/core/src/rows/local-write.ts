@@ -6,8 +6,9 @@
  * and a text column records only that it is set (its content is the Y.Text). Within one
  * life of the row the writer keeps its earlier values and its birth time.
  */
-import type { ColumnWrite, WriterEntry } from '../codec/writer-entry.js'
+import { encodeEntryHead, encodeFreshColumn, type ColumnWrite, type WriterEntry } from '../codec/writer-entry.js'
 import type { TableView } from '../catalog/table-view.js'
+import { assert } from '../errors/assert.js'
 import { hasEpochs, writeKey } from '../merge/column-epochs.js'
 import { addCounter, subtractCounter, sumCounter } from '../merge/counter.js'
 import type { ResolverLookup } from '../merge/policy.js'
@@ -75,4 +76,24 @@ export function localEntry(
     cols.set(skey, { value: addCounter(mine, delta), hlc, deps: null })
   }
   return { cl, hlc, born, cols }
+}
+
+/**
+ * What `encodeEntry(localEntry(..))` gives for a write that starts `writer`'s entry of a
+ * row of a plain table (no counter or text column, no epochs: `view.special` false) in
+ * life `cl`, with no entry of its own in that life, no other writer's and no increments:
+ * every column written at the entry's time, superseding nothing. Made without the entry's
+ * objects (a map and a record per column), which a bulk INSERT built for every row only
+ * to encode them.
+ */
+export function freshEntryText(view: TableView, write: RowWrite, cl: number, hlc: number): string {
+  assert(!view.special && write.incr.size === 0, 'a fresh entry is for a plain row without increments')
+  assert(cl >= 0 && Number.isSafeInteger(cl) && hlc >= 0 && Number.isSafeInteger(hlc), 'an entry has a causal length and a timestamp')
+  let out = encodeEntryHead(cl, hlc, hlc)
+  const dflt = write.dflt
+  for (const name of write.cols.keys()) {
+    if (!view.columns.has(name)) continue
+    out += encodeFreshColumn(view.storageKeys.get(name) ?? name, write.cols.get(name)!, dflt !== undefined && dflt.has(name))
+  }
+  return out
 }

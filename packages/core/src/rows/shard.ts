@@ -36,7 +36,7 @@ import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
 import { KeptDeleteSet, snapshotDigest } from '../yjs/kept-delete-set.js'
 import { deletedItemCount, fitContent, hasPendingUpdates, itemValue, mapItems } from '../yjs/yjs-internals.js'
 import { UpdateSlicer } from '../yjs/update-slices.js'
-import { localEntry, type LocalWriteContext } from './local-write.js'
+import { freshEntryText, localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
 import { readSingleWriterRow, resolveLiveRow, type ResolveContext } from './row-resolver.js'
 import { rowHash, sameRow } from './row-hash.js'
@@ -1121,6 +1121,18 @@ export class Shard {
       return
     }
     const own = ownRaw !== undefined && entryCl(ownRaw) === newCl ? parseEntry(ownRaw) : null
+    if (alone && own === null && !view.special && keyValues !== undefined && write.incr.size === 0) {
+      // Sole writer starting its entry of a plain row (a bulk INSERT's every row): the
+      // entry's text and the row straight from the write, no entry objects in between.
+      const raw = freshEntryText(view, write, newCl, hlc)
+      this.noteWriter(rowKey, writer)
+      this.map.set(key, raw)
+      this.hooks.onLocalEntry?.(this, key, raw)
+      const row: Row = {}
+      for (const c of view.layout) row[c.name] = c.pkAt >= 0 ? keyValues[c.pkAt]! : write.cols.get(c.name) ?? null
+      this.resolvedLocally.set(rowKey, row)
+      return
+    }
     const others = newCl === rowCl && !alone ? this.visibleEntries(rowKey).entries.filter(([w]) => w !== writer) : []
     const entry = localEntry(view, write, rowKey, writer, hlc, newCl, newCl === rowCl, own, others, this.writeContext)
     const raw = encodeEntry(entry)
