@@ -254,21 +254,27 @@ export class LocalTransaction implements Transaction {
     return this.host.caughtUp(info) ? notHeldWhole(info) : notCaughtUp(info)
   }
 
+  // keyOf and checkColumns run for every row written: indexed loops, no closures.
   private keyOf(info: TableInfo, row: Row): Value[] {
-    return info.primaryKey.map((c) => {
+    const pk = info.primaryKey
+    const out = new Array<Value>(pk.length)
+    for (let k = 0; k < pk.length; k++) {
+      const c = pk[k]!
       const v = row[c]
       if (v === null || v === undefined) {
         throw new ConcordError('notNullViolation', `null value in column "${c}" of relation "${info.name}" violates not-null constraint`)
       }
-      return v
-    })
+      out[k] = v
+    }
+    return out
   }
 
   private checkColumns(info: TableInfo, row: Row): void {
+    const columns = info.columns
     for (const name in row) {
-      if (!info.columns.some((c) => c.name === name)) {
-        throw new ConcordError('undefinedColumn', `column "${name}" of relation "${info.name}" does not exist`)
-      }
+      let found = false
+      for (let i = 0; i < columns.length && !found; i++) found = columns[i]!.name === name
+      if (!found) throw new ConcordError('undefinedColumn', `column "${name}" of relation "${info.name}" does not exist`)
     }
   }
 

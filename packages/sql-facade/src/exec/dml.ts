@@ -144,7 +144,8 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
       const items = 'List' in list ? list.List.items ?? [] : []
       if (items.length > idx.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more expressions than target columns')
       if (items.length < idx.length && targetCols.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more target columns than expressions')
-      const m: GivenRow = []
+      // Sized to the columns: an empty array grows to 17 slots on its first store.
+      const m: GivenRow = new Array<RtValue | undefined>(w.columns.length)
       for (let k = 0; k < items.length; k++) {
         const item = items[k]!
         const ci = idx[k]!

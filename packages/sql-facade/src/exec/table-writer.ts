@@ -209,15 +209,17 @@ export class TableWriter {
   }
 
   keyOf(row: RtValue[]): Value[] {
-    return this.pkIdx.map((i) => encodeValue(row[i]!))
+    const pk = this.pkIdx
+    const out = new Array<Value>(pk.length)
+    for (let k = 0; k < pk.length; k++) out[k] = encodeValue(row[pk[k]!]!)
+    return out
   }
 
-  /** A new row as core values; a NULL counter is left out (it has no value yet). */
+  /** A new row as core values; a NULL counter is left out (it has no value yet). Indexed loops: it runs for every row written. */
   encode(row: RtValue[]): Record<string, Value> {
     const out: Record<string, Value> = {}
-    this.columns.forEach((c, i) => {
-      if (!(this.counters[i] && row[i] === null)) out[c.name] = encodeValue(row[i]!)
-    })
+    const columns = this.columns
+    for (let i = 0; i < columns.length; i++) if (!(this.counters[i] && row[i] === null)) out[columns[i]!.name] = encodeValue(row[i]!)
     return out
   }
 

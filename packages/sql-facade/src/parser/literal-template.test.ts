@@ -53,6 +53,8 @@ describe('statements differing only in literals', () => {
 
   it('keep integers, int4 overflow, decimals, zero and strings apart', () => {
     expectSameTrees((v) => `SELECT * FROM t WHERE a = ${v} AND b = 'x'`, ['0', '7', '9', '1', '2147483647', '2147483648', '9999999999', '1.50', '2.75'])
+    // Integers of up to nine digits are read digit by digit, leading zeros included; longer ones by their text.
+    expectSameTrees((v) => `INSERT INTO t (a, b) VALUES (${v}, 'x'), (-${v}, 'y')`, ['1', '2', '000', '000123', '123456789', '999999999', '0999999999', '1000000000', '0000000000007', '2147483648'])
     expectSameTrees((v) => `UPDATE t SET name = '${v}', n = n + 1 WHERE id = 3`, ['', 'a', 'b', "it''s", "ab''", 'xyz', 'abc'])
   })
 

@@ -165,13 +165,22 @@ export function literalShape(text: string): Shape | null {
         kind = 'f'
       }
       if (j < n && (isWordPart(text.charCodeAt(j)) || text.charCodeAt(j) === 46)) return null
-      const raw = text.slice(digits, j)
-      let value: number | string = negative ? `-${raw}` : detached(raw)
-      if (kind === 'i') {
-        const v = raw.length <= 10 ? Number(raw) : Infinity
-        // -0 is 0; past int4 (even -2147483648) PostgreSQL keeps a numeric constant's text, negated.
-        if (v <= INT4_MAX) value = negative && v !== 0 ? -v : v
-        else kind = 'f'
+      let value: number | string | undefined
+      if (kind === 'i' && j - digits <= 9) {
+        // Nine digits or fewer: an int4, read without cutting its text out (a bulk INSERT's every key).
+        let v = 0
+        for (let d = digits; d < j; d++) v = v * 10 + text.charCodeAt(d) - 48
+        // -0 is 0.
+        value = negative && v !== 0 ? -v : v
+      } else {
+        const raw = text.slice(digits, j)
+        value = negative ? `-${raw}` : detached(raw)
+        if (kind === 'i') {
+          const v = raw.length <= 10 ? Number(raw) : Infinity
+          // Past int4 (even -2147483648) PostgreSQL keeps a numeric constant's text, negated.
+          if (v <= INT4_MAX) value = negative && v !== 0 ? -v : v
+          else kind = 'f'
+        }
       }
       key.push(text.slice(from, i), negative ? `\u0000-${kind}` : `\u0000${kind}`)
       literals.push({ kind, start: i, end: j, value })
