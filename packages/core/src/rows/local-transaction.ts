@@ -108,7 +108,8 @@ export class LocalTransaction implements Transaction {
   /** Pending row intents by table name, then row key. The catalog's are under `$catalog`. */
   readonly pending = new Map<string, Map<string, PendingRow>>()
   private readonly host: TransactionHost
-  private readonly tableCache = new Map<string, TableInfo | undefined>()
+  /** Tables as this transaction's catalog writes left them; made at the first such write's lookup (most transactions write no catalog row). */
+  private tableCache: Map<string, TableInfo | undefined> | null = null
   /**
    * Tables renamed by this transaction: new name -> the name the replica's rows are under.
    * Null until the first rename (this map and the next: a transaction per statement, and
@@ -159,7 +160,7 @@ export class LocalTransaction implements Transaction {
       for (const [k, p] of rows) copy.set(k, copyPending(p))
       this.pending.set(table, copy)
     }
-    this.tableCache.clear()
+    this.tableCache?.clear()
   }
 
   // ---- carried to another replica ----------------------------------------
@@ -516,7 +517,7 @@ export class LocalTransaction implements Transaction {
     const rows = this.rowsOf(CATALOG_TABLE.name)
     const p = rows.get(k)
     const exists = this.view(CATALOG_TABLE, k, p) !== null
-    this.tableCache.clear()
+    this.tableCache?.clear()
     const keep = scrub || p?.scrub === true ? { scrub: true as const } : {}
     if (value === null) {
       // A scrub of an absent row still commits: other writers' entries of its past lives go.
@@ -595,6 +596,7 @@ export class LocalTransaction implements Transaction {
     if (name === CATALOG_TABLE.name) return CATALOG_TABLE
     const touched = this.pending.get(CATALOG_TABLE.name)
     if (touched === undefined || touched.size === 0) return this.host.baseTable(name)
+    this.tableCache ??= new Map()
     if (this.tableCache.has(name)) return this.tableCache.get(name)
     const info = this.buildTable(name)
     this.tableCache.set(name, info)

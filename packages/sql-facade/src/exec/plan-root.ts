@@ -5,7 +5,7 @@
  * importing the executor.
  */
 import { planSelect } from '../plan/select.js'
-import type { PlanCtx, Subplanner } from '../plan/plan-context.js'
+import type { CteEntry, PlanCtx, Subplanner } from '../plan/plan-context.js'
 import type { ExecCtx } from '../runtime/context.js'
 import { execDelete, execInsert, execUpdate } from './dml.js'
 
@@ -16,7 +16,14 @@ const SUBPLANNER: Subplanner = {
 
 /** A fresh planning context over `exec`: no CTEs yet. */
 export function rootPlanCtx(exec: ExecCtx, shardLocation = false, tableOid = false): PlanCtx {
-  const ctes: PlanCtx['ctes'] = new Map()
-  for (const [name, relation] of exec.transitionTables ?? []) ctes.set(name, { relation })
-  return { exec, ctes, shardLocation, tableOid, sub: SUBPLANNER }
+  return { exec, ctes: exec.transitionTables === undefined ? NO_CTES : transitionCtes(exec.transitionTables), shardLocation, tableOid, sub: SUBPLANNER }
+}
+
+/** The CTEs of a statement outside a trigger: none (shared; CteMap is never changed in place). */
+const NO_CTES: PlanCtx['ctes'] = new Map()
+
+function transitionCtes(tables: NonNullable<ExecCtx['transitionTables']>): PlanCtx['ctes'] {
+  const ctes = new Map<string, CteEntry>()
+  for (const [name, relation] of tables) ctes.set(name, { relation })
+  return ctes
 }

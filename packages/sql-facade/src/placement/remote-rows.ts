@@ -56,7 +56,8 @@ class HolderRows implements RemoteTable {
 
 export class RemoteRows {
   readonly region: string
-  private readonly tables = new Map<string, HolderRows>()
+  /** Made when a holder's rows come (most statements read only what is held here). */
+  private tables: Map<string, HolderRows> | null = null
   private readonly holdsWhole: (info: TableInfo) => boolean
 
   /** `holdsWhole`: whether this node holds every shard of a table (core `Replica.holdsWhole`); by region alone when not given. */
@@ -72,18 +73,19 @@ export class RemoteRows {
 
   /** Whether `info` was read from a holder for this statement. */
   has(info: TableInfo): boolean {
-    return this.tables.get(info.name)?.incarnation === info.incarnation
+    return this.tables?.get(info.name)?.incarnation === info.incarnation
   }
 
   /** For a read of `info`: null when it is held here, else the rows a holder sent; throws `UnheldRead` when none were read. */
   lookup(info: TableInfo): RemoteTable | null {
     if (this.holds(info)) return null
-    const got = this.tables.get(info.name)
+    const got = this.tables?.get(info.name)
     if (got === undefined || got.incarnation !== info.incarnation) throw new UnheldRead(info, this.region)
     return got
   }
 
   add(info: TableInfo, rows: readonly Row[]): void {
+    if (this.tables === null) this.tables = new Map()
     this.tables.set(info.name, new HolderRows(info, rows))
   }
 }

@@ -26,7 +26,8 @@ export interface CteEntry {
   home?: { scope: Scope | null }
 }
 
-export type CteMap = Map<string, CteEntry>
+/** CTEs by name; a plan context never changes its own: a WITH plans over a copy with its names added. */
+export type CteMap = ReadonlyMap<string, CteEntry>
 
 /** INSERT, UPDATE or DELETE inside WITH. */
 export type ModifyingStatement = { InsertStmt: InsertStmt } | { UpdateStmt: UpdateStmt } | { DeleteStmt: DeleteStmt }

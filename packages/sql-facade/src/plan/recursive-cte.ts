@@ -24,7 +24,7 @@ import type { RtValue } from '../types/value.js'
 import { checkSearchCycleShape, planSearchCycle } from './cte-search-cycle.js'
 import { checkRecursiveColumnTypes, checkRecursiveQuery } from './recursive-term-check.js'
 import type { Relation } from '../relation/relation.js'
-import type { CteMap, PlanCtx } from './plan-context.js'
+import type { CteEntry, CteMap, PlanCtx } from './plan-context.js'
 
 /** Rows one recursive CTE may produce before the statement is stopped (runaway recursion). */
 const MAX_RECURSIVE_ROWS = 10_000_000
@@ -54,7 +54,7 @@ export function planRecursive(cte: CommonTableExpr, sel: SelectStmt, names: stri
   let working: RtValue[][] = []
   // Inside the recursive term the added columns can be named but `*` skips them.
   const self: Relation = { columns: extras ? [...own, ...extras.columns.map((c) => ({ ...c, hidden: true }))] : own, rows: () => working }
-  const ctes: CteMap = new Map(p.ctes)
+  const ctes = new Map<string, CteEntry>(p.ctes)
   ctes.set(name, { relation: self, recursiveSelf: true })
   const step = p.sub.select(sel.rarg, { ...p, ctes }, parent)
   if (step.columns.length !== own.length) throw new SqlError(SqlState.syntaxError, 'each UNION query must have the same number of columns')

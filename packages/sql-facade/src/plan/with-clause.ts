@@ -20,11 +20,11 @@ import type { ColumnBinding, Env, Scope } from '../relation/scope.js'
 import { rowKey } from '../types/compare.js'
 import type { RtValue } from '../types/value.js'
 import type { Relation } from '../relation/relation.js'
-import type { CteMap, PlanCtx } from './plan-context.js'
+import type { CteEntry, CteMap, PlanCtx } from './plan-context.js'
 import { planRecursive, referencesName } from './recursive-cte.js'
 
 export function planWithClause(w: WithClause, p: PlanCtx, parent: Scope | null): PlanCtx {
-  const ctes: CteMap = new Map(p.ctes)
+  const ctes = new Map<string, CteEntry>(p.ctes)
   const seen = new Set<string>()
   const list = (w.ctes ?? []).flatMap((c) => ('CommonTableExpr' in c ? [c.CommonTableExpr] : []))
   for (const cte of list) {

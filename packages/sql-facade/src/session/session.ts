@@ -204,6 +204,9 @@ export interface SessionOptions {
 }
 
 /** A statement that may move off the main thread, while it runs here. */
+/** The tables of a statement not yet found movable: none (shared, never changed). */
+const NO_TABLES: ReadonlySet<string> = new Set()
+
 interface PendingOffload {
   point: OffloadPoint
   /** The tables it reads, once the point found it movable. */
@@ -715,10 +718,15 @@ export class Session {
     return this.db.readyNow() ? this.prepareReady(sql, paramTypes) : null
   }
 
+  /** Whether this node holds every shard of a table (one function for every statement's RemoteRows). */
+  private readonly holdsWhole = (info: TableInfo): boolean => this.db.replica.holdsWhole(info)
+
   private prepareReady(sql: string, paramTypes: number[]): PreparedStatement {
     try {
-      // The open block's transaction sees tables it created; otherwise a dropped read transaction.
-      const tx = this.block?.tx ?? this.temp.begin()
+      // The open block's transaction sees tables it created; temporary relations, a read
+      // transaction over them; otherwise the committed catalog (what a fresh transaction
+      // shows, without making one per statement).
+      const tx = this.block?.tx ?? (this.temp.active ? this.temp.begin() : this.db.replica)
       const prepared = prepareStatement(sql, paramTypes, (name) => tx.table(name))
       if (prepared.statement !== null) this.raiseParseNotices([prepared.statement])
       return prepared
@@ -885,7 +893,7 @@ export class Session {
     this.pendingSleepMs = 0
     let moved: Ran | { query: QueryResult } | Promise<Ran | { query: QueryResult }>
     try {
-      moved = this.runOrOffload(stmt, params, new RemoteRows(this.db.region, (info) => this.db.replica.holdsWhole(info)))
+      moved = this.runOrOffload(stmt, params, new RemoteRows(this.db.region, this.holdsWhole))
     } catch (e) {
       return this.afterFailedRun(stmt, params, e)
     }
@@ -921,7 +929,7 @@ export class Session {
       if (started !== undefined) {
         moved = await started.moved
       } else {
-        const remote = new RemoteRows(this.db.region, (info) => this.db.replica.holdsWhole(info))
+        const remote = new RemoteRows(this.db.region, this.holdsWhole)
         if (createsTempRelation(stmt)) await this.prepareTemp(stmt)
         if (plansRebalance(stmt)) await this.measureShards(stmt)
         if (this.mayFederate(stmt)) await this.federate(stmt, remote, targetHomes, false, params)
@@ -1129,7 +1137,7 @@ export class Session {
    */
   private async locateHomeWrite(stmt: Statement & { kind: 'pg' }, params: RtValue[], info: TableInfo): Promise<QueryResult | { targetHomes: string[] }> {
     const locate: Statement = { kind: 'pg', node: locateQuery(stmt.node, info), text: stmt.text }
-    const remote = new RemoteRows(this.db.region, (t) => this.db.replica.holdsWhole(t))
+    const remote = new RemoteRows(this.db.region, this.holdsWhole)
     // Read afresh: a kept result (query_result_cache_ttl) could miss rows the write must reach.
     await this.federate(locate, remote, undefined, true, params)
     const found = await this.runWaitingForIds(locate, params, remote)
@@ -1511,7 +1519,7 @@ export class Session {
     // SELECT, and UPDATE, DELETE and INSERT .. SELECT (write-offload.ts, runtime/insert-source.ts), in a block or not.
     if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node || 'UpdateStmt' in stmt.node || 'DeleteStmt' in stmt.node || 'InsertStmt' in stmt.node)) return null
     if (!params.every((p) => p === null || typeof p === 'string' || p instanceof Uint8Array)) return null
-    const afterMs = durationMillis(this.settings.show('offload_after') ?? '0')
+    const afterMs = this.offloadAfterMs()
     if (afterMs <= 0) return null
     const startMs = monotonicNow()
     const pending: PendingOffload = {
@@ -1528,12 +1536,21 @@ export class Session {
           }
         },
       },
-      tables: new Set(),
+      tables: NO_TABLES,
       // In a block now() is the block's start (PostgreSQL's transaction timestamp).
       nowMs: this.block !== null ? this.block.startMicros / 1000 : this.db.replica.now(),
     }
     return pending
   }
+
+  /** `offload_after` in milliseconds, parsed again only when its text changes (it is read for every statement). */
+  private offloadAfterMs(): number {
+    const text = this.settings.show('offload_after') ?? '0'
+    if (text !== this.offloadAfter.text) this.offloadAfter = { text, ms: durationMillis(text) }
+    return this.offloadAfter.ms
+  }
+
+  private offloadAfter: { text: string | null; ms: number } = { text: null, ms: 0 }
 
   /**
    * Whether the open block, if any, lets a statement move: it spans no temporary relations
