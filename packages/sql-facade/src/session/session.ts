@@ -203,10 +203,10 @@ export interface SessionOptions {
   canceled?: () => boolean
 }
 
-/** A statement that may move off the main thread, while it runs here. */
 /** The tables of a statement not yet found movable: none (shared, never changed). */
 const NO_TABLES: ReadonlySet<string> = new Set()
 
+/** A statement that may move off the main thread, while it runs here. */
 interface PendingOffload {
   point: OffloadPoint
   /** The tables it reads, once the point found it movable. */
