@@ -207,7 +207,7 @@ export function encodeEntry(entry: WriterEntry): string {
         deps += w.deps[i]![0] + FS + base36(w.deps[i]![1])
       }
     }
-    out += encodeEntryColumn(name, base36(entry.hlc - w.hlc), deps, w.value, w.dflt === true)
+    out += columnPrefix(name, base36(entry.hlc - w.hlc), deps) + encodeValue(w.value, w.dflt === true)
   }
   return out
 }
@@ -221,20 +221,20 @@ export function encodeEntryHead(cl: number, hlc: number, born: number | undefine
   return born !== undefined && born < hlc ? out + ',' + base36(hlc - born) : out
 }
 
-/** One column of an entry's text (`encodeEntry`): its age and deps already encoded. */
-export function encodeEntryColumn(name: string, age36: string, deps: string, value: Value, dflt: boolean): string {
-  return RS + name + US + age36 + US + deps + US + encodeValue(value, dflt)
+/** A column's text in an entry up to its value (`encodeEntry`): its age and deps already encoded. */
+function columnPrefix(name: string, age36: string, deps: string): string {
+  return RS + name + US + age36 + US + deps + US
 }
 
 /** Column texts up to the value for columns written at their entry's time, without deps, by name (bounded: names are a schema's). */
 const FRESH_PREFIXES = new Map<string, string>()
 const MAX_FRESH_PREFIXES = 4096
 
-/** `encodeEntryColumn(name, '0', '', value, dflt)`, its part before the value made once per name. */
+/** A column written at its entry's time and superseding nothing (age 0, no deps), its part before the value made once per name. */
 export function encodeFreshColumn(name: string, value: Value, dflt: boolean): string {
   let prefix = FRESH_PREFIXES.get(name)
   if (prefix === undefined) {
-    prefix = RS + name + US + '0' + US + US
+    prefix = columnPrefix(name, '0', '')
     if (FRESH_PREFIXES.size < MAX_FRESH_PREFIXES) FRESH_PREFIXES.set(name, prefix)
   }
   return prefix + encodeValue(value, dflt)

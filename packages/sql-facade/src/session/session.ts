@@ -1519,7 +1519,7 @@ export class Session {
     // SELECT, and UPDATE, DELETE and INSERT .. SELECT (write-offload.ts, runtime/insert-source.ts), in a block or not.
     if (stmt.kind !== 'pg' || !('SelectStmt' in stmt.node || 'UpdateStmt' in stmt.node || 'DeleteStmt' in stmt.node || 'InsertStmt' in stmt.node)) return null
     if (!params.every((p) => p === null || typeof p === 'string' || p instanceof Uint8Array)) return null
-    const afterMs = this.offloadAfterMs()
+    const afterMs = durationMillis(this.settings.show('offload_after') ?? '0')
     if (afterMs <= 0) return null
     const startMs = monotonicNow()
     const pending: PendingOffload = {
@@ -1542,15 +1542,6 @@ export class Session {
     }
     return pending
   }
-
-  /** `offload_after` in milliseconds, parsed again only when its text changes (it is read for every statement). */
-  private offloadAfterMs(): number {
-    const text = this.settings.show('offload_after') ?? '0'
-    if (text !== this.offloadAfter.text) this.offloadAfter = { text, ms: durationMillis(text) }
-    return this.offloadAfter.ms
-  }
-
-  private offloadAfter: { text: string | null; ms: number } = { text: null, ms: 0 }
 
   /**
    * Whether the open block, if any, lets a statement move: it spans no temporary relations
