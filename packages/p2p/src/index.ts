@@ -22,5 +22,6 @@ export {
 } from './dial/join-loop.js'
 export { timerScheduler } from './dial/timer-scheduler.js'
 export { createLibp2pNode, type Libp2pNode, type Libp2pNodeOptions } from './node/libp2p-node.js'
+export { withCorkedWrites, writesCorked } from './node/corked-writes.js'
 export { encodeBrowserToken, decodeBrowserToken, type BrowserToken } from './node/browser-token.js'
 export { SessionTransport, type SessionTransportOptions, type LogLevel } from './session-transport.js'

@@ -11,6 +11,7 @@
 import './promise-with-resolvers.js'
 import './yamux-window-updates.js'
 import { withQuietReads } from './noise-reads.js'
+import { withCorkedWrites } from './corked-writes.js'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -78,7 +79,7 @@ export async function createLibp2pNode(options: Libp2pNodeOptions): Promise<Libp
     ...(options.privateKey ? { privateKey: options.privateKey } : {}),
     nodeInfo: { name: options.name, version: NODE_VERSION, userAgent: `${options.name}/${NODE_VERSION}` },
     addresses: { listen: options.listen },
-    transports: options.transports,
+    transports: options.transports.map((make) => withCorkedWrites(make)),
     connectionEncrypters: [withQuietReads(noise())],
     streamMuxers: [yamux()],
     ...(options.connectionProtector ? { connectionProtector: options.connectionProtector } : {}),
