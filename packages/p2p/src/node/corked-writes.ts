@@ -43,13 +43,13 @@ function corkable(socket: unknown): socket is Corkable {
 }
 
 /**
- * Makes `connection`'s writes of one list go out in one system call; true when it now does
- * (false: it has no corkable socket, or a sending method shaped otherwise).
+ * Makes `connection`'s writes of one list the socket takes whole go out in one system call;
+ * true when it now does (false: it has no corkable socket, or a sending method shaped otherwise).
  */
 export function corkWrites(connection: unknown): boolean {
+  if (writesCorked(connection)) return true
   const c = connection as (SocketConnection & { [CORKED]?: true }) | null
   if (c === null || typeof c !== 'object') return false
-  if (c[CORKED] === true) return true
   const socket = c.socket
   const send = c.sendData
   if (!corkable(socket) || typeof send !== 'function') return false
