@@ -34,7 +34,7 @@ import type { ResolverLookup } from '../merge/policy.js'
 import { setText } from '../merge/text.js'
 import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
 import { KeptDeleteSet, snapshotDigest } from '../yjs/kept-delete-set.js'
-import { deletedItemCount, fitContent, hasPendingUpdates, itemValue, mapItems } from '../yjs/yjs-internals.js'
+import { deletedItemCount, LeanDoc, fitContent, hasPendingUpdates, itemValue, mapItems } from '../yjs/yjs-internals.js'
 import { UpdateSlicer } from '../yjs/update-slices.js'
 import { freshEntryText, localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
@@ -212,7 +212,7 @@ export class Shard {
   }
 
   private newDoc(clientID: number): Y.Doc {
-    const doc = new Y.Doc({ gc: true })
+    const doc = new LeanDoc({ gc: true })
     doc.clientID = clientID
     doc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(tr))
     return doc

@@ -418,9 +418,9 @@ export class PgServer {
     return nothing()
   }
 
-  private startupParameters(pid: number, secret: number, user: string, superuser: boolean, reported: Array<[string, string]>): Uint8Array {
+  private startupParameters(pid: number, secret: number, user: string, superuser: boolean, reported: ReadonlyArray<readonly [string, string]>): Uint8Array {
     const w = new BackendWriter()
-    const params: Array<[string, string]> = [
+    const params: Array<readonly [string, string]> = [
       ['server_version', this.options.serverVersion ?? '16.0 (Concord)'],
       ['server_encoding', 'UTF8'],
       ['client_encoding', 'UTF8'],

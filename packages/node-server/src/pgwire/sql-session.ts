@@ -83,8 +83,9 @@ export interface SqlSession {
   /**
    * ParameterStatus values this session reports at startup beyond the fixed ones
    * (in_hot_standby, default_transaction_read_only: libpq's target_session_attrs reads them).
+   * The same array while none of them changed (asked before every ReadyForQuery).
    */
-  reportedParameters?(): Array<[string, string]>
+  reportedParameters?(): ReadonlyArray<readonly [string, string]>
   /**
    * Where this connection's notifications go (LISTEN): called whenever one is due, also
    * while a request runs; null stops it.

@@ -93,13 +93,16 @@ export class WireSession {
    * demotion, SET default_transaction_read_only), as PostgreSQL reports them.
    */
   private readonly reported = new Map<string, string>()
+  /** The array `reported` was last brought up to date from: the session returns the same one while nothing changed. */
+  private reportedFrom: ReadonlyArray<readonly [string, string]> | undefined
 
   private readonly maxPortalRowBytes: number
 
   constructor(sql: SqlSession, options: WireSessionOptions = {}) {
     this.sql = sql
     this.maxPortalRowBytes = options.maxPortalRowBytes ?? DEFAULT_MAX_PORTAL_ROW_BYTES
-    for (const [k, v] of sql.reportedParameters?.() ?? []) this.reported.set(k, v)
+    this.reportedFrom = sql.reportedParameters?.()
+    for (const [k, v] of this.reportedFrom ?? []) this.reported.set(k, v)
     sql.onNotification?.((n) => {
       // Idle with nothing held back: out at once. Otherwise behind what is already there.
       const alone = !this.handling && this.push !== null && this.out.length === 0
@@ -264,10 +267,14 @@ export class WireSession {
 
   /** ReadyForQuery, after a ParameterStatus for each reported parameter that changed since the client last heard it. */
   private ready(): void {
-    for (const [k, v] of this.sql.reportedParameters?.() ?? []) {
-      if (this.reported.get(k) === v) continue
-      this.reported.set(k, v)
-      this.out.parameterStatus(k, v)
+    const params = this.sql.reportedParameters?.()
+    if (params !== this.reportedFrom) {
+      this.reportedFrom = params
+      for (const [k, v] of params ?? []) {
+        if (this.reported.get(k) === v) continue
+        this.reported.set(k, v)
+        this.out.parameterStatus(k, v)
+      }
     }
     this.out.readyForQuery(this.status())
   }

@@ -30,15 +30,54 @@ import { refuseUnheldWrite } from '../placement/unheld-write.js'
  */
 export type GivenRow = Array<RtValue | undefined>
 
+/** What every writer of one table shares, whatever its statement. */
+interface TableShape {
+  /** Frozen: a writer's columns are read, never changed (a scope made from them copies a binding to change it). */
+  columns: ColumnBinding[]
+  metas: ReadonlyArray<Readonly<ColumnMeta>>
+  /** The columns' scope (no parent, no probe: nothing in it changes). */
+  scope: Scope
+  uniques: string[][]
+  pkIdx: number[]
+  counters: boolean[]
+  /** Whether a column has a default (its own or its domain's), a generation expression or a domain, or the table a CHECK. */
+  compiles: boolean
+  /** Null for each column: what a writer holds for its defaults, generated columns and domain checks when nothing compiles. */
+  none: ReadonlyArray<null>
+}
+
+/** By table: a catalog's TableInfo is never changed in place (a change makes a new one). */
+const tableShapes = new WeakMap<TableInfo, TableShape>()
+
+function tableShape(table: TableInfo): TableShape {
+  let shape = tableShapes.get(table)
+  if (shape !== undefined) return shape
+  const columns = Object.freeze(tableColumns(table, table.name).map((c) => Object.freeze(c))) as ColumnBinding[]
+  const metas = table.columns.map(sharedColumnMeta)
+  const tm = sharedTableMeta(table)
+  shape = {
+    columns,
+    metas,
+    scope: new Scope(columns),
+    uniques: tm.uniques,
+    pkIdx: Object.freeze(table.primaryKey.map((c) => columns.findIndex((x) => x.name === c))) as number[],
+    counters: Object.freeze(table.columns.map((c) => c.kind === 'counter')) as boolean[],
+    compiles: tm.checks.length > 0 || metas.some((m) => m.default !== undefined || m.generated !== undefined || m.t.domain !== undefined),
+    none: Object.freeze(columns.map(() => null)),
+  }
+  tableShapes.set(table, shape)
+  return shape
+}
+
 export class TableWriter {
   readonly columns: ColumnBinding[]
   readonly metas: ReadonlyArray<Readonly<ColumnMeta>>
   readonly scope: Scope
-  private defaults: Array<Compiled | null> = []
-  private generated: Array<Compiled | null> = []
-  private checks: Array<{ name: string; test: Compiled }> = []
+  private readonly defaults: ReadonlyArray<Compiled | null>
+  private readonly generated: ReadonlyArray<Compiled | null>
+  private readonly checks: Array<{ name: string; test: Compiled }>
   /** Per column: the check of its domain's constraints, if its type is a domain. */
-  private domainChecks: Array<((v: RtValue) => void) | null> = []
+  private readonly domainChecks: ReadonlyArray<((v: RtValue) => void) | null>
   readonly uniques: string[][]
   readonly pkIdx: number[]
   /** Per column: a counter (increments merge by adding up; NULL is absence of any value). */
@@ -61,21 +100,30 @@ export class TableWriter {
     this.table = table
     this.p = p
     this.partition = partition
-    this.columns = tableColumns(table, table.name)
-    this.metas = table.columns.map(sharedColumnMeta)
-    this.scope = new Scope(this.columns)
-    const cctx = makeCompileCtx(p, this.scope)
-    const empty = makeCompileCtx(p, new Scope([]))
+    const shape = tableShape(table)
+    this.columns = shape.columns
+    this.metas = shape.metas
+    this.scope = shape.scope
+    this.uniques = shape.uniques
+    this.pkIdx = shape.pkIdx
+    this.counters = shape.counters
     const now = p.exec.nowMicros
-    // A column without a DEFAULT of its own takes its domain's.
-    this.defaults = this.metas.map((m, i) => (m.default ?? m.t.domain?.default ? coerce(compileExpr((m.default ?? m.t.domain!.default) as unknown as Node, empty), this.columns[i]!.type, 'assignment', now, `column "${this.columns[i]!.name}"`) : null))
-    this.generated = this.metas.map((m, i) => (m.generated ? coerce(compileExpr(m.generated as unknown as Node, cctx), this.columns[i]!.type, 'assignment', now, `column "${this.columns[i]!.name}"`) : null))
-    this.domainChecks = this.metas.map((m) => compileDomainCheck(m.t, empty, compileExpr))
-    const tm = sharedTableMeta(table)
-    this.checks = tm.checks.map((c) => ({ name: c.name, test: coerce(compileExpr(c.expr as unknown as Node, cctx), T.bool, 'implicit', now) }))
-    this.uniques = tm.uniques
-    this.pkIdx = table.primaryKey.map((c) => this.columns.findIndex((x) => x.name === c))
-    this.counters = table.columns.map((c) => c.kind === 'counter')
+    // Compiled per statement (an expression may read the session's settings), and only
+    // where the table has something to compile: pgbench's tables have nothing.
+    if (shape.compiles) {
+      const cctx = makeCompileCtx(p, this.scope)
+      const empty = makeCompileCtx(p, new Scope([]))
+      // A column without a DEFAULT of its own takes its domain's.
+      this.defaults = this.metas.map((m, i) => (m.default ?? m.t.domain?.default ? coerce(compileExpr((m.default ?? m.t.domain!.default) as unknown as Node, empty), this.columns[i]!.type, 'assignment', now, `column "${this.columns[i]!.name}"`) : null))
+      this.generated = this.metas.map((m, i) => (m.generated ? coerce(compileExpr(m.generated as unknown as Node, cctx), this.columns[i]!.type, 'assignment', now, `column "${this.columns[i]!.name}"`) : null))
+      this.domainChecks = this.metas.map((m) => compileDomainCheck(m.t, empty, compileExpr))
+      this.checks = sharedTableMeta(table).checks.map((c) => ({ name: c.name, test: coerce(compileExpr(c.expr as unknown as Node, cctx), T.bool, 'implicit', now) }))
+    } else {
+      this.defaults = shape.none
+      this.generated = shape.none
+      this.domainChecks = shape.none
+      this.checks = []
+    }
     this.inPartition = partition ? partitionFilter(partitionCatalog(p), partition, this.columns) : null
   }
 

@@ -19,7 +19,7 @@ import type { CreateTrigStmt, DropStmt, Node } from 'libpg-query'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { PlanCtx } from '../plan/plan-context.js'
 import { makeCompileCtx } from '../plan/plan-context.js'
-import { tableMeta, tableMetaToJson } from '../catalog/table-meta.js'
+import { sharedTableMeta, tableMeta, tableMetaToJson } from '../catalog/table-meta.js'
 import type { TriggerDef, TriggerEvent } from '../catalog/trigger-def.js'
 import { utility, type StatementResult } from '../runtime/result.js'
 import { nameList } from '../parser/name-list.js'
@@ -178,13 +178,13 @@ function compileWhen(p: PlanCtx, t: TableInfo, when: Node): (env: Env) => boolea
 
 /** The triggers of `table` (and, for row triggers, of the partitioned tables above it). */
 function triggersFor(p: PlanCtx, table: TableInfo): Array<{ def: TriggerDef; table: TableInfo }> {
-  const out = (tableMeta(table).triggers ?? []).map((def) => ({ def, table }))
-  let parent = tableMeta(table).partitionOf
+  const out = (sharedTableMeta(table).triggers ?? []).map((def) => ({ def, table }))
+  let parent = sharedTableMeta(table).partitionOf
   for (let depth = 0; parent && depth < 32; depth++) {
     const pt = p.exec.tx.table(parent)
     if (!pt) break
-    for (const def of tableMeta(pt).triggers ?? []) if (def.level === 'ROW') out.push({ def, table: pt })
-    parent = tableMeta(pt).partitionOf
+    for (const def of sharedTableMeta(pt).triggers ?? []) if (def.level === 'ROW') out.push({ def, table: pt })
+    parent = sharedTableMeta(pt).partitionOf
   }
   return out
 }
@@ -201,14 +201,14 @@ interface RowSet {
 
 /** Whether `table` takes part in a partition tree (a partitioned table, or a partition). */
 function partitioned(table: TableInfo): boolean {
-  return !!table.partitioning || tableMeta(table).partitionOf !== undefined
+  return !!table.partitioning || sharedTableMeta(table).partitionOf !== undefined
 }
 
 /** The root of `table`'s partition tree. */
 function partitionRootOf(p: PlanCtx, table: TableInfo): TableInfo {
   let t = table
   for (let depth = 0; depth < 32; depth++) {
-    const up = tableMeta(t).partitionOf
+    const up = sharedTableMeta(t).partitionOf
     const pt = up ? p.exec.tx.table(up) : undefined
     if (!pt) break
     t = pt

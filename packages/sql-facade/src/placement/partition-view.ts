@@ -15,7 +15,7 @@
  * updated keeps its shard (core moves no rows) but reads as the partition it now routes to.
  */
 import type { Json, Replica, Row, TableInfo } from '@concord/core'
-import { columnMeta, tableMeta } from '../catalog/table-meta.js'
+import { columnMeta, sharedTableMeta, tableMeta } from '../catalog/table-meta.js'
 import type { ColumnBinding } from '../relation/scope.js'
 import { SqlError, SqlState } from '../errors/sql-error.js'
 import { castValue } from '../types/cast.js'
@@ -49,7 +49,7 @@ export interface Bound {
 }
 
 export function boundOf(child: TableInfo): Bound | undefined {
-  return tableMeta(child).bound as Bound | undefined
+  return sharedTableMeta(child).bound as Bound | undefined
 }
 
 /**
@@ -172,7 +172,7 @@ export function partitionLevels(child: TableInfo, cat: PartitionCatalog): Array<
   let t = child
   // Bounded: a catalog cannot hold a cycle, but a corrupt one must not hang a query.
   for (let depth = 0; depth < 64; depth++) {
-    const name = tableMeta(t).partitionOf
+    const name = sharedTableMeta(t).partitionOf
     const parent = name ? cat.table(name) : undefined
     if (!parent) break
     levels.push({ parent, child: t })
@@ -273,7 +273,7 @@ export class PartitionRouter {
     let e = this.cache.get(parent.name)
     if (!e || fresh || e.incarnation !== parent.incarnation) {
       const keyCols = (parent.partitioning?.columns ?? []).map((c, i) => ({ name: c, type: partitionKeyTypes(parent)[i]! }))
-      const kids = this.replica.tables().filter((t) => tableMeta(t).partitionOf === parent.name)
+      const kids = this.replica.tables().filter((t) => sharedTableMeta(t).partitionOf === parent.name)
       // Expression keys need a plan context to evaluate: such rows stay in shard 0 (placement only).
       const children = partitionKeyExprs(parent).some((x) => x !== null) ? [] : kids.map((child) => ({ child, test: partitionMatcher(parent, child, kids), shard: partitionShard(child) }))
       e = { incarnation: parent.incarnation, keyCols, children }

@@ -332,6 +332,8 @@ export class Session {
   private offload: PendingOffload | null = null
   /** Aborted by a cancel request while the running statement runs elsewhere. */
   private offloadAbort: AbortController | null = null
+  /** What reportedParameters last answered. */
+  private reported: ReadonlyArray<readonly [string, string]> | null = null
   /** How the running UPDATE or DELETE reads its target rows (runtime/target-rows.ts); null: as always. */
   private targetRows: TargetRows | null = null
   /** Where the running INSERT .. SELECT takes its source rows (runtime/insert-source.ts); null: its SELECT. */
@@ -2032,11 +2034,16 @@ export class Session {
    * changes (PostgreSQL 14+ reports the first two, so libpq's target_session_attrs needs no
    * query; DateStyle and IntervalStyle tell drivers how dates and intervals print).
    */
-  reportedParameters(): Array<[string, string]> {
-    return [
-      ['in_hot_standby', this.settings.show('in_hot_standby')!], ['default_transaction_read_only', this.settings.show('default_transaction_read_only')!],
-      ['DateStyle', this.settings.show('datestyle')!], ['IntervalStyle', this.settings.show('intervalstyle')!],
-    ]
+  reportedParameters(): ReadonlyArray<readonly [string, string]> {
+    const standby = this.settings.show('in_hot_standby')!
+    const readOnly = this.settings.show('default_transaction_read_only')!
+    const dateStyle = this.settings.show('datestyle')!
+    const intervalStyle = this.settings.show('intervalstyle')!
+    const last = this.reported
+    // The same array while nothing changed: the wire server asks before every ReadyForQuery.
+    if (last !== null && last[0]![1] === standby && last[1]![1] === readOnly && last[2]![1] === dateStyle && last[3]![1] === intervalStyle) return last
+    this.reported = [['in_hot_standby', standby], ['default_transaction_read_only', readOnly], ['DateStyle', dateStyle], ['IntervalStyle', intervalStyle]]
+    return this.reported
   }
 
   /** The running transaction's mode: READ ONLY as the block or session says, and on a standby always. */
