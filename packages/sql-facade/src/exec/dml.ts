@@ -263,7 +263,7 @@ export function execInsert(written: InsertStmt, p: PlanCtx): StatementResult {
   const touched = new Set<string>()
   const triggers = StatementTriggers.of(p, p.exec.tx.table(rv.relname!), 'INSERT', w.columns)
   // ON CONFLICT DO UPDATE also fires the table's UPDATE triggers, as in PostgreSQL.
-  const updateTriggers = doUpdate ? StatementTriggers.of(p, p.exec.tx.table(rv.relname!), 'UPDATE', w.columns, assigned.size ? new Set([...assigned].map((i) => w.columns[i]!.name)) : null) : null
+  const updateTriggers = doUpdate ? StatementTriggers.of(p, p.exec.tx.table(rv.relname!), 'UPDATE', w.columns, assigned.size ? assigned : null) : null
   triggers?.beforeStatement()
   updateTriggers?.beforeStatement()
   for (const stated of sourceRows) {
@@ -475,7 +475,7 @@ function updateIn(stmt: UpdateStmt, p: PlanCtx, relname: string, cache: TargetRo
   const out: RtValue[][] = []
   // Compute every new row before writing any, so SET expressions see the old state.
   const updates = rows.map(({ row, env }) => ({ row, extra: extraIdx.map((i) => env.row[i]!), ...setList.apply(row, env) }))
-  const triggers = StatementTriggers.of(p, shape ? undefined : p.exec.tx.table(relname), 'UPDATE', w.columns, new Set([...setList.assigned].map((i) => w.columns[i]!.name)))
+  const triggers = StatementTriggers.of(p, shape ? undefined : p.exec.tx.table(relname), 'UPDATE', w.columns, setList.assigned)
   triggers?.beforeStatement()
   let count = 0
   for (const u of updates) {

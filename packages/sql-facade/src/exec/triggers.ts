@@ -252,20 +252,22 @@ export class StatementTriggers {
   }
 
   /** The triggers `op` fires on `table`, or null when there are none (the common case). */
-  static of(p: PlanCtx, table: TableInfo | undefined, op: TriggerEvent, columns: ColumnBinding[], assigned: Set<string> | null = null): StatementTriggers | null {
+  /** `assignedAt`: an UPDATE's assigned columns, by position in `columns` (their names made only when a trigger is there to read them). */
+  static of(p: PlanCtx, table: TableInfo | undefined, op: TriggerEvent, columns: ColumnBinding[], assignedAt: Iterable<number> | null = null): StatementTriggers | null {
     if (!table) return null
     const tree = partitioned(table)
     const root = tree ? partitionRootOf(p, table) : table
     const members = tree ? p.exec.allTables().filter((t) => t === table || partitionRootOf(p, t).name === root.name) : [table]
-    if (!members.some((t) => (tableMeta(t).triggers ?? []).some((d) => !d.disabled && d.events.includes(op)))) return null
+    if (!members.some((t) => (sharedTableMeta(t).triggers ?? []).some((d) => !d.disabled && d.events.includes(op)))) return null
     let leafOf: ((row: RtValue[]) => TableInfo) | null = null
     if (tree && table.partitioning) {
       const route = routeToLeaf(root, tableColumns(root, root.name), partitionCatalog(p))
       leafOf = (row) => route(row).leaf ?? table
     }
+    const assigned = assignedAt === null ? null : new Set(Array.from(assignedAt, (i) => columns[i]!.name))
     const s = new StatementTriggers(p, table, op, columns, [], assigned, leafOf)
-    s.statementDefs.push(...(tableMeta(table).triggers ?? []).filter((d) => d.level === 'STATEMENT' && s.fires(d)))
-    if (members.some((t) => (tableMeta(t).triggers ?? []).some((d) => d.events.includes(op) && (d.oldTable !== undefined || d.newTable !== undefined)))) s.transitionRows = { old: [], new: [] }
+    s.statementDefs.push(...(sharedTableMeta(table).triggers ?? []).filter((d) => d.level === 'STATEMENT' && s.fires(d)))
+    if (members.some((t) => (sharedTableMeta(t).triggers ?? []).some((d) => d.events.includes(op) && (d.oldTable !== undefined || d.newTable !== undefined)))) s.transitionRows = { old: [], new: [] }
     return s
   }
 
