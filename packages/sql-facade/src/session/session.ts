@@ -2305,6 +2305,14 @@ export class Session {
       callUserSetFunction,
       depth: 0,
       budget: this.budget(),
+      // Set by the caller or later in the run: named here, so adding them keeps the shape.
+      planSlots: undefined,
+      planCache: undefined,
+      deferred: undefined,
+      paramTypes: undefined,
+      transitionTables: undefined,
+      pausable: undefined,
+      notices: undefined,
     }
     return ctx
   }
