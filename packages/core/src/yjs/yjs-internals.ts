@@ -72,7 +72,7 @@ interface ObservableInternals {
  * meanwhile is not called).
  */
 export class LeanDoc extends Y.Doc {
-  override emit(...[name, args]: Parameters<Y.Doc['emit']>): void {
+  override emit(name: Parameters<Y.Doc['emit']>[0], args: Parameters<Y.Doc['emit']>[1]): void {
     const observers = (this as unknown as ObservableInternals)._observers.get(name)
     if (observers === undefined) return
     if (observers.size === 1) {

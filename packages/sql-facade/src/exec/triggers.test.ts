@@ -132,7 +132,6 @@ describe('triggers', () => {
     expect((await failure('create trigger bad3 after insert or update on tt referencing new table as o for each statement execute function trans_f()')).code).toBe('0A000')
   })
 
-
   it('UPDATE OF columns fires only for statements that assign one of them, in UPDATE and in ON CONFLICT DO UPDATE (as PostgreSQL 15 answers)', async () => {
     await db.query('create table uo(a int primary key, b text, c text)')
     await db.query('create table uolog(msg text)')
@@ -147,6 +146,7 @@ describe('triggers', () => {
     await db.query(`insert into uo values (3, 'n', 'n') on conflict (a) do update set b = excluded.b`)
     expect(await rows('select msg from uolog order by msg')).toEqual([['uo_b 2'], ['uo_b 3'], ['uo_bc 1'], ['uo_bc 2'], ['uo_bc 2'], ['uo_bc 3']])
   })
+
   it('fire on the node that runs the statement, never where its changes are replicated to; the definition replicates', async () => {
     const cluster = await SimCluster.create({ seed: 7, nodes: [{ id: 'a', region: 'r1' }, { id: 'b', region: 'r2' }] })
     try {
