@@ -46,6 +46,9 @@ interface TableShape {
   none: ReadonlyArray<null>
 }
 
+/** A writer's CHECKs where its table has none. */
+const NO_CHECKS: ReadonlyArray<{ name: string; test: Compiled }> = Object.freeze([])
+
 /** By table: a catalog's TableInfo is never changed in place (a change makes a new one). */
 const tableShapes = new WeakMap<TableInfo, TableShape>()
 
@@ -75,7 +78,7 @@ export class TableWriter {
   readonly scope: Scope
   private readonly defaults: ReadonlyArray<Compiled | null>
   private readonly generated: ReadonlyArray<Compiled | null>
-  private readonly checks: Array<{ name: string; test: Compiled }>
+  private readonly checks: ReadonlyArray<{ name: string; test: Compiled }>
   /** Per column: the check of its domain's constraints, if its type is a domain. */
   private readonly domainChecks: ReadonlyArray<((v: RtValue) => void) | null>
   readonly uniques: string[][]
@@ -122,7 +125,7 @@ export class TableWriter {
       this.defaults = shape.none
       this.generated = shape.none
       this.domainChecks = shape.none
-      this.checks = []
+      this.checks = NO_CHECKS
     }
     this.inPartition = partition ? partitionFilter(partitionCatalog(p), partition, this.columns) : null
   }

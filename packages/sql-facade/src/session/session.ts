@@ -276,6 +276,14 @@ const IMPLICIT_BLOCK: Record<'begin' | 'commit' | 'rollback', Statement> = {
   rollback: { kind: 'pg', node: { TransactionStmt: { kind: 'TRANS_STMT_ROLLBACK' } }, text: 'ROLLBACK' },
 }
 
+/** The parameters a session reports (reportedParameters): each name as reported, and the setting it shows. */
+const REPORTED_PARAMETERS: ReadonlyArray<readonly [string, string]> = [
+  ['in_hot_standby', 'in_hot_standby'],
+  ['default_transaction_read_only', 'default_transaction_read_only'],
+  ['DateStyle', 'datestyle'],
+  ['IntervalStyle', 'intervalstyle'],
+]
+
 export class Session {
   readonly settings: Settings
   private block: Block | null = null
@@ -2035,14 +2043,12 @@ export class Session {
    * query; DateStyle and IntervalStyle tell drivers how dates and intervals print).
    */
   reportedParameters(): ReadonlyArray<readonly [string, string]> {
-    const standby = this.settings.show('in_hot_standby')!
-    const readOnly = this.settings.show('default_transaction_read_only')!
-    const dateStyle = this.settings.show('datestyle')!
-    const intervalStyle = this.settings.show('intervalstyle')!
     const last = this.reported
     // The same array while nothing changed: the wire server asks before every ReadyForQuery.
-    if (last !== null && last[0]![1] === standby && last[1]![1] === readOnly && last[2]![1] === dateStyle && last[3]![1] === intervalStyle) return last
-    this.reported = [['in_hot_standby', standby], ['default_transaction_read_only', readOnly], ['DateStyle', dateStyle], ['IntervalStyle', intervalStyle]]
+    let same = last !== null
+    for (let i = 0; same && i < REPORTED_PARAMETERS.length; i++) same = last![i]![1] === this.settings.show(REPORTED_PARAMETERS[i]![1])
+    if (same) return last!
+    this.reported = REPORTED_PARAMETERS.map(([name, setting]) => [name, this.settings.show(setting)!] as const)
     return this.reported
   }
 
