@@ -34,7 +34,7 @@ import type { ResolverLookup } from '../merge/policy.js'
 import { setText } from '../merge/text.js'
 import type { ConflictRecord, Row, RowChange, Value } from '../types.js'
 import { KeptDeleteSet, snapshotDigest } from '../yjs/kept-delete-set.js'
-import { deletedItemCount, fitContent, hasPendingUpdates, itemValue, LeanDoc, mapItems } from '../yjs/yjs-internals.js'
+import { deletedItemCount, fitContent, hasPendingUpdates, itemValue, LeanDoc, mapItems, whileUpdating } from '../yjs/yjs-internals.js'
 import { UpdateSlicer } from '../yjs/update-slices.js'
 import { freshEntryText, localEntry, type LocalWriteContext } from './local-write.js'
 import type { RowWrite } from './row-write.js'
@@ -48,6 +48,8 @@ export const REMOTE_ORIGIN = 'remote'
 /** Origin of Yjs transactions that restore stored state or keep books: nothing to persist or publish. */
 export const LOAD_ORIGIN = 'load'
 const TEXT_PREFIX = '\u0003'
+/** Changed rows `rowsHash` may leave unsummed before it sums them anyway (a bulk load's rows, hashed as they come). */
+const MAX_UNSUMMED = 1024
 
 /** A row change as the replica hands it on (the shard fills in table and origin). */
 export type ShardRowChange = RowChange
@@ -134,8 +136,16 @@ export class Shard {
    */
   private held: { local: Set<string>; remote: Set<string>; all: boolean } | null = null
   private digestCache: number | null = null
-  /** Order-independent hash of the materialized rows (see `rowsHash`), kept up to date by rematerialize. */
+  /** Order-independent hash of the materialized rows (see `rowsHash`) but those in `unsummed`. */
   private rowsSum = 0
+  /**
+   * Rows updated or deleted since `rowsSum` last took them in, each with the hash of the
+   * row it held then (int32). `rowsHash` brings the sum up to date: a row rewritten by many
+   * commits between two digests (pgbench's one branch row) is hashed twice, not twice per
+   * commit. A new row is summed at once (a bulk load's rows pay nothing more). Bounded by
+   * MAX_UNSUMMED.
+   */
+  private readonly unsummed = new Map<string, number>()
   private deletedCache = 0
   /** The current generation's delete set, kept per transaction: a digest costs the changes since the last, not the shard. */
   private readonly deletes = new KeptDeleteSet()
@@ -151,7 +161,8 @@ export class Shard {
    * by one scan.
    */
   private deletedRows: Set<string> | null = null
-  private readonly onLocalUpdate: (update: Uint8Array) => void
+  /** The 'update' listener a local transaction registers, alone in its Set (`whileUpdating`). */
+  private readonly localUpdateListener: Set<(update: Uint8Array) => void>
   /** Set by a transaction that integrated something new. */
   private changedByLast = false
   /** Single-writer shards during setView: row key -> that writer's raw entry. */
@@ -178,7 +189,7 @@ export class Shard {
     this.writer = writer
     this.currentDoc = this.newDoc(clientID)
     this.currentMap = this.currentDoc.getMap('rows')
-    this.onLocalUpdate = (update: Uint8Array) => hooks.onUpdate(this, update, LOCAL_ORIGIN)
+    this.localUpdateListener = new Set([(update: Uint8Array) => hooks.onUpdate(this, update, LOCAL_ORIGIN)])
     this.resolveContext = {
       resolvers: hooks.resolvers,
       text: (rowKey, skey, cl) => this.doc.getText(textName(rowKey, skey, cl)).toString(),
@@ -634,7 +645,32 @@ export class Shard {
    * under equal state vectors (see ShardDigest.rows).
    */
   get rowsHash(): number {
+    if (this.unsummed.size > 0) this.sumRows()
     return this.rowsSum
+  }
+
+  /** Takes the rows in `unsummed` into `rowsSum`. */
+  private sumRows(): void {
+    let sum = this.rowsSum
+    for (const [key, before] of this.unsummed) {
+      sum -= before
+      const now = this.rows.get(key)
+      if (now !== undefined) sum += rowHash(key, now)
+    }
+    this.rowsSum = sum >>> 0
+    this.unsummed.clear()
+  }
+
+  /** Notes that the row under `key` changed from `before` to `after` (`rows` holds it already), for `rowsHash`. */
+  private rowChanged(key: string, before: Row | null, after: Row | null): void {
+    if (this.unsummed.has(key)) return
+    if (before === null) {
+      // Absent when last summed and unchanged since: the new row joins the sum now.
+      if (after !== null) this.rowsSum = (this.rowsSum + rowHash(key, after)) >>> 0
+      return
+    }
+    this.unsummed.set(key, rowHash(key, before) | 0)
+    if (this.unsummed.size >= MAX_UNSUMMED) this.sumRows()
   }
 
   /** Number of live rows. */
@@ -821,9 +857,8 @@ export class Shard {
     } else {
       if (before !== null && sameRow(before, after)) return null
       this.rows.set(key, after)
-      this.rowsSum = (this.rowsSum + rowHash(key, after)) >>> 0
     }
-    if (before !== null) this.rowsSum = (this.rowsSum - rowHash(key, before)) >>> 0
+    this.rowChanged(key, before, after)
     return { table, key, before, after, origin }
   }
 
@@ -867,7 +902,7 @@ export class Shard {
         digest,
         garbage: this.deletedCache,
         entries: this.entryCount,
-        rowsHash: this.rowsSum,
+        rowsHash: this.rowsHash,
         writers: [...this.writers],
         deleted: this.deletedRowKeys(),
       },
@@ -901,6 +936,7 @@ export class Shard {
     }
     this.generation = snapshot.generation
     this.rowsSum = snapshot.rowsHash
+    this.unsummed.clear()
     for (const w of snapshot.writers) this.writers.add(w)
     this.deletedRows = new Set(snapshot.deleted)
     const stateVector = snapshotStateVector(snapshot, decodesAsStateVector)
@@ -940,6 +976,7 @@ export class Shard {
     const entries = this.entryCount
     // Kept as rows are resolved; null would mean a scan of the entries while deferred.
     this.deletedRowKeys()
+    if (this.unsummed.size > 0) this.sumRows()
     const generation = this.generation
     const record: StoredRecord = { generation, kind: 'snapshot', data: state }
     this.deferred = { read: () => [record], digest, garbage: this.deletedCache, entries, stateVector, ownClient: true }
@@ -1021,6 +1058,7 @@ export class Shard {
     this.hooks.onMalformed()
     this.rows.clear()
     this.rowsSum = 0
+    this.unsummed.clear()
     this.deletedRows = new Set()
     const keys = new Set<string>()
     for (const k of this.currentMap.keys()) {
@@ -1047,9 +1085,9 @@ export class Shard {
    * local transactions alone: remote updates are persisted as received, not re-encoded.
    */
   transactLocal(fn: () => void): void {
-    this.doc.on('update', this.onLocalUpdate)
-    try {
-      this.doc.transact(() => {
+    const doc = this.doc
+    whileUpdating(doc, this.localUpdateListener, () =>
+      doc.transact(() => {
         this.writing = true
         try {
           this.chainSessions()
@@ -1057,10 +1095,8 @@ export class Shard {
         } finally {
           this.writing = false
         }
-      }, LOCAL_ORIGIN)
-    } finally {
-      this.doc.off('update', this.onLocalUpdate)
-    }
+      }, LOCAL_ORIGIN),
+    )
   }
 
   /**

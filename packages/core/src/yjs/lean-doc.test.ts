@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { LeanDoc } from './yjs-internals.js'
+import { LeanDoc, whileUpdating } from './yjs-internals.js'
 
 describe('LeanDoc (events without allocation where nobody listens)', () => {
   it('makes the same updates and calls the same events, in the same order, as a Y.Doc', () => {
@@ -69,5 +69,55 @@ describe('LeanDoc (events without allocation where nobody listens)', () => {
     const copy = new Y.Doc()
     Y.applyUpdate(copy, Y.encodeStateAsUpdate(d))
     expect(copy.getMap('m').get('k')).toBe(1)
+  })
+})
+
+describe('whileUpdating (a local transaction\'s update listener without a Set made each time)', () => {
+  const observers = (d: Y.Doc): Map<string, Set<unknown>> => (d as unknown as { _observers: Map<string, Set<unknown>> })._observers
+
+  it('hears the updates of its own transactions only, leaving no listener behind, and reuses its Set', () => {
+    const doc = new LeanDoc({ gc: true })
+    const heard: Uint8Array[] = []
+    const sole = new Set([(u: Uint8Array) => heard.push(u)])
+    whileUpdating(doc, sole, () => doc.transact(() => doc.getMap('rows').set('a', 1)))
+    expect(heard).toHaveLength(1)
+    expect(observers(doc).has('update')).toBe(false)
+    // A peer's update applied outside: not heard (Yjs does not even encode it).
+    const peer = new Y.Doc()
+    peer.getMap('rows').set('b', 2)
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(peer))
+    expect(heard).toHaveLength(1)
+    whileUpdating(doc, sole, () => doc.transact(() => doc.getMap('rows').set('c', 3)))
+    expect(heard).toHaveLength(2)
+    expect([...sole]).toHaveLength(1)
+    // The updates heard are the document's own writes: a fresh document built from them holds them.
+    const copy = new Y.Doc()
+    for (const u of heard) Y.applyUpdate(copy, u)
+    expect(copy.getMap('rows').toJSON()).toEqual({ a: 1, c: 3 })
+  })
+
+  it('leaves listeners registered before, or added meanwhile, as lib0 would, and its own Set holding only its listener', () => {
+    const doc = new LeanDoc({ gc: true })
+    const before: number[] = []
+    const meanwhile: number[] = []
+    const mine: number[] = []
+    const earlier = (): number => before.push(1)
+    doc.on('update', earlier)
+    const sole = new Set([(): number => mine.push(1)])
+    whileUpdating(doc, sole, () => doc.transact(() => doc.getMap('rows').set('a', 1)))
+    expect([before.length, mine.length]).toEqual([1, 1])
+    expect([...observers(doc).get('update')!]).toEqual([earlier])
+    doc.off('update', earlier)
+    const added = (): number => meanwhile.push(1)
+    whileUpdating(doc, sole, () => {
+      doc.on('update', added)
+      doc.transact(() => doc.getMap('rows').set('b', 2))
+    })
+    expect([before.length, meanwhile.length, mine.length]).toEqual([1, 1, 2])
+    expect([...observers(doc).get('update')!]).toEqual([added])
+    expect(sole.size).toBe(1)
+    expect(sole.has(added)).toBe(false)
+    doc.transact(() => doc.getMap('rows').set('c', 3))
+    expect([meanwhile.length, mine.length]).toEqual([2, 2])
   })
 })

@@ -12,11 +12,11 @@ import { SqlError, SqlState } from '../errors/sql-error.js'
 import type { RoleDirectory } from '../catalog/role-directory.js'
 import { BOOTSTRAP, BOOTSTRAP_NAMES, BOOTSTRAP_ROLE, type RoleRecord } from '../catalog/role-record.js'
 
-export function sessionRole(user: string, roles: () => RoleDirectory): RoleRecord {
+export function sessionRole(user: string, source: { roles(): RoleDirectory }): RoleRecord {
   // The bootstrap superuser needs no catalog read: the common case stays free.
   if (user === BOOTSTRAP_ROLE) return BOOTSTRAP
   if (BOOTSTRAP_NAMES.has(user)) return { ...BOOTSTRAP, name: user }
-  const dir = roles()
+  const dir = source.roles()
   const r = dir.role(user)
   if (r) return r
   if (!dir.loginRolesExist) return { ...BOOTSTRAP, name: user }

@@ -59,7 +59,7 @@ export function runInTransaction(stmt: Statement, exec: ExecCtx): StatementResul
     if (checked.node !== stmt.node) stmt = { ...stmt, node: checked.node }
     skipped = checked.notices
   }
-  checkAccess(stmt, { tx: exec.tx, current: exec.role, roles: exec.roles, functions: exec.functions, bodyReads: privilegeCheckedQueries })
+  checkAccess(stmt, { tx: exec.tx, current: exec.role, roles: () => exec.roles(), functions: exec.functions, bodyReads: privilegeCheckedQueries })
   // PL/pgSQL's RAISE NOTICE (at any depth) collects here; the outermost statement sends them.
   const notices = (exec.notices ??= [])
   const start = notices.length

@@ -222,11 +222,13 @@ export const EXEC_CTX_KEYS: { readonly [K in keyof ExecCtx]-?: true } = {
   settings: true,
   role: true,
   roles: true,
+  roleDirectory: true,
   functions: true,
   committedSearchPath: true,
   partitions: true,
   systemView: true,
   catalog: true,
+  catalogModel: true,
   random: true,
   sessionObjects: true,
   hlc: true,
@@ -280,11 +282,13 @@ export function refreshContext(live: ExecCtx, exec: ExecCtx): void {
   live.settings = exec.settings
   live.role = exec.role
   live.roles = exec.roles
+  live.roleDirectory = exec.roleDirectory
   live.functions = exec.functions
   live.committedSearchPath = exec.committedSearchPath
   live.partitions = exec.partitions
   live.systemView = exec.systemView
   live.catalog = exec.catalog
+  live.catalogModel = exec.catalogModel
   live.random = exec.random
   live.sessionObjects = exec.sessionObjects
   live.hlc = exec.hlc

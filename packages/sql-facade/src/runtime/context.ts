@@ -105,6 +105,8 @@ export interface ExecCtx {
   role: RoleRecord
   /** Roles, memberships, owners and grants as this statement's transaction sees them; built once per statement. */
   roles(): RoleDirectory
+  /** What `roles()` answers, once built or given (the database's cached copy while nothing changed roles); undefined until then. */
+  roleDirectory?: RoleDirectory
   functions: (name: string) => UserFunction | undefined
   /** search_path resolved over the committed catalog (database.ts), used while `tx` wrote no catalog object. */
   committedSearchPath?: (value: string, user: string) => SearchPath
@@ -114,6 +116,8 @@ export interface ExecCtx {
   systemView(schema: string | null, name: string): Relation | null
   /** The catalog as this statement's transaction holds it, as pg_catalog shows it; built once per statement. */
   catalog(): CatalogModel
+  /** What `catalog()` built for this statement; undefined until asked. */
+  catalogModel?: CatalogModel
   random(): number
   /** This session's prepared statements and cursors. */
   sessionObjects(): SessionObjects
