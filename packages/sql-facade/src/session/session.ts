@@ -2607,9 +2607,9 @@ type ContextMethods = Pick<ExecCtx, 'roles' | 'systemView' | 'catalog' | 'rebala
 /**
  * The execution context's functions that read the statement's transaction, as methods
  * called on the context (`this`): made once per session. As closures over each
- * statement's transaction they were six functions and their scope per statement (~0.5 KB
- * of a point SELECT's ~13 KB allocated). A spread copy of a context (a function call's)
- * reads through itself, with the same transaction.
+ * statement's transaction they were six functions and their scope per statement (~0.3 KB
+ * of a point SELECT's ~13 KB allocated, by `npm run bench:alloc`). A spread copy of a
+ * context (a function call's) reads through itself, with the same transaction.
  */
 function contextMethods(db: SessionHost): ContextMethods {
   return {
