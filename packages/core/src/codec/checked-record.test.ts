@@ -83,3 +83,26 @@ describe('decodeRecord', () => {
     expect(recordChecksum(owned)).toBe(recordChecksum(copied))
   })
 })
+
+describe('encodeRecord into a given array', () => {
+  // The node encodes records into Buffer.allocUnsafe's pool: uninitialized bytes, a view at
+  // an offset of a larger buffer. Every byte must be written, the header at the view's start.
+  it('writes every byte of an uninitialized view at an offset, the same bytes as a fresh array, and decodes', () => {
+    const records: StoredRecord[] = [
+      { generation: 0, kind: 'update', data: Uint8Array.of(1, 2, 3) },
+      { generation: 2 ** 40 + 5, kind: 'snapshot', data: new Uint8Array(300).map((_, i) => i) },
+      { generation: 3, kind: 'update', data: new Uint8Array(0) },
+      { generation: 3, kind: 'update', data: Uint8Array.of(9) },
+    ]
+    for (const r of records) {
+      const slab = new Uint8Array(1024).fill(0xaa)
+      const into = encodeRecord(r, (size) => slab.subarray(17, 17 + size))
+      expect(into.byteOffset).toBe(17)
+      expect([...into]).toEqual([...encodeRecord(r)])
+      expect(slab[16]).toBe(0xaa)
+      expect(slab[17 + into.length]).toBe(0xaa)
+      const back = decodeRecord(into)
+      expect({ ...back, data: [...back.data] }).toEqual({ ...r, data: [...r.data] })
+    }
+  })
+})

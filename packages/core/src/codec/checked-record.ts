@@ -41,20 +41,37 @@ export class CorruptRecordError extends Error {
  */
 const knownChecksums = new WeakMap<Uint8Array, { kind: StoredRecord['kind']; generation: number; checksum: number }>()
 
+/** Writes `value` as four big-endian bytes at `at` (no DataView made per record). */
+export function writeUint32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24
+  out[at + 1] = (value >>> 16) & 0xff
+  out[at + 2] = (value >>> 8) & 0xff
+  out[at + 3] = value & 0xff
+}
+
 /** Writes the record's ten checked header bytes (version, kind, generation) at the start of `out`. */
 function writeHeader(out: Uint8Array, kind: StoredRecord['kind'], generation: number): void {
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
   out[0] = RECORD_FORMAT_VERSION
   out[1] = kind === 'update' ? KIND_UPDATE : KIND_SNAPSHOT
-  view.setUint32(2, Math.floor(generation / 2 ** 32))
-  view.setUint32(6, generation >>> 0)
+  writeUint32(out, 2, Math.floor(generation / 2 ** 32))
+  writeUint32(out, 6, generation >>> 0)
 }
+
+/** The last header `headerChecksum` computed: a node's records share one generation for long. */
+let lastHeader = { kind: 'update' as StoredRecord['kind'], generation: -1, checksum: 0 }
 
 /** The crc32c of the record's ten checked header bytes. */
 function headerChecksum(kind: StoredRecord['kind'], generation: number): number {
+  if (lastHeader.kind === kind && lastHeader.generation === generation) return lastHeader.checksum
   const header = new Uint8Array(CHECKED_BYTES)
   writeHeader(header, kind, generation)
-  return crc32c(header)
+  lastHeader = { kind, generation, checksum: crc32c(header) }
+  return lastHeader.checksum
+}
+
+/** A new zeroed array of `size` bytes: `encodeRecord`'s default. */
+function newBytes(size: number): Uint8Array {
+  return new Uint8Array(size)
 }
 
 /**
@@ -69,17 +86,23 @@ export function recordChecksum(record: StoredRecord): number {
   return checksum
 }
 
-export function encodeRecord(record: StoredRecord): Uint8Array {
+/**
+ * The record's bytes. `alloc` gives the array they are written into, and every byte of it
+ * is written, so it may come uninitialized from a pool: the node's LMDB storage passes
+ * `Buffer.allocUnsafe`, whose small buffers are views of a shared slab (no memory of
+ * their own to allocate, zero and track per record, four per pgbench tpcb-like COMMIT).
+ * Not the browser's IndexedDB: its structured clone of a view stores the whole buffer.
+ */
+export function encodeRecord(record: StoredRecord, alloc: (size: number) => Uint8Array = newBytes): Uint8Array {
   const { generation, kind, data } = record
   if (!Number.isSafeInteger(generation) || generation < 0) throw new RangeError(`bad generation ${generation}`)
   if (kind !== 'update' && kind !== 'snapshot') throw new RangeError(`bad record kind ${String(kind)}`)
   if (!(data instanceof Uint8Array)) throw new TypeError('record data must be a Uint8Array')
-  const out = new Uint8Array(HEADER_BYTES + data.length)
-  const view = new DataView(out.buffer)
+  const out = alloc(HEADER_BYTES + data.length)
   writeHeader(out, kind, generation)
   out.set(data, HEADER_BYTES)
-  const checksum = crc32c(data, crc32c(out.subarray(0, CHECKED_BYTES)))
-  view.setUint32(CHECKED_BYTES, checksum)
+  const checksum = crc32c(data, headerChecksum(kind, generation))
+  writeUint32(out, CHECKED_BYTES, checksum)
   // A snapshot (a compaction's: large) is named by it once written; an update record is
   // small and mostly never named, so none is remembered per commit.
   if (kind === 'snapshot') knownChecksums.set(data, { kind, generation, checksum })
@@ -129,7 +152,9 @@ const VALUE_HEADER_BYTES = 5
 export function sealValue(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(VALUE_HEADER_BYTES + payload.length)
   out[0] = VALUE_VERSION
-  new DataView(out.buffer).setUint32(1, crc32c(payload))
+  // Byte by byte: a DataView needs `out.buffer`, which V8 makes (and copies into) for a
+  // small array held on its heap (every shard marker, each append).
+  writeUint32(out, 1, crc32c(payload))
   out.set(payload, VALUE_HEADER_BYTES)
   return out
 }

@@ -51,6 +51,7 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { writeUint32 } from '../codec/checked-record.js'
 import { crc32c } from '../codec/crc32c.js'
 import type { Value } from '../types.js'
 
@@ -340,7 +341,8 @@ export function encodeMessage(msg: Message): Uint8Array {
   const body = encoding.toUint8Array(e)
   const out = new Uint8Array(body.length + 4)
   out.set(body)
-  new DataView(out.buffer).setUint32(body.length, crc32c(body))
+  // Not through a DataView of `out.buffer`: V8 makes that buffer (and copies into it) for a small array on its heap, as every acknowledgement is.
+  writeUint32(out, body.length, crc32c(body))
   return out
 }
 

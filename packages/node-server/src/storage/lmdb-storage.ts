@@ -53,6 +53,8 @@ import { DIRECTORY_KEY, markerRange, openStoreFormat, type StoreKey as Key } fro
 
 /** LMDB keys are limited to 1978 bytes; leave room for the tag and sequence number. */
 const MAX_NAME_BYTES = 1024
+/** Where a record is encoded: a small one in Node's shared Buffer pool (see core's `encodeRecord`). */
+const pooledBytes = (size: number): Uint8Array => Buffer.allocUnsafe(size)
 /** Upper bound on records in one append batch; the core batches far fewer. */
 const MAX_BATCH = 100_000
 /** Upper bound on writes issued as one LMDB transaction (see `issue`). */
@@ -165,7 +167,7 @@ export class LmdbStorage implements Storage {
     if (batch.length > MAX_BATCH) throw new RangeError(`append batch of ${batch.length} records exceeds ${MAX_BATCH}`)
     const writes = batch.map(({ shard, record }): RecordWrite => {
       checkName(shard, 'shard')
-      return { shard, seq: this.takeSeq(shard), value: encodeRecord(record) }
+      return { shard, seq: this.takeSeq(shard), value: encodeRecord(record, pooledBytes) }
     })
     await this.queue(writes, null)
   }
@@ -226,7 +228,7 @@ export class LmdbStorage implements Storage {
     checkName(shard, 'shard')
     if (snapshot.kind !== 'snapshot') throw new RangeError('compact takes a snapshot record')
     const seq = this.takeSeq(shard)
-    const value = encodeRecord(snapshot)
+    const value = encodeRecord(snapshot, pooledBytes)
     await this.queue(null, () => {
       const stored = this.marker(shard)
       const marker = stored ?? EMPTY_MARKER
