@@ -48,7 +48,7 @@ export const REMOTE_ORIGIN = 'remote'
 /** Origin of Yjs transactions that restore stored state or keep books: nothing to persist or publish. */
 export const LOAD_ORIGIN = 'load'
 const TEXT_PREFIX = '\u0003'
-/** Changed rows `rowsHash` may leave unsummed before it sums them anyway (a bulk load's rows, hashed as they come). */
+/** Updated or deleted rows `rowsHash` may leave unsummed before it sums them anyway (a bulk rewrite's rows, hashed as they come). */
 const MAX_UNSUMMED = 1024
 
 /** A row change as the replica hands it on (the shard fills in table and origin). */
