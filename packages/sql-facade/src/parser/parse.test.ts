@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { literalTemplateHits, loadParser, parseScript } from './parse.js'
+import { hashText } from './text-cache.js'
 
 beforeAll(() => loadParser())
 
@@ -20,6 +21,28 @@ describe('parseScript', () => {
     // From the second sighting on, the text's own tree: no template copy.
     expect(parseScript(text(3))).toBe(second)
     expect(literalTemplateHits()).toBe(hits + 2)
+  })
+
+  it('keeps a cached tree when a text seen once lands in its slot', () => {
+    const text = (k: number) => `SELECT v FROM parse_cache_slot_probe WHERE k = ${k}`
+    parseScript(text(1))
+    parseScript(text(2))
+    // Two texts of the shape in one slot of the cache's 1,024.
+    const slot = (k: number) => hashText(text(k)) & 1023
+    let rival = 4
+    while (slot(rival) !== slot(3)) rival++
+    parseScript(text(3))
+    const cached = parseScript(text(3))
+    const hits = literalTemplateHits()
+    parseScript(text(rival))
+    expect(literalTemplateHits()).toBe(hits + 1)
+    // The one-off text left only a mark: the slot's tree is still the one answered.
+    expect(parseScript(text(3))).toBe(cached)
+    expect(literalTemplateHits()).toBe(hits + 1)
+    // Seen a second time, the rival's tree takes the slot.
+    const second = parseScript(text(rival))
+    expect(parseScript(text(rival))).toBe(second)
+    expect(parseScript(text(3))).not.toBe(cached)
   })
 
   it('splits statements on the scanner, not inside strings or function bodies', () => {

@@ -13,7 +13,7 @@ import { checkScript, checkStatement, parserFailure } from './parse-limits.js'
 import { LiteralTemplates } from './literal-template.js'
 import { scanScript } from './script-scanner.js'
 import { tokenizeStatement } from './tokens.js'
-import { TextCache } from './text-cache.js'
+import { hashText, TextCache } from './text-cache.js'
 import { truncationNotices } from './identifier-truncation.js'
 import { damagesParser, parser, retireParser } from './parser-instance.js'
 
@@ -34,16 +34,15 @@ function toSqlError(e: unknown): SqlError {
 const CACHE_MAX_TEXT = 8192
 /**
  * Parsed scripts by text (text-cache.ts: a text evicts the one in its slot). A text answered
- * from a literal template is held as SEEN_ONCE, its tree cached only when the text comes
- * again: most literal statements differ in their values each time (pgbench's `WHERE aid =
- * 48213`), and caching each one's tree kept hundreds of trees alive until evicted, long
- * enough for V8 to move them to its old generation (a parse of such a text took 5.7 µs
- * with that, 2.6 µs without; in-process, 200,000 distinct texts). SEEN_ONCE costs the
- * text's string (no tree).
+ * from a literal template is only marked seen (its hash), its tree cached when the text
+ * comes again: most literal statements differ in their values each time (pgbench's `WHERE
+ * aid = 48213`), and caching each one's tree kept hundreds of trees alive until evicted,
+ * long enough for V8 to move them to its old generation (a parse of such a text took
+ * 5.7 µs with that, 2.6 µs without; in-process, 200,000 distinct texts). Keeping the text
+ * itself as the mark did the same for the texts (see TextCache).
  */
 const CACHE_SLOTS = 1024
-const SEEN_ONCE = 'seen once'
-const cache = new TextCache<Statement[] | typeof SEEN_ONCE>(CACHE_SLOTS)
+const cache = new TextCache<Statement[]>(CACHE_SLOTS)
 /** Shapes the templates remember (templates, and shapes seen once or refused). */
 const TEMPLATE_SHAPES = 512
 /**
@@ -68,13 +67,15 @@ export function literalTemplateHits(): number {
  */
 export function parseScript(script: string): Statement[] {
   if (script.length > CACHE_MAX_TEXT) return EXTENSION_CANDIDATE.test(script.trimStart()) ? parseUncached(script) : templates.parse(script, parseUncached)
-  const slot = cache.slotOf(script)
+  const hash = hashText(script)
+  const slot = cache.slotOf(hash)
   const held = cache.get(slot, script)
-  if (held !== undefined && held !== SEEN_ONCE) return held
+  if (held !== undefined) return held
   // Extension statements are parsed from rewritten text: their trees are not the script's.
   const hits = templates.hits
   const out = EXTENSION_CANDIDATE.test(script.trimStart()) ? parseUncached(script) : templates.parse(script, parseUncached)
-  cache.set(slot, script, templates.hits !== hits && held === undefined ? SEEN_ONCE : out)
+  if (templates.hits === hits || cache.seen(slot, hash)) cache.set(slot, script, out)
+  else cache.markSeen(slot, hash)
   return out
 }
 
