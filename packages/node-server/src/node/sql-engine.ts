@@ -84,19 +84,33 @@ export async function openSqlEngine(options: ReplicaOptions & { changeJournal?: 
   }
 }
 
+/**
+ * What a session's prepare gives the wire: the facade's statement in a field of its own.
+ * Not a WeakMap from these to statements: a session's map lives long enough to be in V8's
+ * old generation, and its young collections keep the value of every entry whose key is
+ * young (a WeakMap's entries are cleared only by full collections), so each Parse's
+ * statement, a node-postgres query's, survived them and was moved to the old
+ * generation: ~110 KB promoted per young collection under pgbench's extended protocol,
+ * against ~10 KB without (docs/benchmarks.md, "Statements that outlived their turn").
+ */
+class SessionStatement implements PreparedQuery {
+  readonly paramTypes: readonly number[]
+  readonly session: Session
+  readonly statement: PreparedStatement
+
+  constructor(session: Session, statement: PreparedStatement) {
+    this.paramTypes = statement.paramTypes
+    this.session = session
+    this.statement = statement
+  }
+}
+
 function wireSession(s: Session): SqlSession {
-  // The wire holds what prepare returned; the facade's statement stays here.
-  const prepared = new WeakMap<PreparedQuery, PreparedStatement>()
   const statement = (q: PreparedQuery): PreparedStatement => {
-    const p = prepared.get(q)
-    if (!p) throw new Error('a prepared query this session did not prepare')
-    return p
+    if (!(q instanceof SessionStatement) || q.session !== s) throw new Error('a prepared query this session did not prepare')
+    return q.statement
   }
-  const keep = (p: PreparedStatement): PreparedQuery => {
-    const q: PreparedQuery = { paramTypes: p.paramTypes }
-    prepared.set(q, p)
-    return q
-  }
+  const keep = (p: PreparedStatement): PreparedQuery => new SessionStatement(s, p)
   return {
     async query(sql) {
       return wireResults(await s.queryAll(sql))
