@@ -11,12 +11,19 @@
  * objects either collector took counted) while pgbench runs TRANSACTIONS transactions.
  * Printed: bytes per transaction, what the node's row checkpoints allocated meanwhile left
  * out (they follow a load in their own time: samples under a frame whose name is a row
- * checkpoint's), and the functions that allocated most. Nothing is asserted.
+ * checkpoint's), and the functions that allocated most. Then, over a second run of as many
+ * transactions, the bytes per transaction that outlived a young collection (sampled
+ * without the objects V8's scavenger took: those it copied, moved to the old generation
+ * or that were still live at the end), with the functions that allocated them. A
+ * statement's objects that outlive its turn are what makes the scavenger's pauses and
+ * the old generation's growth: docs/benchmarks.md, "Statements that outlived their turn".
+ * Nothing is asserted.
  *
  * Environment (all optional):
  *   BENCH_SCRIPTS=select-only,tpcb-like     pgbench built-in scripts
  *   BENCH_TRANSACTIONS=20000                select-only's transactions; the others' a tenth of it
  *   BENCH_CLIENTS=4                         pgbench -c
+ *   BENCH_MODE=simple                       pgbench -M (simple, extended, prepared)
  *   BENCH_TOP=12                            functions listed per script
  *   BENCH_BUILT=1                           the built bundle (bin/concord.js) instead of the sources under tsx
  *   BENCH_BASELINE_BIN=<another build's packages/node-server/bin/concord.js>
@@ -38,6 +45,7 @@ const env = process.env
 const SCRIPTS = (env['BENCH_SCRIPTS'] ?? 'select-only,tpcb-like').split(',')
 const TRANSACTIONS = Number(env['BENCH_TRANSACTIONS'] ?? 20_000)
 const CLIENTS = Number(env['BENCH_CLIENTS'] ?? 4)
+const MODE = env['BENCH_MODE'] ?? 'simple'
 const TOP = Number(env['BENCH_TOP'] ?? 12)
 const BUILT = env['BENCH_BUILT'] === '1'
 const BASELINE_BIN = env['BENCH_BASELINE_BIN']
@@ -111,6 +119,8 @@ interface Measured {
   bytesPerTransaction: number
   checkpointBytes: number
   top: Array<[string, number]>
+  /** Bytes per transaction that outlived a young collection (the second run), and by whom. */
+  survived?: Measured
 }
 
 /** Bytes per transaction from a sampling profile of `transactions`, without the samples under a row checkpoint. */
@@ -163,21 +173,28 @@ async function measureBuild(name: string, dir: string, bin: string | undefined):
     if (url === undefined) throw new Error(`${name}: no inspector address in the node's log:\n${node.log.slice(0, 2000)}`)
     inspector = await Inspector.open(url)
     await pgbench(node.pgPort, ['-i', '-s', '1'])
-    for (const script of SCRIPTS) await pgbench(node.pgPort, ['-b', script, '-c', String(CLIENTS), '-t', String(Math.ceil(transactionsOf(script) / 4 / CLIENTS))])
+    for (const script of SCRIPTS) await pgbench(node.pgPort, ['-b', script, '-M', MODE, '-c', String(CLIENTS), '-t', String(Math.ceil(transactionsOf(script) / 4 / CLIENTS))])
     // The load's row checkpoint runs in its own time; most of it is over by now (and left out if not).
     await sleep(3000)
-    for (const script of SCRIPTS) {
+    /** One sampled run of `script`: every object allocated, or only those a young collection did not take. */
+    const sampled = async (script: string, survivorsOnly: boolean): Promise<Measured> => {
       const perClient = Math.ceil(transactionsOf(script) / CLIENTS)
-      await inspector.call('HeapProfiler.enable')
-      await inspector.call('HeapProfiler.startSampling', { samplingInterval: SAMPLE_BYTES, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
-      const text = await pgbench(node.pgPort, ['-b', script, '-c', String(CLIENTS), '-t', String(perClient)])
-      const { profile } = await inspector.call<{ profile: SamplingProfile }>('HeapProfiler.stopSampling')
+      await inspector!.call('HeapProfiler.enable')
+      await inspector!.call('HeapProfiler.startSampling', { samplingInterval: SAMPLE_BYTES, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !survivorsOnly })
+      const text = await pgbench(node.pgPort, ['-b', script, '-M', MODE, '-c', String(CLIENTS), '-t', String(perClient)])
+      const { profile } = await inspector!.call<{ profile: SamplingProfile }>('HeapProfiler.stopSampling')
       const done = Number(/number of transactions actually processed: (\d+)/.exec(text)?.[1] ?? 0)
       if (done === 0) throw new Error(`${name}: pgbench ${script} processed nothing:\n${text}`)
-      const m = tally(profile, done)
+      return tally(profile, done)
+    }
+    for (const script of SCRIPTS) {
+      const m = await sampled(script, false)
+      m.survived = await sampled(script, true)
       out.set(script, m)
-      console.log(`${name} ${script}: ${fmt(m.bytesPerTransaction)} bytes per transaction over ${done} (row checkpoints meanwhile ${fmt(m.checkpointBytes)} more, left out; load ${load1().toFixed(2)})`)
+      console.log(`${name} ${script} (${MODE}): ${fmt(m.bytesPerTransaction)} bytes per transaction (row checkpoints meanwhile ${fmt(m.checkpointBytes)} more, left out; load ${load1().toFixed(2)})`)
       for (const [fn, bytes] of m.top) console.log(`  ${fmt(bytes).padStart(8)}  ${fn}`)
+      console.log(`${name} ${script} (${MODE}): ${fmt(m.survived.bytesPerTransaction)} bytes per transaction outlived a young collection`)
+      for (const [fn, bytes] of m.survived.top) console.log(`  ${fmt(bytes).padStart(8)}  ${fn}`)
     }
   } finally {
     inspector?.close()
@@ -200,9 +217,15 @@ try {
   if (BASELINE_BIN) header.push('Concord / baseline')
   const rows = [header]
   for (const script of SCRIPTS) {
-    const cells = [`pgbench ${script} (row checkpoints left out)`, ...builds.map(([, m]) => fmt(m.get(script)!.bytesPerTransaction))]
-    if (BASELINE_BIN) cells.push(`${(builds[0]![1].get(script)!.bytesPerTransaction / builds[1]![1].get(script)!.bytesPerTransaction).toFixed(2)}x`)
-    rows.push(cells)
+    const figures: Array<[string, (m: Measured) => number]> = [
+      [`pgbench ${script}, ${MODE} protocol (row checkpoints left out)`, (m) => m.bytesPerTransaction],
+      ['  of it outliving a young collection', (m) => m.survived!.bytesPerTransaction],
+    ]
+    for (const [label, figure] of figures) {
+      const cells = [label, ...builds.map(([, m]) => fmt(figure(m.get(script)!)))]
+      if (BASELINE_BIN) cells.push(`${(figure(builds[0]![1].get(script)!) / figure(builds[1]![1].get(script)!)).toFixed(2)}x`)
+      rows.push(cells)
+    }
   }
   printTable(`allocation per pgbench transaction (V8's sampling heap profiler; load ${load1().toFixed(2)} at the end)`, rows)
 } finally {
