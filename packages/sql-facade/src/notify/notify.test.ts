@@ -31,6 +31,41 @@ describe('LISTEN / NOTIFY on one node', () => {
     await db.close()
   })
 
+  it('folds a NOTIFY repeated in statements after ones that queued nothing, and hands out what waited once', async () => {
+    // A statement outside a block commits its session's notification state, most often an
+    // empty one (kept as it is, not made again): what follows must start from nothing.
+    const db = await openDatabase({ nodeId: 'n1' })
+    const listener = db.session({ processId: 21 })
+    const sender = db.session({ processId: 22 })
+    await listener.query('LISTEN c')
+    await sender.query('SELECT 1')
+    await sender.query("NOTIFY c, 'x'")
+    await sender.query('SELECT 2')
+    // Folding holds within a transaction only: the same text in the next statement goes out again.
+    await sender.query("NOTIFY c, 'x'")
+    await sender.query('BEGIN')
+    await sender.query("NOTIFY c, 'y'")
+    await sender.query("NOTIFY c, 'y'")
+    await sender.query('COMMIT')
+    const first = listener.takeNotifications()
+    expect(inbox(first)).toEqual(['c:x:22', 'c:x:22', 'c:y:22'])
+    // Taken once: an empty list now, and later notifications do not land in a list handed out before.
+    const empty = listener.takeNotifications()
+    expect(empty).toEqual([])
+    await sender.query("NOTIFY c, 'z'")
+    expect(empty).toEqual([])
+    expect(inbox(first)).toEqual(['c:x:22', 'c:x:22', 'c:y:22'])
+    expect(inbox(listener.takeNotifications())).toEqual(['c:z:22'])
+    // A receiver set later gets what waited meanwhile, then the rest as it comes.
+    await sender.query("NOTIFY c, 'w'")
+    const got: Notification[] = []
+    listener.onNotification((n) => got.push(n))
+    await sender.query('SELECT 3')
+    await sender.query("NOTIFY c, 'v'")
+    expect(inbox(got)).toEqual(['c:w:22', 'c:v:22'])
+    await db.close()
+  })
+
   it('NOTIFYs of a block go out at COMMIT, folded and in order; a rollback, a failed statement or ROLLBACK TO drops them', async () => {
     const db = await openDatabase({ nodeId: 'n1' })
     const listener = db.session({ processId: 1 })
