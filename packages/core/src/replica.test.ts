@@ -174,6 +174,32 @@ describe('replica: rows and merge', () => {
     expect(rows(r)).toEqual([{ id: 3, name: 'three', price: null }])
   })
 
+  it('a transaction that has written nothing holds nothing of another; a savepoint taken before its first write undoes them all', async () => {
+    const sim = await cluster(['a'])
+    const r = sim.replica('a')
+    r.transact((tx) => tx.insert('products', { id: 1, name: 'one' }))
+    const reader = r.begin()
+    const writer = r.begin()
+    const mark = writer.savepoint()
+    expect([...reader.scan('products')].map((x) => x.name)).toEqual(['one'])
+    writer.insert('products', { id: 2, name: 'two' })
+    writer.update('products', [1], { name: 'uno' })
+    // The other transaction, which wrote nothing, sees none of it.
+    expect(reader.writtenKeys('products')).toEqual([])
+    expect([...reader.scan('products')].map((x) => x.name)).toEqual(['one'])
+    writer.rollbackTo(mark)
+    expect(writer.writtenKeys('products')).toEqual([])
+    expect([...writer.scan('products')].map((x) => x.name)).toEqual(['one'])
+    // Writes after the rollback are its own, and commit.
+    writer.insert('products', { id: 3, name: 'three' })
+    reader.insert('products', { id: 4, name: 'four' })
+    expect(writer.writtenKeys('products')).toEqual([[3]])
+    expect(reader.writtenKeys('products')).toEqual([[4]])
+    writer.commit()
+    reader.commit()
+    expect(rows(r).map((x) => x['name']).sort()).toEqual(['four', 'one', 'three'])
+  })
+
   it("an open transaction's row writes, carried to another transaction over the same rows, read there as here", async () => {
     const sim = await cluster(['a'])
     for (const id of [1, 2, 3]) sim.replica('a').transact((tx) => tx.insert('products', { id, name: `p${id}`, price: '1.00' }))

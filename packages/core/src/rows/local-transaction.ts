@@ -84,6 +84,9 @@ export interface TransactionHost {
 
 const HIDDEN_ROWID = '_rowid'
 
+/** The pending intents of a transaction that has written nothing: shared, never written (`writable` makes a map of its own). */
+const NOTHING_PENDING: ReadonlyMap<string, Map<string, PendingRow>> = new Map()
+
 /** A copy of a transaction's pending writes (SQL SAVEPOINT). */
 interface LocalSavepoint {
   readonly pending: ReadonlyMap<string, ReadonlyMap<string, PendingRow>>
@@ -105,8 +108,8 @@ function carriedRow(p: PendingRow): CarriedRow {
 }
 
 export class LocalTransaction implements Transaction {
-  /** Pending row intents by table name, then row key. The catalog's are under `$catalog`. */
-  readonly pending = new Map<string, Map<string, PendingRow>>()
+  /** Pending row intents by table name, then row key (null until the first: most statements' transactions write nothing). */
+  private pendingRows: Map<string, Map<string, PendingRow>> | null = null
   private readonly host: TransactionHost
   /** Tables as this transaction's catalog writes left them; made at the first such write's lookup (most transactions write no catalog row). */
   private tableCache: Map<string, TableInfo | undefined> | null = null
@@ -128,6 +131,16 @@ export class LocalTransaction implements Transaction {
   constructor(host: TransactionHost, open = false) {
     this.open = open
     this.host = host
+  }
+
+  /** Pending row intents by table name, then row key. The catalog's are under `$catalog`. */
+  get pending(): ReadonlyMap<string, Map<string, PendingRow>> {
+    return this.pendingRows ?? NOTHING_PENDING
+  }
+
+  /** The pending intents' map, made at the first write (an empty Map is ~200 bytes, per read statement). */
+  private writable(): Map<string, Map<string, PendingRow>> {
+    return (this.pendingRows ??= new Map())
   }
 
   /** A pending change of a stored row, remembering its causal length when the transaction is open. */
@@ -154,11 +167,11 @@ export class LocalTransaction implements Transaction {
   /** Discards every write made since `mark`; the mark stays usable (ROLLBACK TO twice). */
   rollbackTo(mark: TransactionSavepoint): void {
     this.catalogWrites++
-    this.pending.clear()
+    this.pendingRows?.clear()
     for (const [table, rows] of (mark as unknown as LocalSavepoint).pending) {
       const copy = new Map<string, PendingRow>()
       for (const [k, p] of rows) copy.set(k, copyPending(p))
-      this.pending.set(table, copy)
+      this.writable().set(table, copy)
     }
     this.tableCache?.clear()
   }
@@ -283,7 +296,7 @@ export class LocalTransaction implements Transaction {
     let m = this.pending.get(table)
     if (m === undefined) {
       m = new Map()
-      this.pending.set(table, m)
+      this.writable().set(table, m)
     }
     return m
   }
@@ -689,7 +702,7 @@ export class LocalTransaction implements Transaction {
     for (const c of info.columns) this.writeCatalog('column', columnCatalogName(storageName(info), info.incarnation, c.name), null)
     this.writeCatalog('table', name, null)
     // Rows written to the dropped incarnation must not land in a later one.
-    this.pending.delete(name)
+    this.pendingRows?.delete(name)
   }
 
   addColumn(table: string, column: ColumnSpec): void {
@@ -727,8 +740,8 @@ export class LocalTransaction implements Transaction {
     this.writeCatalog('table', name, null)
     this.writeCatalog('table', newName, encodeTableDefinition(def))
     const rows = this.pending.get(name)
-    this.pending.delete(name)
-    if (rows !== undefined) this.pending.set(newName, rows)
+    this.pendingRows?.delete(name)
+    if (rows !== undefined) this.writable().set(newName, rows)
     const base = this.baseName(name)
     const renamedFrom = (this.renamedFrom ??= new Map())
     renamedFrom.set(newName, base)
