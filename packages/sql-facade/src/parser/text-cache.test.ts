@@ -3,6 +3,16 @@ import { hashText, TextCache } from './text-cache.js'
 
 const slot = <V>(c: TextCache<V>, text: string): number => c.slotOf(hashText(text))
 
+/** A cache of four slots and three texts: `first`, a `rival` sharing its slot, an `other` in another. */
+function crowded(): { c: TextCache<string>; first: string; rival: string; other: string } {
+  const c = new TextCache<string>(4)
+  const texts = Array.from({ length: 64 }, (_, i) => `SELECT ${i}`)
+  const first = texts[0]!
+  const rival = texts.find((t) => t !== first && slot(c, t) === slot(c, first))!
+  const other = texts.find((t) => slot(c, t) !== slot(c, first))!
+  return { c, first, rival, other }
+}
+
 describe('TextCache', () => {
   it('answers a value only for the very text stored in its slot', () => {
     const c = new TextCache<number>(8)
@@ -18,12 +28,7 @@ describe('TextCache', () => {
   })
 
   it('has a text evict the one in its slot, and only that one', () => {
-    const c = new TextCache<string>(4)
-    // Find two texts that share a slot and one that does not.
-    const texts = Array.from({ length: 64 }, (_, i) => `SELECT ${i}`)
-    const first = texts[0]!
-    const rival = texts.find((t) => t !== first && slot(c, t) === slot(c, first))!
-    const other = texts.find((t) => slot(c, t) !== slot(c, first))!
+    const { c, first, rival, other } = crowded()
     c.set(slot(c, first), first, 'first')
     c.set(slot(c, other), other, 'other')
     c.set(slot(c, rival), rival, 'rival')
@@ -46,11 +51,7 @@ describe('TextCache', () => {
   })
 
   it('marks a text seen by its hash, in its slot, without taking the value there', () => {
-    const c = new TextCache<string>(4)
-    const texts = Array.from({ length: 64 }, (_, i) => `SELECT ${i}`)
-    const first = texts[0]!
-    const rival = texts.find((t) => t !== first && slot(c, t) === slot(c, first))!
-    const other = texts.find((t) => slot(c, t) !== slot(c, first))!
+    const { c, first, rival, other } = crowded()
     c.set(slot(c, first), first, 'first')
     expect(c.seen(slot(c, rival), hashText(rival))).toBe(false)
     c.markSeen(slot(c, rival), hashText(rival))
