@@ -49,12 +49,17 @@ export function writeUint32(out: Uint8Array, at: number, value: number): void {
   out[at + 3] = value & 0xff
 }
 
+/** Writes a safe integer as eight big-endian bytes (high word, then low word) at `at`. */
+export function writeUint64(out: Uint8Array, at: number, n: number): void {
+  writeUint32(out, at, Math.floor(n / 2 ** 32))
+  writeUint32(out, at + 4, n >>> 0)
+}
+
 /** Writes the record's ten checked header bytes (version, kind, generation) at the start of `out`. */
 function writeHeader(out: Uint8Array, kind: StoredRecord['kind'], generation: number): void {
   out[0] = RECORD_FORMAT_VERSION
   out[1] = kind === 'update' ? KIND_UPDATE : KIND_SNAPSHOT
-  writeUint32(out, 2, Math.floor(generation / 2 ** 32))
-  writeUint32(out, 6, generation >>> 0)
+  writeUint64(out, 2, generation)
 }
 
 /** The last header `headerChecksum` computed: a node's records share one generation for long. */

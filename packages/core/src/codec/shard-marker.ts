@@ -7,7 +7,7 @@
  * [count: u32 hi, lo]. Every record of the shard has first <= seq < next, and there are
  * exactly `count` of them (not next - first: a batch whose commit failed leaves a gap).
  */
-import { CorruptRecordError, openValue, sealValue, writeUint32 } from './checked-record.js'
+import { CorruptRecordError, openValue, sealValue, writeUint64 } from './checked-record.js'
 
 export interface ShardMarker {
   readonly first: number
@@ -22,16 +22,10 @@ export const EMPTY_MARKER: ShardMarker = { first: 0, next: 0, count: 0 }
 export function encodeMarker(m: ShardMarker): Uint8Array {
   const payload = new Uint8Array(PAYLOAD_BYTES)
   // Byte by byte, not through a DataView of `payload.buffer` (see sealValue): one per shard an append writes.
-  writeCount(payload, 0, m.first)
-  writeCount(payload, 8, m.next)
-  writeCount(payload, 16, m.count)
+  writeUint64(payload, 0, m.first)
+  writeUint64(payload, 8, m.next)
+  writeUint64(payload, 16, m.count)
   return sealValue(payload)
-}
-
-/** A safe integer as eight big-endian bytes (high word, low word) at `at`. */
-function writeCount(out: Uint8Array, at: number, n: number): void {
-  writeUint32(out, at, Math.floor(n / 2 ** 32))
-  writeUint32(out, at + 4, n >>> 0)
 }
 
 export function decodeMarker(bytes: Uint8Array): ShardMarker {

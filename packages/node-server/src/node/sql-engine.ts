@@ -91,7 +91,8 @@ export async function openSqlEngine(options: ReplicaOptions & { changeJournal?: 
  * young (a WeakMap's entries are cleared only by full collections), so each Parse's
  * statement, a node-postgres query's, survived them and was moved to the old
  * generation: ~110 KB promoted per young collection under pgbench's extended protocol,
- * against ~10 KB without (docs/benchmarks.md, "Statements that outlived their turn").
+ * none with the statement in this field (docs/benchmarks.md, "Statements that outlived
+ * their turn").
  */
 class SessionStatement implements PreparedQuery {
   readonly paramTypes: readonly number[]
