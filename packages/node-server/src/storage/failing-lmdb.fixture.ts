@@ -25,3 +25,11 @@ export class FailingOnceLmdbStorage extends LmdbStorage {
     return new Promise((_, reject) => setTimeout(() => reject(err), this.delayMs))
   }
 }
+
+/**
+ * Returns once a write called before it was issued to LMDB: `LmdbStorage` issues a write
+ * one turn of the loop after the task that called it (see scheduleIssue).
+ */
+export async function untilIssued(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve))
+}

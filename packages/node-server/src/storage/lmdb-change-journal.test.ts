@@ -5,6 +5,7 @@ import { open } from 'lmdb'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { JournalWrite } from '@concord/sql-facade'
 import { LmdbChangeJournal } from './lmdb-change-journal.js'
+import { untilIssued } from './failing-lmdb.fixture.js'
 import { LmdbStorage } from './lmdb-storage.js'
 
 const dirs: string[] = []
@@ -141,7 +142,7 @@ describe('LmdbChangeJournal writes while a flush is under way', () => {
     const durable: number[] = []
     journal.write({ epoch: EPOCH, seq: 0, floors: [{ table: 'a', floor: 0 }], changes: [] }, () => durable.push(0))
     // After the first transaction took its write, before it committed.
-    await new Promise((r) => setImmediate(r))
+    await untilIssued()
     journal.write({ epoch: EPOCH, seq: 1, floors: [], changes: [change('a', 1)] }, () => durable.push(1))
     for (let i = 0; i < 200 && durable.length < 2; i++) await new Promise((r) => setTimeout(r, 5))
     expect(durable).toEqual([0, 1])

@@ -1,11 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CorruptRecordError, crc32c, decodeRecord, encodeRecord, StorageFullError, type StoredRecord } from '@concord/core'
-import { FailingOnceLmdbStorage } from './failing-lmdb.fixture.js'
+import { FailingOnceLmdbStorage, untilIssued } from './failing-lmdb.fixture.js'
 import { LmdbStorage } from './lmdb-storage.js'
 
 const dirs: string[] = []
@@ -192,6 +193,52 @@ describe('LmdbStorage', () => {
     await again.close()
   })
 
+  it('issues a write after the requests that reached the process\'s sockets while the calling task ran', async () => {
+    // A follower applies a peer's row in the task that read it and writes it; a read of
+    // that row that came in meanwhile is answered before the write starts, not after it.
+    const order: string[] = []
+    class Seen extends LmdbStorage {
+      protected override transaction(fn: () => void, batch = false): Promise<unknown> {
+        order.push('write issued')
+        return super.transaction(fn, batch)
+      }
+    }
+    const s = new Seen({ path: tempDir() })
+    await s.append([{ shard: 'a', record: update('a0') }])
+    order.length = 0
+    let written: Promise<void> | null = null
+    let reader: Socket | null = null
+    const server = createServer((socket) => socket.on('data', (data) => {
+      if (data.toString() === 'read') {
+        order.push('request read')
+        return
+      }
+      // The task that writes: an I/O callback, as a peer's frame is. The request reaches
+      // the server's socket while it runs (loopback, written at once).
+      reader!.write('read')
+      written = s.append([{ shard: 'a', record: update('a1') }])
+    }))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as AddressInfo).port
+    const open = async (): Promise<Socket> => {
+      const c = connect(port, '127.0.0.1')
+      await new Promise<void>((resolve) => c.once('connect', resolve))
+      return c
+    }
+    reader = await open()
+    const peer = await open()
+    // Both connections taken by the server before anything is sent.
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    peer.write('row')
+    for (let i = 0; i < 200 && written === null; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    await written
+    expect(order).toEqual(['request read', 'write issued'])
+    reader.destroy()
+    peer.destroy()
+    await new Promise((resolve) => server.close(resolve))
+    await s.close()
+  })
+
   it('a batch that failed leaves the next append, queued behind it, with the markers the file holds', async () => {
     const dir = tempDir()
     const s = new FailingOnceLmdbStorage({ path: dir, durable: false })
@@ -201,7 +248,7 @@ describe('LmdbStorage', () => {
     s.failNext = true
     const lost = s.append([{ shard: 'a', record: update('lost') }])
     // Issued, and in LMDB, when the next append is called.
-    await new Promise((r) => setImmediate(r))
+    await untilIssued()
     const kept = s.append([{ shard: 'a', record: update('kept') }])
     await expect(lost).rejects.toThrow(/storage write failed/)
     await kept
@@ -223,7 +270,7 @@ describe('LmdbStorage', () => {
     const s = new Slow({ path: dir, durable: false })
     await s.append([{ shard: 'a', record: update('a1') }])
     const a2 = s.append([{ shard: 'a', record: update('a2') }])
-    await new Promise((r) => setImmediate(r))
+    await untilIssued()
     // Reads the file as it is before a2 (and, before the fix, kept that older marker).
     expect(s.load('a').map((r) => text(r.data))).toEqual(['a1'])
     await a2

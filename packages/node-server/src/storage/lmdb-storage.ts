@@ -17,7 +17,8 @@
  * - An `append` promise resolves only once its records are on disk (fsync'd): LMDB runs
  *   with `overlappingSync: false`, so a commit returns after the flush.
  * - One write in LMDB at a time (`lane`): writes are issued in call order, after the task
- *   that called them, once the one before has committed or failed; the writes that
+ *   that called them and the requests the sockets held when it ended (a read waiting
+ *   there is answered first), once the one before has committed or failed; the writes that
  *   arrived meanwhile go together as the next LMDB transaction (group commit: concurrent
  *   writers share one fsync, and so do the parts of a row checkpoint). Each `append`
  *   commits atomically, in one LMDB transaction; a write that fails fails the others of
@@ -127,7 +128,7 @@ export class LmdbStorage implements Storage {
   private readonly lane: LaneWrite[] = []
   /** The write in LMDB now: settles (never rejects) once it committed or failed. */
   private flight: Promise<void> | null = null
-  /** The lane's next issue, scheduled after the current task. */
+  /** The lane's next issue, scheduled after the current task and the loop's next poll of its sockets. */
   private issueAt: ReturnType<typeof setImmediate> | null = null
   /** True while a transaction callback runs (its reads see the transaction). */
   private inWrite = false
@@ -309,10 +310,14 @@ export class LmdbStorage implements Storage {
   private scheduleIssue(): void {
     if (this.flight !== null || this.issueAt !== null || this.lane.length === 0) return
     // After the current task: whatever the rider is handed in the task that called a
-    // write, it holds when the write is issued (tested in lmdb-storage.test.ts).
+    // write, it holds when the write is issued (tested in lmdb-storage.test.ts). And after
+    // the loop's next look at its sockets: a request that came in while this task ran (a
+    // read of the row a peer's update just applied) is answered before the write starts.
     this.issueAt = setImmediate(() => {
-      this.issueAt = null
-      this.issue()
+      this.issueAt = setImmediate(() => {
+        this.issueAt = null
+        this.issue()
+      })
     })
   }
 
