@@ -3,7 +3,7 @@
  * its own, puts what it puts, and is rolled back, as a commit that failed. Its rejection
  * comes `delayMs` later (0: at once), as a slow commit's would.
  */
-import { LmdbStorage } from './lmdb-storage.js'
+import { afterNextPoll, LmdbStorage } from './lmdb-storage.js'
 
 export class FailingOnceLmdbStorage extends LmdbStorage {
   failNext = false
@@ -26,10 +26,7 @@ export class FailingOnceLmdbStorage extends LmdbStorage {
   }
 }
 
-/**
- * Returns once a write called before it was issued to LMDB: `LmdbStorage` issues a write
- * one turn of the loop after the task that called it (see scheduleIssue).
- */
-export async function untilIssued(): Promise<void> {
-  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve))
+/** Returns once a write called before it was issued to LMDB (`LmdbStorage` issues it `afterNextPoll`). */
+export function untilIssued(): Promise<void> {
+  return new Promise((resolve) => afterNextPoll(resolve))
 }

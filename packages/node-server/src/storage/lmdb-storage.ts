@@ -128,8 +128,8 @@ export class LmdbStorage implements Storage {
   private readonly lane: LaneWrite[] = []
   /** The write in LMDB now: settles (never rejects) once it committed or failed. */
   private flight: Promise<void> | null = null
-  /** The lane's next issue, scheduled after the current task and the loop's next poll of its sockets. */
-  private issueAt: ReturnType<typeof setImmediate> | null = null
+  /** Cancels the lane's next issue, scheduled `afterNextPoll`; null when none is. */
+  private cancelIssue: (() => void) | null = null
   /** True while a transaction callback runs (its reads see the transaction). */
   private inWrite = false
   private closed = false
@@ -308,16 +308,14 @@ export class LmdbStorage implements Storage {
   }
 
   private scheduleIssue(): void {
-    if (this.flight !== null || this.issueAt !== null || this.lane.length === 0) return
+    if (this.flight !== null || this.cancelIssue !== null || this.lane.length === 0) return
     // After the current task: whatever the rider is handed in the task that called a
     // write, it holds when the write is issued (tested in lmdb-storage.test.ts). And after
     // the loop's next look at its sockets: a request that came in while this task ran (a
     // read of the row a peer's update just applied) is answered before the write starts.
-    this.issueAt = setImmediate(() => {
-      this.issueAt = setImmediate(() => {
-        this.issueAt = null
-        this.issue()
-      })
+    this.cancelIssue = afterNextPoll(() => {
+      this.cancelIssue = null
+      this.issue()
     })
   }
 
@@ -459,8 +457,8 @@ export class LmdbStorage implements Storage {
     this.closed = true
     // What was called before the close is written first.
     while (this.flight !== null || this.lane.length > 0) {
-      if (this.issueAt !== null) clearImmediate(this.issueAt)
-      this.issueAt = null
+      this.cancelIssue?.()
+      this.cancelIssue = null
       this.issue()
       await this.flight
     }
@@ -571,6 +569,18 @@ function nextMarkers(writes: readonly RecordWrite[], stored: (shard: string) => 
 function recordRange(shard: string): { start: Key; end: Key } {
   // Sequence numbers are non-negative safe integers, so [0, MAX_SAFE] covers them all.
   return { start: ['r', shard, 0], end: ['r', shard, Number.MAX_SAFE_INTEGER] }
+}
+
+/**
+ * Runs `fn` after the current task and after the loop's next poll of its sockets (an
+ * immediate that schedules another: the second runs in the next turn's check phase, after
+ * that turn's I/O callbacks); returns what cancels it.
+ */
+export function afterNextPoll(fn: () => void): () => void {
+  let handle = setImmediate(() => {
+    handle = setImmediate(fn)
+  })
+  return () => clearImmediate(handle)
 }
 
 function checkName(name: string, what: string): void {
