@@ -140,6 +140,14 @@ export interface ReplicaOptions {
    * checkpoints so). A clean close always encodes in one step.
    */
   checkpointRowsPerTurn?: number
+  /**
+   * Schedules the hand-off to storage of what an operation applied from peers alone (no
+   * local change in it): the node server's runs `fn` after its event loop's next look at
+   * the sockets, so a read waiting there (of the row just applied) is answered before the
+   * row's records are encoded and queued. Whatever waits for durability meanwhile waits for
+   * that hand-off first. Default: handed over as the operation settles.
+   */
+  handOffRemote?: (fn: () => void) => void
   /** Something stored could not be used and the replica worked around it (a damaged row snapshot: loaded from the records instead). */
   onWarning?: (message: string) => void
   /** Milliseconds between anti-entropy rounds; default 1000. 0 disables the timer. */

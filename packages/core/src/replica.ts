@@ -157,6 +157,7 @@ export class Replica {
       },
       beforeSettle: () => this.housekeeper.rejoinIfDeparted(),
       loading: () => this.loading,
+      handOffRemote: options.handOffRemote,
     })
     this.catalog = new CatalogView<Shard>({
       get catalogShard() {
@@ -745,8 +746,18 @@ export class Replica {
    * sends again).
    */
   whenDurable(fn: () => void, options: { shards?: Iterable<string>; send?: boolean } = {}): void {
+    // Read now: the wait may start after a hand-off (ReplicaOptions.handOffRemote).
+    if (options.shards !== undefined && !Array.isArray(options.shards)) options = { ...options, shards: [...options.shards] }
+    this.pipeline.whenHandedOff(() => this.log.whenDurable(fn, options))
+  }
+
+  /**
+   * Hands what was applied so far to storage now, rather than when `handOffRemote` runs:
+   * a write that must reach storage with a row's records or after them (the change
+   * journal's entry of a row a peer sent) calls it first.
+   */
+  handOff(): void {
     this.pipeline.flush()
-    this.log.whenDurable(fn, options)
   }
 
   /** Sends dropped because too many waited for durability (see StorageQueue). */

@@ -14,7 +14,12 @@
  *
  * Invariants: a local update is published to peers only after storage has made it
  * durable, so a node that crashes and restarts never lags behind what its peers have
- * from it. Listeners hear of a change after it is handed to storage, once per operation.
+ * from it. Listeners hear of a change once per operation, after it is handed to storage;
+ * with `handOffRemote`, what an operation applied from peers alone is handed over after
+ * its listeners (when `handOffRemote` runs it, or sooner: the next operation's settle, a
+ * `flush`), and what waits for it meanwhile (`whenHandedOff`: durability, a listener that
+ * writes beside the row) waits for that hand-off. Records reach storage in the order they
+ * were recorded either way.
  */
 import type { ReplicaEvents } from '../api.js'
 import { encodeRowKey } from '../codec/row-key.js'
@@ -44,6 +49,8 @@ export interface ChangePipelineParts {
   beforeSettle(): void
   /** True while the replica loads: what is resolved then is not news. */
   loading(): boolean
+  /** See ReplicaOptions.handOffRemote; undefined: every settle hands over at once. */
+  handOffRemote?: ((fn: () => void) => void) | undefined
 }
 
 type Listener<K extends keyof ReplicaEvents> = ReplicaEvents[K]
@@ -65,6 +72,10 @@ export class ChangePipeline {
   private depth = 0
   /** Local updates of shards a sliced commit holds, kept back until it releases them (`hold`). */
   private readonly held = new Map<Shard, Array<{ generation: number; update: Uint8Array }>>()
+  /** A hand-off scheduled by `handOffRemote` and not yet run (or overtaken by a `flush`). */
+  private handOffDue = false
+  /** What waits for the next hand-off (`whenHandedOff`), in call order. */
+  private handOffWaiters: Array<() => void> = []
 
   constructor(parts: ChangePipelineParts) {
     this.parts = parts
@@ -86,9 +97,12 @@ export class ChangePipeline {
     let result: T
     try {
       result = fn()
-    } finally {
-      this.depth--
+    } catch (e) {
+      // What waited for this operation's hand-off is not kept waiting for the next one.
+      if (--this.depth === 0 && this.handOffWaiters.length > 0 && !this.handOffDue) this.flush()
+      throw e
     }
+    this.depth--
     if (this.depth === 0) this.settle()
     return result
   }
@@ -154,10 +168,30 @@ export class ChangePipeline {
     this.pendingCatalogChanges = []
   }
 
+  /**
+   * Runs `fn` once what was recorded so far is handed to storage: at once, unless an
+   * operation runs or a hand-off is scheduled (see `handOffRemote`); then after it.
+   */
+  whenHandedOff(fn: () => void): void {
+    if (this.parts.handOffRemote === undefined || (this.depth === 0 && !this.handOffDue)) {
+      this.flush()
+      fn()
+      return
+    }
+    this.handOffWaiters.push(fn)
+  }
+
   /** Persists, publishes and notifies whatever the last Yjs transactions produced. */
   settle(): void {
     this.parts.beforeSettle()
-    this.flush()
+    const later = this.parts.handOffRemote
+    if (later === undefined || this.unpublished.length > 0 || this.parts.log.isEmpty()) this.flush()
+    else if (!this.handOffDue) {
+      this.handOffDue = true
+      later(() => {
+        if (this.handOffDue) this.flush()
+      })
+    }
     const rows = this.pendingRowChanges
     const cat = this.pendingCatalogChanges
     const conflicts = this.pendingConflicts
@@ -174,6 +208,15 @@ export class ChangePipeline {
    * it is durable, numbered in the change sequence.
    */
   flush(): void {
+    this.handOffDue = false
+    this.append()
+    if (this.handOffWaiters.length === 0) return
+    const waiters = this.handOffWaiters
+    this.handOffWaiters = []
+    for (const fn of waiters) fn()
+  }
+
+  private append(): void {
     const batch = this.parts.log.take()
     if (batch === null) return
     const local = this.unpublished

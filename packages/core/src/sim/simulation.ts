@@ -322,6 +322,7 @@ export class Simulation {
             node.disk,
           )
     node.simStorage = storage instanceof SimStorage ? storage : null
+    const scheduler = this.scheduler(node)
     const replica = await Replica.open({
       nodeId: id,
       region: node.spec.region ?? 'default',
@@ -329,8 +330,10 @@ export class Simulation {
       transport,
       clock: () => this.time + (node.spec.clockSkewMs ?? 0),
       random: () => node.random.next(),
-      scheduler: this.scheduler(node),
+      scheduler,
       antiEntropyIntervalMs: this.antiEntropyIntervalMs,
+      // As the node server does: a peer's rows reach storage a turn after they are applied (a crash may fall between).
+      handOffRemote: (fn) => void scheduler.setTimeout(0, fn),
       ...node.spec.options,
     })
     node.replica = replica

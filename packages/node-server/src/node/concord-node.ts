@@ -20,6 +20,7 @@
  */
 import { DEFAULT_MAX_REMOTE_VALUE_BYTES, MemoryStorage, RowCheckpoint, ShardHibernation, type ReplicaOptions, type Storage } from '@concord/core'
 import { HeapReturn } from './heap-return.js'
+import { afterNextPoll } from '../storage/after-next-poll.js'
 import { IdleHeapWatch } from './idle-heap.js'
 import { oversizedLog } from './oversized-update-log.js'
 import { BROWSER_GRANT_KIND, DEFAULT_PAUSE_RUNS_MS, DEFAULT_SLICE_COMMIT_ROWS, PEER_MEMBER_KIND, SqlError, SqlState, parserHealth, setParserLoader } from '@concord/sql-facade'
@@ -405,6 +406,8 @@ export class ConcordNode {
         onWarning: (message) => log.warn(message),
         // A checkpoint of a million rows encodes for about 2 s: a few milliseconds at a time instead.
         checkpointRowsPerTurn: CHECKPOINT_ROWS_PER_TURN,
+        // A peer's row is readable before its records are encoded and queued (the write waits alike: LmdbStorage).
+        handOffRemote: (fn) => void afterNextPoll(fn),
       })
       const eng = engine
       if (changeJournal?.damage != null) log.warn(changeJournal.damage)

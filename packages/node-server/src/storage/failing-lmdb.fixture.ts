@@ -3,7 +3,8 @@
  * its own, puts what it puts, and is rolled back, as a commit that failed. Its rejection
  * comes `delayMs` later (0: at once), as a slow commit's would.
  */
-import { afterNextPoll, LmdbStorage } from './lmdb-storage.js'
+import { afterNextPoll } from './after-next-poll.js'
+import { LmdbStorage } from './lmdb-storage.js'
 
 export class FailingOnceLmdbStorage extends LmdbStorage {
   failNext = false

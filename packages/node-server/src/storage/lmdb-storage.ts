@@ -49,6 +49,7 @@ import { chmodSync, mkdirSync, readdirSync, statfsSync, statSync } from 'node:fs
 import { join } from 'node:path'
 import { open, type RootDatabase } from 'lmdb'
 import { afterAppend, checkMetaValue, compareShardDirectory, CorruptRecordError, decodeMarker, decodeRecord, decodeShardDirectory, directoryDamage, EMPTY_MARKER, encodeMarker, encodeRecord, encodeShardDirectory, openValueInPlace, sameBytes, sealValue, StorageFullError, type ShardMarker, type Storage, type StoredRecord } from '@concord/core'
+import { afterNextPoll } from './after-next-poll.js'
 import { checkLmdbFile } from './lmdb-file-check.js'
 import { DIRECTORY_KEY, markerRange, openStoreFormat, type StoreKey as Key } from './store-format.js'
 
@@ -569,18 +570,6 @@ function nextMarkers(writes: readonly RecordWrite[], stored: (shard: string) => 
 function recordRange(shard: string): { start: Key; end: Key } {
   // Sequence numbers are non-negative safe integers, so [0, MAX_SAFE] covers them all.
   return { start: ['r', shard, 0], end: ['r', shard, Number.MAX_SAFE_INTEGER] }
-}
-
-/**
- * Runs `fn` after the current task and after the loop's next poll of its sockets (an
- * immediate that schedules another: the second runs in the next turn's check phase, after
- * that turn's I/O callbacks); returns what cancels it.
- */
-export function afterNextPoll(fn: () => void): () => void {
-  let handle = setImmediate(() => {
-    handle = setImmediate(fn)
-  })
-  return () => clearImmediate(handle)
 }
 
 function checkName(name: string, what: string): void {

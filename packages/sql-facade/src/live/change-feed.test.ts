@@ -3,7 +3,8 @@ import { openDatabase, type Database } from '../database.js'
 import { SimCluster } from '../sim-cluster.js'
 import { sqlState } from '../errors/sql-state.fixture.js'
 import type { Notification } from '../notify/notification.js'
-import { MemoryStorage } from '@concord/core'
+import { MemoryStorage, Simulation, type StoredRecord } from '@concord/core'
+import { Database as DatabaseClass } from '../database.js'
 import type { ChangeJournalStore, JournalContents, JournalWrite } from './change-feed.js'
 
 interface Change {
@@ -228,3 +229,49 @@ describe('concord_changes with a journal store (kept across restarts)', () => {
     await again.close()
   })
 })
+
+/** Counts the appends handed to it. */
+class CountingStorage extends MemoryStorage {
+  appends = 0
+  override append(batch: Array<{ shard: string; record: StoredRecord }>): void {
+    this.appends++
+    super.append(batch)
+  }
+}
+
+describe('concord_changes with a journal store, on a node that hands peers\' rows to storage a turn later', () => {
+  it("writes a peer's row's entry after the row's records were handed to storage (so no crash keeps the entry without the row)", async () => {
+    const due: Array<() => void> = []
+    const storage = new CountingStorage()
+    const appendsAtEntry: number[] = []
+    const journal = new MemoryJournal()
+    const write = journal.write.bind(journal)
+    journal.write = (w, durable) => {
+      if (w.changes.length > 0) appendsAtEntry.push(storage.appends)
+      write(w, durable)
+    }
+    const sim = new Simulation({ seed: 11 })
+    const a = await DatabaseClass.attach(await sim.addNode({ id: 'a' }))
+    const b = await DatabaseClass.attach(await sim.addNode({ id: 'b', options: { storage, handOffRemote: (fn) => due.push(fn) } }), false, undefined, { changeJournal: journal })
+    await a.query('CREATE TABLE kv (k TEXT PRIMARY KEY, v INT)')
+    for (let i = 0; i < 100 && b.replica.table('kv') === undefined; i++) {
+      for (const fn of due.splice(0)) fn()
+      await sim.advance(20)
+    }
+    for (const fn of due.splice(0)) fn()
+    const p = await positionOf(b, 'kv')
+    journal.sync()
+    const before = storage.appends
+    await a.query("INSERT INTO kv VALUES ('x', 1)")
+    for (let i = 0; i < 200 && appendsAtEntry.length === 0; i++) await sim.advance(2)
+    // The entry went to the journal in the task that applied the row, its records handed over first.
+    expect(appendsAtEntry).toEqual([before + 1])
+    for (const fn of due.splice(0)) fn()
+    journal.sync()
+    expect((await changesSince(b, 'kv', p)).map((c) => [c.op, c.row])).toEqual([['insert', { k: 'x', v: 1 }]])
+    expect(storage.appends).toBe(before + 1)
+    await a.close()
+    await b.close()
+  })
+})
+

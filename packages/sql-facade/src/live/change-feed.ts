@@ -190,6 +190,9 @@ export class ChangeFeed implements TableChangeSource {
       this.durableSeq = this.seq
       return
     }
+    // The rows' records first: a peer's row may wait for its hand-off (ReplicaOptions.handOffRemote),
+    // and the store puts an entry in the write that carries its row's records or an earlier one.
+    this.replica.handOff()
     this.store.write(w, () => this.onDurable(w.seq))
   }
 
