@@ -207,6 +207,8 @@ export class ChangeFeed implements TableChangeSource {
   }
 
   private onChanges(changes: readonly RowChange[]): void {
+    // No table followed and no session listening: nothing to number (most nodes, most of the time).
+    if (this.journals.size === 0 && !this.hub.hasAnyListener()) return
     const w: JournalWrite = { epoch: this.epoch, seq: 0, floors: [], changes: [] }
     for (const c of changes) {
       const channel = CHANGES_CHANNEL_PREFIX + c.table

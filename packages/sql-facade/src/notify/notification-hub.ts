@@ -50,6 +50,11 @@ export class NotificationHub {
     for (const body of encodeNotifications(list)) this.replica.publishNotice(NOTIFY_TOPIC, body)
   }
 
+  /** Whether a session of this node listens on any channel. */
+  hasAnyListener(): boolean {
+    return this.channels.size > 0
+  }
+
   /** Whether a session of this node listens on `channel`. */
   hasListeners(channel: string): boolean {
     return this.channels.has(channel)
