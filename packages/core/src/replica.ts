@@ -1290,7 +1290,8 @@ export class Replica {
    * the replica closed meanwhile (its close stored a newer one).
    */
   private async storeRowSnapshot(rowsPerTurn = ALL_ROWS): Promise<boolean> {
-    for (let i = 0; i < 4 && !this.log.failing && !this.log.isDurable(); i++) await this.log.durable().catch(() => {})
+    // `durable`, not the log's: records a peer's rows left for a later hand-off go first.
+    for (let i = 0; i < 4 && !this.log.failing && !this.log.isDurable(); i++) await this.durable().catch(() => {})
     if (this.log.failing || !this.log.isDurable()) return false
     const capture = this.captureRows()
     const writes = this.log.writes

@@ -49,7 +49,8 @@ describe('the hand-off of a peer’s rows to storage (handOffRemote)', () => {
     expect(f.isDurable()).toBe(false)
     let durable = false
     f.whenDurable(() => (durable = true))
-    await sim.advance(200)
+    // Turns of the real loop, no virtual time (in which the node's row checkpoint takes the records along).
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve))
     expect(durable).toBe(false)
     runDue()
     await sim.advance(200)
@@ -72,6 +73,19 @@ describe('the hand-off of a peer’s rows to storage (handOffRemote)', () => {
     const again = await sim.restart('f')
     expect(again.get('items', [1])).toEqual({ id: 1, name: 'item 1' })
     expect(again.get('items', [2])).toEqual({ id: 2, name: 'item 2' })
+  })
+
+  it('is taken along by a row checkpoint, which then names the row', async () => {
+    const { sim, w, f, due } = await pair()
+    w.transact((tx) => tx.insert('items', { id: 1, name: 'item 1' }))
+    await untilHeld(sim, f, 1)
+    expect(due).toHaveLength(1)
+    expect(await f.checkpointRows()).toBe(true)
+    expect(f.rowsCheckpointed).toBe(true)
+    sim.partition(['w'], ['f'])
+    sim.crash('f')
+    const again = await sim.restart('f')
+    expect(again.get('items', [1])).toEqual({ id: 1, name: 'item 1' })
   })
 
   it('lost to a crash before it runs, the row comes back from its writer', async () => {
