@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Replica } from '../replica.js'
+import type { ShardLog } from '../storage/shard-log.js'
+import { ChangePipeline } from './change-pipeline.js'
 import { Simulation } from '../sim/simulation.js'
 import type { TableSpec } from '../types.js'
 
@@ -103,3 +105,40 @@ describe('the hand-off of a peer’s rows to storage (handOffRemote)', () => {
     expect(again.isDurable()).toBe(true)
   })
 })
+
+describe('ChangePipeline.whenHandedOff', () => {
+  it('runs every wait of a hand-off when one of them throws, then throws its error', () => {
+    const kept: string[] = []
+    const appended: string[][] = []
+    const log = {
+      isEmpty: () => kept.length === 0,
+      take: () => (kept.length === 0 ? null : kept.splice(0)),
+      setMeta: () => {},
+      append: (batch: string[], done: () => void) => {
+        appended.push(batch)
+        done()
+      },
+    }
+    const due: Array<() => void> = []
+    const pipeline = new ChangePipeline({ log: log as unknown as ShardLog, publish: () => {}, beforeSettle: () => {}, loading: () => false, handOffRemote: (fn) => due.push(fn) })
+    const ran: string[] = []
+    pipeline.run(() => {
+      kept.push('a peer’s record')
+      pipeline.whenHandedOff(() => {
+        ran.push('first')
+        throw new Error('boom')
+      })
+      pipeline.whenHandedOff(() => ran.push('second'))
+    })
+    expect(due).toHaveLength(1)
+    expect(appended).toEqual([])
+    expect(ran).toEqual([])
+    expect(() => pipeline.flush()).toThrow('boom')
+    expect(appended).toEqual([['a peer’s record']])
+    expect(ran).toEqual(['first', 'second'])
+    // The scheduled hand-off then has nothing left to do.
+    due[0]!()
+    expect(appended).toHaveLength(1)
+  })
+})
+

@@ -189,7 +189,13 @@ export class ChangePipeline {
     else if (!this.handOffDue) {
       this.handOffDue = true
       later(() => {
-        if (this.handOffDue) this.flush()
+        if (!this.handOffDue) return
+        try {
+          this.flush()
+        } catch (e) {
+          // Outside any caller: reported as an unhandled rejection (the node server logs those), not a crash.
+          void Promise.reject(e)
+        }
       })
     }
     const rows = this.pendingRowChanges
@@ -213,7 +219,16 @@ export class ChangePipeline {
     if (this.handOffWaiters.length === 0) return
     const waiters = this.handOffWaiters
     this.handOffWaiters = []
-    for (const fn of waiters) fn()
+    // Each runs, whatever one of them throws (a client's acknowledgement is among them); the first error after.
+    let failure: { error: unknown } | null = null
+    for (const fn of waiters) {
+      try {
+        fn()
+      } catch (error) {
+        failure ??= { error }
+      }
+    }
+    if (failure !== null) throw failure.error
   }
 
   private append(): void {
