@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { openDatabase, type Database } from '../database.js'
+import { Database, openDatabase } from '../database.js'
 import { SimCluster } from '../sim-cluster.js'
 import { sqlState } from '../errors/sql-state.fixture.js'
 import type { Notification } from '../notify/notification.js'
 import { MemoryStorage, Simulation, type StoredRecord } from '@concord/core'
-import { Database as DatabaseClass } from '../database.js'
 import type { ChangeJournalStore, JournalContents, JournalWrite } from './change-feed.js'
 
 interface Change {
@@ -251,8 +250,8 @@ describe('concord_changes with a journal store, on a node that hands peers\' row
       write(w, durable)
     }
     const sim = new Simulation({ seed: 11 })
-    const a = await DatabaseClass.attach(await sim.addNode({ id: 'a' }))
-    const b = await DatabaseClass.attach(await sim.addNode({ id: 'b', options: { storage, handOffRemote: (fn) => due.push(fn) } }), false, undefined, { changeJournal: journal })
+    const a = await Database.attach(await sim.addNode({ id: 'a' }))
+    const b = await Database.attach(await sim.addNode({ id: 'b', options: { storage, handOffRemote: (fn) => due.push(fn) } }), false, undefined, { changeJournal: journal })
     await a.query('CREATE TABLE kv (k TEXT PRIMARY KEY, v INT)')
     for (let i = 0; i < 100 && b.replica.table('kv') === undefined; i++) {
       for (const fn of due.splice(0)) fn()
