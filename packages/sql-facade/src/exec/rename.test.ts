@@ -101,6 +101,25 @@ describe('ALTER TABLE .. RENAME', () => {
     expect((await db.query('SELECT count(*)::int AS n FROM u')).rows).toEqual([{ n: 2 }])
     await db.close()
   })
+
+  it('ROLLBACK TO a savepoint undoes a rename made after it, and keeps one made before it', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    const s = db.session()
+    await s.query('CREATE TABLE t (id INT PRIMARY KEY, a TEXT)')
+    await s.query("INSERT INTO t VALUES (1, 'x')")
+    await s.query('BEGIN')
+    await s.query('ALTER TABLE t RENAME COLUMN a TO b')
+    await s.query('SAVEPOINT s')
+    await s.query('ALTER TABLE t RENAME COLUMN b TO c')
+    await s.query('ALTER TABLE t RENAME TO u')
+    await s.query('ROLLBACK TO s')
+    // Read under the name the column had at the savepoint, with its value (it read NULL).
+    expect((await s.query('SELECT id, b FROM t')).rows).toEqual([{ id: 1, b: 'x' }])
+    await s.query("INSERT INTO t VALUES (2, 'y')")
+    await s.query('COMMIT')
+    expect((await db.query('SELECT id, b FROM t ORDER BY id')).rows).toEqual([{ id: 1, b: 'x' }, { id: 2, b: 'y' }])
+    await db.close()
+  })
 })
 
 describe('renames back and forth', () => {
