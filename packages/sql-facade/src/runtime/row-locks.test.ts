@@ -112,6 +112,34 @@ describe('row locks between sessions of one node', () => {
     expect(await valueOf(a, 1)).toBe(1)
   })
 
+  it('a row two blocks hold FOR SHARE stays locked until both end; pg_locks lists each holder, and the one left strengthens its lock', async () => {
+    const db = await openDatabase({ nodeId: 'n1' })
+    dbs.push(db)
+    await db.query('CREATE TABLE t (id int PRIMARY KEY, b int NOT NULL)')
+    await db.query('INSERT INTO t VALUES (1, 10)')
+    const [a, b, c, watch] = [db.session(), db.session(), db.session(), db.session()]
+    const modes = async () => (await watch.query("SELECT mode FROM pg_locks WHERE locktype = 'tuple' ORDER BY mode")).rows.map((r) => r['mode'])
+    await a.query('BEGIN')
+    await b.query('BEGIN')
+    await a.query('SELECT * FROM t WHERE id = 1 FOR SHARE')
+    await b.query('SELECT * FROM t WHERE id = 1 FOR KEY SHARE')
+    await b.query('SELECT * FROM t WHERE id = 1 FOR SHARE')
+    expect(await modes()).toEqual(['RowShareLock', 'RowShareLock'])
+    const upd = c.query('UPDATE t SET b = 1 WHERE id = 1')
+    expect(await pending(upd)).toBe(true)
+    await a.query('COMMIT')
+    // b still holds it.
+    expect(await pending(upd)).toBe(true)
+    expect(await modes()).toEqual(['RowShareLock'])
+    // The one holder left strengthens its lock, as it may alone.
+    await b.query('SELECT * FROM t WHERE id = 1 FOR UPDATE')
+    expect(await modes()).toEqual(['AccessExclusiveLock'])
+    await b.query('COMMIT')
+    await upd
+    expect(await modes()).toEqual([])
+    expect(await valueOf(a, 1)).toBe(1)
+  })
+
   it('FOR UPDATE NOWAIT on a locked row fails with 55P03', async () => {
     const { a, b } = await setup()
     await a.query('BEGIN')
