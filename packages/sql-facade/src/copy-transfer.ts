@@ -12,10 +12,13 @@ export interface CopyIn {
   readonly format: 'text' | 'csv'
   /**
    * Takes the next piece of data (any chunking). Rows are inserted in batches as they
-   * complete; waiting for the promise is the caller's backpressure. Rejects on bad data or
-   * a failed insert: the COPY is then over (its transaction rolled back, or the block aborted).
+   * complete: a promise when the piece completed a batch (waiting for it is the caller's
+   * backpressure), else nothing (libpq sends each line as its own piece: a promise each
+   * was most of what a COPY allocated per row on the way in). Throws or rejects on bad
+   * data or a failed insert: the COPY is then over (its transaction rolled back, or the
+   * block aborted).
    */
-  write(chunk: Uint8Array): Promise<void>
+  write(chunk: Uint8Array): void | Promise<void>
   /** CopyDone: inserts what is left, commits (outside a block) and reports the row count. */
   end(): Promise<{ commandTag: string; rowCount: number }>
   /** CopyFail: rolls back (outside a block, else aborts it) and rejects with 57014. */

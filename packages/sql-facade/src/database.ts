@@ -8,7 +8,7 @@ import { BackupService } from './backup/backup-service.js'
 import { BackupScheduler } from './backup/backup-scheduler.js'
 import { readDisasterRecoveryConfig } from './backup/disaster-recovery-config.js'
 import { Replica, type CatalogChange, type ReplicaOptions, type TableInfo, type Transaction, type Value } from '@concord/core'
-import { columnMeta } from './catalog/table-meta.js'
+import { sharedColumnMeta } from './catalog/table-meta.js'
 import { IdSlots, SLOT_KIND, type SlotHost } from './sequences/id-slots.js'
 import { slotRange } from './sequences/serial-range.js'
 import { SerialSequences } from './sequences/serial-sequences.js'
@@ -444,7 +444,7 @@ export class Database implements SessionHost {
    */
   nextSerial(table: TableInfo, column: string): number | bigint {
     const col = table.columns.find((c) => c.name === column)
-    const type = col === undefined ? 'int8' : columnMeta(col).t.id
+    const type = col === undefined ? 'int8' : sharedColumnMeta(col).t.id
     if (type !== 'int2' && type !== 'int4') return this.replica.nextId()
     // A renamed table or column draws on from where it was: its positions are kept under
     // the names its storage keeps (the column's entry key less its DROP + ADD suffix).

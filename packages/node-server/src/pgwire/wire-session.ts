@@ -225,15 +225,25 @@ export class WireSession {
     return { bytes: this.out.take() }
   }
 
-  private async copyMessage(sink: CopyIn, msg: FrontendMessage): Promise<WireReply> {
+  /** A message during COPY FROM STDIN: its data answered at once unless it completed a batch, which is inserted first. */
+  private copyMessage(sink: CopyIn, msg: FrontendMessage): WireReply | Promise<WireReply> {
+    if (msg.type !== 'copyData') return this.copyControl(sink, msg)
+    let written: void | Promise<void>
+    try {
+      written = sink.write(msg.data)
+    } catch (err) {
+      return this.copyEnded(errorFields(err))
+    }
+    if (written === undefined) return {}
+    return written.then(
+      () => ({}),
+      (err: unknown) => this.copyEnded(errorFields(err)),
+    )
+  }
+
+  /** CopyDone, CopyFail and the other messages during COPY FROM STDIN. */
+  private async copyControl(sink: CopyIn, msg: FrontendMessage): Promise<WireReply> {
     switch (msg.type) {
-      case 'copyData':
-        try {
-          await sink.write(msg.data)
-          return {}
-        } catch (err) {
-          return this.copyEnded(errorFields(err))
-        }
       case 'copyDone':
         try {
           const done = await sink.end()

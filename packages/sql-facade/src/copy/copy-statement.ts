@@ -103,8 +103,9 @@ async function copyIn(c: CopyStmt, columns: string[], o: CopyOptions, host: Copy
     await host.run(insertOf(c, columns, rows))
     count += rows.length
   }
-  const take = async (rows: CopyRow[]): Promise<void> => {
-    for (let k = 0; k < rows.length; k++) {
+  /** Holds `rows` from `from` on for the INSERT; a promise only when a batch filled and is inserted. */
+  const take = (rows: CopyRow[], from = 0): void | Promise<void> => {
+    for (let k = from; k < rows.length; k++) {
       const row = rows[k]!
       if (row.length !== width) {
         // At once, before the rows held for the INSERT are checked against the table's
@@ -116,7 +117,7 @@ async function copyIn(c: CopyStmt, columns: string[], o: CopyOptions, host: Copy
         )
       }
       batch.push(row)
-      if (batch.length === BATCH_ROWS) await flush()
+      if (batch.length === BATCH_ROWS) return flush().then(() => take(rows, k + 1))
     }
   }
   const failed = (e: unknown): never => {
@@ -130,13 +131,15 @@ async function copyIn(c: CopyStmt, columns: string[], o: CopyOptions, host: Copy
     direction: 'in',
     columns: width,
     format: o.format,
-    write: async (chunk) => {
+    write: (chunk) => {
       if (over) return
+      let taken: void | Promise<void>
       try {
-        await take(reader.push(chunk))
+        taken = take(reader.push(chunk))
       } catch (e) {
-        failed(e)
+        return failed(e)
       }
+      return taken instanceof Promise ? taken.catch(failed) : undefined
     },
     end: async () => {
       if (over) throw new SqlError(SqlState.inFailedSqlTransaction, 'the COPY already failed')
