@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../database.js'
 import type { Session } from '../session/session.js'
 import { codeOf, pending } from './lock-wait.fixture.js'
+import { RowLocks, type LockOwner } from './row-locks.js'
 
 const dbs: Database[] = []
 afterEach(async () => {
@@ -26,6 +27,24 @@ async function setup(): Promise<{ a: Session; b: Session }> {
 async function valueOf(s: Session, id: number): Promise<unknown> {
   return (await s.query(`SELECT b FROM t WHERE id = ${id}`)).rows[0]?.['b']
 }
+
+describe('the lock table', () => {
+  it('a refused request leaves its owner holding nothing, so the holder alone holds locks once the other was refused', () => {
+    const locks = new RowLocks()
+    const a: LockOwner = { pid: 1 }
+    const b: LockOwner = { pid: 2 }
+    const key = RowLocks.keyOf('t', [1])
+    expect(locks.tryLock(a, key, 'noKeyUpdate')).toEqual([])
+    expect(locks.tryLock(b, key, 'update')).toEqual([a])
+    expect(locks.holds(b)).toBe(false)
+    expect(locks.othersHold(a)).toBe(false)
+    expect(locks.othersHold(b)).toBe(true)
+    locks.release(a)
+    expect(locks.othersHold(b)).toBe(false)
+    expect(locks.tryLock(b, key, 'update')).toEqual([])
+    expect(locks.list()).toEqual([{ table: 't', owner: b, mode: 'update' }])
+  })
+})
 
 describe('row locks between sessions of one node', () => {
   it('two blocks incrementing one row lose neither increment: the second waits and adds to the first commit', async () => {

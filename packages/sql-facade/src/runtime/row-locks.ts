@@ -118,16 +118,18 @@ export class RowLocks {
 
   /** Takes (or strengthens) `owner`'s lock on a row; returns the owners in the way (none: taken). */
   tryLock(owner: LockOwner, lockKey: string, mode: RowLockMode): LockOwner[] {
+    // A key nobody holds (each row of a COPY): taken without looking further.
+    const free = this.sessionHeld.size === 0 && !this.held.has(lockKey)
+    const blockers = free ? NO_BLOCKERS : this.blockersOf(owner, lockKey, mode)
+    // A refused request leaves its owner holding nothing (`othersHold` counts the owners listed).
+    if (blockers.length > 0) return blockers
     let mine = this.byOwner.get(owner)
     if (mine === undefined) this.byOwner.set(owner, (mine = new Map()))
-    // A key nobody holds (each row of a COPY): taken without looking further.
-    if (this.sessionHeld.size === 0 && !this.held.has(lockKey)) {
+    if (free) {
       this.held.set(lockKey, owner)
       mine.set(lockKey, mode)
       return NO_BLOCKERS
     }
-    const blockers = this.blockersOf(owner, lockKey, mode)
-    if (blockers.length > 0) return blockers
     const had = mine.get(lockKey)
     if (had === undefined) {
       const holders = this.held.get(lockKey)
