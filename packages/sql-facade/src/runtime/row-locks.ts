@@ -141,6 +141,11 @@ export class RowLocks {
     return blockers
   }
 
+  /** The holders of a `held` entry, one or several. */
+  private static holdersIn(holders: LockOwner | Set<LockOwner> | undefined): Iterable<LockOwner> {
+    return holders instanceof Set ? holders : holders === undefined ? [] : [holders]
+  }
+
   /** `owner`'s mode on `lockKey` (it holds it). */
   private modeOf(owner: LockOwner, lockKey: string): RowLockMode {
     return this.byOwner.get(owner)!.get(lockKey)!
@@ -154,7 +159,7 @@ export class RowLocks {
     if ((holders === undefined || holders === owner) && sessions === undefined) return NO_BLOCKERS
     const blockers: LockOwner[] = []
     const conflicting = CONFLICTS[mode]
-    for (const o of holders instanceof Set ? holders : holders === undefined ? [] : [holders]) {
+    for (const o of RowLocks.holdersIn(holders)) {
       if (o !== owner && conflicting.includes(this.modeOf(o, lockKey))) blockers.push(o)
     }
     if (sessions !== undefined) {
@@ -240,7 +245,7 @@ export class RowLocks {
     for (const [k, holders] of this.held) {
       if (k.startsWith(ADVISORY_PREFIX)) continue
       const table = k.slice(0, k.indexOf('\u0000'))
-      for (const owner of holders instanceof Set ? holders : [holders]) out.push({ table, owner, mode: this.modeOf(owner, k) })
+      for (const owner of RowLocks.holdersIn(holders)) out.push({ table, owner, mode: this.modeOf(owner, k) })
     }
     return out
   }
@@ -250,7 +255,7 @@ export class RowLocks {
     const out: Array<{ lockKey: string; owner: LockOwner; mode: RowLockMode }> = []
     for (const [lockKey, holders] of this.held) {
       if (!lockKey.startsWith(ADVISORY_PREFIX)) continue
-      for (const owner of holders instanceof Set ? holders : [holders]) out.push({ lockKey, owner, mode: this.modeOf(owner, lockKey) })
+      for (const owner of RowLocks.holdersIn(holders)) out.push({ lockKey, owner, mode: this.modeOf(owner, lockKey) })
     }
     for (const [lockKey, holders] of this.sessionHeld) {
       for (const [owner, hold] of holders) for (const mode of Object.keys(hold) as RowLockMode[]) out.push({ lockKey, owner, mode })
