@@ -164,11 +164,13 @@ function toWireField(f: FacadeResult['fields'][number]): QueryField {
 /** Facade result to wire result: OIDs from the facade, rows as PostgreSQL text in field order. */
 export function toWire(r: FacadeResult): QueryResult {
   const fields = r.fields
-  return {
+  const out: QueryResult = {
     commandTag: r.commandTag,
     fields: r.returnsRows ? fields.map(toWireField) : null,
     rows: r.rowArrays.map((row) => row.map((v, i) => formatPgText(v, fields[i]!))),
     notices: r.notices,
-    ...(r.copy !== undefined ? { copy: r.copy } : {}),
   }
+  // Set, not spread: a spread of a conditional object was a temporary object per statement.
+  if (r.copy !== undefined) out.copy = r.copy
+  return out
 }

@@ -19,8 +19,8 @@ export class FrontendFrames {
   /** Bytes the first held message needs in all (0: its header is not in yet). */
   private needed = 0
 
-  /** The messages `chunk` completes, in order. */
-  push(chunk: Uint8Array): Uint8Array[] {
+  /** The messages `chunk` completes, in order, appended to `out` (the caller's queue: no array per chunk). */
+  push(chunk: Uint8Array, out: Uint8Array[] = []): Uint8Array[] {
     let data = chunk
     if (this.parts.length > 0) {
       this.parts.push(chunk)
@@ -28,14 +28,13 @@ export class FrontendFrames {
       // A big message comes in many chunks: they are joined once, when it is whole.
       if (this.needed === 0 || this.partsLength < this.needed) {
         if (this.needed === 0 && this.partsLength >= HEADER) this.needed = frameLength(joinParts(this.parts, this.partsLength), 0)
-        if (this.needed === 0 || this.partsLength < this.needed) return []
+        if (this.needed === 0 || this.partsLength < this.needed) return out
       }
       data = joinParts(this.parts, this.partsLength)
       this.parts = []
       this.partsLength = 0
       this.needed = 0
     }
-    const out: Uint8Array[] = []
     let pos = 0
     // Bounded: every iteration consumes a whole message or ends the loop.
     while (data.length - pos >= HEADER) {

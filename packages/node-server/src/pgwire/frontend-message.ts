@@ -31,25 +31,35 @@ export class ProtocolError extends SqlError {
 
 const decoder = new TextDecoder('utf-8', { fatal: false })
 
+/**
+ * Reads one message at a time; one reader serves every message (decoding is synchronous
+ * and never nested), so a message costs no reader or DataView of its own.
+ */
 class Reader {
   private pos = 5
-  private readonly m: Uint8Array
-  private readonly view: DataView
+  private m: Uint8Array = EMPTY
 
-  constructor(m: Uint8Array, view: DataView) {
+  /** Starts on `m`, past its header. */
+  open(m: Uint8Array): void {
     this.m = m
-    this.view = view
+    this.pos = 5
+  }
+
+  /** Lets go of the message (a reader kept alive must not keep its socket chunk). */
+  close(): void {
+    this.m = EMPTY
   }
 
   int16(): number {
     this.need(2)
-    const v = this.view.getInt16(this.pos)
+    const m = this.m
+    const v = ((m[this.pos]! << 24) | (m[this.pos + 1]! << 16)) >> 16
     this.pos += 2
     return v
   }
   int32(): number {
     this.need(4)
-    const v = this.view.getInt32(this.pos)
+    const v = int32At(this.m, this.pos)
     this.pos += 4
     return v
   }
@@ -82,11 +92,26 @@ class Reader {
   }
 }
 
+const EMPTY = new Uint8Array(0)
+const reader = new Reader()
+
+/** The big-endian signed 32-bit integer at `at` (as DataView.getInt32 reads it). */
+function int32At(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!
+}
+
 export function decodeFrontendMessage(m: Uint8Array): FrontendMessage {
   if (m.length < 5) throw new ProtocolError('message shorter than its header')
-  const view = new DataView(m.buffer, m.byteOffset, m.byteLength)
-  if (view.getInt32(1) !== m.length - 1) throw new ProtocolError('message length does not match its frame')
-  const r = new Reader(m, view)
+  if (int32At(m, 1) !== m.length - 1) throw new ProtocolError('message length does not match its frame')
+  reader.open(m)
+  try {
+    return decodeBody(m, reader)
+  } finally {
+    reader.close()
+  }
+}
+
+function decodeBody(m: Uint8Array, r: Reader): FrontendMessage {
   const type = String.fromCharCode(m[0]!)
   switch (type) {
     case 'Q':

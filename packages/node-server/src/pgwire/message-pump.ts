@@ -48,14 +48,12 @@ export class MessagePump {
   /** Bytes read from the socket (framing already checked by its FrameGuard). */
   feed(chunk: Uint8Array): void {
     if (this.closed) return
-    let messages: Uint8Array[]
     try {
-      messages = this.frames.push(chunk)
+      this.frames.push(chunk, this.queue)
     } catch (err) {
       this.fail(err)
       return
     }
-    for (const m of messages) this.queue.push(m)
     if (this.waiting() >= READ_PAUSE_MESSAGES) this.io.pause()
     if (!this.running && this.waiting() > 0) this.run()
   }
@@ -85,7 +83,8 @@ export class MessagePump {
       while (this.next < this.queue.length && !this.closed) {
         const message = this.queue[this.next++]!
         if (this.next === this.queue.length) {
-          this.queue = []
+          // Emptied in place: the queue is this pump's alone (a new array per message was garbage).
+          this.queue.length = 0
           this.next = 0
         }
         const answered = this.handler(message)

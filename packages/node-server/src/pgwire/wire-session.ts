@@ -65,6 +65,8 @@ interface Portal {
   sent: number
   /** Estimated bytes of the rows it keeps while suspended (portal-rows.ts); 0 while it keeps none for later. */
   keptBytes: number
+  /** Its result's RowDescription once described (Describe, then Execute, describe it alike). */
+  fields?: { of: QueryField[]; described: FieldDescription[] }
 }
 
 export interface WireSessionOptions {
@@ -73,6 +75,9 @@ export interface WireSessionOptions {
 }
 
 export type WireReply = { bytes?: Uint8Array; close?: boolean }
+
+/** A message answered with nothing to write yet (four of a node-postgres query's five): one object for all. */
+const NO_REPLY: WireReply = Object.freeze({})
 
 export class WireSession {
   private readonly statements = new Map<string, Prepared>()
@@ -151,14 +156,14 @@ export class WireSession {
       return { bytes: this.out.take(), close: true }
     }
     if (this.copyIn !== null) return this.copyMessage(this.copyIn, msg)
-    if (this.skipUntilSync && msg.type !== 'sync' && msg.type !== 'terminate') return {}
+    if (this.skipUntilSync && msg.type !== 'sync' && msg.type !== 'terminate') return NO_REPLY
     switch (msg.type) {
       case 'query':
         this.skipUntilSync = false
         return this.query(msg.sql)
       case 'copyData': case 'copyDone': case 'copyFail':
         // Left over from a COPY that failed: PostgreSQL drops them too.
-        return {}
+        return NO_REPLY
       case 'sync':
         this.skipUntilSync = false
         this.portals.delete('')
@@ -170,21 +175,21 @@ export class WireSession {
         return { bytes: this.out.length > 0 ? this.out.take() : undefined, close: true }
       case 'unsupported':
         this.fail({ code: SqlState.featureNotSupported, message: `frontend message '${msg.code}' is not supported` })
-        return {}
+        return NO_REPLY
       default: {
         let ran: void | Promise<void>
         try {
           ran = this.extended(msg)
         } catch (err) {
           this.fail(errorFields(err))
-          return {}
+          return NO_REPLY
         }
-        if (!(ran instanceof Promise)) return {}
+        if (!(ran instanceof Promise)) return NO_REPLY
         return ran.then(
-          () => ({}),
+          () => NO_REPLY,
           (err: unknown) => {
             this.fail(errorFields(err))
-            return {}
+            return NO_REPLY
           },
         )
       }
@@ -234,9 +239,9 @@ export class WireSession {
     } catch (err) {
       return this.copyEnded(errorFields(err))
     }
-    if (written === undefined) return {}
+    if (written === undefined) return NO_REPLY
     return written.then(
-      () => ({}),
+      () => NO_REPLY,
       (err: unknown) => this.copyEnded(errorFields(err)),
     )
   }
@@ -257,7 +262,7 @@ export class WireSession {
       case 'copyFail':
         return this.copyEnded(errorFields(await sink.fail(msg.message).catch((err: unknown) => err)))
       case 'flush': case 'sync':
-        return {}
+        return NO_REPLY
       case 'terminate':
         await sink.fail('the client closed the connection').catch(() => {})
         this.copyIn = null
@@ -388,8 +393,16 @@ export class WireSession {
   }
 
   private describePortal(portal: Portal, r: QueryResult | null): void {
-    if (r?.fields) this.out.rowDescription(describeFields(r.fields, portal.resultFormats))
+    if (r?.fields) this.out.rowDescription(this.portalFields(portal, r.fields))
     else this.out.noData()
+  }
+
+  /** The RowDescription of a portal's result, built once for its Describe and its Executes. */
+  private portalFields(portal: Portal, fields: QueryField[]): FieldDescription[] {
+    if (portal.fields?.of === fields) return portal.fields.described
+    const described = describeFields(fields, portal.resultFormats)
+    portal.fields = { of: fields, described }
+    return described
   }
 
   /** Execute's answer: the portal's rows from where the last Execute left off, at most `maxRows` (0: all). */
@@ -398,7 +411,7 @@ export class WireSession {
       this.out.emptyQuery()
       return
     }
-    const fields = r.fields === null ? [] : describeFields(r.fields, portal.resultFormats)
+    const fields = r.fields === null ? [] : this.portalFields(portal, r.fields)
     const end = maxRows > 0 ? Math.min(r.rows.length, portal.sent + maxRows) : r.rows.length
     // Checked before any row goes out: a refused portal sends nothing and keeps nothing.
     if (end < r.rows.length && portal.keptBytes === 0) this.keepRows(name, portal, r)
@@ -501,9 +514,12 @@ function describeFields(fields: QueryField[], formats: number[] = []): FieldDesc
   })
 }
 
+/** Text parameters' decoder (a decoder made per parameter was most of a Bind's garbage). */
+const paramDecoder = new TextDecoder()
+
 function decodeParam(value: Uint8Array | null, format: number, oid: number): unknown {
   if (value === null) return null
-  if (format === 0) return new TextDecoder().decode(value)
+  if (format === 0) return paramDecoder.decode(value)
   if (format !== 1) throw new ProtocolError(`unknown parameter format ${format}`)
   // Binary values become the text PostgreSQL would print for them; bytea (and types
   // without a binary form here) stay raw bytes.
