@@ -73,6 +73,6 @@ export class FrameGuard {
 }
 
 /** The big-endian signed 32-bit integer at `at` (as DataView.getInt32 reads it). */
-function int32At(bytes: Uint8Array, at: number): number {
+export function int32At(bytes: Uint8Array, at: number): number {
   return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!
 }

@@ -5,6 +5,7 @@
  * decoder read past a message or allocate more than the message holds.
  */
 import { SqlError, SqlState } from '@concord/sql-facade'
+import { int32At } from './frame-guard.js'
 
 export type FrontendMessage =
   | { type: 'query'; sql: string }
@@ -94,11 +95,6 @@ class Reader {
 
 const EMPTY = new Uint8Array(0)
 const reader = new Reader()
-
-/** The big-endian signed 32-bit integer at `at` (as DataView.getInt32 reads it). */
-function int32At(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!
-}
 
 export function decodeFrontendMessage(m: Uint8Array): FrontendMessage {
   if (m.length < 5) throw new ProtocolError('message shorter than its header')
