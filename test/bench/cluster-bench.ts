@@ -30,7 +30,10 @@
  * - resident memory at ROWS rows: the writer, and the new node once caught up (Concord:
  *   the process's RSS; PostgreSQL: the sum of Pss over the postmaster and its children),
  *   each right after its work and again after BENCH_REST_MS without clients (what the
- *   process holds once V8's garbage of the work is collected);
+ *   process holds once V8's garbage of the work is collected); the writer also before its
+ *   queries, at rest after the load (a query that runs past `offload_after` moves to a
+ *   statement worker, whose engine keeps a copy of the table for `--offload-idle`: the
+ *   readings after the queries hold it, this one does not);
  * - start to first query: empty (a new data directory, `SELECT 1`) and with ROWS rows
  *   (the caught-up new node stopped and started again, until its last row is read);
  * - the dependency floor ("raw Yjs" column, yjs-floor.ts): raw Yjs in bare Node processes
@@ -571,7 +574,10 @@ try {
   // The reads are measured at rest: after a load a node checkpoints its rows once none
   // changed for 2 s (decision 33) and a peer settles its copy; PostgreSQL's processes
   // write and vacuum. Each side is waited for until its servers idle.
-  if (runs('point') || runs('groupby') || runs('shapes')) for (const side of sides) await atRest(side)
+  if (runs('point') || runs('groupby') || runs('shapes')) {
+    for (const side of sides) await atRest(side)
+    for (const side of sides) record('rss-writer-loaded', side, side.writerMemory())
+  }
   if (runs('point')) {
     // Warm-up, not recorded: the query's first runs on each side (plans, JIT, caches).
     for (const side of sides) await pointQps(side.writer, POINT_QUERIES / 4)
@@ -687,6 +693,7 @@ try {
     ['throughput-cpu-follower', `  CPU seconds of the follower for them`, 2],
     ['catchup', `a new node catches up ${n} rows, s (from process start)`, 2],
     ['catchup-cpu', `  CPU seconds of the new node until caught up`, 2],
+    ['rss-writer-loaded', `resident memory, writer holding ${n} rows, before the queries, MB`, 0],
     ['rss-writer', `resident memory, writer holding ${n} rows, MB`, 0],
     ['rss-writer-rest', `  the same after ${REST_MS / 1000} s without queries, MB`, 0],
     ['rss-new', `resident memory, new node after catch-up, MB`, 0],
