@@ -8,7 +8,7 @@
  * view of that chunk, without a copy (the common case: one small message per read);
  * bytes of an incomplete message are kept until the rest arrives.
  */
-import { FrameError } from './frame-guard.js'
+import { FrameError, int32At } from './frame-guard.js'
 
 const HEADER = 5
 
@@ -55,7 +55,7 @@ export class FrontendFrames {
 
 /** The whole length (type byte included) of the message starting at `pos`. */
 function frameLength(data: Uint8Array, pos: number): number {
-  const length = ((data[pos + 1]! << 24) | (data[pos + 2]! << 16) | (data[pos + 3]! << 8) | data[pos + 4]!) >>> 0
+  const length = int32At(data, pos + 1) >>> 0
   if (length < 4) throw new FrameError(`message length ${length}`)
   return 1 + length
 }
